@@ -1,0 +1,56 @@
+"""Parsing of a batch's results archive (``response_body_url``).
+
+Mailchimp stores the results of ``POST /batches`` as a gzipped tar of JSON files; each file
+holds an array of ``{"status_code", "operation_id", "response"}`` where ``response`` is the
+operation's response body as a JSON-encoded string.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from typing import Any
+
+from .errors import TransientError
+from .models import BatchOperationResult
+
+__all__ = ["parse_batch_results"]
+
+
+def _decode_response(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw) if raw.strip() else None
+        except ValueError:
+            return raw
+    return raw
+
+
+def parse_batch_results(archive: bytes) -> list[BatchOperationResult]:
+    """Parse a gzipped tar of batch results into :class:`BatchOperationResult` objects."""
+    results: list[BatchOperationResult] = []
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
+            for member in tar:
+                if not member.isfile() or not member.name.endswith(".json"):
+                    continue
+                handle = tar.extractfile(member)
+                if handle is None:  # pragma: no cover - isfile() guarantees a handle
+                    continue
+                entries = json.loads(handle.read() or b"[]")
+                if isinstance(entries, dict):
+                    entries = [entries]
+                for entry in entries:
+                    results.append(
+                        BatchOperationResult(
+                            status_code=int(entry.get("status_code", 0)),
+                            operation_id=entry.get("operation_id"),
+                            response=_decode_response(entry.get("response")),
+                        )
+                    )
+    except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
+        raise TransientError(
+            f"The batch results archive could not be read ({type(exc).__name__})."
+        ) from exc
+    return results

@@ -1,0 +1,200 @@
+"""The process-wide HTTP layer for Mailchimp: one ``httpx.AsyncClient``, per-account
+concurrency caps, retries with backoff, and error mapping.
+
+Mailchimp allows 10 simultaneous connections per user; :class:`MailchimpHttp` keeps one
+:class:`asyncio.Semaphore` per account key so every request of an account in this process
+shares one budget (default 5). Rate-limited and transient failures are retried with
+exponential backoff and full jitter (honouring ``Retry-After``, capped at ``backoff_max``);
+the semaphore is released while sleeping. Other errors are raised at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Mapping
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from .credentials import validate_dc
+from .errors import MailchimpError, TransientError, error_from_response
+
+__all__ = ["DEFAULT_API_URL_TEMPLATE", "DEFAULT_LOGIN_URL", "MailchimpHttp"]
+
+logger = logging.getLogger("addon.mailchimp")
+
+DEFAULT_API_URL_TEMPLATE = "https://{dc}.api.mailchimp.com/3.0"
+DEFAULT_LOGIN_URL = "https://login.mailchimp.com"
+DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
+
+ErrorMapper = Callable[[httpx.Response], MailchimpError]
+QueryParams = Mapping[str, str | int | float | bool | None]
+
+
+class MailchimpHttp:
+    """Owns the one Mailchimp ``httpx.AsyncClient`` of the process.
+
+    Use as ``async with MailchimpHttp(...) as http:`` or call :meth:`aclose` on shutdown.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_url_template: str = DEFAULT_API_URL_TEMPLATE,
+        login_url: str = DEFAULT_LOGIN_URL,
+        max_concurrency_per_account: int = 5,
+        max_attempts: int = 5,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        timeout: httpx.Timeout = DEFAULT_TIMEOUT,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        if "{dc}" not in api_url_template:
+            raise ValueError("api_url_template must contain '{dc}'")
+        if max_concurrency_per_account < 1:
+            raise ValueError("max_concurrency_per_account must be at least 1")
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self.api_url_template = api_url_template.rstrip("/")
+        self.login_url = login_url.rstrip("/")
+        self.max_concurrency_per_account = max_concurrency_per_account
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
+            headers={"Accept": "application/json"},
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._client.is_closed
+
+    def api_url(self, dc: str) -> str:
+        """The Marketing API root for a data centre, e.g. ``https://us21.api.mailchimp.com/3.0``."""
+        return self.api_url_template.replace("{dc}", validate_dc(dc))
+
+    def semaphore(self, account_key: str) -> asyncio.Semaphore:
+        """The concurrency semaphore shared by every request of ``account_key``."""
+        sem = self._semaphores.get(account_key)
+        if sem is None:
+            sem = self._semaphores[account_key] = asyncio.Semaphore(
+                self.max_concurrency_per_account
+            )
+        return sem
+
+    def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: ``Retry-After`` if given, else full
+        jitter over ``backoff_base * 2**(attempt-1)``; both capped at ``backoff_max``."""
+        if retry_after is not None:
+            return min(retry_after, self.backoff_max)
+        ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
+        return random.uniform(0.0, ceiling)
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        account_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: QueryParams | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        error_mapper: ErrorMapper = error_from_response,
+    ) -> httpx.Response:
+        """Send a request with the account's concurrency cap and retries.
+
+        Returns the successful (2xx) response; raises a :class:`MailchimpError` otherwise.
+        ``account_key=None`` sends without a concurrency cap (e.g. downloads from storage).
+        """
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        for attempt in range(1, self.max_attempts + 1):
+            outcome = await self._attempt(
+                method,
+                url,
+                account_key=account_key,
+                headers=headers,
+                params=clean_params,
+                json=json,
+                data=data,
+                error_mapper=error_mapper,
+            )
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            self._log_failure(outcome, attempt)
+            if not outcome.retryable or attempt >= self.max_attempts:
+                raise outcome
+            await asyncio.sleep(self.backoff_delay(attempt, outcome.retry_after))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        account_key: str | None,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any],
+        json: Any,
+        data: Mapping[str, str] | None,
+        error_mapper: ErrorMapper,
+    ) -> httpx.Response | MailchimpError:
+        request = self._client.build_request(
+            method, url, headers=headers, params=params or None, json=json, data=data
+        )
+        try:
+            if account_key is None:
+                response = await self._client.send(request)
+            else:
+                async with self.semaphore(account_key):
+                    response = await self._client.send(request)
+        except httpx.TimeoutException as exc:
+            return TransientError(
+                f"The request timed out ({type(exc).__name__}).",
+                method=method,
+                path=request.url.path,
+            )
+        except httpx.TransportError as exc:
+            return TransientError(
+                f"Could not reach Mailchimp ({type(exc).__name__}).",
+                method=method,
+                path=request.url.path,
+            )
+        if response.is_success:
+            return response
+        return error_mapper(response)
+
+    def _log_failure(self, error: MailchimpError, attempt: int) -> None:
+        will_retry = error.retryable and attempt < self.max_attempts
+        logger.warning(
+            "Mailchimp %s %s failed: status=%s title=%r instance=%s (attempt %d/%d%s)",
+            error.method,
+            error.path,
+            error.status if error.status is not None else "-",
+            error.title or error.detail,
+            error.instance or "-",
+            attempt,
+            self.max_attempts,
+            ", will retry" if will_retry else "",
+        )

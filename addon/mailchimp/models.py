@@ -1,0 +1,586 @@
+"""Typed shapes of the Mailchimp Marketing API resources the app uses.
+
+Response models (``MailchimpResource`` subclasses) keep fields Mailchimp adds later
+(``extra="allow"``) and default what may be missing. Request models (``MailchimpInput``
+subclasses) forbid unknown fields and declare only what the API's OpenAPI spec declares for
+that operation; :meth:`MailchimpInput.body` drops unset (``None``) fields.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "Account",
+    "Address",
+    "AudienceList",
+    "Batch",
+    "BatchOperation",
+    "BatchOperationResult",
+    "Cart",
+    "CartInput",
+    "CartLine",
+    "CartLineInput",
+    "CartLinePatch",
+    "CartPatch",
+    "Customer",
+    "CustomerInput",
+    "CustomerPatch",
+    "CustomerRef",
+    "Interest",
+    "InterestCategory",
+    "ListStats",
+    "MarketingPermission",
+    "Member",
+    "MemberPatch",
+    "MemberTag",
+    "MemberUpsert",
+    "MergeField",
+    "Order",
+    "OrderAddress",
+    "OrderInput",
+    "OrderLine",
+    "OrderLineInput",
+    "OrderLinePatch",
+    "OrderPatch",
+    "Ping",
+    "Product",
+    "ProductInput",
+    "ProductPatch",
+    "ProductVariant",
+    "ProductVariantInput",
+    "Promo",
+    "Store",
+    "StoreInput",
+    "StorePatch",
+    "TagUpdate",
+    "Webhook",
+    "WebhookEvents",
+    "WebhookInput",
+    "WebhookSources",
+]
+
+MemberStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"]
+PatchStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending"]
+
+
+class MailchimpResource(BaseModel):
+    """A resource returned by Mailchimp."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class MailchimpInput(BaseModel):
+    """A request body; unknown fields are an error."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    def body(self) -> dict[str, Any]:
+        """The JSON body: set fields only, ``None`` dropped."""
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+# --- account -------------------------------------------------------------------------------
+
+
+class Ping(MailchimpResource):
+    health_status: str = ""
+
+
+class Account(MailchimpResource):
+    account_id: str
+    login_id: str = ""
+    account_name: str = ""
+    email: str = Field(default="", description="The login e-mail of the user.")
+    first_name: str = ""
+    last_name: str = ""
+    username: str = ""
+    role: str = ""
+    pricing_plan_type: str = ""
+    account_timezone: str = ""
+    total_subscribers: int | None = None
+
+
+# --- audiences ------------------------------------------------------------------------------
+
+
+class ListStats(MailchimpResource):
+    member_count: int = 0
+    total_contacts: int | None = None
+    unsubscribe_count: int = 0
+    cleaned_count: int = 0
+
+
+class AudienceList(MailchimpResource):
+    id: str
+    web_id: int | None = None
+    name: str = ""
+    double_optin: bool = False
+    marketing_permissions: bool = False
+    email_type_option: bool = False
+    visibility: str | None = None
+    date_created: str | None = None
+    stats: ListStats = Field(default_factory=ListStats)
+
+
+class InterestCategory(MailchimpResource):
+    id: str
+    list_id: str = ""
+    title: str = ""
+    display_order: int = 0
+    type: str = ""
+
+
+class Interest(MailchimpResource):
+    id: str
+    category_id: str = ""
+    list_id: str = ""
+    name: str = ""
+    display_order: int = 0
+    subscriber_count: str | int | None = None
+
+
+class MergeField(MailchimpResource):
+    merge_id: int
+    tag: str
+    name: str = ""
+    type: str = ""
+    required: bool = False
+    default_value: str = ""
+    public: bool = False
+    display_order: int = 0
+    options: dict[str, Any] = Field(default_factory=dict)
+    help_text: str = ""
+    list_id: str = ""
+
+
+class MarketingPermission(MailchimpResource):
+    marketing_permission_id: str
+    text: str = ""
+    enabled: bool = False
+
+
+class MemberTag(MailchimpResource):
+    id: int | None = None
+    name: str
+
+
+class Member(MailchimpResource):
+    id: str
+    email_address: str
+    unique_email_id: str = ""
+    contact_id: str = ""
+    full_name: str = ""
+    email_type: str = ""
+    status: str
+    merge_fields: dict[str, Any] = Field(default_factory=dict)
+    interests: dict[str, bool] = Field(default_factory=dict)
+    language: str = ""
+    vip: bool = False
+    marketing_permissions: list[MarketingPermission] = Field(default_factory=list)
+    tags: list[MemberTag] = Field(default_factory=list)
+    source: str = ""
+    timestamp_signup: str = ""
+    timestamp_opt: str = ""
+    last_changed: str = ""
+    list_id: str = ""
+
+
+class MarketingPermissionInput(MailchimpInput):
+    marketing_permission_id: str
+    enabled: bool
+
+
+class MemberUpsert(MailchimpInput):
+    """Body of ``PUT /lists/{list_id}/members/{subscriber_hash}`` (add or update)."""
+
+    email_address: str
+    status_if_new: MemberStatus
+    status: MemberStatus | None = None
+    email_type: str | None = None
+    merge_fields: dict[str, Any] | None = None
+    interests: dict[str, bool] | None = None
+    language: str | None = None
+    vip: bool | None = None
+    marketing_permissions: list[MarketingPermissionInput] | None = None
+    ip_signup: str | None = None
+    timestamp_signup: str | None = None
+    ip_opt: str | None = None
+    timestamp_opt: str | None = None
+
+
+class MemberPatch(MailchimpInput):
+    """Body of ``PATCH /lists/{list_id}/members/{subscriber_hash}``."""
+
+    email_address: str | None = None
+    status: PatchStatus | None = None
+    email_type: str | None = None
+    merge_fields: dict[str, Any] | None = None
+    interests: dict[str, bool] | None = None
+    language: str | None = None
+    vip: bool | None = None
+    marketing_permissions: list[MarketingPermissionInput] | None = None
+    ip_signup: str | None = None
+    timestamp_signup: str | None = None
+    ip_opt: str | None = None
+    timestamp_opt: str | None = None
+
+
+class TagUpdate(MailchimpInput):
+    """One entry of ``POST .../members/{hash}/tags``: add (``active``) or remove a tag."""
+
+    name: str
+    status: Literal["active", "inactive"] = "active"
+
+
+# --- webhooks -------------------------------------------------------------------------------
+
+
+class WebhookEvents(MailchimpInput):
+    subscribe: bool | None = None
+    unsubscribe: bool | None = None
+    profile: bool | None = None
+    cleaned: bool | None = None
+    upemail: bool | None = None
+    campaign: bool | None = None
+
+
+class WebhookSources(MailchimpInput):
+    user: bool | None = None
+    admin: bool | None = None
+    api: bool | None = None
+
+
+class WebhookInput(MailchimpInput):
+    url: str
+    events: WebhookEvents | None = None
+    sources: WebhookSources | None = None
+
+
+class Webhook(MailchimpResource):
+    id: str
+    url: str = ""
+    events: dict[str, bool] = Field(default_factory=dict)
+    sources: dict[str, bool] = Field(default_factory=dict)
+    list_id: str = ""
+
+
+# --- e-commerce -----------------------------------------------------------------------------
+
+
+class Address(MailchimpInput):
+    address1: str | None = None
+    address2: str | None = None
+    city: str | None = None
+    province: str | None = None
+    province_code: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    country_code: str | None = None
+
+
+class StoreAddress(Address):
+    longitude: float | None = None
+    latitude: float | None = None
+
+
+class OrderAddress(StoreAddress):
+    name: str | None = None
+    phone: str | None = None
+    company: str | None = None
+
+
+class StorePatch(MailchimpInput):
+    name: str | None = None
+    platform: str | None = None
+    domain: str | None = None
+    is_syncing: bool | None = None
+    email_address: str | None = None
+    currency_code: str | None = None
+    money_format: str | None = None
+    primary_locale: str | None = None
+    timezone: str | None = None
+    phone: str | None = None
+    address: StoreAddress | None = None
+
+
+class StoreInput(StorePatch):
+    id: str
+    list_id: str
+    name: str
+    currency_code: str
+
+
+class Store(MailchimpResource):
+    id: str
+    list_id: str = ""
+    name: str = ""
+    platform: str = ""
+    domain: str = ""
+    is_syncing: bool = False
+    email_address: str = ""
+    currency_code: str = ""
+
+
+class CustomerPatch(MailchimpInput):
+    opt_in_status: bool | None = None
+    company: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    address: Address | None = None
+
+
+class CustomerInput(CustomerPatch):
+    """A customer to create or upsert (``opt_in_status`` is required there by the spec)."""
+
+    id: str
+    email_address: str
+    opt_in_status: bool
+
+
+class CustomerRef(CustomerPatch):
+    """The ``customer`` of an order or cart: ``id`` required, ``email_address`` optional."""
+
+    id: str
+    email_address: str | None = None
+
+
+class Customer(MailchimpResource):
+    id: str
+    email_address: str = ""
+    opt_in_status: bool = False
+    first_name: str = ""
+    last_name: str = ""
+    orders_count: int = 0
+    total_spent: float = 0
+
+
+class ProductVariantInput(MailchimpInput):
+    id: str
+    title: str
+    url: str | None = None
+    sku: str | None = None
+    price: float | None = None
+    inventory_quantity: int | None = None
+    image_url: str | None = None
+    backorders: str | None = None
+    visibility: str | None = None
+
+
+class ProductImageInput(MailchimpInput):
+    id: str
+    url: str
+    variant_ids: list[str] | None = None
+
+
+class ProductPatch(MailchimpInput):
+    title: str | None = None
+    handle: str | None = None
+    url: str | None = None
+    description: str | None = None
+    type: str | None = None
+    vendor: str | None = None
+    image_url: str | None = None
+    images: list[ProductImageInput] | None = None
+    published_at_foreign: str | None = None
+
+
+class ProductInput(ProductPatch):
+    id: str
+    title: str
+    variants: list[ProductVariantInput]
+
+
+class ProductVariant(MailchimpResource):
+    id: str
+    title: str = ""
+    sku: str = ""
+    price: float | None = None
+    inventory_quantity: int | None = None
+
+
+class Product(MailchimpResource):
+    id: str
+    title: str = ""
+    url: str = ""
+    variants: list[ProductVariant] = Field(default_factory=list)
+
+
+class Promo(MailchimpInput):
+    code: str
+    amount_discounted: float
+    type: Literal["fixed", "percentage"]
+
+
+class OrderLinePatch(MailchimpInput):
+    product_id: str | None = None
+    product_variant_id: str | None = None
+    quantity: int | None = None
+    price: float | None = None
+    discount: float | None = None
+
+
+class OrderLineInput(OrderLinePatch):
+    id: str
+    product_id: str
+    product_variant_id: str
+    quantity: int
+    price: float
+
+
+class OrderPatch(MailchimpInput):
+    customer: CustomerPatch | None = None
+    campaign_id: str | None = None
+    landing_site: str | None = None
+    financial_status: str | None = None
+    fulfillment_status: str | None = None
+    currency_code: str | None = None
+    order_total: float | None = None
+    order_url: str | None = None
+    discount_total: float | None = None
+    tax_total: float | None = None
+    shipping_total: float | None = None
+    processed_at_foreign: str | None = None
+    cancelled_at_foreign: str | None = None
+    updated_at_foreign: str | None = None
+    shipping_address: OrderAddress | None = None
+    billing_address: OrderAddress | None = None
+    promos: list[Promo] | None = None
+    lines: Sequence[OrderLinePatch] | None = None
+    tracking_number: str | None = None
+    tracking_carrier: str | None = None
+    tracking_url: str | None = None
+
+
+class OrderInput(OrderPatch):
+    id: str
+    customer: CustomerRef
+    currency_code: str
+    order_total: float
+    lines: list[OrderLineInput]
+
+
+class OrderLine(MailchimpResource):
+    id: str
+    product_id: str = ""
+    product_variant_id: str = ""
+    quantity: int = 0
+    price: float = 0
+
+
+class Order(MailchimpResource):
+    id: str
+    customer: Customer | None = None
+    currency_code: str = ""
+    order_total: float = 0
+    financial_status: str = ""
+    fulfillment_status: str = ""
+    lines: list[OrderLine] = Field(default_factory=list)
+
+
+class CartLinePatch(MailchimpInput):
+    product_id: str | None = None
+    product_variant_id: str | None = None
+    quantity: int | None = None
+    price: float | None = None
+
+
+class CartLineInput(CartLinePatch):
+    id: str
+    product_id: str
+    product_variant_id: str
+    quantity: int
+    price: float
+
+
+class CartPatch(MailchimpInput):
+    customer: CustomerPatch | None = None
+    campaign_id: str | None = None
+    checkout_url: str | None = None
+    currency_code: str | None = None
+    order_total: float | None = None
+    tax_total: float | None = None
+    lines: Sequence[CartLinePatch] | None = None
+
+
+class CartInput(CartPatch):
+    id: str
+    customer: CustomerRef
+    currency_code: str
+    order_total: float
+    lines: list[CartLineInput]
+
+
+class CartLine(MailchimpResource):
+    id: str
+    product_id: str = ""
+    product_variant_id: str = ""
+    quantity: int = 0
+    price: float = 0
+
+
+class Cart(MailchimpResource):
+    id: str
+    customer: Customer | None = None
+    checkout_url: str = ""
+    currency_code: str = ""
+    order_total: float = 0
+    lines: list[CartLine] = Field(default_factory=list)
+
+
+# --- batches --------------------------------------------------------------------------------
+
+
+class BatchOperation(MailchimpInput):
+    """One operation of ``POST /batches``; ``body`` is a JSON-encoded string (see :meth:`of`)."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str
+    params: dict[str, Any] | None = None
+    body_json: str | None = Field(default=None, alias="body")
+    operation_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"],
+        path: str,
+        body: MailchimpInput | dict[str, Any] | None = None,
+        *,
+        operation_id: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> BatchOperation:
+        """Build an operation from a request model or a dict body."""
+        if isinstance(body, MailchimpInput):
+            body = body.body()
+        encoded = None if body is None else json.dumps(body, separators=(",", ":"))
+        return cls(
+            method=method, path=path, params=params, body_json=encoded, operation_id=operation_id
+        )
+
+
+class Batch(MailchimpResource):
+    id: str
+    status: str = ""
+    total_operations: int = 0
+    finished_operations: int = 0
+    errored_operations: int = 0
+    submitted_at: str | None = None
+    completed_at: str | None = None
+    response_body_url: str = ""
+
+
+class BatchOperationResult(MailchimpResource):
+    """One entry of a batch's results archive; ``response`` is parsed from its JSON string."""
+
+    status_code: int
+    operation_id: str | None = None
+    response: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status_code < 300
