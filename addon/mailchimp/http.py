@@ -51,6 +51,7 @@ class MailchimpHttp:
         backoff_max: float = 30.0,
         timeout: httpx.Timeout = DEFAULT_TIMEOUT,
         transport: httpx.AsyncBaseTransport | None = None,
+        rng: random.Random | None = None,
     ) -> None:
         if "{dc}" not in api_url_template:
             raise ValueError("api_url_template must contain '{dc}'")
@@ -64,6 +65,7 @@ class MailchimpHttp:
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self._rng = rng or random.Random()
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
             transport=transport,
@@ -109,7 +111,7 @@ class MailchimpHttp:
         if retry_after is not None:
             return min(retry_after, self.backoff_max)
         ceiling = min(self.backoff_max, self.backoff_base * (2 ** (attempt - 1)))
-        return random.uniform(0.0, ceiling)
+        return self._rng.uniform(0.0, ceiling)
 
     async def request(
         self,

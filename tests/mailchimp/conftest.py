@@ -1,0 +1,145 @@
+"""Fixtures: the Mailchimp client wired to the Mailchimp sandbox over httpx.
+
+Every request goes client -> contract checker (validates it against Mailchimp's OpenAPI spec)
+-> host-routing transport -> the sandbox's ASGI app at ``mailchimp.test``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from addon.mailchimp import MailchimpClient, MailchimpCredentials, MailchimpHttp
+from addon.sandbox.mailchimp.models import SandboxAccount
+from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from addon.sandbox.transport import HostRoutingTransport
+
+try:  # TEMPORARY until the contract checker lands
+    from tests.contracts.mailchimp import ContractCheckingTransport
+except ImportError:  # pragma: no cover
+
+    def ContractCheckingTransport(inner: Any) -> Any:  # type: ignore[no-redef]
+        return inner
+
+
+HOST = "mailchimp.test"
+API_URL_TEMPLATE = f"http://{HOST}/{{dc}}/3.0"
+LOGIN_URL = f"http://{HOST}"
+
+# Small backoff so retry tests stay fast.
+FAST_RETRY: dict[str, Any] = {"max_attempts": 4, "backoff_base": 0.002, "backoff_max": 0.01}
+
+MakeHttp = Callable[..., MailchimpHttp]
+
+
+class MaxJitter(random.Random):
+    """A jitter source that always picks the longest delay (deterministic timing tests)."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return b
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[MailchimpSandbox]:
+    box = MailchimpSandbox(public_base_url=LOGIN_URL)
+    yield box
+    await box.aclose()
+
+
+@pytest.fixture
+def network(sandbox: MailchimpSandbox) -> HostRoutingTransport:
+    return HostRoutingTransport({HOST: sandbox.app})
+
+
+@pytest.fixture
+def transport(network: HostRoutingTransport) -> httpx.AsyncBaseTransport:
+    """The transport the client uses: contract-checked, routed to the sandbox."""
+    return ContractCheckingTransport(network)
+
+
+@pytest.fixture
+async def make_http(
+    transport: httpx.AsyncBaseTransport,
+) -> AsyncIterator[MakeHttp]:
+    """Build ``MailchimpHttp`` instances pointed at the sandbox (closed after the test)."""
+    created: list[MailchimpHttp] = []
+
+    def make(**overrides: Any) -> MailchimpHttp:
+        options: dict[str, Any] = {
+            "api_url_template": API_URL_TEMPLATE,
+            "login_url": LOGIN_URL,
+            "transport": transport,
+            **FAST_RETRY,
+            **overrides,
+        }
+        http = MailchimpHttp(**options)
+        created.append(http)
+        return http
+
+    yield make
+    for http in created:
+        await http.aclose()
+
+
+@pytest.fixture
+def http(make_http: MakeHttp) -> MailchimpHttp:
+    return make_http()
+
+
+@pytest.fixture
+def account(sandbox: MailchimpSandbox) -> SandboxAccount:
+    return sandbox.create_account(
+        "Chimp Shop", "owner@chimp.test", first_name="Ada", last_name="Lovelace"
+    )
+
+
+@pytest.fixture
+def credentials(account: SandboxAccount) -> MailchimpCredentials:
+    return MailchimpCredentials.from_api_key(account.api_key)
+
+
+@pytest.fixture
+def client(http: MailchimpHttp, credentials: MailchimpCredentials) -> MailchimpClient:
+    return MailchimpClient(http, credentials)
+
+
+@pytest.fixture
+def oauth_code(
+    sandbox: MailchimpSandbox, network: HostRoutingTransport
+) -> Callable[[SandboxAccount, str, str], Awaitable[str]]:
+    """Play the merchant's browser: approve the app on the sandbox's authorize page and
+    return the ``code`` from the redirect."""
+
+    async def approve(account: SandboxAccount, client_id: str, redirect_uri: str) -> str:
+        async with httpx.AsyncClient(transport=network, base_url=LOGIN_URL) as browser:
+            response = await browser.post(
+                "/oauth2/authorize",
+                data={
+                    "response_type": "code",
+                    "client_id": client_id,
+                    "redirect_uri": redirect_uri,
+                    "state": "st",
+                    "account_id": account.id,
+                    "decision": "allow",
+                },
+            )
+        assert response.status_code == 302, response.text
+        location = httpx.URL(response.headers["location"])
+        assert location.params["state"] == "st"
+        return location.params["code"]
+
+    return approve
+
+
+@pytest.fixture
+def requests_to(sandbox: MailchimpSandbox) -> Iterator[Callable[[str], list[Any]]]:
+    """``requests_to("/ping")``: the sandbox's log of HTTP requests to that API path."""
+
+    def logged(path: str) -> list[Any]:
+        return [r for r in sandbox.requests if r.path == path and r.via == "http"]
+
+    yield logged
