@@ -1,0 +1,241 @@
+"""Batch operations: ``POST /batches`` and their asynchronous processing.
+
+A batch is answered at once with status ``pending``, then processed in the background
+(``started`` -> ``finished``). Every operation goes through the same route table as a direct
+request. Results are published as a gzipped tar archive of JSON files, each an array of
+``{"status_code", "operation_id", "response"}`` where ``response`` is the operation's JSON
+response *as a string*; the archive URL expires like a pre-signed S3 URL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from .errors import json_parse_error, not_found, too_many_requests
+from .models import Batch, BatchOperation, BatchResult, LoggedRequest
+from .routing import ApiRequest, ApiResult, Router, paginate
+from .state import AccountData
+
+if TYPE_CHECKING:
+    from .sandbox import MailchimpSandbox
+
+router = Router()
+
+MAX_PENDING_BATCHES = 500
+RESULTS_PER_FILE = 500
+
+
+class BatchOperationIn(BaseModel):
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
+    path: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    body: str = ""
+    operation_id: str | None = None
+
+
+class BatchIn(BaseModel):
+    operations: list[BatchOperationIn]
+
+
+def render(batch: Batch) -> dict[str, Any]:
+    return {**batch.model_dump(mode="json"), "_links": []}
+
+
+@router.route("POST", "/batches")
+def create_batch(request: ApiRequest) -> dict[str, Any]:
+    payload = request.parse(BatchIn)
+    data = request.account
+    pending = sum(1 for b in data.batches.values() if b.status != "finished")
+    if pending >= MAX_PENDING_BATCHES:
+        raise too_many_requests(
+            f"You have more than {MAX_PENDING_BATCHES} pending batches. "
+            "Please wait for some of them to finish."
+        )
+    batch = Batch(
+        id=request.sandbox.state.new_id(10),
+        total_operations=len(payload.operations),
+        submitted_at=request.sandbox.clock.iso(),
+        operations=[BatchOperation(**op.model_dump()) for op in payload.operations],
+    )
+    data.batches[batch.id] = batch
+    request.sandbox.batch_runner.submit(data, batch)
+    return render(batch)
+
+
+@router.route("GET", "/batches")
+def list_batches(request: ApiRequest) -> dict[str, Any]:
+    items = [render(b) for b in request.account.batches.values()]
+    return paginate(request, "batches", items)
+
+
+def _batch(request: ApiRequest) -> Batch:
+    batch = request.account.batches.get(request.params["batch_id"])
+    if batch is None:
+        raise not_found()
+    return batch
+
+
+@router.route("GET", "/batches/{batch_id}")
+def get_batch(request: ApiRequest) -> dict[str, Any]:
+    return render(_batch(request))
+
+
+@router.route("DELETE", "/batches/{batch_id}")
+def delete_batch(request: ApiRequest) -> None:
+    batch = _batch(request)
+    batch.cancelled = True
+    del request.account.batches[batch.id]
+
+
+def _query(params: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        if isinstance(value, bool):
+            out[key] = "true" if value else "false"
+        elif isinstance(value, list):
+            out[key] = ",".join(str(v) for v in value)
+        else:
+            out[key] = str(value)
+    return out
+
+
+@dataclass
+class Archive:
+    content: bytes
+    expires_at: float
+
+
+S3_EXPIRED = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
+    "<Message>Request has expired</Message></Error>"
+)
+S3_NO_KEY = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
+    "<Message>The specified key does not exist.</Message></Error>"
+)
+
+
+class BatchRunner:
+    """Processes submitted batches in background tasks and serves their result archives."""
+
+    def __init__(self, sandbox: MailchimpSandbox) -> None:
+        self.sandbox = sandbox
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._archives: dict[str, Archive] = {}
+
+    def submit(self, data: AccountData, batch: Batch) -> None:
+        task = asyncio.get_running_loop().create_task(self._run(data, batch))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self) -> None:
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def _run(self, data: AccountData, batch: Batch) -> None:
+        sandbox = self.sandbox
+        if sandbox.batch_start_delay:
+            await asyncio.sleep(sandbox.batch_start_delay)
+        with sandbox.state.lock:
+            if batch.cancelled:
+                return
+            batch.status = "started"
+        for operation in batch.operations:
+            if batch.cancelled:
+                return
+            if sandbox.batch_operation_latency:
+                await asyncio.sleep(sandbox.batch_operation_latency)
+            result = await self._execute(data, operation)
+            with sandbox.state.lock:
+                batch.results.append(result)
+                batch.finished_operations += 1
+                if result.status_code >= 400:
+                    batch.errored_operations += 1
+        content = self._archive(batch)
+        with sandbox.state.lock:
+            expires_at = sandbox.clock.now() + sandbox.batch_result_ttl
+            name = f"{batch.id}-{sandbox.state.new_id(10)}-response.tar.gz"
+            self._archives[name] = Archive(content=content, expires_at=expires_at)
+            batch.response_body_url = (
+                f"{sandbox.public_base_url}/_batch-results/{name}"
+                f"?AWSAccessKeyId=SANDBOX&Expires={int(expires_at)}&Signature=sandbox"
+            )
+            batch.completed_at = sandbox.clock.iso()
+            batch.status = "finished"
+
+    async def _execute(self, data: AccountData, operation: BatchOperation) -> BatchResult:
+        sandbox = self.sandbox
+        path = operation.path if operation.path.startswith("/") else f"/{operation.path}"
+        query = _query(operation.params)
+        body: Any = None
+        result: ApiResult
+        try:
+            body = json.loads(operation.body) if operation.body else None
+        except ValueError:
+            error = json_parse_error()
+            result = ApiResult(error.status, error.document(), problem=True)
+        else:
+            result = await sandbox.router.call(
+                ApiRequest(
+                    sandbox=sandbox,
+                    account=data,
+                    method=operation.method,
+                    path=path,
+                    query=query,
+                    body=body,
+                    via="batch",
+                )
+            )
+        with sandbox.state.lock:
+            sandbox.state.request_log.append(
+                LoggedRequest(
+                    method=operation.method,
+                    path=path,
+                    query=query,
+                    body=body,
+                    status=result.status,
+                    account_id=data.account.id,
+                    via="batch",
+                    at=sandbox.clock.now(),
+                )
+            )
+        response = "" if result.body is None else json.dumps(result.body)
+        return BatchResult(
+            status_code=result.status, operation_id=operation.operation_id, response=response
+        )
+
+    def _archive(self, batch: Batch) -> bytes:
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+            chunks = [
+                batch.results[i : i + RESULTS_PER_FILE]
+                for i in range(0, len(batch.results), RESULTS_PER_FILE)
+            ] or [[]]
+            for index, chunk in enumerate(chunks):
+                raw = json.dumps([r.model_dump() for r in chunk]).encode()
+                info = tarfile.TarInfo(name=f"{batch.id}-{index}.json")
+                info.size = len(raw)
+                info.mtime = int(self.sandbox.clock.now())
+                tar.addfile(info, io.BytesIO(raw))
+        return buffer.getvalue()
+
+    def serve_archive(self, name: str, expires: str | None) -> Response:
+        archive = self._archives.get(name)
+        if archive is None:
+            return Response(S3_NO_KEY, status_code=404, media_type="application/xml")
+        if self.sandbox.clock.now() >= archive.expires_at:
+            return Response(S3_EXPIRED, status_code=403, media_type="application/xml")
+        return Response(archive.content, media_type="application/x-gzip")

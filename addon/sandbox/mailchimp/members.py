@@ -1,0 +1,7 @@
+"""Placeholder: members endpoints (filled in next)."""
+
+from __future__ import annotations
+
+from .routing import Router
+
+router = Router()

@@ -1,0 +1,226 @@
+"""The Marketing API's route table and the request context its handlers receive.
+
+Routes are declared with the spec's path templates (``/lists/{list_id}/members``). The same
+table serves direct HTTP requests and batch operations, so both follow identical rules.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import (
+    FieldError,
+    MailchimpError,
+    invalid_resource,
+    method_not_allowed,
+    not_found,
+)
+from .state import AccountData
+
+if TYPE_CHECKING:
+    from .sandbox import MailchimpSandbox
+
+M = TypeVar("M", bound=BaseModel)
+MAX_COUNT = 1000
+
+
+@dataclass
+class ApiResult:
+    """A handler's answer: status and JSON body (``None`` for 204)."""
+
+    status: int = 200
+    body: dict[str, Any] | None = None
+    problem: bool = False
+
+
+@dataclass
+class ApiRequest:
+    """One Marketing API call, as a handler sees it."""
+
+    sandbox: MailchimpSandbox
+    account: AccountData
+    method: str
+    path: str
+    query: dict[str, str]
+    body: Any = None
+    via: Literal["http", "batch"] = "http"
+    params: dict[str, str] = field(default_factory=dict)
+
+    def json_object(self) -> dict[str, Any]:
+        if not isinstance(self.body, dict):
+            raise invalid_resource(
+                errors=[FieldError(field="", message="Schema describes object, NULL found instead")]
+            )
+        return self.body
+
+    def parse(self, model: type[M], data: Mapping[str, Any] | None = None) -> M:
+        """Validate the body (or ``data``) with ``model``; Mailchimp-style 400 when invalid."""
+        payload = self.json_object() if data is None else data
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            raise invalid_resource(errors=validation_errors(exc)) from None
+
+    def flag(self, name: str) -> bool:
+        return self.query.get(name, "").lower() == "true"
+
+
+def validation_errors(exc: ValidationError) -> list[FieldError]:
+    errors: list[FieldError] = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"])
+        blank = err["type"] == "missing"
+        message = "This value should not be blank." if blank else str(err["msg"])
+        errors.append(FieldError(field=loc, message=message))
+    return errors
+
+
+HandlerResult = dict[str, Any] | ApiResult | None
+Handler = Callable[[ApiRequest], HandlerResult | Awaitable[HandlerResult]]
+
+
+@dataclass
+class _Route:
+    method: str
+    template: str
+    pattern: re.Pattern[str]
+    handler: Handler
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    return re.compile(f"^{regex}/?$")
+
+
+class Router:
+    """Method + path-template routing to handler functions."""
+
+    def __init__(self) -> None:
+        self._routes: list[_Route] = []
+
+    def add(self, method: str, template: str, handler: Handler) -> None:
+        self._routes.append(_Route(method.upper(), template, _compile(template), handler))
+
+    def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
+        def decorator(handler: Handler) -> Handler:
+            self.add(method, template, handler)
+            return handler
+
+        return decorator
+
+    def include(self, other: Router) -> None:
+        self._routes.extend(other._routes)
+
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        path_matched = False
+        for route in self._routes:
+            match = route.pattern.match(path)
+            if match is None:
+                continue
+            path_matched = True
+            if route.method == method.upper():
+                return route.handler, match.groupdict()
+        if path_matched:
+            raise method_not_allowed()
+        raise not_found("Invalid path")
+
+    async def call(self, request: ApiRequest) -> ApiResult:
+        """Run the matching handler (holding the state lock for synchronous ones)."""
+        try:
+            handler, params = self.resolve(request.method, request.path)
+            request.params = params
+            if inspect.iscoroutinefunction(handler):
+                outcome = await handler(request)
+            else:
+                with request.sandbox.state.lock:
+                    outcome = handler(request)
+                    if inspect.isawaitable(outcome):  # pragma: no cover - defensive
+                        outcome = await outcome
+        except MailchimpError as exc:
+            return ApiResult(exc.status, exc.document(), problem=True)
+        result = outcome if isinstance(outcome, ApiResult) else _as_result(outcome)
+        if result.body is not None and not result.problem:
+            result.body = filter_fields(result.body, request.query)
+        return result
+
+
+def _as_result(body: dict[str, Any] | None) -> ApiResult:
+    return ApiResult(204, None) if body is None else ApiResult(200, body)
+
+
+# --- fields / exclude_fields ------------------------------------------------------------
+
+
+def _split(spec: str) -> list[list[str]]:
+    return [p.strip().split(".") for p in spec.split(",") if p.strip()]
+
+
+def _select(value: Any, paths: list[list[str]]) -> Any:
+    if isinstance(value, list):
+        return [_select(item, paths) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        subs = [p[1:] for p in paths if p and p[0] == key]
+        if not subs:
+            continue
+        out[key] = item if any(not s for s in subs) else _select(item, subs)
+    return out
+
+
+def _exclude(value: Any, paths: list[list[str]]) -> Any:
+    if isinstance(value, list):
+        return [_exclude(item, paths) for item in value]
+    if not isinstance(value, dict):
+        return value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        subs = [p[1:] for p in paths if p and p[0] == key]
+        if any(not s for s in subs):
+            continue
+        out[key] = _exclude(item, subs) if subs else item
+    return out
+
+
+def filter_fields(body: dict[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
+    """Apply Mailchimp's ``fields`` / ``exclude_fields`` (comma-separated, dotted paths)."""
+    if query.get("fields"):
+        body = _select(body, _split(query["fields"]))
+    if query.get("exclude_fields"):
+        body = _exclude(body, _split(query["exclude_fields"]))
+    return body
+
+
+# --- pagination ---------------------------------------------------------------------------
+
+
+def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise invalid_resource(
+            errors=[FieldError(field=name, message="This value should be of type integer.")]
+        ) from None
+    if value < 0:
+        raise invalid_resource(
+            errors=[FieldError(field=name, message="This value should be 0 or more.")]
+        )
+    return value
+
+
+def paginate(request: ApiRequest, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+    """``{key: page, "total_items": n}`` honouring ``count`` (default 10, max 1000) and
+    ``offset``."""
+    count = min(_int_param(request.query, "count", 10), MAX_COUNT)
+    offset = _int_param(request.query, "offset", 0)
+    return {key: items[offset : offset + count], "total_items": len(items), "_links": []}

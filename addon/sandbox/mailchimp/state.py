@@ -1,0 +1,147 @@
+"""In-memory state of the Mailchimp sandbox: accounts, credentials, audiences, stores, batches.
+
+Everything sits behind one re-entrant lock (:attr:`SandboxState.lock`); request handlers are
+synchronous and run while holding it, so concurrent requests never see a half-applied change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from .models import (
+    AudienceList,
+    Batch,
+    Cart,
+    Customer,
+    Interest,
+    InterestCategory,
+    ListWebhook,
+    LoggedRequest,
+    MarketingPermission,
+    Member,
+    MergeField,
+    OAuthClient,
+    Order,
+    Product,
+    SandboxAccount,
+    Store,
+)
+
+
+class SandboxClock:
+    """Wall clock with an adjustable offset, so tests can make codes and URLs expire."""
+
+    def __init__(self, source: Callable[[], float] = time.time) -> None:
+        self._source = source
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return self._source() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+    def iso(self) -> str:
+        return datetime.fromtimestamp(self.now(), UTC).isoformat(timespec="seconds")
+
+
+def subscriber_hash(email: str) -> str:
+    """Mailchimp's member id: the MD5 hex digest of the lower-cased e-mail address."""
+    return hashlib.md5(email.lower().encode(), usedforsecurity=False).hexdigest()
+
+
+@dataclass
+class ListData:
+    """An audience together with everything that hangs off it."""
+
+    info: AudienceList
+    merge_fields: dict[int, MergeField] = field(default_factory=dict)
+    categories: dict[str, InterestCategory] = field(default_factory=dict)
+    interests: dict[str, Interest] = field(default_factory=dict)
+    members: dict[str, Member] = field(default_factory=dict)
+    forgotten: set[str] = field(default_factory=set)
+    webhooks: dict[str, ListWebhook] = field(default_factory=dict)
+    permissions: list[MarketingPermission] = field(default_factory=list)
+    tag_ids: dict[str, int] = field(default_factory=dict)
+    next_merge_id: int = 1
+
+
+@dataclass
+class StoreData:
+    """An e-commerce store and its customers, products, orders and carts."""
+
+    info: Store
+    customers: dict[str, Customer] = field(default_factory=dict)
+    products: dict[str, Product] = field(default_factory=dict)
+    orders: dict[str, Order] = field(default_factory=dict)
+    carts: dict[str, Cart] = field(default_factory=dict)
+
+
+@dataclass
+class AccountData:
+    """Everything one account owns."""
+
+    account: SandboxAccount
+    lists: dict[str, ListData] = field(default_factory=dict)
+    stores: dict[str, StoreData] = field(default_factory=dict)
+    batches: dict[str, Batch] = field(default_factory=dict)
+    campaigns: set[str] = field(default_factory=set)
+    in_flight: int = 0
+    peak_concurrency: int = 0
+
+
+@dataclass
+class ConfirmationEmail:
+    """A double opt-in confirmation the sandbox "sent" when a member was set to pending."""
+
+    account_id: str
+    list_id: str
+    email_address: str
+    sent_at: float
+
+
+@dataclass
+class OAuthCode:
+    code: str
+    client_id: str
+    redirect_uri: str
+    account_id: str
+    expires_at: float
+    used: bool = False
+
+
+class SandboxState:
+    """All sandbox data plus the credential tables."""
+
+    def __init__(self, clock: SandboxClock, seed: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.clock = clock
+        self.rng = random.Random(seed)
+        self.accounts: dict[str, AccountData] = {}
+        self.api_keys: dict[str, str] = {}  # key -> account id
+        self.tokens: dict[str, str] = {}  # oauth access token -> account id
+        self.revoked: set[str] = set()
+        self.oauth_clients: dict[str, OAuthClient] = {}
+        self.oauth_codes: dict[str, OAuthCode] = {}
+        self.request_log: list[LoggedRequest] = []
+        self.confirmations: list[ConfirmationEmail] = []
+        self._next_user_id = 100_000
+
+    def new_id(self, length: int = 10) -> str:
+        """A random lowercase hex id (seeded, so runs are reproducible)."""
+        with self.lock:
+            return f"{self.rng.getrandbits(4 * length):0{length}x}"
+
+    def next_user_id(self) -> int:
+        with self.lock:
+            self._next_user_id += 1
+            return self._next_user_id
+
+    def account_data(self, account_id: str) -> AccountData:
+        return self.accounts[account_id]
