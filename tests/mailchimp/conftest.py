@@ -55,10 +55,31 @@ def network(sandbox: MailchimpSandbox) -> HostRoutingTransport:
     return HostRoutingTransport({HOST: sandbox.app})
 
 
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Records ``(method, path, status)`` of every exchange (OAuth and downloads included)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.sent: list[tuple[str, str, int]] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        self.sent.append((request.method, request.url.path, response.status_code))
+        return response
+
+    def to(self, path: str) -> list[tuple[str, str, int]]:
+        return [entry for entry in self.sent if entry[1] == path]
+
+
 @pytest.fixture
-def transport(network: HostRoutingTransport) -> httpx.AsyncBaseTransport:
-    """The transport the client uses: contract-checked, routed to the sandbox."""
-    return ContractCheckingTransport(network)
+def recorder(network: HostRoutingTransport) -> RecordingTransport:
+    return RecordingTransport(ContractCheckingTransport(network))
+
+
+@pytest.fixture
+def transport(recorder: RecordingTransport) -> httpx.AsyncBaseTransport:
+    """The transport the client uses: recorded, contract-checked, routed to the sandbox."""
+    return recorder
 
 
 @pytest.fixture
