@@ -1,0 +1,165 @@
+"""The one settings object, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SECRET_KEY_FILE = Path(".secret_key")
+
+
+class AppEnv(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    app_env: AppEnv = AppEnv.DEVELOPMENT
+    app_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite+aiosqlite:///./addon.db"
+    secret_key: SecretStr | None = None
+    secret_key_file: Path = DEFAULT_SECRET_KEY_FILE
+    allowed_saleor_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    # Worker: how jobs are retried and when they give up.
+    worker_max_attempts: int = Field(default=8, ge=1)
+    worker_backoff_base_seconds: float = Field(default=2.0, gt=0)
+    worker_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    worker_poll_interval_seconds: float = Field(default=1.0, gt=0)
+    worker_batch_size: int = Field(default=20, ge=1)
+    worker_lease_seconds: float = Field(default=300.0, gt=0)
+
+    # Refetch Saleor's JWKS on a failed verification at most this often per installation.
+    jwks_refresh_min_interval_seconds: float = Field(default=5.0, ge=0)
+
+    # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
+    sandbox: bool = True
+
+    @field_validator("app_url")
+    @classmethod
+    def _absolute_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                "must be an absolute http(s) URL such as https://mailchimp.example.com"
+            )
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _supported_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                "(for example postgresql+asyncpg://user@127.0.0.1:5432/addon)"
+            )
+        return value
+
+    @field_validator("allowed_saleor_urls", mode="before")
+    @classmethod
+    def _split_patterns(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
+    @field_validator("allowed_saleor_urls")
+    @classmethod
+    def _compile_patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @model_validator(mode="after")
+    def _production_rules(self) -> Settings:
+        if self.is_production and self.secret_key is None:
+            raise ValueError(
+                "SECRET_KEY must be set when APP_ENV=production "
+                "(it encrypts Saleor and Mailchimp credentials at rest)"
+            )
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env is AppEnv.PRODUCTION
+
+    @property
+    def sandbox_enabled(self) -> bool:
+        return self.sandbox and not self.is_production
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @cached_property
+    def saleor_url_patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(pattern) for pattern in self.allowed_saleor_urls]
+
+    def is_saleor_url_allowed(self, saleor_api_url: str) -> bool:
+        """Empty allow-list means "allow all", but only outside production."""
+        if not self.allowed_saleor_urls:
+            return not self.is_production
+        return any(p.fullmatch(saleor_api_url) for p in self.saleor_url_patterns)
+
+    def resolve_secret_key(self) -> str:
+        """The key that encrypts secrets at rest; generated into a local file in development."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        path = self.secret_key_file
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key + "\n")
+        path.chmod(0o600)
+        logger.warning(
+            "SECRET_KEY is not set: generated a development key into %s. "
+            "Set SECRET_KEY in production; losing the key makes stored credentials unreadable.",
+            path,
+        )
+        return key
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings, turning validation errors into one message naming each variable."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "_".join(str(part) for part in error["loc"]).upper() or "settings"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.append(f"{name}: {message}")
+        raise ConfigurationError("Invalid configuration: " + "; ".join(problems)) from None

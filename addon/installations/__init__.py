@@ -1,0 +1,1 @@
+"""Installations: one per Saleor instance (the auth persistence layer), and their lifecycle."""

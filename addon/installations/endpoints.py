@@ -1,0 +1,27 @@
+"""The dashboard's view of its installation."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from addon.installations.schemas import InstallationRead
+from addon.saleor.dashboard_auth import DashboardAuth
+from addon.saleor.schemas import Jwks
+
+router = APIRouter(prefix="/api")
+
+
+@router.get("/installation")
+async def read_installation(auth: DashboardAuth) -> InstallationRead:
+    installation = auth.installation
+    return InstallationRead(
+        saleor_api_url=installation.saleor_api_url,
+        saleor_domain=installation.saleor_domain,
+        app_id=installation.app_id,
+        is_active=installation.is_active,
+        installed_at=installation.installed_at,
+        updated_at=installation.updated_at,
+        signing_key_ids=Jwks.model_validate(installation.jwks).key_ids,
+        user_email=auth.claims.email,
+        user_permissions=auth.claims.user_permissions,
+    )

@@ -1,0 +1,1 @@
+"""The durable inbox and work queue: every webhook and every Mailchimp write is a job."""

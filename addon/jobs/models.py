@@ -1,0 +1,72 @@
+"""The `jobs` table: verified webhook deliveries and the work they cause."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.db.base import Base
+from addon.db.types import UTCDateTime, utcnow
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class JobStatus(StrEnum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    QUARANTINED = "quarantined"
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        # The same Saleor delivery arriving twice is stored (and processed) once.
+        UniqueConstraint("installation_id", "dedupe_key"),
+        # At most one pending job per coalescing key: later work merges into it.
+        Index(
+            "uq_jobs_pending_coalesce_key",
+            "installation_id",
+            "coalesce_key",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_jobs_claim", "status", "run_after"),
+        Index("ix_jobs_lane", "installation_id", "lane", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(100))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[JobStatus] = mapped_column(String(20), default=JobStatus.PENDING)
+    dedupe_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    coalesce_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # Jobs sharing a lane run one at a time, in id order (e.g. all events of one order).
+    lane: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,170 @@
+"""Queries on jobs: enqueue (deduplicated or coalesced), claim, finish, retry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from addon.db.types import utcnow
+from addon.installations.models import Installation
+from addon.jobs.models import Job, JobStatus
+
+UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+class JobRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    def _insert(self) -> Any:
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job)
+
+    async def enqueue(
+        self,
+        installation_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        *,
+        dedupe_key: str | None = None,
+        coalesce_key: str | None = None,
+        lane: str | None = None,
+        run_after: datetime | None = None,
+        status: JobStatus = JobStatus.PENDING,
+    ) -> int | None:
+        """Add a job; return its id, or None when `dedupe_key` was seen before.
+
+        With `coalesce_key`, work for a key that already has a pending job merges into it:
+        the payload is replaced by the newest, the original `run_after` is kept (so a burst
+        becomes one run, no later than the first one's schedule).
+        """
+        now = utcnow()
+        values = {
+            "installation_id": installation_id,
+            "kind": kind,
+            "payload": payload,
+            "status": status,
+            "dedupe_key": dedupe_key,
+            "coalesce_key": coalesce_key,
+            "lane": lane,
+            "attempts": 0,
+            "run_after": run_after or now,
+            "created_at": now,
+            "updated_at": now,
+            "finished_at": now if status is JobStatus.DONE else None,
+        }
+        statement = self._insert().values(**values)
+        if dedupe_key is not None:
+            statement = statement.on_conflict_do_nothing(
+                index_elements=["installation_id", "dedupe_key"]
+            )
+        elif coalesce_key is not None:
+            statement = statement.on_conflict_do_update(
+                index_elements=["installation_id", "coalesce_key"],
+                index_where=text("status = 'pending'"),
+                set_={"payload": statement.excluded.payload, "updated_at": now},
+            )
+        result = await self.session.execute(statement.returning(Job.id))
+        return result.scalar_one_or_none()
+
+    async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[Job]:
+        """Lock up to `limit` due jobs of active installations for this worker.
+
+        Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
+        row to one of them. A running job whose lease expired (its worker died) is due again.
+        """
+        now = utcnow()
+        earlier = aliased(Job)
+        lane_busy = exists().where(
+            earlier.installation_id == Job.installation_id,
+            earlier.lane == Job.lane,
+            earlier.id < Job.id,
+            earlier.status.in_(UNFINISHED),
+        )
+        due = or_(
+            and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
+            and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
+        )
+        statement = (
+            select(Job)
+            .join(Installation, Installation.id == Job.installation_id)
+            .where(due, Installation.is_active, or_(Job.lane.is_(None), ~lane_busy))
+            .order_by(Job.run_after, Job.id)
+            .limit(limit)
+            .with_for_update(of=Job, skip_locked=True)
+        )
+        jobs = list((await self.session.execute(statement)).scalars())
+        for job in jobs:
+            job.status = JobStatus.RUNNING
+            job.attempts += 1  # counted at claim, so a job that crashes its worker gives up too
+            job.locked_by = worker_id
+            job.locked_until = now + lease
+        await self.session.flush()
+        return jobs
+
+    async def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
+        result = await self.session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING)
+            .values(locked_by=None, locked_until=None, updated_at=utcnow(), **values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def complete(self, job_id: int, worker_id: str) -> bool:
+        return await self._finish(
+            job_id, worker_id, status=JobStatus.DONE, last_error=None, finished_at=utcnow()
+        )
+
+    async def reschedule(
+        self, job_id: int, worker_id: str, error: str, run_after: datetime
+    ) -> bool:
+        return await self._finish(
+            job_id, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
+        )
+
+    async def quarantine(self, job_id: int, worker_id: str, error: str) -> bool:
+        return await self._finish(
+            job_id, worker_id, status=JobStatus.QUARANTINED, last_error=error, finished_at=utcnow()
+        )
+
+    async def retry(self, installation_id: int, job_id: int) -> bool:
+        """Give a quarantined job a fresh set of attempts (the Activity page's Retry)."""
+        result = await self.session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id,
+                Job.installation_id == installation_id,
+                Job.status == JobStatus.QUARANTINED,
+            )
+            .values(status=JobStatus.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def recent(
+        self, installation_id: int, *, limit: int = 50, status: JobStatus | None = None
+    ) -> list[Job]:
+        statement = select(Job).where(Job.installation_id == installation_id)
+        if status is not None:
+            statement = statement.where(Job.status == status)
+        statement = statement.order_by(Job.id.desc()).limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def count_by_status(self, installation_id: int) -> dict[JobStatus, int]:
+        result = await self.session.execute(
+            select(Job.status, func.count())
+            .where(Job.installation_id == installation_id)
+            .group_by(Job.status)
+        )
+        return {JobStatus(status): count for status, count in result.tuples()}
+
+    async def prune_finished(self, older_than: datetime) -> int:
+        """Forget done jobs (and so their delivery ids) after the retention period."""
+        result = await self.session.execute(
+            delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < older_than)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]

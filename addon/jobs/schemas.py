@@ -1,0 +1,46 @@
+"""What a job handler receives, and how it reports failures."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ClaimedJob(BaseModel):
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: int
+    installation_id: int
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+class JobRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    status: str
+    attempts: int
+    lane: str | None
+    summary: str
+    last_error: str | None
+    run_after: datetime
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class RetryLater(Exception):
+    """Try again after `delay` seconds (e.g. Mailchimp asked us to slow down)."""
+
+    def __init__(self, reason: str, delay: float) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class PermanentFailure(Exception):
+    """Retrying cannot help (bad data): quarantine now with this reason."""

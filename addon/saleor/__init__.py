@@ -1,0 +1,1 @@
+"""Everything that speaks Saleor's protocols: manifest, register, webhooks, JWKS, GraphQL."""

@@ -1,0 +1,115 @@
+"""The one HTTP client for Saleor: GraphQL through gql, and JWKS."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from gql import Client, GraphQLRequest
+from gql.transport.exceptions import (
+    TransportConnectionFailed,
+    TransportError,
+    TransportQueryError,
+    TransportServerError,
+)
+from gql.transport.httpx import HTTPXAsyncTransport
+from pydantic import SecretStr
+
+from addon.saleor.documents import load_document
+from addon.saleor.schemas import Jwks
+
+logger = logging.getLogger(__name__)
+
+
+class SaleorError(Exception):
+    """Base for failures talking to Saleor."""
+
+
+class SaleorUnavailable(SaleorError):
+    """Saleor could not be reached or answered with a server error."""
+
+
+class SaleorQueryError(SaleorError):
+    """Saleor answered the GraphQL document with errors (e.g. a token without permission)."""
+
+    def __init__(self, message: str, errors: list[dict[str, Any]], data: dict[str, Any] | None):
+        super().__init__(message)
+        self.errors = errors
+        self.data = data
+
+
+def jwks_url(saleor_api_url: str) -> str:
+    parts = urlsplit(saleor_api_url)
+    return f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
+
+
+def saleor_domain(saleor_api_url: str) -> str:
+    return urlsplit(saleor_api_url).netloc
+
+
+class _SharedClientTransport(HTTPXAsyncTransport):
+    """gql transport that borrows the process's httpx client instead of opening its own."""
+
+    def __init__(self, url: str, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+        super().__init__(url=url, headers=headers)
+        self._shared = client
+
+    async def connect(self) -> None:
+        self.client = self._shared
+
+    async def close(self) -> None:
+        self.client = None
+
+
+class SaleorClient:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(30.0, connect=10.0),
+            headers={"User-Agent": "saleor-mailchimp-addon"},
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def fetch_jwks(self, saleor_api_url: str) -> Jwks:
+        url = jwks_url(saleor_api_url)
+        try:
+            response = await self._http.get(url)
+            response.raise_for_status()
+            return Jwks.model_validate_json(response.content)
+        except (httpx.HTTPError, ValueError) as exc:
+            raise SaleorUnavailable(
+                f"Could not fetch Saleor's signing keys from {url}: {exc}"
+            ) from exc
+
+    async def execute(
+        self,
+        saleor_api_url: str,
+        token: SecretStr,
+        document: str,
+        variables: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Run the named document from `queries/` as the app; return `data`."""
+        transport = _SharedClientTransport(
+            saleor_api_url,
+            self._http,
+            headers={"Authorization": f"Bearer {token.get_secret_value()}"},
+        )
+        request = GraphQLRequest(load_document(document), variable_values=variables)
+        try:
+            async with Client(transport=transport) as session:
+                result: dict[str, Any] = await session.execute(request)
+                return result
+        except TransportQueryError as exc:
+            errors = list(exc.errors or [])
+            message = "; ".join(str(e.get("message", e)) for e in errors) or str(exc)
+            raise SaleorQueryError(message, errors, exc.data) from exc
+        except (TransportServerError, TransportConnectionFailed, httpx.HTTPError) as exc:
+            raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc
+        except TransportError as exc:
+            raise SaleorUnavailable(
+                f"Saleor at {saleor_api_url} gave an invalid answer: {exc}"
+            ) from exc

@@ -1,0 +1,80 @@
+"""Authentication of the app's own API calls from its pages inside the Saleor dashboard.
+
+The dashboard hands the page a short-lived RS256 JWT (through app-bridge); the page sends it as
+`authorization-bearer`, with `saleor-api-url` naming the installation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header
+
+from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import Forbidden, Unauthorized
+from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
+from addon.installations.service import InstallationService
+from addon.saleor.jws import TokenExpired, VerificationError, verify_dashboard_token
+from addon.saleor.schemas import DashboardTokenClaims
+
+# What a staff user needs to change the app's settings.
+MANAGE_APP_SETTINGS = ("MANAGE_APPS",)
+
+
+@dataclass(frozen=True)
+class DashboardContext:
+    installation: Installation
+    claims: DashboardTokenClaims
+
+
+def require_dashboard(
+    *permissions: str,
+) -> Callable[..., Awaitable[DashboardContext]]:
+    """A dependency that admits a dashboard user holding all `permissions`."""
+
+    async def dependency(
+        services: ServicesDep,
+        session: SessionDep,
+        authorization_bearer: Annotated[str | None, Header()] = None,
+        saleor_api_url: Annotated[str | None, Header()] = None,
+    ) -> DashboardContext:
+        if not authorization_bearer or not saleor_api_url:
+            raise Unauthorized(
+                "Missing authorization-bearer or saleor-api-url header; "
+                "open the app from the Saleor dashboard.",
+                code="MISSING_AUTHENTICATION",
+            )
+        installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
+        if installation is None:
+            raise Unauthorized(
+                "The app is not installed for this Saleor.", code="UNKNOWN_INSTALLATION"
+            )
+        service = InstallationService(session, services.settings, services.saleor)
+        try:
+            claims = await service.verify_with_jwks(
+                installation,
+                lambda jwks: verify_dashboard_token(jwks, authorization_bearer, saleor_api_url),
+            )
+        except TokenExpired as exc:
+            raise Unauthorized(
+                "Your session expired; reload the page.", code="TOKEN_EXPIRED"
+            ) from exc
+        except VerificationError as exc:
+            raise Unauthorized(f"The token was rejected: {exc}.", code="INVALID_TOKEN") from exc
+        if claims.app != installation.app_id:
+            raise Unauthorized("The token was issued for another app.", code="INVALID_TOKEN")
+        missing = [p for p in permissions if p not in claims.user_permissions]
+        if missing:
+            raise Forbidden(
+                "You need these permissions in Saleor to use this: " + ", ".join(missing) + ".",
+                code="MISSING_PERMISSIONS",
+            )
+        return DashboardContext(installation=installation, claims=claims)
+
+    return dependency
+
+
+DashboardAuth = Annotated[DashboardContext, Depends(require_dashboard(*MANAGE_APP_SETTINGS))]

@@ -1,0 +1,82 @@
+"""Saleor-facing HTTP endpoints: manifest, register (tokenTargetUrl), webhooks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import ValidationError
+
+from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import BadRequest, NotFound
+from addon.installations.service import InstallationService
+from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, build_manifest, webhook_by_slug
+from addon.saleor.schemas import RegisterPayload
+from addon.saleor.webhooks import WebhookHeaders, WebhookReceiver
+
+router = APIRouter()
+
+
+@router.get("/api/manifest")
+async def manifest(services: ServicesDep) -> dict[str, Any]:
+    return build_manifest(services.settings.app_url)
+
+
+@router.post("/api/register")
+async def register(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    saleor_api_url: Annotated[str | None, Header()] = None,
+    saleor_domain: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    if not saleor_api_url:
+        raise BadRequest("Missing the Saleor-Api-Url header.", code="MISSING_SALEOR_API_URL")
+    service = InstallationService(session, services.settings, services.saleor)
+    service.ensure_allowed(saleor_api_url)  # before anything else, so nothing goes out
+    try:
+        payload = RegisterPayload.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise BadRequest(
+            "The body must be JSON with a non-empty auth_token.", code="INVALID_BODY"
+        ) from exc
+    await service.register(saleor_api_url, saleor_domain, payload.auth_token)
+    return {"success": True}
+
+
+@router.post(WEBHOOK_PATH_PREFIX + "{slug}")
+async def webhook(
+    slug: str,
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    saleor_event: Annotated[str | None, Header()] = None,
+    saleor_signature: Annotated[str | None, Header()] = None,
+    saleor_api_url: Annotated[str | None, Header()] = None,
+    saleor_domain: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    definition = webhook_by_slug(slug)
+    if definition is None:
+        raise NotFound(f"No webhook endpoint {slug!r}.", code="UNKNOWN_WEBHOOK")
+    missing = [
+        name
+        for name, value in (
+            ("Saleor-Event", saleor_event),
+            ("Saleor-Signature", saleor_signature),
+            ("Saleor-Api-Url", saleor_api_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise BadRequest("Missing headers: " + ", ".join(missing) + ".", code="MISSING_HEADERS")
+    assert saleor_event and saleor_signature and saleor_api_url
+    headers = WebhookHeaders(
+        event=saleor_event,
+        signature=saleor_signature,
+        saleor_api_url=saleor_api_url,
+        saleor_domain=saleor_domain,
+    )
+    outcome = await WebhookReceiver(session, services).receive(
+        definition, headers, await request.body()
+    )
+    return {"success": True, "outcome": outcome.value}

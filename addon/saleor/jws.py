@@ -1,0 +1,82 @@
+"""Verification of what Saleor signs: webhook bodies (detached JWS) and dashboard tokens (JWT).
+
+Both pick the RS256 key by `kid` from the installation's cached JWKS.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from jwt.api_jws import PyJWS
+
+from addon.saleor.schemas import DashboardTokenClaims, Jwks
+
+
+class VerificationError(Exception):
+    """A signature or token did not verify. The message says why, without secrets."""
+
+
+class UnknownKey(VerificationError):
+    """No key in the JWKS has the `kid` the signature names (the keys may have rotated)."""
+
+
+class TokenExpired(VerificationError):
+    pass
+
+
+class InvalidToken(VerificationError):
+    pass
+
+
+def _key_for(jwks: Jwks, kid: str | None) -> Any:
+    keys = jwt.PyJWKSet.from_dict(jwks.as_dict()).keys
+    if kid is None:
+        if len(keys) == 1:
+            return keys[0].key
+        raise UnknownKey("the signature names no key id (kid)")
+    for key in keys:
+        if key.key_id == kid:
+            return key.key
+    raise UnknownKey(f"no signing key with kid {kid!r}")
+
+
+def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
+    """Check `Saleor-Signature`: RS256 JWS, detached unencoded payload (RFC 7797)."""
+    try:
+        header = jwt.get_unverified_header(signature)
+    except jwt.DecodeError as exc:
+        raise VerificationError(f"malformed signature: {exc}") from exc
+    if header.get("alg") != "RS256":
+        raise VerificationError("signature algorithm must be RS256")
+    key = _key_for(jwks, header.get("kid"))
+    try:
+        PyJWS().decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
+    except jwt.InvalidSignatureError as exc:
+        raise VerificationError("signature does not match the body") from exc
+    except jwt.PyJWTError as exc:
+        raise VerificationError(f"invalid signature: {exc}") from exc
+
+
+def verify_dashboard_token(jwks: Jwks, token: str, saleor_api_url: str) -> DashboardTokenClaims:
+    """Check signature, expiry and issuer of a dashboard app token; return its claims."""
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.DecodeError as exc:
+        raise InvalidToken(f"malformed token: {exc}") from exc
+    key = _key_for(jwks, header.get("kid"))
+    try:
+        claims = jwt.decode(
+            token,
+            key=key,
+            algorithms=["RS256"],
+            issuer=saleor_api_url,
+            options={"require": ["exp", "iss", "app"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenExpired("the token has expired") from exc
+    except jwt.InvalidIssuerError as exc:
+        raise InvalidToken("the token was issued by another Saleor") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(f"invalid token: {exc}") from exc
+    return DashboardTokenClaims.model_validate(claims)

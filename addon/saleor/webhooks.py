@@ -1,0 +1,142 @@
+"""Receiving Saleor webhooks: verify, then store durably before answering.
+
+Lifecycle events are applied on receipt, because pausing must take effect at once and a paused
+queue could never deliver the event that resumes it. Every other event becomes a job, processed
+by the worker with the handler its capability registered under `saleor.event.<EVENT>`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.errors import BadRequest, Unauthorized
+from addon.installations.repository import InstallationRepository
+from addon.installations.service import InstallationService
+from addon.jobs.models import JobStatus
+from addon.jobs.repository import JobRepository
+from addon.saleor.jws import VerificationError, verify_webhook_signature
+from addon.saleor.manifest import WebhookDefinition
+from addon.saleor.schemas import AppLifecycleEvent
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+EVENT_JOB_PREFIX = "saleor.event."
+LIFECYCLE_EVENTS = frozenset({"APP_STATUS_CHANGED", "APP_DELETED"})
+
+
+def event_job_kind(event: str) -> str:
+    return EVENT_JOB_PREFIX + event
+
+
+class WebhookHeaders(BaseModel):
+    event: str
+    signature: str
+    saleor_api_url: str
+    saleor_domain: str | None = None
+
+
+class Outcome(StrEnum):
+    QUEUED = "queued"
+    DUPLICATE = "duplicate"
+    APPLIED = "applied"
+    ERASED = "erased"
+    IGNORED = "ignored"
+
+
+class WebhookReceiver:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.installations = InstallationService(session, services.settings, services.saleor)
+        self.jobs = JobRepository(session)
+
+    async def receive(
+        self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
+    ) -> Outcome:
+        event = headers.event.upper()
+        if event not in definition.events:
+            raise BadRequest(
+                f"This endpoint receives {', '.join(definition.events)}, not {event}.",
+                code="WRONG_EVENT",
+            )
+        try:
+            payload: dict[str, Any] = json.loads(body)
+            if not isinstance(payload, dict):
+                raise ValueError("not an object")
+        except ValueError as exc:
+            raise BadRequest(f"The body is not a JSON object: {exc}", code="INVALID_BODY") from exc
+
+        installation = await InstallationRepository(self.session).get_by_api_url(
+            headers.saleor_api_url
+        )
+        if installation is None:
+            raise Unauthorized(
+                "The app is not installed for this Saleor.", code="UNKNOWN_INSTALLATION"
+            )
+        try:
+            await self.installations.verify_with_jwks(
+                installation, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)
+            )
+        except VerificationError as exc:
+            logger.warning("Rejected a webhook from %s: %s", headers.saleor_api_url, exc)
+            raise Unauthorized(f"Invalid signature: {exc}.", code="INVALID_SIGNATURE") from exc
+
+        # Saleor redelivers the identical body: the digest identifies a delivery.
+        dedupe_key = hashlib.sha256(event.encode() + b"\n" + body).hexdigest()
+        job_payload = {"event": event, "body": payload}
+        kind = event_job_kind(event)
+
+        if event in LIFECYCLE_EVENTS:
+            return await self._lifecycle(installation.id, event, payload, job_payload, dedupe_key)
+
+        has_handler = self.services.handlers.get(kind) is not None
+        job_id = await self.jobs.enqueue(
+            installation.id,
+            kind,
+            job_payload,
+            dedupe_key=dedupe_key,
+            status=JobStatus.PENDING if has_handler else JobStatus.DONE,
+        )
+        if job_id is None:
+            return Outcome.DUPLICATE
+        return Outcome.QUEUED if has_handler else Outcome.IGNORED
+
+    async def _lifecycle(
+        self,
+        installation_id: int,
+        event: str,
+        payload: dict[str, Any],
+        job_payload: dict[str, Any],
+        dedupe_key: str,
+    ) -> Outcome:
+        try:
+            lifecycle = AppLifecycleEvent.model_validate(payload)
+        except ValidationError as exc:
+            raise BadRequest(f"Unexpected {event} payload: {exc}", code="INVALID_BODY") from exc
+        installation = await InstallationRepository(self.session).get(installation_id)
+        assert installation is not None
+        if lifecycle.app is not None and lifecycle.app.id != installation.app_id:
+            logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
+            return Outcome.IGNORED
+        if event == "APP_DELETED":
+            await self.installations.erase(installation)
+            return Outcome.ERASED
+        job_id = await self.jobs.enqueue(
+            installation_id,
+            event_job_kind(event),
+            job_payload,
+            dedupe_key=dedupe_key,
+            status=JobStatus.DONE,  # recorded for the activity log; applied right here
+        )
+        if job_id is None:
+            return Outcome.DUPLICATE
+        await self.installations.apply_status_change(installation, lifecycle)
+        return Outcome.APPLIED

@@ -1,0 +1,42 @@
+"""The composition root: one of each long-lived object per process, shared by web and worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import httpx
+
+from addon.config import Settings
+from addon.crypto import SecretBox
+from addon.db.engine import Database
+from addon.db.types import use_secret_box
+from addon.jobs.worker import HandlerRegistry
+from addon.saleor.client import SaleorClient
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    saleor: SaleorClient
+    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> Services:
+        """Build the services; `transport` routes outbound HTTP (tests, sandboxes)."""
+        use_secret_box(SecretBox(settings.resolve_secret_key()))
+        services = cls(
+            settings=settings,
+            db=Database(settings.database_url),
+            saleor=SaleorClient(transport=transport),
+        )
+        from addon.capabilities import register_job_handlers
+
+        register_job_handlers(services.handlers)
+        return services
+
+    async def aclose(self) -> None:
+        await self.saleor.aclose()
+        await self.db.dispose()

@@ -1,0 +1,62 @@
+from pathlib import Path
+
+import pytest
+
+from addon.config import ConfigurationError, load_settings
+
+
+def test_defaults_are_development_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("APP_ENV", "DATABASE_URL", "APP_URL", "SECRET_KEY", "ALLOWED_SALEOR_URLS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.app_url == "http://127.0.0.1:8000"
+    assert settings.database_url == "sqlite+aiosqlite:///./addon.db"
+    assert settings.is_saleor_url_allowed("https://any.saleor.cloud/graphql/")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("APP_URL", "not a url"),
+        ("DATABASE_URL", "mysql://root@localhost/test"),
+        ("LOG_LEVEL", "LOUD"),
+        ("ALLOWED_SALEOR_URLS", "https://(unclosed"),
+    ],
+)
+def test_a_wrong_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings(_env_file=None)
+
+
+def test_production_refuses_to_start_without_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY"):
+        load_settings(_env_file=None)
+
+
+def test_production_allows_no_saleor_without_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("APP_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.delenv("ALLOWED_SALEOR_URLS", raising=False)
+    assert not load_settings(_env_file=None).is_saleor_url_allowed("https://a.saleor.cloud/graphql/")
+    monkeypatch.setenv("ALLOWED_SALEOR_URLS", r"https://[a-z0-9-]+\.saleor\.cloud/graphql/")
+    settings = load_settings(_env_file=None)
+    assert settings.is_saleor_url_allowed("https://shop-1.saleor.cloud/graphql/")
+    assert not settings.is_saleor_url_allowed("https://shop.saleor.cloud.evil.com/graphql/")
+
+
+def test_development_generates_and_reuses_a_secret_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    key_file = tmp_path / ".secret_key"
+    settings = load_settings(_env_file=None, secret_key_file=key_file)
+    first = settings.resolve_secret_key()
+    assert key_file.read_text().strip() == first
+    assert "SECRET_KEY is not set" in caplog.text
+    assert first not in caplog.text
+    assert load_settings(_env_file=None, secret_key_file=key_file).resolve_secret_key() == first

@@ -1,0 +1,218 @@
+"""The durable queue and its worker: retries, quarantine, coalescing, lanes, pause, scale-out."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from addon.db.types import utcnow
+from addon.installations.models import Installation
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
+from addon.jobs.worker import Worker
+from addon.services import Services
+from tests.factories import make_installation
+
+
+async def enqueue(services: Services, installation_id: int, kind: str, **kwargs: object) -> int | None:
+    payload = kwargs.pop("payload", {})
+    async with services.db.transaction() as session:
+        return await JobRepository(session).enqueue(installation_id, kind, payload, **kwargs)  # type: ignore[arg-type]
+
+
+async def jobs(services: Services) -> list[Job]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Job).order_by(Job.id))).scalars())
+
+
+async def make_due(services: Services) -> None:
+    """Skip the backoff wait (tests do not sleep)."""
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.status == JobStatus.PENDING).values(run_after=utcnow())
+        )
+
+
+async def test_a_delivery_is_stored_and_processed_once(services: Services) -> None:
+    installation = await make_installation(services)
+    seen: list[dict[str, object]] = []
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        seen.append(job.payload)
+
+    services.handlers.register("test.record", handler)
+    first = await enqueue(services, installation, "test.record", payload={"n": 1}, dedupe_key="d1")
+    again = await enqueue(services, installation, "test.record", payload={"n": 1}, dedupe_key="d1")
+    assert first is not None and again is None
+    assert await Worker(services).run_until_idle() == 1
+    assert seen == [{"n": 1}]
+    assert [j.status for j in await jobs(services)] == [JobStatus.DONE]
+
+
+async def test_failures_back_off_then_quarantine_without_blocking_others(services: Services) -> None:
+    installation = await make_installation(services)
+    calls: Counter[str] = Counter()
+
+    async def flaky(job: ClaimedJob, _: Services) -> None:
+        calls[job.kind] += 1
+        raise RuntimeError("Mailchimp said no")
+
+    async def fine(job: ClaimedJob, _: Services) -> None:
+        calls[job.kind] += 1
+
+    services.handlers.register("test.poison", flaky)
+    services.handlers.register("test.fine", fine)
+    await enqueue(services, installation, "test.poison")
+    for _ in range(3):
+        await enqueue(services, installation, "test.fine")
+    worker = Worker(services)
+    await worker.run_until_idle()
+    assert calls["test.fine"] == 3  # not blocked by the failing one
+    poison = (await jobs(services))[0]
+    assert poison.status == JobStatus.PENDING and poison.run_after > utcnow() - timedelta(seconds=1)
+    assert poison.last_error == "RuntimeError: Mailchimp said no"
+    for _ in range(5):
+        await make_due(services)
+        await worker.run_until_idle()
+    poison = (await jobs(services))[0]
+    assert calls["test.poison"] == services.settings.worker_max_attempts == 3
+    assert poison.status == JobStatus.QUARANTINED
+    assert poison.last_error == "RuntimeError: Mailchimp said no"
+
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).retry(installation, poison.id)
+    await worker.run_until_idle()
+    assert calls["test.poison"] == 4  # a retried job runs again with fresh attempts
+
+
+async def test_permanent_failures_quarantine_at_once_and_retry_later_waits(services: Services) -> None:
+    installation = await make_installation(services)
+
+    async def bad_data(job: ClaimedJob, _: Services) -> None:
+        raise PermanentFailure("Mailchimp rejected the e-mail address")
+
+    async def slow_down(job: ClaimedJob, _: Services) -> None:
+        raise RetryLater("rate limited", delay=30)
+
+    services.handlers.register("test.bad", bad_data)
+    services.handlers.register("test.slow", slow_down)
+    await enqueue(services, installation, "test.bad")
+    await enqueue(services, installation, "test.slow")
+    await enqueue(services, installation, "test.unknown")
+    await Worker(services).run_until_idle()
+    bad, slow, unknown = await jobs(services)
+    assert (bad.status, bad.attempts) == (JobStatus.QUARANTINED, 1)
+    assert bad.last_error == "Mailchimp rejected the e-mail address"
+    assert slow.status == JobStatus.PENDING
+    assert slow.run_after > utcnow() + timedelta(seconds=25)
+    assert unknown.status == JobStatus.QUARANTINED
+    assert "no handler" in (unknown.last_error or "")
+
+
+async def test_coalescing_merges_pending_work_into_one_run(services: Services) -> None:
+    installation = await make_installation(services)
+    runs: list[dict[str, object]] = []
+
+    async def push(job: ClaimedJob, _: Services) -> None:
+        runs.append(job.payload)
+
+    services.handlers.register("test.push", push)
+    later = utcnow() + timedelta(seconds=60)
+    for version in range(1, 6):
+        await enqueue(
+            services, installation, "test.push", payload={"v": version}, coalesce_key="cart:1",
+            run_after=later,
+        )
+    pending = await jobs(services)
+    assert len(pending) == 1 and pending[0].payload == {"v": 5}
+    await make_due(services)
+    await Worker(services).run_until_idle()
+    assert runs == [{"v": 5}]
+    # After the run a new change starts a new pending job.
+    await enqueue(services, installation, "test.push", payload={"v": 6}, coalesce_key="cart:1")
+    assert [j.status for j in await jobs(services)] == [JobStatus.DONE, JobStatus.PENDING]
+
+
+async def test_a_lane_runs_in_order_one_at_a_time(services: Services) -> None:
+    installation = await make_installation(services)
+    order: list[int] = []
+    fail_first = True
+
+    async def step(job: ClaimedJob, _: Services) -> None:
+        nonlocal fail_first
+        if job.payload["n"] == 1 and fail_first:
+            fail_first = False
+            raise RuntimeError("transient")
+        order.append(int(job.payload["n"]))  # type: ignore[call-overload]
+
+    services.handlers.register("test.step", step)
+    for n in (1, 2, 3):
+        await enqueue(services, installation, "test.step", payload={"n": n}, lane="order:7")
+    worker = Worker(services)
+    await worker.run_until_idle()
+    assert order == []  # 2 and 3 wait behind 1, which is backing off
+    await make_due(services)
+    await worker.run_until_idle()
+    assert order == [1, 2, 3]
+
+
+async def test_a_paused_installation_keeps_its_jobs_until_resumed(services: Services) -> None:
+    paused = await make_installation(services, active=False)
+    other = await make_installation(services, "http://other.test/graphql/")
+    done: list[int] = []
+
+    async def record(job: ClaimedJob, _: Services) -> None:
+        done.append(job.installation_id)
+
+    services.handlers.register("test.record", record)
+    await enqueue(services, paused, "test.record")
+    await enqueue(services, other, "test.record")
+    await Worker(services).run_until_idle()
+    assert done == [other]
+    async with services.db.transaction() as session:
+        await session.execute(update(Installation).where(Installation.id == paused).values(is_active=True))
+    await Worker(services).run_until_idle()
+    assert done == [other, paused]
+
+
+async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(services: Services) -> None:
+    installation = await make_installation(services)
+    ran: list[int] = []
+
+    async def record(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    services.handlers.register("test.record", record)
+    job_id = await enqueue(services, installation, "test.record")
+    async with services.db.transaction() as session:  # a worker claims, then crashes
+        claimed = await JobRepository(session).claim("dead-worker", 10, timedelta(seconds=300))
+    assert [j.id for j in claimed] == [job_id]
+    assert await Worker(services).run_until_idle() == 0  # leased: not due yet
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Job).values(locked_until=utcnow() - timedelta(seconds=1))
+        )
+    await Worker(services).run_until_idle()
+    assert ran == [job_id]
+    assert (await jobs(services))[0].attempts == 2
+
+
+async def test_workers_side_by_side_process_each_job_exactly_once(services: Services) -> None:
+    installation = await make_installation(services)
+    seen: Counter[int] = Counter()
+
+    async def record(job: ClaimedJob, _: Services) -> None:
+        await asyncio.sleep(0)
+        seen[job.id] += 1
+
+    services.handlers.register("test.record", record)
+    for n in range(60):
+        await enqueue(services, installation, "test.record", payload={"n": n})
+    workers = [Worker(services, worker_id=f"w{i}") for i in range(4)]
+    await asyncio.gather(*(w.run_until_idle() for w in workers))
+    assert len(seen) == 60 and set(seen.values()) == {1}
+    assert {j.status for j in await jobs(services)} == {JobStatus.DONE}
