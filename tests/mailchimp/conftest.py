@@ -56,15 +56,18 @@ def network(sandbox: MailchimpSandbox) -> HostRoutingTransport:
 
 
 class RecordingTransport(httpx.AsyncBaseTransport):
-    """Records ``(method, path, status)`` of every exchange (OAuth and downloads included)."""
+    """Records ``(method, path, status)`` of every exchange (OAuth and downloads included),
+    and which paths were sent with an ``Authorization`` header (never its value)."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
         self.sent: list[tuple[str, str, int]] = []
+        self.authorized: list[bool] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
         self.sent.append((request.method, request.url.path, response.status_code))
+        self.authorized.append("authorization" in request.headers)
         return response
 
     def to(self, path: str) -> list[tuple[str, str, int]]:

@@ -1,0 +1,65 @@
+"""Batch operations: submit, poll, download and parse the results archive."""
+
+from __future__ import annotations
+
+import pytest
+
+from addon.mailchimp import BatchOperation, Forbidden, MailchimpClient, StorePatch
+from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from tests.mailchimp.conftest import RecordingTransport
+
+
+async def test_batch_round_trip(
+    client: MailchimpClient, sandbox: MailchimpSandbox, recorder: RecordingTransport
+) -> None:
+    operations = [
+        BatchOperation.of("GET", "/ping", operation_id="ping"),
+        BatchOperation.of("GET", "/", operation_id="root", params={"fields": "account_id"}),
+        BatchOperation.of(
+            "PATCH", "/ecommerce/stores/nope", StorePatch(name="x"), operation_id="p"
+        ),
+    ]
+    batch = await client.create_batch(operations)
+    assert batch.status == "pending"
+    assert batch.total_operations == 3
+
+    await sandbox.drain_batches()
+    done = await client.get_batch(batch.id)
+    assert done.status == "finished"
+    assert done.finished_operations == 3
+    assert done.errored_operations == 1
+    assert done.response_body_url.startswith("http")
+
+    results = await client.download_batch_results(done.response_body_url)
+    by_id = {r.operation_id: r for r in results}
+    assert by_id["ping"].ok and by_id["ping"].response == {"health_status": "Everything's Chimpy!"}
+    assert by_id["root"].response == {"account_id": sandbox.accounts[0].id}
+    assert not by_id["p"].ok and by_id["p"].status_code == 404
+    assert by_id["p"].response["title"] == "Resource Not Found"
+
+    # The archive is fetched without credentials.
+    download = [i for i, s in enumerate(recorder.sent) if "_batch-results" in s[1]]
+    assert download and not any(recorder.authorized[i] for i in download)
+
+
+def test_batch_operation_body_is_a_json_string() -> None:
+    op = BatchOperation.of(
+        "PATCH", "/ecommerce/stores/s1", StorePatch(name="Shop"), operation_id="1"
+    )
+    assert op.body() == {
+        "method": "PATCH",
+        "path": "/ecommerce/stores/s1",
+        "body": '{"name":"Shop"}',
+        "operation_id": "1",
+    }
+
+
+async def test_expired_results_url_is_an_error(
+    client: MailchimpClient, sandbox: MailchimpSandbox
+) -> None:
+    batch = await client.create_batch([BatchOperation.of("GET", "/ping")])
+    await sandbox.drain_batches()
+    url = (await client.get_batch(batch.id)).response_body_url
+    sandbox.clock.advance(sandbox.batch_result_ttl + 1)
+    with pytest.raises(Forbidden, match="non-JSON application/xml"):
+        await client.download_batch_results(url)
