@@ -253,11 +253,12 @@ async def test_semaphore_is_released_while_backing_off(
     assert finished == ["second", "retrying"]
 
 
-def test_backoff_is_exponential_with_full_jitter_and_honours_retry_after() -> None:
-    http = MailchimpHttp(backoff_base=0.5, backoff_max=4.0, rng=MaxJitter())
-    assert [http.backoff_delay(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
-    assert http.backoff_delay(1, retry_after=3.0) == 3.0
-    assert http.backoff_delay(1, retry_after=60.0) == 4.0
-    jittered = MailchimpHttp(backoff_base=0.5, backoff_max=4.0)
-    delays = {jittered.backoff_delay(3) for _ in range(50)}
+async def test_backoff_is_exponential_with_full_jitter_and_honours_retry_after() -> None:
+    async with MailchimpHttp(backoff_base=0.5, backoff_max=4.0, rng=MaxJitter()) as http:
+        assert [http.backoff_delay(n) for n in (1, 2, 3, 4, 5)] == [0.5, 1.0, 2.0, 4.0, 4.0]
+        assert http.backoff_delay(1, retry_after=3.0) == 3.0
+        assert http.backoff_delay(1, retry_after=60.0) == 4.0
+    async with MailchimpHttp(backoff_base=0.5, backoff_max=4.0) as jittered:
+        delays = {jittered.backoff_delay(3) for _ in range(50)}
     assert all(0.0 <= d <= 2.0 for d in delays) and len(delays) > 1
+    assert jittered.is_closed
