@@ -17,13 +17,12 @@ from addon.mailchimp import MailchimpClient, MailchimpCredentials, MailchimpHttp
 from addon.sandbox.mailchimp.models import SandboxAccount
 from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
 from addon.sandbox.transport import HostRoutingTransport
+from tests.contracts.mailchimp_plugin import (  # the root conftest may not register it yet
+    MailchimpContractRecorder,
+    mailchimp_contract,
+)
 
-try:  # TEMPORARY until the contract checker lands
-    from tests.contracts.mailchimp import ContractCheckingTransport
-except ImportError:  # pragma: no cover
-
-    def ContractCheckingTransport(inner: Any) -> Any:  # type: ignore[no-redef]
-        return inner
+__all__ = ["mailchimp_contract"]
 
 
 HOST = "mailchimp.test"
@@ -75,8 +74,27 @@ class RecordingTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def recorder(network: HostRoutingTransport) -> RecordingTransport:
-    return RecordingTransport(ContractCheckingTransport(network))
+def recorder(
+    network: HostRoutingTransport, mailchimp_contract: MailchimpContractRecorder
+) -> RecordingTransport:
+    """Contract-checked (violations fail the test at teardown), then recorded."""
+    return RecordingTransport(mailchimp_contract(network))
+
+
+@pytest.fixture
+def off_contract(mailchimp_contract: MailchimpContractRecorder) -> Callable[[str], None]:
+    """For tests that send a request outside the spec on purpose: assert the checker flagged
+    it (``fragment`` in the violation) and forgive exactly those violations."""
+
+    def forgive(fragment: str) -> None:
+        flagged = [v for v in mailchimp_contract.violations if fragment in v]
+        assert flagged, f"expected a contract violation mentioning {fragment!r}"
+        for transport in mailchimp_contract.transports:
+            transport.requests[:] = [
+                r for r in transport.requests if not any(fragment in v for v in r.violations)
+            ]
+
+    return forgive
 
 
 @pytest.fixture

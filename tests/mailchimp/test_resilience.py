@@ -105,7 +105,7 @@ async def test_outage_then_recovery(
     ("call", "error", "path"),
     [
         (lambda c: c.get_list("missing"), NotFound, "/lists/missing"),
-        (lambda c: c.request("GET", "/no-such-endpoint"), NotFound, "/no-such-endpoint"),
+        (lambda c: c.get_batch("missing"), NotFound, "/batches/missing"),
     ],
 )
 async def test_non_retryable_errors_are_sent_once(
