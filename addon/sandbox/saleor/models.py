@@ -1,0 +1,369 @@
+"""Domain models of the Saleor sandbox store (pydantic).
+
+They mirror the Saleor objects an app sees through the API: channels, customers (``User``),
+products with variants and per-channel pricing, checkouts, orders, apps and their webhooks.
+Primary keys are integers (Saleor uses integers for most objects); ``global_id`` renders the
+Relay ID exactly as Saleor does. Monetary amounts are :class:`~decimal.Decimal`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .ids import to_global_id
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware (UTC)."""
+    return datetime.now(UTC)
+
+
+class SandboxModel(BaseModel):
+    """Base class: validated on assignment so that updates stay well-typed."""
+
+    model_config = ConfigDict(validate_assignment=True, extra="forbid")
+
+
+class Node(SandboxModel):
+    """An object with an integer pk and a Saleor global ID."""
+
+    graphql_type: ClassVar[str] = ""
+    id: int
+
+    @property
+    def global_id(self) -> str:
+        return to_global_id(self.graphql_type or type(self).__name__, self.id)
+
+
+class WithMetadata(Node):
+    """An object carrying Saleor public and private metadata."""
+
+    metadata: dict[str, str] = Field(default_factory=dict)
+    private_metadata: dict[str, str] = Field(default_factory=dict)
+
+
+class Channel(WithMetadata):
+    graphql_type: ClassVar[str] = "Channel"
+    slug: str
+    name: str
+    currency_code: str = "USD"
+    default_country: str = "US"
+    is_active: bool = True
+
+
+class Address(WithMetadata):
+    graphql_type: ClassVar[str] = "Address"
+    first_name: str = ""
+    last_name: str = ""
+    company_name: str = ""
+    street_address_1: str = ""
+    street_address_2: str = ""
+    city: str = ""
+    city_area: str = ""
+    postal_code: str = ""
+    country: str = "US"
+    country_area: str = ""
+    phone: str | None = None
+
+
+class Customer(WithMetadata):
+    """A shop customer (Saleor ``User``)."""
+
+    graphql_type: ClassVar[str] = "User"
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    is_active: bool = True
+    is_confirmed: bool = True
+    is_staff: bool = False
+    note: str | None = None
+    language_code: str = "EN"
+    addresses: list[Address] = Field(default_factory=list)
+    default_shipping_address_id: int | None = None
+    default_billing_address_id: int | None = None
+    date_joined: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_login: datetime | None = None
+    jwt_token_key: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+
+class ProductType(Node):
+    graphql_type: ClassVar[str] = "ProductType"
+    name: str
+    slug: str
+    has_variants: bool = True
+    is_shipping_required: bool = True
+
+
+class Category(Node):
+    graphql_type: ClassVar[str] = "Category"
+    name: str
+    slug: str
+    parent_id: int | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class MediaType(StrEnum):
+    IMAGE = "IMAGE"
+    VIDEO = "VIDEO"
+
+
+class ProductMedia(Node):
+    graphql_type: ClassVar[str] = "ProductMedia"
+    url: str
+    alt: str = ""
+    type: MediaType = MediaType.IMAGE
+    sort_order: int = 0
+
+
+class VariantChannelListing(Node):
+    """A variant's price in one channel (currency = the channel's)."""
+
+    graphql_type: ClassVar[str] = "ProductVariantChannelListing"
+    channel_id: int
+    price: Decimal
+    cost_price: Decimal | None = None
+    currency: str
+
+
+class ProductVariant(WithMetadata):
+    graphql_type: ClassVar[str] = "ProductVariant"
+    product_id: int
+    name: str = ""
+    sku: str | None = None
+    channel_listings: list[VariantChannelListing] = Field(default_factory=list)
+    track_inventory: bool = True
+    quantity: int = 0
+    quantity_allocated: int = 0
+    created: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def listing_for(self, channel_id: int) -> VariantChannelListing | None:
+        return next((cl for cl in self.channel_listings if cl.channel_id == channel_id), None)
+
+    @property
+    def quantity_available(self) -> int:
+        return max(self.quantity - self.quantity_allocated, 0)
+
+
+class Product(WithMetadata):
+    graphql_type: ClassVar[str] = "Product"
+    name: str
+    slug: str
+    description: str | None = None
+    """Editor.js JSON string, as Saleor stores rich text."""
+    seo_title: str | None = None
+    seo_description: str | None = None
+    product_type_id: int
+    category_id: int | None = None
+    media: list[ProductMedia] = Field(default_factory=list)
+    variants: list[ProductVariant] = Field(default_factory=list)
+    channel_ids: list[int] = Field(default_factory=list)
+    """Channels the product is listed (published) in."""
+    created: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckoutLine(WithMetadata):
+    graphql_type: ClassVar[str] = "CheckoutLine"
+    variant_id: int
+    quantity: int
+
+
+class Checkout(WithMetadata):
+    graphql_type: ClassVar[str] = "Checkout"
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
+    email: str | None = None
+    user_id: int | None = None
+    channel_id: int
+    lines: list[CheckoutLine] = Field(default_factory=list)
+    shipping_price: Decimal = Decimal("0")
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    customer_note: str = ""
+    created: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    last_change: datetime = Field(default_factory=utcnow)
+    completed_order_id: int | None = None
+
+    @property
+    def global_id(self) -> str:
+        # Saleor's Checkout is keyed by its token.
+        return to_global_id("Checkout", str(self.token))
+
+
+class OrderStatus(StrEnum):
+    DRAFT = "DRAFT"
+    UNCONFIRMED = "UNCONFIRMED"
+    UNFULFILLED = "UNFULFILLED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
+    RETURNED = "RETURNED"
+    FULFILLED = "FULFILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+
+
+class PaymentChargeStatus(StrEnum):
+    NOT_CHARGED = "NOT_CHARGED"
+    PENDING = "PENDING"
+    PARTIALLY_CHARGED = "PARTIALLY_CHARGED"
+    FULLY_CHARGED = "FULLY_CHARGED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    FULLY_REFUNDED = "FULLY_REFUNDED"
+    REFUSED = "REFUSED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderChargeStatus(StrEnum):
+    NONE = "NONE"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+    OVERCHARGED = "OVERCHARGED"
+
+
+class OrderLine(WithMetadata):
+    """An order line; names, SKU and prices are copied at purchase time, as in Saleor."""
+
+    graphql_type: ClassVar[str] = "OrderLine"
+    variant_id: int | None
+    product_id: int | None
+    product_name: str
+    variant_name: str
+    product_sku: str | None = None
+    quantity: int
+    quantity_fulfilled: int = 0
+    unit_price_net: Decimal
+    unit_price_gross: Decimal
+    undiscounted_unit_price_gross: Decimal
+    tax_rate: Decimal = Decimal("0")
+
+    @property
+    def unit_discount(self) -> Decimal:
+        return self.undiscounted_unit_price_gross - self.unit_price_gross
+
+
+class DiscountValueType(StrEnum):
+    FIXED = "FIXED"
+    PERCENTAGE = "PERCENTAGE"
+
+
+class OrderDiscountType(StrEnum):
+    SALE = "SALE"
+    VOUCHER = "VOUCHER"
+    MANUAL = "MANUAL"
+    PROMOTION = "PROMOTION"
+    ORDER_PROMOTION = "ORDER_PROMOTION"
+
+
+class OrderDiscount(Node):
+    graphql_type: ClassVar[str] = "OrderDiscount"
+    type: OrderDiscountType = OrderDiscountType.VOUCHER
+    name: str | None = None
+    value_type: DiscountValueType = DiscountValueType.FIXED
+    value: Decimal
+    amount: Decimal
+    reason: str | None = None
+
+
+class Order(WithMetadata):
+    graphql_type: ClassVar[str] = "Order"
+    number: int
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
+    channel_id: int
+    user_id: int | None = None
+    user_email: str | None = None
+    lines: list[OrderLine] = Field(default_factory=list)
+    currency: str
+    shipping_price_net: Decimal = Decimal("0")
+    shipping_price_gross: Decimal = Decimal("0")
+    shipping_method_name: str | None = None
+    discounts: list[OrderDiscount] = Field(default_factory=list)
+    voucher_code: str | None = None
+    status: OrderStatus = OrderStatus.UNFULFILLED
+    payment_status: PaymentChargeStatus = PaymentChargeStatus.NOT_CHARGED
+    charge_status: OrderChargeStatus = OrderChargeStatus.NONE
+    total_charged: Decimal = Decimal("0")
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    customer_note: str = ""
+    checkout_token: uuid.UUID | None = None
+    language_code: str = "en"
+    created: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def subtotal_net(self) -> Decimal:
+        return sum((line.unit_price_net * line.quantity for line in self.lines), Decimal("0"))
+
+    @property
+    def subtotal_gross(self) -> Decimal:
+        return sum((line.unit_price_gross * line.quantity for line in self.lines), Decimal("0"))
+
+    @property
+    def undiscounted_subtotal_gross(self) -> Decimal:
+        lines = self.lines
+        return sum((ln.undiscounted_unit_price_gross * ln.quantity for ln in lines), Decimal("0"))
+
+    @property
+    def order_discount_amount(self) -> Decimal:
+        """Order-level discounts (vouchers etc.), on top of line-level unit discounts."""
+        return sum((d.amount for d in self.discounts), Decimal("0"))
+
+    @property
+    def total_net(self) -> Decimal:
+        return max(
+            self.subtotal_net + self.shipping_price_net - self.order_discount_amount, Decimal(0)
+        )
+
+    @property
+    def total_gross(self) -> Decimal:
+        total = self.subtotal_gross + self.shipping_price_gross - self.order_discount_amount
+        return max(total, Decimal(0))
+
+    @property
+    def is_paid(self) -> bool:
+        return self.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED)
+
+
+class WebhookConfig(Node):
+    """A webhook of an installed app (from its manifest)."""
+
+    graphql_type: ClassVar[str] = "Webhook"
+    app_id: int
+    name: str
+    target_url: str
+    is_active: bool = True
+    async_events: list[str] = Field(default_factory=list)
+    sync_events: list[str] = Field(default_factory=list)
+    query: str | None = None
+    custom_headers: dict[str, str] = Field(default_factory=dict)
+
+
+class SandboxApp(WithMetadata):
+    """An installed app (Saleor ``App``), with its auth token and webhooks."""
+
+    graphql_type: ClassVar[str] = "App"
+    name: str
+    identifier: str | None = None
+    version: str | None = None
+    permissions: list[str] = Field(default_factory=list)
+    manifest_url: str | None = None
+    manifest: dict[str, object] = Field(default_factory=dict)
+    app_url: str | None = None
+    token_target_url: str | None = None
+    about_app: str | None = None
+    homepage_url: str | None = None
+    support_url: str | None = None
+    data_privacy_url: str | None = None
+    author: str | None = None
+    is_active: bool = True
+    auth_token: str = ""
+    created: datetime = Field(default_factory=utcnow)
+    webhooks: list[WebhookConfig] = Field(default_factory=list)

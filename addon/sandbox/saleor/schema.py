@@ -1,0 +1,1331 @@
+"""The sandbox's executable GraphQL schema: Saleor's types, resolved from the in-memory store.
+
+The SDL lives in ``schema.graphql`` (a strict subset of Saleor's schema); this module attaches
+resolvers to it. Resolvers enforce Saleor's permission rules and error wording, e.g. an
+anonymous ``{ app { id } }`` yields ``app: null`` plus an error whose message is "To access this
+path, you need one of the following permissions: AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP"
+and ``extensions.exception.code == "PermissionDenied"``. Relay connections follow Saleor:
+cursors are ``base64(json([...]))``, ``first``/``last`` are capped at 100, and a connection
+whose ``edges`` are selected needs ``first`` or ``last``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeAlias
+
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    build_schema,
+)
+
+from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
+from .models import (
+    Address,
+    Category,
+    Channel,
+    Checkout,
+    CheckoutLine,
+    Customer,
+    Node,
+    Order,
+    OrderLine,
+    Product,
+    ProductMedia,
+    ProductVariant,
+    SandboxApp,
+    WebhookConfig,
+)
+from .store import NotFound, SaleorStore
+
+Info: TypeAlias = "GraphQLResolveInfo[Any]"
+
+SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
+PAGINATION_LIMIT = 100
+AUTHENTICATED_APP = "AUTHENTICATED_APP"
+AUTHENTICATED_STAFF_USER = "AUTHENTICATED_STAFF_USER"
+
+PERMISSION_NAMES: dict[str, str] = {
+    "MANAGE_USERS": "Manage customers.",
+    "MANAGE_STAFF": "Manage staff.",
+    "IMPERSONATE_USER": "Impersonate user.",
+    "MANAGE_APPS": "Manage apps",
+    "MANAGE_CHECKOUTS": "Manage checkouts",
+    "HANDLE_CHECKOUTS": "Handle checkouts",
+    "HANDLE_TAXES": "Handle taxes",
+    "MANAGE_TAXES": "Manage taxes",
+    "MANAGE_CHANNELS": "Manage channels.",
+    "MANAGE_CUSTOMER_TYPES_AND_ATTRIBUTES": "Manage customer types and attributes.",
+    "MANAGE_DISCOUNTS": "Manage sales and vouchers.",
+    "MANAGE_GIFT_CARD": "Manage gift cards.",
+    "MANAGE_MENUS": "Manage navigation.",
+    "MANAGE_ORDERS": "Manage orders.",
+    "MANAGE_ORDERS_IMPORT": "Manage orders import.",
+    "MANAGE_PAGES": "Manage pages.",
+    "MANAGE_PAGE_TYPES_AND_ATTRIBUTES": "Manage page types and attributes.",
+    "HANDLE_PAYMENTS": "Handle payments",
+    "MANAGE_PLUGINS": "Manage plugins",
+    "MANAGE_PRODUCTS": "Manage products.",
+    "MANAGE_PRODUCT_TYPES_AND_ATTRIBUTES": "Manage product types and attributes.",
+    "MANAGE_SHIPPING": "Manage shipping.",
+    "MANAGE_SETTINGS": "Manage settings.",
+    "MANAGE_TRANSLATIONS": "Manage translations.",
+}
+"""Saleor's ``PermissionEnum`` codes with their display names."""
+
+ALL_PERMISSIONS: tuple[str, ...] = tuple(PERMISSION_NAMES)
+
+
+# -- errors ---------------------------------------------------------------------------------------
+
+
+class PermissionDenied(GraphQLError):
+    """Saleor's permission error (``extensions.exception.code == "PermissionDenied"``)."""
+
+    def __init__(self, permissions: Sequence[str] | None = None) -> None:
+        if permissions:
+            message = (
+                "To access this path, you need one of the following permissions: "
+                + ", ".join(permissions)
+            )
+        else:
+            message = "You do not have permission to perform this action"
+        super().__init__(message, extensions={"exception": {"code": "PermissionDenied"}})
+
+
+def saleor_error(message: str, code: str = "GraphQLError") -> GraphQLError:
+    """A GraphQL error shaped like Saleor's (``extensions.exception.code``)."""
+    return GraphQLError(message, extensions={"exception": {"code": code}})
+
+
+# -- request context ------------------------------------------------------------------------------
+
+
+@dataclass
+class Viewer:
+    """Who is calling the API: an app, a customer, or nobody."""
+
+    app: SandboxApp | None = None
+    user: Customer | None = None
+    is_staff: bool = False
+    permissions: frozenset[str] = frozenset()
+
+    @classmethod
+    def for_app(cls, app: SandboxApp) -> Viewer:
+        return cls(app=app, permissions=frozenset(app.permissions))
+
+    def has_any(self, permissions: Iterable[str]) -> bool:
+        granted = set(self.permissions)
+        if self.app is not None:
+            granted.add(AUTHENTICATED_APP)
+        if self.is_staff:
+            granted.add(AUTHENTICATED_STAFF_USER)
+        return any(p in granted for p in permissions)
+
+    def require(self, *permissions: str) -> None:
+        if not self.has_any(permissions):
+            raise PermissionDenied(permissions)
+
+
+@dataclass
+class ApiContext:
+    """Per-request state: the store, the viewer, and events to emit after a mutation."""
+
+    store: SaleorStore
+    viewer: Viewer
+    pending_events: list[tuple[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EventRoot:
+    """The root value of a webhook subscription: an ``Event`` implementation and its payload."""
+
+    type_name: str
+    issued_at: datetime
+    recipient: SandboxApp | None
+    payload: dict[str, Any]
+    issuing_principal: SandboxApp | Customer | None = None
+    version: str = "3.21.0"
+
+
+# -- value objects ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Money:
+    currency: str
+    amount: float
+
+    @classmethod
+    def of(cls, amount: Decimal | float, currency: str) -> Money:
+        return cls(currency=currency, amount=float(Decimal(amount).quantize(Decimal("0.01"))))
+
+
+@dataclass(frozen=True)
+class TaxedMoney:
+    currency: str
+    gross: Money
+    net: Money
+    tax: Money
+
+    @classmethod
+    def of(cls, net: Decimal, gross: Decimal, currency: str) -> TaxedMoney:
+        return cls(
+            currency=currency,
+            gross=Money.of(gross, currency),
+            net=Money.of(net, currency),
+            tax=Money.of(gross - net, currency),
+        )
+
+    @classmethod
+    def untaxed(cls, amount: Decimal, currency: str) -> TaxedMoney:
+        return cls.of(amount, amount, currency)
+
+
+@dataclass(frozen=True)
+class InChannel:
+    """A product or variant seen through a channel (Saleor's ``ChannelContext``)."""
+
+    node: Product | ProductVariant
+    channel: Channel | None
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    id: str
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Stock:
+    id: str
+    warehouse: Warehouse
+    product_variant: ProductVariant
+    quantity: int
+    quantity_allocated: int
+
+
+DEFAULT_WAREHOUSE = Warehouse(
+    id=base64.b64encode(b"Warehouse:1").decode(), name="Main", slug="main"
+)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def _ctx(info: Info) -> ApiContext:
+    context = info.context
+    assert isinstance(context, ApiContext)
+    return context
+
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])|(?<=[a-z])(?=[0-9])")
+
+
+@cache
+def snake_case(name: str) -> str:
+    """``streetAddress1`` -> ``street_address_1``, ``isActive`` -> ``is_active``."""
+    return _CAMEL.sub("_", name).lower()
+
+
+def default_resolver(source: Any, info: Info, **_: Any) -> Any:
+    """Read ``fieldName`` (or its snake_case form) from dicts and objects."""
+    name = info.field_name
+    if isinstance(source, dict):
+        return source.get(name)
+    if isinstance(source, InChannel):
+        source = source.node
+    value = getattr(source, name, None) if not name[0].isupper() else None
+    if value is None:
+        value = getattr(source, snake_case(name), None)
+    return value
+
+
+def channel_of(source: Any) -> Channel | None:
+    return source.channel if isinstance(source, InChannel) else None
+
+
+def unwrap(source: Any) -> Any:
+    return source.node if isinstance(source, InChannel) else source
+
+
+def resolve_global_id(source: Any, info: Info) -> str:
+    node = unwrap(source)
+    if isinstance(node, Node):
+        return node.global_id
+    return str(node.id)
+
+
+def _parse_cursor(cursor: str) -> list[str]:
+    try:
+        values = json.loads(base64.b64decode(cursor.encode()).decode())
+    except (binascii.Error, ValueError, UnicodeError) as exc:
+        raise saleor_error("Received cursor is invalid.") from exc
+    if not isinstance(values, list) or len(values) != 1:
+        raise saleor_error("Received cursor is invalid.")
+    return [str(v) for v in values]
+
+
+def make_cursor(sort_value: int | str) -> str:
+    """A Saleor-style cursor: ``base64(json.dumps([str(value)]))``."""
+    return base64.b64encode(json.dumps([str(sort_value)]).encode()).decode()
+
+
+def _selects_edges(info: Info) -> bool:
+    for node in info.field_nodes:
+        if node.selection_set is None:
+            continue
+        for selection in node.selection_set.selections:
+            if isinstance(selection, FieldNode) and selection.name.value == "edges":
+                return True
+            fragment_name = getattr(getattr(selection, "name", None), "value", None)
+            fragment = info.fragments.get(fragment_name or "")
+            if fragment is not None and any(
+                isinstance(s, FieldNode) and s.name.value == "edges"
+                for s in fragment.selection_set.selections
+            ):
+                return True
+    return False
+
+
+def paginate(
+    info: Info,
+    items: Sequence[Any],
+    key: Callable[[Any], int],
+    *,
+    first: int | None = None,
+    last: int | None = None,
+    after: str | None = None,
+    before: str | None = None,
+    wrap: Callable[[Any], Any] = lambda item: item,
+) -> dict[str, Any]:
+    """Slice ``items`` (sorted ascending by the integer ``key``) as a Saleor Relay connection."""
+    name = info.field_name
+    if _selects_edges(info) and not (first or last):
+        raise saleor_error(
+            f"You must provide a `first` or `last` value to properly paginate the `{name}` "
+            "connection."
+        )
+    for arg, value in (("first", first), ("last", last)):
+        if value is not None and value < 0:
+            raise saleor_error(f"Argument `{arg}` must be a non-negative integer.")
+        if value and value > PAGINATION_LIMIT:
+            raise saleor_error(
+                f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
+                f"limit of {PAGINATION_LIMIT} records."
+            )
+    if first and last:
+        raise saleor_error("Argument `last` cannot be combined with `first`.")
+    if first and before:
+        raise saleor_error("Argument `first` cannot be combined with `before`.")
+    if last and after:
+        raise saleor_error("Argument `last` cannot be combined with `after`.")
+
+    keys = [key(item) for item in items]
+    start, stop = 0, len(items)
+    if after:
+        (after_value,) = _parse_cursor(after)
+        if not after_value.lstrip("-").isdigit():
+            raise saleor_error("Received cursor is invalid.")
+        start = bisect_right(keys, int(after_value))
+    if before:
+        (before_value,) = _parse_cursor(before)
+        if not before_value.lstrip("-").isdigit():
+            raise saleor_error("Received cursor is invalid.")
+        stop = bisect_right(keys, int(before_value) - 1)
+    window = list(range(start, max(start, stop)))
+    has_next = has_previous = False
+    if first:
+        has_next = len(window) > first
+        has_previous = bool(after)
+        window = window[:first]
+    elif last:
+        has_previous = len(window) > last
+        has_next = bool(before)
+        window = window[-last:]
+    else:
+        window = []
+    edges = [{"node": wrap(items[i]), "cursor": make_cursor(keys[i])} for i in window]
+    return {
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": edges[0]["cursor"] if edges else None,
+            "endCursor": edges[-1]["cursor"] if edges else None,
+        },
+        "totalCount": len(items),
+    }
+
+
+def _pk(global_id: str, type_name: str) -> int | None:
+    try:
+        return pk_from_global_id(global_id, type_name)
+    except InvalidGlobalId:
+        return None
+
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+def private_metadata_permissions(obj: Any) -> tuple[str, ...]:
+    """Permissions Saleor requires to read/write the private metadata of ``obj``."""
+    if isinstance(obj, Customer):
+        return ("MANAGE_STAFF",) if obj.is_staff else ("MANAGE_USERS",)
+    if isinstance(obj, Order | OrderLine):
+        return ("MANAGE_ORDERS",)
+    if isinstance(obj, Checkout | CheckoutLine):
+        return ("MANAGE_CHECKOUTS",)
+    if isinstance(obj, Product | ProductVariant):
+        return ("MANAGE_PRODUCTS",)
+    if isinstance(obj, Channel):
+        return ("MANAGE_CHANNELS",)
+    if isinstance(obj, SandboxApp):
+        return ("MANAGE_APPS",)
+    return ("MANAGE_SETTINGS",)
+
+
+def public_metadata_write_permissions(obj: Any) -> tuple[str, ...]:
+    """Permissions Saleor requires to write public metadata (checkouts: anyone with the id)."""
+    if isinstance(obj, Checkout):
+        return ()
+    return private_metadata_permissions(obj)
+
+
+def _owns(viewer: Viewer, obj: Any) -> bool:
+    return (isinstance(obj, SandboxApp) and viewer.app is not None and viewer.app.id == obj.id) or (
+        isinstance(obj, Customer) and viewer.user is not None and viewer.user.id == obj.id
+    )
+
+
+def _check_private(info: Info, obj: Any) -> None:
+    viewer = _ctx(info).viewer
+    if not _owns(viewer, obj):
+        viewer.require(*private_metadata_permissions(obj))
+
+
+def _items(data: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in data.items()]
+
+
+def _metadata_resolvers() -> dict[str, Callable[..., Any]]:
+    def metadata(source: Any, info: Info) -> list[dict[str, str]]:
+        return _items(unwrap(source).metadata)
+
+    def metafield(source: Any, info: Info, key: str) -> str | None:
+        return unwrap(source).metadata.get(key)  # type: ignore[no-any-return]
+
+    def metafields(source: Any, info: Info, keys: list[str] | None = None) -> dict[str, str]:
+        data: dict[str, str] = unwrap(source).metadata
+        return {k: v for k, v in data.items() if keys is None or k in keys}
+
+    def private_metadata(source: Any, info: Info) -> list[dict[str, str]]:
+        _check_private(info, unwrap(source))
+        return _items(unwrap(source).private_metadata)
+
+    def private_metafield(source: Any, info: Info, key: str) -> str | None:
+        _check_private(info, unwrap(source))
+        return unwrap(source).private_metadata.get(key)  # type: ignore[no-any-return]
+
+    def private_metafields(
+        source: Any, info: Info, keys: list[str] | None = None
+    ) -> dict[str, str]:
+        _check_private(info, unwrap(source))
+        data: dict[str, str] = unwrap(source).private_metadata
+        return {k: v for k, v in data.items() if keys is None or k in keys}
+
+    return {
+        "metadata": metadata,
+        "metafield": metafield,
+        "metafields": metafields,
+        "privateMetadata": private_metadata,
+        "privateMetafield": private_metafield,
+        "privateMetafields": private_metafields,
+    }
+
+
+METADATA_EVENTS: dict[type, str] = {
+    Customer: "CUSTOMER_METADATA_UPDATED",
+    Order: "ORDER_METADATA_UPDATED",
+    Checkout: "CHECKOUT_METADATA_UPDATED",
+    Product: "PRODUCT_METADATA_UPDATED",
+    ProductVariant: "PRODUCT_VARIANT_METADATA_UPDATED",
+    Channel: "CHANNEL_METADATA_UPDATED",
+}
+
+
+def _metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
+    def resolve(
+        root: Any,
+        info: Info,
+        id: str,
+        input: list[dict[str, str]] | None = None,
+        keys: list[str] | None = None,
+    ) -> dict[str, Any]:
+        context = _ctx(info)
+        item = context.store.resolve_global_id(id)
+        if item is None:
+            return {
+                "errors": [
+                    {
+                        "field": "id",
+                        "message": f"Couldn't resolve to a node: {id}",
+                        "code": "NOT_FOUND",
+                    }
+                ],
+                "item": None,
+            }
+        if not _owns(context.viewer, item):
+            needed = (
+                private_metadata_permissions(item)
+                if private
+                else public_metadata_write_permissions(item)
+            )
+            if needed:
+                context.viewer.require(*needed)
+        if not delete and any(not entry["key"].strip() for entry in input or []):
+            return {
+                "errors": [
+                    {"field": "input", "message": "Key cannot be empty.", "code": "REQUIRED"}
+                ],
+                "item": None,
+            }
+        target = dict(item.private_metadata if private else item.metadata)
+        if delete:
+            for key in keys or []:
+                target.pop(key, None)
+        else:
+            target.update({entry["key"]: entry["value"] for entry in input or []})
+        if private:
+            item.private_metadata = target
+        else:
+            item.metadata = target
+        event = METADATA_EVENTS.get(type(item))
+        if event is not None:
+            context.pending_events.append((event, item))
+        return {"errors": [], "item": item}
+
+    return resolve
+
+
+# -- resolvers ----------------------------------------------------------------------------------
+
+
+def _app_type(app: SandboxApp, info: Info) -> str:
+    return "THIRDPARTY"
+
+
+def resolve_query_app(root: Any, info: Info, id: str | None = None) -> Any:
+    viewer = _ctx(info).viewer
+    viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    if id is None:
+        return viewer.app
+    pk = _pk(id, "App")
+    if viewer.app is not None and pk == viewer.app.id:
+        return viewer.app
+    viewer.require("MANAGE_APPS")
+    return _ctx(info).store.apps.get(pk) if pk is not None else None
+
+
+def resolve_query_apps(root: Any, info: Info, **args: Any) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_APPS")
+    return paginate(info, list(context.store.apps.values()), lambda a: a.id, **_page(args))
+
+
+def _page(args: dict[str, Any]) -> dict[str, Any]:
+    return {k: args.get(k) for k in ("first", "last", "after", "before")}
+
+
+def resolve_channels(root: Any, info: Info) -> list[Channel]:
+    context = _ctx(info)
+    context.viewer.require(AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER)
+    return list(context.store.channels.values())
+
+
+def resolve_channel(
+    root: Any, info: Info, id: str | None = None, slug: str | None = None
+) -> Channel | None:
+    store = _ctx(info).store
+    if id is not None:
+        pk = _pk(id, "Channel")
+        return store.channels.get(pk) if pk is not None else None
+    if slug is not None:
+        try:
+            return store.channel_by_slug(slug)
+        except NotFound:
+            return None
+    raise saleor_error("At least one of arguments is required: 'id', 'slug'.")
+
+
+def resolve_me(root: Any, info: Info) -> Customer | None:
+    return _ctx(info).viewer.user
+
+
+def resolve_user(
+    root: Any, info: Info, id: str | None = None, email: str | None = None
+) -> Customer | None:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
+    if id is not None:
+        pk = _pk(id, "User")
+        return context.store.customers.get(pk) if pk is not None else None
+    if email is not None:
+        return context.store.find_customer_by_email(email)
+    raise saleor_error("At least one of arguments is required: 'id', 'email', 'externalReference'.")
+
+
+def _matches(search: str | None, *values: str | None) -> bool:
+    if not search:
+        return True
+    needle = search.lower()
+    return any(needle in (v or "").lower() for v in values)
+
+
+def resolve_customers(root: Any, info: Info, search: str | None = None, **args: Any) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
+    customers = [
+        c
+        for c in context.store.customers.values()
+        if not c.is_staff and _matches(search, c.email, c.first_name, c.last_name)
+    ]
+    return paginate(info, customers, lambda c: c.id, **_page(args))
+
+
+def _channel_arg(info: Info, channel: str | None) -> Channel | None:
+    context = _ctx(info)
+    if channel is not None:
+        try:
+            return context.store.channel_by_slug(channel)
+        except NotFound as exc:
+            raise saleor_error(str(exc)) from exc
+    if context.viewer.has_any(["MANAGE_PRODUCTS", "MANAGE_ORDERS", "MANAGE_DISCOUNTS"]):
+        return None
+    return context.store.default_channel() if context.store.channels else None
+
+
+def _visible(product: Product, channel: Channel | None) -> bool:
+    return channel is None or channel.id in product.channel_ids
+
+
+def resolve_product(
+    root: Any,
+    info: Info,
+    id: str | None = None,
+    slug: str | None = None,
+    channel: str | None = None,
+) -> InChannel | None:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    product: Product | None = None
+    if id is not None:
+        pk = _pk(id, "Product")
+        product = store.products.get(pk) if pk is not None else None
+    elif slug is not None:
+        product = next((p for p in store.products.values() if p.slug == slug), None)
+    if product is None or not _visible(product, chan):
+        return None
+    return InChannel(product, chan)
+
+
+def resolve_products(
+    root: Any,
+    info: Info,
+    search: str | None = None,
+    channel: str | None = None,
+    **args: Any,
+) -> Any:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    products = [
+        p
+        for p in store.products.values()
+        if _visible(p, chan) and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+    ]
+    return paginate(
+        info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
+    )
+
+
+def resolve_product_variant(
+    root: Any,
+    info: Info,
+    id: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+) -> InChannel | None:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    variant: ProductVariant | None = None
+    if id is not None:
+        pk = _pk(id, "ProductVariant")
+        variant = store.variants.get(pk) if pk is not None else None
+    elif sku is not None:
+        variant = next((v for v in store.variants.values() if v.sku == sku), None)
+    if variant is None or (chan is not None and variant.listing_for(chan.id) is None):
+        return None
+    return InChannel(variant, chan)
+
+
+def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
+    context = _ctx(info)
+    pk = _pk(id, "Order") if id else None
+    order = context.store.orders.get(pk) if pk is not None else None
+    viewer = context.viewer
+    if order is not None and viewer.user is not None and order.user_id == viewer.user.id:
+        return order
+    viewer.require("MANAGE_ORDERS")
+    return order
+
+
+def resolve_orders(
+    root: Any,
+    info: Info,
+    channel: str | None = None,
+    search: str | None = None,
+    **args: Any,
+) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_ORDERS")
+    chan = context.store.channel_by_slug(channel) if channel else None
+    orders = [
+        o
+        for o in context.store.orders.values()
+        if (chan is None or o.channel_id == chan.id)
+        and _matches(search, str(o.number), o.user_email)
+    ]
+    return paginate(info, orders, lambda o: o.id, **_page(args))
+
+
+def resolve_checkout(
+    root: Any, info: Info, id: str | None = None, token: Any = None
+) -> Checkout | None:
+    store = _ctx(info).store
+    if id is not None:
+        try:
+            type_name, pk = from_global_id(id)
+        except InvalidGlobalId:
+            return None
+        if type_name != "Checkout":
+            return None
+        token = pk
+    if token is None:
+        raise saleor_error("At least one of arguments is required: 'id', 'token'.")
+    try:
+        return store.get_checkout(str(token))
+    except NotFound:
+        return None
+
+
+# Channel ----------------------------------------------------------------------------------------
+
+
+def _country(code: str) -> dict[str, str]:
+    return {"code": code, "country": COUNTRY_NAMES.get(code, code)}
+
+
+COUNTRY_NAMES = {
+    "US": "United States of America",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "PL": "Poland",
+    "CA": "Canada",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+}
+
+
+# Customer ---------------------------------------------------------------------------------------
+
+
+def _address_by_id(customer: Customer, pk: int | None) -> Address | None:
+    return next((a for a in customer.addresses if a.id == pk), None)
+
+
+def resolve_user_orders(source: Customer, info: Info, **args: Any) -> Any:
+    context = _ctx(info)
+    if not (context.viewer.user is not None and context.viewer.user.id == source.id):
+        context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
+    orders = [o for o in context.store.orders.values() if o.user_id == source.id]
+    return paginate(info, orders, lambda o: o.id, **_page(args))
+
+
+# Product and variants ---------------------------------------------------------------------------
+
+
+def _variant_price(variant: ProductVariant, channel: Channel | None) -> TaxedMoney | None:
+    if channel is None:
+        return None
+    listing = variant.listing_for(channel.id)
+    if listing is None:
+        return None
+    return TaxedMoney.untaxed(listing.price, listing.currency)
+
+
+def resolve_product_pricing(source: Any, info: Info) -> dict[str, Any] | None:
+    product, channel = unwrap(source), channel_of(source)
+    if channel is None:
+        return None
+    prices = [p for v in product.variants if (p := _variant_price(v, channel)) is not None]
+    if not prices:
+        return None
+    prices.sort(key=lambda p: p.gross.amount)
+    price_range = {"start": prices[0], "stop": prices[-1]}
+    return {
+        "onSale": False,
+        "displayGrossPrices": True,
+        "priceRange": price_range,
+        "priceRangeUndiscounted": price_range,
+    }
+
+
+def resolve_variant_pricing(source: Any, info: Info) -> dict[str, Any] | None:
+    price = _variant_price(unwrap(source), channel_of(source))
+    if price is None:
+        return None
+    return {"onSale": False, "price": price, "priceUndiscounted": price}
+
+
+def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:
+    node = unwrap(source)
+    if isinstance(node, OrderLine):
+        product = _ctx(info).store.products.get(node.product_id or -1)
+        if product is None:
+            return None
+        node = product
+    media: list[ProductMedia] = node.media
+    if not media:
+        return None
+    return {"url": media[0].url, "alt": media[0].alt or node.name}
+
+
+def _product_of(info: Info, variant: ProductVariant) -> Product:
+    return _ctx(info).store.products[variant.product_id]
+
+
+def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, Any]]:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_PRODUCTS")
+    variant: ProductVariant = unwrap(source)
+    return [
+        {
+            "id": listing.global_id,
+            "channel": context.store.channels[listing.channel_id],
+            "price": Money.of(listing.price, listing.currency),
+            "costPrice": (
+                Money.of(listing.cost_price, listing.currency)
+                if listing.cost_price is not None
+                else None
+            ),
+        }
+        for listing in variant.channel_listings
+        if listing.channel_id in context.store.channels
+    ]
+
+
+def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
+    _ctx(info).viewer.require("MANAGE_PRODUCTS", "MANAGE_ORDERS")
+    variant: ProductVariant = unwrap(source)
+    stock_id = base64.b64encode(f"Stock:{variant.id}".encode()).decode()
+    return [
+        Stock(stock_id, DEFAULT_WAREHOUSE, variant, variant.quantity, variant.quantity_allocated)
+    ]
+
+
+def resolve_quantity_available(source: Any, info: Info) -> int:
+    variant: ProductVariant = unwrap(source)
+    return variant.quantity_available
+
+
+# Checkout ---------------------------------------------------------------------------------------
+
+
+def _checkout_currency(info: Info, checkout: Checkout) -> str:
+    return _ctx(info).store.channels[checkout.channel_id].currency_code
+
+
+@dataclass(frozen=True)
+class _CheckoutLineView:
+    """A checkout line with the checkout it belongs to (needed for pricing)."""
+
+    line: CheckoutLine
+    checkout: Checkout
+
+
+def resolve_checkout_lines(source: Checkout, info: Info) -> list[_CheckoutLineView]:
+    return [_CheckoutLineView(line, source) for line in source.lines]
+
+
+def _line_price(info: Info, view: _CheckoutLineView) -> Decimal:
+    return _ctx(info).store.checkout_line_price(view.checkout, view.line)
+
+
+def _checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
+    def variant(view: _CheckoutLineView, info: Info) -> InChannel:
+        store = _ctx(info).store
+        return InChannel(
+            store.get_variant(view.line.variant_id), store.channels[view.checkout.channel_id]
+        )
+
+    def unit_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+        return TaxedMoney.untaxed(_line_price(info, view), _checkout_currency(info, view.checkout))
+
+    def total_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+        amount = _line_price(info, view) * view.line.quantity
+        return TaxedMoney.untaxed(amount, _checkout_currency(info, view.checkout))
+
+    def undiscounted_unit(view: _CheckoutLineView, info: Info) -> Money:
+        return Money.of(_line_price(info, view), _checkout_currency(info, view.checkout))
+
+    def undiscounted_total(view: _CheckoutLineView, info: Info) -> Money:
+        amount = _line_price(info, view) * view.line.quantity
+        return Money.of(amount, _checkout_currency(info, view.checkout))
+
+    meta = {name: _through_line(fn) for name, fn in _metadata_resolvers().items()}
+    return {
+        "id": lambda view, info: view.line.global_id,
+        "variant": variant,
+        "quantity": lambda view, info: view.line.quantity,
+        "unitPrice": unit_price,
+        "totalPrice": total_price,
+        "undiscountedUnitPrice": undiscounted_unit,
+        "undiscountedTotalPrice": undiscounted_total,
+        "requiresShipping": lambda view, info: True,
+        **meta,
+    }
+
+
+def _through_line(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve(view: _CheckoutLineView, info: Info, **kwargs: Any) -> Any:
+        return fn(view.line, info, **kwargs)
+
+    return resolve
+
+
+def _checkout_resolvers() -> dict[str, Callable[..., Any]]:
+    def money(fn: Callable[[SaleorStore, Checkout], Decimal]) -> Callable[..., TaxedMoney]:
+        def resolve(source: Checkout, info: Info) -> TaxedMoney:
+            amount = fn(_ctx(info).store, source)
+            return TaxedMoney.untaxed(amount, _checkout_currency(info, source))
+
+        return resolve
+
+    def user(source: Checkout, info: Info) -> Customer | None:
+        context = _ctx(info)
+        if source.user_id is None:
+            return None
+        viewer = context.viewer
+        if not (viewer.user is not None and viewer.user.id == source.user_id):
+            viewer.require(
+                "MANAGE_USERS", "HANDLE_PAYMENTS", "HANDLE_CHECKOUTS", "MANAGE_CHECKOUTS"
+            )
+        return context.store.customers.get(source.user_id)
+
+    return {
+        "id": lambda source, info: source.global_id,
+        "token": lambda source, info: str(source.token),
+        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "user": user,
+        "lines": resolve_checkout_lines,
+        "quantity": lambda source, info: sum(line.quantity for line in source.lines),
+        "isShippingRequired": lambda source, info: True,
+        "subtotalPrice": money(lambda store, c: store.checkout_subtotal(c)),
+        "totalPrice": money(lambda store, c: store.checkout_total(c)),
+        "shippingPrice": money(lambda store, c: c.shipping_price),
+    }
+
+
+# Order ------------------------------------------------------------------------------------------
+
+
+def _order_resolvers() -> dict[str, Callable[..., Any]]:
+    def user(source: Order, info: Info) -> Customer | None:
+        context = _ctx(info)
+        if source.user_id is None:
+            return None
+        viewer = context.viewer
+        if not (viewer.user is not None and viewer.user.id == source.user_id):
+            viewer.require("MANAGE_USERS", "MANAGE_ORDERS")
+        return context.store.customers.get(source.user_id)
+
+    def taxed(
+        net: Callable[[Order], Decimal], gross: Callable[[Order], Decimal]
+    ) -> Callable[..., Any]:
+        return lambda source, info: TaxedMoney.of(net(source), gross(source), source.currency)
+
+    def undiscounted_total(source: Order, info: Info) -> TaxedMoney:
+        gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
+        return TaxedMoney.of(
+            gross - (source.total_gross - source.total_net), gross, source.currency
+        )
+
+    return {
+        "number": lambda source, info: str(source.number),
+        "token": lambda source, info: str(source.token),
+        "user": user,
+        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "lines": lambda source, info: [(line, source) for line in source.lines],
+        "isPaid": lambda source, info: source.is_paid,
+        "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
+        "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
+        "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
+        "undiscountedTotal": undiscounted_total,
+        "totalCharged": lambda source, info: Money.of(source.total_charged, source.currency),
+        "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
+        "checkoutId": lambda source, info: (
+            base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()
+            if source.checkout_token
+            else None
+        ),
+    }
+
+
+def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
+    def line_money(
+        net: Callable[[OrderLine], Decimal], gross: Callable[[OrderLine], Decimal]
+    ) -> Callable[..., TaxedMoney]:
+        def resolve(source: tuple[OrderLine, Order], info: Info) -> TaxedMoney:
+            line, order = source
+            return TaxedMoney.of(net(line), gross(line), order.currency)
+
+        return resolve
+
+    def undiscounted_net(line: OrderLine) -> Decimal:
+        return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
+
+    def variant(source: tuple[OrderLine, Order], info: Info) -> InChannel | None:
+        line, order = source
+        store = _ctx(info).store
+        found = store.variants.get(line.variant_id or -1)
+        return InChannel(found, store.channels.get(order.channel_id)) if found else None
+
+    meta = {name: _first_of_pair(fn) for name, fn in _metadata_resolvers().items()}
+    simple = {
+        name: _first_of_pair(default_resolver)
+        for name in (
+            "productName",
+            "variantName",
+            "productSku",
+            "quantity",
+            "quantityFulfilled",
+        )
+    }
+    return {
+        **simple,
+        **meta,
+        "id": lambda source, info: source[0].global_id,
+        "productVariantId": lambda source, info: (
+            base64.b64encode(f"ProductVariant:{source[0].variant_id}".encode()).decode()
+            if source[0].variant_id is not None
+            else None
+        ),
+        "isShippingRequired": lambda source, info: True,
+        "taxRate": lambda source, info: float(source[0].tax_rate),
+        "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
+        "unitPrice": line_money(lambda ln: ln.unit_price_net, lambda ln: ln.unit_price_gross),
+        "undiscountedUnitPrice": line_money(
+            undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
+        ),
+        "unitDiscount": lambda source, info: Money.of(source[0].unit_discount, source[1].currency),
+        "totalPrice": line_money(
+            lambda ln: ln.unit_price_net * ln.quantity, lambda ln: ln.unit_price_gross * ln.quantity
+        ),
+        "undiscountedTotalPrice": line_money(
+            lambda ln: undiscounted_net(ln) * ln.quantity,
+            lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,
+        ),
+        "variant": variant,
+    }
+
+
+def _first_of_pair(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve(source: tuple[Any, Any], info: Info, **kwargs: Any) -> Any:
+        return fn(source[0], info, **kwargs)
+
+    return resolve
+
+
+# -- type resolution ------------------------------------------------------------------------------
+
+_TYPE_NAMES: dict[type, str] = {
+    SandboxApp: "App",
+    Customer: "User",
+    Channel: "Channel",
+    Address: "Address",
+    Product: "Product",
+    ProductVariant: "ProductVariant",
+    Checkout: "Checkout",
+    Order: "Order",
+    Category: "Category",
+    WebhookConfig: "Webhook",
+}
+
+
+def resolve_type(value: Any, info: Info, abstract_type: Any) -> str | None:
+    if isinstance(value, EventRoot):
+        return value.type_name
+    if isinstance(value, InChannel):
+        value = value.node
+    if isinstance(value, _CheckoutLineView):
+        return "CheckoutLine"
+    if isinstance(value, tuple) and value and isinstance(value[0], OrderLine):
+        return "OrderLine"
+    return _TYPE_NAMES.get(type(value))
+
+
+# -- scalars ------------------------------------------------------------------------------------
+
+
+def _serialize_datetime(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _serialize_json_string(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _serialize_plain(value: Any) -> Any:
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value) if isinstance(value, uuid.UUID) else float(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _parse_uuid(value: Any) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise GraphQLError(f"Invalid UUID: {value}") from exc
+
+
+def _configure_scalars(schema: GraphQLSchema) -> None:
+    scalars: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
+        "DateTime": (_serialize_datetime, None),
+        "JSONString": (_serialize_json_string, None),
+        "UUID": (_serialize_plain, _parse_uuid),
+        "Metadata": (_serialize_plain, None),
+        "PositiveDecimal": (_serialize_plain, None),
+    }
+    for name, (serialize, parse_value) in scalars.items():
+        scalar = schema.type_map[name]
+        assert isinstance(scalar, GraphQLScalarType)
+        # graphql-core 3.2 calls ``serialize``/``parse_value``; 3.3 their ``coerce_*`` successors.
+        setattr(scalar, "serialize", serialize)  # noqa: B010
+        if hasattr(scalar, "coerce_output_value"):
+            setattr(scalar, "coerce_output_value", serialize)  # noqa: B010
+        if parse_value is not None:
+            setattr(scalar, "parse_value", parse_value)  # noqa: B010
+            if hasattr(scalar, "coerce_input_value"):
+                setattr(scalar, "coerce_input_value", parse_value)  # noqa: B010
+
+
+# -- assembly -----------------------------------------------------------------------------------
+
+
+def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
+    metadata = _metadata_resolvers()
+    product_like = {
+        **metadata,
+        "id": resolve_global_id,
+    }
+    return {
+        "Query": {
+            "app": resolve_query_app,
+            "apps": resolve_query_apps,
+            "channels": resolve_channels,
+            "channel": resolve_channel,
+            "me": resolve_me,
+            "user": resolve_user,
+            "customers": resolve_customers,
+            "product": resolve_product,
+            "products": resolve_products,
+            "productVariant": resolve_product_variant,
+            "order": resolve_order,
+            "orders": resolve_orders,
+            "checkout": resolve_checkout,
+        },
+        "Mutation": {
+            "updateMetadata": _metadata_mutation(private=False, delete=False),
+            "deleteMetadata": _metadata_mutation(private=False, delete=True),
+            "updatePrivateMetadata": _metadata_mutation(private=True, delete=False),
+            "deletePrivateMetadata": _metadata_mutation(private=True, delete=True),
+        },
+        "Subscription": {"event": lambda root, info: root},
+        "App": {
+            **metadata,
+            "type": _app_type,
+            "permissions": lambda app, info: [
+                {"code": p, "name": PERMISSION_NAMES.get(p, p)} for p in app.permissions
+            ],
+            "webhooks": _app_webhooks,
+        },
+        "Webhook": {
+            "app": lambda hook, info: _ctx(info).store.apps.get(hook.app_id),
+            "subscriptionQuery": lambda hook, info: hook.query,
+            "asyncEvents": lambda hook, info: [
+                {"name": e.replace("_", " ").title(), "eventType": e} for e in hook.async_events
+            ],
+        },
+        "Channel": {**metadata, "defaultCountry": lambda c, info: _country(c.default_country)},
+        "Address": {
+            **metadata,
+            "country": lambda a, info: _country(a.country),
+            "streetAddress1": lambda a, info: a.street_address_1,
+            "streetAddress2": lambda a, info: a.street_address_2,
+        },
+        "User": {
+            **metadata,
+            "orders": resolve_user_orders,
+            "defaultShippingAddress": lambda c, info: _address_by_id(
+                c, c.default_shipping_address_id
+            ),
+            "defaultBillingAddress": lambda c, info: _address_by_id(
+                c, c.default_billing_address_id
+            ),
+        },
+        "Category": {
+            "parent": lambda c, info: _ctx(info).store.categories.get(c.parent_id or -1),
+            "level": lambda c, info: 0 if c.parent_id is None else 1,
+        },
+        "ProductMedia": {"url": lambda m, info, size=None: m.url},
+        "Product": {
+            **product_like,
+            "productType": lambda p, info: _ctx(info).store.product_types[
+                unwrap(p).product_type_id
+            ],
+            "category": lambda p, info: _ctx(info).store.categories.get(
+                unwrap(p).category_id or -1
+            ),
+            "channel": lambda p, info: c.slug if (c := channel_of(p)) else None,
+            "description": lambda p, info: unwrap(p).description,
+            "thumbnail": resolve_thumbnail,
+            "pricing": resolve_product_pricing,
+            "isAvailable": lambda p, info: (
+                channel_of(p) is not None
+                and any(v.quantity_available > 0 for v in unwrap(p).variants)
+            ),
+            "isAvailableForPurchase": lambda p, info: channel_of(p) is not None,
+            "defaultVariant": lambda p, info: (
+                InChannel(unwrap(p).variants[0], channel_of(p)) if unwrap(p).variants else None
+            ),
+            "variants": lambda p, info: [
+                InChannel(v, channel_of(p))
+                for v in unwrap(p).variants
+                if (c := channel_of(p)) is None or v.listing_for(c.id) is not None
+            ],
+            "media": lambda p, info: list(unwrap(p).media),
+        },
+        "ProductVariant": {
+            **product_like,
+            "product": lambda v, info: InChannel(_product_of(info, unwrap(v)), channel_of(v)),
+            "channel": lambda v, info: c.slug if (c := channel_of(v)) else None,
+            "channelListings": resolve_variant_channel_listings,
+            "pricing": resolve_variant_pricing,
+            "media": lambda v, info: list(_product_of(info, unwrap(v)).media[:1]),
+            "stocks": resolve_variant_stocks,
+            "quantityAvailable": resolve_quantity_available,
+        },
+        "Stock": {"productVariant": lambda s, info: InChannel(s.product_variant, None)},
+        "CheckoutLine": _checkout_line_resolvers(),
+        "Checkout": {**metadata, **_checkout_resolvers()},
+        "Order": {**metadata, **_order_resolvers()},
+        "OrderLine": _order_line_resolvers(),
+        "OrderDiscount": {
+            "id": lambda pair, info: pair[0].global_id,
+            "type": lambda pair, info: pair[0].type,
+            "name": lambda pair, info: pair[0].name,
+            "valueType": lambda pair, info: pair[0].value_type,
+            "value": lambda pair, info: pair[0].value,
+            "reason": lambda pair, info: pair[0].reason,
+            "amount": lambda pair, info: Money.of(pair[0].amount, pair[1]),
+        },
+    }
+
+
+def _app_webhooks(app: SandboxApp, info: Info) -> list[WebhookConfig]:
+    viewer = _ctx(info).viewer
+    if not (viewer.app is not None and viewer.app.id == app.id):
+        viewer.require("MANAGE_APPS")
+    return list(app.webhooks)
+
+
+def _event_resolvers(schema: GraphQLSchema) -> None:
+    event_fields = {
+        "issuedAt": lambda root, info: root.issued_at,
+        "version": lambda root, info: root.version,
+        "issuingPrincipal": lambda root, info: root.issuing_principal,
+        "recipient": lambda root, info: root.recipient,
+    }
+    for type_name in event_type_names(schema):
+        graphql_type = schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        for field_name, graphql_field in graphql_type.fields.items():
+            if field_name in event_fields:
+                graphql_field.resolve = event_fields[field_name]
+            else:
+                graphql_field.resolve = _event_payload(field_name)
+
+
+def _event_payload(field_name: str) -> Callable[..., Any]:
+    def resolve(root: EventRoot, info: Info, channel: str | None = None) -> Any:
+        value = root.payload.get(field_name)
+        if isinstance(value, Product | ProductVariant):
+            store = _ctx(info).store
+            chan = store.channel_by_slug(channel) if channel else None
+            return InChannel(value, chan)
+        return value
+
+    return resolve
+
+
+def event_type_names(schema: GraphQLSchema) -> list[str]:
+    """The concrete ``Event`` types the sandbox schema declares."""
+    event = schema.type_map["Event"]
+    return [t.name for t in schema.get_possible_types(event)]  # type: ignore[arg-type]
+
+
+@cache
+def sandbox_schema() -> GraphQLSchema:
+    """Build (once) the executable sandbox schema."""
+    schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    _configure_scalars(schema)
+    for type_name, fields in _resolver_map().items():
+        graphql_type = schema.type_map[type_name]
+        assert isinstance(graphql_type, GraphQLObjectType)
+        for field_name, resolver in fields.items():
+            graphql_type.fields[field_name].resolve = resolver
+    for graphql_type in schema.type_map.values():
+        if isinstance(graphql_type, GraphQLObjectType) and "id" in graphql_type.fields:
+            id_field = graphql_type.fields["id"]
+            if id_field.resolve is None:
+                id_field.resolve = resolve_global_id
+        if hasattr(graphql_type, "resolve_type") and not graphql_type.name.startswith("__"):
+            graphql_type.resolve_type = resolve_type
+    _event_resolvers(schema)
+    return schema

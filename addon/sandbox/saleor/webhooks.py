@@ -1,0 +1,124 @@
+"""Webhook events and deliveries, as Saleor sends them.
+
+For an event, Saleor picks every active webhook (of an active app holding the event's required
+permission) subscribed to it, renders the payload by executing the webhook's subscription query
+with the event as root, and POSTs the JSON of the ``event`` field with headers ``Saleor-Event``
+(lower-case event name), ``Saleor-Domain``, ``Saleor-Api-Url`` and ``Saleor-Signature`` (a
+detached JWS, see :mod:`addon.sandbox.saleor.keys`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+)
+from graphql.error import GraphQLSyntaxError
+from pydantic import BaseModel, ConfigDict, Field
+
+from .models import utcnow
+
+EVENT_PERMISSIONS: dict[str, str] = {
+    "APP_": "MANAGE_APPS",
+    "CHANNEL_": "MANAGE_CHANNELS",
+    "ORDER_": "MANAGE_ORDERS",
+    "DRAFT_ORDER_": "MANAGE_ORDERS",
+    "CUSTOMER_": "MANAGE_USERS",
+    "PRODUCT_": "MANAGE_PRODUCTS",
+    "CHECKOUT_": "MANAGE_CHECKOUTS",
+}
+"""Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
+
+EVENT_PAYLOAD_FIELD: dict[str, str] = {
+    "APP_": "app",
+    "CHANNEL_": "channel",
+    "ORDER_": "order",
+    "DRAFT_ORDER_": "order",
+    "CUSTOMER_": "user",
+    "PRODUCT_VARIANT_": "productVariant",
+    "PRODUCT_": "product",
+    "CHECKOUT_": "checkout",
+}
+"""The field of the event type that carries the object, by event-name prefix."""
+
+
+def _by_prefix(table: dict[str, str], event_type: str) -> str | None:
+    matches = [prefix for prefix in table if event_type.startswith(prefix)]
+    return table[max(matches, key=len)] if matches else None
+
+
+def required_permission(event_type: str) -> str | None:
+    """The permission Saleor requires of an app to deliver ``event_type`` to it."""
+    return _by_prefix(EVENT_PERMISSIONS, event_type)
+
+
+def payload_field(event_type: str) -> str:
+    """The name of the field holding the event's object, e.g. ``order`` for ORDER_CREATED."""
+    found = _by_prefix(EVENT_PAYLOAD_FIELD, event_type)
+    if found is None:
+        raise ValueError(f"The sandbox does not support event {event_type}")
+    return found
+
+
+def event_type_name(event_type: str) -> str:
+    """``ORDER_CREATED`` -> ``OrderCreated`` (the GraphQL ``Event`` implementation)."""
+    return "".join(part.capitalize() for part in event_type.split("_"))
+
+
+def event_enum_name(type_name: str) -> str:
+    """``OrderCreated`` -> ``ORDER_CREATED`` (inverse of :func:`event_type_name`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", type_name).upper()
+
+
+def events_from_query(query: str) -> list[str]:
+    """Async events a subscription query subscribes to (``... on OrderCreated`` fragments).
+
+    Saleor derives a webhook's events from its query when the manifest lists none.
+    """
+    try:
+        document: DocumentNode = parse(query)
+    except GraphQLSyntaxError:
+        return []
+    events: list[str] = []
+    for definition in document.definitions:
+        if not (
+            isinstance(definition, OperationDefinitionNode)
+            and definition.operation == OperationType.SUBSCRIPTION
+        ):
+            continue
+        for selection in definition.selection_set.selections:
+            if not (isinstance(selection, FieldNode) and selection.name.value == "event"):
+                continue
+            for inner in selection.selection_set.selections if selection.selection_set else ():
+                if isinstance(inner, InlineFragmentNode) and inner.type_condition is not None:
+                    events.append(event_enum_name(inner.type_condition.name.value))
+    return events
+
+
+class Delivery(BaseModel):
+    """One webhook request the sandbox sent (or tried to send) to an app."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    app_id: int
+    webhook_id: int
+    target_url: str
+    headers: dict[str, str]
+    body: bytes
+    status_code: int | None = None
+    """The app's HTTP status, or None if the request failed (``error`` tells why)."""
+    response_body: bytes = b""
+    error: str | None = None
+    sent_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300

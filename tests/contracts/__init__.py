@@ -1,0 +1,1 @@
+"""Contract checks against the official third-party API descriptions in the shared directory."""

@@ -1,0 +1,133 @@
+"""Every GraphQL document the project sends, and the sandbox's schema, agree with Saleor's."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from graphql import (
+    GraphQLEnumType,
+    GraphQLInputObjectType,
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLUnionType,
+    build_schema,
+    parse,
+)
+from graphql.language import DocumentNode, ExecutableDefinitionNode
+
+from addon.sandbox.saleor.documents import SANDBOX_DOCUMENTS
+from addon.sandbox.saleor.schema import SCHEMA_PATH
+
+from .saleor import REPO_ROOT, assert_valid_document, saleor_schema
+
+DOCUMENT_ROOTS = ("webhooks", "addon")
+
+
+def _is_executable(document: DocumentNode) -> bool:
+    return all(isinstance(d, ExecutableDefinitionNode) for d in document.definitions)
+
+
+def project_documents() -> Iterator[Path]:
+    """All ``.graphql`` files of the project holding operations (type definitions excluded)."""
+    for root in DOCUMENT_ROOTS:
+        for path in sorted((REPO_ROOT / root).rglob("*.graphql")):
+            if ".venv" in path.parts or path.resolve() == SCHEMA_PATH.resolve():
+                continue
+            yield path
+
+
+def _document_params() -> list[object]:
+    params: list[object] = [
+        pytest.param(path, id=str(path.relative_to(REPO_ROOT))) for path in project_documents()
+    ]
+    return params or [pytest.param(None, id="no-documents-yet")]
+
+
+@pytest.mark.parametrize("path", _document_params())
+def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
+    if path is None:
+        pytest.skip("no .graphql documents in the project yet")
+    source = path.read_text(encoding="utf-8")
+    if not _is_executable(parse(source)):
+        pytest.skip("schema definition file, not an operation document")
+    assert_valid_document(source, str(path.relative_to(REPO_ROOT)))
+
+
+@pytest.mark.parametrize("name", sorted(SANDBOX_DOCUMENTS))
+def test_sandbox_document_is_valid_against_saleor(name: str) -> None:
+    assert_valid_document(SANDBOX_DOCUMENTS[name], f"sandbox document {name}")
+
+
+def test_sandbox_schema_is_a_subset_of_saleors() -> None:
+    ours = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    theirs = saleor_schema()
+    problems: list[str] = []
+    for name, our_type in ours.type_map.items():
+        if name.startswith("__"):
+            continue
+        their_type = theirs.type_map.get(name)
+        if their_type is None:
+            problems.append(f"type {name} does not exist in Saleor")
+            continue
+        if type(our_type) is not type(their_type):
+            problems.append(
+                f"{name} is a {type(our_type).__name__} here but a {type(their_type).__name__}"
+            )
+            continue
+        if isinstance(our_type, GraphQLScalarType):
+            continue
+        if isinstance(our_type, GraphQLEnumType):
+            assert isinstance(their_type, GraphQLEnumType)
+            problems += [
+                f"enum value {name}.{value} does not exist in Saleor"
+                for value in our_type.values
+                if value not in their_type.values
+            ]
+            continue
+        if isinstance(our_type, GraphQLUnionType):
+            assert isinstance(their_type, GraphQLUnionType)
+            their_members = {t.name for t in their_type.types}
+            problems += [
+                f"union {name} has no member {t.name} in Saleor"
+                for t in our_type.types
+                if t.name not in their_members
+            ]
+            continue
+        if isinstance(our_type, GraphQLObjectType | GraphQLInterfaceType):
+            assert isinstance(their_type, GraphQLObjectType | GraphQLInterfaceType)
+            their_interfaces = {i.name for i in their_type.interfaces}
+            problems += [
+                f"{name} does not implement {i.name} in Saleor"
+                for i in our_type.interfaces
+                if i.name not in their_interfaces
+            ]
+        assert isinstance(
+            our_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        )
+        assert isinstance(
+            their_type, GraphQLObjectType | GraphQLInterfaceType | GraphQLInputObjectType
+        )
+        for field_name, field in our_type.fields.items():
+            their_field = their_type.fields.get(field_name)
+            if their_field is None:
+                problems.append(f"field {name}.{field_name} does not exist in Saleor")
+                continue
+            if str(field.type) != str(their_field.type):
+                problems.append(
+                    f"field {name}.{field_name} is {field.type} here but {their_field.type}"
+                )
+            our_args = getattr(field, "args", {}) or {}
+            their_args = getattr(their_field, "args", {}) or {}
+            for arg_name, arg in our_args.items():
+                their_arg = their_args.get(arg_name)
+                if their_arg is None:
+                    problems.append(f"argument {name}.{field_name}({arg_name}) not in Saleor")
+                elif str(arg.type) != str(their_arg.type):
+                    problems.append(
+                        f"argument {name}.{field_name}({arg_name}) is {arg.type} here "
+                        f"but {their_arg.type}"
+                    )
+    assert not problems, "Sandbox schema deviates from Saleor's:\n" + "\n".join(problems)
