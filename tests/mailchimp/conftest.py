@@ -83,18 +83,22 @@ def recorder(
 
 @pytest.fixture
 def off_contract(mailchimp_contract: MailchimpContractRecorder) -> Callable[[str], None]:
-    """For tests that send a request outside the spec on purpose: assert the checker flagged
-    it (``fragment`` in the violation) and forgive exactly those violations."""
+    """For requests that break the spec on purpose (or hit a known bug in the spec): assert the
+    checker flagged ``fragment`` and forgive exactly those violations, no others."""
 
     def forgive(fragment: str) -> None:
         flagged = [v for v in mailchimp_contract.violations if fragment in v]
         assert flagged, f"expected a contract violation mentioning {fragment!r}"
         for transport in mailchimp_contract.transports:
-            transport.requests[:] = [
-                r for r in transport.requests if not any(fragment in v for v in r.violations)
-            ]
+            for checked in transport.requests:
+                checked.violations[:] = [v for v in checked.violations if fragment not in v]
 
     return forgive
+
+
+# Mailchimp's published spec types merge-field values as objects, but the API takes strings
+# for text/number/date fields (only ADDRESS is an object) - a bug in the spec, not the client.
+MERGE_FIELD_SPEC_BUG = "is not of type 'object'"
 
 
 @pytest.fixture

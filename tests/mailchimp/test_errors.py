@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import httpx
 import pytest
 
 from addon.mailchimp import (
@@ -22,6 +23,7 @@ from addon.mailchimp import (
     TransientError,
     ValidationFailed,
 )
+from addon.mailchimp.errors import error_from_response
 from addon.sandbox.mailchimp.models import SandboxAccount
 
 
@@ -74,3 +76,42 @@ async def test_missing_credentials_are_invalid_credentials(
     with pytest.raises(InvalidCredentials) as info:
         await MailchimpClient(http, creds).ping()
     assert info.value.status == 401
+
+
+def _response(status: int, body: object = None, **headers: str) -> httpx.Response:
+    request = httpx.Request("GET", "https://us21.api.mailchimp.com/3.0/lists")
+    if body is None:
+        return httpx.Response(status, headers=headers, request=request)
+    return httpx.Response(status, json=body, headers=headers, request=request)
+
+
+def test_forbidden_with_a_problem_document() -> None:
+    """The sandbox has no role/plan restrictions yet, so this maps Mailchimp's documented 403."""
+    error = error_from_response(
+        _response(
+            403,
+            {
+                "type": "https://mailchimp.com/developer/marketing/docs/errors/",
+                "title": "Forbidden",
+                "status": 403,
+                "detail": "You don't have permission to access this resource.",
+                "instance": "abc-123",
+            },
+        )
+    )
+    assert type(error) is Forbidden
+    assert "role or plan" in str(error)
+
+
+def test_bodiless_403_and_429_are_rate_limited_and_retry_after_is_read() -> None:
+    assert type(error_from_response(_response(403))) is RateLimited
+    limited = error_from_response(_response(429, **{"Retry-After": "7"}))
+    assert type(limited) is RateLimited and limited.retry_after == 7.0
+
+
+def test_error_text_never_contains_a_key() -> None:
+    key = "0123456789abcdef0123456789abcdef-us21"
+    error = error_from_response(
+        _response(400, {"title": "Bad Request", "status": 400, "detail": f"bad key {key}"})
+    )
+    assert key not in str(error) and key not in repr(error) and key not in error.detail
