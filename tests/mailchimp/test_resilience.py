@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -68,7 +68,7 @@ async def test_throttling_outlasting_max_attempts_raises_rate_limited(
     sandbox: MailchimpSandbox,
     account: SandboxAccount,
     requests_to: Log,
-    status: int,
+    status: Literal[429, 403],
 ) -> None:
     sandbox.faults.set(account.id, force_status=status)
     with pytest.raises(RateLimited) as info:
