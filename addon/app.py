@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from addon.connection.endpoints import router as connection_router
 from addon.db.migrations import upgrade
 from addon.errors import AppError
 from addon.health.endpoints import router as health_router
@@ -71,4 +72,5 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.include_router(health_router)
     app.include_router(saleor_router)
     app.include_router(installations_router)
+    app.include_router(connection_router)
     return app

@@ -49,6 +49,19 @@ class Settings(BaseSettings):
     # Refetch Saleor's JWKS on a failed verification at most this often per installation.
     jwks_refresh_min_interval_seconds: float = Field(default=5.0, ge=0)
 
+    # Mailchimp. OAuth needs a registered app (https://admin.mailchimp.com/account/oauth2/)
+    # whose redirect URI is {APP_URL}/api/connection/oauth/callback.
+    mailchimp_client_id: str | None = None
+    mailchimp_client_secret: SecretStr | None = None
+    mailchimp_api_url_template: str = "https://{dc}.api.mailchimp.com/3.0"
+    mailchimp_login_url: str = "https://login.mailchimp.com"
+    mailchimp_signup_url: str = "https://login.mailchimp.com/signup/"
+    # Mailchimp allows 10 simultaneous connections per user; keep headroom for other tools.
+    mailchimp_max_concurrency: int = Field(default=5, ge=1, le=10)
+    mailchimp_max_attempts: int = Field(default=5, ge=1)
+    mailchimp_backoff_base_seconds: float = Field(default=0.5, gt=0)
+    mailchimp_backoff_max_seconds: float = Field(default=30.0, gt=0)
+
     # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
     sandbox: bool = True
 
@@ -60,6 +73,13 @@ class Settings(BaseSettings):
                 "must be an absolute http(s) URL such as https://mailchimp.example.com"
             )
         return value.rstrip("/")
+
+    @field_validator("mailchimp_api_url_template")
+    @classmethod
+    def _has_dc(cls, value: str) -> str:
+        if "{dc}" not in value:
+            raise ValueError("must contain {dc}, e.g. https://{dc}.api.mailchimp.com/3.0")
+        return value
 
     @field_validator("database_url")
     @classmethod
@@ -109,6 +129,10 @@ class Settings(BaseSettings):
                 "(it encrypts Saleor and Mailchimp credentials at rest)"
             )
         return self
+
+    @property
+    def oauth_configured(self) -> bool:
+        return bool(self.mailchimp_client_id and self.mailchimp_client_secret)
 
     @property
     def is_production(self) -> bool:

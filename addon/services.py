@@ -11,6 +11,7 @@ from addon.crypto import SecretBox
 from addon.db.engine import Database
 from addon.db.types import use_secret_box
 from addon.jobs.worker import HandlerRegistry
+from addon.mailchimp import MailchimpHttp, MailchimpOAuth
 from addon.saleor.client import SaleorClient
 
 
@@ -19,6 +20,8 @@ class Services:
     settings: Settings
     db: Database
     saleor: SaleorClient
+    mailchimp: MailchimpHttp
+    oauth: MailchimpOAuth
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
 
     @classmethod
@@ -27,10 +30,21 @@ class Services:
     ) -> Services:
         """Build the services; `transport` routes outbound HTTP (tests, sandboxes)."""
         use_secret_box(SecretBox(settings.resolve_secret_key()))
+        mailchimp = MailchimpHttp(
+            api_url_template=settings.mailchimp_api_url_template,
+            login_url=settings.mailchimp_login_url,
+            max_concurrency_per_account=settings.mailchimp_max_concurrency,
+            max_attempts=settings.mailchimp_max_attempts,
+            backoff_base=settings.mailchimp_backoff_base_seconds,
+            backoff_max=settings.mailchimp_backoff_max_seconds,
+            transport=transport,
+        )
         services = cls(
             settings=settings,
             db=Database(settings.database_url),
             saleor=SaleorClient(transport=transport),
+            mailchimp=mailchimp,
+            oauth=MailchimpOAuth(mailchimp, signup_url=settings.mailchimp_signup_url),
         )
         from addon.capabilities import register_job_handlers
 
@@ -39,4 +53,5 @@ class Services:
 
     async def aclose(self) -> None:
         await self.saleor.aclose()
+        await self.mailchimp.aclose()
         await self.db.dispose()

@@ -12,6 +12,7 @@ import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -23,10 +24,11 @@ from addon.app import create_app
 from addon.config import Settings
 from addon.db.base import Base
 from addon.db.migrations import upgrade
+from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
 
-pytest_plugins: list[str] = []  # the Mailchimp contract plugin joins when it lands
+pytest_plugins = ["tests.contracts.mailchimp_plugin"]
 
 APP_URL = "http://app.test"
 SALEOR_API_URL = "http://saleor.test/graphql/"
@@ -73,6 +75,24 @@ def network() -> HostRoutingTransport:
     return HostRoutingTransport()
 
 
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Records every request the app sends out (and passes it on)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.fixture
+def outbound(network: HostRoutingTransport, mailchimp_contract: Any) -> RecordingTransport:
+    """What the app sends out; Mailchimp requests are also checked against the contract."""
+    return RecordingTransport(mailchimp_contract(network))
+
+
 async def _empty_tables(services: Services) -> None:
     async with services.db.transaction() as session:
         for table in reversed(Base.metadata.sorted_tables):
@@ -80,8 +100,8 @@ async def _empty_tables(services: Services) -> None:
 
 
 @pytest.fixture
-async def services(settings: Settings, network: HostRoutingTransport) -> AsyncIterator[Services]:
-    services = Services.create(settings, transport=network)
+async def services(settings: Settings, outbound: RecordingTransport) -> AsyncIterator[Services]:
+    services = Services.create(settings, transport=outbound)
     await _empty_tables(services)
     yield services
 
@@ -93,6 +113,45 @@ async def app_client(
     """An HTTP client for the running app (lifespan entered; worker driven by the test)."""
     app = create_app(services, run_worker=False)
     network.add("app.test", app)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=network, base_url=APP_URL) as client:
-            yield client
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=network, base_url=APP_URL) as client,
+    ):
+        yield client
+
+
+@pytest.fixture(scope="session")
+def saleor_signing_key() -> Any:
+    from addon.sandbox.saleor import SigningKey
+
+    return SigningKey.generate(2048)  # generating RSA keys is slow: once per session
+
+
+@pytest.fixture(scope="session")
+def stranger_key() -> Any:
+    """A key Saleor never published (for forged signatures and tokens)."""
+    from addon.sandbox.saleor import SigningKey
+
+    return SigningKey.generate(2048, kid="stranger")
+
+
+@pytest.fixture
+def saleor(network: HostRoutingTransport, saleor_signing_key: Any) -> SaleorSandbox:
+    sandbox = SaleorSandbox(SALEOR_API_URL, transport=network, signing_key=saleor_signing_key)
+    network.add("saleor.test", sandbox.app)
+    return sandbox
+
+
+@pytest.fixture
+async def installed_app(app_client: httpx.AsyncClient, saleor: SaleorSandbox) -> SandboxApp:
+    """The app installed into the Saleor sandbox from its manifest URL."""
+    return await saleor.install_app(f"{APP_URL}/api/manifest")
+
+
+def dashboard_headers(
+    saleor: SaleorSandbox, app: SandboxApp, **token_options: Any
+) -> dict[str, str]:
+    return {
+        "authorization-bearer": saleor.mint_dashboard_token(app, **token_options),
+        "saleor-api-url": saleor.api_url,
+    }

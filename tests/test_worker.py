@@ -18,7 +18,9 @@ from addon.services import Services
 from tests.factories import make_installation
 
 
-async def enqueue(services: Services, installation_id: int, kind: str, **kwargs: object) -> int | None:
+async def enqueue(
+    services: Services, installation_id: int, kind: str, **kwargs: object
+) -> int | None:
     payload = kwargs.pop("payload", {})
     async with services.db.transaction() as session:
         return await JobRepository(session).enqueue(installation_id, kind, payload, **kwargs)  # type: ignore[arg-type]
@@ -53,7 +55,9 @@ async def test_a_delivery_is_stored_and_processed_once(services: Services) -> No
     assert [j.status for j in await jobs(services)] == [JobStatus.DONE]
 
 
-async def test_failures_back_off_then_quarantine_without_blocking_others(services: Services) -> None:
+async def test_failures_back_off_then_quarantine_without_blocking_others(
+    services: Services,
+) -> None:
     installation = await make_installation(services)
     calls: Counter[str] = Counter()
 
@@ -89,7 +93,9 @@ async def test_failures_back_off_then_quarantine_without_blocking_others(service
     assert calls["test.poison"] == 4  # a retried job runs again with fresh attempts
 
 
-async def test_permanent_failures_quarantine_at_once_and_retry_later_waits(services: Services) -> None:
+async def test_permanent_failures_quarantine_at_once_and_retry_later_waits(
+    services: Services,
+) -> None:
     installation = await make_installation(services)
 
     async def bad_data(job: ClaimedJob, _: Services) -> None:
@@ -124,7 +130,11 @@ async def test_coalescing_merges_pending_work_into_one_run(services: Services) -
     later = utcnow() + timedelta(seconds=60)
     for version in range(1, 6):
         await enqueue(
-            services, installation, "test.push", payload={"v": version}, coalesce_key="cart:1",
+            services,
+            installation,
+            "test.push",
+            payload={"v": version},
+            coalesce_key="cart:1",
             run_after=later,
         )
     pending = await jobs(services)
@@ -174,7 +184,9 @@ async def test_a_paused_installation_keeps_its_jobs_until_resumed(services: Serv
     await Worker(services).run_until_idle()
     assert done == [other]
     async with services.db.transaction() as session:
-        await session.execute(update(Installation).where(Installation.id == paused).values(is_active=True))
+        await session.execute(
+            update(Installation).where(Installation.id == paused).values(is_active=True)
+        )
     await Worker(services).run_until_idle()
     assert done == [other, paused]
 
@@ -193,9 +205,7 @@ async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(services: Se
     assert [j.id for j in claimed] == [job_id]
     assert await Worker(services).run_until_idle() == 0  # leased: not due yet
     async with services.db.transaction() as session:
-        await session.execute(
-            update(Job).values(locked_until=utcnow() - timedelta(seconds=1))
-        )
+        await session.execute(update(Job).values(locked_until=utcnow() - timedelta(seconds=1)))
     await Worker(services).run_until_idle()
     assert ran == [job_id]
     assert (await jobs(services))[0].attempts == 2

@@ -53,14 +53,21 @@ class _SharedClientTransport(HTTPXAsyncTransport):
     """gql transport that borrows the process's httpx client instead of opening its own."""
 
     def __init__(self, url: str, client: httpx.AsyncClient, headers: dict[str, str]) -> None:
-        super().__init__(url=url, headers=headers)
+        super().__init__(url=url)
         self._shared = client
+        self._headers = headers
 
     async def connect(self) -> None:
         self.client = self._shared
 
     async def close(self) -> None:
         self.client = None
+
+    def _prepare_request(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        # gql hands headers to the client it would create; ours is shared, so add them here.
+        post_args: dict[str, Any] = super()._prepare_request(*args, **kwargs)
+        post_args["headers"] = {**post_args.get("headers", {}), **self._headers}
+        return post_args
 
 
 class SaleorClient:

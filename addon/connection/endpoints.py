@@ -1,0 +1,135 @@
+"""The dashboard's connection API, and the OAuth pop-up pages."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from addon.connection.schemas import (
+    ApiKeyConnect,
+    CheckResult,
+    ConnectionRead,
+    ConnectResult,
+    OAuthStart,
+    ResetRequest,
+    ResetResult,
+)
+from addon.connection.service import ConnectionService
+from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import AppError
+from addon.saleor.dashboard_auth import DashboardAuth
+from addon.templating import templates
+
+router = APIRouter(prefix="/api/connection")
+
+
+@router.get("")
+async def read_connection(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> ConnectionRead:
+    return await ConnectionService(session, services).read(auth.installation)
+
+
+@router.post("/api-key")
+async def connect_with_api_key(
+    body: ApiKeyConnect, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> ConnectResult:
+    return await ConnectionService(session, services).connect_api_key(
+        auth.installation, body.api_key
+    )
+
+
+@router.get("/oauth/start", response_model=None)
+async def start_oauth(
+    request: Request,
+    auth: DashboardAuth,
+    session: SessionDep,
+    services: ServicesDep,
+    flow: Annotated[Literal["login", "signup"], Query()] = "login",
+    accept: Annotated[str, Header()] = "",
+) -> OAuthStart | Response:
+    """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser."""
+    start = await ConnectionService(session, services).start_oauth(auth.installation, flow)
+    if "application/json" in accept:
+        return start
+    if start.signup_url:
+        return templates.TemplateResponse(
+            request,
+            "oauth/signup.html",
+            {"signup_url": start.signup_url, "authorize_url": start.authorize_url},
+        )
+    return RedirectResponse(start.authorize_url, status_code=307)
+
+
+@router.get("/oauth/callback", response_class=HTMLResponse)
+async def oauth_callback(
+    request: Request,
+    session: SessionDep,
+    services: ServicesDep,
+    state: str = "",
+    code: str = "",
+    error: str = "",
+    error_description: str = "",
+) -> HTMLResponse:
+    """Where Mailchimp sends the admin back. Shows the outcome; never shows the token."""
+    service = ConnectionService(session, services)
+    ok = False
+    continuity = None
+    if error:
+        message = (
+            "You did not allow access in Mailchimp, so nothing was connected."
+            if error == "access_denied"
+            else f"Mailchimp reported an error: {error_description or error}."
+        )
+        code_name = "OAUTH_DENIED" if error == "access_denied" else "OAUTH_ERROR"
+    elif not state or not code:
+        message = "This page expects Mailchimp's answer. Start again from the Connection page."
+        code_name = "OAUTH_INCOMPLETE"
+    else:
+        try:
+            result = await service.complete_oauth(state, code)
+        except AppError as exc:
+            message, code_name = exc.message, exc.code
+        else:
+            ok, message, code_name = True, result.message, "CONNECTED"
+            continuity = result.continuity.value
+    app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.settings.app_url))
+    payload = {
+        "type": "mailchimp-oauth",
+        "ok": ok,
+        "code": code_name,
+        "message": message,
+        "continuity": continuity,
+    }
+    return templates.TemplateResponse(
+        request,
+        "oauth/result.html",
+        {
+            "ok": ok,
+            "message": message,
+            # </ cannot end the script element: json.dumps output is escaped for it.
+            "result_json": json.dumps(payload).replace("</", "<\\/"),
+            "app_origin_json": json.dumps(app_origin),
+        },
+        status_code=200 if ok else 400,
+    )
+
+
+@router.post("/check")
+async def check_connection(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> CheckResult:
+    return await ConnectionService(session, services).check(auth.installation)
+
+
+@router.post("/reset")
+async def reset_connection(
+    body: ResetRequest, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> ResetResult:
+    return await ConnectionService(session, services).reset(
+        auth.installation, forget_account_data_too=body.forget_account_data
+    )

@@ -1,0 +1,67 @@
+"""The Mailchimp connection of an installation, and pending OAuth authorisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import SecretStr
+from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.db.base import Base
+from addon.db.types import EncryptedSecret, UTCDateTime, utcnow
+
+
+class ConnectionMethod(StrEnum):
+    API_KEY = "api_key"
+    OAUTH_LOGIN = "oauth_login"
+    OAUTH_SIGNUP = "oauth_signup"
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    REVOKED = "revoked"  # Mailchimp answered 401: the admin must reconnect
+    DISCONNECTED = "disconnected"  # reset by the admin; account data kept for a reconnect
+
+
+class MailchimpConnection(Base):
+    __tablename__ = "mailchimp_connections"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    status: Mapped[ConnectionStatus] = mapped_column(String(20))
+    method: Mapped[ConnectionMethod | None] = mapped_column(String(20), nullable=True)
+    # An API key or an OAuth access token; None once reset.
+    credential: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
+    dc: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The account whose data (audiences, stores, sync state) this installation holds; it
+    # survives a reset so that reconnecting to the same account resumes.
+    account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    account_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    login_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    role: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_check_ok: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    last_check_message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class OAuthState(Base):
+    """A pending OAuth authorisation: single-use, expires, bound to one installation.
+
+    Only a SHA-256 of the state is stored, so the table holds nothing an attacker could replay.
+    """
+
+    __tablename__ = "oauth_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[ConnectionMethod] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -1,0 +1,68 @@
+"""The connection API's request and response bodies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from addon.connection.models import ConnectionMethod, ConnectionStatus
+
+
+class ConnectionRead(BaseModel):
+    status: ConnectionStatus
+    method: ConnectionMethod | None = None
+    dc: str | None = None
+    account_id: str | None = None
+    account_name: str | None = None
+    login_email: str | None = None
+    role: str | None = None
+    connected_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_check_ok: bool | None = None
+    last_check_message: str | None = None
+    oauth_available: bool
+    oauth_unavailable_reason: str | None = None
+    signup_url: str
+
+
+class ApiKeyConnect(BaseModel):
+    api_key: str = Field(min_length=1, max_length=200)
+
+
+class Continuity(StrEnum):
+    NEW = "new"  # first connection of this installation
+    RESUMED = "resumed"  # same account as before: its data was kept
+    STARTED_CLEAN = "started_clean"  # another account: the old account's data was dropped
+
+
+class ConnectResult(BaseModel):
+    connection: ConnectionRead
+    continuity: Continuity
+    message: str
+
+
+class CheckResult(BaseModel):
+    ok: bool
+    health_status: str | None
+    message: str
+    checked_at: datetime
+    connection: ConnectionRead
+
+
+class ResetRequest(BaseModel):
+    forget_account_data: bool = False
+
+
+class ResetResult(BaseModel):
+    connection: ConnectionRead
+    message: str
+
+
+class OAuthStart(BaseModel):
+    flow: Literal["login", "signup"]
+    authorize_url: str
+    signup_url: str | None = None
+    expires_at: datetime

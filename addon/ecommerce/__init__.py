@@ -1,0 +1,1 @@
+"""E-commerce tracking: one Mailchimp store per Saleor channel."""
