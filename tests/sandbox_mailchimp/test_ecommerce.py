@@ -1,0 +1,184 @@
+"""E-commerce rules: stores, customers, products/variants, orders, carts."""
+
+from __future__ import annotations
+
+import httpx
+
+from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+
+from .helpers import create_list, create_store, order_body, product_body
+from .test_core import assert_problem
+
+S = "/ecommerce/stores/store-1"
+
+
+async def setup_store(client: httpx.AsyncClient) -> str:
+    list_id = await create_list(client)
+    await create_store(client, list_id)
+    return list_id
+
+
+async def test_store_rules(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    list_id = await create_list(client)
+    store = await create_store(client, list_id)
+    assert store["currency_code"] == "USD" and store["list_id"] == list_id
+    assert [s.id for s in sandbox.stores(account)] == ["store-1"]
+    dup = await client.post(
+        "/ecommerce/stores",
+        json={"id": "store-1", "list_id": list_id, "name": "X", "currency_code": "USD"},
+    )
+    assert_problem(dup, 400, "Invalid Resource")
+    missing = await client.post(
+        "/ecommerce/stores", json={"id": "s2", "name": "X", "currency_code": "USD"}
+    )
+    doc = assert_problem(missing, 400, "Invalid Resource")
+    assert doc["errors"][0]["field"] == "list_id"
+    no_list = await client.post(
+        "/ecommerce/stores",
+        json={"id": "s2", "list_id": "nope", "name": "X", "currency_code": "USD"},
+    )
+    assert_problem(no_list, 400, "Invalid Resource")
+    currency = await client.patch(S, json={"currency_code": "EUR"})
+    assert_problem(currency, 400, "Invalid Resource")
+    relist = await client.patch(S, json={"list_id": "other"})
+    assert_problem(relist, 400, "Invalid Resource")
+    renamed = await client.patch(
+        S, json={"name": "Renamed", "currency_code": "USD", "is_syncing": True}
+    )
+    assert renamed.json()["name"] == "Renamed" and renamed.json()["is_syncing"] is True
+    assert (await client.delete(S)).status_code == 204
+    assert_problem(await client.get(S), 404, "Resource Not Found")
+
+
+async def test_customers_join_audience(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    list_id = await setup_store(client)
+    customer = {"id": "c1", "email_address": "cus@example.org", "opt_in_status": False}
+    created = await client.post(f"{S}/customers", json=customer)
+    assert created.status_code == 200 and created.json()["orders_count"] == 0
+    assert_problem(await client.post(f"{S}/customers", json=customer), 400, "Invalid Resource")
+    member = sandbox.member(account, list_id, "cus@example.org")
+    assert member is not None and member.status == "transactional"
+    upserted = await client.put(
+        f"{S}/customers/c2",
+        json={**customer, "id": "c2", "email_address": "in@example.org", "opt_in_status": True},
+    )
+    assert upserted.status_code == 200
+    opted = sandbox.member(account, list_id, "in@example.org")
+    assert opted is not None and opted.status == "subscribed"
+    patched = await client.patch(f"{S}/customers/c1", json={"first_name": "Cy"})
+    assert patched.json()["first_name"] == "Cy"
+    assert [c.id for c in sandbox.customers(account, "store-1")] == ["c1", "c2"]
+
+
+async def test_products_and_variants(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    await setup_store(client)
+    created = await client.post(f"{S}/products", json=product_body("p1", ("v1", "v2")))
+    assert created.status_code == 200
+    assert [v["id"] for v in created.json()["variants"]] == ["v1", "v2"]
+    assert_problem(
+        await client.post(f"{S}/products", json=product_body("p1")), 400, "Invalid Resource"
+    )
+    no_variants = {**product_body("p2"), "variants": []}
+    assert_problem(await client.post(f"{S}/products", json=no_variants), 400, "Invalid Resource")
+    put = await client.put(
+        f"{S}/products/p1/variants/v3", json={"id": "v3", "title": "Three", "price": 3}
+    )
+    assert put.status_code == 200
+    patched = await client.patch(f"{S}/products/p1/variants/v1", json={"inventory_quantity": 0})
+    assert patched.json()["inventory_quantity"] == 0
+    dup = await client.post(f"{S}/products/p1/variants", json={"id": "v2", "title": "dup"})
+    assert_problem(dup, 400, "Invalid Resource")
+    assert (await client.delete(f"{S}/products/p1/variants/v2")).status_code == 204
+    variants = (await client.get(f"{S}/products/p1/variants")).json()
+    assert [v["id"] for v in variants["variants"]] == ["v1", "v3"]
+    product_patch = await client.patch(f"{S}/products/p1", json={"title": "New title"})
+    assert product_patch.json()["title"] == "New title"
+    (stored,) = sandbox.products(account, "store-1")
+    assert stored.title == "New title" and [v.id for v in stored.variants] == ["v1", "v3"]
+
+
+async def test_orders_reference_products_and_variants(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    await setup_store(client)
+    await client.post(f"{S}/products", json=product_body("p1", ("v1",)))
+    no_product = await client.post(f"{S}/orders", json=order_body(product_id="ghost"))
+    doc = assert_problem(no_product, 400, "Invalid Resource")
+    assert doc["errors"][0]["field"] == "lines.0.product_id"
+    no_variant = await client.post(f"{S}/orders", json=order_body(variant_id="ghost"))
+    doc = assert_problem(no_variant, 400, "Invalid Resource")
+    assert doc["errors"][0]["field"] == "lines.0.product_variant_id"
+    assert sandbox.orders(account, "store-1") == []
+
+    created = await client.post(f"{S}/orders", json=order_body())
+    assert created.status_code == 200, created.text
+    order = created.json()
+    assert order["lines"][0]["product_title"] == "Product p1"
+    assert order["customer"]["orders_count"] == 1 and order["customer"]["total_spent"] == 19.0
+    assert_problem(await client.post(f"{S}/orders", json=order_body()), 400, "Invalid Resource")
+
+    unknown_campaign = await client.post(f"{S}/orders", json=order_body("o2", campaign_id="nope"))
+    assert_problem(unknown_campaign, 400, "Invalid Resource")
+    campaign = sandbox.add_campaign(account)
+    with_campaign = await client.post(f"{S}/orders", json=order_body("o2", campaign_id=campaign))
+    assert with_campaign.json()["campaign_id"] == campaign
+
+    missing_customer = order_body("o3")
+    del missing_customer["customer"]
+    assert_problem(await client.post(f"{S}/orders", json=missing_customer), 400, "Invalid Resource")
+    new_customer_without_email = order_body("o3", customer={"id": "new"})
+    assert_problem(
+        await client.post(f"{S}/orders", json=new_customer_without_email), 400, "Invalid Resource"
+    )
+
+    cancelled = await client.patch(
+        f"{S}/orders/o1",
+        json={"financial_status": "cancelled", "cancelled_at_foreign": "2024-01-03T00:00:00Z"},
+    )
+    assert cancelled.json()["financial_status"] == "cancelled"
+    assert cancelled.json()["lines"][0]["quantity"] == 2
+    customer = (await client.get(f"{S}/customers/c1")).json()
+    assert customer["orders_count"] == 2
+    assert (await client.delete(f"{S}/orders/o2")).status_code == 204
+    assert [o.id for o in sandbox.orders(account, "store-1")] == ["o1"]
+
+
+async def test_carts(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    await setup_store(client)
+    await client.post(f"{S}/products", json=product_body("p1", ("v1",)))
+    cart = {
+        "id": "cart1",
+        "customer": {"id": "c9", "email_address": "cart@example.org", "opt_in_status": False},
+        "checkout_url": "https://shop.acme.test/checkout/cart1",
+        "currency_code": "USD",
+        "order_total": 9.5,
+        "lines": [
+            {
+                "id": "l1",
+                "product_id": "p1",
+                "product_variant_id": "v1",
+                "quantity": 1,
+                "price": 9.5,
+            }
+        ],
+    }
+    assert (await client.post(f"{S}/carts", json=cart)).status_code == 200
+    assert_problem(await client.post(f"{S}/carts", json=cart), 400, "Invalid Resource")
+    bad = {**cart, "id": "cart2", "lines": [{**cart["lines"][0], "product_variant_id": "zz"}]}
+    assert_problem(await client.post(f"{S}/carts", json=bad), 400, "Invalid Resource")
+    patched = await client.patch(
+        f"{S}/carts/cart1", json={"order_total": 19.0, "lines": [{"id": "l1", "quantity": 2}]}
+    )
+    assert patched.status_code == 200
+    assert patched.json()["lines"][0]["quantity"] == 2
+    assert [c.order_total for c in sandbox.carts(account, "store-1")] == [19.0]
+    assert (await client.delete(f"{S}/carts/cart1")).status_code == 204
+    assert sandbox.carts(account, "store-1") == []
