@@ -1,0 +1,267 @@
+"""The GraphQL endpoint: authentication, permissions, pagination, metadata."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import httpx
+
+from addon.sandbox.saleor import SaleorSandbox, SandboxApp
+from addon.sandbox.saleor.store import LineSpec, VariantSpec
+
+from .conftest import API_URL, APP_HOST, FakeApp, gql
+
+PERMISSION_MESSAGE = (
+    "To access this path, you need one of the following permissions: "
+    "AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP"
+)
+
+
+async def install(sandbox: SaleorSandbox, permissions: list[str] | None = None) -> SandboxApp:
+    return await sandbox.install_app(f"http://{APP_HOST}/api/manifest", permissions)
+
+
+async def test_app_query_returns_the_calling_app(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox)
+    body = await gql(
+        client, "{ app { id name isActive permissions { code } } }", token=app.auth_token
+    )
+    assert body == {
+        "data": {
+            "app": {
+                "id": app.global_id,
+                "name": "Test App",
+                "isActive": True,
+                "permissions": [{"code": p} for p in app.permissions],
+            }
+        }
+    }
+
+
+async def test_app_query_without_valid_token_is_denied(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    await install(sandbox)
+    for token in (None, "not-a-token", "a.b.c"):
+        body = await gql(client, "{ app { id } }", token=token)
+        assert body["data"] == {"app": None}
+        [error] = body["errors"]
+        assert error["message"] == PERMISSION_MESSAGE
+        assert error["extensions"]["exception"]["code"] == "PermissionDenied"
+        assert error["path"] == ["app"]
+
+
+async def test_deactivated_app_token_is_anonymous(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox)
+    await sandbox.set_app_active(app, False)
+    body = await gql(client, "{ app { id } }", token=app.auth_token)
+    assert body["data"] == {"app": None}
+
+
+async def test_invalid_documents_get_http_400(sandbox: SaleorSandbox, client: httpx.AsyncClient):
+    response = await client.post(API_URL, json={"query": "{ nope }"})
+    assert response.status_code == 400
+    assert "nope" in response.json()["errors"][0]["message"]
+    response = await client.post(API_URL, json={"query": "{"})
+    assert response.status_code == 400
+
+
+async def test_customers_pagination_and_limits(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox)
+    sandbox.generate_store(products=0, customers=250, orders=0, seed=3)
+    query = """
+      query($first: Int, $after: String) {
+        customers(first: $first, after: $after) {
+          totalCount
+          edges { cursor node { id email } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    """
+    seen: list[str] = []
+    after = None
+    while True:
+        body = await gql(client, query, {"first": 100, "after": after}, token=app.auth_token)
+        page = body["data"]["customers"]
+        assert page["totalCount"] == 250
+        seen += [edge["node"]["email"] for edge in page["edges"]]
+        assert page["pageInfo"]["endCursor"] == page["edges"][-1]["cursor"]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert len(seen) == len(set(seen)) == 250
+    cursor = json.loads(base64.b64decode(page["edges"][0]["cursor"]))
+    assert isinstance(cursor, list)
+
+    too_many = await gql(client, query, {"first": 101}, token=app.auth_token)
+    assert too_many["data"]["customers"] is None
+    assert too_many["errors"][0]["message"] == (
+        "Requesting 101 records on the `customers` connection exceeds the `first` limit of "
+        "100 records."
+    )
+    missing = await gql(client, query, {}, token=app.auth_token)
+    assert missing["errors"][0]["message"] == (
+        "You must provide a `first` or `last` value to properly paginate the `customers` "
+        "connection."
+    )
+    bad_cursor = await gql(client, query, {"first": 1, "after": "zzz"}, token=app.auth_token)
+    assert bad_cursor["errors"][0]["message"] == "Received cursor is invalid."
+
+
+async def test_customers_need_manage_users_or_orders(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox, permissions=["MANAGE_PRODUCTS"])
+    body = await gql(client, "{ customers(first: 1) { totalCount } }", token=app.auth_token)
+    assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert "MANAGE_ORDERS, MANAGE_USERS" in body["errors"][0]["message"]
+
+
+async def test_products_with_channel_pricing(sandbox: SaleorSandbox, client: httpx.AsyncClient):
+    sandbox.store.add_channel("default-channel", currency_code="USD")
+    sandbox.store.add_channel("eu", currency_code="EUR")
+    product = sandbox.store.create_product(
+        "Mug",
+        [VariantSpec(sku="MUG-1", name="Blue", prices={"default-channel": 10, "eu": 9})],
+        image_urls=["https://img.test/mug.png"],
+    )
+    query = """
+      query($channel: String) {
+        products(first: 10, channel: $channel) {
+          edges { node {
+            id name slug thumbnail { url }
+            pricing { priceRange { start { gross { amount currency } } } }
+            variants { sku quantityAvailable pricing { price { gross { amount currency } } } }
+          } }
+        }
+      }
+    """
+    body = await gql(client, query, {"channel": "eu"})
+    node = body["data"]["products"]["edges"][0]["node"]
+    assert node["id"] == product.global_id and node["slug"] == "mug"
+    assert node["thumbnail"] == {"url": "https://img.test/mug.png"}
+    assert node["pricing"]["priceRange"]["start"]["gross"] == {"amount": 9.0, "currency": "EUR"}
+    assert node["variants"] == [
+        {
+            "sku": "MUG-1",
+            "quantityAvailable": 100,
+            "pricing": {"price": {"gross": {"amount": 9.0, "currency": "EUR"}}},
+        }
+    ]
+
+
+async def test_checkout_by_id(sandbox: SaleorSandbox, client: httpx.AsyncClient):
+    product = sandbox.store.create_product("Cap", [VariantSpec(sku="CAP", price=12)])
+    checkout = sandbox.store.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 2)], email="ann@example.com"
+    )
+    body = await gql(
+        client,
+        """query($id: ID) { checkout(id: $id) {
+            id token email quantity totalPrice { gross { amount currency } }
+            lines { quantity variant { sku } totalPrice { gross { amount } } } } }""",
+        {"id": checkout.global_id},
+    )
+    assert body["data"]["checkout"] == {
+        "id": checkout.global_id,
+        "token": str(checkout.token),
+        "email": "ann@example.com",
+        "quantity": 2,
+        "totalPrice": {"gross": {"amount": 24.0, "currency": "USD"}},
+        "lines": [
+            {"quantity": 2, "variant": {"sku": "CAP"}, "totalPrice": {"gross": {"amount": 24.0}}}
+        ],
+    }
+
+
+async def test_user_by_email_and_orders(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox)
+    sandbox.generate_store(products=3, customers=2, orders=10, seed=7)
+    customer = next(iter(sandbox.store.customers.values()))
+    body = await gql(
+        client,
+        """query($email: String) { user(email: $email) {
+            id email firstName defaultBillingAddress { city country { code } }
+            orders(first: 100) { totalCount } } }""",
+        {"email": customer.email.upper()},
+        token=app.auth_token,
+    )
+    user = body["data"]["user"]
+    assert user["id"] == customer.global_id
+    assert user["defaultBillingAddress"]["country"] == {"code": "US"}
+    expected = sum(1 for o in sandbox.store.orders.values() if o.user_id == customer.id)
+    assert user["orders"]["totalCount"] == expected
+
+
+UPDATE_METADATA = """
+mutation($id: ID!, $input: [MetadataInput!]!) {
+  updateMetadata(id: $id, input: $input) {
+    errors { field code message }
+    item { metadata { key value } ... on User { email } }
+  }
+}
+"""
+
+
+async def test_update_customer_metadata(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox)
+    customer = sandbox.store.create_customer("ann@example.com", "Ann")
+    body = await gql(
+        client,
+        UPDATE_METADATA,
+        {"id": customer.global_id, "input": [{"key": "mailchimp", "value": "subscribed"}]},
+        token=app.auth_token,
+    )
+    assert body["data"]["updateMetadata"] == {
+        "errors": [],
+        "item": {
+            "metadata": [{"key": "mailchimp", "value": "subscribed"}],
+            "email": "ann@example.com",
+        },
+    }
+    assert customer.metadata == {"mailchimp": "subscribed"}
+
+    missing = await gql(
+        client,
+        UPDATE_METADATA,
+        {"id": "VXNlcjo5OTk=", "input": [{"key": "a", "value": "b"}]},
+        token=app.auth_token,
+    )
+    assert missing["data"]["updateMetadata"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+async def test_metadata_needs_permission(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    app = await install(sandbox, permissions=["MANAGE_PRODUCTS"])
+    customer = sandbox.store.create_customer("ann@example.com")
+    body = await gql(
+        client,
+        UPDATE_METADATA,
+        {"id": customer.global_id, "input": [{"key": "a", "value": "b"}]},
+        token=app.auth_token,
+    )
+    assert body["data"] == {"updateMetadata": None}
+    assert body["errors"][0]["message"].endswith("permissions: MANAGE_USERS")
+    assert customer.metadata == {}
+
+
+async def test_private_metadata_needs_permission_to_read(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    customer = sandbox.store.create_customer("ann@example.com", private_metadata={"k": "v"})
+    app = await install(sandbox)
+    query = 'query($id: ID) { user(id: $id) { privateMetafield(key: "k") } }'
+    body = await gql(client, query, {"id": customer.global_id}, token=app.auth_token)
+    assert body["data"]["user"] == {"privateMetafield": "v"}
