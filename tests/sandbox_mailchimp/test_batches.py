@@ -1,0 +1,136 @@
+"""Batches end to end: async processing, tar.gz results in Mailchimp's format, expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import tarfile
+from typing import Any
+
+import httpx
+
+from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
+
+from .helpers import create_list
+from .test_core import assert_problem
+
+
+def read_results(archive: bytes) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar.getmembers():
+            if member.isfile() and member.name.endswith(".json"):
+                handle = tar.extractfile(member)
+                assert handle is not None
+                results.extend(json.load(handle))
+    return results
+
+
+async def test_batch_end_to_end(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    list_id = await create_list(client)
+    good = {"email_address": "a@example.org", "status": "subscribed"}
+    operations = [
+        {
+            "method": "POST",
+            "path": f"/lists/{list_id}/members",
+            "body": json.dumps(good),
+            "operation_id": "ok",
+        },
+        {
+            "method": "POST",
+            "path": f"/lists/{list_id}/members",
+            "body": json.dumps(good),
+            "operation_id": "dup",
+        },
+        {
+            "method": "GET",
+            "path": f"/lists/{list_id}/members",
+            "params": {"count": 5},
+            "operation_id": "get",
+        },
+        {
+            "method": "DELETE",
+            "path": f"/lists/{list_id}/members/{subscriber_hash('a@example.org')}",
+            "operation_id": "del",
+        },
+        {
+            "method": "POST",
+            "path": f"/lists/{list_id}/members",
+            "body": "{oops",
+            "operation_id": "bad-json",
+        },
+    ]
+    submitted = await client.post("/batches", json={"operations": operations})
+    assert submitted.status_code == 200
+    batch = submitted.json()
+    assert batch["status"] == "pending" and batch["total_operations"] == 5
+    assert batch["finished_operations"] == 0 and batch["response_body_url"] == ""
+    assert "submitted_at" in batch
+    await sandbox.drain_batches()
+    done = (await client.get(f"/batches/{batch['id']}")).json()
+    assert done["status"] == "finished"
+    assert done["finished_operations"] == 5 and done["errored_operations"] == 2
+    archive = await client.get(done["response_body_url"])
+    assert archive.status_code == 200
+    results = {r["operation_id"]: r for r in read_results(archive.content)}
+    assert set(results) == {"ok", "dup", "get", "del", "bad-json"}
+    assert results["ok"]["status_code"] == 200
+    assert isinstance(results["ok"]["response"], str)
+    assert json.loads(results["ok"]["response"])["email_address"] == "a@example.org"
+    assert results["dup"]["status_code"] == 400
+    assert json.loads(results["dup"]["response"])["title"] == "Member Exists"
+    assert json.loads(results["get"]["response"])["total_items"] == 1
+    assert results["del"]["status_code"] == 204
+    assert results["bad-json"]["status_code"] == 400
+    member = sandbox.member(account, list_id, "a@example.org")
+    assert member is not None and member.status == "archived"
+    assert [r.via for r in sandbox.requests if r.via == "batch"] == ["batch"] * 5
+
+    sandbox.clock.advance(sandbox.batch_result_ttl + 1)
+    expired = await client.get(done["response_body_url"])
+    assert expired.status_code == 403 and b"Request has expired" in expired.content
+
+
+async def test_batch_status_progression_and_listing(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    sandbox.batch_start_delay = 0.05
+    sandbox.batch_operation_latency = 0.05
+    ops = [{"method": "GET", "path": "/ping", "operation_id": str(i)} for i in range(3)]
+    batch = (await client.post("/batches", json={"operations": ops})).json()
+    seen = set()
+    for _ in range(100):
+        status = (await client.get(f"/batches/{batch['id']}")).json()["status"]
+        seen.add(status)
+        if status == "finished":
+            break
+        await asyncio.sleep(0.02)
+    assert {"pending", "started", "finished"} <= seen
+    listed = (await client.get("/batches")).json()
+    assert listed["total_items"] == 1 and listed["batches"][0]["id"] == batch["id"]
+    assert (await client.delete(f"/batches/{batch['id']}")).status_code == 204
+    assert_problem(await client.get(f"/batches/{batch['id']}"), 404, "Resource Not Found")
+    assert sandbox.batches(account) == []
+
+
+async def test_batch_validation_and_pending_limit(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient
+) -> None:
+    doc = assert_problem(
+        await client.post("/batches", json={"operations": [{"path": "/ping"}]}),
+        400,
+        "Invalid Resource",
+    )
+    assert doc["errors"][0]["field"] == "operations.0.method"
+    sandbox.batch_start_delay = 60
+    for _ in range(500):
+        assert (await client.post("/batches", json={"operations": []})).status_code == 200
+    over = await client.post("/batches", json={"operations": []})
+    assert_problem(over, 429, "Too Many Requests")
+
+
+async def test_missing_archive_is_404(raw_client: httpx.AsyncClient) -> None:
+    assert (await raw_client.get("/_batch-results/nothing.tar.gz")).status_code == 404
