@@ -1,0 +1,24 @@
+"""The sandbox can serve every GraphQL document the app sends or subscribes with.
+
+If this fails, the app started using a Saleor field the sandbox does not implement yet: add it
+to ``addon/sandbox/saleor/schema.graphql`` (and a resolver if needed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from graphql import parse, validate
+
+from addon.sandbox.saleor.schema import sandbox_schema
+from tests.contracts.saleor import REPO_ROOT
+from tests.contracts.test_saleor_documents import _is_executable, project_documents
+
+DOCUMENTS = [p for p in project_documents() if _is_executable(parse(p.read_text(encoding="utf-8")))]
+
+
+@pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(REPO_ROOT)) for p in DOCUMENTS])
+def test_sandbox_supports_project_document(path: Path) -> None:
+    errors = validate(sandbox_schema(), parse(path.read_text(encoding="utf-8")))
+    assert not errors, f"{path.name}: " + "; ".join(e.message for e in errors)
