@@ -59,7 +59,13 @@ def subscriber_hash(email: str) -> str:
 
 
 def _seg(value: str) -> str:
-    """Quote one path segment (ids come from Saleor and may contain anything)."""
+    """Quote one path segment (ids come from Saleor and may contain anything).
+
+    A ``/`` cannot be sent even percent-encoded (servers decode ``%2F`` before routing), so
+    such ids are refused here rather than hitting the wrong resource.
+    """
+    if not value or "/" in value:
+        raise ValueError(f"{value!r} cannot be used as a Mailchimp id (empty or contains '/')")
     return quote(value, safe="")
 
 

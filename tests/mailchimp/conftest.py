@@ -96,11 +96,6 @@ def off_contract(mailchimp_contract: MailchimpContractRecorder) -> Callable[[str
     return forgive
 
 
-# Mailchimp's published spec types merge-field values as objects, but the API takes strings
-# for text/number/date fields (only ADDRESS is an object) - a bug in the spec, not the client.
-MERGE_FIELD_SPEC_BUG = "is not of type 'object'"
-
-
 @pytest.fixture
 def transport(recorder: RecordingTransport) -> httpx.AsyncBaseTransport:
     """The transport the client uses: recorded, contract-checked, routed to the sandbox."""

@@ -26,6 +26,7 @@ from addon.mailchimp import (
     StorePatch,
 )
 from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from tests.mailchimp.conftest import RecordingTransport
 from tests.mailchimp.test_lists import make_list
 
 STORE_ID = "saleor-default-channel"
@@ -63,20 +64,20 @@ async def test_store_create_get_patch_delete(client: MailchimpClient, store: Sto
 
 async def test_customers(client: MailchimpClient, store: Store) -> None:
     customer = CustomerInput(
-        id="c/1", email_address="c1@example.com", opt_in_status=False, first_name="Cy"
+        id="c 1", email_address="c1@example.com", opt_in_status=False, first_name="Cy"
     )
     created = await client.create_customer(STORE_ID, customer)
-    assert created.id == "c/1"
+    assert created.id == "c 1"
     upserted = await client.upsert_customer(
         STORE_ID, customer.model_copy(update={"last_name": "Press"})
     )
     assert upserted.last_name == "Press"
-    patched = await client.update_customer(STORE_ID, "c/1", CustomerPatch(first_name="Cyd"))
+    patched = await client.update_customer(STORE_ID, "c 1", CustomerPatch(first_name="Cyd"))
     assert patched.first_name == "Cyd"
-    assert (await client.get_customer(STORE_ID, "c/1")).email_address == "c1@example.com"
-    await client.delete_customer(STORE_ID, "c/1")
+    assert (await client.get_customer(STORE_ID, "c 1")).email_address == "c1@example.com"
+    await client.delete_customer(STORE_ID, "c 1")
     with pytest.raises(NotFound):
-        await client.get_customer(STORE_ID, "c/1")
+        await client.get_customer(STORE_ID, "c 1")
 
 
 async def _product(client: MailchimpClient) -> None:
@@ -160,3 +161,15 @@ async def test_carts(client: MailchimpClient, store: Store) -> None:
     await client.delete_cart(STORE_ID, "cart1")
     with pytest.raises(NotFound):
         await client.get_cart(STORE_ID, "cart1")
+
+
+async def test_ids_are_quoted_and_slashes_refused(
+    client: MailchimpClient, store: Store, recorder: RecordingTransport
+) -> None:
+    with pytest.raises(NotFound):
+        await client.get_customer(STORE_ID, "a?b#c d")
+    assert recorder.sent[-1][1].endswith("/customers/a?b#c d")  # one segment, decoded
+    with pytest.raises(ValueError, match="cannot be used as a Mailchimp id"):
+        await client.get_customer(STORE_ID, "a/b")
+    with pytest.raises(ValueError, match="cannot be used as a Mailchimp id"):
+        await client.get_order(STORE_ID, "")

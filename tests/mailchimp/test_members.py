@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
 from addon.mailchimp import (
@@ -20,7 +18,7 @@ from addon.mailchimp import (
     subscriber_hash,
 )
 from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
-from tests.mailchimp.conftest import MERGE_FIELD_SPEC_BUG, RecordingTransport
+from tests.mailchimp.conftest import RecordingTransport
 from tests.mailchimp.test_lists import make_list
 
 EMAIL = "Jane.Doe@Example.com"
@@ -35,7 +33,6 @@ async def test_upsert_get_patch(
     client: MailchimpClient,
     audience: AudienceList,
     recorder: RecordingTransport,
-    off_contract: Callable[[str], None],
 ) -> None:
     member = await client.upsert_member(
         audience.id,
@@ -67,7 +64,6 @@ async def test_upsert_get_patch(
     )
     assert patched.status == "unsubscribed"
     assert patched.merge_fields["FNAME"] == "Janet"
-    off_contract(MERGE_FIELD_SPEC_BUG)
 
 
 async def test_double_opt_in_member_is_pending(
