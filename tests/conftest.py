@@ -24,6 +24,7 @@ from addon.app import create_app
 from addon.config import Settings
 from addon.db.base import Base
 from addon.db.migrations import upgrade
+from addon.sandbox.mailchimp import MailchimpSandbox
 from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
@@ -32,6 +33,9 @@ pytest_plugins = ["tests.contracts.mailchimp_plugin"]
 
 APP_URL = "http://app.test"
 SALEOR_API_URL = "http://saleor.test/graphql/"
+MAILCHIMP_URL = "http://mailchimp.test"
+OAUTH_CLIENT_ID = "123456789012"
+OAUTH_CLIENT_SECRET = "sandbox-oauth-client-secret-0123456789abcdef"
 TEST_SECRET_KEY = "test-secret-key-for-encrypting-credentials-at-rest"
 
 
@@ -66,6 +70,13 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         worker_backoff_base_seconds=0.01,
         worker_backoff_max_seconds=0.05,
         worker_max_attempts=3,
+        mailchimp_api_url_template=MAILCHIMP_URL + "/{dc}/3.0",
+        mailchimp_login_url=MAILCHIMP_URL,
+        mailchimp_signup_url=MAILCHIMP_URL + "/signup/",
+        mailchimp_client_id=OAUTH_CLIENT_ID,
+        mailchimp_client_secret=OAUTH_CLIENT_SECRET,  # type: ignore[arg-type]
+        mailchimp_backoff_base_seconds=0.001,
+        mailchimp_backoff_max_seconds=0.01,
         _env_file=None,  # type: ignore[call-arg]
     )
 
@@ -155,3 +166,16 @@ def dashboard_headers(
         "authorization-bearer": saleor.mint_dashboard_token(app, **token_options),
         "saleor-api-url": saleor.api_url,
     }
+
+
+@pytest.fixture
+async def mailchimp(network: HostRoutingTransport) -> AsyncIterator[MailchimpSandbox]:
+    sandbox = MailchimpSandbox(public_base_url=MAILCHIMP_URL, transport=network)
+    sandbox.register_oauth_client(
+        OAUTH_CLIENT_ID,
+        OAUTH_CLIENT_SECRET,
+        redirect_uri=f"{APP_URL}/api/connection/oauth/callback",
+    )
+    network.add("mailchimp.test", sandbox.app)
+    yield sandbox
+    await sandbox.aclose()

@@ -42,7 +42,9 @@ def test_production_allows_no_saleor_without_an_allow_list(monkeypatch: pytest.M
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
     monkeypatch.delenv("ALLOWED_SALEOR_URLS", raising=False)
-    assert not load_settings(_env_file=None).is_saleor_url_allowed("https://a.saleor.cloud/graphql/")
+    assert not load_settings(_env_file=None).is_saleor_url_allowed(
+        "https://a.saleor.cloud/graphql/"
+    )
     monkeypatch.setenv("ALLOWED_SALEOR_URLS", r"https://[a-z0-9-]+\.saleor\.cloud/graphql/")
     settings = load_settings(_env_file=None)
     assert settings.is_saleor_url_allowed("https://shop-1.saleor.cloud/graphql/")

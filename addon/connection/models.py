@@ -10,7 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
-from addon.db.types import EncryptedSecret, UTCDateTime, utcnow
+from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
 
 
 class ConnectionMethod(StrEnum):
@@ -31,8 +31,10 @@ class MailchimpConnection(Base):
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
     )
-    status: Mapped[ConnectionStatus] = mapped_column(String(20))
-    method: Mapped[ConnectionMethod | None] = mapped_column(String(20), nullable=True)
+    status: Mapped[ConnectionStatus] = mapped_column(StrEnumType(ConnectionStatus))
+    method: Mapped[ConnectionMethod | None] = mapped_column(
+        StrEnumType(ConnectionMethod), nullable=True
+    )
     # An API key or an OAuth access token; None once reset.
     credential: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
     dc: Mapped[str | None] = mapped_column(String(20), nullable=True)
@@ -61,7 +63,7 @@ class OAuthState(Base):
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), index=True
     )
-    method: Mapped[ConnectionMethod] = mapped_column(String(20))
+    method: Mapped[ConnectionMethod] = mapped_column(StrEnumType(ConnectionMethod))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -77,6 +77,37 @@ def _describe(exc: MailchimpError) -> str:
     return str(exc)
 
 
+def credentials_of(connection: MailchimpConnection) -> MailchimpCredentials:
+    assert connection.credential is not None and connection.dc is not None
+    if connection.method is ConnectionMethod.API_KEY:
+        return MailchimpCredentials.from_api_key(
+            connection.credential.get_secret_value(), account_id=connection.account_id
+        )
+    return MailchimpCredentials.from_oauth_token(
+        connection.credential, connection.dc, account_id=connection.account_id
+    )
+
+
+@asynccontextmanager
+async def mailchimp_for(services: Services, installation_id: int) -> AsyncIterator[MailchimpClient]:
+    """A client for the installation's Mailchimp account, for background work.
+
+    No database transaction is held while Mailchimp answers. A 401 marks the connection
+    revoked (in a transaction of its own) and propagates, so the admin is asked to reconnect.
+    """
+    async with services.db.session() as session:
+        connection = await ConnectionRepository(session).get(installation_id)
+        if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+            raise NotConnected("Mailchimp is not connected. Connect it on the Connection page.")
+        credentials = credentials_of(connection)
+    try:
+        yield MailchimpClient(services.mailchimp, credentials)
+    except InvalidCredentials as exc:
+        async with services.db.transaction() as session:
+            await ConnectionService(session, services).mark_revoked(installation_id, _describe(exc))
+        raise
+
+
 class ConnectionService:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
@@ -242,6 +273,7 @@ class ConnectionService:
         if connection is None:
             connection = MailchimpConnection(installation_id=installation.id)
             self.session.add(connection)
+        if connection.account_id is None:
             continuity = Continuity.NEW
             message = f"Connected to Mailchimp account {account.account_name}."
         elif connection.account_id == account.account_id:
@@ -285,27 +317,13 @@ class ConnectionService:
     # --- using ---------------------------------------------------------------------------
 
     def _credentials(self, connection: MailchimpConnection) -> MailchimpCredentials:
-        assert connection.credential is not None and connection.dc is not None
-        if connection.method is ConnectionMethod.API_KEY:
-            return MailchimpCredentials.from_api_key(
-                connection.credential.get_secret_value(), account_id=connection.account_id
-            )
-        return MailchimpCredentials.from_oauth_token(
-            connection.credential, connection.dc, account_id=connection.account_id
-        )
+        return credentials_of(connection)
 
-    @asynccontextmanager
-    async def mailchimp(self, installation_id: int) -> AsyncIterator[MailchimpClient]:
-        """A client for the installation's account; a 401 marks the connection revoked."""
+    async def mark_revoked(self, installation_id: int, message: str) -> None:
         connection = await self.repository.get(installation_id)
-        if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-            raise NotConnected("Mailchimp is not connected. Connect it on the Connection page.")
-        try:
-            yield MailchimpClient(self.services.mailchimp, self._credentials(connection))
-        except InvalidCredentials as exc:
-            self._mark_revoked(connection, _describe(exc))
+        if connection is not None and connection.status is ConnectionStatus.CONNECTED:
+            self._mark_revoked(connection, message)
             await self.session.flush()
-            raise
 
     def _mark_revoked(self, connection: MailchimpConnection, message: str) -> None:
         logger.warning(

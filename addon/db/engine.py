@@ -30,14 +30,21 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        # Reads need no write lock on SQLite (see _sqlite_begin).
+        self._read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+        )
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessionmaker() as session:
+        """A session for reading (it may write, but on SQLite a write can then conflict)."""
+        async with self._read_sessionmaker() as session:
             yield session
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """A session whose transaction commits on success; keep it short (never across a
+        remote call), since on SQLite it holds the database's write lock."""
         async with self.sessionmaker() as session, session.begin():
             yield session
 
@@ -58,4 +65,5 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     # Take the write lock up front: a read-then-write (such as claiming jobs) is then atomic,
     # and concurrent writers wait on the busy timeout instead of failing on a stale snapshot.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")

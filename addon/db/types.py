@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import DateTime, Dialect, Text
+from sqlalchemy import DateTime, Dialect, String, Text
 from sqlalchemy.types import TypeDecorator
 
 from addon.crypto import SecretBox
@@ -63,3 +65,20 @@ class EncryptedSecret(TypeDecorator[SecretStr]):
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> SecretStr | None:
         return None if value is None else _box().decrypt(value)
+
+
+class StrEnumType(TypeDecorator[Any]):
+    """A `StrEnum` stored as its value in a VARCHAR, loaded back as the enum member."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else self.enum(value)

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
-from addon.db.types import UTCDateTime, utcnow
+from addon.db.types import StrEnumType, UTCDateTime, utcnow
 
 # SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -57,7 +57,7 @@ class Job(Base):
     )
     kind: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[JobStatus] = mapped_column(String(20), default=JobStatus.PENDING)
+    status: Mapped[JobStatus] = mapped_column(StrEnumType(JobStatus), default=JobStatus.PENDING)
     dedupe_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
     coalesce_key: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Jobs sharing a lane run one at a time, in id order (e.g. all events of one order).

@@ -26,5 +26,7 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
         netloc = request.url.netloc.decode("ascii").lower()
         transport = self._routes.get(netloc) or self._routes.get(host)
         if transport is None:
-            raise httpx.ConnectError(f"No route to host {netloc!r} in the sandbox network", request=request)
+            raise httpx.ConnectError(
+                f"No route to host {netloc!r} in the sandbox network", request=request
+            )
         return await transport.handle_async_request(request)
