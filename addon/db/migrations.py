@@ -21,23 +21,23 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 async def upgrade(engine: AsyncEngine) -> None:
     """Bring the database to the newest schema (idempotent)."""
 
     def _upgrade(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), "head")
+        command.upgrade(alembic_config(connection), "heads")
 
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade)
 
 
 async def is_current(engine: AsyncEngine) -> bool:
-    def _current(connection: Connection) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()
+    def _current(connection: Connection) -> set[str]:
+        return set(MigrationContext.configure(connection).get_current_heads())
 
     async with engine.connect() as connection:
-        return await connection.run_sync(_current) == head_revision()
+        return await connection.run_sync(_current) == head_revisions()

@@ -1,0 +1,39 @@
+# The two commands of the README: `make run` and `make test`. Both set up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: run test lint typecheck unit worker migrate benchmark clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+run: $(STAMP)
+	$(BIN)/addon serve
+
+test: lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check addon tests benchmarks
+	$(BIN)/ruff format --check addon tests benchmarks
+
+typecheck: $(STAMP)
+	$(BIN)/mypy addon
+
+unit: $(STAMP)
+	$(BIN)/pytest
+
+worker: $(STAMP)
+	$(BIN)/addon worker
+
+migrate: $(STAMP)
+	$(BIN)/addon migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
