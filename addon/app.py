@@ -11,13 +11,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from addon.connection.endpoints import router as connection_router
+from addon.capabilities import routers
 from addon.db.migrations import upgrade
 from addon.errors import AppError
-from addon.health.endpoints import router as health_router
-from addon.installations.endpoints import router as installations_router
 from addon.jobs.worker import Worker
-from addon.saleor.endpoints import router as saleor_router
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -69,8 +66,6 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.state.services = services
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.include_router(health_router)
-    app.include_router(saleor_router)
-    app.include_router(installations_router)
-    app.include_router(connection_router)
+    for router in routers():
+        app.include_router(router)
     return app

@@ -1,10 +1,24 @@
-"""Where each capability plugs its job handlers into the worker."""
+"""Where each capability plugs into the app: its HTTP routers and its job handlers.
+
+A capability adds one line to each list below (and nothing else here).
+"""
 
 from __future__ import annotations
+
+from fastapi import APIRouter
 
 from addon.jobs.worker import HandlerRegistry
 
 
+def routers() -> list[APIRouter]:
+    from addon.connection.endpoints import router as connection
+    from addon.health.endpoints import router as health
+    from addon.installations.endpoints import router as installations
+    from addon.saleor.endpoints import router as saleor
+
+    return [health, saleor, installations, connection]
+
+
 def register_job_handlers(registry: HandlerRegistry) -> None:
-    """Register every capability's job kinds (later capabilities add theirs here)."""
-    del registry  # nothing yet: lifecycle events are applied on receipt
+    """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
+    del registry
