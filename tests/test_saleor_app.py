@@ -309,14 +309,14 @@ async def test_business_events_are_stored_before_the_answer_and_processed_once(
     from addon.jobs.schemas import ClaimedJob
     from addon.jobs.worker import Worker
     from addon.saleor.manifest import WebhookDefinition
-    from addon.saleor.webhooks import Outcome, WebhookHeaders, WebhookReceiver, event_job_kind
+    from addon.saleor.webhooks import Outcome, WebhookHeaders, WebhookReceiver, webhook_job_kind
 
     processed: list[dict[str, object]] = []
 
     async def handle(job: ClaimedJob, _: Services) -> None:
         processed.append(job.payload)
 
-    services.handlers.register(event_job_kind("ORDER_CREATED"), handle)
+    services.handlers.register(webhook_job_kind("order-created"), handle)
     definition = WebhookDefinition(
         slug="order-created", name="OrderCreated", events=("ORDER_CREATED",), query=""
     )

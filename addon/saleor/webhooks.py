@@ -1,8 +1,10 @@
 """Receiving Saleor webhooks: verify, then store durably before answering.
 
 Lifecycle events are applied on receipt, because pausing must take effect at once and a paused
-queue could never deliver the event that resumes it. Every other event becomes a job, processed
-by the worker with the handler its capability registered under `saleor.event.<EVENT>`.
+queue could never deliver the event that resumes it. Every other delivery becomes a job of kind
+`webhook.<slug>` (the slug of its document in `webhooks/`), processed by the worker with the
+handler of the capability that owns that document. Each document selects what its owner needs,
+so two capabilities interested in one event each have their own document.
 """
 
 from __future__ import annotations
@@ -28,12 +30,12 @@ from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
-EVENT_JOB_PREFIX = "saleor.event."
 LIFECYCLE_EVENTS = frozenset({"APP_STATUS_CHANGED", "APP_DELETED"})
 
 
-def event_job_kind(event: str) -> str:
-    return EVENT_JOB_PREFIX + event
+def webhook_job_kind(slug: str) -> str:
+    """The job kind of deliveries to `webhooks/<slug>.graphql`; its owner registers a handler."""
+    return f"webhook.{slug}"
 
 
 class WebhookHeaders(BaseModel):
@@ -90,12 +92,12 @@ class WebhookReceiver:
             raise Unauthorized(f"Invalid signature: {exc}.", code="INVALID_SIGNATURE") from exc
 
         # Saleor redelivers the identical body: the digest identifies a delivery.
-        dedupe_key = hashlib.sha256(event.encode() + b"\n" + body).hexdigest()
+        dedupe_key = hashlib.sha256(f"{definition.slug}\n{event}\n".encode() + body).hexdigest()
         job_payload = {"event": event, "body": payload}
-        kind = event_job_kind(event)
+        kind = webhook_job_kind(definition.slug)
 
         if event in LIFECYCLE_EVENTS:
-            return await self._lifecycle(installation.id, event, payload, job_payload, dedupe_key)
+            return await self._lifecycle(installation.id, kind, payload, job_payload, dedupe_key)
 
         has_handler = self.services.handlers.get(kind) is not None
         job_id = await self.jobs.enqueue(
@@ -112,11 +114,12 @@ class WebhookReceiver:
     async def _lifecycle(
         self,
         installation_id: int,
-        event: str,
+        kind: str,
         payload: dict[str, Any],
         job_payload: dict[str, Any],
         dedupe_key: str,
     ) -> Outcome:
+        event = str(job_payload["event"])
         try:
             lifecycle = AppLifecycleEvent.model_validate(payload)
         except ValidationError as exc:
@@ -131,7 +134,7 @@ class WebhookReceiver:
             return Outcome.ERASED
         job_id = await self.jobs.enqueue(
             installation_id,
-            event_job_kind(event),
+            kind,
             job_payload,
             dedupe_key=dedupe_key,
             status=JobStatus.DONE,  # recorded for the activity log; applied right here
