@@ -38,8 +38,18 @@ def serve(
     from addon.services import Services
 
     settings = _settings()
-    app = create_app(Services.create(settings))
-    console.print(f"Manifest URL: [bold]{settings.app_url}/api/manifest[/bold]")
+    if settings.sandbox_enabled:
+        from addon.sandbox.devstack import create_dev_app
+
+        app = create_dev_app(settings)
+        stack = app.state.devstack
+        console.print(
+            f"Open [bold]{stack.dashboard_url}[/bold] to try the app offline "
+            f"(demo Mailchimp API key: {stack.demo_account.api_key})"
+        )
+    else:
+        app = create_app(Services.create(settings))
+    console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
 
 

@@ -65,6 +65,8 @@ def _oauth_error(error: str, description: str, status: int) -> JSONResponse:
 
 def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
     state = sandbox.state
+    # Links and forms point at the public URL, which includes any mount path.
+    base = escape(sandbox.public_base_url)
 
     def authorize_params(source: dict[str, str]) -> dict[str, str]:
         return {k: source[k] for k in AUTHORIZE_PARAMS if k in source}
@@ -89,7 +91,7 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         with state.lock:
             accounts = [d.account for d in state.accounts.values()]
         items = "".join(
-            f"<form method='post' action='/oauth2/authorize' class='account'>"
+            f"<form method='post' action='{base}/oauth2/authorize' class='account'>"
             f"{_hidden(params)}<input type='hidden' name='account_id' value='{escape(a.id)}'>"
             f"<span><strong>{escape(a.name)}</strong><br>{escape(a.login_email)} "
             f"({escape(a.dc)})</span>"
@@ -98,12 +100,12 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         )
         if not items:
             items = "<p>No accounts yet.</p>"
-        signup = f"/signup/?{urlencode(params)}"
+        signup = f"{base}/signup/?{urlencode(params)}"
         body = (
             "<h1>Log in to authorize this app</h1>"
             "<p>An app wants to connect to your Mailchimp account. Choose an account:</p>"
             f"{items}"
-            f"<form method='post' action='/oauth2/authorize'>{_hidden(params)}"
+            f"<form method='post' action='{base}/oauth2/authorize'>{_hidden(params)}"
             "<button class='deny' type='submit' name='decision' value='deny'>Deny</button></form>"
             f"<p>Need a Mailchimp account? <a href='{escape(signup)}'>Sign up</a></p>"
         )
@@ -184,7 +186,7 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         params = authorize_params(dict(request.query_params))
         body = (
             "<h1>Sign up for Mailchimp</h1>"
-            "<form method='post' action='/signup/'>"
+            f"<form method='post' action='{base}/signup/'>"
             f"{_hidden(params)}"
             "<label>Business name<input name='name' required></label>"
             "<label>Email<input name='login_email' type='email' required></label>"
@@ -202,7 +204,7 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         account = sandbox.create_account(name, email, dc=form.get("dc") or "us21")
         params = authorize_params(form)
         next_step = (
-            f"<p><a href='/oauth2/authorize?{escape(urlencode(params))}'>"
+            f"<p><a href='{base}/oauth2/authorize?{escape(urlencode(params))}'>"
             "Continue to authorize the app</a></p>"
             if params.get("client_id")
             else "<p>You can now return to the app and connect Mailchimp.</p>"

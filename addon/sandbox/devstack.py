@@ -1,0 +1,137 @@
+"""The app with both sandboxes on one origin: what `make run` serves outside production.
+
+    {APP_URL}/                         the app (manifest at /api/manifest, pages at /app/)
+    {APP_URL}/sandbox/dashboard/       a stand-in for the Saleor dashboard, app in an iframe
+    {APP_URL}/sandbox/saleor/graphql/  the Saleor sandbox's API (JWKS at /.well-known/jwks.json)
+    {APP_URL}/sandbox/mailchimp/       the Mailchimp sandbox (API, OAuth pages, sign-up)
+
+On start-up the app installs itself into the Saleor sandbox, exactly as a real Saleor would
+(manifest, token, webhooks), and a demo Mailchimp account is ready to connect. Everything the
+sandboxes hold lives in memory; the app's own database keeps its data as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import FastAPI
+from pydantic import SecretStr
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from addon.app import create_app
+from addon.config import Settings
+from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+from addon.sandbox.saleor import SaleorSandbox
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+SALEOR_PATH = "/sandbox/saleor"
+MAILCHIMP_PATH = "/sandbox/mailchimp"
+DASHBOARD_PATH = "/sandbox/dashboard"
+# A public OAuth client of the Mailchimp sandbox; it means nothing anywhere else.
+SANDBOX_CLIENT_ID = "sandbox-client"
+SANDBOX_CLIENT_SECRET = "sandbox-client-secret"  # noqa: S105
+
+
+@dataclass
+class DevStack:
+    saleor: SaleorSandbox
+    mailchimp: MailchimpSandbox
+    demo_account: SandboxAccount
+    settings: Settings
+
+    @property
+    def dashboard_url(self) -> str:
+        return f"{self.settings.app_url}{DASHBOARD_PATH}/"
+
+
+def sandbox_settings(settings: Settings) -> Settings:
+    """Point Mailchimp at the sandbox, with its OAuth client."""
+    base = settings.app_url + MAILCHIMP_PATH
+    return settings.model_copy(
+        update={
+            "mailchimp_api_url_template": base + "/{dc}/3.0",
+            "mailchimp_login_url": base,
+            "mailchimp_signup_url": base + "/signup/",
+            "mailchimp_client_id": SANDBOX_CLIENT_ID,
+            "mailchimp_client_secret": SecretStr(SANDBOX_CLIENT_SECRET),
+        }
+    )
+
+
+def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
+    """The app with the sandboxes mounted; refuses production settings."""
+    if not settings.sandbox_enabled:
+        raise RuntimeError("The sandboxes are for development: APP_ENV=production has none")
+    settings = sandbox_settings(settings)
+    saleor = SaleorSandbox(f"{settings.app_url}{SALEOR_PATH}/graphql/")
+    mailchimp = MailchimpSandbox(public_base_url=settings.app_url + MAILCHIMP_PATH)
+    mailchimp.register_oauth_client(
+        SANDBOX_CLIENT_ID,
+        SANDBOX_CLIENT_SECRET,
+        redirect_uri=f"{settings.app_url}/api/connection/oauth/callback",
+    )
+    # The sandbox's RNG is seeded, so this key is the same at every start.
+    demo = mailchimp.create_account("Demo Store", "owner@demo-store.example", role="owner")
+    stack = DevStack(saleor=saleor, mailchimp=mailchimp, demo_account=demo, settings=settings)
+
+    app = create_app(Services.create(settings), run_worker=run_worker)
+    app.state.devstack = stack
+    app.mount(SALEOR_PATH, saleor.app)
+    app.mount(MAILCHIMP_PATH, mailchimp.app)
+
+    async def jwks(_: Request) -> JSONResponse:
+        # Saleor serves its keys at the origin's root; the sandbox shares the app's origin.
+        return JSONResponse(saleor.jwks())
+
+    app.add_route("/.well-known/jwks.json", jwks, methods=["GET"])
+    try:
+        from addon.sandbox.dashboard import dashboard_app
+    except ImportError:  # the dashboard page is still being built
+        pass
+    else:
+        app.mount(DASHBOARD_PATH, dashboard_app(saleor, settings.app_url))
+
+    outer = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(asgi: FastAPI) -> AsyncIterator[None]:
+        async with outer(asgi):
+            task = asyncio.create_task(_install_when_serving(stack))
+            try:
+                yield
+            finally:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                await mailchimp.aclose()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+async def _install_when_serving(stack: DevStack) -> None:
+    """Install the app into the Saleor sandbox once the server answers."""
+    url = stack.settings.app_url
+    async with httpx.AsyncClient(timeout=5) as client:
+        for _ in range(200):
+            try:
+                if (await client.get(f"{url}/healthz")).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.05)
+    try:
+        await stack.saleor.install_app(f"{url}/api/manifest")
+    except Exception:
+        logger.exception("Could not install the app into the Saleor sandbox")
+        return
+    logger.info("Installed the app into the Saleor sandbox")

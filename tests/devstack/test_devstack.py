@@ -1,0 +1,78 @@
+"""`make run` outside production: the app and both sandboxes on one origin, installed."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from addon.app import create_app
+from addon.config import Settings, load_settings
+from addon.sandbox.devstack import create_dev_app
+from addon.services import Services
+from tests.livesite import free_port, serve_in_thread
+
+
+def _settings(tmp_path: Path, port: int, **overrides: object) -> Settings:
+    return load_settings(
+        _env_file=None,
+        app_url=f"http://127.0.0.1:{port}",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        secret_key_file=tmp_path / ".secret_key",
+        **overrides,
+    )
+
+
+def test_the_dev_stack_installs_itself_and_connects_to_the_sandbox(tmp_path: Path) -> None:
+    port = free_port()
+    settings = _settings(tmp_path, port)
+    app = create_dev_app(settings)
+    stack = app.state.devstack
+    with serve_in_thread(app, port), httpx.Client(base_url=settings.app_url, timeout=10) as client:
+        deadline = time.monotonic() + 15
+        while not stack.saleor.store.apps and time.monotonic() < deadline:
+            time.sleep(0.05)
+        [installed] = stack.saleor.store.apps.values()
+        manifest = client.get("/api/manifest").json()
+        assert manifest["appUrl"] == f"{settings.app_url}/app/"
+        assert client.get("/.well-known/jwks.json").json() == stack.saleor.jwks()
+        headers = {
+            "authorization-bearer": stack.saleor.mint_dashboard_token(installed),
+            "saleor-api-url": stack.saleor.api_url,
+        }
+        assert (
+            client.get("/api/installation", headers=headers).json()["app_id"] == installed.global_id
+        )
+        connected = client.post(
+            "/api/connection/api-key", json={"api_key": stack.demo_account.api_key}, headers=headers
+        )
+        assert connected.status_code == 200, connected.text
+        assert client.post("/api/connection/check", headers=headers).json()["ok"] is True
+        start = client.get(
+            "/api/connection/oauth/start", headers={**headers, "accept": "application/json"}
+        ).json()
+        page = client.get(start["authorize_url"])
+        assert page.status_code == 200 and "Demo Store" in page.text
+        assert f"action='{settings.app_url}/sandbox/mailchimp/oauth2/authorize'" in page.text
+
+
+def test_production_has_no_sandbox_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    port = free_port()
+    settings = _settings(
+        tmp_path, port, app_env="production", secret_key="production-secret-key-0123456789"
+    )
+    with pytest.raises(RuntimeError, match="production"):
+        create_dev_app(settings)
+    app = create_app(Services.create(settings), run_worker=False)
+    paths = {getattr(route, "path", "") for route in app.routes}
+    assert not any(path.startswith("/sandbox") or path.startswith("/.well-known") for path in paths)
+    with serve_in_thread(app, port), httpx.Client(base_url=settings.app_url) as client:
+        for path in (
+            "/sandbox/dashboard/",
+            "/sandbox/saleor/graphql/",
+            "/sandbox/mailchimp/oauth2/authorize",
+        ):
+            assert client.get(path).status_code == 404
+        assert client.get("/healthz").status_code == 200
