@@ -17,13 +17,7 @@ from addon.mailchimp import MailchimpClient, MailchimpCredentials, MailchimpHttp
 from addon.sandbox.mailchimp.models import SandboxAccount
 from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
 from addon.sandbox.transport import HostRoutingTransport
-from tests.contracts.mailchimp_plugin import (  # the root conftest may not register it yet
-    MailchimpContractRecorder,
-    mailchimp_contract,
-)
-
-__all__ = ["mailchimp_contract"]
-
+from tests.contracts.mailchimp_plugin import MailchimpContractRecorder
 
 HOST = "mailchimp.test"
 API_URL_TEMPLATE = f"http://{HOST}/{{dc}}/3.0"
