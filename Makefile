@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy addon
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)
 	$(BIN)/addon worker

@@ -62,3 +62,25 @@ def test_development_generates_and_reuses_a_secret_key(
     assert "SECRET_KEY is not set" in caplog.text
     assert first not in caplog.text
     assert load_settings(_env_file=None, secret_key_file=key_file).resolve_secret_key() == first
+
+
+def test_request_lines_in_logs_lose_their_query_values() -> None:
+    import logging
+
+    from addon.logs import RedactQueryFilter, redact_query
+
+    assert redact_query("/api/connection/oauth/callback?state=s3cr3t&code=c0de") == (
+        "/api/connection/oauth/callback?state=…&code=…"
+    )
+    assert redact_query("/healthz") == "/healthz"
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:1", "GET", "/cb?code=c0de", "1.1", 200),
+        None,
+    )
+    assert RedactQueryFilter().filter(record)
+    assert "c0de" not in record.getMessage() and "/cb?code=…" in record.getMessage()
