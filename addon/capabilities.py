@@ -11,12 +11,14 @@ from addon.jobs.worker import HandlerRegistry
 
 
 def routers() -> list[APIRouter]:
+    from addon.activity.endpoints import router as activity
     from addon.connection.endpoints import router as connection
     from addon.health.endpoints import router as health
     from addon.installations.endpoints import router as installations
     from addon.saleor.endpoints import router as saleor
+    from addon.ui.endpoints import router as ui
 
-    return [health, saleor, installations, connection]
+    return [health, saleor, installations, connection, activity, ui]
 
 
 def register_job_handlers(registry: HandlerRegistry) -> None:

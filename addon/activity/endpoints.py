@@ -1,0 +1,30 @@
+"""The Activity page's API: recent events and jobs, and Retry for quarantined items."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from addon.activity.schemas import ActivityList, RetryResult
+from addon.activity.service import ActivityService
+from addon.dependencies import SessionDep
+from addon.jobs.models import JobStatus
+from addon.saleor.dashboard_auth import DashboardAuth
+
+router = APIRouter(prefix="/api/activity")
+
+
+@router.get("")
+async def list_activity(
+    auth: DashboardAuth,
+    session: SessionDep,
+    status: Annotated[JobStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> ActivityList:
+    return await ActivityService(session).overview(auth.installation.id, status=status, limit=limit)
+
+
+@router.post("/jobs/{job_id}/retry")
+async def retry_job(job_id: int, auth: DashboardAuth, session: SessionDep) -> RetryResult:
+    return await ActivityService(session).retry(auth.installation.id, job_id)

@@ -1,0 +1,95 @@
+"""Readable summaries of an installation's jobs, and retrying quarantined ones."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.activity.schemas import ActivityItem, ActivityList, RetryResult, StatusCounts
+from addon.errors import Conflict, NotFound
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+
+WEBHOOK_PREFIX = "webhook."
+
+# Errors come from exception texts, which may quote a request. Anything shaped like a
+# credential is cut out before an error leaves the server.
+_SECRET_PATTERNS = (
+    re.compile(r"\b[0-9a-f]{32}-[a-z]{2,5}\d{1,3}\b"),  # Mailchimp API key
+    re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*"),  # JWT
+    re.compile(r"(?i)\b(bearer|apikey|oauth)\s+[\w.~+/=-]{8,}"),  # Authorization values
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password in a URL
+    re.compile(r"(?i)\b(access_token|client_secret|auth_token|api_key)=[^&\s]+"),
+)
+
+
+def redact(text: str) -> str:
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub("[redacted]", text)
+    return text
+
+
+def summarize(job: Job) -> str:
+    """One line an admin understands, e.g. "Webhook ORDER_CREATED" or "Ecommerce: sync order"."""
+    if job.kind.startswith(WEBHOOK_PREFIX):
+        event = job.payload.get("event") if isinstance(job.payload, dict) else None
+        if isinstance(event, str) and event:
+            return f"Webhook {event}"
+        return f"Webhook ({job.kind.removeprefix(WEBHOOK_PREFIX)})"
+    area, _, action = job.kind.partition(".")
+    area_text = area.replace("_", " ").capitalize()
+    if not action:
+        return area_text
+    return f"{area_text}: {action.replace('.', ' ').replace('_', ' ')}"
+
+
+def to_item(job: Job) -> ActivityItem:
+    return ActivityItem(
+        id=job.id,
+        kind=job.kind,
+        category="event" if job.kind.startswith(WEBHOOK_PREFIX) else "job",
+        summary=summarize(job),
+        status=job.status,
+        attempts=job.attempts,
+        last_error=redact(job.last_error) if job.last_error else None,
+        created_at=job.created_at,
+        updated_at=job.updated_at,
+        run_after=job.run_after,
+        finished_at=job.finished_at,
+        can_retry=job.status is JobStatus.QUARANTINED,
+    )
+
+
+class ActivityService:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.jobs = JobRepository(session)
+
+    async def overview(
+        self, installation_id: int, *, status: JobStatus | None, limit: int
+    ) -> ActivityList:
+        jobs = await self.jobs.recent(installation_id, limit=limit, status=status)
+        counts = await self.jobs.count_by_status(installation_id)
+        return ActivityList(
+            items=[to_item(job) for job in jobs],
+            counts=StatusCounts(**{status.value: count for status, count in counts.items()}),
+            status=status,
+            limit=limit,
+        )
+
+    async def retry(self, installation_id: int, job_id: int) -> RetryResult:
+        if not await self.jobs.retry(installation_id, job_id):
+            job = await self.session.get(Job, job_id)
+            if job is None or job.installation_id != installation_id:
+                raise NotFound("This item does not exist (it may have been cleaned up).")
+            raise Conflict(
+                f"Only quarantined items can be retried; this one is {job.status.value} already.",
+                code="NOT_QUARANTINED",
+            )
+        job = await self.session.get(Job, job_id, populate_existing=True)
+        assert job is not None
+        return RetryResult(
+            item=to_item(job),
+            message=f"{summarize(job)} will be tried again in a moment.",
+        )
