@@ -16,11 +16,14 @@ def routers() -> list[APIRouter]:
     from addon.health.endpoints import router as health
     from addon.installations.endpoints import router as installations
     from addon.saleor.endpoints import router as saleor
+    from addon.subscriptions.capability import newsletter_routers
     from addon.ui.endpoints import router as ui
 
-    return [health, saleor, installations, connection, activity, ui]
+    return [health, saleor, installations, connection, activity, ui, *newsletter_routers()]
 
 
 def register_job_handlers(registry: HandlerRegistry) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
-    del registry
+    from addon.subscriptions.capability import register_newsletter_jobs
+
+    register_newsletter_jobs(registry)

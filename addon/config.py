@@ -62,6 +62,12 @@ class Settings(BaseSettings):
     mailchimp_backoff_base_seconds: float = Field(default=0.5, gt=0)
     mailchimp_backoff_max_seconds: float = Field(default=30.0, gt=0)
 
+    # Audiences and subscriptions: how often audiences and groups are re-imported, and the
+    # storefront API's limits (per client address per minute, per e-mail address per hour).
+    audience_import_interval_hours: float = Field(default=6.0, gt=0)
+    storefront_rate_limit_per_address: int = Field(default=30, ge=1)
+    storefront_rate_limit_per_email: int = Field(default=5, ge=1)
+
     # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
     sandbox: bool = True
 

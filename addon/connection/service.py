@@ -303,6 +303,10 @@ class ConnectionService:
         connection.last_check_ok = True
         connection.last_check_message = CHIMPY
         await self.session.flush()
+        # Import the account's audiences now and on the schedule (imported here: it uses us).
+        from addon.audiences.service import on_connected
+
+        await on_connected(self.session, self.services, installation.id)
         logger.info(
             "Installation %s connected to Mailchimp account %s (%s, %s)",
             installation.id,

@@ -1,8 +1,17 @@
 """Imports every model module so `Base.metadata` knows all tables (for Alembic and tests)."""
 
+from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
 from addon.ecommerce import models as ecommerce_models
 from addon.installations import models as installations_models
 from addon.jobs import models as jobs_models
+from addon.subscriptions import models as subscriptions_models
 
-__all__ = ["connection_models", "ecommerce_models", "installations_models", "jobs_models"]
+__all__ = [
+    "audiences_models",
+    "connection_models",
+    "ecommerce_models",
+    "installations_models",
+    "jobs_models",
+    "subscriptions_models",
+]

@@ -1,0 +1,33 @@
+"""The dashboard's audience settings API (MANAGE_APPS)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from addon.audiences.schemas import AudiencesRead, NewsletterSettingsUpdate, RefreshQueued
+from addon.audiences.service import AudienceService
+from addon.dependencies import ServicesDep, SessionDep
+from addon.saleor.dashboard_auth import DashboardAuth
+
+router = APIRouter(prefix="/api/audiences")
+
+
+@router.get("")
+async def read_audiences(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> AudiencesRead:
+    return await AudienceService(session, services).read(auth.installation.id)
+
+
+@router.post("/refresh", status_code=202)
+async def refresh_audiences(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> RefreshQueued:
+    return await AudienceService(session, services).refresh(auth.installation.id)
+
+
+@router.put("/settings")
+async def update_settings(
+    body: NewsletterSettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> AudiencesRead:
+    return await AudienceService(session, services).update(auth.installation.id, body)

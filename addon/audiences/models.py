@@ -1,0 +1,101 @@
+"""Imported audiences and groups (account-scoped) and the store's newsletter settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.connection.account_data import account_scoped
+from addon.db.base import Base
+from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
+
+
+class DoubleOptIn(StrEnum):
+    FOLLOW_AUDIENCE = "follow_audience"  # what the audience is set to in Mailchimp
+    ALWAYS = "always"  # force a confirmation e-mail for every new subscriber
+
+
+class Priority(StrEnum):
+    MAILCHIMP_WINS = "mailchimp_wins"
+    STORE_WINS = "store_wins"
+
+
+@account_scoped
+class Audience(Base):
+    """One Mailchimp audience (list) as last imported, plus whether the store offers it."""
+
+    __tablename__ = "audiences"
+    __table_args__ = (UniqueConstraint("installation_id", "list_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    double_optin: Mapped[bool] = mapped_column(Boolean, default=False)
+    marketing_permissions_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # [{"id", "text"}]: GDPR permissions (Mailchimp exposes them only on members).
+    marketing_permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # [{"tag", "name", "type", "required"}]
+    merge_fields: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    member_count: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set when the audience disappeared from Mailchimp: it is no longer offered.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The audience webhook the app registered for Mailchimp → store changes.
+    webhook_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@account_scoped
+class AudienceGroup(Base):
+    """One interest category ("group title") with its interests, as last imported."""
+
+    __tablename__ = "audience_groups"
+    __table_args__ = (UniqueConstraint("installation_id", "list_id", "category_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[str] = mapped_column(String(64))
+    category_id: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(20))
+    display_order: Mapped[int] = mapped_column(Integer, default=0)
+    # [{"id", "name", "display_order"}]
+    interests: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    offered: Mapped[bool] = mapped_column(Boolean, default=False)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class NewsletterSettings(Base):
+    """What the store offers and how changes flow; one row per installation."""
+
+    __tablename__ = "newsletter_settings"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    default_list_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    allow_multiple: Mapped[bool] = mapped_column(Boolean, default=False)
+    double_optin: Mapped[DoubleOptIn] = mapped_column(
+        StrEnumType(DoubleOptIn), default=DoubleOptIn.FOLLOW_AUDIENCE
+    )
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    allowed_origins: Mapped[list[str]] = mapped_column(JSON, default=list)
+    two_way: Mapped[bool] = mapped_column(Boolean, default=True)
+    priority: Mapped[Priority] = mapped_column(
+        StrEnumType(Priority), default=Priority.MAILCHIMP_WINS
+    )
+    # The secret in the audience-webhook URL (encrypted: the URL is rebuilt when registering).
+    webhook_secret: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
+    last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_import_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,122 @@
+"""Imported audience data, and the audience settings API's bodies."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from pydantic import BaseModel, Field, field_validator
+
+from addon.audiences.models import DoubleOptIn, Priority
+
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+class PermissionInfo(BaseModel):
+    id: str
+    text: str
+
+
+class MergeFieldInfo(BaseModel):
+    tag: str
+    name: str
+    type: str
+    required: bool = False
+
+
+class InterestInfo(BaseModel):
+    id: str
+    name: str
+    display_order: int = 0
+
+
+class ImportedGroup(BaseModel):
+    category_id: str
+    title: str
+    type: str
+    display_order: int = 0
+    interests: list[InterestInfo] = Field(default_factory=list)
+
+
+class ImportedAudience(BaseModel):
+    list_id: str
+    name: str
+    double_optin: bool
+    marketing_permissions_enabled: bool
+    marketing_permissions: list[PermissionInfo] = Field(default_factory=list)
+    merge_fields: list[MergeFieldInfo] = Field(default_factory=list)
+    member_count: int = 0
+    groups: list[ImportedGroup] = Field(default_factory=list)
+
+
+class GroupRead(ImportedGroup):
+    offered: bool
+    removed: bool
+
+
+class AudienceRead(BaseModel):
+    list_id: str
+    name: str
+    double_optin: bool
+    marketing_permissions_enabled: bool
+    marketing_permissions: list[PermissionInfo]
+    merge_fields: list[MergeFieldInfo]
+    member_count: int
+    active: bool
+    is_default: bool
+    removed: bool
+    groups: list[GroupRead]
+
+
+class NewsletterSettingsRead(BaseModel):
+    default_list_id: str | None
+    allow_multiple: bool
+    double_optin: DoubleOptIn
+    tags: list[str]
+    allowed_origins: list[str]
+    two_way: bool
+    priority: Priority
+
+
+class AudiencesRead(BaseModel):
+    audiences: list[AudienceRead]
+    settings: NewsletterSettingsRead
+    warnings: list[str]
+    last_import_at: datetime | None
+    last_import_error: str | None
+
+
+class NewsletterSettingsUpdate(BaseModel):
+    active_list_ids: list[str]
+    default_list_id: str | None = None
+    offered_category_ids: list[str] = Field(default_factory=list)
+    allow_multiple: bool = False
+    double_optin: DoubleOptIn = DoubleOptIn.FOLLOW_AUDIENCE
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    allowed_origins: list[str] = Field(default_factory=list, max_length=50)
+    two_way: bool = True
+    priority: Priority = Priority.MAILCHIMP_WINS
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        tags = [t.strip() for t in value if t.strip()]
+        if any(len(t) > 100 for t in tags):
+            raise ValueError("a tag may have at most 100 characters")
+        return list(dict.fromkeys(tags))
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        origins = [o.strip().rstrip("/") for o in value if o.strip()]
+        for origin in origins:
+            if not ORIGIN_RE.match(origin):
+                raise ValueError(
+                    f"{origin!r} is not an origin; write it like https://shop.example.com"
+                )
+        return list(dict.fromkeys(origins))
+
+
+class RefreshQueued(BaseModel):
+    queued: bool
+    message: str

@@ -1,0 +1,292 @@
+"""Import audiences and groups from Mailchimp; read and change what the store offers."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings
+from addon.audiences.repository import AudienceRepository
+from addon.audiences.schemas import (
+    AudienceRead,
+    AudiencesRead,
+    GroupRead,
+    ImportedAudience,
+    ImportedGroup,
+    InterestInfo,
+    MergeFieldInfo,
+    NewsletterSettingsRead,
+    NewsletterSettingsUpdate,
+    PermissionInfo,
+    RefreshQueued,
+)
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.errors import BadRequest
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import MailchimpClient, MailchimpError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+IMPORT_JOB = "audiences.import"
+REGISTER_WEBHOOKS_JOB = "subscriptions.register_webhooks"
+
+
+async def default_audience_id(session: AsyncSession, installation_id: int) -> str | None:
+    """The audience new contacts join when nothing else is chosen (None until chosen)."""
+    repository = AudienceRepository(session)
+    settings = await repository.find_settings(installation_id)
+    if settings is None or settings.default_list_id is None:
+        return None
+    audience = await repository.audience(installation_id, settings.default_list_id)
+    if audience is None or audience.removed_at is not None or not audience.active:
+        return None
+    return audience.list_id
+
+
+async def enqueue_import(
+    session: AsyncSession, installation_id: int, *, scheduled: bool, delay: float = 0
+) -> None:
+    """Queue an import; the scheduled chain and on-demand refreshes coalesce separately."""
+    await JobRepository(session).enqueue(
+        installation_id,
+        IMPORT_JOB,
+        {"scheduled": scheduled},
+        coalesce_key=f"{IMPORT_JOB}:{'scheduled' if scheduled else 'now'}",
+        run_after=utcnow() + timedelta(seconds=delay) if delay else None,
+    )
+
+
+async def enqueue_webhook_registration(session: AsyncSession, installation_id: int) -> None:
+    await JobRepository(session).enqueue(
+        installation_id, REGISTER_WEBHOOKS_JOB, {}, coalesce_key=REGISTER_WEBHOOKS_JOB
+    )
+
+
+async def on_connected(session: AsyncSession, services: Services, installation_id: int) -> None:
+    """Called by the connect flow: import now, then keep importing on the schedule."""
+    await enqueue_import(session, installation_id, scheduled=False)
+    hours = services.settings.audience_import_interval_hours
+    await enqueue_import(session, installation_id, scheduled=True, delay=hours * 3600)
+
+
+async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
+    """Everything the store needs to know of the account's audiences and groups."""
+    imported: list[ImportedAudience] = []
+    async for audience in client.lists():
+        groups: list[ImportedGroup] = []
+        async for category in client.interest_categories(audience.id):
+            interests = [
+                InterestInfo(id=i.id, name=i.name, display_order=i.display_order)
+                async for i in client.interests(audience.id, category.id)
+            ]
+            groups.append(
+                ImportedGroup(
+                    category_id=category.id,
+                    title=category.title,
+                    type=category.type,
+                    display_order=category.display_order,
+                    interests=interests,
+                )
+            )
+        merge_fields = [
+            MergeFieldInfo(tag=f.tag, name=f.name, type=f.type, required=f.required)
+            async for f in client.merge_fields(audience.id)
+        ]
+        permissions: list[PermissionInfo] = []
+        if audience.marketing_permissions:
+            # Mailchimp exposes an audience's GDPR permissions only on its members.
+            page = await client.request(
+                "GET",
+                f"/lists/{audience.id}/members",
+                params={"count": 1, "fields": "members.marketing_permissions"},
+            )
+            for member in page.get("members") or []:
+                for permission in member.get("marketing_permissions") or []:
+                    permissions.append(
+                        PermissionInfo(
+                            id=str(permission["marketing_permission_id"]),
+                            text=str(permission.get("text") or ""),
+                        )
+                    )
+        imported.append(
+            ImportedAudience(
+                list_id=audience.id,
+                name=audience.name,
+                double_optin=audience.double_optin,
+                marketing_permissions_enabled=audience.marketing_permissions,
+                marketing_permissions=permissions,
+                merge_fields=merge_fields,
+                member_count=audience.stats.member_count,
+                groups=groups,
+            )
+        )
+    return imported
+
+
+async def handle_import(job: ClaimedJob, services: Services) -> None:
+    """The import job; the scheduled one queues its next run before finishing."""
+    scheduled = bool(job.payload.get("scheduled"))
+    try:
+        async with mailchimp_for(services, job.installation_id) as client:
+            imported = await fetch_audiences(client)
+    except NotConnected:
+        return  # nothing to import; connecting starts the schedule again
+    except MailchimpError as exc:
+        async with services.db.transaction() as session:
+            settings = await AudienceRepository(session).settings(job.installation_id)
+            settings.last_import_error = str(exc)[:1000]
+        raise
+    async with services.db.transaction() as session:
+        repository = AudienceRepository(session)
+        await repository.apply_import(job.installation_id, imported)
+        settings = await repository.settings(job.installation_id)
+        settings.last_import_at = utcnow()
+        settings.last_import_error = None
+        await enqueue_webhook_registration(session, job.installation_id)
+        if scheduled:
+            hours = services.settings.audience_import_interval_hours
+            await enqueue_import(session, job.installation_id, scheduled=True, delay=hours * 3600)
+    logger.info("Imported %s audiences for installation %s", len(imported), job.installation_id)
+
+
+def _settings_read(settings: NewsletterSettings) -> NewsletterSettingsRead:
+    return NewsletterSettingsRead(
+        default_list_id=settings.default_list_id,
+        allow_multiple=settings.allow_multiple,
+        double_optin=settings.double_optin,
+        tags=list(settings.tags),
+        allowed_origins=list(settings.allowed_origins),
+        two_way=settings.two_way,
+        priority=settings.priority,
+    )
+
+
+def _group_read(group: AudienceGroup) -> GroupRead:
+    return GroupRead(
+        category_id=group.category_id,
+        title=group.title,
+        type=group.type,
+        display_order=group.display_order,
+        interests=[InterestInfo.model_validate(i) for i in group.interests],
+        offered=group.offered,
+        removed=group.removed_at is not None,
+    )
+
+
+def _warnings(
+    settings: NewsletterSettings, audiences: list[Audience], groups: list[AudienceGroup]
+) -> list[str]:
+    names = {a.list_id: a.name for a in audiences}
+    warnings = [
+        f"The audience “{a.name}” was removed from Mailchimp, so the store no longer offers it."
+        for a in audiences
+        if a.active and a.removed_at is not None
+    ]
+    warnings += [
+        f"The group “{g.title}” of “{names.get(g.list_id, g.list_id)}” was removed from "
+        "Mailchimp, so shoppers can no longer pick it."
+        for g in groups
+        if g.offered and g.removed_at is not None
+    ]
+    default = next((a for a in audiences if a.list_id == settings.default_list_id), None)
+    if settings.default_list_id and (default is None or default.removed_at is not None):
+        warnings.append("The default audience is gone from Mailchimp: choose another one.")
+    return warnings
+
+
+class AudienceService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.repository = AudienceRepository(session)
+
+    async def read(self, installation_id: int) -> AudiencesRead:
+        settings = await self.repository.settings(installation_id)
+        audiences = await self.repository.audiences(installation_id)
+        groups = await self.repository.groups(installation_id)
+        by_list: dict[str, list[GroupRead]] = {}
+        for group in groups:
+            by_list.setdefault(group.list_id, []).append(_group_read(group))
+        return AudiencesRead(
+            audiences=[
+                AudienceRead(
+                    list_id=a.list_id,
+                    name=a.name,
+                    double_optin=a.double_optin,
+                    marketing_permissions_enabled=a.marketing_permissions_enabled,
+                    marketing_permissions=[
+                        PermissionInfo.model_validate(p) for p in a.marketing_permissions
+                    ],
+                    merge_fields=[MergeFieldInfo.model_validate(f) for f in a.merge_fields],
+                    member_count=a.member_count,
+                    active=a.active,
+                    is_default=a.list_id == settings.default_list_id,
+                    removed=a.removed_at is not None,
+                    groups=by_list.get(a.list_id, []),
+                )
+                for a in audiences
+            ],
+            settings=_settings_read(settings),
+            warnings=_warnings(settings, audiences, groups),
+            last_import_at=settings.last_import_at,
+            last_import_error=settings.last_import_error,
+        )
+
+    async def refresh(self, installation_id: int) -> RefreshQueued:
+        await enqueue_import(self.session, installation_id, scheduled=False)
+        return RefreshQueued(
+            queued=True, message="Audiences and groups will be re-imported from Mailchimp shortly."
+        )
+
+    async def update(self, installation_id: int, body: NewsletterSettingsUpdate) -> AudiencesRead:
+        audiences = {
+            a.list_id: a
+            for a in await self.repository.audiences(installation_id)
+            if a.removed_at is None
+        }
+        unknown = [i for i in body.active_list_ids if i not in audiences]
+        if unknown:
+            raise BadRequest(
+                "These audiences are not in Mailchimp (refresh the list and try again): "
+                + ", ".join(unknown)
+                + ".",
+                code="UNKNOWN_AUDIENCE",
+            )
+        active = set(body.active_list_ids)
+        default = body.default_list_id
+        if default is None and len(active) == 1:
+            default = next(iter(active))
+        if default is not None and default not in active:
+            raise BadRequest(
+                "The default audience must be one of the active audiences.",
+                code="INVALID_DEFAULT_AUDIENCE",
+            )
+        groups = [g for g in await self.repository.groups(installation_id) if g.removed_at is None]
+        known_groups = {g.category_id: g for g in groups}
+        offered = set(body.offered_category_ids)
+        bad = [c for c in offered if c not in known_groups or known_groups[c].list_id not in active]
+        if bad:
+            raise BadRequest(
+                "Shoppers can only pick groups of active audiences; not: " + ", ".join(bad) + ".",
+                code="INVALID_GROUPS",
+            )
+        for list_id, audience in audiences.items():
+            audience.active = list_id in active
+        for group in groups:
+            group.offered = group.category_id in offered
+        settings = await self.repository.settings(installation_id)
+        settings.default_list_id = default
+        settings.allow_multiple = body.allow_multiple
+        settings.double_optin = body.double_optin
+        settings.tags = body.tags
+        settings.allowed_origins = body.allowed_origins
+        settings.two_way = body.two_way
+        settings.priority = body.priority
+        await self.session.flush()
+        await enqueue_webhook_registration(self.session, installation_id)
+        return await self.read(installation_id)

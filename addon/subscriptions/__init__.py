@@ -1,0 +1,1 @@
+"""Newsletter subscriptions routed through Mailchimp, both ways."""

@@ -1,0 +1,99 @@
+"""The admin's view and edits of one customer's subscriptions (the dashboard customer panel)."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.repository import AudienceRepository
+from addon.errors import BadRequest, NotFound, UpstreamUnavailable
+from addon.installations.models import Installation
+from addon.saleor.client import SaleorError
+from addon.services import Services
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import (
+    Action,
+    AdminChange,
+    ChangeAccepted,
+    CustomerAudience,
+    CustomerSubscriptions,
+    PermissionState,
+    Source,
+)
+from addon.subscriptions.service import SubscriptionService
+
+
+class AdminSubscriptionService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+
+    async def _customer_email(self, installation: Installation, customer_id: str) -> str:
+        try:
+            data = await self.services.saleor.execute(
+                installation.saleor_api_url,
+                installation.app_token,
+                "subscriptions_user",
+                {"id": customer_id},
+            )
+        except SaleorError as exc:
+            raise UpstreamUnavailable(
+                f"Saleor did not return the customer: {exc}", code="SALEOR_UNAVAILABLE"
+            ) from exc
+        user = data.get("user")
+        if not user or not user.get("email"):
+            raise NotFound("This customer does not exist in Saleor.", code="UNKNOWN_CUSTOMER")
+        return str(user["email"]).lower()
+
+    async def read(self, installation: Installation, customer_id: str) -> CustomerSubscriptions:
+        email = await self._customer_email(installation, customer_id)
+        contacts = ContactRepository(self.session)
+        audiences = []
+        for audience in await AudienceRepository(self.session).active_audiences(installation.id):
+            state = await contacts.get(installation.id, audience.list_id, email)
+            enabled = {
+                str(p["id"])
+                for p in (state.marketing_permissions if state else [])
+                if p.get("enabled")
+            }
+            audiences.append(
+                CustomerAudience(
+                    list_id=audience.list_id,
+                    name=audience.name,
+                    status=state.status if state else "none",
+                    groups=list(state.interests) if state else [],
+                    tags=list(state.tags) if state else [],
+                    marketing_permissions=[
+                        PermissionState(
+                            id=str(p["id"]), text=str(p["text"]), enabled=str(p["id"]) in enabled
+                        )
+                        for p in audience.marketing_permissions
+                    ],
+                    last_change_source=state.last_change_source if state else None,
+                    last_change_at=state.last_change_at if state else None,
+                    last_problem=state.last_problem if state else None,
+                )
+            )
+        return CustomerSubscriptions(customer_id=customer_id, email=email, audiences=audiences)
+
+    async def change(
+        self, installation: Installation, customer_id: str, body: AdminChange
+    ) -> ChangeAccepted:
+        email = await self._customer_email(installation, customer_id)
+        service = SubscriptionService(self.session, self.services)
+        choices = await service.resolve(installation.id, [body.list_id], body.groups, [])
+        if not choices or choices[0].list_id != body.list_id:
+            raise BadRequest("This audience is not active in the store.", code="UNKNOWN_AUDIENCE")
+        if body.action is Action.SET_GROUPS and body.groups is None:
+            raise BadRequest("Say which groups the customer should be in.", code="NO_GROUPS")
+        queued = await service.request(
+            installation.id,
+            email,
+            choices,
+            body.action,
+            source=Source.ADMIN,
+            # An admin's action is not the shopper's consent: it never re-subscribes a contact
+            # who unsubscribed or bounced.
+            fresh_consent=False,
+            saleor_user_id=customer_id,
+        )
+        return ChangeAccepted(queued=queued, message="The change will reach Mailchimp shortly.")

@@ -1,0 +1,33 @@
+"""The newsletter capability's routers and job handlers (audiences + subscriptions)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from addon.jobs.worker import HandlerRegistry
+
+
+def newsletter_routers() -> list[APIRouter]:
+    from addon.audiences.endpoints import router as audiences
+    from addon.subscriptions.endpoints import admin, mailchimp_webhook, storefront
+
+    return [audiences, storefront, admin, mailchimp_webhook]
+
+
+def register_newsletter_jobs(registry: HandlerRegistry) -> None:
+    from addon.audiences.service import IMPORT_JOB, REGISTER_WEBHOOKS_JOB, handle_import
+    from addon.saleor.webhooks import webhook_job_kind
+    from addon.subscriptions.consent import handle_customer_created, handle_order_created
+    from addon.subscriptions.mailchimp_hooks import (
+        EVENT_JOB,
+        handle_event,
+        handle_register_webhooks,
+    )
+    from addon.subscriptions.service import APPLY_JOB, handle_apply
+
+    registry.register(IMPORT_JOB, handle_import)
+    registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks)
+    registry.register(APPLY_JOB, handle_apply)
+    registry.register(EVENT_JOB, handle_event)
+    registry.register(webhook_job_kind("subscriptions-order-created"), handle_order_created)
+    registry.register(webhook_job_kind("subscriptions-customer-created"), handle_customer_created)

@@ -1,0 +1,79 @@
+"""CORS for the public storefront API, limited to each installation's allowed origins.
+
+The origins are per installation, so the check runs per request: the installation is named
+by the `saleor_api_url` query parameter, which (unlike a header) preflight requests carry too.
+Errors are answered here, so browsers can read them (they get the CORS headers as well).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+
+from addon.audiences.repository import AudienceRepository
+from addon.errors import AppError
+from addon.installations.repository import InstallationRepository
+from addon.services import Services
+
+ALLOW_HEADERS = "authorization, content-type"
+ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
+
+
+def _error(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse(
+        {"success": False, "error": {"code": code, "message": message}}, status_code=status
+    )
+
+
+async def allowed_origins(request: Request) -> list[str]:
+    services: Services = request.app.state.services
+    api_url = request.query_params.get("saleor_api_url")
+    if not api_url:
+        return []
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get_by_api_url(api_url)
+        if installation is None:
+            return []
+        settings = await AudienceRepository(session).find_settings(installation.id)
+        return list(settings.allowed_origins) if settings else []
+
+
+class StorefrontRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def with_cors(request: Request) -> Response:
+            origin = request.headers.get("origin")
+            if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
+                return _error(
+                    "ORIGIN_NOT_ALLOWED",
+                    f"The store does not allow calls from {origin}; add it to the allowed "
+                    "storefront origins in the app's settings.",
+                    403,
+                )
+            try:
+                response = await handler(request)
+            except AppError as exc:
+                response = _error(exc.code, exc.message, exc.status_code)
+            except RequestValidationError as exc:
+                problems = [
+                    ".".join(str(p) for p in e["loc"] if p not in ("body", "query"))
+                    + f": {e['msg']}"
+                    for e in exc.errors()
+                ]
+                response = _error("INVALID_INPUT", "; ".join(problems), 422)
+            if origin is not None:
+                response.headers["Access-Control-Allow-Origin"] = origin
+                response.headers["Vary"] = "Origin"
+                if request.method == "OPTIONS":
+                    response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
+                    response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+                    response.headers["Access-Control-Max-Age"] = "600"
+            return response
+
+        return with_cors

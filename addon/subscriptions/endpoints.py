@@ -1,0 +1,189 @@
+"""HTTP: the public storefront API, the admin's customer API, Mailchimp's audience webhook."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+
+from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import AppError, NotFound, Unauthorized
+from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
+from addon.installations.service import InstallationService
+from addon.saleor.dashboard_auth import DashboardContext, require_dashboard
+from addon.saleor.jws import TokenExpired, VerificationError
+from addon.subscriptions.admin import AdminSubscriptionService
+from addon.subscriptions.cors import StorefrontRoute
+from addon.subscriptions.customer_token import verify_customer_token
+from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
+from addon.subscriptions.ratelimit import RateLimiter
+from addon.subscriptions.schemas import (
+    AdminChange,
+    ChangeAccepted,
+    CustomerSubscriptions,
+    MySubscriptions,
+    MySubscriptionsUpdate,
+    Offer,
+    SubscribeAccepted,
+    SubscribeRequest,
+)
+from addon.subscriptions.storefront import StorefrontService
+
+storefront = APIRouter(prefix="/api/storefront", route_class=StorefrontRoute)
+admin = APIRouter(prefix="/api/subscriptions/customers")
+mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)
+
+
+class RateLimited(AppError):
+    status_code = 429
+    code = "RATE_LIMITED"
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter = getattr(request.app.state, "storefront_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.storefront_limiter = RateLimiter()
+    return limiter
+
+
+async def storefront_installation(
+    request: Request,
+    services: ServicesDep,
+    session: SessionDep,
+    saleor_api_url: Annotated[str, Query(max_length=512)],
+) -> Installation:
+    """The installation the storefront names, after the per-address rate limit."""
+    client = request.client.host if request.client else "unknown"
+    limit = services.settings.storefront_rate_limit_per_address
+    if not _limiter(request).allow(f"address:{client}", limit, 60):
+        raise RateLimited("Too many requests from your address; try again in a minute.")
+    installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
+    if installation is None or not installation.is_active:
+        raise NotFound("No store with this Saleor API URL uses the app.", code="UNKNOWN_STORE")
+    return installation
+
+
+StoreDep = Annotated[Installation, Depends(storefront_installation)]
+
+
+def _limit_email(
+    request: Request, services: ServicesDep, installation: Installation, email: str
+) -> None:
+    limit = services.settings.storefront_rate_limit_per_email
+    if not _limiter(request).allow(f"email:{installation.id}:{email}", limit, 3600):
+        raise RateLimited("Too many requests for this e-mail address; try again later.")
+
+
+async def signed_in_email(
+    services: ServicesDep,
+    session: SessionDep,
+    installation: StoreDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> str:
+    """The e-mail of the customer whose Saleor access token came as `Authorization: Bearer`."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized(
+            "Sign in first: send the customer's Saleor access token as a Bearer token.",
+            code="MISSING_AUTHENTICATION",
+        )
+    service = InstallationService(session, services.settings, services.saleor)
+    try:
+        return await service.verify_with_jwks(
+            installation,
+            lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
+        )
+    except TokenExpired as exc:
+        raise Unauthorized("Your session expired; sign in again.", code="TOKEN_EXPIRED") from exc
+    except VerificationError as exc:
+        raise Unauthorized(f"The token was rejected: {exc}.", code="INVALID_TOKEN") from exc
+
+
+CustomerEmail = Annotated[str, Depends(signed_in_email)]
+
+
+@storefront.options("/{path:path}", status_code=204)
+async def preflight(path: str) -> Response:
+    del path
+    return Response(status_code=204)
+
+
+@storefront.get("/newsletter")
+async def read_offer(installation: StoreDep, session: SessionDep, services: ServicesDep) -> Offer:
+    return await StorefrontService(session, services).offer(installation)
+
+
+@storefront.post("/subscribe", status_code=202)
+async def subscribe(
+    request: Request,
+    body: SubscribeRequest,
+    installation: StoreDep,
+    session: SessionDep,
+    services: ServicesDep,
+) -> SubscribeAccepted:
+    _limit_email(request, services, installation, body.email)
+    return await StorefrontService(session, services).subscribe(installation, body)
+
+
+@storefront.get("/me/subscriptions")
+async def read_mine(
+    email: CustomerEmail, installation: StoreDep, session: SessionDep, services: ServicesDep
+) -> MySubscriptions:
+    return await StorefrontService(session, services).mine(installation, email)
+
+
+@storefront.put("/me/subscriptions", status_code=202)
+async def change_mine(
+    request: Request,
+    body: MySubscriptionsUpdate,
+    email: CustomerEmail,
+    installation: StoreDep,
+    session: SessionDep,
+    services: ServicesDep,
+) -> ChangeAccepted:
+    _limit_email(request, services, installation, email)
+    return await StorefrontService(session, services).change_mine(installation, email, body)
+
+
+# --- admin (the customer panel in the dashboard) ---------------------------------------------
+
+UsersAdmin = Annotated[DashboardContext, Depends(require_dashboard("MANAGE_USERS"))]
+
+
+@admin.get("/{customer_id}")
+async def read_customer(
+    customer_id: str, auth: UsersAdmin, session: SessionDep, services: ServicesDep
+) -> CustomerSubscriptions:
+    return await AdminSubscriptionService(session, services).read(auth.installation, customer_id)
+
+
+@admin.post("/{customer_id}", status_code=202)
+async def change_customer(
+    customer_id: str,
+    body: AdminChange,
+    auth: UsersAdmin,
+    session: SessionDep,
+    services: ServicesDep,
+) -> ChangeAccepted:
+    return await AdminSubscriptionService(session, services).change(
+        auth.installation, customer_id, body
+    )
+
+
+# --- Mailchimp's audience webhook -------------------------------------------------------------
+
+
+@mailchimp_webhook.get("/{installation_id}/{secret}")
+async def mailchimp_check(installation_id: int, secret: str, session: SessionDep) -> Response:
+    """Mailchimp checks the URL with a GET when the webhook is registered."""
+    await check_secret(session, installation_id, secret)
+    return Response("ok", media_type="text/plain")
+
+
+@mailchimp_webhook.post("/{installation_id}/{secret}")
+async def mailchimp_event(
+    installation_id: int, secret: str, request: Request, session: SessionDep
+) -> Response:
+    await receive_event(session, installation_id, secret, await request.body())
+    return Response("ok", media_type="text/plain")

@@ -1,0 +1,213 @@
+"""Mailchimp → store: audience webhooks registered by the app, received, applied by the worker.
+
+The webhook URL carries a per-installation secret (stored encrypted). Only `user` and `admin`
+sources are subscribed: changes the app itself makes through the API would only echo back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from urllib.parse import parse_qsl
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.models import Priority
+from addon.audiences.repository import AudienceRepository
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.errors import BadRequest, NotFound
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
+from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.services import Services
+from addon.subscriptions.metadata import write_customer_status
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import MailchimpEvent, Source
+from addon.subscriptions.service import contact_lane
+
+logger = logging.getLogger(__name__)
+
+EVENT_JOB = "subscriptions.mailchimp_event"
+WEBHOOK_PATH = "/api/subscriptions/mailchimp-webhook"
+EVENTS = frozenset({"subscribe", "unsubscribe", "profile", "cleaned", "upemail"})
+
+
+def webhook_url(app_url: str, installation_id: int, secret: SecretStr) -> str:
+    return f"{app_url}{WEBHOOK_PATH}/{installation_id}/{secret.get_secret_value()}"
+
+
+async def handle_register_webhooks(job: ClaimedJob, services: Services) -> None:
+    """Make the audience webhooks match the settings: one on each active audience."""
+    installation_id = job.installation_id
+    async with services.db.transaction() as session:
+        repository = AudienceRepository(session)
+        settings = await repository.settings(installation_id)
+        if settings.webhook_secret is None:
+            settings.webhook_secret = SecretStr(secrets.token_urlsafe(32))
+        url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
+        wanted = {
+            a.list_id: a.webhook_id
+            for a in await repository.audiences(installation_id)
+            if a.removed_at is None
+        }
+        active = {a.list_id for a in await repository.active_audiences(installation_id)}
+        two_way = settings.two_way
+    registered: dict[str, str | None] = {}
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            for list_id, webhook_id in wanted.items():
+                keep = two_way and list_id in active
+                hooks = [h for h in await client.list_webhooks(list_id) if h.url == url]
+                if keep and not hooks:
+                    hook = await client.create_webhook(
+                        list_id,
+                        WebhookInput(
+                            url=url,
+                            events=WebhookEvents(
+                                subscribe=True,
+                                unsubscribe=True,
+                                profile=True,
+                                cleaned=True,
+                                upemail=True,
+                                campaign=False,
+                            ),
+                            sources=WebhookSources(user=True, admin=True, api=False),
+                        ),
+                    )
+                    registered[list_id] = hook.id
+                elif keep:
+                    registered[list_id] = hooks[0].id
+                else:
+                    for hook in hooks:
+                        await client.delete_webhook(list_id, hook.id)
+                    if webhook_id is not None:
+                        registered[list_id] = None
+    except NotConnected:
+        return
+    async with services.db.transaction() as session:
+        repository = AudienceRepository(session)
+        for list_id, webhook_id in registered.items():
+            audience = await repository.audience(installation_id, list_id)
+            if audience is not None:
+                audience.webhook_id = webhook_id
+
+
+def _field(form: dict[str, str], name: str) -> str | None:
+    value = form.get(f"data[{name}]")
+    return value.strip() if value else None
+
+
+async def receive_event(
+    session: AsyncSession, installation_id: int, secret: str, body: bytes
+) -> None:
+    """Check the secret, then store the event durably (a job) before Mailchimp gets its 200."""
+    await check_secret(session, installation_id, secret)
+    form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    kind = form.get("type", "")
+    if kind not in EVENTS:
+        return  # e.g. campaign events: not subscribed, nothing to do
+    email = _field(form, "old_email") if kind == "upemail" else _field(form, "email")
+    list_id = _field(form, "list_id")
+    if not email or not list_id:
+        raise BadRequest("The webhook has no e-mail address or audience.", code="INVALID_BODY")
+    now = utcnow()
+    state = await ContactRepository(session).get_or_create(installation_id, list_id, email)
+    event = MailchimpEvent(
+        type=kind,
+        fired_at=form.get("fired_at", ""),
+        list_id=list_id,
+        email=email.lower(),
+        new_email=(_field(form, "new_email") or "").lower() or None,
+        reason=_field(form, "reason"),
+        received_at=now,
+        base_synced_at=state.synced_at,
+    )
+    # Recorded at receipt, so the priority rules see it whatever order the jobs run in.
+    state.mailchimp_changed_at = now
+    await JobRepository(session).enqueue(
+        installation_id,
+        EVENT_JOB,
+        event.model_dump(mode="json"),
+        dedupe_key=hashlib.sha256(body).hexdigest(),
+        lane=contact_lane(email),
+    )
+
+
+async def check_secret(session: AsyncSession, installation_id: int, secret: str) -> None:
+    settings = await AudienceRepository(session).find_settings(installation_id)
+    stored = settings.webhook_secret if settings is not None else None
+    if stored is None or not hmac.compare_digest(stored.get_secret_value(), secret):
+        raise NotFound("Unknown webhook.", code="UNKNOWN_WEBHOOK")
+
+
+async def handle_event(job: ClaimedJob, services: Services) -> None:
+    event = MailchimpEvent.model_validate(job.payload)
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        settings = await AudienceRepository(session).find_settings(installation_id)
+        state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
+        store_changed_at = state.store_changed_at if state else None
+    store_wins = settings is not None and settings.priority is Priority.STORE_WINS
+    store_pending = store_changed_at is not None and (
+        event.base_synced_at is None or store_changed_at > event.base_synced_at
+    )
+    compliance = event.type in ("unsubscribe", "cleaned")
+    if store_wins and store_pending and not compliance:
+        # The store's own change of this contact is pushed (or was) and wins.
+        async with services.db.transaction() as session:
+            state = await ContactRepository(session).get_or_create(
+                installation_id, event.list_id, event.email
+            )
+            state.last_problem = (
+                f"Mailchimp's {event.type} change was overridden by the store's "
+                "(priority: store wins)."
+            )
+        return
+
+    email = event.new_email if event.type == "upemail" and event.new_email else event.email
+    member: Member | None = None
+    if not compliance:
+        try:
+            async with mailchimp_for(services, installation_id) as client:
+                member = await client.get_member(event.list_id, email)
+        except NotConnected:
+            return
+        except MailchimpNotFound:
+            member = None
+
+    now = utcnow()
+    async with services.db.transaction() as session:
+        contacts = ContactRepository(session)
+        state = await contacts.get_or_create(installation_id, event.list_id, event.email)
+        if event.type == "upemail" and event.new_email:
+            # The contact keeps its customer: move its state to the new address.
+            existing = await contacts.get(installation_id, event.list_id, event.new_email)
+            if existing is not None and existing is not state:
+                state.saleor_user_id = state.saleor_user_id or existing.saleor_user_id
+                await session.delete(existing)
+                await session.flush()
+            state.email = event.new_email
+        if event.type == "unsubscribe":
+            state.status = "unsubscribed"
+        elif event.type == "cleaned":
+            state.status = "cleaned"
+        elif member is not None:
+            state.status = member.status
+            state.interests = sorted(k for k, v in member.interests.items() if v)
+            state.tags = sorted(t.name for t in member.tags)
+            state.marketing_permissions = [
+                {"id": p.marketing_permission_id, "text": p.text, "enabled": p.enabled}
+                for p in member.marketing_permissions
+            ]
+        state.synced_at = now
+        state.last_change_source = Source.MAILCHIMP.value
+        state.last_change_at = now
+        state.last_problem = None
+        two_way = settings is None or settings.two_way
+    if two_way:
+        await write_customer_status(services, installation_id, email, lookup_email=event.email)

@@ -1,0 +1,45 @@
+"""What the app knows of each contact per audience, for the account page, the admin panel and
+the two-way priority rules."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.connection.account_data import account_scoped
+from addon.db.base import Base
+from addon.db.types import UTCDateTime, utcnow
+
+
+@account_scoped
+class ContactState(Base):
+    __tablename__ = "contact_states"
+    __table_args__ = (UniqueConstraint("installation_id", "list_id", "email"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[str] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(320))  # lower-cased
+    # The Saleor customer this contact belongs to, once known (follows e-mail changes).
+    saleor_user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Mailchimp's status, or "none" before the contact reached Mailchimp.
+    status: Mapped[str] = mapped_column(String(20), default="none")
+    interests: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # [{"id", "text", "enabled"}]
+    marketing_permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # The two sides' latest changes and the last time they agreed: a change on both sides
+    # since that time is a conflict, settled by the priority setting.
+    store_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mailchimp_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_change_source: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Why the last store change was not applied (compliance, forgotten e-mail, conflict).
+    last_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,174 @@
+"""Subscription changes (job payloads) and the storefront and admin APIs' bodies."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, Field
+
+from addon.audiences.schemas import ImportedGroup, PermissionInfo
+
+# Deliberately simple: one @, a dot in the domain, no spaces; Mailchimp has the final say.
+EMAIL_RE = re.compile(r"^[^@\s\"<>(),;:]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
+
+
+def normalize_email(value: str) -> str:
+    email = value.strip().lower()
+    if len(email) > 254 or not EMAIL_RE.match(email):
+        raise ValueError("is not a valid e-mail address")
+    return email
+
+
+Email = Annotated[str, AfterValidator(normalize_email)]
+Name = Annotated[str, Field(max_length=100)]
+Ids = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)]
+
+
+class Source(StrEnum):
+    CHECKOUT = "checkout"
+    REGISTRATION = "registration"
+    STOREFRONT = "storefront"
+    ACCOUNT_PAGE = "account_page"
+    ADMIN = "admin"
+    MAILCHIMP = "mailchimp"
+
+
+class Action(StrEnum):
+    SUBSCRIBE = "subscribe"
+    UNSUBSCRIBE = "unsubscribe"
+    SET_GROUPS = "set_groups"
+
+
+class ContactChange(BaseModel):
+    """One store-side change of one contact in one audience (the `subscriptions.apply` job)."""
+
+    email: str
+    list_id: str
+    action: Action
+    # Chosen interests; the audience's other offered interests are turned off. None: unchanged.
+    interest_ids: list[str] | None = None
+    permission_ids: list[str] = Field(default_factory=list)
+    first_name: str | None = None
+    last_name: str | None = None
+    source: Source
+    # The shopper's own consent given just now: only this may re-subscribe an unsubscribed
+    # or cleaned contact (as `pending`, i.e. with a confirmation e-mail).
+    fresh_consent: bool
+    requested_at: datetime
+    # When the two sides last agreed, as the store saw it when this change was made.
+    base_synced_at: datetime | None = None
+    saleor_user_id: str | None = None
+
+
+class MailchimpEvent(BaseModel):
+    """One audience-webhook delivery from Mailchimp (the `subscriptions.mailchimp_event` job)."""
+
+    type: str
+    fired_at: str = ""
+    list_id: str
+    email: str
+    new_email: str | None = None
+    reason: str | None = None
+    received_at: datetime
+    base_synced_at: datetime | None = None
+
+
+# --- storefront ------------------------------------------------------------------------------
+
+
+class OfferedAudience(BaseModel):
+    list_id: str
+    name: str
+    is_default: bool
+    double_optin: bool
+    marketing_permissions: list[PermissionInfo]
+    groups: list[ImportedGroup]
+
+
+class Offer(BaseModel):
+    allow_multiple: bool
+    audiences: list[OfferedAudience]
+
+
+class SubscribeRequest(BaseModel):
+    email: Email
+    first_name: Name | None = None
+    last_name: Name | None = None
+    audiences: Ids = Field(default_factory=list)
+    groups: Ids = Field(default_factory=list)
+    permissions: Ids = Field(default_factory=list)
+
+
+class AudienceOutcome(BaseModel):
+    list_id: str
+    status: Literal["pending", "subscribed"]
+
+
+class SubscribeAccepted(BaseModel):
+    audiences: list[AudienceOutcome]
+    message: str
+
+
+class MyAudience(BaseModel):
+    list_id: str
+    name: str
+    status: str
+    groups: list[str]
+    marketing_permissions: list[str]
+
+
+class MySubscriptions(BaseModel):
+    email: str
+    audiences: list[MyAudience]
+
+
+class MyAudienceChange(BaseModel):
+    list_id: str = Field(max_length=64)
+    subscribed: bool
+    groups: Ids | None = None
+
+
+class MySubscriptionsUpdate(BaseModel):
+    audiences: list[MyAudienceChange] = Field(max_length=50)
+    permissions: Ids = Field(default_factory=list)
+
+
+class ChangeAccepted(BaseModel):
+    queued: int
+    message: str
+
+
+# --- admin -----------------------------------------------------------------------------------
+
+
+class PermissionState(BaseModel):
+    id: str
+    text: str
+    enabled: bool
+
+
+class CustomerAudience(BaseModel):
+    list_id: str
+    name: str
+    status: str
+    groups: list[str]
+    tags: list[str]
+    marketing_permissions: list[PermissionState]
+    last_change_source: str | None
+    last_change_at: datetime | None
+    last_problem: str | None
+
+
+class CustomerSubscriptions(BaseModel):
+    customer_id: str
+    email: str
+    audiences: list[CustomerAudience]
+
+
+class AdminChange(BaseModel):
+    list_id: str = Field(max_length=64)
+    action: Action
+    groups: Ids | None = None

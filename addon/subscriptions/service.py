@@ -1,0 +1,340 @@
+"""Store-side subscription changes: accepted at once, applied to Mailchimp by the worker.
+
+Every change becomes a `subscriptions.apply` job per audience, in the contact's lane (one at a
+time per contact). The rules applied there:
+
+* an unsubscribed or cleaned contact is never re-subscribed except by the shopper's own fresh
+  consent, and then as `pending` (Mailchimp sends a confirmation e-mail);
+* with two-way sync on, a contact changed on both sides since they last agreed is settled by
+  the priority setting (Mailchimp wins: the store's change is dropped);
+* "Forgotten Email Not Subscribed" is reported on the contact, not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.models import (
+    Audience,
+    AudienceGroup,
+    DoubleOptIn,
+    NewsletterSettings,
+    Priority,
+)
+from addon.audiences.repository import AudienceRepository
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import (
+    ForgottenEmailNotSubscribed,
+    MailchimpClient,
+    Member,
+    MemberInComplianceState,
+    MemberPatch,
+    MemberUpsert,
+    NotFound,
+    TagUpdate,
+)
+from addon.mailchimp.models import MarketingPermissionInput
+from addon.services import Services
+from addon.subscriptions.metadata import write_customer_status
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import Action, ContactChange, Source
+
+logger = logging.getLogger(__name__)
+
+APPLY_JOB = "subscriptions.apply"
+COMPLIANCE_STATES = ("unsubscribed", "cleaned")
+
+
+def contact_lane(email: str) -> str:
+    from addon.mailchimp import subscriber_hash
+
+    return f"contact:{subscriber_hash(email)}"
+
+
+def offered_interests(groups: list[AudienceGroup], list_id: str) -> list[str]:
+    return [
+        str(interest["id"])
+        for group in groups
+        if group.list_id == list_id and group.offered and group.removed_at is None
+        for interest in group.interests
+    ]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A shopper's or admin's choice, resolved against what the store offers."""
+
+    list_id: str
+    interest_ids: list[str] | None
+    permission_ids: list[str]
+
+
+def double_optin_applies(settings: NewsletterSettings | None, audience: Audience) -> bool:
+    if settings is not None and settings.double_optin is DoubleOptIn.ALWAYS:
+        return True
+    return audience.double_optin
+
+
+async def is_connected(session: AsyncSession, installation_id: int) -> bool:
+    connection = await ConnectionRepository(session).get(installation_id)
+    return connection is not None and connection.status is ConnectionStatus.CONNECTED
+
+
+class SubscriptionService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.audiences = AudienceRepository(session)
+        self.contacts = ContactRepository(session)
+
+    async def resolve(
+        self,
+        installation_id: int,
+        list_ids: list[str],
+        interest_ids: list[str] | None,
+        permission_ids: list[str],
+    ) -> list[Choice]:
+        """Keep only what the store offers: active audiences (the default one when none is
+        named; just one unless several are allowed), offered groups, known permissions."""
+        settings = await self.audiences.settings(installation_id)
+        active = {a.list_id: a for a in await self.audiences.active_audiences(installation_id)}
+        chosen = [i for i in dict.fromkeys(list_ids) if i in active]
+        if not list_ids and settings.default_list_id in active:
+            chosen = [settings.default_list_id] if settings.default_list_id else []
+        if not settings.allow_multiple:
+            chosen = chosen[:1]
+        groups = await self.audiences.groups(installation_id)
+        choices = []
+        for list_id in chosen:
+            offered = offered_interests(groups, list_id)
+            interests = (
+                None
+                if interest_ids is None or not offered
+                else [i for i in interest_ids if i in offered]
+            )
+            known = {str(p["id"]) for p in active[list_id].marketing_permissions}
+            choices.append(Choice(list_id, interests, [p for p in permission_ids if p in known]))
+        return choices
+
+    async def request(
+        self,
+        installation_id: int,
+        email: str,
+        choices: list[Choice],
+        action: Action,
+        *,
+        source: Source,
+        fresh_consent: bool,
+        first_name: str | None = None,
+        last_name: str | None = None,
+        saleor_user_id: str | None = None,
+    ) -> int:
+        """Record the store-side change and queue it; returns how many audiences it touches."""
+        now = utcnow()
+        jobs = JobRepository(self.session)
+        for choice in choices:
+            state = await self.contacts.get_or_create(installation_id, choice.list_id, email)
+            change = ContactChange(
+                email=email.lower(),
+                list_id=choice.list_id,
+                action=action,
+                interest_ids=choice.interest_ids,
+                permission_ids=choice.permission_ids,
+                first_name=first_name or None,
+                last_name=last_name or None,
+                source=source,
+                fresh_consent=fresh_consent,
+                requested_at=now,
+                base_synced_at=state.synced_at,
+                saleor_user_id=saleor_user_id,
+            )
+            state.store_changed_at = now
+            if saleor_user_id:
+                state.saleor_user_id = saleor_user_id
+            await jobs.enqueue(
+                installation_id,
+                APPLY_JOB,
+                change.model_dump(mode="json"),
+                lane=contact_lane(email),
+            )
+        await self.session.flush()
+        return len(choices)
+
+
+# --- the worker's side ---------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    member: Member | None = None
+    problem: str | None = None
+
+
+def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
+    if settings is None or not settings.two_way or settings.priority is not Priority.MAILCHIMP_WINS:
+        return False
+    if mailchimp_changed_at is None:
+        return False
+    return change.base_synced_at is None or mailchimp_changed_at > change.base_synced_at
+
+
+async def _to_mailchimp(
+    client: MailchimpClient,
+    change: ContactChange,
+    *,
+    double_optin: bool,
+    offered: list[str],
+    merge_tags: set[str],
+    tags: list[str],
+) -> Applied:
+    list_id, email = change.list_id, change.email
+    try:
+        current: Member | None = await client.get_member(list_id, email)
+    except NotFound:
+        current = None
+    interests = (
+        None
+        if change.interest_ids is None or not offered
+        else {i: i in change.interest_ids for i in offered}
+    )
+    if change.action is Action.UNSUBSCRIBE:
+        if current is None or current.status not in ("subscribed", "pending"):
+            return Applied(current)
+        patch = MemberPatch(status="unsubscribed")
+        return Applied(await client.update_member(list_id, email, patch))
+    if change.action is Action.SET_GROUPS:
+        if current is None or current.status == "archived":
+            return Applied(None, "This customer is not a contact of the audience yet.")
+        if interests is None:
+            return Applied(current)
+        return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
+
+    target = "pending" if double_optin else "subscribed"
+    merges = {
+        tag: value
+        for tag, value in (("FNAME", change.first_name), ("LNAME", change.last_name))
+        if value and tag in merge_tags
+    } or None
+    permissions = [
+        MarketingPermissionInput(marketing_permission_id=p, enabled=True)
+        for p in change.permission_ids
+    ] or None
+    fields: dict[str, Any] = {
+        "merge_fields": merges,
+        "interests": interests,
+        "marketing_permissions": permissions,
+    }
+    previous = current.status if current is not None else None
+    if previous in COMPLIANCE_STATES and not change.fresh_consent:
+        return Applied(
+            current,
+            f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
+            "subscribe them again, so nothing was changed.",
+        )
+    try:
+        if current is None or previous in ("archived", "transactional"):
+            upsert = MemberUpsert(
+                email_address=email, status_if_new=target, status=target, **fields
+            )
+            member = await client.upsert_member(list_id, upsert)
+        elif previous in COMPLIANCE_STATES:
+            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
+            member = await client.update_member(
+                list_id, email, MemberPatch(status="pending", **fields)
+            )
+        else:
+            member = await client.update_member(list_id, email, MemberPatch(**fields))
+    except MemberInComplianceState:
+        if not change.fresh_consent:
+            return Applied(
+                current,
+                "The contact is unsubscribed in Mailchimp; only the shopper's own consent can "
+                "subscribe them again, so nothing was changed.",
+            )
+        member = await client.update_member(list_id, email, MemberPatch(status="pending", **fields))
+    if tags:
+        await client.update_member_tags(list_id, email, [TagUpdate(name=t) for t in tags])
+    return Applied(member)
+
+
+async def handle_apply(job: ClaimedJob, services: Services) -> None:
+    change = ContactChange.model_validate(job.payload)
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        audiences = AudienceRepository(session)
+        settings = await audiences.find_settings(installation_id)
+        audience = await audiences.audience(installation_id, change.list_id)
+        groups = await audiences.groups(installation_id)
+        state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
+        mailchimp_changed_at = state.mailchimp_changed_at if state else None
+        if audience is None or audience.removed_at is not None:
+            logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
+            return
+        offered = offered_interests(groups, change.list_id)
+        merge_tags = {str(f["tag"]) for f in audience.merge_fields}
+        permission_texts = {str(p["id"]): str(p["text"]) for p in audience.marketing_permissions}
+        double_optin = double_optin_applies(settings, audience)
+        tags = list(settings.tags) if settings and change.action is Action.SUBSCRIBE else []
+
+    if _conflict_lost(change, mailchimp_changed_at, settings):
+        applied = Applied(
+            None,
+            "The contact was also changed in Mailchimp; Mailchimp's version was kept "
+            "(priority: Mailchimp wins).",
+        )
+    else:
+        try:
+            async with mailchimp_for(services, installation_id) as client:
+                applied = await _to_mailchimp(
+                    client,
+                    change,
+                    double_optin=double_optin,
+                    offered=offered,
+                    merge_tags=merge_tags,
+                    tags=tags,
+                )
+        except NotConnected:
+            return  # nothing to do until Mailchimp is connected
+        except ForgottenEmailNotSubscribed:
+            applied = Applied(
+                None,
+                "Mailchimp permanently forgot this address at the contact's request; it cannot "
+                "be subscribed through the app.",
+            )
+
+    now = utcnow()
+    async with services.db.transaction() as session:
+        state = await ContactRepository(session).get_or_create(
+            installation_id, change.list_id, change.email
+        )
+        state.last_problem = applied.problem
+        if applied.problem is not None:
+            logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
+        if applied.member is not None:
+            member = applied.member
+            state.status = member.status
+            state.interests = sorted(k for k, v in member.interests.items() if v)
+            state.tags = sorted({t.name for t in member.tags} | set(tags))
+            state.marketing_permissions = [
+                {
+                    "id": p.marketing_permission_id,
+                    "text": p.text or permission_texts.get(p.marketing_permission_id, ""),
+                    "enabled": p.enabled,
+                }
+                for p in member.marketing_permissions
+            ]
+            state.synced_at = now
+            state.last_change_source = change.source.value
+            state.last_change_at = now
+        if change.saleor_user_id:
+            state.saleor_user_id = change.saleor_user_id
+    await write_customer_status(services, installation_id, change.email)

@@ -1,0 +1,168 @@
+"""The public storefront API's logic: the offer, subscribing, the signed-in customer's page."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.models import Audience
+from addon.audiences.repository import AudienceRepository
+from addon.audiences.schemas import ImportedGroup, InterestInfo, PermissionInfo
+from addon.errors import AppError
+from addon.installations.models import Installation
+from addon.services import Services
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import (
+    Action,
+    AudienceOutcome,
+    ChangeAccepted,
+    MyAudience,
+    MySubscriptions,
+    MySubscriptionsUpdate,
+    Offer,
+    OfferedAudience,
+    Source,
+    SubscribeAccepted,
+    SubscribeRequest,
+)
+from addon.subscriptions.service import (
+    Choice,
+    SubscriptionService,
+    double_optin_applies,
+    is_connected,
+)
+
+
+class NewsletterUnavailable(AppError):
+    status_code = 409
+    code = "NEWSLETTER_UNAVAILABLE"
+
+
+class StorefrontService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.audiences = AudienceRepository(session)
+        self.subscriptions = SubscriptionService(session, services)
+
+    async def _active(self, installation: Installation) -> list[Audience]:
+        if not await is_connected(self.session, installation.id):
+            return []
+        return await self.audiences.active_audiences(installation.id)
+
+    async def offer(self, installation: Installation) -> Offer:
+        settings = await self.audiences.settings(installation.id)
+        groups = await self.audiences.groups(installation.id)
+        return Offer(
+            allow_multiple=settings.allow_multiple,
+            audiences=[
+                OfferedAudience(
+                    list_id=a.list_id,
+                    name=a.name,
+                    is_default=a.list_id == settings.default_list_id,
+                    double_optin=double_optin_applies(settings, a),
+                    marketing_permissions=[
+                        PermissionInfo.model_validate(p) for p in a.marketing_permissions
+                    ],
+                    groups=[
+                        ImportedGroup(
+                            category_id=g.category_id,
+                            title=g.title,
+                            type=g.type,
+                            display_order=g.display_order,
+                            interests=[InterestInfo.model_validate(i) for i in g.interests],
+                        )
+                        for g in groups
+                        if g.list_id == a.list_id and g.offered and g.removed_at is None
+                    ],
+                )
+                for a in await self._active(installation)
+            ],
+        )
+
+    async def _choices(
+        self,
+        installation: Installation,
+        list_ids: list[str],
+        groups: list[str] | None,
+        permissions: list[str],
+    ) -> list[Choice]:
+        if not await self._active(installation):
+            raise NewsletterUnavailable("This store does not offer a newsletter right now.")
+        choices = await self.subscriptions.resolve(installation.id, list_ids, groups, permissions)
+        if not choices:
+            raise NewsletterUnavailable("None of the chosen newsletters is offered by this store.")
+        return choices
+
+    async def subscribe(
+        self, installation: Installation, body: SubscribeRequest
+    ) -> SubscribeAccepted:
+        choices = await self._choices(installation, body.audiences, body.groups, body.permissions)
+        await self.subscriptions.request(
+            installation.id,
+            body.email,
+            choices,
+            Action.SUBSCRIBE,
+            source=Source.STOREFRONT,
+            fresh_consent=True,
+            first_name=body.first_name,
+            last_name=body.last_name,
+        )
+        return SubscribeAccepted(
+            audiences=await self._outcomes(installation, choices),
+            message="Thank you! If confirmation is needed, we have sent you an e-mail.",
+        )
+
+    async def _outcomes(
+        self, installation: Installation, choices: list[Choice]
+    ) -> list[AudienceOutcome]:
+        # Decided by the settings alone, never by what is known of the address.
+        settings = await self.audiences.settings(installation.id)
+        outcomes = []
+        for choice in choices:
+            audience = await self.audiences.audience(installation.id, choice.list_id)
+            assert audience is not None
+            pending = double_optin_applies(settings, audience)
+            outcomes.append(
+                AudienceOutcome(
+                    list_id=choice.list_id, status="pending" if pending else "subscribed"
+                )
+            )
+        return outcomes
+
+    async def mine(self, installation: Installation, email: str) -> MySubscriptions:
+        contacts = ContactRepository(self.session)
+        audiences = []
+        for audience in await self._active(installation):
+            state = await contacts.get(installation.id, audience.list_id, email)
+            audiences.append(
+                MyAudience(
+                    list_id=audience.list_id,
+                    name=audience.name,
+                    status=state.status if state else "none",
+                    groups=list(state.interests) if state else [],
+                    marketing_permissions=[
+                        str(p["id"])
+                        for p in (state.marketing_permissions if state else [])
+                        if p.get("enabled")
+                    ],
+                )
+            )
+        return MySubscriptions(email=email, audiences=audiences)
+
+    async def change_mine(
+        self, installation: Installation, email: str, body: MySubscriptionsUpdate
+    ) -> ChangeAccepted:
+        queued = 0
+        for item in body.audiences:
+            choices = await self._choices(
+                installation, [item.list_id], item.groups, body.permissions
+            )
+            queued += await self.subscriptions.request(
+                installation.id,
+                email,
+                choices,
+                Action.SUBSCRIBE if item.subscribed else Action.UNSUBSCRIBE,
+                source=Source.ACCOUNT_PAGE,
+                fresh_consent=item.subscribed,
+            )
+        return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")
