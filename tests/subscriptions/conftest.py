@@ -16,6 +16,9 @@ from tests.conftest import dashboard_headers
 from tests.sandbox_mailchimp.helpers import list_body
 
 
+SEED = "seed@grocer.example"
+
+
 @dataclass
 class Shop:
     client: httpx.AsyncClient
@@ -72,6 +75,10 @@ class Shop:
     def member(self, list_id: str, email: str) -> Any:
         return self.mailchimp.member(self.account, list_id, email)
 
+    def member_permissions(self, list_id: str) -> list[Any]:
+        """The audience's GDPR permissions, as its seed member carries them."""
+        return list(self.member(list_id, SEED).marketing_permissions)
+
 
 @pytest.fixture
 async def shop(
@@ -93,6 +100,12 @@ async def newsletter(shop: Shop) -> Shop:
     deals = await shop.new_list("Deals", double_optin=True)
     shop.ids["news"], shop.ids["deals"] = news, deals
     shop.ids["topics"] = await shop.new_category(news, "Topics", "checkboxes", "Fruit", "Veg")
+    # Mailchimp shows an audience's GDPR permissions only on members: give it one.
+    await shop.mc(
+        "PUT",
+        f"/lists/{news}/members/{SEED}",
+        {"email_address": SEED, "status_if_new": "subscribed"},
+    )
     await shop.connect()
     await shop.work()
     await shop.configure(
