@@ -15,7 +15,6 @@ from addon.services import Services
 from tests.conftest import dashboard_headers
 from tests.sandbox_mailchimp.helpers import list_body
 
-
 SEED = "seed@grocer.example"
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from addon.sandbox.saleor import Customer, LineSpec, Order, VariantSpec
 from addon.subscriptions.metadata import (
     CONSENT_AUDIENCES,
     CONSENT_GROUPS,
@@ -9,7 +10,6 @@ from addon.subscriptions.metadata import (
     CONSENT_SUBSCRIBE,
     STATUS_PREFIX,
 )
-from addon.sandbox.saleor import Customer, LineSpec, Order, VariantSpec
 from tests.subscriptions.conftest import Shop
 
 

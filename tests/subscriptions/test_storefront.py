@@ -1,0 +1,188 @@
+"""The public storefront API: offer, subscribe, account page, CORS and rate limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from addon.sandbox.saleor import SaleorSandbox
+from tests.conftest import SALEOR_API_URL
+from tests.subscriptions.conftest import Shop
+
+ORIGIN = "https://shop.example.com"
+STORE = {"saleor_api_url": SALEOR_API_URL}
+
+
+async def _subscribe(shop: Shop, body: dict[str, Any], **headers: str) -> Any:
+    return await shop.client.post(
+        "/api/storefront/subscribe", params=STORE, json=body, headers=headers
+    )
+
+
+async def test_offer_lists_active_audiences_groups_and_permission_texts(newsletter: Shop) -> None:
+    response = await newsletter.client.get("/api/storefront/newsletter", params=STORE)
+    assert response.status_code == 200
+    offer = response.json()
+    assert offer["allow_multiple"] is True
+    news, deals = offer["audiences"]
+    assert news["name"] == "News" and news["is_default"] and not news["double_optin"]
+    assert [g["title"] for g in news["groups"]] == ["Topics"]
+    assert [i["name"] for i in news["groups"][0]["interests"]] == ["Fruit", "Veg"]
+    assert "Email" in [p["text"] for p in news["marketing_permissions"]]
+    assert deals["double_optin"] is True
+
+
+async def test_subscribe_answers_at_once_and_the_worker_applies(newsletter: Shop) -> None:
+    shop = newsletter
+    body = {
+        "email": " Hal@Example.com ",
+        "first_name": "Hal",
+        "audiences": [shop.ids["news"], shop.ids["deals"]],
+        "groups": [shop.ids["Veg"]],
+    }
+    response = await _subscribe(shop, body)
+    assert response.status_code == 202, response.text
+    assert response.json()["audiences"] == [
+        {"list_id": shop.ids["news"], "status": "subscribed"},
+        {"list_id": shop.ids["deals"], "status": "pending"},
+    ]
+    assert shop.member(shop.ids["news"], "hal@example.com") is None  # not waited for
+    await shop.work()
+    member = shop.member(shop.ids["news"], "hal@example.com")
+    assert member.status == "subscribed" and member.merge_fields["FNAME"] == "Hal"
+    assert member.interests[shop.ids["Veg"]] is True
+    assert shop.member(shop.ids["deals"], "hal@example.com").status == "pending"
+
+    # Subscribing a known address again answers exactly the same.
+    again = await _subscribe(shop, body)
+    assert again.status_code == 202 and again.json() == response.json()
+
+
+async def test_invalid_email_and_unoffered_audiences_are_refused(newsletter: Shop) -> None:
+    bad = await _subscribe(newsletter, {"email": "not-an-address"})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "INVALID_INPUT"
+    unknown = await _subscribe(newsletter, {"email": "a@example.com", "audiences": ["nope"]})
+    assert unknown.status_code == 409
+    store = await newsletter.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": "http://other.test/graphql/"},
+        json={"email": "a@example.com"},
+    )
+    assert store.status_code == 404
+
+
+async def test_cors_only_for_allowed_origins(newsletter: Shop) -> None:
+    client = newsletter.client
+    preflight = await client.options(
+        "/api/storefront/subscribe",
+        params=STORE,
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    assert "authorization" in preflight.headers["access-control-allow-headers"]
+    allowed = await _subscribe(newsletter, {"email": "ida@example.com"}, origin=ORIGIN)
+    assert allowed.status_code == 202
+    assert allowed.headers["access-control-allow-origin"] == ORIGIN
+
+    evil = "https://evil.example.net"
+    refused = await client.options(
+        "/api/storefront/subscribe",
+        params=STORE,
+        headers={"Origin": evil, "Access-Control-Request-Method": "POST"},
+    )
+    assert refused.status_code == 403
+    assert "access-control-allow-origin" not in refused.headers
+    posted = await _subscribe(newsletter, {"email": "jo@example.com"}, origin=evil)
+    assert posted.status_code == 403
+    await newsletter.work()
+    assert newsletter.member(newsletter.ids["news"], "jo@example.com") is None
+
+
+async def test_rate_limited_per_email_and_per_address(newsletter: Shop) -> None:
+    limit = newsletter.services.settings.storefront_rate_limit_per_email
+    for _ in range(limit):
+        assert (await _subscribe(newsletter, {"email": "kim@example.com"})).status_code == 202
+    limited = await _subscribe(newsletter, {"email": "KIM@example.com"})
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "RATE_LIMITED"
+    assert (await _subscribe(newsletter, {"email": "lee@example.com"})).status_code == 202
+
+    per_address = newsletter.services.settings.storefront_rate_limit_per_address
+    codes = [
+        (await newsletter.client.get("/api/storefront/newsletter", params=STORE)).status_code
+        for _ in range(per_address)
+    ]
+    assert codes[-1] == 429 and codes[0] == 200
+
+
+async def _customer_token(saleor: SaleorSandbox, email: str, **options: Any) -> str:
+    customer = saleor.store.find_customer_by_email(email) or await saleor.create_customer(email)
+    return saleor.mint_customer_token(customer, **options)
+
+
+async def test_account_page_reads_and_changes_own_subscriptions(newsletter: Shop) -> None:
+    shop = newsletter
+    token = await _customer_token(shop.saleor, "max@example.com")
+    auth = {"Authorization": f"Bearer {token}"}
+    change = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params=STORE,
+        headers=auth,
+        # An e-mail in the body is not a field: the token's address is used.
+        json={
+            "audiences": [
+                {"list_id": shop.ids["news"], "subscribed": True, "groups": [shop.ids["Fruit"]]}
+            ],
+            "email": "x@example.com",
+        },
+    )
+    assert change.status_code == 202, change.text
+    await shop.work()
+    assert shop.member(shop.ids["news"], "max@example.com").status == "subscribed"
+    assert shop.member(shop.ids["news"], "x@example.com") is None
+
+    mine = await shop.client.get("/api/storefront/me/subscriptions", params=STORE, headers=auth)
+    assert mine.status_code == 200
+    by_list = {a["list_id"]: a for a in mine.json()["audiences"]}
+    assert mine.json()["email"] == "max@example.com"
+    assert by_list[shop.ids["news"]]["status"] == "subscribed"
+    assert by_list[shop.ids["news"]]["groups"] == [shop.ids["Fruit"]]
+    assert by_list[shop.ids["deals"]]["status"] == "none"
+
+    off = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params=STORE,
+        headers=auth,
+        json={"audiences": [{"list_id": shop.ids["news"], "subscribed": False}]},
+    )
+    assert off.status_code == 202
+    await shop.work()
+    assert shop.member(shop.ids["news"], "max@example.com").status == "unsubscribed"
+
+
+@pytest.mark.parametrize("kind", ["missing", "forged", "expired", "other_store", "staff_app"])
+async def test_account_page_rejects_bad_tokens(
+    newsletter: Shop, kind: str, stranger_key: Any, network: Any
+) -> None:
+    shop = newsletter
+    customer = await shop.saleor.create_customer("ned@example.com")
+    if kind == "missing":
+        headers = {}
+    elif kind == "forged":
+        other = SaleorSandbox(SALEOR_API_URL, signing_key=stranger_key)
+        headers = {"Authorization": f"Bearer {other.mint_customer_token(customer)}"}
+    elif kind == "expired":
+        token = shop.saleor.mint_customer_token(customer, expires_in=-60)
+        headers = {"Authorization": f"Bearer {token}"}
+    elif kind == "other_store":
+        other = SaleorSandbox("http://other.test/graphql/", signing_key=stranger_key)
+        headers = {"Authorization": f"Bearer {other.mint_customer_token(customer)}"}
+    else:
+        headers = {"Authorization": f"Bearer {shop.saleor.mint_dashboard_token(shop.app)}"}
+    response = await shop.client.get(
+        "/api/storefront/me/subscriptions", params=STORE, headers=headers
+    )
+    assert response.status_code == 401, response.text
+    expected = {"missing": "MISSING_AUTHENTICATION", "expired": "TOKEN_EXPIRED"}
+    assert response.json()["error"]["code"] == expected.get(kind, "INVALID_TOKEN")
