@@ -1,0 +1,223 @@
+"""Mailchimp → store through audience webhooks; priority rules; the admin's customer API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, EMAIL_PREFIX, GROUPS_PREFIX
+from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
+from tests.conftest import dashboard_headers
+from tests.subscriptions.conftest import Shop
+
+
+async def _subscribed_customer(shop: Shop, email: str) -> Any:
+    """A registered customer who consented to the default audience ("News")."""
+    customer = await shop.saleor.create_customer(email, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    assert shop.member(shop.ids["news"], email).status == "subscribed"
+    return customer
+
+
+def _metadata(shop: Shop, customer: Any) -> dict[str, str]:
+    return dict(shop.saleor.store.get_customer(customer.id).metadata)
+
+
+async def _fire(shop: Shop, event: str, data: dict[str, Any], source: str = "user") -> None:
+    responses = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.ids["news"], event, data, source=source
+    )
+    assert responses and all(r.status_code == 200 for r in responses)
+
+
+async def test_audience_webhooks_registered_on_active_audiences_only_for_people(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    for list_id in (shop.ids["news"], shop.ids["deals"]):
+        [hook] = shop.mailchimp.webhooks(shop.account, list_id)
+        assert hook.sources.user and hook.sources.admin and not hook.sources.api
+        assert all(getattr(hook.events, e) for e in ("subscribe", "unsubscribe", "profile"))
+        assert hook.events.cleaned and hook.events.upemail
+    # Dropping an audience from the offer removes its webhook; the secret URL is required.
+    await shop.configure(active_list_ids=[shop.ids["news"]])
+    assert shop.mailchimp.webhooks(shop.account, shop.ids["deals"]) == []
+    url = shop.mailchimp.webhooks(shop.account, shop.ids["news"])[0].url
+    assert (await shop.client.get(url)).status_code == 200
+    assert (await shop.client.get(url[:-3] + "abc")).status_code == 404
+    assert (
+        await shop.client.post(url[:-3] + "abc", data={"type": "unsubscribe"})
+    ).status_code == 404
+
+
+async def test_unsubscribe_cleaned_profile_and_upemail_reach_saleor_metadata(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "ola@example.com")
+    assert _metadata(shop, customer)[STATUS + news] == "subscribed"
+
+    # Profile: the contact picks a group on Mailchimp's preference page.
+    await shop.mc(
+        "PATCH", f"/lists/{news}/members/ola@example.com", {"interests": {shop.ids["Veg"]: True}}
+    )
+    await _fire(shop, "profile", {"email": "ola@example.com"})
+    await shop.work()
+    assert _metadata(shop, customer)[GROUPS_PREFIX + news] == shop.ids["Veg"]
+
+    # upemail: the address changes in Mailchimp; the state follows the same customer.
+    await shop.mc(
+        "PATCH", f"/lists/{news}/members/ola@example.com", {"email_address": "ola@new.example"}
+    )
+    await _fire(
+        shop,
+        "upemail",
+        {"old_email": "ola@example.com", "new_email": "ola@new.example", "new_id": "x"},
+    )
+    await shop.work()
+    assert _metadata(shop, customer)[EMAIL_PREFIX + news] == "ola@new.example"
+
+    await _fire(shop, "unsubscribe", {"email": "ola@new.example", "reason": "manual"})
+    await shop.work()
+    assert _metadata(shop, customer)[STATUS + news] == "unsubscribed"
+
+    other = await _subscribed_customer(shop, "pia@example.com")
+    await _fire(shop, "cleaned", {"email": "pia@example.com", "reason": "hard"}, source="admin")
+    await shop.work()
+    assert _metadata(shop, other)[STATUS + news] == "cleaned"
+
+
+async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "quinn@example.com")
+    await shop.mc("PATCH", f"/lists/{news}/members/quinn@example.com", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": "quinn@example.com"})
+    await shop.work()
+
+    # An admin subscribing them is not their consent: reported, not sent.
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    url = f"/api/subscriptions/customers/{customer.global_id}"
+    response = await shop.client.post(
+        url, json={"list_id": news, "action": "subscribe"}, headers=headers
+    )
+    assert response.status_code == 202
+    await shop.work()
+    assert shop.member(news, "quinn@example.com").status == "unsubscribed"
+    panel = (await shop.client.get(url, headers=headers)).json()
+    assert "only the shopper's own consent" in panel["audiences"][0]["last_problem"]
+
+    # Their own fresh consent (on the account page) asks for confirmation: pending.
+    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
+    response = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params={"saleor_api_url": shop.saleor.api_url},
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [{"list_id": news, "subscribed": True}]},
+    )
+    assert response.status_code == 202
+    await shop.work()
+    assert shop.member(news, "quinn@example.com").status == "pending"
+    assert "quinn@example.com" in [c.email_address for c in shop.mailchimp.confirmations]
+
+
+async def test_forgotten_email_is_reported_not_retried(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _subscribed_customer(shop, "rae@example.com")
+    await shop.mc("POST", f"/lists/{news}/members/rae@example.com/actions/delete-permanent")
+    response = await shop.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": shop.saleor.api_url},
+        json={"email": "rae@example.com"},
+    )
+    assert response.status_code == 202
+    await shop.work()
+    assert shop.member(news, "rae@example.com") is None
+    from sqlalchemy import select
+
+    from addon.jobs.models import Job, JobStatus
+    from addon.subscriptions.models import ContactState
+
+    async with shop.services.db.session() as session:
+        jobs = (
+            await session.execute(select(Job).where(Job.kind == "subscriptions.apply"))
+        ).scalars()
+        assert all(j.status is JobStatus.DONE and j.attempts == 1 for j in jobs)
+        state = (
+            await session.execute(
+                select(ContactState).where(ContactState.email == "rae@example.com")
+            )
+        ).scalar_one()
+    assert state.last_problem is not None and "forgot" in state.last_problem
+
+
+@pytest.mark.parametrize("priority", ["mailchimp_wins", "store_wins"])
+async def test_conflicting_changes_follow_the_priority(newsletter: Shop, priority: str) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.configure(
+        active_list_ids=[news],
+        offered_category_ids=[shop.ids["topics"]],
+        priority=priority,
+    )
+    customer = await _subscribed_customer(shop, "sam@example.com")
+    fruit, veg = shop.ids["Fruit"], shop.ids["Veg"]
+
+    # The admin puts them in "Fruit" while, in Mailchimp, they choose "Veg".
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    response = await shop.client.post(
+        f"/api/subscriptions/customers/{customer.global_id}",
+        json={"list_id": news, "action": "set_groups", "groups": [fruit]},
+        headers=headers,
+    )
+    assert response.status_code == 202
+    await shop.mc("PATCH", f"/lists/{news}/members/sam@example.com", {"interests": {veg: True}})
+    await _fire(shop, "profile", {"email": "sam@example.com"})
+    await shop.work()
+
+    member = shop.member(news, "sam@example.com")
+    chosen = {i for i, on in member.interests.items() if on}
+    if priority == "mailchimp_wins":
+        assert chosen == {veg}
+        assert _metadata(shop, customer)[GROUPS_PREFIX + news] == veg
+    else:
+        assert chosen == {fruit}
+        assert _metadata(shop, customer)[GROUPS_PREFIX + news] == fruit
+
+
+async def test_admin_panel_reads_and_edits_a_customer(newsletter: Shop) -> None:
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    customer = await _subscribed_customer(shop, "tia@example.com")
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    url = f"/api/subscriptions/customers/{customer.global_id}"
+
+    panel = (await shop.client.get(url, headers=headers)).json()
+    assert panel["email"] == "tia@example.com"
+    by_list = {a["list_id"]: a for a in panel["audiences"]}
+    assert by_list[news]["status"] == "subscribed" and by_list[news]["tags"] == ["saleor"]
+    assert by_list[news]["last_change_source"] == "registration"
+    assert {p["text"] for p in by_list[news]["marketing_permissions"]} >= {"Email"}
+    assert by_list[deals]["status"] == "none"
+
+    for body in (
+        {"list_id": deals, "action": "subscribe"},
+        {"list_id": news, "action": "set_groups", "groups": [shop.ids["Veg"]]},
+    ):
+        assert (await shop.client.post(url, json=body, headers=headers)).status_code == 202
+    await shop.work()
+    assert shop.member(deals, "tia@example.com").status == "pending"  # double opt-in audience
+    assert shop.member(news, "tia@example.com").interests[shop.ids["Veg"]] is True
+    await shop.client.post(url, json={"list_id": news, "action": "unsubscribe"}, headers=headers)
+    await shop.work()
+    assert shop.member(news, "tia@example.com").status == "unsubscribed"
+    panel = (await shop.client.get(url, headers=headers)).json()
+    assert {a["list_id"]: a for a in panel["audiences"]}[news]["last_change_source"] == "admin"
+
+    no_users = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_APPS"])
+    assert (await shop.client.get(url, headers=no_users)).status_code == 403
