@@ -13,17 +13,29 @@ from addon.jobs.worker import HandlerRegistry
 def routers() -> list[APIRouter]:
     from addon.activity.endpoints import router as activity
     from addon.connection.endpoints import router as connection
+    from addon.ecommerce.endpoints import router as ecommerce
     from addon.health.endpoints import router as health
     from addon.installations.endpoints import router as installations
     from addon.saleor.endpoints import router as saleor
     from addon.subscriptions.capability import newsletter_routers
     from addon.ui.endpoints import router as ui
 
-    return [health, saleor, installations, connection, activity, ui, *newsletter_routers()]
+    return [
+        health,
+        saleor,
+        installations,
+        connection,
+        activity,
+        ui,
+        *newsletter_routers(),
+        ecommerce,
+    ]
 
 
 def register_job_handlers(registry: HandlerRegistry) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
+    from addon.ecommerce import sync as ecommerce_sync
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
+    ecommerce_sync.register(registry)

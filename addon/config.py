@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     storefront_rate_limit_per_address: int = Field(default=30, ge=1)
     storefront_rate_limit_per_email: int = Field(default=5, ge=1)
 
+    # E-commerce sync: bursts of checkout updates within this window become one cart push;
+    # a record whose push keeps failing is quarantined after this many attempts.
+    ecommerce_cart_debounce_seconds: float = Field(default=60.0, ge=0)
+    ecommerce_max_attempts: int = Field(default=5, ge=1)
+
     # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
     sandbox: bool = True
 

@@ -1,19 +1,39 @@
-"""Mailchimp stores created for the installation's channels (account-scoped)."""
+"""E-commerce tables: per-installation settings, one Mailchimp store per tracked channel, and
+the sync ledger (both account-scoped: they describe what one Mailchimp account holds)."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
-from addon.db.types import UTCDateTime, utcnow
+from addon.db.types import StrEnumType, UTCDateTime, utcnow
+
+
+class EcommerceSettings(Base):
+    """The admin's e-commerce choices; they do not depend on the connected account."""
+
+    __tablename__ = "ecommerce_settings"
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
+    )
+    tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    abandoned_carts_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    product_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    checkout_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    store_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 @account_scoped
 class MailchimpStore(Base):
+    """The Mailchimp store of one Saleor channel (a row exists once the channel was tracked)."""
+
     __tablename__ = "mailchimp_stores"
     __table_args__ = (UniqueConstraint("installation_id", "channel_slug"),)
 
@@ -26,3 +46,52 @@ class MailchimpStore(Base):
     list_id: Mapped[str] = mapped_column(String(64))
     currency_code: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Untracking keeps the row (and so the store id) for when the channel is tracked again.
+    tracked: Mapped[bool] = mapped_column(Boolean, default=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+
+
+class EntityKind(StrEnum):
+    STORE = "store"
+    PRODUCT = "product"
+    CUSTOMER = "customer"
+    ORDER = "order"
+    CART = "cart"
+
+
+class SyncStatus(StrEnum):
+    PENDING = "pending"  # a push is queued (or waiting to be retried)
+    SYNCED = "synced"  # Mailchimp holds the content whose hash is recorded
+    QUARANTINED = "quarantined"  # gave up after repeated failures; Retry re-queues it
+    REMOVED = "removed"  # deliberately not in Mailchimp (deleted, converted, not eligible)
+
+
+@account_scoped
+class SyncRecord(Base):
+    """One Saleor entity as pushed to one channel's Mailchimp store."""
+
+    __tablename__ = "ecommerce_sync_records"
+    __table_args__ = (
+        UniqueConstraint(
+            "installation_id", "channel_slug", "kind", "saleor_id", name="uq_ecommerce_sync_entity"
+        ),
+        Index("ix_ecommerce_sync_records_counts", "installation_id", "channel_slug", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    channel_slug: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[EntityKind] = mapped_column(StrEnumType(EntityKind))
+    saleor_id: Mapped[str] = mapped_column(String(255))
+    # Set while Mailchimp holds the resource: decides create (POST) versus update (PATCH).
+    mailchimp_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # What the last push contained below the resource (variant id → title, line ids), so
+    # removed variants can be hidden and removed lines deleted.
+    children: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    status: Mapped[SyncStatus] = mapped_column(StrEnumType(SyncStatus), default=SyncStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

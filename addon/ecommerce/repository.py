@@ -1,18 +1,32 @@
-"""Queries on the installation's Mailchimp stores."""
+"""Queries on e-commerce settings, the installation's Mailchimp stores and the sync ledger."""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.ecommerce.models import MailchimpStore
+from addon.db.types import utcnow
+from addon.ecommerce.models import (
+    EcommerceSettings,
+    EntityKind,
+    MailchimpStore,
+    SyncRecord,
+    SyncStatus,
+)
 
 
-def stable_store_id(saleor_api_url: str, channel_slug: str) -> str:
-    """The same installation and channel always map to the same Mailchimp store id."""
-    digest = hashlib.sha256(f"{saleor_api_url}\n{channel_slug}".encode()).hexdigest()[:16]
+def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
+    """The same installation and channel (and audience) always map to the same store id.
+
+    Mailchimp cannot move a store to another audience, so a channel's store for a different
+    audience is another store with its own id; reconnecting the same account finds it again.
+    """
+    key = f"{saleor_api_url}\n{channel_slug}" + (f"\n{list_id}" if list_id else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"saleor-{digest}"
 
 
@@ -37,7 +51,154 @@ class StoreRepository:
         )
         return result.scalar_one_or_none()
 
+    async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
+        return [store for store in await self.list(installation_id) if store.tracked]
+
     async def add(self, store: MailchimpStore) -> MailchimpStore:
         self.session.add(store)
         await self.session.flush()
         return store
+
+
+class SettingsRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find(self, installation_id: int) -> EcommerceSettings | None:
+        return await self.session.get(EcommerceSettings, installation_id)
+
+    async def get_or_create(self, installation_id: int) -> EcommerceSettings:
+        found = await self.find(installation_id)
+        if found is None:
+            found = EcommerceSettings(
+                installation_id=installation_id,
+                tracking_enabled=False,
+                abandoned_carts_enabled=True,
+            )
+            self.session.add(found)
+            await self.session.flush()
+        return found
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
+    ) -> SyncRecord | None:
+        result = await self.session.execute(
+            select(SyncRecord).where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.channel_slug == channel,
+                SyncRecord.kind == kind,
+                SyncRecord.saleor_id == saleor_id,
+            )
+        )
+        return result.scalar_one_or_none()
+
+    async def by_id(self, installation_id: int, record_id: int) -> SyncRecord | None:
+        record = await self.session.get(SyncRecord, record_id)
+        return record if record and record.installation_id == installation_id else None
+
+    async def get_or_create(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
+    ) -> SyncRecord:
+        record = await self.get(installation_id, channel, kind, saleor_id)
+        if record is None:
+            record = SyncRecord(
+                installation_id=installation_id,
+                channel_slug=channel,
+                kind=kind,
+                saleor_id=saleor_id,
+                children={},
+                status=SyncStatus.PENDING,
+                attempts=0,
+            )
+            self.session.add(record)
+            await self.session.flush()
+        return record
+
+    async def mark_pending(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
+    ) -> SyncRecord:
+        """A change arrived: the record waits for a push (a quarantined one gets a new chance,
+        since the changed data may be what fixes it)."""
+        record = await self.get_or_create(installation_id, channel, kind, saleor_id)
+        if record.status is SyncStatus.QUARANTINED:
+            record.attempts = 0
+        record.status = SyncStatus.PENDING
+        await self.session.flush()
+        return record
+
+    async def select(
+        self,
+        installation_id: int,
+        *,
+        channel: str | None = None,
+        kinds: Sequence[EntityKind] = (),
+        status: SyncStatus | None = None,
+        limit: int | None = None,
+    ) -> list[SyncRecord]:
+        statement = select(SyncRecord).where(SyncRecord.installation_id == installation_id)
+        if channel is not None:
+            statement = statement.where(SyncRecord.channel_slug == channel)
+        if kinds:
+            statement = statement.where(SyncRecord.kind.in_(list(kinds)))
+        if status is not None:
+            statement = statement.where(SyncRecord.status == status)
+        statement = statement.order_by(SyncRecord.id)
+        if limit is not None:
+            statement = statement.limit(limit)
+        return list((await self.session.execute(statement)).scalars())
+
+    async def counts(self, installation_id: int) -> dict[tuple[str, EntityKind, SyncStatus], int]:
+        result = await self.session.execute(
+            select(SyncRecord.channel_slug, SyncRecord.kind, SyncRecord.status, func.count())
+            .where(SyncRecord.installation_id == installation_id)
+            .group_by(SyncRecord.channel_slug, SyncRecord.kind, SyncRecord.status)
+        )
+        return {
+            (channel, EntityKind(kind), SyncStatus(status)): count
+            for channel, kind, status, count in result.all()
+        }
+
+    async def last_push(self, installation_id: int) -> dict[str, datetime]:
+        result = await self.session.execute(
+            select(SyncRecord.channel_slug, func.max(SyncRecord.pushed_at))
+            .where(SyncRecord.installation_id == installation_id)
+            .group_by(SyncRecord.channel_slug)
+        )
+        return {channel: at for channel, at in result.all() if at is not None}
+
+    async def forget_channel(self, installation_id: int, channel: str) -> None:
+        """The channel moved to another store: everything must be pushed there afresh."""
+        await self.session.execute(
+            delete(SyncRecord).where(
+                SyncRecord.installation_id == installation_id, SyncRecord.channel_slug == channel
+            )
+        )
+
+    async def reset_for_resync(
+        self, installation_id: int, channel: str, kinds: Sequence[EntityKind]
+    ) -> list[SyncRecord]:
+        """Forget what was pushed (so nothing is skipped as unchanged) and queue every record."""
+        condition = (
+            (SyncRecord.installation_id == installation_id)
+            & (SyncRecord.channel_slug == channel)
+            & SyncRecord.kind.in_(list(kinds))
+            & (SyncRecord.status != SyncStatus.REMOVED)
+        )
+        await self.session.execute(
+            update(SyncRecord)
+            .where(condition)
+            .values(
+                content_hash=None,
+                children={},
+                status=SyncStatus.PENDING,
+                attempts=0,
+                next_attempt_at=None,
+                updated_at=utcnow(),
+            )
+        )
+        return list((await self.session.execute(select(SyncRecord).where(condition))).scalars())

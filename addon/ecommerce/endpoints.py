@@ -1,0 +1,87 @@
+"""The E-commerce page's API (dashboard users with MANAGE_APPS)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from addon.dependencies import ServicesDep, SessionDep
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.schemas import (
+    ActionResult,
+    ChannelTracking,
+    EcommerceRead,
+    RecordRead,
+    ResyncRequest,
+    SettingsUpdate,
+)
+from addon.ecommerce.service import EcommerceService
+from addon.saleor.dashboard_auth import DashboardAuth
+
+router = APIRouter(prefix="/api/ecommerce")
+
+
+@router.get("")
+async def read_ecommerce(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> EcommerceRead:
+    """Settings, channels with their Mailchimp stores, and sync counts per entity kind."""
+    return await EcommerceService(session, services).read(auth.installation)
+
+
+@router.patch("/settings")
+async def update_settings(
+    body: SettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> EcommerceRead:
+    service = EcommerceService(session, services)
+    await service.update_settings(auth.installation, body)
+    return await service.read(auth.installation)
+
+
+@router.put("/channels/{slug}")
+async def track_channel(
+    slug: str,
+    body: ChannelTracking,
+    auth: DashboardAuth,
+    session: SessionDep,
+    services: ServicesDep,
+) -> EcommerceRead:
+    """Track a channel in the chosen audience's store (a new audience means a new store)."""
+    service = EcommerceService(session, services)
+    await service.track_channel(auth.installation, slug, body)
+    return await service.read(auth.installation)
+
+
+@router.post("/channels/{slug}/resync")
+async def resync_channel(
+    slug: str,
+    auth: DashboardAuth,
+    session: SessionDep,
+    services: ServicesDep,
+    body: ResyncRequest | None = None,
+) -> ActionResult:
+    kind = body.kind if body else None
+    return await EcommerceService(session, services).resync(auth.installation, slug, kind)
+
+
+@router.get("/records")
+async def list_records(
+    auth: DashboardAuth,
+    session: SessionDep,
+    services: ServicesDep,
+    channel: str | None = None,
+    kind: EntityKind | None = None,
+    status: SyncStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[RecordRead]:
+    return await EcommerceService(session, services).records(
+        auth.installation, channel=channel, kind=kind, status=status, limit=limit
+    )
+
+
+@router.post("/records/{record_id}/retry")
+async def retry_record(
+    record_id: int, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> ActionResult:
+    return await EcommerceService(session, services).retry(auth.installation, record_id)

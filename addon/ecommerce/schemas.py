@@ -1,0 +1,314 @@
+"""Pydantic models at the e-commerce boundaries: Saleor's answers, job payloads, the page API."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+
+# --- Saleor's answers (the documents in addon/saleor/queries/ecommerce_*.graphql) ------------
+
+
+class _Saleor(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+class Amount(_Saleor):
+    amount: Decimal
+
+
+class TaxedAmount(_Saleor):
+    currency: str = ""
+    gross: Amount
+    tax: Amount | None = None
+
+
+class GrossOnly(_Saleor):
+    gross: Amount
+
+
+class Country(_Saleor):
+    code: str
+    country: str = ""
+
+
+class SaleorAddress(_Saleor):
+    first_name: str = Field("", alias="firstName")
+    last_name: str = Field("", alias="lastName")
+    company_name: str = Field("", alias="companyName")
+    street_address_1: str = Field("", alias="streetAddress1")
+    street_address_2: str = Field("", alias="streetAddress2")
+    city: str = ""
+    postal_code: str = Field("", alias="postalCode")
+    country: Country | None = None
+    country_area: str = Field("", alias="countryArea")
+    phone: str | None = None
+
+
+class SaleorChannel(_Saleor):
+    slug: str
+    name: str = ""
+    currency_code: str = Field("", alias="currencyCode")
+    is_active: bool = Field(True, alias="isActive")
+
+
+class ChannelRef(_Saleor):
+    slug: str
+    name: str = ""
+    currency_code: str = Field("", alias="currencyCode")
+
+
+class NamedRef(_Saleor):
+    name: str = ""
+
+
+class IdRef(_Saleor):
+    id: str
+
+
+class Image(_Saleor):
+    url: str
+
+
+class ListingChannel(_Saleor):
+    slug: str
+
+
+class ChannelListing(_Saleor):
+    channel: ListingChannel
+    price: Amount | None = None
+
+
+class SaleorVariant(_Saleor):
+    id: str
+    name: str = ""
+    sku: str | None = None
+    quantity_available: int | None = Field(None, alias="quantityAvailable")
+    channel_listings: list[ChannelListing] | None = Field(None, alias="channelListings")
+
+
+class SaleorProduct(_Saleor):
+    id: str
+    name: str
+    slug: str
+    description: str | None = None
+    updated_at: datetime | None = Field(None, alias="updatedAt")
+    product_type: NamedRef | None = Field(None, alias="productType")
+    vendor: str | None = None
+    thumbnail: Image | None = None
+    variants: list[SaleorVariant] | None = None
+
+
+class SaleorUser(_Saleor):
+    id: str
+    email: str
+    first_name: str = Field("", alias="firstName")
+    last_name: str = Field("", alias="lastName")
+    default_billing_address: SaleorAddress | None = Field(None, alias="defaultBillingAddress")
+
+
+class LineVariant(_Saleor):
+    id: str
+    product: IdRef
+
+
+class SaleorOrderLine(_Saleor):
+    id: str
+    quantity: int
+    total_price: GrossOnly = Field(alias="totalPrice")
+    unit_discount: Amount | None = Field(None, alias="unitDiscount")
+    variant: LineVariant | None = None
+
+
+class OrderDiscount(_Saleor):
+    amount: Amount
+
+
+class SaleorOrder(_Saleor):
+    id: str
+    number: str
+    created: datetime
+    updated_at: datetime = Field(alias="updatedAt")
+    status: str
+    payment_status: str = Field(alias="paymentStatus")
+    charge_status: str = Field(alias="chargeStatus")
+    user_email: str | None = Field(None, alias="userEmail")
+    user: SaleorUser | None = None
+    channel: ChannelRef
+    checkout_id: str | None = Field(None, alias="checkoutId")
+    total: TaxedAmount
+    undiscounted_total: GrossOnly = Field(alias="undiscountedTotal")
+    shipping_price: GrossOnly = Field(alias="shippingPrice")
+    voucher_code: str | None = Field(None, alias="voucherCode")
+    discounts: list[OrderDiscount] = Field(default_factory=list)
+    attribution: dict[str, str] | None = None
+    billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
+    shipping_address: SaleorAddress | None = Field(None, alias="shippingAddress")
+    lines: list[SaleorOrderLine]
+
+
+class SaleorCheckoutLine(_Saleor):
+    quantity: int
+    total_price: GrossOnly = Field(alias="totalPrice")
+    variant: LineVariant
+
+
+class SaleorCheckout(_Saleor):
+    id: str
+    token: str
+    email: str | None = None
+    user: SaleorUser | None = None
+    channel: ChannelRef
+    total_price: TaxedAmount = Field(alias="totalPrice")
+    attribution: dict[str, str] | None = None
+    lines: list[SaleorCheckoutLine]
+
+
+# --- jobs ------------------------------------------------------------------------------------
+
+
+class PushRequest(BaseModel):
+    """The payload of an `ecommerce.push` job: which ledger record to bring up to date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    kind: EntityKind
+    saleor_id: str
+
+
+# --- the E-commerce page's API ---------------------------------------------------------------
+
+_TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
+PRODUCT_FIELDS = {"slug", "id", "channel"}
+CHECKOUT_FIELDS = {"token", "channel"}
+
+
+def _check_template(value: str | None, allowed: set[str], example: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    if not re.match(r"^https?://[^/\s]+", value):
+        raise ValueError(f"must be an absolute http(s) URL such as {example}")
+    unknown = {name for name in _TEMPLATE_FIELDS.findall(value)} - allowed
+    if unknown:
+        raise ValueError(
+            "may only use the placeholders "
+            + ", ".join("{" + n + "}" for n in sorted(allowed))
+            + f"; remove {', '.join('{' + n + '}' for n in sorted(unknown))}"
+        )
+    return value
+
+
+class SettingsUpdate(BaseModel):
+    """What the admin may change; omitted fields keep their value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tracking_enabled: bool | None = None
+    abandoned_carts_enabled: bool | None = None
+    product_url_template: str | None = Field(
+        None,
+        description="Storefront product page, e.g. https://shop.example.com/products/{slug} "
+        "(placeholders: {slug}, {id}, {channel}).",
+    )
+    checkout_url_template: str | None = Field(
+        None,
+        description="Where a shopper resumes their checkout, e.g. "
+        "https://shop.example.com/checkout?token={token} (placeholders: {token}, {channel}).",
+    )
+    store_email: str | None = None
+
+    @field_validator("product_url_template")
+    @classmethod
+    def _product_template(cls, value: str | None) -> str | None:
+        return _check_template(value, PRODUCT_FIELDS, "https://shop.example.com/products/{slug}")
+
+    @field_validator("checkout_url_template")
+    @classmethod
+    def _checkout_template(cls, value: str | None) -> str | None:
+        return _check_template(
+            value, CHECKOUT_FIELDS, "https://shop.example.com/checkout?token={token}"
+        )
+
+
+class ChannelTracking(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tracked: bool
+    list_id: str | None = Field(
+        None,
+        description="The audience the channel's Mailchimp store belongs to. Mailchimp cannot "
+        "move a store to another audience: choosing a different audience creates a new store "
+        "and sends the channel's data again; the old store keeps its history in Mailchimp.",
+    )
+
+
+class ResyncRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: EntityKind | None = None
+
+
+class SettingsRead(BaseModel):
+    tracking_enabled: bool
+    abandoned_carts_enabled: bool
+    product_url_template: str | None
+    checkout_url_template: str | None
+    store_email: str | None
+
+
+class KindCounts(BaseModel):
+    synced: int = 0
+    pending: int = 0
+    quarantined: int = 0
+    removed: int = 0
+
+
+class ChannelRead(BaseModel):
+    slug: str
+    name: str
+    currency_code: str
+    tracked: bool
+    list_id: str | None
+    store_id: str | None
+    store_status: SyncStatus | None
+    store_error: str | None
+    counts: dict[EntityKind, KindCounts]
+    last_push_at: datetime | None
+
+
+class EcommerceRead(BaseModel):
+    connected: bool
+    settings: SettingsRead
+    channels: list[ChannelRead]
+    last_push_at: datetime | None
+    audience_note: str = (
+        "Mailchimp fixes a store's audience when the store is created: changing a channel's "
+        "audience creates a new store for it."
+    )
+
+
+class RecordRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    channel_slug: str
+    kind: EntityKind
+    saleor_id: str
+    mailchimp_id: str | None
+    status: SyncStatus
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime | None
+    pushed_at: datetime | None
+    updated_at: datetime
+
+
+class ActionResult(BaseModel):
+    queued: int
+    message: str

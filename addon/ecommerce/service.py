@@ -1,0 +1,229 @@
+"""The E-commerce page's logic: settings, tracked channels and their stores, counts, Retry and
+Resync. Mailchimp is never called here: store creation and every push run as jobs."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
+from addon.ecommerce.repository import (
+    LedgerRepository,
+    SettingsRepository,
+    StoreRepository,
+    stable_store_id,
+)
+from addon.ecommerce.schemas import (
+    ActionResult,
+    ChannelRead,
+    ChannelTracking,
+    EcommerceRead,
+    KindCounts,
+    RecordRead,
+    SaleorChannel,
+    SettingsRead,
+    SettingsUpdate,
+)
+from addon.ecommerce.sync import enqueue_push
+from addon.errors import BadRequest, NotFound, UpstreamUnavailable
+from addon.installations.models import Installation
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+SYNCED_KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER, EntityKind.CART)
+
+
+async def _default_audience(session: AsyncSession, installation_id: int) -> str | None:
+    """The audience chosen on the Audiences page, when that capability is present."""
+    try:
+        from addon.audiences.service import default_audience_id
+    except ImportError:  # pragma: no cover - the audiences capability is optional here
+        return None
+    return await default_audience_id(session, installation_id)
+
+
+class EcommerceService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.settings = SettingsRepository(session)
+        self.stores = StoreRepository(session)
+        self.ledger = LedgerRepository(session)
+
+    async def saleor_channels(self, installation: Installation) -> list[SaleorChannel]:
+        try:
+            data = await self.services.saleor.execute(
+                installation.saleor_api_url, installation.app_token, "ecommerce_channels"
+            )
+        except SaleorError as exc:
+            raise UpstreamUnavailable(
+                f"Could not read the store's channels from Saleor: {exc}", code="SALEOR_ERROR"
+            ) from exc
+        return [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
+
+    async def read(self, installation: Installation) -> EcommerceRead:
+        installation_id = installation.id
+        settings = await self.settings.get_or_create(installation_id)
+        stores = {s.channel_slug: s for s in await self.stores.list(installation_id)}
+        counts = await self.ledger.counts(installation_id)
+        last_push = await self.ledger.last_push(installation_id)
+        store_records = {
+            r.channel_slug: r
+            for r in await self.ledger.select(installation_id, kinds=[EntityKind.STORE])
+        }
+        channels = await self.saleor_channels(installation)
+        known = {c.slug for c in channels}
+        # Stores of channels Saleor no longer lists stay visible so their data can be found.
+        extra = [
+            SaleorChannel(slug=s.channel_slug, name=s.name, currencyCode=s.currency_code)
+            for slug, s in stores.items()
+            if slug not in known
+        ]
+        rows = []
+        for channel in [*channels, *extra]:
+            store = stores.get(channel.slug)
+            record = store_records.get(channel.slug)
+            per_kind = {}
+            for kind in SYNCED_KINDS:
+                per_kind[kind] = KindCounts(
+                    synced=counts.get((channel.slug, kind, SyncStatus.SYNCED), 0),
+                    pending=counts.get((channel.slug, kind, SyncStatus.PENDING), 0),
+                    quarantined=counts.get((channel.slug, kind, SyncStatus.QUARANTINED), 0),
+                    removed=counts.get((channel.slug, kind, SyncStatus.REMOVED), 0),
+                )
+            rows.append(
+                ChannelRead(
+                    slug=channel.slug,
+                    name=channel.name,
+                    currency_code=channel.currency_code,
+                    tracked=bool(store and store.tracked),
+                    list_id=store.list_id if store else None,
+                    store_id=store.store_id if store else None,
+                    store_status=record.status if record else None,
+                    store_error=record.last_error if record else None,
+                    counts=per_kind,
+                    last_push_at=last_push.get(channel.slug),
+                )
+            )
+        connection = await ConnectionRepository(self.session).get(installation_id)
+        return EcommerceRead(
+            connected=bool(connection and connection.status is ConnectionStatus.CONNECTED),
+            settings=SettingsRead.model_validate(settings, from_attributes=True),
+            channels=rows,
+            last_push_at=max(last_push.values(), default=None),
+        )
+
+    async def update_settings(self, installation: Installation, update: SettingsUpdate) -> None:
+        settings = await self.settings.get_or_create(installation.id)
+        was_enabled = settings.tracking_enabled
+        for name, value in update.model_dump(exclude_unset=True).items():
+            if name in {"tracking_enabled", "abandoned_carts_enabled"} and value is None:
+                continue
+            setattr(settings, name, value)
+        await self.session.flush()
+        if settings.tracking_enabled and (
+            not was_enabled or {"store_email", "product_url_template"} & update.model_fields_set
+        ):
+            # The stores' details (domain, e-mail) may have changed, or sync was just enabled.
+            for store in await self.stores.tracked(installation.id):
+                await enqueue_push(
+                    self.session,
+                    installation.id,
+                    store.channel_slug,
+                    EntityKind.STORE,
+                    store.channel_slug,
+                )
+
+    async def track_channel(
+        self, installation: Installation, slug: str, tracking: ChannelTracking
+    ) -> None:
+        store = await self.stores.get(installation.id, slug)
+        if not tracking.tracked:
+            if store is not None:
+                store.tracked = False
+            return
+        channel = next(
+            (c for c in await self.saleor_channels(installation) if c.slug == slug), None
+        )
+        if channel is None:
+            raise NotFound(f"Saleor has no channel {slug!r}.", code="UNKNOWN_CHANNEL")
+        list_id = tracking.list_id or (store.list_id if store else None)
+        list_id = list_id or await _default_audience(self.session, installation.id)
+        if not list_id:
+            raise BadRequest(
+                "Choose the Mailchimp audience for this channel's store (Mailchimp cannot "
+                "change a store's audience later).",
+                code="AUDIENCE_REQUIRED",
+            )
+        store_id = stable_store_id(installation.saleor_api_url, slug, list_id)
+        if store is None:
+            store = await self.stores.add(
+                MailchimpStore(
+                    installation_id=installation.id,
+                    channel_slug=slug,
+                    store_id=store_id,
+                    list_id=list_id,
+                    currency_code=channel.currency_code,
+                    name=channel.name,
+                    tracked=True,
+                )
+            )
+        elif store.list_id != list_id:
+            # Another audience means another store: everything is sent to it afresh, and
+            # the old store keeps its history in Mailchimp.
+            store.list_id, store.store_id = list_id, store_id
+            await self.ledger.forget_channel(installation.id, slug)
+        store.tracked = True
+        store.name, store.currency_code = channel.name, channel.currency_code
+        await self.session.flush()
+        await enqueue_push(self.session, installation.id, slug, EntityKind.STORE, slug)
+
+    async def records(
+        self,
+        installation: Installation,
+        *,
+        channel: str | None,
+        kind: EntityKind | None,
+        status: SyncStatus | None,
+        limit: int,
+    ) -> list[RecordRead]:
+        rows = await self.ledger.select(
+            installation.id,
+            channel=channel,
+            kinds=[kind] if kind else [],
+            status=status,
+            limit=limit,
+        )
+        return [RecordRead.model_validate(row) for row in rows]
+
+    async def retry(self, installation: Installation, record_id: int) -> ActionResult:
+        record = await self.ledger.by_id(installation.id, record_id)
+        if record is None:
+            raise NotFound("There is no such e-commerce record.", code="UNKNOWN_RECORD")
+        record.attempts = 0
+        record.last_error = None
+        await enqueue_push(
+            self.session, installation.id, record.channel_slug, record.kind, record.saleor_id
+        )
+        return ActionResult(queued=1, message="The record will be sent to Mailchimp again.")
+
+    async def resync(
+        self, installation: Installation, slug: str, kind: EntityKind | None
+    ) -> ActionResult:
+        store = await self.stores.get(installation.id, slug)
+        if store is None or not store.tracked:
+            raise NotFound(f"The channel {slug!r} is not tracked.", code="CHANNEL_NOT_TRACKED")
+        kinds = [kind] if kind else [EntityKind.STORE, *SYNCED_KINDS]
+        records = await self.ledger.reset_for_resync(installation.id, slug, kinds)
+        for record in records:
+            await enqueue_push(self.session, installation.id, slug, record.kind, record.saleor_id)
+        what = f"{kind.value} records" if kind else "records"
+        return ActionResult(
+            queued=len(records),
+            message=f"{len(records)} {what} of channel {slug!r} will be sent to Mailchimp again.",
+        )

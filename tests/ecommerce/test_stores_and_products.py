@@ -1,0 +1,131 @@
+"""One Mailchimp store per tracked channel; products and variants pushed live."""
+
+from __future__ import annotations
+
+import base64
+from decimal import Decimal
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.repository import stable_store_id
+from tests.ecommerce.conftest import CHANNEL, Shop
+
+
+def pk(global_id: str) -> str:
+    return base64.b64decode(global_id).decode().split(":", 1)[1]
+
+
+async def test_tracking_a_channel_creates_its_store_in_the_chosen_audience(shop: Shop) -> None:
+    [store] = shop.mailchimp.stores(shop.account)
+    assert store.id == shop.store_id
+    assert store.list_id == shop.list_id
+    assert (store.name, store.currency_code, store.platform) == ("Default Channel", "USD", "Saleor")
+    assert store.domain == "shop.grocer.example"
+    assert store.email_address == "shop@grocer.example"
+    assert store.money_format == "$"
+
+    page = (await shop.api("GET", "/api/ecommerce")).json()
+    assert page["settings"]["tracking_enabled"] is True
+    [channel] = page["channels"]
+    assert channel["tracked"] is True and channel["store_id"] == shop.store_id
+    assert channel["store_status"] == "synced"
+    assert "new store" in page["audience_note"]
+
+
+async def test_a_different_audience_means_a_new_store(shop: Shop) -> None:
+    other = await shop.mailchimp.call(shop.account, "POST", "/lists", body=_list("Other"))
+    response = await shop.api(
+        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": other.body["id"]}
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    stores = {s.id: s.list_id for s in shop.mailchimp.stores(shop.account)}
+    new_id = stable_store_id(shop.saleor.api_url, CHANNEL, other.body["id"])
+    assert stores == {shop.store_id: shop.list_id, new_id: other.body["id"]}
+
+
+async def test_untracked_channels_and_disabled_tracking_push_nothing(shop: Shop) -> None:
+    await shop.saleor.add_channel("eu", "Europe", "EUR")
+    product = await shop.product("Pear", "2.00", channels=["eu"])
+    await shop.drain()
+    assert shop.products() == {}  # listed only in the untracked channel
+    assert await shop.record(EntityKind.PRODUCT, product.global_id) is not None  # retired
+    response = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": False})
+    assert response.status_code == 200
+    await shop.product("Plum", "3.00")
+    await shop.drain()
+    assert shop.products() == {}
+
+
+async def test_settings_reject_unknown_placeholders(shop: Shop) -> None:
+    response = await shop.api(
+        "PATCH", "/api/ecommerce/settings", {"product_url_template": "https://x.example/{sku}"}
+    )
+    assert response.status_code == 422
+    assert "{sku}" in response.text
+
+
+async def test_product_with_variants_and_channel_prices(shop: Shop) -> None:
+    product = await shop.product(
+        "Apple",
+        "1.50",
+        "2.50",
+        description='{"blocks": [{"type": "paragraph", "data": {"text": "Crisp <b>red</b>"}}]}',
+        image_urls=["https://cdn.example/apple.png"],
+        metadata={"vendor": "Orchard Co"},
+    )
+    await shop.drain()
+    mc = shop.products()[pk(product.global_id)]
+    assert mc.title == "Apple"
+    assert mc.handle == "apple"
+    assert mc.url == "https://shop.grocer.example/products/apple"
+    assert mc.description == "Crisp red"
+    assert mc.vendor == "Orchard Co"
+    assert mc.type == "Default Type"
+    assert mc.image_url == "https://cdn.example/apple.png"
+    variants = {v.id: v for v in mc.variants}
+    first = variants[str(product.variants[0].id)]
+    assert (first.sku, first.price, first.inventory_quantity) == ("APP-0", 1.5, 100)
+    # PRODUCT_CREATED and two PRODUCT_VARIANT_CREATED coalesced into one push.
+    assert shop.writes() == ["POST /products"]
+
+
+async def test_product_changes_send_only_the_changed_part(shop: Shop) -> None:
+    product = await shop.product("Kiwi", "1.00", "2.00")
+    await shop.drain()
+    before = len(shop.writes())
+    await shop.saleor.update_variant(product.variants[1], quantity=7)
+    await shop.drain()
+    assert shop.writes()[before:] == [
+        f"PUT /products/{product.id}/variants/{product.variants[1].id}"
+    ]
+    await shop.saleor.update_product(product, name="Golden kiwi")
+    await shop.drain()
+    assert shop.writes()[before + 1 :] == [f"PATCH /products/{product.id}"]
+    mc = shop.products()[str(product.id)]
+    assert mc.title == "Golden kiwi"
+    assert {v.id: v.inventory_quantity for v in mc.variants}[str(product.variants[1].id)] == 7
+    # The same event again changes nothing and sends nothing.
+    await shop.saleor.update_product(product)
+    await shop.drain()
+    assert len(shop.writes()) == before + 2
+
+
+async def test_a_deleted_product_is_hidden_so_past_orders_still_resolve(shop: Shop) -> None:
+    product = await shop.product("Fig", "4.00")
+    await shop.drain()
+    await shop.saleor.delete_product(product)
+    await shop.drain()
+    [variant] = shop.products()[str(product.id)].variants
+    assert variant.inventory_quantity == 0
+    assert variant.visibility == "hidden"
+    record = await shop.record(EntityKind.PRODUCT, product.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+
+
+def _list(name: str) -> dict[str, object]:
+    from tests.sandbox_mailchimp.helpers import list_body
+
+    return list_body(name)
+
+
+_ = Decimal
