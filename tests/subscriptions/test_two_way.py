@@ -221,3 +221,11 @@ async def test_admin_panel_reads_and_edits_a_customer(newsletter: Shop) -> None:
 
     no_users = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_APPS"])
     assert (await shop.client.get(url, headers=no_users)).status_code == 403
+
+
+async def test_manifest_mounts_the_customer_panel(newsletter: Shop) -> None:
+    manifest = (await newsletter.client.get("/api/manifest")).json()
+    [panel] = [e for e in manifest["extensions"] if e["url"].endswith("/app/customer-panel")]
+    assert panel["mount"] == "CUSTOMER_DETAILS_MORE_ACTIONS" and panel["target"] == "POPUP"
+    assert panel["permissions"] == ["MANAGE_USERS"]
+    assert panel["url"].startswith("http://app.test/")
