@@ -27,6 +27,7 @@ from starlette.responses import JSONResponse
 
 from addon.app import create_app
 from addon.config import Settings
+from addon.sandbox.dashboard import dashboard_app
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
 from addon.sandbox.saleor import SaleorSandbox
 from addon.services import Services
@@ -93,12 +94,7 @@ def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         return JSONResponse(saleor.jwks())
 
     app.add_route("/.well-known/jwks.json", jwks, methods=["GET"])
-    try:
-        from addon.sandbox.dashboard import dashboard_app
-    except ImportError:  # the dashboard page is still being built
-        pass
-    else:
-        app.mount(DASHBOARD_PATH, dashboard_app(saleor, settings.app_url))
+    app.mount(DASHBOARD_PATH, dashboard_app(saleor, settings.app_url))
 
     outer = app.router.lifespan_context
 
