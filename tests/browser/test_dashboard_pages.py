@@ -254,3 +254,29 @@ def test_outside_the_dashboard_the_page_says_where_to_open_it(
 ) -> None:
     page.goto(f"{live_site.url}/app/")
     expect(page.get_by_role("alert")).to_contain_text("This page works inside the Saleor dashboard")
+
+
+def test_a_dashboard_on_another_origin_works_and_the_pop_up_result_is_noticed(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    """The real arrangement: the dashboard's origin differs from the app's (localhost vs
+    127.0.0.1). The pop-up is opened by the dashboard, so only polling tells the page."""
+    other_origin = live_site.dashboard.replace("127.0.0.1", "localhost")
+    app = open_app(page, other_origin)
+    frame = app_frame(page)
+    assert (
+        frame.evaluate("window.appBridge.state.dashboardOrigin")
+        == other_origin.split("/sandbox")[0]
+    )
+    ensure_disconnected(app)
+    with page.context.expect_page() as popup_info:
+        app.get_by_role("button", name="Log in with Mailchimp").click()
+    popup = popup_info.value
+    expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
+    popup.locator("form.account", has_text="Demo Store").get_by_role("button", name="Allow").click()
+    expect(popup.get_by_role("heading", name="Mailchimp is connected")).to_be_visible()
+    popup.screenshot(path=str(artifacts / "oauth-result-popup.png"))
+    popup.wait_for_event("close", timeout=10_000)
+    expect(app.locator("#status-badge")).to_have_text("Connected")
+    expect(app.locator("#fact-method")).to_have_text("Log in with Mailchimp")
+    toast(page, "Mailchimp connected")
