@@ -624,7 +624,7 @@ class Pusher:
         ):
             return
         store = self.ctx.store_id
-        patch = CartPatch.model_validate(top)
+        patch = CartPatch.model_validate({k: v for k, v in top.items() if k != "id"})
         if known.mailchimp_id is not None and known.children != lines:
             # Cart PATCH cannot address lines: replace the cart (two calls however many
             # lines changed), which also restarts the abandonment clock, as it should.

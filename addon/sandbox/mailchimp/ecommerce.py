@@ -21,7 +21,7 @@ from .errors import (
     invalid_resource,
     not_found,
 )
-from .members import new_member, set_status
+from .members import EMAIL_RE, new_member, set_status
 from .models import Cart, Customer, Line, MemberStatus, Order, Product, ProductImage, Store, Variant
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData, subscriber_hash
@@ -258,6 +258,9 @@ def _join_audience(request: ApiRequest, data: StoreData, customer: Customer) -> 
 
 
 def _save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any]) -> Customer:
+    email = fields.get("email_address")
+    if email is not None and not EMAIL_RE.match(email):
+        raise field_invalid("email_address", "Please provide a valid email address.")
     existing = data.customers.get(fields["id"])
     base = existing.model_dump() if existing else {"created_at": _now(request)}
     customer = Customer.model_validate({**base, **fields, "updated_at": _now(request)})

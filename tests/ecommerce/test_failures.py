@@ -1,0 +1,68 @@
+"""Transient failures retry, poison records are quarantined while others flow; Retry, Resync."""
+
+from __future__ import annotations
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from tests.ecommerce.conftest import Shop
+
+
+async def test_transient_errors_and_throttling_back_off_and_retry(shop: Shop) -> None:
+    product = await shop.product("Bean", "1.00")
+    shop.mailchimp.faults.fail_next(1, 503, account=shop.account)
+    shop.mailchimp.faults.fail_next(1, 429, account=shop.account)
+    await shop.drain()
+    assert str(product.id) in shop.products()
+    record = await shop.record(EntityKind.PRODUCT, product.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED and record.attempts == 0
+
+
+async def test_a_poison_record_is_quarantined_while_others_flow(shop: Shop) -> None:
+    poison = await shop.saleor.create_customer("not-an-address", "Bad", "Data")
+    good = await shop.saleor.create_customer("good@example.com", "Good", "Data")
+    product = await shop.product("Corn", "2.00")
+    await shop.drain()
+    record = await shop.record(EntityKind.CUSTOMER, poison.global_id)
+    assert record is not None and record.status is SyncStatus.QUARANTINED
+    assert record.attempts == shop.services.settings.ecommerce_max_attempts
+    assert record.last_error and "valid email" in record.last_error
+    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert customers == {str(good.id)}
+    assert str(product.id) in shop.products()
+
+    page = (await shop.api("GET", "/api/ecommerce")).json()
+    counts = page["channels"][0]["counts"]["customer"]
+    assert (counts["synced"], counts["quarantined"]) == (1, 1)
+    assert page["channels"][0]["last_push_at"] is not None
+    listed = (await shop.api("GET", "/api/ecommerce/records?status=quarantined")).json()
+    assert [r["id"] for r in listed] == [record.id]
+
+    # The admin fixes the address in Saleor; Retry sends it again.
+    shop.saleor.store.update_customer(poison, email="fixed@example.com")
+    response = await shop.api("POST", f"/api/ecommerce/records/{record.id}/retry")
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert customers == {str(good.id), str(poison.id)}
+    fixed = await shop.record(EntityKind.CUSTOMER, poison.global_id)
+    assert fixed is not None and fixed.status is SyncStatus.SYNCED
+
+
+async def test_resync_sends_a_channels_records_again(shop: Shop) -> None:
+    product = await shop.product("Oat", "2.00")
+    await shop.drain()
+    await shop.mailchimp.call(
+        shop.account, "DELETE", f"/ecommerce/stores/{shop.store_id}/products/{product.id}"
+    )
+    response = await shop.api(
+        "POST", "/api/ecommerce/channels/default-channel/resync", {"kind": "product"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["queued"] == 1
+    await shop.drain()
+    assert str(product.id) in shop.products()  # 404 on update → created again
+
+
+async def test_retry_of_an_unknown_record_is_a_readable_404(shop: Shop) -> None:
+    response = await shop.api("POST", "/api/ecommerce/records/999999/retry")
+    assert response.status_code == 404
+    assert response.json()["error"]["message"] == "There is no such e-commerce record."

@@ -1,0 +1,167 @@
+"""Customers, orders (dependencies, status mapping, attribution) and abandoned carts."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.jobs.worker import Worker
+from addon.sandbox.saleor.store import LineSpec
+from tests.ecommerce.conftest import Shop
+
+
+async def test_customer_and_email_change_follow_the_user(shop: Shop) -> None:
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await shop.drain()
+    [mc] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (mc.id, mc.email_address, mc.first_name) == (str(customer.id), "ann@example.com", "Ann")
+    assert mc.opt_in_status is False  # no recorded consent: never opted in by default
+    await shop.saleor.update_customer(customer, email="ann.lee@example.com")
+    await shop.drain()
+    [mc] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert mc.email_address == "ann.lee@example.com"
+
+
+async def test_an_order_with_unseen_products_creates_them_first(shop: Shop) -> None:
+    store = shop.saleor.store
+    unseen = store.create_product("Melon", [])  # no webhook: the app has never seen it
+    customer = await shop.saleor.create_customer("bo@example.com", "Bo", "Ng")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(unseen.variants[0], 2)], user=customer, paid=False
+    )
+    await shop.drain()
+    writes = shop.writes()
+    assert writes.index("POST /products") < writes.index("POST /orders")
+    mc = shop.orders()[str(order.id)]
+    assert mc.financial_status == "pending"
+    assert [(ln.product_id, ln.quantity) for ln in mc.lines] == [(str(unseen.id), 2)]
+    assert mc.customer.id == str(customer.id)
+    assert mc.processed_at_foreign
+
+
+async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> None:
+    product = await shop.product("Grape", "5.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 2)],
+        email="guest@example.com",
+        paid=False,
+        shipping_price=Decimal("3.00"),
+    )
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("pending", "")
+    assert (mc.order_total, mc.shipping_total) == (13.0, 3.0)
+    await shop.saleor.mark_order_paid(order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "paid"
+    await shop.saleor.fulfill_order(order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].fulfillment_status == "shipped"
+    await shop.saleor.refund_order(order, Decimal("5.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "partially_refunded"
+    await shop.saleor.refund_order(order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
+    # each status change is one PATCH of the order's fields
+    assert shop.writes().count(f"PATCH /orders/{order.id}") == 4
+
+
+async def test_cancellation(shop: Shop) -> None:
+    product = await shop.product("Lime", "1.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0])], email="c@example.com"
+    )
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert mc.financial_status == "cancelled"
+    assert mc.cancelled_at_foreign
+
+
+async def test_attribution_and_a_stale_campaign_never_fails_the_order(shop: Shop) -> None:
+    product = await shop.product("Nut", "2.00")
+    campaign = shop.mailchimp.add_campaign(shop.account)
+    good = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0])],
+        email="a@example.com",
+        metadata={
+            "mailchimp_campaign_id": campaign,
+            "mailchimp_tracking_code": "prec",
+            "mailchimp_landing_site": "https://shop.grocer.example/?mc_cid=x",
+        },
+    )
+    stale = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0])],
+        email="b@example.com",
+        metadata={"mailchimp_campaign_id": "gone123"},
+    )
+    await shop.drain()
+    orders = shop.orders()
+    assert orders[str(good.id)].campaign_id == campaign
+    assert orders[str(good.id)].tracking_code == "prec"
+    assert orders[str(good.id)].landing_site == "https://shop.grocer.example/?mc_cid=x"
+    assert orders[str(stale.id)].campaign_id == ""
+
+
+async def test_duplicated_and_out_of_order_webhooks_do_not_corrupt_state(shop: Shop) -> None:
+    product = await shop.product("Date", "3.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0])], email="d@example.com", paid=False
+    )
+    await shop.drain()
+    created = next(d for d in shop.saleor.deliveries if d.event_type == "ORDER_CREATED")
+    await shop.saleor.mark_order_paid(order)
+    await shop.drain()
+    before = len(shop.writes())
+    # The old ORDER_CREATED arrives again (and late): it must not turn the order back to pending.
+    await shop.saleor.redeliver(created)
+    paid = [d for d in shop.saleor.deliveries if d.event_type == "ORDER_FULLY_PAID"][-1]
+    await shop.saleor.redeliver(paid)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "paid"
+    assert len(shop.writes()) == before  # nothing changed, nothing sent
+
+
+async def test_checkout_bursts_coalesce_and_the_order_deletes_the_cart(shop: Shop) -> None:
+    product = await shop.product("Tea", "4.00", "6.00")
+    await shop.drain()
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="tea@example.com"
+    )
+    for quantity in range(2, 30):
+        await shop.saleor.update_checkout(
+            checkout, set_quantities={product.variants[0].id: quantity}
+        )
+    await shop.saleor.update_checkout(checkout, add_lines=[LineSpec(product.variants[1].id, 1)])
+    await Worker(shop.services).run_until_idle()
+    assert shop.carts() == {}  # still inside the debounce window
+    await shop.drain()
+    [cart] = shop.carts().values()
+    assert cart.id == str(checkout.token)
+    assert cart.checkout_url == f"https://shop.grocer.example/checkout?token={checkout.token}"
+    assert {ln.product_variant_id: ln.quantity for ln in cart.lines} == {
+        str(product.variants[0].id): 29,
+        str(product.variants[1].id): 1,
+    }
+    assert cart.order_total == 29 * 4 + 6
+    assert [w for w in shop.writes() if "/carts" in w] == ["POST /carts"]
+    order = await shop.saleor.complete_checkout(checkout)
+    await shop.drain()
+    assert shop.carts() == {}
+    assert str(order.id) in shop.orders()
+    record = await shop.record(EntityKind.CART, checkout.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+
+
+async def test_checkouts_without_email_or_with_carts_off_are_not_sent(shop: Shop) -> None:
+    product = await shop.product("Rice", "1.00")
+    await shop.saleor.create_checkout(lines=[LineSpec(product.variants[0].id, 1)])
+    await shop.drain()
+    assert shop.carts() == {}
+    await shop.api("PATCH", "/api/ecommerce/settings", {"abandoned_carts_enabled": False})
+    await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="r@example.com"
+    )
+    await shop.drain()
+    assert shop.carts() == {}
