@@ -160,7 +160,7 @@ class JobRepository:
             .where(Job.installation_id == installation_id)
             .group_by(Job.status)
         )
-        return {JobStatus(status): count for status, count in result.tuples()}
+        return {JobStatus(status): int(count) for status, count in result.all()}
 
     async def prune_finished(self, older_than: datetime) -> int:
         """Forget done jobs (and so their delivery ids) after the retention period."""
