@@ -156,7 +156,7 @@ async def test_a_lane_runs_in_order_one_at_a_time(services: Services) -> None:
         nonlocal fail_first
         if job.payload["n"] == 1 and fail_first:
             fail_first = False
-            raise RuntimeError("transient")
+            raise RetryLater("transient", delay=60)  # long enough to stay pending this round
         order.append(int(job.payload["n"]))  # type: ignore[call-overload]
 
     services.handlers.register("test.step", step)
