@@ -169,7 +169,9 @@ def product_input(
         variants.append(
             ProductVariantInput(
                 id=mailchimp_id(variant.id),
-                title=variant.name or product.name,
+                # As Saleor's dashboard does: the SKU names an unnamed variant (and keeps a
+                # product rename from rewriting every variant).
+                title=variant.name or variant.sku or product.name,
                 url=url,
                 sku=variant.sku or None,
                 price=money(listing.price.amount),

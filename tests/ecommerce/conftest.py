@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
@@ -60,7 +61,9 @@ class Shop:
         async with self.services.db.transaction() as session:
             result = await session.execute(
                 update(Job)
-                .where(Job.status == JobStatus.PENDING, Job.run_after > utcnow())
+                .where(
+                    Job.status == JobStatus.PENDING, Job.run_after > utcnow(), Job.kind == PUSH_JOB
+                )
                 .values(run_after=utcnow())
             )
             return int(result.rowcount)  # type: ignore[attr-defined]

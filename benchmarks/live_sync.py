@@ -1,0 +1,228 @@
+"""Live e-commerce sync economy: Mailchimp requests per changed entity, and cart calls for a burst.
+
+Run: `.venv/bin/python -m benchmarks.live_sync`. Everything runs in-process against the Saleor
+and Mailchimp sandboxes with a temporary SQLite database; requests are counted from the Mailchimp
+sandbox's request log. Targets: ≤ 1.05 requests per changed entity; ≤ 2 cart calls for 50
+updates of one checkout within a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from sqlalchemy import update
+
+from addon.app import create_app
+from addon.config import Settings
+from addon.db.engine import Database
+from addon.db.migrations import upgrade
+from addon.db.types import utcnow
+from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from addon.sandbox.mailchimp import MailchimpSandbox
+from addon.sandbox.saleor import SaleorSandbox
+from addon.sandbox.saleor.store import LineSpec, VariantSpec
+from addon.sandbox.transport import HostRoutingTransport
+from addon.services import Services
+
+APP = "http://app.test"
+TARGET_PER_ENTITY = 1.05
+TARGET_CART_CALLS = 2
+STEPS = 300
+LIST = {
+    "name": "Bench news",
+    "contact": {
+        "company": "Bench",
+        "address1": "1 Main St",
+        "city": "Springfield",
+        "state": "IL",
+        "zip": "62701",
+        "country": "US",
+    },
+    "permission_reminder": "You signed up at our shop.",
+    "campaign_defaults": {
+        "from_name": "Bench",
+        "from_email": "news@bench.example",
+        "subject": "News",
+        "language": "en",
+    },
+    "email_type_option": False,
+}
+
+
+async def _drain(services: Services, *, skip_waits: bool = True) -> None:
+    worker = Worker(services)
+    for _ in range(20):
+        await worker.run_until_idle()
+        if not skip_waits:
+            return
+        async with services.db.transaction() as session:
+            moved = await session.execute(
+                update(Job)
+                # Debounced cart pushes only: other capabilities keep their own schedules.
+                .where(
+                    Job.status == JobStatus.PENDING, Job.run_after > utcnow(), Job.kind == PUSH_JOB
+                )
+                .values(run_after=utcnow())
+            )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            return
+
+
+async def run() -> tuple[float, int]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
+        settings = Settings(
+            app_url=APP,
+            database_url=url,
+            secret_key="benchmark-secret-key-benchmark-secret-key",  # type: ignore[arg-type]
+            secret_key_file=Path(tmp) / ".key",
+            mailchimp_api_url_template="http://mailchimp.test/{dc}/3.0",
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        database = Database(url)
+        await upgrade(database.engine)
+        network = HostRoutingTransport()
+        services = Services.create(settings, transport=network)
+        app = create_app(services, run_worker=False)
+        network.add("app.test", app)
+        saleor = SaleorSandbox("http://saleor.test/graphql/", transport=network)
+        network.add("saleor.test", saleor.app)
+        mailchimp = MailchimpSandbox(public_base_url="http://mailchimp.test", transport=network)
+        network.add("mailchimp.test", mailchimp.app)
+        try:
+            async with (
+                app.router.lifespan_context(app),
+                httpx.AsyncClient(transport=network, base_url=APP) as client,
+            ):
+                return await _scenario(services, saleor, mailchimp, client)
+        finally:
+            await mailchimp.aclose()
+            await services.aclose()
+            await database.dispose()
+
+
+async def _scenario(
+    services: Services,
+    saleor: SaleorSandbox,
+    mailchimp: MailchimpSandbox,
+    client: httpx.AsyncClient,
+) -> tuple[float, int]:
+    rng = random.Random(6)
+    channel = await saleor.add_channel("default-channel", "Default Channel", "USD")
+    app = await saleor.install_app(f"{APP}/api/manifest")
+    headers = {
+        "authorization-bearer": saleor.mint_dashboard_token(app),
+        "saleor-api-url": saleor.api_url,
+    }
+    account = mailchimp.create_account("Bench Shop", "owner@bench.example")
+    list_id = str((await mailchimp.call(account, "POST", "/lists", body=LIST)).body["id"])
+    await client.post("/api/connection/api-key", json={"api_key": account.api_key}, headers=headers)
+    await client.patch(
+        "/api/ecommerce/settings",
+        json={
+            "tracking_enabled": True,
+            "product_url_template": "https://bench.example/p/{slug}",
+            "checkout_url_template": "https://bench.example/c/{token}",
+        },
+        headers=headers,
+    )
+    await client.put(
+        f"/api/ecommerce/channels/{channel.slug}",
+        json={"tracked": True, "list_id": list_id},
+        headers=headers,
+    )
+    await _drain(services)
+    store_id = stable_store_id(saleor.api_url, channel.slug, list_id)
+
+    # Live traffic: a catalogue, customers, then a day of changes, the worker polling along.
+    start = len(mailchimp.requests)
+    # One change = one entity changed by one operation (however many webhooks it emits).
+    changes = 0
+    products = []
+    for i in range(40):
+        specs = [VariantSpec(sku=f"SKU-{i}-{v}", price=Decimal(5 + v)) for v in range(3)]
+        product = await saleor.create_product(f"Product {i}", specs)
+        products.append(product)
+        changes += 1
+    customers = []
+    for i in range(40):
+        customer = await saleor.create_customer(f"c{i}@bench.example", f"First{i}", f"Last{i}")
+        customers.append(customer)
+        changes += 1
+    await _drain(services)
+    for step in range(STEPS):
+        roll = rng.random()
+        if roll < 0.25:
+            product = rng.choice(products)
+            variant = rng.choice(product.variants)
+            await saleor.update_variant(variant, quantity=rng.randint(0, 50))
+            changes += 1
+        elif roll < 0.35:
+            product = rng.choice(products)
+            await saleor.update_product(product, name=f"{product.name} v{step}")
+            changes += 1
+        elif roll < 0.45:
+            customer = rng.choice(customers)
+            await saleor.update_customer(customer, last_name=f"Changed{step}")
+            changes += 1
+        elif roll < 0.75:
+            product = rng.choice(products)
+            order = await saleor.create_order(
+                lines=[saleor.order_line(rng.choice(product.variants), rng.randint(1, 3))],
+                user=rng.choice(customers),
+                paid=False,
+            )
+            changes += 1
+            await _drain(services)
+            await saleor.mark_order_paid(order)
+            changes += 1
+        elif saleor.store.orders:
+            orders = list(saleor.store.orders.values())
+            order = rng.choice(orders)
+            await saleor.fulfill_order(order)
+            changes += 1
+        await _drain(services)
+    # Only e-commerce traffic: other capabilities (audience imports) have their own schedule.
+    per_entity_requests = sum(1 for r in mailchimp.requests[start:] if "/ecommerce/" in r.path)
+    per_entity = per_entity_requests / changes
+
+    # 50 updates of one checkout within a minute.
+    product = products[0]
+    checkout = await saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="cart@bench.example"
+    )
+    for quantity in range(2, 51):
+        await saleor.update_checkout(checkout, set_quantities={product.variants[0].id: quantity})
+        await _drain(services, skip_waits=False)  # the worker polls; the debounce holds
+    before = len(mailchimp.requests)
+    await _drain(services)  # the debounce window ends
+    cart_calls = sum(
+        1 for r in mailchimp.requests[before:] if f"/ecommerce/stores/{store_id}/carts" in r.path
+    )
+    print(f"changed entities (live sync): {changes}")
+    print(f"Mailchimp requests for them: {per_entity_requests}")
+    print(f"requests per changed entity: {per_entity:.3f} (target <= {TARGET_PER_ENTITY})")
+    print(
+        f"cart calls for 50 checkout updates within a minute: {cart_calls} "
+        f"(target <= {TARGET_CART_CALLS})"
+    )
+    return per_entity, cart_calls
+
+
+def main() -> None:
+    per_entity, cart_calls = asyncio.run(run())
+    ok = per_entity <= TARGET_PER_ENTITY and cart_calls <= TARGET_CART_CALLS
+    print("targets met" if ok else "TARGETS MISSED")
+    raise SystemExit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
