@@ -76,7 +76,9 @@ class LiveSite:
             return pool.submit(asyncio.run, add()).result()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API marks an event loop as running in this thread while it
+# is open, which would break every asyncio test collected after this package.
+@pytest.fixture(scope="package")
 def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     tmp = tmp_path_factory.mktemp("live")
     port = free_port()
@@ -100,7 +102,7 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         yield LiveSite(settings.app_url, stack, app.state.services, database_url)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
