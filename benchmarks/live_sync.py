@@ -67,9 +67,7 @@ async def _drain(services: Services, *, skip_waits: bool = True) -> None:
             moved = await session.execute(
                 update(Job)
                 # Debounced cart pushes only: other capabilities keep their own schedules.
-                .where(
-                    Job.status == JobStatus.PENDING, Job.run_after > utcnow(), Job.kind == PUSH_JOB
-                )
+                .where(Job.status == JobStatus.PENDING, Job.kind == PUSH_JOB)
                 .values(run_after=utcnow())
             )
         if not moved.rowcount:  # type: ignore[attr-defined]

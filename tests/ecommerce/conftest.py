@@ -61,9 +61,7 @@ class Shop:
         async with self.services.db.transaction() as session:
             result = await session.execute(
                 update(Job)
-                .where(
-                    Job.status == JobStatus.PENDING, Job.run_after > utcnow(), Job.kind == PUSH_JOB
-                )
+                .where(Job.status == JobStatus.PENDING, Job.kind == PUSH_JOB)
                 .values(run_after=utcnow())
             )
             return int(result.rowcount)  # type: ignore[attr-defined]
