@@ -1,0 +1,133 @@
+"""After a random sequence of 500 Saleor changes, Mailchimp's e-commerce state equals Saleor's."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from addon.sandbox.saleor.models import OrderStatus
+from addon.sandbox.saleor.store import LineSpec
+from tests.ecommerce.conftest import Shop
+
+OPS = 12
+changes = st.lists(
+    st.tuples(st.integers(0, OPS - 1), st.integers(0, 10**6)), min_size=500, max_size=500
+)
+
+
+@settings(
+    max_examples=1,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=changes)
+async def test_mailchimp_converges_to_saleor(shop: Shop, steps: list[tuple[int, int]]) -> None:
+    saleor = shop.saleor
+    store = saleor.store
+    for index, (op, n) in enumerate(steps):
+        products = list(store.products.values())
+        orders = [o for o in store.orders.values()]
+        checkouts = list(store.checkouts.values())
+        customers = list(store.customers.values())
+        if op == 0 or not products:
+            await shop.product(f"P{index}", str(1 + n % 20), str(2 + n % 7))
+        elif op == 1:
+            variant = products[n % len(products)].variants[n % 2]
+            await saleor.update_variant(variant, quantity=n % 40)
+        elif op == 2:
+            await saleor.update_product(products[n % len(products)], name=f"Renamed {index}")
+        elif op == 3 and len(products) > 3 and n % 4 == 0:
+            await saleor.delete_product(products[n % len(products)])
+        elif op == 4 or not customers:
+            await saleor.create_customer(f"c{index}@example.com", f"F{index}", "L")
+        elif op == 5:
+            await saleor.update_customer(customers[n % len(customers)], email=f"x{index}@ex.com")
+        elif op == 6:
+            variant = products[n % len(products)].variants[0]
+            user = customers[n % len(customers)] if n % 2 else None
+            await saleor.create_order(
+                lines=[saleor.order_line(variant, 1 + n % 3)],
+                user=user,
+                email=None if user else f"g{index}@example.com",
+                paid=bool(n % 3),
+            )
+        elif op == 7 and orders:
+            order = orders[n % len(orders)]
+            action = n % 4
+            if order.status is OrderStatus.CANCELED:
+                continue
+            if action == 0 and not order.is_paid:
+                await saleor.mark_order_paid(order)
+            elif action == 1:
+                await saleor.fulfill_order(order)
+            elif action == 2:
+                await saleor.cancel_order(order)
+            elif order.total_charged > 0:
+                await saleor.refund_order(order, Decimal("1.00") if n % 2 else None)
+        elif op in (8, 9):
+            variant = products[n % len(products)].variants[n % 2]
+            await saleor.create_checkout(
+                lines=[LineSpec(variant.id, 1)], email=f"k{index}@example.com" if n % 5 else None
+            )
+        elif op == 10 and checkouts:
+            checkout = checkouts[n % len(checkouts)]
+            variant = products[n % len(products)].variants[0]
+            await saleor.update_checkout(checkout, set_quantities={variant.id: n % 4})
+        elif op == 11 and checkouts:
+            checkout = checkouts[n % len(checkouts)]
+            if checkout.lines and checkout.email:
+                await saleor.complete_checkout(checkout)
+        if index % 100 == 99:
+            await shop.drain()
+    await shop.drain()
+    _assert_converged(shop)
+
+
+def _assert_converged(shop: Shop) -> None:
+    store = shop.saleor.store
+    mc_products = shop.products()
+    for product in store.products.values():
+        mc = mc_products[str(product.id)]
+        assert mc.title == product.name
+        prices = {v.id: (v.price, v.inventory_quantity, v.visibility) for v in mc.variants}
+        for variant in product.variants:
+            [listing] = variant.channel_listings
+            assert prices[str(variant.id)] == (
+                float(listing.price),
+                variant.quantity_available,
+                "visible",
+            )
+    live = {str(p.id) for p in store.products.values()}
+    for gone in set(mc_products) - live:
+        assert all(v.visibility == "hidden" for v in mc_products[gone].variants)
+    customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    for customer in store.customers.values():
+        if str(customer.id) in customers:
+            assert customers[str(customer.id)].email_address == customer.email
+    mc_orders = shop.orders()
+    assert set(mc_orders) == {str(o.id) for o in store.orders.values()}
+    for order in store.orders.values():
+        mc = mc_orders[str(order.id)]
+        assert mc.order_total == float(round(order.total_gross, 2))
+        if order.status is OrderStatus.CANCELED:
+            assert mc.financial_status == "cancelled"
+        elif order.payment_status.value == "FULLY_REFUNDED":
+            assert mc.financial_status == "refunded"
+        elif order.payment_status.value == "PARTIALLY_REFUNDED":
+            assert mc.financial_status == "partially_refunded"
+        else:
+            assert mc.financial_status == ("paid" if order.is_paid else "pending")
+        assert mc.fulfillment_status == ("shipped" if order.status is OrderStatus.FULFILLED else "")
+    expected_carts = {
+        str(c.token): {str(ln.variant_id): ln.quantity for ln in c.lines}
+        for c in store.checkouts.values()
+        if c.email and c.lines
+    }
+    carts = {
+        cid: {ln.product_variant_id: ln.quantity for ln in cart.lines}
+        for cid, cart in shop.carts().items()
+    }
+    assert carts == expected_carts
