@@ -57,10 +57,34 @@ async def test_every_page_has_the_navigation_and_keeps_the_dashboard_query(
     assert "<script>" not in html  # no inline script: the CSP would block it
 
 
-@pytest.mark.parametrize("slug", ["audiences", "subscriptions", "ecommerce"])
-async def test_pages_not_built_yet_say_so(app_client: httpx.AsyncClient, slug: str) -> None:
-    html = (await app_client.get(f"/app/{slug}")).text
-    assert "Not available yet" in html and "not built yet" in html
+@pytest.mark.parametrize("slug", ["audiences", "subscriptions"])
+async def test_built_pages_load_their_own_script(app_client: httpx.AsyncClient, slug: str) -> None:
+    html = (await app_client.get(f"/app/{slug}?{DASHBOARD_QUERY}")).text
+    assert f'<script src="/static/pages/{slug}.js" defer></script>' in html
+    assert "not built yet" not in html
+    assert (await app_client.get(f"/static/pages/{slug}.js")).status_code == 200
+
+
+async def test_the_subscriptions_page_knows_the_app_url(app_client: httpx.AsyncClient) -> None:
+    html = (await app_client.get(f"/app/subscriptions?{DASHBOARD_QUERY}")).text
+    assert f'data-app-url="{APP_URL}"' in html
+    for key in ("subscribe", "audiences", "groups", "permissions"):
+        assert f"<code>mailchimp.consent.{key}</code>" in html
+
+
+async def test_the_customer_panel_is_the_manifest_extension(app_client: httpx.AsyncClient) -> None:
+    manifest = (await app_client.get("/api/manifest")).json()
+    [extension] = manifest["extensions"]
+    assert extension["mount"] == "CUSTOMER_DETAILS_MORE_ACTIONS"
+    response = await app_client.get(
+        f"{extension['url']}?{DASHBOARD_QUERY}&customerId=VXNlcjox&theme=dark"
+    )
+    assert response.status_code == 200
+    html = response.text
+    assert '<html lang="en" data-theme="dark">' in html
+    assert '<script src="/static/pages/customer-panel.js" defer></script>' in html
+    assert "<script>" not in html and 'class="tabs"' not in html  # a pop-up: no page tabs
+    assert "script-src 'self'" in response.headers["content-security-policy"]
 
 
 async def test_an_unknown_page_is_a_plain_404(app_client: httpx.AsyncClient) -> None:

@@ -43,12 +43,14 @@ class Page:
 
 PAGES = (
     Page("connection", "Connection", "/app/", True),
-    Page("audiences", "Audiences & groups", "/app/audiences", False),
-    Page("subscriptions", "Subscriptions", "/app/subscriptions", False),
+    Page("audiences", "Audiences & groups", "/app/audiences", True),
+    Page("subscriptions", "Subscriptions", "/app/subscriptions", True),
     Page("ecommerce", "E-commerce", "/app/ecommerce", False),
     Page("activity", "Activity", "/app/activity", True),
 )
 PAGES_BY_SLUG = {page.slug: page for page in PAGES}
+# Pages the dashboard opens from its own screens (manifest `extensions`), not from the tabs.
+CUSTOMER_PANEL = Page("customer-panel", "Newsletter", "/app/customer-panel", True)
 
 
 def _render(
@@ -59,7 +61,7 @@ def _render(
     return response
 
 
-def _app_page(request: Request, slug: str) -> HTMLResponse:
+def _app_page(request: Request, slug: str, app_url: str = "") -> HTMLResponse:
     page = PAGES_BY_SLUG[slug]
     theme = request.query_params.get("theme")
     return _render(
@@ -71,6 +73,8 @@ def _app_page(request: Request, slug: str) -> HTMLResponse:
             # The dashboard's query (saleorApiUrl, id, theme) follows every link between pages.
             "query": request.url.query,
             "theme": theme if theme in ("light", "dark") else "light",
+            # Where storefronts reach this app (the Subscriptions page's examples).
+            "app_url": app_url,
         },
     )
 
@@ -86,11 +90,26 @@ async def connection_page(request: Request) -> HTMLResponse:
     return _app_page(request, "connection")
 
 
+@router.get("/app/customer-panel", response_class=HTMLResponse, include_in_schema=False)
+async def customer_panel(request: Request) -> HTMLResponse:
+    """The customer details extension: Saleor adds `customerId` to the dashboard's query."""
+    theme = request.query_params.get("theme")
+    return _render(
+        request,
+        "pages/customer-panel.html",
+        {
+            "page": CUSTOMER_PANEL,
+            "query": request.url.query,
+            "theme": theme if theme in ("light", "dark") else "light",
+        },
+    )
+
+
 @router.get("/app/{slug}", response_class=HTMLResponse, include_in_schema=False)
-async def app_page(request: Request, slug: str) -> HTMLResponse:
+async def app_page(request: Request, slug: str, services: ServicesDep) -> HTMLResponse:
     if slug not in PAGES_BY_SLUG or slug == "connection":
         return _render(request, "public/not_found.html", {}, status_code=404)
-    return _app_page(request, slug)
+    return _app_page(request, slug, services.settings.app_url)
 
 
 @router.get("/app/oauth/signup", response_class=HTMLResponse, include_in_schema=False)

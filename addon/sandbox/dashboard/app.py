@@ -99,6 +99,86 @@ def dashboard_app(saleor: SaleorSandbox, app_url: str, *, token_lifetime: int = 
             },
         )
 
+    def extensions(mount: str) -> list[tuple[Any, int, dict[str, Any]]]:
+        """(app, index, extension) of every installed app's extensions at `mount`."""
+        found = []
+        for app in saleor.store.apps.values():
+            declared = app.manifest.get("extensions")
+            for index, extension in enumerate(declared if isinstance(declared, list) else []):
+                if isinstance(extension, dict) and extension.get("mount") == mount:
+                    found.append((app, index, extension))
+        return found
+
+    async def customers(request: Request) -> Response:
+        return templates.TemplateResponse(
+            request,
+            "customers.html",
+            {
+                "base": base(request),
+                "customers": [c for c in saleor.store.customers.values() if not c.is_staff],
+                "theme": theme_of(request),
+            },
+        )
+
+    async def add_customer(request: Request) -> Response:
+        """Create a customer as the dashboard's "Create customer" does (CUSTOMER_CREATED)."""
+        form = await request.form()
+        email = str(form.get("email", "")).strip().lower()
+        if "@" not in email or saleor.store.find_customer_by_email(email) is not None:
+            error = quote("Give a new e-mail address.")
+            return RedirectResponse(f"{base(request)}/customers?error={error}", status_code=303)
+        await saleor.create_customer(
+            email, str(form.get("first_name", "")).strip(), str(form.get("last_name", "")).strip()
+        )
+        return RedirectResponse(f"{base(request)}/customers", status_code=303)
+
+    async def customer_page(request: Request) -> Response:
+        """A customer's details with "More actions" (CUSTOMER_DETAILS_MORE_ACTIONS extensions).
+
+        Choosing an extension opens it like Saleor's POPUP target: a dialog framing the
+        extension's URL with the dashboard query plus `customerId`, and the same app-bridge.
+        """
+        try:
+            customer = saleor.store.get_customer(int(request.path_params["pk"]))
+        except (KeyError, ValueError):
+            return HTMLResponse("No such customer.", status_code=404)
+        mounted = extensions("CUSTOMER_DETAILS_MORE_ACTIONS")
+        opened: dict[str, Any] | None = None
+        chosen = request.query_params.get("extension", "")
+        for app, index, extension in mounted:
+            if chosen == f"{app.id}-{index}":
+                url = str(extension.get("url", ""))
+                separator = "&" if "?" in url else "?"
+                opened = {
+                    "label": str(extension.get("label", "")),
+                    "config": {
+                        "appId": app.global_id,
+                        "appUrl": f"{url}{separator}customerId={quote(customer.global_id)}",
+                        "appName": app.name,
+                        "saleorApiUrl": saleor.api_url,
+                        "domain": saleor.domain,
+                        "tokenUrl": f"{base(request)}/api/token",
+                        "tokenLifetime": token_lifetime,
+                        "saleorVersion": SALEOR_VERSION,
+                        "dashboardVersion": DASHBOARD_VERSION,
+                    },
+                }
+        return templates.TemplateResponse(
+            request,
+            "customer.html",
+            {
+                "base": base(request),
+                "customer": customer,
+                "actions": [
+                    {"key": f"{app.id}-{index}", "label": str(extension.get("label", app.name))}
+                    for app, index, extension in mounted
+                ],
+                "opened": opened,
+                "sandbox_attrs": IFRAME_SANDBOX,
+                "theme": theme_of(request),
+            },
+        )
+
     async def token(request: Request) -> Response:
         """Mint a dashboard token for an installed app (what Saleor's `appToken` gives)."""
         try:
@@ -119,6 +199,9 @@ def dashboard_app(saleor: SaleorSandbox, app_url: str, *, token_lifetime: int = 
             Route("/", home),
             Route("/install", install, methods=["POST"]),
             Route("/apps/{app_id}", app_page),
+            Route("/customers", customers),
+            Route("/customers", add_customer, methods=["POST"]),
+            Route("/customers/{pk:int}", customer_page),
             Route("/api/token", token, methods=["POST"]),
             Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
         ]
