@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings
+from addon.audiences.models import Audience, AudienceGroup, DoubleOptIn, NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import (
     AudienceRead,
@@ -46,6 +46,21 @@ async def default_audience_id(session: AsyncSession, installation_id: int) -> st
     if audience is None or audience.removed_at is not None or not audience.active:
         return None
     return audience.list_id
+
+
+async def confirmation_required(session: AsyncSession, installation_id: int, list_id: str) -> bool:
+    """Whether a new subscriber of this audience must confirm by e-mail (double opt-in).
+
+    An audience the app has not imported counts as requiring it: the safe side.
+    """
+    repository = AudienceRepository(session)
+    audience = await repository.audience(installation_id, list_id)
+    if audience is None:
+        return True
+    settings = await repository.find_settings(installation_id)
+    if settings is not None and settings.double_optin is DoubleOptIn.ALWAYS:
+        return True
+    return audience.double_optin
 
 
 async def enqueue_import(

@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import re
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -40,6 +41,7 @@ from addon.mailchimp import (
     StoreInput,
 )
 from addon.mailchimp.models import MailchimpInput
+from addon.subscriptions.metadata import Consent
 
 # Checkout metadata keys the storefront writes (documented in docs/ecommerce.md); Saleor copies
 # checkout metadata to the order it becomes.
@@ -225,21 +227,39 @@ def _order_address(address: SaleorAddress | None) -> OrderAddress | None:
     )
 
 
-def recorded_consent(user: SaleorUser | None) -> bool:
-    """Marketing consent comes only from what the shopper recorded, never by default.
+@dataclass(frozen=True)
+class OptInPolicy:
+    """When a pushed customer is marked opted in: only from the shopper's recorded consent.
 
-    The subscriptions capability records consent in Saleor metadata; until it does, no
-    customer is opted in through e-commerce data.
+    `opt_in_status: true` makes Mailchimp subscribe a *new* member at once, so it is never sent
+    for an audience that asks for confirmation: there the subscriptions capability subscribes
+    the shopper as `pending` (a confirmation e-mail) from the same consent.
     """
-    del user
-    return False
+
+    list_id: str
+    default_list_id: str | None = None
+    confirmation_required: bool = True
+
+    def opted_in(self, *recorded: dict[str, str] | None) -> bool:
+        if self.confirmation_required:
+            return False
+        for items in recorded:
+            consent = Consent.from_metadata(items or {})
+            # No audience named means the store's default audience.
+            named = consent.audiences or ([self.default_list_id] if self.default_list_id else [])
+            if consent.subscribe and self.list_id in named:
+                return True
+        return False
 
 
-def customer_input(user: SaleorUser) -> CustomerInput:
+NO_OPT_IN = OptInPolicy(list_id="")
+
+
+def customer_input(user: SaleorUser, opt_in: OptInPolicy = NO_OPT_IN) -> CustomerInput:
     return CustomerInput(
         id=mailchimp_id(user.id),
         email_address=user.email,
-        opt_in_status=recorded_consent(user),
+        opt_in_status=opt_in.opted_in(user.consent),
         first_name=user.first_name or None,
         last_name=user.last_name or None,
         address=_address(user.default_billing_address),
@@ -247,20 +267,25 @@ def customer_input(user: SaleorUser) -> CustomerInput:
 
 
 def _customer_ref(
-    user: SaleorUser | None, email: str, billing: SaleorAddress | None
+    user: SaleorUser | None,
+    email: str,
+    billing: SaleorAddress | None,
+    opt_in: OptInPolicy,
+    consent: dict[str, str] | None,
 ) -> CustomerRef:
+    """The order's or cart's customer; `consent` is what the checkout recorded."""
     if user is not None:
         return CustomerRef(
             id=mailchimp_id(user.id),
             email_address=user.email,
-            opt_in_status=recorded_consent(user),
+            opt_in_status=opt_in.opted_in(user.consent, consent),
             first_name=user.first_name or None,
             last_name=user.last_name or None,
         )
     return CustomerRef(
         id=guest_customer_id(email),
         email_address=email,
-        opt_in_status=False,
+        opt_in_status=opt_in.opted_in(consent),
         first_name=(billing.first_name if billing else "") or None,
         last_name=(billing.last_name if billing else "") or None,
     )
@@ -297,7 +322,9 @@ def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
-def order_input(order: SaleorOrder, *, campaign_id: str | None) -> TrackedOrderInput | None:
+def order_input(
+    order: SaleorOrder, *, campaign_id: str | None, opt_in: OptInPolicy = NO_OPT_IN
+) -> TrackedOrderInput | None:
     """The order, or None when it has no line Mailchimp can reference (or no e-mail)."""
     email = order.user.email if order.user else order.user_email
     if not email:
@@ -331,7 +358,7 @@ def order_input(order: SaleorOrder, *, campaign_id: str | None) -> TrackedOrderI
         ]
     return TrackedOrderInput(
         id=mailchimp_id(order.id),
-        customer=_customer_ref(order.user, email, order.billing_address),
+        customer=_customer_ref(order.user, email, order.billing_address, opt_in, order.consent),
         campaign_id=campaign_id,
         landing_site=attribution.get(LANDING_SITE_KEY) or None,
         tracking_code="prec" if attribution.get(TRACKING_CODE_KEY) == "prec" else None,
@@ -362,7 +389,11 @@ def order_patch(order: TrackedOrderInput) -> TrackedOrderPatch:
 
 
 def cart_input(
-    checkout: SaleorCheckout, checkout_url_template: str | None, *, campaign_id: str | None
+    checkout: SaleorCheckout,
+    checkout_url_template: str | None,
+    *,
+    campaign_id: str | None,
+    opt_in: OptInPolicy = NO_OPT_IN,
 ) -> CartInput | None:
     """The checkout as an abandoned cart; None without an e-mail or lines (nothing to recover)."""
     email = checkout.email or (checkout.user.email if checkout.user else None)
@@ -389,7 +420,7 @@ def cart_input(
     token = checkout.token
     return CartInput(
         id=token,
-        customer=_customer_ref(checkout.user, email, None),
+        customer=_customer_ref(checkout.user, email, None, opt_in, checkout.consent),
         campaign_id=campaign_id,
         checkout_url=fill(checkout_url_template, token=token, channel=checkout.channel.slug),
         currency_code=checkout.total_price.currency or checkout.channel.currency_code,

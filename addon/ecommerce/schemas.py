@@ -109,6 +109,7 @@ class SaleorUser(_Saleor):
     first_name: str = Field("", alias="firstName")
     last_name: str = Field("", alias="lastName")
     default_billing_address: SaleorAddress | None = Field(None, alias="defaultBillingAddress")
+    consent: dict[str, str] | None = None  # the shopper's recorded marketing consent
 
 
 class LineVariant(_Saleor):
@@ -146,6 +147,7 @@ class SaleorOrder(_Saleor):
     voucher_code: str | None = Field(None, alias="voucherCode")
     discounts: list[OrderDiscount] = Field(default_factory=list)
     attribution: dict[str, str] | None = None
+    consent: dict[str, str] | None = None
     billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
     shipping_address: SaleorAddress | None = Field(None, alias="shippingAddress")
     lines: list[SaleorOrderLine]
@@ -165,6 +167,7 @@ class SaleorCheckout(_Saleor):
     channel: ChannelRef
     total_price: TaxedAmount = Field(alias="totalPrice")
     attribution: dict[str, str] | None = None
+    consent: dict[str, str] | None = None
     lines: list[SaleorCheckoutLine]
 
 

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from addon.audiences.service import confirmation_required, default_audience_id
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
@@ -221,6 +222,7 @@ class Context:
     product_url_template: str | None
     checkout_url_template: str | None
     store_email: str | None
+    opt_in: payloads.OptInPolicy
 
 
 @dataclass
@@ -474,7 +476,7 @@ class Pusher:
                 pushed=False,
             )
             return
-        body = payloads.customer_input(SaleorUser.model_validate(data["user"]))
+        body = payloads.customer_input(SaleorUser.model_validate(data["user"]), self.ctx.opt_in)
         digest = payloads.content_hash(body.body())
         if known.status is SyncStatus.SYNCED and known.content_hash == digest:
             return
@@ -513,7 +515,7 @@ class Pusher:
             }
         )
         campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-        body = payloads.order_input(usable, campaign_id=campaign)
+        body = payloads.order_input(usable, campaign_id=campaign, opt_in=self.ctx.opt_in)
         if body is None:
             await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
             return
@@ -602,7 +604,12 @@ class Pusher:
                 }
             )
             campaign = (checkout.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-            body = payloads.cart_input(usable, self.ctx.checkout_url_template, campaign_id=campaign)
+            body = payloads.cart_input(
+                usable,
+                self.ctx.checkout_url_template,
+                campaign_id=campaign,
+                opt_in=self.ctx.opt_in,
+            )
         if body is None:
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:
@@ -687,10 +694,23 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             return None
         if store is None or not store.tracked:
             return None
-        return _context(installation.saleor_api_url, installation, settings, store)
+        opt_in = payloads.OptInPolicy(
+            list_id=store.list_id,
+            default_list_id=await default_audience_id(session, installation_id),
+            confirmation_required=await confirmation_required(
+                session, installation_id, store.list_id
+            ),
+        )
+        return _context(installation.saleor_api_url, installation, settings, store, opt_in)
 
 
-def _context(api_url: str, installation: Any, settings: Any, store: MailchimpStore) -> Context:
+def _context(
+    api_url: str,
+    installation: Any,
+    settings: Any,
+    store: MailchimpStore,
+    opt_in: payloads.OptInPolicy,
+) -> Context:
     return Context(
         installation_id=installation.id,
         api_url=api_url,
@@ -705,6 +725,7 @@ def _context(api_url: str, installation: Any, settings: Any, store: MailchimpSto
         product_url_template=settings.product_url_template,
         checkout_url_template=settings.checkout_url_template,
         store_email=settings.store_email,
+        opt_in=opt_in,
     )
 
 
