@@ -57,7 +57,7 @@ async def test_every_page_has_the_navigation_and_keeps_the_dashboard_query(
     assert "<script>" not in html  # no inline script: the CSP would block it
 
 
-@pytest.mark.parametrize("slug", ["audiences", "subscriptions"])
+@pytest.mark.parametrize("slug", ["audiences", "subscriptions", "ecommerce"])
 async def test_built_pages_load_their_own_script(app_client: httpx.AsyncClient, slug: str) -> None:
     html = (await app_client.get(f"/app/{slug}?{DASHBOARD_QUERY}")).text
     assert f'<script src="/static/pages/{slug}.js" defer></script>' in html

@@ -45,7 +45,7 @@ PAGES = (
     Page("connection", "Connection", "/app/", True),
     Page("audiences", "Audiences & groups", "/app/audiences", True),
     Page("subscriptions", "Subscriptions", "/app/subscriptions", True),
-    Page("ecommerce", "E-commerce", "/app/ecommerce", False),
+    Page("ecommerce", "E-commerce", "/app/ecommerce", True),
     Page("activity", "Activity", "/app/activity", True),
 )
 PAGES_BY_SLUG = {page.slug: page for page in PAGES}

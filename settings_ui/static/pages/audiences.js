@@ -99,12 +99,14 @@
     input.disabled = group.removed;
     if (group.removed) input.dataset.removed = "true";
     label.appendChild(input);
-    var text = el("span");
-    var title = el("strong", "", group.title);
-    text.appendChild(title);
-    text.appendChild(el("span", "field-hint", GROUP_TYPES[group.type] || group.type));
-    label.appendChild(text);
-    row.appendChild(label);
+    label.appendChild(el("strong", "", group.title));
+    var kind = el("span", "field-hint indent", GROUP_TYPES[group.type] || group.type);
+    kind.id = id + "-type";
+    input.setAttribute("aria-describedby", kind.id);
+    var pick = el("div");
+    pick.appendChild(label);
+    pick.appendChild(kind);
+    row.appendChild(pick);
 
     var right = el("div", "group-interests");
     if (group.removed) right.appendChild(badge("Removed in Mailchimp", "critical"));

@@ -1,0 +1,158 @@
+"""The E-commerce page in Chromium, inside the sandbox dashboard: track a channel in a Mailchimp
+store, follow its sync counts, Resync, Retry a quarantined record."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import FrameLocator, Locator, Page, expect
+
+from addon.sandbox.saleor.store import VariantSpec
+from tests.browser.conftest import LiveSite
+from tests.browser.test_subscription_pages import (
+    Newsletter,
+    app_api,
+    eventually,
+    in_thread,
+    open_page,
+    shot,
+    switch_theme,
+    toast,
+)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def shop(live_site: LiveSite) -> Iterator[Newsletter]:
+    """Connected, with a default audience, and a sales channel in Saleor."""
+    shop = Newsletter(live_site)
+    with app_api(live_site) as api:
+        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
+        if connection.json()["status"] != "connected":
+            response = api.post(
+                "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
+            )
+            assert response.status_code == 200, response.text
+    orchard = shop.new_list("Orchard customers")
+    shop.new_list("Wholesale buyers")
+    shop.import_now()
+    shop.configure(active_list_ids=[orchard], default_list_id=orchard)
+    live_site.stack.saleor.store.default_channel()
+    # Like the stack's one worker attempt: a record Mailchimp refuses is quarantined at once,
+    # instead of after five attempts with backoff.
+    services = live_site.services
+    settings = services.settings
+    services.settings = settings.model_copy(update={"ecommerce_max_attempts": 1})
+    try:
+        yield shop
+    finally:
+        services.settings = settings
+
+
+def refreshed(app: FrameLocator, target: Locator, text: str | re.Pattern[str]) -> None:
+    """Press Refresh until `target` shows `text` (the worker runs beside the page)."""
+
+    def shows() -> bool:
+        app.get_by_role("button", name="Refresh", exact=True).click()
+        expect(app.locator("#loading")).to_be_hidden()
+        try:
+            expect(target).to_contain_text(text, timeout=700)
+        except AssertionError:
+            return False
+        return True
+
+    eventually(shows, timeout=20)
+
+
+def count(channel: Locator, kind: str, which: str) -> Locator:
+    return channel.locator(f'.stat[data-kind="{kind}"] [data-count="{which}"]')
+
+
+def test_track_a_channel_and_follow_its_sync(
+    page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
+) -> None:
+    saleor = live_site.stack.saleor
+    demo = live_site.stack.demo_account
+    app = open_page(page, live_site, "E-commerce")
+    expect(app.locator("#audience-note")).to_contain_text(
+        "changing a channel's audience creates a new store"
+    )
+    channel = app.get_by_role("article", name="Default Channel")
+    expect(channel.locator(".badge").first).to_have_text("Not tracked")
+    audience = channel.get_by_label("Audience of Default Channel")
+    expect(audience.locator("option:checked")).to_have_text("Orchard customers (default)")
+
+    # Settings: the URL templates are checked as the admin types them, in words.
+    app.get_by_label("E-commerce tracking").check()
+    app.get_by_label("Abandoned carts").check()
+    product_url = app.get_by_label("Product page URL")
+    product_url.fill("shop.example.com/products/{slug}")
+    app.get_by_role("button", name="Save", exact=True).click()
+    expect(app.locator("#product-url-error")).to_have_text(
+        "Write a full address starting with https://, like https://shop.example.com/products/{slug}."
+    )
+    product_url.fill("https://shop.example.com/products/{sku}")
+    app.get_by_role("button", name="Save", exact=True).click()
+    expect(app.locator("#product-url-error")).to_contain_text("{sku} is not a placeholder here")
+    product_url.fill("https://shop.example.com/products/{slug}")
+    app.get_by_label("Checkout URL").fill("https://shop.example.com/checkout?token={token}")
+    app.get_by_label("Store e-mail address").fill("shop@orchard.example")
+    app.get_by_role("button", name="Save", exact=True).click()
+    toast(page, "E-commerce settings saved")
+    expect(app.locator("#product-url-error")).to_have_text("")
+
+    # Track the channel: a Mailchimp store in the default audience.
+    channel.get_by_role("button", name="Track Default Channel").click()
+    toast(page, "Channel tracked")
+    expect(channel.locator(".badge").first).to_have_text("Tracked")
+    refreshed(app, channel, "Store ready")
+    stores = eventually(lambda: live_site.stack.mailchimp.stores(demo))
+    [store] = [s for s in stores if s.list_id == shop.ids["Orchard customers"]]
+    expect(channel).to_contain_text(store.id)
+
+    # A product created in Saleor is counted once Mailchimp has it.
+    in_thread(lambda: saleor.create_product("Apple crate", [VariantSpec(sku="APL-1")]))
+    refreshed(app, count(channel, "product", "synced"), "1")
+    assert [p.title for p in live_site.stack.mailchimp.products(demo, store.id)] == ["Apple crate"]
+    expect(app.locator("#last-push")).to_contain_text("Last sent to Mailchimp")
+
+    # A customer Mailchimp refuses is quarantined, with its reason and a Retry.
+    in_thread(lambda: saleor.create_customer("not-an-address@invalid", "Bad", "Address"))
+    rows = app.locator("#quarantine-rows")
+    refreshed(app, rows, "Customer")
+    expect(count(channel, "customer", "quarantined")).to_have_text("1")
+    row = rows.locator("tr").filter(has_text="Customer")
+    expect(row.locator(".error-text")).not_to_be_empty()
+    assert "{" not in (row.locator(".error-text").text_content() or "")
+    shot(page, artifacts, "ecommerce-light", height=1800)
+    row.get_by_role("button", name=re.compile("^Retry customer")).click()
+    toast(page, "Retry scheduled")
+
+    # Resync one kind.
+    channel.get_by_role("button", name="Resync products of Default Channel").click()
+    toast(page, "1 product records of channel 'default-channel' will be sent to Mailchimp again.")
+
+    # Another audience means another store: the page says so before doing it.
+    audience.select_option(label="Wholesale buyers")
+    channel.get_by_role("button", name="Use the chosen audience for Default Channel").click()
+    dialog = app.get_by_role("dialog", name="Move this channel to another audience?")
+    expect(dialog).to_contain_text("new Mailchimp store")
+    expect(dialog).to_contain_text("Wholesale buyers")
+    expect(dialog).to_contain_text("The old store stays in Mailchimp with its history")
+    shot(page, artifacts, "ecommerce-audience-dialog-light", height=1000)
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    with app_api(live_site) as api:
+        data: dict[str, Any] = api.get("/api/ecommerce").json()
+    [tracked] = [c for c in data["channels"] if c["slug"] == "default-channel"]
+    assert tracked["list_id"] == shop.ids["Orchard customers"] and tracked["tracked"]
+    assert data["settings"]["product_url_template"] == "https://shop.example.com/products/{slug}"
+
+    switch_theme(page, app, "dark")
+    shot(page, artifacts, "ecommerce-dark", height=1800)
+    switch_theme(page, app, "light")
