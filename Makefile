@@ -35,5 +35,8 @@ worker: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/addon migrate
 
+benchmark: $(STAMP)
+	$(BIN)/python -m benchmarks.live_sync
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
