@@ -74,6 +74,7 @@ def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
         raise RuntimeError("The sandboxes are for development: APP_ENV=production has none")
     settings = sandbox_settings(settings)
     saleor = SaleorSandbox(f"{settings.app_url}{SALEOR_PATH}/graphql/")
+    saleor.store.default_channel()  # a sales channel (USD) to track on the E-commerce page
     mailchimp = MailchimpSandbox(public_base_url=settings.app_url + MAILCHIMP_PATH)
     mailchimp.register_oauth_client(
         SANDBOX_CLIENT_ID,

@@ -35,6 +35,7 @@ def test_the_dev_stack_installs_itself_and_connects_to_the_sandbox(tmp_path: Pat
         while not stack.saleor.store.apps and time.monotonic() < deadline:
             time.sleep(0.05)
         [installed] = stack.saleor.store.apps.values()
+        assert [c.slug for c in stack.saleor.store.channels.values()] == ["default-channel"]
         manifest = client.get("/api/manifest").json()
         assert manifest["appUrl"] == f"{settings.app_url}/app/"
         assert client.get("/.well-known/jwks.json").json() == stack.saleor.jwks()
