@@ -5,6 +5,7 @@ Both pick the RS256 key by `kid` from the installation's cached JWKS.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import jwt
@@ -58,20 +59,24 @@ def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
         raise VerificationError(f"invalid signature: {exc}") from exc
 
 
-def verify_dashboard_token(jwks: Jwks, token: str, saleor_api_url: str) -> DashboardTokenClaims:
-    """Check signature, expiry and issuer of a dashboard app token; return its claims."""
+def _decode_jwt(
+    jwks: Jwks, token: str, saleor_api_url: str, required: Sequence[str]
+) -> dict[str, Any]:
+    """An RS256 JWT of this Saleor: signature by `kid`, expiry, issuer, required claims."""
     try:
         header = jwt.get_unverified_header(token)
     except jwt.DecodeError as exc:
         raise InvalidToken(f"malformed token: {exc}") from exc
+    if header.get("alg") != "RS256":
+        raise InvalidToken("the token must be signed with RS256")
     key = _key_for(jwks, header.get("kid"))
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token,
             key=key,
             algorithms=["RS256"],
             issuer=saleor_api_url,
-            options={"require": ["exp", "iss", "app"]},
+            options={"require": ["exp", "iss", *required]},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired("the token has expired") from exc
@@ -79,4 +84,21 @@ def verify_dashboard_token(jwks: Jwks, token: str, saleor_api_url: str) -> Dashb
         raise InvalidToken("the token was issued by another Saleor") from exc
     except jwt.PyJWTError as exc:
         raise InvalidToken(f"invalid token: {exc}") from exc
+    return claims
+
+
+def verify_dashboard_token(jwks: Jwks, token: str, saleor_api_url: str) -> DashboardTokenClaims:
+    """Check a dashboard app token; return its claims."""
+    claims = _decode_jwt(jwks, token, saleor_api_url, ["app"])
     return DashboardTokenClaims.model_validate(claims)
+
+
+def verify_customer_token(jwks: Jwks, token: str, saleor_api_url: str) -> str:
+    """Check a storefront customer's access token; return the customer's e-mail address."""
+    claims = _decode_jwt(jwks, token, saleor_api_url, ["email"])
+    if claims.get("type") != "access":
+        raise InvalidToken("this is not a customer access token")
+    email = claims.get("email")
+    if not isinstance(email, str) or not email:
+        raise InvalidToken("the token names no e-mail address")
+    return email.lower()

@@ -12,10 +12,9 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
 from addon.saleor.dashboard_auth import DashboardContext, require_dashboard
-from addon.saleor.jws import TokenExpired, VerificationError
+from addon.saleor.jws import TokenExpired, VerificationError, verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
-from addon.subscriptions.customer_token import verify_customer_token
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
 from addon.subscriptions.ratelimit import RateLimiter
 from addon.subscriptions.schemas import (
