@@ -12,9 +12,7 @@
     quarantined: { label: "Quarantined", tone: "critical" },
   };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
   function cell(row, text, className) {
     var td = document.createElement("td");

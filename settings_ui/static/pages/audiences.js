@@ -22,16 +22,9 @@
     hidden: "Hidden · set by the store, never shown to shoppers",
   };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.dom.el;
 
   function badge(text, tone) {
     return el("span", "badge" + (tone ? " " + tone : ""), text);
@@ -49,18 +42,7 @@
       .replace(/tags(\.\d+)?: /g, "Tags: ");
   }
 
-  function setBusy(button, busy, label) {
-    if (busy) {
-      button.dataset.label = button.textContent;
-      button.disabled = true;
-      button.setAttribute("aria-busy", "true");
-      if (label) button.textContent = label;
-    } else {
-      button.disabled = false;
-      button.removeAttribute("aria-busy");
-      if (button.dataset.label) button.textContent = button.dataset.label;
-    }
-  }
+  var setBusy = window.dom.setBusy;
 
   // --- rendering -------------------------------------------------------------------------
 

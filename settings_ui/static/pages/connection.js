@@ -18,9 +18,7 @@
   var current = null; // the last ConnectionRead
   var pendingOAuth = null;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
   var ROLE_NAMES = { owner: "Owner", admin: "Admin", manager: "Manager", author: "Author", viewer: "Viewer" };
   var METHOD_NAMES = {
@@ -29,19 +27,7 @@
     oauth_signup: "Sign up for Mailchimp",
   };
 
-  function setBusy(button, busy, label) {
-    if (!button) return;
-    if (busy) {
-      button.dataset.label = button.textContent;
-      button.disabled = true;
-      button.setAttribute("aria-busy", "true");
-      if (label) button.textContent = label;
-    } else {
-      button.disabled = false;
-      button.removeAttribute("aria-busy");
-      if (button.dataset.label) button.textContent = button.dataset.label;
-    }
-  }
+  var setBusy = window.dom.setBusy;
 
   function showCheck(ok, title, text) {
     var box = $("check-result");

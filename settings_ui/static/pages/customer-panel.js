@@ -35,22 +35,11 @@
     mailchimp: "in Mailchimp",
   };
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.dom.el;
 
-  function button(text, className) {
-    var b = el("button", "button small " + (className || ""), text);
-    b.type = "button";
-    return b;
-  }
+  var button = window.dom.button;
 
   function interestNames(listId) {
     var names = {};
@@ -163,7 +152,7 @@
       });
       actions.appendChild(unsub);
     } else {
-      var sub = button("Subscribe");
+      var sub = button("Subscribe", "primary");
       sub.setAttribute("aria-label", "Subscribe to " + a.name);
       if (blocked) {
         sub.setAttribute("aria-disabled", "true");

@@ -25,22 +25,11 @@
   var audiences = []; // imported audiences (not removed)
   var pendingMove = null;
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.dom.el;
 
-  function button(text, className) {
-    var b = el("button", "button small " + (className || "secondary"), text);
-    b.type = "button";
-    return b;
-  }
+  var button = window.dom.button;
 
   function audienceName(listId) {
     var a = audiences.filter(function (x) {
@@ -57,18 +46,7 @@
       .replace(/checkout_url_template: /g, "Checkout URL ");
   }
 
-  function busy(b, on, label) {
-    if (on) {
-      b.dataset.label = b.textContent;
-      b.disabled = true;
-      b.setAttribute("aria-busy", "true");
-      if (label) b.textContent = label;
-    } else {
-      b.disabled = false;
-      b.removeAttribute("aria-busy");
-      if (b.dataset.label) b.textContent = b.dataset.label;
-    }
-  }
+  var busy = window.dom.setBusy;
 
   // --- settings --------------------------------------------------------------------------
 

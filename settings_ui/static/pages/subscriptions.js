@@ -9,33 +9,15 @@
   var bridge = window.appBridge;
   var current = null; // the last AudiencesRead
 
-  function $(id) {
-    return document.getElementById(id);
-  }
+  var $ = window.dom.$;
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) node.className = className;
-    if (text !== undefined && text !== null) node.textContent = text;
-    return node;
-  }
+  var el = window.dom.el;
 
   function code(text) {
     return el("code", "", text);
   }
 
-  function setBusy(button, busy, label) {
-    if (busy) {
-      button.dataset.label = button.textContent;
-      button.disabled = true;
-      button.setAttribute("aria-busy", "true");
-      if (label) button.textContent = label;
-    } else {
-      button.disabled = false;
-      button.removeAttribute("aria-busy");
-      if (button.dataset.label) button.textContent = button.dataset.label;
-    }
-  }
+  var setBusy = window.dom.setBusy;
 
   // --- two-way sync ----------------------------------------------------------------------
 
