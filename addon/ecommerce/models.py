@@ -83,6 +83,9 @@ class SyncRecord(Base):
     channel_slug: Mapped[str] = mapped_column(String(255))
     kind: Mapped[EntityKind] = mapped_column(StrEnumType(EntityKind))
     saleor_id: Mapped[str] = mapped_column(String(255))
+    # A short label an admin recognises (product title, customer e-mail, order number,
+    # checkout e-mail), recorded when a push builds the payload; None until then.
+    label: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # Set while Mailchimp holds the resource: decides create (POST) versus update (PATCH).
     mailchimp_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
