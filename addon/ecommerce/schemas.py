@@ -303,6 +303,12 @@ class RecordRead(BaseModel):
     channel_slug: str
     kind: EntityKind
     saleor_id: str
+    label: str | None = Field(
+        None,
+        description="What the record is, in words: the product's title, the customer's or "
+        "checkout's e-mail, the order's number (#1042), the channel's name for its store; "
+        "None until a push has read it from Saleor.",
+    )
     mailchimp_id: str | None
     status: SyncStatus
     attempts: int

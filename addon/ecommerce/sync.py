@@ -233,6 +233,18 @@ class Known:
     content_hash: str | None = None
     children: dict[str, str] = field(default_factory=dict)
     status: SyncStatus = SyncStatus.PENDING
+    label: str | None = None
+
+
+LABEL_LENGTH = 255
+
+
+def _label(text: str | None) -> str | None:
+    """What the ledger shows an admin for a record: trimmed to fit its column."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
 
 
 def _already_exists(exc: BadRequest) -> bool:
@@ -261,8 +273,27 @@ class Pusher:
             if record is None:
                 return Known()
             return Known(
-                record.mailchimp_id, record.content_hash, dict(record.children), record.status
+                record.mailchimp_id,
+                record.content_hash,
+                dict(record.children),
+                record.status,
+                record.label,
             )
+
+    async def remember_label(
+        self, kind: EntityKind, saleor_id: str, known: Known, label: str | None
+    ) -> None:
+        """Record the label as soon as the entity is read from Saleor, so a record that then
+        fails to reach Mailchimp (and ends in quarantine) is recognisable too."""
+        label = _label(label)
+        if label is None or label == known.label:
+            return
+        async with self.services.db.transaction() as session:
+            record = await LedgerRepository(session).get_or_create(
+                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
+            )
+            record.label = label
+        known.label = label
 
     async def save(
         self,
@@ -318,6 +349,7 @@ class Pusher:
         )
         digest = payloads.content_hash(body.body())
         known = await self.known(EntityKind.STORE, self.ctx.channel)
+        await self.remember_label(EntityKind.STORE, self.ctx.channel, known, channel.name)
         if known.status is SyncStatus.SYNCED and known.content_hash == digest:
             return
         patch = StorePatch.model_validate(
@@ -380,6 +412,8 @@ class Pusher:
             else None
         )
         known = await self.known(EntityKind.PRODUCT, product_id)
+        if product is not None:
+            await self.remember_label(EntityKind.PRODUCT, product_id, known, product.name)
         if body is None:
             # Deleted (or no longer sold in this channel): hide it rather than delete it, so
             # the orders that reference it still resolve in Mailchimp.
@@ -476,7 +510,9 @@ class Pusher:
                 pushed=False,
             )
             return
-        body = payloads.customer_input(SaleorUser.model_validate(data["user"]), self.ctx.opt_in)
+        user = SaleorUser.model_validate(data["user"])
+        await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
+        body = payloads.customer_input(user, self.ctx.opt_in)
         digest = payloads.content_hash(body.body())
         if known.status is SyncStatus.SYNCED and known.content_hash == digest:
             return
@@ -497,6 +533,8 @@ class Pusher:
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
+        if order is not None:
+            await self.remember_label(EntityKind.ORDER, order_id, known, f"#{order.number}")
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is None and known.mailchimp_id is not None:
                 await self._delete(self._path(self.ctx.store_id, "orders", known.mailchimp_id))
@@ -590,6 +628,9 @@ class Pusher:
         raw = data.get("checkout")
         checkout = SaleorCheckout.model_validate(raw) if raw and self.ctx.carts_enabled else None
         body = None
+        if checkout is not None:
+            email = checkout.email or (checkout.user.email if checkout.user else None)
+            await self.remember_label(EntityKind.CART, checkout_id, known, email)
         if checkout is not None and checkout.channel.slug == self.ctx.channel:
             await self.ensure_store(checkout.channel)
             refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]

@@ -127,10 +127,11 @@ def test_track_a_channel_and_follow_its_sync(
     refreshed(app, rows, "Customer")
     expect(count(channel, "customer", "quarantined")).to_have_text("1")
     row = rows.locator("tr").filter(has_text="Customer")
+    expect(row).to_contain_text("Customer not-an-address@invalid")  # its label, not only an id
     expect(row.locator(".error-text")).not_to_be_empty()
     assert "{" not in (row.locator(".error-text").text_content() or "")
     shot(page, artifacts, "ecommerce-light", height=1800)
-    row.get_by_role("button", name=re.compile("^Retry customer")).click()
+    row.get_by_role("button", name="Retry customer not-an-address@invalid").click()
     toast(page, "Retry scheduled")
 
     # Resync one kind.

@@ -367,9 +367,12 @@
     records.forEach(function (r) {
       var row = el("tr");
       row.dataset.recordId = String(r.id);
+      var kindName = KIND_NAMES[r.kind] || r.kind;
+      var named = kindName + " " + (r.label || r.saleor_id);
       var what = el("td");
-      what.appendChild(el("div", "", (KIND_NAMES[r.kind] || r.kind) + " " + r.saleor_id));
-      what.appendChild(el("div", "muted small", "#" + r.id));
+      what.appendChild(el("div", "", named));
+      // The Saleor id stays visible (muted) when a label names the record.
+      what.appendChild(el("div", "muted small", (r.label ? r.saleor_id + " · " : "") + "#" + r.id));
       row.appendChild(what);
       row.appendChild(el("td", "", r.channel_slug));
       row.appendChild(el("td", "", String(r.attempts)));
@@ -377,7 +380,7 @@
       row.appendChild(el("td", "", bridge.formatTime(r.updated_at)));
       var cell = el("td");
       var retry = button("Retry", "");
-      retry.setAttribute("aria-label", "Retry " + (KIND_NAMES[r.kind] || r.kind).toLowerCase() + " " + r.saleor_id);
+      retry.setAttribute("aria-label", "Retry " + kindName.toLowerCase() + " " + (r.label || r.saleor_id));
       retry.addEventListener("click", function () {
         busy(retry, true, "Retrying…");
         bridge
