@@ -15,6 +15,7 @@ def routers() -> list[APIRouter]:
     from addon.connection.endpoints import router as connection
     from addon.ecommerce.endpoints import router as ecommerce
     from addon.health.endpoints import router as health
+    from addon.initial_sync.endpoints import router as initial_sync
     from addon.installations.endpoints import router as installations
     from addon.saleor.endpoints import router as saleor
     from addon.subscriptions.capability import newsletter_routers
@@ -29,13 +30,16 @@ def routers() -> list[APIRouter]:
         ui,
         *newsletter_routers(),
         ecommerce,
+        initial_sync,
     ]
 
 
 def register_job_handlers(registry: HandlerRegistry) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
     from addon.ecommerce import sync as ecommerce_sync
+    from addon.initial_sync import engine as initial_sync_engine
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
     ecommerce_sync.register(registry)
+    initial_sync_engine.register(registry)

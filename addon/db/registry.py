@@ -3,6 +3,7 @@
 from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
 from addon.ecommerce import models as ecommerce_models
+from addon.initial_sync import models as initial_sync_models
 from addon.installations import models as installations_models
 from addon.jobs import models as jobs_models
 from addon.subscriptions import models as subscriptions_models
@@ -11,6 +12,7 @@ __all__ = [
     "audiences_models",
     "connection_models",
     "ecommerce_models",
+    "initial_sync_models",
     "installations_models",
     "jobs_models",
     "subscriptions_models",

@@ -1,0 +1,1 @@
+"""Initial sync: a channel's history (products, customers, orders) sent to Mailchimp in bulk."""

@@ -1,0 +1,711 @@
+"""The initial sync engine: a chain of worker jobs, one step each, on one lane per channel.
+
+Design:
+
+* `InitialSync` holds where the sync is: the phase (products, then customers, then orders:
+  orders reference products, so a phase starts only when the previous one's batches are all
+  applied), Saleor's end cursor of the last page sent, and progress counters.
+  `InitialSyncBatch` holds every submitted Mailchimp batch with what each of its operations
+  means for the ledger (Saleor id, Mailchimp id, content hashes).
+* One `initial_sync.step` job does one thing: set the store's `is_syncing`, or poll the oldest
+  in-flight batch and apply its results, or read pages of Saleor (cursor pagination, at most
+  `INITIAL_SYNC_BATCH_SIZE` entities, so memory stays flat) and submit them as one batch, or
+  advance the phase, or finish (clear `is_syncing`). It records the outcome and enqueues the
+  next step in one transaction after the calls, so a crash repeats at most one step. All steps
+  of a channel share a lane (never two at once) and a coalesce key (one chain, even when a
+  cancel adds a step).
+* A repeated submit (crash after `POST /batches`, before the write) sends the same entities
+  again: customers are PUT (idempotent); products and orders are POSTed and Mailchimp answers
+  "already exists", recorded as synced with an unknown hash, so live sync sends everything on
+  the next change.
+* Results go to the ledger (`ecommerce_sync_records`) with the same payloads and hashes as live
+  sync, so live sync skips unchanged entities afterwards: success → synced; "already exists" →
+  synced; data errors → quarantined with Mailchimp's message; transient errors (and a rejected
+  campaign id, which live sync retries without it) → handed to live sync's push.
+* Live changes win: an entity whose ledger record waits for a live push, or was pushed live
+  after its `updatedAt`, is not sent; an entity pushed live after its page was read (the batch
+  may have overwritten it with older content) is pushed live again from Saleor's current state.
+* A watchdog job fails a sync that made no progress for `INITIAL_SYNC_STALL_SECONDS`; every
+  end (success, cancel, failure) clears `is_syncing`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.ecommerce import payloads
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
+from addon.ecommerce.sync import Context, DependencyFailed, Pusher, enqueue_push, load_context
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.jobs.worker import HandlerRegistry, backoff_delay
+from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, StorePatch
+from addon.mailchimp.models import BatchOperation, BatchOperationResult
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+STEP_JOB = "initial_sync.step"
+WATCHDOG_JOB = "initial_sync.watchdog"
+
+KIND_OF: dict[Phase, EntityKind] = {
+    Phase.PRODUCTS: EntityKind.PRODUCT,
+    Phase.CUSTOMERS: EntityKind.CUSTOMER,
+    Phase.ORDERS: EntityKind.ORDER,
+}
+NEXT_PHASE = {
+    Phase.PRODUCTS: Phase.CUSTOMERS,
+    Phase.CUSTOMERS: Phase.ORDERS,
+    Phase.ORDERS: Phase.DONE,
+}
+DOCUMENTS = {
+    Phase.PRODUCTS: ("initial_sync_products", "products"),
+    Phase.CUSTOMERS: ("initial_sync_customers", "customers"),
+    Phase.ORDERS: ("initial_sync_orders", "orders"),
+}
+COUNTERS = ("total", "read", "skipped", "sent", "confirmed", "quarantined", "retried")
+
+
+def lane(channel: str) -> str:
+    return f"initial-sync:{channel}"
+
+
+async def enqueue_step(
+    session: AsyncSession, installation_id: int, sync_id: int, channel: str, delay: float = 0.0
+) -> None:
+    await JobRepository(session).enqueue(
+        installation_id,
+        STEP_JOB,
+        {"sync_id": sync_id},
+        coalesce_key=f"initial-sync-step:{sync_id}",
+        lane=lane(channel),
+        run_after=utcnow() + timedelta(seconds=delay),
+    )
+
+
+async def enqueue_watchdog(
+    session: AsyncSession, installation_id: int, sync_id: int, at: datetime
+) -> None:
+    # No lane: it must run even when the step chain is stuck behind a failing step.
+    await JobRepository(session).enqueue(
+        installation_id,
+        WATCHDOG_JOB,
+        {"sync_id": sync_id},
+        coalesce_key=f"initial-sync-watchdog:{sync_id}",
+        run_after=at,
+    )
+
+
+def bump(run: InitialSync, kind: EntityKind, **amounts: int) -> None:
+    """Add to the kind's counters (a new dict, so the JSON column sees the change)."""
+    progress = {k: dict(v) for k, v in (run.progress or {}).items()}
+    counters = progress.setdefault(kind.value, dict.fromkeys(COUNTERS, 0))
+    for name, amount in amounts.items():
+        counters[name] = counters.get(name, 0) + amount
+    run.progress = progress
+
+
+def set_total(run: InitialSync, kind: EntityKind, total: int) -> None:
+    progress = {k: dict(v) for k, v in (run.progress or {}).items()}
+    progress.setdefault(kind.value, dict.fromkeys(COUNTERS, 0))["total"] = total
+    run.progress = progress
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The sync row as read at the start of a step (no session held across calls)."""
+
+    id: int
+    installation_id: int
+    channel: str
+    status: RunStatus
+    phase: Phase
+    cursor: str | None
+    phase_read: bool
+    orders_since: datetime | None
+    store_flagged: bool
+
+    @classmethod
+    def of(cls, run: InitialSync) -> Snapshot:
+        return cls(
+            run.id,
+            run.installation_id,
+            run.channel_slug,
+            run.status,
+            run.phase,
+            run.cursor,
+            run.phase_read,
+            run.orders_since,
+            run.store_flagged,
+        )
+
+
+@dataclass(frozen=True)
+class InFlight:
+    id: int
+    mailchimp_batch_id: str
+    polls: int
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One operation of a batch being built, and what its success means for the ledger."""
+
+    operation: BatchOperation
+    saleor_id: str
+    mailchimp_id: str
+    content_hash: str
+    children: dict[str, str]
+
+
+async def ledger_records(
+    session: AsyncSession, installation_id: int, channel: str, kind: EntityKind, ids: Sequence[str]
+) -> dict[str, SyncRecord]:
+    if not ids:
+        return {}
+    result = await session.execute(
+        select(SyncRecord).where(
+            SyncRecord.installation_id == installation_id,
+            SyncRecord.channel_slug == channel,
+            SyncRecord.kind == kind,
+            SyncRecord.saleor_id.in_(list(ids)),
+        )
+    )
+    return {record.saleor_id: record for record in result.scalars()}
+
+
+@dataclass(frozen=True)
+class Seen:
+    status: SyncStatus
+    mailchimp_id: str | None
+    pushed_at: datetime | None
+    children: dict[str, str]
+
+
+def _error_message(result: BatchOperationResult) -> str:
+    body = result.response if isinstance(result.response, dict) else {}
+    parts = [str(body.get("title") or f"HTTP {result.status_code}")]
+    if body.get("detail"):
+        parts.append(str(body["detail"]))
+    for error in body.get("errors") or []:
+        if isinstance(error, dict):
+            parts.append(f"{error.get('field') or 'field'}: {error.get('message') or ''}".strip())
+    return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
+
+
+Outcome = Literal["confirmed", "exists", "transient", "quarantined"]
+
+
+def classify(result: BatchOperationResult | None) -> Outcome:
+    if result is None or result.status_code in (0, 408, 429) or result.status_code >= 500:
+        return "transient"
+    if result.ok:
+        return "confirmed"
+    body = result.response if isinstance(result.response, dict) else {}
+    text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
+    if result.status_code == 400 and "already exists" in text:
+        return "exists"
+    fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
+    if "campaign_id" in fields:
+        return "transient"  # live sync re-sends without the stale campaign
+    return "quarantined"
+
+
+class Step:
+    """One step of one sync (see the module docstring)."""
+
+    def __init__(
+        self, services: Services, run: Snapshot, context: Context, client: MailchimpClient
+    ) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.run = run
+        self.ctx = context
+        self.client = client
+
+    async def execute(self, in_flight: list[InFlight]) -> None:
+        if not self.run.store_flagged:
+            await self.flag_store()
+            return
+        if in_flight:
+            oldest = in_flight[0]
+            batch = await self.client.get_batch(oldest.mailchimp_batch_id)
+            if batch.status == "finished":
+                results = await self.client.download_batch_results(batch.response_body_url)
+                await self.apply(oldest, results)
+                return
+            if (
+                not self.run.phase_read
+                and len(in_flight) < self.settings.initial_sync_max_in_flight
+            ):
+                await self.submit()
+                return
+            await self.wait(oldest)
+            return
+        if self.run.phase is Phase.DONE:
+            await self.finish()
+        elif self.run.phase_read:
+            await self.next_phase()
+        else:
+            await self.submit()
+
+    # --- writes (short transactions after the calls) ------------------------------------------
+
+    async def _running(self, session: AsyncSession) -> InitialSync | None:
+        run = await session.get(InitialSync, self.run.id)
+        return run if run is not None and run.status is RunStatus.RUNNING else None
+
+    async def _then(self, session: AsyncSession, delay: float = 0.0) -> None:
+        await enqueue_step(session, self.run.installation_id, self.run.id, self.run.channel, delay)
+
+    async def flag_store(self) -> None:
+        pusher = Pusher(self.services, self.ctx, self.client)
+        await pusher.ensure_store()
+        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=True))
+        async with self.services.db.transaction() as session:
+            run = await session.get(InitialSync, self.run.id)
+            if run is not None:
+                run.store_flagged = True
+                run.last_progress_at = utcnow()
+            await self._then(session)
+
+    async def wait(self, oldest: InFlight) -> None:
+        delay = min(
+            self.settings.initial_sync_poll_max_seconds,
+            self.settings.initial_sync_poll_base_seconds * 2 ** min(oldest.polls, 16),
+        )
+        async with self.services.db.transaction() as session:
+            batch = await session.get(InitialSyncBatch, oldest.id)
+            if batch is not None:
+                batch.polls += 1
+            await self._then(session, delay)
+
+    async def next_phase(self) -> None:
+        async with self.services.db.transaction() as session:
+            run = await self._running(session)
+            if run is not None:
+                run.phase = NEXT_PHASE[run.phase]
+                run.cursor = None
+                run.phase_read = run.phase is Phase.DONE
+                run.last_progress_at = utcnow()
+            await self._then(session)
+
+    async def finish(self) -> None:
+        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
+        async with self.services.db.transaction() as session:
+            run = await session.get(InitialSync, self.run.id)
+            if run is not None:
+                run.store_flagged = False
+                if run.status is RunStatus.RUNNING:
+                    run.status = RunStatus.SUCCEEDED
+                    run.finished_at = utcnow()
+                    run.active_channel = None
+        logger.info("Initial sync %s of channel %s finished", self.run.id, self.run.channel)
+
+    # --- reading Saleor and submitting a batch -------------------------------------------------
+
+    async def submit(self) -> None:
+        phase = self.run.phase
+        kind = KIND_OF[phase]
+        document, field = DOCUMENTS[phase]
+        cursor, read_all, total = self.run.cursor, False, None
+        planned: dict[str, Planned] = {}
+        read = skipped = 0
+        live: list[str] = []
+        read_at = utcnow()
+        while len(planned) < self.settings.initial_sync_batch_size and not read_all:
+            variables: dict[str, Any] = {
+                "first": self.settings.initial_sync_page_size,
+                "after": cursor,
+            }
+            if phase is not Phase.CUSTOMERS:
+                variables["channel"] = self.run.channel
+            data = await self.services.saleor.execute(
+                self.ctx.api_url, self.ctx.token, document, variables
+            )
+            connection = data.get(field) or {}
+            total = connection.get("totalCount")
+            nodes = [edge["node"] for edge in connection.get("edges") or []]
+            page_info = connection.get("pageInfo") or {}
+            cursor = page_info.get("endCursor") or cursor
+            read_all = not page_info.get("hasNextPage")
+            read += len(nodes)
+            built, to_live, page_skipped = await self.plan(kind, nodes)
+            for item in built:
+                planned[item.saleor_id] = item
+            live.extend(to_live)
+            skipped += page_skipped
+        batch_id = None
+        if planned:
+            operations = [item.operation for item in planned.values()]
+            batch_id = (await self.client.create_batch(operations)).id
+        async with self.services.db.transaction() as session:
+            run = await self._running(session)
+            if run is None:
+                return
+            for saleor_id in live:
+                await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
+            if batch_id is not None:
+                session.add(
+                    InitialSyncBatch(
+                        installation_id=run.installation_id,
+                        sync_id=run.id,
+                        kind=kind.value,
+                        mailchimp_batch_id=batch_id,
+                        status=BatchStatus.SUBMITTED,
+                        operations={
+                            key: {
+                                "saleor_id": item.saleor_id,
+                                "mailchimp_id": item.mailchimp_id,
+                                "hash": item.content_hash,
+                                "children": item.children,
+                            }
+                            for key, item in planned.items()
+                        },
+                        read_at=read_at,
+                        submitted_at=utcnow(),
+                        polls=0,
+                    )
+                )
+            run.cursor = cursor
+            run.phase_read = read_all
+            run.last_progress_at = utcnow()
+            if total is not None:
+                set_total(run, kind, int(total))
+            bump(run, kind, read=read, skipped=skipped, sent=len(planned), retried=len(live))
+            await self._then(session)
+
+    async def plan(
+        self, kind: EntityKind, nodes: list[dict[str, Any]]
+    ) -> tuple[list[Planned], list[str], int]:
+        """The page's operations, the ids handed to live sync instead, and how many were skipped."""
+        ids = [str(node["id"]) for node in nodes]
+        async with self.services.db.session() as session:
+            records = await ledger_records(
+                session, self.ctx.installation_id, self.ctx.channel, kind, ids
+            )
+            seen = {
+                key: Seen(r.status, r.mailchimp_id, r.pushed_at, dict(r.children))
+                for key, r in records.items()
+            }
+            available = await self._available_variants(session, kind, nodes)
+        planned: list[Planned] = []
+        live: list[str] = []
+        skipped = 0
+        for node in nodes:
+            saleor_id = str(node["id"])
+            known = seen.get(saleor_id)
+            updated = _parse_time(node.get("updatedAt"))
+            if known is not None:
+                if known.status is SyncStatus.PENDING:
+                    skipped += 1  # a live push is queued: it sends the current state
+                    continue
+                fresh = known.pushed_at is not None and (
+                    updated is None or known.pushed_at >= updated
+                )
+                if known.status is SyncStatus.SYNCED and fresh:
+                    skipped += 1  # pushed live since its last change
+                    continue
+                if known.mailchimp_id is not None:
+                    live.append(saleor_id)  # Mailchimp has an older version: live sync updates
+                    continue
+            item = self._build(kind, node, available)
+            if item is None:
+                skipped += 1
+            else:
+                planned.append(item)
+        return planned, live, skipped
+
+    async def _available_variants(
+        self, session: AsyncSession, kind: EntityKind, nodes: list[dict[str, Any]]
+    ) -> set[str]:
+        """Mailchimp variant ids an order line may reference (its product was synced)."""
+        if kind is not EntityKind.ORDER:
+            return set()
+        product_ids = {
+            line["variant"]["product"]["id"]
+            for node in nodes
+            for line in node.get("lines") or []
+            if line.get("variant")
+        }
+        records = await ledger_records(
+            session,
+            self.ctx.installation_id,
+            self.ctx.channel,
+            EntityKind.PRODUCT,
+            list(product_ids),
+        )
+        return {
+            variant
+            for record in records.values()
+            if record.status is SyncStatus.SYNCED
+            for variant in record.children
+        }
+
+    def _path(self, *segments: str) -> str:
+        return "/ecommerce/stores/" + "/".join((self.ctx.store_id, *segments))
+
+    def _build(self, kind: EntityKind, node: dict[str, Any], available: set[str]) -> Planned | None:
+        saleor_id = str(node["id"])
+        if kind is EntityKind.PRODUCT:
+            product = SaleorProduct.model_validate(node)
+            body = payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
+            if body is None:
+                return None
+            variants = {v.id: payloads.content_hash(v.body()) for v in body.variants}
+            return Planned(
+                BatchOperation.of("POST", self._path("products"), body, operation_id=saleor_id),
+                saleor_id,
+                body.id,
+                payloads.content_hash(payloads.top_level(body, "variants")),
+                variants,
+            )
+        if kind is EntityKind.CUSTOMER:
+            customer = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
+            return Planned(
+                BatchOperation.of(
+                    "PUT", self._path("customers", customer.id), customer, operation_id=saleor_id
+                ),
+                saleor_id,
+                customer.id,
+                payloads.content_hash(customer.body()),
+                {},
+            )
+        order = SaleorOrder.model_validate(node)
+        if order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
+            return None
+        since = self.run.orders_since
+        if since is not None and order.created < since:
+            return None
+        usable = order.model_copy(
+            update={
+                "lines": [
+                    line
+                    for line in order.lines
+                    if line.variant and payloads.mailchimp_id(line.variant.id) in available
+                ]
+            }
+        )
+        campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
+        order_body = payloads.order_input(usable, campaign_id=campaign, opt_in=self.ctx.opt_in)
+        if order_body is None:
+            return None
+        return Planned(
+            BatchOperation.of("POST", self._path("orders"), order_body, operation_id=saleor_id),
+            saleor_id,
+            order_body.id,
+            payloads.content_hash(
+                payloads.top_level(order_body, "lines", "customer", "campaign_id")
+            ),
+            {"lines": payloads.content_hash([line.body() for line in order_body.lines])},
+        )
+
+    # --- applying a finished batch -------------------------------------------------------------
+
+    async def apply(self, flight: InFlight, results: list[BatchOperationResult]) -> None:
+        by_operation = {r.operation_id: r for r in results if r.operation_id}
+        now = utcnow()
+        live: list[tuple[str, str]] = []
+        async with self.services.db.transaction() as session:
+            batch = await session.get(InitialSyncBatch, flight.id)
+            run = await session.get(InitialSync, self.run.id)
+            if batch is None or run is None or batch.status is BatchStatus.APPLIED:
+                return
+            kind = EntityKind(batch.kind)
+            operations: dict[str, dict[str, Any]] = dict(batch.operations)
+            records = await ledger_records(
+                session,
+                run.installation_id,
+                run.channel_slug,
+                kind,
+                [op["saleor_id"] for op in operations.values()],
+            )
+            counts = dict.fromkeys(("confirmed", "quarantined", "retried"), 0)
+            for key, op in operations.items():
+                saleor_id = op["saleor_id"]
+                record = records.get(saleor_id)
+                if record is None:
+                    record = SyncRecord(
+                        installation_id=run.installation_id,
+                        channel_slug=run.channel_slug,
+                        kind=kind,
+                        saleor_id=saleor_id,
+                        children={},
+                        status=SyncStatus.PENDING,
+                        attempts=0,
+                    )
+                    session.add(record)
+                result = by_operation.get(key)
+                outcome = classify(result)
+                pushed_live = record.pushed_at is not None and record.pushed_at > batch.read_at
+                if pushed_live or outcome == "transient":
+                    # Live sync pushed a newer state that this batch may have overwritten, or
+                    # Mailchimp failed transiently: live sync pushes Saleor's current state.
+                    if outcome in ("confirmed", "exists"):
+                        record.mailchimp_id = op["mailchimp_id"]
+                    record.content_hash = None
+                    record.children = dict.fromkeys(op["children"], "")
+                    live.append((run.channel_slug, saleor_id))
+                    counts["retried" if outcome == "transient" else "confirmed"] += 1
+                    continue
+                record.attempts = 0
+                record.next_attempt_at = None
+                if outcome == "quarantined":
+                    assert result is not None
+                    record.status = SyncStatus.QUARANTINED
+                    record.last_error = _error_message(result)[:2000]
+                    counts["quarantined"] += 1
+                    continue
+                record.status = SyncStatus.SYNCED
+                record.mailchimp_id = op["mailchimp_id"]
+                record.last_error = None
+                record.pushed_at = now
+                if outcome == "confirmed":
+                    record.content_hash = op["hash"]
+                    record.children = dict(op["children"])
+                else:
+                    # Mailchimp's content is unknown: the next live change sends all of it.
+                    record.content_hash = None
+                    record.children = dict.fromkeys(op["children"], "")
+                counts["confirmed"] += 1
+            await session.flush()
+            for channel, saleor_id in live:
+                await enqueue_push(session, run.installation_id, channel, kind, saleor_id)
+            batch.status = BatchStatus.APPLIED
+            batch.applied_at = now
+            batch.operations = {}  # applied: the ledger holds it now
+            bump(run, kind, **counts)
+            run.last_progress_at = now
+            await self._then(session)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+# --- jobs ----------------------------------------------------------------------------------------
+
+
+async def _load(services: Services, sync_id: int) -> tuple[Snapshot, list[InFlight]] | None:
+    async with services.db.session() as session:
+        run = await session.get(InitialSync, sync_id)
+        if run is None:
+            return None
+        result = await session.execute(
+            select(InitialSyncBatch)
+            .where(
+                InitialSyncBatch.sync_id == sync_id,
+                InitialSyncBatch.status == BatchStatus.SUBMITTED,
+            )
+            .order_by(InitialSyncBatch.id)
+        )
+        flights = [InFlight(b.id, b.mailchimp_batch_id, b.polls) for b in result.scalars()]
+        return Snapshot.of(run), flights
+
+
+async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
+    """Mark a running sync ended and queue the step that clears `is_syncing`."""
+    async with services.db.transaction() as session:
+        run = await session.get(InitialSync, sync_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return False
+        run.status = status
+        run.error = error
+        run.finished_at = utcnow()
+        run.active_channel = None
+        await enqueue_step(session, run.installation_id, run.id, run.channel_slug)
+    logger.warning("Initial sync %s ended %s: %s", sync_id, status.value, error or "")
+    return True
+
+
+async def _unflag(services: Services, run: Snapshot) -> None:
+    async with services.db.session() as session:
+        from addon.ecommerce.repository import StoreRepository
+
+        store = await StoreRepository(session).get(run.installation_id, run.channel)
+        store_id = store.store_id if store is not None else None
+    if store_id is not None:
+        try:
+            async with mailchimp_for(services, run.installation_id) as client:
+                await client.update_store(store_id, StorePatch(is_syncing=False))
+        except (NotConnected, InvalidCredentials):
+            pass  # the account is gone: there is no flag left to clear
+    async with services.db.transaction() as session:
+        row = await session.get(InitialSync, run.id)
+        if row is not None:
+            row.store_flagged = False
+
+
+async def step_job(job: ClaimedJob, services: Services) -> None:
+    loaded = await _load(services, int(job.payload["sync_id"]))
+    if loaded is None:
+        return
+    run, in_flight = loaded
+    settings = services.settings
+    try:
+        if run.status is not RunStatus.RUNNING:
+            if run.store_flagged:
+                await _unflag(services, run)
+            return
+        context = await load_context(services, run.installation_id, run.channel)
+        if context is None:
+            await end(
+                services, run.id, RunStatus.FAILED, "E-commerce tracking of the channel is off."
+            )
+            return
+        async with mailchimp_for(services, run.installation_id) as client:
+            await Step(services, run, context, client).execute(in_flight)
+    except (NotConnected, InvalidCredentials) as exc:
+        await end(services, run.id, RunStatus.FAILED, f"Mailchimp is not connected: {exc}")
+    except (MailchimpError, SaleorError, DependencyFailed) as exc:
+        reason = str(exc)[:2000] or type(exc).__name__
+        if run.status is RunStatus.RUNNING and job.attempts >= settings.initial_sync_max_attempts:
+            await end(services, run.id, RunStatus.FAILED, reason)
+            return
+        raise RetryLater(
+            reason,
+            backoff_delay(
+                job.attempts,
+                settings.worker_backoff_base_seconds,
+                settings.worker_backoff_max_seconds,
+            ),
+        ) from exc
+
+
+async def watchdog_job(job: ClaimedJob, services: Services) -> None:
+    """Fail a sync that stopped making progress (its steps keep failing or were lost)."""
+    sync_id = int(job.payload["sync_id"])
+    stall = timedelta(seconds=services.settings.initial_sync_stall_seconds)
+    async with services.db.session() as session:
+        run = await session.get(InitialSync, sync_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return
+        last, installation_id = run.last_progress_at, run.installation_id
+    if utcnow() - last >= stall:
+        await end(services, sync_id, RunStatus.FAILED, "The sync stopped making progress.")
+        return
+    async with services.db.transaction() as session:
+        await enqueue_watchdog(session, installation_id, sync_id, last + stall)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(STEP_JOB, step_job)
+    registry.register(WATCHDOG_JOB, watchdog_job)

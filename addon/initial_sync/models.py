@@ -1,0 +1,96 @@
+"""Initial-sync tables: one row per sync run of a channel, one per Mailchimp batch it submitted.
+
+Both are account-scoped: they describe what was sent to one Mailchimp account's store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.connection.account_data import account_scoped
+from addon.db.base import Base
+from addon.db.types import StrEnumType, UTCDateTime, utcnow
+
+
+class RunStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Phase(StrEnum):
+    """Kinds in the order Mailchimp needs them (orders reference products), then done."""
+
+    PRODUCTS = "products"
+    CUSTOMERS = "customers"
+    ORDERS = "orders"
+    DONE = "done"
+
+
+class BatchStatus(StrEnum):
+    SUBMITTED = "submitted"  # Mailchimp has it; results not applied yet
+    APPLIED = "applied"  # every operation's outcome is in the ledger
+
+
+@account_scoped
+class InitialSync(Base):
+    """One initial sync of one channel; at most one is running per channel."""
+
+    __tablename__ = "initial_syncs"
+    __table_args__ = (
+        Index("ix_initial_syncs_channel", "installation_id", "channel_slug"),
+        # Set while running, NULL after (NULLs never conflict): one running sync per channel,
+        # enforced by the database even when two starts race.
+        UniqueConstraint("installation_id", "active_channel", name="uq_initial_syncs_active"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    channel_slug: Mapped[str] = mapped_column(String(255))
+    active_channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus), default=RunStatus.RUNNING)
+    phase: Mapped[Phase] = mapped_column(StrEnumType(Phase), default=Phase.PRODUCTS)
+    # Saleor's end cursor of the last page sent in the current phase (None: from the start).
+    cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The current phase's pages are all read (its batches may still be in flight).
+    phase_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    orders_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Whether the Mailchimp store's is_syncing flag was set and not yet cleared.
+    store_flagged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # kind → {total, read, skipped, sent, confirmed, quarantined, retried}
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    poll_failures: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_progress_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+@account_scoped
+class InitialSyncBatch(Base):
+    """A Mailchimp batch of one sync, with what each operation means for the ledger."""
+
+    __tablename__ = "initial_sync_batches"
+    __table_args__ = (Index("ix_initial_sync_batches_sync", "sync_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    sync_id: Mapped[int] = mapped_column(ForeignKey("initial_syncs.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20))
+    mailchimp_batch_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[BatchStatus] = mapped_column(
+        StrEnumType(BatchStatus), default=BatchStatus.SUBMITTED
+    )
+    # operation id → {saleor_id, mailchimp_id, hash, children}
+    operations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # When the Saleor pages were read: a live push after this is newer than the batch.
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

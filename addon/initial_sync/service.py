@@ -1,0 +1,132 @@
+"""Starting, reading and cancelling a channel's initial sync (the dashboard API and the CLI)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.errors import Conflict, NotFound
+from addon.initial_sync import engine
+from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.initial_sync.repository import InitialSyncRepository
+from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
+from addon.installations.models import Installation
+from addon.services import Services
+
+KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER)
+
+
+class InitialSyncService:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.syncs = InitialSyncRepository(session)
+
+    async def start(
+        self, installation: Installation, channel: str, request: StartRequest | None = None
+    ) -> InitialSyncRead:
+        settings = await SettingsRepository(self.session).find(installation.id)
+        store = await StoreRepository(self.session).get(installation.id, channel)
+        if store is None or not store.tracked:
+            raise NotFound(f"The channel {channel!r} is not tracked.", code="CHANNEL_NOT_TRACKED")
+        if settings is None or not settings.tracking_enabled:
+            raise Conflict("E-commerce tracking is off.", code="TRACKING_OFF")
+        if await self.syncs.running(installation.id, channel) is not None:
+            raise self._already_running(channel)
+        now = utcnow()
+        run = InitialSync(
+            installation_id=installation.id,
+            channel_slug=channel,
+            active_channel=channel,
+            status=RunStatus.RUNNING,
+            phase=Phase.PRODUCTS,
+            phase_read=False,
+            orders_since=request.orders_since if request else None,
+            store_flagged=False,
+            progress={},
+            poll_failures=0,
+            started_at=now,
+            last_progress_at=now,
+        )
+        try:
+            async with self.session.begin_nested():
+                self.session.add(run)
+                await self.session.flush()
+        except IntegrityError:
+            raise self._already_running(channel) from None
+        await engine.enqueue_step(self.session, installation.id, run.id, channel)
+        stall = timedelta(seconds=self.services.settings.initial_sync_stall_seconds)
+        await engine.enqueue_watchdog(self.session, installation.id, run.id, now + stall)
+        return await self._read(run)
+
+    @staticmethod
+    def _already_running(channel: str) -> Conflict:
+        return Conflict(
+            f"An initial sync of channel {channel!r} is running already.",
+            code="INITIAL_SYNC_RUNNING",
+        )
+
+    async def read(self, installation: Installation, channel: str) -> InitialSyncRead:
+        run = await self.syncs.latest(installation.id, channel)
+        if run is None:
+            raise NotFound(f"The channel {channel!r} has no initial sync.", code="NO_INITIAL_SYNC")
+        return await self._read(run)
+
+    async def cancel(self, installation: Installation, channel: str) -> InitialSyncRead:
+        run = await self.syncs.running(installation.id, channel)
+        if run is None:
+            raise NotFound(
+                f"No initial sync of channel {channel!r} is running.", code="NO_INITIAL_SYNC"
+            )
+        run.status = RunStatus.CANCELLED
+        run.finished_at = utcnow()
+        run.active_channel = None
+        # The next step (queued now, or merged into the pending one) clears is_syncing.
+        await engine.enqueue_step(self.session, installation.id, run.id, channel)
+        await self.session.flush()
+        return await self._read(run)
+
+    async def _read(self, run: InitialSync) -> InitialSyncRead:
+        end = run.finished_at or utcnow()
+        elapsed = max((end - run.started_at).total_seconds(), 0.0)
+        kinds = []
+        for kind in KINDS:
+            counters = (run.progress or {}).get(kind.value, {})
+            total = counters.get("total") if kind.value in (run.progress or {}) else None
+            done = sum(counters.get(k, 0) for k in ("confirmed", "quarantined", "skipped"))
+            done += counters.get("retried", 0)
+            rate = done / elapsed if elapsed > 0 and done else None
+            eta = None
+            if rate and total is not None and run.status is RunStatus.RUNNING:
+                eta = max(total - done, 0) / rate
+            kinds.append(
+                KindProgress(
+                    kind=kind.value,
+                    total=total,
+                    read=counters.get("read", 0),
+                    skipped=counters.get("skipped", 0),
+                    sent=counters.get("sent", 0),
+                    confirmed=counters.get("confirmed", 0),
+                    quarantined=counters.get("quarantined", 0),
+                    retried=counters.get("retried", 0),
+                    rate_per_second=round(rate, 2) if rate else None,
+                    eta_seconds=round(eta, 1) if eta is not None else None,
+                )
+            )
+        return InitialSyncRead(
+            id=run.id,
+            channel=run.channel_slug,
+            status=run.status,
+            phase=run.phase,
+            orders_since=run.orders_since,
+            started_at=run.started_at,
+            finished_at=run.finished_at,
+            error=run.error,
+            batches_in_flight=await self.syncs.in_flight(run.id),
+            kinds=kinds,
+        )

@@ -1,0 +1,93 @@
+"""Helpers for initial-sync tests: a shop (see tests/ecommerce/conftest.py) with small batches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from addon.db.types import utcnow
+from addon.ecommerce.sync import PUSH_JOB
+from addon.initial_sync.engine import STEP_JOB
+from addon.initial_sync.models import InitialSync, RunStatus
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from tests.ecommerce.conftest import CHANNEL, Shop, shop  # noqa: F401
+
+CHAIN = (STEP_JOB, PUSH_JOB)
+SMALL = {
+    "initial_sync_batch_size": 40,
+    "initial_sync_page_size": 25,
+    "initial_sync_max_in_flight": 2,
+    "initial_sync_poll_base_seconds": 0.0,
+    "initial_sync_poll_max_seconds": 0.0,
+    "worker_batch_size": 1,
+}
+
+
+@pytest.fixture
+def small(shop: Shop) -> Shop:  # noqa: F811
+    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
+    return shop
+
+
+async def start(tracked: Shop, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    response = await tracked.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync", body)
+    assert response.status_code == 202, response.text
+    return dict(response.json())
+
+
+async def progress(tracked: Shop) -> dict[str, Any]:
+    response = await tracked.api("GET", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def make_due(tracked: Shop) -> int:
+    """Steps and pushes waiting for a poll interval or a backoff are due now."""
+    async with tracked.services.db.transaction() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.PENDING, Job.kind.in_(CHAIN))
+            .values(run_after=utcnow())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def run_jobs(tracked: Shop, limit: int) -> None:
+    """Process at most `limit` jobs (one per round) with a fresh worker, then "crash"."""
+    worker = Worker(tracked.services)
+    for _ in range(limit):
+        await tracked.mailchimp.drain_batches()
+        await make_due(tracked)
+        if not await worker.run_once():
+            break
+
+
+async def finish(tracked: Shop, rounds: int = 300) -> InitialSync:
+    """Run the worker (draining Mailchimp's batches in between) until the sync has ended and
+    no step or push is left."""
+    worker = Worker(tracked.services)
+    for _ in range(rounds):
+        await tracked.mailchimp.drain_batches()
+        await make_due(tracked)
+        await worker.run_until_idle()
+        async with tracked.services.db.session() as session:
+            run = (
+                (await session.execute(select(InitialSync).order_by(InitialSync.id.desc())))
+                .scalars()
+                .first()
+            )
+            pending = (
+                await session.execute(
+                    select(func.count()).where(
+                        Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+                        Job.kind.in_(CHAIN),
+                    )
+                )
+            ).scalar_one()
+        assert run is not None
+        if run.status is not RunStatus.RUNNING and not pending:
+            return run
+    raise AssertionError("the initial sync did not finish")

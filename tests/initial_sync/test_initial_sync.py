@@ -1,0 +1,116 @@
+"""Initial sync of a generated store through Mailchimp's Batch Operations API."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.initial_sync.models import RunStatus
+from addon.sandbox.saleor.models import OrderStatus
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.initial_sync.conftest import finish, progress, run_jobs, start
+
+
+def assert_equal_to_saleor(shop: Shop) -> None:
+    """Mailchimp's products, customers and orders are Saleor's (ids, names, prices, totals)."""
+    store = shop.saleor.store
+    products = shop.products()
+    assert set(products) == {str(p.id) for p in store.products.values()}
+    for product in store.products.values():
+        mc = products[str(product.id)]
+        assert mc.title == product.name
+        channel = store.channel_by_slug(CHANNEL)
+        expected = {
+            str(v.id): float(listing.price)
+            for v in product.variants
+            if (listing := v.listing_for(channel.id)) is not None and listing.price is not None
+        }
+        assert {v.id: v.price for v in mc.variants} == expected
+    customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    for customer in store.customers.values():
+        if not customer.is_staff:
+            assert customers[str(customer.id)].email_address == customer.email
+    orders = shop.orders()
+    assert set(orders) == {str(o.id) for o in store.orders.values()}
+    for order in store.orders.values():
+        mc = orders[str(order.id)]
+        assert mc.order_total == float(round(order.total_gross, 2))
+        assert len(mc.lines) == len(order.lines)
+        if order.status is OrderStatus.CANCELED:
+            assert mc.financial_status == "cancelled"
+
+
+def creations(shop: Shop) -> Counter[str]:
+    """Successful creations per path (a duplicate would be a second one for the same id)."""
+    prefix = f"/ecommerce/stores/{shop.store_id}/"
+    counter: Counter[str] = Counter()
+    for request in shop.mailchimp.requests:
+        if request.method in ("POST", "PUT") and prefix in request.path and request.status < 300:
+            resource = request.path.split(prefix, 1)[1]
+            body = request.body if isinstance(request.body, dict) else {}
+            counter[f"{resource.split('/')[0]}:{body.get('id', resource)}"] += 1
+    return counter
+
+
+def is_syncing(shop: Shop) -> bool:
+    [store] = [s for s in shop.mailchimp.stores(shop.account) if s.id == shop.store_id]
+    return store.is_syncing
+
+
+async def test_full_sync_makes_mailchimp_equal_saleor_in_batches(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=60, customers=90, orders=120, seed=7)
+    before = len(shop.mailchimp.requests)
+    started = await start(shop)
+    assert started["status"] == "running"
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert_equal_to_saleor(shop)
+    assert not is_syncing(shop)
+    # Everything went through batches: the direct requests are the store, its flag and polls.
+    direct = [r for r in shop.mailchimp.requests[before:] if r.via != "batch"]
+    assert not [r for r in direct if "/products" in r.path or "/orders" in r.path]
+    assert max(creations(shop).values()) == 1
+    body = await progress(shop)
+    kinds = {k["kind"]: k for k in body["kinds"]}
+    assert kinds["product"]["total"] == 60 and kinds["product"]["confirmed"] == 60
+    assert kinds["order"]["total"] == 120 and kinds["order"]["confirmed"] == 120
+    assert body["status"] == "succeeded" and body["batches_in_flight"] == 0
+    # The ledger holds the content hashes: live sync finds nothing to send afterwards.
+    record = await shop.record(
+        EntityKind.PRODUCT, next(iter(shop.saleor.store.products.values())).global_id
+    )
+    assert record is not None and record.status is SyncStatus.SYNCED and record.content_hash
+
+
+async def test_stopping_the_worker_anywhere_resumes_without_duplicates(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=50, customers=60, orders=80, seed=3)
+    await start(shop)
+    for limit in (1, 2, 3, 5, 8):
+        await run_jobs(shop, limit)  # a fresh worker each time, as after a crash
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+    assert max(creations(shop).values()) == 1
+
+
+async def test_starting_twice_says_it_is_running_and_cancel_clears_is_syncing(
+    small: Shop,
+) -> None:
+    shop = small
+    shop.saleor.generate_store(products=30, customers=10, orders=10, seed=1)
+    await start(shop)
+    again = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert again.status_code == 409 and "running already" in again.text
+    await run_jobs(shop, 2)
+    assert is_syncing(shop)
+    cancelled = await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "cancelled"
+    run = await finish(shop)
+    assert run.status is RunStatus.CANCELLED
+    assert not is_syncing(shop)
+    # A new one may start now.
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
