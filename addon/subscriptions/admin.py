@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.audiences.models import AudienceGroup
 from addon.audiences.repository import AudienceRepository
-from addon.errors import BadRequest, NotFound, UpstreamUnavailable
+from addon.audiences.schemas import ImportedGroup, InterestInfo
+from addon.errors import BadRequest, Conflict, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -19,7 +21,46 @@ from addon.subscriptions.schemas import (
     PermissionState,
     Source,
 )
-from addon.subscriptions.service import SubscriptionService
+from addon.subscriptions.service import COMPLIANCE_STATES, SubscriptionService
+
+_ONLY_THE_SHOPPER = (
+    "only the customer can subscribe again, with their own consent, for example through the "
+    "storefront's newsletter form, at checkout or on their account page (Mailchimp then asks "
+    "them to confirm)."
+)
+
+
+def subscribe_blocked_reason(status: str, audience_name: str) -> str | None:
+    """Why staff may not subscribe a contact in this status, or None when they may."""
+    if status not in COMPLIANCE_STATES:
+        return None
+    if status == "unsubscribed":
+        return (
+            f"This customer unsubscribed from {audience_name}, so staff cannot subscribe them "
+            f"again: {_ONLY_THE_SHOPPER}"
+        )
+    return (
+        f"Mailchimp stopped sending to this address in {audience_name} because it bounced, "
+        f"so staff cannot subscribe it again: {_ONLY_THE_SHOPPER}"
+    )
+
+
+class ConsentRequired(Conflict):
+    code = "CONSENT_REQUIRED"
+
+
+def _live(group: AudienceGroup) -> bool:
+    return group.removed_at is None
+
+
+def _group_read(group: AudienceGroup) -> ImportedGroup:
+    return ImportedGroup(
+        category_id=group.category_id,
+        title=group.title,
+        type=group.type,
+        display_order=group.display_order,
+        interests=[InterestInfo.model_validate(i) for i in group.interests],
+    )
 
 
 class AdminSubscriptionService:
@@ -47,9 +88,21 @@ class AdminSubscriptionService:
     async def read(self, installation: Installation, customer_id: str) -> CustomerSubscriptions:
         email = await self._customer_email(installation, customer_id)
         contacts = ContactRepository(self.session)
+        repository = AudienceRepository(self.session)
+        all_groups = [g for g in await repository.groups(installation.id) if _live(g)]
         audiences = []
-        for audience in await AudienceRepository(self.session).active_audiences(installation.id):
+        for audience in await repository.active_audiences(installation.id):
             state = await contacts.get(installation.id, audience.list_id, email)
+            status = state.status if state else "none"
+            groups = list(state.interests) if state else []
+            mine = [g for g in all_groups if g.list_id == audience.list_id]
+            names = {
+                str(i["id"]): f"{g.title}: {i['name']}"
+                for g in mine
+                for i in g.interests
+                if str(i["id"]) in groups
+            }
+            blocked = subscribe_blocked_reason(status, audience.name)
             enabled = {
                 str(p["id"])
                 for p in (state.marketing_permissions if state else [])
@@ -59,8 +112,12 @@ class AdminSubscriptionService:
                 CustomerAudience(
                     list_id=audience.list_id,
                     name=audience.name,
-                    status=state.status if state else "none",
-                    groups=list(state.interests) if state else [],
+                    status=status,
+                    groups=groups,
+                    group_names=names,
+                    offered_groups=[_group_read(g) for g in mine if g.offered],
+                    can_subscribe=blocked is None,
+                    subscribe_blocked_reason=blocked,
                     tags=list(state.tags) if state else [],
                     marketing_permissions=[
                         PermissionState(
@@ -85,6 +142,18 @@ class AdminSubscriptionService:
             raise BadRequest("This audience is not active in the store.", code="UNKNOWN_AUDIENCE")
         if body.action is Action.SET_GROUPS and body.groups is None:
             raise BadRequest("Say which groups the customer should be in.", code="NO_GROUPS")
+        if body.action is Action.SUBSCRIBE:
+            # An admin's action is not the shopper's consent: say so rather than accept a
+            # change that would do nothing.
+            state = await ContactRepository(self.session).get(installation.id, body.list_id, email)
+            audience = await AudienceRepository(self.session).audience(
+                installation.id, body.list_id
+            )
+            blocked = subscribe_blocked_reason(
+                state.status if state else "none", audience.name if audience else body.list_id
+            )
+            if blocked is not None:
+                raise ConsentRequired(blocked)
         queued = await service.request(
             installation.id,
             email,

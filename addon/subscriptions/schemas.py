@@ -154,7 +154,24 @@ class CustomerAudience(BaseModel):
     list_id: str
     name: str
     status: str
-    groups: list[str]
+    groups: list[str] = Field(description="Interest ids the contact is in.")
+    group_names: dict[str, str] = Field(
+        default_factory=dict,
+        description="For each of `groups` the app knows: 'Category: Interest'.",
+    )
+    offered_groups: list[ImportedGroup] = Field(
+        default_factory=list,
+        description="The audience's groups offered to shoppers, with their interests' names: "
+        "the choices staff may change (set_groups, or subscribe with groups).",
+    )
+    can_subscribe: bool = Field(
+        True,
+        description="False when staff may not subscribe the contact (they unsubscribed or "
+        "their address was cleaned): only the shopper's own consent can.",
+    )
+    subscribe_blocked_reason: str | None = Field(
+        None, description="Why `can_subscribe` is false and what can be done, in words."
+    )
     tags: list[str]
     marketing_permissions: list[PermissionState]
     last_change_source: str | None

@@ -4,6 +4,7 @@ dashboard, as a store admin uses them; Mailchimp is the sandbox, reached through
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -15,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import LiveSite
 from tests.sandbox_mailchimp.helpers import list_body
@@ -345,6 +346,20 @@ def test_subscriptions_two_way_options_and_storefront_reference(
     )
 
 
+def only_users(page: Page) -> list[str]:
+    """Dashboard tokens minted from now on carry only MANAGE_USERS (as for such a staff member);
+    returns the tokens' URLs as they are minted."""
+    minted: list[str] = []
+
+    def narrow(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        minted.append(route.request.url)
+        route.continue_(post_data=json.dumps({**body, "permissions": ["MANAGE_USERS"]}))
+
+    page.route(re.compile(r"/api/token$"), narrow)
+    return minted
+
+
 def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     page: Page, live_site: LiveSite, newsletter: Newsletter, artifacts: Path
 ) -> None:
@@ -356,6 +371,8 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     )
     demo = live_site.stack.demo_account
     email = "panel.customer@example.com"
+    # Staff who may manage customers but not apps: the panel must not need MANAGE_APPS.
+    minted = only_users(page)
 
     # Create the customer in the sandbox dashboard, open it, More actions → the extension.
     page.goto(f"{live_site.dashboard}customers?theme=light")
@@ -374,6 +391,7 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     expect(card.locator("[data-status]")).to_have_text("Not subscribed")
     expect(card).to_contain_text("No change recorded by the app yet.")
 
+    assert minted, "the panel's token was not narrowed to MANAGE_USERS"
     card.get_by_label("Weekly").check()
     card.get_by_role("button", name="Subscribe to Fruit lovers").click()
     toast(page, "Subscription requested")
@@ -399,7 +417,11 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     )
     subscribe = card.get_by_role("button", name="Subscribe to Fruit lovers")
     expect(subscribe).to_have_attribute("aria-disabled", "true")
-    expect(card).to_contain_text("Only they can subscribe again, with their own consent")
+    reason = card.locator("#" + subscribe.get_attribute("aria-describedby", timeout=5000))
+    expect(reason).to_contain_text(
+        "This customer unsubscribed from Fruit lovers, so staff cannot subscribe them again"
+    )
+    expect(reason).to_contain_text("storefront's newsletter form")
     expect(card.get_by_role("group", name="Change groups")).to_have_count(0)
     # The dialog covers the dashboard's switch: change the theme as the dashboard would.
     page.evaluate("window.sandboxDashboard.setTheme('dark')")

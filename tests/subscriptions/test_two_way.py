@@ -99,17 +99,23 @@ async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
     await _fire(shop, "unsubscribe", {"email": "quinn@example.com"})
     await shop.work()
 
-    # An admin subscribing them is not their consent: reported, not sent.
+    # An admin subscribing them is not their consent: refused, with why and what can be done.
     headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
     url = f"/api/subscriptions/customers/{customer.global_id}"
     response = await shop.client.post(
         url, json={"list_id": news, "action": "subscribe"}, headers=headers
     )
-    assert response.status_code == 202
-    await shop.work()
+    assert response.status_code == 409, response.text
+    error = response.json()["error"]
+    assert error["code"] == "CONSENT_REQUIRED"
+    assert error["message"].startswith("This customer unsubscribed from News")
+    assert "storefront" in error["message"]
+    assert await shop.work() == 0  # nothing was queued
     assert shop.member(news, "quinn@example.com").status == "unsubscribed"
     panel = (await shop.client.get(url, headers=headers)).json()
-    assert "only the shopper's own consent" in panel["audiences"][0]["last_problem"]
+    [audience] = [a for a in panel["audiences"] if a["list_id"] == news]
+    assert audience["can_subscribe"] is False
+    assert audience["subscribe_blocked_reason"] == error["message"]
 
     # Their own fresh consent (on the account page) asks for confirmation: pending.
     token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))

@@ -4,8 +4,8 @@
  * groups, tags, marketing permissions, the last change and its source; subscribe, unsubscribe
  * and change groups (POST /api/subscriptions/customers/{id}, needs MANAGE_USERS).
  *
- * Group names come from the audience settings (GET /api/audiences, MANAGE_APPS); staff without
- * that permission see the groups' ids and cannot change them here.
+ * Everything comes from GET /api/subscriptions/customers/{id} (MANAGE_USERS is enough): group
+ * names, the offered groups, and whether staff may subscribe the customer (and why not).
  */
 (function () {
   "use strict";
@@ -14,7 +14,6 @@
   var POLL_MS = 1000;
   var POLL_LIMIT_MS = 20000;
   var customerId = new URLSearchParams(window.location.search).get("customerId") || "";
-  var audienceInfo = {}; // list_id -> AudienceRead (when readable)
   var current = null; // the last CustomerSubscriptions
 
   var STATUS = {
@@ -40,26 +39,6 @@
   var el = window.dom.el;
 
   var button = window.dom.button;
-
-  function interestNames(listId) {
-    var names = {};
-    var audience = audienceInfo[listId];
-    if (!audience) return names;
-    audience.groups.forEach(function (g) {
-      g.interests.forEach(function (i) {
-        names[i.id] = g.title + ": " + i.name;
-      });
-    });
-    return names;
-  }
-
-  function offeredGroups(listId) {
-    var audience = audienceInfo[listId];
-    if (!audience) return null;
-    return audience.groups.filter(function (g) {
-      return g.offered && !g.removed;
-    });
-  }
 
   function lastChange(a) {
     if (!a.last_change_at && !a.last_change_source) return "No change recorded by the app yet.";
@@ -99,7 +78,7 @@
     }
 
     var facts = el("dl", "facts");
-    var names = interestNames(a.list_id);
+    var names = a.group_names || {};
     facts.appendChild(el("dt", "", "Groups"));
     var groups = el("dd");
     if (a.groups.length) {
@@ -143,7 +122,9 @@
 
     var actions = el("div", "actions mt-16");
     var subscribed = a.status === "subscribed" || a.status === "pending";
-    var blocked = a.status === "unsubscribed" || a.status === "cleaned";
+    // The app says whether staff may subscribe (an unsubscribed or cleaned contact needs the
+    // shopper's own consent) and why not.
+    var blocked = a.can_subscribe === false;
     if (subscribed) {
       var unsub = button("Unsubscribe", "danger secondary");
       unsub.setAttribute("aria-label", "Unsubscribe from " + a.name);
@@ -166,20 +147,14 @@
     }
     card.appendChild(actions);
     if (blocked) {
-      var note = el(
-        "p",
-        "field-hint",
-        a.status === "cleaned"
-          ? "Mailchimp stopped sending to this address because it bounced. Only the shopper can subscribe again, with their own consent (checkout, registration or account page), and Mailchimp then asks them to confirm."
-          : "This customer unsubscribed. Only they can subscribe again, with their own consent (checkout, registration or account page), and Mailchimp then asks them to confirm."
-      );
+      var note = el("p", "field-hint", a.subscribe_blocked_reason || "Only the customer can subscribe again.");
       note.id = "consent-" + a.list_id;
       card.appendChild(note);
     }
 
-    var offered = offeredGroups(a.list_id);
+    var offered = a.offered_groups || [];
     // Groups of a contact who left stay as they are: only the shopper can come back.
-    if (offered && offered.length && !blocked) {
+    if (offered.length && !blocked) {
       var fieldset = el("fieldset", "fieldset mt-16 groups");
       fieldset.appendChild(
         el("legend", "", subscribed ? "Change groups" : "Groups to subscribe with")
@@ -213,14 +188,6 @@
         fieldset.appendChild(row);
       }
       card.appendChild(fieldset);
-    } else if (offered === null && a.groups.length) {
-      card.appendChild(
-        el(
-          "p",
-          "field-hint mt-8",
-          "Group names and changes need the Manage apps permission in Saleor."
-        )
-      );
     }
     return card;
   }
@@ -316,21 +283,9 @@
       $("no-customer").hidden = false;
       return;
     }
-    Promise.all([
-      bridge.api("GET", path()),
-      bridge.api("GET", "/api/audiences").catch(function () {
-        return null; // no MANAGE_APPS: ids only
-      }),
-    ])
-      .then(function (results) {
-        audienceInfo = {};
-        if (results[1]) {
-          results[1].audiences.forEach(function (a) {
-            audienceInfo[a.list_id] = a;
-          });
-        }
-        render(results[0]);
-      })
+    bridge
+      .api("GET", path())
+      .then(render)
       .catch(function (error) {
         $("loading").hidden = true;
         $("load-error").hidden = false;
