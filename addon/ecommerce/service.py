@@ -222,7 +222,8 @@ class EcommerceService:
         records = await self.ledger.reset_for_resync(installation.id, slug, kinds)
         for record in records:
             await enqueue_push(self.session, installation.id, slug, record.kind, record.saleor_id)
-        what = f"{kind.value} records" if kind else "records"
+        noun = "record" if len(records) == 1 else "records"
+        what = f"{kind.value} {noun}" if kind else noun
         return ActionResult(
             queued=len(records),
             message=f"{len(records)} {what} of channel {slug!r} will be sent to Mailchimp again.",

@@ -136,7 +136,7 @@ def test_track_a_channel_and_follow_its_sync(
 
     # Resync one kind.
     channel.get_by_role("button", name="Resync products of Default Channel").click()
-    toast(page, "1 product records of channel 'default-channel' will be sent to Mailchimp again.")
+    toast(page, "1 product record of channel 'default-channel' will be sent to Mailchimp again.")
 
     # Another audience means another store: the page says so before doing it.
     dialog = app.get_by_role("dialog", name="Move this channel to another audience?")

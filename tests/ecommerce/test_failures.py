@@ -57,9 +57,22 @@ async def test_resync_sends_a_channels_records_again(shop: Shop) -> None:
         "POST", "/api/ecommerce/channels/default-channel/resync", {"kind": "product"}
     )
     assert response.status_code == 200, response.text
-    assert response.json()["queued"] == 1
+    assert response.json() == {
+        "queued": 1,
+        "message": "1 product record of channel 'default-channel' will be sent to Mailchimp again.",
+    }
     await shop.drain()
     assert str(product.id) in shop.products()  # 404 on update → created again
+
+    for name in ("Rye", "Spelt"):
+        await shop.product(name, "3.00")
+    await shop.drain()
+    response = await shop.api(
+        "POST", "/api/ecommerce/channels/default-channel/resync", {"kind": "product"}
+    )
+    assert response.json()["message"] == (
+        "3 product records of channel 'default-channel' will be sent to Mailchimp again."
+    )
 
 
 async def test_retry_of_an_unknown_record_is_a_readable_404(shop: Shop) -> None:
