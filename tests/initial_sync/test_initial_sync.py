@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 
+from sqlalchemy import select
+
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.initial_sync.models import RunStatus
+from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.jobs.worker import Worker
 from addon.sandbox.saleor.models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import finish, progress, run_jobs, start
+from tests.initial_sync.conftest import finish, make_due, progress, run_jobs, start
 
 
 def assert_equal_to_saleor(shop: Shop) -> None:
@@ -113,4 +116,121 @@ async def test_starting_twice_says_it_is_running_and_cancel_clears_is_syncing(
     # A new one may start now.
     await start(shop)
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+
+
+async def test_per_operation_errors_quarantine_exactly_those_records(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=10, customers=30, orders=0, seed=5)
+    store = shop.saleor.store
+    bad = [store.create_customer(f"broken-{i}.example.com", "Bad", "Mail") for i in range(3)]
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    quarantined = set()
+    for customer in store.customers.values():
+        if customer.is_staff:
+            continue
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None
+        if record.status is SyncStatus.QUARANTINED:
+            quarantined.add(customer.id)
+            assert record.last_error and "email" in record.last_error.lower()
+        else:
+            assert record.status is SyncStatus.SYNCED
+    assert quarantined == {c.id for c in bad}
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    assert kinds["customer"]["quarantined"] == 3 and kinds["customer"]["confirmed"] == 30
+    assert not is_syncing(shop)
+
+
+async def test_a_failing_sync_ends_failed_and_clears_is_syncing(small: Shop) -> None:
+    shop = small
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"initial_sync_max_attempts": 2}
+    )
+    shop.saleor.generate_store(products=10, customers=5, orders=5, seed=2)
+    await start(shop)
+    await run_jobs(shop, 1)  # the store is flagged
+    assert is_syncing(shop)
+    store = shop.saleor.store
+    channel = store.channel_by_slug(CHANNEL)
+    del store.channels[channel.id]  # every page query fails from now on
+    run = await finish(shop)
+    assert run.status is RunStatus.FAILED and run.error
+    assert not is_syncing(shop)
+    assert (await progress(shop))["status"] == "failed"
+
+
+async def test_a_live_order_change_during_the_sync_ends_with_its_newest_state(
+    small: Shop,
+) -> None:
+    shop = small
+    shop.saleor.generate_store(products=20, customers=10, orders=30, seed=9)
+    order = next(
+        o for o in shop.saleor.store.orders.values() if o.status is not OrderStatus.CANCELED
+    )
+    await start(shop)
+    # Step until the first order batch is submitted (read from Saleor, not yet applied).
+    for _ in range(100):
+        await run_jobs(shop, 1)
+        if any(
+            b.operations
+            for b in shop.mailchimp.batches(shop.account)
+            if b.total_operations and "/orders" in b.operations[0].path
+        ):
+            break
+    else:
+        raise AssertionError("no order batch was submitted")
+    await shop.saleor.cancel_order(order)  # a webhook: live sync pushes it
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    assert shop.orders()[str(order.id)].financial_status == "cancelled"
+    assert_equal_to_saleor(shop)
+
+
+async def _phase(shop: Shop) -> Phase:
+    async with shop.services.db.session() as session:
+        run = (await session.execute(select(InitialSync))).scalars().one()
+        return run.phase
+
+
+async def test_a_live_customer_change_while_its_batch_waits_is_pushed_again(small: Shop) -> None:
+    """The batch (read before the change) reaches Mailchimp after the live push: the live
+    state is sent again, so the older one in the batch does not stay."""
+    shop = small
+    shop.saleor.generate_store(products=5, customers=10, orders=0, seed=4)
+    customer = next(c for c in shop.saleor.store.customers.values() if not c.is_staff)
+    await start(shop)
+    for _ in range(50):
+        if await _phase(shop) is Phase.CUSTOMERS:
+            break
+        await run_jobs(shop, 1)
+    shop.mailchimp.batches_paused = True
+    worker = Worker(shop.services)
+
+    def customer_batches() -> int:
+        return sum(
+            1
+            for b in shop.mailchimp.batches(shop.account)
+            if b.operations and "/customers/" in b.operations[0].path
+        )
+
+    while not customer_batches():
+        await make_due(shop)
+        assert await worker.run_once()
+    await shop.saleor.update_customer(customer, email="newest@example.com")
+    for _ in range(20):
+        await make_due(shop)
+        await worker.run_once()
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        if record is not None and record.status is SyncStatus.SYNCED:
+            break
+    customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert customers[str(customer.id)].email_address == "newest@example.com"  # pushed live
+    shop.mailchimp.batches_paused = False
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert customers[str(customer.id)].email_address == "newest@example.com"
     assert_equal_to_saleor(shop)

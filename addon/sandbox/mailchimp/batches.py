@@ -149,6 +149,8 @@ class BatchRunner:
         sandbox = self.sandbox
         if sandbox.batch_start_delay:
             await asyncio.sleep(sandbox.batch_start_delay)
+        while sandbox.batches_paused and not batch.cancelled:
+            await asyncio.sleep(0.005)
         with sandbox.state.lock:
             if batch.cancelled:
                 return

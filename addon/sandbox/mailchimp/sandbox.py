@@ -72,6 +72,8 @@ class MailchimpSandbox:
         self.batch_start_delay = batch_start_delay
         self.batch_operation_latency = batch_operation_latency
         self.batch_result_ttl = batch_result_ttl
+        # While True, submitted batches stay "pending" (tests order them against other calls).
+        self.batches_paused = False
         self.verify_webhook_urls = verify_webhook_urls
         self.batch_runner = batches.BatchRunner(self)
         self.router = Router()
