@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from addon.audiences.schemas import AudiencesRead, NewsletterSettingsUpdate, RefreshQueued
+from addon.audiences.schemas import (
+    AudiencesRead,
+    NewsletterSettingsPatch,
+    NewsletterSettingsUpdate,
+    RefreshQueued,
+)
 from addon.audiences.service import AudienceService
 from addon.dependencies import ServicesDep, SessionDep
 from addon.saleor.dashboard_auth import DashboardAuth
@@ -30,4 +35,13 @@ async def refresh_audiences(
 async def update_settings(
     body: NewsletterSettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> AudiencesRead:
+    """Replace every newsletter setting (omitted fields take their defaults)."""
     return await AudienceService(session, services).update(auth.installation.id, body)
+
+
+@router.patch("/settings")
+async def patch_settings(
+    body: NewsletterSettingsPatch, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> AudiencesRead:
+    """Change only the given newsletter settings; the others keep their value."""
+    return await AudienceService(session, services).patch(auth.installation.id, body)

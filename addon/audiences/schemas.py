@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from addon.audiences.models import DoubleOptIn, Priority
 
@@ -86,6 +86,21 @@ class AudiencesRead(BaseModel):
     last_import_error: str | None
 
 
+def clean_tags(value: list[str]) -> list[str]:
+    tags = [t.strip() for t in value if t.strip()]
+    if any(len(t) > 100 for t in tags):
+        raise ValueError("a tag may have at most 100 characters")
+    return list(dict.fromkeys(tags))
+
+
+def clean_origins(value: list[str]) -> list[str]:
+    origins = [o.strip().rstrip("/") for o in value if o.strip()]
+    for origin in origins:
+        if not ORIGIN_RE.match(origin):
+            raise ValueError(f"{origin!r} is not an origin; write it like https://shop.example.com")
+    return list(dict.fromkeys(origins))
+
+
 class NewsletterSettingsUpdate(BaseModel):
     active_list_ids: list[str]
     default_list_id: str | None = None
@@ -100,21 +115,42 @@ class NewsletterSettingsUpdate(BaseModel):
     @field_validator("tags")
     @classmethod
     def _tags(cls, value: list[str]) -> list[str]:
-        tags = [t.strip() for t in value if t.strip()]
-        if any(len(t) > 100 for t in tags):
-            raise ValueError("a tag may have at most 100 characters")
-        return list(dict.fromkeys(tags))
+        return clean_tags(value)
 
     @field_validator("allowed_origins")
     @classmethod
     def _origins(cls, value: list[str]) -> list[str]:
-        origins = [o.strip().rstrip("/") for o in value if o.strip()]
-        for origin in origins:
-            if not ORIGIN_RE.match(origin):
-                raise ValueError(
-                    f"{origin!r} is not an origin; write it like https://shop.example.com"
-                )
-        return list(dict.fromkeys(origins))
+        return clean_origins(value)
+
+
+class NewsletterSettingsPatch(BaseModel):
+    """Only the given settings change (PATCH); omitted ones keep their value, so the Audiences
+    and Subscriptions pages cannot overwrite each other's settings. `default_list_id: null`
+    clears the default; null elsewhere means "unchanged". When `active_list_ids` is given
+    without the other two, groups of audiences no longer active stop being offered and a default
+    that is no longer active is cleared (or becomes the only active audience)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    active_list_ids: list[str] | None = None
+    default_list_id: str | None = None
+    offered_category_ids: list[str] | None = None
+    allow_multiple: bool | None = None
+    double_optin: DoubleOptIn | None = None
+    tags: list[str] | None = Field(None, max_length=50)
+    allowed_origins: list[str] | None = Field(None, max_length=50)
+    two_way: bool | None = None
+    priority: Priority | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else clean_tags(value)
+
+    @field_validator("allowed_origins")
+    @classmethod
+    def _origins(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else clean_origins(value)
 
 
 class RefreshQueued(BaseModel):

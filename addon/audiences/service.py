@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ from addon.audiences.schemas import (
     ImportedGroup,
     InterestInfo,
     MergeFieldInfo,
+    NewsletterSettingsPatch,
     NewsletterSettingsRead,
     NewsletterSettingsUpdate,
     PermissionInfo,
@@ -257,6 +259,38 @@ class AudienceService:
         return RefreshQueued(
             queued=True, message="Audiences and groups will be re-imported from Mailchimp shortly."
         )
+
+    async def patch(self, installation_id: int, body: NewsletterSettingsPatch) -> AudiencesRead:
+        """Change only the given settings; the rest are taken as stored, then validated as a
+        whole exactly like a full update."""
+        audiences = [
+            a for a in await self.repository.audiences(installation_id) if a.removed_at is None
+        ]
+        groups = [g for g in await self.repository.groups(installation_id) if g.removed_at is None]
+        settings = await self.repository.settings(installation_id)
+        given = {
+            name: value
+            for name, value in body.model_dump(exclude_unset=True).items()
+            if value is not None or name == "default_list_id"
+        }
+        active = given.get("active_list_ids", [a.list_id for a in audiences if a.active])
+        merged: dict[str, Any] = {
+            "active_list_ids": active,
+            "default_list_id": settings.default_list_id,
+            "offered_category_ids": [
+                g.category_id for g in groups if g.offered and g.list_id in active
+            ],
+            "allow_multiple": settings.allow_multiple,
+            "double_optin": settings.double_optin,
+            "tags": list(settings.tags),
+            "allowed_origins": list(settings.allowed_origins),
+            "two_way": settings.two_way,
+            "priority": settings.priority,
+        }
+        if "default_list_id" not in given and merged["default_list_id"] not in active:
+            merged["default_list_id"] = None  # a single active audience becomes the default
+        merged.update(given)
+        return await self.update(installation_id, NewsletterSettingsUpdate.model_validate(merged))
 
     async def update(self, installation_id: int, body: NewsletterSettingsUpdate) -> AudiencesRead:
         audiences = {

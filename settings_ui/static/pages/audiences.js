@@ -2,8 +2,8 @@
  * The Audiences & groups page: the audiences imported from Mailchimp, which ones the store
  * offers (and the default), the groups shoppers may pick, and the subscription rules.
  *
- * PUT /api/audiences/settings replaces all newsletter settings at once, so the page sends back
- * the two-way options (set on the Subscriptions page) exactly as it read them.
+ * Saving sends only this page's fields with PATCH /api/audiences/settings: the two-way options
+ * (set on the Subscriptions page) are left as they are, whoever changed them meanwhile.
  */
 (function () {
   "use strict";
@@ -405,7 +405,6 @@
       }
     }
     var defaultRadio = document.querySelector('input[name="default-audience"]:checked');
-    var s = current.settings;
     return {
       active_list_ids: activeIds,
       default_list_id: defaultRadio ? defaultRadio.value : null,
@@ -414,9 +413,6 @@
       double_optin: $("doi-always").checked ? "always" : "follow_audience",
       tags: tags,
       allowed_origins: origins,
-      // Set on the Subscriptions page: kept as they are.
-      two_way: s.two_way,
-      priority: s.priority,
     };
   }
 
@@ -439,7 +435,7 @@
     var button = $("save-button");
     setBusy(button, true, "Saving…");
     bridge
-      .api("PUT", "/api/audiences/settings", body)
+      .api("PATCH", "/api/audiences/settings", body)
       .then(function (data) {
         render(data);
         var n = body.active_list_ids.length;

@@ -1,6 +1,6 @@
 /*
- * The Subscriptions page: two-way sync and its priority (kept in the newsletter settings,
- * PUT /api/audiences/settings, which replaces them all: the page sends the rest back as read),
+ * The Subscriptions page: two-way sync and its priority (newsletter settings; saving sends only
+ * these two with PATCH /api/audiences/settings, so the Audiences page's choices stay as they are),
  * and the storefront developer's reference filled in with this installation's values.
  */
 (function () {
@@ -35,43 +35,17 @@
     for (var i = 0; i < radios.length; i++) radios[i].disabled = !on;
   }
 
-  function settingsBody(data) {
-    var active = data.audiences.filter(function (a) {
-      return a.active && !a.removed;
-    });
-    var activeIds = active.map(function (a) {
-      return a.list_id;
-    });
-    var offered = [];
-    active.forEach(function (a) {
-      a.groups.forEach(function (g) {
-        if (g.offered && !g.removed) offered.push(g.category_id);
-      });
-    });
-    var s = data.settings;
-    return {
-      active_list_ids: activeIds,
-      default_list_id: activeIds.indexOf(s.default_list_id) >= 0 ? s.default_list_id : null,
-      offered_category_ids: offered,
-      allow_multiple: s.allow_multiple,
-      double_optin: s.double_optin,
-      tags: s.tags,
-      allowed_origins: s.allowed_origins,
-      two_way: s.two_way,
-      priority: s.priority,
-    };
-  }
-
   function save(event) {
     event.preventDefault();
     if (!current) return;
-    var body = settingsBody(current);
-    body.two_way = $("two-way").checked;
-    body.priority = $("priority-store").checked ? "store_wins" : "mailchimp_wins";
+    var body = {
+      two_way: $("two-way").checked,
+      priority: $("priority-store").checked ? "store_wins" : "mailchimp_wins",
+    };
     var button = $("save-button");
     setBusy(button, true, "Saving…");
     bridge
-      .api("PUT", "/api/audiences/settings", body)
+      .api("PATCH", "/api/audiences/settings", body)
       .then(function (data) {
         render(data);
         bridge.notify(
