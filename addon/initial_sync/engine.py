@@ -50,7 +50,13 @@ from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
-from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, StorePatch
+from addon.mailchimp import (
+    InvalidCredentials,
+    MailchimpClient,
+    MailchimpError,
+    RateLimited,
+    StorePatch,
+)
 from addon.mailchimp.models import BatchOperation, BatchOperationResult
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -250,16 +256,27 @@ class Step:
                 not self.run.phase_read
                 and len(in_flight) < self.settings.initial_sync_max_in_flight
             ):
-                await self.submit()
+                await self.submit_or_wait()
                 return
-            await self.wait(oldest)
+            # Mailchimp working on the batch counts as progress for the watchdog.
+            await self.wait(oldest, working=batch.status in ("started", "finalizing"))
             return
         if self.run.phase is Phase.DONE:
             await self.finish()
         elif self.run.phase_read:
             await self.next_phase()
         else:
+            await self.submit_or_wait()
+
+    async def submit_or_wait(self) -> None:
+        try:
             await self.submit()
+        except RateLimited as exc:
+            # Too many pending batches on the account (Mailchimp allows 500): not a failure of
+            # this sync; ask again later.
+            delay = exc.retry_after or self.settings.initial_sync_poll_max_seconds
+            async with self.services.db.transaction() as session:
+                await self._then(session, delay)
 
     # --- writes (short transactions after the calls) ------------------------------------------
 
@@ -281,7 +298,7 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def wait(self, oldest: InFlight) -> None:
+    async def wait(self, oldest: InFlight, *, working: bool) -> None:
         delay = min(
             self.settings.initial_sync_poll_max_seconds,
             self.settings.initial_sync_poll_base_seconds * 2 ** min(oldest.polls, 16),
@@ -290,6 +307,9 @@ class Step:
             batch = await session.get(InitialSyncBatch, oldest.id)
             if batch is not None:
                 batch.polls += 1
+            run = await session.get(InitialSync, self.run.id)
+            if working and run is not None:
+                run.last_progress_at = utcnow()
             await self._then(session, delay)
 
     async def next_phase(self) -> None:

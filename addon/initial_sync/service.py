@@ -49,7 +49,6 @@ class InitialSyncService:
             orders_since=request.orders_since if request else None,
             store_flagged=False,
             progress={},
-            poll_failures=0,
             started_at=now,
             last_progress_at=now,
         )

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.initial_sync.engine import STEP_JOB, WATCHDOG_JOB
 from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.sandbox.saleor.models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -234,3 +238,40 @@ async def test_a_live_customer_change_while_its_batch_waits_is_pushed_again(smal
     customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
     assert customers[str(customer.id)].email_address == "newest@example.com"
     assert_equal_to_saleor(shop)
+
+
+async def test_the_watchdog_fails_a_sync_that_stopped_and_clears_is_syncing(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=5, customers=5, orders=5, seed=6)
+    await start(shop)
+    await run_jobs(shop, 1)
+    assert is_syncing(shop)
+    async with shop.services.db.transaction() as session:
+        # The chain is lost (say its step was quarantined) and nothing moved for a long time.
+        await session.execute(delete(Job).where(Job.kind == STEP_JOB))
+        await session.execute(
+            update(InitialSync).values(last_progress_at=utcnow() - timedelta(hours=2))
+        )
+        await session.execute(
+            update(Job).where(Job.kind == WATCHDOG_JOB).values(run_after=utcnow())
+        )
+    run = await finish(shop)
+    assert run.status is RunStatus.FAILED and "progress" in (run.error or "")
+    assert not is_syncing(shop)
+
+
+async def test_the_watchdog_leaves_a_progressing_sync_alone(small: Shop) -> None:
+    shop = small
+    await start(shop)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == WATCHDOG_JOB).values(run_after=utcnow())
+        )
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    async with shop.services.db.session() as session:
+        watchdogs = (
+            (await session.execute(select(Job).where(Job.kind == WATCHDOG_JOB))).scalars().all()
+        )
+    # It ran, found progress, and looks again one stall period after the last progress.
+    assert [j.status for j in watchdogs] == [JobStatus.DONE, JobStatus.PENDING]

@@ -30,7 +30,6 @@ def upgrade() -> None:
         sa.Column("store_flagged", sa.Boolean(), nullable=False),
         sa.Column("progress", sa.JSON(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("poll_failures", sa.Integer(), nullable=False),
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_progress_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
