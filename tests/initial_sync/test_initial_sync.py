@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import delete, select, update
 
 from addon.db.types import utcnow
@@ -13,6 +15,7 @@ from addon.initial_sync.engine import STEP_JOB, WATCHDOG_JOB
 from addon.initial_sync.models import InitialSync, Phase, RunStatus
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from addon.mailchimp import MailchimpClient
 from addon.sandbox.saleor.models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import finish, make_due, progress, run_jobs, start
@@ -34,6 +37,7 @@ def assert_equal_to_saleor(shop: Shop) -> None:
         }
         assert {v.id: v.price for v in mc.variants} == expected
     customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert len(customers) == len(shop.mailchimp.customers(shop.account, shop.store_id))
     for customer in store.customers.values():
         if not customer.is_staff:
             assert customers[str(customer.id)].email_address == customer.email
@@ -48,11 +52,12 @@ def assert_equal_to_saleor(shop: Shop) -> None:
 
 
 def creations(shop: Shop) -> Counter[str]:
-    """Successful creations per path (a duplicate would be a second one for the same id)."""
+    """Successful creations (POST) per resource id: a second one would be a duplicate.
+    Customers are PUT by id (an upsert: sending one twice cannot duplicate it)."""
     prefix = f"/ecommerce/stores/{shop.store_id}/"
     counter: Counter[str] = Counter()
     for request in shop.mailchimp.requests:
-        if request.method in ("POST", "PUT") and prefix in request.path and request.status < 300:
+        if request.method == "POST" and prefix in request.path and request.status < 300:
             resource = request.path.split(prefix, 1)[1]
             body = request.body if isinstance(request.body, dict) else {}
             counter[f"{resource.split('/')[0]}:{body.get('id', resource)}"] += 1
@@ -275,3 +280,47 @@ async def test_the_watchdog_leaves_a_progressing_sync_alone(small: Shop) -> None
         )
     # It ran, found progress, and looks again one stall period after the last progress.
     assert [j.status for j in watchdogs] == [JobStatus.DONE, JobStatus.PENDING]
+
+
+async def test_a_crash_after_submitting_a_batch_resends_it_without_duplicates(
+    small: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker dies after `POST /batches`, before recording it: the step runs again."""
+    shop = small
+    shop.saleor.generate_store(products=30, customers=20, orders=30, seed=8)
+    real = MailchimpClient.create_batch
+    crashes: list[int] = []
+
+    async def create_then_crash(self: MailchimpClient, operations: Any) -> Any:
+        batch = await real(self, operations)
+        if len(crashes) < 3 and len(shop.mailchimp.batches(shop.account)) in (1, 3, 5):
+            crashes.append(1)
+            raise RuntimeError("worker killed")
+        return batch
+
+    monkeypatch.setattr(MailchimpClient, "create_batch", create_then_crash)
+    await start(shop)
+    run = await finish(shop)
+    assert len(crashes) == 3
+    assert run.status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+    assert max(creations(shop).values()) == 1
+    # Entities of a batch sent twice are recorded from the resent batch's "already exists".
+    assert {k["kind"]: k["quarantined"] for k in (await progress(shop))["kinds"]} == {
+        "product": 0,
+        "customer": 0,
+        "order": 0,
+    }
+
+
+async def test_orders_since_a_date_sends_only_newer_orders(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=10, customers=10, orders=40, seed=11)
+    orders = sorted(shop.saleor.store.orders.values(), key=lambda o: o.created)
+    since = orders[25].created
+    await start(shop, {"orders_since": since.isoformat()})
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert set(shop.orders()) == {str(o.id) for o in orders if o.created >= since}
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    assert kinds["order"]["confirmed"] == len(orders) - 25
+    assert kinds["order"]["skipped"] == 25
