@@ -276,7 +276,9 @@ async def test_the_watchdog_leaves_a_progressing_sync_alone(small: Shop) -> None
     assert run.status is RunStatus.SUCCEEDED
     async with shop.services.db.session() as session:
         watchdogs = (
-            (await session.execute(select(Job).where(Job.kind == WATCHDOG_JOB))).scalars().all()
+            (await session.execute(select(Job).where(Job.kind == WATCHDOG_JOB).order_by(Job.id)))
+            .scalars()
+            .all()
         )
     # It ran, found progress, and looks again one stall period after the last progress.
     assert [j.status for j in watchdogs] == [JobStatus.DONE, JobStatus.PENDING]
