@@ -326,3 +326,27 @@ async def test_orders_since_a_date_sends_only_newer_orders(small: Shop) -> None:
     kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
     assert kinds["order"]["confirmed"] == len(orders) - 25
     assert kinds["order"]["skipped"] == 25
+
+
+async def test_the_api_answers_for_untracked_channels_and_without_a_sync(small: Shop) -> None:
+    shop = small
+    path = "/api/ecommerce/channels/{}/initial-sync"
+    assert (await shop.api("POST", path.format("nowhere"))).status_code == 404
+    assert (await shop.api("GET", path.format(CHANNEL))).json()["error"][
+        "code"
+    ] == "NO_INITIAL_SYNC"
+    assert (await shop.api("DELETE", path.format(CHANNEL))).status_code == 404
+    assert (await shop.client.post(path.format(CHANNEL))).status_code == 401
+
+
+async def test_progress_reports_totals_rate_and_eta_while_running(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=80, customers=5, orders=5, seed=12)
+    await start(shop)
+    await run_jobs(shop, 3)  # flag the store, send a batch, apply it
+    body = await progress(shop)
+    assert body["status"] == "running" and body["phase"] == "products"
+    [product] = [k for k in body["kinds"] if k["kind"] == "product"]
+    assert product["total"] == 80 and 0 < product["sent"] < 80
+    assert product["confirmed"] > 0 and product["rate_per_second"] > 0
+    assert product["eta_seconds"] is not None and product["eta_seconds"] > 0
