@@ -28,9 +28,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
@@ -56,6 +57,7 @@ from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.mailchimp import (
     BadRequest,
+    CartInput,
     CartPatch,
     InvalidCredentials,
     MailchimpClient,
@@ -201,6 +203,10 @@ async def on_checkouts(job: ClaimedJob, services: Services) -> None:
 
 
 # --- pushing ------------------------------------------------------------------------------------
+
+
+# What may carry a campaign id: orders and carts.
+Attributed = TypeVar("Attributed", payloads.TrackedOrderInput, CartInput)
 
 
 class DependencyFailed(Exception):
@@ -594,15 +600,18 @@ class Pusher:
         await self._convert_cart(order)
 
     async def _create_order(self, body: payloads.TrackedOrderInput) -> None:
+        await self._create_without_stale_campaign(self.client.create_order, body)
+
+    async def _create_without_stale_campaign(
+        self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
+    ) -> None:
+        """Create an order or cart; a stale or foreign campaign id must never cost it."""
         try:
-            await self.client.create_order(self.ctx.store_id, body)
+            await create(self.ctx.store_id, body)
         except BadRequest as exc:
-            # A stale or foreign campaign id must never cost the order its revenue.
             if body.campaign_id is None or not _campaign_rejected(exc):
                 raise
-            await self.client.create_order(
-                self.ctx.store_id, body.model_copy(update={"campaign_id": None})
-            )
+            await create(self.ctx.store_id, body.model_copy(update={"campaign_id": None}))
 
     async def _convert_cart(self, order: SaleorOrder) -> None:
         """The checkout became this order: its abandoned cart must go."""
@@ -700,15 +709,8 @@ class Pusher:
             children=lines,
         )
 
-    async def _create_cart(self, body: Any) -> None:
-        try:
-            await self.client.create_cart(self.ctx.store_id, body)
-        except BadRequest as exc:
-            if body.campaign_id is None or not _campaign_rejected(exc):
-                raise
-            await self.client.create_cart(
-                self.ctx.store_id, body.model_copy(update={"campaign_id": None})
-            )
+    async def _create_cart(self, body: CartInput) -> None:
+        await self._create_without_stale_campaign(self.client.create_cart, body)
 
     async def push(self, request: PushRequest) -> None:
         if request.kind is EntityKind.STORE:
