@@ -1,16 +1,19 @@
-"""`addon serve | worker | migrate`."""
+"""`addon serve | worker | migrate | sync`."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from addon.config import ConfigurationError, Settings, load_settings
 from addon.logs import configure_logging
+
+if TYPE_CHECKING:
+    from addon.initial_sync.cli import SyncCommand
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
@@ -94,6 +97,147 @@ def migrate() -> None:
 
     asyncio.run(main())
     console.print("Database is up to date.")
+
+
+SYNC_HELP = "\n\n".join(
+    (
+        "Send a channel's products, customers and orders to Mailchimp (the initial sync), with "
+        "progress bars until it ends.",
+        "One initial sync runs per channel at a time: starting a second one is refused (follow "
+        "the running one with --watch, or --cancel it). Ctrl-C stops watching; the sync itself "
+        "goes on in the other workers, or resumes where it stopped when a worker starts next.",
+        "Exit code: 0 when the sync succeeded (with --no-wait: it started; with --cancel: it was "
+        "cancelled), 1 when it was cancelled or failed, 2 when nothing was done (unknown Saleor, "
+        "channel not tracked, tracking off, a sync running already, invalid arguments), 130 "
+        "after Ctrl-C.",
+    )
+)
+
+
+@cli.command(help=SYNC_HELP)
+def sync(
+    channel: Annotated[
+        str,
+        typer.Option(
+            "--channel",
+            "-c",
+            metavar="SLUG",
+            show_default=False,
+            help="The Saleor channel's slug (a channel tracked on the app's E-commerce page).",
+        ),
+    ],
+    saleor_api_url: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            show_default=False,
+            help="The installation, by its Saleor API URL (https://shop.saleor.cloud/graphql/). "
+            "May be left out when the app is installed in exactly one Saleor.",
+        ),
+    ] = None,
+    orders_since: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DATE",
+            show_default=False,
+            help="Send only orders placed since this date (YYYY-MM-DD, midnight UTC) or ISO "
+            "date and time (UTC unless it has an offset). Products and customers are always "
+            "sent in full.",
+        ),
+    ] = None,
+    cancel: Annotated[
+        bool, typer.Option("--cancel", help="Cancel the channel's running initial sync.")
+    ] = False,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch",
+            help="Start nothing: follow the channel's running initial sync (or show how the "
+            "latest one ended).",
+        ),
+    ] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Show progress until the sync ends. --no-wait starts it and returns at once "
+            "(the workers of `addon serve` and `addon worker` do the work).",
+        ),
+    ] = True,
+    run_worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="While waiting, run a worker in this process, so the sync progresses without "
+            "`addon serve` or `addon worker` (it shares the work with them). --no-worker only "
+            "watches.",
+        ),
+    ] = True,
+) -> None:
+    from addon.initial_sync.cli import ArgumentError, command_from_options
+
+    try:
+        command = command_from_options(
+            channel=channel,
+            saleor_api_url=saleor_api_url,
+            orders_since=orders_since,
+            cancel=cancel,
+            watch=watch,
+            wait=wait,
+            run_worker=run_worker,
+        )
+    except ArgumentError as exc:
+        raise typer.BadParameter(exc.message, param_hint=f"'{exc.option}'") from None
+    raise typer.Exit(_run_sync(_settings(), command))
+
+
+def _run_sync(settings: Settings, command: SyncCommand) -> int:
+    from addon.initial_sync.cli import rich_logging
+
+    with rich_logging(console):  # from here on, logs print above the progress bars
+        return asyncio.run(_sync_main(settings, command))
+
+
+async def _sync_main(settings: Settings, command: SyncCommand) -> int:
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from addon.db.migrations import upgrade
+    from addon.initial_sync.cli import EXIT_INTERRUPTED, EXIT_NOT_SUCCEEDED, run_sync
+    from addon.services import Services
+
+    if settings.sandbox_enabled:
+        # `addon serve` talks to its own Mailchimp sandbox: this process's worker must too.
+        from addon.sandbox.devstack import sandbox_settings
+
+        settings = sandbox_settings(settings)
+    services = Services.create(settings)
+    stop = asyncio.Event()
+    task = asyncio.current_task()
+
+    def interrupt() -> None:
+        if stop.is_set() and task is not None:
+            task.cancel()  # a second Ctrl-C: stop at once (leased jobs run again later)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        asyncio.get_running_loop().add_signal_handler(sig, interrupt)
+    try:
+        try:
+            await upgrade(services.db.engine)
+        except (SQLAlchemyError, OSError) as exc:
+            console.print(f"[red]The app's database could not be used: {escape(str(exc))}[/red]")
+            return EXIT_NOT_SUCCEEDED
+        return await run_sync(services, console, command, stop)
+    except asyncio.CancelledError:
+        console.print(
+            "[yellow]Stopped at once.[/yellow] The sync continues in the other workers, or "
+            "resumes where it stopped when a worker starts next (jobs this process had begun "
+            "run again after WORKER_LEASE_SECONDS)."
+        )
+        return EXIT_INTERRUPTED
+    finally:
+        await services.aclose()
 
 
 def main() -> None:

@@ -1,0 +1,594 @@
+"""`addon sync`: start, follow or cancel a channel's initial sync from a terminal.
+
+The typer command in `addon/cli.py` only parses arguments; `run_sync` does the work, given the
+`Services` and a rich `Console`, and answers the process's exit code:
+
+    0    the sync succeeded (or, with --no-wait, was started; with --cancel, was cancelled)
+    1    the sync ended cancelled or failed, or the database could not be used
+    2    nothing was done: unknown installation, untracked channel, tracking off, a sync running
+         already, no sync to cancel or watch (and argument errors, from typer)
+    130  Ctrl-C stopped watching; the sync itself continues
+
+Progress is read from the database (the same figures as the dashboard's API), so it shows the
+work of every worker: the one this command runs in-process, `addon serve`'s and `addon worker`'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from enum import StrEnum
+
+from rich.console import Console, Group, RenderableType
+from rich.live import Live
+from rich.logging import RichHandler
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID
+from rich.table import Column
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.repository import StoreRepository
+from addon.errors import AppError
+from addon.initial_sync.models import RunStatus
+from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
+from addon.initial_sync.service import InitialSyncService
+from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
+from addon.jobs.worker import Worker
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+EXIT_OK = 0
+EXIT_NOT_SUCCEEDED = 1
+EXIT_REFUSED = 2
+EXIT_INTERRUPTED = 130
+
+# KindProgress.kind → how the CLI names it, and the phase in which it is sent.
+LABELS = {"product": "Products", "customer": "Customers", "order": "Orders"}
+PHASES = {"product": "products", "customer": "customers", "order": "orders"}
+
+
+class Action(StrEnum):
+    START = "start"
+    WATCH = "watch"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class SyncCommand:
+    channel: str
+    saleor_api_url: str | None = None
+    action: Action = Action.START
+    orders_since: datetime | None = None
+    wait: bool = True  # show progress until the sync ends
+    run_worker: bool = True  # process jobs in this process while waiting
+    refresh_seconds: float = 0.5  # how often progress is read from the database
+    # After a cancel or a failure, how long the in-process worker may keep going so that the
+    # step clearing Mailchimp's `is_syncing` runs even when no other worker does.
+    settle_seconds: float = 5.0
+
+
+class CommandError(Exception):
+    """Nothing was done; the message says why, the hint what to do."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+# --- arguments -----------------------------------------------------------------------------------
+
+
+class ArgumentError(ValueError):
+    """An option that is invalid, or invalid with another one (a usage error, exit code 2)."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(f"{option}: {message}")
+        self.option = option
+        self.message = message
+
+
+def command_from_options(
+    *,
+    channel: str,
+    saleor_api_url: str | None = None,
+    orders_since: str | None = None,
+    cancel: bool = False,
+    watch: bool = False,
+    wait: bool = True,
+    run_worker: bool = True,
+) -> SyncCommand:
+    """The command the CLI's options describe; ArgumentError for an invalid combination."""
+    if not channel.strip():
+        raise ArgumentError("--channel", "give the channel's slug.")
+    if cancel and watch:
+        raise ArgumentError("--cancel", "use either --cancel or --watch.")
+    since = None
+    if orders_since is not None:
+        if cancel or watch:
+            raise ArgumentError("--orders-since", "only applies when a sync is started.")
+        try:
+            since = parse_orders_since(orders_since)
+        except ValueError as exc:
+            raise ArgumentError("--orders-since", str(exc)) from None
+    if watch and not wait:
+        raise ArgumentError("--no-wait", "--watch always waits.")
+    return SyncCommand(
+        channel=channel.strip(),
+        saleor_api_url=saleor_api_url,
+        action=Action.CANCEL if cancel else Action.WATCH if watch else Action.START,
+        orders_since=since,
+        wait=wait,
+        run_worker=run_worker and wait,
+    )
+
+
+def parse_orders_since(value: str, *, now: datetime | None = None) -> datetime:
+    """`YYYY-MM-DD` (midnight UTC) or an ISO 8601 date and time (UTC unless it has an offset).
+
+    Raises ValueError with a sentence for the user.
+    """
+    text = value.strip()
+    parsed: datetime
+    try:
+        if len(text) == 10:
+            parsed = datetime.combine(date.fromisoformat(text), time(), tzinfo=UTC)
+        else:
+            parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date: use YYYY-MM-DD or an ISO date and time "
+            "such as 2025-01-31T18:00:00+01:00."
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    if parsed > (now or utcnow()):
+        raise ValueError(f"{value!r} is in the future: no order would be sent.")
+    return parsed
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+
+async def run_sync(
+    services: Services,
+    console: Console,
+    command: SyncCommand,
+    stop: asyncio.Event | None = None,
+) -> int:
+    """Run `addon sync` and return its exit code. Setting `stop` (Ctrl-C) stops watching."""
+    stop = stop or asyncio.Event()
+    try:
+        if command.action is Action.CANCEL:
+            return await _cancel(services, console, command, stop)
+        if command.action is Action.START:
+            read, installation = await _start(services, command)
+            console.print(
+                f"Started the initial sync of channel [bold]{escape(command.channel)}[/bold] "
+                f"in {escape(installation.saleor_api_url)}{_since(read)}."
+            )
+        else:
+            read, installation = await _latest(services, command)
+        if not command.wait:
+            console.print(
+                "The app's workers ([bold]addon serve[/bold], [bold]addon worker[/bold]) do the "
+                f"work; follow it with [bold]addon sync --channel {escape(command.channel)} "
+                "--watch[/bold]."
+            )
+            return EXIT_OK
+        return await _watch(services, console, command, installation, read, stop)
+    except CommandError as exc:
+        console.print(f"[red]{escape(exc.message)}[/red]")
+        if exc.hint:
+            console.print(exc.hint)
+        return EXIT_REFUSED
+    except (SQLAlchemyError, OSError) as exc:
+        console.print(f"[red]The app's database could not be used: {escape(str(exc))}[/red]")
+        return EXIT_NOT_SUCCEEDED
+
+
+async def find_installation(session: AsyncSession, saleor_api_url: str | None) -> Installation:
+    """The installation of `saleor_api_url` (a trailing slash may differ), or the only one."""
+    repository = InstallationRepository(session)
+    installations = await repository.list_all()
+    known = ", ".join(i.saleor_api_url for i in installations[:10]) + (
+        ", …" if len(installations) > 10 else ""
+    )
+    if saleor_api_url is None:
+        if len(installations) == 1:
+            return installations[0]
+        if not installations:
+            raise CommandError("The app is not installed in any Saleor yet.")
+        raise CommandError(
+            f"The app is installed in {len(installations)} Saleors: "
+            "choose one with --saleor-api-url.",
+            f"Installed: {escape(known)}",
+        )
+    url = saleor_api_url.strip()
+    for candidate in dict.fromkeys((url, url.rstrip("/") + "/", url.rstrip("/"))):
+        installation = await repository.get_by_api_url(candidate)
+        if installation is not None:
+            return installation
+    raise CommandError(
+        f"The app is not installed in the Saleor at {url}.",
+        f"Installed: {escape(known)}" if installations else "No Saleor has installed the app yet.",
+    )
+
+
+def _refused(exc: AppError, command: SyncCommand, tracked: list[str]) -> CommandError:
+    channel = escape(command.channel)
+    hints = {
+        "CHANNEL_NOT_TRACKED": "Track it on the app's E-commerce page first."
+        + (f" Tracked channels: {escape(', '.join(tracked))}." if tracked else ""),
+        "TRACKING_OFF": "Turn on e-commerce tracking on the app's E-commerce page first.",
+        "INITIAL_SYNC_RUNNING": (
+            f"Follow it with [bold]addon sync --channel {channel} --watch[/bold], or cancel it "
+            f"with [bold]addon sync --channel {channel} --cancel[/bold]."
+        ),
+        "NO_INITIAL_SYNC": (
+            f"Start one with [bold]addon sync --channel {channel}[/bold]."
+            if command.action is Action.WATCH
+            else None
+        ),
+    }
+    return CommandError(exc.message, hints.get(exc.code))
+
+
+def _paused(installation: Installation) -> CommandError:
+    return CommandError(
+        f"Processing is paused for {installation.saleor_api_url}: "
+        "the app is deactivated in that Saleor.",
+        "Activate the app in the Saleor dashboard (Apps), then try again.",
+    )
+
+
+async def _start(services: Services, command: SyncCommand) -> tuple[InitialSyncRead, Installation]:
+    async with services.db.transaction() as session:
+        installation = await find_installation(session, command.saleor_api_url)
+        try:
+            # The service's rules (tracked channel, tracking on, one at a time) come first.
+            read = await InitialSyncService(session, services).start(
+                installation, command.channel, StartRequest(orders_since=command.orders_since)
+            )
+        except AppError as exc:
+            tracked = [
+                s.channel_slug for s in await StoreRepository(session).tracked(installation.id)
+            ]
+            raise _refused(exc, command, tracked) from None
+        if not installation.is_active:
+            raise _paused(installation)  # rolls the start back
+    return read, installation
+
+
+async def _latest(services: Services, command: SyncCommand) -> tuple[InitialSyncRead, Installation]:
+    async with services.db.session() as session:
+        installation = await find_installation(session, command.saleor_api_url)
+        try:
+            read = await InitialSyncService(session, services).read(installation, command.channel)
+        except AppError as exc:
+            raise _refused(exc, command, []) from None
+    if read.status is RunStatus.RUNNING and not installation.is_active:
+        raise _paused(installation)
+    return read, installation
+
+
+async def _cancel(
+    services: Services, console: Console, command: SyncCommand, stop: asyncio.Event
+) -> int:
+    async with services.db.transaction() as session:
+        installation = await find_installation(session, command.saleor_api_url)
+        try:
+            read = await InitialSyncService(session, services).cancel(installation, command.channel)
+        except AppError as exc:
+            raise _refused(exc, command, []) from None
+    console.print(SyncView(read, installation.saleor_api_url))
+    console.print(
+        f"[yellow]Cancelled the initial sync of channel {escape(command.channel)}.[/yellow]"
+    )
+    if command.run_worker and installation.is_active:
+        # Clear Mailchimp's `is_syncing` flag now if no other worker does it first.
+        await _settle(Worker(services), command.settle_seconds, stop)
+    return EXIT_OK
+
+
+async def _read(services: Services, installation: Installation, channel: str) -> InitialSyncRead:
+    async with services.db.session() as session:
+        return await InitialSyncService(session, services).read(installation, channel)
+
+
+async def _watch(
+    services: Services,
+    console: Console,
+    command: SyncCommand,
+    installation: Installation,
+    read: InitialSyncRead,
+    stop: asyncio.Event,
+) -> int:
+    if read.status is not RunStatus.RUNNING:
+        console.print(
+            f"The latest initial sync of channel [bold]{escape(command.channel)}[/bold] has "
+            "ended (nothing is running):"
+        )
+        console.print(SyncView(read, installation.saleor_api_url))
+        return _outcome(console, read)
+    if command.action is Action.WATCH:
+        console.print(
+            f"Watching the initial sync of channel [bold]{escape(command.channel)}[/bold] "
+            f"started {_local(read.started_at)}{_since(read)}."
+        )
+    if command.run_worker:
+        console.print(
+            "A worker runs in this process; workers of [bold]addon serve[/bold] and "
+            "[bold]addon worker[/bold] share the work. Ctrl-C stops watching."
+        )
+    else:
+        console.print(
+            "Progress comes from the app's workers ([bold]addon serve[/bold], "
+            "[bold]addon worker[/bold]); without one it does not move. Ctrl-C stops watching."
+        )
+    worker = InProcessWorker(services) if command.run_worker else None
+    view = SyncView(read, installation.saleor_api_url)
+    replaced: InitialSyncRead | None = None
+    try:
+        with Live(view, console=console, auto_refresh=False, transient=False) as live:
+            if worker is not None:
+                worker.start()
+            while read.status is RunStatus.RUNNING and not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), command.refresh_seconds)
+                if worker is not None and (problem := worker.problem()):
+                    console.print(f"[red]The in-process worker stopped: {escape(problem)}[/red]")
+                    worker = None
+                current = await _read(services, installation, command.channel)
+                if current.id != read.id:
+                    replaced = current  # it ended and a new one was started meanwhile
+                    break
+                read = current
+                view.update(read)
+                live.refresh()
+        if not console.is_terminal:
+            console.line()  # a terminal gets its line break from Live; a file or pipe does not
+    finally:
+        if worker is not None:
+            if stop.is_set() and worker.busy():
+                console.print("Stopping the worker after its current jobs (Ctrl-C again: at once)…")
+            await worker.close()
+    if replaced is not None:
+        console.print(
+            f"[yellow]The initial sync of channel {escape(command.channel)} ended and another "
+            f"one was started {_local(replaced.started_at)}.[/yellow] Follow it with "
+            f"[bold]addon sync --channel {escape(command.channel)} --watch[/bold]."
+        )
+        return EXIT_NOT_SUCCEEDED
+    if read.status is RunStatus.RUNNING:
+        console.print(
+            f"[yellow]Stopped watching. The initial sync of channel {escape(command.channel)} "
+            "is still running:[/yellow] the workers of [bold]addon serve[/bold] and "
+            "[bold]addon worker[/bold] carry on, or it resumes where it stopped when a worker "
+            f"starts next. Follow it again with [bold]addon sync --channel "
+            f"{escape(command.channel)} --watch[/bold]."
+        )
+        return EXIT_INTERRUPTED
+    if worker is not None and read.status is not RunStatus.SUCCEEDED:
+        await _settle(worker.worker, command.settle_seconds, stop)
+    return _outcome(console, read)
+
+
+async def _settle(worker: Worker, seconds: float, stop: asyncio.Event) -> None:
+    """Let `worker` process what is due for up to `seconds` (the step that clears Mailchimp's
+    `is_syncing` after a cancel or a failure). Never interrupts a job."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while loop.time() < deadline and not stop.is_set():
+        try:
+            if not await worker.run_once():
+                return
+        except Exception:  # the database may be briefly unavailable; the next worker does it
+            logger.exception("Worker round failed")
+            return
+
+
+def _outcome(console: Console, read: InitialSyncRead) -> int:
+    channel = escape(read.channel)
+    took = _duration(_elapsed(read))
+    quarantined = {k.kind: k.quarantined for k in read.kinds if k.quarantined}
+    if read.status is RunStatus.SUCCEEDED:
+        confirmed = ", ".join(
+            f"{k.confirmed} {LABELS.get(k.kind, k.kind).lower()}" for k in read.kinds
+        )
+        console.print(
+            f"[green]The initial sync of channel {channel} succeeded[/green] in {took}: "
+            f"{confirmed} confirmed by Mailchimp."
+        )
+    elif read.status is RunStatus.CANCELLED:
+        console.print(f"[yellow]The initial sync of channel {channel} was cancelled.[/yellow]")
+    else:
+        error = escape(read.error or "no reason was recorded")
+        console.print(f"[red]The initial sync of channel {channel} failed: {error}[/red]")
+    if quarantined:
+        counts = ", ".join(
+            f"{n} {LABELS.get(kind, kind).lower()}" for kind, n in quarantined.items()
+        )
+        console.print(
+            f"[yellow]Quarantined (Mailchimp refused them): {counts}.[/yellow] The app's "
+            "E-commerce page lists them with Mailchimp's reason and a Retry button."
+        )
+    return EXIT_OK if read.status is RunStatus.SUCCEEDED else EXIT_NOT_SUCCEEDED
+
+
+@contextlib.contextmanager
+def rich_logging(console: Console) -> Iterator[None]:
+    """Log records print above the live progress bars instead of through them: warnings and
+    errors, or everything when the root logger is at DEBUG (LOG_LEVEL=DEBUG)."""
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
+    handler.setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
+    root.handlers = [handler]
+    try:
+        yield
+    finally:
+        root.handlers = saved
+
+
+# --- the in-process worker -----------------------------------------------------------------------
+
+
+class InProcessWorker:
+    """A `Worker` running beside the watcher; stopping it lets its current jobs finish."""
+
+    def __init__(self, services: Services) -> None:
+        self.worker = Worker(services)
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.worker.run(self._stop))
+
+    def busy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def problem(self) -> str | None:
+        """Why the worker's task ended early (it keeps going through failed rounds)."""
+        if self._task is None or not self._task.done() or self._task.cancelled():
+            return None
+        exc = self._task.exception()
+        return f"{type(exc).__name__}: {exc}" if exc else None
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._task is not None and not self._task.done():
+            await self._task  # a second Ctrl-C cancels the command and, with it, this task
+
+
+# --- display -------------------------------------------------------------------------------------
+
+
+def _done(kind: KindProgress) -> int:
+    return kind.confirmed + kind.quarantined + kind.skipped + kind.retried
+
+
+def _elapsed(read: InitialSyncRead) -> float:
+    return max(((read.finished_at or utcnow()) - read.started_at).total_seconds(), 0.0)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-:--:--"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _since(read: InitialSyncRead) -> str:
+    return f", orders since {_local(read.orders_since)}" if read.orders_since else ""
+
+
+class _FieldColumn(ProgressColumn):
+    """Renders the text a task carries in one of its fields."""
+
+    def __init__(self, name: str, *, left: bool = False) -> None:
+        super().__init__(table_column=Column(justify="left" if left else "right"))
+        self.name = name
+
+    def render(self, task: Task) -> RenderableType:
+        value = task.fields.get(self.name, "")
+        return value if isinstance(value, Text) else Text(str(value))
+
+
+class SyncView:
+    """The live display: one line about the run, one progress bar per kind."""
+
+    def __init__(self, read: InitialSyncRead, saleor_api_url: str) -> None:
+        self.saleor_api_url = saleor_api_url
+        self.progress = Progress(
+            _FieldColumn("label", left=True),
+            BarColumn(bar_width=32),
+            _FieldColumn("count"),
+            _FieldColumn("percent"),
+            _FieldColumn("rate"),
+            _FieldColumn("remaining"),
+            _FieldColumn("details", left=True),
+            auto_refresh=False,
+        )
+        self.tasks: dict[str, TaskID] = {
+            k.kind: self.progress.add_task(k.kind, total=None) for k in read.kinds
+        }
+        self.read = read
+        self.update(read)
+
+    def update(self, read: InitialSyncRead) -> None:
+        self.read = read
+        running = read.status is RunStatus.RUNNING
+        for kind in read.kinds:
+            done = _done(kind)
+            current = running and read.phase.value == PHASES.get(kind.kind)
+            if kind.total is None:
+                # Not counted yet: pulsing while it is being read, empty otherwise.
+                total: float | None = None if current else 1
+                completed, count, percent = 0, f"{done}/?", ""
+            else:
+                total, completed = max(kind.total, 1), done if kind.total else 1
+                count = f"{done}/{kind.total}"
+                percent = f"{min(completed / total, 1.0):.0%}"
+            finished = kind.total is not None and done >= kind.total
+            if finished:
+                remaining = "done"
+            elif not running:
+                remaining = ""
+            elif kind.total is None and not current:
+                remaining = "waiting"
+            else:
+                remaining = _duration(kind.eta_seconds)
+            details = Text(f"sent {kind.sent}")
+            details.append(" · ")
+            details.append(
+                f"quarantined {kind.quarantined}", style="yellow" if kind.quarantined else ""
+            )
+            self.progress.update(
+                self.tasks[kind.kind],
+                total=total,
+                completed=completed,
+                label=LABELS.get(kind.kind, kind.kind),
+                count=count,
+                percent=percent,
+                rate=f"{kind.rate_per_second:g}/s" if kind.rate_per_second else "",
+                remaining=remaining,
+                details=details,
+            )
+
+    def header(self) -> Text:
+        read = self.read
+        text = Text()
+        text.append(f"Initial sync of channel {read.channel}", style="bold")
+        text.append(f" · {self.saleor_api_url} · ")
+        status = {
+            RunStatus.RUNNING: ("running", "cyan"),
+            RunStatus.SUCCEEDED: ("succeeded", "green"),
+            RunStatus.CANCELLED: ("cancelled", "yellow"),
+            RunStatus.FAILED: ("failed", "red"),
+        }[read.status]
+        text.append(status[0], style=status[1])
+        if read.status is RunStatus.RUNNING:
+            text.append(f" · phase {read.phase.value}")
+            batches = "batch" if read.batches_in_flight == 1 else "batches"
+            text.append(f" · {read.batches_in_flight} Mailchimp {batches} in flight")
+        text.append(f" · elapsed {_duration(_elapsed(read))}")
+        return text
+
+    def __rich__(self) -> RenderableType:
+        return Group(self.header(), self.progress)
