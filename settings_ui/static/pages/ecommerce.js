@@ -1,7 +1,7 @@
 /*
  * The E-commerce page: tracking and abandoned-cart switches, storefront URL templates, the
- * channels with their Mailchimp stores (audience, counts per entity kind, Resync), and the
- * quarantined records with Retry.
+ * channels with their Mailchimp stores (audience, counts per entity kind, Resync, initial sync
+ * with its progress), and the quarantined records with Retry.
  */
 (function () {
   "use strict";
@@ -302,6 +302,7 @@
     }
     card.appendChild(actions);
     card.appendChild(renderStats(channel));
+    if (channel.tracked) card.appendChild(renderInitialSync(channel));
     return card;
   }
 
@@ -349,6 +350,382 @@
         bridge.notify("error", "Resync failed", error.message);
         busy(trigger, false);
       });
+  }
+
+  // --- initial sync ----------------------------------------------------------------------
+  // The channel's history sent through Mailchimp batches; its progress is polled about once a
+  // second while it runs and the page is visible.
+
+  var SYNC_KINDS = [
+    ["product", "Products"],
+    ["customer", "Customers"],
+    ["order", "Orders"],
+  ];
+  var SYNC_STATUS = {
+    running: { label: "Running", tone: "info" },
+    succeeded: { label: "Succeeded", tone: "success" },
+    cancelled: { label: "Cancelled", tone: "warning" },
+    failed: { label: "Failed", tone: "critical" },
+  };
+  var PHASES = {
+    products: "sending products",
+    customers: "sending customers",
+    orders: "sending orders",
+    done: "finishing",
+  };
+  var POLL_MS = 1000;
+  var syncs = {}; // slug → the channel's latest initial sync; null: never synced
+  var sinceDates = {}; // slug → the day typed in its form (kept when the cards re-render)
+  var polls = {}; // slug → { timer, seq }: one poll chain per channel
+
+  function syncPath(slug) {
+    return "/api/ecommerce/channels/" + encodeURIComponent(slug) + "/initial-sync";
+  }
+
+  function syncBox(slug) {
+    return document.querySelector('[data-initial-sync="' + window.CSS.escape(slug) + '"]');
+  }
+
+  function number(n) {
+    return Number(n).toLocaleString();
+  }
+
+  function timeLeft(seconds) {
+    var s = Math.round(seconds);
+    if (s < 5) return "a few seconds left";
+    if (s < 90) return "about " + s + " seconds left";
+    var m = Math.round(s / 60);
+    if (m < 60) return "about " + m + " minutes left";
+    var h = Math.floor(m / 60);
+    var hours = h + (h === 1 ? " hour" : " hours");
+    return "about " + hours + (m % 60 ? " " + (m % 60) + " min" : "") + " left";
+  }
+
+  function day(value) {
+    // orders_since is midnight UTC of the chosen day: show that day.
+    return new Date(value).toLocaleDateString(undefined, {
+      timeZone: "UTC",
+      year: "numeric",
+      month: "short",
+      day: "numeric",
+    });
+  }
+
+  function renderInitialSync(channel) {
+    var slug = channel.slug;
+    var name = channel.name || slug;
+    var box = el("section", "initial-sync mt-16");
+    box.dataset.initialSync = slug;
+    var head = el("div", "toolbar mb-0");
+    var title = el("h4", "", "Initial sync");
+    title.id = "initial-sync-" + slug;
+    box.setAttribute("aria-labelledby", title.id);
+    head.appendChild(title);
+    var badge = el("span", "badge");
+    badge.dataset.syncBadge = "";
+    head.appendChild(badge);
+    box.appendChild(head);
+    box.appendChild(
+      el(
+        "p",
+        "muted small",
+        "Sends what the channel already has (products, then customers, then orders) to its " +
+          "Mailchimp store in Mailchimp batches. Live changes keep flowing meanwhile."
+      )
+    );
+
+    var note = el("div", "notice warning");
+    note.setAttribute("role", "alert");
+    note.dataset.syncNote = "";
+    note.hidden = true;
+    box.appendChild(note);
+    var status = el("div", "small");
+    status.setAttribute("aria-live", "polite");
+    status.dataset.syncStatus = "";
+    box.appendChild(status);
+    var problem = el("div", "notice critical mt-8");
+    problem.dataset.syncError = "";
+    problem.hidden = true;
+    problem.appendChild(el("strong", "", "What went wrong"));
+    problem.appendChild(el("p"));
+    box.appendChild(problem);
+
+    var kinds = el("div", "sync-kinds");
+    SYNC_KINDS.forEach(function (pair) {
+      var row = el("div", "sync-kind");
+      row.dataset.kind = pair[0];
+      var bar = el("progress");
+      bar.id = "sync-" + slug + "-" + pair[0];
+      var label = el("label", "", pair[1]);
+      label.setAttribute("for", bar.id);
+      bar.setAttribute("aria-describedby", bar.id + "-numbers");
+      row.appendChild(label);
+      row.appendChild(bar);
+      var numbers = el("div", "sync-numbers");
+      numbers.id = bar.id + "-numbers";
+      row.appendChild(numbers);
+      kinds.appendChild(row);
+    });
+    box.appendChild(kinds);
+
+    var form = el("div", "sync-form");
+    var since = el("input");
+    since.type = "date";
+    since.id = "sync-since-" + slug;
+    since.value = sinceDates[slug] || "";
+    since.setAttribute("aria-describedby", since.id + "-hint");
+    since.addEventListener("input", function () {
+      sinceDates[slug] = since.value;
+    });
+    var field = el("div", "field");
+    var sinceLabel = el("label", "", "Only orders since");
+    sinceLabel.setAttribute("for", since.id);
+    field.appendChild(sinceLabel);
+    field.appendChild(since);
+    form.appendChild(field);
+    var start = button("Start initial sync", "");
+    start.dataset.syncStart = "";
+    start.setAttribute("aria-label", "Start the initial sync of " + name);
+    start.addEventListener("click", function () {
+      startSync(slug, since.value, start);
+    });
+    form.appendChild(start);
+    var cancel = button("Cancel initial sync", "danger secondary");
+    cancel.dataset.syncCancel = "";
+    cancel.setAttribute("aria-label", "Cancel the initial sync of " + name);
+    cancel.addEventListener("click", function () {
+      cancelSync(slug, cancel);
+    });
+    form.appendChild(cancel);
+    box.appendChild(form);
+    var hint = el(
+      "div",
+      "field-hint",
+      "Leave the date empty to send every order. Products and customers are always sent whole."
+    );
+    hint.id = since.id + "-hint";
+    box.appendChild(hint);
+
+    showSync(slug, box);
+    return box;
+  }
+
+  function showKind(row, kind, run) {
+    var bar = row.querySelector("progress");
+    var numbers = row.querySelector(".sync-numbers");
+    var done = kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
+    var running = run.status === "running";
+    if (kind.total === null) {
+      bar.max = 1;
+      bar.value = 0;
+      numbers.textContent = running ? "Waiting for its turn" : "Not reached";
+      bar.classList.remove("complete");
+      return;
+    }
+    var total = Math.max(kind.total, done);
+    bar.max = Math.max(total, 1);
+    bar.value = total ? done : 1; // nothing to send is done
+    bar.classList.toggle("complete", done >= total);
+    var parts = [number(done) + " of " + number(total) + " done"];
+    parts.push(number(kind.sent) + " sent", number(kind.confirmed) + " confirmed");
+    parts.push(number(kind.quarantined) + " quarantined");
+    if (kind.skipped) parts.push(number(kind.skipped) + " unchanged or not sold here");
+    if (running && done < total && kind.rate_per_second) {
+      var rate = kind.rate_per_second;
+      parts.push((rate >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10) + " per second");
+      if (kind.eta_seconds !== null) parts.push(timeLeft(kind.eta_seconds));
+    }
+    numbers.textContent = parts.join(" · ");
+  }
+
+  function showSync(slug, box) {
+    box = box || syncBox(slug);
+    if (!box) return;
+    var run = syncs[slug];
+    var running = !!run && run.status === "running";
+    var badge = box.querySelector("[data-sync-badge]");
+    var info = run ? SYNC_STATUS[run.status] || { label: run.status, tone: "" } : null;
+    badge.hidden = !info;
+    if (info) {
+      badge.className = "badge " + info.tone;
+      badge.textContent = info.label;
+    }
+    var status = box.querySelector("[data-sync-status]");
+    if (run === undefined) {
+      status.textContent = "Loading…";
+    } else if (!run) {
+      status.textContent = "Never run on this channel.";
+    } else {
+      var batches = run.batches_in_flight === 1 ? "1 batch" : run.batches_in_flight + " batches";
+      var parts = running
+        ? [
+            "Running: " + (PHASES[run.phase] || run.phase),
+            "started " + bridge.formatTime(run.started_at),
+            batches + " at Mailchimp",
+          ]
+        : [
+            {
+              succeeded: "The last initial sync succeeded",
+              cancelled: "The last initial sync was cancelled",
+              failed: "The last initial sync failed",
+            }[run.status] || run.status,
+            (run.finished_at ? "ended " + bridge.formatTime(run.finished_at) : "") ||
+              "started " + bridge.formatTime(run.started_at),
+          ];
+      parts.push(run.orders_since ? "orders since " + day(run.orders_since) : "all orders");
+      status.textContent = parts.join(" · ");
+    }
+    var problem = box.querySelector("[data-sync-error]");
+    problem.hidden = !(run && run.status === "failed" && run.error);
+    problem.querySelector("p").textContent = (run && run.error) || "";
+    box.querySelector(".sync-kinds").hidden = !run;
+    if (run) {
+      run.kinds.forEach(function (kind) {
+        var row = box.querySelector('.sync-kind[data-kind="' + kind.kind + '"]');
+        if (row) showKind(row, kind, run);
+      });
+    }
+    box.querySelector("[data-sync-start]").hidden = running;
+    box.querySelector("[data-sync-cancel]").hidden = !running;
+    box.querySelector(".sync-form .field").hidden = running;
+    box.querySelector(".sync-form + .field-hint").hidden = running;
+  }
+
+  /** A message above the progress; `kind` "read" marks one the next good poll clears. */
+  function syncNote(slug, text, kind) {
+    var box = syncBox(slug);
+    if (!box) return;
+    var note = box.querySelector("[data-sync-note]");
+    note.textContent = text || "";
+    note.hidden = !text;
+    note.dataset.kind = kind || "";
+  }
+
+  function stopPolling(slug) {
+    var poll = polls[slug] || (polls[slug] = { timer: null, seq: 0 });
+    window.clearTimeout(poll.timer);
+    poll.timer = null;
+    poll.seq += 1; // an answer still on its way is ignored
+    return poll;
+  }
+
+  /** Read the channel's latest initial sync; poll again in a second while it runs. */
+  function pollSync(slug) {
+    var poll = stopPolling(slug);
+    var seq = poll.seq;
+    bridge
+      .api("GET", syncPath(slug))
+      .catch(function (error) {
+        if (error.code === "NO_INITIAL_SYNC") return null;
+        throw error;
+      })
+      .then(function (run) {
+        if (seq !== poll.seq) return;
+        var before = syncs[slug];
+        syncs[slug] = run;
+        showSync(slug);
+        var note = syncBox(slug) && syncBox(slug).querySelector("[data-sync-note]");
+        if (note && note.dataset.kind === "read") syncNote(slug, "");
+        if (run && run.status === "running") {
+          schedule(slug);
+        } else if (run && before && before.status === "running" && before.id === run.id) {
+          ended(slug, run);
+        }
+      })
+      .catch(function (error) {
+        if (seq !== poll.seq) return;
+        syncNote(slug, "The progress could not be read: " + error.message, "read");
+        if (syncs[slug] && syncs[slug].status === "running") schedule(slug);
+      });
+  }
+
+  function schedule(slug) {
+    if (document.hidden || !syncBox(slug)) return;
+    polls[slug].timer = window.setTimeout(function () {
+      pollSync(slug);
+    }, POLL_MS);
+  }
+
+  function ended(slug, run) {
+    var channel = current && current.channels.filter(function (c) {
+      return c.slug === slug;
+    })[0];
+    var name = (channel && channel.name) || slug;
+    syncNote(slug, "");
+    if (run.status === "succeeded") {
+      bridge.notify("success", "Initial sync finished", name + " is in its Mailchimp store.");
+    } else if (run.status === "failed") {
+      bridge.notify("error", "Initial sync failed", run.error || "");
+    } else {
+      var text = "The initial sync of " + name + " was cancelled.";
+      bridge.notify("info", "Initial sync cancelled", text);
+    }
+    load(); // the channel's counts changed
+  }
+
+  function startSync(slug, since, trigger) {
+    stopPolling(slug);
+    syncNote(slug, "");
+    busy(trigger, true, "Starting…");
+    bridge
+      .api("POST", syncPath(slug), since ? { orders_since: since + "T00:00:00Z" } : {})
+      .then(function (run) {
+        syncs[slug] = run;
+        bridge.notify(
+          "success",
+          "Initial sync started",
+          "Products, customers and " +
+            (since ? "orders since " + day(run.orders_since) : "all orders") +
+            " go to Mailchimp."
+        );
+      })
+      .catch(function (error) {
+        if (error.code === "INITIAL_SYNC_RUNNING") {
+          syncNote(slug, error.message + " Its progress is shown below; cancel it to start again.");
+          bridge.notify("warning", "Initial sync already running", error.message);
+        } else {
+          bridge.notify("error", "Initial sync not started", error.message);
+        }
+      })
+      .then(function () {
+        busy(trigger, false);
+        showSync(slug);
+        pollSync(slug);
+      });
+  }
+
+  function cancelSync(slug, trigger) {
+    stopPolling(slug);
+    syncNote(slug, "");
+    busy(trigger, true, "Cancelling…");
+    bridge
+      .api("DELETE", syncPath(slug))
+      .then(function (run) {
+        syncs[slug] = run;
+        bridge.notify(
+          "success",
+          "Initial sync cancelled",
+          "What Mailchimp received stays there; live changes keep flowing."
+        );
+      })
+      .catch(function (error) {
+        bridge.notify("error", "Initial sync not cancelled", error.message);
+      })
+      .then(function () {
+        busy(trigger, false);
+        showSync(slug);
+        pollSync(slug);
+      });
+  }
+
+  function pollAll() {
+    document.querySelectorAll("[data-initial-sync]").forEach(function (box) {
+      pollSync(box.dataset.initialSync);
+    });
+  }
+
+  function pauseAll() {
+    Object.keys(polls).forEach(stopPolling);
   }
 
   // --- quarantine ------------------------------------------------------------------------
@@ -421,6 +798,7 @@
       list.appendChild(renderChannel(c));
     });
     $("no-channels").hidden = data.channels.length > 0;
+    pollAll();
   }
 
   function load() {
@@ -464,6 +842,15 @@
     pendingMove = null;
     $("audience-dialog").close();
     if (move) track(move.channel, true, move.listId, move.trigger);
+  });
+  // Poll only while the page is seen; the answer on return says what happened meanwhile.
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) pauseAll();
+    else pollAll();
+  });
+  window.addEventListener("pagehide", pauseAll);
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) pollAll();
   });
   load();
 })();
