@@ -90,6 +90,9 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         secret_key_file=tmp / ".secret_key",
         worker_poll_interval_seconds=0.1,
         worker_max_attempts=1,
+        # An initial sync asks Mailchimp about its batches often, so a page sees it move.
+        initial_sync_poll_base_seconds=0.2,
+        initial_sync_poll_max_seconds=0.5,
     )
     app = create_dev_app(settings)
     stack: DevStack = app.state.devstack
