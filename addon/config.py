@@ -76,7 +76,7 @@ class Settings(BaseSettings):
     # Initial sync: entities per Mailchimp batch, batches in flight per sync (Mailchimp allows
     # 500 pending per account), Saleor page size (its limit is 100), how batches are polled
     # (backoff from base to max), and after how long without progress a sync is failed.
-    initial_sync_batch_size: int = Field(default=500, ge=1, le=5000)
+    initial_sync_batch_size: int = Field(default=1000, ge=1, le=5000)
     initial_sync_max_in_flight: int = Field(default=4, ge=1, le=500)
     initial_sync_page_size: int = Field(default=100, ge=1, le=100)
     initial_sync_poll_base_seconds: float = Field(default=2.0, ge=0)

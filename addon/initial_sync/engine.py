@@ -31,13 +31,17 @@ Design:
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
-from collections.abc import Sequence
+import zlib
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
@@ -57,7 +61,7 @@ from addon.mailchimp import (
     RateLimited,
     StorePatch,
 )
-from addon.mailchimp.models import BatchOperation, BatchOperationResult
+from addon.mailchimp.models import Batch, BatchOperation, BatchOperationResult
 from addon.saleor.client import SaleorError
 from addon.services import Services
 
@@ -81,6 +85,11 @@ DOCUMENTS = {
     Phase.CUSTOMERS: ("initial_sync_customers", "customers"),
     Phase.ORDERS: ("initial_sync_orders", "orders"),
 }
+# A batch's polls run side by side with reading Saleor; this many batches at most per step.
+MAX_POLLS_PER_STEP = 4
+# Operations that failed transiently are batched again this many times, then live sync (with
+# its own backoff and quarantine) takes over.
+MAX_SENDS = 3
 COUNTERS = ("total", "read", "skipped", "sent", "confirmed", "quarantined", "retried")
 
 
@@ -159,10 +168,36 @@ class Snapshot:
 
 
 @dataclass(frozen=True)
-class InFlight:
+class Flight:
+    """A queued or submitted batch as read at the start of a step."""
+
     id: int
-    mailchimp_batch_id: str
+    kind: EntityKind
+    status: BatchStatus
+    batch_id: str
     polls: int
+    submitted_at: datetime
+    next_poll_at: datetime | None
+
+    @classmethod
+    def of(cls, batch: InitialSyncBatch) -> Flight:
+        return cls(
+            batch.id,
+            EntityKind(batch.kind),
+            batch.status,
+            batch.mailchimp_batch_id,
+            batch.polls,
+            batch.submitted_at,
+            batch.next_poll_at,
+        )
+
+
+@dataclass(frozen=True)
+class Page:
+    nodes: list[dict[str, Any]]
+    end_cursor: str | None
+    has_next: bool
+    total: int | None
 
 
 @dataclass(frozen=True)
@@ -174,6 +209,24 @@ class Planned:
     mailchimp_id: str
     content_hash: str
     children: dict[str, str]
+
+    def meta(self) -> dict[str, Any]:
+        return {
+            "saleor_id": self.saleor_id,
+            "mailchimp_id": self.mailchimp_id,
+            "hash": self.content_hash,
+            "children": self.children,
+        }
+
+
+def _pack(operations: Sequence[BatchOperation]) -> bytes:
+    """The operations as sent, compressed (an order batch shrinks about tenfold)."""
+    raw = [op.model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations]
+    return zlib.compress(json.dumps(raw, separators=(",", ":")).encode(), 1)
+
+
+def _unpack(packed: bytes) -> list[BatchOperation]:
+    return [BatchOperation.model_validate(op) for op in json.loads(zlib.decompress(packed))]
 
 
 async def ledger_records(
@@ -241,47 +294,65 @@ class Step:
         self.ctx = context
         self.client = client
 
-    async def execute(self, in_flight: list[InFlight]) -> None:
+    async def execute(self, flights: list[Flight]) -> None:
         if not self.run.store_flagged:
             await self.flag_store()
             return
-        if in_flight:
-            oldest = in_flight[0]
-            batch = await self.client.get_batch(oldest.mailchimp_batch_id)
-            if batch.status == "finished":
-                results = await self.client.download_batch_results(batch.response_body_url)
-                await self.apply(oldest, results)
-                return
-            if (
-                not self.run.phase_read
-                and len(in_flight) < self.settings.initial_sync_max_in_flight
-            ):
-                await self.submit_or_wait()
-                return
-            # Mailchimp working on the batch counts as progress for the watchdog.
-            await self.wait(oldest, working=batch.status in ("started", "finalizing"))
-            return
-        if self.run.phase is Phase.DONE:
-            await self.finish()
-        elif self.run.phase_read:
+        submitted = [f for f in flights if f.status is BatchStatus.SUBMITTED]
+        queued = [f for f in flights if f.status is BatchStatus.QUEUED]
+        now = utcnow()
+        due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
+        parts: list[Coroutine[Any, Any, float]] = []
+        if due:
+            parts.append(self.track(due[:MAX_POLLS_PER_STEP]))
+        if self._may_submit(submitted, queued):
+            parts.append(self.resend(queued[0]) if queued else self.submit_or_wait())
+        if parts:
+            # Polling Mailchimp and reading Saleor overlap; each part commits on its own and
+            # says how long the next step should wait (0: at once).
+            delays = []
+            for outcome in await asyncio.gather(*parts, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                delays.append(outcome)
+            async with self.services.db.transaction() as session:
+                await self._then(session, min(delays))
+        elif self.run.phase_read and self.run.phase is not Phase.DONE:
             await self.next_phase()
+        elif self.run.phase is Phase.DONE and not flights:
+            await self.finish()
         else:
-            await self.submit_or_wait()
+            # Waiting for Mailchimp: look again when the next poll is due.
+            wake = min((f.next_poll_at or now for f in submitted), default=now)
+            async with self.services.db.transaction() as session:
+                await self._then(session, max((wake - now).total_seconds(), 0.0))
 
-    async def submit_or_wait(self) -> None:
+    def _may_submit(self, submitted: list[Flight], queued: list[Flight]) -> bool:
+        if len(submitted) >= self.settings.initial_sync_max_in_flight:
+            return False
+        if queued:
+            return True  # operations to resend go first, whatever the phase
+        if self.run.phase_read or self.run.phase is Phase.DONE:
+            return False
+        # Order lines reference variants: orders wait until every product batch is applied.
+        return not (
+            self.run.phase is Phase.ORDERS
+            and any(f.kind is EntityKind.PRODUCT for f in submitted + queued)
+        )
+
+    async def submit_or_wait(self) -> float:
         try:
             await self.submit()
         except RateLimited as exc:
             # Too many pending batches on the account (Mailchimp allows 500): not a failure of
             # this sync; ask again later.
-            delay = exc.retry_after or self.settings.initial_sync_poll_max_seconds
-            async with self.services.db.transaction() as session:
-                await self._then(session, delay)
+            return exc.retry_after or self.settings.initial_sync_poll_max_seconds
+        return 0.0
 
     # --- writes (short transactions after the calls) ------------------------------------------
 
     async def _running(self, session: AsyncSession) -> InitialSync | None:
-        run = await session.get(InitialSync, self.run.id)
+        run = await session.get(InitialSync, self.run.id, with_for_update=True)
         return run if run is not None and run.status is RunStatus.RUNNING else None
 
     async def _then(self, session: AsyncSession, delay: float = 0.0) -> None:
@@ -298,19 +369,36 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def wait(self, oldest: InFlight, *, working: bool) -> None:
-        delay = min(
-            self.settings.initial_sync_poll_max_seconds,
-            self.settings.initial_sync_poll_base_seconds * 2 ** min(oldest.polls, 16),
-        )
+    async def track(self, due: list[Flight]) -> float:
+        """Poll due batches; apply the finished ones, plan the next look at the others."""
+        batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
+        for flight, batch in zip(due, batches, strict=True):
+            if batch.status == "finished":
+                results = await self.client.download_batch_results(batch.response_body_url)
+                await self.apply(flight, results)
+            else:
+                await self.reschedule_poll(flight, batch)
+        return 0.0
+
+    async def reschedule_poll(self, flight: Flight, batch: Batch) -> None:
+        now = utcnow()
+        done, total = batch.finished_operations, batch.total_operations
+        base = self.settings.initial_sync_poll_base_seconds
+        if 0 < done < total:
+            # Mailchimp reports its progress: look again when it should be finished.
+            elapsed = max((now - flight.submitted_at).total_seconds(), 0.001)
+            delay = (total - done) * elapsed / done
+        else:
+            delay = base * 2 ** min(flight.polls, 16)
+        delay = min(max(delay, base), self.settings.initial_sync_poll_max_seconds)
         async with self.services.db.transaction() as session:
-            batch = await session.get(InitialSyncBatch, oldest.id)
-            if batch is not None:
-                batch.polls += 1
-            run = await session.get(InitialSync, self.run.id)
-            if working and run is not None:
-                run.last_progress_at = utcnow()
-            await self._then(session, delay)
+            row = await session.get(InitialSyncBatch, flight.id)
+            if row is not None:
+                row.polls += 1
+                row.next_poll_at = now + timedelta(seconds=delay)
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
+            if run is not None and batch.status in ("started", "finalizing"):
+                run.last_progress_at = now  # Mailchimp working on it counts for the watchdog
 
     async def next_phase(self) -> None:
         async with self.services.db.transaction() as session:
@@ -325,7 +413,7 @@ class Step:
     async def finish(self) -> None:
         await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
         async with self.services.db.transaction() as session:
-            run = await session.get(InitialSync, self.run.id)
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
             if run is not None:
                 run.store_flagged = False
                 if run.status is RunStatus.RUNNING:
@@ -336,40 +424,59 @@ class Step:
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 
+    async def _page(self, phase: Phase, cursor: str | None) -> Page:
+        document, field = DOCUMENTS[phase]
+        variables: dict[str, Any] = {"first": self.settings.initial_sync_page_size, "after": cursor}
+        if phase is not Phase.CUSTOMERS:
+            variables["channel"] = self.run.channel
+        if phase is Phase.ORDERS and self.run.orders_since is not None:
+            variables["where"] = {"createdAt": {"gte": self.run.orders_since.isoformat()}}
+        data = await self.services.saleor.execute(
+            self.ctx.api_url, self.ctx.token, document, variables
+        )
+        connection = data.get(field) or {}
+        page_info = connection.get("pageInfo") or {}
+        total = connection.get("totalCount")
+        return Page(
+            nodes=[edge["node"] for edge in connection.get("edges") or []],
+            end_cursor=page_info.get("endCursor") or cursor,
+            has_next=bool(page_info.get("hasNextPage")),
+            total=int(total) if total is not None else None,
+        )
+
     async def submit(self) -> None:
         phase = self.run.phase
         kind = KIND_OF[phase]
-        document, field = DOCUMENTS[phase]
+        size = self.settings.initial_sync_batch_size
         cursor, read_all, total = self.run.cursor, False, None
         planned: dict[str, Planned] = {}
         read = skipped = 0
         live: list[str] = []
         read_at = utcnow()
-        while len(planned) < self.settings.initial_sync_batch_size and not read_all:
-            variables: dict[str, Any] = {
-                "first": self.settings.initial_sync_page_size,
-                "after": cursor,
-            }
-            if phase is not Phase.CUSTOMERS:
-                variables["channel"] = self.run.channel
-            data = await self.services.saleor.execute(
-                self.ctx.api_url, self.ctx.token, document, variables
-            )
-            connection = data.get(field) or {}
-            total = connection.get("totalCount")
-            nodes = [edge["node"] for edge in connection.get("edges") or []]
-            page_info = connection.get("pageInfo") or {}
-            cursor = page_info.get("endCursor") or cursor
-            read_all = not page_info.get("hasNextPage")
-            read += len(nodes)
-            built, to_live, page_skipped = await self.plan(kind, nodes)
-            for item in built:
-                planned[item.saleor_id] = item
-            live.extend(to_live)
-            skipped += page_skipped
-        batch_id = None
+        # The next page is fetched while this one is planned, when it is certainly needed.
+        fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self._page(phase, cursor))
+        try:
+            while fetch is not None:
+                page = await fetch
+                fetch = None
+                cursor, read_all, total = page.end_cursor, not page.has_next, page.total
+                if not read_all and len(planned) + len(page.nodes) < size:
+                    fetch = asyncio.ensure_future(self._page(phase, cursor))
+                read += len(page.nodes)
+                built, to_live, page_skipped = await self.plan(kind, page.nodes)
+                for item in built:
+                    planned[item.saleor_id] = item
+                live.extend(to_live)
+                skipped += page_skipped
+                if fetch is None and len(planned) < size and not read_all:
+                    fetch = asyncio.ensure_future(self._page(phase, cursor))
+        finally:
+            if fetch is not None:
+                fetch.cancel()
+        batch_id, bodies = None, None
         if planned:
             operations = [item.operation for item in planned.values()]
+            bodies = _pack(operations)
             batch_id = (await self.client.create_batch(operations)).id
         async with self.services.db.transaction() as session:
             run = await self._running(session)
@@ -378,6 +485,7 @@ class Step:
             for saleor_id in live:
                 await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
             if batch_id is not None:
+                now = utcnow()
                 session.add(
                     InitialSyncBatch(
                         installation_id=run.installation_id,
@@ -385,17 +493,12 @@ class Step:
                         kind=kind.value,
                         mailchimp_batch_id=batch_id,
                         status=BatchStatus.SUBMITTED,
-                        operations={
-                            key: {
-                                "saleor_id": item.saleor_id,
-                                "mailchimp_id": item.mailchimp_id,
-                                "hash": item.content_hash,
-                                "children": item.children,
-                            }
-                            for key, item in planned.items()
-                        },
+                        operations={key: item.meta() for key, item in planned.items()},
+                        bodies=bodies,
+                        attempt=1,
                         read_at=read_at,
-                        submitted_at=utcnow(),
+                        submitted_at=now,
+                        next_poll_at=self._first_poll(now),
                         polls=0,
                     )
                 )
@@ -403,9 +506,29 @@ class Step:
             run.phase_read = read_all
             run.last_progress_at = utcnow()
             if total is not None:
-                set_total(run, kind, int(total))
+                set_total(run, kind, total)
             bump(run, kind, read=read, skipped=skipped, sent=len(planned), retried=len(live))
-            await self._then(session)
+
+    def _first_poll(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.settings.initial_sync_poll_base_seconds)
+
+    async def resend(self, flight: Flight) -> float:
+        """Submit a queued batch: operations that failed transiently, sent again as they were."""
+        async with self.services.db.session() as session:
+            row = await session.get(InitialSyncBatch, flight.id)
+            packed = row.bodies if row is not None else None
+        operations = _unpack(packed) if packed else []
+        batch_id = (await self.client.create_batch(operations)).id if operations else ""
+        async with self.services.db.transaction() as session:
+            row = await session.get(InitialSyncBatch, flight.id)
+            if row is None or row.status is not BatchStatus.QUEUED:
+                return 0.0
+            now = utcnow()
+            row.mailchimp_batch_id = batch_id
+            row.status = BatchStatus.SUBMITTED if operations else BatchStatus.APPLIED
+            row.submitted_at = now
+            row.next_poll_at = self._first_poll(now)
+        return 0.0
 
     async def plan(
         self, kind: EntityKind, nodes: list[dict[str, Any]]
@@ -506,9 +629,6 @@ class Step:
         order = SaleorOrder.model_validate(node)
         if order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             return None
-        since = self.run.orders_since
-        if since is not None and order.created < since:
-            return None
         usable = order.model_copy(
             update={
                 "lines": [
@@ -534,14 +654,15 @@ class Step:
 
     # --- applying a finished batch -------------------------------------------------------------
 
-    async def apply(self, flight: InFlight, results: list[BatchOperationResult]) -> None:
+    async def apply(self, flight: Flight, results: list[BatchOperationResult]) -> None:
         by_operation = {r.operation_id: r for r in results if r.operation_id}
         now = utcnow()
-        live: list[tuple[str, str]] = []
+        live: list[str] = []
+        resend: dict[str, dict[str, Any]] = {}
         async with self.services.db.transaction() as session:
             batch = await session.get(InitialSyncBatch, flight.id)
-            run = await session.get(InitialSync, self.run.id)
-            if batch is None or run is None or batch.status is BatchStatus.APPLIED:
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
+            if batch is None or run is None or batch.status is not BatchStatus.SUBMITTED:
                 return
             kind = EntityKind(batch.kind)
             operations: dict[str, dict[str, Any]] = dict(batch.operations)
@@ -555,7 +676,22 @@ class Step:
             counts = dict.fromkeys(("confirmed", "quarantined", "retried"), 0)
             for key, op in operations.items():
                 saleor_id = op["saleor_id"]
+                result = by_operation.get(key)
+                outcome = classify(result)
                 record = records.get(saleor_id)
+                pushed_live = (
+                    record is not None
+                    and record.pushed_at is not None
+                    and record.pushed_at > batch.read_at
+                )
+                if (
+                    outcome == "transient"
+                    and not pushed_live
+                    and batch.attempt < MAX_SENDS
+                    and batch.bodies is not None
+                ):
+                    resend[key] = op  # batched again, as it was
+                    continue
                 if record is None:
                     record = SyncRecord(
                         installation_id=run.installation_id,
@@ -567,17 +703,14 @@ class Step:
                         attempts=0,
                     )
                     session.add(record)
-                result = by_operation.get(key)
-                outcome = classify(result)
-                pushed_live = record.pushed_at is not None and record.pushed_at > batch.read_at
                 if pushed_live or outcome == "transient":
                     # Live sync pushed a newer state that this batch may have overwritten, or
-                    # Mailchimp failed transiently: live sync pushes Saleor's current state.
+                    # Mailchimp kept failing transiently: live sync pushes Saleor's current state.
                     if outcome in ("confirmed", "exists"):
                         record.mailchimp_id = op["mailchimp_id"]
                     record.content_hash = None
                     record.children = dict.fromkeys(op["children"], "")
-                    live.append((run.channel_slug, saleor_id))
+                    live.append(saleor_id)
                     counts["retried" if outcome == "transient" else "confirmed"] += 1
                     continue
                 record.attempts = 0
@@ -601,14 +734,37 @@ class Step:
                     record.children = dict.fromkeys(op["children"], "")
                 counts["confirmed"] += 1
             await session.flush()
-            for channel, saleor_id in live:
-                await enqueue_push(session, run.installation_id, channel, kind, saleor_id)
+            for saleor_id in live:
+                await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
+            if resend:
+                session.add(self._resend_batch(batch, resend))
             batch.status = BatchStatus.APPLIED
             batch.applied_at = now
             batch.operations = {}  # applied: the ledger holds it now
+            batch.bodies = None
             bump(run, kind, **counts)
             run.last_progress_at = now
-            await self._then(session)
+
+    def _resend_batch(
+        self, batch: InitialSyncBatch, operations: dict[str, dict[str, Any]]
+    ) -> InitialSyncBatch:
+        """A queued batch of `batch`'s operations that failed transiently."""
+        assert batch.bodies is not None
+        kept = [op for op in _unpack(batch.bodies) if op.operation_id in operations]
+        return InitialSyncBatch(
+            installation_id=batch.installation_id,
+            sync_id=batch.sync_id,
+            kind=batch.kind,
+            mailchimp_batch_id="",
+            status=BatchStatus.QUEUED,
+            operations=operations,
+            bodies=_pack(kept),
+            attempt=batch.attempt + 1,
+            # As old as the first reading: a live push since then still wins.
+            read_at=batch.read_at,
+            submitted_at=utcnow(),
+            polls=0,
+        )
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -624,21 +780,21 @@ def _parse_time(value: Any) -> datetime | None:
 # --- jobs ----------------------------------------------------------------------------------------
 
 
-async def _load(services: Services, sync_id: int) -> tuple[Snapshot, list[InFlight]] | None:
+async def _load(services: Services, sync_id: int) -> tuple[Snapshot, list[Flight]] | None:
     async with services.db.session() as session:
         run = await session.get(InitialSync, sync_id)
         if run is None:
             return None
         result = await session.execute(
             select(InitialSyncBatch)
+            .options(defer(InitialSyncBatch.operations), defer(InitialSyncBatch.bodies))
             .where(
                 InitialSyncBatch.sync_id == sync_id,
-                InitialSyncBatch.status == BatchStatus.SUBMITTED,
+                InitialSyncBatch.status.in_((BatchStatus.QUEUED, BatchStatus.SUBMITTED)),
             )
             .order_by(InitialSyncBatch.id)
         )
-        flights = [InFlight(b.id, b.mailchimp_batch_id, b.polls) for b in result.scalars()]
-        return Snapshot.of(run), flights
+        return Snapshot.of(run), [Flight.of(batch) for batch in result.scalars()]
 
 
 async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
@@ -678,7 +834,7 @@ async def step_job(job: ClaimedJob, services: Services) -> None:
     loaded = await _load(services, int(job.payload["sync_id"]))
     if loaded is None:
         return
-    run, in_flight = loaded
+    run, flights = loaded
     settings = services.settings
     try:
         if run.status is not RunStatus.RUNNING:
@@ -692,7 +848,7 @@ async def step_job(job: ClaimedJob, services: Services) -> None:
             )
             return
         async with mailchimp_for(services, run.installation_id) as client:
-            await Step(services, run, context, client).execute(in_flight)
+            await Step(services, run, context, client).execute(flights)
     except (NotConnected, InvalidCredentials) as exc:
         await end(services, run.id, RunStatus.FAILED, f"Mailchimp is not connected: {exc}")
     except (MailchimpError, SaleorError, DependencyFailed) as exc:

@@ -9,7 +9,17 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -34,6 +44,7 @@ class Phase(StrEnum):
 
 
 class BatchStatus(StrEnum):
+    QUEUED = "queued"  # operations to resend (failed transiently), not submitted yet
     SUBMITTED = "submitted"  # Mailchimp has it; results not applied yet
     APPLIED = "applied"  # every operation's outcome is in the ledger
 
@@ -82,7 +93,7 @@ class InitialSyncBatch(Base):
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
     sync_id: Mapped[int] = mapped_column(ForeignKey("initial_syncs.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    mailchimp_batch_id: Mapped[str] = mapped_column(String(64))
+    mailchimp_batch_id: Mapped[str] = mapped_column(String(64))  # "" while queued
     status: Mapped[BatchStatus] = mapped_column(
         StrEnumType(BatchStatus), default=BatchStatus.SUBMITTED
     )
@@ -92,4 +103,9 @@ class InitialSyncBatch(Base):
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+    next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The operations as sent (zlib-compressed JSON), kept until applied to resend failed ones.
+    bodies: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # 1 for a first submission, n for the n-th time its operations are sent.
+    attempt: Mapped[int] = mapped_column(Integer, default=1)
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -11,11 +12,12 @@ from sqlalchemy import delete, select, update
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.initial_sync.engine import STEP_JOB, WATCHDOG_JOB
+from addon.initial_sync.engine import MAX_SENDS, STEP_JOB, WATCHDOG_JOB
 from addon.initial_sync.models import InitialSync, Phase, RunStatus
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient
+from addon.saleor.client import SaleorClient
 from addon.sandbox.saleor.models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import finish, make_due, progress, run_jobs, start
@@ -324,8 +326,10 @@ async def test_orders_since_a_date_sends_only_newer_orders(small: Shop) -> None:
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
     assert set(shop.orders()) == {str(o.id) for o in orders if o.created >= since}
     kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    # Saleor filters them (`where: {createdAt: {gte}}`): older orders are never read.
+    assert kinds["order"]["total"] == kinds["order"]["read"] == len(orders) - 25
     assert kinds["order"]["confirmed"] == len(orders) - 25
-    assert kinds["order"]["skipped"] == 25
+    assert kinds["order"]["skipped"] == 0
 
 
 async def test_the_api_answers_for_untracked_channels_and_without_a_sync(small: Shop) -> None:
@@ -341,12 +345,105 @@ async def test_the_api_answers_for_untracked_channels_and_without_a_sync(small: 
 
 async def test_progress_reports_totals_rate_and_eta_while_running(small: Shop) -> None:
     shop = small
-    shop.saleor.generate_store(products=80, customers=5, orders=5, seed=12)
+    shop.saleor.generate_store(products=120, customers=5, orders=5, seed=12)
     await start(shop)
-    await run_jobs(shop, 3)  # flag the store, send a batch, apply it
+    await run_jobs(shop, 3)  # flag the store, send a batch, apply it while sending the next
     body = await progress(shop)
     assert body["status"] == "running" and body["phase"] == "products"
     [product] = [k for k in body["kinds"] if k["kind"] == "product"]
-    assert product["total"] == 80 and 0 < product["sent"] < 80
+    assert product["total"] == 120 and 0 < product["sent"] < 120
     assert product["confirmed"] > 0 and product["rate_per_second"] > 0
     assert product["eta_seconds"] is not None and product["eta_seconds"] > 0
+
+
+async def test_transient_failures_inside_a_batch_are_batched_again(small: Shop) -> None:
+    """Operations Mailchimp fails with a 5xx or 429 go out again in a later batch; after
+    `MAX_SENDS` tries live sync (with its own backoff and quarantine) takes over."""
+    shop = small
+    shop.saleor.generate_store(products=10, customers=30, orders=10, seed=9)
+    store = shop.saleor.store
+    customers = [c for c in store.customers.values() if not c.is_staff]
+    once = [c.global_id for c in customers[:3]]
+    [product] = [p.global_id for p in list(store.products.values())[:1]]
+    stubborn = customers[3].global_id
+    faults = shop.mailchimp.faults
+    faults.fail_batch_operations(once, times=1, status=503)
+    faults.fail_batch_operations([product], times=2, status=429)
+    faults.fail_batch_operations([stubborn], times=MAX_SENDS, status=500)
+    before = len(shop.mailchimp.requests)
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+    assert max(creations(shop).values()) == 1
+    requests = shop.mailchimp.requests[before:]
+
+    def sends(saleor_id: str, pk: int, via: str) -> int:
+        return sum(1 for r in requests if r.via == via and r.path.endswith(f"/{pk}"))
+
+    # Customers are PUT to their id: each failing one was in two batches, none went live.
+    for customer in customers[:3]:
+        assert sends(customer.global_id, customer.id, "batch") == 2
+        assert sends(customer.global_id, customer.id, "http") == 0
+    # The stubborn one was batched MAX_SENDS times, then pushed by live sync.
+    assert sends(stubborn, customers[3].id, "batch") == MAX_SENDS
+    assert sends(stubborn, customers[3].id, "http") == 1
+    product_posts = [
+        r
+        for r in requests
+        if r.via == "batch"
+        and r.method == "POST"
+        and r.path.endswith("/products")
+        and isinstance(r.body, dict)
+        and r.body.get("id") == str(next(iter(store.products.values())).id)
+    ]
+    assert [r.status for r in product_posts] == [429, 429, 200]
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    assert kinds["customer"]["confirmed"] == len(customers) - 1
+    assert kinds["customer"]["retried"] == 1  # handed to live sync
+    assert kinds["product"]["confirmed"] == 10 and kinds["product"]["retried"] == 0
+    for customer in customers[:4]:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_killing_the_worker_at_random_points_still_ends_equal(
+    small: Shop, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    """The worker dies before or after random calls to Saleor and Mailchimp (a POST that
+    reached Mailchimp included), several times; fresh workers finish the sync."""
+    shop = small
+    shop.saleor.generate_store(products=40, customers=50, orders=70, seed=seed)
+    rng = random.Random(seed)
+    kills: list[str] = []
+
+    def mortal(name: str, real: Any) -> Any:
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if rng.random() < 0.1:
+                kills.append(f"before {name}")
+                raise RuntimeError("worker killed")
+            result = await real(*args, **kwargs)
+            if rng.random() < 0.1:
+                kills.append(f"after {name}")
+                raise RuntimeError("worker killed")
+            return result
+
+        return call
+
+    for owner, name in (
+        (MailchimpClient, "create_batch"),
+        (MailchimpClient, "get_batch"),
+        (MailchimpClient, "download_batch_results"),
+        (SaleorClient, "execute"),
+    ):
+        monkeypatch.setattr(owner, name, mortal(name, getattr(owner, name)))
+    await start(shop)
+    for _ in range(6):
+        await run_jobs(shop, rng.randint(1, 6))  # a fresh worker each time
+    run = await finish(shop)
+    assert len(kills) >= 3, kills
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert_equal_to_saleor(shop)
+    assert max(creations(shop).values()) == 1
+    assert not is_syncing(shop)

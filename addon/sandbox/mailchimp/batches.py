@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from .errors import json_parse_error, not_found, too_many_requests
+from .errors import internal_error, json_parse_error, not_found, too_many_requests
 from .models import Batch, BatchOperation, BatchResult, LoggedRequest
 from .routing import ApiRequest, ApiResult, Router, paginate
 from .state import AccountData
@@ -185,23 +185,29 @@ class BatchRunner:
         query = _query(operation.params)
         body: Any = None
         result: ApiResult
+        with sandbox.state.lock:
+            forced = sandbox.faults.batch_operation_status(data.account.id, operation.operation_id)
         try:
             body = json.loads(operation.body) if operation.body else None
         except ValueError:
             error = json_parse_error()
             result = ApiResult(error.status, error.document(), problem=True)
         else:
-            result = await sandbox.router.call(
-                ApiRequest(
-                    sandbox=sandbox,
-                    account=data,
-                    method=operation.method,
-                    path=path,
-                    query=query,
-                    body=body,
-                    via="batch",
+            if forced is not None:
+                error = internal_error() if forced >= 500 else too_many_requests("Slow down.")
+                result = ApiResult(forced, {**error.document(), "status": forced}, problem=True)
+            else:
+                result = await sandbox.router.call(
+                    ApiRequest(
+                        sandbox=sandbox,
+                        account=data,
+                        method=operation.method,
+                        path=path,
+                        query=query,
+                        body=body,
+                        via="batch",
+                    )
                 )
-            )
         with sandbox.state.lock:
             sandbox.state.request_log.append(
                 LoggedRequest(

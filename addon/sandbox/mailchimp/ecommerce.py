@@ -229,7 +229,7 @@ def delete_store(request: ApiRequest) -> None:
 
 
 def render_customer(data: StoreData, customer: Customer) -> dict[str, Any]:
-    orders = [o for o in data.orders.values() if o.customer.id == customer.id]
+    orders = data.orders_of(customer.id)
     doc = customer.model_dump(mode="json")
     doc["orders_count"] = len(orders)
     doc["total_spent"] = round(sum(o.order_total for o in orders), 2)
@@ -563,7 +563,7 @@ def post_order(request: ApiRequest) -> dict[str, Any]:
         store_id=data.info.id,
         lines=lines,
     )
-    data.orders[order.id] = order
+    data.save_order(order)
     return render_order(data, order)
 
 
@@ -572,7 +572,7 @@ def get_orders(request: ApiRequest) -> dict[str, Any]:
     data = _store(request)
     orders = list(data.orders.values())
     if request.query.get("customer_id"):
-        orders = [o for o in orders if o.customer.id == request.query["customer_id"]]
+        orders = data.orders_of(request.query["customer_id"])
     if request.query.get("campaign_id"):
         orders = [o for o in orders if o.campaign_id == request.query["campaign_id"]]
     items = [render_order(data, o) for o in orders]
@@ -610,14 +610,14 @@ def patch_order(request: ApiRequest) -> dict[str, Any]:
         store_id=data.info.id,
         lines=lines,
     )
-    data.orders[order.id] = order
+    data.save_order(order)
     return render_order(data, order)
 
 
 @router.route("DELETE", f"{STORE}/orders/{{order_id}}")
 def delete_order(request: ApiRequest) -> None:
     data, found = _order(request)
-    del data.orders[found.id]
+    data.delete_order(found.id)
 
 
 def render_cart(data: StoreData, cart: Cart) -> dict[str, Any]:

@@ -54,6 +54,8 @@ class _Scope:
     profile: FaultProfile = field(default_factory=FaultProfile)
     fail_next: list[FailNext] = field(default_factory=list)
     outages: list[Outage] = field(default_factory=list)
+    # operation id -> how many more times that batch operation fails, and with which status
+    batch_failures: dict[str, FailNext] = field(default_factory=dict)
 
 
 def _key(account: SandboxAccount | str | None) -> str | None:
@@ -96,6 +98,31 @@ class Faults:
     ) -> None:
         """Make the next ``n`` requests (of the account, or any) fail with ``status``."""
         self._scope(account).fail_next.append(FailNext(remaining=n, status=status))
+
+    def fail_batch_operations(
+        self,
+        operation_ids: list[str],
+        times: int = 1,
+        status: int = 500,
+        account: SandboxAccount | str | None = None,
+    ) -> None:
+        """Make the batch operations with these ids fail ``times`` times each with ``status``
+        in their results (the batch itself succeeds, as when Mailchimp hiccups inside one)."""
+        failures = self._scope(account).batch_failures
+        for operation_id in operation_ids:
+            failures[operation_id] = FailNext(remaining=times, status=status)
+
+    def batch_operation_status(self, account_id: str, operation_id: str | None) -> int | None:
+        """The status a batch operation is forced to fail with this time, if any."""
+        if operation_id is None:
+            return None
+        for key in (account_id, None):
+            scope = self._scopes.get(key)
+            failure = scope.batch_failures.get(operation_id) if scope else None
+            if failure is not None and failure.remaining > 0:
+                failure.remaining -= 1
+                return failure.status
+        return None
 
     def outage(
         self,

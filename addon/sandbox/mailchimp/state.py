@@ -81,6 +81,22 @@ class StoreData:
     products: dict[str, Product] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     carts: dict[str, Cart] = field(default_factory=dict)
+    # customer id -> ids of their orders, in creation order (totals without a full scan)
+    customer_orders: dict[str, dict[str, None]] = field(default_factory=dict)
+
+    def save_order(self, order: Order) -> None:
+        previous = self.orders.get(order.id)
+        if previous is not None and previous.customer.id != order.customer.id:
+            self.customer_orders.get(previous.customer.id, {}).pop(order.id, None)
+        self.orders[order.id] = order
+        self.customer_orders.setdefault(order.customer.id, {})[order.id] = None
+
+    def delete_order(self, order_id: str) -> None:
+        order = self.orders.pop(order_id)
+        self.customer_orders.get(order.customer.id, {}).pop(order_id, None)
+
+    def orders_of(self, customer_id: str) -> list[Order]:
+        return [self.orders[i] for i in self.customer_orders.get(customer_id, {})]
 
 
 @dataclass

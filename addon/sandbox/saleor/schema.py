@@ -19,7 +19,7 @@ import uuid
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
 from functools import cache
@@ -702,16 +702,21 @@ def resolve_orders(
     info: Info,
     channel: str | None = None,
     search: str | None = None,
+    where: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS")
     chan = context.store.channel_by_slug(channel) if channel else None
+    created = _time_range((where or {}).get("createdAt"))
+    updated = _time_range((where or {}).get("updatedAt"))
     orders = [
         o
         for o in context.store.orders.values()
         if (chan is None or o.channel_id == chan.id)
         and _matches(search, str(o.number), o.user_email)
+        and created(o.created)
+        and updated(o.updated_at)
     ]
     return paginate(info, orders, lambda o: o.id, **_page(args))
 
@@ -1117,6 +1122,20 @@ def _serialize_plain(value: Any) -> Any:
     return value
 
 
+def _parse_datetime(value: Any) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise GraphQLError("Enter a valid date/time.") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _time_range(bounds: dict[str, Any] | None) -> Callable[[datetime], bool]:
+    """A `DateTimeRangeInput` as a predicate (an absent or null bound does not limit)."""
+    low, high = (bounds or {}).get("gte"), (bounds or {}).get("lte")
+    return lambda moment: (low is None or moment >= low) and (high is None or moment <= high)
+
+
 def _parse_uuid(value: Any) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -1126,7 +1145,7 @@ def _parse_uuid(value: Any) -> uuid.UUID:
 
 def _configure_scalars(schema: GraphQLSchema) -> None:
     scalars: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
-        "DateTime": (_serialize_datetime, None),
+        "DateTime": (_serialize_datetime, _parse_datetime),
         "JSONString": (_serialize_json_string, None),
         "UUID": (_serialize_plain, _parse_uuid),
         "Metadata": (_serialize_plain, None),
