@@ -1,0 +1,341 @@
+"""Initial sync of a large store: wall time, throughput, requests per entity, memory, connections.
+
+Run: `.venv/bin/python -m benchmarks.initial_sync` (part of `make benchmark`). For each size
+(10 % and 100 % of 10 k products, 50 k customers and 100 k orders) it starts two processes:
+
+* the sandbox stack (`benchmarks.stack`): the app's web side with the Saleor sandbox holding the
+  generated store and the Mailchimp sandbox, every request to them delayed by 150 ms;
+* one `addon worker` with the app's default settings, which does the whole sync.
+
+It installs the app, connects the demo Mailchimp account, tracks the channel, starts the sync
+through the dashboard API and samples the worker's memory until the sync ends. Figures come from
+the sandboxes' own counters and from `/proc/<worker>/status`. Targets: ≤ 10 minutes, ≤ 1
+Mailchimp request per 250 entities, worker peak RSS ≤ 250 MB and flat across sizes, peak
+concurrent Mailchimp connections ≤ the app's cap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from addon.config import Settings
+from addon.sandbox.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
+
+FULL = {"products": 10_000, "customers": 50_000, "orders": 100_000}
+CHANNEL = "default-channel"
+TARGET_SECONDS = 600
+TARGET_ENTITIES_PER_REQUEST = 250
+TARGET_RSS_MB = 250
+LIST = {
+    "name": "Bench news",
+    "contact": {
+        "company": "Bench",
+        "address1": "1 Main St",
+        "city": "Springfield",
+        "state": "IL",
+        "zip": "62701",
+        "country": "US",
+    },
+    "permission_reminder": "You signed up at our shop.",
+    "campaign_defaults": {
+        "from_name": "Bench",
+        "from_email": "news@bench.example",
+        "subject": "News",
+        "language": "en",
+    },
+    "email_type_option": False,
+}
+
+
+@dataclass
+class Result:
+    scale: float
+    entities: int
+    seconds: float
+    mailchimp_requests: int
+    archive_downloads: int
+    saleor_requests: int
+    peak_rss_mb: float
+    rss_samples_mb: list[float]
+    peak_concurrency: int
+    cap: int
+    synced: dict[str, int]
+    progress: list[dict[str, Any]]
+    status: str
+
+    @property
+    def per_request(self) -> float:
+        return self.entities / max(self.mailchimp_requests, 1)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _rss_mb(pid: int, field: str) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+@contextlib.asynccontextmanager
+async def _process(args: list[str], env: dict[str, str], log: Path) -> AsyncIterator[int]:
+    with log.open("w") as out:
+        process = await asyncio.create_subprocess_exec(
+            *args, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+        try:
+            yield process.pid
+        finally:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _wait_for(check: Any, what: str, seconds: float) -> Any:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            value = await check()
+            if value:
+                return value
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+async def run(scale: float, latency: float, database_url: str | None, keep: bool) -> Result:
+    sizes = {kind: max(1, round(count * scale)) for kind, count in FULL.items()}
+    port = _free_port()
+    origin = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        env = {
+            **os.environ,
+            "APP_URL": origin,
+            "DATABASE_URL": database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'addon.db'}",
+            "SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
+            "LOG_LEVEL": "WARNING",
+            # `addon worker` talks to the Mailchimp sandbox of the stack, as `addon serve` does.
+            "MAILCHIMP_API_URL_TEMPLATE": f"{origin}{MAILCHIMP_PATH}/{{dc}}/3.0",
+        }
+        cap = Settings(_env_file=None).mailchimp_max_concurrency  # type: ignore[call-arg]
+        logs = Path(tmp) if not keep else Path(tempfile.mkdtemp(prefix="bench-logs-"))
+        stack_args = [
+            sys.executable,
+            "-m",
+            "benchmarks.stack",
+            f"--port={port}",
+            f"--latency={latency}",
+            *(f"--{kind}={count}" for kind, count in sizes.items()),
+        ]
+        migrate = [sys.executable, "-c", "from addon.cli import main; main()", "migrate"]
+        migration = await asyncio.create_subprocess_exec(*migrate, env=env)
+        if await migration.wait():
+            raise RuntimeError("addon migrate failed")
+        worker_args = [sys.executable, "-c", "from addon.cli import main; main()", "worker"]
+        async with (
+            _process(stack_args, env, logs / "stack.log"),
+            httpx.AsyncClient(base_url=origin, timeout=60) as http,
+        ):
+
+            async def stats() -> dict[str, Any]:
+                return dict((await http.get("/_bench/stats")).json())
+
+            before = await _wait_for(
+                lambda: _installed(http), "the stack to start and install the app", 300
+            )
+            token = (
+                await http.post(
+                    f"{DASHBOARD_PATH}/api/token",
+                    json={"app_id": before["app_id"], "lifetime": 3600},
+                )
+            ).json()["token"]
+            headers = {
+                "authorization-bearer": token,
+                "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/",
+            }
+            async with _process(worker_args, env, logs / "worker.log") as worker:
+                list_id = await _setup(http, headers, before["api_key"])
+                await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
+                baseline = await stats()
+                samples: list[float] = []
+                started = time.monotonic()
+                response = await http.post(
+                    f"/api/ecommerce/channels/{CHANNEL}/initial-sync", headers=headers, json={}
+                )
+                response.raise_for_status()
+                sync = response.json()
+                last_report = started
+                while sync["status"] == "running":
+                    for _ in range(5):
+                        await asyncio.sleep(0.2)
+                        rss = _rss_mb(worker, "VmRSS")
+                        if rss is not None:
+                            samples.append(rss)
+                    sync = (
+                        await http.get(
+                            f"/api/ecommerce/channels/{CHANNEL}/initial-sync", headers=headers
+                        )
+                    ).json()
+                    if time.monotonic() - last_report >= 30:
+                        last_report = time.monotonic()
+                        _report(time.monotonic() - started, sync)
+                seconds = time.monotonic() - started
+                peak = _rss_mb(worker, "VmHWM") or 0.0
+                after = await stats()
+            del list_id
+        return Result(
+            scale=scale,
+            entities=sum(sizes.values()),
+            seconds=seconds,
+            mailchimp_requests=after["mailchimp_requests"] - baseline["mailchimp_requests"],
+            archive_downloads=after["archive_downloads"] - baseline["archive_downloads"],
+            saleor_requests=after["saleor_requests"] - baseline["saleor_requests"],
+            peak_rss_mb=peak,
+            rss_samples_mb=samples,
+            peak_concurrency=after["peak_concurrency"],
+            cap=cap,
+            synced=after["store"],
+            progress=sync["kinds"],
+            status=sync["status"] + (f" ({sync['error']})" if sync.get("error") else ""),
+        )
+
+
+async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
+    stats = dict((await http.get("/_bench/stats")).json())
+    return stats if stats.get("app_id") else None
+
+
+async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> str:
+    dc = api_key.rsplit("-", 1)[1]
+    created = await http.post(
+        f"{MAILCHIMP_PATH}/{dc}/3.0/lists", json=LIST, auth=("bench", api_key)
+    )
+    created.raise_for_status()
+    list_id = str(created.json()["id"])
+    steps: list[tuple[str, str, dict[str, Any]]] = [
+        ("POST", "/api/connection/api-key", {"api_key": api_key}),
+        (
+            "PATCH",
+            "/api/ecommerce/settings",
+            {
+                "tracking_enabled": True,
+                "product_url_template": "https://bench.example/p/{slug}",
+                "checkout_url_template": "https://bench.example/c/{token}",
+            },
+        ),
+        ("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": list_id}),
+    ]
+    for method, path, body in steps:
+        response = await http.request(method, path, json=body, headers=headers)
+        if response.is_error:
+            raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
+    return list_id
+
+
+async def _store_ready(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
+    overview = (await http.get("/api/ecommerce", headers=headers)).json()
+    return any(
+        channel["slug"] == CHANNEL and channel["store_status"] == "synced"
+        for channel in overview["channels"]
+    )
+
+
+def _report(elapsed: float, sync: dict[str, Any]) -> None:
+    parts = []
+    for kind in sync["kinds"]:
+        done = sum(kind[k] for k in ("confirmed", "quarantined", "skipped", "retried"))
+        parts.append(f"{kind['kind']} {done}/{kind['total'] if kind['total'] is not None else '?'}")
+    print(f"  {elapsed:6.0f} s  {sync['phase']:<9} " + ", ".join(parts), flush=True)
+
+
+def _print(results: list[Result], latency: float) -> bool:
+    print()
+    print(f"initial sync, {latency * 1000:.0f} ms per request to Saleor and Mailchimp")
+    header = f"{'':34}" + "".join(f"{f'{r.scale:.0%} size':>16}" for r in results)
+    print(header)
+
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:34}" + "".join(f"{v:>16}" for v in values))
+
+    row("entities", [f"{r.entities:,}" for r in results])
+    row("status", [r.status for r in results])
+    row("in Mailchimp (prod/cust/orders)", [
+        "/".join(str(r.synced.get(k, 0)) for k in ("products", "customers", "orders"))
+        for r in results
+    ])  # fmt: skip
+    row("wall time", [f"{r.seconds:.0f} s" for r in results])
+    row("entities per second", [f"{r.entities / r.seconds:,.0f}" for r in results])
+    row("Mailchimp HTTP requests", [f"{r.mailchimp_requests:,}" for r in results])
+    row("  of which result downloads", [f"{r.archive_downloads:,}" for r in results])
+    row("entities per Mailchimp request", [f"{r.per_request:,.0f}" for r in results])
+    row("Saleor GraphQL requests", [f"{r.saleor_requests:,}" for r in results])
+    row("worker peak RSS", [f"{r.peak_rss_mb:.0f} MB" for r in results])
+    row("  RSS at 10/50/90 % of the run", [_spread(r.rss_samples_mb) for r in results])
+    row("peak concurrent connections", [f"{r.peak_concurrency} (cap {r.cap})" for r in results])
+    full = results[-1]
+    checks = {
+        f"wall time <= {TARGET_SECONDS} s": full.seconds <= TARGET_SECONDS,
+        f">= {TARGET_ENTITIES_PER_REQUEST} entities per Mailchimp request": all(
+            r.per_request >= TARGET_ENTITIES_PER_REQUEST for r in results
+        ),
+        f"peak RSS <= {TARGET_RSS_MB} MB": all(r.peak_rss_mb <= TARGET_RSS_MB for r in results),
+        "peak RSS flat across sizes (within 25 %)": len(results) < 2
+        or full.peak_rss_mb <= results[0].peak_rss_mb * 1.25,
+        "connections never above the cap": all(r.peak_concurrency <= r.cap for r in results),
+        "every sync succeeded": all(r.status == "succeeded" for r in results),
+    }
+    print()
+    for label, ok in checks.items():
+        print(f"{'met ' if ok else 'MISSED'} {label}")
+    return all(checks.values())
+
+
+def _spread(samples: list[float]) -> str:
+    if not samples:
+        return "-"
+    picks = [samples[min(len(samples) - 1, int(len(samples) * q))] for q in (0.1, 0.5, 0.9)]
+    return "/".join(f"{v:.0f}" for v in picks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--scales",
+        default="0.1,1",
+        help="Fractions of the full store (10 k products, 50 k customers, 100 k orders).",
+    )
+    parser.add_argument("--latency", type=float, default=0.15, help="Seconds per request.")
+    parser.add_argument("--database-url", default=None, help="Default: a temporary SQLite file.")
+    parser.add_argument("--keep-logs", action="store_true", help="Keep the processes' logs.")
+    args = parser.parse_args()
+    results = []
+    for scale in (float(s) for s in args.scales.split(",")):
+        print(f"syncing {scale:.0%} of the full store ...", flush=True)
+        results.append(asyncio.run(run(scale, args.latency, args.database_url, args.keep_logs)))
+    sys.exit(0 if _print(results, args.latency) else 1)
+
+
+if __name__ == "__main__":
+    main()
