@@ -77,7 +77,7 @@ class Settings(BaseSettings):
     # 500 pending per account), Saleor page size (its limit is 100), how batches are polled
     # (backoff from base to max), and after how long without progress a sync is failed.
     initial_sync_batch_size: int = Field(default=1000, ge=1, le=5000)
-    initial_sync_max_in_flight: int = Field(default=4, ge=1, le=500)
+    initial_sync_max_in_flight: int = Field(default=6, ge=1, le=500)
     initial_sync_page_size: int = Field(default=100, ge=1, le=100)
     initial_sync_poll_base_seconds: float = Field(default=2.0, ge=0)
     initial_sync_poll_max_seconds: float = Field(default=60.0, ge=0)

@@ -41,8 +41,8 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import select
-from sqlalchemy.orm import defer
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
@@ -70,20 +70,17 @@ logger = logging.getLogger(__name__)
 STEP_JOB = "initial_sync.step"
 WATCHDOG_JOB = "initial_sync.watchdog"
 
-KIND_OF: dict[Phase, EntityKind] = {
-    Phase.PRODUCTS: EntityKind.PRODUCT,
-    Phase.CUSTOMERS: EntityKind.CUSTOMER,
-    Phase.ORDERS: EntityKind.ORDER,
-}
-NEXT_PHASE = {
-    Phase.PRODUCTS: Phase.CUSTOMERS,
-    Phase.CUSTOMERS: Phase.ORDERS,
-    Phase.ORDERS: Phase.DONE,
+# Reading order; the phase shown is the first kind not read completely.
+KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER)
+PHASE_OF = {
+    EntityKind.PRODUCT: Phase.PRODUCTS,
+    EntityKind.CUSTOMER: Phase.CUSTOMERS,
+    EntityKind.ORDER: Phase.ORDERS,
 }
 DOCUMENTS = {
-    Phase.PRODUCTS: ("initial_sync_products", "products"),
-    Phase.CUSTOMERS: ("initial_sync_customers", "customers"),
-    Phase.ORDERS: ("initial_sync_orders", "orders"),
+    EntityKind.PRODUCT: ("initial_sync_products", "products"),
+    EntityKind.CUSTOMER: ("initial_sync_customers", "customers"),
+    EntityKind.ORDER: ("initial_sync_orders", "orders"),
 }
 # A batch's polls run side by side with reading Saleor; this many batches at most per step.
 MAX_POLLS_PER_STEP = 4
@@ -139,6 +136,23 @@ def set_total(run: InitialSync, kind: EntityKind, total: int) -> None:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """Where the reading of one kind is: Saleor's end cursor of the last page sent."""
+
+    cursor: str | None = None
+    done: bool = False
+
+    @classmethod
+    def of(cls, streams: dict[str, Any] | None, kind: EntityKind) -> Stream:
+        state = (streams or {}).get(kind.value) or {}
+        return cls(state.get("cursor"), bool(state.get("done")))
+
+
+def phase_of(streams: dict[EntityKind, Stream]) -> Phase:
+    return next((PHASE_OF[k] for k in KINDS if not streams[k].done), Phase.DONE)
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The sync row as read at the start of a step (no session held across calls)."""
 
@@ -146,9 +160,7 @@ class Snapshot:
     installation_id: int
     channel: str
     status: RunStatus
-    phase: Phase
-    cursor: str | None
-    phase_read: bool
+    streams: dict[EntityKind, Stream]
     orders_since: datetime | None
     store_flagged: bool
 
@@ -159,9 +171,7 @@ class Snapshot:
             run.installation_id,
             run.channel_slug,
             run.status,
-            run.phase,
-            run.cursor,
-            run.phase_read,
+            {kind: Stream.of(run.streams, kind) for kind in KINDS},
             run.orders_since,
             run.store_flagged,
         )
@@ -305,11 +315,15 @@ class Step:
         parts: list[Coroutine[Any, Any, float]] = []
         if due:
             parts.append(self.track(due[:MAX_POLLS_PER_STEP]))
-        if self._may_submit(submitted, queued):
-            parts.append(self.resend(queued[0]) if queued else self.submit_or_wait())
+        room = self.settings.initial_sync_max_in_flight - len(submitted)
+        if queued and room > 0:
+            parts.append(self.resend(queued[0]))  # operations to resend go first
+            room -= 1
+        for kind in self._readable(flights)[: max(room, 0)]:
+            parts.append(self.submit_or_wait(kind))
         if parts:
-            # Polling Mailchimp and reading Saleor overlap; each part commits on its own and
-            # says how long the next step should wait (0: at once).
+            # Polling Mailchimp and reading Saleor (one stream per kind) overlap; each part
+            # commits on its own and says how long the next step should wait (0: at once).
             delays = []
             for outcome in await asyncio.gather(*parts, return_exceptions=True):
                 if isinstance(outcome, BaseException):
@@ -317,9 +331,7 @@ class Step:
                 delays.append(outcome)
             async with self.services.db.transaction() as session:
                 await self._then(session, min(delays))
-        elif self.run.phase_read and self.run.phase is not Phase.DONE:
-            await self.next_phase()
-        elif self.run.phase is Phase.DONE and not flights:
+        elif phase_of(self.run.streams) is Phase.DONE and not flights:
             await self.finish()
         else:
             # Waiting for Mailchimp: look again when the next poll is due.
@@ -327,22 +339,19 @@ class Step:
             async with self.services.db.transaction() as session:
                 await self._then(session, max((wake - now).total_seconds(), 0.0))
 
-    def _may_submit(self, submitted: list[Flight], queued: list[Flight]) -> bool:
-        if len(submitted) >= self.settings.initial_sync_max_in_flight:
-            return False
-        if queued:
-            return True  # operations to resend go first, whatever the phase
-        if self.run.phase_read or self.run.phase is Phase.DONE:
-            return False
-        # Order lines reference variants: orders wait until every product batch is applied.
-        return not (
-            self.run.phase is Phase.ORDERS
-            and any(f.kind is EntityKind.PRODUCT for f in submitted + queued)
+    def _readable(self, flights: list[Flight]) -> list[EntityKind]:
+        """Kinds whose next pages may be read now: products and customers from the start;
+        orders reference variants, so they wait until every product batch is applied."""
+        streams = self.run.streams
+        kinds = [k for k in KINDS if not streams[k].done]
+        products_pending = not streams[EntityKind.PRODUCT].done or any(
+            f.kind is EntityKind.PRODUCT for f in flights
         )
+        return [k for k in kinds if not (k is EntityKind.ORDER and products_pending)]
 
-    async def submit_or_wait(self) -> float:
+    async def submit_or_wait(self, kind: EntityKind) -> float:
         try:
-            await self.submit()
+            await self.submit(kind)
         except RateLimited as exc:
             # Too many pending batches on the account (Mailchimp allows 500): not a failure of
             # this sync; ask again later.
@@ -400,16 +409,6 @@ class Step:
             if run is not None and batch.status in ("started", "finalizing"):
                 run.last_progress_at = now  # Mailchimp working on it counts for the watchdog
 
-    async def next_phase(self) -> None:
-        async with self.services.db.transaction() as session:
-            run = await self._running(session)
-            if run is not None:
-                run.phase = NEXT_PHASE[run.phase]
-                run.cursor = None
-                run.phase_read = run.phase is Phase.DONE
-                run.last_progress_at = utcnow()
-            await self._then(session)
-
     async def finish(self) -> None:
         await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
         async with self.services.db.transaction() as session:
@@ -424,12 +423,12 @@ class Step:
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 
-    async def _page(self, phase: Phase, cursor: str | None) -> Page:
-        document, field = DOCUMENTS[phase]
+    async def _page(self, kind: EntityKind, cursor: str | None) -> Page:
+        document, field = DOCUMENTS[kind]
         variables: dict[str, Any] = {"first": self.settings.initial_sync_page_size, "after": cursor}
-        if phase is not Phase.CUSTOMERS:
+        if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.run.channel
-        if phase is Phase.ORDERS and self.run.orders_since is not None:
+        if kind is EntityKind.ORDER and self.run.orders_since is not None:
             variables["where"] = {"createdAt": {"gte": self.run.orders_since.isoformat()}}
         data = await self.services.saleor.execute(
             self.ctx.api_url, self.ctx.token, document, variables
@@ -444,24 +443,22 @@ class Step:
             total=int(total) if total is not None else None,
         )
 
-    async def submit(self) -> None:
-        phase = self.run.phase
-        kind = KIND_OF[phase]
+    async def submit(self, kind: EntityKind) -> None:
         size = self.settings.initial_sync_batch_size
-        cursor, read_all, total = self.run.cursor, False, None
+        cursor, read_all, total = self.run.streams[kind].cursor, False, None
         planned: dict[str, Planned] = {}
         read = skipped = 0
         live: list[str] = []
         read_at = utcnow()
         # The next page is fetched while this one is planned, when it is certainly needed.
-        fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self._page(phase, cursor))
+        fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self._page(kind, cursor))
         try:
             while fetch is not None:
                 page = await fetch
                 fetch = None
                 cursor, read_all, total = page.end_cursor, not page.has_next, page.total
                 if not read_all and len(planned) + len(page.nodes) < size:
-                    fetch = asyncio.ensure_future(self._page(phase, cursor))
+                    fetch = asyncio.ensure_future(self._page(kind, cursor))
                 read += len(page.nodes)
                 built, to_live, page_skipped = await self.plan(kind, page.nodes)
                 for item in built:
@@ -469,7 +466,7 @@ class Step:
                 live.extend(to_live)
                 skipped += page_skipped
                 if fetch is None and len(planned) < size and not read_all:
-                    fetch = asyncio.ensure_future(self._page(phase, cursor))
+                    fetch = asyncio.ensure_future(self._page(kind, cursor))
         finally:
             if fetch is not None:
                 fetch.cancel()
@@ -502,8 +499,10 @@ class Step:
                         polls=0,
                     )
                 )
-            run.cursor = cursor
-            run.phase_read = read_all
+            streams = dict(run.streams or {})
+            streams[kind.value] = {"cursor": cursor, "done": read_all}
+            run.streams = streams
+            run.phase = phase_of({k: Stream.of(streams, k) for k in KINDS})
             run.last_progress_at = utcnow()
             if total is not None:
                 set_total(run, kind, total)

@@ -66,11 +66,10 @@ class InitialSync(Base):
     channel_slug: Mapped[str] = mapped_column(String(255))
     active_channel: Mapped[str | None] = mapped_column(String(255), nullable=True)
     status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus), default=RunStatus.RUNNING)
+    # The first kind not read completely (kinds are read side by side where they may be).
     phase: Mapped[Phase] = mapped_column(StrEnumType(Phase), default=Phase.PRODUCTS)
-    # Saleor's end cursor of the last page sent in the current phase (None: from the start).
-    cursor: Mapped[str | None] = mapped_column(Text, nullable=True)
-    # The current phase's pages are all read (its batches may still be in flight).
-    phase_read: Mapped[bool] = mapped_column(Boolean, default=False)
+    # kind → {cursor: Saleor's end cursor of the last page sent, done: every page was read}
+    streams: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     orders_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Whether the Mailchimp store's is_syncing flag was set and not yet cleared.
     store_flagged: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.errors import Conflict, NotFound
 from addon.initial_sync import engine
@@ -17,8 +16,6 @@ from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
 from addon.installations.models import Installation
 from addon.services import Services
-
-KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER)
 
 
 class InitialSyncService:
@@ -45,7 +42,7 @@ class InitialSyncService:
             active_channel=channel,
             status=RunStatus.RUNNING,
             phase=Phase.PRODUCTS,
-            phase_read=False,
+            streams={},
             orders_since=request.orders_since if request else None,
             store_flagged=False,
             progress={},
@@ -94,7 +91,7 @@ class InitialSyncService:
         end = run.finished_at or utcnow()
         elapsed = max((end - run.started_at).total_seconds(), 0.0)
         kinds = []
-        for kind in KINDS:
+        for kind in engine.KINDS:
             counters = (run.progress or {}).get(kind.value, {})
             total = counters.get("total") if kind.value in (run.progress or {}) else None
             done = sum(counters.get(k, 0) for k in ("confirmed", "quarantined", "skipped"))
