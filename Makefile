@@ -37,6 +37,7 @@ migrate: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.live_sync
+	$(BIN)/python -m benchmarks.initial_sync
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts

@@ -29,6 +29,15 @@ def _settings() -> Settings:
     return settings
 
 
+def _worker_settings(settings: Settings) -> Settings:
+    """Outside production `addon serve` talks to its own Mailchimp sandbox: so must workers."""
+    if not settings.sandbox_enabled:
+        return settings
+    from addon.sandbox.devstack import sandbox_settings
+
+    return sandbox_settings(settings)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -63,7 +72,7 @@ def worker() -> None:
     from addon.jobs.worker import Worker
     from addon.services import Services
 
-    settings = _settings()
+    settings = _worker_settings(_settings())
 
     async def main() -> None:
         services = Services.create(settings)
@@ -206,12 +215,7 @@ async def _sync_main(settings: Settings, command: SyncCommand) -> int:
     from addon.initial_sync.cli import EXIT_INTERRUPTED, EXIT_NOT_SUCCEEDED, run_sync
     from addon.services import Services
 
-    if settings.sandbox_enabled:
-        # `addon serve` talks to its own Mailchimp sandbox: this process's worker must too.
-        from addon.sandbox.devstack import sandbox_settings
-
-        settings = sandbox_settings(settings)
-    services = Services.create(settings)
+    services = Services.create(_worker_settings(settings))
     stop = asyncio.Event()
     task = asyncio.current_task()
 

@@ -1,17 +1,21 @@
-"""The initial sync engine: a chain of worker jobs, one step each, on one lane per channel.
+"""The initial sync engine: a chain of worker jobs on one lane per channel.
 
 Design:
 
-* `InitialSync` holds where the sync is: the phase (products, then customers, then orders:
-  orders reference products, so a phase starts only when the previous one's batches are all
-  applied), Saleor's end cursor of the last page sent, and progress counters.
-  `InitialSyncBatch` holds every submitted Mailchimp batch with what each of its operations
-  means for the ledger (Saleor id, Mailchimp id, content hashes).
-* One `initial_sync.step` job does one thing: set the store's `is_syncing`, or poll the oldest
-  in-flight batch and apply its results, or read pages of Saleor (cursor pagination, at most
-  `INITIAL_SYNC_BATCH_SIZE` entities, so memory stays flat) and submit them as one batch, or
-  advance the phase, or finish (clear `is_syncing`). It records the outcome and enqueues the
-  next step in one transaction after the calls, so a crash repeats at most one step. All steps
+* `InitialSync` holds where the sync is: one reading stream per kind (Saleor's end cursor of
+  the last page sent, and whether every page was read) and progress counters. Products and
+  customers are read side by side from the start; orders reference variants, so they are read
+  once every product batch is applied. `InitialSyncBatch` holds every Mailchimp batch with
+  what each of its operations means for the ledger (Saleor id, Mailchimp id, content hashes),
+  the operations as sent (compressed, to resend failed ones) and when to poll it next.
+* One `initial_sync.step` job sets the store's `is_syncing` first; afterwards it does, side by
+  side: poll the batches whose poll is due (the next look is planned from Mailchimp's own
+  progress) and apply the finished ones; resend a queued batch; read pages of each readable
+  kind (cursor pagination, the next page fetched while the current one is planned, at most
+  `INITIAL_SYNC_BATCH_SIZE` entities, so memory stays flat) and submit them as one batch, while
+  fewer than `INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp. With nothing left it
+  finishes (clears `is_syncing`). Every part records its outcome in a short transaction after
+  its calls, and the next step is enqueued last, so a crash repeats at most one step. All steps
   of a channel share a lane (never two at once) and a coalesce key (one chain, even when a
   cancel adds a step).
 * A repeated submit (crash after `POST /batches`, before the write) sends the same entities
@@ -20,8 +24,9 @@ Design:
   the next change.
 * Results go to the ledger (`ecommerce_sync_records`) with the same payloads and hashes as live
   sync, so live sync skips unchanged entities afterwards: success → synced; "already exists" →
-  synced; data errors → quarantined with Mailchimp's message; transient errors (and a rejected
-  campaign id, which live sync retries without it) → handed to live sync's push.
+  synced; data errors → quarantined with Mailchimp's message; transient errors (5xx, 429) →
+  batched again as they were, up to `MAX_SENDS` times, then handed to live sync's push (as is
+  a rejected campaign id, which live sync retries without it).
 * Live changes win: an entity whose ledger record waits for a live push, or was pushed live
   after its `updatedAt`, is not sent; an entity pushed live after its page was read (the batch
   may have overwritten it with older content) is pushed live again from Saleor's current state.

@@ -234,7 +234,16 @@ class BatchRunner:
                 for i in range(0, len(batch.results), RESULTS_PER_FILE)
             ] or [[]]
             for index, chunk in enumerate(chunks):
-                raw = json.dumps([r.model_dump() for r in chunk]).encode()
+                raw = json.dumps(
+                    [
+                        {
+                            "status_code": r.status_code,
+                            "operation_id": r.operation_id,
+                            "response": r.response,
+                        }
+                        for r in chunk
+                    ]
+                ).encode()
                 info = tarfile.TarInfo(name=f"{batch.id}-{index}.json")
                 info.size = len(raw)
                 info.mtime = int(self.sandbox.clock.now())

@@ -339,18 +339,18 @@ def paginate(
     if last and after:
         raise saleor_error("Argument `last` cannot be combined with `after`.")
 
-    keys = [key(item) for item in items]
+    # Items are sorted by key: a cursor is found by bisection (a large store pages fast).
     start, stop = 0, len(items)
     if after:
         (after_value,) = _parse_cursor(after)
         if not after_value.lstrip("-").isdigit():
             raise saleor_error("Received cursor is invalid.")
-        start = bisect_right(keys, int(after_value))
+        start = bisect_right(items, int(after_value), key=key)
     if before:
         (before_value,) = _parse_cursor(before)
         if not before_value.lstrip("-").isdigit():
             raise saleor_error("Received cursor is invalid.")
-        stop = bisect_right(keys, int(before_value) - 1)
+        stop = bisect_right(items, int(before_value) - 1, key=key)
     window = list(range(start, max(start, stop)))
     has_next = has_previous = False
     if first:
@@ -363,7 +363,7 @@ def paginate(
         window = window[-last:]
     else:
         window = []
-    edges = [{"node": wrap(items[i]), "cursor": make_cursor(keys[i])} for i in window]
+    edges = [{"node": wrap(items[i]), "cursor": make_cursor(key(items[i]))} for i in window]
     return {
         "edges": edges,
         "pageInfo": {
@@ -708,16 +708,17 @@ def resolve_orders(
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS")
     chan = context.store.channel_by_slug(channel) if channel else None
-    created = _time_range((where or {}).get("createdAt"))
-    updated = _time_range((where or {}).get("updatedAt"))
-    orders = [
-        o
-        for o in context.store.orders.values()
-        if (chan is None or o.channel_id == chan.id)
-        and _matches(search, str(o.number), o.user_email)
-        and created(o.created)
-        and updated(o.updated_at)
-    ]
+    orders: Iterable[Order] = context.store.orders.values()
+    if chan is not None:
+        orders = [o for o in orders if o.channel_id == chan.id]
+    if search:
+        orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
+    for field_name, attribute in (("createdAt", "created"), ("updatedAt", "updated_at")):
+        bounds = (where or {}).get(field_name)
+        if bounds:
+            within = _time_range(bounds)
+            orders = [o for o in orders if within(getattr(o, attribute))]
+    orders = list(orders)
     return paginate(info, orders, lambda o: o.id, **_page(args))
 
 

@@ -429,8 +429,9 @@
       el(
         "p",
         "muted small",
-        "Sends what the channel already has (products, then customers, then orders) to its " +
-          "Mailchimp store in Mailchimp batches. Live changes keep flowing meanwhile."
+        "Sends what the channel already has (products, customers and past orders) to its " +
+          "Mailchimp store in Mailchimp batches; orders follow once the products are in. " +
+          "Live changes keep flowing meanwhile."
       )
     );
 
