@@ -33,31 +33,13 @@ import httpx
 
 from addon.config import Settings
 from addon.sandbox.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
+from benchmarks.live_sync import LIST
 
 FULL = {"products": 10_000, "customers": 50_000, "orders": 100_000}
 CHANNEL = "default-channel"
 TARGET_SECONDS = 600
 TARGET_ENTITIES_PER_REQUEST = 250
 TARGET_RSS_MB = 250
-LIST = {
-    "name": "Bench news",
-    "contact": {
-        "company": "Bench",
-        "address1": "1 Main St",
-        "city": "Springfield",
-        "state": "IL",
-        "zip": "62701",
-        "country": "US",
-    },
-    "permission_reminder": "You signed up at our shop.",
-    "campaign_defaults": {
-        "from_name": "Bench",
-        "from_email": "news@bench.example",
-        "subject": "News",
-        "language": "en",
-    },
-    "email_type_option": False,
-}
 
 
 @dataclass
@@ -176,7 +158,7 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
                 "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/",
             }
             async with _process(worker_args, env, logs / "worker.log") as worker:
-                list_id = await _setup(http, headers, before["api_key"])
+                await _setup(http, headers, before["api_key"])
                 await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 baseline = await stats()
                 samples: list[float] = []
@@ -204,7 +186,6 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
                 seconds = time.monotonic() - started
                 peak = _rss_mb(worker, "VmHWM") or 0.0
                 after = await stats()
-            del list_id
         return Result(
             scale=scale,
             entities=sum(sizes.values()),
@@ -227,7 +208,8 @@ async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
     return stats if stats.get("app_id") else None
 
 
-async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> str:
+async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> None:
+    """Create an audience in Mailchimp, connect it, turn tracking on, track the channel."""
     dc = api_key.rsplit("-", 1)[1]
     created = await http.post(
         f"{MAILCHIMP_PATH}/{dc}/3.0/lists", json=LIST, auth=("bench", api_key)
@@ -251,7 +233,6 @@ async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str)
         response = await http.request(method, path, json=body, headers=headers)
         if response.is_error:
             raise RuntimeError(f"{method} {path}: {response.status_code} {response.text}")
-    return list_id
 
 
 async def _store_ready(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
@@ -273,11 +254,11 @@ def _report(elapsed: float, sync: dict[str, Any]) -> None:
 def _print(results: list[Result], latency: float) -> bool:
     print()
     print(f"initial sync, {latency * 1000:.0f} ms per request to Saleor and Mailchimp")
-    header = f"{'':34}" + "".join(f"{f'{r.scale:.0%} size':>16}" for r in results)
+    header = f"{'':34}" + "".join(f"{f'{r.scale:.0%} size':>20}" for r in results)
     print(header)
 
     def row(label: str, values: list[str]) -> None:
-        print(f"{label:34}" + "".join(f"{v:>16}" for v in values))
+        print(f"{label:34}" + "".join(f"{v:>20}" for v in values))
 
     row("entities", [f"{r.entities:,}" for r in results])
     row("status", [r.status for r in results])
