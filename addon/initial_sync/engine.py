@@ -430,7 +430,11 @@ class Step:
 
     async def _page(self, kind: EntityKind, cursor: str | None) -> Page:
         document, field = DOCUMENTS[kind]
-        variables: dict[str, Any] = {"first": self.settings.initial_sync_page_size, "after": cursor}
+        variables: dict[str, Any] = {
+            "first": self.settings.initial_sync_page_size,
+            "after": cursor,
+            "withTotal": cursor is None,
+        }
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.run.channel
         if kind is EntityKind.ORDER and self.run.orders_since is not None:
@@ -461,7 +465,8 @@ class Step:
             while fetch is not None:
                 page = await fetch
                 fetch = None
-                cursor, read_all, total = page.end_cursor, not page.has_next, page.total
+                cursor, read_all = page.end_cursor, not page.has_next
+                total = page.total if page.total is not None else total  # first page only
                 if not read_all and len(planned) + len(page.nodes) < size:
                     fetch = asyncio.ensure_future(self._page(kind, cursor))
                 read += len(page.nodes)
