@@ -15,9 +15,11 @@ from graphql import (
     GraphQLUnionType,
     build_schema,
     parse,
+    print_ast,
 )
 from graphql.language import DocumentNode, ExecutableDefinitionNode
 
+from addon.saleor.documents import FRAGMENTS_DIR, QUERIES_DIR, load_document
 from addon.sandbox.saleor.documents import SANDBOX_DOCUMENTS
 from addon.sandbox.saleor.schema import SCHEMA_PATH
 
@@ -50,10 +52,26 @@ def _document_params() -> list[object]:
 def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
     if path is None:
         pytest.skip("no .graphql documents in the project yet")
+    if path.parent == FRAGMENTS_DIR:
+        pytest.skip("a shared fragment: validated in every document that spreads it")
     source = path.read_text(encoding="utf-8")
     if not _is_executable(parse(source)):
         pytest.skip("schema definition file, not an operation document")
+    if path.parent == QUERIES_DIR:
+        source = print_ast(load_document(path.stem))  # as sent: with its shared fragments
     assert_valid_document(source, str(path.relative_to(REPO_ROOT)))
+
+
+def test_every_shared_fragment_is_spread_by_a_document() -> None:
+    """A fragment no document uses would never be validated (nor sent)."""
+    used = {
+        definition.name.value
+        for path in QUERIES_DIR.glob("*.graphql")
+        for definition in load_document(path.stem).definitions
+        if definition.kind == "fragment_definition"
+    }
+    shared = {path.stem for path in FRAGMENTS_DIR.glob("*.graphql")}
+    assert shared and shared <= used, shared - used
 
 
 @pytest.mark.parametrize("name", sorted(SANDBOX_DOCUMENTS))
