@@ -16,29 +16,58 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+KINDS = (("products", "product"), ("customers", "customer"), ("orders", "order"))
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("initial_syncs") as batch:
-        batch.add_column(
-            sa.Column("streams", sa.JSON(), nullable=False, server_default=sa.text("'{}'"))
-        )
-        batch.drop_column("cursor")
-        batch.drop_column("phase_read")
-    with op.batch_alter_table("initial_sync_batches") as batch:
-        batch.add_column(sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("bodies", sa.LargeBinary(), nullable=True))
-        batch.add_column(
-            sa.Column("attempt", sa.Integer(), nullable=False, server_default=sa.text("1"))
-        )
+    # Plain ALTER TABLE (SQLite 3.35+), never a table rebuild: on SQLite a rebuild drops the old
+    # table, and with foreign keys on that deletes every batch of the syncs through the cascade.
+    op.add_column(
+        "initial_syncs",
+        sa.Column("streams", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
+    syncs = sa.table(
+        "initial_syncs",
+        sa.column("id", sa.Integer()),
+        sa.column("phase", sa.String()),
+        sa.column("cursor", sa.Text()),
+        sa.column("phase_read", sa.Boolean()),
+        sa.column("streams", sa.JSON()),
+    )
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(syncs.c.id, syncs.c.phase, syncs.c.cursor, syncs.c.phase_read))
+    for sync_id, phase, cursor, phase_read in rows.all():
+        # Kinds before the phase were read completely; the phase's kind is where it stopped.
+        phases = [name for name, _ in KINDS]
+        current = phases.index(phase) if phase in phases else len(phases)
+        streams = {
+            kind: {"cursor": cursor, "done": bool(phase_read)}
+            if index == current
+            else {"cursor": None, "done": index < current}
+            for index, (_, kind) in enumerate(KINDS)
+        }
+        bind.execute(sa.update(syncs).where(syncs.c.id == sync_id).values(streams=streams))
+    op.drop_column("initial_syncs", "cursor")
+    op.drop_column("initial_syncs", "phase_read")
+    op.add_column(
+        "initial_sync_batches", sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True)
+    )
+    op.add_column("initial_sync_batches", sa.Column("bodies", sa.LargeBinary(), nullable=True))
+    op.add_column(
+        "initial_sync_batches",
+        sa.Column("attempt", sa.Integer(), nullable=False, server_default=sa.text("1")),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("initial_sync_batches") as batch:
-        batch.drop_column("attempt")
-        batch.drop_column("bodies")
-        batch.drop_column("next_poll_at")
-    with op.batch_alter_table("initial_syncs") as batch:
-        batch.add_column(
-            sa.Column("phase_read", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(sa.Column("cursor", sa.Text(), nullable=True))
-        batch.drop_column("streams")
+    # Queued resends have no Mailchimp batch: 0006 knows nothing of them.
+    op.execute("DELETE FROM initial_sync_batches WHERE status = 'queued'")
+    op.drop_column("initial_sync_batches", "attempt")
+    op.drop_column("initial_sync_batches", "bodies")
+    op.drop_column("initial_sync_batches", "next_poll_at")
+    op.add_column(
+        "initial_syncs",
+        sa.Column("phase_read", sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
+    op.add_column("initial_syncs", sa.Column("cursor", sa.Text(), nullable=True))
+    op.drop_column("initial_syncs", "streams")

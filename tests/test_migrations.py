@@ -1,0 +1,77 @@
+"""Migrations keep what a running store has (SQLite: the embedded default, foreign keys on)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import Connection, text
+
+from addon.db.engine import Database
+from addon.db.migrations import alembic_config, upgrade
+
+NOW = "2026-01-01 00:00:00+00:00"
+
+
+async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def to_0006(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "0006")
+        connection.execute(
+            text(
+                "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
+                " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
+                " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
+                " :now, 1, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO initial_syncs (id, installation_id, channel_slug, active_channel,"
+                " status, phase, cursor, phase_read, store_flagged, progress, started_at,"
+                " last_progress_at) VALUES (1, 1, 'c', 'c', 'running', 'customers', 'CURSOR', 0,"
+                " 1, '{}', :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO initial_sync_batches (installation_id, sync_id, kind,"
+                " mailchimp_batch_id, status, operations, read_at, submitted_at, polls)"
+                " VALUES (1, 1, 'customer', 'b1', 'submitted', '{}', :now, :now, 0)"
+            ),
+            {"now": NOW},
+        )
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0006)
+        await upgrade(database.engine)
+        async with database.engine.connect() as connection:
+            batches = (
+                await connection.execute(
+                    text("SELECT mailchimp_batch_id, attempt FROM initial_sync_batches")
+                )
+            ).all()
+            streams = (
+                await connection.execute(text("SELECT streams FROM initial_syncs"))
+            ).scalar_one()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0006"))
+            kept = (
+                await connection.execute(text("SELECT count(*) FROM initial_sync_batches"))
+            ).scalar_one()
+    finally:
+        await database.dispose()
+    assert [tuple(row) for row in batches] == [("b1", 1)]
+    assert kept == 1  # and back down, still there
+    if isinstance(streams, str):
+        streams = json.loads(streams)
+    assert streams == {
+        "product": {"cursor": None, "done": True},
+        "customer": {"cursor": "CURSOR", "done": False},
+        "order": {"cursor": None, "done": False},
+    }
