@@ -279,7 +279,7 @@ def _error_message(result: BatchOperationResult) -> str:
     return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
 
-Outcome = Literal["confirmed", "exists", "transient", "quarantined"]
+Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
 
 
 def classify(result: BatchOperationResult | None) -> Outcome:
@@ -293,7 +293,7 @@ def classify(result: BatchOperationResult | None) -> Outcome:
         return "exists"
     fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
     if "campaign_id" in fields:
-        return "transient"  # live sync re-sends without the stale campaign
+        return "live"  # resent as it was it would fail again: live sync drops the campaign
     return "quarantined"
 
 
@@ -319,10 +319,10 @@ class Step:
         due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
         parts: list[Coroutine[Any, Any, float]] = []
         if due:
-            parts.append(self.track(due[:MAX_POLLS_PER_STEP]))
+            parts.append(self._unless_rate_limited(self.track(due[:MAX_POLLS_PER_STEP])))
         room = self.settings.initial_sync_max_in_flight - len(submitted)
         if queued and room > 0:
-            parts.append(self.resend(queued[0]))  # operations to resend go first
+            parts.append(self._unless_rate_limited(self.resend(queued[0])))  # resends go first
             room -= 1
         for kind in self._readable(flights)[: max(room, 0)]:
             parts.append(self.submit_or_wait(kind))
@@ -334,8 +334,10 @@ class Step:
                 if isinstance(outcome, BaseException):
                     raise outcome
                 delays.append(outcome)
+            # A part told to wait (Mailchimp's 429) makes the whole next step wait: asking again
+            # at once would re-read Saleor and be refused again.
             async with self.services.db.transaction() as session:
-                await self._then(session, min(delays))
+                await self._then(session, max(delays))
         elif phase_of(self.run.streams) is Phase.DONE and not flights:
             await self.finish()
         else:
@@ -355,11 +357,14 @@ class Step:
         return [k for k in kinds if not (k is EntityKind.ORDER and products_pending)]
 
     async def submit_or_wait(self, kind: EntityKind) -> float:
+        return await self._unless_rate_limited(self.submit(kind))
+
+    async def _unless_rate_limited(self, call: Coroutine[Any, Any, None]) -> float:
+        """Run a part; a 429 (e.g. too many pending batches on the account: Mailchimp allows
+        500) is no failure of this sync, only a reason to wait: answer how long."""
         try:
-            await self.submit(kind)
+            await call
         except RateLimited as exc:
-            # Too many pending batches on the account (Mailchimp allows 500): not a failure of
-            # this sync; ask again later.
             return exc.retry_after or self.settings.initial_sync_poll_max_seconds
         return 0.0
 
@@ -383,7 +388,7 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def track(self, due: list[Flight]) -> float:
+    async def track(self, due: list[Flight]) -> None:
         """Poll due batches; apply the finished ones, plan the next look at the others."""
         batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
         for flight, batch in zip(due, batches, strict=True):
@@ -392,7 +397,6 @@ class Step:
                 await self.apply(flight, results)
             else:
                 await self.reschedule_poll(flight, batch)
-        return 0.0
 
     async def reschedule_poll(self, flight: Flight, batch: Batch) -> None:
         now = utcnow()
@@ -438,6 +442,8 @@ class Step:
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.run.channel
         if kind is EntityKind.ORDER and self.run.orders_since is not None:
+            # Filtered by Saleor; `where` exists since Saleor 3.22, hence its own document.
+            document = "initial_sync_orders_since"
             variables["where"] = {"createdAt": {"gte": self.run.orders_since.isoformat()}}
         data = await self.services.saleor.execute(
             self.ctx.api_url, self.ctx.token, document, variables
@@ -459,7 +465,8 @@ class Step:
         read = skipped = 0
         live: list[str] = []
         read_at = utcnow()
-        # The next page is fetched while this one is planned, when it is certainly needed.
+        # At most `size` entities are read per step, whatever is skipped (a step stays short
+        # and its position is recorded), and the next page is fetched while this one is planned.
         fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self._page(kind, cursor))
         try:
             while fetch is not None:
@@ -467,16 +474,14 @@ class Step:
                 fetch = None
                 cursor, read_all = page.end_cursor, not page.has_next
                 total = page.total if page.total is not None else total  # first page only
-                if not read_all and len(planned) + len(page.nodes) < size:
-                    fetch = asyncio.ensure_future(self._page(kind, cursor))
                 read += len(page.nodes)
+                if not read_all and read < size:
+                    fetch = asyncio.ensure_future(self._page(kind, cursor))
                 built, to_live, page_skipped = await self.plan(kind, page.nodes)
                 for item in built:
                     planned[item.saleor_id] = item
                 live.extend(to_live)
                 skipped += page_skipped
-                if fetch is None and len(planned) < size and not read_all:
-                    fetch = asyncio.ensure_future(self._page(kind, cursor))
         finally:
             if fetch is not None:
                 fetch.cancel()
@@ -521,7 +526,7 @@ class Step:
     def _first_poll(self, now: datetime) -> datetime:
         return now + timedelta(seconds=self.settings.initial_sync_poll_base_seconds)
 
-    async def resend(self, flight: Flight) -> float:
+    async def resend(self, flight: Flight) -> None:
         """Submit a queued batch: operations that failed transiently, sent again as they were."""
         async with self.services.db.session() as session:
             row = await session.get(InitialSyncBatch, flight.id)
@@ -531,13 +536,12 @@ class Step:
         async with self.services.db.transaction() as session:
             row = await session.get(InitialSyncBatch, flight.id)
             if row is None or row.status is not BatchStatus.QUEUED:
-                return 0.0
+                return
             now = utcnow()
             row.mailchimp_batch_id = batch_id
             row.status = BatchStatus.SUBMITTED if operations else BatchStatus.APPLIED
             row.submitted_at = now
             row.next_poll_at = self._first_poll(now)
-        return 0.0
 
     async def plan(
         self, kind: EntityKind, nodes: list[dict[str, Any]]
@@ -599,10 +603,11 @@ class Step:
             EntityKind.PRODUCT,
             list(product_ids),
         )
+        # A product Mailchimp has (its id recorded), even while a live push updates it.
         return {
             variant
             for record in records.values()
-            if record.status is SyncStatus.SYNCED
+            if record.mailchimp_id is not None and record.status is not SyncStatus.QUARANTINED
             for variant in record.children
         }
 
@@ -669,8 +674,12 @@ class Step:
         live: list[str] = []
         resend: dict[str, dict[str, Any]] = {}
         async with self.services.db.transaction() as session:
-            batch = await session.get(InitialSyncBatch, flight.id)
+            # The sync row first, then the batch as it is now: a second step running the same
+            # apply (after a lost lease) finds it applied.
             run = await session.get(InitialSync, self.run.id, with_for_update=True)
+            batch = await session.get(
+                InitialSyncBatch, flight.id, with_for_update=True, populate_existing=True
+            )
             if batch is None or run is None or batch.status is not BatchStatus.SUBMITTED:
                 return
             kind = EntityKind(batch.kind)
@@ -712,7 +721,7 @@ class Step:
                         attempts=0,
                     )
                     session.add(record)
-                if pushed_live or outcome == "transient":
+                if pushed_live or outcome in ("transient", "live"):
                     # Live sync pushed a newer state that this batch may have overwritten, or
                     # Mailchimp kept failing transiently: live sync pushes Saleor's current state.
                     if outcome in ("confirmed", "exists"):
@@ -720,7 +729,8 @@ class Step:
                     record.content_hash = None
                     record.children = dict.fromkeys(op["children"], "")
                     live.append(saleor_id)
-                    counts["retried" if outcome == "transient" else "confirmed"] += 1
+                    handed = outcome in ("transient", "live")
+                    counts["retried" if handed else "confirmed"] += 1
                     continue
                 record.attempts = 0
                 record.next_attempt_at = None

@@ -41,6 +41,18 @@ def project_documents() -> Iterator[Path]:
             yield path
 
 
+def document_as_sent(path: Path) -> str | None:
+    """The operation document in `path` as the app sends it (queries with their shared
+    fragments); None for a shared fragment (checked in every document that spreads it) or a
+    schema definition file."""
+    if path.parent == FRAGMENTS_DIR:
+        return None
+    source = path.read_text(encoding="utf-8")
+    if not _is_executable(parse(source)):
+        return None
+    return print_ast(load_document(path.stem)) if path.parent == QUERIES_DIR else source
+
+
 def _document_params() -> list[object]:
     params: list[object] = [
         pytest.param(path, id=str(path.relative_to(REPO_ROOT))) for path in project_documents()
@@ -52,13 +64,9 @@ def _document_params() -> list[object]:
 def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
     if path is None:
         pytest.skip("no .graphql documents in the project yet")
-    if path.parent == FRAGMENTS_DIR:
-        pytest.skip("a shared fragment: validated in every document that spreads it")
-    source = path.read_text(encoding="utf-8")
-    if not _is_executable(parse(source)):
-        pytest.skip("schema definition file, not an operation document")
-    if path.parent == QUERIES_DIR:
-        source = print_ast(load_document(path.stem))  # as sent: with its shared fragments
+    source = document_as_sent(path)
+    if source is None:
+        pytest.skip("a shared fragment (validated where it is spread) or a schema file")
     assert_valid_document(source, str(path.relative_to(REPO_ROOT)))
 
 

@@ -16,11 +16,11 @@ from addon.initial_sync.engine import MAX_SENDS, STEP_JOB, WATCHDOG_JOB
 from addon.initial_sync.models import InitialSync, Phase, RunStatus
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from addon.mailchimp import MailchimpClient
+from addon.mailchimp import MailchimpClient, RateLimited
 from addon.saleor.client import SaleorClient
 from addon.sandbox.saleor.models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import finish, make_due, progress, run_jobs, start
+from tests.initial_sync.conftest import SMALL, finish, make_due, progress, run_jobs, start
 
 
 def assert_equal_to_saleor(shop: Shop) -> None:
@@ -451,3 +451,81 @@ async def test_killing_the_worker_at_random_points_still_ends_equal(
     assert_equal_to_saleor(shop)
     assert max(creations(shop).values()) == 1
     assert not is_syncing(shop)
+
+
+async def test_an_order_with_a_stale_campaign_goes_to_live_sync_at_once(small: Shop) -> None:
+    """Resent as it was it would fail again: live sync sends it without the campaign."""
+    shop = small
+    shop.saleor.generate_store(products=10, customers=10, orders=20, seed=4)
+    stale = next(iter(shop.saleor.store.orders.values()))
+    stale.metadata["mailchimp_campaign_id"] = "gone123"
+    before = len(shop.mailchimp.requests)
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+    assert shop.orders()[str(stale.id)].campaign_id == ""
+    sent = [
+        r
+        for r in shop.mailchimp.requests[before:]
+        if r.method == "POST"
+        and r.path.endswith("/orders")
+        and isinstance(r.body, dict)
+        and r.body.get("id") == str(stale.id)
+    ]
+    # Live sync's push finds the campaign stale and sends the order without it.
+    assert [(r.via, r.status) for r in sent] == [("batch", 400), ("http", 400), ("http", 200)]
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    assert kinds["order"]["retried"] == 1 and kinds["order"]["confirmed"] == 19
+
+
+async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fail(
+    small: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = small
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"initial_sync_max_attempts": 2, "initial_sync_poll_max_seconds": 30.0}
+    )
+    shop.saleor.generate_store(products=30, customers=30, orders=30, seed=6)
+    real = MailchimpClient.get_batch
+    refused: list[str] = []
+
+    async def throttled(self: MailchimpClient, batch_id: str) -> Any:
+        if len(refused) < 5:
+            refused.append(batch_id)
+            raise RateLimited("Too many requests", status=429)
+        return await real(self, batch_id)
+
+    monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
+    await start(shop)
+    await run_jobs(shop, 3)  # flag; submit; a poll refused
+    async with shop.services.db.session() as session:
+        [step] = (
+            await session.execute(
+                select(Job).where(Job.kind == STEP_JOB, Job.status == JobStatus.PENDING)
+            )
+        ).scalars()
+    # The next step waits (rather than asking again at once, or failing the step).
+    assert step.attempts == 0 and step.run_after > utcnow() + timedelta(seconds=5)
+    run = await finish(shop)
+    assert len(refused) == 5
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert_equal_to_saleor(shop)
+
+
+async def test_a_step_reads_at_most_one_batch_of_entities_even_when_all_are_skipped(
+    small: Shop,
+) -> None:
+    shop = small
+    shop.saleor.generate_store(products=20, customers=200, orders=0, seed=13)
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    # Everything is in Mailchimp and unchanged: a second sync skips it all, step by step.
+    await start(shop)
+    await run_jobs(shop, 2)  # flag the store; one step
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    batch, page = SMALL["initial_sync_batch_size"], SMALL["initial_sync_page_size"]
+    assert kinds["customer"]["read"] == kinds["customer"]["skipped"]
+    assert batch <= kinds["customer"]["read"] < batch + page
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    assert kinds["customer"]["skipped"] == 200 and kinds["customer"]["sent"] == 0

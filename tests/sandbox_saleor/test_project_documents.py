@@ -13,12 +13,14 @@ from graphql import parse, validate
 
 from addon.sandbox.saleor.schema import sandbox_schema
 from tests.contracts.saleor import REPO_ROOT
-from tests.contracts.test_saleor_documents import _is_executable, project_documents
+from tests.contracts.test_saleor_documents import document_as_sent, project_documents
 
-DOCUMENTS = [p for p in project_documents() if _is_executable(parse(p.read_text(encoding="utf-8")))]
+DOCUMENTS = [p for p in project_documents() if document_as_sent(p) is not None]
 
 
 @pytest.mark.parametrize("path", DOCUMENTS, ids=[str(p.relative_to(REPO_ROOT)) for p in DOCUMENTS])
 def test_sandbox_supports_project_document(path: Path) -> None:
-    errors = validate(sandbox_schema(), parse(path.read_text(encoding="utf-8")))
+    source = document_as_sent(path)
+    assert source is not None
+    errors = validate(sandbox_schema(), parse(source))
     assert not errors, f"{path.name}: " + "; ".join(e.message for e in errors)

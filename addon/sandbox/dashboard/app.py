@@ -26,7 +26,7 @@ from addon.sandbox.saleor.ids import InvalidGlobalId
 from addon.sandbox.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS, SALEOR_VERSION
 
 HERE = Path(__file__).resolve().parent
-DASHBOARD_VERSION = "3.21.0-sandbox"
+DASHBOARD_VERSION = "3.22.0-sandbox"
 # Saleor's own sandbox attributes for app frames: no pop-ups, no top navigation.
 IFRAME_SANDBOX = "allow-same-origin allow-forms allow-scripts"
 MIN_TOKEN_LIFETIME = 2

@@ -73,7 +73,7 @@ DEFAULT_MANAGE_PERMISSIONS: tuple[str, ...] = tuple(
 )
 """Every ``MANAGE_*`` permission (the default ``user_permissions`` of dashboard tokens)."""
 
-SALEOR_VERSION = "3.21.0"
+SALEOR_VERSION = "3.22.0"  # it serves `orders(where: ...)`, added in 3.22
 
 
 class InstallationFailed(Exception):

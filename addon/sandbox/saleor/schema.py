@@ -162,7 +162,7 @@ class EventRoot:
     recipient: SandboxApp | None
     payload: dict[str, Any]
     issuing_principal: SandboxApp | Customer | None = None
-    version: str = "3.21.0"
+    version: str = "3.22.0"
 
 
 # -- value objects ------------------------------------------------------------------------------
