@@ -368,8 +368,9 @@
     failed: { label: "Failed", tone: "critical" },
   };
   var PHASES = {
-    products: "sending products",
-    customers: "sending customers",
+    // The first kind not read completely; the kinds after it may be read alongside.
+    products: "sending products and customers",
+    customers: "sending customers and orders",
     orders: "sending orders",
     done: "finishing",
   };
