@@ -6,11 +6,14 @@ import json
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from addon.connection.attempts import AttemptService, Outcome, callback_error, failure
+from addon.connection.models import AttemptStatus
 from addon.connection.schemas import (
     ApiKeyConnect,
+    AttemptRead,
     CheckResult,
     ConnectionRead,
     ConnectResult,
@@ -65,6 +68,25 @@ async def start_oauth(
     return RedirectResponse(start.authorize_url, status_code=307)
 
 
+AttemptId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+@router.get("/oauth/attempts/{attempt_id}")
+async def read_oauth_attempt(
+    attempt_id: AttemptId, auth: DashboardAuth, session: SessionDep
+) -> AttemptRead:
+    """The outcome of one Mailchimp log-in window: cheap enough to poll twice a second."""
+    return await AttemptService(session).read(auth.installation.id, attempt_id)
+
+
+@router.post("/oauth/attempts/{attempt_id}/abandon")
+async def abandon_oauth_attempt(
+    attempt_id: AttemptId, auth: DashboardAuth, session: SessionDep
+) -> AttemptRead:
+    """The page saw the Mailchimp window closed; answers the attempt's final state."""
+    return await AttemptService(session).abandon(auth.installation.id, attempt_id)
+
+
 @router.get("/oauth/callback", response_class=HTMLResponse)
 async def oauth_callback(
     request: Request,
@@ -80,23 +102,23 @@ async def oauth_callback(
     ok = False
     continuity = None
     if error:
-        message = (
-            "You did not allow access in Mailchimp, so nothing was connected."
-            if error == "access_denied"
-            else f"Mailchimp reported an error: {error_description or error}."
-        )
-        code_name = "OAUTH_DENIED" if error == "access_denied" else "OAUTH_ERROR"
+        outcome = callback_error(error, error_description)
     elif not state or not code:
-        message = "This page expects Mailchimp's answer. Start again from the Connection page."
-        code_name = "OAUTH_INCOMPLETE"
+        outcome = failure(
+            "OAUTH_INCOMPLETE",
+            "This page expects Mailchimp's answer. Start again from the Connection page.",
+        )
     else:
         try:
             result = await service.complete_oauth(state, code)
         except AppError as exc:
-            message, code_name = exc.message, exc.code
+            outcome = failure(exc.code, exc.message)
         else:
-            ok, message, code_name = True, result.message, "CONNECTED"
-            continuity = result.continuity.value
+            ok, continuity = True, result.continuity.value
+            outcome = Outcome(AttemptStatus.ALLOWED, "CONNECTED", result.message, continuity)
+    # The page polling this attempt learns the outcome at once (a replay changes nothing).
+    await service.record_outcome(state, outcome)
+    message, code_name = outcome.message, outcome.code
     app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.settings.app_url))
     payload = {
         "type": "mailchimp-oauth",

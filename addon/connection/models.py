@@ -67,3 +67,38 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class AttemptStatus(StrEnum):
+    PENDING = "pending"  # the Mailchimp window is open (or nothing came back yet)
+    ALLOWED = "allowed"  # connected
+    DENIED = "denied"  # the admin refused access at Mailchimp (error=access_denied)
+    ERROR = "error"  # Mailchimp or the exchange failed; the message says why
+    ABANDONED = "abandoned"  # the page saw the window closed before an answer
+    EXPIRED = "expired"  # no answer within the state's lifetime
+
+
+class OAuthAttempt(Base):
+    """The outcome of one OAuth log-in, which the dashboard page polls by its public id.
+
+    Linked to its `OAuthState` by the state's hash: the state is a secret for the callback,
+    the attempt id is what the page (already authenticated) may know.
+    """
+
+    __tablename__ = "oauth_attempts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
+    )
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[AttemptStatus] = mapped_column(
+        StrEnumType(AttemptStatus), default=AttemptStatus.PENDING
+    )
+    # The outcome's enumerated code (CONNECTED, OAUTH_DENIED, OAUTH_EXCHANGE_FAILED, …).
+    code: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    message: Mapped[str | None] = mapped_column(Text, nullable=True)
+    continuity: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.models import MailchimpConnection, OAuthState
+from addon.connection.models import AttemptStatus, MailchimpConnection, OAuthAttempt, OAuthState
+
+# Finished attempts are kept a day, so a page that polls late still learns the outcome.
+ATTEMPT_RETENTION = timedelta(days=1)
 
 
 class ConnectionRepository:
@@ -35,3 +38,29 @@ class ConnectionRepository:
 
     async def prune_states(self, before: datetime) -> None:
         await self.session.execute(delete(OAuthState).where(OAuthState.expires_at < before))
+        await self.session.execute(
+            delete(OAuthAttempt).where(OAuthAttempt.expires_at < before - ATTEMPT_RETENTION)
+        )
+
+    async def add_attempt(self, attempt: OAuthAttempt) -> None:
+        self.session.add(attempt)
+        await self.session.flush()
+
+    async def get_attempt(self, installation_id: int, attempt_id: str) -> OAuthAttempt | None:
+        attempt = await self.session.get(OAuthAttempt, attempt_id)
+        return attempt if attempt and attempt.installation_id == installation_id else None
+
+    async def attempt_for_state(self, state_hash: str) -> OAuthAttempt | None:
+        result = await self.session.execute(
+            select(OAuthAttempt).where(OAuthAttempt.state_hash == state_hash)
+        )
+        return result.scalar_one_or_none()
+
+    async def expire_attempt(self, attempt: OAuthAttempt, now: datetime) -> None:
+        """A pending attempt past its state's lifetime can no longer succeed."""
+        if attempt.status is AttemptStatus.PENDING and attempt.expires_at < now:
+            attempt.status = AttemptStatus.EXPIRED
+            attempt.code = "OAUTH_STATE_EXPIRED"
+            attempt.message = "The Mailchimp log-in took longer than 10 minutes and expired."
+            attempt.finished_at = now
+            await self.session.flush()

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from addon.connection.models import ConnectionMethod, ConnectionStatus
+from addon.connection.models import AttemptStatus, ConnectionMethod, ConnectionStatus
 
 
 class ConnectionRead(BaseModel):
@@ -66,3 +66,23 @@ class OAuthStart(BaseModel):
     authorize_url: str
     signup_url: str | None = None
     expires_at: datetime
+    # Poll `status_url` while the Mailchimp window is open (see AttemptRead).
+    attempt_id: str
+    status_url: str
+
+
+class AttemptRead(BaseModel):
+    """One OAuth log-in attempt's outcome; final once `status` is not pending."""
+
+    id: str
+    status: AttemptStatus
+    code: str | None = Field(
+        None,
+        description="CONNECTED, OAUTH_DENIED, OAUTH_ERROR, OAUTH_EXCHANGE_FAILED, "
+        "OAUTH_ABANDONED, OAUTH_STATE_EXPIRED, MAILCHIMP_REJECTED_CREDENTIALS, …",
+    )
+    message: str | None = None
+    continuity: Continuity | None = None
+    created_at: datetime
+    expires_at: datetime
+    finished_at: datetime | None = None

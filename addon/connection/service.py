@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.account_data import forget_account_data
+from addon.connection.attempts import AttemptService, Outcome
 from addon.connection.models import (
     ConnectionMethod,
     ConnectionStatus,
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/api/connection/oauth/callback"
+ATTEMPTS_PATH = "/api/connection/oauth/attempts"
 CHIMPY = "Everything's Chimpy!"
 
 
@@ -181,6 +183,9 @@ class ConnectionService:
                 expires_at=now + OAUTH_STATE_TTL,
             )
         )
+        attempt = await AttemptService(self.session).begin(
+            installation.id, _hash_state(state), now, now + OAUTH_STATE_TTL
+        )
         authorize_url = self.services.oauth.authorize_url(
             settings.mailchimp_client_id, self.redirect_uri, state
         )
@@ -189,6 +194,8 @@ class ConnectionService:
             authorize_url=authorize_url,
             signup_url=settings.mailchimp_signup_url if flow == "signup" else None,
             expires_at=now + OAUTH_STATE_TTL,
+            attempt_id=attempt.id,
+            status_url=f"{ATTEMPTS_PATH}/{attempt.id}",
         )
 
     @property
@@ -241,6 +248,15 @@ class ConnectionService:
         credentials = MailchimpCredentials.from_oauth_token(token.access_token, metadata.dc)
         account = await self._verify(credentials, rejected="Mailchimp did not accept the sign-in.")
         return await self._save(installation, record.method, credentials, account)
+
+    async def record_outcome(self, state: str, outcome: Outcome) -> None:
+        """What the callback saw, for the page polling the attempt. A state that ended in a
+        refusal or an error is used up, so it cannot be completed later."""
+        if not state:
+            return
+        state_hash = _hash_state(state)
+        await self.repository.consume_state(state_hash, utcnow())
+        await AttemptService(self.session).finish(state_hash, outcome)
 
     async def _verify(self, credentials: MailchimpCredentials, *, rejected: str) -> Account:
         client = MailchimpClient(self.services.mailchimp, credentials)

@@ -49,6 +49,9 @@ class MailchimpStore(Base):
     # Untracking keeps the row (and so the store id) for when the channel is tracked again.
     tracked: Mapped[bool] = mapped_column(Boolean, default=True)
     name: Mapped[str] = mapped_column(String(255), default="")
+    # Set when Mailchimp answered 404 for the store (deleted there): pushes wait for the
+    # admin's one-click re-create instead of silently creating it again.
+    missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class EntityKind(StrEnum):

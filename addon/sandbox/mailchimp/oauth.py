@@ -120,6 +120,10 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         redirect_uri = params["redirect_uri"]
         extra = {"state": params["state"]} if "state" in params else {}
         account_id = form.get("account_id", "")
+        # Deny (or no account chosen): RFC 6749 §4.1.2.1 - the authorization server redirects
+        # to redirect_uri with error=access_denied in the query, plus the request's state
+        # ("REQUIRED if a state parameter was present"), and no code. Mailchimp's authorize
+        # page follows it (https://mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/).
         if form.get("decision", "allow") != "allow" or account_id not in state.accounts:
             target = _with_query(redirect_uri, {"error": "access_denied", **extra})
             return RedirectResponse(target, status_code=302)
