@@ -7,7 +7,7 @@ import re
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.activity.schemas import ActivityItem, ActivityList, RetryResult, StatusCounts
-from addon.errors import Conflict, NotFound
+from addon.errors import Conflict, ErrorCode, NotFound
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 
@@ -85,7 +85,7 @@ class ActivityService:
                 raise NotFound("This item does not exist (it may have been cleaned up).")
             raise Conflict(
                 f"Only quarantined items can be retried; this one is {job.status.value} already.",
-                code="NOT_QUARANTINED",
+                code=ErrorCode.NOT_QUARANTINED,
             )
         job = await self.session.get(Job, job_id, populate_existing=True)
         assert job is not None

@@ -26,7 +26,7 @@ from addon.audiences.schemas import (
 )
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.errors import BadRequest
+from addon.errors import BadRequest, ErrorCode
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpClient, MailchimpError
@@ -304,7 +304,7 @@ class AudienceService:
                 "These audiences are not in Mailchimp (refresh the list and try again): "
                 + ", ".join(unknown)
                 + ".",
-                code="UNKNOWN_AUDIENCE",
+                code=ErrorCode.UNKNOWN_AUDIENCE,
             )
         active = set(body.active_list_ids)
         default = body.default_list_id
@@ -313,7 +313,7 @@ class AudienceService:
         if default is not None and default not in active:
             raise BadRequest(
                 "The default audience must be one of the active audiences.",
-                code="INVALID_DEFAULT_AUDIENCE",
+                code=ErrorCode.INVALID_DEFAULT_AUDIENCE,
             )
         groups = [g for g in await self.repository.groups(installation_id) if g.removed_at is None]
         known_groups = {g.category_id: g for g in groups}
@@ -322,7 +322,7 @@ class AudienceService:
         if bad:
             raise BadRequest(
                 "Shoppers can only pick groups of active audiences; not: " + ", ".join(bad) + ".",
-                code="INVALID_GROUPS",
+                code=ErrorCode.INVALID_GROUPS,
             )
         for list_id, audience in audiences.items():
             audience.active = list_id in active

@@ -18,7 +18,7 @@ from addon.connection.models import AttemptStatus, OAuthAttempt
 from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import AttemptRead
 from addon.db.types import utcnow
-from addon.errors import NotFound
+from addon.errors import ErrorCode, NotFound
 
 # A callback may still finish an attempt the page gave up on: it is what the admin did.
 _OPEN = (AttemptStatus.PENDING, AttemptStatus.ABANDONED)
@@ -104,7 +104,7 @@ class AttemptService:
         if attempt is None:
             raise NotFound(
                 "This Mailchimp log-in is unknown (it may be older than a day). Start again.",
-                code="OAUTH_ATTEMPT_NOT_FOUND",
+                code=ErrorCode.OAUTH_ATTEMPT_NOT_FOUND,
             )
         return attempt
 
@@ -123,7 +123,7 @@ class AttemptService:
             .where(OAuthAttempt.id == attempt.id, OAuthAttempt.status == AttemptStatus.PENDING)
             .values(
                 status=AttemptStatus.ABANDONED,
-                code="OAUTH_ABANDONED",
+                code=ErrorCode.OAUTH_ABANDONED,
                 message="The Mailchimp window was closed before access was allowed, "
                 "so nothing was connected.",
                 finished_at=now,

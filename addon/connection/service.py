@@ -34,7 +34,7 @@ from addon.connection.schemas import (
     ResetResult,
 )
 from addon.db.types import utcnow
-from addon.errors import AppError, BadRequest, Conflict, UpstreamUnavailable
+from addon.errors import AppError, BadRequest, Conflict, ErrorCode, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp import (
@@ -62,7 +62,7 @@ CHIMPY = "Everything's Chimpy!"
 
 class NotConnected(AppError):
     status_code = 409
-    code = "MAILCHIMP_NOT_CONNECTED"
+    code = ErrorCode.MAILCHIMP_NOT_CONNECTED
 
 
 def _hash_state(state: str) -> str:
@@ -159,7 +159,7 @@ class ConnectionService:
         try:
             key = ApiKey.parse(text)
         except InvalidApiKeyFormat as exc:
-            raise BadRequest(str(exc), code="INVALID_API_KEY_FORMAT") from exc
+            raise BadRequest(str(exc), code=ErrorCode.INVALID_API_KEY_FORMAT) from exc
         credentials = MailchimpCredentials.from_api_key(key)
         account = await self._verify(credentials, rejected="Mailchimp did not accept this API key.")
         return await self._save(installation, ConnectionMethod.API_KEY, credentials, account)
@@ -168,7 +168,8 @@ class ConnectionService:
         settings = self.settings
         if not settings.oauth_configured or settings.mailchimp_client_id is None:
             raise Conflict(
-                self.read_model(None).oauth_unavailable_reason or "", code="OAUTH_NOT_CONFIGURED"
+                self.read_model(None).oauth_unavailable_reason or "",
+                code=ErrorCode.OAUTH_NOT_CONFIGURED,
             )
         state = secrets.token_urlsafe(32)
         method = ConnectionMethod.OAUTH_SIGNUP if flow == "signup" else ConnectionMethod.OAUTH_LOGIN
@@ -212,21 +213,21 @@ class ConnectionService:
             raise BadRequest(
                 "This sign-in does not match a connection started from the dashboard. "
                 "Start again from the Connection page.",
-                code="OAUTH_STATE_MISMATCH",
+                code=ErrorCode.OAUTH_STATE_MISMATCH,
             )
         if record.expires_at < now:
             raise BadRequest(
                 "This sign-in took longer than 10 minutes and expired. Start again.",
-                code="OAUTH_STATE_EXPIRED",
+                code=ErrorCode.OAUTH_STATE_EXPIRED,
             )
         if not await self.repository.consume_state(state_hash, now):
             raise BadRequest(
                 "This sign-in link was used already. Start again from the Connection page.",
-                code="OAUTH_STATE_REPLAYED",
+                code=ErrorCode.OAUTH_STATE_REPLAYED,
             )
         installation = await InstallationRepository(self.session).get(record.installation_id)
         if installation is None:
-            raise BadRequest("The app is no longer installed.", code="UNKNOWN_INSTALLATION")
+            raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
         settings = self.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
@@ -241,10 +242,10 @@ class ConnectionService:
             raise BadRequest(
                 f"Mailchimp did not complete the sign-in ({exc.error or exc.title}): "
                 f"{exc.error_description or exc.detail or 'start again.'}",
-                code="OAUTH_EXCHANGE_FAILED",
+                code=ErrorCode.OAUTH_EXCHANGE_FAILED,
             ) from exc
         except MailchimpError as exc:
-            raise UpstreamUnavailable(_describe(exc), code="OAUTH_EXCHANGE_FAILED") from exc
+            raise UpstreamUnavailable(_describe(exc), code=ErrorCode.OAUTH_EXCHANGE_FAILED) from exc
         credentials = MailchimpCredentials.from_oauth_token(token.access_token, metadata.dc)
         account = await self._verify(credentials, rejected="Mailchimp did not accept the sign-in.")
         return await self._save(installation, record.method, credentials, account)
@@ -265,18 +266,18 @@ class ConnectionService:
             if ping.health_status != CHIMPY:
                 raise UpstreamUnavailable(
                     f"Mailchimp answered the health check with {ping.health_status!r}.",
-                    code="MAILCHIMP_UNHEALTHY",
+                    code=ErrorCode.MAILCHIMP_UNHEALTHY,
                 )
             return await client.account()
         except InvalidCredentials as exc:
             raise BadRequest(
                 f"{rejected} Check it in Mailchimp (Profile → Extras → API keys) and try again.",
-                code="MAILCHIMP_REJECTED_CREDENTIALS",
+                code=ErrorCode.MAILCHIMP_REJECTED_CREDENTIALS,
             ) from exc
         except MailchimpForbidden as exc:
-            raise BadRequest(_describe(exc), code="MAILCHIMP_FORBIDDEN") from exc
+            raise BadRequest(_describe(exc), code=ErrorCode.MAILCHIMP_FORBIDDEN) from exc
         except MailchimpError as exc:
-            raise UpstreamUnavailable(_describe(exc), code="MAILCHIMP_UNAVAILABLE") from exc
+            raise UpstreamUnavailable(_describe(exc), code=ErrorCode.MAILCHIMP_UNAVAILABLE) from exc
 
     async def _save(
         self,

@@ -28,7 +28,7 @@ from addon.ecommerce.schemas import (
     SettingsUpdate,
 )
 from addon.ecommerce.sync import enqueue_push
-from addon.errors import BadRequest, NotFound, UpstreamUnavailable
+from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -62,7 +62,8 @@ class EcommerceService:
             )
         except SaleorError as exc:
             raise UpstreamUnavailable(
-                f"Could not read the store's channels from Saleor: {exc}", code="SALEOR_ERROR"
+                f"Could not read the store's channels from Saleor: {exc}",
+                code=ErrorCode.SALEOR_ERROR,
             ) from exc
         return [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
 
@@ -151,14 +152,14 @@ class EcommerceService:
             (c for c in await self.saleor_channels(installation) if c.slug == slug), None
         )
         if channel is None:
-            raise NotFound(f"Saleor has no channel {slug!r}.", code="UNKNOWN_CHANNEL")
+            raise NotFound(f"Saleor has no channel {slug!r}.", code=ErrorCode.UNKNOWN_CHANNEL)
         list_id = tracking.list_id or (store.list_id if store else None)
         list_id = list_id or await _default_audience(self.session, installation.id)
         if not list_id:
             raise BadRequest(
                 "Choose the Mailchimp audience for this channel's store (Mailchimp cannot "
                 "change a store's audience later).",
-                code="AUDIENCE_REQUIRED",
+                code=ErrorCode.AUDIENCE_REQUIRED,
             )
         store_id = stable_store_id(installation.saleor_api_url, slug, list_id)
         if store is None:
@@ -204,7 +205,7 @@ class EcommerceService:
     async def retry(self, installation: Installation, record_id: int) -> ActionResult:
         record = await self.ledger.by_id(installation.id, record_id)
         if record is None:
-            raise NotFound("There is no such e-commerce record.", code="UNKNOWN_RECORD")
+            raise NotFound("There is no such e-commerce record.", code=ErrorCode.UNKNOWN_RECORD)
         record.attempts = 0
         record.last_error = None
         await enqueue_push(
@@ -217,7 +218,9 @@ class EcommerceService:
     ) -> ActionResult:
         store = await self.stores.get(installation.id, slug)
         if store is None or not store.tracked:
-            raise NotFound(f"The channel {slug!r} is not tracked.", code="CHANNEL_NOT_TRACKED")
+            raise NotFound(
+                f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
+            )
         kinds = [kind] if kind else [EntityKind.STORE, *SYNCED_KINDS]
         records = await self.ledger.reset_for_resync(installation.id, slug, kinds)
         for record in records:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
-from addon.errors import Conflict, NotFound
+from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import engine
 from addon.initial_sync.models import InitialSync, Phase, RunStatus
 from addon.initial_sync.repository import InitialSyncRepository
@@ -30,9 +30,11 @@ class InitialSyncService:
         settings = await SettingsRepository(self.session).find(installation.id)
         store = await StoreRepository(self.session).get(installation.id, channel)
         if store is None or not store.tracked:
-            raise NotFound(f"The channel {channel!r} is not tracked.", code="CHANNEL_NOT_TRACKED")
+            raise NotFound(
+                f"The channel {channel!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
+            )
         if settings is None or not settings.tracking_enabled:
-            raise Conflict("E-commerce tracking is off.", code="TRACKING_OFF")
+            raise Conflict("E-commerce tracking is off.", code=ErrorCode.TRACKING_OFF)
         if await self.syncs.running(installation.id, channel) is not None:
             raise self._already_running(channel)
         now = utcnow()
@@ -64,20 +66,23 @@ class InitialSyncService:
     def _already_running(channel: str) -> Conflict:
         return Conflict(
             f"An initial sync of channel {channel!r} is running already.",
-            code="INITIAL_SYNC_RUNNING",
+            code=ErrorCode.INITIAL_SYNC_RUNNING,
         )
 
     async def read(self, installation: Installation, channel: str) -> InitialSyncRead:
         run = await self.syncs.latest(installation.id, channel)
         if run is None:
-            raise NotFound(f"The channel {channel!r} has no initial sync.", code="NO_INITIAL_SYNC")
+            raise NotFound(
+                f"The channel {channel!r} has no initial sync.", code=ErrorCode.NO_INITIAL_SYNC
+            )
         return await self._read(run)
 
     async def cancel(self, installation: Installation, channel: str) -> InitialSyncRead:
         run = await self.syncs.running(installation.id, channel)
         if run is None:
             raise NotFound(
-                f"No initial sync of channel {channel!r} is running.", code="NO_INITIAL_SYNC"
+                f"No initial sync of channel {channel!r} is running.",
+                code=ErrorCode.NO_INITIAL_SYNC,
             )
         run.status = RunStatus.CANCELLED
         run.finished_at = utcnow()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.config import Settings
 from addon.db.types import utcnow
-from addon.errors import AppError, Forbidden, Unauthorized, UpstreamUnavailable
+from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
@@ -36,7 +36,7 @@ class InstallationService:
             raise Forbidden(
                 f"This app does not accept installations from {saleor_api_url}. "
                 "Ask its operator to add the URL to ALLOWED_SALEOR_URLS.",
-                code="SALEOR_URL_PROHIBITED",
+                code=ErrorCode.SALEOR_URL_PROHIBITED,
             )
 
     async def register(
@@ -49,21 +49,21 @@ class InstallationService:
             data = await self.saleor.execute(saleor_api_url, token, "app_id")
         except SaleorQueryError as exc:
             raise Unauthorized(
-                f"Saleor did not accept the app token: {exc}", code="INVALID_APP_TOKEN"
+                f"Saleor did not accept the app token: {exc}", code=ErrorCode.INVALID_APP_TOKEN
             ) from exc
         except SaleorUnavailable as exc:
-            raise UpstreamUnavailable(str(exc), code="SALEOR_UNREACHABLE") from exc
+            raise UpstreamUnavailable(str(exc), code=ErrorCode.SALEOR_UNREACHABLE) from exc
         app = data.get("app") or {}
         app_id = app.get("id")
         if not app_id:
             raise Unauthorized(
                 "Saleor did not confirm the app token ({ app { id } } returned nothing).",
-                code="INVALID_APP_TOKEN",
+                code=ErrorCode.INVALID_APP_TOKEN,
             )
         try:
             jwks = await self.saleor.fetch_jwks(saleor_api_url)
         except SaleorUnavailable as exc:
-            raise UpstreamUnavailable(str(exc), code="JWKS_UNAVAILABLE") from exc
+            raise UpstreamUnavailable(str(exc), code=ErrorCode.JWKS_UNAVAILABLE) from exc
 
         installation = await self.repository.get_by_api_url(saleor_api_url)
         if installation is None:
@@ -106,7 +106,9 @@ class InstallationService:
     ) -> bool:
         """Pause or resume processing. Returns False for a stale (older) delivery."""
         if event.app is None or event.app.is_active is None:
-            raise AppError("APP_STATUS_CHANGED without app.isActive", code="INVALID_PAYLOAD")
+            raise AppError(
+                "APP_STATUS_CHANGED without app.isActive", code=ErrorCode.INVALID_PAYLOAD
+            )
         issued_at = event.issued_at or utcnow()
         if installation.status_changed_at and issued_at <= installation.status_changed_at:
             logger.info("Ignored an older APP_STATUS_CHANGED for %s", installation.saleor_api_url)

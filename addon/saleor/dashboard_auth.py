@@ -13,10 +13,10 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import Forbidden, Unauthorized
+from addon.errors import ErrorCode, Forbidden, Unauthorized
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
-from addon.installations.service import InstallationService
+from addon.installations.signing_keys import SigningKeys
 from addon.saleor.jws import TokenExpired, VerificationError, verify_dashboard_token
 from addon.saleor.schemas import DashboardTokenClaims
 
@@ -45,32 +45,42 @@ def require_dashboard(
             raise Unauthorized(
                 "Missing authorization-bearer or saleor-api-url header; "
                 "open the app from the Saleor dashboard.",
-                code="MISSING_AUTHENTICATION",
+                code=ErrorCode.MISSING_AUTHENTICATION,
             )
-        installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
-        if installation is None:
+        # Verified before the request's transaction starts (see installations.signing_keys).
+        signing_keys = SigningKeys(services.db, services.settings, services.saleor)
+        keys = await signing_keys.load(saleor_api_url)
+        if keys is None:
             raise Unauthorized(
-                "The app is not installed for this Saleor.", code="UNKNOWN_INSTALLATION"
+                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
             )
-        service = InstallationService(session, services.settings, services.saleor)
         try:
-            claims = await service.verify_with_jwks(
-                installation,
+            claims = await signing_keys.verify(
+                keys,
                 lambda jwks: verify_dashboard_token(jwks, authorization_bearer, saleor_api_url),
             )
         except TokenExpired as exc:
             raise Unauthorized(
-                "Your session expired; reload the page.", code="TOKEN_EXPIRED"
+                "Your session expired; reload the page.", code=ErrorCode.TOKEN_EXPIRED
             ) from exc
         except VerificationError as exc:
-            raise Unauthorized(f"The token was rejected: {exc}.", code="INVALID_TOKEN") from exc
+            raise Unauthorized(
+                f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN
+            ) from exc
+        installation = await InstallationRepository(session).get(keys.installation_id)
+        if installation is None:  # erased since the keys were read
+            raise Unauthorized(
+                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
+            )
         if claims.app != installation.app_id:
-            raise Unauthorized("The token was issued for another app.", code="INVALID_TOKEN")
+            raise Unauthorized(
+                "The token was issued for another app.", code=ErrorCode.INVALID_TOKEN
+            )
         missing = [p for p in permissions if p not in claims.user_permissions]
         if missing:
             raise Forbidden(
                 "You need these permissions in Saleor to use this: " + ", ".join(missing) + ".",
-                code="MISSING_PERMISSIONS",
+                code=ErrorCode.MISSING_PERMISSIONS,
             )
         return DashboardContext(installation=installation, claims=claims)
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import BadRequest, NotFound
+from addon.errors import BadRequest, ErrorCode, NotFound
 from addon.installations.service import InstallationService
 from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, build_manifest, webhook_by_slug
 from addon.saleor.schemas import RegisterPayload
@@ -31,14 +31,16 @@ async def register(
     saleor_domain: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     if not saleor_api_url:
-        raise BadRequest("Missing the Saleor-Api-Url header.", code="MISSING_SALEOR_API_URL")
+        raise BadRequest(
+            "Missing the Saleor-Api-Url header.", code=ErrorCode.MISSING_SALEOR_API_URL
+        )
     service = InstallationService(session, services.settings, services.saleor)
     service.ensure_allowed(saleor_api_url)  # before anything else, so nothing goes out
     try:
         payload = RegisterPayload.model_validate_json(await request.body())
     except ValidationError as exc:
         raise BadRequest(
-            "The body must be JSON with a non-empty auth_token.", code="INVALID_BODY"
+            "The body must be JSON with a non-empty auth_token.", code=ErrorCode.INVALID_BODY
         ) from exc
     await service.register(saleor_api_url, saleor_domain, payload.auth_token)
     return {"success": True}
@@ -57,7 +59,7 @@ async def webhook(
 ) -> dict[str, Any]:
     definition = webhook_by_slug(slug)
     if definition is None:
-        raise NotFound(f"No webhook endpoint {slug!r}.", code="UNKNOWN_WEBHOOK")
+        raise NotFound(f"No webhook endpoint {slug!r}.", code=ErrorCode.UNKNOWN_WEBHOOK)
     missing = [
         name
         for name, value in (
@@ -68,7 +70,9 @@ async def webhook(
         if not value
     ]
     if missing:
-        raise BadRequest("Missing headers: " + ", ".join(missing) + ".", code="MISSING_HEADERS")
+        raise BadRequest(
+            "Missing headers: " + ", ".join(missing) + ".", code=ErrorCode.MISSING_HEADERS
+        )
     assert saleor_event and saleor_signature and saleor_api_url
     headers = WebhookHeaders(
         event=saleor_event,

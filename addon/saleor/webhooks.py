@@ -1,4 +1,5 @@
-"""Receiving Saleor webhooks: verify, then store durably before answering.
+"""Receiving Saleor webhooks: verify the signature, then parse, then store durably before
+answering.
 
 Lifecycle events are applied on receipt, because pausing must take effect at once and a paused
 queue could never deliver the event that resumes it. Every other delivery becomes a job of kind
@@ -18,9 +19,10 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.errors import BadRequest, Unauthorized
+from addon.errors import BadRequest, ErrorCode, Unauthorized
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
+from addon.installations.signing_keys import SigningKeys
 from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository
 from addon.saleor.jws import VerificationError, verify_webhook_signature
@@ -58,38 +60,49 @@ class WebhookReceiver:
         self.session = session
         self.services = services
         self.installations = InstallationService(session, services.settings, services.saleor)
+        self.keys = SigningKeys(services.db, services.settings, services.saleor)
         self.jobs = JobRepository(session)
 
     async def receive(
         self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
     ) -> Outcome:
+        # The signature first: nothing of an unverified body is parsed or stored. It is checked
+        # before this request's transaction starts (see addon.installations.signing_keys).
+        keys = await self.keys.load(headers.saleor_api_url)
+        if keys is None:
+            raise Unauthorized(
+                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
+            )
+        try:
+            await self.keys.verify(
+                keys, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)
+            )
+        except VerificationError as exc:
+            logger.warning("Rejected a webhook from %s: %s", headers.saleor_api_url, exc)
+            raise Unauthorized(
+                f"Invalid signature: {exc}.", code=ErrorCode.INVALID_SIGNATURE
+            ) from exc
+
         event = headers.event.upper()
         if event not in definition.events:
             raise BadRequest(
                 f"This endpoint receives {', '.join(definition.events)}, not {event}.",
-                code="WRONG_EVENT",
+                code=ErrorCode.WRONG_EVENT,
             )
         try:
             payload: dict[str, Any] = json.loads(body)
             if not isinstance(payload, dict):
                 raise ValueError("not an object")
         except ValueError as exc:
-            raise BadRequest(f"The body is not a JSON object: {exc}", code="INVALID_BODY") from exc
+            raise BadRequest(
+                f"The body is not a JSON object: {exc}", code=ErrorCode.INVALID_BODY
+            ) from exc
 
-        installation = await InstallationRepository(self.session).get_by_api_url(
-            headers.saleor_api_url
-        )
-        if installation is None:
+        installation = await InstallationRepository(self.session).get(keys.installation_id)
+        if installation is None:  # erased since the keys were read
             raise Unauthorized(
-                "The app is not installed for this Saleor.", code="UNKNOWN_INSTALLATION"
+                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
             )
-        try:
-            await self.installations.verify_with_jwks(
-                installation, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)
-            )
-        except VerificationError as exc:
-            logger.warning("Rejected a webhook from %s: %s", headers.saleor_api_url, exc)
-            raise Unauthorized(f"Invalid signature: {exc}.", code="INVALID_SIGNATURE") from exc
 
         # Saleor redelivers the identical body: the digest identifies a delivery.
         dedupe_key = hashlib.sha256(f"{definition.slug}\n{event}\n".encode() + body).hexdigest()
@@ -123,7 +136,9 @@ class WebhookReceiver:
         try:
             lifecycle = AppLifecycleEvent.model_validate(payload)
         except ValidationError as exc:
-            raise BadRequest(f"Unexpected {event} payload: {exc}", code="INVALID_BODY") from exc
+            raise BadRequest(
+                f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
+            ) from exc
         installation = await InstallationRepository(self.session).get(installation_id)
         assert installation is not None
         if lifecycle.app is not None and lifecycle.app.id != installation.app_id:

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import AudienceGroup
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, InterestInfo
-from addon.errors import BadRequest, Conflict, NotFound, UpstreamUnavailable
+from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -46,7 +46,7 @@ def subscribe_blocked_reason(status: str, audience_name: str) -> str | None:
 
 
 class ConsentRequired(Conflict):
-    code = "CONSENT_REQUIRED"
+    code = ErrorCode.CONSENT_REQUIRED
 
 
 def _live(group: AudienceGroup) -> bool:
@@ -78,11 +78,13 @@ class AdminSubscriptionService:
             )
         except SaleorError as exc:
             raise UpstreamUnavailable(
-                f"Saleor did not return the customer: {exc}", code="SALEOR_UNAVAILABLE"
+                f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
             ) from exc
         user = data.get("user")
         if not user or not user.get("email"):
-            raise NotFound("This customer does not exist in Saleor.", code="UNKNOWN_CUSTOMER")
+            raise NotFound(
+                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
+            )
         return str(user["email"]).lower()
 
     async def read(self, installation: Installation, customer_id: str) -> CustomerSubscriptions:
@@ -139,9 +141,13 @@ class AdminSubscriptionService:
         service = SubscriptionService(self.session, self.services)
         choices = await service.resolve(installation.id, [body.list_id], body.groups, [])
         if not choices or choices[0].list_id != body.list_id:
-            raise BadRequest("This audience is not active in the store.", code="UNKNOWN_AUDIENCE")
+            raise BadRequest(
+                "This audience is not active in the store.", code=ErrorCode.UNKNOWN_AUDIENCE
+            )
         if body.action is Action.SET_GROUPS and body.groups is None:
-            raise BadRequest("Say which groups the customer should be in.", code="NO_GROUPS")
+            raise BadRequest(
+                "Say which groups the customer should be in.", code=ErrorCode.NO_GROUPS
+            )
         if body.action is Action.SUBSCRIBE:
             # An admin's action is not the shopper's consent: say so rather than accept a
             # change that would do nothing.

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import AppError, NotFound, Unauthorized
+from addon.errors import AppError, ErrorCode, NotFound, Unauthorized
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
@@ -36,7 +36,7 @@ mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)
 
 class RateLimited(AppError):
     status_code = 429
-    code = "RATE_LIMITED"
+    code = ErrorCode.RATE_LIMITED
 
 
 def _limiter(request: Request) -> RateLimiter:
@@ -59,7 +59,9 @@ async def storefront_installation(
         raise RateLimited("Too many requests from your address; try again in a minute.")
     installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
     if installation is None or not installation.is_active:
-        raise NotFound("No store with this Saleor API URL uses the app.", code="UNKNOWN_STORE")
+        raise NotFound(
+            "No store with this Saleor API URL uses the app.", code=ErrorCode.UNKNOWN_STORE
+        )
     return installation
 
 
@@ -85,7 +87,7 @@ async def signed_in_email(
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
             "Sign in first: send the customer's Saleor access token as a Bearer token.",
-            code="MISSING_AUTHENTICATION",
+            code=ErrorCode.MISSING_AUTHENTICATION,
         )
     service = InstallationService(session, services.settings, services.saleor)
     try:
@@ -94,9 +96,11 @@ async def signed_in_email(
             lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
         )
     except TokenExpired as exc:
-        raise Unauthorized("Your session expired; sign in again.", code="TOKEN_EXPIRED") from exc
+        raise Unauthorized(
+            "Your session expired; sign in again.", code=ErrorCode.TOKEN_EXPIRED
+        ) from exc
     except VerificationError as exc:
-        raise Unauthorized(f"The token was rejected: {exc}.", code="INVALID_TOKEN") from exc
+        raise Unauthorized(f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN) from exc
 
 
 CustomerEmail = Annotated[str, Depends(signed_in_email)]

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import Audience
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, InterestInfo, PermissionInfo
-from addon.errors import AppError
+from addon.errors import AppError, ErrorCode
 from addon.installations.models import Installation
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
@@ -34,7 +34,7 @@ from addon.subscriptions.service import (
 
 class NewsletterUnavailable(AppError):
     status_code = 409
-    code = "NEWSLETTER_UNAVAILABLE"
+    code = ErrorCode.NEWSLETTER_UNAVAILABLE
 
 
 class StorefrontService:
