@@ -19,7 +19,7 @@ from addon.audiences.models import Priority
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.errors import BadRequest, NotFound
+from addon.errors import BadRequest, ErrorCode, NotFound
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
@@ -114,7 +114,9 @@ async def receive_event(
     email = _field(form, "old_email") if kind == "upemail" else _field(form, "email")
     list_id = _field(form, "list_id")
     if not email or not list_id:
-        raise BadRequest("The webhook has no e-mail address or audience.", code="INVALID_BODY")
+        raise BadRequest(
+            "The webhook has no e-mail address or audience.", code=ErrorCode.INVALID_BODY
+        )
     now = utcnow()
     state = await ContactRepository(session).get_or_create(installation_id, list_id, email)
     event = MailchimpEvent(
@@ -142,7 +144,7 @@ async def check_secret(session: AsyncSession, installation_id: int, secret: str)
     settings = await AudienceRepository(session).find_settings(installation_id)
     stored = settings.webhook_secret if settings is not None else None
     if stored is None or not hmac.compare_digest(stored.get_secret_value(), secret):
-        raise NotFound("Unknown webhook.", code="UNKNOWN_WEBHOOK")
+        raise NotFound("Unknown webhook.", code=ErrorCode.UNKNOWN_WEBHOOK)
 
 
 async def handle_event(job: ClaimedJob, services: Services) -> None:
