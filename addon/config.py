@@ -44,7 +44,9 @@ class Settings(BaseSettings):
     worker_backoff_max_seconds: float = Field(default=3600.0, gt=0)
     worker_poll_interval_seconds: float = Field(default=1.0, gt=0)
     worker_batch_size: int = Field(default=20, ge=1)
-    worker_lease_seconds: float = Field(default=300.0, gt=0)
+    # A claimed job is leased this long; a heartbeat renews the lease every third of it while
+    # the job runs, so only a dead worker's jobs wait (at most this long) for another worker.
+    worker_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
 
     # Refetch Saleor's JWKS on a failed verification at most this often per installation.
     jwks_refresh_min_interval_seconds: float = Field(default=5.0, ge=0)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import addon.db.registry  # noqa: F401
 from addon.app import create_app
+from addon.clock import Clock, ManualClock, use_clock
 from addon.config import Settings
 from addon.db.base import Base
 from addon.db.migrations import upgrade
@@ -79,6 +80,16 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         mailchimp_backoff_max_seconds=0.01,
         _env_file=None,  # type: ignore[call-arg]
     )
+
+
+@pytest.fixture
+def clock() -> Iterator[ManualClock]:
+    """The process's clock, moved only by the test (`clock.advance(seconds)`): backoffs,
+    leases and schedules then pass exactly when the test says, whatever the machine's load."""
+    manual = ManualClock()
+    use_clock(manual)
+    yield manual
+    use_clock(Clock())
 
 
 @pytest.fixture

@@ -6,8 +6,10 @@ import asyncio
 from collections import Counter
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
+from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
@@ -16,6 +18,10 @@ from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import Worker
 from addon.services import Services
 from tests.factories import make_installation
+
+# Every test here runs on the manual clock: a backoff or a lease passes only when a test moves
+# the clock, never because the machine was slow.
+pytestmark = pytest.mark.usefixtures("clock")
 
 
 async def enqueue(
@@ -32,7 +38,7 @@ async def jobs(services: Services) -> list[Job]:
 
 
 async def make_due(services: Services) -> None:
-    """Skip the backoff wait (tests do not sleep)."""
+    """Skip the backoff wait (tests do not sleep): due at the clock's now."""
     async with services.db.transaction() as session:
         await session.execute(
             update(Job).where(Job.status == JobStatus.PENDING).values(run_after=utcnow())
@@ -56,7 +62,7 @@ async def test_a_delivery_is_stored_and_processed_once(services: Services) -> No
 
 
 async def test_failures_back_off_then_quarantine_without_blocking_others(
-    services: Services,
+    services: Services, clock: ManualClock
 ) -> None:
     installation = await make_installation(services)
     calls: Counter[str] = Counter()
@@ -77,7 +83,9 @@ async def test_failures_back_off_then_quarantine_without_blocking_others(
     await worker.run_until_idle()
     assert calls["test.fine"] == 3  # not blocked by the failing one
     poison = (await jobs(services))[0]
-    assert poison.status == JobStatus.PENDING and poison.run_after > utcnow() - timedelta(seconds=1)
+    # Backing off: however long the rounds took, it is not due before the clock moves.
+    assert poison.status == JobStatus.PENDING and poison.run_after > clock.now()
+    assert await worker.run_until_idle() == 0
     assert poison.last_error == "RuntimeError: Mailchimp said no"
     for _ in range(5):
         await make_due(services)
@@ -191,7 +199,9 @@ async def test_a_paused_installation_keeps_its_jobs_until_resumed(services: Serv
     assert done == [other, paused]
 
 
-async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(services: Services) -> None:
+async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
+    services: Services, clock: ManualClock
+) -> None:
     installation = await make_installation(services)
     ran: list[int] = []
 
@@ -200,12 +210,13 @@ async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(services: Se
 
     services.handlers.register("test.record", record)
     job_id = await enqueue(services, installation, "test.record")
+    lease = services.settings.worker_lease_seconds
     async with services.db.transaction() as session:  # a worker claims, then crashes
-        claimed = await JobRepository(session).claim("dead-worker", 10, timedelta(seconds=300))
+        claimed = await JobRepository(session).claim("dead-worker", 10, timedelta(seconds=lease))
     assert [j.id for j in claimed] == [job_id]
+    clock.advance(lease - 0.001)
     assert await Worker(services).run_until_idle() == 0  # leased: not due yet
-    async with services.db.transaction() as session:
-        await session.execute(update(Job).values(locked_until=utcnow() - timedelta(seconds=1)))
+    clock.advance(0.002)  # one lease after the claim (nobody renewed it)
     await Worker(services).run_until_idle()
     assert ran == [job_id]
     assert (await jobs(services))[0].attempts == 2

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from sqlalchemy import DateTime, Dialect, String, Text
 from sqlalchemy.types import TypeDecorator
 
+from addon.clock import current_clock
 from addon.crypto import SecretBox
 
 _secret_box: SecretBox | None = None
@@ -28,7 +29,8 @@ def _box() -> SecretBox:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the process's clock (see `addon.clock`: tests can move it)."""
+    return current_clock().now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):

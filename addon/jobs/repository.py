@@ -10,16 +10,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from addon.db.types import utcnow
+from addon.clock import Clock, current_clock
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.schemas import ClaimedJob
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 class JobRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
         self.session = session
+        self.clock = clock or current_clock()
 
     def _insert(self) -> Any:
         dialect = self.session.get_bind().dialect.name
@@ -43,7 +45,7 @@ class JobRepository:
         the payload is replaced by the newest, the original `run_after` is kept (so a burst
         becomes one run, no later than the first one's schedule).
         """
-        now = utcnow()
+        now = self.clock.now()
         values = {
             "installation_id": installation_id,
             "kind": kind,
@@ -76,9 +78,11 @@ class JobRepository:
         """Lock up to `limit` due jobs of active installations for this worker.
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
-        row to one of them. A running job whose lease expired (its worker died) is due again.
+        row to one of them. A running job whose lease expired (its worker died: a live worker
+        renews its leases, see `renew`) is due again. A claim is identified by the worker and
+        the attempt number, which every claim increments.
         """
-        now = utcnow()
+        now = self.clock.now()
         earlier = aliased(Job)
         lane_busy = exists().where(
             earlier.installation_id == Job.installation_id,
@@ -107,29 +111,60 @@ class JobRepository:
         await self.session.flush()
         return jobs
 
-    async def _finish(self, job_id: int, worker_id: str, **values: Any) -> bool:
+    async def renew(
+        self, worker_id: str, jobs: list[ClaimedJob], lease: timedelta
+    ) -> list[ClaimedJob]:
+        """Extend this worker's leases on `jobs`; return the jobs whose lease was lost (the
+        job was taken over by another worker, or finished by someone else)."""
+        until = self.clock.now() + lease
+        lost = []
+        for job in jobs:
+            result = await self.session.execute(
+                update(Job).where(self._held(job, worker_id)).values(locked_until=until)
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                lost.append(job)
+        return lost
+
+    @staticmethod
+    def _held(job: ClaimedJob, worker_id: str) -> Any:
+        """The job is still this claim's: same worker, same attempt, still running. A worker
+        whose lease lapsed must not write over the outcome of the worker that took over."""
+        return and_(
+            Job.id == job.id,
+            Job.locked_by == worker_id,
+            Job.attempts == job.attempts,
+            Job.status == JobStatus.RUNNING,
+        )
+
+    async def _finish(self, job: ClaimedJob, worker_id: str, **values: Any) -> bool:
         result = await self.session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.locked_by == worker_id, Job.status == JobStatus.RUNNING)
-            .values(locked_by=None, locked_until=None, updated_at=utcnow(), **values)
+            .where(self._held(job, worker_id))
+            .values(locked_by=None, locked_until=None, updated_at=self.clock.now(), **values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def complete(self, job_id: int, worker_id: str) -> bool:
+    async def complete(self, job: ClaimedJob, worker_id: str) -> bool:
+        """Record success; False when the lease was lost (nothing written)."""
         return await self._finish(
-            job_id, worker_id, status=JobStatus.DONE, last_error=None, finished_at=utcnow()
+            job, worker_id, status=JobStatus.DONE, last_error=None, finished_at=self.clock.now()
         )
 
     async def reschedule(
-        self, job_id: int, worker_id: str, error: str, run_after: datetime
+        self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
     ) -> bool:
         return await self._finish(
-            job_id, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
+            job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
         )
 
-    async def quarantine(self, job_id: int, worker_id: str, error: str) -> bool:
+    async def quarantine(self, job: ClaimedJob, worker_id: str, error: str) -> bool:
         return await self._finish(
-            job_id, worker_id, status=JobStatus.QUARANTINED, last_error=error, finished_at=utcnow()
+            job,
+            worker_id,
+            status=JobStatus.QUARANTINED,
+            last_error=error,
+            finished_at=self.clock.now(),
         )
 
     async def retry(self, installation_id: int, job_id: int) -> bool:
@@ -141,7 +176,12 @@ class JobRepository:
                 Job.installation_id == installation_id,
                 Job.status == JobStatus.QUARANTINED,
             )
-            .values(status=JobStatus.PENDING, attempts=0, run_after=utcnow(), finished_at=None)
+            .values(
+                status=JobStatus.PENDING,
+                attempts=0,
+                run_after=self.clock.now(),
+                finished_at=None,
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -2,12 +2,17 @@
 
 On SQLite one worker runs inside the server process; on PostgreSQL any number of `addon worker`
 processes run side by side, each claiming different rows (`FOR UPDATE SKIP LOCKED`).
+
+A claimed job is leased for `WORKER_LEASE_SECONDS`; while it runs, a heartbeat renews the lease
+every third of it, so a slow job is never taken over, while the job of a worker that died (the
+heartbeat stops with it) is due again within one lease. A worker that finds its lease lost (it
+stalled longer than the lease and another worker took the job over) stops the job and writes
+no outcome over the new holder's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -16,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from addon.db.types import utcnow
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.clock import Clock, current_clock
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 
@@ -53,23 +60,46 @@ def backoff_delay(attempts: int, base: float, maximum: float) -> float:
 
 
 class Worker:
-    def __init__(self, services: Services, *, worker_id: str | None = None) -> None:
+    def __init__(
+        self, services: Services, *, worker_id: str | None = None, clock: Clock | None = None
+    ) -> None:
         self.services = services
         self.settings = services.settings
+        self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._last_prune = utcnow() - PRUNE_EVERY
+        self._last_prune = self.clock.now() - PRUNE_EVERY
+
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.worker_lease_seconds)
+
+    def _jobs(self, session: AsyncSession) -> JobRepository:
+        return JobRepository(session, self.clock)
 
     async def run_once(self) -> int:
         """Claim one batch of due jobs and process them; return how many were claimed."""
         async with self.services.db.transaction() as session:
-            jobs = await JobRepository(session).claim(
-                self.worker_id,
-                self.settings.worker_batch_size,
-                timedelta(seconds=self.settings.worker_lease_seconds),
+            jobs = await self._jobs(session).claim(
+                self.worker_id, self.settings.worker_batch_size, self.lease
             )
             claimed = [ClaimedJob.model_validate(job) for job in jobs]
-        if claimed:
-            await asyncio.gather(*(self._process(job) for job in claimed))
+        if not claimed:
+            return 0
+        # Jobs whose outcome is not written yet: the heartbeat renews their leases.
+        held = {job.id: job for job in claimed}
+        tasks = {job.id: asyncio.create_task(self._process(job, held)) for job in claimed}
+        heartbeat = asyncio.create_task(self._heartbeat(held, tasks))
+        try:
+            await asyncio.wait(tasks.values())
+        finally:
+            # Also when this round is cancelled (shutdown): its jobs stop, their leases lapse.
+            heartbeat.cancel()
+            for task in tasks.values():
+                task.cancel()
+            await asyncio.gather(heartbeat, *tasks.values(), return_exceptions=True)
+        for task in tasks.values():
+            if not task.cancelled() and (error := task.exception()) is not None:
+                raise error  # e.g. the database failed while recording an outcome
         return len(claimed)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -93,24 +123,64 @@ class Worker:
                 logger.exception("Worker round failed; retrying")
                 claimed = 0
             if not claimed:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.settings.worker_poll_interval_seconds)
+                await self._idle(stop)
         logger.info("Worker %s stopped", self.worker_id)
 
-    async def _process(self, job: ClaimedJob) -> None:
+    async def _idle(self, stop: asyncio.Event) -> None:
+        """Wait for the poll interval, or less if asked to stop."""
+        waits = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self.clock.sleep(self.settings.worker_poll_interval_seconds)),
+        ]
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _heartbeat(
+        self, held: dict[int, ClaimedJob], tasks: dict[int, asyncio.Task[None]]
+    ) -> None:
+        """Renew the leases of the running jobs every third of a lease; stop a job whose lease
+        was lost (another worker holds it now)."""
+        interval = self.settings.worker_lease_seconds / 3
+        while True:
+            await self.clock.sleep(interval)
+            if not held:
+                continue
+            try:
+                async with self.services.db.transaction() as session:
+                    lost = await self._jobs(session).renew(
+                        self.worker_id, list(held.values()), self.lease
+                    )
+            except Exception:
+                # The lease has two more thirds to go: try again at the next beat.
+                logger.exception("Could not renew the leases of worker %s", self.worker_id)
+                continue
+            for job in lost:
+                if held.pop(job.id, None) is None:
+                    continue  # its outcome was written meanwhile: nothing was lost
+                logger.warning(
+                    "Job %s (%s) lost its lease (another worker took it over): stopping it",
+                    job.id,
+                    job.kind,
+                )
+                tasks[job.id].cancel()
+
+    async def _process(self, job: ClaimedJob, held: dict[int, ClaimedJob]) -> None:
         handler = self.services.handlers.get(job.kind)
         try:
             if handler is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
             await handler(job, self.services)
         except RetryLater as exc:
-            await self._reschedule(job, str(exc), exc.delay)
+            await self._reschedule(job, held, str(exc), exc.delay)
         except PermanentFailure as exc:
-            await self._quarantine(job, str(exc))
+            await self._quarantine(job, held, str(exc))
         except Exception as exc:
             reason = f"{type(exc).__name__}: {exc}"
             if job.attempts >= self.settings.worker_max_attempts:
-                await self._quarantine(job, reason)
+                await self._quarantine(job, held, reason)
             else:
                 logger.warning("Job %s (%s) failed, will retry: %s", job.id, job.kind, reason)
                 delay = backoff_delay(
@@ -118,28 +188,51 @@ class Worker:
                     self.settings.worker_backoff_base_seconds,
                     self.settings.worker_backoff_max_seconds,
                 )
-                await self._reschedule(job, reason, delay)
+                await self._reschedule(job, held, reason, delay)
         else:
-            async with self.services.db.transaction() as session:
-                await JobRepository(session).complete(job.id, self.worker_id)
+            await self._record(job, held, lambda jobs: jobs.complete(job, self.worker_id))
 
-    async def _reschedule(self, job: ClaimedJob, reason: str, delay: float) -> None:
+    async def _record(
+        self,
+        job: ClaimedJob,
+        held: dict[int, ClaimedJob],
+        write: Callable[[JobRepository], Awaitable[bool]],
+    ) -> bool:
+        """Write the job's outcome, unless its lease was lost (the new holder writes it)."""
+        held.pop(job.id, None)  # no more renewals: the outcome ends the lease
         async with self.services.db.transaction() as session:
-            await JobRepository(session).reschedule(
-                job.id, self.worker_id, reason, utcnow() + timedelta(seconds=delay)
+            written = await write(self._jobs(session))
+        if not written:
+            logger.warning(
+                "Job %s (%s) lost its lease before it ended: its outcome is left to the worker "
+                "that took it over",
+                job.id,
+                job.kind,
+            )
+        return written
+
+    async def _reschedule(
+        self, job: ClaimedJob, held: dict[int, ClaimedJob], reason: str, delay: float
+    ) -> None:
+        run_after = self.clock.now() + timedelta(seconds=delay)
+        await self._record(
+            job, held, lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after)
+        )
+
+    async def _quarantine(self, job: ClaimedJob, held: dict[int, ClaimedJob], reason: str) -> None:
+        if await self._record(job, held, lambda jobs: jobs.quarantine(job, self.worker_id, reason)):
+            logger.error(
+                "Job %s (%s) quarantined after %s attempts: %s",
+                job.id,
+                job.kind,
+                job.attempts,
+                reason,
             )
 
-    async def _quarantine(self, job: ClaimedJob, reason: str) -> None:
-        logger.error(
-            "Job %s (%s) quarantined after %s attempts: %s", job.id, job.kind, job.attempts, reason
-        )
-        async with self.services.db.transaction() as session:
-            await JobRepository(session).quarantine(job.id, self.worker_id, reason)
-
     async def _prune_if_due(self) -> None:
-        now = utcnow()
+        now = self.clock.now()
         if now - self._last_prune < PRUNE_EVERY:
             return
         self._last_prune = now
         async with self.services.db.transaction() as session:
-            await JobRepository(session).prune_finished(now - RETENTION)
+            await self._jobs(session).prune_finished(now - RETENTION)
