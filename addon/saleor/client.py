@@ -40,6 +40,22 @@ class SaleorQueryError(SaleorError):
         self.data = data
 
 
+class SaleorPermissionDenied(SaleorQueryError):
+    """Saleor refused for lack of a permission (``extensions.exception.code`` is
+    ``PermissionDenied``, as saleor/graphql/views.py formats ``core.exceptions.PermissionDenied``).
+    The app's permissions are fixed at installation: asking again cannot help."""
+
+
+PERMISSION_DENIED = "PermissionDenied"
+
+
+def _error_code(error: dict[str, Any]) -> str | None:
+    extensions = error.get("extensions")
+    exception = extensions.get("exception") if isinstance(extensions, dict) else None
+    code = exception.get("code") if isinstance(exception, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def jwks_url(saleor_api_url: str) -> str:
     parts = urlsplit(saleor_api_url)
     return f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
@@ -113,6 +129,8 @@ class SaleorClient:
         except TransportQueryError as exc:
             errors = list(exc.errors or [])
             message = "; ".join(str(e.get("message", e)) for e in errors) or str(exc)
+            if any(_error_code(e) == PERMISSION_DENIED for e in errors if isinstance(e, dict)):
+                raise SaleorPermissionDenied(message, errors, exc.data) from exc
             raise SaleorQueryError(message, errors, exc.data) from exc
         except (TransportServerError, TransportConnectionFailed, httpx.HTTPError) as exc:
             raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc

@@ -24,10 +24,12 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_register_webhooks,
     )
     from addon.subscriptions.service import APPLY_JOB, handle_apply
+    from addon.subscriptions.writeback import WRITE_STATUS_JOB, handle_write_status
 
     registry.register(IMPORT_JOB, handle_import)
     registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks)
     registry.register(APPLY_JOB, handle_apply)
     registry.register(EVENT_JOB, handle_event)
+    registry.register(WRITE_STATUS_JOB, handle_write_status)
     registry.register(webhook_job_kind("subscriptions-order-created"), handle_order_created)
     registry.register(webhook_job_kind("subscriptions-customer-created"), handle_customer_created)

@@ -105,15 +105,20 @@ async def handle_order_created(job: ClaimedJob, services: Services) -> None:
         return
     consent = Consent.from_metadata({m.key: m.value for m in order.metadata})
     billing = order.billing_address
+    email = order.user_email or (order.user.email if order.user else None)
+    # A checkout's e-mail may be another than its signed-in user's: that address's status
+    # belongs to whoever owns the address, never to this user's account.
+    user = order.user
+    owner = user if user and email and (user.email or "").lower() == email.lower() else None
     await _subscribe(
         services,
         job.installation_id,
-        email=order.user_email or (order.user.email if order.user else None),
+        email=email,
         consent=consent,
         source=Source.CHECKOUT,
         first_name=billing.first_name if billing else None,
         last_name=billing.last_name if billing else None,
-        saleor_user_id=order.user.id if order.user else None,
+        saleor_user_id=owner.id if owner else None,
     )
 
 

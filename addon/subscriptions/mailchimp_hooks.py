@@ -25,10 +25,9 @@ from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.metadata import write_customer_status
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source
-from addon.subscriptions.service import contact_lane
+from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +209,6 @@ async def handle_event(job: ClaimedJob, services: Services) -> None:
         state.last_change_source = Source.MAILCHIMP.value
         state.last_change_at = now
         state.last_problem = None
-        two_way = settings is None or settings.two_way
-    if two_way:
-        await write_customer_status(services, installation_id, email, lookup_email=event.email)
+        if settings is None or settings.two_way:
+            # Its own job: a Saleor failure must not repeat the Mailchimp call above.
+            await enqueue_status_write(session, installation_id, email, lookup_email=event.email)

@@ -7,7 +7,8 @@ time per contact). The rules applied there:
   consent, and then as `pending` (Mailchimp sends a confirmation e-mail);
 * with two-way sync on, a contact changed on both sides since they last agreed is settled by
   the priority setting (Mailchimp wins: the store's change is dropped);
-* "Forgotten Email Not Subscribed" is reported on the contact, not retried.
+* "Forgotten Email Not Subscribed" is reported on the contact, not retried;
+* the resulting status is written back to Saleor by a job of its own (`writeback`).
 """
 
 from __future__ import annotations
@@ -44,20 +45,14 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
-from addon.subscriptions.metadata import write_customer_status
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
+from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
 
 APPLY_JOB = "subscriptions.apply"
 COMPLIANCE_STATES = ("unsubscribed", "cleaned")
-
-
-def contact_lane(email: str) -> str:
-    from addon.mailchimp import subscriber_hash
-
-    return f"contact:{subscriber_hash(email)}"
 
 
 def offered_interests(groups: list[AudienceGroup], list_id: str) -> list[str]:
@@ -337,4 +332,5 @@ async def handle_apply(job: ClaimedJob, services: Services) -> None:
             state.last_change_at = now
         if change.saleor_user_id:
             state.saleor_user_id = change.saleor_user_id
-    await write_customer_status(services, installation_id, change.email)
+        # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
+        await enqueue_status_write(session, installation_id, change.email)

@@ -389,6 +389,8 @@ def _pk(global_id: str, type_name: str) -> int | None:
 def private_metadata_permissions(obj: Any) -> tuple[str, ...]:
     """Permissions Saleor requires to read/write the private metadata of ``obj``."""
     if isinstance(obj, Customer):
+        # saleor/graphql/meta/permissions.py (public_/private_user_permissions): a staff
+        # user's metadata needs MANAGE_STAFF, even for an app holding MANAGE_USERS.
         return ("MANAGE_STAFF",) if obj.is_staff else ("MANAGE_USERS",)
     if isinstance(obj, Order | OrderLine):
         return ("MANAGE_ORDERS",)
@@ -410,15 +412,23 @@ def public_metadata_write_permissions(obj: Any) -> tuple[str, ...]:
     return private_metadata_permissions(obj)
 
 
-def _owns(viewer: Viewer, obj: Any) -> bool:
-    return (isinstance(obj, SandboxApp) and viewer.app is not None and viewer.app.id == obj.id) or (
-        isinstance(obj, Customer) and viewer.user is not None and viewer.user.id == obj.id
-    )
+def _owns(viewer: Viewer, obj: Any, *, private: bool) -> bool:
+    """Whether ``obj`` is the viewer's own app or user, which needs no permission.
+
+    saleor/graphql/meta/permissions.py: an app may touch its own public and private metadata
+    (``app_permissions``, ``private_app_permssions``); a user only their own *public* metadata
+    (``public_user_permissions``; ``private_user_permissions`` has no such exemption).
+    """
+    if isinstance(obj, SandboxApp):
+        return viewer.app is not None and viewer.app.id == obj.id
+    if isinstance(obj, Customer) and not private:
+        return viewer.user is not None and viewer.user.id == obj.id
+    return False
 
 
 def _check_private(info: Info, obj: Any) -> None:
     viewer = _ctx(info).viewer
-    if not _owns(viewer, obj):
+    if not _owns(viewer, obj, private=True):
         viewer.require(*private_metadata_permissions(obj))
 
 
@@ -493,7 +503,7 @@ def _metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
                 ],
                 "item": None,
             }
-        if not _owns(context.viewer, item):
+        if not _owns(context.viewer, item, private=private):
             needed = (
                 private_metadata_permissions(item)
                 if private
@@ -580,17 +590,39 @@ def resolve_me(root: Any, info: Info) -> Customer | None:
     return _ctx(info).viewer.user
 
 
+def is_customer(store: SaleorStore, user: Customer) -> bool:
+    """Saleor's ``User.objects.customers()``: non-staff users, and staff users who placed an
+    order (saleor/account/models.py, ``UserManager.customers``)."""
+    return not user.is_staff or any(o.user_id == user.id for o in store.orders.values())
+
+
 def resolve_user(
     root: Any, info: Info, id: str | None = None, email: str | None = None
 ) -> Customer | None:
+    """Which users a requester may look up, as saleor/graphql/account/resolvers.py
+    ``resolve_user`` decides: MANAGE_STAFF and MANAGE_USERS see everyone, MANAGE_STAFF alone
+    only staff, MANAGE_USERS or MANAGE_ORDERS only customers (staff users with an order
+    count as customers); anything else is PermissionDenied."""
     context = _ctx(info)
+    viewer, store = context.viewer, context.store
     context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
     if id is not None:
         pk = _pk(id, "User")
-        return context.store.customers.get(pk) if pk is not None else None
-    if email is not None:
-        return context.store.find_customer_by_email(email)
-    raise saleor_error("At least one of arguments is required: 'id', 'email', 'externalReference'.")
+        user = store.customers.get(pk) if pk is not None else None
+    elif email is not None:
+        user = store.find_customer_by_email(email)
+    else:
+        raise saleor_error(
+            "At least one of arguments is required: 'id', 'email', 'externalReference'."
+        )
+    if user is None:
+        return None
+    staff, users = viewer.has_any(["MANAGE_STAFF"]), viewer.has_any(["MANAGE_USERS"])
+    if staff and users:
+        return user
+    if staff:
+        return user if user.is_staff else None
+    return user if is_customer(store, user) else None
 
 
 def _matches(search: str | None, *values: str | None) -> bool:
@@ -606,7 +638,7 @@ def resolve_customers(root: Any, info: Info, search: str | None = None, **args: 
     customers = [
         c
         for c in context.store.customers.values()
-        if not c.is_staff and _matches(search, c.email, c.first_name, c.last_name)
+        if is_customer(context.store, c) and _matches(search, c.email, c.first_name, c.last_name)
     ]
     return paginate(info, customers, lambda c: c.id, **_page(args))
 

@@ -1,0 +1,216 @@
+"""Writing each contact's subscription status back onto its Saleor customer: a job of its own.
+
+The status is written after a change reached Mailchimp (`subscriptions.apply`) or came from
+Mailchimp (`subscriptions.mailchimp_event`). It is its own job so that a Saleor failure retries
+only the write, never the Mailchimp calls before it. Rules:
+
+* the status of an address goes only to the Saleor user whose own e-mail is that address (or,
+  after a Mailchimp e-mail change, to the customer that had the previous address and was
+  given the new one in its metadata when the change came in): a checkout may carry another
+  address than its signed-in user's, and that person's status is not the user's;
+* a permission error is permanent (the app's permissions are fixed at installation; e.g. a
+  staff user's metadata needs MANAGE_STAFF, which the app does not ask for): it is recorded
+  once per user as an Activity entry and that user's write-back is skipped from then on;
+* a guest (no user with the address) has no customer to write on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, SecretStr
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.installations.repository import InstallationRepository
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import subscriber_hash
+from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
+from addon.services import Services
+from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PREFIX
+from addon.subscriptions.repository import ContactRepository
+
+logger = logging.getLogger(__name__)
+
+WRITE_STATUS_JOB = "subscriptions.write_status"
+# Done on arrival: an Activity entry saying why a customer's status is not in Saleor.
+STATUS_NOT_WRITTEN = "subscriptions.status_not_written"
+
+
+def contact_lane(email: str) -> str:
+    """One contact's jobs run one at a time, in order."""
+    return f"contact:{subscriber_hash(email)}"
+
+
+class MetadataWriteFailed(Exception):
+    """Saleor refused the metadata for a reason that may pass (retried by the worker)."""
+
+
+class StatusWriteBack(BaseModel):
+    """The `subscriptions.write_status` job: write `email`'s status onto its customer."""
+
+    email: str
+    # The address the customer may still have in Saleor after a Mailchimp e-mail change.
+    lookup_email: str | None = None
+
+
+class SaleorUser(BaseModel):
+    id: str
+    email: str
+
+
+async def enqueue_status_write(
+    session: AsyncSession, installation_id: int, email: str, *, lookup_email: str | None = None
+) -> None:
+    """Queue the write-back (in the contact's lane; a pending one absorbs later requests)."""
+    email = email.lower()
+    lookup = lookup_email.lower() if lookup_email and lookup_email.lower() != email else None
+    key = f"{WRITE_STATUS_JOB}:{subscriber_hash(email)}"
+    if lookup is not None:
+        key += f":{subscriber_hash(lookup)}"
+    await JobRepository(session).enqueue(
+        installation_id,
+        WRITE_STATUS_JOB,
+        StatusWriteBack(email=email, lookup_email=lookup).model_dump(mode="json"),
+        coalesce_key=key,
+        lane=contact_lane(email),
+    )
+
+
+def _refusal_key(user_id: str) -> str:
+    return f"{STATUS_NOT_WRITTEN}:{user_id}"
+
+
+async def _find_user(
+    services: Services, api_url: str, token: SecretStr, addresses: list[str]
+) -> SaleorUser | None:
+    """The Saleor user whose own e-mail is one of `addresses` (in that order), if any."""
+    for address in addresses:
+        data = await services.saleor.execute(
+            api_url, token, "subscriptions_user_by_email", {"email": address}
+        )
+        found = data.get("user")
+        if found:
+            user = SaleorUser.model_validate(found)
+            if user.email.lower() == address:
+                return user
+    return None
+
+
+async def _linked_user(
+    services: Services, api_url: str, token: SecretStr, user_id: str, states: list[Any]
+) -> SaleorUser | None:
+    """The user linked to the contact before, if it is still this contact's customer.
+
+    After an e-mail change in Mailchimp the customer keeps its old address in Saleor; it is
+    the contact's customer as long as it carries the contact's current address, which the app
+    wrote on it (`mailchimp.email.<list>`) when it followed that change.
+    """
+    keys = [EMAIL_PREFIX + s.list_id for s in states]
+    data = await services.saleor.execute(
+        api_url, token, "subscriptions_user_link", {"id": user_id, "keys": keys}
+    )
+    found = data.get("user")
+    if not found:
+        return None
+    written = {str(v).lower() for v in (found.get("metafields") or {}).values()}
+    if not any(s.email in written for s in states):
+        return None
+    return SaleorUser.model_validate(found)
+
+
+async def _refused_before(services: Services, installation_id: int, user_id: str) -> bool:
+    async with services.db.session() as session:
+        found = await session.execute(
+            select(Job.id).where(
+                Job.installation_id == installation_id,
+                Job.dedupe_key == _refusal_key(user_id),
+            )
+        )
+        return found.first() is not None
+
+
+async def _record_refusal(
+    services: Services, installation_id: int, email: str, user: SaleorUser, reason: str
+) -> None:
+    message = (
+        f"The newsletter status of {email} was not written to its Saleor account "
+        f"({user.email}): Saleor refused the app ({reason}). This account's metadata can be "
+        "written only with a permission the app does not have (a staff account needs "
+        "MANAGE_STAFF), so the app will not try again. The subscription itself is in Mailchimp "
+        "as usual."
+    )
+    logger.warning("Status of a contact not written to Saleor user %s: %s", user.id, reason)
+    async with services.db.transaction() as session:
+        job_id = await JobRepository(session).enqueue(
+            installation_id,
+            STATUS_NOT_WRITTEN,
+            {"email": email, "saleor_user_id": user.id, "reason": reason},
+            dedupe_key=_refusal_key(user.id),
+            status=JobStatus.DONE,
+        )
+        if job_id is not None:
+            # The Activity page shows a row's text in `last_error`.
+            await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
+
+
+def _metadata_items(states: list[Any]) -> list[dict[str, str]]:
+    return [
+        item
+        for s in states
+        if s.status != "none"
+        for item in (
+            {"key": STATUS_PREFIX + s.list_id, "value": s.status},
+            {"key": GROUPS_PREFIX + s.list_id, "value": ",".join(s.interests)},
+            {"key": EMAIL_PREFIX + s.list_id, "value": s.email},
+        )
+    ]
+
+
+async def handle_write_status(job: ClaimedJob, services: Services) -> None:
+    request = StatusWriteBack.model_validate(job.payload)
+    installation_id, email = job.installation_id, request.email
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        states = await ContactRepository(session).for_email(installation_id, email)
+        if installation is None or not states:
+            return
+        api_url, token = installation.saleor_api_url, installation.app_token
+        items = _metadata_items(states)
+        linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
+    if not items:
+        return
+    addresses = [email] + ([request.lookup_email] if request.lookup_email else [])
+    try:
+        user = await _find_user(services, api_url, token, addresses)
+        if user is None and linked is not None:
+            user = await _linked_user(services, api_url, token, linked, states)
+    except SaleorPermissionDenied as exc:
+        logger.warning("Saleor does not let the app look up customers: %s", exc)
+        return  # nothing the app can do until it is reinstalled with its permissions
+    if user is None:
+        return  # a guest: no customer to write on
+    if await _refused_before(services, installation_id, user.id):
+        return
+    try:
+        data = await services.saleor.execute(
+            api_url, token, "subscriptions_update_metadata", {"id": user.id, "input": items}
+        )
+    except SaleorPermissionDenied as exc:
+        await _record_refusal(services, installation_id, email, user, str(exc))
+        return
+    except SaleorQueryError as exc:
+        raise MetadataWriteFailed(f"Saleor refused the customer metadata: {exc}") from exc
+    errors = (data.get("updateMetadata") or {}).get("errors") or []
+    if any(e.get("code") == "NOT_FOUND" for e in errors):
+        return  # the customer was deleted meanwhile
+    if errors:
+        raise MetadataWriteFailed(
+            "Saleor refused the customer metadata: " + "; ".join(str(e) for e in errors)
+        )
+    async with services.db.transaction() as session:
+        for state in await ContactRepository(session).for_email(installation_id, email):
+            state.saleor_user_id = user.id

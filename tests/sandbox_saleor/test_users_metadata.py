@@ -1,0 +1,110 @@
+"""Users and their metadata under Saleor's permission rules (saleor/graphql/meta/permissions.py,
+saleor/graphql/account/resolvers.py ``resolve_user``, ``User.objects.customers()``)."""
+
+from __future__ import annotations
+
+import httpx
+
+from addon.sandbox.saleor import SaleorSandbox
+from addon.sandbox.saleor.store import LineSpec, VariantSpec
+
+from .conftest import FakeApp, gql
+from .test_graphql import install
+
+UPDATE_METADATA = """
+mutation($id: ID!, $input: [MetadataInput!]!) {
+  updateMetadata(id: $id, input: $input) { errors { field code message } }
+}
+"""
+UPDATE_PRIVATE_METADATA = """
+mutation($id: ID!, $input: [MetadataInput!]!) {
+  updatePrivateMetadata(id: $id, input: $input) { errors { field code message } }
+}
+"""
+USER_BY_EMAIL = "query($email: String!) { user(email: $email) { id email } }"
+
+
+async def _order_for(sandbox: SaleorSandbox, customer_email: str) -> None:
+    customer = sandbox.store.find_customer_by_email(customer_email)
+    if not sandbox.store.channels:
+        await sandbox.add_channel("default")
+    product = await sandbox.create_product("Pear", [VariantSpec(sku=None)])
+    checkout = await sandbox.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email=customer_email, customer=customer
+    )
+    await sandbox.complete_checkout(checkout)
+
+
+async def test_staff_metadata_needs_manage_staff_even_with_manage_users(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await install(sandbox)  # MANAGE_USERS, MANAGE_ORDERS, ... but not MANAGE_STAFF
+    staff = sandbox.store.create_customer("boss@example.com", is_staff=True)
+    variables = {"id": staff.global_id, "input": [{"key": "a", "value": "b"}]}
+    for document, field in (
+        (UPDATE_METADATA, "updateMetadata"),
+        (UPDATE_PRIVATE_METADATA, "updatePrivateMetadata"),
+    ):
+        body = await gql(client, document, variables, token=app.auth_token)
+        # A top-level GraphQL error, not a mutation error: Saleor raises PermissionDenied.
+        assert body["data"] == {field: None}
+        [error] = body["errors"]
+        assert error["extensions"]["exception"]["code"] == "PermissionDenied"
+        assert error["message"] == (
+            "To access this path, you need one of the following permissions: MANAGE_STAFF"
+        )
+        assert error["path"] == [field]
+    assert staff.metadata == {} and staff.private_metadata == {}
+
+    with_staff = await install(sandbox, permissions=["MANAGE_USERS", "MANAGE_STAFF"])
+    body = await gql(client, UPDATE_METADATA, variables, token=with_staff.auth_token)
+    assert body["data"] == {"updateMetadata": {"errors": []}}
+    assert staff.metadata == {"a": "b"}
+
+
+async def test_user_writes_own_public_but_not_own_private_metadata(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient
+) -> None:
+    customer = sandbox.store.create_customer("ann@example.com")
+    token = sandbox.mint_customer_token(customer)
+    variables = {"id": customer.global_id, "input": [{"key": "a", "value": "b"}]}
+    body = await gql(client, UPDATE_METADATA, variables, token=token)
+    assert body["data"] == {"updateMetadata": {"errors": []}}
+    body = await gql(client, UPDATE_PRIVATE_METADATA, variables, token=token)
+    assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert customer.private_metadata == {}
+
+
+async def test_user_lookup_follows_the_requesters_permissions(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    sandbox.store.create_customer("ann@example.com")
+    sandbox.store.create_customer("boss@example.com", is_staff=True)
+    users_app = await install(sandbox, permissions=["MANAGE_USERS"])
+    staff_app = await install(sandbox, permissions=["MANAGE_STAFF"])
+    both_app = await install(sandbox, permissions=["MANAGE_USERS", "MANAGE_STAFF"])
+    none_app = await install(sandbox, permissions=["MANAGE_PRODUCTS"])
+
+    async def seen(token: str, email: str) -> str | None:
+        body = await gql(client, USER_BY_EMAIL, {"email": email}, token=token)
+        user = body["data"]["user"]
+        return None if user is None else str(user["email"])
+
+    assert await seen(users_app.auth_token, "ann@example.com") == "ann@example.com"
+    assert await seen(users_app.auth_token, "boss@example.com") is None  # staff, no orders
+    assert await seen(staff_app.auth_token, "ann@example.com") is None
+    assert await seen(staff_app.auth_token, "boss@example.com") == "boss@example.com"
+    assert await seen(both_app.auth_token, "boss@example.com") == "boss@example.com"
+    denied = await gql(
+        client, USER_BY_EMAIL, {"email": "ann@example.com"}, token=none_app.auth_token
+    )
+    assert denied["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+
+    # A staff user who placed an order counts as a customer (User.objects.customers()).
+    await _order_for(sandbox, "boss@example.com")
+    assert await seen(users_app.auth_token, "boss@example.com") == "boss@example.com"
+    body = await gql(
+        client, "{ customers(first: 10) { edges { node { email } } } }", token=users_app.auth_token
+    )
+    emails = {e["node"]["email"] for e in body["data"]["customers"]["edges"]}
+    assert emails == {"ann@example.com", "boss@example.com"}
