@@ -35,7 +35,9 @@ def root(request: ApiRequest) -> dict[str, Any]:
         "role": account.role,
         "member_since": account.created_at,
         "pricing_plan_type": "monthly",
-        "first_payment": "",
+        # A date-time in the spec ("Date of first payment for monthly plans"); the plan above
+        # is monthly, so the account paid when it was created.
+        "first_payment": account.created_at,
         "account_timezone": "UTC",
         "account_industry": "eCommerce",
         "contact": {
