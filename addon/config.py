@@ -48,8 +48,18 @@ class Settings(BaseSettings):
     # the job runs, so only a dead worker's jobs wait (at most this long) for another worker.
     worker_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
 
-    # Refetch Saleor's JWKS on a failed verification at most this often per installation.
+    # Saleor's signing keys (JWKS), cached per installation. A signature naming an unknown key
+    # (`kid`) refetches them, at most once per interval per installation counted from the last
+    # attempt, successful or not, by any process; the cached set is refetched once older than
+    # the max age, so a key Saleor has retired stops verifying within that age.
     jwks_refresh_min_interval_seconds: float = Field(default=5.0, ge=0)
+    jwks_cache_max_age_seconds: float = Field(default=3600.0, gt=0)
+
+    # The largest request body any route reads; larger ones get 413 unread. Our webhook
+    # subscriptions select ids only (deliveries under 1 kB); Saleor's full legacy payloads (an
+    # order with hundreds of lines) reach hundreds of kB: 4 MiB leaves ample room for those
+    # while a flood of huge bodies cannot exhaust memory.
+    max_request_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
 
     # Mailchimp. OAuth needs a registered app (https://admin.mailchimp.com/account/oauth2/)
     # whose redirect URI is {APP_URL}/api/connection/oauth/callback.
@@ -67,8 +77,13 @@ class Settings(BaseSettings):
     # Audiences and subscriptions: how often audiences and groups are re-imported, and the
     # storefront API's limits (per client address per minute, per e-mail address per hour).
     audience_import_interval_hours: float = Field(default=6.0, gt=0)
+    # The limits are kept in the app's database, shared by all its processes (see README).
     storefront_rate_limit_per_address: int = Field(default=30, ge=1)
+    storefront_rate_limit_address_window_seconds: float = Field(default=60.0, gt=0)
     storefront_rate_limit_per_email: int = Field(default=5, ge=1)
+    storefront_rate_limit_email_window_seconds: float = Field(default=3600.0, gt=0)
+    # Expired limit records removed per request (keeps the table bounded, each request cheap).
+    rate_limit_prune_batch_size: int = Field(default=200, ge=1)
 
     # E-commerce sync: bursts of checkout updates within this window become one cart push;
     # a record whose push keeps failing is quarantined after this many attempts.

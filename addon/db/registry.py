@@ -7,6 +7,7 @@ from addon.initial_sync import models as initial_sync_models
 from addon.installations import models as installations_models
 from addon.jobs import models as jobs_models
 from addon.subscriptions import models as subscriptions_models
+from addon.subscriptions import ratelimit as ratelimit_models
 
 __all__ = [
     "audiences_models",
@@ -15,5 +16,6 @@ __all__ = [
     "initial_sync_models",
     "installations_models",
     "jobs_models",
+    "ratelimit_models",
     "subscriptions_models",
 ]

@@ -23,6 +23,8 @@ class Installation(Base):
     app_token: Mapped[SecretStr] = mapped_column(EncryptedSecret)
     jwks: Mapped[dict[str, Any]] = mapped_column(JSON)
     jwks_fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last refetch of the keys (successful or not): refetches are throttled from it.
+    jwks_attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # `issuedAt` of the newest APP_STATUS_CHANGED applied: older deliveries are ignored.
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

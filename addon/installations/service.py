@@ -1,11 +1,8 @@
-"""Install, verify against, pause, resume and erase installations."""
+"""Install, pause, resume and erase installations (signing keys: see signing_keys)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import timedelta
-from typing import TypeVar
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +13,9 @@ from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamU
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
-from addon.saleor.jws import VerificationError
-from addon.saleor.schemas import AppLifecycleEvent, Jwks
+from addon.saleor.schemas import AppLifecycleEvent
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 class InstallationService:
@@ -80,26 +74,6 @@ class InstallationService:
         await self.session.flush()
         logger.info("Installed for %s (app %s)", saleor_api_url, app_id)
         return installation
-
-    async def verify_with_jwks(self, installation: Installation, verify: Callable[[Jwks], T]) -> T:
-        """Run `verify` with the cached JWKS; on failure refetch it once (key rotation)."""
-        try:
-            return verify(Jwks.model_validate(installation.jwks))
-        except VerificationError:
-            min_interval = timedelta(seconds=self.settings.jwks_refresh_min_interval_seconds)
-            if utcnow() - installation.jwks_fetched_at < min_interval:
-                raise
-        try:
-            jwks = await self.saleor.fetch_jwks(installation.saleor_api_url)
-        except SaleorUnavailable as exc:
-            logger.warning("JWKS refresh failed for %s: %s", installation.saleor_api_url, exc)
-            raise VerificationError("signing keys could not be refreshed") from exc
-        result = verify(jwks)  # raises again when the new keys do not verify either
-        installation.jwks = jwks.as_dict()
-        installation.jwks_fetched_at = utcnow()
-        await self.session.flush()
-        logger.info("Refreshed signing keys for %s", installation.saleor_api_url)
-        return result
 
     async def apply_status_change(
         self, installation: Installation, event: AppLifecycleEvent

@@ -35,7 +35,8 @@ def _key_for(jwks: Jwks, kid: str | None) -> Any:
     if kid is None:
         if len(keys) == 1:
             return keys[0].key
-        raise UnknownKey("the signature names no key id (kid)")
+        # Not UnknownKey: refetching cannot tell which key was meant (Saleor always sends one).
+        raise VerificationError("the signature names no key id (kid)")
     for key in keys:
         if key.key_id == kid:
             return key.key

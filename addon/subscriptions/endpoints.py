@@ -7,16 +7,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import AppError, ErrorCode, NotFound, Unauthorized
+from addon.errors import ErrorCode, NotFound, Unauthorized
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
-from addon.installations.service import InstallationService
+from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.saleor.dashboard_auth import DashboardContext, require_dashboard
 from addon.saleor.jws import TokenExpired, VerificationError, verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
-from addon.subscriptions.ratelimit import RateLimiter
+from addon.subscriptions.ratelimit import StorefrontLimits
 from addon.subscriptions.schemas import (
     AdminChange,
     ChangeAccepted,
@@ -34,30 +34,21 @@ admin = APIRouter(prefix="/api/subscriptions/customers")
 mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)
 
 
-class RateLimited(AppError):
-    status_code = 429
-    code = ErrorCode.RATE_LIMITED
-
-
-def _limiter(request: Request) -> RateLimiter:
-    limiter = getattr(request.app.state, "storefront_limiter", None)
-    if limiter is None:
-        limiter = request.app.state.storefront_limiter = RateLimiter()
-    return limiter
-
-
 async def storefront_installation(
     request: Request,
     services: ServicesDep,
-    session: SessionDep,
     saleor_api_url: Annotated[str, Query(max_length=512)],
 ) -> Installation:
-    """The installation the storefront names, after the per-address rate limit."""
+    """The installation the storefront names, after the per-address rate limit.
+
+    The limits and the customer's token are checked in short transactions of their own, before
+    the request's transaction starts (see subscriptions.ratelimit), so the installation is read
+    outside it too; the endpoints use only its id.
+    """
     client = request.client.host if request.client else "unknown"
-    limit = services.settings.storefront_rate_limit_per_address
-    if not _limiter(request).allow(f"address:{client}", limit, 60):
-        raise RateLimited("Too many requests from your address; try again in a minute.")
-    installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
+    await StorefrontLimits(services).check_address(client)
+    async with services.db.session() as read:
+        installation = await InstallationRepository(read).get_by_api_url(saleor_api_url)
     if installation is None or not installation.is_active:
         raise NotFound(
             "No store with this Saleor API URL uses the app.", code=ErrorCode.UNKNOWN_STORE
@@ -68,17 +59,8 @@ async def storefront_installation(
 StoreDep = Annotated[Installation, Depends(storefront_installation)]
 
 
-def _limit_email(
-    request: Request, services: ServicesDep, installation: Installation, email: str
-) -> None:
-    limit = services.settings.storefront_rate_limit_per_email
-    if not _limiter(request).allow(f"email:{installation.id}:{email}", limit, 3600):
-        raise RateLimited("Too many requests for this e-mail address; try again later.")
-
-
 async def signed_in_email(
     services: ServicesDep,
-    session: SessionDep,
     installation: StoreDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> str:
@@ -89,10 +71,10 @@ async def signed_in_email(
             "Sign in first: send the customer's Saleor access token as a Bearer token.",
             code=ErrorCode.MISSING_AUTHENTICATION,
         )
-    service = InstallationService(session, services.settings, services.saleor)
+    signing_keys = SigningKeys(services.db, services.settings, services.saleor)
     try:
-        return await service.verify_with_jwks(
-            installation,
+        return await signing_keys.verify(
+            KeyState.of(installation),
             lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
         )
     except TokenExpired as exc:
@@ -119,13 +101,12 @@ async def read_offer(installation: StoreDep, session: SessionDep, services: Serv
 
 @storefront.post("/subscribe", status_code=202)
 async def subscribe(
-    request: Request,
     body: SubscribeRequest,
     installation: StoreDep,
     session: SessionDep,
     services: ServicesDep,
 ) -> SubscribeAccepted:
-    _limit_email(request, services, installation, body.email)
+    await StorefrontLimits(services).check_email(installation.id, body.email)
     return await StorefrontService(session, services).subscribe(installation, body)
 
 
@@ -138,14 +119,13 @@ async def read_mine(
 
 @storefront.put("/me/subscriptions", status_code=202)
 async def change_mine(
-    request: Request,
     body: MySubscriptionsUpdate,
     email: CustomerEmail,
     installation: StoreDep,
     session: SessionDep,
     services: ServicesDep,
 ) -> ChangeAccepted:
-    _limit_email(request, services, installation, email)
+    await StorefrontLimits(services).check_email(installation.id, email)
     return await StorefrontService(session, services).change_mine(installation, email, body)
 
 

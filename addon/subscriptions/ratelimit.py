@@ -1,30 +1,141 @@
-"""In-process sliding-window limits for the public storefront API.
+"""Sliding-window limits for the public storefront API, kept in the app's database.
 
-Per process: with several web processes each allows the limit (a shared store would be needed
-for a strict global limit; the limits here exist to stop abuse, not to meter).
+The database is the store every process of the app shares (web processes and workers, on
+SQLite and PostgreSQL alike), so N processes allow the limit once, not N times; no other
+service is needed. Each key (a client address, an installation's e-mail address) is one row
+holding the times of its hits within its own window, so a key can only ever be forgotten once
+its own window has passed. Rows whose window has passed are deleted a few at a time by later
+requests, which keeps the table bounded by the keys active within a window.
+
+Keys are stored as SHA-256 digests: the table holds no address in clear. A check commits in a
+short transaction of its own, so a hit counts even when the request it let through fails later;
+callers check before their request's own transaction starts (on SQLite that transaction holds
+the write lock from its first statement).
 """
 
 from __future__ import annotations
 
-import time
-from collections import deque
+import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.db.base import Base
+from addon.db.engine import Database
+from addon.db.types import UTCDateTime, utcnow
+from addon.errors import RateLimited
+
+if TYPE_CHECKING:
+    from addon.services import Services
+
+
+class RateLimitRecord(Base):
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)  # SHA-256 of the key
+    # Set for per-installation keys, so erasing an installation erases its limits.
+    installation_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    hits: Mapped[list[float]] = mapped_column(JSON)  # POSIX times within the window, ascending
+    # When the newest hit leaves the window: from then on the row says nothing and may go.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most `hits` per `window_seconds` for each key of this `name`."""
+
+    name: str
+    hits: int
+    window_seconds: float
 
 
 class RateLimiter:
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, db: Database, prune_batch_size: int, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.db = db
+        self.prune_batch_size = prune_batch_size
         self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
 
-    def allow(self, key: str, limit: int, window: float) -> bool:
-        """Count a hit for `key`; False when it already had `limit` hits within `window`."""
+    async def allow(self, limit: Limit, key: str, installation_id: int | None = None) -> bool:
+        """Count a hit for `key`; False (and nothing counted) when the window is full."""
         now = self.clock()
-        hits = self._hits.setdefault(key, deque())
-        while hits and hits[0] <= now - window:
-            hits.popleft()
-        if len(hits) >= limit:
-            return False
-        hits.append(now)
-        if len(self._hits) > 100_000:  # forget idle keys so memory stays bounded
-            self._hits = {k: v for k, v in self._hits.items() if v and v[-1] > now - window}
-        return True
+        stamp = now.timestamp()
+        digest = hashlib.sha256(
+            f"{limit.name}\n{installation_id or ''}\n{key}".encode()
+        ).hexdigest()
+        async with self.db.transaction() as session:
+            # Create the row if missing, then lock it: concurrent checks of one key (in any
+            # process) queue on the row lock on PostgreSQL and on the write lock on SQLite.
+            dialect = session.get_bind().dialect.name
+            insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
+                RateLimitRecord
+            )
+            await session.execute(
+                insert.values(
+                    key=digest, installation_id=installation_id, hits=[], expires_at=now
+                ).on_conflict_do_nothing(index_elements=["key"])
+            )
+            record = await session.get(
+                RateLimitRecord, digest, with_for_update=True, populate_existing=True
+            )
+            assert record is not None
+            hits = [hit for hit in record.hits if hit > stamp - limit.window_seconds]
+            allowed = len(hits) < limit.hits
+            if allowed:
+                hits.append(stamp)
+            record.hits = hits
+            if hits:
+                record.expires_at = datetime.fromtimestamp(hits[-1] + limit.window_seconds, UTC)
+            await self._prune(session, now, digest)
+        return allowed
+
+    async def _prune(self, session: AsyncSession, now: datetime, keep: str) -> None:
+        # A few expired rows per check: each row is deleted once, so the cost per check stays
+        # small; SKIP LOCKED (PostgreSQL) never waits for a row another check holds.
+        expired = (
+            select(RateLimitRecord.key)
+            .where(RateLimitRecord.expires_at < now, RateLimitRecord.key != keep)
+            .order_by(RateLimitRecord.expires_at)
+            .limit(self.prune_batch_size)
+            .with_for_update(skip_locked=True)
+        )
+        await session.execute(
+            delete(RateLimitRecord)
+            .where(RateLimitRecord.key.in_(expired))
+            .execution_options(synchronize_session=False)
+        )
+
+
+class StorefrontLimits:
+    """The storefront API's limits: per client address, and per e-mail address of a store."""
+
+    def __init__(self, services: Services, clock: Callable[[], datetime] = utcnow) -> None:
+        settings = services.settings
+        self.limiter = RateLimiter(services.db, settings.rate_limit_prune_batch_size, clock)
+        self.per_address = Limit(
+            "address",
+            settings.storefront_rate_limit_per_address,
+            settings.storefront_rate_limit_address_window_seconds,
+        )
+        self.per_email = Limit(
+            "email",
+            settings.storefront_rate_limit_per_email,
+            settings.storefront_rate_limit_email_window_seconds,
+        )
+
+    async def check_address(self, address: str) -> None:
+        if not await self.limiter.allow(self.per_address, address):
+            raise RateLimited("Too many requests from your address; try again in a minute.")
+
+    async def check_email(self, installation_id: int, email: str) -> None:
+        if not await self.limiter.allow(self.per_email, email.lower(), installation_id):
+            raise RateLimited("Too many requests for this e-mail address; try again later.")

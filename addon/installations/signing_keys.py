@@ -1,0 +1,171 @@
+"""Saleor's signing keys (its JWKS) per installation: verify with the cached set, refetch safely.
+
+What a careful JWKS client does (the rules are in the README's Security section):
+
+* A signature naming a key id (`kid`) missing from the cached set refetches the set, so a key
+  Saleor has just rotated in is accepted at once; installing does not count as a refetch.
+* Refetches are throttled per installation: at most one per
+  `JWKS_REFRESH_MIN_INTERVAL_SECONDS`, counted from the last *attempt*, successful or not, by
+  any process (the time is claimed in the database). A flood of forged unknown-`kid` requests
+  therefore costs Saleor one request per interval, and a request arriving within the interval
+  after another's attempt uses the keys that attempt stored.
+* A known `kid` whose signature does not verify is refused without a refetch: new keys cannot
+  make a bad signature good.
+* The cached set expires after `JWKS_CACHE_MAX_AGE_SECONDS`: the next verification refetches
+  it first, so a key Saleor has retired stops verifying within that age. When the refetch
+  fails, nothing verifies (fail closed) until a later attempt succeeds.
+
+The bookkeeping (the claimed attempt, the refetched keys) commits in short transactions of its
+own, so it holds even when the request it serves is refused and rolled back. Callers therefore
+verify before their request's own transaction touches the database: on SQLite that transaction
+holds the write lock from its first statement.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import ColumnElement, or_, select, update
+
+from addon.config import Settings
+from addon.db.engine import Database
+from addon.db.types import utcnow
+from addon.installations.models import Installation
+from addon.saleor.client import SaleorClient, SaleorUnavailable
+from addon.saleor.jws import UnknownKey, VerificationError
+from addon.saleor.schemas import Jwks
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """What is cached for one installation, as read outside the request's transaction."""
+
+    installation_id: int
+    saleor_api_url: str
+    jwks: Jwks
+    fetched_at: datetime
+
+    @classmethod
+    def of(cls, installation: Installation) -> KeyState:
+        return cls(
+            installation_id=installation.id,
+            saleor_api_url=installation.saleor_api_url,
+            jwks=Jwks.model_validate(installation.jwks),
+            fetched_at=installation.jwks_fetched_at,
+        )
+
+
+class SigningKeys:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        saleor: SaleorClient,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.saleor = saleor
+        self.clock = clock
+        self.min_interval = timedelta(seconds=settings.jwks_refresh_min_interval_seconds)
+        self.max_age = timedelta(seconds=settings.jwks_cache_max_age_seconds)
+
+    async def load(self, saleor_api_url: str) -> KeyState | None:
+        """The cached keys of the installation for `saleor_api_url` (None: not installed)."""
+        return await self._read(Installation.saleor_api_url == saleor_api_url)
+
+    async def verify(self, state: KeyState, verify: Callable[[Jwks], T]) -> T:
+        """Run `verify` against the installation's current keys; raises `VerificationError`."""
+        jwks = state.jwks
+        refreshed = False
+        if self.clock() - state.fetched_at >= self.max_age:
+            jwks = await self._refresh(state, "the cached keys expired")
+            refreshed = True
+        try:
+            return verify(jwks)
+        except UnknownKey:
+            if refreshed:
+                raise
+        return verify(await self._refresh(state, "a signature names an unknown key"))
+
+    async def _refresh(self, state: KeyState, reason: str) -> Jwks:
+        now = self.clock()
+        if not await self._claim(state.installation_id, now):
+            # Another request (in any process) attempted within the interval: use what it
+            # stored, if it stored anything newer than what this request read.
+            current = await self._read(Installation.id == state.installation_id)
+            if (
+                current is not None
+                and current.fetched_at > state.fetched_at
+                and now - current.fetched_at < self.max_age
+            ):
+                return current.jwks
+            raise VerificationError(
+                "the signing keys were refetched moments ago and do not verify this"
+            )
+        url = state.saleor_api_url
+        try:
+            jwks = await self.saleor.fetch_jwks(url)
+        except SaleorUnavailable as exc:
+            logger.warning("Refetching the signing keys of %s (%s) failed: %s", url, reason, exc)
+            raise VerificationError("the signing keys could not be refetched") from exc
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(Installation)
+                .where(Installation.id == state.installation_id)
+                # Bookkeeping, not a change of the installation: `updated_at` stays.
+                .values(
+                    jwks=jwks.as_dict(), jwks_fetched_at=now, updated_at=Installation.updated_at
+                )
+            )
+        logger.info("Refetched the signing keys of %s (%s): %s", url, reason, jwks.key_ids)
+        return jwks
+
+    async def _claim(self, installation_id: int, now: datetime) -> bool:
+        """Record an attempt unless one was made within the interval; True when recorded.
+
+        One conditional UPDATE: atomic on PostgreSQL (row lock, re-checked condition) and on
+        SQLite (the write lock), so concurrent requests in any process claim it once.
+        """
+        async with self.db.transaction() as session:
+            result = await session.execute(
+                update(Installation)
+                .where(
+                    Installation.id == installation_id,
+                    or_(
+                        Installation.jwks_attempted_at.is_(None),
+                        Installation.jwks_attempted_at <= now - self.min_interval,
+                    ),
+                )
+                .values(jwks_attempted_at=now, updated_at=Installation.updated_at)
+                .execution_options(synchronize_session=False)
+            )
+            return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def _read(self, condition: ColumnElement[bool]) -> KeyState | None:
+        async with self.db.session() as session:
+            row = (
+                await session.execute(
+                    select(
+                        Installation.id,
+                        Installation.saleor_api_url,
+                        Installation.jwks,
+                        Installation.jwks_fetched_at,
+                    ).where(condition)
+                )
+            ).one_or_none()
+        if row is None:
+            return None
+        return KeyState(
+            installation_id=row.id,
+            saleor_api_url=row.saleor_api_url,
+            jwks=Jwks.model_validate(row.jwks),
+            fetched_at=row.jwks_fetched_at,
+        )
