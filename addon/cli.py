@@ -45,13 +45,14 @@ def serve(
 ) -> None:
     """Run the web app and, in the same process, a background worker (migrates first)."""
     import uvicorn
+    from rich.markup import escape
 
     from addon.app import create_app
     from addon.services import Services
 
     settings = _settings()
     if settings.sandbox_enabled:
-        from addon.sandbox.devstack import create_dev_app
+        from addon.sandbox.devstack import create_dev_app, describe_mailchimp
 
         app = create_dev_app(settings)
         stack = app.state.devstack
@@ -59,8 +60,11 @@ def serve(
             f"Open [bold]{stack.dashboard_url}[/bold] to try the app offline "
             f"(demo Mailchimp API key: {stack.demo_account.api_key})"
         )
+        mailchimp = describe_mailchimp(stack.settings)
     else:
         app = create_app(Services.create(settings))
+        mailchimp = f"Mailchimp API: {settings.mailchimp_api_url_template}"
+    console.print(escape(mailchimp))
     console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
 

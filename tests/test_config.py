@@ -84,3 +84,76 @@ def test_request_lines_in_logs_lose_their_query_values() -> None:
     )
     assert RedactQueryFilter().filter(record)
     assert "c0de" not in record.getMessage() and "/cb?code=…" in record.getMessage()
+
+
+def _development(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (
+        "APP_ENV",
+        "APP_URL",
+        "MAILCHIMP_API_URL_TEMPLATE",
+        "MAILCHIMP_LOGIN_URL",
+        "MAILCHIMP_SIGNUP_URL",
+        "MAILCHIMP_CLIENT_ID",
+        "MAILCHIMP_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_outside_production_mailchimp_defaults_to_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from addon.sandbox.devstack import SANDBOX_CLIENT_ID, describe_mailchimp, sandbox_settings
+
+    _development(monkeypatch)
+    settings = sandbox_settings(load_settings(_env_file=None))
+    sandbox = "http://127.0.0.1:8000/sandbox/mailchimp"
+    assert settings.mailchimp_api_url_template == sandbox + "/{dc}/3.0"
+    assert settings.mailchimp_login_url == sandbox
+    assert settings.mailchimp_client_id == SANDBOX_CLIENT_ID
+    assert describe_mailchimp(settings) == (
+        f"Mailchimp API: the Mailchimp sandbox ({sandbox}/{{dc}}/3.0); "
+        f"OAuth login: the Mailchimp sandbox ({sandbox})"
+    )
+
+
+def test_mailchimp_api_url_from_the_environment_wins_over_the_sandbox(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from addon.sandbox.devstack import describe_mailchimp, sandbox_settings
+
+    _development(monkeypatch)
+    monkeypatch.setenv("MAILCHIMP_API_URL_TEMPLATE", "https://proxy.example/{dc}/3.0")
+    settings = sandbox_settings(load_settings(_env_file=None))
+    assert settings.mailchimp_api_url_template == "https://proxy.example/{dc}/3.0"
+    # OAuth was not configured: its settings still come from the sandbox.
+    assert settings.mailchimp_login_url == "http://127.0.0.1:8000/sandbox/mailchimp"
+    assert describe_mailchimp(settings).startswith(
+        "Mailchimp API: https://proxy.example/{dc}/3.0; OAuth login: the Mailchimp sandbox"
+    )
+
+
+def test_mailchimp_oauth_from_the_environment_keeps_its_own_login_server(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from addon.sandbox.devstack import describe_mailchimp, sandbox_settings
+
+    _development(monkeypatch)
+    monkeypatch.setenv("MAILCHIMP_CLIENT_ID", "4242")
+    monkeypatch.setenv("MAILCHIMP_CLIENT_SECRET", "staging-secret")
+    settings = sandbox_settings(load_settings(_env_file=None))
+    assert settings.mailchimp_client_id == "4242"
+    assert settings.mailchimp_login_url == "https://login.mailchimp.com"  # not the sandbox's
+    assert settings.mailchimp_api_url_template.startswith("http://127.0.0.1:8000/sandbox/")
+    assert describe_mailchimp(settings).endswith("OAuth login: https://login.mailchimp.com")
+
+
+def test_mailchimp_settings_from_an_env_file_count_as_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from addon.sandbox.devstack import sandbox_settings
+
+    _development(monkeypatch)
+    env_file = tmp_path / ".env"
+    env_file.write_text("MAILCHIMP_API_URL_TEMPLATE=http://127.0.0.1:9000/{dc}/3.0\n")
+    settings = sandbox_settings(load_settings(_env_file=env_file))
+    assert settings.mailchimp_api_url_template == "http://127.0.0.1:9000/{dc}/3.0"

@@ -54,18 +54,46 @@ class DevStack:
         return f"{self.settings.app_url}{DASHBOARD_PATH}/"
 
 
+# Settings that go together: the sandbox stands in for a group only when none of its settings
+# was given (environment, .env or arguments). OAuth's client only works with its own login
+# server, so a client id given for another Mailchimp keeps that Mailchimp's login URL too.
+API_SETTINGS = ("mailchimp_api_url_template",)
+OAUTH_SETTINGS = (
+    "mailchimp_login_url",
+    "mailchimp_signup_url",
+    "mailchimp_client_id",
+    "mailchimp_client_secret",
+)
+
+
 def sandbox_settings(settings: Settings) -> Settings:
-    """Point Mailchimp at the sandbox, with its OAuth client."""
+    """Point Mailchimp at the sandbox, with its OAuth client, except where a setting was given
+    explicitly (e.g. ``MAILCHIMP_API_URL_TEMPLATE`` of a validating proxy or a staging account):
+    an explicit setting wins over the sandbox default."""
     base = settings.app_url + MAILCHIMP_PATH
-    return settings.model_copy(
-        update={
-            "mailchimp_api_url_template": base + "/{dc}/3.0",
-            "mailchimp_login_url": base,
-            "mailchimp_signup_url": base + "/signup/",
-            "mailchimp_client_id": SANDBOX_CLIENT_ID,
-            "mailchimp_client_secret": SecretStr(SANDBOX_CLIENT_SECRET),
-        }
-    )
+    given = settings.model_fields_set
+    update: dict[str, object] = {}
+    if not given.intersection(API_SETTINGS):
+        update["mailchimp_api_url_template"] = base + "/{dc}/3.0"
+    if not given.intersection(OAUTH_SETTINGS):
+        update["mailchimp_login_url"] = base
+        update["mailchimp_signup_url"] = base + "/signup/"
+        update["mailchimp_client_id"] = SANDBOX_CLIENT_ID
+        update["mailchimp_client_secret"] = SecretStr(SANDBOX_CLIENT_SECRET)
+    return settings.model_copy(update=update)
+
+
+def describe_mailchimp(settings: Settings) -> str:
+    """The start-up line's account of which Mailchimp the app talks to."""
+    sandbox = settings.app_url + MAILCHIMP_PATH
+
+    def where(url: str) -> str:
+        return f"the Mailchimp sandbox ({url})" if url.startswith(sandbox) else url
+
+    api = where(settings.mailchimp_api_url_template)
+    if not settings.oauth_configured:
+        return f"Mailchimp API: {api}; OAuth off (no MAILCHIMP_CLIENT_ID/SECRET)"
+    return f"Mailchimp API: {api}; OAuth login: {where(settings.mailchimp_login_url)}"
 
 
 def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
