@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from addon.capabilities import routers
 from addon.db.migrations import upgrade
 from addon.errors import AppError
+from addon.http_limits import BodySizeLimit
 from addon.jobs.worker import Worker
 from addon.services import Services
 
@@ -66,6 +67,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.state.services = services
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
     for router in routers():
         app.include_router(router)
     return app
