@@ -19,6 +19,8 @@ from typing import Any, Self
 
 import httpx
 
+from addon.clock import current_clock
+
 from .credentials import validate_dc
 from .errors import MailchimpError, TransientError, error_from_response
 
@@ -147,7 +149,8 @@ class MailchimpHttp:
             self._log_failure(outcome, attempt)
             if not outcome.retryable or attempt >= self.max_attempts:
                 raise outcome
-            await asyncio.sleep(self.backoff_delay(attempt, outcome.retry_after))
+            # The process's clock: tests move it instead of waiting out the backoff.
+            await current_clock().sleep(self.backoff_delay(attempt, outcome.retry_after))
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(

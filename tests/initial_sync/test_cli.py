@@ -66,6 +66,9 @@ async def sync(
         channel=str(options.pop("channel", CHANNEL)),
         action=action,
         refresh_seconds=0.02,
+        # Settling ends as soon as nothing is due; the real-time cap must not cut it short on
+        # a slow machine (the step clearing `is_syncing` after a cancel or failure runs in it).
+        settle_seconds=float(options.pop("settle_seconds", TIMEOUT)),  # type: ignore[arg-type]
         **options,  # type: ignore[arg-type]
     )
     code = await asyncio.wait_for(run_sync(shop.services, console, command, stop), TIMEOUT)

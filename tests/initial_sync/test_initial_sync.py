@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
+from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.initial_sync.engine import MAX_SENDS, STEP_JOB, WATCHDOG_JOB
@@ -479,7 +480,7 @@ async def test_an_order_with_a_stale_campaign_goes_to_live_sync_at_once(small: S
 
 
 async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fail(
-    small: Shop, monkeypatch: pytest.MonkeyPatch
+    small: Shop, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
 ) -> None:
     shop = small
     shop.services.settings = shop.services.settings.model_copy(
@@ -505,7 +506,7 @@ async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fa
             )
         ).scalars()
     # The next step waits (rather than asking again at once, or failing the step).
-    assert step.attempts == 0 and step.run_after > utcnow() + timedelta(seconds=5)
+    assert step.attempts == 0 and step.run_after == clock.now() + timedelta(seconds=30)
     run = await finish(shop)
     assert len(refused) == 5
     assert run.status is RunStatus.SUCCEEDED, run.error

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from typing import Any, Literal
 
 import httpx
 import pytest
 
+from addon.clock import ManualClock
 from addon.mailchimp import (
     InvalidCredentials,
     MailchimpClient,
@@ -232,6 +232,7 @@ async def test_semaphore_is_released_while_backing_off(
     credentials: MailchimpCredentials,
     sandbox: MailchimpSandbox,
     account: SandboxAccount,
+    clock: ManualClock,
 ) -> None:
     http = make_http(
         max_concurrency_per_account=1, backoff_base=0.3, backoff_max=0.3, rng=MaxJitter()
@@ -245,10 +246,15 @@ async def test_semaphore_is_released_while_backing_off(
         finished.append(name)
 
     first = asyncio.create_task(run("retrying"))
-    await asyncio.sleep(0.05)  # the first call has failed and is sleeping
-    start = time.monotonic()
+    give_up = asyncio.get_running_loop().time() + 60  # only a hang gets there
+    while not clock.sleepers:  # until the first call has failed and sleeps on the clock
+        assert asyncio.get_running_loop().time() < give_up, "the first call never backed off"
+        await asyncio.sleep(0.001)
+    # The clock stands still, so the first call backs off for as long as this takes: the
+    # second call gets the account's only slot meanwhile.
     await run("second")
-    assert time.monotonic() - start < 0.2
+    assert finished == ["second"] and not first.done()
+    clock.advance(0.3)
     await first
     assert finished == ["second", "retrying"]
 

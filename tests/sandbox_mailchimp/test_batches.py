@@ -9,6 +9,7 @@ import tarfile
 from typing import Any
 
 import httpx
+import pytest
 
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
 
@@ -95,20 +96,37 @@ async def test_batch_end_to_end(
 
 
 async def test_batch_status_progression_and_listing(
-    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+    sandbox: MailchimpSandbox,
+    client: httpx.AsyncClient,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sandbox.batch_start_delay = 0.05
-    sandbox.batch_operation_latency = 0.05
+    # Each stage is held until the test lets it go: no stage can be missed on a slow machine.
+    operation_may_run = asyncio.Event()
+    execute = sandbox.batch_runner._execute
+
+    async def held_operation(*args: Any) -> Any:
+        await operation_may_run.wait()
+        return await execute(*args)
+
+    monkeypatch.setattr(sandbox.batch_runner, "_execute", held_operation)
+    sandbox.batches_paused = True
     ops = [{"method": "GET", "path": "/ping", "operation_id": str(i)} for i in range(3)]
     batch = (await client.post("/batches", json={"operations": ops})).json()
-    seen = set()
-    for _ in range(100):
-        status = (await client.get(f"/batches/{batch['id']}")).json()["status"]
-        seen.add(status)
-        if status == "finished":
-            break
-        await asyncio.sleep(0.02)
-    assert {"pending", "started", "finished"} <= seen
+
+    async def status() -> str:
+        return str((await client.get(f"/batches/{batch['id']}")).json()["status"])
+
+    assert await status() == "pending"
+    sandbox.batches_paused = False
+    give_up = asyncio.get_running_loop().time() + 60  # only a hang gets there
+    while await status() == "pending":  # the runner notices the resume on its next look
+        assert asyncio.get_running_loop().time() < give_up, "the batch never started"
+        await asyncio.sleep(0.005)
+    assert await status() == "started"
+    operation_may_run.set()
+    await sandbox.drain_batches()
+    assert await status() == "finished"
     listed = (await client.get("/batches")).json()
     assert listed["total_items"] == 1 and listed["batches"][0]["id"] == batch["id"]
     assert (await client.delete(f"/batches/{batch['id']}")).status_code == 204
