@@ -1,6 +1,10 @@
 """Saleor's signing keys (its JWKS) per installation: verify with the cached set, refetch safely.
 
-What a careful JWKS client does (the rules are in the README's Security section):
+Saleor publishes one key, its current one, with the RFC 7638 thumbprint as `kid`
+(saleor/core/jwt_manager.py, `JWTManager.get_jwks` and `get_key_id`): when an operator replaces
+`RSA_PRIVATE_KEY`, the new key signs at once and the old one is no longer published. So the app
+must take a new `kid` at once and must stop trusting a vanished one on its own. What a careful
+JWKS client does (the rules are in the README's Security section):
 
 * A signature naming a key id (`kid`) missing from the cached set refetches the set, so a key
   Saleor has just rotated in is accepted at once; installing does not count as a refetch.
