@@ -10,19 +10,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from addon.capabilities import routers
 from addon.db.migrations import upgrade
-from addon.errors import AppError
+from addon.errors import AppError, ErrorCode, error_body
 from addon.http_limits import BodySizeLimit
 from addon.jobs.worker import Worker
+from addon.openapi import install as install_openapi
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
-
-
-def error_body(code: str, message: str) -> dict[str, object]:
-    return {"success": False, "error": {"code": code, "message": message}}
 
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
@@ -36,7 +34,23 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
         problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    return JSONResponse(error_body("INVALID_INPUT", "; ".join(problems)), status_code=422)
+    return JSONResponse(error_body(ErrorCode.INVALID_INPUT, "; ".join(problems)), status_code=422)
+
+
+# Starlette's own answers (no such route, method not allowed) in the app's error shape.
+_HTTP_CODES = {
+    400: ErrorCode.INVALID_BODY,  # FastAPI: "There was an error parsing the body"
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+}
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    return JSONResponse(
+        error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
@@ -67,7 +81,9 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.state.services = services
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
     for router in routers():
         app.include_router(router)
+    install_openapi(app)
     return app

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query
 
 from addon.activity.schemas import ActivityList, RetryResult
 from addon.activity.service import ActivityService
+from addon.db.ids import BigDbId
 from addon.dependencies import SessionDep
+from addon.errors import error_responses
 from addon.jobs.models import JobStatus
 from addon.saleor.dashboard_auth import DashboardAuth
 
@@ -25,6 +27,6 @@ async def list_activity(
     return await ActivityService(session).overview(auth.installation.id, status=status, limit=limit)
 
 
-@router.post("/jobs/{job_id}/retry")
-async def retry_job(job_id: int, auth: DashboardAuth, session: SessionDep) -> RetryResult:
+@router.post("/jobs/{job_id}/retry", responses=error_responses(404, 409))
+async def retry_job(job_id: BigDbId, auth: DashboardAuth, session: SessionDep) -> RetryResult:
     return await ActivityService(session).retry(auth.installation.id, job_id)

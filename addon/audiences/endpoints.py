@@ -12,6 +12,7 @@ from addon.audiences.schemas import (
 )
 from addon.audiences.service import AudienceService
 from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import error_responses
 from addon.saleor.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/audiences")
@@ -31,7 +32,7 @@ async def refresh_audiences(
     return await AudienceService(session, services).refresh(auth.installation.id)
 
 
-@router.put("/settings")
+@router.put("/settings", responses=error_responses(400))
 async def update_settings(
     body: NewsletterSettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> AudiencesRead:
@@ -39,7 +40,7 @@ async def update_settings(
     return await AudienceService(session, services).update(auth.installation.id, body)
 
 
-@router.patch("/settings")
+@router.patch("/settings", responses=error_responses(400))
 async def patch_settings(
     body: NewsletterSettingsPatch, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> AudiencesRead:

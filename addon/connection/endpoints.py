@@ -23,7 +23,7 @@ from addon.connection.schemas import (
 )
 from addon.connection.service import ConnectionService
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import AppError
+from addon.errors import AppError, error_responses
 from addon.saleor.dashboard_auth import DashboardAuth
 from addon.templating import templates
 
@@ -37,7 +37,7 @@ async def read_connection(
     return await ConnectionService(session, services).read(auth.installation)
 
 
-@router.post("/api-key")
+@router.post("/api-key", responses=error_responses(400, 502))
 async def connect_with_api_key(
     body: ApiKeyConnect, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> ConnectResult:
@@ -46,7 +46,18 @@ async def connect_with_api_key(
     )
 
 
-@router.get("/oauth/start", response_model=None)
+@router.get(
+    "/oauth/start",
+    response_model=OAuthStart,
+    responses={
+        **error_responses(409),
+        200: {
+            "description": "JSON when the request accepts it, else the sign-up page (HTML).",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        },
+        307: {"description": "A plain browser is sent on to Mailchimp's authorization page."},
+    },
+)
 async def start_oauth(
     request: Request,
     auth: DashboardAuth,
@@ -71,7 +82,7 @@ async def start_oauth(
 AttemptId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-@router.get("/oauth/attempts/{attempt_id}")
+@router.get("/oauth/attempts/{attempt_id}", responses=error_responses(404))
 async def read_oauth_attempt(
     attempt_id: AttemptId, auth: DashboardAuth, session: SessionDep
 ) -> AttemptRead:
@@ -79,7 +90,7 @@ async def read_oauth_attempt(
     return await AttemptService(session).read(auth.installation.id, attempt_id)
 
 
-@router.post("/oauth/attempts/{attempt_id}/abandon")
+@router.post("/oauth/attempts/{attempt_id}/abandon", responses=error_responses(404))
 async def abandon_oauth_attempt(
     attempt_id: AttemptId, auth: DashboardAuth, session: SessionDep
 ) -> AttemptRead:
@@ -87,7 +98,16 @@ async def abandon_oauth_attempt(
     return await AttemptService(session).abandon(auth.installation.id, attempt_id)
 
 
-@router.get("/oauth/callback", response_class=HTMLResponse)
+@router.get(
+    "/oauth/callback",
+    response_class=HTMLResponse,
+    responses={
+        400: {
+            "description": "The page saying why nothing was connected.",
+            "content": {"text/html": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def oauth_callback(
     request: Request,
     session: SessionDep,
@@ -141,14 +161,14 @@ async def oauth_callback(
     )
 
 
-@router.post("/check")
+@router.post("/check", responses=error_responses(409, 502))
 async def check_connection(
     auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> CheckResult:
     return await ConnectionService(session, services).check(auth.installation)
 
 
-@router.post("/reset")
+@router.post("/reset", responses=error_responses(409))
 async def reset_connection(
     body: ResetRequest, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> ResetResult:

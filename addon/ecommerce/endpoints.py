@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.schemas import (
@@ -17,12 +18,13 @@ from addon.ecommerce.schemas import (
     SettingsUpdate,
 )
 from addon.ecommerce.service import EcommerceService
+from addon.errors import error_responses
 from addon.saleor.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/ecommerce")
 
 
-@router.get("")
+@router.get("", responses=error_responses(502))
 async def read_ecommerce(
     auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> EcommerceRead:
@@ -30,7 +32,7 @@ async def read_ecommerce(
     return await EcommerceService(session, services).read(auth.installation)
 
 
-@router.patch("/settings")
+@router.patch("/settings", responses=error_responses(502))
 async def update_settings(
     body: SettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> EcommerceRead:
@@ -39,7 +41,7 @@ async def update_settings(
     return await service.read(auth.installation)
 
 
-@router.put("/channels/{slug}")
+@router.put("/channels/{slug}", responses=error_responses(400, 404, 502))
 async def track_channel(
     slug: str,
     body: ChannelTracking,
@@ -53,7 +55,7 @@ async def track_channel(
     return await service.read(auth.installation)
 
 
-@router.post("/channels/{slug}/resync")
+@router.post("/channels/{slug}/resync", responses=error_responses(404))
 async def resync_channel(
     slug: str,
     auth: DashboardAuth,
@@ -80,8 +82,8 @@ async def list_records(
     )
 
 
-@router.post("/records/{record_id}/retry")
+@router.post("/records/{record_id}/retry", responses=error_responses(404, 409))
 async def retry_record(
-    record_id: int, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    record_id: DbId, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> ActionResult:
     return await EcommerceService(session, services).retry(auth.installation, record_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from addon.dependencies import ServicesDep, SessionDep
+from addon.errors import error_responses
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
 from addon.saleor.dashboard_auth import DashboardAuth
@@ -12,7 +13,7 @@ from addon.saleor.dashboard_auth import DashboardAuth
 router = APIRouter(prefix="/api/ecommerce/channels/{slug}/initial-sync")
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, responses=error_responses(404, 409))
 async def start_initial_sync(
     slug: str,
     auth: DashboardAuth,
@@ -24,7 +25,7 @@ async def start_initial_sync(
     return await InitialSyncService(session, services).start(auth.installation, slug, body)
 
 
-@router.get("")
+@router.get("", responses=error_responses(404))
 async def read_initial_sync(
     slug: str, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> InitialSyncRead:
@@ -32,7 +33,7 @@ async def read_initial_sync(
     return await InitialSyncService(session, services).read(auth.installation, slug)
 
 
-@router.delete("")
+@router.delete("", responses=error_responses(404))
 async def cancel_initial_sync(
     slug: str, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> InitialSyncRead:

@@ -10,15 +10,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Security
+from fastapi.security import APIKeyHeader
 
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import ErrorCode, Forbidden, Unauthorized
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import SigningKeys
+from addon.openapi import raises
 from addon.saleor.jws import TokenExpired, VerificationError, verify_dashboard_token
 from addon.saleor.schemas import DashboardTokenClaims
+
+# The token the dashboard hands the app's pages (an OpenAPI security scheme).
+DASHBOARD_TOKEN = APIKeyHeader(
+    name="authorization-bearer",
+    scheme_name="dashboardToken",
+    description="The JWT the Saleor dashboard hands the app's pages through app-bridge.",
+    auto_error=False,
+)
 
 # What a staff user needs to change the app's settings.
 MANAGE_APP_SETTINGS = ("MANAGE_APPS",)
@@ -35,11 +45,14 @@ def require_dashboard(
 ) -> Callable[..., Awaitable[DashboardContext]]:
     """A dependency that admits a dashboard user holding all `permissions`."""
 
+    @raises(401, 403, required_headers=("saleor-api-url",))
     async def dependency(
         services: ServicesDep,
         session: SessionDep,
-        authorization_bearer: Annotated[str | None, Header()] = None,
-        saleor_api_url: Annotated[str | None, Header()] = None,
+        authorization_bearer: Annotated[str | None, Security(DASHBOARD_TOKEN)],
+        saleor_api_url: Annotated[
+            str | None, Header(description="The API URL of the Saleor the app is installed in.")
+        ] = None,
     ) -> DashboardContext:
         if not authorization_bearer or not saleor_api_url:
             raise Unauthorized(

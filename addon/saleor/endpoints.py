@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import BadRequest, ErrorCode, NotFound
+from addon.errors import BadRequest, ErrorCode, NotFound, error_responses
 from addon.installations.service import InstallationService
+from addon.openapi import required_headers
 from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, build_manifest, webhook_by_slug
 from addon.saleor.schemas import RegisterPayload
 from addon.saleor.webhooks import WebhookHeaders, WebhookReceiver
@@ -17,12 +19,32 @@ from addon.saleor.webhooks import WebhookHeaders, WebhookReceiver
 router = APIRouter()
 
 
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+        return parts.scheme in ("http", "https") and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+
+
 @router.get("/api/manifest")
 async def manifest(services: ServicesDep) -> dict[str, Any]:
     return build_manifest(services.settings.app_url)
 
 
-@router.post("/api/register")
+def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
+    # These routes read their body themselves (checks come first), so FastAPI cannot see it.
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+@router.post(
+    "/api/register",
+    responses=error_responses(400, 401, 403, 502),
+    openapi_extra={
+        **_json_body(RegisterPayload.model_json_schema()),
+        **required_headers("saleor-api-url"),
+    },
+)
 async def register(
     request: Request,
     services: ServicesDep,
@@ -33,6 +55,11 @@ async def register(
     if not saleor_api_url:
         raise BadRequest(
             "Missing the Saleor-Api-Url header.", code=ErrorCode.MISSING_SALEOR_API_URL
+        )
+    if not _is_http_url(saleor_api_url):
+        raise BadRequest(
+            "The Saleor-Api-Url header is not an http(s) URL.",
+            code=ErrorCode.INVALID_SALEOR_API_URL,
         )
     service = InstallationService(session, services.settings, services.saleor)
     service.ensure_allowed(saleor_api_url)  # before anything else, so nothing goes out
@@ -46,7 +73,14 @@ async def register(
     return {"success": True}
 
 
-@router.post(WEBHOOK_PATH_PREFIX + "{slug}")
+@router.post(
+    WEBHOOK_PATH_PREFIX + "{slug}",
+    responses=error_responses(400, 401, 404),
+    openapi_extra={
+        **_json_body({"type": "object"}),
+        **required_headers("saleor-event", "saleor-signature", "saleor-api-url"),
+    },
+)
 async def webhook(
     slug: str,
     request: Request,

@@ -29,7 +29,9 @@ class Jwks(BaseModel):
 
 
 class RegisterPayload(BaseModel):
-    auth_token: str = Field(min_length=1)
+    # Saleor's app tokens are short ASCII strings; the app sends this one back to Saleor in an
+    # HTTP header, where anything but visible ASCII cannot go.
+    auth_token: str = Field(min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$")
 
 
 class AppRef(BaseModel):

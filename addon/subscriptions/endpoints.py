@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import PlainTextResponse
 
+from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import ErrorCode, NotFound, Unauthorized
+from addon.errors import ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
+from addon.openapi import raises
 from addon.saleor.dashboard_auth import DashboardContext, require_dashboard
 from addon.saleor.jws import TokenExpired, VerificationError, verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
@@ -34,6 +37,7 @@ admin = APIRouter(prefix="/api/subscriptions/customers")
 mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)
 
 
+@raises(404, 429)
 async def storefront_installation(
     request: Request,
     services: ServicesDep,
@@ -59,6 +63,7 @@ async def storefront_installation(
 StoreDep = Annotated[Installation, Depends(storefront_installation)]
 
 
+@raises(401, required_headers=("authorization",))
 async def signed_in_email(
     services: ServicesDep,
     installation: StoreDep,
@@ -99,7 +104,7 @@ async def read_offer(installation: StoreDep, session: SessionDep, services: Serv
     return await StorefrontService(session, services).offer(installation)
 
 
-@storefront.post("/subscribe", status_code=202)
+@storefront.post("/subscribe", status_code=202, responses=error_responses(409, 429))
 async def subscribe(
     body: SubscribeRequest,
     installation: StoreDep,
@@ -117,7 +122,7 @@ async def read_mine(
     return await StorefrontService(session, services).mine(installation, email)
 
 
-@storefront.put("/me/subscriptions", status_code=202)
+@storefront.put("/me/subscriptions", status_code=202, responses=error_responses(409, 429))
 async def change_mine(
     body: MySubscriptionsUpdate,
     email: CustomerEmail,
@@ -134,14 +139,14 @@ async def change_mine(
 UsersAdmin = Annotated[DashboardContext, Depends(require_dashboard("MANAGE_USERS"))]
 
 
-@admin.get("/{customer_id}")
+@admin.get("/{customer_id}", responses=error_responses(404, 502))
 async def read_customer(
     customer_id: str, auth: UsersAdmin, session: SessionDep, services: ServicesDep
 ) -> CustomerSubscriptions:
     return await AdminSubscriptionService(session, services).read(auth.installation, customer_id)
 
 
-@admin.post("/{customer_id}", status_code=202)
+@admin.post("/{customer_id}", status_code=202, responses=error_responses(400, 404, 409, 502))
 async def change_customer(
     customer_id: str,
     body: AdminChange,
@@ -157,16 +162,30 @@ async def change_customer(
 # --- Mailchimp's audience webhook -------------------------------------------------------------
 
 
-@mailchimp_webhook.get("/{installation_id}/{secret}")
-async def mailchimp_check(installation_id: int, secret: str, session: SessionDep) -> Response:
+# What Mailchimp gets back: a plain "ok".
+_RECEIVED: dict[int | str, dict[str, Any]] = {
+    200: {"description": "Received.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+}
+
+
+@mailchimp_webhook.get(
+    "/{installation_id}/{secret}",
+    response_class=PlainTextResponse,
+    responses={**_RECEIVED, **error_responses(404)},
+)
+async def mailchimp_check(installation_id: DbId, secret: str, session: SessionDep) -> Response:
     """Mailchimp checks the URL with a GET when the webhook is registered."""
     await check_secret(session, installation_id, secret)
     return Response("ok", media_type="text/plain")
 
 
-@mailchimp_webhook.post("/{installation_id}/{secret}")
+@mailchimp_webhook.post(
+    "/{installation_id}/{secret}",
+    response_class=PlainTextResponse,
+    responses={**_RECEIVED, **error_responses(400, 404)},
+)
 async def mailchimp_event(
-    installation_id: int, secret: str, request: Request, session: SessionDep
+    installation_id: DbId, secret: str, request: Request, session: SessionDep
 ) -> Response:
     await receive_event(session, installation_id, secret, await request.body())
     return Response("ok", media_type="text/plain")

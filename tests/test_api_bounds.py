@@ -1,0 +1,61 @@
+"""Ids taken from paths are bounded: out-of-range ids are answered 422 in the app's error shape,
+never passed to the database (SQLite raised OverflowError past 64 bits, PostgreSQL refuses
+INTEGER values past 32 bits)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from addon.sandbox.saleor import SaleorSandbox, SandboxApp
+from tests.conftest import dashboard_headers
+
+TOO_BIG = [99999999999999999999999, 2**63, 2**31, 0, -1]
+
+
+def assert_invalid_input(response: httpx.Response) -> None:
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert body["success"] is False
+    assert body["error"]["code"] == "INVALID_INPUT"
+
+
+@pytest.mark.parametrize("value", TOO_BIG)
+async def test_mailchimp_webhook_installation_id_is_bounded(
+    app_client: httpx.AsyncClient, value: int
+) -> None:
+    path = f"/api/subscriptions/mailchimp-webhook/{value}/secret"
+    assert_invalid_input(await app_client.get(path))
+    assert_invalid_input(await app_client.post(path, content=b"type=subscribe"))
+
+
+async def test_a_well_formed_unknown_installation_is_not_found(
+    app_client: httpx.AsyncClient,
+) -> None:
+    response = await app_client.get(f"/api/subscriptions/mailchimp-webhook/{2**31 - 1}/secret")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "UNKNOWN_WEBHOOK"
+
+
+@pytest.mark.parametrize("value", [99999999999999999999999, 2**63, 0, -1])
+async def test_job_retry_id_is_bounded(
+    app_client: httpx.AsyncClient, saleor: SaleorSandbox, installed_app: SandboxApp, value: int
+) -> None:
+    headers = dashboard_headers(saleor, installed_app)
+    response = await app_client.post(f"/api/activity/jobs/{value}/retry", headers=headers)
+    assert_invalid_input(response)
+    # The largest BIGINT is a valid id that names nothing.
+    response = await app_client.post(f"/api/activity/jobs/{2**63 - 1}/retry", headers=headers)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("value", TOO_BIG)
+async def test_record_retry_id_is_bounded(
+    app_client: httpx.AsyncClient, saleor: SaleorSandbox, installed_app: SandboxApp, value: int
+) -> None:
+    headers = dashboard_headers(saleor, installed_app)
+    response = await app_client.post(f"/api/ecommerce/records/{value}/retry", headers=headers)
+    assert_invalid_input(response)
+    response = await app_client.post(f"/api/ecommerce/records/{2**31 - 1}/retry", headers=headers)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "UNKNOWN_RECORD"
