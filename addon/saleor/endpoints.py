@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import BadRequest, ErrorCode, NotFound, error_responses
+from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.service import InstallationService
 from addon.openapi import required_headers
 from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, build_manifest, webhook_by_slug
@@ -94,13 +94,14 @@ async def webhook(
     definition = webhook_by_slug(slug)
     if definition is None:
         raise NotFound(f"No webhook endpoint {slug!r}.", code=ErrorCode.UNKNOWN_WEBHOOK)
+    if not saleor_signature:  # unsigned: unauthenticated, whatever else the request holds
+        raise Unauthorized(
+            "The delivery is not signed (no Saleor-Signature header).",
+            code=ErrorCode.INVALID_SIGNATURE,
+        )
     missing = [
         name
-        for name, value in (
-            ("Saleor-Event", saleor_event),
-            ("Saleor-Signature", saleor_signature),
-            ("Saleor-Api-Url", saleor_api_url),
-        )
+        for name, value in (("Saleor-Event", saleor_event), ("Saleor-Api-Url", saleor_api_url))
         if not value
     ]
     if missing:
