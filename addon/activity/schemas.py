@@ -5,9 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from addon.activity.describe import Action
 from addon.jobs.models import JobStatus
+
+
+class Waiting(BaseModel):
+    """Why a pending job has not run yet."""
+
+    code: Literal["due", "scheduled", "retrying", "behind_job", "not_connected", "app_inactive"]
+    message: str
+    until: datetime | None = Field(None, description="When it is due (show in local time).")
+    behind_job_id: int | None = None
 
 
 class ActivityItem(BaseModel):
@@ -24,6 +34,13 @@ class ActivityItem(BaseModel):
     run_after: datetime
     finished_at: datetime | None
     can_retry: bool
+    subject: str = Field("", description='The record in words, e.g. "Customer ann@example.com".')
+    handled_by: str = Field("", description='The part of the app, e.g. "E-commerce sync".')
+    reason: str | None = Field(None, description="Why it failed or waits, in one sentence.")
+    action: Action | None = None
+    details: str | None = Field(None, description="The technical text (the last error).")
+    note: str | None = Field(None, description="Why rows that look alike are separate.")
+    waiting: Waiting | None = None
 
 
 class StatusCounts(BaseModel):

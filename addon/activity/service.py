@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.activity import rows
+from addon.activity.describe import explain
+from addon.activity.rows import WEBHOOK_PREFIX
 from addon.activity.schemas import ActivityItem, ActivityList, RetryResult, StatusCounts
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind, SyncRecord
+from addon.ecommerce.repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-
-WEBHOOK_PREFIX = "webhook."
 
 # Errors come from exception texts, which may quote a request. Anything shaped like a
 # credential is cut out before an error leaves the server.
@@ -44,7 +52,11 @@ def summarize(job: Job) -> str:
     return f"{area_text}: {action.replace('.', ' ').replace('_', ' ')}"
 
 
-def to_item(job: Job) -> ActivityItem:
+def to_item(job: Job, ctx: rows.Context, note: str | None = None) -> ActivityItem:
+    error = redact(job.last_error) if job.last_error else None
+    explanation = None
+    if job.status is JobStatus.QUARANTINED or (job.status is JobStatus.PENDING and error):
+        explanation = explain(error, rows.where(job, ctx))
     return ActivityItem(
         id=job.id,
         kind=job.kind,
@@ -52,12 +64,19 @@ def to_item(job: Job) -> ActivityItem:
         summary=summarize(job),
         status=job.status,
         attempts=job.attempts,
-        last_error=redact(job.last_error) if job.last_error else None,
+        last_error=error,
         created_at=job.created_at,
         updated_at=job.updated_at,
         run_after=job.run_after,
         finished_at=job.finished_at,
         can_retry=job.status is JobStatus.QUARANTINED,
+        subject=rows.subject(job, ctx),
+        handled_by=rows.handled_by(job.kind),
+        reason=explanation.reason if explanation else None,
+        action=explanation.action if explanation else None,
+        details=error,
+        note=note or None,
+        waiting=rows.waiting(job, ctx),
     )
 
 
@@ -66,13 +85,56 @@ class ActivityService:
         self.session = session
         self.jobs = JobRepository(session)
 
+    async def context(self, installation_id: int, jobs: list[Job]) -> rows.Context:
+        """Everything the rows name, in a few queries for the whole page."""
+        entities = {e for e in (rows.entity_of(job) for job in jobs) if e is not None}
+        labels: dict[tuple[EntityKind, str], str] = {}  # ledger labels by (kind, Saleor id)
+        if entities:
+            found = await self.session.execute(
+                select(SyncRecord.kind, SyncRecord.saleor_id, SyncRecord.label).where(
+                    SyncRecord.installation_id == installation_id,
+                    SyncRecord.saleor_id.in_({saleor_id for _, saleor_id in entities}),
+                    SyncRecord.label.is_not(None),
+                )
+            )
+            for kind, saleor_id, label in found.all():
+                if label is not None:
+                    labels[(EntityKind(kind), saleor_id)] = label
+        lanes = {job.lane for job in jobs if job.lane and job.status is JobStatus.PENDING}
+        lane_heads: dict[str, int] = {}
+        if lanes:
+            heads = await self.session.execute(
+                select(Job.lane, func.min(Job.id))
+                .where(
+                    Job.installation_id == installation_id,
+                    Job.lane.in_(lanes),
+                    Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+                )
+                .group_by(Job.lane)
+            )
+            lane_heads = {lane: int(head) for lane, head in heads.all() if lane is not None}
+        connection = await ConnectionRepository(self.session).get(installation_id)
+        installation = await self.session.get(Installation, installation_id)
+        return rows.Context(
+            now=utcnow(),
+            labels=labels,
+            stores={
+                s.channel_slug: s for s in await StoreRepository(self.session).list(installation_id)
+            },
+            lane_heads=lane_heads,
+            connected=bool(connection and connection.status is ConnectionStatus.CONNECTED),
+            app_active=bool(installation and installation.is_active),
+        )
+
     async def overview(
         self, installation_id: int, *, status: JobStatus | None, limit: int
     ) -> ActivityList:
         jobs = await self.jobs.recent(installation_id, limit=limit, status=status)
         counts = await self.jobs.count_by_status(installation_id)
+        ctx = await self.context(installation_id, jobs)
+        notes = rows.duplicate_notes(jobs)
         return ActivityList(
-            items=[to_item(job) for job in jobs],
+            items=[to_item(job, ctx, notes.get(job.id)) for job in jobs],
             counts=StatusCounts(**{status.value: count for status, count in counts.items()}),
             status=status,
             limit=limit,
@@ -90,6 +152,6 @@ class ActivityService:
         job = await self.session.get(Job, job_id, populate_existing=True)
         assert job is not None
         return RetryResult(
-            item=to_item(job),
+            item=to_item(job, await self.context(installation_id, [job])),
             message=f"{summarize(job)} will be tried again in a moment.",
         )

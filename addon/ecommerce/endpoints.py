@@ -67,6 +67,23 @@ async def resync_channel(
     return await EcommerceService(session, services).resync(auth.installation, slug, kind)
 
 
+@router.post("/stores/check", responses=error_responses(502))
+async def check_stores(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> EcommerceRead:
+    """Ask Mailchimp whether each tracked channel's store still exists (once per page load);
+    answers like GET /api/ecommerce, with deleted stores as `missing`."""
+    return await EcommerceService(session, services).check_stores(auth.installation)
+
+
+@router.post("/channels/{slug}/store/recreate", responses=error_responses(404, 409, 502))
+async def recreate_store(
+    slug: str, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> ActionResult:
+    """Re-create a store deleted in Mailchimp and send the channel's data to it again."""
+    return await EcommerceService(session, services).recreate_store(auth.installation, slug)
+
+
 @router.get("/records")
 async def list_records(
     auth: DashboardAuth,

@@ -5,10 +5,13 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from addon.activity.describe import Action
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.store_state import StoreStatus
 
 # --- Saleor's answers (the documents in addon/saleor/queries/ecommerce_*.graphql) ------------
 
@@ -272,6 +275,23 @@ class KindCounts(BaseModel):
     removed: int = 0
 
 
+class NextAction(BaseModel):
+    """The channel card's one primary action in its current state."""
+
+    code: Literal[
+        "connect_mailchimp",
+        "choose_audience",
+        "track",
+        "enable_tracking",
+        "recreate_store",
+        "resync_all",
+        "start_initial_sync",
+        "none",
+    ]
+    label: str | None = None
+    hint: str | None = Field(None, description="One sentence on the state, for the card.")
+
+
 class ChannelRead(BaseModel):
     slug: str
     name: str
@@ -279,9 +299,19 @@ class ChannelRead(BaseModel):
     tracked: bool
     list_id: str | None
     store_id: str | None
-    store_status: SyncStatus | None
-    store_error: str | None
-    counts: dict[EntityKind, KindCounts]
+    store_status: StoreStatus = Field(
+        description="not_created | creating | ready | missing (deleted in Mailchimp: "
+        "re-create it) | failed (store_message says why)"
+    )
+    store_message: str | None = Field(None, description="Why the store is missing or failed.")
+    store_record_status: SyncStatus | None = Field(
+        None, description="The ledger status of the store's own push."
+    )
+    store_error: str | None = Field(None, description="The technical text of store_message.")
+    next_action: NextAction
+    counts: dict[EntityKind, KindCounts] | None = Field(
+        description="Per kind; null while the channel is not tracked."
+    )
     last_push_at: datetime | None
 
 
@@ -316,6 +346,10 @@ class RecordRead(BaseModel):
     next_attempt_at: datetime | None
     pushed_at: datetime | None
     updated_at: datetime
+    subject: str = Field("", description='The record in words, e.g. "Product Blue Hoodie".')
+    reason: str | None = Field(None, description="Why it is not synced, in one sentence.")
+    action: Action | None = None
+    details: str | None = Field(None, description="The technical text behind the reason.")
 
 
 class ActionResult(BaseModel):

@@ -7,9 +7,12 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.activity.describe import Where, explain, record_subject
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
+from addon.ecommerce import store_state
+from addon.ecommerce.channel_state import ChannelFacts, next_action
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import (
     LedgerRepository,
     SettingsRepository,
@@ -27,8 +30,10 @@ from addon.ecommerce.schemas import (
     SettingsRead,
     SettingsUpdate,
 )
+from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.sync import enqueue_push
-from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
+from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
+from addon.initial_sync.repository import InitialSyncRepository
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -45,6 +50,31 @@ async def _default_audience(session: AsyncSession, installation_id: int) -> str 
     except ImportError:  # pragma: no cover - the audiences capability is optional here
         return None
     return await default_audience_id(session, installation_id)
+
+
+async def _has_audience(session: AsyncSession, installation_id: int) -> bool:
+    """Whether an imported audience still exists in Mailchimp (a store needs one)."""
+    try:
+        from addon.audiences.repository import AudienceRepository
+    except ImportError:  # pragma: no cover - the audiences capability is optional here
+        return True
+    audiences = await AudienceRepository(session).audiences(installation_id)
+    return any(a.removed_at is None for a in audiences)
+
+
+def describe_record(record: SyncRecord, store: MailchimpStore | None) -> RecordRead:
+    """A ledger record with its subject, plain reason, fix and technical details."""
+    name = store.name if store and store.name else record.channel_slug
+    read = RecordRead.model_validate(record)
+    read.subject = record_subject(record.kind, record.label, record.saleor_id, name)
+    if record.status in (SyncStatus.SYNCED, SyncStatus.REMOVED):
+        return read
+    missing = store is not None and store.missing_since is not None
+    explanation = explain(record.last_error, Where(record.channel_slug, name, missing))
+    if explanation is not None:
+        read.reason, read.action = explanation.reason, explanation.action
+    read.details = record.last_error
+    return read
 
 
 class EcommerceService:
@@ -85,35 +115,63 @@ class EcommerceService:
             for slug, s in stores.items()
             if slug not in known
         ]
+        connection = await ConnectionRepository(self.session).get(installation_id)
+        connected = bool(connection and connection.status is ConnectionStatus.CONNECTED)
+        has_audience = await _has_audience(self.session, installation_id)
         rows = []
         for channel in [*channels, *extra]:
             store = stores.get(channel.slug)
             record = store_records.get(channel.slug)
-            per_kind = {}
-            for kind in SYNCED_KINDS:
-                per_kind[kind] = KindCounts(
-                    synced=counts.get((channel.slug, kind, SyncStatus.SYNCED), 0),
-                    pending=counts.get((channel.slug, kind, SyncStatus.PENDING), 0),
-                    quarantined=counts.get((channel.slug, kind, SyncStatus.QUARANTINED), 0),
-                    removed=counts.get((channel.slug, kind, SyncStatus.REMOVED), 0),
-                )
+            tracked = bool(store and store.tracked)
+            status = store_state.store_status(store, record)
+            latest = await InitialSyncRepository(self.session).latest(
+                installation_id, channel.slug
+            )
+            facts = ChannelFacts(
+                name=channel.name or channel.slug,
+                connected=connected,
+                has_audience=has_audience,
+                tracked=tracked,
+                tracking_enabled=settings.tracking_enabled,
+                store_status=status,
+                initial_sync=latest.status if latest else None,
+            )
+            per_kind = None
+            if tracked:  # no rows of zeros before tracking
+                per_kind = {
+                    kind: KindCounts(
+                        synced=counts.get((channel.slug, kind, SyncStatus.SYNCED), 0),
+                        pending=counts.get((channel.slug, kind, SyncStatus.PENDING), 0),
+                        quarantined=counts.get((channel.slug, kind, SyncStatus.QUARANTINED), 0),
+                        removed=counts.get((channel.slug, kind, SyncStatus.REMOVED), 0),
+                    )
+                    for kind in SYNCED_KINDS
+                }
+            where = Where(channel.slug, channel.name, status is StoreStatus.MISSING)
+            problem = (
+                explain(record.last_error if record else None, where)
+                if status in (StoreStatus.MISSING, StoreStatus.FAILED)
+                else None
+            )
             rows.append(
                 ChannelRead(
                     slug=channel.slug,
                     name=channel.name,
                     currency_code=channel.currency_code,
-                    tracked=bool(store and store.tracked),
+                    tracked=tracked,
                     list_id=store.list_id if store else None,
                     store_id=store.store_id if store else None,
-                    store_status=record.status if record else None,
+                    store_status=status,
+                    store_message=problem.reason if problem else None,
+                    store_record_status=record.status if record else None,
                     store_error=record.last_error if record else None,
+                    next_action=next_action(facts),
                     counts=per_kind,
                     last_push_at=last_push.get(channel.slug),
                 )
             )
-        connection = await ConnectionRepository(self.session).get(installation_id)
         return EcommerceRead(
-            connected=bool(connection and connection.status is ConnectionStatus.CONNECTED),
+            connected=connected,
             settings=SettingsRead.model_validate(settings, from_attributes=True),
             channels=rows,
             last_push_at=max(last_push.values(), default=None),
@@ -200,18 +258,50 @@ class EcommerceService:
             status=status,
             limit=limit,
         )
-        return [RecordRead.model_validate(row) for row in rows]
+        stores = {s.channel_slug: s for s in await self.stores.list(installation.id)}
+        return [describe_record(row, stores.get(row.channel_slug)) for row in rows]
 
     async def retry(self, installation: Installation, record_id: int) -> ActionResult:
         record = await self.ledger.by_id(installation.id, record_id)
         if record is None:
             raise NotFound("There is no such e-commerce record.", code=ErrorCode.UNKNOWN_RECORD)
+        store = await self.stores.get(installation.id, record.channel_slug)
+        if store is not None and store.missing_since is not None:
+            raise Conflict(
+                store_state.missing_message(store.name or store.channel_slug),
+                code=ErrorCode.STORE_MISSING,
+            )
         record.attempts = 0
         record.last_error = None
         await enqueue_push(
             self.session, installation.id, record.channel_slug, record.kind, record.saleor_id
         )
         return ActionResult(queued=1, message="The record will be sent to Mailchimp again.")
+
+    async def check_stores(self, installation: Installation) -> EcommerceRead:
+        await store_state.check_stores(self.session, self.services, installation.id)
+        return await self.read(installation)
+
+    async def recreate_store(self, installation: Installation, slug: str) -> ActionResult:
+        """Re-create a store deleted in Mailchimp and send everything to it again."""
+        store = await self.stores.get(installation.id, slug)
+        if store is None or not store.tracked:
+            raise NotFound(
+                f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
+            )
+        if store.missing_since is None:
+            raise Conflict(
+                f"The Mailchimp store for {store.name or slug} exists; use Resync to send "
+                "the channel's data again.",
+                code=ErrorCode.STORE_NOT_MISSING,
+            )
+        await store_state.forget_store_contents(self.session, store)
+        result = await self.resync(installation, slug, None)
+        return ActionResult(
+            queued=result.queued,
+            message=f"The Mailchimp store for {store.name or slug} will be created again and "
+            f"{max(result.queued - 1, 0)} records sent to it.",
+        )
 
     async def resync(
         self, installation: Installation, slug: str, kind: EntityKind | None

@@ -36,10 +36,11 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from addon.activity.describe import ORDER_LABEL_SEPARATOR
 from addon.audiences.service import confirmation_required, default_audience_id
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce import payloads
+from addon.ecommerce import payloads, store_state
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, SettingsRepository, StoreRepository
 from addon.ecommerce.schemas import (
@@ -253,6 +254,12 @@ def _label(text: str | None) -> str | None:
     return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
 
 
+def order_label(order: SaleorOrder) -> str:
+    """"#1042 — ann@example.com": the number and the buyer (Activity names both)."""
+    email = order.user_email or (order.user.email if order.user else None)
+    return f"#{order.number}{ORDER_LABEL_SEPARATOR}{email}" if email else f"#{order.number}"
+
+
 def _already_exists(exc: BadRequest) -> bool:
     return "already exists" in f"{exc.detail} {exc.title}".lower()
 
@@ -369,10 +376,10 @@ class Pusher:
                     raise
                 await self.client.update_store(self.ctx.store_id, patch)
         else:
-            try:
-                await self.client.update_store(self.ctx.store_id, patch)
-            except NotFound:
-                await self.client.create_store(body)
+            # A 404 here means the store was deleted in Mailchimp, with everything in it:
+            # push_job marks it missing for the admin's re-create (store_state.py) rather
+            # than re-creating an empty store under records the ledger calls synced.
+            await self.client.update_store(self.ctx.store_id, patch)
         await self.save(
             EntityKind.STORE,
             self.ctx.channel,
@@ -540,7 +547,7 @@ class Pusher:
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
         if order is not None:
-            await self.remember_label(EntityKind.ORDER, order_id, known, f"#{order.number}")
+            await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is None and known.mailchimp_id is not None:
                 await self._delete(self._path(self.ctx.store_id, "orders", known.mailchimp_id))
@@ -777,14 +784,32 @@ async def push_job(job: ClaimedJob, services: Services) -> None:
     context = await load_context(services, job.installation_id, request.channel)
     if context is None:
         return
+    if await store_state.is_missing(services, job.installation_id, request.channel):
+        # Deleted in Mailchimp: wait for the admin's re-create (which resends everything).
+        await store_state.park(services, job.installation_id, *request_key(request))
+        return
     try:
         async with mailchimp_for(services, job.installation_id) as client:
-            await Pusher(services, context, client).push(request)
+            try:
+                await Pusher(services, context, client).push(request)
+            except (NotFound, DependencyFailed) as exc:
+                if not store_state.is_store_404(
+                    exc, context.store_id
+                ) or not await store_state.confirm_missing(
+                    services, client, job.installation_id, request.channel, context.store_id
+                ):
+                    raise
+                await store_state.park(services, job.installation_id, *request_key(request))
+                return
     except (NotConnected, InvalidCredentials):
         # Nothing to do until Mailchimp is connected (again); a resync catches up.
         return
     except (MailchimpError, SaleorError, DependencyFailed) as exc:
         await _record_failure(services, job.installation_id, request, exc)
+
+
+def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:
+    return request.channel, request.kind, request.saleor_id
 
 
 async def _record_failure(

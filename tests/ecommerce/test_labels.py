@@ -40,7 +40,7 @@ async def test_records_are_labelled_with_what_they_are(shop: Shop) -> None:
     assert labels == {
         "product": "Blood orange",
         "customer": "ada@example.com",
-        "order": f"#{order.number}",
+        "order": f"#{order.number} — ada@example.com",
         "cart": "cart@example.com",
         "store": "Default Channel",
     }

@@ -27,7 +27,7 @@ async def test_tracking_a_channel_creates_its_store_in_the_chosen_audience(shop:
     assert page["settings"]["tracking_enabled"] is True
     [channel] = page["channels"]
     assert channel["tracked"] is True and channel["store_id"] == shop.store_id
-    assert channel["store_status"] == "synced"
+    assert channel["store_status"] == "ready" and channel["store_record_status"] == "synced"
     assert "new store" in page["audience_note"]
 
 

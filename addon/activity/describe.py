@@ -1,0 +1,243 @@
+"""Rows in words: what a job or ledger record is about, why it failed, and what fixes it.
+
+Errors are stored as the text of the exception that ended an attempt (``MailchimpError``
+renders ``<summary> (<status> <title>): <detail>. Problems: …. Request: <method> <path>.
+Mailchimp error id: ….``). The classes' summaries and the status in that text identify the
+failure, so no second error model is needed: the reason is derived here, the full text stays
+the row's technical details.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+
+from pydantic import BaseModel, Field
+
+from addon.ecommerce.models import EntityKind
+from addon.mailchimp import (
+    Forbidden,
+    ForgottenEmailNotSubscribed,
+    InvalidCredentials,
+    MemberExists,
+    MemberInComplianceState,
+    NotFound,
+    RateLimited,
+    TransientError,
+    ValidationFailed,
+)
+
+
+class Action(BaseModel):
+    """The one thing that fixes a row, as a code the page maps to a button."""
+
+    code: str = Field(
+        description="retry | resync_all | recreate_store | reconnect | connect | fix_in_saleor "
+        "| wait"
+    )
+    label: str
+    channel: str | None = Field(None, description="The channel a channel action applies to.")
+
+
+RETRY = "retry"
+RESYNC_ALL = "resync_all"
+RECREATE_STORE = "recreate_store"
+RECONNECT = "reconnect"
+FIX_IN_SALEOR = "fix_in_saleor"
+WAIT = "wait"
+
+_LABELS = {
+    RETRY: "Retry",
+    RESYNC_ALL: "Resync everything",
+    RECREATE_STORE: "Re-create the store",
+    RECONNECT: "Reconnect Mailchimp",
+    FIX_IN_SALEOR: "Fix it in Saleor, then Retry",
+    WAIT: "Nothing to do: it is retried automatically",
+}
+
+
+def action(code: str, channel: str | None = None) -> Action:
+    return Action(code=code, label=_LABELS[code], channel=channel)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    reason: str
+    action: Action | None
+
+
+@dataclass(frozen=True)
+class Where:
+    """What the explanation may name: the record's channel and its store's state."""
+
+    channel: str | None = None
+    channel_name: str | None = None
+    store_missing: bool = False
+
+    @property
+    def store_words(self) -> str:
+        name = self.channel_name or self.channel
+        return f"The Mailchimp store for {name}" if name else "The channel's Mailchimp store"
+
+
+_STATUS = re.compile(r"\((\d{3})\b[^)]*\)")
+_REQUEST = re.compile(r"Request: ([A-Z]+) (\S+?)\.(?:\s|$)")
+_PROBLEMS = re.compile(r"Problems: (.+?)\.(?:\s+Request:|\s+Mailchimp error id:|$)")
+_FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
+
+
+def _status(text: str) -> int | None:
+    found = _STATUS.search(text)
+    return int(found.group(1)) if found else None
+
+
+def request_of(text: str) -> tuple[str, str] | None:
+    found = _REQUEST.search(text)
+    return (found.group(1), found.group(2)) if found else None
+
+
+def _has(text: str, error: type[Exception]) -> bool:
+    summary = getattr(error, "summary", "")
+    return bool(summary) and summary in text
+
+
+def _store_path(path: str) -> bool:
+    return "/ecommerce/stores/" in path
+
+
+def _first_sentence(text: str, limit: int = 200) -> str:
+    found = _FIRST_SENTENCE.match(text.strip())
+    sentence = found.group(1) if found else text.strip()
+    return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
+
+
+def explain(error: str | None, where: Where | None = None) -> Explanation | None:
+    """One plain sentence and the fix for an error text; None when there is no error."""
+    where = where or Where()
+    if where.store_missing:
+        return Explanation(
+            f"{where.store_words} no longer exists in Mailchimp (it was deleted there).",
+            action(RECREATE_STORE, where.channel),
+        )
+    if not error:
+        return None
+    text = error.strip()
+    status = _status(text)
+    request = request_of(text)
+    if "is not connected" in text or "MAILCHIMP_NOT_CONNECTED" in text:
+        return Explanation("Mailchimp is not connected.", action(RECONNECT))
+    if _has(text, InvalidCredentials) or status == 401:
+        return Explanation(
+            "Mailchimp no longer accepts the app's access (the API key was deleted or access "
+            "was revoked).",
+            action(RECONNECT),
+        )
+    if _has(text, RateLimited) or status == 429:
+        return Explanation(
+            "Mailchimp asked the app to slow down; it is tried again shortly.", action(WAIT)
+        )
+    if _has(text, TransientError) or (status is not None and status >= 500):
+        return Explanation(
+            "Mailchimp was not reachable or had an error; it is tried again shortly.",
+            action(WAIT),
+        )
+    if _has(text, MemberInComplianceState):
+        return Explanation(
+            "The contact unsubscribed or was cleaned in Mailchimp, so the app may not "
+            "subscribe them again; they can sign up again through a form.",
+            None,
+        )
+    if _has(text, ForgottenEmailNotSubscribed):
+        return Explanation(
+            "The contact was permanently deleted in Mailchimp and can only come back by "
+            "signing up through a form.",
+            None,
+        )
+    if _has(text, MemberExists):
+        return Explanation("The contact is already in the Mailchimp audience.", action(RETRY))
+    if _has(text, Forbidden) or status == 403:
+        return Explanation(
+            "Mailchimp refused this for the connected user's role or the account's plan.",
+            action(RECONNECT),
+        )
+    if "could not be created or updated" in text and "Mailchimp store" in text:
+        inner = explain(text.split(":", 1)[1] if ":" in text else "", where)
+        why = f": {inner.reason[0].lower()}{inner.reason[1:]}" if inner else "."
+        return Explanation(
+            f"{where.store_words} could not be created or updated{why}",
+            action(RESYNC_ALL, where.channel),
+        )
+    if status == 404 and request and _store_path(request[1]):
+        if request[1].rstrip("/").count("/") <= 4:  # …/ecommerce/stores/{id} itself
+            return Explanation(
+                f"{where.store_words} no longer exists in Mailchimp.",
+                action(RECREATE_STORE, where.channel),
+            )
+        return Explanation(
+            "Mailchimp could not find this record in the store; sending it again creates it.",
+            action(RETRY),
+        )
+    if _has(text, NotFound) or status == 404:
+        return Explanation("Mailchimp could not find what the app asked for.", action(RETRY))
+    if "email" in text.lower() and (
+        "looks fake or invalid" in text or "valid email" in text.lower() or "email_address" in text
+    ):
+        return Explanation(
+            "Mailchimp does not accept the e-mail address as valid.", action(FIX_IN_SALEOR)
+        )
+    if _has(text, ValidationFailed) or status == 400:
+        problems = _PROBLEMS.search(text)
+        detail = problems.group(1) if problems else _first_sentence(text.split(":", 1)[-1])
+        return Explanation(f"Mailchimp rejected the data ({detail}).", action(FIX_IN_SALEOR))
+    if "could not be sent to Mailchimp first" in text:
+        return Explanation(
+            "A product it contains could not be sent to Mailchimp first.", action(RETRY)
+        )
+    if "no longer exists in Saleor" in text:
+        return Explanation("The channel no longer exists in Saleor.", None)
+    if text.startswith("SaleorError") or "Saleor" in text.split(":", 1)[0]:
+        return Explanation("Saleor could not be read; it is tried again.", action(RETRY))
+    if text.startswith("no handler for job kind"):
+        return Explanation("This version of the app no longer handles this kind of work.", None)
+    return Explanation(_first_sentence(text), action(RETRY))
+
+
+# --- subjects ----------------------------------------------------------------------------------
+
+_KIND_NOUNS = {
+    EntityKind.STORE: "Store",
+    EntityKind.PRODUCT: "Product",
+    EntityKind.CUSTOMER: "Customer",
+    EntityKind.ORDER: "Order",
+    EntityKind.CART: "Cart",
+}
+ORDER_LABEL_SEPARATOR = " — "
+
+
+def saleor_number(global_id: str) -> str:
+    """Saleor ids are base64 of "Type:pk"; the pk is what an admin may recognise."""
+    try:
+        decoded = base64.b64decode(global_id + "=" * (-len(global_id) % 4), validate=True)
+        _, _, pk = decoded.decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return global_id
+    return pk or global_id
+
+
+def record_subject(
+    kind: EntityKind, label: str | None, saleor_id: str, channel_name: str | None = None
+) -> str:
+    """E.g. "Order #1042 — customer ann@example.com", "Product Blue Hoodie"."""
+    if kind is EntityKind.STORE:
+        return f"Store of {label or channel_name or saleor_id}"
+    noun = _KIND_NOUNS[kind]
+    if not label:
+        return f"{noun} {saleor_number(saleor_id)} (not read from Saleor yet)"
+    if kind is EntityKind.ORDER:
+        number, _, email = label.partition(ORDER_LABEL_SEPARATOR)
+        return f"Order {number} — customer {email}" if email else f"Order {number}"
+    if kind is EntityKind.CART:
+        return f"Cart of {label}"
+    return f"{noun} {label}"

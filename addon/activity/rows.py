@@ -1,0 +1,214 @@
+"""Activity rows in words: which record a job is about, who handled it, why it waits.
+
+Jobs keep only what their handler needs (a webhook's body, a push's ledger key), so the
+record's name comes from the e-commerce ledger's labels where the job carries only an id.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from addon.activity.describe import Where, explain, record_subject, saleor_number
+from addon.activity.schemas import Waiting
+from addon.ecommerce.models import EntityKind, MailchimpStore
+from addon.jobs.models import Job
+
+WEBHOOK_PREFIX = "webhook."
+
+# Which part of the app handles a job kind (the prefix before the first "." or "-").
+_HANDLERS = {
+    "ecommerce": "E-commerce sync",
+    "subscriptions": "Newsletter subscriptions",
+    "audiences": "Audiences",
+    "initial_sync": "Initial sync",
+    "app": "App lifecycle",
+}
+# Webhook body key → the ledger kind whose label names it.
+_BODY_KINDS = {
+    "product": EntityKind.PRODUCT,
+    "productVariant": EntityKind.PRODUCT,
+    "user": EntityKind.CUSTOMER,
+    "order": EntityKind.ORDER,
+    "checkout": EntityKind.CART,
+}
+_NEEDS_MAILCHIMP = ("ecommerce.", "audiences.", "subscriptions.", "initial_sync.")
+
+
+def handled_by(kind: str) -> str:
+    name = kind.removeprefix(WEBHOOK_PREFIX)
+    for prefix, label in _HANDLERS.items():
+        if name.startswith((prefix + ".", prefix + "-", prefix + "_")) or name == prefix:
+            return label
+    return name.replace("_", " ").replace("-", " ").capitalize()
+
+
+def _body(job: Job) -> dict[str, Any]:
+    body = job.payload.get("body") if isinstance(job.payload, dict) else None
+    return body if isinstance(body, dict) else {}
+
+
+def entity_of(job: Job) -> tuple[EntityKind, str] | None:
+    """The Saleor entity a webhook or push is about, as (ledger kind, Saleor id)."""
+    if job.kind == "ecommerce.push":
+        try:
+            return EntityKind(job.payload["kind"]), str(job.payload["saleor_id"])
+        except (KeyError, ValueError):
+            return None
+    body = _body(job)
+    for key, kind in _BODY_KINDS.items():
+        value = body.get(key)
+        if isinstance(value, dict):
+            if key == "productVariant" and isinstance(value.get("product"), dict):
+                value = value["product"]
+            if isinstance(value.get("id"), str):
+                return kind, value["id"]
+    return None
+
+
+@dataclass
+class Context:
+    """What the rows of one Activity page may name, read once for all of them."""
+
+    now: datetime
+    labels: dict[tuple[EntityKind, str], str] = field(default_factory=dict)
+    stores: dict[str, MailchimpStore] = field(default_factory=dict)
+    lane_heads: dict[str, int] = field(default_factory=dict)  # lane → oldest unfinished job
+    connected: bool = True
+    app_active: bool = True
+
+
+def subject(job: Job, ctx: Context) -> str:
+    payload = job.payload if isinstance(job.payload, dict) else {}
+    entity = entity_of(job)
+    if entity is not None:
+        kind, saleor_id = entity
+        channel = payload.get("channel") if job.kind == "ecommerce.push" else None
+        store = ctx.stores.get(channel) if isinstance(channel, str) else None
+        text = record_subject(
+            kind, ctx.labels.get(entity), saleor_id, store.name if store else None
+        )
+        if kind is EntityKind.CUSTOMER or kind is EntityKind.ORDER:
+            email = _body_email(_body(job))
+            if email and ctx.labels.get(entity) is None:
+                noun = "Customer" if kind is EntityKind.CUSTOMER else "Order"
+                number = _body(job).get("order", {}).get("number") if noun == "Order" else None
+                head = f"Order #{number}" if number else f"{noun} {saleor_number(saleor_id)}"
+                return f"Customer {email}" if noun == "Customer" else f"{head} — customer {email}"
+        return text
+    kind_name = job.kind
+    if kind_name == "audiences.import":
+        scheduled = bool(payload.get("scheduled"))
+        return "Audiences and groups" + (" (scheduled re-import)" if scheduled else "")
+    if kind_name == "subscriptions.register_webhooks":
+        return "Mailchimp audience webhooks"
+    if kind_name == "subscriptions.apply" and isinstance(payload.get("email"), str):
+        return f"Subscription of {payload['email']}"
+    if kind_name == "subscriptions.mailchimp_event" and isinstance(payload.get("email"), str):
+        return f"Mailchimp {payload.get('type', 'change')} of {payload['email']}"
+    if kind_name.startswith("initial_sync.") and job.lane and ":" in job.lane:
+        channel = job.lane.split(":", 1)[1]
+        store = ctx.stores.get(channel)
+        return f"Initial sync of {store.name if store and store.name else channel}"
+    if kind_name.startswith(WEBHOOK_PREFIX):
+        return "The app in Saleor"
+    return handled_by(kind_name)
+
+
+def _body_email(body: dict[str, Any]) -> str | None:
+    for key in ("user", "order"):
+        value = body.get(key)
+        if isinstance(value, dict):
+            email = value.get("email") or value.get("userEmail")
+            if not email and isinstance(value.get("user"), dict):
+                email = value["user"].get("email")
+            if isinstance(email, str) and email:
+                return email
+    return None
+
+
+def where(job: Job, ctx: Context) -> Where:
+    channel = job.payload.get("channel") if isinstance(job.payload, dict) else None
+    if not isinstance(channel, str):
+        return Where()
+    store = ctx.stores.get(channel)
+    return Where(
+        channel,
+        store.name if store and store.name else channel,
+        bool(store and store.missing_since is not None and job.kind == "ecommerce.push"),
+    )
+
+
+def _at(moment: datetime, now: datetime) -> str:
+    same_day = moment.date() == now.date()
+    return moment.strftime("%H:%M UTC" if same_day else "%d %b %H:%M UTC")
+
+
+def waiting(job: Job, ctx: Context) -> Waiting | None:
+    """Why a pending job has not run yet, from the same state the worker claims by."""
+    if job.status.value != "pending":
+        return None
+    if not ctx.app_active:
+        return Waiting(
+            code="app_inactive", message="Waits until the app is active in Saleor again."
+        )
+    head = ctx.lane_heads.get(job.lane or "")
+    if head is not None and head < job.id:
+        return Waiting(
+            code="behind_job",
+            message=f"Waits for its turn behind job #{head} (same record, one at a time).",
+            behind_job_id=head,
+        )
+    if job.run_after > ctx.now:
+        at = _at(job.run_after, ctx.now)
+        if job.attempts and job.last_error:
+            found = explain(job.last_error, where(job, ctx))
+            why = found.reason if found else job.last_error
+            return Waiting(
+                code="retrying", message=f"Retrying at {at} after: {why}", until=job.run_after
+            )
+        if job.kind == "audiences.import":
+            message = f"Scheduled for {at}: audiences are re-imported from Mailchimp regularly."
+        elif job.kind == "ecommerce.push" and job.payload.get("kind") == EntityKind.CART.value:
+            message = f"Waits until {at} for more changes to the checkout."
+        else:
+            message = f"Scheduled for {at}."
+        return Waiting(code="scheduled", message=message, until=job.run_after)
+    if not ctx.connected and job.kind.startswith(_NEEDS_MAILCHIMP):
+        return Waiting(
+            code="not_connected",
+            message="Waits for the Mailchimp connection: connect Mailchimp on the Connection page.",
+        )
+    return Waiting(code="due", message="Starts in a moment.")
+
+
+def duplicate_notes(jobs: list[Job]) -> dict[int, str]:
+    """Rows that look alike: one Saleor event for one record, delivered more than once."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in jobs:
+        event = job.payload.get("event") if isinstance(job.payload, dict) else None
+        entity = entity_of(job)
+        if job.kind.startswith(WEBHOOK_PREFIX) and isinstance(event, str) and entity:
+            groups.setdefault((event, entity[1]), []).append(job)
+    notes: dict[int, str] = {}
+    for (event, _), members in groups.items():
+        if len(members) < 2:
+            continue
+        per_webhook = Counter(job.kind for job in members)
+        parts = []
+        if len(per_webhook) > 1:
+            names = ", ".join(sorted({handled_by(kind) for kind in per_webhook}))
+            parts.append(
+                f"Saleor sends {event} to each of the app's webhooks that listen to it "
+                f"({names}): one row each."
+            )
+        if any(count > 1 for count in per_webhook.values()):
+            parts.append(
+                f"Saleor sent {event} for this record more than once (one delivery per change); "
+                "each was handled, a later one brings the latest state."
+            )
+        for job in members:
+            notes[job.id] = " ".join(parts)
+    return notes

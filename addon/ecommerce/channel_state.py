@@ -1,0 +1,77 @@
+"""A channel card's state on the E-commerce page, and its one primary action.
+
+Derived from the same rows the card shows (connection, the channel's store and its ledger
+record, the latest initial sync), so the card can never claim what its rows contradict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from addon.ecommerce.schemas import NextAction
+from addon.ecommerce.store_state import StoreStatus
+from addon.initial_sync.models import RunStatus
+
+
+@dataclass(frozen=True)
+class ChannelFacts:
+    name: str
+    connected: bool
+    has_audience: bool  # an imported audience that still exists in Mailchimp
+    tracked: bool
+    tracking_enabled: bool
+    store_status: StoreStatus
+    initial_sync: RunStatus | None  # the latest initial sync of the channel, if any
+
+
+def next_action(facts: ChannelFacts) -> NextAction:
+    if not facts.connected:
+        return NextAction(
+            code="connect_mailchimp",
+            label="Connect Mailchimp",
+            hint="Connect a Mailchimp account before tracking channels.",
+        )
+    if not facts.tracked:
+        if not facts.has_audience:
+            return NextAction(
+                code="choose_audience",
+                label="Choose an audience",
+                hint="A store belongs to a Mailchimp audience: import or choose one first.",
+            )
+        return NextAction(
+            code="track",
+            label="Track this channel",
+            hint=f"{facts.name} is not sent to Mailchimp.",
+        )
+    if not facts.tracking_enabled:
+        return NextAction(
+            code="enable_tracking",
+            label="Turn on e-commerce tracking",
+            hint="E-commerce tracking is off, so nothing is sent to Mailchimp.",
+        )
+    if facts.store_status is StoreStatus.MISSING:
+        return NextAction(
+            code="recreate_store",
+            label="Re-create the store",
+            hint=f"The Mailchimp store for {facts.name} was deleted in Mailchimp.",
+        )
+    if facts.store_status is StoreStatus.FAILED:
+        return NextAction(
+            code="resync_all",
+            label="Resync everything",
+            hint=f"The Mailchimp store for {facts.name} could not be created or updated.",
+        )
+    if facts.store_status in (StoreStatus.CREATING, StoreStatus.NOT_CREATED):
+        return NextAction(
+            code="none", hint=f"The Mailchimp store for {facts.name} is being created."
+        )
+    if facts.initial_sync is RunStatus.RUNNING:
+        return NextAction(code="none", hint="The initial sync is running.")
+    if facts.initial_sync is not RunStatus.SUCCEEDED:
+        hint = {
+            None: "Send the channel's existing products, customers and orders to Mailchimp.",
+            RunStatus.FAILED: "The last initial sync failed: start it again.",
+            RunStatus.CANCELLED: "The last initial sync was cancelled: start it again.",
+        }[facts.initial_sync]
+        return NextAction(code="start_initial_sync", label="Start the initial sync", hint=hint)
+    return NextAction(code="none", hint="New changes are sent to Mailchimp as they happen.")

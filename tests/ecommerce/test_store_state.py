@@ -1,0 +1,185 @@
+"""Issue 13, problem 4: a store deleted in Mailchimp shows as missing (found by a push's 404 or
+the page's check) and is re-created in one click; each channel has one next action; records
+say what they are, why they wait, and what fixes them (problem 3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from tests.ecommerce.conftest import CHANNEL, Shop
+
+
+async def page(shop: Shop) -> dict[str, Any]:
+    response = await shop.api("GET", "/api/ecommerce")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def channel(body: dict[str, Any], slug: str = CHANNEL) -> dict[str, Any]:
+    found: dict[str, Any] = next(c for c in body["channels"] if c["slug"] == slug)
+    return found
+
+
+async def delete_store_in_mailchimp(shop: Shop) -> None:
+    """The admin deletes the store in Mailchimp (as its UI does: not through the app's key).
+    The sandbox state is changed directly: the app's own calls are the ones under test."""
+    with shop.mailchimp.state.lock:
+        del shop.mailchimp._data(shop.account).stores[shop.store_id]
+    assert shop.mailchimp.stores(shop.account) == []
+
+
+async def test_a_ready_store_offers_the_initial_sync(shop: Shop) -> None:
+    card = channel(await page(shop))
+    assert card["store_status"] == "ready" and card["store_message"] is None
+    assert card["next_action"]["code"] == "start_initial_sync"
+    assert card["next_action"]["label"] == "Start the initial sync"
+    assert set(card["counts"]) == {"product", "customer", "order", "cart"}
+
+
+async def test_a_push_404_marks_the_store_missing_and_the_push_waits(shop: Shop) -> None:
+    await delete_store_in_mailchimp(shop)
+    product = await shop.product("Kale", "2.00")
+    await shop.drain()
+    # Nothing was re-created behind the admin's back.
+    assert shop.mailchimp.stores(shop.account) == []
+    card = channel(await page(shop))
+    assert card["store_status"] == "missing"
+    assert card["store_message"] == (
+        "The Mailchimp store for Default Channel no longer exists in Mailchimp "
+        "(it was deleted there)."
+    )
+    assert card["next_action"]["code"] == "recreate_store"
+    record = await shop.record(EntityKind.PRODUCT, product.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    assert record.attempts == 0  # waiting, not failing towards quarantine
+    listed = (await shop.api("GET", "/api/ecommerce/records?kind=product")).json()
+    row = next(r for r in listed if r["saleor_id"] == product.global_id)
+    assert row["subject"] == "Product Kale"
+    assert row["reason"].startswith("The Mailchimp store for Default Channel no longer exists")
+    assert row["action"] == {
+        "code": "recreate_store",
+        "label": "Re-create the store",
+        "channel": CHANNEL,
+    }
+    # Retry cannot help while the store is gone: the answer says what can.
+    retry = await shop.api("POST", f"/api/ecommerce/records/{record.id}/retry")
+    assert retry.status_code == 409 and retry.json()["error"]["code"] == "STORE_MISSING"
+    assert "Re-create it" in retry.json()["error"]["message"]
+
+
+async def test_the_pages_check_finds_a_deleted_store(shop: Shop) -> None:
+    await delete_store_in_mailchimp(shop)
+    assert channel(await page(shop))["store_status"] == "ready"  # nothing told the app yet
+    before = len(shop.mailchimp.requests)
+    checked = await shop.api("POST", "/api/ecommerce/stores/check")
+    assert checked.status_code == 200, checked.text
+    assert channel(checked.json())["store_status"] == "missing"
+    calls = [(r.method, r.path) for r in shop.mailchimp.requests[before:]]
+    assert calls == [("GET", f"/ecommerce/stores/{shop.store_id}")]
+    # A second check does not ask again about a store known to be missing.
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    assert len(shop.mailchimp.requests) == before + 1
+
+
+async def test_the_check_keeps_an_existing_store_ready(shop: Shop) -> None:
+    checked = await shop.api("POST", "/api/ecommerce/stores/check")
+    assert channel(checked.json())["store_status"] == "ready"
+
+
+async def test_recreate_creates_the_store_and_sends_everything_again(shop: Shop) -> None:
+    product = await shop.product("Leek", "1.50")
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 2)], user=customer, paid=True
+    )
+    await shop.drain()
+    assert str(order.id) in shop.orders()
+    refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "STORE_NOT_MISSING"
+
+    await delete_store_in_mailchimp(shop)
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert response.status_code == 200, response.text
+    assert response.json()["message"].startswith(
+        "The Mailchimp store for Default Channel will be created again"
+    )
+    await shop.drain()
+    assert [s.id for s in shop.mailchimp.stores(shop.account)] == [shop.store_id]
+    assert str(product.id) in shop.products() and str(order.id) in shop.orders()
+    card = channel(await page(shop))
+    assert card["store_status"] == "ready" and card["next_action"]["code"] == "start_initial_sync"
+
+
+async def test_recreate_needs_a_tracked_channel(shop: Shop) -> None:
+    response = await shop.api("POST", "/api/ecommerce/channels/nowhere/store/recreate")
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "CHANNEL_NOT_TRACKED"
+
+
+async def test_one_next_action_per_state(shop: Shop) -> None:
+    await shop.saleor.add_channel("outlet", "Outlet", "USD")
+    body = await page(shop)
+    outlet = channel(body, "outlet")
+    assert outlet["tracked"] is False and outlet["counts"] is None  # no rows of zeros
+    assert outlet["store_status"] == "not_created"
+    assert outlet["next_action"]["code"] == "track"
+
+    await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": False})
+    assert channel(await page(shop))["next_action"]["code"] == "enable_tracking"
+    await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": True})
+
+    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert started.status_code in (200, 201, 202), started.text
+    assert channel(await page(shop))["next_action"]["code"] == "none"
+    await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert channel(await page(shop))["next_action"]["code"] == "start_initial_sync"
+
+    await shop.api("POST", "/api/connection/reset", {})
+    body = await page(shop)
+    assert {c["next_action"]["code"] for c in body["channels"]} == {"connect_mailchimp"}
+
+
+@pytest.mark.parametrize("removed", [True, False])
+async def test_untracked_channels_need_an_audience_that_still_exists(
+    shop: Shop, removed: bool
+) -> None:
+    await shop.saleor.add_channel("outlet", "Outlet", "USD")
+    await shop.api("POST", "/api/audiences/refresh")
+    if removed:
+        await shop.mailchimp.call(shop.account, "DELETE", f"/lists/{shop.list_id}")
+        await shop.api("POST", "/api/audiences/refresh")
+    await shop.drain()
+    expected = "choose_audience" if removed else "track"
+    assert channel(await page(shop), "outlet")["next_action"]["code"] == expected
+
+
+async def test_a_quarantined_record_has_a_plain_reason_and_details(shop: Shop) -> None:
+    poison = await shop.saleor.create_customer("not-an-address", "Bad", "Data")
+    await shop.drain()
+    listed = (await shop.api("GET", "/api/ecommerce/records?status=quarantined")).json()
+    (row,) = listed
+    assert row["saleor_id"] == poison.global_id
+    assert row["subject"] == "Customer not-an-address"
+    assert row["reason"] == "Mailchimp does not accept the e-mail address as valid."
+    assert row["action"]["code"] == "fix_in_saleor"
+    assert "Request: PUT /" in row["details"] and "/ecommerce/stores/" in row["details"]
+    assert row["details"] == row["last_error"]
+
+
+async def test_an_order_is_named_with_its_customer(shop: Shop) -> None:
+    product = await shop.product("Fig", "4.00")
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer, paid=True
+    )
+    await shop.drain()
+    listed = (await shop.api("GET", "/api/ecommerce/records?kind=order")).json()
+    (row,) = listed
+    assert row["subject"] == f"Order #{order.number} — customer ann@example.com"
+    assert row["reason"] is None and row["action"] is None and row["details"] is None
