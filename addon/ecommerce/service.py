@@ -124,9 +124,7 @@ class EcommerceService:
             record = store_records.get(channel.slug)
             tracked = bool(store and store.tracked)
             status = store_state.store_status(store, record)
-            latest = await InitialSyncRepository(self.session).latest(
-                installation_id, channel.slug
-            )
+            latest = await InitialSyncRepository(self.session).latest(installation_id, channel.slug)
             facts = ChannelFacts(
                 name=channel.name or channel.slug,
                 connected=connected,

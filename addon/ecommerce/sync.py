@@ -255,7 +255,7 @@ def _label(text: str | None) -> str | None:
 
 
 def order_label(order: SaleorOrder) -> str:
-    """"#1042 — ann@example.com": the number and the buyer (Activity names both)."""
+    """The number and the buyer, e.g. "#1042 — ann@example.com" (Activity names both)."""
     email = order.user_email or (order.user.email if order.user else None)
     return f"#{order.number}{ORDER_LABEL_SEPARATOR}{email}" if email else f"#{order.number}"
 
