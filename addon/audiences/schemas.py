@@ -80,6 +80,9 @@ class NewsletterSettingsRead(BaseModel):
 
 class AudiencesRead(BaseModel):
     audiences: list[AudienceRead]
+    # Audiences that still exist in Mailchimp ("N audiences imported"); removed ones stay
+    # listed (flagged `removed`) only so a choice that vanished can be explained.
+    imported_count: int
     settings: NewsletterSettingsRead
     warnings: list[str]
     last_import_at: datetime | None

@@ -248,6 +248,7 @@ class AudienceService:
                 )
                 for a in audiences
             ],
+            imported_count=sum(1 for a in audiences if a.removed_at is None),
             settings=_settings_read(settings),
             warnings=_warnings(settings, audiences, groups),
             last_import_at=settings.last_import_at,
