@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from addon.initial_sync.models import Phase, RunStatus
 
@@ -27,6 +27,8 @@ class KindProgress(BaseModel):
     retried: int  # handed to live sync (transient failures, newer live changes)
     rate_per_second: float | None
     eta_seconds: float | None
+    state: str = Field(description="waiting | sending | confirming | done | stopped")
+    state_label: str = Field(description='e.g. "Waits until every product is confirmed …"')
 
 
 class InitialSyncRead(BaseModel):
@@ -40,3 +42,7 @@ class InitialSyncRead(BaseModel):
     error: str | None
     batches_in_flight: int
     kinds: list[KindProgress]
+    summary: str = Field(
+        description="The status line, derived from the kinds' states only (e.g. \"Sending "
+        'products and customers; orders wait until every product is confirmed.")'
+    )

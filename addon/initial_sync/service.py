@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
-from addon.initial_sync import engine
-from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.initial_sync import engine, summary
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
 from addon.installations.models import Installation
@@ -95,8 +96,9 @@ class InitialSyncService:
     async def _read(self, run: InitialSync) -> InitialSyncRead:
         end = run.finished_at or utcnow()
         elapsed = max((end - run.started_at).total_seconds(), 0.0)
+        views = summary.kind_states(run, engine.KINDS, await self._unapplied(run.id))
         kinds = []
-        for kind in engine.KINDS:
+        for kind, view in zip(engine.KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
             total = counters.get("total") if kind.value in (run.progress or {}) else None
             done = sum(counters.get(k, 0) for k in ("confirmed", "quarantined", "skipped"))
@@ -117,6 +119,8 @@ class InitialSyncService:
                     retried=counters.get("retried", 0),
                     rate_per_second=round(rate, 2) if rate else None,
                     eta_seconds=round(eta, 1) if eta is not None else None,
+                    state=view.state,
+                    state_label=view.label,
                 )
             )
         return InitialSyncRead(
@@ -130,4 +134,17 @@ class InitialSyncService:
             error=run.error,
             batches_in_flight=await self.syncs.in_flight(run.id),
             kinds=kinds,
+            summary=summary.summary(run, views),
         )
+
+    async def _unapplied(self, sync_id: int) -> dict[str, int]:
+        """Per kind, the run's batches whose outcome is not in the ledger yet."""
+        result = await self.session.execute(
+            select(InitialSyncBatch.kind, func.count())
+            .where(
+                InitialSyncBatch.sync_id == sync_id,
+                InitialSyncBatch.status != BatchStatus.APPLIED,
+            )
+            .group_by(InitialSyncBatch.kind)
+        )
+        return {kind: int(count) for kind, count in result.all()}
