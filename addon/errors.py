@@ -169,6 +169,13 @@ class Conflict(AppError):
     code = ErrorCode.CONFLICT
 
 
+class Unprocessable(AppError):
+    """Well-formed, but what it names cannot be used (e.g. an account's e-mail address)."""
+
+    status_code = 422
+    code = ErrorCode.INVALID_INPUT
+
+
 class RateLimited(AppError):
     status_code = 429
     code = ErrorCode.RATE_LIMITED

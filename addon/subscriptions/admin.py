@@ -7,7 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import AudienceGroup
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, InterestInfo
-from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
+from addon.errors import (
+    BadRequest,
+    Conflict,
+    ErrorCode,
+    NotFound,
+    Unprocessable,
+    UpstreamUnavailable,
+)
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -20,6 +27,7 @@ from addon.subscriptions.schemas import (
     CustomerSubscriptions,
     PermissionState,
     Source,
+    normalize_email,
 )
 from addon.subscriptions.service import COMPLIANCE_STATES, SubscriptionService
 
@@ -85,7 +93,13 @@ class AdminSubscriptionService:
             raise NotFound(
                 "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
             )
-        return str(user["email"]).lower()
+        try:
+            return normalize_email(str(user["email"]))
+        except ValueError as exc:  # Saleor's rules for addresses differ from email-validator's
+            raise Unprocessable(
+                "This customer's e-mail address cannot be used with Mailchimp.",
+                code=ErrorCode.INVALID_EMAIL,
+            ) from exc
 
     async def read(self, installation: Installation, customer_id: str) -> CustomerSubscriptions:
         email = await self._customer_email(installation, customer_id)

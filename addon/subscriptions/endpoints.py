@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep
-from addon.errors import ErrorCode, NotFound, Unauthorized, error_responses
+from addon.errors import ErrorCode, NotFound, Unauthorized, Unprocessable, error_responses
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
@@ -29,6 +29,7 @@ from addon.subscriptions.schemas import (
     Offer,
     SubscribeAccepted,
     SubscribeRequest,
+    normalize_email,
 )
 from addon.subscriptions.storefront import StorefrontService
 
@@ -78,7 +79,7 @@ async def signed_in_email(
         )
     signing_keys = SigningKeys(services.db, services.settings, services.saleor)
     try:
-        return await signing_keys.verify(
+        email = await signing_keys.verify(
             KeyState.of(installation),
             lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
         )
@@ -88,6 +89,13 @@ async def signed_in_email(
         ) from exc
     except VerificationError as exc:
         raise Unauthorized(f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN) from exc
+    try:
+        return normalize_email(email)
+    except ValueError as exc:
+        raise Unprocessable(
+            "Your account's e-mail address cannot be used for newsletters; change it first.",
+            code=ErrorCode.INVALID_EMAIL,
+        ) from exc
 
 
 CustomerEmail = Annotated[str, Depends(signed_in_email)]
