@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr, Field
 
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 
+
 def _as_mailchimp_address(value: str) -> str:
     """After email-validator (through EmailStr: syntax, no control or unsafe characters, a
     real-looking domain): what Mailchimp accepts, in the form the app keys contacts by.
@@ -40,6 +41,8 @@ _EMAIL = TypeAdapter(Email)
 def normalize_email(value: str) -> str:
     """The address as the app stores it; ValueError (a ValidationError) when it is not one."""
     return _EMAIL.validate_python(value)
+
+
 Name = Annotated[str, Field(max_length=100)]
 Ids = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)]
 
