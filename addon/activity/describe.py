@@ -85,6 +85,7 @@ class Where:
 _STATUS = re.compile(r"\((\d{3})\b[^)]*\)")
 _REQUEST = re.compile(r"Request: ([A-Z]+) (\S+?)\.(?:\s|$)")
 _PROBLEMS = re.compile(r"Problems: (.+?)\.(?:\s+Request:|\s+Mailchimp error id:|$)")
+_STORE_ITSELF = re.compile(r"/ecommerce/stores/[^/]+/?$")
 _FIRST_SENTENCE = re.compile(r"^(.+?[.!?])(?:\s|$)")
 
 
@@ -113,6 +114,16 @@ def _first_sentence(text: str, limit: int = 200) -> str:
     return sentence if len(sentence) <= limit else sentence[: limit - 1].rstrip() + "…"
 
 
+# Fixes that stay right when the failure was a dependency's.
+_OWN_FIX = (RECREATE_STORE, RECONNECT, WAIT)
+
+
+def _because(inner: Explanation | None) -> str:
+    if inner is None:
+        return "."
+    return f": {inner.reason[0].lower()}{inner.reason[1:]}"
+
+
 def explain(error: str | None, where: Where | None = None) -> Explanation | None:
     """One plain sentence and the fix for an error text; None when there is no error."""
     where = where or Where()
@@ -126,6 +137,20 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
     text = error.strip()
     status = _status(text)
     request = request_of(text)
+    # Failures of what a record depends on wrap the dependency's error: explain that one.
+    if "could not be created or updated" in text and "Mailchimp store" in text:
+        inner = explain(text.split(": ", 1)[1] if ": " in text else "", where)
+        keep = inner is not None and inner.action is not None and inner.action.code in _OWN_FIX
+        return Explanation(
+            f"{where.store_words} could not be created or updated{_because(inner)}",
+            inner.action if keep and inner else action(RESYNC_ALL, where.channel),
+        )
+    if "could not be sent to Mailchimp first" in text:
+        inner = explain(text.split(": ", 1)[1] if ": " in text else "", where)
+        return Explanation(
+            f"A product it contains could not be sent to Mailchimp first{_because(inner)}",
+            inner.action if inner and inner.action else action(RETRY),
+        )
     if "is not connected" in text or "MAILCHIMP_NOT_CONNECTED" in text:
         return Explanation("Mailchimp is not connected.", action(RECONNECT))
     if _has(text, InvalidCredentials) or status == 401:
@@ -162,15 +187,8 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
             "Mailchimp refused this for the connected user's role or the account's plan.",
             action(RECONNECT),
         )
-    if "could not be created or updated" in text and "Mailchimp store" in text:
-        inner = explain(text.split(":", 1)[1] if ":" in text else "", where)
-        why = f": {inner.reason[0].lower()}{inner.reason[1:]}" if inner else "."
-        return Explanation(
-            f"{where.store_words} could not be created or updated{why}",
-            action(RESYNC_ALL, where.channel),
-        )
     if status == 404 and request and _store_path(request[1]):
-        if request[1].rstrip("/").count("/") <= 4:  # …/ecommerce/stores/{id} itself
+        if _STORE_ITSELF.search(request[1]):
             return Explanation(
                 f"{where.store_words} no longer exists in Mailchimp.",
                 action(RECREATE_STORE, where.channel),
@@ -189,12 +207,9 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
         )
     if _has(text, ValidationFailed) or status == 400:
         problems = _PROBLEMS.search(text)
-        detail = problems.group(1) if problems else _first_sentence(text.split(":", 1)[-1])
+        detail = problems.group(1) if problems else _first_sentence(text.split(": ", 1)[-1])
+        detail = detail.strip().rstrip(".")
         return Explanation(f"Mailchimp rejected the data ({detail}).", action(FIX_IN_SALEOR))
-    if "could not be sent to Mailchimp first" in text:
-        return Explanation(
-            "A product it contains could not be sent to Mailchimp first.", action(RETRY)
-        )
     if "no longer exists in Saleor" in text:
         return Explanation("The channel no longer exists in Saleor.", None)
     if text.startswith("SaleorError") or "Saleor" in text.split(":", 1)[0]:
