@@ -295,16 +295,34 @@ def _customer_ref(
 
 
 def financial_status(order: SaleorOrder) -> str:
-    """Mailchimp sends order notifications on "paid", "pending", "refunded" and "cancelled"."""
+    """Mailchimp's `financial_status`, from the amounts Saleor exposes, for both payment models.
+
+    Mailchimp sends its order notifications on "pending" (confirmation), "paid" (invoice),
+    "refunded" (refund confirmation) and "cancelled"; "partially_refunded" and "partially_paid"
+    describe the rest. Saleor (saleor/graphql/order/types.py, `Order.resolve_payment_status`)
+    derives `paymentStatus` of an order paid through transactions from the charged amount only
+    (a refund lowers `totalCharged` and raises `totalRefunded`; FULLY_CHARGED again once the
+    refund was granted first), and shows PARTIALLY_/FULLY_REFUNDED only for legacy payments,
+    whose `totalCharged` is also net of refunds (saleor/order/utils.py
+    `updates_amounts_for_order`). So refunds are read from `totalRefunded` and `totalCharged`,
+    with the legacy statuses as a fallback (a legacy refund can leave `totalRefunded` at 0 once
+    its payment is inactive, and `orderRefund` fulfilments make FULLY_REFUNDED on their own).
+    """
     if order.status == "CANCELED":
         return "cancelled"
-    if order.payment_status == "FULLY_REFUNDED":
+    total = order.total.gross.amount
+    charged = order.total_charged.amount
+    refunded = order.total_refunded.amount
+    # A requested refund is deducted from `totalCharged` before the payment app settles it.
+    refunding = order.total_refund_pending.amount
+    if order.payment_status == "FULLY_REFUNDED" or (refunded > 0 and charged + refunding <= 0):
         return "refunded"
-    if order.payment_status == "PARTIALLY_REFUNDED":
+    if refunded > 0 or order.payment_status == "PARTIALLY_REFUNDED":
         return "partially_refunded"
-    if order.charge_status in ("FULL", "OVERCHARGED"):
+    paid = charged + refunding
+    if paid >= total:
         return "paid"
-    if order.charge_status == "PARTIAL":
+    if paid > 0:
         return "partially_paid"
     return "pending"
 

@@ -7,11 +7,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.activity.describe import Action
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.store_state import StoreStatus
+from addon.subscriptions.schemas import Email
 
 # --- Saleor's answers (the documents in addon/saleor/queries/ecommerce_*.graphql) ------------
 
@@ -138,8 +139,13 @@ class SaleorOrder(_Saleor):
     created: datetime
     updated_at: datetime = Field(alias="updatedAt")
     status: str
+    # Payment state (see payloads.financial_status): the amounts are net of refunds for both
+    # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")
     charge_status: str = Field(alias="chargeStatus")
+    total_charged: Amount = Field(alias="totalCharged")
+    total_refunded: Amount = Field(alias="totalRefunded")
+    total_refund_pending: Amount = Field(alias="totalRefundPending")
     user_email: str | None = Field(None, alias="userEmail")
     user: SaleorUser | None = None
     channel: ChannelRef
@@ -215,8 +221,8 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    tracking_enabled: bool | None = None
-    abandoned_carts_enabled: bool | None = None
+    tracking_enabled: StrictBool | None = None
+    abandoned_carts_enabled: StrictBool | None = None
     product_url_template: str | None = Field(
         None,
         description="Storefront product page, e.g. https://shop.example.com/products/{slug} "
@@ -227,7 +233,7 @@ class SettingsUpdate(BaseModel):
         description="Where a shopper resumes their checkout, e.g. "
         "https://shop.example.com/checkout?token={token} (placeholders: {token}, {channel}).",
     )
-    store_email: str | None = None
+    store_email: Email | None = None
 
     @field_validator("product_url_template")
     @classmethod
@@ -245,7 +251,7 @@ class SettingsUpdate(BaseModel):
 class ChannelTracking(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    tracked: bool
+    tracked: StrictBool
     list_id: str | None = Field(
         None,
         description="The audience the channel's Mailchimp store belongs to. Mailchimp cannot "

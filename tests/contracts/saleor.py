@@ -38,16 +38,35 @@ def saleor_schema() -> GraphQLSchema:
     return build_schema(path.read_text(encoding="utf-8"))
 
 
-def assert_valid_document(source: str, name: str) -> None:
-    """Fail with a readable message if ``source`` is not a valid document for Saleor's schema."""
+OLDEST_SUPPORTED = "3.20"
+"""The oldest Saleor the manifest accepts (`requiredSaleorVersion`); its schema is a contract."""
+
+
+@cache
+def oldest_saleor_schema() -> GraphQLSchema:
+    """The schema of the oldest supported Saleor (skips if it is unavailable)."""
+    path = shared_contracts_dir() / f"saleor-schema-{OLDEST_SUPPORTED}.graphql"
+    if not path.is_file():
+        pytest.skip(f"Saleor {OLDEST_SUPPORTED}'s schema is not available at {path}")
+    return build_schema(path.read_text(encoding="utf-8"))
+
+
+def assert_valid_document(source: str, name: str, *, oldest: bool = False) -> None:
+    """Fail with a readable message if ``source`` is not a valid document for Saleor's schema
+    (with ``oldest``, the schema of the oldest supported Saleor)."""
     try:
         document = parse(source)
     except GraphQLSyntaxError as exc:
         pytest.fail(f"{name}: GraphQL syntax error: {exc.message} at {exc.locations}")
-    errors = validate(saleor_schema(), document)
+    schema, which = (
+        (oldest_saleor_schema(), f"Saleor {OLDEST_SUPPORTED}'s schema")
+        if oldest
+        else (saleor_schema(), "Saleor's schema")
+    )
+    errors = validate(schema, document)
     if errors:
         lines = []
         for error in errors:
             where = ", ".join(f"line {loc.line} col {loc.column}" for loc in error.locations or [])
             lines.append(f"  - {error.message}" + (f" ({where})" if where else ""))
-        pytest.fail(f"{name} is not valid against Saleor's schema:\n" + "\n".join(lines))
+        pytest.fail(f"{name} is not valid against {which}:\n" + "\n".join(lines))

@@ -57,10 +57,10 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
     await shop.saleor.fulfill_order(order)
     await shop.drain()
     assert shop.orders()[str(order.id)].fulfillment_status == "shipped"
-    await shop.saleor.refund_order(order, Decimal("5.00"))
+    await shop.saleor.refund_transaction(order, Decimal("5.00"))
     await shop.drain()
     assert shop.orders()[str(order.id)].financial_status == "partially_refunded"
-    await shop.saleor.refund_order(order)
+    await shop.saleor.refund_transaction(order)
     await shop.drain()
     assert shop.orders()[str(order.id)].financial_status == "refunded"
     # each status change is one PATCH of the order's fields

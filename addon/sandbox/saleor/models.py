@@ -228,6 +228,111 @@ class OrderChargeStatus(StrEnum):
     OVERCHARGED = "OVERCHARGED"
 
 
+class OrderAuthorizeStatus(StrEnum):
+    NONE = "NONE"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+
+
+class TransactionEventType(StrEnum):
+    """Saleor's `TransactionEventTypeEnum` (the subset payment apps report amounts with)."""
+
+    AUTHORIZATION_SUCCESS = "AUTHORIZATION_SUCCESS"
+    AUTHORIZATION_FAILURE = "AUTHORIZATION_FAILURE"
+    AUTHORIZATION_REQUEST = "AUTHORIZATION_REQUEST"
+    CHARGE_SUCCESS = "CHARGE_SUCCESS"
+    CHARGE_FAILURE = "CHARGE_FAILURE"
+    CHARGE_BACK = "CHARGE_BACK"
+    CHARGE_REQUEST = "CHARGE_REQUEST"
+    REFUND_SUCCESS = "REFUND_SUCCESS"
+    REFUND_FAILURE = "REFUND_FAILURE"
+    REFUND_REVERSE = "REFUND_REVERSE"
+    REFUND_REQUEST = "REFUND_REQUEST"
+    CANCEL_SUCCESS = "CANCEL_SUCCESS"
+    CANCEL_FAILURE = "CANCEL_FAILURE"
+    CANCEL_REQUEST = "CANCEL_REQUEST"
+
+
+class TransactionEvent(Node):
+    graphql_type: ClassVar[str] = "TransactionEvent"
+    type: TransactionEventType
+    amount: Decimal
+    psp_reference: str
+    message: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TransactionItem(WithMetadata):
+    """A payment app's transaction (Saleor's `TransactionItem`); amounts come from its events."""
+
+    graphql_type: ClassVar[str] = "TransactionItem"
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
+    name: str = ""
+    psp_reference: str = ""
+    currency: str
+    events: list[TransactionEvent] = Field(default_factory=list)
+    authorized_value: Decimal = Decimal("0")
+    charged_value: Decimal = Decimal("0")
+    refunded_value: Decimal = Decimal("0")
+    canceled_value: Decimal = Decimal("0")
+    authorize_pending_value: Decimal = Decimal("0")
+    charge_pending_value: Decimal = Decimal("0")
+    refund_pending_value: Decimal = Decimal("0")
+    cancel_pending_value: Decimal = Decimal("0")
+    created_at: datetime = Field(default_factory=utcnow)
+    modified_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def global_id(self) -> str:
+        # Saleor's TransactionItem is keyed by its token.
+        return to_global_id("TransactionItem", str(self.token))
+
+
+class PaymentTransactionKind(StrEnum):
+    """Saleor's legacy `TransactionKind` (the kinds the sandbox's gateway records)."""
+
+    AUTH = "AUTH"
+    CAPTURE = "CAPTURE"
+    REFUND = "REFUND"
+    VOID = "VOID"
+
+
+class PaymentTransaction(Node):
+    """One operation of a legacy payment (Saleor's `Transaction`)."""
+
+    graphql_type: ClassVar[str] = "Transaction"
+    kind: PaymentTransactionKind
+    amount: Decimal
+    is_success: bool = True
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Payment(WithMetadata):
+    """A legacy payment (Saleor's `Payment`), for orders paid through the payment plugins."""
+
+    graphql_type: ClassVar[str] = "Payment"
+    gateway: str = "mirumee.payments.dummy"
+    total: Decimal
+    captured_amount: Decimal = Decimal("0")
+    currency: str
+    charge_status: PaymentChargeStatus = PaymentChargeStatus.NOT_CHARGED
+    is_active: bool = True
+    transactions: list[PaymentTransaction] = Field(default_factory=list)
+    token: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    created: datetime = Field(default_factory=utcnow)
+    modified: datetime = Field(default_factory=utcnow)
+
+
+class GrantedRefund(Node):
+    """A refund granted on an order (`orderGrantRefundCreate`), before money moves."""
+
+    graphql_type: ClassVar[str] = "OrderGrantedRefund"
+    amount: Decimal
+    reason: str = ""
+    transaction_token: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
 class OrderLine(WithMetadata):
     """An order line; names, SKU and prices are copied at purchase time, as in Saleor."""
 
@@ -287,9 +392,19 @@ class Order(WithMetadata):
     discounts: list[OrderDiscount] = Field(default_factory=list)
     voucher_code: str | None = None
     status: OrderStatus = OrderStatus.UNFULFILLED
-    payment_status: PaymentChargeStatus = PaymentChargeStatus.NOT_CHARGED
+    # Payments: transactions (the current API) and legacy payments. The amounts and statuses
+    # below are stored on the order as Saleor stores them, kept up to date by
+    # `payments.update_order_amounts` (Saleor's `updates_amounts_for_order`); `paymentStatus`,
+    # `totalRefunded` and `isPaid` are derived when read (see `payments`).
+    transactions: list[TransactionItem] = Field(default_factory=list)
+    payments: list[Payment] = Field(default_factory=list)
+    granted_refunds: list[GrantedRefund] = Field(default_factory=list)
+    refunded_fulfillments: list[Decimal] = Field(default_factory=list)
+    """`total_refund_amount` of the REFUNDED fulfillments the legacy `orderRefund` creates."""
     charge_status: OrderChargeStatus = OrderChargeStatus.NONE
+    authorize_status: OrderAuthorizeStatus = OrderAuthorizeStatus.NONE
     total_charged: Decimal = Decimal("0")
+    total_authorized: Decimal = Decimal("0")
     billing_address: Address | None = None
     shipping_address: Address | None = None
     customer_note: str = ""
@@ -326,10 +441,6 @@ class Order(WithMetadata):
     def total_gross(self) -> Decimal:
         total = self.subtotal_gross + self.shipping_price_gross - self.order_discount_amount
         return max(total, Decimal(0))
-
-    @property
-    def is_paid(self) -> bool:
-        return self.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED)
 
 
 class WebhookConfig(Node):

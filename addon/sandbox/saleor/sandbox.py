@@ -39,18 +39,29 @@ from .models import (
     Channel,
     Checkout,
     Customer,
+    GrantedRefund,
     Order,
-    OrderChargeStatus,
     OrderDiscount,
     OrderLine,
     OrderStatus,
-    PaymentChargeStatus,
     Product,
     ProductVariant,
     SandboxApp,
+    TransactionEvent,
+    TransactionEventType,
+    TransactionItem,
     WebhookConfig,
     utcnow,
 )
+from .payment_actions import (
+    capture_legacy_payment,
+    create_transaction,
+    grant_refund,
+    refund_legacy_payment,
+    report_event,
+    request_refund,
+)
+from .payments import is_paid
 from .schema import (
     ALL_PERMISSIONS,
     ApiContext,
@@ -641,20 +652,24 @@ class SaleorSandbox:
         await self.emit("CHECKOUT_UPDATED", updated)
         return updated
 
-    async def complete_checkout(self, checkout: Checkout, paid: bool = True) -> Order:
+    async def complete_checkout(
+        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+    ) -> Order:
         """``checkoutComplete``: create the order (ORDER_CREATED, ORDER_FULLY_PAID if paid)."""
-        order = self.store.complete_checkout(checkout, paid=paid)
+        order = self.store.complete_checkout(checkout, paid=paid, legacy_payment=legacy_payment)
         await self.emit("ORDER_CREATED", order)
-        if order.is_paid:
+        if is_paid(order):
             await self.emit("ORDER_FULLY_PAID", order)
         return order
 
     async def create_order(
         self, channel: str | None = None, lines: Sequence[OrderLine] = (), **fields: Any
     ) -> Order:
+        """An order (``paid`` by a transaction by default; ``legacy_payment=True`` for a legacy
+        payment): ORDER_CREATED, and ORDER_FULLY_PAID if paid."""
         order = self.store.create_order(channel, lines, **fields)
         await self.emit("ORDER_CREATED", order)
-        if order.is_paid:
+        if is_paid(order):
             await self.emit("ORDER_FULLY_PAID", order)
         return order
 
@@ -663,41 +678,111 @@ class SaleorSandbox:
         await self.emit("ORDER_UPDATED", updated)
         return updated
 
-    async def mark_order_paid(self, order: Order) -> Order:
+    async def _emit_all(self, events: Sequence[str], order: Order) -> Order:
+        for event in events:
+            await self.emit(event, order)
+        return order
+
+    async def mark_order_paid(self, order: Order, *, legacy_payment: bool = False) -> Order:
+        """``orderMarkAsPaid``: charge what is due, with a transaction (Saleor's
+        TRANSACTION_FLOW) or, with ``legacy_payment``, a manual payment (PAYMENT_FLOW)."""
         current = self.store.get_order(order.id)
-        mark_paid(current)
-        current.updated_at = utcnow()
-        await self.emit("ORDER_PAID", current)
-        await self.emit("ORDER_FULLY_PAID", current)
-        return current
+        return await self._emit_all(mark_paid(current, legacy_payment=legacy_payment), current)
 
     async def fulfill_order(self, order: Order) -> Order:
+        """``orderFulfill`` of every line: ORDER_FULFILLED and ORDER_UPDATED (Saleor's
+        WEBHOOK_EVENTS_FOR_ORDER_FULFILLED)."""
         current = self.store.get_order(order.id)
         for line in current.lines:
             line.quantity_fulfilled = line.quantity
         current.status = OrderStatus.FULFILLED
         current.updated_at = utcnow()
-        await self.emit("ORDER_FULFILLED", current)
-        return current
+        return await self._emit_all(["ORDER_FULFILLED", "ORDER_UPDATED"], current)
 
     async def cancel_order(self, order: Order) -> Order:
-        updated = self.store.update_order(order, status=OrderStatus.CANCELED)
-        await self.emit("ORDER_CANCELLED", updated)
-        return updated
-
-    async def refund_order(self, order: Order, amount: Decimal | None = None) -> Order:
-        """Refund ``amount`` (default: everything): ORDER_REFUNDED or ORDER_FULLY_REFUNDED."""
+        """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED (saleor/order/actions.py
+        ``cancel_order``). Saleor refuses orders with fulfilments that are not cancelled,
+        refunded or returned, and cancelled, draft or expired orders (``Order.can_cancel``)."""
         current = self.store.get_order(order.id)
-        refund = current.total_charged if amount is None else amount
-        current.total_charged = max(current.total_charged - refund, Decimal("0"))
-        full = current.total_charged == 0
-        current.payment_status = (
-            PaymentChargeStatus.FULLY_REFUNDED if full else PaymentChargeStatus.PARTIALLY_REFUNDED
+        fulfilled = any(line.quantity_fulfilled for line in current.lines)
+        final = (OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED)
+        if fulfilled or current.status in final:
+            raise ValueError("This order can't be canceled.")
+        updated = self.store.update_order(current, status=OrderStatus.CANCELED)
+        return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
+
+    # -- payments (see payment_actions) ----------------------------------------------------
+
+    async def create_transaction(
+        self,
+        order: Order,
+        *,
+        charged: Decimal = Decimal("0"),
+        authorized: Decimal = Decimal("0"),
+    ) -> TransactionItem:
+        """A payment app's ``transactionCreate`` on the order (charge and/or authorization)."""
+        current = self.store.get_order(order.id)
+        item, events = create_transaction(current, charged=charged, authorized=authorized)
+        await self._emit_all(events, current)
+        return item
+
+    async def report_transaction_event(
+        self,
+        order: Order,
+        transaction: TransactionItem,
+        event_type: TransactionEventType,
+        amount: Decimal,
+        psp_reference: str | None = None,
+    ) -> TransactionEvent:
+        """A payment app's ``transactionEventReport`` (e.g. REFUND_SUCCESS of a pending refund:
+        pass the refund request's PSP reference)."""
+        current = self.store.get_order(order.id)
+        event, events = report_event(current, transaction, event_type, amount, psp_reference)
+        await self._emit_all(events, current)
+        return event
+
+    async def refund_transaction(
+        self,
+        order: Order,
+        amount: Decimal | None = None,
+        *,
+        transaction: TransactionItem | None = None,
+        granted_refund: GrantedRefund | None = None,
+        settle: bool = True,
+    ) -> TransactionEvent:
+        """Staff refund through the transaction API (``transactionRequestAction`` REFUND, or
+        ``transactionRequestRefundForGrantedRefund``); default: all that was charged. The app
+        settles at once unless ``settle=False`` (then the refund is pending). Returns the
+        REFUND_REQUEST event."""
+        current = self.store.get_order(order.id)
+        request, events = request_refund(
+            current, amount, item=transaction, granted_refund=granted_refund, settle=settle
         )
-        current.charge_status = OrderChargeStatus.NONE if full else OrderChargeStatus.PARTIAL
-        current.updated_at = utcnow()
-        await self.emit("ORDER_FULLY_REFUNDED" if full else "ORDER_REFUNDED", current)
-        return current
+        await self._emit_all(events, current)
+        return request
+
+    async def grant_refund(self, order: Order, amount: Decimal, reason: str = "") -> GrantedRefund:
+        """``orderGrantRefundCreate`` (no webhook: no money moved yet)."""
+        return grant_refund(self.store.get_order(order.id), amount, reason)
+
+    async def capture_payment(
+        self, order: Order, amount: Decimal, *, total: Decimal | None = None
+    ) -> Order:
+        """A legacy payment of ``total`` (default: the order total) capturing ``amount``."""
+        current = self.store.get_order(order.id)
+        events = capture_legacy_payment(current, amount, total=total or current.total_gross)
+        return await self._emit_all(events, current)
+
+    async def refund_payment(self, order: Order, amount: Decimal | None = None) -> Order:
+        """Legacy ``paymentRefund`` of the order's last payment (default: all captured)."""
+        current = self.store.get_order(order.id)
+        return await self._emit_all(refund_legacy_payment(current, amount), current)
+
+    async def order_refund(self, order: Order, amount: Decimal) -> Order:
+        """Legacy ``orderRefund``: refunds the last payment and records a REFUNDED fulfilment."""
+        current = self.store.get_order(order.id)
+        events = refund_legacy_payment(current, amount, as_fulfillment=True)
+        return await self._emit_all(events, current)
 
     def order_line(
         self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any

@@ -47,11 +47,21 @@ from .models import (
     Node,
     Order,
     OrderLine,
+    Payment,
     Product,
     ProductMedia,
     ProductVariant,
     SandboxApp,
+    TransactionItem,
     WebhookConfig,
+)
+from .payments import (
+    granted_refund_total,
+    is_paid,
+    payment_status,
+    total_authorized,
+    total_refund_pending,
+    total_refunded,
 )
 from .store import NotFound, SaleorStore
 
@@ -1007,6 +1017,11 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
             viewer.require("MANAGE_USERS", "MANAGE_ORDERS")
         return context.store.customers.get(source.user_id)
 
+    def transactions(source: Order, info: Info) -> list[TransactionItem]:
+        # Saleor: `transactions` requires MANAGE_ORDERS or HANDLE_PAYMENTS.
+        _ctx(info).viewer.require("MANAGE_ORDERS", "HANDLE_PAYMENTS")
+        return list(source.transactions)
+
     def taxed(
         net: Callable[[Order], Decimal], gross: Callable[[Order], Decimal]
     ) -> Callable[..., Any]:
@@ -1024,7 +1039,22 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         "user": user,
         "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
         "lines": lambda source, info: [(line, source) for line in source.lines],
-        "isPaid": lambda source, info: source.is_paid,
+        # Derived when read, as Saleor's resolvers do (see payments).
+        "isPaid": lambda source, info: is_paid(source),
+        "paymentStatus": lambda source, info: payment_status(source),
+        "totalRefunded": lambda source, info: Money.of(total_refunded(source), source.currency),
+        "totalAuthorized": lambda source, info: Money.of(total_authorized(source), source.currency),
+        "totalRefundPending": lambda source, info: Money.of(
+            total_refund_pending(source), source.currency
+        ),
+        "totalGrantedRefund": lambda source, info: Money.of(
+            granted_refund_total(source), source.currency
+        ),
+        "grantedRefunds": lambda source, info: [
+            (g, source.currency) for g in source.granted_refunds
+        ],
+        "transactions": transactions,
+        "payments": lambda source, info: list(source.payments),
         "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
         "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
         "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
@@ -1097,6 +1127,73 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
     }
 
 
+def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
+    """TransactionItem, TransactionEvent, Payment, Transaction and OrderGrantedRefund; objects
+    without a currency of their own come paired with their owner's."""
+
+    def money(field: str) -> Callable[..., Money]:
+        return lambda source, info: Money.of(getattr(source, field), source.currency)
+
+    def paired(field: str) -> Callable[..., Any]:
+        return lambda pair, info: getattr(pair[0], field)
+
+    def paired_money(field: str) -> Callable[..., Money]:
+        return lambda pair, info: Money.of(getattr(pair[0], field), pair[1])
+
+    amounts = {
+        "authorizedAmount": "authorized_value",
+        "authorizePendingAmount": "authorize_pending_value",
+        "refundedAmount": "refunded_value",
+        "refundPendingAmount": "refund_pending_value",
+        "canceledAmount": "canceled_value",
+        "cancelPendingAmount": "cancel_pending_value",
+        "chargedAmount": "charged_value",
+        "chargePendingAmount": "charge_pending_value",
+    }
+    metadata = _metadata_resolvers()
+    return {
+        "TransactionItem": {
+            **metadata,
+            **{name: money(field) for name, field in amounts.items()},
+            "message": lambda item, info: "",
+            "events": lambda item, info: [(e, item.currency) for e in item.events],
+        },
+        "TransactionEvent": {
+            "id": lambda pair, info: pair[0].global_id,
+            "createdAt": paired("created_at"),
+            "pspReference": paired("psp_reference"),
+            "message": paired("message"),
+            "type": paired("type"),
+            "amount": paired_money("amount"),
+        },
+        "Payment": {
+            **metadata,
+            "total": money("total"),
+            "capturedAmount": money("captured_amount"),
+            "transactions": lambda payment, info: [
+                (t, payment.currency) for t in payment.transactions
+            ],
+        },
+        "Transaction": {
+            "id": lambda pair, info: pair[0].global_id,
+            "created": paired("created"),
+            "token": lambda pair, info: str(pair[0].id),
+            "kind": paired("kind"),
+            "isSuccess": paired("is_success"),
+            "error": lambda pair, info: None,
+            "amount": paired_money("amount"),
+        },
+        "OrderGrantedRefund": {
+            "id": lambda pair, info: pair[0].global_id,
+            "createdAt": paired("created_at"),
+            "updatedAt": paired("created_at"),
+            "reason": paired("reason"),
+            "shippingCostsIncluded": lambda pair, info: False,
+            "amount": paired_money("amount"),
+        },
+    }
+
+
 def _first_of_pair(fn: Callable[..., Any]) -> Callable[..., Any]:
     def resolve(source: tuple[Any, Any], info: Info, **kwargs: Any) -> Any:
         return fn(source[0], info, **kwargs)
@@ -1115,6 +1212,8 @@ _TYPE_NAMES: dict[type, str] = {
     ProductVariant: "ProductVariant",
     Checkout: "Checkout",
     Order: "Order",
+    TransactionItem: "TransactionItem",
+    Payment: "Payment",
     Category: "Category",
     WebhookConfig: "Webhook",
 }
@@ -1308,6 +1407,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "Checkout": {**metadata, **_checkout_resolvers()},
         "Order": {**metadata, **_order_resolvers()},
         "OrderLine": _order_line_resolvers(),
+        **_payment_resolvers(),
         "OrderDiscount": {
             "id": lambda pair, info: pair[0].global_id,
             "type": lambda pair, info: pair[0].type,

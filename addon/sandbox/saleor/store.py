@@ -25,11 +25,9 @@ from .models import (
     Customer,
     MediaType,
     Order,
-    OrderChargeStatus,
     OrderDiscount,
     OrderLine,
     OrderStatus,
-    PaymentChargeStatus,
     Product,
     ProductMedia,
     ProductType,
@@ -39,6 +37,7 @@ from .models import (
     WithMetadata,
     utcnow,
 )
+from .payment_actions import capture_legacy_payment, create_transaction
 
 
 class NotFound(LookupError):
@@ -379,8 +378,13 @@ class SaleorStore:
     def checkout_total(self, checkout: Checkout) -> Decimal:
         return self.checkout_subtotal(checkout) + checkout.shipping_price
 
-    def complete_checkout(self, checkout: Checkout, paid: bool = True) -> Order:
-        """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``."""
+    def complete_checkout(
+        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+    ) -> Order:
+        """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``.
+
+        ``paid``: the checkout was paid in full, through a payment app's transaction or, with
+        ``legacy_payment``, a legacy payment gateway."""
         current = self.get_checkout(checkout.token)
         if not current.lines:
             raise ValueError("Cannot complete an empty checkout")
@@ -400,6 +404,7 @@ class SaleorStore:
             email=current.email,
             shipping_price=current.shipping_price,
             paid=paid,
+            legacy_payment=legacy_payment,
             checkout_token=current.token,
             shipping_address=current.shipping_address,
             billing_address=current.billing_address,
@@ -470,6 +475,7 @@ class SaleorStore:
         voucher_code: str | None = None,
         status: OrderStatus = OrderStatus.UNFULFILLED,
         paid: bool = True,
+        legacy_payment: bool = False,
         checkout_token: uuid.UUID | None = None,
         shipping_address: Address | None = None,
         billing_address: Address | None = None,
@@ -500,7 +506,7 @@ class SaleorStore:
             **fields,
         )
         if paid:
-            mark_paid(order)
+            mark_paid(order, legacy_payment=legacy_payment)
         self.orders[order.id] = order
         return order
 
@@ -553,11 +559,20 @@ class SaleorStore:
         return found if isinstance(found, WithMetadata) else None
 
 
-def mark_paid(order: Order) -> None:
-    """Record a full charge of ``order``'s total."""
-    order.total_charged = order.total_gross
-    order.charge_status = OrderChargeStatus.FULL
-    order.payment_status = PaymentChargeStatus.FULLY_CHARGED
+def mark_paid(order: Order, *, legacy_payment: bool = False) -> list[str]:
+    """Charge ``order``'s total at once (``checkoutComplete`` of a paid checkout,
+    ``orderMarkAsPaid``): a payment app's transaction or, with ``legacy_payment``, a legacy
+    payment. Refused, as ``clean_mark_order_as_paid`` does (saleor/order/actions.py), once the
+    order has payments or transactions. Returns the order webhooks Saleor fires for it."""
+    if order.payments:
+        raise ValueError("Orders with payments can not be manually marked as paid.")
+    if order.transactions:
+        raise ValueError("Orders with transactions can not be manually marked as paid.")
+    if order.total_gross <= 0:
+        return []
+    if legacy_payment:
+        return capture_legacy_payment(order, order.total_gross)
+    return create_transaction(order, charged=order.total_gross)[1]
 
 
 def _slugify(value: str) -> str:

@@ -1,0 +1,258 @@
+"""Refunds reach Mailchimp with the right statuses, for both of Saleor's payment models.
+
+Orders paid through the transaction API (every current payment app) and through legacy payments
+are refunded the way Saleor's mutations do it (see addon/sandbox/saleor/payment_actions.py); the
+sandbox derives `paymentStatus`, `totalCharged` and `totalRefunded` as the real server does, so
+for transactions a refund never shows as a `*_REFUNDED` payment status.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from addon.sandbox.saleor.models import Order, TransactionEventType
+from addon.sandbox.saleor.payment_actions import refund_legacy_payment, request_refund
+from tests.ecommerce.conftest import Shop
+from tests.initial_sync.conftest import finish, start
+
+MODELS = ["transaction", "legacy"]
+
+ORDER_PAYMENT = """
+query ($id: ID!) {
+  order(id: $id) {
+    paymentStatus chargeStatus authorizeStatus isPaid
+    totalCharged { amount } totalRefunded { amount } totalAuthorized { amount }
+    transactions { chargedAmount { amount } refundedAmount { amount } events { type } }
+    payments { chargeStatus capturedAmount { amount } }
+  }
+}
+"""
+
+
+async def _paid_order(shop: Shop, model: str, name: str = "Fig") -> Order:
+    """An order of 2 x 10.00 + 5.00 shipping (25.00), paid in full with `model`."""
+    product = await shop.product(name, "10.00")
+    return await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 2)],
+        email=f"{name.lower()}@example.com",
+        shipping_price=Decimal("5.00"),
+        legacy_payment=model == "legacy",
+    )
+
+
+async def _refund(shop: Shop, model: str, order: Order, amount: Decimal | None = None) -> None:
+    if model == "legacy":
+        await shop.saleor.refund_payment(order, amount)
+    else:
+        await shop.saleor.refund_transaction(order, amount)
+
+
+async def _saleor_view(shop: Shop, order: Order) -> dict[str, Any]:
+    """The order's payment fields as the app reads them from Saleor."""
+    body = await shop.saleor.execute(ORDER_PAYMENT, {"id": order.global_id}, app=shop.app)
+    assert "errors" not in body, body
+    return dict(body["data"]["order"])
+
+
+def _events(shop: Shop, order: Order) -> list[str]:
+    """The e-commerce order webhooks delivered to the app about `order`, in order."""
+    return [
+        d.event_type
+        for d in shop.saleor.deliveries
+        if d.target_url.endswith("/ecommerce-orders") and order.global_id.encode() in d.body
+    ]
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_partial_refund(shop: Shop, model: str) -> None:
+    order = await _paid_order(shop, model)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "paid"
+    await _refund(shop, model, order, Decimal("7.50"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("partially_refunded", "")
+    saleor = await _saleor_view(shop, order)
+    assert saleor["totalCharged"] == {"amount": 17.5}
+    assert saleor["totalRefunded"] == {"amount": 7.5}
+    assert saleor["chargeStatus"] == "PARTIAL"
+    # Saleor shows a refund in paymentStatus only for legacy payments.
+    expected = "PARTIALLY_CHARGED" if model == "transaction" else "PARTIALLY_REFUNDED"
+    assert saleor["paymentStatus"] == expected
+    assert _events(shop, order)[-2:] == ["ORDER_REFUNDED", "ORDER_UPDATED"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_full_refund(shop: Shop, model: str) -> None:
+    order = await _paid_order(shop, model)
+    await shop.drain()
+    await _refund(shop, model, order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["totalCharged"], saleor["totalRefunded"]) == ({"amount": 0}, {"amount": 25})
+    assert saleor["chargeStatus"] == "NONE"
+    assert saleor["isPaid"] is False
+    expected = "NOT_CHARGED" if model == "transaction" else "FULLY_REFUNDED"
+    assert saleor["paymentStatus"] == expected
+    assert "ORDER_FULLY_REFUNDED" in _events(shop, order)
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_refunds_after_fulfilment_keep_it_shipped(shop: Shop, model: str) -> None:
+    order = await _paid_order(shop, model)
+    await shop.saleor.fulfill_order(order)
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("paid", "shipped")
+    await _refund(shop, model, order, Decimal("10.00"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("partially_refunded", "shipped")
+    await _refund(shop, model, order)  # the rest
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("refunded", "shipped")
+    # one PATCH per status change: paid+shipped on creation, then two refunds
+    assert shop.writes().count(f"PATCH /orders/{order.id}") == 2
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_cancel_after_refund(shop: Shop, model: str) -> None:
+    order = await _paid_order(shop, model)
+    await _refund(shop, model, order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.fulfillment_status) == ("cancelled", "")
+    assert mc.cancelled_at_foreign
+    assert _events(shop, order)[-2:] == ["ORDER_CANCELLED", "ORDER_UPDATED"]
+
+
+@pytest.mark.parametrize("model", MODELS)
+async def test_cancel_after_partial_refund(shop: Shop, model: str) -> None:
+    order = await _paid_order(shop, model)
+    await _refund(shop, model, order, Decimal("5.00"))
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "cancelled"
+
+
+async def test_a_refund_granted_first_reads_as_refunded_though_saleor_says_fully_charged(
+    shop: Shop,
+) -> None:
+    """The dashboard's refund flow: grant a refund, then send it to the payment app. Saleor
+    compares the charged amount with the total minus granted refunds, so a fully refunded order
+    is "FULL" / FULLY_CHARGED again (saleor/order/utils.py `update_order_charge_status`)."""
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    granted = await shop.saleor.grant_refund(order, Decimal("25.00"), "damaged")
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "paid"  # no money moved yet
+    await shop.saleor.refund_transaction(order, granted_refund=granted)
+    await shop.drain()
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["paymentStatus"], saleor["chargeStatus"]) == ("FULLY_CHARGED", "FULL")
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
+
+
+async def test_a_pending_refund_is_refunded_when_the_payment_app_reports_it(shop: Shop) -> None:
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    request = await shop.saleor.refund_transaction(order, Decimal("10.00"), settle=False)
+    await shop.drain()
+    saleor = await _saleor_view(shop, order)
+    assert saleor["totalCharged"] == {"amount": 15}  # Saleor deducts the pending refund
+    assert shop.orders()[str(order.id)].financial_status == "paid"  # nothing refunded yet
+    assert _events(shop, order)[-1] == "ORDER_UPDATED"
+    [transaction] = shop.saleor.store.get_order(order.id).transactions
+    await shop.saleor.report_transaction_event(
+        order, transaction, TransactionEventType.REFUND_SUCCESS, Decimal("10.00"),
+        request.psp_reference,
+    )  # fmt: skip
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "partially_refunded"
+    assert _events(shop, order)[-2:] == ["ORDER_REFUNDED", "ORDER_UPDATED"]
+
+
+async def test_legacy_order_refund_of_everything(shop: Shop) -> None:
+    """Legacy `orderRefund` records a REFUNDED fulfilment; covering the total, it makes the
+    order FULLY_REFUNDED."""
+    order = await _paid_order(shop, "legacy")
+    await shop.saleor.order_refund(order, Decimal("25.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
+    assert (await _saleor_view(shop, order))["paymentStatus"] == "FULLY_REFUNDED"
+
+
+async def test_authorized_then_charged_in_parts(shop: Shop) -> None:
+    product = await shop.product("Kiwi", "10.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 3)], email="k@example.com", paid=False
+    )
+    transaction = await shop.saleor.create_transaction(order, authorized=Decimal("30.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "pending"
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["authorizeStatus"], saleor["totalAuthorized"]) == ("FULL", {"amount": 30})
+    charge = TransactionEventType.CHARGE_SUCCESS
+    await shop.saleor.report_transaction_event(order, transaction, charge, Decimal("12.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "partially_paid"
+    await shop.saleor.report_transaction_event(order, transaction, charge, Decimal("18.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "paid"
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["totalAuthorized"], saleor["paymentStatus"]) == ({"amount": 0}, "FULLY_CHARGED")
+    # ORDER_PAID fires too; the app takes ORDER_UPDATED, which Saleor sends with every change.
+    assert _events(shop, order)[-2:] == ["ORDER_FULLY_PAID", "ORDER_UPDATED"]
+
+
+async def test_a_legacy_payment_captured_in_part(shop: Shop) -> None:
+    product = await shop.product("Lychee", "10.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 3)], email="l@example.com", paid=False
+    )
+    await shop.saleor.capture_payment(order, Decimal("12.00"))
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "partially_paid"
+    assert (await _saleor_view(shop, order))["paymentStatus"] == "PARTIALLY_CHARGED"
+
+
+async def test_initial_sync_sends_refunded_orders_with_their_status(shop: Shop) -> None:
+    """Orders refunded before tracking started (no webhook reached the app)."""
+    store = shop.saleor.store
+    product = store.create_product("Pear", [])
+    line = store.order_line_for(product.variants[0], 2)
+    orders: dict[str, Order] = {}
+    for model in MODELS:
+        for case in ("paid", "partial", "full"):
+            order = store.create_order(
+                lines=[line.model_copy(update={"id": store.next_id()})],
+                email=f"{model}.{case}@example.com",
+                legacy_payment=model == "legacy",
+            )
+            amount = {"paid": None, "partial": Decimal("4.00"), "full": order.total_gross}[case]
+            if amount is not None and model == "legacy":
+                refund_legacy_payment(order, amount)
+            elif amount is not None:
+                request_refund(order, amount)
+            orders[f"{model}.{case}"] = order
+    await start(shop)
+    await finish(shop)
+    mc = shop.orders()
+    statuses = {key: mc[str(order.id)].financial_status for key, order in orders.items()}
+    assert statuses == {
+        f"{model}.{case}": status
+        for model in MODELS
+        for case, status in (
+            ("paid", "paid"),
+            ("partial", "partially_refunded"),
+            ("full", "refunded"),
+        )
+    }
