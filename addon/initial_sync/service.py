@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.ecommerce.store_state import missing_message
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import engine, summary
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
@@ -36,6 +37,8 @@ class InitialSyncService:
             )
         if settings is None or not settings.tracking_enabled:
             raise Conflict("E-commerce tracking is off.", code=ErrorCode.TRACKING_OFF)
+        if store.missing_since is not None:
+            raise Conflict(missing_message(store.name or channel), code=ErrorCode.STORE_MISSING)
         if await self.syncs.running(installation.id, channel) is not None:
             raise self._already_running(channel)
         now = utcnow()

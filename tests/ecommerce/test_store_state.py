@@ -78,6 +78,9 @@ async def test_the_pages_check_finds_a_deleted_store(shop: Shop) -> None:
     checked = await shop.api("POST", "/api/ecommerce/stores/check")
     assert checked.status_code == 200, checked.text
     assert channel(checked.json())["store_status"] == "missing"
+    # An initial sync into a deleted store could only fail: re-create it first.
+    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert started.status_code == 409 and started.json()["error"]["code"] == "STORE_MISSING"
     calls = [(r.method, r.path) for r in shop.mailchimp.requests[before:]]
     assert calls == [("GET", f"/ecommerce/stores/{shop.store_id}")]
     # A second check does not ask again about a store known to be missing.
