@@ -1017,6 +1017,13 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
             viewer.require("MANAGE_USERS", "MANAGE_ORDERS")
         return context.store.customers.get(source.user_id)
 
+    def manage_orders(resolve: Callable[[Order], Any]) -> Callable[..., Any]:
+        def resolver(source: Order, info: Info) -> Any:
+            _ctx(info).viewer.require("MANAGE_ORDERS")
+            return resolve(source)
+
+        return resolver
+
     def transactions(source: Order, info: Info) -> list[TransactionItem]:
         # Saleor: `transactions` requires MANAGE_ORDERS or HANDLE_PAYMENTS.
         _ctx(info).viewer.require("MANAGE_ORDERS", "HANDLE_PAYMENTS")
@@ -1044,15 +1051,16 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         "paymentStatus": lambda source, info: payment_status(source),
         "totalRefunded": lambda source, info: Money.of(total_refunded(source), source.currency),
         "totalAuthorized": lambda source, info: Money.of(total_authorized(source), source.currency),
-        "totalRefundPending": lambda source, info: Money.of(
-            total_refund_pending(source), source.currency
+        # These three require MANAGE_ORDERS in Saleor (PermissionsField).
+        "totalRefundPending": manage_orders(
+            lambda source: Money.of(total_refund_pending(source), source.currency)
         ),
-        "totalGrantedRefund": lambda source, info: Money.of(
-            granted_refund_total(source), source.currency
+        "totalGrantedRefund": manage_orders(
+            lambda source: Money.of(granted_refund_total(source), source.currency)
         ),
-        "grantedRefunds": lambda source, info: [
-            (g, source.currency) for g in source.granted_refunds
-        ],
+        "grantedRefunds": manage_orders(
+            lambda source: [(g, source.currency) for g in source.granted_refunds]
+        ),
         "transactions": transactions,
         "payments": lambda source, info: list(source.payments),
         "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
