@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.audiences.models import DoubleOptIn, Priority
 
@@ -108,11 +108,11 @@ class NewsletterSettingsUpdate(BaseModel):
     active_list_ids: list[str]
     default_list_id: str | None = None
     offered_category_ids: list[str] = Field(default_factory=list)
-    allow_multiple: bool = False
+    allow_multiple: StrictBool = False
     double_optin: DoubleOptIn = DoubleOptIn.FOLLOW_AUDIENCE
     tags: list[str] = Field(default_factory=list, max_length=50)
     allowed_origins: list[str] = Field(default_factory=list, max_length=50)
-    two_way: bool = True
+    two_way: StrictBool = True
     priority: Priority = Priority.MAILCHIMP_WINS
 
     @field_validator("tags")
@@ -138,11 +138,11 @@ class NewsletterSettingsPatch(BaseModel):
     active_list_ids: list[str] | None = None
     default_list_id: str | None = None
     offered_category_ids: list[str] | None = None
-    allow_multiple: bool | None = None
+    allow_multiple: StrictBool | None = None
     double_optin: DoubleOptIn | None = None
     tags: list[str] | None = Field(None, max_length=50)
     allowed_origins: list[str] | None = Field(None, max_length=50)
-    two_way: bool | None = None
+    two_way: StrictBool | None = None
     priority: Priority | None = None
 
     @field_validator("tags")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from addon.connection.models import AttemptStatus, ConnectionMethod, ConnectionStatus
 
@@ -53,7 +53,7 @@ class CheckResult(BaseModel):
 
 
 class ResetRequest(BaseModel):
-    forget_account_data: bool = False
+    forget_account_data: StrictBool = False
 
 
 class ResetResult(BaseModel):

@@ -6,7 +6,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, EmailStr, Field, TypeAdapter
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    StrictBool,
+    TypeAdapter,
+)
 
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 
@@ -147,7 +155,7 @@ class MySubscriptions(BaseModel):
 
 class MyAudienceChange(BaseModel):
     list_id: str = Field(max_length=64)
-    subscribed: bool
+    subscribed: StrictBool
     groups: Ids | None = None
 
 
