@@ -209,3 +209,12 @@ async def test_the_api_serves_payment_fields(sandbox: SaleorSandbox, fake_app: F
             }
         }
     }
+
+
+def test_generated_stores_hold_both_payment_models_and_refunds(sandbox: SaleorSandbox) -> None:
+    sandbox.generate_store(products=10, customers=10, orders=300, seed=3)
+    orders = list(sandbox.store.orders.values())
+    statuses = {payment_status(o) for o in orders}
+    assert {PaymentChargeStatus.PARTIALLY_REFUNDED, PaymentChargeStatus.FULLY_REFUNDED} <= statuses
+    assert any(o.transactions and total_refunded(o) > 0 for o in orders)
+    assert any(o.payments for o in orders) and any(o.transactions for o in orders)

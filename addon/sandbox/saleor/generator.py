@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from .models import Address, Customer, OrderStatus, ProductVariant
+from .payment_actions import refund_legacy_payment, request_refund
 from .store import LineSpec, NotFound, SaleorStore, VariantSpec
 
 FIRST_NAMES = (
@@ -126,6 +127,7 @@ def generate_store(
             ]
             if not lines:
                 continue
+            legacy = rng.random() < 0.2  # paid through a legacy payment, not a transaction
             order = store.create_order(
                 channel.slug,
                 lines,
@@ -134,9 +136,16 @@ def generate_store(
                 shipping_price=Decimal(rng.choice((0, 5, 10))),
                 status=rng.choice((OrderStatus.UNFULFILLED, OrderStatus.FULFILLED)),
                 paid=rng.random() > 0.1,
+                legacy_payment=legacy,
                 shipping_address=buyer.addresses[0] if buyer and buyer.addresses else None,
                 billing_address=buyer.addresses[0] if buyer and buyer.addresses else None,
             )
+            if order.total_charged > 0 and rng.random() < 0.1:  # refunded, in part or fully
+                amount = order.total_charged if rng.random() < 0.5 else Decimal("1.00")
+                if legacy:
+                    refund_legacy_payment(order, amount)
+                else:
+                    request_refund(order, amount)
             order.token = uuid.UUID(int=rng.getrandbits(128), version=4)
             order.created = order.updated_at = origin + timedelta(
                 minutes=rng.randint(0, 60 * 24 * 365)
