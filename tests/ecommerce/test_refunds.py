@@ -256,3 +256,16 @@ async def test_initial_sync_sends_refunded_orders_with_their_status(shop: Shop) 
             ("full", "refunded"),
         )
     }
+
+
+@pytest.mark.parametrize("event", ["ORDER_REFUNDED", "ORDER_FULLY_REFUNDED"])
+async def test_each_refund_webhook_alone_updates_the_order(shop: Shop, event: str) -> None:
+    """The app subscribes to Saleor's refund events (since 3.14) and acts on each of them."""
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    current = shop.saleor.store.get_order(order.id)
+    request_refund(current)  # no webhook yet
+    deliveries = await shop.saleor.emit(event, current)
+    assert [d.target_url.rsplit("/", 1)[1] for d in deliveries] == ["ecommerce-orders"]
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "refunded"
