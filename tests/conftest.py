@@ -68,8 +68,10 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         secret_key_file=tmp_path / ".secret_key",
         jwks_refresh_min_interval_seconds=0,
-        worker_backoff_base_seconds=0.01,
-        worker_backoff_max_seconds=0.05,
+        # A failed job is due again only when a test makes it due (or moves the `clock`),
+        # never because a round happened to take longer than a short backoff.
+        worker_backoff_base_seconds=3600,
+        worker_backoff_max_seconds=3600,
         worker_max_attempts=3,
         mailchimp_api_url_template=MAILCHIMP_URL + "/{dc}/3.0",
         mailchimp_login_url=MAILCHIMP_URL,
