@@ -51,7 +51,10 @@ async def test_every_page_has_the_navigation_and_keeps_the_dashboard_query(
         ),
         html,
     )
-    assert '<script src="/static/bridge.js" defer></script>' in html
+    # One ES module per page; it imports the shared module (no build step, no globals).
+    assert f'<script type="module" src="/static/pages/{page.slug}.js"></script>' in html  # type: ignore[attr-defined]
+    assert 'id="skeleton"' in html and 'class="spinner' not in html
+    assert "Inter" not in html
     csp = response.headers["content-security-policy"]
     assert "script-src 'self'" in csp and "frame-ancestors" not in csp
     assert "<script>" not in html  # no inline script: the CSP would block it
@@ -60,7 +63,7 @@ async def test_every_page_has_the_navigation_and_keeps_the_dashboard_query(
 @pytest.mark.parametrize("slug", ["audiences", "subscriptions", "ecommerce"])
 async def test_built_pages_load_their_own_script(app_client: httpx.AsyncClient, slug: str) -> None:
     html = (await app_client.get(f"/app/{slug}?{DASHBOARD_QUERY}")).text
-    assert f'<script src="/static/pages/{slug}.js" defer></script>' in html
+    assert f'<script type="module" src="/static/pages/{slug}.js"></script>' in html
     assert "not built yet" not in html
     assert (await app_client.get(f"/static/pages/{slug}.js")).status_code == 200
 
@@ -82,7 +85,7 @@ async def test_the_customer_panel_is_the_manifest_extension(app_client: httpx.As
     assert response.status_code == 200
     html = response.text
     assert '<html lang="en" data-theme="dark">' in html
-    assert '<script src="/static/pages/customer-panel.js" defer></script>' in html
+    assert '<script type="module" src="/static/pages/customer-panel.js"></script>' in html
     assert "<script>" not in html and 'class="tabs"' not in html  # a pop-up: no page tabs
     assert "script-src 'self'" in response.headers["content-security-policy"]
 
@@ -121,13 +124,40 @@ async def test_the_signup_pop_up_shows_the_steps_for_a_started_sign_in(
     assert start.json()["authorize_url"].replace("&", "&amp;") in page.text
     assert page.headers["referrer-policy"] == "no-referrer"
     assert (await app_client.get("/app/oauth/signup")).status_code == 404
+    # The log-in window starts on the app's page (it hands the frame a handle on the window).
+    go = await app_client.get("/app/oauth/go", params={"state": state})
+    assert go.status_code == 200 and go.headers["referrer-policy"] == "no-referrer"
+    assert start.json()["authorize_url"].replace("&", "&amp;") in go.text
+    assert '<script src="/static/oauth-window.js"></script>' in go.text
+    assert (await app_client.get("/app/oauth/go")).status_code == 404
 
 
 async def test_static_files_are_served(app_client: httpx.AsyncClient) -> None:
     for path in (
         "/static/app.css",
+        "/static/app.js",
         "/static/bridge.js",
+        "/static/records.js",
+        "/static/initial-sync.js",
+        "/static/oauth-window.js",
         "/static/pages/connection.js",
         "/static/pages/activity.js",
     ):
         assert (await app_client.get(path)).status_code == 200, path
+
+
+async def test_the_styles_name_no_font_they_do_not_ship(app_client: httpx.AsyncClient) -> None:
+    css = (await app_client.get("/static/app.css")).text
+    assert "Inter" not in css and "@font-face" not in css
+    assert "system-ui" in css
+    # Only the E-commerce spelling, on every page and in the styles.
+    for path in [page.path for page in PAGES] + ["/static/pages/ecommerce.js"]:
+        text = (await app_client.get(f"{path}?{DASHBOARD_QUERY}" if "/app" in path else path)).text
+        assert not re.search(r"\bEcommerce\b", text), path
+
+
+async def test_no_page_script_reaches_for_window_globals(app_client: httpx.AsyncClient) -> None:
+    for name in ("connection", "audiences", "subscriptions", "ecommerce", "activity"):
+        script = (await app_client.get(f"/static/pages/{name}.js")).text
+        assert 'from "../app.js"' in script
+        assert "window.appBridge" not in script and "window.dom" not in script

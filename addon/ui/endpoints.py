@@ -127,11 +127,32 @@ async def signup_steps(
     authorize_url = services.oauth.authorize_url(
         settings.mailchimp_client_id, settings.app_url + CALLBACK_PATH, state
     )
-    response = templates.TemplateResponse(
+    response = _render(
         request,
         "oauth/signup.html",
-        {"signup_url": settings.mailchimp_signup_url, "authorize_url": authorize_url},
+        {
+            "signup_url": settings.mailchimp_signup_url,
+            "authorize_url": authorize_url,
+            "state": state,
+        },
     )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/app/oauth/go", response_class=HTMLResponse, include_in_schema=False)
+async def login_window(
+    request: Request, services: ServicesDep, state: Annotated[str, Query(max_length=200)] = ""
+) -> HTMLResponse:
+    """The log-in pop-up's first page: it tells the app's frame about its window (so the frame
+    notices it closing, though the dashboard opened it), then goes on to Mailchimp."""
+    settings = services.settings
+    if not state or not settings.oauth_configured or settings.mailchimp_client_id is None:
+        return _render(request, "public/not_found.html", {}, status_code=404)
+    authorize_url = services.oauth.authorize_url(
+        settings.mailchimp_client_id, settings.app_url + CALLBACK_PATH, state
+    )
+    response = _render(request, "oauth/go.html", {"authorize_url": authorize_url, "state": state})
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -13,6 +13,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from addon.sandbox.saleor.store import VariantSpec
 from tests.browser.conftest import LiveSite
+from tests.browser.pages import app_frame, check_a11y
 from tests.browser.test_subscription_pages import (
     Newsletter,
     app_api,
@@ -59,7 +60,7 @@ def refreshed(app: FrameLocator, target: Locator, text: str | re.Pattern[str]) -
 
     def shows() -> bool:
         app.get_by_role("button", name="Refresh", exact=True).click()
-        expect(app.locator("#loading")).to_be_hidden()
+        expect(app.locator("#skeleton")).to_be_hidden()
         try:
             expect(target).to_contain_text(text, timeout=700)
         except AssertionError:
@@ -73,6 +74,13 @@ def count(channel: Locator, kind: str, which: str) -> Locator:
     return channel.locator(f'.stat[data-kind="{kind}"] [data-count="{which}"]')
 
 
+def primary(channel: Locator) -> Locator:
+    """The one primary action of a channel card in its state."""
+    return channel.locator("[data-primary], [data-sync-start]:visible").filter(
+        has_not=channel.locator(".secondary")
+    )
+
+
 def test_track_a_channel_and_follow_its_sync(
     page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
 ) -> None:
@@ -84,36 +92,57 @@ def test_track_a_channel_and_follow_its_sync(
     )
     channel = app.get_by_role("article", name="Default Channel")
     expect(channel.locator(".badge").first).to_have_text("Not tracked")
-    audience = channel.get_by_label("Audience of Default Channel")
+    audience = channel.get_by_label("Audience")
     expect(audience.locator("option:checked")).to_have_text("Orchard customers (default)")
+    # Untracked: one primary action (Track), no counters, no "More actions".
+    expect(channel.locator(".button:not(.secondary)")).to_have_count(1)
+    expect(channel.get_by_role("button", name="Track this channel")).to_be_visible()
+    expect(channel.locator(".stats")).to_have_count(0)
+    expect(channel.get_by_role("button", name="More actions")).to_have_count(0)
+    # One model of what is on: no store-wide tracking switch beside the channels, and the
+    # carts option is a plain choice (never checked-but-disabled).
+    expect(app.get_by_label("E-commerce tracking")).to_have_count(0)
+    carts = app.get_by_label("Send abandoned carts")
+    expect(carts).to_be_enabled()
 
-    # Settings: the URL templates are checked as the admin types them, in words.
-    app.get_by_label("E-commerce tracking").check()
-    app.get_by_label("Abandoned carts").check()
+    # Settings: Save only with changes; the URL templates are checked, in words, inline.
+    save = app.get_by_role("button", name="Save", exact=True)
+    expect(save).to_be_disabled()
     product_url = app.get_by_label("Product page URL")
     product_url.fill("shop.example.com/products/{slug}")
-    app.get_by_role("button", name="Save", exact=True).click()
+    expect(save).to_be_enabled()
+    save.click()
     expect(app.locator("#product-url-error")).to_have_text(
         "Write a full address starting with https://, like https://shop.example.com/products/{slug}."
     )
     product_url.fill("https://shop.example.com/products/{sku}")
-    app.get_by_role("button", name="Save", exact=True).click()
+    save.click()
     expect(app.locator("#product-url-error")).to_contain_text("{sku} is not a placeholder here")
+    expect(page.locator("#toasts .toast")).to_have_count(0)
+    # Discard puts the saved values back.
+    app.get_by_role("button", name="Discard").click()
+    expect(product_url).to_have_value("")
+    expect(app.locator("#product-url-error")).to_have_text("")
+    expect(save).to_be_disabled()
     product_url.fill("https://shop.example.com/products/{slug}")
     app.get_by_label("Checkout URL").fill("https://shop.example.com/checkout?token={token}")
     app.get_by_label("Store e-mail address").fill("shop@orchard.example")
-    app.get_by_role("button", name="Save", exact=True).click()
+    save.click()
     toast(page, "E-commerce settings saved")
-    expect(app.locator("#product-url-error")).to_have_text("")
+    expect(save).to_be_disabled()
 
-    # Track the channel: a Mailchimp store in the default audience.
-    channel.get_by_role("button", name="Track Default Channel").click()
+    # Track the channel: a Mailchimp store in the default audience; the next step is the
+    # initial sync, the channel's one primary action.
+    channel.get_by_role("button", name="Track this channel").click()
     toast(page, "Channel tracked")
     expect(channel.locator(".badge").first).to_have_text("Tracked")
     refreshed(app, channel, "Store ready")
     stores = eventually(lambda: live_site.stack.mailchimp.stores(demo))
     [store] = [s for s in stores if s.list_id == shop.ids["Orchard customers"]]
     expect(channel).to_contain_text(store.id)
+    expect(primary(channel)).to_have_text("Start the initial sync")
+    expect(channel.locator(".button:not(.secondary):visible")).to_have_count(1)
+    expect(channel.locator(".stats")).to_be_visible()
 
     # A product created in Saleor is counted once Mailchimp has it.
     in_thread(lambda: saleor.create_product("Apple crate", [VariantSpec(sku="APL-1")]))
@@ -121,40 +150,42 @@ def test_track_a_channel_and_follow_its_sync(
     assert [p.title for p in live_site.stack.mailchimp.products(demo, store.id)] == ["Apple crate"]
     expect(app.locator("#last-push")).to_contain_text("Last sent to Mailchimp")
 
-    # A customer Mailchimp refuses is quarantined, with its reason and a Retry.
+    # A customer Mailchimp refuses is quarantined: named in words, a plain reason, the
+    # technical text behind Details, and the button that fixes it.
     in_thread(lambda: saleor.create_customer("not-an-address@invalid", "Bad", "Address"))
     rows = app.locator("#quarantine-rows")
-    refreshed(app, rows, "Customer")
-    expect(count(channel, "customer", "quarantined")).to_have_text("1")
-    row = rows.locator("tr").filter(has_text="Customer")
-    expect(row).to_contain_text("Customer not-an-address@invalid")  # its label, not only an id
-    expect(row.locator(".error-text")).not_to_be_empty()
-    assert "{" not in (row.locator(".error-text").text_content() or "")
-    shot(page, artifacts, "ecommerce-light", height=1800)
-    row.get_by_role("button", name="Retry customer not-an-address@invalid").click()
+    refreshed(app, rows, "not-an-address@invalid")
+    refreshed(app, count(channel, "customer", "quarantined"), "1")
+    row = rows.locator("tr").filter(has_text="not-an-address@invalid")
+    expect(row.locator(".record-subject")).to_contain_text("Customer not-an-address@invalid")
+    technical = row.locator("details.tech-details")
+    expect(technical.locator("pre")).to_be_hidden()
+    technical.locator("summary").click()
+    expect(technical.locator("pre")).to_be_visible()
+    expect(technical.locator("pre")).not_to_be_empty()
+    assert "{" not in (row.locator(".record-reason, .record-subject").all_text_contents()[0])
+    shot(page, artifacts, "ecommerce-quarantine-light", height=1800)
+    retry = row.get_by_role("button", name="Retry")
+    expect(retry).to_have_attribute("aria-describedby", re.compile("^record-"))
+    retry.click()
     toast(page, "Retry scheduled")
 
-    # Resync one kind.
-    channel.get_by_role("button", name="Resync products of Default Channel").click()
-    toast(page, "1 product record of channel 'default-channel' will be sent to Mailchimp again.")
+    # Resync one kind, from the channel's menu.
+    channel.get_by_role("button", name="More actions").click()
+    channel.get_by_role("button", name="Resync products").click()
+    toast(page, "Resync started")
 
     # Another audience means another store: the page says so before doing it.
     dialog = app.get_by_role("dialog", name="Move this channel to another audience?")
-
-    def ask_to_move() -> bool:
-        # The card re-renders as the worker reports progress, which can reset the choice.
-        audience.select_option(label="Wholesale buyers")
-        channel.get_by_role("button", name="Use the chosen audience for Default Channel").click()
-        try:
-            expect(dialog).to_be_visible(timeout=1_000)
-        except AssertionError:
-            return False
-        return True
-
-    eventually(ask_to_move, timeout=15)
+    channel.get_by_role("button", name="More actions").click()
+    channel.get_by_role("button", name="Use another audience…").click()
+    expect(dialog).to_be_visible()
     expect(dialog).to_contain_text("new Mailchimp store")
-    expect(dialog).to_contain_text("Wholesale buyers")
+    expect(dialog.get_by_label("New audience").locator("option:checked")).to_have_text(
+        "Wholesale buyers"
+    )
     expect(dialog).to_contain_text("The old store stays in Mailchimp with its history")
+    check_a11y(app_frame(page), "the audience dialog")
     shot(page, artifacts, "ecommerce-audience-dialog-light", height=1000)
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
@@ -167,3 +198,14 @@ def test_track_a_channel_and_follow_its_sync(
     switch_theme(page, app, "dark")
     shot(page, artifacts, "ecommerce-dark", height=1800)
     switch_theme(page, app, "light")
+
+    # Sending paused for the whole store (an older setting): the card says so, one Resume.
+    with app_api(live_site) as api:
+        assert api.patch("/api/ecommerce/settings", json={"tracking_enabled": False}).is_success
+    app.get_by_role("button", name="Refresh", exact=True).click()
+    expect(channel.locator(".badge").first).to_have_text("Paused")
+    expect(primary(channel)).to_have_text("Resume sending")
+    expect(channel.locator("[data-sync-start]")).to_be_hidden()
+    primary(channel).click()
+    toast(page, "Sending resumed")
+    expect(channel.locator(".badge").first).to_have_text("Tracked")

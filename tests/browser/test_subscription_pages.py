@@ -19,6 +19,7 @@ import pytest
 from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import LiveSite
+from tests.browser.pages import app_frame, check_a11y
 from tests.sandbox_mailchimp.helpers import list_body
 
 pytestmark = pytest.mark.browser
@@ -134,7 +135,7 @@ def open_page(page: Page, live_site: LiveSite, tab: str, *, theme: str = "light"
     app = page.frame_locator("#app-frame")
     app.get_by_role("link", name=tab, exact=True).click()
     expect(app.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
-    expect(app.locator("#loading")).to_be_hidden()
+    expect(app.locator("#skeleton")).to_be_hidden()
     return app
 
 
@@ -146,7 +147,6 @@ def shot(page: Page, artifacts: Path, name: str, *, height: int = 1900) -> None:
     """The whole app page: the dashboard's frame grows with a tall window."""
     page.evaluate("document.getElementById('toasts').replaceChildren()")
     page.set_viewport_size({"width": 1280, "height": height})
-    page.wait_for_timeout(150)
     page.screenshot(path=str(artifacts / f"{name}.png"))
     page.set_viewport_size({"width": 1280, "height": 860})
 
@@ -167,7 +167,9 @@ def test_audiences_refresh_choose_and_save(
     fruit = newsletter.ids["Fruit lovers"]
     newsletter.configure(active_list_ids=[])
     app = open_page(page, live_site, "Audiences & groups")
-    expect(app.locator("#import-status")).to_contain_text("Last imported from Mailchimp")
+    expect(app.locator("#import-status")).to_contain_text(
+        re.compile(r"^\d+ audiences? imported from Mailchimp ")
+    )
     expect(audience(app, "Fruit lovers")).to_contain_text("Double opt-in off")
 
     # A new audience in Mailchimp appears after Refresh.
@@ -192,17 +194,46 @@ def test_audiences_refresh_choose_and_save(
     app.get_by_label("Tags for every contact the store sends").fill("saleor, web shop")
 
     # A wrong origin is explained next to the field, in words; nothing is saved.
-    origins = app.get_by_role("textbox", name="Storefronts allowed to use the newsletter API")
+    origins = app.get_by_role("textbox", name="Allowed storefront origins")
     origins.fill("shop.example.com")
-    app.get_by_role("button", name="Save", exact=True).click()
+    save = app.get_by_role("button", name="Save", exact=True)
+    save.click()
     expect(app.locator("#origins-error")).to_contain_text(
         "“shop.example.com” is not an origin: write the scheme and host only"
     )
-    toast(page, "Correct the highlighted fields first.")
+    # Form errors are inline only: no notification repeats them.
+    expect(app.locator("[data-save-status]")).to_have_text(
+        "Correct the highlighted fields, then save."
+    )
+    expect(page.locator("#toasts .toast")).to_have_count(0)
     origins.fill("https://shop.example.com/\nhttp://localhost:3000")
-    app.get_by_role("button", name="Save", exact=True).click()
+
+    # Leaving with unsaved changes asks first; staying keeps them.
+    app.get_by_role("link", name="Subscriptions", exact=True).click()
+    leave = app.get_by_role("dialog", name="Leave without saving?")
+    expect(leave).to_be_visible()
+    check_a11y(app_frame(page), "the leave dialog")
+    shot(page, artifacts, "audiences-leave-dialog-light")
+    leave.get_by_role("button", name="Stay on this page").click()
+    expect(leave).to_have_count(0)
+    expect(app.get_by_role("link", name="Audiences & groups", exact=True)).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(origins).to_have_value("https://shop.example.com/\nhttp://localhost:3000")
+    # The browser asks too (beforeunload) while changes are unsaved.
+    assert app_frame(page).evaluate(
+        "() => { const e = new Event('beforeunload', {cancelable: true});"
+        " window.dispatchEvent(e); return e.defaultPrevented; }"
+    )
+    save.click()
     toast(page, "Audience settings saved")
     expect(app.locator("#origins-error")).to_have_text("")
+    expect(save).to_be_disabled()
+    expect(app.get_by_role("button", name="Discard")).to_be_disabled()
+    assert not app_frame(page).evaluate(
+        "() => { const e = new Event('beforeunload', {cancelable: true});"
+        " window.dispatchEvent(e); return e.defaultPrevented; }"
+    )
 
     # Kept after a reload, and sent as the API says.
     page.reload()
@@ -310,6 +341,17 @@ def test_subscriptions_two_way_options_and_storefront_reference(
     offer = httpx.get(f"{base}/newsletter?{store}").json()
     assert [a["list_id"] for a in offer["audiences"]] == [fruit]
 
+    # The storefront guide is for developers: collapsed until opened; its code is reachable
+    # by keyboard and named after its heading.
+    guide = app.locator("#guide")
+    expect(guide).not_to_have_attribute("open", "")
+    expect(app.locator("#snippet-subscribe")).to_be_hidden()
+    guide.locator("summary").click()
+    expect(app.locator("#snippet-subscribe")).to_be_visible()
+    code = app.get_by_role("region", name=re.compile("^2. Subscribe an e-mail address"))
+    code.focus()
+    expect(code).to_be_focused()
+    expect(code).to_have_attribute("tabindex", "0")
     # Copy: the clipboard or, inside a frame without it, a selection.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     copy = app.locator("[data-copy=snippet-subscribe]")
@@ -393,7 +435,11 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
 
     assert minted, "the panel's token was not narrowed to MANAGE_USERS"
     card.get_by_label("Weekly").check()
-    card.get_by_role("button", name="Subscribe to Fruit lovers").click()
+    # The choices come before the button that uses them.
+    assert card.locator("fieldset, .panel-actions").evaluate_all(
+        "nodes => nodes.map(n => n.tagName)"
+    ) == ["FIELDSET", "DIV"]
+    card.get_by_role("button", name="Subscribe", exact=True).click()
     toast(page, "Subscription requested")
     expect(card.locator("[data-status]")).to_have_text("Subscribed", timeout=15_000)
     expect(card).to_contain_text("Last change by staff in the dashboard")
@@ -405,24 +451,36 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
 
     # Change the group, then unsubscribe: staff cannot re-subscribe without fresh consent.
     card.get_by_label("Monthly").check()
-    card.get_by_role("button", name="Save groups for Fruit lovers").click()
+    card.get_by_role("button", name="Save groups").click()
     toast(page, "Groups change requested")
     expect(card.locator(".chip").filter(has_text="Frequency: Monthly")).to_be_visible(
         timeout=15_000
     )
-    card.get_by_role("button", name="Unsubscribe from Fruit lovers").click()
+    # Unsubscribe asks first; keeping the subscription changes nothing.
+    card.get_by_role("button", name="Unsubscribe").click()
+    confirm = panel.get_by_role("dialog", name=re.compile("^Unsubscribe .* from Fruit lovers"))
+    expect(confirm).to_be_visible()
+    check_a11y(app_frame(page), "the unsubscribe confirmation")
+    shot(page, artifacts, "customer-panel-unsubscribe-light", height=1100)
+    confirm.get_by_role("button", name="Keep subscribed").click()
+    expect(confirm).to_have_count(0)
+    expect(card.get_by_role("button", name="Unsubscribe")).to_be_focused()
+    expect(card.locator("[data-status]")).to_have_text("Subscribed")
+    card.get_by_role("button", name="Unsubscribe").click()
+    confirm.get_by_role("button", name="Unsubscribe").click()
     expect(card.locator("[data-status]")).to_have_text("Unsubscribed", timeout=15_000)
     assert eventually(
         lambda: live_site.stack.mailchimp.member(demo, fruit, email).status == "unsubscribed"
     )
-    subscribe = card.get_by_role("button", name="Subscribe to Fruit lovers")
+    subscribe = card.get_by_role("button", name="Subscribe", exact=True)
     expect(subscribe).to_have_attribute("aria-disabled", "true")
-    reason = card.locator("#" + subscribe.get_attribute("aria-describedby", timeout=5000))
+    described = (subscribe.get_attribute("aria-describedby", timeout=5000) or "").split()
+    reason = card.locator("#" + described[-1])
     expect(reason).to_contain_text(
         "This customer unsubscribed from Fruit lovers, so staff cannot subscribe them again"
     )
     expect(reason).to_contain_text("storefront's newsletter form")
-    expect(card.get_by_role("group", name="Change groups")).to_have_count(0)
+    expect(card.get_by_role("group", name="Groups")).to_have_count(0)
     # The dialog covers the dashboard's switch: change the theme as the dashboard would.
     page.evaluate("window.sandboxDashboard.setTheme('dark')")
     expect(panel.locator("html")).to_have_attribute("data-theme", "dark")

@@ -5,457 +5,430 @@
  * Saving sends only this page's fields with PATCH /api/audiences/settings: the two-way options
  * (set on the Subscriptions page) are left as they are, whoever changed them meanwhile.
  */
-(function () {
-  "use strict";
+import {
+  $,
+  PageLoader,
+  SaveBar,
+  badge,
+  bridge,
+  clear,
+  clearFieldError,
+  confirmed,
+  el,
+  fieldError,
+  formatTime,
+  notice,
+  plural,
+  setBusy,
+} from "../app.js";
 
-  var bridge = window.appBridge;
-  var REFRESH_POLL_MS = 1500;
-  var REFRESH_WAIT_MS = 60000;
-  var ORIGIN_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
+var REFRESH_POLL_MS = 1500;
+var REFRESH_WAIT_MS = 60000;
+var ORIGIN_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
-  var current = null; // the last AudiencesRead
+var current = null; // the last AudiencesRead
 
-  var GROUP_TYPES = {
-    checkboxes: "Checkboxes · shoppers pick any",
-    radio: "Radio buttons · shoppers pick one",
-    dropdown: "Drop-down · shoppers pick one",
-    hidden: "Hidden · set by the store, never shown to shoppers",
-  };
+var GROUP_TYPES = {
+  checkboxes: "Checkboxes · shoppers pick any",
+  radio: "Radio buttons · shoppers pick one",
+  dropdown: "Drop-down · shoppers pick one",
+  hidden: "Hidden · set by the store, never shown to shoppers",
+};
 
-  var $ = window.dom.$;
+/** Validation errors name fields; say them in the page's words. */
+function readable(message) {
+  return String(message || "")
+    .replace(/Value error, /g, "")
+    .replace(/allowed_origins(\.\d+)?: /g, "Storefront origins: ")
+    .replace(/tags(\.\d+)?: /g, "Tags: ");
+}
 
-  var el = window.dom.el;
+// --- rendering -------------------------------------------------------------------------
 
-  function badge(text, tone) {
-    return el("span", "badge" + (tone ? " " + tone : ""), text);
-  }
+/** Audiences that still exist in Mailchimp (removed ones are not "imported"). */
+function importedCount(data) {
+  var n =
+    typeof data.imported_count === "number"
+      ? data.imported_count
+      : data.audiences.filter(function (a) {
+          return !a.removed;
+        }).length;
+  return n === 1 ? "1 audience" : n.toLocaleString() + " audiences";
+}
 
-  function plural(n, one, many) {
-    return n.toLocaleString() + " " + (n === 1 ? one : many);
-  }
+function renderImportStatus(data) {
+  var text = data.last_import_at
+    ? importedCount(data) + " imported from Mailchimp " + formatTime(data.last_import_at) + "."
+    : "Not imported from Mailchimp yet.";
+  $("import-status").textContent = text;
+  $("import-error").hidden = !data.last_import_error;
+  $("import-error-text").textContent = data.last_import_error
+    ? data.last_import_error + " Press Refresh to try again."
+    : "";
+}
 
-  /** Validation errors name fields; say them in the page's words. */
-  function readable(message) {
-    return String(message || "")
-      .replace(/Value error, /g, "")
-      .replace(/allowed_origins(\.\d+)?: /g, "Storefront origins: ")
-      .replace(/tags(\.\d+)?: /g, "Tags: ");
-  }
+function renderWarnings(warnings) {
+  var list = $("warning-list");
+  list.textContent = "";
+  warnings.forEach(function (w) {
+    list.appendChild(el("li", "", w));
+  });
+  $("warnings").hidden = warnings.length === 0;
+}
 
-  var setBusy = window.dom.setBusy;
+function renderGroup(audience, group) {
+  var row = el("div", "group-row");
+  row.dataset.categoryId = group.category_id;
+  var id = "group-" + audience.list_id + "-" + group.category_id;
+  var label = el("label", "checkbox group-pick");
+  label.setAttribute("for", id);
+  var input = el("input");
+  input.type = "checkbox";
+  input.id = id;
+  input.dataset.group = group.category_id;
+  input.dataset.listId = audience.list_id;
+  input.checked = group.offered && !group.removed;
+  input.disabled = group.removed;
+  if (group.removed) input.dataset.removed = "true";
+  label.appendChild(input);
+  label.appendChild(el("strong", "", group.title));
+  var kind = el("span", "field-hint indent", GROUP_TYPES[group.type] || group.type);
+  kind.id = id + "-type";
+  input.setAttribute("aria-describedby", kind.id);
+  var pick = el("div");
+  pick.appendChild(label);
+  pick.appendChild(kind);
+  row.appendChild(pick);
 
-  // --- rendering -------------------------------------------------------------------------
+  var right = el("div", "group-interests");
+  if (group.removed) right.appendChild(badge("Removed in Mailchimp", "critical"));
+  var chips = el("ul", "chips");
+  chips.setAttribute("aria-label", "Interests in " + group.title);
+  group.interests.forEach(function (interest) {
+    chips.appendChild(el("li", "chip", interest.name));
+  });
+  if (!group.interests.length) chips.appendChild(el("li", "muted small", "No interests yet"));
+  right.appendChild(chips);
+  row.appendChild(right);
+  return row;
+}
 
-  function renderImportStatus(data) {
-    var text = data.last_import_at
-      ? "Last imported from Mailchimp " + bridge.formatTime(data.last_import_at) + "."
-      : "Not imported from Mailchimp yet.";
-    $("import-status").textContent = text;
-    $("import-error").hidden = !data.last_import_error;
-    $("import-error-text").textContent = data.last_import_error
-      ? data.last_import_error + " Press Refresh to try again."
-      : "";
-  }
+function renderAudience(audience) {
+  var card = el("article", "card audience");
+  card.dataset.listId = audience.list_id;
+  var headingId = "audience-" + audience.list_id;
+  card.setAttribute("aria-labelledby", headingId);
 
-  function renderWarnings(warnings) {
-    var list = $("warning-list");
-    list.textContent = "";
-    warnings.forEach(function (w) {
-      list.appendChild(el("li", "", w));
+  var header = el("div", "card-header");
+  var titleBox = el("div");
+  var h3 = el("h3", "audience-name", audience.name);
+  h3.id = headingId;
+  titleBox.appendChild(h3);
+  titleBox.appendChild(
+    el(
+      "div",
+      "muted small",
+      plural(audience.member_count, "member", "members") + " · audience ID " + audience.list_id
+    )
+  );
+  header.appendChild(titleBox);
+  var badges = el("div", "badges");
+  if (audience.removed) badges.appendChild(badge("Removed in Mailchimp", "critical"));
+  if (audience.is_default && !audience.removed) badges.appendChild(badge("Default", "info"));
+  badges.appendChild(
+    audience.double_optin
+      ? badge("Double opt-in on", "success")
+      : badge("Double opt-in off")
+  );
+  header.appendChild(badges);
+  card.appendChild(header);
+
+  var choices = el("div", "audience-choices");
+  var activeLabel = el("label", "checkbox");
+  var active = el("input");
+  active.type = "checkbox";
+  active.dataset.active = audience.list_id;
+  active.checked = audience.active && !audience.removed;
+  active.disabled = audience.removed;
+  activeLabel.appendChild(active);
+  activeLabel.appendChild(el("span", "", "Offer in the store"));
+  choices.appendChild(activeLabel);
+
+  var defaultLabel = el("label", "checkbox");
+  var radio = el("input");
+  radio.type = "radio";
+  radio.name = "default-audience";
+  radio.value = audience.list_id;
+  radio.checked = audience.is_default && !audience.removed;
+  radio.disabled = audience.removed || !active.checked;
+  defaultLabel.appendChild(radio);
+  defaultLabel.appendChild(el("span", "", "Default audience"));
+  choices.appendChild(defaultLabel);
+  card.appendChild(choices);
+
+  var facts = el("dl", "facts mt-16");
+  facts.appendChild(el("dt", "", "Marketing permissions"));
+  var permissions = el("dd");
+  if (audience.marketing_permissions.length) {
+    var list = el("ul", "chips");
+    audience.marketing_permissions.forEach(function (p) {
+      list.appendChild(el("li", "chip", p.text));
     });
-    $("warnings").hidden = warnings.length === 0;
+    permissions.appendChild(list);
+  } else {
+    permissions.textContent = audience.marketing_permissions_enabled
+      ? "Enabled in Mailchimp; none imported yet"
+      : "None (GDPR fields are off for this audience)";
+    permissions.className = "muted";
   }
+  facts.appendChild(permissions);
+  card.appendChild(facts);
 
-  function renderGroup(audience, group) {
-    var row = el("div", "group-row");
-    row.dataset.categoryId = group.category_id;
-    var id = "group-" + audience.list_id + "-" + group.category_id;
-    var label = el("label", "checkbox group-pick");
-    label.setAttribute("for", id);
-    var input = el("input");
-    input.type = "checkbox";
-    input.id = id;
-    input.dataset.group = group.category_id;
-    input.dataset.listId = audience.list_id;
-    input.checked = group.offered && !group.removed;
-    input.disabled = group.removed;
-    if (group.removed) input.dataset.removed = "true";
-    label.appendChild(input);
-    label.appendChild(el("strong", "", group.title));
-    var kind = el("span", "field-hint indent", GROUP_TYPES[group.type] || group.type);
-    kind.id = id + "-type";
-    input.setAttribute("aria-describedby", kind.id);
-    var pick = el("div");
-    pick.appendChild(label);
-    pick.appendChild(kind);
-    row.appendChild(pick);
-
-    var right = el("div", "group-interests");
-    if (group.removed) right.appendChild(badge("Removed in Mailchimp", "critical"));
-    var chips = el("ul", "chips");
-    chips.setAttribute("aria-label", "Interests in " + group.title);
-    group.interests.forEach(function (interest) {
-      chips.appendChild(el("li", "chip", interest.name));
-    });
-    if (!group.interests.length) chips.appendChild(el("li", "muted small", "No interests yet"));
-    right.appendChild(chips);
-    row.appendChild(right);
-    return row;
-  }
-
-  function renderAudience(audience) {
-    var card = el("article", "card audience");
-    card.dataset.listId = audience.list_id;
-    var headingId = "audience-" + audience.list_id;
-    card.setAttribute("aria-labelledby", headingId);
-
-    var header = el("div", "card-header");
-    var titleBox = el("div");
-    var h3 = el("h3", "audience-name", audience.name);
-    h3.id = headingId;
-    titleBox.appendChild(h3);
-    titleBox.appendChild(
-      el(
-        "div",
-        "muted small",
-        plural(audience.member_count, "member", "members") + " · audience ID " + audience.list_id
-      )
+  var groupsBox = el("div", "groups mt-16");
+  var groupsTitle = el("h4", "", "Groups shoppers may pick");
+  groupsBox.appendChild(groupsTitle);
+  if (audience.groups.length) {
+    var hint = el(
+      "p",
+      "field-hint groups-hint",
+      "Offer the audience in the store to let shoppers pick its groups."
     );
-    header.appendChild(titleBox);
-    var badges = el("div", "badges");
-    if (audience.removed) badges.appendChild(badge("Removed in Mailchimp", "critical"));
-    if (audience.is_default && !audience.removed) badges.appendChild(badge("Default", "info"));
-    badges.appendChild(
-      audience.double_optin
-        ? badge("Double opt-in on", "success")
-        : badge("Double opt-in off")
-    );
-    header.appendChild(badges);
-    card.appendChild(header);
-
-    var choices = el("div", "audience-choices");
-    var activeLabel = el("label", "checkbox");
-    var active = el("input");
-    active.type = "checkbox";
-    active.dataset.active = audience.list_id;
-    active.checked = audience.active && !audience.removed;
-    active.disabled = audience.removed;
-    activeLabel.appendChild(active);
-    activeLabel.appendChild(el("span", "", "Offer in the store"));
-    choices.appendChild(activeLabel);
-
-    var defaultLabel = el("label", "checkbox");
-    var radio = el("input");
-    radio.type = "radio";
-    radio.name = "default-audience";
-    radio.value = audience.list_id;
-    radio.checked = audience.is_default && !audience.removed;
-    radio.disabled = audience.removed || !active.checked;
-    defaultLabel.appendChild(radio);
-    defaultLabel.appendChild(el("span", "", "Default audience"));
-    choices.appendChild(defaultLabel);
-    card.appendChild(choices);
-
-    var facts = el("dl", "facts mt-16");
-    facts.appendChild(el("dt", "", "Marketing permissions"));
-    var permissions = el("dd");
-    if (audience.marketing_permissions.length) {
-      var list = el("ul", "chips");
-      audience.marketing_permissions.forEach(function (p) {
-        list.appendChild(el("li", "chip", p.text));
+    hint.hidden = active.checked;
+    groupsBox.appendChild(hint);
+    audience.groups
+      .slice()
+      .sort(function (a, b) {
+        return a.display_order - b.display_order;
+      })
+      .forEach(function (group) {
+        groupsBox.appendChild(renderGroup(audience, group));
       });
-      permissions.appendChild(list);
-    } else {
-      permissions.textContent = audience.marketing_permissions_enabled
-        ? "Enabled in Mailchimp; none imported yet"
-        : "None (GDPR fields are off for this audience)";
-      permissions.className = "muted";
-    }
-    facts.appendChild(permissions);
-    card.appendChild(facts);
+  } else {
+    groupsBox.appendChild(el("p", "muted small", "This audience has no groups in Mailchimp."));
+  }
+  card.appendChild(groupsBox);
 
-    var groupsBox = el("div", "groups mt-16");
-    var groupsTitle = el("h4", "", "Groups shoppers may pick");
-    groupsBox.appendChild(groupsTitle);
-    if (audience.groups.length) {
-      var hint = el(
-        "p",
-        "field-hint groups-hint",
-        "Offer the audience in the store to let shoppers pick its groups."
-      );
-      hint.hidden = active.checked;
-      groupsBox.appendChild(hint);
-      audience.groups
-        .slice()
-        .sort(function (a, b) {
-          return a.display_order - b.display_order;
-        })
-        .forEach(function (group) {
-          groupsBox.appendChild(renderGroup(audience, group));
-        });
-    } else {
-      groupsBox.appendChild(el("p", "muted small", "This audience has no groups in Mailchimp."));
-    }
-    card.appendChild(groupsBox);
-
-    active.addEventListener("change", function () {
-      syncAudienceControls(card);
-    });
+  active.addEventListener("change", function () {
     syncAudienceControls(card);
-    return card;
+  });
+  syncAudienceControls(card);
+  return card;
+}
+
+/** Default and groups only make sense for an audience the store offers. */
+function syncAudienceControls(card) {
+  var active = card.querySelector("[data-active]");
+  var radio = card.querySelector('input[name="default-audience"]');
+  var on = active.checked && !active.disabled;
+  radio.disabled = !on;
+  if (!on && radio.checked) radio.checked = false;
+  var groups = card.querySelectorAll("[data-group]");
+  for (var i = 0; i < groups.length; i++) {
+    groups[i].disabled = !on || groups[i].dataset.removed === "true";
   }
-
-  /** Default and groups only make sense for an audience the store offers. */
-  function syncAudienceControls(card) {
-    var active = card.querySelector("[data-active]");
-    var radio = card.querySelector('input[name="default-audience"]');
-    var on = active.checked && !active.disabled;
-    radio.disabled = !on;
-    if (!on && radio.checked) radio.checked = false;
-    var groups = card.querySelectorAll("[data-group]");
-    for (var i = 0; i < groups.length; i++) {
-      groups[i].disabled = !on || groups[i].dataset.removed === "true";
-    }
-    var hint = card.querySelector(".groups-hint");
-    if (hint) hint.hidden = on;
-    // The only offered audience is the default one.
-    var actives = document.querySelectorAll("[data-active]:checked:not(:disabled)");
-    var checkedDefault = document.querySelector('input[name="default-audience"]:checked');
-    if (actives.length === 1 && !checkedDefault) {
-      var only = actives[0].closest(".audience").querySelector('input[name="default-audience"]');
-      only.checked = true;
-    }
+  var hint = card.querySelector(".groups-hint");
+  if (hint) hint.hidden = on;
+  // The only offered audience is the default one.
+  var actives = document.querySelectorAll("[data-active]:checked:not(:disabled)");
+  var checkedDefault = document.querySelector('input[name="default-audience"]:checked');
+  if (actives.length === 1 && !checkedDefault) {
+    var only = actives[0].closest(".audience").querySelector('input[name="default-audience"]');
+    only.checked = true;
   }
+}
 
-  function render(data) {
-    current = data;
-    $("loading").hidden = true;
-    $("audiences-form").hidden = false;
-    renderImportStatus(data);
-    renderWarnings(data.warnings || []);
-    var list = $("audience-list");
-    list.textContent = "";
-    data.audiences.forEach(function (audience) {
-      list.appendChild(renderAudience(audience));
-    });
-    $("no-audiences").hidden = data.audiences.length > 0;
+/** Saved data into the form (the save bar calls it on load, save and Discard). */
+function fill(data) {
+  current = data;
+  renderImportStatus(data);
+  renderWarnings(data.warnings || []);
+  var list = $("audience-list");
+  list.textContent = "";
+  data.audiences.forEach(function (audience) {
+    list.appendChild(renderAudience(audience));
+  });
+  $("no-audiences").hidden = data.audiences.length > 0;
 
-    var s = data.settings;
-    $("allow-multiple").checked = s.allow_multiple;
-    $("doi-follow").checked = s.double_optin !== "always";
-    $("doi-always").checked = s.double_optin === "always";
-    $("tags").value = s.tags.join(", ");
-    $("origins").value = s.allowed_origins.join("\n");
-    clearFieldErrors();
-  }
+  var s = data.settings;
+  $("allow-multiple").checked = s.allow_multiple;
+  $("doi-follow").checked = s.double_optin !== "always";
+  $("doi-always").checked = s.double_optin === "always";
+  $("tags").value = s.tags.join(", ");
+  $("origins").value = s.allowed_origins.join("\n");
+  clearFieldErrors();
+}
 
-  function showLoadError(message) {
-    $("loading").hidden = true;
-    $("load-error").hidden = false;
-    $("load-error-text").textContent = message;
-  }
+// --- loading and refreshing ------------------------------------------------------------
 
-  // --- loading and refreshing ------------------------------------------------------------
+var bar = null;
 
-  function load() {
+var loader = new PageLoader({
+  errorTitle: "The audiences could not be loaded",
+  load: function () {
     return Promise.all([
       bridge.api("GET", "/api/connection").catch(function () {
         return null;
       }),
       bridge.api("GET", "/api/audiences"),
-    ])
-      .then(function (results) {
-        var connection = results[0];
-        $("not-connected").hidden = !connection || connection.status === "connected";
-        $("load-error").hidden = true;
-        render(results[1]);
-      })
-      .catch(function (error) {
-        showLoadError(error.message);
-      });
+    ]);
+  },
+  render: function (results) {
+    var connection = results[0];
+    $("not-connected").hidden = !connection || connection.status === "connected";
+    $("audiences-form").hidden = false;
+    bar.reset(results[1]);
+  },
+});
+
+function refresh() {
+  var button = $("refresh-button");
+  var before = current ? current.last_import_at + "|" + current.last_import_error : "";
+  clear("refresh");
+  setBusy(button, true, "Refreshing…");
+  $("import-status").textContent = "Importing audiences and groups from Mailchimp…";
+  var started = Date.now();
+
+  function finish() {
+    setBusy(button, false);
   }
 
-  function refresh() {
-    var button = $("refresh-button");
-    var before = current ? current.last_import_at + "|" + current.last_import_error : "";
-    setBusy(button, true, "Refreshing…");
-    $("import-status").textContent = "Importing audiences and groups from Mailchimp…";
-    var started = Date.now();
-
-    function finish() {
-      setBusy(button, false);
-    }
-
-    function poll() {
-      return bridge.api("GET", "/api/audiences").then(function (data) {
-        var now = data.last_import_at + "|" + data.last_import_error;
-        if (now !== before) {
-          render(data);
-          if (data.last_import_error) {
-            bridge.notify("error", "Import from Mailchimp failed", data.last_import_error);
-          } else {
-            bridge.notify(
-              "success",
-              "Audiences refreshed",
-              plural(data.audiences.length, "audience", "audiences") + " imported from Mailchimp."
-            );
-          }
-          finish();
-          return;
-        }
-        if (Date.now() - started > REFRESH_WAIT_MS) {
-          renderImportStatus(data);
-          bridge.notify(
-            "warning",
-            "The import is taking longer",
-            "It continues in the background; reload this page in a minute."
-          );
-          finish();
-          return;
-        }
-        window.setTimeout(function () {
-          poll().catch(failed);
-        }, REFRESH_POLL_MS);
-      });
-    }
-
-    function failed(error) {
-      if (current) renderImportStatus(current);
-      bridge.notify("error", "Refresh failed", error.message);
-      finish();
-    }
-
-    bridge
-      .api("POST", "/api/audiences/refresh")
-      .then(poll)
-      .catch(failed);
-  }
-
-  // --- saving ----------------------------------------------------------------------------
-
-  function clearFieldErrors() {
-    ["tags", "origins"].forEach(function (id) {
-      $(id).removeAttribute("aria-invalid");
-      $(id + "-error").textContent = "";
+  function poll() {
+    return bridge.api("GET", "/api/audiences").then(function (data) {
+      var now = data.last_import_at + "|" + data.last_import_error;
+      if (now !== before) {
+        // Unsaved choices survive a refresh only if the admin saves first: keep them if dirty.
+        if (bar.dirty) renderImportStatus(data);
+        else bar.reset(data);
+        if (!data.last_import_error) confirmed("Audiences refreshed");
+        finish();
+        return;
+      }
+      if (Date.now() - started > REFRESH_WAIT_MS) {
+        renderImportStatus(data);
+        notice(
+          "refresh",
+          "warning",
+          "The import is taking longer",
+          "It continues in the background; reload this page in a minute."
+        );
+        finish();
+        return;
+      }
+      window.setTimeout(function () {
+        poll().catch(failed);
+      }, REFRESH_POLL_MS);
     });
   }
 
-  function fieldError(id, message) {
-    $(id).setAttribute("aria-invalid", "true");
-    $(id + "-error").textContent = message;
+  function failed(error) {
+    if (current) renderImportStatus(current);
+    notice("refresh", "critical", "Refresh failed", error.message);
+    finish();
   }
 
-  function collect() {
-    clearFieldErrors();
-    var problems = [];
-    var tags = $("tags")
-      .value.split(",")
-      .map(function (t) {
-        return t.trim();
-      })
-      .filter(Boolean);
-    var longTag = tags.filter(function (t) {
-      return t.length > 100;
-    })[0];
-    if (longTag) {
-      fieldError("tags", "The tag “" + longTag.slice(0, 30) + "…” is longer than 100 characters.");
-      problems.push("tags");
-    } else if (tags.length > 50) {
-      fieldError("tags", "Use at most 50 tags (you have " + tags.length + ").");
-      problems.push("tags");
-    }
-    var origins = $("origins")
-      .value.split(/[\s,]+/)
-      .map(function (o) {
-        return o.trim().replace(/\/+$/, "");
-      })
-      .filter(Boolean);
-    var badOrigin = origins.filter(function (o) {
-      return !ORIGIN_RE.test(o);
-    })[0];
-    if (badOrigin) {
-      fieldError(
-        "origins",
-        "“" + badOrigin + "” is not an origin: write the scheme and host only, like https://shop.example.com."
-      );
-      problems.push("origins");
-    } else if (origins.length > 50) {
-      fieldError("origins", "Allow at most 50 origins.");
-      problems.push("origins");
-    }
-    if (problems.length) {
-      $(problems[0]).focus();
-      return null;
-    }
+  bridge.api("POST", "/api/audiences/refresh").then(poll).catch(failed);
+}
 
-    var activeIds = [];
-    var inputs = document.querySelectorAll("[data-active]");
-    for (var i = 0; i < inputs.length; i++) {
-      if (inputs[i].checked && !inputs[i].disabled) activeIds.push(inputs[i].dataset.active);
+// --- saving ----------------------------------------------------------------------------
+
+function clearFieldErrors() {
+  ["tags", "origins"].forEach(clearFieldError);
+  $("default-error").textContent = "";
+}
+
+function splitTags(value) {
+  return value
+    .split(",")
+    .map(function (t) {
+      return t.trim();
+    })
+    .filter(Boolean);
+}
+
+function splitOrigins(value) {
+  return value
+    .split(/[\s,]+/)
+    .map(function (o) {
+      return o.trim().replace(/\/+$/, "");
+    })
+    .filter(Boolean);
+}
+
+/** The form's values as the API takes them (no checks: the save bar compares them). */
+function read() {
+  var activeIds = [];
+  document.querySelectorAll("[data-active]").forEach(function (input) {
+    if (input.checked && !input.disabled) activeIds.push(input.dataset.active);
+  });
+  var offered = [];
+  document.querySelectorAll("[data-group]").forEach(function (input) {
+    if (input.checked && !input.disabled && activeIds.indexOf(input.dataset.listId) >= 0) {
+      offered.push(input.dataset.group);
     }
-    var offered = [];
-    var groups = document.querySelectorAll("[data-group]");
-    for (var j = 0; j < groups.length; j++) {
-      if (
-        groups[j].checked &&
-        !groups[j].disabled &&
-        activeIds.indexOf(groups[j].dataset.listId) >= 0
-      ) {
-        offered.push(groups[j].dataset.group);
-      }
-    }
-    var defaultRadio = document.querySelector('input[name="default-audience"]:checked');
-    return {
-      active_list_ids: activeIds,
-      default_list_id: defaultRadio ? defaultRadio.value : null,
-      offered_category_ids: offered,
-      allow_multiple: $("allow-multiple").checked,
-      double_optin: $("doi-always").checked ? "always" : "follow_audience",
-      tags: tags,
-      allowed_origins: origins,
-    };
+  });
+  var defaultRadio = document.querySelector('input[name="default-audience"]:checked');
+  return {
+    active_list_ids: activeIds,
+    default_list_id: defaultRadio ? defaultRadio.value : null,
+    offered_category_ids: offered,
+    allow_multiple: $("allow-multiple").checked,
+    double_optin: $("doi-always").checked ? "always" : "follow_audience",
+    tags: splitTags($("tags").value),
+    allowed_origins: splitOrigins($("origins").value),
+  };
+}
+
+/** Inline errors next to the fields; false stops the save. */
+function validate() {
+  clearFieldErrors();
+  var values = read();
+  var ok = true;
+  var longTag = values.tags.filter(function (t) {
+    return t.length > 100;
+  })[0];
+  if (longTag) {
+    fieldError("tags", "The tag “" + longTag.slice(0, 30) + "…” is longer than 100 characters.");
+    ok = false;
+  } else if (values.tags.length > 50) {
+    fieldError("tags", "Use at most 50 tags (you have " + values.tags.length + ").");
+    ok = false;
   }
-
-  function save(event) {
-    event.preventDefault();
-    if (!current) return;
-    var body = collect();
-    if (!body) {
-      bridge.notify("error", "Settings not saved", "Correct the highlighted fields first.");
-      return;
-    }
-    if (body.active_list_ids.length > 1 && !body.default_list_id) {
-      bridge.notify(
-        "error",
-        "Settings not saved",
-        "Choose which of the offered audiences is the default one."
-      );
-      return;
-    }
-    var button = $("save-button");
-    setBusy(button, true, "Saving…");
-    bridge
-      .api("PATCH", "/api/audiences/settings", body)
-      .then(function (data) {
-        render(data);
-        var n = body.active_list_ids.length;
-        bridge.notify(
-          "success",
-          "Audience settings saved",
-          n
-            ? "The store offers " + plural(n, "audience", "audiences") + "."
-            : "The store offers no audience: shoppers cannot subscribe."
-        );
-      })
-      .catch(function (error) {
-        bridge.notify("error", "Settings not saved", readable(error.message));
-      })
-      .then(function () {
-        setBusy(button, false);
-      });
+  var badOrigin = values.allowed_origins.filter(function (o) {
+    return !ORIGIN_RE.test(o);
+  })[0];
+  if (badOrigin) {
+    fieldError(
+      "origins",
+      "“" + badOrigin + "” is not an origin: write the scheme and host only, like https://shop.example.com."
+    );
+    ok = false;
+  } else if (values.allowed_origins.length > 50) {
+    fieldError("origins", "Allow at most 50 origins.");
+    ok = false;
   }
+  if (values.active_list_ids.length > 1 && !values.default_list_id) {
+    $("default-error").textContent = "Choose which of the offered audiences is the default one.";
+    ok = false;
+  }
+  return ok;
+}
 
-  $("refresh-button").addEventListener("click", refresh);
-  $("audiences-form").addEventListener("submit", save);
-  load();
-})();
+function save(values) {
+  return bridge.api("PATCH", "/api/audiences/settings", values).catch(function (error) {
+    var message = readable(error.message);
+    if (/^Storefront origins/.test(message)) fieldError("origins", message);
+    else if (/^Tags/.test(message)) fieldError("tags", message);
+    throw new bridge.ApiError(message, error.code, error.status);
+  });
+}
+
+bar = new SaveBar({
+  form: $("audiences-form"),
+  read: read,
+  fill: fill,
+  validate: validate,
+  save: save,
+  savedTitle: "Audience settings saved",
+});
+$("refresh-button").addEventListener("click", refresh);
+loader.run();

@@ -3,315 +3,285 @@
  * these two with PATCH /api/audiences/settings, so the Audiences page's choices stay as they are),
  * and the storefront developer's reference filled in with this installation's values.
  */
-(function () {
-  "use strict";
+import { $, PageLoader, SaveBar, bridge, el } from "../app.js";
 
-  var bridge = window.appBridge;
-  var current = null; // the last AudiencesRead
+var current = null; // the last AudiencesRead
 
-  var $ = window.dom.$;
+function code(text) {
+  return el("code", "", text);
+}
 
-  var el = window.dom.el;
+// --- two-way sync ----------------------------------------------------------------------
 
-  function code(text) {
-    return el("code", "", text);
+function renderSync(settings) {
+  $("two-way").checked = settings.two_way;
+  $("priority-mailchimp").checked = settings.priority !== "store_wins";
+  $("priority-store").checked = settings.priority === "store_wins";
+  syncPriority();
+}
+
+/** The priority settles conflicts between the two sides: without two-way there are none. */
+function syncPriority() {
+  var on = $("two-way").checked;
+  var radios = document.querySelectorAll('input[name="priority"]');
+  for (var i = 0; i < radios.length; i++) radios[i].disabled = !on;
+}
+
+function read() {
+  return {
+    two_way: $("two-way").checked,
+    priority: $("priority-store").checked ? "store_wins" : "mailchimp_wins",
+  };
+}
+
+function fill(data) {
+  current = data;
+  renderSync(data.settings);
+  renderIds(data);
+  renderSnippets(data);
+}
+
+// --- storefront integration ------------------------------------------------------------
+
+function appUrl() {
+  var fromServer = $("integration").getAttribute("data-app-url");
+  return (fromServer || window.location.origin).replace(/\/+$/, "");
+}
+
+function renderIds(data) {
+  var body = $("id-rows");
+  body.textContent = "";
+  var active = data.audiences.filter(function (a) {
+    return a.active && !a.removed;
+  });
+  if (!active.length) {
+    var row = el("tr");
+    var td = el(
+      "td",
+      "empty",
+      "The store offers no audience yet: choose one on the Audiences & groups page."
+    );
+    td.colSpan = 3;
+    row.appendChild(td);
+    body.appendChild(row);
+    return;
   }
-
-  var setBusy = window.dom.setBusy;
-
-  // --- two-way sync ----------------------------------------------------------------------
-
-  function renderSync(settings) {
-    $("two-way").checked = settings.two_way;
-    $("priority-mailchimp").checked = settings.priority !== "store_wins";
-    $("priority-store").checked = settings.priority === "store_wins";
-    syncPriority();
-  }
-
-  /** The priority settles conflicts between the two sides: without two-way there are none. */
-  function syncPriority() {
-    var on = $("two-way").checked;
-    var radios = document.querySelectorAll('input[name="priority"]');
-    for (var i = 0; i < radios.length; i++) radios[i].disabled = !on;
-  }
-
-  function save(event) {
-    event.preventDefault();
-    if (!current) return;
-    var body = {
-      two_way: $("two-way").checked,
-      priority: $("priority-store").checked ? "store_wins" : "mailchimp_wins",
-    };
-    var button = $("save-button");
-    setBusy(button, true, "Saving…");
-    bridge
-      .api("PATCH", "/api/audiences/settings", body)
-      .then(function (data) {
-        render(data);
-        bridge.notify(
-          "success",
-          "Subscription settings saved",
-          body.two_way
-            ? "Changes flow both ways; " +
-                (body.priority === "store_wins" ? "the store wins" : "Mailchimp wins") +
-                " when both sides changed."
-            : "The store sends changes to Mailchimp; changes made in Mailchimp stay there."
-        );
-      })
-      .catch(function (error) {
-        bridge.notify("error", "Settings not saved", error.message);
-      })
-      .then(function () {
-        setBusy(button, false);
-      });
-  }
-
-  // --- storefront integration ------------------------------------------------------------
-
-  function appUrl() {
-    var fromServer = $("integration").getAttribute("data-app-url");
-    return (fromServer || window.location.origin).replace(/\/+$/, "");
-  }
-
-  function renderIds(data) {
-    var body = $("id-rows");
-    body.textContent = "";
-    var active = data.audiences.filter(function (a) {
-      return a.active && !a.removed;
+  active.forEach(function (a) {
+    var row = el("tr");
+    var name = el("td");
+    name.appendChild(el("div", "", a.name + (a.is_default ? " (default)" : "")));
+    name.appendChild(code(a.list_id));
+    row.appendChild(name);
+    var groups = el("td");
+    var offered = a.groups.filter(function (g) {
+      return g.offered && !g.removed;
     });
-    if (!active.length) {
-      var row = el("tr");
-      var td = el(
-        "td",
-        "empty",
-        "The store offers no audience yet: choose one on the Audiences & groups page."
-      );
-      td.colSpan = 3;
-      row.appendChild(td);
-      body.appendChild(row);
-      return;
-    }
-    active.forEach(function (a) {
-      var row = el("tr");
-      var name = el("td");
-      name.appendChild(el("div", "", a.name + (a.is_default ? " (default)" : "")));
-      name.appendChild(code(a.list_id));
-      row.appendChild(name);
-      var groups = el("td");
-      var offered = a.groups.filter(function (g) {
-        return g.offered && !g.removed;
-      });
-      if (!offered.length) groups.appendChild(el("span", "muted", "No groups offered"));
-      offered.forEach(function (g) {
-        var box = el("div", "mb-12");
-        box.appendChild(el("div", "", g.title + " (" + g.type + ")"));
-        g.interests.forEach(function (i) {
-          var line = el("div", "small");
-          line.appendChild(code(i.id));
-          line.appendChild(document.createTextNode(" " + i.name));
-          box.appendChild(line);
-        });
-        groups.appendChild(box);
-      });
-      row.appendChild(groups);
-      var permissions = el("td");
-      if (!a.marketing_permissions.length) permissions.appendChild(el("span", "muted", "None"));
-      a.marketing_permissions.forEach(function (p) {
+    if (!offered.length) groups.appendChild(el("span", "muted", "No groups offered"));
+    offered.forEach(function (g) {
+      var box = el("div", "mb-12");
+      box.appendChild(el("div", "", g.title + " (" + g.type + ")"));
+      g.interests.forEach(function (i) {
         var line = el("div", "small");
-        line.appendChild(code(p.id));
-        line.appendChild(document.createTextNode(" " + p.text));
-        permissions.appendChild(line);
+        line.appendChild(code(i.id));
+        line.appendChild(document.createTextNode(" " + i.name));
+        box.appendChild(line);
       });
-      row.appendChild(permissions);
-      body.appendChild(row);
+      groups.appendChild(box);
     });
-  }
-
-  /** Example ids: the store's real ones where it has them. */
-  function exampleIds(data) {
-    var active = data.audiences.filter(function (a) {
-      return a.active && !a.removed;
+    row.appendChild(groups);
+    var permissions = el("td");
+    if (!a.marketing_permissions.length) permissions.appendChild(el("span", "muted", "None"));
+    a.marketing_permissions.forEach(function (p) {
+      var line = el("div", "small");
+      line.appendChild(code(p.id));
+      line.appendChild(document.createTextNode(" " + p.text));
+      permissions.appendChild(line);
     });
-    var audience =
-      active.filter(function (a) {
-        return a.is_default;
-      })[0] || active[0];
-    var ids = { list: "AUDIENCE_ID", interest: "INTEREST_ID", permission: "PERMISSION_ID" };
-    if (!audience) return ids;
-    ids.list = audience.list_id;
-    audience.groups.some(function (g) {
-      if (g.offered && !g.removed && g.interests.length && g.type !== "hidden") {
-        ids.interest = g.interests[0].id;
-        return true;
-      }
-      return false;
+    row.appendChild(permissions);
+    body.appendChild(row);
+  });
+}
+
+/** Example ids: the store's real ones where it has them. */
+function exampleIds(data) {
+  var active = data.audiences.filter(function (a) {
+    return a.active && !a.removed;
+  });
+  var audience =
+    active.filter(function (a) {
+      return a.is_default;
+    })[0] || active[0];
+  var ids = { list: "AUDIENCE_ID", interest: "INTEREST_ID", permission: "PERMISSION_ID" };
+  if (!audience) return ids;
+  ids.list = audience.list_id;
+  audience.groups.some(function (g) {
+    if (g.offered && !g.removed && g.interests.length && g.type !== "hidden") {
+      ids.interest = g.interests[0].id;
+      return true;
+    }
+    return false;
+  });
+  if (audience.marketing_permissions.length) {
+    ids.permission = audience.marketing_permissions[0].id;
+  }
+  return ids;
+}
+
+function consentLines(ids, indent) {
+  return [
+    '{key: "mailchimp.consent.subscribe", value: "true"}',
+    '{key: "mailchimp.consent.audiences", value: "' + ids.list + '"}',
+    '{key: "mailchimp.consent.groups", value: "' + ids.interest + '"}',
+    '{key: "mailchimp.consent.permissions", value: "' + ids.permission + '"}',
+  ]
+    .map(function (line) {
+      return indent + line;
+    })
+    .join(",\n");
+}
+
+function renderSnippets(data) {
+  var base = appUrl() + "/api/storefront";
+  var store = "saleor_api_url=" + encodeURIComponent(bridge.state.saleorApiUrl);
+  var ids = exampleIds(data);
+  $("base-url").textContent = base;
+  $("store-param").textContent = store;
+  var origins = data.settings.allowed_origins;
+  var originsFact = $("origins-fact");
+  originsFact.textContent = "";
+  if (origins.length) {
+    origins.forEach(function (o, i) {
+      if (i) originsFact.appendChild(document.createTextNode(", "));
+      originsFact.appendChild(code(o));
     });
-    if (audience.marketing_permissions.length) {
-      ids.permission = audience.marketing_permissions[0].id;
-    }
-    return ids;
+  } else {
+    originsFact.appendChild(
+      el("span", "", "None yet: browsers cannot call the API, servers can.")
+    );
   }
 
-  function consentLines(ids, indent) {
-    return [
-      '{key: "mailchimp.consent.subscribe", value: "true"}',
-      '{key: "mailchimp.consent.audiences", value: "' + ids.list + '"}',
-      '{key: "mailchimp.consent.groups", value: "' + ids.interest + '"}',
-      '{key: "mailchimp.consent.permissions", value: "' + ids.permission + '"}',
-    ]
-      .map(function (line) {
-        return indent + line;
-      })
-      .join(",\n");
+  $("snippet-checkout").textContent =
+    "mutation {\n" +
+    '  updateMetadata(id: "CHECKOUT_ID", input: [\n' +
+    consentLines(ids, "    ") +
+    "\n  ]) { errors { field message } }\n}";
+
+  $("snippet-register").textContent =
+    "mutation {\n" +
+    "  accountRegister(input: {\n" +
+    '    email: "ann@example.com", password: "…", channel: "CHANNEL_SLUG",\n' +
+    '    redirectUrl: "https://shop.example.com/account/confirm",\n' +
+    "    metadata: [\n" +
+    consentLines(ids, "      ") +
+    "\n    ]\n  }) { errors { field message } }\n}";
+
+  $("snippet-offer").textContent =
+    "const offer = await fetch(\n" +
+    '  "' + base + "/newsletter?" + store + '"\n' +
+    ").then((r) => r.json());\n" +
+    "// {allow_multiple, audiences: [{list_id, name, is_default, double_optin,\n" +
+    "//   marketing_permissions: [{id, text}], groups: [{category_id, title, type, interests}]}]}";
+
+  $("snippet-subscribe").textContent =
+    'const answer = await fetch("' + base + "/subscribe?" + store + '", {\n' +
+    '  method: "POST",\n' +
+    '  headers: {"Content-Type": "application/json"},\n' +
+    "  body: JSON.stringify({\n" +
+    '    email: "ann@example.com", first_name: "Ann", last_name: "Apple",\n' +
+    '    audiences: ["' + ids.list + '"],\n' +
+    '    groups: ["' + ids.interest + '"],\n' +
+    '    permissions: ["' + ids.permission + '"],\n' +
+    "  }),\n" +
+    "}).then((r) => r.json());\n" +
+    '// 202 {audiences: [{list_id, status: "subscribed" | "pending"}], message}';
+
+  $("snippet-account").textContent =
+    'const url = "' + base + "/me/subscriptions?" + store + '";\n' +
+    "const auth = {Authorization: `Bearer ${accessToken}`}; // from Saleor's tokenCreate\n" +
+    "const mine = await fetch(url, {headers: auth}).then((r) => r.json());\n" +
+    "// {email, audiences: [{list_id, name, status, groups, marketing_permissions}]}\n" +
+    "await fetch(url, {\n" +
+    '  method: "PUT",\n' +
+    '  headers: {...auth, "Content-Type": "application/json"},\n' +
+    "  body: JSON.stringify({\n" +
+    '    audiences: [{list_id: "' + ids.list + '", subscribed: true, groups: ["' + ids.interest + '"]}],\n' +
+    '    permissions: ["' + ids.permission + '"],\n' +
+    "  }),\n" +
+    "}); // 202 {queued, message}; subscribed: false unsubscribes";
+}
+
+function copy(event) {
+  var button = event.currentTarget;
+  var source = $(button.getAttribute("data-copy"));
+  var text = source.textContent;
+
+  function done(ok) {
+    // The visible text is the name screen readers hear: it says the outcome.
+    button.textContent = ok ? "Copied" : "Selected: press Ctrl+C";
+    window.setTimeout(function () {
+      button.textContent = "Copy";
+    }, 2000);
   }
 
-  function renderSnippets(data) {
-    var base = appUrl() + "/api/storefront";
-    var store = "saleor_api_url=" + encodeURIComponent(bridge.state.saleorApiUrl);
-    var ids = exampleIds(data);
-    $("base-url").textContent = base;
-    $("store-param").textContent = store;
-    var origins = data.settings.allowed_origins;
-    var originsFact = $("origins-fact");
-    originsFact.textContent = "";
-    if (origins.length) {
-      origins.forEach(function (o, i) {
-        if (i) originsFact.appendChild(document.createTextNode(", "));
-        originsFact.appendChild(code(o));
-      });
-    } else {
-      originsFact.appendChild(
-        el("span", "", "None yet: browsers cannot call the API, servers can.")
-      );
+  function fallback() {
+    var range = document.createRange();
+    range.selectNodeContents(source);
+    var selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    var ok = false;
+    try {
+      ok = document.execCommand("copy");
+    } catch (e) {
+      ok = false;
     }
-
-    $("snippet-checkout").textContent =
-      "mutation {\n" +
-      '  updateMetadata(id: "CHECKOUT_ID", input: [\n' +
-      consentLines(ids, "    ") +
-      "\n  ]) { errors { field message } }\n}";
-
-    $("snippet-register").textContent =
-      "mutation {\n" +
-      "  accountRegister(input: {\n" +
-      '    email: "ann@example.com", password: "…", channel: "CHANNEL_SLUG",\n' +
-      '    redirectUrl: "https://shop.example.com/account/confirm",\n' +
-      "    metadata: [\n" +
-      consentLines(ids, "      ") +
-      "\n    ]\n  }) { errors { field message } }\n}";
-
-    $("snippet-offer").textContent =
-      "const offer = await fetch(\n" +
-      '  "' + base + "/newsletter?" + store + '"\n' +
-      ").then((r) => r.json());\n" +
-      "// {allow_multiple, audiences: [{list_id, name, is_default, double_optin,\n" +
-      "//   marketing_permissions: [{id, text}], groups: [{category_id, title, type, interests}]}]}";
-
-    $("snippet-subscribe").textContent =
-      'const answer = await fetch("' + base + "/subscribe?" + store + '", {\n' +
-      '  method: "POST",\n' +
-      '  headers: {"Content-Type": "application/json"},\n' +
-      "  body: JSON.stringify({\n" +
-      '    email: "ann@example.com", first_name: "Ann", last_name: "Apple",\n' +
-      '    audiences: ["' + ids.list + '"],\n' +
-      '    groups: ["' + ids.interest + '"],\n' +
-      '    permissions: ["' + ids.permission + '"],\n' +
-      "  }),\n" +
-      "}).then((r) => r.json());\n" +
-      '// 202 {audiences: [{list_id, status: "subscribed" | "pending"}], message}';
-
-    $("snippet-account").textContent =
-      'const url = "' + base + "/me/subscriptions?" + store + '";\n' +
-      "const auth = {Authorization: `Bearer ${accessToken}`}; // from Saleor's tokenCreate\n" +
-      "const mine = await fetch(url, {headers: auth}).then((r) => r.json());\n" +
-      "// {email, audiences: [{list_id, name, status, groups, marketing_permissions}]}\n" +
-      "await fetch(url, {\n" +
-      '  method: "PUT",\n' +
-      '  headers: {...auth, "Content-Type": "application/json"},\n' +
-      "  body: JSON.stringify({\n" +
-      '    audiences: [{list_id: "' + ids.list + '", subscribed: true, groups: ["' + ids.interest + '"]}],\n' +
-      '    permissions: ["' + ids.permission + '"],\n' +
-      "  }),\n" +
-      "}); // 202 {queued, message}; subscribed: false unsubscribes";
+    if (ok) selection.removeAllRanges();
+    done(ok);
   }
 
-  function copy(event) {
-    var button = event.currentTarget;
-    var source = $(button.getAttribute("data-copy"));
-    var text = source.textContent;
-
-    var label = button.getAttribute("aria-label");
-
-    function done(ok) {
-      button.textContent = ok ? "Copied" : "Press Ctrl+C";
-      // Screen readers hear the outcome too (the label names which example it copies).
-      button.setAttribute("aria-label", ok ? "Copied" : "Selected: press Ctrl+C to copy");
-      window.setTimeout(function () {
-        button.textContent = "Copy";
-        button.setAttribute("aria-label", label);
-      }, 2000);
-    }
-
-    function fallback() {
-      var range = document.createRange();
-      range.selectNodeContents(source);
-      var selection = window.getSelection();
-      selection.removeAllRanges();
-      selection.addRange(range);
-      var ok = false;
-      try {
-        ok = document.execCommand("copy");
-      } catch (e) {
-        ok = false;
-      }
-      if (ok) selection.removeAllRanges();
-      done(ok);
-    }
-
-    // The dashboard's frame may not allow the clipboard API: fall back to a selection.
-    if (navigator.clipboard && navigator.clipboard.writeText) {
-      navigator.clipboard.writeText(text).then(function () {
-        done(true);
-      }, fallback);
-    } else {
-      fallback();
-    }
+  // The dashboard's frame may not allow the clipboard API: fall back to a selection.
+  if (navigator.clipboard && navigator.clipboard.writeText) {
+    navigator.clipboard.writeText(text).then(function () {
+      done(true);
+    }, fallback);
+  } else {
+    fallback();
   }
+}
 
-  // --- loading ---------------------------------------------------------------------------
+// --- loading ---------------------------------------------------------------------------
 
-  function render(data) {
-    current = data;
-    $("loading").hidden = true;
-    $("sync-form").hidden = false;
-    $("integration").hidden = false;
-    renderSync(data.settings);
-    renderIds(data);
-    renderSnippets(data);
-  }
+var bar = new SaveBar({
+  form: $("sync-form"),
+  read: read,
+  fill: fill,
+  save: function (values) {
+    return bridge.api("PATCH", "/api/audiences/settings", values);
+  },
+  savedTitle: "Subscription settings saved",
+});
 
-  function load() {
+var loader = new PageLoader({
+  errorTitle: "The subscription settings could not be loaded",
+  load: function () {
     return Promise.all([
       bridge.api("GET", "/api/connection").catch(function () {
         return null;
       }),
       bridge.api("GET", "/api/audiences"),
-    ])
-      .then(function (results) {
-        var connection = results[0];
-        $("not-connected").hidden = !connection || connection.status === "connected";
-        render(results[1]);
-      })
-      .catch(function (error) {
-        $("loading").hidden = true;
-        $("load-error").hidden = false;
-        $("load-error-text").textContent = error.message;
-      });
-  }
+    ]);
+  },
+  render: function (results) {
+    var connection = results[0];
+    $("not-connected").hidden = !connection || connection.status === "connected";
+    $("sync-form").hidden = false;
+    $("integration").hidden = false;
+    bar.reset(results[1]);
+  },
+});
 
-  $("two-way").addEventListener("change", syncPriority);
-  $("sync-form").addEventListener("submit", save);
-  var buttons = document.querySelectorAll("[data-copy]");
-  for (var i = 0; i < buttons.length; i++) buttons[i].addEventListener("click", copy);
-  load();
-})();
+$("two-way").addEventListener("change", syncPriority);
+document.querySelectorAll("[data-copy]").forEach(function (b) {
+  b.addEventListener("click", copy);
+});
+loader.run();

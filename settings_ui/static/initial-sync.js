@@ -1,0 +1,397 @@
+/*
+ * The initial sync of a tracked channel (E-commerce page): the channel's history sent through
+ * Mailchimp batches, its progress per kind polled about once a second while it runs and the
+ * page is visible. The status line is the server's `summary`, derived from the same per-kind
+ * states as the rows under it (older servers: from the phase).
+ */
+import { bridge, button, confirmed, el, formatTime, setBusy } from "./app.js";
+
+let onEnded = () => {};
+
+/** `reload` runs when a sync ends (the channel's counts changed). */
+export function onSyncEnded(reload) {
+  onEnded = reload;
+}
+
+// The channel's history sent through Mailchimp batches; its progress is polled about once a
+// second while it runs and the page is visible.
+
+var SYNC_KINDS = [
+  ["product", "Products"],
+  ["customer", "Customers"],
+  ["order", "Orders"],
+];
+var SYNC_STATUS = {
+  running: { label: "Running", tone: "info" },
+  succeeded: { label: "Succeeded", tone: "success" },
+  cancelled: { label: "Cancelled", tone: "warning" },
+  failed: { label: "Failed", tone: "critical" },
+};
+var KIND_WORDS = { product: "products", customer: "customers", order: "orders" };
+
+function doneOf(kind) {
+  return kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
+}
+
+function joinWords(words) {
+  return words.length > 1 ? words.slice(0, -1).join(", ") + " and " + words[words.length - 1] : words[0];
+}
+
+/** The running sync in one sentence, from the same per-kind numbers the rows show. */
+function summaryOf(run) {
+  if (run.summary) return run.summary;
+  var sending = [];
+  var waiting = [];
+  run.kinds.forEach(function (kind) {
+    var word = KIND_WORDS[kind.kind] || kind.kind;
+    if (kind.total === null) waiting.push(word);
+    else if (doneOf(kind) < kind.total) sending.push(word);
+  });
+  if (sending.length) {
+    return (
+      "Sending " + joinWords(sending) + (waiting.length ? "; " + joinWords(waiting) + " wait their turn" : "")
+    );
+  }
+  if (waiting.length) return "Reading " + joinWords(waiting) + " from Saleor";
+  return "Mailchimp is confirming the last batches";
+}
+var POLL_MS = 1000;
+var syncs = {}; // slug → the channel's latest initial sync; null: never synced
+var sinceDates = {}; // slug → the day typed in its form (kept when the cards re-render)
+var polls = {}; // slug → { timer, seq }: one poll chain per channel
+
+function syncPath(slug) {
+  return "/api/ecommerce/channels/" + encodeURIComponent(slug) + "/initial-sync";
+}
+
+function syncBox(slug) {
+  return document.querySelector('[data-initial-sync="' + window.CSS.escape(slug) + '"]');
+}
+
+function number(n) {
+  return Number(n).toLocaleString();
+}
+
+function timeLeft(seconds) {
+  var s = Math.round(seconds);
+  if (s < 5) return "a few seconds left";
+  if (s < 90) return "about " + s + " seconds left";
+  var m = Math.round(s / 60);
+  if (m < 60) return "about " + m + " minutes left";
+  var h = Math.floor(m / 60);
+  var hours = h + (h === 1 ? " hour" : " hours");
+  return "about " + hours + (m % 60 ? " " + (m % 60) + " min" : "") + " left";
+}
+
+function day(value) {
+  // orders_since is midnight UTC of the chosen day: show that day.
+  return new Date(value).toLocaleDateString(undefined, {
+    timeZone: "UTC",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+  });
+}
+
+export function renderInitialSync(channel, paused) {
+  var slug = channel.slug;
+  var name = channel.name || slug;
+  var box = el("section", "initial-sync mt-16");
+  box.dataset.initialSync = slug;
+  if (paused) box.dataset.paused = "true";
+  var head = el("div", "toolbar mb-0");
+  var title = el("h4", "", "Initial sync");
+  title.id = "initial-sync-" + slug;
+  box.setAttribute("aria-labelledby", title.id);
+  head.appendChild(title);
+  var badge = el("span", "badge");
+  badge.dataset.syncBadge = "";
+  head.appendChild(badge);
+  box.appendChild(head);
+  box.appendChild(
+    el(
+      "p",
+      "muted small",
+      "Sends what the channel already has (products, customers and past orders) to its " +
+        "Mailchimp store in Mailchimp batches; orders follow once the products are in. " +
+        "Live changes keep flowing meanwhile."
+    )
+  );
+
+  var note = el("div", "notice warning");
+  note.setAttribute("role", "alert");
+  note.dataset.syncNote = "";
+  note.hidden = true;
+  box.appendChild(note);
+  var status = el("div", "small");
+  status.setAttribute("aria-live", "polite");
+  status.dataset.syncStatus = "";
+  box.appendChild(status);
+  var problem = el("div", "notice critical mt-8");
+  problem.dataset.syncError = "";
+  problem.hidden = true;
+  problem.appendChild(el("strong", "", "What went wrong"));
+  problem.appendChild(el("p"));
+  box.appendChild(problem);
+
+  var kinds = el("div", "sync-kinds");
+  SYNC_KINDS.forEach(function (pair) {
+    var row = el("div", "sync-kind");
+    row.dataset.kind = pair[0];
+    var bar = el("progress");
+    bar.id = "sync-" + slug + "-" + pair[0];
+    var label = el("label", "", pair[1]);
+    label.setAttribute("for", bar.id);
+    bar.setAttribute("aria-describedby", bar.id + "-numbers");
+    row.appendChild(label);
+    row.appendChild(bar);
+    var numbers = el("div", "sync-numbers");
+    numbers.id = bar.id + "-numbers";
+    row.appendChild(numbers);
+    kinds.appendChild(row);
+  });
+  box.appendChild(kinds);
+
+  var form = el("div", "sync-form");
+  var since = el("input");
+  since.type = "date";
+  since.id = "sync-since-" + slug;
+  since.value = sinceDates[slug] || "";
+  since.setAttribute("aria-describedby", since.id + "-hint");
+  since.addEventListener("input", function () {
+    sinceDates[slug] = since.value;
+  });
+  var field = el("div", "field");
+  var sinceLabel = el("label", "", "Only orders since");
+  sinceLabel.setAttribute("for", since.id);
+  field.appendChild(sinceLabel);
+  field.appendChild(since);
+  form.appendChild(field);
+  var start = button("Start the initial sync", "", title.id);
+  start.dataset.syncStart = "";
+  start.addEventListener("click", function () {
+    startSync(slug, since.value, start);
+  });
+  form.appendChild(start);
+  var cancel = button("Cancel the initial sync", "danger secondary", title.id);
+  cancel.dataset.syncCancel = "";
+  cancel.addEventListener("click", function () {
+    cancelSync(slug, cancel);
+  });
+  form.appendChild(cancel);
+  box.appendChild(form);
+  var hint = el(
+    "div",
+    "field-hint",
+    "Leave the date empty to send every order. Products and customers are always sent whole."
+  );
+  hint.id = since.id + "-hint";
+  box.appendChild(hint);
+
+  showSync(slug, box);
+  return box;
+}
+
+function showKind(row, kind, run) {
+  var bar = row.querySelector("progress");
+  var numbers = row.querySelector(".sync-numbers");
+  var done = kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
+  var running = run.status === "running";
+  if (kind.total === null) {
+    bar.max = 1;
+    bar.value = 0;
+    numbers.textContent = kind.state_label || (running ? "Waiting for its turn" : "Not reached");
+    bar.classList.remove("complete");
+    return;
+  }
+  var total = Math.max(kind.total, done);
+  bar.max = Math.max(total, 1);
+  bar.value = total ? done : 1; // nothing to send is done
+  bar.classList.toggle("complete", done >= total);
+  var parts = [number(done) + " of " + number(total) + " done"];
+  if (running && kind.state_label && kind.state !== "done") parts.unshift(kind.state_label);
+  parts.push(number(kind.sent) + " sent", number(kind.confirmed) + " confirmed");
+  parts.push(number(kind.quarantined) + " quarantined");
+  if (kind.skipped) parts.push(number(kind.skipped) + " unchanged or not sold here");
+  if (running && done < total && kind.rate_per_second) {
+    var rate = kind.rate_per_second;
+    parts.push((rate >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10) + " per second");
+    if (kind.eta_seconds !== null) parts.push(timeLeft(kind.eta_seconds));
+  }
+  numbers.textContent = parts.join(" · ");
+}
+
+function showSync(slug, box) {
+  box = box || syncBox(slug);
+  if (!box) return;
+  var run = syncs[slug];
+  var running = !!run && run.status === "running";
+  var badge = box.querySelector("[data-sync-badge]");
+  var info = run ? SYNC_STATUS[run.status] || { label: run.status, tone: "" } : null;
+  badge.hidden = !info;
+  if (info) {
+    badge.className = "badge " + info.tone;
+    badge.textContent = info.label;
+  }
+  var status = box.querySelector("[data-sync-status]");
+  if (run === undefined) {
+    status.textContent = "Loading…";
+  } else if (!run) {
+    status.textContent = "Never run on this channel.";
+  } else {
+    var batches = run.batches_in_flight === 1 ? "1 batch" : run.batches_in_flight + " batches";
+    var parts = running
+      ? [
+          summaryOf(run),
+          "started " + formatTime(run.started_at),
+          batches + " at Mailchimp",
+        ]
+      : [
+          {
+            succeeded: "The last initial sync succeeded",
+            cancelled: "The last initial sync was cancelled",
+            failed: "The last initial sync failed",
+          }[run.status] || run.status,
+          (run.finished_at ? "ended " + formatTime(run.finished_at) : "") ||
+            "started " + formatTime(run.started_at),
+        ];
+    parts.push(run.orders_since ? "orders since " + day(run.orders_since) : "all orders");
+    status.textContent = parts.join(" · ");
+  }
+  var problem = box.querySelector("[data-sync-error]");
+  problem.hidden = !(run && run.status === "failed" && run.error);
+  problem.querySelector("p").textContent = (run && run.error) || "";
+  box.querySelector(".sync-kinds").hidden = !run;
+  if (run) {
+    run.kinds.forEach(function (kind) {
+      var row = box.querySelector('.sync-kind[data-kind="' + kind.kind + '"]');
+      if (row) showKind(row, kind, run);
+    });
+  }
+  var start = box.querySelector("[data-sync-start]");
+  var paused = box.dataset.paused === "true";
+  start.hidden = running || paused;
+  // Once the channel's history is in Mailchimp, running it again is no longer the next step.
+  var again = !!run && run.status === "succeeded";
+  start.textContent = again ? "Run the initial sync again" : "Start the initial sync";
+  start.className = "button small " + (again ? "secondary" : "");
+  box.querySelector("[data-sync-cancel]").hidden = !running;
+  box.querySelector(".sync-form .field").hidden = running || paused;
+  box.querySelector(".sync-form + .field-hint").hidden = running || paused;
+}
+
+/** A message above the progress; `kind` "read" marks one the next good poll clears. */
+function syncNote(slug, text, kind) {
+  var box = syncBox(slug);
+  if (!box) return;
+  var note = box.querySelector("[data-sync-note]");
+  note.textContent = text || "";
+  note.hidden = !text;
+  note.dataset.kind = kind || "";
+}
+
+function stopPolling(slug) {
+  var poll = polls[slug] || (polls[slug] = { timer: null, seq: 0 });
+  window.clearTimeout(poll.timer);
+  poll.timer = null;
+  poll.seq += 1; // an answer still on its way is ignored
+  return poll;
+}
+
+/** Read the channel's latest initial sync; poll again in a second while it runs. */
+function pollSync(slug) {
+  var poll = stopPolling(slug);
+  var seq = poll.seq;
+  bridge
+    .api("GET", syncPath(slug))
+    .catch(function (error) {
+      if (error.code === "NO_INITIAL_SYNC") return null;
+      throw error;
+    })
+    .then(function (run) {
+      if (seq !== poll.seq) return;
+      var before = syncs[slug];
+      syncs[slug] = run;
+      showSync(slug);
+      var note = syncBox(slug) && syncBox(slug).querySelector("[data-sync-note]");
+      if (note && note.dataset.kind === "read") syncNote(slug, "");
+      if (run && run.status === "running") {
+        schedule(slug);
+      } else if (run && before && before.status === "running" && before.id === run.id) {
+        ended(slug, run);
+      }
+    })
+    .catch(function (error) {
+      if (seq !== poll.seq) return;
+      syncNote(slug, "The progress could not be read: " + error.message, "read");
+      if (syncs[slug] && syncs[slug].status === "running") schedule(slug);
+    });
+}
+
+function schedule(slug) {
+  if (document.hidden || !syncBox(slug)) return;
+  polls[slug].timer = window.setTimeout(function () {
+    pollSync(slug);
+  }, POLL_MS);
+}
+
+function ended(slug, run) {
+  syncNote(slug, "");
+  if (run.status === "succeeded") confirmed("Initial sync finished");
+  onEnded(); // the channel's counts and next step changed
+}
+
+function startSync(slug, since, trigger) {
+  stopPolling(slug);
+  syncNote(slug, "");
+  setBusy(trigger, true, "Starting…");
+  bridge
+    .api("POST", syncPath(slug), since ? { orders_since: since + "T00:00:00Z" } : {})
+    .then(function (run) {
+      syncs[slug] = run;
+      confirmed("Initial sync started");
+    })
+    .catch(function (error) {
+      if (error.code === "INITIAL_SYNC_RUNNING") {
+        syncNote(slug, error.message + " Its progress is shown below; cancel it to start again.");
+      } else {
+        syncNote(slug, "The initial sync did not start: " + error.message);
+      }
+    })
+    .then(function () {
+      setBusy(trigger, false);
+      showSync(slug);
+      pollSync(slug);
+    });
+}
+
+function cancelSync(slug, trigger) {
+  stopPolling(slug);
+  syncNote(slug, "");
+  setBusy(trigger, true, "Cancelling…");
+  bridge
+    .api("DELETE", syncPath(slug))
+    .then(function (run) {
+      syncs[slug] = run;
+      confirmed("Initial sync cancelled");
+    })
+    .catch(function (error) {
+      syncNote(slug, "The initial sync was not cancelled: " + error.message);
+    })
+    .then(function () {
+      setBusy(trigger, false);
+      showSync(slug);
+      pollSync(slug);
+    });
+}
+
+export function pollAll() {
+  document.querySelectorAll("[data-initial-sync]").forEach(function (box) {
+    pollSync(box.dataset.initialSync);
+  });
+}
+
+export function pauseAll() {
+  Object.keys(polls).forEach(stopPolling);
+}
+

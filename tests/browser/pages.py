@@ -1,0 +1,92 @@
+"""Helpers for driving the app's pages inside the sandbox dashboard: open, wait, screenshot,
+and check with axe-core (axe-playwright-python bundles it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Frame, FrameLocator, Page, expect
+
+AXE = Axe()
+WIDTHS = {"1280": {"width": 1280, "height": 860}, "800": {"width": 800, "height": 860}}
+
+
+def open_app(
+    page: Page, dashboard_url: str, *, theme: str = "light", query: str = ""
+) -> FrameLocator:
+    page.goto(f"{dashboard_url}?theme={theme}")
+    expect(page.get_by_role("heading", name="Installed apps")).to_be_visible()
+    page.get_by_role("link", name="Open").first.click()
+    if query:
+        page.goto(f"{page.url}&{query}")
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("heading", level=1)).to_be_visible()
+    return app
+
+
+def app_frame(page: Page) -> Frame:
+    handle = page.locator("#app-frame").element_handle()
+    assert handle is not None
+    frame = handle.content_frame()
+    assert frame is not None
+    return frame
+
+
+def loaded(app: FrameLocator) -> None:
+    """The page has its data: the skeleton is gone and nothing says it is busy."""
+    expect(app.locator("#skeleton")).to_be_hidden()
+    expect(app.locator("main[aria-busy]")).to_have_count(0)
+
+
+def go(app: FrameLocator, tab: str) -> None:
+    app.get_by_role("link", name=tab, exact=True).click()
+    expect(app.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
+    loaded(app)
+
+
+def toast(page: Page, text: str) -> None:
+    expect(page.locator("#toasts .toast").filter(has_text=text).last).to_be_visible()
+
+
+def clear_toasts(page: Page) -> None:
+    page.evaluate("document.getElementById('toasts').replaceChildren()")
+
+
+def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.screenshot(path=str(artifacts / f"{name}.png"))
+
+
+def token(frame: Frame) -> Any:
+    """The page's token, read from its bridge module (it lives in memory only)."""
+    return frame.evaluate("import('/static/bridge.js').then((m) => m.state.token)")
+
+
+def check_a11y(target: Page | Frame, where: str) -> None:
+    """axe-core on the page (or the app's frame): zero violations of any impact."""
+    results = AXE.run(target)
+    violations = results.response["violations"]
+    assert not violations, f"axe found {len(violations)} problem(s) on {where}:\n" + "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        for v in violations
+    )
+
+
+def connect_with_key(app: FrameLocator, api_key: str) -> None:
+    go(app, "Connection")
+    if app.locator("#status-badge").filter(has_text="Connected").is_visible():
+        return
+    app.get_by_label("Paste an API key").fill(api_key)
+    app.get_by_role("button", name="Connect with API key").click()
+    expect(app.locator("#status-badge")).to_have_text("Connected")
+
+
+def ensure_disconnected(app: FrameLocator) -> None:
+    loaded(app)
+    reset = app.get_by_role("button", name="Reset connection…")
+    if reset.is_visible():
+        reset.click()
+        app.get_by_role("button", name="Reset connection", exact=True).click()
+    expect(app.get_by_role("heading", name="Connect Mailchimp")).to_be_visible()
