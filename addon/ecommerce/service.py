@@ -234,6 +234,7 @@ class EcommerceService:
             # Another audience means another store: everything is sent to it afresh, and
             # the old store keeps its history in Mailchimp.
             store.list_id, store.store_id = list_id, store_id
+            store.missing_since = None  # the missing store was the old one
             await self.ledger.forget_channel(installation.id, slug)
         store.tracked = True
         store.name, store.currency_code = channel.name, channel.currency_code

@@ -10,6 +10,7 @@ import pytest
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.sandbox_mailchimp.helpers import list_body
 
 
 async def page(shop: Shop) -> dict[str, Any]:
@@ -186,3 +187,21 @@ async def test_an_order_is_named_with_its_customer(shop: Shop) -> None:
     (row,) = listed
     assert row["subject"] == f"Order #{order.number} — customer ann@example.com"
     assert row["reason"] is None and row["action"] is None and row["details"] is None
+
+
+async def test_tracking_into_another_audience_leaves_the_missing_store_behind(shop: Shop) -> None:
+    await delete_store_in_mailchimp(shop)
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    assert channel(await page(shop))["store_status"] == "missing"
+    created = await shop.mailchimp.call(
+        shop.account, "POST", "/lists", body=list_body("Second list")
+    )
+    other = str(created.body["id"])
+    response = await shop.api(
+        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": other}
+    )
+    assert response.status_code == 200, response.text
+    assert channel(response.json())["store_status"] == "creating"
+    await shop.drain()
+    card = channel(await page(shop))
+    assert card["store_status"] == "ready" and card["list_id"] == other
