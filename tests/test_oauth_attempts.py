@@ -11,12 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from addon.connection.models import OAuthAttempt
+from addon.connection.models import AttemptStatus, OAuthAttempt
 from addon.db.types import utcnow
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
 from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
 from tests.conftest import MAILCHIMP_URL, dashboard_headers
+from tests.factories import make_installation
 
 
 @pytest.fixture
@@ -199,3 +200,27 @@ async def test_unknown_attempts_and_strangers_are_refused(
     assert bad.status_code in (404, 422)
     assert (await app_client.get(started["status_url"])).status_code == 401
     assert (await app_client.post(f"{started['status_url']}/abandon")).status_code == 401
+
+
+async def test_another_installations_attempt_is_not_found(
+    app_client: httpx.AsyncClient, headers: dict[str, str], services: Services
+) -> None:
+    other = await make_installation(services, "http://other.test/graphql/")
+    now = utcnow()
+    async with services.db.transaction() as session:
+        session.add(
+            OAuthAttempt(
+                id="someone-elses-attempt",
+                installation_id=other,
+                state_hash="0" * 64,
+                status=AttemptStatus.PENDING,
+                created_at=now,
+                expires_at=now + timedelta(minutes=10),
+            )
+        )
+    url = "/api/connection/oauth/attempts/someone-elses-attempt"
+    assert (await app_client.get(url, headers=headers)).status_code == 404
+    assert (await app_client.post(f"{url}/abandon", headers=headers)).status_code == 404
+    async with services.db.session() as session:
+        attempt = await session.get(OAuthAttempt, "someone-elses-attempt")
+        assert attempt is not None and attempt.status is AttemptStatus.PENDING
