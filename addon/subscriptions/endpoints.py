@@ -101,7 +101,8 @@ async def signed_in_email(
 CustomerEmail = Annotated[str, Depends(signed_in_email)]
 
 
-@storefront.options("/{path:path}", status_code=204)
+# A path no route can match (e.g. with a line break) is not found.
+@storefront.options("/{path:path}", status_code=204, responses=error_responses(404))
 async def preflight(path: str) -> Response:
     del path
     return Response(status_code=204)
