@@ -196,6 +196,7 @@ async def test_store_events_for_customers_products_checkouts(
         ("CHECKOUT_CREATED", {"checkout": {"email": "ann@example.com"}}),
         ("CHECKOUT_UPDATED", {"checkout": {"quantity": 3}}),
         ("ORDER_FULLY_PAID", {"order": {"isPaid": True}}),
+        ("ORDER_UPDATED", {"order": {"status": "UNFULFILLED"}}),  # with ORDER_FULLY_PAID
         ("ORDER_UPDATED", {"order": {"status": "CANCELED"}}),  # orderCancel fires it too
         ("ORDER_UPDATED", {"order": {"status": "CANCELED"}}),
     ]

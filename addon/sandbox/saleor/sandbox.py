@@ -41,6 +41,7 @@ from .models import (
     Customer,
     GrantedRefund,
     Order,
+    OrderChargeStatus,
     OrderDiscount,
     OrderLine,
     OrderStatus,
@@ -61,7 +62,6 @@ from .payment_actions import (
     report_event,
     request_refund,
 )
-from .payments import is_paid
 from .schema import (
     ALL_PERMISSIONS,
     ApiContext,
@@ -655,23 +655,24 @@ class SaleorSandbox:
     async def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
     ) -> Order:
-        """``checkoutComplete``: create the order (ORDER_CREATED, ORDER_FULLY_PAID if paid)."""
+        """``checkoutComplete``: create the order (see :meth:`_order_created`)."""
         order = self.store.complete_checkout(checkout, paid=paid, legacy_payment=legacy_payment)
-        await self.emit("ORDER_CREATED", order)
-        if is_paid(order):
-            await self.emit("ORDER_FULLY_PAID", order)
-        return order
+        return await self._order_created(order)
 
     async def create_order(
         self, channel: str | None = None, lines: Sequence[OrderLine] = (), **fields: Any
     ) -> Order:
         """An order (``paid`` by a transaction by default; ``legacy_payment=True`` for a legacy
-        payment): ORDER_CREATED, and ORDER_FULLY_PAID if paid."""
-        order = self.store.create_order(channel, lines, **fields)
-        await self.emit("ORDER_CREATED", order)
-        if is_paid(order):
-            await self.emit("ORDER_FULLY_PAID", order)
-        return order
+        payment); see :meth:`_order_created`."""
+        return await self._order_created(self.store.create_order(channel, lines, **fields))
+
+    async def _order_created(self, order: Order) -> Order:
+        """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
+        ORDER_UPDATED (saleor/order/actions.py ``order_created`` → ``order_charged``)."""
+        events = ["ORDER_CREATED"]
+        if order.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED):
+            events += ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+        return await self._emit_all(events, order)
 
     async def update_order(self, order: Order, **changes: Any) -> Order:
         updated = self.store.update_order(order, **changes)
