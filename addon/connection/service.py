@@ -69,7 +69,7 @@ def _hash_state(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-def _describe(exc: MailchimpError) -> str:
+def describe_error(exc: MailchimpError) -> str:
     if isinstance(exc, InvalidCredentials):
         return "Mailchimp rejected the credentials: the key was deleted or access was revoked."
     if isinstance(exc, MailchimpForbidden):
@@ -106,7 +106,9 @@ async def mailchimp_for(services: Services, installation_id: int) -> AsyncIterat
         yield MailchimpClient(services.mailchimp, credentials)
     except InvalidCredentials as exc:
         async with services.db.transaction() as session:
-            await ConnectionService(session, services).mark_revoked(installation_id, _describe(exc))
+            await ConnectionService(session, services).mark_revoked(
+                installation_id, describe_error(exc)
+            )
         raise
 
 
@@ -245,7 +247,9 @@ class ConnectionService:
                 code=ErrorCode.OAUTH_EXCHANGE_FAILED,
             ) from exc
         except MailchimpError as exc:
-            raise UpstreamUnavailable(_describe(exc), code=ErrorCode.OAUTH_EXCHANGE_FAILED) from exc
+            raise UpstreamUnavailable(
+                describe_error(exc), code=ErrorCode.OAUTH_EXCHANGE_FAILED
+            ) from exc
         credentials = MailchimpCredentials.from_oauth_token(token.access_token, metadata.dc)
         account = await self._verify(credentials, rejected="Mailchimp did not accept the sign-in.")
         return await self._save(installation, record.method, credentials, account)
@@ -275,9 +279,11 @@ class ConnectionService:
                 code=ErrorCode.MAILCHIMP_REJECTED_CREDENTIALS,
             ) from exc
         except MailchimpForbidden as exc:
-            raise BadRequest(_describe(exc), code=ErrorCode.MAILCHIMP_FORBIDDEN) from exc
+            raise BadRequest(describe_error(exc), code=ErrorCode.MAILCHIMP_FORBIDDEN) from exc
         except MailchimpError as exc:
-            raise UpstreamUnavailable(_describe(exc), code=ErrorCode.MAILCHIMP_UNAVAILABLE) from exc
+            raise UpstreamUnavailable(
+                describe_error(exc), code=ErrorCode.MAILCHIMP_UNAVAILABLE
+            ) from exc
 
     async def _save(
         self,
@@ -366,10 +372,10 @@ class ConnectionService:
             health = (await client.ping()).health_status
             account = await client.account()
         except InvalidCredentials as exc:
-            self._mark_revoked(connection, _describe(exc))
+            self._mark_revoked(connection, describe_error(exc))
         except MailchimpError as exc:
             connection.last_check_ok = False
-            connection.last_check_message = _describe(exc)
+            connection.last_check_message = describe_error(exc)
         else:
             connection.status = ConnectionStatus.CONNECTED
             connection.account_name = account.account_name

@@ -15,11 +15,13 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.service import NotConnected, mailchimp_for
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
+from addon.connection.service import ConnectionService, credentials_of, describe_error
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
-from addon.mailchimp import MailchimpClient, MailchimpError, NotFound
+from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, NotFound
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -141,10 +143,14 @@ async def confirm_missing(
 async def check_stores(session: AsyncSession, services: Services, installation_id: int) -> None:
     """The E-commerce page's check: is every created store still in Mailchimp?
 
-    One ``GET /ecommerce/stores/{id}`` per tracked channel; marks in ``session`` (the page's
-    transaction, which only read so far) the ones Mailchimp no longer has. Mailchimp being
-    unreachable or unconnected skips the check: the page still loads.
+    One ``GET /ecommerce/stores/{id}`` per tracked channel; marks the ones Mailchimp no longer
+    has. Everything goes through the request's own session: on SQLite it holds the write lock,
+    so a second transaction (as ``mailchimp_for`` opens to record a revoked key) would wait for
+    it. Mailchimp being unreachable or unconnected skips the check: the page still loads.
     """
+    connection = await ConnectionRepository(session).get(installation_id)
+    if connection is None or connection.status is not ConnectionStatus.CONNECTED:
+        return
     stores = await StoreRepository(session).tracked(installation_id)
     created = {
         r.channel_slug
@@ -154,13 +160,18 @@ async def check_stores(session: AsyncSession, services: Services, installation_i
     wanted = [s for s in stores if s.channel_slug in created and s.missing_since is None]
     if not wanted:
         return
+    client = MailchimpClient(services.mailchimp, credentials_of(connection))
+    gone = []
     try:
-        async with mailchimp_for(services, installation_id) as client:
-            gone = [s for s in wanted if not await store_exists(client, s.store_id)]
-    except NotConnected:
+        for store in wanted:
+            if not await store_exists(client, store.store_id):
+                gone.append(store)
+    except InvalidCredentials as exc:
+        await ConnectionService(session, services).mark_revoked(
+            installation_id, describe_error(exc)
+        )
         return
     except MailchimpError as exc:
         logger.warning("Could not check the Mailchimp stores: %r", exc)
-        return
     for store in gone:
         await mark_missing(session, store)

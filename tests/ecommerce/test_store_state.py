@@ -205,3 +205,24 @@ async def test_tracking_into_another_audience_leaves_the_missing_store_behind(sh
     await shop.drain()
     card = channel(await page(shop))
     assert card["store_status"] == "ready" and card["list_id"] == other
+
+
+async def test_the_check_with_revoked_access_marks_the_connection_and_still_answers(
+    shop: Shop,
+) -> None:
+    shop.mailchimp.revoke(shop.account)
+    checked = await shop.api("POST", "/api/ecommerce/stores/check")
+    assert checked.status_code == 200, checked.text
+    body = checked.json()
+    assert body["connected"] is False
+    assert channel(body)["store_status"] == "ready"  # unknown, so not claimed missing
+    assert channel(body)["next_action"]["code"] == "connect_mailchimp"
+    connection = (await shop.api("GET", "/api/connection")).json()
+    assert connection["status"] == "revoked"
+
+
+async def test_the_check_survives_mailchimp_being_down(shop: Shop) -> None:
+    shop.mailchimp.faults.fail_next(10, 503, account=shop.account)
+    checked = await shop.api("POST", "/api/ecommerce/stores/check")
+    assert checked.status_code == 200, checked.text
+    assert channel(checked.json())["store_status"] == "ready"
