@@ -2,8 +2,9 @@
 
 The spec (``mailchimp-marketing.json``, v3.0.81) lives in the shared contracts directory next to
 the repository (``<repo>/../shared/contracts``; ``$SHARED_DIR/contracts`` when ``SHARED_DIR`` is
-set). It is read at test time, never copied. Only *requests* are checked: the spec's request
-bodies are reliable, several of its response schemas are not.
+set). It is read at test time, never copied. This module checks *requests*; the sandbox's
+answers are checked against the response schemas, with the spec's known defects listed, by
+:mod:`tests.contracts.mailchimp_responses`.
 
 * :func:`validate_request` - violations of one request (path template, method, query, body);
   ``POST /batches`` also checks every operation inside the batch as its own request.

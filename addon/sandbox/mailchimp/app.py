@@ -42,7 +42,18 @@ BAD_GATEWAY_HTML = (
 )
 
 
+# Marks an answer made by fault injection (a test asked for it), which may be deliberately
+# off the API's contract (no body, an HTML page from a proxy), so contract checks can tell.
+INJECTED_FAULT_HEADER = "X-Sandbox-Injected-Fault"
+
+
 def _fault_response(decision: FaultDecision) -> Response:
+    response = _injected(decision)
+    response.headers[INJECTED_FAULT_HEADER] = str(response.status_code)
+    return response
+
+
+def _injected(decision: FaultDecision) -> Response:
     status = decision.status or 500
     if decision.bodiless:
         return Response(status_code=status)

@@ -7,15 +7,34 @@ containers that are not part of a response (a list's members, a store's products
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
 MemberStatus = Literal[
     "subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"
 ]
 InterestType = Literal["checkboxes", "dropdown", "radio", "hidden"]
 BatchStatus = Literal["pending", "preprocessing", "started", "finalizing", "finished"]
+
+
+class OmitsUnset(BaseModel):
+    """A resource with date-time or enum fields that may be unset.
+
+    The spec declares them neither nullable nor allowing ``""`` (``format: date-time``, or an
+    ``enum`` such as ``tracking_code: ["prec"]``), so an unset one is left out of the answer;
+    the attribute itself stays ``""`` for code and tests reading the model.
+    """
+
+    omit_when_unset: ClassVar[tuple[str, ...]] = ()
+
+    @model_serializer(mode="wrap")
+    def _leave_out_unset(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        for name in self.omit_when_unset:
+            if data.get(name) in ("", None):
+                data.pop(name, None)
+        return data
 
 
 class SandboxAccount(BaseModel):
@@ -90,7 +109,9 @@ class MemberTag(BaseModel):
     date_added: str
 
 
-class Member(BaseModel):
+class Member(OmitsUnset):
+    omit_when_unset = ("timestamp_signup", "timestamp_opt")
+
     id: str
     email_address: str
     unique_email_id: str
@@ -221,7 +242,9 @@ class ProductImage(BaseModel):
     variant_ids: list[str] = Field(default_factory=list)
 
 
-class Product(BaseModel):
+class Product(OmitsUnset):
+    omit_when_unset = ("published_at_foreign",)
+
     id: str
     currency_code: str
     title: str
@@ -250,7 +273,14 @@ class Line(BaseModel):
     discount: float = 0.0
 
 
-class Order(BaseModel):
+class Order(OmitsUnset):
+    omit_when_unset = (
+        "tracking_code",
+        "processed_at_foreign",
+        "cancelled_at_foreign",
+        "updated_at_foreign",
+    )
+
     id: str
     customer: Customer
     store_id: str
@@ -304,7 +334,9 @@ class BatchResult(BaseModel):
     response: str
 
 
-class Batch(BaseModel):
+class Batch(OmitsUnset):
+    omit_when_unset = ("completed_at",)
+
     id: str
     status: BatchStatus = "pending"
     total_operations: int
