@@ -17,6 +17,7 @@ from addon.initial_sync.models import RunStatus
 class ChannelFacts:
     name: str
     connected: bool
+    revoked: bool  # was connected, then Mailchimp stopped accepting the key or token
     has_audience: bool  # an imported audience that still exists in Mailchimp
     tracked: bool
     tracking_enabled: bool
@@ -26,6 +27,12 @@ class ChannelFacts:
 
 def next_action(facts: ChannelFacts) -> NextAction:
     if not facts.connected:
+        if facts.revoked:
+            return NextAction(
+                code="connect_mailchimp",
+                label="Reconnect Mailchimp",
+                hint="Mailchimp no longer accepts the app's access, so nothing is sent.",
+            )
         return NextAction(
             code="connect_mailchimp",
             label="Connect Mailchimp",

@@ -128,6 +128,7 @@ class EcommerceService:
             facts = ChannelFacts(
                 name=channel.name or channel.slug,
                 connected=connected,
+                revoked=bool(connection and connection.status is ConnectionStatus.REVOKED),
                 has_audience=has_audience,
                 tracked=tracked,
                 tracking_enabled=settings.tracking_enabled,

@@ -217,6 +217,7 @@ async def test_the_check_with_revoked_access_marks_the_connection_and_still_answ
     assert body["connected"] is False
     assert channel(body)["store_status"] == "ready"  # unknown, so not claimed missing
     assert channel(body)["next_action"]["code"] == "connect_mailchimp"
+    assert channel(body)["next_action"]["label"] == "Reconnect Mailchimp"
     connection = (await shop.api("GET", "/api/connection")).json()
     assert connection["status"] == "revoked"
 
