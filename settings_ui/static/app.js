@@ -357,6 +357,7 @@ function buildBar(form) {
   inner.appendChild(actions);
   bar.appendChild(inner);
   form.appendChild(bar);
+  document.body.classList.add("has-save-bar");
   return bar;
 }
 

@@ -19,6 +19,7 @@ from tests.browser.test_subscription_pages import (
     app_api,
     eventually,
     in_thread,
+    mailchimp_api,
     open_page,
     shot,
     switch_theme,
@@ -209,3 +210,48 @@ def test_track_a_channel_and_follow_its_sync(
     primary(channel).click()
     toast(page, "Sending resumed")
     expect(channel.locator(".badge").first).to_have_text("Tracked")
+
+
+def test_a_store_deleted_in_mailchimp_shows_as_missing_and_is_re_created(
+    page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
+) -> None:
+    demo = live_site.stack.demo_account
+    orchard = shop.ids["Orchard customers"]
+    with app_api(live_site) as api:
+        response = api.put(
+            "/api/ecommerce/channels/default-channel", json={"tracked": True, "list_id": orchard}
+        )
+        assert response.status_code == 200, response.text
+
+    def ready_store() -> str | None:
+        with app_api(live_site) as api:
+            [channel] = [
+                c
+                for c in api.get("/api/ecommerce").json()["channels"]
+                if c["slug"] == "default-channel"
+            ]
+        return channel["store_id"] if channel["store_status"] == "ready" else None
+
+    store_id = eventually(ready_store, timeout=20)
+    # Someone deletes the store in Mailchimp.
+    with mailchimp_api(live_site) as mc:
+        assert mc.delete(f"/ecommerce/stores/{store_id}").status_code == 204
+    assert not [s for s in live_site.stack.mailchimp.stores(demo) if s.id == store_id]
+
+    # The page asks Mailchimp on load: missing, said plainly, one click to re-create.
+    app = open_page(page, live_site, "E-commerce")
+    channel = app.get_by_role("article", name="Default Channel")
+    expect(channel.locator(".badge").filter(has_text="Store missing in Mailchimp")).to_be_visible()
+    expect(channel.locator(".badge").filter(has_text="Store ready")).to_have_count(0)
+    expect(channel.locator("[data-next-action]")).to_contain_text("deleted in Mailchimp")
+    expect(primary(channel)).to_have_text("Re-create the store")
+    expect(channel.locator(".button:not(.secondary):visible")).to_have_count(1)
+    check_a11y(app_frame(page), "a channel whose store is missing")
+    shot(page, artifacts, "ecommerce-store-missing-light", height=1400)
+    primary(channel).click()
+    toast(page, "Store re-created")
+    refreshed(app, channel, "Store ready")
+    expect(channel.locator(".badge").filter(has_text="Store missing in Mailchimp")).to_have_count(0)
+    assert eventually(
+        lambda: [s for s in live_site.stack.mailchimp.stores(demo) if s.list_id == orchard]
+    )

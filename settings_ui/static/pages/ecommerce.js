@@ -123,8 +123,18 @@ function primaryFor(channel, select, titleId) {
       control = button(label || "Re-create the store", "", titleId);
       control.addEventListener("click", () => recreate(channel, control));
       break;
-    default:
-      return null; // the initial sync or nothing: the sync box carries its own action
+    case "resync_all":
+      text = "Mailchimp refused the store. Fix what it says above, then send everything again.";
+      control = button(label || "Resync everything", "", titleId);
+      control.addEventListener("click", () => doResync(channel, null, control));
+      break;
+    default: {
+      // The initial sync's own button is the next step, or nothing is to be done: say why.
+      const hint = channel.next_action && channel.next_action.hint;
+      if (code === "start_initial_sync" || !hint) return null;
+      box.appendChild(el("p", "", hint));
+      return box;
+    }
   }
   // The server's hint says it for this channel; the page's sentence is the fallback.
   const hint = code !== "enable_tracking" && channel.next_action && channel.next_action.hint;
@@ -514,9 +524,31 @@ function renderQuarantine(records) {
 
 function renderChannels(data) {
   const list = $("channel-list");
+  // A fresh answer re-renders the cards: an open menu stays open and focus stays on the
+  // same control, so a reload never pulls the page from under the admin.
+  const open = list.querySelector(".menu-list:not([hidden])");
+  const openSlug = open ? open.closest("[data-channel]").dataset.channel : null;
+  const focused = list.contains(document.activeElement) ? document.activeElement : null;
+  const focusCard = focused ? focused.closest("[data-channel]") : null;
+  const focusAt = focusCard ? [focusCard.dataset.channel, focused.tagName, focused.textContent] : null;
   list.textContent = "";
   data.channels.forEach((c) => list.appendChild(renderChannel(c)));
   $("no-channels").hidden = data.channels.length > 0;
+  if (openSlug) {
+    const card = list.querySelector('[data-channel="' + CSS.escape(openSlug) + '"]');
+    const menu = card && card.querySelector(".menu-list");
+    if (menu) {
+      menu.hidden = false;
+      card.querySelector("[aria-controls]").setAttribute("aria-expanded", "true");
+    }
+  }
+  if (focusAt) {
+    const card = list.querySelector('[data-channel="' + CSS.escape(focusAt[0]) + '"]');
+    const same = card
+      ? Array.from(card.querySelectorAll(focusAt[1])).find((n) => n.textContent === focusAt[2])
+      : null;
+    if (same) same.focus();
+  }
   pollAll();
 }
 
