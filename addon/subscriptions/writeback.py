@@ -10,7 +10,8 @@ only the write, never the Mailchimp calls before it. Rules:
   address than its signed-in user's, and that person's status is not the user's;
 * a permission error is permanent (the app's permissions are fixed at installation; e.g. a
   staff user's metadata needs MANAGE_STAFF, which the app does not ask for): it is recorded
-  once per user as an Activity entry and that user's write-back is skipped from then on;
+  once per user as an Activity entry (a done job, kept as long as done jobs are) and that
+  user's write-back is skipped while the entry exists;
 * a guest (no user with the address) has no customer to write on.
 """
 
