@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from addon.audiences.repository import AudienceRepository
-from addon.errors import AppError
+from addon.errors import AppError, ErrorCode, error_body
 from addon.installations.repository import InstallationRepository
 from addon.services import Services
 
@@ -24,10 +24,8 @@ ALLOW_HEADERS = "authorization, content-type"
 ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 
 
-def _error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse(
-        {"success": False, "error": {"code": code, "message": message}}, status_code=status
-    )
+def _error(code: ErrorCode, message: str, status: int) -> JSONResponse:
+    return JSONResponse(error_body(code, message), status_code=status)
 
 
 async def allowed_origins(request: Request) -> list[str]:
@@ -51,7 +49,7 @@ class StorefrontRoute(APIRoute):
             origin = request.headers.get("origin")
             if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
                 return _error(
-                    "ORIGIN_NOT_ALLOWED",
+                    ErrorCode.ORIGIN_NOT_ALLOWED,
                     f"The store does not allow calls from {origin}; add it to the allowed "
                     "storefront origins in the app's settings.",
                     403,
@@ -66,7 +64,7 @@ class StorefrontRoute(APIRoute):
                     + f": {e['msg']}"
                     for e in exc.errors()
                 ]
-                response = _error("INVALID_INPUT", "; ".join(problems), 422)
+                response = _error(ErrorCode.INVALID_INPUT, "; ".join(problems), 422)
             if origin is not None:
                 response.headers["Access-Control-Allow-Origin"] = origin
                 response.headers["Vary"] = "Origin"

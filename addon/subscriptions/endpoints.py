@@ -33,7 +33,10 @@ from addon.subscriptions.schemas import (
 )
 from addon.subscriptions.storefront import StorefrontService
 
-storefront = APIRouter(prefix="/api/storefront", route_class=StorefrontRoute)
+# StorefrontRoute answers 403 ORIGIN_NOT_ALLOWED to browsers from origins the store does not allow.
+storefront = APIRouter(
+    prefix="/api/storefront", route_class=StorefrontRoute, responses=error_responses(403)
+)
 admin = APIRouter(prefix="/api/subscriptions/customers")
 mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)
 
