@@ -110,7 +110,7 @@ class MemberTag(BaseModel):
 
 
 class Member(OmitsUnset):
-    omit_when_unset = ("timestamp_signup", "timestamp_opt")
+    omit_when_unset = ("timestamp_signup", "timestamp_opt", "unsubscribe_reason")
 
     id: str
     email_address: str
