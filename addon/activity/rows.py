@@ -108,6 +108,10 @@ def subject(job: Job, ctx: Context) -> str:
         return f"Subscription of {payload['email']}"
     if kind_name == "subscriptions.mailchimp_event" and isinstance(payload.get("email"), str):
         return f"Mailchimp {payload.get('type', 'change')} of {payload['email']}"
+    if kind_name == "subscriptions.write_status" and isinstance(payload.get("email"), str):
+        return f"Newsletter status of {payload['email']} to Saleor"
+    if kind_name == "subscriptions.status_not_written" and isinstance(payload.get("email"), str):
+        return f"Newsletter status of {payload['email']} not written to Saleor (no permission)"
     if kind_name.startswith("initial_sync.") and job.lane and ":" in job.lane:
         channel = job.lane.split(":", 1)[1]
         store = ctx.stores.get(channel)
