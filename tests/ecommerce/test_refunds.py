@@ -239,9 +239,9 @@ async def test_initial_sync_sends_refunded_orders_with_their_status(shop: Shop) 
             )
             amount = {"paid": None, "partial": Decimal("4.00"), "full": order.total_gross}[case]
             if amount is not None and model == "legacy":
-                refund_legacy_payment(order, amount)
+                refund_legacy_payment(store.next_id, order, amount)
             elif amount is not None:
-                request_refund(order, amount)
+                request_refund(store.next_id, order, amount)
             orders[f"{model}.{case}"] = order
     await start(shop)
     await finish(shop)
@@ -264,7 +264,7 @@ async def test_each_refund_webhook_alone_updates_the_order(shop: Shop, event: st
     order = await _paid_order(shop, "transaction")
     await shop.drain()
     current = shop.saleor.store.get_order(order.id)
-    request_refund(current)  # no webhook yet
+    request_refund(shop.saleor.store.next_id, current)  # no webhook yet
     deliveries = await shop.saleor.emit(event, current)
     assert [d.target_url.rsplit("/", 1)[1] for d in deliveries] == ["ecommerce-orders"]
     await shop.drain()

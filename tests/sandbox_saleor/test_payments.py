@@ -99,37 +99,37 @@ def test_transaction_amounts_follow_saleors_event_rules() -> None:
 def test_transaction_order_refunds_lower_the_charge_and_never_show_as_refunded(
     sandbox: SaleorSandbox,
 ) -> None:
-    order = _order(sandbox)
-    _, events = create_transaction(order, charged=D(40))
+    order, ids = _order(sandbox), sandbox.store.next_id
+    _, events = create_transaction(ids, order, charged=D(40))
     assert events == ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
     assert (order.charge_status, payment_status(order), is_paid(order)) == (
         OrderChargeStatus.FULL,
         PaymentChargeStatus.FULLY_CHARGED,
         True,
     )
-    _, events = request_refund(order, D(10))
+    _, events = request_refund(ids, order, D(10))
     assert events == ["ORDER_REFUNDED", "ORDER_UPDATED"]
     assert (order.total_charged, total_refunded(order)) == (D(30), D(10))
     assert (order.charge_status, payment_status(order)) == (
         OrderChargeStatus.PARTIAL,
         PaymentChargeStatus.PARTIALLY_CHARGED,
     )
-    _, events = request_refund(order, settle=False)  # the rest, pending at the payment app
+    _, events = request_refund(ids, order, settle=False)  # the rest, pending at the payment app
     assert events == ["ORDER_UPDATED"]
     assert (order.total_charged, total_refund_pending(order)) == (D(0), D(30))
     assert payment_status(order) is PaymentChargeStatus.NOT_CHARGED
     with pytest.raises(PaymentActionError):
-        request_refund(order, D(1))  # nothing charged is left
+        request_refund(ids, order, D(1))  # nothing charged is left
 
 
 def test_a_refund_granted_first_makes_the_order_fully_charged_again(
     sandbox: SaleorSandbox,
 ) -> None:
-    order = _order(sandbox)
-    create_transaction(order, charged=D(40))
-    granted = grant_refund(order, D(40))
+    order, ids = _order(sandbox), sandbox.store.next_id
+    create_transaction(ids, order, charged=D(40))
+    granted = grant_refund(ids, order, D(40))
     assert order.charge_status is OrderChargeStatus.OVERCHARGED  # 40 charged, 0 due
-    _, events = request_refund(order, granted_refund=granted)
+    _, events = request_refund(ids, order, granted_refund=granted)
     assert events == ["ORDER_REFUNDED", "ORDER_UPDATED", "ORDER_FULLY_REFUNDED"]
     assert (order.charge_status, order.authorize_status, payment_status(order)) == (
         OrderChargeStatus.FULL,
@@ -140,21 +140,21 @@ def test_a_refund_granted_first_makes_the_order_fully_charged_again(
 
 
 def test_legacy_payment_refunds(sandbox: SaleorSandbox) -> None:
-    order = _order(sandbox)
-    assert capture_legacy_payment(order) == ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
-    assert refund_legacy_payment(order, D(15)) == ["ORDER_REFUNDED", "ORDER_UPDATED"]
+    order, ids = _order(sandbox), sandbox.store.next_id
+    assert capture_legacy_payment(ids, order) == ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+    assert refund_legacy_payment(ids, order, D(15)) == ["ORDER_REFUNDED", "ORDER_UPDATED"]
     assert (payment_status(order), order.charge_status) == (
         PaymentChargeStatus.PARTIALLY_REFUNDED,
         OrderChargeStatus.PARTIAL,
     )
     assert (order.total_charged, total_refunded(order)) == (D(25), D(15))
-    events = refund_legacy_payment(order)
+    events = refund_legacy_payment(ids, order)
     assert events == ["ORDER_REFUNDED", "ORDER_UPDATED", "ORDER_FULLY_REFUNDED"]
     [payment] = order.payments
     assert (payment.charge_status, payment.is_active) == (PaymentChargeStatus.FULLY_REFUNDED, False)
     assert (order.total_charged, total_refunded(order), is_paid(order)) == (D(0), D(40), False)
     with pytest.raises(PaymentActionError):
-        refund_legacy_payment(order)
+        refund_legacy_payment(ids, order)
 
 
 async def test_mark_as_paid_is_refused_once_the_order_has_payments(

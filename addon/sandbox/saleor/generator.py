@@ -143,9 +143,9 @@ def generate_store(
             if order.total_charged > 0 and rng.random() < 0.1:  # refunded, in part or fully
                 amount = order.total_charged if rng.random() < 0.5 else Decimal("1.00")
                 if legacy:
-                    refund_legacy_payment(order, amount)
+                    refund_legacy_payment(store.next_id, order, amount)
                 else:
-                    request_refund(order, amount)
+                    request_refund(store.next_id, order, amount)
             order.token = uuid.UUID(int=rng.getrandbits(128), version=4)
             order.created = order.updated_at = origin + timedelta(
                 minutes=rng.randint(0, 60 * 24 * 365)

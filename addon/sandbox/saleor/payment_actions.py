@@ -15,8 +15,7 @@ order_grant_refund_create.py, saleor/payment/utils.py
 
 from __future__ import annotations
 
-import itertools
-import secrets
+from collections.abc import Callable
 from decimal import Decimal
 
 from .models import (
@@ -46,15 +45,13 @@ class PaymentActionError(ValueError):
     """Saleor would refuse the mutation (its error message)."""
 
 
-_ids = itertools.count(1_000_000)
+IdSource = Callable[[], int]
+"""The store's primary-key sequence (``SaleorStore.next_id``): new objects get fresh pks."""
 
 
-def _next_id() -> int:
-    return next(_ids)
-
-
-def _psp_reference() -> str:
-    return "psp_" + secrets.token_hex(6)
+def _psp_reference(ids: IdSource) -> str:
+    """What the payment app calls the operation (deterministic, like the store's data)."""
+    return f"psp_{ids()}"
 
 
 def _record(order: Order, item: TransactionItem, *events: TransactionEvent) -> list[str]:
@@ -74,8 +71,10 @@ def _record(order: Order, item: TransactionItem, *events: TransactionEvent) -> l
     )
 
 
-def _event(kind: TransactionEventType, amount: Decimal, psp_reference: str) -> TransactionEvent:
-    return TransactionEvent(id=_next_id(), type=kind, amount=amount, psp_reference=psp_reference)
+def _event(
+    ids: IdSource, kind: TransactionEventType, amount: Decimal, psp_reference: str
+) -> TransactionEvent:
+    return TransactionEvent(id=ids(), type=kind, amount=amount, psp_reference=psp_reference)
 
 
 def _amount(amount: Decimal) -> Decimal:
@@ -88,6 +87,7 @@ def _amount(amount: Decimal) -> Decimal:
 
 
 def create_transaction(
+    ids: IdSource,
     order: Order,
     *,
     charged: Decimal = ZERO,
@@ -97,20 +97,21 @@ def create_transaction(
     """A payment app's transaction with a charge and/or authorization (`transactionCreate`)."""
     if charged < 0 or authorized < 0 or charged + authorized <= 0:
         raise PaymentActionError("A transaction needs a positive charged or authorized amount.")
-    reference = _psp_reference()
-    item = TransactionItem(
-        id=_next_id(), name=name, psp_reference=reference, currency=order.currency
-    )
+    reference = _psp_reference(ids)
+    item = TransactionItem(id=ids(), name=name, psp_reference=reference, currency=order.currency)
     order.transactions.append(item)
     events = []
     if authorized:
-        events.append(_event(TransactionEventType.AUTHORIZATION_SUCCESS, authorized, reference))
+        events.append(
+            _event(ids, TransactionEventType.AUTHORIZATION_SUCCESS, authorized, reference)
+        )
     if charged:
-        events.append(_event(TransactionEventType.CHARGE_SUCCESS, charged, reference))
+        events.append(_event(ids, TransactionEventType.CHARGE_SUCCESS, charged, reference))
     return item, _record(order, item, *events)
 
 
 def report_event(
+    ids: IdSource,
     order: Order,
     item: TransactionItem,
     kind: TransactionEventType,
@@ -120,11 +121,12 @@ def report_event(
     """`transactionEventReport` by the payment app that owns the transaction."""
     if item not in order.transactions:
         raise PaymentActionError("The transaction does not belong to the order.")
-    event = _event(kind, _amount(amount), psp_reference or _psp_reference())
+    event = _event(ids, kind, _amount(amount), psp_reference or _psp_reference(ids))
     return event, _record(order, item, event)
 
 
 def request_refund(
+    ids: IdSource,
     order: Order,
     amount: Decimal | None = None,
     *,
@@ -148,17 +150,17 @@ def request_refund(
     value = _amount(item.charged_value if amount is None else amount)
     if value > item.charged_value:
         raise PaymentActionError("Refund amount exceeds the transaction's charged amount.")
-    reference = _psp_reference()
-    request = _event(TransactionEventType.REFUND_REQUEST, value, reference)
+    reference = _psp_reference(ids)
+    request = _event(ids, TransactionEventType.REFUND_REQUEST, value, reference)
     events = [request]
     if settle:
-        events.append(_event(TransactionEventType.REFUND_SUCCESS, value, reference))
+        events.append(_event(ids, TransactionEventType.REFUND_SUCCESS, value, reference))
     return request, _record(order, item, *events)
 
 
-def grant_refund(order: Order, amount: Decimal, reason: str = "") -> GrantedRefund:
+def grant_refund(ids: IdSource, order: Order, amount: Decimal, reason: str = "") -> GrantedRefund:
     """`orderGrantRefundCreate`: no money moves and no webhook fires; charge status follows."""
-    granted = GrantedRefund(id=_next_id(), amount=_amount(amount), reason=reason)
+    granted = GrantedRefund(id=ids(), amount=_amount(amount), reason=reason)
     order.granted_refunds.append(granted)
     update_order_amounts(order)
     order.updated_at = utcnow()
@@ -169,17 +171,15 @@ def grant_refund(order: Order, amount: Decimal, reason: str = "") -> GrantedRefu
 
 
 def capture_legacy_payment(
-    order: Order, amount: Decimal | None = None, *, total: Decimal | None = None
+    ids: IdSource, order: Order, amount: Decimal | None = None, *, total: Decimal | None = None
 ) -> list[str]:
     """A legacy gateway authorises and captures `amount` (default: the order total) of a new
     payment of `total` (default: `amount`)."""
     value = _amount(order.total_gross if amount is None else amount)
-    payment = Payment(
-        id=_next_id(), total=value if total is None else total, currency=order.currency
-    )
+    payment = Payment(id=ids(), total=value if total is None else total, currency=order.currency)
     payment.transactions = [
-        PaymentTransaction(id=_next_id(), kind=PaymentTransactionKind.AUTH, amount=value),
-        PaymentTransaction(id=_next_id(), kind=PaymentTransactionKind.CAPTURE, amount=value),
+        PaymentTransaction(id=ids(), kind=PaymentTransactionKind.AUTH, amount=value),
+        PaymentTransaction(id=ids(), kind=PaymentTransactionKind.CAPTURE, amount=value),
     ]
     # update_payment_charge_status, CAPTURE
     payment.captured_amount = value
@@ -200,7 +200,7 @@ def capture_legacy_payment(
 
 
 def refund_legacy_payment(
-    order: Order, amount: Decimal | None = None, *, as_fulfillment: bool = False
+    ids: IdSource, order: Order, amount: Decimal | None = None, *, as_fulfillment: bool = False
 ) -> list[str]:
     """`paymentRefund` (or `orderRefund` with `as_fulfillment`) of the last payment."""
     payment = last_payment(order)
@@ -215,7 +215,7 @@ def refund_legacy_payment(
     if value > payment.captured_amount:
         raise PaymentActionError("Cannot refund more than captured.")
     payment.transactions.append(
-        PaymentTransaction(id=_next_id(), kind=PaymentTransactionKind.REFUND, amount=value)
+        PaymentTransaction(id=ids(), kind=PaymentTransactionKind.REFUND, amount=value)
     )
     # update_payment_charge_status, REFUND
     payment.captured_amount -= value

@@ -688,7 +688,9 @@ class SaleorSandbox:
         """``orderMarkAsPaid``: charge what is due, with a transaction (Saleor's
         TRANSACTION_FLOW) or, with ``legacy_payment``, a manual payment (PAYMENT_FLOW)."""
         current = self.store.get_order(order.id)
-        return await self._emit_all(mark_paid(current, legacy_payment=legacy_payment), current)
+        return await self._emit_all(
+            mark_paid(current, self.store.next_id, legacy_payment=legacy_payment), current
+        )
 
     async def fulfill_order(self, order: Order) -> Order:
         """``orderFulfill`` of every line: ORDER_FULFILLED and ORDER_UPDATED (Saleor's
@@ -723,7 +725,9 @@ class SaleorSandbox:
     ) -> TransactionItem:
         """A payment app's ``transactionCreate`` on the order (charge and/or authorization)."""
         current = self.store.get_order(order.id)
-        item, events = create_transaction(current, charged=charged, authorized=authorized)
+        item, events = create_transaction(
+            self.store.next_id, current, charged=charged, authorized=authorized
+        )
         await self._emit_all(events, current)
         return item
 
@@ -738,7 +742,9 @@ class SaleorSandbox:
         """A payment app's ``transactionEventReport`` (e.g. REFUND_SUCCESS of a pending refund:
         pass the refund request's PSP reference)."""
         current = self.store.get_order(order.id)
-        event, events = report_event(current, transaction, event_type, amount, psp_reference)
+        event, events = report_event(
+            self.store.next_id, current, transaction, event_type, amount, psp_reference
+        )
         await self._emit_all(events, current)
         return event
 
@@ -757,32 +763,41 @@ class SaleorSandbox:
         REFUND_REQUEST event."""
         current = self.store.get_order(order.id)
         request, events = request_refund(
-            current, amount, item=transaction, granted_refund=granted_refund, settle=settle
+            self.store.next_id,
+            current,
+            amount,
+            item=transaction,
+            granted_refund=granted_refund,
+            settle=settle,
         )
         await self._emit_all(events, current)
         return request
 
     async def grant_refund(self, order: Order, amount: Decimal, reason: str = "") -> GrantedRefund:
         """``orderGrantRefundCreate`` (no webhook: no money moved yet)."""
-        return grant_refund(self.store.get_order(order.id), amount, reason)
+        return grant_refund(self.store.next_id, self.store.get_order(order.id), amount, reason)
 
     async def capture_payment(
         self, order: Order, amount: Decimal, *, total: Decimal | None = None
     ) -> Order:
         """A legacy payment of ``total`` (default: the order total) capturing ``amount``."""
         current = self.store.get_order(order.id)
-        events = capture_legacy_payment(current, amount, total=total or current.total_gross)
+        events = capture_legacy_payment(
+            self.store.next_id, current, amount, total=total or current.total_gross
+        )
         return await self._emit_all(events, current)
 
     async def refund_payment(self, order: Order, amount: Decimal | None = None) -> Order:
         """Legacy ``paymentRefund`` of the order's last payment (default: all captured)."""
         current = self.store.get_order(order.id)
-        return await self._emit_all(refund_legacy_payment(current, amount), current)
+        return await self._emit_all(
+            refund_legacy_payment(self.store.next_id, current, amount), current
+        )
 
     async def order_refund(self, order: Order, amount: Decimal) -> Order:
         """Legacy ``orderRefund``: refunds the last payment and records a REFUNDED fulfilment."""
         current = self.store.get_order(order.id)
-        events = refund_legacy_payment(current, amount, as_fulfillment=True)
+        events = refund_legacy_payment(self.store.next_id, current, amount, as_fulfillment=True)
         return await self._emit_all(events, current)
 
     def order_line(

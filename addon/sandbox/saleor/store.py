@@ -37,7 +37,7 @@ from .models import (
     WithMetadata,
     utcnow,
 )
-from .payment_actions import capture_legacy_payment, create_transaction
+from .payment_actions import IdSource, capture_legacy_payment, create_transaction
 
 
 class NotFound(LookupError):
@@ -506,7 +506,7 @@ class SaleorStore:
             **fields,
         )
         if paid:
-            mark_paid(order, legacy_payment=legacy_payment)
+            mark_paid(order, self.next_id, legacy_payment=legacy_payment)
         self.orders[order.id] = order
         return order
 
@@ -559,7 +559,7 @@ class SaleorStore:
         return found if isinstance(found, WithMetadata) else None
 
 
-def mark_paid(order: Order, *, legacy_payment: bool = False) -> list[str]:
+def mark_paid(order: Order, ids: IdSource, *, legacy_payment: bool = False) -> list[str]:
     """Charge ``order``'s total at once (``checkoutComplete`` of a paid checkout,
     ``orderMarkAsPaid``): a payment app's transaction or, with ``legacy_payment``, a legacy
     payment. Refused, as ``clean_mark_order_as_paid`` does (saleor/order/actions.py), once the
@@ -571,8 +571,8 @@ def mark_paid(order: Order, *, legacy_payment: bool = False) -> list[str]:
     if order.total_gross <= 0:
         return []
     if legacy_payment:
-        return capture_legacy_payment(order, order.total_gross)
-    return create_transaction(order, charged=order.total_gross)[1]
+        return capture_legacy_payment(ids, order, order.total_gross)
+    return create_transaction(ids, order, charged=order.total_gross)[1]
 
 
 def _slugify(value: str) -> str:
