@@ -119,7 +119,7 @@ def report_event(
     psp_reference: str | None = None,
 ) -> tuple[TransactionEvent, list[str]]:
     """`transactionEventReport` by the payment app that owns the transaction."""
-    if item not in order.transactions:
+    if not any(t is item for t in order.transactions):
         raise PaymentActionError("The transaction does not belong to the order.")
     event = _event(ids, kind, _amount(amount), psp_reference or _psp_reference(ids))
     return event, _record(order, item, event)
