@@ -59,3 +59,18 @@ async def test_record_retry_id_is_bounded(
     response = await app_client.post(f"/api/ecommerce/records/{2**31 - 1}/retry", headers=headers)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "UNKNOWN_RECORD"
+
+
+@pytest.mark.parametrize("customer_id", ["garbage", "VXNlcjp4", "UHJvZHVjdDox", "%00"])
+async def test_a_customer_id_saleor_cannot_resolve_is_not_found(
+    app_client: httpx.AsyncClient,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    customer_id: str,
+) -> None:
+    """Saleor answers a malformed global id with an error ("Couldn't resolve id"), another
+    type's id (here Product:1) with nobody: both are an unknown customer, not a Saleor outage."""
+    headers = dashboard_headers(saleor, installed_app)
+    response = await app_client.get(f"/api/subscriptions/customers/{customer_id}", headers=headers)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "UNKNOWN_CUSTOMER"

@@ -16,7 +16,7 @@ from addon.errors import (
     UpstreamUnavailable,
 )
 from addon.installations.models import Installation
-from addon.saleor.client import SaleorError
+from addon.saleor.client import SaleorError, SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import (
@@ -84,6 +84,15 @@ class AdminSubscriptionService:
                 "subscriptions_user",
                 {"id": customer_id},
             )
+        except SaleorQueryError as exc:
+            if isinstance(exc, SaleorPermissionDenied):
+                raise UpstreamUnavailable(
+                    f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+                ) from exc
+            # Saleor cannot even resolve the id (malformed): no such customer.
+            raise NotFound(
+                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
+            ) from exc
         except SaleorError as exc:
             raise UpstreamUnavailable(
                 f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE

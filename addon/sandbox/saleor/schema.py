@@ -617,7 +617,13 @@ def resolve_user(
     viewer, store = context.viewer, context.store
     context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
     if id is not None:
-        pk = _pk(id, "User")
+        # Saleor's from_global_id_or_error(id, User) (saleor/graphql/core/utils): a malformed
+        # id is an error ("Couldn't resolve id"), another type's id finds nobody.
+        try:
+            type_name, _ = from_global_id(id)
+        except InvalidGlobalId as exc:
+            raise saleor_error(str(exc)) from exc
+        pk = _pk(id, "User") if type_name == "User" else None
         user = store.customers.get(pk) if pk is not None else None
     elif email is not None:
         user = store.find_customer_by_email(email)
