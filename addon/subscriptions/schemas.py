@@ -39,7 +39,11 @@ def _as_mailchimp_address(value: str) -> str:
 
 # An address as it enters the app (request bodies, Saleor's consent records).
 def _strip(value: object) -> object:
-    return value.strip() if isinstance(value, str) else value  # others fail as not a string
+    if not isinstance(value, str):
+        return value  # fails as not a string
+    if "<" in value:  # EmailStr would take "Ann <ann@example.com>" as ann@example.com
+        raise ValueError("give the address alone, without a name")
+    return value.strip()
 
 
 Email = Annotated[EmailStr, BeforeValidator(_strip), AfterValidator(_as_mailchimp_address)]

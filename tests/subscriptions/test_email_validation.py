@@ -23,6 +23,7 @@ INVALID = [
     "ann..lee@example.com",
     '"a b"@example.com',
     "ann@[127.0.0.1]",
+    "Ann <ann@example.com>",
     "a" * 65 + "@example.com",
 ]
 
