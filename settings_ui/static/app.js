@@ -108,8 +108,18 @@ export function clearAll(except) {
   for (const key of Array.from(shown.keys())) if (key !== except) clear(key);
 }
 
-/** A short confirmation in the dashboard (app-bridge notification): a title, no essay. */
+const bars = [];
+
+/**
+ * A short confirmation: a title, no essay. Pages with a save bar say it in the bar (the
+ * dashboard's notifications would sit over its buttons); the others use the dashboard's
+ * notification (app-bridge).
+ */
 export function confirmed(title) {
+  if (bars.length) {
+    bars[0].say(title + ".");
+    return Promise.resolve();
+  }
   return bridge.notify("success", title, "");
 }
 
@@ -274,7 +284,14 @@ export class SaveBar {
       this.submit();
     });
     this.discardButton.addEventListener("click", () => this.discard());
+    bars.push(this);
     this.update();
+  }
+
+  /** A confirmation in the bar's status line (polite live region). */
+  say(text) {
+    this.status.dataset.justSaved = "true";
+    this.status.textContent = text;
   }
 
   /** Saved data arrived (load or save): the form shows it, nothing is unsaved. */
@@ -323,9 +340,9 @@ export class SaveBar {
       .then((data) => {
         setBusy(this.saveButton, false);
         this.reset(data);
+        // Said in the bar itself: a dashboard notification would sit over these buttons.
         this.status.dataset.justSaved = "true";
-        this.status.textContent = "Saved.";
-        confirmed(this.savedTitle);
+        this.status.textContent = this.savedTitle + ".";
       })
       .catch((error) => {
         setBusy(this.saveButton, false);

@@ -20,5 +20,17 @@
       /* an opener that hides its frames: the server still reports the outcome */
     }
   }
-  if (link.hasAttribute("data-go")) window.location.replace(link.href);
+  if (!link.hasAttribute("data-go")) return;
+  // Go on to Mailchimp once the frame has the handle (it answers), or after a moment anyway.
+  var gone = false;
+  function go() {
+    if (gone) return;
+    gone = true;
+    window.location.replace(link.href);
+  }
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin) return;
+    if (event.data && event.data.type === "mailchimp-oauth-window-ack") go();
+  });
+  window.setTimeout(go, opener ? 1500 : 0);
 })();

@@ -10,6 +10,10 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Frame, FrameLocator, Page, expect
 
 AXE = Axe()
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+}
 WIDTHS = {"1280": {"width": 1280, "height": 860}, "800": {"width": 800, "height": 860}}
 
 
@@ -50,11 +54,17 @@ def toast(page: Page, text: str) -> None:
     expect(page.locator("#toasts .toast").filter(has_text=text).last).to_be_visible()
 
 
+def said(app: FrameLocator, text: str) -> None:
+    """A confirmation on a page with a save bar: said in the bar, not over its buttons."""
+    expect(app.locator("[data-save-status]")).to_have_text(f"{text}.")
+
+
 def clear_toasts(page: Page) -> None:
     page.evaluate("document.getElementById('toasts').replaceChildren()")
 
 
 def shot(page: Page, artifacts: Path, name: str) -> None:
+    page.mouse.move(0, 0)  # no hover highlight left from the last click
     page.screenshot(path=str(artifacts / f"{name}.png"))
 
 
@@ -65,7 +75,9 @@ def token(frame: Frame) -> Any:
 
 def check_a11y(target: Page | Frame, where: str) -> None:
     """axe-core on the page (or the app's frame): zero violations of any impact."""
-    results = AXE.run(target)
+    # Every rule axe runs by default, plus the experimental one that checks a control's
+    # accessible name contains its visible text (WCAG 2.5.3, Label in Name).
+    results = AXE.run(target, options=AXE_OPTIONS)
     violations = results.response["violations"]
     assert not violations, f"axe found {len(violations)} problem(s) on {where}:\n" + "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} — "

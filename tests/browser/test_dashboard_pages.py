@@ -16,6 +16,7 @@ from tests.browser.conftest import LiveSite
 from tests.browser.pages import (
     app_frame,
     check_a11y,
+    connect_with_key,
     ensure_disconnected,
     go,
     loaded,
@@ -156,13 +157,17 @@ def test_deny_or_close_in_the_mailchimp_window_ends_the_wait(
     expect(app.locator("[data-notice]")).to_have_count(0)
 
 
-def test_sign_up_opens_the_steps_in_the_pop_up(page: Page, live_site: LiveSite) -> None:
+def test_sign_up_opens_the_steps_in_the_pop_up(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
     app = open_app(page, live_site.dashboard)
     ensure_disconnected(app)
     with page.context.expect_page() as popup_info:
         app.get_by_role("button", name="Sign up for Mailchimp").click()
     popup = popup_info.value
     expect(popup.get_by_role("heading", name="Connect a new Mailchimp account")).to_be_visible()
+    check_a11y(popup, "the sign-up steps pop-up")
+    popup.screenshot(path=str(artifacts / "oauth-signup-popup.png"))
     expect(popup.get_by_role("link", name="Sign up at Mailchimp")).to_have_attribute(
         "href", f"{live_site.url}/sandbox/mailchimp/signup/"
     )
@@ -318,6 +323,7 @@ def test_a_dashboard_on_another_origin_works_and_the_pop_up_result_is_noticed(
     expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
     popup.locator("form.account", has_text="Demo Store").get_by_role("button", name="Allow").click()
     expect(popup.get_by_role("heading", name="Mailchimp is connected")).to_be_visible()
+    check_a11y(popup, "the OAuth result pop-up")
     popup.screenshot(path=str(artifacts / "oauth-result-popup.png"))
     popup.wait_for_event("close", timeout=10_000)
     expect(app.locator("#status-badge")).to_have_text("Connected")
@@ -372,3 +378,18 @@ def test_narrow_dashboard_wraps_the_tabs_and_fits_the_tables(
     shot(page, artifacts, "activity-narrow-light")
     go(app, "E-commerce")
     assert frame.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_a_waiting_job_says_why_it_waits(page: Page, live_site: LiveSite) -> None:
+    app = open_app(page, live_site.dashboard)
+    connect_with_key(app, live_site.stack.demo_account.api_key)
+    go(app, "Activity")
+    app.get_by_role("button", name=re.compile(r"^Waiting")).click()
+    loaded(app)
+    # Connected: the regular re-import of the audiences is scheduled; the row says so in the
+    # admin's own time, not as an unexplained "Waiting" with 0 attempts.
+    row = app.locator("#activity-rows tr").filter(has_text="Audiences and groups")
+    reason = row.locator(".waiting-reason")
+    expect(reason).to_contain_text("audiences are re-imported from Mailchimp regularly")
+    expect(reason).not_to_contain_text("UTC")
+    expect(reason).to_contain_text(re.compile(r"Scheduled for \d{1,2} \w{3} \d{4}, \d{2}:\d{2}"))

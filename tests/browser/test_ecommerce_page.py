@@ -13,7 +13,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from addon.sandbox.saleor.store import VariantSpec
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y
+from tests.browser.pages import app_frame, check_a11y, said
 from tests.browser.test_subscription_pages import (
     Newsletter,
     app_api,
@@ -23,7 +23,6 @@ from tests.browser.test_subscription_pages import (
     open_page,
     shot,
     switch_theme,
-    toast,
 )
 
 pytestmark = pytest.mark.browser
@@ -129,13 +128,15 @@ def test_track_a_channel_and_follow_its_sync(
     app.get_by_label("Checkout URL").fill("https://shop.example.com/checkout?token={token}")
     app.get_by_label("Store e-mail address").fill("shop@orchard.example")
     save.click()
-    toast(page, "E-commerce settings saved")
+    expect(app.locator("[data-save-status]")).to_have_text("E-commerce settings saved.")
+    # Nothing floats over the save bar's buttons.
+    expect(page.locator("#toasts .toast")).to_have_count(0)
     expect(save).to_be_disabled()
 
     # Track the channel: a Mailchimp store in the default audience; the next step is the
     # initial sync, the channel's one primary action.
     channel.get_by_role("button", name="Track this channel").click()
-    toast(page, "Channel tracked")
+    said(app, "Channel tracked")
     expect(channel.locator(".badge").first).to_have_text("Tracked")
     refreshed(app, channel, "Store ready")
     stores = eventually(lambda: live_site.stack.mailchimp.stores(demo))
@@ -169,12 +170,12 @@ def test_track_a_channel_and_follow_its_sync(
     retry = row.get_by_role("button", name="Retry")
     expect(retry).to_have_attribute("aria-describedby", re.compile("^record-"))
     retry.click()
-    toast(page, "Retry scheduled")
+    said(app, "Retry scheduled")
 
     # Resync one kind, from the channel's menu.
     channel.get_by_role("button", name="More actions").click()
     channel.get_by_role("button", name="Resync products").click()
-    toast(page, "Resync started")
+    said(app, "Resync started")
 
     # Another audience means another store: the page says so before doing it.
     dialog = app.get_by_role("dialog", name="Move this channel to another audience?")
@@ -208,7 +209,7 @@ def test_track_a_channel_and_follow_its_sync(
     expect(primary(channel)).to_have_text("Resume sending")
     expect(channel.locator("[data-sync-start]")).to_be_hidden()
     primary(channel).click()
-    toast(page, "Sending resumed")
+    said(app, "Sending resumed")
     expect(channel.locator(".badge").first).to_have_text("Tracked")
 
 
@@ -249,7 +250,7 @@ def test_a_store_deleted_in_mailchimp_shows_as_missing_and_is_re_created(
     check_a11y(app_frame(page), "a channel whose store is missing")
     shot(page, artifacts, "ecommerce-store-missing-light", height=1400)
     primary(channel).click()
-    toast(page, "Store re-created")
+    said(app, "Store re-created")
     refreshed(app, channel, "Store ready")
     expect(channel.locator(".badge").filter(has_text="Store missing in Mailchimp")).to_have_count(0)
     assert eventually(

@@ -15,6 +15,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from addon.sandbox.saleor.generator import generate_store
 from tests.browser.conftest import LiveSite
+from tests.browser.pages import said
 from tests.browser.test_subscription_pages import (
     Newsletter,
     app_api,
@@ -22,7 +23,6 @@ from tests.browser.test_subscription_pages import (
     open_page,
     shot,
     switch_theme,
-    toast,
 )
 
 pytestmark = pytest.mark.browser
@@ -154,7 +154,7 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         expect(sync.locator("[data-sync-status]")).not_to_have_text("Loading…")
         sync.get_by_label("Only orders since").fill("2024-07-01")
         sync.get_by_role("button", name=START).click()
-        toast(page, "Initial sync started")
+        said(app, "Initial sync started")
         expect(sync.locator(".badge")).to_have_text("Running")
         expect(sync.locator("[data-sync-status]")).to_contain_text("orders since 1 Jul 2024")
         expect(sync.get_by_role("button", name=START)).to_be_hidden()
@@ -188,7 +188,7 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
 
         # Cancel: the outcome replaces the progress; a new sync may start.
         cancel.click()
-        toast(page, "Initial sync cancelled")
+        said(app, "Initial sync cancelled")
         expect(sync.locator(".badge")).to_have_text("Cancelled")
         expect(sync.locator("[data-sync-status]")).to_contain_text(
             "The last initial sync was cancelled"
@@ -214,7 +214,7 @@ def test_a_failed_sync_says_why(
     app = open_page(page, live_site, "E-commerce")
     sync = sync_of(app)
     sync.get_by_role("button", name=START).click()
-    toast(page, "Initial sync started")
+    said(app, "Initial sync started")
     expect(sync.locator(".badge")).to_have_text("Running")
     try:
         # Sending paused store-wide ends the running sync: it failed, and the page says why
@@ -249,7 +249,7 @@ def test_start_watch_the_bars_move_and_fill(
     expect(sync.locator("[data-sync-status]")).not_to_have_text("Loading…")
     expect(sync.get_by_label("Only orders since")).to_have_value("")
     sync.get_by_role("button", name=START).click()
-    toast(page, "Initial sync started")
+    said(app, "Initial sync started")
     expect(sync.locator(".badge")).to_have_text("Running")
 
     # Watch the page as the batches come back: every bar stops somewhere between 0 and full.
@@ -280,7 +280,7 @@ def test_start_watch_the_bars_move_and_fill(
 
     # It ends: every bar full, the outcome said.
     expect(sync.locator(".badge")).to_have_text("Succeeded")
-    toast(page, "Initial sync finished")
+    said(app, "Initial sync finished")
     expect(sync.locator("[data-sync-status]")).to_contain_text("The last initial sync succeeded")
     run = latest(live_site)
     assert run["status"] == "succeeded", run

@@ -53,6 +53,7 @@ def test_every_page_is_accessible_and_pictured(
     clear_toasts(page)
     if theme == "light" and width == "1280" and os.environ.get("UPDATE_DOCS_SCREENSHOTS"):
         # The README's picture changes with every run (times): rewritten only when asked.
+        page.mouse.move(0, 0)
         page.screenshot(path=str(DOCS / "connection.png"))
 
     # The Reset dialog is a pop-up of its own.

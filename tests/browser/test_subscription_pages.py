@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y
+from tests.browser.pages import app_frame, check_a11y, said
 from tests.sandbox_mailchimp.helpers import list_body
 
 pytestmark = pytest.mark.browser
@@ -177,7 +177,7 @@ def test_audiences_refresh_choose_and_save(
     expect(audience(app, "Herb garden")).to_have_count(0)
     app.get_by_role("button", name="Refresh from Mailchimp").click()
     expect(audience(app, "Herb garden")).to_be_visible()
-    toast(page, "Audiences refreshed")
+    said(app, "Audiences refreshed")
 
     card = audience(app, "Fruit lovers")
     expect(card.get_by_label("Default audience")).to_be_disabled()
@@ -226,7 +226,9 @@ def test_audiences_refresh_choose_and_save(
         " window.dispatchEvent(e); return e.defaultPrevented; }"
     )
     save.click()
-    toast(page, "Audience settings saved")
+    expect(app.locator("[data-save-status]")).to_have_text("Audience settings saved.")
+    # Nothing floats over the save bar's buttons.
+    expect(page.locator("#toasts .toast")).to_have_count(0)
     expect(app.locator("#origins-error")).to_have_text("")
     expect(save).to_be_disabled()
     expect(app.get_by_role("button", name="Discard")).to_be_disabled()
@@ -365,7 +367,9 @@ def test_subscriptions_two_way_options_and_storefront_reference(
     two_way.check()
     app.get_by_role("radio", name=re.compile("^Store wins")).check()
     app.get_by_role("button", name="Save", exact=True).click()
-    toast(page, "Subscription settings saved")
+    expect(app.locator("[data-save-status]")).to_have_text("Subscription settings saved.")
+    # Nothing floats over the save bar's buttons.
+    expect(page.locator("#toasts .toast")).to_have_count(0)
     page.reload()
     app = page.frame_locator("#app-frame")
     app.get_by_role("link", name="Subscriptions", exact=True).click()
@@ -444,6 +448,7 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     expect(card.locator("[data-status]")).to_have_text("Subscribed", timeout=15_000)
     expect(card).to_contain_text("Last change by staff in the dashboard")
     expect(card.locator(".chip").filter(has_text="Frequency: Weekly")).to_be_visible()
+    check_a11y(app_frame(page), "the customer panel (light)")
     member = eventually(lambda: live_site.stack.mailchimp.member(demo, fruit, email))
     assert member.status == "subscribed"
     assert member.interests.get(newsletter.ids["Weekly"]) is True
@@ -484,6 +489,7 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     # The dialog covers the dashboard's switch: change the theme as the dashboard would.
     page.evaluate("window.sandboxDashboard.setTheme('dark')")
     expect(panel.locator("html")).to_have_attribute("data-theme", "dark")
+    check_a11y(app_frame(page), "the customer panel (dark)")
     shot(page, artifacts, "customer-panel-dark", height=1100)
 
 

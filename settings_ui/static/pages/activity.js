@@ -44,7 +44,8 @@ function statusCell(item) {
     // Why it waits: the server's words, or what the row itself says.
     const w = item.waiting;
     let why = w ? w.message : "";
-    if (w && w.until) why += " (" + formatTime(w.until) + ", your time)";
+    // The server says times in UTC; the admin reads them in their own time.
+    if (w && w.until) why = why.replace(/(\d{1,2} \w{3} )?\d{2}:\d{2} UTC/, formatTime(w.until));
     if (!why && item.run_after && new Date(item.run_after) > new Date()) {
       why = "Starts " + formatTime(item.run_after) + ".";
     }

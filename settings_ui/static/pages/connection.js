@@ -294,11 +294,27 @@ function windowClosed(waiting) {
     .catch(() => finish(waiting, false, OUTCOME_TITLES.abandoned, closedMessage));
 }
 
+/*
+ * Log-in windows announce themselves (oauth-window.js) as soon as they open, which may be
+ * before the page starts waiting: remember them by their OAuth state, and answer so the
+ * window goes on to Mailchimp.
+ */
+const windows = new Map();
+window.addEventListener("message", (event) => {
+  if (event.origin !== window.location.origin || !event.source) return;
+  const data = event.data;
+  if (!data || data.type !== "mailchimp-oauth-window" || typeof data.state !== "string") return;
+  windows.set(data.state, event.source);
+  event.source.postMessage({ type: "mailchimp-oauth-window-ack" }, window.location.origin);
+  if (pendingOAuth && pendingOAuth.state === data.state) pendingOAuth.adopt(event.source);
+});
+
 function waitForOAuth(popup, flow, start) {
   stopWaiting();
   const startedAt = Date.now();
   const waiting = {
     flow,
+    state: start.state,
     before: current || { status: "disconnected" },
     statusUrl: start.status_url || null,
     timers: [],
@@ -308,14 +324,7 @@ function waitForOAuth(popup, flow, start) {
       if (event.origin !== window.location.origin) return;
       const data = event.data;
       if (!data || typeof data !== "object") return;
-      if (data.type === "mailchimp-oauth-window" && data.state === start.state && event.source) {
-        // The window the dashboard opened for us: now we can tell when it closes.
-        if (!popup) {
-          popup = event.source;
-          watchClosed();
-        }
-        return;
-      }
+      if (data.type === "mailchimp-oauth-window") return; // announced(): see below
       if (!popup || event.source !== popup) return;
       if (data.type !== "mailchimp-oauth") return;
       if (data.ok) finish(waiting, true);
@@ -328,6 +337,12 @@ function waitForOAuth(popup, flow, start) {
   $("oauth-waiting").hidden = false;
   setOAuthButtons(true);
 
+  // The window the dashboard opened for us says hello: now we can tell when it closes.
+  waiting.adopt = (source) => {
+    if (popup) return;
+    popup = source;
+    watchClosed();
+  };
   function watchClosed() {
     waiting.timers.push(
       window.setInterval(() => {
@@ -338,6 +353,7 @@ function waitForOAuth(popup, flow, start) {
     );
   }
   if (popup) watchClosed();
+  else if (windows.has(start.state)) waiting.adopt(windows.get(start.state));
   let inFlight = false;
   waiting.timers.push(
     window.setInterval(
