@@ -17,7 +17,9 @@ export function describe(item, fallbackSubject, cellId) {
   const subject = el("div", "record-subject", item.subject || fallbackSubject);
   subject.id = cellId;
   cell.appendChild(subject);
-  if (item.handled_by) cell.appendChild(el("div", "muted small", item.handled_by));
+  if (item.handled_by && item.handled_by !== item.subject) {
+    cell.appendChild(el("div", "muted small", item.handled_by));
+  }
   if (item.reason) cell.appendChild(el("div", "record-reason", item.reason));
   if (item.note) cell.appendChild(el("div", "muted small record-note", item.note));
   const technical = item.details || item.last_error;
