@@ -38,8 +38,10 @@ def register_job_handlers(registry: HandlerRegistry) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
     from addon.ecommerce import sync as ecommerce_sync
     from addon.initial_sync import engine as initial_sync_engine
+    from addon.installations import lifecycle
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
     ecommerce_sync.register(registry)
     initial_sync_engine.register(registry)
+    lifecycle.register(registry)

@@ -55,6 +55,15 @@ class Settings(BaseSettings):
     jwks_refresh_min_interval_seconds: float = Field(default=5.0, ge=0)
     jwks_cache_max_age_seconds: float = Field(default=3600.0, gt=0)
 
+    # Deactivation and uninstall without the lifecycle webhooks (Saleor before 3.23.5): each
+    # installation is checked this often (and whenever Saleor refuses a call); a refused app
+    # token is confirmed by a second check this much later, then processing pauses; a token
+    # still refused after the grace period means uninstalled, and the installation is erased
+    # (Saleor refuses the token of a deactivated app exactly like that of a deleted one).
+    installation_check_interval_seconds: float = Field(default=3600.0, ge=60)
+    installation_check_confirm_seconds: float = Field(default=60.0, ge=0)
+    uninstall_grace_hours: float = Field(default=168.0, ge=0)
+
     # The largest request body any route reads; larger ones get 413 unread. Our webhook
     # subscriptions select ids only (deliveries under 1 kB); Saleor's full legacy payloads (an
     # order with hundreds of lines) reach hundreds of kB: 4 MiB leaves ample room for those

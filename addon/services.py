@@ -49,6 +49,9 @@ class Services:
         from addon.capabilities import register_job_handlers
 
         register_job_handlers(services.handlers)
+        from addon.installations.lifecycle import watch_saleor_calls
+
+        watch_saleor_calls(services)  # a refused Saleor call queues a lifecycle check
         return services
 
     async def aclose(self) -> None:

@@ -25,8 +25,10 @@ async def installation(services: Services) -> Installation | None:
 
 
 async def count_jobs(services: Services) -> int:
+    """Jobs besides the installation's scheduled lifecycle check."""
     async with services.db.session() as session:
-        return int((await session.execute(select(func.count()).select_from(Job))).scalar_one())
+        statement = select(func.count()).select_from(Job).where(Job.kind != "installation.check")
+        return int((await session.execute(statement)).scalar_one())
 
 
 # --- manifest and install ----------------------------------------------------------------

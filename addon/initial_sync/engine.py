@@ -56,6 +56,7 @@ from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.sync import Context, DependencyFailed, Pusher, enqueue_push, load_context
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.initial_sync.orders_since import orders_since_query, placed_before
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
@@ -442,9 +443,12 @@ class Step:
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.run.channel
         if kind is EntityKind.ORDER and self.run.orders_since is not None:
-            # Filtered by Saleor; `where` exists since Saleor 3.22, hence its own document.
-            document = "initial_sync_orders_since"
-            variables["where"] = {"createdAt": {"gte": self.run.orders_since.isoformat()}}
+            # Filtered by Saleor, with the filter the installation's Saleor version has.
+            async with self.services.db.session() as session:
+                document, filters = await orders_since_query(
+                    session, self.ctx.installation_id, self.run.orders_since
+                )
+            variables.update(filters)
         data = await self.services.saleor.execute(
             self.ctx.api_url, self.ctx.token, document, variables
         )
@@ -561,6 +565,9 @@ class Step:
         live: list[str] = []
         skipped = 0
         for node in nodes:
+            if kind is EntityKind.ORDER and placed_before(node, self.run.orders_since):
+                skipped += 1  # the first day of a day filter (Saleor before 3.22)
+                continue
             saleor_id = str(node["id"])
             known = seen.get(saleor_id)
             updated = _parse_time(node.get("updatedAt"))

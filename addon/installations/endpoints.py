@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from addon.dependencies import ServicesDep, SessionDep
+from addon.installations.lifecycle import dashboard_check
 from addon.installations.schemas import InstallationRead
 from addon.saleor.dashboard_auth import DashboardAuth
 from addon.saleor.schemas import Jwks
@@ -12,13 +14,22 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/installation")
-async def read_installation(auth: DashboardAuth) -> InstallationRead:
+async def read_installation(
+    auth: DashboardAuth, session: SessionDep, services: ServicesDep
+) -> InstallationRead:
+    """The installation; on a Saleor that sends no lifecycle webhooks to the app (before
+    3.23.5), loading it also reads the app's state in Saleor and pauses or resumes to match."""
     installation = auth.installation
+    await dashboard_check(session, services, installation, auth.token)
     return InstallationRead(
         saleor_api_url=installation.saleor_api_url,
         saleor_domain=installation.saleor_domain,
+        saleor_version=installation.saleor_version,
         app_id=installation.app_id,
         is_active=installation.is_active,
+        status_noticed_by=installation.status_noticed_by,
+        refused_since=installation.token_refused_at,
+        checked_at=installation.checked_at,
         installed_at=installation.installed_at,
         updated_at=installation.updated_at,
         signing_key_ids=Jwks.model_validate(installation.jwks).key_ids,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
@@ -10,7 +11,16 @@ from sqlalchemy import JSON, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
-from addon.db.types import EncryptedSecret, UTCDateTime, utcnow
+from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
+
+
+class LifecycleSignal(StrEnum):
+    """How a deactivation, reactivation or uninstall was noticed."""
+
+    WEBHOOK = "webhook"  # APP_STATUS_CHANGED / APP_DELETED (Saleor 3.23.5+)
+    PERIODIC_CHECK = "periodic_check"  # the per-installation check (INSTALLATION_CHECK_*)
+    SALEOR_CALL = "saleor_call"  # a Saleor call the app made was refused; a check followed
+    DASHBOARD = "dashboard"  # a dashboard load read `app { isActive }`
 
 
 class Installation(Base):
@@ -28,5 +38,33 @@ class Installation(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     # `issuedAt` of the newest APP_STATUS_CHANGED applied: older deliveries are ignored.
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # How the latest pause or resume was noticed (None: never paused).
+    status_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
+        StrEnumType(LifecycleSignal), nullable=True
+    )
+    # Saleor's full version (`shop { version }`), read at installation and by every check.
+    saleor_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The last lifecycle check Saleor answered (token accepted or refused).
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Since when Saleor refuses the app token (deactivated or uninstalled); None: accepted.
+    token_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
+        StrEnumType(LifecycleSignal), nullable=True
+    )
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class InstallationErasure(Base):
+    """What is kept of an erased installation: that it was erased, when and why (no data of
+    the store, no secrets), so an uninstall is accounted for."""
+
+    __tablename__ = "installation_erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(512), index=True)
+    app_id: Mapped[str] = mapped_column(String(255))
+    noticed_by: Mapped[LifecycleSignal] = mapped_column(StrEnumType(LifecycleSignal))
+    # For an uninstall noticed without the webhook: since when the token had been refused.
+    token_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.config import Settings
 from addon.db.types import utcnow
 from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
-from addon.installations.models import Installation
+from addon.installations.checks import schedule_check
+from addon.installations.models import Installation, InstallationErasure, LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
 from addon.saleor.schemas import AppLifecycleEvent
@@ -40,7 +42,9 @@ class InstallationService:
         self.ensure_allowed(saleor_api_url)
         token = SecretStr(auth_token)
         try:
-            data = await self.saleor.execute(saleor_api_url, token, "app_id")
+            data = await self.saleor.execute(
+                saleor_api_url, token, "installation_check", notify_refusal=False
+            )
         except SaleorQueryError as exc:
             raise Unauthorized(
                 f"Saleor did not accept the app token: {exc}", code=ErrorCode.INVALID_APP_TOKEN
@@ -71,8 +75,19 @@ class InstallationService:
         installation.jwks_fetched_at = utcnow()
         installation.is_active = True
         installation.status_changed_at = None
+        installation.status_noticed_by = None
+        installation.saleor_version = (data.get("shop") or {}).get("version")
+        installation.checked_at = utcnow()
+        installation.token_refused_at = None
+        installation.token_refused_noticed_by = None
         await self.session.flush()
-        logger.info("Installed for %s (app %s)", saleor_api_url, app_id)
+        await schedule_check(self.session, self.settings, installation.id)
+        logger.info(
+            "Installed for %s (app %s, Saleor %s)",
+            saleor_api_url,
+            app_id,
+            installation.saleor_version,
+        )
         return installation
 
     async def apply_status_change(
@@ -83,20 +98,59 @@ class InstallationService:
             raise AppError(
                 "APP_STATUS_CHANGED without app.isActive", code=ErrorCode.INVALID_PAYLOAD
             )
-        issued_at = event.issued_at or utcnow()
-        if installation.status_changed_at and issued_at <= installation.status_changed_at:
-            logger.info("Ignored an older APP_STATUS_CHANGED for %s", installation.saleor_api_url)
+        return await self.set_active(
+            installation,
+            event.app.is_active,
+            event.issued_at or utcnow(),
+            LifecycleSignal.WEBHOOK,
+        )
+
+    async def set_active(
+        self,
+        installation: Installation,
+        active: bool,
+        observed_at: datetime,
+        noticed_by: LifecycleSignal,
+    ) -> bool:
+        """Pause or resume processing, however it was noticed (the webhook, a check, the
+        dashboard). Returns False when something newer was applied already."""
+        if installation.status_changed_at and observed_at <= installation.status_changed_at:
+            logger.info(
+                "Ignored an older status change (%s) for %s",
+                noticed_by.value,
+                installation.saleor_api_url,
+            )
             return False
-        installation.is_active = event.app.is_active
-        installation.status_changed_at = issued_at
+        installation.is_active = active
+        installation.status_changed_at = observed_at
+        installation.status_noticed_by = noticed_by
         await self.session.flush()
         state = "resumed" if installation.is_active else "paused"
-        logger.info("Processing %s for %s", state, installation.saleor_api_url)
+        logger.info(
+            "Processing %s for %s (noticed by %s)",
+            state,
+            installation.saleor_api_url,
+            noticed_by.value,
+        )
         return True
 
-    async def erase(self, installation: Installation) -> None:
-        """APP_DELETED: remove the installation with all its data and secrets."""
+    async def erase(
+        self,
+        installation: Installation,
+        noticed_by: LifecycleSignal = LifecycleSignal.WEBHOOK,
+    ) -> None:
+        """Uninstalled (APP_DELETED, or noticed without it): remove the installation with all
+        its data and secrets, and record the erasure."""
         url = installation.saleor_api_url
+        self.session.add(
+            InstallationErasure(
+                saleor_api_url=url,
+                app_id=installation.app_id,
+                noticed_by=noticed_by,
+                token_refused_at=installation.token_refused_at,
+                erased_at=utcnow(),
+            )
+        )
         await self.repository.delete(installation)
         await self.session.flush()
-        logger.info("Uninstalled: erased all data of %s", url)
+        logger.info("Uninstalled (noticed by %s): erased all data of %s", noticed_by.value, url)

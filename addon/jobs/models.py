@@ -26,6 +26,12 @@ from addon.db.types import StrEnumType, UTCDateTime, utcnow
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
+# Upkeep scheduled by the app itself: it runs while the installation's processing is paused
+# (the lifecycle check is what notices a reactivation or an uninstall when Saleor sends no
+# webhook) and is not listed among the jobs a store admin sees (nothing there to act on).
+HOUSEKEEPING_KINDS = frozenset({"installation.check"})
+
+
 class JobStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"

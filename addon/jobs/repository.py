@@ -12,7 +12,7 @@ from sqlalchemy.orm import aliased
 
 from addon.clock import Clock, current_clock
 from addon.installations.models import Installation
-from addon.jobs.models import Job, JobStatus
+from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
@@ -97,7 +97,11 @@ class JobRepository:
         statement = (
             select(Job)
             .join(Installation, Installation.id == Job.installation_id)
-            .where(due, Installation.is_active, or_(Job.lane.is_(None), ~lane_busy))
+            .where(
+                due,
+                or_(Installation.is_active, Job.kind.in_(HOUSEKEEPING_KINDS)),
+                or_(Job.lane.is_(None), ~lane_busy),
+            )
             .order_by(Job.run_after, Job.id)
             .limit(limit)
             .with_for_update(of=Job, skip_locked=True)
@@ -188,7 +192,9 @@ class JobRepository:
     async def recent(
         self, installation_id: int, *, limit: int = 50, status: JobStatus | None = None
     ) -> list[Job]:
-        statement = select(Job).where(Job.installation_id == installation_id)
+        statement = select(Job).where(
+            Job.installation_id == installation_id, Job.kind.not_in(HOUSEKEEPING_KINDS)
+        )
         if status is not None:
             statement = statement.where(Job.status == status)
         statement = statement.order_by(Job.id.desc()).limit(limit)
@@ -197,7 +203,7 @@ class JobRepository:
     async def count_by_status(self, installation_id: int) -> dict[JobStatus, int]:
         result = await self.session.execute(
             select(Job.status, func.count())
-            .where(Job.installation_id == installation_id)
+            .where(Job.installation_id == installation_id, Job.kind.not_in(HOUSEKEEPING_KINDS))
             .group_by(Job.status)
         )
         return {JobStatus(status): int(count) for status, count in result.all()}

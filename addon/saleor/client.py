@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,7 +48,17 @@ class SaleorPermissionDenied(SaleorQueryError):
     The app's permissions are fixed at installation: asking again cannot help."""
 
 
+class SaleorTokenRefused(SaleorPermissionDenied):
+    """Saleor answered 401: it does not accept the token at all."""
+
+
 PERMISSION_DENIED = "PermissionDenied"
+
+# Called with the Saleor API URL when Saleor refuses a call for lack of permission. Saleor
+# authenticates only the token of an installed, active app and answers any other token as an
+# anonymous caller (saleor/graphql/app/dataloaders/app.py, `AppByTokenLoader`: `is_active=True,
+# removed_at__isnull=True`), so a refusal is how a deactivated or deleted app first shows.
+RefusalListener = Callable[[str], Awaitable[None]]
 
 
 def _error_code(error: dict[str, Any]) -> str | None:
@@ -93,8 +105,34 @@ class SaleorClient:
             timeout=httpx.Timeout(30.0, connect=10.0),
             headers={"User-Agent": "saleor-mailchimp-addon"},
         )
+        self._refusal_listeners: list[RefusalListener] = []
+        self._notifications: set[asyncio.Task[None]] = set()
+
+    def on_refused(self, listener: RefusalListener) -> None:
+        """Call `listener` (in the background: the caller may hold a transaction) whenever
+        Saleor refuses a call for lack of permission."""
+        self._refusal_listeners.append(listener)
+
+    def _refused(self, saleor_api_url: str) -> None:
+        for listener in self._refusal_listeners:
+            task = asyncio.ensure_future(self._notify(listener, saleor_api_url))
+            self._notifications.add(task)
+            task.add_done_callback(self._notifications.discard)
+
+    @staticmethod
+    async def _notify(listener: RefusalListener, saleor_api_url: str) -> None:
+        try:
+            await listener(saleor_api_url)
+        except Exception:
+            logger.exception("Handling a refused Saleor call of %s failed", saleor_api_url)
+
+    async def settle(self) -> None:
+        """Wait for the refusal notifications under way (shutdown, tests)."""
+        while self._notifications:
+            await asyncio.gather(*list(self._notifications), return_exceptions=True)
 
     async def aclose(self) -> None:
+        await self.settle()
         await self._http.aclose()
 
     async def fetch_jwks(self, saleor_api_url: str) -> Jwks:
@@ -114,8 +152,13 @@ class SaleorClient:
         token: SecretStr,
         document: str,
         variables: dict[str, Any] | None = None,
+        *,
+        notify_refusal: bool = True,
     ) -> dict[str, Any]:
-        """Run the named document from `queries/` as the app; return `data`."""
+        """Run the named document from `queries/` as the app; return `data`.
+
+        A refusal (PermissionDenied, HTTP 401) is reported to the `on_refused` listeners unless
+        `notify_refusal` is off (the lifecycle check itself, a token being proven)."""
         transport = _SharedClientTransport(
             saleor_api_url,
             self._http,
@@ -130,9 +173,19 @@ class SaleorClient:
             errors = list(exc.errors or [])
             message = "; ".join(str(e.get("message", e)) for e in errors) or str(exc)
             if any(_error_code(e) == PERMISSION_DENIED for e in errors if isinstance(e, dict)):
+                if notify_refusal:
+                    self._refused(saleor_api_url)
                 raise SaleorPermissionDenied(message, errors, exc.data) from exc
             raise SaleorQueryError(message, errors, exc.data) from exc
-        except (TransportServerError, TransportConnectionFailed, httpx.HTTPError) as exc:
+        except TransportServerError as exc:
+            if exc.code == 401:
+                if notify_refusal:
+                    self._refused(saleor_api_url)
+                raise SaleorTokenRefused(
+                    f"Saleor at {saleor_api_url} refused the token (HTTP 401)", [], None
+                ) from exc
+            raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc
+        except (TransportConnectionFailed, httpx.HTTPError) as exc:
             raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc
         except TransportError as exc:
             raise SaleorUnavailable(

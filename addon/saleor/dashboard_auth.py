@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Security
 from fastapi.security import APIKeyHeader
+from pydantic import SecretStr
 
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import ErrorCode, Forbidden, Unauthorized
@@ -38,6 +39,7 @@ MANAGE_APP_SETTINGS = ("MANAGE_APPS",)
 class DashboardContext:
     installation: Installation
     claims: DashboardTokenClaims
+    token: SecretStr  # the dashboard's token, to ask Saleor as the user (app { isActive })
 
 
 def require_dashboard(
@@ -95,7 +97,9 @@ def require_dashboard(
                 "You need these permissions in Saleor to use this: " + ", ".join(missing) + ".",
                 code=ErrorCode.MISSING_PERMISSIONS,
             )
-        return DashboardContext(installation=installation, claims=claims)
+        return DashboardContext(
+            installation=installation, claims=claims, token=SecretStr(authorization_bearer)
+        )
 
     return dependency
 

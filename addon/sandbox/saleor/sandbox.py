@@ -71,6 +71,12 @@ from .schema import (
     sandbox_schema,
 )
 from .store import LineSpec, SaleorStore, VariantSpec, mark_paid
+from .versions import (
+    CURRENT_VERSION,
+    PLAYABLE_VERSIONS,
+    schema_version,
+    sends_own_lifecycle_events,
+)
 from .webhooks import (
     Delivery,
     event_type_name,
@@ -84,7 +90,7 @@ DEFAULT_MANAGE_PERMISSIONS: tuple[str, ...] = tuple(
 )
 """Every ``MANAGE_*`` permission (the default ``user_permissions`` of dashboard tokens)."""
 
-SALEOR_VERSION = "3.22.0"  # it serves `orders(where: ...)`, added in 3.22
+SALEOR_VERSION = CURRENT_VERSION  # the version a sandbox plays unless told otherwise
 
 
 class InstallationFailed(Exception):
@@ -108,7 +114,12 @@ class SaleorSandbox:
         signing_key: SigningKey | None = None,
         key_size: int = 2048,
         timeout: float = 10.0,
+        version: str = CURRENT_VERSION,
     ) -> None:
+        if version not in PLAYABLE_VERSIONS:
+            raise ValueError(f"The sandbox plays Saleor {', '.join(PLAYABLE_VERSIONS)}")
+        self.version = version
+        """The Saleor it plays (see :mod:`.versions`): its schema, events and version."""
         self.api_url = api_url
         self.transport = transport
         self.timeout = timeout
@@ -253,7 +264,9 @@ class SaleorSandbox:
             except InvalidGlobalId:
                 return Viewer()
             token_app = self.store.apps.get(app_pk)
-            if token_app is None or not token_app.is_active:
+            # Saleor checks the user, not the app, of a `thirdparty` token: it works while the
+            # app is deactivated (saleor/core/auth_backend.py, `load_user_from_request`).
+            if token_app is None:
                 return Viewer()
             granted = set(token_app.permissions) & set(claims.get("user_permissions") or [])
             return Viewer(user=user, is_staff=True, permissions=frozenset(granted))
@@ -277,12 +290,14 @@ class SaleorSandbox:
             document = parse(query)
         except GraphQLError as exc:
             return 400, {"errors": [_format_error(exc)]}
-        errors = validate(sandbox_schema(), document)
+        errors = validate(sandbox_schema(self.version), document)
         if errors:
             return 400, {"errors": [_format_error(e) for e in errors]}
-        context = ApiContext(self.store, viewer or self.viewer_for_token(token))
+        context = ApiContext(
+            self.store, viewer or self.viewer_for_token(token), saleor_version=self.version
+        )
         result = execute(
-            sandbox_schema(),
+            sandbox_schema(self.version),
             document,
             variable_values=variables,
             operation_name=operation_name,
@@ -419,6 +434,8 @@ class SaleorSandbox:
             "Content-Type": "application/json",
             "Saleor-Domain": self.domain,
             "Saleor-Api-Url": self.api_url,
+            # major.minor only (saleor/app/installation_utils.py, send_app_token)
+            "Saleor-Schema-Version": schema_version(self.version),
         }
         body = json.dumps({"auth_token": app.auth_token}).encode()
         try:
@@ -440,17 +457,28 @@ class SaleorSandbox:
         raise InstallationFailed(message, status_code=response.status_code, code=code)
 
     async def set_app_active(self, app: SandboxApp, active: bool) -> list[Delivery]:
-        """Activate/deactivate ``app`` and send APP_STATUS_CHANGED (also to ``app`` itself)."""
+        """``appActivate`` / ``appDeactivate``: set the state, then send APP_STATUS_CHANGED as
+        the version played does (see :meth:`_lifecycle_event`)."""
         current = self.store.apps[app.id]
         current.is_active = active
-        return await self.emit("APP_STATUS_CHANGED", current, include_app=current)
+        return await self._lifecycle_event("APP_STATUS_CHANGED", current)
 
     async def uninstall_app(self, app: SandboxApp) -> list[Delivery]:
-        """Send APP_DELETED (also to ``app`` itself), then remove the app and its webhooks."""
+        """``appDelete``: deactivate the app (its token stops authenticating), send APP_DELETED
+        as the version played does, then remove the app and its webhooks."""
         current = self.store.apps[app.id]
-        deliveries = await self.emit("APP_DELETED", current, include_app=current)
+        current.is_active = False  # saved before the event fires, as Saleor's appDelete does
+        deliveries = await self._lifecycle_event("APP_DELETED", current)
         self.store.apps.pop(current.id, None)
         return deliveries
+
+    async def _lifecycle_event(self, event_type: str, app: SandboxApp) -> list[Delivery]:
+        """Since 3.23.5 (saleor/saleor#19160) an app's lifecycle event goes to that app's own
+        webhooks only, whatever its state; before, like any event, to the active apps holding
+        MANAGE_APPS, and so never to an app just deactivated or deleted."""
+        if sends_own_lifecycle_events(self.version):
+            return await self.emit(event_type, app, include_app=app, only_app=app)
+        return await self.emit(event_type, app)
 
     def get_app(self, app_id: int | str) -> SandboxApp:
         """An installed app by pk or global ID."""
@@ -460,11 +488,16 @@ class SaleorSandbox:
     # -- webhooks ------------------------------------------------------------------------------
 
     def _recipients(
-        self, event_type: str, include_app: SandboxApp | None
+        self,
+        event_type: str,
+        include_app: SandboxApp | None,
+        only_app: SandboxApp | None = None,
     ) -> list[tuple[SandboxApp, WebhookConfig]]:
         needed = required_permission(event_type)
         targets = []
         for app in list(self.store.apps.values()):
+            if only_app is not None and app.id != only_app.id:
+                continue
             forced = include_app is not None and app.id == include_app.id
             if not forced and (not app.is_active or (needed and needed not in app.permissions)):
                 continue
@@ -481,15 +514,17 @@ class SaleorSandbox:
         *,
         include_app: SandboxApp | None = None,
         issuing_principal: SandboxApp | Customer | None = None,
+        only_app: SandboxApp | None = None,
     ) -> list[Delivery]:
         """Deliver ``event_type`` about ``root_object`` to every subscribed webhook.
 
         ``root_object`` is the event's subject (an app, order, customer, ...). Apps need the
         event's permission and must be active, except ``include_app``, which always receives
-        it (used for lifecycle events about the app itself).
+        it (used for lifecycle events about the app itself); with ``only_app``, no other app
+        receives it.
         """
         deliveries = []
-        for app, hook in self._recipients(event_type, include_app):
+        for app, hook in self._recipients(event_type, include_app, only_app):
             body, errors = await self.render_payload(
                 hook, app, event_type, root_object, issuing_principal
             )
@@ -530,11 +565,11 @@ class SaleorSandbox:
             recipient=app,
             payload=_event_payload(event_type, root_object),
             issuing_principal=issuing_principal,
-            version=SALEOR_VERSION,
+            version=self.version,
         )
-        context = ApiContext(self.store, Viewer.for_app(app))
+        context = ApiContext(self.store, Viewer.for_app(app), saleor_version=self.version)
         result = execute(
-            sandbox_schema(),
+            sandbox_schema(self.version),
             parse(hook.query),
             root_value=root,
             context_value=context,

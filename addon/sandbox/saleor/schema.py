@@ -64,6 +64,7 @@ from .payments import (
     total_refunded,
 )
 from .store import NotFound, SaleorStore
+from .versions import CURRENT_VERSION, has_order_where
 
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 
@@ -161,6 +162,7 @@ class ApiContext:
     store: SaleorStore
     viewer: Viewer
     pending_events: list[tuple[str, Any]] = field(default_factory=list)
+    saleor_version: str = CURRENT_VERSION  # what `shop { version }` reports
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,7 @@ class EventRoot:
     recipient: SandboxApp | None
     payload: dict[str, Any]
     issuing_principal: SandboxApp | Customer | None = None
-    version: str = "3.22.0"
+    version: str = CURRENT_VERSION
 
 
 # -- value objects ------------------------------------------------------------------------------
@@ -561,7 +563,10 @@ def resolve_query_app(root: Any, info: Info, id: str | None = None) -> Any:
     pk = _pk(id, "App")
     if viewer.app is not None and pk == viewer.app.id:
         return viewer.app
-    viewer.require("MANAGE_APPS")
+    if viewer.app is not None:
+        # Only an app needs MANAGE_APPS to see another app; a staff user sees any installed one
+        # (saleor/graphql/app/schema.py, `resolve_app`; resolvers.py filters removed apps).
+        viewer.require("MANAGE_APPS")
     return _ctx(info).store.apps.get(pk) if pk is not None else None
 
 
@@ -751,10 +756,13 @@ def resolve_orders(
     channel: str | None = None,
     search: str | None = None,
     where: dict[str, Any] | None = None,
+    filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS")
+    if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
+        raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     chan = context.store.channel_by_slug(channel) if channel else None
     orders: Iterable[Order] = context.store.orders.values()
     if chan is not None:
@@ -766,6 +774,14 @@ def resolve_orders(
         if bounds:
             within = _time_range(bounds)
             orders = [o for o in orders if within(getattr(o, attribute))]
+    if filter and filter.get("created"):
+        # `created: DateRangeInput` compares the UTC day of `created_at` (Saleor's
+        # filter_created_range: `created_at__date`, TIME_ZONE = "UTC").
+        within_days = _time_range(filter["created"])
+        orders = [o for o in orders if within_days(o.created.astimezone(UTC).date())]
+    if filter and filter.get("updatedAt"):
+        within = _time_range(filter["updatedAt"])
+        orders = [o for o in orders if within(o.updated_at)]
     orders = list(orders)
     return paginate(info, orders, lambda o: o.id, **_page(args))
 
@@ -1276,10 +1292,34 @@ def _parse_datetime(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _time_range(bounds: dict[str, Any] | None) -> Callable[[datetime], bool]:
-    """A `DateTimeRangeInput` as a predicate (an absent or null bound does not limit)."""
+def _time_range(bounds: dict[str, Any] | None) -> Callable[[Any], bool]:
+    """A `DateTimeRangeInput` or `DateRangeInput` as a predicate (an absent or null bound does
+    not limit)."""
     low, high = (bounds or {}).get("gte"), (bounds or {}).get("lte")
     return lambda moment: (low is None or moment >= low) and (high is None or moment <= high)
+
+
+def _parse_date(value: Any) -> date:
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise GraphQLError("Enter a valid date.") from exc
+
+
+@dataclass(frozen=True)
+class ShopView:
+    version: str
+
+
+def resolve_shop(root: Any, info: Info) -> ShopView:
+    return ShopView(_ctx(info).saleor_version)
+
+
+def resolve_shop_version(source: ShopView, info: Info) -> str:
+    # saleor/graphql/shop/types.py: `Shop.version` needs AUTHENTICATED_STAFF_USER or
+    # AUTHENTICATED_APP.
+    _ctx(info).viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    return source.version
 
 
 def _parse_uuid(value: Any) -> uuid.UUID:
@@ -1291,6 +1331,7 @@ def _parse_uuid(value: Any) -> uuid.UUID:
 
 def _configure_scalars(schema: GraphQLSchema) -> None:
     scalars: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
+        "Date": (_serialize_datetime, _parse_date),
         "DateTime": (_serialize_datetime, _parse_datetime),
         "JSONString": (_serialize_json_string, None),
         "UUID": (_serialize_plain, _parse_uuid),
@@ -1334,6 +1375,10 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "order": resolve_order,
             "orders": resolve_orders,
             "checkout": resolve_checkout,
+            "shop": resolve_shop,
+        },
+        "Shop": {
+            "version": resolve_shop_version,
         },
         "Mutation": {
             "updateMetadata": _metadata_mutation(private=False, delete=False),
@@ -1476,10 +1521,23 @@ def event_type_names(schema: GraphQLSchema) -> list[str]:
     return [t.name for t in schema.get_possible_types(event)]  # type: ignore[arg-type]
 
 
+def sandbox_schema(version: str = CURRENT_VERSION) -> GraphQLSchema:
+    """The executable sandbox schema as Saleor ``version`` serves it (see ``versions``)."""
+    return _sandbox_schema(order_where=has_order_where(version))
+
+
 @cache
-def sandbox_schema() -> GraphQLSchema:
-    """Build (once) the executable sandbox schema."""
+def _sandbox_schema(*, order_where: bool) -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    if not order_where:
+        # Before 3.22 `orders` has neither `where` nor `search`, and OrderWhereInput does not
+        # exist (shared/contracts/saleor-schema-3.20.graphql).
+        query = schema.type_map["Query"]
+        assert isinstance(query, GraphQLObjectType)
+        orders = query.fields["orders"]
+        orders.args.pop("where")
+        orders.args.pop("search")
+        del schema.type_map["OrderWhereInput"]
     _configure_scalars(schema)
     for type_name, fields in _resolver_map().items():
         graphql_type = schema.type_map[type_name]

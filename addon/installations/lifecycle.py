@@ -1,0 +1,246 @@
+"""Deactivation and uninstall noticed without the lifecycle webhooks.
+
+Before Saleor 3.23.5 (saleor/saleor#19160) APP_STATUS_CHANGED and APP_DELETED never reach the app
+concerned (see addon/sandbox/saleor/versions.py for the source). What the app can see instead is
+Saleor refusing its token: Saleor authenticates only the token of an installed, active app
+(saleor/graphql/app/dataloaders/app.py, `AppByTokenLoader` filters `is_active=True,
+removed_at__isnull=True`) and answers any other as an anonymous caller, so `{ app { id } }` gets
+PermissionDenied. A deactivated app and a deleted one look exactly alike to their token, so:
+
+* A refusal (of any call the app makes, or of the periodic check) is confirmed by a second check
+  `INSTALLATION_CHECK_CONFIRM_SECONDS` later; a Saleor that cannot be reached, or answers with
+  another error, decides nothing (the worker retries the check with its backoff).
+* Confirmed, processing pauses at once, through the same path as APP_STATUS_CHANGED.
+* The token accepted again (`appActivate`) resumes processing the same way; so does a dashboard
+  user's view of the app as active. A dashboard user's view of it as deactivated pauses it.
+* Still refused `UNINSTALL_GRACE_HOURS` after the first refusal, the app is taken as uninstalled
+  and the installation is erased through the same path as APP_DELETED.
+
+The check is the worker job `installation.check`, one scheduled per installation every
+`INSTALLATION_CHECK_INTERVAL_SECONDS` (it reschedules itself); it runs while processing is
+paused (`addon.jobs.models.RUNS_WHILE_PAUSED`). Each check also stores Saleor's version.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from pydantic import SecretStr
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.config import Settings
+from addon.db.types import utcnow
+from addon.installations.checks import CHECK_KIND, CheckPayload, schedule_check
+from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.repository import InstallationRepository
+from addon.installations.service import InstallationService
+from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.jobs.worker import HandlerRegistry, backoff_delay
+from addon.saleor.client import SaleorError, SaleorPermissionDenied
+from addon.saleor.versions import parse_version, sends_own_lifecycle_webhooks
+
+if TYPE_CHECKING:
+    from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+class _Refused(Exception):
+    """Saleor refused the app token (or no longer knows the app)."""
+
+
+async def _ask_saleor(services: Services, api_url: str, token: SecretStr, app_id: str) -> str:
+    """Saleor's version if it accepts the token; raises `_Refused`, or `SaleorError` for
+    anything that decides nothing (unreachable, another error)."""
+    try:
+        data = await services.saleor.execute(
+            api_url, token, "installation_check", notify_refusal=False
+        )
+    except SaleorPermissionDenied as exc:
+        raise _Refused(str(exc)) from exc
+    app = data.get("app") or {}
+    if app.get("id") != app_id:  # the app is gone from `{ app { id } }`
+        raise _Refused(f"Saleor answered app {app.get('id')!r} for the token of {app_id!r}")
+    return str((data.get("shop") or {}).get("version") or "")
+
+
+async def check_job(job: ClaimedJob, services: Services) -> None:
+    """The `installation.check` job (see the module docstring)."""
+    settings = services.settings
+    signal = CheckPayload.model_validate(job.payload).signal
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(job.installation_id)
+        if installation is None:
+            return
+        api_url, token, app_id = (
+            installation.saleor_api_url,
+            installation.app_token,
+            installation.app_id,
+        )
+    observed_at = utcnow()  # before asking: a webhook issued later wins
+    try:
+        version: str | None = await _ask_saleor(services, api_url, token, app_id)
+        refusal = None
+    except _Refused as exc:
+        version, refusal = None, str(exc)
+    except SaleorError as exc:
+        # Decides nothing: try again with the worker's backoff, never past the next check.
+        delay = backoff_delay(
+            job.attempts,
+            settings.worker_backoff_base_seconds,
+            min(settings.worker_backoff_max_seconds, settings.installation_check_interval_seconds),
+        )
+        raise RetryLater(f"The lifecycle check could not reach Saleor: {exc}", delay) from exc
+
+    retry_in: float | None = None
+    async with services.db.transaction() as session:
+        installation = await InstallationRepository(session).get(job.installation_id)
+        if installation is None:
+            return
+        service = InstallationService(session, settings, services.saleor)
+        installation.checked_at = observed_at
+        if refusal is None:
+            await _accepted(service, installation, version, observed_at, signal)
+            await schedule_check(session, settings, installation.id)
+            return
+        retry_in = await _refused(service, installation, refusal, observed_at, signal)
+        if retry_in == ERASED:
+            return
+        if retry_in is None:
+            grace_end = (installation.token_refused_at or observed_at) + _grace(settings)
+            await schedule_check(session, settings, installation.id, at=grace_end)
+    if retry_in is not None:
+        raise RetryLater(
+            f"Saleor refused the app token ({refusal}); confirming with a second check", retry_in
+        )
+
+
+ERASED = -1.0  # `_refused`'s answer once the installation is erased
+
+
+def _grace(settings: Settings) -> timedelta:
+    return timedelta(hours=settings.uninstall_grace_hours)
+
+
+async def _accepted(
+    service: InstallationService,
+    installation: Installation,
+    version: str | None,
+    observed_at: datetime,
+    signal: LifecycleSignal,
+) -> None:
+    if version:
+        installation.saleor_version = version
+    if installation.token_refused_at is not None:
+        logger.info("Saleor accepts the app token of %s again", installation.saleor_api_url)
+    installation.token_refused_at = None
+    installation.token_refused_noticed_by = None
+    if not installation.is_active:
+        # Only an active app's token is accepted: the app was activated again.
+        await service.set_active(installation, True, observed_at, signal)
+
+
+async def _refused(
+    service: InstallationService,
+    installation: Installation,
+    refusal: str,
+    observed_at: datetime,
+    signal: LifecycleSignal,
+) -> float | None:
+    """Record a refusal. Returns the seconds until the confirming check, None once confirmed
+    (paused), or `ERASED`."""
+    settings = service.settings
+    confirm = timedelta(seconds=settings.installation_check_confirm_seconds)
+    if installation.token_refused_at is None:
+        logger.warning(
+            "Saleor refused the app token of %s (%s): confirming",
+            installation.saleor_api_url,
+            refusal,
+        )
+        installation.token_refused_at = observed_at
+        installation.token_refused_noticed_by = signal
+        await service.session.flush()
+        return max(confirm.total_seconds(), 0.0)
+    since = observed_at - installation.token_refused_at
+    if since < confirm:  # another check came first: confirm only after the full delay
+        return (confirm - since).total_seconds()
+    noticed_by = installation.token_refused_noticed_by or signal
+    if not installation.is_active and installation.status_noticed_by is LifecycleSignal.WEBHOOK:
+        # APP_STATUS_CHANGED said deactivated, and a deleted app would have had APP_DELETED:
+        # the refusal is explained, nothing is erased.
+        installation.token_refused_at = observed_at
+        return None
+    if installation.is_active:
+        await service.set_active(installation, False, observed_at, noticed_by)
+    if since >= _grace(settings):
+        await service.erase(installation, noticed_by)
+        return ERASED
+    return None
+
+
+async def dashboard_check(
+    session: AsyncSession, services: Services, installation: Installation, token: SecretStr
+) -> None:
+    """On each dashboard load, where lifecycle webhooks do not arrive: read `app { isActive }`
+    as the dashboard user (whose token works whatever the app's state) and pause or resume."""
+    version = parse_version(installation.saleor_version)
+    if sends_own_lifecycle_webhooks(version):
+        return
+    observed_at = utcnow()
+    try:
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            token,
+            "app_status",
+            {"id": installation.app_id},
+            notify_refusal=False,
+        )
+    except SaleorError as exc:
+        logger.info("Reading the app's state for the dashboard failed: %s", exc)
+        return
+    app = data.get("app")
+    service = InstallationService(session, services.settings, services.saleor)
+    if app is None:  # deleted (or not visible to this user): the token check decides
+        await schedule_check(
+            session, services.settings, installation.id, soon=True, signal=LifecycleSignal.DASHBOARD
+        )
+        return
+    active = bool(app.get("isActive"))
+    if not active and installation.token_refused_at is not None:
+        # Deactivated, not deleted: the grace period before erasing starts again.
+        installation.token_refused_at = observed_at
+        installation.token_refused_noticed_by = LifecycleSignal.DASHBOARD
+    if active != installation.is_active:
+        await service.set_active(installation, active, observed_at, LifecycleSignal.DASHBOARD)
+        if active:  # the token should work again: let a check confirm it now
+            await schedule_check(
+                session,
+                services.settings,
+                installation.id,
+                soon=True,
+                signal=LifecycleSignal.DASHBOARD,
+            )
+
+
+def watch_saleor_calls(services: Services) -> None:
+    """A refused Saleor call (any the app makes) queues a check of its installation now."""
+
+    async def refused(saleor_api_url: str) -> None:
+        async with services.db.transaction() as session:
+            installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
+            if installation is not None:
+                await schedule_check(
+                    session,
+                    services.settings,
+                    installation.id,
+                    soon=True,
+                    signal=LifecycleSignal.SALEOR_CALL,
+                )
+
+    services.saleor.on_refused(refused)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(CHECK_KIND, check_job)

@@ -1,0 +1,143 @@
+"""Saleor versions: parsing what an installation reports, and what each feature needs.
+
+The version is read with `shop { version }` (the full version, e.g. "3.20.119"; it needs
+AUTHENTICATED_APP, which any app token has: saleor/graphql/shop/types.py, `Shop.version`), at
+installation and at every lifecycle check. The `Saleor-Schema-Version` header Saleor sends with
+the token at installation is major.minor only (saleor/__init__.py `schema_version`), too coarse
+for 3.23.5, and the dashboard's app-bridge context is only there while someone has the app open.
+
+`FEATURES` is the compatibility table of the README (tests/test_saleor_versions.py checks that the
+README shows exactly `compatibility_table()` and validates each feature's documents against the
+schema of every version it claims).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import NamedTuple
+
+
+class SaleorVersion(NamedTuple):
+    major: int
+    minor: int
+    patch: int
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+_VERSION = re.compile(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str | None) -> SaleorVersion | None:
+    """`3.20.119` or `3.24.0-a.0` (pre-releases count as their release); None if unreadable."""
+    match = _VERSION.match(text or "")
+    if match is None:
+        return None
+    major, minor, patch = match.groups()
+    return SaleorVersion(int(major), int(minor), int(patch or 0))
+
+
+OLDEST_SUPPORTED = SaleorVersion(3, 20, 0)  # the manifest's requiredSaleorVersion
+ORDER_WHERE_SINCE = SaleorVersion(3, 22, 0)  # `orders(where:)`: "Added in Saleor 3.22."
+# Since 3.23.5 an app receives its own APP_STATUS_CHANGED and APP_DELETED (saleor/saleor#19160);
+# before, only apps holding MANAGE_APPS got them, and never the app deactivated or deleted.
+OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
+
+
+def has_order_where(version: SaleorVersion | None) -> bool:
+    return version is not None and version >= ORDER_WHERE_SINCE
+
+
+def sends_own_lifecycle_webhooks(version: SaleorVersion | None) -> bool:
+    return version is not None and version >= OWN_LIFECYCLE_WEBHOOKS_SINCE
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    minimum: SaleorVersion
+    # GraphQL documents (paths from the repository root) the feature sends on `minimum` and
+    # later; the test validates them against every contract schema of those versions.
+    documents: tuple[str, ...]
+    # What happens on a Saleor older than `minimum` but still supported ("" if nothing).
+    older: str = ""
+
+
+def _queries(*names: str) -> tuple[str, ...]:
+    return tuple(f"addon/saleor/queries/{name}.graphql" for name in names)
+
+
+def _webhooks(*names: str) -> tuple[str, ...]:
+    return tuple(f"webhooks/{name}.graphql" for name in names)
+
+
+FEATURES: tuple[Feature, ...] = (
+    Feature(
+        "Installation, dashboard pages, lifecycle check",
+        OLDEST_SUPPORTED,
+        _queries("app_id", "installation_check", "app_status"),
+    ),
+    Feature(
+        "Newsletter: consent from Saleor, metadata write-back, customer panel",
+        OLDEST_SUPPORTED,
+        _queries(
+            "subscriptions_user",
+            "subscriptions_user_by_email",
+            "subscriptions_user_link",
+            "subscriptions_update_metadata",
+        )
+        + _webhooks("subscriptions_customer_created", "subscriptions_order_created"),
+    ),
+    Feature(
+        "E-commerce live sync: products, customers, orders, carts",
+        OLDEST_SUPPORTED,
+        _queries(
+            "ecommerce_channels",
+            "ecommerce_product",
+            "ecommerce_customer",
+            "ecommerce_order",
+            "ecommerce_checkout",
+        )
+        + _webhooks(
+            "ecommerce_products", "ecommerce_customers", "ecommerce_orders", "ecommerce_checkouts"
+        ),
+    ),
+    Feature(
+        "Initial sync of a channel's history",
+        OLDEST_SUPPORTED,
+        _queries("initial_sync_products", "initial_sync_customers", "initial_sync_orders"),
+    ),
+    Feature(
+        "Initial sync: only orders since a date",
+        OLDEST_SUPPORTED,
+        _queries("initial_sync_orders_since_day"),
+        "",
+    ),
+    Feature(
+        "Initial sync: orders since a date filtered by Saleor to the second",
+        ORDER_WHERE_SINCE,
+        _queries("initial_sync_orders_since"),
+        "Saleor filters by whole days (`orders(filter: {created})`); the app drops the orders "
+        "of the first day placed before the time given",
+    ),
+    Feature(
+        "Deactivate and uninstall noticed at once (lifecycle webhooks)",
+        OWN_LIFECYCLE_WEBHOOKS_SINCE,
+        _webhooks("app_status_changed", "app_deleted"),
+        "the webhooks never arrive (saleor/saleor#19160): the lifecycle check notices the app "
+        "token refused and pauses; see Deactivate and uninstall",
+    ),
+)
+
+
+def compatibility_table() -> str:
+    """The README's table (Markdown)."""
+    rows = [
+        "| Feature | Minimum Saleor | On older supported versions |",
+        "|---|---|---|",
+    ]
+    for feature in FEATURES:
+        rows.append(f"| {feature.name} | {feature.minimum} | {feature.older or '—'} |")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,63 @@
+"""The Saleor versions the sandbox can play, and what differs between them.
+
+The sandbox plays the current Saleor by default and, on request, the oldest one the app's
+manifest accepts (``requiredSaleorVersion: ">=3.20"``), so tests run against both. What differs,
+as read in Saleor's source:
+
+* ``orders(where: OrderWhereInput, search: String)`` were added in Saleor 3.22 (the current
+  schema says "Added in Saleor 3.22."); 3.20 filters orders with ``filter: OrderFilterInput``
+  only, whose ``created: DateRangeInput`` compares whole days (saleor/graphql/order/filters.py at
+  3.20.119: ``filter_created_range`` filters ``created_at__date``, in UTC: ``TIME_ZONE = "UTC"``).
+* Lifecycle events about an app reach the app itself only since Saleor 3.23.5
+  (saleor/saleor#19160, commit ae5c2af, first tagged 3.23.5). Before it, APP_STATUS_CHANGED and
+  APP_DELETED go through ``get_webhooks_for_event`` like every event: to active apps holding
+  MANAGE_APPS (saleor/webhook/utils.py at 3.20.119, ``get_filter_for_single_webhook_event``),
+  and ``appDeactivate`` / ``appDelete`` save ``is_active=False`` *before* firing the event
+  (saleor/graphql/app/mutations/app_deactivate.py, app_delete.py), so the app concerned never
+  receives it. Since #19160 ``get_webhooks_for_app_lifecycle_event`` sends an app's lifecycle
+  events to that app's own webhooks only, whatever its permissions or state, and to no other app.
+* ``shop { version }`` is the full version (``saleor.__version__``, e.g. "3.20.119") and needs
+  AUTHENTICATED_STAFF_USER or AUTHENTICATED_APP (saleor/graphql/shop/types.py, ``Shop.version``);
+  the ``Saleor-Schema-Version`` header Saleor sends with the app token at installation is
+  major.minor only (saleor/__init__.py ``schema_version``, saleor/app/installation_utils.py
+  ``send_app_token``).
+"""
+
+from __future__ import annotations
+
+import re
+
+CURRENT_VERSION = "3.24.0-a.0"
+"""The current Saleor (the schema in ``shared/contracts/saleor-schema.graphql``, commit 723cd4e)."""
+
+OLDEST_VERSION = "3.20.119"
+"""The oldest Saleor the manifest accepts (``shared/contracts/saleor-schema-3.20.graphql``)."""
+
+PLAYABLE_VERSIONS: tuple[str, ...] = (OLDEST_VERSION, CURRENT_VERSION)
+
+ORDER_WHERE_SINCE = (3, 22, 0)
+OWN_LIFECYCLE_EVENTS_SINCE = (3, 23, 5)
+
+_VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+
+
+def version_tuple(version: str) -> tuple[int, int, int]:
+    match = _VERSION.match(version)
+    if match is None:
+        raise ValueError(f"not a Saleor version: {version!r}")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def schema_version(version: str) -> str:
+    """``3.20.119`` -> ``3.20`` (what the ``Saleor-Schema-Version`` header carries)."""
+    major, minor, _ = version_tuple(version)
+    return f"{major}.{minor}"
+
+
+def has_order_where(version: str) -> bool:
+    return version_tuple(version) >= ORDER_WHERE_SINCE
+
+
+def sends_own_lifecycle_events(version: str) -> bool:
+    return version_tuple(version) >= OWN_LIFECYCLE_EVENTS_SINCE
