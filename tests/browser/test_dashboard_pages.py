@@ -264,7 +264,13 @@ def test_the_token_is_refreshed_before_it_expires(page: Page, live_site: LiveSit
     page.wait_for_function(
         "window.sandboxDashboard.log.some(e => e.type === 'tokenRefresh')", timeout=8_000
     )
-    time.sleep(2.5)  # the first token has expired by now
+    # Wait until the first token has expired (its own `exp`), not for a guessed time.
+    frame.wait_for_function(
+        "(t) => Date.now() / 1000 > JSON.parse(atob(t.split('.')[1]"
+        ".replace(/-/g, '+').replace(/_/g, '/'))).exp",
+        arg=first,
+        timeout=10_000,
+    )
     refreshed = token(frame)
     assert refreshed != first and refreshed == page.evaluate("window.sandboxDashboard.token()")
     app.get_by_role("link", name="Activity").click()
