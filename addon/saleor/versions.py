@@ -77,7 +77,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "Installation, dashboard pages, lifecycle check",
         OLDEST_SUPPORTED,
-        _queries("app_id", "installation_check", "app_status"),
+        _queries("installation_check", "app_status"),
     ),
     Feature(
         "Newsletter: consent from Saleor, metadata write-back, customer panel",

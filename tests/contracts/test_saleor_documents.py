@@ -71,8 +71,9 @@ def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
 
 
 # Documents that need a newer Saleor than the oldest supported one (strict xfail: remove an entry
-# once it validates). `orders(where:)` exists since 3.22; only the initial sync's optional
-# "orders since a date" sends it, so on 3.20/3.21 that option fails.
+# once it validates). `orders(where:)` exists since 3.22; the initial sync's optional "orders
+# since a date" sends it only to a Saleor reporting 3.22 or later (initial_sync_orders_since_day
+# serves older ones; see tests/contracts/test_compatibility_table.py).
 NEEDS_NEWER_SALEOR = {"addon/saleor/queries/initial_sync_orders_since.graphql": "3.22"}
 
 
