@@ -61,9 +61,14 @@ def _render(
     return response
 
 
+def _theme(request: Request) -> str:
+    """The dashboard's theme from the query (light unless it says dark)."""
+    theme = request.query_params.get("theme")
+    return theme if theme in ("light", "dark") else "light"
+
+
 def _app_page(request: Request, slug: str, app_url: str = "") -> HTMLResponse:
     page = PAGES_BY_SLUG[slug]
-    theme = request.query_params.get("theme")
     return _render(
         request,
         f"pages/{slug}.html",
@@ -72,7 +77,7 @@ def _app_page(request: Request, slug: str, app_url: str = "") -> HTMLResponse:
             "pages": PAGES,
             # The dashboard's query (saleorApiUrl, id, theme) follows every link between pages.
             "query": request.url.query,
-            "theme": theme if theme in ("light", "dark") else "light",
+            "theme": _theme(request),
             # Where storefronts reach this app (the Subscriptions page's examples).
             "app_url": app_url,
         },
@@ -93,14 +98,13 @@ async def connection_page(request: Request) -> HTMLResponse:
 @router.get("/app/customer-panel", response_class=HTMLResponse, include_in_schema=False)
 async def customer_panel(request: Request) -> HTMLResponse:
     """The customer details extension: Saleor adds `customerId` to the dashboard's query."""
-    theme = request.query_params.get("theme")
     return _render(
         request,
         "pages/customer-panel.html",
         {
             "page": CUSTOMER_PANEL,
             "query": request.url.query,
-            "theme": theme if theme in ("light", "dark") else "light",
+            "theme": _theme(request),
         },
     )
 
@@ -134,6 +138,7 @@ async def signup_steps(
             "signup_url": settings.mailchimp_signup_url,
             "authorize_url": authorize_url,
             "state": state,
+            "theme": _theme(request),
         },
     )
     response.headers["Referrer-Policy"] = "no-referrer"
@@ -152,7 +157,8 @@ async def login_window(
     authorize_url = services.oauth.authorize_url(
         settings.mailchimp_client_id, settings.app_url + CALLBACK_PATH, state
     )
-    response = _render(request, "oauth/go.html", {"authorize_url": authorize_url, "state": state})
+    context = {"authorize_url": authorize_url, "state": state, "theme": _theme(request)}
+    response = _render(request, "oauth/go.html", context)
     response.headers["Referrer-Policy"] = "no-referrer"
     return response
 

@@ -167,7 +167,14 @@ def test_sign_up_opens_the_steps_in_the_pop_up(
     popup = popup_info.value
     expect(popup.get_by_role("heading", name="Connect a new Mailchimp account")).to_be_visible()
     check_a11y(popup, "the sign-up steps pop-up")
-    popup.screenshot(path=str(artifacts / "oauth-signup-popup.png"))
+    popup.screenshot(path=str(artifacts / "oauth-signup-popup-light.png"))
+    # The pop-up follows the dashboard's theme too.
+    dark = popup.url.replace("theme=light", "theme=dark")
+    assert dark != popup.url
+    popup.goto(dark)
+    expect(popup.locator("html")).to_have_attribute("data-theme", "dark")
+    check_a11y(popup, "the sign-up steps pop-up (dark)")
+    popup.screenshot(path=str(artifacts / "oauth-signup-popup-dark.png"))
     expect(popup.get_by_role("link", name="Sign up at Mailchimp")).to_have_attribute(
         "href", f"{live_site.url}/sandbox/mailchimp/signup/"
     )

@@ -409,7 +409,9 @@ function startOAuth(event) {
       // window (so closing it is noticed) and goes on to Mailchimp.
       const stateParam = new URL(start.authorize_url).searchParams.get("state") || "";
       const first = flow === "signup" ? "/app/oauth/signup" : "/app/oauth/go";
-      const target = window.location.origin + first + "?state=" + encodeURIComponent(stateParam);
+      const target =
+        window.location.origin + first + "?state=" + encodeURIComponent(stateParam) +
+        "&theme=" + bridge.state.theme;
       start.state = stateParam;
       if (popup && !popup.closed) {
         popup.location.href = target;
