@@ -24,6 +24,7 @@ paused (`addon.jobs.models.RUNS_WHILE_PAUSED`). Each check also stores Saleor's 
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -225,12 +226,15 @@ async def dashboard_check(
 
 
 def watch_saleor_calls(services: Services) -> None:
-    """A refused Saleor call (any the app makes) queues a check of its installation now."""
+    """A refused Saleor call the app made with its token queues a check of its installation
+    now (calls with a dashboard user's or a customer's token say nothing about the app)."""
 
-    async def refused(saleor_api_url: str) -> None:
+    async def refused(saleor_api_url: str, token: SecretStr) -> None:
         async with services.db.transaction() as session:
             installation = await InstallationRepository(session).get_by_api_url(saleor_api_url)
-            if installation is not None:
+            if installation is not None and secrets.compare_digest(
+                installation.app_token.get_secret_value(), token.get_secret_value()
+            ):
                 await schedule_check(
                     session,
                     services.settings,

@@ -54,11 +54,12 @@ class SaleorTokenRefused(SaleorPermissionDenied):
 
 PERMISSION_DENIED = "PermissionDenied"
 
-# Called with the Saleor API URL when Saleor refuses a call for lack of permission. Saleor
-# authenticates only the token of an installed, active app and answers any other token as an
-# anonymous caller (saleor/graphql/app/dataloaders/app.py, `AppByTokenLoader`: `is_active=True,
-# removed_at__isnull=True`), so a refusal is how a deactivated or deleted app first shows.
-RefusalListener = Callable[[str], Awaitable[None]]
+# Called with the Saleor API URL and the token when Saleor refuses a call for lack of
+# permission. Saleor authenticates only the token of an installed, active app and answers any
+# other token as an anonymous caller (saleor/graphql/app/dataloaders/app.py, `AppByTokenLoader`:
+# `is_active=True, removed_at__isnull=True`), so a refusal is how a deactivated or deleted app
+# first shows.
+RefusalListener = Callable[[str, SecretStr], Awaitable[None]]
 
 
 def _error_code(error: dict[str, Any]) -> str | None:
@@ -113,16 +114,16 @@ class SaleorClient:
         Saleor refuses a call for lack of permission."""
         self._refusal_listeners.append(listener)
 
-    def _refused(self, saleor_api_url: str) -> None:
+    def _refused(self, saleor_api_url: str, token: SecretStr) -> None:
         for listener in self._refusal_listeners:
-            task = asyncio.ensure_future(self._notify(listener, saleor_api_url))
+            task = asyncio.ensure_future(self._notify(listener, saleor_api_url, token))
             self._notifications.add(task)
             task.add_done_callback(self._notifications.discard)
 
     @staticmethod
-    async def _notify(listener: RefusalListener, saleor_api_url: str) -> None:
+    async def _notify(listener: RefusalListener, saleor_api_url: str, token: SecretStr) -> None:
         try:
-            await listener(saleor_api_url)
+            await listener(saleor_api_url, token)
         except Exception:
             logger.exception("Handling a refused Saleor call of %s failed", saleor_api_url)
 
@@ -174,13 +175,13 @@ class SaleorClient:
             message = "; ".join(str(e.get("message", e)) for e in errors) or str(exc)
             if any(_error_code(e) == PERMISSION_DENIED for e in errors if isinstance(e, dict)):
                 if notify_refusal:
-                    self._refused(saleor_api_url)
+                    self._refused(saleor_api_url, token)
                 raise SaleorPermissionDenied(message, errors, exc.data) from exc
             raise SaleorQueryError(message, errors, exc.data) from exc
         except TransportServerError as exc:
             if exc.code == 401:
                 if notify_refusal:
-                    self._refused(saleor_api_url)
+                    self._refused(saleor_api_url, token)
                 raise SaleorTokenRefused(
                     f"Saleor at {saleor_api_url} refused the token (HTTP 401)", [], None
                 ) from exc

@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from addon.sandbox.saleor import SaleorSandbox
 from addon.sandbox.saleor.ids import InvalidGlobalId
-from addon.sandbox.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS, SALEOR_VERSION
+from addon.sandbox.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD_VERSION = "3.22.0-sandbox"
@@ -84,7 +84,7 @@ def dashboard_app(saleor: SaleorSandbox, app_url: str, *, token_lifetime: int = 
             "domain": saleor.domain,
             "tokenUrl": f"{base(request)}/api/token",
             "tokenLifetime": int(lifetime) if lifetime.isdigit() else token_lifetime,
-            "saleorVersion": SALEOR_VERSION,
+            "saleorVersion": saleor.version,
             "dashboardVersion": DASHBOARD_VERSION,
         }
         return templates.TemplateResponse(
@@ -159,7 +159,7 @@ def dashboard_app(saleor: SaleorSandbox, app_url: str, *, token_lifetime: int = 
                         "domain": saleor.domain,
                         "tokenUrl": f"{base(request)}/api/token",
                         "tokenLifetime": token_lifetime,
-                        "saleorVersion": SALEOR_VERSION,
+                        "saleorVersion": saleor.version,
                         "dashboardVersion": DASHBOARD_VERSION,
                     },
                 }
