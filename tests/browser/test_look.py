@@ -45,6 +45,17 @@ def test_every_page_is_accessible_and_pictured(
         clear_toasts(page)
         check_a11y(app_frame(page), f"{tab} ({theme}, {width} px)")
         shot(page, artifacts, f"{slug(tab)}-{theme}-{width}")
+        if tab == "Audiences & groups":
+            # The unsaved-changes pop-up, then Discard.
+            app.get_by_label("Tags for every contact the store sends").fill("look-test")
+            app.get_by_role("link", name="Activity", exact=True).click()
+            leave = app.get_by_role("dialog", name="Leave without saving?")
+            expect(leave).to_be_visible()
+            check_a11y(app_frame(page), f"the leave dialog ({theme}, {width} px)")
+            shot(page, artifacts, f"leave-dialog-{theme}-{width}")
+            leave.get_by_role("button", name="Stay on this page").click()
+            app.get_by_role("button", name="Discard").click()
+            expect(app.get_by_role("button", name="Save", exact=True)).to_be_disabled()
         if tab == "Subscriptions":
             app.locator("#guide > summary").click()
             check_a11y(app_frame(page), f"the storefront guide ({theme}, {width} px)")
