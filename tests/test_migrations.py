@@ -9,7 +9,7 @@ from alembic import command
 from sqlalchemy import Connection, text
 
 from addon.db.engine import Database
-from addon.db.migrations import alembic_config, upgrade
+from addon.db.migrations import alembic_config, head_revisions, upgrade
 
 NOW = "2026-01-01 00:00:00+00:00"
 
@@ -75,3 +75,8 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
         "customer": {"cursor": "CURSOR", "done": False},
         "order": {"cursor": None, "done": False},
     }
+
+
+def test_the_migrations_have_a_single_head() -> None:
+    """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
+    assert head_revisions() == {"0009_merge"}
