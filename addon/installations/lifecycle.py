@@ -97,7 +97,8 @@ async def check_job(job: ClaimedJob, services: Services) -> None:
 
     retry_in: float | None = None
     async with services.db.transaction() as session:
-        installation = await InstallationRepository(session).get(job.installation_id)
+        # Locked: a lifecycle webhook applied meanwhile is seen, never overwritten.
+        installation = await session.get(Installation, job.installation_id, with_for_update=True)
         if installation is None:
             return
         service = InstallationService(session, settings, services.saleor)
