@@ -5,14 +5,19 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from pydantic import ValidationError
 
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.service import InstallationService
 from addon.openapi import required_headers
-from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, build_manifest, webhook_by_slug
+from addon.saleor.manifest import (
+    WEBHOOK_PATH_PREFIX,
+    build_manifest,
+    webhook_by_slug,
+    webhook_definitions,
+)
 from addon.saleor.schemas import RegisterPayload
 from addon.saleor.webhooks import WebhookHeaders, WebhookReceiver
 
@@ -82,7 +87,13 @@ async def register(
     },
 )
 async def webhook(
-    slug: str,
+    slug: Annotated[
+        str,
+        Path(
+            description="One of the manifest's webhooks (any other is not found).",
+            json_schema_extra={"enum": [d.slug for d in webhook_definitions()]},
+        ),
+    ],
     request: Request,
     services: ServicesDep,
     session: SessionDep,
