@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from addon.dependencies import ServicesDep, SessionDep
-from addon.installations.lifecycle import dashboard_check
 from addon.installations.schemas import InstallationRead
 from addon.saleor.dashboard_auth import DashboardAuth
 from addon.saleor.schemas import Jwks
@@ -14,13 +12,9 @@ router = APIRouter(prefix="/api")
 
 
 @router.get("/installation")
-async def read_installation(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> InstallationRead:
-    """The installation; on a Saleor that sends no lifecycle webhooks to the app (before
-    3.23.5), loading it also reads the app's state in Saleor and pauses or resumes to match."""
+async def read_installation(auth: DashboardAuth) -> InstallationRead:
+    """The installation, with how its state changes were noticed and its Saleor version."""
     installation = auth.installation
-    await dashboard_check(session, services, installation, auth.token)
     return InstallationRead(
         saleor_api_url=installation.saleor_api_url,
         saleor_domain=installation.saleor_domain,

@@ -182,15 +182,24 @@ async def _refused(
     return None
 
 
+DASHBOARD_CHECK_EVERY = timedelta(minutes=1)
+
+
 async def dashboard_check(
     session: AsyncSession, services: Services, installation: Installation, token: SecretStr
 ) -> None:
-    """On each dashboard load, where lifecycle webhooks do not arrive: read `app { isActive }`
-    as the dashboard user (whose token works whatever the app's state) and pause or resume."""
+    """On a dashboard load (its first call, then at most once a minute), where lifecycle
+    webhooks do not arrive: read `app { isActive }` as the dashboard user (whose token works
+    whatever the app's state) and pause or resume."""
     version = parse_version(installation.saleor_version)
     if sends_own_lifecycle_webhooks(version):
         return
     observed_at = utcnow()
+    last = installation.dashboard_checked_at
+    if last is not None and observed_at - last < DASHBOARD_CHECK_EVERY:
+        return
+    installation.dashboard_checked_at = observed_at
+    await session.flush()
     try:
         data = await services.saleor.execute(
             installation.saleor_api_url,

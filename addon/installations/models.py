@@ -51,6 +51,8 @@ class Installation(Base):
     token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
         StrEnumType(LifecycleSignal), nullable=True
     )
+    # The last time a dashboard call read the app's state in Saleor (at most once a minute).
+    dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -16,6 +16,7 @@ from pydantic import SecretStr
 
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import ErrorCode, Forbidden, Unauthorized
+from addon.installations.lifecycle import dashboard_check
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import SigningKeys
@@ -97,9 +98,10 @@ def require_dashboard(
                 "You need these permissions in Saleor to use this: " + ", ".join(missing) + ".",
                 code=ErrorCode.MISSING_PERMISSIONS,
             )
-        return DashboardContext(
-            installation=installation, claims=claims, token=SecretStr(authorization_bearer)
-        )
+        token = SecretStr(authorization_bearer)
+        # Where Saleor sends the app no lifecycle webhooks, a dashboard load reads its state.
+        await dashboard_check(session, services, installation, token)
+        return DashboardContext(installation=installation, claims=claims, token=token)
 
     return dependency
 

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("token_refused_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("token_refused_noticed_by", sa.String(length=20), nullable=True),
+        sa.Column("dashboard_checked_at", sa.DateTime(timezone=True), nullable=True),
     ):
         op.add_column("installations", column)
     op.create_table(
@@ -68,6 +69,7 @@ def downgrade() -> None:
     )
     op.drop_table("installation_erasures")
     for name in (
+        "dashboard_checked_at",
         "token_refused_noticed_by",
         "token_refused_at",
         "checked_at",
