@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -112,6 +112,9 @@ class Settings(BaseSettings):
 
     # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
     sandbox: bool = True
+    # The Saleor the sandbox plays: the oldest the manifest accepts (no lifecycle webhooks to
+    # the app, no `orders(where:)`) or the current one.
+    sandbox_saleor_version: Literal["3.20", "current"] = "current"
 
     @field_validator("app_url")
     @classmethod

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from addon.clock import ManualClock
+from addon.config import load_settings
 from addon.initial_sync.models import RunStatus
 from addon.installations.models import Installation, InstallationErasure, LifecycleSignal
 from addon.jobs.models import Job
@@ -28,6 +30,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorPermissionDenied
+from addon.sandbox.devstack import create_dev_app
 from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION, PLAYABLE_VERSIONS
 from addon.sandbox.transport import HostRoutingTransport
@@ -395,3 +398,17 @@ async def test_the_sandbox_plays_each_version(
     else:
         assert where == {"data": {"orders": {"totalCount": 0}}}
     assert saleor.version in (OLDEST_VERSION, CURRENT_VERSION)
+
+
+@pytest.mark.parametrize(("setting", "version"), [("3.20", OLDEST_VERSION), ("current", None)])
+def test_the_dev_stack_plays_the_saleor_asked_for(
+    tmp_path: Path, setting: str, version: str | None
+) -> None:
+    settings = load_settings(
+        _env_file=None,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
+        secret_key_file=tmp_path / ".secret_key",
+        sandbox_saleor_version=setting,
+    )
+    stack = create_dev_app(settings, run_worker=False).state.devstack
+    assert stack.saleor.version == (version or CURRENT_VERSION)

@@ -30,6 +30,7 @@ from addon.config import Settings
 from addon.sandbox.dashboard import dashboard_app
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
 from addon.sandbox.saleor import SaleorSandbox
+from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,10 @@ def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     if not settings.sandbox_enabled:
         raise RuntimeError("The sandboxes are for development: APP_ENV=production has none")
     settings = sandbox_settings(settings)
-    saleor = SaleorSandbox(f"{settings.app_url}{SALEOR_PATH}/graphql/")
+    saleor = SaleorSandbox(
+        f"{settings.app_url}{SALEOR_PATH}/graphql/",
+        version=OLDEST_VERSION if settings.sandbox_saleor_version == "3.20" else CURRENT_VERSION,
+    )
     saleor.store.default_channel()  # a sales channel (USD) to track on the E-commerce page
     mailchimp = MailchimpSandbox(public_base_url=settings.app_url + MAILCHIMP_PATH)
     mailchimp.register_oauth_client(
