@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.models import AttemptStatus, MailchimpConnection, OAuthAttempt, OAuthState
@@ -49,12 +49,6 @@ class ConnectionRepository:
     async def get_attempt(self, installation_id: int, attempt_id: str) -> OAuthAttempt | None:
         attempt = await self.session.get(OAuthAttempt, attempt_id)
         return attempt if attempt and attempt.installation_id == installation_id else None
-
-    async def attempt_for_state(self, state_hash: str) -> OAuthAttempt | None:
-        result = await self.session.execute(
-            select(OAuthAttempt).where(OAuthAttempt.state_hash == state_hash)
-        )
-        return result.scalar_one_or_none()
 
     async def expire_attempt(self, attempt: OAuthAttempt, now: datetime) -> None:
         """A pending attempt past its state's lifetime can no longer succeed."""

@@ -8,6 +8,8 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.activity.describe import Where, explain, record_subject
+from addon.audiences.repository import AudienceRepository
+from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.ecommerce import store_state
@@ -44,20 +46,12 @@ SYNCED_KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER, Entit
 
 
 async def _default_audience(session: AsyncSession, installation_id: int) -> str | None:
-    """The audience chosen on the Audiences page, when that capability is present."""
-    try:
-        from addon.audiences.service import default_audience_id
-    except ImportError:  # pragma: no cover - the audiences capability is optional here
-        return None
+    """The audience chosen on the Audiences page."""
     return await default_audience_id(session, installation_id)
 
 
 async def _has_audience(session: AsyncSession, installation_id: int) -> bool:
     """Whether an imported audience still exists in Mailchimp (a store needs one)."""
-    try:
-        from addon.audiences.repository import AudienceRepository
-    except ImportError:  # pragma: no cover - the audiences capability is optional here
-        return True
     audiences = await AudienceRepository(session).audiences(installation_id)
     return any(a.removed_at is None for a in audiences)
 

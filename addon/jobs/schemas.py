@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -16,22 +15,6 @@ class ClaimedJob(BaseModel):
     kind: str
     payload: dict[str, Any]
     attempts: int
-
-
-class JobRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    kind: str
-    status: str
-    attempts: int
-    lane: str | None
-    summary: str
-    last_error: str | None
-    run_after: datetime
-    created_at: datetime
-    updated_at: datetime
-    finished_at: datetime | None
 
 
 class RetryLater(Exception):

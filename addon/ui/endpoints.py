@@ -38,19 +38,18 @@ class Page:
     slug: str
     title: str
     path: str
-    built: bool
 
 
 PAGES = (
-    Page("connection", "Connection", "/app/", True),
-    Page("audiences", "Audiences & groups", "/app/audiences", True),
-    Page("subscriptions", "Subscriptions", "/app/subscriptions", True),
-    Page("ecommerce", "E-commerce", "/app/ecommerce", True),
-    Page("activity", "Activity", "/app/activity", True),
+    Page("connection", "Connection", "/app/"),
+    Page("audiences", "Audiences & groups", "/app/audiences"),
+    Page("subscriptions", "Subscriptions", "/app/subscriptions"),
+    Page("ecommerce", "E-commerce", "/app/ecommerce"),
+    Page("activity", "Activity", "/app/activity"),
 )
 PAGES_BY_SLUG = {page.slug: page for page in PAGES}
 # Pages the dashboard opens from its own screens (manifest `extensions`), not from the tabs.
-CUSTOMER_PANEL = Page("customer-panel", "Newsletter", "/app/customer-panel", True)
+CUSTOMER_PANEL = Page("customer-panel", "Newsletter", "/app/customer-panel")
 
 
 def _render(
