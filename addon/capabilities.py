@@ -17,7 +17,7 @@ def routers() -> list[APIRouter]:
     from addon.health.endpoints import router as health
     from addon.initial_sync.endpoints import router as initial_sync
     from addon.installations.endpoints import router as installations
-    from addon.saleor.endpoints import router as saleor
+    from addon.installations.saleor_endpoints import router as saleor
     from addon.subscriptions.capability import newsletter_routers
     from addon.ui.endpoints import router as ui
 

@@ -315,10 +315,15 @@ async def test_business_events_are_stored_before_the_answer_and_processed_once(
     services: Services,
     app_client: httpx.AsyncClient,
 ) -> None:
+    from addon.installations.webhooks import (
+        Outcome,
+        WebhookHeaders,
+        WebhookReceiver,
+        webhook_job_kind,
+    )
     from addon.jobs.schemas import ClaimedJob
     from addon.jobs.worker import Worker
     from addon.saleor.manifest import WebhookDefinition
-    from addon.saleor.webhooks import Outcome, WebhookHeaders, WebhookReceiver, webhook_job_kind
 
     processed: list[dict[str, object]] = []
 

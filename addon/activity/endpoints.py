@@ -11,8 +11,8 @@ from addon.activity.service import ActivityService
 from addon.db.ids import BigDbId
 from addon.dependencies import SessionDep
 from addon.errors import error_responses
+from addon.installations.dashboard_auth import DashboardAuth
 from addon.jobs.models import JobStatus
-from addon.saleor.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/activity")
 

@@ -13,7 +13,7 @@ from addon.audiences.schemas import (
 from addon.audiences.service import AudienceService
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import error_responses
-from addon.saleor.dashboard_auth import DashboardAuth
+from addon.installations.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/audiences")
 

@@ -24,7 +24,7 @@ from addon.connection.schemas import (
 from addon.connection.service import ConnectionService
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import AppError, error_responses
-from addon.saleor.dashboard_auth import DashboardAuth
+from addon.installations.dashboard_auth import DashboardAuth
 from addon.templating import templates
 
 router = APIRouter(prefix="/api/connection")

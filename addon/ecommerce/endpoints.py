@@ -19,7 +19,7 @@ from addon.ecommerce.schemas import (
 )
 from addon.ecommerce.service import EcommerceService
 from addon.errors import error_responses
-from addon.saleor.dashboard_auth import DashboardAuth
+from addon.installations.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/ecommerce")
 

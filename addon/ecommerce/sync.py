@@ -53,6 +53,7 @@ from addon.ecommerce.schemas import (
     SaleorUser,
 )
 from addon.installations.repository import InstallationRepository
+from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
@@ -69,7 +70,6 @@ from addon.mailchimp import (
     StorePatch,
 )
 from addon.saleor.client import SaleorError
-from addon.saleor.webhooks import webhook_job_kind
 from addon.services import Services
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import error_responses
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
-from addon.saleor.dashboard_auth import DashboardAuth
+from addon.installations.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/ecommerce/channels/{slug}/initial-sync")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from addon.installations.dashboard_auth import DashboardAuth
 from addon.installations.schemas import InstallationRead
-from addon.saleor.dashboard_auth import DashboardAuth
 from addon.saleor.schemas import Jwks
 
 router = APIRouter(prefix="/api")

@@ -1,1 +1,3 @@
-"""Everything that speaks Saleor's protocols: manifest, register, webhooks, JWKS, GraphQL."""
+"""Saleor's protocol only: the GraphQL client and its documents, JWS verification, the manifest,
+and which Saleor versions have what. Imports no capability: registration, the webhook inbox and
+dashboard authentication live with installations (addon/installations/)."""

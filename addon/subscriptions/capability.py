@@ -16,7 +16,7 @@ def newsletter_routers() -> list[APIRouter]:
 
 def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.audiences.service import IMPORT_JOB, REGISTER_WEBHOOKS_JOB, handle_import
-    from addon.saleor.webhooks import webhook_job_kind
+    from addon.installations.webhooks import webhook_job_kind
     from addon.subscriptions.consent import handle_customer_created, handle_order_created
     from addon.subscriptions.mailchimp_hooks import (
         EVENT_JOB,

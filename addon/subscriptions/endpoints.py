@@ -10,11 +10,11 @@ from fastapi.responses import PlainTextResponse
 from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import ErrorCode, NotFound, Unauthorized, Unprocessable, error_responses
+from addon.installations.dashboard_auth import DashboardContext, require_dashboard
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.openapi import raises
-from addon.saleor.dashboard_auth import DashboardContext, require_dashboard
 from addon.saleor.jws import TokenExpired, VerificationError, verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute

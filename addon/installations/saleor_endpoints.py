@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.service import InstallationService
+from addon.installations.webhooks import WebhookHeaders, WebhookReceiver
 from addon.openapi import required_headers
 from addon.saleor.manifest import (
     WEBHOOK_PATH_PREFIX,
@@ -19,7 +20,6 @@ from addon.saleor.manifest import (
     webhook_definitions,
 )
 from addon.saleor.schemas import RegisterPayload
-from addon.saleor.webhooks import WebhookHeaders, WebhookReceiver
 
 router = APIRouter()
 
