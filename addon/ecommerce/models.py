@@ -3,6 +3,8 @@ the sync ledger (both account-scoped: they describe what one Mailchimp account h
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -101,3 +103,23 @@ class SyncRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        """What the last push sent, as `addon.ecommerce.fingerprints.fingerprint` computes it."""
+        return Fingerprint(self.content_hash, dict(self.children or {}))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """The hashes the ledger keeps for one record: its top-level fields and its children
+    (variant id → hash for a product, {"lines": hash} for an order or cart, none otherwise)."""
+
+    content_hash: str | None
+    children: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def unknown(cls, children: Iterable[str] = ()) -> Fingerprint:
+        """Mailchimp holds the record with unknown content (e.g. it answered "already
+        exists"): the next push sends all of it, and still knows which children to hide."""
+        return cls(None, dict.fromkeys(children, ""))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -13,10 +13,12 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import (
     EcommerceSettings,
     EntityKind,
+    Fingerprint,
     MailchimpStore,
     SyncRecord,
     SyncStatus,
 )
+from addon.jobs.retry import error_text
 
 
 def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
@@ -106,17 +108,83 @@ class LedgerRepository:
     ) -> SyncRecord:
         record = await self.get(installation_id, channel, kind, saleor_id)
         if record is None:
-            record = SyncRecord(
-                installation_id=installation_id,
-                channel_slug=channel,
-                kind=kind,
-                saleor_id=saleor_id,
-                children={},
-                status=SyncStatus.PENDING,
-                attempts=0,
-            )
-            self.session.add(record)
+            record = self._new(installation_id, channel, kind, saleor_id)
             await self.session.flush()
+        return record
+
+    def _new(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
+    ) -> SyncRecord:
+        record = SyncRecord(
+            installation_id=installation_id,
+            channel_slug=channel,
+            kind=kind,
+            saleor_id=saleor_id,
+            children={},
+            status=SyncStatus.PENDING,
+            attempts=0,
+        )
+        self.session.add(record)
+        return record
+
+    async def by_saleor_ids(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+    ) -> dict[str, SyncRecord]:
+        """The records of these entities that exist, by Saleor id (one query)."""
+        if not saleor_ids:
+            return {}
+        result = await self.session.execute(
+            select(SyncRecord).where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.channel_slug == channel,
+                SyncRecord.kind == kind,
+                SyncRecord.saleor_id.in_(list(saleor_ids)),
+            )
+        )
+        return {record.saleor_id: record for record in result.scalars()}
+
+    async def get_or_create_many(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+    ) -> dict[str, SyncRecord]:
+        """The records of these entities, new pending ones added for those without (one query
+        and one flush however many)."""
+        records = await self.by_saleor_ids(installation_id, channel, kind, saleor_ids)
+        for saleor_id in dict.fromkeys(saleor_ids):
+            if saleor_id not in records:
+                records[saleor_id] = self._new(installation_id, channel, kind, saleor_id)
+        await self.session.flush()
+        return records
+
+    async def available_variants(
+        self, installation_id: int, channel: str, product_ids: Collection[str]
+    ) -> set[str]:
+        """Mailchimp variant ids an order line may reference: those of the products Mailchimp
+        holds (its id recorded, even while a live push updates it; not quarantined)."""
+        records = await self.by_saleor_ids(
+            installation_id, channel, EntityKind.PRODUCT, product_ids
+        )
+        return {
+            variant
+            for record in records.values()
+            if record.mailchimp_id is not None and record.status is not SyncStatus.QUARANTINED
+            for variant in record.children
+        }
+
+    async def settle(
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_id: str,
+        status: SyncStatus,
+        *,
+        mailchimp_id: str | None,
+        fingerprint: Fingerprint | None = None,
+        pushed: bool = True,
+    ) -> SyncRecord:
+        """A push ended: record what Mailchimp holds now (see `settled`)."""
+        record = await self.get_or_create(installation_id, channel, kind, saleor_id)
+        settled(record, status, mailchimp_id, fingerprint, utcnow() if pushed else None)
         return record
 
     async def mark_pending(
@@ -202,3 +270,47 @@ class LedgerRepository:
             )
         )
         return list((await self.session.execute(select(SyncRecord).where(condition))).scalars())
+
+
+# --- what happened to a record (shared by live and initial sync) -------------------------------
+
+
+def settled(
+    record: SyncRecord,
+    status: SyncStatus,
+    mailchimp_id: str | None,
+    fingerprint: Fingerprint | None,
+    pushed_at: datetime | None,
+) -> None:
+    """Mailchimp answered: it holds `mailchimp_id` with this content (synced), or the entity is
+    deliberately not there (removed). The failure count starts over."""
+    fingerprint = fingerprint or Fingerprint(None)
+    record.status = status
+    record.mailchimp_id = mailchimp_id
+    record.content_hash = fingerprint.content_hash
+    record.children = dict(fingerprint.children)
+    record.attempts = 0
+    record.last_error = None
+    record.next_attempt_at = None
+    if pushed_at is not None:
+        record.pushed_at = pushed_at
+
+
+def quarantined(record: SyncRecord, reason: str) -> None:
+    """Mailchimp refused the data: no retry until it changes or an admin retries."""
+    record.status = SyncStatus.QUARANTINED
+    record.attempts = 0
+    record.last_error = error_text(reason)
+    record.next_attempt_at = None
+
+
+def content_forgotten(
+    record: SyncRecord, mailchimp_id: str | None, children: Iterable[str]
+) -> None:
+    """Mailchimp's content is unknown (a batch may have overwritten a live push): the next
+    push sends all of it. `mailchimp_id` is set when Mailchimp is known to hold the record."""
+    if mailchimp_id is not None:
+        record.mailchimp_id = mailchimp_id
+    unknown = Fingerprint.unknown(children)
+    record.content_hash = unknown.content_hash
+    record.children = unknown.children

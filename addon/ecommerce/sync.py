@@ -41,7 +41,8 @@ from addon.audiences.service import confirmation_required, default_audience_id
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce import payloads, store_state
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
+from addon.ecommerce.models import EntityKind, Fingerprint, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, SettingsRepository, StoreRepository
 from addon.ecommerce.schemas import (
     ChannelRef,
@@ -55,6 +56,7 @@ from addon.ecommerce.schemas import (
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.repository import JobRepository
+from addon.jobs.retry import error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.mailchimp import (
@@ -237,10 +239,17 @@ class Known:
     """What the ledger says Mailchimp holds for one record (read outside any transaction)."""
 
     mailchimp_id: str | None = None
-    content_hash: str | None = None
-    children: dict[str, str] = field(default_factory=dict)
+    fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint(None))
     status: SyncStatus = SyncStatus.PENDING
     label: str | None = None
+
+    @property
+    def children(self) -> dict[str, str]:
+        return self.fingerprint.children
+
+    def holds(self, fingerprint: Fingerprint) -> bool:
+        """Mailchimp holds exactly this content: nothing to send."""
+        return self.status is SyncStatus.SYNCED and self.fingerprint == fingerprint
 
 
 LABEL_LENGTH = 255
@@ -287,8 +296,7 @@ class Pusher:
                 return Known()
             return Known(
                 record.mailchimp_id,
-                record.content_hash,
-                dict(record.children),
+                record.fingerprint,
                 record.status,
                 record.label,
             )
@@ -315,23 +323,20 @@ class Pusher:
         status: SyncStatus,
         *,
         mailchimp_id: str | None,
-        content_hash: str | None = None,
-        children: dict[str, str] | None = None,
+        fingerprint: Fingerprint | None = None,
         pushed: bool = True,
     ) -> None:
         async with self.services.db.transaction() as session:
-            record = await LedgerRepository(session).get_or_create(
-                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
+            await LedgerRepository(session).settle(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                kind,
+                saleor_id,
+                status,
+                mailchimp_id=mailchimp_id,
+                fingerprint=fingerprint,
+                pushed=pushed,
             )
-            record.status = status
-            record.mailchimp_id = mailchimp_id
-            record.content_hash = content_hash
-            record.children = dict(children or {})
-            record.attempts = 0
-            record.last_error = None
-            record.next_attempt_at = None
-            if pushed:
-                record.pushed_at = utcnow()
 
     async def saleor(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return await self.services.saleor.execute(
@@ -360,10 +365,10 @@ class Pusher:
             domain=domain,
             email_address=self.ctx.store_email,
         )
-        digest = payloads.content_hash(body.body())
+        digest = fingerprint(body)
         known = await self.known(EntityKind.STORE, self.ctx.channel)
         await self.remember_label(EntityKind.STORE, self.ctx.channel, known, channel.name)
-        if known.status is SyncStatus.SYNCED and known.content_hash == digest:
+        if known.holds(digest):
             return
         patch = StorePatch.model_validate(
             body.model_dump(exclude={"id", "list_id"}, exclude_none=True)
@@ -385,7 +390,7 @@ class Pusher:
             self.ctx.channel,
             SyncStatus.SYNCED,
             mailchimp_id=self.ctx.store_id,
-            content_hash=digest,
+            fingerprint=digest,
         )
         async with self.services.db.transaction() as session:
             store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
@@ -442,15 +447,11 @@ class Pusher:
             )
             return set()
         top = payloads.top_level(body, "variants")
-        digest = payloads.content_hash(top)
-        variants = {v.id: payloads.content_hash(v.body()) for v in body.variants}
-        if (
-            known.status is SyncStatus.SYNCED
-            and known.content_hash == digest
-            and known.children == variants
-        ):
+        pushing = fingerprint(body)
+        digest, variants = pushing.content_hash, pushing.children
+        if known.holds(pushing):
             return set(variants)
-        pushed_top, pushed_variants = known.content_hash, known.children
+        pushed_top, pushed_variants = known.fingerprint.content_hash, known.children
         if known.mailchimp_id is None:
             try:
                 await self.client.create_product(self.ctx.store_id, body)
@@ -477,8 +478,7 @@ class Pusher:
             product_id,
             SyncStatus.SYNCED,
             mailchimp_id=body.id,
-            content_hash=digest,
-            children=variants,
+            fingerprint=pushing,
         )
         return set(variants)
 
@@ -526,8 +526,8 @@ class Pusher:
         user = SaleorUser.model_validate(data["user"])
         await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
         body = payloads.customer_input(user, self.ctx.opt_in)
-        digest = payloads.content_hash(body.body())
-        if known.status is SyncStatus.SYNCED and known.content_hash == digest:
+        digest = fingerprint(body)
+        if known.holds(digest):
             return
         # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
         await self.client.upsert_customer(self.ctx.store_id, body)
@@ -536,7 +536,7 @@ class Pusher:
             user_id,
             SyncStatus.SYNCED,
             mailchimp_id=body.id,
-            content_hash=digest,
+            fingerprint=digest,
         )
 
     # orders
@@ -556,31 +556,16 @@ class Pusher:
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs)
-        usable = order.model_copy(
-            update={
-                "lines": [
-                    ln
-                    for ln in order.lines
-                    if ln.variant and payloads.mailchimp_id(ln.variant.id) in available
-                ]
-            }
-        )
-        campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-        body = payloads.order_input(usable, campaign_id=campaign, opt_in=self.ctx.opt_in)
+        body = order_body(order, available, self.ctx.opt_in)
         if body is None:
             await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
             return
-        top = payloads.top_level(body, "lines", "customer", "campaign_id")
-        digest = payloads.content_hash(top)
-        lines = {"lines": payloads.content_hash([line.body() for line in body.lines])}
-        if known.status is SyncStatus.SYNCED and (known.content_hash, known.children) == (
-            digest,
-            lines,
-        ):
+        pushing = fingerprint(body)
+        if known.holds(pushing):
             await self._convert_cart(order)
             return
         store = self.ctx.store_id
-        if known.mailchimp_id is not None and known.children != lines:
+        if known.mailchimp_id is not None and known.children != pushing.children:
             # Mailchimp's order PATCH cannot address lines; re-create the order instead.
             await self._delete(self._path(store, "orders", body.id))
             await self._create_order(body)
@@ -591,7 +576,7 @@ class Pusher:
                 if not _already_exists(exc):
                     raise
                 await self.client.update_order(store, body.id, payloads.order_patch(body))
-        elif known.content_hash != digest:
+        elif known.fingerprint.content_hash != pushing.content_hash:
             try:
                 await self.client.update_order(store, body.id, payloads.order_patch(body))
             except NotFound:
@@ -601,8 +586,7 @@ class Pusher:
             order_id,
             SyncStatus.SYNCED,
             mailchimp_id=body.id,
-            content_hash=digest,
-            children=lines,
+            fingerprint=pushing,
         )
         await self._convert_cart(order)
 
@@ -651,22 +635,7 @@ class Pusher:
             await self.ensure_store(checkout.channel)
             refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]
             available = await self.ensure_products(refs)
-            usable = checkout.model_copy(
-                update={
-                    "lines": [
-                        ln
-                        for ln in checkout.lines
-                        if payloads.mailchimp_id(ln.variant.id) in available
-                    ]
-                }
-            )
-            campaign = (checkout.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-            body = payloads.cart_input(
-                usable,
-                self.ctx.checkout_url_template,
-                campaign_id=campaign,
-                opt_in=self.ctx.opt_in,
-            )
+            body = cart_body(checkout, available, self.ctx.checkout_url_template, self.ctx.opt_in)
         if body is None:
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:
@@ -679,17 +648,13 @@ class Pusher:
                 pushed=known.mailchimp_id is not None,
             )
             return
-        top = payloads.top_level(body, "lines", "customer", "campaign_id")
-        digest = payloads.content_hash(top)
-        lines = {"lines": payloads.content_hash([line.body() for line in body.lines])}
-        if known.status is SyncStatus.SYNCED and (known.content_hash, known.children) == (
-            digest,
-            lines,
-        ):
+        pushing = fingerprint(body)
+        if known.holds(pushing):
             return
         store = self.ctx.store_id
+        top = payloads.top_level(body, "lines", "customer", "campaign_id")
         patch = CartPatch.model_validate({k: v for k, v in top.items() if k != "id"})
-        if known.mailchimp_id is not None and known.children != lines:
+        if known.mailchimp_id is not None and known.children != pushing.children:
             # Cart PATCH cannot address lines: replace the cart (two calls however many
             # lines changed), which also restarts the abandonment clock, as it should.
             await self._delete(self._path(store, "carts", body.id))
@@ -712,8 +677,7 @@ class Pusher:
             checkout_id,
             SyncStatus.SYNCED,
             mailchimp_id=body.id,
-            content_hash=digest,
-            children=lines,
+            fingerprint=pushing,
         )
 
     async def _create_cart(self, body: CartInput) -> None:
@@ -816,7 +780,7 @@ async def _record_failure(
     services: Services, installation_id: int, request: PushRequest, exc: Exception
 ) -> None:
     settings = services.settings
-    reason = str(exc)[:2000] or type(exc).__name__
+    reason = error_text(exc)
     async with services.db.transaction() as session:
         record: SyncRecord = await LedgerRepository(session).get_or_create(
             installation_id, request.channel, request.kind, request.saleor_id

@@ -1,0 +1,98 @@
+"""What the sync ledger remembers of a push: the fingerprint of a Mailchimp request body, and
+the order lines Mailchimp can take.
+
+Live sync and the initial sync both record these in the ledger and compare them before sending,
+so they must be computed in exactly one place: a drift between two copies would make live sync
+re-push everything the initial sync sent, or skip real changes. Parts are hashed separately (a
+product's fields and each variant; an order's or cart's fields and its lines), so a change sends
+only the part that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from addon.ecommerce import payloads
+from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
+from addon.mailchimp import (
+    CartInput,
+    CustomerInput,
+    OrderInput,
+    ProductInput,
+    StoreInput,
+)
+
+# Child collections hashed apart from the top-level fields. An order's or cart's customer and
+# campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out.
+_ORDER_EXCLUDED = ("lines", "customer", "campaign_id")
+
+__all__ = [
+    "Fingerprint",
+    "cart_body",
+    "fingerprint",
+    "order_body",
+    "usable_checkout",
+    "usable_order",
+]
+
+Fingerprinted = StoreInput | ProductInput | CustomerInput | OrderInput | CartInput
+
+
+def fingerprint(body: Fingerprinted) -> Fingerprint:
+    """The fingerprint of a request body, as the ledger records it after a push."""
+    if isinstance(body, ProductInput):
+        return Fingerprint(
+            payloads.content_hash(payloads.top_level(body, "variants")),
+            {v.id: payloads.content_hash(v.body()) for v in body.variants},
+        )
+    if isinstance(body, OrderInput | CartInput):
+        return Fingerprint(
+            payloads.content_hash(payloads.top_level(body, *_ORDER_EXCLUDED)),
+            {"lines": payloads.content_hash([line.body() for line in body.lines])},
+        )
+    return Fingerprint(payloads.content_hash(body.body()))
+
+
+def usable_order(order: SaleorOrder, available: Collection[str]) -> SaleorOrder:
+    """The order with only the lines whose variant Mailchimp holds (`available`: Mailchimp
+    variant ids); a line of a deleted variant or an unsent product cannot be referenced."""
+    lines = [
+        line
+        for line in order.lines
+        if line.variant and payloads.mailchimp_id(line.variant.id) in available
+    ]
+    return order.model_copy(update={"lines": lines})
+
+
+def usable_checkout(checkout: SaleorCheckout, available: Collection[str]) -> SaleorCheckout:
+    """The checkout with only the lines whose variant Mailchimp holds."""
+    lines = [ln for ln in checkout.lines if payloads.mailchimp_id(ln.variant.id) in available]
+    return checkout.model_copy(update={"lines": lines})
+
+
+def order_body(
+    order: SaleorOrder, available: Collection[str], opt_in: payloads.OptInPolicy
+) -> payloads.TrackedOrderInput | None:
+    """The order as a channel's store takes it (usable lines, the campaign it came from), or
+    None when Mailchimp cannot take it (a draft, no usable line, no e-mail)."""
+    if order.status == "DRAFT":
+        return None
+    campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
+    return payloads.order_input(usable_order(order, available), campaign_id=campaign, opt_in=opt_in)
+
+
+def cart_body(
+    checkout: SaleorCheckout,
+    available: Collection[str],
+    checkout_url_template: str | None,
+    opt_in: payloads.OptInPolicy,
+) -> CartInput | None:
+    """The checkout as an abandoned cart (usable lines, its campaign), or None."""
+    campaign = (checkout.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
+    return payloads.cart_input(
+        usable_checkout(checkout, available),
+        checkout_url_template,
+        campaign_id=campaign,
+        opt_in=opt_in,
+    )

@@ -1,0 +1,194 @@
+"""The one path into the sync ledger: fingerprints of request bodies, usable order lines, and the
+ledger repository's bulk reads and upserts (used by live and initial sync alike)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+from typing import Any
+
+from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.payloads import OptInPolicy
+from addon.ecommerce.repository import (
+    LedgerRepository,
+    content_forgotten,
+    quarantined,
+    settled,
+)
+from addon.ecommerce.schemas import SaleorOrder
+from addon.jobs.retry import ERROR_TEXT_LIMIT
+from addon.mailchimp import (
+    CartInput,
+    CartLineInput,
+    CustomerRef,
+    ProductInput,
+    ProductVariantInput,
+)
+from addon.services import Services
+from tests.factories import make_installation
+
+CHANNEL = "default-channel"
+
+
+def gid(kind: str, pk: int) -> str:
+    return base64.b64encode(f"{kind}:{pk}".encode()).decode()
+
+
+def product(**changes: Any) -> ProductInput:
+    variants = [
+        ProductVariantInput(id="11", title="S", price=10.0),
+        ProductVariantInput(id="12", title="M", price=10.0),
+    ]
+    return ProductInput(id="1", title="Shirt", variants=variants).model_copy(update=changes)
+
+
+def cart(**changes: Any) -> CartInput:
+    return CartInput(
+        id="tok",
+        customer=CustomerRef(id="c1", email_address="ann@example.com", opt_in_status=False),
+        currency_code="USD",
+        order_total=10.0,
+        lines=[
+            CartLineInput(id="11", product_id="1", product_variant_id="11", quantity=1, price=10.0)
+        ],
+    ).model_copy(update=changes)
+
+
+def test_a_product_fingerprint_hashes_its_fields_and_each_variant_apart() -> None:
+    before = fingerprint(product())
+    renamed = fingerprint(product(title="Shirt 2"))
+    assert set(before.children) == {"11", "12"}
+    assert renamed.content_hash != before.content_hash
+    assert renamed.children == before.children
+    repriced = product()
+    repriced.variants[1] = repriced.variants[1].model_copy(update={"price": 12.0})
+    after = fingerprint(repriced)
+    assert after.content_hash == before.content_hash
+    assert after.children["11"] == before.children["11"]
+    assert after.children["12"] != before.children["12"]
+    assert fingerprint(product()) == before  # the same body, the same fingerprint
+
+
+def test_a_cart_fingerprint_leaves_out_what_a_patch_cannot_change() -> None:
+    before = fingerprint(cart())
+    # Customer and campaign are set on creation only: they never make a push.
+    assert fingerprint(cart(campaign_id="c-9")) == before
+    more = cart()
+    more.lines[0] = more.lines[0].model_copy(update={"quantity": 2})
+    after = fingerprint(more)
+    assert after.content_hash == before.content_hash
+    assert set(after.children) == {"lines"} and after.children != before.children
+
+
+def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> SaleorOrder:
+    money = {"amount": "10.00", "currency": "USD"}
+    taxed = {"gross": money, "net": money, "tax": {"amount": "0", "currency": "USD"}}
+    return SaleorOrder.model_validate(
+        {
+            "id": gid("Order", 7),
+            "number": "7",
+            "created": "2026-01-01T00:00:00+00:00",
+            "updatedAt": "2026-01-01T00:00:00+00:00",
+            "status": status,
+            "paymentStatus": "NOT_CHARGED",
+            "chargeStatus": "NONE",
+            "totalCharged": money,
+            "totalRefunded": {"amount": "0", "currency": "USD"},
+            "totalRefundPending": {"amount": "0", "currency": "USD"},
+            "userEmail": "ann@example.com",
+            "channel": {"slug": CHANNEL, "currencyCode": "USD"},
+            "total": taxed,
+            "undiscountedTotal": {"gross": money},
+            "shippingPrice": {"gross": {"amount": "0", "currency": "USD"}},
+            "attribution": {"mailchimp_campaign_id": "camp-1"},
+            "lines": [
+                {
+                    "id": gid("OrderLine", line),
+                    "quantity": 1,
+                    "totalPrice": {"gross": money},
+                    "variant": None
+                    if variant is None
+                    else {
+                        "id": gid("ProductVariant", variant),
+                        "product": {"id": gid("Product", 1)},
+                    },
+                }
+                for line, variant in lines
+            ],
+        }
+    )
+
+
+def test_usable_order_lines_are_those_whose_variant_mailchimp_holds() -> None:
+    placed = order([(1, 11), (2, 12), (3, None)])
+    assert [ln.id for ln in usable_order(placed, {"11"}).lines] == [gid("OrderLine", 1)]
+    policy = OptInPolicy(list_id="list")
+    body = order_body(placed, {"11", "12"}, policy)
+    assert body is not None and [ln.id for ln in body.lines] == ["1", "2"]
+    assert body.campaign_id == "camp-1"
+    assert order_body(placed, set(), policy) is None  # no line Mailchimp can reference
+    assert order_body(order([(1, 11)], status="DRAFT"), {"11"}, policy) is None
+
+
+async def test_bulk_reads_and_upserts(services: Services) -> None:
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        first = await ledger.get_or_create_many(installation, CHANNEL, EntityKind.PRODUCT, ["a"])
+        settled(
+            first["a"],
+            SyncStatus.SYNCED,
+            "1",
+            Fingerprint("h", {"11": "x", "12": "y"}),
+            datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        records = await ledger.get_or_create_many(
+            installation, CHANNEL, EntityKind.PRODUCT, ["a", "b", "c", "b"]
+        )
+        assert sorted(records) == ["a", "b", "c"]
+        assert records["a"] is first["a"]  # found, not created again
+        assert records["b"].status is SyncStatus.PENDING and records["b"].id is not None
+        quarantined(records["b"], "x" * (ERROR_TEXT_LIMIT + 10))
+        content_forgotten(records["c"], "3", ["31"])
+        records["c"].status = SyncStatus.PENDING
+    async with services.db.session() as session:
+        ledger = LedgerRepository(session)
+        found = await ledger.by_saleor_ids(
+            installation, CHANNEL, EntityKind.PRODUCT, ["a", "b", "c", "zz"]
+        )
+        assert sorted(found) == ["a", "b", "c"]
+        assert found["a"].fingerprint == Fingerprint("h", {"11": "x", "12": "y"})
+        assert found["b"].status is SyncStatus.QUARANTINED
+        assert len(found["b"].last_error or "") == ERROR_TEXT_LIMIT
+        assert found["c"].fingerprint == Fingerprint.unknown(["31"])
+        assert await ledger.by_saleor_ids(installation, "other", EntityKind.PRODUCT, ["a"]) == {}
+        # A quarantined product's variants cannot be referenced; one being re-pushed (pending
+        # with its Mailchimp id) can.
+        assert await ledger.available_variants(installation, CHANNEL, ["a", "b", "c"]) == {
+            "11",
+            "12",
+            "31",
+        }
+
+
+async def test_settle_records_what_a_push_established(services: Services) -> None:
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        record: SyncRecord = await ledger.get_or_create(
+            installation, CHANNEL, EntityKind.ORDER, "o"
+        )
+        record.attempts, record.last_error = 3, "boom"
+        await ledger.settle(
+            installation,
+            CHANNEL,
+            EntityKind.ORDER,
+            "o",
+            SyncStatus.SYNCED,
+            mailchimp_id="7",
+            fingerprint=Fingerprint("h", {"lines": "l"}),
+        )
+        assert (record.attempts, record.last_error, record.status) == (0, None, SyncStatus.SYNCED)
+        assert record.pushed_at is not None
+        assert record.fingerprint == Fingerprint("h", {"lines": "l"})
