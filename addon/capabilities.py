@@ -37,11 +37,11 @@ def routers() -> list[APIRouter]:
 def register_job_handlers(registry: HandlerRegistry) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
     from addon.ecommerce import sync as ecommerce_sync
-    from addon.initial_sync import engine as initial_sync_engine
+    from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
     ecommerce_sync.register(registry)
-    initial_sync_engine.register(registry)
+    initial_sync_jobs.register(registry)
     lifecycle.register(registry)

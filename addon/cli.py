@@ -48,7 +48,7 @@ def serve(
     from rich.markup import escape
 
     from addon.app import create_app
-    from addon.services import Services
+    from addon.capabilities import create_services
 
     settings = _settings()
     if settings.sandbox_enabled:
@@ -62,7 +62,7 @@ def serve(
         )
         mailchimp = describe_mailchimp(stack.settings)
     else:
-        app = create_app(Services.create(settings))
+        app = create_app(create_services(settings))
         mailchimp = f"Mailchimp API: {settings.mailchimp_api_url_template}"
     console.print(escape(mailchimp))
     console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
@@ -72,14 +72,14 @@ def serve(
 @cli.command()
 def worker() -> None:
     """Run only a worker (add more of them on PostgreSQL to scale out)."""
+    from addon.capabilities import create_services
     from addon.db.migrations import upgrade
     from addon.jobs.worker import Worker
-    from addon.services import Services
 
     settings = _worker_settings(_settings())
 
     async def main() -> None:
-        services = Services.create(settings)
+        services = create_services(settings)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -205,7 +205,7 @@ def sync(
 
 
 def _run_sync(settings: Settings, command: SyncCommand) -> int:
-    from addon.initial_sync.cli import rich_logging
+    from addon.initial_sync.view import rich_logging
 
     with rich_logging(console):  # from here on, logs print above the progress bars
         return asyncio.run(_sync_main(settings, command))
@@ -215,11 +215,11 @@ async def _sync_main(settings: Settings, command: SyncCommand) -> int:
     from rich.markup import escape
     from sqlalchemy.exc import SQLAlchemyError
 
+    from addon.capabilities import create_services
     from addon.db.migrations import upgrade
     from addon.initial_sync.cli import EXIT_INTERRUPTED, EXIT_NOT_SUCCEEDED, run_sync
-    from addon.services import Services
 
-    services = Services.create(_worker_settings(settings))
+    services = create_services(_worker_settings(settings))
     stop = asyncio.Event()
     task = asyncio.current_task()
 

@@ -18,18 +18,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
 
-from rich.console import Console, Group, RenderableType
+from rich.console import Console
 from rich.live import Live
-from rich.logging import RichHandler
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, ProgressColumn, Task, TaskID
-from rich.table import Column
-from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -37,8 +32,9 @@ from addon.db.types import utcnow
 from addon.ecommerce.repository import StoreRepository
 from addon.errors import AppError
 from addon.initial_sync.models import RunStatus
-from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
+from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
+from addon.initial_sync.view import Say, SyncView, print_outcome
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.jobs.worker import Worker
@@ -50,10 +46,6 @@ EXIT_OK = 0
 EXIT_NOT_SUCCEEDED = 1
 EXIT_REFUSED = 2
 EXIT_INTERRUPTED = 130
-
-# KindProgress.kind → how the CLI names it, and the phase in which it is sent.
-LABELS = {"product": "Products", "customer": "Customers", "order": "Orders"}
-PHASES = {"product": "products", "customer": "customers", "order": "orders"}
 
 
 class Action(StrEnum):
@@ -173,18 +165,11 @@ async def run_sync(
             return await _cancel(services, console, command, stop)
         if command.action is Action.START:
             read, installation = await _start(services, command)
-            console.print(
-                f"Started the initial sync of channel [bold]{escape(command.channel)}[/bold] "
-                f"in {escape(installation.saleor_api_url)}{_since(read)}."
-            )
+            Say(console, command.channel).started(read, installation.saleor_api_url)
         else:
             read, installation = await _latest(services, command)
         if not command.wait:
-            console.print(
-                "The app's workers ([bold]addon serve[/bold], [bold]addon worker[/bold]) do the "
-                f"work; follow it with [bold]addon sync --channel {escape(command.channel)} "
-                "--watch[/bold]."
-            )
+            Say(console, command.channel).not_waiting()
             return EXIT_OK
         return await _watch(services, console, command, installation, read, stop)
     except CommandError as exc:
@@ -292,9 +277,7 @@ async def _cancel(
         except AppError as exc:
             raise _refused(exc, command, []) from None
     console.print(SyncView(read, installation.saleor_api_url))
-    console.print(
-        f"[yellow]Cancelled the initial sync of channel {escape(command.channel)}.[/yellow]"
-    )
+    Say(console, command.channel).cancelled()
     if command.run_worker and installation.is_active:
         # Clear Mailchimp's `is_syncing` flag now if no other worker does it first.
         await _settle(Worker(services), command.settle_seconds, stop)
@@ -314,28 +297,12 @@ async def _watch(
     read: InitialSyncRead,
     stop: asyncio.Event,
 ) -> int:
+    say = Say(console, command.channel)
     if read.status is not RunStatus.RUNNING:
-        console.print(
-            f"The latest initial sync of channel [bold]{escape(command.channel)}[/bold] has "
-            "ended (nothing is running):"
-        )
+        say.ended()
         console.print(SyncView(read, installation.saleor_api_url))
         return _outcome(console, read)
-    if command.action is Action.WATCH:
-        console.print(
-            f"Watching the initial sync of channel [bold]{escape(command.channel)}[/bold] "
-            f"started {_local(read.started_at)}{_since(read)}."
-        )
-    if command.run_worker:
-        console.print(
-            "A worker runs in this process; workers of [bold]addon serve[/bold] and "
-            "[bold]addon worker[/bold] share the work. Ctrl-C stops watching."
-        )
-    else:
-        console.print(
-            "Progress comes from the app's workers ([bold]addon serve[/bold], "
-            "[bold]addon worker[/bold]); without one it does not move. Ctrl-C stops watching."
-        )
+    say.watching(read, attached=command.action is Action.WATCH, in_process=command.run_worker)
     worker = InProcessWorker(services) if command.run_worker else None
     view = SyncView(read, installation.saleor_api_url)
     replaced: InitialSyncRead | None = None
@@ -364,20 +331,10 @@ async def _watch(
                 console.print("Stopping the worker after its current jobs (Ctrl-C again: at once)…")
             await worker.close()
     if replaced is not None:
-        console.print(
-            f"[yellow]The initial sync of channel {escape(command.channel)} ended and another "
-            f"one was started {_local(replaced.started_at)}.[/yellow] Follow it with "
-            f"[bold]addon sync --channel {escape(command.channel)} --watch[/bold]."
-        )
+        say.replaced(replaced)
         return EXIT_NOT_SUCCEEDED
     if read.status is RunStatus.RUNNING:
-        console.print(
-            f"[yellow]Stopped watching. The initial sync of channel {escape(command.channel)} "
-            "is still running:[/yellow] the workers of [bold]addon serve[/bold] and "
-            "[bold]addon worker[/bold] carry on, or it resumes where it stopped when a worker "
-            f"starts next. Follow it again with [bold]addon sync --channel "
-            f"{escape(command.channel)} --watch[/bold]."
-        )
+        say.still_running()
         return EXIT_INTERRUPTED
     if worker is not None and read.status is not RunStatus.SUCCEEDED:
         await _settle(worker.worker, command.settle_seconds, stop)
@@ -399,46 +356,8 @@ async def _settle(worker: Worker, seconds: float, stop: asyncio.Event) -> None:
 
 
 def _outcome(console: Console, read: InitialSyncRead) -> int:
-    channel = escape(read.channel)
-    took = _duration(_elapsed(read))
-    quarantined = {k.kind: k.quarantined for k in read.kinds if k.quarantined}
-    if read.status is RunStatus.SUCCEEDED:
-        confirmed = ", ".join(
-            f"{k.confirmed} {LABELS.get(k.kind, k.kind).lower()}" for k in read.kinds
-        )
-        console.print(
-            f"[green]The initial sync of channel {channel} succeeded[/green] in {took}: "
-            f"{confirmed} confirmed by Mailchimp."
-        )
-    elif read.status is RunStatus.CANCELLED:
-        console.print(f"[yellow]The initial sync of channel {channel} was cancelled.[/yellow]")
-    else:
-        error = escape(read.error or "no reason was recorded")
-        console.print(f"[red]The initial sync of channel {channel} failed: {error}[/red]")
-    if quarantined:
-        counts = ", ".join(
-            f"{n} {LABELS.get(kind, kind).lower()}" for kind, n in quarantined.items()
-        )
-        console.print(
-            f"[yellow]Quarantined (Mailchimp refused them): {counts}.[/yellow] The app's "
-            "E-commerce page lists them with Mailchimp's reason and a Retry button."
-        )
+    print_outcome(console, read)
     return EXIT_OK if read.status is RunStatus.SUCCEEDED else EXIT_NOT_SUCCEEDED
-
-
-@contextlib.contextmanager
-def rich_logging(console: Console) -> Iterator[None]:
-    """Log records print above the live progress bars instead of through them: warnings and
-    errors, or everything when the root logger is at DEBUG (LOG_LEVEL=DEBUG)."""
-    root = logging.getLogger()
-    saved = root.handlers[:]
-    handler = RichHandler(console=console, show_path=False, markup=False, rich_tracebacks=False)
-    handler.setLevel(logging.DEBUG if root.level <= logging.DEBUG else logging.WARNING)
-    root.handlers = [handler]
-    try:
-        yield
-    finally:
-        root.handlers = saved
 
 
 # --- the in-process worker -----------------------------------------------------------------------
@@ -469,126 +388,3 @@ class InProcessWorker:
         self._stop.set()
         if self._task is not None and not self._task.done():
             await self._task  # a second Ctrl-C cancels the command and, with it, this task
-
-
-# --- display -------------------------------------------------------------------------------------
-
-
-def _done(kind: KindProgress) -> int:
-    return kind.confirmed + kind.quarantined + kind.skipped + kind.retried
-
-
-def _elapsed(read: InitialSyncRead) -> float:
-    return max(((read.finished_at or utcnow()) - read.started_at).total_seconds(), 0.0)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-:--:--"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def _since(read: InitialSyncRead) -> str:
-    return f", orders since {_local(read.orders_since)}" if read.orders_since else ""
-
-
-class _FieldColumn(ProgressColumn):
-    """Renders the text a task carries in one of its fields."""
-
-    def __init__(self, name: str, *, left: bool = False) -> None:
-        super().__init__(table_column=Column(justify="left" if left else "right"))
-        self.name = name
-
-    def render(self, task: Task) -> RenderableType:
-        value = task.fields.get(self.name, "")
-        return value if isinstance(value, Text) else Text(str(value))
-
-
-class SyncView:
-    """The live display: one line about the run, one progress bar per kind."""
-
-    def __init__(self, read: InitialSyncRead, saleor_api_url: str) -> None:
-        self.saleor_api_url = saleor_api_url
-        self.progress = Progress(
-            _FieldColumn("label", left=True),
-            BarColumn(bar_width=32),
-            _FieldColumn("count"),
-            _FieldColumn("percent"),
-            _FieldColumn("rate"),
-            _FieldColumn("remaining"),
-            _FieldColumn("details", left=True),
-            auto_refresh=False,
-        )
-        self.tasks: dict[str, TaskID] = {
-            k.kind: self.progress.add_task(k.kind, total=None) for k in read.kinds
-        }
-        self.read = read
-        self.update(read)
-
-    def update(self, read: InitialSyncRead) -> None:
-        self.read = read
-        running = read.status is RunStatus.RUNNING
-        for kind in read.kinds:
-            done = _done(kind)
-            current = running and read.phase.value == PHASES.get(kind.kind)
-            if kind.total is None:
-                # Not counted yet: pulsing while it is being read, empty otherwise.
-                total: float | None = None if current else 1
-                completed, count, percent = 0, f"{done}/?", ""
-            else:
-                total, completed = max(kind.total, 1), done if kind.total else 1
-                count = f"{done}/{kind.total}"
-                percent = f"{min(completed / total, 1.0):.0%}"
-            finished = kind.total is not None and done >= kind.total
-            if finished:
-                remaining = "done"
-            elif not running:
-                remaining = ""
-            elif kind.total is None and not current:
-                remaining = "waiting"
-            else:
-                remaining = _duration(kind.eta_seconds)
-            details = Text(f"sent {kind.sent}")
-            details.append(" · ")
-            details.append(
-                f"quarantined {kind.quarantined}", style="yellow" if kind.quarantined else ""
-            )
-            self.progress.update(
-                self.tasks[kind.kind],
-                total=total,
-                completed=completed,
-                label=LABELS.get(kind.kind, kind.kind),
-                count=count,
-                percent=percent,
-                rate=f"{kind.rate_per_second:g}/s" if kind.rate_per_second else "",
-                remaining=remaining,
-                details=details,
-            )
-
-    def header(self) -> Text:
-        read = self.read
-        text = Text()
-        text.append(f"Initial sync of channel {read.channel}", style="bold")
-        text.append(f" · {self.saleor_api_url} · ")
-        status = {
-            RunStatus.RUNNING: ("running", "cyan"),
-            RunStatus.SUCCEEDED: ("succeeded", "green"),
-            RunStatus.CANCELLED: ("cancelled", "yellow"),
-            RunStatus.FAILED: ("failed", "red"),
-        }[read.status]
-        text.append(status[0], style=status[1])
-        if read.status is RunStatus.RUNNING:
-            text.append(f" · phase {read.phase.value}")
-            batches = "batch" if read.batches_in_flight == 1 else "batches"
-            text.append(f" · {read.batches_in_flight} Mailchimp {batches} in flight")
-        text.append(f" · elapsed {_duration(_elapsed(read))}")
-        return text
-
-    def __rich__(self) -> RenderableType:
-        return Group(self.header(), self.progress)

@@ -12,10 +12,11 @@ from addon.db.types import utcnow
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.ecommerce.store_state import missing_message
 from addon.errors import Conflict, ErrorCode, NotFound
-from addon.initial_sync import engine, summary
+from addon.initial_sync import summary
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
+from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog
 from addon.installations.models import Installation
 from addon.services import Services
 
@@ -61,9 +62,9 @@ class InitialSyncService:
                 await self.session.flush()
         except IntegrityError:
             raise self._already_running(channel) from None
-        await engine.enqueue_step(self.session, installation.id, run.id, channel)
+        await enqueue_step(self.session, installation.id, run.id, channel)
         stall = timedelta(seconds=self.services.settings.initial_sync_stall_seconds)
-        await engine.enqueue_watchdog(self.session, installation.id, run.id, now + stall)
+        await enqueue_watchdog(self.session, installation.id, run.id, now + stall)
         return await self._read(run)
 
     @staticmethod
@@ -92,16 +93,16 @@ class InitialSyncService:
         run.finished_at = utcnow()
         run.active_channel = None
         # The next step (queued now, or merged into the pending one) clears is_syncing.
-        await engine.enqueue_step(self.session, installation.id, run.id, channel)
+        await enqueue_step(self.session, installation.id, run.id, channel)
         await self.session.flush()
         return await self._read(run)
 
     async def _read(self, run: InitialSync) -> InitialSyncRead:
         end = run.finished_at or utcnow()
         elapsed = max((end - run.started_at).total_seconds(), 0.0)
-        views = summary.kind_states(run, engine.KINDS, await self._unapplied(run.id))
+        views = summary.kind_states(run, KINDS, await self._unapplied(run.id))
         kinds = []
-        for kind, view in zip(engine.KINDS, views, strict=True):
+        for kind, view in zip(KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
             total = counters.get("total") if kind.value in (run.progress or {}) else None
             done = sum(counters.get(k, 0) for k in ("confirmed", "quarantined", "skipped"))

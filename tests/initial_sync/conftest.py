@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from addon.db.types import utcnow
 from addon.ecommerce.sync import PUSH_JOB
-from addon.initial_sync.engine import STEP_JOB
 from addon.initial_sync.models import InitialSync, RunStatus
+from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import CHANNEL, Shop, shop  # noqa: F401

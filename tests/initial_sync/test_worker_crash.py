@@ -24,8 +24,8 @@ from starlette.types import Receive, Scope, Send
 
 from addon.clock import ManualClock
 from addon.config import Settings
-from addon.initial_sync.engine import STEP_JOB
 from addon.initial_sync.models import RunStatus
+from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import Shop

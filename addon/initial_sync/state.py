@@ -1,0 +1,217 @@
+"""Where a sync stands and the chain of jobs that moves it on.
+
+Owns the run's state as a step sees it (`Snapshot` of the `InitialSync` row, one `Stream` per
+kind, the `Flight`s: batches queued or at Mailchimp, progress counters), the batches' packed
+operations, and the scheduling of the chain: the `initial_sync.step` job (one lane per channel,
+one coalesce key per sync, so one chain even when a cancel adds a step), the watchdog job, and
+`end`, which marks a running sync ended and queues the step that clears `is_syncing`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.jobs.repository import JobRepository
+from addon.mailchimp.models import BatchOperation
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+STEP_JOB = "initial_sync.step"
+WATCHDOG_JOB = "initial_sync.watchdog"
+
+# Reading order; the phase shown is the first kind not read completely.
+KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER)
+PHASE_OF = {
+    EntityKind.PRODUCT: Phase.PRODUCTS,
+    EntityKind.CUSTOMER: Phase.CUSTOMERS,
+    EntityKind.ORDER: Phase.ORDERS,
+}
+COUNTERS = ("total", "read", "skipped", "sent", "confirmed", "quarantined", "retried")
+
+
+# --- the chain of jobs ---------------------------------------------------------------------------
+
+
+def lane(channel: str) -> str:
+    return f"initial-sync:{channel}"
+
+
+async def enqueue_step(
+    session: AsyncSession, installation_id: int, sync_id: int, channel: str, delay: float = 0.0
+) -> None:
+    await JobRepository(session).enqueue(
+        installation_id,
+        STEP_JOB,
+        {"sync_id": sync_id},
+        coalesce_key=f"initial-sync-step:{sync_id}",
+        lane=lane(channel),
+        run_after=utcnow() + timedelta(seconds=delay),
+    )
+
+
+async def enqueue_watchdog(
+    session: AsyncSession, installation_id: int, sync_id: int, at: datetime
+) -> None:
+    # No lane: it must run even when the step chain is stuck behind a failing step.
+    await JobRepository(session).enqueue(
+        installation_id,
+        WATCHDOG_JOB,
+        {"sync_id": sync_id},
+        coalesce_key=f"initial-sync-watchdog:{sync_id}",
+        run_after=at,
+    )
+
+
+async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
+    """Mark a running sync ended and queue the step that clears `is_syncing`."""
+    async with services.db.transaction() as session:
+        run = await session.get(InitialSync, sync_id)
+        if run is None or run.status is not RunStatus.RUNNING:
+            return False
+        run.status = status
+        run.error = error
+        run.finished_at = utcnow()
+        run.active_channel = None
+        await enqueue_step(session, run.installation_id, run.id, run.channel_slug)
+    logger.warning("Initial sync %s ended %s: %s", sync_id, status.value, error or "")
+    return True
+
+
+# --- progress counters ---------------------------------------------------------------------------
+
+
+def _progress(
+    run: InitialSync, kind: EntityKind
+) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
+    """A copy of the run's counters (so the JSON column sees the change) and the kind's."""
+    progress = {k: dict(v) for k, v in (run.progress or {}).items()}
+    return progress, progress.setdefault(kind.value, dict.fromkeys(COUNTERS, 0))
+
+
+def bump(run: InitialSync, kind: EntityKind, **amounts: int) -> None:
+    """Add to the kind's counters."""
+    progress, counters = _progress(run, kind)
+    for name, amount in amounts.items():
+        counters[name] = counters.get(name, 0) + amount
+    run.progress = progress
+
+
+def set_total(run: InitialSync, kind: EntityKind, total: int) -> None:
+    progress, counters = _progress(run, kind)
+    counters["total"] = total
+    run.progress = progress
+
+
+# --- the run as a step sees it -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Where the reading of one kind is: Saleor's end cursor of the last page sent."""
+
+    cursor: str | None = None
+    done: bool = False
+
+    @classmethod
+    def of(cls, streams: dict[str, Any] | None, kind: EntityKind) -> Stream:
+        state = (streams or {}).get(kind.value) or {}
+        return cls(state.get("cursor"), bool(state.get("done")))
+
+
+def phase_of(streams: dict[EntityKind, Stream]) -> Phase:
+    return next((PHASE_OF[k] for k in KINDS if not streams[k].done), Phase.DONE)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The sync row as read at the start of a step (no session held across calls)."""
+
+    id: int
+    installation_id: int
+    channel: str
+    status: RunStatus
+    streams: dict[EntityKind, Stream]
+    orders_since: datetime | None
+    store_flagged: bool
+
+    @classmethod
+    def of(cls, run: InitialSync) -> Snapshot:
+        return cls(
+            run.id,
+            run.installation_id,
+            run.channel_slug,
+            run.status,
+            {kind: Stream.of(run.streams, kind) for kind in KINDS},
+            run.orders_since,
+            run.store_flagged,
+        )
+
+
+@dataclass(frozen=True)
+class Flight:
+    """A queued or submitted batch as read at the start of a step."""
+
+    id: int
+    kind: EntityKind
+    status: BatchStatus
+    batch_id: str
+    polls: int
+    submitted_at: datetime
+    next_poll_at: datetime | None
+
+    @classmethod
+    def of(cls, batch: InitialSyncBatch) -> Flight:
+        return cls(
+            batch.id,
+            EntityKind(batch.kind),
+            batch.status,
+            batch.mailchimp_batch_id,
+            batch.polls,
+            batch.submitted_at,
+            batch.next_poll_at,
+        )
+
+
+async def load(services: Services, sync_id: int) -> tuple[Snapshot, list[Flight]] | None:
+    """The sync and its batches not applied yet (their large columns left in the database)."""
+    async with services.db.session() as session:
+        run = await session.get(InitialSync, sync_id)
+        if run is None:
+            return None
+        result = await session.execute(
+            select(InitialSyncBatch)
+            .options(defer(InitialSyncBatch.operations), defer(InitialSyncBatch.bodies))
+            .where(
+                InitialSyncBatch.sync_id == sync_id,
+                InitialSyncBatch.status.in_((BatchStatus.QUEUED, BatchStatus.SUBMITTED)),
+            )
+            .order_by(InitialSyncBatch.id)
+        )
+        return Snapshot.of(run), [Flight.of(batch) for batch in result.scalars()]
+
+
+# --- a batch's operations as sent ----------------------------------------------------------------
+
+
+def pack(operations: Sequence[BatchOperation]) -> bytes:
+    """The operations as sent, compressed (an order batch shrinks about tenfold)."""
+    raw = [op.model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations]
+    return zlib.compress(json.dumps(raw, separators=(",", ":")).encode(), 1)
+
+
+def unpack(packed: bytes) -> list[BatchOperation]:
+    return [BatchOperation.model_validate(op) for op in json.loads(zlib.decompress(packed))]

@@ -1,0 +1,263 @@
+"""One step of one initial sync: what it does side by side, and the short writes after its calls.
+
+The first step sets the store's `is_syncing`; afterwards a step does, side by side: poll the
+batches whose poll is due (the next look planned from Mailchimp's own progress) and apply the
+finished ones (`applier`); resend a queued batch; read pages of each readable kind (`reader`),
+plan them (`planner`) and submit them as one batch, while fewer than
+`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp. With nothing left it finishes (clears
+`is_syncing`). Every part records its outcome in a short transaction after its calls, and the
+next step is enqueued last, so a crash repeats at most one step. A 429 from Mailchimp is no
+failure, only a reason for the next step to wait.
+
+A repeated submit (crash after `POST /batches`, before the write) sends the same entities
+again: customers are PUT (idempotent); products and orders are POSTed and Mailchimp answers
+"already exists", which the applier records as synced with an unknown hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.sync import Context, Pusher, enqueue_push
+from addon.initial_sync import applier
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.initial_sync.planner import Planned, Planner
+from addon.initial_sync.reader import Reader
+from addon.initial_sync.state import (
+    KINDS,
+    Flight,
+    Snapshot,
+    Stream,
+    bump,
+    enqueue_step,
+    pack,
+    phase_of,
+    set_total,
+    unpack,
+)
+from addon.mailchimp import MailchimpClient, RateLimited, StorePatch
+from addon.mailchimp.models import Batch
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+# A batch's polls run side by side with reading Saleor; this many batches at most per step.
+MAX_POLLS_PER_STEP = 4
+
+
+class Step:
+    """One step of one sync (see the module docstring)."""
+
+    def __init__(
+        self, services: Services, run: Snapshot, context: Context, client: MailchimpClient
+    ) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.run = run
+        self.ctx = context
+        self.client = client
+        self.reader = Reader(services, context, run.orders_since)
+        self.planner = Planner(services, context, run.orders_since)
+
+    async def execute(self, flights: list[Flight]) -> None:
+        if not self.run.store_flagged:
+            await self.flag_store()
+            return
+        submitted = [f for f in flights if f.status is BatchStatus.SUBMITTED]
+        queued = [f for f in flights if f.status is BatchStatus.QUEUED]
+        now = utcnow()
+        due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
+        parts: list[Coroutine[Any, Any, float]] = []
+        if due:
+            parts.append(self._unless_rate_limited(self.track(due[:MAX_POLLS_PER_STEP])))
+        room = self.settings.initial_sync_max_in_flight - len(submitted)
+        if queued and room > 0:
+            parts.append(self._unless_rate_limited(self.resend(queued[0])))  # resends go first
+            room -= 1
+        for kind in self._readable(flights)[: max(room, 0)]:
+            parts.append(self._unless_rate_limited(self.submit(kind)))
+        if parts:
+            # Polling Mailchimp and reading Saleor (one stream per kind) overlap; each part
+            # commits on its own and says how long the next step should wait (0: at once).
+            delays = []
+            for outcome in await asyncio.gather(*parts, return_exceptions=True):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                delays.append(outcome)
+            # A part told to wait (Mailchimp's 429) makes the whole next step wait: asking again
+            # at once would re-read Saleor and be refused again.
+            async with self.services.db.transaction() as session:
+                await self._then(session, max(delays))
+        elif phase_of(self.run.streams) is Phase.DONE and not flights:
+            await self.finish()
+        else:
+            # Waiting for Mailchimp: look again when the next poll is due.
+            wake = min((f.next_poll_at or now for f in submitted), default=now)
+            async with self.services.db.transaction() as session:
+                await self._then(session, max((wake - now).total_seconds(), 0.0))
+
+    def _readable(self, flights: list[Flight]) -> list[EntityKind]:
+        """Kinds whose next pages may be read now: products and customers from the start;
+        orders reference variants, so they wait until every product batch is applied."""
+        streams = self.run.streams
+        kinds = [k for k in KINDS if not streams[k].done]
+        products_pending = not streams[EntityKind.PRODUCT].done or any(
+            f.kind is EntityKind.PRODUCT for f in flights
+        )
+        return [k for k in kinds if not (k is EntityKind.ORDER and products_pending)]
+
+    async def _unless_rate_limited(self, call: Coroutine[Any, Any, None]) -> float:
+        """Run a part; a 429 (e.g. too many pending batches on the account: Mailchimp allows
+        500) is no failure of this sync, only a reason to wait: answer how long."""
+        try:
+            await call
+        except RateLimited as exc:
+            return exc.retry_after or self.settings.initial_sync_poll_max_seconds
+        return 0.0
+
+    # --- writes (short transactions after the calls) ------------------------------------------
+
+    async def _running(self, session: AsyncSession) -> InitialSync | None:
+        run = await session.get(InitialSync, self.run.id, with_for_update=True)
+        return run if run is not None and run.status is RunStatus.RUNNING else None
+
+    async def _then(self, session: AsyncSession, delay: float = 0.0) -> None:
+        await enqueue_step(session, self.run.installation_id, self.run.id, self.run.channel, delay)
+
+    def _first_poll(self, now: datetime) -> datetime:
+        return now + timedelta(seconds=self.settings.initial_sync_poll_base_seconds)
+
+    async def flag_store(self) -> None:
+        pusher = Pusher(self.services, self.ctx, self.client)
+        await pusher.ensure_store()
+        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=True))
+        async with self.services.db.transaction() as session:
+            run = await session.get(InitialSync, self.run.id)
+            if run is not None:
+                run.store_flagged = True
+                run.last_progress_at = utcnow()
+            await self._then(session)
+
+    async def track(self, due: list[Flight]) -> None:
+        """Poll due batches; apply the finished ones, plan the next look at the others."""
+        batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
+        for flight, batch in zip(due, batches, strict=True):
+            if batch.status == "finished":
+                results = await self.client.download_batch_results(batch.response_body_url)
+                await applier.apply(self.services, self.run.id, flight, results)
+            else:
+                await self.reschedule_poll(flight, batch)
+
+    async def reschedule_poll(self, flight: Flight, batch: Batch) -> None:
+        now = utcnow()
+        done, total = batch.finished_operations, batch.total_operations
+        base = self.settings.initial_sync_poll_base_seconds
+        if 0 < done < total:
+            # Mailchimp reports its progress: look again when it should be finished.
+            elapsed = max((now - flight.submitted_at).total_seconds(), 0.001)
+            delay = (total - done) * elapsed / done
+        else:
+            delay = base * 2 ** min(flight.polls, 16)
+        delay = min(max(delay, base), self.settings.initial_sync_poll_max_seconds)
+        async with self.services.db.transaction() as session:
+            row = await session.get(InitialSyncBatch, flight.id)
+            if row is not None:
+                row.polls += 1
+                row.next_poll_at = now + timedelta(seconds=delay)
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
+            if run is not None and batch.status in ("started", "finalizing"):
+                run.last_progress_at = now  # Mailchimp working on it counts for the watchdog
+
+    async def finish(self) -> None:
+        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
+        async with self.services.db.transaction() as session:
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
+            if run is not None:
+                run.store_flagged = False
+                if run.status is RunStatus.RUNNING:
+                    run.status = RunStatus.SUCCEEDED
+                    run.finished_at = utcnow()
+                    run.active_channel = None
+        logger.info("Initial sync %s of channel %s finished", self.run.id, self.run.channel)
+
+    # --- reading Saleor and submitting a batch -------------------------------------------------
+
+    async def submit(self, kind: EntityKind) -> None:
+        cursor, read_all, total = self.run.streams[kind].cursor, False, None
+        planned: dict[str, Planned] = {}
+        read = skipped = 0
+        live: list[str] = []
+        read_at = utcnow()
+        pages = self.reader.pages(kind, cursor, self.settings.initial_sync_batch_size)
+        async with contextlib.aclosing(pages):
+            async for page in pages:
+                cursor, read_all = page.end_cursor, not page.has_next
+                total = page.total if page.total is not None else total  # first page only
+                read += len(page.nodes)
+                plan = await self.planner.plan(kind, page.nodes)
+                planned.update((item.saleor_id, item) for item in plan.operations)
+                live.extend(plan.live)
+                skipped += plan.skipped
+        batch_id, bodies = None, None
+        if planned:
+            operations = [item.operation for item in planned.values()]
+            bodies = pack(operations)
+            batch_id = (await self.client.create_batch(operations)).id
+        async with self.services.db.transaction() as session:
+            run = await self._running(session)
+            if run is None:
+                return
+            for saleor_id in live:
+                await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
+            if batch_id is not None:
+                now = utcnow()
+                session.add(
+                    InitialSyncBatch(
+                        installation_id=run.installation_id,
+                        sync_id=run.id,
+                        kind=kind.value,
+                        mailchimp_batch_id=batch_id,
+                        status=BatchStatus.SUBMITTED,
+                        operations={key: item.meta() for key, item in planned.items()},
+                        bodies=bodies,
+                        attempt=1,
+                        read_at=read_at,
+                        submitted_at=now,
+                        next_poll_at=self._first_poll(now),
+                        polls=0,
+                    )
+                )
+            streams = dict(run.streams or {})
+            streams[kind.value] = {"cursor": cursor, "done": read_all}
+            run.streams = streams
+            run.phase = phase_of({k: Stream.of(streams, k) for k in KINDS})
+            run.last_progress_at = utcnow()
+            if total is not None:
+                set_total(run, kind, total)
+            bump(run, kind, read=read, skipped=skipped, sent=len(planned), retried=len(live))
+
+    async def resend(self, flight: Flight) -> None:
+        """Submit a queued batch: operations that failed transiently, sent again as they were."""
+        async with self.services.db.session() as session:
+            row = await session.get(InitialSyncBatch, flight.id)
+            packed = row.bodies if row is not None else None
+        operations = unpack(packed) if packed else []
+        batch_id = (await self.client.create_batch(operations)).id if operations else ""
+        async with self.services.db.transaction() as session:
+            row = await session.get(InitialSyncBatch, flight.id)
+            if row is None or row.status is not BatchStatus.QUEUED:
+                return
+            now = utcnow()
+            row.mailchimp_batch_id = batch_id
+            row.status = BatchStatus.SUBMITTED if operations else BatchStatus.APPLIED
+            row.submitted_at = now
+            row.next_poll_at = self._first_poll(now)
