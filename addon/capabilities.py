@@ -1,13 +1,29 @@
-"""Where each capability plugs into the app: its HTTP routers and its job handlers.
+"""The composition root: where each capability plugs into the app (its HTTP routers, its job
+handlers, its hooks on shared services). Only the app, the CLI and the dev stack import this.
 
 A capability adds one line to each list below (and nothing else here).
 """
 
 from __future__ import annotations
 
+import httpx
 from fastapi import APIRouter
 
+from addon.config import Settings
+from addon.installations.lifecycle import watch_saleor_calls
 from addon.jobs.worker import HandlerRegistry
+from addon.services import Services
+
+
+def create_services(
+    settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
+) -> Services:
+    """One process's services with every capability plugged in; `transport` routes outbound
+    HTTP (tests, sandboxes)."""
+    services = Services.bare(settings, transport=transport)
+    register_job_handlers(services.handlers)
+    watch_saleor_calls(services)  # a refused Saleor call queues a lifecycle check
+    return services
 
 
 def routers() -> list[APIRouter]:

@@ -1,4 +1,6 @@
-"""The composition root: one of each long-lived object per process, shared by web and worker."""
+"""The long-lived objects of a process, shared by web and worker: settings, database, the Saleor
+and Mailchimp clients, and the job handler registry. Knows no capability: the composition root,
+`addon.capabilities.create_services`, builds these and plugs every capability in."""
 
 from __future__ import annotations
 
@@ -25,10 +27,11 @@ class Services:
     handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
 
     @classmethod
-    def create(
+    def bare(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Services:
-        """Build the services; `transport` routes outbound HTTP (tests, sandboxes)."""
+        """The services with no capability plugged in (no job handlers): the app uses
+        `addon.capabilities.create_services`. `transport` routes outbound HTTP."""
         use_secret_box(SecretBox(settings.resolve_secret_key()))
         mailchimp = MailchimpHttp(
             api_url_template=settings.mailchimp_api_url_template,
@@ -39,20 +42,13 @@ class Services:
             backoff_max=settings.mailchimp_backoff_max_seconds,
             transport=transport,
         )
-        services = cls(
+        return cls(
             settings=settings,
             db=Database(settings.database_url),
             saleor=SaleorClient(transport=transport),
             mailchimp=mailchimp,
             oauth=MailchimpOAuth(mailchimp, signup_url=settings.mailchimp_signup_url),
         )
-        from addon.capabilities import register_job_handlers
-
-        register_job_handlers(services.handlers)
-        from addon.installations.lifecycle import watch_saleor_calls
-
-        watch_saleor_calls(services)  # a refused Saleor call queues a lifecycle check
-        return services
 
     async def aclose(self) -> None:
         await self.saleor.aclose()

@@ -18,6 +18,7 @@ import httpx
 from sqlalchemy import update
 
 from addon.app import create_app
+from addon.capabilities import create_services
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
@@ -88,7 +89,7 @@ async def run() -> tuple[float, int]:
         database = Database(url)
         await upgrade(database.engine)
         network = HostRoutingTransport()
-        services = Services.create(settings, transport=network)
+        services = create_services(settings, transport=network)
         app = create_app(services, run_worker=False)
         network.add("app.test", app)
         saleor = SaleorSandbox("http://saleor.test/graphql/", transport=network)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 import addon.db.registry  # noqa: F401
 from addon.app import create_app
+from addon.capabilities import create_services
 from addon.clock import Clock, ManualClock, use_clock
 from addon.config import Settings
 from addon.db.base import Base
@@ -125,7 +126,7 @@ async def _empty_tables(services: Services) -> None:
 
 @pytest.fixture
 async def services(settings: Settings, outbound: RecordingTransport) -> AsyncIterator[Services]:
-    services = Services.create(settings, transport=outbound)
+    services = create_services(settings, transport=outbound)
     await _empty_tables(services)
     yield services
 

@@ -18,6 +18,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
+from addon.capabilities import create_services
 from addon.installations.models import Installation
 from addon.installations.signing_keys import SigningKeys
 from addon.saleor.jws import VerificationError, verify_webhook_signature
@@ -242,7 +243,7 @@ async def test_a_flood_of_unknown_kids_fetches_the_keys_once_per_interval(
     throttle(services)
     clock = Clock()
     # Two app instances (two processes' worth of services) on the same database.
-    other = Services.create(services.settings, transport=outbound)
+    other = create_services(services.settings, transport=outbound)
     try:
         instances = [
             SigningKeys(s.db, s.settings, s.saleor, clock=clock) for s in (services, other)

@@ -14,6 +14,7 @@ import httpx
 from sqlalchemy import func, insert, select
 
 from addon.app import create_app
+from addon.capabilities import create_services
 from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
@@ -108,7 +109,7 @@ async def test_two_app_instances_share_the_count(
 ) -> None:
     object.__setattr__(services.settings, "storefront_rate_limit_per_address", 6)
     # A second process's worth of services and app, on the same database.
-    other_services = Services.create(services.settings, transport=outbound)
+    other_services = create_services(services.settings, transport=outbound)
     other_app = create_app(other_services, run_worker=False)
     network.add("app2.test", other_app)
     try:

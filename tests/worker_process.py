@@ -27,6 +27,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from addon.capabilities import create_services
 from addon.config import Settings
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
@@ -53,7 +54,7 @@ class Forward(httpx.AsyncBaseTransport):
 
 async def main(directory: Path, forward: int | None) -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    services = Services.create(settings, transport=Forward(forward) if forward else None)
+    services = create_services(settings, transport=Forward(forward) if forward else None)
 
     async def block(job: ClaimedJob, _: Services) -> None:
         (directory / f"started-{job.id}").write_text(str(job.attempts))

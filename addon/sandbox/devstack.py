@@ -26,12 +26,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from addon.app import create_app
+from addon.capabilities import create_services
 from addon.config import Settings
 from addon.sandbox.dashboard import dashboard_app
 from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
 from addon.sandbox.saleor import SaleorSandbox
 from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
-from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -117,7 +117,7 @@ def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
     demo = mailchimp.create_account("Demo Store", "owner@demo-store.example", role="owner")
     stack = DevStack(saleor=saleor, mailchimp=mailchimp, demo_account=demo, settings=settings)
 
-    app = create_app(Services.create(settings), run_worker=run_worker)
+    app = create_app(create_services(settings), run_worker=run_worker)
     app.state.devstack = stack
     app.mount(SALEOR_PATH, saleor.app)
     app.mount(MAILCHIMP_PATH, mailchimp.app)

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from addon.app import create_app
+from addon.capabilities import create_services
 from addon.config import Settings, load_settings
 from addon.sandbox.devstack import create_dev_app
-from addon.services import Services
 from tests.livesite import free_port, serve_in_thread
 
 
@@ -66,7 +66,7 @@ def test_production_has_no_sandbox_routes(tmp_path: Path, monkeypatch: pytest.Mo
     )
     with pytest.raises(RuntimeError, match="production"):
         create_dev_app(settings)
-    app = create_app(Services.create(settings), run_worker=False)
+    app = create_app(create_services(settings), run_worker=False)
     paths = {getattr(route, "path", "") for route in app.routes}
     assert not any(path.startswith("/sandbox") or path.startswith("/.well-known") for path in paths)
     with serve_in_thread(app, port), httpx.Client(base_url=settings.app_url) as client:
