@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-import addon.db.registry  # noqa: F401
+import addon.tables  # noqa: F401
 from addon.app import create_app
 from addon.capabilities import create_services
 from addon.clock import Clock, ManualClock, use_clock

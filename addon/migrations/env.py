@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import addon.db.registry  # noqa: F401  (registers every table)
+import addon.tables  # noqa: F401  (registers every table)
 from addon.db.base import Base
 
 connection: Connection | None = context.config.attributes.get("connection")

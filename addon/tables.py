@@ -1,4 +1,5 @@
-"""Imports every model module so `Base.metadata` knows all tables (for Alembic and tests)."""
+"""Every table of every capability, imported so `Base.metadata` knows them all (for Alembic and
+tests). Above the capabilities: addon.db (below them) imports none of this."""
 
 from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
