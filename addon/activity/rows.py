@@ -25,6 +25,7 @@ _HANDLERS = {
     "audiences": "Audiences",
     "initial_sync": "Initial sync",
     "app": "App lifecycle",
+    "connection": "Mailchimp connection",
 }
 # Webhook body key → the ledger kind whose label names it.
 _BODY_KINDS = {
@@ -102,6 +103,8 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "audiences.import":
         scheduled = bool(payload.get("scheduled"))
         return "Audiences and groups" + (" (scheduled re-import)" if scheduled else "")
+    if kind_name == "connection.connected":
+        return "Mailchimp account connected"
     if kind_name == "subscriptions.register_webhooks":
         return "Mailchimp audience webhooks"
     if kind_name == "subscriptions.apply" and isinstance(payload.get("email"), str):

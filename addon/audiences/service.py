@@ -85,10 +85,16 @@ async def enqueue_webhook_registration(session: AsyncSession, installation_id: i
 
 
 async def on_connected(session: AsyncSession, services: Services, installation_id: int) -> None:
-    """Called by the connect flow: import now, then keep importing on the schedule."""
+    """A new connection: import now, then keep importing on the schedule."""
     await enqueue_import(session, installation_id, scheduled=False)
     hours = services.settings.audience_import_interval_hours
     await enqueue_import(session, installation_id, scheduled=True, delay=hours * 3600)
+
+
+async def handle_connected(job: ClaimedJob, services: Services) -> None:
+    """Handler of connection's `connection.connected` event job: see `on_connected`."""
+    async with services.db.transaction() as session:
+        await on_connected(session, services, job.installation_id)
 
 
 async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:

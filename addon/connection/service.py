@@ -37,6 +37,7 @@ from addon.db.types import utcnow
 from addon.errors import AppError, BadRequest, Conflict, ErrorCode, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
+from addon.jobs.repository import JobRepository
 from addon.mailchimp import (
     Account,
     ApiKey,
@@ -58,6 +59,9 @@ OAUTH_STATE_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/api/connection/oauth/callback"
 ATTEMPTS_PATH = "/api/connection/oauth/attempts"
 CHIMPY = "Everything's Chimpy!"
+# The event of a new connection: a job kind other capabilities register a handler for, so this
+# package imports none of them. The payload is empty (handlers read the connection).
+CONNECTED_KIND = "connection.connected"
 
 
 class NotConnected(AppError):
@@ -326,10 +330,10 @@ class ConnectionService:
         connection.last_check_ok = True
         connection.last_check_message = CHIMPY
         await self.session.flush()
-        # Import the account's audiences now and on the schedule (imported here: it uses us).
-        from addon.audiences.service import on_connected
-
-        await on_connected(self.session, self.services, installation.id)
+        # Capabilities react through this job's kind (audiences import the account's audiences).
+        await JobRepository(self.session).enqueue(
+            installation.id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND
+        )
         logger.info(
             "Installation %s connected to Mailchimp account %s (%s, %s)",
             installation.id,

@@ -15,7 +15,13 @@ def newsletter_routers() -> list[APIRouter]:
 
 
 def register_newsletter_jobs(registry: HandlerRegistry) -> None:
-    from addon.audiences.service import IMPORT_JOB, REGISTER_WEBHOOKS_JOB, handle_import
+    from addon.audiences.service import (
+        IMPORT_JOB,
+        REGISTER_WEBHOOKS_JOB,
+        handle_connected,
+        handle_import,
+    )
+    from addon.connection.service import CONNECTED_KIND
     from addon.installations.webhooks import webhook_job_kind
     from addon.subscriptions.consent import handle_customer_created, handle_order_created
     from addon.subscriptions.mailchimp_hooks import (
@@ -26,6 +32,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.service import APPLY_JOB, handle_apply
     from addon.subscriptions.writeback import WRITE_STATUS_JOB, handle_write_status
 
+    registry.register(CONNECTED_KIND, handle_connected)
     registry.register(IMPORT_JOB, handle_import)
     registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks)
     registry.register(APPLY_JOB, handle_apply)

@@ -85,6 +85,21 @@ async def test_refresh_follows_changes_in_mailchimp_and_warns_about_vanished_cho
     assert offer.json()["audiences"][0]["groups"] == []
 
 
+async def test_audiences_react_to_a_connection_through_its_job(shop: Shop) -> None:
+    """Connection imports no audiences code: it queues `connection.connected`, whose handler
+    (registered by the audiences capability) queues the imports."""
+    await shop.new_list("News")
+    await shop.connect()
+    async with shop.services.db.session() as session:
+        kinds = [j.kind for j in (await session.execute(select(Job))).scalars()]
+    assert [k for k in kinds if k != "installation.check"] == ["connection.connected"]
+    await shop.work()
+    assert [a["name"] for a in (await _read(shop))["audiences"]] == ["News"]
+    async with shop.services.db.session() as session:
+        done = (await session.execute(select(Job).where(Job.status == JobStatus.DONE))).scalars()
+        assert {"connection.connected", "audiences.import"} <= {j.kind for j in done}
+
+
 async def test_scheduled_import_requeues_itself(shop: Shop) -> None:
     await shop.new_list("News")
     await shop.connect()
