@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from addon.activity.describe import Where, explain, record_subject, saleor_number
 from addon.ecommerce.models import EntityKind
+from addon.ecommerce.subjects import record_subject, saleor_number
+from addon.explain import Where, explain
 from addon.mailchimp import (
     FieldError,
     Forbidden,

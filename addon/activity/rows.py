@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from addon.activity.describe import Where, explain, record_subject, saleor_number
 from addon.activity.schemas import Waiting
 from addon.ecommerce.models import EntityKind, MailchimpStore
+from addon.ecommerce.subjects import record_subject, saleor_number
+from addon.explain import Where, explain
 from addon.jobs.models import Job
 
 WEBHOOK_PREFIX = "webhook."

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from addon.activity.describe import Action
+from addon.explain import Action
 from addon.jobs.models import JobStatus
 
 

@@ -8,7 +8,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.activity import rows
-from addon.activity.describe import explain
 from addon.activity.rows import WEBHOOK_PREFIX
 from addon.activity.schemas import ActivityItem, ActivityList, RetryResult, StatusCounts
 from addon.connection.models import ConnectionStatus
@@ -17,6 +16,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
+from addon.explain import explain
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
-from addon.activity.describe import Action
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.store_state import StoreStatus
+from addon.explain import Action
 from addon.subscriptions.schemas import Email
 
 # --- Saleor's answers (the documents in addon/saleor/queries/ecommerce_*.graphql) ------------

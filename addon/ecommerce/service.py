@@ -7,7 +7,6 @@ import logging
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.activity.describe import Where, explain, record_subject
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
@@ -33,8 +32,10 @@ from addon.ecommerce.schemas import (
     SettingsUpdate,
 )
 from addon.ecommerce.store_state import StoreStatus
+from addon.ecommerce.subjects import record_subject
 from addon.ecommerce.sync import enqueue_push
 from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
+from addon.explain import Where, explain
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError

@@ -36,7 +36,6 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from addon.activity.describe import ORDER_LABEL_SEPARATOR
 from addon.audiences.service import confirmation_required, default_audience_id
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
@@ -53,6 +52,7 @@ from addon.ecommerce.schemas import (
     SaleorProduct,
     SaleorUser,
 )
+from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.repository import JobRepository

@@ -1,4 +1,5 @@
-"""Rows in words: what a job or ledger record is about, why it failed, and what fixes it.
+"""Failures in words: why a job or ledger record failed, and the one action that fixes it.
+Below every capability (it imports only the Mailchimp client's errors), so each may use it.
 
 Errors are stored as the text of the exception that ended an attempt (``MailchimpError``
 renders ``<summary> (<status> <title>): <detail>. Problems: …. Request: <method> <path>.
@@ -9,14 +10,11 @@ the row's technical details.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from addon.ecommerce.models import EntityKind
 from addon.mailchimp import (
     Forbidden,
     ForgottenEmailNotSubscribed,
@@ -217,42 +215,3 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
     if text.startswith("no handler for job kind"):
         return Explanation("This version of the app no longer handles this kind of work.", None)
     return Explanation(_first_sentence(text), action(RETRY))
-
-
-# --- subjects ----------------------------------------------------------------------------------
-
-_KIND_NOUNS = {
-    EntityKind.STORE: "Store",
-    EntityKind.PRODUCT: "Product",
-    EntityKind.CUSTOMER: "Customer",
-    EntityKind.ORDER: "Order",
-    EntityKind.CART: "Cart",
-}
-ORDER_LABEL_SEPARATOR = " — "
-
-
-def saleor_number(global_id: str) -> str:
-    """Saleor ids are base64 of "Type:pk"; the pk is what an admin may recognise."""
-    try:
-        decoded = base64.b64decode(global_id + "=" * (-len(global_id) % 4), validate=True)
-        _, _, pk = decoded.decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return global_id
-    return pk or global_id
-
-
-def record_subject(
-    kind: EntityKind, label: str | None, saleor_id: str, channel_name: str | None = None
-) -> str:
-    """E.g. "Order #1042 — customer ann@example.com", "Product Blue Hoodie"."""
-    if kind is EntityKind.STORE:
-        return f"Store of {label or channel_name or saleor_id}"
-    noun = _KIND_NOUNS[kind]
-    if not label:
-        return f"{noun} {saleor_number(saleor_id)} (not read from Saleor yet)"
-    if kind is EntityKind.ORDER:
-        number, _, email = label.partition(ORDER_LABEL_SEPARATOR)
-        return f"Order {number} — customer {email}" if email else f"Order {number}"
-    if kind is EntityKind.CART:
-        return f"Cart of {label}"
-    return f"{noun} {label}"

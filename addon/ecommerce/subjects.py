@@ -1,0 +1,45 @@
+"""What a ledger record is about, in words an admin recognises ("Order #1042 — customer
+ann@example.com"), and how an order's label is stored."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from addon.ecommerce.models import EntityKind
+
+_KIND_NOUNS = {
+    EntityKind.STORE: "Store",
+    EntityKind.PRODUCT: "Product",
+    EntityKind.CUSTOMER: "Customer",
+    EntityKind.ORDER: "Order",
+    EntityKind.CART: "Cart",
+}
+ORDER_LABEL_SEPARATOR = " — "
+
+
+def saleor_number(global_id: str) -> str:
+    """Saleor ids are base64 of "Type:pk"; the pk is what an admin may recognise."""
+    try:
+        decoded = base64.b64decode(global_id + "=" * (-len(global_id) % 4), validate=True)
+        _, _, pk = decoded.decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return global_id
+    return pk or global_id
+
+
+def record_subject(
+    kind: EntityKind, label: str | None, saleor_id: str, channel_name: str | None = None
+) -> str:
+    """E.g. "Order #1042 — customer ann@example.com", "Product Blue Hoodie"."""
+    if kind is EntityKind.STORE:
+        return f"Store of {label or channel_name or saleor_id}"
+    noun = _KIND_NOUNS[kind]
+    if not label:
+        return f"{noun} {saleor_number(saleor_id)} (not read from Saleor yet)"
+    if kind is EntityKind.ORDER:
+        number, _, email = label.partition(ORDER_LABEL_SEPARATOR)
+        return f"Order {number} — customer {email}" if email else f"Order {number}"
+    if kind is EntityKind.CART:
+        return f"Cart of {label}"
+    return f"{noun} {label}"
