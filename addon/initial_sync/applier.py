@@ -15,10 +15,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.repository import (
+    LedgerRepository,
+    content_forgotten,
+    quarantined,
+    settled,
+)
 from addon.ecommerce.sync import enqueue_push
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
-from addon.initial_sync.planner import ledger_records
 from addon.initial_sync.state import Flight, bump, pack, unpack
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
@@ -62,8 +67,6 @@ async def apply(
     """Record a finished batch's results; a second apply of the same batch does nothing."""
     by_operation = {r.operation_id: r for r in results if r.operation_id}
     now = utcnow()
-    live: list[str] = []
-    resend: dict[str, dict[str, Any]] = {}
     async with services.db.transaction() as session:
         # The sync row first, then the batch as it is now: a second step running the same
         # apply (after a lost lease) finds it applied.
@@ -74,78 +77,52 @@ async def apply(
         if batch is None or run is None or batch.status is not BatchStatus.SUBMITTED:
             return
         kind = EntityKind(batch.kind)
+        ledger = LedgerRepository(session)
+        scope = (run.installation_id, run.channel_slug, kind)
         operations: dict[str, dict[str, Any]] = dict(batch.operations)
-        records = await ledger_records(
-            session,
-            run.installation_id,
-            run.channel_slug,
-            kind,
-            [op["saleor_id"] for op in operations.values()],
+        known = await ledger.by_saleor_ids(*scope, [op["saleor_id"] for op in operations.values()])
+        outcomes: dict[str, tuple[Outcome, bool]] = {}
+        resend: dict[str, dict[str, Any]] = {}
+        for key, op in operations.items():
+            outcome = classify(by_operation.get(key))
+            record = known.get(op["saleor_id"])
+            # Live sync pushed a newer state since the page was read: the batch may have
+            # overwritten it with older content.
+            pushed_live = bool(record and record.pushed_at and record.pushed_at > batch.read_at)
+            again = batch.attempt < MAX_SENDS and batch.bodies is not None
+            if outcome == "transient" and not pushed_live and again:
+                resend[key] = op  # batched again, as it was
+            else:
+                outcomes[key] = (outcome, pushed_live)
+        records = await ledger.get_or_create_many(
+            *scope, [operations[key]["saleor_id"] for key in outcomes]
         )
         counts = dict.fromkeys(("confirmed", "quarantined", "retried"), 0)
-        for key, op in operations.items():
-            saleor_id = op["saleor_id"]
-            result = by_operation.get(key)
-            outcome = classify(result)
-            record = records.get(saleor_id)
-            pushed_live = (
-                record is not None
-                and record.pushed_at is not None
-                and record.pushed_at > batch.read_at
-            )
-            if (
-                outcome == "transient"
-                and not pushed_live
-                and batch.attempt < MAX_SENDS
-                and batch.bodies is not None
-            ):
-                resend[key] = op  # batched again, as it was
-                continue
-            if record is None:
-                record = SyncRecord(
-                    installation_id=run.installation_id,
-                    channel_slug=run.channel_slug,
-                    kind=kind,
-                    saleor_id=saleor_id,
-                    children={},
-                    status=SyncStatus.PENDING,
-                    attempts=0,
-                )
-                session.add(record)
+        live: list[str] = []
+        for key, (outcome, pushed_live) in outcomes.items():
+            op = operations[key]
+            record = records[op["saleor_id"]]
             if pushed_live or outcome in ("transient", "live"):
-                # Live sync pushed a newer state that this batch may have overwritten, or
-                # Mailchimp kept failing transiently: live sync pushes Saleor's current state.
-                if outcome in ("confirmed", "exists"):
-                    record.mailchimp_id = op["mailchimp_id"]
-                record.content_hash = None
-                record.children = dict.fromkeys(op["children"], "")
-                live.append(saleor_id)
-                handed = outcome in ("transient", "live")
-                counts["retried" if handed else "confirmed"] += 1
-                continue
-            record.attempts = 0
-            record.next_attempt_at = None
-            if outcome == "quarantined":
-                assert result is not None
-                record.status = SyncStatus.QUARANTINED
-                record.last_error = error_message(result)[:2000]
+                # Live sync pushes Saleor's current state (after a newer live push, Mailchimp
+                # failing transiently MAX_SENDS times, or a rejected campaign id).
+                held = op["mailchimp_id"] if outcome in ("confirmed", "exists") else None
+                content_forgotten(record, held, op["children"])
+                live.append(op["saleor_id"])
+                counts["retried" if outcome in ("transient", "live") else "confirmed"] += 1
+            elif outcome == "quarantined":
+                result = by_operation[key]
+                quarantined(record, error_message(result))
                 counts["quarantined"] += 1
-                continue
-            record.status = SyncStatus.SYNCED
-            record.mailchimp_id = op["mailchimp_id"]
-            record.last_error = None
-            record.pushed_at = now
-            if outcome == "confirmed":
-                record.content_hash = op["hash"]
-                record.children = dict(op["children"])
             else:
-                # Mailchimp's content is unknown: the next live change sends all of it.
-                record.content_hash = None
-                record.children = dict.fromkeys(op["children"], "")
-            counts["confirmed"] += 1
+                # "exists" (a repeated submit): Mailchimp's content is unknown, so the next
+                # live change sends all of it.
+                sent = Fingerprint(op["hash"], dict(op["children"]))
+                content = sent if outcome == "confirmed" else Fingerprint.unknown(op["children"])
+                settled(record, SyncStatus.SYNCED, op["mailchimp_id"], content, now)
+                counts["confirmed"] += 1
         await session.flush()
         for saleor_id in live:
-            await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
+            await enqueue_push(session, *scope, saleor_id)
         if resend:
             session.add(_resend_batch(batch, resend))
         batch.status = BatchStatus.APPLIED

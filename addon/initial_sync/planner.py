@@ -2,26 +2,26 @@
 
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
 push, or was pushed live after its `updatedAt`, is skipped; one Mailchimp has in an older
-version is handed to live sync, which updates it), drafts and other channels' orders are left
-out, an order keeps only the lines whose product Mailchimp has, and the first day of a day
-filter is cut (Saleor before 3.22). Each operation is built with the same payload builders and
-ledger fingerprints as live sync, so live sync skips what the initial sync confirmed.
+version is handed to live sync, which updates it), other channels' orders are left out, and the
+first day of a day filter is cut (Saleor before 3.22). Bodies, usable order lines and ledger
+fingerprints come from the same builders as live sync's (`addon.ecommerce.fingerprints`), so
+live sync skips what the initial sync confirmed.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any, Literal
 
 from addon.ecommerce import payloads
-from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.fingerprints import fingerprint, order_body
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.sync import Context
 from addon.initial_sync.orders_since import placed_before
+from addon.mailchimp import CustomerInput, OrderInput, ProductInput
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services
 
@@ -33,15 +33,15 @@ class Planned:
     operation: BatchOperation
     saleor_id: str
     mailchimp_id: str
-    content_hash: str
-    children: dict[str, str]
+    fingerprint: Fingerprint
 
     def meta(self) -> dict[str, Any]:
+        """What the batch row keeps of it until its result is applied (JSON)."""
         return {
             "saleor_id": self.saleor_id,
             "mailchimp_id": self.mailchimp_id,
-            "hash": self.content_hash,
-            "children": self.children,
+            "hash": self.fingerprint.content_hash,
+            "children": self.fingerprint.children,
         }
 
 
@@ -64,22 +64,6 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
-async def ledger_records(
-    session: AsyncSession, installation_id: int, channel: str, kind: EntityKind, ids: list[str]
-) -> dict[str, SyncRecord]:
-    if not ids:
-        return {}
-    result = await session.execute(
-        select(SyncRecord).where(
-            SyncRecord.installation_id == installation_id,
-            SyncRecord.channel_slug == channel,
-            SyncRecord.kind == kind,
-            SyncRecord.saleor_id.in_(ids),
-        )
-    )
-    return {record.saleor_id: record for record in result.scalars()}
-
-
 class Planner:
     def __init__(self, services: Services, context: Context, orders_since: datetime | None) -> None:
         self.services = services
@@ -87,12 +71,22 @@ class Planner:
         self.orders_since = orders_since
 
     async def plan(self, kind: EntityKind, nodes: list[dict[str, Any]]) -> Plan:
-        ids = [str(node["id"]) for node in nodes]
+        installation_id, channel = self.ctx.installation_id, self.ctx.channel
         async with self.services.db.session() as session:
-            seen = await ledger_records(
-                session, self.ctx.installation_id, self.ctx.channel, kind, ids
+            ledger = LedgerRepository(session)
+            seen = await ledger.by_saleor_ids(
+                installation_id, channel, kind, [str(node["id"]) for node in nodes]
             )
-            available = await self._available_variants(session, kind, nodes)
+            available: set[str] = set()
+            if kind is EntityKind.ORDER:
+                # Mailchimp variant ids an order line may reference (its product was synced).
+                products = {
+                    line["variant"]["product"]["id"]
+                    for node in nodes
+                    for line in node.get("lines") or []
+                    if line.get("variant")
+                }
+                available = await ledger.available_variants(installation_id, channel, products)
         operations: list[Planned] = []
         live: list[str] = []
         skipped = 0
@@ -123,80 +117,27 @@ class Planner:
                 operations.append(item)
         return Plan(operations, live, skipped)
 
-    async def _available_variants(
-        self, session: AsyncSession, kind: EntityKind, nodes: list[dict[str, Any]]
-    ) -> set[str]:
-        """Mailchimp variant ids an order line may reference (its product was synced)."""
-        if kind is not EntityKind.ORDER:
-            return set()
-        product_ids = {
-            line["variant"]["product"]["id"]
-            for node in nodes
-            for line in node.get("lines") or []
-            if line.get("variant")
-        }
-        records = await ledger_records(
-            session, self.ctx.installation_id, self.ctx.channel, EntityKind.PRODUCT, [*product_ids]
-        )
-        # A product Mailchimp has (its id recorded), even while a live push updates it.
-        return {
-            variant
-            for record in records.values()
-            if record.mailchimp_id is not None and record.status is not SyncStatus.QUARANTINED
-            for variant in record.children
-        }
-
     def _path(self, *segments: str) -> str:
         return "/ecommerce/stores/" + "/".join((self.ctx.store_id, *segments))
 
     def _build(self, kind: EntityKind, node: dict[str, Any], available: set[str]) -> Planned | None:
-        saleor_id = str(node["id"])
+        """The entity's operation, with the body live sync would push (None: nothing to send)."""
+        body: ProductInput | CustomerInput | OrderInput | None
+        method: Literal["POST", "PUT"] = "POST"  # products and orders: created
         if kind is EntityKind.PRODUCT:
             product = SaleorProduct.model_validate(node)
             body = payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
-            if body is None:
-                return None
-            variants = {v.id: payloads.content_hash(v.body()) for v in body.variants}
-            return Planned(
-                BatchOperation.of("POST", self._path("products"), body, operation_id=saleor_id),
-                saleor_id,
-                body.id,
-                payloads.content_hash(payloads.top_level(body, "variants")),
-                variants,
-            )
-        if kind is EntityKind.CUSTOMER:
-            customer = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
-            return Planned(
-                BatchOperation.of(
-                    "PUT", self._path("customers", customer.id), customer, operation_id=saleor_id
-                ),
-                saleor_id,
-                customer.id,
-                payloads.content_hash(customer.body()),
-                {},
-            )
-        order = SaleorOrder.model_validate(node)
-        if order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
+            path = self._path("products")
+        elif kind is EntityKind.CUSTOMER:
+            body = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
+            method, path = "PUT", self._path("customers", body.id)  # idempotent
+        else:
+            order = SaleorOrder.model_validate(node)
+            in_channel = order.channel.slug == self.ctx.channel
+            body = order_body(order, available, self.ctx.opt_in) if in_channel else None
+            path = self._path("orders")
+        if body is None:
             return None
-        usable = order.model_copy(
-            update={
-                "lines": [
-                    line
-                    for line in order.lines
-                    if line.variant and payloads.mailchimp_id(line.variant.id) in available
-                ]
-            }
-        )
-        campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-        order_body = payloads.order_input(usable, campaign_id=campaign, opt_in=self.ctx.opt_in)
-        if order_body is None:
-            return None
-        return Planned(
-            BatchOperation.of("POST", self._path("orders"), order_body, operation_id=saleor_id),
-            saleor_id,
-            order_body.id,
-            payloads.content_hash(
-                payloads.top_level(order_body, "lines", "customer", "campaign_id")
-            ),
-            {"lines": payloads.content_hash([line.body() for line in order_body.lines])},
-        )
+        saleor_id = str(node["id"])
+        operation = BatchOperation.of(method, path, body, operation_id=saleor_id)
+        return Planned(operation, saleor_id, body.id, fingerprint(body))
