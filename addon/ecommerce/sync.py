@@ -34,14 +34,15 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.service import confirmation_required, default_audience_id
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce import payloads, store_state
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
-from addon.ecommerce.models import EntityKind, Fingerprint, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.models import EntityKind, Fingerprint, MailchimpStore, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, SettingsRepository, StoreRepository
 from addon.ecommerce.schemas import (
     ChannelRef,
@@ -55,10 +56,10 @@ from addon.ecommerce.schemas import (
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.retry import error_text
-from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
-from addon.jobs.worker import HandlerRegistry, backoff_delay
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import (
     BadRequest,
     CartInput,
@@ -68,7 +69,6 @@ from addon.mailchimp import (
     MailchimpError,
     NotFound,
     ProductPatch,
-    RateLimited,
     StorePatch,
 )
 from addon.saleor.client import SaleorError
@@ -131,17 +131,24 @@ class _EventBody(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
     product: _Ref | None = None
-    product_variant: _VariantRef | None = None
+    product_variant: _VariantRef | None = Field(None, alias="productVariant")
     user: _Ref | None = None
     order: _InChannel | None = None
     checkout: _InChannel | None = None
 
+
+class EcommerceEvent(BaseModel):
+    """The payload of an e-commerce webhook job: the Saleor delivery, of which only the
+    entity's id (and channel) matter (the push reads the entity from Saleor)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    body: _EventBody = Field(default_factory=_EventBody)
+
+    @field_validator("body", mode="before")
     @classmethod
-    def of(cls, job: ClaimedJob) -> _EventBody:
-        body = job.payload.get("body") or {}
-        return cls.model_validate(
-            {**body, "product_variant": body.get("productVariant")} if body else {}
-        )
+    def _no_body(cls, value: Any) -> Any:
+        return value if value is not None else {}
 
 
 async def _tracked_channels(session: Any, installation_id: int) -> list[str]:
@@ -152,8 +159,8 @@ async def _tracked_channels(session: Any, installation_id: int) -> list[str]:
     return [store.channel_slug for store in await StoreRepository(session).tracked(installation_id)]
 
 
-async def on_products(job: ClaimedJob, services: Services) -> None:
-    body = _EventBody.of(job)
+async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    body = event.body
     product = body.product or (body.product_variant.product if body.product_variant else None)
     if product is None:
         return
@@ -164,8 +171,8 @@ async def on_products(job: ClaimedJob, services: Services) -> None:
             )
 
 
-async def on_customers(job: ClaimedJob, services: Services) -> None:
-    body = _EventBody.of(job)
+async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    body = event.body
     if body.user is None:
         return
     async with services.db.transaction() as session:
@@ -175,8 +182,8 @@ async def on_customers(job: ClaimedJob, services: Services) -> None:
             )
 
 
-async def on_orders(job: ClaimedJob, services: Services) -> None:
-    order = _EventBody.of(job).order
+async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    order = event.body.order
     if order is None:
         return
     async with services.db.transaction() as session:
@@ -186,8 +193,8 @@ async def on_orders(job: ClaimedJob, services: Services) -> None:
             )
 
 
-async def on_checkouts(job: ClaimedJob, services: Services) -> None:
-    checkout = _EventBody.of(job).checkout
+async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    checkout = event.body.checkout
     if checkout is None:
         return
     async with services.db.transaction() as session:
@@ -743,8 +750,9 @@ def _context(
     )
 
 
-async def push_job(job: ClaimedJob, services: Services) -> None:
-    request = PushRequest.model_validate(job.payload)
+async def push_job(job: ClaimedJob, request: PushRequest, services: Services) -> None:
+    """Bring one ledger record up to date. Failures are the worker's to retry (PUSH_RETRY);
+    `record_failure` shows them on the record."""
     context = await load_context(services, job.installation_id, request.channel)
     if context is None:
         return
@@ -768,52 +776,41 @@ async def push_job(job: ClaimedJob, services: Services) -> None:
     except (NotConnected, InvalidCredentials):
         # Nothing to do until Mailchimp is connected (again); a resync catches up.
         return
-    except (MailchimpError, SaleorError, DependencyFailed) as exc:
-        await _record_failure(services, job.installation_id, request, exc)
 
 
 def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:
     return request.channel, request.kind, request.saleor_id
 
 
-async def _record_failure(
-    services: Services, installation_id: int, request: PushRequest, exc: Exception
+# Transient errors and 429s back off and retry; after ECOMMERCE_MAX_ATTEMPTS the job and its
+# record are quarantined with Mailchimp's reason. Other records have their own jobs.
+PUSH_RETRY = RetryPolicy(
+    max_attempts=lambda settings: settings.ecommerce_max_attempts,
+    expected=(MailchimpError, SaleorError, DependencyFailed),
+)
+
+
+async def record_failure(
+    session: AsyncSession, job: ClaimedJob, request: PushRequest, failure: Failure
 ) -> None:
-    settings = services.settings
-    reason = error_text(exc)
-    async with services.db.transaction() as session:
-        record: SyncRecord = await LedgerRepository(session).get_or_create(
-            installation_id, request.channel, request.kind, request.saleor_id
-        )
-        record.attempts += 1
-        record.last_error = reason
-        if record.attempts >= settings.ecommerce_max_attempts:
-            record.status = SyncStatus.QUARANTINED
-            record.next_attempt_at = None
-            quarantine = True
-        else:
-            retry_after = exc.retry_after if isinstance(exc, RateLimited) else None
-            delay = retry_after or backoff_delay(
-                record.attempts,
-                settings.worker_backoff_base_seconds,
-                settings.worker_backoff_max_seconds,
-            )
-            record.status = SyncStatus.PENDING
-            record.next_attempt_at = utcnow() + timedelta(seconds=delay)
-            quarantine = False
-    if quarantine:
-        logger.warning(
-            "E-commerce record %s quarantined: %s",
-            ledger_key(request.channel, request.kind, request.saleor_id),
-            reason,
-        )
-        raise PermanentFailure(reason) from exc
-    raise RetryLater(reason, delay) from exc
+    """The worker's decision about a failed push, shown on its ledger record."""
+    record = await LedgerRepository(session).get_or_create(
+        job.installation_id, request.channel, request.kind, request.saleor_id
+    )
+    record.attempts = failure.attempts
+    record.last_error = failure.reason
+    record.status = SyncStatus.QUARANTINED if failure.gave_up else SyncStatus.PENDING
+    record.next_attempt_at = failure.retry_at
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(webhook_job_kind("ecommerce-products"), on_products)
-    registry.register(webhook_job_kind("ecommerce-customers"), on_customers)
-    registry.register(webhook_job_kind("ecommerce-orders"), on_orders)
-    registry.register(webhook_job_kind("ecommerce-checkouts"), on_checkouts)
-    registry.register(PUSH_JOB, push_job)
+    for slug, handler in (
+        ("ecommerce-products", on_products),
+        ("ecommerce-customers", on_customers),
+        ("ecommerce-orders", on_orders),
+        ("ecommerce-checkouts", on_checkouts),
+    ):
+        registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent)
+    registry.register(
+        PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -16,6 +16,11 @@ from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
+
+
+class Renewal(NamedTuple):
+    lost: list[ClaimedJob]  # another worker holds them now
+    gone: list[ClaimedJob]  # deleted with their installation
 
 
 class JobRepository:
@@ -115,20 +120,30 @@ class JobRepository:
         await self.session.flush()
         return jobs
 
-    async def renew(
-        self, worker_id: str, jobs: list[ClaimedJob], lease: timedelta
-    ) -> list[ClaimedJob]:
-        """Extend this worker's leases on `jobs`; return the jobs whose lease was lost (the
-        job was taken over by another worker, or finished by someone else)."""
+    async def renew(self, worker_id: str, jobs: list[ClaimedJob], lease: timedelta) -> Renewal:
+        """Extend this worker's leases on `jobs`; answer those whose lease was lost (the job
+        was taken over by another worker, or finished by someone else) and those whose row is
+        gone (their installation was erased, cascading to its jobs)."""
         until = self.clock.now() + lease
-        lost = []
+        unrenewed = []
         for job in jobs:
             result = await self.session.execute(
                 update(Job).where(self._held(job, worker_id)).values(locked_until=until)
             )
             if not result.rowcount:  # type: ignore[attr-defined]
-                lost.append(job)
-        return lost
+                unrenewed.append(job)
+        present = await self.existing([job.id for job in unrenewed])
+        return Renewal(
+            lost=[job for job in unrenewed if job.id in present],
+            gone=[job for job in unrenewed if job.id not in present],
+        )
+
+    async def existing(self, job_ids: list[int]) -> set[int]:
+        """Which of these jobs still have a row."""
+        if not job_ids:
+            return set()
+        result = await self.session.execute(select(Job.id).where(Job.id.in_(job_ids)))
+        return set(result.scalars())
 
     @staticmethod
     def _held(job: ClaimedJob, worker_id: str) -> Any:

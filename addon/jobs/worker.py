@@ -1,5 +1,9 @@
 """The worker: drains the jobs table with retries, backoff and quarantine.
 
+It is the one place where failures are retried: a handler raises, the worker applies the
+kind's retry policy (backoff, give up and quarantine; see `addon.jobs.retry`) and writes the
+outcome, with the kind's `on_failure` hook in the same transaction (`addon.jobs.registry`).
+
 On SQLite one worker runs inside the server process; on PostgreSQL any number of `addon worker`
 processes run side by side, each claiming different rows (`FOR UPDATE SKIP LOCKED`).
 
@@ -15,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import random
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -24,7 +27,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
+from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
 from addon.jobs.repository import JobRepository
+from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 
 if TYPE_CHECKING:
@@ -32,31 +37,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-JobHandler = Callable[[ClaimedJob, "Services"], Awaitable[None]]
+# Where they were first defined; capabilities import them from here.
+__all__ = ["HandlerRegistry", "JobHandler", "Worker", "backoff_delay"]
 
 RETENTION = timedelta(days=7)  # how long done jobs (and their delivery ids) are kept
 PRUNE_EVERY = timedelta(hours=1)
-
-
-class HandlerRegistry:
-    """Job kind → handler. Each capability registers the kinds it processes."""
-
-    def __init__(self) -> None:
-        self._handlers: dict[str, JobHandler] = {}
-
-    def register(self, kind: str, handler: JobHandler) -> None:
-        if kind in self._handlers:
-            raise ValueError(f"a handler for job kind {kind!r} is registered already")
-        self._handlers[kind] = handler
-
-    def get(self, kind: str) -> JobHandler | None:
-        return self._handlers.get(kind)
-
-
-def backoff_delay(attempts: int, base: float, maximum: float) -> float:
-    """Exponential backoff with jitter: ~base·2^(n-1), capped, never below half of it."""
-    delay = min(maximum, base * 2 ** max(0, attempts - 1))
-    return float(delay * random.uniform(0.5, 1.0))
 
 
 class Worker:
@@ -150,13 +135,17 @@ class Worker:
                 continue
             try:
                 async with self.services.db.transaction() as session:
-                    lost = await self._jobs(session).renew(
+                    lost, gone = await self._jobs(session).renew(
                         self.worker_id, list(held.values()), self.lease
                     )
             except Exception:
                 # The lease has two more thirds to go: try again at the next beat.
                 logger.exception("Could not renew the leases of worker %s", self.worker_id)
                 continue
+            for job in gone:
+                # Erased with its installation (maybe by the job itself): nothing to renew,
+                # and nobody else will run it; it ends on its own.
+                held.pop(job.id, None)
             for job in lost:
                 if held.pop(job.id, None) is None:
                     continue  # its outcome was written meanwhile: nothing was lost
@@ -168,29 +157,66 @@ class Worker:
                 tasks[job.id].cancel()
 
     async def _process(self, job: ClaimedJob, held: dict[int, ClaimedJob]) -> None:
-        handler = self.services.handlers.get(job.kind)
+        registration = self.services.handlers.registration(job.kind)
         try:
-            if handler is None:
+            if registration is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
-            await handler(job, self.services)
+            await registration.run(job, self.services)
         except RetryLater as exc:
-            await self._reschedule(job, held, str(exc), exc.delay)
+            # Not a failure: the handler knows when to look again (e.g. a confirmation).
+            reason, run_after = error_text(exc), self.clock.now() + timedelta(seconds=exc.delay)
+            await self._record(
+                job, held, lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after)
+            )
         except PermanentFailure as exc:
-            await self._quarantine(job, held, str(exc))
+            await self._fail(
+                job, held, registration, Failure(error_text(exc), job.attempts, None, exc)
+            )
         except Exception as exc:
-            reason = f"{type(exc).__name__}: {exc}"
-            if job.attempts >= self.settings.worker_max_attempts:
-                await self._quarantine(job, held, reason)
-            else:
-                logger.warning("Job %s (%s) failed, will retry: %s", job.id, job.kind, reason)
-                delay = backoff_delay(
-                    job.attempts,
-                    self.settings.worker_backoff_base_seconds,
-                    self.settings.worker_backoff_max_seconds,
-                )
-                await self._reschedule(job, held, reason, delay)
+            policy = registration.retry if registration else DEFAULT_POLICY
+            failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
+            await self._fail(job, held, registration, failure)
         else:
             await self._record(job, held, lambda jobs: jobs.complete(job, self.worker_id))
+
+    async def _fail(
+        self,
+        job: ClaimedJob,
+        held: dict[int, ClaimedJob],
+        registration: Registration | None,
+        failure: Failure,
+    ) -> None:
+        """Write the policy's decision, and let the kind record it (same transaction)."""
+
+        async def write(jobs: JobRepository) -> bool:
+            if failure.retry_at is None:
+                written = await jobs.quarantine(job, self.worker_id, failure.reason)
+            else:
+                written = await jobs.reschedule(
+                    job, self.worker_id, failure.reason, failure.retry_at
+                )
+            if written and registration is not None and registration.failed is not None:
+                await registration.failed(jobs.session, job, failure)
+            return written
+
+        if not await self._record(job, held, write):
+            return
+        if failure.gave_up:
+            logger.error(
+                "Job %s (%s) quarantined after %s attempts: %s",
+                job.id,
+                job.kind,
+                job.attempts,
+                failure.reason,
+            )
+        else:
+            logger.warning(
+                "Job %s (%s) failed, will retry at %s: %s",
+                job.id,
+                job.kind,
+                failure.retry_at,
+                failure.reason,
+            )
 
     async def _record(
         self,
@@ -201,8 +227,14 @@ class Worker:
         """Write the job's outcome, unless its lease was lost (the new holder writes it)."""
         held.pop(job.id, None)  # no more renewals: the outcome ends the lease
         async with self.services.db.transaction() as session:
-            written = await write(self._jobs(session))
-        if not written:
+            jobs = self._jobs(session)
+            written = await write(jobs)
+            gone = not written and not await jobs.existing([job.id])
+        if gone:
+            # The job erased its own installation (or another job or webhook did), and its
+            # row went with it: nothing is left to record, and no other worker holds it.
+            logger.debug("Job %s (%s) ended with its installation", job.id, job.kind)
+        elif not written:
             logger.warning(
                 "Job %s (%s) lost its lease before it ended: its outcome is left to the worker "
                 "that took it over",
@@ -210,24 +242,6 @@ class Worker:
                 job.kind,
             )
         return written
-
-    async def _reschedule(
-        self, job: ClaimedJob, held: dict[int, ClaimedJob], reason: str, delay: float
-    ) -> None:
-        run_after = self.clock.now() + timedelta(seconds=delay)
-        await self._record(
-            job, held, lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after)
-        )
-
-    async def _quarantine(self, job: ClaimedJob, held: dict[int, ClaimedJob], reason: str) -> None:
-        if await self._record(job, held, lambda jobs: jobs.quarantine(job, self.worker_id, reason)):
-            logger.error(
-                "Job %s (%s) quarantined after %s attempts: %s",
-                job.id,
-                job.kind,
-                job.attempts,
-                reason,
-            )
 
     async def _prune_if_due(self) -> None:
         now = self.clock.now()
