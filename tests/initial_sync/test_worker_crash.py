@@ -1,5 +1,6 @@
 """An initial sync whose worker process is killed (SIGKILL) in the middle of a step resumes
-within one lease, with the default settings, and ends with Mailchimp equal to Saleor.
+within one lease, with the default settings, and ends with Mailchimp equal to Saleor; a slow
+step whose worker is alive keeps its lease (the worker's heartbeat) and is never run twice.
 
 The worker process reaches the test's in-process sandboxes through `SandboxGateway` (a TCP
 port served in this process), which holds the answer to its batch submission: the kill then
@@ -13,6 +14,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -27,9 +29,11 @@ from addon.config import Settings
 from addon.initial_sync.models import RunStatus
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from addon.saleor.client import SaleorClient
 from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import finish, start
+from tests.initial_sync.conftest import finish, run_jobs, start
 from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
 from tests.worker_process import WorkerProcess, until, worker_process  # noqa: F401
 
@@ -127,3 +131,54 @@ async def test_an_initial_sync_whose_worker_is_killed_mid_step_resumes_within_on
     assert resumed.status is JobStatus.DONE and resumed.attempts == stuck.attempts + 1
     assert_equal_to_saleor(shop)
     assert set(creations(shop).values()) == {1}  # the killed step's batch created no duplicate
+
+
+async def test_a_slow_step_keeps_its_lease_and_no_other_worker_runs_it(
+    small: Shop, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = small
+    lease = shop.services.settings.worker_lease_seconds
+    shop.saleor.generate_store(products=30, customers=20, orders=10, seed=5)
+    await start(shop)
+    await run_jobs(shop, 1)  # the store is flagged; the next step reads Saleor
+    real, reading, saleor_answers = SaleorClient.execute, asyncio.Event(), asyncio.Event()
+
+    async def slow(self: SaleorClient, *args: Any, **kwargs: Any) -> Any:
+        reading.set()
+        await saleor_answers.wait()  # Saleor takes its time, for as many leases as it likes
+        return await real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SaleorClient, "execute", slow)
+    alive = asyncio.create_task(Worker(shop.services, worker_id="alive").run_once())
+    await reading.wait()
+    async with shop.services.db.session() as session:
+        [step] = (
+            await session.execute(
+                select(Job).where(Job.kind == STEP_JOB, Job.status == JobStatus.RUNNING)
+            )
+        ).scalars()
+    other = Worker(shop.services, worker_id="other")
+
+    async def renewed() -> bool:
+        async with shop.services.db.session() as session:
+            row = await session.get(Job, step.id, populate_existing=True)
+        expected = clock.now() + timedelta(seconds=lease)
+        return row is not None and row.locked_until == expected and clock.sleepers == 1
+
+    async def heartbeat_waiting() -> bool:
+        return clock.sleepers == 1
+
+    for _ in range(3 * 4):  # four leases, a heartbeat at a time
+        await until(heartbeat_waiting, "the heartbeat to wait for its next beat")
+        clock.advance(lease / 3)
+        await until(renewed, "the heartbeat to renew the step's lease")
+        assert await other.run_once() == 0  # the step is held; its lane waits behind it
+    saleor_answers.set()
+    assert await alive == 1
+    monkeypatch.setattr(SaleorClient, "execute", real)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    async with shop.services.db.session() as session:
+        done = await session.get(Job, step.id)
+    assert done is not None and (done.status, done.attempts) == (JobStatus.DONE, 1)
+    assert_equal_to_saleor(shop)
