@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.repository import StoreRepository
-from addon.errors import AppError
+from addon.errors import AppError, ErrorCode
 from addon.initial_sync.models import RunStatus
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
@@ -237,19 +237,33 @@ def _paused(installation: Installation) -> CommandError:
     )
 
 
+async def _act(
+    session: AsyncSession, services: Services, command: SyncCommand
+) -> tuple[InitialSyncRead, Installation]:
+    """The command's action on the service, whose rules (tracked channel, tracking on, one
+    sync at a time) come first; a refusal becomes a CommandError with a hint."""
+    installation = await find_installation(session, command.saleor_api_url)
+    service = InitialSyncService(session, services)
+    try:
+        if command.action is Action.START:
+            request = StartRequest(orders_since=command.orders_since)
+            read = await service.start(installation, command.channel, request)
+        elif command.action is Action.CANCEL:
+            read = await service.cancel(installation, command.channel)
+        else:
+            read = await service.read(installation, command.channel)
+    except AppError as exc:
+        tracked = []
+        if exc.code is ErrorCode.CHANNEL_NOT_TRACKED:
+            stores = await StoreRepository(session).tracked(installation.id)
+            tracked = [s.channel_slug for s in stores]
+        raise _refused(exc, command, tracked) from None
+    return read, installation
+
+
 async def _start(services: Services, command: SyncCommand) -> tuple[InitialSyncRead, Installation]:
     async with services.db.transaction() as session:
-        installation = await find_installation(session, command.saleor_api_url)
-        try:
-            # The service's rules (tracked channel, tracking on, one at a time) come first.
-            read = await InitialSyncService(session, services).start(
-                installation, command.channel, StartRequest(orders_since=command.orders_since)
-            )
-        except AppError as exc:
-            tracked = [
-                s.channel_slug for s in await StoreRepository(session).tracked(installation.id)
-            ]
-            raise _refused(exc, command, tracked) from None
+        read, installation = await _act(session, services, command)
         if not installation.is_active:
             raise _paused(installation)  # rolls the start back
     return read, installation
@@ -257,11 +271,7 @@ async def _start(services: Services, command: SyncCommand) -> tuple[InitialSyncR
 
 async def _latest(services: Services, command: SyncCommand) -> tuple[InitialSyncRead, Installation]:
     async with services.db.session() as session:
-        installation = await find_installation(session, command.saleor_api_url)
-        try:
-            read = await InitialSyncService(session, services).read(installation, command.channel)
-        except AppError as exc:
-            raise _refused(exc, command, []) from None
+        read, installation = await _act(session, services, command)
     if read.status is RunStatus.RUNNING and not installation.is_active:
         raise _paused(installation)
     return read, installation
@@ -271,11 +281,7 @@ async def _cancel(
     services: Services, console: Console, command: SyncCommand, stop: asyncio.Event
 ) -> int:
     async with services.db.transaction() as session:
-        installation = await find_installation(session, command.saleor_api_url)
-        try:
-            read = await InitialSyncService(session, services).cancel(installation, command.channel)
-        except AppError as exc:
-            raise _refused(exc, command, []) from None
+        read, installation = await _act(session, services, command)
     console.print(SyncView(read, installation.saleor_api_url))
     Say(console, command.channel).cancelled()
     if command.run_worker and installation.is_active:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
@@ -50,30 +51,40 @@ def lane(channel: str) -> str:
     return f"initial-sync:{channel}"
 
 
+class SyncRef(BaseModel):
+    """The payload of the chain's jobs."""
+
+    sync_id: int
+
+
+async def _enqueue(
+    session: AsyncSession,
+    installation_id: int,
+    kind: str,
+    sync_id: int,
+    at: datetime,
+    lane: str | None = None,
+) -> None:
+    # One pending job per kind and sync: a second enqueue merges into it.
+    key = {STEP_JOB: "initial-sync-step", WATCHDOG_JOB: "initial-sync-watchdog"}[kind]
+    payload = SyncRef(sync_id=sync_id).model_dump()
+    await JobRepository(session).enqueue(
+        installation_id, kind, payload, coalesce_key=f"{key}:{sync_id}", lane=lane, run_after=at
+    )
+
+
 async def enqueue_step(
     session: AsyncSession, installation_id: int, sync_id: int, channel: str, delay: float = 0.0
 ) -> None:
-    await JobRepository(session).enqueue(
-        installation_id,
-        STEP_JOB,
-        {"sync_id": sync_id},
-        coalesce_key=f"initial-sync-step:{sync_id}",
-        lane=lane(channel),
-        run_after=utcnow() + timedelta(seconds=delay),
-    )
+    at = utcnow() + timedelta(seconds=delay)
+    await _enqueue(session, installation_id, STEP_JOB, sync_id, at, lane(channel))
 
 
 async def enqueue_watchdog(
     session: AsyncSession, installation_id: int, sync_id: int, at: datetime
 ) -> None:
     # No lane: it must run even when the step chain is stuck behind a failing step.
-    await JobRepository(session).enqueue(
-        installation_id,
-        WATCHDOG_JOB,
-        {"sync_id": sync_id},
-        coalesce_key=f"initial-sync-watchdog:{sync_id}",
-        run_after=at,
-    )
+    await _enqueue(session, installation_id, WATCHDOG_JOB, sync_id, at)
 
 
 async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
