@@ -120,22 +120,14 @@ async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
             MergeFieldInfo(tag=f.tag, name=f.name, type=f.type, required=f.required)
             async for f in client.merge_fields(audience.id)
         ]
-        permissions: list[PermissionInfo] = []
-        if audience.marketing_permissions:
-            # Mailchimp exposes an audience's GDPR permissions only on its members.
-            page = await client.request(
-                "GET",
-                f"/lists/{audience.id}/members",
-                params={"count": 1, "fields": "members.marketing_permissions"},
-            )
-            for member in page.get("members") or []:
-                for permission in member.get("marketing_permissions") or []:
-                    permissions.append(
-                        PermissionInfo(
-                            id=str(permission["marketing_permission_id"]),
-                            text=str(permission.get("text") or ""),
-                        )
-                    )
+        permissions = (
+            [
+                PermissionInfo(id=p.marketing_permission_id, text=p.text)
+                for p in await client.marketing_permissions(audience.id)
+            ]
+            if audience.marketing_permissions
+            else []
+        )
         imported.append(
             ImportedAudience(
                 list_id=audience.id,

@@ -69,6 +69,7 @@ from addon.mailchimp import (
     MailchimpError,
     NotFound,
     ProductPatch,
+    ProductVariantPatch,
     StorePatch,
 )
 from addon.saleor.client import SaleorError
@@ -276,6 +277,11 @@ def order_label(order: SaleorOrder) -> str:
     return f"#{order.number}{ORDER_LABEL_SEPARATOR}{email}" if email else f"#{order.number}"
 
 
+# A variant no longer sold: hidden rather than deleted, so the orders that reference it
+# still resolve in Mailchimp.
+HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
+
+
 def _already_exists(exc: BadRequest) -> bool:
     return "already exists" in f"{exc.detail} {exc.title}".lower()
 
@@ -349,12 +355,6 @@ class Pusher:
         return await self.services.saleor.execute(
             self.ctx.api_url, self.ctx.token, document, variables
         )
-
-    def _path(self, *segments: str) -> str:
-        for segment in segments:
-            if not segment or "/" in segment:
-                raise ValueError(f"{segment!r} cannot be used as a Mailchimp id")
-        return "/ecommerce/stores/" + "/".join(segments)
 
     # stores
 
@@ -476,8 +476,7 @@ class Pusher:
                 pushed_variants = variants
         for variant in body.variants:
             if pushed_variants.get(variant.id) != variants[variant.id]:
-                path = self._path(self.ctx.store_id, "products", body.id, "variants", variant.id)
-                await self.client.request("PUT", path, json=variant.body())
+                await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
         for gone in set(pushed_variants) - set(variants):
             await self._hide_variant(body.id, gone)
         await self.save(
@@ -490,10 +489,9 @@ class Pusher:
         return set(variants)
 
     async def _hide_variant(self, product_id: str, variant_id: str) -> None:
-        path = self._path(self.ctx.store_id, "products", product_id, "variants", variant_id)
         with contextlib.suppress(NotFound):
-            await self.client.request(
-                "PATCH", path, json={"inventory_quantity": 0, "visibility": "hidden"}
+            await self.client.update_product_variant(
+                self.ctx.store_id, product_id, variant_id, HIDDEN
             )
 
     async def ensure_products(self, lines: list[tuple[str, str]]) -> set[str]:
@@ -557,7 +555,7 @@ class Pusher:
             await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is None and known.mailchimp_id is not None:
-                await self._delete(self._path(self.ctx.store_id, "orders", known.mailchimp_id))
+                await self._delete(self.client.delete_order, known.mailchimp_id)
             await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
             return
         await self.ensure_store(order.channel)
@@ -574,7 +572,7 @@ class Pusher:
         store = self.ctx.store_id
         if known.mailchimp_id is not None and known.children != pushing.children:
             # Mailchimp's order PATCH cannot address lines; re-create the order instead.
-            await self._delete(self._path(store, "orders", body.id))
+            await self._delete(self.client.delete_order, body.id)
             await self._create_order(body)
         elif known.mailchimp_id is None:
             try:
@@ -617,15 +615,18 @@ class Pusher:
             return
         known = await self.known(EntityKind.CART, order.checkout_id)
         if known.mailchimp_id is not None:
-            await self._delete(self._path(self.ctx.store_id, "carts", known.mailchimp_id))
+            await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
             await self.save(
                 EntityKind.CART, order.checkout_id, SyncStatus.REMOVED, mailchimp_id=None
             )
 
-    async def _delete(self, path: str) -> None:
+    async def _delete(
+        self, delete: Callable[[str, str], Awaitable[None]], mailchimp_id: str
+    ) -> None:
+        """Delete an order or cart; one already gone is as good."""
         with contextlib.suppress(NotFound):
-            await self.client.request("DELETE", path)
+            await delete(self.ctx.store_id, mailchimp_id)
 
     # carts
 
@@ -646,7 +647,7 @@ class Pusher:
         if body is None:
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:
-                await self._delete(self._path(self.ctx.store_id, "carts", known.mailchimp_id))
+                await self._delete(self.client.delete_cart, known.mailchimp_id)
             await self.save(
                 EntityKind.CART,
                 checkout_id,
@@ -664,7 +665,7 @@ class Pusher:
         if known.mailchimp_id is not None and known.children != pushing.children:
             # Cart PATCH cannot address lines: replace the cart (two calls however many
             # lines changed), which also restarts the abandonment clock, as it should.
-            await self._delete(self._path(store, "carts", body.id))
+            await self._delete(self.client.delete_cart, body.id)
             await self._create_cart(body)
         elif known.mailchimp_id is None:
             try:
@@ -672,7 +673,7 @@ class Pusher:
             except BadRequest as exc:
                 if not _already_exists(exc):
                     raise
-                await self._delete(self._path(store, "carts", body.id))
+                await self._delete(self.client.delete_cart, body.id)
                 await self._create_cart(body)
         else:
             try:

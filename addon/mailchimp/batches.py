@@ -1,4 +1,5 @@
-"""Parsing of a batch's results archive (``response_body_url``).
+"""Batch operations (``POST /batches``) built from request models, and the parsing of a
+batch's results archive (``response_body_url``).
 
 Mailchimp stores the results of ``POST /batches`` as a gzipped tar of JSON files; each file
 holds an array of ``{"status_code", "operation_id", "response"}`` where ``response`` is the
@@ -12,10 +13,30 @@ import json
 import tarfile
 from typing import Any
 
+from . import paths
 from .errors import TransientError
-from .models import BatchOperationResult
+from .models import (
+    BatchOperation,
+    BatchOperationResult,
+    CustomerInput,
+    OrderInput,
+    ProductInput,
+)
 
-__all__ = ["parse_batch_results"]
+__all__ = ["create_order", "create_product", "parse_batch_results", "upsert_customer"]
+
+
+def create_product(store_id: str, product: ProductInput, *, operation_id: str) -> BatchOperation:
+    return BatchOperation.of("POST", paths.products(store_id), product, operation_id=operation_id)
+
+
+def upsert_customer(store_id: str, customer: CustomerInput, *, operation_id: str) -> BatchOperation:
+    path = paths.customer(store_id, customer.id)
+    return BatchOperation.of("PUT", path, customer, operation_id=operation_id)
+
+
+def create_order(store_id: str, order: OrderInput, *, operation_id: str) -> BatchOperation:
+    return BatchOperation.of("POST", paths.orders(store_id), order, operation_id=operation_id)
 
 
 def _decode_response(raw: Any) -> Any:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
-from urllib.parse import quote
 
 from pydantic import BaseModel, ValidationError
 
+from . import paths
 from .batches import parse_batch_results
 from .credentials import MailchimpCredentials
 from .errors import TransientError
@@ -28,6 +27,7 @@ from .models import (
     Interest,
     InterestCategory,
     MailchimpInput,
+    MarketingPermission,
     Member,
     MemberPatch,
     MemberUpsert,
@@ -39,6 +39,9 @@ from .models import (
     Product,
     ProductInput,
     ProductPatch,
+    ProductVariant,
+    ProductVariantInput,
+    ProductVariantPatch,
     Store,
     StoreInput,
     StorePatch,
@@ -53,20 +56,8 @@ M = TypeVar("M", bound=BaseModel)
 PAGE_SIZE = 100
 
 
-def subscriber_hash(email: str) -> str:
-    """Mailchimp's member id: the MD5 hex digest of the lower-cased e-mail address."""
-    return hashlib.md5(email.strip().lower().encode(), usedforsecurity=False).hexdigest()
-
-
-def _seg(value: str) -> str:
-    """Quote one path segment (ids come from Saleor and may contain anything).
-
-    A ``/`` cannot be sent even percent-encoded (servers decode ``%2F`` before routing), so
-    such ids are refused here rather than hitting the wrong resource.
-    """
-    if not value or "/" in value:
-        raise ValueError(f"{value!r} cannot be used as a Mailchimp id (empty or contains '/')")
-    return quote(value, safe="")
+subscriber_hash = paths.subscriber_hash
+_seg = paths.segment
 
 
 class MailchimpClient:
@@ -177,12 +168,12 @@ class MailchimpClient:
         return self._paginate(AudienceList, "/lists", "lists", count=count, offset=offset)
 
     async def get_list(self, list_id: str) -> AudienceList:
-        return await self._get(AudienceList, f"/lists/{_seg(list_id)}")
+        return await self._get(AudienceList, f"{paths.audience(list_id)}")
 
     def interest_categories(
         self, list_id: str, count: int = PAGE_SIZE
     ) -> AsyncIterator[InterestCategory]:
-        path = f"/lists/{_seg(list_id)}/interest-categories"
+        path = f"{paths.audience(list_id)}/interest-categories"
         return self._paginate(InterestCategory, path, "categories", count=count)
 
     async def create_interest_category(
@@ -191,13 +182,13 @@ class MailchimpClient:
         body: dict[str, Any] = {"title": title, "type": type}
         if display_order is not None:
             body["display_order"] = display_order
-        path = f"/lists/{_seg(list_id)}/interest-categories"
+        path = f"{paths.audience(list_id)}/interest-categories"
         return await self._send(InterestCategory, "POST", path, body)
 
     def interests(
         self, list_id: str, category_id: str, count: int = PAGE_SIZE
     ) -> AsyncIterator[Interest]:
-        path = f"/lists/{_seg(list_id)}/interest-categories/{_seg(category_id)}/interests"
+        path = f"{paths.audience(list_id)}/interest-categories/{_seg(category_id)}/interests"
         return self._paginate(Interest, path, "interests", count=count)
 
     async def create_interest(
@@ -206,11 +197,11 @@ class MailchimpClient:
         body: dict[str, Any] = {"name": name}
         if display_order is not None:
             body["display_order"] = display_order
-        path = f"/lists/{_seg(list_id)}/interest-categories/{_seg(category_id)}/interests"
+        path = f"{paths.audience(list_id)}/interest-categories/{_seg(category_id)}/interests"
         return await self._send(Interest, "POST", path, body)
 
     def merge_fields(self, list_id: str, count: int = PAGE_SIZE) -> AsyncIterator[MergeField]:
-        path = f"/lists/{_seg(list_id)}/merge-fields"
+        path = f"{paths.audience(list_id)}/merge-fields"
         return self._paginate(MergeField, path, "merge_fields", count=count)
 
     async def create_merge_field(
@@ -221,27 +212,23 @@ class MailchimpClient:
         body: dict[str, Any] = {"name": name, "type": type, **fields}
         if tag is not None:
             body["tag"] = tag
-        path = f"/lists/{_seg(list_id)}/merge-fields"
+        path = f"{paths.audience(list_id)}/merge-fields"
         return await self._send(MergeField, "POST", path, body)
 
     # --- members --------------------------------------------------------------------------
 
-    def _member_path(self, list_id: str, email_or_hash: str) -> str:
-        member = email_or_hash if "@" not in email_or_hash else subscriber_hash(email_or_hash)
-        return f"/lists/{_seg(list_id)}/members/{_seg(member)}"
-
     async def get_member(self, list_id: str, email_or_hash: str) -> Member:
         """The member, by e-mail or subscriber hash (``NotFound`` if absent)."""
-        return await self._get(Member, self._member_path(list_id, email_or_hash))
+        return await self._get(Member, paths.member(list_id, email_or_hash))
 
     async def upsert_member(self, list_id: str, member: MemberUpsert) -> Member:
         """``PUT``: add the contact with ``status_if_new`` or update it."""
-        path = self._member_path(list_id, member.email_address)
+        path = paths.member(list_id, member.email_address)
         return await self._send(Member, "PUT", path, member)
 
     async def update_member(self, list_id: str, email_or_hash: str, patch: MemberPatch) -> Member:
         """``PATCH`` an existing member."""
-        path = self._member_path(list_id, email_or_hash)
+        path = paths.member(list_id, email_or_hash)
         return await self._send(Member, "PATCH", path, patch)
 
     async def update_member_tags(
@@ -249,114 +236,123 @@ class MailchimpClient:
     ) -> None:
         """Add (``active``) or remove (``inactive``) tags on a member."""
         body = {"tags": [t.body() for t in tags]}
-        await self.request("POST", self._member_path(list_id, email_or_hash) + "/tags", json=body)
+        await self.request("POST", paths.member(list_id, email_or_hash) + "/tags", json=body)
+
+    async def marketing_permissions(self, list_id: str) -> list[MarketingPermission]:
+        """An audience's GDPR marketing permissions (Mailchimp shows them only on members:
+        those of its first member; none for an audience without members)."""
+        path = f"{paths.audience(list_id)}/members"
+        fields = "members.marketing_permissions"
+        page = await self.request("GET", path, params={"count": 1, "fields": fields})
+        return [
+            self._parse(MarketingPermission, permission, path)
+            for member in page.get("members") or []
+            for permission in member.get("marketing_permissions") or []
+        ]
 
     # --- webhooks -------------------------------------------------------------------------
 
     async def create_webhook(self, list_id: str, webhook: WebhookInput) -> Webhook:
-        return await self._send(Webhook, "POST", f"/lists/{_seg(list_id)}/webhooks", webhook)
+        return await self._send(Webhook, "POST", f"{paths.audience(list_id)}/webhooks", webhook)
 
     async def list_webhooks(self, list_id: str) -> list[Webhook]:
-        path = f"/lists/{_seg(list_id)}/webhooks"
+        path = f"{paths.audience(list_id)}/webhooks"
         data = await self.request("GET", path)
         return [self._parse(Webhook, w, path) for w in data.get("webhooks") or []]
 
     async def delete_webhook(self, list_id: str, webhook_id: str) -> None:
-        await self.request("DELETE", f"/lists/{_seg(list_id)}/webhooks/{_seg(webhook_id)}")
+        await self.request("DELETE", f"{paths.audience(list_id)}/webhooks/{_seg(webhook_id)}")
 
     # --- e-commerce: stores ---------------------------------------------------------------
-
-    @staticmethod
-    def _store(store_id: str) -> str:
-        return f"/ecommerce/stores/{_seg(store_id)}"
 
     async def create_store(self, store: StoreInput) -> Store:
         return await self._send(Store, "POST", "/ecommerce/stores", store)
 
     async def get_store(self, store_id: str) -> Store:
-        return await self._get(Store, self._store(store_id))
+        return await self._get(Store, paths.store(store_id))
 
     async def update_store(self, store_id: str, patch: StorePatch) -> Store:
-        return await self._send(Store, "PATCH", self._store(store_id), patch)
+        return await self._send(Store, "PATCH", paths.store(store_id), patch)
 
     async def delete_store(self, store_id: str) -> None:
-        await self.request("DELETE", self._store(store_id))
+        await self.request("DELETE", paths.store(store_id))
 
     # --- e-commerce: customers ------------------------------------------------------------
 
-    def _customer(self, store_id: str, customer_id: str) -> str:
-        return f"{self._store(store_id)}/customers/{_seg(customer_id)}"
-
     async def create_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = f"{self._store(store_id)}/customers"
+        path = paths.customers(store_id)
         return await self._send(Customer, "POST", path, customer)
 
     async def upsert_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = self._customer(store_id, customer.id)
+        path = paths.customer(store_id, customer.id)
         return await self._send(Customer, "PUT", path, customer)
 
     async def get_customer(self, store_id: str, customer_id: str) -> Customer:
-        return await self._get(Customer, self._customer(store_id, customer_id))
+        return await self._get(Customer, paths.customer(store_id, customer_id))
 
     async def update_customer(
         self, store_id: str, customer_id: str, patch: CustomerPatch
     ) -> Customer:
-        return await self._send(Customer, "PATCH", self._customer(store_id, customer_id), patch)
+        return await self._send(Customer, "PATCH", paths.customer(store_id, customer_id), patch)
 
     async def delete_customer(self, store_id: str, customer_id: str) -> None:
-        await self.request("DELETE", self._customer(store_id, customer_id))
+        await self.request("DELETE", paths.customer(store_id, customer_id))
 
     # --- e-commerce: products -------------------------------------------------------------
 
-    def _product(self, store_id: str, product_id: str) -> str:
-        return f"{self._store(store_id)}/products/{_seg(product_id)}"
-
     async def create_product(self, store_id: str, product: ProductInput) -> Product:
-        path = f"{self._store(store_id)}/products"
+        path = paths.products(store_id)
         return await self._send(Product, "POST", path, product)
 
     async def get_product(self, store_id: str, product_id: str) -> Product:
-        return await self._get(Product, self._product(store_id, product_id))
+        return await self._get(Product, paths.product(store_id, product_id))
 
     async def update_product(self, store_id: str, product_id: str, patch: ProductPatch) -> Product:
-        return await self._send(Product, "PATCH", self._product(store_id, product_id), patch)
+        return await self._send(Product, "PATCH", paths.product(store_id, product_id), patch)
 
     async def delete_product(self, store_id: str, product_id: str) -> None:
-        await self.request("DELETE", self._product(store_id, product_id))
+        await self.request("DELETE", paths.product(store_id, product_id))
+
+    async def upsert_product_variant(
+        self, store_id: str, product_id: str, variant: ProductVariantInput
+    ) -> ProductVariant:
+        """``PUT``: add the variant to the product or replace it."""
+        path = paths.variant(store_id, product_id, variant.id)
+        return await self._send(ProductVariant, "PUT", path, variant)
+
+    async def update_product_variant(
+        self, store_id: str, product_id: str, variant_id: str, patch: ProductVariantPatch
+    ) -> ProductVariant:
+        path = paths.variant(store_id, product_id, variant_id)
+        return await self._send(ProductVariant, "PATCH", path, patch)
 
     # --- e-commerce: orders ---------------------------------------------------------------
 
-    def _order(self, store_id: str, order_id: str) -> str:
-        return f"{self._store(store_id)}/orders/{_seg(order_id)}"
-
     async def create_order(self, store_id: str, order: OrderInput) -> Order:
-        return await self._send(Order, "POST", f"{self._store(store_id)}/orders", order)
+        return await self._send(Order, "POST", paths.orders(store_id), order)
 
     async def get_order(self, store_id: str, order_id: str) -> Order:
-        return await self._get(Order, self._order(store_id, order_id))
+        return await self._get(Order, paths.order(store_id, order_id))
 
     async def update_order(self, store_id: str, order_id: str, patch: OrderPatch) -> Order:
-        return await self._send(Order, "PATCH", self._order(store_id, order_id), patch)
+        return await self._send(Order, "PATCH", paths.order(store_id, order_id), patch)
 
     async def delete_order(self, store_id: str, order_id: str) -> None:
-        await self.request("DELETE", self._order(store_id, order_id))
+        await self.request("DELETE", paths.order(store_id, order_id))
 
     # --- e-commerce: carts ----------------------------------------------------------------
 
-    def _cart(self, store_id: str, cart_id: str) -> str:
-        return f"{self._store(store_id)}/carts/{_seg(cart_id)}"
-
     async def create_cart(self, store_id: str, cart: CartInput) -> Cart:
-        return await self._send(Cart, "POST", f"{self._store(store_id)}/carts", cart)
+        return await self._send(Cart, "POST", paths.carts(store_id), cart)
 
     async def get_cart(self, store_id: str, cart_id: str) -> Cart:
-        return await self._get(Cart, self._cart(store_id, cart_id))
+        return await self._get(Cart, paths.cart(store_id, cart_id))
 
     async def update_cart(self, store_id: str, cart_id: str, patch: CartPatch) -> Cart:
-        return await self._send(Cart, "PATCH", self._cart(store_id, cart_id), patch)
+        return await self._send(Cart, "PATCH", paths.cart(store_id, cart_id), patch)
 
     async def delete_cart(self, store_id: str, cart_id: str) -> None:
-        await self.request("DELETE", self._cart(store_id, cart_id))
+        await self.request("DELETE", paths.cart(store_id, cart_id))
 
     # --- batches --------------------------------------------------------------------------
 

@@ -359,9 +359,8 @@ class Customer(MailchimpResource):
     total_spent: float = 0
 
 
-class ProductVariantInput(MailchimpInput):
-    id: str
-    title: str
+class ProductVariantPatch(MailchimpInput):
+    title: str | None = None
     url: str | None = None
     sku: str | None = None
     price: float | None = None
@@ -369,6 +368,11 @@ class ProductVariantInput(MailchimpInput):
     image_url: str | None = None
     backorders: str | None = None
     visibility: str | None = None
+
+
+class ProductVariantInput(ProductVariantPatch):
+    id: str
+    title: str
 
 
 class ProductImageInput(MailchimpInput):

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from addon.mailchimp import BatchOperation, Forbidden, MailchimpClient, StorePatch
+from addon.mailchimp import (
+    BatchOperation,
+    CustomerInput,
+    Forbidden,
+    MailchimpClient,
+    ProductInput,
+    ProductVariantInput,
+    StorePatch,
+    batches,
+)
 from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import RecordingTransport
 
@@ -63,3 +72,21 @@ async def test_expired_results_url_is_an_error(
     sandbox.clock.advance(sandbox.batch_result_ttl + 1)
     with pytest.raises(Forbidden, match="non-JSON application/xml"):
         await client.download_batch_results(url)
+
+
+def test_operations_address_resources_as_the_client_does() -> None:
+    product = ProductInput(
+        id="p 1", title="Shoe", variants=[ProductVariantInput(id="v", title="S")]
+    )
+    created = batches.create_product("store-1", product, operation_id="gid-1")
+    assert (created.method, created.path, created.operation_id) == (
+        "POST",
+        "/ecommerce/stores/store-1/products",
+        "gid-1",
+    )
+    assert created.body_json is not None and '"id":"p 1"' in created.body_json
+    customer = CustomerInput(id="c 1", email_address="c@example.com", opt_in_status=False)
+    upsert = batches.upsert_customer("store-1", customer, operation_id="gid-2")
+    assert (upsert.method, upsert.path) == ("PUT", "/ecommerce/stores/store-1/customers/c%201")
+    with pytest.raises(ValueError, match="cannot be used as a Mailchimp id"):
+        batches.upsert_customer("store/1", customer, operation_id="gid-3")

@@ -21,6 +21,7 @@ from addon.mailchimp import (
     ProductInput,
     ProductPatch,
     ProductVariantInput,
+    ProductVariantPatch,
     Store,
     StoreInput,
     StorePatch,
@@ -100,6 +101,30 @@ async def test_products(client: MailchimpClient, store: Store) -> None:
     await client.delete_product(STORE_ID, "p1")
     with pytest.raises(NotFound):
         await client.get_product(STORE_ID, "p1")
+
+
+async def test_product_variants_upserted_and_hidden(client: MailchimpClient, store: Store) -> None:
+    await _product(client)
+    added = await client.upsert_product_variant(
+        STORE_ID, "p1", ProductVariantInput(id="v 2", title="Shoe 43", price=52.0)
+    )
+    assert (added.id, added.title) == ("v 2", "Shoe 43")
+    replaced = await client.upsert_product_variant(
+        STORE_ID, "p1", ProductVariantInput(id="v 2", title="Shoe 43 wide", price=55.0)
+    )
+    assert (replaced.title, replaced.price) == ("Shoe 43 wide", 55.0)
+    hidden = await client.update_product_variant(
+        STORE_ID, "p1", "v1", ProductVariantPatch(inventory_quantity=0, visibility="hidden")
+    )
+    assert hidden.inventory_quantity == 0
+    product = await client.get_product(STORE_ID, "p1")
+    assert sorted(v.id for v in product.variants) == ["v 2", "v1"]
+    with pytest.raises(NotFound):
+        await client.update_product_variant(STORE_ID, "p1", "nope", ProductVariantPatch(price=1))
+    with pytest.raises(ValueError, match="cannot be used as a Mailchimp id"):
+        await client.upsert_product_variant(
+            STORE_ID, "p1", ProductVariantInput(id="v/3", title="Bad")
+        )
 
 
 async def test_orders(client: MailchimpClient, store: Store, sandbox: MailchimpSandbox) -> None:

@@ -167,3 +167,17 @@ async def test_invalid_email_is_validation_failed(
         await client.upsert_member(
             audience.id, MemberUpsert(email_address="not-an-email", status_if_new="subscribed")
         )
+
+
+async def test_marketing_permissions_are_read_from_a_member(client: MailchimpClient) -> None:
+    audience = await make_list(client, marketing_permissions=True)
+    assert await client.marketing_permissions(audience.id) == []  # no member to show them
+    await client.upsert_member(
+        audience.id, MemberUpsert(email_address=EMAIL, status_if_new="subscribed")
+    )
+    permissions = await client.marketing_permissions(audience.id)
+    assert permissions and all(p.marketing_permission_id and p.text for p in permissions)
+    member = await client.get_member(audience.id, EMAIL)
+    assert [p.marketing_permission_id for p in member.marketing_permissions] == [
+        p.marketing_permission_id for p in permissions
+    ]
