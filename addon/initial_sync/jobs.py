@@ -1,15 +1,20 @@
 """The initial sync's worker jobs: the step that moves a sync on, and its watchdog.
 
-Owns what a job does with its sync and with failures: a step of a sync no longer running
-clears Mailchimp's `is_syncing` (every end — success, cancel, failure — does); a lost connection
-fails the sync; a failing Mailchimp or Saleor call is retried with the worker's backoff until
-`INITIAL_SYNC_MAX_ATTEMPTS`, then fails it. The watchdog fails a sync that made no progress for
-`INITIAL_SYNC_STALL_SECONDS` (its steps keep failing or were lost).
+Owns what a job does with its sync, and the step's retry policy (the worker applies it): a
+failing Mailchimp or Saleor call is retried with the worker's backoff (or the wait Mailchimp
+asked for) up to `INITIAL_SYNC_MAX_ATTEMPTS` runs, then the job is given up and the sync fails
+with the error (`step_failed`). A lost Mailchimp connection fails the sync at once. Mailchimp's
+429 inside a step is no failure at all (the step waits, see `step`). The step of a sync that
+has ended only clears Mailchimp's `is_syncing` (every end - success, cancel, failure - does);
+it never gives up, or the store would show as syncing for ever. The watchdog fails a sync that
+made no progress for `INITIAL_SYNC_STALL_SECONDS` (its steps keep failing or were lost).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
@@ -20,16 +25,24 @@ from addon.initial_sync.state import (
     STEP_JOB,
     WATCHDOG_JOB,
     Snapshot,
+    SyncRef,
     end,
+    end_in,
     enqueue_watchdog,
     load,
 )
 from addon.initial_sync.step import Step
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.retry import Failure, RetryPolicy, error_text
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.mailchimp import InvalidCredentials, MailchimpError, StorePatch
 from addon.saleor.client import SaleorError
 from addon.services import Services
+
+STEP_RETRY = RetryPolicy(
+    max_attempts=lambda settings: settings.initial_sync_max_attempts,
+    expected=(MailchimpError, SaleorError, DependencyFailed),
+)
 
 
 async def _unflag(services: Services, run: Snapshot) -> None:
@@ -48,17 +61,21 @@ async def _unflag(services: Services, run: Snapshot) -> None:
             row.store_flagged = False
 
 
-async def step_job(job: ClaimedJob, services: Services) -> None:
-    loaded = await load(services, int(job.payload["sync_id"]))
+async def step_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
+    loaded = await load(services, ref.sync_id)
     if loaded is None:
         return
     run, flights = loaded
-    settings = services.settings
-    try:
-        if run.status is not RunStatus.RUNNING:
-            if run.store_flagged:
+    if run.status is not RunStatus.RUNNING:
+        if run.store_flagged:
+            try:
                 await _unflag(services, run)
-            return
+            except STEP_RETRY.expected as exc:
+                # Not given up (see the module docstring): looked at again after a backoff.
+                delay = STEP_RETRY.delay(job.attempts, services.settings)
+                raise RetryLater(error_text(exc), delay) from exc
+        return
+    try:
         context = await load_context(services, run.installation_id, run.channel)
         if context is None:
             await end(
@@ -69,24 +86,19 @@ async def step_job(job: ClaimedJob, services: Services) -> None:
             await Step(services, run, context, client).execute(flights)
     except (NotConnected, InvalidCredentials) as exc:
         await end(services, run.id, RunStatus.FAILED, f"Mailchimp is not connected: {exc}")
-    except (MailchimpError, SaleorError, DependencyFailed) as exc:
-        reason = str(exc)[:2000] or type(exc).__name__
-        if run.status is RunStatus.RUNNING and job.attempts >= settings.initial_sync_max_attempts:
-            await end(services, run.id, RunStatus.FAILED, reason)
-            return
-        raise RetryLater(
-            reason,
-            backoff_delay(
-                job.attempts,
-                settings.worker_backoff_base_seconds,
-                settings.worker_backoff_max_seconds,
-            ),
-        ) from exc
 
 
-async def watchdog_job(job: ClaimedJob, services: Services) -> None:
+async def step_failed(
+    session: AsyncSession, job: ClaimedJob, ref: SyncRef, failure: Failure
+) -> None:
+    """The worker gave the step up: the sync fails with the step's last error."""
+    if failure.gave_up:
+        await end_in(session, ref.sync_id, RunStatus.FAILED, failure.reason)
+
+
+async def watchdog_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
     """Fail a sync that stopped making progress (its steps keep failing or were lost)."""
-    sync_id = int(job.payload["sync_id"])
+    sync_id = ref.sync_id
     stall = timedelta(seconds=services.settings.initial_sync_stall_seconds)
     async with services.db.session() as session:
         run = await session.get(InitialSync, sync_id)
@@ -101,5 +113,5 @@ async def watchdog_job(job: ClaimedJob, services: Services) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(STEP_JOB, step_job)
-    registry.register(WATCHDOG_JOB, watchdog_job)
+    registry.register(STEP_JOB, step_job, payload=SyncRef, retry=STEP_RETRY, on_failure=step_failed)
+    registry.register(WATCHDOG_JOB, watchdog_job, payload=SyncRef)

@@ -42,3 +42,15 @@ class InitialSyncRepository:
             )
         )
         return int(result.scalar_one())
+
+    async def unapplied(self, sync_id: int) -> dict[str, int]:
+        """Per kind, the sync's batches whose outcome is not in the ledger yet."""
+        result = await self.session.execute(
+            select(InitialSyncBatch.kind, func.count())
+            .where(
+                InitialSyncBatch.sync_id == sync_id,
+                InitialSyncBatch.status != BatchStatus.APPLIED,
+            )
+            .group_by(InitialSyncBatch.kind)
+        )
+        return {kind: int(count) for kind, count in result.all()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,7 +12,7 @@ from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.ecommerce.store_state import missing_message
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import summary
-from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.initial_sync.models import InitialSync, Phase, RunStatus
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
 from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog
@@ -100,7 +99,7 @@ class InitialSyncService:
     async def _read(self, run: InitialSync) -> InitialSyncRead:
         end = run.finished_at or utcnow()
         elapsed = max((end - run.started_at).total_seconds(), 0.0)
-        views = summary.kind_states(run, KINDS, await self._unapplied(run.id))
+        views = summary.kind_states(run, KINDS, await self.syncs.unapplied(run.id))
         kinds = []
         for kind, view in zip(KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
@@ -140,15 +139,3 @@ class InitialSyncService:
             kinds=kinds,
             summary=summary.summary(run, views),
         )
-
-    async def _unapplied(self, sync_id: int) -> dict[str, int]:
-        """Per kind, the run's batches whose outcome is not in the ledger yet."""
-        result = await self.session.execute(
-            select(InitialSyncBatch.kind, func.count())
-            .where(
-                InitialSyncBatch.sync_id == sync_id,
-                InitialSyncBatch.status != BatchStatus.APPLIED,
-            )
-            .group_by(InitialSyncBatch.kind)
-        )
-        return {kind: int(count) for kind, count in result.all()}

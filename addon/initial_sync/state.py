@@ -87,19 +87,24 @@ async def enqueue_watchdog(
     await _enqueue(session, installation_id, WATCHDOG_JOB, sync_id, at)
 
 
-async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
+async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: str | None) -> bool:
     """Mark a running sync ended and queue the step that clears `is_syncing`."""
-    async with services.db.transaction() as session:
-        run = await session.get(InitialSync, sync_id)
-        if run is None or run.status is not RunStatus.RUNNING:
-            return False
-        run.status = status
-        run.error = error
-        run.finished_at = utcnow()
-        run.active_channel = None
-        await enqueue_step(session, run.installation_id, run.id, run.channel_slug)
+    run = await session.get(InitialSync, sync_id)
+    if run is None or run.status is not RunStatus.RUNNING:
+        return False
+    run.status = status
+    run.error = error
+    run.finished_at = utcnow()
+    run.active_channel = None
+    await enqueue_step(session, run.installation_id, run.id, run.channel_slug)
     logger.warning("Initial sync %s ended %s: %s", sync_id, status.value, error or "")
     return True
+
+
+async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:
+    """`end_in` in a transaction of its own."""
+    async with services.db.transaction() as session:
+        return await end_in(session, sync_id, status, error)
 
 
 # --- progress counters ---------------------------------------------------------------------------
