@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Audience, AudienceGroup, DoubleOptIn, NewsletterSettings
@@ -28,7 +29,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.services import Services
 
@@ -72,7 +73,7 @@ async def enqueue_import(
     await JobRepository(session).enqueue(
         installation_id,
         IMPORT_JOB,
-        {"scheduled": scheduled},
+        ImportRequest(scheduled=scheduled).model_dump(),
         coalesce_key=f"{IMPORT_JOB}:{'scheduled' if scheduled else 'now'}",
         run_after=utcnow() + timedelta(seconds=delay) if delay else None,
     )
@@ -91,7 +92,7 @@ async def on_connected(session: AsyncSession, services: Services, installation_i
     await enqueue_import(session, installation_id, scheduled=True, delay=hours * 3600)
 
 
-async def handle_connected(job: ClaimedJob, services: Services) -> None:
+async def handle_connected(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     """Handler of connection's `connection.connected` event job: see `on_connected`."""
     async with services.db.transaction() as session:
         await on_connected(session, services, job.installation_id)
@@ -143,9 +144,15 @@ async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
     return imported
 
 
-async def handle_import(job: ClaimedJob, services: Services) -> None:
+class ImportRequest(BaseModel):
+    """The payload of an import job: the scheduled chain or an on-demand refresh."""
+
+    scheduled: bool = False
+
+
+async def handle_import(job: ClaimedJob, request: ImportRequest, services: Services) -> None:
     """The import job; the scheduled one queues its next run before finishing."""
-    scheduled = bool(job.payload.get("scheduled"))
+    scheduled = request.scheduled
     try:
         async with mailchimp_for(services, job.installation_id) as client:
             imported = await fetch_audiences(client)

@@ -34,7 +34,7 @@ from datetime import timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.service import confirmation_required, default_audience_id
@@ -59,7 +59,7 @@ from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure, RetryPolicy
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import (
     BadRequest,
     CartInput,
@@ -138,18 +138,9 @@ class _EventBody(BaseModel):
     checkout: _InChannel | None = None
 
 
-class EcommerceEvent(BaseModel):
-    """The payload of an e-commerce webhook job: the Saleor delivery, of which only the
-    entity's id (and channel) matter (the push reads the entity from Saleor)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    body: _EventBody = Field(default_factory=_EventBody)
-
-    @field_validator("body", mode="before")
-    @classmethod
-    def _no_body(cls, value: Any) -> Any:
-        return value if value is not None else {}
+# The payload of an e-commerce webhook job: only the entity's id (and channel) matter, the push
+# reads the entity itself from Saleor.
+EcommerceEvent = WebhookJob[_EventBody]
 
 
 async def _tracked_channels(session: Any, installation_id: int) -> list[str]:

@@ -67,10 +67,10 @@ async def _ask_saleor(services: Services, api_url: str, token: SecretStr, app_id
     return str((data.get("shop") or {}).get("version") or "")
 
 
-async def check_job(job: ClaimedJob, services: Services) -> None:
+async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) -> None:
     """The `installation.check` job (see the module docstring)."""
     settings = services.settings
-    signal = CheckPayload.model_validate(job.payload).signal
+    signal = payload.signal
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
         if installation is None:
@@ -257,4 +257,4 @@ def watch_saleor_calls(services: Services) -> None:
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(CHECK_KIND, check_job)
+    registry.register(CHECK_KIND, check_job, payload=CheckPayload)

@@ -42,6 +42,7 @@ class Registration:
     kind: str
     run: JobHandler  # validates the payload, then calls the handler
     retry: RetryPolicy
+    payload: type[BaseModel] | None = None  # None: a handler not migrated yet (a dict)
     failed: Callable[[AsyncSession, ClaimedJob, Failure], Awaitable[None]] | None = None
 
 
@@ -103,10 +104,13 @@ class HandlerRegistry:
                     return  # nothing the kind could record it against
                 await on_failure(session, job, parsed, failure)
 
-        self._kinds[kind] = Registration(kind, run, retry, failed)
+        self._kinds[kind] = Registration(kind, run, retry, model, failed)
 
     def registration(self, kind: str) -> Registration | None:
         return self._kinds.get(kind)
+
+    def kinds(self) -> list[str]:
+        return sorted(self._kinds)
 
     def get(self, kind: str) -> JobHandler | None:
         """The handler of `kind` (None: no capability processes it)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,8 +17,28 @@ class ClaimedJob(BaseModel):
     attempts: int
 
 
+Body = TypeVar("Body", bound=BaseModel)
+
+
+class WebhookJob(BaseModel, Generic[Body]):
+    """The payload of a `webhook.<slug>` job: Saleor's event name and its payload (the body
+    the webhook inbox verified), typed by the handler's model of that payload."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    event: str = ""
+    body: Body
+
+
+class NoPayload(BaseModel):
+    """The payload of a job kind that carries nothing (its handler reads what it needs)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
 class RetryLater(Exception):
-    """Try again after `delay` seconds (e.g. Mailchimp asked us to slow down)."""
+    """Not a failure: look again after `delay` seconds (e.g. to confirm what was seen). Failures
+    are raised as they are; the kind's retry policy decides (`addon.jobs.retry`)."""
 
     def __init__(self, reason: str, delay: float) -> None:
         super().__init__(reason)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from addon.jobs.worker import HandlerRegistry
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.schemas import NoPayload, WebhookJob
 
 
 def newsletter_routers() -> list[APIRouter]:
@@ -18,25 +19,44 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.audiences.service import (
         IMPORT_JOB,
         REGISTER_WEBHOOKS_JOB,
+        ImportRequest,
         handle_connected,
         handle_import,
     )
     from addon.connection.service import CONNECTED_KIND
     from addon.installations.webhooks import webhook_job_kind
-    from addon.subscriptions.consent import handle_customer_created, handle_order_created
+    from addon.subscriptions.consent import (
+        CustomerCreated,
+        OrderCreated,
+        handle_customer_created,
+        handle_order_created,
+    )
     from addon.subscriptions.mailchimp_hooks import (
         EVENT_JOB,
         handle_event,
         handle_register_webhooks,
     )
+    from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB, handle_apply
-    from addon.subscriptions.writeback import WRITE_STATUS_JOB, handle_write_status
+    from addon.subscriptions.writeback import (
+        WRITE_STATUS_JOB,
+        StatusWriteBack,
+        handle_write_status,
+    )
 
-    registry.register(CONNECTED_KIND, handle_connected)
-    registry.register(IMPORT_JOB, handle_import)
-    registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks)
-    registry.register(APPLY_JOB, handle_apply)
-    registry.register(EVENT_JOB, handle_event)
-    registry.register(WRITE_STATUS_JOB, handle_write_status)
-    registry.register(webhook_job_kind("subscriptions-order-created"), handle_order_created)
-    registry.register(webhook_job_kind("subscriptions-customer-created"), handle_customer_created)
+    registry.register(CONNECTED_KIND, handle_connected, payload=NoPayload)
+    registry.register(IMPORT_JOB, handle_import, payload=ImportRequest)
+    registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks, payload=NoPayload)
+    registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
+    registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent)
+    registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
+    registry.register(
+        webhook_job_kind("subscriptions-order-created"),
+        handle_order_created,
+        payload=WebhookJob[OrderCreated],
+    )
+    registry.register(
+        webhook_job_kind("subscriptions-customer-created"),
+        handle_customer_created,
+        payload=WebhookJob[CustomerCreated],
+    )

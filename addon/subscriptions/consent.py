@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.schemas import Action, Source, normalize_email
@@ -91,16 +91,10 @@ async def _subscribe(
         )
 
 
-def _body(job: ClaimedJob) -> object:
-    return job.payload.get("body") or {}
-
-
-async def handle_order_created(job: ClaimedJob, services: Services) -> None:
-    try:
-        order = OrderCreated.model_validate(_body(job)).order
-    except ValidationError:
-        logger.warning("Unexpected ORDER_CREATED payload in job %s", job.id)
-        return
+async def handle_order_created(
+    job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
+) -> None:
+    order = delivery.body.order
     if order is None:
         return
     consent = Consent.from_metadata({m.key: m.value for m in order.metadata})
@@ -122,12 +116,10 @@ async def handle_order_created(job: ClaimedJob, services: Services) -> None:
     )
 
 
-async def handle_customer_created(job: ClaimedJob, services: Services) -> None:
-    try:
-        user = CustomerCreated.model_validate(_body(job)).user
-    except ValidationError:
-        logger.warning("Unexpected CUSTOMER_CREATED payload in job %s", job.id)
-        return
+async def handle_customer_created(
+    job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
+) -> None:
+    user = delivery.body.user
     if user is None:
         return
     await _subscribe(

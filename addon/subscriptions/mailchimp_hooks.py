@@ -21,7 +21,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode, NotFound
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
@@ -40,7 +40,7 @@ def webhook_url(app_url: str, installation_id: int, secret: SecretStr) -> str:
     return f"{app_url}{WEBHOOK_PATH}/{installation_id}/{secret.get_secret_value()}"
 
 
-async def handle_register_webhooks(job: ClaimedJob, services: Services) -> None:
+async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     """Make the audience webhooks match the settings: one on each active audience."""
     installation_id = job.installation_id
     async with services.db.transaction() as session:
@@ -146,8 +146,7 @@ async def check_secret(session: AsyncSession, installation_id: int, secret: str)
         raise NotFound("Unknown webhook.", code=ErrorCode.UNKNOWN_WEBHOOK)
 
 
-async def handle_event(job: ClaimedJob, services: Services) -> None:
-    event = MailchimpEvent.model_validate(job.payload)
+async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.session() as session:
         settings = await AudienceRepository(session).find_settings(installation_id)

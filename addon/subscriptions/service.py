@@ -261,8 +261,7 @@ async def _to_mailchimp(
     return Applied(member)
 
 
-async def handle_apply(job: ClaimedJob, services: Services) -> None:
-    change = ContactChange.model_validate(job.payload)
+async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.session() as session:
         audiences = AudienceRepository(session)

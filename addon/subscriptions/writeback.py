@@ -171,8 +171,9 @@ def _metadata_items(states: list[Any]) -> list[dict[str, str]]:
     ]
 
 
-async def handle_write_status(job: ClaimedJob, services: Services) -> None:
-    request = StatusWriteBack.model_validate(job.payload)
+async def handle_write_status(
+    job: ClaimedJob, request: StatusWriteBack, services: Services
+) -> None:
     installation_id, email = job.installation_id, request.email
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
