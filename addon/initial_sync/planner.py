@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint, order_body
@@ -21,7 +21,7 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.sync import Context
 from addon.initial_sync.orders_since import placed_before
-from addon.mailchimp import CustomerInput, OrderInput, ProductInput
+from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services
 
@@ -117,27 +117,26 @@ class Planner:
                 operations.append(item)
         return Plan(operations, live, skipped)
 
-    def _path(self, *segments: str) -> str:
-        return "/ecommerce/stores/" + "/".join((self.ctx.store_id, *segments))
-
     def _build(self, kind: EntityKind, node: dict[str, Any], available: set[str]) -> Planned | None:
-        """The entity's operation, with the body live sync would push (None: nothing to send)."""
-        body: ProductInput | CustomerInput | OrderInput | None
-        method: Literal["POST", "PUT"] = "POST"  # products and orders: created
+        """The entity's operation, with the body live sync would push (None: nothing to send).
+        Products and orders are created (POST); customers are PUT to their id (idempotent)."""
+        saleor_id, store_id = str(node["id"]), self.ctx.store_id
         if kind is EntityKind.PRODUCT:
             product = SaleorProduct.model_validate(node)
             body = payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
-            path = self._path("products")
-        elif kind is EntityKind.CUSTOMER:
-            body = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
-            method, path = "PUT", self._path("customers", body.id)  # idempotent
-        else:
-            order = SaleorOrder.model_validate(node)
-            in_channel = order.channel.slug == self.ctx.channel
-            body = order_body(order, available, self.ctx.opt_in) if in_channel else None
-            path = self._path("orders")
-        if body is None:
+            if body is None:
+                return None
+            operation = batches.create_product(store_id, body, operation_id=saleor_id)
+            return Planned(operation, saleor_id, body.id, fingerprint(body))
+        if kind is EntityKind.CUSTOMER:
+            customer = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
+            operation = batches.upsert_customer(store_id, customer, operation_id=saleor_id)
+            return Planned(operation, saleor_id, customer.id, fingerprint(customer))
+        order = SaleorOrder.model_validate(node)
+        if order.channel.slug != self.ctx.channel:
             return None
-        saleor_id = str(node["id"])
-        operation = BatchOperation.of(method, path, body, operation_id=saleor_id)
-        return Planned(operation, saleor_id, body.id, fingerprint(body))
+        order_input = order_body(order, available, self.ctx.opt_in)
+        if order_input is None:
+            return None
+        operation = batches.create_order(store_id, order_input, operation_id=saleor_id)
+        return Planned(operation, saleor_id, order_input.id, fingerprint(order_input))
