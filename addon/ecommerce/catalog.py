@@ -1,0 +1,300 @@
+"""Pushing the catalog: the channel's store and its products, and the ledger I/O every push
+shares (`CatalogPusher`).
+
+Create versus update comes from the ledger and is corrected by Mailchimp's answer (400 "already
+exists" → update; 404 on update → create). A product's fields and each variant are hashed apart
+(`fingerprints.py`), so a change sends only what changed; a variant no longer sold is hidden,
+never deleted, so the orders that reference it still resolve.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from addon.ecommerce import payloads
+from addon.ecommerce.context import Context
+from addon.ecommerce.fingerprints import fingerprint
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorProduct
+from addon.mailchimp import (
+    BadRequest,
+    MailchimpClient,
+    MailchimpError,
+    NotFound,
+    ProductPatch,
+    ProductVariantPatch,
+    StorePatch,
+)
+from addon.services import Services
+
+
+class DependencyFailed(Exception):
+    """Something the record needs (its store, a product) could not be pushed."""
+
+
+@dataclass
+class Known:
+    """What the ledger says Mailchimp holds for one record (read outside any transaction)."""
+
+    mailchimp_id: str | None = None
+    fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint(None))
+    status: SyncStatus = SyncStatus.PENDING
+    label: str | None = None
+
+    @property
+    def children(self) -> dict[str, str]:
+        return self.fingerprint.children
+
+    def holds(self, fingerprint: Fingerprint) -> bool:
+        """Mailchimp holds exactly this content: nothing to send."""
+        return self.status is SyncStatus.SYNCED and self.fingerprint == fingerprint
+
+
+LABEL_LENGTH = 255
+
+
+def _label(text: str | None) -> str | None:
+    """What the ledger shows an admin for a record: trimmed to fit its column."""
+    text = " ".join((text or "").split())
+    if not text:
+        return None
+    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
+
+
+# A variant no longer sold: hidden rather than deleted, so the orders that reference it
+# still resolve in Mailchimp.
+HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
+
+
+def already_exists(exc: BadRequest) -> bool:
+    """Mailchimp's answer to creating what it holds already."""
+    return "already exists" in f"{exc.detail} {exc.title}".lower()
+
+
+class CatalogPusher:
+    """The ledger I/O of a push, and what everything else depends on: the channel's store and
+    its products (`Pusher` adds customers, orders and carts)."""
+
+    def __init__(self, services: Services, context: Context, client: MailchimpClient) -> None:
+        self.services = services
+        self.ctx = context
+        self.client = client
+
+    # ledger I/O: short sessions, never across a Mailchimp call
+
+    async def known(self, kind: EntityKind, saleor_id: str) -> Known:
+        async with self.services.db.session() as session:
+            record = await LedgerRepository(session).get(
+                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
+            )
+            if record is None:
+                return Known()
+            return Known(
+                record.mailchimp_id,
+                record.fingerprint,
+                record.status,
+                record.label,
+            )
+
+    async def remember_label(
+        self, kind: EntityKind, saleor_id: str, known: Known, label: str | None
+    ) -> None:
+        """Record the label as soon as the entity is read from Saleor, so a record that then
+        fails to reach Mailchimp (and ends in quarantine) is recognisable too."""
+        label = _label(label)
+        if label is None or label == known.label:
+            return
+        async with self.services.db.transaction() as session:
+            record = await LedgerRepository(session).get_or_create(
+                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
+            )
+            record.label = label
+        known.label = label
+
+    async def save(
+        self,
+        kind: EntityKind,
+        saleor_id: str,
+        status: SyncStatus,
+        *,
+        mailchimp_id: str | None,
+        fingerprint: Fingerprint | None = None,
+        pushed: bool = True,
+    ) -> None:
+        async with self.services.db.transaction() as session:
+            await LedgerRepository(session).settle(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                kind,
+                saleor_id,
+                status,
+                mailchimp_id=mailchimp_id,
+                fingerprint=fingerprint,
+                pushed=pushed,
+            )
+
+    async def saleor(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self.services.saleor.execute(
+            self.ctx.api_url, self.ctx.token, document, variables
+        )
+
+    # stores
+
+    async def push_store(self) -> None:
+        data = await self.saleor("ecommerce_channels", {})
+        channels = [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
+        channel = next((c for c in channels if c.slug == self.ctx.channel), None)
+        if channel is None:
+            raise DependencyFailed(f"The channel {self.ctx.channel!r} no longer exists in Saleor.")
+        domain = urlsplit(self.ctx.product_url_template or "").netloc or self.ctx.domain
+        body = payloads.store_input(
+            self.ctx.store_id,
+            self.ctx.list_id,
+            channel,
+            domain=domain,
+            email_address=self.ctx.store_email,
+        )
+        digest = fingerprint(body)
+        known = await self.known(EntityKind.STORE, self.ctx.channel)
+        await self.remember_label(EntityKind.STORE, self.ctx.channel, known, channel.name)
+        if known.holds(digest):
+            return
+        patch = StorePatch.model_validate(
+            body.model_dump(exclude={"id", "list_id"}, exclude_none=True)
+        )
+        if known.mailchimp_id is None:
+            try:
+                await self.client.create_store(body)
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise
+                await self.client.update_store(self.ctx.store_id, patch)
+        else:
+            # A 404 here means the store was deleted in Mailchimp, with everything in it:
+            # push_job marks it missing for the admin's re-create (store_state.py) rather
+            # than re-creating an empty store under records the ledger calls synced.
+            await self.client.update_store(self.ctx.store_id, patch)
+        await self.save(
+            EntityKind.STORE,
+            self.ctx.channel,
+            SyncStatus.SYNCED,
+            mailchimp_id=self.ctx.store_id,
+            fingerprint=digest,
+        )
+        async with self.services.db.transaction() as session:
+            store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
+            if store is not None:
+                store.name = channel.name
+                store.currency_code = channel.currency_code
+        self.ctx.store_name, self.ctx.store_currency = channel.name, channel.currency_code
+
+    async def ensure_store(self, seen: ChannelRef | None = None) -> None:
+        """The store first; pushed again when the channel's name or currency changed."""
+        known = await self.known(EntityKind.STORE, self.ctx.channel)
+        changed = seen is not None and (
+            (seen.name and seen.name != self.ctx.store_name)
+            or (seen.currency_code and seen.currency_code != self.ctx.store_currency)
+        )
+        if known.status is not SyncStatus.SYNCED or changed:
+            try:
+                await self.push_store()
+            except MailchimpError as exc:
+                raise DependencyFailed(
+                    f"The Mailchimp store of channel {self.ctx.channel!r} could not be "
+                    f"created or updated: {exc}"
+                ) from exc
+
+    # products
+
+    async def push_product(self, product_id: str) -> set[str]:
+        """Bring one product up to date; return the Mailchimp ids of its visible variants."""
+        data = await self.saleor(
+            "ecommerce_product", {"id": product_id, "channel": self.ctx.channel}
+        )
+        raw = data.get("product")
+        product = SaleorProduct.model_validate(raw) if raw else None
+        body = (
+            payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
+            if product
+            else None
+        )
+        known = await self.known(EntityKind.PRODUCT, product_id)
+        if product is not None:
+            await self.remember_label(EntityKind.PRODUCT, product_id, known, product.name)
+        if body is None:
+            # Deleted (or no longer sold in this channel): hide it rather than delete it, so
+            # the orders that reference it still resolve in Mailchimp.
+            if known.mailchimp_id is not None:
+                for variant_id in known.children:
+                    await self._hide_variant(known.mailchimp_id, variant_id)
+            await self.save(
+                EntityKind.PRODUCT,
+                product_id,
+                SyncStatus.REMOVED,
+                mailchimp_id=known.mailchimp_id,
+                pushed=bool(known.children),
+            )
+            return set()
+        top = payloads.top_level(body, "variants")
+        pushing = fingerprint(body)
+        digest, variants = pushing.content_hash, pushing.children
+        if known.holds(pushing):
+            return set(variants)
+        pushed_top, pushed_variants = known.fingerprint.content_hash, known.children
+        if known.mailchimp_id is None:
+            try:
+                await self.client.create_product(self.ctx.store_id, body)
+                pushed_top, pushed_variants = digest, variants
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise
+                pushed_top, pushed_variants = None, {}
+        if pushed_top != digest:
+            patch = ProductPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+            try:
+                await self.client.update_product(self.ctx.store_id, body.id, patch)
+            except NotFound:
+                await self.client.create_product(self.ctx.store_id, body)
+                pushed_variants = variants
+        for variant in body.variants:
+            if pushed_variants.get(variant.id) != variants[variant.id]:
+                await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
+        for gone in set(pushed_variants) - set(variants):
+            await self._hide_variant(body.id, gone)
+        await self.save(
+            EntityKind.PRODUCT,
+            product_id,
+            SyncStatus.SYNCED,
+            mailchimp_id=body.id,
+            fingerprint=pushing,
+        )
+        return set(variants)
+
+    async def _hide_variant(self, product_id: str, variant_id: str) -> None:
+        with contextlib.suppress(NotFound):
+            await self.client.update_product_variant(
+                self.ctx.store_id, product_id, variant_id, HIDDEN
+            )
+
+    async def ensure_products(self, lines: list[tuple[str, str]]) -> set[str]:
+        """Push the products of (product id, variant id) lines that Mailchimp lacks; return the
+        Mailchimp ids of the variants that lines may reference."""
+        available: set[str] = set()
+        for product_id in dict.fromkeys(product for product, _ in lines):
+            wanted = {payloads.mailchimp_id(v) for p, v in lines if p == product_id}
+            known = await self.known(EntityKind.PRODUCT, product_id)
+            if known.status is SyncStatus.SYNCED and wanted <= set(known.children):
+                available |= set(known.children)
+                continue
+            try:
+                available |= await self.push_product(product_id)
+            except MailchimpError as exc:
+                raise DependencyFailed(
+                    f"Product {payloads.mailchimp_id(product_id)} could not be sent to "
+                    f"Mailchimp first: {exc}"
+                ) from exc
+        return available

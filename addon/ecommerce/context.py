@@ -1,0 +1,66 @@
+"""What a push needs to know about its installation, channel and store (read once per job)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import SecretStr
+
+from addon.audiences.service import confirmation_required, default_audience_id
+from addon.ecommerce import payloads
+from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.installations.repository import InstallationRepository
+from addon.services import Services
+
+
+@dataclass
+class Context:
+    installation_id: int
+    api_url: str
+    token: SecretStr
+    domain: str
+    channel: str
+    store_id: str
+    list_id: str
+    store_name: str
+    store_currency: str
+    carts_enabled: bool
+    product_url_template: str | None
+    checkout_url_template: str | None
+    store_email: str | None
+    opt_in: payloads.OptInPolicy
+
+
+async def load_context(services: Services, installation_id: int, channel: str) -> Context | None:
+    """What a push needs, or None when there is nothing to do (tracking off, channel untracked)."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        settings = await SettingsRepository(session).find(installation_id)
+        store = await StoreRepository(session).get(installation_id, channel)
+        if installation is None or settings is None or not settings.tracking_enabled:
+            return None
+        if store is None or not store.tracked:
+            return None
+        opt_in = payloads.OptInPolicy(
+            list_id=store.list_id,
+            default_list_id=await default_audience_id(session, installation_id),
+            confirmation_required=await confirmation_required(
+                session, installation_id, store.list_id
+            ),
+        )
+        return Context(
+            installation_id=installation.id,
+            api_url=installation.saleor_api_url,
+            token=installation.app_token,
+            domain=installation.saleor_domain,
+            channel=store.channel_slug,
+            store_id=store.store_id,
+            list_id=store.list_id,
+            store_name=store.name,
+            store_currency=store.currency_code,
+            carts_enabled=settings.abandoned_carts_enabled,
+            product_url_template=settings.product_url_template,
+            checkout_url_template=settings.checkout_url_template,
+            store_email=settings.store_email,
+            opt_in=opt_in,
+        )

@@ -1,0 +1,37 @@
+"""How a failed push is retried and shown: the worker's policy for `ecommerce.push` jobs, and
+its decision mirrored on the ledger record (attempts, Mailchimp's reason, next attempt, or
+quarantine) in the transaction that writes the job's outcome.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.ecommerce.catalog import DependencyFailed
+from addon.ecommerce.models import SyncStatus
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.schemas import PushRequest
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import MailchimpError
+from addon.saleor.client import SaleorError
+
+# Transient errors and 429s back off and retry; after ECOMMERCE_MAX_ATTEMPTS the job and its
+# record are quarantined with Mailchimp's reason. Other records have their own jobs.
+PUSH_RETRY = RetryPolicy(
+    max_attempts=lambda settings: settings.ecommerce_max_attempts,
+    expected=(MailchimpError, SaleorError, DependencyFailed),
+)
+
+
+async def record_failure(
+    session: AsyncSession, job: ClaimedJob, request: PushRequest, failure: Failure
+) -> None:
+    """The worker's decision about a failed push, shown on its ledger record."""
+    record = await LedgerRepository(session).get_or_create(
+        job.installation_id, request.channel, request.kind, request.saleor_id
+    )
+    record.attempts = failure.attempts
+    record.last_error = failure.reason
+    record.status = SyncStatus.QUARANTINED if failure.gave_up else SyncStatus.PENDING
+    record.next_attempt_at = failure.retry_at

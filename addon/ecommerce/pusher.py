@@ -1,0 +1,232 @@
+"""Pushing customers, orders and abandoned carts (`Pusher`), each after what it depends on.
+
+Dependencies are pushed inline before what needs them: the channel's store before anything, the
+products of an order's or cart's lines before the order or cart (lanes cannot express "this
+product before that order" across entities; pushing the missing dependency first can). The push
+reads the entity from Saleor by id, so a redelivered or out-of-order webhook can only ever push
+the current state; content whose fingerprint matches the last push is skipped. Orders and carts
+cannot have their lines patched: a change of lines re-creates them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from addon.ecommerce import payloads
+from addon.ecommerce.catalog import CatalogPusher, already_exists
+from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
+from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
+from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
+
+# What may carry a campaign id: orders and carts.
+Attributed = TypeVar("Attributed", payloads.TrackedOrderInput, CartInput)
+
+
+def order_label(order: SaleorOrder) -> str:
+    """The number and the buyer, e.g. "#1042 — ann@example.com" (Activity names both)."""
+    email = order.user_email or (order.user.email if order.user else None)
+    return f"#{order.number}{ORDER_LABEL_SEPARATOR}{email}" if email else f"#{order.number}"
+
+
+def _campaign_rejected(exc: BadRequest) -> bool:
+    return "campaign_id" in exc.field_errors
+
+
+class Pusher(CatalogPusher):
+    """Pushes one record (and, first, what it depends on) for one installation."""
+
+    # customers
+
+    async def push_customer(self, user_id: str) -> None:
+        data = await self.saleor("ecommerce_customer", {"id": user_id})
+        known = await self.known(EntityKind.CUSTOMER, user_id)
+        if not data.get("user"):
+            # Mailchimp keeps the customer: its orders still reference it.
+            await self.save(
+                EntityKind.CUSTOMER,
+                user_id,
+                SyncStatus.REMOVED,
+                mailchimp_id=known.mailchimp_id,
+                pushed=False,
+            )
+            return
+        user = SaleorUser.model_validate(data["user"])
+        await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
+        body = payloads.customer_input(user, self.ctx.opt_in)
+        digest = fingerprint(body)
+        if known.holds(digest):
+            return
+        # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
+        await self.client.upsert_customer(self.ctx.store_id, body)
+        await self.save(
+            EntityKind.CUSTOMER,
+            user_id,
+            SyncStatus.SYNCED,
+            mailchimp_id=body.id,
+            fingerprint=digest,
+        )
+
+    # orders
+
+    async def push_order(self, order_id: str) -> None:
+        data = await self.saleor("ecommerce_order", {"id": order_id})
+        known = await self.known(EntityKind.ORDER, order_id)
+        raw = data.get("order")
+        order = SaleorOrder.model_validate(raw) if raw else None
+        if order is not None:
+            await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
+        if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
+            if order is None and known.mailchimp_id is not None:
+                await self._delete(self.client.delete_order, known.mailchimp_id)
+            await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
+            return
+        await self.ensure_store(order.channel)
+        refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
+        available = await self.ensure_products(refs)
+        body = order_body(order, available, self.ctx.opt_in)
+        if body is None:
+            await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
+            return
+        pushing = fingerprint(body)
+        if known.holds(pushing):
+            await self._convert_cart(order)
+            return
+        store = self.ctx.store_id
+        if known.mailchimp_id is not None and known.children != pushing.children:
+            # Mailchimp's order PATCH cannot address lines; re-create the order instead.
+            await self._delete(self.client.delete_order, body.id)
+            await self._create_order(body)
+        elif known.mailchimp_id is None:
+            try:
+                await self._create_order(body)
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise
+                await self.client.update_order(store, body.id, payloads.order_patch(body))
+        elif known.fingerprint.content_hash != pushing.content_hash:
+            try:
+                await self.client.update_order(store, body.id, payloads.order_patch(body))
+            except NotFound:
+                await self._create_order(body)
+        await self.save(
+            EntityKind.ORDER,
+            order_id,
+            SyncStatus.SYNCED,
+            mailchimp_id=body.id,
+            fingerprint=pushing,
+        )
+        await self._convert_cart(order)
+
+    async def _create_order(self, body: payloads.TrackedOrderInput) -> None:
+        await self._create_without_stale_campaign(self.client.create_order, body)
+
+    async def _create_without_stale_campaign(
+        self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
+    ) -> None:
+        """Create an order or cart; a stale or foreign campaign id must never cost it."""
+        try:
+            await create(self.ctx.store_id, body)
+        except BadRequest as exc:
+            if body.campaign_id is None or not _campaign_rejected(exc):
+                raise
+            await create(self.ctx.store_id, body.model_copy(update={"campaign_id": None}))
+
+    async def _convert_cart(self, order: SaleorOrder) -> None:
+        """The checkout became this order: its abandoned cart must go."""
+        if not order.checkout_id:
+            return
+        known = await self.known(EntityKind.CART, order.checkout_id)
+        if known.mailchimp_id is not None:
+            await self._delete(self.client.delete_cart, known.mailchimp_id)
+        if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
+            await self.save(
+                EntityKind.CART, order.checkout_id, SyncStatus.REMOVED, mailchimp_id=None
+            )
+
+    async def _delete(
+        self, delete: Callable[[str, str], Awaitable[None]], mailchimp_id: str
+    ) -> None:
+        """Delete an order or cart; one already gone is as good."""
+        with contextlib.suppress(NotFound):
+            await delete(self.ctx.store_id, mailchimp_id)
+
+    # carts
+
+    async def push_cart(self, checkout_id: str) -> None:
+        known = await self.known(EntityKind.CART, checkout_id)
+        data = await self.saleor("ecommerce_checkout", {"id": checkout_id})
+        raw = data.get("checkout")
+        checkout = SaleorCheckout.model_validate(raw) if raw and self.ctx.carts_enabled else None
+        body = None
+        if checkout is not None:
+            email = checkout.email or (checkout.user.email if checkout.user else None)
+            await self.remember_label(EntityKind.CART, checkout_id, known, email)
+        if checkout is not None and checkout.channel.slug == self.ctx.channel:
+            await self.ensure_store(checkout.channel)
+            refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]
+            available = await self.ensure_products(refs)
+            body = cart_body(checkout, available, self.ctx.checkout_url_template, self.ctx.opt_in)
+        if body is None:
+            # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
+            if known.mailchimp_id is not None:
+                await self._delete(self.client.delete_cart, known.mailchimp_id)
+            await self.save(
+                EntityKind.CART,
+                checkout_id,
+                SyncStatus.REMOVED,
+                mailchimp_id=None,
+                pushed=known.mailchimp_id is not None,
+            )
+            return
+        pushing = fingerprint(body)
+        if known.holds(pushing):
+            return
+        store = self.ctx.store_id
+        top = payloads.top_level(body, "lines", "customer", "campaign_id")
+        patch = CartPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+        if known.mailchimp_id is not None and known.children != pushing.children:
+            # Cart PATCH cannot address lines: replace the cart (two calls however many
+            # lines changed), which also restarts the abandonment clock, as it should.
+            await self._delete(self.client.delete_cart, body.id)
+            await self._create_cart(body)
+        elif known.mailchimp_id is None:
+            try:
+                await self._create_cart(body)
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise
+                await self._delete(self.client.delete_cart, body.id)
+                await self._create_cart(body)
+        else:
+            try:
+                await self.client.update_cart(store, body.id, patch)
+            except NotFound:
+                await self._create_cart(body)
+        await self.save(
+            EntityKind.CART,
+            checkout_id,
+            SyncStatus.SYNCED,
+            mailchimp_id=body.id,
+            fingerprint=pushing,
+        )
+
+    async def _create_cart(self, body: CartInput) -> None:
+        await self._create_without_stale_campaign(self.client.create_cart, body)
+
+    async def push(self, request: PushRequest) -> None:
+        if request.kind is EntityKind.STORE:
+            await self.push_store()
+            return
+        await self.ensure_store()
+        if request.kind is EntityKind.PRODUCT:
+            await self.push_product(request.saleor_id)
+        elif request.kind is EntityKind.CUSTOMER:
+            await self.push_customer(request.saleor_id)
+        elif request.kind is EntityKind.ORDER:
+            await self.push_order(request.saleor_id)
+        else:
+            await self.push_cart(request.saleor_id)

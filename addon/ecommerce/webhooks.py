@@ -1,0 +1,123 @@
+"""Saleor's e-commerce webhooks: decide what to push (the entity and the channels tracking it).
+
+A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
+every tracked channel it belongs to, the push reads the rest from Saleor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.services import Services
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class _ChannelSlug(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    slug: str
+
+
+class _InChannel(_Ref):
+    channel: _ChannelSlug
+
+
+class _VariantRef(_Ref):
+    product: _Ref
+
+
+class _EventBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    product: _Ref | None = None
+    product_variant: _VariantRef | None = Field(None, alias="productVariant")
+    user: _Ref | None = None
+    order: _InChannel | None = None
+    checkout: _InChannel | None = None
+
+
+# The payload of an e-commerce webhook job: only the entity's id (and channel) matter, the push
+# reads the entity itself from Saleor.
+EcommerceEvent = WebhookJob[_EventBody]
+
+
+async def _tracked_channels(session: Any, installation_id: int) -> list[str]:
+    """Channels to push to; none while e-commerce tracking is off."""
+    settings = await SettingsRepository(session).find(installation_id)
+    if settings is None or not settings.tracking_enabled:
+        return []
+    return [store.channel_slug for store in await StoreRepository(session).tracked(installation_id)]
+
+
+async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    body = event.body
+    product = body.product or (body.product_variant.product if body.product_variant else None)
+    if product is None:
+        return
+    async with services.db.transaction() as session:
+        for channel in await _tracked_channels(session, job.installation_id):
+            await enqueue_push(
+                session, job.installation_id, channel, EntityKind.PRODUCT, product.id
+            )
+
+
+async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    body = event.body
+    if body.user is None:
+        return
+    async with services.db.transaction() as session:
+        for channel in await _tracked_channels(session, job.installation_id):
+            await enqueue_push(
+                session, job.installation_id, channel, EntityKind.CUSTOMER, body.user.id
+            )
+
+
+async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    order = event.body.order
+    if order is None:
+        return
+    async with services.db.transaction() as session:
+        if order.channel.slug in await _tracked_channels(session, job.installation_id):
+            await enqueue_push(
+                session, job.installation_id, order.channel.slug, EntityKind.ORDER, order.id
+            )
+
+
+async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
+    checkout = event.body.checkout
+    if checkout is None:
+        return
+    async with services.db.transaction() as session:
+        settings = await SettingsRepository(session).find(job.installation_id)
+        if settings is None or not settings.abandoned_carts_enabled:
+            return
+        if checkout.channel.slug in await _tracked_channels(session, job.installation_id):
+            await enqueue_push(
+                session,
+                job.installation_id,
+                checkout.channel.slug,
+                EntityKind.CART,
+                checkout.id,
+                delay=services.settings.ecommerce_cart_debounce_seconds,
+            )
+
+
+def register_webhooks(registry: HandlerRegistry) -> None:
+    for slug, handler in (
+        ("ecommerce-products", on_products),
+        ("ecommerce-customers", on_customers),
+        ("ecommerce-orders", on_orders),
+        ("ecommerce-checkouts", on_checkouts),
+    ):
+        registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent)
