@@ -115,15 +115,32 @@ class CatalogPusher:
             record.label = label
         known.label = label
 
-    async def save(
+    async def synced(
+        self, kind: EntityKind, saleor_id: str, mailchimp_id: str, fingerprint: Fingerprint
+    ) -> None:
+        """Mailchimp holds what was just pushed."""
+        await self._settle(kind, saleor_id, SyncStatus.SYNCED, mailchimp_id, fingerprint, True)
+
+    async def removed(
+        self,
+        kind: EntityKind,
+        saleor_id: str,
+        mailchimp_id: str | None = None,
+        *,
+        pushed: bool = True,
+    ) -> None:
+        """Deliberately not in Mailchimp (deleted, converted, not eligible); `mailchimp_id` is
+        kept for what Mailchimp still holds (a hidden product, a kept customer)."""
+        await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed)
+
+    async def _settle(
         self,
         kind: EntityKind,
         saleor_id: str,
         status: SyncStatus,
-        *,
         mailchimp_id: str | None,
-        fingerprint: Fingerprint | None = None,
-        pushed: bool = True,
+        fingerprint: Fingerprint | None,
+        pushed: bool,
     ) -> None:
         async with self.services.db.transaction() as session:
             await LedgerRepository(session).settle(
@@ -178,13 +195,7 @@ class CatalogPusher:
             # push_job marks it missing for the admin's re-create (store_state.py) rather
             # than re-creating an empty store under records the ledger calls synced.
             await self.client.update_store(self.ctx.store_id, patch)
-        await self.save(
-            EntityKind.STORE,
-            self.ctx.channel,
-            SyncStatus.SYNCED,
-            mailchimp_id=self.ctx.store_id,
-            fingerprint=digest,
-        )
+        await self.synced(EntityKind.STORE, self.ctx.channel, self.ctx.store_id, digest)
         async with self.services.db.transaction() as session:
             store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
             if store is not None:
@@ -231,12 +242,8 @@ class CatalogPusher:
             if known.mailchimp_id is not None:
                 for variant_id in known.children:
                     await self._hide_variant(known.mailchimp_id, variant_id)
-            await self.save(
-                EntityKind.PRODUCT,
-                product_id,
-                SyncStatus.REMOVED,
-                mailchimp_id=known.mailchimp_id,
-                pushed=bool(known.children),
+            await self.removed(
+                EntityKind.PRODUCT, product_id, known.mailchimp_id, pushed=bool(known.children)
             )
             return set()
         top = payloads.top_level(body, "variants")
@@ -265,13 +272,7 @@ class CatalogPusher:
                 await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
         for gone in set(pushed_variants) - set(variants):
             await self._hide_variant(body.id, gone)
-        await self.save(
-            EntityKind.PRODUCT,
-            product_id,
-            SyncStatus.SYNCED,
-            mailchimp_id=body.id,
-            fingerprint=pushing,
-        )
+        await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
         return set(variants)
 
     async def _hide_variant(self, product_id: str, variant_id: str) -> None:

@@ -15,9 +15,9 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from addon.ecommerce import payloads
-from addon.ecommerce.catalog import CatalogPusher, already_exists
+from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
@@ -46,13 +46,7 @@ class Pusher(CatalogPusher):
         known = await self.known(EntityKind.CUSTOMER, user_id)
         if not data.get("user"):
             # Mailchimp keeps the customer: its orders still reference it.
-            await self.save(
-                EntityKind.CUSTOMER,
-                user_id,
-                SyncStatus.REMOVED,
-                mailchimp_id=known.mailchimp_id,
-                pushed=False,
-            )
+            await self.removed(EntityKind.CUSTOMER, user_id, known.mailchimp_id, pushed=False)
             return
         user = SaleorUser.model_validate(data["user"])
         await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
@@ -62,13 +56,7 @@ class Pusher(CatalogPusher):
             return
         # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
         await self.client.upsert_customer(self.ctx.store_id, body)
-        await self.save(
-            EntityKind.CUSTOMER,
-            user_id,
-            SyncStatus.SYNCED,
-            mailchimp_id=body.id,
-            fingerprint=digest,
-        )
+        await self.synced(EntityKind.CUSTOMER, user_id, body.id, digest)
 
     # orders
 
@@ -82,49 +70,71 @@ class Pusher(CatalogPusher):
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is None and known.mailchimp_id is not None:
                 await self._delete(self.client.delete_order, known.mailchimp_id)
-            await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
+            await self.removed(EntityKind.ORDER, order_id)
             return
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs)
         body = order_body(order, available, self.ctx.opt_in)
         if body is None:
-            await self.save(EntityKind.ORDER, order_id, SyncStatus.REMOVED, mailchimp_id=None)
+            await self.removed(EntityKind.ORDER, order_id)
             return
         pushing = fingerprint(body)
         if known.holds(pushing):
             await self._convert_cart(order)
             return
-        store = self.ctx.store_id
+        patch = payloads.order_patch(body)
+        await self._send(
+            known,
+            pushing,
+            body,
+            self.client.create_order,
+            self.client.delete_order,
+            lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
+        )
+        await self.synced(EntityKind.ORDER, order_id, body.id, pushing)
+        await self._convert_cart(order)
+
+    async def _send(
+        self,
+        known: Known,
+        pushing: Fingerprint,
+        body: Attributed,
+        create: Callable[[str, Attributed], Awaitable[object]],
+        delete: Callable[[str, str], Awaitable[None]],
+        update: Callable[[], Awaitable[object]],
+        *,
+        cart: bool = False,
+    ) -> None:
+        """Create, update or replace an order or a cart in Mailchimp.
+
+        Neither PATCH can address lines: when the lines changed, the resource is replaced (two
+        calls however many lines changed; for a cart this also restarts the abandonment clock,
+        as it should). A cart Mailchimp holds already (its lines unknown) is replaced too, an
+        order is updated; a cart is patched whenever it is pushed (which also re-creates one
+        Mailchimp lost), an order only when its fields changed.
+        """
         if known.mailchimp_id is not None and known.children != pushing.children:
-            # Mailchimp's order PATCH cannot address lines; re-create the order instead.
-            await self._delete(self.client.delete_order, body.id)
-            await self._create_order(body)
+            await self._delete(delete, body.id)
+            await self._create(create, body)
         elif known.mailchimp_id is None:
             try:
-                await self._create_order(body)
+                await self._create(create, body)
             except BadRequest as exc:
                 if not already_exists(exc):
                     raise
-                await self.client.update_order(store, body.id, payloads.order_patch(body))
-        elif known.fingerprint.content_hash != pushing.content_hash:
+                if cart:
+                    await self._delete(delete, body.id)
+                    await self._create(create, body)
+                else:
+                    await update()
+        elif cart or known.fingerprint.content_hash != pushing.content_hash:
             try:
-                await self.client.update_order(store, body.id, payloads.order_patch(body))
+                await update()
             except NotFound:
-                await self._create_order(body)
-        await self.save(
-            EntityKind.ORDER,
-            order_id,
-            SyncStatus.SYNCED,
-            mailchimp_id=body.id,
-            fingerprint=pushing,
-        )
-        await self._convert_cart(order)
+                await self._create(create, body)
 
-    async def _create_order(self, body: payloads.TrackedOrderInput) -> None:
-        await self._create_without_stale_campaign(self.client.create_order, body)
-
-    async def _create_without_stale_campaign(
+    async def _create(
         self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
     ) -> None:
         """Create an order or cart; a stale or foreign campaign id must never cost it."""
@@ -143,9 +153,7 @@ class Pusher(CatalogPusher):
         if known.mailchimp_id is not None:
             await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
-            await self.save(
-                EntityKind.CART, order.checkout_id, SyncStatus.REMOVED, mailchimp_id=None
-            )
+            await self.removed(EntityKind.CART, order.checkout_id)
 
     async def _delete(
         self, delete: Callable[[str, str], Awaitable[None]], mailchimp_id: str
@@ -174,48 +182,23 @@ class Pusher(CatalogPusher):
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:
                 await self._delete(self.client.delete_cart, known.mailchimp_id)
-            await self.save(
-                EntityKind.CART,
-                checkout_id,
-                SyncStatus.REMOVED,
-                mailchimp_id=None,
-                pushed=known.mailchimp_id is not None,
-            )
+            await self.removed(EntityKind.CART, checkout_id, pushed=known.mailchimp_id is not None)
             return
         pushing = fingerprint(body)
         if known.holds(pushing):
             return
-        store = self.ctx.store_id
         top = payloads.top_level(body, "lines", "customer", "campaign_id")
         patch = CartPatch.model_validate({k: v for k, v in top.items() if k != "id"})
-        if known.mailchimp_id is not None and known.children != pushing.children:
-            # Cart PATCH cannot address lines: replace the cart (two calls however many
-            # lines changed), which also restarts the abandonment clock, as it should.
-            await self._delete(self.client.delete_cart, body.id)
-            await self._create_cart(body)
-        elif known.mailchimp_id is None:
-            try:
-                await self._create_cart(body)
-            except BadRequest as exc:
-                if not already_exists(exc):
-                    raise
-                await self._delete(self.client.delete_cart, body.id)
-                await self._create_cart(body)
-        else:
-            try:
-                await self.client.update_cart(store, body.id, patch)
-            except NotFound:
-                await self._create_cart(body)
-        await self.save(
-            EntityKind.CART,
-            checkout_id,
-            SyncStatus.SYNCED,
-            mailchimp_id=body.id,
-            fingerprint=pushing,
+        await self._send(
+            known,
+            pushing,
+            body,
+            self.client.create_cart,
+            self.client.delete_cart,
+            lambda: self.client.update_cart(self.ctx.store_id, body.id, patch),
+            cart=True,
         )
-
-    async def _create_cart(self, body: CartInput) -> None:
-        await self._create_without_stale_campaign(self.client.create_cart, body)
+        await self.synced(EntityKind.CART, checkout_id, body.id, pushing)
 
     async def push(self, request: PushRequest) -> None:
         if request.kind is EntityKind.STORE:

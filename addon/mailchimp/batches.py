@@ -27,16 +27,20 @@ __all__ = ["create_order", "create_product", "parse_batch_results", "upsert_cust
 
 
 def create_product(store_id: str, product: ProductInput, *, operation_id: str) -> BatchOperation:
-    return BatchOperation.of("POST", paths.products(store_id), product, operation_id=operation_id)
+    return BatchOperation.of(
+        "POST", paths.in_store(store_id, "products"), product, operation_id=operation_id
+    )
 
 
 def upsert_customer(store_id: str, customer: CustomerInput, *, operation_id: str) -> BatchOperation:
-    path = paths.customer(store_id, customer.id)
+    path = paths.in_store(store_id, "customers", customer.id)
     return BatchOperation.of("PUT", path, customer, operation_id=operation_id)
 
 
 def create_order(store_id: str, order: OrderInput, *, operation_id: str) -> BatchOperation:
-    return BatchOperation.of("POST", paths.orders(store_id), order, operation_id=operation_id)
+    return BatchOperation.of(
+        "POST", paths.in_store(store_id, "orders"), order, operation_id=operation_id
+    )
 
 
 def _decode_response(raw: Any) -> Any:

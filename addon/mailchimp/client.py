@@ -280,38 +280,42 @@ class MailchimpClient:
     # --- e-commerce: customers ------------------------------------------------------------
 
     async def create_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = paths.customers(store_id)
+        path = paths.in_store(store_id, "customers")
         return await self._send(Customer, "POST", path, customer)
 
     async def upsert_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = paths.customer(store_id, customer.id)
+        path = paths.in_store(store_id, "customers", customer.id)
         return await self._send(Customer, "PUT", path, customer)
 
     async def get_customer(self, store_id: str, customer_id: str) -> Customer:
-        return await self._get(Customer, paths.customer(store_id, customer_id))
+        return await self._get(Customer, paths.in_store(store_id, "customers", customer_id))
 
     async def update_customer(
         self, store_id: str, customer_id: str, patch: CustomerPatch
     ) -> Customer:
-        return await self._send(Customer, "PATCH", paths.customer(store_id, customer_id), patch)
+        return await self._send(
+            Customer, "PATCH", paths.in_store(store_id, "customers", customer_id), patch
+        )
 
     async def delete_customer(self, store_id: str, customer_id: str) -> None:
-        await self.request("DELETE", paths.customer(store_id, customer_id))
+        await self.request("DELETE", paths.in_store(store_id, "customers", customer_id))
 
     # --- e-commerce: products -------------------------------------------------------------
 
     async def create_product(self, store_id: str, product: ProductInput) -> Product:
-        path = paths.products(store_id)
+        path = paths.in_store(store_id, "products")
         return await self._send(Product, "POST", path, product)
 
     async def get_product(self, store_id: str, product_id: str) -> Product:
-        return await self._get(Product, paths.product(store_id, product_id))
+        return await self._get(Product, paths.in_store(store_id, "products", product_id))
 
     async def update_product(self, store_id: str, product_id: str, patch: ProductPatch) -> Product:
-        return await self._send(Product, "PATCH", paths.product(store_id, product_id), patch)
+        return await self._send(
+            Product, "PATCH", paths.in_store(store_id, "products", product_id), patch
+        )
 
     async def delete_product(self, store_id: str, product_id: str) -> None:
-        await self.request("DELETE", paths.product(store_id, product_id))
+        await self.request("DELETE", paths.in_store(store_id, "products", product_id))
 
     async def upsert_product_variant(
         self, store_id: str, product_id: str, variant: ProductVariantInput
@@ -329,30 +333,30 @@ class MailchimpClient:
     # --- e-commerce: orders ---------------------------------------------------------------
 
     async def create_order(self, store_id: str, order: OrderInput) -> Order:
-        return await self._send(Order, "POST", paths.orders(store_id), order)
+        return await self._send(Order, "POST", paths.in_store(store_id, "orders"), order)
 
     async def get_order(self, store_id: str, order_id: str) -> Order:
-        return await self._get(Order, paths.order(store_id, order_id))
+        return await self._get(Order, paths.in_store(store_id, "orders", order_id))
 
     async def update_order(self, store_id: str, order_id: str, patch: OrderPatch) -> Order:
-        return await self._send(Order, "PATCH", paths.order(store_id, order_id), patch)
+        return await self._send(Order, "PATCH", paths.in_store(store_id, "orders", order_id), patch)
 
     async def delete_order(self, store_id: str, order_id: str) -> None:
-        await self.request("DELETE", paths.order(store_id, order_id))
+        await self.request("DELETE", paths.in_store(store_id, "orders", order_id))
 
     # --- e-commerce: carts ----------------------------------------------------------------
 
     async def create_cart(self, store_id: str, cart: CartInput) -> Cart:
-        return await self._send(Cart, "POST", paths.carts(store_id), cart)
+        return await self._send(Cart, "POST", paths.in_store(store_id, "carts"), cart)
 
     async def get_cart(self, store_id: str, cart_id: str) -> Cart:
-        return await self._get(Cart, paths.cart(store_id, cart_id))
+        return await self._get(Cart, paths.in_store(store_id, "carts", cart_id))
 
     async def update_cart(self, store_id: str, cart_id: str, patch: CartPatch) -> Cart:
-        return await self._send(Cart, "PATCH", paths.cart(store_id, cart_id), patch)
+        return await self._send(Cart, "PATCH", paths.in_store(store_id, "carts", cart_id), patch)
 
     async def delete_cart(self, store_id: str, cart_id: str) -> None:
-        await self.request("DELETE", paths.cart(store_id, cart_id))
+        await self.request("DELETE", paths.in_store(store_id, "carts", cart_id))
 
     # --- batches --------------------------------------------------------------------------
 

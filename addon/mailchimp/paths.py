@@ -7,19 +7,14 @@ these paths, so an id is checked and quoted the same way whichever way it is sen
 from __future__ import annotations
 
 import hashlib
+from typing import Literal
 from urllib.parse import quote
 
 __all__ = [
+    "StoreCollection",
     "audience",
-    "cart",
-    "carts",
-    "customer",
-    "customers",
+    "in_store",
     "member",
-    "order",
-    "orders",
-    "product",
-    "products",
     "segment",
     "store",
     "subscriber_hash",
@@ -57,37 +52,15 @@ def store(store_id: str) -> str:
     return f"/ecommerce/stores/{segment(store_id)}"
 
 
-def customers(store_id: str) -> str:
-    return f"{store(store_id)}/customers"
+# The collections of a store (each of its items is addressed by `in_store(store, name, id)`).
+StoreCollection = Literal["customers", "products", "orders", "carts"]
 
 
-def customer(store_id: str, customer_id: str) -> str:
-    return f"{customers(store_id)}/{segment(customer_id)}"
-
-
-def products(store_id: str) -> str:
-    return f"{store(store_id)}/products"
-
-
-def product(store_id: str, product_id: str) -> str:
-    return f"{products(store_id)}/{segment(product_id)}"
+def in_store(store_id: str, collection: StoreCollection, item_id: str | None = None) -> str:
+    """A store's collection, or one item of it."""
+    path = f"{store(store_id)}/{collection}"
+    return path if item_id is None else f"{path}/{segment(item_id)}"
 
 
 def variant(store_id: str, product_id: str, variant_id: str) -> str:
-    return f"{product(store_id, product_id)}/variants/{segment(variant_id)}"
-
-
-def orders(store_id: str) -> str:
-    return f"{store(store_id)}/orders"
-
-
-def order(store_id: str, order_id: str) -> str:
-    return f"{orders(store_id)}/{segment(order_id)}"
-
-
-def carts(store_id: str) -> str:
-    return f"{store(store_id)}/carts"
-
-
-def cart(store_id: str, cart_id: str) -> str:
-    return f"{carts(store_id)}/{segment(cart_id)}"
+    return f"{in_store(store_id, 'products', product_id)}/variants/{segment(variant_id)}"
