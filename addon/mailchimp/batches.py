@@ -14,13 +14,15 @@ import tarfile
 from typing import Any
 
 from . import paths
+from .ecommerce_models import (
+    CustomerInput,
+    OrderInput,
+    ProductInput,
+)
 from .errors import TransientError
 from .models import (
     BatchOperation,
     BatchOperationResult,
-    CustomerInput,
-    OrderInput,
-    ProductInput,
 )
 
 __all__ = ["create_order", "create_product", "parse_batch_results", "upsert_customer"]

@@ -10,32 +10,16 @@ from pydantic import BaseModel, ValidationError
 from . import paths
 from .batches import parse_batch_results
 from .credentials import MailchimpCredentials
-from .errors import TransientError
-from .http import MailchimpHttp, QueryParams
-from .models import (
-    Account,
-    AudienceList,
-    Batch,
-    BatchOperation,
-    BatchOperationResult,
+from .ecommerce_models import (
     Cart,
     CartInput,
     CartPatch,
     Customer,
     CustomerInput,
     CustomerPatch,
-    Interest,
-    InterestCategory,
-    MailchimpInput,
-    MarketingPermission,
-    Member,
-    MemberPatch,
-    MemberUpsert,
-    MergeField,
     Order,
     OrderInput,
     OrderPatch,
-    Ping,
     Product,
     ProductInput,
     ProductPatch,
@@ -45,6 +29,24 @@ from .models import (
     Store,
     StoreInput,
     StorePatch,
+)
+from .errors import TransientError
+from .http import MailchimpHttp, QueryParams
+from .models import (
+    Account,
+    AudienceList,
+    Batch,
+    BatchOperation,
+    BatchOperationResult,
+    Interest,
+    InterestCategory,
+    MailchimpInput,
+    MarketingPermission,
+    Member,
+    MemberPatch,
+    MemberUpsert,
+    MergeField,
+    Ping,
     TagUpdate,
     Webhook,
     WebhookInput,
