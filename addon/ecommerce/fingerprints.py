@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from addon.ecommerce import payloads
+from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.models import Fingerprint
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
@@ -73,13 +73,15 @@ def usable_checkout(checkout: SaleorCheckout, available: Collection[str]) -> Sal
 
 def order_body(
     order: SaleorOrder, available: Collection[str], opt_in: payloads.OptInPolicy
-) -> payloads.TrackedOrderInput | None:
+) -> sale_payloads.TrackedOrderInput | None:
     """The order as a channel's store takes it (usable lines, the campaign it came from), or
     None when Mailchimp cannot take it (a draft, no usable line, no e-mail)."""
     if order.status == "DRAFT":
         return None
-    campaign = (order.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-    return payloads.order_input(usable_order(order, available), campaign_id=campaign, opt_in=opt_in)
+    campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
+    return sale_payloads.order_input(
+        usable_order(order, available), campaign_id=campaign, opt_in=opt_in
+    )
 
 
 def cart_body(
@@ -89,8 +91,8 @@ def cart_body(
     opt_in: payloads.OptInPolicy,
 ) -> CartInput | None:
     """The checkout as an abandoned cart (usable lines, its campaign), or None."""
-    campaign = (checkout.attribution or {}).get(payloads.CAMPAIGN_KEY) or None
-    return payloads.cart_input(
+    campaign = (checkout.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
+    return sale_payloads.cart_input(
         usable_checkout(checkout, available),
         checkout_url_template,
         campaign_id=campaign,

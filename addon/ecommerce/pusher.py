@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from addon.ecommerce import payloads
+from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -23,7 +23,7 @@ from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
 
 # What may carry a campaign id: orders and carts.
-Attributed = TypeVar("Attributed", payloads.TrackedOrderInput, CartInput)
+Attributed = TypeVar("Attributed", sale_payloads.TrackedOrderInput, CartInput)
 
 
 def order_label(order: SaleorOrder) -> str:
@@ -83,7 +83,7 @@ class Pusher(CatalogPusher):
         if known.holds(pushing):
             await self._convert_cart(order)
             return
-        patch = payloads.order_patch(body)
+        patch = sale_payloads.order_patch(body)
         await self._send(
             known,
             pushing,

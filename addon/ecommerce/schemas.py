@@ -139,7 +139,7 @@ class SaleorOrder(_Saleor):
     created: datetime
     updated_at: datetime = Field(alias="updatedAt")
     status: str
-    # Payment state (see payloads.financial_status): the amounts are net of refunds for both
+    # Payment state (see sale_payloads.financial_status): the amounts are net of refunds for both
     # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")
     charge_status: str = Field(alias="chargeStatus")
