@@ -237,14 +237,12 @@ async def test_the_heartbeat_stops_renewing_a_vanished_job_without_stopping_it(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
-def test_every_job_kind_outside_the_initial_sync_has_a_payload_model() -> None:
+def test_every_job_kind_has_a_payload_model() -> None:
     registry = HandlerRegistry()
     register_job_handlers(registry)
     untyped = [
         kind
         for kind in registry.kinds()
-        if (found := registry.registration(kind)) is not None
-        and found.payload is None
-        and not kind.startswith("initial_sync.")  # its helper migrates them
+        if (found := registry.registration(kind)) is not None and found.payload is None
     ]
     assert registry.kinds() and untyped == []
