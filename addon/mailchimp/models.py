@@ -167,39 +167,34 @@ class MarketingPermissionInput(MailchimpInput):
     enabled: bool
 
 
-class MemberUpsert(MailchimpInput):
+class _MemberFields(MailchimpInput):
+    """What adding and changing a member both may set."""
+
+    email_type: str | None = None
+    merge_fields: dict[str, Any] | None = None
+    interests: dict[str, bool] | None = None
+    language: str | None = None
+    vip: bool | None = None
+    marketing_permissions: list[MarketingPermissionInput] | None = None
+    ip_signup: str | None = None
+    timestamp_signup: str | None = None
+    ip_opt: str | None = None
+    timestamp_opt: str | None = None
+
+
+class MemberUpsert(_MemberFields):
     """Body of ``PUT /lists/{list_id}/members/{subscriber_hash}`` (add or update)."""
 
     email_address: str
     status_if_new: MemberStatus
     status: MemberStatus | None = None
-    email_type: str | None = None
-    merge_fields: dict[str, Any] | None = None
-    interests: dict[str, bool] | None = None
-    language: str | None = None
-    vip: bool | None = None
-    marketing_permissions: list[MarketingPermissionInput] | None = None
-    ip_signup: str | None = None
-    timestamp_signup: str | None = None
-    ip_opt: str | None = None
-    timestamp_opt: str | None = None
 
 
-class MemberPatch(MailchimpInput):
+class MemberPatch(_MemberFields):
     """Body of ``PATCH /lists/{list_id}/members/{subscriber_hash}``."""
 
     email_address: str | None = None
     status: PatchStatus | None = None
-    email_type: str | None = None
-    merge_fields: dict[str, Any] | None = None
-    interests: dict[str, bool] | None = None
-    language: str | None = None
-    vip: bool | None = None
-    marketing_permissions: list[MarketingPermissionInput] | None = None
-    ip_signup: str | None = None
-    timestamp_signup: str | None = None
-    ip_opt: str | None = None
-    timestamp_opt: str | None = None
 
 
 class TagUpdate(MailchimpInput):
