@@ -29,6 +29,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode
 from addon.jobs.repository import JobRepository
+from addon.jobs.retry import error_text
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.services import Services
@@ -161,7 +162,7 @@ async def handle_import(job: ClaimedJob, request: ImportRequest, services: Servi
     except MailchimpError as exc:
         async with services.db.transaction() as session:
             settings = await AudienceRepository(session).settings(job.installation_id)
-            settings.last_import_error = str(exc)[:1000]
+            settings.last_import_error = error_text(exc, limit=1000)  # the column's length
         raise
     async with services.db.transaction() as session:
         repository = AudienceRepository(session)

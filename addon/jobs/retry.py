@@ -20,11 +20,11 @@ if TYPE_CHECKING:
 ERROR_TEXT_LIMIT = 2000
 
 
-def error_text(error: str | BaseException) -> str:
+def error_text(error: str | BaseException, *, limit: int = ERROR_TEXT_LIMIT) -> str:
     """What an admin reads about a failure: the message (or the error's type when it has
-    none), cut to `ERROR_TEXT_LIMIT`."""
+    none), cut to `limit` characters."""
     text = str(error) or (type(error).__name__ if isinstance(error, BaseException) else "")
-    return text[:ERROR_TEXT_LIMIT]
+    return text[:limit]
 
 
 def backoff_delay(attempts: int, base: float, maximum: float) -> float:
