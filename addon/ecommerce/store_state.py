@@ -21,7 +21,7 @@ from addon.connection.service import ConnectionService, credentials_of, describe
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
-from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, NotFound
+from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, NotFound, paths
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,7 @@ def is_store_404(exc: BaseException, store_id: str) -> bool:
     """A 404 for the store or anything in it (possibly the cause of a wrapped failure)."""
     seen: BaseException | None = exc
     while seen is not None:
-        if isinstance(seen, NotFound) and f"/ecommerce/stores/{store_id}" in seen.path:
+        if isinstance(seen, NotFound) and paths.store(store_id) in seen.path:
             return True
         seen = seen.__cause__
     return False
