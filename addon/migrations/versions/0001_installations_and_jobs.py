@@ -1,35 +1,29 @@
-"""Installations (the auth persistence layer) and jobs (the durable inbox and work queue).
-
-Revision ID: 0001
-Revises:
-"""
-
-from collections.abc import Sequence
+"""Installations (the auth persistence layer) and jobs (the durable inbox and work queue)."""
 
 import sqlalchemy as sa
 from alembic import op
 
+from addon.migrations import columns
+
 revision: str = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
     op.create_table(
         "installations",
-        sa.Column("id", sa.Integer(), nullable=False),
+        columns.id_column(),
         sa.Column("saleor_api_url", sa.String(length=512), nullable=False),
         sa.Column("saleor_domain", sa.String(length=255), nullable=False),
         sa.Column("app_id", sa.String(length=255), nullable=False),
         sa.Column("app_token", sa.Text(), nullable=False),
         sa.Column("jwks", sa.JSON(), nullable=False),
-        sa.Column("jwks_fetched_at", sa.DateTime(timezone=True), nullable=False),
+        columns.timestamp("jwks_fetched_at", nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
-        sa.Column("status_changed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("installed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_installations")),
+        columns.timestamp("status_changed_at", nullable=True),
+        columns.timestamp("installed_at", nullable=False),
+        columns.updated_at(),
+        columns.primary_key("installations"),
         sa.UniqueConstraint("saleor_api_url", name=op.f("uq_installations_saleor_api_url")),
     )
     op.create_table(
@@ -40,7 +34,7 @@ def upgrade() -> None:
             autoincrement=True,
             nullable=False,
         ),
-        sa.Column("installation_id", sa.Integer(), nullable=False),
+        columns.installation_id(),
         sa.Column("kind", sa.String(length=100), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
@@ -48,20 +42,15 @@ def upgrade() -> None:
         sa.Column("coalesce_key", sa.String(length=255), nullable=True),
         sa.Column("lane", sa.String(length=255), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
+        columns.timestamp("run_after", nullable=False),
         sa.Column("locked_by", sa.String(length=100), nullable=True),
-        sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True),
+        columns.timestamp("locked_until", nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["installation_id"],
-            ["installations.id"],
-            name=op.f("fk_jobs_installation_id_installations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_jobs")),
+        columns.timestamp("created_at", nullable=False),
+        columns.updated_at(),
+        columns.timestamp("finished_at", nullable=True),
+        columns.installation_fk("jobs"),
+        columns.primary_key("jobs"),
         sa.UniqueConstraint(
             "installation_id", "dedupe_key", name=op.f("uq_jobs_installation_id_dedupe_key")
         ),

@@ -1,37 +1,24 @@
-"""E-commerce settings, tracked-channel columns on Mailchimp stores, and the sync ledger.
-
-Revision ID: 0004
-Revises: 0002
-"""
-
-from collections.abc import Sequence
+"""E-commerce settings, tracked-channel columns on Mailchimp stores, and the sync ledger."""
 
 import sqlalchemy as sa
 from alembic import op
 
+from addon.migrations import columns
+
 revision: str = "0004"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.create_table(
+    columns.create_installation_table(
         "ecommerce_settings",
-        sa.Column("installation_id", sa.Integer(), nullable=False),
         sa.Column("tracking_enabled", sa.Boolean(), nullable=False),
         sa.Column("abandoned_carts_enabled", sa.Boolean(), nullable=False),
         sa.Column("product_url_template", sa.String(length=1024), nullable=True),
         sa.Column("checkout_url_template", sa.String(length=1024), nullable=True),
         sa.Column("store_email", sa.String(length=255), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["installation_id"],
-            ["installations.id"],
-            name=op.f("fk_ecommerce_settings_installation_id_installations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("installation_id", name=op.f("pk_ecommerce_settings")),
+        columns.updated_at(),
+        keyed_by_installation=True,
     )
     with op.batch_alter_table("mailchimp_stores", schema=None) as batch_op:
         batch_op.add_column(
@@ -40,10 +27,8 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("name", sa.String(length=255), nullable=False, server_default="")
         )
-    op.create_table(
+    columns.create_installation_table(
         "ecommerce_sync_records",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("installation_id", sa.Integer(), nullable=False),
         sa.Column("channel_slug", sa.String(length=255), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("saleor_id", sa.String(length=255), nullable=False),
@@ -52,24 +37,16 @@ def upgrade() -> None:
         sa.Column("children", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
+        columns.timestamp("next_attempt_at", nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("pushed_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["installation_id"],
-            ["installations.id"],
-            name=op.f("fk_ecommerce_sync_records_installation_id_installations"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_ecommerce_sync_records")),
-        sa.UniqueConstraint(
-            "installation_id",
+        columns.timestamp("pushed_at", nullable=True),
+        columns.updated_at(),
+        unique=(
             "channel_slug",
             "kind",
             "saleor_id",
-            name="uq_ecommerce_sync_entity",
         ),
+        unique_name="uq_ecommerce_sync_entity",
     )
     with op.batch_alter_table("ecommerce_sync_records", schema=None) as batch_op:
         batch_op.create_index(

@@ -1,8 +1,5 @@
 """A short human label on each e-commerce ledger row (product title, customer e-mail, order
 number, checkout e-mail); also merges the audiences (0003) and e-commerce (0004) heads.
-
-Revision ID: 0005
-Revises: 0003, 0004
 """
 
 from collections.abc import Sequence
@@ -12,8 +9,6 @@ from alembic import op
 
 revision: str = "0005"
 down_revision: str | Sequence[str] | None = ("0003", "0004")
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

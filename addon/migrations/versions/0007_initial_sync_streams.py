@@ -1,19 +1,14 @@
 """Initial sync: one reading stream per kind; batches know when to poll next, keep their
 operations (to resend failed ones) and count their sends.
-
-Revision ID: 0007
-Revises: 0006
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from addon.migrations import columns
+
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 KINDS = (("products", "product"), ("customers", "customer"), ("orders", "order"))
@@ -49,9 +44,7 @@ def upgrade() -> None:
         bind.execute(sa.update(syncs).where(syncs.c.id == sync_id).values(streams=streams))
     op.drop_column("initial_syncs", "cursor")
     op.drop_column("initial_syncs", "phase_read")
-    op.add_column(
-        "initial_sync_batches", sa.Column("next_poll_at", sa.DateTime(timezone=True), nullable=True)
-    )
+    op.add_column("initial_sync_batches", columns.timestamp("next_poll_at", nullable=True))
     op.add_column("initial_sync_batches", sa.Column("bodies", sa.LargeBinary(), nullable=True))
     op.add_column(
         "initial_sync_batches",

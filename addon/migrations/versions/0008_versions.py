@@ -1,19 +1,14 @@
 """Installations know their Saleor version and notice deactivation and uninstall without the
 lifecycle webhooks (a periodic check per installation); erasures are recorded.
-
-Revision ID: 0008_versions
-Revises: 0007
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
+from addon.migrations import columns
+
 revision: str = "0008_versions"
 down_revision: str | None = "0007"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 CHECK_KIND = "installation.check"  # addon.installations.lifecycle.CHECK_KIND
 
@@ -23,21 +18,21 @@ def upgrade() -> None:
     for column in (
         sa.Column("status_noticed_by", sa.String(length=20), nullable=True),
         sa.Column("saleor_version", sa.String(length=64), nullable=True),
-        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("token_refused_at", sa.DateTime(timezone=True), nullable=True),
+        columns.timestamp("checked_at", nullable=True),
+        columns.timestamp("token_refused_at", nullable=True),
         sa.Column("token_refused_noticed_by", sa.String(length=20), nullable=True),
-        sa.Column("dashboard_checked_at", sa.DateTime(timezone=True), nullable=True),
+        columns.timestamp("dashboard_checked_at", nullable=True),
     ):
         op.add_column("installations", column)
     op.create_table(
         "installation_erasures",
-        sa.Column("id", sa.Integer(), nullable=False),
+        columns.id_column(),
         sa.Column("saleor_api_url", sa.String(length=512), nullable=False),
         sa.Column("app_id", sa.String(length=255), nullable=False),
         sa.Column("noticed_by", sa.String(length=20), nullable=False),
-        sa.Column("token_refused_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("erased_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_installation_erasures")),
+        columns.timestamp("token_refused_at", nullable=True),
+        columns.timestamp("erased_at", nullable=False),
+        columns.primary_key("installation_erasures"),
     )
     op.create_index(
         op.f("ix_installation_erasures_saleor_api_url"),

@@ -1,16 +1,11 @@
 """Join the three schema changes made side by side from 0007 (security, dashboard, versions)
 into one head again, so `alembic upgrade head` and `downgrade 0008_*` keep working.
-
-Revision ID: 0009_merge
-Revises: 0008_security, 0008_dashboard, 0008_versions
 """
 
 from collections.abc import Sequence
 
 revision: str = "0009_merge"
 down_revision: str | Sequence[str] | None = ("0008_security", "0008_dashboard", "0008_versions")
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
