@@ -16,13 +16,13 @@ from typing import Any, Literal
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import (
     LedgerRepository,
     content_forgotten,
     quarantined,
     settled,
 )
-from addon.ecommerce.sync import enqueue_push
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Flight, bump, pack, unpack
 from addon.mailchimp.models import BatchOperationResult

@@ -18,8 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
+from addon.ecommerce.catalog import DependencyFailed
+from addon.ecommerce.context import load_context
 from addon.ecommerce.repository import StoreRepository
-from addon.ecommerce.sync import DependencyFailed, load_context
 from addon.initial_sync.models import InitialSync, RunStatus
 from addon.initial_sync.state import (
     STEP_JOB,

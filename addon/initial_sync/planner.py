@@ -15,11 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from addon.ecommerce import payloads
+from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
-from addon.ecommerce.sync import Context
 from addon.initial_sync.orders_since import placed_before
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.sync import Context
 from addon.initial_sync.orders_since import orders_since_query
 from addon.services import Services
 

@@ -26,8 +26,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
+from addon.ecommerce.catalog import CatalogPusher
+from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.sync import Context, Pusher, enqueue_push
+from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
 from addon.initial_sync.planner import Planned, Planner
@@ -137,7 +139,7 @@ class Step:
         return now + timedelta(seconds=self.settings.initial_sync_poll_base_seconds)
 
     async def flag_store(self) -> None:
-        pusher = Pusher(self.services, self.ctx, self.client)
+        pusher = CatalogPusher(self.services, self.ctx, self.client)
         await pusher.ensure_store()
         await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=True))
         async with self.services.db.transaction() as session:
