@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
+from addon.db.owned import InstallationRows
 from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
 
 
@@ -26,16 +27,12 @@ class Priority(StrEnum):
 
 
 @account_scoped
-class Audience(Base):
+class Audience(InstallationRows, Base):
     """One Mailchimp audience (list) as last imported, plus whether the store offers it."""
 
     __tablename__ = "audiences"
     __table_args__ = (UniqueConstraint("installation_id", "list_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True
-    )
     list_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(255))
     double_optin: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -54,16 +51,12 @@ class Audience(Base):
 
 
 @account_scoped
-class AudienceGroup(Base):
+class AudienceGroup(InstallationRows, Base):
     """One interest category ("group title") with its interests, as last imported."""
 
     __tablename__ = "audience_groups"
     __table_args__ = (UniqueConstraint("installation_id", "list_id", "category_id"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True
-    )
     list_id: Mapped[str] = mapped_column(String(64))
     category_id: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(255))

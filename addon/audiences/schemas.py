@@ -31,6 +31,9 @@ class InterestInfo(BaseModel):
 
 
 class ImportedGroup(BaseModel):
+    # Read straight from an AudienceGroup row (its interests are stored as these dicts).
+    model_config = ConfigDict(from_attributes=True)
+
     category_id: str
     title: str
     type: str
@@ -38,14 +41,21 @@ class ImportedGroup(BaseModel):
     interests: list[InterestInfo] = Field(default_factory=list)
 
 
-class ImportedAudience(BaseModel):
+class AudienceInfo(BaseModel):
+    """What Mailchimp says of an audience: imported, stored on an Audience row, read back."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     list_id: str
     name: str
     double_optin: bool
     marketing_permissions_enabled: bool
-    marketing_permissions: list[PermissionInfo] = Field(default_factory=list)
-    merge_fields: list[MergeFieldInfo] = Field(default_factory=list)
-    member_count: int = 0
+    marketing_permissions: list[PermissionInfo]
+    merge_fields: list[MergeFieldInfo]
+    member_count: int
+
+
+class ImportedAudience(AudienceInfo):
     groups: list[ImportedGroup] = Field(default_factory=list)
 
 
@@ -54,14 +64,7 @@ class GroupRead(ImportedGroup):
     removed: bool
 
 
-class AudienceRead(BaseModel):
-    list_id: str
-    name: str
-    double_optin: bool
-    marketing_permissions_enabled: bool
-    marketing_permissions: list[PermissionInfo]
-    merge_fields: list[MergeFieldInfo]
-    member_count: int
+class AudienceRead(AudienceInfo):
     active: bool
     is_default: bool
     removed: bool
@@ -69,6 +72,8 @@ class AudienceRead(BaseModel):
 
 
 class NewsletterSettingsRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # read from the NewsletterSettings row
+
     default_list_id: str | None
     allow_multiple: bool
     double_optin: DoubleOptIn

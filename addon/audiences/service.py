@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import Audience, AudienceGroup, DoubleOptIn, NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import (
+    AudienceInfo,
     AudienceRead,
     AudiencesRead,
     GroupRead,
@@ -177,28 +178,9 @@ async def handle_import(job: ClaimedJob, request: ImportRequest, services: Servi
     logger.info("Imported %s audiences for installation %s", len(imported), job.installation_id)
 
 
-def _settings_read(settings: NewsletterSettings) -> NewsletterSettingsRead:
-    return NewsletterSettingsRead(
-        default_list_id=settings.default_list_id,
-        allow_multiple=settings.allow_multiple,
-        double_optin=settings.double_optin,
-        tags=list(settings.tags),
-        allowed_origins=list(settings.allowed_origins),
-        two_way=settings.two_way,
-        priority=settings.priority,
-    )
-
-
 def _group_read(group: AudienceGroup) -> GroupRead:
-    return GroupRead(
-        category_id=group.category_id,
-        title=group.title,
-        type=group.type,
-        display_order=group.display_order,
-        interests=[InterestInfo.model_validate(i) for i in group.interests],
-        offered=group.offered,
-        removed=group.removed_at is not None,
-    )
+    imported = ImportedGroup.model_validate(group)
+    return GroupRead(**dict(imported), offered=group.offered, removed=group.removed_at is not None)
 
 
 def _warnings(
@@ -238,15 +220,7 @@ class AudienceService:
         return AudiencesRead(
             audiences=[
                 AudienceRead(
-                    list_id=a.list_id,
-                    name=a.name,
-                    double_optin=a.double_optin,
-                    marketing_permissions_enabled=a.marketing_permissions_enabled,
-                    marketing_permissions=[
-                        PermissionInfo.model_validate(p) for p in a.marketing_permissions
-                    ],
-                    merge_fields=[MergeFieldInfo.model_validate(f) for f in a.merge_fields],
-                    member_count=a.member_count,
+                    **dict(AudienceInfo.model_validate(a)),
                     active=a.active,
                     is_default=a.list_id == settings.default_list_id,
                     removed=a.removed_at is not None,
@@ -255,7 +229,7 @@ class AudienceService:
                 for a in audiences
             ],
             imported_count=sum(1 for a in audiences if a.removed_at is None),
-            settings=_settings_read(settings),
+            settings=NewsletterSettingsRead.model_validate(settings),
             warnings=_warnings(settings, audiences, groups),
             last_import_at=settings.last_import_at,
             last_import_error=settings.last_import_error,

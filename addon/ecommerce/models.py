@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
+from addon.db.owned import InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
 
 
@@ -33,16 +34,12 @@ class EcommerceSettings(Base):
 
 
 @account_scoped
-class MailchimpStore(Base):
+class MailchimpStore(InstallationRows, Base):
     """The Mailchimp store of one Saleor channel (a row exists once the channel was tracked)."""
 
     __tablename__ = "mailchimp_stores"
     __table_args__ = (UniqueConstraint("installation_id", "channel_slug"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True
-    )
     channel_slug: Mapped[str] = mapped_column(String(255))
     store_id: Mapped[str] = mapped_column(String(64))
     list_id: Mapped[str] = mapped_column(String(64))

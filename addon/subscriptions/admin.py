@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import AudienceGroup
 from addon.audiences.repository import AudienceRepository
-from addon.audiences.schemas import ImportedGroup, InterestInfo
+from addon.audiences.schemas import ImportedGroup
 from addon.errors import (
     BadRequest,
     Conflict,
@@ -59,16 +59,6 @@ class ConsentRequired(Conflict):
 
 def _live(group: AudienceGroup) -> bool:
     return group.removed_at is None
-
-
-def _group_read(group: AudienceGroup) -> ImportedGroup:
-    return ImportedGroup(
-        category_id=group.category_id,
-        title=group.title,
-        type=group.type,
-        display_order=group.display_order,
-        interests=[InterestInfo.model_validate(i) for i in group.interests],
-    )
 
 
 class AdminSubscriptionService:
@@ -140,7 +130,7 @@ class AdminSubscriptionService:
                     status=status,
                     groups=groups,
                     group_names=names,
-                    offered_groups=[_group_read(g) for g in mine if g.offered],
+                    offered_groups=[ImportedGroup.model_validate(g) for g in mine if g.offered],
                     can_subscribe=blocked is None,
                     subscribe_blocked_reason=blocked,
                     tags=list(state.tags) if state else [],

@@ -6,23 +6,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
+from addon.db.owned import InstallationRows
 from addon.db.types import UTCDateTime, utcnow
 
 
 @account_scoped
-class ContactState(Base):
+class ContactState(InstallationRows, Base):
     __tablename__ = "contact_states"
     __table_args__ = (UniqueConstraint("installation_id", "list_id", "email"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True
-    )
     list_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(320))  # lower-cased
     # The Saleor customer this contact belongs to, once known (follows e-mail changes).
