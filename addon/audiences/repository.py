@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings
@@ -33,31 +32,21 @@ class AudienceRepository:
         return await self.session.get(NewsletterSettings, installation_id)
 
     async def audiences(self, installation_id: int) -> list[Audience]:
-        result = await self.session.execute(
-            select(Audience)
-            .where(Audience.installation_id == installation_id)
-            .order_by(Audience.id)
-        )
-        return list(result.scalars())
+        statement = Audience.of_installation(installation_id).order_by(Audience.id)
+        return list(await self.session.scalars(statement))
 
     async def audience(self, installation_id: int, list_id: str) -> Audience | None:
-        result = await self.session.execute(
-            select(Audience).where(
-                Audience.installation_id == installation_id, Audience.list_id == list_id
-            )
-        )
-        return result.scalar_one_or_none()
+        statement = Audience.of_installation(installation_id).where(Audience.list_id == list_id)
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def active_audiences(self, installation_id: int) -> list[Audience]:
         return [a for a in await self.audiences(installation_id) if a.active and not a.removed_at]
 
     async def groups(self, installation_id: int) -> list[AudienceGroup]:
-        result = await self.session.execute(
-            select(AudienceGroup)
-            .where(AudienceGroup.installation_id == installation_id)
-            .order_by(AudienceGroup.list_id, AudienceGroup.display_order, AudienceGroup.id)
+        statement = AudienceGroup.of_installation(installation_id).order_by(
+            AudienceGroup.list_id, AudienceGroup.display_order, AudienceGroup.id
         )
-        return list(result.scalars())
+        return list(await self.session.scalars(statement))
 
     async def apply_import(self, installation_id: int, imported: list[ImportedAudience]) -> None:
         """Upsert what Mailchimp has; mark what vanished as removed (choices are kept so the

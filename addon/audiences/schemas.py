@@ -18,6 +18,8 @@ class PermissionInfo(BaseModel):
 
 
 class MergeFieldInfo(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from Mailchimp's model of it
+
     tag: str
     name: str
     type: str
@@ -25,6 +27,8 @@ class MergeFieldInfo(BaseModel):
 
 
 class InterestInfo(BaseModel):
+    model_config = ConfigDict(from_attributes=True)  # from Mailchimp's model of it
+
     id: str
     name: str
     display_order: int = 0

@@ -107,7 +107,7 @@ async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
         groups: list[ImportedGroup] = []
         async for category in client.interest_categories(audience.id):
             interests = [
-                InterestInfo(id=i.id, name=i.name, display_order=i.display_order)
+                InterestInfo.model_validate(i)
                 async for i in client.interests(audience.id, category.id)
             ]
             groups.append(
@@ -120,8 +120,7 @@ async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
                 )
             )
         merge_fields = [
-            MergeFieldInfo(tag=f.tag, name=f.name, type=f.type, required=f.required)
-            async for f in client.merge_fields(audience.id)
+            MergeFieldInfo.model_validate(f) async for f in client.merge_fields(audience.id)
         ]
         permissions = (
             [

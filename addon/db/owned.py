@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer
+from typing import Self
+
+from sqlalchemy import ForeignKey, Integer, Select, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 
@@ -15,3 +17,8 @@ class InstallationRows:
     installation_id: Mapped[int] = mapped_column(
         ForeignKey("installations.id", ondelete="CASCADE"), index=True, sort_order=-1
     )
+
+    @classmethod
+    def of_installation(cls, installation_id: int) -> Select[Self]:
+        """The rows of one installation (refine with .where / .order_by)."""
+        return select(cls).where(cls.installation_id == installation_id)

@@ -37,21 +37,16 @@ class StoreRepository:
         self.session = session
 
     async def list(self, installation_id: int) -> list[MailchimpStore]:
-        result = await self.session.execute(
-            select(MailchimpStore)
-            .where(MailchimpStore.installation_id == installation_id)
-            .order_by(MailchimpStore.channel_slug)
+        statement = MailchimpStore.of_installation(installation_id).order_by(
+            MailchimpStore.channel_slug
         )
-        return list(result.scalars())
+        return list(await self.session.scalars(statement))
 
     async def get(self, installation_id: int, channel_slug: str) -> MailchimpStore | None:
-        result = await self.session.execute(
-            select(MailchimpStore).where(
-                MailchimpStore.installation_id == installation_id,
-                MailchimpStore.channel_slug == channel_slug,
-            )
+        statement = MailchimpStore.of_installation(installation_id).where(
+            MailchimpStore.channel_slug == channel_slug
         )
-        return result.scalar_one_or_none()
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
         return [store for store in await self.list(installation_id) if store.tracked]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.subscriptions.models import ContactState
@@ -13,14 +12,10 @@ class ContactRepository:
         self.session = session
 
     async def get(self, installation_id: int, list_id: str, email: str) -> ContactState | None:
-        result = await self.session.execute(
-            select(ContactState).where(
-                ContactState.installation_id == installation_id,
-                ContactState.list_id == list_id,
-                ContactState.email == email.lower(),
-            )
+        statement = ContactState.of_installation(installation_id).where(
+            ContactState.list_id == list_id, ContactState.email == email.lower()
         )
-        return result.scalar_one_or_none()
+        return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def get_or_create(self, installation_id: int, list_id: str, email: str) -> ContactState:
         state = await self.get(installation_id, list_id, email)
@@ -39,12 +34,9 @@ class ContactRepository:
         return state
 
     async def for_email(self, installation_id: int, email: str) -> list[ContactState]:
-        result = await self.session.execute(
-            select(ContactState)
-            .where(
-                ContactState.installation_id == installation_id,
-                ContactState.email == email.lower(),
-            )
+        statement = (
+            ContactState.of_installation(installation_id)
+            .where(ContactState.email == email.lower())
             .order_by(ContactState.id)
         )
-        return list(result.scalars())
+        return list(await self.session.scalars(statement))
