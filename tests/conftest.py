@@ -31,7 +31,7 @@ from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
 
-pytest_plugins = ["tests.contracts.mailchimp_plugin"]
+pytest_plugins = ["tests.contracts.mailchimp_plugin", "tests.slow_plugin"]
 
 APP_URL = "http://app.test"
 SALEOR_API_URL = "http://saleor.test/graphql/"

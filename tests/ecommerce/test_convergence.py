@@ -1,9 +1,17 @@
-"""After a random sequence of 500 Saleor changes, Mailchimp's e-commerce state equals Saleor's."""
+"""After a random sequence of Saleor changes, Mailchimp's e-commerce state equals Saleor's.
+
+`make test` replays one fixed history of 60 changes; the `slow` run (.ci/run) the fixed history
+of 500 changes this test has always had. Both are Hypothesis-generated but derandomized, so each
+is one example: with random examples the property fails today on behaviour that predates
+issue 14 (the report of issue 14's STRUCT step lists the seeds and their causes), so a random
+run waits for those fixes rather than turn the suite red at random.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,19 +21,65 @@ from addon.sandbox.saleor.store import LineSpec
 from tests.ecommerce.conftest import Shop
 
 OPS = 12
-changes = st.lists(
-    st.tuples(st.integers(0, OPS - 1), st.integers(0, 10**6)), min_size=500, max_size=500
-)
 
 
-@settings(
+def changes(size: int) -> st.SearchStrategy[list[tuple[int, int]]]:
+    return st.lists(
+        st.tuples(st.integers(0, OPS - 1), st.integers(0, 10**6)), min_size=size, max_size=size
+    )
+
+
+one_fixed_history = settings(
     max_examples=1,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(steps=changes)
+
+
+@one_fixed_history
+@given(steps=changes(60))
 async def test_mailchimp_converges_to_saleor(shop: Shop, steps: list[tuple[int, int]]) -> None:
+    await _apply(shop, steps, drain_every=20)
+    _assert_converged(shop)
+
+
+@pytest.mark.slow
+@one_fixed_history
+@given(steps=changes(500))
+async def test_mailchimp_converges_to_saleor_after_500_changes(
+    shop: Shop, steps: list[tuple[int, int]]
+) -> None:
+    await _apply(shop, steps, drain_every=100)
+    _assert_converged(shop)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Saleor allocates stock on checkoutComplete with no product webhook (only "
+    "PRODUCT_VARIANT_OUT_OF_STOCK when none is left: saleor/warehouse/management.py "
+    "allocate_stocks); the app does not re-push an order's products, so Mailchimp keeps the "
+    "inventory from before the order",
+)
+async def test_stock_allocated_by_an_order_reaches_mailchimp(shop: Shop) -> None:
+    product = await shop.product("Basil", "5", "6")
+    variant = product.variants[0]
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(variant.id, 2)], email="kim@example.com"
+    )
+    await shop.drain()
+    await shop.saleor.complete_checkout(checkout)
+    await shop.drain()
+    [held] = [
+        v.inventory_quantity
+        for v in shop.products()[str(product.id)].variants
+        if v.id == str(variant.id)
+    ]
+    assert held == variant.quantity_available
+
+
+async def _apply(shop: Shop, steps: list[tuple[int, int]], *, drain_every: int) -> None:
+    """Make the changes in Saleor, the worker catching up every `drain_every`, then drain."""
     saleor = shop.saleor
     store = saleor.store
     for index, (op, n) in enumerate(steps):
@@ -87,10 +141,9 @@ async def test_mailchimp_converges_to_saleor(shop: Shop, steps: list[tuple[int, 
             checkout = checkouts[n % len(checkouts)]
             if checkout.lines and checkout.email:
                 await saleor.complete_checkout(checkout)
-        if index % 100 == 99:
+        if index % drain_every == drain_every - 1:
             await shop.drain()
     await shop.drain()
-    _assert_converged(shop)
 
 
 def _assert_converged(shop: Shop) -> None:

@@ -3,12 +3,15 @@ correctness test (the benchmark measures time and memory; see benchmarks/initial
 
 from __future__ import annotations
 
+import pytest
+
 from addon.initial_sync.models import RunStatus
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, progress, start
 from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations, is_syncing
 
 
+@pytest.mark.slow  # the default run syncs smaller stores in batches (test_initial_sync.py)
 async def test_a_store_of_a_few_thousand_entities_ends_equal(shop: Shop) -> None:
     shop.services.settings = shop.services.settings.model_copy(
         update={"initial_sync_poll_base_seconds": 0.0, "initial_sync_poll_max_seconds": 0.0}

@@ -1,0 +1,22 @@
+"""The `slow` marker: full-strength versions of tests whose default run is a smaller budget of
+the same check (e.g. the e-commerce property test). Skipped unless pytest runs with `--slow`;
+.ci/run passes it, `make test` does not."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--slow", action="store_true", help="also run the full-strength tests marked slow"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="full strength, run with --slow (.ci/run does)")
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(skip)
