@@ -11,39 +11,6 @@ from pydantic import Field
 
 from .models import MailchimpInput, MailchimpResource
 
-__all__ = [
-    "Address",
-    "Cart",
-    "CartInput",
-    "CartLine",
-    "CartLineInput",
-    "CartLinePatch",
-    "CartPatch",
-    "Customer",
-    "CustomerInput",
-    "CustomerPatch",
-    "CustomerRef",
-    "Order",
-    "OrderAddress",
-    "OrderInput",
-    "OrderLine",
-    "OrderLineInput",
-    "OrderLinePatch",
-    "OrderPatch",
-    "Product",
-    "ProductImageInput",
-    "ProductInput",
-    "ProductPatch",
-    "ProductVariant",
-    "ProductVariantInput",
-    "ProductVariantPatch",
-    "Promo",
-    "Store",
-    "StoreAddress",
-    "StoreInput",
-    "StorePatch",
-]
-
 
 class Address(MailchimpInput):
     address1: str | None = None
