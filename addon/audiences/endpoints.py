@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from addon.audiences.schemas import (
     AudiencesRead,
@@ -18,31 +20,35 @@ from addon.installations.dashboard_auth import DashboardAuth
 router = APIRouter(prefix="/api/audiences")
 
 
+def _service(session: SessionDep, services: ServicesDep) -> AudienceService:
+    return AudienceService(session, services)
+
+
+# The endpoints' service, on the request's session (one per request, like SessionDep).
+Service = Annotated[AudienceService, Depends(_service)]
+
+
 @router.get("")
-async def read_audiences(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> AudiencesRead:
-    return await AudienceService(session, services).read(auth.installation.id)
+async def read_audiences(auth: DashboardAuth, service: Service) -> AudiencesRead:
+    return await service.read(auth.installation.id)
 
 
 @router.post("/refresh", status_code=202)
-async def refresh_audiences(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> RefreshQueued:
-    return await AudienceService(session, services).refresh(auth.installation.id)
+async def refresh_audiences(auth: DashboardAuth, service: Service) -> RefreshQueued:
+    return await service.refresh(auth.installation.id)
 
 
 @router.put("/settings", responses=error_responses(400))
 async def update_settings(
-    body: NewsletterSettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: NewsletterSettingsUpdate, auth: DashboardAuth, service: Service
 ) -> AudiencesRead:
     """Replace every newsletter setting (omitted fields take their defaults)."""
-    return await AudienceService(session, services).update(auth.installation.id, body)
+    return await service.update(auth.installation.id, body)
 
 
 @router.patch("/settings", responses=error_responses(400))
 async def patch_settings(
-    body: NewsletterSettingsPatch, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: NewsletterSettingsPatch, auth: DashboardAuth, service: Service
 ) -> AudiencesRead:
     """Change only the given newsletter settings; the others keep their value."""
-    return await AudienceService(session, services).patch(auth.installation.id, body)
+    return await service.patch(auth.installation.id, body)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 
 from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep
@@ -24,19 +24,24 @@ from addon.installations.dashboard_auth import DashboardAuth
 router = APIRouter(prefix="/api/ecommerce")
 
 
+def _service(session: SessionDep, services: ServicesDep) -> EcommerceService:
+    return EcommerceService(session, services)
+
+
+# The endpoints' service, on the request's session (one per request, like SessionDep).
+Service = Annotated[EcommerceService, Depends(_service)]
+
+
 @router.get("", responses=error_responses(502))
-async def read_ecommerce(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> EcommerceRead:
+async def read_ecommerce(auth: DashboardAuth, service: Service) -> EcommerceRead:
     """Settings, channels with their Mailchimp stores, and sync counts per entity kind."""
-    return await EcommerceService(session, services).read(auth.installation)
+    return await service.read(auth.installation)
 
 
 @router.patch("/settings", responses=error_responses(502))
 async def update_settings(
-    body: SettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: SettingsUpdate, auth: DashboardAuth, service: Service
 ) -> EcommerceRead:
-    service = EcommerceService(session, services)
     await service.update_settings(auth.installation, body)
     return await service.read(auth.installation)
 
@@ -46,11 +51,9 @@ async def track_channel(
     slug: str,
     body: ChannelTracking,
     auth: DashboardAuth,
-    session: SessionDep,
-    services: ServicesDep,
+    service: Service,
 ) -> EcommerceRead:
     """Track a channel in the chosen audience's store (a new audience means a new store)."""
-    service = EcommerceService(session, services)
     await service.track_channel(auth.installation, slug, body)
     return await service.read(auth.installation)
 
@@ -59,48 +62,40 @@ async def track_channel(
 async def resync_channel(
     slug: str,
     auth: DashboardAuth,
-    session: SessionDep,
-    services: ServicesDep,
+    service: Service,
     body: ResyncRequest | None = None,
 ) -> ActionResult:
     kind = body.kind if body else None
-    return await EcommerceService(session, services).resync(auth.installation, slug, kind)
+    return await service.resync(auth.installation, slug, kind)
 
 
 @router.post("/stores/check", responses=error_responses(502))
-async def check_stores(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> EcommerceRead:
+async def check_stores(auth: DashboardAuth, service: Service) -> EcommerceRead:
     """Ask Mailchimp whether each tracked channel's store still exists (once per page load);
     answers like GET /api/ecommerce, with deleted stores as `missing`."""
-    return await EcommerceService(session, services).check_stores(auth.installation)
+    return await service.check_stores(auth.installation)
 
 
 @router.post("/channels/{slug}/store/recreate", responses=error_responses(404, 409, 502))
-async def recreate_store(
-    slug: str, auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> ActionResult:
+async def recreate_store(slug: str, auth: DashboardAuth, service: Service) -> ActionResult:
     """Re-create a store deleted in Mailchimp and send the channel's data to it again."""
-    return await EcommerceService(session, services).recreate_store(auth.installation, slug)
+    return await service.recreate_store(auth.installation, slug)
 
 
 @router.get("/records")
 async def list_records(
     auth: DashboardAuth,
-    session: SessionDep,
-    services: ServicesDep,
+    service: Service,
     channel: str | None = None,
     kind: EntityKind | None = None,
     status: SyncStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> list[RecordRead]:
-    return await EcommerceService(session, services).records(
+    return await service.records(
         auth.installation, channel=channel, kind=kind, status=status, limit=limit
     )
 
 
 @router.post("/records/{record_id}/retry", responses=error_responses(404, 409))
-async def retry_record(
-    record_id: DbId, auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> ActionResult:
-    return await EcommerceService(session, services).retry(auth.installation, record_id)
+async def retry_record(record_id: DbId, auth: DashboardAuth, service: Service) -> ActionResult:
+    return await service.retry(auth.installation, record_id)
