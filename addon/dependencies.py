@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,3 +26,16 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+
+ServiceT = TypeVar("ServiceT")
+
+
+def service_dependency(factory: Callable[[AsyncSession, Services], ServiceT]) -> Any:
+    """A dependency giving an endpoint its capability service on the request's session:
+    `Annotated[EcommerceService, service_dependency(EcommerceService)]`."""
+
+    def build(session: SessionDep, services: ServicesDep) -> ServiceT:
+        return factory(session, services)
+
+    return Depends(build)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 
 from addon.audiences.schemas import (
     AudiencesRead,
@@ -13,19 +13,14 @@ from addon.audiences.schemas import (
     RefreshQueued,
 )
 from addon.audiences.service import AudienceService
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import service_dependency
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
 
 router = APIRouter(prefix="/api/audiences")
 
 
-def _service(session: SessionDep, services: ServicesDep) -> AudienceService:
-    return AudienceService(session, services)
-
-
-# The endpoints' service, on the request's session (one per request, like SessionDep).
-Service = Annotated[AudienceService, Depends(_service)]
+Service = Annotated[AudienceService, service_dependency(AudienceService)]
 
 
 @router.get("")

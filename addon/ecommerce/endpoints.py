@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 
 from addon.db.ids import DbId
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import service_dependency
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.schemas import (
     ActionResult,
@@ -24,12 +24,7 @@ from addon.installations.dashboard_auth import DashboardAuth
 router = APIRouter(prefix="/api/ecommerce")
 
 
-def _service(session: SessionDep, services: ServicesDep) -> EcommerceService:
-    return EcommerceService(session, services)
-
-
-# The endpoints' service, on the request's session (one per request, like SessionDep).
-Service = Annotated[EcommerceService, Depends(_service)]
+Service = Annotated[EcommerceService, service_dependency(EcommerceService)]
 
 
 @router.get("", responses=error_responses(502))

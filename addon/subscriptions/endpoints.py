@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from addon.db.ids import DbId
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import ServicesDep, SessionDep, service_dependency
 from addon.errors import ErrorCode, NotFound, Unauthorized, Unprocessable, error_responses
 from addon.installations.dashboard_auth import DashboardContext, require_dashboard
 from addon.installations.models import Installation
@@ -102,6 +102,7 @@ async def signed_in_email(
 
 
 CustomerEmail = Annotated[str, Depends(signed_in_email)]
+Storefront = Annotated[StorefrontService, service_dependency(StorefrontService)]
 
 
 # A path no route can match (e.g. with a line break) is not found.
@@ -112,26 +113,26 @@ async def preflight(path: str) -> Response:
 
 
 @storefront.get("/newsletter")
-async def read_offer(installation: StoreDep, session: SessionDep, services: ServicesDep) -> Offer:
-    return await StorefrontService(session, services).offer(installation)
+async def read_offer(installation: StoreDep, service: Storefront) -> Offer:
+    return await service.offer(installation)
 
 
 @storefront.post("/subscribe", status_code=202, responses=error_responses(409, 429))
 async def subscribe(
     body: SubscribeRequest,
     installation: StoreDep,
-    session: SessionDep,
     services: ServicesDep,
+    service: Storefront,
 ) -> SubscribeAccepted:
     await StorefrontLimits(services).check_email(installation.id, body.email)
-    return await StorefrontService(session, services).subscribe(installation, body)
+    return await service.subscribe(installation, body)
 
 
 @storefront.get("/me/subscriptions")
 async def read_mine(
-    email: CustomerEmail, installation: StoreDep, session: SessionDep, services: ServicesDep
+    email: CustomerEmail, installation: StoreDep, service: Storefront
 ) -> MySubscriptions:
-    return await StorefrontService(session, services).mine(installation, email)
+    return await service.mine(installation, email)
 
 
 @storefront.put("/me/subscriptions", status_code=202, responses=error_responses(409, 429))
@@ -139,23 +140,24 @@ async def change_mine(
     body: MySubscriptionsUpdate,
     email: CustomerEmail,
     installation: StoreDep,
-    session: SessionDep,
     services: ServicesDep,
+    service: Storefront,
 ) -> ChangeAccepted:
     await StorefrontLimits(services).check_email(installation.id, email)
-    return await StorefrontService(session, services).change_mine(installation, email, body)
+    return await service.change_mine(installation, email, body)
 
 
 # --- admin (the customer panel in the dashboard) ---------------------------------------------
 
 UsersAdmin = Annotated[DashboardContext, Depends(require_dashboard("MANAGE_USERS"))]
+Admin = Annotated[AdminSubscriptionService, service_dependency(AdminSubscriptionService)]
 
 
 @admin.get("/{customer_id}", responses=error_responses(404, 502))
 async def read_customer(
-    customer_id: str, auth: UsersAdmin, session: SessionDep, services: ServicesDep
+    customer_id: str, auth: UsersAdmin, service: Admin
 ) -> CustomerSubscriptions:
-    return await AdminSubscriptionService(session, services).read(auth.installation, customer_id)
+    return await service.read(auth.installation, customer_id)
 
 
 @admin.post("/{customer_id}", status_code=202, responses=error_responses(400, 404, 409, 502))
@@ -163,12 +165,9 @@ async def change_customer(
     customer_id: str,
     body: AdminChange,
     auth: UsersAdmin,
-    session: SessionDep,
-    services: ServicesDep,
+    service: Admin,
 ) -> ChangeAccepted:
-    return await AdminSubscriptionService(session, services).change(
-        auth.installation, customer_id, body
-    )
+    return await service.change(auth.installation, customer_id, body)
 
 
 # --- Mailchimp's audience webhook -------------------------------------------------------------
