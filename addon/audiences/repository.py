@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings
 from addon.audiences.schemas import ImportedAudience
+from addon.db.repository import Repository
 from addon.db.types import utcnow
 
 
-class AudienceRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class AudienceRepository(Repository):
     async def settings(self, installation_id: int) -> NewsletterSettings:
         """The installation's settings row, created with defaults on first use."""
         row = await self.session.get(NewsletterSettings, installation_id)
         if row is None:
-            row = NewsletterSettings(
-                installation_id=installation_id,
-                allow_multiple=False,
-                tags=[],
-                allowed_origins=[],
-                two_way=True,
+            row = await self.add(
+                NewsletterSettings(
+                    installation_id=installation_id,
+                    allow_multiple=False,
+                    tags=[],
+                    allowed_origins=[],
+                    two_way=True,
+                )
             )
-            self.session.add(row)
-            await self.session.flush()
         return row
 
     async def find_settings(self, installation_id: int) -> NewsletterSettings | None:

@@ -7,8 +7,8 @@ from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.models import (
     EcommerceSettings,
@@ -32,10 +32,7 @@ def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None 
     return f"saleor-{digest}"
 
 
-class StoreRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class StoreRepository(Repository):
     async def list(self, installation_id: int) -> list[MailchimpStore]:
         statement = MailchimpStore.of_installation(installation_id).order_by(
             MailchimpStore.channel_slug
@@ -51,36 +48,25 @@ class StoreRepository:
     async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
         return [store for store in await self.list(installation_id) if store.tracked]
 
-    async def add(self, store: MailchimpStore) -> MailchimpStore:
-        self.session.add(store)
-        await self.session.flush()
-        return store
 
-
-class SettingsRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class SettingsRepository(Repository):
     async def find(self, installation_id: int) -> EcommerceSettings | None:
         return await self.session.get(EcommerceSettings, installation_id)
 
     async def get_or_create(self, installation_id: int) -> EcommerceSettings:
         found = await self.find(installation_id)
         if found is None:
-            found = EcommerceSettings(
-                installation_id=installation_id,
-                tracking_enabled=False,
-                abandoned_carts_enabled=True,
+            found = await self.add(
+                EcommerceSettings(
+                    installation_id=installation_id,
+                    tracking_enabled=False,
+                    abandoned_carts_enabled=True,
+                )
             )
-            self.session.add(found)
-            await self.session.flush()
         return found
 
 
-class LedgerRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class LedgerRepository(Repository):
     async def get(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
     ) -> SyncRecord | None:
