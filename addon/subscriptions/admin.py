@@ -29,7 +29,7 @@ from addon.subscriptions.schemas import (
     Source,
     normalize_email,
 )
-from addon.subscriptions.service import COMPLIANCE_STATES, SubscriptionService
+from addon.subscriptions.service import COMPLIANCE_STATES, SubscriptionService, offered_groups
 
 _ONLY_THE_SHOPPER = (
     "only the customer can subscribe again, with their own consent, for example through the "
@@ -130,7 +130,10 @@ class AdminSubscriptionService:
                     status=status,
                     groups=groups,
                     group_names=names,
-                    offered_groups=[ImportedGroup.model_validate(g) for g in mine if g.offered],
+                    offered_groups=[
+                        ImportedGroup.model_validate(g)
+                        for g in offered_groups(all_groups, audience.list_id)
+                    ],
                     can_subscribe=blocked is None,
                     subscribe_blocked_reason=blocked,
                     tags=list(state.tags) if state else [],

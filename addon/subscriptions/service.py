@@ -55,13 +55,13 @@ APPLY_JOB = "subscriptions.apply"
 COMPLIANCE_STATES = ("unsubscribed", "cleaned")
 
 
+def offered_groups(groups: list[AudienceGroup], list_id: str) -> list[AudienceGroup]:
+    """The groups of an audience shoppers may pick: offered, and still in Mailchimp."""
+    return [g for g in groups if g.list_id == list_id and g.offered and g.removed_at is None]
+
+
 def offered_interests(groups: list[AudienceGroup], list_id: str) -> list[str]:
-    return [
-        str(interest["id"])
-        for group in groups
-        if group.list_id == list_id and group.offered and group.removed_at is None
-        for interest in group.interests
-    ]
+    return [str(i["id"]) for group in offered_groups(groups, list_id) for i in group.interests]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Audience
 from addon.audiences.repository import AudienceRepository
-from addon.audiences.schemas import ImportedGroup, InterestInfo, PermissionInfo
+from addon.audiences.schemas import ImportedGroup, PermissionInfo
 from addon.errors import AppError, ErrorCode
 from addon.installations.models import Installation
 from addon.services import Services
@@ -29,6 +29,7 @@ from addon.subscriptions.service import (
     SubscriptionService,
     double_optin_applies,
     is_connected,
+    offered_groups,
 )
 
 
@@ -64,15 +65,7 @@ class StorefrontService:
                         PermissionInfo.model_validate(p) for p in a.marketing_permissions
                     ],
                     groups=[
-                        ImportedGroup(
-                            category_id=g.category_id,
-                            title=g.title,
-                            type=g.type,
-                            display_order=g.display_order,
-                            interests=[InterestInfo.model_validate(i) for i in g.interests],
-                        )
-                        for g in groups
-                        if g.list_id == a.list_id and g.offered and g.removed_at is None
+                        ImportedGroup.model_validate(g) for g in offered_groups(groups, a.list_id)
                     ],
                 )
                 for a in await self._active(installation)
