@@ -26,6 +26,21 @@ def timestamp(name: str, *, nullable: bool) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable)
 
 
+def status() -> sa.Column[Any]:
+    """A row's state, one of its model's enumerated values."""
+    return sa.Column("status", sa.String(length=20), nullable=False)
+
+
+def list_id() -> sa.Column[Any]:
+    """A Mailchimp audience's id."""
+    return sa.Column("list_id", sa.String(length=64), nullable=False)
+
+
+def channel_slug() -> sa.Column[Any]:
+    """A Saleor channel's slug."""
+    return sa.Column("channel_slug", sa.String(length=255), nullable=False)
+
+
 def updated_at() -> sa.Column[Any]:
     return timestamp("updated_at", nullable=False)
 

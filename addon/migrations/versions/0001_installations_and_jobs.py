@@ -37,7 +37,7 @@ def upgrade() -> None:
         columns.installation_id(),
         sa.Column("kind", sa.String(length=100), nullable=False),
         sa.Column("payload", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        columns.status(),
         sa.Column("dedupe_key", sa.String(length=128), nullable=True),
         sa.Column("coalesce_key", sa.String(length=255), nullable=True),
         sa.Column("lane", sa.String(length=255), nullable=True),

@@ -12,7 +12,7 @@ down_revision: str | None = "0001"
 def upgrade() -> None:
     columns.create_installation_table(
         "mailchimp_connections",
-        sa.Column("status", sa.String(length=20), nullable=False),
+        columns.status(),
         sa.Column("method", sa.String(length=20), nullable=True),
         sa.Column("credential", sa.Text(), nullable=True),
         sa.Column("dc", sa.String(length=20), nullable=True),
@@ -29,9 +29,9 @@ def upgrade() -> None:
     )
     columns.create_installation_table(
         "mailchimp_stores",
-        sa.Column("channel_slug", sa.String(length=255), nullable=False),
+        columns.channel_slug(),
         sa.Column("store_id", sa.String(length=64), nullable=False),
-        sa.Column("list_id", sa.String(length=64), nullable=False),
+        columns.list_id(),
         sa.Column("currency_code", sa.String(length=3), nullable=False),
         columns.timestamp("created_at", nullable=False),
         unique=("channel_slug",),

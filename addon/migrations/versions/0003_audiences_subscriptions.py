@@ -12,7 +12,7 @@ down_revision: str | None = "0002"
 def upgrade() -> None:
     columns.create_installation_table(
         "audiences",
-        sa.Column("list_id", sa.String(length=64), nullable=False),
+        columns.list_id(),
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("double_optin", sa.Boolean(), nullable=False),
         sa.Column("marketing_permissions_enabled", sa.Boolean(), nullable=False),
@@ -28,7 +28,7 @@ def upgrade() -> None:
     columns.create_installation_index("audiences")
     columns.create_installation_table(
         "audience_groups",
-        sa.Column("list_id", sa.String(length=64), nullable=False),
+        columns.list_id(),
         sa.Column("category_id", sa.String(length=64), nullable=False),
         sa.Column("title", sa.String(length=255), nullable=False),
         sa.Column("type", sa.String(length=20), nullable=False),
@@ -59,10 +59,10 @@ def upgrade() -> None:
     )
     columns.create_installation_table(
         "contact_states",
-        sa.Column("list_id", sa.String(length=64), nullable=False),
+        columns.list_id(),
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column("saleor_user_id", sa.String(length=100), nullable=True),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        columns.status(),
         sa.Column("interests", sa.JSON(), nullable=False),
         sa.Column("tags", sa.JSON(), nullable=False),
         sa.Column("marketing_permissions", sa.JSON(), nullable=False),

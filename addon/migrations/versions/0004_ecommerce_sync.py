@@ -29,13 +29,13 @@ def upgrade() -> None:
         )
     columns.create_installation_table(
         "ecommerce_sync_records",
-        sa.Column("channel_slug", sa.String(length=255), nullable=False),
+        columns.channel_slug(),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("saleor_id", sa.String(length=255), nullable=False),
         sa.Column("mailchimp_id", sa.String(length=64), nullable=True),
         sa.Column("content_hash", sa.String(length=64), nullable=True),
         sa.Column("children", sa.JSON(), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        columns.status(),
         sa.Column("attempts", sa.Integer(), nullable=False),
         columns.timestamp("next_attempt_at", nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
@@ -48,17 +48,16 @@ def upgrade() -> None:
         ),
         unique_name="uq_ecommerce_sync_entity",
     )
-    with op.batch_alter_table("ecommerce_sync_records", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_ecommerce_sync_records_counts",
-            ["installation_id", "channel_slug", "kind"],
-            unique=False,
-        )
+    op.create_index(
+        "ix_ecommerce_sync_records_counts",
+        "ecommerce_sync_records",
+        ["installation_id", "channel_slug", "kind"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("ecommerce_sync_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_ecommerce_sync_records_counts")
+    op.drop_index("ix_ecommerce_sync_records_counts", table_name="ecommerce_sync_records")
     op.drop_table("ecommerce_sync_records")
     with op.batch_alter_table("mailchimp_stores", schema=None) as batch_op:
         batch_op.drop_column("name")

@@ -15,7 +15,7 @@ def upgrade() -> None:
         sa.Column("id", sa.String(length=32), nullable=False),
         columns.installation_id(),
         sa.Column("state_hash", sa.String(length=64), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
+        columns.status(),
         sa.Column("code", sa.String(length=50), nullable=True),
         sa.Column("message", sa.Text(), nullable=True),
         sa.Column("continuity", sa.String(length=20), nullable=True),
