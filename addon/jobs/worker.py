@@ -33,6 +33,7 @@ from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 
 if TYPE_CHECKING:
+    from addon.config import Settings
     from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -49,10 +50,14 @@ class Worker:
         self, services: Services, *, worker_id: str | None = None, clock: Clock | None = None
     ) -> None:
         self.services = services
-        self.settings = services.settings
         self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
+
+    @property
+    def settings(self) -> Settings:
+        """Read at each use: the services' settings may be replaced while the worker runs."""
+        return self.services.settings
 
     @property
     def lease(self) -> timedelta:
