@@ -2,35 +2,35 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml sandboxes/pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: run test lint typecheck unit worker migrate benchmark clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml sandboxes/pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandboxes
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
 run: $(STAMP)
-	$(BIN)/addon serve
+	$(BIN)/sandboxes serve
 
 test: lint typecheck unit
 
 lint: $(STAMP)
-	$(BIN)/ruff check addon tests benchmarks
-	$(BIN)/ruff format --check addon tests benchmarks
+	$(BIN)/ruff check addon sandboxes tests benchmarks
+	$(BIN)/ruff format --check addon sandboxes tests benchmarks
 
 typecheck: $(STAMP)
-	$(BIN)/mypy addon
+	$(BIN)/mypy addon sandboxes/src/sandboxes
 
 unit: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 worker: $(STAMP)
-	$(BIN)/addon worker
+	$(BIN)/sandboxes run $(BIN)/addon worker
 
 migrate: $(STAMP)
 	$(BIN)/addon migrate

@@ -29,15 +29,6 @@ def _settings() -> Settings:
     return settings
 
 
-def _worker_settings(settings: Settings) -> Settings:
-    """Outside production `addon serve` talks to its own Mailchimp sandbox: so must workers."""
-    if not settings.sandbox_enabled:
-        return settings
-    from addon.sandbox.devstack import sandbox_settings
-
-    return sandbox_settings(settings)
-
-
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -51,20 +42,8 @@ def serve(
     from addon.capabilities import create_services
 
     settings = _settings()
-    if settings.sandbox_enabled:
-        from addon.sandbox.devstack import create_dev_app, describe_mailchimp
-
-        app = create_dev_app(settings)
-        stack = app.state.devstack
-        console.print(
-            f"Open [bold]{stack.dashboard_url}[/bold] to try the app offline "
-            f"(demo Mailchimp API key: {stack.demo_account.api_key})"
-        )
-        mailchimp = describe_mailchimp(stack.settings)
-    else:
-        app = create_app(create_services(settings))
-        mailchimp = f"Mailchimp API: {settings.mailchimp_api_url_template}"
-    console.print(escape(mailchimp))
+    app = create_app(create_services(settings))
+    console.print(escape(settings.describe_mailchimp()))
     console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
     uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
 
@@ -76,7 +55,7 @@ def worker() -> None:
     from addon.db.migrations import upgrade
     from addon.jobs.worker import Worker
 
-    settings = _worker_settings(_settings())
+    settings = _settings()
 
     async def main() -> None:
         services = create_services(settings)
@@ -219,7 +198,7 @@ async def _sync_main(settings: Settings, command: SyncCommand) -> int:
     from addon.db.migrations import upgrade
     from addon.initial_sync.cli import EXIT_INTERRUPTED, EXIT_NOT_SUCCEEDED, run_sync
 
-    services = create_services(_worker_settings(settings))
+    services = create_services(settings)
     stop = asyncio.Event()
     task = asyncio.current_task()
 

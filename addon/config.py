@@ -8,7 +8,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -110,12 +110,6 @@ class Settings(BaseSettings):
     initial_sync_stall_seconds: float = Field(default=1800.0, gt=0)
     initial_sync_max_attempts: int = Field(default=6, ge=1)
 
-    # Mount the Saleor and Mailchimp sandboxes (development only; never in production).
-    sandbox: bool = True
-    # The Saleor the sandbox plays: the oldest the manifest accepts (no lifecycle webhooks to
-    # the app, no `orders(where:)`) or the current one.
-    sandbox_saleor_version: Literal["3.20", "current"] = "current"
-
     @field_validator("app_url")
     @classmethod
     def _absolute_url(cls, value: str) -> str:
@@ -189,9 +183,12 @@ class Settings(BaseSettings):
     def is_production(self) -> bool:
         return self.app_env is AppEnv.PRODUCTION
 
-    @property
-    def sandbox_enabled(self) -> bool:
-        return self.sandbox and not self.is_production
+    def describe_mailchimp(self) -> str:
+        """The start-up line's account of which Mailchimp the app talks to."""
+        api = f"Mailchimp API: {self.mailchimp_api_url_template}"
+        if not self.oauth_configured:
+            return f"{api}; OAuth off (no MAILCHIMP_CLIENT_ID/SECRET)"
+        return f"{api}; OAuth login: {self.mailchimp_login_url}"
 
     @property
     def is_sqlite(self) -> bool:

@@ -32,8 +32,8 @@ from typing import Any
 import httpx
 
 from addon.config import Settings
-from addon.sandbox.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
 from benchmarks.live_sync import LIST
+from sandboxes.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
 
 FULL = {"products": 10_000, "customers": 50_000, "orders": 100_000}
 CHANNEL = "default-channel"

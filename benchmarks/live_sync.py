@@ -27,11 +27,11 @@ from addon.ecommerce.repository import stable_store_id
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from addon.sandbox.mailchimp import MailchimpSandbox
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.store import LineSpec, VariantSpec
-from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.transport import HostRoutingTransport
 
 APP = "http://app.test"
 TARGET_PER_ENTITY = 1.05

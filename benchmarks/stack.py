@@ -2,7 +2,7 @@
 
 `python -m benchmarks.stack --port P --products N --customers N --orders N --latency S` serves
 the dev stack (the app's web side, the Saleor sandbox and the Mailchimp sandbox on one origin,
-see `addon.sandbox.devstack`) with a generated store. The app's worker runs in another process,
+see `sandboxes.devstack`) with a generated store. The app's worker runs in another process,
 so its memory is measured alone. Every request to either sandbox waits `--latency` seconds (the
 Mailchimp API inside its per-account connection window, so the concurrency cap sees it), and
 `GET /_bench/stats` reports what the sandboxes saw.
@@ -20,8 +20,8 @@ import uvicorn
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from addon.config import load_settings
-from addon.sandbox.devstack import MAILCHIMP_PATH, SALEOR_PATH, DevStack, create_dev_app
-from addon.sandbox.saleor.generator import generate_store
+from sandboxes.devstack import MAILCHIMP_PATH, SALEOR_PATH, DevStack, create_dev_app
+from sandboxes.saleor.generator import generate_store
 
 
 class BenchStack:

@@ -26,10 +26,10 @@ from addon.clock import Clock, ManualClock, use_clock
 from addon.config import Settings
 from addon.db.base import Base
 from addon.db.migrations import upgrade
-from addon.sandbox.mailchimp import MailchimpSandbox
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.transport import HostRoutingTransport
 
 pytest_plugins = ["tests.contracts.mailchimp_plugin", "tests.slow_plugin"]
 
@@ -147,7 +147,7 @@ async def app_client(
 
 @pytest.fixture(scope="session")
 def saleor_signing_key() -> Any:
-    from addon.sandbox.saleor import SigningKey
+    from sandboxes.saleor import SigningKey
 
     return SigningKey.generate(2048)  # generating RSA keys is slow: once per session
 
@@ -155,7 +155,7 @@ def saleor_signing_key() -> Any:
 @pytest.fixture(scope="session")
 def stranger_key() -> Any:
     """A key Saleor never published (for forged signatures and tokens)."""
-    from addon.sandbox.saleor import SigningKey
+    from sandboxes.saleor import SigningKey
 
     return SigningKey.generate(2048, kid="stranger")
 

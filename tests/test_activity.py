@@ -12,8 +12,8 @@ from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure
 from addon.jobs.worker import Worker
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
 from tests.factories import make_installation
 

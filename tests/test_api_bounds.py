@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
 
 TOO_BIG = [99999999999999999999999, 2**63, 2**31, 0, -1]

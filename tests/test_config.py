@@ -102,7 +102,7 @@ def _development(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_outside_production_mailchimp_defaults_to_the_sandbox(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from addon.sandbox.devstack import SANDBOX_CLIENT_ID, describe_mailchimp, sandbox_settings
+    from sandboxes.devstack import SANDBOX_CLIENT_ID, describe_mailchimp, sandbox_settings
 
     _development(monkeypatch)
     settings = sandbox_settings(load_settings(_env_file=None))
@@ -119,7 +119,7 @@ def test_outside_production_mailchimp_defaults_to_the_sandbox(
 def test_mailchimp_api_url_from_the_environment_wins_over_the_sandbox(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from addon.sandbox.devstack import describe_mailchimp, sandbox_settings
+    from sandboxes.devstack import describe_mailchimp, sandbox_settings
 
     _development(monkeypatch)
     monkeypatch.setenv("MAILCHIMP_API_URL_TEMPLATE", "https://proxy.example/{dc}/3.0")
@@ -135,7 +135,7 @@ def test_mailchimp_api_url_from_the_environment_wins_over_the_sandbox(
 def test_mailchimp_oauth_from_the_environment_keeps_its_own_login_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from addon.sandbox.devstack import describe_mailchimp, sandbox_settings
+    from sandboxes.devstack import describe_mailchimp, sandbox_settings
 
     _development(monkeypatch)
     monkeypatch.setenv("MAILCHIMP_CLIENT_ID", "4242")
@@ -150,7 +150,7 @@ def test_mailchimp_oauth_from_the_environment_keeps_its_own_login_server(
 def test_mailchimp_settings_from_an_env_file_count_as_given(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from addon.sandbox.devstack import sandbox_settings
+    from sandboxes.devstack import sandbox_settings
 
     _development(monkeypatch)
     env_file = tmp_path / ".env"

@@ -19,9 +19,9 @@ from addon.ecommerce.models import MailchimpStore
 from addon.ecommerce.repository import StoreRepository, stable_store_id
 from addon.installations.models import Installation
 from addon.mailchimp import InvalidCredentials
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import MAILCHIMP_URL, dashboard_headers
 
 

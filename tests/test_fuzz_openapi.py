@@ -42,9 +42,9 @@ from schemathesis.specs.openapi.checks import (
 
 from addon.config import Settings
 from addon.jobs.worker import Worker
-from addon.sandbox.mailchimp import MailchimpSandbox
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import APP_URL, SALEOR_API_URL, RecordingTransport
 from tests.sandbox_mailchimp.helpers import list_body
 

@@ -13,9 +13,9 @@ from sqlalchemy import update
 
 from addon.connection.models import AttemptStatus, OAuthAttempt
 from addon.db.types import utcnow
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import MAILCHIMP_URL, dashboard_headers
 from tests.factories import make_installation
 

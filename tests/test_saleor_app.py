@@ -13,8 +13,8 @@ from sqlalchemy import func, select, text
 from addon.installations.models import Installation
 from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository
-from addon.sandbox.saleor import InstallationFailed, SaleorSandbox, SandboxApp, SigningKey
 from addon.services import Services
+from sandboxes.saleor import InstallationFailed, SaleorSandbox, SandboxApp, SigningKey
 from tests.conftest import APP_URL, SALEOR_API_URL, RecordingTransport, dashboard_headers
 
 

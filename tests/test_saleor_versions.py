@@ -30,11 +30,11 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorPermissionDenied
-from addon.sandbox.devstack import create_dev_app
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION, PLAYABLE_VERSIONS
-from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
+from sandboxes.devstack import create_dev_app
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION, PLAYABLE_VERSIONS
+from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport, dashboard_headers
 from tests.ecommerce.conftest import Shop, shop  # noqa: F401
 from tests.initial_sync.conftest import finish, progress, small, start  # noqa: F401
@@ -408,7 +408,6 @@ def test_the_dev_stack_plays_the_saleor_asked_for(
         _env_file=None,
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'dev.db'}",
         secret_key_file=tmp_path / ".secret_key",
-        sandbox_saleor_version=setting,
     )
-    stack = create_dev_app(settings, run_worker=False).state.devstack
+    stack = create_dev_app(settings, saleor_version=setting, run_worker=False).state.devstack
     assert stack.saleor.version == (version or CURRENT_VERSION)

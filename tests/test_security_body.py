@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp, SigningKey
 from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp, SigningKey
 from tests.conftest import SALEOR_API_URL, RecordingTransport
 
 CHUNK = 64 * 1024

@@ -22,9 +22,9 @@ from addon.capabilities import create_services
 from addon.installations.models import Installation
 from addon.installations.signing_keys import SigningKeys
 from addon.saleor.jws import VerificationError, verify_webhook_signature
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp, SigningKey
-from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp, SigningKey
+from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport, dashboard_headers
 
 INTERVAL = 60.0

@@ -15,10 +15,10 @@ from sqlalchemy import func, insert, select
 
 from addon.app import create_app
 from addon.capabilities import create_services
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.transport import HostRoutingTransport
 from addon.services import Services
 from addon.subscriptions.ratelimit import Limit, RateLimiter, RateLimitRecord
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport
 
 EMAIL = Limit("email", 5, 3600.0)

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import SALEOR_API_URL, dashboard_headers
 
 NOT_BOOLEANS = [0, 1, "true", "false", "yes", "on", None]

@@ -8,8 +8,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.ui.endpoints import PAGES
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import APP_URL, MAILCHIMP_URL, dashboard_headers
 
 DASHBOARD_QUERY = (

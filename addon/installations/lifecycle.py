@@ -1,7 +1,7 @@
 """Deactivation and uninstall noticed without the lifecycle webhooks.
 
 Before Saleor 3.23.5 (saleor/saleor#19160) APP_STATUS_CHANGED and APP_DELETED never reach the app
-concerned (see addon/sandbox/saleor/versions.py for the source). What the app can see instead is
+concerned (see sandboxes.saleor.versions for the source). What the app can see instead is
 Saleor refusing its token: Saleor authenticates only the token of an installed, active app
 (saleor/graphql/app/dataloaders/app.py, `AppByTokenLoader` filters `is_active=True,
 removed_at__isnull=True`) and answers any other as an anonymous caller, so `{ app { id } }` gets

@@ -170,7 +170,9 @@ async def home(request: Request, services: ServicesDep) -> HTMLResponse:
         "public/home.html",
         {
             "manifest_url": f"{app_url}/api/manifest",
-            "sandbox": services.settings.sandbox_enabled,
+            # Set by a development stack that mounts a stand-in dashboard (the sandboxes
+            # package); the app itself knows nothing of sandboxes.
+            "sandbox_dashboard_url": getattr(request.app.state, "sandbox_dashboard_url", None),
         },
     )
 

@@ -18,8 +18,8 @@ import pytest
 from addon.config import load_settings
 from addon.db.engine import Database
 from addon.jobs.repository import JobRepository
-from addon.sandbox.devstack import DevStack, create_dev_app
 from addon.services import Services
+from sandboxes.devstack import DevStack, create_dev_app
 from tests.livesite import free_port, serve_in_thread
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
-from addon.sandbox.saleor.generator import generate_store
+from sandboxes.saleor.generator import generate_store
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import said
 from tests.browser.test_subscription_pages import (

@@ -63,8 +63,8 @@ def mailchimp_responses(monkeypatch: pytest.MonkeyPatch) -> Iterator[ResponseRec
     """Every answer of every Mailchimp sandbox in the test is checked against the spec's
     response schemas: HTTP answers as sent (errors of authentication, throttling and outages
     included), direct calls and batch operations as the route table returns them."""
-    from addon.sandbox.mailchimp import app as sandbox_app
-    from addon.sandbox.mailchimp import routing
+    from sandboxes.mailchimp import app as sandbox_app
+    from sandboxes.mailchimp import routing
 
     recorder = ResponseRecorder()
     handle = sandbox_app.MarketingApi.handle

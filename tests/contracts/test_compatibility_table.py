@@ -45,7 +45,7 @@ def test_every_document_the_app_sends_belongs_to_one_feature() -> None:
         str(path.relative_to(REPO_ROOT))
         for path in project_documents()
         if document_as_sent(path) is not None
-        and not str(path.relative_to(REPO_ROOT)).startswith("addon/sandbox/")
+        and not str(path.relative_to(REPO_ROOT)).startswith("sandboxes/src/sandboxes/")
     }
     assert sent == set(claimed)
 

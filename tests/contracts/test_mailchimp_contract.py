@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from addon.sandbox.mailchimp import MailchimpSandbox, subscriber_hash
+from sandboxes.mailchimp import MailchimpSandbox, subscriber_hash
 from tests.contracts.mailchimp import ContractCheckingTransport, validate_request
 from tests.contracts.mailchimp_plugin import MailchimpContractRecorder
 

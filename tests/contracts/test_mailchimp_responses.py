@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from addon.sandbox.mailchimp import MailchimpSandbox
+from sandboxes.mailchimp import MailchimpSandbox
 from tests.contracts.mailchimp_responses import ResponseRecorder, validate_response
 
 MEMBER_PATH = "/lists/abc/members/0123456789abcdef0123456789abcdef"
@@ -64,7 +64,7 @@ def test_partial_answers_may_leave_out_required_keys() -> None:
 async def test_the_fixture_catches_a_sandbox_answer_off_the_spec(
     mailchimp_responses: ResponseRecorder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from addon.sandbox.mailchimp import core
+    from sandboxes.mailchimp import core
 
     sandbox = MailchimpSandbox()
     account = sandbox.create_account("Shop", "o@shop.test")

@@ -20,8 +20,8 @@ from graphql import (
 from graphql.language import DocumentNode, ExecutableDefinitionNode
 
 from addon.saleor.documents import FRAGMENTS_DIR, QUERIES_DIR, load_document
-from addon.sandbox.saleor.documents import SANDBOX_DOCUMENTS
-from addon.sandbox.saleor.schema import SCHEMA_PATH
+from sandboxes.saleor.documents import SANDBOX_DOCUMENTS
+from sandboxes.saleor.schema import SCHEMA_PATH
 
 from .saleor import REPO_ROOT, assert_valid_document, saleor_schema
 

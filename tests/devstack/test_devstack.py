@@ -11,7 +11,7 @@ import pytest
 from addon.app import create_app
 from addon.capabilities import create_services
 from addon.config import Settings, load_settings
-from addon.sandbox.devstack import create_dev_app
+from sandboxes.devstack import create_dev_app
 from tests.livesite import free_port, serve_in_thread
 
 
@@ -43,9 +43,12 @@ def test_the_dev_stack_installs_itself_and_connects_to_the_sandbox(tmp_path: Pat
             "authorization-bearer": stack.saleor.mint_dashboard_token(installed),
             "saleor-api-url": stack.saleor.api_url,
         }
-        assert (
-            client.get("/api/installation", headers=headers).json()["app_id"] == installed.global_id
-        )
+        # The app is listed in Saleor before its registration (token hand-over) has ended.
+        answer = client.get("/api/installation", headers=headers)
+        while answer.status_code != 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            answer = client.get("/api/installation", headers=headers)
+        assert answer.json()["app_id"] == installed.global_id, answer.text
         connected = client.post(
             "/api/connection/api-key", json={"api_key": stack.demo_account.api_key}, headers=headers
         )

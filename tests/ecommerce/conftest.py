@@ -16,12 +16,12 @@ from addon.ecommerce.repository import stable_store_id
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.mailchimp.models import Cart, Order, Product
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.saleor.models import Product as SaleorProduct
-from addon.sandbox.saleor.store import VariantSpec
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp.models import Cart, Order, Product
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.models import Product as SaleorProduct
+from sandboxes.saleor.store import VariantSpec
 from tests.conftest import dashboard_headers
 from tests.sandbox_mailchimp.helpers import list_body
 

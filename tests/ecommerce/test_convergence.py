@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from addon.sandbox.saleor.models import OrderStatus
-from addon.sandbox.saleor.payments import is_paid, total_refunded
-from addon.sandbox.saleor.store import LineSpec
+from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.payments import is_paid, total_refunded
+from sandboxes.saleor.store import LineSpec
 from tests.ecommerce.conftest import Shop
 
 OPS = 12

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox
+from sandboxes.saleor import SaleorSandbox
 from tests.ecommerce.conftest import Shop
 
 CONSENT = {"mailchimp.consent.subscribe": "true"}

@@ -1,7 +1,7 @@
 """Refunds reach Mailchimp with the right statuses, for both of Saleor's payment models.
 
 Orders paid through the transaction API (every current payment app) and through legacy payments
-are refunded the way Saleor's mutations do it (see addon/sandbox/saleor/payment_actions.py); the
+are refunded the way Saleor's mutations do it (see sandboxes.saleor.payment_actions); the
 sandbox derives `paymentStatus`, `totalCharged` and `totalRefunded` as the real server does, so
 for transactions a refund never shows as a `*_REFUNDED` payment status.
 """
@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from addon.sandbox.saleor.models import Order, TransactionEventType
-from addon.sandbox.saleor.payment_actions import refund_legacy_payment, request_refund
+from sandboxes.saleor.models import Order, TransactionEventType
+from sandboxes.saleor.payment_actions import refund_legacy_payment, request_refund
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
 

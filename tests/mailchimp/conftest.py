@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from addon.mailchimp import MailchimpClient, MailchimpCredentials, MailchimpHttp
-from addon.sandbox.mailchimp.models import SandboxAccount
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.transport import HostRoutingTransport
 from tests.contracts.mailchimp_plugin import MailchimpContractRecorder
 
 HOST = "mailchimp.test"

@@ -14,7 +14,7 @@ from addon.mailchimp import (
     StorePatch,
     batches,
 )
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import RecordingTransport
 
 

@@ -10,8 +10,8 @@ from addon.mailchimp import (
     MailchimpCredentials,
     MailchimpHttp,
 )
-from addon.sandbox.mailchimp.models import SandboxAccount
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 
 
 async def test_ping_and_account(client: MailchimpClient, account: SandboxAccount) -> None:

@@ -24,7 +24,7 @@ from addon.mailchimp import (
     ValidationFailed,
 )
 from addon.mailchimp.errors import error_from_response
-from addon.sandbox.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.models import SandboxAccount
 
 
 def test_hierarchy() -> None:

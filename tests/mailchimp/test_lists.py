@@ -19,8 +19,8 @@ from addon.mailchimp import (
     WebhookInput,
     WebhookSources,
 )
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.transport import HostRoutingTransport
 from tests.mailchimp.conftest import RecordingTransport
 
 

@@ -19,8 +19,8 @@ from addon.mailchimp import (
     OAuthError,
     TransientError,
 )
-from addon.sandbox.mailchimp.models import SandboxAccount
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 
 CLIENT_SECRET = "client-secret-9f8e7d6c5b4a"
 

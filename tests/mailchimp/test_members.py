@@ -17,7 +17,7 @@ from addon.mailchimp import (
     ValidationFailed,
     subscriber_hash,
 )
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import RecordingTransport
 from tests.mailchimp.test_lists import make_list
 

@@ -15,8 +15,8 @@ from addon.mailchimp import (
     MailchimpOAuth,
     OAuthError,
 )
-from addon.sandbox.mailchimp.models import SandboxAccount
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import RecordingTransport as Recorder
 
 CLIENT_ID = "app-client-1"

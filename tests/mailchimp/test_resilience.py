@@ -19,8 +19,8 @@ from addon.mailchimp import (
     RateLimited,
     TransientError,
 )
-from addon.sandbox.mailchimp.models import SandboxAccount
-from addon.sandbox.mailchimp.sandbox import MailchimpSandbox
+from sandboxes.mailchimp.models import SandboxAccount
+from sandboxes.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import MakeHttp, MaxJitter
 
 Log = Callable[[str], list[Any]]

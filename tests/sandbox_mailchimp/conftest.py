@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.transport import HostRoutingTransport
 
 HOST = "mailchimp.test"
 

@@ -9,7 +9,7 @@ import json
 
 import httpx
 
-from addon.sandbox.mailchimp import MailchimpSandbox, subscriber_hash
+from sandboxes.mailchimp import MailchimpSandbox, subscriber_hash
 
 from .helpers import list_body, order_body, product_body
 

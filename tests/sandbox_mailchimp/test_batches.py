@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
 
 from .helpers import create_list
 from .test_core import assert_problem

@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 
 from .test_core import assert_problem
 

@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 
 INVALID_DETAIL = "Your API key may be invalid, or you've attempted to access the wrong datacenter."
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 
 from .helpers import create_list, create_store, order_body, product_body
 from .test_core import assert_problem

@@ -12,8 +12,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
+from sandboxes.transport import HostRoutingTransport
 
 from .helpers import create_list, list_body
 from .test_core import assert_problem

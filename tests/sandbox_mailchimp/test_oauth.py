@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 
 REDIRECT = "https://app.test/oauth/callback"
 

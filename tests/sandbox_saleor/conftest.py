@@ -11,9 +11,9 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
 
-from addon.sandbox.saleor import SaleorSandbox, SigningKey
-from addon.sandbox.saleor.documents import APP_LIFECYCLE_SUBSCRIPTION, ORDER_CREATED_SUBSCRIPTION
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.saleor import SaleorSandbox, SigningKey
+from sandboxes.saleor.documents import APP_LIFECYCLE_SUBSCRIPTION, ORDER_CREATED_SUBSCRIPTION
+from sandboxes.transport import HostRoutingTransport
 
 SALEOR_HOST = "saleor.test"
 API_URL = f"http://{SALEOR_HOST}/graphql/"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from addon.sandbox.saleor import SaleorSandbox, SigningKey
+from sandboxes.saleor import SaleorSandbox, SigningKey
 
 
 def snapshot(sandbox: SaleorSandbox) -> list[object]:

@@ -7,8 +7,8 @@ import json
 
 import httpx
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.store import LineSpec, VariantSpec
 
 from .conftest import API_URL, APP_HOST, FakeApp, gql
 

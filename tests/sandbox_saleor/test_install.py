@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from addon.sandbox.saleor import InstallationFailed, SaleorSandbox
-from addon.sandbox.saleor.documents import ORDER_CREATED_SUBSCRIPTION
+from sandboxes.saleor import InstallationFailed, SaleorSandbox
+from sandboxes.saleor.documents import ORDER_CREATED_SUBSCRIPTION
 
 from .conftest import API_URL, APP_HOST, FakeApp
 

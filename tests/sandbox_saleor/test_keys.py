@@ -9,8 +9,8 @@ import jwt
 import pytest
 from jwt import PyJWK
 
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.keys import b64url
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.keys import b64url
 
 from .conftest import SALEOR_HOST
 

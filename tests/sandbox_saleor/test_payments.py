@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.models import (
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.models import (
     Order,
     OrderAuthorizeStatus,
     OrderChargeStatus,
@@ -18,7 +18,7 @@ from addon.sandbox.saleor.models import (
     TransactionEventType,
     TransactionItem,
 )
-from addon.sandbox.saleor.payment_actions import (
+from sandboxes.saleor.payment_actions import (
     PaymentActionError,
     capture_legacy_payment,
     create_transaction,
@@ -26,14 +26,14 @@ from addon.sandbox.saleor.payment_actions import (
     refund_legacy_payment,
     request_refund,
 )
-from addon.sandbox.saleor.payments import (
+from sandboxes.saleor.payments import (
     is_paid,
     payment_status,
     recalculate_transaction,
     total_refund_pending,
     total_refunded,
 )
-from addon.sandbox.saleor.store import VariantSpec
+from sandboxes.saleor.store import VariantSpec
 
 from .conftest import APP_HOST, FakeApp
 

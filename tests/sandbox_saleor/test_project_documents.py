@@ -1,7 +1,7 @@
 """The sandbox can serve every GraphQL document the app sends or subscribes with.
 
 If this fails, the app started using a Saleor field the sandbox does not implement yet: add it
-to ``addon/sandbox/saleor/schema.graphql`` (and a resolver if needed).
+to ``sandboxes/src/sandboxes/saleor/schema.graphql`` (and a resolver if needed).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 
-from addon.sandbox.saleor.schema import sandbox_schema
+from sandboxes.saleor.schema import sandbox_schema
 from tests.contracts.saleor import REPO_ROOT
 from tests.contracts.test_saleor_documents import document_as_sent, project_documents
 

@@ -6,7 +6,7 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from addon.sandbox.saleor import DEFAULT_MANAGE_PERMISSIONS, SaleorSandbox
+from sandboxes.saleor import DEFAULT_MANAGE_PERMISSIONS, SaleorSandbox
 
 from .conftest import API_URL, APP_HOST, FakeApp, gql
 

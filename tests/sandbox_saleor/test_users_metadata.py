@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.store import LineSpec, VariantSpec
 
 from .conftest import FakeApp, gql
 from .test_graphql import install

@@ -1,5 +1,5 @@
 """The sandbox plays Saleor 3.20.119 or the current Saleor: lifecycle events, the install header,
-`shop { version }` and the order filters differ as in Saleor (see addon/sandbox/saleor/versions)."""
+`shop { version }` and the order filters differ as in Saleor (see sandboxes.saleor.versions)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp, SigningKey
-from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
-from addon.sandbox.transport import HostRoutingTransport
+from sandboxes.saleor import SaleorSandbox, SandboxApp, SigningKey
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
+from sandboxes.transport import HostRoutingTransport
 
 from .conftest import API_URL, SALEOR_HOST, FakeApp, default_manifest
 

@@ -9,8 +9,8 @@ import httpx
 import jwt
 from jwt import PyJWK
 
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
-from addon.sandbox.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.store import LineSpec, VariantSpec
 
 from .conftest import API_URL, APP_HOST, FakeApp
 

@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from addon.jobs.worker import Worker
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.saleor import SaleorSandbox, SandboxApp
 from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
 from tests.sandbox_mailchimp.helpers import list_body
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from addon.sandbox.saleor import Customer, LineSpec, Order, VariantSpec
 from addon.subscriptions.metadata import (
     CONSENT_AUDIENCES,
     CONSENT_GROUPS,
@@ -10,6 +9,7 @@ from addon.subscriptions.metadata import (
     CONSENT_SUBSCRIBE,
     STATUS_PREFIX,
 )
+from sandboxes.saleor import Customer, LineSpec, Order, VariantSpec
 from tests.subscriptions.conftest import Shop
 
 

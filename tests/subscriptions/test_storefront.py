@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from addon.sandbox.saleor import SaleorSandbox
+from sandboxes.saleor import SaleorSandbox
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import select, update
 
 from addon.jobs.models import Job, JobStatus
-from addon.sandbox.saleor import Customer, LineSpec, VariantSpec
-from addon.sandbox.transport import HostRoutingTransport
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE, STATUS_PREFIX
 from addon.subscriptions.writeback import STATUS_NOT_WRITTEN, WRITE_STATUS_JOB
+from sandboxes.saleor import Customer, LineSpec, VariantSpec
+from sandboxes.transport import HostRoutingTransport
 from tests.conftest import RecordingTransport
 from tests.subscriptions.conftest import Shop
 

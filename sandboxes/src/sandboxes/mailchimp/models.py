@@ -2,7 +2,7 @@
 
 Each model dumps (``model_dump(mode="json")``) to what the real API returns for the resource;
 containers that are not part of a response (a list's members, a store's products…) live in
-:mod:`addon.sandbox.mailchimp.state`.
+:mod:`sandboxes.mailchimp.state`.
 """
 
 from __future__ import annotations

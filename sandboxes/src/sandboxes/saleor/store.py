@@ -2,7 +2,7 @@
 
 :class:`SaleorStore` holds channels, customers, products, checkouts, orders and apps, and offers
 plain synchronous create/read/update/delete operations. It never sends anything: the
-:class:`~addon.sandbox.saleor.sandbox.SaleorSandbox` wraps these operations and emits the
+:class:`~sandboxes.saleor.sandbox.SaleorSandbox` wraps these operations and emits the
 matching webhook events. Listings are ordered by pk, which is also what pagination cursors use.
 """
 

@@ -4,7 +4,7 @@ For an event, Saleor picks every active webhook (of an active app holding the ev
 permission) subscribed to it, renders the payload by executing the webhook's subscription query
 with the event as root, and POSTs the JSON of the ``event`` field with headers ``Saleor-Event``
 (lower-case event name), ``Saleor-Domain``, ``Saleor-Api-Url`` and ``Saleor-Signature`` (a
-detached JWS, see :mod:`addon.sandbox.saleor.keys`).
+detached JWS, see :mod:`sandboxes.saleor.keys`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The app with both sandboxes on one origin: what `make run` serves outside production.
+"""The app with both sandboxes on one origin: what `make run` serves (`sandboxes serve`).
 
     {APP_URL}/                         the app (manifest at /api/manifest, pages at /app/)
     {APP_URL}/sandbox/dashboard/       a stand-in for the Saleor dashboard, app in an iframe
@@ -18,6 +18,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 from fastapi import FastAPI
@@ -28,10 +29,10 @@ from starlette.responses import JSONResponse
 from addon.app import create_app
 from addon.capabilities import create_services
 from addon.config import Settings
-from addon.sandbox.dashboard import dashboard_app
-from addon.sandbox.mailchimp import MailchimpSandbox, SandboxAccount
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
+from sandboxes.dashboard import dashboard_app
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,19 @@ def sandbox_settings(settings: Settings) -> Settings:
     return settings.model_copy(update=update)
 
 
+def sandbox_environment(settings: Settings) -> dict[str, str]:
+    """The environment variables that give another process (`addon worker`, `addon sync`) the
+    Mailchimp of `sandbox_settings`: the sandbox's where nothing was set explicitly."""
+    chosen = sandbox_settings(settings)
+    env: dict[str, str] = {}
+    for name in (*API_SETTINGS, *OAUTH_SETTINGS):
+        if name in settings.model_fields_set:
+            continue
+        value = getattr(chosen, name)
+        env[name.upper()] = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+    return env
+
+
 def describe_mailchimp(settings: Settings) -> str:
     """The start-up line's account of which Mailchimp the app talks to."""
     sandbox = settings.app_url + MAILCHIMP_PATH
@@ -97,14 +111,22 @@ def describe_mailchimp(settings: Settings) -> str:
     return f"Mailchimp API: {api}; OAuth login: {where(settings.mailchimp_login_url)}"
 
 
-def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
-    """The app with the sandboxes mounted; refuses production settings."""
-    if not settings.sandbox_enabled:
+SaleorVersion = Literal["3.20", "current"]
+
+
+def create_dev_app(
+    settings: Settings, *, saleor_version: SaleorVersion = "current", run_worker: bool = True
+) -> FastAPI:
+    """The app with the sandboxes mounted; refuses production settings.
+
+    `saleor_version`: the Saleor the sandbox plays, the oldest the manifest accepts (no
+    lifecycle webhooks to the app, no `orders(where:)`) or the current one."""
+    if settings.is_production:
         raise RuntimeError("The sandboxes are for development: APP_ENV=production has none")
     settings = sandbox_settings(settings)
     saleor = SaleorSandbox(
         f"{settings.app_url}{SALEOR_PATH}/graphql/",
-        version=OLDEST_VERSION if settings.sandbox_saleor_version == "3.20" else CURRENT_VERSION,
+        version=OLDEST_VERSION if saleor_version == "3.20" else CURRENT_VERSION,
     )
     saleor.store.default_channel()  # a sales channel (USD) to track on the E-commerce page
     mailchimp = MailchimpSandbox(public_base_url=settings.app_url + MAILCHIMP_PATH)
@@ -119,6 +141,7 @@ def create_dev_app(settings: Settings, *, run_worker: bool = True) -> FastAPI:
 
     app = create_app(create_services(settings), run_worker=run_worker)
     app.state.devstack = stack
+    app.state.sandbox_dashboard_url = stack.dashboard_url  # the app's home page links to it
     app.mount(SALEOR_PATH, saleor.app)
     app.mount(MAILCHIMP_PATH, mailchimp.app)
 

@@ -1,6 +1,6 @@
 """An in-process fake of Mailchimp: Marketing API 3.0, OAuth2 login and sign-up.
 
-Mount ``MailchimpSandbox().app`` under a host with :class:`addon.sandbox.transport.
+Mount ``MailchimpSandbox().app`` under a host with :class:`sandboxes.transport.
 HostRoutingTransport`; the API for datacenter ``dc`` lives at ``/{dc}/3.0``.
 """
 

@@ -21,9 +21,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from addon.sandbox.saleor import SaleorSandbox
-from addon.sandbox.saleor.ids import InvalidGlobalId
-from addon.sandbox.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.ids import InvalidGlobalId
+from sandboxes.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD_VERSION = "3.22.0-sandbox"

@@ -1,7 +1,7 @@
 """A seeded, deterministic generator of sandbox store data.
 
 ``generate_store(store, products=..., customers=..., orders=..., seed=...)`` fills a
-:class:`~addon.sandbox.saleor.store.SaleorStore` with plausible channels, products (with
+:class:`~sandboxes.saleor.store.SaleorStore` with plausible channels, products (with
 variants, prices and images), customers (with addresses), orders and open checkouts. The same
 seed always yields the same data (names, emails, prices, dates, tokens). No events are sent.
 """

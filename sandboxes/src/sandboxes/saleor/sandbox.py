@@ -4,7 +4,7 @@ It installs apps the way Saleor does (manifest, auth token handshake, webhooks),
 a GraphQL API over an ASGI app (:attr:`SaleorSandbox.app`), keeps a store of channels,
 customers, products, checkouts and orders, and delivers webhooks signed exactly like Saleor's.
 Outbound requests (to the app) go through the ``transport`` given at construction, so the whole
-exchange can run in memory with :class:`~addon.sandbox.transport.HostRoutingTransport`.
+exchange can run in memory with :class:`~sandboxes.transport.HostRoutingTransport`.
 
 Typical use::
 
