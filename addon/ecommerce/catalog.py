@@ -53,6 +53,14 @@ class Known:
         """Mailchimp holds exactly this content: nothing to send."""
         return self.status is SyncStatus.SYNCED and self.fingerprint == fingerprint
 
+    def sent(self, fingerprint: Fingerprint) -> bool:
+        """The last push Mailchimp confirmed sent exactly this content, whatever the status
+        says now (a change marks the record pending before its push looks): a hash is only
+        recorded for confirmed content, and forgotten when it may no longer be what Mailchimp
+        holds."""
+        known = self.fingerprint.content_hash is not None and self.fingerprint == fingerprint
+        return known and self.status is not SyncStatus.REMOVED
+
 
 LABEL_LENGTH = 255
 

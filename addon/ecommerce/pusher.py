@@ -54,8 +54,11 @@ class Pusher(CatalogPusher):
         digest = fingerprint(body)
         if known.holds(digest):
             return
-        # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
-        await self.client.upsert_customer(self.ctx.store_id, body)
+        # Unchanged since the last confirmed push (a field Mailchimp does not take changed, or
+        # the initial sync sent it): nothing is sent, the record is only synced again.
+        if not known.sent(digest):
+            # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
+            await self.client.upsert_customer(self.ctx.store_id, body)
         await self.synced(EntityKind.CUSTOMER, user_id, body.id, digest)
 
     # orders
