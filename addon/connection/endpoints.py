@@ -21,7 +21,7 @@ from addon.connection.schemas import (
     ResetRequest,
     ResetResult,
 )
-from addon.connection.service import ConnectionService
+from addon.connection.service import POPUP_THEME_COOKIE, ConnectionService
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import AppError, error_responses
 from addon.installations.dashboard_auth import DashboardAuth
@@ -156,6 +156,8 @@ async def oauth_callback(
             # </ cannot end the script element: json.dumps output is escaped for it.
             "result_json": json.dumps(payload).replace("</", "<\\/"),
             "app_origin_json": json.dumps(app_origin),
+            # Left by the pop-up's first page (the dashboard's theme; light unless dark).
+            "theme": "dark" if request.cookies.get(POPUP_THEME_COOKIE) == "dark" else "light",
         },
         status_code=200 if ok else 400,
     )

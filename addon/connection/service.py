@@ -57,6 +57,9 @@ logger = logging.getLogger(__name__)
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
 CALLBACK_PATH = "/api/connection/oauth/callback"
+# The dashboard's theme for the pop-up's last page: Mailchimp calls back on a fixed URL, so
+# the pop-up's first page leaves it in a cookie for the callback (nothing secret in it).
+POPUP_THEME_COOKIE = "mailchimp_oauth_theme"
 ATTEMPTS_PATH = "/api/connection/oauth/attempts"
 CHIMPY = "Everything's Chimpy!"
 # The event of a new connection: a job kind other capabilities register a handler for, so this

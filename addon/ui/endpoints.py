@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from addon.connection.service import CALLBACK_PATH
+from addon.connection.service import CALLBACK_PATH, OAUTH_STATE_TTL, POPUP_THEME_COOKIE
 from addon.dependencies import ServicesDep
 from addon.paths import SETTINGS_UI_DIR
 from addon.templating import templates
@@ -64,6 +64,23 @@ def _theme(request: Request) -> str:
     """The dashboard's theme from the query (light unless it says dark)."""
     theme = request.query_params.get("theme")
     return theme if theme in ("light", "dark") else "light"
+
+
+def _popup_page(request: Request, template: str, context: dict[str, Any]) -> HTMLResponse:
+    """A page of the OAuth pop-up: it hands the dashboard's theme on to the callback's page,
+    which Mailchimp opens on a fixed URL (so the theme cannot follow in the query)."""
+    response = _render(request, template, context)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.set_cookie(
+        POPUP_THEME_COOKIE,
+        context["theme"],
+        max_age=int(OAUTH_STATE_TTL.total_seconds()),
+        path=CALLBACK_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",  # sent on Mailchimp's top-level redirect back to the callback
+    )
+    return response
 
 
 def _app_page(request: Request, slug: str, app_url: str = "") -> HTMLResponse:
@@ -130,7 +147,7 @@ async def signup_steps(
     authorize_url = services.oauth.authorize_url(
         settings.mailchimp_client_id, settings.app_url + CALLBACK_PATH, state
     )
-    response = _render(
+    return _popup_page(
         request,
         "oauth/signup.html",
         {
@@ -140,8 +157,6 @@ async def signup_steps(
             "theme": _theme(request),
         },
     )
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
 
 
 @router.get("/app/oauth/go", response_class=HTMLResponse, include_in_schema=False)
@@ -157,9 +172,7 @@ async def login_window(
         settings.mailchimp_client_id, settings.app_url + CALLBACK_PATH, state
     )
     context = {"authorize_url": authorize_url, "state": state, "theme": _theme(request)}
-    response = _render(request, "oauth/go.html", context)
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+    return _popup_page(request, "oauth/go.html", context)
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)

@@ -344,6 +344,41 @@ def test_a_dashboard_on_another_origin_works_and_the_pop_up_result_is_noticed(
     toast(page, "Mailchimp connected")
 
 
+# The result page closes itself (its opener learns the outcome); kept open to be checked.
+KEEP_RESULT_OPEN = (
+    "if (location.pathname === '/api/connection/oauth/callback') window.close = () => {};"
+)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_oauth_result_pop_up_follows_the_dashboard_theme(
+    page: Page, live_site: LiveSite, artifacts: Path, theme: str
+) -> None:
+    """Mailchimp calls back on a fixed URL: the pop-up's first page hands the theme on."""
+    page.context.add_init_script(KEEP_RESULT_OPEN)
+    app = open_app(page, live_site.dashboard, theme=theme)
+    ensure_disconnected(app)
+    for answer, heading, name in (
+        ("Deny", "Mailchimp is not connected", "denied"),
+        ("Allow", "Mailchimp is connected", "connected"),
+    ):
+        with page.context.expect_page() as popup_info:
+            app.get_by_role("button", name="Log in with Mailchimp").click()
+        popup = popup_info.value
+        if answer == "Deny":
+            popup.get_by_role("button", name="Deny").first.click()
+        else:
+            account = popup.locator("form.account", has_text="Demo Store")
+            account.get_by_role("button", name="Allow").click()
+        expect(popup.get_by_role("heading", name=heading)).to_be_visible()
+        expect(popup.locator("html")).to_have_attribute("data-theme", theme)
+        check_a11y(popup, f"the OAuth result pop-up ({name}, {theme})")
+        popup.screenshot(path=str(artifacts / f"oauth-result-{name}-{theme}.png"))
+        popup.close()
+        expect(app.locator("#oauth-waiting")).to_be_hidden()
+    expect(app.locator("#status-badge")).to_have_text("Connected")
+
+
 def test_a_page_that_fails_to_load_offers_retry(page: Page, live_site: LiveSite) -> None:
     failing = {"on": True}
 
