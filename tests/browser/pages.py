@@ -68,6 +68,12 @@ def shot(page: Page, artifacts: Path, name: str) -> None:
     page.screenshot(path=str(artifacts / f"{name}.png"))
 
 
+def set_theme(page: Page, app: FrameLocator, theme: str) -> None:
+    """Change the theme as the dashboard does (it works while a dialog covers its switch)."""
+    page.evaluate("(theme) => window.sandboxDashboard.setTheme(theme)", theme)
+    expect(app.locator("html")).to_have_attribute("data-theme", theme)
+
+
 def token(frame: Frame) -> Any:
     """The page's token, read from its bridge module (it lives in memory only)."""
     return frame.evaluate("import('/static/bridge.js').then((m) => m.state.token)")

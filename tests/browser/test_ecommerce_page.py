@@ -13,7 +13,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from sandboxes.saleor.store import VariantSpec
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said
+from tests.browser.pages import app_frame, check_a11y, said, set_theme
 from tests.browser.test_subscription_pages import (
     Newsletter,
     app_api,
@@ -189,6 +189,11 @@ def test_track_a_channel_and_follow_its_sync(
     expect(dialog).to_contain_text("The old store stays in Mailchimp with its history")
     check_a11y(app_frame(page), "the audience dialog")
     shot(page, artifacts, "ecommerce-audience-dialog-light", height=1000)
+    set_theme(page, app, "dark")
+    expect(dialog).to_be_visible()
+    check_a11y(app_frame(page), "the audience dialog (dark)")
+    shot(page, artifacts, "ecommerce-audience-dialog-dark", height=1000)
+    set_theme(page, app, "light")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     with app_api(live_site) as api:

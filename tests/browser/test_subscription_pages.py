@@ -19,7 +19,7 @@ import pytest
 from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said
+from tests.browser.pages import app_frame, check_a11y, said, set_theme
 from tests.sandbox_mailchimp.helpers import list_body
 
 pytestmark = pytest.mark.browser
@@ -467,6 +467,11 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     expect(confirm).to_be_visible()
     check_a11y(app_frame(page), "the unsubscribe confirmation")
     shot(page, artifacts, "customer-panel-unsubscribe-light", height=1100)
+    set_theme(page, panel, "dark")
+    expect(confirm).to_be_visible()
+    check_a11y(app_frame(page), "the unsubscribe confirmation (dark)")
+    shot(page, artifacts, "customer-panel-unsubscribe-dark", height=1100)
+    set_theme(page, panel, "light")
     confirm.get_by_role("button", name="Keep subscribed").click()
     expect(confirm).to_have_count(0)
     expect(card.get_by_role("button", name="Unsubscribe")).to_be_focused()
@@ -487,8 +492,7 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     expect(reason).to_contain_text("storefront's newsletter form")
     expect(card.get_by_role("group", name="Groups")).to_have_count(0)
     # The dialog covers the dashboard's switch: change the theme as the dashboard would.
-    page.evaluate("window.sandboxDashboard.setTheme('dark')")
-    expect(panel.locator("html")).to_have_attribute("data-theme", "dark")
+    set_theme(page, panel, "dark")
     check_a11y(app_frame(page), "the customer panel (dark)")
     shot(page, artifacts, "customer-panel-dark", height=1100)
 
