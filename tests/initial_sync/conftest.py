@@ -90,4 +90,11 @@ async def finish(tracked: Shop, rounds: int = 300) -> InitialSync:
         assert run is not None
         if run.status is not RunStatus.RUNNING and not pending:
             return run
-    raise AssertionError("the initial sync did not finish")
+    async with tracked.services.db.session() as session:
+        jobs = (
+            (await session.execute(select(Job).where(Job.status != JobStatus.DONE))).scalars().all()
+        )
+        left = [
+            (j.id, j.kind, j.status, j.lane, j.run_after, j.attempts, j.last_error) for j in jobs
+        ]
+    raise AssertionError(f"the initial sync did not finish: {run.status if run else None}, {left}")
