@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import httpx
 from fastapi import APIRouter
+from sqlalchemy import select
 
 from addon.config import Settings
 from addon.installations.lifecycle import watch_saleor_calls
-from addon.jobs.worker import HandlerRegistry
+from addon.installations.models import Installation
+from addon.jobs.models import Job
+from addon.jobs.registry import HandlerRegistry
 from addon.services import Services
 
 
@@ -50,8 +53,9 @@ def routers() -> list[APIRouter]:
     ]
 
 
-def register_job_handlers(registry: HandlerRegistry) -> None:
-    """Register every capability's job kinds (lifecycle events need none: they apply on receipt)."""
+def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
+    """Register every capability's job kinds (lifecycle events need none: they apply on receipt),
+    and pause the jobs of an inactive installation (the queue knows no installation)."""
     from addon.ecommerce import sync as ecommerce_sync
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle
@@ -61,3 +65,6 @@ def register_job_handlers(registry: HandlerRegistry) -> None:
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     lifecycle.register(registry)
+    registry.claim_only(
+        Job.installation_id.in_(select(Installation.id).where(Installation.is_active))
+    )

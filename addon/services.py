@@ -12,7 +12,7 @@ from addon.config import Settings
 from addon.crypto import SecretBox
 from addon.db.engine import Database
 from addon.db.types import use_secret_box
-from addon.jobs.worker import HandlerRegistry
+from addon.jobs.registry import HandlerRegistry
 from addon.mailchimp import MailchimpHttp, MailchimpOAuth
 from addon.saleor.client import SaleorClient
 
@@ -24,7 +24,7 @@ class Services:
     saleor: SaleorClient
     mailchimp: MailchimpHttp
     oauth: MailchimpOAuth
-    handlers: HandlerRegistry = field(default_factory=HandlerRegistry)
+    handlers: HandlerRegistry[Services] = field(default_factory=HandlerRegistry)
 
     @classmethod
     def bare(

@@ -212,7 +212,9 @@ async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
     job_id = await enqueue(services, installation, "test.record")
     lease = services.settings.worker_lease_seconds
     async with services.db.transaction() as session:  # a worker claims, then crashes
-        claimed = await JobRepository(session).claim("dead-worker", 10, timedelta(seconds=lease))
+        claimed = await JobRepository(session).claim(
+            "dead-worker", 10, timedelta(seconds=lease), claimable=services.handlers.claimable
+        )
     assert [j.id for j in claimed] == [job_id]
     clock.advance(lease - 0.001)
     assert await Worker(services).run_until_idle() == 0  # leased: not due yet

@@ -113,6 +113,6 @@ async def watchdog_job(job: ClaimedJob, ref: SyncRef, services: Services) -> Non
         await enqueue_watchdog(session, installation_id, sync_id, last + stall)
 
 
-def register(registry: HandlerRegistry) -> None:
+def register(registry: HandlerRegistry[Services]) -> None:
     registry.register(STEP_JOB, step_job, payload=SyncRef, retry=STEP_RETRY, on_failure=step_failed)
     registry.register(WATCHDOG_JOB, watchdog_job, payload=SyncRef)

@@ -11,57 +11,70 @@ handler raises: retry with backoff or give up (see `addon.jobs.retry`). `on_fail
 kind record the decision in its own tables, in the transaction that writes the job's outcome.
 The older form `register(kind, handler)` (handler(job, services), payload as a dict, the
 worker's default policy) stays for handlers not migrated yet.
+
+`services` is whatever the worker was given: the registry is generic in its type (the
+composition root's `HandlerRegistry[Services]`), since jobs knows no capability and so not the
+services they share. The registry also holds the condition under which jobs are claimed at all
+(`claim_only`), given by the composition root too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import Any, Generic, overload
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import ColumnElement, true
 from sqlalchemy.ext.asyncio import AsyncSession
+from typing_extensions import TypeVar
 
 from addon.jobs.retry import DEFAULT_POLICY, Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob, PermanentFailure
 
-if TYPE_CHECKING:
-    from addon.services import Services
-
 P = TypeVar("P", bound=BaseModel)
+# The services handlers receive. The default lets a capability's `register(registry:
+# HandlerRegistry)` leave it unsaid; the composition root says `HandlerRegistry[Services]`.
+S = TypeVar("S", default=Any)
 
-JobHandler = Callable[[ClaimedJob, "Services"], Awaitable[None]]
-TypedHandler = Callable[[ClaimedJob, P, "Services"], Awaitable[None]]
+JobHandler = Callable[[ClaimedJob, S], Awaitable[None]]
+TypedHandler = Callable[[ClaimedJob, P, S], Awaitable[None]]
 FailureHook = Callable[[AsyncSession, ClaimedJob, P, Failure], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Registration:
+class Registration(Generic[S]):
     """What the worker needs to run one kind of job."""
 
     kind: str
-    run: JobHandler  # validates the payload, then calls the handler
+    run: JobHandler[S]  # validates the payload, then calls the handler
     retry: RetryPolicy
     payload: type[BaseModel] | None = None  # None: a handler not migrated yet (a dict)
     failed: Callable[[AsyncSession, ClaimedJob, Failure], Awaitable[None]] | None = None
 
 
-class HandlerRegistry:
+class HandlerRegistry(Generic[S]):
     """Job kind → registration. Each capability registers the kinds it processes."""
 
     def __init__(self) -> None:
-        self._kinds: dict[str, Registration] = {}
+        self._kinds: dict[str, Registration[S]] = {}
+        self.claimable: ColumnElement[bool] = true()
+
+    def claim_only(self, condition: ColumnElement[bool]) -> None:
+        """Claim a job (housekeeping kinds aside) only where `condition`, on `Job`, holds: the
+        composition root pauses the jobs of inactive installations so, as jobs knows none."""
+        self.claimable = condition
 
     @overload
     def register(
-        self, kind: str, handler: JobHandler, *, retry: RetryPolicy = DEFAULT_POLICY
+        self, kind: str, handler: JobHandler[S], *, retry: RetryPolicy = DEFAULT_POLICY
     ) -> None: ...
 
     @overload
     def register(
         self,
         kind: str,
-        handler: TypedHandler[P],
+        handler: TypedHandler[P, S],
         *,
         payload: type[P],
         retry: RetryPolicy = DEFAULT_POLICY,
@@ -91,7 +104,7 @@ class HandlerRegistry:
                 # The same payload fails the same way every time: quarantine it at once.
                 raise PermanentFailure(f"Invalid {kind} payload: {exc}") from exc
 
-        async def run(job: ClaimedJob, services: Services) -> None:
+        async def run(job: ClaimedJob, services: S) -> None:
             await handler(job, parse(job), services)
 
         failed = None
@@ -106,13 +119,13 @@ class HandlerRegistry:
 
         self._kinds[kind] = Registration(kind, run, retry, model, failed)
 
-    def registration(self, kind: str) -> Registration | None:
+    def registration(self, kind: str) -> Registration[S] | None:
         return self._kinds.get(kind)
 
     def kinds(self) -> list[str]:
         return sorted(self._kinds)
 
-    def get(self, kind: str) -> JobHandler | None:
+    def get(self, kind: str) -> JobHandler[S] | None:
         """The handler of `kind` (None: no capability processes it)."""
         found = self._kinds.get(kind)
         return found.run if found else None

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from addon.clock import Clock, current_clock
-from addon.installations.models import Installation
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 
@@ -79,8 +78,12 @@ class JobRepository:
         result = await self.session.execute(statement.returning(Job.id))
         return result.scalar_one_or_none()
 
-    async def claim(self, worker_id: str, limit: int, lease: timedelta) -> list[Job]:
-        """Lock up to `limit` due jobs of active installations for this worker.
+    async def claim(
+        self, worker_id: str, limit: int, lease: timedelta, *, claimable: ColumnElement[bool]
+    ) -> list[Job]:
+        """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
+        (housekeeping kinds whatever it says): the app's holds for the jobs of active
+        installations (`HandlerRegistry.claim_only`).
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
@@ -101,10 +104,9 @@ class JobRepository:
         )
         statement = (
             select(Job)
-            .join(Installation, Installation.id == Job.installation_id)
             .where(
                 due,
-                or_(Installation.is_active, Job.kind.in_(HOUSEKEEPING_KINDS)),
+                or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
                 or_(Job.lane.is_(None), ~lane_busy),
             )
             .order_by(Job.run_after, Job.id)

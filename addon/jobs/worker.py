@@ -22,19 +22,17 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
+from addon.config import Settings
+from addon.db.engine import Database
 from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
-
-if TYPE_CHECKING:
-    from addon.config import Settings
-    from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -45,9 +43,27 @@ RETENTION = timedelta(days=7)  # how long done jobs (and their delivery ids) are
 PRUNE_EVERY = timedelta(hours=1)
 
 
+class WorkerServices(Protocol):
+    """What the worker uses of the services it is given (`addon.services.Services`), which it
+    hands on to each handler."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def db(self) -> Database: ...
+
+    @property
+    def handlers(self) -> HandlerRegistry[Self]: ...
+
+
 class Worker:
     def __init__(
-        self, services: Services, *, worker_id: str | None = None, clock: Clock | None = None
+        self,
+        services: WorkerServices,
+        *,
+        worker_id: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.services = services
         self.clock = clock or current_clock()
@@ -70,7 +86,10 @@ class Worker:
         """Claim one batch of due jobs and process them; return how many were claimed."""
         async with self.services.db.transaction() as session:
             jobs = await self._jobs(session).claim(
-                self.worker_id, self.settings.worker_batch_size, self.lease
+                self.worker_id,
+                self.settings.worker_batch_size,
+                self.lease,
+                claimable=self.services.handlers.claimable,
             )
             claimed = [ClaimedJob.model_validate(job) for job in jobs]
         if not claimed:
@@ -188,7 +207,7 @@ class Worker:
         self,
         job: ClaimedJob,
         held: dict[int, ClaimedJob],
-        registration: Registration | None,
+        registration: Registration[WorkerServices] | None,
         failure: Failure,
     ) -> None:
         """Write the policy's decision, and let the kind record it (same transaction)."""
