@@ -53,19 +53,6 @@ def new_attempt_id() -> str:
     return secrets.token_urlsafe(18)  # 24 characters
 
 
-def to_read(attempt: OAuthAttempt) -> AttemptRead:
-    return AttemptRead(
-        id=attempt.id,
-        status=attempt.status,
-        code=attempt.code,
-        message=attempt.message,
-        continuity=attempt.continuity,
-        created_at=attempt.created_at,
-        expires_at=attempt.expires_at,
-        finished_at=attempt.finished_at,
-    )
-
-
 class AttemptService:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -111,7 +98,7 @@ class AttemptService:
     async def read(self, installation_id: int, attempt_id: str) -> AttemptRead:
         attempt = await self._get(installation_id, attempt_id)
         await self.repository.expire_attempt(attempt, utcnow())
-        return to_read(attempt)
+        return AttemptRead.of(attempt)
 
     async def abandon(self, installation_id: int, attempt_id: str) -> AttemptRead:
         """The page saw the window closed: a pending attempt ends; a finished one is kept."""
@@ -130,4 +117,4 @@ class AttemptService:
             )
         )
         await self.session.refresh(attempt)
-        return to_read(attempt)
+        return AttemptRead.of(attempt)

@@ -9,9 +9,10 @@ from typing import Literal
 from pydantic import BaseModel, Field, StrictBool
 
 from addon.connection.models import AttemptStatus, ConnectionMethod, ConnectionStatus
+from addon.db.read import RowRead
 
 
-class ConnectionRead(BaseModel):
+class ConnectionRead(RowRead):
     status: ConnectionStatus
     method: ConnectionMethod | None = None
     dc: str | None = None
@@ -71,7 +72,7 @@ class OAuthStart(BaseModel):
     status_url: str
 
 
-class AttemptRead(BaseModel):
+class AttemptRead(RowRead):
     """One OAuth log-in attempt's outcome; final once `status` is not pending."""
 
     id: str

@@ -144,20 +144,7 @@ class ConnectionService:
         }
         if connection is None:
             return ConnectionRead(status=ConnectionStatus.DISCONNECTED, **common)
-        return ConnectionRead(
-            status=connection.status,
-            method=connection.method,
-            dc=connection.dc,
-            account_id=connection.account_id,
-            account_name=connection.account_name,
-            login_email=connection.login_email,
-            role=connection.role,
-            connected_at=connection.connected_at,
-            last_checked_at=connection.last_checked_at,
-            last_check_ok=connection.last_check_ok,
-            last_check_message=connection.last_check_message,
-            **common,
-        )
+        return ConnectionRead.of(connection, **common)
 
     async def read(self, installation: Installation) -> ConnectionRead:
         return self.read_model(await self.repository.get(installation.id))

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from addon.db.read import RowRead
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.store_state import StoreStatus
 from addon.explain import Action
@@ -266,7 +267,7 @@ class ResyncRequest(BaseModel):
     kind: EntityKind | None = None
 
 
-class SettingsRead(BaseModel):
+class SettingsRead(RowRead):
     tracking_enabled: bool
     abandoned_carts_enabled: bool
     product_url_template: str | None
@@ -332,9 +333,7 @@ class EcommerceRead(BaseModel):
     )
 
 
-class RecordRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
+class RecordRead(RowRead):
     id: int
     channel_slug: str
     kind: EntityKind

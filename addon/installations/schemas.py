@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from addon.db.read import RowRead
 from addon.installations.models import LifecycleSignal
 
 
-class InstallationRead(BaseModel):
+class InstallationRead(RowRead):
     saleor_api_url: str
     saleor_domain: str
     saleor_version: str | None = Field(description='Saleor\'s full version, e.g. "3.20.119"')
