@@ -10,7 +10,9 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from addon.connection.attempts import AttemptService, Outcome, callback_error, failure
+from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus
+from addon.connection.oauth_flow import POPUP_THEME_COOKIE, OAuthFlow
 from addon.connection.schemas import (
     ApiKeyConnect,
     AttemptRead,
@@ -21,7 +23,7 @@ from addon.connection.schemas import (
     ResetRequest,
     ResetResult,
 )
-from addon.connection.service import POPUP_THEME_COOKIE, ConnectionService
+from addon.connection.service import ConnectionService
 from addon.dependencies import ServicesDep, SessionDep
 from addon.errors import AppError, error_responses
 from addon.installations.dashboard_auth import DashboardAuth
@@ -41,9 +43,7 @@ async def read_connection(
 async def connect_with_api_key(
     body: ApiKeyConnect, auth: DashboardAuth, session: SessionDep, services: ServicesDep
 ) -> ConnectResult:
-    return await ConnectionService(session, services).connect_api_key(
-        auth.installation, body.api_key
-    )
+    return await Linking(session, services).connect_api_key(auth.installation, body.api_key)
 
 
 @router.get(
@@ -67,7 +67,7 @@ async def start_oauth(
     accept: Annotated[str, Header()] = "",
 ) -> OAuthStart | Response:
     """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser."""
-    start = await ConnectionService(session, services).start_oauth(auth.installation, flow)
+    start = await OAuthFlow(session, services).start(auth.installation, flow)
     if "application/json" in accept:
         return start
     if start.signup_url:
@@ -118,7 +118,7 @@ async def oauth_callback(
     error_description: str = "",
 ) -> HTMLResponse:
     """Where Mailchimp sends the admin back. Shows the outcome; never shows the token."""
-    service = ConnectionService(session, services)
+    oauth = OAuthFlow(session, services)
     ok = False
     continuity = None
     if error:
@@ -130,14 +130,14 @@ async def oauth_callback(
         )
     else:
         try:
-            result = await service.complete_oauth(state, code)
+            result = await oauth.complete(state, code)
         except AppError as exc:
             outcome = failure(exc.code, exc.message)
         else:
             ok, continuity = True, result.continuity.value
             outcome = Outcome(AttemptStatus.ALLOWED, "CONNECTED", result.message, continuity)
     # The page polling this attempt learns the outcome at once (a replay changes nothing).
-    await service.record_outcome(state, outcome)
+    await oauth.record_outcome(state, outcome)
     message, code_name = outcome.message, outcome.code
     app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.settings.app_url))
     payload = {

@@ -23,7 +23,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_connected,
         handle_import,
     )
-    from addon.connection.service import CONNECTED_KIND
+    from addon.connection.linking import CONNECTED_KIND
     from addon.installations.webhooks import webhook_job_kind
     from addon.subscriptions.consent import (
         CustomerCreated,

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from addon.connection.service import CALLBACK_PATH, OAUTH_STATE_TTL, POPUP_THEME_COOKIE
+from addon.connection.oauth_flow import OAUTH_STATE_TTL, POPUP_THEME_COOKIE
+from addon.connection.service import CALLBACK_PATH
 from addon.dependencies import ServicesDep
 from addon.paths import SETTINGS_UI_DIR
 from addon.templating import templates

@@ -1,0 +1,135 @@
+"""Linking an installation to a Mailchimp account: verify the credentials with Mailchimp, save
+them, and say what became of the data of a previous account (continuity). Pasting an API key
+ends here directly; the OAuth flow (`addon.connection.oauth_flow`) ends here with its token.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.account_data import forget_account_data
+from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
+from addon.connection.repository import ConnectionRepository
+from addon.connection.schemas import ConnectResult, Continuity
+from addon.connection.service import (
+    CHIMPY,
+    connection_read,
+    describe_error,
+    record_check,
+    show_account,
+)
+from addon.db.types import utcnow
+from addon.errors import BadRequest, ErrorCode, UpstreamUnavailable
+from addon.installations.models import Installation
+from addon.jobs.repository import JobRepository
+from addon.mailchimp import (
+    Account,
+    ApiKey,
+    InvalidApiKeyFormat,
+    InvalidCredentials,
+    MailchimpClient,
+    MailchimpCredentials,
+    MailchimpError,
+)
+from addon.mailchimp import Forbidden as MailchimpForbidden
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+# The event of a new connection: a job kind other capabilities register a handler for, so this
+# package imports none of them. The payload is empty (handlers read the connection).
+CONNECTED_KIND = "connection.connected"
+
+
+class Linking:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.repository = ConnectionRepository(session)
+
+    async def connect_api_key(self, installation: Installation, text: str) -> ConnectResult:
+        try:
+            key = ApiKey.parse(text)
+        except InvalidApiKeyFormat as exc:
+            raise BadRequest(str(exc), code=ErrorCode.INVALID_API_KEY_FORMAT) from exc
+        credentials = MailchimpCredentials.from_api_key(key)
+        account = await self.verify(credentials, rejected="Mailchimp did not accept this API key.")
+        return await self.save(installation, ConnectionMethod.API_KEY, credentials, account)
+
+    async def verify(self, credentials: MailchimpCredentials, *, rejected: str) -> Account:
+        client = MailchimpClient(self.services.mailchimp, credentials)
+        try:
+            ping = await client.ping()
+            if ping.health_status != CHIMPY:
+                raise UpstreamUnavailable(
+                    f"Mailchimp answered the health check with {ping.health_status!r}.",
+                    code=ErrorCode.MAILCHIMP_UNHEALTHY,
+                )
+            return await client.account()
+        except InvalidCredentials as exc:
+            raise BadRequest(
+                f"{rejected} Check it in Mailchimp (Profile → Extras → API keys) and try again.",
+                code=ErrorCode.MAILCHIMP_REJECTED_CREDENTIALS,
+            ) from exc
+        except MailchimpForbidden as exc:
+            raise BadRequest(describe_error(exc), code=ErrorCode.MAILCHIMP_FORBIDDEN) from exc
+        except MailchimpError as exc:
+            raise UpstreamUnavailable(
+                describe_error(exc), code=ErrorCode.MAILCHIMP_UNAVAILABLE
+            ) from exc
+
+    async def save(
+        self,
+        installation: Installation,
+        method: ConnectionMethod,
+        credentials: MailchimpCredentials,
+        account: Account,
+    ) -> ConnectResult:
+        connection = await self.repository.get(installation.id)
+        if connection is None:
+            connection = MailchimpConnection(installation_id=installation.id)
+            self.session.add(connection)
+        if connection.account_id is None:
+            continuity = Continuity.NEW
+            message = f"Connected to Mailchimp account {account.account_name}."
+        elif connection.account_id == account.account_id:
+            continuity = Continuity.RESUMED
+            message = (
+                f"Reconnected to {account.account_name}: audiences, stores and sync state "
+                "were kept, nothing is created again."
+            )
+        else:
+            continuity = Continuity.STARTED_CLEAN
+            await forget_account_data(self.session, installation.id)
+            message = (
+                f"Connected to a different account, {account.account_name}: it starts clean. "
+                "Data of the previous account was dropped here (nothing was deleted in Mailchimp)."
+            )
+        now = utcnow()
+        connection.status = ConnectionStatus.CONNECTED
+        connection.method = method
+        connection.credential = credentials.secret
+        connection.dc = credentials.dc
+        connection.account_id = account.account_id
+        connection.connected_at = now
+        show_account(connection, account)
+        record_check(connection, True, CHIMPY, now)
+        await self.session.flush()
+        # Capabilities react through this job's kind (audiences import the account's audiences).
+        await JobRepository(self.session).enqueue(
+            installation.id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND
+        )
+        logger.info(
+            "Installation %s connected to Mailchimp account %s (%s, %s)",
+            installation.id,
+            account.account_id,
+            method.value,
+            continuity.value,
+        )
+        return ConnectResult(
+            connection=connection_read(self.services.settings, connection),
+            continuity=continuity,
+            message=message,
+        )

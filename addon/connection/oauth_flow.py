@@ -1,0 +1,144 @@
+"""Connecting by logging in to Mailchimp (or signing up first): the OAuth 2 flow.
+
+`start` issues a one-time state (kept hashed, valid 10 minutes) and the attempt the dashboard
+polls; `complete` is the callback: it checks and consumes the state, exchanges the code and
+links the account through `addon.connection.linking`; `record_outcome` tells the attempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.attempts import AttemptService, Outcome
+from addon.connection.linking import Linking
+from addon.connection.models import ConnectionMethod, OAuthState
+from addon.connection.repository import ConnectionRepository
+from addon.connection.schemas import ConnectResult, OAuthStart
+from addon.connection.service import CALLBACK_PATH, describe_error, oauth_unavailable_reason
+from addon.db.types import utcnow
+from addon.errors import BadRequest, Conflict, ErrorCode, UpstreamUnavailable
+from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
+from addon.mailchimp import MailchimpCredentials, MailchimpError, OAuthError
+from addon.services import Services
+
+OAUTH_STATE_TTL = timedelta(minutes=10)
+# The dashboard's theme for the pop-up's last page: Mailchimp calls back on a fixed URL, so
+# the pop-up's first page leaves it in a cookie for the callback (nothing secret in it).
+POPUP_THEME_COOKIE = "mailchimp_oauth_theme"
+ATTEMPTS_PATH = "/api/connection/oauth/attempts"
+
+
+def _hash_state(state: str) -> str:
+    return hashlib.sha256(state.encode()).hexdigest()
+
+
+class OAuthFlow:
+    def __init__(self, session: AsyncSession, services: Services) -> None:
+        self.session = session
+        self.services = services
+        self.settings = services.settings
+        self.repository = ConnectionRepository(session)
+
+    async def start(self, installation: Installation, flow: str) -> OAuthStart:
+        settings = self.settings
+        if not settings.oauth_configured or settings.mailchimp_client_id is None:
+            raise Conflict(
+                oauth_unavailable_reason(settings) or "", code=ErrorCode.OAUTH_NOT_CONFIGURED
+            )
+        state = secrets.token_urlsafe(32)
+        method = ConnectionMethod.OAUTH_SIGNUP if flow == "signup" else ConnectionMethod.OAUTH_LOGIN
+        now = utcnow()
+        await self.repository.prune_states(now)
+        await self.repository.add_state(
+            OAuthState(
+                state_hash=_hash_state(state),
+                installation_id=installation.id,
+                method=method,
+                created_at=now,
+                expires_at=now + OAUTH_STATE_TTL,
+            )
+        )
+        attempt = await AttemptService(self.session).begin(
+            installation.id, _hash_state(state), now, now + OAUTH_STATE_TTL
+        )
+        authorize_url = self.services.oauth.authorize_url(
+            settings.mailchimp_client_id, self.redirect_uri, state
+        )
+        return OAuthStart(
+            flow="signup" if flow == "signup" else "login",
+            authorize_url=authorize_url,
+            signup_url=settings.mailchimp_signup_url if flow == "signup" else None,
+            expires_at=now + OAUTH_STATE_TTL,
+            attempt_id=attempt.id,
+            status_url=f"{ATTEMPTS_PATH}/{attempt.id}",
+        )
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.settings.app_url + CALLBACK_PATH
+
+    async def complete(self, state: str, code: str) -> ConnectResult:
+        """The OAuth callback: check the state, exchange the code, connect the account."""
+        now = utcnow()
+        state_hash = _hash_state(state)
+        record = await self.repository.get_state(state_hash)
+        # The lookup is by hash; the comparison is constant-time all the same.
+        if record is None or not hmac.compare_digest(record.state_hash, state_hash):
+            raise BadRequest(
+                "This sign-in does not match a connection started from the dashboard. "
+                "Start again from the Connection page.",
+                code=ErrorCode.OAUTH_STATE_MISMATCH,
+            )
+        if record.expires_at < now:
+            raise BadRequest(
+                "This sign-in took longer than 10 minutes and expired. Start again.",
+                code=ErrorCode.OAUTH_STATE_EXPIRED,
+            )
+        if not await self.repository.consume_state(state_hash, now):
+            raise BadRequest(
+                "This sign-in link was used already. Start again from the Connection page.",
+                code=ErrorCode.OAUTH_STATE_REPLAYED,
+            )
+        installation = await InstallationRepository(self.session).get(record.installation_id)
+        if installation is None:
+            raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
+        settings = self.settings
+        assert settings.mailchimp_client_id and settings.mailchimp_client_secret
+        try:
+            token = await self.services.oauth.exchange_code(
+                settings.mailchimp_client_id,
+                settings.mailchimp_client_secret,
+                self.redirect_uri,
+                code,
+            )
+            metadata = await self.services.oauth.metadata(token.access_token)
+        except OAuthError as exc:
+            raise BadRequest(
+                f"Mailchimp did not complete the sign-in ({exc.error or exc.title}): "
+                f"{exc.error_description or exc.detail or 'start again.'}",
+                code=ErrorCode.OAUTH_EXCHANGE_FAILED,
+            ) from exc
+        except MailchimpError as exc:
+            raise UpstreamUnavailable(
+                describe_error(exc), code=ErrorCode.OAUTH_EXCHANGE_FAILED
+            ) from exc
+        credentials = MailchimpCredentials.from_oauth_token(token.access_token, metadata.dc)
+        linking = Linking(self.session, self.services)
+        rejected = "Mailchimp did not accept the sign-in."
+        account = await linking.verify(credentials, rejected=rejected)
+        return await linking.save(installation, record.method, credentials, account)
+
+    async def record_outcome(self, state: str, outcome: Outcome) -> None:
+        """What the callback saw, for the page polling the attempt. A state that ended in a
+        refusal or an error is used up, so it cannot be completed later."""
+        if not state:
+            return
+        state_hash = _hash_state(state)
+        await self.repository.consume_state(state_hash, utcnow())
+        await AttemptService(self.session).finish(state_hash, outcome)
