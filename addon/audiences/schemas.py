@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.audiences.models import DoubleOptIn, Priority
+from addon.db.read import RowRead
 
 ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
 
@@ -17,26 +18,22 @@ class PermissionInfo(BaseModel):
     text: str
 
 
-class MergeFieldInfo(BaseModel):
-    model_config = ConfigDict(from_attributes=True)  # from Mailchimp's model of it
-
+class MergeFieldInfo(RowRead):  # from Mailchimp's model of it
     tag: str
     name: str
     type: str
     required: bool = False
 
 
-class InterestInfo(BaseModel):
-    model_config = ConfigDict(from_attributes=True)  # from Mailchimp's model of it
-
+class InterestInfo(RowRead):  # from Mailchimp's model of it
     id: str
     name: str
     display_order: int = 0
 
 
-class ImportedGroup(BaseModel):
-    # Read straight from an AudienceGroup row (its interests are stored as these dicts).
-    model_config = ConfigDict(from_attributes=True)
+class ImportedGroup(RowRead):
+    """A group (interest category) from Mailchimp, or read back from an AudienceGroup row (its
+    interests are stored as these dicts)."""
 
     category_id: str
     title: str
@@ -45,10 +42,8 @@ class ImportedGroup(BaseModel):
     interests: list[InterestInfo] = Field(default_factory=list)
 
 
-class AudienceInfo(BaseModel):
+class AudienceInfo(RowRead):
     """What Mailchimp says of an audience: imported, stored on an Audience row, read back."""
-
-    model_config = ConfigDict(from_attributes=True)
 
     list_id: str
     name: str
@@ -75,9 +70,7 @@ class AudienceRead(AudienceInfo):
     groups: list[GroupRead]
 
 
-class NewsletterSettingsRead(BaseModel):
-    model_config = ConfigDict(from_attributes=True)  # read from the NewsletterSettings row
-
+class NewsletterSettingsRead(RowRead):  # read from the NewsletterSettings row
     default_list_id: str | None
     allow_multiple: bool
     double_optin: DoubleOptIn

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import Audience, AudienceGroup, DoubleOptIn, NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import (
-    AudienceInfo,
     AudienceRead,
     AudiencesRead,
     GroupRead,
@@ -110,15 +109,7 @@ async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
                 InterestInfo.model_validate(i)
                 async for i in client.interests(audience.id, category.id)
             ]
-            groups.append(
-                ImportedGroup(
-                    category_id=category.id,
-                    title=category.title,
-                    type=category.type,
-                    display_order=category.display_order,
-                    interests=interests,
-                )
-            )
+            groups.append(ImportedGroup.of(category, category_id=category.id, interests=interests))
         merge_fields = [
             MergeFieldInfo.model_validate(f) async for f in client.merge_fields(audience.id)
         ]
@@ -178,8 +169,7 @@ async def handle_import(job: ClaimedJob, request: ImportRequest, services: Servi
 
 
 def _group_read(group: AudienceGroup) -> GroupRead:
-    imported = ImportedGroup.model_validate(group)
-    return GroupRead(**dict(imported), offered=group.offered, removed=group.removed_at is not None)
+    return GroupRead.of(group, removed=group.removed_at is not None)
 
 
 def _warnings(
@@ -218,9 +208,8 @@ class AudienceService:
             by_list.setdefault(group.list_id, []).append(_group_read(group))
         return AudiencesRead(
             audiences=[
-                AudienceRead(
-                    **dict(AudienceInfo.model_validate(a)),
-                    active=a.active,
+                AudienceRead.of(
+                    a,
                     is_default=a.list_id == settings.default_list_id,
                     removed=a.removed_at is not None,
                     groups=by_list.get(a.list_id, []),

@@ -42,11 +42,10 @@ class OAuthFlow:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
         self.services = services
-        self.settings = services.settings
         self.repository = ConnectionRepository(session)
 
     async def start(self, installation: Installation, flow: str) -> OAuthStart:
-        settings = self.settings
+        settings = self.services.settings
         if not settings.oauth_configured or settings.mailchimp_client_id is None:
             raise Conflict(
                 oauth_unavailable_reason(settings) or "", code=ErrorCode.OAUTH_NOT_CONFIGURED
@@ -81,7 +80,7 @@ class OAuthFlow:
 
     @property
     def redirect_uri(self) -> str:
-        return self.settings.app_url + CALLBACK_PATH
+        return self.services.settings.app_url + CALLBACK_PATH
 
     async def complete(self, state: str, code: str) -> ConnectResult:
         """The OAuth callback: check the state, exchange the code, connect the account."""
@@ -108,7 +107,7 @@ class OAuthFlow:
         installation = await InstallationRepository(self.session).get(record.installation_id)
         if installation is None:
             raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
-        settings = self.settings
+        settings = self.services.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
             token = await self.services.oauth.exchange_code(

@@ -1,4 +1,4 @@
-"""Response bodies read from ORM rows: one way to turn a row into its read model."""
+"""Read models of ORM rows (or of another model): one way to turn a row into its read model."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class RowRead(BaseModel):
-    """A read model whose fields are the row's attributes of the same name.
+    """A read model whose fields are the row's attributes of the same name (the row may also be
+    another pydantic model, e.g. Mailchimp's answer).
 
     `of(row)` validates the row itself (`from_attributes`); fields the row does not hold as such
     (renamed, derived, or from elsewhere) are given as keywords and win over the row.

@@ -30,6 +30,19 @@ class InvalidToken(VerificationError):
     pass
 
 
+def _signing_key(
+    jwks: Jwks, signed: str, what: str, error: type[VerificationError] = VerificationError
+) -> Any:
+    """The JWKS key that signed `signed` (a JWS or JWT, `what` in messages): RS256 only."""
+    try:
+        header = jwt.get_unverified_header(signed)
+    except jwt.DecodeError as exc:
+        raise error(f"malformed {what}: {exc}") from exc
+    if header.get("alg") != "RS256":
+        raise error(f"the {what} must be signed with RS256")
+    return _key_for(jwks, header.get("kid"))
+
+
 def _key_for(jwks: Jwks, kid: str | None) -> Any:
     keys = jwt.PyJWKSet.from_dict(jwks.as_dict()).keys
     if kid is None:
@@ -45,13 +58,7 @@ def _key_for(jwks: Jwks, kid: str | None) -> Any:
 
 def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
     """Check `Saleor-Signature`: RS256 JWS, detached unencoded payload (RFC 7797)."""
-    try:
-        header = jwt.get_unverified_header(signature)
-    except jwt.DecodeError as exc:
-        raise VerificationError(f"malformed signature: {exc}") from exc
-    if header.get("alg") != "RS256":
-        raise VerificationError("signature algorithm must be RS256")
-    key = _key_for(jwks, header.get("kid"))
+    key = _signing_key(jwks, signature, "signature")
     try:
         PyJWS().decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
     except jwt.InvalidSignatureError as exc:
@@ -64,13 +71,7 @@ def _decode_jwt(
     jwks: Jwks, token: str, saleor_api_url: str, required: Sequence[str]
 ) -> dict[str, Any]:
     """An RS256 JWT of this Saleor: signature by `kid`, expiry, issuer, required claims."""
-    try:
-        header = jwt.get_unverified_header(token)
-    except jwt.DecodeError as exc:
-        raise InvalidToken(f"malformed token: {exc}") from exc
-    if header.get("alg") != "RS256":
-        raise InvalidToken("the token must be signed with RS256")
-    key = _key_for(jwks, header.get("kid"))
+    key = _signing_key(jwks, token, "token", InvalidToken)
     try:
         claims: dict[str, Any] = jwt.decode(
             token,
