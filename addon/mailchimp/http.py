@@ -133,17 +133,12 @@ class MailchimpHttp:
         ``account_key=None`` sends without a concurrency cap (e.g. downloads from storage).
         """
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        # Built once: a retry sends the same request again (its body is already encoded).
+        request = self._client.build_request(
+            method, url, headers=headers, params=clean_params or None, json=json, data=data
+        )
         for attempt in range(1, self.max_attempts + 1):
-            outcome = await self._attempt(
-                method,
-                url,
-                account_key=account_key,
-                headers=headers,
-                params=clean_params,
-                json=json,
-                data=data,
-                error_mapper=error_mapper,
-            )
+            outcome = await self._attempt(request, account_key, error_mapper)
             if isinstance(outcome, httpx.Response):
                 return outcome
             self._log_failure(outcome, attempt)
@@ -154,20 +149,8 @@ class MailchimpHttp:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(
-        self,
-        method: str,
-        url: str,
-        *,
-        account_key: str | None,
-        headers: Mapping[str, str] | None,
-        params: Mapping[str, Any],
-        json: Any,
-        data: Mapping[str, str] | None,
-        error_mapper: ErrorMapper,
+        self, request: httpx.Request, account_key: str | None, error_mapper: ErrorMapper
     ) -> httpx.Response | MailchimpError:
-        request = self._client.build_request(
-            method, url, headers=headers, params=params or None, json=json, data=data
-        )
         try:
             if account_key is None:
                 response = await self._client.send(request)
@@ -177,13 +160,13 @@ class MailchimpHttp:
         except httpx.TimeoutException as exc:
             return TransientError(
                 f"The request timed out ({type(exc).__name__}).",
-                method=method,
+                method=request.method,
                 path=request.url.path,
             )
         except httpx.TransportError as exc:
             return TransientError(
                 f"Could not reach Mailchimp ({type(exc).__name__}).",
-                method=method,
+                method=request.method,
                 path=request.url.path,
             )
         if response.is_success:
