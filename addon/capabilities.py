@@ -1,5 +1,6 @@
 """The composition root: where each capability plugs into the app (its HTTP routers, its job
-handlers, its hooks on shared services). Only the app, the CLI and the dev stack import this.
+handlers, its answers to other capabilities' ports, its hooks on shared services). Only the app,
+the CLI and the dev stack import this.
 
 A capability adds one line to each list below (and nothing else here).
 """
@@ -15,7 +16,7 @@ from addon.installations.lifecycle import watch_saleor_calls
 from addon.installations.models import Installation
 from addon.jobs.models import Job
 from addon.jobs.registry import HandlerRegistry
-from addon.services import Services
+from addon.services import Ports, Services
 
 
 def create_services(
@@ -25,6 +26,7 @@ def create_services(
     HTTP (tests, sandboxes)."""
     services = Services.bare(settings, transport=transport)
     register_job_handlers(services.handlers)
+    plug_ports(services.ports)
     watch_saleor_calls(services)  # a refused Saleor call queues a lifecycle check
     return services
 
@@ -68,3 +70,11 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     registry.claim_only(
         Job.installation_id.in_(select(Installation.id).where(Installation.is_active))
     )
+
+
+def plug_ports(ports: Ports) -> None:
+    """Answer each question a capability asks of another it may not import."""
+    from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
+    from addon.initial_sync.repository import latest_status
+
+    ports.plug(LATEST_INITIAL_SYNC, latest_status)

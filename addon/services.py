@@ -1,10 +1,12 @@
 """The long-lived objects of a process, shared by web and worker: settings, database, the Saleor
-and Mailchimp clients, and the job handler registry. Knows no capability: the composition root,
-`addon.capabilities.create_services`, builds these and plugs every capability in."""
+and Mailchimp clients, the job handler registry and the ports. Knows no capability: the
+composition root, `addon.capabilities.create_services`, builds these and plugs every capability
+in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar, cast
 
 import httpx
 
@@ -16,6 +18,37 @@ from addon.jobs.registry import HandlerRegistry
 from addon.mailchimp import MailchimpHttp, MailchimpOAuth
 from addon.saleor.client import SaleorClient
 
+T = TypeVar("T")
+
+
+class Port(Generic[T]):
+    """A question one capability asks of another it may not import (the E-commerce page asks
+    for a channel's latest initial sync): declared by the capability that asks, with the type
+    of its answer, and answered by the composition root (`Ports.plug`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"Port({self.name!r})"
+
+
+class Ports:
+    """Each port's answer, as the composition root plugged it in."""
+
+    def __init__(self) -> None:
+        self._answers: dict[Port[Any], Any] = {}
+
+    def plug(self, port: Port[T], answer: T) -> None:
+        if port in self._answers:
+            raise ValueError(f"{port!r} is answered already")
+        self._answers[port] = answer
+
+    def __getitem__(self, port: Port[T]) -> T:
+        if port not in self._answers:
+            raise LookupError(f"nothing answers {port!r}: addon.capabilities plugs it in")
+        return cast(T, self._answers[port])
+
 
 @dataclass
 class Services:
@@ -25,12 +58,13 @@ class Services:
     mailchimp: MailchimpHttp
     oauth: MailchimpOAuth
     handlers: HandlerRegistry[Services] = field(default_factory=HandlerRegistry)
+    ports: Ports = field(default_factory=Ports)
 
     @classmethod
     def bare(
         cls, settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> Services:
-        """The services with no capability plugged in (no job handlers): the app uses
+        """The services with no capability plugged in (no job handlers, no ports): the app uses
         `addon.capabilities.create_services`. `transport` routes outbound HTTP."""
         use_secret_box(SecretBox(settings.resolve_secret_key()))
         mailchimp = MailchimpHttp(

@@ -72,6 +72,11 @@ def _kept(app_graph: grimp.ImportGraph, contract: Contract, *added: tuple[str, s
         ("acyclic", "addon.saleor.client", "addon.installations.models"),
         # connection reacts to nothing of audiences (audiences react to its job).
         ("acyclic", "addon.connection.service", "addon.audiences.service"),
+        # jobs is infrastructure: it knows no capability, nor the services handlers receive ...
+        ("acyclic", "addon.jobs.repository", "addon.installations.models"),
+        ("acyclic", "addon.jobs.worker", "addon.services"),
+        # ... and initial sync builds on ecommerce (the E-commerce page asks through a port).
+        ("acyclic", "addon.ecommerce.service", "addon.initial_sync.repository"),
         # a cycle between two modules of one package counts too.
         ("acyclic", "addon.ecommerce.models", "addon.ecommerce.sync"),
         ("composition-root", "addon.ecommerce.sync", "addon.capabilities"),

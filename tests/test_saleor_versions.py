@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from addon.clock import ManualClock
 from addon.config import load_settings
-from addon.initial_sync.models import RunStatus
+from addon.ecommerce.channel_state import RunStatus
 from addon.installations.models import Installation, InstallationErasure, LifecycleSignal
 from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository

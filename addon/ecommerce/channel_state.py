@@ -2,15 +2,39 @@
 
 Derived from the same rows the card shows (connection, the channel's store and its ledger
 record, the latest initial sync), so the card can never claim what its rows contradict.
+
+The latest initial sync is read through a port, `LATEST_INITIAL_SYNC`, that the composition
+root answers with initial sync's query: initial sync builds on ecommerce, not the other way
+round, so ecommerce names what it asks for, down to the status of a run (`RunStatus`, which the
+initial sync's table uses).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.schemas import NextAction
 from addon.ecommerce.store_state import StoreStatus
-from addon.initial_sync.models import RunStatus
+from addon.services import Port
+
+
+class RunStatus(StrEnum):
+    """Where an initial sync of a channel stands."""
+
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+# (session, installation id, channel slug) → the status of the channel's latest initial sync,
+# None when it never had one.
+LatestInitialSync = Callable[[AsyncSession, int, str], Awaitable[RunStatus | None]]
+LATEST_INITIAL_SYNC = Port[LatestInitialSync]("the status of a channel's latest initial sync")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.ecommerce import store_state
-from addon.ecommerce.channel_state import ChannelFacts, next_action
+from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import (
     LedgerRepository,
@@ -36,7 +36,6 @@ from addon.ecommerce.subjects import record_subject
 from addon.ecommerce.sync import enqueue_push
 from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
 from addon.explain import Where, explain
-from addon.initial_sync.repository import InitialSyncRepository
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -113,13 +112,13 @@ class EcommerceService:
         connection = await ConnectionRepository(self.session).get(installation_id)
         connected = bool(connection and connection.status is ConnectionStatus.CONNECTED)
         has_audience = await _has_audience(self.session, installation_id)
+        latest_initial_sync = self.services.ports[LATEST_INITIAL_SYNC]
         rows = []
         for channel in [*channels, *extra]:
             store = stores.get(channel.slug)
             record = store_records.get(channel.slug)
             tracked = bool(store and store.tracked)
             status = store_state.store_status(store, record)
-            latest = await InitialSyncRepository(self.session).latest(installation_id, channel.slug)
             facts = ChannelFacts(
                 name=channel.name or channel.slug,
                 connected=connected,
@@ -128,7 +127,7 @@ class EcommerceService:
                 tracked=tracked,
                 tracking_enabled=settings.tracking_enabled,
                 store_status=status,
-                initial_sync=latest.status if latest else None,
+                initial_sync=await latest_initial_sync(self.session, installation_id, channel.slug),
             )
             per_kind = None
             if tracked:  # no rows of zeros before tracking

@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.repository import StoreRepository
 from addon.errors import AppError, ErrorCode
-from addon.initial_sync.models import RunStatus
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
 from addon.initial_sync.view import Say, SyncView, print_outcome

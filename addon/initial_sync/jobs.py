@@ -19,9 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.catalog import DependencyFailed
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import load_context
 from addon.ecommerce.repository import StoreRepository
-from addon.initial_sync.models import InitialSync, RunStatus
+from addon.initial_sync.models import InitialSync
 from addon.initial_sync.state import (
     STEP_JOB,
     WATCHDOG_JOB,

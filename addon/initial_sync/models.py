@@ -25,13 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    CANCELLED = "cancelled"
-    FAILED = "failed"
+from addon.ecommerce.channel_state import RunStatus
 
 
 class Phase(StrEnum):

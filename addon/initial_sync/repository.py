@@ -5,7 +5,17 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, RunStatus
+from addon.ecommerce.channel_state import RunStatus
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
+
+
+async def latest_status(
+    session: AsyncSession, installation_id: int, channel: str
+) -> RunStatus | None:
+    """The status of the channel's latest initial sync: the answer to the E-commerce page's
+    `LATEST_INITIAL_SYNC` (plugged in by `addon.capabilities`)."""
+    latest = await InitialSyncRepository(session).latest(installation_id, channel)
+    return latest.status if latest else None
 
 
 class InitialSyncRepository:

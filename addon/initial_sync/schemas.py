@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from addon.initial_sync.models import Phase, RunStatus
+from addon.ecommerce.channel_state import RunStatus
+from addon.initial_sync.models import Phase
 
 
 class StartRequest(BaseModel):

@@ -8,11 +8,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.ecommerce.store_state import missing_message
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import summary
-from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.initial_sync.models import InitialSync, Phase
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
 from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog

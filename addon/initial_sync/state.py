@@ -23,8 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind
-from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.jobs.repository import JobRepository
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services

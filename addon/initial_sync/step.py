@@ -27,11 +27,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.catalog import CatalogPusher
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
-from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase, RunStatus
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.planner import Planned, Planner
 from addon.initial_sync.reader import Reader
 from addon.initial_sync.state import (

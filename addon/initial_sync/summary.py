@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind
-from addon.initial_sync.models import InitialSync, RunStatus
+from addon.initial_sync.models import InitialSync
 
 KindState = Literal["waiting", "sending", "confirming", "done", "stopped"]
 

@@ -19,7 +19,7 @@ from rich.table import Column
 from rich.text import Text
 
 from addon.db.types import utcnow
-from addon.initial_sync.models import RunStatus
+from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress
 
 # KindProgress.kind → how the CLI names it, and the phase in which it is sent.

@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.sync import PUSH_JOB
-from addon.initial_sync.models import InitialSync, RunStatus
+from addon.initial_sync.models import InitialSync
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker

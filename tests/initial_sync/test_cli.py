@@ -14,6 +14,7 @@ from sqlalchemy import update
 from typer.testing import CliRunner
 
 from addon.cli import cli
+from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.cli import (
     EXIT_INTERRUPTED,
     EXIT_NOT_SUCCEEDED,
@@ -26,7 +27,6 @@ from addon.initial_sync.cli import (
     parse_orders_since,
     run_sync,
 )
-from addon.initial_sync.models import RunStatus
 from addon.installations.models import Installation
 from tests.conftest import SALEOR_API_URL
 from tests.ecommerce.conftest import CHANNEL, Shop

@@ -12,9 +12,10 @@ from sqlalchemy import delete, select, update
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.initial_sync.applier import MAX_SENDS
-from addon.initial_sync.models import InitialSync, Phase, RunStatus
+from addon.initial_sync.models import InitialSync, Phase
 from addon.initial_sync.state import STEP_JOB, WATCHDOG_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker

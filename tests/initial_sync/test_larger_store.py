@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from addon.initial_sync.models import RunStatus
+from addon.ecommerce.channel_state import RunStatus
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, progress, start
 from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations, is_syncing

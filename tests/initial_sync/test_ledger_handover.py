@@ -4,8 +4,8 @@ live sync while it has not changed, and a real change is still sent."""
 
 from __future__ import annotations
 
+from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.initial_sync.models import RunStatus
 from sandboxes.saleor.models import OrderStatus
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start

@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 
 from addon.clock import ManualClock
 from addon.config import Settings
-from addon.initial_sync.models import RunStatus
+from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
