@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,25 +25,67 @@ class MetadataItem(_Payload):
     value: str
 
 
-class UserRef(_Payload):
-    id: str
-    email: str | None = None
-    first_name: str | None = Field(default=None, alias="firstName")
-    last_name: str | None = Field(default=None, alias="lastName")
+class _WithMetadata(_Payload):
     metadata: list[MetadataItem] = Field(default_factory=list)
 
+    @property
+    def consent(self) -> Consent:
+        return Consent.from_metadata({m.key: m.value for m in self.metadata})
 
-class AddressRef(_Payload):
+
+class Named(_Payload):
+    """A customer's or a billing address's name."""
+
     first_name: str | None = Field(default=None, alias="firstName")
     last_name: str | None = Field(default=None, alias="lastName")
 
 
-class OrderRef(_Payload):
+@dataclass(frozen=True)
+class Signup:
+    """Who gave consent, to what, and where; `saleor_user_id` only when the address is theirs."""
+
+    email: str | None
+    consent: Consent
+    source: Source
+    name: Named | None
+    saleor_user_id: str | None
+
+
+class UserRef(_WithMetadata, Named):
+    id: str
+    email: str | None = None
+
+    def signup(self) -> Signup:
+        """Consent given when registering."""
+        return Signup(
+            email=self.email,
+            consent=self.consent,
+            source=Source.REGISTRATION,
+            name=self,
+            saleor_user_id=self.id,
+        )
+
+
+class OrderRef(_WithMetadata):
     id: str
     user_email: str | None = Field(default=None, alias="userEmail")
     user: UserRef | None = None
-    billing_address: AddressRef | None = Field(default=None, alias="billingAddress")
-    metadata: list[MetadataItem] = Field(default_factory=list)
+    billing_address: Named | None = Field(default=None, alias="billingAddress")
+
+    def signup(self) -> Signup:
+        """Consent given at checkout, for the order's e-mail address."""
+        user = self.user
+        email = self.user_email or (user.email if user else None)
+        # A checkout's e-mail may be another than its signed-in user's: that address's status
+        # belongs to whoever owns the address, never to this user's account.
+        owner = user if user and email and (user.email or "").lower() == email.lower() else None
+        return Signup(
+            email=email,
+            consent=self.consent,
+            source=Source.CHECKOUT,
+            name=self.billing_address,
+            saleor_user_id=owner.id if owner else None,
+        )
 
 
 class OrderCreated(_Payload):
@@ -53,17 +96,8 @@ class CustomerCreated(_Payload):
     user: UserRef | None = None
 
 
-async def _subscribe(
-    services: Services,
-    installation_id: int,
-    *,
-    email: str | None,
-    consent: Consent,
-    source: Source,
-    first_name: str | None,
-    last_name: str | None,
-    saleor_user_id: str | None,
-) -> None:
+async def _subscribe(services: Services, installation_id: int, signup: Signup) -> None:
+    consent, source, email = signup.consent, signup.source, signup.email
     if not consent.subscribe or not email:
         return  # no consent recorded: no subscription
     try:
@@ -85,50 +119,21 @@ async def _subscribe(
             Action.SUBSCRIBE,
             source=source,
             fresh_consent=True,
-            first_name=first_name,
-            last_name=last_name,
-            saleor_user_id=saleor_user_id,
+            first_name=signup.name.first_name if signup.name else None,
+            last_name=signup.name.last_name if signup.name else None,
+            saleor_user_id=signup.saleor_user_id,
         )
 
 
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
-    order = delivery.body.order
-    if order is None:
-        return
-    consent = Consent.from_metadata({m.key: m.value for m in order.metadata})
-    billing = order.billing_address
-    email = order.user_email or (order.user.email if order.user else None)
-    # A checkout's e-mail may be another than its signed-in user's: that address's status
-    # belongs to whoever owns the address, never to this user's account.
-    user = order.user
-    owner = user if user and email and (user.email or "").lower() == email.lower() else None
-    await _subscribe(
-        services,
-        job.installation_id,
-        email=email,
-        consent=consent,
-        source=Source.CHECKOUT,
-        first_name=billing.first_name if billing else None,
-        last_name=billing.last_name if billing else None,
-        saleor_user_id=owner.id if owner else None,
-    )
+    if delivery.body.order is not None:
+        await _subscribe(services, job.installation_id, delivery.body.order.signup())
 
 
 async def handle_customer_created(
     job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
 ) -> None:
-    user = delivery.body.user
-    if user is None:
-        return
-    await _subscribe(
-        services,
-        job.installation_id,
-        email=user.email,
-        consent=Consent.from_metadata({m.key: m.value for m in user.metadata}),
-        source=Source.REGISTRATION,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        saleor_user_id=user.id,
-    )
+    if delivery.body.user is not None:
+        await _subscribe(services, job.installation_id, delivery.body.user.signup())

@@ -157,10 +157,17 @@ class MySubscriptions(BaseModel):
     audiences: list[MyAudience]
 
 
-class MyAudienceChange(BaseModel):
+class AudienceChange(BaseModel):
+    """A change to a contact's place in one audience, asked by the shopper or by staff."""
+
     list_id: str = Field(max_length=64)
-    subscribed: StrictBool
+    # The interests chosen (the audience's other offered interests are turned off); None:
+    # the contact's groups are left as they are.
     groups: Ids | None = None
+
+
+class MyAudienceChange(AudienceChange):
+    subscribed: StrictBool
 
 
 class MySubscriptionsUpdate(BaseModel):
@@ -217,7 +224,5 @@ class CustomerSubscriptions(BaseModel):
     audiences: list[CustomerAudience]
 
 
-class AdminChange(BaseModel):
-    list_id: str = Field(max_length=64)
+class AdminChange(AudienceChange):
     action: Action
-    groups: Ids | None = None
