@@ -21,7 +21,7 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import SigningKeys
 from addon.openapi import raises
-from addon.saleor.jws import TokenExpired, VerificationError, verify_dashboard_token
+from addon.saleor.jws import verify_dashboard_token
 from addon.saleor.schemas import DashboardTokenClaims
 
 # The token the dashboard hands the app's pages (an OpenAPI security scheme).
@@ -70,19 +70,11 @@ def require_dashboard(
             raise Unauthorized(
                 "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
             )
-        try:
-            claims = await signing_keys.verify(
-                keys,
-                lambda jwks: verify_dashboard_token(jwks, authorization_bearer, saleor_api_url),
-            )
-        except TokenExpired as exc:
-            raise Unauthorized(
-                "Your session expired; reload the page.", code=ErrorCode.TOKEN_EXPIRED
-            ) from exc
-        except VerificationError as exc:
-            raise Unauthorized(
-                f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN
-            ) from exc
+        claims = await signing_keys.verify_token(
+            keys,
+            lambda jwks: verify_dashboard_token(jwks, authorization_bearer, saleor_api_url),
+            when_expired="reload the page",
+        )
         installation = await InstallationRepository(session).get(keys.installation_id)
         if installation is None:  # erased since the keys were read
             raise Unauthorized(

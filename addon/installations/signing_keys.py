@@ -38,9 +38,10 @@ from sqlalchemy import ColumnElement, or_, select, update
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.types import utcnow
+from addon.errors import ErrorCode, Unauthorized
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorClient, SaleorUnavailable
-from addon.saleor.jws import UnknownKey, VerificationError
+from addon.saleor.jws import TokenExpired, UnknownKey, VerificationError
 from addon.saleor.schemas import Jwks
 
 logger = logging.getLogger(__name__)
@@ -98,6 +99,22 @@ class SigningKeys:
             if refreshed:
                 raise
         return verify(await self._refresh(state, "a signature names an unknown key"))
+
+    async def verify_token(
+        self, state: KeyState, verify: Callable[[Jwks], T], *, when_expired: str
+    ) -> T:
+        """`verify` a token Saleor issued to a user; one that does not verify is Unauthorized
+        (`when_expired`: what the user does about an expired one)."""
+        try:
+            return await self.verify(state, verify)
+        except TokenExpired as exc:
+            raise Unauthorized(
+                f"Your session expired; {when_expired}.", code=ErrorCode.TOKEN_EXPIRED
+            ) from exc
+        except VerificationError as exc:
+            raise Unauthorized(
+                f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN
+            ) from exc
 
     async def _refresh(self, state: KeyState, reason: str) -> Jwks:
         now = self.clock()

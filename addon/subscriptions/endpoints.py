@@ -15,7 +15,7 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.openapi import raises
-from addon.saleor.jws import TokenExpired, VerificationError, verify_customer_token
+from addon.saleor.jws import verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
@@ -81,17 +81,11 @@ async def signed_in_email(
             code=ErrorCode.MISSING_AUTHENTICATION,
         )
     signing_keys = SigningKeys(services.db, services.settings, services.saleor)
-    try:
-        email = await signing_keys.verify(
-            KeyState.of(installation),
-            lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
-        )
-    except TokenExpired as exc:
-        raise Unauthorized(
-            "Your session expired; sign in again.", code=ErrorCode.TOKEN_EXPIRED
-        ) from exc
-    except VerificationError as exc:
-        raise Unauthorized(f"The token was rejected: {exc}.", code=ErrorCode.INVALID_TOKEN) from exc
+    email = await signing_keys.verify_token(
+        KeyState.of(installation),
+        lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
+        when_expired="sign in again",
+    )
     try:
         return normalize_email(email)
     except ValueError as exc:
