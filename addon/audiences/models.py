@@ -7,12 +7,12 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
-from addon.db.owned import InstallationRows
+from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
 
 
@@ -68,14 +68,11 @@ class AudienceGroup(InstallationRows, Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
-class NewsletterSettings(Base):
+class NewsletterSettings(InstallationKeyed, Base):
     """What the store offers and how changes flow; one row per installation."""
 
     __tablename__ = "newsletter_settings"
 
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
-    )
     default_list_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     allow_multiple: Mapped[bool] = mapped_column(Boolean, default=False)
     double_optin: Mapped[DoubleOptIn] = mapped_column(

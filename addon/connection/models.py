@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
+from addon.db.owned import InstallationKeyed
 from addon.db.types import EncryptedSecret, StrEnumType, UTCDateTime, utcnow
 
 
@@ -25,12 +26,9 @@ class ConnectionStatus(StrEnum):
     DISCONNECTED = "disconnected"  # reset by the admin; account data kept for a reconnect
 
 
-class MailchimpConnection(Base):
+class MailchimpConnection(InstallationKeyed, Base):
     __tablename__ = "mailchimp_connections"
 
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
-    )
     status: Mapped[ConnectionStatus] = mapped_column(StrEnumType(ConnectionStatus))
     method: Mapped[ConnectionMethod | None] = mapped_column(
         StrEnumType(ConnectionMethod), nullable=True

@@ -1,4 +1,4 @@
-"""The columns every installation-owned table starts with."""
+"""The columns every installation-owned table starts with: many rows per installation, or one."""
 
 from __future__ import annotations
 
@@ -22,3 +22,12 @@ class InstallationRows:
     def of_installation(cls, installation_id: int) -> Select[Self]:
         """The rows of one installation (refine with .where / .order_by)."""
         return select(cls).where(cls.installation_id == installation_id)
+
+
+class InstallationKeyed:
+    """Mixin for a table of one row per installation, keyed by it; deleting the installation
+    deletes the row."""
+
+    installation_id: Mapped[int] = mapped_column(
+        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True, sort_order=-1
+    )

@@ -13,18 +13,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
-from addon.db.owned import InstallationRows
+from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
 
 
-class EcommerceSettings(Base):
+class EcommerceSettings(InstallationKeyed, Base):
     """The admin's e-commerce choices; they do not depend on the connected account."""
 
     __tablename__ = "ecommerce_settings"
 
-    installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True
-    )
     tracking_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     abandoned_carts_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     product_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
