@@ -24,26 +24,28 @@ from addon.connection.schemas import (
     ResetResult,
 )
 from addon.connection.service import ConnectionService
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import ServicesDep, SessionDep, service_dependency
 from addon.errors import AppError, error_responses
 from addon.installations.dashboard_auth import DashboardAuth
 from addon.templating import templates
 
 router = APIRouter(prefix="/api/connection")
 
+Connection = Annotated[ConnectionService, service_dependency(ConnectionService)]
+Link = Annotated[Linking, service_dependency(Linking)]
+OAuth = Annotated[OAuthFlow, service_dependency(OAuthFlow)]
+
 
 @router.get("")
-async def read_connection(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> ConnectionRead:
-    return await ConnectionService(session, services).read(auth.installation)
+async def read_connection(auth: DashboardAuth, connection: Connection) -> ConnectionRead:
+    return await connection.read(auth.installation)
 
 
 @router.post("/api-key", responses=error_responses(400, 502))
 async def connect_with_api_key(
-    body: ApiKeyConnect, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: ApiKeyConnect, auth: DashboardAuth, link: Link
 ) -> ConnectResult:
-    return await Linking(session, services).connect_api_key(auth.installation, body.api_key)
+    return await link.connect_api_key(auth.installation, body.api_key)
 
 
 @router.get(
@@ -61,13 +63,12 @@ async def connect_with_api_key(
 async def start_oauth(
     request: Request,
     auth: DashboardAuth,
-    session: SessionDep,
-    services: ServicesDep,
+    oauth: OAuth,
     flow: Annotated[Literal["login", "signup"], Query()] = "login",
     accept: Annotated[str, Header()] = "",
 ) -> OAuthStart | Response:
     """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser."""
-    start = await OAuthFlow(session, services).start(auth.installation, flow)
+    start = await oauth.start(auth.installation, flow)
     if "application/json" in accept:
         return start
     if start.signup_url:
@@ -110,7 +111,7 @@ async def abandon_oauth_attempt(
 )
 async def oauth_callback(
     request: Request,
-    session: SessionDep,
+    oauth: OAuth,
     services: ServicesDep,
     state: str = "",
     code: str = "",
@@ -118,7 +119,6 @@ async def oauth_callback(
     error_description: str = "",
 ) -> HTMLResponse:
     """Where Mailchimp sends the admin back. Shows the outcome; never shows the token."""
-    oauth = OAuthFlow(session, services)
     ok = False
     continuity = None
     if error:
@@ -164,16 +164,14 @@ async def oauth_callback(
 
 
 @router.post("/check", responses=error_responses(409, 502))
-async def check_connection(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> CheckResult:
-    return await ConnectionService(session, services).check(auth.installation)
+async def check_connection(auth: DashboardAuth, connection: Connection) -> CheckResult:
+    return await connection.check(auth.installation)
 
 
 @router.post("/reset", responses=error_responses(409))
 async def reset_connection(
-    body: ResetRequest, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: ResetRequest, auth: DashboardAuth, connection: Connection
 ) -> ResetResult:
-    return await ConnectionService(session, services).reset(
+    return await connection.reset(
         auth.installation, forget_account_data_too=body.forget_account_data
     )

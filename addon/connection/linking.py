@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
-from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import ConnectResult, Continuity
 from addon.connection.service import (
     CHIMPY,
+    OnConnection,
     connection_read,
     describe_error,
     record_check,
@@ -34,7 +32,6 @@ from addon.mailchimp import (
     MailchimpError,
 )
 from addon.mailchimp import Forbidden as MailchimpForbidden
-from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +40,8 @@ logger = logging.getLogger(__name__)
 CONNECTED_KIND = "connection.connected"
 
 
-class Linking:
-    def __init__(self, session: AsyncSession, services: Services) -> None:
-        self.session = session
-        self.services = services
-        self.repository = ConnectionRepository(session)
+class Linking(OnConnection):
+    """Verify credentials with Mailchimp, then make them the installation's connection."""
 
     async def connect_api_key(self, installation: Installation, text: str) -> ConnectResult:
         try:
@@ -129,7 +123,7 @@ class Linking:
             continuity.value,
         )
         return ConnectResult(
-            connection=connection_read(self.services.settings, connection),
+            connection=connection_read(self.settings, connection),
             continuity=continuity,
             message=message,
         )

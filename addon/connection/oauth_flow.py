@@ -12,20 +12,21 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from addon.connection.attempts import AttemptService, Outcome
 from addon.connection.linking import Linking
 from addon.connection.models import ConnectionMethod, OAuthState
-from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import ConnectResult, OAuthStart
-from addon.connection.service import CALLBACK_PATH, describe_error, oauth_unavailable_reason
+from addon.connection.service import (
+    CALLBACK_PATH,
+    OnConnection,
+    describe_error,
+    oauth_unavailable_reason,
+)
 from addon.db.types import utcnow
 from addon.errors import BadRequest, Conflict, ErrorCode, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp import MailchimpCredentials, MailchimpError, OAuthError
-from addon.services import Services
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
 # The dashboard's theme for the pop-up's last page: Mailchimp calls back on a fixed URL, so
@@ -38,14 +39,11 @@ def _hash_state(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
-class OAuthFlow:
-    def __init__(self, session: AsyncSession, services: Services) -> None:
-        self.session = session
-        self.services = services
-        self.repository = ConnectionRepository(session)
+class OAuthFlow(OnConnection):
+    """Start, complete and record one log-in with Mailchimp (see the module)."""
 
     async def start(self, installation: Installation, flow: str) -> OAuthStart:
-        settings = self.services.settings
+        settings = self.settings
         if not settings.oauth_configured or settings.mailchimp_client_id is None:
             raise Conflict(
                 oauth_unavailable_reason(settings) or "", code=ErrorCode.OAUTH_NOT_CONFIGURED
@@ -80,7 +78,7 @@ class OAuthFlow:
 
     @property
     def redirect_uri(self) -> str:
-        return self.services.settings.app_url + CALLBACK_PATH
+        return self.settings.app_url + CALLBACK_PATH
 
     async def complete(self, state: str, code: str) -> ConnectResult:
         """The OAuth callback: check the state, exchange the code, connect the account."""
@@ -107,7 +105,7 @@ class OAuthFlow:
         installation = await InstallationRepository(self.session).get(record.installation_id)
         if installation is None:
             raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
-        settings = self.services.settings
+        settings = self.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
             token = await self.services.oauth.exchange_code(

@@ -130,13 +130,17 @@ def record_check(
     connection.last_checked_at = at
 
 
-class ConnectionService:
+class OnConnection:
+    """What each service of the connection works with (see linking and oauth_flow too)."""
+
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
         self.services = services
         self.settings = services.settings
         self.repository = ConnectionRepository(session)
 
+
+class ConnectionService(OnConnection):
     async def read(self, installation: Installation) -> ConnectionRead:
         return connection_read(self.settings, await self.repository.get(installation.id))
 
