@@ -13,9 +13,9 @@ The older form `register(kind, handler)` (handler(job, services), payload as a d
 worker's default policy) stays for handlers not migrated yet.
 
 `services` is whatever the worker was given: the registry is generic in its type (the
-composition root's `HandlerRegistry[Services]`), since jobs knows no capability and so not the
-services they share. The registry also holds the condition under which jobs are claimed at all
-(`claim_only`), given by the composition root too.
+composition root's `HandlerRegistry[Services]`), as jobs knows no capability, nor so the
+services they share. The registry also holds which jobs may be claimed at all (`claim_only`),
+given by the composition root too.
 """
 
 from __future__ import annotations
@@ -61,8 +61,9 @@ class HandlerRegistry(Generic[S]):
         self.claimable: ColumnElement[bool] = true()
 
     def claim_only(self, condition: ColumnElement[bool]) -> None:
-        """Claim a job (housekeeping kinds aside) only where `condition`, on `Job`, holds: the
-        composition root pauses the jobs of inactive installations so, as jobs knows none."""
+        """Claim a job (housekeeping kinds aside) only where `condition`, a condition on `Job`,
+        holds. The composition root pauses the jobs of inactive installations with it: jobs
+        knows no installation."""
         self.claimable = condition
 
     @overload
