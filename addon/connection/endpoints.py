@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Path, Query, Request
@@ -31,6 +31,12 @@ from addon.templating import templates
 
 router = APIRouter(prefix="/api/connection")
 
+
+def _html_page(description: str) -> dict[str, Any]:
+    """An answer that is a page for the pop-up, for the OpenAPI document."""
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 Connection = Annotated[ConnectionService, service_dependency(ConnectionService)]
 Link = Annotated[Linking, service_dependency(Linking)]
 OAuth = Annotated[OAuthFlow, service_dependency(OAuthFlow)]
@@ -53,10 +59,7 @@ async def connect_with_api_key(
     response_model=OAuthStart,
     responses={
         **error_responses(409),
-        200: {
-            "description": "JSON when the request accepts it, else the sign-up page (HTML).",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        },
+        200: _html_page("JSON when the request accepts it, else the sign-up page (HTML)."),
         307: {"description": "A plain browser is sent on to Mailchimp's authorization page."},
     },
 )
@@ -103,10 +106,7 @@ async def abandon_oauth_attempt(
     "/oauth/callback",
     response_class=HTMLResponse,
     responses={
-        400: {
-            "description": "The page saying why nothing was connected.",
-            "content": {"text/html": {"schema": {"type": "string"}}},
-        }
+        400: _html_page("The page saying why nothing was connected."),
     },
 )
 async def oauth_callback(
