@@ -22,7 +22,7 @@ from addon.connection.models import ConnectionMethod, ConnectionStatus, Mailchim
 from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import CheckResult, ConnectionRead, ResetResult
 from addon.db.types import utcnow
-from addon.errors import AppError, ErrorCode
+from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
 from addon.mailchimp import (
     Account,
@@ -43,8 +43,7 @@ CALLBACK_PATH = "/api/connection/oauth/callback"
 CHIMPY = "Everything's Chimpy!"
 
 
-class NotConnected(AppError):
-    status_code = 409
+class NotConnected(Conflict):
     code = ErrorCode.MAILCHIMP_NOT_CONNECTED
 
 

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import Audience
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
-from addon.errors import AppError, ErrorCode
+from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
@@ -33,8 +33,7 @@ from addon.subscriptions.service import (
 )
 
 
-class NewsletterUnavailable(AppError):
-    status_code = 409
+class NewsletterUnavailable(Conflict):
     code = ErrorCode.NEWSLETTER_UNAVAILABLE
 
 
