@@ -26,8 +26,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy addon sandboxes/src/sandboxes
 
+# pytest-xdist: one worker per CPU (PYTEST_WORKERS=0 runs in this process); the browser tests
+# stay together on one worker (xdist_group, --dist loadgroup). Bytecode is cached even where
+# PYTHONDONTWRITEBYTECODE is set: each worker would otherwise compile, and assertion-rewrite,
+# every test module and pytest plugin again on every run.
+PYTEST_WORKERS ?= auto
 unit: $(STAMP)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 worker: $(STAMP)
 	$(BIN)/sandboxes run $(BIN)/addon worker

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 import addon.tables  # noqa: F401
@@ -41,12 +41,69 @@ OAUTH_CLIENT_SECRET = "sandbox-oauth-client-secret-0123456789abcdef"
 TEST_SECRET_KEY = "test-secret-key-for-encrypting-credentials-at-rest"
 
 
+# Long tests start first, so that under pytest-xdist (`make test`) none of them begins last
+# and keeps one worker busy while the other has finished: the full-strength `slow` tests (when
+# run), then these, by path prefix. The browser tests come first too, as one group (see
+# tests/browser/conftest.py); the rest keep pytest's order.
+LONG_TESTS = (
+    "tests/test_fuzz_openapi.py",
+    "tests/ecommerce/test_convergence.py",
+    "tests/test_security_ratelimit.py",
+    "tests/initial_sync/test_initial_sync.py::test_killing_the_worker_at_random_points",
+    "tests/test_packaging.py",
+    "tests/initial_sync/test_worker_crash.py",
+    "tests/initial_sync/test_ledger_handover.py",
+    "tests/contracts/test_compatibility_table.py",
+)
+
+
+def _start_rank(item: pytest.Item) -> int:
+    if item.get_closest_marker("slow") is not None:
+        return 0
+    for rank, prefix in enumerate(LONG_TESTS, start=1):
+        if item.nodeid.startswith(prefix):
+            return rank
+    return len(LONG_TESTS) + 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=_start_rank)  # stable: pytest's order within a rank
+
+
+def _worker_database(url: str) -> str:
+    """PostgreSQL: under pytest-xdist each worker gets a database of its own, `<db>_<worker>`
+    (created on the same server when missing), since the session resets its schema."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    parsed = make_url(url)
+    if worker is None or parsed.get_backend_name() != "postgresql":
+        return url
+    name = f"{parsed.database}_{worker}"
+
+    async def create() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                exists = await connection.scalar(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                )
+                if not exists:
+                    await connection.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await engine.dispose()
+
+    asyncio.run(create())
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A freshly migrated database for the session."""
+    """A freshly migrated database for the session (for each xdist worker: SQLite files live
+    in the worker's own temporary directory, PostgreSQL see `_worker_database`)."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url is None:
         url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _worker_database(url)
 
     async def reset() -> None:
         engine = create_async_engine(url)
