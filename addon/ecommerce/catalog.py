@@ -18,6 +18,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorProduct
 from addon.mailchimp import (
@@ -250,6 +251,7 @@ class CatalogPusher:
             if known.mailchimp_id is not None:
                 for variant_id in known.children:
                     await self._hide_variant(known.mailchimp_id, variant_id)
+                await self._recheck_carts()
             await self.removed(
                 EntityKind.PRODUCT, product_id, known.mailchimp_id, pushed=bool(known.children)
             )
@@ -278,10 +280,36 @@ class CatalogPusher:
         for variant in body.variants:
             if pushed_variants.get(variant.id) != variants[variant.id]:
                 await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
-        for gone in set(pushed_variants) - set(variants):
+        hidden = set(pushed_variants) - set(variants)
+        for gone in hidden:
             await self._hide_variant(body.id, gone)
+        if hidden:
+            await self._recheck_carts()
         await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
         return set(variants)
+
+    async def _recheck_carts(self) -> None:
+        """Queue the pushes of the carts Mailchimp holds for the channel: a deleted variant
+        leaves every checkout with no webhook (Saleor deletes checkout lines with their
+        variant, saleor/checkout/models.py `CheckoutLine.variant` on_delete=CASCADE), and the
+        ledger does not know which carts held it. A variant no longer sold also lands here;
+        its carts' pushes then find nothing changed in their lines."""
+        async with self.services.db.transaction() as session:
+            carts = await LedgerRepository(session).select(
+                self.ctx.installation_id,
+                channel=self.ctx.channel,
+                kinds=[EntityKind.CART],
+                status=SyncStatus.SYNCED,
+            )
+            for cart in carts:
+                await enqueue_push(
+                    session,
+                    self.ctx.installation_id,
+                    self.ctx.channel,
+                    EntityKind.CART,
+                    cart.saleor_id,
+                    delay=self.services.settings.ecommerce_cart_debounce_seconds,
+                )
 
     async def _hide_variant(self, product_id: str, variant_id: str) -> None:
         with contextlib.suppress(NotFound):

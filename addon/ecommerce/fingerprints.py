@@ -72,15 +72,20 @@ def usable_checkout(checkout: SaleorCheckout, available: Collection[str]) -> Sal
 
 
 def order_body(
-    order: SaleorOrder, available: Collection[str], opt_in: payloads.OptInPolicy
+    order: SaleorOrder,
+    available: Collection[str],
+    opt_in: payloads.OptInPolicy,
+    *,
+    held: bool = False,
 ) -> sale_payloads.TrackedOrderInput | None:
     """The order as a channel's store takes it (usable lines, the campaign it came from), or
-    None when Mailchimp cannot take it (a draft, no usable line, no e-mail)."""
+    None when Mailchimp cannot take it (a draft, no usable line, no e-mail). `held`: Mailchimp
+    holds it already, so one whose lines are no longer usable still has fields to update."""
     if order.status == "DRAFT":
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(
-        usable_order(order, available), campaign_id=campaign, opt_in=opt_in
+        usable_order(order, available), campaign_id=campaign, opt_in=opt_in, held=held
     )
 
 

@@ -18,6 +18,7 @@ from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
@@ -78,14 +79,21 @@ class Pusher(CatalogPusher):
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs)
-        body = order_body(order, available, self.ctx.opt_in)
+        held = known.mailchimp_id is not None
+        body = order_body(order, available, self.ctx.opt_in, held=held)
         if body is None:
             await self.removed(EntityKind.ORDER, order_id)
             return
         pushing = fingerprint(body)
+        if not body.lines:
+            # Every product of the order was deleted since Mailchimp took it: Mailchimp keeps
+            # the lines it holds (hidden products still resolve), its status and totals still
+            # follow Saleor's (a PATCH; the lines' hash stays what Mailchimp holds).
+            pushing = Fingerprint(pushing.content_hash, known.children)
         if known.holds(pushing):
             await self._convert_cart(order)
             return
+        await self._refresh_stock([product for product, _ in refs])
         patch = sale_payloads.order_patch(body)
         await self._send(
             known,
@@ -97,6 +105,23 @@ class Pusher(CatalogPusher):
         )
         await self.synced(EntityKind.ORDER, order_id, body.id, pushing)
         await self._convert_cart(order)
+
+    async def _refresh_stock(self, product_ids: list[str]) -> None:
+        """Queue the pushes of an order's products: placing, cancelling or fulfilling an order
+        moves their stock (allocated, released, shipped) and Saleor sends no product webhook
+        for it, only PRODUCT_VARIANT_OUT_OF_STOCK / BACK_IN_STOCK at zero
+        (saleor/warehouse/management.py `allocate_stocks`, `deallocate_stock`). Queued, not
+        pushed inline: the order must not wait or fail for them, and a product's push sends
+        only the variants whose inventory changed."""
+        async with self.services.db.transaction() as session:
+            for product_id in dict.fromkeys(product_ids):
+                await enqueue_push(
+                    session,
+                    self.ctx.installation_id,
+                    self.ctx.channel,
+                    EntityKind.PRODUCT,
+                    product_id,
+                )
 
     async def _send(
         self,

@@ -93,9 +93,15 @@ def _iso(value: Any) -> str:
 
 
 def order_input(
-    order: SaleorOrder, *, campaign_id: str | None, opt_in: OptInPolicy = NO_OPT_IN
+    order: SaleorOrder,
+    *,
+    campaign_id: str | None,
+    opt_in: OptInPolicy = NO_OPT_IN,
+    held: bool = False,
 ) -> TrackedOrderInput | None:
-    """The order, or None when it has no line Mailchimp can reference (or no e-mail)."""
+    """The order, or None when it has no line Mailchimp can reference (or no e-mail). `held`:
+    Mailchimp holds the order already, so with no usable line left (its products deleted
+    since) it still takes the order's fields, with no lines, for a PATCH."""
     email = order.user.email if order.user else order.user_email
     if not email:
         return None
@@ -115,7 +121,7 @@ def order_input(
         # A line whose variant was deleted cannot reference a Mailchimp product any more.
         if line.variant is not None
     ]
-    if not lines:
+    if not lines and not held:
         return None
     attribution = order.attribution or {}
     total = order.total.gross.amount

@@ -344,6 +344,9 @@ class OrderLine(WithMetadata):
     product_sku: str | None = None
     quantity: int
     quantity_fulfilled: int = 0
+    # Stock this line holds in its variant (Saleor's `Allocation`, one warehouse here): set when
+    # a checkout becomes the order, given back when the order is cancelled.
+    quantity_allocated: int = 0
     unit_price_net: Decimal
     unit_price_gross: Decimal
     undiscounted_unit_price_gross: Decimal

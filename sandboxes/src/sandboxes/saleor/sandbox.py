@@ -738,14 +738,20 @@ class SaleorSandbox:
         return await self._emit_all(["ORDER_FULFILLED", "ORDER_UPDATED"], current)
 
     async def cancel_order(self, order: Order) -> Order:
-        """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED (saleor/order/actions.py
-        ``cancel_order``). Saleor refuses orders with fulfilments that are not cancelled,
-        refunded or returned, and cancelled, draft or expired orders (``Order.can_cancel``)."""
+        """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED, the order's stock allocations
+        released (saleor/order/actions.py ``cancel_order``). Saleor refuses orders with
+        fulfilments that are not cancelled, refunded or returned, and cancelled, draft or
+        expired orders (``Order.can_cancel``)."""
         current = self.store.get_order(order.id)
         fulfilled = any(line.quantity_fulfilled for line in current.lines)
         final = (OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED)
         if fulfilled or current.status in final:
             raise ValueError("This order can't be canceled.")
+        for line in current.lines:  # `deallocate_stock_for_orders`: no product webhook
+            variant = self.store.variants.get(line.variant_id) if line.variant_id else None
+            if variant is not None:
+                variant.quantity_allocated -= line.quantity_allocated
+            line.quantity_allocated = 0
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
 

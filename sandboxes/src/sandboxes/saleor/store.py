@@ -297,6 +297,12 @@ class SaleorStore:
         removed = self.products.pop(product if isinstance(product, int) else product.id)
         for variant in removed.variants:
             self.variants.pop(variant.id, None)
+        # A checkout line dies with its variant (saleor/checkout/models.py `CheckoutLine.variant`,
+        # on_delete=CASCADE), silently: no CHECKOUT_UPDATED. Order lines keep their copies and
+        # lose the variant (`OrderLine.variant`, SET_NULL), as `variant_id`'s lookup shows.
+        gone = {variant.id for variant in removed.variants}
+        for checkout in self.checkouts.values():
+            checkout.lines = [line for line in checkout.lines if line.variant_id not in gone]
         return removed
 
     # -- checkouts ------------------------------------------------------------------------------
@@ -395,7 +401,9 @@ class SaleorStore:
         for line in current.lines:
             variant = self.get_variant(line.variant_id)
             price = self.checkout_line_price(current, line)
-            lines.append(self._order_line(variant, line.quantity, price, price))
+            order_line = self._order_line(variant, line.quantity, price, price)
+            order_line.quantity_allocated = line.quantity
+            lines.append(order_line)
             variant.quantity_allocated += line.quantity
         order = self.create_order(
             channel=channel.slug,
