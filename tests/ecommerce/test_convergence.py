@@ -28,10 +28,10 @@ from tests.ecommerce.fresh_shop import fresh_shop
 OPS = 13  # the branches of `_apply`; the last one lets the worker catch up mid-history
 
 Step = tuple[int, int]
-# `make test`: a few short histories (about 10 changes each, ~15 s here); `--slow`: long ones
-# (about 60 changes each, within ~2 minutes).
+# `make test`: a few short histories (about 10 changes each; 10-25 s on a loaded 2-core
+# machine); `--slow`: more, longer ones (about 60 changes each; well within 3 minutes).
 EXAMPLES, MIN_STEPS, MAX_STEPS = 6, 5, 20
-SLOW_EXAMPLES, SLOW_MIN_STEPS, SLOW_MAX_STEPS = 8, 30, 100
+SLOW_EXAMPLES, SLOW_MIN_STEPS, SLOW_MAX_STEPS = 10, 30, 100
 
 
 def histories(min_size: int, max_size: int) -> st.SearchStrategy[list[Step]]:
