@@ -111,24 +111,30 @@ async def shop(
     await saleor.add_channel(CHANNEL, "Default Channel", "USD")
     account = mailchimp.create_account("Green Grocer", "owner@grocer.example", dc="us21")
     shop = Shop(app_client, services, saleor, installed_app, mailchimp, account)
-    created = await mailchimp.call(account, "POST", "/lists", body=list_body("Grocer news"))
-    shop.list_id = str(created.body["id"])
-    response = await shop.api("POST", "/api/connection/api-key", {"api_key": account.api_key})
-    assert response.status_code == 200, response.text
-    response = await shop.api(
-        "PATCH",
-        "/api/ecommerce/settings",
-        {
-            "tracking_enabled": True,
-            "product_url_template": "https://shop.grocer.example/products/{slug}",
-            "checkout_url_template": "https://shop.grocer.example/checkout?token={token}",
-            "store_email": "shop@grocer.example",
-        },
-    )
-    assert response.status_code == 200, response.text
-    response = await shop.api(
-        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
-    )
-    assert response.status_code == 200, response.text
-    await shop.drain()
+    await track_channel(shop)
     return shop
+
+
+async def track_channel(shop: Shop) -> None:
+    """Connect the account by API key and track `default-channel` in a new audience."""
+    created = await shop.mailchimp.call(
+        shop.account, "POST", "/lists", body=list_body("Grocer news")
+    )
+    shop.list_id = str(created.body["id"])
+    for method, path, body in (
+        ("POST", "/api/connection/api-key", {"api_key": shop.account.api_key}),
+        (
+            "PATCH",
+            "/api/ecommerce/settings",
+            {
+                "tracking_enabled": True,
+                "product_url_template": "https://shop.grocer.example/products/{slug}",
+                "checkout_url_template": "https://shop.grocer.example/checkout?token={token}",
+                "store_email": "shop@grocer.example",
+            },
+        ),
+        ("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}),
+    ):
+        response = await shop.api(method, path, body)
+        assert response.status_code == 200, response.text
+    await shop.drain()

@@ -30,8 +30,7 @@ from tests.conftest import (
     RecordingTransport,
     _empty_tables,
 )
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.sandbox_mailchimp.helpers import list_body
+from tests.ecommerce.conftest import CHANNEL, Shop, track_channel
 
 
 @asynccontextmanager
@@ -64,31 +63,8 @@ async def fresh_shop(
             await saleor.add_channel(CHANNEL, "Default Channel", "USD")
             account = mailchimp.create_account("Green Grocer", "owner@grocer.example", dc="us21")
             shop = Shop(client, services, saleor, installed, mailchimp, account)
-            await _connect(shop)
+            await track_channel(shop)
             yield shop
     finally:
         await mailchimp.aclose()
         await services.aclose()
-
-
-async def _connect(shop: Shop) -> None:
-    """The `shop` fixture's steps: list, API key, e-commerce settings, tracked channel."""
-    created = await shop.mailchimp.call(shop.account, "POST", "/lists", body=list_body("News"))
-    shop.list_id = str(created.body["id"])
-    for method, path, body in (
-        ("POST", "/api/connection/api-key", {"api_key": shop.account.api_key}),
-        (
-            "PATCH",
-            "/api/ecommerce/settings",
-            {
-                "tracking_enabled": True,
-                "product_url_template": "https://shop.grocer.example/products/{slug}",
-                "checkout_url_template": "https://shop.grocer.example/checkout?token={token}",
-                "store_email": "shop@grocer.example",
-            },
-        ),
-        ("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}),
-    ):
-        response = await shop.api(method, path, body)
-        assert response.status_code == 200, response.text
-    await shop.drain()
