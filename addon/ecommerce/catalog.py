@@ -10,6 +10,7 @@ never deleted, so the orders that reference it still resolve.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,9 +19,10 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.orphans import orphan_lines, placeholder_product
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
-from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorProduct
+from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
 from addon.mailchimp import (
     BadRequest,
     MailchimpClient,
@@ -248,12 +250,20 @@ class CatalogPusher:
         if body is None:
             # Deleted (or no longer sold in this channel): hide it rather than delete it, so
             # the orders that reference it still resolve in Mailchimp.
-            if known.mailchimp_id is not None:
+            if known.mailchimp_id is not None and known.status is not SyncStatus.REMOVED:
                 for variant_id in known.children:
                     await self._hide_variant(known.mailchimp_id, variant_id)
                 await self._recheck_carts()
-            await self.removed(
-                EntityKind.PRODUCT, product_id, known.mailchimp_id, pushed=bool(known.children)
+            # Its variants' ids are kept (content unknown: hidden now, all sent again if it is
+            # sold again), so the lines of deleted variants still find it (`orphans.py`).
+            kept = Fingerprint.unknown(known.children) if known.mailchimp_id else None
+            await self._settle(
+                EntityKind.PRODUCT,
+                product_id,
+                SyncStatus.REMOVED,
+                known.mailchimp_id,
+                kept,
+                bool(known.children),
             )
             return set()
         top = payloads.top_level(body, "variants")
@@ -335,3 +345,39 @@ class CatalogPusher:
                     f"Mailchimp first: {exc}"
                 ) from exc
         return available
+
+    async def ensure_orphans(self, lines: Sequence[SaleorOrderLine]) -> dict[str, str]:
+        """The Mailchimp product of each deleted variant among an order's lines (Mailchimp
+        variant id → product id, see `orphans.py`): the product the ledger recorded it in, else
+        a placeholder created now (once per variant: recorded in the ledger as a product keyed
+        by the line's `productVariantId`)."""
+        orphans = orphan_lines(lines)
+        if not orphans:
+            return {}
+        async with self.services.db.session() as session:
+            found = await LedgerRepository(session).orphan_products(
+                self.ctx.installation_id, self.ctx.channel, list(orphans)
+            )
+        for variant_id, line in orphans.items():
+            if variant_id in found or line.product_variant_id is None:
+                continue
+            body = placeholder_product(variant_id, line)
+            try:
+                await self.client.create_product(self.ctx.store_id, body)
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise DependencyFailed(
+                        f"The placeholder of deleted variant {variant_id} could not be sent "
+                        f"to Mailchimp first: {exc}"
+                    ) from exc
+            except MailchimpError as exc:
+                raise DependencyFailed(
+                    f"The placeholder of deleted variant {variant_id} could not be sent to "
+                    f"Mailchimp first: {exc}"
+                ) from exc
+            saleor_id = line.product_variant_id
+            known = await self.known(EntityKind.PRODUCT, saleor_id)
+            await self.remember_label(EntityKind.PRODUCT, saleor_id, known, body.title)
+            await self.synced(EntityKind.PRODUCT, saleor_id, body.id, fingerprint(body))
+            found[variant_id] = body.id
+        return found

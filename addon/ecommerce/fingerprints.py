@@ -10,10 +10,11 @@ only the part that changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
@@ -54,13 +55,17 @@ def fingerprint(body: Fingerprinted) -> Fingerprint:
     return Fingerprint(payloads.content_hash(body.body()))
 
 
-def usable_order(order: SaleorOrder, available: Collection[str]) -> SaleorOrder:
+def usable_order(
+    order: SaleorOrder, available: Collection[str], orphans: Mapping[str, str] | None = None
+) -> SaleorOrder:
     """The order with only the lines whose variant Mailchimp holds (`available`: Mailchimp
-    variant ids); a line of a deleted variant or an unsent product cannot be referenced."""
+    variant ids of live variants; `orphans`: Mailchimp variant id → product id of deleted
+    variants, see `orphans.py`); a line of an unsent product cannot be referenced."""
     lines = [
         line
         for line in order.lines
-        if line.variant and payloads.mailchimp_id(line.variant.id) in available
+        if (line.variant and payloads.mailchimp_id(line.variant.id) in available)
+        or (line.variant is None and line_ref(line, orphans or {}) is not None)
     ]
     return order.model_copy(update={"lines": lines})
 
@@ -77,15 +82,21 @@ def order_body(
     opt_in: payloads.OptInPolicy,
     *,
     held: bool = False,
+    orphans: Mapping[str, str] | None = None,
 ) -> sale_payloads.TrackedOrderInput | None:
     """The order as a channel's store takes it (usable lines, the campaign it came from), or
     None when Mailchimp cannot take it (a draft, no usable line, no e-mail). `held`: Mailchimp
-    holds it already, so one whose lines are no longer usable still has fields to update."""
+    holds it already, so one whose lines are no longer usable still has fields to update.
+    `orphans`: the Mailchimp products of its deleted variants (`orphans.py`)."""
     if order.status == "DRAFT":
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(
-        usable_order(order, available), campaign_id=campaign, opt_in=opt_in, held=held
+        usable_order(order, available, orphans),
+        campaign_id=campaign,
+        opt_in=opt_in,
+        held=held,
+        orphans=orphans,
     )
 
 

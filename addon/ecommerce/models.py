@@ -58,6 +58,11 @@ class EntityKind(StrEnum):
     CART = "cart"
 
 
+# How a placeholder product's Mailchimp id starts (`orphans.py`): the ledger prefers the product
+# a deleted variant was pushed in to its placeholder.
+PLACEHOLDER_PREFIX = "deleted_"
+
+
 class SyncStatus(StrEnum):
     PENDING = "pending"  # a push is queued (or waiting to be retried)
     SYNCED = "synced"  # Mailchimp holds the content whose hash is recorded

@@ -79,16 +79,17 @@ class Pusher(CatalogPusher):
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs)
+        orphans = await self.ensure_orphans(order.lines)
         held = known.mailchimp_id is not None
-        body = order_body(order, available, self.ctx.opt_in, held=held)
+        body = order_body(order, available, self.ctx.opt_in, held=held, orphans=orphans)
         if body is None:
             await self.removed(EntityKind.ORDER, order_id)
             return
         pushing = fingerprint(body)
         if not body.lines:
-            # Every product of the order was deleted since Mailchimp took it: Mailchimp keeps
-            # the lines it holds (hidden products still resolve), its status and totals still
-            # follow Saleor's (a PATCH; the lines' hash stays what Mailchimp holds).
+            # No line can be referenced any more (deleted variants without `productVariantId`):
+            # Mailchimp keeps the lines it holds (hidden products still resolve), its status
+            # and totals still follow Saleor's (a PATCH; the lines' hash stays what it holds).
             pushing = Fingerprint(pushing.content_hash, known.children)
         if known.holds(pushing):
             await self._convert_cart(order)

@@ -4,9 +4,11 @@ and abandoned carts. Pure functions, like `payloads.py` whose ids, amounts and c
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
     NO_OPT_IN,
     OptInPolicy,
@@ -98,29 +100,31 @@ def order_input(
     campaign_id: str | None,
     opt_in: OptInPolicy = NO_OPT_IN,
     held: bool = False,
+    orphans: Mapping[str, str] | None = None,
 ) -> TrackedOrderInput | None:
     """The order, or None when it has no line Mailchimp can reference (or no e-mail). `held`:
-    Mailchimp holds the order already, so with no usable line left (its products deleted
-    since) it still takes the order's fields, with no lines, for a PATCH."""
+    Mailchimp holds the order already, so with no usable line left it still takes the order's
+    fields, with no lines, for a PATCH. `orphans`: the Mailchimp product of each deleted
+    variant's id (`orphans.py`); a deleted variant's line without one is left out."""
     email = order.user.email if order.user else order.user_email
     if not email:
         return None
-    lines = [
-        OrderLineInput(
-            id=mailchimp_id(line.id),
-            product_id=mailchimp_id(line.variant.product.id),
-            product_variant_id=mailchimp_id(line.variant.id),
-            quantity=line.quantity,
-            price=money(line.total_price.gross.amount),
-            discount=money(
-                (line.unit_discount.amount if line.unit_discount else Decimal(0)) * line.quantity
+    lines = []
+    for line in order.lines:
+        ref = line_ref(line, orphans or {})
+        if ref is None:
+            continue
+        discount = (line.unit_discount.amount if line.unit_discount else Decimal(0)) * line.quantity
+        lines.append(
+            OrderLineInput(
+                id=mailchimp_id(line.id),
+                product_id=ref[0],
+                product_variant_id=ref[1],
+                quantity=line.quantity,
+                price=money(line.total_price.gross.amount),
+                discount=money(discount) or None,
             )
-            or None,
         )
-        for line in order.lines
-        # A line whose variant was deleted cannot reference a Mailchimp product any more.
-        if line.variant is not None
-    ]
     if not lines and not held:
         return None
     attribution = order.attribution or {}

@@ -127,7 +127,14 @@ class SaleorOrderLine(_Saleor):
     quantity: int
     total_price: GrossOnly = Field(alias="totalPrice")
     unit_discount: Amount | None = Field(None, alias="unitDiscount")
+    # None once the variant is deleted (saleor/order/models.py `OrderLine.variant`, SET_NULL);
+    # the copies below stay: the variant's global id as a string, its names, SKU and price.
     variant: LineVariant | None = None
+    product_variant_id: str | None = Field(None, alias="productVariantId")
+    product_name: str = Field("", alias="productName")
+    variant_name: str = Field("", alias="variantName")
+    product_sku: str | None = Field(None, alias="productSku")
+    unit_price: GrossOnly | None = Field(None, alias="unitPrice")
 
 
 class OrderDiscount(_Saleor):

@@ -64,6 +64,16 @@ def _parse_time(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else None
 
 
+def _orphan_variants(node: dict[str, Any]) -> set[str]:
+    """Mailchimp ids of an order's deleted variants (lines with no variant, see
+    `addon.ecommerce.orphans`)."""
+    return {
+        payloads.mailchimp_id(line["productVariantId"])
+        for line in node.get("lines") or []
+        if not line.get("variant") and line.get("productVariantId")
+    }
+
+
 class Planner:
     def __init__(self, services: Services, context: Context, orders_since: datetime | None) -> None:
         self.services = services
@@ -78,6 +88,7 @@ class Planner:
                 installation_id, channel, kind, [str(node["id"]) for node in nodes]
             )
             available: set[str] = set()
+            orphans: dict[str, str] = {}
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
                 products = {
@@ -87,6 +98,9 @@ class Planner:
                     if line.get("variant")
                 }
                 available = await ledger.available_variants(installation_id, channel, products)
+                # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
+                deleted = {v for node in nodes for v in _orphan_variants(node)}
+                orphans = await ledger.orphan_products(installation_id, channel, deleted)
         operations: list[Planned] = []
         live: list[str] = []
         skipped = 0
@@ -110,14 +124,26 @@ class Planner:
                 if known.mailchimp_id is not None:
                     live.append(saleor_id)  # Mailchimp has an older version: live updates
                     continue
-            item = self._build(kind, node, available)
+            ours = (node.get("channel") or {}).get("slug") == self.ctx.channel
+            if kind is EntityKind.ORDER and ours and not _orphan_variants(node) <= set(orphans):
+                # A deleted variant Mailchimp never held: live sync creates its placeholder
+                # product first (`CatalogPusher.ensure_orphans`), then the order.
+                live.append(saleor_id)
+                continue
+            item = self._build(kind, node, available, orphans)
             if item is None:
                 skipped += 1
             else:
                 operations.append(item)
         return Plan(operations, live, skipped)
 
-    def _build(self, kind: EntityKind, node: dict[str, Any], available: set[str]) -> Planned | None:
+    def _build(
+        self,
+        kind: EntityKind,
+        node: dict[str, Any],
+        available: set[str],
+        orphans: dict[str, str],
+    ) -> Planned | None:
         """The entity's operation, with the body live sync would push (None: nothing to send).
         Products and orders are created (POST); customers are PUT to their id (idempotent)."""
         saleor_id, store_id = str(node["id"]), self.ctx.store_id
@@ -135,7 +161,7 @@ class Planner:
         order = SaleorOrder.model_validate(node)
         if order.channel.slug != self.ctx.channel:
             return None
-        order_input = order_body(order, available, self.ctx.opt_in)
+        order_input = order_body(order, available, self.ctx.opt_in, orphans=orphans)
         if order_input is None:
             return None
         operation = batches.create_order(store_id, order_input, operation_id=saleor_id)

@@ -337,7 +337,12 @@ class OrderLine(WithMetadata):
     """An order line; names, SKU and prices are copied at purchase time, as in Saleor."""
 
     graphql_type: ClassVar[str] = "OrderLine"
+    # Saleor's `OrderLine.variant` (on_delete=SET_NULL): None once the variant is deleted.
     variant_id: int | None
+    # The variant's global id as a string, copied at purchase time and kept after the variant's
+    # deletion (saleor/order/models.py `OrderLine.product_variant_id`, set in
+    # saleor/checkout/complete_checkout.py and saleor/order/utils.py).
+    product_variant_id: str | None = None
     product_id: int | None
     product_name: str
     variant_name: str

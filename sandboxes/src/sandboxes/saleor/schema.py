@@ -1133,11 +1133,7 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
         **simple,
         **meta,
         "id": lambda source, info: source[0].global_id,
-        "productVariantId": lambda source, info: (
-            base64.b64encode(f"ProductVariant:{source[0].variant_id}".encode()).decode()
-            if source[0].variant_id is not None
-            else None
-        ),
+        "productVariantId": lambda source, info: source[0].product_variant_id,
         "isShippingRequired": lambda source, info: True,
         "taxRate": lambda source, info: float(source[0].tax_rate),
         "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),

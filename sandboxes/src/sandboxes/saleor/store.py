@@ -298,11 +298,16 @@ class SaleorStore:
         for variant in removed.variants:
             self.variants.pop(variant.id, None)
         # A checkout line dies with its variant (saleor/checkout/models.py `CheckoutLine.variant`,
-        # on_delete=CASCADE), silently: no CHECKOUT_UPDATED. Order lines keep their copies and
-        # lose the variant (`OrderLine.variant`, SET_NULL), as `variant_id`'s lookup shows.
+        # on_delete=CASCADE), silently: no CHECKOUT_UPDATED. Order lines lose the variant
+        # (saleor/order/models.py `OrderLine.variant`, on_delete=SET_NULL) and keep their copies:
+        # names, SKU, prices and `product_variant_id`.
         gone = {variant.id for variant in removed.variants}
         for checkout in self.checkouts.values():
             checkout.lines = [line for line in checkout.lines if line.variant_id not in gone]
+        for order in self.orders.values():
+            for line in order.lines:
+                if line.variant_id in gone:
+                    line.variant_id = None
         return removed
 
     # -- checkouts ------------------------------------------------------------------------------
@@ -441,6 +446,7 @@ class SaleorStore:
         return OrderLine(
             id=self.next_id(),
             variant_id=variant.id,
+            product_variant_id=variant.global_id,
             product_id=variant.product_id,
             product_name=product.name if product else "",
             variant_name=variant.name,

@@ -1,0 +1,72 @@
+"""Order lines whose variant Saleor deleted ("orphans"), and the placeholder product that lets
+Mailchimp take them when it never held their product.
+
+Saleor sets `OrderLine.variant` to null when the variant (or its product) is deleted, and keeps
+on the line the variant's global id as a string (`productVariantId`), the product and variant
+names, the SKU and the prices (saleor/order/models.py `OrderLine`, `on_delete=SET_NULL`;
+`product_variant_id` is copied at purchase, saleor/checkout/complete_checkout.py and
+saleor/order/utils.py). Such a line is sent with the variant id the app used while the variant
+existed (`mailchimp_id(productVariantId)`) under the Mailchimp product the ledger recorded it in
+(`LedgerRepository.orphan_products`). When Mailchimp never held that product, a hidden,
+out-of-stock placeholder product is created for the variant first, as Mailchimp for WooCommerce
+does for the items of deleted products (includes/api/class-mailchimp-woocommerce-transform-
+orders-wc3.php and `MailChimp_WooCommerce_Transform_Products::deleted`: product and variant
+"deleted_<id>", the line's name as title, inventory 0, visibility "hidden"). Live sync creates
+it (`CatalogPusher.ensure_orphans`) and records it in the ledger as a product keyed by
+`productVariantId`; the initial sync hands such orders to live sync.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from addon.ecommerce.models import PLACEHOLDER_PREFIX
+from addon.ecommerce.payloads import mailchimp_id, money
+from addon.ecommerce.schemas import SaleorOrderLine
+from addon.mailchimp import ProductInput, ProductVariantInput
+
+__all__ = ["PLACEHOLDER_PREFIX", "line_ref", "orphan_lines", "placeholder_product"]
+
+
+def orphan_lines(lines: Iterable[SaleorOrderLine]) -> dict[str, SaleorOrderLine]:
+    """The lines whose variant was deleted, by the Mailchimp variant id the app used for it
+    (the first line of each variant; one with no `productVariantId` cannot be referenced)."""
+    orphans: dict[str, SaleorOrderLine] = {}
+    for line in lines:
+        if line.variant is None and line.product_variant_id:
+            orphans.setdefault(mailchimp_id(line.product_variant_id), line)
+    return orphans
+
+
+def line_ref(line: SaleorOrderLine, orphans: Mapping[str, str]) -> tuple[str, str] | None:
+    """(Mailchimp product id, variant id) a line references, or None when it cannot reference
+    one. `orphans`: Mailchimp variant id → product id for the lines of deleted variants."""
+    if line.variant is not None:
+        return mailchimp_id(line.variant.product.id), mailchimp_id(line.variant.id)
+    if not line.product_variant_id:
+        return None
+    variant_id = mailchimp_id(line.product_variant_id)
+    product_id = orphans.get(variant_id)
+    return (product_id, variant_id) if product_id is not None else None
+
+
+def placeholder_product(variant_id: str, line: SaleorOrderLine) -> ProductInput:
+    """The placeholder of a deleted variant Mailchimp never held: its id from the variant's
+    (one per variant: a line names no product id), the line's copies for the rest."""
+    title = line.product_name or line.variant_name or line.product_sku or variant_id
+    price = line.unit_price.gross.amount if line.unit_price else None
+    return ProductInput(
+        id=f"{PLACEHOLDER_PREFIX}{variant_id}",
+        title=title,
+        vendor="deleted",
+        variants=[
+            ProductVariantInput(
+                id=variant_id,
+                title=line.variant_name or line.product_sku or title,
+                sku=line.product_sku or None,
+                price=money(price) if price is not None else None,
+                inventory_quantity=0,
+                visibility="hidden",
+            )
+        ],
+    )
