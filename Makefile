@@ -27,7 +27,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy addon sandboxes/src/sandboxes
 
 # pytest-xdist: one worker per CPU (PYTEST_WORKERS=0 runs in this process); the browser tests
-# stay together on one worker (xdist_group, --dist loadgroup). Bytecode is cached even where
+# stay together on one worker (--dist loadgroup, see tests/conftest.py). Bytecode is cached even where
 # PYTHONDONTWRITEBYTECODE is set: each worker would otherwise compile, and assertion-rewrite,
 # every test module and pytest plugin again on every run.
 PYTEST_WORKERS ?= auto

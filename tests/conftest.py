@@ -43,8 +43,8 @@ TEST_SECRET_KEY = "test-secret-key-for-encrypting-credentials-at-rest"
 
 # Long tests start first, so that under pytest-xdist (`make test`) none of them begins last
 # and keeps one worker busy while the other has finished: the full-strength `slow` tests (when
-# run), then these, by path prefix. The browser tests come first too, as one group (see
-# tests/browser/conftest.py); the rest keep pytest's order.
+# run), then these, by path prefix; the rest keep pytest's order. (Under xdist the browser
+# tests, as one group, start first anyway: see `pytest_xdist_make_scheduler`.)
 LONG_TESTS = (
     "tests/test_fuzz_openapi.py",
     "tests/ecommerce/test_convergence.py",
@@ -68,6 +68,26 @@ def _start_rank(item: pytest.Item) -> int:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=_start_rank)  # stable: pytest's order within a rank
+
+
+BROWSER_TESTS = "tests/browser/"
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadgroup` (as `make test` runs pytest-xdist): the browser tests are one group,
+    run in order on one worker (one dev stack and one Chromium for the session, as without
+    xdist); every other test is a group of its own. (xdist's `xdist_group` mark cannot do it
+    here: pytest 9 ignores the group suffix xdist writes into the test ids.)"""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return BROWSER_TESTS if nodeid.startswith(BROWSER_TESTS) else nodeid
+
+    return BrowserTestsTogether(config, log)
 
 
 def _worker_database(url: str) -> str:

@@ -42,9 +42,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/browser/" in str(item.path).replace("\\", "/"):
             item.add_marker(pytest.mark.browser)
-            # Under pytest-xdist (`--dist loadgroup`, as `make test` runs) one worker runs them
-            # all, so the session starts one dev stack and one Chromium, not one per worker.
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @dataclass
