@@ -19,7 +19,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.orphans import orphan_lines, placeholder_product
+from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
@@ -234,6 +234,9 @@ class CatalogPusher:
 
     async def push_product(self, product_id: str) -> set[str]:
         """Bring one product up to date; return the Mailchimp ids of its visible variants."""
+        if is_placeholder_key(product_id):
+            await self._placeholder_pushed(product_id)
+            return set()
         data = await self.saleor(
             "ecommerce_product", {"id": product_id, "channel": self.ctx.channel}
         )
@@ -297,6 +300,17 @@ class CatalogPusher:
             await self._recheck_carts()
         await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
         return set(variants)
+
+    async def _placeholder_pushed(self, saleor_id: str) -> None:
+        """A placeholder's record was queued (an admin's retry, a re-created store): Saleor has
+        nothing to read for it. It stays as created while Mailchimp holds it with known
+        content; otherwise it is forgotten, and the next push of an order that needs it
+        creates it again (`ensure_orphans`)."""
+        known = await self.known(EntityKind.PRODUCT, saleor_id)
+        if known.mailchimp_id is not None and known.fingerprint.content_hash is not None:
+            await self.synced(EntityKind.PRODUCT, saleor_id, known.mailchimp_id, known.fingerprint)
+        else:
+            await self.removed(EntityKind.PRODUCT, saleor_id, pushed=False)
 
     async def _recheck_carts(self) -> None:
         """Queue the pushes of the carts Mailchimp holds for the channel: a deleted variant

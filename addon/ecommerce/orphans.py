@@ -18,6 +18,8 @@ it (`CatalogPusher.ensure_orphans`) and records it in the ledger as a product ke
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Iterable, Mapping
 
 from addon.ecommerce.models import PLACEHOLDER_PREFIX
@@ -25,7 +27,23 @@ from addon.ecommerce.payloads import mailchimp_id, money
 from addon.ecommerce.schemas import SaleorOrderLine
 from addon.mailchimp import ProductInput, ProductVariantInput
 
-__all__ = ["PLACEHOLDER_PREFIX", "line_ref", "orphan_lines", "placeholder_product"]
+__all__ = [
+    "PLACEHOLDER_PREFIX",
+    "is_placeholder_key",
+    "line_ref",
+    "orphan_lines",
+    "placeholder_product",
+]
+
+
+def is_placeholder_key(saleor_id: str) -> bool:
+    """Whether a product's ledger record is a placeholder's: keyed by the deleted variant's
+    global id ("ProductVariant:<pk>"), where a real product's is a "Product:<pk>" id."""
+    try:
+        decoded = base64.b64decode(saleor_id, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return False
+    return decoded.startswith("ProductVariant:")
 
 
 def orphan_lines(lines: Iterable[SaleorOrderLine]) -> dict[str, SaleorOrderLine]:

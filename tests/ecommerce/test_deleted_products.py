@@ -4,9 +4,12 @@ product Mailchimp held for the variant or else under a hidden placeholder produc
 
 from __future__ import annotations
 
-from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from sqlalchemy import update
+
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
 from sandboxes.saleor.models import Order
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
 
 
 async def _fingerprint(shop: Shop, order: Order) -> Fingerprint:
@@ -117,3 +120,48 @@ async def test_an_order_of_deleted_products_that_mailchimp_lost_is_created_again
     ]
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_placeholders_own_push_reads_nothing_from_saleor(shop: Shop) -> None:
+    """An admin's retry (or a re-created store) queues the placeholder's record: it stays as
+    created while Mailchimp holds it, and is forgotten (made again by the next order push that
+    needs it) once Mailchimp's copy is unknown."""
+    basil = await shop.product("Basil", "5.00")
+    gone = basil.variants[0]
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(gone)], email="kim@example.com"
+    )
+    await shop.saleor.delete_product(basil)
+    await shop.drain()
+    record = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    writes = len(shop.writes())
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(
+            session, record.installation_id, CHANNEL, EntityKind.PRODUCT, gone.global_id
+        )
+    await shop.drain()
+    assert shop.writes()[writes:] == []
+    kept = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert kept is not None
+    assert (kept.status, kept.fingerprint) == (SyncStatus.SYNCED, record.fingerprint)
+
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord)
+            .where(SyncRecord.id == record.id)
+            .values(content_hash=None, children={})
+        )
+        await enqueue_push(
+            session, record.installation_id, CHANNEL, EntityKind.PRODUCT, gone.global_id
+        )
+    await shop.drain()
+    forgotten = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert forgotten is not None
+    assert (forgotten.status, forgotten.mailchimp_id) == (SyncStatus.REMOVED, None)
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+    again = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert again is not None
+    assert (again.status, again.mailchimp_id) == (SyncStatus.SYNCED, f"deleted_{gone.id}")
+    assert shop.orders()[str(order.id)].financial_status == "cancelled"
