@@ -224,6 +224,17 @@ def test_a_store_deleted_in_mailchimp_shows_as_missing_and_is_re_created(
     demo = live_site.stack.demo_account
     orchard = shop.ids["Orchard customers"]
     with app_api(live_site) as api:
+        # The settings the test before leaves behind, so that this one also runs alone.
+        response = api.patch(
+            "/api/ecommerce/settings",
+            json={
+                "tracking_enabled": True,
+                "product_url_template": "https://shop.example.com/products/{slug}",
+                "checkout_url_template": "https://shop.example.com/checkout?token={token}",
+                "store_email": "shop@orchard.example",
+            },
+        )
+        assert response.status_code == 200, response.text
         response = api.put(
             "/api/ecommerce/channels/default-channel", json={"tracked": True, "list_id": orchard}
         )
