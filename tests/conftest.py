@@ -259,8 +259,8 @@ def dashboard_headers(
     }
 
 
-@pytest.fixture
-async def mailchimp(network: HostRoutingTransport) -> AsyncIterator[MailchimpSandbox]:
+def new_mailchimp(network: HostRoutingTransport) -> MailchimpSandbox:
+    """A Mailchimp sandbox on `network`, knowing the app as an OAuth client."""
     sandbox = MailchimpSandbox(public_base_url=MAILCHIMP_URL, transport=network)
     sandbox.register_oauth_client(
         OAUTH_CLIENT_ID,
@@ -268,5 +268,11 @@ async def mailchimp(network: HostRoutingTransport) -> AsyncIterator[MailchimpSan
         redirect_uri=f"{APP_URL}/api/connection/oauth/callback",
     )
     network.add("mailchimp.test", sandbox.app)
+    return sandbox
+
+
+@pytest.fixture
+async def mailchimp(network: HostRoutingTransport) -> AsyncIterator[MailchimpSandbox]:
+    sandbox = new_mailchimp(network)
     yield sandbox
     await sandbox.aclose()

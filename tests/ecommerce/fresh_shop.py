@@ -18,17 +18,14 @@ import httpx
 from addon.app import create_app
 from addon.capabilities import create_services
 from addon.config import Settings
-from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import (
     APP_URL,
-    MAILCHIMP_URL,
-    OAUTH_CLIENT_ID,
-    OAUTH_CLIENT_SECRET,
     SALEOR_API_URL,
     RecordingTransport,
     _empty_tables,
+    new_mailchimp,
 )
 from tests.ecommerce.conftest import CHANNEL, Shop, track_channel
 
@@ -47,13 +44,7 @@ async def fresh_shop(
     network.add("app.test", app)
     saleor = SaleorSandbox(SALEOR_API_URL, transport=network, signing_key=signing_key)
     network.add("saleor.test", saleor.app)
-    mailchimp = MailchimpSandbox(public_base_url=MAILCHIMP_URL, transport=network)
-    mailchimp.register_oauth_client(
-        OAUTH_CLIENT_ID,
-        OAUTH_CLIENT_SECRET,
-        redirect_uri=f"{APP_URL}/api/connection/oauth/callback",
-    )
-    network.add("mailchimp.test", mailchimp.app)
+    mailchimp = new_mailchimp(network)
     try:
         async with (
             app.router.lifespan_context(app),
