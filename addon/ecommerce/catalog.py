@@ -253,10 +253,12 @@ class CatalogPusher:
         if body is None:
             # Deleted (or no longer sold in this channel): hide it rather than delete it, so
             # the orders that reference it still resolve in Mailchimp.
+            hid = False  # by this push (a removed product's variants were hidden before)
             if known.mailchimp_id is not None and known.status is not SyncStatus.REMOVED:
                 for variant_id in known.children:
                     await self._hide_variant(known.mailchimp_id, variant_id)
                 await self._recheck_carts()
+                hid = bool(known.children)
             # Its variants' ids are kept (content unknown: hidden now, all sent again if it is
             # sold again), so the lines of deleted variants still find it (`orphans.py`).
             kept = Fingerprint.unknown(known.children) if known.mailchimp_id else None
@@ -266,7 +268,7 @@ class CatalogPusher:
                 SyncStatus.REMOVED,
                 known.mailchimp_id,
                 kept,
-                bool(known.children),
+                hid,
             )
             return set()
         top = payloads.top_level(body, "variants")
