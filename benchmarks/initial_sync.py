@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 
 from addon.config import Settings
+from addon.ecommerce.store_state import StoreStatus
 from benchmarks.live_sync import LIST
 from sandboxes.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
 
@@ -238,7 +239,7 @@ async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str)
 async def _store_ready(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     overview = (await http.get("/api/ecommerce", headers=headers)).json()
     return any(
-        channel["slug"] == CHANNEL and channel["store_status"] == "synced"
+        channel["slug"] == CHANNEL and channel["store_status"] == StoreStatus.READY
         for channel in overview["channels"]
     )
 
