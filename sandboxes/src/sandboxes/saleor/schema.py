@@ -608,7 +608,7 @@ def resolve_me(root: Any, info: Info) -> Customer | None:
 def is_customer(store: SaleorStore, user: Customer) -> bool:
     """Saleor's ``User.objects.customers()``: non-staff users, and staff users who placed an
     order (saleor/account/models.py, ``UserManager.customers``)."""
-    return not user.is_staff or any(o.user_id == user.id for o in store.orders.values())
+    return not user.is_staff or store.has_orders(user.id)
 
 
 def resolve_user(
@@ -764,9 +764,9 @@ def resolve_orders(
     if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     chan = context.store.channel_by_slug(channel) if channel else None
-    orders: Iterable[Order] = context.store.orders.values()
-    if chan is not None:
-        orders = [o for o in orders if o.channel_id == chan.id]
+    orders: Iterable[Order] = (
+        context.store.orders.values() if chan is None else context.store.orders_in_channel(chan.id)
+    )
     if search:
         orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
     for field_name, attribute in (("createdAt", "created"), ("updatedAt", "updated_at")):
@@ -837,7 +837,7 @@ def resolve_user_orders(source: Customer, info: Info, **args: Any) -> Any:
     context = _ctx(info)
     if not (context.viewer.user is not None and context.viewer.user.id == source.id):
         context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
-    orders = [o for o in context.store.orders.values() if o.user_id == source.id]
+    orders = context.store.orders_of(source.id)
     return paginate(info, orders, lambda o: o.id, **_page(args))
 
 

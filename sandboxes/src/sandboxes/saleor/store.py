@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +64,12 @@ class LineSpec:
     quantity: int = 1
 
 
+@dataclass
+class _OrderIndex:
+    by_channel: dict[int, list[Order]] = field(default_factory=dict)
+    by_user: dict[int, list[Order]] = field(default_factory=dict)
+
+
 class SaleorStore:
     """All objects of one sandbox Saleor instance, keyed by integer pk."""
 
@@ -76,7 +82,11 @@ class SaleorStore:
         self.products: dict[int, Product] = {}
         self.variants: dict[int, ProductVariant] = {}
         self.checkouts: dict[uuid.UUID, Checkout] = {}
+        # Change orders only through create_order / update_order / delete_order: they keep the
+        # per-channel and per-user lists (Saleor's indexed columns) that listings page through,
+        # so a 100 k-order store is not scanned once per page.
         self.orders: dict[int, Order] = {}
+        self._order_index: _OrderIndex | None = None
         self.apps: dict[int, SandboxApp] = {}
         self._order_numbers = itertools.count(1)
 
@@ -522,6 +532,7 @@ class SaleorStore:
         if paid:
             mark_paid(order, self.next_id, legacy_payment=legacy_payment)
         self.orders[order.id] = order
+        self._order_index = None
         return order
 
     def new_discount(self, amount: Decimal, **fields: Any) -> OrderDiscount:
@@ -540,10 +551,34 @@ class SaleorStore:
         for key, value in changes.items():
             setattr(current, key, value)
         current.updated_at = utcnow()
+        if changes.keys() & {"channel_id", "user_id"}:
+            self._order_index = None
         return current
 
     def delete_order(self, order: Order | int) -> Order:
+        self._order_index = None
         return self.orders.pop(order if isinstance(order, int) else order.id)
+
+    def _orders_indexed(self) -> _OrderIndex:
+        if self._order_index is None:
+            index = _OrderIndex()
+            for order in self.orders.values():  # pk order, kept in each list
+                index.by_channel.setdefault(order.channel_id, []).append(order)
+                if order.user_id is not None:
+                    index.by_user.setdefault(order.user_id, []).append(order)
+            self._order_index = index
+        return self._order_index
+
+    def orders_in_channel(self, channel_id: int) -> list[Order]:
+        """The channel's orders by pk (a copy: callers filter it further)."""
+        return list(self._orders_indexed().by_channel.get(channel_id, ()))
+
+    def orders_of(self, user_id: int) -> list[Order]:
+        """The user's orders by pk."""
+        return list(self._orders_indexed().by_user.get(user_id, ()))
+
+    def has_orders(self, user_id: int) -> bool:
+        return user_id in self._orders_indexed().by_user
 
     # -- lookup by global ID --------------------------------------------------------------------
 
