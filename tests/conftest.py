@@ -25,6 +25,7 @@ from addon.capabilities import create_services
 from addon.clock import Clock, ManualClock, use_clock
 from addon.config import Settings
 from addon.db.base import Base
+from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox
@@ -201,11 +202,23 @@ async def _empty_tables(services: Services) -> None:
             await session.execute(table.delete())
 
 
+@pytest.fixture(scope="session")
+def database(database_url: str) -> Database:
+    """The session's database handle. SQLAlchemy compiles a statement once per engine: one
+    engine for all tests, instead of one per test, saves compiling every statement again in
+    every test (about a tenth of the suite's time)."""
+    return Database(database_url)
+
+
 @pytest.fixture
-async def services(settings: Settings, outbound: RecordingTransport) -> AsyncIterator[Services]:
+async def services(
+    settings: Settings, outbound: RecordingTransport, database: Database
+) -> AsyncIterator[Services]:
     services = create_services(settings, transport=outbound)
+    services.db = database  # the engine never connected: nothing to close
     await _empty_tables(services)
     yield services
+    await database.dispose()  # no connection (or SQLite lock) outlives the test
 
 
 @pytest.fixture
