@@ -142,7 +142,11 @@ async def receive_event(
 async def check_secret(session: AsyncSession, installation_id: int, secret: str) -> None:
     settings = await AudienceRepository(session).find_settings(installation_id)
     stored = settings.webhook_secret if settings is not None else None
-    if stored is None or not hmac.compare_digest(stored.get_secret_value(), secret):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a made-up secret in the
+    # URL would otherwise be a 500).
+    if stored is None or not hmac.compare_digest(
+        stored.get_secret_value().encode(), secret.encode()
+    ):
         raise NotFound("Unknown webhook.", code=ErrorCode.UNKNOWN_WEBHOOK)
 
 

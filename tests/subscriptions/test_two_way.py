@@ -49,6 +49,8 @@ async def test_audience_webhooks_registered_on_active_audiences_only_for_people(
     assert (
         await shop.client.post(url[:-3] + "abc", data={"type": "unsubscribe"})
     ).status_code == 404
+    # A made-up secret with non-ASCII characters is just as unknown (once a 500).
+    assert (await shop.client.get(url[:-3] + "%C3%A9")).status_code == 404
 
 
 async def test_unsubscribe_cleaned_profile_and_upemail_reach_saleor_metadata(
