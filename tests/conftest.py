@@ -45,7 +45,7 @@ TEST_SECRET_KEY = "test-secret-key-for-encrypting-credentials-at-rest"
 # Long tests start first, so that under pytest-xdist (`make test`) none of them begins last
 # and keeps one worker busy while the other has finished: the full-strength `slow` tests (when
 # run), then these, by path prefix; the rest keep pytest's order. (Under xdist the browser
-# tests, as one group, start first anyway: see `pytest_xdist_make_scheduler`.)
+# modules, each run as a whole, start first anyway: see `pytest_xdist_make_scheduler`.)
 LONG_TESTS = (
     "tests/test_fuzz_openapi.py",
     "tests/ecommerce/test_convergence.py",
@@ -76,19 +76,22 @@ BROWSER_TESTS = "tests/browser/"
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadgroup` (as `make test` runs pytest-xdist): the browser tests are one group,
-    run in order on one worker (one dev stack and one Chromium for the session, as without
-    xdist); every other test is a group of its own. (xdist's `xdist_group` mark cannot do it
-    here: pytest 9 ignores the group suffix xdist writes into the test ids.)"""
+    """`--dist loadgroup` (as `make test` runs pytest-xdist): each browser module is one unit,
+    run in order on one worker (its tests build on each other's pages and share the worker's
+    dev stack and Chromium), and the modules are shared out between the workers; every other
+    test is a unit of its own. xdist hands out the largest units first, so the browser modules
+    start first and each worker runs its share back to back, starting its stack once. (xdist's
+    `xdist_group` mark cannot do it here: pytest 9 ignores the group suffix xdist writes into
+    the test ids.)"""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
 
-    class BrowserTestsTogether(LoadScopeScheduling):
+    class BrowserModulesWhole(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return BROWSER_TESTS if nodeid.startswith(BROWSER_TESTS) else nodeid
+            return nodeid.split("::", 1)[0] if nodeid.startswith(BROWSER_TESTS) else nodeid
 
-    return BrowserTestsTogether(config, log)
+    return BrowserModulesWhole(config, log)
 
 
 def _worker_database(url: str) -> str:
