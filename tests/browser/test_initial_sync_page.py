@@ -1,7 +1,7 @@
 """The initial sync on the E-commerce page in Chromium, inside the sandbox dashboard: start it
 (optionally for orders since a day), watch its progress bars move and fill, be told when one
-runs already, cancel it. Saleor holds a generated store of a few hundred entities; Mailchimp's
-batches are slowed down (or held) so the page can be watched while they run."""
+runs already, cancel it. Saleor holds a small generated store; Mailchimp holds the batches
+and lets them go one at a time when a test says, so the page can be watched between them."""
 
 from __future__ import annotations
 
@@ -32,14 +32,16 @@ KINDS = ("Products", "Customers", "Orders")
 START = "Start the initial sync"
 AGAIN = "Run the initial sync again"
 CANCEL = "Cancel the initial sync"
-# Small batches, one at a time: every kind takes several, so its bar stops between 0 and full.
+# Small batches, one at a time: every kind takes two or more (the store has a little more of
+# each than a batch holds), so its bar stops between 0 and full while the next one is held.
+# A held batch is asked about often, so one let go is applied soon after.
 SLOW_AND_SMALL = {
-    "initial_sync_batch_size": 20,
-    "initial_sync_page_size": 20,
+    "initial_sync_batch_size": 10,
+    "initial_sync_page_size": 10,
     "initial_sync_max_in_flight": 1,
+    "initial_sync_poll_max_seconds": 0.2,
 }
-# Seconds Mailchimp's sandbox spends on each operation of a batch (about 1 s a batch).
-OPERATION_LATENCY = 0.05
+STORE = {"products": 11, "customers": 11, "orders": 11}
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +68,7 @@ def history(live_site: LiveSite) -> Iterator[None]:
         if not data["settings"]["tracking_enabled"]:
             response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
             assert response.status_code == 200, response.text
-    generate_store(saleor.store, products=60, customers=100, orders=140, seed=2024)
+    generate_store(saleor.store, **STORE, seed=2024)
     services = live_site.services
     settings = services.settings
     services.settings = settings.model_copy(update=SLOW_AND_SMALL)
@@ -80,11 +82,13 @@ def history(live_site: LiveSite) -> Iterator[None]:
 def mailchimp(live_site: LiveSite) -> Iterator[Any]:
     """The Mailchimp sandbox; whatever a test does to its batches is undone after it."""
     sandbox = live_site.stack.mailchimp
-    latency, paused = sandbox.batch_operation_latency, sandbox.batches_paused
+    paused = sandbox.batches_paused
     try:
         yield sandbox
     finally:
-        sandbox.batch_operation_latency, sandbox.batches_paused = latency, paused
+        with sandbox.state.lock:  # none left over for a later test's batches
+            sandbox.batch_releases = 0
+        sandbox.batches_paused = paused
 
 
 def sync_of(app: FrameLocator) -> Locator:
@@ -150,6 +154,9 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         expect(sync_of(elsewhere).get_by_role("button", name=START)).to_be_visible()
 
         app = open_page(page, live_site, "E-commerce")
+        # The tab in front: Chromium throttles a background tab's frames, which Playwright's
+        # clicks and screenshots wait for (seconds each).
+        page.bring_to_front()
         sync = sync_of(app)
         expect(sync.locator("[data-sync-status]")).not_to_have_text("Loading…")
         sync.get_by_label("Only orders since").fill("2024-07-01")
@@ -172,19 +179,23 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         set_hidden(app, True)
         page.wait_for_timeout(300)  # an answer on its way may still arrive
         quiet = len(polls)
-        page.wait_for_timeout(2500)
-        assert len(polls) == quiet, "the hidden page kept polling"
-        set_hidden(app, False)
-        await_polls(page, polls, quiet, seconds=3)
+        quiet_until = time.monotonic() + 1.5  # one and a half poll intervals at least
 
-        # The other admin presses Start too: the page says one runs and shows it.
+        # Meanwhile the other admin presses Start too: the page says one runs and shows it.
         elsewhere_sync = sync_of(elsewhere)
         elsewhere_sync.get_by_role("button", name=START).click()
         note = elsewhere_sync.get_by_role("alert")
         expect(note).to_contain_text(f"An initial sync of channel '{CHANNEL}' is running already.")
         expect(elsewhere_sync.locator(".badge")).to_have_text("Running")
         expect(elsewhere_sync.get_by_role("button", name=CANCEL)).to_be_visible()
+        other.bring_to_front()
         shot(other, artifacts, "initial-sync-already-running-light", height=1700)
+        page.bring_to_front()
+
+        page.wait_for_timeout(max(quiet_until - time.monotonic(), 0) * 1000)
+        assert len(polls) == quiet, "the hidden page kept polling"
+        set_hidden(app, False)
+        await_polls(page, polls, quiet, seconds=3)
 
         # Cancel: the outcome replaces the progress; a new sync may start.
         cancel.click()
@@ -240,10 +251,57 @@ def test_a_failed_sync_says_why(
             assert response.status_code == 200, response.text
 
 
+def waiting_batches(mailchimp: Any, live_site: LiveSite) -> list[str]:
+    """The batches Mailchimp has not started (held while its batches are paused)."""
+    account = live_site.stack.demo_account
+    return [b.id for b in mailchimp.batches(account) if b.status == "pending"]
+
+
+def held_or_over(mailchimp: Any, live_site: LiveSite) -> dict[str, Any]:
+    """The sync once it holds still: its next batch submitted and held at Mailchimp, or over.
+
+    With one batch in flight, a batch waiting at Mailchimp while the app counts one in flight
+    means the app applied the one before and recorded this one: its progress changes no more
+    until the batch is let go."""
+
+    def check() -> bool:
+        # Mailchimp first: a batch seen waiting before the app's count was read.
+        if waiting_batches(mailchimp, live_site):
+            return bool(latest(live_site)["batches_in_flight"] == 1)
+        return bool(latest(live_site)["status"] != "running")
+
+    eventually(check, timeout=60)
+    return latest(live_site)  # read after the app's write (not in the same read as the check)
+
+
+def let_go(mailchimp: Any, live_site: LiveSite) -> None:
+    """Let the one batch held at Mailchimp go; until Mailchimp has started it."""
+    [held] = waiting_batches(mailchimp, live_site)
+    mailchimp.release_batches(1)
+    eventually(lambda: held not in waiting_batches(mailchimp, live_site))
+
+
+def expect_bars(sync: Locator, run: dict[str, Any]) -> None:
+    """Until the page draws `run`'s bars (as initial-sync.js does: done of total)."""
+    for label, kind in zip(KINDS, run["kinds"], strict=True):
+        done = kind["confirmed"] + kind["quarantined"] + kind["skipped"] + kind["retried"]
+        if kind["total"] is None:
+            value, top = 0, 1
+        else:
+            total = max(kind["total"], done)
+            value, top = (done if total else 1), max(total, 1)
+        bar = sync.get_by_role("progressbar", name=label)
+        expect(bar).to_have_attribute("max", str(top))
+        expect(bar).to_have_attribute("value", str(value))
+
+
 def test_start_watch_the_bars_move_and_fill(
     page: Page, live_site: LiveSite, history: None, mailchimp: Any, artifacts: Path
 ) -> None:
-    mailchimp.batch_operation_latency = OPERATION_LATENCY
+    # Batches left by the tests before (cancelled or failed syncs) go first: every release
+    # below is for this sync's batches.
+    eventually(lambda: not waiting_batches(mailchimp, live_site))
+    mailchimp.batches_paused = True
     app = open_page(page, live_site, "E-commerce")
     sync = sync_of(app)
     expect(sync.locator("[data-sync-status]")).not_to_have_text("Loading…")
@@ -252,13 +310,15 @@ def test_start_watch_the_bars_move_and_fill(
     said(app, "Initial sync started")
     expect(sync.locator(".badge")).to_have_text("Running")
 
-    # Watch the page as the batches come back: every bar stops somewhere between 0 and full.
+    # Mailchimp lets one batch go at a time; before each, the page shows where the sync stands:
+    # every bar stops somewhere between 0 and full (each kind takes two batches or more).
     between: set[str] = set()
     texts: set[str] = set()
     shots = False
-    deadline = time.monotonic() + 120
-    while sync.locator(".badge").text_content() == "Running":
-        assert time.monotonic() < deadline, f"still running; seen between 0 and full: {between}"
+    batches = 0
+    while (run := held_or_over(mailchimp, live_site))["status"] == "running":
+        assert batches < 50, f"still running after {batches} batches"
+        expect_bars(sync, run)
         for kind, (value, top) in bars(sync).items():
             if 0 < value < top:
                 between.add(kind)
@@ -274,7 +334,8 @@ def test_start_watch_the_bars_move_and_fill(
             switch_theme(page, app, "dark")
             shot(page, artifacts, "initial-sync-progress-dark", height=1700)
             switch_theme(page, app, "light")
-        time.sleep(0.1)
+        let_go(mailchimp, live_site)
+        batches += 1
     assert between == set(KINDS), f"bars seen between 0 and full: {between}"
     assert any("per second" in t and " left" in t for t in texts), texts
 
@@ -295,13 +356,15 @@ def test_start_watch_the_bars_move_and_fill(
             f"{progress['total']:,} of {progress['total']:,} done"
         )
     expect(sync.get_by_role("button", name=AGAIN)).to_be_visible()
-    # Over: the page stops asking (after the one read of the page's refresh at the end).
+    # Over: the page stops asking (after the one read of the page's refresh at the end), while
+    # the last screenshots are taken.
     polls = polls_of(page)
     page.wait_for_timeout(1000)
     quiet = len(polls)
-    page.wait_for_timeout(2500)
-    assert len(polls) == quiet <= 1, polls
+    quiet_until = time.monotonic() + 1.5  # one and a half poll intervals at least
     shot(page, artifacts, "initial-sync-done-light", height=1700)
     switch_theme(page, app, "dark")
     shot(page, artifacts, "initial-sync-done-dark", height=1700)
     switch_theme(page, app, "light")
+    page.wait_for_timeout(max(quiet_until - time.monotonic(), 0) * 1000)
+    assert len(polls) == quiet <= 1, polls

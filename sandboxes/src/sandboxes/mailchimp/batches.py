@@ -149,8 +149,9 @@ class BatchRunner:
         sandbox = self.sandbox
         if sandbox.batch_start_delay:
             await asyncio.sleep(sandbox.batch_start_delay)
-        # A plain flag that tests flip (no event to create in the right loop).
-        while sandbox.batches_paused and not batch.cancelled:  # noqa: ASYNC110
+        # A plain flag that tests flip (no event to create in the right loop); while it is up, a
+        # release the test gives lets this one batch start.
+        while sandbox.batches_paused and not (batch.cancelled or sandbox.take_batch_release()):  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         with sandbox.state.lock:
             if batch.cancelled:

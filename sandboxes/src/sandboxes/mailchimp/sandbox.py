@@ -74,6 +74,9 @@ class MailchimpSandbox:
         self.batch_result_ttl = batch_result_ttl
         # While True, submitted batches stay "pending" (tests order them against other calls).
         self.batches_paused = False
+        # While paused, this many waiting batches may still start, one each (release_batches):
+        # a plain counter, read and taken under the state lock (tests run in another thread).
+        self.batch_releases = 0
         self.verify_webhook_urls = verify_webhook_urls
         self.batch_runner = batches.BatchRunner(self)
         self.router = Router()
@@ -304,6 +307,23 @@ class MailchimpSandbox:
 
     def serve_batch_archive(self, name: str, expires: str | None) -> Response:
         return self.batch_runner.serve_archive(name, expires)
+
+    def release_batches(self, n: int = 1) -> None:
+        """While ``batches_paused``, let ``n`` more waiting batches start (any ``n`` of them;
+        a batch submitted later takes a release nobody waits for), so a test can step through
+        batches one at a time. Safe from any thread."""
+        if n < 0:
+            raise ValueError("n must be >= 0")
+        with self.state.lock:
+            self.batch_releases += n
+
+    def take_batch_release(self) -> bool:
+        """A waiting batch's ticket to start while paused: True (and one fewer left) if any."""
+        with self.state.lock:
+            if self.batch_releases <= 0:
+                return False
+            self.batch_releases -= 1
+            return True
 
     async def drain_batches(self) -> None:
         """Wait until every submitted batch has finished processing."""
