@@ -158,6 +158,9 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
                 "authorization-bearer": token,
                 "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/",
             }
+            # Saleor lists the app before the app has stored its token (as real Saleor does,
+            # saleor/app/installation_utils.py): wait until the app knows the installation.
+            await _wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
             async with _process(worker_args, env, logs / "worker.log") as worker:
                 await _setup(http, headers, before["api_key"])
                 await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
@@ -207,6 +210,10 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
 async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
     stats = dict((await http.get("/_bench/stats")).json())
     return stats if stats.get("app_id") else None
+
+
+async def _app_knows(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
+    return (await http.get("/api/connection", headers=headers)).is_success
 
 
 async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> None:
