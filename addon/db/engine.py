@@ -1,8 +1,11 @@
-"""The async engine and session factory for SQLite (default) or PostgreSQL."""
+"""The async engine and session factory for SQLite (default) or PostgreSQL, and after-commit
+hooks: `after_commit(session, key, hook)` runs `hook` once the session's transaction has
+committed (never when it rolls back), e.g. to wake the worker for a job just enqueued."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -13,6 +16,39 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+
+logger = logging.getLogger(__name__)
+
+_HOOKS = "addon.after_commit"  # session.info key: {key: hook} for the open transaction
+_DATABASE = "addon.database"  # session.info key: the Database the session belongs to
+
+
+class _Session(Session):
+    """The sessions of a `Database`: they run their after-commit hooks (see `after_commit`)."""
+
+
+@event.listens_for(_Session, "after_commit")
+def _run_hooks(session: Session) -> None:
+    for hook in session.info.pop(_HOOKS, {}).values():
+        try:
+            hook()
+        except Exception:  # the transaction is committed: a hook must not undo the caller
+            logger.exception("After-commit hook %r failed", hook)
+
+
+@event.listens_for(_Session, "after_rollback")
+def _drop_hooks(session: Session) -> None:
+    session.info.pop(_HOOKS, None)
+
+
+def after_commit(session: AsyncSession, key: str, hook: Callable[[], None]) -> bool:
+    """Run `hook` when the session's current transaction commits (once per `key` per
+    transaction); answer whether this key is new in the transaction."""
+    hooks: dict[str, Callable[[], None]] = session.info.setdefault(_HOOKS, {})
+    new = key not in hooks
+    hooks[key] = hook
+    return new
 
 
 class Database:
@@ -29,11 +65,22 @@ class Database:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        common: dict[str, Any] = {
+            "expire_on_commit": False,
+            "sync_session_class": _Session,
+            "info": {_DATABASE: self},
+        }
+        self.sessionmaker = async_sessionmaker(self.engine, **common)
         # Reads need no write lock on SQLite (see _sqlite_begin).
         self._read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False
+            self.engine.execution_options(sqlite_begin="DEFERRED"), **common
         )
+
+    @staticmethod
+    def of(session: AsyncSession) -> Database | None:
+        """The Database whose sessionmaker made `session` (None for another session)."""
+        database = session.info.get(_DATABASE)
+        return database if isinstance(database, Database) else None
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

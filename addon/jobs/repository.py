@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 from addon.clock import Clock, current_clock
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
+from addon.jobs.wakeup import work_due
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 
@@ -50,6 +51,7 @@ class JobRepository:
         becomes one run, no later than the first one's schedule).
         """
         now = self.clock.now()
+        due_at = run_after or now
         values = {
             "installation_id": installation_id,
             "kind": kind,
@@ -59,7 +61,7 @@ class JobRepository:
             "coalesce_key": coalesce_key,
             "lane": lane,
             "attempts": 0,
-            "run_after": run_after or now,
+            "run_after": due_at,
             "created_at": now,
             "updated_at": now,
             "finished_at": now if status is JobStatus.DONE else None,
@@ -76,7 +78,10 @@ class JobRepository:
                 set_={"payload": statement.excluded.payload, "updated_at": now},
             )
         result = await self.session.execute(statement.returning(Job.id))
-        return result.scalar_one_or_none()
+        job_id = result.scalar_one_or_none()
+        if job_id is not None and status is JobStatus.PENDING and due_at <= now:
+            await work_due(self.session)
+        return job_id
 
     async def claim(
         self, worker_id: str, limit: int, lease: timedelta, *, claimable: ColumnElement[bool]
@@ -175,9 +180,12 @@ class JobRepository:
     async def reschedule(
         self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
     ) -> bool:
-        return await self._finish(
+        written = await self._finish(
             job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
         )
+        if written and run_after <= self.clock.now():
+            await work_due(self.session)
+        return written
 
     async def quarantine(self, job: ClaimedJob, worker_id: str, error: str) -> bool:
         return await self._finish(
@@ -204,7 +212,10 @@ class JobRepository:
                 finished_at=None,
             )
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        retried = bool(result.rowcount)  # type: ignore[attr-defined]
+        if retried:
+            await work_due(self.session)
+        return retried
 
     async def recent(
         self, installation_id: int, *, limit: int = 50, status: JobStatus | None = None

@@ -12,6 +12,10 @@ every third of it, so a slow job is never taken over, while the job of a worker 
 heartbeat stops with it) is due again within one lease. A worker that finds its lease lost (it
 stalled longer than the lease and another worker took the job over) stops the job and writes
 no outcome over the new holder's.
+
+An idle worker is woken as soon as a job is committed (`addon.jobs.wakeup`: in-process after the
+commit, across processes on PostgreSQL by LISTEN/NOTIFY); it polls every
+`worker_poll_interval_seconds` only as a fallback.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
+from addon.jobs.wakeup import listen, wakeup_for
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +74,7 @@ class Worker:
         self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
+        self.wakeup = wakeup_for(services.db)
 
     @property
     def settings(self) -> Settings:
@@ -123,22 +129,35 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         logger.info("Worker %s started", self.worker_id)
-        while not stop.is_set():
-            try:
-                claimed = await self.run_once()
-                await self._prune_if_due()
-            except Exception:
-                # The database may be briefly unreachable: keep the worker alive.
-                logger.exception("Worker round failed; retrying")
-                claimed = 0
-            if not claimed:
-                await self._idle(stop)
+        listener = None
+        if not self.services.db.is_sqlite:
+            # Other processes' commits wake this one through PostgreSQL's NOTIFY.
+            listener = asyncio.create_task(listen(self.services.db, self.wakeup, self.clock))
+        try:
+            while not stop.is_set():
+                # Read before looking for work: a wake while claiming is not missed.
+                seen = self.wakeup.generation
+                try:
+                    claimed = await self.run_once()
+                    await self._prune_if_due()
+                except Exception:
+                    # The database may be briefly unreachable: keep the worker alive.
+                    logger.exception("Worker round failed; retrying")
+                    claimed = 0
+                if not claimed:
+                    await self._idle(stop, seen)
+        finally:
+            if listener is not None:
+                listener.cancel()
+                await asyncio.gather(listener, return_exceptions=True)
         logger.info("Worker %s stopped", self.worker_id)
 
-    async def _idle(self, stop: asyncio.Event) -> None:
-        """Wait for the poll interval, or less if asked to stop."""
+    async def _idle(self, stop: asyncio.Event, seen: int) -> None:
+        """Wait until work is committed (generation past `seen`), for at most the poll
+        interval (the fallback), or less if asked to stop."""
         waits = [
             asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(self.wakeup.wait(seen)),
             asyncio.ensure_future(self.clock.sleep(self.settings.worker_poll_interval_seconds)),
         ]
         try:

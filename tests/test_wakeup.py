@@ -1,0 +1,190 @@
+"""Wake, don't poll: a committed job wakes an idle worker at once (in-process after the commit;
+across processes on PostgreSQL by LISTEN/NOTIFY), a rolled-back one does not.
+
+Every test runs on the manual clock and never moves it, unless it says so: the worker's fallback
+poll sleep never ends, so a job processed here was processed because the worker was woken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+from sqlalchemy import select, text
+
+from addon.clock import ManualClock
+from addon.config import Settings
+from addon.db.engine import Database
+from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.wakeup import wakeup_for
+from addon.jobs.worker import Worker
+from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.factories import make_installation
+
+# A bound on waiting for what happens at once (reached only when broken): the tests do not
+# depend on how fast the machine is.
+PATIENCE = 30.0
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Wait for something the worker does at once (a bound only a hang reaches)."""
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "gave up waiting"
+        await asyncio.sleep(0.001)
+
+
+def idle(worker: Worker) -> bool:
+    """The worker waits for a wake: it looked for work after the last wake and found none."""
+    return worker.wakeup.waiting > 0
+
+
+@dataclass
+class WorkerOnly:
+    """What a separate `addon worker` process has: its own settings, database and handlers."""
+
+    settings: Settings
+    db: Database
+    handlers: HandlerRegistry[WorkerOnly] = field(default_factory=HandlerRegistry)
+
+
+@asynccontextmanager
+async def running(worker: Worker) -> AsyncIterator[Worker]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, PATIENCE)
+
+
+async def job_statuses(services: Services, kind: str) -> list[JobStatus]:
+    async with services.db.session() as session:
+        statement = select(Job.status).where(Job.kind == kind).order_by(Job.id)
+        return list((await session.execute(statement)).scalars())
+
+
+async def test_a_committed_webhook_wakes_the_in_process_worker(
+    installed_app: SandboxApp,
+    app_client: httpx.AsyncClient,
+    saleor: SaleorSandbox,
+    services: Services,
+    clock: ManualClock,
+) -> None:
+    handled: list[str] = []
+
+    async def handle(job: ClaimedJob, _: Services) -> None:
+        handled.append(str(job.payload["event"]))
+
+    # Only this kind: the test sees exactly the webhook's job.
+    services.handlers = HandlerRegistry()
+    services.handlers.register(webhook_job_kind("subscriptions-customer-created"), handle)
+    async with running(Worker(services)) as worker:
+        await until(lambda: idle(worker))
+        start = clock.now()
+        await saleor.create_customer("wake@example.com")  # delivered to the app's endpoint
+        await until(lambda: bool(handled))
+        assert handled == ["CUSTOMER_CREATED"]
+        assert clock.now() == start  # no poll interval passed: the worker was woken
+        await until(lambda: idle(worker))
+    kind = webhook_job_kind("subscriptions-customer-created")
+    assert await job_statuses(services, kind) == [JobStatus.DONE]
+
+
+async def test_a_rolled_back_job_does_not_wake_and_a_committed_one_does(
+    services: Services,
+) -> None:
+    installation = await make_installation(services)
+    wakeup = wakeup_for(services.db)
+    before = wakeup.generation
+    with pytest.raises(RuntimeError):
+        async with services.db.transaction() as session:
+            await JobRepository(session).enqueue(installation, "test.kind", {})
+            raise RuntimeError("rolled back")
+    assert wakeup.generation == before
+    async with services.db.transaction() as session:
+        jobs = JobRepository(session)
+        await jobs.enqueue(installation, "test.kind", {})
+        await jobs.enqueue(installation, "test.kind", {})
+        assert wakeup.generation == before  # not before the commit
+    assert wakeup.generation == before + 1  # once per transaction
+
+
+async def test_a_job_due_later_does_not_wake(services: Services, clock: ManualClock) -> None:
+    installation = await make_installation(services)
+    wakeup = wakeup_for(services.db)
+    before = wakeup.generation
+    async with services.db.transaction() as session:
+        later = clock.now().replace(year=clock.now().year + 1)
+        await JobRepository(session).enqueue(installation, "test.kind", {}, run_after=later)
+    assert wakeup.generation == before  # the poll finds it when it is due
+
+
+async def test_a_wake_while_the_worker_claims_is_not_lost(services: Services) -> None:
+    wakeup = wakeup_for(services.db)
+    seen = wakeup.generation
+    wakeup.notify()  # committed after the worker read the generation, before it waits
+    await asyncio.wait_for(wakeup.wait(seen), PATIENCE)
+
+
+async def test_notify_wakes_a_worker_of_another_process(
+    services: Services, settings: Settings, database_url: str, clock: ManualClock
+) -> None:
+    """PostgreSQL: a job committed through one `Database` wakes a worker on another (its own
+    pool, as a separate `addon worker` process has) through LISTEN/NOTIFY; when the LISTEN
+    connection drops, the worker re-opens it and is woken again."""
+    if services.db.is_sqlite:
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    installation = await make_installation(services)
+    handled: list[int] = []
+    other = WorkerOnly(
+        # The fallback poll never comes during the test, even when the clock moves.
+        settings.model_copy(update={"worker_poll_interval_seconds": 3600}),
+        Database(database_url),
+    )
+
+    async def handle(job: ClaimedJob, _: WorkerOnly) -> None:
+        handled.append(job.id)
+
+    other.handlers.register("test.wake", handle)
+    try:
+        async with running(Worker(other)) as worker:
+            # Connected and listening: it looks for work once on connecting, then waits.
+            await until(lambda: worker.wakeup.generation >= 1 and idle(worker))
+            first = await enqueue(services, installation)
+            await until(lambda: handled == [first])
+            await until(lambda: idle(worker))
+
+            # The connection drops: the worker re-opens it after a pause and hears again.
+            connected = worker.wakeup.generation
+            async with services.db.transaction() as session:
+                await session.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND query = 'LISTEN \"addon_jobs\"'"
+                    )
+                )
+            await until(lambda: clock.sleepers >= 2)  # the poll, and the pause to reconnect
+            clock.advance(1)
+            await until(lambda: worker.wakeup.generation > connected and idle(worker))
+            second = await enqueue(services, installation)
+            await until(lambda: handled == [first, second])
+    finally:
+        await other.db.dispose()
+
+
+async def enqueue(services: Services, installation: int) -> int:
+    async with services.db.transaction() as session:
+        job_id = await JobRepository(session).enqueue(installation, "test.wake", {})
+    assert job_id is not None
+    return job_id
