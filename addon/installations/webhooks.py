@@ -1,6 +1,11 @@
 """Receiving Saleor webhooks: verify the signature, then parse, then store durably before
 answering.
 
+Only the last step writes, in one short transaction of its own (the installation check and the
+insert): the keys are read and the signature checked before it, so a forged or malformed
+delivery never takes the write lock (on SQLite, `BEGIN IMMEDIATE`), and concurrent deliveries
+hold it only for their insert.
+
 Lifecycle events are applied on receipt, because pausing must take effect at once and a paused
 queue could never deliver the event that resumes it. Every other delivery becomes a job of kind
 `webhook.<slug>` (the slug of its document in `webhooks/`), processed by the worker with the
@@ -13,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -56,18 +63,26 @@ class Outcome(StrEnum):
 
 
 class WebhookReceiver:
-    def __init__(self, session: AsyncSession, services: Services) -> None:
+    def __init__(self, session: AsyncSession | None, services: Services) -> None:
+        """`session`: a transaction of the caller's to store in; None (the endpoint): one short
+        transaction of the receiver's own, begun only once the delivery verified and parsed."""
         self.session = session
         self.services = services
-        self.installations = InstallationService(session, services.settings, services.saleor)
         self.keys = SigningKeys(services.db, services.settings, services.saleor)
-        self.jobs = JobRepository(session)
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        if self.session is not None:
+            yield self.session
+            return
+        async with self.services.db.transaction() as session:
+            yield session
 
     async def receive(
         self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
     ) -> Outcome:
-        # The signature first: nothing of an unverified body is parsed or stored. It is checked
-        # before this request's transaction starts (see addon.installations.signing_keys).
+        # The signature first: nothing of an unverified body is parsed or stored, and no write
+        # transaction is open yet (see addon.installations.signing_keys).
         keys = await self.keys.load(headers.saleor_api_url)
         if keys is None:
             raise Unauthorized(
@@ -98,23 +113,35 @@ class WebhookReceiver:
                 f"The body is not a JSON object: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
 
-        installation = await InstallationRepository(self.session).get(keys.installation_id)
-        if installation is None:  # erased since the keys were read
-            raise Unauthorized(
-                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
-            )
-
         # Saleor redelivers the identical body: the digest identifies a delivery.
         dedupe_key = hashlib.sha256(f"{definition.slug}\n{event}\n".encode() + body).hexdigest()
         job_payload = {"event": event, "body": payload}
         kind = webhook_job_kind(definition.slug)
 
-        if event in LIFECYCLE_EVENTS:
-            return await self._lifecycle(installation.id, kind, payload, job_payload, dedupe_key)
+        async with self._transaction() as session:
+            if await InstallationRepository(session).get(keys.installation_id) is None:
+                # Erased since the keys were read.
+                raise Unauthorized(
+                    "The app is not installed for this Saleor.",
+                    code=ErrorCode.UNKNOWN_INSTALLATION,
+                )
+            if event in LIFECYCLE_EVENTS:
+                return await self._lifecycle(
+                    session, keys.installation_id, kind, payload, job_payload, dedupe_key
+                )
+            return await self._store(session, keys.installation_id, kind, job_payload, dedupe_key)
 
+    async def _store(
+        self,
+        session: AsyncSession,
+        installation_id: int,
+        kind: str,
+        job_payload: dict[str, Any],
+        dedupe_key: str,
+    ) -> Outcome:
         has_handler = self.services.handlers.get(kind) is not None
-        job_id = await self.jobs.enqueue(
-            installation.id,
+        job_id = await JobRepository(session).enqueue(
+            installation_id,
             kind,
             job_payload,
             dedupe_key=dedupe_key,
@@ -126,6 +153,7 @@ class WebhookReceiver:
 
     async def _lifecycle(
         self,
+        session: AsyncSession,
         installation_id: int,
         kind: str,
         payload: dict[str, Any],
@@ -139,15 +167,16 @@ class WebhookReceiver:
             raise BadRequest(
                 f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
-        installation = await InstallationRepository(self.session).get(installation_id)
+        installation = await InstallationRepository(session).get(installation_id)
         assert installation is not None
+        installations = InstallationService(session, self.services.settings, self.services.saleor)
         if lifecycle.app is not None and lifecycle.app.id != installation.app_id:
             logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
             return Outcome.IGNORED
         if event == "APP_DELETED":
-            await self.installations.erase(installation)
+            await installations.erase(installation)
             return Outcome.ERASED
-        job_id = await self.jobs.enqueue(
+        job_id = await JobRepository(session).enqueue(
             installation_id,
             kind,
             job_payload,
@@ -156,5 +185,5 @@ class WebhookReceiver:
         )
         if job_id is None:
             return Outcome.DUPLICATE
-        await self.installations.apply_status_change(installation, lifecycle)
+        await installations.apply_status_change(installation, lifecycle)
         return Outcome.APPLIED

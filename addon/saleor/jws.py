@@ -1,11 +1,16 @@
 """Verification of what Saleor signs: webhook bodies (detached JWS) and dashboard tokens (JWT).
 
-Both pick the RS256 key by `kid` from the installation's cached JWKS.
+Both pick the RS256 key by `kid` from the installation's cached JWKS. Parsing a JWKS into RSA
+key objects costs more than checking one signature, so parsed sets are kept in a small LRU
+keyed by the set's content: a fetched (or refetched) set is parsed once, a refreshed set is a
+new entry, and the old one ages out.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -43,16 +48,58 @@ def _signing_key(
     return _key_for(jwks, header.get("kid"))
 
 
+@dataclass(frozen=True)
+class ParsedKeys:
+    """A JWKS's keys as key objects, in the set's order (`kid` None when a key names none)."""
+
+    keys: tuple[tuple[str | None, Any], ...]
+
+
+class ParsedKeyCache:
+    """Parsed key sets by content, least recently used dropped first: bounded, so many
+    installations (or forged sets) cannot grow it without limit."""
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self.parses = 0  # how many sets were parsed (tests observe it)
+        self._entries: OrderedDict[str, ParsedKeys] = OrderedDict()
+
+    def get(self, jwks: Jwks) -> ParsedKeys:
+        content = jwks.model_dump_json(exclude_none=True)
+        parsed = self._entries.get(content)
+        if parsed is not None:
+            self._entries.move_to_end(content)
+            return parsed
+        parsed = ParsedKeys(
+            tuple((key.key_id, key.key) for key in jwt.PyJWKSet.from_dict(jwks.as_dict()).keys)
+        )
+        self.parses += 1
+        self._entries[content] = parsed
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+        return parsed
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# One per process: key objects are immutable, and the content identifies the set.
+parsed_keys = ParsedKeyCache()
+
+
 def _key_for(jwks: Jwks, kid: str | None) -> Any:
-    keys = jwt.PyJWKSet.from_dict(jwks.as_dict()).keys
+    keys = parsed_keys.get(jwks).keys
     if kid is None:
         if len(keys) == 1:
-            return keys[0].key
+            return keys[0][1]
         # Not UnknownKey: refetching cannot tell which key was meant (Saleor always sends one).
         raise VerificationError("the signature names no key id (kid)")
-    for key in keys:
-        if key.key_id == kid:
-            return key.key
+    for key_id, key in keys:
+        if key_id == kid:
+            return key
     raise UnknownKey(f"no signing key with kid {kid!r}")
 
 
