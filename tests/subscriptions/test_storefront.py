@@ -33,6 +33,16 @@ async def test_offer_lists_active_audiences_groups_and_permission_texts(newslett
     assert deals["double_optin"] is True
 
 
+@pytest.mark.parametrize("url", ["http://nowhere.example/graphql/", SALEOR_API_URL + "\x00"])
+async def test_a_store_that_does_not_use_the_app_is_not_found(newsletter: Shop, url: str) -> None:
+    # A NUL (which PostgreSQL cannot store, and refuses in a query) names no store either.
+    response = await newsletter.client.get(
+        "/api/storefront/newsletter", params={"saleor_api_url": url}
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "UNKNOWN_STORE"
+
+
 async def test_subscribe_answers_at_once_and_the_worker_applies(newsletter: Shop) -> None:
     shop = newsletter
     body = {
