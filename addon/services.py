@@ -78,7 +78,7 @@ class Services:
         )
         return cls(
             settings=settings,
-            db=Database(settings.database_url),
+            db=Database(settings.database_url, jobs_at_once=settings.worker_batch_size),
             saleor=SaleorClient(transport=transport),
             mailchimp=mailchimp,
             oauth=MailchimpOAuth(mailchimp, signup_url=settings.mailchimp_signup_url),

@@ -239,3 +239,18 @@ async def test_workers_side_by_side_process_each_job_exactly_once(services: Serv
     await asyncio.gather(*(w.run_until_idle() for w in workers))
     assert len(seen) == 60 and set(seen.values()) == {1}
     assert {j.status for j in await jobs(services)} == {JobStatus.DONE}
+
+
+async def test_the_postgresql_pool_holds_a_connection_for_every_job_run_at_once() -> None:
+    """No job waits for a connection, and no overflow connection is opened and closed over and
+    over; connections are recycled instead of pinged at every checkout."""
+    from addon.db.engine import OTHER_CONNECTIONS, Database
+
+    database = Database("postgresql+asyncpg://nobody@127.0.0.1:1/none", jobs_at_once=20)
+    try:
+        pool = database.engine.pool
+        assert pool.size() >= 20 + OTHER_CONNECTIONS
+        assert not pool._pre_ping
+        assert pool._recycle > 0
+    finally:
+        await database.dispose()

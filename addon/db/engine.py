@@ -51,8 +51,20 @@ def after_commit(session: AsyncSession, key: str, hook: Callable[[], None]) -> b
     return new
 
 
+# PostgreSQL pool: one connection per job the worker runs at once, plus these for web requests
+# and the worker's own claims and lease renewals; overflow only for peaks.
+OTHER_CONNECTIONS = 10
+MAX_OVERFLOW = 10
+# Connections are replaced after this long instead of pinged at every checkout (a round trip
+# each time): a connection the server dropped fails once, and SQLAlchemy then renews the pool.
+RECYCLE_SECONDS = 1800
+
+
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, jobs_at_once: int = 20) -> None:
+        """`jobs_at_once`: how many jobs a worker of this process runs at once
+        (`worker_batch_size`), to size the PostgreSQL pool so they never wait for a connection
+        nor open and close overflow connections over and over."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         options: dict[str, Any] = {"echo": echo}
@@ -60,7 +72,11 @@ class Database:
             # The web app and the in-process worker write concurrently: wait for locks.
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            options.update(
+                pool_size=jobs_at_once + OTHER_CONNECTIONS,
+                max_overflow=MAX_OVERFLOW,
+                pool_recycle=RECYCLE_SECONDS,
+            )
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_connect)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 import weakref
 from typing import Any
 
@@ -37,6 +38,9 @@ class Wakeup:
 
     def __init__(self) -> None:
         self.generation = 0
+        # Sent with this process's NOTIFYs, so that its own LISTEN connection ignores them:
+        # the after-commit hook woke its workers already.
+        self.token = uuid.uuid4().hex
         self._waiters: set[asyncio.Future[None]] = set()
 
     def notify(self) -> None:
@@ -78,9 +82,13 @@ async def work_due(session: AsyncSession) -> None:
     database = Database.of(session)
     if database is None:
         return  # a session of no Database (a script's own): the workers poll for it
-    if after_commit(session, "jobs.wakeup", wakeup_for(database).notify) and not database.is_sqlite:
+    wakeup = wakeup_for(database)
+    if after_commit(session, "jobs.wakeup", wakeup.notify) and not database.is_sqlite:
         # Delivered at commit, dropped on rollback; once per transaction is enough.
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+        await session.execute(
+            text("SELECT pg_notify(:channel, :token)"),
+            {"channel": CHANNEL, "token": wakeup.token},
+        )
 
 
 async def listen(database: Database, wakeup: Wakeup, clock: Clock) -> None:
@@ -92,8 +100,9 @@ async def listen(database: Database, wakeup: Wakeup, clock: Clock) -> None:
     url = make_url(database.url).set(drivername="postgresql")
     dsn = url.render_as_string(hide_password=False)
 
-    def on_notify(*_: Any) -> None:
-        wakeup.notify()
+    def on_notify(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload != wakeup.token:  # another process's (this one's woke it at commit)
+            wakeup.notify()
 
     while True:
         connection = None
