@@ -1,9 +1,12 @@
-"""A cap on request bodies, for every route: larger ones get 413 before the app sees them.
+"""What a request may be before the app sees it, for every route (present or future).
 
-An ASGI middleware rather than a check in each endpoint, so that no route (present or future)
-reads an unbounded body. A declared `Content-Length` over the cap is refused without reading a
-byte; a body sent without one (chunked) is read only until it passes the cap. A body within the
-cap is buffered and replayed to the app, which reads bodies whole anyway.
+* Bodies are capped: larger ones get 413. A declared `Content-Length` over the cap is refused
+  without reading a byte; a body sent without one (chunked) is read only until it passes the
+  cap. A body within the cap is buffered and replayed to the app, which reads bodies whole
+  anyway.
+* No NUL character in the path, the query string or a header: 422. PostgreSQL text cannot hold
+  one and refuses it in a query, so a made-up path or parameter would otherwise be a 500 (HTTP
+  servers refuse a NUL in a header already; this covers in-process callers too).
 """
 
 from __future__ import annotations
@@ -51,19 +54,51 @@ class BodySizeLimit:
             ErrorCode.PAYLOAD_TOO_LARGE,
             f"The request body is larger than this app accepts ({self.max_bytes} bytes).",
         )
-        content = json.dumps(payload).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(content)).encode()),
-                    (b"connection", b"close"),  # the unread rest of the body is not wanted
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": content, "more_body": False})
+        # The unread rest of the body is not wanted.
+        await _send_json(send, 413, payload, ((b"connection", b"close"),))
+
+
+class NoNulCharacters:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _holds_nul(scope):
+            payload = error_body(
+                ErrorCode.INVALID_INPUT,
+                "The request's path, query or headers hold a NUL character.",
+            )
+            await _send_json(send, 422, payload)
+            return
+        await self.app(scope, receive, send)
+
+
+def _holds_nul(scope: Scope) -> bool:
+    query = bytes(scope.get("query_string", b"")).lower()
+    return (
+        "\x00" in scope.get("path", "")
+        or b"%00" in query
+        or b"\x00" in query
+        or any(b"\x00" in value for _, value in scope.get("headers", []))
+    )
+
+
+async def _send_json(
+    send: Send, status: int, payload: object, extra: tuple[tuple[bytes, bytes], ...] = ()
+) -> None:
+    content = json.dumps(payload).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(content)).encode()),
+                *extra,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": content, "more_body": False})
 
 
 def _content_length(scope: Scope) -> int | None:

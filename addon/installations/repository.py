@@ -8,12 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.installations.models import Installation
 
 
-def can_name_an_installation(saleor_api_url: str) -> bool:
-    """False for a URL no installation can have: one holding NUL, which PostgreSQL text cannot
-    store (and refuses in a query, a 500 for a made-up storefront parameter)."""
-    return "\x00" not in saleor_api_url
-
-
 class InstallationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -22,8 +16,6 @@ class InstallationRepository:
         return await self.session.get(Installation, installation_id)
 
     async def get_by_api_url(self, saleor_api_url: str) -> Installation | None:
-        if not can_name_an_installation(saleor_api_url):
-            return None
         result = await self.session.execute(
             select(Installation).where(Installation.saleor_api_url == saleor_api_url)
         )
