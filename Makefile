@@ -40,9 +40,13 @@ worker: $(STAMP)
 migrate: $(STAMP)
 	$(BIN)/addon migrate
 
+# Each exits non-zero when it misses a target; the ingest benchmark, whose targets are not met
+# yet (issue 15), runs last.
 benchmark: $(STAMP)
 	$(BIN)/python -m benchmarks.live_sync
+	$(BIN)/python -m benchmarks.latency
 	$(BIN)/python -m benchmarks.initial_sync
+	$(BIN)/python -m benchmarks.ingest
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache test-artifacts
