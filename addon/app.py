@@ -82,8 +82,8 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
-    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
     app.add_middleware(NoNulCharacters)
+    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
     # The routers' own routes, built once per process, serve every app: `include_router` gives
     # an app its own copies, which recent FastAPI builds on the app's first request (about a
     # tenth of the test suite's time, where each test makes an app).

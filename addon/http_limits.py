@@ -4,14 +4,16 @@
   without reading a byte; a body sent without one (chunked) is read only until it passes the
   cap. A body within the cap is buffered and replayed to the app, which reads bodies whole
   anyway.
-* No NUL character in the path, the query string or a header: 422. PostgreSQL text cannot hold
-  one and refuses it in a query, so a made-up path or parameter would otherwise be a 500 (HTTP
-  servers refuse a NUL in a header already; this covers in-process callers too).
+* No NUL character in the path, the query string, a header or the body (raw, escaped in JSON,
+  or encoded in a form): 422. PostgreSQL text cannot hold one and refuses it in a query, so a
+  made-up path, parameter or field would otherwise be a 500 (HTTP servers refuse a NUL in a
+  header already; this covers in-process callers too).
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -59,18 +61,34 @@ class BodySizeLimit:
 
 
 class NoNulCharacters:
+    """Inside the body cap (so it reads bounded bodies only): refuses a NUL anywhere."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _holds_nul(scope):
-            payload = error_body(
-                ErrorCode.INVALID_INPUT,
-                "The request's path, query or headers hold a NUL character.",
-            )
-            await _send_json(send, 422, payload)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        if _holds_nul(scope):
+            await _refuse_nul(send, "path, query or headers")
+            return
+        messages: list[Message] = []
+        more = True
+        while more:
+            message = await receive()
+            messages.append(message)
+            more = message["type"] == "http.request" and bool(message.get("more_body", False))
+        body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
+        if _body_holds_nul(scope, body):
+            await _refuse_nul(send, "body")
+            return
+        await self.app(scope, _replay(messages, None, receive), send)
+
+
+async def _refuse_nul(send: Send, where: str) -> None:
+    payload = error_body(ErrorCode.INVALID_INPUT, f"The request's {where} hold a NUL character.")
+    await _send_json(send, 422, payload)
 
 
 def _holds_nul(scope: Scope) -> bool:
@@ -81,6 +99,22 @@ def _holds_nul(scope: Scope) -> bool:
         or b"\x00" in query
         or any(b"\x00" in value for _, value in scope.get("headers", []))
     )
+
+
+# A JSON escape for NUL: `\u0000` after an even number of backslashes (an odd number would make
+# it the text "\u0000" itself).
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def _body_holds_nul(scope: Scope, body: bytes) -> bool:
+    """A NUL that parsing the body would produce. (A raw NUL in JSON is a syntax error the
+    route answers itself, after a webhook's signature check.)"""
+    content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
+    if b"json" in content_type.lower():
+        return _JSON_NUL.search(body) is not None
+    if b"form-urlencoded" in content_type.lower():
+        return b"%00" in body or b"\x00" in body
+    return False
 
 
 async def _send_json(

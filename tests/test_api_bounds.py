@@ -1,8 +1,10 @@
 """Ids taken from paths are bounded: out-of-range ids are answered 422 in the app's error shape,
 never passed to the database (SQLite raised OverflowError past 64 bits, PostgreSQL refuses
-INTEGER values past 32 bits). Nor does a NUL in the path, query or headers reach it."""
+INTEGER values past 32 bits). Nor does a NUL anywhere in a request reach it."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import httpx
 import pytest
@@ -76,18 +78,34 @@ async def test_a_customer_id_saleor_cannot_resolve_is_not_found(
     assert response.json()["error"]["code"] == "UNKNOWN_CUSTOMER"
 
 
+TRACKED = {"tracked": True}
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "params", "headers"),
+    ("method", "path", "params", "headers", "body"),
     [
-        ("PUT", "/api/ecommerce/channels/a%00b", {}, {}),
-        ("GET", "/api/ecommerce/channels/a%00b/initial-sync", {}, {}),
-        ("GET", "/api/subscriptions/customers/%00", {}, {}),
-        ("GET", "/api/storefront/newsletter", {"saleor_api_url": SALEOR_API_URL + "\x00"}, {}),
-        ("GET", "/api/connection", {}, {"saleor-api-url": SALEOR_API_URL + "\x00"}),
+        ("PUT", "/api/ecommerce/channels/a%00b", {}, {}, TRACKED),
+        ("GET", "/api/ecommerce/channels/a%00b/initial-sync", {}, {}, None),
+        ("GET", "/api/subscriptions/customers/%00", {}, {}, None),
+        (
+            "GET",
+            "/api/storefront/newsletter",
+            {"saleor_api_url": SALEOR_API_URL + "\x00"},
+            {},
+            None,
+        ),
+        ("GET", "/api/connection", {}, {"saleor-api-url": SALEOR_API_URL + "\x00"}, None),
+        (
+            "PATCH",
+            "/api/ecommerce/settings",
+            {},
+            {},
+            {"product_url_template": "https://x/{slug}\x00"},
+        ),
     ],
-    ids=["path", "path-get", "customer", "query", "header"],
+    ids=["path", "path-get", "customer", "query", "header", "json-body"],
 )
-async def test_a_nul_anywhere_but_the_body_is_invalid_input(
+async def test_a_nul_anywhere_is_invalid_input(
     app_client: httpx.AsyncClient,
     saleor: SaleorSandbox,
     installed_app: SandboxApp,
@@ -95,14 +113,38 @@ async def test_a_nul_anywhere_but_the_body_is_invalid_input(
     path: str,
     params: dict[str, str],
     headers: dict[str, str],
+    body: dict[str, Any] | None,
 ) -> None:
-    """PostgreSQL cannot hold a NUL and refuses one in a query (once a 500 on PostgreSQL)."""
+    """PostgreSQL cannot hold a NUL and refuses one in a query (each was a 500 there)."""
     request = app_client.build_request(
         method,
         path,
         params=params,
         headers={**dashboard_headers(saleor, installed_app), **headers},
-        json={"tracked": True},
+        json=body,
     )
     response = await app_client.send(request)
     assert_invalid_input(response)
+
+
+async def test_a_nul_in_a_form_body_is_invalid_input(app_client: httpx.AsyncClient) -> None:
+    response = await app_client.post(
+        f"/api/subscriptions/mailchimp-webhook/{2**31 - 1}/secret",
+        content=b"type=subscribe&data%5Bemail%5D=a%00@example.com",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert_invalid_input(response)
+
+
+async def test_an_escaped_backslash_before_u0000_is_just_text(
+    app_client: httpx.AsyncClient, saleor: SaleorSandbox, installed_app: SandboxApp
+) -> None:
+    # The JSON text "\\u0000" is a backslash and "u0000", not a NUL: accepted as such.
+    response = await app_client.patch(
+        "/api/ecommerce/settings",
+        headers={**dashboard_headers(saleor, installed_app), "content-type": "application/json"},
+        content=b'{"product_url_template": "https://x.example/{slug}?q=\\\\u0000"}',
+    )
+    assert response.status_code == 200, response.text
+    settings = response.json()["settings"]
+    assert settings["product_url_template"].endswith("q=\\u0000")
