@@ -27,14 +27,13 @@ from sqlalchemy import func, select
 
 from addon.app import create_app
 from addon.capabilities import create_services
-from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.db.types import utcnow
 from addon.ecommerce.repository import stable_store_id
 from addon.jobs.models import Job, JobStatus
 from addon.services import Services
-from benchmarks.live_sync import LIST
+from benchmarks.live_sync import bench_settings, track_a_channel
 from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.store import VariantSpec
@@ -107,14 +106,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 async def run(events: int, database_url: str | None) -> dict[str, list[float]]:
     with tempfile.TemporaryDirectory() as tmp:
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            app_url=APP,
-            database_url=url,
-            secret_key="benchmark-secret-key-benchmark-secret-key",  # type: ignore[arg-type]
-            secret_key_file=Path(tmp) / ".key",
-            mailchimp_api_url_template="http://mailchimp.test/{dc}/3.0",
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = bench_settings(url, Path(tmp))
         database = Database(url)
         await upgrade(database.engine)
         await database.dispose()
@@ -146,29 +138,7 @@ async def _scenario(
     client: httpx.AsyncClient,
     events: int,
 ) -> dict[str, list[float]]:
-    channel = await saleor.add_channel("default-channel", "Default Channel", "USD")
-    app = await saleor.install_app(f"{APP}/api/manifest")
-    headers = {
-        "authorization-bearer": saleor.mint_dashboard_token(app),
-        "saleor-api-url": saleor.api_url,
-    }
-    account = mailchimp.create_account("Bench Shop", "owner@bench.example")
-    list_id = str((await mailchimp.call(account, "POST", "/lists", body=LIST)).body["id"])
-    await client.post("/api/connection/api-key", json={"api_key": account.api_key}, headers=headers)
-    await client.patch(
-        "/api/ecommerce/settings",
-        json={
-            "tracking_enabled": True,
-            "product_url_template": "https://bench.example/p/{slug}",
-            "checkout_url_template": "https://bench.example/c/{token}",
-        },
-        headers=headers,
-    )
-    await client.put(
-        f"/api/ecommerce/channels/{channel.slug}",
-        json={"tracked": True, "list_id": list_id},
-        headers=headers,
-    )
+    channel, list_id = await track_a_channel(saleor, mailchimp, client)
     product = await saleor.create_product("Product", [VariantSpec(sku="SKU-1", price=Decimal(5))])
     customer = await saleor.create_customer("c@bench.example", "First", "Last")
     await _quiet(services)

@@ -30,6 +30,7 @@ from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.models import Channel
 from sandboxes.saleor.store import LineSpec, VariantSpec
 from sandboxes.transport import HostRoutingTransport
 
@@ -75,17 +76,22 @@ async def _drain(services: Services, *, skip_waits: bool = True) -> None:
             return
 
 
+def bench_settings(database_url: str, tmp: Path) -> Settings:
+    """The app's default settings, with the in-process sandboxes' addresses."""
+    return Settings(
+        app_url=APP,
+        database_url=database_url,
+        secret_key="benchmark-secret-key-benchmark-secret-key",  # type: ignore[arg-type]
+        secret_key_file=tmp / ".key",
+        mailchimp_api_url_template="http://mailchimp.test/{dc}/3.0",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
 async def run() -> tuple[float, int]:
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            app_url=APP,
-            database_url=url,
-            secret_key="benchmark-secret-key-benchmark-secret-key",  # type: ignore[arg-type]
-            secret_key_file=Path(tmp) / ".key",
-            mailchimp_api_url_template="http://mailchimp.test/{dc}/3.0",
-            _env_file=None,  # type: ignore[call-arg]
-        )
+        settings = bench_settings(url, Path(tmp))
         database = Database(url)
         await upgrade(database.engine)
         network = HostRoutingTransport()
@@ -108,13 +114,11 @@ async def run() -> tuple[float, int]:
             await database.dispose()
 
 
-async def _scenario(
-    services: Services,
-    saleor: SaleorSandbox,
-    mailchimp: MailchimpSandbox,
-    client: httpx.AsyncClient,
-) -> tuple[float, int]:
-    rng = random.Random(6)
+async def track_a_channel(
+    saleor: SaleorSandbox, mailchimp: MailchimpSandbox, client: httpx.AsyncClient
+) -> tuple[Channel, str]:
+    """Install the app, connect a Mailchimp account with one audience, turn tracking on and
+    track the default channel: the (channel, audience id) every benchmark starts from."""
     channel = await saleor.add_channel("default-channel", "Default Channel", "USD")
     app = await saleor.install_app(f"{APP}/api/manifest")
     headers = {
@@ -138,6 +142,17 @@ async def _scenario(
         json={"tracked": True, "list_id": list_id},
         headers=headers,
     )
+    return channel, list_id
+
+
+async def _scenario(
+    services: Services,
+    saleor: SaleorSandbox,
+    mailchimp: MailchimpSandbox,
+    client: httpx.AsyncClient,
+) -> tuple[float, int]:
+    rng = random.Random(6)
+    channel, list_id = await track_a_channel(saleor, mailchimp, client)
     await _drain(services)
     store_id = stable_store_id(saleor.api_url, channel.slug, list_id)
 
