@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 RowT = TypeVar("RowT")
@@ -12,6 +13,11 @@ RowT = TypeVar("RowT")
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    def insert(self, model: type[Any]) -> Any:
+        """An INSERT for `model` in this session's dialect (for ON CONFLICT clauses)."""
+        dialect = self.session.get_bind().dialect.name
+        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
     async def add(self, row: RowT) -> RowT:
         """Insert `row` now (flushed: its key and defaults are set, constraints checked)."""

@@ -67,6 +67,10 @@ class SettingsRepository(Repository):
         return found
 
 
+# Rows per INSERT of new ledger records (8 parameters each, well under PostgreSQL's 32,767).
+INSERT_ROWS = 1000
+
+
 class LedgerRepository(Repository):
     async def get(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
@@ -88,26 +92,8 @@ class LedgerRepository(Repository):
     async def get_or_create(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
     ) -> SyncRecord:
-        record = await self.get(installation_id, channel, kind, saleor_id)
-        if record is None:
-            record = self._new(installation_id, channel, kind, saleor_id)
-            await self.session.flush()
-        return record
-
-    def _new(
-        self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
-    ) -> SyncRecord:
-        record = SyncRecord(
-            installation_id=installation_id,
-            channel_slug=channel,
-            kind=kind,
-            saleor_id=saleor_id,
-            children={},
-            status=SyncStatus.PENDING,
-            attempts=0,
-        )
-        self.session.add(record)
-        return record
+        records = await self.get_or_create_many(installation_id, channel, kind, [saleor_id])
+        return records[saleor_id]
 
     async def by_saleor_ids(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
@@ -128,13 +114,35 @@ class LedgerRepository(Repository):
     async def get_or_create_many(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
     ) -> dict[str, SyncRecord]:
-        """The records of these entities, new pending ones added for those without (one query
-        and one flush however many)."""
+        """The records of these entities, new pending ones inserted for those without (one read,
+        one insert per thousand new, one read of those). The insert skips a record another job
+        created in the meantime (on PostgreSQL jobs run in parallel), instead of failing on
+        the unique key and waiting out a retry."""
         records = await self.by_saleor_ids(installation_id, channel, kind, saleor_ids)
-        for saleor_id in dict.fromkeys(saleor_ids):
-            if saleor_id not in records:
-                records[saleor_id] = self._new(installation_id, channel, kind, saleor_id)
-        await self.session.flush()
+        missing = [saleor_id for saleor_id in dict.fromkeys(saleor_ids) if saleor_id not in records]
+        for start in range(0, len(missing), INSERT_ROWS):
+            rows = [
+                {
+                    "installation_id": installation_id,
+                    "channel_slug": channel,
+                    "kind": kind,
+                    "saleor_id": saleor_id,
+                    "children": {},
+                    "status": SyncStatus.PENDING,
+                    "attempts": 0,
+                    "updated_at": utcnow(),
+                }
+                for saleor_id in missing[start : start + INSERT_ROWS]
+            ]
+            await self.session.execute(
+                self.insert(SyncRecord)
+                .values(rows)
+                .on_conflict_do_nothing(
+                    index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
+                )
+            )
+        if missing:
+            records.update(await self.by_saleor_ids(installation_id, channel, kind, missing))
         return records
 
     async def available_variants(

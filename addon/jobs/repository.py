@@ -6,11 +6,11 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from addon.clock import Clock, current_clock
+from addon.db.repository import Repository
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.wakeup import work_due
@@ -23,14 +23,10 @@ class Renewal(NamedTuple):
     gone: list[ClaimedJob]  # deleted with their installation
 
 
-class JobRepository:
+class JobRepository(Repository):
     def __init__(self, session: AsyncSession, clock: Clock | None = None) -> None:
-        self.session = session
+        super().__init__(session)
         self.clock = clock or current_clock()
-
-    def _insert(self) -> Any:
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Job)
 
     async def enqueue(
         self,
@@ -66,7 +62,7 @@ class JobRepository:
             "updated_at": now,
             "finished_at": now if status is JobStatus.DONE else None,
         }
-        statement = self._insert().values(**values)
+        statement = self.insert(Job).values(**values)
         if dedupe_key is not None:
             statement = statement.on_conflict_do_nothing(
                 index_elements=["installation_id", "dedupe_key"]

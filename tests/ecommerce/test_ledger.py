@@ -172,6 +172,29 @@ async def test_bulk_reads_and_upserts(services: Services) -> None:
         }
 
 
+async def test_a_record_another_job_created_meanwhile_is_found_not_a_conflict(
+    services: Services,
+) -> None:
+    """On PostgreSQL two jobs can create the same record at once: the second's insert must find
+    the first's row, not fail on the unique key (a retry after backoff)."""
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        read = ledger.by_saleor_ids
+
+        async def read_then_the_other_job_inserts(*args: Any) -> dict[str, SyncRecord]:
+            found = await read(*args)
+            if not found:  # this job looked; now the other one's row lands
+                row = {"installation_id": installation, "channel_slug": CHANNEL}
+                row |= {"kind": EntityKind.PRODUCT, "saleor_id": "a", "label": "theirs"}
+                await session.execute(ledger.insert(SyncRecord).values(row))
+            return found
+
+        ledger.by_saleor_ids = read_then_the_other_job_inserts  # type: ignore[method-assign]
+        record = await ledger.get_or_create(installation, CHANNEL, EntityKind.PRODUCT, "a")
+        assert record.label == "theirs" and record.id is not None
+
+
 async def test_settle_records_what_a_push_established(services: Services) -> None:
     installation = await make_installation(services)
     async with services.db.transaction() as session:
