@@ -3,6 +3,7 @@ and check with axe-core (axe-playwright-python bundles it)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -94,9 +95,14 @@ def check_a11y(target: Page | Frame, where: str) -> None:
 
 def connect_with_key(app: FrameLocator, api_key: str) -> None:
     go(app, "Connection")
-    if app.locator("#status-badge").filter(has_text="Connected").is_visible():
+    # Wait until the page knows the connection (connected, or offering the key field): a look
+    # while it still loads saw neither and went on to fill a field that then stayed hidden.
+    connected = app.locator("#status-badge").filter(has_text=re.compile(r"^\s*Connected\s*$"))
+    key = app.get_by_label("Paste an API key")
+    expect(connected.or_(key).first).to_be_visible()
+    if connected.is_visible():
         return
-    app.get_by_label("Paste an API key").fill(api_key)
+    key.fill(api_key)
     app.get_by_role("button", name="Connect with API key").click()
     expect(app.locator("#status-badge")).to_have_text("Connected")
 
