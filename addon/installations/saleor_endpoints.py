@@ -126,7 +126,5 @@ async def webhook(
         saleor_domain=saleor_domain,
     )
     # No request-long session: the receiver verifies first and writes in one short transaction.
-    outcome = await WebhookReceiver(None, services).receive(
-        definition, headers, await request.body()
-    )
+    outcome = await WebhookReceiver(services).receive(definition, headers, await request.body())
     return {"success": True, "outcome": outcome.value}

@@ -18,8 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -65,20 +63,12 @@ class Outcome(StrEnum):
 
 
 class WebhookReceiver:
-    def __init__(self, session: AsyncSession | None, services: Services) -> None:
-        """`session`: a transaction of the caller's to store in; None (the endpoint): one short
-        transaction of the receiver's own, begun only once the delivery verified and parsed."""
-        self.session = session
+    """Stores in one short transaction of its own, begun only once the delivery verified and
+    parsed (so the endpoint takes no request-long session)."""
+
+    def __init__(self, services: Services) -> None:
         self.services = services
         self.keys = SigningKeys(services.db, services.settings, services.saleor)
-
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
-        if self.session is not None:
-            yield self.session
-            return
-        async with self.services.db.transaction() as session:
-            yield session
 
     async def receive(
         self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
@@ -120,7 +110,7 @@ class WebhookReceiver:
         job_payload = {"event": event, "body": payload}
         kind = webhook_job_kind(definition.slug)
 
-        async with self._transaction() as session:
+        async with self.services.db.transaction() as session:
             # Erased since the keys were read? Only the id: loading the row would decrypt its
             # token for nothing.
             found = select(Installation.id).where(Installation.id == keys.installation_id)
