@@ -272,6 +272,17 @@ async def installed_app(app_client: httpx.AsyncClient, saleor: SaleorSandbox) ->
     return await saleor.install_app(f"{APP_URL}/api/manifest")
 
 
+def webhook_headers(saleor: SaleorSandbox, signature: str, event: str) -> dict[str, str]:
+    """The headers of a Saleor webhook delivery of `event`, signed with `signature`."""
+    return {
+        "Content-Type": "application/json",
+        "Saleor-Event": event,
+        "Saleor-Domain": saleor.domain,
+        "Saleor-Api-Url": saleor.api_url,
+        "Saleor-Signature": signature,
+    }
+
+
 def dashboard_headers(
     saleor: SaleorSandbox, app: SandboxApp, **token_options: Any
 ) -> dict[str, str]:

@@ -17,18 +17,13 @@ from addon.saleor.jws import ParsedKeyCache, parsed_keys
 from addon.saleor.schemas import Jwks
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp, SigningKey
+from tests.conftest import webhook_headers
 
 PATH = "/api/webhooks/ecommerce-products"
 
 
 def headers(saleor: SaleorSandbox, signature: str) -> dict[str, str]:
-    return {
-        "Content-Type": "application/json",
-        "Saleor-Event": "product_updated",
-        "Saleor-Domain": saleor.domain,
-        "Saleor-Api-Url": saleor.api_url,
-        "Saleor-Signature": signature,
-    }
+    return webhook_headers(saleor, signature, "product_updated")
 
 
 def product_body(number: int) -> bytes:
