@@ -98,6 +98,11 @@ class Settings(BaseSettings):
     # a record whose push keeps failing is quarantined after this many attempts.
     ecommerce_cart_debounce_seconds: float = Field(default=60.0, ge=0)
     ecommerce_max_attempts: int = Field(default=5, ge=1)
+    # Burst absorption: while more pushes than the threshold wait for one installation (its
+    # Mailchimp account), products and customers go out as Mailchimp batches of up to this
+    # many records, re-read from Saleor a page at a time.
+    ecommerce_batch_threshold: int = Field(default=100, ge=1)
+    ecommerce_batch_size: int = Field(default=500, ge=1, le=5000)
 
     # Initial sync: entities per Mailchimp batch, batches in flight per sync (Mailchimp allows
     # 500 pending per account), Saleor page size (its limit is 100), how batches are polled

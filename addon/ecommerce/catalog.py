@@ -68,7 +68,7 @@ class Known:
 LABEL_LENGTH = 255
 
 
-def _label(text: str | None) -> str | None:
+def admin_label(text: str | None) -> str | None:
     """What the ledger shows an admin for a record: trimmed to fit its column."""
     text = " ".join((text or "").split())
     if not text:
@@ -116,7 +116,7 @@ class CatalogPusher:
     ) -> None:
         """Record the label as soon as the entity is read from Saleor, so a record that then
         fails to reach Mailchimp (and ends in quarantine) is recognisable too."""
-        label = _label(label)
+        label = admin_label(label)
         if label is None or label == known.label:
             return
         async with self.services.db.transaction() as session:

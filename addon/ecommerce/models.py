@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -15,6 +16,7 @@ from addon.connection.account_data import account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
+from addon.jobs.models import BigId
 
 
 class EcommerceSettings(InstallationKeyed, Base):
@@ -122,3 +124,32 @@ class Fingerprint:
         """Mailchimp holds the record with unknown content (e.g. it answered "already
         exists"): the next push sends all of it, and still knows which children to hide."""
         return cls(None, dict.fromkeys(children, ""))
+
+
+class BurstStatus(StrEnum):
+    READING = "reading"  # taken over by a push job, being read from Saleor and submitted
+    SUBMITTED = "submitted"  # at Mailchimp; its poll job applies the results
+
+
+@account_scoped
+class BurstBatch(Base):
+    """Records of one channel and kind pushed as one Mailchimp batch during a burst
+    (`burst.py`); deleted once its results are in the ledger."""
+
+    __tablename__ = "ecommerce_burst_batches"
+    __table_args__ = (Index("ix_ecommerce_burst_batches_status", "installation_id", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
+    channel_slug: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[EntityKind] = mapped_column(StrEnumType(EntityKind))
+    status: Mapped[BurstStatus] = mapped_column(StrEnumType(BurstStatus))
+    # The push job that took the records over: a rerun of it (crash, lost lease) hands the
+    # records of a batch it never submitted back to one push each.
+    leader_job_id: Mapped[int] = mapped_column(BigId)
+    mailchimp_batch_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Saleor id → what its success means for the ledger (Mailchimp id, hashes, operations).
+    records: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    polls: Mapped[int] = mapped_column(Integer, default=0)

@@ -20,6 +20,7 @@ from addon.ecommerce.schemas import PushRequest
 from addon.jobs.repository import JobRepository
 
 PUSH_JOB = "ecommerce.push"
+ALONE_PREFIX = "alone:"
 
 
 def ledger_key(channel: str, kind: EntityKind, saleor_id: str) -> str:
@@ -34,16 +35,19 @@ async def enqueue_push(
     saleor_id: str,
     *,
     delay: float = 0.0,
+    alone: bool = False,
 ) -> None:
-    """Mark the record pending and queue (or merge into) its push."""
+    """Mark the record pending and queue (or merge into) its push; `alone`: a push of its own
+    even during a burst (what a batch could not do), never taken into a batch."""
     await LedgerRepository(session).mark_pending(installation_id, channel, kind, saleor_id)
     key = ledger_key(channel, kind, saleor_id)
-    request = PushRequest(channel=channel, kind=kind, saleor_id=saleor_id)
+    request = PushRequest(channel=channel, kind=kind, saleor_id=saleor_id, alone=alone)
     await JobRepository(session).enqueue(
         installation_id,
         PUSH_JOB,
-        request.model_dump(mode="json"),
-        coalesce_key=key,
+        request.model_dump(mode="json", exclude_defaults=True),
+        # Its own key: a burst takes over pushes by the ledger key's prefix (`burst_queue.py`).
+        coalesce_key=f"{ALONE_PREFIX}{key}" if alone else key,
         lane=key,
         run_after=utcnow() + timedelta(seconds=delay),
     )

@@ -199,6 +199,8 @@ class PushRequest(BaseModel):
     channel: str
     kind: EntityKind
     saleor_id: str
+    # Pushed on its own even during a burst (what a batch could not do, see `burst.py`).
+    alone: bool = False
 
 
 # --- the E-commerce page's API ---------------------------------------------------------------

@@ -14,12 +14,14 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   `ECOMMERCE_MAX_ATTEMPTS` quarantines the job and its record with Mailchimp's reason; other
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
+* `burst.py`: while many pushes wait for one installation, products and customers go out as
+  Mailchimp batches (re-read from Saleor a page at a time), each record's outcome in the ledger.
 """
 
 from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
-from addon.ecommerce import store_state
+from addon.ecommerce import burst, store_state
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
@@ -59,7 +61,11 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
     try:
         async with mailchimp_for(services, job.installation_id) as client:
             try:
-                await Pusher(services, context, client).push(request)
+                if await burst.applies(services, job, request):
+                    # Many pushes wait: this one and a group of others go as one batch.
+                    await burst.absorb(services, job, request, context, client)
+                else:
+                    await Pusher(services, context, client).push(request)
             except (NotFound, DependencyFailed) as exc:
                 if not store_state.is_store_404(
                     exc, context.store_id
@@ -79,3 +85,4 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(
         PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
     )
+    burst.register(registry)

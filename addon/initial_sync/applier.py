@@ -12,9 +12,10 @@ content) is pushed live again from Saleor's current state.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from addon.db.types import utcnow
+from addon.ecommerce.batch_results import Outcome, classify, error_message
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import (
@@ -28,37 +29,12 @@ from addon.initial_sync.state import Flight, bump, pack, unpack
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
 
+# `classify` and `error_message` are shared with live sync's bursts (addon.ecommerce.batch_results).
+__all__ = ["MAX_SENDS", "Outcome", "apply", "classify", "error_message"]
+
 # Operations that failed transiently are batched again this many times, then live sync (with
 # its own backoff and quarantine) takes over.
 MAX_SENDS = 3
-
-Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
-
-
-def classify(result: BatchOperationResult | None) -> Outcome:
-    if result is None or result.status_code in (0, 408, 429) or result.status_code >= 500:
-        return "transient"
-    if result.ok:
-        return "confirmed"
-    body = result.response if isinstance(result.response, dict) else {}
-    text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
-    if result.status_code == 400 and "already exists" in text:
-        return "exists"
-    fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
-    if "campaign_id" in fields:
-        return "live"  # resent as it was it would fail again: live sync drops the campaign
-    return "quarantined"
-
-
-def error_message(result: BatchOperationResult) -> str:
-    body = result.response if isinstance(result.response, dict) else {}
-    parts = [str(body.get("title") or f"HTTP {result.status_code}")]
-    if body.get("detail"):
-        parts.append(str(body["detail"]))
-    for error in body.get("errors") or []:
-        if isinstance(error, dict):
-            parts.append(f"{error.get('field') or 'field'}: {error.get('message') or ''}".strip())
-    return ": ".join(parts[:2]) + ("; " + "; ".join(parts[2:]) if len(parts) > 2 else "")
 
 
 async def apply(

@@ -18,6 +18,8 @@ from .ecommerce_models import (
     CustomerInput,
     OrderInput,
     ProductInput,
+    ProductPatch,
+    ProductVariantInput,
 )
 from .errors import TransientError
 from .models import (
@@ -25,13 +27,34 @@ from .models import (
     BatchOperationResult,
 )
 
-__all__ = ["create_order", "create_product", "parse_batch_results", "upsert_customer"]
+__all__ = [
+    "create_order",
+    "create_product",
+    "parse_batch_results",
+    "update_product",
+    "upsert_customer",
+    "upsert_product_variant",
+]
 
 
 def create_product(store_id: str, product: ProductInput, *, operation_id: str) -> BatchOperation:
     return BatchOperation.of(
         "POST", paths.in_store(store_id, "products"), product, operation_id=operation_id
     )
+
+
+def update_product(
+    store_id: str, product_id: str, patch: ProductPatch, *, operation_id: str
+) -> BatchOperation:
+    path = paths.in_store(store_id, "products", product_id)
+    return BatchOperation.of("PATCH", path, patch, operation_id=operation_id)
+
+
+def upsert_product_variant(
+    store_id: str, product_id: str, variant: ProductVariantInput, *, operation_id: str
+) -> BatchOperation:
+    path = paths.variant(store_id, product_id, variant.id)
+    return BatchOperation.of("PUT", path, variant, operation_id=operation_id)
 
 
 def upsert_customer(store_id: str, customer: CustomerInput, *, operation_id: str) -> BatchOperation:

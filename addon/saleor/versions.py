@@ -99,6 +99,8 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_customer",
             "ecommerce_order",
             "ecommerce_checkout",
+            "ecommerce_products_by_ids",
+            "ecommerce_customers_by_ids",
         )
         + _webhooks(
             "ecommerce_products", "ecommerce_customers", "ecommerce_orders", "ecommerce_checkouts"

@@ -653,13 +653,49 @@ def _matches(search: str | None, *values: str | None) -> bool:
     return any(needle in (v or "").lower() for v in values)
 
 
-def resolve_customers(root: Any, info: Info, search: str | None = None, **args: Any) -> Any:
+def _ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int] | None:
+    """The pks a deprecated `filter: {ids: [...]}` keeps; None: no filtering.
+
+    As Saleor 3.20+ does: an absent or empty list filters nothing (`filter_by_id`,
+    saleor/graphql/utils/filters.py; `filter_order_by_id`, saleor/graphql/order/filters.py;
+    django-filter's MultipleChoiceFilter for customers); a malformed id is an error
+    ("Couldn't resolve id", `resolve_global_ids_to_primary_keys`, saleor/graphql/utils/
+    __init__.py); an id of another type is skipped for products and orders, while customers'
+    `GlobalIDMultipleChoiceFilter(field_name="id")` (saleor/graphql/account/filters.py) takes
+    the pk of any type (`type_name` None).
+    """
+    ids = (filter or {}).get("ids")
+    if not ids:
+        return None
+    pks: set[int] = set()
+    for global_id in ids:
+        try:
+            found_type, pk = from_global_id(global_id)
+        except InvalidGlobalId as exc:
+            raise saleor_error(f"Couldn't resolve id: {global_id}.") from exc
+        if type_name is not None and found_type != type_name:
+            continue
+        if pk.isdigit():  # the sandbox's pks are integers: another pk matches nothing
+            pks.add(int(pk))
+    return pks
+
+
+def resolve_customers(
+    root: Any,
+    info: Info,
+    search: str | None = None,
+    filter: dict[str, Any] | None = None,
+    **args: Any,
+) -> Any:
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
+    pks = _ids_filter(filter, None)
     customers = [
         c
         for c in context.store.customers.values()
-        if is_customer(context.store, c) and _matches(search, c.email, c.first_name, c.last_name)
+        if is_customer(context.store, c)
+        and _matches(search, c.email, c.first_name, c.last_name)
+        and (pks is None or c.id in pks)
     ]
     return paginate(info, customers, lambda c: c.id, **_page(args))
 
@@ -705,14 +741,18 @@ def resolve_products(
     info: Info,
     search: str | None = None,
     channel: str | None = None,
+    filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
     store = _ctx(info).store
     chan = _channel_arg(info, channel)
+    pks = _ids_filter(filter, "Product")
     products = [
         p
         for p in store.products.values()
-        if _visible(p, chan) and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+        if _visible(p, chan)
+        and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+        and (pks is None or p.id in pks)
     ]
     return paginate(
         info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
@@ -782,6 +822,9 @@ def resolve_orders(
     if filter and filter.get("updatedAt"):
         within = _time_range(filter["updatedAt"])
         orders = [o for o in orders if within(o.updated_at)]
+    pks = _ids_filter(filter, "Order")
+    if pks is not None:
+        orders = [o for o in orders if o.id in pks]
     orders = list(orders)
     return paginate(info, orders, lambda o: o.id, **_page(args))
 

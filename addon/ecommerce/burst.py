@@ -1,0 +1,387 @@
+"""Burst absorption: while many pushes wait for one installation (its Mailchimp account), live
+sync sends products and customers as Mailchimp batches instead of one request each.
+
+When a push job runs and more than `ECOMMERCE_BATCH_THRESHOLD` pushes of its installation are
+due, it takes over up to `ECOMMERCE_BATCH_SIZE` due pushes of its channel and kind
+(`burst_queue.take_over`: atomic, and on PostgreSQL two workers split the backlog), re-reads
+the entities from Saleor by id a page at a time (`filter: {ids}`), plans what their pushes
+would have sent (`burst_plan.py`) and submits it as one batch (`addon.mailchimp.batches`, as
+the initial sync does). An `ecommerce.burst` job polls the batch (the next look planned from
+Mailchimp's progress, a new job each time) and applies its results to each ledger record:
+confirmed → synced with the same fingerprint live sync records; a data error → that record
+alone is quarantined with Mailchimp's reason; anything else (transient, "already exists", 404)
+→ the record gets a push of its own (`alone`, with the worker's retries).
+
+Still one ledger and newest state wins: the batch carries Saleor's state at `read_at`; a
+record pushed again since (by its own push or a later batch; Mailchimp runs batches in no
+promised order) is pushed once more from Saleor's current state instead of being recorded
+with the batch's content. A change arriving meanwhile queues a push as usual.
+
+A burst that fails before its batch is submitted hands its records back to one push each; a
+rerun of a push job that crashed mid-burst does the same with the records it had taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.ecommerce.batch_results import classify, error_message
+from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
+from addon.ecommerce.burst_queue import backlog, take_over
+from addon.ecommerce.catalog import CatalogPusher, admin_label
+from addon.ecommerce.context import Context
+from addon.ecommerce.models import (
+    BurstBatch,
+    BurstStatus,
+    EntityKind,
+    Fingerprint,
+    SyncRecord,
+    SyncStatus,
+)
+from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.repository import LedgerRepository, content_forgotten, quarantined, settled
+from addon.ecommerce.schemas import PushRequest
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError
+from addon.mailchimp.models import Batch, BatchOperationResult
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+BURST_JOB = "ecommerce.burst"
+DOCUMENTS = {
+    EntityKind.PRODUCT: ("ecommerce_products_by_ids", "products"),
+    EntityKind.CUSTOMER: ("ecommerce_customers_by_ids", "customers"),
+}
+# Pages of one burst read from Saleor side by side.
+READS_AT_ONCE = 4
+
+
+class BurstRef(BaseModel):
+    """The payload of an `ecommerce.burst` job."""
+
+    batch_id: int
+
+
+async def applies(services: Services, job: ClaimedJob, request: PushRequest) -> bool:
+    """Whether this push goes out in a batch: a kind batches can carry, not queued `alone`,
+    and more pushes of the installation waiting than the threshold."""
+    if request.alone or request.kind not in BATCHED:
+        return False
+    threshold = services.settings.ecommerce_batch_threshold
+    async with services.db.session() as session:
+        return await backlog(session, job.installation_id, above=threshold) > threshold
+
+
+async def absorb(
+    services: Services,
+    job: ClaimedJob,
+    request: PushRequest,
+    context: Context,
+    client: MailchimpClient,
+) -> None:
+    """Send this push and a group of waiting ones of its channel and kind as one batch."""
+    await release_unsent(services, job.id, keep=request.saleor_id)
+    size = services.settings.ecommerce_batch_size
+    async with services.db.transaction() as session:
+        taken = await take_over(
+            session, job.installation_id, request.channel, request.kind, max(size - 1, 0)
+        )
+        saleor_ids = list(dict.fromkeys([request.saleor_id, *taken]))
+        row = BurstBatch(
+            installation_id=job.installation_id,
+            channel_slug=request.channel,
+            kind=request.kind,
+            status=BurstStatus.READING,
+            leader_job_id=job.id,
+            records={saleor_id: {} for saleor_id in saleor_ids},
+            read_at=utcnow(),
+            polls=0,
+        )
+        session.add(row)
+        await session.flush()
+        batch_id = row.id
+    try:
+        await CatalogPusher(services, context, client).ensure_store()
+        read_at = utcnow()
+        nodes = await read(services, context, request.kind, saleor_ids)
+        async with services.db.session() as session:
+            known = await LedgerRepository(session).by_saleor_ids(
+                job.installation_id, request.channel, request.kind, saleor_ids
+            )
+        planned = plan(context, request.kind, saleor_ids, nodes, known)
+        submitted = None
+        if planned.planned:
+            submitted = await client.create_batch(planned.operations)
+    except BaseException:
+        # The others go back to one push each; this one is the worker's to retry.
+        await release(services, batch_id, keep=request.saleor_id)
+        raise
+    await _record_submitted(services, batch_id, planned, submitted, read_at)
+
+
+async def read(
+    services: Services, ctx: Context, kind: EntityKind, saleor_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The entities as Saleor serves them now, by id, a page (Saleor's 100 at most) per
+    query; those Saleor does not return (deleted, not in the channel) are absent."""
+    document, field = DOCUMENTS[kind]
+    size = services.settings.initial_sync_page_size
+    gate = asyncio.Semaphore(READS_AT_ONCE)
+
+    async def page(ids: list[str]) -> list[dict[str, Any]]:
+        variables: dict[str, Any] = {"ids": ids, "first": len(ids)}
+        if kind is EntityKind.PRODUCT:
+            variables["channel"] = ctx.channel
+        async with gate:
+            data = await services.saleor.execute(ctx.api_url, ctx.token, document, variables)
+        return [edge["node"] for edge in (data.get(field) or {}).get("edges") or []]
+
+    chunks = [saleor_ids[i : i + size] for i in range(0, len(saleor_ids), size)]
+    found: dict[str, dict[str, Any]] = {}
+    for nodes in await asyncio.gather(*(page(chunk) for chunk in chunks)):
+        found.update((str(node["id"]), node) for node in nodes)
+    return found
+
+
+async def _record_submitted(
+    services: Services,
+    batch_id: int,
+    planned: BurstPlan,
+    submitted: Batch | None,
+    read_at: datetime,
+) -> None:
+    async with services.db.transaction() as session:
+        row = await session.get(BurstBatch, batch_id)
+        if row is None:
+            return  # erased with its installation meanwhile
+        scope = (row.installation_id, row.channel_slug, row.kind)
+        items = [*planned.planned, *planned.unchanged]
+        records = await LedgerRepository(session).get_or_create_many(
+            *scope, [item.saleor_id for item in items]
+        )
+        now = utcnow()
+        for item in items:
+            record = records[item.saleor_id]
+            label = admin_label(item.label)
+            if label is not None and label != record.label:
+                record.label = label
+        for item in planned.unchanged:
+            # Mailchimp holds this content already: only the ledger catches up (as a push does).
+            settled(
+                records[item.saleor_id], SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now
+            )
+        for saleor_id in planned.alone:
+            await enqueue_push(session, *scope, saleor_id, alone=True)
+        if submitted is None:
+            await session.delete(row)
+            return
+        row.status = BurstStatus.SUBMITTED
+        row.mailchimp_batch_id = submitted.id
+        row.records = {item.saleor_id: item.meta() for item in planned.planned}
+        row.read_at = read_at
+        row.submitted_at = now
+        await _poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
+
+
+async def _poll_later(session: AsyncSession, row: BurstBatch, delay: float) -> None:
+    await JobRepository(session).enqueue(
+        row.installation_id,
+        BURST_JOB,
+        BurstRef(batch_id=row.id).model_dump(),
+        coalesce_key=f"burst:{row.id}",
+        run_after=utcnow() + timedelta(seconds=delay),
+    )
+
+
+async def release(services: Services, batch_id: int, *, keep: str | None = None) -> None:
+    """Hand a batch's records back to one push each (but `keep`, whose job is running)."""
+    async with services.db.transaction() as session:
+        row = await session.get(BurstBatch, batch_id, with_for_update=True)
+        if row is not None:
+            await _release_in(session, row, keep)
+
+
+async def _release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
+    scope = (row.installation_id, row.channel_slug, row.kind)
+    for saleor_id in row.records:
+        if saleor_id != keep:
+            await enqueue_push(session, *scope, saleor_id, alone=True)
+    await session.delete(row)
+
+
+async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
+    """A rerun of a push job that had taken records over and never submitted them (its
+    worker crashed, or it lost its lease): they go back to one push each."""
+    async with services.db.transaction() as session:
+        rows = await session.scalars(
+            select(BurstBatch).where(
+                BurstBatch.leader_job_id == job_id, BurstBatch.status == BurstStatus.READING
+            )
+        )
+        for row in list(rows):
+            await _release_in(session, row, keep)
+
+
+# --- the poll job -----------------------------------------------------------------------------
+
+
+async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
+    """Look at a submitted batch: apply its results when finished, else look again later."""
+    async with services.db.session() as session:
+        row = await session.get(BurstBatch, ref.batch_id)
+        if row is None or row.status is not BurstStatus.SUBMITTED:
+            return
+        installation_id, mailchimp_batch_id = row.installation_id, row.mailchimp_batch_id
+        submitted_at, polls = row.submitted_at or row.read_at, row.polls
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            batch = await client.get_batch(mailchimp_batch_id or "")
+            if batch.status != "finished":
+                delay = _next_poll(services, batch, submitted_at, polls)
+                async with services.db.transaction() as session:
+                    row = await session.get(BurstBatch, ref.batch_id)
+                    if row is not None:
+                        row.polls += 1
+                        await _poll_later(session, row, delay)
+                return
+            results = await client.download_batch_results(batch.response_body_url)
+    except (NotConnected, InvalidCredentials):
+        await release(services, ref.batch_id)  # their pushes wait for a connection as usual
+        return
+    await apply(services, ref.batch_id, results)
+
+
+def _next_poll(services: Services, batch: Batch, submitted_at: datetime, polls: int) -> float:
+    """When Mailchimp should be done, from its reported progress (as the initial sync plans)."""
+    settings = services.settings
+    base, most = settings.initial_sync_poll_base_seconds, settings.initial_sync_poll_max_seconds
+    done, total = batch.finished_operations, batch.total_operations
+    if 0 < done < total:
+        elapsed = max((utcnow() - submitted_at).total_seconds(), 0.001)
+        delay = (total - done) * elapsed / done
+    else:
+        delay = base * 2 ** min(polls, 16)
+    return float(min(max(delay, base), most))
+
+
+async def apply(services: Services, batch_id: int, results: list[BatchOperationResult]) -> None:
+    """Record a finished batch's results on each ledger record; a second apply does nothing."""
+    by_operation = {r.operation_id: r for r in results if r.operation_id}
+    now = utcnow()
+    async with services.db.transaction() as session:
+        row = await session.get(BurstBatch, batch_id, with_for_update=True, populate_existing=True)
+        if row is None or row.status is not BurstStatus.SUBMITTED:
+            return
+        scope = (row.installation_id, row.channel_slug, row.kind)
+        records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
+        again: list[str] = []
+        for saleor_id, meta in row.records.items():
+            record = records[saleor_id]
+            if not _apply_one(record, meta, by_operation, row.read_at, now):
+                again.append(saleor_id)
+        await session.delete(row)
+        await session.flush()
+        for saleor_id in again:
+            await enqueue_push(session, *scope, saleor_id, alone=True)
+
+
+def _apply_one(
+    record: SyncRecord,
+    meta: dict[str, Any],
+    by_operation: dict[str, BatchOperationResult],
+    read_at: datetime,
+    now: datetime,
+) -> bool:
+    """Record one entity's outcome; False: it needs a push of its own."""
+    results = [by_operation.get(op) for op in meta["operations"]]
+    outcomes = [classify(result) for result in results]
+    held = meta["mailchimp_id"]
+    children = {**(record.children or {}), **meta["children"]}
+    if record.pushed_at is not None and record.pushed_at > read_at:
+        # Pushed again since Saleor was read: Mailchimp may now hold this older content.
+        content_forgotten(record, None, children)
+        return False
+    if all(outcome == "confirmed" for outcome in outcomes):
+        settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
+        return True
+    refused = [
+        result
+        for result, outcome in zip(results, outcomes, strict=True)
+        if outcome == "quarantined" and result is not None and result.status_code != 404
+    ]
+    if refused and len(refused) == sum(outcome != "confirmed" for outcome in outcomes):
+        # Mailchimp refused the data: this record alone waits for a change or a Retry. What
+        # the other operations changed is not known exactly: the next push sends everything.
+        content_forgotten(record, None, children)
+        quarantined(record, error_message(refused[0]))
+        return True
+    # Transient, "already exists", 404 (gone from Mailchimp), a refused campaign: its own
+    # push (with the worker's retries) knows what to do; it sends everything.
+    exists = meta["creates"] and outcomes[0] == "exists"
+    content_forgotten(record, held if exists else None, children)
+    return False
+
+
+async def on_burst_failure(
+    session: AsyncSession, job: ClaimedJob, ref: BurstRef, failure: Failure
+) -> None:
+    """Polling gave up: the batch's records go back to one push each."""
+    if not failure.gave_up:
+        return
+    row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
+    if row is not None:
+        await _release_in(session, row, None)
+
+
+BURST_RETRY = RetryPolicy(
+    max_attempts=lambda settings: settings.ecommerce_max_attempts, expected=(MailchimpError,)
+)
+
+
+# --- what the Activity page shows ---------------------------------------------------------------
+
+
+class Backlog(BaseModel):
+    """Pushes waiting for a worker, records at Mailchimp in batches, and the pace: records
+    brought up to date in the last minute."""
+
+    waiting: int
+    in_batches: int
+    applied_last_minute: int
+
+
+async def backlog_of(session: AsyncSession, installation_id: int) -> Backlog:
+    waiting = await backlog(session, installation_id)
+    rows = await session.scalars(
+        select(BurstBatch.records).where(BurstBatch.installation_id == installation_id)
+    )
+    in_batches = sum(len(records or {}) for records in rows)
+    since = utcnow() - timedelta(minutes=1)
+    applied = await session.scalar(
+        select(func.count())
+        .select_from(SyncRecord)
+        .where(SyncRecord.installation_id == installation_id, SyncRecord.pushed_at >= since)
+    )
+    return Backlog(waiting=waiting, in_batches=in_batches, applied_last_minute=int(applied or 0))
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(
+        BURST_JOB, burst_job, payload=BurstRef, retry=BURST_RETRY, on_failure=on_burst_failure
+    )
+
+
+__all__ = ["BURST_JOB", "Backlog", "absorb", "applies", "backlog_of", "register"]

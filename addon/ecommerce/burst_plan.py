@@ -1,0 +1,159 @@
+"""What a burst sends for each record it re-read from Saleor: the batch operations live sync's
+push would have sent one by one (`catalog.py`, `pusher.py`), from the same builders and with
+the same fingerprints, so live sync afterwards skips what a batch confirmed.
+
+A record is *planned* (its operations go into the batch), *unchanged* (Mailchimp holds this
+content already: only the ledger is settled) or handed to a push of its own (*alone*): gone from
+Saleor or from the channel, or a change a batch cannot express (a product's variant no longer
+sold is hidden and the carts rechecked, which only the push does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from addon.ecommerce import payloads
+from addon.ecommerce.context import Context
+from addon.ecommerce.fingerprints import fingerprint
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.schemas import SaleorProduct, SaleorUser
+from addon.mailchimp import ProductPatch, batches
+from addon.mailchimp.models import BatchOperation
+
+# Kinds a burst sends as batches. Orders and carts keep one push each: their push creates what
+# they depend on first, replaces changed lines (delete and create) and converts carts.
+BATCHED = (EntityKind.PRODUCT, EntityKind.CUSTOMER)
+
+
+@dataclass
+class Planned:
+    """One record's operations, and what their success means for its ledger record."""
+
+    saleor_id: str
+    mailchimp_id: str
+    fingerprint: Fingerprint
+    label: str | None
+    operations: list[BatchOperation] = field(default_factory=list)
+
+    def meta(self) -> dict[str, Any]:
+        """What the batch row keeps of it until its results are applied (JSON)."""
+        return {
+            "mailchimp_id": self.mailchimp_id,
+            "hash": self.fingerprint.content_hash,
+            "children": self.fingerprint.children,
+            "operations": [op.operation_id for op in self.operations],
+            "creates": self.operations[0].method == "POST" if self.operations else False,
+        }
+
+
+@dataclass
+class BurstPlan:
+    planned: list[Planned] = field(default_factory=list)
+    unchanged: list[Planned] = field(default_factory=list)
+    alone: list[str] = field(default_factory=list)
+
+    @property
+    def operations(self) -> list[BatchOperation]:
+        return [op for item in self.planned for op in item.operations]
+
+
+def operation_id(saleor_id: str, index: int) -> str:
+    return f"{saleor_id}#{index}"
+
+
+def plan(
+    ctx: Context,
+    kind: EntityKind,
+    saleor_ids: list[str],
+    nodes: dict[str, dict[str, Any]],
+    known: dict[str, SyncRecord],
+) -> BurstPlan:
+    """Plan each record from its node as Saleor serves it now (absent: gone or not sold in
+    the channel) and what its ledger record says Mailchimp holds."""
+    result = BurstPlan()
+    for saleor_id in saleor_ids:
+        node = nodes.get(saleor_id)
+        record = known.get(saleor_id)
+        item = None
+        if node is not None:
+            if kind is EntityKind.PRODUCT:
+                item = _product(ctx, node, record)
+            else:
+                item = _customer(ctx, node)
+        if item is None:
+            result.alone.append(saleor_id)
+        elif _sent(record, item.fingerprint):
+            result.unchanged.append(item)
+        else:
+            if kind is EntityKind.PRODUCT and record is not None and record.mailchimp_id:
+                item.operations = _product_update(ctx, node or {}, record, item)
+            else:
+                item.operations = [_create(ctx, kind, node or {}, saleor_id)]
+            if item.operations:
+                result.planned.append(item)
+            else:
+                result.unchanged.append(item)
+    return result
+
+
+def _sent(record: SyncRecord | None, pushing: Fingerprint) -> bool:
+    """Mailchimp holds exactly this content already (`catalog.Known.sent`)."""
+    if record is None or record.status is SyncStatus.REMOVED:
+        return False
+    return record.content_hash is not None and record.fingerprint == pushing
+
+
+def _product(ctx: Context, node: dict[str, Any], record: SyncRecord | None) -> Planned | None:
+    product = SaleorProduct.model_validate(node)
+    body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+    if body is None:
+        return None  # no longer sold in the channel: its push hides it
+    pushing = fingerprint(body)
+    held = set(record.children or {}) if record is not None and record.mailchimp_id else set()
+    if held - set(pushing.children):
+        return None  # a variant to hide, and carts to recheck: its push does both
+    return Planned(str(node["id"]), body.id, pushing, product.name)
+
+
+def _customer(ctx: Context, node: dict[str, Any]) -> Planned:
+    user = SaleorUser.model_validate(node)
+    body = payloads.customer_input(user, ctx.opt_in)
+    return Planned(str(node["id"]), body.id, fingerprint(body), user.email)
+
+
+def _create(ctx: Context, kind: EntityKind, node: dict[str, Any], saleor_id: str) -> BatchOperation:
+    """Products are created (POST, "already exists" hands them to their push); customers are
+    PUT to their id (an upsert)."""
+    op_id = operation_id(saleor_id, 0)
+    if kind is EntityKind.PRODUCT:
+        product = SaleorProduct.model_validate(node)
+        body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+        assert body is not None  # planned only when there is one
+        return batches.create_product(ctx.store_id, body, operation_id=op_id)
+    customer = payloads.customer_input(SaleorUser.model_validate(node), ctx.opt_in)
+    return batches.upsert_customer(ctx.store_id, customer, operation_id=op_id)
+
+
+def _product_update(
+    ctx: Context, node: dict[str, Any], record: SyncRecord, item: Planned
+) -> list[BatchOperation]:
+    """A product Mailchimp holds: its fields patched when they changed, and each changed
+    variant PUT (what `CatalogPusher.push_product` sends)."""
+    product = SaleorProduct.model_validate(node)
+    body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+    assert body is not None
+    operations: list[BatchOperation] = []
+    if record.content_hash != item.fingerprint.content_hash:
+        top = payloads.top_level(body, "variants")
+        patch = ProductPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+        op_id = operation_id(item.saleor_id, len(operations))
+        operations.append(batches.update_product(ctx.store_id, body.id, patch, operation_id=op_id))
+    held = record.children or {}
+    for variant in body.variants:
+        if held.get(variant.id) != item.fingerprint.children[variant.id]:
+            op_id = operation_id(item.saleor_id, len(operations))
+            operations.append(
+                batches.upsert_product_variant(ctx.store_id, body.id, variant, operation_id=op_id)
+            )
+    return operations

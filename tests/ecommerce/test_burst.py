@@ -1,0 +1,206 @@
+"""Burst absorption: above the threshold, pushes go out as Mailchimp batches, each record's
+outcome in the ledger; below it, one push per job as before; newest state wins."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, update
+
+from addon.db.types import utcnow
+from addon.ecommerce.burst import BURST_JOB
+from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from addon.saleor.client import SaleorError
+from tests.ecommerce.conftest import Shop
+
+BURSTY = {
+    "ecommerce_batch_threshold": 3,
+    "ecommerce_batch_size": 50,
+    "initial_sync_poll_base_seconds": 0.0,
+    "initial_sync_poll_max_seconds": 0.0,
+    "worker_batch_size": 1,
+}
+
+
+@pytest.fixture
+def bursty(shop: Shop) -> Shop:
+    shop.services.settings = shop.services.settings.model_copy(update=BURSTY)
+    return shop
+
+
+async def make_due(shop: Shop) -> int:
+    async with shop.services.db.transaction() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.PENDING, Job.kind.in_((PUSH_JOB, BURST_JOB)))
+            .values(run_after=utcnow())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def settle(shop: Shop, rounds: int = 50) -> None:
+    """Run the worker, letting Mailchimp finish its batches in between, until nothing is left."""
+    worker = Worker(shop.services)
+    for _ in range(rounds):
+        await worker.run_until_idle()
+        await shop.mailchimp.drain_batches()
+        if not await make_due(shop):
+            return
+    raise AssertionError("jobs still pending")
+
+
+def batch_calls(shop: Shop, start: int = 0) -> int:
+    return sum(
+        1 for r in shop.mailchimp.requests[start:] if r.method == "POST" and r.path == "/batches"
+    )
+
+
+def direct_writes(shop: Shop, start: int = 0) -> list[str]:
+    prefix = f"/ecommerce/stores/{shop.store_id}/"
+    return [
+        f"{r.method} {r.path.split(prefix, 1)[1]}"
+        for r in shop.mailchimp.requests[start:]
+        if prefix in r.path and r.method != "GET" and r.via != "batch"
+    ]
+
+
+async def test_a_burst_goes_out_as_batches_with_each_records_outcome(bursty: Shop) -> None:
+    shop = bursty
+    good = [
+        await shop.saleor.create_customer(f"c{i}@example.com", f"First{i}", "Last")
+        for i in range(6)
+    ]
+    poison = await shop.saleor.create_customer("not-an-address", "Bad", "Data")
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert batch_calls(shop, start) == 1
+    assert direct_writes(shop, start) == []  # every customer went in the batch
+    in_mailchimp = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert in_mailchimp == {str(c.id) for c in good}
+    for customer in good:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+        assert record.pushed_at is not None and record.label == customer.email
+    # A data error quarantines that record alone, with Mailchimp's reason.
+    record = await shop.record(EntityKind.CUSTOMER, poison.global_id)
+    assert record is not None and record.status is SyncStatus.QUARANTINED
+    assert record.last_error and "valid email" in record.last_error
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
+
+    # The ledger holds what live sync records: an unchanged customer is not sent again.
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.update_customer(good[0], last_name="Last")  # nothing changed
+    await settle(shop)
+    assert direct_writes(shop, before) == [] and batch_calls(shop, before) == 0
+
+
+async def test_below_the_threshold_each_job_pushes_its_record(bursty: Shop) -> None:
+    shop = bursty
+    products = [await shop.product(name, "2.00") for name in ("Kale", "Leek", "Okra")]
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+    assert batch_calls(shop, start) == 0
+    assert direct_writes(shop, start) == ["POST products"] * 3
+    assert set(shop.products()) == {str(p.id) for p in products}
+
+
+async def test_newest_state_wins_when_a_product_changes_while_its_batch_is_at_mailchimp(
+    bursty: Shop,
+) -> None:
+    shop = bursty
+    products = [await shop.product(f"Herb {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)  # created (a burst too: five pushes above the threshold)
+    assert {p.title for p in shop.products().values()} == {p.name for p in products}
+
+    start = len(shop.mailchimp.requests)
+    shop.mailchimp.batches_paused = True
+    for i, product in enumerate(products):
+        await shop.saleor.update_product(product, name=f"Herb {i} v2")
+    worker = Worker(shop.services)
+    await worker.run_until_idle()  # the burst is read and submitted; Mailchimp holds it
+    assert batch_calls(shop, start) == 1
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 1
+
+    # Meanwhile the first product changes again and is pushed on its own (below the threshold).
+    first = products[0]
+    await shop.saleor.update_product(first, name="Herb 0 v3")
+    await shop.saleor.update_variant(first.variants[0], quantity=7)
+    await worker.run_until_idle()
+    assert shop.products()[str(first.id)].title == "Herb 0 v3"
+
+    # Mailchimp now runs the older batch: it overwrites v3 with v2 ...
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    assert shop.products()[str(first.id)].title == "Herb 0 v2"
+    # ... and applying its results pushes the newer state once more.
+    await settle(shop)
+    held = shop.products()
+    assert held[str(first.id)].title == "Herb 0 v3"
+    variants = {v.id: v.inventory_quantity for v in held[str(first.id)].variants}
+    assert variants[str(first.variants[0].id)] == 7
+    for i, product in enumerate(products[1:], start=1):
+        assert held[str(product.id)].title == f"Herb {i} v2"
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+    record = await shop.record(EntityKind.PRODUCT, first.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    assert record.label == "Herb 0 v3"
+
+
+async def test_a_transient_failure_in_the_batch_gives_that_record_a_push_of_its_own(
+    bursty: Shop,
+) -> None:
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"t{i}@example.com", f"T{i}", "Last") for i in range(5)
+    ]
+    shop.mailchimp.faults.fail_batch_operations(
+        [f"{customers[2].global_id}#0"], status=503, account=shop.account
+    )
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+    assert batch_calls(shop, start) == 1
+    assert direct_writes(shop, start) == [f"PUT customers/{customers[2].id}"]
+    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
+        str(c.id) for c in customers
+    }
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_burst_that_cannot_read_saleor_hands_its_records_back(
+    bursty: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"r{i}@example.com", f"R{i}", "Last") for i in range(5)
+    ]
+    saleor = shop.services.saleor
+    execute = saleor.execute
+    failures = []
+
+    async def flaky(api_url: str, token: Any, document: str, variables: Any) -> Any:
+        if document == "ecommerce_customers_by_ids" and not failures:
+            failures.append(document)
+            raise SaleorError("Saleor is briefly unreachable.")
+        return await execute(api_url, token, document, variables)
+
+    monkeypatch.setattr(saleor, "execute", flaky)
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+    assert failures and batch_calls(shop, start) == 0
+    # The leader's job retries on its own, the others were handed back: one push each.
+    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
+    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
+        str(c.id) for c in customers
+    }
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
