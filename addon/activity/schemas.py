@@ -50,11 +50,26 @@ class StatusCounts(BaseModel):
     quarantined: int = 0
 
 
+class SyncBacklog(BaseModel):
+    """E-commerce changes not yet in Mailchimp, and how long they should take to get there."""
+
+    waiting: int = Field(0, description="Pushes due and waiting for a worker.")
+    in_batches: int = Field(0, description="Records sent in Mailchimp batches, not yet applied.")
+    applied_last_minute: int = Field(
+        0, description="Records brought up to date in the last minute."
+    )
+    drain_seconds: float | None = Field(
+        None,
+        description="Seconds the backlog should take at the last minute's pace (None: no pace).",
+    )
+
+
 class ActivityList(BaseModel):
     items: list[ActivityItem]
     counts: StatusCounts
     status: JobStatus | None
     limit: int
+    backlog: SyncBacklog = Field(default_factory=SyncBacklog)
 
 
 class RetryResult(BaseModel):

@@ -9,10 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.activity import rows
 from addon.activity.rows import WEBHOOK_PREFIX
-from addon.activity.schemas import ActivityItem, ActivityList, RetryResult, StatusCounts
+from addon.activity.schemas import (
+    ActivityItem,
+    ActivityList,
+    RetryResult,
+    StatusCounts,
+    SyncBacklog,
+)
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
+from addon.ecommerce.burst import backlog_of
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
@@ -138,6 +145,21 @@ class ActivityService:
             counts=StatusCounts(**{status.value: count for status, count in counts.items()}),
             status=status,
             limit=limit,
+            backlog=await self.backlog(installation_id),
+        )
+
+    async def backlog(self, installation_id: int) -> SyncBacklog:
+        """The e-commerce backlog, and its drain time at the last minute's pace."""
+        found = await backlog_of(self.session, installation_id)
+        total = found.waiting + found.in_batches
+        pace = found.applied_last_minute / 60
+        return SyncBacklog(
+            waiting=found.waiting,
+            in_batches=found.in_batches,
+            applied_last_minute=found.applied_last_minute,
+            drain_seconds=round(total / pace, 1)
+            if total and pace
+            else (0.0 if not total else None),
         )
 
     async def retry(self, installation_id: int, job_id: int) -> RetryResult:

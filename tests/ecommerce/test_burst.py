@@ -204,3 +204,22 @@ async def test_a_burst_that_cannot_read_saleor_hands_its_records_back(
     }
     async with shop.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
+
+
+async def test_the_activity_page_shows_the_backlog_and_its_drain_time(bursty: Shop) -> None:
+    shop = bursty
+    shop.mailchimp.batches_paused = True
+    for i in range(5):
+        await shop.saleor.create_customer(f"b{i}@example.com", f"B{i}", "Last")
+    await Worker(shop.services).run_until_idle()  # the burst is at Mailchimp
+
+    backlog = (await shop.api("GET", "/api/activity")).json()["backlog"]
+    assert (backlog["waiting"], backlog["in_batches"]) == (0, 5)
+    # The pace of the last minute (the store was pushed) gives an estimate.
+    assert backlog["applied_last_minute"] >= 1 and backlog["drain_seconds"] > 0
+
+    shop.mailchimp.batches_paused = False
+    await settle(shop)
+    backlog = (await shop.api("GET", "/api/activity")).json()["backlog"]
+    assert (backlog["waiting"], backlog["in_batches"], backlog["drain_seconds"]) == (0, 0, 0.0)
+    assert backlog["applied_last_minute"] >= 6

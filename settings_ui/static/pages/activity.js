@@ -35,6 +35,30 @@ function renderCounts(counts) {
     counts.quarantined === 1 ? "1 item is quarantined" : counts.quarantined + " items are quarantined";
 }
 
+function duration(seconds) {
+  if (seconds < 60) return "under a minute";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 90) return minutes === 1 ? "about 1 minute" : "about " + minutes + " minutes";
+  return "about " + Math.round(minutes / 60) + " hours";
+}
+
+/* E-commerce changes not yet in Mailchimp, and when they should be there. */
+function renderBacklog(backlog) {
+  const total = backlog.waiting + backlog.in_batches;
+  let text = "Every e-commerce change has reached Mailchimp.";
+  if (total) {
+    text = total.toLocaleString() + (total === 1 ? " e-commerce change" : " e-commerce changes");
+    text += " on the way to Mailchimp";
+    if (backlog.in_batches) text += " (" + backlog.in_batches.toLocaleString() + " sent in batches)";
+    text += ". ";
+    text += backlog.drain_seconds === null
+      ? "Estimating how long they take…"
+      : "At the current pace (" + backlog.applied_last_minute.toLocaleString() +
+        " a minute) they should all be there in " + duration(backlog.drain_seconds) + ".";
+  }
+  $("backlog").textContent = text;
+}
+
 function statusCell(item) {
   const cell = el("td");
   cell.dataset.label = "Status";
@@ -107,6 +131,7 @@ const loader = new PageLoader({
   render: (page) => {
     $("content").hidden = false;
     renderCounts(page.counts);
+    renderBacklog(page.backlog);
     renderRows(page.items);
   },
 });
