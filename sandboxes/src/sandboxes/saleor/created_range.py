@@ -1,0 +1,94 @@
+"""Filtering and sorting orders and customers by when they were created, as Saleor does.
+
+What the sandbox models, as read in Saleor's source (tags 3.20.119 and 3.22.0):
+
+* The deprecated ``filter`` (every supported version): ``orders(filter: {created})`` and
+  ``customers(filter: {dateJoined})`` take a ``DateRangeInput`` and compare the UTC *day*
+  (saleor/graphql/order/filters.py ``filter_created_range``: ``created_at__date``;
+  saleor/graphql/account/filters.py ``filter_date_joined``: ``date_joined__date``;
+  ``TIME_ZONE = "UTC"``). Both bounds are inclusive and either may be left out
+  (saleor/graphql/utils/filters.py ``filter_range_field``: ``__gte`` / ``__lte``); an empty
+  input filters nothing (django-filter skips empty values).
+* ``where`` (Saleor 3.22+): ``orders(where: {createdAt})`` and ``customers(where: {dateJoined})``
+  take a ``DateTimeRangeInput`` compared to the instant, bounds inclusive (the same
+  ``filter_range_field`` on ``created_at`` / ``date_joined``); a range given with neither bound,
+  or null, matches nothing (saleor/graphql/utils/filters.py ``filter_where_by_range_field``:
+  ``qs.none()``; ``WhereFilterSet`` filters every field the input names, null included).
+* ``sortBy: {field: CREATED_AT, direction}`` sorts orders by ``created_at`` then pk
+  (saleor/graphql/order/sorters.py ``OrderSortField.CREATED_AT = ["created_at", "status",
+  "pk"]``) and customers by ``date_joined`` then pk (saleor/graphql/account/sorters.py
+  ``UserSortField.CREATED_AT = ["date_joined", "pk"]``). The sandbox serves a sorted
+  connection's first or last page only: its cursors stay those of the default (pk) order, so it
+  refuses ``after``/``before`` with ``sortBy`` rather than answer them wrongly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
+from graphql.execution.values import get_argument_values
+
+T = TypeVar("T")
+
+# Per connection: the `filter` field (compares days) and the `where` field (compares instants).
+FIELDS = {"orders": ("created", "createdAt"), "customers": ("dateJoined", "dateJoined")}
+
+
+def _arguments(info: GraphQLResolveInfo[Any]) -> dict[str, Any]:
+    """The field's arguments as coerced by graphql-core (whatever the resolver's signature)."""
+    parent = info.parent_type
+    assert isinstance(parent, GraphQLObjectType)
+    definition = parent.fields[info.field_name]
+    return get_argument_values(definition, info.field_nodes[0], info.variable_values)
+
+
+def _within(low: Any, high: Any) -> Callable[[Any], bool]:
+    return lambda value: (low is None or value >= low) and (high is None or value <= high)
+
+
+def where_range(where: dict[str, Any] | None, field: str) -> Callable[[datetime], bool] | None:
+    """The predicate of `where: {<field>: DateTimeRangeInput}`; None when the field is not given.
+    A range with no bound (or null) matches nothing, as Saleor's `filter_where_by_range_field`."""
+    if where is None or field not in where:
+        return None
+    bounds = where[field] or {}
+    low, high = bounds.get("gte"), bounds.get("lte")
+    if low is None and high is None:
+        return lambda _: False
+    return _within(low, high)
+
+
+def by_creation(
+    info: GraphQLResolveInfo[Any],
+    items: Iterable[T],
+    created: Callable[[T], datetime],
+    sort_key: Callable[[T], tuple[Any, ...]],
+) -> list[T]:
+    """`items` (in pk order) kept by the connection's creation filters and sorted as `sortBy`
+    asks: by `sort_key` (Saleor's sort fields, see the module docstring), all ascending or all
+    descending."""
+    args = _arguments(info)
+    if args.get("filter") and args.get("where"):
+        # saleor/graphql/core/connection.py, filter_connection_queryset
+        raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
+    day_field, moment_field = FIELDS[info.field_name]
+    kept = list(items)
+    days = (args.get("filter") or {}).get(day_field)
+    if days:
+        within_days = _within(days.get("gte"), days.get("lte"))
+        kept = [item for item in kept if within_days(created(item).astimezone(UTC).date())]
+    moments = where_range(args.get("where"), moment_field)
+    if moments is not None:
+        kept = [item for item in kept if moments(created(item))]
+    sort_by = args.get("sortBy")
+    if sort_by is not None:
+        if args.get("after") or args.get("before"):
+            raise GraphQLError(
+                "The sandbox pages a connection sorted by `sortBy` from its first or last page "
+                "only (no `after`/`before`)."
+            )
+        kept.sort(key=sort_key, reverse=sort_by["direction"] == "DESC")
+    return kept

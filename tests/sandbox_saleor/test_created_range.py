@@ -1,0 +1,157 @@
+"""Orders and customers filtered and sorted by creation as Saleor does (created_range): day
+filters compare whole UTC days, `where` ranges compare instants, both bounds inclusive; a
+`where` range with no bound matches nothing; `sortBy: CREATED_AT` finds the oldest and newest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
+
+STAFF = SandboxApp(
+    id=0, name="staff", identifier="x", version="1", permissions=["MANAGE_ORDERS", "MANAGE_USERS"]
+)
+DAY = datetime(2026, 3, 10, tzinfo=UTC)
+
+
+def _sandbox(version: str) -> SaleorSandbox:
+    saleor = SaleorSandbox(version=version)
+    saleor.generate_store(products=3, customers=6, orders=6, seed=3)
+    # 21:00 the day before, 03:00, 09:00 and 15:00, then twice 03:00 the day after (a tie).
+    moments = [DAY + timedelta(hours=hours) for hours in (-3, 3, 9, 15, 27, 27)]
+    for order, moment in zip(sorted(saleor.store.orders.values(), key=lambda o: o.id), moments):
+        order.created = moment
+    for customer, moment in zip(
+        sorted(saleor.store.customers.values(), key=lambda c: c.id), moments
+    ):
+        customer.date_joined = moment
+    return saleor
+
+
+async def _count(saleor: SaleorSandbox, query: str, variables: dict[str, Any]) -> Any:
+    body = await saleor.execute(query, variables, app=STAFF)
+    return body
+
+
+ORDERS_BY_DAY = "query($f: OrderFilterInput) { orders(filter: $f, first: 50) { totalCount } }"
+ORDERS_WHERE = "query($w: OrderWhereInput) { orders(where: $w, first: 50) { totalCount } }"
+CUSTOMERS_BY_DAY = (
+    "query($f: CustomerFilterInput) { customers(filter: $f, first: 50) { totalCount } }"
+)
+CUSTOMERS_WHERE = "query($w: CustomerWhereInput) { customers(where: $w, first: 50) { totalCount } }"
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+@pytest.mark.parametrize(
+    ("query", "field"), [(ORDERS_BY_DAY, "created"), (CUSTOMERS_BY_DAY, "dateJoined")]
+)
+async def test_day_filters_compare_whole_utc_days_bounds_included(
+    version: str, query: str, field: str
+) -> None:
+    saleor = _sandbox(version)
+    connection = "orders" if field == "created" else "customers"
+
+    async def total(bounds: dict[str, Any]) -> int:
+        body = await _count(saleor, query, {"f": {field: bounds}})
+        assert "errors" not in body, body
+        return int(body["data"][connection]["totalCount"])
+
+    assert await total({"gte": "2026-03-10", "lte": "2026-03-10"}) == 3  # 03:00 … 15:00
+    assert await total({"lte": "2026-03-09"}) == 1
+    assert await total({"gte": "2026-03-11"}) == 2
+    # Adjacent day ranges split the store without loss or overlap.
+    assert await total({"lte": "2026-03-09"}) + await total({"gte": "2026-03-10"}) == 6
+    assert await total({}) == 6  # an empty range filters nothing
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [(ORDERS_WHERE, "createdAt"), (CUSTOMERS_WHERE, "dateJoined")]
+)
+async def test_where_ranges_compare_instants_bounds_included(query: str, field: str) -> None:
+    saleor = _sandbox(CURRENT_VERSION)
+    connection = "orders" if field == "createdAt" else "customers"
+    tie = (DAY + timedelta(hours=27)).isoformat()
+
+    async def total(bounds: Any) -> int:
+        body = await _count(saleor, query, {"w": {field: bounds}})
+        assert "errors" not in body, body
+        return int(body["data"][connection]["totalCount"])
+
+    assert await total({"gte": (DAY + timedelta(hours=9)).isoformat()}) == 4
+    assert await total({"lte": tie}) == 6  # both orders at the tie: lte includes
+    assert await total({"gte": tie}) == 2  # and so does gte
+    assert await total({"lte": (DAY + timedelta(hours=27, microseconds=-1)).isoformat()}) == 4
+    # Saleor's filter_where_by_range_field: no bound, or null, matches nothing.
+    assert await total({}) == 0
+    assert await total(None) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "name"), [(ORDERS_WHERE, "OrderWhereInput"), (CUSTOMERS_WHERE, "CustomerWhereInput")]
+)
+async def test_where_needs_saleor_3_22(query: str, name: str) -> None:
+    saleor = _sandbox(OLDEST_VERSION)
+    body = await saleor.execute(query, {"w": {}}, app=STAFF)
+    assert body.get("data") is None
+    assert any(name in error["message"] for error in body["errors"])
+
+
+async def test_customers_take_one_filtering_argument() -> None:
+    saleor = _sandbox(CURRENT_VERSION)
+    body = await saleor.execute(
+        '{ customers(filter: {dateJoined: {gte: "2026-03-10"}}, '
+        'where: {dateJoined: {gte: "2026-03-10T00:00:00+00:00"}}, first: 1) { totalCount } }',
+        app=STAFF,
+    )
+    assert body["errors"][0]["message"] == (
+        "Only one filtering argument (filter or where) can be specified."
+    )
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+async def test_sorted_by_creation_the_oldest_and_newest(version: str) -> None:
+    saleor = _sandbox(version)
+    body = await saleor.execute(
+        """{
+          oldestOrder: orders(first: 1, sortBy: {field: CREATED_AT, direction: ASC}) {
+            edges { node { created } }
+          }
+          newestOrder: orders(first: 1, sortBy: {field: CREATED_AT, direction: DESC}) {
+            edges { node { created } }
+          }
+          oldestCustomer: customers(first: 1, sortBy: {field: CREATED_AT, direction: ASC}) {
+            edges { node { dateJoined } }
+          }
+          newestCustomer: customers(first: 2, sortBy: {field: CREATED_AT, direction: DESC}) {
+            edges { node { dateJoined } }
+          }
+        }""",
+        app=STAFF,
+    )
+    assert "errors" not in body, body
+    data = body["data"]
+
+    def first(alias: str, field: str) -> datetime:
+        return datetime.fromisoformat(data[alias]["edges"][0]["node"][field])
+
+    assert first("oldestOrder", "created") == DAY - timedelta(hours=3)
+    assert first("newestOrder", "created") == DAY + timedelta(hours=27)
+    assert first("oldestCustomer", "dateJoined") == DAY - timedelta(hours=3)
+    assert [e["node"]["dateJoined"] for e in data["newestCustomer"]["edges"]] == [
+        (DAY + timedelta(hours=27)).isoformat()
+    ] * 2
+
+
+async def test_a_sorted_connection_is_not_paged_with_a_cursor() -> None:
+    """Stricter than Saleor: the sandbox's cursors follow pk order, not the sort asked for."""
+    saleor = _sandbox(CURRENT_VERSION)
+    body = await saleor.execute(
+        '{ orders(first: 1, after: "WyIxIl0=", sortBy: {field: CREATED_AT, direction: ASC}) '
+        "{ totalCount } }",
+        app=STAFF,
+    )
+    assert "errors" in body
