@@ -114,6 +114,9 @@ class Settings(BaseSettings):
     initial_sync_poll_max_seconds: float = Field(default=60.0, ge=0)
     initial_sync_stall_seconds: float = Field(default=1800.0, gt=0)
     initial_sync_max_attempts: int = Field(default=6, ge=1)
+    # Customers and orders are read in this many slices of their history side by side (each
+    # slice a page at a time: up to a batch's worth of pages at once per kind).
+    initial_sync_read_slices: int = Field(default=10, ge=1, le=100)
 
     @field_validator("app_url")
     @classmethod

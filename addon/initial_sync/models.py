@@ -62,7 +62,8 @@ class InitialSync(Base):
     status: Mapped[RunStatus] = mapped_column(StrEnumType(RunStatus), default=RunStatus.RUNNING)
     # The first kind not read completely (kinds are read side by side where they may be).
     phase: Mapped[Phase] = mapped_column(StrEnumType(Phase), default=Phase.PRODUCTS)
-    # kind → {cursor: Saleor's end cursor of the last page sent, done: every page was read}
+    # kind → {slices: [{start, end, cursor: Saleor's end cursor of the last page sent, done}],
+    # done: every page of every slice was read} (see `slices`; before slices: {cursor, done})
     streams: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     orders_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Whether the Mailchimp store's is_syncing flag was set and not yet cleared.

@@ -2,10 +2,10 @@
 
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
 push, or was pushed live after its `updatedAt`, is skipped; one Mailchimp has in an older
-version is handed to live sync, which updates it), other channels' orders are left out, and the
-first day of a day filter is cut (Saleor before 3.22). Bodies, usable order lines and ledger
-fingerprints come from the same builders as live sync's (`addon.ecommerce.fingerprints`), so
-live sync skips what the initial sync confirmed.
+version is handed to live sync, which updates it), other channels' orders are left out, and
+nodes outside the slice being read are left to theirs (`slices`). Bodies, usable order lines
+and ledger fingerprints come from the same builders as live sync's
+(`addon.ecommerce.fingerprints`), so live sync skips what the initial sync confirmed.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
-from addon.initial_sync.orders_since import placed_before
+from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services
@@ -47,11 +47,13 @@ class Planned:
 
 @dataclass(frozen=True)
 class Plan:
-    """A page's operations, the ids handed to live sync instead, and how many were skipped."""
+    """A page's operations, the ids handed to live sync instead, how many were skipped, and
+    how many belong to another slice (not counted at all: that slice reads them)."""
 
     operations: list[Planned]
     live: list[str]
     skipped: int
+    foreign: int = 0
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -75,13 +77,24 @@ def _orphan_variants(node: dict[str, Any]) -> set[str]:
 
 
 class Planner:
-    def __init__(self, services: Services, context: Context, orders_since: datetime | None) -> None:
+    def __init__(self, services: Services, context: Context) -> None:
         self.services = services
         self.ctx = context
-        self.orders_since = orders_since
 
-    async def plan(self, kind: EntityKind, nodes: list[dict[str, Any]]) -> Plan:
+    async def plan(self, kind: EntityKind, nodes: list[dict[str, Any]], piece: Slice) -> Plan:
         installation_id, channel = self.ctx.installation_id, self.ctx.channel
+        skipped = foreign = 0
+        if piece.bounded:
+            held = []
+            for node in nodes:
+                created = created_of(kind, node)
+                if created is None or piece.holds(created):
+                    held.append(node)
+                elif piece.end is not None and created >= piece.end:
+                    foreign += 1  # the next slice's (a guard: the filters partition)
+                else:
+                    skipped += 1  # before `orders_since`: a day filter's first day
+            nodes = held
         async with self.services.db.session() as session:
             ledger = LedgerRepository(session)
             seen = await ledger.by_saleor_ids(
@@ -103,11 +116,7 @@ class Planner:
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
         operations: list[Planned] = []
         live: list[str] = []
-        skipped = 0
         for node in nodes:
-            if kind is EntityKind.ORDER and placed_before(node, self.orders_since):
-                skipped += 1  # the first day of a day filter (Saleor before 3.22)
-                continue
             saleor_id = str(node["id"])
             known = seen.get(saleor_id)
             if known is not None:
@@ -135,7 +144,7 @@ class Planner:
                 skipped += 1
             else:
                 operations.append(item)
-        return Plan(operations, live, skipped)
+        return Plan(operations, live, skipped, foreign)
 
     def _build(
         self,

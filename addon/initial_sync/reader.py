@@ -1,9 +1,10 @@
-"""Reading a channel's products, customers and orders from Saleor, page by page.
+"""Reading a channel's products, customers and orders from Saleor, page by page, slice by slice.
 
-Owns the documents the initial sync reads with, the variables of each (the channel; orders
-since a date with the filter the installation's Saleor version has, see `orders_since`) and the
-cursor pagination: the next page is fetched while the caller plans the current one, and reading
-stops after about `limit` entities so a step stays short and memory stays flat.
+Owns the documents the initial sync reads with, the variables of each (the channel; a slice's
+creation range with the filter the installation's Saleor version has, see `slices`), the bounds
+a kind is split by (its oldest and newest entity, one request) and the cursor pagination: the
+next page of a slice is fetched while the caller plans the current one, and reading stops after
+about `limit` entities so a step stays short and memory stays flat.
 """
 
 from __future__ import annotations
@@ -16,13 +17,24 @@ from typing import Any
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
-from addon.initial_sync.orders_since import orders_since_query
+from addon.initial_sync.slices import (
+    CREATED_FIELD,
+    Slice,
+    customer_filter,
+    order_filter,
+    order_instants,
+    parse_time,
+)
 from addon.services import Services
 
-DOCUMENTS = {
-    EntityKind.PRODUCT: ("initial_sync_products", "products"),
-    EntityKind.CUSTOMER: ("initial_sync_customers", "customers"),
-    EntityKind.ORDER: ("initial_sync_orders", "orders"),
+FIELDS = {
+    EntityKind.PRODUCT: "products",
+    EntityKind.CUSTOMER: "customers",
+    EntityKind.ORDER: "orders",
+}
+BOUNDS = {
+    EntityKind.CUSTOMER: "initial_sync_customers_bounds",
+    EntityKind.ORDER: "initial_sync_orders_bounds",
 }
 
 
@@ -31,37 +43,59 @@ class Page:
     nodes: list[dict[str, Any]]
     end_cursor: str | None
     has_next: bool
-    total: int | None  # Saleor's count, asked for with the first page only
+    total: int | None  # Saleor's count, asked for with a slice's first page only
 
 
 class Reader:
     """Pages of one channel's entities, as the installation's Saleor serves them."""
 
-    def __init__(self, services: Services, context: Context, orders_since: datetime | None) -> None:
+    def __init__(self, services: Services, context: Context) -> None:
         self.services = services
         self.ctx = context
-        self.orders_since = orders_since
+        self._instants: bool | None = None
 
-    async def page(self, kind: EntityKind, cursor: str | None) -> Page:
-        document, field = DOCUMENTS[kind]
+    async def orders_by_instant(self) -> bool:
+        """Whether Saleor filters orders to the instant (read once per step)."""
+        if self._instants is None:
+            async with self.services.db.session() as session:
+                self._instants = await order_instants(session, self.ctx.installation_id)
+        return self._instants
+
+    async def _execute(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+        return await self.services.saleor.execute(
+            self.ctx.api_url, self.ctx.token, document, variables
+        )
+
+    async def bounds(self, kind: EntityKind) -> tuple[datetime | None, datetime | None]:
+        """When the kind's oldest and newest entity were created (None, None: there are none)."""
+        variables = {"channel": self.ctx.channel} if kind is EntityKind.ORDER else {}
+        data = await self._execute(BOUNDS[kind], variables)
+
+        def first(alias: str) -> datetime | None:
+            edges = (data.get(alias) or {}).get("edges") or []
+            return parse_time(edges[0]["node"].get(CREATED_FIELD[kind])) if edges else None
+
+        return first("oldest"), first("newest")
+
+    async def page(self, kind: EntityKind, piece: Slice) -> Page:
+        cursor = piece.cursor
         variables: dict[str, Any] = {
             "first": self.services.settings.initial_sync_page_size,
             "after": cursor,
             "withTotal": cursor is None,
         }
+        if kind is EntityKind.PRODUCT:
+            document = "initial_sync_products"
+        elif kind is EntityKind.CUSTOMER:
+            document, filters = customer_filter(piece)
+            variables.update(filters)
+        else:
+            document, filters = order_filter(piece, await self.orders_by_instant())
+            variables.update(filters)
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.ctx.channel
-        if kind is EntityKind.ORDER and self.orders_since is not None:
-            # Filtered by Saleor, with the filter the installation's Saleor version has.
-            async with self.services.db.session() as session:
-                document, filters = await orders_since_query(
-                    session, self.ctx.installation_id, self.orders_since
-                )
-            variables.update(filters)
-        data = await self.services.saleor.execute(
-            self.ctx.api_url, self.ctx.token, document, variables
-        )
-        connection = data.get(field) or {}
+        data = await self._execute(document, variables)
+        connection = data.get(FIELDS[kind]) or {}
         page_info = connection.get("pageInfo") or {}
         total = connection.get("totalCount")
         return Page(
@@ -71,19 +105,20 @@ class Reader:
             total=int(total) if total is not None else None,
         )
 
-    async def pages(self, kind: EntityKind, cursor: str | None, limit: int) -> AsyncGenerator[Page]:
-        """Pages after `cursor` until about `limit` entities were read (whatever the caller
-        skips: its position is recorded) or the last page; the next page is fetched while the
-        caller works on the one yielded. Use with `contextlib.aclosing`."""
+    async def pages(self, kind: EntityKind, piece: Slice, limit: int) -> AsyncGenerator[Page]:
+        """Pages of the slice after its cursor until about `limit` entities were read (whatever
+        the caller skips: its position is recorded) or the last page; the next page is fetched
+        while the caller works on the one yielded. Use with `contextlib.aclosing`."""
         read = 0
-        fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self.page(kind, cursor))
+        fetch: asyncio.Task[Page] | None = asyncio.ensure_future(self.page(kind, piece))
         try:
             while fetch is not None:
                 page = await fetch
                 fetch = None
                 read += len(page.nodes)
                 if page.has_next and read < limit:
-                    fetch = asyncio.ensure_future(self.page(kind, page.end_cursor))
+                    ahead = piece.read_to(page.end_cursor, False)
+                    fetch = asyncio.ensure_future(self.page(kind, ahead))
                 yield page
         finally:
             if fetch is not None:

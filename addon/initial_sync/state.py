@@ -26,6 +26,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
+from addon.initial_sync.slices import Slice
 from addon.jobs.repository import JobRepository
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services
@@ -138,15 +139,28 @@ def set_total(run: InitialSync, kind: EntityKind, total: int) -> None:
 
 @dataclass(frozen=True)
 class Stream:
-    """Where the reading of one kind is: Saleor's end cursor of the last page sent."""
+    """Where the reading of one kind is: its slices (`slices`), each with Saleor's end cursor of
+    the last page sent; None until the kind is split (at its first read)."""
 
-    cursor: str | None = None
-    done: bool = False
+    slices: tuple[Slice, ...] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.slices is not None and all(piece.done for piece in self.slices)
 
     @classmethod
     def of(cls, streams: dict[str, Any] | None, kind: EntityKind) -> Stream:
         state = (streams or {}).get(kind.value) or {}
-        return cls(state.get("cursor"), bool(state.get("done")))
+        if "slices" in state:
+            return cls(tuple(Slice.from_json(piece) for piece in state["slices"]))
+        if state.get("cursor") or state.get("done"):
+            # Begun before slices (one cursor per kind): read on as one unbounded slice.
+            return cls((Slice(cursor=state.get("cursor"), done=bool(state.get("done"))),))
+        return cls()
+
+    def to_json(self) -> dict[str, Any]:
+        # `done` for readers of the row that know nothing of slices (summary).
+        return {"slices": [piece.to_json() for piece in self.slices or ()], "done": self.done}
 
 
 def phase_of(streams: dict[EntityKind, Stream]) -> Phase:

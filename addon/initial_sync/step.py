@@ -4,7 +4,9 @@ The first step sets the store's `is_syncing`; afterwards a step does, side by si
 batches whose poll is due (the next look planned from Mailchimp's own progress) and apply the
 finished ones (`applier`); resend a queued batch; read pages of each readable kind (`reader`),
 plan them (`planner`) and submit them as one batch, while fewer than
-`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp. With nothing left it finishes (clears
+`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp. A kind split into slices (`slices`) is
+read slice by slice side by side, each slice for its share of the batch, and every slice's
+position is written with the batch it fed. With nothing left it finishes (clears
 `is_syncing`). Every part records its outcome in a short transaction after its calls, and the
 next step is enqueued last, so a crash repeats at most one step. A 429 from Mailchimp is no
 failure, only a reason for the next step to wait.
@@ -20,6 +22,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +38,7 @@ from addon.initial_sync import applier
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.planner import Planned, Planner
 from addon.initial_sync.reader import Reader
+from addon.initial_sync.slices import Slice, split
 from addon.initial_sync.state import (
     KINDS,
     Flight,
@@ -44,7 +48,6 @@ from addon.initial_sync.state import (
     enqueue_step,
     pack,
     phase_of,
-    set_total,
     unpack,
 )
 from addon.mailchimp import MailchimpClient, RateLimited, StorePatch
@@ -55,6 +58,18 @@ logger = logging.getLogger(__name__)
 
 # A batch's polls run side by side with reading Saleor; this many batches at most per step.
 MAX_POLLS_PER_STEP = 4
+
+
+@dataclass
+class _Read:
+    """What reading one slice gave: its new position, the operations and the counts."""
+
+    piece: Slice
+    planned: dict[str, Planned] = field(default_factory=dict)
+    live: list[str] = field(default_factory=list)
+    read: int = 0
+    skipped: int = 0
+    total: int = 0
 
 
 class Step:
@@ -68,8 +83,8 @@ class Step:
         self.run = run
         self.ctx = context
         self.client = client
-        self.reader = Reader(services, context, run.orders_since)
-        self.planner = Planner(services, context, run.orders_since)
+        self.reader = Reader(services, context)
+        self.planner = Planner(services, context)
 
     async def execute(self, flights: list[Flight]) -> None:
         if not self.run.store_flagged:
@@ -194,22 +209,62 @@ class Step:
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 
+    async def _slices(self, kind: EntityKind) -> tuple[Slice, ...]:
+        """The kind's slices: as recorded, or split now (written with the first batch)."""
+        recorded = self.run.streams[kind].slices
+        if recorded is not None:
+            return recorded
+        since = self.run.orders_since if kind is EntityKind.ORDER else None
+        if kind is EntityKind.PRODUCT:
+            return (Slice(),)  # read whole: orders wait for every product anyway
+        oldest, newest = await self.reader.bounds(kind)
+        by_day = kind is EntityKind.CUSTOMER or not await self.reader.orders_by_instant()
+        count = self.settings.initial_sync_read_slices
+        return split(oldest, newest, count, by_day=by_day, since=since)
+
+    async def _read(self, kind: EntityKind, piece: Slice, pages: int) -> _Read:
+        """Read `pages` pages of one slice after its cursor and plan them."""
+        out = _Read(piece)
+        limit = pages * self.settings.initial_sync_page_size
+        reading = self.reader.pages(kind, piece, limit)
+        async with contextlib.aclosing(reading):
+            async for page in reading:
+                out.piece = piece.read_to(page.end_cursor, not page.has_next)
+                out.total += page.total or 0  # a slice's first page only
+                plan = await self.planner.plan(kind, page.nodes, piece)
+                out.read += len(page.nodes) - plan.foreign
+                out.planned.update((item.saleor_id, item) for item in plan.operations)
+                out.live.extend(plan.live)
+                out.skipped += plan.skipped
+        return out
+
     async def submit(self, kind: EntityKind) -> None:
-        cursor, read_all, total = self.run.streams[kind].cursor, False, None
-        planned: dict[str, Planned] = {}
-        read = skipped = 0
-        live: list[str] = []
+        slices = list(await self._slices(kind))
+        # A batch's worth of pages, shared by the slices not read completely (one page at
+        # least each, the first ones a page more), read side by side.
+        open_ = [index for index, piece in enumerate(slices) if not piece.done]
+        budget = -(-self.settings.initial_sync_batch_size // self.settings.initial_sync_page_size)
+        reading = open_[:budget]
+        shares = [
+            budget // len(reading) + (1 if n < budget % len(reading) else 0)
+            for n in range(len(reading))
+        ]
         read_at = utcnow()
-        pages = self.reader.pages(kind, cursor, self.settings.initial_sync_batch_size)
-        async with contextlib.aclosing(pages):
-            async for page in pages:
-                cursor, read_all = page.end_cursor, not page.has_next
-                total = page.total if page.total is not None else total  # first page only
-                read += len(page.nodes)
-                plan = await self.planner.plan(kind, page.nodes)
-                planned.update((item.saleor_id, item) for item in plan.operations)
-                live.extend(plan.live)
-                skipped += plan.skipped
+        reads = await asyncio.gather(
+            *(self._read(kind, slices[i], share) for i, share in zip(reading, shares, strict=True))
+        )
+        planned: dict[str, Planned] = {}
+        live: list[str] = []
+        read = skipped = total = 0
+        for index, outcome in zip(reading, reads, strict=True):
+            slices[index] = outcome.piece
+            planned.update(outcome.planned)
+            live.extend(outcome.live)
+            read, skipped, total = (
+                read + outcome.read,
+                skipped + outcome.skipped,
+                total + outcome.total,
+            )
         batch_id, bodies = None, None
         if planned:
             operations = [item.operation for item in planned.values()]
@@ -240,13 +295,19 @@ class Step:
                     )
                 )
             streams = dict(run.streams or {})
-            streams[kind.value] = {"cursor": cursor, "done": read_all}
+            streams[kind.value] = Stream(tuple(slices)).to_json()
             run.streams = streams
             run.phase = phase_of({k: Stream.of(streams, k) for k in KINDS})
             run.last_progress_at = utcnow()
-            if total is not None:
-                set_total(run, kind, total)
-            bump(run, kind, read=read, skipped=skipped, sent=len(planned), retried=len(live))
+            bump(
+                run,
+                kind,
+                total=total,
+                read=read,
+                skipped=skipped,
+                sent=len(planned),
+                retried=len(live),
+            )
 
     async def resend(self, flight: Flight) -> None:
         """Submit a queued batch: operations that failed transiently, sent again as they were."""

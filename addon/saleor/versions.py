@@ -109,7 +109,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "Initial sync of a channel's history",
         OLDEST_SUPPORTED,
-        _queries("initial_sync_products", "initial_sync_customers", "initial_sync_orders"),
+        _queries(
+            "initial_sync_products",
+            "initial_sync_customers",
+            "initial_sync_orders",
+            "initial_sync_orders_bounds",
+            "initial_sync_customers_bounds",
+            "initial_sync_customers_day",
+        ),
     ),
     Feature(
         "Initial sync: only orders since a date",
