@@ -19,6 +19,12 @@ JWKS client does (the rules are in the README's Security section):
   it first, so a key Saleor has retired stops verifying within that age. When the refetch
   fails, nothing verifies (fail closed) until a later attempt succeeds.
 
+Webhooks arrive by the hundred per second from one Saleor, so their keys are also kept in this
+process (`load_cached`) for `CACHE_SECONDS`, updated by this process's refetches: a delivery
+then costs no read. What the cache can miss is safe: keys refetched by another process show up
+as an unknown `kid`, which reads them (above); an erased installation is found by the write
+that stores the delivery, and the caller then `forget`s the entry.
+
 The bookkeeping (the claimed attempt, the refetched keys) commits in short transactions of its
 own, so it holds even when the request it serves is refused and rolled back. Callers therefore
 verify before their request's own transaction touches the database: on SQLite that transaction
@@ -47,6 +53,8 @@ from addon.saleor.schemas import Jwks
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+CACHE_SECONDS = 10.0  # how long `load_cached` trusts what it read
 
 
 @dataclass(frozen=True)
@@ -85,6 +93,38 @@ class SigningKeys:
     async def load(self, saleor_api_url: str) -> KeyState | None:
         """The cached keys of the installation for `saleor_api_url` (None: not installed)."""
         return await self._read(Installation.saleor_api_url == saleor_api_url)
+
+    async def load_cached(self, saleor_api_url: str) -> KeyState | None:
+        """`load`, from this process's cache when read within `CACHE_SECONDS` (see the
+        module's docstring: for webhooks, whose store checks the installation anyway)."""
+        cache = self._cache()
+        entry = cache.get(saleor_api_url)
+        now = self.clock()
+        if entry is not None and 0 <= (now - entry[1]).total_seconds() < CACHE_SECONDS:
+            return entry[0]
+        state = await self.load(saleor_api_url)
+        if state is None:
+            cache.pop(saleor_api_url, None)
+        else:
+            cache[saleor_api_url] = (state, now)
+        return state
+
+    def forget(self, saleor_api_url: str) -> None:
+        """Drop the cached keys (their installation is gone, or was replaced)."""
+        self._cache().pop(saleor_api_url, None)
+
+    def _cache(self) -> dict[str, tuple[KeyState, datetime]]:
+        cache: dict[str, tuple[KeyState, datetime]] = self.db.memo.setdefault(__name__, {})
+        return cache
+
+    def _remember(self, state: KeyState, jwks: Jwks, fetched_at: datetime) -> None:
+        """Keep keys this process just refetched or read (only where the cache has this
+        installation: the cache never gains an entry but through `load_cached`)."""
+        cache = self._cache()
+        entry = cache.get(state.saleor_api_url)
+        if entry is not None and entry[0].installation_id == state.installation_id:
+            fresh = KeyState(state.installation_id, state.saleor_api_url, jwks, fetched_at)
+            cache[state.saleor_api_url] = (fresh, entry[1])
 
     async def verify(self, state: KeyState, verify: Callable[[Jwks], T]) -> T:
         """Run `verify` against the installation's current keys; raises `VerificationError`."""
@@ -127,6 +167,7 @@ class SigningKeys:
                 and current.fetched_at > state.fetched_at
                 and now - current.fetched_at < self.max_age
             ):
+                self._remember(state, current.jwks, current.fetched_at)
                 return current.jwks
             raise VerificationError(
                 "the signing keys were refetched moments ago and do not verify this"
@@ -146,6 +187,7 @@ class SigningKeys:
                     jwks=jwks.as_dict(), jwks_fetched_at=now, updated_at=Installation.updated_at
                 )
             )
+        self._remember(state, jwks, now)
         logger.info("Refetched the signing keys of %s (%s): %s", url, reason, jwks.key_ids)
         return jwks
 

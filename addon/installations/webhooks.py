@@ -1,10 +1,11 @@
 """Receiving Saleor webhooks: verify the signature, then parse, then store durably before
 answering.
 
-Only the last step writes, in one short transaction of its own (the installation check and the
-insert): the keys are read and the signature checked before it, so a forged or malformed
-delivery never takes the write lock (on SQLite, `BEGIN IMMEDIATE`), and concurrent deliveries
-hold it only for their insert.
+Only the last step writes: the keys are read (cached in the process, see
+`addon.installations.signing_keys`) and the signature checked before it, so a forged or
+malformed delivery never takes the write lock (on SQLite, `BEGIN IMMEDIATE`); deliveries are
+stored in group commits (`addon.installations.intake`), the installation checked in the same
+transaction.
 
 Lifecycle events are applied on receipt, because pausing must take effect at once and a paused
 queue could never deliver the event that resumes it. Every other delivery becomes a job of kind
@@ -22,16 +23,14 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.errors import BadRequest, ErrorCode, Unauthorized
-from addon.installations.models import Installation
+from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
-from addon.installations.signing_keys import SigningKeys
+from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.jobs.models import JobStatus
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import JobRepository, NewJob
 from addon.saleor.jws import VerificationError, verify_webhook_signature
 from addon.saleor.manifest import WebhookDefinition
 from addon.saleor.schemas import AppLifecycleEvent
@@ -63,8 +62,8 @@ class Outcome(StrEnum):
 
 
 class WebhookReceiver:
-    """Stores in one short transaction of its own, begun only once the delivery verified and
-    parsed (so the endpoint takes no request-long session)."""
+    """Verifies and parses a delivery before anything is written, then stores it in a group
+    commit (`addon.installations.intake`), so the endpoint takes no request-long session."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -73,13 +72,29 @@ class WebhookReceiver:
     async def receive(
         self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
     ) -> Outcome:
-        # The signature first: nothing of an unverified body is parsed or stored, and no write
-        # transaction is open yet (see addon.installations.signing_keys).
-        keys = await self.keys.load(headers.saleor_api_url)
+        url = headers.saleor_api_url
+        keys = await self.keys.load_cached(url)
+        try:
+            return await self._receive(keys, definition, headers, body)
+        except InstallationGone:
+            # Erased, maybe installed again since the keys were cached: read them afresh.
+            self.keys.forget(url)
+            fresh = await self.keys.load_cached(url)
+            if fresh is None or keys is None or fresh.installation_id == keys.installation_id:
+                raise _not_installed() from None
+            return await self._receive(fresh, definition, headers, body)
+
+    async def _receive(
+        self,
+        keys: KeyState | None,
+        definition: WebhookDefinition,
+        headers: WebhookHeaders,
+        body: bytes,
+    ) -> Outcome:
+        # The signature first: nothing of an unverified body is parsed or stored, and nothing
+        # is written yet (see addon.installations.signing_keys).
         if keys is None:
-            raise Unauthorized(
-                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
-            )
+            raise _not_installed()
         try:
             await self.keys.verify(
                 keys, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)
@@ -109,51 +124,31 @@ class WebhookReceiver:
         dedupe_key = hashlib.sha256(f"{definition.slug}\n{event}\n".encode() + body).hexdigest()
         job_payload = {"event": event, "body": payload}
         kind = webhook_job_kind(definition.slug)
-
-        async with self.services.db.transaction() as session:
-            # Erased since the keys were read? Only the id: loading the row would decrypt its
-            # token for nothing.
-            found = select(Installation.id).where(Installation.id == keys.installation_id)
-            if (await session.execute(found)).first() is None:
-                raise Unauthorized(
-                    "The app is not installed for this Saleor.",
-                    code=ErrorCode.UNKNOWN_INSTALLATION,
-                )
-            if event in LIFECYCLE_EVENTS:
-                return await self._lifecycle(
-                    session, keys.installation_id, kind, payload, job_payload, dedupe_key
-                )
-            return await self._store(session, keys.installation_id, kind, job_payload, dedupe_key)
-
-    async def _store(
-        self,
-        session: AsyncSession,
-        installation_id: int,
-        kind: str,
-        job_payload: dict[str, Any],
-        dedupe_key: str,
-    ) -> Outcome:
+        if event in LIFECYCLE_EVENTS:
+            return await self._lifecycle(
+                keys.installation_id, kind, payload, job_payload, dedupe_key
+            )
         has_handler = self.services.handlers.get(kind) is not None
-        job_id = await JobRepository(session).enqueue(
-            installation_id,
+        job = NewJob(
+            keys.installation_id,
             kind,
             job_payload,
-            dedupe_key=dedupe_key,
-            status=JobStatus.PENDING if has_handler else JobStatus.DONE,
+            dedupe_key,
+            JobStatus.PENDING if has_handler else JobStatus.DONE,
         )
-        if job_id is None:
+        if await intake_for(self.services.db).store(job) is None:
             return Outcome.DUPLICATE
         return Outcome.QUEUED if has_handler else Outcome.IGNORED
 
     async def _lifecycle(
         self,
-        session: AsyncSession,
         installation_id: int,
         kind: str,
         payload: dict[str, Any],
         job_payload: dict[str, Any],
         dedupe_key: str,
     ) -> Outcome:
+        """Applied on receipt, in one transaction with the record of the delivery."""
         event = str(job_payload["event"])
         try:
             lifecycle = AppLifecycleEvent.model_validate(payload)
@@ -161,23 +156,34 @@ class WebhookReceiver:
             raise BadRequest(
                 f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
-        installation = await InstallationRepository(session).get(installation_id)
-        assert installation is not None
-        installations = InstallationService(session, self.services.settings, self.services.saleor)
-        if lifecycle.app is not None and lifecycle.app.id != installation.app_id:
-            logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
-            return Outcome.IGNORED
-        if event == "APP_DELETED":
-            await installations.erase(installation)
-            return Outcome.ERASED
-        job_id = await JobRepository(session).enqueue(
-            installation_id,
-            kind,
-            job_payload,
-            dedupe_key=dedupe_key,
-            status=JobStatus.DONE,  # recorded for the activity log; applied right here
-        )
-        if job_id is None:
-            return Outcome.DUPLICATE
-        await installations.apply_status_change(installation, lifecycle)
-        return Outcome.APPLIED
+        async with self.services.db.transaction() as session:
+            installation = await InstallationRepository(session).get(installation_id)
+            if installation is None:
+                raise InstallationGone(installation_id)
+            installations = InstallationService(
+                session, self.services.settings, self.services.saleor
+            )
+            if lifecycle.app is not None and lifecycle.app.id != installation.app_id:
+                logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
+                return Outcome.IGNORED
+            if event == "APP_DELETED":
+                await installations.erase(installation)
+                self.keys.forget(installation.saleor_api_url)
+                return Outcome.ERASED
+            job_id = await JobRepository(session).enqueue(
+                installation_id,
+                kind,
+                job_payload,
+                dedupe_key=dedupe_key,
+                status=JobStatus.DONE,  # recorded for the activity log; applied right here
+            )
+            if job_id is None:
+                return Outcome.DUPLICATE
+            await installations.apply_status_change(installation, lifecycle)
+            return Outcome.APPLIED
+
+
+def _not_installed() -> Unauthorized:
+    return Unauthorized(
+        "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
+    )

@@ -18,6 +18,16 @@ from addon.jobs.wakeup import work_due
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
+class NewJob(NamedTuple):
+    """A job to add, identified by its delivery (`dedupe_key`)."""
+
+    installation_id: int
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str | None
+    status: JobStatus = JobStatus.PENDING
+
+
 class Renewal(NamedTuple):
     lost: list[ClaimedJob]  # another worker holds them now
     gone: list[ClaimedJob]  # deleted with their installation
@@ -48,20 +58,13 @@ class JobRepository(Repository):
         """
         now = self.clock.now()
         due_at = run_after or now
-        values = {
-            "installation_id": installation_id,
-            "kind": kind,
-            "payload": payload,
-            "status": status,
-            "dedupe_key": dedupe_key,
-            "coalesce_key": coalesce_key,
-            "lane": lane,
-            "attempts": 0,
-            "run_after": due_at,
-            "created_at": now,
-            "updated_at": now,
-            "finished_at": now if status is JobStatus.DONE else None,
-        }
+        values = self._row(
+            NewJob(installation_id, kind, payload, dedupe_key, status),
+            now,
+            coalesce_key=coalesce_key,
+            lane=lane,
+            run_after=due_at,
+        )
         statement = self.insert(Job).values(**values)
         if dedupe_key is not None:
             statement = statement.on_conflict_do_nothing(
@@ -78,6 +81,51 @@ class JobRepository(Repository):
         if job_id is not None and status is JobStatus.PENDING and due_at <= now:
             await work_due(self.session)
         return job_id
+
+    async def enqueue_deduplicated(self, jobs: list[NewJob]) -> list[int | None]:
+        """Add these jobs in one statement; answer each one's id, or None for a `dedupe_key`
+        seen before (also earlier in `jobs`: the first of two alike is the one added)."""
+        if not jobs:
+            return []
+        now = self.clock.now()
+        statement = (
+            self.insert(Job)
+            .values([self._row(job, now) for job in jobs])
+            .on_conflict_do_nothing(index_elements=["installation_id", "dedupe_key"])
+            .returning(Job.id, Job.installation_id, Job.dedupe_key)
+        )
+        added = {
+            (row.installation_id, row.dedupe_key): row.id
+            for row in await self.session.execute(statement)
+        }
+        if any(job.status is JobStatus.PENDING for job in jobs) and added:
+            await work_due(self.session)
+        # pop: a later job with the same key is the duplicate
+        return [added.pop((job.installation_id, job.dedupe_key), None) for job in jobs]
+
+    @staticmethod
+    def _row(
+        job: NewJob,
+        now: datetime,
+        *,
+        coalesce_key: str | None = None,
+        lane: str | None = None,
+        run_after: datetime | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "installation_id": job.installation_id,
+            "kind": job.kind,
+            "payload": job.payload,
+            "status": job.status,
+            "dedupe_key": job.dedupe_key,
+            "coalesce_key": coalesce_key,
+            "lane": lane,
+            "attempts": 0,
+            "run_after": run_after or now,
+            "created_at": now,
+            "updated_at": now,
+            "finished_at": now if job.status is JobStatus.DONE else None,
+        }
 
     async def claim(
         self, worker_id: str, limit: int, lease: timedelta, *, claimable: ColumnElement[bool]

@@ -103,11 +103,15 @@ def _key_for(jwks: Jwks, kid: str | None) -> Any:
     raise UnknownKey(f"no signing key with kid {kid!r}")
 
 
+# Made once: building one sets up every algorithm PyJWT knows (a tenth of a webhook's time).
+_RS256 = PyJWS(algorithms=["RS256"])
+
+
 def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
     """Check `Saleor-Signature`: RS256 JWS, detached unencoded payload (RFC 7797)."""
     key = _signing_key(jwks, signature, "signature")
     try:
-        PyJWS().decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
+        _RS256.decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
     except jwt.InvalidSignatureError as exc:
         raise VerificationError("signature does not match the body") from exc
     except jwt.PyJWTError as exc:
