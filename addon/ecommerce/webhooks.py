@@ -1,7 +1,8 @@
 """Saleor's e-commerce webhooks: decide what to push (the entity and the channels tracking it).
 
 A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
-every tracked channel it belongs to, the push reads the rest from Saleor.
+every tracked channel it belongs to, the push reads the rest from Saleor. The job is recorded
+done in the same transaction (`complete_in`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
@@ -70,6 +72,7 @@ async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services
             await enqueue_push(
                 session, job.installation_id, channel, EntityKind.PRODUCT, product.id
             )
+        await complete_in(session)
 
 
 async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
@@ -81,6 +84,7 @@ async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Service
             await enqueue_push(
                 session, job.installation_id, channel, EntityKind.CUSTOMER, body.user.id
             )
+        await complete_in(session)
 
 
 async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
@@ -92,6 +96,7 @@ async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) 
             await enqueue_push(
                 session, job.installation_id, order.channel.slug, EntityKind.ORDER, order.id
             )
+        await complete_in(session)
 
 
 async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
@@ -99,6 +104,7 @@ async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Service
     if checkout is None:
         return
     async with services.db.transaction() as session:
+        await complete_in(session)  # whatever follows, this transaction is the job's last
         settings = await SettingsRepository(session).find(job.installation_id)
         if settings is None or not settings.abandoned_carts_enabled:
             return

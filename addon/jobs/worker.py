@@ -13,6 +13,9 @@ heartbeat stops with it) is due again within one lease. A worker that finds its 
 stalled longer than the lease and another worker took the job over) stops the job and writes
 no outcome over the new holder's.
 
+A handler may record its job's success in its own last transaction (`addon.jobs.completion`),
+which saves the job a transaction of its own.
+
 An idle worker is woken as soon as a job is committed (`addon.jobs.wakeup`: in-process after the
 commit, across processes on PostgreSQL by LISTEN/NOTIFY); it polls every
 `worker_poll_interval_seconds` only as a fallback.
@@ -33,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.clock import Clock, current_clock
 from addon.config import Settings
 from addon.db.engine import Database
+from addon.jobs.completion import Completion, running
 from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
@@ -201,10 +205,20 @@ class Worker:
 
     async def _process(self, job: ClaimedJob, held: dict[int, ClaimedJob]) -> None:
         registration = self.services.handlers.registration(job.kind)
+        completion = Completion(
+            job, self.worker_id, self.clock, on_written=lambda: held.pop(job.id, None)
+        )
+        running.set(completion)  # this job's own task: see addon.jobs.completion
         try:
             if registration is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
-            await registration.run(job, self.services)
+            try:
+                await registration.run(job, self.services)
+            except Exception:
+                if completion.recorded is None:
+                    raise
+                # Its success committed with its last write: what failed after it is logged.
+                logger.exception("Job %s (%s) failed after it was recorded", job.id, job.kind)
         except RetryLater as exc:
             # Not a failure: the handler knows when to look again (e.g. a confirmation).
             reason, run_after = error_text(exc), self.clock.now() + timedelta(seconds=exc.delay)
@@ -220,7 +234,15 @@ class Worker:
             failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
             await self._fail(job, held, registration, failure)
         else:
-            await self._record(job, held, lambda jobs: jobs.complete(job, self.worker_id))
+            if completion.recorded is None:
+                await self._record(job, held, lambda jobs: jobs.complete(job, self.worker_id))
+            elif not completion.recorded:
+                logger.warning(
+                    "Job %s (%s) was no longer held when it ended (its lease was lost, or its "
+                    "row erased): its outcome is not recorded",
+                    job.id,
+                    job.kind,
+                )
 
     async def _fail(
         self,
