@@ -66,6 +66,7 @@ async def test_day_filters_compare_whole_utc_days_bounds_included(
     # Adjacent day ranges split the store without loss or overlap.
     assert await total({"lte": "2026-03-09"}) + await total({"gte": "2026-03-10"}) == 6
     assert await total({}) == 6  # an empty range filters nothing
+    assert await total({"lte": "9999-12-31"}) == 6
 
 
 @pytest.mark.parametrize(

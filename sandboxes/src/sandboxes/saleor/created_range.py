@@ -25,13 +25,16 @@ What the sandbox models, as read in Saleor's source (tags 3.20.119 and 3.22.0):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.execution.values import get_argument_values
 
 T = TypeVar("T")
+
+EARLIEST = datetime.min.replace(tzinfo=UTC)
+LATEST = datetime.max.replace(tzinfo=UTC)
 
 # Per connection: the `filter` field (compares days) and the `where` field (compares instants).
 FIELDS = {"orders": ("created", "createdAt"), "customers": ("dateJoined", "dateJoined")}
@@ -61,6 +64,33 @@ def where_range(where: dict[str, Any] | None, field: str) -> Callable[[datetime]
     return _within(low, high)
 
 
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
+
+
+def _instants(args: dict[str, Any], day_field: str, moment_field: str) -> tuple[Any, Any] | None:
+    """The creation filters as one half-open range of instants `[low, high)`; None: no filter.
+    A day range is the same as instants from its first midnight to the midnight after its last
+    day (`created_at__date` in UTC compares exactly so)."""
+    low, high = EARLIEST, LATEST
+    days = (args.get("filter") or {}).get(day_field)
+    if days:
+        if days.get("gte") is not None:
+            low = max(low, _midnight(days["gte"]))
+        if days.get("lte") is not None and days["lte"] < date.max:
+            high = min(high, _midnight(days["lte"] + timedelta(days=1)))
+    where = args.get("where")
+    if where is not None and moment_field in where:
+        bounds = where[moment_field] or {}
+        if bounds.get("gte") is None and bounds.get("lte") is None:
+            return EARLIEST, EARLIEST  # filter_where_by_range_field: qs.none()
+        if bounds.get("gte") is not None:
+            low = max(low, bounds["gte"])
+        if bounds.get("lte") is not None and bounds["lte"] < LATEST:
+            high = min(high, bounds["lte"] + timedelta(microseconds=1))
+    return None if (low, high) == (EARLIEST, LATEST) else (low, high)
+
+
 def by_creation(
     info: GraphQLResolveInfo[Any],
     items: Iterable[T],
@@ -76,13 +106,11 @@ def by_creation(
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     day_field, moment_field = FIELDS[info.field_name]
     kept = list(items)
-    days = (args.get("filter") or {}).get(day_field)
-    if days:
-        within_days = _within(days.get("gte"), days.get("lte"))
-        kept = [item for item in kept if within_days(created(item).astimezone(UTC).date())]
-    moments = where_range(args.get("where"), moment_field)
-    if moments is not None:
-        kept = [item for item in kept if moments(created(item))]
+    instants = _instants(args, day_field, moment_field)
+    if instants is not None:
+        # One chained comparison per item: a 100 k-order store is filtered in milliseconds.
+        low, high = instants
+        kept = [item for item in kept if low <= created(item) < high]
     sort_by = args.get("sortBy")
     if sort_by is not None:
         if args.get("after") or args.get("before"):
