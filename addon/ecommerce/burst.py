@@ -91,8 +91,9 @@ async def absorb(
     request: PushRequest,
     context: Context,
     client: MailchimpClient,
-) -> None:
-    """Send this push and a group of waiting ones of its channel and kind as one batch."""
+) -> bool:
+    """Send this push and a group of waiting ones of its channel and kind as one batch;
+    False when there was none to take (other jobs took them): a push of its own then."""
     await release_unsent(services, job.id, keep=request.saleor_id)
     size = services.settings.ecommerce_batch_size
     async with services.db.transaction() as session:
@@ -100,6 +101,8 @@ async def absorb(
             session, job.installation_id, request.channel, request.kind, max(size - 1, 0)
         )
         saleor_ids = list(dict.fromkeys([request.saleor_id, *taken]))
+        if len(saleor_ids) == 1:
+            return False
         row = BurstBatch(
             installation_id=job.installation_id,
             channel_slug=request.channel,
@@ -130,6 +133,7 @@ async def absorb(
         await release(services, batch_id, keep=request.saleor_id)
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
+    return True
 
 
 async def read(

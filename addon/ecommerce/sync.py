@@ -61,10 +61,11 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
     try:
         async with mailchimp_for(services, job.installation_id) as client:
             try:
-                if await burst.applies(services, job, request):
-                    # Many pushes wait: this one and a group of others go as one batch.
-                    await burst.absorb(services, job, request, context, client)
-                else:
+                # Many pushes waiting: this one and a group of others go as one batch.
+                absorbed = await burst.applies(services, job, request) and await burst.absorb(
+                    services, job, request, context, client
+                )
+                if not absorbed:
                     await Pusher(services, context, client).push(request)
             except (NotFound, DependencyFailed) as exc:
                 if not store_state.is_store_404(
