@@ -149,13 +149,17 @@ class Stream:
         return self.slices is not None and all(piece.done for piece in self.slices)
 
     @classmethod
-    def of(cls, streams: dict[str, Any] | None, kind: EntityKind) -> Stream:
+    def of(
+        cls, streams: dict[str, Any] | None, kind: EntityKind, since: datetime | None = None
+    ) -> Stream:
         state = (streams or {}).get(kind.value) or {}
         if "slices" in state:
             return cls(tuple(Slice.from_json(piece) for piece in state["slices"]))
         if state.get("cursor") or state.get("done"):
-            # Begun before slices (one cursor per kind): read on as one unbounded slice.
-            return cls((Slice(cursor=state.get("cursor"), done=bool(state.get("done"))),))
+            # Begun before slices (one cursor per kind): read on as one slice, from `since` for
+            # orders (what that cursor's query asked for).
+            start = since if kind is EntityKind.ORDER else None
+            return cls((Slice(start, None, state.get("cursor"), bool(state.get("done"))),))
         return cls()
 
     def to_json(self) -> dict[str, Any]:
@@ -186,7 +190,7 @@ class Snapshot:
             run.installation_id,
             run.channel_slug,
             run.status,
-            {kind: Stream.of(run.streams, kind) for kind in KINDS},
+            {kind: Stream.of(run.streams, kind, run.orders_since) for kind in KINDS},
             run.orders_since,
             run.store_flagged,
         )

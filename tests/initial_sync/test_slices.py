@@ -26,6 +26,7 @@ from addon.ecommerce.payloads import mailchimp_id
 from addon.initial_sync.models import InitialSync
 from addon.initial_sync.reader import Reader
 from addon.initial_sync.slices import Slice, created_of, order_filter, split
+from addon.initial_sync.state import Stream
 from addon.installations.models import Installation
 from addon.saleor.documents import load_document
 from sandboxes.saleor import SaleorSandbox, SandboxApp
@@ -198,3 +199,27 @@ async def test_the_slices_partition_the_orders(
     expected = {o.global_id for o in orders if since is None or o.created >= since}
     assert set(read) == expected
     assert not read or max(read.values()) == 1
+
+
+def test_a_sync_begun_before_slices_reads_on_from_its_cursor() -> None:
+    """A run recorded with one cursor per kind (before slices) goes on as one slice: orders from
+    `orders_since` (what its cursor's query asked for), the others unbounded."""
+    since = T0 + STEP
+    legacy = {
+        "product": {"cursor": "WyIxMiJd", "done": True},
+        "customer": {"cursor": "WyI0MiJd", "done": False},
+        "order": {"cursor": "WyI3Il0=", "done": False},
+    }
+    assert Stream.of(legacy, EntityKind.PRODUCT, since).done
+    assert Stream.of(legacy, EntityKind.CUSTOMER, since).slices == (Slice(cursor="WyI0MiJd"),)
+    assert Stream.of(legacy, EntityKind.ORDER, since).slices == (
+        Slice(start=since, cursor="WyI3Il0="),
+    )
+    assert Stream.of({"order": {"cursor": None, "done": False}}, EntityKind.ORDER).slices is None
+    # And a stream written now keeps `done` beside its slices (the summary reads only that).
+    written = Stream((Slice(None, T0, "c", True), Slice(T0, None, None, False))).to_json()
+    assert written["done"] is False
+    assert Stream.of({"order": written}, EntityKind.ORDER).slices == (
+        Slice(None, T0, "c", True),
+        Slice(T0, None, None, False),
+    )
