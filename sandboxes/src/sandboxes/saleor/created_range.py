@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
@@ -94,12 +95,12 @@ def _instants(args: dict[str, Any], day_field: str, moment_field: str) -> tuple[
 def by_creation(
     info: GraphQLResolveInfo[Any],
     items: Iterable[T],
-    created: Callable[[T], datetime],
+    created: str,
     sort_key: Callable[[T], tuple[Any, ...]],
 ) -> list[T]:
-    """`items` (in pk order) kept by the connection's creation filters and sorted as `sortBy`
-    asks: by `sort_key` (Saleor's sort fields, see the module docstring), all ascending or all
-    descending."""
+    """`items` (in pk order) kept by the connection's creation filters on their attribute
+    `created` and sorted as `sortBy` asks: by `sort_key` (Saleor's sort fields, see the module
+    docstring), all ascending or all descending."""
     args = _arguments(info)
     if args.get("filter") and args.get("where"):
         # saleor/graphql/core/connection.py, filter_connection_queryset
@@ -108,9 +109,11 @@ def by_creation(
     kept = list(items)
     instants = _instants(args, day_field, moment_field)
     if instants is not None:
-        # One chained comparison per item: a 100 k-order store is filtered in milliseconds.
+        # Every page of a slice scans the store: one chained comparison per item, the attribute
+        # read in C (a lambda doubled a page's time in a 100 k-order store).
         low, high = instants
-        kept = [item for item in kept if low <= created(item) < high]
+        moment = attrgetter(created)
+        kept = [item for item in kept if low <= moment(item) < high]
     sort_by = args.get("sortBy")
     if sort_by is not None:
         if args.get("after") or args.get("before"):

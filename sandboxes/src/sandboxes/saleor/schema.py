@@ -691,14 +691,15 @@ def resolve_customers(
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
     pks = _ids_filter(filter, None)
+    # Creation first (see created_range): a slice's page looks at its slice only.
+    dated = by_creation(info, context.store.customers.values(), "date_joined", _customer_sort)
     customers = [
         c
-        for c in context.store.customers.values()
+        for c in dated
         if is_customer(context.store, c)
         and _matches(search, c.email, c.first_name, c.last_name)
         and (pks is None or c.id in pks)
     ]
-    customers = by_creation(info, customers, lambda c: c.date_joined, _customer_sort)
     return paginate(info, customers, lambda c: c.id, **_page(args))
 
 
@@ -816,7 +817,7 @@ def resolve_orders(
     if search:
         orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
     # `filter: {created}`, `where: {createdAt}` and `sortBy` (see created_range).
-    orders = by_creation(info, orders, lambda o: o.created, _order_sort)
+    orders = by_creation(info, orders, "created", _order_sort)
     updated = where_range(where, "updatedAt")
     if updated is not None:
         orders = [o for o in orders if updated(o.updated_at)]
