@@ -12,6 +12,7 @@ from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.models import (
     PLACEHOLDER_PREFIX,
+    BurstBatch,
     EcommerceSettings,
     EntityKind,
     Fingerprint,
@@ -262,12 +263,14 @@ class LedgerRepository(Repository):
         return {channel: at for channel, at in result.all() if at is not None}
 
     async def forget_channel(self, installation_id: int, channel: str) -> None:
-        """The channel moved to another store: everything must be pushed there afresh."""
-        await self.session.execute(
-            delete(SyncRecord).where(
-                SyncRecord.installation_id == installation_id, SyncRecord.channel_slug == channel
+        """The channel moved to another store: everything must be pushed there afresh (and
+        the results of batches sent to the old one are not the new one's)."""
+        for model in (SyncRecord, BurstBatch):
+            await self.session.execute(
+                delete(model).where(
+                    model.installation_id == installation_id, model.channel_slug == channel
+                )
             )
-        )
 
     async def reset_for_resync(
         self, installation_id: int, channel: str, kinds: Sequence[EntityKind]

@@ -16,6 +16,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
 from tests.ecommerce.conftest import Shop
+from tests.sandbox_mailchimp.helpers import list_body
 
 BURSTY = {
     "ecommerce_batch_threshold": 3,
@@ -223,3 +224,24 @@ async def test_the_activity_page_shows_the_backlog_and_its_drain_time(bursty: Sh
     backlog = (await shop.api("GET", "/api/activity")).json()["backlog"]
     assert (backlog["waiting"], backlog["in_batches"], backlog["drain_seconds"]) == (0, 0, 0.0)
     assert backlog["applied_last_minute"] >= 6
+
+
+async def test_a_channel_moved_to_another_store_drops_the_old_stores_batches(bursty: Shop) -> None:
+    shop = bursty
+    shop.mailchimp.batches_paused = True
+    for i in range(5):
+        await shop.saleor.create_customer(f"m{i}@example.com", f"M{i}", "Last")
+    await Worker(shop.services).run_until_idle()  # the burst is at Mailchimp, for the old store
+    created = await shop.mailchimp.call(shop.account, "POST", "/lists", body=list_body("Other"))
+    response = await shop.api(
+        "PUT",
+        "/api/ecommerce/channels/default-channel",
+        {"tracked": True, "list_id": created.body["id"]},
+    )
+    assert response.status_code == 200, response.text
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
+    shop.mailchimp.batches_paused = False
+    await settle(shop)  # the old batch's poll finds nothing to apply
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
