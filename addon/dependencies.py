@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.services import Services
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain function in a worker thread, a hop per request for nothing.
     services: Services = request.app.state.services
     return services
 
@@ -35,7 +36,7 @@ def service_dependency(factory: Callable[[AsyncSession, Services], ServiceT]) ->
     """A dependency giving an endpoint its capability service on the request's session:
     `Annotated[EcommerceService, service_dependency(EcommerceService)]`."""
 
-    def build(session: SessionDep, services: ServicesDep) -> ServiceT:
+    async def build(session: SessionDep, services: ServicesDep) -> ServiceT:
         return factory(session, services)
 
     return Depends(build)

@@ -60,7 +60,7 @@ def after_commit(session: AsyncSession, key: str, hook: Callable[[], None]) -> b
     return new
 
 
-# PostgreSQL pool: one connection per job the worker runs at once, plus these for web requests
+# The pool: one connection per job the worker runs at once, plus these for web requests
 # and the worker's own claims and lease renewals; overflow only for peaks.
 OTHER_CONNECTIONS = 10
 MAX_OVERFLOW = 10
@@ -125,16 +125,19 @@ class Database:
         # What this process remembers of the database's contents (caches, by owner), forgotten
         # when the engine is disposed (and so between tests, which recreate the schema).
         self.memo: dict[str, Any] = {}
-        options: dict[str, Any] = {"echo": echo}
+        options: dict[str, Any] = {
+            "echo": echo,
+            "pool_size": jobs_at_once + OTHER_CONNECTIONS,
+            "max_overflow": MAX_OVERFLOW,
+        }
         if self.is_sqlite:
-            # The web app and the in-process worker write concurrently: wait for locks.
+            # The web app and the in-process worker write concurrently: wait for locks (other
+            # processes'; this one's writers wait their turn, see _WriteTurn). A file
+            # database's pool is sized as PostgreSQL's: an overflow connection costs a thread,
+            # a connect and its PRAGMAs each time it is opened.
             options["connect_args"] = {"timeout": 30}
         else:
-            options.update(
-                pool_size=jobs_at_once + OTHER_CONNECTIONS,
-                max_overflow=MAX_OVERFLOW,
-                pool_recycle=RECYCLE_SECONDS,
-            )
+            options["pool_recycle"] = RECYCLE_SECONDS
         self.engine: AsyncEngine = create_async_engine(url, **options)
         if self.is_sqlite:
             turn = _WriteTurn()

@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, or_, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Update,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -129,7 +143,7 @@ class JobRepository(Repository):
 
     async def claim(
         self, worker_id: str, limit: int, lease: timedelta, *, claimable: ColumnElement[bool]
-    ) -> list[Job]:
+    ) -> list[ClaimedJob]:
         """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
         (housekeeping kinds whatever it says): the app's holds for the jobs of active
         installations (`HandlerRegistry.claim_only`).
@@ -137,39 +151,32 @@ class JobRepository(Repository):
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
         renews its leases, see `renew`) is due again. A claim is identified by the worker and
-        the attempt number, which every claim increments.
+        the attempt number, which every claim increments (counted at claim, so a job that
+        crashes its worker gives up too).
         """
         now = self.clock.now()
-        earlier = aliased(Job)
-        lane_busy = exists().where(
-            earlier.installation_id == Job.installation_id,
-            earlier.lane == Job.lane,
-            earlier.id < Job.id,
-            earlier.status.in_(UNFINISHED),
+        rows = (await self.session.execute(_claim_statement(limit, claimable), {"now": now})).all()
+        if not rows:
+            return []
+        await self.session.execute(
+            _CLAIMED,
+            {
+                "ids": [row.id for row in rows],
+                "worker": worker_id,
+                "until": now + lease,
+                "now": now,
+            },
         )
-        due = or_(
-            and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
-            and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
-        )
-        statement = (
-            select(Job)
-            .where(
-                due,
-                or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-                or_(Job.lane.is_(None), ~lane_busy),
+        return [
+            ClaimedJob(
+                id=row.id,
+                installation_id=row.installation_id,
+                kind=row.kind,
+                payload=row.payload,
+                attempts=row.attempts + 1,
             )
-            .order_by(Job.run_after, Job.id)
-            .limit(limit)
-            .with_for_update(of=Job, skip_locked=True)
-        )
-        jobs = list((await self.session.execute(statement)).scalars())
-        for job in jobs:
-            job.status = JobStatus.RUNNING
-            job.attempts += 1  # counted at claim, so a job that crashes its worker gives up too
-            job.locked_by = worker_id
-            job.locked_until = now + lease
-        await self.session.flush()
-        return jobs
+            for row in rows
+        ]
 
     async def renew(self, worker_id: str, jobs: list[ClaimedJob], lease: timedelta) -> Renewal:
         """Extend this worker's leases on `jobs`; answer those whose lease was lost (the job
@@ -179,7 +186,7 @@ class JobRepository(Repository):
         unrenewed = []
         for job in jobs:
             result = await self.session.execute(
-                update(Job).where(self._held(job, worker_id)).values(locked_until=until)
+                _RENEW, {**_claim_of(job, worker_id), "until": until}
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 unrenewed.append(job)
@@ -196,22 +203,15 @@ class JobRepository(Repository):
         result = await self.session.execute(select(Job.id).where(Job.id.in_(job_ids)))
         return set(result.scalars())
 
-    @staticmethod
-    def _held(job: ClaimedJob, worker_id: str) -> Any:
-        """The job is still this claim's: same worker, same attempt, still running. A worker
-        whose lease lapsed must not write over the outcome of the worker that took over."""
-        return and_(
-            Job.id == job.id,
-            Job.locked_by == worker_id,
-            Job.attempts == job.attempts,
-            Job.status == JobStatus.RUNNING,
-        )
-
     async def _finish(self, job: ClaimedJob, worker_id: str, **values: Any) -> bool:
+        """Write the outcome `values` if the job is still this claim's (`_held_by_claim`)."""
         result = await self.session.execute(
-            update(Job)
-            .where(self._held(job, worker_id))
-            .values(locked_by=None, locked_until=None, updated_at=self.clock.now(), **values)
+            _finish_statement(frozenset(values)),
+            {
+                **_claim_of(job, worker_id),
+                **{f"set_{column}": value for column, value in values.items()},
+                "now": self.clock.now(),
+            },
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -286,3 +286,81 @@ class JobRepository(Repository):
             delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < older_than)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+# Statements built once (building one costs more than running it): parameters by name.
+
+
+def _held_by_claim() -> ColumnElement[bool]:
+    """The job is still this claim's: same worker, same attempt, still running. A worker
+    whose lease lapsed must not write over the outcome of the worker that took over."""
+    return and_(
+        Job.id == bindparam("held_id"),
+        Job.locked_by == bindparam("held_by"),
+        Job.attempts == bindparam("held_attempt"),
+        Job.status == JobStatus.RUNNING,
+    )
+
+
+@lru_cache(maxsize=8)
+def _finish_statement(columns: frozenset[str]) -> Update:
+    """An outcome (`columns` of `Job`, bound as `set_<column>`) written if still held."""
+    return (
+        update(Job)
+        .where(_held_by_claim())
+        .values(
+            locked_by=None,
+            locked_until=None,
+            updated_at=bindparam("now"),
+            **{column: bindparam(f"set_{column}") for column in sorted(columns)},
+        )
+    )
+
+
+@lru_cache(maxsize=8)
+def _claim_statement(limit: int, claimable: ColumnElement[bool]) -> Select[Any]:
+    """Due jobs in order, locked (see `JobRepository.claim`); `claimable` is the registry's
+    condition, one object for the process's life (cached by identity)."""
+    now = bindparam("now", type_=Job.run_after.type)
+    earlier = aliased(Job)
+    lane_busy = exists().where(
+        earlier.installation_id == Job.installation_id,
+        earlier.lane == Job.lane,
+        earlier.id < Job.id,
+        earlier.status.in_(UNFINISHED),
+    )
+    due = or_(
+        and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
+        and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
+    )
+    return (
+        select(Job.id, Job.installation_id, Job.kind, Job.payload, Job.attempts)
+        .where(
+            due,
+            or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
+            or_(Job.lane.is_(None), ~lane_busy),
+        )
+        .order_by(Job.run_after, Job.id)
+        .limit(limit)
+        .with_for_update(of=Job, skip_locked=True)
+    )
+
+
+def _claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
+    """The parameters of `_held_by_claim`."""
+    return {"held_id": job.id, "held_by": worker_id, "held_attempt": job.attempts}
+
+
+_RENEW = update(Job).where(_held_by_claim()).values(locked_until=bindparam("until"))
+
+_CLAIMED = (
+    update(Job)
+    .where(Job.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=JobStatus.RUNNING,
+        attempts=Job.attempts + 1,
+        locked_by=bindparam("worker"),
+        locked_until=bindparam("until"),
+        updated_at=bindparam("now"),
+    )
+)

@@ -95,13 +95,12 @@ class Worker:
     async def run_once(self) -> int:
         """Claim one batch of due jobs and process them; return how many were claimed."""
         async with self.services.db.transaction() as session:
-            jobs = await self._jobs(session).claim(
+            claimed = await self._jobs(session).claim(
                 self.worker_id,
                 self.settings.worker_batch_size,
                 self.lease,
                 claimable=self.services.handlers.claimable,
             )
-            claimed = [ClaimedJob.model_validate(job) for job in jobs]
         if not claimed:
             return 0
         # Jobs whose outcome is not written yet: the heartbeat renews their leases.
