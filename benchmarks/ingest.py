@@ -81,6 +81,10 @@ class Figures:
     rate: float = 0.0  # answered (stored) per second, 16 connections
     p50_ms: float = 0.0
     p99_ms: float = 0.0
+    # The server process's CPU time per request (all its threads), whatever else the machine
+    # runs: in the rate phase, and in the steady phase (with the worker's processing).
+    cpu_rate_ms: float = 0.0
+    cpu_steady_ms: float = 0.0
     failures: list[str] = field(default_factory=list)
 
 
@@ -209,7 +213,14 @@ async def _steady(port: int, requests: list[bytes], rate: float, figures: Figure
     figures.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process `pid` so far (Linux: /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _measure(
+    pid: int,
     port: int,
     make: Callable[[int, int], list[bytes]],
     ready: Callable[[], Any],
@@ -224,9 +235,15 @@ async def _measure(
     await _wait_for(ready, "the server to be ready", 120)
     await _throughput(port, make(0, 300), Figures())
     if count:
-        await _throughput(port, make(1_000, count), figures)
+        requests = make(1_000, count)
+        cpu = _cpu_seconds(pid)
+        await _throughput(port, requests, figures)
+        figures.cpu_rate_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(requests)
     if rate:
-        await _steady(port, make(1_000_000, int(rate * seconds)), rate, figures)
+        requests = make(1_000_000, int(rate * seconds))
+        cpu = _cpu_seconds(pid)
+        await _steady(port, requests, rate, figures)
+        figures.cpu_steady_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(requests)
 
 
 async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
@@ -242,9 +259,16 @@ async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
         return _plain(_bodies(start, count))
 
     figures = Figures()
-    async with _process(serve, dict(os.environ), tmp / "bare.log"):
+    async with _process(serve, dict(os.environ), tmp / "bare.log") as pid:
         await _measure(
-            port, make, ready, figures, count=args.requests, rate=args.rate, seconds=args.seconds
+            pid,
+            port,
+            make,
+            ready,
+            figures,
+            count=args.requests,
+            rate=args.rate,
+            seconds=args.seconds,
         )
     return figures
 
@@ -302,21 +326,28 @@ async def _app_run(
     def make(start: int, count: int) -> list[bytes]:
         return _signed(key, api_url, _bodies(start, count))
 
-    async with _process(serve, env, tmp / f"{name}.log"):
+    async with _process(serve, env, tmp / f"{name}.log") as pid:
         if mode == "app":
-            await _measure(port, make, ready, figures, count=args.requests)
+            await _measure(pid, port, make, ready, figures, count=args.requests)
         else:
-            await _measure(port, make, ready, figures, rate=args.rate, seconds=args.seconds)
+            await _measure(pid, port, make, ready, figures, rate=args.rate, seconds=args.seconds)
 
 
 def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
     def row(label: str, figures: Figures, ratio: str) -> None:
         print(
             f"{label:>22} {figures.rate:>11.0f} {ratio:>8} "
-            f"{figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f}"
+            f"{figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f} "
+            f"{figures.cpu_rate_ms:>9.2f} {figures.cpu_steady_ms:>9.2f}"
         )
 
-    print(f"{'':>22} {'per second':>11} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    print(
+        f"{'':>22} {'per second':>11} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'CPU ms':>9} {'CPU ms':>9}"
+    )
+    print(
+        f"{'':>22} {'(rate)':>11} {'':>8} {'(steady)':>8} {'(steady)':>8} {'(rate)':>9} {'(steady)':>9}"
+    )
     row("bare FastAPI route", bare, "")
     ok = not bare.failures
     for name, figures in apps.items():
