@@ -345,8 +345,10 @@ def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
         f"{'':>22} {'per second':>11} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'CPU ms':>9} {'CPU ms':>9}"
     )
+    phases = ("(rate)", "", "(steady)", "(steady)", "(rate)", "(steady)")
     print(
-        f"{'':>22} {'(rate)':>11} {'':>8} {'(steady)':>8} {'(steady)':>8} {'(rate)':>9} {'(steady)':>9}"
+        f"{'':>22} "
+        + " ".join(f"{p:>{w}}" for p, w in zip(phases, (11, 8, 8, 8, 9, 9), strict=True))
     )
     row("bare FastAPI route", bare, "")
     ok = not bare.failures
