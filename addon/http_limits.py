@@ -109,6 +109,8 @@ _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 def _body_holds_nul(scope: Scope, body: bytes) -> bool:
     """A NUL that parsing the body would produce. (A raw NUL in JSON is a syntax error the
     route answers itself, after a webhook's signature check.)"""
+    if b"\\u0000" not in body and b"%00" not in body and b"\x00" not in body:
+        return False  # the common case, found at C speed
     content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
     if b"json" in content_type.lower():
         return _JSON_NUL.search(body) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,8 +15,9 @@ class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    def insert(self, model: type[Any]) -> Any:
-        """An INSERT for `model` in this session's dialect (for ON CONFLICT clauses)."""
+    def insert(self, model: type[Any] | Table) -> Any:
+        """An INSERT for `model` (or a table: a Core INSERT) in this session's dialect (for
+        ON CONFLICT clauses)."""
         dialect = self.session.get_bind().dialect.name
         return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
