@@ -44,21 +44,32 @@ async def test_deliveries_arriving_together_are_stored_in_one_transaction(
     installation = await make_installation(services)
     jobs = [job(installation, f"d{number}") for number in range(50)]
     jobs.insert(10, job(installation, "d3"))  # Saleor redelivered one: the second is a duplicate
-    jobs.append(job(installation + 1000, "elsewhere"))  # an installation that is gone
 
     with write_transactions(services.db) as begun:
-        results = await asyncio.gather(
-            *(intake_for(services.db).store(one) for one in jobs), return_exceptions=True
-        )
+        ids = await asyncio.gather(*(intake_for(services.db).store(one) for one in jobs))
 
     assert begun == ["write"]  # one group, one commit
-    ids = results[:-1]
-    assert isinstance(results[-1], InstallationGone)
     assert ids[10] is None  # the duplicate
     assert all(isinstance(ids[n], int) for n in range(len(ids)) if n != 10)
     stored = await all_jobs(services)
     assert [stored_job.dedupe_key for stored_job in stored] == [f"d{n}" for n in range(50)]
     assert {stored_job.id for stored_job in stored} == {i for i in ids if i is not None}
+
+
+async def test_a_delivery_for_an_erased_installation_fails_alone(services: Services) -> None:
+    installation = await make_installation(services)
+    gone = await make_installation(services, "http://gone.test/graphql/")
+    async with services.db.transaction() as session:
+        await session.execute(delete(Installation).where(Installation.id == gone))
+    jobs = [job(installation, "a"), job(gone, "elsewhere"), job(installation, "b")]
+
+    results = await asyncio.gather(
+        *(intake_for(services.db).store(one) for one in jobs), return_exceptions=True
+    )
+
+    assert isinstance(results[0], int) and isinstance(results[2], int)
+    assert isinstance(results[1], InstallationGone)
+    assert [stored.dedupe_key for stored in await all_jobs(services)] == ["a", "b"]
 
 
 async def test_a_delivery_that_breaks_its_group_fails_alone(services: Services) -> None:

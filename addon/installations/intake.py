@@ -2,15 +2,14 @@
 
 Each webhook waits until its job is durable before it is answered. Written one transaction
 each, concurrent deliveries queue for the write (on SQLite one writer at a time) and each pays
-its own BEGIN, installation check, INSERT and COMMIT. Here a delivery joins a queue; one task
-writes everything queued in one transaction (the installations checked in one query, the jobs
-added in one statement) and answers each delivery, while the next deliveries queue for the
-next group. Under load the groups grow and each delivery's share of the work shrinks; alone,
-a delivery is written at once, as before.
+its own BEGIN, INSERT and COMMIT. Here a delivery joins a queue; one task writes everything
+queued in one transaction (the jobs added in one statement) and answers each delivery, while
+the next deliveries queue for the next group. Under load the groups grow and each delivery's
+share of the work shrinks; alone, a delivery is written at once, as before.
 
-A delivery whose installation is gone is answered `InstallationGone`; when the group's
-transaction fails, each of its deliveries is written again on its own, so one bad delivery
-fails only itself.
+When the group's transaction fails, each of its deliveries is written again on its own, so one
+bad delivery fails only itself. A delivery whose installation is gone (erased since its keys
+were read) fails on the jobs' foreign key and is answered `InstallationGone`.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ import weakref
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from addon.db.engine import Database
 from addon.installations.models import Installation
@@ -70,14 +70,11 @@ class Intake:
                 await self._write(group)
             except Exception as exc:
                 if len(group) == 1:
-                    self._fail(group[0], exc)
+                    await self._fail(group[0], exc)
                     continue
-                logger.warning("A group of %s deliveries failed; storing each alone", len(group))
+                # One delivery broke the group (its installation is gone, say): each alone.
                 for queued in group:
-                    try:
-                        await self._write([queued])
-                    except Exception as exc:
-                        self._fail(queued, exc)
+                    await self._write_alone(queued)
             except BaseException:
                 # Cancelled (the loop is closing): nobody will write these.
                 for queued in [*group, *self._queue]:
@@ -86,25 +83,38 @@ class Intake:
                 self._queue = []
                 raise
 
-    @staticmethod
-    def _fail(queued: _Queued, exc: Exception) -> None:
+    async def _write_alone(self, queued: _Queued) -> None:
+        try:
+            await self._write([queued])
+        except Exception as exc:
+            await self._fail(queued, exc)
+
+    async def _fail(self, queued: _Queued, exc: Exception) -> None:
+        if isinstance(exc, IntegrityError):
+            try:
+                if not await self._installed(queued.job):
+                    exc = InstallationGone(queued.job.installation_id)
+            except Exception:
+                logger.exception(
+                    "Could not tell whether installation %s is gone", queued.job.installation_id
+                )
         if not queued.answer.done():
             queued.answer.set_exception(exc)
 
+    async def _installed(self, job: NewJob) -> bool:
+        async with self.database.session() as session:
+            found = select(Installation.id).where(Installation.id == job.installation_id)
+            return (await session.execute(found)).first() is not None
+
     async def _write(self, group: list[_Queued]) -> None:
+        """One transaction; an erased installation fails it on the jobs' foreign key."""
         async with self.database.transaction() as session:
-            # Erased since their keys were read? Only the ids: a row would decrypt its token.
-            wanted = {queued.job.installation_id for queued in group}
-            found = select(Installation.id).where(Installation.id.in_(wanted))
-            present = set((await session.execute(found)).scalars())
-            kept = [queued for queued in group if queued.job.installation_id in present]
-            ids = await JobRepository(session).enqueue_deduplicated([queued.job for queued in kept])
-        for queued, job_id in zip(kept, ids, strict=True):
+            ids = await JobRepository(session).enqueue_deduplicated(
+                [queued.job for queued in group]
+            )
+        for queued, job_id in zip(group, ids, strict=True):
             if not queued.answer.done():
                 queued.answer.set_result(job_id)
-        for queued in group:
-            if queued.job.installation_id not in present and not queued.answer.done():
-                queued.answer.set_exception(InstallationGone(queued.job.installation_id))
 
 
 _intakes: weakref.WeakKeyDictionary[Database, Intake] = weakref.WeakKeyDictionary()
