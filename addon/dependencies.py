@@ -11,10 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.services import Services
 
 
-async def get_services(request: Request) -> Services:
-    # async: FastAPI runs a plain function in a worker thread, a hop per request for nothing.
+def services_of(request: Request) -> Services:
+    """The app's services (the composition root put them in the app's state)."""
     services: Services = request.app.state.services
     return services
+
+
+async def get_services(request: Request) -> Services:
+    # async: FastAPI runs a plain function in a worker thread, a hop per request for nothing.
+    return services_of(request)
 
 
 ServicesDep = Annotated[Services, Depends(get_services)]
