@@ -46,7 +46,12 @@ def loaded(app: FrameLocator) -> None:
 
 
 def go(app: FrameLocator, tab: str) -> None:
+    # The click loads a new document, also for the tab already open: mark this one, so the
+    # checks below wait for the next (a look at the old one raced its replacement: axe
+    # injected into it was gone by the time it ran).
+    app.locator("html").evaluate("html => html.setAttribute('data-left', '')")
     app.get_by_role("link", name=tab, exact=True).click()
+    expect(app.locator("html[data-left]")).to_have_count(0)
     expect(app.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
     loaded(app)
 
