@@ -11,6 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 RowT = TypeVar("RowT")
 
 
+def insert_for(dialect: str, model: type[Any] | Table) -> Any:
+    """An INSERT for `model` in `dialect` (for ON CONFLICT clauses)."""
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -18,8 +23,12 @@ class Repository:
     def insert(self, model: type[Any] | Table) -> Any:
         """An INSERT for `model` (or a table: a Core INSERT) in this session's dialect (for
         ON CONFLICT clauses)."""
-        dialect = self.session.get_bind().dialect.name
-        return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
+        return insert_for(self.dialect, model)
+
+    @property
+    def dialect(self) -> str:
+        """The name of this session's database dialect ("postgresql", "sqlite")."""
+        return self.session.get_bind().dialect.name
 
     async def add(self, row: RowT) -> RowT:
         """Insert `row` now (flushed: its key and defaults are set, constraints checked)."""

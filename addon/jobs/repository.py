@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from addon.clock import Clock, current_clock
-from addon.db.repository import Repository
+from addon.db.repository import Repository, insert_for
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.wakeup import work_due
@@ -80,18 +80,10 @@ class JobRepository(Repository):
             lane=lane,
             run_after=due_at,
         )
-        statement = self.insert(Job).values(**values)
-        if dedupe_key is not None:
-            statement = statement.on_conflict_do_nothing(
-                index_elements=["installation_id", "dedupe_key"]
-            )
-        elif coalesce_key is not None:
-            statement = statement.on_conflict_do_update(
-                index_elements=["installation_id", "coalesce_key"],
-                index_where=text("status = 'pending'"),
-                set_={"payload": statement.excluded.payload, "updated_at": now},
-            )
-        result = await self.session.execute(statement.returning(Job.id))
+        conflict = "dedupe" if dedupe_key is not None else "coalesce" if coalesce_key else None
+        statement = _enqueue_statement(self.dialect, conflict)
+        parameters = {f"v_{column}": value for column, value in values.items()}
+        result = await self.session.execute(statement, parameters)
         job_id = result.scalar_one_or_none()
         if job_id is not None and status is JobStatus.PENDING and due_at <= now:
             await work_due(self.session)
@@ -346,6 +338,28 @@ def _claim_statement(limit: int, claimable: ColumnElement[bool]) -> Select[Any]:
         .limit(limit)
         .with_for_update(of=Job, skip_locked=True)
     )
+
+
+@lru_cache(maxsize=8)
+def _enqueue_statement(dialect: str, conflict: str | None) -> Any:
+    """One job's INSERT (columns bound as `v_<column>`), deduplicated by its delivery or
+    coalesced into the pending job of its key (newest payload, first schedule)."""
+    table: Table = Job.__table__  # type: ignore[assignment]
+    columns = JobRepository._row(NewJob(0, "", {}, None), datetime.min).keys()
+    statement = insert_for(dialect, table).values(
+        {column: bindparam(f"v_{column}") for column in columns}
+    )
+    if conflict == "dedupe":
+        statement = statement.on_conflict_do_nothing(
+            index_elements=["installation_id", "dedupe_key"]
+        )
+    elif conflict == "coalesce":
+        statement = statement.on_conflict_do_update(
+            index_elements=["installation_id", "coalesce_key"],
+            index_where=text("status = 'pending'"),
+            set_={"payload": statement.excluded.payload, "updated_at": bindparam("v_updated_at")},
+        )
+    return statement.returning(table.c.id)
 
 
 def _claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
