@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import delete, event, select, text
 
 from addon.db.engine import Database
+from addon.db.write_turn import urgent
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.models import Installation
 from addon.jobs.completion import complete_in
@@ -27,6 +29,8 @@ from tests.factories import make_installation
 from tests.test_ingest import PATH, headers, product_body, stored_jobs, write_transactions
 
 pytestmark = pytest.mark.usefixtures("clock")
+
+PATIENCE = 30.0  # a bound on waiting for what happens at once (reached only when broken)
 
 
 def job(installation_id: int, key: str, payload: dict[str, Any] | None = None) -> NewJob:
@@ -119,6 +123,47 @@ async def test_sqlite_writers_of_one_process_wait_their_turn_not_the_busy_timeou
     finally:
         async with database.transaction() as session:
             await session.execute(text("DROP TABLE IF EXISTS turn_counter"))
+        await database.dispose()
+
+
+async def test_an_urgent_write_goes_before_the_ordinary_ones_waiting(
+    services: Services,
+) -> None:
+    database = Database(services.db.url)
+    turn = database.write_turn
+    if turn is None:
+        pytest.skip("SQLite's write lock")
+    order: list[str] = []
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def write(name: str, *, is_urgent: bool = False, hold: bool = False) -> None:
+        with urgent() if is_urgent else nullcontext():
+            async with database.transaction() as session:
+                await session.execute(text("SELECT 1"))  # begins: the turn is this one's
+                order.append(name)
+                if hold:
+                    holding.set()
+                    await release.wait()
+
+    async def queued(count: int) -> None:
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        while turn.waiting < count:
+            assert asyncio.get_running_loop().time() < deadline, "gave up waiting"
+            await asyncio.sleep(0.001)
+
+    try:
+        tasks = [asyncio.create_task(write("holder", hold=True))]
+        await holding.wait()
+        tasks.append(asyncio.create_task(write("worker 1")))
+        await queued(1)
+        tasks.append(asyncio.create_task(write("worker 2")))
+        await queued(2)
+        tasks.append(asyncio.create_task(write("webhook", is_urgent=True)))
+        await queued(3)
+        release.set()
+        await asyncio.gather(*tasks)
+        assert order == ["holder", "webhook", "worker 1", "worker 2"]
+    finally:
         await database.dispose()
 
 

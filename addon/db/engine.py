@@ -3,15 +3,12 @@ hooks: `after_commit(session, key, hook)` runs `hook` once the session's transac
 committed (never when it rolls back), e.g. to wake the worker for a job just enqueued.
 
 On SQLite, one transaction of a process writes at a time: a write transaction waits its turn
-in a first-come queue inside the process (`_WriteTurn`) before it begins. SQLite itself lets one
-writer in and makes the others retry with growing sleeps (its busy handler), so concurrent
-requests fought for the lock and the unlucky ones waited hundreds of milliseconds; queued in
-the process, each waits only for the transactions ahead of it.
+inside the process before it begins (`addon.db.write_turn`), instead of in SQLite's busy
+handler.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,7 +22,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.util import await_only
+
+from addon.db.write_turn import WriteTurn
 
 logger = logging.getLogger(__name__)
 
@@ -69,52 +67,6 @@ MAX_OVERFLOW = 10
 RECYCLE_SECONDS = 1800
 
 
-# How long a transaction waits for its turn to write on SQLite (as long as SQLite's own busy
-# timeout below): a transaction opened inside another one of the same task would wait forever.
-WRITE_TURN_TIMEOUT_SECONDS = 30.0
-
-
-class _WriteTurn:
-    """A first-come lock for the write transactions of one SQLite database in this process,
-    taken when a transaction begins (its first statement, as SQLite's own lock is) and given
-    back when its connection returns to the pool (a session returns it when its transaction
-    ends).
-
-    Made per event loop (tests run many loops in one process), and kept by the loop it was
-    made on."""
-
-    HELD = "addon.write_turn"  # connection info key: this connection holds the turn
-
-    def __init__(self) -> None:
-        self._lock: asyncio.Lock | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def _acquire(self) -> asyncio.Lock:
-        loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:
-            self._lock, self._loop = asyncio.Lock(), loop
-        lock = self._lock
-        try:
-            async with asyncio.timeout(WRITE_TURN_TIMEOUT_SECONDS):
-                await lock.acquire()
-        except TimeoutError:
-            raise TimeoutError(
-                f"No turn to write to the database within {WRITE_TURN_TIMEOUT_SECONDS:.0f} s"
-            ) from None
-        return lock
-
-    def take(self, info: dict[str, Any]) -> None:
-        """Wait for the turn (called by SQLAlchemy's sync code, inside its greenlet), unless
-        this connection holds it already (a second transaction before it was returned)."""
-        if self.HELD not in info:
-            info[self.HELD] = await_only(self._acquire())
-
-    def give_back(self, info: dict[str, Any]) -> None:
-        lock = info.pop(self.HELD, None)
-        if lock is not None and lock.locked():
-            lock.release()
-
-
 class Database:
     def __init__(self, url: str, *, echo: bool = False, jobs_at_once: int = 20) -> None:
         """`jobs_at_once`: how many jobs a worker of this process runs at once
@@ -132,15 +84,16 @@ class Database:
         }
         if self.is_sqlite:
             # The web app and the in-process worker write concurrently: wait for locks (other
-            # processes'; this one's writers wait their turn, see _WriteTurn). A file
+            # processes'; this one's writers wait their turn, see addon.db.write_turn). A file
             # database's pool is sized as PostgreSQL's: an overflow connection costs a thread,
             # a connect and its PRAGMAs each time it is opened.
             options["connect_args"] = {"timeout": 30}
         else:
             options["pool_recycle"] = RECYCLE_SECONDS
         self.engine: AsyncEngine = create_async_engine(url, **options)
+        self.write_turn: WriteTurn | None = None  # SQLite's (see addon.db.write_turn)
         if self.is_sqlite:
-            turn = _WriteTurn()
+            self.write_turn = turn = WriteTurn()
             sync_engine = self.engine.sync_engine
             event.listen(sync_engine, "connect", _sqlite_connect)
             event.listen(sync_engine, "begin", lambda connection: _sqlite_begin(turn, connection))
@@ -196,7 +149,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin(turn: _WriteTurn, connection: Any) -> None:
+def _sqlite_begin(turn: WriteTurn, connection: Any) -> None:
     # Take the write lock up front: a read-then-write (such as claiming jobs) is then atomic,
     # and concurrent writers wait their turn instead of failing on a stale snapshot.
     mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from addon.db.engine import Database
+from addon.db.write_turn import urgent
 from addon.installations.models import Installation
 from addon.jobs.repository import JobRepository, NewJob
 
@@ -64,6 +65,10 @@ class Intake:
         return await asyncio.shield(queued.answer)
 
     async def _write_all(self) -> None:
+        with urgent():  # Saleor waits on these: they write before the worker's transactions
+            await self._write_queued()
+
+    async def _write_queued(self) -> None:
         while self._queue:
             group, self._queue = self._queue[:GROUP_LIMIT], self._queue[GROUP_LIMIT:]
             try:
