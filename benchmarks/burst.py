@@ -45,16 +45,14 @@ from starlette.types import Receive, Scope, Send
 from addon.config import Settings
 from benchmarks.initial_sync import (
     CHANNEL,
-    _app_knows,
+    _dashboard,
     _free_port,
-    _installed,
     _process,
     _setup,
     _store_ready,
     _wait_for,
 )
 from benchmarks.stack import BenchStack
-from sandboxes.devstack import DASHBOARD_PATH, SALEOR_PATH
 
 PRODUCTS = 10_000
 LIVE_SECONDS = 60
@@ -284,18 +282,7 @@ async def run(
             _process(stack, env, logs / "stack.log"),
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
         ):
-            first = await _wait_for(lambda: _installed(http), "the stack and the install", 300)
-            token = (
-                await http.post(
-                    f"{DASHBOARD_PATH}/api/token",
-                    json={"app_id": first["app_id"], "lifetime": 3600},
-                )
-            ).json()["token"]
-            headers = {
-                "authorization-bearer": token,
-                "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/",
-            }
-            await _wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
+            first, headers = await _dashboard(http, origin)
             async with running():
                 await _setup(http, headers, first["api_key"])
                 await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)

@@ -146,22 +146,7 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
             async def stats() -> dict[str, Any]:
                 return dict((await http.get("/_bench/stats")).json())
 
-            before = await _wait_for(
-                lambda: _installed(http), "the stack to start and install the app", 300
-            )
-            token = (
-                await http.post(
-                    f"{DASHBOARD_PATH}/api/token",
-                    json={"app_id": before["app_id"], "lifetime": 3600},
-                )
-            ).json()["token"]
-            headers = {
-                "authorization-bearer": token,
-                "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/",
-            }
-            # Saleor lists the app before the app has stored its token (as real Saleor does,
-            # saleor/app/installation_utils.py): wait until the app knows the installation.
-            await _wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
+            before, headers = await _dashboard(http, origin)
             async with _process(worker_args, env, logs / "worker.log") as worker:
                 await _setup(http, headers, before["api_key"])
                 await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
@@ -215,6 +200,24 @@ async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
 
 async def _app_knows(http: httpx.AsyncClient, headers: dict[str, str]) -> bool:
     return (await http.get("/api/connection", headers=headers)).is_success
+
+
+async def _dashboard(http: httpx.AsyncClient, origin: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """Once the stack has installed the app: its stats and a dashboard user's headers."""
+    installed = await _wait_for(
+        lambda: _installed(http), "the stack to start and install the app", 300
+    )
+    token = (
+        await http.post(
+            f"{DASHBOARD_PATH}/api/token",
+            json={"app_id": installed["app_id"], "lifetime": 3600},
+        )
+    ).json()["token"]
+    headers = {"authorization-bearer": token, "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/"}
+    # Saleor lists the app before the app has stored its token (as real Saleor does,
+    # saleor/app/installation_utils.py): wait until the app knows the installation.
+    await _wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
+    return installed, headers
 
 
 async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> None:
