@@ -47,6 +47,7 @@ from benchmarks.initial_sync import (
     CHANNEL,
     _dashboard,
     _free_port,
+    _fresh_database,
     _process,
     _setup,
     _store_ready,
@@ -165,20 +166,6 @@ class Run:
     equal_at_end: bool = False
     mailchimp_requests: int = 0
     saleor_requests: int = 0
-
-
-async def _fresh_database(url: str, name: str) -> str:
-    """`name` created afresh on the server of `url`; its URL."""
-    import asyncpg
-
-    base, _, _ = url.rpartition("/")
-    admin = await asyncpg.connect(base.replace("postgresql+asyncpg", "postgresql") + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return f"{base}/{name}"
 
 
 @dataclass

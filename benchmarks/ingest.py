@@ -1,8 +1,8 @@
 """Webhook ingest: signed deliveries stored per second, and latency at a steady rate.
 
-Run: `.venv/bin/python -m benchmarks.ingest [--database-url postgresql+asyncpg://...]`; also on
-PostgreSQL when `--database-url` or `TEST_DATABASE_URL` is given (an empty database of its own:
-the run leaves its jobs there). Each server runs in its own process under uvicorn on 127.0.0.1
+Run: `.venv/bin/python -m benchmarks.ingest [--database-url postgresql+asyncpg://.../NAME]`;
+also on PostgreSQL when `--database-url` or `TEST_DATABASE_URL` is given (it makes `NAME_ingest`
+afresh on that server). Each server runs in its own process under uvicorn on 127.0.0.1
 with the settings `addon serve` uses; this process is the client, 16 keep-alive connections:
 
 * a bare FastAPI route that accepts a JSON POST: the ceiling of this server and client;
@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.initial_sync import _free_port, _process, _wait_for
+from benchmarks.initial_sync import _free_port, _fresh_database, _process, _wait_for
 from sandboxes.devstack import SALEOR_PATH
 from sandboxes.saleor import SigningKey
 
@@ -377,7 +377,8 @@ async def run(args: argparse.Namespace) -> bool:
         databases["SQLite"] = f"sqlite+aiosqlite:///{tmp / 'addon.db'}"
         postgres = args.database_url or os.environ.get("TEST_DATABASE_URL")
         if postgres:
-            databases["PostgreSQL"] = postgres
+            name = postgres.rpartition("/")[2]
+            databases["PostgreSQL"] = await _fresh_database(postgres, f"{name}_ingest")
         print("bare route ...", flush=True)
         bare = await _bare(args, tmp)
         apps = {}

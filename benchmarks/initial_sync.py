@@ -193,6 +193,20 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
         )
 
 
+async def _fresh_database(url: str, name: str) -> str:
+    """`name` created afresh on the server of `url`; its URL."""
+    import asyncpg
+
+    base, _, _ = url.rpartition("/")
+    admin = await asyncpg.connect(base.replace("postgresql+asyncpg", "postgresql") + "/postgres")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return f"{base}/{name}"
+
+
 async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
     stats = dict((await http.get("/_bench/stats")).json())
     return stats if stats.get("app_id") else None
