@@ -522,7 +522,35 @@ function renderQuarantine(records) {
 
 // --- loading -------------------------------------------------------------------------------
 
+// A re-render between a press and its release would swallow the click (the pressed control is
+// replaced before the release lands), so an answer arriving meanwhile waits for the release.
+let pressed = false;
+let heldChannels = null;
+
+function release() {
+  if (!pressed) return;
+  pressed = false;
+  // After the click that the release completes has run.
+  setTimeout(() => {
+    if (pressed || !heldChannels) return;
+    const data = heldChannels;
+    heldChannels = null;
+    renderChannels(data);
+  }, 0);
+}
+
+$("channel-list").addEventListener("pointerdown", () => {
+  pressed = true;
+});
+["pointerup", "pointercancel"].forEach((type) => document.addEventListener(type, release, true));
+window.addEventListener("blur", release);
+
 function renderChannels(data) {
+  if (pressed) {
+    heldChannels = data;
+    return;
+  }
+  heldChannels = null;
   const list = $("channel-list");
   // A fresh answer re-renders the cards: an open menu stays open and focus stays on the
   // same control, so a reload never pulls the page from under the admin.
