@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from addon.ecommerce.email_change import REFUSAL
 from addon.mailchimp.models import BatchOperationResult
 
 Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
@@ -20,6 +21,8 @@ def classify(result: BatchOperationResult | None) -> Outcome:
     text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
     if result.status_code == 400 and "already exists" in text:
         return "exists"
+    if result.status_code == 400 and REFUSAL in text:
+        return "live"  # a customer's new e-mail: its live push re-creates the customer
     fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
     if "campaign_id" in fields:
         return "live"  # resent as it was it would fail again: live sync drops the campaign

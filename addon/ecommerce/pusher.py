@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
+from addon.ecommerce.email_change import put_customer, recreate_from_ref, refused_email_change
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
@@ -58,8 +59,9 @@ class Pusher(CatalogPusher):
         # Unchanged since the last confirmed push (a field Mailchimp does not take changed, or
         # the initial sync sent it): nothing is sent, the record is only synced again.
         if not known.sent(digest):
-            # PUT is an upsert keyed by the user's id: a changed e-mail follows the customer.
-            await self.client.upsert_customer(self.ctx.store_id, body)
+            # PUT is an upsert keyed by the user's id; Mailchimp refuses a changed e-mail, so
+            # that customer is deleted and created again (`email_change.py`).
+            await put_customer(self.client, self.ctx.store_id, body)
         await self.synced(EntityKind.CUSTOMER, user_id, body.id, digest)
 
     # orders
@@ -81,7 +83,10 @@ class Pusher(CatalogPusher):
         available = await self.ensure_products(refs)
         orphans = await self.ensure_orphans(order.lines)
         held = known.mailchimp_id is not None
-        body = order_body(order, available, self.ctx.opt_in, held=held, orphans=orphans)
+        tracking = self.ctx.tracking
+        body = order_body(
+            order, available, self.ctx.opt_in, held=held, orphans=orphans, tracking=tracking
+        )
         if body is None:
             await self.removed(EntityKind.ORDER, order_id)
             return
@@ -164,6 +169,20 @@ class Pusher(CatalogPusher):
                 await self._create(create, body)
 
     async def _create(
+        self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
+    ) -> None:
+        """Create an order or cart; its customer's changed e-mail re-creates the customer
+        first (`email_change.py`), so the order or cart lands on the customer's new address."""
+        try:
+            await self._create_once(create, body)
+        except BadRequest as exc:
+            if not refused_email_change(exc) or not await recreate_from_ref(
+                self.client, self.ctx.store_id, body.customer
+            ):
+                raise
+            await self._create_once(create, body)
+
+    async def _create_once(
         self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
     ) -> None:
         """Create an order or cart; a stale or foreign campaign id must never cost it."""

@@ -634,6 +634,29 @@ class SaleorSandbox:
         await self.emit("CUSTOMER_DELETED", removed)
         return removed
 
+    async def confirm_email_change(self, customer: Customer, new_email: str) -> Customer:
+        """The customer confirmed a new address (``confirmEmailChange``): CUSTOMER_UPDATED, then
+        ACCOUNT_EMAIL_CHANGED (saleor/graphql/account/mutations/account/confirm_email_change.py,
+        ``post_save_action``; the address is lower-cased there). A staff user's
+        ``customerUpdate`` sends CUSTOMER_UPDATED only: :meth:`update_customer`.
+
+        ``newEmail`` of ACCOUNT_EMAIL_CHANGED stays null, as in Saleor: the event's data holds
+        only the user (saleor/plugins/webhook/plugin.py ``_trigger_account_event``) and
+        ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
+        """
+        updated = self.store.update_customer(customer, email=new_email.lower())
+        await self.emit("CUSTOMER_UPDATED", updated)
+        await self.emit("ACCOUNT_EMAIL_CHANGED", updated)
+        return updated
+
+    async def delete_account(self, customer: Customer) -> Customer:
+        """The customer deleted their own account (``accountDelete``): ACCOUNT_DELETED, whose
+        ``user`` still carries the id and e-mail (saleor/graphql/account/mutations/account/
+        account_delete.py restores the id after ``user.delete()``)."""
+        removed = self.store.delete_customer(customer)
+        await self.emit("ACCOUNT_DELETED", removed)
+        return removed
+
     async def update_customer_metadata(
         self, customer: Customer, metadata: dict[str, str], private: bool = False
     ) -> Customer:

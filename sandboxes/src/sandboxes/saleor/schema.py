@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from .created_range import by_creation, where_range
+from .fulfillments import resolve_order_fulfillments, resolve_product_attributes
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
 from .models import (
     Address,
@@ -45,6 +46,7 @@ from .models import (
     Checkout,
     CheckoutLine,
     Customer,
+    Fulfillment,
     Node,
     Order,
     OrderLine,
@@ -65,7 +67,7 @@ from .payments import (
     total_refunded,
 )
 from .store import NotFound, SaleorStore
-from .versions import CURRENT_VERSION, has_order_where
+from .versions import CURRENT_VERSION, has_customer_deleted_type, has_order_where
 
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 
@@ -1141,6 +1143,7 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         "undiscountedTotal": undiscounted_total,
         "totalCharged": lambda source, info: Money.of(source.total_charged, source.currency),
         "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
+        "fulfillments": resolve_order_fulfillments,
         "checkoutId": lambda source, info: (
             base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()
             if source.checkout_token
@@ -1292,6 +1295,7 @@ _TYPE_NAMES: dict[type, str] = {
     Payment: "Payment",
     Category: "Category",
     WebhookConfig: "Webhook",
+    Fulfillment: "Fulfillment",
 }
 
 
@@ -1397,6 +1401,38 @@ def _configure_scalars(schema: GraphQLSchema) -> None:
                 setattr(scalar, "coerce_input_value", parse_value)  # noqa: B010
 
 
+def language_enum(code: str) -> str:
+    """Saleor's `LanguageCodeEnum[str_to_enum(language_code)]` (account/types.py)."""
+    return code.replace("-", "_").upper()
+
+
+def resolve_customer_update(
+    root: Any, info: Info, input: dict[str, Any], id: str | None = None
+) -> dict[str, Any]:
+    """customerUpdate (saleor/graphql/account/mutations/staff/customer_update.py): MANAGE_USERS;
+    an unknown id is an AccountError NOT_FOUND; a change emits CUSTOMER_UPDATED."""
+    context = _ctx(info)
+    context.viewer.require("MANAGE_USERS")
+    pk = _pk(id, "User") if id else None
+    customer = context.store.customers.get(pk) if pk is not None else None
+    if customer is None:
+        return {
+            "errors": [
+                {"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}
+            ],
+            "user": None,
+        }
+    changes = {
+        name: str(input[key]).strip()
+        for key, name in (("firstName", "first_name"), ("lastName", "last_name"))
+        if input.get(key) is not None
+    }
+    if changes:
+        context.store.update_customer(customer, **changes)
+        context.pending_events.append(("CUSTOMER_UPDATED", customer))
+    return {"errors": [], "user": customer}
+
+
 # -- assembly -----------------------------------------------------------------------------------
 
 
@@ -1430,6 +1466,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "updateMetadata": _metadata_mutation(private=False, delete=False),
             "deleteMetadata": _metadata_mutation(private=False, delete=True),
             "updatePrivateMetadata": _metadata_mutation(private=True, delete=False),
+            "customerUpdate": resolve_customer_update,
             "deletePrivateMetadata": _metadata_mutation(private=True, delete=True),
         },
         "Subscription": {"event": lambda root, info: root},
@@ -1458,6 +1495,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "User": {
             **metadata,
             "orders": resolve_user_orders,
+            "languageCode": lambda c, info: language_enum(c.language_code),
             "defaultShippingAddress": lambda c, info: _address_by_id(
                 c, c.default_shipping_address_id
             ),
@@ -1496,6 +1534,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
                 if (c := channel_of(p)) is None or v.listing_for(c.id) is not None
             ],
             "media": lambda p, info: list(unwrap(p).media),
+            "attributes": resolve_product_attributes,
         },
         "ProductVariant": {
             **product_like,
@@ -1510,8 +1549,13 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "Stock": {"productVariant": lambda s, info: InChannel(s.product_variant, None)},
         "CheckoutLine": _checkout_line_resolvers(),
         "Checkout": {**metadata, **_checkout_resolvers()},
-        "Order": {**metadata, **_order_resolvers()},
+        "Order": {
+            **metadata,
+            **_order_resolvers(),
+            "languageCodeEnum": lambda o, info: language_enum(unwrap(o).language_code),
+        },
         "OrderLine": _order_line_resolvers(),
+        "Fulfillment": {**metadata, "id": resolve_global_id},
         **_payment_resolvers(),
         "OrderDiscount": {
             "id": lambda pair, info: pair[0].global_id,
@@ -1569,12 +1613,30 @@ def event_type_names(schema: GraphQLSchema) -> list[str]:
 
 def sandbox_schema(version: str = CURRENT_VERSION) -> GraphQLSchema:
     """The executable sandbox schema as Saleor ``version`` serves it (see ``versions``)."""
-    return _sandbox_schema(order_where=has_order_where(version))
+    return _sandbox_schema(
+        order_where=has_order_where(version),
+        customer_deleted=has_customer_deleted_type(version),
+    )
 
 
 @cache
-def _sandbox_schema(*, order_where: bool) -> GraphQLSchema:
+def _sandbox_schema(*, order_where: bool, customer_deleted: bool = True) -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
+    if not customer_deleted:
+        # Before 3.23.5 no subscription can name it (saleor/saleor#19173; absent from
+        # shared/contracts/saleor-schema-3.20.graphql): rebuilt without the type.
+        kept = [
+            t
+            for name, t in schema.type_map.items()
+            if name != "CustomerDeleted" and not name.startswith("__")
+        ]
+        schema = GraphQLSchema(
+            query=schema.query_type,
+            mutation=schema.mutation_type,
+            subscription=schema.subscription_type,
+            types=kept,
+            directives=schema.directives,
+        )
     if not order_where:
         # Before 3.22 `orders` has neither `where` nor `search`, and OrderWhereInput does not
         # exist (shared/contracts/saleor-schema-3.20.graphql).

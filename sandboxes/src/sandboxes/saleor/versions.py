@@ -37,6 +37,9 @@ PLAYABLE_VERSIONS: tuple[str, ...] = (OLDEST_VERSION, CURRENT_VERSION)
 
 ORDER_WHERE_SINCE = (3, 22, 0)
 OWN_LIFECYCLE_EVENTS_SINCE = (3, 23, 5)
+# The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
+# 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
+CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
@@ -61,3 +64,7 @@ def has_order_where(version: str) -> bool:
 
 def sends_own_lifecycle_events(version: str) -> bool:
     return version_tuple(version) >= OWN_LIFECYCLE_EVENTS_SINCE
+
+
+def has_customer_deleted_type(version: str) -> bool:
+    return version_tuple(version) >= CUSTOMER_DELETED_TYPE_SINCE

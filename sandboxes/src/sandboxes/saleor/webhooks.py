@@ -31,8 +31,10 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "ORDER_": "MANAGE_ORDERS",
     "DRAFT_ORDER_": "MANAGE_ORDERS",
     "CUSTOMER_": "MANAGE_USERS",
+    "ACCOUNT_": "MANAGE_USERS",  # saleor/webhook/event_types.py, e.g. ACCOUNT_DELETED
     "PRODUCT_": "MANAGE_PRODUCTS",
     "CHECKOUT_": "MANAGE_CHECKOUTS",
+    "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
 }
 """Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
 
@@ -42,9 +44,11 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "ORDER_": "order",
     "DRAFT_ORDER_": "order",
     "CUSTOMER_": "user",
+    "ACCOUNT_": "user",
     "PRODUCT_VARIANT_": "productVariant",
     "PRODUCT_": "product",
     "CHECKOUT_": "checkout",
+    "FULFILLMENT_": "fulfillment",  # and `order`: see fulfillments.FulfillmentEvent
 }
 """The field of the event type that carries the object, by event-name prefix."""
 

@@ -1,0 +1,78 @@
+"""A customer's new e-mail address reaching Mailchimp's e-commerce API: delete, then create.
+
+Mailchimp refuses to change an e-commerce customer's address once the customer exists (400
+"An email address may not be changed once a customer is created.", mailchimp/mc-magento#17,
+open since 2016), by PUT or PATCH of the customer and through the `customer` of an order or a
+cart alike. The app keeps the customer's id (the Saleor user's), so the customer is deleted and
+created again under the new address: by the customer's own push (`put_customer`), or first by
+an order or cart push that meets the refusal (`recreate_from_ref`), which is then sent again.
+
+The re-created customer never carries `opt_in_status: true`: the audience member follows the
+change by itself (`addon.subscriptions.email_change` moves it, with its status), and an opt-in
+sent with the new address would subscribe it even if its owner had unsubscribed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from addon.mailchimp import BadRequest, CustomerInput, CustomerRef, MailchimpClient, NotFound
+from addon.mailchimp.errors import MailchimpError
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = "may not be changed once a customer is created"
+
+
+def refused_email_change(exc: MailchimpError) -> bool:
+    """Mailchimp's answer to a customer sent with another address than the one it holds."""
+    return isinstance(exc, BadRequest) and REFUSAL in f"{exc.title} {exc.detail}".lower()
+
+
+def _already_exists(exc: BadRequest) -> bool:
+    return "already exists" in f"{exc.detail} {exc.title}".lower()
+
+
+async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> None:
+    """Delete the store's customer and create it again with `customer`'s address."""
+    logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
+    with contextlib.suppress(NotFound):
+        await client.delete_customer(store_id, customer.id)
+    body = customer.model_copy(update={"opt_in_status": False})
+    try:
+        await client.create_customer(store_id, body)
+    except BadRequest as exc:
+        if not _already_exists(exc):
+            raise
+        # Another push re-created it meanwhile, with the same new address: an update now.
+        await client.upsert_customer(store_id, body)
+
+
+async def put_customer(client: MailchimpClient, store_id: str, customer: CustomerInput) -> None:
+    """Create or update the customer; a changed address re-creates it."""
+    try:
+        await client.upsert_customer(store_id, customer)
+    except BadRequest as exc:
+        if not refused_email_change(exc):
+            raise
+        await recreate(client, store_id, customer)
+
+
+async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: CustomerRef) -> bool:
+    """An order's or cart's customer was refused for its new address: re-create the customer
+    from what the order or cart carries (the customer's own push completes it); False if the
+    reference has no address to re-create it with."""
+    if not ref.email_address:
+        return False
+    customer = CustomerInput(
+        id=ref.id,
+        email_address=ref.email_address,
+        opt_in_status=False,
+        first_name=ref.first_name,
+        last_name=ref.last_name,
+        company=ref.company,
+        address=ref.address,
+    )
+    await recreate(client, store_id, customer)
+    return True
