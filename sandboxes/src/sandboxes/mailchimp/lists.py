@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .errors import field_invalid, invalid_resource, not_found
+from .merge_values import DEFAULT_OPTIONS
 from .models import (
     AudienceList,
     Interest,
@@ -30,6 +31,10 @@ DEFAULT_MERGE_FIELDS = (
     ("ADDRESS", "Address", "address"),
     ("PHONE", "Phone Number", "phone"),
     ("BIRTHDAY", "Birthday", "birthday"),
+)
+MERGE_FIELD_TYPES = frozenset(
+    {"text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown"}
+    | {"birthday", "zip"}
 )
 DEFAULT_PERMISSIONS = ("Email", "Direct Mail", "Customized Online Advertising")
 
@@ -143,7 +148,13 @@ def create_list(request: ApiRequest, payload: ListIn) -> ListData:
     data = ListData(info=info)
     for order, (tag, name, kind) in enumerate(DEFAULT_MERGE_FIELDS, start=1):
         data.merge_fields[order] = MergeField(
-            merge_id=order, tag=tag, name=name, type=kind, display_order=order + 1, list_id=list_id
+            merge_id=order,
+            tag=tag,
+            name=name,
+            type=kind,
+            display_order=order + 1,
+            list_id=list_id,
+            options=dict(DEFAULT_OPTIONS.get(kind, {})),
         )
     data.next_merge_id = len(DEFAULT_MERGE_FIELDS) + 1
     if payload.marketing_permissions:
@@ -258,6 +269,8 @@ def get_merge_fields(request: ApiRequest) -> dict[str, Any]:
 def post_merge_field(request: ApiRequest) -> dict[str, Any]:
     data = list_data(request.account, request.params["list_id"])
     payload = request.parse(MergeFieldIn)
+    if payload.type not in MERGE_FIELD_TYPES:  # the API's enum of merge field types
+        raise field_invalid("type", f"Value '{payload.type}' is not a valid merge field type.")
     tag = (payload.tag or payload.name).upper().replace(" ", "")[:10]
     if any(f.tag == tag for f in data.merge_fields.values()):
         raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
@@ -270,6 +283,8 @@ def post_merge_field(request: ApiRequest) -> dict[str, Any]:
             **payload.model_dump(exclude={"tag", "display_order"}),
             "tag": tag,
             "display_order": payload.display_order or merge_id + 1,
+            # Mailchimp fills in the options a type has (date formats, phone format...).
+            "options": {**DEFAULT_OPTIONS.get(payload.type, {}), **payload.options},
         },
     )
     data.merge_fields[merge_id] = field

@@ -26,6 +26,7 @@ from .errors import (
     not_found,
 )
 from .lists import list_data
+from .merge_values import check_merge_fields
 from .models import Member, MemberMarketingPermission, MemberStatus, MemberTag
 from .routing import ApiRequest, ApiResult, Router, paginate
 from .state import ConfirmationEmail, ListData, subscriber_hash
@@ -88,25 +89,10 @@ def _apply(request: ApiRequest, data: ListData, member: Member, fields: MemberFi
         member.email_type = fields.email_type
     if fields.merge_fields is not None:
         tags = {f.tag: f for f in data.merge_fields.values()}
-        errors = []
-        for tag, value in fields.merge_fields.items():
-            field = tags.get(tag.upper())
-            if field is None:
-                continue
-            if field.type == "address" and value not in ("", None) and not isinstance(value, dict):
-                errors.append(
-                    FieldError(field=field.tag, message="Please enter a complete address")
-                )
-                continue
-            if field.type == "number" and value not in ("", None):
-                try:
-                    float(value)
-                except (TypeError, ValueError):
-                    errors.append(FieldError(field=field.tag, message="Please enter a number"))
-                    continue
-            member.merge_fields[field.tag] = value
+        accepted, errors = check_merge_fields(tags, fields.merge_fields)
         if errors:
             raise invalid_resource("Your merge fields were invalid.", errors)
+        member.merge_fields.update(accepted)
     if fields.interests is not None:
         for interest_id, enabled in fields.interests.items():
             if interest_id not in data.interests:

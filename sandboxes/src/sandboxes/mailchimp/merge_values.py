@@ -1,0 +1,115 @@
+"""Merge values checked against their field's type and options, as Mailchimp does.
+
+Mailchimp validates each merge value by its field's type
+(https://mailchimp.com/developer/marketing/docs/merge-fields/#add-merge-data-to-contacts):
+text up to 255 characters; numbers; an address as an object whose ``addr1``, ``city``,
+``state`` and ``zip`` are all given; a phone in the field's ``phone_format`` (``US``: ten
+digits); a date or birthday in the field's ``options.date_format`` (``MM/DD/YYYY``,
+``DD/MM/YYYY``; birthdays ``MM/DD`` or ``DD/MM``); a five-digit US zip code; a web address
+for ``url`` and ``imageurl``; one of ``options.choices`` for ``radio`` and ``dropdown``. Any
+invalid value fails the whole request with "Your merge fields were invalid." and one error
+per field. The sandbox accepts dates only in the audience's declared format (at least as strict
+as the real service, which also takes a few others).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from .errors import FieldError
+from .models import MergeField
+
+TEXT_LIMIT = 255
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_US_PHONE = re.compile(r"^(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}$")
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
+_DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
+ADDRESS_REQUIRED = ("addr1", "city", "state", "zip")
+
+# What Mailchimp gives a new field of these types when no options are sent.
+DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
+    "text": {"size": 25},
+    "date": {"date_format": "MM/DD/YYYY"},
+    "birthday": {"date_format": "MM/DD"},
+    "phone": {"phone_format": "none"},
+    "address": {"default_country": 164},
+}
+
+
+def _strptime_format(date_format: str) -> str:
+    return "".join(_DATE_PARTS.get(p, p) for p in re.split(r"([/.-])", date_format.upper()))
+
+
+def _date_ok(value: str, date_format: str) -> bool:
+    try:
+        datetime.strptime(value, _strptime_format(date_format))
+    except ValueError:
+        return False
+    return True
+
+
+def check_value(field: MergeField, value: Any) -> str | None:
+    """Why Mailchimp would refuse `value` for `field` (None: it takes it)."""
+    if value in ("", None):
+        return None  # clears the field
+    kind, options = field.type, field.options
+    if kind == "address":
+        if not isinstance(value, dict):
+            return "Please enter a complete address"
+        if any(not str(value.get(part) or "").strip() for part in ADDRESS_REQUIRED):
+            return "Please enter a complete address"
+        return None
+    if isinstance(value, dict | list):
+        return "Please enter a valid value"
+    text = str(value).strip()
+    if kind == "number":
+        try:
+            float(text)
+        except ValueError:
+            return "Please enter a number"
+        return None
+    if kind == "phone":
+        if str(options.get("phone_format", "")).upper() == "US":
+            return None if _US_PHONE.match(text) else "Please enter a valid US phone number"
+        return None if _PHONE.match(text) else "Please enter a valid phone number"
+    if kind in ("date", "birthday"):
+        default = "MM/DD" if kind == "birthday" else "MM/DD/YYYY"
+        date_format = str(options.get("date_format") or default)
+        if kind == "birthday":
+            # strptime needs a year for 29 February.
+            fmt, text = date_format + "/YYYY", text + "/2000"
+        else:
+            fmt = date_format
+        return None if _date_ok(text, fmt) else f"Please enter the date ({date_format})"
+    if kind == "zip":
+        return None if _ZIP.match(text) else "Please enter a valid zip code"
+    if kind in ("url", "imageurl"):
+        ok = _URL.match(text) and len(text) <= TEXT_LIMIT
+        return None if ok else "Please enter a valid URL"
+    if kind in ("radio", "dropdown"):
+        choices = [str(c) for c in options.get("choices") or []]
+        return None if text in choices else "Please choose one of the options"
+    if len(text) > TEXT_LIMIT:
+        return f"Please enter a value of at most {TEXT_LIMIT} characters"
+    return None
+
+
+def check_merge_fields(
+    fields: dict[str, MergeField], values: dict[str, Any]
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """The values for known fields (by tag) and the errors; unknown tags are ignored."""
+    accepted: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for tag, value in values.items():
+        field = fields.get(tag.upper())
+        if field is None:
+            continue
+        problem = check_value(field, value)
+        if problem is not None:
+            errors.append(FieldError(field=field.tag, message=problem))
+        else:
+            accepted[field.tag] = value
+    return accepted, errors

@@ -1,0 +1,98 @@
+"""The sandbox checks merge values by their field's type and options, as Mailchimp does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.sandbox_mailchimp.helpers import create_list
+
+
+async def _field(client: httpx.AsyncClient, list_id: str, **body: Any) -> dict[str, Any]:
+    response = await client.post(f"/lists/{list_id}/merge-fields", json=body)
+    assert response.status_code == 200, response.text
+    field: dict[str, Any] = response.json()
+    return field
+
+
+async def _put(
+    client: httpx.AsyncClient, list_id: str, merge_fields: dict[str, Any], query: str = ""
+) -> httpx.Response:
+    return await client.put(
+        f"/lists/{list_id}/members/ann@example.com{query}",
+        json={
+            "email_address": "ann@example.com",
+            "status_if_new": "subscribed",
+            "merge_fields": merge_fields,
+        },
+    )
+
+
+async def test_new_fields_get_the_options_of_their_type(client: httpx.AsyncClient) -> None:
+    list_id = await create_list(client)
+    assert (await _field(client, list_id, name="Joined", type="date"))["options"] == {
+        "date_format": "MM/DD/YYYY"
+    }
+    assert (await _field(client, list_id, name="Born", type="birthday", tag="BORN"))[
+        "options"
+    ] == {"date_format": "MM/DD"}
+    own = await _field(
+        client, list_id, name="Since", type="date", options={"date_format": "DD/MM/YYYY"}
+    )
+    assert own["options"]["date_format"] == "DD/MM/YYYY"
+    refused = await client.post(
+        f"/lists/{list_id}/merge-fields", json={"name": "Odd", "type": "colour"}
+    )
+    assert refused.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "good", "bad"),
+    [
+        ("text", {}, "x" * 255, "x" * 256),
+        ("number", {}, "12.5", "twelve"),
+        ("date", {"date_format": "DD/MM/YYYY"}, "17/05/2024", "05/17/2024"),
+        ("date", {}, "05/17/2024", "2024-05-17T00:00"),
+        ("birthday", {"date_format": "DD/MM"}, "29/02", "02/29"),
+        ("phone", {"phone_format": "US"}, "415-555-2671", "+44 20 7946 0958"),
+        ("zip", {}, "62701", "SW1A 1AA"),
+        ("url", {}, "https://shop.example", "shop.example"),
+        ("dropdown", {"choices": ["Gold", "Silver"]}, "Gold", "Bronze"),
+        (
+            "address",
+            {},
+            {"addr1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
+            {"addr1": "1 Main St", "city": "Springfield", "zip": "62701"},
+        ),
+    ],
+)
+async def test_values_are_checked_by_the_fields_type(
+    client: httpx.AsyncClient, kind: str, options: dict[str, Any], good: Any, bad: Any
+) -> None:
+    list_id = await create_list(client)
+    await _field(client, list_id, name="Checked", tag="CHECKED", type=kind, options=options)
+
+    refused = await _put(client, list_id, {"CHECKED": bad})
+    assert refused.status_code == 400
+    body = refused.json()
+    assert body["detail"] == "Your merge fields were invalid."
+    assert [e["field"] for e in body["errors"]] == ["CHECKED"]
+
+    accepted = await _put(client, list_id, {"CHECKED": good})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["merge_fields"]["CHECKED"] == good
+
+
+async def test_a_required_field_is_needed_unless_merge_validation_is_skipped(
+    client: httpx.AsyncClient,
+) -> None:
+    list_id = await create_list(client)
+    await _field(client, list_id, name="Company", tag="COMPANY", type="text", required=True)
+    refused = await _put(client, list_id, {"FNAME": "Ann"})
+    assert refused.status_code == 400
+    assert [e["field"] for e in refused.json()["errors"]] == ["COMPANY"]
+    accepted = await _put(client, list_id, {"FNAME": "Ann"}, "?skip_merge_validation=true")
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["merge_fields"]["COMPANY"] == ""
