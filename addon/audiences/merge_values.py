@@ -1,0 +1,262 @@
+"""Saleor values converted and checked against a Mailchimp merge field's type, before sending.
+
+Mailchimp validates merge values by the field's type and options
+(https://mailchimp.com/developer/marketing/docs/merge-fields/#add-merge-data-to-contacts; the
+options are `Merge_Field_Options` in the Marketing API: `date_format`, `phone_format`,
+`choices`, `size`, `default_country`). A value Mailchimp would refuse fails the whole member
+request ("Your merge fields were invalid."), so a value that cannot be converted is left out and
+reported instead: the rest of the member update still goes through.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Mailchimp stores at most 255 characters in a text field (and in url/imageurl).
+TEXT_LIMIT = 255
+_DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+# What an international phone may hold (Mailchimp's "International" phone format is free text
+# of digits and the usual separators).
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
+
+
+class MergeFieldOptions(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    date_format: str | None = None
+    phone_format: str | None = None
+    default_country: int | None = None
+    choices: list[str] | None = None
+    size: int | None = None
+
+
+class MergeFieldSpec(BaseModel):
+    """A merge field as imported: what a value must look like."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tag: str
+    name: str = ""
+    type: str
+    required: bool = False
+    options: MergeFieldOptions = Field(default_factory=MergeFieldOptions)
+
+
+class AddressValue(BaseModel):
+    """A Saleor address in Mailchimp's `address` shape."""
+
+    addr1: str = ""
+    addr2: str = ""
+    city: str = ""
+    state: str = ""
+    zip: str = ""
+    country: str = ""
+
+    def one_line(self) -> str:
+        parts = [self.addr1, self.addr2, self.city, self.state, self.zip, self.country]
+        return ", ".join(p for p in parts if p)
+
+    def missing(self) -> list[str]:
+        """Mailchimp requires street, city, state and zip in an address field."""
+        names = (("addr1", "street"), ("city", "city"), ("state", "state"), ("zip", "zip code"))
+        return [label for attr, label in names if not getattr(self, attr).strip()]
+
+
+SourceValue = str | datetime | date | AddressValue | None
+
+
+@dataclass(frozen=True)
+class Converted:
+    """The value to send, or why there is none (`problem`); both None: nothing to send."""
+
+    value: Any = None
+    problem: str | None = None
+
+
+def _strftime(format_name: str | None, default: str) -> str:
+    fmt = (format_name or default).upper()
+    pattern = re.split(r"([/.-])", fmt)
+    return "".join(_DATE_PARTS.get(part, part) for part in pattern)
+
+
+def _parse_date(value: str, own_format: str | None) -> date | None:
+    """ISO dates (as Saleor and most metadata hold them) or the field's own format."""
+    text = value.strip()
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    for fmt in filter(None, (own_format, "MM/DD/YYYY" if own_format is None else None)):
+        try:
+            return datetime.strptime(text, _strftime(fmt, fmt)).date()
+        except ValueError:
+            continue
+    return None
+
+
+def _as_date(value: SourceValue, own_format: str | None) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        return _parse_date(value, own_format)
+    return None
+
+
+def _as_text(value: SourceValue) -> str:
+    if isinstance(value, AddressValue):
+        return value.one_line()
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return (value or "").strip()
+
+
+def _phone(value: str, phone_format: str | None) -> Converted:
+    if (phone_format or "").upper() == "US":
+        digits = re.sub(r"\D", "", value)
+        if len(digits) == 11 and digits.startswith("1"):
+            digits = digits[1:]
+        if len(digits) != 10 or not re.fullmatch(r"[\d\s().+-]+", value):
+            return Converted(problem=f"“{value}” is not a US phone number (the field's format)")
+        return Converted(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}")
+    if not _PHONE.match(value):
+        return Converted(problem=f"“{value}” is not a phone number")
+    return Converted(value)
+
+
+def _number(value: str) -> Converted:
+    try:
+        number = float(value.replace(",", ".") if value.count(",") == 1 else value)
+    except ValueError:
+        return Converted(problem=f"“{value}” is not a number")
+    if number != number or number in (float("inf"), float("-inf")):
+        return Converted(problem=f"“{value}” is not a number")
+    return Converted(int(number) if number.is_integer() else number)
+
+
+def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
+    """`value` as `field` takes it; a blank value is "nothing to send", never a problem."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return Converted()
+    kind = field.type
+    if kind == "address":
+        if not isinstance(value, AddressValue):
+            return Converted(problem="only a customer address can fill an address field")
+        missing = value.missing()
+        if missing:
+            return Converted(problem="the address has no " + ", ".join(missing))
+        return Converted(value.model_dump())
+    if kind in ("date", "birthday"):
+        day = _as_date(value, field.options.date_format)
+        if day is None:
+            return Converted(problem=f"“{_as_text(value)}” is not a date")
+        default = "MM/DD" if kind == "birthday" else "MM/DD/YYYY"
+        return Converted(day.strftime(_strftime(field.options.date_format, default)))
+    text = _as_text(value)
+    if not text:
+        return Converted()
+    if kind == "number":
+        return _number(text)
+    if kind == "phone":
+        return _phone(text, field.options.phone_format)
+    if kind == "zip":
+        if not _US_ZIP.match(text):
+            return Converted(problem=f"“{text}” is not a US zip code (five digits)")
+        return Converted(text)
+    if kind in ("url", "imageurl"):
+        if not _URL.match(text) or len(text) > TEXT_LIMIT:
+            return Converted(problem=f"“{text[:60]}” is not a web address")
+        return Converted(text)
+    if kind in ("radio", "dropdown"):
+        choices = field.options.choices or []
+        match = next((c for c in choices if c.casefold() == text.casefold()), None)
+        if match is None:
+            return Converted(problem=f"“{text}” is not one of the field's choices")
+        return Converted(match)
+    if len(text) > TEXT_LIMIT:
+        return Converted(problem=f"the text is longer than {TEXT_LIMIT} characters")
+    return Converted(text)
+
+
+# Saleor's LanguageCodeEnum (e.g. EN, EN_US, PT_BR) → Mailchimp's contact languages, as listed
+# in https://mailchimp.com/help/view-and-edit-contact-languages/ (two letters, with the regional
+# variants fr_CA, pt_PT and es_ES; Mailchimp's `pt` is Brazilian Portuguese).
+MAILCHIMP_LANGUAGES = frozenset(
+    [
+        "en",
+        "ar",
+        "af",
+        "be",
+        "bg",
+        "ca",
+        "zh",
+        "hr",
+        "cs",
+        "da",
+        "nl",
+        "et",
+        "fa",
+        "fi",
+        "fr",
+        "fr_CA",
+        "de",
+        "el",
+        "he",
+        "hi",
+        "hu",
+        "is",
+        "id",
+        "ga",
+        "it",
+        "ja",
+        "km",
+        "ko",
+        "lv",
+        "lt",
+        "mt",
+        "ms",
+        "mk",
+        "no",
+        "pl",
+        "pt",
+        "pt_PT",
+        "ro",
+        "ru",
+        "sr",
+        "sk",
+        "sl",
+        "es",
+        "es_ES",
+        "sw",
+        "sv",
+        "ta",
+        "th",
+        "tr",
+        "uk",
+        "vi",
+    ]
+)
+_REGIONAL = {"FR_CA": "fr_CA", "PT_PT": "pt_PT", "ES_ES": "es_ES"}
+_ALIASES = {"nb": "no", "nn": "no", "iw": "he", "in": "id"}
+
+
+def mailchimp_language(language_code: str | None) -> str | None:
+    """Mailchimp's code for a Saleor language code, or None when Mailchimp has no such one."""
+    if not language_code:
+        return None
+    code = language_code.strip().upper().replace("-", "_")
+    if code in _REGIONAL:
+        return _REGIONAL[code]
+    base = code.split("_", 1)[0].lower()
+    base = _ALIASES.get(base, base)
+    return base if base in MAILCHIMP_LANGUAGES else None

@@ -1,0 +1,103 @@
+"""Saleor values converted and checked against a merge field's type (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from addon.audiences.merge_values import (
+    AddressValue,
+    MergeFieldOptions,
+    MergeFieldSpec,
+    convert,
+    mailchimp_language,
+)
+
+
+def spec(kind: str, **options: object) -> MergeFieldSpec:
+    return MergeFieldSpec(
+        tag="F", name="Field", type=kind, options=MergeFieldOptions.model_validate(options)
+    )
+
+
+FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="62701", country="US")
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "value", "expected"),
+    [
+        ("text", {}, "  Ann ", "Ann"),
+        ("text", {}, FULL, "1 Main St, Springfield, IL, 62701, US"),
+        ("text", {}, datetime(2024, 5, 17, 9, tzinfo=UTC), "2024-05-17"),
+        ("number", {}, "42", 42),
+        ("number", {}, "4,5", 4.5),
+        ("phone", {"phone_format": "US"}, "+1 (415) 555-2671", "415-555-2671"),
+        ("phone", {"phone_format": "none"}, "+44 20 7946 0958", "+44 20 7946 0958"),
+        ("date", {"date_format": "DD/MM/YYYY"}, datetime(2024, 5, 17, tzinfo=UTC), "17/05/2024"),
+        ("date", {"date_format": "MM/DD/YYYY"}, "2024-05-17", "05/17/2024"),
+        ("date", {"date_format": "DD/MM/YYYY"}, "17/05/2024", "17/05/2024"),
+        ("birthday", {"date_format": "DD/MM"}, "1990-12-03", "03/12"),
+        ("birthday", {}, date(1990, 12, 3), "12/03"),
+        ("zip", {}, "62701", "62701"),
+        ("url", {}, "https://shop.example/ann", "https://shop.example/ann"),
+        ("dropdown", {"choices": ["Gold", "Silver"]}, "gold", "Gold"),
+        ("address", {}, FULL, FULL.model_dump()),
+    ],
+)
+def test_values_convert_to_the_fields_type(
+    kind: str, options: dict[str, object], value: object, expected: object
+) -> None:
+    result = convert(value, spec(kind, **options))  # type: ignore[arg-type]
+    assert result.problem is None
+    assert result.value == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "value", "problem"),
+    [
+        ("text", {}, "x" * 256, "longer than 255"),
+        ("number", {}, "lots", "not a number"),
+        ("phone", {"phone_format": "US"}, "+44 20 7946 0958", "not a US phone number"),
+        ("phone", {}, "call me", "not a phone number"),
+        ("date", {"date_format": "MM/DD/YYYY"}, "31/31/1990", "not a date"),
+        ("birthday", {}, "someday", "not a date"),
+        ("zip", {}, "SW1A 1AA", "not a US zip code"),
+        ("url", {}, "shop.example", "not a web address"),
+        ("radio", {"choices": ["A"]}, "B", "not one of the field's choices"),
+        ("address", {}, FULL.model_copy(update={"state": ""}), "has no state"),
+        ("address", {}, "1 Main St", "only a customer address"),
+    ],
+)
+def test_values_that_cannot_be_converted_say_why(
+    kind: str, options: dict[str, object], value: object, problem: str
+) -> None:
+    result = convert(value, spec(kind, **options))  # type: ignore[arg-type]
+    assert result.value is None
+    assert result.problem is not None and problem in result.problem
+
+
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_blank_value_is_nothing_to_send_not_a_problem(value: str | None) -> None:
+    assert convert(value, spec("number")) == convert(None, spec("text"))
+    assert convert(value, spec("number")).problem is None
+
+
+@pytest.mark.parametrize(
+    ("saleor", "mailchimp"),
+    [
+        ("EN", "en"),
+        ("EN_US", "en"),
+        ("PT_BR", "pt"),
+        ("PT_PT", "pt_PT"),
+        ("FR_CA", "fr_CA"),
+        ("ES_MX", "es"),
+        ("ES_ES", "es_ES"),
+        ("NB", "no"),
+        ("ZH_HANS", "zh"),
+        ("XX", None),
+        (None, None),
+    ],
+)
+def test_saleor_language_codes_map_to_mailchimps(saleor: str | None, mailchimp: str | None) -> None:
+    assert mailchimp_language(saleor) == mailchimp
