@@ -61,9 +61,11 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.ecommerce import sync as ecommerce_sync
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle
+    from addon.subscriptions import email_change
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
+    email_change.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     lifecycle.register(registry)

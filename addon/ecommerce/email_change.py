@@ -19,6 +19,8 @@ import logging
 
 from addon.mailchimp import BadRequest, CustomerInput, CustomerRef, MailchimpClient, NotFound
 from addon.mailchimp.errors import MailchimpError
+from addon.services import Services
+from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 
 logger = logging.getLogger(__name__)
 
@@ -34,9 +36,14 @@ def _already_exists(exc: BadRequest) -> bool:
     return "already exists" in f"{exc.detail} {exc.title}".lower()
 
 
-async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> None:
-    """Delete the store's customer and create it again with `customer`'s address."""
+async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> str | None:
+    """Delete the store's customer and create it again with `customer`'s address; return the
+    address Mailchimp held (None if it held no such customer)."""
     logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
+    try:
+        held: str | None = (await client.get_customer(store_id, customer.id)).email_address
+    except NotFound:
+        held = None
     with contextlib.suppress(NotFound):
         await client.delete_customer(store_id, customer.id)
     body = customer.model_copy(update={"opt_in_status": False})
@@ -47,24 +54,30 @@ async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInp
             raise
         # Another push re-created it meanwhile, with the same new address: an update now.
         await client.upsert_customer(store_id, body)
+    return held or None
 
 
-async def put_customer(client: MailchimpClient, store_id: str, customer: CustomerInput) -> None:
-    """Create or update the customer; a changed address re-creates it."""
+async def put_customer(
+    client: MailchimpClient, store_id: str, customer: CustomerInput
+) -> str | None:
+    """Create or update the customer; a changed address re-creates it, and the address it
+    had is returned (None when nothing was re-created)."""
     try:
         await client.upsert_customer(store_id, customer)
     except BadRequest as exc:
         if not refused_email_change(exc):
             raise
-        await recreate(client, store_id, customer)
+        return await recreate(client, store_id, customer) or None
+    return None
 
 
-async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: CustomerRef) -> bool:
+async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: CustomerRef) -> str | None:
     """An order's or cart's customer was refused for its new address: re-create the customer
-    from what the order or cart carries (the customer's own push completes it); False if the
-    reference has no address to re-create it with."""
+    from what the order or cart carries (the customer's own push completes it). Returns the
+    address Mailchimp held ("" if unknown); None if the reference has no address to re-create
+    the customer with (then nothing was done)."""
     if not ref.email_address:
-        return False
+        return None
     customer = CustomerInput(
         id=ref.id,
         email_address=ref.email_address,
@@ -74,5 +87,23 @@ async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: Custome
         company=ref.company,
         address=ref.address,
     )
-    await recreate(client, store_id, customer)
-    return True
+    return await recreate(client, store_id, customer) or ""
+
+
+async def announce_move(
+    services: Services,
+    installation_id: int,
+    old_email: str | None,
+    new_email: str | None,
+    saleor_user_id: str | None = None,
+) -> None:
+    """The customer's audience contacts follow the new address: the newsletter capability's job
+    (`addon.subscriptions.email_change`) moves them."""
+    if not old_email or not new_email or old_email.lower() == new_email.lower():
+        return
+    async with services.db.transaction() as session:
+        await enqueue_email_move(
+            session,
+            installation_id,
+            EmailMove(old_email=old_email, new_email=new_email, saleor_user_id=saleor_user_id),
+        )

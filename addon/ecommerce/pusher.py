@@ -16,7 +16,12 @@ from typing import TypeVar
 
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
-from addon.ecommerce.email_change import put_customer, recreate_from_ref, refused_email_change
+from addon.ecommerce.email_change import (
+    announce_move,
+    put_customer,
+    recreate_from_ref,
+    refused_email_change,
+)
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
@@ -61,7 +66,10 @@ class Pusher(CatalogPusher):
         if not known.sent(digest):
             # PUT is an upsert keyed by the user's id; Mailchimp refuses a changed e-mail, so
             # that customer is deleted and created again (`email_change.py`).
-            await put_customer(self.client, self.ctx.store_id, body)
+            held = await put_customer(self.client, self.ctx.store_id, body)
+            await announce_move(
+                self.services, self.ctx.installation_id, held, body.email_address, user_id
+            )
         await self.synced(EntityKind.CUSTOMER, user_id, body.id, digest)
 
     # orders
@@ -176,11 +184,15 @@ class Pusher(CatalogPusher):
         try:
             await self._create_once(create, body)
         except BadRequest as exc:
-            if not refused_email_change(exc) or not await recreate_from_ref(
-                self.client, self.ctx.store_id, body.customer
-            ):
+            if not refused_email_change(exc):
+                raise
+            held = await recreate_from_ref(self.client, self.ctx.store_id, body.customer)
+            if held is None:
                 raise
             await self._create_once(create, body)
+            await announce_move(
+                self.services, self.ctx.installation_id, held, body.customer.email_address
+            )
 
     async def _create_once(
         self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed

@@ -240,6 +240,17 @@ class MailchimpClient:
         body = {"tags": [t.body() for t in tags]}
         await self.request("POST", paths.member(list_id, email_or_hash) + "/tags", json=body)
 
+    async def archive_member(self, list_id: str, email_or_hash: str) -> None:
+        """``DELETE``: archive the member (it can be added again later)."""
+        await self.request("DELETE", paths.member(list_id, email_or_hash))
+
+    async def delete_member_permanently(self, list_id: str, email_or_hash: str) -> None:
+        """``POST .../actions/delete-permanent``: erase the member's personal data; Mailchimp
+        then refuses to add the address again through the API ("Forgotten Email Not
+        Subscribed")."""
+        path = paths.member(list_id, email_or_hash) + "/actions/delete-permanent"
+        await self.request("POST", path)
+
     async def marketing_permissions(self, list_id: str) -> list[MarketingPermission]:
         """An audience's GDPR marketing permissions (Mailchimp shows them only on members:
         those of its first member; none for an audience without members)."""

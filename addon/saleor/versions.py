@@ -88,7 +88,11 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_user_link",
             "subscriptions_update_metadata",
         )
-        + _webhooks("subscriptions_customer_created", "subscriptions_order_created"),
+        + _webhooks(
+            "subscriptions_customer_created",
+            "subscriptions_order_created",
+            "subscriptions_email_changed",
+        ),
     ),
     Feature(
         "E-commerce live sync: products, customers, orders, carts",

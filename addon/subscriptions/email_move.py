@@ -1,0 +1,44 @@
+"""The job that moves a customer's audience contacts to their new e-mail address: its kind and
+payload, apart from its handler (`email_change.py`) so the e-commerce capability can queue it
+when Mailchimp's e-commerce API reveals the old address (the customer it re-creates)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.jobs.repository import JobRepository
+from addon.mailchimp import subscriber_hash
+from addon.subscriptions.writeback import contact_lane
+
+EMAIL_CHANGE_JOB = "subscriptions.email_change"
+
+
+class EmailMove(BaseModel):
+    """Move every audience contact of `old_email` to `new_email` (both lower-cased)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    old_email: str
+    new_email: str
+    saleor_user_id: str | None = None
+
+
+async def enqueue_email_move(
+    session: AsyncSession, installation_id: int, move: EmailMove
+) -> int | None:
+    """Queue the move in the old address's lane (its contact's changes stay in order); the
+    same move asked twice (the webhook and the e-commerce push) runs once."""
+    old, new = move.old_email.lower(), move.new_email.lower()
+    if old == new:
+        return None
+    key = f"{EMAIL_CHANGE_JOB}:{subscriber_hash(old)}:{subscriber_hash(new)}"
+    return await JobRepository(session).enqueue(
+        installation_id,
+        EMAIL_CHANGE_JOB,
+        EmailMove(old_email=old, new_email=new, saleor_user_id=move.saleor_user_id).model_dump(
+            mode="json"
+        ),
+        coalesce_key=key,
+        lane=contact_lane(old),
+    )

@@ -1,0 +1,58 @@
+"""E-mail changes as the real Mailchimp answers them: a member's address may change (PATCH), an
+e-commerce customer's may not (mailchimp/mc-magento#17), and a permanently deleted address is
+never added again."""
+
+from __future__ import annotations
+
+import httpx
+
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+
+from .helpers import order_body, product_body
+from .test_core import assert_problem
+from .test_ecommerce import S, setup_store
+
+REFUSAL = "An email address may not be changed once a customer is created."
+
+
+async def test_a_customers_address_cannot_change_once_created(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    await setup_store(client)
+    customer = {"id": "c1", "email_address": "old@example.org", "opt_in_status": False}
+    assert (await client.post(f"{S}/customers", json=customer)).status_code == 200
+    moved = {**customer, "email_address": "new@example.org"}
+    for method in ("PUT", "PATCH"):
+        refused = await client.request(method, f"{S}/customers/c1", json=moved)
+        doc = assert_problem(refused, 400, "Invalid Resource")
+        assert doc["detail"] == REFUSAL
+    # An order naming the customer with another address is refused the same way.
+    assert (await client.post(f"{S}/products", json=product_body())).status_code == 200
+    order = order_body(customer={**customer, "email_address": "new@example.org"})
+    doc = assert_problem(await client.post(f"{S}/orders", json=order), 400, "Invalid Resource")
+    assert doc["detail"] == REFUSAL
+    [held] = sandbox.customers(account, "store-1")
+    assert held.email_address == "old@example.org"
+    # The way through: delete the customer and create it again under the new address.
+    assert (await client.delete(f"{S}/customers/c1")).status_code == 204
+    assert (await client.post(f"{S}/customers", json=moved)).status_code == 200
+    assert (await client.post(f"{S}/orders", json=order)).status_code == 200
+    [held] = sandbox.customers(account, "store-1")
+    assert held.email_address == "new@example.org"
+
+
+async def test_a_member_moves_to_a_new_address_and_a_forgotten_one_stays_out(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    list_id = await setup_store(client)
+    members = f"/lists/{list_id}/members"
+    body = {"email_address": "ann@example.org", "status": "subscribed", "tags": ["vip"]}
+    assert (await client.post(members, json=body)).status_code == 200
+    moved = await client.patch(f"{members}/ann@example.org", json={"email_address": "a@x.org"})
+    assert moved.status_code == 200
+    assert moved.json()["status"] == "subscribed" and moved.json()["tags"][0]["name"] == "vip"
+    assert sandbox.member(account, list_id, "ann@example.org") is None
+    gone = await client.post(f"{members}/a@x.org/actions/delete-permanent")
+    assert gone.status_code == 204
+    again = {"email_address": "a@x.org", "status": "subscribed"}
+    assert_problem(await client.post(members, json=again), 400, "Forgotten Email Not Subscribed")

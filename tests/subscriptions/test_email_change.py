@@ -1,0 +1,179 @@
+"""A customer's new e-mail address, through the sandboxes: the audience member moves to it (or is
+merged into the contact the new address already was, keeping the stronger consent), and the
+e-commerce customer, which Mailchimp will not let change address, is deleted and created again
+so later orders land on it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from addon.jobs.models import Job
+from addon.subscriptions.email_change import MERGED_NOTE
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.models import ContactState
+from sandboxes.mailchimp.state import subscriber_hash
+from tests.ecommerce.conftest import Shop, shop  # noqa: F401  (the e-commerce shop fixture)
+
+OLD, NEW = "ann@example.com", "ann.lee@example.com"
+
+
+async def _newsletter_on(shop: Shop) -> None:
+    """The store's audience is also the newsletter's (active, default, no confirmation)."""
+    response = await shop.api(
+        "PUT",
+        "/api/audiences/settings",
+        {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id},
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+
+
+async def _subscribed(shop: Shop, email: str) -> Any:
+    customer = await shop.saleor.create_customer(
+        email, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, email).status == "subscribed"
+    return customer
+
+
+async def _mc(shop: Shop, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    result = await shop.mailchimp.call(shop.account, method, path, body=body)
+    assert result.status < 300, result.body
+    return result.body or {}
+
+
+def _calls(shop: Shop, since: int) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path, r.status) for r in shop.mailchimp.requests[since:]]
+
+
+async def _contacts(shop: Shop) -> dict[str, str]:
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(select(ContactState))
+        return {row.email: row.status for row in rows}
+
+
+async def test_the_member_moves_and_the_customer_is_created_again(shop: Shop) -> None:
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    await _mc(
+        shop,
+        "POST",
+        f"/lists/{shop.list_id}/members/{subscriber_hash(OLD)}/tags",
+        {"tags": [{"name": "vip", "status": "active"}]},
+    )
+    product = await shop.product("Plum", "4.00")
+    before = len(shop.mailchimp.requests)
+
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+
+    calls = _calls(shop, before)
+    members = f"/lists/{shop.list_id}/members/"
+    # The member moved by PATCH, with its status and tags.
+    assert ("PATCH", members + subscriber_hash(OLD), 200) in calls
+    assert shop.mailchimp.member(shop.account, shop.list_id, OLD) is None
+    moved = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert moved.status == "subscribed"
+    assert {t.name for t in moved.tags} >= {"vip"}
+    # Mailchimp refused the customer's new address (as the real API does); the app deleted the
+    # customer and created it again under the new one.
+    customer_path = f"/ecommerce/stores/{shop.store_id}/customers/{customer.id}"
+    customers = [(m, s) for m, p, s in calls if p.startswith(customer_path.rsplit("/", 1)[0])]
+    assert ("PUT", 400) in customers
+    assert customers.index(("DELETE", 204)) < customers.index(("POST", 200))
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (held.id, held.email_address) == (str(customer.id), NEW)
+    assert await _contacts(shop) == {NEW: "subscribed"}
+
+    # An order after the change lands on the customer under the new address.
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer
+    )
+    await shop.drain()
+    pushed = shop.orders()[str(order.id)]
+    assert (pushed.customer.id, pushed.customer.email_address) == (str(customer.id), NEW)
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert held.email_address == NEW
+
+
+async def test_an_order_pushed_before_the_customer_recreates_it_first(shop: Shop) -> None:
+    """The order's push meets the refusal first (its customer carries the new address): the
+    customer is re-created, then the order is sent again and lands on it."""
+    customer = await shop.saleor.create_customer(OLD, "Ann", "Lee")
+    product = await shop.product("Fig", "3.00")
+    await shop.drain()
+    shop.saleor.store.update_customer(customer, email=NEW)  # no webhook: the order comes first
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer
+    )
+    await shop.drain()
+    pushed = shop.orders()[str(order.id)]
+    assert pushed.customer.email_address == NEW
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (held.id, held.email_address) == (str(customer.id), NEW)
+
+
+async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(shop: Shop) -> None:
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)  # its registration consent stays in its metadata
+    await _mc(
+        shop,
+        "PATCH",
+        f"/lists/{shop.list_id}/members/{subscriber_hash(OLD)}",
+        {"status": "unsubscribed"},
+    )
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+    moved = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert moved is not None and moved.status == "unsubscribed"
+    assert shop.mailchimp.member(shop.account, shop.list_id, OLD) is None
+
+
+async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consent(
+    shop: Shop,
+) -> None:
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    # The new address is already a contact: pending (it never confirmed).
+    await _mc(
+        shop,
+        "POST",
+        f"/lists/{shop.list_id}/members",
+        {"email_address": NEW, "status": "pending", "tags": ["newsletter-form"]},
+    )
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+    kept = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert kept.status == "subscribed"  # the old address's consent is the stronger one
+    assert {t.name for t in kept.tags} >= {"newsletter-form"}
+    old = shop.mailchimp.member(shop.account, shop.list_id, OLD)
+    assert old is not None and old.status == "archived"  # not mailed twice
+    async with shop.services.db.session() as session:
+        [note] = await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))
+    assert note.last_error is not None and "already a contact" in note.last_error
+    assert "stays subscribed" in note.last_error
+    response = await shop.api("GET", "/api/activity?limit=50")
+    assert response.status_code == 200
+    assert any(
+        "already a contact" in (item.get("details") or "") for item in response.json()["items"]
+    )
+
+
+async def test_an_unsubscribed_new_address_is_never_subscribed_by_a_change(shop: Shop) -> None:
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    await _mc(
+        shop,
+        "POST",
+        f"/lists/{shop.list_id}/members",
+        {"email_address": NEW, "status": "unsubscribed"},
+    )
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, NEW).status == "unsubscribed"
+    async with shop.services.db.session() as session:
+        [note] = await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))
+    assert note.last_error is not None and "never subscribes" in note.last_error
