@@ -149,6 +149,7 @@ async def read(
         variables: dict[str, Any] = {"ids": ids, "first": len(ids)}
         if kind is EntityKind.PRODUCT:
             variables["channel"] = ctx.channel
+            variables.update(ctx.product_options.read_variables())
         async with gate:
             data = await services.saleor.execute(ctx.api_url, ctx.token, document, variables)
         return [edge["node"] for edge in (data.get(field) or {}).get("edges") or []]

@@ -106,7 +106,7 @@ def _sent(record: SyncRecord | None, pushing: Fingerprint) -> bool:
 
 def _product(ctx: Context, node: dict[str, Any], record: SyncRecord | None) -> Planned | None:
     product = SaleorProduct.model_validate(node)
-    body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+    body = payloads.product_input(product, ctx.channel, ctx.product_options)
     if body is None:
         return None  # no longer sold in the channel: its push hides it
     pushing = fingerprint(body)
@@ -128,7 +128,7 @@ def _create(ctx: Context, kind: EntityKind, node: dict[str, Any], saleor_id: str
     op_id = operation_id(saleor_id, 0)
     if kind is EntityKind.PRODUCT:
         product = SaleorProduct.model_validate(node)
-        body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+        body = payloads.product_input(product, ctx.channel, ctx.product_options)
         assert body is not None  # planned only when there is one
         return batches.create_product(ctx.store_id, body, operation_id=op_id)
     customer = payloads.customer_input(SaleorUser.model_validate(node), ctx.opt_in)
@@ -141,7 +141,7 @@ def _product_update(
     """A product Mailchimp holds: its fields patched when they changed, and each changed
     variant PUT (what `CatalogPusher.push_product` sends)."""
     product = SaleorProduct.model_validate(node)
-    body = payloads.product_input(product, ctx.channel, ctx.product_url_template)
+    body = payloads.product_input(product, ctx.channel, ctx.product_options)
     assert body is not None
     operations: list[BatchOperation] = []
     if record.content_hash != item.fingerprint.content_hash:

@@ -185,6 +185,8 @@ class CatalogPusher:
             channel,
             domain=domain,
             email_address=self.ctx.store_email,
+            default_locale=self.ctx.default_locale,
+            default_timezone=self.ctx.default_timezone,
         )
         digest = fingerprint(body)
         known = await self.known(EntityKind.STORE, self.ctx.channel)
@@ -237,13 +239,14 @@ class CatalogPusher:
         if is_placeholder_key(product_id):
             await self._placeholder_pushed(product_id)
             return set()
+        variables = {"id": product_id, "channel": self.ctx.channel}
         data = await self.saleor(
-            "ecommerce_product", {"id": product_id, "channel": self.ctx.channel}
+            "ecommerce_product", variables | self.ctx.product_options.read_variables()
         )
         raw = data.get("product")
         product = SaleorProduct.model_validate(raw) if raw else None
         body = (
-            payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
+            payloads.product_input(product, self.ctx.channel, self.ctx.product_options)
             if product
             else None
         )

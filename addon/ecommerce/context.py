@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
 from addon.audiences.service import confirmation_required, default_audience_id
 from addon.ecommerce import payloads
+from addon.ecommerce.marketing import NO_TRACKING_RULES, ProductOptions, TrackingOptions
+from addon.ecommerce.marketing_settings import ProductField, TrackingRule
+from addon.ecommerce.models import EcommerceSettings
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.installations.repository import InstallationRepository
 from addon.services import Services
@@ -29,6 +32,36 @@ class Context:
     checkout_url_template: str | None
     store_email: str | None
     opt_in: payloads.OptInPolicy
+    # The fields marketers segment on (`marketing.py`): products' vendor and type, shipment
+    # tracking, the store's language and time zone when its channel gives none.
+    product_options: ProductOptions = field(default_factory=ProductOptions)
+    tracking: TrackingOptions = NO_TRACKING_RULES
+    default_locale: str | None = None
+    default_timezone: str | None = None
+
+
+def product_options(settings: EcommerceSettings) -> ProductOptions:
+    """The settings' product options (a stored value the models no longer take: the default)."""
+    options = ProductOptions(url_template=settings.product_url_template)
+    try:
+        vendor = ProductField.model_validate(settings.product_vendor or {})
+    except ValueError:
+        vendor = options.vendor
+    try:
+        type_ = ProductField.model_validate(settings.product_type or {})
+    except ValueError:
+        type_ = options.type
+    return ProductOptions(url_template=options.url_template, vendor=vendor, type=type_)
+
+
+def tracking_options(settings: EcommerceSettings) -> TrackingOptions:
+    rules = []
+    for raw in settings.tracking_rules or []:
+        try:
+            rules.append(TrackingRule.model_validate(raw))
+        except ValueError:
+            continue  # only ever stored validated: one that no longer validates is skipped
+    return TrackingOptions(tuple(rules))
 
 
 async def load_context(services: Services, installation_id: int, channel: str) -> Context | None:
@@ -63,4 +96,8 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             checkout_url_template=settings.checkout_url_template,
             store_email=settings.store_email,
             opt_in=opt_in,
+            product_options=product_options(settings),
+            tracking=tracking_options(settings),
+            default_locale=settings.default_locale,
+            default_timezone=settings.default_timezone,
         )

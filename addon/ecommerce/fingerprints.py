@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 
 from addon.ecommerce import payloads, sale_payloads
+from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
 from addon.ecommerce.models import Fingerprint
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
@@ -83,11 +84,13 @@ def order_body(
     *,
     held: bool = False,
     orphans: Mapping[str, str] | None = None,
+    tracking: TrackingOptions = NO_TRACKING_RULES,
 ) -> sale_payloads.TrackedOrderInput | None:
     """The order as a channel's store takes it (usable lines, the campaign it came from), or
     None when Mailchimp cannot take it (a draft, no usable line, no e-mail). `held`: Mailchimp
     holds it already, so one whose lines are no longer usable still has fields to update.
-    `orphans`: the Mailchimp products of its deleted variants (`orphans.py`)."""
+    `orphans`: the Mailchimp products of its deleted variants (`orphans.py`); `tracking`: the
+    carrier and link rules of its shipment (`marketing.order_tracking`)."""
     if order.status == "DRAFT":
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
@@ -97,6 +100,7 @@ def order_body(
         opt_in=opt_in,
         held=held,
         orphans=orphans,
+        tracking=tracking,
     )
 
 

@@ -29,6 +29,18 @@ class EcommerceSettings(InstallationKeyed, Base):
     product_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     checkout_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     store_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # The fields marketers segment on (`marketing_settings.py`): what becomes a product's vendor
+    # and type ({"source", "key"}), the carrier and link per shipping method, and a store's
+    # language and time zone when its channel gives none.
+    product_vendor: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=lambda: {"source": "metadata", "key": "vendor"}
+    )
+    product_type: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=lambda: {"source": "product_type", "key": None}
+    )
+    tracking_rules: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    default_locale: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    default_timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -11,13 +11,19 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import html
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from addon.ecommerce.marketing import (
+    ProductOptions,
+    editorjs_text,
+    inventory,
+    product_field,
+    store_locale,
+    store_timezone,
+)
 from addon.ecommerce.schemas import (
     SaleorAddress,
     SaleorChannel,
@@ -95,7 +101,11 @@ def store_input(
     *,
     domain: str,
     email_address: str | None,
+    default_locale: str | None = None,
+    default_timezone: str | None = None,
 ) -> StoreInput:
+    """The channel's store; its language and time zone from the channel where it gives them,
+    else the app's defaults (`marketing.store_locale`, `store_timezone`)."""
     return StoreInput(
         id=store_id,
         list_id=list_id,
@@ -105,6 +115,8 @@ def store_input(
         domain=domain,
         email_address=email_address,
         money_format=CURRENCY_SYMBOLS.get(channel.currency_code, channel.currency_code),
+        primary_locale=store_locale(channel, default_locale),
+        timezone=store_timezone(channel, default_timezone),
     )
 
 
@@ -112,31 +124,18 @@ def store_input(
 
 
 def plain_description(description: str | None) -> str | None:
-    """Saleor stores rich text as Editor.js JSON; Mailchimp wants text (HTML allowed)."""
-    if not description:
-        return None
-    try:
-        document = json.loads(description)
-    except ValueError:
-        return description
-    blocks = document.get("blocks") if isinstance(document, dict) else None
-    if not isinstance(blocks, list):
-        return None
-    texts = []
-    for block in blocks:
-        data = block.get("data") if isinstance(block, dict) else None
-        text = data.get("text") if isinstance(data, dict) else None
-        if isinstance(text, str) and text.strip():
-            texts.append(html.unescape(re.sub(r"<[^>]+>", "", text)).strip())
-    return "\n".join(texts) or None
+    """Saleor stores rich text as Editor.js JSON; Mailchimp wants text."""
+    return editorjs_text(description)
 
 
 def product_input(
-    product: SaleorProduct, channel: str, url_template: str | None
+    product: SaleorProduct, channel: str, options: ProductOptions
 ) -> ProductInput | None:
-    """The product as the channel's store shows it; None when no variant is sold there."""
+    """The product as the channel's store shows it; None when no variant is sold there. Every
+    variant carries the product's page and image (Mailchimp's recommendations and abandoned-cart
+    e-mails show the variant's), and its stock where Saleor tracks it."""
     product_id = mailchimp_id(product.id)
-    url = fill(url_template, slug=product.slug, id=product_id, channel=channel)
+    url = fill(options.url_template, slug=product.slug, id=product_id, channel=channel)
     image = product.thumbnail.url if product.thumbnail else None
     variants = []
     for variant in product.variants or []:
@@ -154,7 +153,7 @@ def product_input(
                 url=url,
                 sku=variant.sku or None,
                 price=money(listing.price.amount),
-                inventory_quantity=max(variant.quantity_available or 0, 0),
+                inventory_quantity=inventory(variant),
                 image_url=image,
                 visibility="visible",
             )
@@ -167,8 +166,8 @@ def product_input(
         handle=product.slug,
         url=url,
         description=plain_description(product.description),
-        type=product.product_type.name if product.product_type else None,
-        vendor=product.vendor or None,
+        type=product_field(product, options.type),
+        vendor=product_field(product, options.vendor),
         image_url=image,
         variants=variants,
     )

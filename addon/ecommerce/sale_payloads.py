@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
     NO_OPT_IN,
@@ -101,11 +102,14 @@ def order_input(
     opt_in: OptInPolicy = NO_OPT_IN,
     held: bool = False,
     orphans: Mapping[str, str] | None = None,
+    tracking: TrackingOptions = NO_TRACKING_RULES,
 ) -> TrackedOrderInput | None:
     """The order, or None when it has no line Mailchimp can reference (or no e-mail). `held`:
     Mailchimp holds the order already, so with no usable line left it still takes the order's
     fields, with no lines, for a PATCH. `orphans`: the Mailchimp product of each deleted
-    variant's id (`orphans.py`); a deleted variant's line without one is left out."""
+    variant's id (`orphans.py`); a deleted variant's line without one is left out. `tracking`:
+    the carrier and link of each shipping method, for the shipment's tracking number (sent with
+    "shipped", so Mailchimp's shipping confirmation carries them)."""
     email = order.user.email if order.user else order.user_email
     if not email:
         return None
@@ -136,6 +140,7 @@ def order_input(
         promos = [
             Promo(code=order.voucher_code, amount_discounted=money(voucher_amount), type="fixed")
         ]
+    shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
         id=mailchimp_id(order.id),
         customer=customer_ref(order.user, email, order.billing_address, opt_in, order.consent),
@@ -155,6 +160,9 @@ def order_input(
         billing_address=order_address(order.billing_address),
         shipping_address=order_address(order.shipping_address),
         promos=promos,
+        tracking_number=shipped.number if shipped else None,
+        tracking_url=shipped.url if shipped else None,
+        tracking_carrier=shipped.carrier if shipped else None,
         lines=lines,
     )
 

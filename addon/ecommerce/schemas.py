@@ -10,6 +10,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.db.read import RowRead
+from addon.ecommerce.marketing_settings import (
+    ProductField,
+    TrackingRule,
+    check_locale,
+    check_rules,
+    check_timezone,
+)
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.store_state import StoreStatus
 from addon.explain import Action
@@ -59,6 +66,10 @@ class SaleorChannel(_Saleor):
     name: str = ""
     currency_code: str = Field("", alias="currencyCode")
     is_active: bool = Field(True, alias="isActive")
+    default_country: Country | None = Field(None, alias="defaultCountry")
+    # The channel's own store language and time zone, if the admin set them in its metadata
+    # (Saleor's Channel has neither field: `marketing.store_locale`).
+    store_metadata: dict[str, str] | None = Field(None, alias="storeMetadata")
 
 
 class ChannelRef(_Saleor):
@@ -88,11 +99,33 @@ class ChannelListing(_Saleor):
     price: Amount | None = None
 
 
+class AttributeRef(_Saleor):
+    slug: str | None = None  # nullable on Saleor 3.20
+    name: str | None = None
+
+
+class AttributeValue(_Saleor):
+    name: str | None = None
+
+
+class SelectedAttribute(_Saleor):
+    attribute: AttributeRef
+    values: list[AttributeValue] = Field(default_factory=list)
+
+
+class StockLevel(_Saleor):
+    quantity: int = 0
+    quantity_allocated: int = Field(0, alias="quantityAllocated")
+
+
 class SaleorVariant(_Saleor):
     id: str
     name: str = ""
     sku: str | None = None
-    quantity_available: int | None = Field(None, alias="quantityAvailable")
+    track_inventory: bool = Field(True, alias="trackInventory")
+    # The channel's warehouses' stock (Saleor answers `stocks` in the channel's context);
+    # None when not read.
+    stocks: list[StockLevel] | None = None
     channel_listings: list[ChannelListing] | None = Field(None, alias="channelListings")
 
 
@@ -103,7 +136,11 @@ class SaleorProduct(_Saleor):
     description: str | None = None
     updated_at: datetime | None = Field(None, alias="updatedAt")
     product_type: NamedRef | None = Field(None, alias="productType")
-    vendor: str | None = None
+    category: NamedRef | None = None
+    attributes: list[SelectedAttribute] = Field(default_factory=list)
+    # The metadata keys the vendor and type settings read (`$productKeys`).
+    metafields: dict[str, str] | None = None
+    private_metafields: dict[str, str] | None = Field(None, alias="privateMetafields")
     thumbnail: Image | None = None
     variants: list[SaleorVariant] | None = None
 
@@ -141,6 +178,12 @@ class OrderDiscount(_Saleor):
     amount: Amount
 
 
+class SaleorFulfillment(_Saleor):
+    fulfillment_order: int = Field(0, alias="fulfillmentOrder")
+    status: str
+    tracking_number: str = Field("", alias="trackingNumber")
+
+
 class SaleorOrder(_Saleor):
     id: str
     number: str
@@ -167,6 +210,8 @@ class SaleorOrder(_Saleor):
     consent: dict[str, str] | None = None
     billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
     shipping_address: SaleorAddress | None = Field(None, alias="shippingAddress")
+    shipping_method_name: str | None = Field(None, alias="shippingMethodName")
+    fulfillments: list[SaleorFulfillment] = Field(default_factory=list)
     lines: list[SaleorOrderLine]
 
 
@@ -244,6 +289,37 @@ class SettingsUpdate(BaseModel):
         "https://shop.example.com/checkout?token={token} (placeholders: {token}, {channel}).",
     )
     store_email: Email | None = None
+    product_vendor: ProductField | None = Field(
+        None, description="What becomes a product's vendor (Mailchimp's brand segments)."
+    )
+    product_type: ProductField | None = Field(None, description="What becomes a product's type.")
+    tracking_rules: list[TrackingRule] | None = Field(
+        None,
+        max_length=50,
+        description="The carrier and tracking link per shipping method (an empty method: "
+        "every other one).",
+    )
+    default_locale: str | None = Field(
+        None, description="A store's primary_locale when its channel sets none, e.g. en."
+    )
+    default_timezone: str | None = Field(
+        None, description="A store's timezone when its channel gives none, e.g. Europe/Warsaw."
+    )
+
+    @field_validator("tracking_rules")
+    @classmethod
+    def _rules(cls, value: list[TrackingRule] | None) -> list[TrackingRule] | None:
+        return None if value is None else check_rules(value)
+
+    @field_validator("default_locale")
+    @classmethod
+    def _locale(cls, value: str | None) -> str | None:
+        return check_locale(value)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str | None) -> str | None:
+        return check_timezone(value)
 
     @field_validator("product_url_template")
     @classmethod
@@ -282,6 +358,11 @@ class SettingsRead(RowRead):
     product_url_template: str | None
     checkout_url_template: str | None
     store_email: str | None
+    product_vendor: ProductField
+    product_type: ProductField
+    tracking_rules: list[TrackingRule]
+    default_locale: str | None
+    default_timezone: str | None
 
 
 class KindCounts(BaseModel):

@@ -14,6 +14,7 @@ from addon.connection.repository import ConnectionRepository
 from addon.ecommerce import store_state
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.repository import (
     LedgerRepository,
     SettingsRepository,
@@ -43,6 +44,18 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 SYNCED_KINDS = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER, EntityKind.CART)
+# Settings an explicit null leaves as they are (they have no "unset" value).
+KEPT_WHEN_NULL = {
+    "tracking_enabled",
+    "abandoned_carts_enabled",
+    "product_vendor",
+    "product_type",
+    "tracking_rules",
+}
+# What a change of re-pushes: the stores, every product. Tracking rules apply to the orders
+# pushed from then on (Mailchimp's shipping confirmation went out with the shipment already).
+STORE_FIELDS = {"store_email", "product_url_template", "default_locale", "default_timezone"}
+PRODUCT_FIELDS = {"product_url_template", "product_vendor", "product_type"}
 
 
 async def _default_audience(session: AsyncSession, installation_id: int) -> str | None:
@@ -173,16 +186,25 @@ class EcommerceService:
     async def update_settings(self, installation: Installation, update: SettingsUpdate) -> None:
         settings = await self.settings.get_or_create(installation.id)
         was_enabled = settings.tracking_enabled
+        before = SettingsRead.model_validate(settings, from_attributes=True)
         for name, value in update.model_dump(exclude_unset=True).items():
-            if name in {"tracking_enabled", "abandoned_carts_enabled"} and value is None:
+            if name in KEPT_WHEN_NULL and value is None:
                 continue
             setattr(settings, name, value)
         await self.session.flush()
-        if settings.tracking_enabled and (
-            not was_enabled or {"store_email", "product_url_template"} & update.model_fields_set
-        ):
-            # The stores' details (domain, e-mail) may have changed, or sync was just enabled.
-            for store in await self.stores.tracked(installation.id):
+        if not settings.tracking_enabled:
+            return
+        after = SettingsRead.model_validate(settings, from_attributes=True)
+        changed = {
+            name
+            for name in SettingsRead.model_fields
+            if getattr(before, name) != getattr(after, name)
+        }
+        stores = await self.stores.tracked(installation.id)
+        if not was_enabled or STORE_FIELDS & changed:
+            # The stores' details (domain, e-mail, language, time zone) may have changed, or
+            # sync was just enabled.
+            for store in stores:
                 await enqueue_push(
                     self.session,
                     installation.id,
@@ -190,6 +212,24 @@ class EcommerceService:
                     EntityKind.STORE,
                     store.channel_slug,
                 )
+        if was_enabled and PRODUCT_FIELDS & changed:
+            # Every product's vendor, type or page may read differently now: each is pushed
+            # again (as Resync queues them, in bursts); only those whose fields changed are
+            # sent, the rest are found unchanged by their fingerprints.
+            for store in stores:
+                products = await self.ledger.select(
+                    installation.id, channel=store.channel_slug, kinds=[EntityKind.PRODUCT]
+                )
+                for record in products:
+                    if record.status is SyncStatus.REMOVED or is_placeholder_key(record.saleor_id):
+                        continue
+                    await enqueue_push(
+                        self.session,
+                        installation.id,
+                        store.channel_slug,
+                        EntityKind.PRODUCT,
+                        record.saleor_id,
+                    )
 
     async def track_channel(
         self, installation: Installation, slug: str, tracking: ChannelTracking

@@ -158,7 +158,7 @@ class Planner:
         saleor_id, store_id = str(node["id"]), self.ctx.store_id
         if kind is EntityKind.PRODUCT:
             product = SaleorProduct.model_validate(node)
-            body = payloads.product_input(product, self.ctx.channel, self.ctx.product_url_template)
+            body = payloads.product_input(product, self.ctx.channel, self.ctx.product_options)
             if body is None:
                 return None
             operation = batches.create_product(store_id, body, operation_id=saleor_id)
@@ -170,7 +170,9 @@ class Planner:
         order = SaleorOrder.model_validate(node)
         if order.channel.slug != self.ctx.channel:
             return None
-        order_input = order_body(order, available, self.ctx.opt_in, orphans=orphans)
+        order_input = order_body(
+            order, available, self.ctx.opt_in, orphans=orphans, tracking=self.ctx.tracking
+        )
         if order_input is None:
             return None
         operation = batches.create_order(store_id, order_input, operation_id=saleor_id)

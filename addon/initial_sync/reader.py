@@ -86,6 +86,7 @@ class Reader:
         }
         if kind is EntityKind.PRODUCT:
             document = "initial_sync_products"
+            variables.update(self.ctx.product_options.read_variables())
         elif kind is EntityKind.CUSTOMER:
             document, filters = customer_filter(piece)
             variables.update(filters)

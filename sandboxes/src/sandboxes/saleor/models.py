@@ -152,6 +152,16 @@ class ProductVariant(WithMetadata):
         return max(self.quantity - self.quantity_allocated, 0)
 
 
+class ProductAttribute(SandboxModel):
+    """An attribute assigned to a product with its values (Saleor's `SelectedAttribute`), e.g.
+    slug "brand", values ["Acme"]; apps and staff see all, shoppers only the visible ones."""
+
+    slug: str
+    name: str
+    values: list[str] = Field(default_factory=list)
+    visible_in_storefront: bool = True
+
+
 class Product(WithMetadata):
     graphql_type: ClassVar[str] = "Product"
     name: str
@@ -162,6 +172,7 @@ class Product(WithMetadata):
     seo_description: str | None = None
     product_type_id: int
     category_id: int | None = None
+    attributes: list[ProductAttribute] = Field(default_factory=list)
     media: list[ProductMedia] = Field(default_factory=list)
     variants: list[ProductVariant] = Field(default_factory=list)
     channel_ids: list[int] = Field(default_factory=list)
@@ -385,6 +396,29 @@ class OrderDiscount(Node):
     reason: str | None = None
 
 
+class FulfillmentStatus(StrEnum):
+    """saleor/order/__init__.py `FulfillmentStatus` (the GraphQL enum's upper-case names)."""
+
+    FULFILLED = "FULFILLED"
+    REFUNDED = "REFUNDED"
+    RETURNED = "RETURNED"
+    REPLACED = "REPLACED"
+    REFUNDED_AND_RETURNED = "REFUNDED_AND_RETURNED"
+    CANCELED = "CANCELED"
+    WAITING_FOR_APPROVAL = "WAITING_FOR_APPROVAL"
+
+
+class Fulfillment(WithMetadata):
+    """A shipment of an order (saleor/order/models.py `Fulfillment`): numbered in the order
+    (`fulfillment_order`), with a free-text tracking number ("" when none was given)."""
+
+    graphql_type: ClassVar[str] = "Fulfillment"
+    fulfillment_order: int
+    status: FulfillmentStatus = FulfillmentStatus.FULFILLED
+    tracking_number: str = Field("", max_length=255)
+    created: datetime = Field(default_factory=utcnow)
+
+
 class Order(WithMetadata):
     graphql_type: ClassVar[str] = "Order"
     number: int
@@ -408,6 +442,7 @@ class Order(WithMetadata):
     payments: list[Payment] = Field(default_factory=list)
     granted_refunds: list[GrantedRefund] = Field(default_factory=list)
     refunded_fulfillments: list[Decimal] = Field(default_factory=list)
+    fulfillments: list[Fulfillment] = Field(default_factory=list)
     """`total_refund_amount` of the REFUNDED fulfillments the legacy `orderRefund` creates."""
     charge_status: OrderChargeStatus = OrderChargeStatus.NONE
     authorize_status: OrderAuthorizeStatus = OrderAuthorizeStatus.NONE

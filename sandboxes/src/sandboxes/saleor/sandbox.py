@@ -31,6 +31,7 @@ from graphql import ExecutionResult, GraphQLError, execute, parse, validate
 from starlette.applications import Starlette
 
 from .asgi import build_asgi_app
+from .fulfillments import FulfillmentEvent, create_fulfillment, set_tracking_number
 from .generator import generate_store
 from .ids import InvalidGlobalId, pk_from_global_id
 from .keys import KeyRing, SigningKey
@@ -39,6 +40,7 @@ from .models import (
     Channel,
     Checkout,
     Customer,
+    Fulfillment,
     GrantedRefund,
     Order,
     OrderChargeStatus,
@@ -750,15 +752,33 @@ class SaleorSandbox:
             mark_paid(current, self.store.next_id, legacy_payment=legacy_payment), current
         )
 
-    async def fulfill_order(self, order: Order) -> Order:
-        """``orderFulfill`` of every line: ORDER_FULFILLED and ORDER_UPDATED (Saleor's
-        WEBHOOK_EVENTS_FOR_ORDER_FULFILLED)."""
+    async def fulfill_order(
+        self,
+        order: Order,
+        tracking_number: str = "",
+        quantities: dict[int, int] | None = None,
+    ) -> Order:
+        """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
+        one fulfilment with the tracking number, FULFILLMENT_CREATED, then ORDER_FULFILLED (once
+        every line is fulfilled) and ORDER_UPDATED (saleor/order/actions.py
+        ``order_fulfilled``)."""
         current = self.store.get_order(order.id)
-        for line in current.lines:
-            line.quantity_fulfilled = line.quantity
-        current.status = OrderStatus.FULFILLED
-        current.updated_at = utcnow()
-        return await self._emit_all(["ORDER_FULFILLED", "ORDER_UPDATED"], current)
+        fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
+        await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
+        events = ["ORDER_UPDATED"]
+        if current.status is OrderStatus.FULFILLED:
+            events.insert(0, "ORDER_FULFILLED")
+        return await self._emit_all(events, current)
+
+    async def update_tracking_number(
+        self, order: Order, fulfillment: Fulfillment, tracking_number: str
+    ) -> Order:
+        """``fulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and ORDER_UPDATED
+        (saleor/order/actions.py ``fulfillment_tracking_updated``)."""
+        current = self.store.get_order(order.id)
+        updated = set_tracking_number(current, fulfillment.id, tracking_number)
+        await self.emit("FULFILLMENT_TRACKING_NUMBER_UPDATED", FulfillmentEvent(updated, current))
+        return await self._emit_all(["ORDER_UPDATED"], current)
 
     async def cancel_order(self, order: Order) -> Order:
         """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED, the order's stock allocations
@@ -902,6 +922,8 @@ class SaleorSandbox:
 
 
 def _event_payload(event_type: str, root_object: Any) -> dict[str, Any]:
+    if isinstance(root_object, FulfillmentEvent):
+        return {"fulfillment": root_object.fulfillment, "order": root_object.order}
     name = payload_field(event_type)
     payload: dict[str, Any] = {name: root_object}
     if isinstance(root_object, Product):

@@ -29,6 +29,7 @@ from .models import (
     OrderLine,
     OrderStatus,
     Product,
+    ProductAttribute,
     ProductMedia,
     ProductType,
     ProductVariant,
@@ -215,6 +216,7 @@ class SaleorStore:
         channels: Sequence[str] | None = None,
         image_urls: Sequence[str] = (),
         metadata: dict[str, str] | None = None,
+        attributes: Sequence[ProductAttribute] = (),
     ) -> Product:
         """Create a product listed in ``channels`` (default: all) with the given variants."""
         listed = (
@@ -231,6 +233,7 @@ class SaleorStore:
             category_id=self.get_or_create_category(category).id if category else None,
             channel_ids=[c.id for c in listed],
             metadata=dict(metadata or {}),
+            attributes=list(attributes),
             media=[
                 ProductMedia(
                     id=self.next_id(), url=url, alt=name, type=MediaType.IMAGE, sort_order=i
