@@ -89,3 +89,39 @@ class NewsletterSettings(InstallationKeyed, Base):
     last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_import_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FieldSource(StrEnum):
+    """The Saleor customer data a merge field (or the member's tags) can be filled from."""
+
+    FIRST_NAME = "first_name"
+    LAST_NAME = "last_name"
+    BILLING_PHONE = "billing_phone"
+    SHIPPING_PHONE = "shipping_phone"
+    BILLING_ADDRESS = "billing_address"
+    SHIPPING_ADDRESS = "shipping_address"
+    LANGUAGE = "language"
+    DATE_JOINED = "date_joined"
+    METADATA = "metadata"  # a public metadata key, named by `key`
+    PRIVATE_METADATA = "private_metadata"  # a private metadata key, named by `key`
+
+
+class MappingTarget(StrEnum):
+    MERGE_FIELD = "merge_field"  # the value fills the merge field `merge_tag`
+    TAGS = "tags"  # the value is a list: the member's tags (added and removed as it changes)
+
+
+@account_scoped
+class FieldMapping(InstallationRows, Base):
+    """What fills one merge field of an audience (or its tags), chosen by the admin."""
+
+    __tablename__ = "audience_field_mappings"
+    __table_args__ = (UniqueConstraint("installation_id", "list_id", "target", "merge_tag"),)
+
+    list_id: Mapped[str] = mapped_column(String(64))
+    target: Mapped[MappingTarget] = mapped_column(StrEnumType(MappingTarget))
+    # The merge field's tag; "" for the tags target (one per audience).
+    merge_tag: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[FieldSource] = mapped_column(StrEnumType(FieldSource))
+    # The metadata key, for the metadata sources ("" otherwise).
+    key: Mapped[str] = mapped_column(String(255), default="")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -23,6 +24,8 @@ class MergeFieldInfo(RowRead):  # from Mailchimp's model of it
     name: str
     type: str
     required: bool = False
+    # date_format, phone_format, choices, size...: what a value must look like.
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class InterestInfo(RowRead):  # from Mailchimp's model of it

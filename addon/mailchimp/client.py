@@ -223,15 +223,36 @@ class MailchimpClient:
         """The member, by e-mail or subscriber hash (``NotFound`` if absent)."""
         return await self._get(Member, paths.member(list_id, email_or_hash))
 
-    async def upsert_member(self, list_id: str, member: MemberUpsert) -> Member:
-        """``PUT``: add the contact with ``status_if_new`` or update it."""
+    async def upsert_member(
+        self, list_id: str, member: MemberUpsert, *, skip_merge_validation: bool = False
+    ) -> Member:
+        """``PUT``: add the contact with ``status_if_new`` or update it. With
+        ``skip_merge_validation`` Mailchimp accepts the member without its required merge
+        fields (the API's query parameter of that name)."""
         path = paths.member(list_id, member.email_address)
-        return await self._send(Member, "PUT", path, member)
+        if not skip_merge_validation:
+            return await self._send(Member, "PUT", path, member)
+        data = await self.request(
+            "PUT", path, params={"skip_merge_validation": "true"}, json=member.body()
+        )
+        return self._parse(Member, data, path)
 
-    async def update_member(self, list_id: str, email_or_hash: str, patch: MemberPatch) -> Member:
-        """``PATCH`` an existing member."""
+    async def update_member(
+        self,
+        list_id: str,
+        email_or_hash: str,
+        patch: MemberPatch,
+        *,
+        skip_merge_validation: bool = False,
+    ) -> Member:
+        """``PATCH`` an existing member (``skip_merge_validation``: as for ``upsert_member``)."""
         path = paths.member(list_id, email_or_hash)
-        return await self._send(Member, "PATCH", path, patch)
+        if not skip_merge_validation:
+            return await self._send(Member, "PATCH", path, patch)
+        data = await self.request(
+            "PATCH", path, params={"skip_merge_validation": "true"}, json=patch.body()
+        )
+        return self._parse(Member, data, path)
 
     async def update_member_tags(
         self, list_id: str, email_or_hash: str, tags: Iterable[TagUpdate]

@@ -87,10 +87,14 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_user_by_email",
             "subscriptions_user_link",
             "subscriptions_update_metadata",
+            "subscriptions_customer_profile",
+            "subscriptions_update_customer_names",
+            "subscriptions_update_private_metadata",
         )
         + _webhooks(
             "subscriptions_customer_created",
             "subscriptions_order_created",
+            "subscriptions_customer_updated",
             "subscriptions_email_changed",
         ),
     ),

@@ -36,6 +36,19 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_event,
         handle_register_webhooks,
     )
+    from addon.subscriptions.profile_sync import (
+        UPDATE_PROFILE_JOB,
+        WEBHOOK_SLUG,
+        CustomerChanged,
+        ProfileUpdate,
+        handle_customer_changed,
+        handle_update_profile,
+    )
+    from addon.subscriptions.profile_writeback import (
+        WRITE_PROFILE_JOB,
+        ProfileWriteBack,
+        handle_write_profile,
+    )
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB, handle_apply
     from addon.subscriptions.writeback import (
@@ -50,6 +63,13 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
+    registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
+    registry.register(WRITE_PROFILE_JOB, handle_write_profile, payload=ProfileWriteBack)
+    registry.register(
+        webhook_job_kind(WEBHOOK_SLUG),
+        handle_customer_changed,
+        payload=WebhookJob[CustomerChanged],
+    )
     registry.register(
         webhook_job_kind("subscriptions-order-created"),
         handle_order_created,

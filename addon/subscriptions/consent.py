@@ -49,6 +49,8 @@ class Signup:
     source: Source
     name: Named | None
     saleor_user_id: str | None
+    # Saleor's language code of the order (the customer's own is read when sending).
+    language: str | None = None
 
 
 class UserRef(_WithMetadata, Named):
@@ -71,6 +73,7 @@ class OrderRef(_WithMetadata):
     user_email: str | None = Field(default=None, alias="userEmail")
     user: UserRef | None = None
     billing_address: Named | None = Field(default=None, alias="billingAddress")
+    language_code: str | None = Field(default=None, alias="languageCodeEnum")
 
     def signup(self) -> Signup:
         """Consent given at checkout, for the order's e-mail address."""
@@ -85,6 +88,7 @@ class OrderRef(_WithMetadata):
             source=Source.CHECKOUT,
             name=self.billing_address,
             saleor_user_id=owner.id if owner else None,
+            language=self.language_code,
         )
 
 
@@ -122,6 +126,7 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
             first_name=signup.name.first_name if signup.name else None,
             last_name=signup.name.last_name if signup.name else None,
             saleor_user_id=signup.saleor_user_id,
+            language=signup.language,
         )
 
 

@@ -25,6 +25,7 @@ from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
+from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
@@ -215,3 +216,18 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         if settings is None or settings.two_way:
             # Its own job: a Saleor failure must not repeat the Mailchimp call above.
             await enqueue_status_write(session, installation_id, email, lookup_email=event.email)
+        if (
+            event.type == "profile"
+            and member is not None
+            and settings is not None
+            and settings.two_way
+            and settings.priority is Priority.MAILCHIMP_WINS
+        ):
+            # Mailchimp wins: the mapped fields (only those) go back to the customer.
+            await enqueue_profile_write(
+                session,
+                installation_id,
+                email=email,
+                list_id=event.list_id,
+                merge_fields=member.merge_fields,
+            )

@@ -28,6 +28,12 @@ class ContactState(InstallationRows, Base):
     status: Mapped[str] = mapped_column(String(20), default="none")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The tags the app set from mapped customer data, so a value that changes removes the
+    # tags it no longer holds (and never the tags set by hand in Mailchimp).
+    data_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A digest of the mapped merge fields and language last sent, so a customer update that
+    # changes none of them (e.g. the app's own status write-back) sends nothing.
+    profile_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # [{"id", "text", "enabled"}]
     marketing_permissions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     # The two sides' latest changes and the last time they agreed: a change on both sides

@@ -93,6 +93,8 @@ class ContactChange(BaseModel):
     # When the two sides last agreed, as the store saw it when this change was made.
     base_synced_at: datetime | None = None
     saleor_user_id: str | None = None
+    # Saleor's language code of the order or customer (e.g. EN_US), for the member's language.
+    language: str | None = None
 
 
 class MailchimpEvent(BaseModel):

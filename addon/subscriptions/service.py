@@ -14,15 +14,18 @@ time per contact). The rules applied there:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.audiences.mapping import audience_mappings, merge_specs
+from addon.audiences.merge_values import MergeFieldSpec
 from addon.audiences.models import (
     Audience,
     AudienceGroup,
     DoubleOptIn,
+    FieldMapping,
     NewsletterSettings,
     Priority,
 )
@@ -31,6 +34,7 @@ from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
+from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import (
@@ -45,6 +49,13 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
+from addon.subscriptions.profile import (
+    MemberData,
+    fetch_profile,
+    member_data,
+    missing_required,
+    report_not_sent,
+)
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
@@ -132,6 +143,7 @@ class SubscriptionService:
         first_name: str | None = None,
         last_name: str | None = None,
         saleor_user_id: str | None = None,
+        language: str | None = None,
     ) -> int:
         """Record the store-side change and queue it; returns how many audiences it touches."""
         now = utcnow()
@@ -151,6 +163,7 @@ class SubscriptionService:
                 requested_at=now,
                 base_synced_at=state.synced_at,
                 saleor_user_id=saleor_user_id,
+                language=language or None,
             )
             state.store_changed_at = now
             if saleor_user_id:
@@ -172,6 +185,10 @@ class SubscriptionService:
 class Applied:
     member: Member | None = None
     problem: str | None = None
+    # Mapped values left out (or required ones missing), for Activity.
+    not_sent: list[str] = field(default_factory=list)
+    # The tags from customer data now on the member (None: unchanged).
+    data_tags: list[str] | None = None
 
 
 def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
@@ -188,8 +205,10 @@ async def _to_mailchimp(
     *,
     double_optin: bool,
     offered: list[str],
-    merge_tags: set[str],
+    data: MemberData,
+    specs: list[MergeFieldSpec],
     tags: list[str],
+    previous_data_tags: list[str],
 ) -> Applied:
     list_id, email = change.list_id, change.email
     try:
@@ -214,11 +233,7 @@ async def _to_mailchimp(
         return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
 
     target = "pending" if double_optin else "subscribed"
-    merges = {
-        tag: value
-        for tag, value in (("FNAME", change.first_name), ("LNAME", change.last_name))
-        if value and tag in merge_tags
-    } or None
+    merges = dict(data.merge_fields) or None
     permissions = [
         MarketingPermissionInput(marketing_permission_id=p, enabled=True)
         for p in change.permission_ids
@@ -227,6 +242,7 @@ async def _to_mailchimp(
         "merge_fields": merges,
         "interests": interests,
         "marketing_permissions": permissions,
+        "language": data.language,
     }
     previous = current.status if current is not None else None
     if previous in COMPLIANCE_STATES and not change.fresh_consent:
@@ -235,12 +251,19 @@ async def _to_mailchimp(
             f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
             "subscribe them again, so nothing was changed.",
         )
+    not_sent = list(data.problems)
     try:
         if current is None or previous in ("archived", "transactional"):
+            # A new contact lacking a required field is still added (Mailchimp's
+            # skip_merge_validation), and the missing field reported, never made up.
+            missing = missing_required(specs, data.merge_fields) if current is None else []
+            not_sent += missing
             upsert = MemberUpsert(
                 email_address=email, status_if_new=target, status=target, **fields
             )
-            member = await client.upsert_member(list_id, upsert)
+            member = await client.upsert_member(
+                list_id, upsert, skip_merge_validation=bool(missing)
+            )
         elif previous in COMPLIANCE_STATES:
             # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
             member = await client.update_member(
@@ -256,9 +279,19 @@ async def _to_mailchimp(
                 "subscribe them again, so nothing was changed.",
             )
         member = await client.update_member(list_id, email, MemberPatch(status="pending", **fields))
-    if tags:
-        await client.update_member_tags(list_id, email, [TagUpdate(name=t) for t in tags])
-    return Applied(member)
+    updates = [TagUpdate(name=t) for t in tags]
+    data_tags = None
+    if data.tags is not None:
+        data_tags = data.tags
+        updates += [TagUpdate(name=t) for t in data.tags if t not in tags]
+        updates += [
+            TagUpdate(name=t, status="inactive")
+            for t in previous_data_tags
+            if t not in data.tags and t not in tags
+        ]
+    if updates:
+        await client.update_member_tags(list_id, email, updates)
+    return Applied(member, not_sent=not_sent, data_tags=data_tags)
 
 
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
@@ -274,10 +307,18 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
         offered = offered_interests(groups, change.list_id)
-        merge_tags = {str(f["tag"]) for f in audience.merge_fields}
+        specs = merge_specs(audience)
+        mappings = await audience_mappings(session, installation_id, change.list_id)
+        previous_data_tags = list(state.data_tags or []) if state else []
+        installation = await InstallationRepository(session).get(installation_id)
+        audience_name = audience.name
         permission_texts = {str(p["id"]): str(p["text"]) for p in audience.marketing_permissions}
         double_optin = double_optin_applies(settings, audience)
         tags = list(settings.tags) if settings and change.action is Action.SUBSCRIBE else []
+
+    data = MemberData()
+    if change.action is Action.SUBSCRIBE and installation is not None:
+        data = await _member_data(services, installation, change, mappings, specs)
 
     if _conflict_lost(change, mailchimp_changed_at, settings):
         applied = Applied(
@@ -293,8 +334,10 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     change,
                     double_optin=double_optin,
                     offered=offered,
-                    merge_tags=merge_tags,
+                    data=data,
+                    specs=specs,
                     tags=tags,
+                    previous_data_tags=previous_data_tags,
                 )
         except NotConnected:
             return  # nothing to do until Mailchimp is connected
@@ -318,6 +361,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             state.status = member.status
             state.interests = sorted(k for k, v in member.interests.items() if v)
             state.tags = sorted({t.name for t in member.tags} | set(tags))
+            if applied.data_tags is not None:
+                state.data_tags = applied.data_tags
+                state.tags = sorted(
+                    (set(state.tags) | set(applied.data_tags))
+                    - (set(previous_data_tags) - set(applied.data_tags) - set(tags))
+                )
+            state.profile_digest = data.digest()
             state.marketing_permissions = [
                 {
                     "id": p.marketing_permission_id,
@@ -331,5 +381,42 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             state.last_change_at = now
         if change.saleor_user_id:
             state.saleor_user_id = change.saleor_user_id
+        if applied.not_sent:
+            await report_not_sent(
+                session,
+                installation_id,
+                list_id=change.list_id,
+                audience_name=audience_name,
+                email=change.email,
+                problems=applied.not_sent,
+            )
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
+
+
+async def _member_data(
+    services: Services,
+    installation: Any,
+    change: ContactChange,
+    mappings: list[FieldMapping],
+    specs: list[MergeFieldSpec],
+) -> MemberData:
+    """The mapped fields, language and tags of the change's customer (read from Saleor when
+    the audience maps anything or the language is not known yet)."""
+    names = (change.first_name, change.last_name)
+    profile = None
+    if mappings or (change.language is None and change.saleor_user_id):
+        private = any(m.source.value == "private_metadata" for m in mappings)
+        profile = await fetch_profile(
+            services,
+            installation.saleor_api_url,
+            installation.app_token,
+            user_id=change.saleor_user_id,
+            email=None if change.saleor_user_id else change.email,
+            private=private,
+        )
+        if profile is not None and profile.email.lower() != change.email:
+            # The address is not this customer's own (a checkout for someone else): their
+            # data is not the contact's.
+            profile = None
+    return member_data(profile, mappings, specs, names=names, language=change.language)

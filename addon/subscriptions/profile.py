@@ -1,0 +1,255 @@
+"""A Saleor customer's data as an audience member's merge fields, language and tags.
+
+The customer is read afresh from Saleor when a member is sent (`subscriptions_customer_profile`),
+so every upsert carries the current values whatever started it. Each mapped value is converted
+and checked against its merge field (`addon.audiences.merge_values`); a value that cannot be is
+left out and reported in Activity, and the member update goes on without it. A required merge
+field with no value is reported too, never filled with a placeholder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.mapping import VALUE_NOT_SENT
+from addon.audiences.merge_values import (
+    AddressValue,
+    MergeFieldSpec,
+    SourceValue,
+    convert,
+    mailchimp_language,
+)
+from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from addon.mailchimp import subscriber_hash
+from addon.saleor.client import SaleorPermissionDenied
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+TAG_LIMIT = 100  # Mailchimp's longest tag name
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class MetadataEntry(_Payload):
+    key: str
+    value: str
+
+
+class Country(_Payload):
+    code: str = ""
+
+
+class ProfileAddress(_Payload):
+    street_address_1: str = Field("", alias="streetAddress1")
+    street_address_2: str = Field("", alias="streetAddress2")
+    city: str = ""
+    postal_code: str = Field("", alias="postalCode")
+    country_area: str = Field("", alias="countryArea")
+    country: Country = Field(default_factory=Country)
+    phone: str | None = None
+
+    def as_mailchimp(self) -> AddressValue:
+        return AddressValue(
+            addr1=self.street_address_1,
+            addr2=self.street_address_2,
+            city=self.city,
+            state=self.country_area,
+            zip=self.postal_code,
+            country=self.country.code,
+        )
+
+
+class CustomerProfile(_Payload):
+    """What `subscriptions_customer_profile` reads of a Saleor user."""
+
+    id: str
+    email: str
+    first_name: str = Field("", alias="firstName")
+    last_name: str = Field("", alias="lastName")
+    language_code: str | None = Field(None, alias="languageCode")
+    date_joined: datetime | None = Field(None, alias="dateJoined")
+    metadata: list[MetadataEntry] = Field(default_factory=list)
+    private_metadata: list[MetadataEntry] | None = Field(None, alias="privateMetadata")
+    default_billing_address: ProfileAddress | None = Field(None, alias="defaultBillingAddress")
+    default_shipping_address: ProfileAddress | None = Field(None, alias="defaultShippingAddress")
+
+    def value(self, source: FieldSource, key: str) -> SourceValue:
+        billing, shipping = self.default_billing_address, self.default_shipping_address
+        match source:
+            case FieldSource.FIRST_NAME:
+                return self.first_name
+            case FieldSource.LAST_NAME:
+                return self.last_name
+            case FieldSource.BILLING_PHONE:
+                return billing.phone if billing else None
+            case FieldSource.SHIPPING_PHONE:
+                return shipping.phone if shipping else None
+            case FieldSource.BILLING_ADDRESS:
+                return billing.as_mailchimp() if billing else None
+            case FieldSource.SHIPPING_ADDRESS:
+                return shipping.as_mailchimp() if shipping else None
+            case FieldSource.LANGUAGE:
+                return mailchimp_language(self.language_code)
+            case FieldSource.DATE_JOINED:
+                return self.date_joined
+            case FieldSource.METADATA:
+                return next((m.value for m in self.metadata if m.key == key), None)
+            case FieldSource.PRIVATE_METADATA:
+                items = self.private_metadata or []
+                return next((m.value for m in items if m.key == key), None)
+        return None
+
+
+async def fetch_profile(
+    services: Services,
+    api_url: str,
+    token: SecretStr,
+    *,
+    user_id: str | None,
+    email: str | None,
+    private: bool,
+) -> CustomerProfile | None:
+    """The customer by id (else by e-mail); None for a guest, or when Saleor refuses the app."""
+    if not user_id and not email:
+        return None
+    variables: dict[str, Any] = {"private": private}
+    if user_id:
+        variables["id"] = user_id
+    else:
+        variables["email"] = email
+    try:
+        data = await services.saleor.execute(
+            api_url, token, "subscriptions_customer_profile", variables
+        )
+    except SaleorPermissionDenied as exc:
+        # e.g. a staff user's private metadata (MANAGE_STAFF): send what the app has.
+        logger.warning("Saleor refused the customer's data for the merge fields: %s", exc)
+        return None
+    found = data.get("user")
+    return CustomerProfile.model_validate(found) if found else None
+
+
+def parse_tags(value: str | None) -> list[str]:
+    """A metadata value holding a list: a JSON array, or names separated by commas."""
+    text = (value or "").strip()
+    if not text:
+        return []
+    names: list[Any]
+    try:
+        parsed = json.loads(text)
+        names = parsed if isinstance(parsed, list) else [parsed]
+    except ValueError:
+        names = text.split(",")
+    tags = [str(n).strip() for n in names if str(n).strip()]
+    return list(dict.fromkeys(t for t in tags if len(t) <= TAG_LIMIT))
+
+
+@dataclass
+class MemberData:
+    """What the mapping makes of a customer for one audience's member."""
+
+    merge_fields: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
+    # None: no tags mapping (the member's tags are left alone).
+    tags: list[str] | None = None
+    problems: list[str] = field(default_factory=list)
+
+    def digest(self) -> str:
+        body = json.dumps(
+            {"merge": self.merge_fields, "language": self.language, "tags": self.tags},
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(body.encode()).hexdigest()
+
+
+def member_data(
+    profile: CustomerProfile | None,
+    mappings: list[FieldMapping],
+    specs: list[MergeFieldSpec],
+    *,
+    names: tuple[str | None, str | None] = (None, None),
+    language: str | None = None,
+) -> MemberData:
+    """The mapped merge fields, the member's language and its tags from data.
+
+    Without a mapping of FNAME/LNAME the names given (a checkout's billing name, a form's) go to
+    those fields as before."""
+    by_tag = {s.tag: s for s in specs}
+    data = MemberData(
+        language=mailchimp_language(profile.language_code if profile else None)
+        or mailchimp_language(language)
+    )
+    mapped = {m.merge_tag for m in mappings if m.target is MappingTarget.MERGE_FIELD}
+    for tag, given in (("FNAME", names[0]), ("LNAME", names[1])):
+        if tag in by_tag and tag not in mapped and given:
+            data.merge_fields[tag] = given
+    for mapping in mappings:
+        if mapping.target is MappingTarget.TAGS:
+            raw = profile.value(mapping.source, mapping.key) if profile else None
+            data.tags = parse_tags(raw if isinstance(raw, str) else None)
+            continue
+        spec = by_tag.get(mapping.merge_tag)
+        if spec is None or profile is None:
+            continue  # the field is gone from Mailchimp; a guest has no customer data
+        result = convert(profile.value(mapping.source, mapping.key), spec)
+        if result.problem is not None:
+            data.problems.append(f"{spec.name or spec.tag} ({spec.tag}): {result.problem}")
+        elif result.value is not None:
+            data.merge_fields[spec.tag] = result.value
+    return data
+
+
+def missing_required(specs: list[MergeFieldSpec], merge_fields: dict[str, Any]) -> list[str]:
+    """Required merge fields a new member would lack (Mailchimp refuses such a member unless
+    told to skip that check; the app never makes a value up)."""
+    return [
+        f"{spec.name or spec.tag} ({spec.tag}) is required in Mailchimp but the customer has no "
+        "value for it; the contact was added without it"
+        for spec in specs
+        if spec.required and merge_fields.get(spec.tag) in (None, "")
+    ]
+
+
+async def report_not_sent(
+    session: AsyncSession,
+    installation_id: int,
+    *,
+    list_id: str,
+    audience_name: str,
+    email: str,
+    problems: list[str],
+) -> None:
+    """One Activity entry per problem (a done job; the same problem of a contact once)."""
+    jobs = JobRepository(session)
+    for problem in problems:
+        message = (
+            f"Not sent to “{audience_name}” for {email}: {problem}. The rest of the contact's "
+            "update was sent."
+        )
+        digest = hashlib.sha256(f"{list_id}:{problem}".encode()).hexdigest()[:16]
+        job_id = await jobs.enqueue(
+            installation_id,
+            VALUE_NOT_SENT,
+            {"list_id": list_id, "email": email, "problem": problem},
+            dedupe_key=f"{VALUE_NOT_SENT}:{subscriber_hash(email)}:{digest}",
+            status=JobStatus.DONE,
+        )
+        if job_id is not None:
+            # The Activity page shows a row's text in `last_error`.
+            await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
+        logger.info("A mapped merge value was not sent: %s", problem)

@@ -1,0 +1,183 @@
+"""Customer changes in Saleor reach their audience members: mapped merge fields, language, tags.
+
+`CUSTOMER_UPDATED` and `CUSTOMER_METADATA_UPDATED` (webhooks/subscriptions_customer_updated)
+queue one `subscriptions.update_profile` job per audience the customer is a member of, in the
+contact's lane. The job reads the customer afresh and PATCHes the member only when what the
+mapping makes of it changed since it was last sent (the app's own status write-back also fires
+CUSTOMER_METADATA_UPDATED; it changes nothing mapped, so it sends nothing).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import or_
+
+from addon.audiences.mapping import audience_mappings, merge_specs
+from addon.audiences.models import Priority
+from addon.audiences.repository import AudienceRepository
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.installations.repository import InstallationRepository
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.mailchimp import MemberPatch, TagUpdate
+from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.services import Services
+from addon.subscriptions.models import ContactState
+from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.writeback import contact_lane
+
+logger = logging.getLogger(__name__)
+
+UPDATE_PROFILE_JOB = "subscriptions.update_profile"
+WEBHOOK_SLUG = "subscriptions-customer-updated"
+# Statuses of a member that exists in Mailchimp and may be changed (an archived one may not).
+MEMBER_STATUSES = ("subscribed", "pending", "unsubscribed", "cleaned", "transactional")
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+class ChangedUser(_Payload):
+    id: str
+    email: str | None = None
+
+
+class CustomerChanged(_Payload):
+    user: ChangedUser | None = None
+
+
+class ProfileUpdate(BaseModel):
+    """The `subscriptions.update_profile` job: send one member its customer's mapped data."""
+
+    email: str
+    list_id: str
+    saleor_user_id: str
+
+
+async def handle_customer_changed(
+    job: ClaimedJob, delivery: WebhookJob[CustomerChanged], services: Services
+) -> None:
+    user = delivery.body.user
+    if user is None or not user.email:
+        return
+    email = user.email.lower()
+    installation_id = job.installation_id
+    async with services.db.transaction() as session:
+        active = {
+            a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
+        }
+        statement = ContactState.of_installation(installation_id).where(
+            ContactState.email == email,
+            or_(ContactState.saleor_user_id.is_(None), ContactState.saleor_user_id == user.id),
+        )
+        states = list(await session.scalars(statement))
+        jobs = JobRepository(session)
+        for state in states:
+            if state.list_id not in active or state.status not in MEMBER_STATUSES:
+                continue
+            await jobs.enqueue(
+                installation_id,
+                UPDATE_PROFILE_JOB,
+                ProfileUpdate(
+                    email=email, list_id=state.list_id, saleor_user_id=user.id
+                ).model_dump(),
+                coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
+                lane=contact_lane(email),
+            )
+
+
+async def handle_update_profile(
+    job: ClaimedJob, request: ProfileUpdate, services: Services
+) -> None:
+    installation_id, list_id, email = job.installation_id, request.list_id, request.email
+    async with services.db.session() as session:
+        audiences = AudienceRepository(session)
+        audience = await audiences.audience(installation_id, list_id)
+        settings = await audiences.find_settings(installation_id)
+        state = await ContactRepository(session).get(installation_id, list_id, email)
+        installation = await InstallationRepository(session).get(installation_id)
+        if (
+            audience is None
+            or not audience.active
+            or audience.removed_at is not None
+            or state is None
+            or installation is None
+        ):
+            return
+        mappings = await audience_mappings(session, installation_id, list_id)
+        specs = merge_specs(audience)
+        previous_tags = list(state.data_tags or [])
+        digest_before = state.profile_digest
+        # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins):
+        # its own write-back brings the customer in line, and that update comes back here.
+        mailchimp_pending = state.mailchimp_changed_at is not None and (
+            state.synced_at is None or state.mailchimp_changed_at > state.synced_at
+        )
+        api_url, token, audience_name = (
+            installation.saleor_api_url,
+            installation.app_token,
+            audience.name,
+        )
+    if (
+        mailchimp_pending
+        and settings is not None
+        and settings.two_way
+        and settings.priority is Priority.MAILCHIMP_WINS
+    ):
+        return
+    profile = await fetch_profile(
+        services,
+        api_url,
+        token,
+        user_id=request.saleor_user_id,
+        email=None,
+        private=any(m.source.value == "private_metadata" for m in mappings),
+    )
+    if profile is None or profile.email.lower() != email:
+        return  # deleted, or its address changed (the e-mail change moves the member)
+    data = member_data(profile, mappings, specs)
+    digest = data.digest()
+    if digest == digest_before:
+        return
+    tag_updates: list[TagUpdate] = []
+    if data.tags is not None:
+        tag_updates = [TagUpdate(name=t) for t in data.tags if t not in previous_tags] + [
+            TagUpdate(name=t, status="inactive") for t in previous_tags if t not in data.tags
+        ]
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            member = None
+            if data.merge_fields or data.language:
+                patch = MemberPatch(merge_fields=data.merge_fields or None, language=data.language)
+                member = await client.update_member(list_id, email, patch)
+            if tag_updates:
+                await client.update_member_tags(list_id, email, tag_updates)
+    except NotConnected:
+        return
+    except MailchimpNotFound:
+        return  # no longer a member
+    async with services.db.transaction() as session:
+        state = await ContactRepository(session).get(installation_id, list_id, email)
+        if state is None:
+            return
+        state.profile_digest = digest
+        if data.tags is not None:
+            kept = set(state.tags) - (set(previous_tags) - set(data.tags))
+            state.tags = sorted(kept | set(data.tags))
+            state.data_tags = data.tags
+        if member is not None:
+            state.last_change_at = utcnow()
+        if data.problems:
+            await report_not_sent(
+                session,
+                installation_id,
+                list_id=list_id,
+                audience_name=audience_name,
+                email=email,
+                problems=data.problems,
+            )

@@ -1,0 +1,140 @@
+"""Mailchimp → store: a member's mapped merge fields written back to its Saleor customer.
+
+When Mailchimp sends a `profile` webhook and two-way sync is on with "Mailchimp wins", the
+values of the audience's mapped merge fields go back to the customer: metadata keys to its
+metadata (public or private), first and last name to the user. Nothing else: not the fields
+that are not mapped, not the address, phone, language or date joined (Saleor's own records),
+and never the e-mail address. Its own job, so a Saleor failure never repeats the Mailchimp call.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.mapping import audience_mappings
+from addon.audiences.models import FieldSource, MappingTarget
+from addon.installations.repository import InstallationRepository
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import subscriber_hash
+from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
+from addon.services import Services
+from addon.subscriptions.writeback import _find_user, contact_lane
+
+logger = logging.getLogger(__name__)
+
+WRITE_PROFILE_JOB = "subscriptions.write_profile"
+NAME_FIELDS = {FieldSource.FIRST_NAME: "firstName", FieldSource.LAST_NAME: "lastName"}
+
+
+class ProfileWriteFailed(Exception):
+    """Saleor refused a write for a reason that may pass (retried by the worker)."""
+
+
+class ProfileWriteBack(BaseModel):
+    """The `subscriptions.write_profile` job: the member's merge values, by tag."""
+
+    email: str
+    list_id: str
+    merge_fields: dict[str, Any] = Field(default_factory=dict)
+
+
+async def enqueue_profile_write(
+    session: AsyncSession,
+    installation_id: int,
+    *,
+    email: str,
+    list_id: str,
+    merge_fields: dict[str, Any],
+) -> None:
+    """Queue the write-back of the audience's mapped fields (only those are carried)."""
+    mapped = {
+        m.merge_tag
+        for m in await audience_mappings(session, installation_id, list_id)
+        if m.target is MappingTarget.MERGE_FIELD
+        and (m.source in NAME_FIELDS or m.source.value.endswith("metadata"))
+    }
+    values = {tag: value for tag, value in merge_fields.items() if tag in mapped}
+    if not values:
+        return
+    email = email.lower()
+    await JobRepository(session).enqueue(
+        installation_id,
+        WRITE_PROFILE_JOB,
+        ProfileWriteBack(email=email, list_id=list_id, merge_fields=values).model_dump(),
+        coalesce_key=f"{WRITE_PROFILE_JOB}:{list_id}:{subscriber_hash(email)}",
+        lane=contact_lane(email),
+    )
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict | list) or value is None:
+        return None
+    return str(value).strip()
+
+
+def _raise_on(errors: list[dict[str, Any]], what: str) -> None:
+    if errors and not any(e.get("code") == "NOT_FOUND" for e in errors):
+        raise ProfileWriteFailed(f"Saleor refused the {what}: " + "; ".join(map(str, errors)))
+
+
+async def handle_write_profile(
+    job: ClaimedJob, request: ProfileWriteBack, services: Services
+) -> None:
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        mappings = await audience_mappings(session, installation_id, request.list_id)
+        if installation is None:
+            return
+        api_url, token = installation.saleor_api_url, installation.app_token
+    names: dict[str, str] = {}
+    public: dict[str, str] = {}
+    private: dict[str, str] = {}
+    for mapping in mappings:
+        if mapping.target is not MappingTarget.MERGE_FIELD:
+            continue
+        if mapping.merge_tag not in request.merge_fields:
+            continue
+        value = _text(request.merge_fields[mapping.merge_tag])
+        if value is None:
+            continue
+        if mapping.source in NAME_FIELDS:
+            names[NAME_FIELDS[mapping.source]] = value
+        elif mapping.source is FieldSource.METADATA:
+            public[mapping.key] = value
+        elif mapping.source is FieldSource.PRIVATE_METADATA:
+            private[mapping.key] = value
+    if not (names or public or private):
+        return
+    try:
+        user = await _find_user(services, api_url, token, [request.email])
+        if user is None:
+            return  # a guest: no customer to write on
+        if names:
+            data = await services.saleor.execute(
+                api_url,
+                token,
+                "subscriptions_update_customer_names",
+                {"id": user.id, "input": names},
+            )
+            _raise_on((data.get("customerUpdate") or {}).get("errors") or [], "names")
+        for document, items, field in (
+            ("subscriptions_update_metadata", public, "updateMetadata"),
+            ("subscriptions_update_private_metadata", private, "updatePrivateMetadata"),
+        ):
+            if items:
+                entries = [{"key": k, "value": v} for k, v in items.items()]
+                data = await services.saleor.execute(
+                    api_url, token, document, {"id": user.id, "input": entries}
+                )
+                _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
+    except SaleorPermissionDenied as exc:
+        # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
+        logger.warning("Mapped fields not written back to the Saleor customer: %s", exc)
+    except SaleorQueryError as exc:
+        raise ProfileWriteFailed(f"Saleor refused the mapped fields: {exc}") from exc

@@ -1,0 +1,308 @@
+"""Merge-field mapping through the sandboxes: the admin maps customer data to merge fields;
+every member upsert and customer update carries them, converted to each field's type."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from sandboxes.saleor import Customer
+from tests.subscriptions.conftest import Shop
+
+ADDRESS = {
+    "street_address_1": "1 Main St",
+    "city": "Springfield",
+    "postal_code": "62701",
+    "country": "US",
+    "country_area": "IL",
+    "phone": "+14155552671",
+}
+
+
+async def _create_field(shop: Shop, list_id: str, **body: Any) -> dict[str, Any]:
+    response = await shop.client.post(
+        f"/api/audiences/{list_id}/merge-fields", json=body, headers=shop.headers
+    )
+    assert response.status_code == 201, response.text
+    mapping: dict[str, Any] = response.json()
+    return mapping
+
+
+async def _map(shop: Shop, list_id: str, fields: list[dict[str, Any]], **extra: Any) -> Any:
+    return await shop.client.put(
+        f"/api/audiences/{list_id}/mapping",
+        json={"fields": fields, **extra},
+        headers=shop.headers,
+    )
+
+
+async def _customer(shop: Shop, email: str, **metadata: str) -> Customer:
+    """A registered customer with an address, who consented at registration (→ News)."""
+    address = shop.saleor.store.new_address(**ADDRESS)
+    return await shop.saleor.create_customer(
+        email,
+        "Ann",
+        "Apple",
+        addresses=[address],
+        metadata={CONSENT_SUBSCRIBE: "true", **metadata},
+        language_code="fr-ca",
+    )
+
+
+async def _not_sent(shop: Shop) -> list[str]:
+    response = await shop.client.get("/api/activity", headers=shop.headers)
+    assert response.status_code == 200
+    return [
+        item["last_error"]
+        for item in response.json()["items"]
+        if item["kind"] == "subscriptions.merge_value_not_sent"
+    ]
+
+
+async def test_each_kind_of_customer_data_fills_its_merge_field(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    # Missing fields are created from the app, with their type (and date format).
+    await _create_field(
+        shop, news, name="Joined", tag="JOINED", type="date", date_format="DD/MM/YYYY"
+    )
+    await _create_field(shop, news, name="Company", tag="COMPANY", type="text")
+    created = await _create_field(shop, news, name="Shipping", tag="SHIPTO", type="text")
+    assert {"JOINED", "COMPANY", "SHIPTO"} <= {f["tag"] for f in created["merge_fields"]}
+    fields = (await shop.mc("GET", f"/lists/{news}/merge-fields"))["merge_fields"]
+    field = next(f for f in fields if f["tag"] == "JOINED")
+    assert field["type"] == "date" and field["options"]["date_format"] == "DD/MM/YYYY"
+
+    response = await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "FNAME", "source": "first_name"},
+            {"merge_tag": "LNAME", "source": "last_name"},
+            {"merge_tag": "PHONE", "source": "billing_phone"},
+            {"merge_tag": "ADDRESS", "source": "billing_address"},
+            {"merge_tag": "SHIPTO", "source": "shipping_address"},
+            {"merge_tag": "JOINED", "source": "date_joined"},
+            {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
+            {"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"},
+        ],
+        tags={"source": "metadata", "key": "segments"},
+    )
+    assert response.status_code == 200, response.text
+    customer = await _customer(
+        shop, "ann@example.com", birthday="1990-12-03", segments="vip, wholesale"
+    )
+    await shop.saleor.update_customer_metadata(customer, {"company": "Apple Farm"}, private=True)
+    await shop.work()
+
+    member = shop.member(news, "ann@example.com")
+    joined = shop.saleor.store.get_customer(customer.id).date_joined
+    assert member.merge_fields["FNAME"] == "Ann"
+    assert member.merge_fields["LNAME"] == "Apple"
+    assert member.merge_fields["PHONE"] == "+14155552671"
+    assert member.merge_fields["ADDRESS"] == {
+        "addr1": "1 Main St",
+        "addr2": "",
+        "city": "Springfield",
+        "state": "IL",
+        "zip": "62701",
+        "country": "US",
+    }
+    assert member.merge_fields["SHIPTO"] == "1 Main St, Springfield, IL, 62701, US"
+    assert member.merge_fields["JOINED"] == joined.strftime("%d/%m/%Y")
+    assert member.merge_fields["BIRTHDAY"] == "12/03"
+    assert member.merge_fields["COMPANY"] == "Apple Farm"
+    assert member.language == "fr_CA"
+    assert {t.name for t in member.tags} == {"saleor", "vip", "wholesale"}
+    assert await _not_sent(shop) == []
+
+
+async def test_a_value_that_cannot_be_converted_is_reported_and_the_rest_is_sent(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _create_field(shop, news, name="Visits", tag="VISITS", type="number")
+    response = await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
+            {"merge_tag": "VISITS", "source": "metadata", "key": "visits"},
+            {"merge_tag": "FNAME", "source": "first_name"},
+        ],
+    )
+    assert response.status_code == 200, response.text
+    await _customer(shop, "bo@example.com", birthday="someday", visits="12")
+    await shop.work()
+
+    member = shop.member(news, "bo@example.com")
+    assert member.status == "subscribed"
+    assert member.merge_fields["VISITS"] == 12
+    assert member.merge_fields["FNAME"] == "Ann"
+    assert member.merge_fields["BIRTHDAY"] == ""
+    [problem] = await _not_sent(shop)
+    assert "Birthday (BIRTHDAY)" in problem and "“someday” is not a date" in problem
+    assert "bo@example.com" in problem and "News" in problem
+    read = await shop.client.get(f"/api/audiences/{news}/mapping", headers=shop.headers)
+    assert [n["message"] for n in read.json()["not_sent"]] == [problem]
+
+
+async def test_a_required_field_without_a_value_is_reported_never_made_up(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.mc(
+        "POST",
+        f"/lists/{news}/merge-fields",
+        {"name": "Company", "tag": "COMPANY", "type": "text", "required": True},
+    )
+    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    await shop.work()
+    await _customer(shop, "cy@example.com")
+    await shop.work()
+
+    member = shop.member(news, "cy@example.com")
+    assert member.status == "subscribed"
+    assert member.merge_fields["COMPANY"] == ""
+    [problem] = await _not_sent(shop)
+    assert "Company (COMPANY) is required in Mailchimp" in problem
+
+
+async def test_customer_updates_send_the_mapped_fields_and_move_tags(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(
+        shop,
+        news,
+        [{"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"}],
+        tags={"source": "metadata", "key": "segments"},
+    )
+    customer = await _customer(shop, "di@example.com", birthday="1990-12-03", segments='["vip"]')
+    await shop.work()
+    # A tag given by hand in Mailchimp is never removed by the data.
+    await shop.mc(
+        "POST",
+        f"/lists/{news}/members/di@example.com/tags",
+        {"tags": [{"name": "press", "status": "active"}]},
+    )
+
+    await shop.saleor.update_customer_metadata(
+        customer, {"birthday": "1991-01-30", "segments": '["wholesale"]'}
+    )
+    await shop.work()
+    member = shop.member(news, "di@example.com")
+    assert member.merge_fields["BIRTHDAY"] == "01/30"
+    assert {t.name for t in member.tags} == {"saleor", "press", "wholesale"}
+
+    # A customer update that changes nothing mapped sends nothing.
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.update_customer(customer, note="called")
+    await shop.work()
+    assert [r for r in shop.mailchimp.requests[before:] if "/members/" in r.path] == []
+
+
+async def _fire(shop: Shop, event: str, data: dict[str, Any]) -> None:
+    responses = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.ids["news"], event, data, source="user"
+    )
+    assert responses and all(r.status_code == 200 for r in responses)
+
+
+async def _edited_in_mailchimp(shop: Shop, email: str) -> None:
+    """The contact changes their profile on Mailchimp's preference page."""
+    await shop.mc(
+        "PATCH",
+        f"/lists/{shop.ids['news']}/members/{email}",
+        {
+            "merge_fields": {
+                "FNAME": "Annie",
+                "LNAME": "Pear",
+                "COMPANY": "Pear Co",
+                "PHONE": "+1 555 0100 200",
+            }
+        },
+    )
+    await _fire(shop, "profile", {"email": email})
+    await shop.work()
+
+
+async def test_profile_changes_in_mailchimp_write_back_only_mapped_fields(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _create_field(shop, news, name="Company", tag="COMPANY", type="text")
+    await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "FNAME", "source": "first_name"},
+            {"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"},
+            {"merge_tag": "PHONE", "source": "billing_phone"},
+        ],
+    )
+    customer = await _customer(shop, "ed@example.com")
+    await shop.work()
+
+    await _edited_in_mailchimp(shop, "ed@example.com")
+    saved = shop.saleor.store.get_customer(customer.id)
+    assert saved.first_name == "Annie"  # mapped: written back
+    assert saved.last_name == "Apple"  # LNAME is not mapped
+    assert saved.private_metadata["company"] == "Pear Co"
+    assert saved.addresses[0].phone == "+14155552671"  # Saleor's own record, never written
+    assert saved.email == "ed@example.com"
+
+
+async def test_profile_changes_are_not_written_back_when_the_store_wins(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.configure(
+        active_list_ids=[news, shop.ids["deals"]], default_list_id=news, priority="store_wins"
+    )
+    await _map(shop, news, [{"merge_tag": "FNAME", "source": "first_name"}])
+    customer = await _customer(shop, "flo@example.com")
+    await shop.work()
+
+    await _edited_in_mailchimp(shop, "flo@example.com")
+    assert shop.saleor.store.get_customer(customer.id).first_name == "Ann"
+
+
+async def test_members_get_the_language_of_the_customer_without_any_mapping(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    await shop.saleor.create_customer(
+        "gil@example.com", metadata={CONSENT_SUBSCRIBE: "true"}, language_code="pt-br"
+    )
+    await shop.work()
+    assert shop.member(shop.ids["news"], "gil@example.com").language == "pt"
+
+
+async def test_a_mapping_mailchimp_could_not_take_is_refused_with_reasons(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    response = await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "ADDRESS", "source": "first_name"},
+            {"merge_tag": "BIRTHDAY", "source": "metadata"},
+            {"merge_tag": "NOPE", "source": "last_name"},
+        ],
+    )
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "INVALID_MAPPING"
+    assert "Address is an address field" in body["message"]
+    assert "Birthday: name the metadata key" in body["message"]
+    assert "no merge field NOPE" in body["message"]
+    read = await shop.client.get(f"/api/audiences/{news}/mapping", headers=shop.headers)
+    assert read.json()["fields"] == []
+    # A field Mailchimp refuses to create is explained (the tag is taken).
+    refused = await shop.client.post(
+        f"/api/audiences/{news}/merge-fields",
+        json={"name": "Again", "tag": "FNAME", "type": "text"},
+        headers=shop.headers,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "MERGE_FIELD_REFUSED"
