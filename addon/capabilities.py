@@ -35,6 +35,7 @@ def routers() -> list[APIRouter]:
     from addon.activity.endpoints import router as activity
     from addon.connection.endpoints import router as connection
     from addon.ecommerce.endpoints import router as ecommerce
+    from addon.erasure.endpoints import router as erasure
     from addon.health.endpoints import router as health
     from addon.initial_sync.endpoints import router as initial_sync
     from addon.installations.endpoints import router as installations
@@ -52,6 +53,7 @@ def routers() -> list[APIRouter]:
         *newsletter_routers(),
         ecommerce,
         initial_sync,
+        erasure,
     ]
 
 
@@ -59,6 +61,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt),
     and pause the jobs of an inactive installation (the queue knows no installation)."""
     from addon.ecommerce import sync as ecommerce_sync
+    from addon.erasure import jobs as erasure_jobs
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle
     from addon.subscriptions import email_change
@@ -66,6 +69,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
 
     register_newsletter_jobs(registry)
     email_change.register(registry)
+    erasure_jobs.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     lifecycle.register(registry)

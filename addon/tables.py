@@ -4,6 +4,7 @@ tests). Above the capabilities: addon.db (below them) imports none of this."""
 from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
 from addon.ecommerce import models as ecommerce_models
+from addon.erasure import models as erasure_models
 from addon.initial_sync import models as initial_sync_models
 from addon.installations import models as installations_models
 from addon.jobs import models as jobs_models
@@ -14,6 +15,7 @@ __all__ = [
     "audiences_models",
     "connection_models",
     "ecommerce_models",
+    "erasure_models",
     "initial_sync_models",
     "installations_models",
     "jobs_models",

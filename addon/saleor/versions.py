@@ -146,6 +146,11 @@ FEATURES: tuple[Feature, ...] = (
         "the webhooks never arrive (saleor/saleor#19160): the lifecycle check notices the app "
         "token refused and pauses; see Deactivate and uninstall",
     ),
+    Feature(
+        "Erasure (GDPR): a customer deleting their account, Erase from Mailchimp in the panel",
+        OLDEST_SUPPORTED,
+        _webhooks("erasure_account_deleted"),
+    ),
 )
 
 

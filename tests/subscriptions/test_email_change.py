@@ -7,16 +7,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
 from sqlalchemy import select
 
 from addon.jobs.models import Job
+from addon.services import Services
 from addon.subscriptions.email_change import MERGED_NOTE
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
+from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.mailchimp.state import subscriber_hash
-from tests.ecommerce.conftest import Shop, shop  # noqa: F401  (the e-commerce shop fixture)
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.ecommerce.conftest import CHANNEL, Shop, track_channel
 
 OLD, NEW = "ann@example.com", "ann.lee@example.com"
+
+
+@pytest.fixture
+async def store(
+    app_client: httpx.AsyncClient,
+    services: Services,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    mailchimp: MailchimpSandbox,
+) -> Shop:
+    """The e-commerce tests' shop (tests/ecommerce/conftest.py): a tracked channel."""
+    await saleor.add_channel(CHANNEL, "Default Channel", "USD")
+    account = mailchimp.create_account("Green Grocer", "owner@grocer.example", dc="us21")
+    shop = Shop(app_client, services, saleor, installed_app, mailchimp, account)
+    await track_channel(shop)
+    return shop
 
 
 async def _newsletter_on(shop: Shop) -> None:
@@ -55,7 +76,8 @@ async def _contacts(shop: Shop) -> dict[str, str]:
         return {row.email: row.status for row in rows}
 
 
-async def test_the_member_moves_and_the_customer_is_created_again(shop: Shop) -> None:
+async def test_the_member_moves_and_the_customer_is_created_again(store: Shop) -> None:
+    shop = store
     await _newsletter_on(shop)
     customer = await _subscribed(shop, OLD)
     await _mc(
@@ -99,7 +121,8 @@ async def test_the_member_moves_and_the_customer_is_created_again(shop: Shop) ->
     assert held.email_address == NEW
 
 
-async def test_an_order_pushed_before_the_customer_recreates_it_first(shop: Shop) -> None:
+async def test_an_order_pushed_before_the_customer_recreates_it_first(store: Shop) -> None:
+    shop = store
     """The order's push meets the refusal first (its customer carries the new address): the
     customer is re-created, then the order is sent again and lands on it."""
     customer = await shop.saleor.create_customer(OLD, "Ann", "Lee")
@@ -116,7 +139,8 @@ async def test_an_order_pushed_before_the_customer_recreates_it_first(shop: Shop
     assert (held.id, held.email_address) == (str(customer.id), NEW)
 
 
-async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(shop: Shop) -> None:
+async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(store: Shop) -> None:
+    shop = store
     await _newsletter_on(shop)
     customer = await _subscribed(shop, OLD)  # its registration consent stays in its metadata
     await _mc(
@@ -133,8 +157,9 @@ async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(shop:
 
 
 async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consent(
-    shop: Shop,
+    store: Shop,
 ) -> None:
+    shop = store
     await _newsletter_on(shop)
     customer = await _subscribed(shop, OLD)
     # The new address is already a contact: pending (it never confirmed).
@@ -162,7 +187,8 @@ async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consen
     )
 
 
-async def test_an_unsubscribed_new_address_is_never_subscribed_by_a_change(shop: Shop) -> None:
+async def test_an_unsubscribed_new_address_is_never_subscribed_by_a_change(store: Shop) -> None:
+    shop = store
     await _newsletter_on(shop)
     customer = await _subscribed(shop, OLD)
     await _mc(

@@ -1,0 +1,1 @@
+"""Erasure (GDPR): forgetting a customer in Mailchimp and in the app's own tables."""

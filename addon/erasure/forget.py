@@ -1,0 +1,243 @@
+"""Forgetting a customer's addresses in the app's own tables: what remains is their hash.
+
+Every table that can hold a customer's address is covered here (tests/erasure scans them all):
+
+* `contact_states` (one row per address and audience): deleted;
+* the e-commerce ledger (`ecommerce_sync_records`): a customer's or cart's label is the address,
+  an order's label ends with it; labels become "erased <hash>" and the records of what
+  Mailchimp no longer holds are marked removed;
+* `jobs`: payloads (webhook bodies, subscription changes, write-backs) and their error texts
+  (which Activity shows); the address is replaced by its hash, and the customer's jobs still
+  waiting are dropped (they would only bring the address back);
+* batches in flight (`ecommerce_burst_batches`, `initial_sync_batches`): their operations about
+  the address are dropped from the compressed bodies, and any text naming it replaced.
+
+The hash is Mailchimp's subscriber hash (MD5 of the lower-cased address): what Mailchimp itself
+keeps of a permanently deleted member, and enough to recognise the same address again.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zlib
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import String, cast, delete, false, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import BurstBatch, EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
+from addon.initial_sync.models import InitialSync, InitialSyncBatch
+from addon.jobs.models import Job, JobStatus
+from addon.mailchimp import subscriber_hash
+from addon.subscriptions.models import ContactState
+
+
+def erased(address: str) -> str:
+    """What replaces an address: its subscriber hash."""
+    return f"erased:{subscriber_hash(address)}"
+
+
+def erased_label(address: str) -> str:
+    return f"Erased customer {subscriber_hash(address)[:12]}"
+
+
+@dataclass
+class Forgotten:
+    contacts: int = 0
+    ledger: int = 0
+    jobs: int = 0
+    dropped_jobs: int = 0
+    batches: int = 0
+    addresses: set[str] = field(default_factory=set)
+
+
+def _pattern(addresses: Collection[str]) -> re.Pattern[str]:
+    alternatives = sorted((re.escape(a) for a in addresses), key=len, reverse=True)
+    return re.compile("|".join(alternatives), re.IGNORECASE)
+
+
+def scrub_text(text: str, addresses: Collection[str]) -> str:
+    return _pattern(addresses).sub(lambda m: erased(m.group(0)), text)
+
+
+def scrub(value: Any, addresses: Collection[str]) -> Any:
+    """`value` (JSON) with every address, in keys and strings, replaced by its hash."""
+    if isinstance(value, str):
+        return scrub_text(value, addresses)
+    if isinstance(value, list):
+        return [scrub(item, addresses) for item in value]
+    if isinstance(value, dict):
+        return {scrub_text(k, addresses): scrub(v, addresses) for k, v in value.items()}
+    return value
+
+
+def _mentions(column: Any, addresses: Iterable[str]) -> ColumnElement[bool]:
+    """A coarse SQL filter (the JSON or text lower-cased contains an address); the scrub above
+    is exact."""
+    text = func.lower(cast(column, String))
+    return or_(*(text.contains(a.lower(), autoescape=True) for a in addresses))
+
+
+async def addresses_of(
+    session: AsyncSession, installation_id: int, email: str | None, saleor_user_id: str | None
+) -> set[str]:
+    """The addresses to forget: the one named, and those the app linked to the customer (its
+    contacts, its e-commerce customer records), which earlier e-mail changes may have left."""
+    found = {email.strip().lower()} if email else set()
+    if saleor_user_id:
+        contacts = await session.scalars(
+            select(ContactState.email).where(
+                ContactState.installation_id == installation_id,
+                ContactState.saleor_user_id == saleor_user_id,
+            )
+        )
+        found |= {e.lower() for e in contacts}
+        labels = await session.scalars(
+            select(SyncRecord.label).where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.kind == EntityKind.CUSTOMER,
+                SyncRecord.saleor_id == saleor_user_id,
+            )
+        )
+        found |= {label.lower() for label in labels if label and _is_address(label)}
+    return found
+
+
+def _is_address(text: str) -> bool:
+    return "@" in text and " " not in text.strip() and not text.startswith("erased:")
+
+
+async def ledger_records(
+    session: AsyncSession,
+    installation_id: int,
+    addresses: Collection[str],
+    saleor_user_id: str | None,
+) -> list[SyncRecord]:
+    """The ledger records about the customer: customers, carts and orders."""
+    lowered = [a.lower() for a in addresses]
+    label = func.lower(SyncRecord.label)
+    conditions: list[ColumnElement[bool]] = [label.in_(lowered)]
+    conditions += [label.endswith(ORDER_LABEL_SEPARATOR + a, autoescape=True) for a in lowered]
+    if saleor_user_id:
+        conditions.append(
+            (SyncRecord.kind == EntityKind.CUSTOMER) & (SyncRecord.saleor_id == saleor_user_id)
+        )
+    result = await session.scalars(
+        select(SyncRecord)
+        .where(SyncRecord.installation_id == installation_id, or_(*conditions))
+        .order_by(SyncRecord.id)
+    )
+    return list(result)
+
+
+def _order_label(label: str, addresses: Collection[str]) -> str:
+    number, _, email = label.partition(ORDER_LABEL_SEPARATOR)
+    return f"{number}{ORDER_LABEL_SEPARATOR}{erased_label(email)}" if email else label
+
+
+async def forget(
+    session: AsyncSession,
+    installation_id: int,
+    addresses: Collection[str],
+    saleor_user_id: str | None,
+    *,
+    orders_deleted: bool,
+    running_job_id: int | None = None,
+) -> Forgotten:
+    """Forget `addresses` in every table (see the module's docstring)."""
+    done = Forgotten(addresses=set(addresses))
+    if not addresses:
+        return done
+    lowered = [a.lower() for a in addresses]
+    result = await session.execute(
+        delete(ContactState).where(
+            ContactState.installation_id == installation_id,
+            or_(
+                func.lower(ContactState.email).in_(lowered),
+                (ContactState.saleor_user_id == saleor_user_id) if saleor_user_id else false(),
+            ),
+        )
+    )
+    done.contacts = int(result.rowcount)  # type: ignore[attr-defined]
+
+    for record in await ledger_records(session, installation_id, addresses, saleor_user_id):
+        label = record.label or ""
+        if record.kind is EntityKind.ORDER:
+            record.label = _order_label(label, addresses)
+            if orders_deleted:
+                _removed(record)
+        else:
+            record.label = erased_label(label if _is_address(label) else lowered[0])
+            _removed(record)
+        if record.last_error:
+            record.last_error = scrub_text(record.last_error, addresses)
+        done.ledger += 1
+
+    jobs = await session.scalars(
+        select(Job).where(
+            Job.installation_id == installation_id,
+            or_(_mentions(Job.payload, addresses), _mentions(Job.last_error, addresses)),
+        )
+    )
+    now = utcnow()
+    for job in jobs:
+        job.payload = scrub(job.payload, addresses)
+        if job.last_error:
+            job.last_error = scrub_text(job.last_error, addresses)
+        if job.status is JobStatus.PENDING and job.id != running_job_id:
+            # About the erased customer only: run now, it would bring the address back.
+            job.status = JobStatus.DONE
+            job.finished_at = now
+            job.coalesce_key = None
+            done.dropped_jobs += 1
+        done.jobs += 1
+
+    bursts = await session.scalars(
+        select(BurstBatch).where(
+            BurstBatch.installation_id == installation_id, _mentions(BurstBatch.records, addresses)
+        )
+    )
+    for burst in bursts:
+        burst.records = scrub(burst.records, addresses)
+        done.batches += 1
+    pattern = _pattern(addresses)
+    batches = await session.scalars(
+        select(InitialSyncBatch).where(
+            InitialSyncBatch.installation_id == installation_id,
+            InitialSyncBatch.bodies.is_not(None),
+        )
+    )
+    for batch in batches:
+        if batch.bodies is None:
+            continue
+        operations = json.loads(zlib.decompress(batch.bodies))
+        kept = [op for op in operations if not pattern.search(json.dumps(op))]
+        if len(kept) != len(operations):
+            batch.bodies = zlib.compress(json.dumps(kept, separators=(",", ":")).encode(), 1)
+            batch.operations = scrub(batch.operations, addresses)
+            done.batches += 1
+    syncs = await session.scalars(
+        select(InitialSync).where(
+            InitialSync.installation_id == installation_id, _mentions(InitialSync.error, addresses)
+        )
+    )
+    for sync in syncs:
+        sync.error = scrub_text(sync.error or "", addresses) or None
+    await session.flush()
+    return done
+
+
+def _removed(record: SyncRecord) -> None:
+    """Mailchimp holds it no more (erased there): the next push, if any, starts afresh."""
+    record.status = SyncStatus.REMOVED
+    record.mailchimp_id = None
+    record.content_hash = None
+    record.children = {}
+    record.attempts = 0
+    record.next_attempt_at = None

@@ -1,0 +1,250 @@
+"""The erasure job: a customer's addresses erased in Mailchimp, then forgotten by the app.
+
+Queued when Saleor deletes a customer (CUSTOMER_DELETED, ACCOUNT_DELETED) or a staff user
+erases one from the customer panel. In Mailchimp, for every audience the app knows, each
+address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-permanent`:
+Mailchimp then refuses to add it again through the API); in every store, the customer's carts
+are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
+history), then the customer. The app's tables then keep only hashes (`forget.py`), and
+Activity records what was done without the address.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.repository import AudienceRepository
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.ecommerce.models import EntityKind, MailchimpStore
+from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
+from addon.erasure.forget import addresses_of, erased, forget, ledger_records
+from addon.erasure.models import ErasureSettings
+from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.jobs.completion import complete_in
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.mailchimp import MailchimpClient, NotFound, subscriber_hash
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+ERASE_JOB = "erasure.erase"
+# Done on arrival: the Activity entry saying what an erasure did (text in `last_error`, as the
+# Activity page shows a row's text), without the address.
+ERASED_NOTE = "erasure.erased"
+WEBHOOK_SLUGS = ("erasure-account-deleted", "erasure-customer-deleted")
+
+
+class _User(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    email: str | None = None
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    user: _User | None = None
+
+
+DeletedEvent = WebhookJob[_Body]
+
+
+async def enqueue_erasure(
+    session: AsyncSession, installation_id: int, request: EraseRequest
+) -> None:
+    """One erasure per address at a time (its lane), the same one asked twice runs once."""
+    key = f"{ERASE_JOB}:{subscriber_hash(request.email)}"
+    await JobRepository(session).enqueue(
+        installation_id,
+        ERASE_JOB,
+        request.model_dump(mode="json"),
+        coalesce_key=key,
+        lane=f"contact:{subscriber_hash(request.email)}",
+    )
+
+
+async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -> None:
+    user = event.body.user
+    source = (
+        ErasureSource.ACCOUNT_DELETED
+        if event.event.upper() == "ACCOUNT_DELETED"
+        else ErasureSource.CUSTOMER_DELETED
+    )
+    async with services.db.transaction() as session:
+        await complete_in(session)
+        if user is not None and user.email:
+            request = EraseRequest(email=user.email.lower(), saleor_user_id=user.id, source=source)
+            await enqueue_erasure(session, job.installation_id, request)
+
+
+@dataclass
+class Erased:
+    """What Mailchimp erased."""
+
+    members: int = 0
+    customers: int = 0
+    carts: int = 0
+    orders: int = 0
+    audiences: int = 0
+    stores: int = 0
+    connected: bool = True
+
+
+@dataclass(frozen=True)
+class _StoreWork:
+    store_id: str
+    customer_ids: tuple[str, ...]
+    carts: tuple[str, ...]
+    orders: tuple[str, ...]
+
+
+async def _deleted(call: Awaitable[None]) -> bool:
+    """Run a delete; False if Mailchimp holds nothing there (404)."""
+    try:
+        await call
+    except NotFound:
+        return False
+    return True
+
+
+async def _erase_in_mailchimp(
+    client: MailchimpClient, lists: list[str], addresses: set[str], stores: list[_StoreWork]
+) -> Erased:
+    erased_ = Erased(audiences=len(lists), stores=len(stores))
+    for list_id in lists:
+        for address in sorted(addresses):
+            if await _deleted(client.delete_member_permanently(list_id, address)):
+                erased_.members += 1
+    for store in stores:
+        for cart_id in store.carts:
+            erased_.carts += await _deleted(client.delete_cart(store.store_id, cart_id))
+        for order_id in store.orders:
+            erased_.orders += await _deleted(client.delete_order(store.store_id, order_id))
+        for customer_id in store.customer_ids:
+            erased_.customers += await _deleted(client.delete_customer(store.store_id, customer_id))
+    return erased_
+
+
+async def _store_work(
+    session: AsyncSession,
+    installation_id: int,
+    addresses: set[str],
+    user_id: str | None,
+    delete_orders: bool,
+) -> list[_StoreWork]:
+    stores = await session.scalars(
+        select(MailchimpStore).where(MailchimpStore.installation_id == installation_id)
+    )
+    records = await ledger_records(session, installation_id, addresses, user_id)
+    work = []
+    for store in stores:
+        mine = [r for r in records if r.channel_slug == store.channel_slug and r.mailchimp_id]
+        customers = {guest_customer_id(a) for a in addresses}
+        if user_id:
+            customers.add(mailchimp_id(user_id))
+        customers |= {
+            r.mailchimp_id for r in mine if r.kind is EntityKind.CUSTOMER and r.mailchimp_id
+        }
+        work.append(
+            _StoreWork(
+                store.store_id,
+                tuple(sorted(customers)),
+                tuple(r.mailchimp_id for r in mine if r.kind is EntityKind.CART and r.mailchimp_id),
+                tuple(
+                    r.mailchimp_id
+                    for r in mine
+                    if delete_orders and r.kind is EntityKind.ORDER and r.mailchimp_id
+                ),
+            )
+        )
+    return work
+
+
+def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgotten: int) -> str:
+    why = {
+        ErasureSource.CUSTOMER_DELETED: "The customer was deleted in Saleor",
+        ErasureSource.ACCOUNT_DELETED: "The customer deleted their account in Saleor",
+        ErasureSource.PANEL: "A staff user erased the customer from the customer panel",
+    }[source]
+    if not erased_.connected:
+        done = "Mailchimp is not connected, so nothing could be erased there"
+    else:
+        orders = (
+            f"{erased_.orders} order(s) deleted"
+            if delete_orders
+            else "their orders kept (the erasure setting keeps revenue history)"
+        )
+        done = (
+            f"In Mailchimp: {erased_.members} contact(s) permanently deleted across "
+            f"{erased_.audiences} audience(s) (Mailchimp will not let the address be added "
+            f"again through the app); in {erased_.stores} store(s) {erased_.customers} "
+            f"customer record(s) and {erased_.carts} cart(s) deleted, {orders}"
+        )
+    return (
+        f"{why}: erased. {done}. The app forgot the address in its own records "
+        f"({forgotten} kept as a hash only)."
+    )
+
+
+async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Services) -> None:
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        addresses = await addresses_of(
+            session, installation_id, request.email, request.saleor_user_id
+        )
+        settings = await session.get(ErasureSettings, installation_id)
+        delete_orders = bool(settings and settings.delete_orders)
+        lists = [
+            a.list_id
+            for a in await AudienceRepository(session).audiences(installation_id)
+            if a.removed_at is None
+        ]
+        stores = await _store_work(
+            session, installation_id, addresses, request.saleor_user_id, delete_orders
+        )
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            result = await _erase_in_mailchimp(client, lists, addresses, stores)
+    except NotConnected:
+        result = Erased(connected=False)
+    async with services.db.transaction() as session:
+        forgotten = await forget(
+            session,
+            installation_id,
+            addresses,
+            request.saleor_user_id,
+            orders_deleted=delete_orders and result.connected,
+            running_job_id=job.id,
+        )
+        # This job's own payload keeps the hash only.
+        hashed = request.model_copy(update={"email": erased(request.email)})
+        await session.execute(
+            update(Job).where(Job.id == job.id).values(payload=hashed.model_dump(mode="json"))
+        )
+        note = summary(result, request.source, delete_orders, forgotten.contacts + forgotten.ledger)
+        note_id = await JobRepository(session).enqueue(
+            installation_id, ERASED_NOTE, {"erased": erased(request.email)}, status=JobStatus.DONE
+        )
+        if note_id is not None:
+            await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
+        await complete_in(session)
+    logger.info("Customer erased (%d addresses)", len(addresses))
+
+
+def register(registry: HandlerRegistry[Services]) -> None:
+    from addon.installations.webhooks import webhook_job_kind
+
+    for slug in WEBHOOK_SLUGS:
+        registry.register(webhook_job_kind(slug), on_deleted, payload=DeletedEvent)
+    registry.register(ERASE_JOB, handle_erase, payload=EraseRequest)
+
+
+__all__ = ["ERASED_NOTE", "ERASE_JOB", "enqueue_erasure", "register"]

@@ -1,0 +1,124 @@
+"""Erasure through the sandboxes: a customer deleting their account in Saleor, or staff pressing
+"Erase from Mailchimp" in the customer panel. The member is deleted permanently from every
+audience (Mailchimp then refuses the address), the e-commerce customer and carts from every
+store, orders kept unless the setting says otherwise, and the app's tables keep only hashes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from addon.erasure.jobs import ERASED_NOTE
+from addon.jobs.models import Job
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from sandboxes.mailchimp.state import subscriber_hash
+from sandboxes.saleor.store import LineSpec
+from tests.conftest import dashboard_headers
+from tests.ecommerce.conftest import Shop
+from tests.erasure.scan import rows_naming
+
+ANN = "ann@example.com"
+
+
+async def _customer_with_history(shop: Shop) -> tuple[Any, Any, Any]:
+    """Ann: subscribed (registration consent) to the store's audience, which is also the
+    newsletter's; an order and an abandoned cart in the store."""
+    response = await shop.api(
+        "PUT",
+        "/api/audiences/settings",
+        {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id},
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    customer = await shop.saleor.create_customer(
+        ANN, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    product = await shop.product("Pear", "2.50")
+    await shop.drain()
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 2)], user=customer
+    )
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], customer=customer
+    )
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, ANN).status == "subscribed"
+    assert [c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)] == [ANN]
+    assert str(order.id) in shop.orders() and str(checkout.token) in shop.carts()
+    assert await rows_naming(shop.services, ANN)  # the app knew her address
+    return customer, order, checkout
+
+
+async def _assert_erased(shop: Shop, order_kept: bool, order: Any, checkout: Any) -> str:
+    assert shop.mailchimp.member(shop.account, shop.list_id, ANN) is None
+    again = await shop.mailchimp.call(
+        shop.account,
+        "POST",
+        f"/lists/{shop.list_id}/members",
+        body={"email_address": ANN, "status": "subscribed"},
+    )
+    assert again.status == 400 and again.body["title"] == "Forgotten Email Not Subscribed"
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    assert str(checkout.token) not in shop.carts()
+    assert (str(order.id) in shop.orders()) is order_kept
+    # Nothing in the app's tables names her any more.
+    assert await rows_naming(shop.services, ANN) == []
+    async with shop.services.db.session() as session:
+        [note] = await session.scalars(select(Job).where(Job.kind == ERASED_NOTE))
+    assert note.last_error is not None and "permanently deleted" in note.last_error
+    assert subscriber_hash(ANN) in str(note.payload)
+    activity = await shop.api("GET", "/api/activity?limit=100")
+    assert activity.status_code == 200 and ANN not in activity.text
+    return note.last_error
+
+
+async def test_a_customer_deleting_their_account_is_erased(shop: Shop) -> None:
+    customer, order, checkout = await _customer_with_history(shop)
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    note = await _assert_erased(shop, True, order, checkout)
+    assert "deleted their account" in note and "orders kept" in note
+
+
+def _users_only(shop: Shop) -> dict[str, str]:
+    return dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+
+
+async def test_staff_erase_a_customer_from_the_panel_orders_too_when_set(shop: Shop) -> None:
+    customer, order, checkout = await _customer_with_history(shop)
+    settings = await shop.api("PUT", "/api/erasure/settings", {"delete_orders": True})
+    assert settings.status_code == 200 and settings.json() == {"delete_orders": True}
+    url = f"/api/erasure/customers/{customer.global_id}"
+    preview = await shop.client.get(url, headers=_users_only(shop))
+    assert preview.status_code == 200, preview.text
+    body = preview.json()
+    assert body["email"] == ANN and body["delete_orders"] is True and body["connected"] is True
+    assert [(a["list_id"], a["member"]) for a in body["audiences"]] == [(shop.list_id, True)]
+    [store] = body["stores"]
+    assert (store["customer"], store["carts"], store["orders"]) == (True, 1, 1)
+
+    erased = await shop.client.post(url, headers=_users_only(shop))
+    assert erased.status_code == 202, erased.text
+    await shop.drain()
+    note = await _assert_erased(shop, False, order, checkout)
+    assert "1 order(s) deleted" in note and "customer panel" in note
+    # The customer is still in Saleor: only Mailchimp and the app forgot them.
+    assert shop.saleor.store.customers[customer.id].email == ANN
+
+
+async def test_erasing_needs_manage_users_and_an_existing_customer(shop: Shop) -> None:
+    missing = await shop.client.get(
+        "/api/erasure/customers/VXNlcjo5OTk5", headers=_users_only(shop)
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "UNKNOWN_CUSTOMER"
+    nobody = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_ORDERS"])
+    refused = await shop.client.post("/api/erasure/customers/VXNlcjox", headers=nobody)
+    assert refused.status_code == 403
+
+
+async def test_the_erasure_setting_keeps_orders_by_default(shop: Shop) -> None:
+    response = await shop.api("GET", "/api/erasure/settings")
+    assert response.status_code == 200 and response.json() == {"delete_orders": False}
+    bad = await shop.api("PUT", "/api/erasure/settings", {"delete_orders": "sometimes"})
+    assert bad.status_code == 422
