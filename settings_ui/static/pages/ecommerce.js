@@ -25,6 +25,7 @@ import {
   setBusy,
 } from "../app.js";
 import { onSyncEnded, pauseAll, pollAll, renderInitialSync } from "../initial-sync.js";
+import { fillFields, readFields, setUpFields, validateFields } from "./ecommerce-fields.js";
 import { describe, fixButton } from "../records.js";
 
 const KINDS = [
@@ -429,6 +430,7 @@ function readSettings() {
     product_url_template: $("product-url").value.trim() || null,
     checkout_url_template: $("checkout-url").value.trim() || null,
     store_email: $("store-email").value.trim() || null,
+    ...readFields(),
   };
 }
 
@@ -437,6 +439,7 @@ function fillSettings(s) {
   $("product-url").value = s.product_url_template || "";
   $("checkout-url").value = s.checkout_url_template || "";
   $("store-email").value = s.store_email || "";
+  fillFields(s);
 }
 
 function checkTemplate(id, allowed, example) {
@@ -460,7 +463,8 @@ function validateSettings() {
   clearFieldError("checkout-url");
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
   const b = checkTemplate("checkout-url", ["{token}", "{channel}"], "https://shop.example.com/checkout?token={token}");
-  return a && b;
+  const c = validateFields();
+  return a && b && c;
 }
 
 function saveSettings(values) {
@@ -471,6 +475,7 @@ function saveSettings(values) {
   });
 }
 
+setUpFields();
 const bar = new SaveBar({
   form: $("settings-form"),
   read: readSettings,
