@@ -9,7 +9,7 @@ from typing import Any
 from sandboxes.saleor.models import Order
 from tests.ecommerce.conftest import Shop
 
-RULES = [
+RULES: list[dict[str, Any]] = [
     {
         "shipping_method": "DHL Express",
         "carrier": "DHL",
