@@ -21,6 +21,7 @@ import {
   plural,
   setBusy,
 } from "../app.js";
+import { renderMappings } from "./audiences-mapping.js";
 
 var REFRESH_POLL_MS = 1500;
 var REFRESH_WAIT_MS = 60000;
@@ -256,6 +257,7 @@ function fill(data) {
   $("tags").value = s.tags.join(", ");
   $("origins").value = s.allowed_origins.join("\n");
   clearFieldErrors();
+  renderMappings(data);
 }
 
 // --- loading and refreshing ------------------------------------------------------------
