@@ -8,6 +8,7 @@ sync share.
 from __future__ import annotations
 
 import html
+import importlib.resources
 import json
 import re
 import zoneinfo
@@ -245,11 +246,8 @@ def country_zones() -> dict[str, tuple[str, ...]]:
     """Country code → its time zones, from the tz database's `zone.tab` (one line per zone and
     country) where the system keeps it; empty without it (the defaults apply)."""
     zones: dict[str, list[str]] = {}
-    for directory in zoneinfo.TZPATH:
-        path = Path(directory) / "zone.tab"
-        if not path.is_file():
-            continue
-        for line in path.read_text(encoding="utf-8").splitlines():
+    for text in _zone_tables():
+        for line in text.splitlines():
             if line.startswith("#") or not line.strip():
                 continue
             columns = line.split("\t")
@@ -257,3 +255,17 @@ def country_zones() -> dict[str, tuple[str, ...]]:
                 zones.setdefault(columns[0].strip(), []).append(columns[2].strip())
         break
     return {country: tuple(names) for country, names in zones.items()}
+
+
+def _zone_tables() -> list[str]:
+    """`zone.tab` where `zoneinfo` finds zones: the system's database, else the `tzdata`
+    package's copy."""
+    for directory in zoneinfo.TZPATH:
+        path = Path(directory) / "zone.tab"
+        if path.is_file():
+            return [path.read_text(encoding="utf-8")]
+    try:
+        table = importlib.resources.files("tzdata").joinpath("zoneinfo", "zone.tab")
+        return [table.read_text(encoding="utf-8")]
+    except (ModuleNotFoundError, FileNotFoundError, OSError):
+        return []

@@ -145,3 +145,31 @@ async def test_description_page_image_and_stock_of_every_variant(shop: Shop) -> 
         b for body in sent for b in body.get("variants", [body]) if b.get("id") == str(large.id)
     ]
     assert bodies and all("inventory_quantity" not in b for b in bodies)
+
+
+def test_editorjs_text_reads_every_block_kind() -> None:
+    from addon.ecommerce.marketing import editorjs_text
+
+    nested = {
+        "blocks": [
+            {
+                "type": "list",
+                "data": {
+                    "style": "ordered",
+                    "items": [
+                        {"content": "Leaves", "items": [{"content": "young", "items": []}]},
+                        {"content": "Buds", "items": []},
+                    ],
+                },
+            },
+            {"type": "table", "data": {"content": [["Size", "Price"], ["S", "4 &euro;"]]}},
+            {"type": "image", "data": {"file": {"url": "https://cdn.example/x.png"}}},
+            {"type": "paragraph", "data": {"text": "  "}},
+        ]
+    }
+    assert editorjs_text(json.dumps(nested)) == (
+        "- Leaves\n  - young\n- Buds\n\nSize | Price\nS | 4 €"
+    )
+    assert editorjs_text("Plain words, not Editor.js") == "Plain words, not Editor.js"
+    assert editorjs_text('{"blocks": []}') is None
+    assert editorjs_text("") is None and editorjs_text(None) is None
