@@ -20,6 +20,7 @@ import {
   notice,
   setBusy,
 } from "../app.js";
+import { mountErasure } from "./customer-erasure.js";
 
 var POLL_MS = 1000;
 var POLL_LIMIT_MS = 20000;
@@ -301,7 +302,12 @@ var loader = new PageLoader({
 });
 
 if (customerId) {
-  loader.run();
+  loader.run().then(function (data) {
+    if (!data) return;
+    mountErasure(customerId, function () {
+      follow(current ? signature(current) : "");
+    });
+  });
 } else {
   $("skeleton").hidden = true;
   $("main").removeAttribute("aria-busy");

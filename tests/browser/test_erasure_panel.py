@@ -1,0 +1,124 @@
+"""Erasing a customer from the customer panel in Chromium, inside the sandbox dashboard, as staff
+who may manage customers (MANAGE_USERS only) do it: the confirmation names what will be erased,
+and Mailchimp forgets the address."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveSite
+from tests.browser.pages import app_frame, check_a11y, set_theme, shot, toast
+from tests.browser.test_subscription_pages import (
+    app_api,
+    eventually,
+    mailchimp_api,
+    only_users,
+)
+from tests.sandbox_mailchimp.helpers import list_body
+
+pytestmark = pytest.mark.browser
+
+AUDIENCE = "Erasure news"
+
+
+def _connected_with_audience(live_site: LiveSite) -> tuple[str, dict[str, Any]]:
+    """The demo account connected, with a new audience imported and the only active one;
+    returns it and the newsletter settings to put back afterwards."""
+    with app_api(live_site) as api:
+        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
+        if connection.json()["status"] != "connected":
+            key = live_site.stack.demo_account.api_key
+            assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
+        with mailchimp_api(live_site) as mc:
+            created = mc.post("/lists", json=list_body(AUDIENCE))
+            assert created.status_code == 200, created.text
+            list_id = str(created.json()["id"])
+        before = api.get("/api/audiences").json()
+        assert api.post("/api/audiences/refresh").status_code == 202
+        eventually(
+            lambda: any(
+                a["list_id"] == list_id for a in api.get("/api/audiences").json()["audiences"]
+            )
+        )
+        previous = before["settings"]
+        response = api.put(
+            "/api/audiences/settings",
+            json={"active_list_ids": [list_id], "default_list_id": list_id},
+        )
+        assert response.status_code == 200, response.text
+        return list_id, previous
+
+
+def test_staff_erase_a_customer_from_the_panel(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    list_id, previous = _connected_with_audience(live_site)
+    demo = live_site.stack.demo_account
+    email = "erase.me@example.com"
+    try:
+        minted = only_users(page)
+        page.goto(f"{live_site.dashboard}customers?theme=light")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("First name").fill("Erin")
+        page.get_by_label("Last name").fill("Rase")
+        page.get_by_role("button", name="Create customer").click()
+        page.get_by_role("link", name=f"Open {email}").click()
+        page.get_by_text("More actions").click()
+        page.get_by_role("link", name="Newsletter (Mailchimp)").click()
+        panel = page.frame_locator("#app-frame")
+        expect(panel.locator("#customer-email")).to_have_text(email)
+        card = panel.get_by_role("region", name=AUDIENCE)
+        card.get_by_role("button", name="Subscribe", exact=True).click()
+        toast(page, "Subscription requested")
+        expect(card.locator("[data-status]")).to_have_text("Subscribed", timeout=15_000)
+        assert minted, "the panel's token was not narrowed to MANAGE_USERS"
+
+        erasure = panel.get_by_role("region", name="Erase from Mailchimp")
+        erase = erasure.get_by_role("button", name="Erase from Mailchimp")
+        check_a11y(app_frame(page), "the customer panel with its erasure (light)")
+        # The confirmation names what will be erased; keeping changes nothing.
+        erase.click()
+        confirm = panel.get_by_role("dialog", name=f"Erase {email} from Mailchimp?")
+        expect(confirm).to_be_visible()
+        expect(confirm).to_contain_text(f"permanently deletes {email} from the audience {AUDIENCE}")
+        expect(confirm).to_contain_text("cannot be undone")
+        check_a11y(app_frame(page), "the erasure confirmation (light)")
+        shot(page, artifacts, "customer-panel-erase-light")
+        set_theme(page, panel, "dark")
+        expect(confirm).to_be_visible()
+        check_a11y(app_frame(page), "the erasure confirmation (dark)")
+        shot(page, artifacts, "customer-panel-erase-dark")
+        set_theme(page, panel, "light")
+        confirm.get_by_role("button", name="Keep").click()
+        expect(confirm).to_have_count(0)
+        expect(erase).to_be_focused()
+        assert live_site.stack.mailchimp.member(demo, list_id, email) is not None
+
+        erase.click()
+        confirm.get_by_role("button", name="Erase", exact=True).click()
+        toast(page, "Erasure requested")
+        expect(card.locator("[data-status]")).to_have_text("Not subscribed", timeout=15_000)
+        assert eventually(lambda: live_site.stack.mailchimp.member(demo, list_id, email) is None)
+        with mailchimp_api(live_site) as mc:
+            again = mc.post(
+                f"/lists/{list_id}/members", json={"email_address": email, "status": "subscribed"}
+            )
+        assert again.status_code == 400
+        assert again.json()["title"] == "Forgotten Email Not Subscribed"
+        check_a11y(app_frame(page), "the customer panel after an erasure (light)")
+        set_theme(page, panel, "dark")
+        check_a11y(app_frame(page), "the customer panel after an erasure (dark)")
+        shot(page, artifacts, "customer-panel-erased-dark")
+    finally:
+        with app_api(live_site) as api:
+            api.put(
+                "/api/audiences/settings",
+                json={
+                    "active_list_ids": previous.get("active_list_ids") or [],
+                    "default_list_id": previous.get("default_list_id"),
+                },
+            )
