@@ -401,11 +401,11 @@ async def _member_data(
     mappings: list[FieldMapping],
     specs: list[MergeFieldSpec],
 ) -> MemberData:
-    """The mapped fields, language and tags of the change's customer (read from Saleor when
-    the audience maps anything or the language is not known yet)."""
+    """The mapped fields, language and tags of the change's customer (read from Saleor, by id
+    or else by address, when the audience maps anything or the language is not known yet)."""
     names = (change.first_name, change.last_name)
     profile = None
-    if mappings or (change.language is None and change.saleor_user_id):
+    if mappings or change.language is None:
         private = any(m.source.value == "private_metadata" for m in mappings)
         profile = await fetch_profile(
             services,

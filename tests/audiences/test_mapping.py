@@ -7,6 +7,7 @@ from typing import Any
 
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import Customer
+from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 
 ADDRESS = {
@@ -276,6 +277,30 @@ async def test_members_get_the_language_of_the_customer_without_any_mapping(
     )
     await shop.work()
     assert shop.member(shop.ids["news"], "gil@example.com").language == "pt"
+
+    # The storefront form names no customer: the address's own customer gives the language.
+    await shop.saleor.create_customer("hal@example.com", language_code="de")
+    response = await shop.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": SALEOR_API_URL},
+        json={"email": "hal@example.com"},
+    )
+    assert response.status_code == 202, response.text
+    await shop.work()
+    assert shop.member(shop.ids["news"], "hal@example.com").language == "de"
+
+
+async def test_a_guest_order_gives_its_own_language(newsletter: Shop) -> None:
+    shop = newsletter
+    if not shop.saleor.store.channels:
+        await shop.saleor.add_channel("default")
+    await shop.saleor.create_order(
+        email="ivy@example.com",
+        metadata={CONSENT_SUBSCRIBE: "true"},
+        language_code="fr-ca",
+    )
+    await shop.work()
+    assert shop.member(shop.ids["news"], "ivy@example.com").language == "fr_CA"
 
 
 async def test_a_mapping_mailchimp_could_not_take_is_refused_with_reasons(newsletter: Shop) -> None:
