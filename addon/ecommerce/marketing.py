@@ -100,6 +100,11 @@ def inventory(variant: SaleorVariant) -> int | None:
     return sum(max(s.quantity - s.quantity_allocated, 0) for s in variant.stocks or [])
 
 
+def variant_image(variant: SaleorVariant) -> str | None:
+    """The variant's own first picture (a video is no image); None: the product's."""
+    return next((m.url for m in variant.media or [] if m.type == "IMAGE" and m.url), None)
+
+
 _TAG = re.compile(r"<[^>]+>")
 _BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 

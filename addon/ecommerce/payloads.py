@@ -23,6 +23,7 @@ from addon.ecommerce.marketing import (
     product_field,
     store_locale,
     store_timezone,
+    variant_image,
 )
 from addon.ecommerce.schemas import (
     SaleorAddress,
@@ -154,7 +155,7 @@ def product_input(
                 sku=variant.sku or None,
                 price=money(listing.price.amount),
                 inventory_quantity=inventory(variant),
-                image_url=image,
+                image_url=variant_image(variant) or image,
                 visibility="visible",
             )
         )

@@ -118,10 +118,16 @@ class StockLevel(_Saleor):
     quantity_allocated: int = Field(0, alias="quantityAllocated")
 
 
+class VariantMedia(_Saleor):
+    type: str = "IMAGE"
+    url: str
+
+
 class SaleorVariant(_Saleor):
     id: str
     name: str = ""
     sku: str | None = None
+    media: list[VariantMedia] | None = None
     track_inventory: bool = Field(True, alias="trackInventory")
     # The channel's warehouses' stock (Saleor answers `stocks` in the channel's context);
     # None when not read.

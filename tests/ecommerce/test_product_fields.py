@@ -1,6 +1,7 @@
 """Products marketers can segment on: the vendor and type from the source the admin chooses
 (category, product type, an attribute, a metadata key), the description as text, the page and
-image on every variant, the stock Saleor tracks; a change of source re-pushes the products."""
+image on every variant (its own picture where it has one), the stock Saleor tracks; a change of
+source re-pushes the products."""
 
 from __future__ import annotations
 
@@ -118,21 +119,24 @@ async def test_description_page_image_and_stock_of_every_variant(shop: Shop) -> 
         "4.00",
         "7.00",
         description=json.dumps(EDITORJS),
-        image_urls=["https://cdn.example/green.png"],
+        image_urls=["https://cdn.example/green.png", "https://cdn.example/tin.png"],
     )
     small, large = product.variants
     await shop.saleor.update_variant(small, quantity=120, quantity_allocated=5)
-    await shop.saleor.update_variant(large, track_inventory=False)
+    # The large one has its own picture (Saleor's variant media).
+    await shop.saleor.update_variant(large, track_inventory=False, media_ids=[product.media[1].id])
     await shop.drain()
     mc = shop.products()[str(product.id)]
     assert mc.description == (
         "Green & fresh\n\nPicked by hand,\ndried in shade.\n\n- Sencha\n- Matcha\n\n"
         "The best tea\n— A shopper"
     )
+    assert mc.image_url == "https://cdn.example/green.png"
     for variant in mc.variants:
         assert variant.url == "https://shop.grocer.example/products/green-tea"
-        assert variant.image_url == "https://cdn.example/green.png"
     variants = {v.id: v for v in mc.variants}
+    assert variants[str(small.id)].image_url == "https://cdn.example/green.png"
+    assert variants[str(large.id)].image_url == "https://cdn.example/tin.png"
     # The stock the channel can still sell: more than Saleor's per-checkout cap of 50.
     assert variants[str(small.id)].inventory_quantity == 115
     # Not tracked in Saleor: no stock is claimed (0 would call it sold out).

@@ -139,6 +139,8 @@ class ProductVariant(WithMetadata):
     sku: str | None = None
     channel_listings: list[VariantChannelListing] = Field(default_factory=list)
     track_inventory: bool = True
+    # The product's media assigned to this variant (Saleor's `VariantMedia`), e.g. its colour.
+    media_ids: list[int] = Field(default_factory=list)
     quantity: int = 0
     quantity_allocated: int = 0
     created: datetime = Field(default_factory=utcnow)

@@ -1542,7 +1542,11 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "channel": lambda v, info: c.slug if (c := channel_of(v)) else None,
             "channelListings": resolve_variant_channel_listings,
             "pricing": resolve_variant_pricing,
-            "media": lambda v, info: list(_product_of(info, unwrap(v)).media[:1]),
+            # Only the media assigned to the variant (saleor/graphql/product/types/products.py
+            # `ProductVariant.resolve_media`, `MediaByProductVariantIdLoader`).
+            "media": lambda v, info: [
+                m for m in _product_of(info, unwrap(v)).media if m.id in unwrap(v).media_ids
+            ],
             "stocks": resolve_variant_stocks,
             "quantityAvailable": resolve_quantity_available,
         },
