@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, set_theme, shot, toast
+from tests.browser.pages import app_frame, check_a11y, go, said, set_theme, shot, toast
 from tests.browser.test_subscription_pages import (
     app_api,
     eventually,
@@ -122,3 +122,39 @@ def test_staff_erase_a_customer_from_the_panel(
                     "default_list_id": previous.get("default_list_id"),
                 },
             )
+
+
+def test_the_erasure_setting_is_on_the_subscriptions_page(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    with app_api(live_site) as api:  # the dev stack installs the app in the background
+        eventually(lambda: api.get("/api/connection").is_success)
+    page.goto(f"{live_site.dashboard}?theme=light")
+    page.get_by_role("link", name="Open").first.click()
+    app = page.frame_locator("#app-frame")
+    go(app, "Subscriptions")
+    section = app.get_by_role("region", name="Erasure (GDPR)")
+    orders = section.get_by_label("Also delete their orders in Mailchimp")
+    expect(orders).not_to_be_checked()
+    check_a11y(app_frame(page), "the Subscriptions page with the erasure setting (light)")
+    orders.check()
+    app.get_by_role("button", name="Save", exact=True).click()
+    said(app, "Subscription settings saved")
+    with app_api(live_site) as api:
+        assert api.get("/api/erasure/settings").json() == {"delete_orders": True}
+    set_theme(page, app, "dark")
+    check_a11y(app_frame(page), "the Subscriptions page with the erasure setting (dark)")
+    shot(page, artifacts, "subscriptions-erasure-dark")
+    set_theme(page, app, "light")
+    page.reload()
+    app = page.frame_locator("#app-frame")
+    go(app, "Subscriptions")
+    orders = app.get_by_role("region", name="Erasure (GDPR)").get_by_label(
+        "Also delete their orders in Mailchimp"
+    )
+    expect(orders).to_be_checked()
+    orders.uncheck()
+    app.get_by_role("button", name="Save", exact=True).click()
+    said(app, "Subscription settings saved")
+    with app_api(live_site) as api:
+        assert api.get("/api/erasure/settings").json() == {"delete_orders": False}

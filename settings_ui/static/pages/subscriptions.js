@@ -31,11 +31,13 @@ function read() {
   return {
     two_way: $("two-way").checked,
     priority: $("priority-store").checked ? "store_wins" : "mailchimp_wins",
+    delete_orders: $("erase-orders").checked,
   };
 }
 
 function fill(data) {
   current = data;
+  $("erase-orders").checked = Boolean(data.erasure && data.erasure.delete_orders);
   renderSync(data.settings);
   renderIds(data);
   renderSnippets(data);
@@ -256,7 +258,16 @@ var bar = new SaveBar({
   read: read,
   fill: fill,
   save: function (values) {
-    return bridge.api("PATCH", "/api/audiences/settings", values);
+    // The erasure choice has its own endpoint (addon/erasure); the answer holds both.
+    return Promise.all([
+      bridge.api("PATCH", "/api/audiences/settings", {
+        two_way: values.two_way,
+        priority: values.priority,
+      }),
+      bridge.api("PUT", "/api/erasure/settings", { delete_orders: values.delete_orders }),
+    ]).then(function (answers) {
+      return Object.assign({}, answers[0], { erasure: answers[1] });
+    });
   },
   savedTitle: "Subscription settings saved",
 });
@@ -269,6 +280,7 @@ var loader = new PageLoader({
         return null;
       }),
       bridge.api("GET", "/api/audiences"),
+      bridge.api("GET", "/api/erasure/settings"),
     ]);
   },
   render: function (results) {
@@ -276,7 +288,7 @@ var loader = new PageLoader({
     $("not-connected").hidden = !connection || connection.status === "connected";
     $("sync-form").hidden = false;
     $("integration").hidden = false;
-    bar.reset(results[1]);
+    bar.reset(Object.assign({}, results[1], { erasure: results[2] }));
   },
 });
 
