@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from .fulfillments import create_fulfillment
 from .models import Address, Customer, OrderStatus, ProductVariant
 from .payment_actions import refund_legacy_payment, request_refund
 from .store import LineSpec, NotFound, SaleorStore, VariantSpec
@@ -140,6 +141,11 @@ def generate_store(
                 shipping_address=buyer.addresses[0] if buyer and buyer.addresses else None,
                 billing_address=buyer.addresses[0] if buyer and buyer.addresses else None,
             )
+            if order.status is OrderStatus.FULFILLED:
+                # Shipped as Saleor records it: one fulfilment of every line, with a number
+                # (taken from the order's, so the random sequence stays the same).
+                order.status = OrderStatus.UNFULFILLED
+                create_fulfillment(store.next_id, order, f"TRK{order.number:08d}")
             if order.total_charged > 0 and rng.random() < 0.1:  # refunded, in part or fully
                 amount = order.total_charged if rng.random() < 0.5 else Decimal("1.00")
                 if legacy:
