@@ -167,10 +167,14 @@ class MemberData:
     # None: no tags mapping (the member's tags are left alone).
     tags: list[str] | None = None
     problems: list[str] = field(default_factory=list)
+    # Fields filled from a form's or a checkout's names rather than the mapping.
+    given_names: set[str] = field(default_factory=set)
 
     def digest(self) -> str:
+        """What the mapping made of the customer (not the names a form gave)."""
+        mapped = {k: v for k, v in self.merge_fields.items() if k not in self.given_names}
         body = json.dumps(
-            {"merge": self.merge_fields, "language": self.language, "tags": self.tags},
+            {"merge": mapped, "language": self.language, "tags": self.tags},
             sort_keys=True,
             default=str,
         )
@@ -198,6 +202,7 @@ def member_data(
     for tag, given in (("FNAME", names[0]), ("LNAME", names[1])):
         if tag in by_tag and tag not in mapped and given:
             data.merge_fields[tag] = given
+            data.given_names.add(tag)
     for mapping in mappings:
         if mapping.target is MappingTarget.TAGS:
             raw = profile.value(mapping.source, mapping.key) if profile else None

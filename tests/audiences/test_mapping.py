@@ -182,6 +182,12 @@ async def test_customer_updates_send_the_mapped_fields_and_move_tags(newsletter:
     )
     customer = await _customer(shop, "di@example.com", birthday="1990-12-03", segments='["vip"]')
     await shop.work()
+    # The app's own status write-back (a metadata update) changed nothing mapped: the
+    # subscription's upsert and its tags only, no PATCH after them.
+    member_writes = [
+        r.method for r in shop.mailchimp.requests if "/members/" in r.path and r.method != "GET"
+    ]
+    assert member_writes == ["PUT", "POST"]
     # A tag given by hand in Mailchimp is never removed by the data.
     await shop.mc(
         "POST",
