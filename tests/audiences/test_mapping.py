@@ -337,3 +337,36 @@ async def test_a_mapping_mailchimp_could_not_take_is_refused_with_reasons(newsle
     )
     assert refused.status_code == 400
     assert refused.json()["error"]["code"] == "MERGE_FIELD_REFUSED"
+
+
+async def test_staff_subscribing_a_customer_and_a_checkout_send_the_mapped_fields(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "PHONE", "source": "shipping_phone"}])
+    # Staff in the customer panel.
+    customer = await shop.saleor.create_customer(
+        "jo@example.com", addresses=[shop.saleor.store.new_address(**ADDRESS)]
+    )
+    response = await shop.client.post(
+        f"/api/subscriptions/customers/{customer.global_id}",
+        json={"list_id": news, "action": "subscribe"},
+        headers=shop.headers,
+    )
+    assert response.status_code == 202, response.text
+    await shop.work()
+    assert shop.member(news, "jo@example.com").merge_fields["PHONE"] == "+14155552671"
+
+    # A checkout by a signed-in customer who consented.
+    if not shop.saleor.store.channels:
+        await shop.saleor.add_channel("default")
+    buyer = await shop.saleor.create_customer(
+        "kim@example.com",
+        addresses=[shop.saleor.store.new_address(**{**ADDRESS, "phone": "+14155550000"})],
+    )
+    await shop.saleor.create_order(
+        user=buyer, email="kim@example.com", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.work()
+    assert shop.member(news, "kim@example.com").merge_fields["PHONE"] == "+14155550000"
