@@ -15,9 +15,9 @@ from addon.ecommerce.schemas import (
     EcommerceRead,
     RecordRead,
     ResyncRequest,
-    SettingsUpdate,
 )
 from addon.ecommerce.service import EcommerceService
+from addon.ecommerce.settings_api import SettingsUpdate
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
 

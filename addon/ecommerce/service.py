@@ -29,9 +29,8 @@ from addon.ecommerce.schemas import (
     KindCounts,
     RecordRead,
     SaleorChannel,
-    SettingsRead,
-    SettingsUpdate,
 )
+from addon.ecommerce.settings_api import SettingsRead, SettingsUpdate
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.subjects import record_subject
 from addon.ecommerce.sync import enqueue_push
