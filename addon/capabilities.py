@@ -62,6 +62,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     and pause the jobs of an inactive installation (the queue knows no installation)."""
     from addon.ecommerce import sync as ecommerce_sync
     from addon.erasure import jobs as erasure_jobs
+    from addon.erasure import registration as erasure_registration
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle
     from addon.subscriptions import email_change
@@ -70,6 +71,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     register_newsletter_jobs(registry)
     email_change.register(registry)
     erasure_jobs.register(registry)
+    erasure_registration.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     lifecycle.register(registry)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from addon.installations.models import Installation
-from addon.jobs.models import Job
+from addon.jobs.models import HOUSEKEEPING_KINDS, Job
 from addon.jobs.repository import JobRepository
 from addon.services import Services
 from sandboxes.saleor import InstallationFailed, SaleorSandbox, SandboxApp, SigningKey
@@ -25,9 +25,9 @@ async def installation(services: Services) -> Installation | None:
 
 
 async def count_jobs(services: Services) -> int:
-    """Jobs besides the installation's scheduled lifecycle check."""
+    """Jobs besides the app's own upkeep (the lifecycle check, the version's announcement)."""
     async with services.db.session() as session:
-        statement = select(func.count()).select_from(Job).where(Job.kind != "installation.check")
+        statement = select(func.count()).select_from(Job).where(Job.kind.not_in(HOUSEKEEPING_KINDS))
         return int((await session.execute(statement)).scalar_one())
 
 

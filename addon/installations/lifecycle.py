@@ -36,7 +36,7 @@ from addon.db.types import utcnow
 from addon.installations.checks import CHECK_KIND, CheckPayload, schedule_check
 from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.repository import InstallationRepository
-from addon.installations.service import InstallationService
+from addon.installations.service import InstallationService, announce_saleor_version
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
@@ -133,8 +133,9 @@ async def _accepted(
     observed_at: datetime,
     signal: LifecycleSignal,
 ) -> None:
-    if version:
+    if version and version != installation.saleor_version:
         installation.saleor_version = version
+        await announce_saleor_version(service.session, installation.id)
     if installation.token_refused_at is not None:
         logger.info("Saleor accepts the app token of %s again", installation.saleor_api_url)
     installation.token_refused_at = None

@@ -14,10 +14,23 @@ from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamU
 from addon.installations.checks import schedule_check
 from addon.installations.models import Installation, InstallationErasure, LifecycleSignal
 from addon.installations.repository import InstallationRepository
+from addon.jobs.repository import JobRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
 from addon.saleor.schemas import AppLifecycleEvent
 
 logger = logging.getLogger(__name__)
+
+
+# The event of a Saleor version known at last or changed (installation, lifecycle check): a job
+# kind other capabilities register a handler for (erasure registers the webhooks a newer Saleor
+# offers), so this package imports none of them. The payload is empty (handlers read it).
+SALEOR_VERSION_KNOWN = "installation.saleor_version_known"
+
+
+async def announce_saleor_version(session: AsyncSession, installation_id: int) -> None:
+    await JobRepository(session).enqueue(
+        installation_id, SALEOR_VERSION_KNOWN, {}, coalesce_key=SALEOR_VERSION_KNOWN
+    )
 
 
 class InstallationService:
@@ -82,6 +95,7 @@ class InstallationService:
         installation.token_refused_noticed_by = None
         await self.session.flush()
         await schedule_check(self.session, self.settings, installation.id)
+        await announce_saleor_version(self.session, installation.id)
         logger.info(
             "Installed for %s (app %s, Saleor %s)",
             saleor_api_url,

@@ -29,7 +29,9 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 # Upkeep scheduled by the app itself: it runs while the installation's processing is paused
 # (the lifecycle check is what notices a reactivation or an uninstall when Saleor sends no
 # webhook) and is not listed among the jobs a store admin sees (nothing there to act on).
-HOUSEKEEPING_KINDS = frozenset({"installation.check"})
+# "installation.saleor_version_known" (the Saleor version became known or changed) lets
+# capabilities set up what that version offers, e.g. erasure's CUSTOMER_DELETED webhook.
+HOUSEKEEPING_KINDS = frozenset({"installation.check", "installation.saleor_version_known"})
 
 
 class JobStatus(StrEnum):

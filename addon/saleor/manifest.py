@@ -62,8 +62,19 @@ def webhook_definitions(directory: Path = WEBHOOKS_DIR) -> tuple[WebhookDefiniti
     return tuple(_definition(path) for path in sorted(directory.glob("*.graphql")))
 
 
+# Webhooks the app registers itself (`webhookCreate`) where the Saleor has what they subscribe
+# to: not in the manifest, whose subscriptions every supported Saleor must accept at installation.
+REGISTERED_WEBHOOKS_DIR = WEBHOOKS_DIR / "registered"
+
+
+@cache
+def registered_webhook_definitions() -> tuple[WebhookDefinition, ...]:
+    return webhook_definitions(REGISTERED_WEBHOOKS_DIR)
+
+
 def webhook_by_slug(slug: str) -> WebhookDefinition | None:
-    return next((d for d in webhook_definitions() if d.slug == slug), None)
+    every = webhook_definitions() + registered_webhook_definitions()
+    return next((d for d in every if d.slug == slug), None)
 
 
 class ManifestWebhook(BaseModel):

@@ -46,6 +46,15 @@ ORDER_WHERE_SINCE = SaleorVersion(3, 22, 0)  # `orders(where:)`: "Added in Saleo
 OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
 
 
+# The `CustomerDeleted` subscription type: "Added in Saleor 3.23" (saleor/saleor#19173, commit
+# 06b063a), first tagged 3.23.5; the app registers its CUSTOMER_DELETED webhook itself there.
+CUSTOMER_DELETED_SINCE = SaleorVersion(3, 23, 5)
+
+
+def sends_customer_deleted(version: SaleorVersion | None) -> bool:
+    return version is not None and version >= CUSTOMER_DELETED_SINCE
+
+
 def has_order_where(version: SaleorVersion | None) -> bool:
     return version is not None and version >= ORDER_WHERE_SINCE
 
@@ -150,6 +159,14 @@ FEATURES: tuple[Feature, ...] = (
         "Erasure (GDPR): a customer deleting their account, Erase from Mailchimp in the panel",
         OLDEST_SUPPORTED,
         _webhooks("erasure_account_deleted"),
+    ),
+    Feature(
+        "Erasure when staff delete a customer (CUSTOMER_DELETED, registered by the app)",
+        CUSTOMER_DELETED_SINCE,
+        _queries("erasure_app_webhooks", "erasure_webhook_create")
+        + _webhooks("registered/erasure_customer_deleted"),
+        "Saleor has no subscription for it: erase the customer from the customer panel "
+        "before deleting them",
     ),
 )
 

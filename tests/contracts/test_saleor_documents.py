@@ -74,7 +74,11 @@ def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
 # once it validates). `orders(where:)` exists since 3.22; the initial sync's optional "orders
 # since a date" sends it only to a Saleor reporting 3.22 or later (initial_sync_orders_since_day
 # serves older ones; see tests/contracts/test_compatibility_table.py).
-NEEDS_NEWER_SALEOR = {"addon/saleor/queries/initial_sync_orders_since.graphql": "3.22"}
+NEEDS_NEWER_SALEOR = {
+    "addon/saleor/queries/initial_sync_orders_since.graphql": "3.22",
+    # Registered by the app itself on 3.23.5 and later (addon/erasure/registration.py).
+    "webhooks/registered/erasure_customer_deleted.graphql": "3.23.5",
+}
 
 
 def _oldest_params() -> list[object]:

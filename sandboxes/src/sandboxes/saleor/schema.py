@@ -38,6 +38,7 @@ from graphql import (
 
 from .created_range import by_creation, where_range
 from .fulfillments import resolve_order_fulfillments, resolve_product_attributes
+from .app_webhooks import resolve_webhook_create
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
 from .models import (
     Address,
@@ -1467,6 +1468,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "deleteMetadata": _metadata_mutation(private=False, delete=True),
             "updatePrivateMetadata": _metadata_mutation(private=True, delete=False),
             "customerUpdate": resolve_customer_update,
+            "webhookCreate": resolve_webhook_create,
             "deletePrivateMetadata": _metadata_mutation(private=True, delete=True),
         },
         "Subscription": {"event": lambda root, info: root},

@@ -1,0 +1,89 @@
+"""Staff deleting a customer in Saleor (CUSTOMER_DELETED): on a Saleor that has the event's
+subscription type (3.23.5 and later) the app registers the webhook itself and erases the
+customer; on an older one (the oldest supported, 3.20) the manifest cannot carry it, nothing is
+registered, and a deletion reaches the app only when the customer deletes their own account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from addon.erasure.registration import SLUG
+from addon.installations.models import Installation
+from addon.installations.service import announce_saleor_version
+from addon.saleor.manifest import webhook_definitions
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
+from tests.conftest import SALEOR_API_URL
+from tests.ecommerce.conftest import Shop
+from tests.erasure.scan import rows_naming
+
+BO = "bo@example.com"
+
+
+@pytest.fixture
+def saleor(request: pytest.FixtureRequest, network: Any, saleor_signing_key: Any) -> SaleorSandbox:
+    version = getattr(request, "param", CURRENT_VERSION)
+    sandbox = SaleorSandbox(
+        SALEOR_API_URL, transport=network, signing_key=saleor_signing_key, version=version
+    )
+    network.add("saleor.test", sandbox.app)
+    return sandbox
+
+
+async def _installation_id(shop: Shop) -> int:
+    async with shop.services.db.session() as session:
+        return int((await session.execute(select(Installation.id))).scalar_one())
+
+
+def _registered(shop: Shop) -> list[Any]:
+    return [h for h in shop.app.webhooks if h.target_url.endswith("/api/webhooks/" + SLUG)]
+
+
+async def _subscribed_customer(shop: Shop) -> Any:
+    response = await shop.api(
+        "PUT",
+        "/api/audiences/settings",
+        {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id},
+    )
+    assert response.status_code == 200, response.text
+    customer = await shop.saleor.create_customer(BO, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"
+    return customer
+
+
+def test_the_manifest_never_carries_the_customer_deleted_subscription() -> None:
+    """Saleor validates the manifest's subscriptions at installation: 3.20 would refuse it."""
+    assert all("CUSTOMER_DELETED" not in d.events for d in webhook_definitions())
+
+
+async def test_on_a_saleor_that_has_it_the_app_registers_it_and_erases(shop: Shop) -> None:
+    await shop.drain()
+    [hook] = _registered(shop)
+    assert hook.async_events == ["CUSTOMER_DELETED"] and hook.is_active
+    # Another announcement of the version (a later lifecycle check) registers nothing more.
+    async with shop.services.db.transaction() as session:
+        await announce_saleor_version(session, await _installation_id(shop))
+    await shop.drain()
+    assert len(_registered(shop)) == 1
+    customer = await _subscribed_customer(shop)
+    await shop.saleor.delete_customer(customer)
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO) is None
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    assert await rows_naming(shop.services, BO) == []
+
+
+@pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
+async def test_on_saleor_3_20_nothing_is_registered(shop: Shop) -> None:
+    await shop.drain()
+    assert _registered(shop) == []
+    customer = await _subscribed_customer(shop)
+    await shop.saleor.delete_customer(customer)
+    await shop.drain()
+    # No webhook tells the app: the member stays (docs: erase from the panel before deleting).
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
