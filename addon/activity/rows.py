@@ -27,6 +27,7 @@ _HANDLERS = {
     "initial_sync": "Initial sync",
     "app": "App lifecycle",
     "connection": "Mailchimp connection",
+    "erasure": "Erasure (GDPR)",
 }
 # Webhook body key → the ledger kind whose label names it.
 _BODY_KINDS = {
@@ -116,6 +117,13 @@ def subject(job: Job, ctx: Context) -> str:
         return f"Newsletter status of {payload['email']} to Saleor"
     if kind_name == "subscriptions.status_not_written" and isinstance(payload.get("email"), str):
         return f"Newsletter status of {payload['email']} not written to Saleor (no permission)"
+    if kind_name == "subscriptions.email_change" and isinstance(payload.get("new_email"), str):
+        return f"E-mail change of {payload.get('old_email')} to {payload['new_email']}"
+    if kind_name == "subscriptions.email_change_merged" and isinstance(payload.get("email"), str):
+        return f"E-mail change to {payload['email']}, already a contact"
+    if kind_name in ("erasure.erase", "erasure.erased"):
+        # Never the address: the job keeps it only until it is erased, then its hash.
+        return "Erasure of a customer"
     if kind_name.startswith("initial_sync.") and job.lane and ":" in job.lane:
         channel = job.lane.split(":", 1)[1]
         store = ctx.stores.get(channel)

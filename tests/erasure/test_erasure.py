@@ -70,6 +70,8 @@ async def _assert_erased(shop: Shop, order_kept: bool, order: Any, checkout: Any
     assert subscriber_hash(ANN) in str(note.payload)
     activity = await shop.api("GET", "/api/activity?limit=100")
     assert activity.status_code == 200 and ANN not in activity.text
+    rows = activity.json()["items"]
+    assert any(i["subject"] == "Erasure of a customer" and i["details"] for i in rows)
     return note.last_error
 
 

@@ -182,9 +182,9 @@ async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consen
     assert "stays subscribed" in note.last_error
     response = await shop.api("GET", "/api/activity?limit=50")
     assert response.status_code == 200
-    assert any(
-        "already a contact" in (item.get("details") or "") for item in response.json()["items"]
-    )
+    items = response.json()["items"]
+    assert any("already a contact" in (item.get("details") or "") for item in items)
+    assert f"E-mail change of {OLD} to {NEW}" in [item["subject"] for item in items]
 
 
 async def test_an_unsubscribed_new_address_is_never_subscribed_by_a_change(store: Shop) -> None:
