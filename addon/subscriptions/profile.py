@@ -29,11 +29,13 @@ from addon.audiences.merge_values import (
     mailchimp_language,
 )
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied
 from addon.services import Services
+from addon.subscriptions.schemas import ContactChange
 
 logger = logging.getLogger(__name__)
 
@@ -258,3 +260,31 @@ async def report_not_sent(
             # The Activity page shows a row's text in `last_error`.
             await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
         logger.info("A mapped merge value was not sent: %s", problem)
+
+
+async def change_member_data(
+    services: Services,
+    installation: Installation,
+    change: ContactChange,
+    mappings: list[FieldMapping],
+    specs: list[MergeFieldSpec],
+) -> MemberData:
+    """The mapped fields, language and tags of the change's customer (read from Saleor, by id
+    or else by address, when the audience maps anything or the language is not known yet)."""
+    names = (change.first_name, change.last_name)
+    profile = None
+    if mappings or change.language is None:
+        private = any(m.source.value == "private_metadata" for m in mappings)
+        profile = await fetch_profile(
+            services,
+            installation.saleor_api_url,
+            installation.app_token,
+            user_id=change.saleor_user_id,
+            email=None if change.saleor_user_id else change.email,
+            private=private,
+        )
+        if profile is not None and profile.email.lower() != change.email:
+            # The address is not this customer's own (a checkout for someone else): their
+            # data is not the contact's.
+            profile = None
+    return member_data(profile, mappings, specs, names=names, language=change.language)

@@ -25,7 +25,6 @@ from addon.audiences.models import (
     Audience,
     AudienceGroup,
     DoubleOptIn,
-    FieldMapping,
     NewsletterSettings,
     Priority,
 )
@@ -51,8 +50,7 @@ from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
 from addon.subscriptions.profile import (
     MemberData,
-    fetch_profile,
-    member_data,
+    change_member_data,
     missing_required,
     report_not_sent,
 )
@@ -318,7 +316,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
 
     data = MemberData()
     if change.action is Action.SUBSCRIBE and installation is not None:
-        data = await _member_data(services, installation, change, mappings, specs)
+        data = await change_member_data(services, installation, change, mappings, specs)
 
     if _conflict_lost(change, mailchimp_changed_at, settings):
         applied = Applied(
@@ -392,31 +390,3 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             )
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
-
-
-async def _member_data(
-    services: Services,
-    installation: Any,
-    change: ContactChange,
-    mappings: list[FieldMapping],
-    specs: list[MergeFieldSpec],
-) -> MemberData:
-    """The mapped fields, language and tags of the change's customer (read from Saleor, by id
-    or else by address, when the audience maps anything or the language is not known yet)."""
-    names = (change.first_name, change.last_name)
-    profile = None
-    if mappings or change.language is None:
-        private = any(m.source.value == "private_metadata" for m in mappings)
-        profile = await fetch_profile(
-            services,
-            installation.saleor_api_url,
-            installation.app_token,
-            user_id=change.saleor_user_id,
-            email=None if change.saleor_user_id else change.email,
-            private=private,
-        )
-        if profile is not None and profile.email.lower() != change.email:
-            # The address is not this customer's own (a checkout for someone else): their
-            # data is not the contact's.
-            profile = None
-    return member_data(profile, mappings, specs, names=names, language=change.language)
