@@ -20,6 +20,7 @@ from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.mailchimp.state import subscriber_hash
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.ecommerce.conftest import CHANNEL, Shop, track_channel
+from tests.initial_sync.conftest import finish, start
 
 OLD, NEW = "ann@example.com", "ann.lee@example.com"
 
@@ -203,3 +204,34 @@ async def test_an_unsubscribed_new_address_is_never_subscribed_by_a_change(store
     async with shop.services.db.session() as session:
         [note] = await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))
     assert note.last_error is not None and "never subscribes" in note.last_error
+
+
+async def test_the_initial_sync_recreates_a_customer_whose_address_changed(store: Shop) -> None:
+    """The initial sync sends the customer with its new address: Mailchimp refuses it there too
+    (in a batch, the customer's live push takes over), the customer is re-created and its
+    audience member follows."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    shop.saleor.store.update_customer(customer, email=NEW)  # no webhook: only a sync sees it
+    before = len(shop.mailchimp.requests)
+    await start(shop)
+    await finish(shop)
+    path = f"/ecommerce/stores/{shop.store_id}/customers"
+    calls = [(r.method, r.path, r.status) for r in shop.mailchimp.requests[before:]]
+    assert (
+        calls.index(("PUT", f"{path}/{customer.id}", 400))
+        < calls.index(("DELETE", f"{path}/{customer.id}", 204))
+        < calls.index(("POST", path, 200))
+    )
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (held.id, held.email_address) == (str(customer.id), NEW)
+    moved = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert moved is not None and moved.status == "subscribed"
+    # The re-created customer added the new address (transactional) before the move ran: the
+    # old member was merged into it and archived, no Activity note (it had no consent of its
+    # own).
+    old = shop.mailchimp.member(shop.account, shop.list_id, OLD)
+    assert old is not None and old.status == "archived"
+    async with shop.services.db.session() as session:
+        assert list(await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))) == []
