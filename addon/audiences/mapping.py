@@ -18,12 +18,15 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.repository import Repository
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.jobs.models import Job
+from addon.jobs.repository import JobRepository
 from addon.mailchimp import MailchimpError
 from addon.mailchimp.errors import BadRequest as MailchimpBadRequest
 from addon.services import Services
 
 # The Activity entry of a value left out of a member update (a done job: the page lists it).
 VALUE_NOT_SENT = "subscriptions.merge_value_not_sent"
+# A saved mapping fills the audience's existing members too (handled by subscriptions).
+MAPPING_SAVED_JOB = "subscriptions.refresh_profiles"
 
 METADATA_SOURCES = frozenset({FieldSource.METADATA, FieldSource.PRIVATE_METADATA})
 ADDRESS_SOURCES = frozenset({FieldSource.BILLING_ADDRESS, FieldSource.SHIPPING_ADDRESS})
@@ -255,6 +258,12 @@ class MappingService:
                 )
             )
         await self.repository.replace(installation_id, list_id, rows)
+        await JobRepository(self.session).enqueue(
+            installation_id,
+            MAPPING_SAVED_JOB,
+            {"list_id": list_id},
+            coalesce_key=f"{MAPPING_SAVED_JOB}:{list_id}",
+        )
         return await self.read(installation_id, list_id)
 
     async def create_merge_field(

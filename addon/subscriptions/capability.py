@@ -37,11 +37,14 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_register_webhooks,
     )
     from addon.subscriptions.profile_sync import (
+        REFRESH_PROFILES_JOB,
         UPDATE_PROFILE_JOB,
         WEBHOOK_SLUG,
         CustomerChanged,
         ProfileUpdate,
+        RefreshProfiles,
         handle_customer_changed,
+        handle_refresh_profiles,
         handle_update_profile,
     )
     from addon.subscriptions.profile_writeback import (
@@ -64,6 +67,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
     registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
+    registry.register(REFRESH_PROFILES_JOB, handle_refresh_profiles, payload=RefreshProfiles)
     registry.register(WRITE_PROFILE_JOB, handle_write_profile, payload=ProfileWriteBack)
     registry.register(
         webhook_job_kind(WEBHOOK_SLUG),

@@ -14,7 +14,7 @@ import logging
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import or_
 
-from addon.audiences.mapping import audience_mappings, merge_specs
+from addon.audiences.mapping import MAPPING_SAVED_JOB, audience_mappings, merge_specs
 from addon.audiences.models import Priority
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
@@ -33,6 +33,7 @@ from addon.subscriptions.writeback import contact_lane
 logger = logging.getLogger(__name__)
 
 UPDATE_PROFILE_JOB = "subscriptions.update_profile"
+REFRESH_PROFILES_JOB = MAPPING_SAVED_JOB
 WEBHOOK_SLUG = "subscriptions-customer-updated"
 # Statuses of a member that exists in Mailchimp and may be changed (an archived one may not).
 MEMBER_STATUSES = ("subscribed", "pending", "unsubscribed", "cleaned", "transactional")
@@ -56,7 +57,14 @@ class ProfileUpdate(BaseModel):
 
     email: str
     list_id: str
-    saleor_user_id: str
+    # None: the customer is looked up by the address.
+    saleor_user_id: str | None = None
+
+
+class RefreshProfiles(BaseModel):
+    """The `subscriptions.refresh_profiles` job: a mapping was saved; fill its members."""
+
+    list_id: str
 
 
 async def handle_customer_changed(
@@ -88,6 +96,33 @@ async def handle_customer_changed(
                 ).model_dump(),
                 coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
                 lane=contact_lane(email),
+            )
+
+
+async def handle_refresh_profiles(
+    job: ClaimedJob, request: RefreshProfiles, services: Services
+) -> None:
+    """One update job per member of the audience (each sends only if its values changed)."""
+    installation_id = job.installation_id
+    async with services.db.transaction() as session:
+        statement = (
+            ContactState.of_installation(installation_id)
+            .where(
+                ContactState.list_id == request.list_id,
+                ContactState.status.in_(MEMBER_STATUSES),
+            )
+            .order_by(ContactState.id)
+        )
+        jobs = JobRepository(session)
+        for state in await session.scalars(statement):
+            await jobs.enqueue(
+                installation_id,
+                UPDATE_PROFILE_JOB,
+                ProfileUpdate(
+                    email=state.email, list_id=state.list_id, saleor_user_id=state.saleor_user_id
+                ).model_dump(),
+                coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
+                lane=contact_lane(state.email),
             )
 
 
@@ -135,7 +170,7 @@ async def handle_update_profile(
         api_url,
         token,
         user_id=request.saleor_user_id,
-        email=None,
+        email=None if request.saleor_user_id else email,
         private=any(m.source.value == "private_metadata" for m in mappings),
     )
     if profile is None or profile.email.lower() != email:

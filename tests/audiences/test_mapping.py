@@ -370,3 +370,18 @@ async def test_staff_subscribing_a_customer_and_a_checkout_send_the_mapped_field
     )
     await shop.work()
     assert shop.member(news, "kim@example.com").merge_fields["PHONE"] == "+14155550000"
+
+
+async def test_saving_a_mapping_fills_the_audiences_existing_members(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _customer(shop, "lou@example.com", birthday="1990-12-03")
+    await shop.work()
+    assert shop.member(news, "lou@example.com").merge_fields["BIRTHDAY"] == ""
+
+    response = await _map(
+        shop, news, [{"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"}]
+    )
+    assert response.status_code == 200, response.text
+    await shop.work()
+    assert shop.member(news, "lou@example.com").merge_fields["BIRTHDAY"] == "12/03"
