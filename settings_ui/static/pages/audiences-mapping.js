@@ -103,16 +103,19 @@ function fieldRow(mapping, field) {
   row.appendChild(head);
   var format = field.options && field.options.date_format;
   row.appendChild(el("td", "", (TYPE_NAMES[field.type] || field.type) + (format ? " · " + format : "")));
-  var sourceCell = el("td");
+  // The source, with the metadata key it needs under it (one column: both stay readable).
+  var sourceCell = el("td", "mapping-source");
   var select = sourceSelect(mapping, field, chosen);
   select.setAttribute("aria-label", "Filled from, for " + (field.name || field.tag));
+  select.style.width = "100%";
   sourceCell.appendChild(select);
-  row.appendChild(sourceCell);
-  var keyCell = el("td");
   var key = keyInput(chosen ? chosen.key : "", "Metadata key, for " + (field.name || field.tag));
   key.dataset.keyFor = field.tag;
-  keyCell.appendChild(key);
-  row.appendChild(keyCell);
+  key.placeholder = "Metadata key";
+  key.className = "mt-8";
+  key.style.width = "100%";
+  sourceCell.appendChild(key);
+  row.appendChild(sourceCell);
   function sync() {
     var show = needsKey(mapping, select.value);
     key.hidden = !show;
@@ -130,7 +133,7 @@ function mappingTable(mapping) {
   table.appendChild(caption);
   var thead = el("thead");
   var tr = el("tr");
-  ["Merge field", "Type", "Filled from", "Metadata key"].forEach(function (name) {
+  ["Merge field", "Type", "Filled from"].forEach(function (name) {
     var th = el("th", "", name);
     th.scope = "col";
     tr.appendChild(th);
