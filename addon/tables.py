@@ -8,12 +8,14 @@ from addon.erasure import models as erasure_models
 from addon.initial_sync import models as initial_sync_models
 from addon.installations import models as installations_models
 from addon.jobs import models as jobs_models
+from addon.subscriptions import customer_addresses as customer_addresses_models
 from addon.subscriptions import models as subscriptions_models
 from addon.subscriptions import ratelimit as ratelimit_models
 
 __all__ = [
     "audiences_models",
     "connection_models",
+    "customer_addresses_models",
     "ecommerce_models",
     "erasure_models",
     "initial_sync_models",

@@ -2,7 +2,8 @@
 
 Every table that can hold a customer's address is covered here (tests/erasure scans them all):
 
-* `contact_states` (one row per address and audience): deleted;
+* `contact_states` (one row per address and audience) and `customer_addresses` (the address
+  last seen for a customer): deleted;
 * the e-commerce ledger (`ecommerce_sync_records`): a customer's or cart's label is the address,
   an order's label ends with it; labels become "erased <hash>" and the records of what
   Mailchimp no longer holds are marked removed;
@@ -35,6 +36,7 @@ from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
+from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.models import ContactState
 
 
@@ -98,6 +100,13 @@ async def addresses_of(
             )
         )
         found |= {e.lower() for e in contacts}
+        seen = await session.scalars(
+            select(CustomerAddress.email).where(
+                CustomerAddress.installation_id == installation_id,
+                CustomerAddress.saleor_user_id == saleor_user_id,
+            )
+        )
+        found |= {e.lower() for e in seen}
         labels = await session.scalars(
             select(SyncRecord.label).where(
                 SyncRecord.installation_id == installation_id,
@@ -165,6 +174,15 @@ async def forget(
         )
     )
     done.contacts = int(result.rowcount)  # type: ignore[attr-defined]
+    await session.execute(
+        delete(CustomerAddress).where(
+            CustomerAddress.installation_id == installation_id,
+            or_(
+                func.lower(CustomerAddress.email).in_(lowered),
+                (CustomerAddress.saleor_user_id == saleor_user_id) if saleor_user_id else false(),
+            ),
+        )
+    )
 
     for record in await ledger_records(session, installation_id, addresses, saleor_user_id):
         label = record.label or ""

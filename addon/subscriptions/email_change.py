@@ -3,10 +3,10 @@
 Saleor sends CUSTOMER_UPDATED for any change of a customer (a staff `customerUpdate` included)
 and, when the customer confirms a new address themselves, ACCOUNT_EMAIL_CHANGED too
 (saleor/graphql/account/mutations/account/confirm_email_change.py). Neither carries the old
-address (ACCOUNT_EMAIL_CHANGED's `newEmail` is even left null), so the app compares the user's
-address with the contacts it has linked to that user. The e-commerce push queues the move too
-when Mailchimp refuses the customer's new address (`addon.ecommerce.email_change`), naming the
-address Mailchimp held.
+address (ACCOUNT_EMAIL_CHANGED's `newEmail` is even left null), so the app keeps the address it
+last saw for each customer (`customer_addresses.py`) and moves what was under the previous one.
+The e-commerce push queues the move too when Mailchimp refuses the customer's new address
+(`addon.ecommerce.email_change`), naming the address Mailchimp held.
 
 The move, in every audience the old address is a member of:
 
@@ -48,8 +48,10 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
+from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.schemas import Source
 from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -80,18 +82,38 @@ EmailChangedEvent = WebhookJob[_EventBody]
 # --- the webhook: which addresses did this user have ----------------------------------------
 
 
-async def known_addresses(
-    session: AsyncSession, installation_id: int, user_id: str
+async def moved_from(
+    session: AsyncSession, installation_id: int, user_id: str, new: str
 ) -> set[str]:
-    """The addresses of the contacts linked to the user. (Those the e-commerce customer had are
-    announced by its push, which meets Mailchimp's refusal of the new one.)"""
-    contacts = await session.scalars(
-        select(ContactState.email).where(
+    """The addresses to move to `new`, and the customer's address recorded as `new`.
+
+    The address the app last saw for the customer in Saleor, when it changed. Before the app
+    has seen the customer (no record yet), the contacts linked to them under another address,
+    except those Mailchimp gave that address (its own e-mail change, followed by two-way sync:
+    the customer keeps their Saleor address on purpose)."""
+    seen = (
+        await session.execute(
+            select(CustomerAddress).where(
+                CustomerAddress.installation_id == installation_id,
+                CustomerAddress.saleor_user_id == user_id,
+            )
+        )
+    ).scalar_one_or_none()
+    if seen is not None:
+        previous, seen.email = seen.email, new
+        return {previous} if previous != new else set()
+    session.add(CustomerAddress(installation_id=installation_id, saleor_user_id=user_id, email=new))
+    contacts = await session.execute(
+        select(ContactState.email, ContactState.last_change_source).where(
             ContactState.installation_id == installation_id,
             ContactState.saleor_user_id == user_id,
         )
     )
-    return {email.lower() for email in contacts}
+    return {
+        email.lower()
+        for email, source in contacts.all()
+        if email.lower() != new and source != Source.MAILCHIMP.value
+    }
 
 
 async def on_customer_changed(
@@ -103,13 +125,12 @@ async def on_customer_changed(
         if user is None or not user.email:
             return
         new = user.email.strip().lower()
-        for old in sorted(await known_addresses(session, job.installation_id, user.id)):
-            if old != new:
-                await enqueue_email_move(
-                    session,
-                    job.installation_id,
-                    EmailMove(old_email=old, new_email=new, saleor_user_id=user.id),
-                )
+        for old in sorted(await moved_from(session, job.installation_id, user.id, new)):
+            await enqueue_email_move(
+                session,
+                job.installation_id,
+                EmailMove(old_email=old, new_email=new, saleor_user_id=user.id),
+            )
 
 
 # --- the move, in one audience ----------------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from addon.jobs.models import Job
 from addon.services import Services
 from addon.subscriptions.email_change import MERGED_NOTE
+from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
 from sandboxes.mailchimp import MailchimpSandbox
@@ -21,6 +22,8 @@ from sandboxes.mailchimp.state import subscriber_hash
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.ecommerce.conftest import CHANNEL, Shop, track_channel
 from tests.initial_sync.conftest import finish, start
+from tests.subscriptions.conftest import Shop as NewsletterShop
+from tests.subscriptions.test_two_way import _fire as fire
 
 OLD, NEW = "ann@example.com", "ann.lee@example.com"
 
@@ -235,3 +238,32 @@ async def test_the_initial_sync_recreates_a_customer_whose_address_changed(store
     assert old is not None and old.status == "archived"
     async with shop.services.db.session() as session:
         assert list(await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))) == []
+
+
+async def test_a_mailchimp_side_change_is_not_undone_by_later_customer_updates(
+    newsletter: NewsletterShop,
+) -> None:
+    """Two-way sync follows an address changed in Mailchimp (upemail) while the customer keeps
+    their Saleor address: later CUSTOMER_UPDATED deliveries must not move the contact back."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await shop.saleor.create_customer(
+        "ola@example.com", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.work()
+    await shop.mc(
+        "PATCH", f"/lists/{news}/members/ola@example.com", {"email_address": "ola@new.example"}
+    )
+    await fire(
+        shop,
+        "upemail",
+        {"old_email": "ola@example.com", "new_email": "ola@new.example", "new_id": "x"},
+    )
+    await shop.work()
+    for name in ("Ola", "Olga"):  # the first one before, the second after the app saw her
+        await shop.saleor.update_customer(customer, first_name=name)
+        await shop.work()
+        assert shop.member(news, "ola@new.example").status == "subscribed"
+        assert shop.member(news, "ola@example.com") is None
+    async with shop.services.db.session() as session:
+        assert [j.kind for j in await session.scalars(select(Job))].count(EMAIL_CHANGE_JOB) == 0
