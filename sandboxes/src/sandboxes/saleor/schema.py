@@ -36,9 +36,9 @@ from graphql import (
     build_schema,
 )
 
+from .app_webhooks import resolve_webhook_create
 from .created_range import by_creation, where_range
 from .fulfillments import resolve_order_fulfillments, resolve_product_attributes
-from .app_webhooks import resolve_webhook_create
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
 from .models import (
     Address,
