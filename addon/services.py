@@ -13,9 +13,11 @@ import httpx
 from addon.config import Settings
 from addon.crypto import SecretBox
 from addon.db.engine import Database
+from addon.db.shared_slots import SharedSlots
 from addon.db.types import use_secret_box
 from addon.jobs.registry import HandlerRegistry
 from addon.mailchimp import MailchimpHttp, MailchimpOAuth
+from addon.mailchimp.limits import LocalSlots
 from addon.saleor.client import SaleorClient
 
 T = TypeVar("T")
@@ -67,10 +69,15 @@ class Services:
         """The services with no capability plugged in (no job handlers, no ports): the app uses
         `addon.capabilities.create_services`. `transport` routes outbound HTTP."""
         use_secret_box(SecretBox(settings.resolve_secret_key()))
+        db = Database(settings.database_url, jobs_at_once=settings.worker_batch_size)
+        cap = settings.mailchimp_max_concurrency
+        # On PostgreSQL, several processes (web, `addon worker`s) share one account's cap.
+        slots = LocalSlots(cap) if db.is_sqlite else SharedSlots(settings.database_url, cap)
         mailchimp = MailchimpHttp(
             api_url_template=settings.mailchimp_api_url_template,
             login_url=settings.mailchimp_login_url,
-            max_concurrency_per_account=settings.mailchimp_max_concurrency,
+            max_concurrency_per_account=cap,
+            slots=slots,
             max_attempts=settings.mailchimp_max_attempts,
             backoff_base=settings.mailchimp_backoff_base_seconds,
             backoff_max=settings.mailchimp_backoff_max_seconds,
@@ -78,7 +85,7 @@ class Services:
         )
         return cls(
             settings=settings,
-            db=Database(settings.database_url, jobs_at_once=settings.worker_batch_size),
+            db=db,
             saleor=SaleorClient(transport=transport),
             mailchimp=mailchimp,
             oauth=MailchimpOAuth(mailchimp, signup_url=settings.mailchimp_signup_url),

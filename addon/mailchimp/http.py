@@ -1,16 +1,15 @@
 """The process-wide HTTP layer for Mailchimp: one ``httpx.AsyncClient``, per-account
 concurrency caps, retries with backoff, and error mapping.
 
-Mailchimp allows 10 simultaneous connections per user; :class:`MailchimpHttp` keeps one
-:class:`asyncio.Semaphore` per account key so every request of an account in this process
-shares one budget (default 5). Rate-limited and transient failures are retried with
+Mailchimp allows 10 simultaneous connections per user; every request of an account takes a
+slot of one budget (default 5; `limits.py`: per process, or across processes on PostgreSQL).
+Rate-limited and transient failures are retried with
 exponential backoff and full jitter (honouring ``Retry-After``, capped at ``backoff_max``);
 the semaphore is released while sleeping. Other errors are raised at once.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import random
 from collections.abc import Callable, Mapping
@@ -23,6 +22,7 @@ from addon.clock import current_clock
 
 from .credentials import validate_dc
 from .errors import MailchimpError, TransientError, error_from_response
+from .limits import AccountSlots, LocalSlots
 
 __all__ = ["DEFAULT_API_URL_TEMPLATE", "DEFAULT_LOGIN_URL", "MailchimpHttp"]
 
@@ -48,6 +48,7 @@ class MailchimpHttp:
         api_url_template: str = DEFAULT_API_URL_TEMPLATE,
         login_url: str = DEFAULT_LOGIN_URL,
         max_concurrency_per_account: int = 5,
+        slots: AccountSlots | None = None,
         max_attempts: int = 5,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
@@ -64,11 +65,11 @@ class MailchimpHttp:
         self.api_url_template = api_url_template.rstrip("/")
         self.login_url = login_url.rstrip("/")
         self.max_concurrency_per_account = max_concurrency_per_account
+        self.slots: AccountSlots = slots or LocalSlots(max_concurrency_per_account)
         self.max_attempts = max_attempts
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._rng = rng or random.Random()
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
             transport=transport,
             timeout=timeout,
@@ -89,6 +90,7 @@ class MailchimpHttp:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+        await self.slots.aclose()
 
     @property
     def is_closed(self) -> bool:
@@ -97,15 +99,6 @@ class MailchimpHttp:
     def api_url(self, dc: str) -> str:
         """The Marketing API root for a data centre, e.g. ``https://us21.api.mailchimp.com/3.0``."""
         return self.api_url_template.replace("{dc}", validate_dc(dc))
-
-    def semaphore(self, account_key: str) -> asyncio.Semaphore:
-        """The concurrency semaphore shared by every request of ``account_key``."""
-        sem = self._semaphores.get(account_key)
-        if sem is None:
-            sem = self._semaphores[account_key] = asyncio.Semaphore(
-                self.max_concurrency_per_account
-            )
-        return sem
 
     def backoff_delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1``: ``Retry-After`` if given, else full
@@ -155,7 +148,7 @@ class MailchimpHttp:
             if account_key is None:
                 response = await self._client.send(request)
             else:
-                async with self.semaphore(account_key):
+                async with self.slots.slot(account_key):
                     response = await self._client.send(request)
         except httpx.TimeoutException as exc:
             return TransientError(
