@@ -1,4 +1,12 @@
-"""Apply and inspect Alembic migrations from code (used by `addon migrate`, serve, /readyz)."""
+"""Apply and inspect Alembic migrations from code (used by `addon migrate`, serve, /readyz).
+
+Exactly once on PostgreSQL: every process that upgrades (`addon migrate`, `addon serve`,
+`addon worker`, `addon sync`) first takes one transaction-level advisory lock, so when several
+start together one runs the migrations and the others wait for it, then find the schema current
+and do nothing. The lock ends with the upgrade's transaction (also when a process dies), and
+PostgreSQL's DDL is transactional, so a failed upgrade leaves the schema as it was. SQLite is
+one process's embedded database: no lock there.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
@@ -25,10 +33,22 @@ def head_revisions() -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
+# PostgreSQL's single-bigint advisory key space, apart from the (account, slot) key pairs of
+# addon.db.shared_slots (PostgreSQL keeps the two key spaces apart). Any fixed number works; this
+# one spells "addonmig" in ASCII, so it is recognisable in pg_locks (classid, objid, objsubid=1).
+MIGRATION_LOCK_KEY = int.from_bytes(b"addonmig", "big") & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _take_migration_lock(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+
+
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database to the newest schema (idempotent)."""
+    """Bring the database to the newest schema (idempotent; one process at a time)."""
 
     def _upgrade(connection: Connection) -> None:
+        _take_migration_lock(connection)
         command.upgrade(alembic_config(connection), "heads")
 
     async with engine.begin() as connection:
