@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from addon.db.types import utcnow
-from addon.jobs.models import Job, JobStatus
+from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from tests.subscriptions.conftest import Shop
 
 
@@ -92,7 +92,7 @@ async def test_audiences_react_to_a_connection_through_its_job(shop: Shop) -> No
     await shop.connect()
     async with shop.services.db.session() as session:
         kinds = [j.kind for j in (await session.execute(select(Job))).scalars()]
-    assert [k for k in kinds if k != "installation.check"] == ["connection.connected"]
+    assert [k for k in kinds if k not in HOUSEKEEPING_KINDS] == ["connection.connected"]
     await shop.work()
     assert [a["name"] for a in (await _read(shop))["audiences"]] == ["News"]
     async with shop.services.db.session() as session:
