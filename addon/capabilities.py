@@ -37,6 +37,7 @@ def routers() -> list[APIRouter]:
     from addon.ecommerce.endpoints import router as ecommerce
     from addon.erasure.endpoints import router as erasure
     from addon.health.endpoints import router as health
+    from addon.health.metrics import router as metrics
     from addon.initial_sync.endpoints import router as initial_sync
     from addon.installations.endpoints import router as installations
     from addon.installations.saleor_endpoints import router as saleor
@@ -45,6 +46,7 @@ def routers() -> list[APIRouter]:
 
     return [
         health,
+        metrics,
         saleor,
         installations,
         connection,

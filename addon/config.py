@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     secret_key_file: Path = DEFAULT_SECRET_KEY_FILE
     allowed_saleor_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    # `GET /metrics` (Prometheus): off (404) until set; Prometheus then sends
+    # `Authorization: Bearer <METRICS_TOKEN>` (see docs/deploy.md).
+    metrics_token: SecretStr | None = None
 
     # Worker: how jobs are retried and when they give up.
     worker_max_attempts: int = Field(default=8, ge=1)

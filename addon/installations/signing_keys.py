@@ -41,6 +41,7 @@ from typing import TypeVar
 
 from sqlalchemy import ColumnElement, or_, select, update
 
+from addon import metrics
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.types import utcnow
@@ -176,6 +177,7 @@ class SigningKeys:
         try:
             jwks = await self.saleor.fetch_jwks(url)
         except SaleorUnavailable as exc:
+            metrics.jwks_refreshed(ok=False)
             logger.warning("Refetching the signing keys of %s (%s) failed: %s", url, reason, exc)
             raise VerificationError("the signing keys could not be refetched") from exc
         async with self.db.transaction() as session:
@@ -188,6 +190,7 @@ class SigningKeys:
                 )
             )
         self._remember(state, jwks, now)
+        metrics.jwks_refreshed(ok=True)
         logger.info("Refetched the signing keys of %s (%s): %s", url, reason, jwks.key_ids)
         return jwks
 

@@ -24,7 +24,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from addon.errors import BadRequest, ErrorCode, Unauthorized
+from addon import metrics
+from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
@@ -70,6 +71,17 @@ class WebhookReceiver:
         self.keys = SigningKeys(services.db, services.settings, services.saleor)
 
     async def receive(
+        self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
+    ) -> Outcome:
+        try:
+            outcome = await self._receive_keyed(definition, headers, body)
+        except AppError as exc:
+            metrics.webhook_rejected(definition.slug, exc.code)
+            raise
+        metrics.webhook_received(definition.slug, outcome)
+        return outcome
+
+    async def _receive_keyed(
         self, definition: WebhookDefinition, headers: WebhookHeaders, body: bytes
     ) -> Outcome:
         url = headers.saleor_api_url

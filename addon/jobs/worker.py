@@ -33,6 +33,7 @@ from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon import metrics
 from addon.clock import Clock, current_clock
 from addon.config import Settings
 from addon.db.engine import Database
@@ -233,15 +234,20 @@ class Worker:
             failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
             await self._fail(job, held, registration, failure)
         else:
-            if completion.recorded is None:
-                await self._record(job, held, lambda jobs: jobs.complete(job, self.worker_id))
-            elif not completion.recorded:
+            recorded = completion.recorded
+            if recorded is None:
+                recorded = await self._record(
+                    job, held, lambda jobs: jobs.complete(job, self.worker_id)
+                )
+            elif not recorded:
                 logger.warning(
                     "Job %s (%s) was no longer held when it ended (its lease was lost, or its "
                     "row erased): its outcome is not recorded",
                     job.id,
                     job.kind,
                 )
+            if recorded:
+                metrics.job_ended(job.kind, "done")
 
     async def _fail(
         self,
@@ -265,6 +271,7 @@ class Worker:
 
         if not await self._record(job, held, write):
             return
+        metrics.job_ended(job.kind, "quarantined" if failure.gave_up else "retried")
         if failure.gave_up:
             logger.error(
                 "Job %s (%s) quarantined after %s attempts: %s",

@@ -19,6 +19,7 @@ from typing import Any, Self
 import httpx
 
 from addon.clock import current_clock
+from addon.metrics import send_observed
 
 from .credentials import validate_dc
 from .errors import MailchimpError, TransientError, error_from_response
@@ -146,10 +147,10 @@ class MailchimpHttp:
     ) -> httpx.Response | MailchimpError:
         try:
             if account_key is None:
-                response = await self._client.send(request)
+                response = await send_observed(self._client, request)
             else:
                 async with self.slots.slot(account_key):
-                    response = await self._client.send(request)
+                    response = await send_observed(self._client, request)
         except httpx.TimeoutException as exc:
             return TransientError(
                 f"The request timed out ({type(exc).__name__}).",

@@ -1,0 +1,171 @@
+"""The app's Prometheus metrics (prometheus-client), defined here; the modules that count call
+the small functions below, and `/metrics` (addon.health.metrics) renders them.
+
+Several processes (`addon serve`, any number of `addon worker`) add up through prometheus-client's
+multiprocess mode: when the environment has `PROMETHEUS_MULTIPROC_DIR` (read by the library
+itself, at import, so it must be in the process's environment, not only in `.env`), each process
+writes its counters and histograms to files in that directory and `/metrics` of any web process
+sums them all. Without it, `/metrics` shows its own process only (enough for a lone
+`addon serve`, which runs its worker in the same process). A per-process port was not chosen:
+the workers serve no HTTP, and one bearer-protected endpoint is one scrape target.
+
+Labels never carry an e-mail address, an id from a path or a secret: a Mailchimp endpoint is
+its path template (`/3.0/lists/{id}/members/{id}`), a webhook its document's slug, a job its
+kind, a rejection its error code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterable
+
+import httpx
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.registry import Collector
+
+PREFIX = "saleor_mailchimp"
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+WEBHOOKS_RECEIVED = Counter(
+    f"{PREFIX}_webhooks_received",
+    "Saleor webhook deliveries accepted, by webhook document and outcome.",
+    ["webhook", "outcome"],
+)
+WEBHOOKS_REJECTED = Counter(
+    f"{PREFIX}_webhooks_rejected",
+    "Saleor webhook deliveries refused, by webhook document and reason (the error code).",
+    ["webhook", "reason"],
+)
+JOBS = Counter(
+    f"{PREFIX}_jobs",
+    "Jobs ended by the workers: done, retried (failed, to run again) or quarantined.",
+    ["kind", "outcome"],
+)
+MAILCHIMP_REQUESTS = Counter(
+    f"{PREFIX}_mailchimp_requests",
+    "Requests sent to Mailchimp, by endpoint (path template), method and HTTP status "
+    '("error" when no answer came: timeout, connection).',
+    ["endpoint", "method", "status"],
+)
+MAILCHIMP_SECONDS = Histogram(
+    f"{PREFIX}_mailchimp_request_seconds",
+    "Time Mailchimp took to answer, by endpoint (path template) and method.",
+    ["endpoint", "method"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
+)
+JWKS_REFRESHES = Counter(
+    f"{PREFIX}_jwks_refreshes",
+    "Refetches of a Saleor's signing keys (JWKS), by result (ok, failed).",
+    ["result"],
+)
+
+# --- hook-ins -------------------------------------------------------------------------------
+
+
+def webhook_received(webhook: str, outcome: str) -> None:
+    WEBHOOKS_RECEIVED.labels(webhook, outcome).inc()
+
+
+def webhook_rejected(webhook: str, reason: str) -> None:
+    WEBHOOKS_REJECTED.labels(webhook, reason).inc()
+
+
+def job_ended(kind: str, outcome: str) -> None:
+    JOBS.labels(kind, outcome).inc()
+
+
+def jwks_refreshed(ok: bool) -> None:
+    JWKS_REFRESHES.labels("ok" if ok else "failed").inc()
+
+
+# Mailchimp's path words (collections and actions) as the app uses them; any other segment is an
+# id (a list id, a subscriber hash, a Saleor id, a batch id), shown as {id}.
+_PATH_WORDS = frozenset(
+    {
+        "3.0",
+        "actions",
+        "batch-webhooks",
+        "batches",
+        "carts",
+        "customers",
+        "delete-permanent",
+        "ecommerce",
+        "interest-categories",
+        "interests",
+        "lines",
+        "lists",
+        "members",
+        "merge-fields",
+        "metadata",
+        "oauth2",
+        "orders",
+        "ping",
+        "products",
+        "segments",
+        "stores",
+        "tags",
+        "token",
+        "variants",
+        "webhooks",
+    }
+)
+_SEGMENT = re.compile(r"[^/]+")
+
+
+def endpoint_template(path: str) -> str:
+    """`/3.0/lists/abc123/members/5f0d…` → `/3.0/lists/{id}/members/{id}`."""
+    return _SEGMENT.sub(lambda m: m[0] if m[0] in _PATH_WORDS else "{id}", path) or "/"
+
+
+async def send_observed(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+    """`client.send(request)`, counted and timed (the Mailchimp layer's one hook-in)."""
+    endpoint, method = endpoint_template(request.url.path), request.method
+    started = time.perf_counter()
+    status = "error"
+    try:
+        response = await client.send(request)
+        status = str(response.status_code)
+        return response
+    finally:
+        MAILCHIMP_SECONDS.labels(endpoint, method).observe(time.perf_counter() - started)
+        MAILCHIMP_REQUESTS.labels(endpoint, method, status).inc()
+
+
+# --- the scrape -----------------------------------------------------------------------------
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+class _Families(Collector):
+    """Metric families computed for one scrape (e.g. from the database)."""
+
+    def __init__(self, families: Iterable[GaugeMetricFamily]) -> None:
+        self.families = list(families)
+
+    def collect(self) -> Iterable[GaugeMetricFamily]:
+        return self.families
+
+
+def render(scraped: Iterable[GaugeMetricFamily] = ()) -> bytes:
+    """The text exposition: every process's counters (or this one's), then `scraped`."""
+    directory = multiprocess_dir()
+    if directory is not None:
+        counted = CollectorRegistry()
+        MultiProcessCollector(counted, path=directory)  # type: ignore[no-untyped-call]
+    else:
+        counted = REGISTRY
+    extra = CollectorRegistry()
+    extra.register(_Families(scraped))
+    return generate_latest(counted) + generate_latest(extra)
