@@ -30,7 +30,7 @@ from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import Channel
+from sandboxes.saleor.models import Channel, OrderStatus
 from sandboxes.saleor.store import LineSpec, VariantSpec
 from sandboxes.transport import HostRoutingTransport
 
@@ -198,10 +198,11 @@ async def _scenario(
             await _drain(services)
             await saleor.mark_order_paid(order)
             changes += 1
-        elif saleor.store.orders:
-            orders = list(saleor.store.orders.values())
-            order = rng.choice(orders)
-            await saleor.fulfill_order(order)
+        elif unfulfilled := [
+            o for o in saleor.store.orders.values() if o.status is OrderStatus.UNFULFILLED
+        ]:
+            # Saleor fulfils only what is left (orderFulfill refuses a fulfilled order).
+            await saleor.fulfill_order(rng.choice(unfulfilled))
             changes += 1
         await _drain(services)
     # Only e-commerce traffic: other capabilities (audience imports) have their own schedule.

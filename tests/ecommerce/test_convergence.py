@@ -198,7 +198,8 @@ async def _apply(shop: Shop, steps: list[Step]) -> None:
             fulfilled = any(line.quantity_fulfilled for line in order.lines)
             if action == 0 and not order.transactions and not order.payments:
                 await saleor.mark_order_paid(order, legacy_payment=n % 5 == 0)
-            elif action == 1:
+            elif action == 1 and any(ln.quantity_fulfilled < ln.quantity for ln in order.lines):
+                # Saleor fulfils only what is left (orderFulfill refuses a fulfilled order).
                 await saleor.fulfill_order(order)
             elif action == 2 and not fulfilled:  # Saleor cancels no fulfilled order
                 await saleor.cancel_order(order)

@@ -58,9 +58,9 @@ async def test_a_tracked_shipment_goes_with_shipped_in_one_update(shop: Shop) ->
     assert mc.fulfillment_status == "shipped"
     assert (mc.tracking_number, mc.tracking_carrier) == ("JD 0142", "DHL")
     assert mc.tracking_url == "https://www.dhl.com/track?n=JD%200142&zip=10%20115"
-    # FULFILLMENT_CREATED, ORDER_FULFILLED and ORDER_UPDATED: one push, one PATCH carrying the
+    # FULFILLMENT_CREATED, ORDER_UPDATED and ORDER_FULFILLED: one push, one PATCH carrying the
     # status and the tracking together (Mailchimp's shipping confirmation is sent on "shipped").
-    assert _events(shop, order)[-3:] == ["FULFILLMENT_CREATED", "ORDER_FULFILLED", "ORDER_UPDATED"]
+    assert _events(shop, order)[-3:] == ["FULFILLMENT_CREATED", "ORDER_UPDATED", "ORDER_FULFILLED"]
     assert shop.writes()[before:] == [f"PATCH /orders/{order.id}"]
     [patch] = [r for r in shop.mailchimp.requests if r.method == "PATCH" and "/orders/" in r.path]
     assert patch.body["fulfillment_status"] == "shipped"

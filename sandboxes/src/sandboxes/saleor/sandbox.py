@@ -394,6 +394,16 @@ class SaleorSandbox:
             if not _is_absolute(target):
                 raise InstallationFailed("Invalid target url.", code="INVALID_URL_FORMAT")
             query = spec.get("query")
+            if query:
+                # Saleor validates each subscription against its own schema at installation
+                # (saleor/app/manifest_validations.py: `SubscriptionQuery(query).is_valid`, else
+                # "Subscription query is not valid: ..."), so a manifest naming a type this
+                # version lacks (e.g. CustomerDeleted before 3.23.5) does not install.
+                problems = _subscription_problems(str(query), self.version)
+                if problems:
+                    raise InstallationFailed(
+                        "Subscription query is not valid: " + problems, code="INVALID"
+                    )
             async_events = list(spec.get("asyncEvents") or [])
             if not async_events and not spec.get("syncEvents") and query:
                 async_events = events_from_query(query)
@@ -759,15 +769,15 @@ class SaleorSandbox:
         quantities: dict[int, int] | None = None,
     ) -> Order:
         """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
-        one fulfilment with the tracking number, FULFILLMENT_CREATED, then ORDER_FULFILLED (once
-        every line is fulfilled) and ORDER_UPDATED (saleor/order/actions.py
+        one fulfilment with the tracking number, FULFILLMENT_CREATED, then ORDER_UPDATED and,
+        once every line is fulfilled, ORDER_FULFILLED (saleor/order/actions.py
         ``order_fulfilled``)."""
         current = self.store.get_order(order.id)
         fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
         await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
         events = ["ORDER_UPDATED"]
         if current.status is OrderStatus.FULFILLED:
-            events.insert(0, "ORDER_FULFILLED")
+            events.append("ORDER_FULFILLED")
         return await self._emit_all(events, current)
 
     async def update_tracking_number(
@@ -929,6 +939,14 @@ def _event_payload(event_type: str, root_object: Any) -> dict[str, Any]:
     if isinstance(root_object, Product):
         payload["category"] = None
     return payload
+
+
+def _subscription_problems(query: str, version: str) -> str:
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return exc.message
+    return "; ".join(e.message for e in validate(sandbox_schema(version), document))
 
 
 def _is_absolute(url: str) -> bool:
