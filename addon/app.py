@@ -17,6 +17,7 @@ from addon.db.migrations import upgrade
 from addon.errors import AppError, ErrorCode, error_body
 from addon.http_limits import BodySizeLimit, NoNulCharacters
 from addon.jobs.worker import Worker
+from addon.logs import RequestId
 from addon.openapi import install as install_openapi
 from addon.services import Services
 
@@ -87,6 +88,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_middleware(NoNulCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
+    app.add_middleware(RequestId)  # outermost: every line of the request carries its id
     # The routers' own routes, built once per process, serve every app: `include_router` gives
     # an app its own copies, which recent FastAPI builds on the app's first request (about a
     # tenth of the test suite's time, where each test makes an app).

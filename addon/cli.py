@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
-from addon.config import ConfigurationError, Settings, load_settings
+from addon.config import ConfigurationError, LogFormat, Settings, load_settings
 from addon.logs import configure_logging
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def _settings() -> Settings:
     except ConfigurationError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     return settings
 
 
@@ -37,6 +37,7 @@ def serve(
     """Run the web app and, in the same process, a background worker (migrates first)."""
     import uvicorn
     from rich.markup import escape
+    from uvicorn.config import LOGGING_CONFIG
 
     from addon.app import create_app
     from addon.capabilities import create_services
@@ -45,7 +46,14 @@ def serve(
     app = create_app(create_services(settings))
     console.print(escape(settings.describe_mailchimp()))
     console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        # JSON lines: uvicorn's own loggers go through the app's handler, not uvicorn's format.
+        log_config=LOGGING_CONFIG if settings.log_format is LogFormat.HUMAN else None,
+    )
 
 
 @cli.command()

@@ -23,6 +23,13 @@ class AppEnv(StrEnum):
     PRODUCTION = "production"
 
 
+class LogFormat(StrEnum):
+    """`human`: readable lines (the default); `json`: one JSON object a line (addon.logs)."""
+
+    HUMAN = "human"
+    JSON = "json"
+
+
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names the variable."""
 
@@ -37,6 +44,7 @@ class Settings(BaseSettings):
     secret_key_file: Path = DEFAULT_SECRET_KEY_FILE
     allowed_saleor_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.HUMAN
     # `GET /metrics` (Prometheus): off (404) until set; Prometheus then sends
     # `Authorization: Bearer <METRICS_TOKEN>` (see docs/deploy.md).
     metrics_token: SecretStr | None = None

@@ -1,12 +1,41 @@
 """Logging set-up. Secrets never reach a log: they travel as `SecretStr`, which prints masked,
-and request lines lose their query values (an OAuth callback carries a code and a state)."""
+and request lines lose their query values (an OAuth callback carries a code and a state).
+
+Two formats (`LOG_FORMAT`): `human` (the default: one readable line) and `json` (one JSON object
+a line, for log collectors). JSON lines also carry what the line happened in, from context
+variables set where it starts: the web request's id (`request_id`, also answered in the
+`X-Request-ID` header), the installation, the job's id and kind (`log_fields`).
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import uuid
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from addon.config import LogFormat
 
 _QUERY_VALUE = re.compile(r"=([^&\s]*)")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+# What a log line happened in; set at the start of a request or a job (each runs in a task of
+# its own, whose copy of the context ends with it).
+_fields: ContextVar[dict[str, str | int]] = ContextVar("addon_log_fields", default={})  # noqa: B039
+
+
+def log_fields(**fields: str | int | None) -> None:
+    """Add fields (request_id, installation_id, job_id, job_kind) to the current context's
+    log lines; None leaves a field out."""
+    _fields.set({**_fields.get(), **{k: v for k, v in fields.items() if v is not None}})
+
+
+def current_log_fields() -> dict[str, str | int]:
+    return dict(_fields.get())
 
 
 def redact_query(path: str) -> str:
@@ -25,12 +54,65 @@ class RedactQueryFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time, level, logger, message, the context's fields, and the
+    exception's traceback when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **_fields.get(),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            line["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def configure_logging(level: str, log_format: LogFormat = LogFormat.HUMAN) -> None:
     logging.basicConfig(
         level=level,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
         force=True,
     )
+    if log_format is LogFormat.JSON:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     # httpx logs every request line at INFO; keep it for DEBUG runs only.
     logging.getLogger("httpx").setLevel(max(logging.getLevelName(level), logging.WARNING))
     logging.getLogger("uvicorn.access").addFilter(RedactQueryFilter())
+
+
+class RequestId:
+    """ASGI middleware: each HTTP request gets an id for its log lines (`request_id`), the
+    caller's `X-Request-ID` when it sends a plausible one (a proxy's), a new one otherwise,
+    answered in the response's `X-Request-ID`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        token = _fields.set({"request_id": request_id})
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"
+                ]
+                headers.append((b"x-request-id", request_id.encode()))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            _fields.reset(token)

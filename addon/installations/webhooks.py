@@ -32,6 +32,7 @@ from addon.installations.service import InstallationService
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository, NewJob
+from addon.logs import log_fields
 from addon.saleor.jws import VerificationError, verify_webhook_signature
 from addon.saleor.manifest import WebhookDefinition
 from addon.saleor.schemas import AppLifecycleEvent
@@ -107,6 +108,7 @@ class WebhookReceiver:
         # is written yet (see addon.installations.signing_keys).
         if keys is None:
             raise _not_installed()
+        log_fields(installation_id=keys.installation_id)
         try:
             await self.keys.verify(
                 keys, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)

@@ -43,6 +43,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.wakeup import listen, wakeup_for
+from addon.logs import log_fields
 
 logger = logging.getLogger(__name__)
 
@@ -209,6 +210,7 @@ class Worker:
             job, self.worker_id, self.clock, on_written=lambda: held.pop(job.id, None)
         )
         running.set(completion)  # this job's own task: see addon.jobs.completion
+        log_fields(job_id=job.id, job_kind=job.kind, installation_id=job.installation_id)
         try:
             if registration is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
