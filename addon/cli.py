@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -37,7 +37,6 @@ def serve(
     """Run the web app and, in the same process, a background worker (migrates first)."""
     import uvicorn
     from rich.markup import escape
-    from uvicorn.config import LOGGING_CONFIG
 
     from addon.app import create_app
     from addon.capabilities import create_services
@@ -46,14 +45,23 @@ def serve(
     app = create_app(create_services(settings))
     console.print(escape(settings.describe_mailchimp()))
     console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=settings.log_level.lower(),
+    uvicorn.run(app, **uvicorn_options(settings, host=host, port=port))
+
+
+def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, Any]:
+    """How `serve` runs uvicorn (tests load the same options)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    return {
+        "host": host,
+        "port": port,
+        "log_level": settings.log_level.lower(),
         # JSON lines: uvicorn's own loggers go through the app's handler, not uvicorn's format.
-        log_config=LOGGING_CONFIG if settings.log_format is LogFormat.HUMAN else None,
-    )
+        "log_config": LOGGING_CONFIG if settings.log_format is LogFormat.HUMAN else None,
+        # Forwarded headers count only from these addresses (the proxy's).
+        "proxy_headers": True,
+        "forwarded_allow_ips": settings.forwarded_allow_ips,
+    }
 
 
 @cli.command()

@@ -39,6 +39,10 @@ class Settings(BaseSettings):
 
     app_env: AppEnv = AppEnv.DEVELOPMENT
     app_url: str = "http://127.0.0.1:8000"
+    # Behind a proxy that terminates HTTPS: the addresses (IPs or networks, comma-separated; "*"
+    # for any) whose X-Forwarded-For / X-Forwarded-Proto `addon serve` believes. Others' are
+    # ignored, so a client cannot claim another address or scheme (see docs/deploy.md).
+    forwarded_allow_ips: str = "127.0.0.1"
     database_url: str = "sqlite+aiosqlite:///./addon.db"
     secret_key: SecretStr | None = None
     secret_key_file: Path = DEFAULT_SECRET_KEY_FILE
