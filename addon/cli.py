@@ -107,6 +107,35 @@ def migrate() -> None:
     console.print("Database is up to date.")
 
 
+@cli.command()
+def doctor() -> None:
+    """Check the deployment: settings, database and schema, each installation's Saleor and app
+    token, each Mailchimp connection (ping). One line per check; exit code 1 if any failed."""
+    from rich.markup import escape
+
+    from addon.capabilities import create_services
+    from addon.doctor import Status, run_checks
+
+    settings = _settings()
+    out = Console(soft_wrap=True)  # a check per line, however long, for grep and logs
+    marks = {Status.OK: "[green]✓[/green]", Status.WARN: "[yellow]![/yellow]"}
+
+    async def main() -> int:
+        services = create_services(settings)
+        failed = 0
+        try:
+            async for check in run_checks(services):
+                failed += check.status is Status.FAIL
+                mark = marks.get(check.status, "[red]✗[/red]")
+                out.print(f"{mark} [bold]{escape(check.name)}[/bold]: {escape(check.detail)}")
+        finally:
+            await services.aclose()
+        out.print(f"[red]{failed} check(s) failed.[/red]" if failed else "All checks passed.")
+        return 1 if failed else 0
+
+    raise typer.Exit(asyncio.run(main()))
+
+
 SYNC_HELP = "\n\n".join(
     (
         "Send a channel's products, customers and orders to Mailchimp (the initial sync), with "

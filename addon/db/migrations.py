@@ -55,9 +55,15 @@ async def upgrade(engine: AsyncEngine) -> None:
         await connection.run_sync(_upgrade)
 
 
-async def is_current(engine: AsyncEngine) -> bool:
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    """The revisions the database is at (empty before the first migration)."""
+
     def _current(connection: Connection) -> set[str]:
         return set(MigrationContext.configure(connection).get_current_heads())
 
     async with engine.connect() as connection:
-        return await connection.run_sync(_current) == head_revisions()
+        return await connection.run_sync(_current)
+
+
+async def is_current(engine: AsyncEngine) -> bool:
+    return await current_revisions(engine) == head_revisions()

@@ -1,0 +1,174 @@
+"""`addon doctor`: what an operator checks after deploying, one line per check.
+
+The settings (production rules beyond those that refuse to start), the database and its schema,
+whether the stored credentials decrypt with this SECRET_KEY, then for each installation whether
+its Saleor answers and still accepts the app token, and for each connected Mailchimp account
+whether `ping` succeeds. Nothing is changed: a refused token is reported, not acted on (the
+worker's lifecycle check does that), and no job is queued.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select, text
+
+from addon.connection.models import ConnectionStatus, MailchimpConnection
+from addon.connection.service import credentials_of
+from addon.db.migrations import current_revisions, head_revisions
+from addon.installations.models import Installation
+from addon.mailchimp import MailchimpClient, MailchimpError
+from addon.saleor.client import SaleorError, SaleorPermissionDenied
+from addon.services import Services
+
+
+class Status(StrEnum):
+    OK = "ok"
+    WARN = "warn"  # worth knowing; does not fail the command
+    FAIL = "fail"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+
+async def run_checks(services: Services) -> AsyncIterator[Check]:
+    """Each check as it completes (later ones are skipped when the database is unusable)."""
+    for check in _settings_checks(services):
+        yield check
+    database = await _database_check(services)
+    yield database
+    if database.status is Status.FAIL:
+        return
+    schema = await _schema_check(services)
+    yield schema
+    if schema.status is Status.FAIL and not await current_revisions(services.db.engine):
+        return  # no tables yet
+    try:
+        async with services.db.session() as session:
+            installations = list(
+                (await session.execute(select(Installation).order_by(Installation.id))).scalars()
+            )
+            connections = {
+                c.installation_id: c
+                for c in (await session.execute(select(MailchimpConnection))).scalars()
+            }
+    except Exception as exc:  # a wrong SECRET_KEY fails the decryption of the stored tokens
+        yield Check(
+            "Stored credentials",
+            Status.FAIL,
+            f"cannot be read ({type(exc).__name__}); is SECRET_KEY the one they were saved with?",
+        )
+        return
+    yield Check("Stored credentials", Status.OK, f"{len(installations)} installation(s) read")
+    for installation in installations:
+        yield await _saleor_check(services, installation)
+        connection = connections.get(installation.id)
+        if connection is not None:
+            yield await _mailchimp_check(services, installation, connection)
+
+
+def _settings_checks(services: Services) -> list[Check]:
+    settings = services.settings
+    checks = [Check("Settings", Status.OK, f"loaded (APP_ENV={settings.app_env.value})")]
+    https = settings.app_url.startswith("https://")
+    if settings.is_production and not https:
+        checks.append(
+            Check(
+                "APP_URL",
+                Status.FAIL,
+                f"{settings.app_url} is not https: Saleor and the "
+                "dashboard's browsers need the app over https in production",
+            )
+        )
+    else:
+        checks.append(Check("APP_URL", Status.OK if https else Status.WARN, settings.app_url))
+    if settings.is_production and not settings.allowed_saleor_urls:
+        checks.append(
+            Check(
+                "ALLOWED_SALEOR_URLS",
+                Status.FAIL,
+                "empty: in production no Saleor can install the app until its API URL is allowed",
+            )
+        )
+    if settings.secret_key is None:
+        checks.append(
+            Check(
+                "SECRET_KEY",
+                Status.WARN,
+                f"not set: using the development key in {settings.secret_key_file}",
+            )
+        )
+    if not settings.oauth_configured:
+        checks.append(
+            Check(
+                "Mailchimp OAuth",
+                Status.WARN,
+                "MAILCHIMP_CLIENT_ID/SECRET not set: stores can connect with an API key only",
+            )
+        )
+    if settings.metrics_token is None:
+        checks.append(Check("METRICS_TOKEN", Status.WARN, "not set: /metrics is off"))
+    return checks
+
+
+async def _database_check(services: Services) -> Check:
+    kind = "SQLite" if services.db.is_sqlite else "PostgreSQL"
+    try:
+        async with services.db.session() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:
+        return Check("Database", Status.FAIL, f"{kind}: {type(exc).__name__}: {exc}")
+    return Check("Database", Status.OK, f"{kind} answers")
+
+
+async def _schema_check(services: Services) -> Check:
+    current, heads = await current_revisions(services.db.engine), head_revisions()
+    if current == heads:
+        return Check("Schema", Status.OK, f"current ({', '.join(sorted(heads))})")
+    at = ", ".join(sorted(current)) or "empty"
+    return Check(
+        "Schema",
+        Status.FAIL,
+        f"at {at}, newest is {', '.join(sorted(heads))}: run `addon migrate`",
+    )
+
+
+async def _saleor_check(services: Services, installation: Installation) -> Check:
+    name = f"Saleor {installation.saleor_api_url}"
+    if not installation.is_active:
+        return Check(name, Status.WARN, "the app is deactivated in this Saleor (paused)")
+    try:
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "installation_check",
+            notify_refusal=False,
+        )
+    except SaleorPermissionDenied:
+        return Check(name, Status.FAIL, "answers, but refuses the app token (uninstalled?)")
+    except SaleorError as exc:
+        return Check(name, Status.FAIL, str(exc))
+    if (data.get("app") or {}).get("id") != installation.app_id:
+        return Check(name, Status.FAIL, "answers, but no longer knows the app (uninstalled?)")
+    version = (data.get("shop") or {}).get("version") or "unknown version"
+    return Check(name, Status.OK, f"answers ({version}); the app token is valid")
+
+
+async def _mailchimp_check(
+    services: Services, installation: Installation, connection: MailchimpConnection
+) -> Check:
+    name = f"Mailchimp of {installation.saleor_domain}"
+    if connection.status is not ConnectionStatus.CONNECTED or connection.credential is None:
+        return Check(name, Status.WARN, f"not connected ({connection.status.value})")
+    account = connection.account_name or connection.account_id or "account"
+    try:
+        await MailchimpClient(services.mailchimp, credentials_of(connection)).ping()
+    except MailchimpError as exc:
+        return Check(name, Status.FAIL, f"{account}: ping failed: {exc}")
+    return Check(name, Status.OK, f"{account}: ping answers")

@@ -1,0 +1,96 @@
+"""`addon doctor`: a line per check, exit code 1 when one fails; Saleor and Mailchimp checked
+through the sandboxes (token refused, key revoked), the command itself on a fresh database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from addon.cli import cli
+from addon.doctor import Check, Status, run_checks
+from addon.services import Services
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.conftest import dashboard_headers
+from tests.test_connection import connect_key
+
+
+async def checks(services: Services) -> dict[str, Check]:
+    return {check.name: check async for check in run_checks(services)}
+
+
+async def test_saleor_and_mailchimp_are_checked_per_installation(
+    app_client: httpx.AsyncClient,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    mailchimp: MailchimpSandbox,
+    services: Services,
+) -> None:
+    account: SandboxAccount = mailchimp.create_account("Green Grocer", "owner@grocer.example")
+    headers = dashboard_headers(saleor, installed_app)
+    assert (await connect_key(app_client, headers, account.api_key)).status_code == 200
+    saleor_check, mailchimp_check = f"Saleor {saleor.api_url}", f"Mailchimp of {saleor.domain}"
+
+    found = await checks(services)
+    assert found["Database"].status is Status.OK
+    assert found["Schema"].status is Status.OK
+    assert found["Stored credentials"].status is Status.OK
+    assert found[saleor_check].status is Status.OK, found[saleor_check]
+    assert "app token is valid" in found[saleor_check].detail
+    assert found[mailchimp_check] == Check(mailchimp_check, Status.OK, "Green Grocer: ping answers")
+    assert not [c for c in found.values() if c.status is Status.FAIL]
+
+    # Saleor stops accepting the token (an app deleted without telling this app), and the
+    # Mailchimp key is revoked: both fail, and the doctor changes nothing.
+    saleor.store.apps[installed_app.id].is_active = False
+    mailchimp.revoke(account)
+    found = await checks(services)
+    assert found[saleor_check].status is Status.FAIL and "refuses" in found[saleor_check].detail
+    assert found[mailchimp_check].status is Status.FAIL
+    assert "ping failed" in found[mailchimp_check].detail
+    assert account.api_key not in found[mailchimp_check].detail
+    again = await checks(services)
+    assert again[mailchimp_check].status is Status.FAIL  # still connected as far as the app knows
+
+
+@pytest.fixture
+def keep_logging() -> Iterator[None]:
+    """The command configures the root logger, as it does in production: undone afterwards."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+def test_the_command_fails_until_the_schema_is_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keep_logging: None
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no developer .env, and the development key file lands here
+    env = {
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'doctor.db'}",
+        "APP_URL": "https://mailchimp.example.com",
+        "SECRET_KEY": "doctor-test-secret-key-0123456789abcdef",
+    }
+    runner = CliRunner()
+    before = runner.invoke(cli, ["doctor"], env=env)
+    assert before.exit_code == 1, before.output
+    assert "Database: SQLite answers" in before.output
+    assert "run `addon migrate`" in before.output and "1 check(s) failed." in before.output
+
+    assert runner.invoke(cli, ["migrate"], env=env).exit_code == 0
+    after = runner.invoke(cli, ["doctor"], env=env)
+    assert after.exit_code == 0, after.output
+    assert "✓ Schema: current" in after.output and "All checks passed." in after.output
+    assert "! METRICS_TOKEN: not set" in after.output
+
+    production = {**env, "APP_ENV": "production", "APP_URL": "http://mailchimp.example.com"}
+    refused = runner.invoke(cli, ["doctor"], env=production)
+    assert refused.exit_code == 1
+    assert "APP_URL: http://mailchimp.example.com is not https" in refused.output
+    assert "ALLOWED_SALEOR_URLS: empty" in refused.output
