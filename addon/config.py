@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     # A claimed job is leased this long; a heartbeat renews the lease every third of it while
     # the job runs, so only a dead worker's jobs wait (at most this long) for another worker.
     worker_lease_seconds: float = Field(default=30.0, gt=0, le=3600)
+    # SIGTERM: a worker claims nothing more and gives its jobs in hand this long to end; those
+    # still running are then stopped and released (due at once for another worker, the attempt
+    # not counted). Keep it below the container's stop timeout (compose: stop_grace_period).
+    worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
 
     # Saleor's signing keys (JWKS), cached per installation. A signature naming an unknown key
     # (`kid`) refetches them, at most once per interval per installation counted from the last

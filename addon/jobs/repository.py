@@ -225,6 +225,20 @@ class JobRepository(Repository):
             await work_due(self.session)
         return written
 
+    async def release(self, job: ClaimedJob, worker_id: str) -> bool:
+        """Give a claimed job back unfinished (its worker is shutting down): due at once for
+        another worker, and the attempt it was claimed for not counted."""
+        written = await self._finish(
+            job,
+            worker_id,
+            status=JobStatus.PENDING,
+            run_after=self.clock.now(),
+            attempts=job.attempts - 1,
+        )
+        if written:
+            await work_due(self.session)
+        return written
+
     async def quarantine(self, job: ClaimedJob, worker_id: str, error: str) -> bool:
         return await self._finish(
             job,

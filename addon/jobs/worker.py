@@ -94,8 +94,10 @@ class Worker:
     def _jobs(self, session: AsyncSession) -> JobRepository:
         return JobRepository(session, self.clock)
 
-    async def run_once(self) -> int:
-        """Claim one batch of due jobs and process them; return how many were claimed."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Claim one batch of due jobs and process them; return how many were claimed. Once
+        `stop` is set, the batch's jobs get the shutdown grace period to end; the others are
+        stopped and released (see `_finish_batch`)."""
         async with self.services.db.transaction() as session:
             claimed = await self._jobs(session).claim(
                 self.worker_id,
@@ -110,17 +112,65 @@ class Worker:
         tasks = {job.id: asyncio.create_task(self._process(job, held)) for job in claimed}
         heartbeat = asyncio.create_task(self._heartbeat(held, tasks))
         try:
-            await asyncio.wait(tasks.values())
+            await self._finish_batch(tasks, stop)
+            unfinished = [job for job in claimed if not tasks[job.id].done()]
         finally:
             # Also when this round is cancelled (shutdown): its jobs stop, their leases lapse.
             heartbeat.cancel()
             for task in tasks.values():
                 task.cancel()
             await asyncio.gather(heartbeat, *tasks.values(), return_exceptions=True)
+        if unfinished:
+            await self._release(unfinished)
         for task in tasks.values():
             if not task.cancelled() and (error := task.exception()) is not None:
                 raise error  # e.g. the database failed while recording an outcome
         return len(claimed)
+
+    async def _finish_batch(
+        self, tasks: dict[int, asyncio.Task[None]], stop: asyncio.Event | None
+    ) -> None:
+        """Wait for the batch; once `stop` is set, for at most the shutdown grace period."""
+        batch = asyncio.ensure_future(asyncio.wait(tasks.values()))
+        if stop is None:
+            await batch
+            return
+        stopping = asyncio.ensure_future(stop.wait())
+        grace: asyncio.Future[None] | None = None
+        try:
+            await asyncio.wait({batch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            if not batch.done():
+                logger.info(
+                    "Worker %s stopping: %d job(s) in hand get %gs to end",
+                    self.worker_id,
+                    sum(not task.done() for task in tasks.values()),
+                    self.settings.worker_shutdown_grace_seconds,
+                )
+                grace = asyncio.ensure_future(
+                    self.clock.sleep(self.settings.worker_shutdown_grace_seconds)
+                )
+                await asyncio.wait({batch, grace}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for future in (batch, stopping, grace):
+                if future is not None:
+                    future.cancel()
+
+    async def _release(self, jobs: list[ClaimedJob]) -> None:
+        """Hand back jobs stopped at shutdown, so no other worker waits out their leases."""
+        try:
+            async with self.services.db.transaction() as session:
+                repository = self._jobs(session)
+                released = [job for job in jobs if await repository.release(job, self.worker_id)]
+        except Exception:
+            logger.exception("Could not release the jobs of worker %s", self.worker_id)
+            return
+        for job in released:
+            logger.warning(
+                "Job %s (%s) did not end within the shutdown grace period: released for "
+                "another worker",
+                job.id,
+                job.kind,
+            )
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
         """Process until nothing is due (tests and one-off runs)."""
@@ -143,7 +193,7 @@ class Worker:
                 # Read before looking for work: a wake while claiming is not missed.
                 seen = self.wakeup.generation
                 try:
-                    claimed = await self.run_once()
+                    claimed = await self.run_once(stop)
                     await self._prune_if_due()
                 except Exception:
                     # The database may be briefly unreachable: keep the worker alive.

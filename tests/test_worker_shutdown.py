@@ -1,0 +1,97 @@
+"""Graceful shutdown (SIGTERM sets the worker's stop event): nothing more is claimed, the jobs in
+hand get WORKER_SHUTDOWN_GRACE_SECONDS to end, and those still running then are stopped and
+released, due at once for another worker with their attempt not counted (no lease to wait out)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from addon.clock import ManualClock
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.worker import Worker
+from addon.services import Services
+from tests.factories import make_installation
+
+
+async def job_rows(services: Services) -> dict[int, Job]:
+    async with services.db.session() as session:
+        return {job.id: job for job in (await session.execute(select(Job))).scalars()}
+
+
+async def done(services: Services, job_id: int) -> None:
+    """Until the job is recorded done (by a worker task of this event loop)."""
+    for _ in range(10_000):
+        if (await job_rows(services))[job_id].status is JobStatus.DONE:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"job {job_id} never ended")
+
+
+async def test_sigterm_finishes_or_releases_the_jobs_in_hand(
+    services: Services, clock: ManualClock
+) -> None:
+    installation = await make_installation(services)
+    started: dict[str, asyncio.Event] = {"quick": asyncio.Event(), "slow": asyncio.Event()}
+    finish_quick = asyncio.Event()
+    hang = True
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        name = str(job.payload["name"])
+        started[name].set()
+        if name == "quick":
+            await finish_quick.wait()
+        elif hang:
+            await asyncio.Event().wait()  # never ends by itself
+
+    services.handlers.register("test.shutdown", handler)
+    async with services.db.transaction() as session:
+        jobs = JobRepository(session)
+        quick = await jobs.enqueue(installation, "test.shutdown", {"name": "quick"})
+        slow = await jobs.enqueue(installation, "test.shutdown", {"name": "slow"})
+    assert quick is not None and slow is not None
+
+    stop = asyncio.Event()
+    worker = Worker(services, worker_id="stopping")
+    running = asyncio.create_task(worker.run(stop))
+    await asyncio.wait_for(asyncio.gather(*(e.wait() for e in started.values())), 60)
+    stop.set()  # what SIGTERM does in `addon worker` and `addon serve`
+    async with services.db.transaction() as session:  # arrives after the stop: not claimed
+        late = await JobRepository(session).enqueue(installation, "test.shutdown", {"name": "x"})
+    finish_quick.set()  # within the grace period: recorded as done
+    await done(services, quick)
+    assert not running.done()  # the slow one still has its grace period
+    clock.advance(services.settings.worker_shutdown_grace_seconds)
+    await asyncio.wait_for(running, 60)
+
+    rows = await job_rows(services)
+    assert rows[quick].status is JobStatus.DONE
+    released = rows[slow]
+    assert released.status is JobStatus.PENDING
+    assert released.locked_by is None and released.locked_until is None
+    assert released.attempts == 0  # the interrupted attempt is not counted
+    assert released.run_after <= clock.now()  # due at once, no lease to wait out
+    assert late is not None and rows[late].status is JobStatus.PENDING and rows[late].attempts == 0
+
+    hang = False
+    assert await Worker(services, worker_id="next").run_until_idle() == 2  # slow, late
+    rows = await job_rows(services)
+    assert rows[slow].status is JobStatus.DONE and rows[slow].attempts == 1
+
+
+async def test_a_batch_without_a_stop_runs_to_its_end(
+    services: Services, clock: ManualClock
+) -> None:
+    installation = await make_installation(services)
+    seen: list[int] = []
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        seen.append(job.id)
+
+    services.handlers.register("test.plain", handler)
+    async with services.db.transaction() as session:
+        await JobRepository(session).enqueue(installation, "test.plain", {})
+    assert await Worker(services).run_once() == 1 and len(seen) == 1
