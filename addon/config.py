@@ -193,6 +193,12 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
+    @field_validator("secret_key", "metrics_token")
+    @classmethod
+    def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
+        # `METRICS_TOKEN=` left empty in a .env means "not set", never "the empty token".
+        return value if value is None or value.get_secret_value().strip() else None
+
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
         if self.is_production and self.secret_key is None:

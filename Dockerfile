@@ -1,0 +1,46 @@
+# syntax=docker/dockerfile:1
+# The app's production image: `addon serve` by default; `addon worker` and `addon migrate` as
+# alternative commands (see compose.yaml and docs/deploy.md). Written, not built, on the
+# project's machines (no base image can be pulled there): the test suite runs the same steps
+# (tests/test_production_install.py: wheel, fresh virtual environment, migrate, serve, worker).
+
+ARG PYTHON_VERSION=3.11
+
+# --- build: the app's wheel and the wheels of its production dependencies (no dev extras) -----
+FROM python:${PYTHON_VERSION}-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY addon ./addon
+RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# --- runtime --------------------------------------------------------------------------------
+FROM python:${PYTHON_VERSION}-slim
+ARG PYTHON_VERSION
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PATH=/opt/venv/bin:$PATH \
+    APP_ENV=production \
+    LOG_FORMAT=json \
+    PROMETHEUS_MULTIPROC_DIR=/run/addon-metrics
+RUN python -m venv /opt/venv \
+    && useradd --system --uid 10001 --user-group --home-dir /app --create-home app \
+    && mkdir -p /run/addon-metrics && chown app:app /run/addon-metrics
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links /wheels saleor-mailchimp-addon \
+    && rm -rf /wheels
+# addon/paths.py finds manifest.json, webhooks/ and settings_ui/ next to the `addon` package;
+# the wheel does not carry them (yet), so they are put where the installed package looks.
+ARG SITE=/opt/venv/lib/python${PYTHON_VERSION}/site-packages
+COPY manifest.json ${SITE}/manifest.json
+COPY webhooks ${SITE}/webhooks
+COPY settings_ui ${SITE}/settings_ui
+
+USER app
+WORKDIR /app
+EXPOSE 8000
+# /readyz: the database answers and its schema is current (the web service; compose turns the
+# check off for the worker and migrate services, which serve no HTTP).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+ENTRYPOINT ["addon"]
+CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]
