@@ -2,7 +2,8 @@
 # The app's production image: `addon serve` by default; `addon worker` and `addon migrate` as
 # alternative commands (see compose.yaml and docs/deploy.md). Written, not built, on the
 # project's machines (no base image can be pulled there): the test suite runs the same steps
-# (tests/test_production_install.py: wheel, fresh virtual environment, migrate, serve, worker).
+# (tests/test_production_install.py: wheel, fresh virtual environment, migrate, serve, worker,
+# /readyz, /metrics, a signed webhook).
 
 ARG PYTHON_VERSION=3.11
 
