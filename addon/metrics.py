@@ -16,6 +16,7 @@ kind, a rejection its error code.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import time
@@ -26,11 +27,12 @@ from prometheus_client import (
     REGISTRY,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily
-from prometheus_client.multiprocess import MultiProcessCollector
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 from prometheus_client.registry import Collector
 
 PREFIX = "saleor_mailchimp"
@@ -62,6 +64,13 @@ MAILCHIMP_SECONDS = Histogram(
     "Time Mailchimp took to answer, by endpoint (path template) and method.",
     ["endpoint", "method"],
     buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0),
+)
+MAILCHIMP_IN_FLIGHT = Gauge(
+    f"{PREFIX}_mailchimp_requests_in_flight",
+    "Requests to Mailchimp awaiting their answer now, by Mailchimp account id (summed over the "
+    "live processes; the cap is MAILCHIMP_MAX_CONCURRENCY per account).",
+    ["account"],
+    multiprocess_mode="livesum",
 )
 JWKS_REFRESHES = Counter(
     f"{PREFIX}_jwks_refreshes",
@@ -127,9 +136,22 @@ def endpoint_template(path: str) -> str:
     return _SEGMENT.sub(lambda m: m[0] if m[0] in _PATH_WORDS else "{id}", path) or "/"
 
 
-async def send_observed(client: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
+def account_label(account_key: str | None) -> str:
+    """Mailchimp's account id from an account key (`us21:account:<id>`); a key made from a
+    credential's digest (the account not known yet) is not shown."""
+    if account_key is None:
+        return "none"
+    kind, _, rest = account_key.partition(":")[2].partition(":")
+    return rest if kind == "account" and rest else "unknown"
+
+
+async def send_observed(
+    client: httpx.AsyncClient, request: httpx.Request, account_key: str | None = None
+) -> httpx.Response:
     """`client.send(request)`, counted and timed (the Mailchimp layer's one hook-in)."""
     endpoint, method = endpoint_template(request.url.path), request.method
+    in_flight = MAILCHIMP_IN_FLIGHT.labels(account_label(account_key))
+    in_flight.inc()
     started = time.perf_counter()
     status = "error"
     try:
@@ -137,6 +159,7 @@ async def send_observed(client: httpx.AsyncClient, request: httpx.Request) -> ht
         status = str(response.status_code)
         return response
     finally:
+        in_flight.dec()
         MAILCHIMP_SECONDS.labels(endpoint, method).observe(time.perf_counter() - started)
         MAILCHIMP_REQUESTS.labels(endpoint, method, status).inc()
 
@@ -146,6 +169,12 @@ async def send_observed(client: httpx.AsyncClient, request: httpx.Request) -> ht
 
 def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+if multiprocess_dir() is not None:
+    # A process that exits normally takes its in-flight gauge out of the sum (one killed
+    # outright leaves its last value until the directory is cleared at the next start).
+    atexit.register(mark_process_dead, os.getpid())
 
 
 class _Families(Collector):

@@ -20,6 +20,8 @@ from pydantic import SecretStr
 from addon import metrics
 from addon.clock import ManualClock
 from addon.config import Settings
+from addon.ecommerce.channel_state import RunStatus
+from addon.initial_sync.models import InitialSync
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
@@ -214,3 +216,42 @@ def test_processes_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
     assert (
         values[("saleor_mailchimp_jobs_total", (("kind", "test.multi"), ("outcome", "done")))] == 2
     )
+
+
+async def test_a_running_initial_syncs_progress_per_channel(
+    app_client: httpx.AsyncClient, services: Services
+) -> None:
+    installation = await make_installation(services)
+    progress = {"products": {"total": 120, "read": 100, "sent": 90, "confirmed": 80}}
+    async with services.db.transaction() as session:
+        session.add(
+            InitialSync(
+                installation_id=installation,
+                channel_slug="default-channel",
+                active_channel="default-channel",
+                progress=progress,
+            )
+        )
+        session.add(  # a finished one is not shown
+            InitialSync(
+                installation_id=installation,
+                channel_slug="old-channel",
+                status=RunStatus.SUCCEEDED,
+                progress=progress,
+            )
+        )
+    values = scraped((await app_client.get("/metrics", headers=AUTH)).text)
+    name = "saleor_mailchimp_initial_sync_records"
+
+    def of(channel: str, counter: str) -> float | None:
+        labels = (
+            ("channel", channel),
+            ("counter", counter),
+            ("installation", str(installation)),
+            ("kind", "products"),
+        )
+        return values.get((name, labels))
+
+    assert of("default-channel", "total") == 120 and of("default-channel", "confirmed") == 80
+    assert of("default-channel", "quarantined") is None  # not counted yet: not shown
+    assert of("old-channel", "total") is None

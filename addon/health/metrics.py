@@ -4,8 +4,9 @@ Without METRICS_TOKEN the route answers 404, as if it did not exist: metrics nam
 job kinds and traffic, so they are off until the operator gives Prometheus a token
 (`Authorization: Bearer <METRICS_TOKEN>`; a missing or wrong token gets 401).
 
-Besides the counters of every process, each scrape reads the job queue: per job kind, how many
-jobs wait to run (due now, of an active installation) and how long the oldest has waited.
+Besides the counters of every process, each scrape reads the job queue (per job kind, how many
+jobs wait to run, due now and of an active installation, and how long the oldest has waited)
+and the running initial syncs' progress per channel.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from sqlalchemy import func, select
 from addon import metrics
 from addon.clock import current_clock
 from addon.dependencies import ServicesDep
+from addon.ecommerce.channel_state import RunStatus
 from addon.errors import ErrorCode, NotFound, error_body
+from addon.initial_sync.models import InitialSync
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 
@@ -41,7 +44,8 @@ async def scrape(request: Request, services: ServicesDep) -> Response:
             status_code=401,
             headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
         )
-    return Response(metrics.render(await _queue(services)), media_type=metrics.CONTENT_TYPE)
+    families = [*await _queue(services), await _initial_syncs(services)]
+    return Response(metrics.render(families), media_type=metrics.CONTENT_TYPE)
 
 
 async def _queue(services: ServicesDep) -> list[GaugeMetricFamily]:
@@ -69,6 +73,30 @@ async def _queue(services: ServicesDep) -> list[GaugeMetricFamily]:
         waiting.add_metric([kind], float(count))
         oldest.add_metric([kind], _seconds(now, since))
     return [waiting, oldest]
+
+
+# The counters an initial sync keeps per kind (addon.initial_sync: InitialSync.progress).
+SYNC_COUNTERS = ("total", "read", "skipped", "sent", "confirmed", "quarantined", "retried")
+
+
+async def _initial_syncs(services: ServicesDep) -> GaugeMetricFamily:
+    progress = GaugeMetricFamily(
+        f"{metrics.PREFIX}_initial_sync_records",
+        "Running initial syncs' progress per channel and kind: total (Saleor's count, once "
+        "known), read, skipped, sent, confirmed, quarantined, retried (handed to live sync).",
+        labels=["installation", "channel", "kind", "counter"],
+    )
+    query = select(InitialSync).where(InitialSync.status == RunStatus.RUNNING)
+    async with services.db.session() as session:
+        runs = list((await session.execute(query)).scalars())
+    for run in runs:
+        for kind, counters in sorted((run.progress or {}).items()):
+            for counter in SYNC_COUNTERS:
+                value = counters.get(counter) if isinstance(counters, dict) else None
+                if isinstance(value, int | float):
+                    labels = [str(run.installation_id), run.channel_slug, kind, counter]
+                    progress.add_metric(labels, float(value))
+    return progress
 
 
 def _seconds(now: datetime, since: datetime) -> float:

@@ -150,7 +150,7 @@ class MailchimpHttp:
                 response = await send_observed(self._client, request)
             else:
                 async with self.slots.slot(account_key):
-                    response = await send_observed(self._client, request)
+                    response = await send_observed(self._client, request, account_key)
         except httpx.TimeoutException as exc:
             return TransientError(
                 f"The request timed out ({type(exc).__name__}).",

@@ -3,16 +3,21 @@ them, and timed; no label carries an id or an e-mail address."""
 
 from __future__ import annotations
 
+import asyncio
+
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 
-from addon.mailchimp import MailchimpClient, NotFound
+from addon.mailchimp import MailchimpClient, MailchimpCredentials, NotFound
 from sandboxes.mailchimp.models import SandboxAccount
 from sandboxes.mailchimp.sandbox import MailchimpSandbox
+from tests.mailchimp.conftest import MakeHttp
 from tests.mailchimp.test_lists import make_list
 
 REQUESTS = "saleor_mailchimp_mailchimp_requests_total"
 SECONDS = "saleor_mailchimp_mailchimp_request_seconds_count"
+IN_FLIGHT = "saleor_mailchimp_mailchimp_requests_in_flight"
 
 
 def sample(name: str, **labels: str) -> float:
@@ -47,3 +52,27 @@ async def test_a_members_address_never_becomes_a_label(client: MailchimpClient) 
         for value in s.labels.values()
     ]
     assert not [value for value in labels if "@" in value or audience.id in value]
+
+
+class InFlightProbe(httpx.AsyncBaseTransport):
+    """Reads the in-flight gauge while each request is at Mailchimp."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, account: str) -> None:
+        self.inner, self.account, self.seen = inner, account, list[float]()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(sample(IN_FLIGHT, account=self.account))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_requests_in_flight_per_account(
+    make_http: MakeHttp, transport: httpx.AsyncBaseTransport, account: SandboxAccount
+) -> None:
+    probe = InFlightProbe(transport, account.id)
+    credentials = MailchimpCredentials.from_api_key(account.api_key, account_id=account.id)
+    client = MailchimpClient(make_http(transport=probe), credentials)
+    before = sample(IN_FLIGHT, account=account.id)
+    await asyncio.gather(client.ping(), client.ping())
+    assert max(probe.seen) >= before + 1 and len(probe.seen) == 2
+    assert sample(IN_FLIGHT, account=account.id) == before  # back once answered
+    assert account.api_key not in str(list(REGISTRY.collect()))
