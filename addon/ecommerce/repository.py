@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, cast, delete, func, or_, select, update
+from sqlalchemy import String, Table, case, cast, delete, func, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from addon.db.repository import Repository
 from addon.db.types import utcnow
@@ -21,6 +24,9 @@ from addon.ecommerce.models import (
     SyncStatus,
 )
 from addon.jobs.retry import error_text
+
+# The ledger's table, for the statements that skip the ORM (the hot path of every change).
+SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
 def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
@@ -49,6 +55,24 @@ class StoreRepository(Repository):
 
     async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
         return [store for store in await self.list(installation_id) if store.tracked]
+
+    async def pushing_channels(self, installation_id: int) -> Sequence[str]:
+        """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
+        (one query of two columns: every webhook asks)."""
+        statement = (
+            select(MailchimpStore.channel_slug)
+            .join(
+                EcommerceSettings,
+                EcommerceSettings.installation_id == MailchimpStore.installation_id,
+            )
+            .where(
+                MailchimpStore.installation_id == installation_id,
+                MailchimpStore.tracked.is_(True),
+                EcommerceSettings.tracking_enabled.is_(True),
+            )
+            .order_by(MailchimpStore.channel_slug)
+        )
+        return list(await self.session.scalars(statement))
 
 
 class SettingsRepository(Repository):
@@ -112,6 +136,36 @@ class LedgerRepository(Repository):
         )
         return {record.saleor_id: record for record in result.scalars()}
 
+    @staticmethod
+    def _new_rows(
+        installation_id: int, channel: str, kind: EntityKind, saleor_ids: Iterable[str]
+    ) -> list[dict[str, object]]:
+        now = utcnow()
+        return [
+            {
+                "installation_id": installation_id,
+                "channel_slug": channel,
+                "kind": kind,
+                "saleor_id": saleor_id,
+                "children": {},
+                "status": SyncStatus.PENDING,
+                "attempts": 0,
+                "updated_at": now,
+            }
+            for saleor_id in saleor_ids
+        ]
+
+    def _insert_new(self, rows: list[dict[str, object]]) -> Any:
+        """Insert pending records, skipping those another job created meanwhile (on
+        PostgreSQL jobs run in parallel) instead of failing on the unique key."""
+        return (
+            self.insert(SyncRecord)
+            .values(rows)
+            .on_conflict_do_nothing(
+                index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
+            )
+        )
+
     async def get_or_create_many(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
     ) -> dict[str, SyncRecord]:
@@ -122,26 +176,10 @@ class LedgerRepository(Repository):
         records = await self.by_saleor_ids(installation_id, channel, kind, saleor_ids)
         missing = [saleor_id for saleor_id in dict.fromkeys(saleor_ids) if saleor_id not in records]
         for start in range(0, len(missing), INSERT_ROWS):
-            rows = [
-                {
-                    "installation_id": installation_id,
-                    "channel_slug": channel,
-                    "kind": kind,
-                    "saleor_id": saleor_id,
-                    "children": {},
-                    "status": SyncStatus.PENDING,
-                    "attempts": 0,
-                    "updated_at": utcnow(),
-                }
-                for saleor_id in missing[start : start + INSERT_ROWS]
-            ]
-            await self.session.execute(
-                self.insert(SyncRecord)
-                .values(rows)
-                .on_conflict_do_nothing(
-                    index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
-                )
+            rows = self._new_rows(
+                installation_id, channel, kind, missing[start : start + INSERT_ROWS]
             )
+            await self.session.execute(self._insert_new(rows))
         if missing:
             records.update(await self.by_saleor_ids(installation_id, channel, kind, missing))
         return records
@@ -212,15 +250,39 @@ class LedgerRepository(Repository):
 
     async def mark_pending(
         self, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
-    ) -> SyncRecord:
+    ) -> None:
         """A change arrived: the record waits for a push (a quarantined one gets a new chance,
-        since the changed data may be what fixes it)."""
-        record = await self.get_or_create(installation_id, channel, kind, saleor_id)
-        if record.status is SyncStatus.QUARANTINED:
-            record.attempts = 0
-        record.status = SyncStatus.PENDING
-        await self.session.flush()
-        return record
+        since the changed data may be what fixes it). One UPDATE when the record exists (every
+        change after the first), else an INSERT; a copy of the record this session holds gets
+        the new values (never expired: an expired attribute would load lazily, which async
+        sessions refuse)."""
+        table = SYNC_RECORDS.c
+        pending = (
+            update(SYNC_RECORDS)
+            .where(
+                table.installation_id == installation_id,
+                table.channel_slug == channel,
+                table.kind == kind,
+                table.saleor_id == saleor_id,
+            )
+            .values(
+                status=SyncStatus.PENDING,
+                attempts=case((table.status == SyncStatus.QUARANTINED, 0), else_=table.attempts),
+                updated_at=utcnow(),
+            )
+            .returning(table.id, table.attempts, table.updated_at)
+        )
+        row = (await self.session.execute(pending)).first()
+        if row is None:
+            new = self._new_rows(installation_id, channel, kind, [saleor_id])
+            if (await self.session.execute(self._insert_new(new))).rowcount:  # type: ignore[attr-defined]
+                return
+            row = (await self.session.execute(pending)).one()  # another job created it
+        held = self.session.identity_map.get(identity_key(SyncRecord, row.id))
+        if held is not None:
+            set_committed_value(held, "status", SyncStatus.PENDING)
+            set_committed_value(held, "attempts", row.attempts)
+            set_committed_value(held, "updated_at", row.updated_at)
 
     async def select(
         self,

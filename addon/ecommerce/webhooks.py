@@ -7,6 +7,7 @@ done in the same transaction (`complete_in`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -54,12 +55,9 @@ class _EventBody(BaseModel):
 EcommerceEvent = WebhookJob[_EventBody]
 
 
-async def _tracked_channels(session: Any, installation_id: int) -> list[str]:
+async def _tracked_channels(session: Any, installation_id: int) -> Sequence[str]:
     """Channels to push to; none while e-commerce tracking is off."""
-    settings = await SettingsRepository(session).find(installation_id)
-    if settings is None or not settings.tracking_enabled:
-        return []
-    return [store.channel_slug for store in await StoreRepository(session).tracked(installation_id)]
+    return await StoreRepository(session).pushing_channels(installation_id)
 
 
 async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:

@@ -215,3 +215,32 @@ async def test_settle_records_what_a_push_established(services: Services) -> Non
         assert (record.attempts, record.last_error, record.status) == (0, None, SyncStatus.SYNCED)
         assert record.pushed_at is not None
         assert record.fingerprint == Fingerprint("h", {"lines": "l"})
+
+
+async def test_a_change_marks_its_record_pending_in_one_statement(services: Services) -> None:
+    """`mark_pending`: a new record is created pending; an existing one becomes pending (a
+    quarantined one with its attempts reset, a synced one keeping them); a copy of the record
+    the session holds sees the change."""
+    installation = await make_installation(services)
+    scope = (installation, CHANNEL, EntityKind.PRODUCT)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        records = await ledger.get_or_create_many(*scope, ["synced", "quarantined"])
+        records["synced"].status, records["synced"].attempts = SyncStatus.SYNCED, 2
+        quarantined(records["quarantined"], "Mailchimp refused it")
+        records["quarantined"].attempts = 5
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        held = (await ledger.by_saleor_ids(*scope, ["quarantined"]))["quarantined"]
+        for saleor_id in ("new", "synced", "quarantined"):
+            await ledger.mark_pending(*scope, saleor_id)
+        assert (held.status, held.attempts) == (SyncStatus.PENDING, 0)
+    async with services.db.session() as session:
+        found = await LedgerRepository(session).by_saleor_ids(
+            *scope, ["new", "synced", "quarantined"]
+        )
+        assert {k: (r.status, r.attempts) for k, r in found.items()} == {
+            "new": (SyncStatus.PENDING, 0),
+            "synced": (SyncStatus.PENDING, 2),
+            "quarantined": (SyncStatus.PENDING, 0),
+        }
