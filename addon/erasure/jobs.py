@@ -15,7 +15,6 @@ import logging
 from collections.abc import Awaitable
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +31,7 @@ from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import MailchimpClient, NotFound, subscriber_hash
+from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -43,18 +43,7 @@ ERASED_NOTE = "erasure.erased"
 WEBHOOK_SLUGS = ("erasure-account-deleted", "erasure-customer-deleted")
 
 
-class _User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str
-    email: str | None = None
-
-
-class _Body(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    user: _User | None = None
-
-
-DeletedEvent = WebhookJob[_Body]
+DeletedEvent = WebhookJob[UserEventBody]
 
 
 async def enqueue_erasure(

@@ -23,9 +23,8 @@ from addon.erasure.schemas import (
     ErasureSettingsUpdate,
     ErasureSource,
 )
-from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
-from addon.saleor.client import SaleorError, SaleorPermissionDenied, SaleorQueryError
+from addon.saleor.customers import customer_email
 from addon.services import Services
 from addon.subscriptions.models import ContactState
 
@@ -36,31 +35,10 @@ class ErasureService:
         self.services = services
 
     async def _customer_email(self, installation: Installation, customer_id: str) -> str:
-        try:
-            data = await self.services.saleor.execute(
-                installation.saleor_api_url,
-                installation.app_token,
-                "subscriptions_user",
-                {"id": customer_id},
-            )
-        except SaleorPermissionDenied as exc:
-            raise UpstreamUnavailable(
-                f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-            ) from exc
-        except SaleorQueryError as exc:  # an id Saleor cannot resolve: no such customer
-            raise NotFound(
-                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
-            ) from exc
-        except SaleorError as exc:
-            raise UpstreamUnavailable(
-                f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-            ) from exc
-        user = data.get("user")
-        if not user or not user.get("email"):
-            raise NotFound(
-                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
-            )
-        return str(user["email"]).strip().lower()
+        address = await customer_email(
+            self.services.saleor, installation.saleor_api_url, installation.app_token, customer_id
+        )
+        return address.lower()
 
     async def settings(self, installation_id: int) -> ErasureSettingsRead:
         found = await self.session.get(ErasureSettings, installation_id)

@@ -59,3 +59,18 @@ class DashboardTokenClaims(BaseModel):
     user_id: str | None = None
     is_staff: bool | None = None
     user_permissions: list[str] = Field(default_factory=list)
+
+
+class EventUser(BaseModel):
+    """The user an account or customer webhook names (`user { id email }`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: str
+    email: str | None = None
+
+
+class UserEventBody(BaseModel):
+    """The body of a webhook about one user (its subscription selects `user { id email }`)."""
+
+    model_config = ConfigDict(extra="ignore")
+    user: EventUser | None = None

@@ -11,12 +11,10 @@ from addon.errors import (
     BadRequest,
     Conflict,
     ErrorCode,
-    NotFound,
     Unprocessable,
-    UpstreamUnavailable,
 )
 from addon.installations.models import Installation
-from addon.saleor.client import SaleorError, SaleorPermissionDenied, SaleorQueryError
+from addon.saleor.customers import customer_email
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import (
@@ -67,33 +65,11 @@ class AdminSubscriptionService:
         self.services = services
 
     async def _customer_email(self, installation: Installation, customer_id: str) -> str:
+        address = await customer_email(
+            self.services.saleor, installation.saleor_api_url, installation.app_token, customer_id
+        )
         try:
-            data = await self.services.saleor.execute(
-                installation.saleor_api_url,
-                installation.app_token,
-                "subscriptions_user",
-                {"id": customer_id},
-            )
-        except SaleorQueryError as exc:
-            if isinstance(exc, SaleorPermissionDenied):
-                raise UpstreamUnavailable(
-                    f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-                ) from exc
-            # Saleor cannot even resolve the id (malformed): no such customer.
-            raise NotFound(
-                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
-            ) from exc
-        except SaleorError as exc:
-            raise UpstreamUnavailable(
-                f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-            ) from exc
-        user = data.get("user")
-        if not user or not user.get("email"):
-            raise NotFound(
-                "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
-            )
-        try:
-            return normalize_email(str(user["email"]))
+            return normalize_email(address)
         except ValueError as exc:  # Saleor's rules for addresses differ from email-validator's
             raise Unprocessable(
                 "This customer's e-mail address cannot be used with Mailchimp.",

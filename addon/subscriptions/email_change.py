@@ -25,7 +25,6 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -47,6 +46,7 @@ from addon.mailchimp import (
     TagUpdate,
 )
 from addon.mailchimp.models import MarketingPermissionInput
+from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
@@ -65,18 +65,7 @@ COMPLIANCE = ("unsubscribed", "cleaned")
 NO_CONSENT_OF_ITS_OWN = ("transactional", "archived")  # e.g. added by the e-commerce API
 
 
-class _User(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    id: str
-    email: str | None = None
-
-
-class _EventBody(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    user: _User | None = None
-
-
-EmailChangedEvent = WebhookJob[_EventBody]
+EmailChangedEvent = WebhookJob[UserEventBody]
 
 
 # --- the webhook: which addresses did this user have ----------------------------------------

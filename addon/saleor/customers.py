@@ -1,0 +1,37 @@
+"""A staff page's customer, by id: the one read of a customer's e-mail address that the
+customer panel's endpoints share (subscriptions, erasure), with one mapping of Saleor's
+failures to the app's errors."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
+from addon.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied, SaleorQueryError
+
+__all__ = ["customer_email"]
+
+
+async def customer_email(
+    saleor: SaleorClient, api_url: str, token: SecretStr, customer_id: str
+) -> str:
+    """The customer's address as Saleor holds it; `NotFound` when there is no such customer,
+    `UpstreamUnavailable` when Saleor refuses the app or cannot answer."""
+    try:
+        data = await saleor.execute(api_url, token, "subscriptions_user", {"id": customer_id})
+    except SaleorPermissionDenied as exc:
+        raise UpstreamUnavailable(
+            f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    except SaleorQueryError as exc:  # an id Saleor cannot even resolve: no such customer
+        raise NotFound(
+            "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
+        ) from exc
+    except SaleorError as exc:
+        raise UpstreamUnavailable(
+            f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    user = data.get("user")
+    if not user or not user.get("email"):
+        raise NotFound("This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER)
+    return str(user["email"]).strip()
