@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -29,6 +30,16 @@ def _settings() -> Settings:
     return settings
 
 
+def _say(settings: Settings, markup: str) -> None:
+    """A start-up line: printed for people, or a log line where logs are JSON (one format)."""
+    if settings.log_format is LogFormat.JSON:
+        from rich.text import Text
+
+        logging.getLogger("addon.cli").info(Text.from_markup(markup).plain)
+    else:
+        console.print(markup)
+
+
 @cli.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
@@ -43,8 +54,8 @@ def serve(
 
     settings = _settings()
     app = create_app(create_services(settings))
-    console.print(escape(settings.describe_mailchimp()))
-    console.print(f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
+    _say(settings, escape(settings.describe_mailchimp()))
+    _say(settings, f"Manifest URL for a real Saleor: [bold]{settings.app_url}/api/manifest[/bold]")
     uvicorn.run(app, **uvicorn_options(settings, host=host, port=port))
 
 
@@ -104,7 +115,7 @@ def migrate() -> None:
             await database.dispose()
 
     asyncio.run(main())
-    console.print("Database is up to date.")
+    _say(settings, "Database is up to date.")
 
 
 @cli.command()
