@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Header, Path, Request
 from pydantic import ValidationError
 
+from addon import metrics
 from addon.dependencies import ServicesDep, SessionDep, services_of
 from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.service import InstallationService
@@ -114,6 +115,7 @@ async def webhook(
     if definition is None:
         raise NotFound(f"No webhook endpoint {slug!r}.", code=ErrorCode.UNKNOWN_WEBHOOK)
     if not saleor_signature:  # unsigned: unauthenticated, whatever else the request holds
+        metrics.webhook_rejected(slug, ErrorCode.INVALID_SIGNATURE)
         raise Unauthorized(
             "The delivery is not signed (no Saleor-Signature header).",
             code=ErrorCode.INVALID_SIGNATURE,
@@ -124,6 +126,7 @@ async def webhook(
         if not value
     ]
     if missing:
+        metrics.webhook_rejected(slug, ErrorCode.MISSING_HEADERS)
         raise BadRequest(
             "Missing headers: " + ", ".join(missing) + ".", code=ErrorCode.MISSING_HEADERS
         )
