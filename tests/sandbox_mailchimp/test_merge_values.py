@@ -35,9 +35,9 @@ async def test_new_fields_get_the_options_of_their_type(client: httpx.AsyncClien
     assert (await _field(client, list_id, name="Joined", type="date"))["options"] == {
         "date_format": "MM/DD/YYYY"
     }
-    assert (await _field(client, list_id, name="Born", type="birthday", tag="BORN"))[
-        "options"
-    ] == {"date_format": "MM/DD"}
+    assert (await _field(client, list_id, name="Born", type="birthday", tag="BORN"))["options"] == {
+        "date_format": "MM/DD"
+    }
     own = await _field(
         client, list_id, name="Since", type="date", options={"date_format": "DD/MM/YYYY"}
     )
