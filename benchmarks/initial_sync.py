@@ -81,11 +81,25 @@ def _rss_mb(pid: int, field: str) -> float | None:
     return None
 
 
+def _die_with_parent() -> None:
+    """In the child (Linux): end when the benchmark ends, even killed outright, so no worker or
+    stack is left running (and loading the machine) after an interrupted run."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 @contextlib.asynccontextmanager
 async def _process(args: list[str], env: dict[str, str], log: Path) -> AsyncIterator[int]:
     with log.open("w") as out:
         process = await asyncio.create_subprocess_exec(
-            *args, env=env, stdout=out, stderr=asyncio.subprocess.STDOUT
+            *args,
+            env=env,
+            stdout=out,
+            stderr=asyncio.subprocess.STDOUT,
+            preexec_fn=_die_with_parent,
         )
         try:
             yield process.pid
