@@ -10,8 +10,12 @@ ARG PYTHON_VERSION=3.11
 # --- build: the app's wheel and the wheels of its production dependencies (no dev extras) -----
 FROM python:${PYTHON_VERSION}-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md manifest.json ./
 COPY addon ./addon
+# Data files of the wheel (installed under /opt/venv/share/saleor-mailchimp-addon, where
+# addon/paths.py finds them).
+COPY webhooks ./webhooks
+COPY settings_ui ./settings_ui
 RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 
 # --- runtime --------------------------------------------------------------------------------
@@ -29,12 +33,6 @@ RUN python -m venv /opt/venv \
 COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir --no-index --find-links /wheels saleor-mailchimp-addon \
     && rm -rf /wheels
-# addon/paths.py finds manifest.json, webhooks/ and settings_ui/ next to the `addon` package;
-# the wheel does not carry them (yet), so they are put where the installed package looks.
-ARG SITE=/opt/venv/lib/python${PYTHON_VERSION}/site-packages
-COPY manifest.json ${SITE}/manifest.json
-COPY webhooks ${SITE}/webhooks
-COPY settings_ui ${SITE}/settings_ui
 
 USER app
 WORKDIR /app

@@ -1,4 +1,5 @@
-"""The production package is the app alone: `pip install .` brings no sandbox code."""
+"""The production package is the app alone: `pip install .` brings no sandbox code, only the
+`addon` package and its data files (manifest, webhooks, dashboard pages)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ def test_the_app_wheel_has_no_sandbox(tmp_path: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert any(name.startswith("addon/app.py") for name in names)
     top = {name.split("/")[0] for name in names if ".dist-info/" not in name}
-    assert top == {"addon"}
+    assert top == {"addon", "saleor_mailchimp_addon-0.1.0.data"}
+    data = {name.split("/")[3] for name in names if name.split("/")[0].endswith(".data")}
+    assert data == {"saleor-mailchimp-addon"}  # all under share/saleor-mailchimp-addon/
     assert not [name for name in names if "sandbox" in name.lower()]
     for name in names:
         if name.endswith(".py"):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -156,10 +155,19 @@ def install_into_fresh_venv(tmp_path: Path) -> Path:
     assert "prometheus-client" in closure or "prometheus_client" in closure
     for dist in closure.values():
         link_distribution(dist, site)
-    # As the Dockerfile does: the files addon/paths.py looks for next to the package.
-    shutil.copy(ROOT / "manifest.json", site / "manifest.json")
-    shutil.copytree(ROOT / "webhooks", site / "webhooks")
-    shutil.copytree(ROOT / "settings_ui", site / "settings_ui")
+    # The wheel carries what addon/paths.py reads (its data files, nothing copied in by hand):
+    # every file of the checkout's manifest, webhooks and dashboard pages, installed under the
+    # environment's share/ (a file a glob in pyproject.toml misses fails here).
+    shared = venv / "share" / "saleor-mailchimp-addon"
+    installed = {str(p.relative_to(shared)) for p in shared.rglob("*") if p.is_file()}
+    checkout = {
+        str(p.relative_to(ROOT))
+        for name in ("webhooks", "settings_ui")
+        for p in (ROOT / name).rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    } | {"manifest.json"}
+    assert installed == checkout
+    assert not (site / "settings_ui").exists() and not (site / "manifest.json").exists()
     assert site != Path(sysconfig.get_paths()["purelib"])
     return venv / "bin" / "addon"
 
