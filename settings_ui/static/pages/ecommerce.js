@@ -489,6 +489,14 @@ const bar = new SaveBar({
 
 function renderQuarantine(records) {
   const body = $("quarantine-rows");
+  // A fresh answer re-renders the rows: opened details stay open and focus stays on the same
+  // control of the same record, so a reload never closes what the admin is reading.
+  const opened = new Set(
+    Array.from(body.querySelectorAll("details[open]")).map((d) => d.closest("tr").dataset.recordId)
+  );
+  const focused = body.contains(document.activeElement) ? document.activeElement : null;
+  const focusRow = focused ? focused.closest("tr[data-record-id]") : null;
+  const focusAt = focusRow ? [focusRow.dataset.recordId, focused.tagName, focused.textContent] : null;
   body.textContent = "";
   if (!records.length) {
     const row = el("tr");
@@ -522,6 +530,11 @@ function renderQuarantine(records) {
     if (control) fix.appendChild(control);
     row.appendChild(fix);
     body.appendChild(row);
+    if (opened.has(row.dataset.recordId)) row.querySelectorAll("details").forEach((d) => (d.open = true));
+    if (focusAt && focusAt[0] === row.dataset.recordId) {
+      const same = Array.from(row.querySelectorAll(focusAt[1])).find((n) => n.textContent === focusAt[2]);
+      if (same) same.focus();
+    }
   });
 }
 
@@ -530,32 +543,27 @@ function renderQuarantine(records) {
 // A re-render between a press and its release would swallow the click (the pressed control is
 // replaced before the release lands), so an answer arriving meanwhile waits for the release.
 let pressed = false;
-let heldChannels = null;
+let heldResults = null;
 
 function release() {
   if (!pressed) return;
   pressed = false;
   // After the click that the release completes has run.
   setTimeout(() => {
-    if (pressed || !heldChannels) return;
-    const data = heldChannels;
-    heldChannels = null;
-    renderChannels(data);
+    if (pressed || !heldResults) return;
+    const results = heldResults;
+    heldResults = null;
+    show(results);
   }, 0);
 }
 
-$("channel-list").addEventListener("pointerdown", () => {
+$("content").addEventListener("pointerdown", () => {
   pressed = true;
 });
 ["pointerup", "pointercancel"].forEach((type) => document.addEventListener(type, release, true));
 window.addEventListener("blur", release);
 
 function renderChannels(data) {
-  if (pressed) {
-    heldChannels = data;
-    return;
-  }
-  heldChannels = null;
   const list = $("channel-list");
   // A fresh answer re-renders the cards: an open menu stays open and focus stays on the
   // same control, so a reload never pulls the page from under the admin.
@@ -617,11 +625,17 @@ const loader = new PageLoader({
       bridge.api("GET", "/api/ecommerce/records?status=quarantined&limit=100").catch(() => []),
     ]),
   render: (results) => {
-    audiences = results[1] ? results[1].audiences.filter((a) => !a.removed) : [];
-    render(results[0]);
-    renderQuarantine(results[2]);
+    if (pressed) heldResults = results;
+    else show(results);
   },
 });
+
+function show(results) {
+  heldResults = null;
+  audiences = results[1] ? results[1].audiences.filter((a) => !a.removed) : [];
+  render(results[0]);
+  renderQuarantine(results[2]);
+}
 
 onSyncEnded(() => loader.run());
 $("reload-button").addEventListener("click", () => {
