@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from addon.db.migrations import MIGRATION_LOCK_KEY, alembic_config, head_revisions
+from tests.own_database import own_database
 
 ROOT = Path(__file__).resolve().parent.parent
 PATIENCE = 120.0  # only a stuck test waits this long; nothing is asserted about durations
@@ -40,18 +41,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 async def empty_database() -> AsyncIterator[str]:
     """A database of this test's own, empty (the session's database stays as it is)."""
-    parsed = make_url(URL)
-    name = f"{parsed.database}_migrate_once_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_async_engine(URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with own_database(URL, "migrate_once") as url:
+        yield url
 
 
 async def _waiting(connection: AsyncConnection) -> int:

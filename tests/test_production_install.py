@@ -29,7 +29,7 @@ import httpx
 import pytest
 from packaging.requirements import Requirement
 from pydantic import SecretStr
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from addon.crypto import SecretBox
@@ -38,6 +38,7 @@ from addon.db.types import use_secret_box
 from addon.installations.models import Installation
 from addon.jobs.models import Job
 from sandboxes.saleor import SigningKey
+from tests.own_database import own_database
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -105,18 +106,8 @@ def free_port() -> int:
 
 @pytest.fixture
 async def production_database() -> AsyncIterator[str]:
-    parsed = make_url(URL)
-    name = f"{parsed.database}_production_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_async_engine(URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with own_database(URL, "production") as url:
+        yield url
 
 
 def install_into_fresh_venv(tmp_path: Path) -> Path:

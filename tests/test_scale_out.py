@@ -42,12 +42,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import make_url, select, text
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from addon.jobs.models import Job, JobStatus
 from benchmarks.initial_sync import _dashboard, _setup, _store_ready, _wait_for
 from tests.livesite import free_port
+from tests.own_database import own_database
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -68,18 +69,8 @@ pytestmark = [
 @pytest.fixture
 async def scale_database() -> AsyncIterator[str]:
     """A database of this test's own, empty (the session's database stays as it is)."""
-    parsed = make_url(URL)
-    name = f"{parsed.database}_scale_out_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
-    admin = create_async_engine(URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield parsed.set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as connection:
-            await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
+    async with own_database(URL, "scale_out") as url:
+        yield url
 
 
 class Processes:
