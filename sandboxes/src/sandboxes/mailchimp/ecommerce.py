@@ -26,7 +26,8 @@ from .errors import (
 from .members import EMAIL_RE, new_member, set_status
 from .models import Cart, Customer, Line, MemberStatus, Order, Product, ProductImage, Store, Variant
 from .routing import ApiRequest, Router, paginate
-from .state import StoreData, subscriber_hash
+from .sites import store_created, store_deleted, store_fields
+from .state import AccountData, StoreData, subscriber_hash
 
 router = Router()
 
@@ -172,8 +173,8 @@ def _now(request: ApiRequest) -> str:
 # --- stores ---------------------------------------------------------------------------------
 
 
-def render_store(data: StoreData) -> dict[str, Any]:
-    return {**data.info.model_dump(mode="json"), "_links": []}
+def render_store(data: StoreData, account: AccountData) -> dict[str, Any]:
+    return {**data.info.model_dump(mode="json"), **store_fields(account, data), "_links": []}
 
 
 @router.route("POST", "/ecommerce/stores")
@@ -189,17 +190,22 @@ def post_store(request: ApiRequest) -> dict[str, Any]:
         updated_at=_now(request),
     )
     request.account.stores[info.id] = StoreData(info=info)
-    return render_store(request.account.stores[info.id])
+    store_created(request, request.account.stores[info.id])
+    return render_store(request.account.stores[info.id], request.account)
 
 
 @router.route("GET", "/ecommerce/stores")
 def get_stores(request: ApiRequest) -> dict[str, Any]:
-    return paginate(request, "stores", [render_store(s) for s in request.account.stores.values()])
+    return paginate(
+        request,
+        "stores",
+        [render_store(s, request.account) for s in request.account.stores.values()],
+    )
 
 
 @router.route("GET", STORE)
 def get_store(request: ApiRequest) -> dict[str, Any]:
-    return render_store(_store(request))
+    return render_store(_store(request), request.account)
 
 
 @router.route("PATCH", STORE)
@@ -219,12 +225,14 @@ def patch_store(request: ApiRequest) -> dict[str, Any]:
         created_at=data.info.created_at,
         updated_at=_now(request),
     )
-    return render_store(data)
+    return render_store(data, request.account)
 
 
 @router.route("DELETE", STORE)
 def delete_store(request: ApiRequest) -> None:
-    del request.account.stores[_store(request).info.id]
+    store_id = _store(request).info.id
+    del request.account.stores[store_id]
+    store_deleted(request, store_id)
 
 
 # --- customers ------------------------------------------------------------------------------

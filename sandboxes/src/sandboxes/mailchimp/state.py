@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from .models import (
     AudienceList,
@@ -83,6 +84,11 @@ class StoreData:
     carts: dict[str, Cart] = field(default_factory=dict)
     # customer id -> ids of their orders, in creation order (totals without a full scan)
     customer_orders: dict[str, dict[str, None]] = field(default_factory=dict)
+    # promo rule id -> the rule and its codes (`promos.py`), deleted with the store
+    promo_rules: dict[str, Any] = field(default_factory=dict)
+    # The store's abandoned-cart automation as `automations.abandoned_cart` reports it
+    # (`sites.py`): built in Mailchimp's UI, so only the sandbox's controls change it.
+    abandoned_cart: dict[str, object] = field(default_factory=lambda: {"is_supported": True})
 
     def save_order(self, order: Order) -> None:
         previous = self.orders.get(order.id)
@@ -100,6 +106,20 @@ class StoreData:
 
 
 @dataclass
+class ConnectedSiteData:
+    """A connected site (`sites.py`): its script, and whether the site really serves it."""
+
+    foreign_id: str
+    store_id: str
+    platform: str
+    domain: str
+    script_url: str
+    created_at: str
+    updated_at: str
+    script_installed: bool = False  # a sandbox control: the storefront's pages load the script
+
+
+@dataclass
 class AccountData:
     """Everything one account owns."""
 
@@ -108,6 +128,7 @@ class AccountData:
     stores: dict[str, StoreData] = field(default_factory=dict)
     batches: dict[str, Batch] = field(default_factory=dict)
     campaigns: set[str] = field(default_factory=set)
+    sites: dict[str, ConnectedSiteData] = field(default_factory=dict)  # by foreign id
     in_flight: int = 0
     peak_concurrency: int = 0
 
