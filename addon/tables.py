@@ -3,7 +3,9 @@ tests). Above the capabilities: addon.db (below them) imports none of this."""
 
 from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
+from addon.ecommerce import cart_models as cart_models
 from addon.ecommerce import models as ecommerce_models
+from addon.engagement import models as engagement_models
 from addon.erasure import models as erasure_models
 from addon.initial_sync import models as initial_sync_models
 from addon.installations import models as installations_models
@@ -14,9 +16,11 @@ from addon.subscriptions import ratelimit as ratelimit_models
 
 __all__ = [
     "audiences_models",
+    "cart_models",
     "connection_models",
     "customer_addresses_models",
     "ecommerce_models",
+    "engagement_models",
     "erasure_models",
     "initial_sync_models",
     "installations_models",

@@ -1,0 +1,1 @@
+"""Campaign engagement collected back from Mailchimp (issue 19)."""
