@@ -369,6 +369,9 @@ class OrderLine(WithMetadata):
     unit_price_gross: Decimal
     undiscounted_unit_price_gross: Decimal
     tax_rate: Decimal = Decimal("0")
+    # The code of a line-level voucher (SPECIFIC_PRODUCT, apply-once-per-order) applied to the
+    # line (saleor/order/models.py `OrderLine.voucher_code`); its discount is the unit discount.
+    voucher_code: str | None = None
 
     @property
     def unit_discount(self) -> Decimal:
@@ -396,6 +399,12 @@ class OrderDiscount(Node):
     value: Decimal
     amount: Decimal
     reason: str | None = None
+    # A voucher discount already taken off a price, so not subtracted from the total again: a
+    # SHIPPING voucher's off the shipping price (saleor/discount/utils/voucher.py
+    # `create_or_update_discount_object_from_order_level_voucher`), a line-level one off the
+    # unit prices (shown as one OrderDiscount with legacy propagation). Not a GraphQL field.
+    in_prices: bool = False
+    shipping: bool = False  # a SHIPPING voucher's (with in_prices)
 
 
 class FulfillmentStatus(StrEnum):
@@ -474,7 +483,7 @@ class Order(WithMetadata):
     @property
     def order_discount_amount(self) -> Decimal:
         """Order-level discounts (vouchers etc.), on top of line-level unit discounts."""
-        return sum((d.amount for d in self.discounts), Decimal("0"))
+        return sum((d.amount for d in self.discounts if not d.in_prices), Decimal("0"))
 
     @property
     def total_net(self) -> Decimal:

@@ -79,6 +79,7 @@ from .versions import (
     schema_version,
     sends_own_lifecycle_events,
 )
+from .vouchers import SandboxVouchers
 from .webhooks import (
     Delivery,
     event_type_name,
@@ -130,6 +131,8 @@ class SaleorSandbox:
         self.store = SaleorStore()
         self.deliveries: list[Delivery] = []
         self.app: Starlette = build_asgi_app(self)
+        self.vouchers = SandboxVouchers(self)
+        """Vouchers and orders placed with their codes (`vouchers.py`)."""
 
     # -- identity --------------------------------------------------------------------------
 

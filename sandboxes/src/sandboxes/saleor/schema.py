@@ -69,6 +69,7 @@ from .payments import (
 )
 from .store import NotFound, SaleorStore
 from .versions import CURRENT_VERSION, has_customer_deleted_type, has_order_where
+from .voucher_models import Voucher
 
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 
@@ -418,6 +419,8 @@ def private_metadata_permissions(obj: Any) -> tuple[str, ...]:
         return ("MANAGE_CHANNELS",)
     if isinstance(obj, SandboxApp):
         return ("MANAGE_APPS",)
+    if isinstance(obj, Voucher):
+        return ("MANAGE_DISCOUNTS",)
     return ("MANAGE_SETTINGS",)
 
 
@@ -495,6 +498,7 @@ METADATA_EVENTS: dict[type, str] = {
     Product: "PRODUCT_METADATA_UPDATED",
     ProductVariant: "PRODUCT_VARIANT_METADATA_UPDATED",
     Channel: "CHANNEL_METADATA_UPDATED",
+    Voucher: "VOUCHER_METADATA_UPDATED",
 }
 
 
@@ -1111,6 +1115,8 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
 
     def undiscounted_total(source: Order, info: Info) -> TaxedMoney:
         gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
+        # A shipping voucher lowered the shipping price (models.OrderDiscount.in_prices).
+        gross += sum((d.amount for d in source.discounts if d.in_prices and d.shipping), Decimal(0))
         return TaxedMoney.of(
             gross - (source.total_gross - source.total_net), gross, source.currency
         )
@@ -1602,13 +1608,29 @@ def _event_resolvers(schema: GraphQLSchema) -> None:
 def _event_payload(field_name: str) -> Callable[..., Any]:
     def resolve(root: EventRoot, info: Info, channel: str | None = None) -> Any:
         value = root.payload.get(field_name)
-        if isinstance(value, Product | ProductVariant):
+        if isinstance(value, Product | ProductVariant | Voucher):
             store = _ctx(info).store
             chan = store.channel_by_slug(channel) if channel else None
-            return InChannel(value, chan)
+            return InChannel(value, chan) if not isinstance(value, Voucher) else _view(value, chan)
         return value
 
     return resolve
+
+
+def _view(voucher: Voucher, channel: Channel | None) -> Any:
+    from .voucher_schema import as_view  # it imports this module
+
+    return as_view(voucher, channel)
+
+
+def _with_vouchers(
+    resolvers: dict[str, dict[str, Callable[..., Any]]],
+) -> dict[str, dict[str, Callable[..., Any]]]:
+    from .voucher_schema import voucher_resolvers  # it imports this module
+
+    for type_name, fields in voucher_resolvers().items():
+        resolvers.setdefault(type_name, {}).update(fields)
+    return resolvers
 
 
 def event_type_names(schema: GraphQLSchema) -> list[str]:
@@ -1656,7 +1678,7 @@ def _sandbox_schema(*, order_where: bool, customer_deleted: bool = True) -> Grap
         query.fields["customers"].args.pop("where")
         del schema.type_map["CustomerWhereInput"]
     _configure_scalars(schema)
-    for type_name, fields in _resolver_map().items():
+    for type_name, fields in _with_vouchers(_resolver_map()).items():
         graphql_type = schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
         for field_name, resolver in fields.items():

@@ -39,6 +39,7 @@ from .models import (
     utcnow,
 )
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
+from .voucher_models import Voucher
 
 
 class NotFound(LookupError):
@@ -89,6 +90,7 @@ class SaleorStore:
         self.orders: dict[int, Order] = {}
         self._order_index: _OrderIndex | None = None
         self.apps: dict[int, SandboxApp] = {}
+        self.vouchers: dict[int, Voucher] = {}  # `vouchers.py`
         self._order_numbers = itertools.count(1)
 
     def next_id(self) -> int:
@@ -605,6 +607,7 @@ class SaleorStore:
             "ProductVariant": self.variants,
             "Channel": self.channels,
             "App": self.apps,
+            "Voucher": self.vouchers,
         }
         table = tables.get(type_name)
         found = table.get(int(pk)) if table is not None else None

@@ -35,6 +35,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "PRODUCT_": "MANAGE_PRODUCTS",
     "CHECKOUT_": "MANAGE_CHECKOUTS",
     "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
+    "VOUCHER_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. VOUCHER_CREATED
 }
 """Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
 
@@ -49,6 +50,8 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "PRODUCT_": "product",
     "CHECKOUT_": "checkout",
     "FULFILLMENT_": "fulfillment",  # and `order`: see fulfillments.FulfillmentEvent
+    "VOUCHER_": "voucher",
+    "VOUCHER_CODES_": "voucherCodes",  # a list of VoucherCode
 }
 """The field of the event type that carries the object, by event-name prefix."""
 

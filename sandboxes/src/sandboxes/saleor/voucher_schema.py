@@ -1,0 +1,168 @@
+"""GraphQL resolvers of vouchers (`voucher`, `vouchers`, `Voucher`, `VoucherCode`,
+`VoucherChannelListing`, `Order.voucher`, `OrderLine.voucherCode`), after Saleor's
+saleor/graphql/discount/schema.py and types/vouchers.py.
+
+Saleor's rules kept here: `voucher` and `vouchers` need MANAGE_DISCOUNTS, and so does
+`Voucher.channelListings`; `discountValue`, `currency` and `minSpent` are those of the channel
+the voucher is read in (`channel` argument) and null without one; `code` is the voucher's first
+code and `used` the sum of its codes' (`CodeByVoucherIDLoader`, `UsedByVoucherIDLoader`).
+Imported by `schema.py` when it builds its resolver map (this module imports it back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Channel, Order
+from .schema import (
+    Info,
+    Money,
+    _channel_arg,
+    _ctx,
+    _ids_filter,
+    _matches,
+    _metadata_resolvers,
+    _page,
+    paginate,
+)
+from .voucher_models import Voucher, VoucherChannelListing
+
+MANAGE_DISCOUNTS = "MANAGE_DISCOUNTS"
+
+
+@dataclass(frozen=True)
+class VoucherView:
+    """A voucher read in a channel (Saleor's `ChannelContext`), or in none."""
+
+    voucher: Voucher
+    channel: Channel | None
+
+
+def as_view(value: Any, channel: Channel | None = None) -> Any:
+    return VoucherView(value, channel) if isinstance(value, Voucher) else value
+
+
+def resolve_voucher(
+    root: Any, info: Info, id: str, channel: str | None = None
+) -> VoucherView | None:
+    context = _ctx(info)
+    context.viewer.require(MANAGE_DISCOUNTS)
+    pks = _ids_filter({"ids": [id]}, "Voucher") or set()
+    found = next((context.store.vouchers.get(pk) for pk in pks), None)
+    return VoucherView(found, _channel_arg(info, channel)) if found else None
+
+
+def _metadata_matches(voucher: Voucher, filters: list[dict[str, Any]] | None) -> bool:
+    for item in filters or []:
+        if item["key"] not in voucher.metadata:
+            return False
+        if item.get("value") is not None and voucher.metadata[item["key"]] != item["value"]:
+            return False
+    return True
+
+
+def resolve_vouchers(
+    root: Any,
+    info: Info,
+    filter: dict[str, Any] | None = None,
+    query: str | None = None,
+    channel: str | None = None,
+    **args: Any,
+) -> Any:
+    context = _ctx(info)
+    context.viewer.require(MANAGE_DISCOUNTS)
+    chan = _channel_arg(info, channel)
+    pks = _ids_filter(filter, "Voucher")
+    search = (filter or {}).get("search") or query
+    vouchers = [
+        v
+        for v in sorted(context.store.vouchers.values(), key=lambda v: v.id)
+        if (pks is None or v.id in pks)
+        and _matches(search, v.name, *(c.code for c in v.codes))
+        and _metadata_matches(v, (filter or {}).get("metadata"))
+    ]
+    return paginate(
+        info, vouchers, lambda v: v.id, wrap=lambda v: VoucherView(v, chan), **_page(args)
+    )
+
+
+def _listing(view: VoucherView) -> VoucherChannelListing | None:
+    return view.voucher.listing_for(view.channel.id) if view.channel else None
+
+
+def _on_voucher(fn: Callable[..., Any]) -> Callable[..., Any]:
+    return lambda view, info, **kwargs: fn(view.voucher, info, **kwargs)
+
+
+def _channel_listings(view: VoucherView, info: Info) -> list[VoucherChannelListing]:
+    _ctx(info).viewer.require(MANAGE_DISCOUNTS)
+    return list(view.voucher.channel_listings)
+
+
+def _min_spent(view: VoucherView, info: Info) -> Money | None:
+    listing = _listing(view)
+    if listing is None or listing.min_spent is None:
+        return None
+    return Money.of(listing.min_spent, listing.currency)
+
+
+def _order_voucher(order: Order, info: Info) -> VoucherView | None:
+    """The voucher whose code the order used (codes are unique in Saleor), in its channel."""
+    if not order.voucher_code:
+        return None
+    store = _ctx(info).store
+    for voucher in store.vouchers.values():
+        if voucher.code_named(order.voucher_code) is not None:
+            return VoucherView(voucher, store.channels.get(order.channel_id))
+    return None
+
+
+def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
+    metadata = {name: _on_voucher(fn) for name, fn in _metadata_resolvers().items()}
+    v = _on_voucher
+    return {
+        "Query": {"voucher": resolve_voucher, "vouchers": resolve_vouchers},
+        "Voucher": {
+            **metadata,
+            "id": lambda view, info: view.voucher.global_id,
+            "name": v(lambda voucher, info: voucher.name),
+            "codes": lambda view, info, **args: paginate(
+                info, view.voucher.codes, lambda c: c.id, **_page(args)
+            ),
+            "code": v(lambda voucher, info: voucher.codes[0].code if voucher.codes else None),
+            "used": v(lambda voucher, info: sum(c.used for c in voucher.codes)),
+            "usageLimit": v(lambda voucher, info: voucher.usage_limit),
+            "startDate": v(lambda voucher, info: voucher.start_date),
+            "endDate": v(lambda voucher, info: voucher.end_date),
+            "applyOncePerOrder": v(lambda voucher, info: voucher.apply_once_per_order),
+            "applyOncePerCustomer": v(lambda voucher, info: voucher.apply_once_per_customer),
+            "singleUse": v(lambda voucher, info: voucher.single_use),
+            "onlyForStaff": v(lambda voucher, info: voucher.only_for_staff),
+            "minCheckoutItemsQuantity": v(
+                lambda voucher, info: voucher.min_checkout_items_quantity
+            ),
+            "discountValueType": v(lambda voucher, info: voucher.discount_value_type.value),
+            "type": v(lambda voucher, info: voucher.type.value),
+            "discountValue": lambda view, info: (
+                float(listing.discount_value) if (listing := _listing(view)) else None
+            ),
+            "currency": lambda view, info: (
+                listing.currency if (listing := _listing(view)) else None
+            ),
+            "minSpent": _min_spent,
+            "channelListings": _channel_listings,
+        },
+        "VoucherChannelListing": {
+            "channel": lambda listing, info: _ctx(info).store.channels[listing.channel_id],
+            "discountValue": lambda listing, info: float(listing.discount_value),
+            "minSpent": lambda listing, info: (
+                Money.of(listing.min_spent, listing.currency)
+                if listing.min_spent is not None
+                else None
+            ),
+        },
+        "Order": {"voucher": _order_voucher},
+        "OrderLine": {"voucherCode": lambda pair, info: pair[0].voucher_code},
+    }

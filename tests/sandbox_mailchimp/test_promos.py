@@ -1,0 +1,120 @@
+"""Promo rules and promo codes, as strict as the Marketing API (see sandboxes' promos.py)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from sandboxes.mailchimp import MailchimpSandbox
+
+from .helpers import create_list, create_store
+from .test_batches import read_results
+from .test_core import assert_problem
+
+RULES = "/ecommerce/stores/store-1/promo-rules"
+
+
+def rule_body(**extra: Any) -> dict[str, Any]:
+    return {
+        "id": "r1",
+        "title": "Summer",
+        "description": "10% off everything",
+        "amount": 0.1,
+        "type": "percentage",
+        "target": "total",
+        **extra,
+    }
+
+
+def code_body(**extra: Any) -> dict[str, Any]:
+    return {"id": "c1", "code": "SUMMER10", "redemption_url": "https://shop.test/", **extra}
+
+
+async def test_rules_and_codes_lifecycle(client: httpx.AsyncClient) -> None:
+    await create_store(client, await create_list(client))
+    created = await client.post(RULES, json=rule_body(starts_at="2026-06-01T00:00:00+00:00"))
+    assert created.status_code == 200, created.text
+    assert created.json()["enabled"] is True and created.json()["target"] == "total"
+    assert_problem(await client.post(RULES, json=rule_body()), 400, "Invalid Resource")
+    patched = await client.patch(f"{RULES}/r1", json={"enabled": False, "amount": 0.2})
+    assert patched.json()["enabled"] is False and patched.json()["amount"] == 0.2
+    assert patched.json()["description"] == "10% off everything"
+    codes = f"{RULES}/r1/promo-codes"
+    code = await client.post(codes, json=code_body(usage_count=2))
+    assert code.status_code == 200 and code.json()["usage_count"] == 2
+    assert_problem(await client.post(codes, json=code_body()), 400, "Invalid Resource")
+    bumped = await client.patch(f"{codes}/c1", json={"usage_count": 3})
+    assert bumped.json()["usage_count"] == 3 and bumped.json()["code"] == "SUMMER10"
+    listing = (await client.get(codes, params={"count": 10})).json()
+    assert listing["total_items"] == 1 and listing["store_id"] == "store-1"
+    assert (await client.get(RULES)).json()["total_items"] == 1
+    # Deleting the rule deletes its codes: the rule and its codes are 404 afterwards.
+    assert (await client.delete(f"{RULES}/r1")).status_code == 204
+    assert_problem(await client.get(f"{RULES}/r1"), 404, "Resource Not Found")
+    assert_problem(await client.get(f"{codes}/c1"), 404, "Resource Not Found")
+    assert_problem(await client.post(codes, json=code_body()), 404, "Resource Not Found")
+    assert_problem(await client.put(f"{RULES}/r1", json=rule_body()), 405, "Method Not Allowed")
+
+
+async def test_rule_validation(client: httpx.AsyncClient) -> None:
+    await create_store(client, await create_list(client))
+
+    async def refused(body: dict[str, Any], field: str) -> None:
+        doc = assert_problem(await client.post(RULES, json=body), 400, "Invalid Resource")
+        assert field in [e["field"] for e in doc["errors"]], doc  # type: ignore[union-attr]
+
+    body = rule_body()
+    for required in ("id", "description", "amount", "type", "target"):
+        await refused({k: v for k, v in body.items() if k != required}, required)
+    await refused(rule_body(type="free_shipping"), "type")
+    await refused(rule_body(target="order"), "target")
+    await refused(rule_body(amount=10), "amount")  # a percentage is a fraction
+    await refused(rule_body(amount=-1, type="fixed"), "amount")
+    await refused(rule_body(title="x" * 101), "title")
+    await refused(
+        rule_body(starts_at="2026-06-02T00:00:00+00:00", ends_at="2026-06-01T00:00:00+00:00"),
+        "ends_at",
+    )
+    assert (await client.post(RULES, json=rule_body(amount=10, type="fixed"))).status_code == 200
+    codes = f"{RULES}/r1/promo-codes"
+    for required in ("id", "code", "redemption_url"):
+        doc = assert_problem(
+            await client.post(codes, json={k: v for k, v in code_body().items() if k != required}),
+            400,
+            "Invalid Resource",
+        )
+        assert doc["errors"][0]["field"] == required  # type: ignore[index]
+    long_code = await client.post(codes, json=code_body(code="C" * 51))
+    assert_problem(long_code, 400, "Invalid Resource")
+    assert_problem(await client.get("/ecommerce/stores/nope/promo-rules"), 404, "Resource Not Found")
+
+
+async def test_promos_in_a_batch(sandbox: MailchimpSandbox, client: httpx.AsyncClient) -> None:
+    await create_store(client, await create_list(client))
+    await client.post(RULES, json=rule_body())
+    operations = [
+        {
+            "method": "POST",
+            "path": f"{RULES}/r1/promo-codes",
+            "body": json.dumps(code_body(id=f"c{i}", code=f"CODE{i}")),
+            "operation_id": f"c{i}",
+        }
+        for i in range(3)
+    ] + [
+        {
+            "method": "POST",
+            "path": f"{RULES}/r1/promo-codes",
+            "body": json.dumps(code_body(id="c0", code="AGAIN")),
+            "operation_id": "dup",
+        }
+    ]
+    batch = (await client.post("/batches", json={"operations": operations})).json()
+    await sandbox.drain_batches()
+    done = (await client.get(f"/batches/{batch['id']}")).json()
+    assert done["finished_operations"] == 4 and done["errored_operations"] == 1
+    archive = await client.get(done["response_body_url"])
+    results = {r["operation_id"]: r["status_code"] for r in read_results(archive.content)}
+    assert results == {"c0": 200, "c1": 200, "c2": 200, "dup": 400}
+    assert (await client.get(f"{RULES}/r1/promo-codes")).json()["total_items"] == 3
