@@ -35,6 +35,8 @@ def routers() -> list[APIRouter]:
     from addon.activity.endpoints import router as activity
     from addon.connection.endpoints import router as connection
     from addon.ecommerce.endpoints import router as ecommerce
+    from addon.ecommerce.health_api import router as cart_health
+    from addon.ecommerce.storefront_api import router as cart_storefront
     from addon.erasure.endpoints import router as erasure
     from addon.health.endpoints import router as health
     from addon.health.metrics import router as metrics
@@ -54,6 +56,8 @@ def routers() -> list[APIRouter]:
         ui,
         *newsletter_routers(),
         ecommerce,
+        cart_health,
+        cart_storefront,
         initial_sync,
         erasure,
     ]

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Query
 from addon.activity.schemas import ActivityList, RetryResult
 from addon.activity.service import ActivityService
 from addon.db.ids import BigDbId
-from addon.dependencies import SessionDep
+from addon.dependencies import ServicesDep, SessionDep
+from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
 from addon.jobs.models import JobStatus
@@ -21,10 +22,16 @@ router = APIRouter(prefix="/api/activity")
 async def list_activity(
     auth: DashboardAuth,
     session: SessionDep,
+    services: ServicesDep,
     status: Annotated[JobStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ActivityList:
-    return await ActivityService(session).overview(auth.installation.id, status=status, limit=limit)
+    return await ActivityService(session).overview(
+        auth.installation.id,
+        status=status,
+        limit=limit,
+        latest_initial_sync=services.ports[LATEST_INITIAL_SYNC],
+    )
 
 
 @router.post("/jobs/{job_id}/retry", responses=error_responses(404, 409))

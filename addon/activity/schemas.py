@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from addon.ecommerce.cart_health import ChannelHealth
 from addon.explain import Action
 from addon.jobs.models import JobStatus
 
@@ -70,6 +71,11 @@ class ActivityList(BaseModel):
     status: JobStatus | None
     limit: int
     backlog: SyncBacklog = Field(default_factory=SyncBacklog)
+    cart_health: list[ChannelHealth] = Field(
+        default_factory=list,
+        description="Tracked channels whose abandoned-cart e-mails cannot fire (the E-commerce "
+        "page's health, as last checked).",
+    )
 
 
 class RetryResult(BaseModel):

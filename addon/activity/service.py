@@ -20,6 +20,8 @@ from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.ecommerce.burst import backlog_of
+from addon.ecommerce.cart_health import ChannelHealth, health_of
+from addon.ecommerce.channel_state import LatestInitialSync
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
@@ -134,7 +136,12 @@ class ActivityService:
         )
 
     async def overview(
-        self, installation_id: int, *, status: JobStatus | None, limit: int
+        self,
+        installation_id: int,
+        *,
+        status: JobStatus | None,
+        limit: int,
+        latest_initial_sync: LatestInitialSync | None = None,
     ) -> ActivityList:
         jobs = await self.jobs.recent(installation_id, limit=limit, status=status)
         counts = await self.jobs.count_by_status(installation_id)
@@ -146,7 +153,18 @@ class ActivityService:
             status=status,
             limit=limit,
             backlog=await self.backlog(installation_id),
+            cart_health=await self.cart_problems(installation_id, latest_initial_sync),
         )
+
+    async def cart_problems(
+        self, installation_id: int, latest_initial_sync: LatestInitialSync | None
+    ) -> list[ChannelHealth]:
+        """The channels whose abandoned-cart e-mails cannot fire, exactly as the E-commerce
+        page's health panel says (one computation, `cart_health.health_of`)."""
+        if latest_initial_sync is None:
+            return []
+        health = await health_of(self.session, installation_id, latest_initial_sync)
+        return [c for c in health.channels if c.problems]
 
     async def backlog(self, installation_id: int) -> SyncBacklog:
         """The e-commerce backlog, and its drain time at the last minute's pace."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pydantic import SecretStr
 
 from addon.audiences.service import confirmation_required, default_audience_id
-from addon.ecommerce import payloads
+from addon.ecommerce import payloads, restore
 from addon.ecommerce.marketing import NO_TRACKING_RULES, ProductOptions, TrackingOptions
 from addon.ecommerce.marketing_settings import ProductField, TrackingRule
 from addon.ecommerce.models import EcommerceSettings
@@ -38,6 +38,8 @@ class Context:
     tracking: TrackingOptions = NO_TRACKING_RULES
     default_locale: str | None = None
     default_timezone: str | None = None
+    # Signs the carts' restore links (`restore.py`); None for pushes that send no cart.
+    restore_key: SecretStr | None = None
 
 
 def product_options(settings: EcommerceSettings) -> ProductOptions:
@@ -81,7 +83,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
                 session, installation_id, store.list_id
             ),
         )
-        return Context(
+        context = Context(
             installation_id=installation.id,
             api_url=installation.saleor_api_url,
             token=installation.app_token,
@@ -101,3 +103,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             default_locale=settings.default_locale,
             default_timezone=settings.default_timezone,
         )
+    if restore.PLACEHOLDER in (context.checkout_url_template or ""):
+        # Outside the read session: the key may be made on first use, in its own transaction.
+        context.restore_key = await restore.key_for(services, installation_id)
+    return context

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
+from pydantic import SecretStr
+
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
 from addon.ecommerce.models import Fingerprint
@@ -109,6 +111,7 @@ def cart_body(
     available: Collection[str],
     checkout_url_template: str | None,
     opt_in: payloads.OptInPolicy,
+    restore_key: SecretStr | None = None,
 ) -> CartInput | None:
     """The checkout as an abandoned cart (usable lines, its campaign), or None."""
     campaign = (checkout.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
@@ -117,4 +120,5 @@ def cart_body(
         checkout_url_template,
         campaign_id=campaign,
         opt_in=opt_in,
+        restore_key=restore_key,
     )

@@ -237,7 +237,13 @@ class Pusher(CatalogPusher):
             await self.ensure_store(checkout.channel)
             refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]
             available = await self.ensure_products(refs)
-            body = cart_body(checkout, available, self.ctx.checkout_url_template, self.ctx.opt_in)
+            body = cart_body(
+                checkout,
+                available,
+                self.ctx.checkout_url_template,
+                self.ctx.opt_in,
+                self.ctx.restore_key,
+            )
         if body is None:
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:

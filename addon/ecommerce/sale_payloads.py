@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, Literal
 
+from pydantic import SecretStr
+
+from addon.ecommerce import restore
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
@@ -182,8 +185,12 @@ def cart_input(
     *,
     campaign_id: str | None,
     opt_in: OptInPolicy = NO_OPT_IN,
+    restore_key: SecretStr | None = None,
 ) -> CartInput | None:
-    """The checkout as an abandoned cart; None without an e-mail or lines (nothing to recover)."""
+    """The checkout as an abandoned cart; None without an e-mail or lines (nothing to recover).
+
+    A `{restore}` in the checkout URL template becomes a signed, expiring restore link
+    (`restore.py`, with the installation's `restore_key`) instead of the bare checkout token."""
     email = checkout.email or (checkout.user.email if checkout.user else None)
     if not email or not checkout.lines:
         return None
@@ -210,7 +217,12 @@ def cart_input(
         id=token,
         customer=customer_ref(checkout.user, email, None, opt_in, checkout.consent),
         campaign_id=campaign_id,
-        checkout_url=fill(checkout_url_template, token=token, channel=checkout.channel.slug),
+        checkout_url=fill(
+            checkout_url_template,
+            token=token,
+            channel=checkout.channel.slug,
+            restore=restore_value(checkout_url_template, restore_key, checkout),
+        ),
         currency_code=checkout.total_price.currency or checkout.channel.currency_code,
         order_total=money(checkout.total_price.gross.amount),
         tax_total=money(
@@ -218,3 +230,12 @@ def cart_input(
         ),
         lines=list(merged.values()),
     )
+
+
+def restore_value(
+    template: str | None, key: SecretStr | None, checkout: SaleorCheckout
+) -> str:
+    """The `{restore}` of a checkout URL: made only when the template asks for one."""
+    if not template or restore.PLACEHOLDER not in template or key is None:
+        return ""
+    return restore.make_link_token(key, checkout.id, checkout.token, checkout.channel.slug)

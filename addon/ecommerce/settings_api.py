@@ -19,7 +19,7 @@ from addon.subscriptions.schemas import Email
 
 _TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
 PRODUCT_FIELDS = {"slug", "id", "channel"}
-CHECKOUT_FIELDS = {"token", "channel"}
+CHECKOUT_FIELDS = {"token", "channel", "restore"}
 
 
 def _check_template(value: str | None, allowed: set[str], example: str) -> str | None:
@@ -53,7 +53,8 @@ class SettingsUpdate(BaseModel):
     checkout_url_template: str | None = Field(
         None,
         description="Where a shopper resumes their checkout, e.g. "
-        "https://shop.example.com/checkout?token={token} (placeholders: {token}, {channel}).",
+        "https://shop.example.com/cart/restore?link={restore} (placeholders: {restore}, a "
+        "signed expiring link; {token}, the bare checkout token; {channel}).",
     )
     store_email: Email | None = None
     product_vendor: ProductField | None = Field(

@@ -77,6 +77,13 @@ from .models import (
     WebhookSources,
 )
 from .oauth import DEFAULT_SIGNUP_URL, MailchimpOAuth, OAuthMetadata, OAuthToken
+from .sites import (
+    ConnectedSite,
+    StoreHealth,
+    get_connected_site,
+    store_health,
+    verify_script_installation,
+)
 
 __all__ = [
     "DEFAULT_API_URL_TEMPLATE",
@@ -95,6 +102,7 @@ __all__ = [
     "CartLineInput",
     "CartLinePatch",
     "CartPatch",
+    "ConnectedSite",
     "Customer",
     "CustomerInput",
     "CustomerPatch",
@@ -137,6 +145,7 @@ __all__ = [
     "Promo",
     "RateLimited",
     "Store",
+    "StoreHealth",
     "StoreInput",
     "StorePatch",
     "TagUpdate",
@@ -146,7 +155,10 @@ __all__ = [
     "WebhookEvents",
     "WebhookInput",
     "WebhookSources",
+    "get_connected_site",
     "parse_batch_results",
+    "store_health",
     "subscriber_hash",
     "validate_dc",
+    "verify_script_installation",
 ]

@@ -1,0 +1,110 @@
+"""Cart restore links: what a cart's `checkout_url` carries instead of the bare checkout token.
+
+The checkout URL template's `{restore}` placeholder becomes an opaque Fernet token (AES-CBC +
+HMAC-SHA256, with the time it was made) under the installation's own random key, stored
+encrypted (`CartRestoreKey`). A link from one store is worthless at another, a changed
+character is refused, and a link older than `CART_RESTORE_LINK_HOURS` is refused as expired;
+the e-mail never shows the checkout token, and the link grants nothing but restoring that cart.
+The storefront exchanges it through `POST /api/storefront/cart/restore` (`storefront_api.py`)
+for the checkout's id and token, after Saleor confirms the checkout still exists.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import SecretStr
+from sqlalchemy.exc import IntegrityError
+
+from addon.db.types import utcnow
+from addon.ecommerce.cart_models import CartRestoreKey
+from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
+from addon.installations.models import Installation
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+PLACEHOLDER = "{restore}"
+
+
+@dataclass(frozen=True)
+class RestoredCart:
+    checkout_id: str
+    checkout_token: str
+    channel: str
+
+
+def _fernet(key: SecretStr) -> Fernet:
+    return Fernet(key.get_secret_value().encode("ascii"))
+
+
+async def key_for(services: Services, installation_id: int) -> SecretStr:
+    """The installation's key, made on first use (two processes racing: the first one wins)."""
+    async with services.db.session() as session:
+        row = await session.get(CartRestoreKey, installation_id)
+        if row is not None:
+            return row.key
+    made = SecretStr(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii"))
+    try:
+        async with services.db.transaction() as session:
+            session.add(CartRestoreKey(installation_id=installation_id, key=made))
+    except IntegrityError:
+        async with services.db.session() as session:
+            row = await session.get(CartRestoreKey, installation_id)
+            assert row is not None
+            return row.key
+    return made
+
+
+def make_link_token(key: SecretStr, checkout_id: str, checkout_token: str, channel: str) -> str:
+    """The opaque `{restore}` value of one checkout, made now (the process's clock)."""
+    data = json.dumps({"i": checkout_id, "t": checkout_token, "c": channel}, separators=(",", ":"))
+    return _fernet(key).encrypt_at_time(data.encode(), int(utcnow().timestamp())).decode("ascii")
+
+
+def read_link_token(key: SecretStr, token: str, lifetime_seconds: float) -> RestoredCart:
+    """The checkout a link names; refuses a changed or foreign link, then an expired one."""
+    fernet = _fernet(key)
+    now = int(utcnow().timestamp())
+    try:
+        data = fernet.decrypt(token.encode("ascii"))  # its age is checked below, by our clock
+    except (InvalidToken, UnicodeEncodeError, ValueError):
+        raise BadRequest(
+            "This cart link is not valid: it was changed or belongs to another store. Open the "
+            "link from the e-mail again.",
+            code=ErrorCode.RESTORE_LINK_INVALID,
+        ) from None
+    made = fernet.extract_timestamp(token.encode("ascii"))
+    if now - made > lifetime_seconds:
+        raise BadRequest(
+            "This cart link has expired. Add the products to the cart again.",
+            code=ErrorCode.RESTORE_LINK_EXPIRED,
+        )
+    claims = json.loads(data)
+    return RestoredCart(checkout_id=claims["i"], checkout_token=claims["t"], channel=claims["c"])
+
+
+async def restore(services: Services, installation: Installation, token: str) -> RestoredCart:
+    """The checkout behind a restore link, once Saleor confirms it is still there."""
+    lifetime = services.settings.cart_restore_link_hours * 3600
+    cart = read_link_token(await key_for(services, installation.id), token, lifetime)
+    try:
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "ecommerce_checkout",
+            {"id": cart.checkout_id},
+        )
+    except SaleorError as exc:
+        raise UpstreamUnavailable(
+            f"Could not read the cart from Saleor: {exc}", code=ErrorCode.SALEOR_ERROR
+        ) from exc
+    checkout = data.get("checkout")
+    if not checkout or not checkout.get("lines"):
+        raise NotFound(
+            "This cart is no longer there: it was ordered or emptied.", code=ErrorCode.CART_GONE
+        )
+    return cart

@@ -1,0 +1,66 @@
+"""The public storefront API's e-commerce part: restoring a cart from its e-mailed link, and
+the Mailchimp site script of a channel's store. Same rules as the rest of `/api/storefront`
+(`addon.subscriptions.endpoints`): the installation named by `saleor_api_url`, the per-address
+rate limit, CORS limited to the store's allowed origins."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from addon.dependencies import ServicesDep
+from addon.ecommerce import restore, store_checks
+from addon.errors import error_responses
+from addon.subscriptions.cors import StorefrontRoute
+from addon.subscriptions.endpoints import StoreDep
+
+router = APIRouter(
+    prefix="/api/storefront", route_class=StorefrontRoute, responses=error_responses(403)
+)
+
+
+class RestoreRequest(BaseModel):
+    link: str = Field(
+        min_length=1, max_length=2048, description="The `{restore}` value of the cart's link."
+    )
+
+
+class RestoredCheckout(BaseModel):
+    checkout_id: str = Field(description="The Saleor checkout's id (for `checkout(id:)`).")
+    checkout_token: str = Field(description="The checkout's token, as storefronts keep it.")
+    channel: str
+
+
+class SiteScript(BaseModel):
+    channel: str
+    url: str = Field(description="Load this script on every page (async).")
+    fragment: str = Field(description="Mailchimp's ready-made <script> tag for the same URL.")
+
+
+@router.post("/cart/restore", responses=error_responses(400, 404, 429, 502))
+async def restore_cart(
+    body: RestoreRequest, installation: StoreDep, services: ServicesDep
+) -> RestoredCheckout:
+    """Exchange a cart's restore link for its checkout (refused when changed or expired)."""
+    cart = await restore.restore(services, installation, body.link)
+    return RestoredCheckout(
+        checkout_id=cart.checkout_id, checkout_token=cart.checkout_token, channel=cart.channel
+    )
+
+
+@router.get("/site-script", responses=error_responses(404, 429))
+async def site_script(
+    installation: StoreDep,
+    services: ServicesDep,
+    response: Response,
+    channel: Annotated[str, Query(min_length=1, max_length=255)],
+) -> SiteScript:
+    """The Mailchimp site script of the channel's store (cache it as Cache-Control says)."""
+    check = await store_checks.script_for(services, installation.id, channel)
+    max_age = int(services.settings.site_script_cache_seconds)
+    response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return SiteScript(
+        channel=channel, url=check.script_url or "", fragment=check.script_fragment or ""
+    )
