@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -239,8 +240,26 @@ def get_members(request: ApiRequest) -> dict[str, Any]:
         members = [m for m in members if m.status == request.query["status"]]
     if request.flag("vip_only"):
         members = [m for m in members if m.vip]
-    items = [render_member(data, m) for m in members]
-    return {**paginate(request, "members", items), "list_id": data.info.id}
+    # "Restrict results to subscribers whose information changed after/before the set
+    # timeframe" (ISO 8601): exclusive bounds on `last_changed`.
+    if request.query.get("since_last_changed"):
+        since = _instant(request.query["since_last_changed"], "since_last_changed")
+        members = [m for m in members if _instant(m.last_changed, "last_changed") > since]
+    if request.query.get("before_last_changed"):
+        before = _instant(request.query["before_last_changed"], "before_last_changed")
+        members = [m for m in members if _instant(m.last_changed, "last_changed") < before]
+    # Only the page is rendered (an audience may hold 100 k members).
+    page = paginate(request, "members", members)
+    page["members"] = [render_member(data, m) for m in page["members"]]
+    return {**page, "list_id": data.info.id}
+
+
+def _instant(value: str, name: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise field_invalid(name, "This value should be a valid ISO 8601 date-time.") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 @router.route("POST", "/lists/{list_id}/members")

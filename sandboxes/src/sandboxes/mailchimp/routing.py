@@ -218,7 +218,7 @@ def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def paginate(request: ApiRequest, key: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+def paginate(request: ApiRequest, key: str, items: list[Any]) -> dict[str, Any]:
     """``{key: page, "total_items": n}`` honouring ``count`` (default 10, max 1000) and
     ``offset``."""
     count = min(_int_param(request.query, "count", 10), MAX_COUNT)

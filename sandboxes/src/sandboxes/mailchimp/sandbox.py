@@ -9,7 +9,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.responses import Response
 
-from . import batches, core, ecommerce, lists, members, promos, sites
+from . import batches, campaigns, core, ecommerce, lists, members, promos, sites
 from .app import build_app
 from .faults import Faults
 from .models import (
@@ -80,7 +80,7 @@ class MailchimpSandbox:
         self.verify_webhook_urls = verify_webhook_urls
         self.batch_runner = batches.BatchRunner(self)
         self.router = Router()
-        for module in (core, lists, members, ecommerce, promos, sites, batches):
+        for module in (core, lists, members, ecommerce, promos, sites, campaigns, batches):
             self.router.include(module.router)
         self.app: Starlette = build_app(self)
 

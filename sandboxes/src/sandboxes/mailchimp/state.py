@@ -129,6 +129,7 @@ class AccountData:
     batches: dict[str, Batch] = field(default_factory=dict)
     campaigns: set[str] = field(default_factory=set)
     sites: dict[str, ConnectedSiteData] = field(default_factory=dict)  # by foreign id
+    sent_campaigns: dict[str, Any] = field(default_factory=dict)  # `campaigns.py`, by id
     in_flight: int = 0
     peak_concurrency: int = 0
 

@@ -1,0 +1,524 @@
+"""Sent campaigns, their reports and e-mail activity, and the account's orders across stores.
+
+What the real API does, and where it is written down (Marketing API reference, "Campaigns",
+"Reports", "Email Activity", "E-commerce Orders"; the contract in ../shared/contracts):
+
+- ``GET /campaigns`` filters by ``list_id``, ``status``, ``type``, ``since_send_time`` /
+  ``before_send_time`` (ISO 8601; "sent after/before the set time", so both exclusive) and
+  pages with ``count`` (≤1000) / ``offset``; ``sort_field`` ``send_time``/``create_time``.
+- ``GET /reports/{campaign_id}``: ``emails_sent``, ``opens`` {``opens_total``,
+  ``unique_opens``, ``open_rate``, ``last_open``}, ``clicks`` {``clicks_total``,
+  ``unique_clicks``, ``unique_subscriber_clicks``, ``click_rate``, ``last_click``},
+  ``unsubscribed``, ``bounces`` {``hard_bounces``, ``soft_bounces``, ``syntax_errors``},
+  ``ecommerce`` {``total_orders``, ``total_spent``, ``total_revenue``, ``currency_code``}.
+  Rates are over the delivered e-mails (sent minus bounces), as Mailchimp's reports define
+  them ("Open rate: unique opens / successful deliveries", mailchimp.com/help/about-open-and-
+  click-rates/). A campaign that is not a sent one has no report: 404.
+- ``GET /reports/{campaign_id}/email-activity``: "An array of members that were sent the
+  campaign", each ``{campaign_id, list_id, list_is_active, email_id, email_address, activity:
+  [{action, type, timestamp, url, ip}]}``; ``since`` "restricts results to email activity
+  events that occur after a specific time": only those events, and only the members who have
+  one. (The converted spec's item schema is a self-reference; the fields are the reference's.)
+- ``GET /ecommerce/orders``: every store's orders, filtered by ``campaign_id``,
+  ``outreach_id``, ``customer_id``, ``has_outreach``; an order attributed to a campaign
+  carries ``outreach`` {``id``, ``name``, ``type``, ``published_time``}.
+
+Sandbox controls (tests, benchmarks): :func:`send_campaign` sends to the audience's subscribed
+members as they are at that moment; :func:`record_activity` records an open, click or bounce of
+one recipient at a chosen time on the sandbox's clock (never before the send);
+:func:`set_member_rating` sets Mailchimp's 1-5 star rating (Mailchimp computes it itself, so it
+does not change the member's ``last_changed``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from .ecommerce import render_order
+from .errors import field_invalid, not_found
+from .routing import ApiRequest, Router, paginate
+from .state import AccountData, subscriber_hash
+
+if TYPE_CHECKING:
+    from .models import SandboxAccount
+    from .sandbox import MailchimpSandbox
+
+router = Router()
+
+Action = Literal["open", "click", "bounce"]
+STATUSES = ("save", "paused", "schedule", "sending", "sent")
+TYPES = ("regular", "plaintext", "absplit", "rss", "variate")
+
+
+@dataclass
+class Event:
+    action: Action
+    at: float
+    url: str = ""
+    bounce_type: str = ""
+
+
+@dataclass
+class CampaignData:
+    id: str
+    web_id: int
+    list_id: str
+    title: str
+    subject: str
+    create_time: float
+    send_time: float
+    recipients: list[str]  # subscriber hashes, in send order
+    addresses: dict[str, str]  # hash -> the address it was sent to
+    index: dict[str, int] = field(default_factory=dict)
+    activity: dict[str, list[Event]] = field(default_factory=dict)
+    log: list[tuple[float, int]] = field(default_factory=list)  # (time, recipient index)
+    unsubscribed: set[str] = field(default_factory=set)
+
+
+def _campaigns(account: AccountData) -> dict[str, CampaignData]:
+    return account.sent_campaigns
+
+
+def _iso(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds")
+
+
+def _instant(request: ApiRequest, name: str) -> float | None:
+    raw = request.query.get(name)
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise field_invalid(name, "This value should be a valid ISO 8601 date-time.") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _campaign(request: ApiRequest) -> CampaignData:
+    found = _campaigns(request.account).get(request.params["campaign_id"])
+    if found is None:
+        raise not_found()
+    return found
+
+
+def _list_name(account: AccountData, list_id: str) -> tuple[str, bool]:
+    data = account.lists.get(list_id)
+    return (data.info.name, True) if data else ("", False)
+
+
+@dataclass
+class _Figures:
+    opens: int = 0
+    unique_opens: int = 0
+    clicks: int = 0
+    unique_clicks: int = 0
+    subscriber_clicks: int = 0
+    hard: int = 0
+    soft: int = 0
+    last_open: float | None = None
+    last_click: float | None = None
+
+
+def _figures(campaign: CampaignData) -> _Figures:
+    f = _Figures()
+    for events in campaign.activity.values():
+        opened = clicked = False
+        urls: set[str] = set()
+        for event in events:
+            if event.action == "open":
+                f.opens += 1
+                opened = True
+                f.last_open = max(f.last_open or event.at, event.at)
+            elif event.action == "click":
+                f.clicks += 1
+                clicked = True
+                urls.add(event.url)
+                f.last_click = max(f.last_click or event.at, event.at)
+            elif event.bounce_type == "hard":
+                f.hard += 1
+            else:
+                f.soft += 1
+        f.unique_opens += opened
+        f.subscriber_clicks += clicked
+        f.unique_clicks += len(urls)
+    return f
+
+
+def _rate(part: int, campaign: CampaignData, f: _Figures) -> float:
+    delivered = len(campaign.recipients) - f.hard - f.soft
+    return round(part / delivered, 4) if delivered > 0 else 0.0
+
+
+def _ecommerce(account: AccountData, campaign_id: str) -> dict[str, Any]:
+    """What the orders the store pushed with this campaign's id add up to (the e-commerce
+    module keeps them; nothing is stored twice)."""
+    orders = [
+        o for store in account.stores.values() for o in store.orders.values()
+        if o.campaign_id == campaign_id
+    ]  # fmt: skip
+    total = round(sum(o.order_total for o in orders), 2)
+    currency = orders[0].currency_code if orders else next(
+        (s.info.currency_code for s in account.stores.values()), "USD"
+    )  # fmt: skip
+    return {
+        "total_orders": len(orders),
+        "total_spent": total,
+        "total_revenue": total,
+        "currency_code": currency,
+    }
+
+
+def render_campaign(account: AccountData, campaign: CampaignData) -> dict[str, Any]:
+    f = _figures(campaign)
+    list_name, active = _list_name(account, campaign.list_id)
+    shop = _ecommerce(account, campaign.id)
+    return {
+        "id": campaign.id,
+        "web_id": campaign.web_id,
+        "type": "regular",
+        "create_time": _iso(campaign.create_time),
+        "archive_url": f"https://mailchi.mp/sandbox/{campaign.id}",
+        "long_archive_url": f"https://us1.campaign-archive.com/?u=sandbox&id={campaign.id}",
+        "status": "sent",
+        "emails_sent": len(campaign.recipients),
+        "send_time": _iso(campaign.send_time),
+        "content_type": "template",
+        "needs_block_refresh": False,
+        "resendable": False,
+        "recipients": {
+            "list_id": campaign.list_id,
+            "list_is_active": active,
+            "list_name": list_name,
+            "segment_text": "",
+            "recipient_count": len(campaign.recipients),
+        },
+        "settings": {
+            "subject_line": campaign.subject,
+            "preview_text": "",
+            "title": campaign.title,
+            "from_name": "Sandbox Shop",
+            "reply_to": "shop@sandbox.test",
+            "use_conversation": False,
+            "to_name": "",
+            "folder_id": "",
+            "authenticate": True,
+            "auto_footer": False,
+            "inline_css": False,
+            "auto_tweet": False,
+            "fb_comments": False,
+            "timewarp": False,
+            "template_id": 0,
+            "drag_and_drop": True,
+        },
+        "tracking": {
+            "opens": True,
+            "html_clicks": True,
+            "text_clicks": False,
+            "goal_tracking": False,
+            "ecomm360": True,
+            "google_analytics": "",
+            "clicktale": "",
+        },
+        "report_summary": {
+            "opens": f.opens,
+            "unique_opens": f.unique_opens,
+            "open_rate": _rate(f.unique_opens, campaign, f),
+            "clicks": f.clicks,
+            "subscriber_clicks": f.subscriber_clicks,
+            "click_rate": _rate(f.subscriber_clicks, campaign, f),
+            "ecommerce": {k: shop[k] for k in ("total_orders", "total_spent", "total_revenue")},
+        },
+        "delivery_status": {"enabled": False},
+        "_links": [],
+    }
+
+
+def render_report(account: AccountData, campaign: CampaignData) -> dict[str, Any]:
+    f = _figures(campaign)
+    list_name, active = _list_name(account, campaign.list_id)
+    opens: dict[str, Any] = {
+        "opens_total": f.opens,
+        "unique_opens": f.unique_opens,
+        "open_rate": _rate(f.unique_opens, campaign, f),
+    }
+    clicks: dict[str, Any] = {
+        "clicks_total": f.clicks,
+        "unique_clicks": f.unique_clicks,
+        "unique_subscriber_clicks": f.subscriber_clicks,
+        "click_rate": _rate(f.subscriber_clicks, campaign, f),
+    }
+    # Unset date-times are left out (the spec allows no "" for them).
+    if f.last_open is not None:
+        opens["last_open"] = _iso(f.last_open)
+    if f.last_click is not None:
+        clicks["last_click"] = _iso(f.last_click)
+    return {
+        "id": campaign.id,
+        "campaign_title": campaign.title,
+        "type": "regular",
+        "list_id": campaign.list_id,
+        "list_is_active": active,
+        "list_name": list_name,
+        "subject_line": campaign.subject,
+        "preview_text": "",
+        "emails_sent": len(campaign.recipients),
+        "abuse_reports": 0,
+        "unsubscribed": len(campaign.unsubscribed),
+        "send_time": _iso(campaign.send_time),
+        "bounces": {"hard_bounces": f.hard, "soft_bounces": f.soft, "syntax_errors": 0},
+        "forwards": {"forwards_count": 0, "forwards_opens": 0},
+        "opens": opens,
+        "clicks": clicks,
+        "ecommerce": _ecommerce(account, campaign.id),
+        "delivery_status": {"enabled": False},
+        "_links": [],
+    }
+
+
+def _render_event(event: Event) -> dict[str, Any]:
+    doc: dict[str, Any] = {"action": event.action, "timestamp": _iso(event.at), "ip": ""}
+    if event.action == "click":
+        doc["url"] = event.url
+    if event.action == "bounce":
+        doc["type"] = event.bounce_type
+    return doc
+
+
+def _render_recipient(
+    account: AccountData, campaign: CampaignData, member: str, since: float | None
+) -> dict[str, Any]:
+    events = campaign.activity.get(member, [])
+    if since is not None:
+        events = [e for e in events if e.at > since]
+    return {
+        "campaign_id": campaign.id,
+        "list_id": campaign.list_id,
+        "list_is_active": campaign.list_id in account.lists,
+        "email_id": member,
+        "email_address": campaign.addresses[member],
+        "activity": [_render_event(e) for e in events],
+        "_links": [],
+    }
+
+
+@router.route("GET", "/campaigns")
+def get_campaigns(request: ApiRequest) -> dict[str, Any]:
+    query = request.query
+    for name, allowed in (("status", STATUSES), ("type", TYPES)):
+        if query.get(name) and query[name] not in allowed:
+            raise field_invalid(name, f"Value must be one of: {', '.join(allowed)}.")
+    since, before = _instant(request, "since_send_time"), _instant(request, "before_send_time")
+    campaigns = list(_campaigns(request.account).values())
+    if query.get("list_id"):
+        campaigns = [c for c in campaigns if c.list_id == query["list_id"]]
+    if query.get("status") and query["status"] != "sent":
+        campaigns = []  # the sandbox's campaigns are all sent ones
+    if query.get("type") and query["type"] != "regular":
+        campaigns = []
+    if since is not None:
+        campaigns = [c for c in campaigns if c.send_time > since]
+    if before is not None:
+        campaigns = [c for c in campaigns if c.send_time < before]
+    sort = query.get("sort_field", "create_time")
+    if sort not in ("create_time", "send_time"):
+        raise field_invalid("sort_field", "Value must be one of: create_time, send_time.")
+    direction = query.get("sort_dir", "ASC")
+    if direction not in ("ASC", "DESC"):
+        raise field_invalid("sort_dir", "Value must be one of: ASC, DESC.")
+    campaigns.sort(
+        key=lambda c: (c.send_time if sort == "send_time" else c.create_time, c.web_id),
+        reverse=direction == "DESC",
+    )
+    page = paginate(request, "campaigns", campaigns)  # only the page is rendered
+    page["campaigns"] = [render_campaign(request.account, c) for c in page["campaigns"]]
+    return page
+
+
+@router.route("GET", "/reports/{campaign_id}")
+def get_report(request: ApiRequest) -> dict[str, Any]:
+    return render_report(request.account, _campaign(request))
+
+
+@router.route("GET", "/reports/{campaign_id}/email-activity")
+def get_email_activity(request: ApiRequest) -> dict[str, Any]:
+    campaign = _campaign(request)
+    since = _instant(request, "since")
+    if since is None:
+        members = campaign.recipients
+    else:
+        # Only the recipients with an event after `since`, in send order.
+        start = bisect.bisect_right(campaign.log, (since, len(campaign.recipients)))
+        indexes = sorted({i for _, i in campaign.log[start:]})
+        members = [campaign.recipients[i] for i in indexes]
+    page = paginate(request, "emails", members)
+    page["emails"] = [
+        _render_recipient(request.account, campaign, m, since) for m in page["emails"]
+    ]
+    return {**page, "campaign_id": campaign.id}
+
+
+def _outreach(account: AccountData, campaign_id: str) -> dict[str, Any] | None:
+    campaign = _campaigns(account).get(campaign_id)
+    if campaign is None:
+        return None
+    return {
+        "id": campaign.id,
+        "name": campaign.title,
+        "type": "regular",
+        "published_time": _iso(campaign.send_time),
+    }
+
+
+@router.route("GET", "/ecommerce/orders")
+def get_account_orders(request: ApiRequest) -> dict[str, Any]:
+    query = request.query
+    has_outreach = query.get("has_outreach", "").lower()
+    if has_outreach not in ("", "true", "false"):
+        raise field_invalid("has_outreach", "This value should be of type boolean.")
+    found = []
+    for store in request.account.stores.values():
+        for order in store.orders.values():
+            if query.get("campaign_id") and order.campaign_id != query["campaign_id"]:
+                continue
+            if query.get("customer_id") and order.customer.id != query["customer_id"]:
+                continue
+            outreach = _outreach(request.account, order.campaign_id)
+            if query.get("outreach_id") and (outreach or {}).get("id") != query["outreach_id"]:
+                continue
+            if has_outreach and (outreach is not None) != (has_outreach == "true"):
+                continue
+            found.append((store, order, outreach))
+    page = paginate(request, "orders", found)
+    orders = []
+    for store, order, outreach in page["orders"]:
+        doc = render_order(store, order)
+        if outreach is not None:
+            doc["outreach"] = outreach
+        orders.append(doc)
+    return {**page, "orders": orders}
+
+
+# --- sandbox controls -------------------------------------------------------------------------
+
+
+def _account(sandbox: MailchimpSandbox, account: SandboxAccount | str) -> AccountData:
+    account_id = account if isinstance(account, str) else account.id
+    return sandbox.state.accounts[account_id]
+
+
+def send_campaign(
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount | str,
+    list_id: str,
+    *,
+    title: str,
+    subject: str = "",
+    sent_at: float | None = None,
+    campaign_id: str | None = None,
+) -> str:
+    """Send a regular campaign to the audience's subscribed members (as they are now); returns
+    its id, which orders may then carry as `campaign_id`."""
+    data = _account(sandbox, account)
+    with sandbox.state.lock:
+        audience = data.lists.get(list_id)
+        if audience is None:
+            raise KeyError(f"no audience {list_id!r}")
+        at = sandbox.clock.now() if sent_at is None else sent_at
+        members = [m for m in audience.members.values() if m.status == "subscribed"]
+        cid = campaign_id or sandbox.state.new_id(10)
+        campaign = CampaignData(
+            id=cid,
+            web_id=sandbox.state.rng.randint(1_000_000, 9_999_999),
+            list_id=list_id,
+            title=title,
+            subject=subject or title,
+            create_time=at,
+            send_time=at,
+            recipients=[m.id for m in members],
+            addresses={m.id: m.email_address for m in members},
+        )
+        campaign.index = {h: i for i, h in enumerate(campaign.recipients)}
+        data.sent_campaigns[cid] = campaign
+        data.campaigns.add(cid)
+        return cid
+
+
+def record_activity(
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount | str,
+    campaign_id: str,
+    events: Iterable[tuple[str, Action, float | None]],
+    *,
+    url: str = "https://shop.test/",
+    bounce_type: Literal["hard", "soft"] = "hard",
+) -> None:
+    """Record (e-mail or subscriber hash, action, time) events of recipients (time None: now).
+    An event before the send, or of someone the campaign was not sent to, is refused."""
+    data = _account(sandbox, account)
+    with sandbox.state.lock:
+        campaign = data.sent_campaigns[campaign_id]
+        for who, action, at in events:
+            member = who if "@" not in who else subscriber_hash(who)
+            if member not in campaign.index:
+                raise KeyError(f"{who!r} was not sent campaign {campaign_id!r}")
+            when = sandbox.clock.now() if at is None else at
+            if when < campaign.send_time:
+                raise ValueError("activity cannot come before the campaign was sent")
+            event = Event(action, when, url if action == "click" else "", "")
+            if action == "bounce":
+                event.bounce_type = bounce_type
+            campaign.activity.setdefault(member, []).append(event)
+            campaign.activity[member].sort(key=lambda e: e.at)
+            bisect.insort(campaign.log, (when, campaign.index[member]))
+
+
+def record_unsubscribe(
+    sandbox: MailchimpSandbox, account: SandboxAccount | str, campaign_id: str, email: str
+) -> None:
+    """The recipient unsubscribed from the campaign's e-mail (the member becomes unsubscribed)."""
+    data = _account(sandbox, account)
+    with sandbox.state.lock:
+        campaign = data.sent_campaigns[campaign_id]
+        member_id = subscriber_hash(email)
+        campaign.unsubscribed.add(member_id)
+        member = data.lists[campaign.list_id].members.get(member_id)
+        if member is not None:
+            member.status = "unsubscribed"
+            member.unsubscribe_reason = "N/A (Unsubscribed from a campaign)"
+            member.last_changed = sandbox.clock.iso()
+
+
+def set_member_rating(
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount | str,
+    list_id: str,
+    email: str,
+    rating: int,
+) -> None:
+    """Mailchimp's star rating (1-5) of a member; its own computation, so `last_changed` stays."""
+    if not 1 <= rating <= 5:
+        raise ValueError("a member rating is 1 to 5")
+    data = _account(sandbox, account)
+    with sandbox.state.lock:
+        data.lists[list_id].members[subscriber_hash(email)].member_rating = rating
+
+
+def campaign_list(sandbox: MailchimpSandbox, account: SandboxAccount | str) -> list[str]:
+    with sandbox.state.lock:
+        return list(_account(sandbox, account).sent_campaigns)
+
+
+__all__ = [
+    "campaign_list",
+    "record_activity",
+    "record_unsubscribe",
+    "router",
+    "send_campaign",
+    "set_member_rating",
+]
