@@ -1,0 +1,149 @@
+"""Can abandoned-cart e-mails fire? The health panel's states (carts not flowing, store
+syncing, no automation, healthy) from the app's state and Mailchimp's store, and the Activity
+page listing exactly the same problems. Mailchimp requests and answers are contract-checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from addon.clock import ManualClock
+from addon.ecommerce.cart_health import AUTOMATIONS_URL, CONSENT_SOURCE
+from sandboxes.mailchimp import sites
+from sandboxes.saleor.store import LineSpec
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.initial_sync.conftest import finish, run_jobs, start
+
+
+@pytest.fixture
+def quick(shop: Shop) -> Shop:
+    updates = {"initial_sync_poll_base_seconds": 0.0, "initial_sync_poll_max_seconds": 0.0}
+    shop.services.settings = shop.services.settings.model_copy(update=updates)
+    return shop
+
+
+async def _health(shop: Shop, check: bool = True) -> dict[str, Any]:
+    if check:
+        response = await shop.api("POST", "/api/ecommerce/health/check")
+    else:
+        response = await shop.api("GET", "/api/ecommerce/health")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    assert body["consent_source"] == CONSENT_SOURCE
+    assert "only receive the first email" in body["consent_rule"]
+    [channel] = body["channels"]
+    assert channel["channel"] == CHANNEL
+    return channel
+
+
+async def _activity(shop: Shop) -> list[dict[str, Any]]:
+    response = await shop.api("GET", "/api/activity")
+    assert response.status_code == 200, response.text
+    return list(response.json()["cart_health"])
+
+
+async def _agree(shop: Shop, channel: dict[str, Any]) -> None:
+    """The Activity page lists the channel exactly when it has a problem, in the same words."""
+    listed = await _activity(shop)
+    if channel["problems"]:
+        assert [c["state"] for c in listed] == [channel["state"]]
+        assert listed[0]["problems"] == channel["problems"]
+    else:
+        assert listed == []
+
+
+def _automation(shop: Shop, status: Any) -> None:
+    sites.set_abandoned_cart(shop.mailchimp, shop.account.id, shop.store_id, status=status)
+
+
+async def test_each_state_with_its_fix_and_the_activity_page_agrees(quick: Shop) -> None:
+    shop = quick
+    # No initial sync yet: the channel card's own action is the fix.
+    channel = await _health(shop)
+    assert channel["state"] == "carts_not_flowing"
+    assert channel["problems"][0]["action"]["code"] == "start_initial_sync"
+    assert channel["consent_note"] is None  # the audience subscribes consenting shoppers
+    await _agree(shop, channel)
+
+    # The initial sync marks the store as syncing: Mailchimp holds the automations.
+    await start(shop)
+    await run_jobs(shop, 1)
+    assert shop.mailchimp.stores(shop.account)[0].is_syncing is True
+    channel = await _health(shop)
+    assert channel["state"] == "store_syncing"
+    assert channel["is_syncing"] is True
+    assert channel["problems"][0]["action"] is None  # it is running: nothing to press
+    await _agree(shop, channel)
+
+    await finish(shop)
+    channel = await _health(shop)
+    assert channel["state"] == "no_automation"
+    [problem] = channel["problems"]
+    assert problem["action"] == {
+        "code": "open_url",
+        "label": "Open Mailchimp's automation builder",
+        "url": AUTOMATIONS_URL,
+    }
+    await _agree(shop, channel)
+
+    _automation(shop, "paused")
+    channel = await _health(shop)
+    assert channel["state"] == "no_automation"
+    assert "paused" in channel["problems"][0]["message"]
+    await _agree(shop, channel)
+
+    _automation(shop, "sending")
+    channel = await _health(shop)
+    assert channel["state"] == "healthy" and channel["problems"] == []
+    assert channel["automation_status"] == "sending"
+    await _agree(shop, channel)
+
+    # Turning carts off shows at once, without asking Mailchimp again.
+    response = await shop.api(
+        "PATCH", "/api/ecommerce/settings", {"abandoned_carts_enabled": False}
+    )
+    assert response.status_code == 200
+    channel = await _health(shop, check=False)
+    assert channel["state"] == "carts_not_flowing"
+    assert channel["problems"][0]["action"]["code"] == "enable_carts"
+    await _agree(shop, channel)
+
+
+async def test_never_healthy_before_mailchimp_was_asked(quick: Shop) -> None:
+    await start(quick)
+    await finish(quick)
+    channel = await _health(quick, check=False)
+    assert channel["state"] == "not_checked" and channel["checked_at"] is None
+    _automation(quick, "sending")
+    assert (await _health(quick))["state"] == "healthy"
+
+
+async def test_carts_sent_in_the_last_day_are_counted(quick: Shop, clock: ManualClock) -> None:
+    product = await quick.product("Plum", "3.00")
+    await quick.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="plum@example.com"
+    )
+    await quick.drain()
+    assert (await _health(quick, check=False))["carts_sent_last_24h"] == 1
+    clock.advance(25 * 3600)
+    assert (await _health(quick, check=False))["carts_sent_last_24h"] == 0
+
+
+async def test_a_store_deleted_in_mailchimp_is_not_healthy(quick: Shop) -> None:
+    await start(quick)
+    await finish(quick)
+    _automation(quick, "sending")
+    assert (await _health(quick))["state"] == "healthy"
+    await quick.mailchimp.call(quick.account, "DELETE", f"/ecommerce/stores/{quick.store_id}")
+    channel = await _health(quick)
+    assert channel["state"] == "carts_not_flowing"
+    assert channel["problems"][0]["action"]["code"] == "recreate_store"
+    await _agree(quick, channel)
+
+
+async def test_an_audience_asking_for_confirmation_limits_carts_to_one_email(shop: Shop) -> None:
+    body = {"active_list_ids": [shop.list_id], "double_optin": "always"}
+    assert (await shop.api("PUT", "/api/audiences/settings", body)).status_code == 200
+    note = (await _health(shop, check=False))["consent_note"]
+    assert note is not None and "only the first e-mail" in note
