@@ -5,6 +5,8 @@ against the contract (the `outbound` and `mailchimp_responses` fixtures)."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -17,6 +19,7 @@ from tests.ecommerce.conftest import CHANNEL, Shop
 
 RESTORE_URL = "https://shop.grocer.example/cart/restore?link={restore}"
 ORIGIN = "https://shop.grocer.example"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "abandoned-carts.md"
 
 
 @pytest.fixture(autouse=True)
@@ -140,3 +143,34 @@ async def test_the_settings_accept_the_restore_placeholder_only_in_a_url(shop: S
     assert response.status_code == 422
     got = await shop.api("GET", "/api/ecommerce")
     assert got.json()["settings"]["checkout_url_template"] == RESTORE_URL
+
+
+def _block(doc: str, marker: str) -> str:
+    """The fenced block right after `<!-- marker -->` in docs/abandoned-carts.md."""
+    after = doc.split(f"<!-- {marker} -->", 1)[1]
+    return after.split("```", 2)[1].split("\n", 1)[1]
+
+
+async def test_the_documented_restore_request_works(shop: Shop) -> None:
+    doc = DOC.read_text()
+    request = _block(doc, "restore-request")
+    head, _, body = request.partition("\n\n")
+    method, target = head.splitlines()[0].split(" ", 1)
+    path = urlsplit(target).path
+    documented = json.loads(_block(doc, "restore-response"))
+
+    product = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="guest@example.com"
+    )
+    await shop.drain()
+    sent = json.loads(body)
+    assert set(sent) == {"link"}
+    response = await shop.client.request(
+        method,
+        path,
+        params={"saleor_api_url": shop.saleor.api_url},
+        json={"link": _link(shop, str(checkout.token))},
+    )
+    assert response.status_code == 200, response.text
+    assert set(response.json()) == set(documented)
