@@ -1,0 +1,410 @@
+/*
+ * The Reports page: the campaigns sent to the store's audiences with their results (sortable
+ * by any column, in a date range, with totals), three charts with their tables, and the
+ * collection of engagement from Mailchimp (its progress and "Sync engagement now").
+ *
+ * Everything comes from GET /api/engagement/campaigns (the server sorts and sums); while a
+ * collection is queued or running the page follows it (GET /api/engagement/settings) and
+ * reads the report again once it ends.
+ */
+import { $, PageLoader, badge, bridge, confirmed, el, formatTime, notice, setBusy } from "../app.js";
+import { barChart, lineChart, shareChart } from "../charts.js";
+
+const POLL_MS = 2000;
+const TEXT_COLUMNS = ["title"]; // sorted A→Z first; numbers and dates largest first
+const COLUMN_NAMES = {
+  title: "campaign",
+  sent_at: "send date",
+  recipients: "recipients",
+  open_rate: "open rate",
+  click_rate: "click rate",
+  unsubscribes: "unsubscribes",
+  orders: "orders",
+  revenue: "revenue",
+  revenue_per_recipient: "revenue per recipient",
+};
+const STATES = {
+  never: ["Not collected yet", ""],
+  queued: ["Waiting to start", "info"],
+  running: ["Collecting", "info"],
+  idle: ["Up to date", "success"],
+  failed: ["Failed", "critical"],
+};
+
+const view = { sort: "sent_at", direction: "desc", from: "", to: "" };
+let seq = 0; // the latest request: older answers are dropped
+let pollTimer = null;
+
+// --- formatting ----------------------------------------------------------------------------
+
+function count(n) {
+  return Number(n).toLocaleString();
+}
+
+function percent(rate) {
+  if (rate === null || rate === undefined) return "—";
+  return new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(rate);
+}
+
+export function money(amount, currency, precise) {
+  const digits = { minimumFractionDigits: 2, maximumFractionDigits: precise ? 4 : 2 };
+  if (currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency, ...digits }).format(amount);
+    } catch (e) {
+      // not an ISO currency code Intl knows: the number and the code as Mailchimp sent it
+    }
+  }
+  const number = Number(amount).toLocaleString(undefined, digits);
+  return currency ? number + " " + currency : number;
+}
+
+function amounts(list, precise) {
+  if (!list.length) return money(0, null);
+  return list.map((a) => money(a.amount, a.currency, precise)).join(" + ");
+}
+
+function day(value) {
+  if (!value) return "";
+  return new Date(value).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
+}
+
+function shortDay(isoDay) {
+  // A calendar day (YYYY-MM-DD) read as UTC, shown without a time-zone shift.
+  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+}
+
+function every(minutes) {
+  if (minutes === 60) return "every hour";
+  if (minutes === 1440) return "once a day";
+  if (minutes % 60 === 0) return "every " + minutes / 60 + " hours";
+  return "every " + minutes + " minutes";
+}
+
+function rangeText(from, to) {
+  if (from && to) return "sent from " + shortDay(from) + " until " + shortDay(to);
+  if (from) return "sent from " + shortDay(from);
+  if (to) return "sent until " + shortDay(to);
+  return "sent at any time";
+}
+
+// --- the collection ------------------------------------------------------------------------
+
+function busy(run) {
+  return run.state === "queued" || run.state === "running";
+}
+
+function renderRun(run) {
+  $("collection-rules").textContent =
+    "Each campaign's results and its recipients' opens, clicks and orders are collected for " +
+    (run.activity_interval_days === 1 ? "1 day" : run.activity_interval_days + " days") +
+    " after its send, " +
+    every(run.schedule_minutes) +
+    ", and written to the customers in Saleor (private metadata).";
+  const state = STATES[run.state] || [run.state, ""];
+  const badgeBox = $("run-state");
+  badgeBox.className = "badge" + (state[1] ? " " + state[1] : "");
+  badgeBox.textContent = state[0];
+  badgeBox.dataset.state = run.state;
+  const texts = {
+    never: "Nothing has been collected from Mailchimp yet.",
+    queued: "The collection starts in a moment.",
+    running: "Reading campaigns, reports and activity from Mailchimp…",
+    idle: "Collected " + (formatTime(run.last_finished_at) || "") + ".",
+    failed: "The last collection stopped " + (formatTime(run.last_finished_at) || "") + ".",
+  };
+  $("run-text").textContent = texts[run.state] || "";
+  const showProgress = busy(run) && run.campaigns_total > 0;
+  $("run-progress").hidden = !showProgress;
+  if (showProgress) {
+    $("run-bar").max = run.campaigns_total;
+    $("run-bar").value = run.campaigns_done;
+    $("run-progress-label").textContent =
+      count(run.campaigns_done) + " of " + count(run.campaigns_total) + " campaigns collected";
+  }
+  $("run-error").hidden = !(run.state === "failed" && run.last_error);
+  $("run-error-text").textContent = run.last_error || "";
+  $("run-last").textContent = formatTime(run.last_finished_at) || "Never";
+  $("run-next").textContent =
+    run.state === "running" ? "After this one" : formatTime(run.next_run_at) || "Not scheduled";
+  $("run-members").textContent = count(run.members_seen);
+  const sync = $("sync-now");
+  if (busy(run)) setBusy(sync, true, run.state === "running" ? "Collecting…" : "Queued…");
+  else setBusy(sync, false);
+}
+
+/** While a collection is queued or running: follow it, then read the report again. */
+function follow(run) {
+  window.clearTimeout(pollTimer);
+  if (!busy(run)) return;
+  pollTimer = window.setTimeout(() => {
+    bridge
+      .api("GET", "/api/engagement/settings")
+      .then((next) => {
+        renderRun(next);
+        if (busy(next)) follow(next);
+        else loader.run();
+      })
+      .catch(() => follow(run)); // a missed look is not worth a notice: look again
+  }, POLL_MS);
+}
+
+function syncNow() {
+  const sync = $("sync-now");
+  setBusy(sync, true, "Queued…");
+  bridge
+    .api("POST", "/api/engagement/sync")
+    .then((run) => {
+      renderRun(run);
+      confirmed("Engagement collection requested");
+      follow(run);
+      if (!busy(run)) loader.run();
+    })
+    .catch((error) => {
+      setBusy(sync, false);
+      notice("sync", "critical", "The collection was not started", error.message);
+    });
+}
+
+// --- the campaign table --------------------------------------------------------------------
+
+function cell(label, text, className) {
+  const td = el("td", className || "", text);
+  td.dataset.label = label;
+  return td;
+}
+
+function renderRow(c) {
+  const tr = el("tr");
+  tr.dataset.campaignId = c.campaign_id;
+  const name = el("td");
+  name.dataset.label = "Campaign";
+  name.appendChild(el("div", "campaign-title", c.title));
+  const meta = el("div", "campaign-meta", c.list_name);
+  name.appendChild(meta);
+  if (c.collecting) {
+    const b = badge("Collecting", "info");
+    b.title = "Still inside the activity update interval";
+    name.appendChild(b);
+  }
+  tr.appendChild(name);
+  tr.appendChild(cell("Sent", day(c.sent_at)));
+  tr.appendChild(cell("Recipients", count(c.recipients), "num"));
+  tr.appendChild(cell("Open rate", percent(c.open_rate), "num"));
+  tr.appendChild(cell("Click rate", percent(c.click_rate), "num"));
+  tr.appendChild(cell("Unsubscribes", count(c.unsubscribes), "num"));
+  tr.appendChild(cell("Orders", count(c.orders), "num"));
+  tr.appendChild(cell("Revenue", money(c.revenue, c.currency), "num"));
+  const rpr = c.revenue_per_recipient === null ? "—" : money(c.revenue_per_recipient, c.currency, true);
+  tr.appendChild(cell("Revenue per recipient", rpr, "num"));
+  return tr;
+}
+
+function renderHeaders(sort, direction) {
+  document.querySelectorAll(".campaigns th[data-sort]").forEach((th) => {
+    const on = th.dataset.sort === sort;
+    if (on) th.setAttribute("aria-sort", direction === "asc" ? "ascending" : "descending");
+    else th.removeAttribute("aria-sort");
+    th.querySelector(".arrow").textContent = on ? (direction === "asc" ? "▲" : "▼") : "";
+  });
+  $("campaigns-caption").textContent =
+    "Campaigns, sorted by " + COLUMN_NAMES[sort] + (direction === "asc" ? ", ascending" : ", descending");
+}
+
+function total(label, value) {
+  const box = el("div", "total");
+  box.appendChild(el("dt", "", label));
+  box.appendChild(el("dd", "", value));
+  return box;
+}
+
+function renderTotals(t) {
+  const box = $("totals");
+  box.replaceChildren(
+    total("Campaigns", count(t.campaigns)),
+    total("Recipients", count(t.recipients)),
+    total("Open rate", percent(t.open_rate)),
+    total("Click rate", percent(t.click_rate)),
+    total("Unsubscribes", count(t.unsubscribes)),
+    total("Orders", count(t.orders)),
+    total("Revenue", amounts(t.revenue)),
+    total("Revenue per recipient", t.revenue_per_recipient.length ? amounts(t.revenue_per_recipient, true) : "—")
+  );
+}
+
+function renderTable(data) {
+  renderHeaders(data.sort, data.direction);
+  const rows = $("campaign-rows");
+  rows.removeAttribute("aria-busy");
+  rows.replaceChildren();
+  if (!data.campaigns.length) {
+    const tr = el("tr");
+    const td = el("td", "empty", "No campaign was " + rangeText(data.sent_from, data.sent_to) + ".");
+    td.colSpan = 9;
+    tr.appendChild(td);
+    rows.appendChild(tr);
+  }
+  data.campaigns.forEach((c) => rows.appendChild(renderRow(c)));
+  renderTotals(data.totals);
+}
+
+// --- charts --------------------------------------------------------------------------------
+
+function revenueChart(data) {
+  const bars = data.top_revenue.map((b) => ({
+    label: b.title,
+    value: b.revenue,
+    text: money(b.revenue, b.currency),
+  }));
+  const currencies = new Set(data.top_revenue.map((b) => b.currency));
+  return barChart({
+    title: "Revenue per campaign",
+    description:
+      "The campaigns whose e-mails brought the most revenue, up to 10." +
+      (currencies.size > 1 ? " Bars in different currencies are not converted." : ""),
+    summary: bars.length ? "Most revenue: " + bars[0].label + ", " + bars[0].text + "." : "",
+    bars,
+    labelName: "Campaign",
+    valueName: "Revenue",
+    empty: "No campaign " + rangeText(data.sent_from, data.sent_to) + " has brought an order yet.",
+  });
+}
+
+function activityChart(data) {
+  const points = data.activity;
+  const opens = points.map((p) => p.opens);
+  const clicks = points.map((p) => p.clicks);
+  const sum = (values) => values.reduce((a, b) => a + b, 0);
+  let busiest = 0;
+  opens.forEach((v, i) => {
+    if (v > opens[busiest]) busiest = i;
+  });
+  const figure = lineChart({
+    title: "Opens and clicks over time",
+    description: "Per day (UTC), for the campaigns " + rangeText(data.sent_from, data.sent_to) + ".",
+    summary: points.length
+      ? count(sum(opens)) + " opens and " + count(sum(clicks)) + " clicks from " +
+        shortDay(points[0].day) + " to " + shortDay(points[points.length - 1].day) +
+        "; the most opens, " + count(opens[busiest]) + ", on " + shortDay(points[busiest].day) + "."
+      : "",
+    labels: points.map((p) => shortDay(p.day)),
+    series: [
+      { name: "Opens", values: opens },
+      { name: "Clicks", values: clicks },
+    ],
+    xName: "Day",
+    empty: "No opens or clicks recorded for these campaigns yet.",
+  });
+  figure.classList.add("wide");
+  return figure;
+}
+
+function splitChart(data, run) {
+  const s = data.split;
+  const share = (a, b) => (a + b ? Math.round((a / (a + b)) * 100) + " %" : "none");
+  return shareChart({
+    title: "Engaged and unengaged customers",
+    description:
+      "Engaged: opened or clicked a campaign in the last " + run.activity_interval_days +
+      " days. Guests (no account in the store) are counted here but not written anywhere.",
+    summary:
+      "Customers: " + count(s.engaged_customers) + " engaged, " + count(s.unengaged_customers) +
+      " not (" + share(s.engaged_customers, s.unengaged_customers) + " engaged). Guests: " +
+      count(s.engaged_guests) + " engaged, " + count(s.unengaged_guests) + " not.",
+    rows: [
+      { label: "Customers", parts: [{ value: s.engaged_customers }, { value: s.unengaged_customers }] },
+      { label: "Guests", parts: [{ value: s.engaged_guests }, { value: s.unengaged_guests }] },
+    ],
+    parts: ["Engaged", "Not engaged"],
+    rowName: "Recipients",
+    empty: "No recipient's activity has been collected yet.",
+  });
+}
+
+function renderCharts(data) {
+  $("charts").replaceChildren(activityChart(data), revenueChart(data), splitChart(data, data.run));
+}
+
+// --- loading -------------------------------------------------------------------------------
+
+function reportPath() {
+  const q = new URLSearchParams({ sort: view.sort, direction: view.direction });
+  if (view.from) q.set("sent_from", view.from);
+  if (view.to) q.set("sent_to", view.to);
+  return "/api/engagement/campaigns?" + q.toString();
+}
+
+function render(results) {
+  const connection = results[0];
+  const data = results[2];
+  if (results[1] !== seq) return; // a later sort or range is on its way
+  $("not-connected").hidden = !connection || connection.status === "connected";
+  $("content").hidden = false;
+  renderRun(data.run);
+  const ranged = Boolean(data.sent_from || data.sent_to);
+  const nothing = !data.campaigns.length && !ranged;
+  $("empty").hidden = !nothing;
+  $("empty").querySelector("strong").textContent =
+    data.run.state === "never" ? "No campaign results yet" : "No campaigns collected";
+  $("campaigns-section").hidden = nothing;
+  $("charts").closest("section").hidden = nothing;
+  renderTable(data);
+  if (!nothing) renderCharts(data);
+  follow(data.run);
+}
+
+const loader = new PageLoader({
+  errorTitle: "The reports could not be loaded",
+  load: () => {
+    seq += 1;
+    const mine = seq;
+    return Promise.all([
+      bridge.api("GET", "/api/connection").catch(() => null),
+      mine,
+      bridge.api("GET", reportPath()),
+    ]);
+  },
+  render,
+});
+
+function reload() {
+  $("campaign-rows").setAttribute("aria-busy", "true");
+  loader.run();
+}
+
+document.querySelectorAll(".campaigns th[data-sort]").forEach((th) => {
+  th.querySelector("button").addEventListener("click", () => {
+    const column = th.dataset.sort;
+    if (view.sort === column) view.direction = view.direction === "asc" ? "desc" : "asc";
+    else view.direction = TEXT_COLUMNS.indexOf(column) >= 0 ? "asc" : "desc";
+    view.sort = column;
+    renderHeaders(view.sort, view.direction);
+    reload();
+  });
+});
+
+function rangeChanged() {
+  const from = $("sent-from").value;
+  const to = $("sent-to").value;
+  const wrong = from && to && from > to;
+  ["sent-from", "sent-to"].forEach((id) => {
+    if (wrong) $(id).setAttribute("aria-invalid", "true");
+    else $(id).removeAttribute("aria-invalid");
+  });
+  $("range-error").textContent = wrong ? "The start date is after the end date." : "";
+  if (wrong || (from === view.from && to === view.to)) return;
+  view.from = from;
+  view.to = to;
+  reload();
+}
+
+$("sent-from").addEventListener("change", rangeChanged);
+$("sent-to").addEventListener("change", rangeChanged);
+$("range").addEventListener("submit", (event) => event.preventDefault());
+$("all-time").addEventListener("click", () => {
+  $("sent-from").value = "";
+  $("sent-to").value = "";
+  rangeChanged();
+});
+$("sync-now").addEventListener("click", syncNow);
+loader.run();
