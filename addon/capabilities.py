@@ -36,6 +36,7 @@ def routers() -> list[APIRouter]:
     from addon.connection.endpoints import router as connection
     from addon.ecommerce.endpoints import router as ecommerce
     from addon.ecommerce.health_api import router as cart_health
+    from addon.ecommerce.promo_api import router as promos
     from addon.ecommerce.storefront_api import router as cart_storefront
     from addon.erasure.endpoints import router as erasure
     from addon.health.endpoints import router as health
@@ -58,6 +59,7 @@ def routers() -> list[APIRouter]:
         ecommerce,
         cart_health,
         cart_storefront,
+        promos,
         initial_sync,
         erasure,
     ]

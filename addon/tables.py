@@ -5,6 +5,7 @@ from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
 from addon.ecommerce import cart_models as cart_models
 from addon.ecommerce import models as ecommerce_models
+from addon.ecommerce import promo_models as promo_models
 from addon.engagement import models as engagement_models
 from addon.erasure import models as erasure_models
 from addon.initial_sync import models as initial_sync_models
@@ -25,6 +26,7 @@ __all__ = [
     "initial_sync_models",
     "installations_models",
     "jobs_models",
+    "promo_models",
     "ratelimit_models",
     "subscriptions_models",
 ]

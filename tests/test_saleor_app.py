@@ -45,6 +45,7 @@ async def test_manifest_has_absolute_urls_and_the_webhooks(app_client: httpx.Asy
         "MANAGE_ORDERS",
         "MANAGE_CHECKOUTS",
         "MANAGE_PRODUCTS",
+        "MANAGE_DISCOUNTS",  # vouchers as promo codes (docs/promo-codes.md)
     }
     hooks = {hook["name"]: hook for hook in manifest["webhooks"]}
     assert hooks["AppStatusChanged"]["asyncEvents"] == ["APP_STATUS_CHANGED"]

@@ -70,6 +70,7 @@ class EntityKind(StrEnum):
     CUSTOMER = "customer"
     ORDER = "order"
     CART = "cart"
+    PROMO_RULE = "promo_rule"  # a voucher, with its codes (`promo_sync.py`)
 
 
 # How a placeholder product's Mailchimp id starts (`orphans.py`): the ledger prefers the product

@@ -24,6 +24,7 @@ from addon.ecommerce.email_change import (
 )
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -118,6 +119,16 @@ class Pusher(CatalogPusher):
             lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
         )
         await self.synced(EntityKind.ORDER, order_id, body.id, pushing)
+        if order.voucher_code and order.voucher:  # its code's usage count (`promo_usage.py`)
+            async with self.services.db.transaction() as session:
+                await order_used_code(
+                    session,
+                    self.ctx.installation_id,
+                    self.ctx.channel,
+                    order_id,
+                    order.voucher_code,
+                    order.voucher.id,
+                )
         await self._convert_cart(order)
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:

@@ -22,6 +22,7 @@ from addon.ecommerce.payloads import (
     money,
     order_address,
 )
+from addon.ecommerce.promo_payloads import order_promos
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
@@ -29,7 +30,6 @@ from addon.mailchimp import (
     OrderInput,
     OrderLineInput,
     OrderPatch,
-    Promo,
 )
 
 # Checkout metadata keys the storefront writes (documented in docs/ecommerce.md); Saleor copies
@@ -137,12 +137,7 @@ def order_input(
     attribution = order.attribution or {}
     total = order.total.gross.amount
     discount = max(order.undiscounted_total.gross.amount - total, Decimal(0))
-    promos = None
-    if order.voucher_code:
-        voucher_amount = sum((d.amount.amount for d in order.discounts), Decimal(0))
-        promos = [
-            Promo(code=order.voucher_code, amount_discounted=money(voucher_amount), type="fixed")
-        ]
+    promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
         id=mailchimp_id(order.id),

@@ -171,10 +171,19 @@ class SaleorOrderLine(_Saleor):
     variant_name: str = Field("", alias="variantName")
     product_sku: str | None = Field(None, alias="productSku")
     unit_price: GrossOnly | None = Field(None, alias="unitPrice")
+    voucher_code: str | None = Field(None, alias="voucherCode")
 
 
 class OrderDiscount(_Saleor):
     amount: Amount
+    type: str = "VOUCHER"  # SALE, VOUCHER, MANUAL, PROMOTION, ORDER_PROMOTION
+    value_type: str = Field("FIXED", alias="valueType")
+
+
+class OrderVoucher(_Saleor):
+    id: str
+    type: str = "ENTIRE_ORDER"  # SHIPPING, ENTIRE_ORDER, SPECIFIC_PRODUCT
+    discount_value_type: str = Field("FIXED", alias="discountValueType")
 
 
 class SaleorFulfillment(_Saleor):
@@ -204,6 +213,7 @@ class SaleorOrder(_Saleor):
     undiscounted_total: GrossOnly = Field(alias="undiscountedTotal")
     shipping_price: GrossOnly = Field(alias="shippingPrice")
     voucher_code: str | None = Field(None, alias="voucherCode")
+    voucher: OrderVoucher | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)
     attribution: dict[str, str] | None = None
     consent: dict[str, str] | None = None

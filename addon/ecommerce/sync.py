@@ -21,10 +21,12 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
-from addon.ecommerce import burst, store_state
+from addon.ecommerce import burst, promo_jobs, promo_sync, store_state
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.promo_sync import PromoPusher
 from addon.ecommerce.push_queue import PUSH_JOB, enqueue_push, ledger_key, request_key
 from addon.ecommerce.pusher import Pusher
 from addon.ecommerce.schemas import PushRequest
@@ -65,7 +67,9 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
                 absorbed = await burst.applies(services, job, request) and await burst.absorb(
                     services, job, request, context, client
                 )
-                if not absorbed:
+                if not absorbed and request.kind is EntityKind.PROMO_RULE:
+                    await PromoPusher(services, context, client).push_rule(request.saleor_id)
+                elif not absorbed:
                     await Pusher(services, context, client).push(request)
             except (NotFound, DependencyFailed) as exc:
                 if not store_state.is_store_404(
@@ -87,3 +91,5 @@ def register(registry: HandlerRegistry) -> None:
         PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
     )
     burst.register(registry)
+    promo_sync.register(registry)
+    promo_jobs.register(registry)

@@ -9,6 +9,7 @@ Typical use::
             ...
 """
 
+from . import promos as promos  # promo rules and codes (`promos.PromoClient`)
 from .batches import parse_batch_results
 from .client import MailchimpClient, subscriber_hash
 from .credentials import ApiKey, MailchimpCredentials, validate_dc

@@ -124,6 +124,12 @@ FEATURES: tuple[Feature, ...] = (
         ),
     ),
     Feature(
+        "E-commerce: vouchers as Mailchimp promo rules and codes (MANAGE_DISCOUNTS)",
+        OLDEST_SUPPORTED,
+        _queries("promo_voucher", "promo_vouchers", "promo_voucher_by_code")
+        + _webhooks("ecommerce_vouchers"),
+    ),
+    Feature(
         "Initial sync of a channel's history",
         OLDEST_SUPPORTED,
         _queries(

@@ -200,11 +200,14 @@ class SandboxVouchers:
         shipping_price: Decimal = Decimal("0"),
         product_ids: Iterable[int] | None = None,
         legacy_propagation: bool = False,
+        discounts: Sequence[OrderDiscount] = (),
         **fields: Any,
     ) -> Order:
         """An order placed with `code` (`checkoutComplete`): the voucher's discount applied as
         Saleor records it, the code's usage counted, ORDER_CREATED etc. emitted.
-        `product_ids`: the products a SPECIFIC_PRODUCT voucher applies to (all if None)."""
+        `product_ids`: the products a SPECIFIC_PRODUCT voucher applies to (all if None);
+        `discounts`: the order's other discounts (a manual order discount drops an order-level
+        voucher's, as `create_or_update_discount_object_from_order_level_voucher` does)."""
         voucher = self.voucher_of(code)
         voucher_code = voucher.code_named(code)
         assert voucher_code is not None
@@ -213,7 +216,9 @@ class SandboxVouchers:
         if listing is None or not voucher_code.is_active:
             raise VoucherRefused("promoCode", "VOUCHER_NOT_APPLICABLE", "Voucher not applicable")
         value, kind = listing.discount_value, voucher.discount_value_type
-        discounts: list[OrderDiscount] = []
+        others = list(discounts)
+        discounts = []
+        manual = any(d.type is OrderDiscountType.MANUAL for d in others)
         lines = [line.model_copy() for line in lines]
         common: dict[str, Any] = {
             "type": OrderDiscountType.VOUCHER,
@@ -224,8 +229,9 @@ class SandboxVouchers:
         }
         if voucher.type is VoucherType.ENTIRE_ORDER and not voucher.apply_once_per_order:
             subtotal = sum((ln.unit_price_gross * ln.quantity for ln in lines), Decimal(0))
-            amount = _discount(kind, value, subtotal)
-            discounts.append(self.store.new_discount(amount, **common))
+            if not manual:  # a manual order discount replaces the voucher's
+                amount = _discount(kind, value, subtotal)
+                discounts.append(self.store.new_discount(amount, **common))
         elif voucher.type is VoucherType.SHIPPING:
             amount = _discount(kind, value, shipping_price)
             shipping_price -= amount
@@ -244,7 +250,7 @@ class SandboxVouchers:
             chan.slug,
             lines,
             shipping_price=shipping_price,
-            discounts=discounts,
+            discounts=[*others, *discounts],
             voucher_code=code,
             **fields,
         )

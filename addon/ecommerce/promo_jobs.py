@@ -1,0 +1,178 @@
+"""What queues vouchers' pushes: Saleor's voucher webhooks, and the re-sending of every voucher
+(`ecommerce.promos_resync`: after the initial sync of a channel and when the admin changes the
+choice of vouchers). The push itself is `promo_sync.PromoPusher`, run by `ecommerce.push`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.payloads import mailchimp_id
+from addon.ecommerce.promo_models import PromoOffer
+from addon.ecommerce.promo_usage import PromoRepository
+from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.installations.repository import InstallationRepository
+from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.completion import complete_in
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob, NoPayload, WebhookJob
+from addon.saleor.client import SaleorPermissionDenied
+from addon.services import Services
+
+RESYNC_JOB = "ecommerce.promos_resync"
+MAX_PAGES = 100  # 10 000 vouchers
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    id: str
+
+
+class _Code(_Ref):
+    code: str | None = None
+
+
+class _VoucherBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    voucher: _Ref | None = None
+    voucher_codes: list[_Code] | None = Field(None, alias="voucherCodes")
+
+
+VoucherEvent = WebhookJob[_VoucherBody]
+
+
+async def queue_resync(session: Any, installation_id: int) -> None:
+    """Queue one re-sending of every voucher (coalesced: many triggers, one run)."""
+    await JobRepository(session).enqueue(
+        installation_id, RESYNC_JOB, {}, coalesce_key=RESYNC_JOB, lane=RESYNC_JOB
+    )
+
+
+async def _queue(
+    session: Any, installation_id: int, voucher_ids: Sequence[str], *, held_only: bool
+) -> None:
+    """Queue the voucher's push in every tracked channel; `held_only`: only where Mailchimp
+    holds its rule (nothing is offered: only a removal can be due)."""
+    ledger = LedgerRepository(session)
+    for channel in await StoreRepository(session).pushing_channels(installation_id):
+        held: set[str] = set()
+        if held_only:
+            records = await ledger.by_saleor_ids(
+                installation_id, channel, EntityKind.PROMO_RULE, voucher_ids
+            )
+            held = {k for k, r in records.items() if r.mailchimp_id is not None}
+        for voucher_id in voucher_ids:
+            if not held_only or voucher_id in held:
+                await enqueue_push(
+                    session, installation_id, channel, EntityKind.PROMO_RULE, voucher_id
+                )
+
+
+async def _vouchers_of_codes(
+    services: Services, installation_id: int, codes: list[_Code]
+) -> list[str]:
+    """VOUCHER_CODES_CREATED names codes only: their vouchers, by Saleor's search."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None:
+        return []
+    found: list[str] = []
+    for code in codes:
+        if not code.code:
+            continue
+        try:
+            data = await services.saleor.execute(
+                installation.saleor_api_url,
+                installation.app_token,
+                "promo_voucher_by_code",
+                {"code": code.code},
+                notify_refusal=False,
+            )
+        except SaleorPermissionDenied:
+            return []
+        for edge in (data.get("vouchers") or {}).get("edges") or []:
+            node = edge["node"]
+            names = {c["node"]["code"] for c in (node.get("codes") or {}).get("edges") or []}
+            if code.code in names and node["id"] not in found:
+                found.append(node["id"])
+    return found
+
+
+async def on_vouchers(job: ClaimedJob, event: VoucherEvent, services: Services) -> None:
+    body = event.body
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        offer = (await PromoRepository(session).settings(installation_id)).offer
+    voucher_ids: list[str] = []
+    if body.voucher is not None:
+        voucher_ids = [body.voucher.id]
+    elif body.voucher_codes and event.event.upper() == "VOUCHER_CODES_DELETED":
+        # The codes' voucher is the one whose record holds them (deleted ones only matter
+        # where Mailchimp holds them).
+        gone = {mailchimp_id(c.id) for c in body.voucher_codes}
+        async with services.db.session() as session:
+            records = await LedgerRepository(session).select(
+                installation_id, kinds=[EntityKind.PROMO_RULE]
+            )
+        voucher_ids = list(
+            dict.fromkeys(r.saleor_id for r in records if gone & set(r.children or {}))
+        )
+    elif body.voucher_codes and offer is not PromoOffer.NONE:
+        voucher_ids = await _vouchers_of_codes(services, installation_id, body.voucher_codes)
+    async with services.db.transaction() as session:
+        if voucher_ids:
+            await _queue(session, installation_id, voucher_ids, held_only=offer is PromoOffer.NONE)
+        await complete_in(session)
+
+
+async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) -> None:
+    """Queue the push of every voucher Saleor has and every one Mailchimp holds (a voucher no
+    longer offered is removed by its push)."""
+    installation_id = job.installation_id
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        offer = (await PromoRepository(session).settings(installation_id)).offer
+        held = [
+            r.saleor_id
+            for r in await LedgerRepository(session).select(
+                installation_id, kinds=[EntityKind.PROMO_RULE]
+            )
+            if r.mailchimp_id is not None and r.status is not SyncStatus.REMOVED
+        ]
+    if installation is None:
+        return
+    voucher_ids: list[str] = list(dict.fromkeys(held))
+    if offer is not PromoOffer.NONE:
+        after = None
+        for _page in range(MAX_PAGES):
+            try:
+                data = await services.saleor.execute(
+                    installation.saleor_api_url,
+                    installation.app_token,
+                    "promo_vouchers",
+                    {"after": after},
+                    notify_refusal=False,
+                )
+            except SaleorPermissionDenied:
+                break
+            page = data.get("vouchers") or {}
+            for edge in page.get("edges") or []:
+                if edge["node"]["id"] not in voucher_ids:
+                    voucher_ids.append(edge["node"]["id"])
+            info = page.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                break
+            after = info.get("endCursor")
+    async with services.db.transaction() as session:
+        await _queue(session, installation_id, voucher_ids, held_only=False)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(webhook_job_kind("ecommerce-vouchers"), on_vouchers, payload=VoucherEvent)
+    registry.register(RESYNC_JOB, resync_job, payload=NoPayload)

@@ -1,0 +1,152 @@
+"""Saleor vouchers → Mailchimp promo rules and promo codes. Pure functions.
+
+A voucher of a tracked channel is one promo rule (id: the voucher's pk) in that channel's store,
+its codes the rule's promo codes. Mailchimp's fields (OpenAPI 3.0.81, `promo-rules`):
+
+* `type`: the voucher's discount value type, "percentage" or "fixed"; `amount`: the channel's
+  discount value, a percentage as a fraction (Mailchimp: "a decimal value between 0.0 and 1.0").
+  Free shipping (a 100 % SHIPPING voucher) is "fixed" with amount 0, as Mailchimp asks.
+* `target`: ENTIRE_ORDER → "total" ("per_item" when applied once per order: Saleor then
+  discounts the cheapest item only), SPECIFIC_PRODUCT → "per_item", SHIPPING → "shipping".
+* `description` (required): what the code gives, in words; `title`: the voucher's name.
+* `starts_at` / `ends_at`: the voucher's dates; `enabled`: always true (Mailchimp applies the
+  dates itself; a voucher no longer offered is deleted, see `promo_sync.py`).
+* a code: its code, `redemption_url` from the admin's template, `usage_count`, `enabled` (Saleor
+  deactivates a single-use code once used).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from urllib.parse import quote
+
+from addon.ecommerce.payloads import fill, mailchimp_id, money
+from addon.ecommerce.promo_models import PromoOffer
+from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
+from addon.ecommerce.schemas import SaleorOrder
+from addon.mailchimp import Promo
+from addon.mailchimp.promos import PromoCodeInput, PromoRuleInput, PromoTarget, PromoType
+
+MAX_CODE = 50  # Mailchimp's limit for a code (and its id)
+TRUE_VALUES = {"true", "yes", "1"}
+HUNDRED = Decimal(100)
+
+
+def offered(voucher: SaleorVoucher, offer: PromoOffer, flag_key: str) -> bool:
+    """Whether the admin's choice sends this voucher to Mailchimp."""
+    if offer is PromoOffer.ALL:
+        return True
+    if offer is PromoOffer.FLAGGED:
+        return (voucher.meta(flag_key) or "").strip().lower() in TRUE_VALUES
+    return False
+
+
+def _target(voucher: SaleorVoucher) -> PromoTarget:
+    if voucher.type == "SHIPPING":
+        return "shipping"
+    if voucher.type == "SPECIFIC_PRODUCT" or voucher.apply_once_per_order:
+        return "per_item"
+    return "total"
+
+
+def _value(listing: VoucherListing, voucher: SaleorVoucher) -> tuple[PromoType, float]:
+    value = listing.discount_value
+    if voucher.discount_value_type == "PERCENTAGE":
+        if voucher.type == "SHIPPING" and value >= HUNDRED:
+            return "fixed", 0.0  # free shipping, as Mailchimp's `type` description asks
+        return "percentage", float(value / HUNDRED)
+    return "fixed", money(value)
+
+
+def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
+    """E.g. "10% off the order over 50.00 USD", "5.00 EUR off each eligible item"."""
+    value = listing.discount_value
+    if voucher.discount_value_type == "PERCENTAGE":
+        amount = f"{value.normalize():f}%"
+    else:
+        amount = f"{money(value):.2f} {listing.currency}"
+    target = _target(voucher)
+    if target == "shipping":
+        text = "Free shipping" if amount == "100%" else f"{amount} off shipping"
+    elif target == "per_item":
+        text = f"{amount} off each eligible item"
+        if voucher.apply_once_per_order:
+            text = f"{amount} off the cheapest eligible item"
+    else:
+        text = f"{amount} off the order"
+    if listing.min_spent is not None and listing.min_spent.amount > 0:
+        text += f" over {money(listing.min_spent.amount):.2f} {listing.currency}"
+    return text[:255]
+
+
+def rule_input(voucher: SaleorVoucher, channel: str) -> PromoRuleInput | None:
+    """The voucher's promo rule in `channel`'s store; None when not sold in that channel."""
+    listing = voucher.listing(channel)
+    if listing is None:
+        return None
+    kind, amount = _value(listing, voucher)
+    description = describe(voucher, listing)
+    return PromoRuleInput(
+        id=mailchimp_id(voucher.id),
+        title=(voucher.name or description)[:100],
+        description=description,
+        starts_at=voucher.start_date.isoformat(),
+        ends_at=voucher.end_date.isoformat() if voucher.end_date else None,
+        amount=amount,
+        type=kind,
+        target=_target(voucher),
+        enabled=True,
+    )
+
+
+def redemption_url(template: str | None, code: str, channel: str, fallback: str) -> str:
+    """The admin's template filled in; the store's address without one (Mailchimp needs one)."""
+    return fill(template, code=quote(code, safe=""), channel=quote(channel, safe="")) or fallback
+
+
+def code_input(code: VoucherCode, redemption: str, usage: int) -> PromoCodeInput | None:
+    """A code as a promo code; None for one Mailchimp cannot hold (empty, over 50 characters).
+    `usage`: the orders the app pushed with it (Saleor's `used` counts only under a limit)."""
+    if not code.code or len(code.code) > MAX_CODE:
+        return None
+    return PromoCodeInput(
+        id=mailchimp_id(code.id),
+        code=code.code,
+        redemption_url=redemption[:2000],
+        usage_count=max(code.used or 0, usage),
+        enabled=code.is_active is not False,
+    )
+
+
+def order_promos(order: SaleorOrder) -> list[Promo] | None:
+    """The order's `promos`: its voucher code with the amount the voucher took off and its type.
+
+    Saleor records an ENTIRE_ORDER or SHIPPING voucher as an order discount of type VOUCHER (a
+    shipping one lowers the shipping price), a line-level one (SPECIFIC_PRODUCT, apply once per
+    order) on the lines carrying its code, and in the order's discounts as well only with the
+    channel's legacy propagation (saleor/graphql/order/types.py `Order.resolve_discounts`):
+    the VOUCHER discounts when there are any, else the discounts of the code's lines; manual
+    discounts and promotions are not the code's. A shipping voucher is "fixed" as Mailchimp asks
+    for shipping ("For free shipping set type to fixed"), with the amount it saved.
+    """
+    code = order.voucher_code
+    if not code:
+        return None
+    vouchers = [d for d in order.discounts if d.type == "VOUCHER"]
+    voucher = order.voucher
+    if vouchers:
+        amount = sum((d.amount.amount for d in vouchers), Decimal(0))
+        percentage = all(d.value_type == "PERCENTAGE" for d in vouchers)
+    else:
+        amount = sum(
+            (
+                (line.unit_discount.amount if line.unit_discount else Decimal(0)) * line.quantity
+                for line in order.lines
+                if line.voucher_code == code
+            ),
+            Decimal(0),
+        )
+        percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"
+    shipping = voucher is not None and voucher.type == "SHIPPING"
+    kind: PromoType = "percentage" if percentage and not shipping else "fixed"
+    return [Promo(code=code, amount_discounted=money(amount), type=kind)]

@@ -1,0 +1,123 @@
+"""Pydantic models of promo codes: Saleor's vouchers (addon/saleor/queries/promo_*.graphql)
+and the E-commerce page's promo settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from addon.ecommerce.promo_models import PromoOffer
+
+
+class _Saleor(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+
+class _Slug(_Saleor):
+    slug: str
+
+
+class _Amount(_Saleor):
+    amount: Decimal
+
+
+class _MetadataItem(_Saleor):
+    key: str
+    value: str
+
+
+class VoucherListing(_Saleor):
+    channel: _Slug
+    discount_value: Decimal = Field(alias="discountValue")
+    currency: str
+    min_spent: _Amount | None = Field(None, alias="minSpent")
+
+
+class VoucherCode(_Saleor):
+    id: str
+    code: str | None = None
+    used: int | None = 0
+    is_active: bool | None = Field(True, alias="isActive")
+
+
+class _CodeEdge(_Saleor):
+    node: VoucherCode
+
+
+class _PageInfo(_Saleor):
+    has_next_page: bool = Field(False, alias="hasNextPage")
+    end_cursor: str | None = Field(None, alias="endCursor")
+
+
+class VoucherCodes(_Saleor):
+    page_info: _PageInfo = Field(default_factory=_PageInfo, alias="pageInfo")
+    edges: list[_CodeEdge] = Field(default_factory=list)
+
+
+class SaleorVoucher(_Saleor):
+    id: str
+    name: str | None = None
+    type: Literal["SHIPPING", "ENTIRE_ORDER", "SPECIFIC_PRODUCT"]
+    discount_value_type: Literal["FIXED", "PERCENTAGE"] = Field(alias="discountValueType")
+    apply_once_per_order: bool = Field(False, alias="applyOncePerOrder")
+    start_date: datetime = Field(alias="startDate")
+    end_date: datetime | None = Field(None, alias="endDate")
+    metadata: list[_MetadataItem] = Field(default_factory=list)
+    channel_listings: list[VoucherListing] = Field(default_factory=list, alias="channelListings")
+    codes: VoucherCodes = Field(default_factory=VoucherCodes)
+
+    def listing(self, channel: str) -> VoucherListing | None:
+        return next((lst for lst in self.channel_listings if lst.channel.slug == channel), None)
+
+    def meta(self, key: str) -> str | None:
+        return next((item.value for item in self.metadata if item.key == key), None)
+
+
+# --- the E-commerce page ---------------------------------------------------------------------
+
+_TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
+REDEMPTION_FIELDS = {"code", "channel"}
+
+
+class PromoSettingsRead(BaseModel):
+    offer: PromoOffer
+    flag_key: str
+    redemption_url_template: str | None
+
+
+class PromoSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    offer: PromoOffer = Field(
+        description="Which vouchers become Mailchimp promo codes: none, all, or those whose "
+        'public metadata `flag_key` is "true".'
+    )
+    flag_key: str = Field(
+        "mailchimp_promo", min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.:-]+$"
+    )
+    redemption_url_template: str | None = Field(
+        None,
+        max_length=1024,
+        description="Where a shopper redeems a code, e.g. "
+        "https://shop.example.com/cart?promo={code} (placeholders: {code}, {channel}).",
+    )
+
+    @field_validator("redemption_url_template")
+    @classmethod
+    def _template(cls, value: str | None) -> str | None:
+        value = (value or "").strip() or None
+        if value is None:
+            return None
+        if not re.match(r"^https?://[^/\s]+", value):
+            raise ValueError(
+                "must be an absolute http(s) address, e.g. https://shop.example.com/cart?promo={code}"
+            )
+        unknown = set(_TEMPLATE_FIELDS.findall(value)) - REDEMPTION_FIELDS
+        if unknown:
+            names = ", ".join("{" + n + "}" for n in sorted(unknown))
+            raise ValueError(f"unknown placeholder {names}: use {{code}} or {{channel}}")
+        return value

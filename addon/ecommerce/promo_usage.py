@@ -1,0 +1,92 @@
+"""Counting the orders pushed with each voucher code (a code's Mailchimp `usage_count`), and the
+admin's promo settings: reads and writes shared by the push, the order push and the page."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.repository import Repository
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
+from addon.ecommerce.push_queue import enqueue_push
+
+
+def _defaults(installation_id: int) -> PromoSettings:
+    return PromoSettings(
+        installation_id=installation_id, offer=PromoOffer.NONE, flag_key=DEFAULT_FLAG_KEY
+    )
+
+
+class PromoRepository(Repository):
+    async def settings(self, installation_id: int) -> PromoSettings:
+        """The installation's choice (the defaults, unsaved, when never set)."""
+        found = await self.session.get(PromoSettings, installation_id)
+        return found or _defaults(installation_id)
+
+    async def save_settings(self, installation_id: int) -> PromoSettings:
+        found = await self.session.get(PromoSettings, installation_id)
+        if found is None:
+            found = _defaults(installation_id)
+            self.session.add(found)
+        return found
+
+    async def record_use(
+        self, installation_id: int, channel: str, code: str, order_id: str
+    ) -> bool:
+        """Count `order_id` for `code` once; True when it was not counted before."""
+        seen = await self.session.scalar(
+            select(PromoUsage.id).where(
+                PromoUsage.installation_id == installation_id,
+                PromoUsage.channel_slug == channel,
+                PromoUsage.code == code,
+                PromoUsage.order_id == order_id,
+            )
+        )
+        if seen is not None:
+            return False
+        self.session.add(
+            PromoUsage(
+                installation_id=installation_id, channel_slug=channel, code=code, order_id=order_id
+            )
+        )
+        await self.session.flush()
+        return True
+
+    async def usage(
+        self, installation_id: int, channel: str, codes: Collection[str]
+    ) -> dict[str, int]:
+        """How many pushed orders used each of `codes` in `channel`."""
+        if not codes:
+            return {}
+        rows = await self.session.execute(
+            select(PromoUsage.code, func.count())
+            .where(
+                PromoUsage.installation_id == installation_id,
+                PromoUsage.channel_slug == channel,
+                PromoUsage.code.in_(list(codes)),
+            )
+            .group_by(PromoUsage.code)
+        )
+        return {code: count for code, count in rows.all()}
+
+
+async def order_used_code(
+    session: AsyncSession,
+    installation_id: int,
+    channel: str,
+    order_id: str,
+    code: str | None,
+    voucher_id: str | None,
+) -> None:
+    """An order with a voucher code reached Mailchimp: count it, and queue the push of its
+    voucher's promo rule (which sends the code's new `usage_count`) the first time."""
+    if not code or voucher_id is None:
+        return
+    promos = PromoRepository(session)
+    if not await promos.record_use(installation_id, channel, code, order_id):
+        return
+    if (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
+        await enqueue_push(session, installation_id, channel, EntityKind.PROMO_RULE, voucher_id)

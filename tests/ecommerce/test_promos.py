@@ -1,0 +1,206 @@
+"""Saleor vouchers reach Mailchimp as promo rules and codes through the sync ledger: created,
+updated, codes added and removed, deleted, chosen (none / all / metadata flag), sent by the
+initial sync, many codes in a batch; orders carry the exact `promos` and the code's usage."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.payloads import mailchimp_id
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from sandboxes.saleor.models import DiscountValueType
+from sandboxes.saleor.voucher_models import Voucher, VoucherType
+from tests.ecommerce.conftest import CHANNEL, Shop
+
+TEMPLATE = "https://shop.grocer.example/cart?promo={code}"
+
+
+async def run_all(shop: Shop) -> None:
+    """Run every job, waiting ones too (Mailchimp's batches finished in between)."""
+    worker = Worker(shop.services)
+    for _ in range(30):
+        await shop.mailchimp.drain_batches()
+        await worker.run_until_idle()
+        async with shop.services.db.transaction() as session:
+            result = await session.execute(
+                update(Job).where(Job.status == JobStatus.PENDING).values(run_after=utcnow())
+            )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            break
+
+
+async def choose(shop: Shop, offer: str, **extra: Any) -> dict[str, Any]:
+    body = {"offer": offer, "redemption_url_template": TEMPLATE, **extra}
+    response = await shop.api("PUT", "/api/ecommerce/promos", body)
+    assert response.status_code == 200, response.text
+    await run_all(shop)
+    return dict(response.json())
+
+
+async def rules(shop: Shop) -> dict[str, dict[str, Any]]:
+    path = f"/ecommerce/stores/{shop.store_id}/promo-rules"
+    found = await shop.mailchimp.call(shop.account, "GET", path, {"count": "100"})
+    assert found.body is not None
+    return {r["id"]: r for r in found.body["promo_rules"]}
+
+
+async def codes(shop: Shop, voucher: Voucher) -> dict[str, dict[str, Any]]:
+    path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}/promo-codes"
+    found = await shop.mailchimp.call(shop.account, "GET", path, {"count": "1000"})
+    if found.status == 404:
+        return {}
+    assert found.body is not None
+    return {c["code"]: c for c in found.body["promo_codes"]}
+
+
+async def test_a_voucher_lives_in_mailchimp(shop: Shop) -> None:
+    await choose(shop, "all")
+    voucher = await shop.saleor.vouchers.create(
+        "Spring sale",
+        ["SPRING", "BLOOM"],
+        channels={CHANNEL: 10},
+        value_type=DiscountValueType.PERCENTAGE,
+        min_spent={CHANNEL: Decimal("50")},
+    )
+    await run_all(shop)
+    rule = (await rules(shop))[str(voucher.id)]
+    assert (rule["type"], rule["amount"], rule["target"]) == ("percentage", 0.1, "total")
+    assert rule["title"] == "Spring sale"
+    assert rule["description"] == "10% off the order over 50.00 USD"
+    held = await codes(shop, voucher)
+    assert set(held) == {"SPRING", "BLOOM"}
+    assert held["SPRING"]["redemption_url"] == "https://shop.grocer.example/cart?promo=SPRING"
+    assert held["SPRING"]["usage_count"] == 0 and held["SPRING"]["enabled"] is True
+
+    before = len(shop.writes())
+    await shop.saleor.vouchers.update(voucher, name="Spring!")
+    await run_all(shop)
+    assert shop.writes()[before:] == [f"PATCH /promo-rules/{voucher.id}"]  # codes unchanged
+
+    [added] = await shop.saleor.vouchers.add_codes(voucher, ["PETAL"])
+    await run_all(shop)
+    assert set(await codes(shop, voucher)) == {"SPRING", "BLOOM", "PETAL"}
+    await shop.saleor.vouchers.delete_codes([added, voucher.codes[0]])
+    await run_all(shop)
+    assert set(await codes(shop, voucher)) == {"BLOOM"}
+
+    await shop.saleor.vouchers.delete(voucher)
+    await run_all(shop)
+    assert str(voucher.id) not in await rules(shop)
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+
+
+async def test_the_admins_choice(shop: Shop) -> None:
+    read = await shop.api("GET", "/api/ecommerce/promos")
+    assert read.json()["settings"]["offer"] == "none"
+    flagged = await shop.saleor.vouchers.create(
+        "Newsletter", ["NEWS5"], channels={CHANNEL: 5}, metadata={"mailchimp_promo": "true"}
+    )
+    other = await shop.saleor.vouchers.create("Staff", ["STAFF50"], channels={CHANNEL: 50})
+    await run_all(shop)
+    assert await rules(shop) == {}  # none offered: nothing sent, nothing read but the events
+
+    await choose(shop, "flagged")
+    assert set(await rules(shop)) == {str(flagged.id)}
+    await shop.saleor.vouchers.update_metadata(other, {"mailchimp_promo": "yes"})
+    await run_all(shop)
+    assert set(await rules(shop)) == {str(flagged.id), str(other.id)}
+    await shop.saleor.vouchers.update_metadata(flagged, {"mailchimp_promo": "false"})
+    await run_all(shop)
+    assert set(await rules(shop)) == {str(other.id)}  # excluded later: removed
+
+    await choose(shop, "all")
+    assert set(await rules(shop)) == {str(flagged.id), str(other.id)}
+    done = await choose(shop, "none")
+    assert await rules(shop) == {} and done["rules_sent"] == 2  # read before the resync ran
+    again = await shop.api("GET", "/api/ecommerce/promos")
+    assert again.json()["rules_sent"] == 0
+
+
+async def test_bad_choices_are_refused(shop: Shop) -> None:
+    for body in (
+        {"offer": "some"},
+        {"offer": "all", "redemption_url_template": "shop/cart?promo={code}"},
+        {"offer": "all", "redemption_url_template": "https://s.example/?p={coupon}"},
+        {"offer": "flagged", "flag_key": "has space"},
+    ):
+        response = await shop.api("PUT", "/api/ecommerce/promos", body)
+        assert response.status_code == 422, body
+
+
+@pytest.mark.parametrize(
+    ("kind", "value_type", "value", "promo"),
+    [
+        (VoucherType.ENTIRE_ORDER, DiscountValueType.PERCENTAGE, 10, (3.0, "percentage")),
+        (VoucherType.ENTIRE_ORDER, DiscountValueType.FIXED, 4, (4.0, "fixed")),
+        (VoucherType.SHIPPING, DiscountValueType.PERCENTAGE, 100, (5.0, "fixed")),
+        (VoucherType.SPECIFIC_PRODUCT, DiscountValueType.FIXED, 1, (3.0, "fixed")),
+    ],
+)
+async def test_orders_carry_the_exact_promo_and_count_the_code(
+    shop: Shop,
+    kind: VoucherType,
+    value_type: DiscountValueType,
+    value: int,
+    promo: tuple[float, str],
+) -> None:
+    await choose(shop, "all")
+    voucher = await shop.saleor.vouchers.create(
+        "Deal", ["DEAL"], channels={CHANNEL: value}, type=kind, value_type=value_type
+    )
+    product = await shop.product("Fig", "10.00")
+    # A promotion's discount next to the voucher's is not the code's.
+    other = shop.saleor.discount(Decimal("1"), type="ORDER_PROMOTION")
+    order = await shop.saleor.vouchers.create_order(
+        "DEAL",
+        lines=[shop.saleor.order_line(product.variants[0], 3)],
+        shipping_price=Decimal("5"),
+        email="fig@example.com",
+        discounts=[other],
+    )
+    await run_all(shop)
+    sent = shop.orders()[mailchimp_id(order.global_id)]
+    amount, kind_sent = promo
+    assert [(p["code"], p["amount_discounted"], p["type"]) for p in sent.promos] == [
+        ("DEAL", amount, kind_sent)
+    ]
+    assert (await codes(shop, voucher))["DEAL"]["usage_count"] == 1
+
+
+async def test_many_codes_go_in_one_batch(shop: Shop) -> None:
+    await choose(shop, "all")
+    names = [f"BULK{i:03}" for i in range(60)]
+    voucher = await shop.saleor.vouchers.create("Bulk", names, channels={CHANNEL: 3})
+    await run_all(shop)
+    assert set(await codes(shop, voucher)) == set(names)
+    sent = [r for r in shop.mailchimp.requests if r.path.endswith("/promo-codes")]
+    assert len(sent) == 60 and {r.via for r in sent} == {"batch"}  # one batch, no single POST
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None and len(record.children) == 60
+    before = len(shop.writes())
+    await shop.saleor.vouchers.update(voucher, name="Bulk deal")
+    await run_all(shop)
+    assert shop.writes()[before:] == [f"PATCH /promo-rules/{voucher.id}"]
+
+
+async def test_the_initial_sync_sends_vouchers(shop: Shop) -> None:
+    from tests.initial_sync.conftest import finish, start
+
+    voucher = await shop.saleor.vouchers.create("Old", ["OLD"], channels={CHANNEL: 2})
+    response = await shop.api(
+        "PUT", "/api/ecommerce/promos", {"offer": "all", "redemption_url_template": TEMPLATE}
+    )
+    assert response.status_code == 200
+    await start(shop)
+    await finish(shop)
+    await run_all(shop)
+    assert set(await rules(shop)) == {str(voucher.id)}
+    assert set(await codes(shop, voucher)) == {"OLD"}
