@@ -69,6 +69,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt),
     and pause the jobs of an inactive installation (the queue knows no installation)."""
     from addon.ecommerce import sync as ecommerce_sync
+    from addon.engagement import jobs as engagement_jobs
     from addon.erasure import jobs as erasure_jobs
     from addon.erasure import registration as erasure_registration
     from addon.initial_sync import jobs as initial_sync_jobs
@@ -82,6 +83,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     erasure_registration.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
+    engagement_jobs.register(registry)
     lifecycle.register(registry)
     registry.claim_only(
         Job.installation_id.in_(select(Installation.id).where(Installation.is_active))

@@ -181,3 +181,18 @@ class EngagementOrder(InstallationRows, Base):
     total_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
     ordered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+@account_scoped
+class EngagementCustomer(InstallationRows, Base):
+    """A Saleor customer's address hash, from the scan of Saleor's customers: how a member is
+    matched to a customer without the app keeping addresses (one row per customer)."""
+
+    __tablename__ = "engagement_customers"
+    __table_args__ = (
+        UniqueConstraint("installation_id", "saleor_user_id"),
+        Index("ix_engagement_customers_hash", "installation_id", "email_hash"),
+    )
+
+    saleor_user_id: Mapped[str] = mapped_column(String(100))
+    email_hash: Mapped[str] = mapped_column(String(32))

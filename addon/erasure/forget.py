@@ -11,7 +11,9 @@ Every table that can hold a customer's address is covered here (tests/erasure sc
   (which Activity shows); the address is replaced by its hash, and the customer's jobs still
   waiting are dropped (they would only bring the address back);
 * batches in flight (`ecommerce_burst_batches`, `initial_sync_batches`): their operations about
-  the address are dropped from the compressed bodies, and any text naming it replaced.
+  the address are dropped from the compressed bodies, and any text naming it replaced;
+* campaign engagement (`engagement_members` with their activity and attributed orders, and the
+  customer's hash in `engagement_customers`): deleted.
 
 The hash is Mailchimp's subscriber hash (MD5 of the lower-cased address): what Mailchimp itself
 keeps of a permanently deleted member, and enough to recognise the same address again.
@@ -33,6 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from addon.db.types import utcnow
 from addon.ecommerce.models import BurstBatch, EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
+from addon.engagement.models import EngagementCustomer, EngagementMember
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
@@ -56,6 +59,7 @@ class Forgotten:
     jobs: int = 0
     dropped_jobs: int = 0
     batches: int = 0
+    engagement: int = 0
     addresses: set[str] = field(default_factory=set)
 
 
@@ -183,6 +187,7 @@ async def forget(
             ),
         )
     )
+    done.engagement = await _forget_engagement(session, installation_id, lowered, saleor_user_id)
 
     for record in await ledger_records(session, installation_id, addresses, saleor_user_id):
         label = record.label or ""
@@ -249,6 +254,35 @@ async def forget(
         sync.error = scrub_text(sync.error or "", addresses) or None
     await session.flush()
     return done
+
+
+async def _forget_engagement(
+    session: AsyncSession, installation_id: int, addresses: list[str], saleor_user_id: str | None
+) -> int:
+    """The customer's campaign engagement (its activity and attributed orders go with it) and
+    the hash that matched them to their Saleor account."""
+    hashes = [subscriber_hash(a) for a in addresses]
+    result = await session.execute(
+        delete(EngagementMember).where(
+            EngagementMember.installation_id == installation_id,
+            or_(
+                EngagementMember.email_hash.in_(hashes),
+                (EngagementMember.saleor_user_id == saleor_user_id) if saleor_user_id else false(),
+            ),
+        )
+    )
+    await session.execute(
+        delete(EngagementCustomer).where(
+            EngagementCustomer.installation_id == installation_id,
+            or_(
+                EngagementCustomer.email_hash.in_(hashes),
+                (EngagementCustomer.saleor_user_id == saleor_user_id)
+                if saleor_user_id
+                else false(),
+            ),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 def _removed(record: SyncRecord) -> None:

@@ -11,6 +11,15 @@ Typical use::
 
 from . import promos as promos  # promo rules and codes (`promos.PromoClient`)
 from .batches import parse_batch_results
+from .campaigns import (
+    Campaign,
+    CampaignReads,
+    CampaignReport,
+    EmailActivityPage,
+    EmailRecipient,
+    EngagementMember,
+    OutreachOrder,
+)
 from .client import MailchimpClient, subscriber_hash
 from .credentials import ApiKey, MailchimpCredentials, validate_dc
 from .ecommerce_models import (
@@ -98,6 +107,9 @@ __all__ = [
     "Batch",
     "BatchOperation",
     "BatchOperationResult",
+    "Campaign",
+    "CampaignReads",
+    "CampaignReport",
     "Cart",
     "CartInput",
     "CartLineInput",
@@ -108,6 +120,9 @@ __all__ = [
     "CustomerInput",
     "CustomerPatch",
     "CustomerRef",
+    "EmailActivityPage",
+    "EmailRecipient",
+    "EngagementMember",
     "FieldError",
     "Forbidden",
     "ForgottenEmailNotSubscribed",
@@ -137,6 +152,7 @@ __all__ = [
     "OrderLineInput",
     "OrderLinePatch",
     "OrderPatch",
+    "OutreachOrder",
     "Ping",
     "Product",
     "ProductInput",

@@ -174,6 +174,13 @@ FEATURES: tuple[Feature, ...] = (
         "Saleor has no subscription for it: erase the customer from the customer panel "
         "before deleting them",
     ),
+    Feature(
+        "Campaign engagement: customers matched, summaries and tags in private metadata",
+        OLDEST_SUPPORTED,
+        _queries(
+            "engagement_customers", "engagement_write_metadata", "engagement_write_metadata_one"
+        ),
+    ),
 )
 
 

@@ -14,6 +14,7 @@ _ROWS = (
     "engagement_members",
     "engagement_member_campaigns",
     "engagement_orders",
+    "engagement_customers",
 )
 
 
@@ -129,6 +130,18 @@ def upgrade() -> None:
         unique=("store_id", "order_id"),
     )
     op.create_index("ix_engagement_orders_member", "engagement_orders", ["member_id"], unique=False)
+    columns.create_installation_table(
+        "engagement_customers",
+        sa.Column("saleor_user_id", sa.String(length=100), nullable=False),
+        sa.Column("email_hash", sa.String(length=32), nullable=False),
+        unique=("saleor_user_id",),
+    )
+    op.create_index(
+        "ix_engagement_customers_hash",
+        "engagement_customers",
+        ["installation_id", "email_hash"],
+        unique=False,
+    )
     for table in _ROWS:
         columns.create_installation_index(table)
 
@@ -136,6 +149,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in reversed(_ROWS):
         columns.drop_installation_index(table)
+    op.drop_index("ix_engagement_customers_hash", table_name="engagement_customers")
+    op.drop_table("engagement_customers")
     op.drop_index("ix_engagement_orders_member", table_name="engagement_orders")
     op.drop_table("engagement_orders")
     op.drop_table("engagement_member_campaigns")

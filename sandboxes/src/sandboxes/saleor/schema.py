@@ -698,6 +698,8 @@ def resolve_customers(
     context = _ctx(info)
     context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
     pks = _ids_filter(filter, None)
+    # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
+    updated = _time_range((filter or {}).get("updatedAt"))
     # Creation first (see created_range): a slice's page looks at its slice only.
     dated = by_creation(info, context.store.customers.values(), "date_joined", _customer_sort)
     customers = [
@@ -706,6 +708,7 @@ def resolve_customers(
         if is_customer(context.store, c)
         and _matches(search, c.email, c.first_name, c.last_name)
         and (pks is None or c.id in pks)
+        and updated(c.updated_at)
     ]
     return paginate(info, customers, lambda c: c.id, **_page(args))
 

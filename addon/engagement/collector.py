@@ -1,0 +1,267 @@
+"""One collection run: campaigns and reports of every active audience, e-mail activity since
+the last run, members' ratings and tags, attributed orders, Saleor customers matched; then
+the changed customers' metadata written.
+
+Reads go page by page (1000 items, Mailchimp's maximum) and each page is written in its own
+transaction before the next is read, so memory holds at most one page per campaign being read
+(no more campaigns at once than the account's concurrency cap) whatever the audience's size;
+the client's limiter keeps Mailchimp requests under the cap. Writes take turns (one writer),
+so concurrent pages never contend for the same member rows.
+
+Incremental: a campaign's activity is counted up to `activity_until`; the next run asks
+Mailchimp only for activity since then (`since`), and only campaigns sent within the activity
+interval are read at all. Audiences' members are read `since_last_changed` the previous run,
+all of them once a day (Mailchimp recomputes ratings without touching `last_changed`). Saleor
+customers are read `updatedAt` since the previous scan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from pydantic import SecretStr
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.audiences.repository import AudienceRepository
+from addon.connection.service import mailchimp_for
+from addon.db.types import utcnow
+from addon.engagement import store
+from addon.engagement.metadata import Written, write_changed
+from addon.engagement.models import EngagementCampaign, EngagementSettings, RunState
+from addon.installations.repository import InstallationRepository
+from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+FULL_MEMBER_READ = timedelta(hours=24)
+# `since` is exclusive and to the second: ask from a second earlier and drop what was counted.
+SINCE_SLACK = timedelta(seconds=1)
+CUSTOMER_PAGE = 100  # Saleor's largest `first`
+
+
+@dataclass
+class RunFigures:
+    mailchimp_pages: int = 0
+    members_seen: int = 0
+    written: Written | None = None
+
+
+class Collector:
+    def __init__(self, services: Services, installation_id: int) -> None:
+        self.services = services
+        self.installation_id = installation_id
+        self.writes = asyncio.Lock()  # one writer: pages take turns
+        self.figures = RunFigures()
+
+    async def run(self) -> RunFigures:
+        # Mailchimp stamps activity to the second: a pass counts whole seconds before its end,
+        # the next one from there.
+        now = utcnow().replace(microsecond=0)
+        async with self.services.db.transaction() as session:
+            settings = await store.settings_row(session, self.installation_id)
+            settings.state = RunState.RUNNING
+            settings.last_started_at = now
+            settings.last_error = None
+            settings.campaigns_done = 0
+            settings.members_seen = 0
+            horizon = now - timedelta(days=settings.activity_interval_days)
+            cursors = dict(settings.list_cursors or {})
+            scanned_at = settings.customers_scanned_at
+            audiences = [
+                (a.list_id, a.name)
+                for a in await AudienceRepository(session).active_audiences(self.installation_id)
+            ]
+            installation = await InstallationRepository(session).get(self.installation_id)
+            if installation is None:
+                return self.figures
+            api_url, token = installation.saleor_api_url, installation.app_token
+        async with mailchimp_for(self.services, self.installation_id) as client:
+            reads = CampaignReads(client)
+            for list_id, name in audiences:
+                async for campaign in reads.campaigns(list_id, since_send_time=horizon):
+                    async with self.services.db.transaction() as session:
+                        await store.upsert_campaign(session, self.installation_id, campaign, name)
+            async with self.services.db.session() as session:
+                campaigns = list(
+                    await session.scalars(
+                        EngagementCampaign.of_installation(self.installation_id)
+                        .where(
+                            EngagementCampaign.sent_at > horizon,
+                            EngagementCampaign.list_id.in_([a for a, _ in audiences]),
+                        )
+                        .order_by(EngagementCampaign.sent_at, EngagementCampaign.id)
+                    )
+                )
+                rows = await session.execute(
+                    select(EngagementCampaign.campaign_id, EngagementCampaign.sent_at).where(
+                        EngagementCampaign.installation_id == self.installation_id
+                    )
+                )
+                sent = {campaign_id: sent_at for campaign_id, sent_at in rows}
+            async with self.services.db.transaction() as session:
+                settings = await store.settings_row(session, self.installation_id)
+                settings.campaigns_total = len(campaigns)
+            # At most as many campaigns read at once as requests may be (one page each held).
+            gate = asyncio.Semaphore(client.http.slots.cap)
+            tasks = [self._members(reads, list_id, cursors, now) for list_id, _ in audiences]
+            tasks.append(self._customers(api_url, token, scanned_at, now))
+            tasks += [self._campaign(reads, gate, c.id, now, sent) for c in campaigns]
+            await asyncio.gather(*tasks)
+        async with self.services.db.transaction() as session:
+            await store.link_new_members(session, self.installation_id)
+            settings = await store.settings_row(session, self.installation_id)
+            settings.list_cursors = cursors
+            settings.customers_scanned_at = now
+        self.figures.written = await write_changed(
+            self.services, self.installation_id, api_url, token
+        )
+        return self.figures
+
+    async def _members(
+        self, reads: CampaignReads, list_id: str, cursors: dict[str, object], now: datetime
+    ) -> None:
+        """The audience's members' ratings and tags (changed since the last read)."""
+        cursor = cursors.get(list_id)
+        since = full = None
+        if isinstance(cursor, dict):
+            since = _parse(cursor.get("changed"))
+            full = _parse(cursor.get("full"))
+        if full is None or now - full >= FULL_MEMBER_READ:
+            since, full = None, now
+        offset = 0
+        while True:
+            page = await reads.members(list_id, since_last_changed=since, offset=offset)
+            self.figures.mailchimp_pages += 1
+            async with self.writes, self.services.db.transaction() as session:
+                seen = await store.apply_members(
+                    session, self.installation_id, list_id, page.members
+                )
+                await _seen(session, self.installation_id, seen)
+            self.figures.members_seen += seen
+            offset += len(page.members)
+            if len(page.members) < MAX_PAGE or offset >= page.total_items:
+                break
+        cursors[list_id] = {"changed": now.isoformat(), "full": full.isoformat()}
+
+    async def _customers(
+        self, api_url: str, token: SecretStr, since: datetime | None, now: datetime
+    ) -> None:
+        """Saleor customers changed since the last scan (all of them the first time)."""
+        after: str | None = None
+        while True:
+            data = await self.services.saleor.execute(
+                api_url,
+                token,
+                "engagement_customers",
+                {
+                    "first": CUSTOMER_PAGE,
+                    "after": after,
+                    "since": since.isoformat() if since else None,
+                },
+            )
+            connection = data.get("customers") or {}
+            pairs = [
+                (edge["node"]["id"], edge["node"]["email"])
+                for edge in connection.get("edges") or []
+                if edge.get("node") and edge["node"].get("email")
+            ]
+            async with self.writes, self.services.db.transaction() as session:
+                await store.apply_customers(session, self.installation_id, pairs)
+            info = connection.get("pageInfo") or {}
+            if not info.get("hasNextPage"):
+                break
+            after = info.get("endCursor")
+
+    async def _campaign(
+        self,
+        reads: CampaignReads,
+        gate: asyncio.Semaphore,
+        row_id: int,
+        now: datetime,
+        sent: dict[str, datetime],
+    ) -> None:
+        """One campaign's activity since the last pass, then its report and attributed orders."""
+        async with gate:
+            async with self.services.db.session() as session:
+                row = await session.get(EngagementCampaign, row_id)
+                assert row is not None
+                campaign_id = row.campaign_id
+                start = row.activity_until
+                # A pass interrupted by a failure resumes with its own window and position.
+                resumed = row.pass_until is not None
+                until = row.pass_until or now
+                offset = row.pass_offset if resumed else 0
+            if not resumed:
+                async with self.writes, self.services.db.transaction() as session:
+                    await session.execute(
+                        update(EngagementCampaign)
+                        .where(EngagementCampaign.id == row_id)
+                        .values(pass_until=until, pass_offset=0)
+                    )
+            since = start - SINCE_SLACK if start else None
+            while True:
+                page = await reads.email_activity(campaign_id, since=since, offset=offset)
+                self.figures.mailchimp_pages += 1
+                offset += len(page.emails)
+                async with self.writes, self.services.db.transaction() as session:
+                    seen = await store.apply_activity(
+                        session,
+                        self.installation_id,
+                        campaign_id,
+                        page.emails,
+                        first_pass=start is None,
+                        start=start,
+                        until=until,
+                        sent=sent,
+                    )
+                    await session.execute(
+                        update(EngagementCampaign)
+                        .where(EngagementCampaign.id == row_id)
+                        .values(pass_offset=offset)
+                    )
+                    await _seen(session, self.installation_id, seen)
+                self.figures.members_seen += seen
+                if len(page.emails) < MAX_PAGE or offset >= page.total_items:
+                    break
+            report = await reads.report(campaign_id)
+            orders = []
+            order_offset = 0
+            while True:
+                found = await reads.attributed_orders(campaign_id, offset=order_offset)
+                orders += found.orders
+                order_offset += len(found.orders)
+                if len(found.orders) < MAX_PAGE or order_offset >= found.total_items:
+                    break
+            async with self.writes, self.services.db.transaction() as session:
+                await store.apply_orders(session, self.installation_id, orders)
+                row = await session.get(EngagementCampaign, row_id)
+                assert row is not None
+                store.apply_report(row, report)
+                row.activity_until = until
+                row.pass_until = None
+                row.pass_offset = 0
+                settings = await store.settings_row(session, self.installation_id)
+                settings.campaigns_done += 1
+
+
+async def _seen(session: AsyncSession, installation_id: int, members: int) -> None:
+    """The run's visible progress: members read so far (in the page's own transaction)."""
+    await session.execute(
+        update(EngagementSettings)
+        .where(EngagementSettings.installation_id == installation_id)
+        .values(members_seen=EngagementSettings.members_seen + members)
+    )
+
+
+def _parse(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None

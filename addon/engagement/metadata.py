@@ -1,0 +1,237 @@
+"""What the app writes on a Saleor customer, and when: a compact engagement summary and the
+member's Mailchimp tags, in the customer's PRIVATE metadata (staff and apps only).
+
+Keys (documented in docs/engagement.md):
+
+* ``mailchimp.engagement``: JSON ``{"campaigns_received", "opens", "clicks", "last_open",
+  "last_click", "member_rating", "attributed_orders", "attributed_revenue": {currency:
+  "amount"}}`` (times ISO 8601 UTC, null when none);
+* ``mailchimp.tags.<list_id>``: JSON list of the member's tag names in that audience (``[]``
+  once the last is removed).
+
+A customer is written only when what would be written differs from what was written last
+(a fingerprint per customer), in one ``updatePrivateMetadata`` per customer (it takes one
+object and every key of it at once), up to 20 of them in one request. Guests (no Saleor
+account) are never written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.engagement.models import EngagementMember, EngagementOrder
+from addon.engagement.views import money
+from addon.saleor.client import SaleorQueryError
+from addon.services import Services
+
+SUMMARY_KEY = "mailchimp.engagement"
+TAGS_PREFIX = "mailchimp.tags."
+PAGE = 100  # customers compared per transaction
+BATCH = 20  # mutations per request (engagement_write_metadata.graphql)
+REQUESTS_AT_ONCE = 4
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+def metadata_items(
+    members: list[EngagementMember], revenue: dict[str, int], orders: int
+) -> dict[str, str]:
+    """The private metadata of one customer (all their members: an address change may leave
+    two), as key → value."""
+    ratings = [m.member_rating for m in members if m.member_rating is not None]
+    opens = [m.last_open for m in members if m.last_open]
+    clicks = [m.last_click for m in members if m.last_click]
+    summary: dict[str, Any] = {
+        "campaigns_received": sum(m.campaigns_received for m in members),
+        "opens": sum(m.opens for m in members),
+        "clicks": sum(m.clicks for m in members),
+        "last_open": _iso(max(opens) if opens else None),
+        "last_click": _iso(max(clicks) if clicks else None),
+        "member_rating": max(ratings) if ratings else None,
+        "attributed_orders": orders,
+        "attributed_revenue": {c: str(money(v)) for c, v in sorted(revenue.items())},
+    }
+    items = {SUMMARY_KEY: json.dumps(summary, separators=(",", ":"), sort_keys=True)}
+    tags: dict[str, set[str]] = defaultdict(set)
+    for member in members:
+        for list_id, names in (member.tags or {}).items():
+            tags[list_id] |= set(names)
+    # An audience whose last tag was removed stays as [] (see store.apply_members): the key
+    # written before is overwritten, not left behind.
+    for list_id in sorted(tags):
+        items[TAGS_PREFIX + list_id] = json.dumps(sorted(tags.get(list_id, set())))
+    return items
+
+
+def fingerprint(items: dict[str, str]) -> str:
+    return hashlib.sha256(json.dumps(items, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Written:
+    customers: int = 0
+    mutations: int = 0
+    requests: int = 0
+
+
+async def _page(
+    session: AsyncSession, installation_id: int
+) -> list[tuple[str, dict[str, str], str, bool]]:
+    """The next customers with something changed: (user id, items, fingerprint, to write)."""
+    member = EngagementMember
+    users = [
+        user
+        for user in await session.scalars(
+            select(member.saleor_user_id)
+            .where(
+                member.installation_id == installation_id,
+                member.changed.is_(True),
+                member.saleor_user_id.is_not(None),
+            )
+            .group_by(member.saleor_user_id)
+            .order_by(member.saleor_user_id)
+            .limit(PAGE)
+        )
+        if user
+    ]
+    if not users:
+        return []
+    rows = list(
+        await session.scalars(
+            select(member).where(
+                member.installation_id == installation_id, member.saleor_user_id.in_(users)
+            )
+        )
+    )
+    ids = [m.id for m in rows]
+    revenue: dict[int, dict[str, int]] = defaultdict(dict)
+    counts: dict[int, int] = defaultdict(int)
+    for member_id, currency, total, count in await session.execute(
+        select(
+            EngagementOrder.member_id,
+            EngagementOrder.currency,
+            func.sum(EngagementOrder.total_cents),
+            func.count(),
+        )
+        .where(EngagementOrder.member_id.in_(ids))
+        .group_by(EngagementOrder.member_id, EngagementOrder.currency)
+    ):
+        revenue[member_id][currency] = int(total or 0)
+        counts[member_id] += int(count)
+    by_user: dict[str, list[EngagementMember]] = defaultdict(list)
+    for row in rows:
+        if row.saleor_user_id:
+            by_user[row.saleor_user_id].append(row)
+    page = []
+    for user_id in users:
+        members = by_user[user_id]
+        totals: dict[str, int] = defaultdict(int)
+        for m in members:
+            for currency, amount in revenue[m.id].items():
+                totals[currency] += amount
+        items = metadata_items(members, dict(totals), sum(counts[m.id] for m in members))
+        print_ = fingerprint(items)
+        written = {m.written_fingerprint for m in members}
+        page.append((user_id, items, print_, written != {print_}))
+    return page
+
+
+async def _send(
+    services: Services,
+    api_url: str,
+    token: SecretStr,
+    batch: list[tuple[str, dict[str, str]]],
+) -> set[str]:
+    """Write a batch (20 at once, or one); answer the customers Saleor no longer has."""
+    document = (
+        "engagement_write_metadata" if len(batch) == BATCH else "engagement_write_metadata_one"
+    )
+    variables: dict[str, Any] = {}
+    for index, (user_id, items) in enumerate(batch):
+        variables[f"id{index}"] = user_id
+        variables[f"input{index}"] = [{"key": k, "value": v} for k, v in items.items()]
+    try:
+        data = await services.saleor.execute(api_url, token, document, variables)
+    except SaleorQueryError as exc:
+        # A customer deleted meanwhile fails its own field only; anything else is the run's.
+        if exc.data is None:
+            raise
+        data = exc.data
+    gone = set()
+    for index, (user_id, _) in enumerate(batch):
+        result = data.get(f"w{index}")
+        errors = (result or {}).get("errors") or []
+        if result is None or any(e.get("code") == "NOT_FOUND" for e in errors):
+            gone.add(user_id)
+        elif errors:
+            raise SaleorQueryError(
+                f"Saleor refused the engagement metadata: {errors[0].get('message')}", errors, data
+            )
+    return gone
+
+
+def _batches(items: list[tuple[str, dict[str, str]]]) -> list[list[tuple[str, dict[str, str]]]]:
+    full = len(items) // BATCH * BATCH
+    return [items[i : i + BATCH] for i in range(0, full, BATCH)] + [[i] for i in items[full:]]
+
+
+async def write_changed(
+    services: Services, installation_id: int, api_url: str, token: SecretStr
+) -> Written:
+    """Write every changed customer's metadata (only where it differs from the last write);
+    guests' changes are simply acknowledged."""
+    done = Written()
+    gate = asyncio.Semaphore(REQUESTS_AT_ONCE)
+
+    async def send(batch: list[tuple[str, dict[str, str]]]) -> set[str]:
+        async with gate:
+            return await _send(services, api_url, token, batch)
+
+    while True:
+        async with services.db.session() as session:
+            page = await _page(session, installation_id)
+        if not page:
+            break
+        wanted = [(user_id, items) for user_id, items, _, write in page if write]
+        gone: set[str] = set()
+        for found in await asyncio.gather(*(send(b) for b in _batches(wanted))):
+            gone |= found
+        done.customers += len(wanted) - len(gone)
+        done.mutations += len(wanted)
+        done.requests += len(_batches(wanted))
+        async with services.db.transaction() as session:
+            for user_id, _, print_, _ in page:
+                await session.execute(
+                    update(EngagementMember)
+                    .where(
+                        EngagementMember.installation_id == installation_id,
+                        EngagementMember.saleor_user_id == user_id,
+                    )
+                    .values(
+                        changed=False,
+                        written_fingerprint=None if user_id in gone else print_,
+                    )
+                )
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(EngagementMember)
+            .where(
+                EngagementMember.installation_id == installation_id,
+                EngagementMember.changed.is_(True),
+                EngagementMember.saleor_user_id.is_(None),
+            )
+            .values(changed=False)
+        )
+    return done

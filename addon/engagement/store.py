@@ -1,0 +1,500 @@
+"""The collector's writes: one page of Mailchimp (or Saleor) at a time, in the caller's
+transaction, so memory stays flat in the number of members and a retried job resumes where the
+last committed page left off.
+
+Members are keyed by the subscriber hash of their address (`subscriber_hash`): no address is
+stored. Counting is exact across retries and pages read twice: a member's events of a campaign
+are counted once per pass (`EngagementMemberCampaign.counted_until`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.repository import insert_for
+from addon.db.types import utcnow
+from addon.engagement.models import (
+    EngagementCampaign,
+    EngagementCustomer,
+    EngagementDay,
+    EngagementMember,
+    EngagementMemberCampaign,
+    EngagementOrder,
+    EngagementSettings,
+)
+from addon.engagement.views import cents
+from addon.mailchimp import subscriber_hash
+from addon.mailchimp.campaigns import (
+    Campaign,
+    CampaignReport,
+    EmailRecipient,
+    OutreachOrder,
+)
+from addon.mailchimp.campaigns import (
+    EngagementMember as MailchimpMember,
+)
+
+RECENT = 10  # campaigns kept per member for the customer panel
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
+
+
+async def settings_row(session: AsyncSession, installation_id: int) -> EngagementSettings:
+    row = await session.get(EngagementSettings, installation_id)
+    if row is None:
+        row = EngagementSettings(installation_id=installation_id, list_cursors={})
+        session.add(row)
+        await session.flush()
+    return row
+
+
+# --- campaigns ------------------------------------------------------------------------------
+
+
+async def upsert_campaign(
+    session: AsyncSession, installation_id: int, campaign: Campaign, list_name: str
+) -> None:
+    if campaign.send_time is None:
+        return
+    values = {
+        "list_id": campaign.recipients.list_id,
+        "list_name": (campaign.recipients.list_name or list_name)[:255],
+        "title": campaign.settings.title[:255],
+        "subject": campaign.settings.subject_line[:255],
+        "sent_at": campaign.send_time,
+        "recipients": campaign.emails_sent or campaign.recipients.recipient_count,
+        "updated_at": utcnow(),
+    }
+    statement = (
+        insert_for(_dialect(session), EngagementCampaign)
+        .values(installation_id=installation_id, campaign_id=campaign.id, **_defaults(), **values)
+        .on_conflict_do_update(index_elements=["installation_id", "campaign_id"], set_=values)
+    )
+    await session.execute(statement)
+
+
+def _defaults() -> dict[str, Any]:
+    return {
+        "opens": 0,
+        "unique_opens": 0,
+        "open_rate": 0.0,
+        "clicks": 0,
+        "unique_clicks": 0,
+        "click_rate": 0.0,
+        "unsubscribes": 0,
+        "bounces": 0,
+        "orders": 0,
+        "revenue_cents": 0,
+        "pass_offset": 0,
+        "orders_offset": 0,
+    }
+
+
+def apply_report(row: EngagementCampaign, report: CampaignReport) -> None:
+    row.recipients = report.emails_sent
+    row.opens = report.opens.opens_total
+    row.unique_opens = report.opens.unique_opens
+    row.open_rate = report.opens.open_rate
+    row.clicks = report.clicks.clicks_total
+    row.unique_clicks = report.clicks.unique_subscriber_clicks
+    row.click_rate = report.clicks.click_rate
+    row.unsubscribes = report.unsubscribed
+    row.bounces = report.bounces.total
+    row.orders = report.ecommerce.total_orders
+    row.revenue_cents = cents(report.ecommerce.total_revenue)
+    row.currency = (report.ecommerce.currency_code or None) and report.ecommerce.currency_code
+    row.report_at = utcnow()
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+async def member_ids(
+    session: AsyncSession, installation_id: int, hashes: Iterable[str]
+) -> dict[str, int]:
+    """The member row of each hash, created where missing."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return {}
+    now = utcnow()
+    rows = [
+        {
+            "installation_id": installation_id,
+            "email_hash": h,
+            "campaigns_received": 0,
+            "opens": 0,
+            "clicks": 0,
+            "tags": {},
+            "recent_campaigns": [],
+            "changed": True,
+            "updated_at": now,
+        }
+        for h in wanted
+    ]
+    insert = insert_for(_dialect(session), EngagementMember).on_conflict_do_nothing(
+        index_elements=["installation_id", "email_hash"]
+    )
+    await session.execute(insert, rows)
+    found = await session.execute(
+        select(EngagementMember.email_hash, EngagementMember.id).where(
+            EngagementMember.installation_id == installation_id,
+            EngagementMember.email_hash.in_(wanted),
+        )
+    )
+    return {h: i for h, i in found}
+
+
+@dataclass
+class _Tally:
+    opens: int = 0
+    clicks: int = 0
+    last_open: datetime | None = None
+    last_click: datetime | None = None
+    days: dict[date, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None or (b is not None and b > a) else a
+
+
+def _tally(recipient: EmailRecipient, start: datetime | None, until: datetime) -> _Tally | None:
+    tally = _Tally()
+    for event in recipient.activity:
+        at = event.timestamp
+        if at >= until or (start is not None and at < start):
+            continue  # another pass counts it
+        if event.action == "open":
+            tally.opens += 1
+            tally.last_open = _latest(tally.last_open, at)
+            tally.days[at.date()][0] += 1
+        elif event.action == "click":
+            tally.clicks += 1
+            tally.last_click = _latest(tally.last_click, at)
+            tally.days[at.date()][1] += 1
+    return tally if tally.opens or tally.clicks else None
+
+
+def _recent(current: Sequence[str], campaign_id: str, sent: dict[str, datetime]) -> list[str]:
+    ids = [c for c in current if c != campaign_id and c in sent] + [campaign_id]
+    return sorted(ids, key=lambda c: sent[c], reverse=True)[:RECENT]
+
+
+async def apply_activity(
+    session: AsyncSession,
+    installation_id: int,
+    campaign_id: str,
+    recipients: Sequence[EmailRecipient],
+    *,
+    first_pass: bool,
+    start: datetime | None,
+    until: datetime,
+    sent: dict[str, datetime],
+) -> int:
+    """Count one page of a campaign's e-mail activity: events in `[start, until)`; on the
+    first pass, every recipient also received the campaign. Answers the members seen."""
+    tallies: dict[str, _Tally] = {}
+    everyone: list[str] = []
+    for recipient in recipients:
+        key = subscriber_hash(recipient.email_address)
+        everyone.append(key)
+        tally = _tally(recipient, start, until)
+        if tally is not None:
+            tallies[key] = tally
+    ids = await member_ids(session, installation_id, everyone if first_pass else tallies)
+    counted = await _count_member_campaigns(
+        session, installation_id, campaign_id, ids, tallies, until
+    )
+    touched = set(ids.values()) if first_pass else {ids[h] for h in counted}
+    if touched:
+        rows = await session.execute(
+            select(
+                EngagementMember.id,
+                EngagementMember.campaigns_received,
+                EngagementMember.recent_campaigns,
+                EngagementMember.opens,
+                EngagementMember.clicks,
+                EngagementMember.last_open,
+                EngagementMember.last_click,
+            ).where(EngagementMember.id.in_(sorted(touched)))
+        )
+        by_id = {ids[h]: t for h, t in counted.items()}
+        updates = []
+        now = utcnow()
+        for member_id, received, recent, opens, clicks, last_open, last_click in rows:
+            tally = by_id.get(member_id)
+            values: dict[str, Any] = {"id": member_id, "changed": True, "updated_at": now}
+            if first_pass:
+                values["campaigns_received"] = received + 1
+                values["recent_campaigns"] = _recent(recent or [], campaign_id, sent)
+            if tally is not None:
+                values["opens"] = opens + tally.opens
+                values["clicks"] = clicks + tally.clicks
+                values["last_open"] = _latest(last_open, tally.last_open)
+                values["last_click"] = _latest(last_click, tally.last_click)
+            updates.append(values)
+        for group in _same_keys(updates):
+            await session.execute(update(EngagementMember), group)
+    await _add_days(session, installation_id, campaign_id, counted.values())
+    return len(everyone)
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Bulk UPDATE by primary key needs the same columns in every row of one statement."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(row))].append(row)
+    return list(groups.values())
+
+
+async def _count_member_campaigns(
+    session: AsyncSession,
+    installation_id: int,
+    campaign_id: str,
+    ids: dict[str, int],
+    tallies: dict[str, _Tally],
+    until: datetime,
+) -> dict[str, _Tally]:
+    """Add the tallies to each member's row of the campaign; answer those counted now (a
+    member already counted for this pass is skipped)."""
+    if not tallies:
+        return {}
+    wanted = {ids[h]: h for h in tallies}
+    existing = {
+        row.member_id: row
+        for row in await session.scalars(
+            select(EngagementMemberCampaign).where(
+                EngagementMemberCampaign.installation_id == installation_id,
+                EngagementMemberCampaign.campaign_id == campaign_id,
+                EngagementMemberCampaign.member_id.in_(sorted(wanted)),
+            )
+        )
+    }
+    counted: dict[str, _Tally] = {}
+    new = []
+    for member_id, key in wanted.items():
+        tally = tallies[key]
+        row = existing.get(member_id)
+        if row is None:
+            new.append(
+                {
+                    "installation_id": installation_id,
+                    "member_id": member_id,
+                    "campaign_id": campaign_id,
+                    "opens": tally.opens,
+                    "clicks": tally.clicks,
+                    "last_open": tally.last_open,
+                    "last_click": tally.last_click,
+                    "counted_until": until,
+                }
+            )
+        elif row.counted_until is not None and row.counted_until >= until:
+            continue  # this pass counted them already (a page read twice)
+        else:
+            row.opens += tally.opens
+            row.clicks += tally.clicks
+            row.last_open = _latest(row.last_open, tally.last_open)
+            row.last_click = _latest(row.last_click, tally.last_click)
+            row.counted_until = until
+        counted[key] = tally
+    if new:
+        await session.execute(insert_for(_dialect(session), EngagementMemberCampaign), new)
+    await session.flush()
+    return counted
+
+
+async def _add_days(
+    session: AsyncSession, installation_id: int, campaign_id: str, tallies: Iterable[_Tally]
+) -> None:
+    days: dict[date, list[int]] = defaultdict(lambda: [0, 0])
+    for tally in tallies:
+        for day, (opens, clicks) in tally.days.items():
+            days[day][0] += opens
+            days[day][1] += clicks
+    if not days:
+        return
+    insert = insert_for(_dialect(session), EngagementDay)
+    statement = insert.on_conflict_do_update(
+        index_elements=["installation_id", "campaign_id", "day"],
+        set_={
+            "opens": EngagementDay.opens + insert.excluded.opens,
+            "clicks": EngagementDay.clicks + insert.excluded.clicks,
+        },
+    )
+    await session.execute(
+        statement,
+        [
+            {
+                "installation_id": installation_id,
+                "campaign_id": campaign_id,
+                "day": day,
+                "opens": opens,
+                "clicks": clicks,
+            }
+            for day, (opens, clicks) in sorted(days.items())
+        ],
+    )
+
+
+async def apply_members(
+    session: AsyncSession, installation_id: int, list_id: str, members: Sequence[MailchimpMember]
+) -> int:
+    """One page of an audience's members: their rating and tags (marked changed only where
+    they differ)."""
+    seen = {subscriber_hash(m.email_address): m for m in members}
+    ids = await member_ids(session, installation_id, seen)
+    rows = await session.execute(
+        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.member_rating,
+               EngagementMember.tags)
+        .where(EngagementMember.id.in_(sorted(ids.values())))
+    )  # fmt: skip
+    now = utcnow()
+    updates = []
+    for member_id, key, rating, tags in rows:
+        member = seen[key]
+        names = sorted(t.name for t in member.tags)
+        current = dict(tags or {})
+        if rating == member.member_rating and current.get(list_id, []) == names:
+            continue
+        if names or list_id in current:
+            current[list_id] = names  # [] once emptied: the key in Saleor is overwritten
+        updates.append(
+            {
+                "id": member_id,
+                "member_rating": member.member_rating,
+                "tags": current,
+                "changed": True,
+                "updated_at": now,
+            }
+        )
+    if updates:
+        await session.execute(update(EngagementMember), updates)
+    return len(seen)
+
+
+# --- orders and customers -------------------------------------------------------------------
+
+
+async def apply_orders(
+    session: AsyncSession, installation_id: int, orders: Sequence[OutreachOrder]
+) -> None:
+    """Orders Mailchimp attributes to a campaign, of the member who placed them."""
+    buyers = {
+        o.id: subscriber_hash(o.customer.email_address)
+        for o in orders
+        if o.customer.email_address and o.campaign_id
+    }
+    ids = await member_ids(session, installation_id, buyers.values())
+    rows = [
+        {
+            "installation_id": installation_id,
+            "store_id": o.store_id,
+            "order_id": o.id,
+            "campaign_id": o.campaign_id,
+            "member_id": ids[buyers[o.id]],
+            "total_cents": cents(o.order_total),
+            "currency": o.currency_code[:3],
+            "ordered_at": o.processed_at_foreign,
+        }
+        for o in orders
+        if o.id in buyers
+    ]
+    if not rows:
+        return
+    existing = set(
+        await session.execute(
+            select(EngagementOrder.store_id, EngagementOrder.order_id).where(
+                EngagementOrder.installation_id == installation_id,
+                EngagementOrder.order_id.in_([r["order_id"] for r in rows]),
+            )
+        )
+    )
+    insert = insert_for(_dialect(session), EngagementOrder)
+    keep = ("campaign_id", "member_id", "total_cents", "currency", "ordered_at")
+    statement = insert.on_conflict_do_update(
+        index_elements=["installation_id", "store_id", "order_id"],
+        set_={k: getattr(insert.excluded, k) for k in keep},
+    )
+    await session.execute(statement, rows)
+    fresh = {r["member_id"] for r in rows if (r["store_id"], r["order_id"]) not in existing}
+    if fresh:
+        await session.execute(
+            update(EngagementMember)
+            .where(EngagementMember.id.in_(sorted(fresh)))
+            .values(changed=True)
+        )
+
+
+async def apply_customers(
+    session: AsyncSession, installation_id: int, customers: Sequence[tuple[str, str]]
+) -> None:
+    """One page of Saleor customers (id, address): their hashes kept, their members linked."""
+    pairs = {user_id: subscriber_hash(email) for user_id, email in customers if email}
+    if not pairs:
+        return
+    insert = insert_for(_dialect(session), EngagementCustomer)
+    await session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["installation_id", "saleor_user_id"],
+            set_={"email_hash": insert.excluded.email_hash},
+        ),
+        [
+            {"installation_id": installation_id, "saleor_user_id": u, "email_hash": h}
+            for u, h in sorted(pairs.items())
+        ],
+    )
+    member = EngagementMember
+    # An address that changed leaves its old member unlinked...
+    await session.execute(
+        update(member)
+        .where(
+            member.installation_id == installation_id,
+            member.saleor_user_id.in_(sorted(pairs)),
+            member.email_hash.not_in(sorted(pairs.values())),
+        )
+        .values(saleor_user_id=None, changed=True)
+    )
+    # ... and links the member of the new one.
+    match = and_(
+        EngagementCustomer.installation_id == member.installation_id,
+        EngagementCustomer.email_hash == member.email_hash,
+    )
+    owner = select(EngagementCustomer.saleor_user_id).where(match).limit(1).scalar_subquery()
+    await session.execute(
+        update(member)
+        .where(
+            member.installation_id == installation_id,
+            member.email_hash.in_(sorted(pairs.values())),
+            member.saleor_user_id.is_distinct_from(owner),
+        )
+        .values(saleor_user_id=owner, changed=True)
+    )
+
+
+async def link_new_members(session: AsyncSession, installation_id: int) -> None:
+    """Members first seen after their customer was scanned get linked here."""
+    member, customer = EngagementMember, EngagementCustomer
+    match = and_(
+        customer.installation_id == member.installation_id,
+        customer.email_hash == member.email_hash,
+    )
+    await session.execute(
+        update(member)
+        .where(
+            member.installation_id == installation_id,
+            member.saleor_user_id.is_(None),
+            exists().where(match),
+        )
+        .values(
+            saleor_user_id=select(customer.saleor_user_id).where(match).limit(1).scalar_subquery(),
+            changed=True,
+        )
+    )

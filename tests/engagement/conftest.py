@@ -1,0 +1,117 @@
+"""A connected account with an active audience of three people, two of them Saleor customers,
+and helpers to send campaigns, record activity and run a collection through the worker."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from addon.audiences.models import Audience
+from addon.clock import ManualClock
+from addon.engagement import service
+from addon.jobs.worker import Worker
+from addon.services import Services
+from sandboxes.mailchimp.campaigns import record_activity, send_campaign
+from sandboxes.saleor.models import Customer
+from tests.conftest import RecordingTransport
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import shop as shop  # the fixture, re-exported
+from tests.sandbox_mailchimp.helpers import order_body, product_body
+
+ALICE, BOB, GUEST = "alice@grocer.example", "bob@grocer.example", "guest@elsewhere.example"
+
+
+@dataclass
+class Engagement:
+    shop: Shop
+    clock: ManualClock
+    outbound: RecordingTransport
+    installation_id: int
+    customers: dict[str, Customer] = field(default_factory=dict)
+
+    @property
+    def services(self) -> Services:
+        return self.shop.services
+
+    def at(self, **delta: float) -> datetime:
+        return self.clock.now() + timedelta(**delta)
+
+    def send(self, title: str, sent_at: datetime) -> str:
+        return send_campaign(
+            self.shop.mailchimp, self.shop.account, self.shop.list_id, title=title,
+            sent_at=sent_at.timestamp(),
+        )  # fmt: skip
+
+    def activity(self, campaign_id: str, *events: tuple[str, str, datetime]) -> None:
+        record_activity(
+            self.shop.mailchimp,
+            self.shop.account,
+            campaign_id,
+            [(who, action, at.timestamp()) for who, action, at in events],  # type: ignore[misc]
+        )
+
+    async def order(self, order_id: str, email: str, campaign_id: str, total: float) -> None:
+        mailchimp, account, store = self.shop.mailchimp, self.shop.account, self.shop.store_id
+        if not mailchimp.products(account, store):
+            created = await mailchimp.call(
+                account, "POST", f"/ecommerce/stores/{store}/products", body=product_body()
+            )
+            assert created.status == 200, created.body
+        body = order_body(order_id, campaign_id=campaign_id, order_total=total)
+        body["customer"] = {**body["customer"], "id": f"c-{order_id}", "email_address": email}
+        created = await mailchimp.call(
+            account, "POST", f"/ecommerce/stores/{store}/orders", body=body
+        )
+        assert created.status == 200, created.body
+
+    async def collect(self) -> None:
+        """A collection asked for now, run by the worker."""
+        await service.request_sync(self.services, self.installation_id)
+        await Worker(self.services).run_until_idle()
+
+    def metadata_writes(self) -> list[str]:
+        """The customers written so far (one per updatePrivateMetadata)."""
+        written = []
+        for request in self.outbound.requests:
+            if request.url.host != "saleor.test" or b"updatePrivateMetadata" not in request.content:
+                continue
+            variables = json.loads(request.content)["variables"]
+            written += [v for k, v in sorted(variables.items()) if k.startswith("id")]
+        return written
+
+    def activity_reads(self) -> list[str]:
+        return [
+            str(r.url) for r in self.outbound.requests if r.url.path.endswith("/email-activity")
+        ]
+
+    def private(self, email: str) -> dict[str, str]:
+        customer = self.shop.saleor.store.find_customer_by_email(email)
+        assert customer is not None
+        return dict(customer.private_metadata)
+
+
+@pytest.fixture
+async def e(shop: Shop, clock: ManualClock, outbound: RecordingTransport) -> Engagement:
+    installation_id = 1
+    async with shop.services.db.transaction() as session:
+        result = await session.execute(
+            update(Audience).where(Audience.list_id == shop.list_id).values(active=True)
+            .returning(Audience.installation_id)
+        )  # fmt: skip
+        installation_id = result.scalar_one()
+    for email in (ALICE, BOB, GUEST):
+        added = await shop.mailchimp.call(
+            shop.account,
+            "POST",
+            f"/lists/{shop.list_id}/members",
+            body={"email_address": email, "status": "subscribed"},
+        )
+        assert added.status == 200, added.body
+    found = Engagement(shop, clock, outbound, installation_id)
+    for email in (ALICE, BOB):
+        found.customers[email] = shop.saleor.store.create_customer(email, "A", "Customer")
+    return found

@@ -1,0 +1,188 @@
+"""Collection end to end: the app's worker against the Mailchimp and Saleor sandboxes."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from addon.engagement import repository, service
+from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
+from addon.engagement.models import EngagementMember, EngagementOrder
+from addon.erasure.jobs import enqueue_erasure
+from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.errors import Unprocessable
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from sandboxes.mailchimp.campaigns import set_member_rating
+from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement
+
+
+async def _tag(e: Engagement, email: str, name: str) -> None:
+    tagged = await e.shop.mailchimp.call(
+        e.shop.account,
+        "POST",
+        f"/lists/{e.shop.list_id}/members/{email}/tags",
+        body={"tags": [{"name": name, "status": "active"}]},
+    )
+    assert tagged.status == 204
+
+
+async def test_first_run_imports_campaigns_and_writes_customers_once(e: Engagement) -> None:
+    campaign = e.send("Spring sale", e.at(days=-2))
+    e.activity(
+        campaign,
+        (ALICE, "open", e.at(days=-2, hours=1)),
+        (ALICE, "open", e.at(days=-1)),
+        (ALICE, "click", e.at(days=-1, minutes=1)),
+        (GUEST, "open", e.at(hours=-5)),
+    )
+    await _tag(e, ALICE, "vip")
+    set_member_rating(e.shop.mailchimp, e.shop.account, e.shop.list_id, ALICE, 4)
+    await e.order("o-1", ALICE, campaign, 42.5)
+
+    await e.collect()
+
+    async with e.services.db.session() as session:
+        [row] = await repository.campaign_rows(
+            session, e.installation_id, sent_from=None, sent_to=None
+        )
+        assert (row.campaign_id, row.title, row.recipients) == (campaign, "Spring sale", 3)
+        assert (row.opens, row.unique_opens, row.clicks, row.orders) == (3, 2, 1, 1)
+        assert row.revenue == Decimal("42.50") and row.collecting
+        alice = await repository.customer_engagement(
+            session, e.installation_id, e.customers[ALICE].global_id
+        )
+        assert alice is not None
+        assert (alice.campaigns_received, alice.opens, alice.clicks) == (1, 2, 1)
+        assert alice.member_rating == 4 and alice.tags == {e.shop.list_id: ["vip"]}
+        assert [(c.campaign_id, c.opened, c.clicked) for c in alice.last_campaigns] == [
+            (campaign, True, True)
+        ]
+        [order] = alice.attributed_orders
+        assert (order.order_id, order.campaign_id, order.total) == (
+            "o-1",
+            campaign,
+            Decimal("42.50"),
+        )
+        split = await repository.engagement_split(session, e.installation_id)
+        assert (split.engaged_customers, split.unengaged_customers) == (1, 1)
+        assert (split.engaged_guests, split.unengaged_guests) == (1, 0)
+        days = await repository.daily_activity(
+            session, e.installation_id, sent_from=None, sent_to=None
+        )
+        assert sum(d.opens for d in days) == 3 and sum(d.clicks for d in days) == 1
+        run = await repository.run_status(session, e.installation_id)
+        assert (run.state, run.campaigns_total, run.campaigns_done) == ("idle", 1, 1)
+        assert run.members_seen >= 3 and run.next_run_at is not None
+
+    summary = json.loads(e.private(ALICE)[SUMMARY_KEY])
+    assert summary["opens"] == 2 and summary["clicks"] == 1 and summary["member_rating"] == 4
+    assert summary["attributed_orders"] == 1 and summary["attributed_revenue"] == {"USD": "42.50"}
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + e.shop.list_id]) == ["vip"]
+    assert json.loads(e.private(BOB)[SUMMARY_KEY])["campaigns_received"] == 1
+    # One mutation per customer (both keys in it); the guest has no account to write on.
+    assert sorted(e.metadata_writes()) == sorted(c.global_id for c in e.customers.values())
+
+    e.clock.advance(3600)
+    before = len(e.metadata_writes())
+    await e.collect()
+    assert len(e.metadata_writes()) == before  # nothing changed: nothing written
+    assert "since=" in e.activity_reads()[-1]
+
+
+async def test_an_hourly_run_reads_and_writes_only_what_is_new(e: Engagement) -> None:
+    campaign = e.send("News", e.at(days=-1))
+    e.activity(campaign, (ALICE, "open", e.at(hours=-3)))
+    await e.collect()
+    first_run = e.clock.now()
+
+    e.clock.advance(3600)
+    e.activity(campaign, (BOB, "open", first_run.replace(microsecond=0)))  # at the cut, exactly
+    e.activity(campaign, (BOB, "click", e.at(minutes=-30)))
+    writes, reads = len(e.metadata_writes()), len(e.activity_reads())
+    await e.collect()
+
+    [read] = e.activity_reads()[reads:]
+    assert "since=" in read
+    async with e.services.db.session() as session:
+        bob = await repository.customer_engagement(
+            session, e.installation_id, e.customers[BOB].global_id
+        )
+        alice = await repository.customer_engagement(
+            session, e.installation_id, e.customers[ALICE].global_id
+        )
+    assert bob is not None and (bob.opens, bob.clicks, bob.campaigns_received) == (1, 1, 1)
+    assert alice is not None and (alice.opens, alice.campaigns_received) == (1, 1)  # not twice
+    assert e.metadata_writes()[writes:] == [e.customers[BOB].global_id]
+
+
+async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:
+    await service.update_settings(
+        e.services, e.installation_id, activity_interval_days=3, schedule_minutes=60
+    )
+    old = e.send("Old", e.at(days=-2))
+    e.activity(old, (ALICE, "open", e.at(hours=-1)))
+    await e.collect()
+
+    e.clock.advance(2 * 86_400)  # now 4 days after the send
+    e.activity(old, (ALICE, "open", e.at(hours=-1)))
+    reads = len(e.activity_reads())
+    await e.collect()
+
+    assert e.activity_reads()[reads:] == []
+    async with e.services.db.session() as session:
+        [row] = await repository.campaign_rows(
+            session, e.installation_id, sent_from=None, sent_to=None
+        )
+        alice = await repository.customer_engagement(
+            session, e.installation_id, e.customers[ALICE].global_id
+        )
+    assert not row.collecting
+    assert alice is not None and alice.opens == 1
+
+
+async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
+    campaign = e.send("Sale", e.at(days=-1))
+    e.activity(campaign, (ALICE, "click", e.at(hours=-2)))
+    await e.order("o-9", ALICE, campaign, 10.0)
+    await e.collect()
+    user_id = e.customers[ALICE].global_id
+
+    async with e.services.db.transaction() as session:
+        request = EraseRequest(email=ALICE, saleor_user_id=user_id, source=ErasureSource.PANEL)
+        await enqueue_erasure(session, e.installation_id, request)
+    await Worker(e.services).run_until_idle()
+
+    async with e.services.db.session() as session:
+        assert await repository.customer_engagement(session, e.installation_id, user_id) is None
+        assert await session.scalar(select(func.count()).select_from(EngagementOrder)) == 0
+        # Bob's and the guest's engagement stay.
+        assert await session.scalar(select(func.count()).select_from(EngagementMember)) == 2
+
+
+async def test_sync_is_asked_once_and_settings_are_checked(e: Engagement) -> None:
+    first = await service.request_sync(e.services, e.installation_id)
+    again = await service.request_sync(e.services, e.installation_id)
+    assert first.state == again.state == "queued"
+    async with e.services.db.session() as session:
+        pending = await session.scalar(
+            select(func.count()).where(
+                Job.kind == "engagement.collect", Job.status == JobStatus.PENDING
+            )
+        )
+    assert pending == 2  # the one asked for now, and the schedule's next
+    with pytest.raises(Unprocessable):
+        await service.update_settings(
+            e.services, e.installation_id, activity_interval_days=0, schedule_minutes=60
+        )
+    with pytest.raises(Unprocessable):
+        await service.update_settings(
+            e.services, e.installation_id, activity_interval_days=30, schedule_minutes=5
+        )
+    run = await service.update_settings(
+        e.services, e.installation_id, activity_interval_days=45, schedule_minutes=120
+    )
+    assert (run.activity_interval_days, run.schedule_minutes) == (45, 120)
