@@ -140,10 +140,10 @@ async def verify_script(
     try:
         await verify_script_installation(client, check.site_foreign_id)
     except MailchimpBadRequest as exc:
+        logger.info("Mailchimp did not verify site %s: %r", check.site_foreign_id, exc)
         raise BadRequest(
             "Mailchimp did not find its site script on the storefront. Add the two lines from "
-            "the docs to every page, publish the storefront, and verify again. "
-            f"(Mailchimp said: {exc})",
+            "the docs to every page, publish the storefront, and verify again.",
             code=ErrorCode.SITE_SCRIPT_NOT_FOUND,
         ) from exc
     except MailchimpError as exc:

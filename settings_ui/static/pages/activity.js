@@ -1,6 +1,6 @@
 /* The Activity page: recent events and jobs in words, filtered by status; the fix for each
    quarantined one (records.js), and why a waiting one waits. */
-import { $, PageLoader, bridge, clearAll, el, formatTime } from "../app.js";
+import { $, PageLoader, bridge, clear, clearAll, el, formatTime, notice } from "../app.js";
 import { describe, fixButton } from "../records.js";
 
 const STATUS = {
@@ -57,6 +57,17 @@ function renderBacklog(backlog) {
         " a minute) they should all be there in " + duration(backlog.drain_seconds) + ".";
   }
   $("backlog").textContent = text;
+}
+
+/* Channels whose abandoned-cart e-mails cannot fire: the E-commerce page's health, same words. */
+function renderCartHealth(channels) {
+  clear("cart-health");
+  if (!channels || !channels.length) return;
+  const title = channels.length === 1
+    ? "Abandoned-cart e-mails cannot fire for " + channels[0].name
+    : "Abandoned-cart e-mails cannot fire for " + channels.length + " channels";
+  const text = channels.map((c) => c.name + ": " + c.problems[0].message).join(" ");
+  notice("cart-health", "warning", title, text + " The E-commerce page shows how to fix it.");
 }
 
 function statusCell(item) {
@@ -132,6 +143,7 @@ const loader = new PageLoader({
     $("content").hidden = false;
     renderCounts(page.counts);
     renderBacklog(page.backlog);
+    renderCartHealth(page.cart_health);
     renderRows(page.items);
   },
 });

@@ -26,6 +26,8 @@ import {
 } from "../app.js";
 import { onSyncEnded, pauseAll, pollAll, renderInitialSync } from "../initial-sync.js";
 import { fillFields, readFields, setUpFields, validateFields } from "./ecommerce-fields.js";
+import { loadHealth } from "./ecommerce-health.js";
+import { fillPromos, readPromos, savePromos, setUpPromos, validatePromos, withPromos } from "./ecommerce-promos.js";
 import { describe, fixButton } from "../records.js";
 
 const KINDS = [
@@ -431,6 +433,7 @@ function readSettings() {
     checkout_url_template: $("checkout-url").value.trim() || null,
     store_email: $("store-email").value.trim() || null,
     ...readFields(),
+    ...readPromos(),
   };
 }
 
@@ -440,6 +443,7 @@ function fillSettings(s) {
   $("checkout-url").value = s.checkout_url_template || "";
   $("store-email").value = s.store_email || "";
   fillFields(s);
+  fillPromos(s);
 }
 
 function checkTemplate(id, allowed, example) {
@@ -462,20 +466,22 @@ function validateSettings() {
   clearFieldError("product-url");
   clearFieldError("checkout-url");
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
-  const b = checkTemplate("checkout-url", ["{token}", "{channel}"], "https://shop.example.com/checkout?token={token}");
+  const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
   const c = validateFields();
-  return a && b && c;
+  const d = validatePromos();
+  return a && b && c && d;
 }
 
 function saveSettings(values) {
-  return bridge.api("PATCH", "/api/ecommerce/settings", values).then((data) => {
+  return savePromos(values, (rest) => bridge.api("PATCH", "/api/ecommerce/settings", rest).then((data) => {
     current = data;
     renderChannels(data);
     return data.settings;
-  });
+  }));
 }
 
 setUpFields();
+setUpPromos();
 const bar = new SaveBar({
   form: $("settings-form"),
   read: readSettings,
@@ -620,7 +626,7 @@ const loader = new PageLoader({
   errorTitle: "E-commerce sync could not be loaded",
   load: () =>
     Promise.all([
-      readEcommerce(),
+      withPromos(readEcommerce()),
       bridge.api("GET", "/api/audiences").catch(() => null),
       bridge.api("GET", "/api/ecommerce/records?status=quarantined&limit=100").catch(() => []),
     ]),
@@ -635,6 +641,7 @@ function show(results) {
   audiences = results[1] ? results[1].audiences.filter((a) => !a.removed) : [];
   render(results[0]);
   renderQuarantine(results[2]);
+  loadHealth(() => loader.run());
 }
 
 onSyncEnded(() => loader.run());

@@ -1,0 +1,87 @@
+"""The E-commerce page's abandoned-cart health panel in Chromium, light and dark: a tracked
+channel whose carts cannot flow yet (no initial sync) says so with its fix, Mailchimp's consent
+rule, the store's site script and its verification refused in words; axe-core finds nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveSite
+from tests.browser.pages import app_frame, check_a11y, set_theme
+from tests.browser.test_subscription_pages import Newsletter, app_api, eventually, open_page, shot
+
+pytestmark = pytest.mark.browser
+
+SLUG = "health-channel"
+
+
+@pytest.fixture
+def tracked(live_site: LiveSite) -> Iterator[None]:
+    """A channel and an audience of its own (the E-commerce page's tests expect the default
+    channel and their audiences as they left them), tracked with its store created; untracked
+    again afterwards."""
+    store = live_site.stack.saleor.store
+    if not any(c.slug == SLUG for c in store.channels.values()):
+        store.add_channel(SLUG, "Health Channel", "USD")
+    shoppers = Newsletter(live_site)
+    with app_api(live_site) as api:
+        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
+        if connection.json()["status"] != "connected":
+            key = live_site.stack.demo_account.api_key
+            assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
+    list_id = shoppers.new_list("Health shoppers")
+    shoppers.import_now()
+    with app_api(live_site) as api:
+        settings = api.get("/api/ecommerce").json()["settings"]
+        was_on = settings["tracking_enabled"]
+        if not was_on:
+            assert api.patch("/api/ecommerce/settings", json={"tracking_enabled": True}).is_success
+        body = {"tracked": True, "list_id": list_id}
+        assert api.put(f"/api/ecommerce/channels/{SLUG}", json=body).is_success
+
+        def ready() -> bool:
+            channels = api.get("/api/ecommerce").json()["channels"]
+            return any(c["slug"] == SLUG and c["store_status"] == "ready" for c in channels)
+
+        eventually(ready, timeout=20)
+    try:
+        yield
+    finally:
+        with app_api(live_site) as api:
+            api.put(f"/api/ecommerce/channels/{SLUG}", json={"tracked": False})
+            if not was_on:
+                api.patch("/api/ecommerce/settings", json={"tracking_enabled": False})
+
+
+def test_the_health_panel_in_light_and_dark(
+    page: Page, live_site: LiveSite, tracked: None, artifacts: Path
+) -> None:
+    del tracked
+    app = open_page(page, live_site, "E-commerce")
+    panel = app.locator("#cart-health")
+    expect(panel.get_by_role("heading", name="Abandoned-cart e-mails")).to_be_visible()
+    card = panel.locator('[data-health-channel="health-channel"]')
+    expect(card.get_by_role("heading", name="Health Channel")).to_be_visible()
+    expect(card.locator(".badge")).to_have_text("Carts not sent")
+    expect(card).to_contain_text("Carts of Health Channel are not sent to Mailchimp.")
+    expect(card.get_by_role("button", name="Start the initial sync")).to_be_visible()
+    expect(card).to_contain_text("will only receive the first email in the abandoned cart series")
+    expect(card.get_by_role("link", name="Mailchimp's help")).to_have_attribute(
+        "href", "https://mailchimp.com/help/create-an-abandoned-cart-series/"
+    )
+    expect(card.locator("code")).to_contain_text("https://chimpstatic.com/mcjs-connected/js/")
+
+    card.get_by_role("button", name="Verify the site script").click()
+    expect(card.get_by_role("alert")).to_contain_text("The site script was not verified")
+    expect(card.get_by_role("alert")).to_contain_text("did not find its site script")
+    check_a11y(app_frame(page), "the abandoned-cart health panel")
+    shot(page, artifacts, "ecommerce-health-light", height=2600)
+
+    set_theme(page, app, "dark")
+    check_a11y(app_frame(page), "the abandoned-cart health panel (dark)")
+    shot(page, artifacts, "ecommerce-health-dark", height=2600)
+    set_theme(page, app, "light")
