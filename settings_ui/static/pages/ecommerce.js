@@ -27,7 +27,6 @@ import {
 import { onSyncEnded, pauseAll, pollAll, renderInitialSync } from "../initial-sync.js";
 import { fillFields, readFields, setUpFields, validateFields } from "./ecommerce-fields.js";
 import { loadHealth } from "./ecommerce-health.js";
-import { fillPromos, readPromos, savePromos, setUpPromos, validatePromos, withPromos } from "./ecommerce-promos.js";
 import { describe, fixButton } from "../records.js";
 
 const KINDS = [
@@ -433,7 +432,6 @@ function readSettings() {
     checkout_url_template: $("checkout-url").value.trim() || null,
     store_email: $("store-email").value.trim() || null,
     ...readFields(),
-    ...readPromos(),
   };
 }
 
@@ -443,7 +441,6 @@ function fillSettings(s) {
   $("checkout-url").value = s.checkout_url_template || "";
   $("store-email").value = s.store_email || "";
   fillFields(s);
-  fillPromos(s);
 }
 
 function checkTemplate(id, allowed, example) {
@@ -468,20 +465,18 @@ function validateSettings() {
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
   const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
   const c = validateFields();
-  const d = validatePromos();
-  return a && b && c && d;
+  return a && b && c;
 }
 
 function saveSettings(values) {
-  return savePromos(values, (rest) => bridge.api("PATCH", "/api/ecommerce/settings", rest).then((data) => {
+  return bridge.api("PATCH", "/api/ecommerce/settings", values).then((data) => {
     current = data;
     renderChannels(data);
     return data.settings;
-  }));
+  });
 }
 
 setUpFields();
-setUpPromos();
 const bar = new SaveBar({
   form: $("settings-form"),
   read: readSettings,
@@ -626,7 +621,7 @@ const loader = new PageLoader({
   errorTitle: "E-commerce sync could not be loaded",
   load: () =>
     Promise.all([
-      withPromos(readEcommerce()),
+      readEcommerce(),
       bridge.api("GET", "/api/audiences").catch(() => null),
       bridge.api("GET", "/api/ecommerce/records?status=quarantined&limit=100").catch(() => []),
     ]),
