@@ -54,6 +54,12 @@ async def queue_resync(session: Any, installation_id: int) -> None:
     )
 
 
+async def queue_resync_if_offered(session: Any, installation_id: int) -> None:
+    """An initial sync starts: its vouchers are sent too, when the admin offers any."""
+    if (await PromoRepository(session).settings(installation_id)).offer is not PromoOffer.NONE:
+        await queue_resync(session, installation_id)
+
+
 async def _queue(
     session: Any, installation_id: int, voucher_ids: Sequence[str], *, held_only: bool
 ) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
-from addon.ecommerce.promo_jobs import queue_resync
+from addon.ecommerce.promo_jobs import queue_resync_if_offered
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.ecommerce.store_state import missing_message
 from addon.errors import Conflict, ErrorCode, NotFound
@@ -65,7 +65,7 @@ class InitialSyncService:
             raise self._already_running(channel) from None
         await enqueue_step(self.session, installation.id, run.id, channel)
         # Vouchers are few: they go by the live ledger path (codes in batches, promo_sync.py).
-        await queue_resync(self.session, installation.id)
+        await queue_resync_if_offered(self.session, installation.id)
         stall = timedelta(seconds=self.services.settings.initial_sync_stall_seconds)
         await enqueue_watchdog(self.session, installation.id, run.id, now + stall)
         return await self._read(run)
