@@ -38,6 +38,7 @@ def routers() -> list[APIRouter]:
     from addon.ecommerce.health_api import router as cart_health
     from addon.ecommerce.promo_api import router as promos
     from addon.ecommerce.storefront_api import router as cart_storefront
+    from addon.engagement.endpoints import router as engagement
     from addon.erasure.endpoints import router as erasure
     from addon.health.endpoints import router as health
     from addon.health.metrics import router as metrics
@@ -62,6 +63,7 @@ def routers() -> list[APIRouter]:
         promos,
         initial_sync,
         erasure,
+        engagement,
     ]
 
 

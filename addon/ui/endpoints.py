@@ -46,6 +46,7 @@ PAGES = (
     Page("audiences", "Audiences & groups", "/app/audiences"),
     Page("subscriptions", "Subscriptions", "/app/subscriptions"),
     Page("ecommerce", "E-commerce", "/app/ecommerce"),
+    Page("reports", "Reports", "/app/reports"),
     Page("activity", "Activity", "/app/activity"),
 )
 PAGES_BY_SLUG = {page.slug: page for page in PAGES}

@@ -21,6 +21,7 @@ import {
   plural,
   setBusy,
 } from "../app.js";
+import { engagementBar, withEngagement } from "./audiences-engagement.js";
 import { renderMappings } from "./audiences-mapping.js";
 
 var REFRESH_POLL_MS = 1500;
@@ -271,7 +272,7 @@ var loader = new PageLoader({
       bridge.api("GET", "/api/connection").catch(function () {
         return null;
       }),
-      bridge.api("GET", "/api/audiences"),
+      withEngagement(bridge.api("GET", "/api/audiences")),
     ]);
   },
   render: function (results) {
@@ -424,13 +425,13 @@ function save(values) {
   });
 }
 
-bar = new SaveBar({
+bar = new SaveBar(engagementBar({
   form: $("audiences-form"),
   read: read,
   fill: fill,
   validate: validate,
   save: save,
   savedTitle: "Audience settings saved",
-});
+}));
 $("refresh-button").addEventListener("click", refresh);
 loader.run();

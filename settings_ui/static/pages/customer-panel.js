@@ -20,6 +20,7 @@ import {
   notice,
   setBusy,
 } from "../app.js";
+import { mountEngagement } from "./customer-engagement.js";
 import { mountErasure } from "./customer-erasure.js";
 
 var POLL_MS = 1000;
@@ -304,6 +305,7 @@ var loader = new PageLoader({
 if (customerId) {
   loader.run().then(function (data) {
     if (!data) return;
+    mountEngagement(customerId);
     mountErasure(customerId, function () {
       follow(current ? signature(current) : "");
     });
