@@ -119,7 +119,7 @@ class Settings(BaseSettings):
     ecommerce_max_attempts: int = Field(default=5, ge=1)
     # How long a cart's restore link (its `checkout_url`) works after the cart was last sent,
     # and how long the storefront may cache a store's site script (docs/abandoned-carts.md).
-    cart_restore_link_hours: float = Field(default=168.0, gt=0)
+    cart_restore_link_hours: float = Field(default=168.0, ge=1)
     site_script_cache_seconds: float = Field(default=3600.0, gt=0)
     # Burst absorption: while more pushes than the threshold wait for one installation (its
     # Mailchimp account), products and customers go out as Mailchimp batches of up to this

@@ -14,9 +14,12 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import struct
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes, hmac, padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pydantic import SecretStr
 from sqlalchemy.exc import IntegrityError
 
@@ -28,6 +31,8 @@ from addon.saleor.client import SaleorError
 from addon.services import Services
 
 PLACEHOLDER = "{restore}"
+TIME_STEP = 3600  # a link's time is its hour's start (see make_link_token)
+FERNET_VERSION = b"\x80"
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,27 @@ async def key_for(services: Services, installation_id: int) -> SecretStr:
 
 
 def make_link_token(key: SecretStr, checkout_id: str, checkout_token: str, channel: str) -> str:
-    """The opaque `{restore}` value of one checkout, made now (the process's clock)."""
+    """The opaque `{restore}` value of one checkout: a Fernet token (what `Fernet.decrypt`
+    reads) whose time is this hour's start and whose IV is derived from the key and content, so
+    pushing an unchanged cart again within the hour sends the same `checkout_url` (its ledger
+    fingerprint is unchanged, nothing is sent). A link thus lasts between the lifetime less an
+    hour and the lifetime: never longer."""
     data = json.dumps({"i": checkout_id, "t": checkout_token, "c": channel}, separators=(",", ":"))
-    return _fernet(key).encrypt_at_time(data.encode(), int(utcnow().timestamp())).decode("ascii")
+    raw = base64.urlsafe_b64decode(key.get_secret_value())
+    signing, encryption = raw[:16], raw[16:]  # Fernet's split of its 32-byte key
+    stamp = struct.pack(">Q", int(utcnow().timestamp()) // TIME_STEP * TIME_STEP)
+    iv = _mac(_mac(signing, b"cart restore link iv"), stamp + data.encode())[:16]
+    padder = padding.PKCS7(algorithms.AES.block_size).padder()
+    padded = padder.update(data.encode()) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(encryption), modes.CBC(iv)).encryptor()
+    body = FERNET_VERSION + stamp + iv + encryptor.update(padded) + encryptor.finalize()
+    return base64.urlsafe_b64encode(body + _mac(signing, body)).decode("ascii")
+
+
+def _mac(key: bytes, data: bytes) -> bytes:
+    mac = hmac.HMAC(key, hashes.SHA256())
+    mac.update(data)
+    return mac.finalize()
 
 
 def read_link_token(key: SecretStr, token: str, lifetime_seconds: float) -> RestoredCart:

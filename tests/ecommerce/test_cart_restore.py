@@ -5,15 +5,20 @@ against the contract (the `outbound` and `mailchimp_responses` fixtures)."""
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
 from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.restore import TIME_STEP, make_link_token, read_link_token
 from sandboxes.saleor.store import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -72,6 +77,25 @@ async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     assert cart.customer.email_address == "guest@example.com"
 
 
+def test_a_link_is_the_same_within_its_hour(clock: ManualClock) -> None:
+    """An unchanged cart pushed again within the hour keeps its `checkout_url` (and so its
+    ledger fingerprint); the link's time is the hour's start, so it never outlives its
+    lifetime."""
+    key = SecretStr(base64.urlsafe_b64encode(bytes(range(32))).decode())
+    hour = (clock.now() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    clock.set(hour + timedelta(seconds=5))
+    first = make_link_token(key, "Q2hlY2tvdXQ6MQ==", "token-1", CHANNEL)
+    clock.advance(TIME_STEP - 10)
+    assert make_link_token(key, "Q2hlY2tvdXQ6MQ==", "token-1", CHANNEL) == first
+    assert make_link_token(key, "Q2hlY2tvdXQ6Mg==", "token-2", CHANNEL) != first
+    clock.advance(10)
+    assert make_link_token(key, "Q2hlY2tvdXQ6MQ==", "token-1", CHANNEL) != first
+    made = Fernet(key.get_secret_value()).extract_timestamp(first.encode())
+    assert made == int(hour.timestamp())
+    cart = read_link_token(key, first, lifetime_seconds=2 * TIME_STEP)
+    assert (cart.checkout_id, cart.checkout_token) == ("Q2hlY2tvdXQ6MQ==", "token-1")
+
+
 async def test_a_changed_or_foreign_link_is_refused(shop: Shop) -> None:
     product = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
@@ -97,9 +121,10 @@ async def test_an_expired_link_is_refused(shop: Shop, clock: ManualClock) -> Non
     await shop.drain()
     link = _link(shop, str(checkout.token))
     lifetime = shop.services.settings.cart_restore_link_hours * 3600
-    clock.advance(lifetime - 60)
+    # A link's time is its hour's start: it lasts at least the lifetime less an hour ...
+    clock.advance(lifetime - TIME_STEP - 60)
     assert (await _restore(shop, link)).status_code == 200
-    clock.advance(120)
+    clock.advance(TIME_STEP + 120)  # ... and never longer than the lifetime
     expired = await _restore(shop, link)
     assert expired.status_code == 400
     assert expired.json()["error"]["code"] == "RESTORE_LINK_EXPIRED"
