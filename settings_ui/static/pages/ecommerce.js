@@ -28,6 +28,7 @@ import { onSyncEnded, pauseAll, pollAll, renderInitialSync } from "../initial-sy
 import { fillFields, readFields, setUpFields, validateFields } from "./ecommerce-fields.js";
 import { loadHealth } from "./ecommerce-health.js";
 import { describe, fixButton } from "../records.js";
+import { fillPromos, readPromos, savePromos, setUpPromos, validatePromos, withPromos } from "./ecommerce-promos.js";
 
 const KINDS = [
   ["product", "Products"],
@@ -432,6 +433,7 @@ function readSettings() {
     checkout_url_template: $("checkout-url").value.trim() || null,
     store_email: $("store-email").value.trim() || null,
     ...readFields(),
+    ...readPromos(),
   };
 }
 
@@ -441,6 +443,7 @@ function fillSettings(s) {
   $("checkout-url").value = s.checkout_url_template || "";
   $("store-email").value = s.store_email || "";
   fillFields(s);
+  fillPromos(s);
 }
 
 function checkTemplate(id, allowed, example) {
@@ -465,11 +468,12 @@ function validateSettings() {
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
   const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
   const c = validateFields();
-  return a && b && c;
+  const d = validatePromos();
+  return a && b && c && d;
 }
 
 function saveSettings(values) {
-  return bridge.api("PATCH", "/api/ecommerce/settings", values).then((data) => {
+  return savePromos(values, (rest) => bridge.api("PATCH", "/api/ecommerce/settings", rest).then((data) => {
     current = data;
     renderChannels(data);
     return data.settings;
@@ -477,6 +481,7 @@ function saveSettings(values) {
 }
 
 setUpFields();
+setUpPromos();
 const bar = new SaveBar({
   form: $("settings-form"),
   read: readSettings,
@@ -621,7 +626,7 @@ const loader = new PageLoader({
   errorTitle: "E-commerce sync could not be loaded",
   load: () =>
     Promise.all([
-      readEcommerce(),
+      withPromos(readEcommerce()),
       bridge.api("GET", "/api/audiences").catch(() => null),
       bridge.api("GET", "/api/ecommerce/records?status=quarantined&limit=100").catch(() => []),
     ]),

@@ -1,0 +1,218 @@
+/*
+ * The E-commerce page's promo codes (a section of the settings form, saved by the page's save
+ * bar, see ecommerce.js): which Saleor vouchers become Mailchimp promo codes (none, all, or
+ * those flagged in their metadata) and where a code is redeemed. Its values travel in the
+ * page's settings under `promo_*` keys; they are read from and saved to /api/ecommerce/promos.
+ */
+import { $, bridge, clearFieldError, el, fieldError } from "../app.js";
+
+const OFFERS = [
+  ["none", "No vouchers", "Nothing is sent: Mailchimp's e-mails offer no code from the store."],
+  ["all", "Every voucher", "All vouchers of the tracked channels, with all their codes."],
+  [
+    "flagged",
+    "Only vouchers flagged in their metadata",
+    "A voucher is offered when its public metadata key below is set to \"true\" in Saleor.",
+  ],
+];
+let counts = null; // the last PromosRead's counts
+
+function radio([value, label, hint]) {
+  const box = el("div", "choice-card");
+  const wrap = el("label", "checkbox");
+  const input = el("input");
+  input.type = "radio";
+  input.name = "promo-offer";
+  input.value = value;
+  input.id = "promo-offer-" + value;
+  input.setAttribute("aria-describedby", input.id + "-hint");
+  wrap.appendChild(input);
+  wrap.appendChild(document.createTextNode(" "));
+  const text = el("span");
+  text.appendChild(el("strong", "", label));
+  wrap.appendChild(text);
+  box.appendChild(wrap);
+  const note = el("span", "field-hint indent", hint);
+  note.id = input.id + "-hint";
+  box.appendChild(note);
+  return box;
+}
+
+function field(id, label, placeholder, hint) {
+  const box = el("div", "field");
+  box.id = id + "-field";
+  const name = el("label", "", label);
+  name.htmlFor = id;
+  box.appendChild(name);
+  const input = el("input");
+  input.type = "text";
+  input.id = id;
+  input.spellcheck = false;
+  input.autocomplete = "off";
+  input.placeholder = placeholder;
+  input.setAttribute("aria-describedby", id + "-hint " + id + "-error");
+  box.appendChild(input);
+  const note = el("div", "field-hint");
+  note.id = id + "-hint";
+  note.innerHTML = hint;
+  box.appendChild(note);
+  const error = el("div", "field-error");
+  error.id = id + "-error";
+  box.appendChild(error);
+  return box;
+}
+
+function showFlag() {
+  const flagged = offer() === "flagged";
+  $("promo-flag-key-field").hidden = !flagged;
+  if (!flagged) clearFieldError("promo-flag-key");
+}
+
+function offer() {
+  const checked = document.querySelector('input[name="promo-offer"]:checked');
+  return checked ? checked.value : "none";
+}
+
+function renderCounts() {
+  const line = $("promo-status");
+  if (!counts) {
+    line.textContent = "";
+    return;
+  }
+  const sent = counts.rules_sent;
+  let text = sent === 1 ? "1 voucher is in Mailchimp." : sent + " vouchers are in Mailchimp.";
+  if (counts.rules_pending) text += " " + counts.rules_pending + " waiting to be sent.";
+  line.textContent = text;
+}
+
+/** Build the section (inside the settings form, after the storefront links). */
+export function setUpPromos() {
+  const section = el("section", "app-section");
+  section.id = "promo-codes";
+  section.setAttribute("aria-labelledby", "promo-title");
+  const side = el("div", "section-side");
+  const title = el("h2", "", "Promo codes");
+  title.id = "promo-title";
+  side.appendChild(title);
+  side.appendChild(
+    el(
+      "p",
+      "",
+      "Saleor vouchers become promo codes in Mailchimp, for coupon blocks in e-mails and abandoned-cart reminders. Not every code belongs in a marketing e-mail, so choose which ones go."
+    )
+  );
+  section.appendChild(side);
+  const main = el("div", "section-main");
+  const card = el("div", "card");
+  const set = el("fieldset", "fieldset");
+  set.appendChild(el("legend", "", "Vouchers offered to Mailchimp"));
+  OFFERS.forEach((o) => set.appendChild(radio(o)));
+  card.appendChild(set);
+  const flag = field(
+    "promo-flag-key",
+    "Flag (metadata key)",
+    "mailchimp_promo",
+    "Set this public metadata key to <code>true</code> on a voucher in Saleor to offer it."
+  );
+  flag.classList.add("mt-8");
+  card.appendChild(flag);
+  card.appendChild(
+    field(
+      "promo-url",
+      "Redemption URL",
+      "https://shop.example.com/cart?promo={code}",
+      "Where a shopper uses a code. Placeholders: <code>{code}</code>, <code>{channel}</code>. Without one, codes link to your store."
+    )
+  );
+  const status = el("p", "small muted");
+  status.id = "promo-status";
+  status.setAttribute("role", "status");
+  card.appendChild(status);
+  main.appendChild(card);
+  section.appendChild(main);
+  const after = $("settings-title").closest("section");
+  after.after(section);
+  set.addEventListener("change", showFlag);
+  showFlag();
+}
+
+/** The page's settings with the promo choice merged in (`promo_*` keys). */
+export function withPromos(reading) {
+  return Promise.all([reading, bridge.api("GET", "/api/ecommerce/promos")]).then(([data, promos]) => {
+    counts = promos;
+    renderCounts();
+    data.settings = { ...data.settings, ...promoValues(promos.settings) };
+    return data;
+  });
+}
+
+function promoValues(s) {
+  return {
+    promo_offer: s.offer,
+    promo_flag_key: s.flag_key,
+    promo_redemption_url_template: s.redemption_url_template,
+  };
+}
+
+export function readPromos() {
+  return {
+    promo_offer: offer(),
+    promo_flag_key: $("promo-flag-key").value.trim() || "mailchimp_promo",
+    promo_redemption_url_template: $("promo-url").value.trim() || null,
+  };
+}
+
+export function fillPromos(s) {
+  if (!("promo_offer" in s)) return; // a reply without them: what is shown stays
+  const chosen = $("promo-offer-" + s.promo_offer) || $("promo-offer-none");
+  chosen.checked = true;
+  $("promo-flag-key").value = s.promo_flag_key || "";
+  $("promo-url").value = s.promo_redemption_url_template || "";
+  showFlag();
+}
+
+export function validatePromos() {
+  clearFieldError("promo-url");
+  clearFieldError("promo-flag-key");
+  let ok = true;
+  const url = $("promo-url").value.trim();
+  if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
+    fieldError("promo-url", "Write a full address starting with https://, like https://shop.example.com/cart?promo={code}.");
+    ok = false;
+  } else if (url) {
+    const unknown = (url.match(/\{(\w*)\}/g) || []).filter((p) => p !== "{code}" && p !== "{channel}");
+    if (unknown.length) {
+      fieldError("promo-url", unknown.join(", ") + " is not a placeholder here; use {code} or {channel}.");
+      ok = false;
+    }
+  }
+  const key = $("promo-flag-key").value.trim();
+  if (offer() === "flagged" && key && !/^[A-Za-z0-9_.:-]+$/.test(key)) {
+    fieldError("promo-flag-key", "Use letters, digits, and _ . : - only, like mailchimp_promo.");
+    ok = false;
+  }
+  return ok;
+}
+
+/**
+ * Save the page's settings: the rest through `saveRest` (which answers the saved settings),
+ * the promo choice through PUT /api/ecommerce/promos; answers both merged.
+ */
+export function savePromos(values, saveRest) {
+  const rest = {};
+  Object.keys(values).forEach((key) => {
+    if (!key.startsWith("promo_")) rest[key] = values[key];
+  });
+  const body = {
+    offer: values.promo_offer,
+    flag_key: values.promo_flag_key,
+    redemption_url_template: values.promo_redemption_url_template,
+  };
+  return saveRest(rest).then((settings) =>
+    bridge.api("PUT", "/api/ecommerce/promos", body).then((promos) => {
+      counts = promos;
+      renderCounts();
+      return { ...settings, ...promoValues(promos.settings) };
+    })
+  );
+}
