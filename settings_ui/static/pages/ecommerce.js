@@ -477,7 +477,7 @@ function saveSettings(values) {
     current = data;
     renderChannels(data);
     return data.settings;
-  });
+  }));
 }
 
 setUpFields();
