@@ -1,6 +1,7 @@
 """The E-commerce page's abandoned-cart health panel in Chromium, light and dark: a tracked
 channel whose carts cannot flow yet (no initial sync) says so with its fix, Mailchimp's consent
-rule, the store's site script and its verification refused in words; axe-core finds nothing."""
+rule, the store's site script and its verification refused in words; the Activity page says
+the same; axe-core finds nothing."""
 
 from __future__ import annotations
 
@@ -85,3 +86,10 @@ def test_the_health_panel_in_light_and_dark(
     check_a11y(app_frame(page), "the abandoned-cart health panel (dark)")
     shot(page, artifacts, "ecommerce-health-dark", height=2600)
     set_theme(page, app, "light")
+
+    # The Activity page says the same, never that all is well.
+    app.get_by_role("link", name="Activity", exact=True).click()
+    said = app.locator('[data-notice="cart-health"]')
+    expect(said).to_contain_text("Abandoned-cart e-mails cannot fire for Health Channel")
+    expect(said).to_contain_text("Carts of Health Channel are not sent to Mailchimp.")
+    check_a11y(app_frame(page), "the Activity page with a health problem")
