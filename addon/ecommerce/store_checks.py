@@ -161,7 +161,10 @@ async def script_for(services: Services, installation_id: int, channel: str) -> 
     answer is older than `SITE_SCRIPT_CACHE_SECONDS` (or Mailchimp unreachable: the last one)."""
     max_age = services.settings.site_script_cache_seconds
     async with services.db.session() as session:
+        created = {s.channel_slug for s in await _created(session, installation_id)}
         check = await existing(session, installation_id, channel)
+    if channel not in created:
+        check = None  # untracked (or its store gone): nothing to load on the storefront
     fresh = check is not None and (utcnow() - check.checked_at).total_seconds() < max_age
     if not fresh:
         try:
@@ -171,7 +174,7 @@ async def script_for(services: Services, installation_id: int, channel: str) -> 
             pass  # not connected: whatever was last known
         async with services.db.session() as session:
             check = await existing(session, installation_id, channel)
-    if check is None or not check.script_url:
+    if check is None or not check.script_url or channel not in created:
         raise NotFound(
             "This channel has no Mailchimp site script (is it tracked, and its store created?).",
             code=ErrorCode.NO_SITE_SCRIPT,

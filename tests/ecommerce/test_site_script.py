@@ -67,6 +67,10 @@ async def test_cors_and_unknown_channels(shop: Shop) -> None:
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "NO_SITE_SCRIPT"
     assert missing.headers["Access-Control-Allow-Origin"] == ORIGIN  # readable by the browser
+    assert (await _script(shop)).status_code == 200
+    untrack = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert untrack.status_code == 200
+    assert (await _script(shop)).status_code == 404  # not the untracked store's old script
 
 
 async def test_verified_from_the_ecommerce_page(shop: Shop, clock: ManualClock) -> None:
