@@ -321,7 +321,19 @@ function splitChart(data, run) {
   });
 }
 
+let drawn = ""; // what the charts show: a new sort order leaves them (and open tables) as they are
+
 function renderCharts(data) {
+  const what = JSON.stringify([
+    data.sent_from,
+    data.sent_to,
+    data.top_revenue,
+    data.activity,
+    data.split,
+    data.run.activity_interval_days,
+  ]);
+  if (what === drawn) return;
+  drawn = what;
   $("charts").replaceChildren(activityChart(data), revenueChart(data), splitChart(data, data.run));
 }
 
