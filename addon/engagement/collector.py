@@ -58,7 +58,8 @@ class Collector:
         self.writes = asyncio.Lock()  # one writer: pages take turns
         self.figures = RunFigures()
 
-    async def run(self) -> RunFigures:
+    async def run(self, *, fresh: bool = True) -> RunFigures:
+        """One collection; `fresh` False for a retried one, whose progress goes on counting."""
         # Mailchimp stamps activity to the second: a pass counts whole seconds before its end,
         # the next one from there.
         now = utcnow().replace(microsecond=0)
@@ -67,8 +68,9 @@ class Collector:
             settings.state = RunState.RUNNING
             settings.last_started_at = now
             settings.last_error = None
-            settings.campaigns_done = 0
-            settings.members_seen = 0
+            if fresh:
+                settings.campaigns_done = 0
+                settings.members_seen = 0
             horizon = now - timedelta(days=settings.activity_interval_days)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
@@ -246,7 +248,7 @@ class Collector:
                 row.pass_until = None
                 row.pass_offset = 0
                 settings = await store.settings_row(session, self.installation_id)
-                settings.campaigns_done += 1
+                settings.campaigns_done = min(settings.campaigns_done + 1, settings.campaigns_total)
 
 
 async def _seen(session: AsyncSession, installation_id: int, members: int) -> None:

@@ -1,0 +1,228 @@
+"""The sandbox side of the engagement benchmark, run in its own process (see
+`benchmarks.engagement`): the dev stack of `benchmarks.stack` (150 ms per request to either
+sandbox, Mailchimp's inside its connection window) with a Saleor store of `--customers`
+customers, plus two controls:
+
+* `POST /_bench/engagement/seed`: the demo account's audience gets `--members` subscribed
+  members (the Saleor customers first, guests after), ratings and a tag on a tenth of them,
+  `--campaigns` campaigns sent over the last 29 days with opens (20 %) and clicks (5 %) of their
+  recipients, and orders attributed to them in the app's Mailchimp store;
+* `POST /_bench/engagement/increment?fraction=0.01`: that fraction of the members opens (and a
+  fifth of them clicks) one of the campaigns now.
+
+`GET /_bench/stats` adds the Saleor metadata mutations received to `benchmarks.stack`'s figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import time
+from typing import Any
+
+import uvicorn
+from starlette.types import Message, Receive, Scope, Send
+
+from addon.config import load_settings
+from benchmarks.stack import BenchStack
+from sandboxes.devstack import SALEOR_PATH, DevStack, create_dev_app
+from sandboxes.mailchimp.campaigns import record_activity, send_campaign
+from sandboxes.mailchimp.models import MemberTag
+from sandboxes.saleor.generator import generate_store
+
+DAY = 86_400.0
+PRODUCT = {
+    "id": "bench-product",
+    "title": "Bench product",
+    "variants": [{"id": "bench-variant", "title": "Bench variant", "price": 25.0}],
+}
+
+
+def _order(order_id: str, email: str, campaign_id: str) -> dict[str, Any]:
+    return {
+        "id": order_id,
+        "customer": {"id": f"c-{order_id}", "email_address": email, "opt_in_status": False},
+        "campaign_id": campaign_id,
+        "currency_code": "USD",
+        "order_total": 25.0,
+        "processed_at_foreign": "2026-01-02T10:00:00+00:00",
+        "lines": [
+            {
+                "id": "l1",
+                "product_id": "bench-product",
+                "product_variant_id": "bench-variant",
+                "quantity": 1,
+                "price": 25.0,
+            }
+        ],
+    }
+
+
+MUTATION = b"updatePrivateMetadata("
+
+
+class EngagementStack(BenchStack):
+    def __init__(self, app: Any, stack: DevStack, latency: float, members: int, campaigns: int):
+        super().__init__(app, stack, latency)
+        self.members = members
+        self.campaigns = campaigns
+        self.saleor_mutations = 0
+        self.rng = random.Random(19)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and path.startswith("/_bench/engagement/"):
+            query = dict(
+                part.split("=", 1) for part in scope["query_string"].decode().split("&") if part
+            )
+            started = time.perf_counter()
+            if path.endswith("/seed"):
+                await self.seed()
+            else:
+                self.increment(float(query.get("fraction", "0.01")))
+            body = json.dumps({"seconds": time.perf_counter() - started}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        if scope["type"] == "http" and path.startswith(SALEOR_PATH + "/graphql"):
+
+            async def counting() -> Message:
+                message = await receive()
+                self.saleor_mutations += bytes(message.get("body", b"")).count(MUTATION)
+                return message
+
+            await super().__call__(scope, counting, send)
+            return
+        await super().__call__(scope, receive, send)
+
+    def stats(self) -> dict[str, Any]:
+        return {**super().stats(), "saleor_mutations": self.saleor_mutations}
+
+    def _audience(self) -> tuple[Any, str]:
+        sandbox, account = self.stack.mailchimp, self.stack.demo_account
+        [audience] = sandbox.lists(account)
+        return account, audience.id
+
+    async def seed(self) -> None:
+        sandbox = self.stack.mailchimp
+        account, list_id = self._audience()
+        customers = [c.email for c in self.stack.saleor.store.customers.values()]
+        emails = (customers + [f"guest{i}@bench.example" for i in range(self.members)])[
+            : self.members
+        ]
+        for start in range(0, len(emails), 500):
+            members = [
+                {"email_address": e, "status": "subscribed"} for e in emails[start : start + 500]
+            ]
+            result = await sandbox.call(
+                account, "POST", f"/lists/{list_id}", body={"members": members}
+            )
+            assert result.status == 200 and result.body and not result.body["errors"], result.body
+        data = sandbox.state.accounts[account.id].lists[list_id]
+        data.tag_ids["vip"] = 1
+        for index, member in enumerate(data.members.values()):
+            member.member_rating = 1 + index % 5
+            if index % 10 == 0:
+                member.tags = [MemberTag(id=1, name="vip", date_added=sandbox.clock.iso())]
+        now = time.time()
+        sent = []
+        for index in range(self.campaigns):
+            at = now - 29 * DAY + index * (28 * DAY / max(self.campaigns, 1))
+            campaign = send_campaign(sandbox, account, list_id, title=f"Campaign {index + 1}",
+                                     sent_at=at)  # fmt: skip
+            sent.append((campaign, at))
+            events: list[tuple[str, Any, float | None]] = []
+            for email in emails:
+                roll = self.rng.random()
+                if roll < 0.20:
+                    opened = min(at + self.rng.uniform(60, DAY), now - 60)
+                    events.append((email, "open", opened))
+                    if roll < 0.05:
+                        events.append((email, "click", opened + 30))
+            record_activity(sandbox, account, campaign, events)
+        await self._orders(emails[: len(customers)] or emails, sent)
+
+    async def _orders(self, buyers: list[str], sent: list[tuple[str, float]]) -> None:
+        sandbox, account = self.stack.mailchimp, self.stack.demo_account
+        stores = sandbox.stores(account)
+        if not stores or not sent:
+            return
+        store = stores[0].id
+        await sandbox.call(account, "POST", f"/ecommerce/stores/{store}/products", body=PRODUCT)
+        for index in range(min(200, len(buyers))):
+            campaign, _ = sent[index % len(sent)]
+            body = _order(f"bench-{index}", buyers[index], campaign)
+            await sandbox.call(account, "POST", f"/ecommerce/stores/{store}/orders", body=body)
+
+    def increment(self, fraction: float) -> None:
+        sandbox = self.stack.mailchimp
+        account, _ = self._audience()
+        campaigns = list(sandbox.state.accounts[account.id].sent_campaigns.values())
+        now = time.time() - 1
+        for campaign in campaigns:
+            picked = [
+                (who, "open", now)
+                for who in campaign.recipients
+                if self.rng.random() < fraction / max(len(campaigns), 1)
+            ]
+            picked += [(who, "click", now) for who, _, _ in picked[::5]]
+            record_activity(sandbox, account, campaign.id, picked)
+
+
+def _deliver_webhooks_later(stack: DevStack) -> None:
+    """Saleor queues webhooks and sends them from its workers (Celery), after the mutation's
+    request has been answered (saleor/webhook/transport/asynchronous/transport.py,
+    `trigger_webhooks_async`); the sandbox sends them inside the request. Here they are sent
+    in the background, as Saleor would: 20 customers' metadata in one request would otherwise
+    wait for 20 deliveries to the app."""
+    saleor = stack.saleor
+    emit = saleor.emit
+    pending: set[asyncio.Task[Any]] = set()
+
+    async def later(event_type: str, root_object: Any, **options: Any) -> list[Any]:
+        if event_type != "CUSTOMER_METADATA_UPDATED":
+            return await emit(event_type, root_object, **options)
+        task = asyncio.create_task(emit(event_type, root_object, **options))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+        return []
+
+    saleor.emit = later  # type: ignore[method-assign]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--members", type=int, required=True)
+    parser.add_argument("--campaigns", type=int, required=True)
+    parser.add_argument("--customers", type=int, required=True)
+    parser.add_argument("--latency", type=float, default=0.15)
+    args = parser.parse_args()
+
+    settings = load_settings()
+    app = create_dev_app(settings, run_worker=False)
+    stack: DevStack = app.state.devstack
+    started = time.perf_counter()
+    generate_store(stack.saleor.store, products=1, customers=args.customers, orders=0, seed=7)
+    print(f"generated the store in {time.perf_counter() - started:.1f} s", flush=True)
+    stack.mailchimp.faults.set(latency=args.latency)
+    _deliver_webhooks_later(stack)
+    uvicorn.run(
+        EngagementStack(app, stack, args.latency, args.members, args.campaigns),
+        host="127.0.0.1",
+        port=args.port,
+        log_level="warning",
+        lifespan="on",
+    )
+
+
+if __name__ == "__main__":
+    main()
