@@ -8,7 +8,16 @@
  * reads the report again once it ends.
  */
 import { $, PageLoader, badge, bridge, confirmed, el, formatTime, notice, setBusy } from "../app.js";
-import { barChart, lineChart, shareChart } from "../charts.js";
+import {
+  amounts,
+  count,
+  day,
+  every,
+  money,
+  percent,
+  rangeText,
+  renderCharts,
+} from "./reports-charts.js";
 
 const POLL_MS = 2000;
 const TEXT_COLUMNS = ["title"]; // sorted A→Z first; numbers and dates largest first
@@ -34,59 +43,6 @@ const STATES = {
 const view = { sort: "sent_at", direction: "desc", from: "", to: "" };
 let seq = 0; // the latest request: older answers are dropped
 let pollTimer = null;
-
-// --- formatting ----------------------------------------------------------------------------
-
-function count(n) {
-  return Number(n).toLocaleString();
-}
-
-function percent(rate) {
-  if (rate === null || rate === undefined) return "—";
-  return new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(rate);
-}
-
-export function money(amount, currency, precise) {
-  const digits = { minimumFractionDigits: 2, maximumFractionDigits: precise ? 4 : 2 };
-  if (currency) {
-    try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency, ...digits }).format(amount);
-    } catch (e) {
-      // not an ISO currency code Intl knows: the number and the code as Mailchimp sent it
-    }
-  }
-  const number = Number(amount).toLocaleString(undefined, digits);
-  return currency ? number + " " + currency : number;
-}
-
-function amounts(list, precise) {
-  if (!list.length) return money(0, null);
-  return list.map((a) => money(a.amount, a.currency, precise)).join(" + ");
-}
-
-function day(value) {
-  if (!value) return "";
-  return new Date(value).toLocaleDateString(undefined, { year: "numeric", month: "short", day: "numeric" });
-}
-
-function shortDay(isoDay) {
-  // A calendar day (YYYY-MM-DD) read as UTC, shown without a time-zone shift.
-  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
-}
-
-function every(minutes) {
-  if (minutes === 60) return "every hour";
-  if (minutes === 1440) return "once a day";
-  if (minutes % 60 === 0) return "every " + minutes / 60 + " hours";
-  return "every " + minutes + " minutes";
-}
-
-function rangeText(from, to) {
-  if (from && to) return "sent from " + shortDay(from) + " until " + shortDay(to);
-  if (from) return "sent from " + shortDay(from);
-  if (to) return "sent until " + shortDay(to);
-  return "sent at any time";
-}
 
 // --- the collection ------------------------------------------------------------------------
 
@@ -246,95 +202,6 @@ function renderTable(data) {
   }
   data.campaigns.forEach((c) => rows.appendChild(renderRow(c)));
   renderTotals(data.totals);
-}
-
-// --- charts --------------------------------------------------------------------------------
-
-function revenueChart(data) {
-  const bars = data.top_revenue.map((b) => ({
-    label: b.title,
-    value: b.revenue,
-    text: money(b.revenue, b.currency),
-  }));
-  const currencies = new Set(data.top_revenue.map((b) => b.currency));
-  return barChart({
-    title: "Revenue per campaign",
-    description:
-      "The campaigns whose e-mails brought the most revenue, up to 10." +
-      (currencies.size > 1 ? " Bars in different currencies are not converted." : ""),
-    summary: bars.length ? "Most revenue: " + bars[0].label + ", " + bars[0].text + "." : "",
-    bars,
-    labelName: "Campaign",
-    valueName: "Revenue",
-    empty: "No campaign " + rangeText(data.sent_from, data.sent_to) + " has brought an order yet.",
-  });
-}
-
-function activityChart(data) {
-  const points = data.activity;
-  const opens = points.map((p) => p.opens);
-  const clicks = points.map((p) => p.clicks);
-  const sum = (values) => values.reduce((a, b) => a + b, 0);
-  let busiest = 0;
-  opens.forEach((v, i) => {
-    if (v > opens[busiest]) busiest = i;
-  });
-  const figure = lineChart({
-    title: "Opens and clicks over time",
-    description: "Per day (UTC), for the campaigns " + rangeText(data.sent_from, data.sent_to) + ".",
-    summary: points.length
-      ? count(sum(opens)) + " opens and " + count(sum(clicks)) + " clicks from " +
-        shortDay(points[0].day) + " to " + shortDay(points[points.length - 1].day) +
-        "; the most opens, " + count(opens[busiest]) + ", on " + shortDay(points[busiest].day) + "."
-      : "",
-    labels: points.map((p) => shortDay(p.day)),
-    series: [
-      { name: "Opens", values: opens },
-      { name: "Clicks", values: clicks },
-    ],
-    xName: "Day",
-    empty: "No opens or clicks recorded for these campaigns yet.",
-  });
-  figure.classList.add("wide");
-  return figure;
-}
-
-function splitChart(data, run) {
-  const s = data.split;
-  const share = (a, b) => (a + b ? Math.round((a / (a + b)) * 100) + " %" : "none");
-  return shareChart({
-    title: "Engaged and unengaged customers",
-    description:
-      "Engaged: opened or clicked a campaign in the last " + run.activity_interval_days +
-      " days. Guests (no account in the store) are counted here but not written anywhere.",
-    summary:
-      "Customers: " + count(s.engaged_customers) + " engaged, " + count(s.unengaged_customers) +
-      " not (" + share(s.engaged_customers, s.unengaged_customers) + " engaged). Guests: " +
-      count(s.engaged_guests) + " engaged, " + count(s.unengaged_guests) + " not.",
-    rows: [
-      { label: "Customers", parts: [{ value: s.engaged_customers }, { value: s.unengaged_customers }] },
-      { label: "Guests", parts: [{ value: s.engaged_guests }, { value: s.unengaged_guests }] },
-    ],
-    parts: ["Engaged", "Not engaged"],
-    rowName: "Recipients",
-    empty: "No recipient's activity has been collected yet.",
-  });
-}
-
-let drawn = ""; // what the charts show: a new sort order leaves them (and open tables) as they are
-
-function renderCharts(data) {
-  const what = JSON.stringify([
-    data.sent_from,
-    data.sent_to,
-    data.top_revenue,
-    data.activity,
-    data.split,
-    data.run.activity_interval_days,
-  ]);
-  if (what === drawn) return;
-  drawn = what;
-  $("charts").replaceChildren(activityChart(data), revenueChart(data), splitChart(data, data.run));
 }
 
 // --- loading -------------------------------------------------------------------------------
