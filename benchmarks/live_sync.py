@@ -3,7 +3,9 @@
 Run: `.venv/bin/python -m benchmarks.live_sync`. Everything runs in-process against the Saleor
 and Mailchimp sandboxes with a temporary SQLite database; requests are counted from the Mailchimp
 sandbox's request log. Targets: ≤ 1.05 requests per changed entity; ≤ 2 cart calls for 50
-updates of one checkout within a minute.
+updates of one checkout within a minute. The traffic includes vouchers (every voucher offered
+to Mailchimp): created with their codes, renamed, codes added and deleted, orders placed with a
+code (the order and the code's usage count change).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import random
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import update
@@ -32,6 +35,7 @@ from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.models import Channel, OrderStatus
 from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor.voucher_models import Voucher
 from sandboxes.transport import HostRoutingTransport
 
 APP = "http://app.test"
@@ -145,6 +149,43 @@ async def track_a_channel(
     return channel, list_id
 
 
+async def offer_all_vouchers(saleor: SaleorSandbox, client: httpx.AsyncClient) -> None:
+    """Every voucher becomes a Mailchimp promo rule (the E-commerce page's choice)."""
+    app = next(iter(saleor.store.apps.values()))
+    headers = {
+        "authorization-bearer": saleor.mint_dashboard_token(app),
+        "saleor-api-url": saleor.api_url,
+    }
+    body = {"offer": "all", "redemption_url_template": "https://bench.example/cart?promo={code}"}
+    response = await client.put("/api/ecommerce/promos", json=body, headers=headers)
+    response.raise_for_status()
+
+
+async def _voucher_change(
+    saleor: SaleorSandbox, rng: random.Random, step: int, vouchers: list[Voucher], customer: Any
+) -> int:
+    """One change of the vouchers' traffic; returns the entities it changed (an order placed
+    with a code changes the order and the code's usage count)."""
+    voucher = rng.choice(vouchers)
+    roll = rng.random()
+    if roll < 0.3:
+        await saleor.vouchers.update(voucher, name=f"{voucher.name} v{step}")
+        return 1
+    if roll < 0.5:
+        await saleor.vouchers.add_codes(voucher, [f"V{step}"])
+        return 1
+    if roll < 0.6 and len(voucher.codes) > 1:
+        await saleor.vouchers.delete_codes([voucher.codes[-1]])
+        return 1
+    product = rng.choice(list(saleor.store.products.values()))
+    await saleor.vouchers.create_order(
+        rng.choice(voucher.codes).code,
+        lines=[saleor.order_line(product.variants[0], 1)],
+        user=customer,
+    )
+    return 2
+
+
 async def _scenario(
     services: Services,
     saleor: SaleorSandbox,
@@ -171,8 +212,23 @@ async def _scenario(
         customer = await saleor.create_customer(f"c{i}@bench.example", f"First{i}", f"Last{i}")
         customers.append(customer)
         changes += 1
+    # Vouchers: a few, each with two codes (the voucher and each code are entities).
+    await offer_all_vouchers(saleor, client)
+    vouchers = []
+    for i in range(5):
+        vouchers.append(
+            await saleor.vouchers.create(
+                f"Voucher {i}", [f"CODE{i}A", f"CODE{i}B"], channels={channel.slug: 5 + i}
+            )
+        )
+        changes += 3
     await _drain(services)
+    voucher_rng = random.Random(7)  # its own: the rest of the traffic stays what it was
     for step in range(STEPS):
+        if step % 10 == 5:
+            customer = voucher_rng.choice(customers)
+            changes += await _voucher_change(saleor, voucher_rng, step, vouchers, customer)
+            await _drain(services)
         roll = rng.random()
         if roll < 0.25:
             product = rng.choice(products)
@@ -224,6 +280,8 @@ async def _scenario(
     )
     print(f"changed entities (live sync): {changes}")
     print(f"Mailchimp requests for them: {per_entity_requests}")
+    promo_requests = sum(1 for r in mailchimp.requests[start:] if "/promo-rules" in r.path)
+    print(f"of which promo rules and codes: {promo_requests}")
     print(f"requests per changed entity: {per_entity:.3f} (target <= {TARGET_PER_ENTITY})")
     print(
         f"cart calls for 50 checkout updates within a minute: {cart_calls} "
