@@ -36,6 +36,7 @@ _BODY_KINDS = {
     "user": EntityKind.CUSTOMER,
     "order": EntityKind.ORDER,
     "checkout": EntityKind.CART,
+    "voucher": EntityKind.PROMO_RULE,
 }
 _NEEDS_MAILCHIMP = ("ecommerce.", "audiences.", "subscriptions.", "initial_sync.")
 

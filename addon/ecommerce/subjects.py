@@ -14,6 +14,7 @@ _KIND_NOUNS = {
     EntityKind.CUSTOMER: "Customer",
     EntityKind.ORDER: "Order",
     EntityKind.CART: "Cart",
+    EntityKind.PROMO_RULE: "Voucher",  # its Mailchimp promo rule and codes
 }
 ORDER_LABEL_SEPARATOR = " — "
 

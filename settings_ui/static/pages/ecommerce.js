@@ -36,7 +36,7 @@ const KINDS = [
   ["order", "Orders"],
   ["cart", "Carts"],
 ];
-const KIND_NAMES = { store: "Store", product: "Product", customer: "Customer", order: "Order", cart: "Cart" };
+const KIND_NAMES = { store: "Store", product: "Product", customer: "Customer", order: "Order", cart: "Cart", promo_rule: "Voucher" };
 // The store's state in words: the server's derived `store_status`, or the ledger's (older).
 const STORE_STATUS = {
   ready: { label: "Store ready", tone: "success" },
