@@ -16,6 +16,7 @@ import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict
 
@@ -165,7 +166,9 @@ class PromoPusher(CatalogPusher):
             usage = await PromoRepository(session).usage(
                 self.ctx.installation_id, self.ctx.channel, [c.code for c in raw if c.code]
             )
-        fallback = f"https://{self.ctx.domain}/" if self.ctx.domain else "https://localhost/"
+        # Without a template: the storefront's address (as the store's `domain`), else Saleor's.
+        domain = urlsplit(self.ctx.product_url_template or "").netloc or self.ctx.domain
+        fallback = f"https://{domain}/"
         codes = []
         for code in raw:
             url = promo_payloads.redemption_url(

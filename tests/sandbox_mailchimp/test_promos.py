@@ -9,7 +9,7 @@ import httpx
 
 from sandboxes.mailchimp import MailchimpSandbox
 
-from .helpers import create_list, create_store
+from .helpers import create_list, create_store, order_body, product_body
 from .test_batches import read_results
 from .test_core import assert_problem
 
@@ -88,7 +88,8 @@ async def test_rule_validation(client: httpx.AsyncClient) -> None:
         assert doc["errors"][0]["field"] == required  # type: ignore[index]
     long_code = await client.post(codes, json=code_body(code="C" * 51))
     assert_problem(long_code, 400, "Invalid Resource")
-    assert_problem(await client.get("/ecommerce/stores/nope/promo-rules"), 404, "Resource Not Found")
+    unknown = await client.get("/ecommerce/stores/nope/promo-rules")
+    assert_problem(unknown, 404, "Resource Not Found")
 
 
 async def test_promos_in_a_batch(sandbox: MailchimpSandbox, client: httpx.AsyncClient) -> None:
@@ -118,3 +119,17 @@ async def test_promos_in_a_batch(sandbox: MailchimpSandbox, client: httpx.AsyncC
     results = {r["operation_id"]: r["status_code"] for r in read_results(archive.content)}
     assert results == {"c0": 200, "c1": 200, "c2": 200, "dup": 400}
     assert (await client.get(f"{RULES}/r1/promo-codes")).json()["total_items"] == 3
+
+
+async def test_an_orders_promos_are_checked(client: httpx.AsyncClient) -> None:
+    await create_store(client, await create_list(client))
+    store = "/ecommerce/stores/store-1"
+    assert (await client.post(f"{store}/products", json=product_body())).status_code == 200
+    bad = order_body(promos=[{"code": "SUMMER10", "amount_discounted": 3, "type": "shipping"}])
+    doc = assert_problem(await client.post(f"{store}/orders", json=bad), 400, "Invalid Resource")
+    assert doc["errors"][0]["field"] == "promos.0.type"  # type: ignore[index]
+    good = order_body(promos=[{"code": "SUMMER10", "amount_discounted": 3, "type": "fixed"}])
+    created = await client.post(f"{store}/orders", json=good)
+    assert created.json()["promos"] == [
+        {"code": "SUMMER10", "amount_discounted": 3.0, "type": "fixed"}
+    ]

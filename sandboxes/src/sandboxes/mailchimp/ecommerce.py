@@ -11,7 +11,7 @@ Customers created through the e-commerce API join the store's audience as ``tran
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -117,6 +117,14 @@ class LineIn(_In):
     discount: float = 0.0
 
 
+class PromoIn(_In):
+    """An order's promo (OpenAPI `Promos_inner_1`): all three required, `type` an enum."""
+
+    code: str
+    amount_discounted: float
+    type: Literal["fixed", "percentage"]
+
+
 class OrderIn(_In):
     id: str
     customer: CustomerRef
@@ -136,7 +144,7 @@ class OrderIn(_In):
     updated_at_foreign: str = ""
     shipping_address: dict[str, Any] = Field(default_factory=dict)
     billing_address: dict[str, Any] = Field(default_factory=dict)
-    promos: list[dict[str, Any]] = Field(default_factory=list)
+    promos: list[PromoIn] = Field(default_factory=list)
     lines: list[LineIn]
     tracking_number: str = ""
     tracking_carrier: str = ""
