@@ -251,7 +251,14 @@ def test_every_page_follows_the_dashboard_theme(
 ) -> None:
     app = open_app(page, live_site.dashboard, theme=theme)
     expect(app.locator("html")).to_have_attribute("data-theme", theme)
-    for name in ("Connection", "Audiences & groups", "Subscriptions", "E-commerce", "Activity"):
+    for name in (
+        "Connection",
+        "Audiences & groups",
+        "Subscriptions",
+        "E-commerce",
+        "Activity",
+        "Reports",
+    ):
         app.get_by_role("link", name=name, exact=True).click()
         expect(app.get_by_role("link", name=name, exact=True)).to_have_attribute(
             "aria-current", "page"
@@ -417,7 +424,14 @@ def test_narrow_dashboard_wraps_the_tabs_and_fits_the_tables(
     frame = app_frame(page)
     width = frame.evaluate("document.documentElement.clientWidth")
     # Every tab is on screen (they wrap), none cut off behind a scroll.
-    for name in ("Connection", "Audiences & groups", "Subscriptions", "E-commerce", "Activity"):
+    for name in (
+        "Connection",
+        "Audiences & groups",
+        "Subscriptions",
+        "E-commerce",
+        "Activity",
+        "Reports",
+    ):
         box = app.get_by_role("link", name=name, exact=True).bounding_box()
         frame_box = page.locator("#app-frame").bounding_box()
         assert box and frame_box

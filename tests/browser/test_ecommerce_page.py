@@ -39,8 +39,8 @@ def shop(live_site: LiveSite) -> Iterator[Newsletter]:
                 "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
             )
             assert response.status_code == 200, response.text
-    orchard = shop.new_list("Orchard customers")
-    shop.new_list("Wholesale buyers")
+    orchard = shop.list_named("Orchard customers")
+    shop.list_named("Wholesale buyers")
     shop.import_now()
     shop.configure(active_list_ids=[orchard], default_list_id=orchard)
     live_site.stack.saleor.store.default_channel()

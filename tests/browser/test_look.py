@@ -24,7 +24,7 @@ from tests.browser.pages import (
 pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-TABS = ("Connection", "Audiences & groups", "Subscriptions", "E-commerce", "Activity")
+TABS = ("Connection", "Audiences & groups", "Subscriptions", "E-commerce", "Activity", "Reports")
 
 
 def slug(tab: str) -> str:

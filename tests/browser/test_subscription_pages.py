@@ -79,6 +79,18 @@ class Newsletter:
             self.ids[name] = response.json()["id"]
             return self.ids[name]
 
+    def list_named(self, name: str) -> str:
+        """The audience called `name`, made only if this stack has none yet: a module-scoped
+        fixture imported by several modules runs once per module on the same stack."""
+        with mailchimp_api(self.live_site) as mc:
+            response = mc.get("/lists", params={"count": 1000, "fields": "lists.id,lists.name"})
+            assert response.status_code == 200, response.text
+        for audience in response.json()["lists"]:
+            if audience["name"] == name:
+                self.ids[name] = audience["id"]
+                return self.ids[name]
+        return self.new_list(name)
+
     def new_group(self, list_id: str, title: str, kind: str, *names: str) -> str:
         with mailchimp_api(self.live_site) as mc:
             path = f"/lists/{list_id}/interest-categories"
