@@ -28,6 +28,7 @@ from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.payloads import content_hash
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode
 from addon.ecommerce.promo_usage import PromoRepository
+from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
@@ -250,10 +251,13 @@ class PromoPusher(CatalogPusher):
             channel=self.ctx.channel, voucher_id=voucher_id, batch_id=batch.id, operations=meaning
         )
         async with self.services.db.transaction() as session:
+            # In the voucher's lane: its next push waits for these results rather than
+            # sending the same codes again.
             await JobRepository(session).enqueue(
                 self.ctx.installation_id,
                 CODES_JOB,
                 job.model_dump(mode="json"),
+                lane=ledger_key(self.ctx.channel, EntityKind.PROMO_RULE, voucher_id),
                 run_after=utcnow() + timedelta(seconds=POLL_SECONDS),
             )
 
@@ -273,16 +277,21 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
             )
     except NotConnected:
         return
-    ok: dict[str, str] = {}
+    settled: dict[str, str | None] = {}  # code id → its hash now (None: gone)
     failed = 0
     for result in results:
         found = request.operations.get(result.operation_id or "")
         if found is None:
             continue
         code_id, digest = found
-        held = 200 <= result.status_code < 300 or (digest == "" and result.status_code == 404)
-        if held:
-            ok[code_id] = digest
+        body = result.response if isinstance(result.response, dict) else {}
+        exists = "already exists" in f"{body.get('detail', '')} {body.get('title', '')}".lower()
+        if 200 <= result.status_code < 300:
+            settled[code_id] = digest or None
+        elif not digest and result.status_code == 404:
+            settled[code_id] = None  # deleting what is gone already
+        elif digest and exists:
+            settled[code_id] = ""  # held with unknown content: the next push patches it
         else:
             failed += 1
     async with services.db.transaction() as session:
@@ -292,11 +301,11 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
         if record is None:
             return
         children = dict(record.children or {})
-        for code_id, digest in ok.items():
-            if digest:
-                children[code_id] = digest
-            else:
+        for code_id, now in settled.items():
+            if now is None:
                 children.pop(code_id, None)
+            else:
+                children[code_id] = now
         record.children = children
         if failed:
             # Left out of the record: the voucher's next push sends them again.
