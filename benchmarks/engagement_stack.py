@@ -6,7 +6,7 @@ customers, plus two controls:
 * `POST /_bench/engagement/seed`: the demo account's audience gets `--members` subscribed
   members (the Saleor customers first, guests after), ratings and a tag on a tenth of them,
   `--campaigns` campaigns sent over the last 29 days with opens (20 %) and clicks (5 %) of their
-  recipients, and orders attributed to them in the app's Mailchimp store;
+  recipients, and a store with 200 orders attributed to them;
 * `POST /_bench/engagement/increment?fraction=0.01`: that fraction of the members opens (and a
   fifth of them clicks) one of the campaigns now.
 
@@ -152,10 +152,14 @@ class EngagementStack(BenchStack):
 
     async def _orders(self, buyers: list[str], sent: list[tuple[str, float]]) -> None:
         sandbox, account = self.stack.mailchimp, self.stack.demo_account
-        stores = sandbox.stores(account)
-        if not stores or not sent:
+        if not sent:
             return
-        store = stores[0].id
+        _, list_id = self._audience()
+        store = "bench-store"
+        created = await sandbox.call(account, "POST", "/ecommerce/stores", body={
+            "id": store, "list_id": list_id, "name": "Bench store", "currency_code": "USD",
+        })  # fmt: skip
+        assert created.status == 200, created.body
         await sandbox.call(account, "POST", f"/ecommerce/stores/{store}/products", body=PRODUCT)
         for index in range(min(200, len(buyers))):
             campaign, _ = sent[index % len(sent)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import SecretStr
@@ -42,6 +42,7 @@ FULL_MEMBER_READ = timedelta(hours=24)
 # `since` is exclusive and to the second: ask from a second earlier and drop what was counted.
 SINCE_SLACK = timedelta(seconds=1)
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
+WRITE_BATCH = 10  # pages counted in one transaction at most
 
 
 @dataclass
@@ -110,10 +111,18 @@ class Collector:
                 settings.campaigns_total = len(campaigns)
             # At most as many campaigns read at once as requests may be (one page each held).
             gate = asyncio.Semaphore(client.http.slots.cap)
-            tasks = [self._members(reads, list_id, cursors, now) for list_id, _ in audiences]
-            tasks.append(self._customers(api_url, token, scanned_at, now))
-            tasks += [self._campaign(reads, gate, c.id, now, sent) for c in campaigns]
-            await asyncio.gather(*tasks)
+            pages: asyncio.Queue[_Written | None] = asyncio.Queue()
+            writer = asyncio.create_task(self._writer(pages, sent))
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for list_id, _ in audiences:
+                        group.create_task(self._members(reads, list_id, cursors, now))
+                    group.create_task(self._customers(api_url, token, scanned_at, now))
+                    for c in campaigns:
+                        group.create_task(self._campaign(reads, gate, pages, c.id, now))
+            finally:
+                await pages.put(None)
+                await writer
         async with self.services.db.transaction() as session:
             await store.link_new_members(session, self.installation_id)
             settings = await store.settings_row(session, self.installation_id)
@@ -123,6 +132,46 @@ class Collector:
             self.services, self.installation_id, api_url, token
         )
         return self.figures
+
+    async def _writer(
+        self, pages: asyncio.Queue[_Written | None], sent: dict[str, datetime]
+    ) -> None:
+        """Count the pages the campaigns' readers hand over, as many as are waiting at once
+        (one transaction, each member's row updated once for all of them)."""
+        closing = False
+        while not closing:
+            first = await pages.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < WRITE_BATCH:
+                try:
+                    item = pages.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is None:
+                    closing = True
+                    break
+                batch.append(item)
+            try:
+                async with self.writes, self.services.db.transaction() as session:
+                    seen = await store.apply_activity(
+                        session, self.installation_id, [w.page for w in batch], sent
+                    )
+                    for written in batch:
+                        await session.execute(
+                            update(EngagementCampaign)
+                            .where(EngagementCampaign.id == written.row_id)
+                            .values(pass_offset=written.offset)
+                        )
+                    await _seen(session, self.installation_id, seen)
+            except BaseException as exc:
+                for written in batch:
+                    written.done.set_exception(exc)
+                raise
+            self.figures.members_seen += seen
+            for written in batch:
+                written.done.set_result(None)
 
     async def _members(
         self, reads: CampaignReads, list_id: str, cursors: dict[str, object], now: datetime
@@ -183,9 +232,9 @@ class Collector:
         self,
         reads: CampaignReads,
         gate: asyncio.Semaphore,
+        pages: asyncio.Queue[_Written | None],
         row_id: int,
         now: datetime,
-        sent: dict[str, datetime],
     ) -> None:
         """One campaign's activity since the last pass, then its report and attributed orders."""
         async with gate:
@@ -210,24 +259,11 @@ class Collector:
                 page = await reads.email_activity(campaign_id, since=since, offset=offset)
                 self.figures.mailchimp_pages += 1
                 offset += len(page.emails)
-                async with self.writes, self.services.db.transaction() as session:
-                    seen = await store.apply_activity(
-                        session,
-                        self.installation_id,
-                        campaign_id,
-                        page.emails,
-                        first_pass=start is None,
-                        start=start,
-                        until=until,
-                        sent=sent,
-                    )
-                    await session.execute(
-                        update(EngagementCampaign)
-                        .where(EngagementCampaign.id == row_id)
-                        .values(pass_offset=offset)
-                    )
-                    await _seen(session, self.installation_id, seen)
-                self.figures.members_seen += seen
+                # The writer counts it with the pages of other campaigns read meanwhile.
+                work = store.ActivityPage(campaign_id, page.emails, start, until)
+                written = _Written(row_id, work, offset)
+                await pages.put(written)
+                await written.done
                 if len(page.emails) < MAX_PAGE or offset >= page.total_items:
                     break
             report = await reads.report(campaign_id)
@@ -249,6 +285,18 @@ class Collector:
                 row.pass_offset = 0
                 settings = await store.settings_row(session, self.installation_id)
                 settings.campaigns_done = min(settings.campaigns_done + 1, settings.campaigns_total)
+
+
+@dataclass
+class _Written:
+    """A page for the writer, and the future the campaign's reader waits on."""
+
+    row_id: int
+    page: store.ActivityPage
+    offset: int  # the campaign's position after it
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
 
 
 async def _seen(session: AsyncSession, installation_id: int, members: int) -> None:

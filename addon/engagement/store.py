@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import Table, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
@@ -125,32 +125,56 @@ async def member_ids(
     wanted = sorted(set(hashes))
     if not wanted:
         return {}
-    now = utcnow()
-    rows = [
-        {
-            "installation_id": installation_id,
-            "email_hash": h,
-            "campaigns_received": 0,
-            "opens": 0,
-            "clicks": 0,
-            "tags": {},
-            "recent_campaigns": [],
-            "changed": True,
-            "updated_at": now,
-        }
-        for h in wanted
-    ]
-    insert = insert_for(_dialect(session), EngagementMember).on_conflict_do_nothing(
-        index_elements=["installation_id", "email_hash"]
-    )
-    await session.execute(insert, rows)
-    found = await session.execute(
+    found = await _ids(session, installation_id, wanted)
+    missing = [h for h in wanted if h not in found]
+    if missing:
+        now = utcnow()
+        rows = [
+            {
+                "installation_id": installation_id,
+                "email_hash": h,
+                "campaigns_received": 0,
+                "opens": 0,
+                "clicks": 0,
+                "tags": {},
+                "recent_campaigns": [],
+                "changed": True,
+                "updated_at": now,
+            }
+            for h in missing
+        ]
+        insert = insert_for(_dialect(session), EngagementMember).on_conflict_do_nothing(
+            index_elements=["installation_id", "email_hash"]
+        )
+        await session.execute(insert, rows)
+        found |= await _ids(session, installation_id, missing)
+    return found
+
+
+async def _ids(session: AsyncSession, installation_id: int, hashes: list[str]) -> dict[str, int]:
+    rows = await session.execute(
         select(EngagementMember.email_hash, EngagementMember.id).where(
             EngagementMember.installation_id == installation_id,
-            EngagementMember.email_hash.in_(wanted),
+            EngagementMember.email_hash.in_(hashes),
         )
     )
-    return {h: i for h, i in found}
+    return {h: i for h, i in rows}
+
+
+async def bulk_update(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """UPDATE members by id, one executemany per set of columns (Core: the ORM's bulk path
+    costs more than the write, at 1000 rows a page)."""
+    table: Table = EngagementMember.__table__  # type: ignore[assignment]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(sorted(k for k in row if k != "id"))].append(row)
+    for columns, group in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values({c: bindparam(f"b_{c}") for c in columns})
+        )
+        await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in group])
 
 
 @dataclass
@@ -183,76 +207,111 @@ def _tally(recipient: EmailRecipient, start: datetime | None, until: datetime) -
     return tally if tally.opens or tally.clicks else None
 
 
-def _recent(current: Sequence[str], campaign_id: str, sent: dict[str, datetime]) -> list[str]:
-    ids = [c for c in current if c != campaign_id and c in sent] + [campaign_id]
+def _recent(
+    current: Sequence[str], received: Iterable[str], sent: dict[str, datetime]
+) -> list[str]:
+    new = set(received)
+    ids = [c for c in current if c not in new and c in sent] + sorted(new)
     return sorted(ids, key=lambda c: sent[c], reverse=True)[:RECENT]
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """One page of a campaign's e-mail activity, counted for events in `[start, until)`; on
+    the first pass (`start` None) every recipient also received the campaign."""
+
+    campaign_id: str
+    recipients: Sequence[EmailRecipient]
+    start: datetime | None
+    until: datetime
+
+    @property
+    def first_pass(self) -> bool:
+        return self.start is None
+
+
+@dataclass
+class _Change:
+    received: list[str] = field(default_factory=list)  # campaign ids
+    opens: int = 0
+    clicks: int = 0
+    last_open: datetime | None = None
+    last_click: datetime | None = None
 
 
 async def apply_activity(
     session: AsyncSession,
     installation_id: int,
-    campaign_id: str,
-    recipients: Sequence[EmailRecipient],
-    *,
-    first_pass: bool,
-    start: datetime | None,
-    until: datetime,
+    pages: Sequence[ActivityPage],
     sent: dict[str, datetime],
 ) -> int:
-    """Count one page of a campaign's e-mail activity: events in `[start, until)`; on the
-    first pass, every recipient also received the campaign. Answers the members seen."""
-    tallies: dict[str, _Tally] = {}
-    everyone: list[str] = []
-    for recipient in recipients:
-        key = subscriber_hash(recipient.email_address)
-        everyone.append(key)
-        tally = _tally(recipient, start, until)
-        if tally is not None:
-            tallies[key] = tally
-    ids = await member_ids(session, installation_id, everyone if first_pass else tallies)
-    counted = await _count_member_campaigns(
-        session, installation_id, campaign_id, ids, tallies, until
-    )
-    touched = set(ids.values()) if first_pass else {ids[h] for h in counted}
-    if touched:
-        rows = await session.execute(
-            select(
-                EngagementMember.id,
-                EngagementMember.campaigns_received,
-                EngagementMember.recent_campaigns,
-                EngagementMember.opens,
-                EngagementMember.clicks,
-                EngagementMember.last_open,
-                EngagementMember.last_click,
-            ).where(EngagementMember.id.in_(sorted(touched)))
-        )
-        by_id = {ids[h]: t for h, t in counted.items()}
-        updates = []
-        now = utcnow()
-        for member_id, received, recent, opens, clicks, last_open, last_click in rows:
-            tally = by_id.get(member_id)
-            values: dict[str, Any] = {"id": member_id, "changed": True, "updated_at": now}
-            if first_pass:
-                values["campaigns_received"] = received + 1
-                values["recent_campaigns"] = _recent(recent or [], campaign_id, sent)
+    """Count pages of several campaigns at once: each member's row is updated once for all of
+    them (the pages of campaigns read side by side hold the same members, mostly). Answers the
+    members seen."""
+    seen = 0
+    wanted: set[str] = set()
+    parsed = []
+    for page in pages:
+        tallies: dict[str, _Tally] = {}
+        everyone = []
+        for recipient in page.recipients:
+            key = subscriber_hash(recipient.email_address)
+            everyone.append(key)
+            tally = _tally(recipient, page.start, page.until)
             if tally is not None:
-                values["opens"] = opens + tally.opens
-                values["clicks"] = clicks + tally.clicks
-                values["last_open"] = _latest(last_open, tally.last_open)
-                values["last_click"] = _latest(last_click, tally.last_click)
-            updates.append(values)
-        for group in _same_keys(updates):
-            await session.execute(update(EngagementMember), group)
-    await _add_days(session, installation_id, campaign_id, counted.values())
-    return len(everyone)
-
-
-def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Bulk UPDATE by primary key needs the same columns in every row of one statement."""
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(sorted(row))].append(row)
-    return list(groups.values())
+                tallies[key] = tally
+        seen += len(everyone)
+        wanted.update(everyone if page.first_pass else tallies)
+        parsed.append((page, everyone, tallies))
+    ids = await member_ids(session, installation_id, wanted)
+    changes: dict[int, _Change] = defaultdict(_Change)
+    for page, everyone, tallies in parsed:
+        counted = await _count_member_campaigns(
+            session, installation_id, page.campaign_id, ids, tallies, page.until
+        )
+        if page.first_pass:
+            for key in everyone:
+                changes[ids[key]].received.append(page.campaign_id)
+        for key, tally in counted.items():
+            change = changes[ids[key]]
+            change.opens += tally.opens
+            change.clicks += tally.clicks
+            change.last_open = _latest(change.last_open, tally.last_open)
+            change.last_click = _latest(change.last_click, tally.last_click)
+        await _add_days(session, installation_id, page.campaign_id, counted.values())
+    if not changes:
+        return seen
+    rows = await session.execute(
+        select(
+            EngagementMember.id,
+            EngagementMember.campaigns_received,
+            EngagementMember.recent_campaigns,
+            EngagementMember.opens,
+            EngagementMember.clicks,
+            EngagementMember.last_open,
+            EngagementMember.last_click,
+        ).where(EngagementMember.id.in_(sorted(changes)))
+    )
+    updates = []
+    now = utcnow()
+    for member_id, received, recent, opens, clicks, last_open, last_click in rows:
+        change = changes[member_id]
+        values: dict[str, Any] = {
+            "id": member_id,
+            "changed": True,
+            "updated_at": now,
+            "campaigns_received": received + len(change.received),
+            "recent_campaigns": _recent(recent or [], change.received, sent)
+            if change.received
+            else recent or [],
+            "opens": opens + change.opens,
+            "clicks": clicks + change.clicks,
+            "last_open": _latest(last_open, change.last_open),
+            "last_click": _latest(last_click, change.last_click),
+        }
+        updates.append(values)
+    await bulk_update(session, updates)
+    return seen
 
 
 async def _count_member_campaigns(
@@ -376,7 +435,7 @@ async def apply_members(
             }
         )
     if updates:
-        await session.execute(update(EngagementMember), updates)
+        await bulk_update(session, updates)
     return len(seen)
 
 
