@@ -18,6 +18,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.initial_sync.slices import Slice, created_of
@@ -144,7 +145,25 @@ class Planner:
                 skipped += 1
             else:
                 operations.append(item)
+        if kind is EntityKind.ORDER:
+            await self._count_codes(nodes, {item.saleor_id for item in operations})
         return Plan(operations, live, skipped, foreign)
+
+    async def _count_codes(self, nodes: list[dict[str, Any]], sent: set[str]) -> None:
+        """Orders sent with a voucher code count towards its usage, as live pushes do
+        (`addon.ecommerce.promo_usage`; counted once per order, whatever reaches Mailchimp)."""
+        used = [
+            (str(node["id"]), node.get("voucherCode"), (node.get("voucher") or {}).get("id"))
+            for node in nodes
+            if str(node["id"]) in sent and node.get("voucherCode") and node.get("voucher")
+        ]
+        if not used:
+            return
+        async with self.services.db.transaction() as session:
+            for order_id, code, voucher_id in used:
+                await order_used_code(
+                    session, self.ctx.installation_id, self.ctx.channel, order_id, code, voucher_id
+                )
 
     def _build(
         self,

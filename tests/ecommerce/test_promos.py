@@ -18,6 +18,7 @@ from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.models import DiscountValueType
+from sandboxes.saleor.store import VariantSpec
 from sandboxes.saleor.voucher_models import Voucher, VoucherType
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -202,6 +203,14 @@ async def test_the_initial_sync_sends_vouchers(shop: Shop) -> None:
     from tests.initial_sync.conftest import finish, start
 
     voucher = await shop.saleor.vouchers.create("Old", ["OLD"], channels={CHANNEL: 2})
+    # An order of the history (no webhook: Saleor had it before the app), placed with the code.
+    product = shop.saleor.store.create_product("Pear", [VariantSpec(sku="PEAR", price=Decimal(9))])
+    shop.saleor.store.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        email="pear@example.com",
+        voucher_code="OLD",
+        discounts=[shop.saleor.discount(Decimal("2"), type="VOUCHER")],
+    )
     response = await shop.api(
         "PUT", "/api/ecommerce/promos", {"offer": "all", "redemption_url_template": TEMPLATE}
     )
@@ -210,4 +219,6 @@ async def test_the_initial_sync_sends_vouchers(shop: Shop) -> None:
     await finish(shop)
     await run_all(shop)
     assert set(await rules(shop)) == {str(voucher.id)}
-    assert set(await codes(shop, voucher)) == {"OLD"}
+    assert (await codes(shop, voucher))["OLD"]["usage_count"] == 1
+    [order] = shop.orders().values()
+    assert order.promos == [{"code": "OLD", "amount_discounted": 2.0, "type": "fixed"}]
