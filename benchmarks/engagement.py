@@ -63,6 +63,7 @@ class Phase:
     mailchimp_requests: int
     saleor_requests: int
     saleor_mutations: int
+    metadata_webhooks: int
     peak_concurrency: int
     peak_rss_mb: float
     run: EngagementRun
@@ -137,6 +138,7 @@ async def _phase(
         mailchimp_requests=after["mailchimp_requests"] - before["mailchimp_requests"],
         saleor_requests=after["saleor_requests"] - before["saleor_requests"],
         saleor_mutations=after["saleor_mutations"] - before["saleor_mutations"],
+        metadata_webhooks=after["metadata_webhooks"] - before["metadata_webhooks"],
         peak_concurrency=after["peak_concurrency"],
         peak_rss_mb=peak,
         run=run,
@@ -218,6 +220,7 @@ def _print(sizes: list[Size], latency: float) -> bool:
     row("Mailchimp HTTP requests", [f"{p.mailchimp_requests:,}" for _, p in columns])
     row("Saleor GraphQL requests", [f"{p.saleor_requests:,}" for _, p in columns])
     row("Saleor metadata mutations", [f"{p.saleor_mutations:,}" for _, p in columns])
+    row("  webhooks they cause (not sent)", [f"{p.metadata_webhooks:,}" for _, p in columns])
     row("peak concurrent connections", [f"{p.peak_concurrency} (cap {s.cap})" for s, p in columns])
     row("worker peak RSS", [f"{p.peak_rss_mb:.0f} MB" for _, p in columns])
     full = sizes[-1]

@@ -161,18 +161,35 @@ def _split(spec: str) -> list[list[str]]:
     return [p.strip().split(".") for p in spec.split(",") if p.strip()]
 
 
-def _select(value: Any, paths: list[list[str]]) -> Any:
+# A `fields` selection as a tree: key -> the selection below it (None: all of it).
+_Tree = dict[str, "_Tree | None"]
+
+
+def _tree(paths: list[list[str]]) -> _Tree:
+    tree: _Tree = {}
+    for path in paths:
+        node: _Tree | None = tree
+        for depth, part in enumerate(path):
+            if node is None:
+                break  # an ancestor is selected whole
+            if depth == len(path) - 1:
+                node[part] = None
+            else:
+                node = node.setdefault(part, {})
+    return tree
+
+
+def _select(value: Any, tree: _Tree) -> Any:
+    # Walked once per value against a tree built once (a page holds up to 1000 items).
     if isinstance(value, list):
-        return [_select(item, paths) for item in value]
+        return [_select(item, tree) for item in value]
     if not isinstance(value, dict):
         return value
-    out: dict[str, Any] = {}
-    for key, item in value.items():
-        subs = [p[1:] for p in paths if p and p[0] == key]
-        if not subs:
-            continue
-        out[key] = item if any(not s for s in subs) else _select(item, subs)
-    return out
+    return {
+        key: item if (sub := tree[key]) is None else _select(item, sub)
+        for key, item in value.items()
+        if key in tree
+    }
 
 
 def _exclude(value: Any, paths: list[list[str]]) -> Any:
@@ -192,7 +209,7 @@ def _exclude(value: Any, paths: list[list[str]]) -> Any:
 def filter_fields(body: dict[str, Any], query: Mapping[str, str]) -> dict[str, Any]:
     """Apply Mailchimp's ``fields`` / ``exclude_fields`` (comma-separated, dotted paths)."""
     if query.get("fields"):
-        body = _select(body, _split(query["fields"]))
+        body = _select(body, _tree(_split(query["fields"])))
     if query.get("exclude_fields"):
         body = _exclude(body, _split(query["exclude_fields"]))
     return body
