@@ -186,3 +186,24 @@ async def test_sync_is_asked_once_and_settings_are_checked(e: Engagement) -> Non
         e.services, e.installation_id, activity_interval_days=45, schedule_minutes=120
     )
     assert (run.activity_interval_days, run.schedule_minutes) == (45, 120)
+
+
+async def test_a_removed_tag_is_written_as_an_empty_list(e: Engagement) -> None:
+    await _tag(e, ALICE, "vip")
+    await e.collect()
+    key = TAGS_PREFIX + e.shop.list_id
+    assert json.loads(e.private(ALICE)[key]) == ["vip"]
+
+    e.clock.advance(600)
+    e.shop.mailchimp.clock.advance(600)  # the tag's change after the last read of members
+    removed = await e.shop.mailchimp.call(
+        e.shop.account,
+        "POST",
+        f"/lists/{e.shop.list_id}/members/{ALICE}/tags",
+        body={"tags": [{"name": "vip", "status": "inactive"}]},
+    )
+    assert removed.status == 204
+    writes = len(e.metadata_writes())
+    await e.collect()
+    assert json.loads(e.private(ALICE)[key]) == []  # overwritten, not left behind
+    assert e.metadata_writes()[writes:] == [e.customers[ALICE].global_id]
