@@ -156,3 +156,61 @@ async def test_a_sorted_connection_is_not_paged_with_a_cursor() -> None:
         app=STAFF,
     )
     assert "errors" in body
+
+
+ORDERS_PAGE = """query($w: OrderWhereInput, $c: String, $after: String) {
+  orders(where: $w, channel: $c, first: 7, after: $after) {
+    edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def _paged_ids(saleor: SaleorSandbox, where: dict[str, Any], channel: str | None) -> list:
+    ids: list[str] = []
+    after = None
+    while True:
+        body = await saleor.execute(
+            ORDERS_PAGE, {"w": where, "c": channel, "after": after}, app=STAFF
+        )
+        assert "errors" not in body, body
+        connection = body["data"]["orders"]
+        ids += [edge["node"]["id"] for edge in connection["edges"]]
+        if not connection["pageInfo"]["hasNextPage"]:
+            return ids
+        after = connection["pageInfo"]["endCursor"]
+
+
+async def test_creation_index_pages_exactly_what_a_scan_finds() -> None:
+    """A creation range is looked up in the store's index (sorted by creation, bisected), not
+    by a scan per page: its pages hold exactly the orders a scan finds, in pk order, also after
+    orders are backdated, made or deleted once the index exists."""
+    saleor = SaleorSandbox(version=CURRENT_VERSION)
+    saleor.generate_store(products=4, customers=6, orders=40, seed=5)
+    store = saleor.store
+    second = store.add_channel("second")
+    orders = sorted(store.orders.values(), key=lambda o: o.id)
+    for index, order in enumerate(orders):
+        order.created = DAY + timedelta(hours=index * 7 % 29)  # ties, out of pk order
+    low, high = DAY + timedelta(hours=5), DAY + timedelta(hours=20)
+    where = {"createdAt": {"gte": low.isoformat(), "lte": high.isoformat()}}
+
+    def scanned(channel: str | None) -> list[str]:
+        return [
+            o.global_id
+            for o in sorted(store.orders.values(), key=lambda o: o.id)
+            if low <= o.created <= high
+            and (channel is None or store.channels[o.channel_id].slug == channel)
+        ]
+
+    async def check() -> None:
+        for channel in (None, "default-channel", "second"):
+            assert await _paged_ids(saleor, where, channel) == scanned(channel)
+
+    await check()
+    assert scanned(None)  # the range is not empty
+    orders[0].created = low  # backdated into the range after the index was built
+    orders[1].created = high + timedelta(microseconds=1)  # and out of it
+    await check()
+    store.update_order(orders[2], channel_id=second.id)
+    store.delete_order(orders[3])
+    await check()

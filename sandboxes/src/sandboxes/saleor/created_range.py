@@ -97,23 +97,31 @@ def by_creation(
     items: Iterable[T],
     created: str,
     sort_key: Callable[[T], tuple[Any, ...]],
+    *,
+    in_range: Callable[[datetime, datetime], list[T]] | None = None,
 ) -> list[T]:
     """`items` (in pk order) kept by the connection's creation filters on their attribute
     `created` and sorted as `sortBy` asks: by `sort_key` (Saleor's sort fields, see the module
-    docstring), all ascending or all descending."""
+    docstring), all ascending or all descending. `in_range(low, high)`, where given, answers
+    the items created in `[low, high)` in pk order from an index (as Saleor's database does)
+    instead of a scan of `items`."""
     args = _arguments(info)
     if args.get("filter") and args.get("where"):
         # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     day_field, moment_field = FIELDS[info.field_name]
-    kept = list(items)
     instants = _instants(args, day_field, moment_field)
-    if instants is not None:
+    if instants is not None and in_range is not None:
+        kept = in_range(*instants)
+    elif instants is not None:
+        kept = list(items)
         # Every page of a slice scans the store: one chained comparison per item, the attribute
         # read in C (a lambda doubled a page's time in a 100 k-order store).
         low, high = instants
         moment = attrgetter(created)
         kept = [item for item in kept if low <= moment(item) < high]
+    else:
+        kept = list(items)
     sort_by = args.get("sortBy")
     if sort_by is not None:
         if args.get("after") or args.get("before"):

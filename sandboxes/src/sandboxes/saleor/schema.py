@@ -17,12 +17,12 @@ import json
 import re
 import uuid
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import Enum
-from functools import cache
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -820,14 +820,19 @@ def resolve_orders(
     context.viewer.require("MANAGE_ORDERS")
     if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
-    chan = context.store.channel_by_slug(channel) if channel else None
-    orders: Iterable[Order] = (
-        context.store.orders.values() if chan is None else context.store.orders_in_channel(chan.id)
-    )
+    store = context.store
+    chan = store.channel_by_slug(channel) if channel else None
+    chan_id = chan.id if chan is not None else None
+    orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed
+    in_range = None
     if search:
         orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
+    else:
+        # A creation range is looked up in the store's creation index (Saleor's database
+        # index on created_at), not by a scan of the channel's orders per page.
+        in_range = partial(store.orders_created_in, chan_id)
     # `filter: {created}`, `where: {createdAt}` and `sortBy` (see created_range).
-    orders = by_creation(info, orders, "created", _order_sort)
+    orders = by_creation(info, orders, "created", _order_sort, in_range=in_range)
     updated = where_range(where, "updatedAt")
     if updated is not None:
         orders = [o for o in orders if updated(o.updated_at)]
@@ -839,6 +844,10 @@ def resolve_orders(
         orders = [o for o in orders if o.id in pks]
     orders = list(orders)
     return paginate(info, orders, lambda o: o.id, **_page(args))
+
+
+def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:
+    yield from store.orders.values() if channel_id is None else store.orders_in_channel(channel_id)
 
 
 def _order_sort(order: Order) -> tuple[Any, ...]:
