@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, ValidationError
 
 from . import paths
 from .client import MailchimpClient
+from .errors import TransientError
 from .http import QueryParams
 from .models import MailchimpResource, MemberTag
 
@@ -108,21 +109,27 @@ class CampaignReport(MailchimpResource):
     ecommerce: ReportEcommerce = Field(default_factory=ReportEcommerce)
 
 
-class ActivityEvent(MailchimpResource):
+class _Lean(MailchimpResource):
+    """A page item read by the thousand: unknown fields are dropped, not kept."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class ActivityEvent(_Lean):
     action: str  # "open", "click", "bounce" (others may come: ignored by the app)
     timestamp: datetime
     url: str | None = None
     type: str | None = None
 
 
-class EmailRecipient(MailchimpResource):
+class EmailRecipient(_Lean):
     email_id: str = ""
     email_address: str
     list_id: str = ""
     activity: list[ActivityEvent] = Field(default_factory=list)
 
 
-class EmailActivityPage(MailchimpResource):
+class EmailActivityPage(_Lean):
     emails: list[EmailRecipient] = Field(default_factory=list)
     total_items: int = 0
 
@@ -284,8 +291,22 @@ class CampaignReads:
             "count": count,
             "offset": offset,
         }
-        page: EmailActivityPage = await self._page(EmailActivityPage, path, params)
-        return page
+        # Parsed from the bytes in one pass (the largest reads of a collection: 1000 a page).
+        response = await self.client.http.request(
+            "GET",
+            self.client.base_url + path,
+            account_key=self.client.credentials.account_key,
+            headers={"Authorization": self.client.credentials.authorization},
+            params={k: v for k, v in params.items() if v is not None},
+        )
+        try:
+            return EmailActivityPage.model_validate_json(response.content)
+        except ValidationError as exc:
+            raise TransientError(
+                "Mailchimp's response did not have the expected shape for EmailActivityPage "
+                f"({exc.error_count()} problems).",
+                path=path,
+            ) from exc
 
     async def attributed_orders(
         self, campaign_id: str, *, offset: int = 0, count: int = MAX_PAGE
