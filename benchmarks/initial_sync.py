@@ -7,6 +7,10 @@ Run: `.venv/bin/python -m benchmarks.initial_sync` (part of `make benchmark`). F
   generated store and the Mailchimp sandbox, every request to them delayed by 150 ms;
 * one `addon worker` with the app's default settings, which does the whole sync.
 
+By default the Mailchimp sandbox runs in a third process (`benchmarks.mailchimp_stack`), as
+Saleor and Mailchimp are separate services; `--one-stack-process` serves both sandboxes from the
+stack process, as the dev stack and the tests do.
+
 It installs the app, connects the demo Mailchimp account, tracks the channel, starts the sync
 through the dashboard API and samples the worker's memory until the sync ends. Figures come from
 the sandboxes' own counters and from `/proc/<worker>/status`. Targets (issue 15): the full store
@@ -112,6 +116,17 @@ async def _process(args: list[str], env: dict[str, str], log: Path) -> AsyncIter
                 await process.wait()
 
 
+@contextlib.asynccontextmanager
+async def _maybe_process(
+    start: bool, args: list[str], env: dict[str, str], log: Path
+) -> AsyncIterator[int | None]:
+    if not start:
+        yield None
+        return
+    async with _process(args, env, log) as pid:
+        yield pid
+
+
 async def _wait_for(check: Any, what: str, seconds: float) -> Any:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -123,10 +138,14 @@ async def _wait_for(check: Any, what: str, seconds: float) -> Any:
     raise RuntimeError(f"timed out waiting for {what}")
 
 
-async def run(scale: float, latency: float, database_url: str | None, keep: bool) -> Result:
+async def run(
+    scale: float, latency: float, database_url: str | None, keep: bool, *, split: bool = True
+) -> Result:
     sizes = {kind: max(1, round(count * scale)) for kind, count in FULL.items()}
     port = _free_port()
     origin = f"http://127.0.0.1:{port}"
+    # Where the Mailchimp sandbox answers: its own process (split), else the stack's.
+    mailchimp = f"http://127.0.0.1:{_free_port()}" if split else origin
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         env = {
             **os.environ,
@@ -135,7 +154,7 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
             "SECRET_KEY": "benchmark-secret-key-benchmark-secret-key",
             "LOG_LEVEL": "WARNING",
             # `addon worker` talks to the Mailchimp sandbox of the stack, as `addon serve` does.
-            "MAILCHIMP_API_URL_TEMPLATE": f"{origin}{MAILCHIMP_PATH}/{{dc}}/3.0",
+            "MAILCHIMP_API_URL_TEMPLATE": f"{mailchimp}{MAILCHIMP_PATH}/{{dc}}/3.0",
         }
         cap = Settings(_env_file=None).mailchimp_max_concurrency  # type: ignore[call-arg]
         logs = Path(tmp) if not keep else Path(tempfile.mkdtemp(prefix="bench-logs-"))
@@ -152,17 +171,31 @@ async def run(scale: float, latency: float, database_url: str | None, keep: bool
         if await migration.wait():
             raise RuntimeError("addon migrate failed")
         worker_args = [sys.executable, "-c", "from addon.cli import main; main()", "worker"]
+        mailchimp_args = [
+            sys.executable,
+            "-m",
+            "benchmarks.mailchimp_stack",
+            f"--port={mailchimp.rpartition(':')[2]}",
+            f"--latency={latency}",
+        ]
         async with (
             _process(stack_args, env, logs / "stack.log"),
+            _maybe_process(split, mailchimp_args, env, logs / "mailchimp.log"),
             httpx.AsyncClient(base_url=origin, timeout=60) as http,
         ):
 
             async def stats() -> dict[str, Any]:
-                return dict((await http.get("/_bench/stats")).json())
+                figures = dict((await http.get("/_bench/stats")).json())
+                if split:  # the Mailchimp figures from the Mailchimp process
+                    figures.update((await http.get(f"{mailchimp}/_bench/stats")).json())
+                return figures
 
-            before, headers = await _dashboard(http, origin)
+            if split:
+                await _wait_for(stats, "the Mailchimp sandbox", 60)
+            _, headers = await _dashboard(http, origin)
+            api_key = (await stats())["api_key"]
             async with _process(worker_args, env, logs / "worker.log") as worker:
-                await _setup(http, headers, before["api_key"])
+                await _setup(http, headers, api_key, mailchimp=mailchimp if split else "")
                 await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 baseline = await stats()
                 samples: list[float] = []
@@ -248,11 +281,14 @@ async def _dashboard(http: httpx.AsyncClient, origin: str) -> tuple[dict[str, An
     return installed, headers
 
 
-async def _setup(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> None:
-    """Create an audience in Mailchimp, connect it, turn tracking on, track the channel."""
+async def _setup(
+    http: httpx.AsyncClient, headers: dict[str, str], api_key: str, *, mailchimp: str = ""
+) -> None:
+    """Create an audience in Mailchimp (at the origin `mailchimp`, default the stack's),
+    connect it, turn tracking on, track the channel."""
     dc = api_key.rsplit("-", 1)[1]
     created = await http.post(
-        f"{MAILCHIMP_PATH}/{dc}/3.0/lists", json=LIST, auth=("bench", api_key)
+        f"{mailchimp}{MAILCHIMP_PATH}/{dc}/3.0/lists", json=LIST, auth=("bench", api_key)
     )
     created.raise_for_status()
     list_id = str(created.json()["id"])
@@ -350,11 +386,26 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.15, help="Seconds per request.")
     parser.add_argument("--database-url", default=None, help="Default: a temporary SQLite file.")
     parser.add_argument("--keep-logs", action="store_true", help="Keep the processes' logs.")
+    parser.add_argument(
+        "--one-stack-process",
+        action="store_true",
+        help="Serve the Mailchimp sandbox from the stack process too (as the dev stack does).",
+    )
     args = parser.parse_args()
     results = []
     for scale in (float(s) for s in args.scales.split(",")):
         print(f"syncing {scale:.0%} of the full store ...", flush=True)
-        results.append(asyncio.run(run(scale, args.latency, args.database_url, args.keep_logs)))
+        results.append(
+            asyncio.run(
+                run(
+                    scale,
+                    args.latency,
+                    args.database_url,
+                    args.keep_logs,
+                    split=not args.one_stack_process,
+                )
+            )
+        )
     sys.exit(0 if _print(results, args.latency) else 1)
 
 
