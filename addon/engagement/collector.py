@@ -2,11 +2,12 @@
 the last run, members' ratings and tags, attributed orders, Saleor customers matched; then
 the changed customers' metadata written.
 
-Reads go page by page (1000 items, Mailchimp's maximum) and each page is written in its own
-transaction before the next is read, so memory holds at most one page per campaign being read
-(no more campaigns at once than the account's concurrency cap) whatever the audience's size;
-the client's limiter keeps Mailchimp requests under the cap. Writes take turns (one writer),
-so concurrent pages never contend for the same member rows.
+Reads go page by page (1000 items, Mailchimp's maximum) and a campaign's page is written
+before its next one is read, so memory holds at most one page per campaign being read (twice
+the account's concurrency cap of them at once) whatever the audience's size; the client's
+limiter keeps Mailchimp requests under the cap. One writer counts the pages waiting, of several
+campaigns, in one transaction (each member's row updated once for all), so pages never contend
+for the same rows, and a retried run resumes at each campaign's last written page.
 
 Incremental: a campaign's activity is counted up to `activity_until`; the next run asks
 Mailchimp only for activity since then (`since`), and only campaigns sent within the activity
@@ -42,7 +43,8 @@ FULL_MEMBER_READ = timedelta(hours=24)
 # `since` is exclusive and to the second: ask from a second earlier and drop what was counted.
 SINCE_SLACK = timedelta(seconds=1)
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
-WRITE_BATCH = 10  # pages counted in one transaction at most
+WRITE_BATCH = 20  # pages counted in one transaction at most
+READERS_PER_SLOT = 2
 
 
 @dataclass
@@ -109,8 +111,10 @@ class Collector:
             async with self.services.db.transaction() as session:
                 settings = await store.settings_row(session, self.installation_id)
                 settings.campaigns_total = len(campaigns)
-            # At most as many campaigns read at once as requests may be (one page each held).
-            gate = asyncio.Semaphore(client.http.slots.cap)
+            # Twice as many campaigns read side by side as requests may be in flight (the
+            # client's limiter holds the rest back): each holds one page, and the writer counts
+            # up to that many pages of mostly the same members in one go.
+            gate = asyncio.Semaphore(READERS_PER_SLOT * client.http.slots.cap)
             pages: asyncio.Queue[_Written | None] = asyncio.Queue()
             writer = asyncio.create_task(self._writer(pages, sent))
             try:
