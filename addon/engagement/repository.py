@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TypeVarTuple, Unpack
+from typing import TypeVarTuple
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,8 +56,8 @@ async def interval_days(session: AsyncSession, installation_id: int) -> int:
 
 
 def _sent_between(
-    statement: Select[Unpack[Columns]], sent_from: datetime | None, sent_to: datetime | None
-) -> Select[Unpack[Columns]]:
+    statement: Select[*Columns], sent_from: datetime | None, sent_to: datetime | None
+) -> Select[*Columns]:
     if sent_from is not None:
         statement = statement.where(EngagementCampaign.sent_at >= sent_from)
     if sent_to is not None:
