@@ -161,6 +161,9 @@ class Run:
     drain_delivery_seconds: float = 0.0
     drain_failed: int = 0
     drain_seconds: float | None = None
+    drain_cpu_seconds: float = 0.0  # the workers' CPU (user + system) during the drain
+    drain_webhooks: int = 0
+    drain_stack_cpu_seconds: float = 0.0  # the sandboxes' (and the app's web side's) process
     peak_concurrency: int = 0
     cap: int = 0
     equal_at_end: bool = False
@@ -224,8 +227,24 @@ async def _until_equal(http: httpx.AsyncClient, limit: float) -> float | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float:
+    """A process's CPU time so far (user + system, /proc/<pid>/stat): unlike wall-clock time it
+    does not grow with other work on the machine."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def run(
-    workers: int, base_url: str, products: int, latency: float, keep: bool, live: float
+    workers: int,
+    base_url: str,
+    products: int,
+    latency: float,
+    keep: bool,
+    live: float,
+    profile: str | None = None,
 ) -> Run:
     result = Run(workers=workers)
     database_url = await _fresh_database(base_url, f"{base_url.rpartition('/')[2]}_w{workers}")
@@ -257,16 +276,18 @@ async def run(
         worker = [sys.executable, "-c", "from addon.cli import main; main()", "worker"]
 
         @contextlib.asynccontextmanager
-        async def running() -> AsyncIterator[None]:
+        async def running() -> AsyncIterator[list[int]]:
             async with contextlib.AsyncExitStack() as workers_up:
-                for n in range(workers):
+                pids = [
                     await workers_up.enter_async_context(
                         _process(worker, env, logs / f"worker{n}.log")
                     )
-                yield
+                    for n in range(workers)
+                ]
+                yield pids
 
         async with (
-            _process(stack, env, logs / "stack.log"),
+            _process(stack, env, logs / "stack.log") as stack_pid,
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
         ):
             first, headers = await _dashboard(http, origin)
@@ -277,32 +298,58 @@ async def run(
                     f"  {workers} worker(s): initial sync of {products:,} products ...", flush=True
                 )
                 await _initial_sync(http, headers)
-                print(f"  {workers} worker(s): live burst ...", flush=True)
                 await http.post("/_bench/reset-peak")
-                before = (await http.get("/_bench/stats")).json()
-                report = await _burst(http, products, live, "live")
-                result.live_delivery_seconds = report.last_at - report.first_at
-                result.live_failed = report.failed
-                equal = await _until_equal(http, 600)
-                result.live_after_last = None if equal is None else equal - report.last_at
-                after = (await http.get("/_bench/stats")).json()
-                result.peak_concurrency = after["peak_concurrency"]
-                result.mailchimp_requests = (
-                    after["mailchimp_requests"] - before["mailchimp_requests"]
-                )
-                result.saleor_requests = after["saleor_requests"] - before["saleor_requests"]
+                if live > 0:
+                    print(f"  {workers} worker(s): live burst ...", flush=True)
+                    before = (await http.get("/_bench/stats")).json()
+                    report = await _burst(http, products, live, "live")
+                    result.live_delivery_seconds = report.last_at - report.first_at
+                    result.live_failed = report.failed
+                    equal = await _until_equal(http, 600)
+                    result.live_after_last = None if equal is None else equal - report.last_at
+                    after = (await http.get("/_bench/stats")).json()
+                    result.peak_concurrency = after["peak_concurrency"]
+                    result.mailchimp_requests = (
+                        after["mailchimp_requests"] - before["mailchimp_requests"]
+                    )
+                    result.saleor_requests = after["saleor_requests"] - before["saleor_requests"]
             print(f"  {workers} worker(s): backlog drain ...", flush=True)
             report = await _burst(http, products, DRAIN_DELIVERY_SECONDS, "drain")
             result.drain_delivery_seconds = report.last_at - report.first_at
             result.drain_failed = report.failed
+            result.drain_webhooks = products - report.failed
             started = time.time()
-            async with running():
+            stack_cpu = _cpu_seconds(stack_pid)
+            async with running() as pids, _profiled(pids[0], profile, workers):
                 equal = await _until_equal(http, 900)
                 result.drain_seconds = None if equal is None else equal - started
+                result.drain_cpu_seconds = sum(_cpu_seconds(pid) for pid in pids)
+                result.drain_stack_cpu_seconds = _cpu_seconds(stack_pid) - stack_cpu
                 result.equal_at_end = (await http.get("/_bench/compare")).json()["differ"] == 0
                 after = (await http.get("/_bench/stats")).json()
                 result.peak_concurrency = max(result.peak_concurrency, after["peak_concurrency"])
     return result
+
+
+@contextlib.asynccontextmanager
+async def _profiled(pid: int, py_spy: str | None, workers: int) -> AsyncIterator[None]:
+    """With `--profile-drain PY_SPY`: record the first worker's stacks during the drain
+    (`py-spy record --format raw`, to burst-drain-w<N>.txt in the current directory)."""
+    if py_spy is None:
+        yield
+        return
+    out = f"burst-drain-w{workers}.txt"  # in the current directory
+    command = [py_spy, "record", "--pid", str(pid), "--rate", "50", "--format", "raw"]
+    spy = await asyncio.create_subprocess_exec(
+        *command, "--output", out, stdout=asyncio.subprocess.DEVNULL
+    )
+    try:
+        yield
+    finally:
+        spy.send_signal(2)  # SIGINT: py-spy writes what it has
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(spy.wait(), 30)
+        print(f"  drain profile of worker 1: {out}", flush=True)
 
 
 async def _initial_sync(http: httpx.AsyncClient, headers: dict[str, str]) -> None:
@@ -338,6 +385,14 @@ def _print(runs: list[Run], products: int, latency: float) -> bool:
     row("drain: deliveries failed (3 attempts)", [str(r.drain_failed) for r in runs])
     row("drain: backlog applied in", [secs(r.drain_seconds) for r in runs])
     row(
+        "drain: worker CPU per stored webhook",
+        [f"{1000 * r.drain_cpu_seconds / max(r.drain_webhooks, 1):.2f} ms" for r in runs],
+    )
+    row(
+        "drain: sandboxes' process CPU",
+        [f"{r.drain_stack_cpu_seconds:.1f} s" for r in runs],
+    )
+    row(
         "peak concurrent Mailchimp connections",
         [f"{r.peak_concurrency} (cap {r.cap})" for r in runs],
     )
@@ -346,6 +401,7 @@ def _print(runs: list[Run], products: int, latency: float) -> bool:
         f"all applied <= {TARGET_AFTER_LAST_DELIVERY:.0f} s after the last delivery": all(
             r.live_after_last is not None and r.live_after_last <= TARGET_AFTER_LAST_DELIVERY
             for r in runs
+            if r.live_delivery_seconds  # not with --live-seconds 0
         ),
         "connections never above the cap": all(r.peak_concurrency <= r.cap for r in runs),
         "Mailchimp equal to Saleor at the end": all(r.equal_at_end for r in runs),
@@ -378,7 +434,15 @@ def main() -> None:
     )
     parser.add_argument("--keep-logs", action="store_true", help="Keep the processes' logs.")
     parser.add_argument(
-        "--live-seconds", type=float, default=LIVE_SECONDS, help="The live burst's length."
+        "--live-seconds",
+        type=float,
+        default=LIVE_SECONDS,
+        help="The live burst's length (0: no live burst, the drain only).",
+    )
+    parser.add_argument(
+        "--profile-drain",
+        metavar="PY_SPY",
+        help="py-spy's path: record the first worker's stacks during the drain.",
     )
     args = parser.parse_args()
     if args.serve:
@@ -398,6 +462,7 @@ def main() -> None:
                     args.latency,
                     args.keep_logs,
                     args.live_seconds,
+                    args.profile_drain,
                 )
             )
         )

@@ -5,19 +5,25 @@ A change only says *what* changed: the record is marked pending and one job, who
 every change of one entity that arrives before the push runs into one job (checkouts are
 delayed by the debounce window, so a burst of updates becomes one cart push); the lane keeps two
 pushes of one entity from ever running at the same time.
+
+`enqueue_pushes` does the same for many records at once (the webhook jobs a worker handles
+together): one statement per step instead of a few per record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
 
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.repository import insert_for
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind
-from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository
 from addon.ecommerce.schemas import PushRequest
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import CoalescedJob, JobRepository
 
 PUSH_JOB = "ecommerce.push"
 ALONE_PREFIX = "alone:"
@@ -51,6 +57,107 @@ async def enqueue_push(
         lane=key,
         run_after=utcnow() + timedelta(seconds=delay),
     )
+
+
+async def enqueue_pushes(
+    session: AsyncSession, installation_id: int, records: Iterable[tuple[str, EntityKind, str]]
+) -> None:
+    """`enqueue_push` for many (channel, kind, Saleor id) records at once, none delayed nor
+    `alone`: each record marked pending and its push queued or merged, as one by one, in a few
+    statements whatever their number."""
+    keys = list(dict.fromkeys(records))
+    if not keys:
+        return
+    scopes: dict[tuple[str, EntityKind], list[str]] = {}
+    for channel, kind, saleor_id in keys:
+        scopes.setdefault((channel, kind), []).append(saleor_id)
+    for (channel, kind), saleor_ids in scopes.items():
+        await _mark_pending_many(session, installation_id, channel, kind, saleor_ids)
+    now = utcnow()
+    await JobRepository(session).enqueue_coalesced(
+        [
+            CoalescedJob(
+                installation_id,
+                PUSH_JOB,
+                PushRequest(channel=channel, kind=kind, saleor_id=saleor_id).model_dump(
+                    mode="json", exclude_defaults=True
+                ),
+                ledger_key(channel, kind, saleor_id),
+                ledger_key(channel, kind, saleor_id),
+                now,
+            )
+            for channel, kind, saleor_id in keys
+        ]
+    )
+
+
+async def _mark_pending_many(
+    session: AsyncSession,
+    installation_id: int,
+    channel: str,
+    kind: EntityKind,
+    saleor_ids: list[str],
+) -> None:
+    """`LedgerRepository.mark_pending` for many records of one scope: one UPDATE of those
+    that exist (locked in id order first, so two workers marking overlapping records wait for
+    each other instead of deadlocking), one INSERT of the others, and the UPDATE again for any
+    another job inserted meanwhile."""
+    table = SYNC_RECORDS.c
+    now = utcnow()
+
+    async def mark(ids: list[str]) -> set[str]:
+        locked = (
+            select(table.id)
+            .where(
+                table.installation_id == installation_id,
+                table.channel_slug == channel,
+                table.kind == kind,
+                table.saleor_id.in_(ids),
+            )
+            .order_by(table.id)
+            .with_for_update()
+        )
+        statement = (
+            update(SYNC_RECORDS)
+            .where(table.id.in_(locked.scalar_subquery()))
+            .values(
+                status=SyncStatus.PENDING,
+                attempts=case((table.status == SyncStatus.QUARANTINED, 0), else_=table.attempts),
+                updated_at=now,
+            )
+            .returning(table.saleor_id)
+        )
+        return set((await session.execute(statement)).scalars())
+
+    found = await mark(saleor_ids)
+    missing = [saleor_id for saleor_id in saleor_ids if saleor_id not in found]
+    if not missing:
+        return
+    dialect = session.get_bind().dialect.name
+    rows = [
+        {
+            "installation_id": installation_id,
+            "channel_slug": channel,
+            "kind": kind,
+            "saleor_id": saleor_id,
+            "children": {},
+            "status": SyncStatus.PENDING,
+            "attempts": 0,
+            "updated_at": now,
+        }
+        for saleor_id in missing
+    ]
+    inserted = await session.execute(
+        insert_for(dialect, SYNC_RECORDS)
+        .values(rows)
+        .on_conflict_do_nothing(
+            index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
+        )
+        .returning(table.saleor_id)
+    )
+    raced = set(missing) - set(inserted.scalars())
+    if raced:
+        await mark(sorted(raced))  # another job created them: marked as existing ones
 
 
 def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:

@@ -3,17 +3,21 @@
 A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
 every tracked channel it belongs to, the push reads the rest from Saleor. The job is recorded
 done in the same transaction (`complete_in`).
+
+Product and customer webhooks a worker claims together are handled together (`batch=`, see
+`addon.jobs.registry`): the channels read once, every record marked pending and every push
+queued in a few statements, and all the webhook jobs completed in that same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes
 from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.completion import complete_in
@@ -85,6 +89,45 @@ async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Service
         await complete_in(session)
 
 
+def _product_id(body: _EventBody) -> str | None:
+    product = body.product or (body.product_variant.product if body.product_variant else None)
+    return product.id if product is not None else None
+
+
+def _user_id(body: _EventBody) -> str | None:
+    return body.user.id if body.user is not None else None
+
+
+async def _pushes_together(
+    batch: list[tuple[ClaimedJob, EcommerceEvent]],
+    services: Services,
+    kind: EntityKind,
+    entity_id: Callable[[_EventBody], str | None],
+) -> None:
+    """The webhooks of one installation (one claim's): each entity's push queued for every
+    tracked channel, all in one transaction that completes the jobs too."""
+    installation_id = batch[0][0].installation_id
+    ids = [found for _, event in batch if (found := entity_id(event.body)) is not None]
+    async with services.db.transaction() as session:
+        channels = await _tracked_channels(session, installation_id) if ids else []
+        await enqueue_pushes(
+            session, installation_id, [(channel, kind, id_) for id_ in ids for channel in channels]
+        )
+        await complete_in(session)
+
+
+async def on_products_together(
+    batch: list[tuple[ClaimedJob, EcommerceEvent]], services: Services
+) -> None:
+    await _pushes_together(batch, services, EntityKind.PRODUCT, _product_id)
+
+
+async def on_customers_together(
+    batch: list[tuple[ClaimedJob, EcommerceEvent]], services: Services
+) -> None:
+    await _pushes_together(batch, services, EntityKind.CUSTOMER, _user_id)
+
+
 async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
     order = event.body.order
     if order is None:
@@ -118,10 +161,10 @@ async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Service
 
 
 def register_webhooks(registry: HandlerRegistry) -> None:
-    for slug, handler in (
-        ("ecommerce-products", on_products),
-        ("ecommerce-customers", on_customers),
-        ("ecommerce-orders", on_orders),
-        ("ecommerce-checkouts", on_checkouts),
+    for slug, handler, together in (
+        ("ecommerce-products", on_products, on_products_together),
+        ("ecommerce-customers", on_customers, on_customers_together),
+        ("ecommerce-orders", on_orders, None),
+        ("ecommerce-checkouts", on_checkouts, None),
     ):
-        registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent)
+        registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent, batch=together)

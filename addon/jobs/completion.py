@@ -6,6 +6,9 @@ the two cannot part (both commit, or neither does). Once that transaction commit
 knows the outcome is written and skips its own; if it rolls back, or the handler never calls
 this, the worker records the outcome as before. Call it in the last transaction only: the job
 counts as done once that commits, whatever the handler does afterwards.
+
+A kind's batch handler (`HandlerRegistry.register(batch=…)`), given several claimed jobs at
+once, calls it the same way: every job of the batch is completed in that one statement.
 """
 
 from __future__ import annotations
@@ -24,16 +27,23 @@ from addon.jobs.schemas import ClaimedJob
 
 @dataclass
 class Completion:
-    """The running job's claim, and whether a handler's transaction recorded its success."""
+    """The running jobs' claims (one, or a batch's), and whether a handler's transaction
+    recorded their success."""
 
-    job: ClaimedJob
+    jobs: list[ClaimedJob]
     worker_id: str
     clock: Clock
-    on_written: Callable[[], object]  # the worker stops renewing the job's lease
+    on_written: Callable[[], object]  # the worker stops renewing the jobs' leases
     recorded: bool | None = None  # committed: True written, False the lease was lost
+    written: frozenset[int] = frozenset()  # the ids written (of a batch: maybe not all)
 
-    def committed(self, written: bool) -> None:
-        self.recorded = written
+    @property
+    def job(self) -> ClaimedJob:
+        return self.jobs[0]
+
+    def committed(self, written: set[int]) -> None:
+        self.written = frozenset(written)
+        self.recorded = bool(written)
         self.on_written()
 
 
@@ -42,14 +52,18 @@ running: ContextVar[Completion | None] = ContextVar("running_job", default=None)
 
 
 async def complete_in(session: AsyncSession) -> None:
-    """Record the running job's success in `session`'s transaction (see the module's
-    docstring); outside a job (a test calling a handler directly) it does nothing."""
+    """Record the running job's success (every job's, for a batch) in `session`'s transaction
+    (see the module's docstring); outside a job (a test calling a handler directly) it does
+    nothing."""
     completion = running.get()
     if completion is None or completion.recorded is not None:
         return
-    written = await JobRepository(session, completion.clock).complete(
-        completion.job, completion.worker_id
-    )
+    jobs = JobRepository(session, completion.clock)
+    if len(completion.jobs) == 1:
+        job = completion.job
+        written = {job.id} if await jobs.complete(job, completion.worker_id) else set()
+    else:
+        written = await jobs.complete_many(completion.jobs, completion.worker_id)
     after_commit(
         session,
         f"jobs.complete.{completion.job.id}",

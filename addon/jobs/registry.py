@@ -9,7 +9,12 @@ The worker validates the payload (a payload that does not fit is quarantined at 
 it again cannot help), calls `handler(job, payload, services)`, and owns what happens when the
 handler raises: retry with backoff or give up (see `addon.jobs.retry`). `on_failure` lets the
 kind record the decision in its own tables, in the transaction that writes the job's outcome.
-The older form `register(kind, handler)` (handler(job, services), payload as a dict, the
+With `batch`, due jobs of the kind and of one installation that one claim brought are handed
+to `batch(jobs, services)` together (a list of (job, payload)), which does their work in one
+transaction with set-based statements and completes them all there (`complete_in`): many small
+jobs cost about what one does. If it fails, each job runs on its own with `handler`, so one
+bad job neither fails the others nor escapes its retries. The older form
+`register(kind, handler)` (handler(job, services), payload as a dict, the
 worker's default policy) stays for handlers not migrated yet.
 
 `services` is whatever the worker was given: the registry is generic in its type (the
@@ -40,6 +45,7 @@ S = TypeVar("S", default=Any)
 JobHandler = Callable[[ClaimedJob, S], Awaitable[None]]
 TypedHandler = Callable[[ClaimedJob, P, S], Awaitable[None]]
 FailureHook = Callable[[AsyncSession, ClaimedJob, P, Failure], Awaitable[None]]
+BatchHandler = Callable[[list[tuple[ClaimedJob, P]], S], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,8 @@ class Registration(Generic[S]):
     retry: RetryPolicy
     payload: type[BaseModel] | None = None  # None: a handler not migrated yet (a dict)
     failed: Callable[[AsyncSession, ClaimedJob, Failure], Awaitable[None]] | None = None
+    # Several jobs of the kind and of one installation at once (see the module's docstring).
+    run_many: Callable[[list[ClaimedJob], S], Awaitable[None]] | None = None
 
 
 class HandlerRegistry(Generic[S]):
@@ -80,6 +88,7 @@ class HandlerRegistry(Generic[S]):
         payload: type[P],
         retry: RetryPolicy = DEFAULT_POLICY,
         on_failure: FailureHook[P] | None = None,
+        batch: BatchHandler[P, S] | None = None,
     ) -> None: ...
 
     def register(
@@ -90,6 +99,7 @@ class HandlerRegistry(Generic[S]):
         payload: type[BaseModel] | None = None,
         retry: RetryPolicy = DEFAULT_POLICY,
         on_failure: Any = None,
+        batch: Any = None,
     ) -> None:
         if kind in self._kinds:
             raise ValueError(f"a handler for job kind {kind!r} is registered already")
@@ -118,7 +128,14 @@ class HandlerRegistry(Generic[S]):
                     return  # nothing the kind could record it against
                 await on_failure(session, job, parsed, failure)
 
-        self._kinds[kind] = Registration(kind, run, retry, model, failed)
+        run_many = None
+        if batch is not None:
+
+            async def run_many(jobs: list[ClaimedJob], services: S) -> None:
+                # One payload that does not fit fails the batch: each job then runs alone.
+                await batch([(job, parse(job)) for job in jobs], services)
+
+        self._kinds[kind] = Registration(kind, run, retry, model, failed, run_many)
 
     def registration(self, kind: str) -> Registration[S] | None:
         return self._kinds.get(kind)

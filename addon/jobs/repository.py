@@ -19,6 +19,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +42,17 @@ class NewJob(NamedTuple):
     payload: dict[str, Any]
     dedupe_key: str | None
     status: JobStatus = JobStatus.PENDING
+
+
+class CoalescedJob(NamedTuple):
+    """A job to add or merge into the pending job of its `coalesce_key` (see `enqueue`)."""
+
+    installation_id: int
+    kind: str
+    payload: dict[str, Any]
+    coalesce_key: str
+    lane: str | None
+    run_after: datetime
 
 
 class Renewal(NamedTuple):
@@ -110,6 +122,38 @@ class JobRepository(Repository):
             await work_due(self.session)
         # pop: a later job with the same key is the duplicate
         return [added.pop((job.installation_id, job.dedupe_key), None) for job in jobs]
+
+    async def enqueue_coalesced(self, jobs: list[CoalescedJob]) -> None:
+        """Add these jobs in one statement, each merged into the pending job of its key as
+        `enqueue(coalesce_key=…)` does (newest payload, first schedule). A key given twice is
+        added once, with the last one's payload (one statement may not touch a row twice)."""
+        if not jobs:
+            return
+        now = self.clock.now()
+        last = {(job.installation_id, job.coalesce_key): job for job in jobs}
+        rows = [
+            self._row(
+                NewJob(job.installation_id, job.kind, job.payload, None),
+                now,
+                coalesce_key=job.coalesce_key,
+                lane=job.lane,
+                run_after=job.run_after,
+            )
+            for job in last.values()
+        ]
+        table: Table = Job.__table__  # type: ignore[assignment]
+        statement = self.insert(table).values(rows)
+        statement = statement.on_conflict_do_update(
+            index_elements=["installation_id", "coalesce_key"],
+            index_where=text("status = 'pending'"),
+            set_={
+                "payload": statement.excluded.payload,
+                "updated_at": statement.excluded.updated_at,
+            },
+        )
+        await self.session.execute(statement)
+        if any(job.run_after <= now for job in last.values()):
+            await work_due(self.session)
 
     @staticmethod
     def _row(
@@ -214,6 +258,22 @@ class JobRepository(Repository):
         return await self._finish(
             job, worker_id, status=JobStatus.DONE, last_error=None, finished_at=self.clock.now()
         )
+
+    async def complete_many(self, jobs: list[ClaimedJob], worker_id: str) -> set[int]:
+        """Record the success of these jobs in one statement; answer the ids written (those
+        still held by this claim, as `complete` checks one by one)."""
+        if not jobs:
+            return set()
+        now = self.clock.now()
+        result = await self.session.execute(
+            _COMPLETE_MANY,
+            {
+                "claims": [(job.id, job.attempts) for job in jobs],
+                "held_by": worker_id,
+                "now": now,
+            },
+        )
+        return set(result.scalars())
 
     async def reschedule(
         self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
@@ -380,6 +440,24 @@ def _claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
     """The parameters of `_held_by_claim`."""
     return {"held_id": job.id, "held_by": worker_id, "held_attempt": job.attempts}
 
+
+_COMPLETE_MANY = (
+    update(Job)
+    .where(
+        tuple_(Job.id, Job.attempts).in_(bindparam("claims", expanding=True)),
+        Job.locked_by == bindparam("held_by"),
+        Job.status == JobStatus.RUNNING,
+    )
+    .values(
+        status=JobStatus.DONE,
+        last_error=None,
+        finished_at=bindparam("now"),
+        locked_by=None,
+        locked_until=None,
+        updated_at=bindparam("now"),
+    )
+    .returning(Job.id)
+)
 
 _RENEW = update(Job).where(_held_by_claim()).values(locked_until=bindparam("until"))
 

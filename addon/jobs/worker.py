@@ -14,7 +14,9 @@ stalled longer than the lease and another worker took the job over) stops the jo
 no outcome over the new holder's.
 
 A handler may record its job's success in its own last transaction (`addon.jobs.completion`),
-which saves the job a transaction of its own.
+which saves the job a transaction of its own. Jobs of a kind with a batch handler
+(`HandlerRegistry.register(batch=…)`) that one claim brings for one installation run together
+in one task (one transaction); if that fails, each runs on its own, with its own retries.
 
 An idle worker is woken as soon as a job is committed (`addon.jobs.wakeup`: in-process after the
 commit, across processes on PostgreSQL by LISTEN/NOTIFY); it polls every
@@ -109,11 +111,22 @@ class Worker:
             return 0
         # Jobs whose outcome is not written yet: the heartbeat renews their leases.
         held = {job.id: job for job in claimed}
-        tasks = {job.id: asyncio.create_task(self._process(job, held)) for job in claimed}
+        tasks: dict[int, asyncio.Task[None]] = {}
+        for group in self._groups(claimed):
+            if len(group) == 1:
+                task = asyncio.create_task(self._process(group[0], held))
+            else:
+                task = asyncio.create_task(self._process_many(group, held))
+            tasks.update((job.id, task) for job in group)
         heartbeat = asyncio.create_task(self._heartbeat(held, tasks))
         try:
             await self._finish_batch(tasks, stop)
-            unfinished = [job for job in claimed if not tasks[job.id].done()]
+            # Not ended, or stopped without an outcome (a batch, for one job's lost lease).
+            unfinished = [
+                job
+                for job in claimed
+                if not tasks[job.id].done() or (tasks[job.id].cancelled() and job.id in held)
+            ]
         finally:
             # Also when this round is cancelled (shutdown): its jobs stop, their leases lapse.
             heartbeat.cancel()
@@ -126,6 +139,17 @@ class Worker:
             if not task.cancelled() and (error := task.exception()) is not None:
                 raise error  # e.g. the database failed while recording an outcome
         return len(claimed)
+
+    def _groups(self, claimed: list[ClaimedJob]) -> list[list[ClaimedJob]]:
+        """The claimed jobs as they run: together, those of one kind with a batch handler and
+        of one installation; every other job on its own."""
+        groups: dict[tuple[str, int] | int, list[ClaimedJob]] = {}
+        for job in claimed:
+            registration = self.services.handlers.registration(job.kind)
+            batched = registration is not None and registration.run_many is not None
+            key = (job.kind, job.installation_id) if batched else job.id
+            groups.setdefault(key, []).append(job)
+        return list(groups.values())
 
     async def _finish_batch(
         self, tasks: dict[int, asyncio.Task[None]], stop: asyncio.Event | None
@@ -257,7 +281,7 @@ class Worker:
     async def _process(self, job: ClaimedJob, held: dict[int, ClaimedJob]) -> None:
         registration = self.services.handlers.registration(job.kind)
         completion = Completion(
-            job, self.worker_id, self.clock, on_written=lambda: held.pop(job.id, None)
+            [job], self.worker_id, self.clock, on_written=lambda: held.pop(job.id, None)
         )
         running.set(completion)  # this job's own task: see addon.jobs.completion
         log_fields(job_id=job.id, job_kind=job.kind, installation_id=job.installation_id)
@@ -300,6 +324,50 @@ class Worker:
                 )
             if recorded:
                 metrics.job_ended(job.kind, "done")
+
+    async def _process_many(self, jobs: list[ClaimedJob], held: dict[int, ClaimedJob]) -> None:
+        """Run jobs of one kind and installation with the kind's batch handler; if it fails
+        before their success is recorded, run each on its own (`_process`: its retries)."""
+        first = jobs[0]
+        registration = self.services.handlers.registration(first.kind)
+        assert registration is not None and registration.run_many is not None
+
+        def written() -> None:
+            for job in jobs:
+                held.pop(job.id, None)
+
+        completion = Completion(jobs, self.worker_id, self.clock, on_written=written)
+        running.set(completion)
+        log_fields(job_id=first.id, job_kind=first.kind, installation_id=first.installation_id)
+        try:
+            await registration.run_many(jobs, self.services)
+        except Exception as exc:
+            if completion.recorded is None:
+                logger.info(
+                    "%d %s jobs failed together (%s): each runs on its own",
+                    len(jobs),
+                    first.kind,
+                    error_text(exc),
+                )
+                # Each in its own task: its own `running` completion.
+                await asyncio.gather(*(asyncio.create_task(self._process(j, held)) for j in jobs))
+                return
+            logger.exception("Jobs %s (%s) failed after they were recorded", first.id, first.kind)
+        if completion.recorded is None:
+            # The handler wrote nothing to complete them in: one statement for all.
+            async with self.services.db.transaction() as session:
+                ids = await self._jobs(session).complete_many(jobs, self.worker_id)
+            completion.committed(ids)
+        for job in jobs:
+            if job.id in completion.written:
+                metrics.job_ended(job.kind, "done")
+            else:
+                logger.warning(
+                    "Job %s (%s) was no longer held when it ended (its lease was lost, or its "
+                    "row erased): its outcome is not recorded",
+                    job.id,
+                    job.kind,
+                )
 
     async def _fail(
         self,
