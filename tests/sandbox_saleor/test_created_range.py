@@ -214,3 +214,18 @@ async def test_creation_index_pages_exactly_what_a_scan_finds() -> None:
     store.update_order(orders[2], channel_id=second.id)
     store.delete_order(orders[3])
     await check()
+
+
+async def test_a_query_is_checked_against_each_version_once_parsed() -> None:
+    """Documents are parsed and validated once per text and Saleor version: the same text is
+    still refused by a Saleor without `orders(where:)` after another version answered it, and
+    a text that does not parse is refused each time."""
+    current, oldest = _sandbox(CURRENT_VERSION), _sandbox(OLDEST_VERSION)
+    since = DAY.isoformat()
+    query = f'{{ orders(where: {{createdAt: {{gte: "{since}"}}}}, first: 9) {{ totalCount }} }}'
+    for _ in range(2):
+        assert (await current.execute(query, app=STAFF))["data"]["orders"]["totalCount"] == 5
+        refused = await oldest.execute(query, app=STAFF)
+        assert refused.get("data") is None
+        assert any("where" in error["message"] for error in refused["errors"]), refused
+        assert "errors" in await current.execute("{ orders(first: 1) {", app=STAFF)

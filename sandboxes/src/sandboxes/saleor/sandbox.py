@@ -23,11 +23,12 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 import httpx
 import jwt
-from graphql import ExecutionResult, GraphQLError, execute, parse, validate
+from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse, validate
 from starlette.applications import Starlette
 
 from .asgi import build_asgi_app
@@ -292,10 +293,9 @@ class SaleorSandbox:
     ) -> tuple[int, dict[str, Any]]:
         """Execute a GraphQL request; return ``(http_status, response_body)`` as Saleor would."""
         try:
-            document = parse(query)
+            document, errors = _checked(query, self.version)
         except GraphQLError as exc:
             return 400, {"errors": [_format_error(exc)]}
-        errors = validate(sandbox_schema(self.version), document)
         if errors:
             return 400, {"errors": [_format_error(e) for e in errors]}
         context = ApiContext(
@@ -942,6 +942,15 @@ def _event_payload(event_type: str, root_object: Any) -> dict[str, Any]:
     if isinstance(root_object, Product):
         payload["category"] = None
     return payload
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str, version: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """A query's document and its validation errors against the version's schema: the same
+    text always gives the same answer, and an app sends the same few documents again and
+    again, so each is parsed and validated once (a parse error is raised, not kept)."""
+    document = parse(query)
+    return document, tuple(validate(sandbox_schema(version), document))
 
 
 def _subscription_problems(query: str, version: str) -> str:
