@@ -190,9 +190,9 @@ async def run(
                     figures.update((await http.get(f"{mailchimp}/_bench/stats")).json())
                 return figures
 
+            _, headers = await _dashboard(http, origin)
             if split:
                 await _wait_for(stats, "the Mailchimp sandbox", 60)
-            _, headers = await _dashboard(http, origin)
             api_key = (await stats())["api_key"]
             async with _process(worker_args, env, logs / "worker.log") as worker:
                 await _setup(http, headers, api_key, mailchimp=mailchimp if split else "")
