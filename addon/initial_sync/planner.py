@@ -10,6 +10,7 @@ and ledger fingerprints come from the same builders as live sync's
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -81,6 +82,11 @@ class Planner:
     def __init__(self, services: Services, context: Context) -> None:
         self.services = services
         self.ctx = context
+        # The pages of a step's slices are planned one at a time (their reads from Saleor
+        # still overlap): a session each at once would open a database connection per slice
+        # (on SQLite a thread with its own page cache, kept in the pool), so the worker's
+        # memory would grow with the slices and the size of the store.
+        self._lookups = asyncio.Lock()
 
     async def plan(self, kind: EntityKind, nodes: list[dict[str, Any]], piece: Slice) -> Plan:
         installation_id, channel = self.ctx.installation_id, self.ctx.channel
@@ -96,7 +102,7 @@ class Planner:
                 else:
                     skipped += 1  # before `orders_since`: a day filter's first day
             nodes = held
-        async with self.services.db.session() as session:
+        async with self._lookups, self.services.db.session() as session:
             ledger = LedgerRepository(session)
             seen = await ledger.by_saleor_ids(
                 installation_id, channel, kind, [str(node["id"]) for node in nodes]
