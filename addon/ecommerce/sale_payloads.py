@@ -227,9 +227,7 @@ def cart_input(
     )
 
 
-def restore_value(
-    template: str | None, key: SecretStr | None, checkout: SaleorCheckout
-) -> str:
+def restore_value(template: str | None, key: SecretStr | None, checkout: SaleorCheckout) -> str:
     """The `{restore}` of a checkout URL: made only when the template asks for one."""
     if not template or restore.PLACEHOLDER not in template or key is None:
         return ""
