@@ -229,3 +229,50 @@ async def test_a_query_is_checked_against_each_version_once_parsed() -> None:
         assert refused.get("data") is None
         assert any("where" in error["message"] for error in refused["errors"]), refused
         assert "errors" in await current.execute("{ orders(first: 1) {", app=STAFF)
+
+
+CUSTOMERS_PAGE = """query($f: CustomerFilterInput, $after: String) {
+  customers(filter: $f, first: 4, after: $after) {
+    edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def test_customers_join_index_pages_exactly_what_a_scan_finds() -> None:
+    """The same for customers by the day they joined: also after users are backdated, made or
+    deleted once the index exists."""
+    saleor = SaleorSandbox(version=CURRENT_VERSION)
+    saleor.generate_store(products=2, customers=30, orders=0, seed=5)
+    store = saleor.store
+    users = sorted(store.customers.values(), key=lambda c: c.id)
+    for index, user in enumerate(users):
+        user.date_joined = DAY + timedelta(hours=index * 11 % 53)
+    days = {"gte": "2026-03-10", "lte": "2026-03-11"}
+
+    def scanned() -> list[str]:
+        return [
+            c.global_id
+            for c in sorted(store.customers.values(), key=lambda c: c.id)
+            if DAY <= c.date_joined < DAY + timedelta(days=2)
+        ]
+
+    async def paged() -> list[str]:
+        ids: list[str] = []
+        after = None
+        while True:
+            variables = {"f": {"dateJoined": days}, "after": after}
+            body = await saleor.execute(CUSTOMERS_PAGE, variables, app=STAFF)
+            assert "errors" not in body, body
+            connection = body["data"]["customers"]
+            ids += [edge["node"]["id"] for edge in connection["edges"]]
+            if not connection["pageInfo"]["hasNextPage"]:
+                return ids
+            after = connection["pageInfo"]["endCursor"]
+
+    assert await paged() == scanned() != []
+    users[0].date_joined = DAY + timedelta(days=3)  # out of the range after the index was made
+    users[-1].date_joined = DAY  # and into it
+    assert await paged() == scanned()
+    store.create_customer("late@example.com", "Late", "Joiner").date_joined = DAY
+    store.delete_customer(users[1])
+    assert await paged() == scanned()

@@ -24,6 +24,14 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class CreationWrites:
+    """How many times an order's `created` or a customer's `date_joined` was assigned (the
+    generator and tests backdate them after making them): the store's creation indexes are
+    rebuilt when it moved."""
+
+    count = 0
+
+
 class SandboxModel(BaseModel):
     """Base class: validated on assignment so that updates stay well-typed."""
 
@@ -91,6 +99,11 @@ class Customer(WithMetadata):
     updated_at: datetime = Field(default_factory=utcnow)
     last_login: datetime | None = None
     jwt_token_key: str = Field(default_factory=lambda: uuid.uuid4().hex[:12])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "date_joined":
+            CreationWrites.count += 1
 
 
 class ProductType(Node):
@@ -428,13 +441,6 @@ class Fulfillment(WithMetadata):
     status: FulfillmentStatus = FulfillmentStatus.FULFILLED
     tracking_number: str = Field("", max_length=255)
     created: datetime = Field(default_factory=utcnow)
-
-
-class CreationWrites:
-    """How many times an existing order's `created` was assigned (the generator and tests
-    backdate orders after making them): the store's creation index is rebuilt when it moved."""
-
-    count = 0
 
 
 class Order(WithMetadata):

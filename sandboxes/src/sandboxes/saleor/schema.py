@@ -701,7 +701,14 @@ def resolve_customers(
     # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
     updated = _time_range((filter or {}).get("updatedAt"))
     # Creation first (see created_range): a slice's page looks at its slice only.
-    dated = by_creation(info, context.store.customers.values(), "date_joined", _customer_sort)
+    store = context.store
+    dated = by_creation(
+        info,
+        store.customers.values(),
+        "date_joined",
+        _customer_sort,
+        in_range=store.customers_joined_in,  # the store's index, as Saleor's database's
+    )
     customers = [
         c
         for c in dated

@@ -74,6 +74,7 @@ class LineSpec:
 RANGES_KEPT = 64
 _CREATED = attrgetter("created")
 _PK = attrgetter("id")
+_JOINED = attrgetter("date_joined")
 
 
 @dataclass
@@ -94,6 +95,10 @@ class SaleorStore:
         self._ids = itertools.count(1)
         self.channels: dict[int, Channel] = {}
         self.customers: dict[int, Customer] = {}
+        # Customers by date joined then pk (made when first asked, as `_order_index`), with the
+        # creation writes it was made at; and recently asked ranges' customers by pk.
+        self._customers_joined: tuple[int, list[Customer]] | None = None
+        self._joined_ranges: dict[tuple[datetime, datetime], list[Customer]] = {}
         self.product_types: dict[int, ProductType] = {}
         self.categories: dict[int, Category] = {}
         self.products: dict[int, Product] = {}
@@ -174,6 +179,7 @@ class SaleorStore:
             **fields,
         )
         self.customers[customer.id] = customer
+        self._customers_joined = None
         return customer
 
     def new_address(self, **fields: Any) -> Address:
@@ -201,7 +207,27 @@ class SaleorStore:
 
     def delete_customer(self, customer: Customer | int) -> Customer:
         pk = customer if isinstance(customer, int) else customer.id
+        self._customers_joined = None
         return self.customers.pop(pk)
+
+    def customers_joined_in(self, low: datetime, high: datetime) -> list[Customer]:
+        """The users who joined in `[low, high)`, by pk (a copy), bisected from the users sorted
+        by date joined (see `orders_created_in`)."""
+        joined = self._customers_joined
+        if joined is None or joined[0] != CreationWrites.count:
+            dated = sorted(self.customers.values(), key=_joined_then_pk)
+            joined = self._customers_joined = (CreationWrites.count, dated)
+            self._joined_ranges = {}
+        kept = self._joined_ranges.get((low, high))
+        if kept is None:
+            dated = joined[1]
+            start = bisect_left(dated, low, key=_JOINED)
+            stop = bisect_left(dated, high, lo=start, key=_JOINED)
+            kept = sorted(dated[start:stop], key=_PK)
+            if len(self._joined_ranges) >= RANGES_KEPT:
+                del self._joined_ranges[next(iter(self._joined_ranges))]
+            self._joined_ranges[(low, high)] = kept
+        return list(kept)
 
     # -- catalogue ------------------------------------------------------------------------------
 
@@ -657,6 +683,10 @@ class SaleorStore:
 
 def _created_then_pk(order: Order) -> tuple[datetime, int]:
     return order.created, order.id
+
+
+def _joined_then_pk(customer: Customer) -> tuple[datetime, int]:
+    return customer.date_joined, customer.id
 
 
 def mark_paid(order: Order, ids: IdSource, *, legacy_payment: bool = False) -> list[str]:
