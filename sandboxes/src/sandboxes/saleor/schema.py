@@ -56,6 +56,7 @@ from .models import (
     ProductMedia,
     ProductVariant,
     SandboxApp,
+    SandboxModel,
     TransactionItem,
     WebhookConfig,
 )
@@ -263,6 +264,18 @@ def snake_case(name: str) -> str:
     return _CAMEL.sub("_", name).lower()
 
 
+@cache
+def _model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
+    """The attributes ``default_resolver`` reads for ``name`` on a sandbox model, those the
+    model has, in order (``name``, then its snake_case form): a model's fields and class
+    attributes are known (extra fields are forbidden), so a missing one is never asked for
+    (pydantic answers that through a raised AttributeError, a tenth of a page's time)."""
+    wanted = [name] if not name[0].isupper() else []
+    wanted.append(snake_case(name))
+    present = (a for a in wanted if a in model.model_fields or hasattr(model, a))
+    return tuple(dict.fromkeys(present))
+
+
 def default_resolver(source: Any, info: Info, **_: Any) -> Any:
     """Read ``fieldName`` (or its snake_case form) from dicts and objects."""
     name = info.field_name
@@ -270,6 +283,13 @@ def default_resolver(source: Any, info: Info, **_: Any) -> Any:
         return source.get(name)
     if isinstance(source, InChannel):
         source = source.node
+    if isinstance(source, SandboxModel):
+        model_value = None
+        for attribute in _model_attributes(type(source), name):
+            model_value = getattr(source, attribute)
+            if model_value is not None:
+                break
+        return model_value
     value = getattr(source, name, None) if not name[0].isupper() else None
     if value is None:
         value = getattr(source, snake_case(name), None)
