@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
-from addon.engagement import store
+from addon.engagement import activity, store
 from addon.engagement.metadata import Written, write_changed
 from addon.engagement.models import EngagementCampaign, EngagementSettings, RunState
 from addon.installations.repository import InstallationRepository
@@ -159,7 +159,7 @@ class Collector:
                 batch.append(item)
             try:
                 async with self.writes, self.services.db.transaction() as session:
-                    seen = await store.apply_activity(
+                    seen = await activity.apply_activity(
                         session, self.installation_id, [w.page for w in batch], sent
                     )
                     for written in batch:
@@ -264,7 +264,7 @@ class Collector:
                 self.figures.mailchimp_pages += 1
                 offset += len(page.emails)
                 # The writer counts it with the pages of other campaigns read meanwhile.
-                work = store.ActivityPage(campaign_id, page.emails, start, until)
+                work = activity.ActivityPage(campaign_id, page.emails, start, until)
                 written = _Written(row_id, work, offset)
                 await pages.put(written)
                 await written.done
@@ -296,7 +296,7 @@ class _Written:
     """A page for the writer, and the future the campaign's reader waits on."""
 
     row_id: int
-    page: store.ActivityPage
+    page: activity.ActivityPage
     offset: int  # the campaign's position after it
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()

@@ -23,60 +23,35 @@ What the real API does, and where it is written down (Marketing API reference, "
   ``outreach_id``, ``customer_id``, ``has_outreach``; an order attributed to a campaign
   carries ``outreach`` {``id``, ``name``, ``type``, ``published_time``}.
 
-Sandbox controls (tests, benchmarks): :func:`send_campaign` sends to the audience's subscribed
-members as they are at that moment; :func:`record_activity` records an open, click or bounce of
-one recipient at a chosen time on the sandbox's clock (never before the send);
-:func:`set_member_rating` sets Mailchimp's 1-5 star rating (Mailchimp computes it itself, so it
-does not change the member's ``last_changed``).
+Sandbox controls (tests, benchmarks) are in `campaign_state.py` (re-exported here): sending a
+campaign to an audience, recording activity, unsubscribes and member ratings.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
+from .campaign_state import (
+    CampaignData,
+    Event,
+    campaign_list,
+    record_activity,
+    record_unsubscribe,
+    send_campaign,
+    set_member_rating,
+)
 from .ecommerce import render_order
 from .errors import field_invalid, not_found
 from .routing import ApiRequest, Router, paginate
-from .state import AccountData, subscriber_hash
-
-if TYPE_CHECKING:
-    from .models import SandboxAccount
-    from .sandbox import MailchimpSandbox
+from .state import AccountData
 
 router = Router()
 
-Action = Literal["open", "click", "bounce"]
 STATUSES = ("save", "paused", "schedule", "sending", "sent")
 TYPES = ("regular", "plaintext", "absplit", "rss", "variate")
-
-
-@dataclass
-class Event:
-    action: Action
-    at: float
-    url: str = ""
-    bounce_type: str = ""
-
-
-@dataclass
-class CampaignData:
-    id: str
-    web_id: int
-    list_id: str
-    title: str
-    subject: str
-    create_time: float
-    send_time: float
-    recipients: list[str]  # subscriber hashes, in send order
-    addresses: dict[str, str]  # hash -> the address it was sent to
-    index: dict[str, int] = field(default_factory=dict)
-    activity: dict[str, list[Event]] = field(default_factory=dict)
-    log: list[tuple[float, int]] = field(default_factory=list)  # (time, recipient index)
-    unsubscribed: set[str] = field(default_factory=set)
 
 
 def _campaigns(account: AccountData) -> dict[str, CampaignData]:
@@ -404,117 +379,9 @@ def get_account_orders(request: ApiRequest) -> dict[str, Any]:
     return {**page, "orders": orders}
 
 
-# --- sandbox controls -------------------------------------------------------------------------
-
-
-def _account(sandbox: MailchimpSandbox, account: SandboxAccount | str) -> AccountData:
-    account_id = account if isinstance(account, str) else account.id
-    return sandbox.state.accounts[account_id]
-
-
-def send_campaign(
-    sandbox: MailchimpSandbox,
-    account: SandboxAccount | str,
-    list_id: str,
-    *,
-    title: str,
-    subject: str = "",
-    sent_at: float | None = None,
-    campaign_id: str | None = None,
-) -> str:
-    """Send a regular campaign to the audience's subscribed members (as they are now); returns
-    its id, which orders may then carry as `campaign_id`."""
-    data = _account(sandbox, account)
-    with sandbox.state.lock:
-        audience = data.lists.get(list_id)
-        if audience is None:
-            raise KeyError(f"no audience {list_id!r}")
-        at = sandbox.clock.now() if sent_at is None else sent_at
-        members = [m for m in audience.members.values() if m.status == "subscribed"]
-        cid = campaign_id or sandbox.state.new_id(10)
-        campaign = CampaignData(
-            id=cid,
-            web_id=sandbox.state.rng.randint(1_000_000, 9_999_999),
-            list_id=list_id,
-            title=title,
-            subject=subject or title,
-            create_time=at,
-            send_time=at,
-            recipients=[m.id for m in members],
-            addresses={m.id: m.email_address for m in members},
-        )
-        campaign.index = {h: i for i, h in enumerate(campaign.recipients)}
-        data.sent_campaigns[cid] = campaign
-        data.campaigns.add(cid)
-        return cid
-
-
-def record_activity(
-    sandbox: MailchimpSandbox,
-    account: SandboxAccount | str,
-    campaign_id: str,
-    events: Iterable[tuple[str, Action, float | None]],
-    *,
-    url: str = "https://shop.test/",
-    bounce_type: Literal["hard", "soft"] = "hard",
-) -> None:
-    """Record (e-mail or subscriber hash, action, time) events of recipients (time None: now).
-    An event before the send, or of someone the campaign was not sent to, is refused."""
-    data = _account(sandbox, account)
-    with sandbox.state.lock:
-        campaign = data.sent_campaigns[campaign_id]
-        for who, action, at in events:
-            member = who if "@" not in who else subscriber_hash(who)
-            if member not in campaign.index:
-                raise KeyError(f"{who!r} was not sent campaign {campaign_id!r}")
-            when = sandbox.clock.now() if at is None else at
-            if when < campaign.send_time:
-                raise ValueError("activity cannot come before the campaign was sent")
-            event = Event(action, when, url if action == "click" else "", "")
-            if action == "bounce":
-                event.bounce_type = bounce_type
-            campaign.activity.setdefault(member, []).append(event)
-            campaign.activity[member].sort(key=lambda e: e.at)
-            bisect.insort(campaign.log, (when, campaign.index[member]))
-
-
-def record_unsubscribe(
-    sandbox: MailchimpSandbox, account: SandboxAccount | str, campaign_id: str, email: str
-) -> None:
-    """The recipient unsubscribed from the campaign's e-mail (the member becomes unsubscribed)."""
-    data = _account(sandbox, account)
-    with sandbox.state.lock:
-        campaign = data.sent_campaigns[campaign_id]
-        member_id = subscriber_hash(email)
-        campaign.unsubscribed.add(member_id)
-        member = data.lists[campaign.list_id].members.get(member_id)
-        if member is not None:
-            member.status = "unsubscribed"
-            member.unsubscribe_reason = "N/A (Unsubscribed from a campaign)"
-            member.last_changed = sandbox.clock.iso()
-
-
-def set_member_rating(
-    sandbox: MailchimpSandbox,
-    account: SandboxAccount | str,
-    list_id: str,
-    email: str,
-    rating: int,
-) -> None:
-    """Mailchimp's star rating (1-5) of a member; its own computation, so `last_changed` stays."""
-    if not 1 <= rating <= 5:
-        raise ValueError("a member rating is 1 to 5")
-    data = _account(sandbox, account)
-    with sandbox.state.lock:
-        data.lists[list_id].members[subscriber_hash(email)].member_rating = rating
-
-
-def campaign_list(sandbox: MailchimpSandbox, account: SandboxAccount | str) -> list[str]:
-    with sandbox.state.lock:
-        return list(_account(sandbox, account).sent_campaigns)
-
-
 __all__ = [
+    "CampaignData",
+    "Event",
     "campaign_list",
     "record_activity",
     "record_unsubscribe",
