@@ -73,6 +73,35 @@ async def test_jobs_of_one_installation_run_together_and_complete_in_its_transac
     assert sorted(n for n in await rows(services, AFTER)) == [2, 3]
 
 
+async def test_a_claim_takes_more_jobs_to_run_together_than_its_batch_size(
+    services: Services,
+) -> None:
+    services.settings = services.settings.model_copy(update={"worker_batch_size": 2})
+    installation = await make_installation(services)
+    other = await make_installation(services, "http://other.test/graphql/")
+    groups: list[list[int]] = []
+
+    async def one(job: ClaimedJob, payload: Numbered, _: Services) -> None:
+        groups.append([payload.n])
+
+    async def together(batch: list[tuple[ClaimedJob, Numbered]], _: Services) -> None:
+        groups.append([payload.n for _, payload in batch])
+
+    services.handlers.register(KIND, one, payload=Numbered, batch=together)
+    services.handlers.register(AFTER, one, payload=Numbered)
+    await enqueue(services, installation, 0, AFTER)
+    for n in range(1, 6):
+        await enqueue(services, installation, n)
+    await enqueue(services, other, 6)  # another installation's: not taken with them
+    await enqueue(services, installation, 7, AFTER)
+
+    # The claim's two (0, 1), then the other jobs of kind and installation 1 has.
+    assert await Worker(services).run_once() == 6
+    assert sorted(groups) == [[0], [1, 2, 3, 4, 5]]
+    assert await Worker(services).run_until_idle() == 2
+    assert sorted(groups) == [[0], [1, 2, 3, 4, 5], [6], [7]]
+
+
 async def test_a_batch_handler_that_completes_nothing_has_the_worker_complete_them(
     services: Services,
 ) -> None:

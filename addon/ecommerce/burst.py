@@ -19,6 +19,10 @@ with the batch's content. A change arriving meanwhile queues a push as usual.
 
 A burst that fails before its batch is submitted hands its records back to one push each; a
 rerun of a push job that crashed mid-burst does the same with the records it had taken.
+
+A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
+before it takes records over, so the backlog is left to other workers meanwhile (each process
+its share, instead of one taking it all at once and timing out on its own reads).
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
 )
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository, content_forgotten, quarantined, settled
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.registry import HandlerRegistry
@@ -67,6 +71,19 @@ DOCUMENTS = {
 }
 # Pages of one burst read from Saleor side by side.
 READS_AT_ONCE = 4
+# Bursts one process runs at a time (planning one is CPU: 500 entities validated and built).
+BURSTS_AT_ONCE = 4
+_running: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _bursts() -> asyncio.Semaphore:
+    """This process's (this event loop's) burst slots."""
+    loop = asyncio.get_running_loop()
+    if loop not in _running:
+        for other in [other for other in _running if other.is_closed()]:
+            del _running[other]
+        _running[loop] = asyncio.Semaphore(BURSTS_AT_ONCE)
+    return _running[loop]
 
 
 class BurstRef(BaseModel):
@@ -94,6 +111,17 @@ async def absorb(
 ) -> bool:
     """Send this push and a group of waiting ones of its channel and kind as one batch;
     False when there was none to take (other jobs took them): a push of its own then."""
+    async with _bursts():
+        return await _absorb(services, job, request, context, client)
+
+
+async def _absorb(
+    services: Services,
+    job: ClaimedJob,
+    request: PushRequest,
+    context: Context,
+    client: MailchimpClient,
+) -> bool:
     await release_unsent(services, job.id, keep=request.saleor_id)
     size = services.settings.ecommerce_batch_size
     async with services.db.transaction() as session:
@@ -188,8 +216,7 @@ async def _record_submitted(
             settled(
                 records[item.saleor_id], SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now
             )
-        for saleor_id in planned.alone:
-            await enqueue_push(session, *scope, saleor_id, alone=True)
+        await _alone(session, scope, planned.alone)
         if submitted is None:
             await session.delete(row)
             return
@@ -221,10 +248,21 @@ async def release(services: Services, batch_id: int, *, keep: str | None = None)
 
 async def _release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
     scope = (row.installation_id, row.channel_slug, row.kind)
-    for saleor_id in row.records:
-        if saleor_id != keep:
-            await enqueue_push(session, *scope, saleor_id, alone=True)
+    await _alone(session, scope, [saleor_id for saleor_id in row.records if saleor_id != keep])
     await session.delete(row)
+
+
+async def _alone(
+    session: AsyncSession, scope: tuple[int, str, EntityKind], saleor_ids: list[str]
+) -> None:
+    """A push of its own for each of these records (`alone`: never taken into a batch)."""
+    installation_id, channel, kind = scope
+    await enqueue_pushes(
+        session,
+        installation_id,
+        [(channel, kind, saleor_id) for saleor_id in saleor_ids],
+        alone=True,
+    )
 
 
 async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
@@ -299,8 +337,7 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
                 again.append(saleor_id)
         await session.delete(row)
         await session.flush()
-        for saleor_id in again:
-            await enqueue_push(session, *scope, saleor_id, alone=True)
+        await _alone(session, scope, again)
 
 
 def _apply_one(

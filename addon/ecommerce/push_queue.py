@@ -60,11 +60,15 @@ async def enqueue_push(
 
 
 async def enqueue_pushes(
-    session: AsyncSession, installation_id: int, records: Iterable[tuple[str, EntityKind, str]]
+    session: AsyncSession,
+    installation_id: int,
+    records: Iterable[tuple[str, EntityKind, str]],
+    *,
+    alone: bool = False,
 ) -> None:
-    """`enqueue_push` for many (channel, kind, Saleor id) records at once, none delayed nor
-    `alone`: each record marked pending and its push queued or merged, as one by one, in a few
-    statements whatever their number."""
+    """`enqueue_push` for many (channel, kind, Saleor id) records at once, none delayed: each
+    record marked pending and its push queued or merged, as one by one, in a few statements
+    whatever their number."""
     keys = list(dict.fromkeys(records))
     if not keys:
         return
@@ -79,10 +83,10 @@ async def enqueue_pushes(
             CoalescedJob(
                 installation_id,
                 PUSH_JOB,
-                PushRequest(channel=channel, kind=kind, saleor_id=saleor_id).model_dump(
-                    mode="json", exclude_defaults=True
-                ),
-                ledger_key(channel, kind, saleor_id),
+                PushRequest(
+                    channel=channel, kind=kind, saleor_id=saleor_id, alone=alone
+                ).model_dump(mode="json", exclude_defaults=True),
+                f"{ALONE_PREFIX if alone else ''}{ledger_key(channel, kind, saleor_id)}",
                 ledger_key(channel, kind, saleor_id),
                 now,
             )

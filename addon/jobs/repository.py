@@ -180,11 +180,19 @@ class JobRepository(Repository):
         }
 
     async def claim(
-        self, worker_id: str, limit: int, lease: timedelta, *, claimable: ColumnElement[bool]
+        self,
+        worker_id: str,
+        limit: int,
+        lease: timedelta,
+        *,
+        claimable: ColumnElement[bool],
+        only: tuple[list[str], list[int]] | None = None,
     ) -> list[ClaimedJob]:
         """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
         (housekeeping kinds whatever it says): the app's holds for the jobs of active
-        installations (`HandlerRegistry.claim_only`).
+        installations (`HandlerRegistry.claim_only`). With `only` (kinds, installation ids),
+        just jobs of these kinds and installations (the worker adds more jobs to run together
+        to those a claim brought).
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
@@ -193,7 +201,11 @@ class JobRepository(Repository):
         crashes its worker gives up too).
         """
         now = self.clock.now()
-        rows = (await self.session.execute(_claim_statement(limit, claimable), {"now": now})).all()
+        parameters: dict[str, Any] = {"now": now}
+        if only is not None:
+            parameters.update(only_kinds=only[0], only_installations=only[1])
+        statement = _claim_statement(limit, claimable, only is not None)
+        rows = (await self.session.execute(statement, parameters)).all()
         if not rows:
             return []
         await self.session.execute(
@@ -386,9 +398,10 @@ def _finish_statement(columns: frozenset[str]) -> Update:
 
 
 @lru_cache(maxsize=8)
-def _claim_statement(limit: int, claimable: ColumnElement[bool]) -> Select[Any]:
+def _claim_statement(limit: int, claimable: ColumnElement[bool], only: bool) -> Select[Any]:
     """Due jobs in order, locked (see `JobRepository.claim`); `claimable` is the registry's
-    condition, one object for the process's life (cached by identity)."""
+    condition, one object for the process's life (cached by identity). `only`: of the kinds
+    and installations bound as `only_kinds` and `only_installations`."""
     now = bindparam("now", type_=Job.run_after.type)
     earlier = aliased(Job)
     lane_busy = exists().where(
@@ -401,14 +414,18 @@ def _claim_statement(limit: int, claimable: ColumnElement[bool]) -> Select[Any]:
         and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
         and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
     )
-    return (
-        select(Job.id, Job.installation_id, Job.kind, Job.payload, Job.attempts)
-        .where(
-            due,
-            or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-            or_(Job.lane.is_(None), ~lane_busy),
+    statement = select(Job.id, Job.installation_id, Job.kind, Job.payload, Job.attempts).where(
+        due,
+        or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
+        or_(Job.lane.is_(None), ~lane_busy),
+    )
+    if only:
+        statement = statement.where(
+            Job.kind.in_(bindparam("only_kinds", expanding=True)),
+            Job.installation_id.in_(bindparam("only_installations", expanding=True)),
         )
-        .order_by(Job.run_after, Job.id)
+    return (
+        statement.order_by(Job.run_after, Job.id)
         .limit(limit)
         .with_for_update(of=Job, skip_locked=True)
     )

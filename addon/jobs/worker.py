@@ -54,6 +54,8 @@ __all__ = ["HandlerRegistry", "JobHandler", "Worker", "backoff_delay"]
 
 RETENTION = timedelta(days=7)  # how long done jobs (and their delivery ids) are kept
 PRUNE_EVERY = timedelta(hours=1)
+# Jobs run together (a kind with a batch handler) a claim takes at most, all in one task.
+JOBS_TOGETHER = 250
 
 
 class WorkerServices(Protocol):
@@ -101,12 +103,23 @@ class Worker:
         `stop` is set, the batch's jobs get the shutdown grace period to end; the others are
         stopped and released (see `_finish_batch`)."""
         async with self.services.db.transaction() as session:
-            claimed = await self._jobs(session).claim(
-                self.worker_id,
-                self.settings.worker_batch_size,
-                self.lease,
-                claimable=self.services.handlers.claimable,
+            jobs = self._jobs(session)
+            claimable = self.services.handlers.claimable
+            claimed = await jobs.claim(
+                self.worker_id, self.settings.worker_batch_size, self.lease, claimable=claimable
             )
+            together = [job for job in claimed if self._batched(job)]
+            if together and len(together) < JOBS_TOGETHER:
+                # They cost one task: take more of them (a backlog of webhooks goes by hundreds).
+                kinds = sorted({job.kind for job in together})
+                installations = sorted({job.installation_id for job in together})
+                claimed += await jobs.claim(
+                    self.worker_id,
+                    JOBS_TOGETHER - len(together),
+                    self.lease,
+                    claimable=claimable,
+                    only=(kinds, installations),
+                )
         if not claimed:
             return 0
         # Jobs whose outcome is not written yet: the heartbeat renews their leases.
@@ -145,11 +158,14 @@ class Worker:
         of one installation; every other job on its own."""
         groups: dict[tuple[str, int] | int, list[ClaimedJob]] = {}
         for job in claimed:
-            registration = self.services.handlers.registration(job.kind)
-            batched = registration is not None and registration.run_many is not None
-            key = (job.kind, job.installation_id) if batched else job.id
+            key = (job.kind, job.installation_id) if self._batched(job) else job.id
             groups.setdefault(key, []).append(job)
         return list(groups.values())
+
+    def _batched(self, job: ClaimedJob) -> bool:
+        """Whether the job's kind has a batch handler."""
+        registration = self.services.handlers.registration(job.kind)
+        return registration is not None and registration.run_many is not None
 
     async def _finish_batch(
         self, tasks: dict[int, asyncio.Task[None]], stop: asyncio.Event | None
