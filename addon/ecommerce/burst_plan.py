@@ -18,7 +18,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
-from addon.mailchimp import ProductPatch, batches
+from addon.mailchimp import CustomerInput, ProductInput, ProductPatch, batches
 from addon.mailchimp.models import BatchOperation
 
 # Kinds a burst sends as batches. Orders and carts keep one push each: their push creates what
@@ -35,6 +35,8 @@ class Planned:
     fingerprint: Fingerprint
     label: str | None
     operations: list[BatchOperation] = field(default_factory=list)
+    # What was built to plan it (its operations are built from it, not built again).
+    body: ProductInput | CustomerInput | None = None
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -87,9 +89,9 @@ def plan(
             result.unchanged.append(item)
         else:
             if kind is EntityKind.PRODUCT and record is not None and record.mailchimp_id:
-                item.operations = _product_update(ctx, node or {}, record, item)
+                item.operations = _product_update(ctx, record, item)
             else:
-                item.operations = [_create(ctx, kind, node or {}, saleor_id)]
+                item.operations = [_create(ctx, kind, item, saleor_id)]
             if item.operations:
                 result.planned.append(item)
             else:
@@ -113,36 +115,30 @@ def _product(ctx: Context, node: dict[str, Any], record: SyncRecord | None) -> P
     held = set(record.children or {}) if record is not None and record.mailchimp_id else set()
     if held - set(pushing.children):
         return None  # a variant to hide, and carts to recheck: its push does both
-    return Planned(str(node["id"]), body.id, pushing, product.name)
+    return Planned(str(node["id"]), body.id, pushing, product.name, body=body)
 
 
 def _customer(ctx: Context, node: dict[str, Any]) -> Planned:
     user = SaleorUser.model_validate(node)
     body = payloads.customer_input(user, ctx.opt_in)
-    return Planned(str(node["id"]), body.id, fingerprint(body), user.email)
+    return Planned(str(node["id"]), body.id, fingerprint(body), user.email, body=body)
 
 
-def _create(ctx: Context, kind: EntityKind, node: dict[str, Any], saleor_id: str) -> BatchOperation:
+def _create(ctx: Context, kind: EntityKind, item: Planned, saleor_id: str) -> BatchOperation:
     """Products are created (POST, "already exists" hands them to their push); customers are
     PUT to their id (an upsert)."""
     op_id = operation_id(saleor_id, 0)
-    if kind is EntityKind.PRODUCT:
-        product = SaleorProduct.model_validate(node)
-        body = payloads.product_input(product, ctx.channel, ctx.product_options)
-        assert body is not None  # planned only when there is one
-        return batches.create_product(ctx.store_id, body, operation_id=op_id)
-    customer = payloads.customer_input(SaleorUser.model_validate(node), ctx.opt_in)
-    return batches.upsert_customer(ctx.store_id, customer, operation_id=op_id)
+    if isinstance(item.body, ProductInput):
+        return batches.create_product(ctx.store_id, item.body, operation_id=op_id)
+    assert isinstance(item.body, CustomerInput)
+    return batches.upsert_customer(ctx.store_id, item.body, operation_id=op_id)
 
 
-def _product_update(
-    ctx: Context, node: dict[str, Any], record: SyncRecord, item: Planned
-) -> list[BatchOperation]:
+def _product_update(ctx: Context, record: SyncRecord, item: Planned) -> list[BatchOperation]:
     """A product Mailchimp holds: its fields patched when they changed, and each changed
     variant PUT (what `CatalogPusher.push_product` sends)."""
-    product = SaleorProduct.model_validate(node)
-    body = payloads.product_input(product, ctx.channel, ctx.product_options)
-    assert body is not None
+    body = item.body
+    assert isinstance(body, ProductInput)
     operations: list[BatchOperation] = []
     if record.content_hash != item.fingerprint.content_hash:
         top = payloads.top_level(body, "variants")
