@@ -72,6 +72,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     and pause the jobs of an inactive installation (the queue knows no installation)."""
     from addon.ecommerce import sync as ecommerce_sync
     from addon.engagement import jobs as engagement_jobs
+    from addon.engagement import service as engagement_service
     from addon.erasure import jobs as erasure_jobs
     from addon.erasure import registration as erasure_registration
     from addon.initial_sync import jobs as initial_sync_jobs
@@ -86,6 +87,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     engagement_jobs.register(registry)
+    engagement_service.register(registry)
     lifecycle.register(registry)
     registry.claim_only(
         Job.installation_id.in_(select(Installation.id).where(Installation.is_active))

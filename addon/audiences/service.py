@@ -38,6 +38,10 @@ logger = logging.getLogger(__name__)
 
 IMPORT_JOB = "audiences.import"
 REGISTER_WEBHOOKS_JOB = "subscriptions.register_webhooks"
+# The event of audiences imported from Mailchimp (on connect, on the schedule, on demand): a job
+# kind another capability registers a handler for (engagement starts collecting on it), so
+# this package imports none of them. The payload is empty.
+IMPORTED_KIND = "audiences.imported"
 
 
 async def default_audience_id(session: AsyncSession, installation_id: int) -> str | None:
@@ -162,6 +166,9 @@ async def handle_import(job: ClaimedJob, request: ImportRequest, services: Servi
         settings.last_import_at = utcnow()
         settings.last_import_error = None
         await enqueue_webhook_registration(session, job.installation_id)
+        await JobRepository(session).enqueue(
+            job.installation_id, IMPORTED_KIND, {}, coalesce_key=IMPORTED_KIND
+        )
         if scheduled:
             hours = services.settings.audience_import_interval_hours
             await enqueue_import(session, job.installation_id, scheduled=True, delay=hours * 3600)

@@ -7,9 +7,8 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import SessionDep
 from addon.engagement import reports, repository, service
 from addon.engagement.schemas import (
     CampaignReport,
@@ -28,13 +27,6 @@ router = APIRouter(prefix="/api/engagement")
 # The customer panel's staff may manage customers; their engagement is part of that.
 UsersAdmin = Annotated[DashboardContext, Depends(require_dashboard("MANAGE_USERS"))]
 Day = Annotated[date | None, Query(description="A day (YYYY-MM-DD, UTC), included.")]
-
-
-async def _end_request_transaction(session: AsyncSession) -> None:
-    """The service writes in a transaction of its own: the request's (the dashboard check's
-    reads and writes) ends first, since on SQLite a second write transaction in the same request
-    would wait for the first one's write turn until it timed out."""
-    await session.commit()
 
 
 @router.get("/campaigns", responses=error_responses(422))
@@ -72,13 +64,10 @@ async def read_campaigns(
 
 
 @router.post("/sync", status_code=202)
-async def sync_now(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> EngagementRunRead:
+async def sync_now(auth: DashboardAuth, session: SessionDep) -> EngagementRunRead:
     """Collect engagement now (queued; asking again while it is queued or running changes
     nothing)."""
-    await _end_request_transaction(session)
-    run = await service.request_sync(services, auth.installation.id)
+    run = await service.request_sync(session, auth.installation.id)
     return EngagementRunRead.model_validate(run)
 
 
@@ -92,11 +81,10 @@ async def read_settings(auth: DashboardAuth, session: SessionDep) -> EngagementR
 
 @router.put("/settings", responses=error_responses(422))
 async def update_settings(
-    body: EngagementSettingsUpdate, auth: DashboardAuth, session: SessionDep, services: ServicesDep
+    body: EngagementSettingsUpdate, auth: DashboardAuth, session: SessionDep
 ) -> EngagementRunRead:
-    await _end_request_transaction(session)
     run = await service.update_settings(
-        services,
+        session,
         auth.installation.id,
         activity_interval_days=body.activity_interval_days,
         schedule_minutes=body.schedule_minutes,

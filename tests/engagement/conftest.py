@@ -13,6 +13,7 @@ from sqlalchemy import update
 from addon.audiences.models import Audience
 from addon.clock import ManualClock
 from addon.engagement import service
+from addon.engagement.views import EngagementRun
 from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp.campaigns import record_activity, send_campaign
@@ -68,9 +69,25 @@ class Engagement:
         )
         assert created.status == 200, created.body
 
+    async def request_sync(self) -> EngagementRun:
+        """ "Sync engagement now", as the Reports page asks (in a request's transaction)."""
+        async with self.services.db.transaction() as session:
+            return await service.request_sync(session, self.installation_id)
+
+    async def update_settings(
+        self, *, activity_interval_days: int, schedule_minutes: int
+    ) -> EngagementRun:
+        async with self.services.db.transaction() as session:
+            return await service.update_settings(
+                session,
+                self.installation_id,
+                activity_interval_days=activity_interval_days,
+                schedule_minutes=schedule_minutes,
+            )
+
     async def collect(self) -> None:
         """A collection asked for now, run by the worker."""
-        await service.request_sync(self.services, self.installation_id)
+        await self.request_sync()
         await Worker(self.services).run_until_idle()
 
     def metadata_writes(self) -> list[str]:

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from addon.engagement import repository, service
+from addon.audiences.service import enqueue_import
+from addon.engagement import repository
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
 from addon.engagement.models import EngagementMember, EngagementOrder
 from addon.erasure.jobs import enqueue_erasure
@@ -120,9 +121,7 @@ async def test_an_hourly_run_reads_and_writes_only_what_is_new(e: Engagement) ->
 
 
 async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:
-    await service.update_settings(
-        e.services, e.installation_id, activity_interval_days=3, schedule_minutes=60
-    )
+    await e.update_settings(activity_interval_days=3, schedule_minutes=60)
     old = e.send("Old", e.at(days=-2))
     e.activity(old, (ALICE, "open", e.at(hours=-1)))
     await e.collect()
@@ -164,8 +163,8 @@ async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
 
 
 async def test_sync_is_asked_once_and_settings_are_checked(e: Engagement) -> None:
-    first = await service.request_sync(e.services, e.installation_id)
-    again = await service.request_sync(e.services, e.installation_id)
+    first = await e.request_sync()
+    again = await e.request_sync()
     assert first.state == again.state == "queued"
     async with e.services.db.session() as session:
         pending = await session.scalar(
@@ -175,16 +174,10 @@ async def test_sync_is_asked_once_and_settings_are_checked(e: Engagement) -> Non
         )
     assert pending == 2  # the one asked for now, and the schedule's next
     with pytest.raises(Unprocessable):
-        await service.update_settings(
-            e.services, e.installation_id, activity_interval_days=0, schedule_minutes=60
-        )
+        await e.update_settings(activity_interval_days=0, schedule_minutes=60)
     with pytest.raises(Unprocessable):
-        await service.update_settings(
-            e.services, e.installation_id, activity_interval_days=30, schedule_minutes=5
-        )
-    run = await service.update_settings(
-        e.services, e.installation_id, activity_interval_days=45, schedule_minutes=120
-    )
+        await e.update_settings(activity_interval_days=30, schedule_minutes=5)
+    run = await e.update_settings(activity_interval_days=45, schedule_minutes=120)
     assert (run.activity_interval_days, run.schedule_minutes) == (45, 120)
 
 
@@ -207,3 +200,33 @@ async def test_a_removed_tag_is_written_as_an_empty_list(e: Engagement) -> None:
     await e.collect()
     assert json.loads(e.private(ALICE)[key]) == []  # overwritten, not left behind
     assert e.metadata_writes()[writes:] == [e.customers[ALICE].global_id]
+
+
+async def test_audiences_imported_start_collecting_without_the_reports_page(
+    e: Engagement,
+) -> None:
+    """Nobody has to open the Reports page: the audience import that follows connecting started
+    a collection and its schedule (the shop fixture ran it), the schedule collects on its own,
+    and later imports leave a started schedule alone."""
+    async with e.services.db.session() as session:
+        started = await repository.run_status(session, e.installation_id)
+    assert started.last_finished_at is not None and started.next_run_at is not None
+    campaign = e.send("Welcome", e.at(hours=-2))
+    e.activity(campaign, (BOB, "open", e.at(hours=-1)))
+
+    e.clock.advance(3601)  # the schedule's next run is due
+    await Worker(e.services).run_until_idle()
+    async with e.services.db.session() as session:
+        run = await repository.run_status(session, e.installation_id)
+        bob = await repository.customer_engagement(
+            session, e.installation_id, e.customers[BOB].global_id
+        )
+    assert bob is not None and bob.opens == 1
+    assert run.next_run_at is not None and run.next_run_at > started.next_run_at
+
+    async with e.services.db.transaction() as session:
+        await enqueue_import(session, e.installation_id, scheduled=False)
+    await Worker(e.services).run_until_idle()
+    async with e.services.db.session() as session:
+        again = await repository.run_status(session, e.installation_id)
+    assert again.next_run_at == run.next_run_at
