@@ -3,11 +3,15 @@ derived from the error texts the worker stores, which MailchimpError renders."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from addon.activity.rows import Context, handled_by, subject
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.subjects import record_subject, saleor_number
 from addon.explain import Where, explain
+from addon.jobs.models import Job
 from addon.mailchimp import (
     FieldError,
     Forbidden,
@@ -178,3 +182,21 @@ def test_subjects_name_the_record() -> None:
         "Product 72 (not read from Saleor yet)"
     )
     assert saleor_number("not base64!") == "not base64!"
+
+
+def test_engagement_jobs_are_named_in_words() -> None:
+    ctx = Context(now=datetime.now(UTC))
+
+    def named(kind: str, payload: dict[str, object]) -> str:
+        return subject(Job(installation_id=1, kind=kind, payload=payload), ctx)
+
+    assert named("engagement.collect", {"requested": True}) == (
+        "Campaign engagement collection (asked for now)"
+    )
+    assert named("engagement.collect", {"requested": False}) == (
+        "Campaign engagement collection (scheduled)"
+    )
+    assert named("audiences.imported", {}) == (
+        "Campaign engagement started after the audience import"
+    )
+    assert handled_by("engagement.collect") == "Campaign engagement"

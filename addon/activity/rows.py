@@ -28,6 +28,7 @@ _HANDLERS = {
     "app": "App lifecycle",
     "connection": "Mailchimp connection",
     "erasure": "Erasure (GDPR)",
+    "engagement": "Campaign engagement",
 }
 # Webhook body key → the ledger kind whose label names it.
 _BODY_KINDS = {
@@ -38,7 +39,7 @@ _BODY_KINDS = {
     "checkout": EntityKind.CART,
     "voucher": EntityKind.PROMO_RULE,
 }
-_NEEDS_MAILCHIMP = ("ecommerce.", "audiences.", "subscriptions.", "initial_sync.")
+_NEEDS_MAILCHIMP = ("ecommerce.", "audiences.", "subscriptions.", "initial_sync.", "engagement.")
 
 
 def handled_by(kind: str) -> str:
@@ -106,6 +107,11 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "audiences.import":
         scheduled = bool(payload.get("scheduled"))
         return "Audiences and groups" + (" (scheduled re-import)" if scheduled else "")
+    if kind_name == "audiences.imported":
+        return "Campaign engagement started after the audience import"
+    if kind_name == "engagement.collect":
+        asked = bool(payload.get("requested"))
+        return "Campaign engagement collection" + (" (asked for now)" if asked else " (scheduled)")
     if kind_name == "connection.connected":
         return "Mailchimp account connected"
     if kind_name == "subscriptions.register_webhooks":
