@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.engagement.models import EngagementMember, EngagementOrder
@@ -36,9 +36,11 @@ from addon.services import Services
 
 SUMMARY_KEY = "mailchimp.engagement"
 TAGS_PREFIX = "mailchimp.tags."
-PAGE = 100  # customers compared per transaction
 BATCH = 20  # mutations per request (engagement_write_metadata.graphql)
-REQUESTS_AT_ONCE = 4
+REQUESTS_AT_ONCE = 5
+# Customers compared per transaction: one round of requests at once, so the pages' reads and
+# writes of the app's database overlap no request and no request waits for a second round.
+PAGE = BATCH * REQUESTS_AT_ONCE
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -187,6 +189,17 @@ def _batches(items: list[tuple[str, dict[str, str]]]) -> list[list[tuple[str, di
     return [items[i : i + BATCH] for i in range(0, full, BATCH)] + [[i] for i in items[full:]]
 
 
+_MEMBERS: Table = EngagementMember.__table__  # type: ignore[assignment]
+_MARK_WRITTEN = (
+    _MEMBERS.update()
+    .where(
+        _MEMBERS.c.installation_id == bindparam("iid"),
+        _MEMBERS.c.saleor_user_id == bindparam("uid"),
+    )
+    .values(changed=False, written_fingerprint=bindparam("fingerprint"))
+)
+
+
 async def write_changed(
     services: Services, installation_id: int, api_url: str, token: SecretStr
 ) -> Written:
@@ -212,18 +225,17 @@ async def write_changed(
         done.mutations += len(wanted)
         done.requests += len(_batches(wanted))
         async with services.db.transaction() as session:
-            for user_id, _, print_, _ in page:
-                await session.execute(
-                    update(EngagementMember)
-                    .where(
-                        EngagementMember.installation_id == installation_id,
-                        EngagementMember.saleor_user_id == user_id,
-                    )
-                    .values(
-                        changed=False,
-                        written_fingerprint=None if user_id in gone else print_,
-                    )
-                )
+            await session.execute(  # one executemany for the page, not a statement a customer
+                _MARK_WRITTEN,
+                [
+                    {
+                        "iid": installation_id,
+                        "uid": user_id,
+                        "fingerprint": None if user_id in gone else print_,
+                    }
+                    for user_id, _, print_, _ in page
+                ],
+            )
     async with services.db.transaction() as session:
         await session.execute(
             update(EngagementMember)
