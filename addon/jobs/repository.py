@@ -8,30 +8,29 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Table,
-    Update,
-    and_,
     bindparam,
     delete,
-    exists,
     func,
-    or_,
     select,
     text,
-    tuple_,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from addon.clock import Clock, current_clock
 from addon.db.repository import Repository, insert_for
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
+from addon.jobs.statements import (
+    CLAIMED,
+    COMPLETE_MANY,
+    RENEW,
+    claim_of,
+    claim_statement,
+    finish_statement,
+)
 from addon.jobs.wakeup import work_due
-
-UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
 
 
 class NewJob(NamedTuple):
@@ -204,12 +203,12 @@ class JobRepository(Repository):
         parameters: dict[str, Any] = {"now": now}
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
-        statement = _claim_statement(limit, claimable, only is not None)
+        statement = claim_statement(limit, claimable, only is not None)
         rows = (await self.session.execute(statement, parameters)).all()
         if not rows:
             return []
         await self.session.execute(
-            _CLAIMED,
+            CLAIMED,
             {
                 "ids": [row.id for row in rows],
                 "worker": worker_id,
@@ -235,9 +234,7 @@ class JobRepository(Repository):
         until = self.clock.now() + lease
         unrenewed = []
         for job in jobs:
-            result = await self.session.execute(
-                _RENEW, {**_claim_of(job, worker_id), "until": until}
-            )
+            result = await self.session.execute(RENEW, {**claim_of(job, worker_id), "until": until})
             if not result.rowcount:  # type: ignore[attr-defined]
                 unrenewed.append(job)
         present = await self.existing([job.id for job in unrenewed])
@@ -254,11 +251,11 @@ class JobRepository(Repository):
         return set(result.scalars())
 
     async def _finish(self, job: ClaimedJob, worker_id: str, **values: Any) -> bool:
-        """Write the outcome `values` if the job is still this claim's (`_held_by_claim`)."""
+        """Write the outcome `values` if the job is still this claim's (`held_by_claim`)."""
         result = await self.session.execute(
-            _finish_statement(frozenset(values)),
+            finish_statement(frozenset(values)),
             {
-                **_claim_of(job, worker_id),
+                **claim_of(job, worker_id),
                 **{f"set_{column}": value for column, value in values.items()},
                 "now": self.clock.now(),
             },
@@ -278,7 +275,7 @@ class JobRepository(Repository):
             return set()
         now = self.clock.now()
         result = await self.session.execute(
-            _COMPLETE_MANY,
+            COMPLETE_MANY,
             {
                 "claims": [(job.id, job.attempts) for job in jobs],
                 "held_by": worker_id,
@@ -368,69 +365,6 @@ class JobRepository(Repository):
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-# Statements built once (building one costs more than running it): parameters by name.
-
-
-def _held_by_claim() -> ColumnElement[bool]:
-    """The job is still this claim's: same worker, same attempt, still running. A worker
-    whose lease lapsed must not write over the outcome of the worker that took over."""
-    return and_(
-        Job.id == bindparam("held_id"),
-        Job.locked_by == bindparam("held_by"),
-        Job.attempts == bindparam("held_attempt"),
-        Job.status == JobStatus.RUNNING,
-    )
-
-
-@lru_cache(maxsize=8)
-def _finish_statement(columns: frozenset[str]) -> Update:
-    """An outcome (`columns` of `Job`, bound as `set_<column>`) written if still held."""
-    return (
-        update(Job)
-        .where(_held_by_claim())
-        .values(
-            locked_by=None,
-            locked_until=None,
-            updated_at=bindparam("now"),
-            **{column: bindparam(f"set_{column}") for column in sorted(columns)},
-        )
-    )
-
-
-@lru_cache(maxsize=8)
-def _claim_statement(limit: int, claimable: ColumnElement[bool], only: bool) -> Select[Any]:
-    """Due jobs in order, locked (see `JobRepository.claim`); `claimable` is the registry's
-    condition, one object for the process's life (cached by identity). `only`: of the kinds
-    and installations bound as `only_kinds` and `only_installations`."""
-    now = bindparam("now", type_=Job.run_after.type)
-    earlier = aliased(Job)
-    lane_busy = exists().where(
-        earlier.installation_id == Job.installation_id,
-        earlier.lane == Job.lane,
-        earlier.id < Job.id,
-        earlier.status.in_(UNFINISHED),
-    )
-    due = or_(
-        and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
-        and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
-    )
-    statement = select(Job.id, Job.installation_id, Job.kind, Job.payload, Job.attempts).where(
-        due,
-        or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-        or_(Job.lane.is_(None), ~lane_busy),
-    )
-    if only:
-        statement = statement.where(
-            Job.kind.in_(bindparam("only_kinds", expanding=True)),
-            Job.installation_id.in_(bindparam("only_installations", expanding=True)),
-        )
-    return (
-        statement.order_by(Job.run_after, Job.id)
-        .limit(limit)
-        .with_for_update(of=Job, skip_locked=True)
-    )
-
-
 @lru_cache(maxsize=8)
 def _enqueue_statement(dialect: str, conflict: str | None) -> Any:
     """One job's INSERT (columns bound as `v_<column>`), deduplicated by its delivery or
@@ -451,41 +385,3 @@ def _enqueue_statement(dialect: str, conflict: str | None) -> Any:
             set_={"payload": statement.excluded.payload, "updated_at": bindparam("v_updated_at")},
         )
     return statement.returning(table.c.id)
-
-
-def _claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
-    """The parameters of `_held_by_claim`."""
-    return {"held_id": job.id, "held_by": worker_id, "held_attempt": job.attempts}
-
-
-_COMPLETE_MANY = (
-    update(Job)
-    .where(
-        tuple_(Job.id, Job.attempts).in_(bindparam("claims", expanding=True)),
-        Job.locked_by == bindparam("held_by"),
-        Job.status == JobStatus.RUNNING,
-    )
-    .values(
-        status=JobStatus.DONE,
-        last_error=None,
-        finished_at=bindparam("now"),
-        locked_by=None,
-        locked_until=None,
-        updated_at=bindparam("now"),
-    )
-    .returning(Job.id)
-)
-
-_RENEW = update(Job).where(_held_by_claim()).values(locked_until=bindparam("until"))
-
-_CLAIMED = (
-    update(Job)
-    .where(Job.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=JobStatus.RUNNING,
-        attempts=Job.attempts + 1,
-        locked_by=bindparam("worker"),
-        locked_until=bindparam("until"),
-        updated_at=bindparam("now"),
-    )
-)
