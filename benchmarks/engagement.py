@@ -9,7 +9,8 @@ them Saleor customers, the rest guests) it starts two processes:
 * one `addon worker` with the app's default settings, which runs the collections.
 
 It installs the app, connects the demo Mailchimp account (no channel tracked: see `_connect`),
-makes the audience active, has the stack send `--campaigns`
+makes the audience active, waits for the collection the audience import starts by itself (the
+audience still empty), has the stack send `--campaigns`
 campaigns (default 50) with opens and clicks, then queues a first collection and, once done,
 an hourly increment after 1 % of the members opened (a fifth of those clicked) one campaign.
 Figures come from the sandboxes' counters and `/proc/<worker>/status`. Targets (issue 19):
@@ -86,6 +87,14 @@ async def _audience(db: Database) -> int | None:
         )
         ids = list(result.scalars())
     return ids[0] if ids else None
+
+
+async def _started_run_done(db: Database, installation_id: int) -> bool:
+    """The collection the audience import started by itself has ended (before the audience is
+    seeded, so each measured phase is one whole collection)."""
+    async with db.session() as session:
+        run = await run_status(session, installation_id)
+    return run.last_finished_at is not None and run.state in ("idle", "failed")
 
 
 async def _connect(http: httpx.AsyncClient, headers: dict[str, str], api_key: str) -> None:
@@ -190,6 +199,11 @@ async def run(
                     await _connect(http, headers, before["api_key"])
                     installation_id = await _wait_for(
                         lambda: _audience(db), "the audiences to be imported", 120
+                    )
+                    await _wait_for(
+                        lambda: _started_run_done(db, installation_id),
+                        "the collection the audience import started",
+                        300,
                     )
                     seeded = (await http.post("/_bench/engagement/seed")).json()
                     print(f"  seeded the audience in {seeded['seconds']:.0f} s", flush=True)
