@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.sync import PUSH_JOB
-from addon.initial_sync.models import InitialSync
+from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
@@ -46,12 +46,21 @@ async def progress(tracked: Shop) -> dict[str, Any]:
 
 
 async def make_due(tracked: Shop) -> int:
-    """Steps and pushes waiting for a poll interval or a backoff are due now."""
+    """Steps and pushes waiting for a poll interval or a backoff are due now, and so are the
+    Mailchimp batches a step waits to poll (a step looks at a batch only once its
+    `next_poll_at` has come: under the default settings 2 s of the real clock, which a fast
+    machine's rounds may never let pass)."""
     async with tracked.services.db.transaction() as session:
+        now = utcnow()
+        await session.execute(
+            update(InitialSyncBatch)
+            .where(InitialSyncBatch.next_poll_at > now)
+            .values(next_poll_at=now)
+        )
         result = await session.execute(
             update(Job)
             .where(Job.status == JobStatus.PENDING, Job.kind.in_(CHAIN))
-            .values(run_after=utcnow())
+            .values(run_after=now)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
