@@ -12,7 +12,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, go, said, set_theme, shot, toast
+from tests.browser.pages import (
+    app_frame,
+    check_a11y,
+    go,
+    loaded,
+    said,
+    set_theme,
+    shot,
+    toast,
+)
 from tests.browser.test_subscription_pages import (
     app_api,
     eventually,
@@ -151,6 +160,9 @@ def test_the_erasure_setting_is_on_the_subscriptions_page(
     set_theme(page, app, "light")
     page.reload()
     app = page.frame_locator("#app-frame")
+    # The reload replaces the frame's document: wait for the new one before marking it (a mark
+    # on the old one raced its replacement: "Execution context was destroyed").
+    loaded(app)
     go(app, "Subscriptions")
     orders = app.get_by_role("region", name="Erasure (GDPR)").get_by_label(
         "Also delete their orders in Mailchimp"
