@@ -230,12 +230,18 @@ async def test_the_installed_wheel_runs_migrate_serve_and_worker(
                 for name, process in processes.items():
                     log = (tmp_path / f"{name}.log").read_text()
                     assert process.returncode is None, f"{name} ended:\n{log}"
+                # Both processes up: the server answers, and the worker has said it started
+                # (on a loaded machine its imports can take longer than the server's, and a
+                # worker terminated before it started logs nothing).
+                worker_started = '"message": "Worker ' in (tmp_path / "worker.log").read_text()
                 try:
-                    if (await client.get("/readyz")).status_code == 200:
+                    if (await client.get("/readyz")).status_code == 200 and worker_started:
                         break
                 except httpx.TransportError:
                     pass
-                assert loop.time() < deadline, (tmp_path / "serve.log").read_text()
+                assert loop.time() < deadline, (tmp_path / "serve.log").read_text() + (
+                    tmp_path / "worker.log"
+                ).read_text()
                 await asyncio.sleep(0.1)
 
             manifest = (await client.get("/api/manifest")).json()
