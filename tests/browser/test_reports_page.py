@@ -18,15 +18,7 @@ from playwright.sync_api import FrameLocator, Page, expect
 from sqlalchemy import delete, select
 
 from addon.db.engine import Database
-from addon.engagement.models import (
-    EngagementCampaign,
-    EngagementDay,
-    EngagementMember,
-    EngagementMemberCampaign,
-    EngagementOrder,
-    EngagementSettings,
-    RunState,
-)
+from addon.engagement.models import RunState
 from addon.installations.models import Installation
 from sandboxes.mailchimp.campaigns import record_activity, send_campaign
 from tests.browser.conftest import LiveSite
@@ -40,20 +32,13 @@ from tests.browser.test_subscription_pages import (
     open_page,
     shot,
 )
+from tests.engagement.seeding import MODELS, Purchase, seed
 from tests.sandbox_mailchimp.helpers import list_body
 
 pytestmark = pytest.mark.browser
 
 EMAIL = "engaged.reader@example.com"
 AUDIENCE = "Engagement news"
-MODELS = (
-    EngagementOrder,
-    EngagementMemberCampaign,
-    EngagementMember,
-    EngagementDay,
-    EngagementCampaign,
-    EngagementSettings,
-)
 
 
 @dataclass
@@ -63,19 +48,14 @@ class Seeded:
     finished: datetime
 
 
-def _campaign(installation_id: int, campaign_id: str, **values: Any) -> EngagementCampaign:
-    defaults: dict[str, Any] = {
-        "list_id": "news",
-        "list_name": "Store news",
-        "subject": "Hello",
-        "unique_opens": 0,
-        "unique_clicks": 0,
-        "bounces": 0,
-        "currency": "USD",
-    }
-    return EngagementCampaign(
-        installation_id=installation_id, campaign_id=campaign_id, **{**defaults, **values}
-    )
+# What the campaigns of this page share where it differs from `CAMPAIGN_DEFAULTS`.
+STORE_NEWS: dict[str, Any] = {
+    "list_id": "news",
+    "list_name": "Store news",
+    "unique_opens": 0,
+    "unique_clicks": 0,
+    "bounces": 0,
+}
 
 
 async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
@@ -86,22 +66,23 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
             for model in MODELS:
                 await session.execute(delete(model))
             day = timedelta(days=1)
-            session.add_all(
-                [
-                    EngagementSettings(
-                        installation_id=installation_id,
-                        state=RunState.IDLE,
-                        last_started_at=now - timedelta(hours=1, minutes=1),
-                        last_finished_at=now - timedelta(hours=1),
-                        next_run_at=now + timedelta(minutes=1),
-                        campaigns_total=3,
-                        campaigns_done=3,
-                        members_seen=3,
-                        list_cursors={},
-                    ),
-                    _campaign(
-                        installation_id,
-                        "c-summer",
+            await seed(
+                session,
+                installation_id,
+                settings=dict(
+                    state=RunState.IDLE,
+                    last_started_at=now - timedelta(hours=1, minutes=1),
+                    last_finished_at=now - timedelta(hours=1),
+                    next_run_at=now + timedelta(minutes=1),
+                    campaigns_total=3,
+                    campaigns_done=3,
+                    members_seen=3,
+                    list_cursors={},
+                ),
+                campaigns=[
+                    dict(
+                        STORE_NEWS,
+                        campaign_id="c-summer",
                         title="Summer sale",
                         sent_at=now - 5 * day,
                         recipients=1000,
@@ -113,9 +94,9 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
                         orders=12,
                         revenue_cents=123456,
                     ),
-                    _campaign(
-                        installation_id,
-                        "c-news",
+                    dict(
+                        STORE_NEWS,
+                        campaign_id="c-news",
                         title="May newsletter",
                         sent_at=now - 20 * day,
                         recipients=800,
@@ -127,9 +108,9 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
                         orders=2,
                         revenue_cents=9900,
                     ),
-                    _campaign(
-                        installation_id,
-                        "c-old",
+                    dict(
+                        STORE_NEWS,
+                        campaign_id="c-old",
                         title="April picks",
                         sent_at=now - 50 * day,
                         recipients=500,
@@ -142,42 +123,31 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
                         revenue_cents=0,
                         currency=None,
                     ),
-                ]
-            )
-            for back, campaign, opens, clicks in [
-                (5, "c-summer", 400, 80),
-                (4, "c-summer", 150, 30),
-                (20, "c-news", 250, 30),
-                (18, "c-news", 50, 10),
-                (50, "c-old", 100, 10),
-            ]:
-                session.add(
-                    EngagementDay(
-                        installation_id=installation_id,
-                        campaign_id=campaign,
-                        day=(now - back * day).date(),
-                        opens=opens,
-                        clicks=clicks,
-                    )
-                )
-            reader = EngagementMember(
-                installation_id=installation_id,
-                email_hash="1" * 32,
-                saleor_user_id=customer_id,
-                campaigns_received=2,
-                opens=5,
-                clicks=2,
-                last_open=now - 4 * day,
-                last_click=now - 4 * day,
-                member_rating=4,
-                tags={"news": ["vip"]},
-                recent_campaigns=["c-summer", "c-news"],
-            )
-            session.add_all(
-                [
-                    reader,
-                    EngagementMember(
-                        installation_id=installation_id,
+                ],
+                days=[
+                    (campaign, (now - back * day).date(), opens, clicks)
+                    for back, campaign, opens, clicks in [
+                        (5, "c-summer", 400, 80),
+                        (4, "c-summer", 150, 30),
+                        (20, "c-news", 250, 30),
+                        (18, "c-news", 50, 10),
+                        (50, "c-old", 100, 10),
+                    ]
+                ],
+                members=[
+                    dict(  # the reader who bought
+                        email_hash="1" * 32,
+                        saleor_user_id=customer_id,
+                        campaigns_received=2,
+                        opens=5,
+                        clicks=2,
+                        last_open=now - 4 * day,
+                        last_click=now - 4 * day,
+                        member_rating=4,
+                        tags={"news": ["vip"]},
+                        recent_campaigns=["c-summer", "c-news"],
+                    ),
+                    dict(
                         email_hash="2" * 32,
                         saleor_user_id="VXNlcjo5OTk5",
                         campaigns_received=1,
@@ -186,8 +156,7 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
                         tags={},
                         recent_campaigns=["c-old"],
                     ),
-                    EngagementMember(
-                        installation_id=installation_id,
+                    dict(  # a guest
                         email_hash="3" * 32,
                         saleor_user_id=None,
                         campaigns_received=1,
@@ -197,29 +166,17 @@ async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
                         tags={},
                         recent_campaigns=["c-summer"],
                     ),
-                ]
-            )
-            await session.flush()
-            session.add_all(
-                [
-                    EngagementMemberCampaign(
-                        installation_id=installation_id,
-                        member_id=reader.id,
-                        campaign_id="c-summer",
-                        opens=4,
-                        clicks=2,
-                    ),
-                    EngagementOrder(
-                        installation_id=installation_id,
-                        store_id="default-channel",
-                        order_id="1042",
-                        campaign_id="c-summer",
-                        member_id=reader.id,
-                        total_cents=8950,
-                        currency="USD",
-                        ordered_at=now - 4 * day,
-                    ),
-                ]
+                ],
+                purchase=Purchase(
+                    campaign_id="c-summer",
+                    opens=4,
+                    clicks=2,
+                    store_id="default-channel",
+                    order_id="1042",
+                    total_cents=8950,
+                    currency="USD",
+                    ordered_at=now - 4 * day,
+                ),
             )
     finally:
         await database.dispose()

@@ -14,13 +14,6 @@ from sqlalchemy import func, select
 
 from addon.clock import ManualClock
 from addon.engagement import reports
-from addon.engagement.models import (
-    EngagementCampaign,
-    EngagementDay,
-    EngagementMember,
-    EngagementMemberCampaign,
-    EngagementOrder,
-)
 from addon.engagement.schemas import CampaignSort, SortDirection
 from addon.engagement.views import CampaignRow, DailyActivity
 from addon.installations.models import Installation
@@ -28,6 +21,7 @@ from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
+from tests.engagement.seeding import Purchase, seed
 
 CUSTOMER = "VXNlcjo0Mg=="  # User:42
 
@@ -42,137 +36,83 @@ async def _installation_id(services: Services) -> int:
         return (await session.execute(select(Installation.id))).scalar_one()
 
 
-def _campaign(installation_id: int, campaign_id: str, sent_at: datetime, **kw: Any) -> Any:
-    values: dict[str, Any] = {
-        "installation_id": installation_id,
-        "campaign_id": campaign_id,
-        "list_id": "L1",
-        "list_name": "Newsletter",
-        "title": f"Campaign {campaign_id}",
-        "subject": "Hello",
-        "sent_at": sent_at,
-        "recipients": 100,
-        "opens": 50,
-        "unique_opens": 40,
-        "open_rate": 0.4,
-        "clicks": 10,
-        "unique_clicks": 8,
-        "click_rate": 0.08,
-        "unsubscribes": 1,
-        "bounces": 2,
-        "orders": 1,
-        "revenue_cents": 1000,
-        "currency": "EUR",
-        **kw,
-    }
-    return EngagementCampaign(**values)
-
-
 async def _seed(services: Services, now: datetime) -> int:
     """Three campaigns (one without recipients), their days, one customer with an order."""
     installation_id = await _installation_id(services)
     async with services.db.transaction() as session:
-        session.add_all(
-            [
-                _campaign(
-                    installation_id,
-                    "spring",
-                    now - timedelta(days=3),
+        await seed(
+            session,
+            installation_id,
+            campaigns=[
+                dict(
+                    campaign_id="spring",
+                    sent_at=now - timedelta(days=3),
                     title="spring sale",
                     recipients=200,
                     open_rate=0.5,
                     orders=4,
                     revenue_cents=50000,
+                    currency="EUR",
                 ),
-                _campaign(
-                    installation_id,
-                    "winter",
-                    now - timedelta(days=60),
+                dict(
+                    campaign_id="winter",
+                    sent_at=now - timedelta(days=60),
                     title="Winter news",
                     open_rate=0.2,
                     revenue_cents=0,
                     orders=0,
                     currency=None,
                 ),
-                _campaign(
-                    installation_id,
-                    "test",
-                    now - timedelta(days=10),
+                dict(
+                    campaign_id="test",
+                    sent_at=now - timedelta(days=10),
                     title="Autumn test",
                     recipients=0,
                     open_rate=0.0,
                     click_rate=0.0,
                     revenue_cents=0,
                     orders=0,
+                    currency="EUR",
                 ),
-                EngagementDay(
-                    installation_id=installation_id,
-                    campaign_id="spring",
-                    day=(now - timedelta(days=3)).date(),
-                    opens=30,
-                    clicks=6,
-                ),
-                EngagementDay(
-                    installation_id=installation_id,
-                    campaign_id="spring",
-                    day=(now - timedelta(days=1)).date(),
-                    opens=5,
-                    clicks=1,
-                ),
-                EngagementDay(
-                    installation_id=installation_id,
-                    campaign_id="winter",
-                    day=(now - timedelta(days=59)).date(),
-                    opens=7,
-                    clicks=0,
-                ),
-            ]
-        )
-        member = EngagementMember(
-            installation_id=installation_id,
-            email_hash="a" * 32,
-            saleor_user_id=CUSTOMER,
-            campaigns_received=2,
-            opens=3,
-            clicks=1,
-            last_open=now - timedelta(days=2),
-            last_click=now - timedelta(days=2),
-            member_rating=4,
-            tags={"L1": ["vip"]},
-            recent_campaigns=["spring", "winter"],
-        )
-        guest = EngagementMember(
-            installation_id=installation_id,
-            email_hash="b" * 32,
-            saleor_user_id=None,
-            campaigns_received=1,
-            opens=0,
-            clicks=0,
-            tags={},
-            recent_campaigns=["winter"],
-        )
-        session.add_all([member, guest])
-        await session.flush()
-        session.add_all(
-            [
-                EngagementMemberCampaign(
-                    installation_id=installation_id,
-                    member_id=member.id,
-                    campaign_id="spring",
+            ],
+            days=[
+                ("spring", (now - timedelta(days=3)).date(), 30, 6),
+                ("spring", (now - timedelta(days=1)).date(), 5, 1),
+                ("winter", (now - timedelta(days=59)).date(), 7, 0),
+            ],
+            members=[
+                dict(
+                    email_hash="a" * 32,
+                    saleor_user_id=CUSTOMER,
+                    campaigns_received=2,
                     opens=3,
                     clicks=1,
+                    last_open=now - timedelta(days=2),
+                    last_click=now - timedelta(days=2),
+                    member_rating=4,
+                    tags={"L1": ["vip"]},
+                    recent_campaigns=["spring", "winter"],
                 ),
-                EngagementOrder(
-                    installation_id=installation_id,
-                    store_id="s1",
-                    order_id="T3JkZXI6MQ==",
-                    campaign_id="spring",
-                    member_id=member.id,
-                    total_cents=4599,
-                    currency="EUR",
-                    ordered_at=now - timedelta(days=2),
+                dict(  # a guest
+                    email_hash="b" * 32,
+                    saleor_user_id=None,
+                    campaigns_received=1,
+                    opens=0,
+                    clicks=0,
+                    tags={},
+                    recent_campaigns=["winter"],
                 ),
-            ]
+            ],
+            purchase=Purchase(
+                campaign_id="spring",
+                opens=3,
+                clicks=1,
+                store_id="s1",
+                order_id="T3JkZXI6MQ==",
+                total_cents=4599,
+                currency="EUR",
+                ordered_at=now - timedelta(days=2),
+            ),
         )
     return installation_id
 
