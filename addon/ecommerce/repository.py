@@ -155,12 +155,13 @@ class LedgerRepository(Repository):
             for saleor_id in saleor_ids
         ]
 
-    def _insert_new(self, rows: list[dict[str, object]]) -> Any:
-        """Insert pending records, skipping those another job created meanwhile (on
-        PostgreSQL jobs run in parallel) instead of failing on the unique key."""
+    def _insert_new(self) -> Any:
+        """Insert pending records (the rows given as parameters: one statement compiled once
+        and cached, sent as an executemany, where a multi-row VALUES compiles anew for each
+        count of rows), skipping those another job created meanwhile (on PostgreSQL jobs run
+        in parallel) instead of failing on the unique key."""
         return (
-            self.insert(SyncRecord)
-            .values(rows)
+            self.insert(SyncRecord.__table__)  # Core: a cursor result, with its rowcount
             .on_conflict_do_nothing(
                 index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
             )
@@ -179,7 +180,7 @@ class LedgerRepository(Repository):
             rows = self._new_rows(
                 installation_id, channel, kind, missing[start : start + INSERT_ROWS]
             )
-            await self.session.execute(self._insert_new(rows))
+            await self.session.execute(self._insert_new(), rows)
         if missing:
             records.update(await self.by_saleor_ids(installation_id, channel, kind, missing))
         return records
@@ -275,7 +276,7 @@ class LedgerRepository(Repository):
         row = (await self.session.execute(pending)).first()
         if row is None:
             new = self._new_rows(installation_id, channel, kind, [saleor_id])
-            if (await self.session.execute(self._insert_new(new))).rowcount:  # type: ignore[attr-defined]
+            if (await self.session.execute(self._insert_new(), new[0])).rowcount:  # type: ignore[attr-defined]
                 return
             row = (await self.session.execute(pending)).one()  # another job created it
         held = self.session.identity_map.get(identity_key(SyncRecord, row.id))
