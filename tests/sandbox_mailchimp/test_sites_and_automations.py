@@ -79,6 +79,16 @@ async def test_sites_added_by_hand(client: httpx.AsyncClient) -> None:
     assert (await client.get("/connected-sites/site-9")).status_code == 404
 
 
-async def test_a_stores_site_goes_only_with_the_store(client: httpx.AsyncClient) -> None:
+async def test_a_stores_site_can_be_deleted_and_the_store_stays(
+    client: httpx.AsyncClient,
+) -> None:
+    # Mailchimp lets a store's site be disconnected while the store stays (sites.py's docstring).
     await create_store(client, await create_list(client))
-    assert (await client.delete("/connected-sites/store-1")).status_code == 400
+    assert (await client.delete("/connected-sites/store-1")).status_code == 204
+    assert (await client.get("/connected-sites/store-1")).status_code == 404
+    store = await client.get("/ecommerce/stores/store-1")
+    assert store.status_code == 200 and "connected_site" not in store.json()
+    path = "/connected-sites/store-1/actions/verify-script-installation"
+    assert (await client.post(path)).status_code == 404
+    assert (await client.delete("/connected-sites/store-1")).status_code == 404
+    assert (await client.delete("/ecommerce/stores/store-1")).status_code == 204

@@ -6,12 +6,21 @@ What the real API does, and where it is written down:
   mc-woocommerce checks and verifies it as ``connected-sites/{store_id}``
   (``MailChimp_WooCommerce_MailChimpApi::checkConnectedSite`` / ``connectSite``), and a store
   reports it as ``connected_site.site_foreign_id`` with its ``site_script`` ``{url, fragment}``
-  (the spec's ``Connected_Site_2``; mailchimp/mc-magento#225). Deleting the store removes it.
+  (the spec's ``Connected_Site_2``; mailchimp/mc-magento#225). Deleting the store removes it
+  (not documented; the store's own sub-resources are what the reference lists as deleted).
 - ``POST /connected-sites`` needs ``foreign_id`` and ``domain`` (``Connected_Site_1``);
   an existing ``foreign_id`` is refused like any other duplicate resource.
+- ``DELETE /connected-sites/{id}`` "Remove a connected site from your Mailchimp account": the
+  spec lists 204 and nothing that refuses, and a store's site can be disconnected while the
+  store stays ("disconnecting your site from your Mailchimp account is not enough. You must also
+  delete [...] the store": faq.businesstech.fr/faq/308). So a store's site is deleted too, and
+  the store then reports no ``connected_site`` (an app must cope with a store without one).
 - ``POST /connected-sites/{id}/actions/verify-script-installation`` answers 204 once Mailchimp
-  found the script on the site. What it answers otherwise is not published: the sandbox refuses
-  with 400 "Invalid Resource" (stricter than accepting), and the site stays unverified.
+  found the script on the site ("Verify that the connected sites script has been installed").
+  What it answers otherwise is not documented: the spec (3.0.81) lists only 204 and the
+  ``default`` problem document, with no status. The sandbox refuses with 400 "Invalid Resource"
+  (a refusal rather than a 204, so an app can never take an unverified script for verified),
+  and the site stays unverified.
 - ``automations.abandoned_cart`` (``is_supported``, ``id``, ``status`` in save/sending/paused)
   is built in Mailchimp's Automation Builder ("You can only have one abandoned cart series per
   connected store": mailchimp.com/help/create-an-abandoned-cart-series/); the API cannot
@@ -169,11 +178,8 @@ def get_site(request: ApiRequest) -> dict[str, Any]:
 
 @router.route("DELETE", SITE)
 def delete_site(request: ApiRequest) -> None:
-    site = _site(request)
-    if site.store_id and site.store_id in request.account.stores:
-        # Unpublished; refused (stricter than allowing): the store's site goes with the store.
-        raise invalid_resource("This connected site belongs to a store: delete the store instead.")
-    del request.account.sites[site.foreign_id]
+    # The spec's 204, also for a store's site (see the module's docstring): the store stays.
+    del request.account.sites[_site(request).foreign_id]
 
 
 @router.route("POST", f"{SITE}/actions/verify-script-installation")
