@@ -133,3 +133,28 @@ async def test_an_orders_promos_are_checked(client: httpx.AsyncClient) -> None:
     assert created.json()["promos"] == [
         {"code": "SUMMER10", "amount_discounted": 3.0, "type": "fixed"}
     ]
+
+
+async def test_fields_have_the_specs_json_types_and_lengths(client: httpx.AsyncClient) -> None:
+    """The spec's types as sent (no "0.1" for a number), its date-time format on every date,
+    and a rule's title counted in UTF-8 bytes (promos.py's docstring)."""
+    await create_store(client, await create_list(client))
+
+    async def refused(path: str, body: dict[str, Any], field: str) -> None:
+        doc = assert_problem(await client.post(path, json=body), 400, "Invalid Resource")
+        assert field in [e["field"] for e in doc["errors"]], doc  # type: ignore[union-attr]
+
+    await refused(RULES, rule_body(amount="0.1"), "amount")
+    await refused(RULES, rule_body(enabled="true"), "enabled")
+    await refused(RULES, rule_body(title="é" * 60), "title")  # 60 characters, 120 bytes
+    await refused(RULES, rule_body(created_at_foreign="last week"), "created_at_foreign")
+    assert (await client.post(RULES, json=rule_body(title="é" * 50))).status_code == 200
+    patch = await client.patch(f"{RULES}/r1", json={"amount": "0.2"})
+    assert_problem(patch, 400, "Invalid Resource")
+    codes = f"{RULES}/r1/promo-codes"
+    await refused(codes, code_body(usage_count="2"), "usage_count")
+    await refused(codes, code_body(updated_at_foreign="2026-13-01"), "updated_at_foreign")
+    assert (await client.post(codes, json=code_body(usage_count=2))).status_code == 200
+    bump = await client.patch(f"{codes}/c1", json={"usage_count": "3"})
+    assert_problem(bump, 400, "Invalid Resource")
+    assert (await client.get(f"{codes}/c1")).json()["usage_count"] == 2

@@ -2,12 +2,21 @@
 
 Modelled on Mailchimp's OpenAPI contract (shared/contracts/mailchimp-marketing.json, 3.0.81):
 a rule needs `id`, `description`, `amount`, `type` (fixed, percentage) and `target` (per_item,
-total, shipping); a percentage `amount` is a fraction between 0.0 and 1.0 ("amount must be a
-decimal value between 0.0 and 1.0, inclusive"); `ends_at` must be after `starts_at`; a code
-needs `id`, `code` and `redemption_url` (ids and codes up to 50 characters, the URL up to 2000,
-a rule's title up to 100 and its description up to 255). Rules and codes have GET, POST, PATCH
-and DELETE (no PUT); creating an id that exists is a 400, an unknown id a 404, and deleting a
-rule deletes its codes. The same handlers serve batch operations (`batches.py`).
+total, shipping) (`E_commerce_Promo_Rule_1.required` and its enums); a percentage `amount` is a
+fraction between 0.0 and 1.0 ("amount must be a decimal value between 0.0 and 1.0, inclusive");
+`ends_at` "Must be after starts_at"; a code needs `id`, `code` and `redemption_url`
+(`E_commerce_Promo_Code_1.required`). Lengths as the spec words them: ids and codes "max length
+50" characters, the URL 2000, the description 255, and the title "max length of 100 bytes"
+(counted in UTF-8 bytes, so 60 "é" are refused). Every field has the JSON type the spec gives it
+(`amount` a number, `enabled` a boolean, `usage_count` an integer, dates ISO 8601 `date-time`
+strings): a string "0.1" or "true" is refused rather than converted (Mailchimp validates bodies
+against its JSON schema: "Schema describes ..., ... found instead"). Rules and codes have GET,
+POST, PATCH and DELETE (no PUT); creating an id that exists is a 400, an unknown id a 404, and
+deleting a rule deletes its codes. The same handlers serve batch operations (`batches.py`).
+
+Not documented, chosen as the stricter side: a negative `amount` or `usage_count` is refused;
+a code's `id` is unique within its rule (the path it lives under), and whether two codes of a
+store may share the same `code` string is not published, so it is left allowed.
 """
 
 from __future__ import annotations
@@ -15,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import MailchimpError, field_invalid, invalid_resource, not_found
 from .routing import ApiRequest, Router, paginate
@@ -31,7 +40,8 @@ DATES = ("starts_at", "ends_at", "created_at_foreign", "updated_at_foreign")
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # strict: the spec's JSON types as sent, no "0.1" -> 0.1 or "true" -> True (module docstring).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 def _instant(value: str | None, name: str) -> datetime | None:
@@ -41,6 +51,12 @@ def _instant(value: str | None, name: str) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         raise field_invalid(name, "This value should be a valid ISO 8601 date-time.") from None
+
+
+def _dates(doc: _In) -> None:
+    """Every date the spec types `format: date-time` is one (not only starts_at / ends_at)."""
+    for name in DATES:
+        _instant(getattr(doc, name, ""), name)
 
 
 class PromoRuleIn(_In):
@@ -55,6 +71,14 @@ class PromoRuleIn(_In):
     enabled: bool = True
     created_at_foreign: str = ""
     updated_at_foreign: str = ""
+
+    @field_validator("title")
+    @classmethod
+    def _title_bytes(cls, title: str) -> str:
+        # "Restricted to UTF-8 characters with max length of 100 bytes" (E_commerce_Promo_Rule_1).
+        if len(title.encode()) > 100:
+            raise ValueError("The title must be at most 100 bytes in UTF-8.")
+        return title
 
 
 class PromoCodeIn(_In):
@@ -98,6 +122,7 @@ def _rule_rules(rule: PromoRuleIn) -> None:
         raise field_invalid("amount", "This value should be 0 or more.")
     if rule.type == "percentage" and rule.amount > 1:
         raise field_invalid("amount", "A percentage amount must be between 0.0 and 1.0.")
+    _dates(rule)
     starts, ends = _instant(rule.starts_at, "starts_at"), _instant(rule.ends_at, "ends_at")
     if starts is not None and ends is not None and ends <= starts:
         raise field_invalid("ends_at", "ends_at must be after starts_at.")
@@ -107,6 +132,12 @@ def _checked_rule(request: ApiRequest, body: dict[str, Any]) -> PromoRuleIn:
     rule = request.parse(PromoRuleIn, body)
     _rule_rules(rule)
     return rule
+
+
+def _checked_code(request: ApiRequest, body: dict[str, Any]) -> PromoCodeIn:
+    code = request.parse(PromoCodeIn, body)
+    _dates(code)
+    return code
 
 
 def _stamp(request: ApiRequest, doc: dict[str, Any], created: str | None) -> dict[str, Any]:
@@ -183,7 +214,7 @@ def _code(request: ApiRequest) -> tuple[PromoRuleData, dict[str, Any]]:
 @router.route("POST", CODES)
 def post_code(request: ApiRequest) -> dict[str, Any]:
     _, rule = _rule(request)
-    code = request.parse(PromoCodeIn)
+    code = _checked_code(request, request.json_object())
     if code.id in rule.codes:
         raise _exists("promo code")
     doc = _stamp(request, code.model_dump(), None)
@@ -210,7 +241,7 @@ def patch_code(request: ApiRequest) -> dict[str, Any]:
     merged = {**found, **body}
     if "updated_at_foreign" not in body:
         merged.pop("updated_at_foreign", None)
-    code = request.parse(PromoCodeIn, merged)
+    code = _checked_code(request, merged)
     rule.codes[code.id] = _stamp(request, code.model_dump(), found["created_at_foreign"])
     return _render(rule.codes[code.id])
 
