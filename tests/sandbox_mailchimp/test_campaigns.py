@@ -12,6 +12,7 @@ from sandboxes.mailchimp.campaigns import (
     send_campaign,
     set_member_rating,
 )
+from sandboxes.mailchimp.state import subscriber_hash
 
 from .helpers import create_list, create_store, order_body, product_body
 from .test_core import assert_problem
@@ -208,3 +209,52 @@ async def test_orders_across_stores_carry_their_campaign(
         "total_revenue": 19.0,
         "currency_code": "USD",
     }
+
+
+async def test_bounces_count_addresses_and_every_listed_filter_applies(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """`hard_bounces` counts addresses (a recipient bouncing twice is one bounce, hard if either
+    was), rates are over the delivered; the spec's create-time, member and folder filters of
+    `GET /campaigns` are applied, not ignored (campaigns.py's docstring)."""
+    list_id = await _audience(client, "a@x.test", "b@x.test", "c@x.test", "d@x.test")
+    first = send_campaign(sandbox, account, list_id, title="Spring", sent_at=T0)
+    record_activity(
+        sandbox, account, first, [("a@x.test", "bounce", T0 + 5), ("a@x.test", "bounce", T0 + 9)]
+    )
+    record_activity(sandbox, account, first, [("b@x.test", "bounce", T0 + 5)], bounce_type="soft")
+    record_activity(sandbox, account, first, [("b@x.test", "bounce", T0 + 7)], bounce_type="hard")
+    record_activity(sandbox, account, first, [("c@x.test", "bounce", T0 + 5)], bounce_type="soft")
+    record_activity(sandbox, account, first, [("d@x.test", "open", T0 + 60)])
+    for late in (("a@x.test", "open", T0 + 90), ("d@x.test", "bounce", T0 + 90)):
+        try:  # a hard bounce was never delivered: no open of it, no hard bounce after an open
+            record_activity(sandbox, account, first, [late])
+        except ValueError:
+            pass
+        else:
+            raise AssertionError(f"{late} was recorded")
+    report = (await client.get(f"/reports/{first}")).json()
+    assert report["bounces"] == {"hard_bounces": 2, "soft_bounces": 1, "syntax_errors": 0}
+    assert report["opens"]["open_rate"] == 1.0  # 1 unique open over the 1 delivered
+
+    await client.post(
+        f"/lists/{list_id}/members", json={"email_address": "late@x.test", "status": "subscribed"}
+    )
+    second = send_campaign(sandbox, account, list_id, title="Summer", sent_at=T0 + 86_400)
+
+    async def ids(**params: str) -> list[str]:
+        got = await client.get("/campaigns", params=params)
+        assert got.status_code == 200, got.text
+        return [c["id"] for c in got.json()["campaigns"]]
+
+    assert await ids(since_create_time="2027-01-15T08:00:00+00:00") == [second]  # exclusive
+    assert await ids(before_create_time="2027-01-16T08:00:00+00:00") == [first]  # exclusive
+    assert await ids(member_id=subscriber_hash("nobody@x.test")) == []
+    assert await ids(member_id=subscriber_hash("late@x.test")) == [second]
+    assert await ids(member_id=subscriber_hash("a@x.test")) == [first, second]
+    assert await ids(folder_id="f1") == []
+    assert_problem(
+        await client.get("/campaigns", params={"since_create_time": "soon"}),
+        400,
+        "Invalid Resource",
+    )

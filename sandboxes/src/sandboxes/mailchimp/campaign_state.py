@@ -99,7 +99,11 @@ def record_activity(
     bounce_type: Literal["hard", "soft"] = "hard",
 ) -> None:
     """Record (e-mail or subscriber hash, action, time) events of recipients (time None: now).
-    An event before the send, or of someone the campaign was not sent to, is refused."""
+    An event before the send, or of someone the campaign was not sent to, is refused; so is an
+    open or click of a hard-bounced recipient and a hard bounce of one who opened or clicked: a
+    hard bounce is an e-mail that was never delivered, and the report's rates divide by the
+    delivered ("unique opens divided by the total number of successful deliveries", the spec's
+    ``opens.open_rate``), so they could otherwise exceed 1."""
     data = _account(sandbox, account)
     with sandbox.state.lock:
         campaign = data.sent_campaigns[campaign_id]
@@ -113,9 +117,17 @@ def record_activity(
             event = Event(action, when, url if action == "click" else "", "")
             if action == "bounce":
                 event.bounce_type = bounce_type
+            _check_delivery(campaign.activity.get(member, []), event)
             campaign.activity.setdefault(member, []).append(event)
             campaign.activity[member].sort(key=lambda e: e.at)
             bisect.insort(campaign.log, (when, campaign.index[member]))
+
+
+def _check_delivery(earlier: list[Event], event: Event) -> None:
+    hard = event.bounce_type == "hard" or any(e.bounce_type == "hard" for e in earlier)
+    engaged = event.action != "bounce" or any(e.action != "bounce" for e in earlier)
+    if hard and engaged:
+        raise ValueError("a hard-bounced recipient cannot open or click (it was never delivered)")
 
 
 def record_unsubscribe(

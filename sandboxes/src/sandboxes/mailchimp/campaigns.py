@@ -3,22 +3,23 @@
 What the real API does, and where it is written down (Marketing API reference, "Campaigns",
 "Reports", "Email Activity", "E-commerce Orders"; the contract in ../shared/contracts):
 
-- ``GET /campaigns`` filters by ``list_id``, ``status``, ``type``, ``since_send_time`` /
-  ``before_send_time`` (ISO 8601; "sent after/before the set time", so both exclusive) and
-  pages with ``count`` (≤1000) / ``offset``; ``sort_field`` ``send_time``/``create_time``.
-- ``GET /reports/{campaign_id}``: ``emails_sent``, ``opens`` {``opens_total``,
-  ``unique_opens``, ``open_rate``, ``last_open``}, ``clicks`` {``clicks_total``,
-  ``unique_clicks``, ``unique_subscriber_clicks``, ``click_rate``, ``last_click``},
-  ``unsubscribed``, ``bounces`` {``hard_bounces``, ``soft_bounces``, ``syntax_errors``},
-  ``ecommerce`` {``total_orders``, ``total_spent``, ``total_revenue``, ``currency_code``}.
-  Rates are over the delivered e-mails (sent minus bounces), as Mailchimp's reports define
-  them ("Open rate: unique opens / successful deliveries", mailchimp.com/help/about-open-and-
-  click-rates/). A campaign that is not a sent one has no report: 404.
+- ``GET /campaigns`` filters by ``list_id``, ``status``, ``type``, ``since_/before_send_time``
+  and ``since_/before_create_time`` (ISO 8601; "after/before the set time": exclusive),
+  ``member_id`` (a recipient's subscriber hash) and ``folder_id`` (sandbox campaigns have none);
+  none the spec lists is ignored. Pages with ``count`` (≤1000) / ``offset``; ``sort_field``.
+- ``GET /reports/{campaign_id}``: ``emails_sent``, ``opens``, ``clicks``, ``unsubscribed``,
+  ``bounces``, ``ecommerce`` (the spec's ``Campaign_Report``). Rates are over the delivered:
+  ``open_rate`` "The number of unique opens divided by the total number of successful
+  deliveries", ``click_rate`` likewise "unique clicks", which Mailchimp's report glossary words
+  "successfully delivered campaigns that registered at least one click" (quoted at
+  cnsg.com/category/emails/): so ``unique_subscriber_clicks``. ``hard_bounces`` is "The total
+  number of hard bounced email addresses": a recipient bouncing twice is one bounce, hard if
+  either was. A campaign that is not a sent one has no report: 404.
 - ``GET /reports/{campaign_id}/email-activity``: "An array of members that were sent the
   campaign", each ``{campaign_id, list_id, list_is_active, email_id, email_address, activity:
   [{action, type, timestamp, url, ip}]}``; ``since`` "restricts results to email activity
-  events that occur after a specific time": only those events, and only the members who have
-  one. (The converted spec's item schema is a self-reference; the fields are the reference's.)
+  events that occur after a specific time": only those events, and (not documented) only the
+  members who have one. (The converted spec's item schema is a self-reference.)
 - ``GET /ecommerce/orders``: every store's orders, filtered by ``campaign_id``,
   ``outreach_id``, ``customer_id``, ``has_outreach``; an order attributed to a campaign
   carries ``outreach`` {``id``, ``name``, ``type``, ``published_time``}.
@@ -105,6 +106,10 @@ def _figures(campaign: CampaignData) -> _Figures:
     for events in campaign.activity.values():
         opened = clicked = False
         urls: set[str] = set()
+        bounces = {e.bounce_type for e in events if e.action == "bounce"}
+        # One bounced address per recipient, hard if any of its bounces was (module docstring).
+        f.hard += "hard" in bounces
+        f.soft += bool(bounces) and "hard" not in bounces
         for event in events:
             if event.action == "open":
                 f.opens += 1
@@ -115,10 +120,6 @@ def _figures(campaign: CampaignData) -> _Figures:
                 clicked = True
                 urls.add(event.url)
                 f.last_click = max(f.last_click or event.at, event.at)
-            elif event.bounce_type == "hard":
-                f.hard += 1
-            else:
-                f.soft += 1
         f.unique_opens += opened
         f.subscriber_clicks += clicked
         f.unique_clicks += len(urls)
@@ -289,9 +290,19 @@ def get_campaigns(request: ApiRequest) -> dict[str, Any]:
         if query.get(name) and query[name] not in allowed:
             raise field_invalid(name, f"Value must be one of: {', '.join(allowed)}.")
     since, before = _instant(request, "since_send_time"), _instant(request, "before_send_time")
+    created_since = _instant(request, "since_create_time")
+    created_before = _instant(request, "before_create_time")
     campaigns = list(_campaigns(request.account).values())
     if query.get("list_id"):
         campaigns = [c for c in campaigns if c.list_id == query["list_id"]]
+    if query.get("member_id"):
+        campaigns = [c for c in campaigns if query["member_id"] in c.index]
+    if query.get("folder_id"):
+        campaigns = []  # the sandbox's campaigns are in no folder
+    if created_since is not None:
+        campaigns = [c for c in campaigns if c.create_time > created_since]
+    if created_before is not None:
+        campaigns = [c for c in campaigns if c.create_time < created_before]
     if query.get("status") and query["status"] != "sent":
         campaigns = []  # the sandbox's campaigns are all sent ones
     if query.get("type") and query["type"] != "regular":
