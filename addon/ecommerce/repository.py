@@ -161,7 +161,7 @@ class LedgerRepository(Repository):
         count of rows), skipping those another job created meanwhile (on PostgreSQL jobs run
         in parallel) instead of failing on the unique key."""
         return (
-            self.insert(SyncRecord.__table__)  # Core: a cursor result, with its rowcount
+            self.insert(SYNC_RECORDS)  # Core: a cursor result, with its rowcount
             .on_conflict_do_nothing(
                 index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
             )
