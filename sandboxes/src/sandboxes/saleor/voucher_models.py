@@ -1,18 +1,52 @@
 """Vouchers as Saleor stores them (saleor/discount/models.py `Voucher`, `VoucherCode`,
-`VoucherChannelListing`): a voucher has one or more codes (each with its own `used` count,
-since 3.18), a discount value type (FIXED, PERCENTAGE) and a type (ENTIRE_ORDER,
-SPECIFIC_PRODUCT, SHIPPING), and per channel its discount value, currency and minimum spend."""
+`VoucherChannelListing`, `VoucherCustomer`): a voucher has one or more codes (each with its own
+`used` count, since 3.18), a discount value type (FIXED, PERCENTAGE) and a type (ENTIRE_ORDER,
+SPECIFIC_PRODUCT, SHIPPING), and per channel its discount value, currency and minimum spend.
+The field constraints are the model's (`CharField(max_length=255)`, `PositiveIntegerField`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import ClassVar
+from uuid import UUID, uuid4
 
 from pydantic import Field
 
-from .models import DiscountValueType, Node, WithMetadata, utcnow
+from .ids import to_global_id
+from .models import DiscountValueType, Node, OrderLine, WithMetadata, utcnow
+
+# The fields of `VoucherInput` (saleor/graphql/discount/mutations/voucher/voucher_create.py)
+# the sandbox models, besides `name`, `type`, `discountValueType` and the codes; the catalogue
+# fields (products, variants, collections, categories) and `countries` are not modelled.
+VOUCHER_INPUT_FIELDS = frozenset(
+    {
+        "name",
+        "type",
+        "discount_value_type",
+        "start_date",
+        "end_date",
+        "usage_limit",
+        "apply_once_per_order",
+        "apply_once_per_customer",
+        "single_use",
+        "only_for_staff",
+        "min_checkout_items_quantity",
+    }
+)
+
+# Decimal places of a currency (Saleor's `get_currency_precision`, from babel's CLDR data, used
+# by `validate_price_precision`, saleor/graphql/core/validators/__init__.py): 2 unless listed.
+_CURRENCY_PLACES = {
+    **dict.fromkeys(("JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "PYG"), 0),
+    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
+}
+
+
+def currency_places(currency: str) -> int:
+    return _CURRENCY_PLACES.get(currency.upper(), 2)
 
 
 class VoucherType(StrEnum):
@@ -25,32 +59,42 @@ class VoucherCode(Node):
     graphql_type: ClassVar[str] = "VoucherCode"
     voucher_id: int
     code: str = Field(min_length=1, max_length=255)
-    used: int = 0
+    used: int = Field(0, ge=0)
     is_active: bool = True
     created_at: datetime = Field(default_factory=utcnow)
+    # Saleor's VoucherCode pk is a UUID (`id = models.UUIDField(primary_key=True, ...)`), so its
+    # global ID is "VoucherCode:<uuid>", never an integer; `id` stays the sandbox's own key.
+    uuid: UUID = Field(default_factory=uuid4)
+    # `VoucherCustomer` rows: the e-mails that used this code of an apply-once-per-customer
+    # voucher (`add_voucher_usage_by_customer`, saleor/discount/utils/voucher.py).
+    customer_emails: set[str] = Field(default_factory=set)
+
+    @property
+    def global_id(self) -> str:
+        return to_global_id(self.graphql_type, str(self.uuid))
 
 
 class VoucherChannelListing(Node):
     graphql_type: ClassVar[str] = "VoucherChannelListing"
     channel_id: int
-    discount_value: Decimal
+    discount_value: Decimal = Field(ge=0)
     currency: str
-    min_spent: Decimal | None = None
+    min_spent: Decimal | None = Field(None, ge=0)
 
 
 class Voucher(WithMetadata):
     graphql_type: ClassVar[str] = "Voucher"
-    name: str | None = None
+    name: str | None = Field(None, max_length=255)
     type: VoucherType = VoucherType.ENTIRE_ORDER
     discount_value_type: DiscountValueType = DiscountValueType.FIXED
     start_date: datetime = Field(default_factory=utcnow)
     end_date: datetime | None = None
-    usage_limit: int | None = None
+    usage_limit: int | None = Field(None, ge=0)
     apply_once_per_order: bool = False
     apply_once_per_customer: bool = False
     single_use: bool = False
     only_for_staff: bool = False
-    min_checkout_items_quantity: int | None = 0
+    min_checkout_items_quantity: int | None = Field(0, ge=0)
     codes: list[VoucherCode] = Field(default_factory=list)
     channel_listings: list[VoucherChannelListing] = Field(default_factory=list)
 
@@ -59,3 +103,85 @@ class Voucher(WithMetadata):
 
     def code_named(self, code: str) -> VoucherCode | None:
         return next((c for c in self.codes if c.code == code), None)
+
+    def total_used(self) -> int | None:
+        """`Sum("codes__used")` as `VoucherQueryset.active` computes it: NULL without codes."""
+        return sum(c.used for c in self.codes) if self.codes else None
+
+    def is_active_at(self, now: datetime) -> bool:
+        """`VoucherQueryset.active(date)` (saleor/discount/models.py): started, not ended, and
+        under its usage limit (a limit with no codes to sum is never under it: SQL NULL)."""
+        if self.start_date > now or (self.end_date is not None and self.end_date < now):
+            return False
+        if self.usage_limit is None:
+            return True
+        used = self.total_used()
+        return used is not None and self.usage_limit > used
+
+    def is_expired_at(self, now: datetime) -> bool:
+        """`VoucherQueryset.expired(date)`: started before now, and used up or ended."""
+        used = self.total_used()
+        used_up = self.usage_limit is not None and used is not None and self.usage_limit <= used
+        ended = self.end_date is not None and self.end_date < now
+        return self.start_date < now and (used_up or ended)
+
+
+# -- amounts (saleor/discount/models.py, saleor/discount/utils/voucher.py) ----------------
+
+
+def is_precise(value: Decimal, currency: str) -> bool:
+    """`validate_price_precision`: no more decimal places than the currency has."""
+    if not value:
+        return True
+    exponent = value.normalize().as_tuple().exponent
+    return not isinstance(exponent, int) or exponent >= -currency_places(currency)
+
+
+def discount_amount(
+    value_type: DiscountValueType, value: Decimal, base: Decimal, places: int
+) -> Decimal:
+    """`Voucher.get_discount_amount_for`: a percentage rounded ROUND_HALF_UP to the currency
+    (`percentage_discount(..., rounding=ROUND_HALF_UP)`), never more than the price."""
+    if value_type is DiscountValueType.PERCENTAGE:
+        amount = (base * value / 100).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+    else:
+        amount = value
+    return min(max(amount, Decimal(0)), base)
+
+
+def apply_line_level(
+    voucher: Voucher,
+    code: str,
+    kind: DiscountValueType,
+    value: Decimal,
+    lines: list[OrderLine],
+    product_ids: Iterable[int] | None,
+    places: int,
+) -> Decimal:
+    """`calculate_line_discount_amount_from_voucher`: a percentage off each line's total, a
+    fixed value off each unit, or (apply once per order) off one unit of the cheapest line;
+    the unit prices are lowered by the line's discount spread over its units and the lines
+    carry the code. Returns the lines' total discount."""
+    wanted = set(product_ids) if product_ids is not None else None
+    eligible = [ln for ln in lines if wanted is None or ln.product_id in wanted]
+    if voucher.apply_once_per_order and eligible:  # `get_the_cheapest_line`
+        eligible = [min(eligible, key=lambda ln: ln.unit_price_gross)]
+    total = Decimal(0)
+    for line in eligible:
+        if voucher.apply_once_per_order:
+            off = discount_amount(kind, value, line.unit_price_gross, places)
+        elif kind is DiscountValueType.PERCENTAGE:
+            off = discount_amount(kind, value, line.unit_price_gross * line.quantity, places)
+        else:
+            off = discount_amount(kind, value, line.unit_price_gross, places) * line.quantity
+        per_unit = (off / line.quantity).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
+        _lower(line, per_unit, code, places)
+        total += off
+    return total
+
+
+def _lower(line: OrderLine, per_unit: Decimal, code: str, places: int) -> None:
+    gross = line.unit_price_gross - per_unit
+    line.unit_price_gross = gross
+    line.unit_price_net = (gross / (1 + line.tax_rate)).quantize(Decimal(1).scaleb(-places))
+    line.voucher_code = code

@@ -4,8 +4,11 @@ saleor/graphql/discount/schema.py and types/vouchers.py.
 
 Saleor's rules kept here: `voucher` and `vouchers` need MANAGE_DISCOUNTS, and so does
 `Voucher.channelListings`; `discountValue`, `currency` and `minSpent` are those of the channel
-the voucher is read in (`channel` argument) and null without one; `code` is the voucher's first
-code and `used` the sum of its codes' (`CodeByVoucherIDLoader`, `UsedByVoucherIDLoader`).
+the voucher is read in (`channel` argument) and null without one; `vouchers(channel:)` lists
+only the vouchers listed in that channel (saleor/graphql/discount/resolvers.py); `code` is the
+voucher's oldest code and `used` the sum of its codes' (`CodeByVoucherIDLoader`,
+`UsedByVoucherIDLoader`, saleor/graphql/discount/dataloaders.py); `codes` come newest first
+(`VoucherCode.Meta.ordering = ("-created_at", "code")`, the connection's default order).
 Imported by `schema.py` when it builds its resolver map (this module imports it back).
 """
 
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .models import Channel, Order
+from .models import Channel, Order, utcnow
 from .schema import (
     Info,
     Money,
@@ -27,7 +30,7 @@ from .schema import (
     _page,
     paginate,
 )
-from .voucher_models import Voucher, VoucherChannelListing
+from .voucher_models import Voucher, VoucherChannelListing, VoucherCode
 
 MANAGE_DISCOUNTS = "MANAGE_DISCOUNTS"
 
@@ -63,6 +66,19 @@ def _metadata_matches(voucher: Voucher, filters: list[dict[str, Any]] | None) ->
     return True
 
 
+def _status_matches(voucher: Voucher, statuses: list[str] | None) -> bool:
+    """`filter_status` (saleor/graphql/discount/filters.py): ACTIVE `qs.active(now)`, EXPIRED
+    `qs.expired(now)`, SCHEDULED a start still to come; none given filters nothing."""
+    if not statuses:
+        return True
+    now = utcnow()
+    return (
+        ("ACTIVE" in statuses and voucher.is_active_at(now))
+        or ("EXPIRED" in statuses and voucher.is_expired_at(now))
+        or ("SCHEDULED" in statuses and voucher.start_date > now)
+    )
+
+
 def resolve_vouchers(
     root: Any,
     info: Info,
@@ -75,17 +91,27 @@ def resolve_vouchers(
     context.viewer.require(MANAGE_DISCOUNTS)
     chan = _channel_arg(info, channel)
     pks = _ids_filter(filter, "Voucher")
-    search = (filter or {}).get("search") or query
+    filters = filter or {}
+    # resolvers.py `resolve_vouchers`: `channel` keeps the vouchers listed in it, the deprecated
+    # `query` searches like `filter.search` (`filter_voucher_search`), both applying.
     vouchers = [
         v
         for v in sorted(context.store.vouchers.values(), key=lambda v: v.id)
         if (pks is None or v.id in pks)
-        and _matches(search, v.name, *(c.code for c in v.codes))
-        and _metadata_matches(v, (filter or {}).get("metadata"))
+        and (channel is None or (chan is not None and v.listing_for(chan.id) is not None))
+        and _matches(query, v.name, *(c.code for c in v.codes))
+        and _matches(filters.get("search"), v.name, *(c.code for c in v.codes))
+        and _metadata_matches(v, filters.get("metadata"))
+        and _status_matches(v, filters.get("status"))
     ]
     return paginate(
         info, vouchers, lambda v: v.id, wrap=lambda v: VoucherView(v, chan), **_page(args)
     )
+
+
+def _newest_first(voucher: Voucher) -> list[VoucherCode]:
+    """The codes as Saleor pages them: newest first (a later code has a larger sandbox id)."""
+    return sorted(voucher.codes, key=lambda c: -c.id)
 
 
 def _listing(view: VoucherView) -> VoucherChannelListing | None:
@@ -129,7 +155,7 @@ def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
             "id": lambda view, info: view.voucher.global_id,
             "name": v(lambda voucher, info: voucher.name),
             "codes": lambda view, info, **args: paginate(
-                info, view.voucher.codes, lambda c: c.id, **_page(args)
+                info, _newest_first(view.voucher), lambda c: -c.id, **_page(args)
             ),
             "code": v(lambda voucher, info: voucher.codes[0].code if voucher.codes else None),
             "used": v(lambda voucher, info: sum(c.used for c in voucher.codes)),

@@ -1,52 +1,99 @@
 """Vouchers in the sandbox: what the dashboard's voucher mutations do, with their webhooks, and
-orders placed with a voucher code (`SaleorSandbox.vouchers`).
+orders placed with a voucher code (`SaleorSandbox.vouchers`). Checked against Saleor's source
+(3.20.119 and 3.24 behave alike here); each rule names where it comes from.
 
-Webhooks as Saleor fires them (saleor/graphql/discount/mutations/voucher/): `voucherCreate`
-VOUCHER_CREATED then VOUCHER_CODES_CREATED; `voucherUpdate` VOUCHER_UPDATED and, with
-`addCodes`, VOUCHER_CODES_CREATED; `voucherChannelListingUpdate` VOUCHER_UPDATED;
-`voucherCodeBulkDelete` VOUCHER_CODES_DELETED only; `voucherDelete` VOUCHER_DELETED (its codes go
-with it, no codes event); metadata changes VOUCHER_METADATA_UPDATED. All need MANAGE_DISCOUNTS
-(saleor/webhook/event_types.py). A code is unique across vouchers ("Promo code already exists.",
-ALREADY_EXISTS); a percentage value is at most 100; the end date must follow the start.
+Webhooks (saleor/graphql/discount/mutations/voucher/, `post_save_action`; all need
+MANAGE_DISCOUNTS, saleor/webhook/event_types.py): `voucherCreate` VOUCHER_CODES_CREATED *then*
+VOUCHER_CREATED; a voucher's channel values are set by `voucherChannelListingUpdate`, which
+fires VOUCHER_UPDATED; `voucherUpdate` fires VOUCHER_UPDATED only when its input names a voucher
+field (`if cleaned_input:` after `addCodes` is popped), so adding codes alone fires
+VOUCHER_CODES_CREATED only; `voucherCodeBulkDelete` VOUCHER_CODES_DELETED only (even for no
+codes); `voucherDelete` VOUCHER_DELETED, rendered after the delete cascaded (no codes, no
+listings); metadata changes VOUCHER_METADATA_UPDATED.
 
-Orders (saleor/discount/utils/voucher.py): an ENTIRE_ORDER voucher is one OrderDiscount (type
-VOUCHER) off the subtotal; a SHIPPING voucher's OrderDiscount lowers the shipping price; a
-SPECIFIC_PRODUCT (or apply-once-per-order) voucher lowers the unit prices of the lines it applies
-to, which carry its `voucherCode`, and shows in `order.discounts` only with the channel's legacy
-propagation. A code's `used` grows only for a voucher with a usage limit, and a single-use code is
-deactivated instead (`increase_voucher_usage`); no voucher webhook fires for either.
+Orders (saleor/checkout/utils.py `get_voucher_for_checkout`, saleor/discount/utils/voucher.py
+`validate_voucher`, `increase_voucher_usage`): the code must be active and its voucher active in
+the channel (started, not ended, under its usage limit) and valid for the order (minimum spend
+and quantity, once per customer, staff only), else "Voucher not applicable". An ENTIRE_ORDER
+voucher is one OrderDiscount (type VOUCHER) off the subtotal; a SHIPPING voucher's lowers the
+shipping price; a SPECIFIC_PRODUCT (or apply-once-per-order) voucher lowers the unit prices of
+the lines it applies to, which carry its `voucherCode`, and shows in `order.discounts` only with
+the channel's legacy propagation. A code's `used` grows only for a voucher with a usage limit; a
+single-use code is deactivated; no voucher webhook fires for either.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from .models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine
-from .voucher_models import Voucher, VoucherChannelListing, VoucherCode, VoucherType
+from pydantic import ValidationError
+
+from .models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine, utcnow
+from .voucher_models import (
+    VOUCHER_INPUT_FIELDS,
+    Voucher,
+    VoucherChannelListing,
+    VoucherCode,
+    VoucherType,
+    apply_line_level,
+    currency_places,
+    discount_amount,
+    is_precise,
+)
 
 if TYPE_CHECKING:
     from .sandbox import SaleorSandbox
 
-CENT = Decimal("0.01")
+
+class _Unset(Enum):
+    UNSET = "UNSET"  # a field the mutation's input leaves out
+
+
+UNSET = _Unset.UNSET
 
 
 class VoucherRefused(ValueError):
     """What Saleor's mutation answers with `errors` (field, code, message)."""
 
-    def __init__(self, field: str, code: str, message: str) -> None:
+    def __init__(self, field: str | None, code: str, message: str) -> None:
         super().__init__(message)
         self.field, self.code = field, code
 
 
-def _discount(value_type: DiscountValueType, value: Decimal, base: Decimal) -> Decimal:
-    """`Voucher.get_discount_amount_for`: never more than the price it applies to."""
-    if value_type is DiscountValueType.PERCENTAGE:
-        amount = (base * value / 100).quantize(CENT)
-    else:
-        amount = value
-    return min(max(amount, Decimal(0)), base)
+class VoucherDeleteCrashed(RuntimeError):
+    """`voucherDelete` of a voucher without codes: Saleor reads `instance.codes.first().code`
+    before deleting (voucher_delete.py), so it fails with an internal error, voucher kept."""
+
+
+def _not_applicable() -> VoucherRefused:
+    # checkoutComplete (saleor/checkout/complete_checkout.py): any NotApplicable ends as this.
+    return VoucherRefused("voucherCode", "VOUCHER_NOT_APPLICABLE", "Voucher not applicable")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _validated(data: dict[str, Any]) -> Voucher:
+    """The model's field validation (`full_clean` in `clean_instance`); Django's max_length /
+    min_value codes reach the API as INVALID (saleor/graphql/core/utils/error_codes.py)."""
+    try:
+        return Voucher.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise VoucherRefused(_camel(str(error["loc"][0])), "INVALID", error["msg"]) from exc
+
+
+def _check_dates(voucher: Voucher) -> None:
+    # `validate_end_is_after_start` (saleor/graphql/core/validators/__init__.py) refuses only an
+    # end *before* the start; voucher_create.py `clean_voucher_instance` makes it INVALID.
+    if voucher.end_date is not None and voucher.start_date > voucher.end_date:
+        raise VoucherRefused("endDate", "INVALID", "End date cannot be before the start date.")
 
 
 class SandboxVouchers:
@@ -66,34 +113,71 @@ class SandboxVouchers:
         raise VoucherRefused("code", "NOT_FOUND", f"Voucher with code {code!r} does not exist.")
 
     def _new_codes(self, voucher: Voucher, codes: Iterable[str]) -> list[VoucherCode]:
+        """voucher_create.py `_clean_new_codes`: stripped, no duplicates, none taken, a blank
+        one generated (`generate_promo_code`, saleor/core/utils/promo_code.py)."""
         wanted = [c.strip() for c in codes]
         if len(set(wanted)) != len(wanted):
-            raise VoucherRefused("addCodes", "DUPLICATED_INPUT_ITEM", "Codes must be unique.")
-        taken = [c for c in wanted if c in self._all_codes()]
-        if taken:
+            raise VoucherRefused(
+                "codes", "DUPLICATED_INPUT_ITEM", "Duplicated promo codes provided."
+            )
+        taken = self._all_codes()
+        if any(c in taken for c in wanted if c):
             raise VoucherRefused("codes", "ALREADY_EXISTS", "Promo code already exists.")
-        return [VoucherCode(id=self.store.next_id(), voucher_id=voucher.id, code=c) for c in wanted]
+        made = []
+        for code in wanted:
+            while not code or code in taken:
+                raw = secrets.token_hex(6).upper()
+                code = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+            if len(code) > 255:  # `clean_codes_instance`: the model's max_length
+                raise VoucherRefused(
+                    "code", "INVALID", "Ensure this value has at most 255 characters."
+                )
+            made.append(VoucherCode(id=self.store.next_id(), voucher_id=voucher.id, code=code))
+        return made
 
     def _listing(
-        self, voucher: Voucher, channel: str, value: Decimal, min_spent: Decimal | None
+        self,
+        voucher: Voucher,
+        channel: str,
+        value: Decimal,
+        min_spent: Decimal | _Unset | None,
     ) -> VoucherChannelListing:
+        """voucher_channel_listing_update.py `clean_discount_values_per_channel` and
+        `add_channels` (`update_or_create`: a channel already listed keeps its id and, when the
+        input leaves it out, its minimum spend); values are `PositiveDecimal` (never negative)."""
         chan = self.store.channel_by_slug(channel)
-        if voucher.discount_value_type is DiscountValueType.PERCENTAGE and value > 100:
-            raise VoucherRefused(
-                "discountValue", "INVALID", "Invalid discount value (must be at most 100)."
-            )
+        current = voucher.listing_for(chan.id)
+        for field, amount in (("discountValue", value), ("minAmountSpent", min_spent)):
+            if isinstance(amount, Decimal) and amount < 0:
+                raise VoucherRefused(
+                    field, "GRAPHQL_ERROR", f"Expected type PositiveDecimal: {amount}"
+                )
+        if not value and current is None:
+            raise VoucherRefused("discountValue", "REQUIRED", "Value is required for voucher.")
+        if voucher.discount_value_type is DiscountValueType.FIXED:
+            if not is_precise(value, chan.currency_code):
+                raise VoucherRefused("discountValue", "INVALID", "Invalid amount precision.")
+        elif value > 100:
+            raise VoucherRefused("discountValue", "INVALID", "Invalid percentage value.")
+        if isinstance(min_spent, Decimal) and not is_precise(min_spent, chan.currency_code):
+            raise VoucherRefused("minAmountSpent", "INVALID", "Invalid amount precision.")
+        if min_spent is UNSET:
+            min_spent = current.min_spent if current else None
         return VoucherChannelListing(
-            id=self.store.next_id(),
+            id=current.id if current else self.store.next_id(),
             channel_id=chan.id,
             discount_value=value,
             currency=chan.currency_code,
             min_spent=min_spent,
         )
 
-    @staticmethod
-    def _check_dates(voucher: Voucher) -> None:
-        if voucher.end_date is not None and voucher.end_date <= voucher.start_date:
-            raise VoucherRefused("endDate", "INVALID", "End date must be after the start date.")
+    def _used(self, voucher: Voucher) -> bool:
+        """voucher_update.py `is_voucher_used`: a code on an order of this voucher or on a line."""
+        codes = {c.code for c in voucher.codes}
+        return any(
+            order.voucher_code in codes or any(ln.voucher_code in codes for ln in order.lines)
+            for order in self.store.orders.values()
+        )
 
     # -- mutations (each emits what Saleor's does) ---------------------------------------------
 
@@ -109,35 +193,60 @@ class SandboxVouchers:
         metadata: dict[str, str] | None = None,
         **fields: Any,
     ) -> Voucher:
-        """`voucherCreate` + `voucherChannelListingUpdate` (channel slug → discount value)."""
-        voucher = Voucher(
-            id=self.store.next_id(),
-            name=name,
-            type=type,
-            discount_value_type=value_type,
-            metadata=dict(metadata or {}),
-            **fields,
+        """`voucherCreate(input: {addCodes})`, then `voucherChannelListingUpdate` (channel slug
+        → discount value) when `channels` is not empty. `fields`: other `VoucherInput` fields."""
+        if unknown := set(fields) - VOUCHER_INPUT_FIELDS:
+            raise TypeError(f"VoucherInput has no field {sorted(unknown)}")
+        if not codes:  # voucher_create.py `clean_codes`: `validate_one_of_args_is_in_mutation`
+            raise VoucherRefused(
+                None, "GRAPHQL_ERROR", "At least one of arguments is required: 'code', 'addCodes'."
+            )
+        voucher = _validated(
+            {
+                "id": self.store.next_id(),
+                "name": name,
+                "type": type,
+                "discount_value_type": value_type,
+                "metadata": dict(metadata or {}),
+                **fields,
+            }
         )
-        self._check_dates(voucher)
+        _check_dates(voucher)
         voucher.codes = self._new_codes(voucher, codes)
         voucher.channel_listings = [
             self._listing(voucher, slug, Decimal(str(value)), (min_spent or {}).get(slug))
             for slug, value in channels.items()
         ]
         self.store.vouchers[voucher.id] = voucher
+        await self.sandbox.emit("VOUCHER_CODES_CREATED", list(voucher.codes))
         await self.sandbox.emit("VOUCHER_CREATED", voucher)
-        if voucher.codes:
-            await self.sandbox.emit("VOUCHER_CODES_CREATED", list(voucher.codes))
+        if voucher.channel_listings:
+            await self.sandbox.emit("VOUCHER_UPDATED", voucher)
         return voucher
 
     async def update(self, voucher: Voucher, **changes: Any) -> Voucher:
         """`voucherUpdate` of the voucher's own fields (name, dates, value type, ...)."""
+        if unknown := set(changes) - VOUCHER_INPUT_FIELDS:
+            raise TypeError(f"VoucherInput has no field {sorted(unknown)}")
         current = self.store.vouchers[voucher.id]
-        trial = current.model_copy(update=changes)
-        self._check_dates(trial)
+        # voucher_update.py `clean_voucher_usage_setting`: fixed once a code was used.
+        for field in ("single_use", "usage_limit"):
+            if (
+                field in changes
+                and changes[field] != getattr(current, field)
+                and self._used(current)
+            ):
+                setting = field.replace("_", " ")
+                raise VoucherRefused(
+                    _camel(field),
+                    "VOUCHER_ALREADY_USED",
+                    f"Cannot change {setting} setting when any voucher code has already been used.",
+                )
+        _check_dates(_validated({**current.model_dump(), **changes}))
         for key, value in changes.items():
             setattr(current, key, value)
-        await self.sandbox.emit("VOUCHER_UPDATED", current)
+        if changes:  # voucher_update.py `post_save_action`: `if cleaned_input:`
+            await self.sandbox.emit("VOUCHER_UPDATED", current)
         return current
 
     async def set_channel(
@@ -145,9 +254,10 @@ class SandboxVouchers:
         voucher: Voucher,
         channel: str,
         value: Decimal | int | str | None,
-        min_spent: Decimal | None = None,
+        min_spent: Decimal | _Unset | None = UNSET,
     ) -> Voucher:
-        """`voucherChannelListingUpdate`: add or change a channel's value; None removes it."""
+        """`voucherChannelListingUpdate`: add or change a channel's value (its minimum spend
+        kept unless given); None removes the channel."""
         current = self.store.vouchers[voucher.id]
         chan = self.store.channel_by_slug(channel)
         kept = [lst for lst in current.channel_listings if lst.channel_id != chan.id]
@@ -158,27 +268,33 @@ class SandboxVouchers:
         return current
 
     async def add_codes(self, voucher: Voucher, codes: Sequence[str]) -> list[VoucherCode]:
-        """`voucherUpdate(input: {addCodes})`: VOUCHER_UPDATED, then VOUCHER_CODES_CREATED."""
+        """`voucherUpdate(input: {addCodes})`: VOUCHER_CODES_CREATED only (nothing else in the
+        input, so no VOUCHER_UPDATED)."""
         current = self.store.vouchers[voucher.id]
         added = self._new_codes(current, codes)
         current.codes = [*current.codes, *added]
-        await self.sandbox.emit("VOUCHER_UPDATED", current)
-        await self.sandbox.emit("VOUCHER_CODES_CREATED", added)
+        if added:
+            await self.sandbox.emit("VOUCHER_CODES_CREATED", added)
         return added
 
     async def delete_codes(self, codes: Sequence[VoucherCode]) -> None:
-        """`voucherCodeBulkDelete`: VOUCHER_CODES_DELETED only (no VOUCHER_UPDATED)."""
+        """`voucherCodeBulkDelete`: VOUCHER_CODES_DELETED only (no VOUCHER_UPDATED), fired even
+        when none of the codes still existed (`post_save_actions` is unconditional)."""
         gone = {c.id for c in codes}
         deleted = []
         for voucher in self.store.vouchers.values():
             deleted += [c for c in voucher.codes if c.id in gone]
             voucher.codes = [c for c in voucher.codes if c.id not in gone]
-        if deleted:
-            await self.sandbox.emit("VOUCHER_CODES_DELETED", deleted)
+        await self.sandbox.emit("VOUCHER_CODES_DELETED", deleted)
 
     async def delete(self, voucher: Voucher) -> Voucher:
-        """`voucherDelete`: VOUCHER_DELETED, rendered from the deleted voucher."""
+        """`voucherDelete`: VOUCHER_DELETED, rendered from the deleted voucher, whose codes and
+        channel listings went with it (CASCADE; the payload is generated after the delete)."""
+        current = self.store.vouchers[voucher.id]
+        if not current.codes:
+            raise VoucherDeleteCrashed("'NoneType' object has no attribute 'code'")
         removed = self.store.vouchers.pop(voucher.id)
+        removed = removed.model_copy(update={"codes": [], "channel_listings": []})
         await self.sandbox.emit("VOUCHER_DELETED", removed)
         return removed
 
@@ -190,6 +306,38 @@ class SandboxVouchers:
         return current
 
     # -- orders ----------------------------------------------------------------------------
+
+    def _check_applicable(
+        self,
+        voucher: Voucher,
+        code: VoucherCode,
+        lines: Sequence[OrderLine],
+        fields: dict[str, Any],
+    ) -> tuple[VoucherChannelListing, str | None]:
+        """`get_voucher_for_checkout` (code active, voucher `active_in_channel`) and
+        `validate_voucher` (min spent, min quantity, once per customer, staff only)."""
+        chan = self.store.channel_by_slug(fields["channel"])
+        listing = voucher.listing_for(chan.id)
+        if not code.is_active or listing is None or not chan.is_active:
+            raise _not_applicable()
+        if not voucher.is_active_at(utcnow()):
+            raise _not_applicable()
+        subtotal = sum((ln.unit_price_gross * ln.quantity for ln in lines), Decimal(0))
+        if listing.min_spent and subtotal < listing.min_spent:
+            raise _not_applicable()
+        quantity = sum(ln.quantity for ln in lines)
+        if voucher.min_checkout_items_quantity and voucher.min_checkout_items_quantity > quantity:
+            raise _not_applicable()
+        user = fields.get("user")
+        # `get_customer_email_for_voucher_usage`: the user's e-mail before the order's.
+        email = user.email if user is not None else fields.get("email")
+        if voucher.apply_once_per_customer and (
+            not email or any(email in c.customer_emails for c in voucher.codes)
+        ):
+            raise _not_applicable()
+        if voucher.only_for_staff and (user is None or not user.is_staff):
+            raise _not_applicable()
+        return listing, email
 
     async def create_order(
         self,
@@ -212,9 +360,10 @@ class SandboxVouchers:
         voucher_code = voucher.code_named(code)
         assert voucher_code is not None
         chan = self.store.channel_by_slug(channel) if channel else self.store.default_channel()
-        listing = voucher.listing_for(chan.id)
-        if listing is None or not voucher_code.is_active:
-            raise VoucherRefused("promoCode", "VOUCHER_NOT_APPLICABLE", "Voucher not applicable")
+        listing, email = self._check_applicable(
+            voucher, voucher_code, lines, {**fields, "channel": chan.slug}
+        )
+        places = currency_places(chan.currency_code)
         value, kind = listing.discount_value, voucher.discount_value_type
         others = list(discounts)
         discounts = []
@@ -230,20 +379,23 @@ class SandboxVouchers:
         if voucher.type is VoucherType.ENTIRE_ORDER and not voucher.apply_once_per_order:
             subtotal = sum((ln.unit_price_gross * ln.quantity for ln in lines), Decimal(0))
             if not manual:  # a manual order discount replaces the voucher's
-                amount = _discount(kind, value, subtotal)
+                amount = discount_amount(kind, value, subtotal, places)
                 discounts.append(self.store.new_discount(amount, **common))
         elif voucher.type is VoucherType.SHIPPING:
-            amount = _discount(kind, value, shipping_price)
+            amount = discount_amount(kind, value, shipping_price, places)
             shipping_price -= amount
             discounts.append(
                 self.store.new_discount(amount, in_prices=True, shipping=True, **common)
             )
         else:
-            amount = self._line_level(voucher, code, kind, value, lines, product_ids)
+            amount = apply_line_level(voucher, code, kind, value, lines, product_ids, places)
             if legacy_propagation:
                 discounts.append(self.store.new_discount(amount, in_prices=True, **common))
+        # `increase_voucher_usage`: `used` only with a usage limit (3.20 and now alike).
         if voucher.usage_limit:
             voucher_code.used += 1
+        if voucher.apply_once_per_customer and email:
+            voucher_code.customer_emails.add(email)
         if voucher.single_use:
             voucher_code.is_active = False
         return await self.sandbox.create_order(
@@ -254,37 +406,3 @@ class SandboxVouchers:
             voucher_code=code,
             **fields,
         )
-
-    @staticmethod
-    def _line_level(
-        voucher: Voucher,
-        code: str,
-        kind: DiscountValueType,
-        value: Decimal,
-        lines: list[OrderLine],
-        product_ids: Iterable[int] | None,
-    ) -> Decimal:
-        """Lower the unit prices of the lines the voucher applies to (only the cheapest unit
-        with apply-once-per-order); the lines carry the code. Returns the total discount."""
-        wanted = set(product_ids) if product_ids is not None else None
-        eligible = [ln for ln in lines if wanted is None or ln.product_id in wanted]
-        total = Decimal(0)
-        if voucher.apply_once_per_order and eligible:
-            cheapest = min(eligible, key=lambda ln: ln.unit_price_gross)
-            off = _discount(kind, value, cheapest.unit_price_gross)
-            # One unit discounted, spread over the line's units as Saleor's unit price does.
-            per_unit = (off / cheapest.quantity).quantize(CENT)
-            _lower(cheapest, per_unit, code)
-            return per_unit * cheapest.quantity
-        for line in eligible:
-            per_unit = _discount(kind, value, line.unit_price_gross)
-            _lower(line, per_unit, code)
-            total += per_unit * line.quantity
-        return total
-
-
-def _lower(line: OrderLine, per_unit: Decimal, code: str) -> None:
-    gross = line.unit_price_gross - per_unit
-    line.unit_price_gross = gross
-    line.unit_price_net = (gross / (1 + line.tax_rate)).quantize(CENT)
-    line.voucher_code = code
