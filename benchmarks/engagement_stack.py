@@ -15,21 +15,16 @@ customers, plus two controls:
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import time
 from typing import Any
 
-import uvicorn
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from addon.config import load_settings
-from benchmarks.stack import BenchStack
-from sandboxes.devstack import SALEOR_PATH, DevStack, create_dev_app
+from benchmarks.stack import BenchStack, arguments, send_json, serve
+from sandboxes.devstack import SALEOR_PATH, DevStack
 from sandboxes.mailchimp.campaigns import record_activity, send_campaign
 from sandboxes.mailchimp.models import MemberTag
-from sandboxes.saleor.generator import generate_store
 
 DAY = 86_400.0
 PRODUCT = {
@@ -82,15 +77,7 @@ class EngagementStack(BenchStack):
                 await self.seed()
             else:
                 self.increment(float(query.get("fraction", "0.01")))
-            body = json.dumps({"seconds": time.perf_counter() - started}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await send_json(send, {"seconds": time.perf_counter() - started})
             return
         if scope["type"] == "http" and path.startswith(SALEOR_PATH + "/graphql"):
 
@@ -204,29 +191,24 @@ def _count_metadata_webhooks(stack: EngagementStack) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
+    parser = arguments(__doc__)
     parser.add_argument("--members", type=int, required=True)
     parser.add_argument("--campaigns", type=int, required=True)
     parser.add_argument("--customers", type=int, required=True)
-    parser.add_argument("--latency", type=float, default=0.15)
     args = parser.parse_args()
 
-    settings = load_settings()
-    app = create_dev_app(settings, run_worker=False)
-    stack: DevStack = app.state.devstack
-    started = time.perf_counter()
-    generate_store(stack.saleor.store, products=1, customers=args.customers, orders=0, seed=7)
-    print(f"generated the store in {time.perf_counter() - started:.1f} s", flush=True)
-    stack.mailchimp.faults.set(latency=args.latency)
-    bench = EngagementStack(app, stack, args.latency, args.members, args.campaigns)
-    _count_metadata_webhooks(bench)
-    uvicorn.run(
+    def bench(app: ASGIApp, stack: DevStack) -> EngagementStack:
+        engagement = EngagementStack(app, stack, args.latency, args.members, args.campaigns)
+        _count_metadata_webhooks(engagement)
+        return engagement
+
+    serve(
         bench,
-        host="127.0.0.1",
         port=args.port,
-        log_level="warning",
-        lifespan="on",
+        latency=args.latency,
+        products=1,
+        customers=args.customers,
+        orders=0,
     )
 
 

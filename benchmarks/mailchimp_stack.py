@@ -12,34 +12,29 @@ Mailchimp keys as `benchmarks.stack`'s.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
+from benchmarks.stack import MailchimpFigures, arguments, run, send_json
 from sandboxes.devstack import MAILCHIMP_PATH
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 
 
-class MailchimpBench:
+class MailchimpBench(MailchimpFigures):
     """Counts and delays requests to the Mailchimp sandbox; answers `/_bench/stats`."""
 
     def __init__(self, origin: str, latency: float) -> None:
+        super().__init__(latency)
         self.sandbox = MailchimpSandbox(public_base_url=origin + MAILCHIMP_PATH)
         self.account: SandboxAccount = self.sandbox.create_account(
             "Demo Store", "owner@demo-store.example", role="owner"
         )
         self.sandbox.faults.set(latency=latency)
-        self.latency = latency
-        self.requests = 0
-        self.archive_downloads = 0
 
         @asynccontextmanager
         async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -52,47 +47,18 @@ class MailchimpBench:
         if scope["type"] == "http":
             path: str = scope["path"]
             if path == "/_bench/stats":
-                body = json.dumps(self.stats()).encode()
-                headers = [(b"content-type", b"application/json")]
-                await send({"type": "http.response.start", "status": 200, "headers": headers})
-                await send({"type": "http.response.body", "body": body})
+                await send_json(send, self.stats())
                 return
-            if path.startswith(MAILCHIMP_PATH + "/_batch-results/"):
-                # Result archives come from S3 in real life: a request of their own, as slow.
-                self.requests += 1
-                self.archive_downloads += 1
-                await asyncio.sleep(self.latency)
-            elif path.startswith(MAILCHIMP_PATH):
-                self.requests += 1  # the latency is a sandbox fault (inside its window)
+            await self._count_mailchimp(path)
         await self.app(scope, receive, send)
 
     def stats(self) -> dict[str, Any]:
-        sandbox, account = self.sandbox, self.account
-        stores = sandbox.stores(account)
-        contents = {}
-        if stores:
-            data = sandbox.state.accounts[account.id].stores[stores[0].id]
-            contents = {
-                "products": len(data.products),
-                "customers": len(data.customers),
-                "orders": len(data.orders),
-            }
-        return {
-            "api_key": account.api_key,
-            "mailchimp_requests": self.requests,
-            "archive_downloads": self.archive_downloads,
-            "peak_concurrency": sandbox.peak_concurrency(account),
-            "store": contents,
-        }
+        return self._mailchimp_stats(self.sandbox, self.account)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--latency", type=float, default=0.15)
-    args = parser.parse_args()
-    bench = MailchimpBench(f"http://127.0.0.1:{args.port}", args.latency)
-    uvicorn.run(bench, host="127.0.0.1", port=args.port, log_level="warning", lifespan="on")
+    args = arguments(__doc__).parse_args()
+    run(MailchimpBench(f"http://127.0.0.1:{args.port}", args.latency), args.port)
 
 
 if __name__ == "__main__":
