@@ -3,6 +3,11 @@
 The origins are per installation, so the check runs per request: the installation is named
 by the `saleor_api_url` query parameter, which (unlike a header) preflight requests carry too.
 Errors are answered here, so browsers can read them (they get the CORS headers as well).
+
+Every answer says `Vary: Origin`, with or without an `Origin` header: a shared cache (a CDN, a
+storefront's server-side fetch cache) must not hand the copy made for a server (no
+`Access-Control-Allow-Origin`) to a browser, which would then refuse it, nor one browser
+origin's copy to another.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ def _error(code: ErrorCode, message: str, status: int) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status)
 
 
+def _vary_on_origin(response: Response) -> None:
+    """Add `Origin` to the answer's `Vary` (keeping what the route put there)."""
+    vary = [v.strip() for v in response.headers.get("vary", "").split(",") if v.strip()]
+    if not any(v == "*" or v.lower() == "origin" for v in vary):
+        response.headers["Vary"] = ", ".join([*vary, "Origin"])
+
+
 async def allowed_origins(request: Request) -> list[str]:
     services: Services = request.app.state.services
     api_url = request.query_params.get("saleor_api_url")
@@ -48,12 +60,14 @@ class StorefrontRoute(APIRoute):
         async def with_cors(request: Request) -> Response:
             origin = request.headers.get("origin")
             if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
-                return _error(
+                refused = _error(
                     ErrorCode.ORIGIN_NOT_ALLOWED,
                     f"The store does not allow calls from {origin}; add it to the allowed "
                     "storefront origins in the app's settings.",
                     403,
                 )
+                _vary_on_origin(refused)
+                return refused
             try:
                 response = await handler(request)
             except AppError as exc:
@@ -65,9 +79,9 @@ class StorefrontRoute(APIRoute):
                     for e in exc.errors()
                 ]
                 response = _error(ErrorCode.INVALID_INPUT, "; ".join(problems), 422)
+            _vary_on_origin(response)
             if origin is not None:
                 response.headers["Access-Control-Allow-Origin"] = origin
-                response.headers["Vary"] = "Origin"
                 if request.method == "OPTIONS":
                     response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS
                     response.headers["Access-Control-Allow-Headers"] = ALLOW_HEADERS

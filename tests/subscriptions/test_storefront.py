@@ -106,6 +106,13 @@ async def test_cors_only_for_allowed_origins(newsletter: Shop) -> None:
     await newsletter.work()
     assert newsletter.member(newsletter.ids["news"], "jo@example.com") is None
 
+    # Every answer depends on Origin, also one to a server (no Origin, no CORS header): a
+    # shared cache must not give a server's copy to a browser, nor one origin's to another.
+    server = await client.get("/api/storefront/newsletter", params=STORE)
+    assert server.status_code == 200 and "access-control-allow-origin" not in server.headers
+    for answer in (preflight, allowed, refused, posted, server):
+        assert answer.headers["vary"] == "Origin"
+
 
 async def test_rate_limited_per_email_and_per_address(newsletter: Shop) -> None:
     limit = newsletter.services.settings.storefront_rate_limit_per_email
