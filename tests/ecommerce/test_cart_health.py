@@ -4,15 +4,20 @@ page listing exactly the same problems. Mailchimp requests and answers are contr
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from addon.clock import ManualClock
 from addon.ecommerce.cart_health import AUTOMATIONS_URL, CONSENT_SOURCE
+from addon.ecommerce.cart_models import StoreCheck
 from sandboxes.mailchimp import sites
 from sandboxes.saleor.store import LineSpec
+from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.ecommerce.test_site_script import connections_during
 from tests.initial_sync.conftest import finish, run_jobs, start
 
 
@@ -147,3 +152,31 @@ async def test_an_audience_asking_for_confirmation_limits_carts_to_one_email(sho
     assert (await shop.api("PUT", "/api/audiences/settings", body)).status_code == 200
     note = (await _health(shop, check=False))["consent_note"]
     assert note is not None and "only the first e-mail" in note
+
+
+async def test_no_database_connection_is_held_while_mailchimp_answers(
+    shop: Shop, outbound: RecordingTransport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dashboard's request ends its transaction (the dashboard check's) before the routes
+    ask Mailchimp: on SQLite it would hold the write lock, on PostgreSQL a pooled connection."""
+    reads = connections_during(shop, outbound, monkeypatch, f"/ecommerce/stores/{shop.store_id}")
+    assert (await _health(shop))["checked_at"] is not None
+    assert reads == [0]
+    sites.set_script_installed(shop.mailchimp, shop.account.id, shop.store_id)
+    verifies = connections_during(shop, outbound, monkeypatch, "/verify-script-installation")
+    verified = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/site-script/verify")
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["channels"][0]["script_verified_at"] is not None
+    assert reads == [0, 0] and verifies == [0]  # verifying checks the store first
+
+
+async def test_concurrent_checks_record_one_answer(shop: Shop) -> None:
+    """Two checks answered at once both write the channel's check: the second updates the
+    row the first inserted (no unique-key error)."""
+    answers = await asyncio.gather(
+        *(shop.api("POST", "/api/ecommerce/health/check") for _ in range(2))
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    async with shop.services.db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(StoreCheck))
+    assert count == 1
