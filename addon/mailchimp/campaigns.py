@@ -3,20 +3,19 @@ fields: typed reads composed over a :class:`MailchimpClient` (its HTTP layer, li
 errors), so the client itself stays the account's calls.
 
 Every read asks only for the fields the app uses (``fields``), and pages at most 1000 items
-(Mailchimp's maximum ``count``); the concurrency cap is the client's limiter's.
+(Mailchimp's maximum ``count``). Every read goes through the client's `request` (its concurrency
+cap, retries and error mapping) to a path of `paths.py`; none is sent another way.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from . import paths
 from .client import MailchimpClient
-from .errors import TransientError
 from .http import QueryParams
 from .models import MailchimpResource, MemberTag
 
@@ -225,12 +224,7 @@ class CampaignReads:
     def __init__(self, client: MailchimpClient) -> None:
         self.client = client
 
-    async def _page(self, model: type[Any], path: str, params: dict[str, Any]) -> Any:
-        query: QueryParams = {k: v for k, v in params.items() if v is not None}
-        data = await self.client.request("GET", path, params=query)
-        return self.client._parse(model, data, path)
-
-    async def campaigns(
+    def campaigns(
         self,
         list_id: str,
         *,
@@ -239,39 +233,23 @@ class CampaignReads:
         count: int = MAX_PAGE,
     ) -> AsyncIterator[Campaign]:
         """The audience's sent campaigns, oldest send first (``GET /campaigns``)."""
-        offset = 0
-        while True:
-            page = await self.client.request(
-                "GET",
-                "/campaigns",
-                params={
-                    k: v
-                    for k, v in {
-                        "list_id": list_id,
-                        "status": "sent",
-                        "since_send_time": _iso(since_send_time) if since_send_time else None,
-                        "before_send_time": _iso(before_send_time) if before_send_time else None,
-                        "sort_field": "send_time",
-                        "sort_dir": "ASC",
-                        "fields": _CAMPAIGN_FIELDS,
-                        "count": count,
-                        "offset": offset,
-                    }.items()
-                    if v is not None
-                },
-            )
-            items = page.get("campaigns") or []
-            for item in items:
-                yield self.client._parse(Campaign, item, "/campaigns")
-            offset += len(items)
-            total = page.get("total_items")
-            if not items or len(items) < count or (isinstance(total, int) and offset >= total):
-                return
+        params: QueryParams = {
+            "list_id": list_id,
+            "status": "sent",
+            "since_send_time": _iso(since_send_time) if since_send_time else None,
+            "before_send_time": _iso(before_send_time) if before_send_time else None,
+            "sort_field": "send_time",
+            "sort_dir": "ASC",
+            "fields": _CAMPAIGN_FIELDS,
+        }
+        return self.client._paginate(
+            Campaign, paths.CAMPAIGNS, "campaigns", count=count, params=params
+        )
 
     async def report(self, campaign_id: str) -> CampaignReport:
         """``GET /reports/{campaign_id}``."""
         return await self.client._get(
-            CampaignReport, f"/reports/{paths.segment(campaign_id)}", {"exclude_fields": "_links"}
+            CampaignReport, paths.report(campaign_id), {"exclude_fields": "_links"}
         )
 
     async def email_activity(
@@ -284,45 +262,26 @@ class CampaignReads:
     ) -> EmailActivityPage:
         """One page of ``GET /reports/{campaign_id}/email-activity``: every recipient, or with
         ``since`` only those with activity after it (and only that activity)."""
-        path = f"/reports/{paths.segment(campaign_id)}/email-activity"
-        params = {
+        params: QueryParams = {
             "since": _iso(since) if since else None,
             "fields": _ACTIVITY_FIELDS,
             "count": count,
             "offset": offset,
         }
-        # Parsed from the bytes in one pass (the largest reads of a collection: 1000 a page).
-        response = await self.client.http.request(
-            "GET",
-            self.client.base_url + path,
-            account_key=self.client.credentials.account_key,
-            headers={"Authorization": self.client.credentials.authorization},
-            params={k: v for k, v in params.items() if v is not None},
-        )
-        try:
-            return EmailActivityPage.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise TransientError(
-                "Mailchimp's response did not have the expected shape for EmailActivityPage "
-                f"({exc.error_count()} problems).",
-                path=path,
-            ) from exc
+        return await self.client._get(EmailActivityPage, paths.email_activity(campaign_id), params)
 
     async def attributed_orders(
         self, campaign_id: str, *, offset: int = 0, count: int = MAX_PAGE
     ) -> AttributedOrderPage:
         """One page of the account's orders Mailchimp attributes to the campaign
         (``GET /ecommerce/orders?campaign_id=``)."""
-        params = {
+        params: QueryParams = {
             "campaign_id": campaign_id,
             "fields": _ORDER_FIELDS,
             "count": count,
             "offset": offset,
         }
-        page: AttributedOrderPage = await self._page(
-            AttributedOrderPage, "/ecommerce/orders", params
-        )
-        return page
+        return await self.client._get(AttributedOrderPage, paths.ACCOUNT_ORDERS, params)
 
     async def members(
         self,
@@ -334,13 +293,12 @@ class CampaignReads:
     ) -> EngagementMembersPage:
         """One page of the audience's members with their rating and tags, changed after
         ``since_last_changed`` if given."""
-        params = {
+        params: QueryParams = {
             "since_last_changed": _iso(since_last_changed) if since_last_changed else None,
             "fields": _MEMBER_FIELDS,
             "count": count,
             "offset": offset,
         }
-        page: EngagementMembersPage = await self._page(
+        return await self.client._get(
             EngagementMembersPage, f"{paths.audience(list_id)}/members", params
         )
-        return page

@@ -11,15 +11,25 @@ from typing import Literal
 from urllib.parse import quote
 
 __all__ = [
+    "ACCOUNT_ORDERS",
+    "CAMPAIGNS",
     "StoreCollection",
     "audience",
+    "connected_site",
+    "email_activity",
     "in_store",
     "member",
+    "report",
     "segment",
     "store",
     "subscriber_hash",
     "variant",
+    "verify_script",
 ]
+
+CAMPAIGNS = "/campaigns"
+# Every store's orders of the account (filtered by `campaign_id`, `outreach_id`, ...).
+ACCOUNT_ORDERS = "/ecommerce/orders"
 
 
 def subscriber_hash(email: str) -> str:
@@ -64,3 +74,21 @@ def in_store(store_id: str, collection: StoreCollection, item_id: str | None = N
 
 def variant(store_id: str, product_id: str, variant_id: str) -> str:
     return f"{in_store(store_id, 'products', product_id)}/variants/{segment(variant_id)}"
+
+
+def report(campaign_id: str) -> str:
+    """A sent campaign's report."""
+    return f"/reports/{segment(campaign_id)}"
+
+
+def email_activity(campaign_id: str) -> str:
+    return f"{report(campaign_id)}/email-activity"
+
+
+def connected_site(site_id: str) -> str:
+    return f"/connected-sites/{segment(site_id)}"
+
+
+def verify_script(site_id: str) -> str:
+    """The action that checks the connected site's script is installed."""
+    return f"{connected_site(site_id)}/actions/verify-script-installation"

@@ -75,11 +75,10 @@ async def store_health(client: MailchimpClient, store_id: str) -> StoreHealth:
 
 
 async def get_connected_site(client: MailchimpClient, site_id: str) -> ConnectedSite:
-    path = f"/connected-sites/{paths.segment(site_id)}"
+    path = paths.connected_site(site_id)
     return client._parse(ConnectedSite, await client.request("GET", path), path)
 
 
 async def verify_script_installation(client: MailchimpClient, site_id: str) -> None:
     """204 once Mailchimp finds the script on the site; a `BadRequest` when it does not."""
-    path = f"/connected-sites/{paths.segment(site_id)}/actions/verify-script-installation"
-    await client.request("POST", path)
+    await client.request("POST", paths.verify_script(site_id))
