@@ -1,6 +1,13 @@
 """Counting e-mail activity: pages of several campaigns at once, each member's row updated once
-for all of them, events counted once per pass however often a page is read (a member's row per
-campaign keeps the pass that last counted it)."""
+for all of them, each event counted once however often it is read.
+
+Passes overlap (the collector reads each pass from a margin before the previous one's end, so an
+event Mailchimp lists late, or a member shifted under offset paging, is still read), so the
+same event may be read in two passes, or twice in one. A member's row per campaign keeps the time
+of the last open and the last click it counted: an event is counted when it is later than that
+one (and before the pass's end, the next pass's from there). An open or click Mailchimp lists
+later than one already counted of the same member, campaign and action, stamped at or before it,
+is not counted: Mailchimp's events carry no id, and this keeps no more than two times per row."""
 
 from __future__ import annotations
 
@@ -18,7 +25,7 @@ from addon.db.types import utcnow
 from addon.engagement.models import EngagementDay, EngagementMember, EngagementMemberCampaign
 from addon.engagement.store import bulk_update, member_ids
 from addon.mailchimp import subscriber_hash
-from addon.mailchimp.campaigns import EmailRecipient
+from addon.mailchimp.campaigns import ActivityEvent, EmailRecipient
 
 RECENT = 10  # campaigns kept per member for the customer panel
 
@@ -40,17 +47,33 @@ def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None or (b is not None and b > a) else a
 
 
-def _tally(recipient: EmailRecipient, start: datetime | None, until: datetime) -> _Tally | None:
+def _counts(event: ActivityEvent, until: datetime) -> bool:
+    """An open or click this pass may count (a later one is the next pass's)."""
+    return event.action in ("open", "click") and event.timestamp < until
+
+
+def _tally(
+    recipient: EmailRecipient,
+    until: datetime,
+    counted_open: datetime | None,
+    counted_click: datetime | None,
+) -> _Tally | None:
+    """The recipient's opens and clicks before `until` and later than the last of each counted
+    before (None: none counted yet)."""
     tally = _Tally()
     for event in recipient.activity:
         at = event.timestamp
-        if at >= until or (start is not None and at < start):
-            continue  # another pass counts it
+        if not _counts(event, until):
+            continue
         if event.action == "open":
+            if counted_open is not None and at <= counted_open:
+                continue  # read again: counted already
             tally.opens += 1
             tally.last_open = _latest(tally.last_open, at)
             tally.days[at.date()][0] += 1
-        elif event.action == "click":
+        else:
+            if counted_click is not None and at <= counted_click:
+                continue
             tally.clicks += 1
             tally.last_click = _latest(tally.last_click, at)
             tally.days[at.date()][1] += 1
@@ -67,8 +90,9 @@ def _recent(
 
 @dataclass(frozen=True)
 class ActivityPage:
-    """One page of a campaign's e-mail activity, counted for events in `[start, until)`; on
-    the first pass (`start` None) every recipient also received the campaign."""
+    """One page of a campaign's e-mail activity, counted for events before `until` not counted
+    yet; on the first pass (`start`, the previous pass's end, None) every recipient also
+    received the campaign."""
 
     campaign_id: str
     recipients: Sequence[EmailRecipient]
@@ -102,22 +126,21 @@ async def apply_activity(
     wanted: set[str] = set()
     parsed = []
     for page in pages:
-        tallies: dict[str, _Tally] = {}
+        active: dict[str, EmailRecipient] = {}
         everyone = []
         for recipient in page.recipients:
             key = subscriber_hash(recipient.email_address)
             everyone.append(key)
-            tally = _tally(recipient, page.start, page.until)
-            if tally is not None:
-                tallies[key] = tally
+            if any(_counts(event, page.until) for event in recipient.activity):
+                active[key] = recipient
         seen += len(everyone)
-        wanted.update(everyone if page.first_pass else tallies)
-        parsed.append((page, everyone, tallies))
+        wanted.update(everyone if page.first_pass else active)
+        parsed.append((page, everyone, active))
     ids = await member_ids(session, installation_id, wanted)
     changes: dict[int, _Change] = defaultdict(_Change)
-    for page, everyone, tallies in parsed:
+    for page, everyone, active in parsed:
         counted = await _count_member_campaigns(
-            session, installation_id, page.campaign_id, ids, tallies, page.until
+            session, installation_id, page.campaign_id, ids, active, page.until
         )
         if page.first_pass:
             for key in everyone:
@@ -169,14 +192,14 @@ async def _count_member_campaigns(
     installation_id: int,
     campaign_id: str,
     ids: dict[str, int],
-    tallies: dict[str, _Tally],
+    active: dict[str, EmailRecipient],
     until: datetime,
 ) -> dict[str, _Tally]:
-    """Add the tallies to each member's row of the campaign; answer those counted now (a
-    member already counted for this pass is skipped)."""
-    if not tallies:
+    """Add what the recipients did and was not counted yet to each member's row of the
+    campaign; answer those tallies (a member with nothing new is left out)."""
+    if not active:
         return {}
-    wanted = {ids[h]: h for h in tallies}
+    wanted = {ids[h]: h for h in active}
     existing = {
         row.member_id: row
         for row in await session.scalars(
@@ -190,9 +213,11 @@ async def _count_member_campaigns(
     counted: dict[str, _Tally] = {}
     new = []
     for member_id, key in wanted.items():
-        tally = tallies[key]
         row = existing.get(member_id)
         if row is None:
+            tally = _tally(active[key], until, None, None)
+            if tally is None:
+                continue
             new.append(
                 {
                     "installation_id": installation_id,
@@ -205,9 +230,10 @@ async def _count_member_campaigns(
                     "counted_until": until,
                 }
             )
-        elif row.counted_until is not None and row.counted_until >= until:
-            continue  # this pass counted them already (a page read twice)
         else:
+            tally = _tally(active[key], until, row.last_open, row.last_click)
+            if tally is None:
+                continue  # everything read was counted before (an overlap, a page read twice)
             row.opens += tally.opens
             row.clicks += tally.clicks
             row.last_open = _latest(row.last_open, tally.last_open)

@@ -10,10 +10,16 @@ campaigns, in one transaction (each member's row updated once for all), so pages
 for the same rows, and a retried run resumes at each campaign's last written page.
 
 Incremental: a campaign's activity is counted up to `activity_until`; the next run asks
-Mailchimp only for activity since then (`since`), and only campaigns sent within the activity
-interval are read at all. Audiences' members are read `since_last_changed` the previous run,
-all of them once a day (Mailchimp recomputes ratings without touching `last_changed`). Saleor
-customers are read `updatedAt` since the previous scan.
+Mailchimp only for activity since `OVERLAP` before then (`since`), and only campaigns sent within
+the activity interval are read at all. The overlap is there because "activity since" is paged by
+offset over a set that grows while it is read: a member whose event (stamped before the pass's
+end) is listed while the pass pages can land before the page being read and be missed, and
+Mailchimp may list an event some time after its time stamp; the next pass reads them again, and
+what was counted already is not counted twice (`activity.py`).
+
+Audiences' members are read `since_last_changed` the previous run, all of them once a day
+(Mailchimp recomputes ratings without touching `last_changed`). Saleor customers are read
+`updatedAt` since the previous scan.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from addon.db.types import utcnow
 from addon.engagement import activity, store
 from addon.engagement.metadata import Written, write_changed
 from addon.engagement.models import EngagementCampaign, EngagementSettings, RunState
+from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
 from addon.services import Services
@@ -40,8 +47,10 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 FULL_MEMBER_READ = timedelta(hours=24)
-# `since` is exclusive and to the second: ask from a second earlier and drop what was counted.
-SINCE_SLACK = timedelta(seconds=1)
+# How far before the previous pass's end a pass reads (see above): events listed up to this late
+# are counted. (`since` is exclusive and to the second: at least a second.)
+OVERLAP = timedelta(minutes=15)
+ACTIVITY_PAGE = MAX_PAGE  # recipients a page of e-mail activity
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
 WRITE_BATCH = 20  # pages counted in one transaction at most
 READERS_PER_SLOT = 2
@@ -61,19 +70,22 @@ class Collector:
         self.writes = asyncio.Lock()  # one writer: pages take turns
         self.figures = RunFigures()
 
-    async def run(self, *, fresh: bool = True) -> RunFigures:
-        """One collection; `fresh` False for a retried one, whose progress goes on counting."""
+    async def run(self) -> RunFigures:
+        """One collection. One that finds the last still running (it failed and is retried, or
+        its worker stopped) goes on with it and its progress goes on counting; any other starts
+        its progress afresh (whatever the job's attempts: a run put off while another ran never
+        started one)."""
         # Mailchimp stamps activity to the second: a pass counts whole seconds before its end,
         # the next one from there.
         now = utcnow().replace(microsecond=0)
         async with self.services.db.transaction() as session:
             settings = await store.settings_row(session, self.installation_id)
+            if settings.state is not RunState.RUNNING:
+                settings.campaigns_done = 0
+                settings.members_seen = 0
             settings.state = RunState.RUNNING
             settings.last_started_at = now
             settings.last_error = None
-            if fresh:
-                settings.campaigns_done = 0
-                settings.members_seen = 0
             horizon = now - timedelta(days=settings.activity_interval_days)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
@@ -219,18 +231,12 @@ class Collector:
                     "since": since.isoformat() if since else None,
                 },
             )
-            connection = data.get("customers") or {}
-            pairs = [
-                (edge["node"]["id"], edge["node"]["email"])
-                for edge in connection.get("edges") or []
-                if edge.get("node") and edge["node"].get("email")
-            ]
+            answer = parse(CustomersAnswer, "engagement_customers", data)
             async with self.writes, self.services.db.transaction() as session:
-                await store.apply_customers(session, self.installation_id, pairs)
-            info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
+                await store.apply_customers(session, self.installation_id, answer.pairs())
+            after = answer.next_cursor()
+            if after is None:
                 break
-            after = info.get("endCursor")
 
     async def _campaign(
         self,
@@ -258,9 +264,11 @@ class Collector:
                         .where(EngagementCampaign.id == row_id)
                         .values(pass_until=until, pass_offset=0)
                     )
-            since = start - SINCE_SLACK if start else None
+            since = start - OVERLAP if start else None
             while True:
-                page = await reads.email_activity(campaign_id, since=since, offset=offset)
+                page = await reads.email_activity(
+                    campaign_id, since=since, offset=offset, count=ACTIVITY_PAGE
+                )
                 self.figures.mailchimp_pages += 1
                 offset += len(page.emails)
                 # The writer counts it with the pages of other campaigns read meanwhile.
@@ -268,7 +276,7 @@ class Collector:
                 written = _Written(row_id, work, offset)
                 await pages.put(written)
                 await written.done
-                if len(page.emails) < MAX_PAGE or offset >= page.total_items:
+                if len(page.emails) < ACTIVITY_PAGE or offset >= page.total_items:
                     break
             report = await reads.report(campaign_id)
             orders = []

@@ -107,7 +107,7 @@ async def _another_running(services: Services, job: ClaimedJob) -> bool:
 async def handle_collect(job: ClaimedJob, request: CollectRequest, services: Services) -> None:
     if await _another_running(services, job):
         raise RetryLater("Another engagement collection is running", BUSY_RETRY_SECONDS)
-    figures = await Collector(services, job.installation_id).run(fresh=job.attempts <= 1)
+    figures = await Collector(services, job.installation_id).run()
     async with services.db.transaction() as session:
         settings = await store.settings_row(session, job.installation_id)
         settings.state = RunState.IDLE

@@ -30,6 +30,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.engagement.models import EngagementMember, EngagementOrder
+from addon.engagement.saleor_models import parse_writes
 from addon.engagement.views import money
 from addon.saleor.client import SaleorQueryError
 from addon.services import Services
@@ -171,15 +172,17 @@ async def _send(
         if exc.data is None:
             raise
         data = exc.data
+    writes = parse_writes(document, data)
     gone = set()
     for index, (user_id, _) in enumerate(batch):
-        result = data.get(f"w{index}")
-        errors = (result or {}).get("errors") or []
-        if result is None or any(e.get("code") == "NOT_FOUND" for e in errors):
+        result = writes.get(f"w{index}")
+        if result is None or result.not_found:
             gone.add(user_id)
-        elif errors:
+        elif result.errors:
             raise SaleorQueryError(
-                f"Saleor refused the engagement metadata: {errors[0].get('message')}", errors, data
+                f"Saleor refused the engagement metadata: {result.errors[0].message}",
+                [e.model_dump() for e in result.errors],
+                data,
             )
     return gone
 

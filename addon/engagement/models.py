@@ -157,10 +157,11 @@ class EngagementMemberCampaign(InstallationRows, Base):
     campaign_id: Mapped[str] = mapped_column(String(64))
     opens: Mapped[int] = mapped_column(Integer, default=0)
     clicks: Mapped[int] = mapped_column(Integer, default=0)
+    # The last open and click counted: an event read again (passes overlap, a page may be read
+    # twice) is counted only if later (activity.py).
     last_open: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_click: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The end of the pass that last counted this member's events (a page read twice, as the
-    # member list shifts under offset paging, counts them once).
+    # The end of the pass that last counted some of this member's events (for reading only).
     counted_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 

@@ -126,22 +126,31 @@ def _newest_first(campaign: CampaignRead) -> tuple[float, str]:
     return (-sent, campaign.campaign_id)
 
 
+# Amounts of money: only comparable within a currency.
+MONEY_COLUMNS = frozenset({CampaignSort.REVENUE, CampaignSort.REVENUE_PER_RECIPIENT})
+
+
 def sort_campaigns(
     campaigns: Iterable[CampaignRead], sort: CampaignSort, direction: SortDirection
 ) -> list[CampaignRead]:
     """Sorted by one column; campaigns without a value there (no recipients, not sent) come
     last either way, and equal values keep the newest send first (a stable, repeatable
-    order). Text sorts without regard to case."""
+    order). Text sorts without regard to case. Money sorts by currency first (90 USD and 80 EUR
+    have no order without an exchange rate), then by amount: ascending, the campaigns without
+    a currency (no revenue) first, then each currency's in the order of its code; descending,
+    the reverse."""
     ordered = sorted(campaigns, key=_newest_first)  # the tie-break, kept by the stable sorts
     present = [c for c in ordered if getattr(c, sort.value) is not None]
     missing = [c for c in ordered if getattr(c, sort.value) is None]
 
-    def key(campaign: CampaignRead) -> float | str:
+    def key(campaign: CampaignRead) -> float | str | tuple[bool, str, float]:
         value = getattr(campaign, sort.value)
         if isinstance(value, str):
             return value.casefold()
         if isinstance(value, datetime):
             return value.timestamp()
+        if sort in MONEY_COLUMNS:
+            return (campaign.currency is not None, campaign.currency or "", float(value))
         return float(value)
 
     present.sort(key=key, reverse=direction is SortDirection.DESC)
@@ -158,10 +167,14 @@ def _amounts(sums: dict[str | None, Decimal], quantum: Decimal) -> list[Currency
 
 def totals(rows: Sequence[CampaignFacts]) -> CampaignTotals:
     """The range's sums. Rates are the campaigns' rates weighted by their recipients (a large
-    send counts for more than a test send); revenue stays per currency."""
+    send counts for more than a test send); revenue stays per currency, and so does revenue per
+    recipient: a currency's revenue over the recipients of that currency's campaigns (those of
+    a store selling in another currency bought nothing in this one)."""
     recipients = sum(r.recipients for r in rows)
     revenue: dict[str | None, Decimal] = defaultdict(Decimal)
+    audience: dict[str | None, int] = defaultdict(int)  # recipients per currency
     for row in rows:
+        audience[row.currency] += row.recipients
         if row.revenue or row.orders:
             revenue[row.currency] += Decimal(row.revenue)
 
@@ -183,10 +196,8 @@ def totals(rows: Sequence[CampaignFacts]) -> CampaignTotals:
         bounces=sum(r.bounces for r in rows),
         orders=sum(r.orders for r in rows),
         revenue=_amounts(revenue, CENT),
-        revenue_per_recipient=(
-            _amounts({c: a / recipients for c, a in revenue.items()}, HUNDREDTH_CENT)
-            if recipients > 0
-            else []
+        revenue_per_recipient=_amounts(
+            {c: a / audience[c] for c, a in revenue.items() if audience[c] > 0}, HUNDREDTH_CENT
         ),
     )
 

@@ -89,7 +89,10 @@ class CampaignTotals(BaseModel):
     orders: int
     revenue: list[CurrencyAmount] = Field(description="Per currency, largest first.")
     revenue_per_recipient: list[CurrencyAmount] = Field(
-        description="Each currency's revenue divided by every recipient in the range."
+        description=(
+            "Each currency's revenue divided by the recipients of the range's campaigns in that "
+            "currency."
+        )
     )
 
 

@@ -3,8 +3,8 @@ transaction, so memory stays flat in the number of members and a retried job res
 last committed page left off.
 
 Members are keyed by the subscriber hash of their address (`subscriber_hash`): no address is
-stored. Counting is exact across retries and pages read twice: a member's events of a campaign
-are counted once per pass (`EngagementMemberCampaign.counted_until`).
+stored. E-mail activity is counted in `activity.py`: once, across retries, overlapping passes
+and pages read twice (`EngagementMemberCampaign.last_open` / `last_click`).
 """
 
 from __future__ import annotations

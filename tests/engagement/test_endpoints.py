@@ -159,7 +159,8 @@ async def test_campaigns_sorted_by_any_column_in_a_range_with_totals_and_series(
     # Rates weighted by recipients: (0.5 * 200 + 0.2 * 100 + 0 * 0) / 300.
     assert totals["open_rate"] == pytest.approx(0.4)
     assert totals["revenue"] == [{"currency": "EUR", "amount": 500.0}]
-    assert totals["revenue_per_recipient"] == [{"currency": "EUR", "amount": pytest.approx(1.6667)}]
+    # Over the recipients of the EUR campaigns only (200 + 0): the other has no currency.
+    assert totals["revenue_per_recipient"] == [{"currency": "EUR", "amount": 2.5}]
     assert report["top_revenue"] == [
         {"campaign_id": "spring", "title": "spring sale", "revenue": 500.0, "currency": "EUR"}
     ]
@@ -182,7 +183,10 @@ async def test_campaigns_sorted_by_any_column_in_a_range_with_totals_and_series(
 
     assert await order("title", "asc") == ["test", "spring", "winter"]  # case does not matter
     assert await order("open_rate", "desc") == ["spring", "winter", "test"]
-    assert await order("revenue", "asc") == ["test", "winter", "spring"]  # ties: newest first
+    # Money sorts by currency, then amount: the campaign without one (no revenue) first
+    # ascending, last descending.
+    assert await order("revenue", "asc") == ["winter", "test", "spring"]
+    assert await order("revenue", "desc") == ["spring", "test", "winter"]
     # No recipients, no revenue per recipient: last, whichever the direction.
     assert await order("revenue_per_recipient", "asc") == ["winter", "spring", "test"]
     assert await order("revenue_per_recipient", "desc") == ["spring", "winter", "test"]
@@ -342,11 +346,37 @@ def test_totals_keep_currencies_apart() -> None:
     ]
     totals = reports.totals(rows)
     assert [(a.currency, a.amount) for a in totals.revenue] == [("USD", 90.0), ("EUR", 30.0)]
-    # Each currency's revenue per every recipient of the range.
+    # Each currency's revenue per recipient of that currency's campaigns (not of "c", nor of
+    # the other currency's).
     assert [(a.currency, a.amount) for a in totals.revenue_per_recipient] == [
-        ("USD", 0.45),
-        ("EUR", 0.15),
+        ("USD", 1.8),
+        ("EUR", 0.3),
     ]
+
+
+def test_money_sorts_within_each_currency() -> None:
+    rows = [
+        _row("usd-90", revenue=Decimal("90"), orders=1, currency="USD"),
+        _row("eur-80", revenue=Decimal("80"), orders=1, currency="EUR"),
+        _row("usd-10", revenue=Decimal("10"), orders=1, currency="USD"),
+        _row("none"),
+        _row("eur-empty", recipients=0, currency="EUR"),
+    ]
+    campaigns = [reports.campaign_read(r) for r in rows]
+
+    def order(sort: CampaignSort, direction: SortDirection) -> list[str]:
+        return [c.campaign_id for c in reports.sort_campaigns(campaigns, sort, direction)]
+
+    desc, asc = SortDirection.DESC, SortDirection.ASC
+    # By currency code, then amount; the other direction reverses it all.
+    assert order(CampaignSort.REVENUE, asc) == ["none", "eur-empty", "eur-80", "usd-10", "usd-90"]
+    assert order(CampaignSort.REVENUE, desc) == ["usd-90", "usd-10", "eur-80", "eur-empty", "none"]
+    # No recipients: no revenue per recipient, last either way.
+    assert order(CampaignSort.REVENUE_PER_RECIPIENT, desc) == [
+        "usd-90", "usd-10", "eur-80", "none", "eur-empty"
+    ]  # fmt: skip
+    # Other columns are not grouped.
+    assert order(CampaignSort.RECIPIENTS, asc)[0] == "eur-empty"
 
 
 def test_top_revenue_and_sorting_ties() -> None:
