@@ -188,3 +188,37 @@ async def enqueue(services: Services, installation: int) -> int:
         job_id = await JobRepository(session).enqueue(installation, "test.wake", {})
     assert job_id is not None
     return job_id
+
+
+async def test_a_long_job_does_not_hold_up_the_jobs_after_it(
+    services: Services, clock: ManualClock
+) -> None:
+    """The worker keeps claiming while a job runs: a job committed while a long one (an
+    engagement collection, say) is in hand runs at once, not after it."""
+    installation = await make_installation(services)
+    long_started, release_long = asyncio.Event(), asyncio.Event()
+    quick: list[int] = []
+
+    async def long(job: ClaimedJob, _: Services) -> None:
+        long_started.set()
+        await release_long.wait()
+
+    async def short(job: ClaimedJob, _: Services) -> None:
+        quick.append(job.id)
+
+    services.handlers = HandlerRegistry()
+    services.handlers.register("test.long", long)
+    services.handlers.register("test.short", short)
+    async with running(Worker(services)) as worker:
+        async with services.db.transaction() as session:
+            await JobRepository(session).enqueue(installation, "test.long", {})
+        await until(long_started.is_set)
+        async with services.db.transaction() as session:
+            await JobRepository(session).enqueue(installation, "test.short", {})
+        await until(lambda: bool(quick))
+        assert await job_statuses(services, "test.long") == [JobStatus.RUNNING]
+        assert await job_statuses(services, "test.short") == [JobStatus.DONE]
+        await until(lambda: idle(worker))
+        release_long.set()
+        await until(lambda: idle(worker))
+    assert await job_statuses(services, "test.long") == [JobStatus.DONE]

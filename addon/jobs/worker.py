@@ -40,6 +40,7 @@ from addon.clock import Clock, current_clock
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.jobs.completion import Completion, running
+from addon.jobs.flow import Flow
 from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
@@ -98,19 +99,16 @@ class Worker:
     def _jobs(self, session: AsyncSession) -> JobRepository:
         return JobRepository(session, self.clock)
 
-    async def run_once(self, stop: asyncio.Event | None = None) -> int:
-        """Claim one batch of due jobs and process them; return how many were claimed. Once
-        `stop` is set, the batch's jobs get the shutdown grace period to end; the others are
-        stopped and released (see `_finish_batch`)."""
+    async def claim(self, limit: int) -> list[ClaimedJob]:
+        """Lock up to `limit` due jobs for this worker, and more of those that run together
+        (a kind with a batch handler: they cost one task)."""
         async with self.services.db.transaction() as session:
             jobs = self._jobs(session)
             claimable = self.services.handlers.claimable
-            claimed = await jobs.claim(
-                self.worker_id, self.settings.worker_batch_size, self.lease, claimable=claimable
-            )
+            claimed = await jobs.claim(self.worker_id, limit, self.lease, claimable=claimable)
             together = [job for job in claimed if self._batched(job)]
             if together and len(together) < JOBS_TOGETHER:
-                # They cost one task: take more of them (a backlog of webhooks goes by hundreds).
+                # A backlog of webhooks goes by hundreds.
                 kinds = sorted({job.kind for job in together})
                 installations = sorted({job.installation_id for job in together})
                 claimed += await jobs.claim(
@@ -120,35 +118,52 @@ class Worker:
                     claimable=claimable,
                     only=(kinds, installations),
                 )
-        if not claimed:
-            return 0
-        # Jobs whose outcome is not written yet: the heartbeat renews their leases.
-        held = {job.id: job for job in claimed}
-        tasks: dict[int, asyncio.Task[None]] = {}
+        return claimed
+
+    def start(
+        self,
+        claimed: list[ClaimedJob],
+        held: dict[int, ClaimedJob],
+        tasks: dict[int, asyncio.Task[None]],
+    ) -> list[asyncio.Task[None]]:
+        """A task for each group of the claimed jobs (see `_groups`); `held` gets the jobs
+        (the heartbeat renews their leases until their outcome is written), `tasks` each
+        job's task."""
+        held.update((job.id, job) for job in claimed)
+        started = []
         for group in self._groups(claimed):
             if len(group) == 1:
                 task = asyncio.create_task(self._process(group[0], held))
             else:
                 task = asyncio.create_task(self._process_many(group, held))
             tasks.update((job.id, task) for job in group)
-        heartbeat = asyncio.create_task(self._heartbeat(held, tasks))
+            started.append(task)
+        return started
+
+    async def run_once(self) -> int:
+        """Claim one batch of due jobs and process them to their end; return how many were
+        claimed (tests and one-off runs: `run` keeps claiming while jobs run)."""
+        claimed = await self.claim(self.settings.worker_batch_size)
+        if not claimed:
+            return 0
+        # Jobs whose outcome is not written yet: the heartbeat renews their leases.
+        held: dict[int, ClaimedJob] = {}
+        tasks: dict[int, asyncio.Task[None]] = {}
+        started = self.start(claimed, held, tasks)
+        heartbeat = asyncio.create_task(self.heartbeat(held, tasks))
         try:
-            await self._finish_batch(tasks, stop)
-            # Not ended, or stopped without an outcome (a batch, for one job's lost lease).
-            unfinished = [
-                job
-                for job in claimed
-                if not tasks[job.id].done() or (tasks[job.id].cancelled() and job.id in held)
-            ]
+            await asyncio.wait(started)
         finally:
-            # Also when this round is cancelled (shutdown): its jobs stop, their leases lapse.
+            # Also when this round is cancelled: its jobs stop, their leases lapse.
             heartbeat.cancel()
-            for task in tasks.values():
+            for task in started:
                 task.cancel()
-            await asyncio.gather(heartbeat, *tasks.values(), return_exceptions=True)
-        if unfinished:
-            await self._release(unfinished)
-        for task in tasks.values():
+            await asyncio.gather(heartbeat, *started, return_exceptions=True)
+        # Stopped without an outcome (a batch, for one job's lost lease): released.
+        stopped = [job for job in claimed if tasks[job.id].cancelled() and job.id in held]
+        if stopped:
+            await self.release(stopped)
+        for task in started:
             if not task.cancelled() and (error := task.exception()) is not None:
                 raise error  # e.g. the database failed while recording an outcome
         return len(claimed)
@@ -167,35 +182,7 @@ class Worker:
         registration = self.services.handlers.registration(job.kind)
         return registration is not None and registration.run_many is not None
 
-    async def _finish_batch(
-        self, tasks: dict[int, asyncio.Task[None]], stop: asyncio.Event | None
-    ) -> None:
-        """Wait for the batch; once `stop` is set, for at most the shutdown grace period."""
-        batch = asyncio.ensure_future(asyncio.wait(tasks.values()))
-        if stop is None:
-            await batch
-            return
-        stopping = asyncio.ensure_future(stop.wait())
-        grace: asyncio.Future[None] | None = None
-        try:
-            await asyncio.wait({batch, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            if not batch.done():
-                logger.info(
-                    "Worker %s stopping: %d job(s) in hand get %gs to end",
-                    self.worker_id,
-                    sum(not task.done() for task in tasks.values()),
-                    self.settings.worker_shutdown_grace_seconds,
-                )
-                grace = asyncio.ensure_future(
-                    self.clock.sleep(self.settings.worker_shutdown_grace_seconds)
-                )
-                await asyncio.wait({batch, grace}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for future in (batch, stopping, grace):
-                if future is not None:
-                    future.cancel()
-
-    async def _release(self, jobs: list[ClaimedJob]) -> None:
+    async def release(self, jobs: list[ClaimedJob]) -> None:
         """Hand back jobs stopped at shutdown, so no other worker waits out their leases."""
         try:
             async with self.services.db.transaction() as session:
@@ -223,45 +210,23 @@ class Worker:
         return total
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Process jobs until `stop` is set, up to `worker_batch_size` tasks at a time,
+        claiming more as soon as one ends (`addon.jobs.flow`): a long job never holds up the
+        others."""
         logger.info("Worker %s started", self.worker_id)
         listener = None
         if not self.services.db.is_sqlite:
             # Other processes' commits wake this one through PostgreSQL's NOTIFY.
             listener = asyncio.create_task(listen(self.services.db, self.wakeup, self.clock))
         try:
-            while not stop.is_set():
-                # Read before looking for work: a wake while claiming is not missed.
-                seen = self.wakeup.generation
-                try:
-                    claimed = await self.run_once(stop)
-                    await self._prune_if_due()
-                except Exception:
-                    # The database may be briefly unreachable: keep the worker alive.
-                    logger.exception("Worker round failed; retrying")
-                    claimed = 0
-                if not claimed:
-                    await self._idle(stop, seen)
+            await Flow(self).run(stop)
         finally:
             if listener is not None:
                 listener.cancel()
                 await asyncio.gather(listener, return_exceptions=True)
         logger.info("Worker %s stopped", self.worker_id)
 
-    async def _idle(self, stop: asyncio.Event, seen: int) -> None:
-        """Wait until work is committed (generation past `seen`), for at most the poll
-        interval (the fallback), or less if asked to stop."""
-        waits = [
-            asyncio.ensure_future(stop.wait()),
-            asyncio.ensure_future(self.wakeup.wait(seen)),
-            asyncio.ensure_future(self.clock.sleep(self.settings.worker_poll_interval_seconds)),
-        ]
-        try:
-            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for wait in waits:
-                wait.cancel()
-
-    async def _heartbeat(
+    async def heartbeat(
         self, held: dict[int, ClaimedJob], tasks: dict[int, asyncio.Task[None]]
     ) -> None:
         """Renew the leases of the running jobs every third of a lease; stop a job whose lease
@@ -450,7 +415,7 @@ class Worker:
             )
         return written
 
-    async def _prune_if_due(self) -> None:
+    async def prune_if_due(self) -> None:
         now = self.clock.now()
         if now - self._last_prune < PRUNE_EVERY:
             return

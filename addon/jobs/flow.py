@@ -1,0 +1,154 @@
+"""The worker's continuous loop: up to `worker_batch_size` tasks in hand, more claimed as soon as
+one ends, so a long job (an engagement collection, a slow Mailchimp batch) never holds up the
+rest of the queue behind it, as a claim-a-batch-and-wait-for-all round did (the initial sync's
+steps waited minutes behind one collection).
+
+Each task's jobs stay in `held` until their outcome is written; one heartbeat renews their
+leases for as long as the loop runs. A task that ends without writing its jobs' outcome (the
+database failed while recording it) leaves them to their lease; at shutdown the tasks in hand
+get the grace period, then those still running are stopped and their jobs released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Protocol
+
+from addon.clock import Clock
+from addon.config import Settings
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.wakeup import Wakeup
+
+logger = logging.getLogger(__name__)
+
+
+class FlowWorker(Protocol):
+    """What the loop uses of `addon.jobs.worker.Worker`."""
+
+    worker_id: str
+    clock: Clock
+    wakeup: Wakeup
+
+    @property
+    def settings(self) -> Settings: ...
+
+    async def claim(self, limit: int) -> list[ClaimedJob]: ...
+
+    def start(
+        self,
+        claimed: list[ClaimedJob],
+        held: dict[int, ClaimedJob],
+        tasks: dict[int, asyncio.Task[None]],
+    ) -> list[asyncio.Task[None]]: ...
+
+    async def heartbeat(
+        self, held: dict[int, ClaimedJob], tasks: dict[int, asyncio.Task[None]]
+    ) -> None: ...
+
+    async def release(self, jobs: list[ClaimedJob]) -> None: ...
+
+    async def prune_if_due(self) -> None: ...
+
+
+class Flow:
+    def __init__(self, worker: FlowWorker) -> None:
+        self.worker = worker
+        self.held: dict[int, ClaimedJob] = {}
+        self.tasks: dict[int, asyncio.Task[None]] = {}  # by job id
+        self.running: dict[asyncio.Task[None], list[ClaimedJob]] = {}  # by task
+        self.stopped: list[ClaimedJob] = []  # to release
+
+    async def run(self, stop: asyncio.Event) -> None:
+        worker = self.worker
+        heartbeat = asyncio.create_task(worker.heartbeat(self.held, self.tasks))
+        try:
+            while not stop.is_set():
+                # Read before looking for work: a wake while claiming is not missed.
+                seen = worker.wakeup.generation
+                if self.stopped:
+                    await self._release_stopped()
+                free = worker.settings.worker_batch_size - len(self.running)
+                if free > 0 and await self._claim(free) >= free:
+                    continue  # more may be due, and some ran together: look again at once
+                await self._wait(stop, seen)
+            await self._stop()
+        finally:
+            heartbeat.cancel()
+            for task in self.running:
+                task.cancel()
+            await asyncio.gather(heartbeat, *self.running, return_exceptions=True)
+
+    async def _claim(self, free: int) -> int:
+        """Claim and start up to `free` jobs (and those that run with them); how many."""
+        try:
+            claimed = await self.worker.claim(free)
+            await self.worker.prune_if_due()
+        except Exception:
+            # The database may be briefly unreachable: keep the worker alive.
+            logger.exception("Worker round failed; retrying")
+            return 0
+        for task in self.worker.start(claimed, self.held, self.tasks):
+            self.running[task] = [job for job in claimed if self.tasks[job.id] is task]
+            task.add_done_callback(self._ended)
+        return len(claimed)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        jobs = self.running.pop(task, [])
+        for job in jobs:
+            self.tasks.pop(job.id, None)
+            # Not written: stopped (the others of a batch one of which lost its lease) are
+            # released; after a failure recording it, no more renewals: its lease lapses.
+            if self.held.pop(job.id, None) is not None and task.cancelled():
+                self.stopped.append(job)
+        if not task.cancelled() and (error := task.exception()) is not None:
+            logger.error(
+                "Worker task failed; its jobs are due again after their lease", exc_info=error
+            )
+
+    async def _wait(self, stop: asyncio.Event, seen: int) -> None:
+        """Until work is committed (generation past `seen`), a task ends, the poll interval
+        passes (the fallback) or the stop."""
+        worker = self.worker
+        waits = [
+            asyncio.ensure_future(stop.wait()),
+            asyncio.ensure_future(worker.wakeup.wait(seen)),
+            asyncio.ensure_future(worker.clock.sleep(worker.settings.worker_poll_interval_seconds)),
+        ]
+        try:
+            await asyncio.wait([*waits, *self.running], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
+    async def _stop(self) -> None:
+        """The jobs in hand get the shutdown grace period; those still running are stopped
+        and released (due at once for another worker, the attempt not counted)."""
+        if not self.running:
+            return
+        worker = self.worker
+        logger.info(
+            "Worker %s stopping: %d job(s) in hand get %gs to end",
+            worker.worker_id,
+            len(self.held),
+            worker.settings.worker_shutdown_grace_seconds,
+        )
+        grace = asyncio.ensure_future(
+            worker.clock.sleep(worker.settings.worker_shutdown_grace_seconds)
+        )
+        try:
+            while self.running and not grace.done():
+                await asyncio.wait([grace, *self.running], return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.sleep(0)  # the ended tasks' callbacks run
+        finally:
+            grace.cancel()
+        for task in list(self.running):
+            task.cancel()
+        await asyncio.gather(*self.running, return_exceptions=True)
+        await asyncio.sleep(0)  # their callbacks run: the jobs in hand are `stopped`
+        await self._release_stopped()
+
+    async def _release_stopped(self) -> None:
+        stopped, self.stopped = self.stopped, []
+        if stopped:
+            await self.worker.release(stopped)
