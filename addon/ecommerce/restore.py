@@ -3,10 +3,18 @@
 The checkout URL template's `{restore}` placeholder becomes an opaque Fernet token (AES-CBC +
 HMAC-SHA256, with the time it was made) under the installation's own random key, stored
 encrypted (`CartRestoreKey`). A link from one store is worthless at another, a changed
-character is refused, and a link older than `CART_RESTORE_LINK_HOURS` is refused as expired;
-the e-mail never shows the checkout token, and the link grants nothing but restoring that cart.
+character is refused, and a link older than `CART_RESTORE_LINK_HOURS` is refused as expired.
+
 The storefront exchanges it through `POST /api/storefront/cart/restore` (`storefront_api.py`)
-for the checkout's id and token, after Saleor confirms the checkout still exists.
+for a NEW checkout, never the original's token: Saleor gives anyone holding a checkout's token
+the checkout of an active channel, signed in or not, and its mutations (addresses, e-mail,
+completing it) ask for nothing more (saleor/graphql/checkout/resolvers.py `resolve_checkout`,
+since saleor/saleor#16010, so in every Saleor the app supports). So the app copies the
+original's lines and e-mail into a checkout of the same channel made with its own token
+(`checkoutCreate`: no addresses, no customer, since an app is no user) and hands out that one:
+the link grants the cart, not the customer's checkout. The exchange is recorded
+(`RestoredCheckout`), so the same link exchanged again returns the same checkout while it still
+has lines.
 """
 
 from __future__ import annotations
@@ -16,15 +24,21 @@ import json
 import secrets
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.db.types import utcnow
+from addon.db.base import Base
+from addon.db.owned import InstallationRows
+from addon.db.types import EncryptedSecret, UTCDateTime, utcnow
 from addon.ecommerce.cart_models import CartRestoreKey
+from addon.ecommerce.schemas import SaleorCheckout
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
@@ -110,24 +124,198 @@ def read_link_token(key: SecretStr, token: str, lifetime_seconds: float) -> Rest
     return RestoredCart(checkout_id=claims["i"], checkout_token=claims["t"], channel=claims["c"])
 
 
-async def restore(services: Services, installation: Installation, token: str) -> RestoredCart:
-    """The checkout behind a restore link, once Saleor confirms it is still there."""
-    lifetime = services.settings.cart_restore_link_hours * 3600
-    cart = read_link_token(await key_for(services, installation.id), token, lifetime)
+class RestoredCheckout(InstallationRows, Base):
+    """The checkout a cart's restore link was exchanged for (one per original checkout: every
+    link of one cart restores the same one). The token is a credential: encrypted at rest."""
+
+    __tablename__ = "restored_checkouts"
+    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
+
+    checkout_id: Mapped[str] = mapped_column(String(255))  # the original's global id
+    restored_token: Mapped[SecretStr] = mapped_column("restored_token_encrypted", EncryptedSecret)
+    channel_slug: Mapped[str] = mapped_column(String(255))
+    dropped_lines: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+@dataclass(frozen=True)
+class NewCheckout:
+    """What the storefront gets: the restored checkout and how many lines could not come."""
+
+    checkout_id: str
+    checkout_token: str
+    channel: str
+    dropped_lines: int
+
+
+class _LineInput(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    variant_id: str = Field(alias="variantId")
+    quantity: int
+
+
+class _CheckoutError(BaseModel):
+    field: str | None = None
+    code: str
+    message: str | None = None
+    variants: list[str] | None = None
+
+
+class _CreatedCheckout(BaseModel):
+    id: str
+    token: str
+
+
+class _CheckoutCreate(BaseModel):
+    errors: list[_CheckoutError]
+    checkout: _CreatedCheckout | None = None
+
+
+def _global_id(token: str) -> str:
+    return base64.b64encode(f"Checkout:{token}".encode()).decode("ascii")
+
+
+def _gone() -> NotFound:
+    return NotFound(
+        "This cart is no longer there: it was ordered or emptied.", code=ErrorCode.CART_GONE
+    )
+
+
+async def _saleor(
+    services: Services, installation: Installation, document: str, variables: dict[str, object]
+) -> dict[str, object]:
     try:
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            "ecommerce_checkout",
-            {"id": cart.checkout_id},
+        return await services.saleor.execute(
+            installation.saleor_api_url, installation.app_token, document, variables
         )
     except SaleorError as exc:
         raise UpstreamUnavailable(
-            f"Could not read the cart from Saleor: {exc}", code=ErrorCode.SALEOR_ERROR
+            f"Could not restore the cart in Saleor: {exc}", code=ErrorCode.SALEOR_ERROR
         ) from exc
-    checkout = data.get("checkout")
-    if not checkout or not checkout.get("lines"):
-        raise NotFound(
-            "This cart is no longer there: it was ordered or emptied.", code=ErrorCode.CART_GONE
+
+
+async def _read(
+    services: Services, installation: Installation, checkout_id: str
+) -> SaleorCheckout | None:
+    data = await _saleor(services, installation, "ecommerce_checkout", {"id": checkout_id})
+    raw = data.get("checkout")
+    return SaleorCheckout.model_validate(raw) if raw else None
+
+
+async def restore(services: Services, installation: Installation, token: str) -> NewCheckout:
+    """The checkout a restore link is exchanged for: the one restored before while it still
+    has lines, else a new copy of the original cart (refused when the original is gone)."""
+    lifetime = services.settings.cart_restore_link_hours * 3600
+    cart = read_link_token(await key_for(services, installation.id), token, lifetime)
+    async with services.db.session() as session:
+        known = await session.scalar(
+            RestoredCheckout.of_installation(installation.id).where(
+                RestoredCheckout.checkout_id == cart.checkout_id
+            )
         )
-    return cart
+    if known is not None:
+        restored = await _read(
+            services, installation, _global_id(known.restored_token.get_secret_value())
+        )
+        # Completed (Saleor deletes a checkout it turns into an order) or emptied by the
+        # shopper: the link brings the e-mailed cart back again.
+        if restored is not None and restored.lines:
+            return _answer(known)
+    original = await _read(services, installation, cart.checkout_id)
+    if original is None or not original.lines:
+        raise _gone()
+    created, dropped = await _copy(services, installation, original)
+    stale = known.restored_token.get_secret_value() if known is not None else None
+    return await _record(
+        services, installation.id, cart.checkout_id, stale, created, original, dropped
+    )
+
+
+async def _copy(
+    services: Services, installation: Installation, original: SaleorCheckout
+) -> tuple[_CreatedCheckout, int]:
+    """`checkoutCreate` with the original's lines and e-mail. A line Saleor refuses naming its
+    variant (no longer listed, available or published in the channel) is dropped and counted;
+    a line whose variant was deleted is already gone from the original (Saleor deletes it with
+    the variant)."""
+    lines = [_LineInput(variant_id=ln.variant.id, quantity=ln.quantity) for ln in original.lines]
+    email = original.email or (original.user.email if original.user else None)
+    dropped = 0
+    while lines:
+        variables: dict[str, object] = {
+            "channel": original.channel.slug,
+            "email": email,
+            "lines": [line.model_dump(by_alias=True) for line in lines],
+        }
+        data = await _saleor(services, installation, "ecommerce_checkout_restore", variables)
+        try:
+            answer = _CheckoutCreate.model_validate(data.get("checkoutCreate"))
+        except ValidationError as exc:
+            raise UpstreamUnavailable(
+                f"Saleor's answer to checkoutCreate is not understood: {exc}",
+                code=ErrorCode.SALEOR_ERROR,
+            ) from exc
+        if answer.checkout is not None and not answer.errors:
+            return answer.checkout, dropped
+        refused = {variant for error in answer.errors for variant in error.variants or []}
+        kept = [line for line in lines if line.variant_id not in refused]
+        if not refused or len(kept) == len(lines):
+            # Stock, quantity limits, the channel: nothing the copy can leave out.
+            reasons = "; ".join(f"{e.code}: {e.message}" for e in answer.errors) or "no checkout"
+            raise UpstreamUnavailable(
+                f"Saleor refused to restore the cart ({reasons}).", code=ErrorCode.SALEOR_ERROR
+            )
+        dropped += len(lines) - len(kept)
+        lines = kept
+    raise _gone()  # none of its products can be bought any more
+
+
+async def _record(
+    services: Services,
+    installation_id: int,
+    checkout_id: str,
+    stale: str | None,
+    created: _CreatedCheckout,
+    original: SaleorCheckout,
+    dropped: int,
+) -> NewCheckout:
+    """Remember the new checkout for this cart, replacing `stale` (the copy found gone). Two
+    exchanges racing: the first one recorded wins and both storefronts get it (the other copy
+    stays an unused checkout in Saleor)."""
+    values = {
+        "restored_token": SecretStr(created.token),
+        "channel_slug": original.channel.slug,
+        "dropped_lines": dropped,
+        "created_at": utcnow(),
+    }
+    query = RestoredCheckout.of_installation(installation_id).where(
+        RestoredCheckout.checkout_id == checkout_id
+    )
+    try:
+        async with services.db.transaction() as session:
+            row = await session.scalar(query)
+            if row is None:
+                row = RestoredCheckout(
+                    installation_id=installation_id, checkout_id=checkout_id, **values
+                )
+                session.add(row)
+            elif row.restored_token.get_secret_value() == stale:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            return _answer(row)  # the new copy, or one recorded meanwhile
+    except IntegrityError:
+        async with services.db.session() as session:
+            winner = await session.scalar(query)
+            assert winner is not None
+            return _answer(winner)
+
+
+def _answer(row: RestoredCheckout) -> NewCheckout:
+    token = row.restored_token.get_secret_value()
+    return NewCheckout(
+        checkout_id=_global_id(token),
+        checkout_token=token,
+        channel=row.channel_slug,
+        dropped_lines=row.dropped_lines,
+    )

@@ -28,9 +28,16 @@ class RestoreRequest(BaseModel):
 
 
 class RestoredCheckout(BaseModel):
-    checkout_id: str = Field(description="The Saleor checkout's id (for `checkout(id:)`).")
-    checkout_token: str = Field(description="The checkout's token, as storefronts keep it.")
+    checkout_id: str = Field(
+        description="A new checkout with the cart's lines and e-mail (for `checkout(id:)`); "
+        "never the original checkout, whose token would grant more than the cart."
+    )
+    checkout_token: str = Field(description="The new checkout's token, as storefronts keep it.")
     channel: str
+    dropped_lines: int = Field(
+        description="Lines of the cart left out: their product can no longer be bought in the "
+        "channel."
+    )
 
 
 class SiteScript(BaseModel):
@@ -43,10 +50,14 @@ class SiteScript(BaseModel):
 async def restore_cart(
     body: RestoreRequest, installation: StoreDep, services: ServicesDep
 ) -> RestoredCheckout:
-    """Exchange a cart's restore link for its checkout (refused when changed or expired)."""
+    """Exchange a cart's restore link for a checkout with the cart's lines (refused when changed
+    or expired; the same checkout again while it still has lines)."""
     cart = await restore.restore(services, installation, body.link)
     return RestoredCheckout(
-        checkout_id=cart.checkout_id, checkout_token=cart.checkout_token, channel=cart.channel
+        checkout_id=cart.checkout_id,
+        checkout_token=cart.checkout_token,
+        channel=cart.channel,
+        dropped_lines=cart.dropped_lines,
     )
 
 

@@ -5,10 +5,12 @@ against the contract (the `outbound` and `mailchimp_responses` fixtures)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -19,6 +21,7 @@ from pydantic import SecretStr
 from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.restore import TIME_STEP, make_link_token, read_link_token
+from sandboxes.saleor.models import Address
 from sandboxes.saleor.store import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -59,6 +62,85 @@ async def _restore(shop: Shop, link: str, origin: str = ORIGIN) -> httpx.Respons
     )
 
 
+STOREFRONT_QUERY = """
+query($token: UUID!) {
+  checkout(token: $token) {
+    token
+    email
+    lines { quantity variant { id } }
+    shippingAddress { streetAddress1 }
+    billingAddress { streetAddress1 }
+  }
+}
+"""
+
+
+async def _storefront_reads(shop: Shop, token: str) -> dict[str, Any]:
+    """What a storefront on another device sees: Saleor's public `checkout(token:)` over HTTP,
+    nobody signed in."""
+    transport = httpx.ASGITransport(app=shop.saleor.app)
+    async with httpx.AsyncClient(transport=transport) as storefront:
+        answer = await storefront.post(
+            shop.saleor.api_url, json={"query": STOREFRONT_QUERY, "variables": {"token": token}}
+        )
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def _address(shop: Shop, street: str) -> Address:
+    return Address(id=shop.saleor.store.next_id(), street_address_1=street, city="Springfield")
+
+
+async def test_a_customers_cart_is_restored_on_another_device_as_a_new_checkout(
+    shop: Shop,
+) -> None:
+    fig = await shop.product("Fig", "2.00")
+    pear = await shop.product("Pear", "3.00")
+    ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    original = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 2), LineSpec(pear.variants[0].id, 1)], customer=ann
+    )
+    await shop.saleor.update_checkout(
+        original,
+        shipping_address=_address(shop, "1 Home Road"),
+        billing_address=_address(shop, "2 Bank Street"),
+    )
+    await shop.drain()
+    restored = await _restore(shop, _link(shop, str(original.token)))
+    assert restored.status_code == 200, restored.text
+    answer = restored.json()
+    # The original checkout's token (or its id, which carries it) is never handed out.
+    assert str(original.token) not in restored.text
+    assert original.global_id not in restored.text
+    assert answer["channel"] == CHANNEL and answer["dropped_lines"] == 0
+    assert (
+        answer["checkout_id"]
+        == base64.b64encode(f"Checkout:{answer['checkout_token']}".encode()).decode()
+    )
+    seen = await _storefront_reads(shop, answer["checkout_token"])
+    assert seen["checkout"] == {
+        "token": answer["checkout_token"],
+        "email": "ann@example.com",
+        "lines": [
+            {"quantity": 2, "variant": {"id": fig.variants[0].global_id}},
+            {"quantity": 1, "variant": {"id": pear.variants[0].global_id}},
+        ],
+        "shippingAddress": None,
+        "billingAddress": None,
+    }
+    copy = shop.saleor.store.get_checkout(answer["checkout_token"])
+    assert copy.user_id is None  # not the customer's: the link grants the cart, not the account
+    assert copy.channel_id == original.channel_id
+    # The original cart stays in Mailchimp (the shopper may still go back to it); the restored
+    # checkout is a cart of its own once Saleor reports it (CHECKOUT_CREATED).
+    await shop.drain()
+    carts = shop.carts()
+    assert str(original.token) in carts
+    assert carts[answer["checkout_token"]].customer.email_address == "ann@example.com"
+
+
 async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     product = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
@@ -67,14 +149,83 @@ async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     await shop.drain()
     restored = await _restore(shop, _link(shop, str(checkout.token)))
     assert restored.status_code == 200, restored.text
-    assert restored.json() == {
-        "checkout_id": checkout.global_id,
-        "checkout_token": str(checkout.token),
-        "channel": CHANNEL,
-    }
+    answer = restored.json()
+    assert set(answer) == {"checkout_id", "checkout_token", "channel", "dropped_lines"}
+    assert answer["checkout_token"] != str(checkout.token)
     assert restored.headers["Access-Control-Allow-Origin"] == ORIGIN
+    seen = await _storefront_reads(shop, answer["checkout_token"])
+    assert seen["checkout"]["email"] == "guest@example.com"
+    assert seen["checkout"]["lines"] == [
+        {"quantity": 2, "variant": {"id": product.variants[0].global_id}}
+    ]
     cart = shop.carts()[str(checkout.token)]
     assert cart.customer.email_address == "guest@example.com"
+
+
+async def test_the_same_link_again_gives_the_same_checkout_while_it_has_lines(
+    shop: Shop,
+) -> None:
+    product = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="guest@example.com"
+    )
+    await shop.drain()
+    link = _link(shop, str(checkout.token))
+    first = (await _restore(shop, link)).json()
+    again = await _restore(shop, link)
+    assert again.status_code == 200 and again.json() == first
+    assert len(shop.saleor.store.checkouts) == 2  # the original and one copy
+    # Ordered: Saleor no longer has it, so the e-mailed cart is copied anew.
+    await shop.saleor.complete_checkout(shop.saleor.store.get_checkout(first["checkout_token"]))
+    third = (await _restore(shop, link)).json()
+    assert third["checkout_token"] not in (first["checkout_token"], str(checkout.token))
+    assert (await _restore(shop, link)).json() == third
+
+
+async def test_exchanges_racing_get_one_checkout(shop: Shop) -> None:
+    product = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="guest@example.com"
+    )
+    await shop.drain()
+    link = _link(shop, str(checkout.token))
+    first, second = await asyncio.gather(_restore(shop, link), _restore(shop, link))
+    assert first.status_code == second.status_code == 200, (first.text, second.text)
+    assert first.json() == second.json()
+    assert (await _restore(shop, link)).json() == first.json()
+
+
+async def test_lines_saleor_no_longer_sells_are_left_out_and_counted(shop: Shop) -> None:
+    fig = await shop.product("Fig", "2.00")
+    pear = await shop.product("Pear", "3.00")
+    plum = await shop.product("Plum", "4.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[
+            LineSpec(fig.variants[0].id, 1),
+            LineSpec(pear.variants[0].id, 2),
+            LineSpec(plum.variants[0].id, 3),
+        ],
+        email="guest@example.com",
+    )
+    await shop.drain()
+    link = _link(shop, str(checkout.token))
+    await shop.saleor.update_variant(pear.variants[0], channel_listings=[])  # no price here
+    await shop.saleor.update_product(plum, channel_ids=[])  # not for sale in the channel
+    restored = await _restore(shop, link)
+    assert restored.status_code == 200, restored.text
+    assert restored.json()["dropped_lines"] == 2
+    seen = await _storefront_reads(shop, restored.json()["checkout_token"])
+    assert seen["checkout"]["lines"] == [
+        {"quantity": 1, "variant": {"id": fig.variants[0].global_id}}
+    ]
+    # The copy ordered, and nothing left in the cart that can be bought: the cart is gone.
+    await shop.saleor.complete_checkout(
+        shop.saleor.store.get_checkout(restored.json()["checkout_token"])
+    )
+    await shop.saleor.update_product(fig, channel_ids=[])
+    gone = await _restore(shop, link)
+    assert gone.status_code == 404, gone.text
+    assert gone.json()["error"]["code"] == "CART_GONE"
 
 
 def test_a_link_is_the_same_within_its_hour(clock: ManualClock) -> None:
@@ -105,12 +256,16 @@ async def test_a_changed_or_foreign_link_is_refused(shop: Shop) -> None:
     link = _link(shop, str(checkout.token))
     middle = len(link) // 2
     tampered = link[:middle] + ("A" if link[middle] != "A" else "B") + link[middle + 1 :]
-    for bad in (tampered, str(checkout.token), "not a link"):
+    # A link made with another installation's key (well formed, signed, just not ours).
+    foreign_key = SecretStr(base64.urlsafe_b64encode(bytes(range(32))).decode())
+    foreign = make_link_token(foreign_key, checkout.global_id, str(checkout.token), CHANNEL)
+    for bad in (tampered, str(checkout.token), "not a link", foreign):
         refused = await _restore(shop, bad)
         assert refused.status_code == 400, refused.text
         assert refused.json()["error"]["code"] == "RESTORE_LINK_INVALID"
     elsewhere = await _restore(shop, link, origin="https://evil.example")
     assert elsewhere.status_code == 403
+    assert len(shop.saleor.store.checkouts) == 1  # nothing was restored
 
 
 async def test_an_expired_link_is_refused(shop: Shop, clock: ManualClock) -> None:

@@ -37,6 +37,7 @@ from graphql import (
 )
 
 from .app_webhooks import resolve_webhook_create
+from .checkout_create import resolve_checkout_create
 from .created_range import by_creation, where_range
 from .fulfillments import resolve_order_fulfillments, resolve_product_attributes
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
@@ -885,7 +886,15 @@ def _order_sort(order: Order) -> tuple[Any, ...]:
 def resolve_checkout(
     root: Any, info: Info, id: str | None = None, token: Any = None
 ) -> Checkout | None:
-    store = _ctx(info).store
+    """``checkout(id:|token:)`` (saleor/graphql/checkout/resolvers.py ``resolve_checkout``, the
+    same at tag 3.20.119 and commit 723cd4e): a checkout of an active channel is returned to
+    anyone who knows its token, signed in or not, its owner or not (the owner rule of earlier
+    Saleors was dropped by saleor/saleor#16010, commit 1d4a088, in tag 3.20.0 and every later
+    one); one of an inactive channel
+    only to a caller with MANAGE_CHECKOUTS, IMPERSONATE_USER or HANDLE_PAYMENTS, anyone else
+    gets PermissionDenied. Who owns it is guarded field by field (``Checkout.user``)."""
+    context = _ctx(info)
+    store = context.store
     if id is not None:
         try:
             type_name, pk = from_global_id(id)
@@ -897,9 +906,12 @@ def resolve_checkout(
     if token is None:
         raise saleor_error("At least one of arguments is required: 'id', 'token'.")
     try:
-        return store.get_checkout(str(token))
+        checkout = store.get_checkout(str(token))
     except NotFound:
         return None
+    if not store.channels[checkout.channel_id].is_active:
+        context.viewer.require("MANAGE_CHECKOUTS", "IMPERSONATE_USER", "HANDLE_PAYMENTS")
+    return checkout
 
 
 # Channel ----------------------------------------------------------------------------------------
@@ -1513,6 +1525,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "deleteMetadata": _metadata_mutation(private=False, delete=True),
             "updatePrivateMetadata": _metadata_mutation(private=True, delete=False),
             "customerUpdate": resolve_customer_update,
+            "checkoutCreate": resolve_checkout_create,
             "webhookCreate": resolve_webhook_create,
             "deletePrivateMetadata": _metadata_mutation(private=True, delete=True),
         },

@@ -1,0 +1,186 @@
+"""``checkoutCreate`` as Saleor runs it (saleor/graphql/checkout/mutations/checkout_create.py,
+``CheckoutCreate.perform_mutation``), for the part a storefront or an app uses: a channel, lines
+and an e-mail. Read in Saleor's source (commit 723cd4e; the same checks at tag 3.20.119):
+
+* No permission: anyone may create a checkout. It belongs to the signed-in customer calling
+  (``get_instance``: ``instance.user = info.context.user``), whose e-mail is the default
+  (``clean_input``); an app's call (``info.context.user`` is None) attaches no customer.
+* The channel (``clean_channel``, saleor/graphql/channel/utils.py): an unknown slug is
+  ``NOT_FOUND``, an inactive channel ``CHANNEL_INACTIVE`` (both on ``channel``); none given
+  takes the default channel, which exists only when the store has one channel
+  (``get_default_channel``), else ``MISSING_CHANNEL_SLUG``.
+* The lines (``clean_checkout_lines``), in this order: an id that names no variant is
+  ``GRAPHQL_ERROR`` on ``variantId`` (``get_nodes_or_error``); lines of one variant are added up
+  (``group_lines_input_on_add``); a product not available for purchase in the channel is
+  ``PRODUCT_UNAVAILABLE_FOR_PURCHASE``, a variant without a channel listing
+  ``UNAVAILABLE_VARIANT_IN_CHANNEL``, a product not published ``PRODUCT_NOT_PUBLISHED`` (each on
+  ``lines``, naming the ``variants``); then ``check_lines_quantity``
+  (saleor/graphql/checkout/mutations/utils.py, saleor/warehouse/availability.py): a quantity
+  below 1 is ``ZERO_QUANTITY``, more than the site's ``limit_quantity_per_checkout`` (default 50,
+  saleor/site/models.py) ``QUANTITY_GREATER_THAN_LIMIT``, more than the stock of a tracked
+  variant ``INSUFFICIENT_STOCK`` (each on ``quantity``, no ``variants``).
+* The e-mail is the model's ``EmailField``, checked by ``full_clean`` after the lines: a malformed
+  one is ``INVALID`` on ``email``.
+* ``CHECKOUT_CREATED`` is sent (``call_checkout_event``); ``created`` is always true.
+
+The sandbox publishes a product in a channel by listing it there (``Product.channel_ids``), so
+"unavailable for purchase" and "not published" coincide: the first is the one reported.
+``lines`` is required in Saleor 3.20 (``[CheckoutLineInput!]!`` in
+shared/contracts/saleor-schema-3.20.graphql) and optional now; the sandbox serves the current
+type and refuses an omitted ``lines`` when it plays 3.20, as that schema's validation would.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from graphql import GraphQLError
+
+from .ids import InvalidGlobalId, from_global_id, to_global_id
+from .models import Channel, ProductVariant
+from .store import LineSpec, NotFound, SaleorStore
+from .versions import version_tuple
+
+LIMIT_QUANTITY_PER_CHECKOUT = 50  # saleor/site/models.py DEFAULT_LIMIT_QUANTITY_PER_CHECKOUT
+LINES_OPTIONAL_AFTER = (3, 20)  # the 3.20 schema requires `lines`; the current one does not
+# Django's EmailField accepts local@domain with a dotted domain (validators.EmailValidator).
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CheckoutInputError(Exception):
+    """One CheckoutError, as Saleor returns it in ``errors`` and ``checkoutErrors``."""
+
+    def __init__(
+        self, field: str, message: str, code: str, variants: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.error: dict[str, Any] = {
+            "field": field,
+            "message": message,
+            "code": code,
+            "variants": list(variants) if variants is not None else None,
+            "lines": None,
+        }
+
+
+def resolve_checkout_create(root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
+    from .schema import _ctx
+
+    context = _ctx(info)
+    store = context.store
+    lines = input.get("lines")
+    if lines is None and version_tuple(context.saleor_version)[:2] <= LINES_OPTIONAL_AFTER:
+        raise GraphQLError(
+            "Field 'CheckoutCreateInput.lines' of required type '[CheckoutLineInput!]!' was "
+            "not provided."
+        )
+    customer = context.viewer.user
+    try:
+        channel = _channel(store, input.get("channel"))
+        specs = _lines(store, channel, lines or [])
+        email = input.get("email") or (customer.email if customer is not None else None)
+        if email is not None and not _EMAIL.match(email):
+            raise CheckoutInputError("email", "Enter a valid email address.", "INVALID")
+    except CheckoutInputError as exc:
+        return {"errors": [exc.error], "checkoutErrors": [exc.error], "checkout": None}
+    checkout = store.create_checkout(channel.slug, specs, email, customer)
+    context.pending_events.append(("CHECKOUT_CREATED", checkout))
+    return {"errors": [], "checkoutErrors": [], "checkout": checkout, "created": True}
+
+
+def _channel(store: SaleorStore, slug: str | None) -> Channel:
+    if slug is None:
+        if len(store.channels) != 1:
+            raise CheckoutInputError(
+                "channel", "You need to provide channel slug.", "MISSING_CHANNEL_SLUG"
+            )
+        return store.default_channel()
+    try:
+        channel = store.channel_by_slug(slug)
+    except NotFound:
+        raise CheckoutInputError(
+            "channel", f"Channel with '{slug}' slug does not exist.", "NOT_FOUND"
+        ) from None
+    if not channel.is_active:
+        raise CheckoutInputError(
+            "channel", f"Channel with '{slug}' is inactive.", "CHANNEL_INACTIVE"
+        )
+    return channel
+
+
+def _lines(store: SaleorStore, channel: Channel, lines: list[dict[str, Any]]) -> list[LineSpec]:
+    variants: dict[int, ProductVariant] = {}
+    quantities: dict[int, int] = {}
+    unknown: list[str] = []
+    for line in lines:
+        variant = _variant(store, str(line["variantId"]))
+        if variant is None:
+            unknown.append(str(line["variantId"]))
+            continue
+        variants[variant.id] = variant
+        quantities[variant.id] = quantities.get(variant.id, 0) + int(line["quantity"])
+    if unknown:
+        raise CheckoutInputError(
+            "variantId",
+            f"Could not resolve to a node with the global id list of '{unknown}'.",
+            "GRAPHQL_ERROR",
+        )
+    unlisted = [
+        v for v in variants.values() if channel.id not in store.products[v.product_id].channel_ids
+    ]
+    if unlisted:
+        raise CheckoutInputError(
+            "lines",
+            "Cannot add lines for unavailable for purchase variants.",
+            "PRODUCT_UNAVAILABLE_FOR_PURCHASE",
+            [to_global_id("ProductVariant", v.id) for v in unlisted],
+        )
+    unpriced = [v for v in variants.values() if v.listing_for(channel.id) is None]
+    if unpriced:
+        raise CheckoutInputError(
+            "lines",
+            "Cannot add lines with unavailable variants.",
+            "UNAVAILABLE_VARIANT_IN_CHANNEL",
+            [to_global_id("ProductVariant", v.id) for v in unpriced],
+        )
+    if any(quantity <= 0 for quantity in quantities.values()):
+        raise CheckoutInputError(
+            "quantity", "The quantity should be higher than zero.", "ZERO_QUANTITY"
+        )
+    for pk, quantity in quantities.items():
+        variant = variants[pk]
+        if quantity > LIMIT_QUANTITY_PER_CHECKOUT:
+            raise CheckoutInputError(
+                "quantity",
+                f"Cannot add more than {LIMIT_QUANTITY_PER_CHECKOUT} times this item: "
+                f"{_label(variant)}.",
+                "QUANTITY_GREATER_THAN_LIMIT",
+            )
+        if variant.track_inventory and quantity > variant.quantity_available:
+            raise CheckoutInputError(
+                "quantity",
+                f"Could not add items {_label(variant)}. Only "
+                f"{variant.quantity_available} remaining in stock.",
+                "INSUFFICIENT_STOCK",
+            )
+    return [LineSpec(pk, quantity) for pk, quantity in quantities.items()]
+
+
+def _variant(store: SaleorStore, global_id: str) -> ProductVariant | None:
+    try:
+        type_name, pk = from_global_id(global_id)
+    except InvalidGlobalId:
+        return None
+    if type_name != "ProductVariant" or not pk.isdigit():
+        return None
+    try:
+        return store.get_variant(int(pk))
+    except NotFound:
+        return None
+
+
+def _label(variant: ProductVariant) -> str:
+    # str(ProductVariant) in Saleor: its name, else its SKU, else its id.
+    return variant.name or variant.sku or f"ID:{variant.id}"
