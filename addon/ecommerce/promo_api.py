@@ -9,10 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.dependencies import service_dependency
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.promo_jobs import queue_resync
 from addon.ecommerce.promo_schemas import PromoSettingsRead, PromoSettingsUpdate
 from addon.ecommerce.promo_usage import PromoRepository
@@ -24,11 +25,25 @@ from addon.services import Services
 router = APIRouter(prefix="/api/ecommerce/promos")
 
 
+class PromoNotice(BaseModel):
+    """A voucher whose push left something for the admin to read: codes left out, codes
+    Mailchimp refused, the permission Saleor wants."""
+
+    voucher: str  # its name (or first code), else its Saleor id
+    channel: str
+    status: SyncStatus
+    message: str
+
+
 class PromosRead(BaseModel):
     settings: PromoSettingsRead
     # Vouchers Mailchimp holds as promo rules, over all tracked channels.
     rules_sent: int
     rules_pending: int
+    notices: list[PromoNotice] = []  # the latest `NOTICES` vouchers with a message
+
+
+NOTICES = 10
 
 
 class PromoService:
@@ -54,7 +69,29 @@ class PromoService:
             ),
             rules_sent=sent,
             rules_pending=pending,
+            notices=await self._notices(installation.id),
         )
+
+    async def _notices(self, installation_id: int) -> list[PromoNotice]:
+        rows = await self.session.scalars(
+            select(SyncRecord)
+            .where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.kind == EntityKind.PROMO_RULE,
+                SyncRecord.last_error.is_not(None),
+            )
+            .order_by(SyncRecord.updated_at.desc())
+            .limit(NOTICES)
+        )
+        return [
+            PromoNotice(
+                voucher=r.label or r.saleor_id,
+                channel=r.channel_slug,
+                status=r.status,
+                message=r.last_error or "",
+            )
+            for r in rows
+        ]
 
     async def update(self, installation: Installation, body: PromoSettingsUpdate) -> None:
         saved = await self.promos.save_settings(installation.id)

@@ -5,27 +5,38 @@ choice of vouchers). The push itself is `promo_sync.PromoPusher`, run by `ecomme
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob, NoPayload, WebhookJob
+from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater, WebhookJob
 from addon.saleor.client import SaleorPermissionDenied
 from addon.services import Services
 
 RESYNC_JOB = "ecommerce.promos_resync"
+PERMISSION_JOB = "ecommerce.promos_permission"
 MAX_PAGES = 100  # 10 000 vouchers
+# Looking up a VOUCHER_CODES_CREATED event's voucher (`_vouchers_of_codes`): candidates are
+# read 50 a page (each with its 10 newest codes), at most this many pages per search ...
+CANDIDATE_PAGES = 2
+# ... and at most this many codes of one event are searched.
+MAX_SEARCHES = 3
+# While Saleor refuses to show vouchers (no MANAGE_DISCOUNTS), how often the app looks again.
+PERMISSION_CHECK_SECONDS = 3600.0
 
 
 class _Ref(BaseModel):
@@ -52,6 +63,41 @@ async def queue_resync(session: Any, installation_id: int) -> None:
     await JobRepository(session).enqueue(
         installation_id, RESYNC_JOB, {}, coalesce_key=RESYNC_JOB, lane=RESYNC_JOB
     )
+
+
+async def wait_for_permission(session: Any, installation_id: int) -> None:
+    """Saleor refused to show vouchers (installed before the app asked for MANAGE_DISCOUNTS):
+    look again every `PERMISSION_CHECK_SECONDS`, and once Saleor shows them (the admin granted
+    the permission) send every voucher. Coalesced: one waiting look however many refusals."""
+    await JobRepository(session).enqueue(
+        installation_id,
+        PERMISSION_JOB,
+        {},
+        coalesce_key=PERMISSION_JOB,
+        lane=PERMISSION_JOB,
+        run_after=utcnow() + timedelta(seconds=PERMISSION_CHECK_SECONDS),
+    )
+
+
+async def permission_job(job: ClaimedJob, payload: NoPayload, services: Services) -> None:
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(job.installation_id)
+        offer = (await PromoRepository(session).settings(job.installation_id)).offer
+    if installation is None or offer is PromoOffer.NONE:
+        return  # nothing offered: a later choice re-sends every voucher anyway
+    try:
+        await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "promo_vouchers",
+            {"after": None},
+            notify_refusal=False,
+        )
+    except SaleorPermissionDenied:
+        raise RetryLater("Saleor does not show vouchers yet", PERMISSION_CHECK_SECONDS) from None
+    async with services.db.transaction() as session:
+        await queue_resync(session, job.installation_id)
+        await complete_in(session)
 
 
 async def queue_resync_if_offered(session: Any, installation_id: int) -> None:
@@ -83,30 +129,61 @@ async def _queue(
 async def _vouchers_of_codes(
     services: Services, installation_id: int, codes: list[_Code]
 ) -> list[str]:
-    """VOUCHER_CODES_CREATED names codes only: their vouchers, by Saleor's search."""
+    """VOUCHER_CODES_CREATED names codes only (Saleor's VoucherCode has no link to its
+    voucher), and adding codes alone fires nothing else, so the voucher is found by Saleor's
+    search: usually one query per event. One mutation (voucherCreate, voucherUpdate's
+    `addCodes`) creates an event's codes, all of one voucher, so the first voucher seen holding
+    any of them holds them all; another code is searched only when a search finds no holder
+    (its code deleted meanwhile, or too many vouchers match it)."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
     if installation is None:
         return []
-    found: list[str] = []
-    for code in codes:
-        if not code.code:
-            continue
+    # The longest codes first: a substring search for them matches the fewest other vouchers.
+    unaccounted = sorted({c.code for c in codes if c.code}, key=lambda c: (-len(c), c))
+    wanted = set(unaccounted)
+    for code in unaccounted[:MAX_SEARCHES]:
         try:
-            data = await services.saleor.execute(
-                installation.saleor_api_url,
-                installation.app_token,
-                "promo_voucher_by_code",
-                {"code": code.code},
-                notify_refusal=False,
-            )
+            candidates = await _candidates(services, installation, code, wanted)
         except SaleorPermissionDenied:
             return []
-        for edge in (data.get("vouchers") or {}).get("edges") or []:
+        holders = [voucher for voucher, held in candidates.items() if held & wanted]
+        if not holders and len(candidates) == 1:
+            # The only voucher the search matches holds the code (more codes were added since
+            # than its newest page shows).
+            holders = list(candidates)
+        if holders:
+            return holders
+    return []
+
+
+async def _candidates(
+    services: Services, installation: Installation, code: str, wanted: set[str]
+) -> dict[str, set[str]]:
+    """The vouchers whose name or codes contain `code`, each with its newest codes (Saleor
+    pages them newest first, so an event's codes are among them). Read until one holds one of
+    the event's codes (`wanted`), at most `CANDIDATE_PAGES` pages: more than 100 vouchers
+    containing one code (codes are unique, so all but one contain it only as a substring of a
+    name or a longer code) is a search too vague to pay for; another code is tried instead."""
+    found: dict[str, set[str]] = {}
+    after = None
+    for _page in range(CANDIDATE_PAGES):
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "promo_voucher_by_code",
+            {"code": code, "after": after},
+            notify_refusal=False,
+        )
+        page = data.get("vouchers") or {}
+        for edge in page.get("edges") or []:
             node = edge["node"]
-            names = {c["node"]["code"] for c in (node.get("codes") or {}).get("edges") or []}
-            if code.code in names and node["id"] not in found:
-                found.append(node["id"])
+            held = (node.get("codes") or {}).get("edges") or []
+            found[node["id"]] = {c["node"]["code"] for c in held}
+        info = page.get("pageInfo") or {}
+        if not info.get("hasNextPage") or any(held & wanted for held in found.values()):
+            break
+        after = info.get("endCursor")
     return found
 
 
@@ -154,6 +231,7 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
     if installation is None:
         return
     voucher_ids: list[str] = list(dict.fromkeys(held))
+    denied = False
     if offer is not PromoOffer.NONE:
         after = None
         for _page in range(MAX_PAGES):
@@ -166,6 +244,7 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
                     notify_refusal=False,
                 )
             except SaleorPermissionDenied:
+                denied = True
                 break
             page = data.get("vouchers") or {}
             for edge in page.get("edges") or []:
@@ -177,8 +256,11 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
             after = info.get("endCursor")
     async with services.db.transaction() as session:
         await _queue(session, installation_id, voucher_ids, held_only=False)
+        if denied:
+            await wait_for_permission(session, installation_id)
 
 
 def register(registry: HandlerRegistry) -> None:
     registry.register(webhook_job_kind("ecommerce-vouchers"), on_vouchers, payload=VoucherEvent)
     registry.register(RESYNC_JOB, resync_job, payload=NoPayload)
+    registry.register(PERMISSION_JOB, permission_job, payload=NoPayload)

@@ -126,8 +126,11 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
     order) on the lines carrying its code, and in the order's discounts as well only with the
     channel's legacy propagation (saleor/graphql/order/types.py `Order.resolve_discounts`):
     the VOUCHER discounts when there are any, else the discounts of the code's lines; manual
-    discounts and promotions are not the code's. A shipping voucher is "fixed" as Mailchimp asks
-    for shipping ("For free shipping set type to fixed"), with the amount it saved.
+    discounts and promotions are not the code's. A shipping voucher is "fixed", as Mailchimp asks
+    for shipping; one that made shipping free (nothing left to pay for it: a 100 % voucher, or a
+    fixed one covering the whole price) is sent with amount 0, as Mailchimp's spec asks
+    (`Promos_inner.amount_discounted`: "For free shipping set amount_discounted to 0"; `type`:
+    "For free shipping set type to fixed"), and a partial one with the amount it saved.
     """
     code = order.voucher_code
     if not code:
@@ -149,4 +152,6 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
         percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"
     shipping = voucher is not None and voucher.type == "SHIPPING"
     kind: PromoType = "percentage" if percentage and not shipping else "fixed"
+    if shipping and order.shipping_price.gross.amount <= 0:
+        amount = Decimal(0)  # free shipping (see above)
     return [Promo(code=code, amount_discounted=money(amount), type=kind)]

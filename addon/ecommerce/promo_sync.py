@@ -5,7 +5,11 @@ channel) → `PromoPusher`.
 A voucher's record holds its rule's hash and, as children, each code's hash (keyed by the
 code's Mailchimp id): the rule's push reconciles the codes, so a change sends only the codes
 that changed, and deleted codes are deleted. More code operations than `BATCH_FROM` go as one
-Mailchimp batch, whose results a poll job (`ecommerce.promo_codes`) writes into the record.
+Mailchimp batch, whose results a poll job (`ecommerce.promo_codes`) writes into the record: the
+record stays pending until then, and a code refused for a passing reason (or missing from the
+results) has the voucher's push queued again with the worker's backoff, up to
+`ECOMMERCE_MAX_ATTEMPTS`; a code Mailchimp refuses as data quarantines the voucher's record with
+Mailchimp's reason (the ledger's rule: no retry until it changes or an admin retries).
 A voucher not (or no longer) offered by the admin's choice, deleted, or not sold in the channel
 has its rule deleted (with its codes) from Mailchimp.
 """
@@ -18,21 +22,18 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
-
-from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce import promo_payloads
+from addon.ecommerce import promo_codes, promo_jobs, promo_payloads
 from addon.ecommerce.catalog import CatalogPusher, already_exists
-from addon.ecommerce.models import EntityKind, Fingerprint
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.payloads import content_hash
+from addon.ecommerce.promo_codes import CODES_JOB, POLL_SECONDS, CodesBatch
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import ledger_key
-from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.repository import LedgerRepository, settled
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import BadRequest, NotFound
 from addon.mailchimp.models import BatchOperation
 from addon.mailchimp.promos import (
@@ -45,26 +46,15 @@ from addon.mailchimp.promos import (
     update_code_op,
 )
 from addon.saleor.client import SaleorPermissionDenied
-from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
-CODES_JOB = "ecommerce.promo_codes"
 BATCH_FROM = 50  # more code operations than this go as one Mailchimp batch
-POLL_SECONDS = 5.0
-MAX_CODE_PAGES = 200  # 20 000 codes: Saleor serves 100 a page
-
-
-class CodesBatch(BaseModel):
-    """A batch of one voucher's code operations: operation id → code id and its new hash
-    ("" for a deletion)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    channel: str
-    voucher_id: str
-    batch_id: str
-    operations: dict[str, tuple[str, str]]
+# 20 000 codes: Saleor serves 100 a page. A voucher with more has only its newest codes sent
+# (Saleor pages them newest first); the push says so in a warning and on its record.
+MAX_CODE_PAGES = 200
+# On a voucher's record while Saleor refuses to show vouchers (no MANAGE_DISCOUNTS).
+NO_PERMISSION = "Saleor refused to show the voucher: the app needs MANAGE_DISCOUNTS."
 
 
 def _fingerprint(rule: Any, codes: list[PromoCodeInput]) -> Fingerprint:
@@ -78,11 +68,13 @@ class PromoPusher(CatalogPusher):
     def promos(self) -> PromoClient:
         return PromoClient(self.client)
 
-    async def read_voucher(self, voucher_id: str) -> SaleorVoucher | None:
-        """The voucher with all its codes (a page of 100 at a time); None when gone."""
+    async def read_voucher(self, voucher_id: str) -> tuple[SaleorVoucher | None, bool]:
+        """The voucher with its codes (a page of 100 at a time; None when gone), and whether
+        codes were left out (more than `MAX_CODE_PAGES` pages)."""
         raw: dict[str, Any] | None = None
         codes: list[dict[str, Any]] = []
         after = None
+        more = False
         for _ in range(MAX_CODE_PAGES):
             data = await self.services.saleor.execute(
                 self.ctx.api_url,
@@ -93,16 +85,17 @@ class PromoPusher(CatalogPusher):
             )
             page = data.get("voucher")
             if not page:
-                return None
+                return None, False
             raw = raw or page
             connection = page.get("codes") or {}
             codes += connection.get("edges") or []
             info = connection.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
+            more = bool(info.get("hasNextPage"))
+            if not more:
                 break
             after = info.get("endCursor")
         assert raw is not None
-        return SaleorVoucher.model_validate({**raw, "codes": {"edges": codes}})
+        return SaleorVoucher.model_validate({**raw, "codes": {"edges": codes}}), more
 
     async def push_rule(self, voucher_id: str) -> None:
         known = await self.known(EntityKind.PROMO_RULE, voucher_id)
@@ -111,12 +104,13 @@ class PromoPusher(CatalogPusher):
             offer, flag_key = settings.offer, settings.flag_key
             template = settings.redemption_url_template
         try:
-            voucher = await self.read_voucher(voucher_id)
+            voucher, truncated = await self.read_voucher(voucher_id)
         except SaleorPermissionDenied:
             # Installed before the app asked for MANAGE_DISCOUNTS: nothing can be read until
-            # the admin grants it (docs/promo-codes.md); nothing is changed in Mailchimp.
+            # the admin grants it (docs/promo-codes.md); nothing is changed in Mailchimp. The
+            # record says why, and every voucher is sent once Saleor shows them.
             logger.warning("No MANAGE_DISCOUNTS: voucher %s not sent", voucher_id)
-            await self.removed(EntityKind.PROMO_RULE, voucher_id, known.mailchimp_id, pushed=False)
+            await self._denied(voucher_id, known.mailchimp_id)
             return
         if voucher is not None:
             label = voucher.name or next((c.node.code for c in voucher.codes.edges), None)
@@ -134,10 +128,18 @@ class PromoPusher(CatalogPusher):
             return
         await self.ensure_store()
         codes = await self._codes(voucher, template)
+        note = None
+        if truncated:
+            most = MAX_CODE_PAGES * 100
+            logger.warning("Voucher %s has over %d codes: the newest sent", voucher_id, most)
+            note = (
+                f"Only the newest {most:,} codes of this voucher are in Mailchimp: the app "
+                "sends at most that many codes per voucher."
+            )
         pushing = _fingerprint(rule, codes)
         if known.holds(pushing):
             return
-        sent = dict(known.children)
+        sent_codes = dict(known.children)
         if known.mailchimp_id is None:
             try:
                 await self.promos.create_rule(self.ctx.store_id, rule)
@@ -145,17 +147,67 @@ class PromoPusher(CatalogPusher):
                 if not already_exists(exc):
                     raise
                 await self._update_rule(rule)
-                sent = {}  # its codes unknown: each is created, or updated if held
+                sent_codes = {}  # its codes unknown: each is created, or updated if held
         elif known.fingerprint.content_hash != pushing.content_hash:
             try:
                 await self._update_rule(rule)
             except NotFound:
                 await self.promos.create_rule(self.ctx.store_id, rule)
-                sent = {}
-        held = await self._send_codes(voucher_id, rule.id, codes, sent, pushing)
-        await self.synced(
-            EntityKind.PROMO_RULE, voucher_id, rule.id, Fingerprint(pushing.content_hash, held)
+                sent_codes = {}
+        held, batch = await self._send_codes(voucher_id, rule.id, codes, sent_codes, pushing, note)
+        await self._settle_rule(
+            voucher_id, rule.id, Fingerprint(pushing.content_hash, held), batch, note
         )
+
+    async def _settle_rule(
+        self,
+        voucher_id: str,
+        rule_id: str,
+        fingerprint: Fingerprint,
+        batch: CodesBatch | None,
+        note: str | None,
+    ) -> None:
+        """Mailchimp holds the rule and the codes in `fingerprint`. With a batch of codes out,
+        the record stays pending (its attempts kept: the batch's retries count on) until
+        `CODES_JOB`, queued in the same transaction, applies the results; `note` stays on the
+        record for the admin."""
+        batched = batch is not None
+        async with self.services.db.transaction() as session:
+            record = await LedgerRepository(session).get_or_create(
+                self.ctx.installation_id, self.ctx.channel, EntityKind.PROMO_RULE, voucher_id
+            )
+            attempts = record.attempts
+            status = SyncStatus.PENDING if batched else SyncStatus.SYNCED
+            settled(record, status, rule_id, fingerprint, utcnow())
+            record.last_error = note
+            if batch is None:
+                return
+            record.attempts = attempts
+            # In the voucher's lane: its next push waits for these results rather than
+            # sending the same codes again.
+            await JobRepository(session).enqueue(
+                self.ctx.installation_id,
+                CODES_JOB,
+                batch.model_dump(mode="json"),
+                lane=ledger_key(self.ctx.channel, EntityKind.PROMO_RULE, voucher_id),
+                run_after=utcnow() + timedelta(seconds=POLL_SECONDS),
+            )
+
+    async def _denied(self, voucher_id: str, held: str | None) -> None:
+        """Saleor refused to show the voucher: the record says why, and every voucher is sent
+        again once Saleor shows them (`promo_jobs.wait_for_permission`)."""
+        async with self.services.db.transaction() as session:
+            record = await LedgerRepository(session).settle(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                EntityKind.PROMO_RULE,
+                voucher_id,
+                SyncStatus.REMOVED,
+                mailchimp_id=held,
+                pushed=False,
+            )
+            record.last_error = NO_PERMISSION
+            await promo_jobs.wait_for_permission(session, self.ctx.installation_id)
 
     async def _update_rule(self, rule: Any) -> None:
         patch = PromoRulePatch.model_validate(rule.model_dump(exclude={"id"}))
@@ -187,16 +239,17 @@ class PromoPusher(CatalogPusher):
         codes: list[PromoCodeInput],
         sent: dict[str, str],
         pushing: Fingerprint,
-    ) -> dict[str, str]:
+        note: str | None,
+    ) -> tuple[dict[str, str], CodesBatch | None]:
         """Create, update and delete the codes that differ from what Mailchimp holds; return
-        the children Mailchimp confirmed (a batch's are added when its results are in)."""
+        the children Mailchimp confirmed, and the batch that went out, if one did (its codes
+        are added when its results are in)."""
         wanted = pushing.children
         changed = [c for c in codes if sent.get(c.id) != wanted[c.id]]
         gone = [code_id for code_id in sent if code_id not in wanted]
         held = {k: v for k, v in sent.items() if k in wanted and v == wanted[k]}
         if len(changed) + len(gone) > BATCH_FROM:
-            await self._batch(voucher_id, rule_id, changed, gone, sent, wanted)
-            return held
+            return held, await self._batch(voucher_id, rule_id, changed, gone, sent, wanted, note)
         store, promos = self.ctx.store_id, self.promos
         for code in changed:
             if code.id in sent:
@@ -217,7 +270,7 @@ class PromoPusher(CatalogPusher):
         for code_id in gone:
             with contextlib.suppress(NotFound):
                 await promos.delete_code(store, rule_id, code_id)
-        return held
+        return held, None
 
     async def _batch(
         self,
@@ -227,7 +280,8 @@ class PromoPusher(CatalogPusher):
         gone: list[str],
         sent: dict[str, str],
         wanted: dict[str, str],
-    ) -> None:
+        note: str | None,
+    ) -> CodesBatch:
         """Thousands of codes: one Mailchimp batch, its results applied by `CODES_JOB`."""
         store = self.ctx.store_id
         operations: list[BatchOperation] = []
@@ -247,70 +301,14 @@ class PromoPusher(CatalogPusher):
             operations.append(delete_code_op(store, rule_id, code_id, operation_id=op_id))
             meaning[op_id] = (code_id, "")
         batch = await self.client.create_batch(operations)
-        job = CodesBatch(
-            channel=self.ctx.channel, voucher_id=voucher_id, batch_id=batch.id, operations=meaning
+        return CodesBatch(
+            channel=self.ctx.channel,
+            voucher_id=voucher_id,
+            batch_id=batch.id,
+            operations=meaning,
+            note=note,
         )
-        async with self.services.db.transaction() as session:
-            # In the voucher's lane: its next push waits for these results rather than
-            # sending the same codes again.
-            await JobRepository(session).enqueue(
-                self.ctx.installation_id,
-                CODES_JOB,
-                job.model_dump(mode="json"),
-                lane=ledger_key(self.ctx.channel, EntityKind.PROMO_RULE, voucher_id),
-                run_after=utcnow() + timedelta(seconds=POLL_SECONDS),
-            )
-
-
-async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) -> None:
-    """Apply a finished code batch to the voucher's record: each code Mailchimp took (or held
-    already) is recorded; the others are sent again by the voucher's next push."""
-    try:
-        async with mailchimp_for(services, job.installation_id) as client:
-            batch = await client.get_batch(request.batch_id)
-            if batch.status != "finished":
-                raise RetryLater("the promo code batch is still running", POLL_SECONDS)
-            results = (
-                await client.download_batch_results(batch.response_body_url)
-                if batch.response_body_url
-                else []
-            )
-    except NotConnected:
-        return
-    settled: dict[str, str | None] = {}  # code id → its hash now (None: gone)
-    failed = 0
-    for result in results:
-        found = request.operations.get(result.operation_id or "")
-        if found is None:
-            continue
-        code_id, digest = found
-        body = result.response if isinstance(result.response, dict) else {}
-        exists = "already exists" in f"{body.get('detail', '')} {body.get('title', '')}".lower()
-        if 200 <= result.status_code < 300:
-            settled[code_id] = digest or None
-        elif not digest and result.status_code == 404:
-            settled[code_id] = None  # deleting what is gone already
-        elif digest and exists:
-            settled[code_id] = ""  # held with unknown content: the next push patches it
-        else:
-            failed += 1
-    async with services.db.transaction() as session:
-        record = await LedgerRepository(session).get(
-            job.installation_id, request.channel, EntityKind.PROMO_RULE, request.voucher_id
-        )
-        if record is None:
-            return
-        children = dict(record.children or {})
-        for code_id, now in settled.items():
-            if now is None:
-                children.pop(code_id, None)
-            else:
-                children[code_id] = now
-        record.children = children
-        if failed:
-            # Left out of the record: the voucher's next push sends them again.
-            record.last_error = f"{failed} promo code(s) were refused by Mailchimp's batch."
 
 
 def register(registry: HandlerRegistry) -> None:
-    registry.register(CODES_JOB, codes_job, payload=CodesBatch)
+    promo_codes.register(registry)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
 from addon.ecommerce.push_queue import enqueue_push
@@ -36,24 +37,24 @@ class PromoRepository(Repository):
     async def record_use(
         self, installation_id: int, channel: str, code: str, order_id: str
     ) -> bool:
-        """Count `order_id` for `code` once; True when it was not counted before."""
-        seen = await self.session.scalar(
-            select(PromoUsage.id).where(
-                PromoUsage.installation_id == installation_id,
-                PromoUsage.channel_slug == channel,
-                PromoUsage.code == code,
-                PromoUsage.order_id == order_id,
+        """Count `order_id` for `code` once; True when it was not counted before. One INSERT …
+        ON CONFLICT DO NOTHING: a live push and the initial sync counting the same order at
+        once cannot collide on the unique key (a select-then-insert would, on PostgreSQL)."""
+        statement = (
+            self.insert(PromoUsage)
+            .values(
+                installation_id=installation_id,
+                channel_slug=channel,
+                code=code,
+                order_id=order_id,
+                created_at=utcnow(),
             )
-        )
-        if seen is not None:
-            return False
-        self.session.add(
-            PromoUsage(
-                installation_id=installation_id, channel_slug=channel, code=code, order_id=order_id
+            .on_conflict_do_nothing(
+                index_elements=["installation_id", "channel_slug", "code", "order_id"]
             )
+            .returning(PromoUsage.id)
         )
-        await self.session.flush()
-        return True
+        return (await self.session.execute(statement)).first() is not None
 
     async def usage(
         self, installation_id: int, channel: str, codes: Collection[str]

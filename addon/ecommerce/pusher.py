@@ -26,6 +26,7 @@ from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
@@ -118,18 +119,32 @@ class Pusher(CatalogPusher):
             self.client.delete_order,
             lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
         )
-        await self.synced(EntityKind.ORDER, order_id, body.id, pushing)
-        if order.voucher_code and order.voucher:  # its code's usage count (`promo_usage.py`)
-            async with self.services.db.transaction() as session:
-                await order_used_code(
-                    session,
-                    self.ctx.installation_id,
-                    self.ctx.channel,
-                    order_id,
-                    order.voucher_code,
-                    order.voucher.id,
-                )
+        await self._order_synced(order_id, order, body.id, pushing)
         await self._convert_cart(order)
+
+    async def _order_synced(
+        self, order_id: str, order: SaleorOrder, held: str, pushing: Fingerprint
+    ) -> None:
+        """`synced`, and its code's use counted (`promo_usage.py`) in the same transaction: a
+        crash between the two would lose the use (the retry finds the order synced)."""
+        async with self.services.db.transaction() as session:
+            await LedgerRepository(session).settle(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                EntityKind.ORDER,
+                order_id,
+                SyncStatus.SYNCED,
+                mailchimp_id=held,
+                fingerprint=pushing,
+            )
+            await order_used_code(
+                session,
+                self.ctx.installation_id,
+                self.ctx.channel,
+                order_id,
+                order.voucher_code,
+                order.voucher.id if order.voucher else None,
+            )
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:
         """Queue the pushes of an order's products: placing, cancelling or fulfilling an order

@@ -135,6 +135,33 @@ async def test_an_orders_promos_are_checked(client: httpx.AsyncClient) -> None:
     ]
 
 
+async def test_free_shipping_is_discounted_by_0(client: httpx.AsyncClient) -> None:
+    """Spec `Promos_inner_1`: "For free shipping set amount_discounted to 0" (and `type` fixed):
+    an order's promo with a code of the store's free-shipping rule (shipping, fixed 0) must say
+    so; a partial shipping discount keeps the amount it saved."""
+    await create_store(client, await create_list(client))
+    store = "/ecommerce/stores/store-1"
+    assert (await client.post(f"{store}/products", json=product_body())).status_code == 200
+    free = rule_body(id="ship", description="Free shipping", amount=0, type="fixed")
+    half = rule_body(id="half", description="50% off shipping", amount=0.5)
+    for rule, code in ((free, "SHIPFREE"), (half, "SHIPHALF")):
+        rule["target"] = "shipping"
+        assert (await client.post(RULES, json=rule)).status_code == 200
+        body = code_body(id=code, code=code)
+        assert (await client.post(f"{RULES}/{rule['id']}/promo-codes", json=body)).is_success
+    saved = order_body(promos=[{"code": "SHIPFREE", "amount_discounted": 2, "type": "fixed"}])
+    doc = assert_problem(await client.post(f"{store}/orders", json=saved), 400, "Invalid Resource")
+    assert doc["errors"][0]["field"] == "promos.0.amount_discounted"  # type: ignore[index]
+    free_order = order_body(promos=[{"code": "SHIPFREE", "amount_discounted": 0, "type": "fixed"}])
+    assert (await client.post(f"{store}/orders", json=free_order)).status_code == 200
+    patch = {"promos": [{"code": "SHIPFREE", "amount_discounted": 2.0, "type": "fixed"}]}
+    refused = await client.patch(f"{store}/orders/o1", json=patch)
+    assert_problem(refused, 400, "Invalid Resource")
+    partial = [{"code": "SHIPHALF", "amount_discounted": 1.0, "type": "fixed"}]
+    other = order_body("o2", promos=partial)
+    assert (await client.post(f"{store}/orders", json=other)).status_code == 200
+
+
 async def test_fields_have_the_specs_json_types_and_lengths(client: httpx.AsyncClient) -> None:
     """The spec's types as sent (no "0.1" for a number), its date-time format on every date,
     and a rule's title counted in UTF-8 bytes (promos.py's docstring)."""

@@ -83,6 +83,12 @@ function renderCounts() {
   let text = sent === 1 ? "1 voucher is in Mailchimp." : sent + " vouchers are in Mailchimp.";
   if (counts.rules_pending) text += " " + counts.rules_pending + " waiting to be sent.";
   line.textContent = text;
+  // What a voucher's push left for the admin (codes left out or refused, a permission).
+  const list = $("promo-notices");
+  list.replaceChildren(
+    ...(counts.notices || []).map((n) => el("li", "", n.voucher + " (" + n.channel + "): " + n.message))
+  );
+  list.hidden = !list.children.length;
 }
 
 /** Build the section (inside the settings form, after the storefront links). */
@@ -128,6 +134,10 @@ export function setUpPromos() {
   status.id = "promo-status";
   status.setAttribute("role", "status");
   card.appendChild(status);
+  const notices = el("ul", "small");
+  notices.id = "promo-notices";
+  notices.hidden = true;
+  card.appendChild(notices);
   main.appendChild(card);
   section.appendChild(main);
   const after = $("settings-title").closest("section");
