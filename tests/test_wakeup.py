@@ -45,7 +45,7 @@ async def until(condition: Callable[[], bool]) -> None:
 
 def idle(worker: Worker) -> bool:
     """The worker waits for a wake: it looked for work after the last wake and found none."""
-    return worker.wakeup.waiting > 0
+    return worker.idle
 
 
 @dataclass
@@ -216,9 +216,10 @@ async def test_a_long_job_does_not_hold_up_the_jobs_after_it(
         async with services.db.transaction() as session:
             await JobRepository(session).enqueue(installation, "test.short", {})
         await until(lambda: bool(quick))
+        # The short one's task ended (its outcome written); the long one still in hand.
+        await until(lambda: worker.flow is not None and len(worker.flow.running) == 1)
         assert await job_statuses(services, "test.long") == [JobStatus.RUNNING]
         assert await job_statuses(services, "test.short") == [JobStatus.DONE]
-        await until(lambda: idle(worker))
         release_long.set()
         await until(lambda: idle(worker))
     assert await job_statuses(services, "test.long") == [JobStatus.DONE]

@@ -58,10 +58,10 @@ class Flow:
         self.tasks: dict[int, asyncio.Task[None]] = {}  # by job id
         self.running: dict[asyncio.Task[None], list[ClaimedJob]] = {}  # by task
         self.stopped: list[ClaimedJob] = []  # to release
+        self.heartbeat: asyncio.Task[None] | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         worker = self.worker
-        heartbeat = asyncio.create_task(worker.heartbeat(self.held, self.tasks))
         try:
             while not stop.is_set():
                 # Read before looking for work: a wake while claiming is not missed.
@@ -74,10 +74,11 @@ class Flow:
                 await self._wait(stop, seen)
             await self._stop()
         finally:
-            heartbeat.cancel()
-            for task in self.running:
+            tasks = [*self.running, *([self.heartbeat] if self.heartbeat else [])]
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(heartbeat, *self.running, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._rest()
 
     async def _claim(self, free: int) -> int:
         """Claim and start up to `free` jobs (and those that run with them); how many."""
@@ -91,7 +92,16 @@ class Flow:
         for task in self.worker.start(claimed, self.held, self.tasks):
             self.running[task] = [job for job in claimed if self.tasks[job.id] is task]
             task.add_done_callback(self._ended)
+        if self.running and self.heartbeat is None:
+            # Only while jobs are in hand: an idle worker sleeps on nothing but its poll.
+            self.heartbeat = asyncio.create_task(self.worker.heartbeat(self.held, self.tasks))
         return len(claimed)
+
+    def _rest(self) -> None:
+        """No job in hand: the heartbeat stops."""
+        if self.heartbeat is not None:
+            self.heartbeat.cancel()
+            self.heartbeat = None
 
     def _ended(self, task: asyncio.Task[None]) -> None:
         jobs = self.running.pop(task, [])
@@ -101,6 +111,8 @@ class Flow:
             # released; after a failure recording it, no more renewals: its lease lapses.
             if self.held.pop(job.id, None) is not None and task.cancelled():
                 self.stopped.append(job)
+        if not self.running:
+            self._rest()
         if not task.cancelled() and (error := task.exception()) is not None:
             logger.error(
                 "Worker task failed; its jobs are due again after their lease", exc_info=error

@@ -86,6 +86,13 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
         self.wakeup = wakeup_for(services.db)
+        self.flow: Flow | None = None  # while `run` runs
+
+    @property
+    def idle(self) -> bool:
+        """Running, no job in hand, waiting for work (tests)."""
+        flow = self.flow
+        return flow is not None and not flow.running and self.wakeup.waiting > 0
 
     @property
     def settings(self) -> Settings:
@@ -218,8 +225,9 @@ class Worker:
         if not self.services.db.is_sqlite:
             # Other processes' commits wake this one through PostgreSQL's NOTIFY.
             listener = asyncio.create_task(listen(self.services.db, self.wakeup, self.clock))
+        self.flow = Flow(self)
         try:
-            await Flow(self).run(stop)
+            await self.flow.run(stop)
         finally:
             if listener is not None:
                 listener.cancel()
