@@ -1,13 +1,14 @@
 """Tables of the abandoned-cart features: each installation's key for cart restore links, and
 what Mailchimp last reported about each tracked channel's store (automation, syncing, site
-script), which the health panel, the Activity page and the storefront's site script read."""
+script), which the health panel, the Activity page and the storefront's site script read, and
+the checkouts restore links were exchanged for."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from pydantic import SecretStr
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -45,3 +46,17 @@ class StoreCheck(InstallationRows, Base):
     # When Mailchimp last confirmed the script on the storefront (cleared when the URL changes).
     script_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     checked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RestoredCheckout(InstallationRows, Base):
+    """The checkout a cart's restore link was exchanged for (one per original checkout: every
+    link of one cart restores the same one). The token is a credential: encrypted at rest."""
+
+    __tablename__ = "restored_checkouts"
+    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
+
+    checkout_id: Mapped[str] = mapped_column(String(255))  # the original's global id
+    restored_token: Mapped[SecretStr] = mapped_column("restored_token_encrypted", EncryptedSecret)
+    channel_slug: Mapped[str] = mapped_column(String(255))
+    dropped_lines: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

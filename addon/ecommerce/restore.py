@@ -24,20 +24,15 @@ import json
 import secrets
 import struct
 from dataclasses import dataclass
-from datetime import datetime
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes, hmac, padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
-from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
-from addon.db.base import Base
-from addon.db.owned import InstallationRows
-from addon.db.types import EncryptedSecret, UTCDateTime, utcnow
-from addon.ecommerce.cart_models import CartRestoreKey
+from addon.db.types import utcnow
+from addon.ecommerce.cart_models import CartRestoreKey, RestoredCheckout
 from addon.ecommerce.schemas import SaleorCheckout
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
@@ -122,20 +117,6 @@ def read_link_token(key: SecretStr, token: str, lifetime_seconds: float) -> Rest
         )
     claims = json.loads(data)
     return RestoredCart(checkout_id=claims["i"], checkout_token=claims["t"], channel=claims["c"])
-
-
-class RestoredCheckout(InstallationRows, Base):
-    """The checkout a cart's restore link was exchanged for (one per original checkout: every
-    link of one cart restores the same one). The token is a credential: encrypted at rest."""
-
-    __tablename__ = "restored_checkouts"
-    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
-
-    checkout_id: Mapped[str] = mapped_column(String(255))  # the original's global id
-    restored_token: Mapped[SecretStr] = mapped_column("restored_token_encrypted", EncryptedSecret)
-    channel_slug: Mapped[str] = mapped_column(String(255))
-    dropped_lines: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_customer",
             "ecommerce_order",
             "ecommerce_checkout",
+            "ecommerce_checkout_restore",
             "ecommerce_products_by_ids",
             "ecommerce_customers_by_ids",
         )
