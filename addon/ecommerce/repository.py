@@ -160,11 +160,9 @@ class LedgerRepository(Repository):
         and cached, sent as an executemany, where a multi-row VALUES compiles anew for each
         count of rows), skipping those another job created meanwhile (on PostgreSQL jobs run
         in parallel) instead of failing on the unique key."""
-        return (
-            self.insert(SYNC_RECORDS)  # Core: a cursor result, with its rowcount
-            .on_conflict_do_nothing(
-                index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
-            )
+        # Core (the table, not the model): a cursor result, with its rowcount.
+        return self.insert(SYNC_RECORDS).on_conflict_do_nothing(
+            index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
         )
 
     async def get_or_create_many(
