@@ -163,6 +163,7 @@ class Run:
     drain_seconds: float | None = None
     drain_cpu_seconds: float = 0.0  # the workers' CPU (user + system) during the drain
     drain_webhooks: int = 0
+    drain_machine_busy: float = 0.0  # of all the machine's cores, during the drain
     drain_stack_cpu_seconds: float = 0.0  # the sandboxes' (and the app's web side's) process
     peak_concurrency: int = 0
     cap: int = 0
@@ -235,6 +236,14 @@ def _cpu_seconds(pid: int) -> float:
     except OSError:
         return 0.0
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _machine_jiffies() -> tuple[int, int]:
+    """The machine's busy and total CPU time so far, all cores (/proc/stat): how much of the
+    machine the drain had left, the sandboxes' and the database server's CPU included."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 async def run(
@@ -320,8 +329,12 @@ async def run(
             result.drain_webhooks = products - report.failed
             started = time.time()
             stack_cpu = _cpu_seconds(stack_pid)
+            machine = _machine_jiffies()
             async with running() as pids, _profiled(pids[0], profile, workers):
                 equal = await _until_equal(http, 900)
+                (busy, total), (busy_before, total_before) = _machine_jiffies(), machine
+                busy, total = busy - busy_before, total - total_before
+                result.drain_machine_busy = busy / max(total, 1)
                 result.drain_seconds = None if equal is None else equal - started
                 result.drain_cpu_seconds = sum(_cpu_seconds(pid) for pid in pids)
                 result.drain_stack_cpu_seconds = _cpu_seconds(stack_pid) - stack_cpu
@@ -391,6 +404,10 @@ def _print(runs: list[Run], products: int, latency: float) -> bool:
     row(
         "drain: sandboxes' process CPU",
         [f"{r.drain_stack_cpu_seconds:.1f} s" for r in runs],
+    )
+    row(
+        f"drain: machine CPU busy ({os.cpu_count()} cores)",
+        [f"{100 * r.drain_machine_busy:.0f} %" for r in runs],
     )
     row(
         "peak concurrent Mailchimp connections",
