@@ -5,6 +5,7 @@ axe-core clean. Engagement is put in the app's database directly (as the collect
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,11 +16,15 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import FrameLocator, Page, expect
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, or_, select
 
+from addon.audiences.service import IMPORT_JOB, IMPORTED_KIND
 from addon.db.engine import Database
+from addon.db.types import utcnow
+from addon.engagement.jobs import COLLECT_JOB
 from addon.engagement.models import RunState
 from addon.installations.models import Installation
+from addon.jobs.models import Job, JobStatus
 from sandboxes.mailchimp.campaigns import record_activity, send_campaign
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import app_frame, check_a11y, said, set_theme
@@ -58,9 +63,42 @@ STORE_NEWS: dict[str, Any] = {
 }
 
 
+# Jobs whose run would overwrite the seeded rows: a collection (connecting the account imports
+# the audiences, whose import starts one; a previous test's "Sync engagement now" queues one).
+COLLECTING = (COLLECT_JOB, IMPORT_JOB, IMPORTED_KIND)
+
+
+async def _quiet(database: Database) -> None:
+    """Wait until no collection runs or is due, then drop the pending ones (the hourly
+    schedule's), so none rewrites the seeded rows while a test looks at them."""
+    busy = (
+        select(Job.id)
+        .where(
+            Job.kind.in_(COLLECTING),
+            or_(
+                Job.status == JobStatus.RUNNING,
+                and_(Job.status == JobStatus.PENDING, Job.run_after <= utcnow()),
+            ),
+        )
+        .limit(1)
+    )
+    deadline = asyncio.get_running_loop().time() + 60
+    while True:
+        async with database.session() as session:
+            if (await session.execute(busy)).first() is None:
+                break
+        assert asyncio.get_running_loop().time() < deadline, "a collection never ended"
+        await asyncio.sleep(0.1)  # a real worker in another thread: polled, with a bound
+    async with database.transaction() as session:
+        await session.execute(
+            delete(Job).where(Job.kind == COLLECT_JOB, Job.status == JobStatus.PENDING)
+        )
+
+
 async def _seed(database_url: str, customer_id: str, now: datetime) -> None:
     database = Database(database_url)
     try:
+        await _quiet(database)
         async with database.transaction() as session:
             installation_id = (await session.execute(select(Installation.id))).scalar_one()
             for model in MODELS:
