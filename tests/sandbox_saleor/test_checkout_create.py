@@ -216,3 +216,36 @@ async def test_saleor_320_requires_lines(sandbox: SaleorSandbox, client: httpx.A
     assert body["data"] == {"checkoutCreate": None}
     assert "lines" in body["errors"][0]["message"]
     assert len(sandbox.store.checkouts) == 1
+
+
+@pytest.mark.parametrize(
+    ("permissions", "shown"),
+    [
+        (["MANAGE_CHECKOUTS"], False),
+        (["HANDLE_CHECKOUTS"], False),
+        (["MANAGE_USERS"], True),
+        (["HANDLE_PAYMENTS"], True),
+        (["HANDLE_TAXES"], True),
+    ],
+)
+async def test_a_checkouts_buyer_is_shown_only_with_saleors_permissions(
+    sandbox: SaleorSandbox,
+    fake_app: FakeApp,
+    client: httpx.AsyncClient,
+    permissions: list[str],
+    shown: bool,
+) -> None:
+    """`Checkout.user`: its owner, or MANAGE_USERS, HANDLE_PAYMENTS or HANDLE_TAXES
+    (saleor/graphql/checkout/types.py `resolve_user`); MANAGE_CHECKOUTS reads the checkout
+    but not who it belongs to."""
+    await sandbox.add_channel("default")
+    buyer = await sandbox.create_customer("buyer@example.com")
+    checkout = await sandbox.create_checkout("default", customer=buyer)
+    app = await install(sandbox, permissions)
+    body = await gql(client, BY_TOKEN, {"token": str(checkout.token)}, token=app.auth_token)
+    if shown:
+        assert "errors" not in body, body
+        assert body["data"]["checkout"]["user"] == {"email": "buyer@example.com"}
+    else:
+        assert body["data"]["checkout"]["user"] is None
+        assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
