@@ -396,3 +396,29 @@ async def test_orders_carry_the_discount_saleor_records(sandbox: SaleorSandbox) 
     assert lined.discounts == [] and lined.total_gross == Decimal("41")
     assert [ln.voucher_code for ln in lined.lines] == ["ITEM", "ITEM"]
     assert item.codes[0].used == 0  # no usage limit: Saleor does not count
+
+
+async def test_an_order_keeps_its_voucher_when_the_code_is_deleted(
+    sandbox: SaleorSandbox, fake_app: FakeApp
+) -> None:
+    """`Order.voucher` is a foreign key set when the order is placed, SET_NULL when the voucher
+    is deleted (saleor/order/models.py): deleting the order's code alone keeps it."""
+    await _install(sandbox, fake_app, ["MANAGE_DISCOUNTS", "MANAGE_ORDERS"])
+    app = next(iter(sandbox.store.apps.values()))
+    channel = sandbox.store.default_channel().slug
+    voucher = await sandbox.vouchers.create("Keep", ["KEEP", "SPARE"], channels={channel: 5})
+    order = await sandbox.vouchers.create_order("KEEP", lines=_lines(sandbox), email="a@x.test")
+    query = "query ($id: ID!) { order(id: $id) { voucherCode voucher { id } } }"
+
+    async def held() -> dict[str, Any]:
+        body = await sandbox.execute(query, {"id": order.global_id}, app=app)
+        assert "errors" not in body, body
+        found: dict[str, Any] = body["data"]["order"]
+        return found
+
+    code = voucher.code_named("KEEP")
+    assert code is not None
+    await sandbox.vouchers.delete_codes([code])
+    assert await held() == {"voucherCode": "KEEP", "voucher": {"id": voucher.global_id}}
+    await sandbox.vouchers.delete(voucher)
+    assert await held() == {"voucherCode": "KEEP", "voucher": None}

@@ -457,6 +457,10 @@ class Order(WithMetadata):
     shipping_method_name: str | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)
     voucher_code: str | None = None
+    # Saleor's `Order.voucher` is a foreign key set when the order is placed (SET_NULL when the
+    # voucher is deleted), not a lookup by code: deleting the code keeps it
+    # (saleor/order/models.py).
+    voucher_id: int | None = None
     status: OrderStatus = OrderStatus.UNFULFILLED
     # Payments: transactions (the current API) and legacy payments. The amounts and statuses
     # below are stored on the order as Saleor stores them, kept up to date by

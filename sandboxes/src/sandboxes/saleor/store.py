@@ -567,6 +567,11 @@ class SaleorStore:
             shipping_method_name=shipping_method_name,
             discounts=list(discounts),
             voucher_code=voucher_code,
+            voucher_id=next(
+                (v.id for v in self.vouchers.values() if v.code_named(voucher_code)), None
+            )
+            if voucher_code
+            else None,
             status=status,
             checkout_token=checkout_token,
             shipping_address=shipping_address,

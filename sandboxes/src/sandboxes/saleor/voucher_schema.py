@@ -135,14 +135,11 @@ def _min_spent(view: VoucherView, info: Info) -> Money | None:
 
 
 def _order_voucher(order: Order, info: Info) -> VoucherView | None:
-    """The voucher whose code the order used (codes are unique in Saleor), in its channel."""
-    if not order.voucher_code:
-        return None
+    """The voucher the order was placed with (its foreign key: still there after its code is
+    deleted, gone with the voucher), in the order's channel."""
     store = _ctx(info).store
-    for voucher in store.vouchers.values():
-        if voucher.code_named(order.voucher_code) is not None:
-            return VoucherView(voucher, store.channels.get(order.channel_id))
-    return None
+    voucher = store.vouchers.get(order.voucher_id) if order.voucher_id is not None else None
+    return VoucherView(voucher, store.channels.get(order.channel_id)) if voucher else None
 
 
 def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
