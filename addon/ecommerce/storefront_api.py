@@ -5,11 +5,13 @@ rate limit, CORS limited to the store's allowed origins."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
+from addon.db.types import utcnow
 from addon.dependencies import ServicesDep
 from addon.ecommerce import restore, store_checks
 from addon.errors import error_responses
@@ -70,7 +72,12 @@ async def site_script(
 ) -> SiteScript:
     """The Mailchimp site script of the channel's store (cache it as Cache-Control says)."""
     check = await store_checks.script_for(services, installation.id, channel)
-    max_age = int(services.settings.site_script_cache_seconds)
+    # Cached for what is left of the answer's freshness; a stale one (Mailchimp failing) only
+    # until the app asks Mailchimp again, so a CDN does not keep it for a whole cache age.
+    fresh = services.settings.site_script_cache_seconds - (
+        (utcnow() - check.checked_at).total_seconds()
+    )
+    max_age = math.ceil(fresh) if fresh > 0 else int(store_checks.RETRY_AFTER_SECONDS)
     response.headers["Cache-Control"] = f"public, max-age={max_age}"
     return SiteScript(
         channel=channel, url=check.script_url or "", fragment=check.script_fragment or ""

@@ -81,6 +81,9 @@ async def test_served_cached_and_kept_current(shop: Shop, clock: ManualClock) ->
     reads = _store_reads(shop)
     assert (await _script(shop)).json() == served.json()
     assert _store_reads(shop) == reads  # from the cache: Mailchimp is not asked again
+    clock.advance(100)
+    aged = await _script(shop)  # cached by the browser for what is left of the cache age
+    assert aged.headers["Cache-Control"] == f"public, max-age={max_age - 100}"
 
     new_url = sites.change_site_script(shop.mailchimp, shop.account.id, store.id)
     clock.advance(max_age + 1)
@@ -160,10 +163,13 @@ async def test_a_failing_mailchimp_is_asked_once_per_back_off(
     max_age = shop.services.settings.site_script_cache_seconds
     clock.advance(max_age + 1)
 
-    async def hits(times: int = 3) -> None:
+    async def hits(times: int = 3, *, failing: bool = True) -> None:
         for _ in range(times):
             stale = await _script(shop)
             assert stale.status_code == 200 and stale.json() == served.json()  # the last good
+            if failing:  # cached only until the app asks again, not for a whole cache age
+                retry = int(store_checks.RETRY_AFTER_SECONDS)
+                assert stale.headers["Cache-Control"] == f"public, max-age={retry}"
 
     await hits(5)
     assert _store_reads(shop) == reads + 1  # one check failed; every other hit waited
@@ -185,10 +191,10 @@ async def test_a_failing_mailchimp_is_asked_once_per_back_off(
     # then cached for the cache age again.
     shop.mailchimp.faults.reset(shop.account)
     clock.advance(4 * first)
-    await hits()
+    await hits(failing=False)
     assert _store_reads(shop) == reads + 4
     clock.advance(max_age - 1)
-    await hits()
+    await hits(failing=False)
     assert _store_reads(shop) == reads + 4
 
 
