@@ -2,39 +2,52 @@
 
 Run: `.venv/bin/python -m benchmarks.ingest [--database-url postgresql+asyncpg://.../NAME]`;
 also on PostgreSQL when `--database-url` or `TEST_DATABASE_URL` is given (it makes `NAME_ingest`
-afresh on that server). Each server runs in its own process under uvicorn on 127.0.0.1
-with the settings `addon serve` uses; this process is the client, 16 keep-alive connections:
+afresh on that server). This process is the client, 16 keep-alive connections; every server is a
+process of its own under uvicorn on 127.0.0.1 with the options `addon serve` uses
+(`addon.cli.uvicorn_options`, `LOG_LEVEL=WARNING`):
 
 * a bare FastAPI route that accepts a JSON POST: the ceiling of this server and client;
-* the app's real webhook endpoint (the dev stack: the app with the Saleor sandbox, which
-  installs it at start-up), on SQLite and on PostgreSQL. Deliveries are `PRODUCT_UPDATED`
-  bodies, all distinct (none is a duplicate), signed with the Saleor sandbox's key, which this
-  process generates and hands to the server; each must be answered `queued`.
+* the app alone, as `addon serve` runs it (web side and, in the steady phase, its in-process
+  worker), on SQLite and on PostgreSQL;
+* the sandboxes, in one more process (`benchmarks.sandboxes_stack`): the Saleor sandbox, which
+  installs the app (manifest, token, webhooks) before each of its runs, and the Mailchimp
+  sandbox the app is pointed at (`MAILCHIMP_API_URL_TEMPLATE`). Real Saleor and Mailchimp are
+  other machines: in the app's process (the dev stack, `sandboxes.devstack`) their work would
+  take the app's event loop and CPU and count as the app's.
+
+Deliveries are `PRODUCT_UPDATED` bodies, all distinct (none is a duplicate), signed with the
+Saleor sandbox's key, which this process generates and hands to the sandbox process; each must
+be answered `queued`. No channel is tracked and no Mailchimp account connected, so a stored
+delivery's job is handled (no push to queue) and completed by the worker.
 
 Measures: requests answered per second (for the app, webhooks stored, the app's worker off, as
 the issue's baseline measured it), and p50/p99 latency at a steady 200 requests/s for 10 s (for
-the app, with the in-process worker on, processing what arrives). Targets: the app stores
->= 30 % of the bare route's rate, and its p99 at 200/s is <= 25 ms, on each database.
+the app, with the in-process worker on, processing what arrives); the CPU time (user + system,
+/proc, all threads) per request of the server process, and of the sandbox process apart.
+Targets: the app stores >= 30 % of the bare route's rate, and its p99 at 200/s is <= 25 ms, on
+each database.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from benchmarks.burst import _cpu_seconds
 from benchmarks.initial_sync import _free_port, _fresh_database, _process, _wait_for
-from sandboxes.devstack import SALEOR_PATH
+from sandboxes.devstack import MAILCHIMP_PATH, SALEOR_PATH
 from sandboxes.saleor import SigningKey
 
 TARGET_RATIO = 0.30
@@ -43,15 +56,26 @@ CONNECTIONS = 16
 WEBHOOK = "/api/webhooks/ecommerce-products"
 BARE = "/bare"
 SECRET_KEY = "benchmark-secret-key-benchmark-secret-key"
+ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
 
 
 # --- the servers (run as `python -m benchmarks.ingest serve ...`) --------------------------
 
 
-def _serve(port: int, mode: str, key_file: str | None) -> None:
+def _serve(port: int, mode: str) -> None:
+    """The bare route, or the app without its worker (`addon serve` without the worker: the
+    steady phase runs `addon serve` itself), with `addon serve`'s uvicorn options."""
     import uvicorn
     from fastapi import FastAPI
 
+    from addon.app import create_app
+    from addon.capabilities import create_services
+    from addon.cli import uvicorn_options
+    from addon.config import load_settings
+    from addon.logs import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)  # as `addon serve`
     app: FastAPI
     if mode == "bare":
         app = FastAPI()
@@ -61,16 +85,8 @@ def _serve(port: int, mode: str, key_file: str | None) -> None:
             return {"success": True, "outcome": "queued"}
 
     else:
-        from addon.config import load_settings
-        from sandboxes.devstack import create_dev_app
-
-        app = create_dev_app(load_settings(), run_worker=mode == "worker")
-        assert key_file is not None
-        # The client signs with this key; rotated in before the app installs and fetches it.
-        key = SigningKey.from_pem(Path(key_file).read_bytes())
-        app.state.devstack.saleor.rotate_keys(new_key=key)
-    # The settings `addon serve` uses, for both servers.
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+        app = create_app(create_services(settings), run_worker=False)
+    uvicorn.run(app, **uvicorn_options(settings, host="127.0.0.1", port=port))
 
 
 # --- the client --------------------------------------------------------------------------
@@ -85,6 +101,9 @@ class Figures:
     # runs: in the rate phase, and in the steady phase (with the worker's processing).
     cpu_rate_ms: float = 0.0
     cpu_steady_ms: float = 0.0
+    # The sandboxes' process's, apart (Saleor and Mailchimp are other machines).
+    sandbox_rate_ms: float = 0.0
+    sandbox_steady_ms: float = 0.0
     failures: list[str] = field(default_factory=list)
 
 
@@ -104,17 +123,15 @@ def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
-def _signed(key: SigningKey, api_url: str, bodies: list[bytes]) -> list[bytes]:
-    headers = {
+def _headers(sandboxes: Sandboxes, body: bytes) -> dict[str, str]:
+    """A delivery's headers, as the Saleor sandbox sends them."""
+    return {
         "Content-Type": "application/json",
         "Saleor-Event": "product_updated",
-        "Saleor-Domain": "127.0.0.1",
-        "Saleor-Api-Url": api_url,
+        "Saleor-Domain": sandboxes.origin.removeprefix("http://"),
+        "Saleor-Api-Url": sandboxes.api_url,
+        "Saleor-Signature": sandboxes.key.sign_detached(body),
     }
-    return [
-        _request(WEBHOOK, body, {**headers, "Saleor-Signature": key.sign_detached(body)})
-        for body in bodies
-    ]
 
 
 def _plain(bodies: list[bytes]) -> list[bytes]:
@@ -213,14 +230,22 @@ async def _steady(port: int, requests: list[bytes], rate: float, figures: Figure
     figures.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of process `pid` so far (Linux: /proc/<pid>/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+@dataclass
+class Sandboxes:
+    """The sandboxes' process (`benchmarks.sandboxes_stack`): its pid, origin and the key its
+    Saleor signs with."""
+
+    pid: int
+    origin: str
+    key: SigningKey
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.origin}{SALEOR_PATH}/graphql/"
 
 
 async def _measure(
-    pid: int,
+    pids: tuple[int, int | None],
     port: int,
     make: Callable[[int, int], list[bytes]],
     ready: Callable[[], Any],
@@ -231,19 +256,29 @@ async def _measure(
     seconds: float = 0.0,
 ) -> None:
     """The rate over `count` requests, or the latency at `rate` for `seconds`, after a
-    warm-up; `make(start, n)` encodes requests for n new bodies from number `start`."""
+    warm-up; `make(start, n)` encodes requests for n new bodies from number `start`. `pids`:
+    the server's process and the sandboxes' (if any), whose CPU time is taken apart."""
+    server, sandboxes = pids
+
+    def cpu() -> tuple[float, float]:
+        return _cpu_seconds(server), _cpu_seconds(sandboxes) if sandboxes else 0.0
+
+    def per_request(before: tuple[float, float], count: int) -> tuple[float, float]:
+        after = cpu()
+        return (after[0] - before[0]) * 1000 / count, (after[1] - before[1]) * 1000 / count
+
     await _wait_for(ready, "the server to be ready", 120)
     await _throughput(port, make(0, 300), Figures())
     if count:
         requests = make(1_000, count)
-        cpu = _cpu_seconds(pid)
+        before = cpu()
         await _throughput(port, requests, figures)
-        figures.cpu_rate_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(requests)
+        figures.cpu_rate_ms, figures.sandbox_rate_ms = per_request(before, len(requests))
     if rate:
         requests = make(1_000_000, int(rate * seconds))
-        cpu = _cpu_seconds(pid)
+        before = cpu()
         await _steady(port, requests, rate, figures)
-        figures.cpu_steady_ms = (_cpu_seconds(pid) - cpu) * 1000 / len(requests)
+        figures.cpu_steady_ms, figures.sandbox_steady_ms = per_request(before, len(requests))
 
 
 async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
@@ -259,9 +294,10 @@ async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
         return _plain(_bodies(start, count))
 
     figures = Figures()
-    async with _process(serve, dict(os.environ), tmp / "bare.log") as pid:
+    env = {**os.environ, "LOG_LEVEL": "WARNING"}
+    async with _process(serve, env, tmp / "bare.log") as pid:
         await _measure(
-            pid,
+            (pid, None),
             port,
             make,
             ready,
@@ -273,64 +309,75 @@ async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
     return figures
 
 
-async def _app(args: argparse.Namespace, tmp: Path, database_url: str, name: str) -> Figures:
-    """The latency at a steady rate with the in-process worker on, then, by a new server (a
-    new installation, same database) with no worker, the rate of storing alone. In this
-    order, so that no worker drains the rate phase's backlog while latency is measured."""
+async def _app(
+    args: argparse.Namespace, tmp: Path, sandboxes: Sandboxes, database_url: str, name: str
+) -> Figures:
+    """The latency at a steady rate with the in-process worker on (`addon serve`), then, by a
+    new server (a new installation, same database) with no worker, the rate of storing alone.
+    In this order, so that no worker drains the rate phase's backlog while latency is
+    measured."""
     figures = Figures()
     for mode in ("worker", "app"):
-        await _app_run(args, tmp, database_url, f"{name}-{mode}", mode, figures)
+        await _app_run(args, tmp, sandboxes, database_url, f"{name}-{mode}", mode, figures)
     return figures
 
 
 async def _app_run(
-    args: argparse.Namespace, tmp: Path, database_url: str, name: str, mode: str, figures: Figures
+    args: argparse.Namespace,
+    tmp: Path,
+    sandboxes: Sandboxes,
+    database_url: str,
+    name: str,
+    mode: str,
+    figures: Figures,
 ) -> None:
     port = _free_port()
     origin = f"http://127.0.0.1:{port}"
-    api_url = f"{origin}{SALEOR_PATH}/graphql/"
-    key = SigningKey.generate(2048)
-    key_file = tmp / f"{name}.pem"
-    key_file.write_bytes(key.private_pem())
     env = {
         **os.environ,
         "APP_URL": origin,
         "DATABASE_URL": database_url,
         "SECRET_KEY": SECRET_KEY,
         "LOG_LEVEL": "WARNING",
+        "MAILCHIMP_API_URL_TEMPLATE": f"{sandboxes.origin}{MAILCHIMP_PATH}/{{dc}}/3.0",
     }
-    serve = [
-        sys.executable,
-        "-m",
-        "benchmarks.ingest",
-        "serve",
-        f"--port={port}",
-        f"--mode={mode}",
-        f"--key-file={key_file}",
-    ]
+    if mode == "worker":
+        serve = [*ADDON, "serve", f"--port={port}"]
+    else:
+        serve = [sys.executable, "-m", "benchmarks.ingest", "serve", f"--port={port}", "--mode=app"]
     probes = iter(range(10_000_000, 20_000_000))
+    installed = False
 
     async def ready() -> bool:
-        # Installed once a signed delivery is stored (401 until the app has its keys).
-        body = _bodies(next(probes), 1)[0]
-        headers = {
-            "Content-Type": "application/json",
-            "Saleor-Event": "product_updated",
-            "Saleor-Api-Url": api_url,
-            "Saleor-Signature": key.sign_detached(body),
-        }
-        async with httpx.AsyncClient() as client:
-            response = await client.post(f"{origin}{WEBHOOK}", content=body, headers=headers)
+        # Installed by the Saleor sandbox once the app answers; ready once a signed delivery is
+        # stored (401 until the app has its keys).
+        nonlocal installed
+        async with httpx.AsyncClient(timeout=30) as client:
+            if not installed:
+                if (await client.get(f"{origin}/healthz")).status_code != 200:
+                    return False
+                manifest = f"{origin}/api/manifest"
+                answer = await client.get(f"{sandboxes.origin}/_bench/install?manifest={manifest}")
+                installed = answer.status_code == 200
+                if not installed:
+                    raise RuntimeError(f"installing the app failed: {answer.text[:300]}")
+            body = _bodies(next(probes), 1)[0]
+            response = await client.post(
+                f"{origin}{WEBHOOK}", content=body, headers=_headers(sandboxes, body)
+            )
         return response.status_code == 200
 
     def make(start: int, count: int) -> list[bytes]:
-        return _signed(key, api_url, _bodies(start, count))
+        return [
+            _request(WEBHOOK, body, _headers(sandboxes, body)) for body in _bodies(start, count)
+        ]
 
     async with _process(serve, env, tmp / f"{name}.log") as pid:
+        pids = (pid, sandboxes.pid)
         if mode == "app":
-            await _measure(pid, port, make, ready, figures, count=args.requests)
+            await _measure(pids, port, make, ready, figures, count=args.requests)
         else:
-            await _measure(pid, port, make, ready, figures, rate=args.rate, seconds=args.seconds)
+            await _measure(pids, port, make, ready, figures, rate=args.rate, seconds=args.seconds)
 
 
 def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
@@ -338,18 +385,15 @@ def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
         print(
             f"{label:>22} {figures.rate:>11.0f} {ratio:>8} "
             f"{figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f} "
-            f"{figures.cpu_rate_ms:>9.2f} {figures.cpu_steady_ms:>9.2f}"
+            f"{figures.cpu_rate_ms:>9.2f} {figures.cpu_steady_ms:>9.2f} "
+            f"{figures.sandbox_rate_ms:>9.2f} {figures.sandbox_steady_ms:>9.2f}"
         )
 
-    print(
-        f"{'':>22} {'per second':>11} {'of bare':>8} {'p50 ms':>8} {'p99 ms':>8} "
-        f"{'CPU ms':>9} {'CPU ms':>9}"
-    )
-    phases = ("(rate)", "", "(steady)", "(steady)", "(rate)", "(steady)")
-    print(
-        f"{'':>22} "
-        + " ".join(f"{p:>{w}}" for p, w in zip(phases, (11, 8, 8, 8, 9, 9), strict=True))
-    )
+    heads = ("per second", "of bare", "p50 ms", "p99 ms", "CPU ms", "CPU ms", "sandbox", "sandbox")
+    phases = ("(rate)", "", "(steady)", "(steady)", "(rate)", "(steady)", "(rate)", "(steady)")
+    widths = (11, 8, 8, 8, 9, 9, 9, 9)
+    for line in (heads, phases):
+        print(f"{'':>22} " + " ".join(f"{h:>{w}}" for h, w in zip(line, widths, strict=True)))
     row("bare FastAPI route", bare, "")
     ok = not bare.failures
     for name, figures in apps.items():
@@ -382,10 +426,39 @@ async def run(args: argparse.Namespace) -> bool:
         print("bare route ...", flush=True)
         bare = await _bare(args, tmp)
         apps = {}
-        for name, url in databases.items():
-            print(f"webhook endpoint on {name} ...", flush=True)
-            apps[name] = await _app(args, tmp, url, name)
+        async with _sandboxes(tmp) as sandboxes:
+            for name, url in databases.items():
+                print(f"webhook endpoint on {name} ...", flush=True)
+                apps[name] = await _app(args, tmp, sandboxes, url, name)
         return _report(bare, apps, args.rate)
+
+
+@contextlib.asynccontextmanager
+async def _sandboxes(tmp: Path) -> AsyncIterator[Sandboxes]:
+    """The sandboxes' process, its Saleor signing with a key made here (the client signs
+    deliveries with it), no added latency."""
+    port = _free_port()
+    key = SigningKey.generate(2048)
+    key_file = tmp / "saleor.pem"
+    key_file.write_bytes(key.private_pem())
+    serve = [
+        sys.executable,
+        "-m",
+        "benchmarks.sandboxes_stack",
+        f"--port={port}",
+        "--latency=0",
+        f"--key-file={key_file}",
+    ]
+    sandboxes = Sandboxes(0, f"http://127.0.0.1:{port}", key)
+
+    async def ready() -> bool:
+        async with httpx.AsyncClient() as client:
+            return (await client.get(f"{sandboxes.origin}/_bench/stats")).status_code == 200
+
+    async with _process(serve, dict(os.environ), tmp / "sandboxes.log") as pid:
+        sandboxes.pid = pid
+        await _wait_for(ready, "the sandboxes to start", 60)
+        yield sandboxes
 
 
 def main() -> None:
@@ -393,15 +466,14 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command")
     serve = sub.add_parser("serve", help="(internal) run one of the servers")
     serve.add_argument("--port", type=int, required=True)
-    serve.add_argument("--mode", choices=("bare", "app", "worker"), required=True)
-    serve.add_argument("--key-file", default=None)
+    serve.add_argument("--mode", choices=("bare", "app"), required=True)
     parser.add_argument("--database-url", default=None, help="A PostgreSQL database of its own.")
     parser.add_argument("--requests", type=int, default=3000, help="For the rate, per server.")
     parser.add_argument("--rate", type=float, default=200.0, help="Steady requests per second.")
     parser.add_argument("--seconds", type=float, default=10.0, help="Of the steady phase.")
     args = parser.parse_args()
     if args.command == "serve":
-        _serve(args.port, args.mode, args.key_file)
+        _serve(args.port, args.mode)
         return
     sys.exit(0 if asyncio.run(run(args)) else 1)
 
