@@ -119,6 +119,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_checkout_restore",
             "ecommerce_products_by_ids",
             "ecommerce_customers_by_ids",
+            "ecommerce_orders_by_ids",
         )
         + _webhooks(
             "ecommerce_products", "ecommerce_customers", "ecommerce_orders", "ecommerce_checkouts"
