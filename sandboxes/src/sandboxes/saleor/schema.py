@@ -52,6 +52,7 @@ from .models import (
     Node,
     Order,
     OrderLine,
+    OrderStatus,
     Payment,
     Product,
     ProductMedia,
@@ -870,7 +871,9 @@ def resolve_orders(
     pks = _ids_filter(filter, "Order")
     if pks is not None:
         orders = [o for o in orders if o.id in pks]
-    orders = list(orders)
+    # No drafts: they are `draftOrders`' (saleor/graphql/order/resolvers.py `resolve_orders`,
+    # `Order.objects.non_draft()`, the same at tag 3.20.119 and commit 723cd4e).
+    orders = [o for o in orders if o.status is not OrderStatus.DRAFT]
     return paginate(info, orders, lambda o: o.id, **_page(args))
 
 
