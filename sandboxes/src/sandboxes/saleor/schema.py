@@ -793,12 +793,16 @@ def resolve_products(
     store = _ctx(info).store
     chan = _channel_arg(info, channel)
     pks = _ids_filter(filter, "Product")
+    # By ids: only those products (ascending, as `paginate` wants), not a scan of the catalogue.
+    candidates = (
+        store.products.values()
+        if pks is None
+        else [store.products[pk] for pk in sorted(pks) if pk in store.products]
+    )
     products = [
         p
-        for p in store.products.values()
-        if _visible(p, chan)
-        and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
-        and (pks is None or p.id in pks)
+        for p in candidates
+        if _visible(p, chan) and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
     ]
     return paginate(
         info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
