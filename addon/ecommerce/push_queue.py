@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
+from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -151,17 +153,25 @@ async def _mark_pending_many(
         }
         for saleor_id in missing
     ]
-    inserted = await session.execute(
-        insert_for(dialect, SYNC_RECORDS)
-        .values(rows)
-        .on_conflict_do_nothing(
-            index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
-        )
-        .returning(table.saleor_id)
-    )
+    # Many parameter sets for one prebuilt statement (SQLAlchemy's "insertmanyvalues": multi-row
+    # INSERTs from one compiled form); a VALUES clause of these rows was compiled afresh each time.
+    inserted = await session.execute(_new_records_statement(dialect), rows)
     raced = set(missing) - set(inserted.scalars())
     if raced:
         await mark(sorted(raced))  # another job created them: marked as existing ones
+
+
+@lru_cache(maxsize=4)
+def _new_records_statement(dialect: str) -> Any:
+    """Ledger records' INSERT for many parameter sets, answering which were added (a record
+    another job created meanwhile adds nothing)."""
+    return (
+        insert_for(dialect, SYNC_RECORDS)
+        .on_conflict_do_nothing(
+            index_elements=["installation_id", "channel_slug", "kind", "saleor_id"]
+        )
+        .returning(SYNC_RECORDS.c.saleor_id)
+    )
 
 
 def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:
