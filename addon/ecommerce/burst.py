@@ -1,16 +1,19 @@
 """Burst absorption: while many pushes wait for one installation (its Mailchimp account), live
-sync sends products and customers as Mailchimp batches instead of one request each.
+sync sends products, customers and orders as Mailchimp batches instead of one request each.
 
 When a push job runs and more than `ECOMMERCE_BATCH_THRESHOLD` pushes of its installation are
 due, it takes over up to `ECOMMERCE_BATCH_SIZE` due pushes of its channel and kind
 (`burst_queue.take_over`: atomic, and on PostgreSQL two workers split the backlog), re-reads
-the entities from Saleor by id a page at a time (`filter: {ids}`), plans what their pushes
-would have sent (`burst_plan.py`) and submits it as one batch (`addon.mailchimp.batches`, as
-the initial sync does). An `ecommerce.burst` job polls the batch (the next look planned from
-Mailchimp's progress, a new job each time) and applies its results to each ledger record:
-confirmed → synced with the same fingerprint live sync records; a data error → that record
-alone is quarantined with Mailchimp's reason; anything else (transient, "already exists", 404)
-→ the record gets a push of its own (`alone`, with the worker's retries).
+the entities from Saleor by id a page at a time (`burst_read.py`, `filter: {ids}`), plans what
+their pushes would have sent (`burst_plan.py`; orders, whose pushes first create what they
+depend on, `burst_orders.py`) and submits it as one batch (`addon.mailchimp.batches`, as the
+initial sync does); what else those pushes write in the ledger (an order's cart converted, its
+products' stock pushes queued) is written when the batch is recorded. An `ecommerce.burst`
+job polls the batch (the next look planned from Mailchimp's progress, a new job each time) and
+applies its results to each ledger record: confirmed → synced with the same fingerprint live
+sync records; a data error → that record alone is quarantined with Mailchimp's reason;
+anything else (transient, "already exists", 404, a refused campaign or changed e-mail) → the
+record gets a push of its own (`alone`, with the worker's retries).
 
 Still one ledger and newest state wins: the batch carries Saleor's state at `read_at`; a
 record pushed again since (by its own push or a later batch; Mailchimp runs batches in no
@@ -39,8 +42,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.batch_results import classify, error_message
+from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import backlog, take_over
+from addon.ecommerce.burst_read import read
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import (
@@ -65,12 +70,6 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 BURST_JOB = "ecommerce.burst"
-DOCUMENTS = {
-    EntityKind.PRODUCT: ("ecommerce_products_by_ids", "products"),
-    EntityKind.CUSTOMER: ("ecommerce_customers_by_ids", "customers"),
-}
-# Pages of one burst read from Saleor side by side.
-READS_AT_ONCE = 4
 # Bursts one process runs at a time (planning one is CPU: 500 entities validated and built).
 BURSTS_AT_ONCE = 4
 _running: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
@@ -152,7 +151,10 @@ async def _absorb(
             known = await LedgerRepository(session).by_saleor_ids(
                 job.installation_id, request.channel, request.kind, saleor_ids
             )
-        planned = plan(context, request.kind, saleor_ids, nodes, known)
+            if request.kind is EntityKind.ORDER:  # what they depend on is in the ledger
+                planned = await plan_orders(session, context, saleor_ids, nodes, known)
+            else:
+                planned = plan(context, request.kind, saleor_ids, nodes, known)
         submitted = None
         if planned.planned:
             submitted = await client.create_batch(planned.operations)
@@ -162,31 +164,6 @@ async def _absorb(
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
     return True
-
-
-async def read(
-    services: Services, ctx: Context, kind: EntityKind, saleor_ids: list[str]
-) -> dict[str, dict[str, Any]]:
-    """The entities as Saleor serves them now, by id, a page (Saleor's 100 at most) per
-    query; those Saleor does not return (deleted, not in the channel) are absent."""
-    document, field = DOCUMENTS[kind]
-    size = services.settings.initial_sync_page_size
-    gate = asyncio.Semaphore(READS_AT_ONCE)
-
-    async def page(ids: list[str]) -> list[dict[str, Any]]:
-        variables: dict[str, Any] = {"ids": ids, "first": len(ids)}
-        if kind is EntityKind.PRODUCT:
-            variables["channel"] = ctx.channel
-            variables.update(ctx.product_options.read_variables())
-        async with gate:
-            data = await services.saleor.execute(ctx.api_url, ctx.token, document, variables)
-        return [edge["node"] for edge in (data.get(field) or {}).get("edges") or []]
-
-    chunks = [saleor_ids[i : i + size] for i in range(0, len(saleor_ids), size)]
-    found: dict[str, dict[str, Any]] = {}
-    for nodes in await asyncio.gather(*(page(chunk) for chunk in chunks)):
-        found.update((str(node["id"]), node) for node in nodes)
-    return found
 
 
 async def _record_submitted(
@@ -217,6 +194,8 @@ async def _record_submitted(
                 records[item.saleor_id], SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now
             )
         await _alone(session, scope, planned.alone)
+        for effect in planned.effects:
+            await effect(session)
         if submitted is None:
             await session.delete(row)
             return

@@ -5,25 +5,30 @@ the same fingerprints, so live sync afterwards skips what a batch confirmed.
 A record is *planned* (its operations go into the batch), *unchanged* (Mailchimp holds this
 content already: only the ledger is settled) or handed to a push of its own (*alone*): gone from
 Saleor or from the channel, or a change a batch cannot express (a product's variant no longer
-sold is hidden and the carts rechecked, which only the push does).
+sold is hidden and the carts rechecked, which only the push does). Orders are planned in
+`burst_orders.py` with these pieces.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
-from addon.mailchimp import CustomerInput, ProductInput, ProductPatch, batches
+from addon.mailchimp import CustomerInput, OrderInput, ProductInput, ProductPatch, batches
 from addon.mailchimp.models import BatchOperation
 
-# Kinds a burst sends as batches. Orders and carts keep one push each: their push creates what
-# they depend on first, replaces changed lines (delete and create) and converts carts.
-BATCHED = (EntityKind.PRODUCT, EntityKind.CUSTOMER)
+# Kinds a burst sends as batches. Carts keep one push each (debounced, so rarely a burst; a
+# cart's lines change often, which replaces it). An order whose push would first create what it
+# depends on, replace its lines or delete its cart goes alone (`burst_orders.py`).
+BATCHED = (EntityKind.PRODUCT, EntityKind.CUSTOMER, EntityKind.ORDER)
 
 
 @dataclass
@@ -36,7 +41,11 @@ class Planned:
     label: str | None
     operations: list[BatchOperation] = field(default_factory=list)
     # What was built to plan it (its operations are built from it, not built again).
-    body: ProductInput | CustomerInput | None = None
+    body: ProductInput | CustomerInput | OrderInput | None = None
+    # Whether "already exists" in answer to its creation means Mailchimp holds it (its push
+    # then sends all of it again). Not for an order: its push creates it, and on "already
+    # exists" patches it, as a single push does (with unknown lines it would re-create it).
+    exists_is_held: bool = True
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -45,7 +54,9 @@ class Planned:
             "hash": self.fingerprint.content_hash,
             "children": self.fingerprint.children,
             "operations": [op.operation_id for op in self.operations],
-            "creates": self.operations[0].method == "POST" if self.operations else False,
+            "creates": bool(self.operations)
+            and self.operations[0].method == "POST"
+            and self.exists_is_held,
         }
 
 
@@ -54,6 +65,9 @@ class BurstPlan:
     planned: list[Planned] = field(default_factory=list)
     unchanged: list[Planned] = field(default_factory=list)
     alone: list[str] = field(default_factory=list)
+    # What the pushes would also have written besides their records (an order's cart converted,
+    # its products' stock pushes queued), run in the transaction that records the batch.
+    effects: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
 
     @property
     def operations(self) -> list[BatchOperation]:
@@ -85,7 +99,7 @@ def plan(
                 item = _customer(ctx, node)
         if item is None:
             result.alone.append(saleor_id)
-        elif _sent(record, item.fingerprint):
+        elif sent(record, item.fingerprint):
             result.unchanged.append(item)
         else:
             if kind is EntityKind.PRODUCT and record is not None and record.mailchimp_id:
@@ -99,7 +113,7 @@ def plan(
     return result
 
 
-def _sent(record: SyncRecord | None, pushing: Fingerprint) -> bool:
+def sent(record: SyncRecord | None, pushing: Fingerprint) -> bool:
     """Mailchimp holds exactly this content already (`catalog.Known.sent`)."""
     if record is None or record.status is SyncStatus.REMOVED:
         return False

@@ -1,0 +1,232 @@
+"""Orders in a burst: which of them a Mailchimp batch can carry, and what it sends for them.
+
+An order's own push (`pusher.Pusher.push_order`) first makes sure of what the order depends on
+(the store, its lines' products, placeholders of deleted variants), replaces an order whose
+lines changed (delete and create: Mailchimp's PATCH cannot address lines) and converts the
+checkout it came from (its abandoned cart deleted). A batch promises no order between its
+operations, nor between batches, so an order goes into one only when its operation is
+self-sufficient:
+
+* every line's product is in Mailchimp with that line's variant (its ledger record holds the
+  variant's id and is neither quarantined nor removed), and every deleted variant's product is
+  there too (`orphans.py`): nothing to create first;
+* the channel's name and currency are the store's (else its push updates the store first);
+* a new order is created (POST, as the initial sync sends it); one Mailchimp holds with the
+  same lines gets the PATCH its push would send, only when its fields changed;
+* the checkout it came from has no cart in Mailchimp: its ledger record is converted when the
+  batch is recorded, as the push converts it (a cart Mailchimp holds must be deleted: the
+  push does it).
+
+Anything else goes `alone`: gone, a draft (Saleor's `orders` lists none), another channel's,
+changed lines, a product or placeholder to create first, a cart to delete, no line Mailchimp
+can take. Bodies and fingerprints come from live sync's builders (`fingerprints.order_body`,
+`sale_payloads.order_patch`), so the ledger records what a push records. What the push does
+besides sending is done when the batch is recorded (`BurstPlan.effects`): its products' stock
+pushes queued (`Pusher._refresh_stock`) and its voucher code counted once (`promo_usage`, as
+the initial sync counts an order it sends).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce import payloads, sale_payloads
+from addon.ecommerce.burst_plan import BurstPlan, Planned, operation_id, sent
+from addon.ecommerce.context import Context
+from addon.ecommerce.fingerprints import fingerprint, order_body
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.orphans import orphan_lines
+from addon.ecommerce.promo_usage import order_used_code
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.pusher import order_label
+from addon.ecommerce.repository import LedgerRepository, settled
+from addon.ecommerce.schemas import ChannelRef, SaleorOrder
+from addon.mailchimp import batches, paths
+from addon.mailchimp.models import BatchOperation
+
+# A product record whose variants no order line may reference (as `available_variants`).
+_UNUSABLE = (SyncStatus.QUARANTINED, SyncStatus.REMOVED)
+
+
+class _Ledger:
+    """What the ledger says of the orders' dependencies: their products, the products of their
+    deleted variants, and the carts of their checkouts (three queries for the whole page)."""
+
+    def __init__(
+        self,
+        products: Mapping[str, SyncRecord],
+        orphans: Mapping[str, str],
+        carts: Mapping[str, SyncRecord],
+    ) -> None:
+        self.products, self.orphans, self.carts = products, orphans, carts
+
+    @classmethod
+    async def load(cls, session: AsyncSession, ctx: Context, orders: list[SaleorOrder]) -> _Ledger:
+        ledger = LedgerRepository(session)
+        scope = (ctx.installation_id, ctx.channel)
+        product_ids = {ln.variant.product.id for o in orders for ln in o.lines if ln.variant}
+        deleted = {variant for o in orders for variant in orphan_lines(o.lines)}
+        checkouts = {o.checkout_id for o in orders if o.checkout_id}
+        return cls(
+            await ledger.by_saleor_ids(*scope, EntityKind.PRODUCT, product_ids),
+            await ledger.orphan_products(*scope, deleted),
+            await ledger.by_saleor_ids(*scope, EntityKind.CART, checkouts),
+        )
+
+    def available(self, order: SaleorOrder) -> set[str] | None:
+        """The Mailchimp variant ids the order's lines may reference, as its push's
+        `ensure_products` finds them; None when a product must be pushed first."""
+        wanted: dict[str, set[str]] = {}
+        for line in order.lines:
+            if line.variant is not None:
+                variant = payloads.mailchimp_id(line.variant.id)
+                wanted.setdefault(line.variant.product.id, set()).add(variant)
+        available: set[str] = set()
+        for product_id, variants in wanted.items():
+            record = self.products.get(product_id)
+            if record is None or record.mailchimp_id is None or record.status in _UNUSABLE:
+                return None
+            if not variants <= set(record.children or {}):
+                return None  # a variant Mailchimp lacks: the product's push adds it
+            available |= set(record.children or {})
+        return available
+
+    def orphans_of(self, order: SaleorOrder) -> dict[str, str] | None:
+        """The Mailchimp products of its deleted variants (`ensure_orphans`); None when a
+        placeholder must be created first."""
+        deleted = orphan_lines(order.lines)
+        if not set(deleted) <= set(self.orphans):
+            return None
+        return {variant: self.orphans[variant] for variant in deleted}
+
+    def cart_held(self, order: SaleorOrder) -> bool:
+        cart = self.carts.get(order.checkout_id) if order.checkout_id else None
+        return cart is not None and cart.mailchimp_id is not None
+
+
+async def plan_orders(
+    session: AsyncSession,
+    ctx: Context,
+    saleor_ids: list[str],
+    nodes: dict[str, dict[str, Any]],
+    known: dict[str, SyncRecord],
+) -> BurstPlan:
+    """Plan each order from its node as Saleor serves it now (absent: deleted, or a draft)
+    and what the ledger says Mailchimp holds of it and of what it depends on."""
+    orders = {saleor_id: SaleorOrder.model_validate(node) for saleor_id, node in nodes.items()}
+    ledger = await _Ledger.load(session, ctx, list(orders.values()))
+    result = BurstPlan()
+    sending: list[SaleorOrder] = []
+    for saleor_id in saleor_ids:
+        order, record = orders.get(saleor_id), known.get(saleor_id)
+        item = _order(ctx, order, record, ledger) if order is not None else None
+        if item is None or order is None:
+            result.alone.append(saleor_id)
+            continue
+        unchanged = sent(record, item.fingerprint)
+        if unchanged:
+            result.unchanged.append(item)  # Mailchimp holds it: only the ledger catches up
+        else:
+            item.operations = _operations(ctx, item, record)
+            (result.planned if item.operations else result.unchanged).append(item)
+        if not (unchanged and record is not None and record.status is SyncStatus.SYNCED):
+            sending.append(order)  # what its push does unless the ledger says it holds it
+    if sending:
+        result.effects.append(_effects(ctx, sending, ledger))
+    return result
+
+
+def _order(
+    ctx: Context, order: SaleorOrder, record: SyncRecord | None, ledger: _Ledger
+) -> Planned | None:
+    """The order as its push would build it, or None when only its push can send it."""
+    if order.status == "DRAFT" or order.channel.slug != ctx.channel:
+        return None  # its push records it removed
+    if _store_changed(ctx, order.channel) or ledger.cart_held(order):
+        return None
+    available, orphans = ledger.available(order), ledger.orphans_of(order)
+    if available is None or orphans is None:
+        return None
+    held = record is not None and record.mailchimp_id is not None
+    body = order_body(
+        order, available, ctx.opt_in, held=held, orphans=orphans, tracking=ctx.tracking
+    )
+    if body is None or not body.lines:
+        return None  # removed, or lines kept as Mailchimp holds them: its push decides
+    pushing = fingerprint(body)
+    if held and record is not None and record.children != pushing.children:
+        return None  # lines changed: its push deletes and re-creates it
+    label = order_label(order)
+    return Planned(order.id, body.id, pushing, label, body=body, exists_is_held=False)
+
+
+def _store_changed(ctx: Context, channel: ChannelRef) -> bool:
+    """The channel's name or currency changed: its push updates the store first
+    (`CatalogPusher.ensure_store`)."""
+    return bool(
+        (channel.name and channel.name != ctx.store_name)
+        or (channel.currency_code and channel.currency_code != ctx.store_currency)
+    )
+
+
+def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[BatchOperation]:
+    """A new order created; one Mailchimp holds (same lines) patched when its fields changed
+    (`Pusher._send`)."""
+    body = item.body
+    assert isinstance(body, sale_payloads.TrackedOrderInput)
+    op_id = operation_id(item.saleor_id, 0)
+    if record is None or record.mailchimp_id is None:
+        return [batches.create_order(ctx.store_id, body, operation_id=op_id)]
+    if record.content_hash == item.fingerprint.content_hash:
+        return []
+    path = paths.in_store(ctx.store_id, "orders", body.id)
+    patch = sale_payloads.order_patch(body)
+    return [BatchOperation.of("PATCH", path, patch, operation_id=op_id)]
+
+
+def _effects(
+    ctx: Context, orders: list[SaleorOrder], ledger: _Ledger
+) -> Callable[[AsyncSession], Awaitable[None]]:
+    """What the orders' pushes write besides their records, for the batch's transaction."""
+
+    async def effects(session: AsyncSession) -> None:
+        scope = (ctx.installation_id, ctx.channel)
+        # Placing, paying or fulfilling an order moves its products' stock with no product
+        # webhook: their pushes are queued (`Pusher._refresh_stock`).
+        products = [
+            (ctx.channel, EntityKind.PRODUCT, line.variant.product.id)
+            for order in orders
+            for line in order.lines
+            if line.variant is not None
+        ]
+        await enqueue_pushes(session, ctx.installation_id, products)
+        # The checkout became this order: its cart (none in Mailchimp, or the order would have
+        # gone alone) is converted (`Pusher._convert_cart`).
+        checkouts = [o.checkout_id for o in orders if o.checkout_id and _unconverted(ledger, o)]
+        carts = await LedgerRepository(session).get_or_create_many(
+            *scope, EntityKind.CART, checkouts
+        )
+        now = utcnow()
+        for cart in carts.values():
+            if cart.mailchimp_id is None:
+                settled(cart, SyncStatus.REMOVED, None, None, now)
+        # A cart its push sent meanwhile: that push again (its checkout, completed, is gone).
+        held = [
+            (ctx.channel, EntityKind.CART, c.saleor_id) for c in carts.values() if c.mailchimp_id
+        ]
+        await enqueue_pushes(session, ctx.installation_id, held)
+        for order in orders:
+            voucher = order.voucher.id if order.voucher else None
+            await order_used_code(session, *scope, order.id, order.voucher_code, voucher)
+
+    return effects
+
+
+def _unconverted(ledger: _Ledger, order: SaleorOrder) -> bool:
+    """Its checkout's cart is not recorded removed yet (`Pusher._convert_cart` records it)."""
+    cart = ledger.carts.get(order.checkout_id or "")
+    return cart is None or cart.status is not SyncStatus.REMOVED

@@ -1,0 +1,157 @@
+"""Bursts of orders (a flash sale): above the threshold, orders whose products Mailchimp holds go
+out as batches (new ones created, paid or fulfilled ones patched), each record's outcome in the
+ledger with what live sync records; an order whose push must first create a product, replace
+its lines or delete its cart goes alone."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
+from addon.jobs.worker import Worker
+from sandboxes.saleor.models import Order
+from sandboxes.saleor.store import LineSpec
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
+
+
+def order_writes(shop: Shop, start: int) -> list[str]:
+    """The orders' own requests (not the stock pushes of their products)."""
+    return [w for w in direct_writes(shop, start) if w.split(" ")[1].startswith("orders")]
+
+
+async def test_a_flash_sale_goes_out_as_batches_with_each_orders_outcome(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    products = [await shop.product(name, "3.00", "5.00") for name in ("Fig", "Date")]
+    await settle(shop)
+    good: list[Order] = []
+    for i in range(6):
+        line = shop.saleor.order_line(products[i % 2].variants[i % 2], 1 + i)
+        order = await shop.saleor.create_order(
+            lines=[line], email=f"buyer{i}@example.com", paid=False
+        )
+        good.append(order)
+    line = shop.saleor.order_line(products[0].variants[0], 1)
+    poison = await shop.saleor.create_order(lines=[line], email="not-an-address", paid=False)
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1
+    assert order_writes(shop, start) == []  # every order went in a batch
+    held = shop.orders()
+    assert set(held) == {str(order.id) for order in good}
+    assert all(held[str(order.id)].financial_status == "pending" for order in good)
+    for order in good:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+        assert record.label == f"#{order.number} — {order.user_email}"
+    # A data error quarantines that order alone, with Mailchimp's reason.
+    record = await shop.record(EntityKind.ORDER, poison.global_id)
+    assert record is not None and record.status is SyncStatus.QUARANTINED
+    assert record.last_error and "email" in record.last_error.lower()
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
+
+    # Paid, then fulfilled: the changed fields are patched in batches.
+    start = len(shop.mailchimp.requests)
+    for order in good:
+        await shop.saleor.mark_order_paid(order)
+    await settle(shop)
+    for order in good[:5]:
+        await shop.saleor.fulfill_order(order)
+    await settle(shop)
+    assert batch_calls(shop, start) >= 2 and order_writes(shop, start) == []
+    held = shop.orders()
+    assert [held[str(o.id)].financial_status for o in good] == ["paid"] * 6
+    assert [held[str(o.id)].fulfillment_status for o in good] == ["shipped"] * 5 + [""]
+
+    # The ledger holds what live sync records: an order redelivered unchanged sends nothing.
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"ecommerce_batch_threshold": 1000}
+    )
+    start = len(shop.mailchimp.requests)
+    for order in good:
+        await shop.saleor.emit("ORDER_UPDATED", shop.saleor.store.get_order(order.id))
+    await settle(shop)
+    assert order_writes(shop, start) == [] and batch_calls(shop, start) == 0
+    for order in good:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_an_order_whose_products_are_not_in_mailchimp_goes_alone(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    known = await shop.product("Plum", "2.00")
+    await settle(shop)
+    unseen = shop.saleor.store.create_product("Quince", [])  # no webhook: never pushed
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(known.variants[0], 1)],
+            email=f"plum{i}@example.com",
+            paid=False,
+        )
+        for i in range(4)
+    ]
+    # A batch could only send its line of the known product: it goes alone.
+    alone = await shop.saleor.create_order(
+        lines=[
+            shop.saleor.order_line(known.variants[0], 1),
+            shop.saleor.order_line(unseen.variants[0], 2),
+        ],
+        email="quince@example.com",
+        paid=False,
+    )
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1
+    writes = direct_writes(shop, start)
+    # Its own push created the product first, then the order; the others went in the batch.
+    assert order_writes(shop, start) == ["POST orders"]
+    assert writes.index("POST products") < writes.index("POST orders")
+    held = shop.orders()
+    assert set(held) == {str(o.id) for o in [*orders, alone]}
+    lines = {(ln.product_id, ln.quantity) for ln in held[str(alone.id)].lines}
+    assert lines == {(str(known.id), 1), (str(unseen.id), 2)}
+    for order in [*orders, alone]:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_checkouts_become_orders_in_a_burst_and_their_carts_go(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    product = await shop.product("Lime", "1.00")
+    await settle(shop)
+    variant = product.variants[0].id
+    # One checkout's cart is in Mailchimp (sent after the debounce window) ...
+    carted = await shop.saleor.create_checkout(
+        lines=[LineSpec(variant, 1)], email="carted@example.com"
+    )
+    await settle(shop)
+    assert set(shop.carts()) == {str(carted.token)}
+    # ... the others are completed before theirs is sent.
+    quick = [
+        await shop.saleor.create_checkout(lines=[LineSpec(variant, 2)], email=f"q{i}@example.com")
+        for i in range(4)
+    ]
+    await Worker(shop.services).run_until_idle()  # the carts' pushes wait for the debounce
+    start = len(shop.mailchimp.requests)
+    orders = [await shop.saleor.complete_checkout(checkout, paid=False) for checkout in quick]
+    orders.append(await shop.saleor.complete_checkout(carted, paid=False))
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1
+    # The order of the checkout whose cart Mailchimp held went alone: its push deleted the cart.
+    assert order_writes(shop, start) == ["POST orders"]
+    assert f"DELETE carts/{carted.token}" in direct_writes(shop, start)
+    assert shop.carts() == {}
+    assert set(shop.orders()) == {str(o.id) for o in orders}
+    for checkout in [*quick, carted]:
+        record = await shop.record(EntityKind.CART, checkout.global_id)
+        assert record is not None and record.status is SyncStatus.REMOVED
