@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Header, Path, Request
+from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from starlette.responses import JSONResponse, Response
+from starlette.routing import request_response
 
 from addon import metrics
 from addon.dependencies import ServicesDep, SessionDep, services_of
@@ -23,6 +27,22 @@ from addon.saleor.manifest import (
 from addon.saleor.schemas import RegisterPayload
 
 router = APIRouter()
+
+
+class _RequestRoute(APIRoute):
+    """A route documented from its declaration like any other, but served without FastAPI's
+    per-request machinery (solving parameters, two exit stacks, validating and serialising
+    the answer: a tenth of a webhook's CPU). Its endpoint takes the path's parameters (plain
+    strings) and the request, reads the rest itself and answers a JSON object; errors go to
+    the app's handlers as from any route."""
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        super().__init__(path, endpoint, **kwargs)
+
+        async def handle(request: Request) -> Response:
+            return JSONResponse(await endpoint(request=request, **request.path_params))
+
+        self.app = request_response(handle)
 
 
 def _is_http_url(value: str) -> bool:
@@ -82,20 +102,6 @@ async def register(
 WEBHOOK_HEADERS = ("saleor-event", "saleor-signature", "saleor-api-url", "saleor-domain")
 
 
-@router.post(
-    WEBHOOK_PATH_PREFIX + "{slug}",
-    responses=error_responses(400, 401, 404),
-    openapi_extra={
-        **_json_body({"type": "object"}),
-        # Read from the request itself: as declared parameters, FastAPI's parsing of four
-        # headers cost a tenth of a delivery's time.
-        "parameters": [
-            {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
-            for name in WEBHOOK_HEADERS
-        ],
-        **required_headers("saleor-event", "saleor-signature", "saleor-api-url"),
-    },
-)
 async def webhook(
     slug: Annotated[
         str,
@@ -140,3 +146,22 @@ async def webhook(
     # No request-long session: the receiver verifies first and writes in one short transaction.
     outcome = await WebhookReceiver(services).receive(definition, headers, await request.body())
     return {"success": True, "outcome": outcome.value}
+
+
+router.add_api_route(
+    WEBHOOK_PATH_PREFIX + "{slug}",
+    webhook,
+    methods=["POST"],
+    route_class_override=_RequestRoute,
+    responses=error_responses(400, 401, 404),
+    openapi_extra={
+        **_json_body({"type": "object"}),
+        # Read from the request itself: as declared parameters, FastAPI's parsing of four
+        # headers cost a tenth of a delivery's time.
+        "parameters": [
+            {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+            for name in WEBHOOK_HEADERS
+        ],
+        **required_headers("saleor-event", "saleor-signature", "saleor-api-url"),
+    },
+)
