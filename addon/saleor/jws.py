@@ -81,8 +81,18 @@ class ParsedKeyCache:
         self.max_entries = max_entries
         self.parses = 0  # how many sets were parsed (tests observe it)
         self._entries: OrderedDict[str, ParsedKeys] = OrderedDict()
+        self._last: tuple[Jwks, ParsedKeys] | None = None  # the most recently used entry
 
     def get(self, jwks: Jwks) -> ParsedKeys:
+        # The set asked for last, by identity: an installation's cached set is one object for
+        # every delivery until a refetch, and serialising it costs more than the lookup.
+        if self._last is not None and self._last[0] is jwks:
+            return self._last[1]
+        parsed = self._get(jwks)
+        self._last = (jwks, parsed)
+        return parsed
+
+    def _get(self, jwks: Jwks) -> ParsedKeys:
         content = jwks.model_dump_json(exclude_none=True)
         parsed = self._entries.get(content)
         if parsed is not None:
@@ -102,6 +112,7 @@ class ParsedKeyCache:
 
     def clear(self) -> None:
         self._entries.clear()
+        self._last = None
 
 
 # One per process: key objects are immutable, and the content identifies the set.
