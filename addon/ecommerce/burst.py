@@ -333,7 +333,7 @@ def _apply_one(
     children = {**(record.children or {}), **meta["children"]}
     if record.pushed_at is not None and record.pushed_at > read_at:
         # Pushed again since Saleor was read: Mailchimp may now hold this older content.
-        content_forgotten(record, None, children)
+        _forget(record, None, children, meta)
         return False
     if all(outcome == "confirmed" for outcome in outcomes):
         settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
@@ -346,14 +346,25 @@ def _apply_one(
     if refused and len(refused) == sum(outcome != "confirmed" for outcome in outcomes):
         # Mailchimp refused the data: this record alone waits for a change or a Retry. What
         # the other operations changed is not known exactly: the next push sends everything.
-        content_forgotten(record, None, children)
+        _forget(record, None, children, meta)
         quarantined(record, error_message(refused[0]))
         return True
     # Transient, "already exists", 404 (gone from Mailchimp), a refused campaign: its own
     # push (with the worker's retries) knows what to do; it sends everything.
     exists = meta["creates"] and outcomes[0] == "exists"
-    content_forgotten(record, held if exists else None, children)
+    _forget(record, held if exists else None, children, meta)
     return False
+
+
+def _forget(
+    record: SyncRecord, held: str | None, children: dict[str, str], meta: dict[str, Any]
+) -> None:
+    """`content_forgotten`; but a record whose operations sent its fields only (an order's
+    PATCH) keeps the children it holds: its push then patches again instead of replacing it."""
+    kept = dict(record.children or {})
+    content_forgotten(record, held, children)
+    if meta.get("fields_only"):
+        record.children = kept
 
 
 async def on_burst_failure(

@@ -183,6 +183,7 @@ def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[
         return [batches.create_order(ctx.store_id, body, operation_id=op_id)]
     if record.content_hash == item.fingerprint.content_hash:
         return []
+    item.fields_only = True  # a PATCH cannot address lines
     path = paths.in_store(ctx.store_id, "orders", body.id)
     patch = sale_payloads.order_patch(body)
     return [BatchOperation.of("PATCH", path, patch, operation_id=op_id)]

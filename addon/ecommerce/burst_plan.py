@@ -46,6 +46,9 @@ class Planned:
     # then sends all of it again). Not for an order: its push creates it, and on "already
     # exists" patches it, as a single push does (with unknown lines it would re-create it).
     exists_is_held: bool = True
+    # Its operations send its fields only (an order's PATCH): whatever they answer, the
+    # children Mailchimp holds are still those the ledger records.
+    fields_only: bool = False
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -57,6 +60,7 @@ class Planned:
             "creates": bool(self.operations)
             and self.operations[0].method == "POST"
             and self.exists_is_held,
+            "fields_only": self.fields_only,
         }
 
 

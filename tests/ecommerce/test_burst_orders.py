@@ -155,3 +155,47 @@ async def test_checkouts_become_orders_in_a_burst_and_their_carts_go(
     for checkout in [*quick, carted]:
         record = await shop.record(EntityKind.CART, checkout.global_id)
         assert record is not None and record.status is SyncStatus.REMOVED
+
+
+async def test_changed_lines_go_alone_and_a_failed_patch_is_patched_again(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    product = await shop.product("Kiwi", "2.00", "4.00")
+    await settle(shop)
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            email=f"kiwi{i}@example.com",
+            paid=False,
+        )
+        for i in range(5)
+    ]
+    await settle(shop)
+    assert set(shop.orders()) == {str(o.id) for o in orders}
+
+    changed, failing = orders[0], orders[4]
+    shop.mailchimp.faults.fail_batch_operations(
+        [f"{failing.global_id}#0"], status=503, account=shop.account
+    )
+    start = len(shop.mailchimp.requests)
+    lines = [shop.saleor.order_line(product.variants[1], 3)]
+    await shop.saleor.update_order(shop.saleor.store.get_order(changed.id), lines=lines)
+    for order in orders[1:]:
+        await shop.saleor.mark_order_paid(order)
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1
+    # The changed lines: its push replaced the order. The PATCH that failed in the batch: its
+    # push patched it again (its lines, untouched, are still what the ledger records).
+    assert sorted(order_writes(shop, start)) == sorted(
+        [f"DELETE orders/{changed.id}", "POST orders", f"PATCH orders/{failing.id}"]
+    )
+    held = shop.orders()
+    assert [(ln.product_variant_id, ln.quantity) for ln in held[str(changed.id)].lines] == [
+        (str(product.variants[1].id), 3)
+    ]
+    assert [held[str(o.id)].financial_status for o in orders[1:]] == ["paid"] * 4
+    for order in orders:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
