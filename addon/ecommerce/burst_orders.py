@@ -45,7 +45,7 @@ from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.pusher import order_label
 from addon.ecommerce.repository import LedgerRepository, settled
 from addon.ecommerce.schemas import ChannelRef, SaleorOrder
-from addon.mailchimp import batches, paths
+from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
 
 # A product record whose variants no order line may reference (as `available_variants`).
@@ -184,9 +184,8 @@ def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[
     if record.content_hash == item.fingerprint.content_hash:
         return []
     item.fields_only = True  # a PATCH cannot address lines
-    path = paths.in_store(ctx.store_id, "orders", body.id)
     patch = sale_payloads.order_patch(body)
-    return [BatchOperation.of("PATCH", path, patch, operation_id=op_id)]
+    return [batches.update_order(ctx.store_id, body.id, patch, operation_id=op_id)]
 
 
 def _effects(

@@ -17,6 +17,7 @@ from . import paths
 from .ecommerce_models import (
     CustomerInput,
     OrderInput,
+    OrderPatch,
     ProductInput,
     ProductPatch,
     ProductVariantInput,
@@ -31,6 +32,7 @@ __all__ = [
     "create_order",
     "create_product",
     "parse_batch_results",
+    "update_order",
     "update_product",
     "upsert_customer",
     "upsert_product_variant",
@@ -66,6 +68,13 @@ def create_order(store_id: str, order: OrderInput, *, operation_id: str) -> Batc
     return BatchOperation.of(
         "POST", paths.in_store(store_id, "orders"), order, operation_id=operation_id
     )
+
+
+def update_order(
+    store_id: str, order_id: str, patch: OrderPatch, *, operation_id: str
+) -> BatchOperation:
+    path = paths.in_store(store_id, "orders", order_id)
+    return BatchOperation.of("PATCH", path, patch, operation_id=operation_id)
 
 
 def _decode_response(raw: Any) -> Any:
