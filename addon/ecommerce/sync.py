@@ -14,8 +14,9 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   `ECOMMERCE_MAX_ATTEMPTS` quarantines the job and its record with Mailchimp's reason; other
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
-* `burst.py`: while many pushes wait for one installation, products and customers go out as
-  Mailchimp batches (re-read from Saleor a page at a time), each record's outcome in the ledger.
+* `burst.py`: while many pushes wait for one installation, products, customers and orders go
+  out as Mailchimp batches (re-read from Saleor a page at a time; orders a batch can carry alone,
+  `burst_orders.py`), each record's outcome in the ledger.
 """
 
 from __future__ import annotations
