@@ -100,6 +100,18 @@ async def register(
 
 
 WEBHOOK_HEADERS = ("saleor-event", "saleor-signature", "saleor-api-url", "saleor-domain")
+_WANTED = {name.encode(): index for index, name in enumerate(WEBHOOK_HEADERS)}
+
+
+def _webhook_headers(request: Request) -> list[str | None]:
+    """`WEBHOOK_HEADERS`' values (the first of each, as `request.headers.get`), in one pass
+    over the raw headers (ASGI names them in lower case) instead of a scan for each."""
+    found: list[str | None] = [None] * len(WEBHOOK_HEADERS)
+    for name, value in request.scope["headers"]:
+        index = _WANTED.get(name)
+        if index is not None and found[index] is None:
+            found[index] = value.decode("latin-1")
+    return found
 
 
 async def webhook(
@@ -114,9 +126,7 @@ async def webhook(
 ) -> dict[str, Any]:
     # The services without a dependency: solving one costs FastAPI more than this whole lookup.
     services = services_of(request)
-    saleor_event, saleor_signature, saleor_api_url, saleor_domain = (
-        request.headers.get(name) for name in WEBHOOK_HEADERS
-    )
+    saleor_event, saleor_signature, saleor_api_url, saleor_domain = _webhook_headers(request)
     definition = webhook_by_slug(slug)
     if definition is None:
         raise NotFound(f"No webhook endpoint {slug!r}.", code=ErrorCode.UNKNOWN_WEBHOOK)
