@@ -317,7 +317,8 @@ async def run(
             async with contextlib.AsyncExitStack() as workers_up:
                 pids = [
                     await workers_up.enter_async_context(
-                        _process(worker, env, logs / f"worker{n}.log")
+                        # INFO: the start line `_ready` waits for (a worker logs little else).
+                        _process(worker, {**env, "LOG_LEVEL": "INFO"}, logs / f"worker{n}.log")
                     )
                     for n in range(workers)
                 ]
