@@ -7,8 +7,8 @@ process of its own under uvicorn on 127.0.0.1 with the options `addon serve` use
 (`addon.cli.uvicorn_options`, `LOG_LEVEL=WARNING`):
 
 * a bare FastAPI route that accepts a JSON POST: the ceiling of this server and client;
-* the app alone, as `addon serve` runs it (web side and, in the steady phase, its in-process
-  worker), on SQLite and on PostgreSQL;
+* the app alone, on SQLite and on PostgreSQL: for the steady phase `addon serve` itself (web
+  side and in-process worker), for the rate phase the same app without its worker;
 * the sandboxes, in one more process (`benchmarks.sandboxes_stack`): the Saleor sandbox, which
   installs the app (manifest, token, webhooks) before each of its runs, and the Mailchimp
   sandbox the app is pointed at (`MAILCHIMP_API_URL_TEMPLATE`). Real Saleor and Mailchimp are
@@ -381,12 +381,17 @@ async def _app_run(
 
 
 def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
-    def row(label: str, figures: Figures, ratio: str) -> None:
+    def row(label: str, figures: Figures, ratio: str, sandboxes: bool = True) -> None:
+        # The sandboxes' process's CPU (its own columns: the bare route has no sandboxes).
+        apart = (
+            f"{figures.sandbox_rate_ms:>9.2f} {figures.sandbox_steady_ms:>9.2f}"
+            if sandboxes
+            else f"{'-':>9} {'-':>9}"
+        )
         print(
             f"{label:>22} {figures.rate:>11.0f} {ratio:>8} "
             f"{figures.p50_ms:>8.1f} {figures.p99_ms:>8.1f} "
-            f"{figures.cpu_rate_ms:>9.2f} {figures.cpu_steady_ms:>9.2f} "
-            f"{figures.sandbox_rate_ms:>9.2f} {figures.sandbox_steady_ms:>9.2f}"
+            f"{figures.cpu_rate_ms:>9.2f} {figures.cpu_steady_ms:>9.2f} {apart}"
         )
 
     heads = ("per second", "of bare", "p50 ms", "p99 ms", "CPU ms", "CPU ms", "sandbox", "sandbox")
@@ -394,7 +399,7 @@ def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
     widths = (11, 8, 8, 8, 9, 9, 9, 9)
     for line in (heads, phases):
         print(f"{'':>22} " + " ".join(f"{h:>{w}}" for h, w in zip(line, widths, strict=True)))
-    row("bare FastAPI route", bare, "")
+    row("bare FastAPI route", bare, "", sandboxes=False)
     ok = not bare.failures
     for name, figures in apps.items():
         ratio = figures.rate / bare.rate
