@@ -140,6 +140,10 @@ class Settings(BaseSettings):
     # Customers and orders are read in this many slices of their history side by side (each
     # slice a page at a time: up to a batch's worth of pages at once per kind).
     initial_sync_read_slices: int = Field(default=10, ge=1, le=100)
+    # A step reads, plans and submits up to this many batches of a kind, the next one read
+    # while the last is submitted (each written with its slices' positions: a crash repeats
+    # one batch), within INITIAL_SYNC_MAX_IN_FLIGHT.
+    initial_sync_step_batches: int = Field(default=4, ge=1, le=50)
 
     @field_validator("app_url")
     @classmethod

@@ -3,12 +3,16 @@
 The first step sets the store's `is_syncing`; afterwards a step does, side by side: poll the
 batches whose poll is due (the next look planned from Mailchimp's own progress) and apply the
 finished ones (`applier`); resend a queued batch; read pages of each readable kind (`reader`),
-plan them (`planner`) and submit them as one batch, while fewer than
-`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp. A kind split into slices (`slices`) is
-read slice by slice side by side, each slice for its share of the batch, and every slice's
-position is written with the batch it fed. With nothing left it finishes (clears
-`is_syncing`). Every part records its outcome in a short transaction after its calls, and the
-next step is enqueued last, so a crash repeats at most one step. A 429 from Mailchimp is no
+plan them (`planner`) and submit them as batches, while fewer than
+`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp (the room shared by the kinds read
+together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES` batches per step, each slice's
+pages read as one stream and the next batch read while the last is submitted, so Saleor's
+reading does not wait for planning or Mailchimp. A kind split into slices (`slices`) is read
+slice by slice side by side, each slice for its share of a batch, and every slice's position
+is written with the batch it fed. With nothing left it finishes (clears `is_syncing`). Every
+part records its outcome in a short transaction after its calls, and the next step is
+enqueued last, so a crash repeats at most one step (of a kind's batches, only the one being
+submitted: the earlier ones were written with their positions). A 429 from Mailchimp is no
 failure, only a reason for the next step to wait.
 
 A repeated submit (crash after `POST /batches`, before the write) sends the same entities
@@ -19,9 +23,8 @@ again: customers are PUT (idempotent); products and orders are POSTed and Mailch
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -37,7 +40,7 @@ from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.planner import Planned, Planner
-from addon.initial_sync.reader import Reader
+from addon.initial_sync.reader import Page, Reader
 from addon.initial_sync.slices import Slice, split
 from addon.initial_sync.state import (
     KINDS,
@@ -58,6 +61,28 @@ logger = logging.getLogger(__name__)
 
 # A batch's polls run side by side with reading Saleor; this many batches at most per step.
 MAX_POLLS_PER_STEP = 4
+
+
+@dataclass
+class _Batch:
+    """A batch read and planned: the slices' positions after it, its operations, the ids
+    handed to live sync, the counts, and when its reading began."""
+
+    slices: list[Slice]
+    read_at: datetime
+    planned: dict[str, Planned] = field(default_factory=dict)
+    live: list[str] = field(default_factory=list)
+    read: int = 0
+    skipped: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class _Pages:
+    """One slice's pages for a step, and how many of them each batch takes."""
+
+    pages: AsyncGenerator[Page]
+    share: int
 
 
 @dataclass
@@ -101,8 +126,8 @@ class Step:
         if queued and room > 0:
             parts.append(self._unless_rate_limited(self.resend(queued[0])))  # resends go first
             room -= 1
-        for kind in self._readable(flights)[: max(room, 0)]:
-            parts.append(self._unless_rate_limited(self.submit(kind)))
+        for kind, batches in self._allot(self._readable(flights), room).items():
+            parts.append(self._unless_rate_limited(self.submit(kind, batches)))
         if parts:
             # Polling Mailchimp and reading Saleor (one stream per kind) overlap; each part
             # commits on its own and says how long the next step should wait (0: at once).
@@ -122,6 +147,18 @@ class Step:
             wake = min((f.next_poll_at or now for f in submitted), default=now)
             async with self.services.db.transaction() as session:
                 await self._then(session, max((wake - now).total_seconds(), 0.0))
+
+    def _allot(self, kinds: list[EntityKind], room: int) -> dict[EntityKind, int]:
+        """How many batches each kind may submit in this step: the room at Mailchimp shared
+        in turn (kinds read together overlap), up to `INITIAL_SYNC_STEP_BATCHES` each."""
+        allotted = dict.fromkeys(kinds, 0)
+        most = self.settings.initial_sync_step_batches
+        while room > 0 and any(n < most for n in allotted.values()):
+            for kind in kinds:
+                if room > 0 and allotted[kind] < most:
+                    allotted[kind] += 1
+                    room -= 1
+        return {kind: n for kind, n in allotted.items() if n}
 
     def _readable(self, flights: list[Flight]) -> list[EntityKind]:
         """Kinds whose next pages may be read now: products and customers from the start;
@@ -222,50 +259,85 @@ class Step:
         count = self.settings.initial_sync_read_slices
         return split(oldest, newest, count, by_day=by_day, since=since)
 
-    async def _read(self, kind: EntityKind, piece: Slice, pages: int) -> _Read:
-        """Read `pages` pages of one slice after its cursor and plan them."""
+    async def _read(
+        self, kind: EntityKind, piece: Slice, pages: AsyncIterator[Page], count: int
+    ) -> _Read:
+        """Read the slice's next `count` pages (fewer at its end) and plan them."""
         out = _Read(piece)
-        limit = pages * self.settings.initial_sync_page_size
-        reading = self.reader.pages(kind, piece, limit)
-        async with contextlib.aclosing(reading):
-            async for page in reading:
-                out.piece = piece.read_to(page.end_cursor, not page.has_next)
-                out.total += page.total or 0  # a slice's first page only
-                plan = await self.planner.plan(kind, page.nodes, piece)
-                out.read += len(page.nodes) - plan.foreign
-                out.planned.update((item.saleor_id, item) for item in plan.operations)
-                out.live.extend(plan.live)
-                out.skipped += plan.skipped
+        for _ in range(count):
+            page = await anext(pages, None)
+            if page is None:
+                break
+            out.piece = piece.read_to(page.end_cursor, not page.has_next)
+            out.total += page.total or 0  # a slice's first page only
+            plan = await self.planner.plan(kind, page.nodes, piece)
+            out.read += len(page.nodes) - plan.foreign
+            out.planned.update((item.saleor_id, item) for item in plan.operations)
+            out.live.extend(plan.live)
+            out.skipped += plan.skipped
         return out
 
-    async def submit(self, kind: EntityKind) -> None:
+    async def _read_batch(
+        self, kind: EntityKind, slices: list[Slice], streams: dict[int, _Pages]
+    ) -> _Batch:
+        """The next batch: each open slice's share of pages, read side by side, planned."""
+        out = _Batch(list(slices), read_at=utcnow())
+        reads = await asyncio.gather(
+            *(
+                self._read(kind, slices[i], stream.pages, stream.share)
+                for i, stream in streams.items()
+            )
+        )
+        for index, outcome in zip(streams, reads, strict=True):
+            out.slices[index] = outcome.piece
+            out.planned.update(outcome.planned)
+            out.live.extend(outcome.live)
+            out.read += outcome.read
+            out.skipped += outcome.skipped
+            out.total += outcome.total
+        return out
+
+    async def submit(self, kind: EntityKind, batches: int) -> None:
+        """Up to `batches` batches of the kind, pipelined so Saleor's reading never waits for
+        planning or Mailchimp: each open slice is one stream of pages for the whole step (the
+        next page asked for while the last is planned, `Reader.pages`), and the next batch is
+        read while the last is submitted. A batch is a share of pages of each open slice (one
+        page at least each, the first ones a page more), and is written with the positions
+        its pages reached, in order: a crash repeats only the batch being submitted (and
+        re-reads what was read ahead). At most two batches of a kind are held at once."""
         slices = list(await self._slices(kind))
-        # A batch's worth of pages, shared by the slices not read completely (one page at
-        # least each, the first ones a page more), read side by side.
         open_ = [index for index, piece in enumerate(slices) if not piece.done]
         budget = -(-self.settings.initial_sync_batch_size // self.settings.initial_sync_page_size)
         reading = open_[:budget]
-        shares = [
-            budget // len(reading) + (1 if n < budget % len(reading) else 0)
-            for n in range(len(reading))
-        ]
-        read_at = utcnow()
-        reads = await asyncio.gather(
-            *(self._read(kind, slices[i], share) for i, share in zip(reading, shares, strict=True))
-        )
-        planned: dict[str, Planned] = {}
-        live: list[str] = []
-        read = skipped = total = 0
-        for index, outcome in zip(reading, reads, strict=True):
-            slices[index] = outcome.piece
-            planned.update(outcome.planned)
-            live.extend(outcome.live)
-            read, skipped, total = (
-                read + outcome.read,
-                skipped + outcome.skipped,
-                total + outcome.total,
-            )
+        size = self.settings.initial_sync_page_size
+        streams: dict[int, _Pages] = {}
+        for n, index in enumerate(reading):
+            share = budget // len(reading) + (1 if n < budget % len(reading) else 0)
+            pages = self.reader.pages(kind, slices[index], share * batches * size)
+            streams[index] = _Pages(pages, share)
+        ahead: asyncio.Future[_Batch] | None = None
+        try:
+            ahead = asyncio.ensure_future(self._read_batch(kind, slices, streams))
+            for sent in range(1, batches + 1):
+                batch, ahead = await ahead, None
+                if sent < batches and not all(batch.slices[i].done for i in streams):
+                    ahead = asyncio.ensure_future(self._read_batch(kind, batch.slices, streams))
+                written = await self._send(kind, batch)
+                del batch  # not held while the next one is read
+                if not written or ahead is None:
+                    return
+        finally:
+            if ahead is not None:
+                ahead.cancel()
+                await asyncio.gather(ahead, return_exceptions=True)
+            for stream in streams.values():
+                await stream.pages.aclose()
+
+    async def _send(self, kind: EntityKind, batch: _Batch) -> bool:
+        """Submit one batch read and write it with its slices' positions (False: the sync is
+        no longer running)."""
         batch_id, bodies = None, None
+        planned = batch.planned
         if planned:
             operations = [item.operation for item in planned.values()]
             bodies = pack(operations)
@@ -273,8 +345,8 @@ class Step:
         async with self.services.db.transaction() as session:
             run = await self._running(session)
             if run is None:
-                return
-            for saleor_id in live:
+                return False
+            for saleor_id in batch.live:
                 await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
             if batch_id is not None:
                 now = utcnow()
@@ -288,26 +360,27 @@ class Step:
                         operations={key: item.meta() for key, item in planned.items()},
                         bodies=bodies,
                         attempt=1,
-                        read_at=read_at,
+                        read_at=batch.read_at,
                         submitted_at=now,
                         next_poll_at=self._first_poll(now),
                         polls=0,
                     )
                 )
             streams = dict(run.streams or {})
-            streams[kind.value] = Stream(tuple(slices)).to_json()
+            streams[kind.value] = Stream(tuple(batch.slices)).to_json()
             run.streams = streams
             run.phase = phase_of({k: Stream.of(streams, k) for k in KINDS})
             run.last_progress_at = utcnow()
             bump(
                 run,
                 kind,
-                total=total,
-                read=read,
-                skipped=skipped,
+                total=batch.total,
+                read=batch.read,
+                skipped=batch.skipped,
                 sent=len(planned),
-                retried=len(live),
+                retried=len(batch.live),
             )
+        return True
 
     async def resend(self, flight: Flight) -> None:
         """Submit a queued batch: operations that failed transiently, sent again as they were."""
