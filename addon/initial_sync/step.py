@@ -1,19 +1,19 @@
 """One step of one initial sync: what it does side by side, and the short writes after its calls.
 
-The first step sets the store's `is_syncing`; afterwards a step does, side by side: poll the
-batches whose poll is due (the next look planned from Mailchimp's own progress) and apply the
-finished ones (`applier`); resend a queued batch; read pages of each readable kind (`reader`),
-plan them (`planner`) and submit them as batches, while fewer than
-`INITIAL_SYNC_MAX_IN_FLIGHT` batches are at Mailchimp (the room shared by the kinds read
-together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES` batches per step, each slice's
-pages read as one stream and the next batch read while the last is submitted, so Saleor's
-reading does not wait for planning or Mailchimp. A kind split into slices (`slices`) is read
-slice by slice side by side, each slice for its share of a batch, and every slice's position
-is written with the batch it fed. With nothing left it finishes (clears `is_syncing`). Every
-part records its outcome in a short transaction after its calls, and the next step is
-enqueued last, so a crash repeats at most one step (of a kind's batches, only the one being
-submitted: the earlier ones were written with their positions). A 429 from Mailchimp is no
-failure, only a reason for the next step to wait.
+The first step sets the store's `is_syncing`; afterwards a step polls the batches whose poll
+is due (the next look planned from Mailchimp's own progress; a finished one leaves room at
+Mailchimp), then does, side by side: apply the finished ones (`applier`); resend a queued
+batch; read pages of each readable kind (`reader`), plan them (`planner`) and submit them as
+batches, while fewer than `INITIAL_SYNC_MAX_IN_FLIGHT` batches are pending at Mailchimp (the
+room shared by the kinds read together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES`
+batches per step, each slice's pages read as one stream and the next batch read while the
+last is submitted, so Saleor's reading does not wait for planning or Mailchimp. A kind split
+into slices (`slices`) is read slice by slice side by side, each slice for its share of a
+batch, and every slice's position is written with the batch it fed. With nothing left it
+finishes (clears `is_syncing`). Every part records its outcome in a short transaction after
+its calls, and the next step is enqueued last, so a crash repeats at most one step (of a
+kind's batches, only the one being submitted: the earlier ones were written with their
+positions). A 429 from Mailchimp is no failure, only a reason for the next step to wait.
 
 A repeated submit (crash after `POST /batches`, before the write) sends the same entities
 again: customers are PUT (idempotent); products and orders are POSTed and Mailchimp answers
@@ -53,14 +53,11 @@ from addon.initial_sync.state import (
     phase_of,
     unpack,
 )
-from addon.mailchimp import MailchimpClient, RateLimited, StorePatch
+from addon.mailchimp import InvalidCredentials, MailchimpClient, RateLimited, StorePatch
 from addon.mailchimp.models import Batch
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
-
-# A batch's polls run side by side with reading Saleor; this many batches at most per step.
-MAX_POLLS_PER_STEP = 4
 
 
 @dataclass
@@ -110,6 +107,8 @@ class Step:
         self.client = client
         self.reader = Reader(services, context)
         self.planner = Planner(services, context)
+        # Whether this step wrote a batch or applied one (see `_unless_progress`).
+        self._progress = False
 
     async def execute(self, flights: list[Flight]) -> None:
         if not self.run.store_flagged:
@@ -119,23 +118,28 @@ class Step:
         queued = [f for f in flights if f.status is BatchStatus.QUEUED]
         now = utcnow()
         due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
+        # Due batches are polled first: one Mailchimp has finished is no longer pending there,
+        # so it leaves room for this step's batches (its results are applied side by side).
+        polled, delay = await self.poll(due) if due else ([], 0.0)
+        delays = [delay]
         parts: list[Coroutine[Any, Any, float]] = []
-        if due:
-            parts.append(self._unless_rate_limited(self.track(due[:MAX_POLLS_PER_STEP])))
-        room = self.settings.initial_sync_max_in_flight - len(submitted)
+        if polled:
+            parts.append(self._unless_rate_limited(self.settle(polled)))
+        finished = sum(1 for _, batch in polled if batch.status == "finished")
+        room = self.settings.initial_sync_max_in_flight - len(submitted) + finished
         if queued and room > 0:
             parts.append(self._unless_rate_limited(self.resend(queued[0])))  # resends go first
             room -= 1
         for kind, batches in self._allot(self._readable(flights), room).items():
             parts.append(self._unless_rate_limited(self.submit(kind, batches)))
-        if parts:
-            # Polling Mailchimp and reading Saleor (one stream per kind) overlap; each part
+        if parts or delay:
+            # Applying results and reading Saleor (one stream per kind) overlap; each part
             # commits on its own and says how long the next step should wait (0: at once).
-            delays = []
             for outcome in await asyncio.gather(*parts, return_exceptions=True):
                 if isinstance(outcome, BaseException):
-                    raise outcome
-                delays.append(outcome)
+                    self._unless_progress(outcome)
+                else:
+                    delays.append(outcome)
             # A part told to wait (Mailchimp's 429) makes the whole next step wait: asking again
             # at once would re-read Saleor and be refused again.
             async with self.services.db.transaction() as session:
@@ -176,8 +180,24 @@ class Step:
         try:
             await call
         except RateLimited as exc:
-            return exc.retry_after or self.settings.initial_sync_poll_max_seconds
+            return self._wait(exc)
         return 0.0
+
+    def _unless_progress(self, exc: BaseException) -> None:
+        """A part failed: the step fails (the worker's retry policy), unless it wrote a batch
+        or applied one. Then it ends as a step that made progress (a longer step must not
+        use up the sync's attempts sooner); the next one goes on from what was written and
+        fails as a step if the error goes on."""
+        if (
+            not self._progress
+            or not isinstance(exc, Exception)
+            or isinstance(exc, InvalidCredentials)
+        ):
+            raise exc
+        logger.warning("Initial sync %s: a step made progress, then: %r", self.run.id, exc)
+
+    def _wait(self, exc: RateLimited) -> float:
+        return exc.retry_after or self.settings.initial_sync_poll_max_seconds
 
     # --- writes (short transactions after the calls) ------------------------------------------
 
@@ -202,13 +222,22 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def track(self, due: list[Flight]) -> None:
-        """Poll due batches; apply the finished ones, plan the next look at the others."""
-        batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
-        for flight, batch in zip(due, batches, strict=True):
+    async def poll(self, due: list[Flight]) -> tuple[list[tuple[Flight, Batch]], float]:
+        """The due batches as Mailchimp reports them, side by side (or, on a 429, none and
+        how long to wait)."""
+        try:
+            batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
+        except RateLimited as exc:
+            return [], self._wait(exc)
+        return list(zip(due, batches, strict=True)), 0.0
+
+    async def settle(self, polled: list[tuple[Flight, Batch]]) -> None:
+        """Apply the finished batches one at a time, plan the next look at the others."""
+        for flight, batch in polled:
             if batch.status == "finished":
                 results = await self.client.download_batch_results(batch.response_body_url)
                 await applier.apply(self.services, self.run.id, flight, results)
+                self._progress = True
             else:
                 await self.reschedule_poll(flight, batch)
 
@@ -282,12 +311,18 @@ class Step:
     ) -> _Batch:
         """The next batch: each open slice's share of pages, read side by side, planned."""
         out = _Batch(list(slices), read_at=utcnow())
-        reads = await asyncio.gather(
-            *(
-                self._read(kind, slices[i], stream.pages, stream.share)
-                for i, stream in streams.items()
-            )
-        )
+        tasks = [
+            asyncio.ensure_future(self._read(kind, slices[i], stream.pages, stream.share))
+            for i, stream in streams.items()
+        ]
+        try:
+            reads = await asyncio.gather(*tasks)
+        except BaseException:
+            # No slice goes on reading its stream (the step closes them) after one failed.
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
         for index, outcome in zip(streams, reads, strict=True):
             out.slices[index] = outcome.piece
             out.planned.update(outcome.planned)
@@ -319,12 +354,16 @@ class Step:
         try:
             ahead = asyncio.ensure_future(self._read_batch(kind, slices, streams))
             for sent in range(1, batches + 1):
+                assert ahead is not None  # read ahead on the way round
                 batch, ahead = await ahead, None
                 if sent < batches and not all(batch.slices[i].done for i in streams):
                     ahead = asyncio.ensure_future(self._read_batch(kind, batch.slices, streams))
                 written = await self._send(kind, batch)
                 del batch  # not held while the next one is read
-                if not written or ahead is None:
+                if not written:
+                    return
+                self._progress = True
+                if ahead is None:
                     return
         finally:
             if ahead is not None:

@@ -51,9 +51,18 @@ async def _batches(shop: Shop) -> list[InitialSyncBatch]:
 
 @pytest.mark.parametrize("slices", [1, 3])
 async def test_pipelined_steps_send_exactly_a_sequential_read_within_the_in_flight_cap(
-    piped: Shop, slices: int
+    piped: Shop, slices: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shop = piped
+    real_create = MailchimpClient.create_batch
+    pending_at_submit: list[int] = []
+
+    async def create(self: MailchimpClient, operations: Sequence[BatchOperation]) -> Any:
+        batches = shop.mailchimp.batches(shop.account)
+        pending_at_submit.append(sum(1 for b in batches if b.status != "finished"))
+        return await real_create(self, operations)
+
+    monkeypatch.setattr(MailchimpClient, "create_batch", create)
     shop.services.settings = shop.services.settings.model_copy(
         update={"initial_sync_read_slices": slices}
     )
@@ -82,6 +91,8 @@ async def test_pipelined_steps_send_exactly_a_sequential_read_within_the_in_flig
         assert set(sent[kind]) == ids, kind
         assert max(sent[kind].values()) == 1, f"{kind} sent twice"
     assert_equal_to_saleor(shop)
+    # Never a batch more than the cap pending at Mailchimp (one it finished leaves room).
+    assert pending_at_submit and max(pending_at_submit) < PIPELINE["initial_sync_max_in_flight"]
     # Steps did submit several batches of a kind, and never more than a step may.
     assert max(most_in_one_step.values()) == PIPELINE["initial_sync_step_batches"]
 
