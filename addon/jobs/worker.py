@@ -114,8 +114,10 @@ class Worker:
             claimable = self.services.handlers.claimable
             claimed = await jobs.claim(self.worker_id, limit, self.lease, claimable=claimable)
             together = [job for job in claimed if self._batched(job)]
-            if together and len(together) < JOBS_TOGETHER:
-                # A backlog of webhooks goes by hundreds.
+            if together and len(claimed) == limit and len(together) < JOBS_TOGETHER:
+                # A backlog of webhooks goes by hundreds. (A claim short of `limit` took every
+                # due job it could: looking again would find none, a statement per webhook
+                # at a steady rate.)
                 kinds = sorted({job.kind for job in together})
                 installations = sorted({job.installation_id for job in together})
                 claimed += await jobs.claim(
