@@ -174,9 +174,12 @@ async def _record_submitted(
     read_at: datetime,
 ) -> None:
     async with services.db.transaction() as session:
-        row = await session.get(BurstBatch, batch_id)
+        row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is None:
-            return  # erased with its installation meanwhile
+            # Gone meanwhile: its installation was erased, or a rerun of its push job (the
+            # lease lost) released its records to pushes of their own (`release_unsent`),
+            # which send them again.
+            return
         scope = (row.installation_id, row.channel_slug, row.kind)
         items = [*planned.planned, *planned.unchanged]
         records = await LedgerRepository(session).get_or_create_many(
@@ -249,9 +252,10 @@ async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
     worker crashed, or it lost its lease): they go back to one push each."""
     async with services.db.transaction() as session:
         rows = await session.scalars(
-            select(BurstBatch).where(
-                BurstBatch.leader_job_id == job_id, BurstBatch.status == BurstStatus.READING
-            )
+            select(BurstBatch)
+            .where(BurstBatch.leader_job_id == job_id, BurstBatch.status == BurstStatus.READING)
+            # Waits for a submission being recorded, then skips the batch it submitted.
+            .with_for_update()
         )
         for row in list(rows):
             await _release_in(session, row, keep)
