@@ -10,10 +10,11 @@ depend on, `burst_orders.py`) and submits it as one batch (`addon.mailchimp.batc
 initial sync does); what else those pushes write in the ledger (an order's cart converted, its
 products' stock pushes queued) is written when the batch is recorded. An `ecommerce.burst`
 job polls the batch (the next look planned from Mailchimp's progress, a new job each time) and
-applies its results to each ledger record: confirmed → synced with the same fingerprint live
-sync records; a data error → that record alone is quarantined with Mailchimp's reason;
-anything else (transient, "already exists", 404, a refused campaign or changed e-mail) → the
-record gets a push of its own (`alone`, with the worker's retries).
+applies its results to each ledger record (`burst_apply.py`): confirmed → synced with the same
+fingerprint live sync records; a data error → that record
+alone is quarantined with Mailchimp's reason; anything else (transient, "already exists", 404,
+a refused campaign or changed e-mail) → the record gets a push of its own (`alone`, with the
+worker's retries).
 
 Still one ledger and newest state wins: the batch carries Saleor's state at `read_at`; a
 record pushed again since (by its own push or a later batch; Mailchimp runs batches in no
@@ -33,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.batch_results import classify, error_message
+from addon.ecommerce.burst_apply import apply_one
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import backlog, take_over
@@ -52,12 +52,11 @@ from addon.ecommerce.models import (
     BurstBatch,
     BurstStatus,
     EntityKind,
-    Fingerprint,
     SyncRecord,
     SyncStatus,
 )
 from addon.ecommerce.push_queue import enqueue_pushes
-from addon.ecommerce.repository import LedgerRepository, content_forgotten, quarantined, settled
+from addon.ecommerce.repository import LedgerRepository, settled
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
@@ -315,60 +314,11 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
         again: list[str] = []
         for saleor_id, meta in row.records.items():
-            record = records[saleor_id]
-            if not _apply_one(record, meta, by_operation, row.read_at, now):
+            if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
                 again.append(saleor_id)
         await session.delete(row)
         await session.flush()
         await _alone(session, scope, again)
-
-
-def _apply_one(
-    record: SyncRecord,
-    meta: dict[str, Any],
-    by_operation: dict[str, BatchOperationResult],
-    read_at: datetime,
-    now: datetime,
-) -> bool:
-    """Record one entity's outcome; False: it needs a push of its own."""
-    results = [by_operation.get(op) for op in meta["operations"]]
-    outcomes = [classify(result) for result in results]
-    held = meta["mailchimp_id"]
-    children = {**(record.children or {}), **meta["children"]}
-    if record.pushed_at is not None and record.pushed_at > read_at:
-        # Pushed again since Saleor was read: Mailchimp may now hold this older content.
-        _forget(record, None, children, meta)
-        return False
-    if all(outcome == "confirmed" for outcome in outcomes):
-        settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
-        return True
-    refused = [
-        result
-        for result, outcome in zip(results, outcomes, strict=True)
-        if outcome == "quarantined" and result is not None and result.status_code != 404
-    ]
-    if refused and len(refused) == sum(outcome != "confirmed" for outcome in outcomes):
-        # Mailchimp refused the data: this record alone waits for a change or a Retry. What
-        # the other operations changed is not known exactly: the next push sends everything.
-        _forget(record, None, children, meta)
-        quarantined(record, error_message(refused[0]))
-        return True
-    # Transient, "already exists", 404 (gone from Mailchimp), a refused campaign: its own
-    # push (with the worker's retries) knows what to do; it sends everything.
-    exists = meta["creates"] and outcomes[0] == "exists"
-    _forget(record, held if exists else None, children, meta)
-    return False
-
-
-def _forget(
-    record: SyncRecord, held: str | None, children: dict[str, str], meta: dict[str, Any]
-) -> None:
-    """`content_forgotten`; but a record whose operations sent its fields only (an order's
-    PATCH) keeps the children it holds: its push then patches again instead of replacing it."""
-    kept = dict(record.children or {})
-    content_forgotten(record, held, children)
-    if meta.get("fields_only"):
-        record.children = kept
 
 
 async def on_burst_failure(

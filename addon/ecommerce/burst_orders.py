@@ -180,6 +180,7 @@ def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[
     assert isinstance(body, sale_payloads.TrackedOrderInput)
     op_id = operation_id(item.saleor_id, 0)
     if record is None or record.mailchimp_id is None:
+        item.first_creates = True
         return [batches.create_order(ctx.store_id, body, operation_id=op_id)]
     if record.content_hash == item.fingerprint.content_hash:
         return []

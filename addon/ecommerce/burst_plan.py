@@ -49,6 +49,9 @@ class Planned:
     # Its operations send its fields only (an order's PATCH): whatever they answer, the
     # children Mailchimp holds are still those the ledger records.
     fields_only: bool = False
+    # Its first operation creates it (a POST; a customer's PUT, an upsert): once confirmed,
+    # Mailchimp holds it even if the ledger meanwhile recorded it gone (`burst_apply.py`).
+    first_creates: bool = False
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -61,6 +64,7 @@ class Planned:
             and self.operations[0].method == "POST"
             and self.exists_is_held,
             "fields_only": self.fields_only,
+            "first_creates": self.first_creates,
         }
 
 
@@ -110,6 +114,7 @@ def plan(
                 item.operations = _product_update(ctx, record, item)
             else:
                 item.operations = [_create(ctx, kind, item, saleor_id)]
+                item.first_creates = True
             if item.operations:
                 result.planned.append(item)
             else:

@@ -156,6 +156,37 @@ async def test_newest_state_wins_when_a_product_changes_while_its_batch_is_at_ma
     assert record.label == "Herb 0 v3"
 
 
+async def test_a_product_deleted_while_its_create_batch_waits_is_hidden_once_created(
+    bursty: Shop,
+) -> None:
+    shop = bursty
+    products = [await shop.product(f"Sage {i}", "2.00", "3.00") for i in range(5)]
+    shop.mailchimp.batches_paused = True
+    worker = Worker(shop.services)
+    start = len(shop.mailchimp.requests)
+    await worker.run_until_idle()  # the creations are submitted; Mailchimp holds the batch
+    assert batch_calls(shop, start) == 1 and shop.products() == {}
+    # Deleted meanwhile: its push finds nothing in Mailchimp to hide and records it removed.
+    gone = products[0]
+    await shop.saleor.delete_product(gone)
+    await worker.run_until_idle()
+    record = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert record is not None and record.mailchimp_id is None
+
+    # Then Mailchimp runs the batch and creates it: the ledger keeps its id, and its push
+    # hides it (as for any deleted product) instead of leaving it for sale in Mailchimp.
+    shop.mailchimp.batches_paused = False
+    await settle(shop)
+    held = shop.products()
+    assert set(held) == {str(p.id) for p in products}
+    assert [(v.visibility, v.inventory_quantity) for v in held[str(gone.id)].variants] == [
+        ("hidden", 0)
+    ] * 2
+    record = await shop.record(EntityKind.PRODUCT, gone.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    assert record.mailchimp_id == str(gone.id)
+
+
 async def test_a_transient_failure_in_the_batch_gives_that_record_a_push_of_its_own(
     bursty: Shop,
 ) -> None:

@@ -199,3 +199,41 @@ async def test_changed_lines_go_alone_and_a_failed_patch_is_patched_again(
     for order in orders:
         record = await shop.record(EntityKind.ORDER, order.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_not_replaced(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    product = await shop.product("Fig", "3.00")
+    await settle(shop)
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            email=f"fig{i}@example.com",
+            paid=False,
+        )
+        for i in range(5)
+    ]
+    shop.mailchimp.batches_paused = True
+    worker = Worker(shop.services)
+    start = len(shop.mailchimp.requests)
+    await worker.run_until_idle()
+    assert batch_calls(shop, start) == 1
+    # Paid while the batch waits: its own push (below the threshold) creates it, paid; the
+    # batch's creation then finds it exists.
+    paid = orders[0]
+    await shop.saleor.mark_order_paid(paid)
+    await worker.run_until_idle()
+    shop.mailchimp.batches_paused = False
+    await settle(shop)
+
+    # Its lines are the ones the batch sent: its next push patches it (as one push after
+    # another would), never deletes and re-creates it.
+    assert order_writes(shop, start) == ["POST orders", f"PATCH orders/{paid.id}"]
+    held = shop.orders()
+    assert set(held) == {str(o.id) for o in orders}
+    assert held[str(paid.id)].financial_status == "paid"
+    record = await shop.record(EntityKind.ORDER, paid.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    assert record.content_hash and all(record.children.values())

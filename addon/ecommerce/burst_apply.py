@@ -1,0 +1,90 @@
+"""What one record's results in a finished burst batch mean for its ledger record (`burst.py`
+applies a batch with these): confirmed → synced with the batch's fingerprint; a data error →
+quarantined; anything else, or a record pushed again since Saleor was read → a push of its own,
+with what Mailchimp may hold recorded as unknown.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from addon.ecommerce.batch_results import Outcome, classify, error_message
+from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.repository import content_forgotten, quarantined, settled
+from addon.mailchimp.models import BatchOperationResult
+
+# The first operation's outcomes after which Mailchimp holds a record the batch created.
+_HELD_AFTER_CREATE: tuple[Outcome, ...] = ("confirmed", "exists")
+
+
+def apply_one(
+    record: SyncRecord,
+    meta: dict[str, Any],
+    by_operation: dict[str, BatchOperationResult],
+    read_at: datetime,
+    now: datetime,
+) -> bool:
+    """Record one entity's outcome; False: it needs a push of its own."""
+    results = [by_operation.get(op) for op in meta["operations"]]
+    outcomes = [classify(result) for result in results]
+    held = meta["mailchimp_id"]
+    children = {**(record.children or {}), **meta["children"]}
+    if _overtaken(record, read_at):
+        # Pushed again since Saleor was read: Mailchimp may now hold this older content. A
+        # record its push found gone (no id, so nothing deleted or hidden) that the batch then
+        # created keeps the id: its next push deletes (an order) or hides (a product) it.
+        created = meta.get("first_creates", meta["creates"]) and outcomes[0] in _HELD_AFTER_CREATE
+        _forget(record, held if created else None, children, meta, overtaken=True)
+        return False
+    if all(outcome == "confirmed" for outcome in outcomes):
+        settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
+        return True
+    refused = [
+        result
+        for result, outcome in zip(results, outcomes, strict=True)
+        if outcome == "quarantined" and result is not None and result.status_code != 404
+    ]
+    if refused and len(refused) == sum(outcome != "confirmed" for outcome in outcomes):
+        # Mailchimp refused the data: this record alone waits for a change or a Retry. What
+        # the other operations changed is not known exactly: the next push sends everything.
+        _forget(record, None, children, meta)
+        quarantined(record, error_message(refused[0]))
+        return True
+    # Transient, "already exists", 404 (gone from Mailchimp), a refused campaign: its own
+    # push (with the worker's retries) knows what to do; it sends everything.
+    exists = meta["creates"] and outcomes[0] == "exists"
+    _forget(record, held if exists else None, children, meta)
+    return False
+
+
+def _overtaken(record: SyncRecord, read_at: datetime) -> bool:
+    """Its own push (or a later batch) recorded it since Saleor was read. A push that found
+    it gone and had nothing to hide or delete records it removed without `pushed_at`."""
+    if record.pushed_at is not None and record.pushed_at > read_at:
+        return True
+    return record.status is SyncStatus.REMOVED and record.updated_at > read_at
+
+
+def _forget(
+    record: SyncRecord,
+    held: str | None,
+    children: dict[str, str],
+    meta: dict[str, Any],
+    *,
+    overtaken: bool = False,
+) -> None:
+    """`content_forgotten`; but a record whose operations sent its fields only (an order's
+    PATCH) keeps the children it holds: its push then patches again instead of replacing it.
+    Overtaken, a child its newer push recorded with the very content the batch sent is held
+    by Mailchimp whichever of the two ran last (an order's lines: its push then patches the
+    order, where unknown lines would delete and re-create it)."""
+    kept = dict(record.children or {})
+    content_forgotten(record, held, children)
+    if meta.get("fields_only"):
+        record.children = kept
+    elif overtaken:
+        sent = meta["children"]
+        record.children = {
+            key: kept[key] if key in kept and kept[key] == sent.get(key) else "" for key in children
+        }
