@@ -11,7 +11,7 @@ initial sync does); what else those pushes write in the ledger (an order's cart 
 products' stock pushes queued) is written when the batch is recorded. An `ecommerce.burst`
 job polls the batch (the next look planned from Mailchimp's progress, a new job each time) and
 applies its results to each ledger record (`burst_apply.py`): confirmed → synced with the same
-fingerprint live sync records; a data error → that record
+fingerprint live sync records (an order's voucher use counted); a data error → that record
 alone is quarantined with Mailchimp's reason; anything else (transient, "already exists", 404,
 a refused campaign or changed e-mail) → the record gets a push of its own (`alone`, with the
 worker's retries).
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.burst_apply import apply_one
+from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import backlog, take_over
@@ -316,6 +316,7 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         for saleor_id, meta in row.records.items():
             if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
                 again.append(saleor_id)
+            await count_use(session, scope, saleor_id, meta, by_operation)
         await session.delete(row)
         await session.flush()
         await _alone(session, scope, again)

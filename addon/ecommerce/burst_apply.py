@@ -1,7 +1,8 @@
 """What one record's results in a finished burst batch mean for its ledger record (`burst.py`
 applies a batch with these): confirmed → synced with the batch's fingerprint; a data error →
 quarantined; anything else, or a record pushed again since Saleor was read → a push of its own,
-with what Mailchimp may hold recorded as unknown.
+with what Mailchimp may hold recorded as unknown. An order's voucher code is counted here, once
+Mailchimp confirmed the order (as its push counts it after a confirmed send).
 """
 
 from __future__ import annotations
@@ -9,8 +10,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.ecommerce.batch_results import Outcome, classify, error_message
-from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.repository import content_forgotten, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
@@ -88,3 +92,21 @@ def _forget(
         record.children = {
             key: kept[key] if key in kept and kept[key] == sent.get(key) else "" for key in children
         }
+
+
+async def count_use(
+    session: AsyncSession,
+    scope: tuple[int, str, EntityKind],
+    saleor_id: str,
+    meta: dict[str, Any],
+    by_operation: dict[str, BatchOperationResult],
+) -> None:
+    """An order's voucher code counted once Mailchimp confirmed the order's operation
+    (`Pusher._order_synced`): a refused or failed one is counted by the push that sends it."""
+    voucher = meta.get("voucher")
+    if not voucher:
+        return
+    if all(classify(by_operation.get(op)) == "confirmed" for op in meta["operations"]):
+        installation_id, channel, _ = scope
+        code, voucher_id = voucher
+        await order_used_code(session, installation_id, channel, saleor_id, code, voucher_id)

@@ -22,8 +22,9 @@ changed lines, a product or placeholder to create first, a cart to delete, no li
 can take. Bodies and fingerprints come from live sync's builders (`fingerprints.order_body`,
 `sale_payloads.order_patch`), so the ledger records what a push records. What the push does
 besides sending is done when the batch is recorded (`BurstPlan.effects`): its products' stock
-pushes queued (`Pusher._refresh_stock`) and its voucher code counted once (`promo_usage`, as
-the initial sync counts an order it sends).
+pushes queued (`Pusher._refresh_stock`). Its voucher code is counted once (`promo_usage`) when
+its push would count it: when the batch is recorded for an order with nothing to send, else
+when Mailchimp confirmed its operation (`burst_apply.count_use`).
 """
 
 from __future__ import annotations
@@ -136,7 +137,11 @@ async def plan_orders(
         if not (unchanged and record is not None and record.status is SyncStatus.SYNCED):
             sending.append(order)  # what its push does unless the ledger says it holds it
     if sending:
-        result.effects.append(_effects(ctx, sending, ledger))
+        # A voucher's use is counted when the order is recorded synced: here when nothing
+        # is sent for it (as its push counts it), else once Mailchimp confirmed it.
+        planned = {item.saleor_id for item in result.planned}
+        counted = [order for order in sending if order.id not in planned]
+        result.effects.append(_effects(ctx, sending, counted, ledger))
     return result
 
 
@@ -161,7 +166,12 @@ def _order(
     if held and record is not None and record.children != pushing.children:
         return None  # lines changed: its push deletes and re-creates it
     label = order_label(order)
-    return Planned(order.id, body.id, pushing, label, body=body, exists_is_held=False)
+    voucher = (
+        (order.voucher_code, order.voucher.id) if order.voucher_code and order.voucher else None
+    )
+    return Planned(
+        order.id, body.id, pushing, label, body=body, exists_is_held=False, voucher=voucher
+    )
 
 
 def _store_changed(ctx: Context, channel: ChannelRef) -> bool:
@@ -190,9 +200,10 @@ def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[
 
 
 def _effects(
-    ctx: Context, orders: list[SaleorOrder], ledger: _Ledger
+    ctx: Context, orders: list[SaleorOrder], counted: list[SaleorOrder], ledger: _Ledger
 ) -> Callable[[AsyncSession], Awaitable[None]]:
-    """What the orders' pushes write besides their records, for the batch's transaction."""
+    """What the orders' pushes write besides their records, for the batch's transaction
+    (the voucher uses of `counted`, those with nothing to send)."""
 
     async def effects(session: AsyncSession) -> None:
         scope = (ctx.installation_id, ctx.channel)
@@ -220,7 +231,7 @@ def _effects(
             (ctx.channel, EntityKind.CART, c.saleor_id) for c in carts.values() if c.mailchimp_id
         ]
         await enqueue_pushes(session, ctx.installation_id, held)
-        for order in orders:
+        for order in counted:
             voucher = order.voucher.id if order.voucher else None
             await order_used_code(session, *scope, order.id, order.voucher_code, voucher)
 

@@ -52,6 +52,8 @@ class Planned:
     # Its first operation creates it (a POST; a customer's PUT, an upsert): once confirmed,
     # Mailchimp holds it even if the ledger meanwhile recorded it gone (`burst_apply.py`).
     first_creates: bool = False
+    # An order's voucher code and voucher id: its use is counted once the order is confirmed.
+    voucher: tuple[str, str] | None = None
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -65,6 +67,7 @@ class Planned:
             and self.exists_is_held,
             "fields_only": self.fields_only,
             "first_creates": self.first_creates,
+            "voucher": list(self.voucher) if self.voucher else None,
         }
 
 

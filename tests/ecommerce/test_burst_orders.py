@@ -8,10 +8,12 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
+from addon.ecommerce.promo_usage import PromoRepository
+from addon.installations.models import Installation
 from addon.jobs.worker import Worker
 from sandboxes.saleor.models import Order
 from sandboxes.saleor.store import LineSpec
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
 
 
@@ -237,3 +239,36 @@ async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_no
     record = await shop.record(EntityKind.ORDER, paid.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
     assert record.content_hash and all(record.children.values())
+
+
+async def test_a_voucher_is_counted_only_for_an_order_mailchimp_confirmed(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    shop = bursty
+    product = await shop.product("Pear", "10.00")
+    await settle(shop)
+    await shop.saleor.vouchers.create("Sale", ["SALE"], channels={CHANNEL: 2})
+    plain = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            email=f"pear{i}@example.com",
+            paid=False,
+        )
+        for i in range(3)
+    ]
+    line = shop.saleor.order_line(product.variants[0], 1)
+    good = await shop.saleor.vouchers.create_order("SALE", lines=[line], email="ok@example.com")
+    line = shop.saleor.order_line(product.variants[0], 1)
+    bad = await shop.saleor.vouchers.create_order("SALE", lines=[line], email="not-an-address")
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1 and order_writes(shop, start) == []
+    assert set(shop.orders()) == {str(o.id) for o in [*plain, good]}
+    record = await shop.record(EntityKind.ORDER, bad.global_id)
+    assert record is not None and record.status is SyncStatus.QUARANTINED
+    # Mailchimp refused one of the two orders with the code: one use, as single pushes count.
+    async with shop.services.db.session() as session:
+        installation_id = (await session.scalars(select(Installation.id))).one()
+        used = await PromoRepository(session).usage(installation_id, CHANNEL, ["SALE"])
+    assert used == {"SALE": 1}
