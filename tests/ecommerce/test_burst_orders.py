@@ -11,7 +11,7 @@ from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.installations.models import Installation
 from addon.jobs.worker import Worker
-from sandboxes.saleor.models import Order
+from sandboxes.saleor.models import Order, ProductVariant
 from sandboxes.saleor.store import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
@@ -20,6 +20,24 @@ from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settl
 def order_writes(shop: Shop, start: int) -> list[str]:
     """The orders' own requests (not the stock pushes of their products)."""
     return [w for w in direct_writes(shop, start) if w.split(" ")[1].startswith("orders")]
+
+
+async def unpaid_orders(
+    shop: Shop, variant: ProductVariant, prefix: str, count: int
+) -> list[Order]:
+    """`count` unpaid orders of one unit of `variant`, by prefix0@example.com and on."""
+    return [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(variant, 1)], email=f"{prefix}{i}@example.com", paid=False
+        )
+        for i in range(count)
+    ]
+
+
+async def assert_synced(shop: Shop, orders: list[Order]) -> None:
+    for order in orders:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
 
 
 async def test_a_flash_sale_goes_out_as_batches_with_each_orders_outcome(
@@ -78,9 +96,7 @@ async def test_a_flash_sale_goes_out_as_batches_with_each_orders_outcome(
         await shop.saleor.emit("ORDER_UPDATED", shop.saleor.store.get_order(order.id))
     await settle(shop)
     assert order_writes(shop, start) == [] and batch_calls(shop, start) == 0
-    for order in good:
-        record = await shop.record(EntityKind.ORDER, order.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_synced(shop, good)
 
 
 async def test_an_order_whose_products_are_not_in_mailchimp_goes_alone(
@@ -90,14 +106,7 @@ async def test_an_order_whose_products_are_not_in_mailchimp_goes_alone(
     known = await shop.product("Plum", "2.00")
     await settle(shop)
     unseen = shop.saleor.store.create_product("Quince", [])  # no webhook: never pushed
-    orders = [
-        await shop.saleor.create_order(
-            lines=[shop.saleor.order_line(known.variants[0], 1)],
-            email=f"plum{i}@example.com",
-            paid=False,
-        )
-        for i in range(4)
-    ]
+    orders = await unpaid_orders(shop, known.variants[0], "plum", 4)
     # A batch could only send its line of the known product: it goes alone.
     alone = await shop.saleor.create_order(
         lines=[
@@ -119,9 +128,7 @@ async def test_an_order_whose_products_are_not_in_mailchimp_goes_alone(
     assert set(held) == {str(o.id) for o in [*orders, alone]}
     lines = {(ln.product_id, ln.quantity) for ln in held[str(alone.id)].lines}
     assert lines == {(str(known.id), 1), (str(unseen.id), 2)}
-    for order in [*orders, alone]:
-        record = await shop.record(EntityKind.ORDER, order.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_synced(shop, [*orders, alone])
 
 
 async def test_checkouts_become_orders_in_a_burst_and_their_carts_go(
@@ -165,14 +172,7 @@ async def test_changed_lines_go_alone_and_a_failed_patch_is_patched_again(
     shop = bursty
     product = await shop.product("Kiwi", "2.00", "4.00")
     await settle(shop)
-    orders = [
-        await shop.saleor.create_order(
-            lines=[shop.saleor.order_line(product.variants[0], 1)],
-            email=f"kiwi{i}@example.com",
-            paid=False,
-        )
-        for i in range(5)
-    ]
+    orders = await unpaid_orders(shop, product.variants[0], "kiwi", 5)
     await settle(shop)
     assert set(shop.orders()) == {str(o.id) for o in orders}
 
@@ -198,9 +198,7 @@ async def test_changed_lines_go_alone_and_a_failed_patch_is_patched_again(
         (str(product.variants[1].id), 3)
     ]
     assert [held[str(o.id)].financial_status for o in orders[1:]] == ["paid"] * 4
-    for order in orders:
-        record = await shop.record(EntityKind.ORDER, order.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_synced(shop, orders)
 
 
 async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_not_replaced(
@@ -209,14 +207,7 @@ async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_no
     shop = bursty
     product = await shop.product("Fig", "3.00")
     await settle(shop)
-    orders = [
-        await shop.saleor.create_order(
-            lines=[shop.saleor.order_line(product.variants[0], 1)],
-            email=f"fig{i}@example.com",
-            paid=False,
-        )
-        for i in range(5)
-    ]
+    orders = await unpaid_orders(shop, product.variants[0], "fig", 5)
     shop.mailchimp.batches_paused = True
     worker = Worker(shop.services)
     start = len(shop.mailchimp.requests)
@@ -248,14 +239,7 @@ async def test_a_voucher_is_counted_only_for_an_order_mailchimp_confirmed(
     product = await shop.product("Pear", "10.00")
     await settle(shop)
     await shop.saleor.vouchers.create("Sale", ["SALE"], channels={CHANNEL: 2})
-    plain = [
-        await shop.saleor.create_order(
-            lines=[shop.saleor.order_line(product.variants[0], 1)],
-            email=f"pear{i}@example.com",
-            paid=False,
-        )
-        for i in range(3)
-    ]
+    plain = await unpaid_orders(shop, product.variants[0], "pear", 3)
     line = shop.saleor.order_line(product.variants[0], 1)
     good = await shop.saleor.vouchers.create_order("SALE", lines=[line], email="ok@example.com")
     line = shop.saleor.order_line(product.variants[0], 1)
