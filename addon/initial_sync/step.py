@@ -60,18 +60,30 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class _Batch:
-    """A batch read and planned: the slices' positions after it, its operations, the ids
-    handed to live sync, the counts, and when its reading began."""
+@dataclass(kw_only=True)
+class _Tally:
+    """What reading gave: the operations, the ids handed to live sync, and the counts."""
 
-    slices: list[Slice]
-    read_at: datetime
     planned: dict[str, Planned] = field(default_factory=dict)
     live: list[str] = field(default_factory=list)
     read: int = 0
     skipped: int = 0
     total: int = 0
+
+    def add(self, other: _Tally) -> None:
+        self.planned.update(other.planned)
+        self.live.extend(other.live)
+        self.read += other.read
+        self.skipped += other.skipped
+        self.total += other.total
+
+
+@dataclass(kw_only=True)
+class _Batch(_Tally):
+    """A batch read and planned: the slices' positions after it, and when its reading began."""
+
+    slices: list[Slice]
+    read_at: datetime
 
 
 @dataclass(frozen=True)
@@ -82,16 +94,11 @@ class _Pages:
     share: int
 
 
-@dataclass
-class _Read:
-    """What reading one slice gave: its new position, the operations and the counts."""
+@dataclass(kw_only=True)
+class _Read(_Tally):
+    """What reading one slice gave, and its new position."""
 
     piece: Slice
-    planned: dict[str, Planned] = field(default_factory=dict)
-    live: list[str] = field(default_factory=list)
-    read: int = 0
-    skipped: int = 0
-    total: int = 0
 
 
 class Step:
@@ -292,7 +299,7 @@ class Step:
         self, kind: EntityKind, piece: Slice, pages: AsyncIterator[Page], count: int
     ) -> _Read:
         """Read the slice's next `count` pages (fewer at its end) and plan them."""
-        out = _Read(piece)
+        out = _Read(piece=piece)
         for _ in range(count):
             page = await anext(pages, None)
             if page is None:
@@ -310,7 +317,7 @@ class Step:
         self, kind: EntityKind, slices: list[Slice], streams: dict[int, _Pages]
     ) -> _Batch:
         """The next batch: each open slice's share of pages, read side by side, planned."""
-        out = _Batch(list(slices), read_at=utcnow())
+        out = _Batch(slices=list(slices), read_at=utcnow())
         tasks = [
             asyncio.ensure_future(self._read(kind, slices[i], stream.pages, stream.share))
             for i, stream in streams.items()
@@ -325,11 +332,7 @@ class Step:
             raise
         for index, outcome in zip(streams, reads, strict=True):
             out.slices[index] = outcome.piece
-            out.planned.update(outcome.planned)
-            out.live.extend(outcome.live)
-            out.read += outcome.read
-            out.skipped += outcome.skipped
-            out.total += outcome.total
+            out.add(outcome)
         return out
 
     async def submit(self, kind: EntityKind, batches: int) -> None:
