@@ -31,7 +31,7 @@ from addon.mailchimp.models import BatchOperation
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, make_due, start
 from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
-from tests.initial_sync.test_slices import _cluster, _sent, _sequential
+from tests.initial_sync.test_slices import _cluster, _sent, _sequential, assert_sent_once
 
 # Two kinds read together may want 6 batches: the cap (5) binds.
 PIPELINE = {"initial_sync_step_batches": 3, "initial_sync_max_in_flight": 5}
@@ -86,10 +86,7 @@ async def test_pipelined_steps_send_exactly_a_sequential_read_within_the_in_flig
         assert len(at_mailchimp) <= PIPELINE["initial_sync_max_in_flight"]
     run = await finish(shop)
     assert run.status is RunStatus.SUCCEEDED, run.error
-    sent = _sent(shop)
-    for kind, ids in expected.items():
-        assert set(sent[kind]) == ids, kind
-        assert max(sent[kind].values()) == 1, f"{kind} sent twice"
+    assert_sent_once(shop, expected)
     assert_equal_to_saleor(shop)
     # Never a batch more than the cap pending at Mailchimp (one it finished leaves room).
     assert pending_at_submit and max(pending_at_submit) < PIPELINE["initial_sync_max_in_flight"]

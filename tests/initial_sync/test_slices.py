@@ -67,6 +67,14 @@ def _sent(shop: Shop) -> dict[EntityKind, Counter[str]]:
     return sent
 
 
+def assert_sent_once(shop: Shop, expected: dict[EntityKind, set[str]]) -> None:
+    """Every entity of a sequential read sent, each once, and nothing else."""
+    sent = _sent(shop)
+    for kind, ids in expected.items():
+        assert set(sent[kind]) == ids, kind
+        assert max(sent[kind].values()) == 1, f"{kind} sent twice"
+
+
 async def _sequential(shop: Shop, since: datetime | None) -> dict[EntityKind, set[str]]:
     """What one unbounded cursor per kind reads (orders from `since` on), as Mailchimp ids."""
     async with shop.services.db.session() as session:
@@ -113,10 +121,7 @@ async def test_slices_send_exactly_what_a_sequential_read_reads(
     run = await finish(shop)
     assert run.status is RunStatus.SUCCEEDED, run.error
 
-    sent = _sent(shop)
-    for kind, ids in expected.items():
-        assert set(sent[kind]) == ids, kind
-        assert max(sent[kind].values()) == 1, f"{kind} sent twice"
+    assert_sent_once(shop, expected)
     # The slices read are recorded: as many as asked for (fewer when cuts coincide by day).
     async with shop.services.db.session() as session:
         row = (await session.execute(select(InitialSync))).scalar_one()
