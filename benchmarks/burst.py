@@ -44,15 +44,14 @@ import httpx
 from starlette.types import Receive, Scope, Send
 
 from addon.config import Settings
-from benchmarks.initial_sync import (
-    CHANNEL,
-    _dashboard,
-    _free_port,
-    _fresh_database,
-    _process,
-    _setup,
-    _store_ready,
-    _wait_for,
+from benchmarks.initial_sync import CHANNEL, _dashboard, _setup, _store_ready
+from benchmarks.processes import (
+    child_process,
+    cpu_seconds,
+    free_port,
+    fresh_database,
+    machine_jiffies,
+    wait_for,
 )
 from benchmarks.stack import BenchStack
 
@@ -256,24 +255,6 @@ async def _until_equal(http: httpx.AsyncClient, limit: float) -> float | None:
     return None
 
 
-def _cpu_seconds(pid: int) -> float:
-    """A process's CPU time so far (user + system, /proc/<pid>/stat): unlike wall-clock time it
-    does not grow with other work on the machine."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _machine_jiffies() -> tuple[int, int]:
-    """The machine's busy and total CPU time so far, all cores (/proc/stat): how much of the
-    machine the drain had left, the sandboxes' and the database server's CPU included."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
 async def run(
     workers: int,
     base_url: str,
@@ -284,8 +265,8 @@ async def run(
     profile: str | None = None,
 ) -> Run:
     result = Run(workers=workers)
-    database_url = await _fresh_database(base_url, f"{base_url.rpartition('/')[2]}_w{workers}")
-    port = _free_port()
+    database_url = await fresh_database(base_url, f"{base_url.rpartition('/')[2]}_w{workers}")
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="burst-") as tmp:
         logs = Path(tmp) if not keep else Path(tempfile.mkdtemp(prefix="burst-logs-"))
@@ -318,20 +299,20 @@ async def run(
                 pids = [
                     await workers_up.enter_async_context(
                         # INFO: the start line `_ready` waits for (a worker logs little else).
-                        _process(worker, {**env, "LOG_LEVEL": "INFO"}, logs / f"worker{n}.log")
+                        child_process(worker, {**env, "LOG_LEVEL": "INFO"}, logs / f"worker{n}.log")
                     )
                     for n in range(workers)
                 ]
                 yield pids
 
         async with (
-            _process(stack, env, logs / "stack.log") as stack_pid,
+            child_process(stack, env, logs / "stack.log") as stack_pid,
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
         ):
             first, headers = await _dashboard(http, origin)
             async with running():
                 await _setup(http, headers, first["api_key"])
-                await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
+                await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 print(
                     f"  {workers} worker(s): initial sync of {products:,} products ...", flush=True
                 )
@@ -357,8 +338,8 @@ async def run(
             result.drain_failed = report.failed
             result.drain_webhooks = products - report.failed
             started = time.time()
-            stack_cpu = _cpu_seconds(stack_pid)
-            machine = _machine_jiffies()
+            stack_cpu = cpu_seconds(stack_pid)
+            machine = machine_jiffies()
             async with (
                 running() as pids,
                 _profiled({"worker1": pids[0], "stack": stack_pid}, profile, workers),
@@ -366,12 +347,12 @@ async def run(
                 ready = await _ready([logs / f"worker{n}.log" for n in range(workers)])
                 result.drain_startup_seconds = ready - started
                 equal = await _until_equal(http, 900)
-                (busy, total), (busy_before, total_before) = _machine_jiffies(), machine
+                (busy, total), (busy_before, total_before) = machine_jiffies(), machine
                 busy, total = busy - busy_before, total - total_before
                 result.drain_machine_busy = busy / max(total, 1)
                 result.drain_seconds = None if equal is None else equal - ready
-                result.drain_cpu_seconds = sum(_cpu_seconds(pid) for pid in pids)
-                result.drain_stack_cpu_seconds = _cpu_seconds(stack_pid) - stack_cpu
+                result.drain_cpu_seconds = sum(cpu_seconds(pid) for pid in pids)
+                result.drain_stack_cpu_seconds = cpu_seconds(stack_pid) - stack_cpu
                 compared = (await http.get("/_bench/compare", params={"full": "1"})).json()
                 result.equal_at_end = compared["differ"] == 0
                 after = (await http.get("/_bench/stats")).json()

@@ -41,15 +41,9 @@ from addon.engagement.jobs import schedule
 from addon.engagement.models import RunState
 from addon.engagement.repository import run_status
 from addon.engagement.views import EngagementRun
-from benchmarks.initial_sync import (
-    _dashboard,
-    _free_port,
-    _fresh_database,
-    _process,
-    _rss_mb,
-    _wait_for,
-)
+from benchmarks.initial_sync import _dashboard
 from benchmarks.live_sync import LIST
+from benchmarks.processes import child_process, free_port, fresh_database, rss_mb, wait_for
 from sandboxes.devstack import MAILCHIMP_PATH
 
 TARGET_FIRST_SECONDS = 600
@@ -126,7 +120,7 @@ async def _phase(
     last_report = started
     while True:
         await asyncio.sleep(0.5)
-        peak = max(peak, _rss_mb(worker, "VmRSS") or 0.0)
+        peak = max(peak, rss_mb(worker, "VmRSS") or 0.0)
         async with db.session() as session:
             run = await run_status(session, installation_id)
         finished = run.last_finished_at is not None and run.last_finished_at >= started_at
@@ -157,11 +151,11 @@ async def _phase(
 async def run(
     members: int, campaigns: int, latency: float, database_url: str | None, keep: bool
 ) -> Size:
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         if database_url:
-            database_url = await _fresh_database(database_url, f"bench_engagement_{members}")
+            database_url = await fresh_database(database_url, f"bench_engagement_{members}")
         url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'addon.db'}"
         env = {
             **os.environ,
@@ -191,16 +185,16 @@ async def run(
         db = Database(url)
         try:
             async with (
-                _process(stack_args, env, logs / "stack.log"),
+                child_process(stack_args, env, logs / "stack.log"),
                 httpx.AsyncClient(base_url=origin, timeout=1800) as http,
             ):
                 before, headers = await _dashboard(http, origin)
-                async with _process(worker_args, env, logs / "worker.log") as worker:
+                async with child_process(worker_args, env, logs / "worker.log") as worker:
                     await _connect(http, headers, before["api_key"])
-                    installation_id = await _wait_for(
+                    installation_id = await wait_for(
                         lambda: _audience(db), "the audiences to be imported", 120
                     )
-                    await _wait_for(
+                    await wait_for(
                         lambda: _started_run_done(db, installation_id),
                         "the collection the audience import started",
                         300,

@@ -45,8 +45,7 @@ from typing import Any
 
 import httpx
 
-from benchmarks.burst import _cpu_seconds
-from benchmarks.initial_sync import _free_port, _fresh_database, _process, _wait_for
+from benchmarks.processes import child_process, cpu_seconds, free_port, fresh_database, wait_for
 from sandboxes.devstack import MAILCHIMP_PATH, SALEOR_PATH
 from sandboxes.saleor import SigningKey
 
@@ -261,13 +260,13 @@ async def _measure(
     server, sandboxes = pids
 
     def cpu() -> tuple[float, float]:
-        return _cpu_seconds(server), _cpu_seconds(sandboxes) if sandboxes else 0.0
+        return cpu_seconds(server), cpu_seconds(sandboxes) if sandboxes else 0.0
 
     def per_request(before: tuple[float, float], count: int) -> tuple[float, float]:
         after = cpu()
         return (after[0] - before[0]) * 1000 / count, (after[1] - before[1]) * 1000 / count
 
-    await _wait_for(ready, "the server to be ready", 120)
+    await wait_for(ready, "the server to be ready", 120)
     await _throughput(port, make(0, 300), Figures())
     if count:
         requests = make(1_000, count)
@@ -282,7 +281,7 @@ async def _measure(
 
 
 async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
-    port = _free_port()
+    port = free_port()
     serve = [sys.executable, "-m", "benchmarks.ingest", "serve", f"--port={port}", "--mode=bare"]
 
     async def ready() -> bool:
@@ -295,7 +294,7 @@ async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
 
     figures = Figures()
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
-    async with _process(serve, env, tmp / "bare.log") as pid:
+    async with child_process(serve, env, tmp / "bare.log") as pid:
         await _measure(
             (pid, None),
             port,
@@ -331,7 +330,7 @@ async def _app_run(
     mode: str,
     figures: Figures,
 ) -> None:
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
@@ -372,7 +371,7 @@ async def _app_run(
             _request(WEBHOOK, body, _headers(sandboxes, body)) for body in _bodies(start, count)
         ]
 
-    async with _process(serve, env, tmp / f"{name}.log") as pid:
+    async with child_process(serve, env, tmp / f"{name}.log") as pid:
         pids = (pid, sandboxes.pid)
         if mode == "app":
             await _measure(pids, port, make, ready, figures, count=args.requests)
@@ -427,7 +426,7 @@ async def run(args: argparse.Namespace) -> bool:
         postgres = args.database_url or os.environ.get("TEST_DATABASE_URL")
         if postgres:
             name = postgres.rpartition("/")[2]
-            databases["PostgreSQL"] = await _fresh_database(postgres, f"{name}_ingest")
+            databases["PostgreSQL"] = await fresh_database(postgres, f"{name}_ingest")
         print("bare route ...", flush=True)
         bare = await _bare(args, tmp)
         apps = {}
@@ -442,7 +441,7 @@ async def run(args: argparse.Namespace) -> bool:
 async def _sandboxes(tmp: Path) -> AsyncIterator[Sandboxes]:
     """The sandboxes' process, its Saleor signing with a key made here (the client signs
     deliveries with it), no added latency."""
-    port = _free_port()
+    port = free_port()
     key = SigningKey.generate(2048)
     key_file = tmp / "saleor.pem"
     key_file.write_bytes(key.private_pem())
@@ -460,9 +459,9 @@ async def _sandboxes(tmp: Path) -> AsyncIterator[Sandboxes]:
         async with httpx.AsyncClient() as client:
             return (await client.get(f"{sandboxes.origin}/_bench/stats")).status_code == 200
 
-    async with _process(serve, dict(os.environ), tmp / "sandboxes.log") as pid:
+    async with child_process(serve, dict(os.environ), tmp / "sandboxes.log") as pid:
         sandboxes.pid = pid
-        await _wait_for(ready, "the sandboxes to start", 60)
+        await wait_for(ready, "the sandboxes to start", 60)
         yield sandboxes
 
 

@@ -23,13 +23,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
-import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +36,15 @@ import httpx
 from addon.config import Settings
 from addon.ecommerce.store_state import StoreStatus
 from benchmarks.live_sync import LIST
+from benchmarks.processes import (
+    child_process,
+    cpu_seconds,
+    free_port,
+    machine_jiffies,
+    maybe_process,
+    rss_mb,
+    wait_for,
+)
 from sandboxes.devstack import DASHBOARD_PATH, MAILCHIMP_PATH, SALEOR_PATH
 
 FULL = {"products": 10_000, "customers": 50_000, "orders": 100_000}
@@ -46,6 +52,24 @@ CHANNEL = "default-channel"
 TARGET_SECONDS = 150
 TARGET_ENTITIES_PER_REQUEST = 250
 TARGET_RSS_MB = 250
+
+
+@dataclass
+class CpuUse:
+    """CPU seconds (user + system) each process spent during the sync, and how busy the
+    machine's cores were: the worker is the app; the sandboxes stand for Saleor and Mailchimp,
+    which in real life run on machines of their own."""
+
+    worker: float
+    saleor: float  # the stack process: the Saleor sandbox, and the app's web side (polled)
+    mailchimp: float  # 0 when the stack process serves Mailchimp too (`--one-stack-process`)
+    machine_busy: float  # share of all cores' time, whatever ran
+
+    @property
+    def sandboxes_floor(self) -> float:
+        """Seconds the sandboxes' CPU alone needs on this machine's cores: no sync here can end
+        sooner, however little the worker spends."""
+        return (self.saleor + self.mailchimp) / (os.cpu_count() or 1)
 
 
 @dataclass
@@ -63,89 +87,21 @@ class Result:
     synced: dict[str, int]
     progress: list[dict[str, Any]]
     status: str
+    cpu: CpuUse
 
     @property
     def per_request(self) -> float:
         return self.entities / max(self.mailchimp_requests, 1)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _rss_mb(pid: int, field: str) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _die_with_parent() -> None:
-    """In the child (Linux): end when the benchmark ends, even killed outright, so no worker or
-    stack is left running (and loading the machine) after an interrupted run."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-@contextlib.asynccontextmanager
-async def _process(args: list[str], env: dict[str, str], log: Path) -> AsyncIterator[int]:
-    with log.open("w") as out:
-        process = await asyncio.create_subprocess_exec(
-            *args,
-            env=env,
-            stdout=out,
-            stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_die_with_parent,
-        )
-        try:
-            yield process.pid
-        finally:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-@contextlib.asynccontextmanager
-async def _maybe_process(
-    start: bool, args: list[str], env: dict[str, str], log: Path
-) -> AsyncIterator[int | None]:
-    if not start:
-        yield None
-        return
-    async with _process(args, env, log) as pid:
-        yield pid
-
-
-async def _wait_for(check: Any, what: str, seconds: float) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        with contextlib.suppress(httpx.HTTPError):
-            value = await check()
-            if value:
-                return value
-        await asyncio.sleep(0.2)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
 async def run(
     scale: float, latency: float, database_url: str | None, keep: bool, *, split: bool = True
 ) -> Result:
     sizes = {kind: max(1, round(count * scale)) for kind, count in FULL.items()}
-    port = _free_port()
+    port = free_port()
     origin = f"http://127.0.0.1:{port}"
     # Where the Mailchimp sandbox answers: its own process (split), else the stack's.
-    mailchimp = f"http://127.0.0.1:{_free_port()}" if split else origin
+    mailchimp = f"http://127.0.0.1:{free_port()}" if split else origin
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         env = {
             **os.environ,
@@ -179,8 +135,8 @@ async def run(
             f"--latency={latency}",
         ]
         async with (
-            _process(stack_args, env, logs / "stack.log"),
-            _maybe_process(split, mailchimp_args, env, logs / "mailchimp.log"),
+            child_process(stack_args, env, logs / "stack.log") as stack,
+            maybe_process(split, mailchimp_args, env, logs / "mailchimp.log") as mailchimp_pid,
             httpx.AsyncClient(base_url=origin, timeout=60) as http,
         ):
 
@@ -193,13 +149,22 @@ async def run(
             # Generating the full store takes minutes, more on a busy machine (not timed).
             _, headers = await _dashboard(http, origin, start_seconds=900)
             if split:
-                await _wait_for(stats, "the Mailchimp sandbox", 60)
+                await wait_for(stats, "the Mailchimp sandbox", 60)
             api_key = (await stats())["api_key"]
-            async with _process(worker_args, env, logs / "worker.log") as worker:
+            async with child_process(worker_args, env, logs / "worker.log") as worker:
                 await _setup(http, headers, api_key, mailchimp=mailchimp if split else "")
-                await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
+                await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 baseline = await stats()
                 samples: list[float] = []
+
+                def cpu_now() -> tuple[float, float, float]:
+                    return (
+                        cpu_seconds(worker),
+                        cpu_seconds(stack),
+                        cpu_seconds(mailchimp_pid) if mailchimp_pid else 0.0,
+                    )
+
+                cpu_before, machine_before = cpu_now(), machine_jiffies()
                 started = time.monotonic()
                 response = await http.post(
                     f"/api/ecommerce/channels/{CHANNEL}/initial-sync", headers=headers, json={}
@@ -210,7 +175,7 @@ async def run(
                 while sync["status"] == "running":
                     for _ in range(5):
                         await asyncio.sleep(0.2)
-                        rss = _rss_mb(worker, "VmRSS")
+                        rss = rss_mb(worker, "VmRSS")
                         if rss is not None:
                             samples.append(rss)
                     sync = (
@@ -222,7 +187,15 @@ async def run(
                         last_report = time.monotonic()
                         _report(time.monotonic() - started, sync)
                 seconds = time.monotonic() - started
-                peak = _rss_mb(worker, "VmHWM") or 0.0
+                worker_cpu, saleor_cpu, mailchimp_cpu = (
+                    after - before for after, before in zip(cpu_now(), cpu_before, strict=True)
+                )
+                busy, total = (
+                    after - before
+                    for after, before in zip(machine_jiffies(), machine_before, strict=True)
+                )
+                cpu = CpuUse(worker_cpu, saleor_cpu, mailchimp_cpu, busy / max(total, 1))
+                peak = rss_mb(worker, "VmHWM") or 0.0
                 after = await stats()
         return Result(
             scale=scale,
@@ -238,21 +211,8 @@ async def run(
             synced=after["store"],
             progress=sync["kinds"],
             status=sync["status"] + (f" ({sync['error']})" if sync.get("error") else ""),
+            cpu=cpu,
         )
-
-
-async def _fresh_database(url: str, name: str) -> str:
-    """`name` created afresh on the server of `url`; its URL."""
-    import asyncpg
-
-    base, _, _ = url.rpartition("/")
-    admin = await asyncpg.connect(base.replace("postgresql+asyncpg", "postgresql") + "/postgres")
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return f"{base}/{name}"
 
 
 async def _installed(http: httpx.AsyncClient) -> dict[str, Any] | None:
@@ -269,7 +229,7 @@ async def _dashboard(
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Once the stack has installed the app (it may take `start_seconds` to start): its stats
     and a dashboard user's headers."""
-    installed = await _wait_for(
+    installed = await wait_for(
         lambda: _installed(http), "the stack to start and install the app", start_seconds
     )
     token = (
@@ -281,7 +241,7 @@ async def _dashboard(
     headers = {"authorization-bearer": token, "saleor-api-url": f"{origin}{SALEOR_PATH}/graphql/"}
     # Saleor lists the app before the app has stored its token (as real Saleor does,
     # saleor/app/installation_utils.py): wait until the app knows the installation.
-    await _wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
+    await wait_for(lambda: _app_knows(http, headers), "the app to store its token", 60)
     return installed, headers
 
 
@@ -355,6 +315,13 @@ def _print(results: list[Result], latency: float) -> bool:
     row("worker peak RSS", [f"{r.peak_rss_mb:.0f} MB" for r in results])
     row("  RSS at 10/50/90 % of the run", [_spread(r.rss_samples_mb) for r in results])
     row("peak concurrent connections", [f"{r.peak_concurrency} (cap {r.cap})" for r in results])
+    row("CPU: worker (the app)", [f"{r.cpu.worker:.0f} s" for r in results])
+    row("CPU: Saleor sandbox, app web", [f"{r.cpu.saleor:.0f} s" for r in results])
+    row("CPU: Mailchimp sandbox", [f"{r.cpu.mailchimp:.0f} s" for r in results])
+    row(f"machine CPU busy ({os.cpu_count()} cores)", [
+        f"{100 * r.cpu.machine_busy:.0f} %" for r in results
+    ])  # fmt: skip
+    row("sandboxes' CPU / cores (floor)", [f"{r.cpu.sandboxes_floor:.0f} s" for r in results])
     full = results[-1]
     checks = {
         f"wall time <= {TARGET_SECONDS} s": full.seconds <= TARGET_SECONDS,

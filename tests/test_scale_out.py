@@ -46,7 +46,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from addon.jobs.models import Job, JobStatus
-from benchmarks.initial_sync import _dashboard, _setup, _store_ready, _wait_for
+from benchmarks.initial_sync import _dashboard, _setup, _store_ready
+from benchmarks.processes import wait_for
 from tests.livesite import free_port
 from tests.own_database import own_database
 
@@ -200,7 +201,7 @@ async def test_two_web_and_two_worker_processes_deliver_every_event_once(
             # Installed, connected to the demo account, the channel tracked, its store made.
             installed, headers = await _dashboard(http, origin)
             await _setup(http, headers, installed["api_key"])
-            await _wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", PATIENCE)
+            await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", PATIENCE)
             for web in webs:
 
                 async def ready(web: str = web) -> bool:
