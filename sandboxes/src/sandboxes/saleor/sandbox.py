@@ -20,11 +20,12 @@ import inspect
 import json
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from types import CoroutineType
+from typing import Any, TypeGuard
 
 import httpx
 import jwt
@@ -308,6 +309,7 @@ class SaleorSandbox:
             operation_name=operation_name,
             context_value=context,
             field_resolver=default_resolver,
+            is_awaitable=_is_coroutine,
         )
         if inspect.isawaitable(result):
             result = await result
@@ -589,6 +591,7 @@ class SaleorSandbox:
             root_value=root,
             context_value=context,
             field_resolver=default_resolver,
+            is_awaitable=_is_coroutine,
         )
         if inspect.isawaitable(result):
             result = await result
@@ -942,6 +945,14 @@ def _event_payload(event_type: str, root_object: Any) -> dict[str, Any]:
     if isinstance(root_object, Product):
         payload["category"] = None
     return payload
+
+
+def _is_coroutine(value: Any) -> TypeGuard[Awaitable[Any]]:
+    """graphql-core's awaitable check for this sandbox: every resolver here is synchronous, so
+    the only awaitables an execution meets are coroutines (graphql-core's own, for an
+    asynchronous part). Its default also looks for `__await__` on every field's value, about a
+    tenth of the time spent rendering a page of orders."""
+    return type(value) is CoroutineType
 
 
 @lru_cache(maxsize=256)
