@@ -3,17 +3,16 @@
 The first step sets the store's `is_syncing`; afterwards a step polls the batches whose poll
 is due (the next look planned from Mailchimp's own progress; a finished one leaves room at
 Mailchimp), then does, side by side: apply the finished ones (`applier`); resend a queued
-batch; read pages of each readable kind (`reader`), plan them (`planner`) and submit them as
-batches, while fewer than `INITIAL_SYNC_MAX_IN_FLIGHT` batches are pending at Mailchimp (the
-room shared by the kinds read together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES`
-batches per step, each slice's pages read as one stream and the next batch read while the
-last is submitted, so Saleor's reading does not wait for planning or Mailchimp. A kind split
-into slices (`slices`) is read slice by slice side by side, each slice for its share of a
-batch, and every slice's position is written with the batch it fed. With nothing left it
-finishes (clears `is_syncing`). Every part records its outcome in a short transaction after
-its calls, and the next step is enqueued last, so a crash repeats at most one step (of a
-kind's batches, only the one being submitted: the earlier ones were written with their
-positions). A 429 from Mailchimp is no failure, only a reason for the next step to wait.
+batch; read, plan and submit batches of each readable kind (`pipeline`), while fewer than
+`INITIAL_SYNC_MAX_IN_FLIGHT` batches are pending at Mailchimp (the room shared by the kinds
+read together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES` batches per step, the next
+read while the last is submitted, so Saleor's reading does not wait for planning or
+Mailchimp; a kind split into slices (`slices`) is read slice by slice side by side, and every
+slice's position is written with the batch it fed. With nothing left it finishes (clears
+`is_syncing`). Every part records its outcome in a short transaction after its calls, and the
+next step is enqueued last, so a crash repeats at most one step (of a kind's batches, only the
+one being submitted: the earlier ones were written with their positions). A 429 from
+Mailchimp is no failure, only a reason for the next step to wait.
 
 A repeated submit (crash after `POST /batches`, before the write) sends the same entities
 again: customers are PUT (idempotent); products and orders are POSTed and Mailchimp answers
@@ -24,8 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
-from dataclasses import dataclass, field
+from collections.abc import Coroutine
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,9 +37,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
-from addon.initial_sync.planner import Planned, Planner
-from addon.initial_sync.reader import Page, Reader
-from addon.initial_sync.slices import Slice, split
+from addon.initial_sync.pipeline import Pipeline, ReadBatch
 from addon.initial_sync.state import (
     KINDS,
     Flight,
@@ -60,47 +56,6 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 
-@dataclass(kw_only=True)
-class _Tally:
-    """What reading gave: the operations, the ids handed to live sync, and the counts."""
-
-    planned: dict[str, Planned] = field(default_factory=dict)
-    live: list[str] = field(default_factory=list)
-    read: int = 0
-    skipped: int = 0
-    total: int = 0
-
-    def add(self, other: _Tally) -> None:
-        self.planned.update(other.planned)
-        self.live.extend(other.live)
-        self.read += other.read
-        self.skipped += other.skipped
-        self.total += other.total
-
-
-@dataclass(kw_only=True)
-class _Batch(_Tally):
-    """A batch read and planned: the slices' positions after it, and when its reading began."""
-
-    slices: list[Slice]
-    read_at: datetime
-
-
-@dataclass(frozen=True)
-class _Pages:
-    """One slice's pages for a step, and how many of them each batch takes."""
-
-    pages: AsyncGenerator[Page]
-    share: int
-
-
-@dataclass(kw_only=True)
-class _Read(_Tally):
-    """What reading one slice gave, and its new position."""
-
-    piece: Slice
-
-
 class Step:
     """One step of one sync (see the module docstring)."""
 
@@ -112,8 +67,7 @@ class Step:
         self.run = run
         self.ctx = context
         self.client = client
-        self.reader = Reader(services, context)
-        self.planner = Planner(services, context)
+        self.pipeline = Pipeline(services, run, context)
         # Whether this step wrote a batch or applied one (see `_unless_progress`).
         self._progress = False
 
@@ -282,100 +236,21 @@ class Step:
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 
-    async def _slices(self, kind: EntityKind) -> tuple[Slice, ...]:
-        """The kind's slices: as recorded, or split now (written with the first batch)."""
-        recorded = self.run.streams[kind].slices
-        if recorded is not None:
-            return recorded
-        since = self.run.orders_since if kind is EntityKind.ORDER else None
-        if kind is EntityKind.PRODUCT:
-            return (Slice(),)  # read whole: orders wait for every product anyway
-        oldest, newest = await self.reader.bounds(kind)
-        by_day = kind is EntityKind.CUSTOMER or not await self.reader.orders_by_instant()
-        count = self.settings.initial_sync_read_slices
-        return split(oldest, newest, count, by_day=by_day, since=since)
-
-    async def _read(
-        self, kind: EntityKind, piece: Slice, pages: AsyncIterator[Page], count: int
-    ) -> _Read:
-        """Read the slice's next `count` pages (fewer at its end) and plan them."""
-        out = _Read(piece=piece)
-        for _ in range(count):
-            page = await anext(pages, None)
-            if page is None:
-                break
-            out.piece = piece.read_to(page.end_cursor, not page.has_next)
-            out.total += page.total or 0  # a slice's first page only
-            plan = await self.planner.plan(kind, page.nodes, piece)
-            out.read += len(page.nodes) - plan.foreign
-            out.planned.update((item.saleor_id, item) for item in plan.operations)
-            out.live.extend(plan.live)
-            out.skipped += plan.skipped
-        return out
-
-    async def _read_batch(
-        self, kind: EntityKind, slices: list[Slice], streams: dict[int, _Pages]
-    ) -> _Batch:
-        """The next batch: each open slice's share of pages, read side by side, planned."""
-        out = _Batch(slices=list(slices), read_at=utcnow())
-        tasks = [
-            asyncio.ensure_future(self._read(kind, slices[i], stream.pages, stream.share))
-            for i, stream in streams.items()
-        ]
-        try:
-            reads = await asyncio.gather(*tasks)
-        except BaseException:
-            # No slice goes on reading its stream (the step closes them) after one failed.
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            raise
-        for index, outcome in zip(streams, reads, strict=True):
-            out.slices[index] = outcome.piece
-            out.add(outcome)
-        return out
-
     async def submit(self, kind: EntityKind, batches: int) -> None:
-        """Up to `batches` batches of the kind, pipelined so Saleor's reading never waits for
-        planning or Mailchimp: each open slice is one stream of pages for the whole step (the
-        next page asked for while the last is planned, `Reader.pages`), and the next batch is
-        read while the last is submitted. A batch is a share of pages of each open slice (one
-        page at least each, the first ones a page more), and is written with the positions
-        its pages reached, in order: a crash repeats only the batch being submitted (and
-        re-reads what was read ahead). At most two batches of a kind are held at once."""
-        slices = list(await self._slices(kind))
-        open_ = [index for index, piece in enumerate(slices) if not piece.done]
-        budget = -(-self.settings.initial_sync_batch_size // self.settings.initial_sync_page_size)
-        reading = open_[:budget]
-        size = self.settings.initial_sync_page_size
-        streams: dict[int, _Pages] = {}
-        for n, index in enumerate(reading):
-            share = budget // len(reading) + (1 if n < budget % len(reading) else 0)
-            pages = self.reader.pages(kind, slices[index], share * batches * size)
-            streams[index] = _Pages(pages, share)
-        ahead: asyncio.Future[_Batch] | None = None
+        """Up to `batches` batches of the kind, read pipelined (`Pipeline`) and each written
+        with the positions its pages reached."""
+        stream = self.pipeline.batches(kind, batches)
         try:
-            ahead = asyncio.ensure_future(self._read_batch(kind, slices, streams))
-            for sent in range(1, batches + 1):
-                assert ahead is not None  # read ahead on the way round
-                batch, ahead = await ahead, None
-                if sent < batches and not all(batch.slices[i].done for i in streams):
-                    ahead = asyncio.ensure_future(self._read_batch(kind, batch.slices, streams))
+            async for batch in stream:
                 written = await self._send(kind, batch)
                 del batch  # not held while the next one is read
                 if not written:
                     return
                 self._progress = True
-                if ahead is None:
-                    return
         finally:
-            if ahead is not None:
-                ahead.cancel()
-                await asyncio.gather(ahead, return_exceptions=True)
-            for stream in streams.values():
-                await stream.pages.aclose()
+            await stream.aclose()
 
-    async def _send(self, kind: EntityKind, batch: _Batch) -> bool:
+    async def _send(self, kind: EntityKind, batch: ReadBatch) -> bool:
         """Submit one batch read and write it with its slices' positions (False: the sync is
         no longer running)."""
         batch_id, bodies = None, None
