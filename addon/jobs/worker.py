@@ -29,7 +29,6 @@ import asyncio
 import logging
 import os
 import socket
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol, Self
 
@@ -41,7 +40,8 @@ from addon.config import Settings
 from addon.db.engine import Database
 from addon.jobs.completion import Completion, running
 from addon.jobs.flow import Flow
-from addon.jobs.registry import HandlerRegistry, JobHandler, Registration
+from addon.jobs.outcomes import Outcomes, not_recorded
+from addon.jobs.registry import HandlerRegistry, JobHandler
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
@@ -86,6 +86,7 @@ class Worker:
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
         self.wakeup = wakeup_for(services.db)
+        self.outcomes = Outcomes(services.db, self.worker_id, self.clock)
         self.flow: Flow | None = None  # while `run` runs
 
     @property
@@ -289,30 +290,25 @@ class Worker:
         except RetryLater as exc:
             # Not a failure: the handler knows when to look again (e.g. a confirmation).
             reason, run_after = error_text(exc), self.clock.now() + timedelta(seconds=exc.delay)
-            await self._record(
+            await self.outcomes.record(
                 job, held, lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after)
             )
-        except PermanentFailure as exc:
-            await self._fail(
-                job, held, registration, Failure(error_text(exc), job.attempts, None, exc)
-            )
         except Exception as exc:
-            policy = registration.retry if registration else DEFAULT_POLICY
-            failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
-            await self._fail(job, held, registration, failure)
+            if isinstance(exc, PermanentFailure):
+                failure = Failure(error_text(exc), job.attempts, None, exc)
+            else:
+                policy = registration.retry if registration else DEFAULT_POLICY
+                failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
+            if await self.outcomes.fail(job, held, registration, failure):
+                metrics.job_ended(job.kind, "quarantined" if failure.gave_up else "retried")
         else:
             recorded = completion.recorded
             if recorded is None:
-                recorded = await self._record(
+                recorded = await self.outcomes.record(
                     job, held, lambda jobs: jobs.complete(job, self.worker_id)
                 )
             elif not recorded:
-                logger.warning(
-                    "Job %s (%s) was no longer held when it ended (its lease was lost, or its "
-                    "row erased): its outcome is not recorded",
-                    job.id,
-                    job.kind,
-                )
+                not_recorded(job)
             if recorded:
                 metrics.job_ended(job.kind, "done")
 
@@ -353,77 +349,7 @@ class Worker:
             if job.id in completion.written:
                 metrics.job_ended(job.kind, "done")
             else:
-                logger.warning(
-                    "Job %s (%s) was no longer held when it ended (its lease was lost, or its "
-                    "row erased): its outcome is not recorded",
-                    job.id,
-                    job.kind,
-                )
-
-    async def _fail(
-        self,
-        job: ClaimedJob,
-        held: dict[int, ClaimedJob],
-        registration: Registration[WorkerServices] | None,
-        failure: Failure,
-    ) -> None:
-        """Write the policy's decision, and let the kind record it (same transaction)."""
-
-        async def write(jobs: JobRepository) -> bool:
-            if failure.retry_at is None:
-                written = await jobs.quarantine(job, self.worker_id, failure.reason)
-            else:
-                written = await jobs.reschedule(
-                    job, self.worker_id, failure.reason, failure.retry_at
-                )
-            if written and registration is not None and registration.failed is not None:
-                await registration.failed(jobs.session, job, failure)
-            return written
-
-        if not await self._record(job, held, write):
-            return
-        metrics.job_ended(job.kind, "quarantined" if failure.gave_up else "retried")
-        if failure.gave_up:
-            logger.error(
-                "Job %s (%s) quarantined after %s attempts: %s",
-                job.id,
-                job.kind,
-                job.attempts,
-                failure.reason,
-            )
-        else:
-            logger.warning(
-                "Job %s (%s) failed, will retry at %s: %s",
-                job.id,
-                job.kind,
-                failure.retry_at,
-                failure.reason,
-            )
-
-    async def _record(
-        self,
-        job: ClaimedJob,
-        held: dict[int, ClaimedJob],
-        write: Callable[[JobRepository], Awaitable[bool]],
-    ) -> bool:
-        """Write the job's outcome, unless its lease was lost (the new holder writes it)."""
-        held.pop(job.id, None)  # no more renewals: the outcome ends the lease
-        async with self.services.db.transaction() as session:
-            jobs = self._jobs(session)
-            written = await write(jobs)
-            gone = not written and not await jobs.existing([job.id])
-        if gone:
-            # The job erased its own installation (or another job or webhook did), and its
-            # row went with it: nothing is left to record, and no other worker holds it.
-            logger.debug("Job %s (%s) ended with its installation", job.id, job.kind)
-        elif not written:
-            logger.warning(
-                "Job %s (%s) lost its lease before it ended: its outcome is left to the worker "
-                "that took it over",
-                job.id,
-                job.kind,
-            )
-        return written
+                not_recorded(job)
 
     async def prune_if_due(self) -> None:
         now = self.clock.now()
