@@ -38,12 +38,13 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_orders import plan_orders
-from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
+from addon.ecommerce.burst_plan import BATCHED, BurstPlan, Planned, plan
 from addon.ecommerce.burst_queue import backlog, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.catalog import CatalogPusher, admin_label
@@ -185,16 +186,16 @@ async def _record_submitted(
             *scope, [item.saleor_id for item in items]
         )
         now = utcnow()
-        for item in items:
-            record = records[item.saleor_id]
-            label = admin_label(item.label)
-            if label is not None and label != record.label:
-                record.label = label
+        for item in planned.planned:
+            if _relabel(records[item.saleor_id], item):
+                # Not a push's verdict: `updated_at` still says when one was recorded
+                # (`burst_apply._overtaken`).
+                flag_modified(records[item.saleor_id], "updated_at")
         for item in planned.unchanged:
             # Mailchimp holds this content already: only the ledger catches up (as a push does).
-            settled(
-                records[item.saleor_id], SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now
-            )
+            record = records[item.saleor_id]
+            _relabel(record, item)
+            settled(record, SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now)
         await _alone(session, scope, planned.alone)
         for effect in planned.effects:
             await effect(session)
@@ -207,6 +208,15 @@ async def _record_submitted(
         row.read_at = read_at
         row.submitted_at = now
         await _poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
+
+
+def _relabel(record: SyncRecord, item: Planned) -> bool:
+    """Record the label its push would (`admin_label`); whether it changed."""
+    label = admin_label(item.label)
+    if label is None or label == record.label:
+        return False
+    record.label = label
+    return True
 
 
 async def _poll_later(session: AsyncSession, row: BurstBatch, delay: float) -> None:

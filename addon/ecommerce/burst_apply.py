@@ -1,8 +1,9 @@
 """What one record's results in a finished burst batch mean for its ledger record (`burst.py`
 applies a batch with these): confirmed → synced with the batch's fingerprint; a data error →
 quarantined; anything else, or a record pushed again since Saleor was read → a push of its own,
-with what Mailchimp may hold recorded as unknown. An order's voucher code is counted here, once
-Mailchimp confirmed the order (as its push counts it after a confirmed send).
+with what Mailchimp may hold recorded as unknown (a newer push's quarantine stays). An order's
+voucher code is counted here, once Mailchimp confirmed the order (as its push counts it after a
+confirmed send).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from addon.mailchimp.models import BatchOperationResult
 
 # The first operation's outcomes after which Mailchimp holds a record the batch created.
 _HELD_AFTER_CREATE: tuple[Outcome, ...] = ("confirmed", "exists")
+# What a push records without `pushed_at`: its `updated_at` says when.
+_VERDICTS = (SyncStatus.REMOVED, SyncStatus.QUARANTINED)
 
 
 def apply_one(
@@ -40,7 +43,9 @@ def apply_one(
         # created keeps the id: its next push deletes (an order) or hides (a product) it.
         created = meta.get("first_creates", meta["creates"]) and outcomes[0] in _HELD_AFTER_CREATE
         _forget(record, held if created else None, children, meta, overtaken=True)
-        return False
+        # A newer push that ended in quarantine keeps its verdict: the record waits for a
+        # change or a Retry (whose push sends everything), not for another push now.
+        return record.status is SyncStatus.QUARANTINED
     if all(outcome == "confirmed" for outcome in outcomes):
         settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
         return True
@@ -64,10 +69,13 @@ def apply_one(
 
 def _overtaken(record: SyncRecord, read_at: datetime) -> bool:
     """Its own push (or a later batch) recorded it since Saleor was read. A push that found
-    it gone and had nothing to hide or delete records it removed without `pushed_at`."""
+    it gone and had nothing to hide or delete records it removed without `pushed_at`; one
+    that ended in quarantine (`failures.record_failure`, or a later batch's refusal) records
+    no `pushed_at` either. (A change arriving meanwhile makes it pending, and recording the
+    batch keeps `updated_at`, see `burst._record_submitted`.)"""
     if record.pushed_at is not None and record.pushed_at > read_at:
         return True
-    return record.status is SyncStatus.REMOVED and record.updated_at > read_at
+    return record.status in _VERDICTS and record.updated_at > read_at
 
 
 def _forget(
