@@ -280,7 +280,11 @@ def _model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
 
 def default_resolver(source: Any, info: Info, **_: Any) -> Any:
     """Read ``fieldName`` (or its snake_case form) from dicts and objects."""
-    name = info.field_name
+    return read_field(source, info.field_name)
+
+
+def read_field(source: Any, name: str) -> Any:
+    """What ``default_resolver`` gives for the field ``name`` of ``source``."""
     if isinstance(source, dict):
         return source.get(name)
     if isinstance(source, InChannel):
