@@ -9,7 +9,7 @@ from typing import Any
 
 from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
-from addon.ecommerce.payloads import OptInPolicy
+from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
 from addon.ecommerce.repository import (
     LedgerRepository,
     content_forgotten,
@@ -68,6 +68,21 @@ def test_a_product_fingerprint_hashes_its_fields_and_each_variant_apart() -> Non
     assert after.children["11"] == before.children["11"]
     assert after.children["12"] != before.children["12"]
     assert fingerprint(product()) == before  # the same body, the same fingerprint
+
+
+def test_a_fingerprint_is_the_hash_of_each_part_as_its_own_body_gives_it() -> None:
+    # The ledger holds fingerprints computed this way part by part: a fingerprint computed
+    # otherwise must give the same hashes, or every record would look changed.
+    shirt = product()
+    assert fingerprint(shirt) == Fingerprint(
+        content_hash(top_level(shirt, "variants")),
+        {v.id: content_hash(v.body()) for v in shirt.variants},
+    )
+    basket = cart(campaign_id="c-1")
+    assert fingerprint(basket) == Fingerprint(
+        content_hash(top_level(basket, "lines", "customer", "campaign_id")),
+        {"lines": content_hash([line.body() for line in basket.lines])},
+    )
 
 
 def test_a_cart_fingerprint_leaves_out_what_a_patch_cannot_change() -> None:
