@@ -8,8 +8,9 @@ operations, nor between batches, so an order goes into one only when its operati
 self-sufficient:
 
 * every line's product is in Mailchimp with that line's variant (its ledger record holds the
-  variant's id and is neither quarantined nor removed), and every deleted variant's product is
-  there too (`orphans.py`): nothing to create first;
+  variant's id with a known hash, and is neither quarantined nor removed; a pending push of it
+  only updates what Mailchimp holds), and every deleted variant's product is there too
+  (`orphans.py`): nothing to create first;
 * the channel's name and currency are the store's (else its push updates the store first);
 * a new order is created (POST, as the initial sync sends it); one Mailchimp holds with the
   same lines gets the PATCH its push would send, only when its fields changed;
@@ -91,9 +92,10 @@ class _Ledger:
             record = self.products.get(product_id)
             if record is None or record.mailchimp_id is None or record.status in _UNUSABLE:
                 return None
-            if not variants <= set(record.children or {}):
-                return None  # a variant Mailchimp lacks: the product's push adds it
-            available |= set(record.children or {})
+            held = _held_variants(record)
+            if not variants <= held:
+                return None  # a variant Mailchimp may lack: the product's push sends it
+            available |= held
         return available
 
     def orphans_of(self, order: SaleorOrder) -> dict[str, str] | None:
@@ -107,6 +109,14 @@ class _Ledger:
     def cart_held(self, order: SaleorOrder) -> bool:
         cart = self.carts.get(order.checkout_id) if order.checkout_id else None
         return cart is not None and cart.mailchimp_id is not None
+
+
+def _held_variants(record: SyncRecord) -> set[str]:
+    """The variants Mailchimp confirmed holding: those with a known hash. One recorded as
+    unknown ("", `Fingerprint.unknown`) may never have reached it: a batch that sent it
+    failed, or answered "already exists" for the product; the product's own push, pending
+    until it sends it, is what the order's push would wait for (`ensure_products`)."""
+    return {variant for variant, digest in (record.children or {}).items() if digest}
 
 
 async def plan_orders(

@@ -1,9 +1,10 @@
 """Bursts where a record's own push and its batch meet: the newer push's verdict wins over the
-batch's older content."""
+batch's older content, and an order is batched only with variants Mailchimp is known to hold."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from addon.db.types import utcnow
 from addon.ecommerce import burst
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.jobs.worker import Worker
+from addon.saleor.client import SaleorError
+from sandboxes.saleor.store import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
 
@@ -93,3 +96,74 @@ async def test_a_quarantine_from_before_its_batch_read_it_gives_way_to_the_batch
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED
         assert record.label == customer.email and record.last_error is None
+
+
+async def test_an_order_of_a_variant_its_products_batch_failed_to_send_goes_alone(
+    bursty: Shop,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop = bursty
+    plum = await shop.product("Plum", "2.00")
+    others = [await shop.product(f"Other {i}", "1.00") for i in range(4)]
+    await settle(shop)
+    # A new variant, and changes to four other products: a burst. Mailchimp fails the plum's
+    # operations inside the batch, so the ledger no longer knows what it holds of the plum
+    # (the new variant included), and the plum's own push is queued ...
+    added = shop.saleor.store.add_variant(
+        plum, VariantSpec(sku="PLU-1", name="Plum 1", price=Decimal("3.00"))
+    )
+    await shop.saleor.emit("PRODUCT_VARIANT_CREATED", added)
+    for i, other in enumerate(others):
+        await shop.saleor.update_product(other, name=f"Other {i} v2")
+    shop.mailchimp.faults.fail_batch_operations(
+        [f"{plum.global_id}#0", f"{plum.global_id}#1"], status=503, account=shop.account
+    )
+    # ... and waits for a retry: Saleor did not answer it.
+    saleor = shop.services.saleor
+    execute = saleor.execute
+    unanswered: list[str] = []
+
+    async def flaky(api_url: str, token: Any, document: str, variables: Any) -> Any:
+        if document == "ecommerce_product" and variables.get("id") == plum.global_id:
+            unanswered.append(document)
+            raise SaleorError("Saleor is briefly unreachable.")
+        return await execute(api_url, token, document, variables)
+
+    monkeypatch.setattr(saleor, "execute", flaky)
+    worker = Worker(shop.services)
+    start = len(shop.mailchimp.requests)
+    await worker.run_until_idle()
+    await shop.mailchimp.drain_batches()
+    await worker.run_until_idle()
+    assert batch_calls(shop, start) == 1 and unanswered
+    record = await shop.record(EntityKind.PRODUCT, plum.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    held = {v.id for v in shop.products()[str(plum.id)].variants}
+    assert str(added.id) not in held  # Mailchimp lacks the new variant
+
+    # Orders meanwhile, one of the new variant: that one goes alone, and its push sends the
+    # plum first; the others go in a batch.
+    monkeypatch.setattr(saleor, "execute", execute)
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(others[0].variants[0], 1)],
+            email=f"other{i}@example.com",
+            paid=False,
+        )
+        for i in range(4)
+    ]
+    alone = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(added, 2)], email="new@example.com", paid=False
+    )
+    start = len(shop.mailchimp.requests)
+    await worker.run_until_idle()
+    await settle(shop)
+    for order in [*orders, alone]:
+        record = await shop.record(EntityKind.ORDER, order.global_id)
+        assert record is not None
+        assert record.status is SyncStatus.SYNCED, (record.status, record.last_error)
+    assert set(shop.orders()) == {str(o.id) for o in [*orders, alone]}
+    assert batch_calls(shop, start) >= 1
+    writes = direct_writes(shop, start)
+    assert [w for w in writes if w.startswith("POST orders")] == ["POST orders"]
+    assert writes.index(f"PUT products/{plum.id}/variants/{added.id}") < writes.index("POST orders")
