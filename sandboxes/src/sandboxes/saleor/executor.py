@@ -1,7 +1,8 @@
 """graphql-core's executor, with a shortcut for the fields most of a response is made of.
 
 Most fields of a page of orders or products are plain leaves: a scalar or enum field without
-arguments and without a resolver of its own, read by `default_resolver` and coerced by its type.
+arguments, read by `default_resolver` or by a resolver that needs its source only (`reads`), and
+coerced by its type.
 For each of them graphql-core builds a resolve-info object, looks for arguments, checks twice for
 an awaitable and walks `complete_value` (about half of a page's rendering time). This executor
 reads and coerces such a field directly; anything else, and any such field whose value is not a
@@ -12,6 +13,7 @@ same either way (`tests/sandbox_saleor/test_executor.py` compares them).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from graphql import (
@@ -31,22 +33,25 @@ from graphql.pyutils import Path
 
 from .schema import read_field
 
-# A field's leaf type and whether it may be null, or None: not a plain leaf (see `_plain_leaf`).
-_PlainLeaf = tuple[GraphQLLeafType, bool] | None
+# A field's leaf type, whether it may be null, and its reader (None: `read_field` by the field's
+# name); or None: not a plain leaf (see `_plain_leaf`).
+_PlainLeaf = tuple[GraphQLLeafType, bool, Callable[[Any], Any] | None] | None
 _plain_leaves: dict[int, tuple[GraphQLField, _PlainLeaf]] = {}
 
 
 def _plain_leaf(field: GraphQLField) -> _PlainLeaf:
-    """A field read by the default resolver whose type is a scalar or enum (maybe non-null),
-    taking no arguments: its leaf type and whether null is allowed."""
+    """A field read by the default resolver or by a `reads` resolver, whose type is a scalar or
+    enum (maybe non-null), taking no arguments: its leaf type, whether null is allowed, and the
+    resolver's reader."""
     known = _plain_leaves.get(id(field))
     if known is not None and known[0] is field:
         return known[1]
     plain: _PlainLeaf = None
-    if field.resolve is None and not field.args:
+    reader = getattr(field.resolve, "plain_reader", None)
+    if (field.resolve is None or reader is not None) and not field.args:
         inner = field.type.of_type if is_non_null_type(field.type) else field.type
         if is_leaf_type(inner):
-            plain = (inner, not is_non_null_type(field.type))
+            plain = (inner, not is_non_null_type(field.type), reader)
     _plain_leaves[id(field)] = (field, plain)  # the field is kept: its id is not reused
     return plain
 
@@ -69,8 +74,8 @@ class SandboxExecutor(IncrementalExecutor):
         if field is not None and not node.arguments and self.middleware_manager is None:
             plain = _plain_leaf(field)
         if plain is not None:
-            leaf, nullable = plain
-            value = read_field(source, name)
+            leaf, nullable, reader = plain
+            value = read_field(source, name) if reader is None else reader(source)
             if value is None:
                 if nullable:
                     return None
