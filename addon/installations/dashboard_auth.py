@@ -14,7 +14,7 @@ from fastapi import Depends, Header, Security
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from addon.dependencies import ServicesDep, SessionDep
+from addon.dependencies import ServicesDep
 from addon.errors import ErrorCode, Forbidden, Unauthorized
 from addon.installations.lifecycle import dashboard_check
 from addon.installations.models import Installation
@@ -51,7 +51,6 @@ def require_dashboard(
     @raises(401, 403, required_headers=("saleor-api-url",))
     async def dependency(
         services: ServicesDep,
-        session: SessionDep,
         authorization_bearer: Annotated[str | None, Security(DASHBOARD_TOKEN)],
         saleor_api_url: Annotated[
             str | None, Header(description="The API URL of the Saleor the app is installed in.")
@@ -75,7 +74,11 @@ def require_dashboard(
             lambda jwks: verify_dashboard_token(jwks, authorization_bearer, saleor_api_url),
             when_expired="reload the page",
         )
-        installation = await InstallationRepository(session).get(keys.installation_id)
+        # Read outside the request's transaction too: that transaction begins with the
+        # endpoint's first statement, so an endpoint can call Mailchimp or Saleor before it
+        # (on SQLite it holds the write lock from that statement on).
+        async with services.db.session() as read:
+            installation = await InstallationRepository(read).get(keys.installation_id)
         if installation is None:  # erased since the keys were read
             raise Unauthorized(
                 "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
@@ -92,7 +95,7 @@ def require_dashboard(
             )
         token = SecretStr(authorization_bearer)
         # Where Saleor sends the app no lifecycle webhooks, a dashboard load reads its state.
-        await dashboard_check(session, services, installation, token)
+        installation = await dashboard_check(services, installation, token)
         return DashboardContext(installation=installation, claims=claims, token=token)
 
     return dependency

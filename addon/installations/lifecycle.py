@@ -187,20 +187,30 @@ DASHBOARD_CHECK_EVERY = timedelta(minutes=1)
 
 
 async def dashboard_check(
-    session: AsyncSession, services: Services, installation: Installation, token: SecretStr
-) -> None:
+    services: Services, installation: Installation, token: SecretStr
+) -> Installation:
     """On a dashboard load (its first call, then at most once a minute), where lifecycle
     webhooks do not arrive: read `app { isActive }` as the dashboard user (whose token works
-    whatever the app's state) and pause or resume."""
+    whatever the app's state) and pause or resume. Returns the installation as it stands after
+    the check.
+
+    Saleor is asked with no transaction open (on SQLite one holds the write lock from its first
+    statement, on PostgreSQL the installation's row once written): the check is claimed in a
+    short transaction of its own, so concurrent loads ask once, and its outcome is written in
+    another."""
     version = parse_version(installation.saleor_version)
     if sends_own_lifecycle_webhooks(version):
-        return
+        return installation
     observed_at = utcnow()
     last = installation.dashboard_checked_at
     if last is not None and observed_at - last < DASHBOARD_CHECK_EVERY:
-        return
-    installation.dashboard_checked_at = observed_at
-    await session.flush()
+        return installation
+    async with services.db.transaction() as session:
+        claimed = await InstallationRepository(session).claim_dashboard_check(
+            installation.id, observed_at, DASHBOARD_CHECK_EVERY
+        )
+    if not claimed:  # another load checks (or checked) within the minute
+        return installation
     try:
         data = await services.saleor.execute(
             installation.saleor_api_url,
@@ -211,8 +221,24 @@ async def dashboard_check(
         )
     except SaleorError as exc:
         logger.info("Reading the app's state for the dashboard failed: %s", exc)
-        return
-    app = data.get("app")
+        return installation
+    async with services.db.transaction() as session:
+        # Locked: a lifecycle webhook or check applied meanwhile is seen, never overwritten.
+        current = await session.get(Installation, installation.id, with_for_update=True)
+        if current is None:  # erased meanwhile
+            return installation
+        await _apply_dashboard_view(session, services, current, data.get("app"), observed_at)
+    return current
+
+
+async def _apply_dashboard_view(
+    session: AsyncSession,
+    services: Services,
+    installation: Installation,
+    app: dict[str, object] | None,
+    observed_at: datetime,
+) -> None:
+    """Pause or resume as the dashboard user sees the app (`app { isActive }`)."""
     service = InstallationService(session, services.settings, services.saleor)
     if app is None:  # deleted (or not visible to this user): the token check decides
         await schedule_check(
