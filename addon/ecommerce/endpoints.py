@@ -37,8 +37,10 @@ async def read_ecommerce(auth: DashboardAuth, service: Service) -> EcommerceRead
 async def update_settings(
     body: SettingsUpdate, auth: DashboardAuth, service: Service
 ) -> EcommerceRead:
+    # Saleor is asked before the transaction begins (see EcommerceService.read).
+    channels = await service.saleor_channels(auth.installation)
     await service.update_settings(auth.installation, body)
-    return await service.read(auth.installation)
+    return await service.read(auth.installation, channels)
 
 
 @router.put("/channels/{slug}", responses=error_responses(400, 404, 502))
@@ -49,8 +51,9 @@ async def track_channel(
     service: Service,
 ) -> EcommerceRead:
     """Track a channel in the chosen audience's store (a new audience means a new store)."""
-    await service.track_channel(auth.installation, slug, body)
-    return await service.read(auth.installation)
+    channels = await service.saleor_channels(auth.installation)  # before the transaction
+    await service.track_channel(auth.installation, slug, body, channels)
+    return await service.read(auth.installation, channels)
 
 
 @router.post("/channels/{slug}/resync", responses=error_responses(404))

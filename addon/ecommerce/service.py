@@ -1,5 +1,6 @@
 """The E-commerce page's logic: settings, tracked channels and their stores, counts, Retry and
-Resync. Mailchimp is never called here: store creation and every push run as jobs."""
+Resync. Mailchimp is never called here but by the stores' check (store creation and every
+push run as jobs); Mailchimp and Saleor are asked before the request's transaction begins."""
 
 from __future__ import annotations
 
@@ -92,6 +93,8 @@ class EcommerceService:
         self.ledger = LedgerRepository(session)
 
     async def saleor_channels(self, installation: Installation) -> list[SaleorChannel]:
+        """Saleor's channels; ask before the request's transaction has begun (no statement
+        on `self.session` yet)."""
         try:
             data = await self.services.saleor.execute(
                 installation.saleor_api_url, installation.app_token, "ecommerce_channels"
@@ -103,7 +106,14 @@ class EcommerceService:
             ) from exc
         return [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
 
-    async def read(self, installation: Installation) -> EcommerceRead:
+    async def read(
+        self, installation: Installation, channels: list[SaleorChannel] | None = None
+    ) -> EcommerceRead:
+        """The page's state; `channels`: Saleor's, asked before the request's transaction
+        began (asked here first otherwise, before this reads or creates anything: on SQLite
+        the transaction holds the write lock from its first statement)."""
+        if channels is None:
+            channels = await self.saleor_channels(installation)
         installation_id = installation.id
         settings = await self.settings.get_or_create(installation_id)
         stores = {s.channel_slug: s for s in await self.stores.list(installation_id)}
@@ -113,7 +123,6 @@ class EcommerceService:
             r.channel_slug: r
             for r in await self.ledger.select(installation_id, kinds=[EntityKind.STORE])
         }
-        channels = await self.saleor_channels(installation)
         known = {c.slug for c in channels}
         # Stores of channels Saleor no longer lists stay visible so their data can be found.
         extra = [
@@ -231,16 +240,19 @@ class EcommerceService:
                     )
 
     async def track_channel(
-        self, installation: Installation, slug: str, tracking: ChannelTracking
+        self,
+        installation: Installation,
+        slug: str,
+        tracking: ChannelTracking,
+        channels: list[SaleorChannel],
     ) -> None:
+        """`channels`: Saleor's, asked before the request's transaction began."""
         store = await self.stores.get(installation.id, slug)
         if not tracking.tracked:
             if store is not None:
                 store.tracked = False
             return
-        channel = next(
-            (c for c in await self.saleor_channels(installation) if c.slug == slug), None
-        )
+        channel = next((c for c in channels if c.slug == slug), None)
         if channel is None:
             raise NotFound(f"Saleor has no channel {slug!r}.", code=ErrorCode.UNKNOWN_CHANNEL)
         list_id = tracking.list_id or (store.list_id if store else None)
@@ -312,8 +324,11 @@ class EcommerceService:
         return ActionResult(queued=1, message="The record will be sent to Mailchimp again.")
 
     async def check_stores(self, installation: Installation) -> EcommerceRead:
-        await store_state.check_stores(self.session, self.services, installation.id)
-        return await self.read(installation)
+        # Mailchimp and Saleor first, with no transaction open; then the short write.
+        gone = await store_state.check_stores(self.services, installation.id)
+        channels = await self.saleor_channels(installation)
+        await store_state.mark_gone(self.session, installation.id, gone)
+        return await self.read(installation, channels)
 
     async def recreate_store(self, installation: Installation, slug: str) -> ActionResult:
         """Re-create a store deleted in Mailchimp and send everything to it again."""

@@ -15,9 +15,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.models import ConnectionStatus
-from addon.connection.repository import ConnectionRepository
-from addon.connection.service import ConnectionService, credentials_of, describe_error
+from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
@@ -140,38 +138,50 @@ async def confirm_missing(
     return True
 
 
-async def check_stores(session: AsyncSession, services: Services, installation_id: int) -> None:
-    """The E-commerce page's check: is every created store still in Mailchimp?
+async def check_stores(services: Services, installation_id: int) -> list[tuple[str, str]]:
+    """The E-commerce page's check: is every created store still in Mailchimp? Answers the
+    (channel, store id) of those Mailchimp no longer has; `mark_gone` records them.
 
-    One ``GET /ecommerce/stores/{id}`` per tracked channel; marks the ones Mailchimp no longer
-    has. Everything goes through the request's own session: on SQLite it holds the write lock,
-    so a second transaction (as ``mailchimp_for`` opens to record a revoked key) would wait for
-    it. Mailchimp being unreachable or unconnected skips the check: the page still loads.
+    One ``GET /ecommerce/stores/{id}`` per tracked channel, with no transaction open while
+    Mailchimp answers (the stores are read in a short session; a revoked key is recorded by
+    ``mailchimp_for`` in a transaction of its own). Mailchimp being unreachable or unconnected
+    skips the check: the page still loads.
     """
-    connection = await ConnectionRepository(session).get(installation_id)
-    if connection is None or connection.status is not ConnectionStatus.CONNECTED:
-        return
-    stores = await StoreRepository(session).tracked(installation_id)
-    created = {
-        r.channel_slug
-        for r in await LedgerRepository(session).select(installation_id, kinds=[EntityKind.STORE])
-        if r.mailchimp_id is not None or r.status is SyncStatus.SYNCED
-    }
-    wanted = [s for s in stores if s.channel_slug in created and s.missing_since is None]
+    async with services.db.session() as session:
+        stores = await StoreRepository(session).tracked(installation_id)
+        created = {
+            r.channel_slug
+            for r in await LedgerRepository(session).select(
+                installation_id, kinds=[EntityKind.STORE]
+            )
+            if r.mailchimp_id is not None or r.status is SyncStatus.SYNCED
+        }
+        wanted = [
+            (s.channel_slug, s.store_id)
+            for s in stores
+            if s.channel_slug in created and s.missing_since is None
+        ]
     if not wanted:
-        return
-    client = MailchimpClient(services.mailchimp, credentials_of(connection))
-    gone = []
+        return []
+    gone: list[tuple[str, str]] = []
     try:
-        for store in wanted:
-            if not await store_exists(client, store.store_id):
-                gone.append(store)
-    except InvalidCredentials as exc:
-        await ConnectionService(session, services).mark_revoked(
-            installation_id, describe_error(exc)
-        )
-        return
+        async with mailchimp_for(services, installation_id) as client:
+            for channel, store_id in wanted:
+                if not await store_exists(client, store_id):
+                    gone.append((channel, store_id))
+    except (NotConnected, InvalidCredentials):
+        return []
     except MailchimpError as exc:
         logger.warning("Could not check the Mailchimp stores: %r", exc)
-    for store in gone:
-        await mark_missing(session, store)
+    return gone
+
+
+async def mark_gone(
+    session: AsyncSession, installation_id: int, gone: list[tuple[str, str]]
+) -> None:
+    """Mark missing the stores `check_stores` found gone (unless re-created since)."""
+    stores = StoreRepository(session)
+    for channel, store_id in gone:
+        store = await stores.get(installation_id, channel)
+        if store is not None and store.store_id == store_id:
+            await mark_missing(session, store)
