@@ -269,8 +269,13 @@ class MappingService:
     async def create_merge_field(
         self, installation_id: int, list_id: str, body: NewMergeField
     ) -> MappingRead:
-        """Create the field in Mailchimp and add it to the imported ones at once."""
-        audience = await self._active(installation_id, list_id)
+        """Create the field in Mailchimp and add it to the imported ones at once.
+
+        The audience is checked in a short session of its own and Mailchimp asked before the
+        request's transaction begins (on SQLite it holds the write lock from its first
+        statement); the field is then added in that transaction."""
+        async with self.services.db.session() as read:
+            await MappingService(read, self.services)._active(installation_id, list_id)
         options = MergeFieldOptions(date_format=body.date_format, phone_format=body.phone_format)
         extra = {"options": options.model_dump(exclude_none=True)}
         if not extra["options"]:
@@ -298,6 +303,7 @@ class MappingService:
                 f"Mailchimp could not be reached: {exc}", code=ErrorCode.MAILCHIMP_UNAVAILABLE
             ) from exc
         field = MergeFieldInfo.model_validate(created).model_dump()
+        audience = await self._active(installation_id, list_id)
         audience.merge_fields = [
             f for f in audience.merge_fields if f.get("tag") != field["tag"]
         ] + [field]

@@ -81,30 +81,13 @@ class OAuthFlow(OnConnection):
         return self.settings.app_url + CALLBACK_PATH
 
     async def complete(self, state: str, code: str) -> ConnectResult:
-        """The OAuth callback: check the state, exchange the code, connect the account."""
-        now = utcnow()
-        state_hash = _hash_state(state)
-        record = await self.repository.get_state(state_hash)
-        # The lookup is by hash; the comparison is constant-time all the same.
-        if record is None or not hmac.compare_digest(record.state_hash, state_hash):
-            raise BadRequest(
-                "This sign-in does not match a connection started from the dashboard. "
-                "Start again from the Connection page.",
-                code=ErrorCode.OAUTH_STATE_MISMATCH,
-            )
-        if record.expires_at < now:
-            raise BadRequest(
-                "This sign-in took longer than 10 minutes and expired. Start again.",
-                code=ErrorCode.OAUTH_STATE_EXPIRED,
-            )
-        if not await self.repository.consume_state(state_hash, now):
-            raise BadRequest(
-                "This sign-in link was used already. Start again from the Connection page.",
-                code=ErrorCode.OAUTH_STATE_REPLAYED,
-            )
-        installation = await InstallationRepository(self.session).get(record.installation_id)
-        if installation is None:
-            raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
+        """The OAuth callback: check the state, exchange the code, connect the account.
+
+        The state is checked and used up in a short transaction of its own before Mailchimp is
+        asked: the request's transaction would hold the write (on SQLite the database's write
+        lock) for as long as Mailchimp takes. The account is saved in the request's."""
+        async with self.services.db.transaction() as session:
+            method, installation = await OAuthFlow(session, self.services)._use_state(state)
         settings = self.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
@@ -129,7 +112,34 @@ class OAuthFlow(OnConnection):
         linking = Linking(self.session, self.services)
         rejected = "Mailchimp did not accept the sign-in."
         account = await linking.verify(credentials, rejected=rejected)
-        return await linking.save(installation, record.method, credentials, account)
+        return await linking.save(installation, method, credentials, account)
+
+    async def _use_state(self, state: str) -> tuple[ConnectionMethod, Installation]:
+        """Check the callback's state and use it up; its method and installation."""
+        now = utcnow()
+        state_hash = _hash_state(state)
+        record = await self.repository.get_state(state_hash)
+        # The lookup is by hash; the comparison is constant-time all the same.
+        if record is None or not hmac.compare_digest(record.state_hash, state_hash):
+            raise BadRequest(
+                "This sign-in does not match a connection started from the dashboard. "
+                "Start again from the Connection page.",
+                code=ErrorCode.OAUTH_STATE_MISMATCH,
+            )
+        if record.expires_at < now:
+            raise BadRequest(
+                "This sign-in took longer than 10 minutes and expired. Start again.",
+                code=ErrorCode.OAUTH_STATE_EXPIRED,
+            )
+        if not await self.repository.consume_state(state_hash, now):
+            raise BadRequest(
+                "This sign-in link was used already. Start again from the Connection page.",
+                code=ErrorCode.OAUTH_STATE_REPLAYED,
+            )
+        installation = await InstallationRepository(self.session).get(record.installation_id)
+        if installation is None:
+            raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
+        return record.method, installation
 
     async def record_outcome(self, state: str, outcome: Outcome) -> None:
         """What the callback saw, for the page polling the attempt. A state that ended in a

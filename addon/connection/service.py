@@ -129,6 +129,15 @@ def record_check(
     connection.last_checked_at = at
 
 
+def _same_credential(connection: MailchimpConnection, other: MailchimpConnection) -> bool:
+    mine, theirs = connection.credential, other.credential
+    return (
+        mine is not None
+        and theirs is not None
+        and mine.get_secret_value() == theirs.get_secret_value()
+    )
+
+
 class OnConnection:
     """What each service of the connection works with (see linking and oauth_flow too)."""
 
@@ -157,25 +166,37 @@ class ConnectionService(OnConnection):
         record_check(connection, False, message + " Reconnect on the Connection page.", utcnow())
 
     async def check(self, installation: Installation) -> CheckResult:
-        connection = await self.repository.get(installation.id)
-        if connection is None or connection.credential is None:
+        # Read in a short session of its own and ask Mailchimp before the request's transaction
+        # begins: on SQLite it holds the write lock from its first statement.
+        async with self.services.db.session() as read:
+            checked = await ConnectionRepository(read).get(installation.id)
+        if checked is None or checked.credential is None:
             raise NotConnected("Mailchimp is not connected yet.")
-        client = MailchimpClient(self.services.mailchimp, credentials_of(connection))
+        client = MailchimpClient(self.services.mailchimp, credentials_of(checked))
         now = utcnow()
         health: str | None = None
+        account: Account | None = None
+        failure: MailchimpError | None = None
         try:
             health = (await client.ping()).health_status
             account = await client.account()
-        except InvalidCredentials as exc:
-            self._mark_revoked(connection, describe_error(exc))
         except MailchimpError as exc:
-            record_check(connection, False, describe_error(exc), now)
-        else:
-            connection.status = ConnectionStatus.CONNECTED
-            show_account(connection, account)
-            record_check(connection, health == CHIMPY, health, now)
-        connection.last_checked_at = now
-        await self.session.flush()
+            failure = exc
+        connection = await self.repository.get(installation.id)
+        if connection is None or connection.credential is None:  # reset meanwhile
+            raise NotConnected("Mailchimp is not connected yet.")
+        if _same_credential(connection, checked):  # not replaced meanwhile
+            if isinstance(failure, InvalidCredentials):
+                self._mark_revoked(connection, describe_error(failure))
+            elif failure is not None:
+                record_check(connection, False, describe_error(failure), now)
+            else:
+                assert account is not None
+                connection.status = ConnectionStatus.CONNECTED
+                show_account(connection, account)
+                record_check(connection, health == CHIMPY, health, now)
+            connection.last_checked_at = now
+            await self.session.flush()
         return CheckResult(
             ok=bool(connection.last_check_ok),
             health_status=health,
