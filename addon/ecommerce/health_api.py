@@ -1,15 +1,14 @@
 """The E-commerce page's abandoned-cart health panel and its site-script check (MANAGE_APPS).
 
-The routes that ask Mailchimp end the request's transaction (the dashboard check's, opened by
-`DashboardAuth`) before they do: on SQLite it holds the database's write lock, on PostgreSQL a
-pooled connection, for as long as Mailchimp takes to answer. `store_checks` then reads and
-writes in short sessions of its own, and the answer is read afresh in a short transaction.
+The routes that ask Mailchimp open no transaction of the request's (on SQLite one holds the
+database's write lock, on PostgreSQL a pooled connection, for as long as Mailchimp takes to
+answer): `store_checks` reads and writes in short sessions of its own, and the answer is read
+afresh in a short transaction.
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.dependencies import ServicesDep, SessionDep
 from addon.ecommerce import store_checks
@@ -20,12 +19,6 @@ from addon.installations.dashboard_auth import DashboardAuth
 from addon.services import Services
 
 router = APIRouter(prefix="/api/ecommerce")
-
-
-async def _end_transaction(session: AsyncSession) -> None:
-    """Commit what the request wrote so far (the dashboard check) and give the connection back;
-    the session cannot be used afterwards."""
-    await session.commit()
 
 
 async def _health(services: Services, installation_id: int) -> CartHealth:
@@ -43,22 +36,16 @@ async def read_health(
 
 
 @router.post("/health/check", responses=error_responses(409))
-async def check_health(
-    auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> CartHealth:
+async def check_health(auth: DashboardAuth, services: ServicesDep) -> CartHealth:
     """Ask Mailchimp about each created store (automation, syncing, site script), then answer
     like GET /api/ecommerce/health."""
-    await _end_transaction(session)
     await store_checks.refresh(services, auth.installation.id)
     return await _health(services, auth.installation.id)
 
 
 @router.post("/channels/{slug}/site-script/verify", responses=error_responses(400, 404, 409, 502))
-async def verify_site_script(
-    slug: str, auth: DashboardAuth, session: SessionDep, services: ServicesDep
-) -> CartHealth:
+async def verify_site_script(slug: str, auth: DashboardAuth, services: ServicesDep) -> CartHealth:
     """Ask Mailchimp to find the channel's site script on the storefront; answers the health
     with `script_verified_at` set, or 400 SITE_SCRIPT_NOT_FOUND saying what to do."""
-    await _end_transaction(session)
     await store_checks.verify_script(services, auth.installation.id, slug)
     return await _health(services, auth.installation.id)
