@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any
 
 from addon.clock import Clock
 from addon.db.engine import Database
@@ -14,9 +14,6 @@ from addon.jobs.registry import Registration
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob
-
-if TYPE_CHECKING:
-    from addon.jobs.worker import WorkerServices
 
 logger = logging.getLogger("addon.jobs.worker")  # the worker's own messages
 
@@ -33,7 +30,7 @@ class Outcomes:
         self,
         job: ClaimedJob,
         held: dict[int, ClaimedJob],
-        registration: Registration[WorkerServices] | None,
+        registration: Registration[Any] | None,  # its `failed` hook takes no services
         failure: Failure,
     ) -> bool:
         """Write the policy's decision, and let the kind record it (same transaction)."""
