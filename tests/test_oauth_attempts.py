@@ -12,6 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from addon.connection.models import AttemptStatus, OAuthAttempt
+from addon.connection.oauth_flow import _hash_state
+from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
@@ -106,6 +108,27 @@ async def test_a_denied_state_cannot_be_completed_afterwards(
     page = await decide(app_client, started, "allow", account.id)
     assert page.status_code == 400 and "used already" in page.text
     assert (await poll(app_client, headers, started))["status"] == "denied"
+
+
+async def test_a_replay_while_the_first_callback_talks_to_mailchimp_leaves_it_the_attempt(
+    app_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    account: SandboxAccount,
+    services: Services,
+) -> None:
+    started = await start(app_client, headers)
+    answer = await app_client.post(
+        f"{MAILCHIMP_URL}/oauth2/authorize",
+        data={**authorize_params(started), "decision": "allow", "account_id": account.id},
+    )
+    # The first callback has used the state up and is exchanging the code with Mailchimp
+    # (it records the outcome afterwards) when the pop-up loads the callback again.
+    state = authorize_params(started)["state"]
+    async with services.db.transaction() as session:
+        assert await ConnectionRepository(session).consume_state(_hash_state(state), utcnow())
+    replay = await app_client.get(answer.headers["location"])
+    assert replay.status_code == 400 and "used already" in replay.text
+    assert (await poll(app_client, headers, started))["status"] == "pending"
 
 
 async def test_allow_connects_and_the_poll_says_allowed(

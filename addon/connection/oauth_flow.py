@@ -143,8 +143,12 @@ class OAuthFlow(OnConnection):
 
     async def record_outcome(self, state: str, outcome: Outcome) -> None:
         """What the callback saw, for the page polling the attempt. A state that ended in a
-        refusal or an error is used up, so it cannot be completed later."""
-        if not state:
+        refusal or an error is used up, so it cannot be completed later; a replay records
+        nothing."""
+        if not state or outcome.code == ErrorCode.OAUTH_STATE_REPLAYED:
+            # A replay's attempt is the one of the callback that used the state: that callback
+            # records it, maybe once it has finished talking to Mailchimp (the state is used up
+            # before the code exchange), so a reloaded pop-up must not close it as an error.
             return
         state_hash = _hash_state(state)
         await self.repository.consume_state(state_hash, utcnow())
