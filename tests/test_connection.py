@@ -342,6 +342,25 @@ async def test_a_401_during_background_work_marks_the_connection_revoked(
             pass
 
 
+async def test_a_401_for_a_key_replaced_meanwhile_leaves_the_new_key_connected(
+    app_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    account: SandboxAccount,
+    mailchimp: MailchimpSandbox,
+    services: Services,
+) -> None:
+    await connect_key(app_client, headers, account.api_key)
+    row = await connection_row(services)
+    other = mailchimp.create_account("Other Grocer", "owner@other.example", dc="us21")
+    mailchimp.revoke(account)
+    with pytest.raises(InvalidCredentials):
+        async with mailchimp_for(services, row.installation_id) as client:
+            # While the old key's call is out, the admin connects another key.
+            await connect_key(app_client, headers, other.api_key)
+            await client.ping()
+    assert (await connection_row(services)).status == "connected"
+
+
 async def _add_store(services: Services, channel: str) -> str:
     async with services.db.transaction() as session:
         installation = (await session.execute(select(Installation))).scalar_one()

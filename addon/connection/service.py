@@ -85,7 +85,7 @@ async def mailchimp_for(services: Services, installation_id: int) -> AsyncIterat
     except InvalidCredentials as exc:
         async with services.db.transaction() as session:
             await ConnectionService(session, services).mark_revoked(
-                installation_id, describe_error(exc)
+                installation_id, describe_error(exc), refused=connection
             )
         raise
 
@@ -152,9 +152,18 @@ class ConnectionService(OnConnection):
     async def read(self, installation: Installation) -> ConnectionRead:
         return connection_read(self.settings, await self.repository.get(installation.id))
 
-    async def mark_revoked(self, installation_id: int, message: str) -> None:
+    async def mark_revoked(
+        self, installation_id: int, message: str, *, refused: MailchimpConnection
+    ) -> None:
+        """Mailchimp refused the credential of `refused` (the connection as read before the
+        call): the connection is revoked, unless its credential was replaced meanwhile (the
+        admin connected again while the call was out: the new one is not refused)."""
         connection = await self.repository.get(installation_id)
-        if connection is not None and connection.status is ConnectionStatus.CONNECTED:
+        if (
+            connection is not None
+            and connection.status is ConnectionStatus.CONNECTED
+            and _same_credential(connection, refused)
+        ):
             self._mark_revoked(connection, message)
             await self.session.flush()
 
