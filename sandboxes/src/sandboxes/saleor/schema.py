@@ -280,11 +280,7 @@ def _model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
 
 def default_resolver(source: Any, info: Info, **_: Any) -> Any:
     """Read ``fieldName`` (or its snake_case form) from dicts and objects."""
-    return read_field(source, info.field_name)
-
-
-def read_field(source: Any, name: str) -> Any:
-    """What ``default_resolver`` gives for the field ``name`` of ``source``."""
+    name = info.field_name
     if isinstance(source, dict):
         return source.get(name)
     if isinstance(source, InChannel):
@@ -302,17 +298,6 @@ def read_field(source: Any, name: str) -> Any:
     return value
 
 
-def reads(reader: Callable[[Any], Any]) -> Callable[..., Any]:
-    """A resolver whose value comes from its source alone (neither `info` nor arguments): the
-    sandbox's executor calls `reader` directly for a leaf field (see executor.py)."""
-
-    def resolve(source: Any, info: Info, **_: Any) -> Any:
-        return reader(source)
-
-    resolve.plain_reader = reader  # type: ignore[attr-defined]
-    return resolve
-
-
 def channel_of(source: Any) -> Channel | None:
     return source.channel if isinstance(source, InChannel) else None
 
@@ -321,14 +306,11 @@ def unwrap(source: Any) -> Any:
     return source.node if isinstance(source, InChannel) else source
 
 
-def _global_id(source: Any) -> str:
+def resolve_global_id(source: Any, info: Info) -> str:
     node = unwrap(source)
     if isinstance(node, Node):
         return node.global_id
     return str(node.id)
-
-
-resolve_global_id = reads(_global_id)
 
 
 def _parse_cursor(cursor: str) -> list[str]:
@@ -1198,14 +1180,14 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         )
 
     return {
-        "number": reads(lambda source: str(source.number)),
+        "number": lambda source, info: str(source.number),
         "token": lambda source, info: str(source.token),
         "user": user,
         "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
         "lines": lambda source, info: [(line, source) for line in source.lines],
         # Derived when read, as Saleor's resolvers do (see payments).
         "isPaid": lambda source, info: is_paid(source),
-        "paymentStatus": reads(payment_status),
+        "paymentStatus": lambda source, info: payment_status(source),
         "totalRefunded": lambda source, info: Money.of(total_refunded(source), source.currency),
         "totalAuthorized": lambda source, info: Money.of(total_authorized(source), source.currency),
         # These three require MANAGE_ORDERS in Saleor (PermissionsField).
@@ -1256,7 +1238,7 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
 
     meta = {name: _first_of_pair(fn) for name, fn in _metadata_resolvers().items()}
     simple = {
-        name: reads(partial(_read_first_of_pair, name=name))
+        name: _first_of_pair(default_resolver)
         for name in (
             "productName",
             "variantName",
@@ -1268,8 +1250,8 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
     return {
         **simple,
         **meta,
-        "id": reads(lambda source: source[0].global_id),
-        "productVariantId": reads(lambda source: source[0].product_variant_id),
+        "id": lambda source, info: source[0].global_id,
+        "productVariantId": lambda source, info: source[0].product_variant_id,
         "isShippingRequired": lambda source, info: True,
         "taxRate": lambda source, info: float(source[0].tax_rate),
         "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
@@ -1354,10 +1336,6 @@ def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
             "amount": paired_money("amount"),
         },
     }
-
-
-def _read_first_of_pair(source: tuple[Any, Any], name: str) -> Any:
-    return read_field(source[0], name)
 
 
 def _first_of_pair(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -1578,8 +1556,8 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "Address": {
             **metadata,
             "country": lambda a, info: _country(a.country),
-            "streetAddress1": reads(lambda a: a.street_address_1),
-            "streetAddress2": reads(lambda a: a.street_address_2),
+            "streetAddress1": lambda a, info: a.street_address_1,
+            "streetAddress2": lambda a, info: a.street_address_2,
         },
         "User": {
             **metadata,
