@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import delete, text, update
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addon.db.types import utcnow
@@ -119,6 +119,29 @@ async def test_the_dashboard_check_writes_nothing_held_while_saleor_answers(
     )
     assert response.status_code == 200, response.text
     assert response.json()["is_active"] is True
+
+
+@pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
+async def test_an_installation_erased_while_saleor_answers_the_check_is_not_installed(
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    services: Services,
+    app_client: httpx.AsyncClient,
+    network: HostRoutingTransport,
+) -> None:
+    gate = Gate(saleor.app, lambda _path, body: b"AppStatus" in body)
+    network.add("saleor.test", gate)
+    headers = dashboard_headers(saleor, installed_app)
+    request = asyncio.ensure_future(app_client.get("/api/installation", headers=headers))
+    entered = asyncio.ensure_future(gate.entered.wait())
+    await asyncio.wait({request, entered}, return_when=asyncio.FIRST_COMPLETED)
+    assert gate.entered.is_set(), f"the call never asked Saleor: {request.result().text}"
+    async with services.db.transaction() as session:  # uninstalled meanwhile
+        await session.execute(delete(Installation))
+    gate.release.set()
+    response = await request
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "UNKNOWN_INSTALLATION"
 
 
 async def test_checking_the_connection_holds_no_write_lock_while_mailchimp_answers(

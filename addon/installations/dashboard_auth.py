@@ -43,6 +43,12 @@ class DashboardContext:
     token: SecretStr  # the dashboard's token, to ask Saleor as the user (app { isActive })
 
 
+def _not_installed() -> Unauthorized:
+    return Unauthorized(
+        "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
+    )
+
+
 def require_dashboard(
     *permissions: str,
 ) -> Callable[..., Awaitable[DashboardContext]]:
@@ -80,9 +86,7 @@ def require_dashboard(
         async with services.db.session() as read:
             installation = await InstallationRepository(read).get(keys.installation_id)
         if installation is None:  # erased since the keys were read
-            raise Unauthorized(
-                "The app is not installed for this Saleor.", code=ErrorCode.UNKNOWN_INSTALLATION
-            )
+            raise _not_installed()
         if claims.app != installation.app_id:
             raise Unauthorized(
                 "The token was issued for another app.", code=ErrorCode.INVALID_TOKEN
@@ -95,8 +99,10 @@ def require_dashboard(
             )
         token = SecretStr(authorization_bearer)
         # Where Saleor sends the app no lifecycle webhooks, a dashboard load reads its state.
-        installation = await dashboard_check(services, installation, token)
-        return DashboardContext(installation=installation, claims=claims, token=token)
+        checked = await dashboard_check(services, installation, token)
+        if checked is None:  # erased while Saleor was asked
+            raise _not_installed()
+        return DashboardContext(installation=checked, claims=claims, token=token)
 
     return dependency
 

@@ -188,11 +188,11 @@ DASHBOARD_CHECK_EVERY = timedelta(minutes=1)
 
 async def dashboard_check(
     services: Services, installation: Installation, token: SecretStr
-) -> Installation:
+) -> Installation | None:
     """On a dashboard load (its first call, then at most once a minute), where lifecycle
     webhooks do not arrive: read `app { isActive }` as the dashboard user (whose token works
     whatever the app's state) and pause or resume. Returns the installation as it stands after
-    the check.
+    the check; None: it was erased meanwhile.
 
     Saleor is asked with no transaction open (on SQLite one holds the write lock from its first
     statement, on PostgreSQL the installation's row once written): the check is claimed in a
@@ -209,8 +209,9 @@ async def dashboard_check(
         claimed = await InstallationRepository(session).claim_dashboard_check(
             installation.id, observed_at, DASHBOARD_CHECK_EVERY
         )
-    if not claimed:  # another load checks (or checked) within the minute
-        return installation
+    if not claimed:  # another load checks (or checked) within the minute, or it was erased
+        async with services.db.session() as session:
+            return await session.get(Installation, installation.id)
     try:
         data = await services.saleor.execute(
             installation.saleor_api_url,
@@ -226,7 +227,7 @@ async def dashboard_check(
         # Locked: a lifecycle webhook or check applied meanwhile is seen, never overwritten.
         current = await session.get(Installation, installation.id, with_for_update=True)
         if current is None:  # erased meanwhile
-            return installation
+            return None
         await _apply_dashboard_view(session, services, current, data.get("app"), observed_at)
     return current
 
