@@ -17,8 +17,14 @@ class ConnectionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def get(self, installation_id: int) -> MailchimpConnection | None:
-        return await self.session.get(MailchimpConnection, installation_id)
+    async def get(
+        self, installation_id: int, *, for_update: bool = False
+    ) -> MailchimpConnection | None:
+        """The installation's connection; `for_update` locks its row (PostgreSQL) until the
+        transaction ends, for a write decided on what was read."""
+        return await self.session.get(
+            MailchimpConnection, installation_id, with_for_update=for_update or None
+        )
 
     async def add_state(self, state: OAuthState) -> None:
         self.session.add(state)

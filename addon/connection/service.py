@@ -191,7 +191,8 @@ class ConnectionService(OnConnection):
             account = await client.account()
         except MailchimpError as exc:
             failure = exc
-        connection = await self.repository.get(installation.id)
+        # Locked: a key connected meanwhile commits before or after this check's outcome.
+        connection = await self.repository.get(installation.id, for_update=True)
         if connection is None or connection.credential is None:  # reset meanwhile
             raise NotConnected("Mailchimp is not connected yet.")
         if _same_credential(connection, checked):  # not replaced meanwhile
