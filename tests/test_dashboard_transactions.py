@@ -68,15 +68,27 @@ async def write_installation_row(services: Services) -> None:
         await session.execute(update(Installation).values(updated_at=utcnow()))
 
 
+async def asked_out(gate: Gate, request: asyncio.Future[httpx.Response]) -> None:
+    """Wait until the dashboard call's outbound request is held at the gate."""
+    entered = asyncio.ensure_future(gate.entered.wait())
+    await asyncio.wait({request, entered}, return_when=asyncio.FIRST_COMPLETED)
+    assert gate.entered.is_set(), f"the call never asked out: {request.result().text}"
+
+
+def gate_saleor(saleor: SaleorSandbox, network: HostRoutingTransport, marker: bytes) -> Gate:
+    """A gate in front of the Saleor sandbox for the GraphQL requests naming `marker`."""
+    gate = Gate(saleor.app, lambda _path, body: marker in body)
+    network.add("saleor.test", gate)
+    return gate
+
+
 async def write_while_held(
     services: Services, gate: Gate, call: Awaitable[httpx.Response]
 ) -> httpx.Response:
     """Start the dashboard `call`, write while the gate holds its outbound request, then let
     it go on; answers the call's response."""
     request = asyncio.ensure_future(call)
-    entered = asyncio.ensure_future(gate.entered.wait())
-    await asyncio.wait({request, entered}, return_when=asyncio.FIRST_COMPLETED)
-    assert gate.entered.is_set(), f"the call never asked out: {request.result().text}"
+    await asked_out(gate, request)
     write = asyncio.ensure_future(write_installation_row(services))
     done, _ = await asyncio.wait({request, write}, return_when=asyncio.FIRST_COMPLETED)
     try:
@@ -111,8 +123,7 @@ async def test_the_dashboard_check_writes_nothing_held_while_saleor_answers(
     network: HostRoutingTransport,
 ) -> None:
     # Before 3.23.5 a dashboard load reads `app { isActive }` from Saleor (DashboardAuth).
-    gate = Gate(saleor.app, lambda _path, body: b"AppStatus" in body)
-    network.add("saleor.test", gate)
+    gate = gate_saleor(saleor, network, b"AppStatus")
     headers = dashboard_headers(saleor, installed_app)
     response = await write_while_held(
         services, gate, app_client.get("/api/installation", headers=headers)
@@ -129,13 +140,10 @@ async def test_an_installation_erased_while_saleor_answers_the_check_is_not_inst
     app_client: httpx.AsyncClient,
     network: HostRoutingTransport,
 ) -> None:
-    gate = Gate(saleor.app, lambda _path, body: b"AppStatus" in body)
-    network.add("saleor.test", gate)
+    gate = gate_saleor(saleor, network, b"AppStatus")
     headers = dashboard_headers(saleor, installed_app)
     request = asyncio.ensure_future(app_client.get("/api/installation", headers=headers))
-    entered = asyncio.ensure_future(gate.entered.wait())
-    await asyncio.wait({request, entered}, return_when=asyncio.FIRST_COMPLETED)
-    assert gate.entered.is_set(), f"the call never asked Saleor: {request.result().text}"
+    await asked_out(gate, request)
     async with services.db.transaction() as session:  # uninstalled meanwhile
         await session.execute(delete(Installation))
     gate.release.set()
@@ -175,8 +183,7 @@ async def test_saving_ecommerce_settings_holds_no_write_while_saleor_answers(
     network: HostRoutingTransport,
 ) -> None:
     # Before the fix the settings were written, then Saleor asked for the page's channels.
-    gate = Gate(saleor.app, lambda _path, body: b"EcommerceChannels" in body)
-    network.add("saleor.test", gate)
+    gate = gate_saleor(saleor, network, b"EcommerceChannels")
     headers = dashboard_headers(saleor, installed_app)
     response = await write_while_held(
         services,
