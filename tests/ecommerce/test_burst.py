@@ -22,8 +22,8 @@ from tests.sandbox_mailchimp.helpers import list_body
 BURSTY = {
     "ecommerce_batch_threshold": 3,
     "ecommerce_batch_size": 50,
-    "initial_sync_poll_base_seconds": 0.0,
-    "initial_sync_poll_max_seconds": 0.0,
+    "initial_sync_poll_base_seconds": 60.0,
+    "initial_sync_poll_max_seconds": 60.0,
     "worker_batch_size": 1,
 }
 
@@ -34,11 +34,13 @@ def bursty(shop: Shop) -> Shop:
     return shop
 
 
-async def make_due(shop: Shop) -> int:
+async def make_due(shop: Shop, kinds: tuple[str, ...] = (PUSH_JOB, BURST_JOB)) -> int:
+    """Make the waiting jobs of `kinds` due now: a burst's poll waits a minute (`BURSTY`), so
+    a worker run while Mailchimp holds the batch ends instead of polling again and again."""
     async with shop.services.db.transaction() as session:
         result = await session.execute(
             update(Job)
-            .where(Job.status == JobStatus.PENDING, Job.kind.in_((PUSH_JOB, BURST_JOB)))
+            .where(Job.status == JobStatus.PENDING, Job.kind.in_(kinds))
             .values(run_after=utcnow())
         )
         return int(result.rowcount)  # type: ignore[attr-defined]

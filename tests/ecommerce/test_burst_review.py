@@ -12,12 +12,19 @@ from sqlalchemy import update
 
 from addon.db.types import utcnow
 from addon.ecommerce import burst
+from addon.ecommerce.burst import BURST_JOB
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
 from sandboxes.saleor.store import VariantSpec
 from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
+from tests.ecommerce.test_burst import (  # noqa: F401
+    batch_calls,
+    bursty,
+    direct_writes,
+    make_due,
+    settle,
+)
 
 
 async def test_a_quarantine_by_its_own_push_while_its_batch_waits_stays(
@@ -134,6 +141,7 @@ async def test_an_order_of_a_variant_its_products_batch_failed_to_send_goes_alon
     start = len(shop.mailchimp.requests)
     await worker.run_until_idle()
     await shop.mailchimp.drain_batches()
+    await make_due(shop, (BURST_JOB,))  # the batch's poll, not the plum's retry
     await worker.run_until_idle()
     assert batch_calls(shop, start) == 1 and unanswered
     record = await shop.record(EntityKind.PRODUCT, plum.global_id)
