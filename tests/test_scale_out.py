@@ -63,8 +63,7 @@ ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
 
 pytestmark = [
     pytest.mark.skipif(not URL.startswith("postgresql"), reason="scale-out: PostgreSQL only"),
-    pytest.mark.slow,  # five processes (four of the app, the sandboxes), some 25 s: .ci/run runs it
-]
+]  # five processes (four of the app, the sandboxes), some 25 s: .ci/run's PostgreSQL run has it
 
 
 @pytest.fixture
