@@ -1,46 +1,24 @@
-"""``MailchimpClient``: typed Marketing API calls for one account."""
+"""``MailchimpClient``: typed Marketing API calls for one account.
+
+One client type for callers, written in parts by concept: the shared calls (`client_base.py`),
+e-commerce (`client_ecommerce.py`) and batches (`client_batches.py`); the account, audiences,
+members and webhooks here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 from . import paths
-from .batches import parse_batch_results
-from .credentials import MailchimpCredentials
-from .ecommerce_models import (
-    Cart,
-    CartInput,
-    CartPatch,
-    Customer,
-    CustomerInput,
-    CustomerPatch,
-    Order,
-    OrderInput,
-    OrderPatch,
-    Product,
-    ProductInput,
-    ProductPatch,
-    ProductVariant,
-    ProductVariantInput,
-    ProductVariantPatch,
-    Store,
-    StoreInput,
-    StorePatch,
-)
-from .errors import TransientError
-from .http import MailchimpHttp, QueryParams
+from .client_base import PAGE_SIZE
+from .client_batches import BatchCalls
+from .client_ecommerce import EcommerceCalls
 from .models import (
     Account,
     AudienceList,
-    Batch,
-    BatchOperation,
-    BatchOperationResult,
     Interest,
     InterestCategory,
-    MailchimpInput,
     MarketingPermission,
     Member,
     MemberPatch,
@@ -54,104 +32,16 @@ from .models import (
 
 __all__ = ["MailchimpClient", "subscriber_hash"]
 
-M = TypeVar("M", bound=BaseModel)
-PAGE_SIZE = 100
-
 
 subscriber_hash = paths.subscriber_hash
 _seg = paths.segment
 
 
-class MailchimpClient:
+class MailchimpClient(EcommerceCalls, BatchCalls):
     """Marketing API calls for one account, sharing the process's :class:`MailchimpHttp`.
 
     Every method raises a :class:`~addon.mailchimp.errors.MailchimpError` subclass on failure.
     """
-
-    def __init__(self, http: MailchimpHttp, credentials: MailchimpCredentials) -> None:
-        self.http = http
-        self.credentials = credentials
-        self.base_url = http.api_url(credentials.dc)
-
-    def __repr__(self) -> str:
-        return f"MailchimpClient(dc={self.credentials.dc!r}, kind={self.credentials.kind!r})"
-
-    # --- escape hatch ---------------------------------------------------------------------
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: QueryParams | None = None,
-        json: Any = None,
-    ) -> dict[str, Any]:
-        """Call any Marketing API path (``/lists/...``); returns the JSON object (``{}`` for
-        204 No Content)."""
-        if not path.startswith("/"):
-            path = "/" + path
-        response = await self.http.request(
-            method,
-            self.base_url + path,
-            account_key=self.credentials.account_key,
-            headers={"Authorization": self.credentials.authorization},
-            params=params,
-            json=json,
-        )
-        if response.status_code == 204 or not response.content:
-            return {}
-        try:
-            data = response.json()
-        except ValueError as exc:
-            raise TransientError(
-                "Mailchimp answered with a body that is not JSON.",
-                status=response.status_code,
-                method=method,
-                path=response.request.url.path,
-            ) from exc
-        return data if isinstance(data, dict) else {"items": data}
-
-    async def _get(self, model: type[M], path: str, params: QueryParams | None = None) -> M:
-        return self._parse(model, await self.request("GET", path, params=params), path)
-
-    async def _send(
-        self, model: type[M], method: str, path: str, body: MailchimpInput | dict[str, Any]
-    ) -> M:
-        payload = body.body() if isinstance(body, MailchimpInput) else body
-        return self._parse(model, await self.request(method, path, json=payload), path)
-
-    @staticmethod
-    def _parse(model: type[M], data: Mapping[str, Any], path: str) -> M:
-        try:
-            return model.model_validate(data)
-        except ValidationError as exc:
-            raise TransientError(
-                f"Mailchimp's response did not have the expected shape for {model.__name__} "
-                f"({exc.error_count()} problems).",
-                path=path,
-            ) from exc
-
-    async def _paginate(
-        self,
-        model: type[M],
-        path: str,
-        key: str,
-        *,
-        count: int = PAGE_SIZE,
-        offset: int = 0,
-        params: QueryParams | None = None,
-    ) -> AsyncIterator[M]:
-        while True:
-            page = await self.request(
-                "GET", path, params={**(params or {}), "count": count, "offset": offset}
-            )
-            items = page.get(key) or []
-            for item in items:
-                yield self._parse(model, item, path)
-            offset += len(items)
-            total = page.get("total_items")
-            if not items or len(items) < count or (isinstance(total, int) and offset >= total):
-                return
 
     # --- account --------------------------------------------------------------------------
 
@@ -296,114 +186,3 @@ class MailchimpClient:
 
     async def delete_webhook(self, list_id: str, webhook_id: str) -> None:
         await self.request("DELETE", f"{paths.audience(list_id)}/webhooks/{_seg(webhook_id)}")
-
-    # --- e-commerce: stores ---------------------------------------------------------------
-
-    async def create_store(self, store: StoreInput) -> Store:
-        return await self._send(Store, "POST", "/ecommerce/stores", store)
-
-    async def get_store(self, store_id: str) -> Store:
-        return await self._get(Store, paths.store(store_id))
-
-    async def update_store(self, store_id: str, patch: StorePatch) -> Store:
-        return await self._send(Store, "PATCH", paths.store(store_id), patch)
-
-    async def delete_store(self, store_id: str) -> None:
-        await self.request("DELETE", paths.store(store_id))
-
-    # --- e-commerce: customers ------------------------------------------------------------
-
-    async def create_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = paths.in_store(store_id, "customers")
-        return await self._send(Customer, "POST", path, customer)
-
-    async def upsert_customer(self, store_id: str, customer: CustomerInput) -> Customer:
-        path = paths.in_store(store_id, "customers", customer.id)
-        return await self._send(Customer, "PUT", path, customer)
-
-    async def get_customer(self, store_id: str, customer_id: str) -> Customer:
-        return await self._get(Customer, paths.in_store(store_id, "customers", customer_id))
-
-    async def update_customer(
-        self, store_id: str, customer_id: str, patch: CustomerPatch
-    ) -> Customer:
-        return await self._send(
-            Customer, "PATCH", paths.in_store(store_id, "customers", customer_id), patch
-        )
-
-    async def delete_customer(self, store_id: str, customer_id: str) -> None:
-        await self.request("DELETE", paths.in_store(store_id, "customers", customer_id))
-
-    # --- e-commerce: products -------------------------------------------------------------
-
-    async def create_product(self, store_id: str, product: ProductInput) -> Product:
-        path = paths.in_store(store_id, "products")
-        return await self._send(Product, "POST", path, product)
-
-    async def get_product(self, store_id: str, product_id: str) -> Product:
-        return await self._get(Product, paths.in_store(store_id, "products", product_id))
-
-    async def update_product(self, store_id: str, product_id: str, patch: ProductPatch) -> Product:
-        return await self._send(
-            Product, "PATCH", paths.in_store(store_id, "products", product_id), patch
-        )
-
-    async def delete_product(self, store_id: str, product_id: str) -> None:
-        await self.request("DELETE", paths.in_store(store_id, "products", product_id))
-
-    async def upsert_product_variant(
-        self, store_id: str, product_id: str, variant: ProductVariantInput
-    ) -> ProductVariant:
-        """``PUT``: add the variant to the product or replace it."""
-        path = paths.variant(store_id, product_id, variant.id)
-        return await self._send(ProductVariant, "PUT", path, variant)
-
-    async def update_product_variant(
-        self, store_id: str, product_id: str, variant_id: str, patch: ProductVariantPatch
-    ) -> ProductVariant:
-        path = paths.variant(store_id, product_id, variant_id)
-        return await self._send(ProductVariant, "PATCH", path, patch)
-
-    # --- e-commerce: orders ---------------------------------------------------------------
-
-    async def create_order(self, store_id: str, order: OrderInput) -> Order:
-        return await self._send(Order, "POST", paths.in_store(store_id, "orders"), order)
-
-    async def get_order(self, store_id: str, order_id: str) -> Order:
-        return await self._get(Order, paths.in_store(store_id, "orders", order_id))
-
-    async def update_order(self, store_id: str, order_id: str, patch: OrderPatch) -> Order:
-        return await self._send(Order, "PATCH", paths.in_store(store_id, "orders", order_id), patch)
-
-    async def delete_order(self, store_id: str, order_id: str) -> None:
-        await self.request("DELETE", paths.in_store(store_id, "orders", order_id))
-
-    # --- e-commerce: carts ----------------------------------------------------------------
-
-    async def create_cart(self, store_id: str, cart: CartInput) -> Cart:
-        return await self._send(Cart, "POST", paths.in_store(store_id, "carts"), cart)
-
-    async def get_cart(self, store_id: str, cart_id: str) -> Cart:
-        return await self._get(Cart, paths.in_store(store_id, "carts", cart_id))
-
-    async def update_cart(self, store_id: str, cart_id: str, patch: CartPatch) -> Cart:
-        return await self._send(Cart, "PATCH", paths.in_store(store_id, "carts", cart_id), patch)
-
-    async def delete_cart(self, store_id: str, cart_id: str) -> None:
-        await self.request("DELETE", paths.in_store(store_id, "carts", cart_id))
-
-    # --- batches --------------------------------------------------------------------------
-
-    async def create_batch(self, operations: Sequence[BatchOperation]) -> Batch:
-        """``POST /batches``: run ``operations`` asynchronously on Mailchimp's side."""
-        body = {"operations": [op.body() for op in operations]}
-        return await self._send(Batch, "POST", "/batches", body)
-
-    async def get_batch(self, batch_id: str) -> Batch:
-        return await self._get(Batch, f"/batches/{_seg(batch_id)}")
-
-    async def download_batch_results(self, url: str) -> list[BatchOperationResult]:
-        """Fetch and parse a finished batch's ``response_body_url`` (an absolute URL to a
-        storage host, fetched without the ``Authorization`` header)."""
-        response = await self.http.request("GET", url)
-        return parse_batch_results(response.content)
