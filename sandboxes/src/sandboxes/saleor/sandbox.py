@@ -33,6 +33,7 @@ from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse,
 from starlette.applications import Starlette
 
 from .asgi import build_asgi_app
+from .executor import SandboxExecutor
 from .fulfillments import FulfillmentEvent, create_fulfillment, set_tracking_number
 from .generator import generate_store
 from .ids import InvalidGlobalId, pk_from_global_id
@@ -310,6 +311,7 @@ class SaleorSandbox:
             context_value=context,
             field_resolver=default_resolver,
             is_awaitable=_is_coroutine,
+            executor_class=SandboxExecutor,
         )
         if inspect.isawaitable(result):
             result = await result
@@ -592,6 +594,7 @@ class SaleorSandbox:
             context_value=context,
             field_resolver=default_resolver,
             is_awaitable=_is_coroutine,
+            executor_class=SandboxExecutor,
         )
         if inspect.isawaitable(result):
             result = await result

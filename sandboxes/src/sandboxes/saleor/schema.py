@@ -280,7 +280,11 @@ def _model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
 
 def default_resolver(source: Any, info: Info, **_: Any) -> Any:
     """Read ``fieldName`` (or its snake_case form) from dicts and objects."""
-    name = info.field_name
+    return read_field(source, info.field_name)
+
+
+def read_field(source: Any, name: str) -> Any:
+    """What ``default_resolver`` gives for the field ``name`` of ``source``."""
     if isinstance(source, dict):
         return source.get(name)
     if isinstance(source, InChannel):
@@ -298,6 +302,17 @@ def default_resolver(source: Any, info: Info, **_: Any) -> Any:
     return value
 
 
+def reads(reader: Callable[[Any], Any]) -> Callable[..., Any]:
+    """A resolver whose value comes from its source alone (neither `info` nor arguments): the
+    sandbox's executor calls `reader` directly for a leaf field (see executor.py)."""
+
+    def resolve(source: Any, info: Info, **_: Any) -> Any:
+        return reader(source)
+
+    resolve.plain_reader = reader  # type: ignore[attr-defined]
+    return resolve
+
+
 def channel_of(source: Any) -> Channel | None:
     return source.channel if isinstance(source, InChannel) else None
 
@@ -306,11 +321,14 @@ def unwrap(source: Any) -> Any:
     return source.node if isinstance(source, InChannel) else source
 
 
-def resolve_global_id(source: Any, info: Info) -> str:
+def _global_id(source: Any) -> str:
     node = unwrap(source)
     if isinstance(node, Node):
         return node.global_id
     return str(node.id)
+
+
+resolve_global_id = reads(_global_id)
 
 
 def _parse_cursor(cursor: str) -> list[str]:
@@ -1169,9 +1187,9 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
     def taxed(
         net: Callable[[Order], Decimal], gross: Callable[[Order], Decimal]
     ) -> Callable[..., Any]:
-        return lambda source, info: TaxedMoney.of(net(source), gross(source), source.currency)
+        return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
 
-    def undiscounted_total(source: Order, info: Info) -> TaxedMoney:
+    def undiscounted_total(source: Order) -> TaxedMoney:
         gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
         # A shipping voucher lowered the shipping price (models.OrderDiscount.in_prices).
         gross += sum((d.amount for d in source.discounts if d.in_prices and d.shipping), Decimal(0))
@@ -1180,16 +1198,18 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         )
 
     return {
-        "number": lambda source, info: str(source.number),
+        "number": reads(lambda source: str(source.number)),
         "token": lambda source, info: str(source.token),
         "user": user,
         "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
         "lines": lambda source, info: [(line, source) for line in source.lines],
         # Derived when read, as Saleor's resolvers do (see payments).
         "isPaid": lambda source, info: is_paid(source),
-        "paymentStatus": lambda source, info: payment_status(source),
-        "totalRefunded": lambda source, info: Money.of(total_refunded(source), source.currency),
-        "totalAuthorized": lambda source, info: Money.of(total_authorized(source), source.currency),
+        "paymentStatus": reads(payment_status),
+        "totalRefunded": reads(lambda source: Money.of(total_refunded(source), source.currency)),
+        "totalAuthorized": reads(
+            lambda source: Money.of(total_authorized(source), source.currency)
+        ),
         # These three require MANAGE_ORDERS in Saleor (PermissionsField).
         "totalRefundPending": manage_orders(
             lambda source: Money.of(total_refund_pending(source), source.currency)
@@ -1205,14 +1225,16 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
         "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
         "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
-        "undiscountedTotal": undiscounted_total,
-        "totalCharged": lambda source, info: Money.of(source.total_charged, source.currency),
+        "undiscountedTotal": reads(undiscounted_total),
+        "totalCharged": reads(lambda source: Money.of(source.total_charged, source.currency)),
         "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
         "fulfillments": resolve_order_fulfillments,
-        "checkoutId": lambda source, info: (
-            base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()
-            if source.checkout_token
-            else None
+        "checkoutId": reads(
+            lambda source: (
+                base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()
+                if source.checkout_token
+                else None
+            )
         ),
     }
 
@@ -1221,11 +1243,11 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
     def line_money(
         net: Callable[[OrderLine], Decimal], gross: Callable[[OrderLine], Decimal]
     ) -> Callable[..., TaxedMoney]:
-        def resolve(source: tuple[OrderLine, Order], info: Info) -> TaxedMoney:
+        def resolve(source: tuple[OrderLine, Order]) -> TaxedMoney:
             line, order = source
             return TaxedMoney.of(net(line), gross(line), order.currency)
 
-        return resolve
+        return reads(resolve)
 
     def undiscounted_net(line: OrderLine) -> Decimal:
         return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
@@ -1238,7 +1260,7 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
 
     meta = {name: _first_of_pair(fn) for name, fn in _metadata_resolvers().items()}
     simple = {
-        name: _first_of_pair(default_resolver)
+        name: reads(partial(_read_first_of_pair, name=name))
         for name in (
             "productName",
             "variantName",
@@ -1250,8 +1272,8 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
     return {
         **simple,
         **meta,
-        "id": lambda source, info: source[0].global_id,
-        "productVariantId": lambda source, info: source[0].product_variant_id,
+        "id": reads(lambda source: source[0].global_id),
+        "productVariantId": reads(lambda source: source[0].product_variant_id),
         "isShippingRequired": lambda source, info: True,
         "taxRate": lambda source, info: float(source[0].tax_rate),
         "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
@@ -1259,7 +1281,7 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
         "undiscountedUnitPrice": line_money(
             undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
         ),
-        "unitDiscount": lambda source, info: Money.of(source[0].unit_discount, source[1].currency),
+        "unitDiscount": reads(lambda source: Money.of(source[0].unit_discount, source[1].currency)),
         "totalPrice": line_money(
             lambda ln: ln.unit_price_net * ln.quantity, lambda ln: ln.unit_price_gross * ln.quantity
         ),
@@ -1336,6 +1358,10 @@ def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
             "amount": paired_money("amount"),
         },
     }
+
+
+def _read_first_of_pair(source: tuple[Any, Any], name: str) -> Any:
+    return read_field(source[0], name)
 
 
 def _first_of_pair(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -1555,9 +1581,9 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "Channel": {**metadata, "defaultCountry": lambda c, info: _country(c.default_country)},
         "Address": {
             **metadata,
-            "country": lambda a, info: _country(a.country),
-            "streetAddress1": lambda a, info: a.street_address_1,
-            "streetAddress2": lambda a, info: a.street_address_2,
+            "country": reads(lambda a: _country(a.country)),
+            "streetAddress1": reads(lambda a: a.street_address_1),
+            "streetAddress2": reads(lambda a: a.street_address_2),
         },
         "User": {
             **metadata,
