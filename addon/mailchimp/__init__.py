@@ -61,8 +61,10 @@ from .errors import (
     MemberInComplianceState,
     NotFound,
     OAuthError,
+    OutcomeUnknown,
     RateLimited,
     TransientError,
+    Unreachable,
     ValidationFailed,
 )
 from .http import DEFAULT_API_URL_TEMPLATE, DEFAULT_LOGIN_URL, MailchimpHttp
@@ -152,6 +154,7 @@ __all__ = [
     "OrderLineInput",
     "OrderLinePatch",
     "OrderPatch",
+    "OutcomeUnknown",
     "OutreachOrder",
     "Ping",
     "Product",
@@ -167,6 +170,7 @@ __all__ = [
     "StorePatch",
     "TagUpdate",
     "TransientError",
+    "Unreachable",
     "ValidationFailed",
     "Webhook",
     "WebhookEvents",

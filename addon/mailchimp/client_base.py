@@ -43,9 +43,11 @@ class ClientBase:
         *,
         params: QueryParams | None = None,
         json: Any = None,
+        idempotent: bool = True,
     ) -> dict[str, Any]:
         """Call any Marketing API path (``/lists/...``); returns the JSON object (``{}`` for
-        204 No Content)."""
+        204 No Content). ``idempotent=False``: never resent once it may have reached
+        Mailchimp (see :meth:`MailchimpHttp.request`)."""
         if not path.startswith("/"):
             path = "/" + path
         response = await self.http.request(
@@ -55,6 +57,7 @@ class ClientBase:
             headers={"Authorization": self.credentials.authorization},
             params=params,
             json=json,
+            idempotent=idempotent,
         )
         if response.status_code == 204 or not response.content:
             return {}
@@ -73,10 +76,17 @@ class ClientBase:
         return self._parse(model, await self.request("GET", path, params=params), path)
 
     async def _send(
-        self, model: type[M], method: str, path: str, body: MailchimpInput | dict[str, Any]
+        self,
+        model: type[M],
+        method: str,
+        path: str,
+        body: MailchimpInput | dict[str, Any],
+        *,
+        idempotent: bool = True,
     ) -> M:
         payload = body.body() if isinstance(body, MailchimpInput) else body
-        return self._parse(model, await self.request(method, path, json=payload), path)
+        data = await self.request(method, path, json=payload, idempotent=idempotent)
+        return self._parse(model, data, path)
 
     @staticmethod
     def _parse(model: type[M], data: Mapping[str, Any], path: str) -> M:

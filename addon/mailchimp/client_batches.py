@@ -3,11 +3,12 @@ operations, following it, and downloading its results."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 from . import paths
 from .batches import parse_batch_results
 from .client_base import ClientBase
+from .errors import OutcomeUnknown, TransientError, Unreachable
 from .models import Batch, BatchOperation, BatchOperationResult
 
 __all__ = ["BatchCalls"]
@@ -21,11 +22,30 @@ class BatchCalls(ClientBase):
     # --- batches --------------------------------------------------------------------------
 
     async def create_batch(self, operations: Sequence[BatchOperation]) -> Batch:
-        """``POST /batches``: run ``operations`` asynchronously on Mailchimp's side."""
+        """``POST /batches``: run ``operations`` asynchronously on Mailchimp's side.
+
+        Never sent twice: each send creates a batch, and one created by a send whose answer
+        was lost would run unseen (its results never read, its older content landing over
+        newer pushes whenever Mailchimp gets to it). A failure once the request may have
+        reached Mailchimp, or an accepting answer whose batch cannot be read, raises
+        :class:`OutcomeUnknown`: the caller holds its records until :meth:`batches` shows no
+        unfinished batch it does not know submitted since (`addon.mailchimp.lost`)."""
         body = {"operations": [op.body() for op in operations]}
-        return await self._send(Batch, "POST", "/batches", body)
+        try:
+            return await self._send(Batch, "POST", "/batches", body, idempotent=False)
+        except (OutcomeUnknown, Unreachable):
+            raise
+        except TransientError as exc:
+            # A 2xx whose body is not JSON, or not a batch: accepted, under an id not known.
+            raise OutcomeUnknown.after(exc) from exc
+
+    def batches(self, count: int = 1000) -> AsyncIterator[Batch]:
+        """``GET /batches``: the account's batch requests Mailchimp lists (id, status,
+        ``submitted_at``, progress), ``count`` a page (the spec's maximum is 1,000)."""
+        return self._paginate(Batch, "/batches", "batches", count=count)
 
     async def get_batch(self, batch_id: str) -> Batch:
+        """``GET /batches/{id}``: one batch's status and progress."""
         return await self._get(Batch, f"/batches/{_seg(batch_id)}")
 
     async def download_batch_results(self, url: str) -> list[BatchOperationResult]:

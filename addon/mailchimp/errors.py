@@ -23,6 +23,9 @@ proxy) into the most specific class below. The OAuth endpoints on the login host
     │   └── ForgottenEmailNotSubscribed
     ├── RateLimited               429, or a bodiless 403/429 (retryable)
     ├── TransientError            5xx, HTML error pages, timeouts, connection errors (retryable)
+    │   └── Unreachable           no connection was made: the request was never sent
+    ├── OutcomeUnknown            a request never sent twice (``POST /batches``) failed after it
+    │                             may have reached Mailchimp: whether Mailchimp acted is unknown
     └── OAuthError                the OAuth token endpoint refused (``error``/``error_description``)
 
     InvalidApiKeyFormat(ValueError)   a pasted API key does not look like one
@@ -49,8 +52,10 @@ __all__ = [
     "MemberInComplianceState",
     "NotFound",
     "OAuthError",
+    "OutcomeUnknown",
     "RateLimited",
     "TransientError",
+    "Unreachable",
     "ValidationFailed",
     "error_from_response",
     "oauth_error_from_response",
@@ -204,6 +209,35 @@ class TransientError(MailchimpError):
 
     retryable = True
     summary = "Mailchimp is temporarily unavailable"
+
+
+class Unreachable(TransientError):
+    """No connection to Mailchimp was made (refused, not resolved, timed out connecting): the
+    request was never sent, so sending it again cannot do anything twice."""
+
+
+class OutcomeUnknown(MailchimpError):
+    """A request that is never sent twice (``POST /batches``: each send creates a batch) failed
+    after it may have reached Mailchimp: a timeout or a dropped connection once it was sent, a
+    5xx (Mailchimp may have accepted it first), an answer that cannot be read. Mailchimp may
+    have acted on it, under an id the caller never learns; a definite refusal (4xx, a 429, a
+    connection never made) is raised as itself instead."""
+
+    summary = "Mailchimp may or may not have accepted the request"
+
+    @classmethod
+    def after(cls, error: MailchimpError) -> OutcomeUnknown:
+        """The unknown outcome of a send that ended with `error`."""
+        return cls(
+            error.detail or str(error),
+            status=error.status,
+            title=error.title,
+            instance=error.instance,
+            type=error.type,
+            errors=error.errors,
+            method=error.method,
+            path=error.path,
+        )
 
 
 class OAuthError(MailchimpError):

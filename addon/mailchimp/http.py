@@ -5,7 +5,9 @@ Mailchimp allows 10 simultaneous connections per user; every request of an accou
 slot of one budget (default 5; `limits.py`: per process, or across processes on PostgreSQL).
 Rate-limited and transient failures are retried with
 exponential backoff and full jitter (honouring ``Retry-After``, capped at ``backoff_max``);
-the semaphore is released while sleeping. Other errors are raised at once.
+the semaphore is released while sleeping. Other errors are raised at once. A request that is
+not idempotent (``POST /batches``) is resent only after a definite refusal (429, a connection
+never made); any other failure may have reached Mailchimp and raises ``OutcomeUnknown``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,13 @@ from addon.clock import current_clock
 from addon.metrics import send_observed
 
 from .credentials import validate_dc
-from .errors import MailchimpError, TransientError, error_from_response
+from .errors import (
+    MailchimpError,
+    OutcomeUnknown,
+    TransientError,
+    Unreachable,
+    error_from_response,
+)
 from .limits import AccountSlots, LocalSlots
 
 __all__ = ["DEFAULT_API_URL_TEMPLATE", "DEFAULT_LOGIN_URL", "MailchimpHttp"]
@@ -35,6 +43,17 @@ DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 
 ErrorMapper = Callable[[httpx.Response], MailchimpError]
 QueryParams = Mapping[str, str | int | float | bool | None]
+
+
+# Transport failures before a connection carried the request: it was never sent.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+def _maybe_acted(error: MailchimpError) -> bool:
+    """Whether Mailchimp may have acted on a request that failed so: a 5xx, an HTML error page,
+    a timeout or dropped connection once sent. A 4xx or a 429 is a refusal; a connection
+    never made sent nothing."""
+    return isinstance(error, TransientError) and not isinstance(error, Unreachable)
 
 
 class MailchimpHttp:
@@ -120,11 +139,16 @@ class MailchimpHttp:
         json: Any = None,
         data: Mapping[str, str] | None = None,
         error_mapper: ErrorMapper = error_from_response,
+        idempotent: bool = True,
     ) -> httpx.Response:
         """Send a request with the account's concurrency cap and retries.
 
         Returns the successful (2xx) response; raises a :class:`MailchimpError` otherwise.
         ``account_key=None`` sends without a concurrency cap (e.g. downloads from storage).
+        ``idempotent=False``: sending it twice would do it twice (``POST /batches`` creates a
+        batch each time), so it is retried only after a definite refusal (429, a connection
+        never made); a failure once it may have reached Mailchimp (a timeout or a dropped
+        connection after sending, a 5xx) raises :class:`OutcomeUnknown` at once.
         """
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         # Built once: a retry sends the same request again (its body is already encoded).
@@ -135,6 +159,10 @@ class MailchimpHttp:
             outcome = await self._attempt(request, account_key, error_mapper)
             if isinstance(outcome, httpx.Response):
                 return outcome
+            if not idempotent and _maybe_acted(outcome):
+                unknown = OutcomeUnknown.after(outcome)
+                self._log_failure(unknown, attempt)
+                raise unknown from outcome
             self._log_failure(outcome, attempt)
             if not outcome.retryable or attempt >= self.max_attempts:
                 raise outcome
@@ -151,6 +179,14 @@ class MailchimpHttp:
             else:
                 async with self.slots.slot(account_key):
                     response = await send_observed(self._client, request, account_key)
+        except _NOT_SENT as exc:
+            # No connection was made: nothing reached Mailchimp.
+            said = "The request timed out" if isinstance(exc, httpx.TimeoutException) else None
+            return Unreachable(
+                f"{said or 'Could not reach Mailchimp'} ({type(exc).__name__}).",
+                method=request.method,
+                path=request.url.path,
+            )
         except httpx.TimeoutException as exc:
             return TransientError(
                 f"The request timed out ({type(exc).__name__}).",

@@ -9,6 +9,7 @@ that operation; :meth:`MailchimpInput.body` drops unset (``None``) fields.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -268,6 +269,9 @@ class BatchOperation(MailchimpInput):
 
 
 class Batch(MailchimpResource):
+    """A batch request (``GET /batches``, ``GET /batches/{id}``). ``status`` is one of the
+    spec's ``pending``, ``preprocessing``, ``started``, ``finalizing``, ``finished``."""
+
     id: str
     status: str = ""
     total_operations: int = 0
@@ -276,6 +280,23 @@ class Batch(MailchimpResource):
     submitted_at: str | None = None
     completed_at: str | None = None
     response_body_url: str = ""
+
+    @property
+    def unfinished(self) -> bool:
+        """Mailchimp may still run (some of) its operations: any status but ``finished``
+        (one not given or not known too)."""
+        return self.status != "finished"
+
+    @property
+    def submitted(self) -> datetime | None:
+        """``submitted_at`` (when Mailchimp received it, by Mailchimp's clock) as a time."""
+        if not self.submitted_at:
+            return None
+        try:
+            when = datetime.fromisoformat(self.submitted_at.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 class BatchOperationResult(MailchimpResource):
