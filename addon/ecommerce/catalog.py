@@ -1,79 +1,52 @@
-"""Pushing the catalog: the channel's store and its products, and the ledger I/O every push
-shares (`CatalogPusher`).
+"""Pushing the catalog: the channel's store and its products (`CatalogPusher`), on which every
+other push depends.
 
 Create versus update comes from the ledger and is corrected by Mailchimp's answer (400 "already
 exists" → update; 404 on update → create). A product's fields and each variant are hashed apart
 (`fingerprints.py`), so a change sends only what changed; a variant no longer sold is hidden,
 never deleted, so the orders that reference it still resolve.
+
+The ledger I/O every push shares is `push_ledger.py`'s; its names are importable from here too,
+where the other pushers and the initial sync import them.
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from addon.ecommerce import payloads
-from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
+from addon.ecommerce.push_ledger import (
+    DependencyFailed,
+    Known,
+    LedgerPusher,
+    admin_label,
+    already_exists,
+)
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository, StoreRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
 from addon.mailchimp import (
     BadRequest,
-    MailchimpClient,
     MailchimpError,
     NotFound,
     ProductPatch,
     ProductVariantPatch,
     StorePatch,
 )
-from addon.services import Services
 
-
-class DependencyFailed(Exception):
-    """Something the record needs (its store, a product) could not be pushed."""
-
-
-@dataclass
-class Known:
-    """What the ledger says Mailchimp holds for one record (read outside any transaction)."""
-
-    mailchimp_id: str | None = None
-    fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint(None))
-    status: SyncStatus = SyncStatus.PENDING
-    label: str | None = None
-
-    @property
-    def children(self) -> dict[str, str]:
-        return self.fingerprint.children
-
-    def holds(self, fingerprint: Fingerprint) -> bool:
-        """Mailchimp holds exactly this content: nothing to send."""
-        return self.status is SyncStatus.SYNCED and self.fingerprint == fingerprint
-
-    def sent(self, fingerprint: Fingerprint) -> bool:
-        """The last push Mailchimp confirmed sent exactly this content, whatever the status
-        says now (a change marks the record pending before its push looks): a hash is only
-        recorded for confirmed content, and forgotten when it may no longer be what Mailchimp
-        holds."""
-        known = self.fingerprint.content_hash is not None and self.fingerprint == fingerprint
-        return known and self.status is not SyncStatus.REMOVED
-
-
-LABEL_LENGTH = 255
-
-
-def admin_label(text: str | None) -> str | None:
-    """What the ledger shows an admin for a record: trimmed to fit its column."""
-    text = " ".join((text or "").split())
-    if not text:
-        return None
-    return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
+__all__ = [
+    "HIDDEN",
+    "CatalogPusher",
+    "DependencyFailed",
+    "Known",
+    "admin_label",
+    "already_exists",
+]
 
 
 # A variant no longer sold: hidden rather than deleted, so the orders that reference it
@@ -81,94 +54,9 @@ def admin_label(text: str | None) -> str | None:
 HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
 
 
-def already_exists(exc: BadRequest) -> bool:
-    """Mailchimp's answer to creating what it holds already."""
-    return "already exists" in f"{exc.detail} {exc.title}".lower()
-
-
-class CatalogPusher:
-    """The ledger I/O of a push, and what everything else depends on: the channel's store and
-    its products (`Pusher` adds customers, orders and carts)."""
-
-    def __init__(self, services: Services, context: Context, client: MailchimpClient) -> None:
-        self.services = services
-        self.ctx = context
-        self.client = client
-
-    # ledger I/O: short sessions, never across a Mailchimp call
-
-    async def known(self, kind: EntityKind, saleor_id: str) -> Known:
-        async with self.services.db.session() as session:
-            record = await LedgerRepository(session).get(
-                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
-            )
-            if record is None:
-                return Known()
-            return Known(
-                record.mailchimp_id,
-                record.fingerprint,
-                record.status,
-                record.label,
-            )
-
-    async def remember_label(
-        self, kind: EntityKind, saleor_id: str, known: Known, label: str | None
-    ) -> None:
-        """Record the label as soon as the entity is read from Saleor, so a record that then
-        fails to reach Mailchimp (and ends in quarantine) is recognisable too."""
-        label = admin_label(label)
-        if label is None or label == known.label:
-            return
-        async with self.services.db.transaction() as session:
-            record = await LedgerRepository(session).get_or_create(
-                self.ctx.installation_id, self.ctx.channel, kind, saleor_id
-            )
-            record.label = label
-        known.label = label
-
-    async def synced(
-        self, kind: EntityKind, saleor_id: str, mailchimp_id: str, fingerprint: Fingerprint
-    ) -> None:
-        """Mailchimp holds what was just pushed."""
-        await self._settle(kind, saleor_id, SyncStatus.SYNCED, mailchimp_id, fingerprint, True)
-
-    async def removed(
-        self,
-        kind: EntityKind,
-        saleor_id: str,
-        mailchimp_id: str | None = None,
-        *,
-        pushed: bool = True,
-    ) -> None:
-        """Deliberately not in Mailchimp (deleted, converted, not eligible); `mailchimp_id` is
-        kept for what Mailchimp still holds (a hidden product, a kept customer)."""
-        await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed)
-
-    async def _settle(
-        self,
-        kind: EntityKind,
-        saleor_id: str,
-        status: SyncStatus,
-        mailchimp_id: str | None,
-        fingerprint: Fingerprint | None,
-        pushed: bool,
-    ) -> None:
-        async with self.services.db.transaction() as session:
-            await LedgerRepository(session).settle(
-                self.ctx.installation_id,
-                self.ctx.channel,
-                kind,
-                saleor_id,
-                status,
-                mailchimp_id=mailchimp_id,
-                fingerprint=fingerprint,
-                pushed=pushed,
-            )
-
-    async def saleor(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
-        return await self.services.saleor.execute(
-            self.ctx.api_url, self.ctx.token, document, variables
-        )
+class CatalogPusher(LedgerPusher):
+    """What everything else depends on: the channel's store and its products (`Pusher` adds
+    customers, orders and carts; the ledger I/O is `LedgerPusher`'s)."""
 
     # stores
 
