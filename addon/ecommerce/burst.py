@@ -45,8 +45,17 @@ from addon.db.types import utcnow
 from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, Planned, plan
-from addon.ecommerce.burst_queue import backlog, take_over
+from addon.ecommerce.burst_queue import (
+    BURST_JOB,
+    BurstRef,
+    alone,
+    backlog,
+    next_poll,
+    poll_later,
+    take_over,
+)
 from addon.ecommerce.burst_read import read
+from addon.ecommerce.burst_unknown import hold, look, settle_unknown
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import (
@@ -56,20 +65,17 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
 )
-from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository, settled
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError
+from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, OutcomeUnknown
 from addon.mailchimp.models import Batch, BatchOperationResult
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
-BURST_JOB = "ecommerce.burst"
 # Bursts one process runs at a time (planning one is CPU: 500 entities validated and built).
 BURSTS_AT_ONCE = 4
 _running: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
@@ -83,12 +89,6 @@ def _bursts() -> asyncio.Semaphore:
             del _running[other]
         _running[loop] = asyncio.Semaphore(BURSTS_AT_ONCE)
     return _running[loop]
-
-
-class BurstRef(BaseModel):
-    """The payload of an `ecommerce.burst` job."""
-
-    batch_id: int
 
 
 async def applies(services: Services, job: ClaimedJob, request: PushRequest) -> bool:
@@ -157,28 +157,63 @@ async def _absorb(
                 planned = plan(context, request.kind, saleor_ids, nodes, known)
         submitted = None
         if planned.planned:
-            submitted = await client.create_batch(planned.operations)
+            began = await _sending(services, batch_id, planned)
+            if began is None:
+                return True  # taken back by a rerun of this job (a lost lease): it goes on
+            submitted = await _submit(client, planned, began)
     except BaseException:
-        # The others go back to one push each; this one is the worker's to retry.
+        # The others go back to one push each, or are held if their batch may have been sent
+        # (`release`); this one is the worker's to retry.
         await release(services, batch_id, keep=request.saleor_id)
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
     return True
 
 
+async def _sending(services: Services, batch_id: int, planned: BurstPlan) -> datetime | None:
+    """Record that the batch is about to be sent, and what each record's success would mean:
+    from now on a failure (an unknown outcome, a crash, a cancel) holds the records instead
+    of handing them back (`burst_unknown.py`). None: the batch is no longer this job's."""
+    async with services.db.transaction() as session:
+        row = await session.get(BurstBatch, batch_id, with_for_update=True)
+        if row is None or row.status is not BurstStatus.READING:
+            return None
+        metas = {item.saleor_id: item.meta() for item in planned.planned}
+        # The others (unchanged, alone) are recorded with the submission; held, they get a
+        # push each as well.
+        row.records = {saleor_id: metas.get(saleor_id, {}) for saleor_id in row.records}
+        row.submitted_at = utcnow()
+        return row.submitted_at
+
+
+async def _submit(client: MailchimpClient, planned: BurstPlan, began: datetime) -> Batch | datetime:
+    """The batch Mailchimp accepted, or when a submission of unknown outcome began: Mailchimp
+    may have created the batch (`OutcomeUnknown`), so its records are held until no batch it
+    may have created can still run (`burst_unknown.py`)."""
+    try:
+        return await client.create_batch(planned.operations)
+    except OutcomeUnknown as exc:
+        logger.warning(
+            "A burst's batch of %d records may or may not be at Mailchimp: %s",
+            len(planned.planned),
+            exc,
+        )
+        return began
+
+
 async def _record_submitted(
     services: Services,
     batch_id: int,
     planned: BurstPlan,
-    submitted: Batch | None,
+    submitted: Batch | datetime | None,
     read_at: datetime,
 ) -> None:
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
-        if row is None:
-            # Gone meanwhile: its installation was erased, or a rerun of its push job (the
-            # lease lost) released its records to pushes of their own (`release_unsent`),
-            # which send them again.
+        if row is None or row.status is not BurstStatus.READING:
+            # Gone meanwhile: its installation was erased; or a rerun of its push job (the
+            # lease lost) holds its records as a submission of unknown outcome
+            # (`release_unsent`): this batch is none it knows, so it waits for it to finish.
             return
         scope = (row.installation_id, row.channel_slug, row.kind)
         items = [*planned.planned, *planned.unchanged]
@@ -196,18 +231,21 @@ async def _record_submitted(
             record = records[item.saleor_id]
             _relabel(record, item)
             settled(record, SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now)
-        await _alone(session, scope, planned.alone)
+        await alone(session, scope, planned.alone)
         for effect in planned.effects:
             await effect(session)
         if submitted is None:
             await session.delete(row)
             return
-        row.status = BurstStatus.SUBMITTED
-        row.mailchimp_batch_id = submitted.id
         row.records = {item.saleor_id: item.meta() for item in planned.planned}
         row.read_at = read_at
+        if isinstance(submitted, datetime):
+            await hold(session, row, submitted)
+            return
+        row.status = BurstStatus.SUBMITTED
+        row.mailchimp_batch_id = submitted.id
         row.submitted_at = now
-        await _poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
+        await poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
 
 
 def _relabel(record: SyncRecord, item: Planned) -> bool:
@@ -219,16 +257,6 @@ def _relabel(record: SyncRecord, item: Planned) -> bool:
     return True
 
 
-async def _poll_later(session: AsyncSession, row: BurstBatch, delay: float) -> None:
-    await JobRepository(session).enqueue(
-        row.installation_id,
-        BURST_JOB,
-        BurstRef(batch_id=row.id).model_dump(),
-        coalesce_key=f"burst:{row.id}",
-        run_after=utcnow() + timedelta(seconds=delay),
-    )
-
-
 async def release(services: Services, batch_id: int, *, keep: str | None = None) -> None:
     """Hand a batch's records back to one push each (but `keep`, whose job is running)."""
     async with services.db.transaction() as session:
@@ -238,27 +266,19 @@ async def release(services: Services, batch_id: int, *, keep: str | None = None)
 
 
 async def _release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
+    if row.status is BurstStatus.READING and row.submitted_at is not None:
+        # It may have been sent (a crash, a cancel or a failure once it was on its way).
+        await hold(session, row, row.submitted_at)
+        return
     scope = (row.installation_id, row.channel_slug, row.kind)
-    await _alone(session, scope, [saleor_id for saleor_id in row.records if saleor_id != keep])
+    await alone(session, scope, [saleor_id for saleor_id in row.records if saleor_id != keep])
     await session.delete(row)
 
 
-async def _alone(
-    session: AsyncSession, scope: tuple[int, str, EntityKind], saleor_ids: list[str]
-) -> None:
-    """A push of its own for each of these records (`alone`: never taken into a batch)."""
-    installation_id, channel, kind = scope
-    await enqueue_pushes(
-        session,
-        installation_id,
-        [(channel, kind, saleor_id) for saleor_id in saleor_ids],
-        alone=True,
-    )
-
-
 async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
-    """A rerun of a push job that had taken records over and never submitted them (its
-    worker crashed, or it lost its lease): they go back to one push each."""
+    """A rerun of a push job that had taken records over and recorded no submission (its
+    worker crashed, or it lost its lease): they go back to one push each, or, if it was
+    sending their batch, are held until no batch it may have created can still run."""
     async with services.db.transaction() as session:
         rows = await session.scalars(
             select(BurstBatch)
@@ -281,35 +301,25 @@ async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
             return
         installation_id, mailchimp_batch_id = row.installation_id, row.mailchimp_batch_id
         submitted_at, polls = row.submitted_at or row.read_at, row.polls
+    if mailchimp_batch_id is None:
+        await look(services, job, ref.batch_id, installation_id, submitted_at, polls)
+        return
     try:
         async with mailchimp_for(services, installation_id) as client:
-            batch = await client.get_batch(mailchimp_batch_id or "")
+            batch = await client.get_batch(mailchimp_batch_id)
             if batch.status != "finished":
-                delay = _next_poll(services, batch, submitted_at, polls)
+                delay = next_poll(services.settings, batch, submitted_at, polls)
                 async with services.db.transaction() as session:
                     row = await session.get(BurstBatch, ref.batch_id)
                     if row is not None:
                         row.polls += 1
-                        await _poll_later(session, row, delay)
+                        await poll_later(session, row, delay)
                 return
             results = await client.download_batch_results(batch.response_body_url)
     except (NotConnected, InvalidCredentials):
         await release(services, ref.batch_id)  # their pushes wait for a connection as usual
         return
     await apply(services, ref.batch_id, results)
-
-
-def _next_poll(services: Services, batch: Batch, submitted_at: datetime, polls: int) -> float:
-    """When Mailchimp should be done, from its reported progress (as the initial sync plans)."""
-    settings = services.settings
-    base, most = settings.initial_sync_poll_base_seconds, settings.initial_sync_poll_max_seconds
-    done, total = batch.finished_operations, batch.total_operations
-    if 0 < done < total:
-        elapsed = max((utcnow() - submitted_at).total_seconds(), 0.001)
-        delay = (total - done) * elapsed / done
-    else:
-        delay = base * 2 ** min(polls, 16)
-    return float(min(max(delay, base), most))
 
 
 async def apply(services: Services, batch_id: int, results: list[BatchOperationResult]) -> None:
@@ -329,17 +339,20 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
             await count_use(session, scope, saleor_id, meta, by_operation)
         await session.delete(row)
         await session.flush()
-        await _alone(session, scope, again)
+        await alone(session, scope, again)
 
 
 async def on_burst_failure(
     session: AsyncSession, job: ClaimedJob, ref: BurstRef, failure: Failure
 ) -> None:
-    """Polling gave up: the batch's records go back to one push each."""
+    """Polling gave up: the batch's records go back to one push each (those of a submission
+    of unknown outcome never give up, see `burst_unknown.look`)."""
     if not failure.gave_up:
         return
     row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
-    if row is not None:
+    if row is not None and row.mailchimp_batch_id is None:
+        await settle_unknown(session, row)
+    elif row is not None:
         await _release_in(session, row, None)
 
 

@@ -67,6 +67,24 @@ def apply_one(
     return False
 
 
+def apply_unknown(record: SyncRecord, meta: dict[str, Any], read_at: datetime) -> bool:
+    """A record of a batch whose submission had an unknown outcome, once no batch it may have
+    created can still run (`burst_unknown.py`): whether Mailchimp holds what it sent is not
+    known, so it is forgotten; False: it needs a push of its own (as `apply_one`). A record
+    pushed since Saleor was read keeps what `apply_one` keeps of an overtaken one (its id if
+    the batch may have created it; a newer quarantine, which needs no push)."""
+    overtaken = _overtaken(record, read_at)
+    if not meta:
+        # Taken into the batch with no operations recorded (its job crashed while sending).
+        content_forgotten(record, None, record.children or {})
+        return False
+    children = {**(record.children or {}), **meta["children"]}
+    created = overtaken and meta.get("first_creates", meta["creates"])
+    held = meta["mailchimp_id"] if created else None
+    _forget(record, held, children, meta, overtaken=overtaken)
+    return overtaken and record.status is SyncStatus.QUARANTINED
+
+
 def _overtaken(record: SyncRecord, read_at: datetime) -> bool:
     """Its own push (or a later batch) recorded it since Saleor was read. A push that found
     it gone and had nothing to hide or delete records it removed without `pushed_at`; one

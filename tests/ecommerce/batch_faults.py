@@ -1,0 +1,47 @@
+"""A fault on the app's way out to Mailchimp's `POST /batches`, for the tests of a submission
+whose outcome is unknown (bursts and the initial sync)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import httpx
+
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from tests.conftest import RecordingTransport
+
+Mode = Literal["off", "lose", "503"]
+
+
+class BatchFaults(httpx.AsyncBaseTransport):
+    """Wraps the app's outbound transport. `lose`: each `POST /batches` reaches Mailchimp,
+    which creates the batch, and its answer is lost (a read timeout). `503`: Mailchimp's fault
+    injection answers the next `POST /batches` with a 503 (nothing created), once."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, mailchimp: MailchimpSandbox, account: SandboxAccount
+    ) -> None:
+        self.inner, self.mailchimp, self.account = inner, mailchimp, account
+        self.mode: Mode = "off"
+        self.posts = 0
+
+    @classmethod
+    def install(
+        cls, outbound: RecordingTransport, mailchimp: MailchimpSandbox, account: SandboxAccount
+    ) -> BatchFaults:
+        faults = cls(outbound.inner, mailchimp, account)
+        outbound.inner = faults
+        return faults
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "POST" or not request.url.path.endswith("/batches"):
+            return await self.inner.handle_async_request(request)
+        self.posts += 1
+        if self.mode == "503":
+            self.mode = "off"
+            self.mailchimp.faults.fail_next(1, 503, account=self.account)
+        response = await self.inner.handle_async_request(request)
+        if self.mode == "lose":
+            await response.aread()
+            raise httpx.ReadTimeout("the answer was lost", request=request)
+        return response

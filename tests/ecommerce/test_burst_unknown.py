@@ -1,0 +1,163 @@
+"""A burst whose `POST /batches` has an unknown outcome (a 503, an answer lost after Mailchimp
+accepted it): sent once, its records held until Mailchimp lists no unfinished batch it may have
+created, then pushed one by one, so newest state wins even when the lost batch runs late."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from addon.db.types import utcnow
+from addon.ecommerce import burst
+from addon.ecommerce.burst import BURST_JOB
+from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncStatus
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from tests.conftest import RecordingTransport
+from tests.ecommerce.batch_faults import BatchFaults
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, make_due, settle
+
+__all__ = ["bursty"]  # the fixture, imported
+
+
+async def held_rows(shop: Shop) -> list[BurstBatch]:
+    async with shop.services.db.session() as session:
+        return list(await session.scalars(select(BurstBatch)))
+
+
+async def test_a_503_to_post_batches_is_sent_once_and_its_records_held_then_pushed(
+    bursty: Shop, outbound: RecordingTransport
+) -> None:
+    shop = bursty
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    customers = [
+        await shop.saleor.create_customer(f"u{i}@example.com", f"U{i}", "Last") for i in range(5)
+    ]
+    faults.mode = "503"
+    start = len(shop.mailchimp.requests)
+    await Worker(shop.services).run_until_idle()
+
+    # Sent once; Mailchimp may have acted on it: the records are held, nothing pushed yet.
+    assert faults.posts == 1 and batch_calls(shop, start) == 1
+    assert shop.mailchimp.batches(shop.account) == []  # the 503 created none
+    assert direct_writes(shop, start) == []
+    [row] = await held_rows(shop)
+    assert row.status is BurstStatus.SUBMITTED and row.mailchimp_batch_id is None
+    assert set(row.records) == {c.global_id for c in customers}
+    # The Activity page counts them as records in batches; nothing failed.
+    activity = (await shop.api("GET", "/api/activity")).json()
+    assert activity["backlog"]["in_batches"] == 5
+    async with shop.services.db.session() as session:
+        failed = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.last_error.is_not(None))
+        )
+    assert failed == 0
+
+    # Mailchimp lists no unfinished batch: each record is pushed on its own.
+    await settle(shop)
+    assert faults.posts == 1
+    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+    assert await held_rows(shop) == []
+
+
+async def test_a_lost_batch_running_late_does_not_leave_older_content_in_mailchimp(
+    bursty: Shop, outbound: RecordingTransport
+) -> None:
+    """Fails before the fix: the HTTP layer sent POST /batches again, each try created a batch
+    whose id was lost, the burst handed its records back, their pushes sent v2 and v3, and the
+    lost batches ran later and left v2 in Mailchimp while the ledger said v3 was synced."""
+    shop = bursty
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    products = [await shop.product(f"Mint {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)
+    assert {p.title for p in shop.products().values()} == {p.name for p in products}
+
+    shop.mailchimp.batches_paused = True  # Mailchimp runs it later
+    faults.mode, faults.posts = "lose", 0
+    for i, product in enumerate(products):
+        await shop.saleor.update_product(product, name=f"Mint {i} v2")
+    worker = Worker(shop.services)
+    await worker.run_until_idle()
+    assert faults.posts == 1  # never sent again
+    assert len([b for b in shop.mailchimp.batches(shop.account) if b.status != "finished"]) == 1
+    faults.mode = "off"
+
+    # Meanwhile the first product changes again; its push lands at once.
+    first = products[0]
+    await shop.saleor.update_product(first, name="Mint 0 v3")
+    await make_due(shop)
+    await worker.run_until_idle()
+    assert shop.products()[str(first.id)].title == "Mint 0 v3"
+    # While the lost batch may run, its records stay held (the look finds it unfinished).
+    await make_due(shop)
+    await worker.run_until_idle()
+    assert len(await held_rows(shop)) == 1
+
+    # Mailchimp runs the lost batch now: v2 lands over v3 ...
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    assert shop.products()[str(first.id)].title == "Mint 0 v2"
+    # ... and the held records are pushed once it has finished: the newest state wins.
+    await settle(shop)
+    held = shop.products()
+    assert held[str(first.id)].title == "Mint 0 v3"
+    for i, product in enumerate(products[1:], start=1):
+        assert held[str(product.id)].title == f"Mint {i} v2"
+    for product, title in zip(products, ["Mint 0 v3", *(f"Mint {i} v2" for i in range(1, 5))]):
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+        assert record.label == title and record.content_hash is not None
+    assert faults.posts == 1 and await held_rows(shop) == []
+    # The ledger holds what Mailchimp holds: nothing is sent again.
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.update_product(first, name="Mint 0 v3")
+    await settle(shop)
+    assert direct_writes(shop, before) == [] and batch_calls(shop, before) == 0
+
+
+async def test_a_push_job_that_crashed_while_sending_its_batch_holds_the_records(
+    bursty: Shop,
+) -> None:
+    """A rerun finds the batch marked as being sent (its worker died before it recorded the
+    answer): the records are held as an unknown outcome, not pushed straight away."""
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"k{i}@example.com", f"K{i}", "Last") for i in range(3)
+    ]
+    await settle(shop)
+    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
+    assert first is not None
+    sent_at = utcnow() - timedelta(seconds=5)
+    async with shop.services.db.transaction() as session:
+        row = BurstBatch(
+            installation_id=first.installation_id,
+            channel_slug="default-channel",
+            kind=EntityKind.CUSTOMER,
+            status=BurstStatus.READING,
+            leader_job_id=424242,
+            records={c.global_id: {} for c in customers},
+            read_at=sent_at,
+            submitted_at=sent_at,
+            polls=0,
+        )
+        session.add(row)
+    await burst.release_unsent(shop.services, 424242, keep=customers[0].global_id)
+    [held] = await held_rows(shop)
+    assert held.status is BurstStatus.SUBMITTED and held.mailchimp_batch_id is None
+    async with shop.services.db.session() as session:
+        looks = await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == BURST_JOB, Job.status == JobStatus.PENDING)
+        )
+    assert looks == 1
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+    # Nothing unfinished at Mailchimp: each is pushed again in full (what it holds forgotten).
+    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
+    assert await held_rows(shop) == []
