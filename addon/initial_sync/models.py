@@ -39,6 +39,9 @@ class Phase(StrEnum):
 
 class BatchStatus(StrEnum):
     QUEUED = "queued"  # operations to resend (failed transiently), not submitted yet
+    # Being sent, or sent with an unknown outcome: Mailchimp may hold it under an id not known;
+    # queued again once Mailchimp lists no unfinished batch it may be (`unknown.py`).
+    UNKNOWN = "unknown"
     SUBMITTED = "submitted"  # Mailchimp has it; results not applied yet
     APPLIED = "applied"  # every operation's outcome is in the ledger
 
@@ -87,7 +90,7 @@ class InitialSyncBatch(Base):
     installation_id: Mapped[int] = mapped_column(ForeignKey("installations.id", ondelete="CASCADE"))
     sync_id: Mapped[int] = mapped_column(ForeignKey("initial_syncs.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(20))
-    mailchimp_batch_id: Mapped[str] = mapped_column(String(64))  # "" while queued
+    mailchimp_batch_id: Mapped[str] = mapped_column(String(64))  # "" while queued or unknown
     status: Mapped[BatchStatus] = mapped_column(
         StrEnumType(BatchStatus), default=BatchStatus.SUBMITTED
     )
@@ -95,6 +98,7 @@ class InitialSyncBatch(Base):
     operations: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # When the Saleor pages were read: a live push after this is newer than the batch.
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When it was submitted (unknown: when the send began).
     submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     polls: Mapped[int] = mapped_column(Integer, default=0)
     next_poll_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -232,7 +232,9 @@ async def load(services: Services, sync_id: int) -> tuple[Snapshot, list[Flight]
             .options(defer(InitialSyncBatch.operations), defer(InitialSyncBatch.bodies))
             .where(
                 InitialSyncBatch.sync_id == sync_id,
-                InitialSyncBatch.status.in_((BatchStatus.QUEUED, BatchStatus.SUBMITTED)),
+                InitialSyncBatch.status.in_(
+                    (BatchStatus.QUEUED, BatchStatus.UNKNOWN, BatchStatus.SUBMITTED)
+                ),
             )
             .order_by(InitialSyncBatch.id)
         )

@@ -14,9 +14,11 @@ next step is enqueued last, so a crash repeats at most one step (of a kind's bat
 one being submitted: the earlier ones were written with their positions). A 429 from
 Mailchimp is no failure, only a reason for the next step to wait.
 
-A repeated submit (crash after `POST /batches`, before the write) sends the same entities
-again: customers are PUT (idempotent); products and orders are POSTed and Mailchimp answers
-"already exists", which the applier records as synced with an unknown hash.
+A batch is written with its positions just before `POST /batches`, which is sent once: until
+Mailchimp's answer gives its id it is `unknown`, and one whose answer never came (a timeout, a
+5xx, a crash) is sent again only once Mailchimp lists no unfinished batch it may be
+(`unknown.py`). Sent again, customers are PUT (idempotent); products and orders are POSTed and
+Mailchimp answers "already exists", which the applier records as synced with an unknown hash.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
+from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.pipeline import Pipeline, ReadBatch
 from addon.initial_sync.state import (
@@ -49,8 +52,15 @@ from addon.initial_sync.state import (
     phase_of,
     unpack,
 )
-from addon.mailchimp import InvalidCredentials, MailchimpClient, RateLimited, StorePatch
-from addon.mailchimp.models import Batch
+from addon.mailchimp import (
+    InvalidCredentials,
+    MailchimpClient,
+    MailchimpError,
+    OutcomeUnknown,
+    RateLimited,
+    StorePatch,
+)
+from addon.mailchimp.models import Batch, BatchOperation
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -77,6 +87,8 @@ class Step:
             return
         submitted = [f for f in flights if f.status is BatchStatus.SUBMITTED]
         queued = [f for f in flights if f.status is BatchStatus.QUEUED]
+        # Sent with an unknown outcome (`unknown.py`): they may be pending at Mailchimp too.
+        unknown = [f for f in flights if f.status is BatchStatus.UNKNOWN]
         now = utcnow()
         due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
         # Due batches are polled first: one Mailchimp has finished is no longer pending there,
@@ -86,8 +98,14 @@ class Step:
         parts: list[Coroutine[Any, Any, float]] = []
         if polled:
             parts.append(self._unless_rate_limited(self.settle(polled)))
+        looked = [f for f in unknown if f.next_poll_at is None or f.next_poll_at <= now]
+        if looked:
+            installation_id = self.run.installation_id
+            look = unknown_batches.look(self.services, self.client, installation_id, looked)
+            parts.append(self._unless_rate_limited(look))
         finished = sum(1 for _, batch in polled if batch.status == "finished")
-        room = self.settings.initial_sync_max_in_flight - len(submitted) + finished
+        in_flight = len(submitted) + len(unknown)
+        room = self.settings.initial_sync_max_in_flight - in_flight + finished
         if queued and room > 0:
             parts.append(self._unless_rate_limited(self.resend(queued[0])))  # resends go first
             room -= 1
@@ -109,7 +127,7 @@ class Step:
             await self.finish()
         else:
             # Waiting for Mailchimp: look again when the next poll is due.
-            wake = min((f.next_poll_at or now for f in submitted), default=now)
+            wake = min((f.next_poll_at or now for f in [*submitted, *unknown]), default=now)
             async with self.services.db.transaction() as session:
                 await self._then(session, max((wake - now).total_seconds(), 0.0))
 
@@ -251,38 +269,41 @@ class Step:
             await stream.aclose()
 
     async def _send(self, kind: EntityKind, batch: ReadBatch) -> bool:
-        """Submit one batch read and write it with its slices' positions (False: the sync is
-        no longer running)."""
-        batch_id, bodies = None, None
+        """Write one batch read with its slices' positions (`unknown` until Mailchimp's answer
+        gives its id), then submit it (False: the sync is no longer running)."""
         planned = batch.planned
-        if planned:
-            operations = [item.operation for item in planned.values()]
-            bodies = pack(operations)
-            batch_id = (await self.client.create_batch(operations)).id
+        operations = [item.operation for item in planned.values()]
+        written = await self._write(kind, batch, operations)
+        if written is None:
+            return False
+        if operations:
+            await self._submit(written, operations)
+        return True
+
+    async def _write(
+        self, kind: EntityKind, batch: ReadBatch, operations: list[BatchOperation]
+    ) -> int | None:
+        """The batch's row (0: nothing to send), or None: the sync is no longer running."""
+        planned = batch.planned
         async with self.services.db.transaction() as session:
             run = await self._running(session)
             if run is None:
-                return False
+                return None
             for saleor_id in batch.live:
                 await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
-            if batch_id is not None:
-                now = utcnow()
-                session.add(
-                    InitialSyncBatch(
-                        installation_id=run.installation_id,
-                        sync_id=run.id,
-                        kind=kind.value,
-                        mailchimp_batch_id=batch_id,
-                        status=BatchStatus.SUBMITTED,
-                        operations={key: item.meta() for key, item in planned.items()},
-                        bodies=bodies,
-                        attempt=1,
-                        read_at=batch.read_at,
-                        submitted_at=now,
-                        next_poll_at=self._first_poll(now),
-                        polls=0,
-                    )
+            row = None
+            if operations:
+                row = InitialSyncBatch(
+                    installation_id=run.installation_id,
+                    sync_id=run.id,
+                    kind=kind.value,
+                    operations={key: item.meta() for key, item in planned.items()},
+                    bodies=pack(operations),
+                    attempt=1,
+                    read_at=batch.read_at,
                 )
+                unknown_batches.sending(row)
+                session.add(row)
             streams = dict(run.streams or {})
             streams[kind.value] = Stream(tuple(batch.slices)).to_json()
             run.streams = streams
@@ -297,21 +318,52 @@ class Step:
                 sent=len(planned),
                 retried=len(batch.live),
             )
-        return True
+            await session.flush()
+            return row.id if row is not None else 0
 
-    async def resend(self, flight: Flight) -> None:
-        """Submit a queued batch: operations that failed transiently, sent again as they were."""
-        async with self.services.db.session() as session:
-            row = await session.get(InitialSyncBatch, flight.id)
-            packed = row.bodies if row is not None else None
-        operations = unpack(packed) if packed else []
-        batch_id = (await self.client.create_batch(operations)).id if operations else ""
+    async def _submit(self, row_id: int, operations: list[BatchOperation]) -> None:
+        """`POST /batches` once for the row written `unknown`, and record its id. An unknown
+        outcome leaves it so (`unknown.py`); a definite refusal queues it again at once."""
+        try:
+            batch = await self.client.create_batch(operations)
+        except OutcomeUnknown as exc:
+            logger.warning(
+                "Initial sync %s: batch %s may or may not be at Mailchimp: %s",
+                self.run.id,
+                row_id,
+                exc,
+            )
+            return
+        except MailchimpError:
+            # Refused (429 included) or never sent: Mailchimp holds nothing of it.
+            async with self.services.db.transaction() as session:
+                row = await session.get(InitialSyncBatch, row_id, with_for_update=True)
+                if row is not None and row.status is BatchStatus.UNKNOWN:
+                    row.status = BatchStatus.QUEUED
+                    row.next_poll_at = None
+            raise
         async with self.services.db.transaction() as session:
-            row = await session.get(InitialSyncBatch, flight.id)
-            if row is None or row.status is not BatchStatus.QUEUED:
+            row = await session.get(InitialSyncBatch, row_id, with_for_update=True)
+            if row is None or row.status is not BatchStatus.UNKNOWN:
                 return
             now = utcnow()
-            row.mailchimp_batch_id = batch_id
-            row.status = BatchStatus.SUBMITTED if operations else BatchStatus.APPLIED
+            row.mailchimp_batch_id = batch.id
+            row.status = BatchStatus.SUBMITTED
             row.submitted_at = now
             row.next_poll_at = self._first_poll(now)
+
+    async def resend(self, flight: Flight) -> None:
+        """Submit a queued batch: operations that failed transiently (or whose submission was
+        refused, or had an unknown outcome), sent again as they were."""
+        async with self.services.db.transaction() as session:
+            row = await session.get(InitialSyncBatch, flight.id, with_for_update=True)
+            if row is None or row.status is not BatchStatus.QUEUED:
+                return
+            packed = row.bodies
+            operations = unpack(packed) if packed else []
+            if not operations:
+                row.status = BatchStatus.APPLIED
+                row.submitted_at = utcnow()
+                return
+            unknown_batches.sending(row)
+        await self._submit(flight.id, operations)
