@@ -72,6 +72,12 @@ def create_batch(request: ApiRequest) -> dict[str, Any]:
 
 @router.route("GET", "/batches")
 def list_batches(request: ApiRequest) -> dict[str, Any]:
+    """Every batch of the account Mailchimp still holds, each as ``GET /batches/{batch_id}``
+    renders it (status, ``submitted_at``, progress), paginated. Per Mailchimp's OpenAPI spec
+    (``/batches`` get, 3.0.81): ``Batch_Operations`` = ``{batches: [Batch], total_items,
+    _links}``, query ``fields``/``exclude_fields`` and ``count`` (default 10, at most 1000) /
+    ``offset`` (default 0), which `paginate` applies; the spec promises no order, and the
+    app's client reads every page whatever the order. A deleted batch is no longer listed."""
     items = [render(b) for b in request.account.batches.values()]
     return paginate(request, "batches", items)
 
