@@ -93,6 +93,12 @@ class _Route:
     handler: Handler
 
 
+def _depth(path: str) -> int:
+    """How many segments a path has (a trailing slash aside): a template's parameters match
+    one segment each, so only the routes of a path's depth can match it."""
+    return path.rstrip("/").count("/")
+
+
 def _compile(template: str) -> re.Pattern[str]:
     regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
     return re.compile(f"^{regex}/?$")
@@ -103,9 +109,16 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: list[_Route] = []
+        # The routes by depth, in the order they were added (the first match wins): about 60
+        # routes, each a regular expression, were tried in turn for every request.
+        self._by_depth: dict[int, list[_Route]] = {}
 
     def add(self, method: str, template: str, handler: Handler) -> None:
-        self._routes.append(_Route(method.upper(), template, _compile(template), handler))
+        self._append(_Route(method.upper(), template, _compile(template), handler))
+
+    def _append(self, route: _Route) -> None:
+        self._routes.append(route)
+        self._by_depth.setdefault(_depth(route.template), []).append(route)
 
     def route(self, method: str, template: str) -> Callable[[Handler], Handler]:
         def decorator(handler: Handler) -> Handler:
@@ -115,11 +128,12 @@ class Router:
         return decorator
 
     def include(self, other: Router) -> None:
-        self._routes.extend(other._routes)
+        for route in other._routes:
+            self._append(route)
 
     def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
         path_matched = False
-        for route in self._routes:
+        for route in self._by_depth.get(_depth(path), ()):
             match = route.pattern.match(path)
             if match is None:
                 continue
