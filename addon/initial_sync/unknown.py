@@ -39,11 +39,12 @@ FIRST_LOOK_SECONDS = 30.0
 
 
 async def known_batches(session: AsyncSession, installation_id: int) -> set[str]:
-    """The Mailchimp ids of the installation's batches (initial syncs' and bursts'): none of
-    them is one a lost send created."""
+    """The Mailchimp ids of the installation's batches not applied yet (initial syncs' and
+    bursts'; an applied one has finished): none of them is one a lost send created."""
     syncs = await session.scalars(
         select(InitialSyncBatch.mailchimp_batch_id).where(
             InitialSyncBatch.installation_id == installation_id,
+            InitialSyncBatch.status != BatchStatus.APPLIED,
             InitialSyncBatch.mailchimp_batch_id != "",
         )
     )
