@@ -1,0 +1,99 @@
+"""What the burst benchmark measures of each run (`Run`: one worker count, its live burst and
+its backlog drain), and its report: the figures side by side for each worker count, and the
+targets met or missed."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from benchmarks.targets import print_checks
+
+TARGET_AFTER_LAST_DELIVERY = 120.0
+TARGET_SPEEDUP = 1.6
+
+
+@dataclass
+class Run:
+    """One worker count's figures, filled in by `benchmarks.burst.run`."""
+
+    workers: int
+    live_delivery_seconds: float = 0.0
+    live_failed: int = 0
+    live_after_last: float | None = None
+    drain_delivery_seconds: float = 0.0
+    drain_failed: int = 0
+    drain_seconds: float | None = None  # from the first worker's start line (see burst._ready)
+    drain_startup_seconds: float = 0.0  # processes started -> first worker ready
+    drain_cpu_seconds: float = 0.0  # the workers' CPU (user + system) during the drain
+    drain_webhooks: int = 0
+    drain_machine_busy: float = 0.0  # of all the machine's cores, during the drain
+    drain_stack_cpu_seconds: float = 0.0  # the sandboxes' (and the app's web side's) process
+    peak_concurrency: int = 0
+    cap: int = 0
+    equal_at_end: bool = False
+    mailchimp_requests: int = 0
+    saleor_requests: int = 0
+
+
+def print_report(runs: list[Run], products: int, latency: float) -> bool:
+    """Print the figures and the targets; whether every target was met."""
+    print()
+    print(f"burst: {products:,} product updates, {latency * 1000:.0f} ms per request to Saleor "
+          "and Mailchimp, PostgreSQL")  # fmt: skip
+    print(f"{'':44}" + "".join(f"{f'{r.workers} worker(s)':>16}" for r in runs))
+
+    def row(label: str, values: list[str]) -> None:
+        print(f"{label:44}" + "".join(f"{v:>16}" for v in values))
+
+    def secs(value: float | None) -> str:
+        return "not reached" if value is None else f"{value:.1f} s"
+
+    row("live: deliveries took", [secs(r.live_delivery_seconds) for r in runs])
+    row("live: deliveries failed (3 attempts)", [str(r.live_failed) for r in runs])
+    row("live: all in Mailchimp after last delivery", [secs(r.live_after_last) for r in runs])
+    row("live: Mailchimp HTTP requests", [f"{r.mailchimp_requests:,}" for r in runs])
+    row("live: Saleor GraphQL requests", [f"{r.saleor_requests:,}" for r in runs])
+    row("drain: deliveries stored in", [secs(r.drain_delivery_seconds) for r in runs])
+    row("drain: deliveries failed (3 attempts)", [str(r.drain_failed) for r in runs])
+    row(
+        "drain: workers' start-up (not counted)",
+        [secs(r.drain_startup_seconds) for r in runs],
+    )
+    row("drain: backlog applied in", [secs(r.drain_seconds) for r in runs])
+    row(
+        "drain: worker CPU per stored webhook",
+        [f"{1000 * r.drain_cpu_seconds / max(r.drain_webhooks, 1):.2f} ms" for r in runs],
+    )
+    row(
+        "drain: sandboxes' process CPU",
+        [f"{r.drain_stack_cpu_seconds:.1f} s" for r in runs],
+    )
+    row(
+        f"drain: machine CPU busy ({os.cpu_count()} cores)",
+        [f"{100 * r.drain_machine_busy:.0f} %" for r in runs],
+    )
+    row(
+        "peak concurrent Mailchimp connections",
+        [f"{r.peak_concurrency} (cap {r.cap})" for r in runs],
+    )
+    row("Mailchimp equal to Saleor at the end", ["yes" if r.equal_at_end else "NO" for r in runs])
+    checks = {
+        f"all applied <= {TARGET_AFTER_LAST_DELIVERY:.0f} s after the last delivery": all(
+            r.live_after_last is not None and r.live_after_last <= TARGET_AFTER_LAST_DELIVERY
+            for r in runs
+            if r.live_delivery_seconds  # not with --live-seconds 0
+        ),
+        "connections never above the cap": all(r.peak_concurrency <= r.cap for r in runs),
+        "Mailchimp equal to Saleor at the end": all(r.equal_at_end for r in runs),
+    }
+    one = next((r for r in runs if r.workers == 1), None)
+    two = next((r for r in runs if r.workers == 2), None)
+    if one and two and one.drain_seconds and two.drain_seconds:
+        speedup = one.drain_seconds / two.drain_seconds
+        print(f"{'drain speed-up, 2 workers vs 1':44}{speedup:>16.2f}x")
+        checks[f"2 workers drain >= {TARGET_SPEEDUP}x faster than 1"] = speedup >= TARGET_SPEEDUP
+    elif one and two:
+        checks[f"2 workers drain >= {TARGET_SPEEDUP}x faster than 1"] = False
+    print()
+    return print_checks(checks)
