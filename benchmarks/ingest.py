@@ -26,6 +26,9 @@ the app, with the in-process worker on, processing what arrives); the CPU time (
 /proc, all threads) per request of the server process, and of the sandbox process apart.
 Targets: the app stores >= 30 % of the bare route's rate, and its p99 at 200/s is <= 25 ms, on
 each database.
+
+This module starts the processes, runs each phase against them and reports; the client, its
+phases and what they measure are `benchmarks.ingest_load`'s.
 """
 
 from __future__ import annotations
@@ -33,29 +36,27 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 import tempfile
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.processes import child_process, cpu_seconds, free_port, fresh_database, wait_for
-from sandboxes.devstack import MAILCHIMP_PATH, SALEOR_PATH
+from benchmarks.app_process import ADDON, app_env
+from benchmarks.ingest_load import Figures, bodies, encode_request, measure
+from benchmarks.processes import child_process, free_port, fresh_database, wait_for
+from benchmarks.targets import print_checks
+from sandboxes.devstack import SALEOR_PATH
 from sandboxes.saleor import SigningKey
 
 TARGET_RATIO = 0.30
 TARGET_P99_MS = 25.0
-CONNECTIONS = 16
 WEBHOOK = "/api/webhooks/ecommerce-products"
 BARE = "/bare"
-SECRET_KEY = "benchmark-secret-key-benchmark-secret-key"
-ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
 
 
 # --- the servers (run as `python -m benchmarks.ingest serve ...`) --------------------------
@@ -88,38 +89,7 @@ def _serve(port: int, mode: str) -> None:
     uvicorn.run(app, **uvicorn_options(settings, host="127.0.0.1", port=port))
 
 
-# --- the client --------------------------------------------------------------------------
-
-
-@dataclass
-class Figures:
-    rate: float = 0.0  # answered (stored) per second, 16 connections
-    p50_ms: float = 0.0
-    p99_ms: float = 0.0
-    # The server process's CPU time per request (all its threads), whatever else the machine
-    # runs: in the rate phase, and in the steady phase (with the worker's processing).
-    cpu_rate_ms: float = 0.0
-    cpu_steady_ms: float = 0.0
-    # The sandboxes' process's, apart (Saleor and Mailchimp are other machines).
-    sandbox_rate_ms: float = 0.0
-    sandbox_steady_ms: float = 0.0
-    failures: list[str] = field(default_factory=list)
-
-
-def _bodies(start: int, count: int) -> list[bytes]:
-    return [
-        json.dumps(
-            {"issuedAt": "2026-01-01T00:00:00+00:00", "product": {"id": f"UHJvZHVjdDo{n}"}}
-        ).encode()
-        for n in range(start, start + count)
-    ]
-
-
-def _request(path: str, body: bytes, headers: dict[str, str]) -> bytes:
-    """One HTTP/1.1 keep-alive request, encoded before the clock starts."""
-    lines = [f"POST {path} HTTP/1.1", "Host: 127.0.0.1", f"Content-Length: {len(body)}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+# --- the runs (the client's side: `benchmarks.ingest_load`) ------------------------------
 
 
 def _headers(sandboxes: Sandboxes, body: bytes) -> dict[str, str]:
@@ -133,100 +103,8 @@ def _headers(sandboxes: Sandboxes, body: bytes) -> dict[str, str]:
     }
 
 
-def _plain(bodies: list[bytes]) -> list[bytes]:
-    return [_request(BARE, body, {"Content-Type": "application/json"}) for body in bodies]
-
-
-class Connection:
-    """A minimal keep-alive HTTP/1.1 client connection. httpx costs the client more CPU per
-    request than the bare route costs the server, so on a small machine it, not the server,
-    would set the bare route's rate (and the ratio)."""
-
-    def __init__(
-        self, port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> None:
-        self.port = port
-        self.reader, self.writer = reader, writer
-
-    @classmethod
-    async def open(cls, port: int) -> Connection:
-        return cls(port, *await asyncio.open_connection("127.0.0.1", port))
-
-    async def send(self, request: bytes) -> str | None:
-        """Send `request`; None when answered 200 `queued`, else what was answered."""
-        try:
-            self.writer.write(request)
-            head = await self.reader.readuntil(b"\r\n\r\n")
-        except (asyncio.IncompleteReadError, ConnectionError):
-            # The server closed the connection while it was idle (uvicorn's keep-alive
-            # timeout), before this request: send it on a new one.
-            self.writer.close()
-            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
-            self.writer.write(request)
-            head = await self.reader.readuntil(b"\r\n\r\n")
-        status = head.split(b" ", 2)[1]
-        length = 0
-        for line in head.split(b"\r\n")[1:]:
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        body = await self.reader.readexactly(length)
-        if status != b"200" or json.loads(body).get("outcome") != "queued":
-            return f"{status.decode()} {body[:200].decode(errors='replace')}"
-        return None
-
-    async def close(self) -> None:
-        self.writer.close()
-        await self.writer.wait_closed()
-
-
-async def _throughput(port: int, requests: list[bytes], figures: Figures) -> None:
-    pending = iter(requests)
-    connections = [await Connection.open(port) for _ in range(CONNECTIONS)]
-
-    async def drive(connection: Connection) -> None:
-        for request in pending:
-            failure = await connection.send(request)
-            if failure:
-                figures.failures.append(failure)
-
-    started = time.perf_counter()
-    await asyncio.gather(*(drive(connection) for connection in connections))
-    figures.rate = len(requests) / (time.perf_counter() - started)
-    for connection in connections:
-        await connection.close()
-
-
-async def _steady(port: int, requests: list[bytes], rate: float, figures: Figures) -> None:
-    latencies: list[float] = []
-    idle: list[Connection] = []
-
-    async def send(request: bytes) -> None:
-        sent = time.perf_counter()
-        # A free connection, or a new one: a late answer never holds up the next departure.
-        connection = idle.pop() if idle else await Connection.open(port)
-        failure = await connection.send(request)
-        latencies.append(time.perf_counter() - sent)
-        idle.append(connection)
-        if failure:
-            figures.failures.append(failure)
-
-    for _ in range(CONNECTIONS):
-        idle.append(await Connection.open(port))
-    started = time.perf_counter()
-    tasks = []
-    for index, request in enumerate(requests):
-        # Open loop: each request leaves on schedule, whether or not earlier ones answered.
-        delay = started + index / rate - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(send(request)))
-    await asyncio.gather(*tasks)
-    for connection in idle:
-        await connection.close()
-    latencies.sort()
-    figures.p50_ms = latencies[len(latencies) // 2] * 1000
-    figures.p99_ms = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+def _plain(batch: list[bytes]) -> list[bytes]:
+    return [encode_request(BARE, body, {"Content-Type": "application/json"}) for body in batch]
 
 
 @dataclass
@@ -243,43 +121,6 @@ class Sandboxes:
         return f"{self.origin}{SALEOR_PATH}/graphql/"
 
 
-async def _measure(
-    pids: tuple[int, int | None],
-    port: int,
-    make: Callable[[int, int], list[bytes]],
-    ready: Callable[[], Any],
-    figures: Figures,
-    *,
-    count: int = 0,
-    rate: float = 0.0,
-    seconds: float = 0.0,
-) -> None:
-    """The rate over `count` requests, or the latency at `rate` for `seconds`, after a
-    warm-up; `make(start, n)` encodes requests for n new bodies from number `start`. `pids`:
-    the server's process and the sandboxes' (if any), whose CPU time is taken apart."""
-    server, sandboxes = pids
-
-    def cpu() -> tuple[float, float]:
-        return cpu_seconds(server), cpu_seconds(sandboxes) if sandboxes else 0.0
-
-    def per_request(before: tuple[float, float], count: int) -> tuple[float, float]:
-        after = cpu()
-        return (after[0] - before[0]) * 1000 / count, (after[1] - before[1]) * 1000 / count
-
-    await wait_for(ready, "the server to be ready", 120)
-    await _throughput(port, make(0, 300), Figures())
-    if count:
-        requests = make(1_000, count)
-        before = cpu()
-        await _throughput(port, requests, figures)
-        figures.cpu_rate_ms, figures.sandbox_rate_ms = per_request(before, len(requests))
-    if rate:
-        requests = make(1_000_000, int(rate * seconds))
-        before = cpu()
-        await _steady(port, requests, rate, figures)
-        figures.cpu_steady_ms, figures.sandbox_steady_ms = per_request(before, len(requests))
-
-
 async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
     port = free_port()
     serve = [sys.executable, "-m", "benchmarks.ingest", "serve", f"--port={port}", "--mode=bare"]
@@ -290,12 +131,12 @@ async def _bare(args: argparse.Namespace, tmp: Path) -> Figures:
         return response.status_code == 200
 
     def make(start: int, count: int) -> list[bytes]:
-        return _plain(_bodies(start, count))
+        return _plain(bodies(start, count))
 
     figures = Figures()
     env = {**os.environ, "LOG_LEVEL": "WARNING"}
     async with child_process(serve, env, tmp / "bare.log") as pid:
-        await _measure(
+        await measure(
             (pid, None),
             port,
             make,
@@ -332,14 +173,7 @@ async def _app_run(
 ) -> None:
     port = free_port()
     origin = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "APP_URL": origin,
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": SECRET_KEY,
-        "LOG_LEVEL": "WARNING",
-        "MAILCHIMP_API_URL_TEMPLATE": f"{sandboxes.origin}{MAILCHIMP_PATH}/{{dc}}/3.0",
-    }
+    env = app_env(origin, database_url, sandboxes.origin)
     if mode == "worker":
         serve = [*ADDON, "serve", f"--port={port}"]
     else:
@@ -360,7 +194,7 @@ async def _app_run(
                 installed = answer.status_code == 200
                 if not installed:
                     raise RuntimeError(f"installing the app failed: {answer.text[:300]}")
-            body = _bodies(next(probes), 1)[0]
+            body = bodies(next(probes), 1)[0]
             response = await client.post(
                 f"{origin}{WEBHOOK}", content=body, headers=_headers(sandboxes, body)
             )
@@ -368,15 +202,16 @@ async def _app_run(
 
     def make(start: int, count: int) -> list[bytes]:
         return [
-            _request(WEBHOOK, body, _headers(sandboxes, body)) for body in _bodies(start, count)
+            encode_request(WEBHOOK, body, _headers(sandboxes, body))
+            for body in bodies(start, count)
         ]
 
     async with child_process(serve, env, tmp / f"{name}.log") as pid:
         pids = (pid, sandboxes.pid)
         if mode == "app":
-            await _measure(pids, port, make, ready, figures, count=args.requests)
+            await measure(pids, port, make, ready, figures, count=args.requests)
         else:
-            await _measure(pids, port, make, ready, figures, rate=args.rate, seconds=args.seconds)
+            await measure(pids, port, make, ready, figures, rate=args.rate, seconds=args.seconds)
 
 
 def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
@@ -410,11 +245,10 @@ def _report(bare: Figures, apps: dict[str, Figures], rate: float) -> bool:
             <= TARGET_P99_MS,
             f"{name}: every delivery stored": not figures.failures,
         }
-        for label, met in checks.items():
-            print(f"{'met ' if met else 'MISSED'} {label}")
+        met = print_checks(checks)
         for failure in figures.failures[:3]:
             print(f"       e.g. {failure}")
-        ok = ok and all(checks.values())
+        ok = ok and met
     return ok
 
 
