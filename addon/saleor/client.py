@@ -20,7 +20,7 @@ from gql.transport.exceptions import (
 from gql.transport.httpx import HTTPXAsyncTransport
 from pydantic import SecretStr
 
-from addon.saleor.documents import load_document
+from addon.saleor.documents import load_document, printed_document
 from addon.saleor.schemas import Jwks
 
 logger = logging.getLogger(__name__)
@@ -101,6 +101,21 @@ class _SharedClientTransport(HTTPXAsyncTransport):
         return post_args
 
 
+class _PrintedRequest(GraphQLRequest):
+    """A request whose query text was printed once per document, not once per request."""
+
+    def __init__(self, name: str, variables: dict[str, Any] | None) -> None:
+        super().__init__(load_document(name), variable_values=variables)
+        self._query = printed_document(name)
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"query": self._query}
+        if self.variable_values:
+            payload["variables"] = self.variable_values
+        return payload
+
+
 class SaleorClient:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(
@@ -167,7 +182,7 @@ class SaleorClient:
             self._http,
             headers={"Authorization": f"Bearer {token.get_secret_value()}"},
         )
-        request = GraphQLRequest(load_document(document), variable_values=variables)
+        request = _PrintedRequest(document, variables)
         try:
             async with Client(transport=transport) as session:
                 result: dict[str, Any] = await session.execute(request)

@@ -19,6 +19,7 @@ from graphql import (
     FragmentSpreadNode,
     Visitor,
     parse,
+    print_ast,
     visit,
 )
 
@@ -65,3 +66,10 @@ def load_document(name: str) -> DocumentNode:
         defined.add(fragment)
         pending.extend(sorted(_spread_names(shared) - defined))
     return DocumentNode(definitions=tuple(definitions))
+
+
+@cache
+def printed_document(name: str) -> str:
+    """`load_document(name)` as the query text sent to Saleor, printed once (gql prints the
+    document for every request: 3 % of the worker's CPU in an initial sync)."""
+    return print_ast(load_document(name))
