@@ -9,7 +9,6 @@ one coalesce key per sync, so one chain even when a cancel adds a step), the wat
 
 from __future__ import annotations
 
-import json
 import logging
 import zlib
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,8 +247,8 @@ async def load(services: Services, sync_id: int) -> tuple[Snapshot, list[Flight]
 def pack(operations: Sequence[BatchOperation]) -> bytes:
     """The operations as sent, compressed (an order batch shrinks about tenfold)."""
     raw = [op.model_dump(mode="json", by_alias=True, exclude_none=True) for op in operations]
-    return zlib.compress(json.dumps(raw, separators=(",", ":")).encode(), 1)
+    return zlib.compress(orjson.dumps(raw), 1)
 
 
 def unpack(packed: bytes) -> list[BatchOperation]:
-    return [BatchOperation.model_validate(op) for op in json.loads(zlib.decompress(packed))]
+    return [BatchOperation.model_validate(op) for op in orjson.loads(zlib.decompress(packed))]

@@ -9,9 +9,10 @@ operation's response body as a JSON-encoded string.
 from __future__ import annotations
 
 import io
-import json
 import tarfile
 from typing import Any
+
+import orjson
 
 from . import paths
 from .ecommerce_models import (
@@ -80,7 +81,7 @@ def update_order(
 def _decode_response(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
-            return json.loads(raw) if raw.strip() else None
+            return orjson.loads(raw) if raw.strip() else None
         except ValueError:
             return raw
     return raw
@@ -97,7 +98,7 @@ def parse_batch_results(archive: bytes) -> list[BatchOperationResult]:
                 handle = tar.extractfile(member)
                 if handle is None:  # pragma: no cover - isfile() guarantees a handle
                     continue
-                entries = json.loads(handle.read() or b"[]")
+                entries = orjson.loads(handle.read() or b"[]")
                 if isinstance(entries, dict):
                     entries = [entries]
                 for entry in entries:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Mapping
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import BaseModel, ValidationError
 
 from .credentials import MailchimpCredentials
@@ -62,7 +63,7 @@ class ClientBase:
         if response.status_code == 204 or not response.content:
             return {}
         try:
-            data = response.json()
+            data = orjson.loads(response.content)
         except ValueError as exc:
             raise TransientError(
                 "Mailchimp answered with a body that is not JSON.",

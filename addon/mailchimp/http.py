@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 import httpx
+import orjson
 
 from addon.clock import current_clock
 from addon.metrics import send_observed
@@ -152,8 +153,13 @@ class MailchimpHttp:
         """
         clean_params = {k: v for k, v in (params or {}).items() if v is not None}
         # Built once: a retry sends the same request again (its body is already encoded).
+        # Bodies are encoded with orjson (a batch of 1,000 orders: the standard library took
+        # a tenth of the worker's CPU in an initial sync); same JSON, compact, UTF-8.
+        content = None if json is None else orjson.dumps(json)
+        if content is not None:
+            headers = {**(headers or {}), "Content-Type": "application/json"}
         request = self._client.build_request(
-            method, url, headers=headers, params=clean_params or None, json=json, data=data
+            method, url, headers=headers, params=clean_params or None, content=content, data=data
         )
         for attempt in range(1, self.max_attempts + 1):
             outcome = await self._attempt(request, account_key, error_mapper)

@@ -8,10 +8,10 @@ that operation; :meth:`MailchimpInput.body` drops unset (``None``) fields.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
@@ -262,7 +262,7 @@ class BatchOperation(MailchimpInput):
         """Build an operation from a request model or a dict body."""
         if isinstance(body, MailchimpInput):
             body = body.body()
-        encoded = None if body is None else json.dumps(body, separators=(",", ":"))
+        encoded = None if body is None else orjson.dumps(body).decode()
         return cls(
             method=method, path=path, params=params, body_json=encoded, operation_id=operation_id
         )
