@@ -8,7 +8,6 @@ injected failures, then the handler. Requests are logged with their final status
 from __future__ import annotations
 
 import asyncio
-import json
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from . import oauth
+from . import json_body, oauth
 from .auth import authenticate
 from .errors import (
     PROBLEM_JSON,
@@ -106,7 +105,7 @@ class MarketingApi:
         parse_failed = False
         if raw:
             try:
-                body = json.loads(raw)
+                body = json_body.loads(raw)
             except ValueError:
                 parse_failed = True
         if sandbox.faults.in_outage(None):

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import json
 import tarfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -20,6 +19,7 @@ import orjson
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from . import json_body
 from .errors import internal_error, json_parse_error, not_found, too_many_requests
 from .models import Batch, BatchOperation, BatchResult, LoggedRequest
 from .routing import ApiRequest, ApiResult, Router, paginate
@@ -200,7 +200,7 @@ class BatchRunner:
         with sandbox.state.lock:
             forced = sandbox.faults.batch_operation_status(data.account.id, operation.operation_id)
         try:
-            body = json.loads(operation.body) if operation.body else None
+            body = json_body.loads(operation.body) if operation.body else None
         except ValueError:
             error = json_parse_error()
             result = ApiResult(error.status, error.document(), problem=True)
