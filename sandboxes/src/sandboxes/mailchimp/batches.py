@@ -13,10 +13,10 @@ import asyncio
 import io
 import tarfile
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import orjson
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from starlette.responses import Response
 
 from . import json_body
@@ -34,16 +34,10 @@ MAX_PENDING_BATCHES = 500
 RESULTS_PER_FILE = 500
 
 
-class BatchOperationIn(BaseModel):
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
-    path: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    body: str = ""
-    operation_id: str | None = None
-
-
 class BatchIn(BaseModel):
-    operations: list[BatchOperationIn]
+    # The operations are kept as validated here (copying each into another model was 9 % of
+    # the sandbox's CPU in an initial sync).
+    operations: list[BatchOperation]
 
 
 def render(batch: Batch) -> dict[str, Any]:
@@ -64,7 +58,7 @@ def create_batch(request: ApiRequest) -> dict[str, Any]:
         id=request.sandbox.state.new_id(10),
         total_operations=len(payload.operations),
         submitted_at=request.sandbox.clock.iso(),
-        operations=[BatchOperation(**op.model_dump()) for op in payload.operations],
+        operations=payload.operations,
     )
     data.batches[batch.id] = batch
     request.sandbox.batch_runner.submit(data, batch)

@@ -342,7 +342,9 @@ class Cart(BaseModel):
 
 
 class BatchOperation(BaseModel):
-    method: str
+    """One operation of ``POST /batches``, validated as it is submitted and kept as it is."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     params: dict[str, Any] = Field(default_factory=dict)
     body: str = ""
