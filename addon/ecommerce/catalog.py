@@ -56,7 +56,9 @@ HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
 
 class CatalogPusher(LedgerPusher):
     """What everything else depends on: the channel's store and its products (`Pusher` adds
-    customers, orders and carts; the ledger I/O is `LedgerPusher`'s)."""
+    customers, orders and carts; the ledger I/O is `LedgerPusher`'s). One per push job."""
+
+    _store_synced = False  # the channel's store is in Mailchimp (read or pushed by this push)
 
     # stores
 
@@ -106,12 +108,16 @@ class CatalogPusher(LedgerPusher):
 
     async def ensure_store(self, seen: ChannelRef | None = None) -> None:
         """The store first; pushed again when the channel's name or currency changed."""
-        known = await self.known(EntityKind.STORE, self.ctx.channel)
         changed = seen is not None and (
             (seen.name and seen.name != self.ctx.store_name)
             or (seen.currency_code and seen.currency_code != self.ctx.store_currency)
         )
-        if known.status is not SyncStatus.SYNCED or changed:
+        if not self._store_synced:
+            # Read once per push: a push asks before its record and again with the channel it
+            # read (an order's), and each read is a session on the way to Mailchimp.
+            known = await self.known(EntityKind.STORE, self.ctx.channel)
+            self._store_synced = known.status is SyncStatus.SYNCED
+        if not self._store_synced or changed:
             try:
                 await self.push_store()
             except MailchimpError as exc:
@@ -119,6 +125,7 @@ class CatalogPusher(LedgerPusher):
                     f"The Mailchimp store of channel {self.ctx.channel!r} could not be "
                     f"created or updated: {exc}"
                 ) from exc
+            self._store_synced = True
 
     # products
 
@@ -238,11 +245,19 @@ class CatalogPusher(LedgerPusher):
         """Push the products of (product id, variant id) lines that Mailchimp lacks; return the
         Mailchimp ids of the variants that lines may reference."""
         available: set[str] = set()
-        for product_id in dict.fromkeys(product for product, _ in lines):
+        products = list(dict.fromkeys(product for product, _ in lines))
+        if not products:
+            return available
+        async with self.services.db.session() as session:  # one read for all of them
+            records = await LedgerRepository(session).by_saleor_ids(
+                self.ctx.installation_id, self.ctx.channel, EntityKind.PRODUCT, products
+            )
+        for product_id in products:
             wanted = {payloads.mailchimp_id(v) for p, v in lines if p == product_id}
-            known = await self.known(EntityKind.PRODUCT, product_id)
-            if known.status is SyncStatus.SYNCED and wanted <= set(known.children):
-                available |= set(known.children)
+            record = records.get(product_id)
+            held = set(record.children or {}) if record is not None else set()
+            if record is not None and record.status is SyncStatus.SYNCED and wanted <= held:
+                available |= held
                 continue
             try:
                 available |= await self.push_product(product_id)

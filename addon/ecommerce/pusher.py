@@ -14,8 +14,10 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.ecommerce import payloads, sale_payloads
-from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
+from addon.ecommerce.catalog import CatalogPusher, Known, admin_label, already_exists
 from addon.ecommerce.email_change import (
     announce_move,
     put_customer,
@@ -81,54 +83,83 @@ class Pusher(CatalogPusher):
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
-        if order is not None:
-            await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
+            if order is not None:
+                await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
             if order is None and known.mailchimp_id is not None:
                 await self._delete(self.client.delete_order, known.mailchimp_id)
             await self.removed(EntityKind.ORDER, order_id)
             return
+        label = order_label(order)
+        # Written with the outcome, not before the send (a write transaction less on the way
+        # to Mailchimp): with `synced` on success, on its own when the push fails, so a record
+        # that ends in quarantine is recognisable too.
+        stock: list[str] = []
+        try:
+            body = await self._order_body(order, known)
+            if body is None:
+                await self.remember_label(EntityKind.ORDER, order_id, known, label)
+                await self.removed(EntityKind.ORDER, order_id)
+                return
+            pushing = fingerprint(body)
+            if not body.lines:
+                # No line can be referenced any more (deleted variants without
+                # `productVariantId`): Mailchimp keeps the lines it holds (hidden products still
+                # resolve), its status and totals still follow Saleor's (a PATCH; the lines'
+                # hash stays what it holds).
+                pushing = Fingerprint(pushing.content_hash, known.children)
+            if known.holds(pushing):
+                await self.remember_label(EntityKind.ORDER, order_id, known, label)
+                await self._convert_cart(order)
+                return
+            stock = [ln.variant.product.id for ln in order.lines if ln.variant]
+            patch = sale_payloads.order_patch(body)
+            await self._send(
+                known,
+                pushing,
+                body,
+                self.client.create_order,
+                self.client.delete_order,
+                lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
+            )
+        except Exception:
+            await self.remember_label(EntityKind.ORDER, order_id, known, label)
+            await self._refresh_stock(stock)
+            raise
+        await self._order_synced(order_id, order, body.id, pushing, label, stock)
+        await self._convert_cart(order)
+
+    async def _order_body(
+        self, order: SaleorOrder, known: Known
+    ) -> sale_payloads.TrackedOrderInput | None:
+        """The order's body, once its store and the products of its lines are in Mailchimp."""
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs)
         orphans = await self.ensure_orphans(order.lines)
-        held = known.mailchimp_id is not None
-        tracking = self.ctx.tracking
-        body = order_body(
-            order, available, self.ctx.opt_in, held=held, orphans=orphans, tracking=tracking
+        return order_body(
+            order,
+            available,
+            self.ctx.opt_in,
+            held=known.mailchimp_id is not None,
+            orphans=orphans,
+            tracking=self.ctx.tracking,
         )
-        if body is None:
-            await self.removed(EntityKind.ORDER, order_id)
-            return
-        pushing = fingerprint(body)
-        if not body.lines:
-            # No line can be referenced any more (deleted variants without `productVariantId`):
-            # Mailchimp keeps the lines it holds (hidden products still resolve), its status
-            # and totals still follow Saleor's (a PATCH; the lines' hash stays what it holds).
-            pushing = Fingerprint(pushing.content_hash, known.children)
-        if known.holds(pushing):
-            await self._convert_cart(order)
-            return
-        await self._refresh_stock([product for product, _ in refs])
-        patch = sale_payloads.order_patch(body)
-        await self._send(
-            known,
-            pushing,
-            body,
-            self.client.create_order,
-            self.client.delete_order,
-            lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
-        )
-        await self._order_synced(order_id, order, body.id, pushing)
-        await self._convert_cart(order)
 
     async def _order_synced(
-        self, order_id: str, order: SaleorOrder, held: str, pushing: Fingerprint
+        self,
+        order_id: str,
+        order: SaleorOrder,
+        held: str,
+        pushing: Fingerprint,
+        label: str,
+        stock: list[str],
     ) -> None:
-        """`synced`, and its code's use counted (`promo_usage.py`) in the same transaction: a
-        crash between the two would lose the use (the retry finds the order synced)."""
+        """`synced` with its label, its code's use counted (`promo_usage.py`) and its products'
+        stock refresh queued, in one transaction: a crash between them would lose the use (the
+        retry finds the order synced)."""
         async with self.services.db.transaction() as session:
-            await LedgerRepository(session).settle(
+            record = await LedgerRepository(session).settle(
                 self.ctx.installation_id,
                 self.ctx.channel,
                 EntityKind.ORDER,
@@ -137,6 +168,7 @@ class Pusher(CatalogPusher):
                 mailchimp_id=held,
                 fingerprint=pushing,
             )
+            record.label = admin_label(label) or record.label
             await order_used_code(
                 session,
                 self.ctx.installation_id,
@@ -145,23 +177,28 @@ class Pusher(CatalogPusher):
                 order.voucher_code,
                 order.voucher.id if order.voucher else None,
             )
+            await self._queue_stock(session, stock)
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:
+        if product_ids:
+            async with self.services.db.transaction() as session:
+                await self._queue_stock(session, product_ids)
+
+    async def _queue_stock(self, session: AsyncSession, product_ids: list[str]) -> None:
         """Queue the pushes of an order's products: placing, cancelling or fulfilling an order
         moves their stock (allocated, released, shipped) and Saleor sends no product webhook
         for it, only PRODUCT_VARIANT_OUT_OF_STOCK / BACK_IN_STOCK at zero
         (saleor/warehouse/management.py `allocate_stocks`, `deallocate_stock`). Queued, not
         pushed inline: the order must not wait or fail for them, and a product's push sends
         only the variants whose inventory changed."""
-        async with self.services.db.transaction() as session:
-            for product_id in dict.fromkeys(product_ids):
-                await enqueue_push(
-                    session,
-                    self.ctx.installation_id,
-                    self.ctx.channel,
-                    EntityKind.PRODUCT,
-                    product_id,
-                )
+        for product_id in dict.fromkeys(product_ids):
+            await enqueue_push(
+                session,
+                self.ctx.installation_id,
+                self.ctx.channel,
+                EntityKind.PRODUCT,
+                product_id,
+            )
 
     async def _send(
         self,
