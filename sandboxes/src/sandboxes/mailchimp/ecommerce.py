@@ -506,6 +506,8 @@ def delete_variant(request: ApiRequest) -> None:
 
 # --- orders and carts -----------------------------------------------------------------------
 
+_CUSTOMER = {"customer"}  # never changed
+
 
 def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
     errors: list[FieldError] = []
@@ -533,7 +535,7 @@ def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
             continue
         out.append(
             Line(
-                **line.model_dump(),
+                **line.__dict__,  # its fields as validated (a dump would copy them first)
                 product_title=product.title,
                 product_variant_title=variant.title,
                 image_url=variant.image_url or product.image_url,
@@ -545,7 +547,8 @@ def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
 
 
 def _order_customer(request: ApiRequest, data: StoreData, ref: CustomerRef) -> Customer:
-    fields = ref.model_dump(exclude_none=True)
+    # `ref.model_dump(exclude_none=True)` without the copy: `_save_customer` validates anew.
+    fields = {name: value for name, value in ref.__dict__.items() if value is not None}
     if ref.id not in data.customers:
         if not ref.email_address:
             raise field_invalid(
@@ -593,11 +596,11 @@ def _check_promos(data: StoreData, promos: list[PromoIn]) -> None:
 
 
 def render_order(data: StoreData, order: Order) -> dict[str, Any]:
-    doc = order.model_dump(mode="json")
+    # The order's own copy of its customer is not dumped only to be replaced (the keys keep
+    # their order: `id`, then `customer`).
+    doc = order.model_dump(mode="json", exclude=_CUSTOMER)
     customer = data.customers.get(order.customer.id, order.customer)
-    doc["customer"] = render_customer(data, customer)
-    doc["_links"] = []
-    return doc
+    return {"id": doc["id"], "customer": render_customer(data, customer), **doc, "_links": []}
 
 
 def _order(request: ApiRequest) -> tuple[StoreData, Order]:
@@ -683,11 +686,9 @@ def delete_order(request: ApiRequest) -> None:
 
 
 def render_cart(data: StoreData, cart: Cart) -> dict[str, Any]:
-    doc = cart.model_dump(mode="json")
+    doc = cart.model_dump(mode="json", exclude=_CUSTOMER)  # as `render_order`
     customer = data.customers.get(cart.customer.id, cart.customer)
-    doc["customer"] = render_customer(data, customer)
-    doc["_links"] = []
-    return doc
+    return {"id": doc["id"], "customer": render_customer(data, customer), **doc, "_links": []}
 
 
 def _cart(request: ApiRequest) -> tuple[StoreData, Cart]:
