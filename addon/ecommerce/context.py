@@ -40,6 +40,8 @@ class Context:
     default_timezone: str | None = None
     # Signs the carts' restore links (`restore.py`); None for pushes that send no cart.
     restore_key: SecretStr | None = None
+    # Mailchimp lost the channel's store (`store_state.py`): pushes wait for its re-creation.
+    store_missing: bool = False
 
 
 def product_options(settings: EcommerceSettings) -> ProductOptions:
@@ -102,6 +104,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             tracking=tracking_options(settings),
             default_locale=settings.default_locale,
             default_timezone=settings.default_timezone,
+            store_missing=store.missing_since is not None,
         )
     if restore.PLACEHOLDER in (context.checkout_url_template or ""):
         # Outside the read session: the key may be made on first use, in its own transaction.

@@ -104,12 +104,6 @@ async def forget_store_contents(session: AsyncSession, store: MailchimpStore) ->
     await session.flush()
 
 
-async def is_missing(services: Services, installation_id: int, channel: str) -> bool:
-    async with services.db.session() as session:
-        store = await StoreRepository(session).get(installation_id, channel)
-        return store is not None and store.missing_since is not None
-
-
 async def park(
     services: Services, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
 ) -> None:

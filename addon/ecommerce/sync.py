@@ -57,7 +57,7 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
     context = await load_context(services, job.installation_id, request.channel)
     if context is None:
         return
-    if await store_state.is_missing(services, job.installation_id, request.channel):
+    if context.store_missing:
         # Deleted in Mailchimp: wait for the admin's re-create (which resends everything).
         await store_state.park(services, job.installation_id, *request_key(request))
         return
