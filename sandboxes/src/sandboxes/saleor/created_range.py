@@ -24,7 +24,7 @@ What the sandbox models, as read in Saleor's source (tags 3.20.119 and 3.22.0):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -98,30 +98,31 @@ def by_creation(
     created: str,
     sort_key: Callable[[T], tuple[Any, ...]],
     *,
-    in_range: Callable[[datetime, datetime], list[T]] | None = None,
-) -> list[T]:
+    in_range: Callable[[datetime, datetime], Sequence[T]] | None = None,
+) -> Sequence[T]:
     """`items` (in pk order) kept by the connection's creation filters on their attribute
     `created` and sorted as `sortBy` asks: by `sort_key` (Saleor's sort fields, see the module
     docstring), all ascending or all descending. `in_range(low, high)`, where given, answers
     the items created in `[low, high)` in pk order from an index (as Saleor's database does)
-    instead of a scan of `items`."""
+    instead of a scan of `items`. The answer may be `in_range`'s or `items`' own sequence:
+    read it, do not change it."""
     args = _arguments(info)
     if args.get("filter") and args.get("where"):
         # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     day_field, moment_field = FIELDS[info.field_name]
     instants = _instants(args, day_field, moment_field)
+    kept: Sequence[T]
     if instants is not None and in_range is not None:
         kept = in_range(*instants)
     elif instants is not None:
-        kept = list(items)
         # Every page of a slice scans the store: one chained comparison per item, the attribute
         # read in C (a lambda doubled a page's time in a 100 k-order store).
         low, high = instants
         moment = attrgetter(created)
-        kept = [item for item in kept if low <= moment(item) < high]
+        kept = [item for item in items if low <= moment(item) < high]
     else:
-        kept = list(items)
+        kept = items if isinstance(items, Sequence) else list(items)
     sort_by = args.get("sortBy")
     if sort_by is not None:
         if args.get("after") or args.get("before"):
@@ -129,5 +130,5 @@ def by_creation(
                 "The sandbox pages a connection sorted by `sortBy` from its first or last page "
                 "only (no `after`/`before`)."
             )
-        kept.sort(key=sort_key, reverse=sort_by["direction"] == "DESC")
+        kept = sorted(kept, key=sort_key, reverse=sort_by["direction"] == "DESC")
     return kept

@@ -12,12 +12,10 @@ whose ``edges`` are selected needs ``first`` or ``last``.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import uuid
-from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -27,7 +25,6 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 from graphql import (
-    FieldNode,
     GraphQLError,
     GraphQLObjectType,
     GraphQLResolveInfo,
@@ -38,7 +35,7 @@ from graphql import (
 
 from .app_webhooks import resolve_webhook_create
 from .checkout_create import resolve_checkout_create
-from .created_range import by_creation, where_range
+from .connections import paginate, saleor_error
 from .fulfillments import resolve_order_fulfillments, resolve_product_attributes
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
 from .models import (
@@ -52,7 +49,6 @@ from .models import (
     Node,
     Order,
     OrderLine,
-    OrderStatus,
     Payment,
     Product,
     ProductMedia,
@@ -77,7 +73,6 @@ from .voucher_models import Voucher
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 
 SCHEMA_PATH = Path(__file__).with_name("schema.graphql")
-PAGINATION_LIMIT = 100
 AUTHENTICATED_APP = "AUTHENTICATED_APP"
 AUTHENTICATED_STAFF_USER = "AUTHENTICATED_STAFF_USER"
 
@@ -127,11 +122,6 @@ class PermissionDenied(GraphQLError):
         else:
             message = "You do not have permission to perform this action"
         super().__init__(message, extensions={"exception": {"code": "PermissionDenied"}})
-
-
-def saleor_error(message: str, code: str = "GraphQLError") -> GraphQLError:
-    """A GraphQL error shaped like Saleor's (``extensions.exception.code``)."""
-    return GraphQLError(message, extensions={"exception": {"code": code}})
 
 
 # -- request context ------------------------------------------------------------------------------
@@ -329,108 +319,6 @@ def _global_id(source: Any) -> str:
 
 
 resolve_global_id = reads(_global_id)
-
-
-def _parse_cursor(cursor: str) -> list[str]:
-    try:
-        values = json.loads(base64.b64decode(cursor.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeError) as exc:
-        raise saleor_error("Received cursor is invalid.") from exc
-    if not isinstance(values, list) or len(values) != 1:
-        raise saleor_error("Received cursor is invalid.")
-    return [str(v) for v in values]
-
-
-def make_cursor(sort_value: int | str) -> str:
-    """A Saleor-style cursor: ``base64(json.dumps([str(value)]))``."""
-    return base64.b64encode(json.dumps([str(sort_value)]).encode()).decode()
-
-
-def _selects_edges(info: Info) -> bool:
-    for node in info.field_nodes:
-        if node.selection_set is None:
-            continue
-        for selection in node.selection_set.selections:
-            if isinstance(selection, FieldNode) and selection.name.value == "edges":
-                return True
-            fragment_name = getattr(getattr(selection, "name", None), "value", None)
-            fragment = info.fragments.get(fragment_name or "")
-            if fragment is not None and any(
-                isinstance(s, FieldNode) and s.name.value == "edges"
-                for s in fragment.selection_set.selections
-            ):
-                return True
-    return False
-
-
-def paginate(
-    info: Info,
-    items: Sequence[Any],
-    key: Callable[[Any], int],
-    *,
-    first: int | None = None,
-    last: int | None = None,
-    after: str | None = None,
-    before: str | None = None,
-    wrap: Callable[[Any], Any] = lambda item: item,
-) -> dict[str, Any]:
-    """Slice ``items`` (sorted ascending by the integer ``key``) as a Saleor Relay connection."""
-    name = info.field_name
-    if _selects_edges(info) and not (first or last):
-        raise saleor_error(
-            f"You must provide a `first` or `last` value to properly paginate the `{name}` "
-            "connection."
-        )
-    for arg, value in (("first", first), ("last", last)):
-        if value is not None and value < 0:
-            raise saleor_error(f"Argument `{arg}` must be a non-negative integer.")
-        if value and value > PAGINATION_LIMIT:
-            raise saleor_error(
-                f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
-                f"limit of {PAGINATION_LIMIT} records."
-            )
-    if first and last:
-        raise saleor_error("Argument `last` cannot be combined with `first`.")
-    if first and before:
-        raise saleor_error("Argument `first` cannot be combined with `before`.")
-    if last and after:
-        raise saleor_error("Argument `last` cannot be combined with `after`.")
-
-    # Items are sorted by key: a cursor is found by bisection (a large store pages fast).
-    start, stop = 0, len(items)
-    if after:
-        (after_value,) = _parse_cursor(after)
-        if not after_value.lstrip("-").isdigit():
-            raise saleor_error("Received cursor is invalid.")
-        start = bisect_right(items, int(after_value), key=key)
-    if before:
-        (before_value,) = _parse_cursor(before)
-        if not before_value.lstrip("-").isdigit():
-            raise saleor_error("Received cursor is invalid.")
-        stop = bisect_right(items, int(before_value) - 1, key=key)
-    window = list(range(start, max(start, stop)))
-    has_next = has_previous = False
-    if first:
-        has_next = len(window) > first
-        has_previous = bool(after)
-        window = window[:first]
-    elif last:
-        has_previous = len(window) > last
-        has_next = bool(before)
-        window = window[-last:]
-    else:
-        window = []
-    edges = [{"node": wrap(items[i]), "cursor": make_cursor(key(items[i]))} for i in window]
-    return {
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": has_next,
-            "hasPreviousPage": has_previous,
-            "startCursor": edges[0]["cursor"] if edges else None,
-            "endCursor": edges[-1]["cursor"] if edges else None,
-        },
-        "totalCount": len(items),
-    }
 
 
 def _pk(global_id: str, type_name: str) -> int | None:
@@ -728,42 +616,6 @@ def _ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int
     return pks
 
 
-def resolve_customers(
-    root: Any,
-    info: Info,
-    search: str | None = None,
-    filter: dict[str, Any] | None = None,
-    **args: Any,
-) -> Any:
-    context = _ctx(info)
-    context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
-    pks = _ids_filter(filter, None)
-    # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
-    updated = _time_range((filter or {}).get("updatedAt"))
-    # Creation first (see created_range): a slice's page looks at its slice only.
-    store = context.store
-    dated = by_creation(
-        info,
-        store.customers.values(),
-        "date_joined",
-        _customer_sort,
-        in_range=store.customers_joined_in,  # the store's index, as Saleor's database's
-    )
-    customers = [
-        c
-        for c in dated
-        if is_customer(context.store, c)
-        and _matches(search, c.email, c.first_name, c.last_name)
-        and (pks is None or c.id in pks)
-        and updated(c.updated_at)
-    ]
-    return paginate(info, customers, lambda c: c.id, **_page(args))
-
-
-def _customer_sort(customer: Customer) -> tuple[Any, ...]:
-    return (customer.date_joined, customer.id)
-
-
 def _channel_arg(info: Info, channel: str | None) -> Channel | None:
     context = _ctx(info)
     if channel is not None:
@@ -856,56 +708,6 @@ def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
         return order
     viewer.require("MANAGE_ORDERS")
     return order
-
-
-def resolve_orders(
-    root: Any,
-    info: Info,
-    channel: str | None = None,
-    search: str | None = None,
-    where: dict[str, Any] | None = None,
-    filter: dict[str, Any] | None = None,
-    **args: Any,
-) -> Any:
-    context = _ctx(info)
-    context.viewer.require("MANAGE_ORDERS")
-    if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
-        raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
-    store = context.store
-    chan = store.channel_by_slug(channel) if channel else None
-    chan_id = chan.id if chan is not None else None
-    orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed
-    in_range = None
-    if search:
-        orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
-    else:
-        # A creation range is looked up in the store's creation index (Saleor's database
-        # index on created_at), not by a scan of the channel's orders per page.
-        in_range = partial(store.orders_created_in, chan_id)
-    # `filter: {created}`, `where: {createdAt}` and `sortBy` (see created_range).
-    orders = by_creation(info, orders, "created", _order_sort, in_range=in_range)
-    updated = where_range(where, "updatedAt")
-    if updated is not None:
-        orders = [o for o in orders if updated(o.updated_at)]
-    if filter and filter.get("updatedAt"):
-        within = _time_range(filter["updatedAt"])
-        orders = [o for o in orders if within(o.updated_at)]
-    pks = _ids_filter(filter, "Order")
-    if pks is not None:
-        orders = [o for o in orders if o.id in pks]
-    # No drafts: they are `draftOrders`' (saleor/graphql/order/resolvers.py `resolve_orders`,
-    # `Order.objects.non_draft()`, the same at tag 3.20.119 and commit 723cd4e).
-    orders = [o for o in orders if o.status is not OrderStatus.DRAFT]
-    return paginate(info, orders, lambda o: o.id, **_page(args))
-
-
-def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:
-    yield from store.orders.values() if channel_id is None else store.orders_in_channel(channel_id)
-
-
-def _order_sort(order: Order) -> tuple[Any, ...]:
-    # OrderSortField.CREATED_AT = ["created_at", "status", "pk"]; statuses as Saleor stores them.
-    return (order.created, order.status.value.lower(), order.id)
 
 
 def resolve_checkout(
@@ -1528,6 +1330,8 @@ def resolve_customer_update(
 
 
 def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
+    from .listings import resolve_customers, resolve_orders  # it imports this module
+
     metadata = _metadata_resolvers()
     product_like = {
         **metadata,

@@ -211,8 +211,8 @@ class SaleorStore:
         return self.customers.pop(pk)
 
     def customers_joined_in(self, low: datetime, high: datetime) -> list[Customer]:
-        """The users who joined in `[low, high)`, by pk (a copy), bisected from the users sorted
-        by date joined (see `orders_created_in`)."""
+        """The users who joined in `[low, high)`, by pk, bisected from the users sorted by date
+        joined (see `orders_created_in`): the index's own list, not to be changed."""
         joined = self._customers_joined
         if joined is None or joined[0] != CreationWrites.count:
             dated = sorted(self.customers.values(), key=_joined_then_pk)
@@ -227,7 +227,7 @@ class SaleorStore:
             if len(self._joined_ranges) >= RANGES_KEPT:
                 del self._joined_ranges[next(iter(self._joined_ranges))]
             self._joined_ranges[(low, high)] = kept
-        return list(kept)
+        return kept
 
     # -- catalogue ------------------------------------------------------------------------------
 
@@ -627,9 +627,10 @@ class SaleorStore:
     def orders_created_in(
         self, channel_id: int | None, low: datetime, high: datetime
     ) -> list[Order]:
-        """The orders (of the channel, or all) created in `[low, high)`, by pk (a copy). Found by
-        bisecting the orders sorted by creation time, so each page of a slice of a 100 k-order
-        store looks at its slice only, not at every order."""
+        """The orders (of the channel, or all) created in `[low, high)`, by pk: the index's own
+        list, not to be changed (a page reads it, it is not copied per page). Found by bisecting
+        the orders sorted by creation time, so each page of a slice of a 100 k-order store looks
+        at its slice only, not at every order."""
         index = self._orders_indexed()
         key = (channel_id, low, high)
         kept = index.ranges.get(key)
@@ -648,7 +649,7 @@ class SaleorStore:
             if len(index.ranges) >= RANGES_KEPT:
                 del index.ranges[next(iter(index.ranges))]  # the oldest asked
             index.ranges[key] = kept
-        return list(kept)
+        return kept
 
     def orders_of(self, user_id: int) -> list[Order]:
         """The user's orders by pk."""

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .connections import paginate
 from .models import Channel, Order, utcnow
 from .schema import (
     Info,
@@ -28,7 +29,6 @@ from .schema import (
     _matches,
     _metadata_resolvers,
     _page,
-    paginate,
 )
 from .voucher_models import Voucher, VoucherChannelListing, VoucherCode
 

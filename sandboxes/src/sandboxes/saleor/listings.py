@@ -1,0 +1,131 @@
+"""`customers` and `orders`: the listings an initial sync reads page by page, slice by slice.
+
+Each finds its candidates in pk order (a creation range from the store's index, see
+created_range) and hands its other filters to `paginate` as one test (`keep`), which tests
+candidates from the page's cursor on until the page is full, and all of them only for a
+selected `totalCount` (see connections.py): the same page as filtering every candidate first,
+without testing a whole slice for each of its pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any, TypeVar
+
+from graphql import GraphQLError
+
+from .connections import paginate
+from .created_range import by_creation, where_range
+from .models import Customer, Order, OrderStatus
+from .schema import Info, _ctx, _ids_filter, _matches, _page, _time_range, is_customer
+from .store import SaleorStore
+
+T = TypeVar("T")
+
+
+def resolve_customers(
+    root: Any,
+    info: Info,
+    search: str | None = None,
+    filter: dict[str, Any] | None = None,
+    **args: Any,
+) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
+    pks = _ids_filter(filter, None)
+    # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
+    updated = _time_range((filter or {}).get("updatedAt"))
+    # Creation first (see created_range): a slice's page looks at its slice only. By ids: those
+    # users only (by pk, as `paginate` wants), not a scan of every user.
+    store = context.store
+    dated = by_creation(
+        info,
+        store.customers.values() if pks is None else _by_ids(store.customers, pks),
+        "date_joined",
+        _customer_sort,
+        # the store's index, as Saleor's database's
+        in_range=store.customers_joined_in if pks is None else None,
+    )
+
+    def keep(c: Customer) -> bool:
+        return (
+            is_customer(store, c)
+            and _matches(search, c.email, c.first_name, c.last_name)
+            and (pks is None or c.id in pks)
+            and updated(c.updated_at)
+        )
+
+    return paginate(info, dated, _pk, keep=keep, **_page(args))
+
+
+def _customer_sort(customer: Customer) -> tuple[Any, ...]:
+    return (customer.date_joined, customer.id)
+
+
+def _pk(item: Customer | Order) -> int:
+    return item.id
+
+
+def _by_ids(table: dict[int, T], pks: set[int]) -> list[T]:
+    return [table[pk] for pk in sorted(pks) if pk in table]
+
+
+def resolve_orders(
+    root: Any,
+    info: Info,
+    channel: str | None = None,
+    search: str | None = None,
+    where: dict[str, Any] | None = None,
+    filter: dict[str, Any] | None = None,
+    **args: Any,
+) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_ORDERS")
+    if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
+        raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
+    store = context.store
+    chan = store.channel_by_slug(channel) if channel else None
+    chan_id = chan.id if chan is not None else None
+    # A malformed id is reported after the creation filters' errors, as before (see below).
+    try:
+        pks, ids_error = _ids_filter(filter, "Order"), None
+    except GraphQLError as error:
+        pks, ids_error = None, error
+    orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed
+    if pks is not None:  # those orders only (by pk), not a scan of the channel's
+        orders = [o for o in _by_ids(store.orders, pks) if chan_id in (None, o.channel_id)]
+    in_range = None
+    if search:
+        orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
+    elif pks is None:
+        # A creation range is looked up in the store's creation index (Saleor's database
+        # index on created_at), not by a scan of the channel's orders per page.
+        in_range = partial(store.orders_created_in, chan_id)
+    # `filter: {created}`, `where: {createdAt}` and `sortBy` (see created_range).
+    dated = by_creation(info, orders, "created", _order_sort, in_range=in_range)
+    tests: list[Callable[[Order], bool]] = []
+    updated = where_range(where, "updatedAt")
+    if updated is not None:
+        tests.append(lambda o: updated(o.updated_at))
+    if filter and filter.get("updatedAt"):
+        within = _time_range(filter["updatedAt"])
+        tests.append(lambda o: within(o.updated_at))
+    if ids_error is not None:
+        raise ids_error
+
+    # No drafts: they are `draftOrders`' (saleor/graphql/order/resolvers.py `resolve_orders`,
+    # `Order.objects.non_draft()`, the same at tag 3.20.119 and commit 723cd4e).
+    def keep(o: Order) -> bool:
+        return o.status is not OrderStatus.DRAFT and all(test(o) for test in tests)
+
+    return paginate(info, dated, _pk, keep=keep, **_page(args))
+
+
+def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:
+    yield from store.orders.values() if channel_id is None else store.orders_in_channel(channel_id)
+
+
+def _order_sort(order: Order) -> tuple[Any, ...]:
+    # OrderSortField.CREATED_AT = ["created_at", "status", "pk"]; statuses as Saleor stores them.
+    return (order.created, order.status.value.lower(), order.id)
