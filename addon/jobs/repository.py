@@ -23,7 +23,6 @@ from addon.db.repository import Repository, insert_for
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
-    CLAIMED,
     COMPLETE_MANY,
     RENEW,
     claim_of,
@@ -187,29 +186,29 @@ class JobRepository(Repository):
         crashes its worker gives up too).
         """
         now = self.clock.now()
-        parameters: dict[str, Any] = {"now": now}
+        parameters: dict[str, Any] = {"now": now, "worker": worker_id, "until": now + lease}
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
-        statement = claim_statement(limit, claimable, only is not None)
-        rows = (await self.session.execute(statement, parameters)).all()
-        if not rows:
-            return []
-        await self.session.execute(
-            CLAIMED,
-            {
-                "ids": [row.id for row in rows],
-                "worker": worker_id,
-                "until": now + lease,
-                "now": now,
-            },
-        )
+        rows = []
+        if only is None:
+            # Expired leases first: their jobs were claimed before any pending one was due
+            # (rarely any: a worker died). Each statement is an ordered index scan that stops
+            # at its limit (`claim_statement`).
+            expired = claim_statement(claimable, False, True)
+            rows = list(await self.session.execute(expired, {**parameters, "limit": limit}))
+        if len(rows) < limit:
+            statement = claim_statement(claimable, only is not None)
+            parameters["limit"] = limit - len(rows)
+            rows += await self.session.execute(statement, parameters)
+        # In claim order (an UPDATE answers its rows in no promised order).
+        rows.sort(key=lambda row: (row.run_after, row.id))
         return [
             ClaimedJob(
                 id=row.id,
                 installation_id=row.installation_id,
                 kind=row.kind,
                 payload=row.payload,
-                attempts=row.attempts + 1,
+                attempts=row.attempts,
             )
             for row in rows
         ]

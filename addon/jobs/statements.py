@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
+    Integer,
     Table,
     Update,
     and_,
@@ -59,10 +59,18 @@ def finish_statement(columns: frozenset[str]) -> Update:
 
 
 @lru_cache(maxsize=8)
-def claim_statement(limit: int, claimable: ColumnElement[bool], only: bool) -> Select[Any]:
-    """Due jobs in order, locked (see `JobRepository.claim`); `claimable` is the registry's
-    condition, one object for the process's life (cached by identity). `only`: of the kinds
-    and installations bound as `only_kinds` and `only_installations`."""
+def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = False) -> Update:
+    """Claim due jobs in order (see `JobRepository.claim`): one UPDATE of the rows its
+    subquery locks (`FOR UPDATE SKIP LOCKED`, at most `limit`, a parameter), answering them
+    with the attempt just counted.
+    `claimable` is the registry's condition, one object for the process's life (cached by
+    identity). `only`: of the kinds and installations bound as `only_kinds` and
+    `only_installations`.
+
+    Pending jobs and running jobs whose lease expired are claimed by two statements
+    (`expired`): either one alone is an ordered scan of the `(status, run_after)` index that
+    stops at `limit`, where their union had PostgreSQL read, filter and sort every due row for
+    each claim (15 ms with 10,000 webhooks waiting, a claim per 250 of them)."""
     now = bindparam("now", type_=Job.run_after.type)
     earlier = aliased(Job)
     lane_busy = exists().where(
@@ -71,24 +79,36 @@ def claim_statement(limit: int, claimable: ColumnElement[bool], only: bool) -> S
         earlier.id < Job.id,
         earlier.status.in_(UNFINISHED),
     )
-    due = or_(
-        and_(Job.status == JobStatus.PENDING, Job.run_after <= now),
-        and_(Job.status == JobStatus.RUNNING, Job.locked_until < now),
-    )
-    statement = select(Job.id, Job.installation_id, Job.kind, Job.payload, Job.attempts).where(
+    if expired:
+        due = and_(Job.status == JobStatus.RUNNING, Job.locked_until < now)
+    else:
+        due = and_(Job.status == JobStatus.PENDING, Job.run_after <= now)
+    locked = select(Job.id).where(
         due,
         or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
         or_(Job.lane.is_(None), ~lane_busy),
     )
     if only:
-        statement = statement.where(
+        locked = locked.where(
             Job.kind.in_(bindparam("only_kinds", expanding=True)),
             Job.installation_id.in_(bindparam("only_installations", expanding=True)),
         )
-    return (
-        statement.order_by(Job.run_after, Job.id)
-        .limit(limit)
+    locked = (
+        locked.order_by(Job.run_after, Job.id)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(of=Job, skip_locked=True)
+    )
+    return (
+        update(JOBS)
+        .where(J.id.in_(locked.scalar_subquery()))
+        .values(
+            status=JobStatus.RUNNING,
+            attempts=J.attempts + 1,
+            locked_by=bindparam("worker"),
+            locked_until=bindparam("until"),
+            updated_at=bindparam("now"),
+        )
+        .returning(J.id, J.installation_id, J.kind, J.payload, J.attempts, J.run_after)
     )
 
 
@@ -116,15 +136,3 @@ COMPLETE_MANY = (
 )
 
 RENEW = update(JOBS).where(held_by_claim()).values(locked_until=bindparam("until"))
-
-CLAIMED = (
-    update(JOBS)
-    .where(J.id.in_(bindparam("ids", expanding=True)))
-    .values(
-        status=JobStatus.RUNNING,
-        attempts=J.attempts + 1,
-        locked_by=bindparam("worker"),
-        locked_until=bindparam("until"),
-        updated_at=bindparam("now"),
-    )
-)
