@@ -292,7 +292,8 @@ def _save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any])
     if existing is not None and email is not None and email != existing.email_address:
         # Compared as written (a change of case only is refused too): stricter than unknown.
         raise invalid_resource(CUSTOMER_EMAIL_IMMUTABLE)
-    base = existing.model_dump() if existing else {"created_at": _now(request)}
+    # Fields read as they are (`__dict__`), not dumped: the customer below is validated anew.
+    base = dict(existing.__dict__) if existing else {"created_at": _now(request)}
     customer = Customer.model_validate({**base, **fields, "updated_at": _now(request)})
     data.customers[customer.id] = customer
     _join_audience(request, data, customer)
@@ -313,7 +314,7 @@ def post_customer(request: ApiRequest) -> dict[str, Any]:
     payload = request.parse(CustomerIn)
     if payload.id in data.customers:
         raise _exists("customer")
-    return render_customer(data, _save_customer(request, data, payload.model_dump()))
+    return render_customer(data, _save_customer(request, data, dict(payload.__dict__)))
 
 
 @router.route("GET", f"{STORE}/customers")
@@ -336,7 +337,7 @@ def get_customer(request: ApiRequest) -> dict[str, Any]:
 def put_customer(request: ApiRequest) -> dict[str, Any]:
     data = _store(request)
     payload = request.parse(CustomerIn)
-    fields = {**payload.model_dump(), "id": request.params["customer_id"]}
+    fields = {**payload.__dict__, "id": request.params["customer_id"]}
     return render_customer(data, _save_customer(request, data, fields))
 
 
@@ -359,7 +360,7 @@ def delete_customer(request: ApiRequest) -> None:
 
 def _variant(request: ApiRequest, payload: VariantIn, existing: Variant | None) -> Variant:
     created = existing.created_at if existing else _now(request)
-    return Variant(**payload.model_dump(), created_at=created, updated_at=_now(request))
+    return Variant(**payload.__dict__, created_at=created, updated_at=_now(request))
 
 
 def render_product(product: Product) -> dict[str, Any]:
@@ -384,7 +385,7 @@ def post_product(request: ApiRequest) -> dict[str, Any]:
         **payload.model_dump(exclude={"variants", "images"}),
         currency_code=data.info.currency_code,
         variants=[_variant(request, v, None) for v in payload.variants],
-        images=[ProductImage(**i.model_dump()) for i in payload.images],
+        images=[ProductImage(**i.__dict__) for i in payload.images],
     )
     data.products[product.id] = product
     return render_product(product)
