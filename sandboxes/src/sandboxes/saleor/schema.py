@@ -58,6 +58,7 @@ from .models import (
     TransactionItem,
     WebhookConfig,
 )
+from .money import Money, TaxedMoney
 from .payments import (
     granted_refund_total,
     is_paid,
@@ -176,37 +177,6 @@ class EventRoot:
 
 
 # -- value objects ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Money:
-    currency: str
-    amount: float
-
-    @classmethod
-    def of(cls, amount: Decimal | float, currency: str) -> Money:
-        return cls(currency=currency, amount=float(Decimal(amount).quantize(Decimal("0.01"))))
-
-
-@dataclass(frozen=True)
-class TaxedMoney:
-    currency: str
-    gross: Money
-    net: Money
-    tax: Money
-
-    @classmethod
-    def of(cls, net: Decimal, gross: Decimal, currency: str) -> TaxedMoney:
-        return cls(
-            currency=currency,
-            gross=Money.of(gross, currency),
-            net=Money.of(net, currency),
-            tax=Money.of(gross - net, currency),
-        )
-
-    @classmethod
-    def untaxed(cls, amount: Decimal, currency: str) -> TaxedMoney:
-        return cls.of(amount, amount, currency)
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from typing import Any
 
 from .connections import paginate
 from .models import Channel, Order, utcnow
+from .money import Money
 from .schema import (
     Info,
-    Money,
     _channel_arg,
     _ctx,
     _ids_filter,
