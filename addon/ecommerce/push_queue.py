@@ -17,13 +17,13 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository
+from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository, one_of
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.repository import CoalescedJob, JobRepository
 
@@ -61,6 +61,18 @@ async def enqueue_push(
     )
 
 
+def push_payload(
+    channel: str, kind: EntityKind, saleor_id: str, *, alone: bool = False
+) -> dict[str, Any]:
+    """A push job's payload: `PushRequest(…).model_dump(mode="json", exclude_defaults=True)`
+    written out (a model built and dumped per record cost more than the rest of queueing it
+    during a burst)."""
+    payload: dict[str, Any] = {"channel": channel, "kind": kind.value, "saleor_id": saleor_id}
+    if alone:
+        payload["alone"] = True
+    return payload
+
+
 async def enqueue_pushes(
     session: AsyncSession,
     installation_id: int,
@@ -80,21 +92,13 @@ async def enqueue_pushes(
     for (channel, kind), saleor_ids in scopes.items():
         await _mark_pending_many(session, installation_id, channel, kind, saleor_ids)
     now = utcnow()
-    await JobRepository(session).enqueue_coalesced(
-        [
-            CoalescedJob(
-                installation_id,
-                PUSH_JOB,
-                PushRequest(
-                    channel=channel, kind=kind, saleor_id=saleor_id, alone=alone
-                ).model_dump(mode="json", exclude_defaults=True),
-                f"{ALONE_PREFIX if alone else ''}{ledger_key(channel, kind, saleor_id)}",
-                ledger_key(channel, kind, saleor_id),
-                now,
-            )
-            for channel, kind, saleor_id in keys
-        ]
-    )
+    jobs = []
+    for channel, kind, saleor_id in keys:
+        key = ledger_key(channel, kind, saleor_id)
+        payload = push_payload(channel, kind, saleor_id, alone=alone)
+        coalesce_key = f"{ALONE_PREFIX}{key}" if alone else key
+        jobs.append(CoalescedJob(installation_id, PUSH_JOB, payload, coalesce_key, key, now))
+    await JobRepository(session).enqueue_coalesced(jobs)
 
 
 async def _mark_pending_many(
@@ -108,38 +112,20 @@ async def _mark_pending_many(
     that exist (locked in id order first, so two workers marking overlapping records wait for
     each other instead of deadlocking), one INSERT of the others, and the UPDATE again for any
     another job inserted meanwhile."""
-    table = SYNC_RECORDS.c
     now = utcnow()
+    dialect = session.get_bind().dialect.name
+    scope = {"of_installation": installation_id, "channel": channel, "of_kind": kind, "now": now}
 
     async def mark(ids: list[str]) -> set[str]:
-        locked = (
-            select(table.id)
-            .where(
-                table.installation_id == installation_id,
-                table.channel_slug == channel,
-                table.kind == kind,
-                table.saleor_id.in_(ids),
-            )
-            .order_by(table.id)
-            .with_for_update()
+        marked = await session.execute(
+            _mark_pending_statement(dialect), {**scope, "saleor_ids": ids}
         )
-        statement = (
-            update(SYNC_RECORDS)
-            .where(table.id.in_(locked.scalar_subquery()))
-            .values(
-                status=SyncStatus.PENDING,
-                attempts=case((table.status == SyncStatus.QUARANTINED, 0), else_=table.attempts),
-                updated_at=now,
-            )
-            .returning(table.saleor_id)
-        )
-        return set((await session.execute(statement)).scalars())
+        return set(marked.scalars())
 
     found = await mark(saleor_ids)
     missing = [saleor_id for saleor_id in saleor_ids if saleor_id not in found]
     if not missing:
         return
-    dialect = session.get_bind().dialect.name
     rows = [
         {
             "installation_id": installation_id,
@@ -159,6 +145,34 @@ async def _mark_pending_many(
     raced = set(missing) - set(inserted.scalars())
     if raced:
         await mark(sorted(raced))  # another job created them: marked as existing ones
+
+
+@lru_cache(maxsize=4)
+def _mark_pending_statement(dialect: str) -> Any:
+    """`_mark_pending_many`'s UPDATE, built once per dialect instead of for every group of
+    webhooks: the scope and the Saleor ids as parameters, the records locked in id order first."""
+    table = SYNC_RECORDS.c
+    locked = (
+        select(table.id)
+        .where(
+            table.installation_id == bindparam("of_installation"),
+            table.channel_slug == bindparam("channel"),
+            table.kind == bindparam("of_kind", type_=table.kind.type),
+            one_of(table.saleor_id, "saleor_ids", dialect),
+        )
+        .order_by(table.id)
+        .with_for_update()
+    )
+    return (
+        update(SYNC_RECORDS)
+        .where(table.id.in_(locked.scalar_subquery()))
+        .values(
+            status=SyncStatus.PENDING,
+            attempts=case((table.status == SyncStatus.QUARANTINED, 0), else_=table.attempts),
+            updated_at=bindparam("now", type_=table.updated_at.type),
+        )
+        .returning(table.saleor_id)
+    )
 
 
 @lru_cache(maxsize=4)

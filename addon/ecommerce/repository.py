@@ -5,9 +5,24 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import String, Table, case, cast, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -27,6 +42,26 @@ from addon.jobs.retry import error_text
 
 # The ledger's table, for the statements that skip the ORM (the hot path of every change).
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
+
+
+def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
+    """`column` among the list bound as `name`: on PostgreSQL `= ANY(<array>)`, one statement
+    text whatever the list's length (an expanding IN is rewritten for each length, and asyncpg
+    prepares each text anew: a few hundred records a statement vary in number every time)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
+
+
+@lru_cache(maxsize=4)
+def _by_saleor_ids_statement(dialect: str) -> Any:
+    """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect."""
+    return select(SyncRecord).where(
+        SyncRecord.installation_id == bindparam("installation_id"),
+        SyncRecord.channel_slug == bindparam("channel"),
+        SyncRecord.kind == bindparam("kind", type_=SyncRecord.kind.type),
+        one_of(SYNC_RECORDS.c.saleor_id, "saleor_ids", dialect),
+    )
 
 
 def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
@@ -126,14 +161,13 @@ class LedgerRepository(Repository):
         """The records of these entities that exist, by Saleor id (one query)."""
         if not saleor_ids:
             return {}
-        result = await self.session.execute(
-            select(SyncRecord).where(
-                SyncRecord.installation_id == installation_id,
-                SyncRecord.channel_slug == channel,
-                SyncRecord.kind == kind,
-                SyncRecord.saleor_id.in_(list(saleor_ids)),
-            )
-        )
+        parameters = {
+            "installation_id": installation_id,
+            "channel": channel,
+            "kind": kind,
+            "saleor_ids": list(saleor_ids),
+        }
+        result = await self.session.execute(_by_saleor_ids_statement(self.dialect), parameters)
         return {record.saleor_id: record for record in result.scalars()}
 
     @staticmethod
@@ -182,6 +216,66 @@ class LedgerRepository(Repository):
         if missing:
             records.update(await self.by_saleor_ids(installation_id, channel, kind, missing))
         return records
+
+    async def labels_of(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+    ) -> dict[str, tuple[int, str | None]]:
+        """Each record's id and label, by Saleor id, new pending records inserted for those
+        without (as `get_or_create_many`, no record loaded: Core rows of two columns)."""
+        parameters = {
+            "of_installation": installation_id,
+            "channel": channel,
+            "of_kind": kind,
+        }
+        statement = _labels_statement(self.dialect)
+
+        async def read(ids: list[str]) -> dict[str, tuple[int, str | None]]:
+            rows = await self.session.execute(statement, {**parameters, "saleor_ids": ids})
+            return {row.saleor_id: (row.id, row.label) for row in rows}
+
+        wanted = list(dict.fromkeys(saleor_ids))
+        if not wanted:
+            return {}
+        found = await read(wanted)
+        missing = [saleor_id for saleor_id in wanted if saleor_id not in found]
+        for start in range(0, len(missing), INSERT_ROWS):
+            rows = self._new_rows(
+                installation_id, channel, kind, missing[start : start + INSERT_ROWS]
+            )
+            await self.session.execute(self._insert_new(), rows)
+        if missing:
+            found.update(await read(missing))
+        return found
+
+    async def relabel(self, labels: Sequence[tuple[int, str]]) -> None:
+        """New labels (record id, label), `updated_at` kept: no push's verdict (one UPDATE
+        with a parameter set each)."""
+        if labels:
+            rows = [{"record_id": record_id, "new_label": label} for record_id, label in labels]
+            await self.session.execute(_RELABEL, rows)
+
+    async def settle_synced(
+        self,
+        records: Sequence[tuple[int, str | None, str | None, str | None, Fingerprint]],
+        now: datetime,
+    ) -> None:
+        """`settled(…, SYNCED, …, pushed_at=now)` for records (id, label held, new label or
+        None, Mailchimp id, fingerprint) whose content Mailchimp holds, with their new label
+        (one UPDATE with a parameter set each, no record loaded)."""
+        if not records:
+            return
+        rows = [
+            {
+                "record_id": record_id,
+                "new_label": label if label is not None else held,
+                "new_mailchimp_id": mailchimp_id,
+                "new_content_hash": fingerprint.content_hash,
+                "new_children": dict(fingerprint.children),
+                "now": now,
+            }
+            for record_id, held, label, mailchimp_id, fingerprint in records
+        ]
+        await self.session.execute(_SETTLE_SYNCED, rows)
 
     async def available_variants(
         self, installation_id: int, channel: str, product_ids: Collection[str]
@@ -356,6 +450,44 @@ class LedgerRepository(Repository):
             )
         )
         return list((await self.session.execute(select(SyncRecord).where(condition))).scalars())
+
+
+@lru_cache(maxsize=4)
+def _labels_statement(dialect: str) -> Any:
+    """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
+    table = SYNC_RECORDS.c
+    return select(table.saleor_id, table.id, table.label).where(
+        table.installation_id == bindparam("of_installation"),
+        table.channel_slug == bindparam("channel"),
+        table.kind == bindparam("of_kind", type_=table.kind.type),
+        one_of(table.saleor_id, "saleor_ids", dialect),
+    )
+
+
+_RELABEL = (
+    update(SYNC_RECORDS)
+    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
+    # Kept as it is (the column's `onupdate` would stamp it).
+    .values(label=bindparam("new_label"), updated_at=SYNC_RECORDS.c.updated_at)
+)
+
+# What `settled` writes for a synced record, by the record's id.
+_SETTLE_SYNCED = (
+    update(SYNC_RECORDS)
+    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
+    .values(
+        label=bindparam("new_label"),
+        status=SyncStatus.SYNCED,
+        mailchimp_id=bindparam("new_mailchimp_id"),
+        content_hash=bindparam("new_content_hash"),
+        children=bindparam("new_children", type_=SYNC_RECORDS.c.children.type),
+        attempts=0,
+        last_error=None,
+        next_attempt_at=None,
+        pushed_at=bindparam("now", type_=SYNC_RECORDS.c.pushed_at.type),
+        updated_at=bindparam("now", type_=SYNC_RECORDS.c.updated_at.type),
+    )
+)
 
 
 # --- what happened to a record (shared by live and initial sync) -------------------------------
