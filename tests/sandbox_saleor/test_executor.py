@@ -7,6 +7,7 @@ not), where the shortcut must hand over to graphql-core's path or handle the err
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -63,6 +64,9 @@ LEAVES = build_schema(
       hue: Colour!
       when: String
       tags: [String!]
+      price: Float
+      ok: Boolean
+      ident: ID
       child: Thing
       core: Thing!
     }
@@ -91,11 +95,24 @@ LEAVES = build_schema(
         {"name": "a", "size": 1, "hue": "RED", "core": {"name": None, "size": 1, "hue": "RED"}},
         {"name": "a", "size": 1, "hue": "RED", "core": None},
         {"name": "a", "size": 1, "hue": "RED", "core": {"name": "c", "size": 1, "hue": "RED"}},
+        # Leaves taken as they are when graphql-core's coercion gives them back, and not else.
+        {"name": "a", "size": 2**31 - 1, "count": -(2**31), "hue": "RED", "price": 1.5},
+        {"name": "a", "size": 2**31, "hue": "RED"},
+        {"name": "a", "size": 1, "count": -(2**31) - 1, "hue": "RED"},
+        {"name": "a", "size": True, "count": False, "hue": "RED", "price": True},
+        {"name": "a", "size": 1, "hue": "RED", "price": float("inf")},
+        {"name": "a", "size": 1, "hue": "RED", "price": float("nan")},
+        {"name": "a", "size": 1, "hue": "RED", "price": 3, "ok": True, "ident": "x"},
+        {"name": "a", "size": 1, "hue": "RED", "ok": 0, "ident": 7},
+        {"name": "a", "size": 1, "hue": "RED", "ok": 1.0, "ident": 7.5},
+        {"name": "a", "size": 1, "hue": "RED", "ok": "yes", "ident": True},
+        {"name": "a", "size": 1, "hue": "RED", "ident": ["not", "an", "id"]},
+        {"name": "a", "size": 1.0, "count": 2.5, "hue": "RED"},
     ],
 )
 def test_plain_leaves_answer_as_graphql_core_does(thing: dict[str, Any]) -> None:
     query = """
-      { thing { name nickname count size colour hue when tags __typename
+      { thing { name nickname count size colour hue when tags price ok ident __typename
                 alias: name
                 child { name size hue child { name } }
                 core { name size hue }
@@ -115,12 +132,67 @@ def test_a_list_of_things_nulls_the_parent_as_graphql_core_does() -> None:
     assert result.data is None and result.errors  # the error reached the non-null root
 
 
+class _Keyed(dict[str, Any]):
+    """A dict subclass: read by key as a dict is."""
+
+
+def test_objects_of_several_classes_in_one_list_answer_as_graphql_core_does() -> None:
+    """Each source class has its own reader of a field (a dict's key, an object's attribute),
+    and one selection is planned once for every object of the list, whatever their class."""
+    things = [
+        {"name": "a", "size": 1, "hue": "RED", "price": 2.5},
+        SimpleNamespace(name="b", size=2, hue="GREEN", price=None, ok=True, count=None),
+        _Keyed(name="c", size=3, hue="RED", child={"name": "d", "size": 4, "hue": "RED"}),
+        SimpleNamespace(name="n", size=5, hue="RED", child=ValueError("no child")),
+        {"name": "e", "size": 6, "hue": "GREEN", "ident": 12},
+    ]
+    query = """
+      query($with: Boolean!) {
+        things { name size hue price ok count ident @include(if: $with)
+                 child { name size } again: child { hue } } }
+    """
+    for variables in ({"with": True}, {"with": False}):
+        stock = execute(
+            LEAVES,
+            parse(query),
+            root_value={"things": things},
+            variable_values=variables,
+            field_resolver=default_resolver,
+            executor_class=IncrementalExecutor,
+        )
+        ours = execute(
+            LEAVES,
+            parse(query),
+            root_value={"things": things},
+            variable_values=variables,
+            field_resolver=default_resolver,
+            executor_class=SandboxExecutor,
+        )
+        assert isinstance(stock, ExecutionResult) and isinstance(ours, ExecutionResult)
+        assert ours.data == stock.data
+        assert stock.data and len(stock.data["things"]) == len(things)
+        assert [e.formatted for e in ours.errors or []] == [e.formatted for e in stock.errors or []]
+
+
 @pytest.mark.parametrize(
     ("document", "variables"),
     [
         ("initial_sync_orders", {"channel": "default-channel", "first": 100, "withTotal": True}),
         ("initial_sync_customers", {"first": 100, "withTotal": True}),
         ("initial_sync_products", {"channel": "default-channel", "first": 100, "withTotal": True}),
+        (
+            "initial_sync_customers_day",
+            {"first": 100, "withTotal": False, "filter": {"dateJoined": {"gte": "2000-01-01"}}},
+        ),
+        (
+            "initial_sync_orders_since",
+            {
+                "channel": "default-channel",
+                "first": 100,
+                "withTotal": True,
+                "where": {"createdAt": {"gte": "2000-01-01T00:00:00+00:00"}},
+            },
+        ),
     ],
 )
 def test_the_apps_pages_are_the_same_through_the_sandbox(

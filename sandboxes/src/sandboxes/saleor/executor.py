@@ -14,15 +14,28 @@ exception), goes through graphql-core's own `execute_field`, which then gives ex
 answer and error; an error inside a plain object's sub-fields is handled by graphql-core's own
 `handle_field_error`, as `execute_field` would. The result is the same either way
 (`tests/sandbox_saleor/test_executor.py` compares them).
+
+What the loop needs of a selection is worked out once per execution (`_plan`: graphql-core
+collects each selection once, so every object of a list shares it): each field's name and
+plain field, and a plain object's own collected sub-fields, executed directly when nothing is
+deferred (what `execute_collected_subfields` then does). A field read by name is read by a
+reader made once per source class (`_reader_for`: a pydantic model's attribute, a dict's key).
+A leaf that graphql-core's own coercion would give back unchanged (a `str` for String and ID, a
+`bool` for Boolean, a finite `float` for Float, a 32-bit `int` for Int) is taken as it is.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from math import isfinite
+from operator import attrgetter
 from typing import Any
 
 from graphql import (
+    GRAPHQL_MAX_INT,
+    GRAPHQL_MIN_INT,
     GraphQLLeafType,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -37,8 +50,28 @@ from graphql.execution.incremental.incremental_executor import (
     IncrementalExecutor,
 )
 from graphql.pyutils import Path, gather_with_cancel
+from graphql.type.scalars import (
+    serialize_boolean,
+    serialize_float,
+    serialize_id,
+    serialize_int,
+    serialize_string,
+)
 
-from .schema import read_field
+from .models import SandboxModel
+from .schema import _model_attributes, read_field
+
+# The value type graphql-core's own output coercions give back unchanged (see `_as_is`).
+_UNCHANGED: dict[Callable[[Any], Any], type] = {
+    serialize_string: str,
+    serialize_id: str,
+    serialize_boolean: bool,
+    serialize_float: float,
+    serialize_int: int,
+}
+
+
+Kind = type  # (`type` is a field's name in PlainField)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +83,9 @@ class PlainField:
     object: GraphQLObjectType | None
     nullable: bool
     reader: Callable[[Any], Any] | None  # None: `read_field` by the field's name
+    unchanged: Kind | None = None  # a leaf's value kept as it is when of this exact type
+    # Per source class, what `read_field` reads for the field (`_reader_for`).
+    readers: dict[Kind, Callable[[Any], Any]] = dataclass_field(default_factory=dict)
 
 
 # Per object type, its plain fields by name; the type is kept beside them, so that a reused id
@@ -71,15 +107,76 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, PlainField]:
         nullable = not is_non_null_type(field.type)
         inner = field.type if nullable else field.type.of_type
         if is_leaf_type(inner):
-            plain[name] = PlainField(field.type, inner, None, nullable, reader)
+            coerce = getattr(inner, "coerce_output_value", None)
+            unchanged = _UNCHANGED.get(coerce) if coerce is not None else None
+            plain[name] = PlainField(field.type, inner, None, nullable, reader, unchanged)
         elif is_object_type(inner) and inner.is_type_of is None:
             plain[name] = PlainField(field.type, None, inner, nullable, reader)
     _by_type[id(parent_type)] = (parent_type, plain)
     return plain
 
 
+def _as_is(kind: type, value: Any) -> bool:
+    """Whether graphql-core's coercion of `value` (of exactly type `kind`) gives it back:
+    `serialize_string`/`serialize_id` a str, `serialize_boolean` a bool, `serialize_float` a
+    finite float (`float(value)`), `serialize_int` an int within 32 bits (`int(value)`)."""
+    if kind is float:
+        return bool(isfinite(value))
+    if kind is int:
+        return bool(GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT)
+    return True
+
+
+def _reader_for(source_class: type, name: str) -> Callable[[Any], Any]:
+    """What `read_field(source, name)` reads for a source of exactly `source_class`: a dict's
+    key; a sandbox model's attributes `_model_attributes` names (the first not None); anything
+    else through `read_field` itself."""
+    if issubclass(source_class, dict):
+        return lambda source: source.get(name)
+    if issubclass(source_class, SandboxModel):
+        attributes = _model_attributes(source_class, name)
+        if not attributes:
+            return lambda source: None
+        if len(attributes) == 1:
+            return attrgetter(attributes[0])
+    return lambda source: read_field(source, name)
+
+
+# Per field of a selection: its response name, field details, field name and plain field (None:
+# graphql-core's path), and a plain object's collected sub-fields (None: collected when read).
+PlanEntry = tuple[str, FieldDetailsList, str, PlainField | None, GroupedFieldSet | None]
+
+
 class SandboxExecutor(IncrementalExecutor):
     """`IncrementalExecutor` with the plain-field shortcut (see the module docstring)."""
+
+    _plans: dict[int, tuple[GroupedFieldSet, list[PlanEntry]]]
+
+    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[PlanEntry]:
+        """The loop's view of a collected selection, made once per execution (kept with the
+        selection itself, so that a reused id is never mistaken for it)."""
+        try:
+            plans = self._plans
+        except AttributeError:
+            plans = self._plans = {}
+        known = plans.get(id(fields))
+        if known is not None and known[0] is fields:
+            return known[1]
+        plain = plain_fields(parent_type)
+        plan: list[PlanEntry] = []
+        for response_name, field_details_list in fields.items():
+            node = field_details_list[0].node
+            name = node.name.value
+            field = None if node.arguments else plain.get(name)
+            sub_fields = None
+            if field is not None and field.object is not None:
+                collected, new_defer_usages, _ = self.collect_subfields(
+                    field.object, field_details_list
+                )
+                sub_fields = None if new_defer_usages else collected
+            plan.append((response_name, field_details_list, name, field, sub_fields))
+        plans[id(fields)] = (fields, plan)
+        return plan
 
     def execute_fields(
         self,
@@ -93,21 +190,21 @@ class SandboxExecutor(IncrementalExecutor):
             return super().execute_fields(
                 parent_type, source_value, path, grouped_field_set, position_context
             )
-        plain = plain_fields(parent_type)
+        plan = self._plan(parent_type, grouped_field_set)
+        source_class = type(source_value)
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         awaitable_fields: list[str] = []
         try:
-            for response_name, field_details_list in grouped_field_set.items():
-                node = field_details_list[0].node
-                name = node.name.value
-                field = plain.get(name)
+            for response_name, field_details_list, name, field, sub_fields in plan:
                 result: Any = Undefined
-                if field is not None and not node.arguments:
+                if field is not None:
                     reader = field.reader
-                    value = (
-                        read_field(source_value, name) if reader is None else reader(source_value)
-                    )
+                    if reader is None:
+                        reader = field.readers.get(source_class)
+                        if reader is None:
+                            reader = field.readers[source_class] = _reader_for(source_class, name)
+                    value = reader(source_value)
                     if value is None:
                         if field.nullable:
                             results[response_name] = None
@@ -115,6 +212,10 @@ class SandboxExecutor(IncrementalExecutor):
                     elif isinstance(value, Exception):
                         pass
                     elif field.leaf is not None:
+                        unchanged = field.unchanged
+                        if type(value) is unchanged and _as_is(unchanged, value):
+                            results[response_name] = value
+                            continue
                         try:
                             coerced = field.leaf.coerce_output_value(value)
                         except Exception:  # graphql-core's own path reports it
@@ -129,6 +230,7 @@ class SandboxExecutor(IncrementalExecutor):
                             Path(path, response_name, parent_type.name),
                             value,
                             position_context,
+                            sub_fields,
                         )
                 if result is Undefined:  # what graphql-core's `execute_fields` does
                     result = self.execute_field(
@@ -163,14 +265,20 @@ class SandboxExecutor(IncrementalExecutor):
         path: Path,
         value: Any,
         position_context: DeliveryGroupMap | None,
+        sub_fields: GroupedFieldSet | None,
     ) -> Any:
         """A plain object's sub-fields, with an error among them handled as `execute_field`
-        handles one raised while completing a value (null here, or raised to the parent)."""
+        handles one raised while completing a value (null here, or raised to the parent).
+        With nothing deferred (`sub_fields` given, no delivery groups), they are executed
+        directly, as `execute_collected_subfields` then does."""
         assert field.object is not None
         try:
-            completed = self.collect_and_execute_subfields(
-                field.object, field_details_list, path, value, position_context
-            )
+            if sub_fields is not None and position_context is None:
+                completed = self.execute_fields(field.object, value, path, sub_fields, None)
+            else:
+                completed = self.collect_and_execute_subfields(
+                    field.object, field_details_list, path, value, position_context
+                )
         except Exception as raw_error:
             self.handle_field_error(raw_error, field.type, field_details_list, path)
             return None
