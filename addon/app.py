@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +15,7 @@ from starlette.exceptions import HTTPException
 from addon.capabilities import routers
 from addon.db.migrations import upgrade
 from addon.errors import AppError, ErrorCode, error_body
+from addon.heap import freeze_start_up
 from addon.http_limits import BodySizeLimit, NoNulCharacters
 from addon.jobs.worker import Worker
 from addon.logs import RequestId
@@ -55,20 +55,6 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
-_frozen = False
-
-
-def _freeze_start_up() -> None:
-    """What start-up made (modules, routes, settings, compiled statements) lives as long as
-    the process: moved out of the collector's generations, so the full collections requests
-    and jobs trigger no longer walk it each time. Once per process (tests make many apps)."""
-    global _frozen
-    if not _frozen:
-        _frozen = True
-        gc.collect()  # garbage of start-up is not kept for good
-        gc.freeze()
-
-
 def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     """Build the app around `services`; the lifespan migrates and runs a worker."""
 
@@ -79,7 +65,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
         worker_task = None
         if run_worker:
             worker_task = asyncio.create_task(Worker(services).run(stop))
-        _freeze_start_up()
+        freeze_start_up()
         try:
             yield
         finally:

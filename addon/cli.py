@@ -80,6 +80,7 @@ def worker() -> None:
     """Run only a worker (add more of them on PostgreSQL to scale out)."""
     from addon.capabilities import create_services
     from addon.db.migrations import upgrade
+    from addon.heap import freeze_start_up
     from addon.jobs.worker import Worker
 
     settings = _settings()
@@ -92,6 +93,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         try:
             await upgrade(services.db.engine)
+            freeze_start_up()
             await Worker(services).run(stop)
         finally:
             await services.aclose()
