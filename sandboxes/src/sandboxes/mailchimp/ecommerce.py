@@ -510,6 +510,14 @@ def delete_variant(request: ApiRequest) -> None:
 _CUSTOMER = {"customer"}  # never changed
 
 
+def _variant_of(product: Product, variant_id: str) -> Variant | None:
+    # A loop rather than next() over a generator: no object made per line of every order.
+    for variant in product.variants:
+        if variant.id == variant_id:
+            return variant
+    return None
+
+
 def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
     errors: list[FieldError] = []
     out: list[Line] = []
@@ -524,7 +532,7 @@ def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
                 )
             )
             continue
-        variant = next((v for v in product.variants if v.id == line.product_variant_id), None)
+        variant = _variant_of(product, line.product_variant_id)
         if variant is None:
             errors.append(
                 FieldError(
