@@ -36,21 +36,22 @@ import logging
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm import defer
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_orders import plan_orders
-from addon.ecommerce.burst_plan import BATCHED, BurstPlan, Planned, plan
+from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import (
     BURST_JOB,
     BurstRef,
     alone,
     backlog,
     next_poll,
+    poll_batch_later,
     poll_later,
     take_over,
 )
@@ -63,9 +64,8 @@ from addon.ecommerce.models import (
     BurstStatus,
     EntityKind,
     SyncRecord,
-    SyncStatus,
 )
-from addon.ecommerce.repository import LedgerRepository, settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy
@@ -148,13 +148,15 @@ async def _absorb(
         read_at = utcnow()
         nodes = await read(services, context, request.kind, saleor_ids)
         async with services.db.session() as session:
-            known = await LedgerRepository(session).by_saleor_ids(
-                job.installation_id, request.channel, request.kind, saleor_ids
-            )
+            ledger = LedgerRepository(session)
+            scope = (job.installation_id, request.channel, request.kind)
             if request.kind is EntityKind.ORDER:  # what they depend on is in the ledger
+                known = await ledger.by_saleor_ids(*scope, saleor_ids)
                 planned = await plan_orders(session, context, saleor_ids, nodes, known)
             else:
-                planned = plan(context, request.kind, saleor_ids, nodes, known)
+                # What Mailchimp holds of each, as Core rows (no ORM object is written back).
+                held = await ledger.held_by_saleor_ids(*scope, saleor_ids)
+                planned = plan(context, request.kind, saleor_ids, nodes, held)
         submitted = None
         if planned.planned:
             began = await _sending(services, batch_id, planned)
@@ -178,7 +180,7 @@ async def _sending(services: Services, batch_id: int, planned: BurstPlan) -> dat
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is None or row.status is not BurstStatus.READING:
             return None
-        metas = {item.saleor_id: item.meta() for item in planned.planned}
+        metas = planned.metas()
         # The others (unchanged, alone) are recorded with the submission; held, they get a
         # push each as well.
         row.records = {saleor_id: metas.get(saleor_id, {}) for saleor_id in row.records}
@@ -209,7 +211,10 @@ async def _record_submitted(
     read_at: datetime,
 ) -> None:
     async with services.db.transaction() as session:
-        row = await session.get(BurstBatch, batch_id, with_for_update=True)
+        # Its records are written anew, not read.
+        row = await session.get(
+            BurstBatch, batch_id, with_for_update=True, options=[defer(BurstBatch.records)]
+        )
         if row is None or row.status is not BurstStatus.READING:
             # Gone meanwhile: its installation was erased; or a rerun of its push job (the
             # lease lost) holds its records as a submission of unknown outcome
@@ -217,27 +222,41 @@ async def _record_submitted(
             return
         scope = (row.installation_id, row.channel_slug, row.kind)
         items = [*planned.planned, *planned.unchanged]
-        records = await LedgerRepository(session).get_or_create_many(
-            *scope, [item.saleor_id for item in items]
-        )
+        # Core statements on the ledger's rows, none loaded (each record's id and label read,
+        # two executemany UPDATEs): loading a few hundred records and flushing them through
+        # the ORM cost more than the writes.
+        ledger = LedgerRepository(session)
+        known = await ledger.labels_of(*scope, [item.saleor_id for item in items])
         now = utcnow()
+        relabelled = []
         for item in planned.planned:
-            if _relabel(records[item.saleor_id], item):
-                # Not a push's verdict: `updated_at` still says when one was recorded
-                # (`burst_apply._overtaken`).
-                flag_modified(records[item.saleor_id], "updated_at")
-        for item in planned.unchanged:
-            # Mailchimp holds this content already: only the ledger catches up (as a push does).
-            record = records[item.saleor_id]
-            _relabel(record, item)
-            settled(record, SyncStatus.SYNCED, item.mailchimp_id, item.fingerprint, now)
+            record_id, held = known[item.saleor_id]
+            label = admin_label(item.label)
+            if label is not None and label != held:
+                relabelled.append((record_id, label))
+        # Not a push's verdict: `updated_at` still says when one was recorded
+        # (`burst_apply._overtaken`).
+        await ledger.relabel(relabelled)
+        # Mailchimp holds this content already: only the ledger catches up (as a push does).
+        await ledger.settle_synced(
+            [
+                (
+                    *known[item.saleor_id],
+                    admin_label(item.label),
+                    item.mailchimp_id,
+                    item.fingerprint,
+                )
+                for item in planned.unchanged
+            ],
+            now,
+        )
         await alone(session, scope, planned.alone)
         for effect in planned.effects:
             await effect(session)
         if submitted is None:
             await session.delete(row)
             return
-        row.records = {item.saleor_id: item.meta() for item in planned.planned}
+        row.records = dict(planned.metas())
         row.read_at = read_at
         if isinstance(submitted, datetime):
             await hold(session, row, submitted)
@@ -246,15 +265,6 @@ async def _record_submitted(
         row.mailchimp_batch_id = submitted.id
         row.submitted_at = now
         await poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
-
-
-def _relabel(record: SyncRecord, item: Planned) -> bool:
-    """Record the label its push would (`admin_label`); whether it changed."""
-    label = admin_label(item.label)
-    if label is None or label == record.label:
-        return False
-    record.label = label
-    return True
 
 
 async def release(services: Services, batch_id: int, *, keep: str | None = None) -> None:
@@ -292,15 +302,34 @@ async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
 
 # --- the poll job -----------------------------------------------------------------------------
 
+_BATCHES: Table = BurstBatch.__table__  # type: ignore[assignment]
+# What a look at a batch reads of its row, and counts there (Core: no row loaded).
+_LOOK = select(
+    _BATCHES.c.status,
+    _BATCHES.c.installation_id,
+    _BATCHES.c.mailchimp_batch_id,
+    _BATCHES.c.submitted_at,
+    _BATCHES.c.read_at,
+    _BATCHES.c.polls,
+).where(_BATCHES.c.id == bindparam("batch_id"))
+_LOOKED = (
+    update(_BATCHES)
+    .where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(polls=_BATCHES.c.polls + 1)
+    .returning(_BATCHES.c.id)
+)
+
 
 async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
     """Look at a submitted batch: apply its results when finished, else look again later."""
     async with services.db.session() as session:
-        row = await session.get(BurstBatch, ref.batch_id)
-        if row is None or row.status is not BurstStatus.SUBMITTED:
+        # Not the row: its records (a few hundred records' operations, JSON) are read when
+        # the batch is applied, not at each look.
+        found = (await session.execute(_LOOK, {"batch_id": ref.batch_id})).first()
+        if found is None or found.status is not BurstStatus.SUBMITTED:
             return
-        installation_id, mailchimp_batch_id = row.installation_id, row.mailchimp_batch_id
-        submitted_at, polls = row.submitted_at or row.read_at, row.polls
+        installation_id, mailchimp_batch_id = found.installation_id, found.mailchimp_batch_id
+        submitted_at, polls = found.submitted_at or found.read_at, found.polls
     if mailchimp_batch_id is None:
         await look(services, job, ref.batch_id, installation_id, submitted_at, polls)
         return
@@ -310,10 +339,9 @@ async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
             if batch.status != "finished":
                 delay = next_poll(services.settings, batch, submitted_at, polls)
                 async with services.db.transaction() as session:
-                    row = await session.get(BurstBatch, ref.batch_id)
-                    if row is not None:
-                        row.polls += 1
-                        await poll_later(session, row, delay)
+                    looked = await session.execute(_LOOKED, {"batch_id": ref.batch_id})
+                    if looked.first() is not None:
+                        await poll_batch_later(session, installation_id, ref.batch_id, delay)
                 return
             results = await client.download_batch_results(batch.response_body_url)
     except (NotConnected, InvalidCredentials):

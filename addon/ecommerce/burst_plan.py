@@ -11,7 +11,7 @@ sold is hidden and the carts rechecked, which only the push does). Orders are pl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.repository import HeldRecord
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, ProductPatch, batches
 from addon.mailchimp.models import BatchOperation
@@ -80,9 +81,19 @@ class BurstPlan:
     # its products' stock pushes queued), run in the transaction that records the batch.
     effects: list[Callable[[AsyncSession], Awaitable[None]]] = field(default_factory=list)
 
+    # `metas()`, once computed.
+    _metas: dict[str, dict[str, Any]] | None = field(default=None, repr=False)
+
     @property
     def operations(self) -> list[BatchOperation]:
         return [op for item in self.planned for op in item.operations]
+
+    def metas(self) -> dict[str, dict[str, Any]]:
+        """Each planned record's `meta()` by Saleor id, computed once (the batch's row records
+        them when it is sent and again once it is submitted); `planned` is final by then."""
+        if self._metas is None:
+            self._metas = {item.saleor_id: item.meta() for item in self.planned}
+        return self._metas
 
 
 def operation_id(saleor_id: str, index: int) -> str:
@@ -94,7 +105,7 @@ def plan(
     kind: EntityKind,
     saleor_ids: list[str],
     nodes: dict[str, dict[str, Any]],
-    known: dict[str, SyncRecord],
+    known: Mapping[str, SyncRecord | HeldRecord],
 ) -> BurstPlan:
     """Plan each record from its node as Saleor serves it now (absent: gone or not sold in
     the channel) and what its ledger record says Mailchimp holds."""
@@ -125,14 +136,16 @@ def plan(
     return result
 
 
-def sent(record: SyncRecord | None, pushing: Fingerprint) -> bool:
+def sent(record: SyncRecord | HeldRecord | None, pushing: Fingerprint) -> bool:
     """Mailchimp holds exactly this content already (`catalog.Known.sent`)."""
     if record is None or record.status is SyncStatus.REMOVED:
         return False
     return record.content_hash is not None and record.fingerprint == pushing
 
 
-def _product(ctx: Context, node: dict[str, Any], record: SyncRecord | None) -> Planned | None:
+def _product(
+    ctx: Context, node: dict[str, Any], record: SyncRecord | HeldRecord | None
+) -> Planned | None:
     product = SaleorProduct.model_validate(node)
     body = payloads.product_input(product, ctx.channel, ctx.product_options)
     if body is None:
@@ -160,7 +173,9 @@ def _create(ctx: Context, kind: EntityKind, item: Planned, saleor_id: str) -> Ba
     return batches.upsert_customer(ctx.store_id, item.body, operation_id=op_id)
 
 
-def _product_update(ctx: Context, record: SyncRecord, item: Planned) -> list[BatchOperation]:
+def _product_update(
+    ctx: Context, record: SyncRecord | HeldRecord, item: Planned
+) -> list[BatchOperation]:
     """A product Mailchimp holds: its fields patched when they changed, and each changed
     variant PUT (what `CatalogPusher.push_product` sends)."""
     body = item.body

@@ -10,9 +10,10 @@ The queries live here rather than in `addon.jobs`, which knows no job kind: they
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -20,7 +21,6 @@ from addon.config import Settings
 from addon.db.types import utcnow
 from addon.ecommerce.models import BurstBatch, EntityKind
 from addon.ecommerce.push_queue import PUSH_JOB, enqueue_pushes
-from addon.ecommerce.schemas import PushRequest
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp.models import Batch
@@ -36,11 +36,18 @@ class BurstRef(BaseModel):
 
 async def poll_later(session: AsyncSession, row: BurstBatch, delay: float) -> None:
     """The batch's `ecommerce.burst` job, due in `delay` seconds."""
+    await poll_batch_later(session, row.installation_id, row.id, delay)
+
+
+async def poll_batch_later(
+    session: AsyncSession, installation_id: int, batch_id: int, delay: float
+) -> None:
+    """`poll_later` by the batch's installation and id (its row not loaded)."""
     await JobRepository(session).enqueue(
-        row.installation_id,
+        installation_id,
         BURST_JOB,
-        BurstRef(batch_id=row.id).model_dump(),
-        coalesce_key=f"burst:{row.id}",
+        BurstRef(batch_id=batch_id).model_dump(),
+        coalesce_key=f"burst:{batch_id}",
         run_after=utcnow() + timedelta(seconds=delay),
     )
 
@@ -99,6 +106,28 @@ async def take_over(
     """
     prefix = f"ledger:{channel}:{kind.value}:"
     now = utcnow()
+    parameters = {
+        "of_installation": installation_id,
+        "of_kind": PUSH_JOB,
+        "now": now,
+        "pattern": _escape_like(prefix) + "%",
+        "limit": limit,
+    }
+    keys = (await session.execute(_TAKE_OVER, parameters)).scalars()
+    # The Saleor id from the ledger key (`push_queue.ledger_key`): no payload to decode.
+    return [key[len(prefix) :] for key in keys]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+
+
+def _take_over_statement() -> Any:
+    """`take_over`'s one statement, built once: Core on the table (the ORM's `update(Job)`
+    paid for its session synchronisation), answering each push's ledger key."""
+    table: Table = Job.__table__  # type: ignore[assignment]
+    columns = table.c
+    now = bindparam("now", type_=columns.run_after.type)
     earlier = aliased(Job)
     lane_busy = exists().where(
         earlier.installation_id == Job.installation_id,
@@ -109,22 +138,23 @@ async def take_over(
     due = (
         select(Job.id)
         .where(
-            Job.installation_id == installation_id,
-            Job.kind == PUSH_JOB,
+            Job.installation_id == bindparam("of_installation"),
+            Job.kind == bindparam("of_kind"),
             Job.status == JobStatus.PENDING,
             Job.run_after <= now,
-            Job.coalesce_key.startswith(prefix, autoescape=True),
+            Job.coalesce_key.like(bindparam("pattern"), escape="/"),
             ~lane_busy,
         )
         .order_by(Job.run_after, Job.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
         .with_for_update(of=Job, skip_locked=True)
     )
-    result = await session.execute(
-        update(Job)
-        .where(Job.id.in_(due.scalar_subquery()), Job.status == JobStatus.PENDING)
+    return (
+        update(table)
+        .where(columns.id.in_(due.scalar_subquery()), columns.status == JobStatus.PENDING)
         .values(status=JobStatus.DONE, finished_at=now, updated_at=now, locked_by=None)
-        .returning(Job.payload)
-        .execution_options(synchronize_session=False)
+        .returning(columns.coalesce_key)
     )
-    return [PushRequest.model_validate(payload).saleor_id for payload in result.scalars()]
+
+
+_TAKE_OVER = _take_over_statement()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -73,6 +74,35 @@ def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None 
     key = f"{saleor_api_url}\n{channel_slug}" + (f"\n{list_id}" if list_id else "")
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return f"saleor-{digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRecord:
+    """What a burst plans from of a ledger record (`burst_plan.py`): what Mailchimp holds,
+    read as a Core row, no ORM object."""
+
+    status: SyncStatus
+    mailchimp_id: str | None
+    content_hash: str | None
+    children: dict[str, str]
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.content_hash, dict(self.children or {}))
+
+
+@lru_cache(maxsize=4)
+def _held_statement(dialect: str) -> Any:
+    """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
+    table = SYNC_RECORDS.c
+    return select(
+        table.saleor_id, table.status, table.mailchimp_id, table.content_hash, table.children
+    ).where(
+        table.installation_id == bindparam("of_installation"),
+        table.channel_slug == bindparam("channel"),
+        table.kind == bindparam("of_kind", type_=table.kind.type),
+        one_of(table.saleor_id, "saleor_ids", dialect),
+    )
 
 
 class StoreRepository(Repository):
@@ -169,6 +199,25 @@ class LedgerRepository(Repository):
         }
         result = await self.session.execute(_by_saleor_ids_statement(self.dialect), parameters)
         return {record.saleor_id: record for record in result.scalars()}
+
+    async def held_by_saleor_ids(
+        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+    ) -> dict[str, HeldRecord]:
+        """What the ledger says Mailchimp holds of these entities (those with a record), by
+        Saleor id: `by_saleor_ids` for reading only (a burst's plan), no ORM object loaded."""
+        if not saleor_ids:
+            return {}
+        parameters = {
+            "of_installation": installation_id,
+            "channel": channel,
+            "of_kind": kind,
+            "saleor_ids": list(saleor_ids),
+        }
+        rows = await self.session.execute(_held_statement(self.dialect), parameters)
+        return {
+            row.saleor_id: HeldRecord(row.status, row.mailchimp_id, row.content_hash, row.children)
+            for row in rows
+        }
 
     @staticmethod
     def _new_rows(
