@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import tarfile
-from typing import Any
 
 import orjson
 
@@ -78,15 +77,6 @@ def update_order(
     return BatchOperation.of("PATCH", path, patch, operation_id=operation_id)
 
 
-def _decode_response(raw: Any) -> Any:
-    if isinstance(raw, str):
-        try:
-            return orjson.loads(raw) if raw.strip() else None
-        except ValueError:
-            return raw
-    return raw
-
-
 def parse_batch_results(archive: bytes) -> list[BatchOperationResult]:
     """Parse a gzipped tar of batch results into :class:`BatchOperationResult` objects."""
     results: list[BatchOperationResult] = []
@@ -106,7 +96,7 @@ def parse_batch_results(archive: bytes) -> list[BatchOperationResult]:
                         BatchOperationResult(
                             status_code=int(entry.get("status_code", 0)),
                             operation_id=entry.get("operation_id"),
-                            response=_decode_response(entry.get("response")),
+                            body=entry.get("response"),
                         )
                     )
     except (tarfile.TarError, OSError, EOFError, ValueError) as exc:
