@@ -7,6 +7,7 @@ not), where the shortcut must hand over to graphql-core's path or handle the err
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -136,6 +137,17 @@ class _Keyed(dict[str, Any]):
     """A dict subclass: read by key as a dict is."""
 
 
+@dataclass(frozen=True)
+class _Frozen:
+    """A dataclass: its snake_case fields read by attribute, as `read_field` reads them."""
+
+    name: str | None
+    size: Any
+    hue: str
+    price: Any = None
+    child: Any = None
+
+
 def test_objects_of_several_classes_in_one_list_answer_as_graphql_core_does() -> None:
     """Each source class has its own reader of a field (a dict's key, an object's attribute),
     and one selection is planned once for every object of the list, whatever their class."""
@@ -145,6 +157,8 @@ def test_objects_of_several_classes_in_one_list_answer_as_graphql_core_does() ->
         _Keyed(name="c", size=3, hue="RED", child={"name": "d", "size": 4, "hue": "RED"}),
         SimpleNamespace(name="n", size=5, hue="RED", child=ValueError("no child")),
         {"name": "e", "size": 6, "hue": "GREEN", "ident": 12},
+        _Frozen("f", 7, "RED", price=float("inf"), child=_Frozen("g", 8, "GREEN")),
+        _Frozen("h", 9, "RED", price=None, child=_Frozen("i", 2**40, "BLUE")),
     ]
     query = """
       query($with: Boolean!) {

@@ -27,7 +27,7 @@ A leaf that graphql-core's own coercion would give back unchanged (a `str` for S
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from dataclasses import field as dataclass_field
 from math import isfinite
 from operator import attrgetter
@@ -59,9 +59,11 @@ from graphql.type.scalars import (
 )
 
 from .models import SandboxModel
-from .schema import _model_attributes, read_field
+from .schema import InChannel, _model_attributes, read_field, snake_case
 
-# The value type graphql-core's own output coercions give back unchanged (see `_as_is`).
+# The value type graphql-core's own output coercions give back unchanged: `serialize_string` /
+# `serialize_id` a str, `serialize_boolean` a bool, `serialize_float` a finite float
+# (`float(value)`), `serialize_int` an int within 32 bits (`int(value)`).
 _UNCHANGED: dict[Callable[[Any], Any], type] = {
     serialize_string: str,
     serialize_id: str,
@@ -116,21 +118,11 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, PlainField]:
     return plain
 
 
-def _as_is(kind: type, value: Any) -> bool:
-    """Whether graphql-core's coercion of `value` (of exactly type `kind`) gives it back:
-    `serialize_string`/`serialize_id` a str, `serialize_boolean` a bool, `serialize_float` a
-    finite float (`float(value)`), `serialize_int` an int within 32 bits (`int(value)`)."""
-    if kind is float:
-        return bool(isfinite(value))
-    if kind is int:
-        return bool(GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT)
-    return True
-
-
 def _reader_for(source_class: type, name: str) -> Callable[[Any], Any]:
     """What `read_field(source, name)` reads for a source of exactly `source_class`: a dict's
-    key; a sandbox model's attributes `_model_attributes` names (the first not None); anything
-    else through `read_field` itself."""
+    key; a sandbox model's attributes `_model_attributes` names (the first not None); a
+    dataclass's field whose name is already snake_case (`read_field` reads that attribute,
+    twice when None: the same value); anything else through `read_field` itself."""
     if issubclass(source_class, dict):
         return lambda source: source.get(name)
     if issubclass(source_class, SandboxModel):
@@ -139,6 +131,14 @@ def _reader_for(source_class: type, name: str) -> Callable[[Any], Any]:
             return lambda source: None
         if len(attributes) == 1:
             return attrgetter(attributes[0])
+    elif (
+        not issubclass(source_class, InChannel)
+        and is_dataclass(source_class)
+        and name in {f.name for f in fields(source_class)}
+        and not name[0].isupper()
+        and snake_case(name) == name
+    ):
+        return lambda source: getattr(source, name, None)
     return lambda source: read_field(source, name)
 
 
@@ -152,19 +152,19 @@ class SandboxExecutor(IncrementalExecutor):
 
     _plans: dict[int, tuple[GroupedFieldSet, list[PlanEntry]]]
 
-    def _plan(self, parent_type: GraphQLObjectType, fields: GroupedFieldSet) -> list[PlanEntry]:
+    def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> list[PlanEntry]:
         """The loop's view of a collected selection, made once per execution (kept with the
         selection itself, so that a reused id is never mistaken for it)."""
         try:
             plans = self._plans
         except AttributeError:
             plans = self._plans = {}
-        known = plans.get(id(fields))
-        if known is not None and known[0] is fields:
+        known = plans.get(id(selection))
+        if known is not None and known[0] is selection:
             return known[1]
         plain = plain_fields(parent_type)
         plan: list[PlanEntry] = []
-        for response_name, field_details_list in fields.items():
+        for response_name, field_details_list in selection.items():
             node = field_details_list[0].node
             name = node.name.value
             field = None if node.arguments else plain.get(name)
@@ -175,7 +175,7 @@ class SandboxExecutor(IncrementalExecutor):
                 )
                 sub_fields = None if new_defer_usages else collected
             plan.append((response_name, field_details_list, name, field, sub_fields))
-        plans[id(fields)] = (fields, plan)
+        plans[id(selection)] = (selection, plan)
         return plan
 
     def execute_fields(
@@ -212,8 +212,16 @@ class SandboxExecutor(IncrementalExecutor):
                     elif isinstance(value, Exception):
                         pass
                     elif field.leaf is not None:
-                        unchanged = field.unchanged
-                        if type(value) is unchanged and _as_is(unchanged, value):
+                        kind: Any = field.unchanged  # see `_UNCHANGED`
+                        if type(value) is kind and (
+                            kind is str
+                            or kind is bool
+                            or (
+                                isfinite(value)
+                                if kind is float
+                                else GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT
+                            )
+                        ):
                             results[response_name] = value
                             continue
                         try:
