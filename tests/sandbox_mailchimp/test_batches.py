@@ -13,7 +13,7 @@ import pytest
 
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
 
-from .helpers import create_list
+from .helpers import create_list, create_store
 from .test_core import assert_problem
 
 
@@ -93,6 +93,34 @@ async def test_batch_end_to_end(
     sandbox.clock.advance(sandbox.batch_result_ttl + 1)
     expired = await client.get(done["response_body_url"])
     assert expired.status_code == 403 and b"Request has expired" in expired.content
+
+
+async def test_a_result_with_an_integer_beyond_64_bits(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient
+) -> None:
+    # A body may hold one (the decoder keeps it an integer): its echo is written exactly, and
+    # the batch finishes, where orjson's encoder refused it and the batch stayed `started`.
+    await create_store(client, await create_list(client))
+    huge = 2**70
+    product = {
+        "id": "p1",
+        "title": "P",
+        "variants": [{"id": "v1", "title": "V", "inventory_quantity": huge}],
+    }
+    operations = [
+        {
+            "method": "POST",
+            "path": "/ecommerce/stores/store-1/products",
+            "body": json.dumps(product),
+            "operation_id": "huge",
+        }
+    ]
+    batch = (await client.post("/batches", json={"operations": operations})).json()
+    await sandbox.drain_batches()
+    done = (await client.get(f"/batches/{batch['id']}")).json()
+    assert done["status"] == "finished" and done["errored_operations"] == 0
+    (result,) = read_results((await client.get(done["response_body_url"])).content)
+    assert json.loads(result["response"])["variants"][0]["inventory_quantity"] == huge
 
 
 async def test_batch_status_progression_and_listing(

@@ -35,3 +35,12 @@ def loads(raw: str | bytes) -> Any:
         except orjson.JSONDecodeError:
             pass  # maybe one json.loads accepts (NaN, …); otherwise its own error
     return json.loads(raw)
+
+
+def dumps(value: Any) -> str:
+    """``value`` as compact JSON, by orjson; an integer beyond 64 bits (which a body may hold:
+    `loads` keeps it) is written by the standard library instead of failing the batch."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
