@@ -14,7 +14,6 @@ import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from addon.ecommerce.marketing import (
@@ -59,10 +58,8 @@ CURRENCY_SYMBOLS = {
 }
 
 
-@lru_cache(maxsize=65_536)
 def mailchimp_id(global_id: str) -> str:
-    """The slash-free Mailchimp id of a Saleor object: its primary key. Cached: an order asks
-    it for a dozen ids (its lines', their variants' and products'), mostly seen before."""
+    """The slash-free Mailchimp id of a Saleor object: its primary key."""
     try:
         decoded = base64.b64decode(global_id, validate=True).decode()
         _, _, pk = decoded.partition(":")
