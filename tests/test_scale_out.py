@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 from asyncio.subprocess import STDOUT, Process
@@ -59,6 +60,7 @@ BATCH = 4  # WORKER_BATCH_SIZE: each worker holds at most this many jobs at the 
 HALF = 20  # customers per half of the burst: more than the web processes' workers can hold
 PUSH = "ecommerce.push"
 BURST_KINDS = {PUSH, "webhook.ecommerce-customers", "webhook.subscriptions-customer-created"}
+RELEASED = re.compile(r"Job (\d+) \(\S+\) did not end within the shutdown grace period")
 ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
 
 pytestmark = [
@@ -251,17 +253,18 @@ async def test_two_web_and_two_worker_processes_deliver_every_event_once(
             first_log = processes.log("worker-1")
             assert first_worker.returncode == 0, first_log
 
-            # Exited: nothing is leased by it any more, and what it held was released.
+            # Exited: nothing is leased by it any more, and what it held was released. It may
+            # have claimed more between the snapshot and the signal: the released are those its
+            # log names, a superset of the snapshot's pushes.
             now = {job.id: job for job in await jobs(engine)}
             assert not [j for j in now.values() if worker_pid(j.locked_by) == first_worker.pid]
-            released = [now[i] for i in in_hand if now[i].status is not JobStatus.DONE]
+            released = [now[int(i)] for i in RELEASED.findall(first_log)]
             assert {i for i, job in in_hand.items() if job.kind == PUSH} <= {j.id for j in released}
             for job in released:  # pending again, or already taken by a running worker
-                assert job.attempts == in_hand[job.id].attempts - 1 + (
-                    job.status is JobStatus.RUNNING
-                ), job
+                assert job.id > before and job.status is not JobStatus.DONE, job
+                # A burst job's one claim was worker 1's (0 attempts before it), not counted.
+                assert job.attempts == (job.status is JobStatus.RUNNING), job
             assert f"get {GRACE:g}s to end" in first_log
-            assert first_log.count("released for another worker") == len(released), first_log
 
             # The second worker takes part: it holds jobs at the gate before the gate opens.
             await until(
