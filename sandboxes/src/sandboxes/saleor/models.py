@@ -32,6 +32,13 @@ class CreationWrites:
     count = 0
 
 
+class EmailWrites:
+    """How many times a customer's `email` was assigned (an e-mail change, anywhere): the
+    store's index of customers by e-mail is rebuilt when it moved."""
+
+    count = 0
+
+
 class SandboxModel(BaseModel):
     """Base class: validated on assignment so that updates stay well-typed."""
 
@@ -104,6 +111,8 @@ class Customer(WithMetadata):
         super().__setattr__(name, value)
         if name == "date_joined":
             CreationWrites.count += 1
+        elif name == "email":
+            EmailWrites.count += 1
 
 
 class ProductType(Node):
