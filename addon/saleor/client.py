@@ -116,11 +116,16 @@ class _PrintedRequest(GraphQLRequest):
         return payload
 
 
+# How long a request to Saleor may wait for its answer (a page of 100 orders from a busy Saleor
+# can take seconds); a timeout is `SaleorUnavailable`, which is retried.
+TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+
+
 class SaleorClient:
     def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._http = httpx.AsyncClient(
             transport=transport,
-            timeout=httpx.Timeout(30.0, connect=10.0),
+            timeout=TIMEOUT,
             headers={"User-Agent": "saleor-mailchimp-addon"},
         )
         self._refusal_listeners: list[RefusalListener] = []
@@ -184,7 +189,10 @@ class SaleorClient:
         )
         request = _PrintedRequest(document, variables)
         try:
-            async with Client(transport=transport) as session:
+            # No deadline of gql's own: its default (10 s) cut every request short of the
+            # client's read timeout (`TIMEOUT`) and raised a bare TimeoutError, not an answer
+            # that says Saleor did not answer.
+            async with Client(transport=transport, execute_timeout=None) as session:
                 result: dict[str, Any] = await session.execute(request)
                 return result
         except TransportQueryError as exc:
