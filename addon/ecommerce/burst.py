@@ -26,12 +26,14 @@ rerun of a push job that crashed mid-burst does the same with the records it had
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process
-its share, instead of one taking it all at once and timing out on its own reads).
+its share, instead of one taking it all at once and timing out on its own reads). While it
+waits, the next burst of its process and scope carries its record and the job ends
+(`burst_slots.py`), rather than it pushing that one record alone once the others took the
+backlog.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 
@@ -56,6 +58,7 @@ from addon.ecommerce.burst_queue import (
     take_over,
 )
 from addon.ecommerce.burst_read import read
+from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
 from addon.ecommerce.burst_unknown import hold, look, settle_unknown
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
@@ -78,17 +81,6 @@ logger = logging.getLogger(__name__)
 
 # Bursts one process runs at a time (planning one is CPU: 500 entities validated and built).
 BURSTS_AT_ONCE = 4
-_running: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
-
-
-def _bursts() -> asyncio.Semaphore:
-    """This process's (this event loop's) burst slots."""
-    loop = asyncio.get_running_loop()
-    if loop not in _running:
-        for other in [other for other in _running if other.is_closed()]:
-            del _running[other]
-        _running[loop] = asyncio.Semaphore(BURSTS_AT_ONCE)
-    return _running[loop]
 
 
 async def applies(services: Services, job: ClaimedJob, request: PushRequest) -> bool:
@@ -109,9 +101,17 @@ async def absorb(
     client: MailchimpClient,
 ) -> bool:
     """Send this push and a group of waiting ones of its channel and kind as one batch;
-    False when there was none to take (other jobs took them): a push of its own then."""
-    async with _bursts():
-        return await _absorb(services, job, request, context, client)
+    False when there was none to take (other jobs took them): a push of its own then. True
+    as well when, while this job waited for a burst slot, another burst carried its record."""
+    slots = slots_of_loop(BURSTS_AT_ONCE)
+    if not await slots.take(
+        (job.installation_id, request.channel, request.kind), request.saleor_id
+    ):
+        return True
+    try:
+        return await _absorb(services, job, request, context, client, slots)
+    finally:
+        slots.release()
 
 
 async def _absorb(
@@ -120,29 +120,41 @@ async def _absorb(
     request: PushRequest,
     context: Context,
     client: MailchimpClient,
+    slots: BurstSlots,
 ) -> bool:
     await release_unsent(services, job.id, keep=request.saleor_id)
     size = services.settings.ecommerce_batch_size
-    async with services.db.transaction() as session:
-        taken = await take_over(
-            session, job.installation_id, request.channel, request.kind, max(size - 1, 0)
-        )
-        saleor_ids = list(dict.fromkeys([request.saleor_id, *taken]))
-        if len(saleor_ids) == 1:
-            return False
-        row = BurstBatch(
-            installation_id=job.installation_id,
-            channel_slug=request.channel,
-            kind=request.kind,
-            status=BurstStatus.READING,
-            leader_job_id=job.id,
-            records={saleor_id: {} for saleor_id in saleor_ids},
-            read_at=utcnow(),
-            polls=0,
-        )
-        session.add(row)
-        await session.flush()
-        batch_id = row.id
+    scope = (job.installation_id, request.channel, request.kind)
+    # The jobs of this process waiting for a slot with this scope go first (they are running,
+    # so `take_over` would never find them); the rest of the batch from the queue.
+    adopted = slots.adopt(scope, max(size - 1, 0))
+    try:
+        async with services.db.transaction() as session:
+            taken = await take_over(session, *scope, max(size - 1 - len(adopted), 0))
+            saleor_ids = list(
+                dict.fromkeys([request.saleor_id, *(a.saleor_id for a in adopted), *taken])
+            )
+            if len(saleor_ids) == 1:
+                return False
+            row = BurstBatch(
+                installation_id=job.installation_id,
+                channel_slug=request.channel,
+                kind=request.kind,
+                status=BurstStatus.READING,
+                leader_job_id=job.id,
+                records={saleor_id: {} for saleor_id in saleor_ids},
+                read_at=utcnow(),
+                polls=0,
+            )
+            session.add(row)
+            await session.flush()
+            batch_id = row.id
+    except BaseException:
+        settle(adopted, carried=False)  # not in a batch: they wait for a slot again
+        raise
+    # Committed: their records are this batch's now (handed back to a push each if it fails,
+    # as those taken over are), so their jobs end.
+    settle(adopted, carried=True)
     try:
         await CatalogPusher(services, context, client).ensure_store()
         read_at = utcnow()

@@ -1,15 +1,20 @@
 """A process runs at most `BURSTS_AT_ONCE` bursts at a time: the push jobs beyond wait before
 taking records over (the backlog stays for other workers), and every record still reaches
-Mailchimp."""
+Mailchimp; the next burst carries the records of the jobs waiting (`burst_slots.py`)."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from addon.ecommerce import burst
+from addon.ecommerce.burst_slots import slots_of_loop
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
 
@@ -51,6 +56,65 @@ async def test_bursts_run_at_most_so_many_at_once_per_process(
     # differs from SQLite's), so only that some did, and that nothing was lost, is checked.
     assert batch_calls(shop, start) >= 1
     assert len(direct_writes(shop, start)) <= 12 - 3
+    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
+        str(c.id) for c in customers
+    }
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
+    bursty: Shop,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A claim brings more push jobs than the process has burst slots: those waiting for one
+    are running, so no burst can take them over from the queue; the next burst of their
+    process carries their records, rather than each pushing its record alone once the
+    backlog is gone."""
+    shop = bursty
+    monkeypatch.setattr(burst, "BURSTS_AT_ONCE", 1)
+    customers = [
+        await shop.saleor.create_customer(f"w{i}@example.com", f"W{i}", "Last") for i in range(20)
+    ]
+    # The webhooks first (one claim takes them all), queueing the twenty pushes.
+    shop.services.settings = shop.services.settings.model_copy(update={"worker_batch_size": 50})
+    worker = Worker(shop.services)
+    await worker.run_once()
+    # Then one claim of ten: one push leads a burst, the others wait for its slot.
+    shop.services.settings = shop.services.settings.model_copy(update={"worker_batch_size": 10})
+    claimed: list[int] = []
+    claim = Worker.claim
+
+    async def counted(self: Worker, limit: int) -> list[ClaimedJob]:
+        jobs = await claim(self, limit)
+        claimed.append(sum(1 for job in jobs if job.kind == PUSH_JOB))
+        return jobs
+
+    monkeypatch.setattr(Worker, "claim", counted)
+    release_unsent = burst.release_unsent
+    seen: list[int] = []
+
+    async def once_the_others_wait(services: Any, job_id: int, *, keep: str) -> None:
+        # The first burst takes records over once the others wait (the order in which the
+        # in-process tasks get there is the event loop's and the database's).
+        slots = slots_of_loop(burst.BURSTS_AT_ONCE)
+        for _ in range(1_000_000):
+            if seen or slots.waiting >= claimed[0] - 1:
+                break
+            await asyncio.sleep(0)
+        seen.append(slots.waiting)
+        await release_unsent(services, job_id, keep=keep)
+
+    monkeypatch.setattr(burst, "release_unsent", once_the_others_wait)
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    # The leader carried those waiting and took the rest from the queue: one batch, none alone.
+    assert claimed[0] >= 5
+    assert batch_calls(shop, start) == 1
+    assert direct_writes(shop, start) == []
+    assert seen == [claimed[0] - 1]
     assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
         str(c.id) for c in customers
     }
