@@ -85,9 +85,15 @@ BURSTS_AT_ONCE = 4
 
 async def applies(services: Services, job: ClaimedJob, request: PushRequest) -> bool:
     """Whether this push goes out in a batch: a kind batches can carry, not queued `alone`,
-    and more pushes of the installation waiting than the threshold."""
+    and more pushes of the installation waiting than the threshold, or a burst of its channel
+    and kind running in this process."""
     if request.alone or request.kind not in BATCHED:
         return False
+    if slots_of_loop(BURSTS_AT_ONCE).busy((job.installation_id, request.channel, request.kind)):
+        # Its scope is bursting here: the next burst carries it (`burst_slots`). Counted, the
+        # backlog may have fallen below the threshold only because that burst took it over,
+        # and each push claimed meanwhile would go alone (15 at the end of a drain).
+        return True
     threshold = services.settings.ecommerce_batch_threshold
     async with services.db.session() as session:
         return await backlog(session, job.installation_id, above=threshold) > threshold
@@ -104,14 +110,13 @@ async def absorb(
     False when there was none to take (other jobs took them): a push of its own then. True
     as well when, while this job waited for a burst slot, another burst carried its record."""
     slots = slots_of_loop(BURSTS_AT_ONCE)
-    if not await slots.take(
-        (job.installation_id, request.channel, request.kind), request.saleor_id
-    ):
+    scope = (job.installation_id, request.channel, request.kind)
+    if not await slots.take(scope, request.saleor_id):
         return True
     try:
         return await _absorb(services, job, request, context, client, slots)
     finally:
-        slots.release()
+        slots.release(scope)
 
 
 async def _absorb(

@@ -14,6 +14,7 @@ batch like those of the records taken over from the queue.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,13 +42,22 @@ class BurstSlots:
     def __init__(self, at_once: int) -> None:
         self._slots = asyncio.Semaphore(at_once)
         self._waiting: list[Waiting] = []
+        self._leading: Counter[Scope] = Counter()  # slots held, by the scope of their burst
 
     @property
     def waiting(self) -> int:
         """How many jobs wait for a slot (the Activity page's figures do not need it; tests)."""
         return len(self._waiting)
 
-    def release(self) -> None:
+    def busy(self, scope: Scope) -> bool:
+        """Whether a burst of this scope runs in this process, or a job waits to lead one."""
+        return self._leading[scope] > 0 or any(w.scope == scope for w in self._waiting)
+
+    def release(self, scope: Scope) -> None:
+        """Give back a slot `take` answered True for."""
+        self._leading[scope] -= 1
+        if self._leading[scope] <= 0:
+            del self._leading[scope]
         self._slots.release()
 
     async def take(self, scope: Scope, saleor_id: str) -> bool:
@@ -67,6 +77,7 @@ class BurstSlots:
                 raise
             if waiting in self._waiting:  # not adopted: the slot came
                 self._waiting.remove(waiting)
+                self._leading[scope] += 1
                 return True
             # A burst adopted it: a slot that came meanwhile goes back; then that burst's word.
             await self._give_back(acquiring)

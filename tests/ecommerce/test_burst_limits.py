@@ -11,7 +11,9 @@ import pytest
 
 from addon.ecommerce import burst
 from addon.ecommerce.burst_slots import slots_of_loop
+from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.schemas import PushRequest
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
@@ -121,3 +123,32 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     for customer in customers:
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_push_claimed_while_its_scope_bursts_here_goes_in_a_batch(
+    bursty: Shop,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A burst takes the backlog over, so fewer pushes than the threshold may be left waiting;
+    a push of the same channel and kind claimed by its process meanwhile still goes in a batch
+    (the next one carries it), rather than alone."""
+    shop = bursty
+    answers: list[bool] = []
+    read = burst.read
+
+    async def reading(services: Any, ctx: Context, kind: EntityKind, saleor_ids: list[str]) -> Any:
+        # While this burst reads Saleor, another push of its scope is claimed.
+        job = ClaimedJob(
+            id=0, installation_id=ctx.installation_id, kind=PUSH_JOB, payload={}, attempts=1
+        )
+        request = PushRequest(channel=ctx.channel, kind=kind, saleor_id="another")
+        answers.append(await burst.applies(services, job, request))
+        return await read(services, ctx, kind, saleor_ids)
+
+    monkeypatch.setattr(burst, "read", reading)
+    for i in range(6):
+        await shop.saleor.create_customer(f"b{i}@example.com", f"B{i}", "Last")
+    await settle(shop)
+
+    # One burst took the five others over: none left waiting, yet that push batches.
+    assert answers == [True]
