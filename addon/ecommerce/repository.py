@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     ColumnElement,
     String,
     Table,
@@ -46,12 +47,18 @@ SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
 def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """`column` among the list bound as `name`: on PostgreSQL `= ANY(<array>)`, one statement
-    text whatever the list's length (an expanding IN is rewritten for each length, and asyncpg
-    prepares each text anew: a few hundred records a statement vary in number every time)."""
+    """`column` (a text column) among the list of strings bound as `name`, in one statement
+    text whatever the list's length: an expanding IN is rewritten for each length, and a few
+    hundred records a statement vary in number every time. On PostgreSQL `= ANY(<array>)`
+    (asyncpg prepares each text anew); on SQLite `IN (SELECT value FROM json_each(<JSON>))`:
+    each connection's statement cache kept up to 128 compiled IN lists of hundreds of
+    parameters, compiling them cost CPU, and in an initial sync the worker's memory grew with
+    them. SQLite still searches the unique index by each value
+    (https://www.sqlite.org/json1.html#jeach)."""
     if dialect == "postgresql":
         return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    return column.in_(bindparam(name, expanding=True))
+    values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
+    return column.in_(select(values.c.value).scalar_subquery())
 
 
 @lru_cache(maxsize=4)
