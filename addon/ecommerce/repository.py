@@ -85,13 +85,15 @@ def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None 
 
 @dataclass(frozen=True, slots=True)
 class HeldRecord:
-    """What a burst plans from of a ledger record (`burst_plan.py`): what Mailchimp holds,
-    read as a Core row, no ORM object."""
+    """What a burst plans from of a ledger record (`burst_plan.py`), and the initial sync's
+    applier and planner: what Mailchimp holds, and when it was last pushed, read as a Core
+    row, no ORM object."""
 
     status: SyncStatus
     mailchimp_id: str | None
     content_hash: str | None
     children: dict[str, str]
+    pushed_at: datetime | None
 
     @property
     def fingerprint(self) -> Fingerprint:
@@ -103,7 +105,12 @@ def _held_statement(dialect: str) -> Any:
     """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
     table = SYNC_RECORDS.c
     return select(
-        table.saleor_id, table.status, table.mailchimp_id, table.content_hash, table.children
+        table.saleor_id,
+        table.status,
+        table.mailchimp_id,
+        table.content_hash,
+        table.children,
+        table.pushed_at,
     ).where(
         table.installation_id == bindparam("of_installation"),
         table.channel_slug == bindparam("channel"),
@@ -211,7 +218,8 @@ class LedgerRepository(Repository):
         self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
     ) -> dict[str, HeldRecord]:
         """What the ledger says Mailchimp holds of these entities (those with a record), by
-        Saleor id: `by_saleor_ids` for reading only (a burst's plan), no ORM object loaded."""
+        Saleor id: `by_saleor_ids` for reading only (a burst's plan, an initial sync's), no
+        ORM object loaded."""
         if not saleor_ids:
             return {}
         parameters = {
@@ -222,7 +230,9 @@ class LedgerRepository(Repository):
         }
         rows = await self.session.execute(_held_statement(self.dialect), parameters)
         return {
-            row.saleor_id: HeldRecord(row.status, row.mailchimp_id, row.content_hash, row.children)
+            row.saleor_id: HeldRecord(
+                row.status, row.mailchimp_id, row.content_hash, row.children, row.pushed_at
+            )
             for row in rows
         }
 
@@ -337,8 +347,10 @@ class LedgerRepository(Repository):
         self, installation_id: int, channel: str, product_ids: Collection[str]
     ) -> set[str]:
         """Mailchimp variant ids an order line may reference: those of the products Mailchimp
-        holds (its id recorded, even while a live push updates it; not quarantined)."""
-        records = await self.by_saleor_ids(
+        holds (its id recorded, even while a live push updates it; not quarantined). Core
+        rows: an initial sync asks this for every page of orders, a few hundred products each,
+        and loading them as ORM objects cost more than the query."""
+        records = await self.held_by_saleor_ids(
             installation_id, channel, EntityKind.PRODUCT, product_ids
         )
         # A removed product keeps its variants' ids (for `orphan_products`), but a line of a

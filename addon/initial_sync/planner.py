@@ -104,7 +104,7 @@ class Planner:
             nodes = held
         async with self._lookups, self.services.db.session() as session:
             ledger = LedgerRepository(session)
-            seen = await ledger.by_saleor_ids(
+            seen = await ledger.held_by_saleor_ids(
                 installation_id, channel, kind, [str(node["id"]) for node in nodes]
             )
             available: set[str] = set()
