@@ -80,7 +80,7 @@ def worker() -> None:
     """Run only a worker (add more of them on PostgreSQL to scale out)."""
     from addon.capabilities import create_services
     from addon.db.migrations import upgrade
-    from addon.heap import freeze_start_up
+    from addon.heap import collect_less_often, freeze_start_up
     from addon.jobs.worker import Worker
 
     settings = _settings()
@@ -94,6 +94,7 @@ def worker() -> None:
         try:
             await upgrade(services.db.engine)
             freeze_start_up()
+            collect_less_often()
             await Worker(services).run(stop)
         finally:
             await services.aclose()
