@@ -224,6 +224,37 @@ async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
     assert (await jobs(services))[0].attempts == 2
 
 
+async def test_a_worker_looks_for_lapsed_leases_once_a_poll_interval(
+    services: Services, clock: ManualClock
+) -> None:
+    """Lapsed leases are rare (a worker died): one worker's claims look for them once a poll
+    interval, not each time (a statement per claim); such a job is still taken within one
+    interval of its lease lapsing."""
+    installation = await make_installation(services)
+    ran: list[int] = []
+
+    async def record(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    services.handlers.register("test.record", record)
+    job_id = await enqueue(services, installation, "test.record")
+    lease = services.settings.worker_lease_seconds
+    poll = services.settings.worker_poll_interval_seconds
+    async with services.db.transaction() as session:  # a worker claims, then crashes
+        await JobRepository(session).claim(
+            "dead-worker", 10, timedelta(seconds=lease), claimable=services.handlers.claimable
+        )
+    worker = Worker(services)
+    clock.advance(lease - poll / 2)
+    assert await worker.run_until_idle() == 0  # it looked: still leased
+    clock.advance(poll / 2 + 0.001)  # lapsed, but this worker looked less than an interval ago
+    assert await worker.run_until_idle() == 0
+    assert ran == []
+    clock.advance(poll / 2)  # an interval since it looked
+    assert await worker.run_until_idle() == 1
+    assert ran == [job_id]
+
+
 async def test_workers_side_by_side_process_each_job_exactly_once(services: Services) -> None:
     installation = await make_installation(services)
     seen: Counter[int] = Counter()

@@ -172,12 +172,13 @@ class JobRepository(Repository):
         *,
         claimable: ColumnElement[bool],
         only: tuple[list[str], list[int]] | None = None,
+        lapsed: bool = True,
     ) -> list[ClaimedJob]:
         """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
         (housekeeping kinds whatever it says): the app's holds for the jobs of active
         installations (`HandlerRegistry.claim_only`). With `only` (kinds, installation ids),
         just jobs of these kinds and installations (the worker adds more jobs to run together
-        to those a claim brought).
+        to those a claim brought). With `lapsed` off, no running job whose lease lapsed.
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
@@ -190,7 +191,7 @@ class JobRepository(Repository):
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
         rows = []
-        if only is None:
+        if only is None and lapsed:
             # Expired leases first: their jobs were claimed before any pending one was due
             # (rarely any: a worker died). Each statement is an ordered index scan that stops
             # at its limit (`claim_statement`).

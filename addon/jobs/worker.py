@@ -29,7 +29,7 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,6 +85,7 @@ class Worker:
         self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
+        self._lapsed_looked_at: datetime | None = None  # see `_lapsed_due`
         self.wakeup = wakeup_for(services.db)
         self.outcomes = Outcomes(services.db, self.worker_id, self.clock)
         self.flow: Flow | None = None  # while `run` runs
@@ -113,7 +114,9 @@ class Worker:
         async with self.services.db.transaction() as session:
             jobs = self._jobs(session)
             claimable = self.services.handlers.claimable
-            claimed = await jobs.claim(self.worker_id, limit, self.lease, claimable=claimable)
+            claimed = await jobs.claim(
+                self.worker_id, limit, self.lease, claimable=claimable, lapsed=self._lapsed_due()
+            )
             together = [job for job in claimed if self._batched(job)]
             if together and len(claimed) == limit and len(together) < JOBS_TOGETHER:
                 # A backlog of webhooks goes by hundreds. (A claim short of `limit` took every
@@ -129,6 +132,17 @@ class Worker:
                     only=(kinds, installations),
                 )
         return claimed
+
+    def _lapsed_due(self) -> bool:
+        """Whether this claim also looks for jobs whose lease lapsed (their worker died): once
+        a poll interval, not at every claim (a statement each; at a steady rate of webhooks,
+        one claim per webhook). Such a job is taken at most one interval after its lease."""
+        now, looked = self.clock.now(), self._lapsed_looked_at
+        interval = timedelta(seconds=self.settings.worker_poll_interval_seconds)
+        if looked is not None and now - looked < interval:
+            return False
+        self._lapsed_looked_at = now
+        return True
 
     def start(
         self,
