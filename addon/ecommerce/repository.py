@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -288,6 +288,22 @@ class LedgerRepository(Repository):
     ) -> dict[str, tuple[int, str | None]]:
         """Each record's id and label, by Saleor id, new pending records inserted for those
         without (as `get_or_create_many`, no record loaded: Core rows of two columns)."""
+        labels, _ = await self.labels_inserting(installation_id, channel, kind, saleor_ids, {})
+        return labels
+
+    async def labels_inserting(
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_ids: Collection[str],
+        synced: Mapping[str, tuple[str | None, Fingerprint]],
+        now: datetime | None = None,
+    ) -> tuple[dict[str, tuple[int, str | None]], set[str]]:
+        """`labels_of`, where a record inserted for an entity of `synced` (Saleor id → Mailchimp
+        id, fingerprint) is written at once as `settle_synced` would write it (pushed at `now`),
+        not pending to be updated next; also answers which were so written, so only the others
+        need `settle_synced` (an initial sync's batch of new records: one INSERT, no UPDATE)."""
         parameters = {
             "of_installation": installation_id,
             "channel": channel,
@@ -301,17 +317,24 @@ class LedgerRepository(Repository):
 
         wanted = list(dict.fromkeys(saleor_ids))
         if not wanted:
-            return {}
+            return {}, set()
         found = await read(wanted)
         missing = [saleor_id for saleor_id in wanted if saleor_id not in found]
+        inserted = 0
         for start in range(0, len(missing), INSERT_ROWS):
             rows = self._new_rows(
                 installation_id, channel, kind, missing[start : start + INSERT_ROWS]
             )
-            await self.session.execute(self._insert_new(), rows)
+            if synced:
+                _settle_new(rows, synced, now or utcnow())
+            result = await self.session.execute(self._insert_new(), rows)
+            inserted += result.rowcount  # type: ignore[attr-defined]
         if missing:
             found.update(await read(missing))
-        return found
+        # Another job may have inserted some meanwhile (skipped on the unique key): unless every
+        # row was inserted (the driver's count may be unknown, -1), none counts as written.
+        written = {s for s in missing if s in synced} if inserted == len(missing) else set()
+        return found, written
 
     async def relabel(self, labels: Sequence[tuple[int, str]]) -> None:
         """New labels (record id, label), `updated_at` kept: no push's verdict (one UPDATE
@@ -538,6 +561,31 @@ _RELABEL = (
     # Kept as it is (the column's `onupdate` would stamp it).
     .values(label=bindparam("new_label"), updated_at=SYNC_RECORDS.c.updated_at)
 )
+
+
+def _settle_new(
+    rows: list[dict[str, object]],
+    synced: Mapping[str, tuple[str | None, Fingerprint]],
+    now: datetime,
+) -> None:
+    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `_SETTLE_SYNCED`
+    leaves a record (the label none yet); the others pending, with the same columns (one
+    executemany)."""
+    for row in rows:
+        held = synced.get(str(row["saleor_id"]))
+        if held is None:
+            row.update(mailchimp_id=None, content_hash=None, pushed_at=None)
+            continue
+        mailchimp_id, fingerprint = held
+        row.update(
+            status=SyncStatus.SYNCED,
+            mailchimp_id=mailchimp_id,
+            content_hash=fingerprint.content_hash,
+            children=dict(fingerprint.children),
+            pushed_at=now,
+            updated_at=now,
+        )
+
 
 # What `settled` writes for a synced record, by the record's id.
 _SETTLE_SYNCED = (

@@ -73,8 +73,20 @@ async def apply(
                 resend[key] = op  # batched again, as it was
             else:
                 outcomes[key] = (outcome, pushed_live)
-        # Every record's id and label (new pending records inserted for those without).
-        labels = await ledger.labels_of(*scope, [operations[key]["saleor_id"] for key in outcomes])
+        # What Mailchimp holds of each entity it simply took: "exists" (a repeated submit)
+        # means its content is unknown, so the next live change sends all of it.
+        taken: dict[str, tuple[str | None, Fingerprint]] = {}
+        for key, (outcome, pushed_live) in outcomes.items():
+            op = operations[key]
+            if not pushed_live and outcome in ("confirmed", "exists"):
+                sent = Fingerprint(op["hash"], dict(op["children"]))
+                content = sent if outcome == "confirmed" else Fingerprint.unknown(op["children"])
+                taken[op["saleor_id"]] = (op["mailchimp_id"], content)
+        # Every record's id and label; one inserted for an entity without is written synced
+        # at once if it is one of those (a pending one otherwise).
+        labels, written = await ledger.labels_inserting(
+            *scope, [operations[key]["saleor_id"] for key in outcomes], taken, now
+        )
         others = [
             operations[key]["saleor_id"]
             for key, (outcome, pushed_live) in outcomes.items()
@@ -86,16 +98,14 @@ async def apply(
         synced: list[tuple[int, str | None, str | None, str | None, Fingerprint]] = []
         for key, (outcome, pushed_live) in outcomes.items():
             op = operations[key]
-            if not pushed_live and outcome in ("confirmed", "exists"):
-                # "exists" (a repeated submit): Mailchimp's content is unknown, so the next
-                # live change sends all of it.
-                sent = Fingerprint(op["hash"], dict(op["children"]))
-                content = sent if outcome == "confirmed" else Fingerprint.unknown(op["children"])
-                # `settled(…, SYNCED, …, now)`, the label kept.
-                synced.append((*labels[op["saleor_id"]], None, op["mailchimp_id"], content))
+            saleor_id = op["saleor_id"]
+            if saleor_id in taken:
+                if saleor_id not in written:
+                    # `settled(…, SYNCED, …, now)`, the label kept.
+                    synced.append((*labels[saleor_id], None, *taken[saleor_id]))
                 counts["confirmed"] += 1
                 continue
-            record = records[op["saleor_id"]]
+            record = records[saleor_id]
             if pushed_live or outcome in ("transient", "live"):
                 # Live sync pushes Saleor's current state (after a newer live push, Mailchimp
                 # failing transiently MAX_SENDS times, or a rejected campaign id).

@@ -11,6 +11,7 @@ from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, u
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
 from addon.ecommerce.repository import (
+    SYNC_RECORDS,
     LedgerRepository,
     content_forgotten,
     quarantined,
@@ -259,3 +260,93 @@ async def test_a_change_marks_its_record_pending_in_one_statement(services: Serv
             "synced": (SyncStatus.PENDING, 2),
             "quarantined": (SyncStatus.PENDING, 0),
         }
+
+
+async def _rows(services: Services, installation: int, channel: str) -> dict[str, tuple[Any, ...]]:
+    """The ledger's rows of the channel's orders by Saleor id, without their ids."""
+    async with services.db.session() as session:
+        records = await LedgerRepository(session).by_saleor_ids(
+            installation, channel, EntityKind.ORDER, ["a", "b", "c", "d"]
+        )
+    return {
+        saleor_id: (
+            r.label,
+            r.status,
+            r.mailchimp_id,
+            r.fingerprint,
+            r.attempts,
+            r.last_error,
+            r.next_attempt_at,
+            r.pushed_at,
+        )
+        for saleor_id, r in records.items()
+    }
+
+
+async def test_records_inserted_synced_are_those_an_insert_then_a_settle_would_leave(
+    services: Services,
+) -> None:
+    """An initial sync's applier writes a new record synced at once (`labels_inserting`); the
+    ledger holds what inserting it pending and settling it (`labels_of`, `settle_synced`)
+    would leave, one that existed is left to `settle_synced`, the others stay pending."""
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    taken = {"a": ("1", Fingerprint("h", {"lines": "l"})), "c": ("3", Fingerprint.unknown())}
+    ids = ["a", "b", "c", "d"]
+    leaves = {}
+    installation = await make_installation(services)
+    for way, channel in (("insert then settle", CHANNEL), ("inserted synced", "other")):
+        async with services.db.transaction() as session:
+            ledger = LedgerRepository(session)
+            # "c" existed, labelled.
+            await ledger.labels_of(installation, channel, EntityKind.ORDER, ["c"])
+            await session.execute(
+                SYNC_RECORDS.update()
+                .where(SYNC_RECORDS.c.saleor_id == "c", SYNC_RECORDS.c.channel_slug == channel)
+                .values(label="#3")
+            )
+            if way == "insert then settle":
+                labels = await ledger.labels_of(installation, channel, EntityKind.ORDER, ids)
+                written: set[str] = set()
+            else:
+                labels, written = await ledger.labels_inserting(
+                    installation, channel, EntityKind.ORDER, ids, taken, now
+                )
+                assert written == {"a"}
+            assert sorted(labels) == ids and labels["c"][1] == "#3"
+            await ledger.settle_synced(
+                [(*labels[s], None, *taken[s]) for s in taken if s not in written], now
+            )
+        leaves[way] = await _rows(services, installation, channel)
+    assert leaves["inserted synced"] == leaves["insert then settle"]
+    assert leaves["inserted synced"]["a"][1:4] == (SyncStatus.SYNCED, "1", taken["a"][1])
+    assert leaves["inserted synced"]["b"][1] is SyncStatus.PENDING
+
+
+async def test_a_record_another_job_inserted_meanwhile_is_not_taken_as_written(
+    services: Services,
+) -> None:
+    """A row skipped on the unique key (another job's, on PostgreSQL) was not written synced:
+    `labels_inserting` then answers none as written, so the caller settles them all."""
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        execute = session.execute
+        landed = False
+
+        async def read_then_the_other_job_inserts(*args: Any, **kwargs: Any) -> Any:
+            nonlocal landed
+            result = await execute(*args, **kwargs)
+            if not landed:  # this job looked; now the other one's row lands
+                landed = True
+                row = {"installation_id": installation, "channel_slug": CHANNEL}
+                row |= {"kind": EntityKind.ORDER, "saleor_id": "b", "label": "theirs"}
+                await execute(ledger.insert(SyncRecord).values(row))
+            return result
+
+        session.execute = read_then_the_other_job_inserts  # type: ignore[method-assign]
+        taken = {"a": ("1", Fingerprint("h")), "b": ("2", Fingerprint("i"))}
+        labels, written = await ledger.labels_inserting(
+            installation, CHANNEL, EntityKind.ORDER, ["a", "b"], taken
+        )
+        assert landed and written == set()
+        assert sorted(labels) == ["a", "b"] and labels["b"][1] == "theirs"
