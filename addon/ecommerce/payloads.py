@@ -8,7 +8,6 @@ primary key (a number or UUID) is the Mailchimp id.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -61,7 +60,9 @@ CURRENCY_SYMBOLS = {
 def mailchimp_id(global_id: str) -> str:
     """The slash-free Mailchimp id of a Saleor object: its primary key."""
     try:
-        decoded = base64.b64decode(global_id, validate=True).decode()
+        # `base64.b64decode(global_id, validate=True)` without its wrapping (0.57 -> 0.33 us;
+        # a dozen ids an order): a non-ASCII id fails the encode, a non-base64 one the decode.
+        decoded = binascii.a2b_base64(global_id.encode("ascii"), strict_mode=True).decode()
         _, _, pk = decoded.partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pk = ""
