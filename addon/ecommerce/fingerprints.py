@@ -44,11 +44,13 @@ __all__ = [
 Fingerprinted = StoreInput | ProductInput | CustomerInput | OrderInput | CartInput
 
 
-def fingerprint(body: Fingerprinted) -> Fingerprint:
-    """The fingerprint of a request body, as the ledger records it after a push."""
+def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fingerprint:
+    """The fingerprint of a request body, as the ledger records it after a push. `dumped`: its
+    `body()`, when the caller has made it already (for the request too)."""
     # One dump of the whole body: a child's part of it is what the child's own `body()` gives
     # (the same dump options apply all the way down), and dumping is most of the cost.
-    dumped = body.body()
+    if dumped is None:
+        dumped = body.body()
     if isinstance(body, ProductInput):
         variants = dumped.get("variants", [])
         return Fingerprint(

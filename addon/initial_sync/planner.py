@@ -186,12 +186,19 @@ class Planner:
             body = payloads.product_input(product, self.ctx.channel, self.ctx.product_options)
             if body is None:
                 return None
-            operation = batches.create_product(store_id, body, operation_id=saleor_id)
-            return Planned(operation, saleor_id, body.id, fingerprint(body))
+            # One dump for the operation and the fingerprint.
+            dumped = body.body()
+            operation = batches.create_product(
+                store_id, body, operation_id=saleor_id, dumped=dumped
+            )
+            return Planned(operation, saleor_id, body.id, fingerprint(body, dumped))
         if kind is EntityKind.CUSTOMER:
             customer = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
-            operation = batches.upsert_customer(store_id, customer, operation_id=saleor_id)
-            return Planned(operation, saleor_id, customer.id, fingerprint(customer))
+            dumped = customer.body()
+            operation = batches.upsert_customer(
+                store_id, customer, operation_id=saleor_id, dumped=dumped
+            )
+            return Planned(operation, saleor_id, customer.id, fingerprint(customer, dumped))
         order = SaleorOrder.model_validate(node)
         if order.channel.slug != self.ctx.channel:
             return None
@@ -200,5 +207,8 @@ class Planner:
         )
         if order_input is None:
             return None
-        operation = batches.create_order(store_id, order_input, operation_id=saleor_id)
-        return Planned(operation, saleor_id, order_input.id, fingerprint(order_input))
+        dumped = order_input.body()
+        operation = batches.create_order(
+            store_id, order_input, operation_id=saleor_id, dumped=dumped
+        )
+        return Planned(operation, saleor_id, order_input.id, fingerprint(order_input, dumped))

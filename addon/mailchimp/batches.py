@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import tarfile
+from typing import Any
 
 import orjson
 
@@ -28,6 +29,8 @@ from .models import (
     BatchOperationResult,
 )
 
+Body = dict[str, Any]
+
 __all__ = [
     "create_order",
     "create_product",
@@ -39,9 +42,16 @@ __all__ = [
 ]
 
 
-def create_product(store_id: str, product: ProductInput, *, operation_id: str) -> BatchOperation:
+# `dumped`: the body's `body()` when the caller has made it already (for its fingerprint too):
+# dumping a body is most of the cost of encoding it.
+
+
+def create_product(
+    store_id: str, product: ProductInput, *, operation_id: str, dumped: Body | None = None
+) -> BatchOperation:
+    body = product if dumped is None else dumped
     return BatchOperation.of(
-        "POST", paths.in_store(store_id, "products"), product, operation_id=operation_id
+        "POST", paths.in_store(store_id, "products"), body, operation_id=operation_id
     )
 
 
@@ -59,14 +69,20 @@ def upsert_product_variant(
     return BatchOperation.of("PUT", path, variant, operation_id=operation_id)
 
 
-def upsert_customer(store_id: str, customer: CustomerInput, *, operation_id: str) -> BatchOperation:
+def upsert_customer(
+    store_id: str, customer: CustomerInput, *, operation_id: str, dumped: Body | None = None
+) -> BatchOperation:
     path = paths.in_store(store_id, "customers", customer.id)
-    return BatchOperation.of("PUT", path, customer, operation_id=operation_id)
+    body = customer if dumped is None else dumped
+    return BatchOperation.of("PUT", path, body, operation_id=operation_id)
 
 
-def create_order(store_id: str, order: OrderInput, *, operation_id: str) -> BatchOperation:
+def create_order(
+    store_id: str, order: OrderInput, *, operation_id: str, dumped: Body | None = None
+) -> BatchOperation:
+    body = order if dumped is None else dumped
     return BatchOperation.of(
-        "POST", paths.in_store(store_id, "orders"), order, operation_id=operation_id
+        "POST", paths.in_store(store_id, "orders"), body, operation_id=operation_id
     )
 
 
