@@ -639,11 +639,11 @@ def resolve_products(
         if pks is None
         else [store.products[pk] for pk in sorted(pks) if pk in store.products]
     )
-    products = [
-        p
-        for p in candidates
-        if _visible(p, chan) and _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
-    ]
+    products = [p for p in candidates if _visible(p, chan)]
+    if search:  # (the variants' SKUs gathered only then: a catalogue page read them all)
+        products = [
+            p for p in products if _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+        ]
     return paginate(
         info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
     )
