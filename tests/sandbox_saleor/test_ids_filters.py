@@ -66,3 +66,20 @@ async def test_ids_filter_products_orders_and_customers(
     body = await gql(client, ORDERS, {"ids": ["not-an-id"]}, token)
     assert body["data"] == {"orders": None}
     assert "Couldn't resolve id" in body["errors"][0]["message"]
+
+
+async def test_products_search_matches_a_name_or_a_variants_sku(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`search` finds products by name or by one of their variants' SKUs (Saleor searches the
+    product's search vector, which holds both: saleor/product/search.py)."""
+    await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    sandbox.store.add_channel("default-channel", currency_code="USD")
+    mug = sandbox.store.create_product("Blue Mug", [VariantSpec(sku="MUG-1", price=1)])
+    tee = sandbox.store.create_product("Tee", [VariantSpec(sku="TEE-S", price=1)])
+    query = """
+      query($s: String) { products(search: $s, first: 100) { edges { node { id } } } }
+    """
+    assert ids(await gql(client, query, {"s": "blue"}), "products") == [mug.global_id]
+    assert ids(await gql(client, query, {"s": "tee-s"}), "products") == [tee.global_id]
+    assert ids(await gql(client, query, {"s": None}), "products") == [mug.global_id, tee.global_id]
