@@ -11,7 +11,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import httpx
 import pytest
@@ -224,81 +223,3 @@ async def test_a_long_job_does_not_hold_up_the_jobs_after_it(
         release_long.set()
         await until(lambda: idle(worker))
     assert await job_statuses(services, "test.long") == [JobStatus.DONE]
-
-
-async def test_a_job_ending_with_nothing_left_due_claims_nothing_more(
-    services: Services,
-) -> None:
-    """The last claim took every due job: its task ending frees a slot no job waits for, so
-    the worker waits for a wake instead of claiming again (at a steady rate of webhooks, that
-    empty claim was one more transaction per webhook)."""
-    installation = await make_installation(services)
-    done: list[int] = []
-
-    async def quick(job: ClaimedJob, _: Services) -> None:
-        done.append(job.id)
-
-    services.handlers = HandlerRegistry()
-    services.handlers.register("test.quick", quick)
-    worker = Worker(services)
-    claims: list[int] = []
-    claim = worker.claim
-
-    async def counted(limit: int) -> list[ClaimedJob]:
-        claims.append(limit)
-        return await claim(limit)
-
-    worker.claim = counted  # type: ignore[method-assign]
-    async with running(worker):
-        await until(lambda: idle(worker))
-        claims.clear()
-        async with services.db.transaction() as session:
-            await JobRepository(session).enqueue(installation, "test.quick", {})
-        await until(lambda: bool(done))
-        await until(lambda: idle(worker))
-        for _ in range(20):  # the worker's loop turns a few times, if it is going to
-            await asyncio.sleep(0)
-    assert len(claims) == 1
-    assert await job_statuses(services, "test.quick") == [JobStatus.DONE]
-
-
-async def test_the_poll_counts_from_the_last_claim_not_from_a_task_ending(
-    services: Services, clock: ManualClock
-) -> None:
-    """A job that becomes due with the time (a retry's backoff) is found by the poll, one
-    interval after the worker last looked, even when jobs in hand end in between (each ending
-    does not start the interval again)."""
-    installation = await make_installation(services)
-    releases = {"test.first": asyncio.Event(), "test.second": asyncio.Event()}
-    later: list[int] = []
-
-    async def held(job: ClaimedJob, _: Services) -> None:
-        await releases[job.kind].wait()
-
-    async def due_later(job: ClaimedJob, _: Services) -> None:
-        later.append(job.id)
-
-    services.handlers = HandlerRegistry()
-    for kind in releases:
-        services.handlers.register(kind, held)
-    services.handlers.register("test.later", due_later)
-    poll = services.settings.worker_poll_interval_seconds
-    async with running(Worker(services)) as worker:
-        async with services.db.transaction() as session:
-            jobs = JobRepository(session)
-            await jobs.enqueue(installation, "test.first", {})
-            await jobs.enqueue(installation, "test.second", {})
-        await until(lambda: worker.flow is not None and len(worker.flow.running) == 2)
-        await until(lambda: worker.wakeup.waiting > 0)
-        async with services.db.transaction() as session:
-            due = clock.now() + timedelta(seconds=poll / 2)
-            await JobRepository(session).enqueue(installation, "test.later", {}, run_after=due)
-        clock.advance(poll * 0.6)  # due now; nothing woke the worker
-        releases["test.first"].set()
-        await until(lambda: worker.flow is not None and len(worker.flow.running) == 1)
-        await until(lambda: worker.wakeup.waiting > 0)
-        assert not later
-        clock.advance(poll * 0.4)  # one interval since the claim
-        await until(lambda: bool(later))
-        releases["test.second"].set()
-        await until(lambda: idle(worker))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
 from typing import Protocol
 
 from addon.clock import Clock
@@ -60,11 +59,9 @@ class Flow:
         self.running: dict[asyncio.Task[None], list[ClaimedJob]] = {}  # by task
         self.stopped: list[ClaimedJob] = []  # to release
         self.heartbeat: asyncio.Task[None] | None = None
-        self.looked_at: datetime | None = None  # the last claim's time
 
     async def run(self, stop: asyncio.Event) -> None:
         worker = self.worker
-        look = True
         try:
             while not stop.is_set():
                 # Read before looking for work: a wake while claiming is not missed.
@@ -72,16 +69,9 @@ class Flow:
                 if self.stopped:
                     await self._release_stopped()
                 free = worker.settings.worker_batch_size - len(self.running)
-                if free > 0 and look:
-                    if await self._claim(free) >= free:
-                        continue  # more may be due, and some ran together: look again at once
-                    # Every due job was claimed: until work is committed or the poll comes,
-                    # a task ending frees a slot nothing waits for (at a steady rate of webhooks,
-                    # a claim after each job's end found nothing: a transaction per webhook).
-                    saturated = False
-                else:
-                    saturated = free <= 0
-                look = await self._wait(stop, seen) or saturated
+                if free > 0 and await self._claim(free) >= free:
+                    continue  # more may be due, and some ran together: look again at once
+                await self._wait(stop, seen)
             await self._stop()
         finally:
             tasks = [*self.running, *([self.heartbeat] if self.heartbeat else [])]
@@ -92,7 +82,6 @@ class Flow:
 
     async def _claim(self, free: int) -> int:
         """Claim and start up to `free` jobs (and those that run with them); how many."""
-        self.looked_at = self.worker.clock.now()
         try:
             claimed = await self.worker.claim(free)
             await self.worker.prune_if_due()
@@ -129,29 +118,20 @@ class Flow:
                 "Worker task failed; its jobs are due again after their lease", exc_info=error
             )
 
-    async def _wait(self, stop: asyncio.Event, seen: int) -> bool:
+    async def _wait(self, stop: asyncio.Event, seen: int) -> None:
         """Until work is committed (generation past `seen`), a task ends, the poll interval
-        passes (the fallback) or the stop; whether work may have become due (anything but a
-        task ending)."""
+        passes (the fallback) or the stop."""
         worker = self.worker
-        poll = worker.settings.worker_poll_interval_seconds
-        # The poll counts from the last look, not from this wait: tasks ending one after
-        # another must not put off the fallback for ever.
-        looked = self.looked_at
-        remaining = poll - (worker.clock.now() - looked).total_seconds() if looked else poll
         waits = [
             asyncio.ensure_future(stop.wait()),
             asyncio.ensure_future(worker.wakeup.wait(seen)),
-            asyncio.ensure_future(worker.clock.sleep(max(remaining, 0.0))),
+            asyncio.ensure_future(worker.clock.sleep(worker.settings.worker_poll_interval_seconds)),
         ]
         try:
-            done, _ = await asyncio.wait(
-                [*waits, *self.running], return_when=asyncio.FIRST_COMPLETED
-            )
+            await asyncio.wait([*waits, *self.running], return_when=asyncio.FIRST_COMPLETED)
         finally:
             for wait in waits:
                 wait.cancel()
-        return any(wait in done for wait in waits)
 
     async def _stop(self) -> None:
         """The jobs in hand get the shutdown grace period; those still running are stopped
