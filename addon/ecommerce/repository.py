@@ -320,20 +320,23 @@ class LedgerRepository(Repository):
             return {}, set()
         found = await read(wanted)
         missing = [saleor_id for saleor_id in wanted if saleor_id not in found]
-        inserted = 0
+        written: set[str] = set()
         for start in range(0, len(missing), INSERT_ROWS):
             rows = self._new_rows(
                 installation_id, channel, kind, missing[start : start + INSERT_ROWS]
             )
-            if synced:
-                _settle_new(rows, synced, now or utcnow())
-            result = await self.session.execute(self._insert_new(), rows)
-            inserted += result.rowcount  # type: ignore[attr-defined]
+            if not synced:
+                await self.session.execute(self._insert_new(), rows)
+                continue
+            _settle_new(rows, synced, now or utcnow())
+            # The rows this insert wrote, by RETURNING: one another job inserted meanwhile was
+            # skipped on the unique key, and is settled as any existing record. (Not a row
+            # count: asyncpg does not tell one for many parameter sets.)
+            inserting = self._insert_new().returning(SYNC_RECORDS.c.saleor_id)
+            result = await self.session.execute(inserting, rows)
+            written.update(s for s in result.scalars() if s in synced)
         if missing:
             found.update(await read(missing))
-        # Another job may have inserted some meanwhile (skipped on the unique key): unless every
-        # row was inserted (the driver's count may be unknown, -1), none counts as written.
-        written = {s for s in missing if s in synced} if inserted == len(missing) else set()
         return found, written
 
     async def relabel(self, labels: Sequence[tuple[int, str]]) -> None:
