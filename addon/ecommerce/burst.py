@@ -112,6 +112,9 @@ async def absorb(
     slots = slots_of_loop(BURSTS_AT_ONCE)
     scope = (job.installation_id, request.channel, request.kind)
     if not await slots.take(scope, request.saleor_id):
+        # Carried by another burst: a rerun still hands back what an earlier run of it took
+        # over (a leader does so in `_absorb`).
+        await release_unsent(services, job.id, keep=request.saleor_id)
         return True
     try:
         return await _absorb(services, job, request, context, client, slots)
@@ -140,6 +143,9 @@ async def _absorb(
                 dict.fromkeys([request.saleor_id, *(a.saleor_id for a in adopted), *taken])
             )
             if len(saleor_ids) == 1:
+                # Nothing to batch (those adopted, if any, push this same record): each
+                # pushes on its own.
+                settle(adopted, carried=False)
                 return False
             row = BurstBatch(
                 installation_id=job.installation_id,

@@ -73,14 +73,14 @@ class BurstSlots:
             except BaseException:
                 if waiting in self._waiting:
                     self._waiting.remove(waiting)
-                await self._give_back(acquiring)
+                self._give_back(acquiring)
                 raise
             if waiting in self._waiting:  # not adopted: the slot came
                 self._waiting.remove(waiting)
                 self._leading[scope] += 1
                 return True
             # A burst adopted it: a slot that came meanwhile goes back; then that burst's word.
-            await self._give_back(acquiring)
+            self._give_back(acquiring)
             if await waiting.carried:
                 return False
 
@@ -92,10 +92,19 @@ class BurstSlots:
             self._waiting.remove(waiting)
         return adopted
 
-    async def _give_back(self, acquiring: asyncio.Future[Any]) -> None:
-        if not acquiring.done():
+    def _give_back(self, acquiring: asyncio.Future[Any]) -> None:
+        """Give back the slot `acquiring` got, or stop it getting one. With no await: a
+        cancellation arriving between learning it got a slot and releasing that slot would
+        leave the process one burst slot short for good."""
+        if acquiring.done():
+            self._release_if_acquired(acquiring)
+        else:
+            # Not started: never acquires. Woken already: `Semaphore.acquire` hands its slot
+            # on when cancelled. Finished meanwhile: the callback releases what it got.
             acquiring.cancel()
-        await asyncio.gather(acquiring, return_exceptions=True)
+            acquiring.add_done_callback(self._release_if_acquired)
+
+    def _release_if_acquired(self, acquiring: asyncio.Future[Any]) -> None:
         if not acquiring.cancelled() and acquiring.exception() is None:
             self._slots.release()
 

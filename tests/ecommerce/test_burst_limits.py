@@ -116,7 +116,9 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     assert claimed[0] >= 5
     assert batch_calls(shop, start) == 1
     assert direct_writes(shop, start) == []
-    assert seen == [claimed[0] - 1]
+    # The leader's look (the first) came with all the others waiting; each carried job
+    # looked too, for what an earlier run of it might have taken over.
+    assert seen[0] == claimed[0] - 1 and len(seen) == claimed[0]
     assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
         str(c.id) for c in customers
     }
