@@ -199,9 +199,9 @@ async def test_a_paused_installation_keeps_its_jobs_until_resumed(services: Serv
     assert done == [other, paused]
 
 
-async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
-    services: Services, clock: ManualClock
-) -> None:
+async def a_dead_workers_job(services: Services) -> tuple[int, list[int]]:
+    """A job claimed by a worker that then crashed (nobody renews its lease); the ids of the
+    jobs its handler runs."""
     installation = await make_installation(services)
     ran: list[int] = []
 
@@ -211,11 +211,19 @@ async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
     services.handlers.register("test.record", record)
     job_id = await enqueue(services, installation, "test.record")
     lease = services.settings.worker_lease_seconds
-    async with services.db.transaction() as session:  # a worker claims, then crashes
+    async with services.db.transaction() as session:
         claimed = await JobRepository(session).claim(
             "dead-worker", 10, timedelta(seconds=lease), claimable=services.handlers.claimable
         )
     assert [j.id for j in claimed] == [job_id]
+    return job_id, ran
+
+
+async def test_a_job_whose_worker_died_is_picked_up_after_its_lease(
+    services: Services, clock: ManualClock
+) -> None:
+    job_id, ran = await a_dead_workers_job(services)
+    lease = services.settings.worker_lease_seconds
     clock.advance(lease - 0.001)
     assert await Worker(services).run_until_idle() == 0  # leased: not due yet
     clock.advance(0.002)  # one lease after the claim (nobody renewed it)
@@ -230,20 +238,9 @@ async def test_a_worker_looks_for_lapsed_leases_once_a_poll_interval(
     """Lapsed leases are rare (a worker died): one worker's claims look for them once a poll
     interval, not each time (a statement per claim); such a job is still taken within one
     interval of its lease lapsing."""
-    installation = await make_installation(services)
-    ran: list[int] = []
-
-    async def record(job: ClaimedJob, _: Services) -> None:
-        ran.append(job.id)
-
-    services.handlers.register("test.record", record)
-    job_id = await enqueue(services, installation, "test.record")
+    job_id, ran = await a_dead_workers_job(services)
     lease = services.settings.worker_lease_seconds
     poll = services.settings.worker_poll_interval_seconds
-    async with services.db.transaction() as session:  # a worker claims, then crashes
-        await JobRepository(session).claim(
-            "dead-worker", 10, timedelta(seconds=lease), claimable=services.handlers.claimable
-        )
     worker = Worker(services)
     clock.advance(lease - poll / 2)
     assert await worker.run_until_idle() == 0  # it looked: still leased
