@@ -353,19 +353,21 @@ class LedgerRepository(Repository):
     ) -> None:
         """`settled(…, SYNCED, …, pushed_at=now)` for records (id, label held, new label or
         None, Mailchimp id, fingerprint) whose content Mailchimp holds, with their new label
-        (one UPDATE with a parameter set each, no record loaded)."""
+        (one UPDATE with a parameter set each, no record loaded). Without a new label the row
+        keeps the one it has, not the one read earlier: a live push may have relabelled it
+        meanwhile (on PostgreSQL jobs run side by side)."""
         if not records:
             return
         rows = [
             {
                 "record_id": record_id,
-                "new_label": label if label is not None else held,
+                "new_label": label,
                 "new_mailchimp_id": mailchimp_id,
                 "new_content_hash": fingerprint.content_hash,
                 "new_children": dict(fingerprint.children),
                 "now": now,
             }
-            for record_id, held, label, mailchimp_id, fingerprint in records
+            for record_id, _held, label, mailchimp_id, fingerprint in records
         ]
         await self.session.execute(_SETTLE_SYNCED, rows)
 
@@ -595,7 +597,7 @@ _SETTLE_SYNCED = (
     update(SYNC_RECORDS)
     .where(SYNC_RECORDS.c.id == bindparam("record_id"))
     .values(
-        label=bindparam("new_label"),
+        label=func.coalesce(bindparam("new_label", type_=String), SYNC_RECORDS.c.label),
         status=SyncStatus.SYNCED,
         mailchimp_id=bindparam("new_mailchimp_id"),
         content_hash=bindparam("new_content_hash"),

@@ -351,3 +351,29 @@ async def test_a_record_another_job_inserted_meanwhile_is_not_taken_as_written(
         )
         assert landed and written == {"a"}
         assert sorted(labels) == ["a", "b"] and labels["b"][1] == "theirs"
+
+
+async def test_settling_without_a_new_label_keeps_the_label_the_row_has(
+    services: Services,
+) -> None:
+    """The label read before a batch went out may be stale by the time it is settled (a live
+    push relabelled the record meanwhile): settling with no new label leaves the row's own."""
+    installation = await make_installation(services)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    async with services.db.transaction() as session:
+        ledger = LedgerRepository(session)
+        labels = await ledger.labels_of(installation, CHANNEL, EntityKind.ORDER, ["a", "b"])
+        (a_id, a_held), (b_id, b_held) = labels["a"], labels["b"]
+        await session.execute(
+            SYNC_RECORDS.update().where(SYNC_RECORDS.c.id == a_id).values(label="#1 (live)")
+        )
+        await ledger.settle_synced(
+            [
+                (a_id, a_held, None, "1", Fingerprint("h")),
+                (b_id, b_held, "#2", "2", Fingerprint("i")),
+            ],
+            now,
+        )
+    rows = await _rows(services, installation, CHANNEL)
+    assert rows["a"][:3] == ("#1 (live)", SyncStatus.SYNCED, "1")
+    assert rows["b"][:3] == ("#2", SyncStatus.SYNCED, "2")
