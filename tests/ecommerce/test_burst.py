@@ -72,6 +72,16 @@ def direct_writes(shop: Shop, start: int = 0) -> list[str]:
     ]
 
 
+async def assert_all_synced(shop: Shop, customers: list[Any]) -> None:
+    """Every one of `customers` is in Mailchimp, and its ledger record synced."""
+    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
+        str(c.id) for c in customers
+    }
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
 async def test_a_burst_goes_out_as_batches_with_each_records_outcome(bursty: Shop) -> None:
     shop = bursty
     good = [
@@ -203,12 +213,7 @@ async def test_a_transient_failure_in_the_batch_gives_that_record_a_push_of_its_
     await settle(shop)
     assert batch_calls(shop, start) == 1
     assert direct_writes(shop, start) == [f"PUT customers/{customers[2].id}"]
-    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
-        str(c.id) for c in customers
-    }
-    for customer in customers:
-        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_all_synced(shop, customers)
 
 
 async def test_a_burst_that_cannot_read_saleor_hands_its_records_back(

@@ -12,13 +12,19 @@ import pytest
 from addon.ecommerce import burst
 from addon.ecommerce.burst_slots import slots_of_loop
 from addon.ecommerce.context import Context
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind
 from addon.ecommerce.schemas import PushRequest
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
+from tests.ecommerce.test_burst import (  # noqa: F401
+    assert_all_synced,
+    batch_calls,
+    bursty,
+    direct_writes,
+    settle,
+)
 
 
 async def test_bursts_run_at_most_so_many_at_once_per_process(
@@ -58,12 +64,7 @@ async def test_bursts_run_at_most_so_many_at_once_per_process(
     # differs from SQLite's), so only that some did, and that nothing was lost, is checked.
     assert batch_calls(shop, start) >= 1
     assert len(direct_writes(shop, start)) <= 12 - 3
-    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
-        str(c.id) for c in customers
-    }
-    for customer in customers:
-        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_all_synced(shop, customers)
 
 
 async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
@@ -119,12 +120,7 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     # The leader's look (the first) came with all the others waiting; each carried job
     # looked too, for what an earlier run of it might have taken over.
     assert seen[0] == claimed[0] - 1 and len(seen) == claimed[0]
-    assert {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
-        str(c.id) for c in customers
-    }
-    for customer in customers:
-        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
-        assert record is not None and record.status is SyncStatus.SYNCED
+    await assert_all_synced(shop, customers)
 
 
 async def test_a_push_claimed_while_its_scope_bursts_here_goes_in_a_batch(
