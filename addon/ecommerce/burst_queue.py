@@ -23,6 +23,7 @@ from addon.ecommerce.models import BurstBatch, EntityKind
 from addon.ecommerce.push_queue import PUSH_JOB, enqueue_pushes
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
+from addon.jobs.statements import in_state
 from addon.mailchimp.models import Batch
 
 BURST_JOB = "ecommerce.burst"
@@ -83,7 +84,7 @@ async def backlog(session: AsyncSession, installation_id: int, *, above: int | N
     waiting = select(Job.id).where(
         Job.installation_id == installation_id,
         Job.kind == PUSH_JOB,
-        Job.status == JobStatus.PENDING,
+        in_state(JobStatus.PENDING),
         Job.run_after <= utcnow(),
     )
     if above is not None:
@@ -140,12 +141,15 @@ def _take_over_statement() -> Any:
         .where(
             Job.installation_id == bindparam("of_installation"),
             Job.kind == bindparam("of_kind"),
-            Job.status == JobStatus.PENDING,
+            in_state(JobStatus.PENDING),
             Job.run_after <= now,
             Job.coalesce_key.like(bindparam("pattern"), escape="/"),
             ~lane_busy,
         )
-        .order_by(Job.run_after, Job.id)
+        # No order: the oldest push is claimed first anyway (the worker's order) and leads a
+        # burst, so none waits for ever; in order, a planner that has not yet seen the backlog
+        # (its statistics lag a burst by a minute) read and sorted every due push of the
+        # installation to take 500 (25 ms with 10,000 waiting, 83 ms with the old indexes).
         .limit(bindparam("limit", type_=Integer))
         .with_for_update(of=Job, skip_locked=True)
     )

@@ -94,7 +94,6 @@ class SyncRecord(Base):
         UniqueConstraint(
             "installation_id", "channel_slug", "kind", "saleor_id", name="uq_ecommerce_sync_entity"
         ),
-        Index("ix_ecommerce_sync_records_counts", "installation_id", "channel_slug", "kind"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

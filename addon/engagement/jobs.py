@@ -29,6 +29,7 @@ from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.jobs.statements import in_state
 from addon.mailchimp import MailchimpError
 from addon.saleor.client import SaleorError
 from addon.services import Services
@@ -66,7 +67,7 @@ async def periodic_due(session: AsyncSession, installation_id: int) -> bool:
         select(Job.id).where(
             Job.installation_id == installation_id,
             Job.coalesce_key == PERIODIC_KEY,
-            Job.status == JobStatus.PENDING,
+            in_state(JobStatus.PENDING),
             Job.run_after <= utcnow(),
         )
     )
@@ -83,7 +84,7 @@ async def _next(session: AsyncSession, installation_id: int) -> None:
         .where(
             Job.installation_id == installation_id,
             Job.coalesce_key == PERIODIC_KEY,
-            Job.status == JobStatus.PENDING,
+            in_state(JobStatus.PENDING),
         )
         .values(run_after=at)
     )
@@ -96,7 +97,7 @@ async def _another_running(services: Services, job: ClaimedJob) -> bool:
             select(Job.id).where(
                 Job.installation_id == job.installation_id,
                 Job.kind == COLLECT_JOB,
-                Job.status == JobStatus.RUNNING,
+                in_state(JobStatus.RUNNING),
                 Job.locked_until > utcnow(),
                 Job.id != job.id,
             )

@@ -27,6 +27,7 @@ from addon.errors import ErrorCode, NotFound, error_body
 from addon.initial_sync.models import InitialSync
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.statements import in_state
 
 router = APIRouter()
 
@@ -63,7 +64,7 @@ async def _queue(services: ServicesDep) -> list[GaugeMetricFamily]:
     query = (
         select(Job.kind, func.count(), func.min(Job.run_after))
         .join(Installation, Installation.id == Job.installation_id)
-        .where(Job.status == JobStatus.PENDING, Job.run_after <= now, Installation.is_active)
+        .where(in_state(JobStatus.PENDING), Job.run_after <= now, Installation.is_active)
         .group_by(Job.kind)
         .order_by(Job.kind)
     )

@@ -24,10 +24,12 @@ from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
+    NO_SORT,
     RENEW,
     claim_of,
     claim_statement,
     finish_statement,
+    in_state,
 )
 from addon.jobs.wakeup import work_due
 
@@ -188,6 +190,8 @@ class JobRepository(Repository):
         """
         now = self.clock.now()
         parameters: dict[str, Any] = {"now": now, "worker": worker_id, "until": now + lease}
+        if self.session.get_bind().dialect.name == "postgresql":
+            await self.session.execute(NO_SORT)
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
         rows = []
@@ -347,7 +351,7 @@ class JobRepository(Repository):
     async def prune_finished(self, older_than: datetime) -> int:
         """Forget done jobs (and so their delivery ids) after the retention period."""
         result = await self.session.execute(
-            delete(Job).where(Job.status == JobStatus.DONE, Job.finished_at < older_than)
+            delete(Job).where(in_state(JobStatus.DONE), Job.finished_at < older_than)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
 

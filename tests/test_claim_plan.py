@@ -1,0 +1,86 @@
+"""A claim reads the due jobs in their index's order and stops at its limit, whatever
+PostgreSQL's statistics say (PostgreSQL only: SQLite keeps none unless asked).
+
+A burst fills the jobs table within seconds, and autovacuum refreshes the planner's statistics
+a minute or more later. Planned from statistics that have not seen the backlog (here: a table
+never analysed, as after the migration that made it), PostgreSQL read every due job through
+a bitmap scan and sorted them all to claim 18. The claim turns sorting off for its transaction
+(`addon.jobs.statements.NO_SORT`), so the only plan left is the ordered index scan.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert, text
+
+from addon.clock import ManualClock
+from addon.db.engine import Database
+from addon.db.migrations import upgrade
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from tests.own_database import own_database
+
+URL = os.environ.get("TEST_DATABASE_URL", "")
+pytestmark = pytest.mark.skipif(
+    not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
+)
+
+WAITING = 10000
+LIMIT = 18
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+async def test_a_claim_reads_only_as_far_as_its_limit_with_a_backlog_unseen_by_statistics() -> None:
+    async with own_database(URL, "claim_plan") as url:
+        database = Database(url)
+        try:
+            await upgrade(database.engine)
+            async with database.transaction() as session:
+                # Written as SQL: the model would encrypt the token (no key needed here).
+                installation_id = await session.scalar(
+                    text(
+                        "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
+                        " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
+                        " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
+                        " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
+                    ),
+                    {"now": NOW},
+                )
+                rows = [
+                    {
+                        "installation_id": installation_id,
+                        "kind": "webhook.test",
+                        # About a webhook's size: the planner, with no statistics, guesses the
+                        # number of rows from the table's pages and their width.
+                        "payload": {"body": "x" * 600},
+                        "status": JobStatus.PENDING,
+                        "lane": f"lane:{n}",
+                        "attempts": 0,
+                        "run_after": NOW - timedelta(seconds=WAITING - n),
+                        "created_at": NOW,
+                        "updated_at": NOW,
+                    }
+                    for n in range(WAITING)
+                ]
+                await session.execute(insert(Job), rows)
+            async with database.transaction() as session:
+                claimed = await JobRepository(session, ManualClock(NOW)).claim(
+                    "worker", LIMIT, timedelta(minutes=5), claimable=text("true")
+                )
+                read = await session.scalar(
+                    text(
+                        "SELECT idx_tup_fetch FROM pg_stat_xact_user_tables WHERE relname = 'jobs'"
+                    )
+                )
+            # The oldest, in order. Rows fetched through an index in this transaction: each
+            # claimed job twice (read in order, then updated by id); a sort would have read
+            # all 10,000 first (10,018 fetched without `NO_SORT`).
+            assert len(claimed) == LIMIT
+            assert [job.id for job in claimed] == sorted(job.id for job in claimed)
+            assert claimed[0].id == 1 and claimed[-1].id == LIMIT
+            assert read is not None and read <= 4 * LIMIT
+        finally:
+            await database.dispose()
