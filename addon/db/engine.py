@@ -15,7 +15,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import event
+from sqlalchemy import event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -143,6 +144,25 @@ class Database:
         write turn) from its first statement."""
         async with self.sessionmaker() as session, session.begin():
             yield session
+
+    async def analyze(self, table: str) -> None:
+        """Refresh PostgreSQL's planner statistics of `table` after a bulk load (an initial
+        sync writes a ledger record per entity), as PostgreSQL advises
+        (https://www.postgresql.org/docs/current/populate.html#POPULATE-ANALYZE): until
+        autovacuum's next visit, a minute or more later, the planner sees the table as it was,
+        and planned a burst's lookup of 500 records by id as a scan of every record of the
+        channel (60 ms a lookup at 10,000 records, 4 ms once analysed). SQLite keeps no
+        statistics unless asked (the app never asks): nothing to do. A failure is logged, not
+        raised: the load itself is done."""
+        if self.is_sqlite:
+            return
+        name = self.engine.dialect.identifier_preparer.quote(table)
+        try:
+            async with self.engine.connect() as connection:
+                await connection.execute(text(f"ANALYZE {name}"))
+                await connection.commit()
+        except SQLAlchemyError as exc:
+            logger.warning("Could not refresh the statistics of %s: %s", table, exc)
 
     async def dispose(self) -> None:
         self.memo.clear()

@@ -35,7 +35,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync import applier
 from addon.initial_sync import unknown as unknown_batches
@@ -251,6 +251,8 @@ class Step:
                     run.finished_at = utcnow()
                     run.active_channel = None
         logger.info("Initial sync %s of channel %s finished", self.run.id, self.run.channel)
+        # It wrote a ledger record per entity: live sync's lookups are planned from now on.
+        await self.services.db.analyze(SyncRecord.__tablename__)
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 

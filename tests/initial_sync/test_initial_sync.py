@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text, update
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
@@ -539,3 +539,29 @@ async def test_a_step_reads_at_most_one_batch_of_entities_even_when_all_are_skip
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
     kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
     assert kinds["customer"]["skipped"] == 200 and kinds["customer"]["sent"] == 0
+
+
+async def test_a_finished_sync_refreshes_the_ledgers_statistics_on_postgresql(
+    small: Shop,
+) -> None:
+    """It wrote a ledger record per entity: PostgreSQL plans live sync's lookups by id from
+    statistics that have seen them (`Database.analyze`), not from those of an empty table."""
+    shop = small
+    if shop.services.db.is_sqlite:
+        pytest.skip("PostgreSQL's planner statistics")
+    shop.saleor.generate_store(products=20, customers=0, orders=0, seed=3)
+
+    async def analysed() -> datetime | None:
+        async with shop.services.db.session() as session:
+            return await session.scalar(
+                text(
+                    "SELECT last_analyze FROM pg_stat_user_tables"
+                    " WHERE relname = 'ecommerce_sync_records'"
+                )
+            )
+
+    before = await analysed()
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    after = await analysed()
+    assert after is not None and (before is None or after > before)
