@@ -190,8 +190,6 @@ class JobRepository(Repository):
         """
         now = self.clock.now()
         parameters: dict[str, Any] = {"now": now, "worker": worker_id, "until": now + lease}
-        if self.session.get_bind().dialect.name == "postgresql":
-            await self.session.execute(NO_SORT)
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
         rows = []
@@ -202,6 +200,9 @@ class JobRepository(Repository):
             expired = claim_statement(claimable, False, True)
             rows = list(await self.session.execute(expired, {**parameters, "limit": limit}))
         if len(rows) < limit:
+            if self.session.get_bind().dialect.name == "postgresql":
+                # After the lapsed leases' claim: their few rows are sorted (`NO_SORT`).
+                await self.session.execute(NO_SORT)
             statement = claim_statement(claimable, only is not None)
             parameters["limit"] = limit - len(rows)
             rows += await self.session.execute(statement, parameters)

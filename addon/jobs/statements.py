@@ -121,11 +121,14 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     )
 
 
-# For the rest of a claim's transaction on PostgreSQL: no sort, so the due jobs are read in
-# their index's order, up to the limit. A burst fills the table long before autovacuum's next
-# statistics (a minute or more); planning from the old ones, PostgreSQL read and sorted every due
-# job to claim 18 (25 to 46 ms with 10,000 waiting, 0.3 ms in order). `tests/test_claim_plan.py`.
-NO_SORT = text("SET LOCAL enable_sort = off")
+# For the rest of a claim's transaction on PostgreSQL: no sort, so pending jobs are read in
+# their index's order (`ix_jobs_due`), up to the limit. A burst fills the table long before
+# autovacuum's next statistics (a minute or more); planning from the old ones, PostgreSQL read
+# and sorted every due job to claim 18 (25 to 46 ms with 10,000 waiting, 0.3 ms in order;
+# `tests/test_claim_plan.py`). And no JIT: a claim is too short to gain from it, and a plan
+# with a sort left in it (no ordered index: lapsed leases, claimed before this is set) costs
+# enough on paper to compile, 200 ms each time. One statement, one round trip.
+NO_SORT = text("SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)")
 
 
 def claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
