@@ -103,6 +103,28 @@ async def test_products_and_variants(
     assert stored.title == "New title" and [v.id for v in stored.variants] == ["v1", "v3"]
 
 
+async def test_a_refused_product_patch_leaves_the_product_as_it_was(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """A patch shares the stored product's variants and images (no copy made): refused,
+    whether by a field of the product or by one of its variants, nothing of it is kept."""
+    await setup_store(client)
+    await client.post(f"{S}/products", json=product_body("p1", ("v1", "v2")))
+    (before,) = sandbox.products(account, "store-1")
+    bad_variant = {"title": "Renamed", "variants": [{"id": "v1", "title": "One", "price": "x"}]}
+    for body in ({"title": 5}, bad_variant, {"title": "Renamed", "images": [{"id": "i1"}]}):
+        assert_problem(await client.patch(f"{S}/products/p1", json=body), 400, "Invalid Resource")
+        (after,) = sandbox.products(account, "store-1")
+        assert after == before
+    renamed = await client.patch(
+        f"{S}/products/p1", json={"title": "Renamed", "variants": [{"id": "v1", "title": "One"}]}
+    )
+    assert renamed.status_code == 200
+    (after,) = sandbox.products(account, "store-1")
+    assert after.title == "Renamed" and after.variants[0].title == "One"
+    assert after.variants[1] == before.variants[1]
+
+
 async def test_orders_reference_products_and_variants(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:
