@@ -16,7 +16,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import event, text
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -161,7 +160,7 @@ class Database:
             async with self.engine.connect() as connection:
                 await connection.execute(text(f"ANALYZE {name}"))
                 await connection.commit()
-        except SQLAlchemyError as exc:
+        except Exception as exc:  # asyncpg's connection errors are not all SQLAlchemy's
             logger.warning("Could not refresh the statistics of %s: %s", table, exc)
 
     async def dispose(self) -> None:

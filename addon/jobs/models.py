@@ -75,8 +75,7 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     installation_id: Mapped[int] = mapped_column(
-        # No index of its own: the lane index and the delivery key start with it.
-        ForeignKey("installations.id", ondelete="CASCADE")
+        ForeignKey("installations.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -200,8 +200,9 @@ class JobRepository(Repository):
             expired = claim_statement(claimable, False, True)
             rows = list(await self.session.execute(expired, {**parameters, "limit": limit}))
         if len(rows) < limit:
-            if self.session.get_bind().dialect.name == "postgresql":
-                # After the lapsed leases' claim: their few rows are sorted (`NO_SORT`).
+            if self.dialect == "postgresql" and only is None:
+                # After the lapsed leases' claim: their few rows are sorted (`NO_SORT`). A
+                # claim of `only` some kinds takes its jobs in no order: nothing to sort.
                 await self.session.execute(NO_SORT)
             statement = claim_statement(claimable, only is not None)
             parameters["limit"] = limit - len(rows)

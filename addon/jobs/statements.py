@@ -98,14 +98,18 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
         or_(Job.lane.is_(None), ~lane_busy),
     )
     if only:
+        # More of what the claim before it brought, to run with it: in no order (the oldest
+        # due job is the next claim's anyway), so any plan stops at the limit. Ordered, it
+        # read and sorted every due job of those installations (SQLite, through the
+        # coalescing key's index), or walked the due index past other installations' backlog.
         locked = locked.where(
             Job.kind.in_(bindparam("only_kinds", expanding=True)),
             Job.installation_id.in_(bindparam("only_installations", expanding=True)),
         )
-    locked = (
-        locked.order_by(Job.run_after, Job.id)
-        .limit(bindparam("limit", type_=Integer))
-        .with_for_update(of=Job, skip_locked=True)
+    else:
+        locked = locked.order_by(Job.run_after, Job.id)
+    locked = locked.limit(bindparam("limit", type_=Integer)).with_for_update(
+        of=Job, skip_locked=True
     )
     return (
         update(JOBS)
@@ -125,9 +129,10 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
 # their index's order (`ix_jobs_due`), up to the limit. A burst fills the table long before
 # autovacuum's next statistics (a minute or more); planning from the old ones, PostgreSQL read
 # and sorted every due job to claim 18 (25 to 46 ms with 10,000 waiting, 0.3 ms in order;
-# `tests/test_claim_plan.py`). And no JIT: a claim is too short to gain from it, and a plan
-# with a sort left in it (no ordered index: lapsed leases, claimed before this is set) costs
-# enough on paper to compile, 200 ms each time. One statement, one round trip.
+# `tests/test_claim_plan.py`). And no JIT, as a precaution: a claim is too short to gain from
+# it, and a sort left in a plan with sorting off costs enough on paper to be compiled (200 ms
+# a claim, seen when this came before the lapsed leases' claim, whose order no index gives).
+# One statement, one round trip.
 NO_SORT = text("SELECT set_config('enable_sort', 'off', true), set_config('jit', 'off', true)")
 
 

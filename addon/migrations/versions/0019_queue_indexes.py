@@ -8,11 +8,11 @@ and a lookup of 500 ledger records by id scanned every record of the channel and
 never needed).
 
 Now each state a job waits in has a partial index in the order it is taken: pending jobs by
-`(run_after, id)` (the claim's and a burst's order, read until the limit), running jobs by
-`locked_until` (lapsed leases), done jobs by `finished_at` (pruning). A job is in one of them
-at a time, so an update of its state writes no more index entries than before.
-`ix_jobs_installation_id` goes too: the lane index and the delivery key both start with the
-installation (what a cascade from `installations` looks up).
+`(run_after, id)` (the claim's order, read until the limit), running jobs by `locked_until`
+(lapsed leases), done jobs by `finished_at` (pruning). A job is in one of them at a time, so
+an update of its state writes no more index entries than before; a lease renewal, which
+changes `locked_until`, now writes its row's index entries anew (a running job's, every ten
+seconds or so).
 """
 
 import sqlalchemy as sa
@@ -33,7 +33,6 @@ def upgrade() -> None:
     op.drop_index("ix_ecommerce_sync_records_counts", table_name="ecommerce_sync_records")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         batch_op.drop_index("ix_jobs_claim")
-        batch_op.drop_index("ix_jobs_installation_id")
         for name, (keys, status) in PARTIAL.items():
             where = sa.text(f"status = '{status}'")
             batch_op.create_index(name, keys, sqlite_where=where, postgresql_where=where)
@@ -43,7 +42,6 @@ def downgrade() -> None:
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         for name in PARTIAL:
             batch_op.drop_index(name)
-        batch_op.create_index("ix_jobs_installation_id", ["installation_id"], unique=False)
         batch_op.create_index("ix_jobs_claim", ["status", "run_after"], unique=False)
     op.create_index(
         "ix_ecommerce_sync_records_counts",
