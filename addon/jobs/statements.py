@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     Table,
     Update,
     and_,
@@ -39,6 +40,16 @@ def in_state(status: JobStatus) -> ColumnElement[bool]:
     the state's partial index (`Job.__table_args__`) also in a plan made for any parameters
     (asyncpg's prepared statements), and SQLite at all."""
     return J.status == literal_column(f"'{status.value}'")
+
+
+def locked_once(locked: Select[Any]) -> Select[Any]:
+    """The ids `locked` selects (`FOR UPDATE SKIP LOCKED`, a limit), for an UPDATE's
+    `id IN (...)`: through a materialized CTE, so that the rows are chosen and locked once.
+    As a plain subquery, a plan may run it again for each row of the table it updates: in a
+    burst (statistics not yet seen it, estimating one row) two workers' take-overs each ran for
+    minutes, every run of the subquery scanning the backlog again."""
+    chosen = locked.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
+    return select(chosen.c.id)
 
 
 def held_by_claim() -> ColumnElement[bool]:
@@ -113,7 +124,7 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     )
     return (
         update(JOBS)
-        .where(J.id.in_(locked.scalar_subquery()))
+        .where(J.id.in_(locked_once(locked)))
         .values(
             status=JobStatus.RUNNING,
             attempts=J.attempts + 1,

@@ -2,17 +2,18 @@
 
 A burst fills the jobs table within seconds, long before PostgreSQL's statistics see it: with
 the old `(status, run_after)` index, planning from them, a claim read and sorted every due job
-to take twenty (46 ms each with 10,000 waiting; a lane check using that index as well took 7 s),
-and a lookup of 500 ledger records by id scanned every record of the channel and kind through
-`ix_ecommerce_sync_records_counts` (the unique key starts with the same columns, so it was
-never needed).
+to take twenty (46 ms each with 10,000 waiting, in the burst benchmark; in a reproduction, a
+lane check planned through that index as well took 7 s), and a lookup of 500 ledger records by
+id scanned every record of the channel and kind through `ix_ecommerce_sync_records_counts`
+(the unique key starts with the same columns, so it was never needed).
 
 Now each state a job waits in has a partial index in the order it is taken: pending jobs by
 `(run_after, id)` (the claim's order, read until the limit), running jobs by `locked_until`
 (lapsed leases), done jobs by `finished_at` (pruning). A job is in one of them at a time, so
 an update of its state writes no more index entries than before; a lease renewal, which
 changes `locked_until`, now writes its row's index entries anew (a running job's, every ten
-seconds or so).
+seconds or so). The index alone does not settle the claim's plan: see `NO_SORT`
+(`addon/jobs/statements.py`).
 """
 
 import sqlalchemy as sa
