@@ -6,6 +6,9 @@ a minute or more later. Planned from statistics that have not seen the backlog (
 never analysed, as after the migration that made it), PostgreSQL read every due job through
 a bitmap scan and sorted them all to claim 18. The claim turns sorting off for its transaction
 (`addon.jobs.statements.NO_SORT`), so the only plan left is the ordered index scan.
+
+And the rows a claim or a burst's take-over updates are chosen and locked once
+(`addon.jobs.statements.locked_once`), whatever plan runs the statement.
 """
 
 from __future__ import annotations
@@ -14,17 +17,20 @@ import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import insert, text
+from sqlalchemy import Update, insert, text, true
+from sqlalchemy.dialects import postgresql
 
 from addon.clock import ManualClock
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
+from addon.ecommerce.burst_queue import _TAKE_OVER
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
+from addon.jobs.statements import claim_statement
 from tests.own_database import own_database
 
 URL = os.environ.get("TEST_DATABASE_URL", "")
-pytestmark = pytest.mark.skipif(
+on_postgresql = pytest.mark.skipif(
     not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
 )
 
@@ -33,6 +39,7 @@ LIMIT = 18
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 
+@on_postgresql
 async def test_a_claim_reads_only_as_far_as_its_limit_with_a_backlog_unseen_by_statistics() -> None:
     async with own_database(URL, "claim_plan") as url:
         database = Database(url)
@@ -84,3 +91,22 @@ async def test_a_claim_reads_only_as_far_as_its_limit_with_a_backlog_unseen_by_s
             assert read is not None and read <= 4 * LIMIT
         finally:
             await database.dispose()
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        claim_statement(true(), False),
+        claim_statement(true(), True),
+        claim_statement(true(), False, True),
+        _TAKE_OVER,
+    ],
+    ids=["claim", "claim together", "claim lapsed", "burst take-over"],
+)
+def test_the_rows_a_claim_or_take_over_updates_are_chosen_once(statement: Update) -> None:
+    """PostgreSQL may run a semi-join's subquery more than once, each run locking other rows
+    (`locked_once`): the rows are chosen in a materialized CTE, which runs once."""
+    sql = str(statement.compile(dialect=postgresql.dialect()))
+    assert sql.startswith("WITH chosen AS MATERIALIZED")
+    assert "FOR UPDATE OF jobs SKIP LOCKED)" in sql
+    assert "WHERE jobs.id IN (SELECT chosen.id \nFROM chosen)" in sql

@@ -45,9 +45,11 @@ def in_state(status: JobStatus) -> ColumnElement[bool]:
 def locked_once(locked: Select[Any]) -> Select[Any]:
     """The ids `locked` selects (`FOR UPDATE SKIP LOCKED`, a limit), for an UPDATE's
     `id IN (...)`: through a materialized CTE, so that the rows are chosen and locked once.
-    As a plain subquery, a plan may run it again for each row of the table it updates: in a
-    burst (statistics not yet seen it, estimating one row) two workers' take-overs each ran for
-    minutes, every run of the subquery scanning the backlog again."""
+    PostgreSQL may run a plain subquery of a semi-join more than once, and with SKIP LOCKED
+    (or no order) each run may choose other rows (a known planner behaviour:
+    https://www.shayon.dev/post/2025/124/another-look-into-postgresql-cte-materialization-and-non-idempotent-subqueries/).
+    In a two-worker live burst, with the take-over unordered, two workers' take-overs each ran
+    for minutes, every job finishing meanwhile waiting on their locks."""
     chosen = locked.cte("chosen").prefix_with("MATERIALIZED", dialect="postgresql")
     return select(chosen.c.id)
 
