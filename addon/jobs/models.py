@@ -55,8 +55,8 @@ class Job(Base):
             sqlite_where=text("status = 'pending'"),
             postgresql_where=text("status = 'pending'"),
         ),
-        # Each state a job waits in, in the order it is taken (migration 0019: a claim and a
-        # burst read only as far as their limit, whatever the planner's statistics say).
+        # Each state a job waits in, in the order it is taken (migration 0019; a claim reads
+        # pending jobs through it up to its limit, see `statements.NO_SORT`).
         *(
             Index(
                 name,
