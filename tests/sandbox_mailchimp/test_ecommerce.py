@@ -107,7 +107,8 @@ async def test_a_refused_product_patch_leaves_the_product_as_it_was(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:
     """A patch shares the stored product's variants and images (no copy made): refused,
-    whether by a field of the product or by one of its variants, nothing of it is kept."""
+    whether by a field of the product or by one of its variants, nothing of it is kept, as
+    PATCH requires (RFC 5789 §2: a patch that cannot be applied whole applies nothing)."""
     await setup_store(client)
     await client.post(f"{S}/products", json=product_body("p1", ("v1", "v2")))
     (before,) = sandbox.products(account, "store-1")

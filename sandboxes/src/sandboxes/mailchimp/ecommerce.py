@@ -408,6 +408,8 @@ def patch_product(request: ApiRequest) -> dict[str, Any]:
     data, found = _product(request)
     body = request.json_object()
     simple = set(ProductIn.model_fields) - {"id", "variants", "images"}
+    # PATCH is atomic: a patch that cannot be applied whole applies nothing (RFC 5789 §2;
+    # Mailchimp's `patchEcommerceStoresIdProductsId` answers the product or an error).
     # The stored product is read, never changed (a refused patch leaves it as it was): the new
     # one shares its variants and images, which nothing changes in place (a patch makes new
     # ones). No deep copy: it was a sixth of the sandboxes' CPU in a burst of product patches.
