@@ -4,12 +4,15 @@ Run: `.venv/bin/python -m benchmarks.burst --database-url postgresql+asyncpg://U
 (a server the benchmark may create databases on: it makes `NAME_w1` and `NAME_w2` afresh).
 For 1 and then 2 `addon worker` processes it starts:
 
-* the sandbox stack (`benchmarks.burst_stack`): the app's web side with the Saleor sandbox
-  holding a generated catalogue of 10,000 products and the Mailchimp sandbox, every request to
-  either delayed by 150 ms, plus its controls: `/_bench/prepare` (update products in Saleor and
-  answer their signed PRODUCT_UPDATED webhooks, which this process delivers to the app, paced
-  over the given seconds: `benchmarks.burst_load`) and `/_bench/compare` (products whose
-  Mailchimp title is not Saleor's name);
+* the Saleor side (`benchmarks.burst_stack`): the app's web side with the Saleor sandbox
+  holding a generated catalogue of 10,000 products, every request to it delayed by 150 ms, plus
+  its controls: `/_bench/prepare` (update products in Saleor and answer their signed
+  PRODUCT_UPDATED webhooks, which this process delivers to the app, paced over the given
+  seconds: `benchmarks.burst_load`) and `/_bench/names` (the products' names in Saleor);
+* the Mailchimp sandbox (`benchmarks.burst_mailchimp`), its requests delayed by 150 ms too, in
+  a process of its own as Mailchimp is another service (as in `benchmarks.initial_sync`), plus
+  `/_bench/expect` and `/_bench/compare` (products whose Mailchimp title is not the expected
+  name);
 * the workers, with the app's default settings.
 
 It installs the app, connects the demo account, tracks the channel and runs the initial sync;
@@ -35,6 +38,7 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -67,13 +71,22 @@ async def _ready(logs: list[Path]) -> float:
     return time.time()
 
 
-async def _until_equal(http: httpx.AsyncClient, limit: float) -> float | None:
-    """Seconds until Mailchimp holds every product as Saleor names it (None: not in time)."""
+async def _expect_saleor(http: httpx.AsyncClient, mailchimp: httpx.AsyncClient) -> None:
+    """Tell the Mailchimp sandbox the names Saleor gives the products now."""
+    names = (await http.get("/_bench/names")).content
+    response = await mailchimp.post("/_bench/expect", content=names)
+    response.raise_for_status()
+
+
+async def _until_equal(mailchimp: httpx.AsyncClient, limit: float) -> float | None:
+    """When Mailchimp holds every product as expected (None: not within `limit` seconds),
+    looked at every 0.1 s: a drain takes seconds, and a look in the Mailchimp sandbox's process
+    checks only the products that still differed at the last one."""
     started = time.time()
     while time.time() - started < limit:
-        if (await http.get("/_bench/compare")).json()["differ"] == 0:
+        if (await mailchimp.get("/_bench/compare")).json()["differ"] == 0:
             return time.time()
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.1)
     return None
 
 
@@ -88,11 +101,11 @@ async def run(
 ) -> Run:
     result = Run(workers=workers)
     database_url = await fresh_database(base_url, f"{base_url.rpartition('/')[2]}_w{workers}")
-    port = free_port()
-    origin = f"http://127.0.0.1:{port}"
+    port, mailchimp_port = free_port(), free_port()
+    origin, mailchimp_origin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mailchimp_port}"
     with tempfile.TemporaryDirectory(prefix="burst-") as tmp:
         logs = Path(tmp) if not keep else Path(tempfile.mkdtemp(prefix="burst-logs-"))
-        env = app_env(origin, database_url, origin)
+        env = app_env(origin, database_url, mailchimp_origin)
         result.cap = Settings(_env_file=None).mailchimp_max_concurrency  # type: ignore[call-arg]
         await migrate(env)
         stack = [
@@ -101,6 +114,13 @@ async def run(
             "benchmarks.burst_stack",
             f"--port={port}",
             f"--products={products}",
+            f"--latency={latency}",
+        ]
+        mailchimp_stack = [
+            sys.executable,
+            "-m",
+            "benchmarks.burst_mailchimp",
+            f"--port={mailchimp_port}",
             f"--latency={latency}",
         ]
         worker = [*ADDON, "worker"]
@@ -119,26 +139,37 @@ async def run(
 
         async with (
             child_process(stack, env, logs / "stack.log") as stack_pid,
+            child_process(mailchimp_stack, env, logs / "mailchimp.log") as mailchimp_pid,
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
+            httpx.AsyncClient(base_url=mailchimp_origin, timeout=120) as mailchimp,
         ):
-            first, headers = await _dashboard(http, origin)
+
+            async def stats() -> dict[str, Any]:
+                return {
+                    **(await http.get("/_bench/stats")).json(),
+                    **(await mailchimp.get("/_bench/stats")).json(),
+                }
+
+            _, headers = await _dashboard(http, origin)
+            api_key = (await wait_for(stats, "the Mailchimp sandbox", 60))["api_key"]
             async with running():
-                await _setup(http, headers, first["api_key"])
+                await _setup(http, headers, api_key, mailchimp=mailchimp_origin)
                 await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 print(
                     f"  {workers} worker(s): initial sync of {products:,} products ...", flush=True
                 )
                 await _initial_sync(http, headers)
-                await http.post("/_bench/reset-peak")
+                await mailchimp.post("/_bench/reset-peak")
                 if live > 0:
                     print(f"  {workers} worker(s): live burst ...", flush=True)
-                    before = (await http.get("/_bench/stats")).json()
+                    before = await stats()
                     report = await deliver_burst(http, products, live, "live")
                     result.live_delivery_seconds = report.last_at - report.first_at
                     result.live_failed = report.failed
-                    equal = await _until_equal(http, 600)
+                    await _expect_saleor(http, mailchimp)
+                    equal = await _until_equal(mailchimp, 600)
                     result.live_after_last = None if equal is None else equal - report.last_at
-                    after = (await http.get("/_bench/stats")).json()
+                    after = await stats()
                     result.peak_concurrency = after["peak_concurrency"]
                     result.mailchimp_requests = (
                         after["mailchimp_requests"] - before["mailchimp_requests"]
@@ -149,25 +180,32 @@ async def run(
             result.drain_delivery_seconds = report.last_at - report.first_at
             result.drain_failed = report.failed
             result.drain_webhooks = products - report.failed
+            await _expect_saleor(http, mailchimp)
             started = time.time()
-            stack_cpu = cpu_seconds(stack_pid)
+            sandboxes_cpu = cpu_seconds(stack_pid), cpu_seconds(mailchimp_pid)
             machine = machine_jiffies()
             async with (
                 running() as pids,
-                _profiled({"worker1": pids[0], "stack": stack_pid}, profile, workers),
+                _profiled(
+                    {"worker1": pids[0], "stack": stack_pid, "mailchimp": mailchimp_pid},
+                    profile,
+                    workers,
+                ),
             ):
                 ready = await _ready([logs / f"worker{n}.log" for n in range(workers)])
                 result.drain_startup_seconds = ready - started
-                equal = await _until_equal(http, 900)
+                equal = await _until_equal(mailchimp, 900)
                 (busy, total), (busy_before, total_before) = machine_jiffies(), machine
                 busy, total = busy - busy_before, total - total_before
                 result.drain_machine_busy = busy / max(total, 1)
                 result.drain_seconds = None if equal is None else equal - ready
                 result.drain_cpu_seconds = sum(cpu_seconds(pid) for pid in pids)
-                result.drain_stack_cpu_seconds = cpu_seconds(stack_pid) - stack_cpu
-                compared = (await http.get("/_bench/compare", params={"full": "1"})).json()
+                result.drain_stack_cpu_seconds = cpu_seconds(stack_pid) - sandboxes_cpu[0]
+                result.drain_mailchimp_cpu_seconds = cpu_seconds(mailchimp_pid) - sandboxes_cpu[1]
+                await _expect_saleor(http, mailchimp)  # Saleor as it is at the end
+                compared = (await mailchimp.get("/_bench/compare", params={"full": "1"})).json()
                 result.equal_at_end = compared["differ"] == 0
-                after = (await http.get("/_bench/stats")).json()
+                after = await stats()
                 result.peak_concurrency = max(result.peak_concurrency, after["peak_concurrency"])
     return result
 
