@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import select, text
 
 from addon.clock import ManualClock
@@ -22,10 +23,10 @@ from addon.db.engine import Database
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import JobRepository, NewJob
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.wakeup import wakeup_for
-from addon.jobs.worker import Worker
+from addon.jobs.worker import JOBS_TOGETHER, Worker
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.factories import make_installation
@@ -33,6 +34,10 @@ from tests.factories import make_installation
 # A bound on waiting for what happens at once (reached only when broken): the tests do not
 # depend on how fast the machine is.
 PATIENCE = 30.0
+
+
+class Numbered(BaseModel):
+    n: int
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -188,6 +193,44 @@ async def enqueue(services: Services, installation: int) -> int:
         job_id = await JobRepository(session).enqueue(installation, "test.wake", {})
     assert job_id is not None
     return job_id
+
+
+async def test_a_worker_holds_two_full_batches_of_jobs_run_together_at_most(
+    services: Services, clock: ManualClock
+) -> None:
+    """A backlog of webhooks is shared among the workers: a batch of jobs run together takes
+    a worker slot per 25 of its jobs, so a worker holding two full batches (of 250) claims no
+    more until one ends. Counted as one slot each, it took all 1,000 at once."""
+    installation = await make_installation(services)
+    entered, release = asyncio.Event(), asyncio.Event()
+    batches: list[int] = []
+
+    async def one(job: ClaimedJob, payload: Numbered, _: Services) -> None:
+        raise AssertionError("these jobs run together")
+
+    async def together(batch: list[tuple[ClaimedJob, Numbered]], _: Services) -> None:
+        batches.append(len(batch))
+        if len(batches) == 2:
+            entered.set()
+        await release.wait()
+
+    services.handlers = HandlerRegistry()
+    services.handlers.register("test.together", one, payload=Numbered, batch=together)
+    async with services.db.transaction() as session:
+        await JobRepository(session).enqueue_deduplicated(
+            [NewJob(installation, "test.together", {"n": n}, f"d{n}") for n in range(1000)]
+        )
+    async with running(Worker(services)) as worker:
+        await until(entered.is_set)
+        # It looked for more work, took none, and waits for a task to end.
+        await until(lambda: worker.wakeup.waiting > 0)
+        statuses = await job_statuses(services, "test.together")
+        assert batches == [JOBS_TOGETHER, JOBS_TOGETHER]
+        assert statuses.count(JobStatus.RUNNING) == 2 * JOBS_TOGETHER
+        release.set()
+        await until(lambda: len(batches) == 4 and idle(worker))
+    assert batches == [JOBS_TOGETHER] * 4
+    assert set(await job_statuses(services, "test.together")) == {JobStatus.DONE}
 
 
 async def test_a_long_job_does_not_hold_up_the_jobs_after_it(

@@ -1,7 +1,8 @@
-"""The worker's continuous loop: up to `worker_batch_size` tasks in hand, more claimed as soon as
-one ends, so a long job (an engagement collection, a slow Mailchimp batch) never holds up the
-rest of the queue behind it, as a claim-a-batch-and-wait-for-all round did (the initial sync's
-steps waited minutes behind one collection).
+"""The worker's continuous loop: up to `worker_batch_size` tasks in hand (a batch of jobs run
+together counts by its size, see `slots`), more claimed as soon as one ends, so a long job (an
+engagement collection, a slow Mailchimp batch) never holds up the rest of the queue behind it, as
+a claim-a-batch-and-wait-for-all round did (the initial sync's steps waited minutes behind one
+collection).
 
 Each task's jobs stay in `held` until their outcome is written; one heartbeat renews their
 leases for as long as the loop runs. A task that ends without writing its jobs' outcome (the
@@ -21,6 +22,17 @@ from addon.jobs.schemas import ClaimedJob
 from addon.jobs.wakeup import Wakeup
 
 logger = logging.getLogger(__name__)
+
+# A task of jobs run together (up to `worker.JOBS_TOGETHER`, 250) takes a slot of the worker's
+# `worker_batch_size` per this many of its jobs: with the default 20 slots a worker holds two
+# full batches at most. Counted as one slot each, one worker took twenty batches (5,000
+# webhooks) at once, leaving none to the other workers.
+TOGETHER_PER_SLOT = 25
+
+
+def slots(jobs: list[ClaimedJob]) -> int:
+    """The slots a task holding these jobs takes."""
+    return max(1, -(-len(jobs) // TOGETHER_PER_SLOT))
 
 
 class FlowWorker(Protocol):
@@ -68,7 +80,7 @@ class Flow:
                 seen = worker.wakeup.generation
                 if self.stopped:
                     await self._release_stopped()
-                free = worker.settings.worker_batch_size - len(self.running)
+                free = worker.settings.worker_batch_size - sum(map(slots, self.running.values()))
                 if free > 0 and await self._claim(free) >= free:
                     continue  # more may be due, and some ran together: look again at once
                 await self._wait(stop, seen)
