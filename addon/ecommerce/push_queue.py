@@ -22,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.ecommerce.lookups import by_ids, one_of
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository, one_of
+from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.repository import CoalescedJob, JobRepository
 
@@ -117,9 +118,8 @@ async def _mark_pending_many(
     scope = {"of_installation": installation_id, "channel": channel, "of_kind": kind, "now": now}
 
     async def mark(ids: list[str]) -> set[str]:
-        marked = await session.execute(
-            _mark_pending_statement(dialect), {**scope, "saleor_ids": ids}
-        )
+        statement = _mark_pending_statement(dialect)
+        marked = await by_ids(session, statement, {**scope, "saleor_ids": ids})
         return set(marked.scalars())
 
     found = await mark(saleor_ids)

@@ -10,11 +10,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    ColumnElement,
     String,
     Table,
-    any_,
     bindparam,
     case,
     cast,
@@ -24,12 +21,12 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from addon.db.repository import Repository
 from addon.db.types import utcnow
+from addon.ecommerce.lookups import by_ids, one_of
 from addon.ecommerce.models import (
     PLACEHOLDER_PREFIX,
     BurstBatch,
@@ -44,21 +41,6 @@ from addon.jobs.retry import error_text
 
 # The ledger's table, for the statements that skip the ORM (the hot path of every change).
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
-
-
-def one_of(column: ColumnElement[Any], name: str, dialect: str) -> ColumnElement[bool]:
-    """`column` (a text column) among the list of strings bound as `name`, in one statement
-    text whatever the list's length: an expanding IN is rewritten for each length, and a few
-    hundred records a statement vary in number every time. On PostgreSQL `= ANY(<array>)`
-    (asyncpg prepares each text anew); on SQLite `IN (SELECT value FROM json_each(<JSON>))`:
-    each connection's statement cache kept up to 128 compiled IN lists of hundreds of
-    parameters, compiling them cost CPU, and in an initial sync the worker's memory grew with
-    them. SQLite still searches the unique index by each value
-    (https://www.sqlite.org/json1.html#jeach)."""
-    if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=postgresql.ARRAY(column.type)))
-    values = func.json_each(bindparam(name, type_=JSON)).table_valued("value")
-    return column.in_(select(values.c.value).scalar_subquery())
 
 
 @lru_cache(maxsize=4)
@@ -211,7 +193,7 @@ class LedgerRepository(Repository):
             "kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        result = await self.session.execute(_by_saleor_ids_statement(self.dialect), parameters)
+        result = await by_ids(self.session, _by_saleor_ids_statement(self.dialect), parameters)
         return {record.saleor_id: record for record in result.scalars()}
 
     async def held_by_saleor_ids(
@@ -228,7 +210,7 @@ class LedgerRepository(Repository):
             "of_kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        rows = await self.session.execute(_held_statement(self.dialect), parameters)
+        rows = await by_ids(self.session, _held_statement(self.dialect), parameters)
         return {
             row.saleor_id: HeldRecord(
                 row.status, row.mailchimp_id, row.content_hash, row.children, row.pushed_at
@@ -312,7 +294,7 @@ class LedgerRepository(Repository):
         statement = _labels_statement(self.dialect)
 
         async def read(ids: list[str]) -> dict[str, tuple[int, str | None]]:
-            rows = await self.session.execute(statement, {**parameters, "saleor_ids": ids})
+            rows = await by_ids(self.session, statement, {**parameters, "saleor_ids": ids})
             return {row.saleor_id: (row.id, row.label) for row in rows}
 
         wanted = list(dict.fromkeys(saleor_ids))

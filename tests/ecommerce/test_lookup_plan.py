@@ -1,0 +1,90 @@
+"""A ledger lookup by a list of ids searches the unique index by each id, whatever PostgreSQL's
+statistics say (PostgreSQL only: SQLite keeps none unless asked).
+
+An initial sync writes thousands of ledger records a minute; autovacuum analyses the table a
+minute or more later. A prepared statement's generic plan, made from statistics that have not
+seen the records (here: a table never analysed), read every record of the scope through the
+index's first three columns and compared each with every id of the array (0.2-0.4 s a lookup
+of 1,000 ids among 12,000 records). `lookups.by_ids` has such a lookup planned for the ids at
+hand, where a filter goes through a hash of them (10 ms).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import insert, text
+
+from addon.db.engine import Database
+from addon.db.migrations import upgrade
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.repository import LedgerRepository
+from tests.own_database import own_database
+
+URL = os.environ.get("TEST_DATABASE_URL", "")
+on_postgresql = pytest.mark.skipif(
+    not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
+)
+
+RECORDS = 5000
+IDS = 500
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+CHANNEL = "default-channel"
+
+
+@on_postgresql
+async def test_a_lookup_by_ids_reads_only_those_records_with_statistics_that_lag() -> None:
+    async with own_database(URL, "lookup_plan") as url:
+        database = Database(url)
+        try:
+            await upgrade(database.engine)
+            async with database.transaction() as session:
+                # Written as SQL: the model would encrypt the token (no key needed here).
+                installation_id = await session.scalar(
+                    text(
+                        "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
+                        " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
+                        " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
+                        " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
+                    ),
+                    {"now": NOW},
+                )
+                rows = [
+                    {
+                        "installation_id": installation_id,
+                        "channel_slug": CHANNEL,
+                        "kind": EntityKind.PRODUCT,
+                        "saleor_id": f"UHJvZHVjdDo{n:06d}",
+                        "children": {},
+                        "status": SyncStatus.SYNCED,
+                        "attempts": 0,
+                        "updated_at": NOW,
+                    }
+                    for n in range(RECORDS)
+                ]
+                await session.execute(insert(SyncRecord), rows)
+            async with database.transaction() as session:
+                ledger = LedgerRepository(session)
+                scope = (installation_id, CHANNEL, EntityKind.PRODUCT)
+
+                # PostgreSQL may choose a generic plan from a prepared statement's sixth run.
+                for start in range(0, 8 * IDS, IDS):
+                    wanted = [row["saleor_id"] for row in rows[start : start + IDS]]
+                    assert len(await ledger.held_by_saleor_ids(*scope, wanted)) == IDS
+                plans = (
+                    await session.execute(
+                        text(
+                            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                            " WHERE statement LIKE 'SELECT ecommerce_sync_records.saleor_id,%'"
+                        )
+                    )
+                ).one()
+                mode = await session.scalar(text("SELECT current_setting('plan_cache_mode')"))
+            # Each run planned for its ids (without `by_ids`: generic from the sixth), and the
+            # setting as it was for the rest of the transaction.
+            assert tuple(plans) == (0, 8)
+            assert mode == "auto"
+        finally:
+            await database.dispose()
