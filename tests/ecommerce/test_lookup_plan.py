@@ -6,7 +6,9 @@ minute or more later. A prepared statement's generic plan, made from statistics 
 seen the records (here: a table never analysed), read every record of the scope through the
 index's first three columns and compared each with every id of the array (0.2-0.4 s a lookup
 of 1,000 ids among 12,000 records). `lookups.by_ids` has such a lookup planned for the ids at
-hand, where a filter goes through a hash of them (10 ms).
+hand, where a filter goes through a hash of them (10 ms). And an initial sync has PostgreSQL
+take the ledger's statistics again whenever it has grown by a quarter
+(`Database.analyze_if_grown`), so that lookups search the index by each id.
 """
 
 from __future__ import annotations
@@ -34,44 +36,57 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CHANNEL = "default-channel"
 
 
+async def installed(database: Database) -> int:
+    await upgrade(database.engine)
+    async with database.transaction() as session:
+        # Written as SQL: the model would encrypt the token (no key needed here).
+        installation_id = await session.scalar(
+            text(
+                "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
+                " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
+                " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
+                " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
+            ),
+            {"now": NOW},
+        )
+    assert installation_id is not None
+    return int(installation_id)
+
+
+async def add_records(database: Database, installation_id: int, numbers: range) -> list[str]:
+    """Product records numbered `numbers`; their Saleor ids."""
+    rows = [
+        {
+            "installation_id": installation_id,
+            "channel_slug": CHANNEL,
+            "kind": EntityKind.PRODUCT,
+            "saleor_id": f"UHJvZHVjdDo{n:06d}",
+            "children": {},
+            "status": SyncStatus.SYNCED,
+            "attempts": 0,
+            "updated_at": NOW,
+        }
+        for n in numbers
+    ]
+    async with database.transaction() as session:
+        await session.execute(insert(SyncRecord), rows)
+    return [str(row["saleor_id"]) for row in rows]
+
+
 @on_postgresql
-async def test_a_lookup_by_ids_reads_only_those_records_with_statistics_that_lag() -> None:
+async def test_a_lookup_by_ids_is_planned_for_the_ids_at_hand() -> None:
     async with own_database(URL, "lookup_plan") as url:
         database = Database(url)
         try:
-            await upgrade(database.engine)
-            async with database.transaction() as session:
-                # Written as SQL: the model would encrypt the token (no key needed here).
-                installation_id = await session.scalar(
-                    text(
-                        "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
-                        " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
-                        " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
-                        " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
-                    ),
-                    {"now": NOW},
-                )
-                rows = [
-                    {
-                        "installation_id": installation_id,
-                        "channel_slug": CHANNEL,
-                        "kind": EntityKind.PRODUCT,
-                        "saleor_id": f"UHJvZHVjdDo{n:06d}",
-                        "children": {},
-                        "status": SyncStatus.SYNCED,
-                        "attempts": 0,
-                        "updated_at": NOW,
-                    }
-                    for n in range(RECORDS)
-                ]
-                await session.execute(insert(SyncRecord), rows)
+            installation_id = await installed(database)
+            ids = await add_records(database, installation_id, range(RECORDS))
             async with database.transaction() as session:
                 ledger = LedgerRepository(session)
                 scope = (installation_id, CHANNEL, EntityKind.PRODUCT)
 
                 # PostgreSQL may choose a generic plan from a prepared statement's sixth run.
                 for start in range(0, 8 * IDS, IDS):
-                    wanted = [row["saleor_id"] for row in rows[start : start + IDS]]
+                    wanted = ids[start : start + IDS]
                     assert len(await ledger.held_by_saleor_ids(*scope, wanted)) == IDS
                 plans = (
                     await session.execute(
@@ -86,5 +101,39 @@ async def test_a_lookup_by_ids_reads_only_those_records_with_statistics_that_lag
             # setting as it was for the rest of the transaction.
             assert tuple(plans) == (0, 8)
             assert mode == "auto"
+        finally:
+            await database.dispose()
+
+
+@on_postgresql
+async def test_the_ledgers_statistics_are_taken_again_once_it_has_grown_by_a_quarter() -> None:
+    async with own_database(URL, "ledger_growth") as url:
+        database = Database(url)
+        try:
+            installation_id = await installed(database)
+
+            async def analysed_rows() -> float:
+                async with database.session() as session:
+                    return float(
+                        await session.scalar(
+                            text(
+                                "SELECT reltuples FROM pg_class"
+                                " WHERE relname = 'ecommerce_sync_records'"
+                            )
+                        )
+                        or 0
+                    )
+
+            async def grown_to(count: int) -> float:
+                await add_records(database, installation_id, range(len(added), count))
+                added.extend(range(len(added), count))
+                await database.analyze_if_grown("ecommerce_sync_records")
+                return await analysed_rows()
+
+            added: list[int] = []
+            assert await grown_to(20) == -1  # too small to matter: never analysed
+            assert await grown_to(5000) == 5000
+            assert await grown_to(5900) == 5000  # a sixth more: as it was
+            assert await grown_to(6500) == 6500  # a third more
         finally:
             await database.dispose()
