@@ -85,8 +85,8 @@ class Step:
         if not self.run.store_flagged:
             await self.flag_store()
             return
-        # This sync fills the ledger: its lookups by id are planned from statistics that have
-        # seen a quarter of the records at least (`Database.analyze_if_grown`).
+        # This sync fills the ledger: its lookups by id are planned from statistics taken when
+        # it held four fifths of its records at least (`Database.analyze_if_grown`).
         await self.services.db.analyze_if_grown(SyncRecord.__tablename__)
         submitted = [f for f in flights if f.status is BatchStatus.SUBMITTED]
         queued = [f for f in flights if f.status is BatchStatus.QUEUED]
