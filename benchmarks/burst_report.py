@@ -27,7 +27,7 @@ class Run:
     drain_startup_seconds: float = 0.0  # processes started -> first worker ready
     drain_cpu_seconds: float = 0.0  # the workers' CPU (user + system) during the drain
     drain_webhooks: int = 0
-    drain_machine_busy: float = 0.0  # of all the machine's cores, during the drain
+    drain_machine_busy: float = 0.0  # of all the machine's cores, from the first start line
     drain_stack_cpu_seconds: float = 0.0  # the Saleor sandbox's (and the app's web side's)
     drain_mailchimp_cpu_seconds: float = 0.0  # the Mailchimp sandbox's process
     peak_concurrency: int = 0
