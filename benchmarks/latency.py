@@ -30,7 +30,7 @@ from addon.capabilities import create_services
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.db.types import utcnow
-from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.stores_repository import stable_store_id
 from addon.jobs.models import Job, JobStatus
 from addon.services import Services
 from benchmarks.live_sync import bench_settings, track_a_channel

@@ -26,7 +26,7 @@ from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.db.types import utcnow
-from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.stores_repository import stable_store_id
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker

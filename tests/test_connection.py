@@ -16,7 +16,7 @@ from addon.connection.models import MailchimpConnection, OAuthState
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import MailchimpStore
-from addon.ecommerce.repository import StoreRepository, stable_store_id
+from addon.ecommerce.stores_repository import StoreRepository, stable_store_id
 from addon.installations.models import Installation
 from addon.mailchimp import InvalidCredentials
 from addon.services import Services

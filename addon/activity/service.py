@@ -23,7 +23,7 @@ from addon.ecommerce.burst import backlog_of
 from addon.ecommerce.cart_health import ChannelHealth, health_of
 from addon.ecommerce.channel_state import LatestInitialSync
 from addon.ecommerce.models import EntityKind, SyncRecord
-from addon.ecommerce.repository import StoreRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.explain import explain
 from addon.installations.models import Installation

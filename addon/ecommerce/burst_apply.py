@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce.batch_results import Outcome, classify, error_message
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
-from addon.ecommerce.repository import content_forgotten, quarantined, settled
+from addon.ecommerce.record_states import content_forgotten, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
 # The first operation's outcomes after which Mailchimp holds a record the batch created.

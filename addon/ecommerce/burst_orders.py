@@ -45,7 +45,8 @@ from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.pusher import order_label
-from addon.ecommerce.repository import LedgerRepository, settled
+from addon.ecommerce.record_states import settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorOrder
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation

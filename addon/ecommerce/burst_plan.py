@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint
+from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
-from addon.ecommerce.repository import HeldRecord
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, ProductPatch, batches
 from addon.mailchimp.models import BatchOperation

@@ -29,7 +29,8 @@ from addon.ecommerce import store_state
 from addon.ecommerce.cart_models import StoreCheck
 from addon.ecommerce.channel_state import ChannelFacts, LatestInitialSync, RunStatus, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
-from addon.ecommerce.repository import LedgerRepository, SettingsRepository, StoreRepository
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 
 # Mailchimp's Automations (Customer Journeys) page, where an abandoned-cart series is built for
 # a store ("Launch the Automation Builder": the help article below).

@@ -28,8 +28,9 @@ from addon.ecommerce.push_ledger import (
     already_exists,
 )
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.mailchimp import (
     BadRequest,
     MailchimpError,

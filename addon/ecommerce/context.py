@@ -11,7 +11,7 @@ from addon.ecommerce import payloads, restore
 from addon.ecommerce.marketing import NO_TRACKING_RULES, ProductOptions, TrackingOptions
 from addon.ecommerce.marketing_settings import ProductField, TrackingRule
 from addon.ecommerce.models import EcommerceSettings
-from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.repository import InstallationRepository
 from addon.services import Services
 

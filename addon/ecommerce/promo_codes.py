@@ -24,7 +24,8 @@ from addon.ecommerce.batch_results import classify, error_message
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.repository import LedgerRepository, quarantined
+from addon.ecommerce.record_states import quarantined
+from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, RetryLater

@@ -16,7 +16,8 @@ from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind

@@ -31,7 +31,8 @@ from addon.ecommerce.promo_codes import CODES_JOB, POLL_SECONDS, CodesBatch
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import ledger_key
-from addon.ecommerce.repository import LedgerRepository, settled
+from addon.ecommerce.record_states import settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import BadRequest, NotFound

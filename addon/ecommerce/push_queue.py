@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.ecommerce.ledger_statements import SYNC_RECORDS
 from addon.ecommerce.lookups import by_ids, one_of
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.repository import SYNC_RECORDS, LedgerRepository
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.repository import CoalescedJob, JobRepository
 

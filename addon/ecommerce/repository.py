@@ -1,157 +1,38 @@
-"""Queries on e-commerce settings, the installation's Mailchimp stores and the sync ledger."""
+"""Queries on the sync ledger (`LedgerRepository`): its records read, created, settled, queued
+again and forgotten."""
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import (
-    String,
-    Table,
-    bindparam,
-    case,
-    cast,
-    delete,
-    func,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import String, case, cast, delete, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from addon.db.repository import Repository
 from addon.db.types import utcnow
-from addon.ecommerce.lookups import by_ids, one_of
+from addon.ecommerce.ledger_statements import (
+    _RELABEL,
+    _SETTLE_SYNCED,
+    SYNC_RECORDS,
+    HeldRecord,
+    _by_saleor_ids_statement,
+    _held_statement,
+    _labels_statement,
+    _settle_new,
+)
+from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import (
     PLACEHOLDER_PREFIX,
     BurstBatch,
-    EcommerceSettings,
     EntityKind,
     Fingerprint,
-    MailchimpStore,
     SyncRecord,
     SyncStatus,
 )
-from addon.jobs.retry import error_text
-
-# The ledger's table, for the statements that skip the ORM (the hot path of every change).
-SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
-
-
-@lru_cache(maxsize=4)
-def _by_saleor_ids_statement(dialect: str) -> Any:
-    """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect."""
-    return select(SyncRecord).where(
-        SyncRecord.installation_id == bindparam("installation_id"),
-        SyncRecord.channel_slug == bindparam("channel"),
-        SyncRecord.kind == bindparam("kind", type_=SyncRecord.kind.type),
-        one_of(SYNC_RECORDS.c.saleor_id, "saleor_ids", dialect),
-    )
-
-
-def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
-    """The same installation and channel (and audience) always map to the same store id.
-
-    Mailchimp cannot move a store to another audience, so a channel's store for a different
-    audience is another store with its own id; reconnecting the same account finds it again.
-    """
-    key = f"{saleor_api_url}\n{channel_slug}" + (f"\n{list_id}" if list_id else "")
-    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return f"saleor-{digest}"
-
-
-@dataclass(frozen=True, slots=True)
-class HeldRecord:
-    """What a burst plans from of a ledger record (`burst_plan.py`), and the initial sync's
-    applier and planner: what Mailchimp holds, and when it was last pushed, read as a Core
-    row, no ORM object."""
-
-    status: SyncStatus
-    mailchimp_id: str | None
-    content_hash: str | None
-    children: dict[str, str]
-    pushed_at: datetime | None
-
-    @property
-    def fingerprint(self) -> Fingerprint:
-        return Fingerprint(self.content_hash, dict(self.children or {}))
-
-
-@lru_cache(maxsize=4)
-def _held_statement(dialect: str) -> Any:
-    """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
-    table = SYNC_RECORDS.c
-    return select(
-        table.saleor_id,
-        table.status,
-        table.mailchimp_id,
-        table.content_hash,
-        table.children,
-        table.pushed_at,
-    ).where(
-        table.installation_id == bindparam("of_installation"),
-        table.channel_slug == bindparam("channel"),
-        table.kind == bindparam("of_kind", type_=table.kind.type),
-        one_of(table.saleor_id, "saleor_ids", dialect),
-    )
-
-
-class StoreRepository(Repository):
-    async def list(self, installation_id: int) -> list[MailchimpStore]:
-        statement = MailchimpStore.of_installation(installation_id).order_by(
-            MailchimpStore.channel_slug
-        )
-        return list(await self.session.scalars(statement))
-
-    async def get(self, installation_id: int, channel_slug: str) -> MailchimpStore | None:
-        statement = MailchimpStore.of_installation(installation_id).where(
-            MailchimpStore.channel_slug == channel_slug
-        )
-        return (await self.session.execute(statement)).scalar_one_or_none()
-
-    async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
-        return [store for store in await self.list(installation_id) if store.tracked]
-
-    async def pushing_channels(self, installation_id: int) -> Sequence[str]:
-        """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
-        (one query of two columns: every webhook asks)."""
-        statement = (
-            select(MailchimpStore.channel_slug)
-            .join(
-                EcommerceSettings,
-                EcommerceSettings.installation_id == MailchimpStore.installation_id,
-            )
-            .where(
-                MailchimpStore.installation_id == installation_id,
-                MailchimpStore.tracked.is_(True),
-                EcommerceSettings.tracking_enabled.is_(True),
-            )
-            .order_by(MailchimpStore.channel_slug)
-        )
-        return list(await self.session.scalars(statement))
-
-
-class SettingsRepository(Repository):
-    async def find(self, installation_id: int) -> EcommerceSettings | None:
-        return await self.session.get(EcommerceSettings, installation_id)
-
-    async def get_or_create(self, installation_id: int) -> EcommerceSettings:
-        found = await self.find(installation_id)
-        if found is None:
-            found = await self.add(
-                EcommerceSettings(
-                    installation_id=installation_id,
-                    tracking_enabled=False,
-                    abandoned_carts_enabled=True,
-                )
-            )
-        return found
-
+from addon.ecommerce.record_states import settled
 
 # Rows per INSERT of new ledger records (8 parameters each, well under PostgreSQL's 32,767).
 INSERT_ROWS = 1000
@@ -528,110 +409,3 @@ class LedgerRepository(Repository):
             )
         )
         return list((await self.session.execute(select(SyncRecord).where(condition))).scalars())
-
-
-@lru_cache(maxsize=4)
-def _labels_statement(dialect: str) -> Any:
-    """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
-    table = SYNC_RECORDS.c
-    return select(table.saleor_id, table.id, table.label).where(
-        table.installation_id == bindparam("of_installation"),
-        table.channel_slug == bindparam("channel"),
-        table.kind == bindparam("of_kind", type_=table.kind.type),
-        one_of(table.saleor_id, "saleor_ids", dialect),
-    )
-
-
-_RELABEL = (
-    update(SYNC_RECORDS)
-    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
-    # Kept as it is (the column's `onupdate` would stamp it).
-    .values(label=bindparam("new_label"), updated_at=SYNC_RECORDS.c.updated_at)
-)
-
-
-def _settle_new(
-    rows: list[dict[str, object]],
-    synced: Mapping[str, tuple[str | None, Fingerprint]],
-    now: datetime,
-) -> None:
-    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `_SETTLE_SYNCED`
-    leaves a record (the label none yet); the others pending, with the same columns (one
-    executemany)."""
-    for row in rows:
-        held = synced.get(str(row["saleor_id"]))
-        if held is None:
-            row.update(mailchimp_id=None, content_hash=None, pushed_at=None)
-            continue
-        mailchimp_id, fingerprint = held
-        row.update(
-            status=SyncStatus.SYNCED,
-            mailchimp_id=mailchimp_id,
-            content_hash=fingerprint.content_hash,
-            children=dict(fingerprint.children),
-            pushed_at=now,
-            updated_at=now,
-        )
-
-
-# What `settled` writes for a synced record, by the record's id.
-_SETTLE_SYNCED = (
-    update(SYNC_RECORDS)
-    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
-    .values(
-        label=func.coalesce(bindparam("new_label", type_=String), SYNC_RECORDS.c.label),
-        status=SyncStatus.SYNCED,
-        mailchimp_id=bindparam("new_mailchimp_id"),
-        content_hash=bindparam("new_content_hash"),
-        children=bindparam("new_children", type_=SYNC_RECORDS.c.children.type),
-        attempts=0,
-        last_error=None,
-        next_attempt_at=None,
-        pushed_at=bindparam("now", type_=SYNC_RECORDS.c.pushed_at.type),
-        updated_at=bindparam("now", type_=SYNC_RECORDS.c.updated_at.type),
-    )
-)
-
-
-# --- what happened to a record (shared by live and initial sync) -------------------------------
-
-
-def settled(
-    record: SyncRecord,
-    status: SyncStatus,
-    mailchimp_id: str | None,
-    fingerprint: Fingerprint | None,
-    pushed_at: datetime | None,
-) -> None:
-    """Mailchimp answered: it holds `mailchimp_id` with this content (synced), or the entity is
-    deliberately not there (removed). The failure count starts over."""
-    fingerprint = fingerprint or Fingerprint(None)
-    record.status = status
-    record.mailchimp_id = mailchimp_id
-    record.content_hash = fingerprint.content_hash
-    record.children = dict(fingerprint.children)
-    record.attempts = 0
-    record.last_error = None
-    record.next_attempt_at = None
-    if pushed_at is not None:
-        record.pushed_at = pushed_at
-
-
-def quarantined(record: SyncRecord, reason: str) -> None:
-    """Mailchimp refused the data: no retry until it changes or an admin retries."""
-    record.status = SyncStatus.QUARANTINED
-    record.attempts = 0
-    record.last_error = error_text(reason)
-    record.next_attempt_at = None
-
-
-def content_forgotten(
-    record: SyncRecord, mailchimp_id: str | None, children: Iterable[str]
-) -> None:
-    """Mailchimp's content is unknown (a batch may have overwritten a live push): the next
-    push sends all of it. `mailchimp_id` is set when Mailchimp is known to hold the record."""
-    if mailchimp_id is not None:
-        record.mailchimp_id = mailchimp_id
-    unknown = Fingerprint.unknown(children)
-    record.content_hash = unknown.content_hash
-    record.children = unknown.children

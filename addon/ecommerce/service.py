@@ -16,12 +16,7 @@ from addon.ecommerce import store_state
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
-from addon.ecommerce.repository import (
-    LedgerRepository,
-    SettingsRepository,
-    StoreRepository,
-    stable_store_id,
-)
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import (
     ActionResult,
     ChannelRead,
@@ -33,6 +28,7 @@ from addon.ecommerce.schemas import (
 )
 from addon.ecommerce.settings_api import SettingsRead, SettingsUpdate
 from addon.ecommerce.store_state import StoreStatus
+from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository, stable_store_id
 from addon.ecommerce.subjects import record_subject
 from addon.ecommerce.sync import enqueue_push
 from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable

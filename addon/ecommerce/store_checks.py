@@ -33,7 +33,8 @@ from addon.db.types import utcnow
 from addon.ecommerce import store_state
 from addon.ecommerce.cart_models import StoreCheck
 from addon.ecommerce.models import EntityKind, MailchimpStore
-from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.mailchimp import BadRequest as MailchimpBadRequest
 from addon.mailchimp import (

@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
-from addon.ecommerce.repository import LedgerRepository, StoreRepository
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, NotFound, paths
 from addon.services import Services
 

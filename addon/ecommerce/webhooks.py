@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes
-from addon.ecommerce.repository import SettingsRepository, StoreRepository
+from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry

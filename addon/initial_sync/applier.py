@@ -18,11 +18,8 @@ from addon.db.types import utcnow
 from addon.ecommerce.batch_results import Outcome, classify, error_message
 from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.repository import (
-    LedgerRepository,
-    content_forgotten,
-    quarantined,
-)
+from addon.ecommerce.record_states import content_forgotten, quarantined
+from addon.ecommerce.repository import LedgerRepository
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Flight, bump, pack, unpack
 from addon.mailchimp.models import BatchOperationResult

@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
-from addon.ecommerce.repository import StoreRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import AppError, ErrorCode
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService

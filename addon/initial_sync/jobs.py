@@ -21,7 +21,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import load_context
-from addon.ecommerce.repository import StoreRepository
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync.models import InitialSync
 from addon.initial_sync.state import (
     STEP_JOB,

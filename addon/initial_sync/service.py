@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.promo_jobs import queue_resync_if_offered
-from addon.ecommerce.repository import SettingsRepository, StoreRepository
 from addon.ecommerce.store_state import missing_message
+from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import summary
 from addon.initial_sync.models import InitialSync, Phase

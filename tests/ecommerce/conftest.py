@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncRecord
-from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.stores_repository import stable_store_id
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker

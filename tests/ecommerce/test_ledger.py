@@ -8,15 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
+from addon.ecommerce.ledger_statements import SYNC_RECORDS
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
-from addon.ecommerce.repository import (
-    SYNC_RECORDS,
-    LedgerRepository,
-    content_forgotten,
-    quarantined,
-    settled,
-)
+from addon.ecommerce.record_states import content_forgotten, quarantined, settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder
 from addon.jobs.retry import ERROR_TEXT_LIMIT
 from addon.mailchimp import (

@@ -9,7 +9,8 @@ from addon.ecommerce.fingerprints import Fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.orphans import placeholder_product
 from addon.ecommerce.payloads import OptInPolicy
-from addon.ecommerce.repository import LedgerRepository, quarantined, settled
+from addon.ecommerce.record_states import quarantined, settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import GrossOnly, SaleorOrder
 from addon.services import Services
 from tests.ecommerce.test_ledger import CHANNEL, gid, order

@@ -13,7 +13,7 @@ async def _settings(shop: Shop, body: dict[str, Any]) -> Any:
 
 
 def _store(shop: Shop, channel: str = CHANNEL) -> Any:
-    from addon.ecommerce.repository import stable_store_id
+    from addon.ecommerce.stores_repository import stable_store_id
 
     store_id = stable_store_id(shop.saleor.api_url, channel, shop.list_id)
     return next(s for s in shop.mailchimp.stores(shop.account) if s.id == store_id)

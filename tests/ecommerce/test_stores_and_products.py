@@ -6,7 +6,7 @@ import base64
 from decimal import Decimal
 
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.repository import stable_store_id
+from addon.ecommerce.stores_repository import stable_store_id
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 

@@ -1,0 +1,130 @@
+"""The ledger's prebuilt statements: the Core SELECTs and UPDATEs on its table that
+`LedgerRepository` runs on its hot paths (built once, per dialect where an `IN` list differs),
+the new rows an insert writes already settled, and `HeldRecord`, what is read of a record to
+plan from without loading it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import String, Table, bindparam, func, select, update
+
+from addon.ecommerce.lookups import one_of
+from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+
+# The ledger's table, for the statements that skip the ORM (the hot path of every change).
+SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
+
+
+@lru_cache(maxsize=4)
+def _by_saleor_ids_statement(dialect: str) -> Any:
+    """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect."""
+    return select(SyncRecord).where(
+        SyncRecord.installation_id == bindparam("installation_id"),
+        SyncRecord.channel_slug == bindparam("channel"),
+        SyncRecord.kind == bindparam("kind", type_=SyncRecord.kind.type),
+        one_of(SYNC_RECORDS.c.saleor_id, "saleor_ids", dialect),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldRecord:
+    """What a burst plans from of a ledger record (`burst_plan.py`), and the initial sync's
+    applier and planner: what Mailchimp holds, and when it was last pushed, read as a Core
+    row, no ORM object."""
+
+    status: SyncStatus
+    mailchimp_id: str | None
+    content_hash: str | None
+    children: dict[str, str]
+    pushed_at: datetime | None
+
+    @property
+    def fingerprint(self) -> Fingerprint:
+        return Fingerprint(self.content_hash, dict(self.children or {}))
+
+
+@lru_cache(maxsize=4)
+def _held_statement(dialect: str) -> Any:
+    """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
+    table = SYNC_RECORDS.c
+    return select(
+        table.saleor_id,
+        table.status,
+        table.mailchimp_id,
+        table.content_hash,
+        table.children,
+        table.pushed_at,
+    ).where(
+        table.installation_id == bindparam("of_installation"),
+        table.channel_slug == bindparam("channel"),
+        table.kind == bindparam("of_kind", type_=table.kind.type),
+        one_of(table.saleor_id, "saleor_ids", dialect),
+    )
+
+
+@lru_cache(maxsize=4)
+def _labels_statement(dialect: str) -> Any:
+    """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
+    table = SYNC_RECORDS.c
+    return select(table.saleor_id, table.id, table.label).where(
+        table.installation_id == bindparam("of_installation"),
+        table.channel_slug == bindparam("channel"),
+        table.kind == bindparam("of_kind", type_=table.kind.type),
+        one_of(table.saleor_id, "saleor_ids", dialect),
+    )
+
+
+_RELABEL = (
+    update(SYNC_RECORDS)
+    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
+    # Kept as it is (the column's `onupdate` would stamp it).
+    .values(label=bindparam("new_label"), updated_at=SYNC_RECORDS.c.updated_at)
+)
+
+
+def _settle_new(
+    rows: list[dict[str, object]],
+    synced: Mapping[str, tuple[str | None, Fingerprint]],
+    now: datetime,
+) -> None:
+    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `_SETTLE_SYNCED`
+    leaves a record (the label none yet); the others pending, with the same columns (one
+    executemany)."""
+    for row in rows:
+        held = synced.get(str(row["saleor_id"]))
+        if held is None:
+            row.update(mailchimp_id=None, content_hash=None, pushed_at=None)
+            continue
+        mailchimp_id, fingerprint = held
+        row.update(
+            status=SyncStatus.SYNCED,
+            mailchimp_id=mailchimp_id,
+            content_hash=fingerprint.content_hash,
+            children=dict(fingerprint.children),
+            pushed_at=now,
+            updated_at=now,
+        )
+
+
+# What `settled` writes for a synced record, by the record's id.
+_SETTLE_SYNCED = (
+    update(SYNC_RECORDS)
+    .where(SYNC_RECORDS.c.id == bindparam("record_id"))
+    .values(
+        label=func.coalesce(bindparam("new_label", type_=String), SYNC_RECORDS.c.label),
+        status=SyncStatus.SYNCED,
+        mailchimp_id=bindparam("new_mailchimp_id"),
+        content_hash=bindparam("new_content_hash"),
+        children=bindparam("new_children", type_=SYNC_RECORDS.c.children.type),
+        attempts=0,
+        last_error=None,
+        next_attempt_at=None,
+        pushed_at=bindparam("now", type_=SYNC_RECORDS.c.pushed_at.type),
+        updated_at=bindparam("now", type_=SYNC_RECORDS.c.updated_at.type),
+    )
+)

@@ -1,0 +1,51 @@
+"""What happened to a ledger record, shared by live and initial sync: settled (synced or
+removed), quarantined, or its content at Mailchimp forgotten."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.jobs.retry import error_text
+
+
+def settled(
+    record: SyncRecord,
+    status: SyncStatus,
+    mailchimp_id: str | None,
+    fingerprint: Fingerprint | None,
+    pushed_at: datetime | None,
+) -> None:
+    """Mailchimp answered: it holds `mailchimp_id` with this content (synced), or the entity is
+    deliberately not there (removed). The failure count starts over."""
+    fingerprint = fingerprint or Fingerprint(None)
+    record.status = status
+    record.mailchimp_id = mailchimp_id
+    record.content_hash = fingerprint.content_hash
+    record.children = dict(fingerprint.children)
+    record.attempts = 0
+    record.last_error = None
+    record.next_attempt_at = None
+    if pushed_at is not None:
+        record.pushed_at = pushed_at
+
+
+def quarantined(record: SyncRecord, reason: str) -> None:
+    """Mailchimp refused the data: no retry until it changes or an admin retries."""
+    record.status = SyncStatus.QUARANTINED
+    record.attempts = 0
+    record.last_error = error_text(reason)
+    record.next_attempt_at = None
+
+
+def content_forgotten(
+    record: SyncRecord, mailchimp_id: str | None, children: Iterable[str]
+) -> None:
+    """Mailchimp's content is unknown (a batch may have overwritten a live push): the next
+    push sends all of it. `mailchimp_id` is set when Mailchimp is known to hold the record."""
+    if mailchimp_id is not None:
+        record.mailchimp_id = mailchimp_id
+    unknown = Fingerprint.unknown(children)
+    record.content_hash = unknown.content_hash
+    record.children = unknown.children

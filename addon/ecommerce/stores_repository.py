@@ -1,0 +1,75 @@
+"""Queries on the installation's Mailchimp stores and its e-commerce settings, and the
+stable id of a channel's store."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from addon.db.repository import Repository
+from addon.ecommerce.models import EcommerceSettings, MailchimpStore
+
+
+def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
+    """The same installation and channel (and audience) always map to the same store id.
+
+    Mailchimp cannot move a store to another audience, so a channel's store for a different
+    audience is another store with its own id; reconnecting the same account finds it again.
+    """
+    key = f"{saleor_api_url}\n{channel_slug}" + (f"\n{list_id}" if list_id else "")
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"saleor-{digest}"
+
+
+class StoreRepository(Repository):
+    async def list(self, installation_id: int) -> list[MailchimpStore]:
+        statement = MailchimpStore.of_installation(installation_id).order_by(
+            MailchimpStore.channel_slug
+        )
+        return list(await self.session.scalars(statement))
+
+    async def get(self, installation_id: int, channel_slug: str) -> MailchimpStore | None:
+        statement = MailchimpStore.of_installation(installation_id).where(
+            MailchimpStore.channel_slug == channel_slug
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
+        return [store for store in await self.list(installation_id) if store.tracked]
+
+    async def pushing_channels(self, installation_id: int) -> Sequence[str]:
+        """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
+        (one query of two columns: every webhook asks)."""
+        statement = (
+            select(MailchimpStore.channel_slug)
+            .join(
+                EcommerceSettings,
+                EcommerceSettings.installation_id == MailchimpStore.installation_id,
+            )
+            .where(
+                MailchimpStore.installation_id == installation_id,
+                MailchimpStore.tracked.is_(True),
+                EcommerceSettings.tracking_enabled.is_(True),
+            )
+            .order_by(MailchimpStore.channel_slug)
+        )
+        return list(await self.session.scalars(statement))
+
+
+class SettingsRepository(Repository):
+    async def find(self, installation_id: int) -> EcommerceSettings | None:
+        return await self.session.get(EcommerceSettings, installation_id)
+
+    async def get_or_create(self, installation_id: int) -> EcommerceSettings:
+        found = await self.find(installation_id)
+        if found is None:
+            found = await self.add(
+                EcommerceSettings(
+                    installation_id=installation_id,
+                    tracking_enabled=False,
+                    abandoned_carts_enabled=True,
+                )
+            )
+        return found
