@@ -19,7 +19,7 @@ from addon.activity.schemas import (
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
-from addon.ecommerce.burst import backlog_of
+from addon.ecommerce.burst_backlog import backlog_of
 from addon.ecommerce.cart_health import ChannelHealth, health_of
 from addon.ecommerce.channel_state import LatestInitialSync
 from addon.ecommerce.models import EntityKind, SyncRecord

@@ -9,12 +9,12 @@ their pushes would have sent (`burst_plan.py`; orders, whose pushes first create
 depend on, `burst_orders.py`) and submits it as one batch (`addon.mailchimp.batches`, as the
 initial sync does); what else those pushes write in the ledger (an order's cart converted, its
 products' stock pushes queued) is written when the batch is recorded. An `ecommerce.burst`
-job polls the batch (the next look planned from Mailchimp's progress, a new job each time) and
-applies its results to each ledger record (`burst_apply.py`): confirmed → synced with the same
-fingerprint live sync records (an order's voucher use counted); a data error → that record
-alone is quarantined with Mailchimp's reason; anything else (transient, "already exists", 404,
-a refused campaign or changed e-mail) → the record gets a push of its own (`alone`, with the
-worker's retries).
+job (`burst_poll.py`) polls the batch (the next look planned from Mailchimp's progress, a new
+job each time) and applies its results to each ledger record (`burst_apply.py`): confirmed →
+synced with the same fingerprint live sync records (an order's voucher use counted); a data
+error → that record alone is quarantined with Mailchimp's reason; anything else (transient,
+"already exists", 404, a refused campaign or changed e-mail) → the record gets a push of its
+own (`alone`, with the worker's retries).
 
 Still one ledger and newest state wins: the batch carries Saleor's state at `read_at`; a
 record pushed again since (by its own push or a later batch; Mailchimp runs batches in no
@@ -35,46 +35,27 @@ backlog.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from pydantic import BaseModel
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
-from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
-from addon.ecommerce.burst_queue import (
-    BURST_JOB,
-    BurstRef,
-    alone,
-    backlog,
-    next_poll,
-    poll_batch_later,
-    poll_later,
-    take_over,
-)
+from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
-from addon.ecommerce.burst_unknown import hold, look, settle_unknown
+from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
-from addon.ecommerce.models import (
-    BurstBatch,
-    BurstStatus,
-    EntityKind,
-    SyncRecord,
-)
+from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
-from addon.jobs.registry import HandlerRegistry
-from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import InvalidCredentials, MailchimpClient, MailchimpError, OutcomeUnknown
-from addon.mailchimp.models import Batch, BatchOperationResult
+from addon.mailchimp import MailchimpClient, OutcomeUnknown
+from addon.mailchimp.models import Batch
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -323,126 +304,4 @@ async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
             await _release_in(session, row, keep)
 
 
-# --- the poll job -----------------------------------------------------------------------------
-
-_BATCHES: Table = BurstBatch.__table__  # type: ignore[assignment]
-# What a look at a batch reads of its row, and counts there (Core: no row loaded).
-_LOOK = select(
-    _BATCHES.c.status,
-    _BATCHES.c.installation_id,
-    _BATCHES.c.mailchimp_batch_id,
-    _BATCHES.c.submitted_at,
-    _BATCHES.c.read_at,
-    _BATCHES.c.polls,
-).where(_BATCHES.c.id == bindparam("batch_id"))
-_LOOKED = (
-    update(_BATCHES)
-    .where(_BATCHES.c.id == bindparam("batch_id"))
-    .values(polls=_BATCHES.c.polls + 1)
-    .returning(_BATCHES.c.id)
-)
-
-
-async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
-    """Look at a submitted batch: apply its results when finished, else look again later."""
-    async with services.db.session() as session:
-        # Not the row: its records (a few hundred records' operations, JSON) are read when
-        # the batch is applied, not at each look.
-        found = (await session.execute(_LOOK, {"batch_id": ref.batch_id})).first()
-        if found is None or found.status is not BurstStatus.SUBMITTED:
-            return
-        installation_id, mailchimp_batch_id = found.installation_id, found.mailchimp_batch_id
-        submitted_at, polls = found.submitted_at or found.read_at, found.polls
-    if mailchimp_batch_id is None:
-        await look(services, job, ref.batch_id, installation_id, submitted_at, polls)
-        return
-    try:
-        async with mailchimp_for(services, installation_id) as client:
-            batch = await client.get_batch(mailchimp_batch_id)
-            if batch.status != "finished":
-                delay = next_poll(services.settings, batch, submitted_at, polls)
-                async with services.db.transaction() as session:
-                    looked = await session.execute(_LOOKED, {"batch_id": ref.batch_id})
-                    if looked.first() is not None:
-                        await poll_batch_later(session, installation_id, ref.batch_id, delay)
-                return
-            results = await client.download_batch_results(batch.response_body_url)
-    except (NotConnected, InvalidCredentials):
-        await release(services, ref.batch_id)  # their pushes wait for a connection as usual
-        return
-    await apply(services, ref.batch_id, results)
-
-
-async def apply(services: Services, batch_id: int, results: list[BatchOperationResult]) -> None:
-    """Record a finished batch's results on each ledger record; a second apply does nothing."""
-    by_operation = {r.operation_id: r for r in results if r.operation_id}
-    now = utcnow()
-    async with services.db.transaction() as session:
-        row = await session.get(BurstBatch, batch_id, with_for_update=True, populate_existing=True)
-        if row is None or row.status is not BurstStatus.SUBMITTED:
-            return
-        scope = (row.installation_id, row.channel_slug, row.kind)
-        records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
-        again: list[str] = []
-        for saleor_id, meta in row.records.items():
-            if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
-                again.append(saleor_id)
-            await count_use(session, scope, saleor_id, meta, by_operation)
-        await session.delete(row)
-        await session.flush()
-        await alone(session, scope, again)
-
-
-async def on_burst_failure(
-    session: AsyncSession, job: ClaimedJob, ref: BurstRef, failure: Failure
-) -> None:
-    """Polling gave up: the batch's records go back to one push each (those of a submission
-    of unknown outcome never give up, see `burst_unknown.look`)."""
-    if not failure.gave_up:
-        return
-    row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
-    if row is not None and row.mailchimp_batch_id is None:
-        await settle_unknown(session, row)
-    elif row is not None:
-        await _release_in(session, row, None)
-
-
-BURST_RETRY = RetryPolicy(
-    max_attempts=lambda settings: settings.ecommerce_max_attempts, expected=(MailchimpError,)
-)
-
-
-# --- what the Activity page shows ---------------------------------------------------------------
-
-
-class Backlog(BaseModel):
-    """Pushes waiting for a worker, records at Mailchimp in batches, and the pace: records
-    brought up to date in the last minute."""
-
-    waiting: int
-    in_batches: int
-    applied_last_minute: int
-
-
-async def backlog_of(session: AsyncSession, installation_id: int) -> Backlog:
-    waiting = await backlog(session, installation_id)
-    rows = await session.scalars(
-        select(BurstBatch.records).where(BurstBatch.installation_id == installation_id)
-    )
-    in_batches = sum(len(records or {}) for records in rows)
-    since = utcnow() - timedelta(minutes=1)
-    applied = await session.scalar(
-        select(func.count())
-        .select_from(SyncRecord)
-        .where(SyncRecord.installation_id == installation_id, SyncRecord.pushed_at >= since)
-    )
-    return Backlog(waiting=waiting, in_batches=in_batches, applied_last_minute=int(applied or 0))
-
-
-def register(registry: HandlerRegistry) -> None:
-    registry.register(
-        BURST_JOB, burst_job, payload=BurstRef, retry=BURST_RETRY, on_failure=on_burst_failure
-    )
-
-
-__all__ = ["BURST_JOB", "Backlog", "absorb", "applies", "backlog_of", "register"]
+__all__ = ["absorb", "applies"]

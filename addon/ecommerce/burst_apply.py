@@ -1,4 +1,4 @@
-"""What one record's results in a finished burst batch mean for its ledger record (`burst.py`
+"""What one record's results in a finished burst batch mean for its ledger record (`burst_poll.py`
 applies a batch with these): confirmed → synced with the batch's fingerprint; a data error →
 quarantined; anything else, or a record pushed again since Saleor was read → a push of its own,
 with what Mailchimp may hold recorded as unknown (a newer push's quarantine stays). An order's

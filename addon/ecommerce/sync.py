@@ -22,7 +22,7 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
-from addon.ecommerce import burst, promo_jobs, promo_sync, store_state
+from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, store_state
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
@@ -91,6 +91,6 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(
         PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
     )
-    burst.register(registry)
+    burst_poll.register(registry)
     promo_sync.register(registry)
     promo_jobs.register(registry)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select, update
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
-from addon.ecommerce.burst import BURST_JOB
+from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus

@@ -12,7 +12,7 @@ from sqlalchemy import update
 
 from addon.db.types import utcnow
 from addon.ecommerce import burst
-from addon.ecommerce.burst import BURST_JOB
+from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError

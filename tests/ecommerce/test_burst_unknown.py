@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from addon.db.types import utcnow
 from addon.ecommerce import burst
-from addon.ecommerce.burst import BURST_JOB
+from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncStatus
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker

@@ -1,0 +1,119 @@
+"""The `ecommerce.burst` job: it looks at a burst's batch at Mailchimp (the next look planned
+from Mailchimp's progress, a new job each time) until the batch is finished, then applies its
+results to the ledger (`apply`, each record's in `burst_apply.py`); when polling gives up, the
+batch's records go back to one push each (`on_burst_failure`). And the job's registration."""
+
+from __future__ import annotations
+
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.ecommerce.burst import _release_in, release
+from addon.ecommerce.burst_apply import apply_one, count_use
+from addon.ecommerce.burst_queue import BURST_JOB, BurstRef, alone, next_poll, poll_batch_later
+from addon.ecommerce.burst_unknown import look, settle_unknown
+from addon.ecommerce.models import BurstBatch, BurstStatus
+from addon.ecommerce.repository import LedgerRepository
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import InvalidCredentials, MailchimpError
+from addon.mailchimp.models import BatchOperationResult
+from addon.services import Services
+
+_BATCHES: Table = BurstBatch.__table__  # type: ignore[assignment]
+# What a look at a batch reads of its row, and counts there (Core: no row loaded).
+_LOOK = select(
+    _BATCHES.c.status,
+    _BATCHES.c.installation_id,
+    _BATCHES.c.mailchimp_batch_id,
+    _BATCHES.c.submitted_at,
+    _BATCHES.c.read_at,
+    _BATCHES.c.polls,
+).where(_BATCHES.c.id == bindparam("batch_id"))
+_LOOKED = (
+    update(_BATCHES)
+    .where(_BATCHES.c.id == bindparam("batch_id"))
+    .values(polls=_BATCHES.c.polls + 1)
+    .returning(_BATCHES.c.id)
+)
+
+
+async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
+    """Look at a submitted batch: apply its results when finished, else look again later."""
+    async with services.db.session() as session:
+        # Not the row: its records (a few hundred records' operations, JSON) are read when
+        # the batch is applied, not at each look.
+        found = (await session.execute(_LOOK, {"batch_id": ref.batch_id})).first()
+        if found is None or found.status is not BurstStatus.SUBMITTED:
+            return
+        installation_id, mailchimp_batch_id = found.installation_id, found.mailchimp_batch_id
+        submitted_at, polls = found.submitted_at or found.read_at, found.polls
+    if mailchimp_batch_id is None:
+        await look(services, job, ref.batch_id, installation_id, submitted_at, polls)
+        return
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            batch = await client.get_batch(mailchimp_batch_id)
+            if batch.status != "finished":
+                delay = next_poll(services.settings, batch, submitted_at, polls)
+                async with services.db.transaction() as session:
+                    looked = await session.execute(_LOOKED, {"batch_id": ref.batch_id})
+                    if looked.first() is not None:
+                        await poll_batch_later(session, installation_id, ref.batch_id, delay)
+                return
+            results = await client.download_batch_results(batch.response_body_url)
+    except (NotConnected, InvalidCredentials):
+        await release(services, ref.batch_id)  # their pushes wait for a connection as usual
+        return
+    await apply(services, ref.batch_id, results)
+
+
+async def apply(services: Services, batch_id: int, results: list[BatchOperationResult]) -> None:
+    """Record a finished batch's results on each ledger record; a second apply does nothing."""
+    by_operation = {r.operation_id: r for r in results if r.operation_id}
+    now = utcnow()
+    async with services.db.transaction() as session:
+        row = await session.get(BurstBatch, batch_id, with_for_update=True, populate_existing=True)
+        if row is None or row.status is not BurstStatus.SUBMITTED:
+            return
+        scope = (row.installation_id, row.channel_slug, row.kind)
+        records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
+        again: list[str] = []
+        for saleor_id, meta in row.records.items():
+            if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
+                again.append(saleor_id)
+            await count_use(session, scope, saleor_id, meta, by_operation)
+        await session.delete(row)
+        await session.flush()
+        await alone(session, scope, again)
+
+
+async def on_burst_failure(
+    session: AsyncSession, job: ClaimedJob, ref: BurstRef, failure: Failure
+) -> None:
+    """Polling gave up: the batch's records go back to one push each (those of a submission
+    of unknown outcome never give up, see `burst_unknown.look`)."""
+    if not failure.gave_up:
+        return
+    row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
+    if row is not None and row.mailchimp_batch_id is None:
+        await settle_unknown(session, row)
+    elif row is not None:
+        await _release_in(session, row, None)
+
+
+BURST_RETRY = RetryPolicy(
+    max_attempts=lambda settings: settings.ecommerce_max_attempts, expected=(MailchimpError,)
+)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(
+        BURST_JOB, burst_job, payload=BurstRef, retry=BURST_RETRY, on_failure=on_burst_failure
+    )
+
+
+__all__ = ["register"]
