@@ -276,10 +276,10 @@ async def release(services: Services, batch_id: int, *, keep: str | None = None)
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is not None:
-            await _release_in(session, row, keep)
+            await release_in(session, row, keep)
 
 
-async def _release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
+async def release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
     if row.status is BurstStatus.READING and row.submitted_at is not None:
         # It may have been sent (a crash, a cancel or a failure once it was on its way).
         await hold(session, row, row.submitted_at)
@@ -301,7 +301,7 @@ async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
             .with_for_update()
         )
         for row in list(rows):
-            await _release_in(session, row, keep)
+            await release_in(session, row, keep)
 
 
 __all__ = ["absorb", "applies"]

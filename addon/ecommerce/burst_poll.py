@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.burst import _release_in, release
+from addon.ecommerce.burst import release, release_in
 from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_queue import BURST_JOB, BurstRef, alone, next_poll, poll_batch_later
 from addon.ecommerce.burst_unknown import look, settle_unknown
@@ -102,7 +102,7 @@ async def on_burst_failure(
     if row is not None and row.mailchimp_batch_id is None:
         await settle_unknown(session, row)
     elif row is not None:
-        await _release_in(session, row, None)
+        await release_in(session, row, None)
 
 
 BURST_RETRY = RetryPolicy(

@@ -21,7 +21,7 @@ SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
 @lru_cache(maxsize=4)
-def _by_saleor_ids_statement(dialect: str) -> Any:
+def by_saleor_ids_statement(dialect: str) -> Any:
     """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect."""
     return select(SyncRecord).where(
         SyncRecord.installation_id == bindparam("installation_id"),
@@ -49,7 +49,7 @@ class HeldRecord:
 
 
 @lru_cache(maxsize=4)
-def _held_statement(dialect: str) -> Any:
+def held_statement(dialect: str) -> Any:
     """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
     table = SYNC_RECORDS.c
     return select(
@@ -68,7 +68,7 @@ def _held_statement(dialect: str) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _labels_statement(dialect: str) -> Any:
+def labels_statement(dialect: str) -> Any:
     """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
     table = SYNC_RECORDS.c
     return select(table.saleor_id, table.id, table.label).where(
@@ -79,7 +79,7 @@ def _labels_statement(dialect: str) -> Any:
     )
 
 
-_RELABEL = (
+RELABEL = (
     update(SYNC_RECORDS)
     .where(SYNC_RECORDS.c.id == bindparam("record_id"))
     # Kept as it is (the column's `onupdate` would stamp it).
@@ -87,12 +87,12 @@ _RELABEL = (
 )
 
 
-def _settle_new(
+def settle_new(
     rows: list[dict[str, object]],
     synced: Mapping[str, tuple[str | None, Fingerprint]],
     now: datetime,
 ) -> None:
-    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `_SETTLE_SYNCED`
+    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `SETTLE_SYNCED`
     leaves a record (the label none yet); the others pending, with the same columns (one
     executemany)."""
     for row in rows:
@@ -112,7 +112,7 @@ def _settle_new(
 
 
 # What `settled` writes for a synced record, by the record's id.
-_SETTLE_SYNCED = (
+SETTLE_SYNCED = (
     update(SYNC_RECORDS)
     .where(SYNC_RECORDS.c.id == bindparam("record_id"))
     .values(

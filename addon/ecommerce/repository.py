@@ -14,14 +14,14 @@ from sqlalchemy.orm.util import identity_key
 from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.ledger_statements import (
-    _RELABEL,
-    _SETTLE_SYNCED,
+    RELABEL,
+    SETTLE_SYNCED,
     SYNC_RECORDS,
     HeldRecord,
-    _by_saleor_ids_statement,
-    _held_statement,
-    _labels_statement,
-    _settle_new,
+    by_saleor_ids_statement,
+    held_statement,
+    labels_statement,
+    settle_new,
 )
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import (
@@ -74,7 +74,7 @@ class LedgerRepository(Repository):
             "kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        result = await by_ids(self.session, _by_saleor_ids_statement(self.dialect), parameters)
+        result = await by_ids(self.session, by_saleor_ids_statement(self.dialect), parameters)
         return {record.saleor_id: record for record in result.scalars()}
 
     async def held_by_saleor_ids(
@@ -91,7 +91,7 @@ class LedgerRepository(Repository):
             "of_kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        rows = await by_ids(self.session, _held_statement(self.dialect), parameters)
+        rows = await by_ids(self.session, held_statement(self.dialect), parameters)
         return {
             row.saleor_id: HeldRecord(
                 row.status, row.mailchimp_id, row.content_hash, row.children, row.pushed_at
@@ -172,7 +172,7 @@ class LedgerRepository(Repository):
             "channel": channel,
             "of_kind": kind,
         }
-        statement = _labels_statement(self.dialect)
+        statement = labels_statement(self.dialect)
 
         async def read(ids: list[str]) -> dict[str, tuple[int, str | None]]:
             rows = await by_ids(self.session, statement, {**parameters, "saleor_ids": ids})
@@ -191,7 +191,7 @@ class LedgerRepository(Repository):
             if not synced:
                 await self.session.execute(self._insert_new(), rows)
                 continue
-            _settle_new(rows, synced, now or utcnow())
+            settle_new(rows, synced, now or utcnow())
             # The rows this insert wrote, by RETURNING: one another job inserted meanwhile was
             # skipped on the unique key, and is settled as any existing record. (Not a row
             # count: asyncpg does not tell one for many parameter sets.)
@@ -207,7 +207,7 @@ class LedgerRepository(Repository):
         with a parameter set each)."""
         if labels:
             rows = [{"record_id": record_id, "new_label": label} for record_id, label in labels]
-            await self.session.execute(_RELABEL, rows)
+            await self.session.execute(RELABEL, rows)
 
     async def settle_synced(
         self,
@@ -232,7 +232,7 @@ class LedgerRepository(Repository):
             }
             for record_id, _held, label, mailchimp_id, fingerprint in records
         ]
-        await self.session.execute(_SETTLE_SYNCED, rows)
+        await self.session.execute(SETTLE_SYNCED, rows)
 
     async def available_variants(
         self, installation_id: int, channel: str, product_ids: Collection[str]
