@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 
 @asynccontextmanager
@@ -26,3 +27,19 @@ async def own_database(url: str, purpose: str) -> AsyncIterator[str]:
         async with admin.connect() as connection:
             await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+async def insert_installation(session: AsyncSession, now: datetime) -> int:
+    """An installation row, written as SQL: the model would encrypt the token (no key needed
+    in a database of a test's own)."""
+    installation_id = await session.scalar(
+        text(
+            "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
+            " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
+            " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
+            " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
+        ),
+        {"now": now},
+    )
+    assert installation_id is not None
+    return int(installation_id)

@@ -27,7 +27,7 @@ from addon.ecommerce.burst_queue import _TAKE_OVER
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import claim_statement
-from tests.own_database import own_database
+from tests.own_database import insert_installation, own_database
 
 URL = os.environ.get("TEST_DATABASE_URL", "")
 on_postgresql = pytest.mark.skipif(
@@ -46,16 +46,7 @@ async def test_a_claim_reads_only_as_far_as_its_limit_with_a_backlog_unseen_by_s
         try:
             await upgrade(database.engine)
             async with database.transaction() as session:
-                # Written as SQL: the model would encrypt the token (no key needed here).
-                installation_id = await session.scalar(
-                    text(
-                        "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
-                        " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
-                        " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
-                        " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
-                    ),
-                    {"now": NOW},
-                )
+                installation_id = await insert_installation(session, NOW)
                 rows = [
                     {
                         "installation_id": installation_id,

@@ -14,6 +14,8 @@ take the ledger's statistics again whenever it has grown by a quarter
 from __future__ import annotations
 
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -23,7 +25,7 @@ from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
-from tests.own_database import own_database
+from tests.own_database import insert_installation, own_database
 
 URL = os.environ.get("TEST_DATABASE_URL", "")
 on_postgresql = pytest.mark.skipif(
@@ -36,21 +38,18 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CHANNEL = "default-channel"
 
 
-async def installed(database: Database) -> int:
-    await upgrade(database.engine)
-    async with database.transaction() as session:
-        # Written as SQL: the model would encrypt the token (no key needed here).
-        installation_id = await session.scalar(
-            text(
-                "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
-                " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
-                " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
-                " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
-            ),
-            {"now": NOW},
-        )
-    assert installation_id is not None
-    return int(installation_id)
+@asynccontextmanager
+async def migrated(purpose: str) -> AsyncIterator[tuple[Database, int]]:
+    """A database of the test's own, migrated, with one installation (and its id)."""
+    async with own_database(URL, purpose) as url:
+        database = Database(url)
+        try:
+            await upgrade(database.engine)
+            async with database.transaction() as session:
+                installation_id = await insert_installation(session, NOW)
+            yield database, installation_id
+        finally:
+            await database.dispose()
 
 
 async def add_records(database: Database, installation_id: int, numbers: range) -> list[str]:
@@ -75,65 +74,55 @@ async def add_records(database: Database, installation_id: int, numbers: range) 
 
 @on_postgresql
 async def test_a_lookup_by_ids_is_planned_for_the_ids_at_hand() -> None:
-    async with own_database(URL, "lookup_plan") as url:
-        database = Database(url)
-        try:
-            installation_id = await installed(database)
-            ids = await add_records(database, installation_id, range(RECORDS))
-            async with database.transaction() as session:
-                ledger = LedgerRepository(session)
-                scope = (installation_id, CHANNEL, EntityKind.PRODUCT)
+    async with migrated("lookup_plan") as (database, installation_id):
+        ids = await add_records(database, installation_id, range(RECORDS))
+        async with database.transaction() as session:
+            ledger = LedgerRepository(session)
+            scope = (installation_id, CHANNEL, EntityKind.PRODUCT)
 
-                # PostgreSQL may choose a generic plan from a prepared statement's sixth run.
-                for start in range(0, 8 * IDS, IDS):
-                    wanted = ids[start : start + IDS]
-                    assert len(await ledger.held_by_saleor_ids(*scope, wanted)) == IDS
-                plans = (
-                    await session.execute(
-                        text(
-                            "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
-                            " WHERE statement LIKE 'SELECT ecommerce_sync_records.saleor_id,%'"
-                        )
+            # PostgreSQL may choose a generic plan from a prepared statement's sixth run.
+            for start in range(0, 8 * IDS, IDS):
+                wanted = ids[start : start + IDS]
+                assert len(await ledger.held_by_saleor_ids(*scope, wanted)) == IDS
+            plans = (
+                await session.execute(
+                    text(
+                        "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                        " WHERE statement LIKE 'SELECT ecommerce_sync_records.saleor_id,%'"
                     )
-                ).one()
-                mode = await session.scalar(text("SELECT current_setting('plan_cache_mode')"))
-            # Each run planned for its ids (without `by_ids`: generic from the sixth), and the
-            # setting as it was for the rest of the transaction.
-            assert tuple(plans) == (0, 8)
-            assert mode == "auto"
-        finally:
-            await database.dispose()
+                )
+            ).one()
+            mode = await session.scalar(text("SELECT current_setting('plan_cache_mode')"))
+        # Each run planned for its ids (without `by_ids`: generic from the sixth), and the
+        # setting as it was for the rest of the transaction.
+        assert tuple(plans) == (0, 8)
+        assert mode == "auto"
 
 
 @on_postgresql
 async def test_the_ledgers_statistics_are_taken_again_once_it_has_grown_by_a_quarter() -> None:
-    async with own_database(URL, "ledger_growth") as url:
-        database = Database(url)
-        try:
-            installation_id = await installed(database)
+    async with migrated("ledger_growth") as (database, installation_id):
 
-            async def analysed_rows() -> float:
-                async with database.session() as session:
-                    return float(
-                        await session.scalar(
-                            text(
-                                "SELECT reltuples FROM pg_class"
-                                " WHERE relname = 'ecommerce_sync_records'"
-                            )
+        async def analysed_rows() -> float:
+            async with database.session() as session:
+                return float(
+                    await session.scalar(
+                        text(
+                            "SELECT reltuples FROM pg_class"
+                            " WHERE relname = 'ecommerce_sync_records'"
                         )
-                        or 0
                     )
+                    or 0
+                )
 
-            async def grown_to(count: int) -> float:
-                await add_records(database, installation_id, range(len(added), count))
-                added.extend(range(len(added), count))
-                await database.analyze_if_grown("ecommerce_sync_records")
-                return await analysed_rows()
+        async def grown_to(count: int) -> float:
+            await add_records(database, installation_id, range(len(added), count))
+            added.extend(range(len(added), count))
+            await database.analyze_if_grown("ecommerce_sync_records")
+            return await analysed_rows()
 
-            added: list[int] = []
-            assert await grown_to(20) == -1  # too small to matter: never analysed
-            assert await grown_to(5000) == 5000
-            assert await grown_to(5900) == 5000  # a sixth more: as it was
-            assert await grown_to(6500) == 6500  # a third more
-        finally:
-            await database.dispose()
+        added: list[int] = []
+        assert await grown_to(20) == -1  # too small to matter: never analysed
+        assert await grown_to(5000) == 5000
+        assert await grown_to(5900) == 5000  # a sixth more: as it was
+        assert await grown_to(6500) == 6500  # a third more
