@@ -1,5 +1,6 @@
 """A PostgreSQL database of one test's own, made empty and dropped after (the session's database
-stays as it is): for tests that start real `addon` processes against a fresh schema."""
+stays as it is): for tests that start real `addon` processes against a fresh schema, or that
+need PostgreSQL's planner to see a table as new (`on_postgresql`, `insert_installation`)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
 
+import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+# The suite's PostgreSQL server (`TEST_DATABASE_URL`), and the mark of tests of PostgreSQL's
+# planner, which SQLite has no counterpart of (it keeps no statistics unless asked).
+URL = os.environ.get("TEST_DATABASE_URL", "")
+on_postgresql = pytest.mark.skipif(
+    not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
+)
 
 
 @asynccontextmanager

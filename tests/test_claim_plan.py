@@ -13,7 +13,6 @@ And the rows a claim or a burst's take-over updates are chosen and locked once
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -27,12 +26,7 @@ from addon.ecommerce.burst_queue import _TAKE_OVER
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import claim_statement
-from tests.own_database import insert_installation, own_database
-
-URL = os.environ.get("TEST_DATABASE_URL", "")
-on_postgresql = pytest.mark.skipif(
-    not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
-)
+from tests.own_database import URL, insert_installation, on_postgresql, own_database
 
 WAITING = 10000
 LIMIT = 18

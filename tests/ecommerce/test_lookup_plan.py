@@ -13,24 +13,17 @@ take the ledger's statistics again whenever it has grown by a quarter
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import insert, text
 
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
-from tests.own_database import insert_installation, own_database
-
-URL = os.environ.get("TEST_DATABASE_URL", "")
-on_postgresql = pytest.mark.skipif(
-    not URL.startswith("postgresql"), reason="the planner's statistics: PostgreSQL only"
-)
+from tests.own_database import URL, insert_installation, on_postgresql, own_database
 
 RECORDS = 5000
 IDS = 500
