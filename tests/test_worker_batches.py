@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.jobs.completion import complete_in
+from addon.jobs.flow import TOGETHER_PER_SLOT
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
@@ -100,6 +101,30 @@ async def test_a_claim_takes_more_jobs_to_run_together_than_its_batch_size(
     assert sorted(groups) == [[0], [1, 2, 3, 4, 5]]
     assert await Worker(services).run_until_idle() == 2
     assert sorted(groups) == [[0], [1, 2, 3, 4, 5], [6], [7]]
+
+
+async def test_a_claim_takes_no_more_jobs_to_run_together_than_its_slots_hold(
+    services: Services,
+) -> None:
+    """A batch takes a worker slot per 25 of its jobs (`flow.slots`): with 2 slots free, a
+    claim takes 50 of them, not 250, so a worker with few slots keeps room for other work."""
+    services.settings = services.settings.model_copy(update={"worker_batch_size": 2})
+    installation = await make_installation(services)
+    groups: list[int] = []
+
+    async def one(job: ClaimedJob, payload: Numbered, _: Services) -> None:
+        raise AssertionError("these jobs run together")
+
+    async def together(batch: list[tuple[ClaimedJob, Numbered]], _: Services) -> None:
+        groups.append(len(batch))
+
+    services.handlers.register(KIND, one, payload=Numbered, batch=together)
+    for n in range(120):
+        await enqueue(services, installation, n)
+
+    assert await Worker(services).run_once() == 2 * TOGETHER_PER_SLOT
+    assert await Worker(services).run_until_idle() == 120 - 2 * TOGETHER_PER_SLOT
+    assert groups == [50, 50, 20]
 
 
 async def test_a_batch_handler_that_completes_nothing_has_the_worker_complete_them(

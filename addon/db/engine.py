@@ -153,7 +153,7 @@ class Database:
         async with self.sessionmaker() as session, session.begin():
             yield session
 
-    async def analyze(self, table: str) -> None:
+    async def analyze(self, table: str, *, unless_busy: bool = False) -> None:
         """Refresh PostgreSQL's planner statistics of `table` after a bulk load (an initial
         sync writes a ledger record per entity), as PostgreSQL advises
         (https://www.postgresql.org/docs/current/populate.html#POPULATE-ANALYZE): until
@@ -161,13 +161,15 @@ class Database:
         and planned a burst's lookup of 500 records by id as a scan of every record of the
         channel (60 ms a lookup at 10,000 records, 4 ms once analysed). SQLite keeps no
         statistics unless asked (the app never asks): nothing to do. A failure is logged, not
-        raised: the load itself is done."""
+        raised: the load itself is done. `unless_busy`: not when another ANALYZE (another sync's,
+        autovacuum's) is at it (`SKIP_LOCKED`), rather than wait to do it again."""
         if self.is_sqlite:
             return
         name = self.engine.dialect.identifier_preparer.quote(table)
+        options = "(SKIP_LOCKED) " if unless_busy else ""
         try:
             async with self.engine.connect() as connection:
-                await connection.execute(text(f"ANALYZE {name}"))
+                await connection.execute(text(f"ANALYZE {options}{name}"))
                 await connection.commit()
         except Exception as exc:  # asyncpg's connection errors are not all SQLAlchemy's
             logger.warning("Could not refresh the statistics of %s: %s", table, exc)
@@ -189,7 +191,7 @@ class Database:
             logger.warning("Could not read the size of %s: %s", table, exc)
             return
         if found is not None and found.now >= max(GROWN_FROM, 1.25 * found.analysed):
-            await self.analyze(table)
+            await self.analyze(table, unless_busy=True)
 
     async def dispose(self) -> None:
         self.memo.clear()

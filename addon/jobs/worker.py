@@ -39,7 +39,7 @@ from addon.clock import Clock, current_clock
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.jobs.completion import Completion, running
-from addon.jobs.flow import Flow
+from addon.jobs.flow import TOGETHER_PER_SLOT, Flow
 from addon.jobs.outcomes import Outcomes, not_recorded
 from addon.jobs.registry import HandlerRegistry, JobHandler
 from addon.jobs.repository import JobRepository
@@ -110,7 +110,8 @@ class Worker:
 
     async def claim(self, limit: int) -> list[ClaimedJob]:
         """Lock up to `limit` due jobs for this worker, and more of those that run together
-        (a kind with a batch handler: they cost one task)."""
+        (a kind with a batch handler: one task, taking a slot per TOGETHER_PER_SLOT of its
+        jobs, so no more than `limit` slots' worth)."""
         async with self.services.db.transaction() as session:
             jobs = self._jobs(session)
             claimable = self.services.handlers.claimable
@@ -118,7 +119,8 @@ class Worker:
                 self.worker_id, limit, self.lease, claimable=claimable, lapsed=self._lapsed_due()
             )
             together = [job for job in claimed if self._batched(job)]
-            if together and len(claimed) == limit and len(together) < JOBS_TOGETHER:
+            most = min(JOBS_TOGETHER, limit * TOGETHER_PER_SLOT)
+            if together and len(claimed) == limit and len(together) < most:
                 # A backlog of webhooks goes by hundreds. (A claim short of `limit` took every
                 # due job it could: looking again would find none, a statement per webhook
                 # at a steady rate.)
@@ -126,7 +128,7 @@ class Worker:
                 installations = sorted({job.installation_id for job in together})
                 claimed += await jobs.claim(
                     self.worker_id,
-                    JOBS_TOGETHER - len(together),
+                    most - len(together),
                     self.lease,
                     claimable=claimable,
                     only=(kinds, installations),

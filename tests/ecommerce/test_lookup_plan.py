@@ -40,6 +40,10 @@ async def migrated(purpose: str) -> AsyncIterator[tuple[Database, int]]:
             await upgrade(database.engine)
             async with database.transaction() as session:
                 installation_id = await insert_installation(session, NOW)
+                # Only the app analyses it here (autovacuum would, past a tenth more rows).
+                await session.execute(
+                    text("ALTER TABLE ecommerce_sync_records SET (autovacuum_enabled = false)")
+                )
             yield database, installation_id
         finally:
             await database.dispose()
@@ -72,6 +76,8 @@ async def test_a_lookup_by_ids_is_planned_for_the_ids_at_hand() -> None:
         async with database.transaction() as session:
             ledger = LedgerRepository(session)
             scope = (installation_id, CHANNEL, EntityKind.PRODUCT)
+            setting = text("SELECT current_setting('plan_cache_mode')")
+            mode = await session.scalar(setting)
 
             # PostgreSQL may choose a generic plan from a prepared statement's sixth run.
             for start in range(0, 8 * IDS, IDS):
@@ -85,11 +91,11 @@ async def test_a_lookup_by_ids_is_planned_for_the_ids_at_hand() -> None:
                     )
                 )
             ).one()
-            mode = await session.scalar(text("SELECT current_setting('plan_cache_mode')"))
+            mode_after = await session.scalar(setting)
         # Each run planned for its ids (without `by_ids`: generic from the sixth), and the
         # setting as it was for the rest of the transaction.
         assert tuple(plans) == (0, 8)
-        assert mode == "auto"
+        assert mode_after == mode
 
 
 @on_postgresql
