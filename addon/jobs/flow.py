@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 # A task of jobs run together (up to `worker.JOBS_TOGETHER`, 250) takes a slot of the worker's
 # `worker_batch_size` per this many of its jobs: with the default 20 slots a worker holds two
-# full batches at most. Counted as one slot each, one worker took twenty batches (5,000
+# full batches at most. Counted as one slot each, one worker could take twenty batches (5,000
 # webhooks) at once, leaving none to the other workers.
 TOGETHER_PER_SLOT = 25
 
