@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine.interfaces import ExecuteStyle
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import CoalescedJob, JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import Worker
 from addon.services import Services
@@ -282,3 +284,34 @@ async def test_the_postgresql_pool_holds_a_connection_for_every_job_run_at_once(
         assert pool._recycle > 0
     finally:
         await database.dispose()
+
+
+async def test_many_coalesced_jobs_go_as_one_multi_row_insert(services: Services) -> None:
+    """A burst's pushes are queued by the hundred: one INSERT of many rows, not the statement
+    run once per row (asyncpg's executemany: one execution per row for PostgreSQL); each key
+    still merges into its pending job."""
+    installation = await make_installation(services)
+    await enqueue(services, installation, "test.push", payload={"v": 1}, coalesce_key="k:0")
+    now = utcnow()
+    many = [
+        CoalescedJob(installation, "test.push", {"v": 2, "n": n}, f"k:{n}", f"k:{n}", now)
+        for n in range(300)
+    ]
+    seen: list[tuple[str, ExecuteStyle]] = []
+
+    def record(*args: Any) -> None:
+        seen.append((str(args[2]), args[4].execute_style))
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with services.db.transaction() as session:
+            await JobRepository(session).enqueue_coalesced(many)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert [style for sql, style in seen if sql.startswith("INSERT")] == [
+        ExecuteStyle.INSERTMANYVALUES
+    ]
+    queued = await jobs(services)
+    assert len(queued) == 300
+    assert {job.coalesce_key: job.payload for job in queued}["k:0"] == {"v": 2, "n": 0}

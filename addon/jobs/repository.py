@@ -383,14 +383,17 @@ def _enqueue_statement(dialect: str, conflict: str | None) -> Any:
 @lru_cache(maxsize=4)
 def _coalesced_many_statement(dialect: str) -> Any:
     """Jobs' INSERT for many parameter sets (columns by name), each merged into the pending
-    job of its key: the newest payload, the first schedule."""
+    job of its key: the newest payload, the first schedule. It answers the ids only so that
+    SQLAlchemy sends multi-row INSERTs ("insertmanyvalues", for a statement with RETURNING):
+    without, asyncpg runs it once per row, and a burst's 10,000 pushes cost PostgreSQL 10,000
+    executions."""
     table: Table = Job.__table__  # type: ignore[assignment]
     statement = insert_for(dialect, table)
     return statement.on_conflict_do_update(
         index_elements=["installation_id", "coalesce_key"],
         index_where=text("status = 'pending'"),
         set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
-    )
+    ).returning(table.c.id)
 
 
 @lru_cache(maxsize=4)
