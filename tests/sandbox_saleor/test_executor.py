@@ -7,13 +7,15 @@ not), where the shortcut must hand over to graphql-core's path or handle the err
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from graphql import (
     ExecutionResult,
+    GraphQLObjectType,
     GraphQLSchema,
     build_schema,
     execute,
@@ -232,3 +234,105 @@ def test_the_apps_pages_are_the_same_through_the_sandbox(
     status, body = ours
     assert status == 200 and "errors" not in body
     assert body["data"]  # a real page: the comparison compared something
+
+
+LISTS = build_schema(
+    """
+    type Item { name: String!, note: String }
+    type Box {
+      items: [Item]
+      strict: [Item!]
+      required: [Item!]!
+      labelled(prefix: String!): [Item!]!
+      broken: [Item!]
+      later: [Item!]
+    }
+    type Query { box: Box, boxes: [Box!] }
+    """
+)
+
+
+def _labelled(source: dict[str, Any], _: Any, prefix: str) -> list[dict[str, Any]]:
+    return [{"name": f"{prefix}{item['name']}"} for item in source["required"]]
+
+
+def _broken(_source: Any, _info: Any) -> list[Any]:
+    raise ValueError("no items today")
+
+
+async def _later(source: dict[str, Any], _: Any) -> list[Any]:
+    return list(source["items"] or [])
+
+
+_BOX = cast(GraphQLObjectType, LISTS.type_map["Box"])
+_BOX.fields["labelled"].resolve = _labelled
+_BOX.fields["broken"].resolve = _broken
+_BOX.fields["later"].resolve = _later
+
+
+async def _async_item(name: str | None) -> dict[str, Any]:
+    return {"name": name}
+
+
+def _box(items: list[Any], coroutines: list[Coroutine[Any, Any, Any]]) -> dict[str, Any]:
+    """A box whose lists hold these items; each `("async", name)` an awaitable item (made anew
+    for each run: a coroutine is awaited once; those not selected are closed after it)."""
+
+    def made() -> list[Any]:
+        listed = []
+        for item in items:
+            if isinstance(item, tuple):
+                coroutines.append(_async_item(item[1]))
+                item = coroutines[-1]
+            listed.append(item)
+        return listed
+
+    return {"items": made(), "strict": made(), "required": [{"name": "r"}, {"name": "s"}]}
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        [{"name": "a"}, {"name": "b", "note": "n"}],
+        [{"name": "a"}, None],  # null: allowed in `items`, an error in `strict`
+        [{"name": "a"}, ValueError("bad item")],  # an exception as an item
+        [{"name": None}],  # an error inside an item: its non-null name
+        [("async", "a"), {"name": "b"}],  # an awaitable item
+        [("async", None)],  # an awaitable item whose sub-field fails
+        [],
+    ],
+)
+@pytest.mark.parametrize(
+    "selection",
+    [
+        "items { name note } strict { name }",
+        "items { name } required { name } labelled(prefix: $prefix) { name }",
+        "strict { name } broken { name } later { name note }",
+    ],
+)
+def test_lists_of_objects_answer_as_graphql_core_does(items: list[Any], selection: str) -> None:
+    """The list shortcut (`complete_iterable_value`) and the resolved-field one
+    (`execute_field`): items null, raised, awaitable or failing inside, resolvers with arguments,
+    raising or awaitable, in nullable and non-null lists; the same data and errors."""
+    query = f'query($prefix: String! = "p-") {{ box {{ {selection} }} boxes {{ {selection} }} }}'
+
+    def run(executor: type) -> ExecutionResult:
+        coroutines: list[Coroutine[Any, Any, Any]] = []
+        root = {"box": _box(items, coroutines), "boxes": [_box(items, coroutines) for _ in "ab"]}
+        result = execute(
+            LISTS,
+            parse(query),
+            root_value=root,
+            field_resolver=default_resolver,
+            executor_class=executor,
+        )
+        if not isinstance(result, ExecutionResult):
+            result = asyncio.run(result)  # type: ignore[arg-type]
+        for coroutine in coroutines:
+            coroutine.close()
+        assert isinstance(result, ExecutionResult)
+        return result
+
+    stock, ours = run(IncrementalExecutor), run(SandboxExecutor)
+    assert ours.data == stock.data
+    assert [e.formatted for e in ours.errors or []] == [e.formatted for e in stock.errors or []]
