@@ -14,13 +14,13 @@ from sqlalchemy.orm.util import identity_key
 from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.ledger_statements import (
-    RELABEL,
     SETTLE_SYNCED,
     SYNC_RECORDS,
     HeldRecord,
     by_saleor_ids_statement,
     held_statement,
     labels_statement,
+    relabel_statement,
     settle_new,
 )
 from addon.ecommerce.lookups import by_ids
@@ -203,11 +203,17 @@ class LedgerRepository(Repository):
         return found, written
 
     async def relabel(self, labels: Sequence[tuple[int, str]]) -> None:
-        """New labels (record id, label), `updated_at` kept: no push's verdict (one UPDATE
-        with a parameter set each)."""
-        if labels:
-            rows = [{"record_id": record_id, "new_label": label} for record_id, label in labels]
-            await self.session.execute(RELABEL, rows)
+        """New labels (record id, label), `updated_at` kept: no push's verdict (one UPDATE,
+        `relabel_statement`)."""
+        if not labels:
+            return
+        statement = relabel_statement(self.dialect)
+        if self.dialect == "postgresql":
+            ids, names = zip(*labels, strict=True)
+            await self.session.execute(statement, {"record_ids": ids, "new_labels": names})
+            return
+        rows = [{"record_id": record_id, "new_label": label} for record_id, label in labels]
+        await self.session.execute(statement, rows)
 
     async def settle_synced(
         self,

@@ -7,6 +7,9 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import event, select
+from sqlalchemy.engine.interfaces import ExecuteStyle
+
 from addon.ecommerce.fingerprints import Fingerprint, fingerprint, order_body, usable_order
 from addon.ecommerce.ledger_statements import SYNC_RECORDS
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
@@ -373,3 +376,48 @@ async def test_settling_without_a_new_label_keeps_the_label_the_row_has(
     rows = await _rows(services, installation, CHANNEL)
     assert rows["a"][:3] == ("#1 (live)", SyncStatus.SYNCED, "1")
     assert rows["b"][:3] == ("#2", SyncStatus.SYNCED, "2")
+
+
+async def test_relabelling_writes_every_label_in_one_statement_and_keeps_updated_at(
+    services: Services,
+) -> None:
+    """A burst relabels its records at once: each gets its label, none its `updated_at`
+    stamped (no push's verdict), and on PostgreSQL it is one execution, not one per record."""
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        labels = await LedgerRepository(session).labels_of(
+            installation, CHANNEL, EntityKind.ORDER, ["a", "b", "c"]
+        )
+    before = await _updated_at(services)
+    styles: list[ExecuteStyle] = []
+
+    def record(*args: Any) -> None:
+        if str(args[2]).startswith("UPDATE"):
+            styles.append(args[4].execute_style)
+
+    engine = services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        async with services.db.transaction() as session:
+            await LedgerRepository(session).relabel(
+                [(labels["a"][0], "#1"), (labels["c"][0], "#3")]
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    rows = await _rows(services, installation, CHANNEL)
+    assert {saleor_id: row[0] for saleor_id, row in rows.items()} == {
+        "a": "#1",
+        "b": None,
+        "c": "#3",
+    }
+    assert await _updated_at(services) == before
+    if services.db.is_sqlite:
+        assert styles == [ExecuteStyle.EXECUTEMANY]
+    else:
+        assert styles == [ExecuteStyle.EXECUTE]
+
+
+async def _updated_at(services: Services) -> dict[str, datetime]:
+    async with services.db.session() as session:
+        rows = await session.execute(select(SYNC_RECORDS.c.saleor_id, SYNC_RECORDS.c.updated_at))
+    return {saleor_id: updated_at for saleor_id, updated_at in rows}
