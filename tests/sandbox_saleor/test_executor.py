@@ -7,6 +7,8 @@ not), where the shortcut must hand over to graphql-core's path or handle the err
 from __future__ import annotations
 
 import asyncio
+import gc
+import warnings
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from types import SimpleNamespace
@@ -17,6 +19,7 @@ from graphql import (
     ExecutionResult,
     GraphQLObjectType,
     GraphQLSchema,
+    Undefined,
     build_schema,
     execute,
     parse,
@@ -97,6 +100,8 @@ LEAVES = build_schema(
         # An error in a non-null object's sub-field nulls the nearest nullable parent.
         {"name": "a", "size": 1, "hue": "RED", "core": {"name": None, "size": 1, "hue": "RED"}},
         {"name": "a", "size": 1, "hue": "RED", "core": None},
+        {"name": "a", "size": 1, "hue": "RED", "child": Undefined, "nickname": Undefined},
+        {"name": "a", "size": 1, "hue": "RED", "core": Undefined},
         {"name": "a", "size": 1, "hue": "RED", "core": {"name": "c", "size": 1, "hue": "RED"}},
         # Leaves taken as they are when graphql-core's coercion gives them back, and not else.
         {"name": "a", "size": 2**31 - 1, "count": -(2**31), "hue": "RED", "price": 1.5},
@@ -246,6 +251,7 @@ LISTS = build_schema(
       labelled(prefix: String!): [Item!]!
       broken: [Item!]
       later: [Item!]
+      kept(keep: [String!]!): [String!]!
     }
     type Query { box: Box, boxes: [Box!] }
     """
@@ -264,10 +270,17 @@ async def _later(source: dict[str, Any], _: Any) -> list[Any]:
     return list(source["items"] or [])
 
 
+def _kept(source: dict[str, Any], _: Any, keep: list[str]) -> list[str]:
+    """Changes the list it is given (graphql-core gives each call a list of its own)."""
+    keep.append(str(len(source["required"])))
+    return keep
+
+
 _BOX = cast(GraphQLObjectType, LISTS.type_map["Box"])
 _BOX.fields["labelled"].resolve = _labelled
 _BOX.fields["broken"].resolve = _broken
 _BOX.fields["later"].resolve = _later
+_BOX.fields["kept"].resolve = _kept
 
 
 async def _async_item(name: str | None) -> dict[str, Any]:
@@ -299,6 +312,7 @@ def _box(items: list[Any], coroutines: list[Coroutine[Any, Any, Any]]) -> dict[s
         [{"name": None}],  # an error inside an item: its non-null name
         [("async", "a"), {"name": "b"}],  # an awaitable item
         [("async", None)],  # an awaitable item whose sub-field fails
+        [Undefined, {"name": "b"}],  # taken as null, as graphql-core takes it
         [],
     ],
 )
@@ -308,6 +322,7 @@ def _box(items: list[Any], coroutines: list[Coroutine[Any, Any, Any]]) -> dict[s
         "items { name note } strict { name }",
         "items { name } required { name } labelled(prefix: $prefix) { name }",
         "strict { name } broken { name } later { name note }",
+        'kept(keep: ["a"]) other: kept(keep: [$prefix]) items { name }',
     ],
 )
 def test_lists_of_objects_answer_as_graphql_core_does(items: list[Any], selection: str) -> None:
@@ -336,3 +351,68 @@ def test_lists_of_objects_answer_as_graphql_core_does(items: list[Any], selectio
     stock, ours = run(IncrementalExecutor), run(SandboxExecutor)
     assert ours.data == stock.data
     assert [e.formatted for e in ours.errors or []] == [e.formatted for e in stock.errors or []]
+
+
+def test_plain_items_skip_graphql_cores_own_item_path() -> None:
+    """The shortcut runs: only the items it leaves to graphql-core (here the null one) go
+    through `complete_list_item_value`."""
+    calls: list[Any] = []
+
+    class Counting(SandboxExecutor):
+        def complete_list_item_value(self, item: Any, *args: Any) -> bool:
+            calls.append(item)
+            return super().complete_list_item_value(item, *args)
+
+    root = {"box": {"items": [{"name": "a"}, None, {"name": "b"}]}}
+    result = execute(
+        LISTS,
+        parse("{ box { items { name } } }"),
+        root_value=root,
+        field_resolver=default_resolver,
+        executor_class=Counting,
+    )
+    assert isinstance(result, ExecutionResult) and not result.errors
+    assert result.data == {"box": {"items": [{"name": "a"}, None, {"name": "b"}]}}
+    assert calls == [None]
+
+
+@pytest.mark.parametrize("executor", [IncrementalExecutor, SandboxExecutor])
+def test_awaitable_items_after_a_failing_item_are_settled_as_graphql_core_does(
+    executor: type,
+) -> None:
+    """A non-null list fails at its first item: the awaitable items after it still run in the
+    background (with an event loop) or are closed (without one), never left un-awaited."""
+    schema = build_schema("type Item { name: String! } type Query { strict: [Item!] }")
+    ran: list[str] = []
+
+    async def item(tag: str) -> dict[str, Any]:
+        ran.append(tag)
+        return {"name": tag}
+
+    def run(tag: str) -> Any:
+        return execute(
+            schema,
+            parse("{ strict { name } }"),
+            root_value={"strict": [None, item(tag)]},
+            field_resolver=default_resolver,
+            executor_class=executor,
+        )
+
+    async def in_a_loop() -> ExecutionResult:
+        result = run("in a loop")
+        if not isinstance(result, ExecutionResult):
+            result = await result
+        # What the executor left to settle in the background, awaited (no sleeping).
+        others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        await asyncio.gather(*others, return_exceptions=True)
+        return result
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a coroutine never awaited warns when collected
+        without_a_loop = run("without a loop")
+        gc.collect()
+        in_loop = asyncio.run(in_a_loop())
+    for result in (without_a_loop, in_loop):
+        assert isinstance(result, ExecutionResult)
+        assert result.data == {"strict": None} and result.errors
+    assert ran == ["in a loop"]

@@ -51,7 +51,7 @@ from graphql import (
     is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import to_nodes
+from graphql.execution.executor import collect_iterator_awaitables, to_nodes
 from graphql.execution.incremental.incremental_executor import (
     DeliveryGroupMap,
     IncrementalExecutor,
@@ -67,8 +67,21 @@ PlanEntry = tuple[str, FieldDetailsList, str, PlainField | None, GroupedFieldSet
 
 
 # A field graphql-core's `execute_field` resolves, as it would for any source: its definition,
-# resolver, nodes and argument values (the variables are the execution's, fixed throughout).
-Resolved = tuple[GraphQLField, Callable[..., Any], list[FieldNode], dict[str, Any]]
+# resolver, nodes and argument values (the variables are the execution's, fixed throughout), and
+# which of those values are lists (copied for each call).
+Resolved = tuple[GraphQLField, Callable[..., Any], list[FieldNode], dict[str, Any], tuple[str, ...]]
+
+# Argument values that a resolver cannot change (shared by every call of a field).
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+def _kept(value: Any) -> bool:
+    """Whether `_resolution` keeps an argument value for every call: a scalar, or a list of
+    scalars (a copy each call)."""
+    if type(value) is list:
+        return all(type(item) in _SCALARS for item in value)
+    return type(value) in _SCALARS
+
 
 # A list's items of a plain object type: how `_plain_object` completes each, and their collected
 # sub-fields (None: collected per item, as graphql-core does when something is deferred).
@@ -135,14 +148,14 @@ class SandboxExecutor(IncrementalExecutor):
                         if reader is None:
                             reader = field.readers[source_class] = reader_for(source_class, name)
                     value = reader(source_value)
-                    if value is None:
+                    if value is None or value is Undefined:  # as `complete_value` takes it
                         if field.nullable:
                             results[response_name] = None
                             continue
                     elif isinstance(value, Exception):
                         pass
                     elif field.leaf is not None:
-                        kind: Any = field.unchanged  # see `_UNCHANGED`
+                        kind: Any = field.unchanged  # see `plain_fields._UNCHANGED`
                         if type(value) is kind and (
                             kind is str
                             or kind is bool
@@ -227,9 +240,14 @@ class SandboxExecutor(IncrementalExecutor):
                 )
             except Exception:  # graphql-core's own path reports it (its error, as it does)
                 args = None
-            if args is not None:
+            # graphql-core builds the arguments afresh for each call, and a resolver could
+            # change a list or an input object it gets: only scalars, and lists of them (copied
+            # for each call, `execute_field`), are kept.
+            if args is not None and all(_kept(value) for value in args.values()):
                 resolve = field_def.resolve or self.field_resolver
-                resolution = (field_def, resolve, to_nodes(field_details_list), args)
+                lists = tuple(key for key, value in args.items() if type(value) is list)
+                nodes = to_nodes(field_details_list)
+                resolution = (field_def, resolve, nodes, args, lists)
         known_fields[id(field_details_list)] = (field_details_list, resolution)
         return resolution
 
@@ -249,11 +267,15 @@ class SandboxExecutor(IncrementalExecutor):
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
-        field_def, resolve, nodes, args = resolution
+        field_def, resolve, nodes, args, lists = resolution
         return_type = field_def.type
-        info = self.build_resolve_info(field_def, nodes, parent_type, path)
+        # A list of its own, as `to_nodes` gives each call.
+        info = self.build_resolve_info(field_def, list(nodes), parent_type, path)
         try:
-            result = resolve(source, info, **args)
+            if lists:
+                result = resolve(source, info, **{**args, **{k: list(args[k]) for k in lists}})
+            else:
+                result = resolve(source, info, **args)
             if self.is_awaitable(result):
                 return self.complete_awaitable_value(
                     return_type, field_details_list, info, path, result, position_context
@@ -333,10 +355,16 @@ class SandboxExecutor(IncrementalExecutor):
         is_awaitable = self.is_awaitable
         completed_results: list[Any] = []
         awaitable_indices: list[int] = []
+        iterator = iter(items)
         try:
-            for index, value in enumerate(items):
+            for index, value in enumerate(iterator):
                 item_path = path.add_key(index, None)
-                if value is None or isinstance(value, Exception) or is_awaitable(value):
+                if (
+                    value is None
+                    or value is Undefined
+                    or isinstance(value, Exception)
+                    or is_awaitable(value)
+                ):
                     if is_awaitable(value):
                         completed_results.append(
                             self.complete_awaitable_list_item_value(
@@ -362,9 +390,12 @@ class SandboxExecutor(IncrementalExecutor):
                 if is_awaitable(completed):
                     awaitable_indices.append(index)
         except Exception:
-            # As graphql-core does: what is already running settles in the background.
-            if awaitable_indices:
-                self.settle_in_background([completed_results[i] for i in awaitable_indices])
+            # As graphql-core does: what is already running, and the awaitable items not
+            # reached yet, settle in the background.
+            awaitables = [completed_results[i] for i in awaitable_indices]
+            awaitables.extend(collect_iterator_awaitables(iterator, is_awaitable))
+            if awaitables:
+                self.settle_in_background(awaitables)
             raise
         if not awaitable_indices:
             return completed_results
