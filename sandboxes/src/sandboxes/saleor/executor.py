@@ -23,64 +23,40 @@ reader made once per source class (`reader_for`: a pydantic model's attribute, a
 A leaf that graphql-core's own coercion would give back unchanged (a `str` for String and ID, a
 `bool` for Boolean, a finite `float` for Float, a 32-bit `int` for Int) is taken as it is.
 
-The other fields (a resolver reading more than its source, arguments, lists) still go through
-`execute_field`, with what it works out per field before calling the resolver made once per
-execution (`_resolution`: definition, resolver, argument values). A list of objects (a
-product's variants, a variant's stocks) has its items completed as plain objects
+The other fields (a resolver reading more than its source, arguments, lists) go through
+`execute_field`, which works out each field once per execution (`resolving.py`). A list of
+objects (a product's variants, a variant's stocks) has its items completed as plain objects
 (`complete_iterable_value`), not each through `complete_list_item_value`, `complete_value` and
 `complete_object_value`. Together about a fifth less of a page of 100 products.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from math import isfinite
 from typing import Any
 
 from graphql import (
     GRAPHQL_MAX_INT,
     GRAPHQL_MIN_INT,
-    FieldNode,
-    GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
     Undefined,
     get_nullable_type,
-    is_list_type,
     is_non_null_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList, GroupedFieldSet
-from graphql.execution.executor import collect_iterator_awaitables, to_nodes
-from graphql.execution.incremental.incremental_executor import (
-    DeliveryGroupMap,
-    IncrementalExecutor,
-)
-from graphql.execution.values import get_argument_values
+from graphql.execution.executor import collect_iterator_awaitables
+from graphql.execution.incremental.incremental_executor import DeliveryGroupMap
 from graphql.pyutils import Path, gather_with_cancel
 
 from .plain_fields import PlainField, plain_fields, reader_for
+from .resolving import ResolvingExecutor
 
 # Per field of a selection: its response name, field details, field name and plain field (None:
 # graphql-core's path), and a plain object's collected sub-fields (None: collected when read).
 PlanEntry = tuple[str, FieldDetailsList, str, PlainField | None, GroupedFieldSet | None]
-
-
-# A field graphql-core's `execute_field` resolves, as it would for any source: its definition,
-# resolver, nodes and argument values (the variables are the execution's, fixed throughout), and
-# which of those values are lists (copied for each call).
-Resolved = tuple[GraphQLField, Callable[..., Any], list[FieldNode], dict[str, Any], tuple[str, ...]]
-
-# Argument values that a resolver cannot change (shared by every call of a field).
-_SCALARS = frozenset({str, int, float, bool, type(None)})
-
-
-def _kept(value: Any) -> bool:
-    """Whether `_resolution` keeps an argument value for every call: a scalar, or a list of
-    scalars (a copy each call)."""
-    if type(value) is list:
-        return all(type(item) in _SCALARS for item in value)
-    return type(value) in _SCALARS
 
 
 # A list's items of a plain object type: how `_plain_object` completes each, and their collected
@@ -88,12 +64,11 @@ def _kept(value: Any) -> bool:
 ListItems = tuple[PlainField, GroupedFieldSet | None]
 
 
-class SandboxExecutor(IncrementalExecutor):
-    """`IncrementalExecutor` with the plain-field shortcut (see the module docstring)."""
+class SandboxExecutor(ResolvingExecutor):
+    """graphql-core's `IncrementalExecutor` with the shortcuts of the module docstring."""
 
     _plans: dict[int, tuple[GroupedFieldSet, list[PlanEntry]]]
     _lists: dict[int, tuple[FieldDetailsList, ListItems | None]]
-    _resolved: dict[int, tuple[FieldDetailsList, Resolved | None]]
 
     def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> list[PlanEntry]:
         """The loop's view of a collected selection, made once per execution (kept with the
@@ -208,101 +183,6 @@ class SandboxExecutor(IncrementalExecutor):
             return results
 
         return get_results()
-
-    def _resolution(
-        self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
-    ) -> Resolved | None:
-        """What `execute_field` works out for a field before calling its resolver, once per
-        execution and field (kept with the field's details): None when graphql-core's own
-        `execute_field` runs it (no such field, a middleware, arguments that fail: its error)."""
-        try:
-            known_fields = self._resolved
-        except AttributeError:
-            known_fields = self._resolved = {}
-        known = known_fields.get(id(field_details_list))
-        if known is not None and known[0] is field_details_list:
-            return known[1]
-        first = field_details_list[0]
-        field_def = self.schema.get_field(parent_type, first.node.name.value)
-        resolution: Resolved | None = None
-        if field_def is not None and self.middleware_manager is None:
-            try:
-                args = (
-                    get_argument_values(
-                        field_def,
-                        first.node,
-                        self.variable_values,
-                        first.fragment_variable_values,
-                        self.hide_suggestions,
-                    )
-                    if field_def.args or first.node.arguments
-                    else {}
-                )
-            except Exception:  # graphql-core's own path reports it (its error, as it does)
-                args = None
-            # graphql-core builds the arguments afresh for each call, and a resolver could
-            # change a list or an input object it gets: only scalars, and lists of them (copied
-            # for each call, `execute_field`), are kept.
-            if args is not None and all(_kept(value) for value in args.values()):
-                resolve = field_def.resolve or self.field_resolver
-                lists = tuple(key for key, value in args.items() if type(value) is list)
-                nodes = to_nodes(field_details_list)
-                resolution = (field_def, resolve, nodes, args, lists)
-        known_fields[id(field_details_list)] = (field_details_list, resolution)
-        return resolution
-
-    def execute_field(
-        self,
-        parent_type: GraphQLObjectType,
-        source: Any,
-        field_details_list: FieldDetailsList,
-        path: Path,
-        position_context: DeliveryGroupMap | None,
-    ) -> Any:
-        """graphql-core's `execute_field` with what it works out per field made once
-        (`_resolution`), and a list value completed by `complete_iterable_value` directly
-        (what `complete_value` and `complete_list_value` come to for a list)."""
-        resolution = self._resolution(parent_type, field_details_list)
-        if resolution is None:
-            return super().execute_field(
-                parent_type, source, field_details_list, path, position_context
-            )
-        field_def, resolve, nodes, args, lists = resolution
-        return_type = field_def.type
-        # A list of its own, as `to_nodes` gives each call.
-        info = self.build_resolve_info(field_def, list(nodes), parent_type, path)
-        try:
-            if lists:
-                result = resolve(source, info, **{**args, **{k: list(args[k]) for k in lists}})
-            else:
-                result = resolve(source, info, **args)
-            if self.is_awaitable(result):
-                return self.complete_awaitable_value(
-                    return_type, field_details_list, info, path, result, position_context
-                )
-            list_type = get_nullable_type(return_type)
-            if type(result) is list and is_list_type(list_type):
-                completed = self.complete_iterable_value(
-                    list_type.of_type, field_details_list, info, path, result, position_context
-                )
-            else:
-                completed = self.complete_value(
-                    return_type, field_details_list, info, path, result, position_context
-                )
-        except Exception as raw_error:
-            self.handle_field_error(raw_error, return_type, field_details_list, path)
-            return None
-        if not self.is_awaitable(completed):
-            return completed
-
-        async def await_completed(completed: Awaitable[Any]) -> Any:
-            try:
-                return await completed
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, return_type, field_details_list, path)
-                return None
-
-        return await_completed(completed)
 
     def _list_items(
         self, item_type: GraphQLOutputType, field_details_list: FieldDetailsList
