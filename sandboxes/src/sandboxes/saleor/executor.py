@@ -32,7 +32,8 @@ objects (a product's variants, a variant's stocks) has its items completed as pl
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Iterable
+from functools import cached_property
 from math import isfinite
 from typing import Any
 
@@ -52,7 +53,7 @@ from graphql.execution.incremental.incremental_executor import DeliveryGroupMap
 from graphql.pyutils import Path, gather_with_cancel
 
 from .plain_fields import PlainField, plain_fields, reader_for
-from .resolving import ResolvingExecutor
+from .resolving import ByIdentity, ResolvingExecutor
 
 # Per field of a selection: its response name, field details, field name and plain field (None:
 # graphql-core's path), and a plain object's collected sub-fields (None: collected when read).
@@ -67,17 +68,18 @@ ListItems = tuple[PlainField, GroupedFieldSet | None]
 class SandboxExecutor(ResolvingExecutor):
     """graphql-core's `IncrementalExecutor` with the shortcuts of the module docstring."""
 
-    _plans: dict[int, tuple[GroupedFieldSet, list[PlanEntry]]]
-    _lists: dict[int, tuple[FieldDetailsList, ListItems | None]]
+    @cached_property
+    def _plans(self) -> ByIdentity[list[PlanEntry]]:
+        return ByIdentity()
+
+    @cached_property
+    def _lists(self) -> ByIdentity[ListItems | None]:
+        return ByIdentity()
 
     def _plan(self, parent_type: GraphQLObjectType, selection: GroupedFieldSet) -> list[PlanEntry]:
         """The loop's view of a collected selection, made once per execution (kept with the
         selection itself, so that a reused id is never mistaken for it)."""
-        try:
-            plans = self._plans
-        except AttributeError:
-            plans = self._plans = {}
-        known = plans.get(id(selection))
+        known = self._plans.get(id(selection))
         if known is not None and known[0] is selection:
             return known[1]
         plain = plain_fields(parent_type)
@@ -93,8 +95,7 @@ class SandboxExecutor(ResolvingExecutor):
                 )
                 sub_fields = None if new_defer_usages else collected
             plan.append((response_name, field_details_list, name, field, sub_fields))
-        plans[id(selection)] = (selection, plan)
-        return plan
+        return self._plans.keep(selection, plan)
 
     def execute_fields(
         self,
@@ -191,11 +192,7 @@ class SandboxExecutor(ResolvingExecutor):
         field's details, so that a reused id is never mistaken for them): None unless they are
         of an object type without `is_type_of` and no node of the field carries a directive
         (`@stream` would deliver part of the list later: graphql-core's path)."""
-        try:
-            lists = self._lists
-        except AttributeError:
-            lists = self._lists = {}
-        known = lists.get(id(field_details_list))
+        known = self._lists.get(id(field_details_list))
         if known is not None and known[0] is field_details_list:
             return known[1]
         items: ListItems | None = None
@@ -209,8 +206,7 @@ class SandboxExecutor(ResolvingExecutor):
             collected, new_defer_usages, _ = self.collect_subfields(inner, field_details_list)
             item = PlainField(item_type, None, inner, nullable, None)
             items = (item, None if new_defer_usages else collected)
-        lists[id(field_details_list)] = (field_details_list, items)
-        return items
+        return self._lists.keep(field_details_list, items)
 
     def complete_iterable_value(
         self,
@@ -318,12 +314,4 @@ class SandboxExecutor(ResolvingExecutor):
             return None
         if not self.is_awaitable(completed):
             return completed
-
-        async def await_completed(completed: Awaitable[Any]) -> Any:
-            try:
-                return await completed
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, field.type, field_details_list, path)
-                return None
-
-        return await_completed(completed)
+        return self.settled(completed, field.type, field_details_list, path)

@@ -8,12 +8,14 @@ The answer and the errors are graphql-core's (`tests/sandbox_saleor/test_executo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from graphql import (
     FieldNode,
     GraphQLField,
     GraphQLObjectType,
+    GraphQLOutputType,
     get_nullable_type,
     is_list_type,
 )
@@ -31,6 +33,8 @@ from graphql.pyutils import Path
 # which of those values are lists (copied for each call).
 Resolved = tuple[GraphQLField, Callable[..., Any], list[FieldNode], dict[str, Any], tuple[str, ...]]
 
+V = TypeVar("V")
+
 # Argument values that a resolver cannot change (shared by every call of a field).
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 
@@ -43,10 +47,43 @@ def _kept(value: Any) -> bool:
     return type(value) in _SCALARS
 
 
+class ByIdentity(dict[int, tuple[object, V]]):
+    """What one execution worked out for an object of its own (a collected selection, a
+    field's details), by the object's identity; the object is kept beside it, so that a reused
+    id is never mistaken for it: `known = memo.get(id(key))`, known only if `known[0] is key`
+    (looked up inline: a call per field of every object costs a tenth of a page)."""
+
+    def keep(self, key: object, value: V) -> V:
+        self[id(key)] = (key, value)
+        return value
+
+
 class ResolvingExecutor(IncrementalExecutor):
     """`IncrementalExecutor` whose `execute_field` works out each field once per execution."""
 
-    _resolved: dict[int, tuple[FieldDetailsList, Resolved | None]]
+    @cached_property
+    def _resolved(self) -> ByIdentity[Resolved | None]:
+        return ByIdentity()
+
+    def settled(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        """A field's awaitable completed value, awaited with an error handled as
+        `execute_field` handles one raised while completing (null here, or raised to the
+        parent). (Callers return a value that is not awaitable themselves: a call per field.)"""
+
+        async def await_completed(completed: Awaitable[Any]) -> Any:
+            try:
+                return await completed
+            except Exception as raw_error:
+                self.handle_field_error(raw_error, return_type, field_details_list, path)
+                return None
+
+        return await_completed(completed)
 
     def _resolution(
         self, parent_type: GraphQLObjectType, field_details_list: FieldDetailsList
@@ -54,11 +91,7 @@ class ResolvingExecutor(IncrementalExecutor):
         """What `execute_field` works out for a field before calling its resolver, once per
         execution and field (kept with the field's details): None when graphql-core's own
         `execute_field` runs it (no such field, a middleware, arguments that fail: its error)."""
-        try:
-            known_fields = self._resolved
-        except AttributeError:
-            known_fields = self._resolved = {}
-        known = known_fields.get(id(field_details_list))
+        known = self._resolved.get(id(field_details_list))
         if known is not None and known[0] is field_details_list:
             return known[1]
         first = field_details_list[0]
@@ -87,8 +120,7 @@ class ResolvingExecutor(IncrementalExecutor):
                 lists = tuple(key for key, value in args.items() if type(value) is list)
                 nodes = to_nodes(field_details_list)
                 resolution = (field_def, resolve, nodes, args, lists)
-        known_fields[id(field_details_list)] = (field_details_list, resolution)
-        return resolution
+        return self._resolved.keep(field_details_list, resolution)
 
     def execute_field(
         self,
@@ -133,12 +165,4 @@ class ResolvingExecutor(IncrementalExecutor):
             return None
         if not self.is_awaitable(completed):
             return completed
-
-        async def await_completed(completed: Awaitable[Any]) -> Any:
-            try:
-                return await completed
-            except Exception as raw_error:
-                self.handle_field_error(raw_error, return_type, field_details_list, path)
-                return None
-
-        return await_completed(completed)
+        return self.settled(completed, return_type, field_details_list, path)
