@@ -289,10 +289,13 @@ async def test_the_postgresql_pool_holds_a_connection_for_every_job_run_at_once(
 async def test_many_coalesced_jobs_go_as_one_multi_row_insert(services: Services) -> None:
     """A burst's pushes are queued by the hundred: one INSERT of many rows, not the statement
     run once per row (asyncpg's executemany: one execution per row for PostgreSQL); each key
-    still merges into its pending job."""
+    still merges into its pending job (the newest payload, the first schedule)."""
     installation = await make_installation(services)
-    await enqueue(services, installation, "test.push", payload={"v": 1}, coalesce_key="k:0")
     now = utcnow()
+    first = now + timedelta(seconds=30)
+    await enqueue(
+        services, installation, "test.push", payload={"v": 1}, coalesce_key="k:0", run_after=first
+    )
     many = [
         CoalescedJob(installation, "test.push", {"v": 2, "n": n}, f"k:{n}", f"k:{n}", now)
         for n in range(300)
@@ -314,4 +317,6 @@ async def test_many_coalesced_jobs_go_as_one_multi_row_insert(services: Services
     ]
     queued = await jobs(services)
     assert len(queued) == 300
-    assert {job.coalesce_key: job.payload for job in queued}["k:0"] == {"v": 2, "n": 0}
+    merged = next(job for job in queued if job.coalesce_key == "k:0")
+    assert merged.payload == {"v": 2, "n": 0}
+    assert merged.run_after == first
