@@ -37,12 +37,15 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from addon.config import Settings
+from addon.ecommerce.sync import PUSH_JOB
+from addon.installations.webhooks import webhook_job_kind
 from benchmarks.app_process import ADDON, app_env, migrate
 from benchmarks.burst_load import deliver_burst
 from benchmarks.burst_report import Run, print_report
@@ -77,6 +80,33 @@ async def _expect_saleor(http: httpx.AsyncClient, mailchimp: httpx.AsyncClient) 
     names = (await http.get("/_bench/names")).content
     response = await mailchimp.post("/_bench/expect", content=names)
     response.raise_for_status()
+
+
+async def _phases(database_url: str, since: float) -> tuple[float | None, float | None]:
+    """When the drain's webhook jobs were all handled, and when its last push job ended (taken
+    over into a batch, or sent on its own), from the jobs table's `finished_at`, in seconds
+    after `since` (a Unix time); None where no such job finished after it."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    try:
+        row = await connection.fetchrow(
+            "SELECT"
+            " max(finished_at) FILTER (WHERE kind = $1) AS webhooks,"
+            " max(finished_at) FILTER (WHERE kind = $2) AS pushes"
+            " FROM jobs WHERE finished_at >= to_timestamp($3)",
+            webhook_job_kind("ecommerce-products"),
+            PUSH_JOB,
+            since,
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+
+    def after(at: datetime | None) -> float | None:
+        return None if at is None else at.timestamp() - since
+
+    return after(row["webhooks"]), after(row["pushes"])
 
 
 async def _until_equal(mailchimp: httpx.AsyncClient, limit: float) -> float | None:
@@ -204,6 +234,9 @@ async def run(
                 busy, total = busy - busy_before, total - total_before
                 result.drain_machine_busy = busy / max(total, 1)
                 result.drain_seconds = None if equal is None else equal - ready
+                result.drain_webhooks_by, result.drain_pushes_by = await _phases(
+                    database_url, ready
+                )
                 result.drain_cpu_seconds = sum(cpu_seconds(pid) for pid in pids)
                 result.drain_stack_cpu_seconds = cpu_seconds(stack_pid) - sandboxes_cpu[0]
                 result.drain_mailchimp_cpu_seconds = cpu_seconds(mailchimp_pid) - sandboxes_cpu[1]

@@ -25,6 +25,9 @@ class Run:
     drain_failed: int = 0
     drain_seconds: float | None = None  # from the first worker's start line (see burst._ready)
     drain_startup_seconds: float = 0.0  # processes started -> first worker ready
+    # From the first worker's start line: the last webhook job handled, the last push job ended.
+    drain_webhooks_by: float | None = None
+    drain_pushes_by: float | None = None
     drain_cpu_seconds: float = 0.0  # the workers' CPU (user + system) during the drain
     drain_webhooks: int = 0
     drain_machine_busy: float = 0.0  # of all the machine's cores, from the first start line
@@ -62,6 +65,8 @@ def print_report(runs: list[Run], products: int, latency: float) -> bool:
         [secs(r.drain_startup_seconds) for r in runs],
     )
     row("drain: backlog applied in", [secs(r.drain_seconds) for r in runs])
+    row("  webhooks all handled at", [secs(r.drain_webhooks_by) for r in runs])
+    row("  pushes all taken into batches or sent at", [secs(r.drain_pushes_by) for r in runs])
     row(
         "drain: worker CPU per stored webhook",
         [f"{1000 * r.drain_cpu_seconds / max(r.drain_webhooks, 1):.2f} ms" for r in runs],
