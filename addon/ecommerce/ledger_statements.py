@@ -11,7 +11,17 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, String, Table, bindparam, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    String,
+    Table,
+    and_,
+    bindparam,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 
 from addon.ecommerce.lookups import one_of
@@ -49,6 +59,19 @@ class HeldRecord:
         return Fingerprint(self.content_hash, dict(self.children or {}))
 
 
+def among_ids(dialect: str) -> ColumnElement[bool]:
+    """The records of one installation, channel and kind (bound as `of_installation`,
+    `channel`, `of_kind`) among the Saleor ids bound as `saleor_ids` (`one_of`): the condition
+    of the prebuilt lookups and updates by a list of ids."""
+    table = SYNC_RECORDS.c
+    return and_(
+        table.installation_id == bindparam("of_installation"),
+        table.channel_slug == bindparam("channel"),
+        table.kind == bindparam("of_kind", type_=table.kind.type),
+        one_of(table.saleor_id, "saleor_ids", dialect),
+    )
+
+
 @lru_cache(maxsize=4)
 def held_statement(dialect: str) -> Any:
     """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
@@ -60,24 +83,14 @@ def held_statement(dialect: str) -> Any:
         table.content_hash,
         table.children,
         table.pushed_at,
-    ).where(
-        table.installation_id == bindparam("of_installation"),
-        table.channel_slug == bindparam("channel"),
-        table.kind == bindparam("of_kind", type_=table.kind.type),
-        one_of(table.saleor_id, "saleor_ids", dialect),
-    )
+    ).where(among_ids(dialect))
 
 
 @lru_cache(maxsize=4)
 def labels_statement(dialect: str) -> Any:
     """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
     table = SYNC_RECORDS.c
-    return select(table.saleor_id, table.id, table.label).where(
-        table.installation_id == bindparam("of_installation"),
-        table.channel_slug == bindparam("channel"),
-        table.kind == bindparam("of_kind", type_=table.kind.type),
-        one_of(table.saleor_id, "saleor_ids", dialect),
-    )
+    return select(table.saleor_id, table.id, table.label).where(among_ids(dialect))
 
 
 @lru_cache(maxsize=4)

@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
-from addon.ecommerce.ledger_statements import SYNC_RECORDS
-from addon.ecommerce.lookups import by_ids, one_of
+from addon.ecommerce.ledger_statements import SYNC_RECORDS, among_ids
+from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
@@ -153,17 +153,7 @@ def _mark_pending_statement(dialect: str) -> Any:
     """`_mark_pending_many`'s UPDATE, built once per dialect instead of for every group of
     webhooks: the scope and the Saleor ids as parameters, the records locked in id order first."""
     table = SYNC_RECORDS.c
-    locked = (
-        select(table.id)
-        .where(
-            table.installation_id == bindparam("of_installation"),
-            table.channel_slug == bindparam("channel"),
-            table.kind == bindparam("of_kind", type_=table.kind.type),
-            one_of(table.saleor_id, "saleor_ids", dialect),
-        )
-        .order_by(table.id)
-        .with_for_update()
-    )
+    locked = select(table.id).where(among_ids(dialect)).order_by(table.id).with_for_update()
     return (
         update(SYNC_RECORDS)
         .where(table.id.in_(locked.scalar_subquery()))
