@@ -27,7 +27,9 @@ The other fields (a resolver reading more than its source, arguments, lists) go 
 `execute_field`, which works out each field once per execution (`resolving.py`). A list of
 objects (a product's variants, a variant's stocks) has its items completed as plain objects
 (`complete_iterable_value`), not each through `complete_list_item_value`, `complete_value` and
-`complete_object_value`. Together about a fifth less of a page of 100 products.
+`complete_object_value` (graphql-core 3.3's `complete_iterable_value` and
+`complete_list_item_value`, graphql/execution/executor.py, are what it follows). Together about
+a fifth less of a page of 100 products.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@ own `execute_field`, with what that works out for a field before calling its res
 definition, the resolver, the nodes and the argument values) made once per execution and
 field instead of for every source, and a list value handed straight to
 `complete_iterable_value` (what `complete_value` and `complete_list_value` come to for a list).
-The answer and the errors are graphql-core's (`tests/sandbox_saleor/test_executor.py`)."""
+The answer and the errors are graphql-core's (`tests/sandbox_saleor/test_executor.py`): what
+this follows is graphql-core 3.3's `Executor.execute_field` and `complete_value`
+(graphql/execution/executor.py); no Saleor behaviour is modelled here."""
 
 from __future__ import annotations
 
