@@ -142,12 +142,17 @@ class Viewer:
         return cls(app=app, permissions=frozenset(app.permissions))
 
     def has_any(self, permissions: Iterable[str]) -> bool:
-        granted = set(self.permissions)
-        if self.app is not None:
-            granted.add(AUTHENTICATED_APP)
-        if self.is_staff:
-            granted.add(AUTHENTICATED_STAFF_USER)
-        return any(p in granted for p in permissions)
+        # Asked for each product's stocks and listings in a page: no set built per call.
+        return any(self._granted(p) for p in permissions)
+
+    def _granted(self, permission: str) -> bool:
+        # The authorization filters follow who calls (saleor/permission/auth_filters.py:
+        # `is_app`, `is_staff_user`); the rest are the permissions held.
+        if permission == AUTHENTICATED_APP:
+            return self.app is not None or permission in self.permissions
+        if permission == AUTHENTICATED_STAFF_USER:
+            return self.is_staff or permission in self.permissions
+        return permission in self.permissions
 
     def require(self, *permissions: str) -> None:
         if not self.has_any(permissions):
