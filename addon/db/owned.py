@@ -9,13 +9,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 
 class InstallationRows:
-    """Mixin for a table of many rows per installation: an integer key and the installation
-    (indexed: rows are always read per installation), whose deletion deletes its rows."""
+    """Mixin for a table of many rows per installation: an integer key and the installation,
+    whose deletion deletes its rows. Each such table declares a unique key that starts with
+    `installation_id`: it serves the per-installation reads and the cascade, so the column has
+    no index of its own (one would be written on every insert for nothing; migration 0020)."""
 
     # First in the table, as the migrations create them (a mixin's columns would come last).
     id: Mapped[int] = mapped_column(Integer, primary_key=True, sort_order=-2)
     installation_id: Mapped[int] = mapped_column(
-        ForeignKey("installations.id", ondelete="CASCADE"), index=True, sort_order=-1
+        ForeignKey("installations.id", ondelete="CASCADE"), sort_order=-1
     )
 
     @classmethod

@@ -1,0 +1,98 @@
+"""The schema the migrations build is the models' schema, and it has no index another index
+of its table makes useless (each is written on every insert and on most updates)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection
+
+import addon.tables  # noqa: F401  (every model on the metadata)
+from addon.db.base import Base
+from addon.db.engine import Database
+from addon.db.migrations import alembic_config, upgrade
+
+
+def _keys(table: sa.Table) -> list[tuple[str, list[str], bool]]:
+    """Each index, unique constraint and primary key of the table: name, columns, partial."""
+    keys = []
+    for index in table.indexes:
+        partial = any(
+            options.get("where") is not None for options in index.dialect_options.values()
+        )
+        keys.append((str(index.name), [c.name for c in index.columns], partial))
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint | sa.PrimaryKeyConstraint):
+            keys.append((str(constraint.name), [c.name for c in constraint.columns], False))
+    return keys
+
+
+def test_no_index_is_the_start_of_another_index_of_its_table() -> None:
+    """An index whose columns start another (whole-table) index or key of its table serves no
+    lookup that one does not: drop it (migration 0020 dropped sixteen)."""
+    redundant = []
+    for table in Base.metadata.sorted_tables:
+        keys = _keys(table)
+        for index in table.indexes:
+            columns = [c.name for c in index.columns]
+            if index.unique or any(
+                o.get("where") is not None for o in index.dialect_options.values()
+            ):
+                continue
+            redundant += [
+                f"{table.name}.{index.name} starts {other}"
+                for other, longer, partial in keys
+                if other != index.name
+                and not partial
+                and longer[: len(columns)] == columns
+                and len(longer) > len(columns)
+            ]
+    assert redundant == []
+
+
+def test_each_installations_rows_are_found_through_an_index() -> None:
+    """Deleting an installation deletes its rows (ON DELETE CASCADE), and its rows are read
+    per installation: some index or key of each table starts with `installation_id`."""
+    unindexed = [
+        table.name
+        for table in Base.metadata.sorted_tables
+        if "installation_id" in table.c
+        and not any(
+            columns[:1] == ["installation_id"] and not partial
+            for _, columns, partial in _keys(table)
+        )
+    ]
+    # Rows of an initial sync's slices, found by their sync (which cascades to them).
+    assert unindexed == ["initial_sync_batches"]
+
+
+async def test_the_migrated_schema_is_the_models_schema(database: Database) -> None:
+    async with database.engine.connect() as connection:
+        differences = await connection.run_sync(
+            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+        )
+    assert differences == []
+
+
+async def test_0020_goes_down_and_up_again(tmp_path: Path) -> None:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'schema.db'}")
+    await upgrade(database.engine)
+
+    def down_and_up(connection: Connection) -> list[set[str]]:
+        indexes = []
+        for target in ("0019_queue_indexes", "0020_redundant_indexes"):
+            method = command.downgrade if target.startswith("0019") else command.upgrade
+            method(alembic_config(connection), target)
+            indexes.append({ix["name"] for ix in sa.inspect(connection).get_indexes("jobs")})
+        return indexes
+
+    async with database.engine.begin() as connection:
+        before, after = await connection.run_sync(down_and_up)
+    await database.dispose()
+    assert "ix_jobs_installation_id" in before
+    assert "ix_jobs_installation_id" not in after
+    assert after == before - {"ix_jobs_installation_id"}
