@@ -23,7 +23,7 @@ from addon.ecommerce.models import BurstBatch, EntityKind
 from addon.ecommerce.push_queue import PUSH_JOB, enqueue_pushes
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-from addon.jobs.statements import in_state, locked_once
+from addon.jobs.statements import NO_SORT, in_state, locked_once
 from addon.mailchimp.models import Batch
 
 BURST_JOB = "ecommerce.burst"
@@ -114,6 +114,11 @@ async def take_over(
         "pattern": _escape_like(prefix) + "%",
         "limit": limit,
     }
+    if session.get_bind().dialect.name == "postgresql":
+        # As a claim: the due pushes in their index's order up to the limit, whatever the
+        # statistics say. Planned from a table analysed before the burst, it read, checked
+        # and sorted every waiting push to take 499 (`tests/test_claim_plan.py`).
+        await session.execute(NO_SORT)
     keys = (await session.execute(_TAKE_OVER, parameters)).scalars()
     # The Saleor id from the ledger key (`push_queue.ledger_key`): no payload to decode.
     return [key[len(prefix) :] for key in keys]
