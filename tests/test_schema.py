@@ -70,12 +70,42 @@ def test_each_installations_rows_are_found_through_an_index() -> None:
     assert unindexed == ["initial_sync_batches"]
 
 
-async def test_the_migrated_schema_is_the_models_schema(database: Database) -> None:
-    async with database.engine.connect() as connection:
-        differences = await connection.run_sync(
-            lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
-        )
+async def test_the_migrated_schema_is_the_models_schema(database_url: str) -> None:
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            differences = await connection.run_sync(
+                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+            )
+    finally:
+        await database.dispose()
     assert differences == []
+
+
+async def test_postgresql_tables_have_the_models_storage_parameters(database_url: str) -> None:
+    """Alembic compares no storage parameters (`postgresql_with`, e.g. the ledger's
+    fillfactor, migration 0021): the migrated tables have the models' ones."""
+    if not database_url.startswith("postgresql"):
+        return
+    expected = {
+        table.name: sorted(f"{k}={v}" for k, v in with_.items())
+        for table in Base.metadata.sorted_tables
+        if (with_ := table.dialect_options["postgresql"].get("with"))
+    }
+    database = Database(database_url)
+    try:
+        async with database.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text(
+                    "SELECT relname, reloptions FROM pg_class WHERE relkind = 'r'"
+                    " AND relnamespace = 'public'::regnamespace AND reloptions IS NOT NULL"
+                )
+            )
+            found = {name: sorted(options) for name, options in rows}
+    finally:
+        await database.dispose()
+    assert expected == {"ecommerce_sync_records": ["fillfactor=50"]}
+    assert found == expected
 
 
 async def test_0020_goes_down_and_up_again(tmp_path: Path) -> None:
