@@ -260,7 +260,11 @@ async def _record_submitted(
         if submitted is None:
             await session.delete(row)
             return
-        row.records = dict(planned.metas())
+        if planned.unchanged or planned.alone:
+            # Recorded with no operations when the batch was sent (`_sending`): not in it.
+            # Otherwise the records are already what `_sending` wrote: a few hundred records'
+            # operations (JSON) are not written again.
+            row.records = dict(planned.metas())
         row.read_at = read_at
         if isinstance(submitted, datetime):
             await hold(session, row, submitted)

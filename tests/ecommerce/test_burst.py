@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
@@ -288,3 +288,31 @@ async def test_a_channel_moved_to_another_store_drops_the_old_stores_batches(bur
     await settle(shop)  # the old batch's poll finds nothing to apply
     async with shop.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(BurstBatch)) == 0
+
+
+async def test_a_batch_whose_records_all_go_in_writes_their_operations_once(
+    bursty: Shop,
+) -> None:
+    """The batch's row keeps each record's operations (JSON, a few hundred records' worth)
+    from when it is sent; recording its submission writes them again only when some record
+    stayed out of it (unchanged, or handed to a push of its own)."""
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"w{i}@example.com", f"First{i}", "Last")
+        for i in range(5)
+    ]
+    writes: list[str] = []
+
+    def record(*args: Any) -> None:
+        statement = str(args[2])
+        if statement.startswith("UPDATE ecommerce_burst_batches") and "records=" in statement:
+            writes.append(statement)
+
+    engine = shop.services.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await settle(shop)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    await assert_all_synced(shop, customers)
+    assert len(writes) == 1
