@@ -73,13 +73,13 @@ MAX_OVERFLOW = 10
 RECYCLE_SECONDS = 1800
 # `Database.analyze_if_grown`: a table's pages now and when PostgreSQL last took its statistics
 # (`relpages`, 0 before the first ANALYZE or VACUUM), and the size it must reach first (about
-# 1,000 ledger records).
+# 1,000 ledger records: its pages are half filled on PostgreSQL, `LEDGER_FILLFACTOR`).
 _PAGES = text(
     "SELECT relpages AS analysed,"
     " pg_relation_size(oid) / current_setting('block_size')::int AS now"
     " FROM pg_class WHERE oid = to_regclass(:table)"
 )
-GROWN_FROM = 32
+GROWN_FROM = 64
 
 
 class Database:
