@@ -38,17 +38,19 @@ async def own_database(url: str, purpose: str) -> AsyncIterator[str]:
         await admin.dispose()
 
 
-async def insert_installation(session: AsyncSession, now: datetime) -> int:
+async def insert_installation(
+    session: AsyncSession, now: datetime, domain: str = "saleor.test"
+) -> int:
     """An installation row, written as SQL: the model would encrypt the token (no key needed
     in a database of a test's own)."""
     installation_id = await session.scalar(
         text(
             "INSERT INTO installations (saleor_api_url, saleor_domain, app_id,"
             " app_token, jwks, jwks_fetched_at, is_active, installed_at,"
-            " updated_at) VALUES ('http://saleor.test/graphql/', 'saleor.test',"
+            " updated_at) VALUES (:url, :domain,"
             " 'QXBwOjE=', 'x', '{}', :now, true, :now, :now) RETURNING id"
         ),
-        {"now": now},
+        {"now": now, "url": f"http://{domain}/graphql/", "domain": domain},
     )
     assert installation_id is not None
     return int(installation_id)

@@ -79,4 +79,4 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0021_ledger_fillfactor"}
+    assert head_revisions() == {"0022_pushes_due"}

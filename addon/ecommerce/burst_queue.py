@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, Table, bindparam, exists, func, select, update
+from sqlalchemy import Integer, Table, bindparam, exists, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -109,15 +109,15 @@ async def take_over(
     now = utcnow()
     parameters = {
         "of_installation": installation_id,
-        "of_kind": PUSH_JOB,
         "now": now,
         "pattern": _escape_like(prefix) + "%",
         "limit": limit,
     }
     if session.get_bind().dialect.name == "postgresql":
-        # As a claim: the due pushes in their index's order up to the limit, whatever the
-        # statistics say. Planned from a table analysed before the burst, it read, checked
-        # and sorted every waiting push to take 499 (`tests/test_claim_plan.py`).
+        # As a claim: the installation's due pushes in their index's order (`ix_jobs_pushes_due`)
+        # up to the limit, whatever the statistics say. Planned from a table analysed before
+        # the burst, it read, checked and sorted every waiting push to take 499
+        # (`tests/test_claim_plan.py`).
         await session.execute(NO_SORT)
     keys = (await session.execute(_TAKE_OVER, parameters)).scalars()
     # The Saleor id from the ledger key (`push_queue.ledger_key`): no payload to decode.
@@ -145,7 +145,9 @@ def _take_over_statement() -> Any:
         select(Job.id)
         .where(
             Job.installation_id == bindparam("of_installation"),
-            Job.kind == bindparam("of_kind"),
+            # Written into the statement, as the state is (`in_state`): a plan made for any
+            # parameters then still matches the pushes' own index's condition.
+            Job.kind == literal_column(f"'{PUSH_JOB}'"),
             in_state(JobStatus.PENDING),
             Job.run_after <= now,
             Job.coalesce_key.like(bindparam("pattern"), escape="/"),

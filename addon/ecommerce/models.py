@@ -9,14 +9,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
-from addon.jobs.models import BigId
+from addon.jobs.models import BigId, Job
 
 
 class EcommerceSettings(InstallationKeyed, Base):
@@ -174,3 +184,21 @@ class BurstBatch(Base):
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     polls: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# The job that pushes one ledger record (`push_queue.py`).
+PUSH_JOB = "ecommerce.push"
+# The due pushes of an installation in the order they are taken (`burst_queue.take_over`, a
+# burst's take-over of a group of them): an index of this package's own on the jobs table,
+# so that a take-over reads its installation's pushes only. Through the jobs' due index
+# (every installation's due jobs, in that order) it read, on a server several stores share,
+# each older due job of the others first. Only pending pushes are in it (migration 0022).
+_PUSHES_DUE = text(f"status = 'pending' AND kind = '{PUSH_JOB}'")
+Index(
+    "ix_jobs_pushes_due",
+    Job.installation_id,
+    Job.run_after,
+    Job.id,
+    sqlite_where=_PUSHES_DUE,
+    postgresql_where=_PUSHES_DUE,
+)

@@ -24,12 +24,11 @@ from addon.db.repository import insert_for
 from addon.db.types import utcnow
 from addon.ecommerce.ledger_statements import SYNC_RECORDS, among_ids
 from addon.ecommerce.lookups import by_ids
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.repository import CoalescedJob, JobRepository
 
-PUSH_JOB = "ecommerce.push"
 ALONE_PREFIX = "alone:"
 
 
