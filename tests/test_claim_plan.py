@@ -24,8 +24,7 @@ from addon.clock import Clock, ManualClock, use_clock
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.ecommerce.burst_queue import _TAKE_OVER, take_over
-from addon.ecommerce.models import EntityKind
-from addon.ecommerce.push_queue import PUSH_JOB
+from addon.ecommerce.models import PUSH_JOB, EntityKind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import claim_statement

@@ -19,8 +19,8 @@ from sqlalchemy.orm import aliased
 
 from addon.config import Settings
 from addon.db.types import utcnow
-from addon.ecommerce.models import BurstBatch, EntityKind
-from addon.ecommerce.push_queue import PUSH_JOB, enqueue_pushes
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import NO_SORT, in_state, locked_once

@@ -26,9 +26,9 @@ from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, store_sta
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import PUSH_JOB, EntityKind
 from addon.ecommerce.promo_sync import PromoPusher
-from addon.ecommerce.push_queue import PUSH_JOB, enqueue_push, ledger_key, request_key
+from addon.ecommerce.push_queue import enqueue_push, ledger_key, request_key
 from addon.ecommerce.pusher import Pusher
 from addon.ecommerce.schemas import PushRequest
 from addon.ecommerce.webhooks import register_webhooks
