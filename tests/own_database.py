@@ -13,6 +13,9 @@ import pytest
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
+from addon.db.engine import Database
+from addon.db.migrations import upgrade
+
 # The suite's PostgreSQL server (`TEST_DATABASE_URL`), and the mark of tests of PostgreSQL's
 # planner, which SQLite has no counterpart of (it keeps no statistics unless asked).
 URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -54,3 +57,18 @@ async def insert_installation(
     )
     assert installation_id is not None
     return int(installation_id)
+
+
+@asynccontextmanager
+async def migrated(purpose: str, now: datetime) -> AsyncIterator[tuple[Database, int]]:
+    """A database of the test's own (`own_database`), migrated, with one installation (and
+    its id)."""
+    async with own_database(URL, purpose) as url:
+        database = Database(url)
+        try:
+            await upgrade(database.engine)
+            async with database.transaction() as session:
+                installation_id = await insert_installation(session, now)
+            yield database, installation_id
+        finally:
+            await database.dispose()

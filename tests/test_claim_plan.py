@@ -21,14 +21,12 @@ from sqlalchemy import Update, insert, text, true
 from sqlalchemy.dialects import postgresql
 
 from addon.clock import Clock, ManualClock, use_clock
-from addon.db.engine import Database
-from addon.db.migrations import upgrade
 from addon.ecommerce.burst_queue import _TAKE_OVER, take_over
 from addon.ecommerce.models import PUSH_JOB, EntityKind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.statements import claim_statement
-from tests.own_database import URL, insert_installation, on_postgresql, own_database
+from tests.own_database import insert_installation, migrated, on_postgresql
 
 WAITING = 10000
 LIMIT = 18
@@ -40,47 +38,37 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 
 @on_postgresql
 async def test_a_claim_reads_only_as_far_as_its_limit_with_a_backlog_unseen_by_statistics() -> None:
-    async with own_database(URL, "claim_plan") as url:
-        database = Database(url)
-        try:
-            await upgrade(database.engine)
-            async with database.transaction() as session:
-                installation_id = await insert_installation(session, NOW)
-                rows = [
-                    {
-                        "installation_id": installation_id,
-                        "kind": "webhook.test",
-                        # About a webhook's size: the planner, with no statistics, guesses the
-                        # number of rows from the table's pages and their width.
-                        "payload": {"body": "x" * 600},
-                        "status": JobStatus.PENDING,
-                        "lane": f"lane:{n}",
-                        "attempts": 0,
-                        "run_after": NOW - timedelta(seconds=WAITING - n),
-                        "created_at": NOW,
-                        "updated_at": NOW,
-                    }
-                    for n in range(WAITING)
-                ]
-                await session.execute(insert(Job), rows)
-            async with database.transaction() as session:
-                claimed = await JobRepository(session, ManualClock(NOW)).claim(
-                    "worker", LIMIT, timedelta(minutes=5), claimable=text("true")
-                )
-                read = await session.scalar(
-                    text(
-                        "SELECT idx_tup_fetch FROM pg_stat_xact_user_tables WHERE relname = 'jobs'"
-                    )
-                )
-            # The oldest, in order. Rows fetched through an index in this transaction: each
-            # claimed job twice (read in order, then updated by id); a sort would have read
-            # all 10,000 first (10,018 fetched without `NO_SORT`).
-            assert len(claimed) == LIMIT
-            assert [job.id for job in claimed] == sorted(job.id for job in claimed)
-            assert claimed[0].id == 1 and claimed[-1].id == LIMIT
-            assert read is not None and read <= 4 * LIMIT
-        finally:
-            await database.dispose()
+    async with migrated("claim_plan", NOW) as (database, installation_id):
+        rows = [
+            {
+                "installation_id": installation_id,
+                "kind": "webhook.test",
+                # About a webhook's size: the planner, with no statistics, guesses the number
+                # of rows from the table's pages and their width.
+                "payload": {"body": "x" * 600},
+                "status": JobStatus.PENDING,
+                "lane": f"lane:{n}",
+                "attempts": 0,
+                "run_after": NOW - timedelta(seconds=WAITING - n),
+                "created_at": NOW,
+                "updated_at": NOW,
+            }
+            for n in range(WAITING)
+        ]
+        async with database.transaction() as session:
+            await session.execute(insert(Job), rows)
+        async with database.transaction() as session:
+            claimed = await JobRepository(session, ManualClock(NOW)).claim(
+                "worker", LIMIT, timedelta(minutes=5), claimable=text("true")
+            )
+            read = await session.scalar(FETCHED)
+    # The oldest, in order. Rows fetched through an index in this transaction: each claimed
+    # job twice (read in order, then updated by id); a sort would have read all 10,000 first
+    # (10,018 fetched without `NO_SORT`).
+    assert len(claimed) == LIMIT
+    assert [job.id for job in claimed] == sorted(job.id for job in claimed)
+    assert claimed[0].id == 1 and claimed[-1].id == LIMIT
+    assert read is not None and read <= 4 * LIMIT
 
 
 def _pushes(installation_id: int, count: int, oldest: datetime) -> list[dict[str, Any]]:
@@ -117,35 +105,26 @@ async def test_a_take_over_reads_only_as_far_as_its_limit_with_a_backlog_unseen_
     499: 73 ms a take-over on average, a quarter of PostgreSQL's time in a one-worker drain
     (`pg_stat_statements`, auto_explain). Through the jobs' due index alone, another store's
     older backlog on the same server was read first."""
-    async with own_database(URL, "take_over_plan") as url:
-        database = Database(url)
+    async with migrated("take_over_plan", NOW) as (database, installation_id):
+        rows = _pushes(installation_id, WAITING, NOW - timedelta(seconds=WAITING))
+        async with database.transaction() as session:
+            if another_store:
+                other = await insert_installation(session, NOW, "other.example")
+                rows = _pushes(other, WAITING, NOW - timedelta(seconds=3 * WAITING)) + rows
+            await session.execute(insert(Job), rows)
+        use_clock(ManualClock(NOW))  # `take_over` reads the app's clock
         try:
-            await upgrade(database.engine)
             async with database.transaction() as session:
-                installation_id = await insert_installation(session, NOW)
-                rows = _pushes(installation_id, WAITING, NOW - timedelta(seconds=WAITING))
-                if another_store:
-                    other = await insert_installation(session, NOW, "other.example")
-                    older = NOW - timedelta(seconds=3 * WAITING)
-                    rows = _pushes(other, WAITING, older) + rows
-                await session.execute(insert(Job), rows)
-            use_clock(ManualClock(NOW))  # `take_over` reads the app's clock
-            try:
-                async with database.transaction() as session:
-                    taken = await take_over(
-                        session, installation_id, "c", EntityKind.PRODUCT, TAKEN
-                    )
-                    read = await session.scalar(FETCHED)
-            finally:
-                use_clock(Clock())
-            # The oldest. Rows fetched through an index: each taken job read in order, its
-            # lane looked at, then updated by id; every waiting push without `NO_SORT`.
-            assert sorted(taken, key=lambda saleor_id: int(saleor_id[1:])) == [
-                f"P{n}" for n in range(TAKEN)
-            ]
-            assert read is not None and read <= 4 * TAKEN
+                taken = await take_over(session, installation_id, "c", EntityKind.PRODUCT, TAKEN)
+                read = await session.scalar(FETCHED)
         finally:
-            await database.dispose()
+            use_clock(Clock())
+    # The oldest. Rows fetched through an index: each taken job read in order, then updated by
+    # id; every waiting push without `NO_SORT`, and another store's too without its own index.
+    assert sorted(taken, key=lambda saleor_id: int(saleor_id[1:])) == [
+        f"P{n}" for n in range(TAKEN)
+    ]
+    assert read is not None and read <= 4 * TAKEN
 
 
 @pytest.mark.parametrize(

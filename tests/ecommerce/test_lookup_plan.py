@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, text
 
 from addon.db.engine import Database
-from addon.db.migrations import upgrade
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
-from tests.own_database import URL, insert_installation, on_postgresql, own_database
+from tests.own_database import migrated as own_migrated
+from tests.own_database import on_postgresql
 
 RECORDS = 5000
 IDS = 500
@@ -34,19 +34,13 @@ CHANNEL = "default-channel"
 @asynccontextmanager
 async def migrated(purpose: str) -> AsyncIterator[tuple[Database, int]]:
     """A database of the test's own, migrated, with one installation (and its id)."""
-    async with own_database(URL, purpose) as url:
-        database = Database(url)
-        try:
-            await upgrade(database.engine)
-            async with database.transaction() as session:
-                installation_id = await insert_installation(session, NOW)
-                # Only the app analyses it here (autovacuum would, past a tenth more rows).
-                await session.execute(
-                    text("ALTER TABLE ecommerce_sync_records SET (autovacuum_enabled = false)")
-                )
-            yield database, installation_id
-        finally:
-            await database.dispose()
+    async with own_migrated(purpose, NOW) as (database, installation_id):
+        async with database.transaction() as session:
+            # Only the app analyses it here (autovacuum would, past a tenth more rows).
+            await session.execute(
+                text("ALTER TABLE ecommerce_sync_records SET (autovacuum_enabled = false)")
+            )
+        yield database, installation_id
 
 
 async def add_records(database: Database, installation_id: int, numbers: range) -> list[str]:
