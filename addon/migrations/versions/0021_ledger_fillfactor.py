@@ -8,7 +8,7 @@ four columns wide), and the table grew with every drain until a vacuum. With hal
 free, the new version fits beside the old one: a heap-only (HOT) update, as no column an
 update changes is indexed. Measured on a copy of the burst benchmark's 10,000 records, three
 drains' worth of those updates: 630 to 990 ms a drain at fillfactor 100 and the table grown to
-3,545 pages; 290 to 440 ms at 50, the table staying at 1,044 pages.
+3,545 pages; 290 to 466 ms at 50, the table staying at 1,044 pages.
 
 Only pages filled from now on follow it (no rewrite, which would lock the table): an existing
 store's pages gain the room as their records are updated and vacuumed. SQLite has no such
