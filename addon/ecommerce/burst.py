@@ -21,8 +21,10 @@ record pushed again since (by its own push or a later batch; Mailchimp runs batc
 promised order) is pushed once more from Saleor's current state instead of being recorded
 with the batch's content. A change arriving meanwhile queues a push as usual.
 
-A burst that fails before its batch is submitted hands its records back to one push each; a
-rerun of a push job that crashed mid-burst does the same with the records it had taken.
+A burst that fails before its batch is submitted, or whose `POST /batches` Mailchimp refused
+(a 4xx, a 429 after the HTTP layer's retries, a connection never made: no batch exists), hands
+its records back to one push each at once, as the initial sync queues a refused batch again;
+a rerun of a push job that crashed mid-burst does the same with the records it had taken.
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process
@@ -54,7 +56,7 @@ from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import MailchimpClient, OutcomeUnknown
+from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown
 from addon.mailchimp.models import Batch
 from addon.services import Services
 
@@ -147,6 +149,7 @@ async def _absorb(
     # Committed: their records are this batch's now (handed back to a push each if it fails,
     # as those taken over are), so their jobs end.
     settle(adopted, carried=True)
+    refused = False
     try:
         await CatalogPusher(services, context, client).ensure_store()
         read_at = utcnow()
@@ -166,11 +169,15 @@ async def _absorb(
             began = await _sending(services, batch_id, planned)
             if began is None:
                 return True  # taken back by a rerun of this job (a lost lease): it goes on
-            submitted = await _submit(client, planned, began)
+            try:
+                submitted = await _submit(client, planned, began)
+            except MailchimpError:
+                refused = True  # a definite refusal: `_submit` took in the unknown outcomes
+                raise
     except BaseException:
         # The others go back to one push each, or are held if their batch may have been sent
         # (`release`); this one is the worker's to retry.
-        await release(services, batch_id, keep=request.saleor_id)
+        await release(services, batch_id, keep=request.saleor_id, refused=refused)
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
     return True
@@ -275,16 +282,21 @@ async def _record_submitted(
         await poll_later(session, row, services.settings.initial_sync_poll_base_seconds)
 
 
-async def release(services: Services, batch_id: int, *, keep: str | None = None) -> None:
-    """Hand a batch's records back to one push each (but `keep`, whose job is running)."""
+async def release(
+    services: Services, batch_id: int, *, keep: str | None = None, refused: bool = False
+) -> None:
+    """Hand a batch's records back to one push each (but `keep`, whose job is running).
+    `refused`: Mailchimp refused its submission, so no batch of theirs exists to wait for."""
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is not None:
-            await release_in(session, row, keep)
+            await release_in(session, row, keep, refused=refused)
 
 
-async def release_in(session: AsyncSession, row: BurstBatch, keep: str | None) -> None:
-    if row.status is BurstStatus.READING and row.submitted_at is not None:
+async def release_in(
+    session: AsyncSession, row: BurstBatch, keep: str | None, *, refused: bool = False
+) -> None:
+    if row.status is BurstStatus.READING and row.submitted_at is not None and not refused:
         # It may have been sent (a crash, a cancel or a failure once it was on its way).
         await hold(session, row, row.submitted_at)
         return

@@ -24,6 +24,12 @@ class BatchFaults(httpx.AsyncBaseTransport):
         self.inner, self.mailchimp, self.account = inner, mailchimp, account
         self.mode: Mode = "off"
         self.posts = 0
+        self.refusals: list[int] = []  # statuses answered to the next posts, one each
+
+    def refuse(self, status: int, times: int = 1) -> None:
+        """Mailchimp's fault injection answers the next `times` `POST /batches` with `status`
+        (a definite refusal: nothing created)."""
+        self.refusals = [status] * times
 
     @classmethod
     def install(
@@ -37,6 +43,8 @@ class BatchFaults(httpx.AsyncBaseTransport):
         if request.method != "POST" or not request.url.path.endswith("/batches"):
             return await self.inner.handle_async_request(request)
         self.posts += 1
+        if self.refusals:
+            self.mailchimp.faults.fail_next(1, self.refusals.pop(), account=self.account)
         if self.mode == "503":
             self.mode = "off"
             self.mailchimp.faults.fail_next(1, 503, account=self.account)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from addon.db.types import utcnow
@@ -63,6 +64,42 @@ async def test_a_503_to_post_batches_is_sent_once_and_its_records_held_then_push
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED
     assert await held_rows(shop) == []
+
+
+@pytest.mark.parametrize(("status", "times"), [(400, 1), (429, 5)])
+async def test_a_refused_post_batches_hands_its_records_back_at_once(
+    bursty: Shop, outbound: RecordingTransport, status: int, times: int
+) -> None:
+    """A 400, or a 429 through all of the HTTP layer's attempts, created no batch: nothing to
+    wait for. Fails before the fix: the records were held, pushed after a look 30 s later."""
+    shop = bursty
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    customers = [
+        await shop.saleor.create_customer(f"r{i}@example.com", f"R{i}", "Last") for i in range(5)
+    ]
+    faults.refuse(status, times)
+    start = len(shop.mailchimp.requests)
+    await Worker(shop.services).run_until_idle()
+
+    assert faults.posts == times and faults.refusals == []  # one submission, every attempt
+    assert shop.mailchimp.batches(shop.account) == []
+    assert await held_rows(shop) == []
+    async with shop.services.db.session() as session:
+        looks = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == BURST_JOB)
+        )
+    assert looks == 0
+    # The records but the leader's (the worker retries its job) are pushed at once, each alone.
+    pushed = direct_writes(shop, start)
+    assert len(pushed) == len(customers) - 1
+    assert set(pushed) < {f"PUT customers/{c.id}" for c in customers}
+
+    await settle(shop)
+    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+    assert faults.refusals == [] or status == 400
 
 
 async def test_a_lost_batch_running_late_does_not_leave_older_content_in_mailchimp(
