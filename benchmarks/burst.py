@@ -23,7 +23,8 @@ then two bursts of 10,000 updates (every product renamed):
    connections (target <= the app's cap); Mailchimp equal to Saleor at the end.
 2. *drain*: delivered with the workers stopped (a stored backlog), then the workers start.
    Measured: time until Mailchimp holds every new name. Target: 2 workers >= 1.6x faster
-   than 1.
+   than 1, comparing each worker count's median of `--drains` drains (3), run in turns
+   (1, 2, 1, 2, ...) on stacks set up side by side beforehand.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -48,7 +50,7 @@ from addon.ecommerce.sync import PUSH_JOB
 from addon.installations.webhooks import webhook_job_kind
 from benchmarks.app_process import ADDON, app_env, migrate
 from benchmarks.burst_load import deliver_burst
-from benchmarks.burst_report import Run, print_report
+from benchmarks.burst_report import Drain, Run, print_report
 from benchmarks.initial_sync import CHANNEL, _dashboard, _setup, _store_ready
 from benchmarks.processes import (
     child_process,
@@ -61,6 +63,7 @@ from benchmarks.processes import (
 
 PRODUCTS = 10_000
 LIVE_SECONDS = 60
+DRAINS = 3  # per worker count: the speed-up compares medians
 DRAIN_DELIVERY_SECONDS = 20
 CLOSE = 2000  # products still differing from which the drain is looked at every 0.1 s
 
@@ -123,16 +126,49 @@ async def _until_equal(mailchimp: httpx.AsyncClient, limit: float) -> float | No
     return None
 
 
-async def run(
-    workers: int,
-    base_url: str,
-    products: int,
-    latency: float,
-    keep: bool,
-    live: float,
-    profile: str | None = None,
-) -> Run:
-    result = Run(workers=workers)
+@dataclass
+class Bench:
+    """One worker count's processes and database, set up and kept for its drains."""
+
+    workers: int
+    database_url: str
+    env: dict[str, str]
+    logs: Path
+    http: httpx.AsyncClient
+    mailchimp: httpx.AsyncClient
+    stack_pid: int
+    mailchimp_pid: int
+
+    async def stats(self) -> dict[str, Any]:
+        return {
+            **(await self.http.get("/_bench/stats")).json(),
+            **(await self.mailchimp.get("/_bench/stats")).json(),
+        }
+
+    @contextlib.asynccontextmanager
+    async def running(self, log_suffix: str = "") -> AsyncIterator[list[int]]:
+        """The `addon worker` processes, stopped on exit."""
+        async with contextlib.AsyncExitStack() as workers_up:
+            yield [
+                await workers_up.enter_async_context(
+                    # INFO: the start line `_ready` waits for (a worker logs little else).
+                    child_process(
+                        [*ADDON, "worker"],
+                        {**self.env, "LOG_LEVEL": "INFO"},
+                        self.logs / f"worker{n}{log_suffix}.log",
+                    )
+                )
+                for n in range(self.workers)
+            ]
+
+
+@contextlib.asynccontextmanager
+async def prepared(
+    result: Run, base_url: str, products: int, latency: float, keep: bool, live: float
+) -> AsyncIterator[Bench]:
+    """A worker count's stack, app installed and connected, initial sync done, and its live
+    burst run (`live` seconds; 0: none), the figures in `result`."""
+    workers = result.workers
     database_url = await fresh_database(base_url, f"{base_url.rpartition('/')[2]}_w{workers}")
     port, mailchimp_port = free_port(), free_port()
     origin, mailchimp_origin = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{mailchimp_port}"
@@ -156,36 +192,18 @@ async def run(
             f"--port={mailchimp_port}",
             f"--latency={latency}",
         ]
-        worker = [*ADDON, "worker"]
-
-        @contextlib.asynccontextmanager
-        async def running() -> AsyncIterator[list[int]]:
-            async with contextlib.AsyncExitStack() as workers_up:
-                pids = [
-                    await workers_up.enter_async_context(
-                        # INFO: the start line `_ready` waits for (a worker logs little else).
-                        child_process(worker, {**env, "LOG_LEVEL": "INFO"}, logs / f"worker{n}.log")
-                    )
-                    for n in range(workers)
-                ]
-                yield pids
-
         async with (
             child_process(stack, env, logs / "stack.log") as stack_pid,
             child_process(mailchimp_stack, env, logs / "mailchimp.log") as mailchimp_pid,
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
             httpx.AsyncClient(base_url=mailchimp_origin, timeout=120) as mailchimp,
         ):
-
-            async def stats() -> dict[str, Any]:
-                return {
-                    **(await http.get("/_bench/stats")).json(),
-                    **(await mailchimp.get("/_bench/stats")).json(),
-                }
-
+            bench = Bench(
+                workers, database_url, env, logs, http, mailchimp, stack_pid, mailchimp_pid
+            )
             _, headers = await _dashboard(http, origin)
-            api_key = (await wait_for(stats, "the Mailchimp sandbox", 60))["api_key"]
-            async with running():
+            api_key = (await wait_for(bench.stats, "the Mailchimp sandbox", 60))["api_key"]
+            async with bench.running():
                 await _setup(http, headers, api_key, mailchimp=mailchimp_origin)
                 await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", 60)
                 print(
@@ -194,65 +212,102 @@ async def run(
                 await _initial_sync(http, headers)
                 await mailchimp.post("/_bench/reset-peak")
                 if live > 0:
-                    print(f"  {workers} worker(s): live burst ...", flush=True)
-                    before = await stats()
-                    report = await deliver_burst(http, products, live, "live")
-                    result.live_delivery_seconds = report.last_at - report.first_at
-                    result.live_failed = report.failed
-                    await _expect_saleor(http, mailchimp)
-                    equal = await _until_equal(mailchimp, 600)
-                    result.live_after_last = None if equal is None else equal - report.last_at
-                    after = await stats()
-                    result.peak_concurrency = after["peak_concurrency"]
-                    result.mailchimp_requests = (
-                        after["mailchimp_requests"] - before["mailchimp_requests"]
+                    await _live(bench, result, products, live)
+            yield bench
+
+
+async def _live(bench: Bench, result: Run, products: int, live: float) -> None:
+    print(f"  {bench.workers} worker(s): live burst ...", flush=True)
+    before = await bench.stats()
+    report = await deliver_burst(bench.http, products, live, "live")
+    result.live_delivery_seconds = report.last_at - report.first_at
+    result.live_failed = report.failed
+    await _expect_saleor(bench.http, bench.mailchimp)
+    equal = await _until_equal(bench.mailchimp, 600)
+    result.live_after_last = None if equal is None else equal - report.last_at
+    after = await bench.stats()
+    result.peak_concurrency = after["peak_concurrency"]
+    result.mailchimp_requests = after["mailchimp_requests"] - before["mailchimp_requests"]
+    result.saleor_requests = after["saleor_requests"] - before["saleor_requests"]
+
+
+async def drain(
+    bench: Bench, result: Run, products: int, number: int, profile: str | None = None
+) -> None:
+    """A backlog of `products` updates stored with the workers stopped, then drained by them;
+    its figures appended to `result.drains`."""
+    http, mailchimp, workers = bench.http, bench.mailchimp, bench.workers
+    print(f"  {workers} worker(s): backlog drain {number} ...", flush=True)
+    figures = Drain()
+    report = await deliver_burst(http, products, DRAIN_DELIVERY_SECONDS, f"drain{number}")
+    figures.delivery_seconds = report.last_at - report.first_at
+    figures.failed = report.failed
+    figures.webhooks = products - report.failed
+    await _expect_saleor(http, mailchimp)
+    started = time.time()
+    sandboxes_cpu = cpu_seconds(bench.stack_pid), cpu_seconds(bench.mailchimp_pid)
+    async with (
+        bench.running(f"-drain{number}") as pids,
+        _profiled(
+            {"worker1": pids[0], "stack": bench.stack_pid, "mailchimp": bench.mailchimp_pid},
+            profile,
+            workers,
+        ),
+    ):
+        ready = await _ready([bench.logs / f"worker{n}-drain{number}.log" for n in range(workers)])
+        figures.startup_seconds = ready - started
+        # From the first worker's start: the start-ups (Python's imports, every core busy
+        # with two workers) are not the drain's.
+        machine = machine_jiffies()
+        equal = await _until_equal(mailchimp, 900)
+        (busy, total), (busy_before, total_before) = machine_jiffies(), machine
+        figures.machine_busy = (busy - busy_before) / max(total - total_before, 1)
+        figures.seconds = None if equal is None else equal - ready
+        figures.cpu_seconds = sum(cpu_seconds(pid) for pid in pids)
+        figures.stack_cpu_seconds = cpu_seconds(bench.stack_pid) - sandboxes_cpu[0]
+        figures.mailchimp_cpu_seconds = cpu_seconds(bench.mailchimp_pid) - sandboxes_cpu[1]
+        # After the CPU figures: the query is the benchmark's, not the drain's.
+        figures.webhooks_by, figures.pushes_by = await _phases(bench.database_url, ready)
+        await _expect_saleor(http, mailchimp)  # Saleor as it is at the end
+        compared = (await mailchimp.get("/_bench/compare", params={"full": "1"})).json()
+        figures.equal_at_end = compared["differ"] == 0
+        after = await bench.stats()
+        result.peak_concurrency = max(result.peak_concurrency, after["peak_concurrency"])
+    result.drains.append(figures)
+
+
+async def run_all(args: argparse.Namespace) -> list[Run]:
+    """Every worker count set up side by side, then their drains in turns (1, 2, 1, 2, ...):
+    the machine's speed drifts over minutes (its share of a shared host), and a worker
+    count's drains all run before or after the other's would carry that drift into the
+    speed-up."""
+    runs = [Run(workers=int(n)) for n in args.workers.split(",")]
+    async with contextlib.AsyncExitStack() as stack:
+        benches = []
+        for result in runs:
+            benches.append(
+                await stack.enter_async_context(
+                    prepared(
+                        result,
+                        args.database_url,
+                        args.products,
+                        args.latency,
+                        args.keep_logs,
+                        args.live_seconds,
                     )
-                    result.saleor_requests = after["saleor_requests"] - before["saleor_requests"]
-            print(f"  {workers} worker(s): backlog drain ...", flush=True)
-            report = await deliver_burst(http, products, DRAIN_DELIVERY_SECONDS, "drain")
-            result.drain_delivery_seconds = report.last_at - report.first_at
-            result.drain_failed = report.failed
-            result.drain_webhooks = products - report.failed
-            await _expect_saleor(http, mailchimp)
-            started = time.time()
-            sandboxes_cpu = cpu_seconds(stack_pid), cpu_seconds(mailchimp_pid)
-            async with (
-                running() as pids,
-                _profiled(
-                    {"worker1": pids[0], "stack": stack_pid, "mailchimp": mailchimp_pid},
-                    profile,
-                    workers,
-                ),
-            ):
-                ready = await _ready([logs / f"worker{n}.log" for n in range(workers)])
-                result.drain_startup_seconds = ready - started
-                # From the first worker's start: the start-ups (Python's imports, every core
-                # busy with two workers) are not the drain's.
-                machine = machine_jiffies()
-                equal = await _until_equal(mailchimp, 900)
-                (busy, total), (busy_before, total_before) = machine_jiffies(), machine
-                busy, total = busy - busy_before, total - total_before
-                result.drain_machine_busy = busy / max(total, 1)
-                result.drain_seconds = None if equal is None else equal - ready
-                result.drain_cpu_seconds = sum(cpu_seconds(pid) for pid in pids)
-                result.drain_stack_cpu_seconds = cpu_seconds(stack_pid) - sandboxes_cpu[0]
-                result.drain_mailchimp_cpu_seconds = cpu_seconds(mailchimp_pid) - sandboxes_cpu[1]
-                # After the CPU figures: the query is the benchmark's, not the drain's.
-                result.drain_webhooks_by, result.drain_pushes_by = await _phases(
-                    database_url, ready
                 )
-                await _expect_saleor(http, mailchimp)  # Saleor as it is at the end
-                compared = (await mailchimp.get("/_bench/compare", params={"full": "1"})).json()
-                result.equal_at_end = compared["differ"] == 0
-                after = await stats()
-                result.peak_concurrency = max(result.peak_concurrency, after["peak_concurrency"])
-    return result
+            )
+        for number in range(1, args.drains + 1):
+            for bench, result in zip(benches, runs, strict=True):
+                profile = args.profile_drain if number == 1 else None
+                await drain(bench, result, args.products, number, profile)
+    return runs
 
 
 @contextlib.asynccontextmanager
 async def _profiled(pids: dict[str, int], py_spy: str | None, workers: int) -> AsyncIterator[None]:
     """With `--profile-drain PY_SPY`: record the stacks of the first worker and of the sandbox
-    stack during the drain (`py-spy record --format raw`, to burst-drain-w<N>-<process>.txt in
+    stack during the first drain (`py-spy record --format raw`, to burst-drain-w<N>-<process>.txt in
     the current directory)."""
     if py_spy is None:
         yield
@@ -298,6 +353,12 @@ def main() -> None:
     )
     parser.add_argument("--keep-logs", action="store_true", help="Keep the processes' logs.")
     parser.add_argument(
+        "--drains",
+        type=int,
+        default=DRAINS,
+        help="Drains per worker count, in turns; the report takes each count's median.",
+    )
+    parser.add_argument(
         "--live-seconds",
         type=float,
         default=LIVE_SECONDS,
@@ -311,22 +372,10 @@ def main() -> None:
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql+asyncpg://"):
         parser.error("--database-url postgresql+asyncpg://… is required (workers share it)")
+    if args.drains < 1:
+        parser.error("--drains must be at least 1")
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
-    runs = []
-    for count in (int(n) for n in args.workers.split(",")):
-        runs.append(
-            asyncio.run(
-                run(
-                    count,
-                    args.database_url,
-                    args.products,
-                    args.latency,
-                    args.keep_logs,
-                    args.live_seconds,
-                    args.profile_drain,
-                )
-            )
-        )
+    runs = asyncio.run(run_all(args))
     sys.exit(0 if print_report(runs, args.products, args.latency) else 1)
 
 
