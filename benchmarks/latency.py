@@ -36,7 +36,7 @@ from addon.services import Services
 from benchmarks.live_sync import bench_settings, track_a_channel
 from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.transport import HostRoutingTransport
 
 APP = "http://app.test"

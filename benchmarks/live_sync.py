@@ -33,8 +33,10 @@ from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import Channel, OrderStatus
-from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor.models import Channel
+from sandboxes.saleor.order_models import OrderStatus
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from sandboxes.saleor.voucher_models import Voucher
 from sandboxes.transport import HostRoutingTransport
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import app_frame, check_a11y, said, set_theme
 from tests.browser.test_subscription_pages import (

@@ -21,7 +21,7 @@ from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 from sandboxes.mailchimp.models import Cart, Order, Product
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.saleor.models import Product as SaleorProduct
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.conftest import dashboard_headers
 from tests.sandbox_mailchimp.helpers import list_body
 

@@ -11,8 +11,9 @@ from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
 from addon.ecommerce.promo_usage import PromoRepository
 from addon.installations.models import Installation
 from addon.jobs.worker import Worker
-from sandboxes.saleor.models import Order, ProductVariant
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.models import ProductVariant
+from sandboxes.saleor.order_models import Order
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
 

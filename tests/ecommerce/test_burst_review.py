@@ -16,7 +16,7 @@ from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import (  # noqa: F401
     batch_calls,

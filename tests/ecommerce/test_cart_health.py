@@ -14,7 +14,7 @@ from addon.clock import ManualClock
 from addon.ecommerce.cart_health import AUTOMATIONS_URL, CONSENT_SOURCE
 from addon.ecommerce.cart_models import StoreCheck
 from sandboxes.mailchimp import sites
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_site_script import connections_during

@@ -22,7 +22,7 @@ from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.restore import TIME_STEP, make_link_token, read_link_token
 from sandboxes.saleor.models import Address
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 RESTORE_URL = "https://shop.grocer.example/cart/restore?link={restore}"

@@ -20,9 +20,9 @@ from hypothesis import strategies as st
 
 from addon.config import Settings
 from addon.ecommerce.payloads import mailchimp_id
-from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.payments import is_paid, total_refunded
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.fresh_shop import fresh_shop
 

@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
-from sandboxes.saleor.models import Order
+from sandboxes.saleor.order_models import Order
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 

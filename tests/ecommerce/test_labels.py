@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from addon.ecommerce.models import EntityKind
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 
 

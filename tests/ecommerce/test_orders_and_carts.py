@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.worker import Worker
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 
 

@@ -24,8 +24,8 @@ from addon.ecommerce.sync import PUSH_JOB
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from sandboxes.saleor.models import DiscountValueType
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.order_models import DiscountValueType
+from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.voucher_models import Voucher, VoucherType
 from tests.ecommerce.conftest import CHANNEL, Shop
 

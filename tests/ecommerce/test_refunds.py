@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sandboxes.saleor.models import Order, TransactionEventType
+from sandboxes.saleor.order_models import Order, TransactionEventType
 from sandboxes.saleor.payment_actions import refund_legacy_payment, request_refund
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandboxes.saleor.models import Order
+from sandboxes.saleor.order_models import Order
 from tests.ecommerce.conftest import Shop
 
 RULES: list[dict[str, Any]] = [

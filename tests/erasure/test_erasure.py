@@ -13,7 +13,7 @@ from addon.erasure.jobs import ERASED_NOTE
 from addon.jobs.models import Job
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.mailchimp.state import subscriber_hash
-from sandboxes.saleor.store import LineSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.conftest import dashboard_headers
 from tests.ecommerce.conftest import Shop
 from tests.erasure.scan import rows_naming

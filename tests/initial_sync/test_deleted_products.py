@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
 

@@ -21,7 +21,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient, RateLimited
 from addon.saleor.client import SaleorClient
-from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import SMALL, finish, make_due, progress, run_jobs, start
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
 

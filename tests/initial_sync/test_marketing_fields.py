@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sandboxes.saleor.fulfillments import create_fulfillment
 from sandboxes.saleor.models import ProductAttribute
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.versions import OLDEST_VERSION
 
 from .conftest import APP_HOST, FakeApp, gql

@@ -13,7 +13,7 @@ import pytest
 import sandboxes.saleor.listings as listings
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.saleor.connections import paginate
-from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.versions import CURRENT_VERSION
 
 STAFF = SandboxApp(

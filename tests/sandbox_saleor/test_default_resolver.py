@@ -10,7 +10,8 @@ from typing import Any
 from graphql import GraphQLObjectType
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.schema import default_resolver, sandbox_schema, snake_case
+from sandboxes.saleor.reading import default_resolver, snake_case
+from sandboxes.saleor.schema import sandbox_schema
 
 
 def _read_one_after_the_other(source: Any, name: str) -> Any:

@@ -30,7 +30,8 @@ from graphql.execution.incremental.incremental_executor import IncrementalExecut
 from addon.saleor.documents import load_document
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.executor import SandboxExecutor
-from sandboxes.saleor.schema import Viewer, default_resolver
+from sandboxes.saleor.permissions import Viewer
+from sandboxes.saleor.reading import default_resolver
 
 STAFF = Viewer(
     is_staff=True,
@@ -225,7 +226,7 @@ def test_the_apps_pages_are_the_same_through_the_sandbox(
 
     def through(executor: type) -> tuple[int, dict[str, Any]]:
         # The sandbox's own request path, with one executor or the other.
-        import sandboxes.saleor.sandbox as module
+        import sandboxes.saleor.sandbox_api as module
 
         kept = module.SandboxExecutor
         module.SandboxExecutor = executor  # type: ignore[misc]

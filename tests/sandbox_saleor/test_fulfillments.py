@@ -10,8 +10,9 @@ from decimal import Decimal
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import FulfillmentStatus, Order, OrderStatus, ProductAttribute
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.models import ProductAttribute
+from sandboxes.saleor.order_models import FulfillmentStatus, Order, OrderStatus
+from sandboxes.saleor.store_catalog import VariantSpec
 
 from .conftest import APP_HOST, FakeApp, default_manifest
 

@@ -8,7 +8,8 @@ import json
 import httpx
 
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 
 from .conftest import API_URL, APP_HOST, FakeApp, gql
 

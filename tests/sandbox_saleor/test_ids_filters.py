@@ -6,7 +6,7 @@ import httpx
 
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.ids import to_global_id
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 
 from .conftest import APP_HOST, FakeApp, gql
 

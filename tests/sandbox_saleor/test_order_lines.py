@@ -8,7 +8,7 @@ from __future__ import annotations
 import httpx
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 
 from .conftest import APP_HOST, FakeApp, gql
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import OrderStatus
+from sandboxes.saleor.order_models import OrderStatus
 
 from .conftest import APP_HOST, FakeApp, gql
 from .test_ids_filters import ORDERS, ids

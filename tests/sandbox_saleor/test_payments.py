@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import (
+from sandboxes.saleor.order_models import (
     Order,
     OrderAuthorizeStatus,
     OrderChargeStatus,
@@ -33,7 +33,7 @@ from sandboxes.saleor.payments import (
     total_refund_pending,
     total_refunded,
 )
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
 
 from .conftest import APP_HOST, FakeApp
 

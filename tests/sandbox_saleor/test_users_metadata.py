@@ -6,7 +6,8 @@ from __future__ import annotations
 import httpx
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 
 from .conftest import FakeApp, gql
 from .test_graphql import install

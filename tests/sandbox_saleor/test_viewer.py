@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sandboxes.saleor.models import SandboxApp
-from sandboxes.saleor.schema import (
+from sandboxes.saleor.permissions import (
     AUTHENTICATED_APP,
     AUTHENTICATED_STAFF_USER,
     PermissionDenied,

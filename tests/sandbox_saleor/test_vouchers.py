@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import DiscountValueType, OrderLine
-from sandboxes.saleor.store import VariantSpec
+from sandboxes.saleor.order_models import DiscountValueType, OrderLine
+from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.voucher_models import VoucherType
 from sandboxes.saleor.vouchers import VoucherDeleteCrashed, VoucherRefused
 

@@ -10,7 +10,8 @@ import jwt
 from jwt import PyJWK
 
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from sandboxes.saleor.store import LineSpec, VariantSpec
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
 
 from .conftest import API_URL, APP_HOST, FakeApp
 

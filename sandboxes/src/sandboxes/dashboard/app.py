@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.ids import InvalidGlobalId
-from sandboxes.saleor.sandbox import DEFAULT_MANAGE_PERMISSIONS
+from sandboxes.saleor.permissions import DEFAULT_MANAGE_PERMISSIONS
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD_VERSION = "3.22.0-sandbox"

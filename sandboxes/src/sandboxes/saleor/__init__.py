@@ -12,16 +12,19 @@ from .models import (
     Channel,
     Checkout,
     Customer,
-    Order,
-    OrderLine,
-    OrderStatus,
     Product,
     ProductVariant,
     SandboxApp,
     WebhookConfig,
 )
-from .sandbox import DEFAULT_MANAGE_PERMISSIONS, InstallationFailed, SaleorSandbox
-from .store import LineSpec, NotFound, SaleorStore, VariantSpec
+from .order_models import Order, OrderLine, OrderStatus
+from .permissions import DEFAULT_MANAGE_PERMISSIONS
+from .sandbox import SaleorSandbox
+from .sandbox_apps import InstallationFailed
+from .store import SaleorStore
+from .store_base import NotFound
+from .store_catalog import VariantSpec
+from .store_checkouts import LineSpec
 from .webhooks import Delivery
 
 __all__ = [

@@ -11,7 +11,9 @@ from typing import Any
 
 from graphql import GraphQLError, parse, validate
 
+from .context import _ctx
 from .models import WebhookConfig
+from .permissions import AUTHENTICATED_APP
 from .webhooks import events_from_query
 
 
@@ -20,8 +22,6 @@ def _error(field: str, message: str, code: str) -> dict[str, Any]:
 
 
 def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
-    from .schema import AUTHENTICATED_APP, _ctx, sandbox_schema
-
     context = _ctx(info)
     context.viewer.require("MANAGE_APPS", AUTHENTICATED_APP)
     app = context.viewer.app
@@ -40,7 +40,7 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
             document = parse(query)
         except GraphQLError as exc:
             return _error("query", exc.message, "SYNTAX")
-        problems = validate(sandbox_schema(context.saleor_version), document)
+        problems = validate(info.schema, document)
         if problems:
             return _error("query", "; ".join(p.message for p in problems), "GRAPHQL_ERROR")
         async_events = async_events or events_from_query(query)

@@ -38,9 +38,12 @@ from typing import Any
 
 from graphql import GraphQLError
 
+from .context import _ctx
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Channel, ProductVariant
-from .store import LineSpec, NotFound, SaleorStore
+from .store import SaleorStore
+from .store_base import NotFound
+from .store_checkouts import LineSpec
 from .versions import version_tuple
 
 LIMIT_QUANTITY_PER_CHECKOUT = 50  # saleor/site/models.py DEFAULT_LIMIT_QUANTITY_PER_CHECKOUT
@@ -66,8 +69,6 @@ class CheckoutInputError(Exception):
 
 
 def resolve_checkout_create(root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
-    from .schema import _ctx
-
     context = _ctx(info)
     store = context.store
     lines = input.get("lines")

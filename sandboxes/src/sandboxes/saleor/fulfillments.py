@@ -17,7 +17,8 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .models import Fulfillment, FulfillmentStatus, Order, OrderStatus, Product, utcnow
+from .models import Product, utcnow
+from .order_models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from .payment_actions import IdSource
 
 if TYPE_CHECKING:

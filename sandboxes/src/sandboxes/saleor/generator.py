@@ -15,9 +15,13 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from .fulfillments import create_fulfillment
-from .models import Address, Customer, OrderStatus, ProductVariant
+from .models import Address, Customer, ProductVariant
+from .order_models import OrderStatus
 from .payment_actions import refund_legacy_payment, request_refund
-from .store import LineSpec, NotFound, SaleorStore, VariantSpec
+from .store import SaleorStore
+from .store_base import NotFound
+from .store_catalog import VariantSpec
+from .store_checkouts import LineSpec
 
 FIRST_NAMES = (
     "Ava", "Ben", "Chloe", "Dan", "Ella", "Finn", "Grace", "Hugo", "Isla", "Jack", "Kira",

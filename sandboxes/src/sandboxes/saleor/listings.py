@@ -15,10 +15,13 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLError
 
+from .account_schema import is_customer
+from .arguments import _ids_filter, _matches, _page, _time_range
 from .connections import paginate
+from .context import Info, _ctx
 from .created_range import by_creation, where_range
-from .models import Customer, Order, OrderStatus
-from .schema import Info, _ctx, _ids_filter, _matches, _page, _time_range, is_customer
+from .models import Customer
+from .order_models import Order, OrderStatus
 from .store import SaleorStore
 
 T = TypeVar("T")

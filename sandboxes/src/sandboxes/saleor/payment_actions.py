@@ -18,7 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from .models import (
+from .models import utcnow
+from .order_models import (
     GrantedRefund,
     Order,
     OrderStatus,
@@ -29,7 +30,6 @@ from .models import (
     TransactionEvent,
     TransactionEventType,
     TransactionItem,
-    utcnow,
 )
 from .payments import (
     ZERO,

@@ -26,7 +26,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .models import (
+from .order_models import (
     Order,
     OrderAuthorizeStatus,
     OrderChargeStatus,

@@ -28,7 +28,7 @@ from graphql.type.scalars import (
 )
 
 from .models import SandboxModel
-from .schema import InChannel, _model_attributes, read_field, snake_case
+from .reading import InChannel, _model_attributes, read_field, snake_case
 
 # The value type graphql-core's own output coercions give back unchanged: `serialize_string` /
 # `serialize_id` a str, `serialize_boolean` a bool, `serialize_float` a finite float

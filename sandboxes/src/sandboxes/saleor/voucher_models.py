@@ -16,7 +16,8 @@ from uuid import UUID, uuid4
 from pydantic import Field
 
 from .ids import to_global_id
-from .models import DiscountValueType, Node, OrderLine, WithMetadata, utcnow
+from .models import Node, WithMetadata, utcnow
+from .order_models import DiscountValueType, OrderLine
 
 # The fields of `VoucherInput` (saleor/graphql/discount/mutations/voucher/voucher_create.py)
 # the sandbox models, besides `name`, `type`, `discountValueType` and the codes; the catalogue

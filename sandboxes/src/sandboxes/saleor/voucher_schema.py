@@ -9,7 +9,7 @@ only the vouchers listed in that channel (saleor/graphql/discount/resolvers.py);
 voucher's oldest code and `used` the sum of its codes' (`CodeByVoucherIDLoader`,
 `UsedByVoucherIDLoader`, saleor/graphql/discount/dataloaders.py); `codes` come newest first
 (`VoucherCode.Meta.ordering = ("-created_at", "code")`, the connection's default order).
-Imported by `schema.py` when it builds its resolver map (this module imports it back).
+Imported by `resolver_map.py` when it builds its resolver map (and `as_view` by `schema.py`).
 """
 
 from __future__ import annotations
@@ -18,18 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .arguments import _channel_arg, _ids_filter, _matches, _page
 from .connections import paginate
-from .models import Channel, Order, utcnow
+from .context import Info, _ctx
+from .metadata_schema import _metadata_resolvers
+from .models import Channel, utcnow
 from .money import Money
-from .schema import (
-    Info,
-    _channel_arg,
-    _ctx,
-    _ids_filter,
-    _matches,
-    _metadata_resolvers,
-    _page,
-)
+from .order_models import Order
 from .voucher_models import Voucher, VoucherChannelListing, VoucherCode
 
 MANAGE_DISCOUNTS = "MANAGE_DISCOUNTS"

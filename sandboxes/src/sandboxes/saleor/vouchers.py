@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
-from .models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine, utcnow
+from .models import utcnow
+from .order_models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine
 from .voucher_models import (
     VOUCHER_INPUT_FIELDS,
     Voucher,

@@ -1,0 +1,105 @@
+"""Resolvers of users (Saleor's account): ``me``, ``user``, ``customerUpdate``, a user's
+orders and default addresses, and which users count as customers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .arguments import _page, _pk
+from .connections import paginate, saleor_error
+from .context import Info, _ctx
+from .ids import InvalidGlobalId, from_global_id
+from .models import Address, Customer
+from .store import SaleorStore
+
+
+def resolve_me(root: Any, info: Info) -> Customer | None:
+    return _ctx(info).viewer.user
+
+
+def is_customer(store: SaleorStore, user: Customer) -> bool:
+    """Saleor's ``User.objects.customers()``: non-staff users, and staff users who placed an
+    order (saleor/account/models.py, ``UserManager.customers``)."""
+    return not user.is_staff or store.has_orders(user.id)
+
+
+def resolve_user(
+    root: Any, info: Info, id: str | None = None, email: str | None = None
+) -> Customer | None:
+    """Which users a requester may look up, as saleor/graphql/account/resolvers.py
+    ``resolve_user`` decides: MANAGE_STAFF and MANAGE_USERS see everyone, MANAGE_STAFF alone
+    only staff, MANAGE_USERS or MANAGE_ORDERS only customers (staff users with an order
+    count as customers); anything else is PermissionDenied."""
+    context = _ctx(info)
+    viewer, store = context.viewer, context.store
+    context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
+    if id is not None:
+        # Saleor's from_global_id_or_error(id, User) (saleor/graphql/core/utils): a malformed
+        # id is an error ("Couldn't resolve id"), another type's id finds nobody.
+        try:
+            type_name, _ = from_global_id(id)
+        except InvalidGlobalId as exc:
+            raise saleor_error(str(exc)) from exc
+        pk = _pk(id, "User") if type_name == "User" else None
+        user = store.customers.get(pk) if pk is not None else None
+    elif email is not None:
+        user = store.find_customer_by_email(email)
+    else:
+        raise saleor_error(
+            "At least one of arguments is required: 'id', 'email', 'externalReference'."
+        )
+    if user is None:
+        return None
+    staff, users = viewer.has_any(["MANAGE_STAFF"]), viewer.has_any(["MANAGE_USERS"])
+    if staff and users:
+        return user
+    if staff:
+        return user if user.is_staff else None
+    return user if is_customer(store, user) else None
+
+
+# Customer ---------------------------------------------------------------------------------------
+
+
+def _address_by_id(customer: Customer, pk: int | None) -> Address | None:
+    return next((a for a in customer.addresses if a.id == pk), None)
+
+
+def resolve_user_orders(source: Customer, info: Info, **args: Any) -> Any:
+    context = _ctx(info)
+    if not (context.viewer.user is not None and context.viewer.user.id == source.id):
+        context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
+    orders = context.store.orders_of(source.id)
+    return paginate(info, orders, lambda o: o.id, **_page(args))
+
+
+def language_enum(code: str) -> str:
+    """Saleor's `LanguageCodeEnum[str_to_enum(language_code)]` (account/types.py)."""
+    return code.replace("-", "_").upper()
+
+
+def resolve_customer_update(
+    root: Any, info: Info, input: dict[str, Any], id: str | None = None
+) -> dict[str, Any]:
+    """customerUpdate (saleor/graphql/account/mutations/staff/customer_update.py): MANAGE_USERS;
+    an unknown id is an AccountError NOT_FOUND; a change emits CUSTOMER_UPDATED."""
+    context = _ctx(info)
+    context.viewer.require("MANAGE_USERS")
+    pk = _pk(id, "User") if id else None
+    customer = context.store.customers.get(pk) if pk is not None else None
+    if customer is None:
+        return {
+            "errors": [
+                {"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}
+            ],
+            "user": None,
+        }
+    changes = {
+        name: str(input[key]).strip()
+        for key, name in (("firstName", "first_name"), ("lastName", "last_name"))
+        if input.get(key) is not None
+    }
+    if changes:
+        context.store.update_customer(customer, **changes)
+        context.pending_events.append(("CUSTOMER_UPDATED", customer))
+    return {"errors": [], "user": customer}

@@ -1,0 +1,195 @@
+"""Resolvers of the catalogue: ``product``, ``products`` and ``productVariant``, a product's
+and a variant's pricing in a channel, thumbnails, channel listings and stocks (one warehouse)."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from typing import Any
+
+from .arguments import _channel_arg, _ids_filter, _matches, _page, _pk
+from .connections import paginate
+from .context import Info, _ctx
+from .models import Channel, Product, ProductMedia, ProductVariant
+from .money import Money, TaxedMoney
+from .order_models import OrderLine
+from .reading import InChannel, channel_of, unwrap
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    id: str
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Stock:
+    id: str
+    warehouse: Warehouse
+    product_variant: ProductVariant
+    quantity: int
+    quantity_allocated: int
+
+
+DEFAULT_WAREHOUSE = Warehouse(
+    id=base64.b64encode(b"Warehouse:1").decode(), name="Main", slug="main"
+)
+
+
+def _visible(product: Product, channel: Channel | None) -> bool:
+    return channel is None or channel.id in product.channel_ids
+
+
+def resolve_product(
+    root: Any,
+    info: Info,
+    id: str | None = None,
+    slug: str | None = None,
+    channel: str | None = None,
+) -> InChannel | None:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    product: Product | None = None
+    if id is not None:
+        pk = _pk(id, "Product")
+        product = store.products.get(pk) if pk is not None else None
+    elif slug is not None:
+        product = next((p for p in store.products.values() if p.slug == slug), None)
+    if product is None or not _visible(product, chan):
+        return None
+    return InChannel(product, chan)
+
+
+def resolve_products(
+    root: Any,
+    info: Info,
+    search: str | None = None,
+    channel: str | None = None,
+    filter: dict[str, Any] | None = None,
+    **args: Any,
+) -> Any:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    pks = _ids_filter(filter, "Product")
+    # By ids: only those products (ascending, as `paginate` wants), not a scan of the catalogue.
+    candidates = (
+        store.products.values()
+        if pks is None
+        else [store.products[pk] for pk in sorted(pks) if pk in store.products]
+    )
+    products = [p for p in candidates if _visible(p, chan)]
+    if search:  # (the variants' SKUs gathered only then: a catalogue page read them all)
+        products = [
+            p for p in products if _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+        ]
+    return paginate(
+        info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
+    )
+
+
+def resolve_product_variant(
+    root: Any,
+    info: Info,
+    id: str | None = None,
+    sku: str | None = None,
+    channel: str | None = None,
+) -> InChannel | None:
+    store = _ctx(info).store
+    chan = _channel_arg(info, channel)
+    variant: ProductVariant | None = None
+    if id is not None:
+        pk = _pk(id, "ProductVariant")
+        variant = store.variants.get(pk) if pk is not None else None
+    elif sku is not None:
+        variant = next((v for v in store.variants.values() if v.sku == sku), None)
+    if variant is None or (chan is not None and variant.listing_for(chan.id) is None):
+        return None
+    return InChannel(variant, chan)
+
+
+# Product and variants ---------------------------------------------------------------------------
+
+
+def _variant_price(variant: ProductVariant, channel: Channel | None) -> TaxedMoney | None:
+    if channel is None:
+        return None
+    listing = variant.listing_for(channel.id)
+    if listing is None:
+        return None
+    return TaxedMoney.untaxed(listing.price, listing.currency)
+
+
+def resolve_product_pricing(source: Any, info: Info) -> dict[str, Any] | None:
+    product, channel = unwrap(source), channel_of(source)
+    if channel is None:
+        return None
+    prices = [p for v in product.variants if (p := _variant_price(v, channel)) is not None]
+    if not prices:
+        return None
+    prices.sort(key=lambda p: p.gross.amount)
+    price_range = {"start": prices[0], "stop": prices[-1]}
+    return {
+        "onSale": False,
+        "displayGrossPrices": True,
+        "priceRange": price_range,
+        "priceRangeUndiscounted": price_range,
+    }
+
+
+def resolve_variant_pricing(source: Any, info: Info) -> dict[str, Any] | None:
+    price = _variant_price(unwrap(source), channel_of(source))
+    if price is None:
+        return None
+    return {"onSale": False, "price": price, "priceUndiscounted": price}
+
+
+def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:
+    node = unwrap(source)
+    if isinstance(node, OrderLine):
+        product = _ctx(info).store.products.get(node.product_id or -1)
+        if product is None:
+            return None
+        node = product
+    media: list[ProductMedia] = node.media
+    if not media:
+        return None
+    return {"url": media[0].url, "alt": media[0].alt or node.name}
+
+
+def _product_of(info: Info, variant: ProductVariant) -> Product:
+    return _ctx(info).store.products[variant.product_id]
+
+
+def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, Any]]:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_PRODUCTS")
+    variant: ProductVariant = unwrap(source)
+    return [
+        {
+            "id": listing.global_id,
+            "channel": context.store.channels[listing.channel_id],
+            "price": Money.of(listing.price, listing.currency),
+            "costPrice": (
+                Money.of(listing.cost_price, listing.currency)
+                if listing.cost_price is not None
+                else None
+            ),
+        }
+        for listing in variant.channel_listings
+        if listing.channel_id in context.store.channels
+    ]
+
+
+def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
+    _ctx(info).viewer.require("MANAGE_PRODUCTS", "MANAGE_ORDERS")
+    variant: ProductVariant = unwrap(source)
+    stock_id = base64.b64encode(f"Stock:{variant.id}".encode()).decode()
+    return [
+        Stock(stock_id, DEFAULT_WAREHOUSE, variant, variant.quantity, variant.quantity_allocated)
+    ]
+
+
+def resolve_quantity_available(source: Any, info: Info) -> int:
+    variant: ProductVariant = unwrap(source)
+    return variant.quantity_available

@@ -1,0 +1,148 @@
+"""Resolvers of checkouts: ``checkout(id:|token:)``, the ``Checkout`` type (its buyer guarded as
+Saleor guards it) and ``CheckoutLine``, priced from the checkout's channel."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .connections import saleor_error
+from .context import Info, _ctx
+from .ids import InvalidGlobalId, from_global_id
+from .metadata_schema import _metadata_resolvers
+from .models import Checkout, CheckoutLine, Customer
+from .money import Money, TaxedMoney
+from .reading import InChannel
+from .store import SaleorStore
+from .store_base import NotFound
+
+
+def resolve_checkout(
+    root: Any, info: Info, id: str | None = None, token: Any = None
+) -> Checkout | None:
+    """``checkout(id:|token:)`` (saleor/graphql/checkout/resolvers.py ``resolve_checkout``, the
+    same at tag 3.20.119 and commit 723cd4e): a checkout of an active channel is returned to
+    anyone who knows its token, signed in or not, its owner or not (the owner rule of earlier
+    Saleors was dropped by saleor/saleor#16010, commit 1d4a088, in tag 3.20.0 and every later
+    one); one of an inactive channel
+    only to a caller with MANAGE_CHECKOUTS, IMPERSONATE_USER or HANDLE_PAYMENTS, anyone else
+    gets PermissionDenied. Who owns it is guarded field by field (``Checkout.user``)."""
+    context = _ctx(info)
+    store = context.store
+    if id is not None:
+        try:
+            type_name, pk = from_global_id(id)
+        except InvalidGlobalId:
+            return None
+        if type_name != "Checkout":
+            return None
+        token = pk
+    if token is None:
+        raise saleor_error("At least one of arguments is required: 'id', 'token'.")
+    try:
+        checkout = store.get_checkout(str(token))
+    except NotFound:
+        return None
+    if not store.channels[checkout.channel_id].is_active:
+        context.viewer.require("MANAGE_CHECKOUTS", "IMPERSONATE_USER", "HANDLE_PAYMENTS")
+    return checkout
+
+
+# Checkout ---------------------------------------------------------------------------------------
+
+
+def _checkout_currency(info: Info, checkout: Checkout) -> str:
+    return _ctx(info).store.channels[checkout.channel_id].currency_code
+
+
+@dataclass(frozen=True)
+class _CheckoutLineView:
+    """A checkout line with the checkout it belongs to (needed for pricing)."""
+
+    line: CheckoutLine
+    checkout: Checkout
+
+
+def resolve_checkout_lines(source: Checkout, info: Info) -> list[_CheckoutLineView]:
+    return [_CheckoutLineView(line, source) for line in source.lines]
+
+
+def _line_price(info: Info, view: _CheckoutLineView) -> Decimal:
+    return _ctx(info).store.checkout_line_price(view.checkout, view.line)
+
+
+def _checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
+    def variant(view: _CheckoutLineView, info: Info) -> InChannel:
+        store = _ctx(info).store
+        return InChannel(
+            store.get_variant(view.line.variant_id), store.channels[view.checkout.channel_id]
+        )
+
+    def unit_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+        return TaxedMoney.untaxed(_line_price(info, view), _checkout_currency(info, view.checkout))
+
+    def total_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+        amount = _line_price(info, view) * view.line.quantity
+        return TaxedMoney.untaxed(amount, _checkout_currency(info, view.checkout))
+
+    def undiscounted_unit(view: _CheckoutLineView, info: Info) -> Money:
+        return Money.of(_line_price(info, view), _checkout_currency(info, view.checkout))
+
+    def undiscounted_total(view: _CheckoutLineView, info: Info) -> Money:
+        amount = _line_price(info, view) * view.line.quantity
+        return Money.of(amount, _checkout_currency(info, view.checkout))
+
+    meta = {name: _through_line(fn) for name, fn in _metadata_resolvers().items()}
+    return {
+        "id": lambda view, info: view.line.global_id,
+        "variant": variant,
+        "quantity": lambda view, info: view.line.quantity,
+        "unitPrice": unit_price,
+        "totalPrice": total_price,
+        "undiscountedUnitPrice": undiscounted_unit,
+        "undiscountedTotalPrice": undiscounted_total,
+        "requiresShipping": lambda view, info: True,
+        **meta,
+    }
+
+
+def _through_line(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve(view: _CheckoutLineView, info: Info, **kwargs: Any) -> Any:
+        return fn(view.line, info, **kwargs)
+
+    return resolve
+
+
+def _checkout_resolvers() -> dict[str, Callable[..., Any]]:
+    def money(fn: Callable[[SaleorStore, Checkout], Decimal]) -> Callable[..., TaxedMoney]:
+        def resolve(source: Checkout, info: Info) -> TaxedMoney:
+            amount = fn(_ctx(info).store, source)
+            return TaxedMoney.untaxed(amount, _checkout_currency(info, source))
+
+        return resolve
+
+    def user(source: Checkout, info: Info) -> Customer | None:
+        context = _ctx(info)
+        if source.user_id is None:
+            return None
+        viewer = context.viewer
+        if not (viewer.user is not None and viewer.user.id == source.user_id):
+            # The owner, or one of these: MANAGE_CHECKOUTS alone does not show the buyer
+            # (saleor/graphql/checkout/types.py, `Checkout.resolve_user`, 3.20.119 and 3.24).
+            viewer.require("MANAGE_USERS", "HANDLE_PAYMENTS", "HANDLE_TAXES")
+        return context.store.customers.get(source.user_id)
+
+    return {
+        "id": lambda source, info: source.global_id,
+        "token": lambda source, info: str(source.token),
+        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "user": user,
+        "lines": resolve_checkout_lines,
+        "quantity": lambda source, info: sum(line.quantity for line in source.lines),
+        "isShippingRequired": lambda source, info: True,
+        "subtotalPrice": money(lambda store, c: store.checkout_subtotal(c)),
+        "totalPrice": money(lambda store, c: store.checkout_total(c)),
+        "shippingPrice": money(lambda store, c: c.shipping_price),
+    }

@@ -1,0 +1,171 @@
+"""Metadata: who may read and write an object's public and private metadata (after
+saleor/graphql/meta/permissions.py), the ``metadata``/``privateMetadata`` fields of every object
+carrying it, and the ``updateMetadata``/``deleteMetadata`` (and private) mutations with the
+``*_METADATA_UPDATED`` events they emit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from .context import Info, _ctx
+from .models import Channel, Checkout, CheckoutLine, Customer, Product, ProductVariant, SandboxApp
+from .order_models import Order, OrderLine
+from .permissions import Viewer
+from .reading import unwrap
+from .voucher_models import Voucher
+
+# -- metadata -----------------------------------------------------------------------------------
+
+
+def private_metadata_permissions(obj: Any) -> tuple[str, ...]:
+    """Permissions Saleor requires to read/write the private metadata of ``obj``."""
+    if isinstance(obj, Customer):
+        # saleor/graphql/meta/permissions.py (public_/private_user_permissions): a staff
+        # user's metadata needs MANAGE_STAFF, even for an app holding MANAGE_USERS.
+        return ("MANAGE_STAFF",) if obj.is_staff else ("MANAGE_USERS",)
+    if isinstance(obj, Order | OrderLine):
+        return ("MANAGE_ORDERS",)
+    if isinstance(obj, Checkout | CheckoutLine):
+        return ("MANAGE_CHECKOUTS",)
+    if isinstance(obj, Product | ProductVariant):
+        return ("MANAGE_PRODUCTS",)
+    if isinstance(obj, Channel):
+        return ("MANAGE_CHANNELS",)
+    if isinstance(obj, SandboxApp):
+        return ("MANAGE_APPS",)
+    if isinstance(obj, Voucher):
+        return ("MANAGE_DISCOUNTS",)
+    return ("MANAGE_SETTINGS",)
+
+
+def public_metadata_write_permissions(obj: Any) -> tuple[str, ...]:
+    """Permissions Saleor requires to write public metadata (checkouts: anyone with the id)."""
+    if isinstance(obj, Checkout):
+        return ()
+    return private_metadata_permissions(obj)
+
+
+def _owns(viewer: Viewer, obj: Any, *, private: bool) -> bool:
+    """Whether ``obj`` is the viewer's own app or user, which needs no permission.
+
+    saleor/graphql/meta/permissions.py: an app may touch its own public and private metadata
+    (``app_permissions``, ``private_app_permssions``); a user only their own *public* metadata
+    (``public_user_permissions``; ``private_user_permissions`` has no such exemption).
+    """
+    if isinstance(obj, SandboxApp):
+        return viewer.app is not None and viewer.app.id == obj.id
+    if isinstance(obj, Customer) and not private:
+        return viewer.user is not None and viewer.user.id == obj.id
+    return False
+
+
+def _check_private(info: Info, obj: Any) -> None:
+    viewer = _ctx(info).viewer
+    if not _owns(viewer, obj, private=True):
+        viewer.require(*private_metadata_permissions(obj))
+
+
+def _items(data: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in data.items()]
+
+
+def _metadata_resolvers() -> dict[str, Callable[..., Any]]:
+    def metadata(source: Any, info: Info) -> list[dict[str, str]]:
+        return _items(unwrap(source).metadata)
+
+    def metafield(source: Any, info: Info, key: str) -> str | None:
+        return unwrap(source).metadata.get(key)  # type: ignore[no-any-return]
+
+    def metafields(source: Any, info: Info, keys: list[str] | None = None) -> dict[str, str]:
+        data: dict[str, str] = unwrap(source).metadata
+        return {k: v for k, v in data.items() if keys is None or k in keys}
+
+    def private_metadata(source: Any, info: Info) -> list[dict[str, str]]:
+        _check_private(info, unwrap(source))
+        return _items(unwrap(source).private_metadata)
+
+    def private_metafield(source: Any, info: Info, key: str) -> str | None:
+        _check_private(info, unwrap(source))
+        return unwrap(source).private_metadata.get(key)  # type: ignore[no-any-return]
+
+    def private_metafields(
+        source: Any, info: Info, keys: list[str] | None = None
+    ) -> dict[str, str]:
+        _check_private(info, unwrap(source))
+        data: dict[str, str] = unwrap(source).private_metadata
+        return {k: v for k, v in data.items() if keys is None or k in keys}
+
+    return {
+        "metadata": metadata,
+        "metafield": metafield,
+        "metafields": metafields,
+        "privateMetadata": private_metadata,
+        "privateMetafield": private_metafield,
+        "privateMetafields": private_metafields,
+    }
+
+
+METADATA_EVENTS: dict[type, str] = {
+    Customer: "CUSTOMER_METADATA_UPDATED",
+    Order: "ORDER_METADATA_UPDATED",
+    Checkout: "CHECKOUT_METADATA_UPDATED",
+    Product: "PRODUCT_METADATA_UPDATED",
+    ProductVariant: "PRODUCT_VARIANT_METADATA_UPDATED",
+    Channel: "CHANNEL_METADATA_UPDATED",
+    Voucher: "VOUCHER_METADATA_UPDATED",
+}
+
+
+def _metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
+    def resolve(
+        root: Any,
+        info: Info,
+        id: str,
+        input: list[dict[str, str]] | None = None,
+        keys: list[str] | None = None,
+    ) -> dict[str, Any]:
+        context = _ctx(info)
+        item = context.store.resolve_global_id(id)
+        if item is None:
+            return {
+                "errors": [
+                    {
+                        "field": "id",
+                        "message": f"Couldn't resolve to a node: {id}",
+                        "code": "NOT_FOUND",
+                    }
+                ],
+                "item": None,
+            }
+        if not _owns(context.viewer, item, private=private):
+            needed = (
+                private_metadata_permissions(item)
+                if private
+                else public_metadata_write_permissions(item)
+            )
+            if needed:
+                context.viewer.require(*needed)
+        if not delete and any(not entry["key"].strip() for entry in input or []):
+            return {
+                "errors": [
+                    {"field": "input", "message": "Key cannot be empty.", "code": "REQUIRED"}
+                ],
+                "item": None,
+            }
+        target = dict(item.private_metadata if private else item.metadata)
+        if delete:
+            for key in keys or []:
+                target.pop(key, None)
+        else:
+            target.update({entry["key"]: entry["value"] for entry in input or []})
+        if private:
+            item.private_metadata = target
+        else:
+            item.metadata = target
+        event = METADATA_EVENTS.get(type(item))
+        if event is not None:
+            context.pending_events.append((event, item))
+        return {"errors": [], "item": item}
+
+    return resolve

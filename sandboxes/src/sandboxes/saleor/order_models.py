@@ -1,0 +1,311 @@
+"""Order models of the Saleor sandbox store (pydantic): orders and their lines and discounts,
+the payments of an order (payment apps' transactions and their events, legacy payments, granted
+refunds) with their statuses, and fulfilments. Amounts are :class:`~decimal.Decimal`."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import ClassVar
+
+from pydantic import Field
+
+from .ids import to_global_id
+from .models import Address, CreationWrites, Node, WithMetadata, utcnow
+
+
+class OrderStatus(StrEnum):
+    DRAFT = "DRAFT"
+    UNCONFIRMED = "UNCONFIRMED"
+    UNFULFILLED = "UNFULFILLED"
+    PARTIALLY_FULFILLED = "PARTIALLY_FULFILLED"
+    PARTIALLY_RETURNED = "PARTIALLY_RETURNED"
+    RETURNED = "RETURNED"
+    FULFILLED = "FULFILLED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+
+
+class PaymentChargeStatus(StrEnum):
+    NOT_CHARGED = "NOT_CHARGED"
+    PENDING = "PENDING"
+    PARTIALLY_CHARGED = "PARTIALLY_CHARGED"
+    FULLY_CHARGED = "FULLY_CHARGED"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
+    FULLY_REFUNDED = "FULLY_REFUNDED"
+    REFUSED = "REFUSED"
+    CANCELLED = "CANCELLED"
+
+
+class OrderChargeStatus(StrEnum):
+    NONE = "NONE"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+    OVERCHARGED = "OVERCHARGED"
+
+
+class OrderAuthorizeStatus(StrEnum):
+    NONE = "NONE"
+    PARTIAL = "PARTIAL"
+    FULL = "FULL"
+
+
+class TransactionEventType(StrEnum):
+    """Saleor's `TransactionEventTypeEnum` (the subset payment apps report amounts with)."""
+
+    AUTHORIZATION_SUCCESS = "AUTHORIZATION_SUCCESS"
+    AUTHORIZATION_FAILURE = "AUTHORIZATION_FAILURE"
+    AUTHORIZATION_REQUEST = "AUTHORIZATION_REQUEST"
+    CHARGE_SUCCESS = "CHARGE_SUCCESS"
+    CHARGE_FAILURE = "CHARGE_FAILURE"
+    CHARGE_BACK = "CHARGE_BACK"
+    CHARGE_REQUEST = "CHARGE_REQUEST"
+    REFUND_SUCCESS = "REFUND_SUCCESS"
+    REFUND_FAILURE = "REFUND_FAILURE"
+    REFUND_REVERSE = "REFUND_REVERSE"
+    REFUND_REQUEST = "REFUND_REQUEST"
+    CANCEL_SUCCESS = "CANCEL_SUCCESS"
+    CANCEL_FAILURE = "CANCEL_FAILURE"
+    CANCEL_REQUEST = "CANCEL_REQUEST"
+
+
+class TransactionEvent(Node):
+    graphql_type: ClassVar[str] = "TransactionEvent"
+    type: TransactionEventType
+    amount: Decimal
+    psp_reference: str
+    message: str = ""
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TransactionItem(WithMetadata):
+    """A payment app's transaction (Saleor's `TransactionItem`); amounts come from its events."""
+
+    graphql_type: ClassVar[str] = "TransactionItem"
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
+    name: str = ""
+    psp_reference: str = ""
+    currency: str
+    events: list[TransactionEvent] = Field(default_factory=list)
+    authorized_value: Decimal = Decimal("0")
+    charged_value: Decimal = Decimal("0")
+    refunded_value: Decimal = Decimal("0")
+    canceled_value: Decimal = Decimal("0")
+    authorize_pending_value: Decimal = Decimal("0")
+    charge_pending_value: Decimal = Decimal("0")
+    refund_pending_value: Decimal = Decimal("0")
+    cancel_pending_value: Decimal = Decimal("0")
+    created_at: datetime = Field(default_factory=utcnow)
+    modified_at: datetime = Field(default_factory=utcnow)
+
+    @property
+    def global_id(self) -> str:
+        # Saleor's TransactionItem is keyed by its token.
+        return to_global_id("TransactionItem", str(self.token))
+
+
+class PaymentTransactionKind(StrEnum):
+    """Saleor's legacy `TransactionKind` (the kinds the sandbox's gateway records)."""
+
+    AUTH = "AUTH"
+    CAPTURE = "CAPTURE"
+    REFUND = "REFUND"
+    VOID = "VOID"
+
+
+class PaymentTransaction(Node):
+    """One operation of a legacy payment (Saleor's `Transaction`)."""
+
+    graphql_type: ClassVar[str] = "Transaction"
+    kind: PaymentTransactionKind
+    amount: Decimal
+    is_success: bool = True
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Payment(WithMetadata):
+    """A legacy payment (Saleor's `Payment`), for orders paid through the payment plugins."""
+
+    graphql_type: ClassVar[str] = "Payment"
+    gateway: str = "mirumee.payments.dummy"
+    total: Decimal
+    captured_amount: Decimal = Decimal("0")
+    currency: str
+    charge_status: PaymentChargeStatus = PaymentChargeStatus.NOT_CHARGED
+    is_active: bool = True
+    transactions: list[PaymentTransaction] = Field(default_factory=list)
+    token: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    created: datetime = Field(default_factory=utcnow)
+    modified: datetime = Field(default_factory=utcnow)
+
+
+class GrantedRefund(Node):
+    """A refund granted on an order (`orderGrantRefundCreate`), before money moves."""
+
+    graphql_type: ClassVar[str] = "OrderGrantedRefund"
+    amount: Decimal
+    reason: str = ""
+    transaction_token: uuid.UUID | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class OrderLine(WithMetadata):
+    """An order line; names, SKU and prices are copied at purchase time, as in Saleor."""
+
+    graphql_type: ClassVar[str] = "OrderLine"
+    # Saleor's `OrderLine.variant` (on_delete=SET_NULL): None once the variant is deleted.
+    variant_id: int | None
+    # The variant's global id as a string, copied at purchase time and kept after the variant's
+    # deletion (saleor/order/models.py `OrderLine.product_variant_id`, set in
+    # saleor/checkout/complete_checkout.py and saleor/order/utils.py).
+    product_variant_id: str | None = None
+    product_id: int | None
+    product_name: str
+    variant_name: str
+    product_sku: str | None = None
+    quantity: int
+    quantity_fulfilled: int = 0
+    # Stock this line holds in its variant (Saleor's `Allocation`, one warehouse here): set when
+    # a checkout becomes the order, given back when the order is cancelled.
+    quantity_allocated: int = 0
+    unit_price_net: Decimal
+    unit_price_gross: Decimal
+    undiscounted_unit_price_gross: Decimal
+    tax_rate: Decimal = Decimal("0")
+    # The code of a line-level voucher (SPECIFIC_PRODUCT, apply-once-per-order) applied to the
+    # line (saleor/order/models.py `OrderLine.voucher_code`); its discount is the unit discount.
+    voucher_code: str | None = None
+
+    @property
+    def unit_discount(self) -> Decimal:
+        return self.undiscounted_unit_price_gross - self.unit_price_gross
+
+
+class DiscountValueType(StrEnum):
+    FIXED = "FIXED"
+    PERCENTAGE = "PERCENTAGE"
+
+
+class OrderDiscountType(StrEnum):
+    SALE = "SALE"
+    VOUCHER = "VOUCHER"
+    MANUAL = "MANUAL"
+    PROMOTION = "PROMOTION"
+    ORDER_PROMOTION = "ORDER_PROMOTION"
+
+
+class OrderDiscount(Node):
+    graphql_type: ClassVar[str] = "OrderDiscount"
+    type: OrderDiscountType = OrderDiscountType.VOUCHER
+    name: str | None = None
+    value_type: DiscountValueType = DiscountValueType.FIXED
+    value: Decimal
+    amount: Decimal
+    reason: str | None = None
+    # A voucher discount already taken off a price, so not subtracted from the total again: a
+    # SHIPPING voucher's off the shipping price (saleor/discount/utils/voucher.py
+    # `create_or_update_discount_object_from_order_level_voucher`), a line-level one off the
+    # unit prices (shown as one OrderDiscount with legacy propagation). Not a GraphQL field.
+    in_prices: bool = False
+    shipping: bool = False  # a SHIPPING voucher's (with in_prices)
+
+
+class FulfillmentStatus(StrEnum):
+    """saleor/order/__init__.py `FulfillmentStatus` (the GraphQL enum's upper-case names)."""
+
+    FULFILLED = "FULFILLED"
+    REFUNDED = "REFUNDED"
+    RETURNED = "RETURNED"
+    REPLACED = "REPLACED"
+    REFUNDED_AND_RETURNED = "REFUNDED_AND_RETURNED"
+    CANCELED = "CANCELED"
+    WAITING_FOR_APPROVAL = "WAITING_FOR_APPROVAL"
+
+
+class Fulfillment(WithMetadata):
+    """A shipment of an order (saleor/order/models.py `Fulfillment`): numbered in the order
+    (`fulfillment_order`), with a free-text tracking number ("" when none was given)."""
+
+    graphql_type: ClassVar[str] = "Fulfillment"
+    fulfillment_order: int
+    status: FulfillmentStatus = FulfillmentStatus.FULFILLED
+    tracking_number: str = Field("", max_length=255)
+    created: datetime = Field(default_factory=utcnow)
+
+
+class Order(WithMetadata):
+    graphql_type: ClassVar[str] = "Order"
+    number: int
+    token: uuid.UUID = Field(default_factory=uuid.uuid4)
+    channel_id: int
+    user_id: int | None = None
+    user_email: str | None = None
+    lines: list[OrderLine] = Field(default_factory=list)
+    currency: str
+    shipping_price_net: Decimal = Decimal("0")
+    shipping_price_gross: Decimal = Decimal("0")
+    shipping_method_name: str | None = None
+    discounts: list[OrderDiscount] = Field(default_factory=list)
+    voucher_code: str | None = None
+    # Saleor's `Order.voucher` is a foreign key set when the order is placed (SET_NULL when the
+    # voucher is deleted), not a lookup by code: deleting the code keeps it
+    # (saleor/order/models.py).
+    voucher_id: int | None = None
+    status: OrderStatus = OrderStatus.UNFULFILLED
+    # Payments: transactions (the current API) and legacy payments. The amounts and statuses
+    # below are stored on the order as Saleor stores them, kept up to date by
+    # `payments.update_order_amounts` (Saleor's `updates_amounts_for_order`); `paymentStatus`,
+    # `totalRefunded` and `isPaid` are derived when read (see `payments`).
+    transactions: list[TransactionItem] = Field(default_factory=list)
+    payments: list[Payment] = Field(default_factory=list)
+    granted_refunds: list[GrantedRefund] = Field(default_factory=list)
+    refunded_fulfillments: list[Decimal] = Field(default_factory=list)
+    fulfillments: list[Fulfillment] = Field(default_factory=list)
+    """`total_refund_amount` of the REFUNDED fulfillments the legacy `orderRefund` creates."""
+    charge_status: OrderChargeStatus = OrderChargeStatus.NONE
+    authorize_status: OrderAuthorizeStatus = OrderAuthorizeStatus.NONE
+    total_charged: Decimal = Decimal("0")
+    total_authorized: Decimal = Decimal("0")
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+    customer_note: str = ""
+    checkout_token: uuid.UUID | None = None
+    language_code: str = "en"
+    created: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name == "created":
+            CreationWrites.count += 1
+
+    @property
+    def subtotal_net(self) -> Decimal:
+        return sum((line.unit_price_net * line.quantity for line in self.lines), Decimal("0"))
+
+    @property
+    def subtotal_gross(self) -> Decimal:
+        return sum((line.unit_price_gross * line.quantity for line in self.lines), Decimal("0"))
+
+    @property
+    def undiscounted_subtotal_gross(self) -> Decimal:
+        lines = self.lines
+        return sum((ln.undiscounted_unit_price_gross * ln.quantity for ln in lines), Decimal("0"))
+
+    @property
+    def order_discount_amount(self) -> Decimal:
+        """Order-level discounts (vouchers etc.), on top of line-level unit discounts."""
+        return sum((d.amount for d in self.discounts if not d.in_prices), Decimal("0"))
+
+    @property
+    def total_net(self) -> Decimal:
+        return max(
+            self.subtotal_net + self.shipping_price_net - self.order_discount_amount, Decimal(0)
+        )
+
+    @property
+    def total_gross(self) -> Decimal:
+        total = self.subtotal_gross + self.shipping_price_gross - self.order_discount_amount
+        return max(total, Decimal(0))

@@ -1,0 +1,253 @@
+"""Resolvers of orders: ``order``, the ``Order`` and ``OrderLine`` types (amounts, payment
+status and refunds derived as Saleor derives them, see ``payments``) and the payment types
+(``TransactionItem``, ``TransactionEvent``, ``Payment``, ``Transaction``,
+``OrderGrantedRefund``)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from .arguments import _pk
+from .catalog_schema import resolve_thumbnail
+from .context import Info, _ctx
+from .fulfillments import resolve_order_fulfillments
+from .metadata_schema import _metadata_resolvers
+from .models import Customer
+from .money import Money, TaxedMoney
+from .order_models import Order, OrderLine, TransactionItem
+from .payments import (
+    granted_refund_total,
+    is_paid,
+    payment_status,
+    total_authorized,
+    total_refund_pending,
+    total_refunded,
+)
+from .reading import InChannel, read_field, reads
+
+
+def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
+    context = _ctx(info)
+    pk = _pk(id, "Order") if id else None
+    order = context.store.orders.get(pk) if pk is not None else None
+    viewer = context.viewer
+    if order is not None and viewer.user is not None and order.user_id == viewer.user.id:
+        return order
+    viewer.require("MANAGE_ORDERS")
+    return order
+
+
+# Order ------------------------------------------------------------------------------------------
+
+
+def _order_resolvers() -> dict[str, Callable[..., Any]]:
+    def user(source: Order, info: Info) -> Customer | None:
+        context = _ctx(info)
+        if source.user_id is None:
+            return None
+        viewer = context.viewer
+        if not (viewer.user is not None and viewer.user.id == source.user_id):
+            viewer.require("MANAGE_USERS", "MANAGE_ORDERS")
+        return context.store.customers.get(source.user_id)
+
+    def manage_orders(resolve: Callable[[Order], Any]) -> Callable[..., Any]:
+        def resolver(source: Order, info: Info) -> Any:
+            _ctx(info).viewer.require("MANAGE_ORDERS")
+            return resolve(source)
+
+        return resolver
+
+    def transactions(source: Order, info: Info) -> list[TransactionItem]:
+        # Saleor: `transactions` requires MANAGE_ORDERS or HANDLE_PAYMENTS.
+        _ctx(info).viewer.require("MANAGE_ORDERS", "HANDLE_PAYMENTS")
+        return list(source.transactions)
+
+    def taxed(
+        net: Callable[[Order], Decimal], gross: Callable[[Order], Decimal]
+    ) -> Callable[..., Any]:
+        return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
+
+    def undiscounted_total(source: Order) -> TaxedMoney:
+        gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
+        # A shipping voucher lowered the shipping price (order_models.OrderDiscount.in_prices).
+        gross += sum((d.amount for d in source.discounts if d.in_prices and d.shipping), Decimal(0))
+        return TaxedMoney.of(
+            gross - (source.total_gross - source.total_net), gross, source.currency
+        )
+
+    return {
+        "number": reads(lambda source: str(source.number)),
+        "token": lambda source, info: str(source.token),
+        "user": user,
+        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "lines": lambda source, info: [(line, source) for line in source.lines],
+        # Derived when read, as Saleor's resolvers do (see payments).
+        "isPaid": lambda source, info: is_paid(source),
+        "paymentStatus": reads(payment_status),
+        "totalRefunded": reads(lambda source: Money.of(total_refunded(source), source.currency)),
+        "totalAuthorized": reads(
+            lambda source: Money.of(total_authorized(source), source.currency)
+        ),
+        # These three require MANAGE_ORDERS in Saleor (PermissionsField).
+        "totalRefundPending": manage_orders(
+            lambda source: Money.of(total_refund_pending(source), source.currency)
+        ),
+        "totalGrantedRefund": manage_orders(
+            lambda source: Money.of(granted_refund_total(source), source.currency)
+        ),
+        "grantedRefunds": manage_orders(
+            lambda source: [(g, source.currency) for g in source.granted_refunds]
+        ),
+        "transactions": transactions,
+        "payments": lambda source, info: list(source.payments),
+        "total": taxed(lambda o: o.total_net, lambda o: o.total_gross),
+        "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
+        "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
+        "undiscountedTotal": reads(undiscounted_total),
+        "totalCharged": reads(lambda source: Money.of(source.total_charged, source.currency)),
+        "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
+        "fulfillments": resolve_order_fulfillments,
+        "checkoutId": reads(
+            lambda source: (
+                base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()
+                if source.checkout_token
+                else None
+            )
+        ),
+    }
+
+
+def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
+    def line_money(
+        net: Callable[[OrderLine], Decimal], gross: Callable[[OrderLine], Decimal]
+    ) -> Callable[..., TaxedMoney]:
+        def resolve(source: tuple[OrderLine, Order]) -> TaxedMoney:
+            line, order = source
+            return TaxedMoney.of(net(line), gross(line), order.currency)
+
+        return reads(resolve)
+
+    def undiscounted_net(line: OrderLine) -> Decimal:
+        return (line.undiscounted_unit_price_gross / (1 + line.tax_rate)).quantize(Decimal("0.01"))
+
+    def variant(source: tuple[OrderLine, Order], info: Info) -> InChannel | None:
+        line, order = source
+        store = _ctx(info).store
+        found = store.variants.get(line.variant_id or -1)
+        return InChannel(found, store.channels.get(order.channel_id)) if found else None
+
+    meta = {name: _first_of_pair(fn) for name, fn in _metadata_resolvers().items()}
+    simple = {
+        name: reads(partial(_read_first_of_pair, name=name))
+        for name in (
+            "productName",
+            "variantName",
+            "productSku",
+            "quantity",
+            "quantityFulfilled",
+        )
+    }
+    return {
+        **simple,
+        **meta,
+        "id": reads(lambda source: source[0].global_id),
+        "productVariantId": reads(lambda source: source[0].product_variant_id),
+        "isShippingRequired": lambda source, info: True,
+        "taxRate": lambda source, info: float(source[0].tax_rate),
+        "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
+        "unitPrice": line_money(lambda ln: ln.unit_price_net, lambda ln: ln.unit_price_gross),
+        "undiscountedUnitPrice": line_money(
+            undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
+        ),
+        "unitDiscount": reads(lambda source: Money.of(source[0].unit_discount, source[1].currency)),
+        "totalPrice": line_money(
+            lambda ln: ln.unit_price_net * ln.quantity, lambda ln: ln.unit_price_gross * ln.quantity
+        ),
+        "undiscountedTotalPrice": line_money(
+            lambda ln: undiscounted_net(ln) * ln.quantity,
+            lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,
+        ),
+        "variant": variant,
+    }
+
+
+def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
+    """TransactionItem, TransactionEvent, Payment, Transaction and OrderGrantedRefund; objects
+    without a currency of their own come paired with their owner's."""
+
+    def money(field: str) -> Callable[..., Money]:
+        return lambda source, info: Money.of(getattr(source, field), source.currency)
+
+    def paired(field: str) -> Callable[..., Any]:
+        return lambda pair, info: getattr(pair[0], field)
+
+    def paired_money(field: str) -> Callable[..., Money]:
+        return lambda pair, info: Money.of(getattr(pair[0], field), pair[1])
+
+    amounts = {
+        "authorizedAmount": "authorized_value",
+        "authorizePendingAmount": "authorize_pending_value",
+        "refundedAmount": "refunded_value",
+        "refundPendingAmount": "refund_pending_value",
+        "canceledAmount": "canceled_value",
+        "cancelPendingAmount": "cancel_pending_value",
+        "chargedAmount": "charged_value",
+        "chargePendingAmount": "charge_pending_value",
+    }
+    metadata = _metadata_resolvers()
+    return {
+        "TransactionItem": {
+            **metadata,
+            **{name: money(field) for name, field in amounts.items()},
+            "message": lambda item, info: "",
+            "events": lambda item, info: [(e, item.currency) for e in item.events],
+        },
+        "TransactionEvent": {
+            "id": lambda pair, info: pair[0].global_id,
+            "createdAt": paired("created_at"),
+            "pspReference": paired("psp_reference"),
+            "message": paired("message"),
+            "type": paired("type"),
+            "amount": paired_money("amount"),
+        },
+        "Payment": {
+            **metadata,
+            "total": money("total"),
+            "capturedAmount": money("captured_amount"),
+            "transactions": lambda payment, info: [
+                (t, payment.currency) for t in payment.transactions
+            ],
+        },
+        "Transaction": {
+            "id": lambda pair, info: pair[0].global_id,
+            "created": paired("created"),
+            "token": lambda pair, info: str(pair[0].id),
+            "kind": paired("kind"),
+            "isSuccess": paired("is_success"),
+            "error": lambda pair, info: None,
+            "amount": paired_money("amount"),
+        },
+        "OrderGrantedRefund": {
+            "id": lambda pair, info: pair[0].global_id,
+            "createdAt": paired("created_at"),
+            "updatedAt": paired("created_at"),
+            "reason": paired("reason"),
+            "shippingCostsIncluded": lambda pair, info: False,
+            "amount": paired_money("amount"),
+        },
+    }
+
+
+def _read_first_of_pair(source: tuple[Any, Any], name: str) -> Any:
+    return read_field(source[0], name)
+
+
+def _first_of_pair(fn: Callable[..., Any]) -> Callable[..., Any]:
+    def resolve(source: tuple[Any, Any], info: Info, **kwargs: Any) -> Any:
+        return fn(source[0], info, **kwargs)
+
+    return resolve

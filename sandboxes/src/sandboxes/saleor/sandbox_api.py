@@ -1,0 +1,96 @@
+"""The GraphQL API of ``SaleorSandbox``: a request parsed, validated (once per document) and
+executed with the sandbox's executor, answered and its errors formatted as Saleor would, and the
+events its mutations queued emitted."""
+
+from __future__ import annotations
+
+import inspect
+from functools import lru_cache
+from typing import Any
+
+from graphql import DocumentNode, ExecutionResult, GraphQLError, execute, parse, validate
+
+from .context import ApiContext
+from .executor import SandboxExecutor
+from .models import SandboxApp
+from .permissions import Viewer
+from .reading import default_resolver
+from .sandbox_base import _is_coroutine
+from .sandbox_tokens import SandboxTokens
+from .sandbox_webhooks import SandboxWebhooks
+from .schema import sandbox_schema
+
+
+class SandboxApi(SandboxTokens, SandboxWebhooks):
+    """The GraphQL API: a request executed as Saleor would, then its events emitted."""
+
+    # -- GraphQL ------------------------------------------------------------------------------
+
+    async def handle_graphql(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+        *,
+        token: str | None = None,
+        viewer: Viewer | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        """Execute a GraphQL request; return ``(http_status, response_body)`` as Saleor would."""
+        try:
+            document, errors = _checked(query, self.version)
+        except GraphQLError as exc:
+            return 400, {"errors": [_format_error(exc)]}
+        if errors:
+            return 400, {"errors": [_format_error(e) for e in errors]}
+        context = ApiContext(
+            self.store, viewer or self.viewer_for_token(token), saleor_version=self.version
+        )
+        result = execute(
+            sandbox_schema(self.version),
+            document,
+            variable_values=variables,
+            operation_name=operation_name,
+            context_value=context,
+            field_resolver=default_resolver,
+            is_awaitable=_is_coroutine,
+            executor_class=SandboxExecutor,
+        )
+        if inspect.isawaitable(result):
+            result = await result
+        assert isinstance(result, ExecutionResult)
+        body: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            body["errors"] = [_format_error(e) for e in result.errors]
+        for event_type, obj in context.pending_events:
+            await self.emit(event_type, obj)
+        return 200, body
+
+    async def execute(
+        self,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        *,
+        app: SandboxApp | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """Run a GraphQL document in-process as ``app`` (or with ``token``); return the body."""
+        viewer = Viewer.for_app(app) if app is not None else None
+        _, body = await self.handle_graphql(query, variables, token=token, viewer=viewer)
+        return body
+
+
+@lru_cache(maxsize=256)
+def _checked(query: str, version: str) -> tuple[DocumentNode, tuple[GraphQLError, ...]]:
+    """A query's document and its validation errors against the version's schema: the same
+    text always gives the same answer, and an app sends the same few documents again and
+    again, so each is parsed and validated once (a parse error is raised, not kept)."""
+    document = parse(query)
+    return document, tuple(validate(sandbox_schema(version), document))
+
+
+def _format_error(error: GraphQLError) -> dict[str, Any]:
+    formatted: dict[str, Any] = dict(error.formatted)
+    extensions = dict(formatted.get("extensions") or {})
+    extensions.setdefault("exception", {"code": "GraphQLError"})
+    formatted["extensions"] = extensions
+    return formatted

@@ -1,0 +1,253 @@
+"""Store operations of ``SaleorSandbox`` that emit events: channels, customers, products,
+checkouts and orders changed in the store (``store.py``) with the webhook events Saleor sends for
+each, and the builders and generator that send none."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .fulfillments import FulfillmentEvent, create_fulfillment, set_tracking_number
+from .generator import generate_store
+from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
+from .order_models import (
+    Fulfillment,
+    Order,
+    OrderChargeStatus,
+    OrderDiscount,
+    OrderLine,
+    OrderStatus,
+)
+from .sandbox_webhooks import SandboxWebhooks
+from .store_catalog import VariantSpec
+from .store_checkouts import LineSpec
+from .store_orders import mark_paid
+
+
+class SandboxStoreEvents(SandboxWebhooks):
+    """Store operations that emit the webhook events Saleor emits for them."""
+
+    # -- store operations that emit events --------------------------------------------------------
+
+    async def add_channel(
+        self,
+        slug: str,
+        name: str | None = None,
+        currency_code: str = "USD",
+        default_country: str = "US",
+    ) -> Channel:
+        channel = self.store.add_channel(slug, name, currency_code, default_country)
+        await self.emit("CHANNEL_CREATED", channel)
+        return channel
+
+    async def create_customer(
+        self, email: str, first_name: str = "", last_name: str = "", **fields: Any
+    ) -> Customer:
+        customer = self.store.create_customer(email, first_name, last_name, **fields)
+        await self.emit("CUSTOMER_CREATED", customer)
+        return customer
+
+    async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
+        updated = self.store.update_customer(customer, **changes)
+        await self.emit("CUSTOMER_UPDATED", updated)
+        return updated
+
+    async def delete_customer(self, customer: Customer) -> Customer:
+        removed = self.store.delete_customer(customer)
+        await self.emit("CUSTOMER_DELETED", removed)
+        return removed
+
+    async def confirm_email_change(self, customer: Customer, new_email: str) -> Customer:
+        """The customer confirmed a new address (``confirmEmailChange``): CUSTOMER_UPDATED, then
+        ACCOUNT_EMAIL_CHANGED (saleor/graphql/account/mutations/account/confirm_email_change.py,
+        ``post_save_action``; the address is lower-cased there). A staff user's
+        ``customerUpdate`` sends CUSTOMER_UPDATED only: :meth:`update_customer`.
+
+        ``newEmail`` of ACCOUNT_EMAIL_CHANGED stays null, as in Saleor: the event's data holds
+        only the user (saleor/plugins/webhook/plugin.py ``_trigger_account_event``) and
+        ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
+        """
+        updated = self.store.update_customer(customer, email=new_email.lower())
+        await self.emit("CUSTOMER_UPDATED", updated)
+        await self.emit("ACCOUNT_EMAIL_CHANGED", updated)
+        return updated
+
+    async def delete_account(self, customer: Customer) -> Customer:
+        """The customer deleted their own account (``accountDelete``): ACCOUNT_DELETED, whose
+        ``user`` still carries the id and e-mail (saleor/graphql/account/mutations/account/
+        account_delete.py restores the id after ``user.delete()``)."""
+        removed = self.store.delete_customer(customer)
+        await self.emit("ACCOUNT_DELETED", removed)
+        return removed
+
+    async def update_customer_metadata(
+        self, customer: Customer, metadata: dict[str, str], private: bool = False
+    ) -> Customer:
+        current = self.store.get_customer(customer.id)
+        if private:
+            current.private_metadata = {**current.private_metadata, **metadata}
+        else:
+            current.metadata = {**current.metadata, **metadata}
+        await self.emit("CUSTOMER_METADATA_UPDATED", current)
+        return current
+
+    async def create_product(
+        self, name: str, variants: Sequence[VariantSpec] = (), **fields: Any
+    ) -> Product:
+        product = self.store.create_product(name, variants, **fields)
+        await self.emit("PRODUCT_CREATED", product)
+        for variant in product.variants:
+            await self.emit("PRODUCT_VARIANT_CREATED", variant)
+        return product
+
+    async def update_product(self, product: Product, **changes: Any) -> Product:
+        updated = self.store.update_product(product, **changes)
+        await self.emit("PRODUCT_UPDATED", updated)
+        return updated
+
+    async def update_variant(self, variant: ProductVariant, **changes: Any) -> ProductVariant:
+        updated = self.store.update_variant(variant, **changes)
+        await self.emit("PRODUCT_VARIANT_UPDATED", updated)
+        return updated
+
+    async def delete_product(self, product: Product) -> Product:
+        removed = self.store.delete_product(product)
+        await self.emit("PRODUCT_DELETED", removed)
+        return removed
+
+    async def create_checkout(
+        self,
+        channel: str | None = None,
+        lines: Sequence[LineSpec] = (),
+        email: str | None = None,
+        customer: Customer | None = None,
+        **fields: Any,
+    ) -> Checkout:
+        checkout = self.store.create_checkout(channel, lines, email, customer, **fields)
+        await self.emit("CHECKOUT_CREATED", checkout)
+        return checkout
+
+    async def update_checkout(self, checkout: Checkout, **changes: Any) -> Checkout:
+        """See :meth:`SaleorStore.update_checkout` (``add_lines``, ``set_quantities``, fields)."""
+        updated = self.store.update_checkout(checkout, **changes)
+        await self.emit("CHECKOUT_UPDATED", updated)
+        return updated
+
+    async def complete_checkout(
+        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+    ) -> Order:
+        """``checkoutComplete``: create the order (see :meth:`_order_created`)."""
+        order = self.store.complete_checkout(checkout, paid=paid, legacy_payment=legacy_payment)
+        return await self._order_created(order)
+
+    async def create_order(
+        self, channel: str | None = None, lines: Sequence[OrderLine] = (), **fields: Any
+    ) -> Order:
+        """An order (``paid`` by a transaction by default; ``legacy_payment=True`` for a legacy
+        payment); see :meth:`_order_created`."""
+        return await self._order_created(self.store.create_order(channel, lines, **fields))
+
+    async def _order_created(self, order: Order) -> Order:
+        """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
+        ORDER_UPDATED (saleor/order/actions.py ``order_created`` → ``order_charged``)."""
+        events = ["ORDER_CREATED"]
+        if order.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED):
+            events += ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+        return await self._emit_all(events, order)
+
+    async def update_order(self, order: Order, **changes: Any) -> Order:
+        updated = self.store.update_order(order, **changes)
+        await self.emit("ORDER_UPDATED", updated)
+        return updated
+
+    async def mark_order_paid(self, order: Order, *, legacy_payment: bool = False) -> Order:
+        """``orderMarkAsPaid``: charge what is due, with a transaction (Saleor's
+        TRANSACTION_FLOW) or, with ``legacy_payment``, a manual payment (PAYMENT_FLOW)."""
+        current = self.store.get_order(order.id)
+        return await self._emit_all(
+            mark_paid(current, self.store.next_id, legacy_payment=legacy_payment), current
+        )
+
+    async def fulfill_order(
+        self,
+        order: Order,
+        tracking_number: str = "",
+        quantities: dict[int, int] | None = None,
+    ) -> Order:
+        """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
+        one fulfilment with the tracking number, FULFILLMENT_CREATED, then ORDER_UPDATED and,
+        once every line is fulfilled, ORDER_FULFILLED (saleor/order/actions.py
+        ``order_fulfilled``)."""
+        current = self.store.get_order(order.id)
+        fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
+        await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
+        events = ["ORDER_UPDATED"]
+        if current.status is OrderStatus.FULFILLED:
+            events.append("ORDER_FULFILLED")
+        return await self._emit_all(events, current)
+
+    async def update_tracking_number(
+        self, order: Order, fulfillment: Fulfillment, tracking_number: str
+    ) -> Order:
+        """``fulfillmentUpdateTracking``: FULFILLMENT_TRACKING_NUMBER_UPDATED and ORDER_UPDATED
+        (saleor/order/actions.py ``fulfillment_tracking_updated``)."""
+        current = self.store.get_order(order.id)
+        updated = set_tracking_number(current, fulfillment.id, tracking_number)
+        await self.emit("FULFILLMENT_TRACKING_NUMBER_UPDATED", FulfillmentEvent(updated, current))
+        return await self._emit_all(["ORDER_UPDATED"], current)
+
+    async def cancel_order(self, order: Order) -> Order:
+        """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED, the order's stock allocations
+        released (saleor/order/actions.py ``cancel_order``). Saleor refuses orders with
+        fulfilments that are not cancelled, refunded or returned, and cancelled, draft or
+        expired orders (``Order.can_cancel``)."""
+        current = self.store.get_order(order.id)
+        fulfilled = any(line.quantity_fulfilled for line in current.lines)
+        final = (OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED)
+        if fulfilled or current.status in final:
+            raise ValueError("This order can't be canceled.")
+        for line in current.lines:  # `deallocate_stock_for_orders`: no product webhook
+            variant = self.store.variants.get(line.variant_id) if line.variant_id else None
+            if variant is not None:
+                variant.quantity_allocated -= line.quantity_allocated
+            line.quantity_allocated = 0
+        updated = self.store.update_order(current, status=OrderStatus.CANCELED)
+        return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
+
+    def order_line(
+        self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any
+    ) -> OrderLine:
+        """Build an order line priced from the variant's channel listing (no event)."""
+        return self.store.order_line_for(variant, quantity, **kwargs)
+
+    def discount(self, amount: Decimal, **fields: Any) -> OrderDiscount:
+        """Build an order-level discount (no event)."""
+        return self.store.new_discount(amount, **fields)
+
+    def address(self, **fields: Any) -> Address:
+        """Build an address with a fresh pk (no event)."""
+        return self.store.new_address(**fields)
+
+    def generate_store(
+        self,
+        products: int = 20,
+        customers: int = 50,
+        orders: int = 100,
+        checkouts: int = 0,
+        seed: int = 0,
+        channels: Sequence[tuple[str, str]] = (("default-channel", "USD"),),
+        start: datetime | None = None,
+    ) -> None:
+        """Fill the store with deterministic fake data (no webhook events are sent)."""
+        generate_store(
+            self.store,
+            products=products,
+            customers=customers,
+            orders=orders,
+            checkouts=checkouts,
+            seed=seed,
+            channels=channels,
+            start=start,
+        )

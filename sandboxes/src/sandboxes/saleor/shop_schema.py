@@ -1,0 +1,105 @@
+"""Resolvers of the shop itself: apps (``app``, ``apps``, ``App.webhooks``), channels
+(``channels``, ``channel``, countries) and ``shop { version }``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .arguments import _page, _pk
+from .connections import paginate, saleor_error
+from .context import Info, _ctx
+from .models import Channel, SandboxApp, WebhookConfig
+from .permissions import AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER
+from .store_base import NotFound
+
+# -- resolvers ----------------------------------------------------------------------------------
+
+
+def _app_type(app: SandboxApp, info: Info) -> str:
+    return "THIRDPARTY"
+
+
+def resolve_query_app(root: Any, info: Info, id: str | None = None) -> Any:
+    viewer = _ctx(info).viewer
+    viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    if id is None:
+        return viewer.app
+    pk = _pk(id, "App")
+    if viewer.app is not None and pk == viewer.app.id:
+        return viewer.app
+    if viewer.app is not None:
+        # Only an app needs MANAGE_APPS to see another app; a staff user sees any installed one
+        # (saleor/graphql/app/schema.py, `resolve_app`; resolvers.py filters removed apps).
+        viewer.require("MANAGE_APPS")
+    return _ctx(info).store.apps.get(pk) if pk is not None else None
+
+
+def resolve_query_apps(root: Any, info: Info, **args: Any) -> Any:
+    context = _ctx(info)
+    context.viewer.require("MANAGE_APPS")
+    return paginate(info, list(context.store.apps.values()), lambda a: a.id, **_page(args))
+
+
+def resolve_channels(root: Any, info: Info) -> list[Channel]:
+    context = _ctx(info)
+    context.viewer.require(AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER)
+    return list(context.store.channels.values())
+
+
+def resolve_channel(
+    root: Any, info: Info, id: str | None = None, slug: str | None = None
+) -> Channel | None:
+    store = _ctx(info).store
+    if id is not None:
+        pk = _pk(id, "Channel")
+        return store.channels.get(pk) if pk is not None else None
+    if slug is not None:
+        try:
+            return store.channel_by_slug(slug)
+        except NotFound:
+            return None
+    raise saleor_error("At least one of arguments is required: 'id', 'slug'.")
+
+
+# Channel ----------------------------------------------------------------------------------------
+
+
+def _country(code: str) -> dict[str, str]:
+    return {"code": code, "country": COUNTRY_NAMES.get(code, code)}
+
+
+COUNTRY_NAMES = {
+    "US": "United States of America",
+    "GB": "United Kingdom",
+    "DE": "Germany",
+    "FR": "France",
+    "PL": "Poland",
+    "CA": "Canada",
+    "NL": "Netherlands",
+    "ES": "Spain",
+    "IT": "Italy",
+}
+
+
+@dataclass(frozen=True)
+class ShopView:
+    version: str
+
+
+def resolve_shop(root: Any, info: Info) -> ShopView:
+    return ShopView(_ctx(info).saleor_version)
+
+
+def resolve_shop_version(source: ShopView, info: Info) -> str:
+    # saleor/graphql/shop/types.py: `Shop.version` needs AUTHENTICATED_STAFF_USER or
+    # AUTHENTICATED_APP.
+    _ctx(info).viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    return source.version
+
+
+def _app_webhooks(app: SandboxApp, info: Info) -> list[WebhookConfig]:
+    viewer = _ctx(info).viewer
+    if not (viewer.app is not None and viewer.app.id == app.id):
+        viewer.require("MANAGE_APPS")
+    return list(app.webhooks)

@@ -1,0 +1,181 @@
+"""The catalogue of ``SaleorStore``: product types, categories, products and their variants
+(``VariantSpec``, priced per channel), updated and deleted as Saleor does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .models import (
+    Category,
+    Channel,
+    MediaType,
+    Product,
+    ProductAttribute,
+    ProductMedia,
+    ProductType,
+    ProductVariant,
+    VariantChannelListing,
+    utcnow,
+)
+from .store_base import NotFound, StoreBase
+
+
+@dataclass(frozen=True)
+class VariantSpec:
+    """Input for one variant of :meth:`SaleorStore.create_product`."""
+
+    sku: str | None
+    name: str = ""
+    prices: dict[str, Decimal] | None = None
+    """Price per channel slug; ``None`` lists the variant in every channel of the product."""
+    price: Decimal = Decimal("10.00")
+    quantity: int = 100
+
+
+class StoreCatalog(StoreBase):
+    """Product types, categories, products and their variants."""
+
+    # -- catalogue ------------------------------------------------------------------------------
+
+    def get_or_create_product_type(self, name: str) -> ProductType:
+        for product_type in self.product_types.values():
+            if product_type.name == name:
+                return product_type
+        product_type = ProductType(id=self.next_id(), name=name, slug=_slugify(name))
+        self.product_types[product_type.id] = product_type
+        return product_type
+
+    def get_or_create_category(self, name: str) -> Category:
+        for category in self.categories.values():
+            if category.name == name:
+                return category
+        category = Category(id=self.next_id(), name=name, slug=_slugify(name))
+        self.categories[category.id] = category
+        return category
+
+    def create_product(
+        self,
+        name: str,
+        variants: Sequence[VariantSpec] = (),
+        *,
+        slug: str | None = None,
+        description: str | None = None,
+        product_type: str = "Default Type",
+        category: str | None = "Default Category",
+        channels: Sequence[str] | None = None,
+        image_urls: Sequence[str] = (),
+        metadata: dict[str, str] | None = None,
+        attributes: Sequence[ProductAttribute] = (),
+    ) -> Product:
+        """Create a product listed in ``channels`` (default: all) with the given variants."""
+        listed = (
+            [self.channel_by_slug(s) for s in channels]
+            if channels is not None
+            else list(self.channels.values()) or [self.default_channel()]
+        )
+        product = Product(
+            id=self.next_id(),
+            name=name,
+            slug=slug or _slugify(name),
+            description=description,
+            product_type_id=self.get_or_create_product_type(product_type).id,
+            category_id=self.get_or_create_category(category).id if category else None,
+            channel_ids=[c.id for c in listed],
+            metadata=dict(metadata or {}),
+            attributes=list(attributes),
+            media=[
+                ProductMedia(
+                    id=self.next_id(), url=url, alt=name, type=MediaType.IMAGE, sort_order=i
+                )
+                for i, url in enumerate(image_urls)
+            ],
+        )
+        self.products[product.id] = product
+        for spec in variants or [VariantSpec(sku=None, name="")]:
+            self.add_variant(product, spec, listed)
+        return product
+
+    def add_variant(
+        self, product: Product, spec: VariantSpec, channels: Iterable[Channel] | None = None
+    ) -> ProductVariant:
+        listed = list(channels) if channels is not None else self.product_channels(product)
+        listings = []
+        for channel in listed:
+            price = spec.prices.get(channel.slug) if spec.prices is not None else spec.price
+            if price is None:
+                continue
+            listings.append(
+                VariantChannelListing(
+                    id=self.next_id(),
+                    channel_id=channel.id,
+                    price=Decimal(price),
+                    currency=channel.currency_code,
+                )
+            )
+        variant = ProductVariant(
+            id=self.next_id(),
+            product_id=product.id,
+            name=spec.name,
+            sku=spec.sku,
+            channel_listings=listings,
+            quantity=spec.quantity,
+        )
+        product.variants.append(variant)
+        self.variants[variant.id] = variant
+        return variant
+
+    def product_channels(self, product: Product) -> list[Channel]:
+        return [self.channels[pk] for pk in product.channel_ids if pk in self.channels]
+
+    def get_product(self, pk: int) -> Product:
+        try:
+            return self.products[pk]
+        except KeyError:
+            raise NotFound(f"Product {pk} does not exist") from None
+
+    def get_variant(self, pk: int) -> ProductVariant:
+        try:
+            return self.variants[pk]
+        except KeyError:
+            raise NotFound(f"ProductVariant {pk} does not exist") from None
+
+    def update_product(self, product: Product | int, **changes: Any) -> Product:
+        current = self.get_product(product if isinstance(product, int) else product.id)
+        for key, value in changes.items():
+            setattr(current, key, value)
+        current.updated_at = utcnow()
+        return current
+
+    def update_variant(self, variant: ProductVariant | int, **changes: Any) -> ProductVariant:
+        current = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        for key, value in changes.items():
+            setattr(current, key, value)
+        now = utcnow()
+        current.updated_at = now
+        self.products[current.product_id].updated_at = now
+        return current
+
+    def delete_product(self, product: Product | int) -> Product:
+        removed = self.products.pop(product if isinstance(product, int) else product.id)
+        for variant in removed.variants:
+            self.variants.pop(variant.id, None)
+        # A checkout line dies with its variant (saleor/checkout/models.py `CheckoutLine.variant`,
+        # on_delete=CASCADE), silently: no CHECKOUT_UPDATED. Order lines lose the variant
+        # (saleor/order/models.py `OrderLine.variant`, on_delete=SET_NULL) and keep their copies:
+        # names, SKU, prices and `product_variant_id`.
+        gone = {variant.id for variant in removed.variants}
+        for checkout in self.checkouts.values():
+            checkout.lines = [line for line in checkout.lines if line.variant_id not in gone]
+        for order in self.orders.values():
+            for line in order.lines:
+                if line.variant_id in gone:
+                    line.variant_id = None
+        return removed
+
+
+def _slugify(value: str) -> str:
+    chars = [c.lower() if c.isalnum() else "-" for c in value.strip()]
+    return "-".join(part for part in "".join(chars).split("-") if part) or "item"

@@ -1,0 +1,148 @@
+"""Checkouts of ``SaleorStore``: created with lines (``LineSpec``), changed, priced from the
+checkout's channel, and completed into an order as ``checkoutComplete`` does."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from .models import Checkout, CheckoutLine, Customer, utcnow
+from .order_models import Order
+from .store_base import NotFound
+from .store_orders import StoreOrders
+
+
+@dataclass(frozen=True)
+class LineSpec:
+    """Input for one line of a checkout: a variant and a quantity."""
+
+    variant_id: int
+    quantity: int = 1
+
+
+class StoreCheckouts(StoreOrders):
+    """Checkouts, their lines and prices, and their completion into orders."""
+
+    # -- checkouts ------------------------------------------------------------------------------
+
+    def create_checkout(
+        self,
+        channel: str | None = None,
+        lines: Sequence[LineSpec] = (),
+        email: str | None = None,
+        customer: Customer | None = None,
+        shipping_price: Decimal = Decimal("0"),
+        metadata: dict[str, str] | None = None,
+    ) -> Checkout:
+        chan = self.channel_by_slug(channel) if channel else self.default_channel()
+        checkout = Checkout(
+            id=self.next_id(),
+            email=email or (customer.email if customer else None),
+            user_id=customer.id if customer else None,
+            channel_id=chan.id,
+            shipping_price=shipping_price,
+            metadata=dict(metadata or {}),
+        )
+        for spec in lines:
+            self._add_checkout_line(checkout, spec)
+        self.checkouts[checkout.token] = checkout
+        return checkout
+
+    def _add_checkout_line(self, checkout: Checkout, spec: LineSpec) -> None:
+        variant = self.get_variant(spec.variant_id)
+        if variant.listing_for(checkout.channel_id) is None:
+            raise ValueError(f"Variant {variant.id} is not available in the checkout's channel")
+        for line in checkout.lines:
+            if line.variant_id == spec.variant_id:
+                line.quantity += spec.quantity
+                return
+        checkout.lines.append(
+            CheckoutLine(id=self.next_id(), variant_id=spec.variant_id, quantity=spec.quantity)
+        )
+
+    def get_checkout(self, token: uuid.UUID | str) -> Checkout:
+        try:
+            return self.checkouts[token if isinstance(token, uuid.UUID) else uuid.UUID(token)]
+        except (KeyError, ValueError):
+            raise NotFound(f"Checkout {token} does not exist") from None
+
+    def update_checkout(
+        self,
+        checkout: Checkout,
+        *,
+        add_lines: Sequence[LineSpec] = (),
+        set_quantities: dict[int, int] | None = None,
+        **changes: Any,
+    ) -> Checkout:
+        """Add lines, set quantities (0 removes a line; keys are variant pks) or change fields."""
+        current = self.get_checkout(checkout.token)
+        for spec in add_lines:
+            self._add_checkout_line(current, spec)
+        for variant_id, quantity in (set_quantities or {}).items():
+            current.lines = [ln for ln in current.lines if ln.variant_id != variant_id]
+            if quantity > 0:
+                self._add_checkout_line(current, LineSpec(variant_id, quantity))
+        for key, value in changes.items():
+            setattr(current, key, value)
+        now = utcnow()
+        current.updated_at = now
+        current.last_change = now
+        return current
+
+    def checkout_line_price(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+        listing = self.get_variant(line.variant_id).listing_for(checkout.channel_id)
+        return listing.price if listing else Decimal("0")
+
+    def checkout_subtotal(self, checkout: Checkout) -> Decimal:
+        return sum(
+            (self.checkout_line_price(checkout, ln) * ln.quantity for ln in checkout.lines),
+            Decimal("0"),
+        )
+
+    def checkout_total(self, checkout: Checkout) -> Decimal:
+        return self.checkout_subtotal(checkout) + checkout.shipping_price
+
+    def complete_checkout(
+        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+    ) -> Order:
+        """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``.
+
+        ``paid``: the checkout was paid in full, through a payment app's transaction or, with
+        ``legacy_payment``, a legacy payment gateway."""
+        current = self.get_checkout(checkout.token)
+        if not current.lines:
+            raise ValueError("Cannot complete an empty checkout")
+        if not current.email:
+            raise ValueError("Checkout email must be set")
+        channel = self.channels[current.channel_id]
+        lines = []
+        for line in current.lines:
+            variant = self.get_variant(line.variant_id)
+            price = self.checkout_line_price(current, line)
+            order_line = self._order_line(variant, line.quantity, price, price)
+            order_line.quantity_allocated = line.quantity
+            lines.append(order_line)
+            variant.quantity_allocated += line.quantity
+        order = self.create_order(
+            channel=channel.slug,
+            lines=lines,
+            user=self.customers.get(current.user_id) if current.user_id else None,
+            email=current.email,
+            shipping_price=current.shipping_price,
+            paid=paid,
+            legacy_payment=legacy_payment,
+            checkout_token=current.token,
+            shipping_address=current.shipping_address,
+            billing_address=current.billing_address,
+            customer_note=current.customer_note,
+            metadata=dict(current.metadata),
+        )
+        del self.checkouts[current.token]
+        current.completed_order_id = order.id
+        return order
+
+    def delete_checkout(self, checkout: Checkout) -> Checkout:
+        return self.checkouts.pop(checkout.token)

@@ -1,0 +1,110 @@
+"""Customers of ``SaleorStore``: created, found by e-mail (an index rebuilt when an e-mail
+changes), updated, deleted, and listed by date joined for a creation range."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .models import Address, CreationWrites, Customer, EmailWrites, utcnow
+from .store_base import _JOINED, _PK, RANGES_KEPT, NotFound, StoreBase
+
+
+class StoreCustomers(StoreBase):
+    """Customers (Saleor's users), found by e-mail and by date joined."""
+
+    # -- customers ----------------------------------------------------------------------------
+
+    def create_customer(
+        self,
+        email: str,
+        first_name: str = "",
+        last_name: str = "",
+        addresses: Sequence[Address] = (),
+        metadata: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> Customer:
+        email = email.strip().lower()
+        if self.find_customer_by_email(email) is not None:
+            raise ValueError(f"User with this Email already exists: {email}")
+        stored = [a.model_copy(update={"id": a.id or self.next_id()}) for a in addresses]
+        customer = Customer(
+            id=self.next_id(),
+            email=email,
+            first_name=first_name,
+            last_name=last_name,
+            addresses=stored,
+            metadata=dict(metadata or {}),
+            default_billing_address_id=stored[0].id if stored else None,
+            default_shipping_address_id=stored[0].id if stored else None,
+            **fields,
+        )
+        self.customers[customer.id] = customer
+        self._customers_joined = None
+        self._emails()[email] = customer.id  # after the e-mail's assignment in the model
+        return customer
+
+    def new_address(self, **fields: Any) -> Address:
+        """An :class:`Address` with a fresh pk (not yet attached to anything)."""
+        return Address(id=self.next_id(), **fields)
+
+    def find_customer_by_email(self, email: str) -> Customer | None:
+        email = email.strip().lower()
+        pk = self._emails().get(email)
+        return self.customers[pk] if pk is not None else None
+
+    def _emails(self) -> dict[str, int]:
+        """The customers' pks by e-mail, rebuilt if an e-mail was assigned since it was made
+        (create and delete keep it up to date themselves)."""
+        index = self._by_email
+        if index is None or index[0] != EmailWrites.count:
+            by_email = {customer.email: pk for pk, customer in self.customers.items()}
+            index = self._by_email = (EmailWrites.count, by_email)
+        return index[1]
+
+    def get_customer(self, pk: int) -> Customer:
+        try:
+            return self.customers[pk]
+        except KeyError:
+            raise NotFound(f"User {pk} does not exist") from None
+
+    def update_customer(self, customer: Customer | int, **changes: Any) -> Customer:
+        current = self.get_customer(customer if isinstance(customer, int) else customer.id)
+        if "email" in changes:
+            changes["email"] = str(changes["email"]).strip().lower()
+        for key, value in changes.items():
+            setattr(current, key, value)
+        current.updated_at = utcnow()
+        return current
+
+    def delete_customer(self, customer: Customer | int) -> Customer:
+        pk = customer if isinstance(customer, int) else customer.id
+        self._customers_joined = None
+        removed = self.customers.pop(pk)
+        self._emails().pop(removed.email, None)
+        return removed
+
+    def customers_joined_in(self, low: datetime, high: datetime) -> list[Customer]:
+        """The users who joined in `[low, high)`, by pk, bisected from the users sorted by date
+        joined (see `orders_created_in`): the index's own list, not to be changed."""
+        joined = self._customers_joined
+        if joined is None or joined[0] != CreationWrites.count:
+            dated = sorted(self.customers.values(), key=_joined_then_pk)
+            joined = self._customers_joined = (CreationWrites.count, dated)
+            self._joined_ranges = {}
+        kept = self._joined_ranges.get((low, high))
+        if kept is None:
+            dated = joined[1]
+            start = bisect_left(dated, low, key=_JOINED)
+            stop = bisect_left(dated, high, lo=start, key=_JOINED)
+            kept = sorted(dated[start:stop], key=_PK)
+            if len(self._joined_ranges) >= RANGES_KEPT:
+                del self._joined_ranges[next(iter(self._joined_ranges))]
+            self._joined_ranges[(low, high)] = kept
+        return kept
+
+
+def _joined_then_pk(customer: Customer) -> tuple[datetime, int]:
+    return customer.date_joined, customer.id

@@ -1,0 +1,213 @@
+"""Orders of ``SaleorStore``: order lines priced from a variant's listing, orders created
+(paid with ``mark_paid``), updated and deleted, and the index that lists them by channel, user
+and creation time."""
+
+from __future__ import annotations
+
+import uuid
+from bisect import bisect_left
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from .models import Address, CreationWrites, Customer, ProductVariant, utcnow
+from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
+from .payment_actions import IdSource, capture_legacy_payment, create_transaction
+from .store_base import _CREATED, _PK, RANGES_KEPT, NotFound, _OrderIndex
+from .store_catalog import StoreCatalog
+
+
+class StoreOrders(StoreCatalog):
+    """Orders and their lines, listed by channel, user and creation time."""
+
+    # -- orders ---------------------------------------------------------------------------------
+
+    def _order_line(
+        self,
+        variant: ProductVariant,
+        quantity: int,
+        unit_price: Decimal,
+        undiscounted_unit_price: Decimal,
+        tax_rate: Decimal = Decimal("0"),
+    ) -> OrderLine:
+        product = self.products.get(variant.product_id)
+        net = (unit_price / (1 + tax_rate)).quantize(Decimal("0.01"))
+        return OrderLine(
+            id=self.next_id(),
+            variant_id=variant.id,
+            product_variant_id=variant.global_id,
+            product_id=variant.product_id,
+            product_name=product.name if product else "",
+            variant_name=variant.name,
+            product_sku=variant.sku,
+            quantity=quantity,
+            unit_price_net=net,
+            unit_price_gross=unit_price,
+            undiscounted_unit_price_gross=undiscounted_unit_price,
+            tax_rate=tax_rate,
+        )
+
+    def order_line_for(
+        self,
+        variant: ProductVariant | int,
+        quantity: int = 1,
+        channel: str | None = None,
+        *,
+        unit_price: Decimal | None = None,
+        discount: Decimal = Decimal("0"),
+        tax_rate: Decimal = Decimal("0"),
+    ) -> OrderLine:
+        """Build an order line for ``variant`` priced from its channel listing (gross prices)."""
+        var = self.get_variant(variant) if isinstance(variant, int) else variant
+        chan = self.channel_by_slug(channel) if channel else self.default_channel()
+        listing = var.listing_for(chan.id)
+        base = unit_price if unit_price is not None else (listing.price if listing else Decimal(0))
+        return self._order_line(var, quantity, base - discount, base, tax_rate)
+
+    def create_order(
+        self,
+        channel: str | None = None,
+        lines: Sequence[OrderLine] = (),
+        *,
+        user: Customer | None = None,
+        email: str | None = None,
+        shipping_price: Decimal = Decimal("0"),
+        shipping_tax_rate: Decimal = Decimal("0"),
+        shipping_method_name: str | None = "Standard",
+        discounts: Sequence[OrderDiscount] = (),
+        voucher_code: str | None = None,
+        status: OrderStatus = OrderStatus.UNFULFILLED,
+        paid: bool = True,
+        legacy_payment: bool = False,
+        checkout_token: uuid.UUID | None = None,
+        shipping_address: Address | None = None,
+        billing_address: Address | None = None,
+        customer_note: str = "",
+        metadata: dict[str, str] | None = None,
+        **fields: Any,
+    ) -> Order:
+        chan = self.channel_by_slug(channel) if channel else self.default_channel()
+        order = Order(
+            id=self.next_id(),
+            number=next(self._order_numbers),
+            channel_id=chan.id,
+            user_id=user.id if user else None,
+            user_email=email or (user.email if user else None),
+            lines=list(lines),
+            currency=chan.currency_code,
+            shipping_price_gross=shipping_price,
+            shipping_price_net=(shipping_price / (1 + shipping_tax_rate)).quantize(Decimal("0.01")),
+            shipping_method_name=shipping_method_name,
+            discounts=list(discounts),
+            voucher_code=voucher_code,
+            voucher_id=next(
+                (v.id for v in self.vouchers.values() if v.code_named(voucher_code)), None
+            )
+            if voucher_code
+            else None,
+            status=status,
+            checkout_token=checkout_token,
+            shipping_address=shipping_address,
+            billing_address=billing_address,
+            customer_note=customer_note,
+            metadata=dict(metadata or {}),
+            **fields,
+        )
+        if paid:
+            mark_paid(order, self.next_id, legacy_payment=legacy_payment)
+        self.orders[order.id] = order
+        self._order_index = None
+        return order
+
+    def new_discount(self, amount: Decimal, **fields: Any) -> OrderDiscount:
+        return OrderDiscount(
+            id=self.next_id(), value=fields.pop("value", amount), amount=amount, **fields
+        )
+
+    def get_order(self, pk: int) -> Order:
+        try:
+            return self.orders[pk]
+        except KeyError:
+            raise NotFound(f"Order {pk} does not exist") from None
+
+    def update_order(self, order: Order | int, **changes: Any) -> Order:
+        current = self.get_order(order if isinstance(order, int) else order.id)
+        for key, value in changes.items():
+            setattr(current, key, value)
+        current.updated_at = utcnow()
+        if changes.keys() & {"channel_id", "user_id"}:
+            self._order_index = None
+        return current
+
+    def delete_order(self, order: Order | int) -> Order:
+        self._order_index = None
+        return self.orders.pop(order if isinstance(order, int) else order.id)
+
+    def _orders_indexed(self) -> _OrderIndex:
+        if self._order_index is None or self._order_index.creation_writes != CreationWrites.count:
+            index = _OrderIndex(creation_writes=CreationWrites.count)
+            for order in self.orders.values():  # pk order, kept in each list
+                index.by_channel.setdefault(order.channel_id, []).append(order)
+                if order.user_id is not None:
+                    index.by_user.setdefault(order.user_id, []).append(order)
+            self._order_index = index
+        return self._order_index
+
+    def orders_in_channel(self, channel_id: int) -> list[Order]:
+        """The channel's orders by pk (a copy: callers filter it further)."""
+        return list(self._orders_indexed().by_channel.get(channel_id, ()))
+
+    def orders_created_in(
+        self, channel_id: int | None, low: datetime, high: datetime
+    ) -> list[Order]:
+        """The orders (of the channel, or all) created in `[low, high)`, by pk: the index's own
+        list, not to be changed (a page reads it, it is not copied per page). Found by bisecting
+        the orders sorted by creation time, so each page of a slice of a 100 k-order store looks
+        at its slice only, not at every order."""
+        index = self._orders_indexed()
+        key = (channel_id, low, high)
+        kept = index.ranges.get(key)
+        if kept is None:
+            dated = index.by_created.get(channel_id)
+            if dated is None:
+                source = (
+                    self.orders.values()
+                    if channel_id is None
+                    else index.by_channel.get(channel_id, ())
+                )
+                dated = index.by_created[channel_id] = sorted(source, key=_created_then_pk)
+            start = bisect_left(dated, low, key=_CREATED)
+            stop = bisect_left(dated, high, lo=start, key=_CREATED)
+            kept = sorted(dated[start:stop], key=_PK)
+            if len(index.ranges) >= RANGES_KEPT:
+                del index.ranges[next(iter(index.ranges))]  # the oldest asked
+            index.ranges[key] = kept
+        return kept
+
+    def orders_of(self, user_id: int) -> list[Order]:
+        """The user's orders by pk."""
+        return list(self._orders_indexed().by_user.get(user_id, ()))
+
+    def has_orders(self, user_id: int) -> bool:
+        return user_id in self._orders_indexed().by_user
+
+
+def _created_then_pk(order: Order) -> tuple[datetime, int]:
+    return order.created, order.id
+
+
+def mark_paid(order: Order, ids: IdSource, *, legacy_payment: bool = False) -> list[str]:
+    """Charge ``order``'s total at once (``checkoutComplete`` of a paid checkout,
+    ``orderMarkAsPaid``): a payment app's transaction or, with ``legacy_payment``, a legacy
+    payment. Refused, as ``clean_mark_order_as_paid`` does (saleor/order/actions.py), once the
+    order has payments or transactions. Returns the order webhooks Saleor fires for it."""
+    if order.payments:
+        raise ValueError("Orders with payments can not be manually marked as paid.")
+    if order.transactions:
+        raise ValueError("Orders with transactions can not be manually marked as paid.")
+    if order.total_gross <= 0:
+        return []
+    if legacy_payment:
+        return capture_legacy_payment(ids, order, order.total_gross)
+    return create_transaction(ids, order, charged=order.total_gross)[1]
