@@ -44,8 +44,8 @@ from .campaign_state import (
     send_campaign,
     set_member_rating,
 )
-from .ecommerce import render_order
 from .errors import field_invalid, not_found
+from .orders import render_order
 from .routing import ApiRequest, Router, paginate
 from .state import AccountData
 

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .errors import (
     FieldError,
@@ -69,6 +69,12 @@ class ApiRequest:
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() == "true"
+
+
+class BodyIn(BaseModel):
+    """A request body's model: fields it does not declare are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
 
 
 def validation_errors(exc: ValidationError) -> list[FieldError]:

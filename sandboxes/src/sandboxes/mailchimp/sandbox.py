@@ -9,7 +9,23 @@ import httpx
 from starlette.applications import Starlette
 from starlette.responses import Response
 
-from . import batches, campaigns, core, ecommerce, lists, members, promos, sites
+from . import (
+    batch_subscribe,
+    batches,
+    campaigns,
+    core,
+    customers,
+    interests,
+    list_webhooks,
+    lists,
+    members,
+    merge_fields,
+    orders,
+    products,
+    promos,
+    sites,
+    stores,
+)
 from .app import build_app
 from .faults import Faults
 from .models import (
@@ -80,7 +96,23 @@ class MailchimpSandbox:
         self.verify_webhook_urls = verify_webhook_urls
         self.batch_runner = batches.BatchRunner(self)
         self.router = Router()
-        for module in (core, lists, members, ecommerce, promos, sites, campaigns, batches):
+        for module in (
+            core,
+            lists,
+            merge_fields,
+            interests,
+            list_webhooks,
+            members,
+            batch_subscribe,
+            stores,
+            customers,
+            products,
+            orders,
+            promos,
+            sites,
+            campaigns,
+            batches,
+        ):
             self.router.include(module.router)
         self.app: Starlette = build_app(self)
 

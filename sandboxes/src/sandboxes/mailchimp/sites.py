@@ -111,7 +111,7 @@ def render_site(site: ConnectedSiteData) -> dict[str, Any]:
     }
 
 
-# --- what ecommerce.py adds to a store ---------------------------------------------------------
+# --- what stores.py adds to a store ------------------------------------------------------------
 
 
 def store_created(request: ApiRequest, data: StoreData) -> None:

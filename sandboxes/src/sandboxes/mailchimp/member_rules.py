@@ -1,0 +1,190 @@
+"""What every write of a list member shares: the fields of POST, PUT and PATCH and their
+checks, status changes under Mailchimp's compliance rules, making a member, setting a tag.
+
+* An unsubscribed or cleaned contact cannot be set to ``subscribed`` ("Member In Compliance
+  State"); setting ``pending`` is allowed and sends a confirmation e-mail.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from .errors import FieldError, forgotten_email, invalid_resource, member_in_compliance_state
+from .merge_values import check_merge_fields
+from .models import Member, MemberMarketingPermission, MemberStatus, MemberTag
+from .routing import ApiRequest
+from .state import ConfirmationEmail, ListData, subscriber_hash
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+ApiStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"]
+COMPLIANCE_STATES = ("unsubscribed", "cleaned")
+
+
+class PermissionIn(BaseModel):
+    marketing_permission_id: str
+    enabled: bool = False
+
+
+class MemberFields(BaseModel):
+    """Fields that POST, PUT and PATCH share."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    email_type: Literal["html", "text"] | None = None
+    merge_fields: dict[str, Any] | None = None
+    interests: dict[str, bool] | None = None
+    language: str | None = None
+    vip: bool | None = None
+    location: dict[str, Any] | None = None
+    marketing_permissions: list[PermissionIn] | None = None
+    ip_signup: str | None = None
+    timestamp_signup: str | None = None
+    ip_opt: str | None = None
+    timestamp_opt: str | None = None
+
+
+def check_email(email: str) -> None:
+    if not EMAIL_RE.match(email):
+        raise invalid_resource("Please provide a valid email address.")
+
+
+def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: MemberFields) -> None:
+    """Apply shared fields after validating merge fields, interests and permissions."""
+    if fields.email_type is not None:
+        member.email_type = fields.email_type
+    if fields.merge_fields is not None:
+        tags = {f.tag: f for f in data.merge_fields.values()}
+        accepted, errors = check_merge_fields(tags, fields.merge_fields)
+        if errors:
+            raise invalid_resource("Your merge fields were invalid.", errors)
+        member.merge_fields.update(accepted)
+    if fields.interests is not None:
+        for interest_id, enabled in fields.interests.items():
+            if interest_id not in data.interests:
+                raise invalid_resource(f"Invalid interest ID: '{interest_id}'.")
+            member.interests[interest_id] = enabled
+    if fields.marketing_permissions is not None:
+        known = {p.marketing_permission_id: p for p in data.permissions}
+        current = {p.marketing_permission_id: p for p in member.marketing_permissions}
+        for permission in fields.marketing_permissions:
+            if permission.marketing_permission_id not in known:
+                raise invalid_resource(
+                    f"Invalid marketing permission ID: '{permission.marketing_permission_id}'."
+                )
+            current[permission.marketing_permission_id].enabled = permission.enabled
+    for name in ("language", "vip", "ip_signup", "timestamp_signup", "ip_opt", "timestamp_opt"):
+        value = getattr(fields, name)
+        if value is not None:
+            setattr(member, name, value)
+    if fields.location is not None:
+        member.location = {**member.location, **fields.location}
+    first = member.merge_fields.get("FNAME") or ""
+    last = member.merge_fields.get("LNAME") or ""
+    member.full_name = f"{first} {last}".strip()
+    member.last_changed = request.sandbox.clock.iso()
+
+
+def _check_required_merge_fields(request: ApiRequest, data: ListData, member: Member) -> None:
+    if request.flag("skip_merge_validation"):
+        return
+    missing = [
+        FieldError(field=f.tag, message="Please enter a value")
+        for f in data.merge_fields.values()
+        if f.required and member.merge_fields.get(f.tag) in (None, "")
+    ]
+    if missing:
+        raise invalid_resource("Your merge fields were invalid.", missing)
+
+
+def set_status(
+    request: ApiRequest, data: ListData, member: Member, status: MemberStatus, *, new: bool
+) -> None:
+    """Change a member's status, enforcing the compliance rules."""
+    previous = member.status_before_archive if member.status == "archived" else member.status
+    if not new and status == "subscribed" and previous in COMPLIANCE_STATES:
+        raise member_in_compliance_state(member.email_address)
+    if status == member.status:
+        return
+    member.status = status
+    member.status_before_archive = None
+    now = request.sandbox.clock.iso()
+    if status == "subscribed":
+        member.timestamp_opt = member.timestamp_opt or now
+    if status == "pending":
+        request.sandbox.state.confirmations.append(
+            ConfirmationEmail(
+                account_id=request.account.account.id,
+                list_id=data.info.id,
+                email_address=member.email_address,
+                sent_at=request.sandbox.clock.now(),
+            )
+        )
+    if status == "unsubscribed":
+        member.unsubscribe_reason = "N/A (Unsubscribed by an admin)"
+
+
+def new_member(request: ApiRequest, data: ListData, email: str, source: str) -> Member:
+    """A blank member (not yet stored), with the list's merge fields, interests, permissions."""
+    state = request.sandbox.state
+    now = request.sandbox.clock.iso()
+    return Member(
+        id=subscriber_hash(email),
+        email_address=email,
+        unique_email_id=state.new_id(10),
+        contact_id=state.new_id(32),
+        web_id=state.rng.randint(10_000_000, 99_999_999),
+        status="transactional",
+        merge_fields={f.tag: "" for f in data.merge_fields.values()},
+        interests={i: False for i in data.interests},
+        timestamp_signup=now if source else "",
+        last_changed=now,
+        marketing_permissions=[
+            MemberMarketingPermission(
+                marketing_permission_id=p.marketing_permission_id, text=p.text
+            )
+            for p in data.permissions
+        ],
+        source=source,
+        list_id=data.info.id,
+    )
+
+
+def create_member(
+    request: ApiRequest,
+    data: ListData,
+    email: str,
+    status: MemberStatus,
+    fields: MemberFields,
+    tags: list[str] | None = None,
+) -> Member:
+    check_email(email)
+    key = subscriber_hash(email)
+    if key in data.forgotten:
+        raise forgotten_email(email)
+    existing = data.members.get(key)
+    member = new_member(request, data, email, "API - Generic")
+    if existing is not None and existing.status == "archived":
+        member = existing.model_copy(deep=True)  # re-adding an archived contact
+    apply_fields(request, data, member, fields)
+    _check_required_merge_fields(request, data, member)
+    set_status(request, data, member, status, new=existing is None)
+    for name in tags or []:
+        set_tag(request, data, member, name, active=True)
+    data.members[key] = member
+    return member
+
+
+def set_tag(
+    request: ApiRequest, data: ListData, member: Member, name: str, *, active: bool
+) -> None:
+    current = [t for t in member.tags if t.name != name]
+    if active:
+        tag_id = data.tag_ids.setdefault(name, len(data.tag_ids) + 1)
+        existing = next((t for t in member.tags if t.name == name), None)
+        current.append(
+            existing or MemberTag(id=tag_id, name=name, date_added=request.sandbox.clock.iso())
+        )
+    member.tags = current

@@ -1,0 +1,105 @@
+"""A list's merge fields (the audience's fields, ``FNAME`` and the like)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import field_invalid, invalid_resource, not_found
+from .lists import list_data
+from .merge_values import DEFAULT_OPTIONS
+from .models import MergeField
+from .routing import ApiRequest, BodyIn, Router, paginate
+from .state import ListData
+
+router = Router()
+
+MERGE_FIELD_TYPES = frozenset(
+    {"text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown"}
+    | {"birthday", "zip"}
+)
+
+
+class MergeFieldIn(BodyIn):
+    tag: str | None = None
+    name: str
+    type: str
+    required: bool = False
+    default_value: str = ""
+    public: bool = True
+    display_order: int | None = None
+    options: dict[str, Any] = {}
+    help_text: str = ""
+
+
+def _merge_field(request: ApiRequest) -> tuple[ListData, MergeField]:
+    data = list_data(request.account, request.params["list_id"])
+    try:
+        merge_id = int(request.params["merge_id"])
+    except ValueError:
+        raise not_found() from None
+    found = data.merge_fields.get(merge_id)
+    if found is None:
+        raise not_found()
+    return data, found
+
+
+@router.route("GET", "/lists/{list_id}/merge-fields")
+def get_merge_fields(request: ApiRequest) -> dict[str, Any]:
+    data = list_data(request.account, request.params["list_id"])
+    items = [f.model_dump(mode="json") for f in data.merge_fields.values()]
+    if request.query.get("type"):
+        items = [f for f in items if f["type"] == request.query["type"]]
+    if request.query.get("required"):
+        items = [f for f in items if f["required"] == request.flag("required")]
+    return {**paginate(request, "merge_fields", items), "list_id": data.info.id}
+
+
+@router.route("POST", "/lists/{list_id}/merge-fields")
+def post_merge_field(request: ApiRequest) -> dict[str, Any]:
+    data = list_data(request.account, request.params["list_id"])
+    payload = request.parse(MergeFieldIn)
+    if payload.type not in MERGE_FIELD_TYPES:  # the API's enum of merge field types
+        raise field_invalid("type", f"Value '{payload.type}' is not a valid merge field type.")
+    tag = (payload.tag or payload.name).upper().replace(" ", "")[:10]
+    if any(f.tag == tag for f in data.merge_fields.values()):
+        raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
+    merge_id = data.next_merge_id
+    data.next_merge_id += 1
+    field = MergeField(
+        merge_id=merge_id,
+        list_id=data.info.id,
+        **{
+            **payload.model_dump(exclude={"tag", "display_order"}),
+            "tag": tag,
+            "display_order": payload.display_order or merge_id + 1,
+            # Mailchimp fills in the options a type has (date formats, phone format...).
+            "options": {**DEFAULT_OPTIONS.get(payload.type, {}), **payload.options},
+        },
+    )
+    data.merge_fields[merge_id] = field
+    return field.model_dump(mode="json")
+
+
+@router.route("GET", "/lists/{list_id}/merge-fields/{merge_id}")
+def get_merge_field(request: ApiRequest) -> dict[str, Any]:
+    return _merge_field(request)[1].model_dump(mode="json")
+
+
+@router.route("PATCH", "/lists/{list_id}/merge-fields/{merge_id}")
+def patch_merge_field(request: ApiRequest) -> dict[str, Any]:
+    data, found = _merge_field(request)
+    body = request.json_object()
+    if "name" not in body:
+        raise field_invalid("name", "This value should not be blank.")
+    allowed = set(MergeFieldIn.model_fields) - {"type"}
+    updated = MergeField.model_validate(
+        {**found.model_dump(), **{k: v for k, v in body.items() if k in allowed}}
+    )
+    data.merge_fields[found.merge_id] = updated
+    return updated.model_dump(mode="json")
+
+
+@router.route("DELETE", "/lists/{list_id}/merge-fields/{merge_id}")
+def delete_merge_field(request: ApiRequest) -> None:
+    data, found = _merge_field(request)
+    del data.merge_fields[found.merge_id]

@@ -1,0 +1,97 @@
+"""E-commerce stores.
+
+A store's ``list_id`` is required and immutable and its ``currency_code`` cannot change.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from .ecommerce import STORE, already_exists, now, store_data
+from .errors import field_invalid
+from .models import Store
+from .routing import ApiRequest, BodyIn, Router, paginate
+from .sites import store_created, store_deleted, store_fields
+from .state import AccountData, StoreData
+
+router = Router()
+
+
+class StoreIn(BodyIn):
+    id: str
+    list_id: str
+    name: str
+    platform: str = ""
+    domain: str = ""
+    is_syncing: bool = False
+    email_address: str = ""
+    currency_code: str = Field(pattern=r"^[A-Za-z]{3}$")
+    money_format: str = ""
+    primary_locale: str = ""
+    timezone: str = ""
+    phone: str = ""
+    address: dict[str, Any] = Field(default_factory=dict)
+
+
+def render_store(data: StoreData, account: AccountData) -> dict[str, Any]:
+    return {**data.info.model_dump(mode="json"), **store_fields(account, data), "_links": []}
+
+
+@router.route("POST", "/ecommerce/stores")
+def post_store(request: ApiRequest) -> dict[str, Any]:
+    payload = request.parse(StoreIn)
+    if payload.id in request.account.stores:
+        raise already_exists("store")
+    if payload.list_id not in request.account.lists:
+        raise field_invalid("list_id", "The list_id provided does not exist in the account.")
+    info = Store(
+        **{**payload.model_dump(), "currency_code": payload.currency_code.upper()},
+        created_at=now(request),
+        updated_at=now(request),
+    )
+    request.account.stores[info.id] = StoreData(info=info)
+    store_created(request, request.account.stores[info.id])
+    return render_store(request.account.stores[info.id], request.account)
+
+
+@router.route("GET", "/ecommerce/stores")
+def get_stores(request: ApiRequest) -> dict[str, Any]:
+    return paginate(
+        request,
+        "stores",
+        [render_store(s, request.account) for s in request.account.stores.values()],
+    )
+
+
+@router.route("GET", STORE)
+def get_store(request: ApiRequest) -> dict[str, Any]:
+    return render_store(store_data(request), request.account)
+
+
+@router.route("PATCH", STORE)
+def patch_store(request: ApiRequest) -> dict[str, Any]:
+    data = store_data(request)
+    body = request.json_object()
+    if "list_id" in body and body["list_id"] != data.info.list_id:
+        raise field_invalid("list_id", "The list_id of a store cannot be changed.")
+    if "currency_code" in body and str(body["currency_code"]).upper() != data.info.currency_code:
+        raise field_invalid(
+            "currency_code", "The currency_code of a store cannot be changed once it is set."
+        )
+    merged = {**data.info.model_dump(), **body, "id": data.info.id, "list_id": data.info.list_id}
+    payload = request.parse(StoreIn, merged)
+    data.info = Store(
+        **{**payload.model_dump(), "currency_code": data.info.currency_code},
+        created_at=data.info.created_at,
+        updated_at=now(request),
+    )
+    return render_store(data, request.account)
+
+
+@router.route("DELETE", STORE)
+def delete_store(request: ApiRequest) -> None:
+    store_id = store_data(request).info.id
+    del request.account.stores[store_id]
+    store_deleted(request, store_id)
