@@ -171,8 +171,10 @@ async def _absorb(
                 return True  # taken back by a rerun of this job (a lost lease): it goes on
             try:
                 submitted = await _submit(client, planned, began)
-            except MailchimpError:
-                refused = True  # a definite refusal: `_submit` took in the unknown outcomes
+            except MailchimpError as exc:
+                # A definite refusal (`_submit` takes in the unknown outcomes, named here too
+                # so that a change there cannot release records a batch may still carry).
+                refused = not isinstance(exc, OutcomeUnknown)
                 raise
     except BaseException:
         # The others go back to one push each, or are held if their batch may have been sent

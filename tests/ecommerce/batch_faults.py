@@ -24,11 +24,11 @@ class BatchFaults(httpx.AsyncBaseTransport):
         self.inner, self.mailchimp, self.account = inner, mailchimp, account
         self.mode: Mode = "off"
         self.posts = 0
-        self.refusals: list[int] = []  # statuses answered to the next posts, one each
+        self.refusals: list[int | None] = []  # how the next posts are refused, one each
 
-    def refuse(self, status: int, times: int = 1) -> None:
-        """Mailchimp's fault injection answers the next `times` `POST /batches` with `status`
-        (a definite refusal: nothing created)."""
+    def refuse(self, status: int | None, times: int = 1) -> None:
+        """The next `times` `POST /batches` are refused, nothing created: answered `status` by
+        Mailchimp's fault injection, or with None never connected (nothing sent)."""
         self.refusals = [status] * times
 
     @classmethod
@@ -44,7 +44,10 @@ class BatchFaults(httpx.AsyncBaseTransport):
             return await self.inner.handle_async_request(request)
         self.posts += 1
         if self.refusals:
-            self.mailchimp.faults.fail_next(1, self.refusals.pop(), account=self.account)
+            status = self.refusals.pop()
+            if status is None:
+                raise httpx.ConnectError("connection refused", request=request)
+            self.mailchimp.faults.fail_next(1, status, account=self.account)
         if self.mode == "503":
             self.mode = "off"
             self.mailchimp.faults.fail_next(1, 503, account=self.account)
