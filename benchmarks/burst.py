@@ -2,7 +2,7 @@
 
 Run: `.venv/bin/python -m benchmarks.burst --database-url postgresql+asyncpg://USER@HOST/NAME`
 (a server the benchmark may create databases on: it makes `NAME_w1` and `NAME_w2` afresh).
-For 1 and then 2 `addon worker` processes it starts:
+For 1 and for 2 `addon worker` processes, side by side, it starts:
 
 * the Saleor side (`benchmarks.burst_stack`): the app's web side with the Saleor sandbox
   holding a generated catalogue of 10,000 products, every request to it delayed by 150 ms, plus
@@ -39,16 +39,14 @@ import tempfile
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from addon.config import Settings
-from addon.ecommerce.sync import PUSH_JOB
-from addon.installations.webhooks import webhook_job_kind
 from benchmarks.app_process import ADDON, app_env, migrate
+from benchmarks.burst_jobs import phases, settled
 from benchmarks.burst_load import deliver_burst
 from benchmarks.burst_report import Drain, Run, print_report
 from benchmarks.initial_sync import CHANNEL, _dashboard, _setup, _store_ready
@@ -83,33 +81,6 @@ async def _expect_saleor(http: httpx.AsyncClient, mailchimp: httpx.AsyncClient) 
     names = (await http.get("/_bench/names")).content
     response = await mailchimp.post("/_bench/expect", content=names)
     response.raise_for_status()
-
-
-async def _phases(database_url: str, since: float) -> tuple[float | None, float | None]:
-    """When the drain's webhook jobs were all handled, and when its last push job ended (taken
-    over into a batch, or sent on its own), from the jobs table's `finished_at`, in seconds
-    after `since` (a Unix time); None where no such job finished after it."""
-    import asyncpg
-
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
-    try:
-        row = await connection.fetchrow(
-            "SELECT"
-            " max(finished_at) FILTER (WHERE kind = $1) AS webhooks,"
-            " max(finished_at) FILTER (WHERE kind = $2) AS pushes"
-            " FROM jobs WHERE finished_at >= to_timestamp($3)",
-            webhook_job_kind("ecommerce-products"),
-            PUSH_JOB,
-            since,
-        )
-    finally:
-        await connection.close()
-    assert row is not None
-
-    def after(at: datetime | None) -> float | None:
-        return None if at is None else at.timestamp() - since
-
-    return after(row["webhooks"]), after(row["pushes"])
 
 
 async def _until_equal(mailchimp: httpx.AsyncClient, limit: float) -> float | None:
@@ -267,17 +238,20 @@ async def drain(
         figures.stack_cpu_seconds = cpu_seconds(bench.stack_pid) - sandboxes_cpu[0]
         figures.mailchimp_cpu_seconds = cpu_seconds(bench.mailchimp_pid) - sandboxes_cpu[1]
         # After the CPU figures: the query is the benchmark's, not the drain's.
-        figures.webhooks_by, figures.pushes_by = await _phases(bench.database_url, ready)
+        figures.webhooks_by, figures.pushes_by = await phases(bench.database_url, ready)
         await _expect_saleor(http, mailchimp)  # Saleor as it is at the end
         compared = (await mailchimp.get("/_bench/compare", params={"full": "1"})).json()
         figures.equal_at_end = compared["differ"] == 0
         after = await bench.stats()
         result.peak_concurrency = max(result.peak_concurrency, after["peak_concurrency"])
+        # Not timed: the batches' results applied to the ledger, so that the next drain
+        # starts from a settled store, as the first did.
+        await wait_for(lambda: settled(bench.database_url), "the ledger settled", 300)
     result.drains.append(figures)
 
 
 async def run_all(args: argparse.Namespace) -> list[Run]:
-    """Every worker count set up side by side, then their drains in turns (1, 2, 1, 2, ...):
+    """Every worker count set up side by side, then their drains in turns (1, 2, 2, 1, ...):
     the machine's speed drifts over minutes (its share of a shared host), and a worker
     count's drains all run before or after the other's would carry that drift into the
     speed-up."""
@@ -298,7 +272,9 @@ async def run_all(args: argparse.Namespace) -> list[Run]:
                 )
             )
         for number in range(1, args.drains + 1):
-            for bench, result in zip(benches, runs, strict=True):
+            # 1, 2, then 2, 1, ...: a drift over the run weighs on both counts alike.
+            pairs = list(zip(benches, runs, strict=True))
+            for bench, result in pairs if number % 2 else reversed(pairs):
                 profile = args.profile_drain if number == 1 else None
                 await drain(bench, result, args.products, number, profile)
     return runs
@@ -367,13 +343,17 @@ def main() -> None:
     parser.add_argument(
         "--profile-drain",
         metavar="PY_SPY",
-        help="py-spy's path: record the first worker's and the stack's stacks during the drain.",
+        help="py-spy's path: record the first worker's and the sandboxes' stacks during the first "
+        "drain of each worker count (which profiling slows).",
     )
     args = parser.parse_args()
     if not args.database_url or not args.database_url.startswith("postgresql+asyncpg://"):
         parser.error("--database-url postgresql+asyncpg://… is required (workers share it)")
     if args.drains < 1:
         parser.error("--drains must be at least 1")
+    counts = args.workers.split(",")
+    if len(set(counts)) != len(counts):
+        parser.error("--workers: each count once (a count's database is named after it)")
     print(f"load average at start: {os.getloadavg()[0]:.2f}", flush=True)
     runs = asyncio.run(run_all(args))
     sys.exit(0 if print_report(runs, args.products, args.latency) else 1)

@@ -74,11 +74,10 @@ def print_report(runs: list[Run], products: int, latency: float) -> bool:
     row("live: Mailchimp HTTP requests", [f"{r.mailchimp_requests:,}" for r in runs])
     row("live: Saleor GraphQL requests", [f"{r.saleor_requests:,}" for r in runs])
     medians = [r.median for r in runs]
-    row(
-        "drain: each drain, in turns",
-        [" / ".join(secs(d.seconds).removesuffix(" s") for d in r.drains) for r in runs],
-    )
-    print(f"{'the median drain of each worker count:':44}")
+    for r in runs:
+        times = ", ".join(secs(d.seconds) for d in r.drains)
+        print(f"drain: each of {r.workers} worker(s), in turns: {times}")
+    print("the median drain of each worker count:")
     row("drain: deliveries stored in", [secs(d.delivery_seconds) for d in medians])
     row("drain: deliveries failed (3 attempts)", [str(d.failed) for d in medians])
     row("drain: workers' start-up (not counted)", [secs(d.startup_seconds) for d in medians])
