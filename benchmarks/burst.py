@@ -252,9 +252,8 @@ async def drain(
 
 async def run_all(args: argparse.Namespace) -> list[Run]:
     """Every worker count set up side by side, then their drains in turns (1, 2, 2, 1, ...):
-    the machine's speed drifts over minutes (its share of a shared host), and a worker
-    count's drains all run before or after the other's would carry that drift into the
-    speed-up."""
+    the machine's speed drifts over minutes, and a worker count's drains all run before or
+    after the other's would carry that drift into the speed-up."""
     runs = [Run(workers=int(n)) for n in args.workers.split(",")]
     async with contextlib.AsyncExitStack() as stack:
         benches = []
