@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .arguments import _page, _pk
+from .arguments import page_args, pk_or_none
 from .connections import paginate, saleor_error
-from .context import Info, _ctx
+from .context import Info, api_context
 from .ids import InvalidGlobalId, from_global_id
 from .models import Address, Customer
 from .store import SaleorStore
 
 
 def resolve_me(root: Any, info: Info) -> Customer | None:
-    return _ctx(info).viewer.user
+    return api_context(info).viewer.user
 
 
 def is_customer(store: SaleorStore, user: Customer) -> bool:
@@ -30,7 +30,7 @@ def resolve_user(
     ``resolve_user`` decides: MANAGE_STAFF and MANAGE_USERS see everyone, MANAGE_STAFF alone
     only staff, MANAGE_USERS or MANAGE_ORDERS only customers (staff users with an order
     count as customers); anything else is PermissionDenied."""
-    context = _ctx(info)
+    context = api_context(info)
     viewer, store = context.viewer, context.store
     context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
     if id is not None:
@@ -40,7 +40,7 @@ def resolve_user(
             type_name, _ = from_global_id(id)
         except InvalidGlobalId as exc:
             raise saleor_error(str(exc)) from exc
-        pk = _pk(id, "User") if type_name == "User" else None
+        pk = pk_or_none(id, "User") if type_name == "User" else None
         user = store.customers.get(pk) if pk is not None else None
     elif email is not None:
         user = store.find_customer_by_email(email)
@@ -61,16 +61,16 @@ def resolve_user(
 # Customer ---------------------------------------------------------------------------------------
 
 
-def _address_by_id(customer: Customer, pk: int | None) -> Address | None:
+def address_by_id(customer: Customer, pk: int | None) -> Address | None:
     return next((a for a in customer.addresses if a.id == pk), None)
 
 
 def resolve_user_orders(source: Customer, info: Info, **args: Any) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     if not (context.viewer.user is not None and context.viewer.user.id == source.id):
         context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
     orders = context.store.orders_of(source.id)
-    return paginate(info, orders, lambda o: o.id, **_page(args))
+    return paginate(info, orders, lambda o: o.id, **page_args(args))
 
 
 def language_enum(code: str) -> str:
@@ -83,9 +83,9 @@ def resolve_customer_update(
 ) -> dict[str, Any]:
     """customerUpdate (saleor/graphql/account/mutations/staff/customer_update.py): MANAGE_USERS;
     an unknown id is an AccountError NOT_FOUND; a change emits CUSTOMER_UPDATED."""
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_USERS")
-    pk = _pk(id, "User") if id else None
+    pk = pk_or_none(id, "User") if id else None
     customer = context.store.customers.get(pk) if pk is not None else None
     if customer is None:
         return {

@@ -11,7 +11,7 @@ from typing import Any
 
 from graphql import GraphQLError, parse, validate
 
-from .context import _ctx
+from .context import api_context
 from .models import WebhookConfig
 from .permissions import AUTHENTICATED_APP
 from .webhooks import events_from_query
@@ -22,7 +22,7 @@ def _error(field: str, message: str, code: str) -> dict[str, Any]:
 
 
 def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_APPS", AUTHENTICATED_APP)
     app = context.viewer.app
     if app is None:

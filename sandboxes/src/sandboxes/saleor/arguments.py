@@ -8,31 +8,31 @@ from collections.abc import Callable
 from typing import Any
 
 from .connections import saleor_error
-from .context import Info, _ctx
+from .context import Info, api_context
 from .ids import InvalidGlobalId, from_global_id, pk_from_global_id
 from .models import Channel
 from .store_base import NotFound
 
 
-def _pk(global_id: str, type_name: str) -> int | None:
+def pk_or_none(global_id: str, type_name: str) -> int | None:
     try:
         return pk_from_global_id(global_id, type_name)
     except InvalidGlobalId:
         return None
 
 
-def _page(args: dict[str, Any]) -> dict[str, Any]:
+def page_args(args: dict[str, Any]) -> dict[str, Any]:
     return {k: args.get(k) for k in ("first", "last", "after", "before")}
 
 
-def _matches(search: str | None, *values: str | None) -> bool:
+def matches_search(search: str | None, *values: str | None) -> bool:
     if not search:
         return True
     needle = search.lower()
     return any(needle in (v or "").lower() for v in values)
 
 
-def _ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int] | None:
+def ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int] | None:
     """The pks a deprecated `filter: {ids: [...]}` keeps; None: no filtering.
 
     As Saleor 3.20+ does: an absent or empty list filters nothing (`filter_by_id`,
@@ -59,8 +59,8 @@ def _ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int
     return pks
 
 
-def _channel_arg(info: Info, channel: str | None) -> Channel | None:
-    context = _ctx(info)
+def channel_arg(info: Info, channel: str | None) -> Channel | None:
+    context = api_context(info)
     if channel is not None:
         try:
             return context.store.channel_by_slug(channel)
@@ -71,7 +71,7 @@ def _channel_arg(info: Info, channel: str | None) -> Channel | None:
     return context.store.default_channel() if context.store.channels else None
 
 
-def _time_range(bounds: dict[str, Any] | None) -> Callable[[Any], bool]:
+def time_range(bounds: dict[str, Any] | None) -> Callable[[Any], bool]:
     """A `DateTimeRangeInput` or `DateRangeInput` as a predicate (an absent or null bound does
     not limit)."""
     low, high = (bounds or {}).get("gte"), (bounds or {}).get("lte")

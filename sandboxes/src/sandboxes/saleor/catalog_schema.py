@@ -7,9 +7,9 @@ import base64
 from dataclasses import dataclass
 from typing import Any
 
-from .arguments import _channel_arg, _ids_filter, _matches, _page, _pk
+from .arguments import channel_arg, ids_filter, matches_search, page_args, pk_or_none
 from .connections import paginate
-from .context import Info, _ctx
+from .context import Info, api_context
 from .models import Channel, Product, ProductMedia, ProductVariant
 from .money import Money, TaxedMoney
 from .order_models import OrderLine
@@ -48,11 +48,11 @@ def resolve_product(
     slug: str | None = None,
     channel: str | None = None,
 ) -> InChannel | None:
-    store = _ctx(info).store
-    chan = _channel_arg(info, channel)
+    store = api_context(info).store
+    chan = channel_arg(info, channel)
     product: Product | None = None
     if id is not None:
-        pk = _pk(id, "Product")
+        pk = pk_or_none(id, "Product")
         product = store.products.get(pk) if pk is not None else None
     elif slug is not None:
         product = next((p for p in store.products.values() if p.slug == slug), None)
@@ -69,9 +69,9 @@ def resolve_products(
     filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
-    store = _ctx(info).store
-    chan = _channel_arg(info, channel)
-    pks = _ids_filter(filter, "Product")
+    store = api_context(info).store
+    chan = channel_arg(info, channel)
+    pks = ids_filter(filter, "Product")
     # By ids: only those products (ascending, as `paginate` wants), not a scan of the catalogue.
     candidates = (
         store.products.values()
@@ -81,10 +81,12 @@ def resolve_products(
     products = [p for p in candidates if _visible(p, chan)]
     if search:  # (the variants' SKUs gathered only then: a catalogue page read them all)
         products = [
-            p for p in products if _matches(search, p.name, p.slug, *(v.sku for v in p.variants))
+            p
+            for p in products
+            if matches_search(search, p.name, p.slug, *(v.sku for v in p.variants))
         ]
     return paginate(
-        info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **_page(args)
+        info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **page_args(args)
     )
 
 
@@ -95,11 +97,11 @@ def resolve_product_variant(
     sku: str | None = None,
     channel: str | None = None,
 ) -> InChannel | None:
-    store = _ctx(info).store
-    chan = _channel_arg(info, channel)
+    store = api_context(info).store
+    chan = channel_arg(info, channel)
     variant: ProductVariant | None = None
     if id is not None:
-        pk = _pk(id, "ProductVariant")
+        pk = pk_or_none(id, "ProductVariant")
         variant = store.variants.get(pk) if pk is not None else None
     elif sku is not None:
         variant = next((v for v in store.variants.values() if v.sku == sku), None)
@@ -147,7 +149,7 @@ def resolve_variant_pricing(source: Any, info: Info) -> dict[str, Any] | None:
 def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:
     node = unwrap(source)
     if isinstance(node, OrderLine):
-        product = _ctx(info).store.products.get(node.product_id or -1)
+        product = api_context(info).store.products.get(node.product_id or -1)
         if product is None:
             return None
         node = product
@@ -157,12 +159,12 @@ def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:
     return {"url": media[0].url, "alt": media[0].alt or node.name}
 
 
-def _product_of(info: Info, variant: ProductVariant) -> Product:
-    return _ctx(info).store.products[variant.product_id]
+def product_of(info: Info, variant: ProductVariant) -> Product:
+    return api_context(info).store.products[variant.product_id]
 
 
 def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, Any]]:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_PRODUCTS")
     variant: ProductVariant = unwrap(source)
     return [
@@ -182,7 +184,7 @@ def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, 
 
 
 def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
-    _ctx(info).viewer.require("MANAGE_PRODUCTS", "MANAGE_ORDERS")
+    api_context(info).viewer.require("MANAGE_PRODUCTS", "MANAGE_ORDERS")
     variant: ProductVariant = unwrap(source)
     stock_id = base64.b64encode(f"Stock:{variant.id}".encode()).decode()
     return [

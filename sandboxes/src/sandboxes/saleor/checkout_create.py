@@ -38,7 +38,7 @@ from typing import Any
 
 from graphql import GraphQLError
 
-from .context import _ctx
+from .context import api_context
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Channel, ProductVariant
 from .store import SaleorStore
@@ -69,7 +69,7 @@ class CheckoutInputError(Exception):
 
 
 def resolve_checkout_create(root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
-    context = _ctx(info)
+    context = api_context(info)
     store = context.store
     lines = input.get("lines")
     if lines is None and version_tuple(context.saleor_version)[:2] <= LINES_OPTIONAL_AFTER:

@@ -9,9 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 from .connections import saleor_error
-from .context import Info, _ctx
+from .context import Info, api_context
 from .ids import InvalidGlobalId, from_global_id
-from .metadata_schema import _metadata_resolvers
+from .metadata_schema import metadata_resolvers
 from .models import Checkout, CheckoutLine, Customer
 from .money import Money, TaxedMoney
 from .reading import InChannel
@@ -29,7 +29,7 @@ def resolve_checkout(
     one); one of an inactive channel
     only to a caller with MANAGE_CHECKOUTS, IMPERSONATE_USER or HANDLE_PAYMENTS, anyone else
     gets PermissionDenied. Who owns it is guarded field by field (``Checkout.user``)."""
-    context = _ctx(info)
+    context = api_context(info)
     store = context.store
     if id is not None:
         try:
@@ -54,47 +54,47 @@ def resolve_checkout(
 
 
 def _checkout_currency(info: Info, checkout: Checkout) -> str:
-    return _ctx(info).store.channels[checkout.channel_id].currency_code
+    return api_context(info).store.channels[checkout.channel_id].currency_code
 
 
 @dataclass(frozen=True)
-class _CheckoutLineView:
+class CheckoutLineView:
     """A checkout line with the checkout it belongs to (needed for pricing)."""
 
     line: CheckoutLine
     checkout: Checkout
 
 
-def resolve_checkout_lines(source: Checkout, info: Info) -> list[_CheckoutLineView]:
-    return [_CheckoutLineView(line, source) for line in source.lines]
+def resolve_checkout_lines(source: Checkout, info: Info) -> list[CheckoutLineView]:
+    return [CheckoutLineView(line, source) for line in source.lines]
 
 
-def _line_price(info: Info, view: _CheckoutLineView) -> Decimal:
-    return _ctx(info).store.checkout_line_price(view.checkout, view.line)
+def _line_price(info: Info, view: CheckoutLineView) -> Decimal:
+    return api_context(info).store.checkout_line_price(view.checkout, view.line)
 
 
-def _checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
-    def variant(view: _CheckoutLineView, info: Info) -> InChannel:
-        store = _ctx(info).store
+def checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
+    def variant(view: CheckoutLineView, info: Info) -> InChannel:
+        store = api_context(info).store
         return InChannel(
             store.get_variant(view.line.variant_id), store.channels[view.checkout.channel_id]
         )
 
-    def unit_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+    def unit_price(view: CheckoutLineView, info: Info) -> TaxedMoney:
         return TaxedMoney.untaxed(_line_price(info, view), _checkout_currency(info, view.checkout))
 
-    def total_price(view: _CheckoutLineView, info: Info) -> TaxedMoney:
+    def total_price(view: CheckoutLineView, info: Info) -> TaxedMoney:
         amount = _line_price(info, view) * view.line.quantity
         return TaxedMoney.untaxed(amount, _checkout_currency(info, view.checkout))
 
-    def undiscounted_unit(view: _CheckoutLineView, info: Info) -> Money:
+    def undiscounted_unit(view: CheckoutLineView, info: Info) -> Money:
         return Money.of(_line_price(info, view), _checkout_currency(info, view.checkout))
 
-    def undiscounted_total(view: _CheckoutLineView, info: Info) -> Money:
+    def undiscounted_total(view: CheckoutLineView, info: Info) -> Money:
         amount = _line_price(info, view) * view.line.quantity
         return Money.of(amount, _checkout_currency(info, view.checkout))
 
-    meta = {name: _through_line(fn) for name, fn in _metadata_resolvers().items()}
+    meta = {name: _through_line(fn) for name, fn in metadata_resolvers().items()}
     return {
         "id": lambda view, info: view.line.global_id,
         "variant": variant,
@@ -109,22 +109,22 @@ def _checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
 
 
 def _through_line(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def resolve(view: _CheckoutLineView, info: Info, **kwargs: Any) -> Any:
+    def resolve(view: CheckoutLineView, info: Info, **kwargs: Any) -> Any:
         return fn(view.line, info, **kwargs)
 
     return resolve
 
 
-def _checkout_resolvers() -> dict[str, Callable[..., Any]]:
+def checkout_resolvers() -> dict[str, Callable[..., Any]]:
     def money(fn: Callable[[SaleorStore, Checkout], Decimal]) -> Callable[..., TaxedMoney]:
         def resolve(source: Checkout, info: Info) -> TaxedMoney:
-            amount = fn(_ctx(info).store, source)
+            amount = fn(api_context(info).store, source)
             return TaxedMoney.untaxed(amount, _checkout_currency(info, source))
 
         return resolve
 
     def user(source: Checkout, info: Info) -> Customer | None:
-        context = _ctx(info)
+        context = api_context(info)
         if source.user_id is None:
             return None
         viewer = context.viewer
@@ -137,7 +137,7 @@ def _checkout_resolvers() -> dict[str, Callable[..., Any]]:
     return {
         "id": lambda source, info: source.global_id,
         "token": lambda source, info: str(source.token),
-        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "channel": lambda source, info: api_context(info).store.channels[source.channel_id],
         "user": user,
         "lines": resolve_checkout_lines,
         "quantity": lambda source, info: sum(line.quantity for line in source.lines),

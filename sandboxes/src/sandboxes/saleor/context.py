@@ -1,6 +1,6 @@
 """The per-request context of the sandbox's resolvers (``ApiContext``: store, viewer, events
-to emit), the root value of a webhook subscription (``EventRoot``) and ``_ctx``, which every
-resolver uses to reach the context."""
+to emit), the root value of a webhook subscription (``EventRoot``) and ``api_context``, which
+every resolver uses to reach the context."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ class EventRoot:
 # -- helpers ------------------------------------------------------------------------------------
 
 
-def _ctx(info: Info) -> ApiContext:
+def api_context(info: Info) -> ApiContext:
     context = info.context
     assert isinstance(context, ApiContext)
     return context

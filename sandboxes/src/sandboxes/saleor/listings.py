@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 from .account_schema import is_customer
-from .arguments import _ids_filter, _matches, _page, _time_range
+from .arguments import ids_filter, matches_search, page_args, time_range
 from .connections import paginate
-from .context import Info, _ctx
+from .context import Info, api_context
 from .created_range import by_creation, where_range
 from .models import Customer
 from .order_models import Order, OrderStatus
@@ -34,11 +34,11 @@ def resolve_customers(
     filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_ORDERS", "MANAGE_USERS")
-    pks = _ids_filter(filter, None)
+    pks = ids_filter(filter, None)
     # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
-    updated = _time_range((filter or {}).get("updatedAt"))
+    updated = time_range((filter or {}).get("updatedAt"))
     # Creation first (see created_range): a slice's page looks at its slice only. By ids: those
     # users only (by pk, as `paginate` wants), not a scan of every user.
     store = context.store
@@ -54,19 +54,19 @@ def resolve_customers(
     def keep(c: Customer) -> bool:
         return (
             is_customer(store, c)
-            and _matches(search, c.email, c.first_name, c.last_name)
+            and matches_search(search, c.email, c.first_name, c.last_name)
             and (pks is None or c.id in pks)
             and updated(c.updated_at)
         )
 
-    return paginate(info, dated, _pk, keep=keep, **_page(args))
+    return paginate(info, dated, pk_or_none, keep=keep, **page_args(args))
 
 
 def _customer_sort(customer: Customer) -> tuple[Any, ...]:
     return (customer.date_joined, customer.id)
 
 
-def _pk(item: Customer | Order) -> int:
+def pk_or_none(item: Customer | Order) -> int:
     return item.id
 
 
@@ -83,7 +83,7 @@ def resolve_orders(
     filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_ORDERS")
     if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
@@ -92,7 +92,7 @@ def resolve_orders(
     chan_id = chan.id if chan is not None else None
     # A malformed id is reported after the creation filters' errors, as before (see below).
     try:
-        pks, ids_error = _ids_filter(filter, "Order"), None
+        pks, ids_error = ids_filter(filter, "Order"), None
     except GraphQLError as error:
         pks, ids_error = None, error
     orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed
@@ -100,7 +100,7 @@ def resolve_orders(
         orders = [o for o in _by_ids(store.orders, pks) if chan_id in (None, o.channel_id)]
     in_range = None
     if search:
-        orders = [o for o in orders if _matches(search, str(o.number), o.user_email)]
+        orders = [o for o in orders if matches_search(search, str(o.number), o.user_email)]
     elif pks is None:
         # A creation range is looked up in the store's creation index (Saleor's database
         # index on created_at), not by a scan of the channel's orders per page.
@@ -112,7 +112,7 @@ def resolve_orders(
     if updated is not None:
         tests.append(lambda o: updated(o.updated_at))
     if filter and filter.get("updatedAt"):
-        within = _time_range(filter["updatedAt"])
+        within = time_range(filter["updatedAt"])
         tests.append(lambda o: within(o.updated_at))
     if ids_error is not None:
         raise ids_error
@@ -122,7 +122,7 @@ def resolve_orders(
     def keep(o: Order) -> bool:
         return o.status is not OrderStatus.DRAFT and all(test(o) for test in tests)
 
-    return paginate(info, dated, _pk, keep=keep, **_page(args))
+    return paginate(info, dated, pk_or_none, keep=keep, **page_args(args))
 
 
 def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .context import Info, _ctx
+from .context import Info, api_context
 from .models import Channel, Checkout, CheckoutLine, Customer, Product, ProductVariant, SandboxApp
 from .order_models import Order, OrderLine
 from .permissions import Viewer
@@ -61,7 +61,7 @@ def _owns(viewer: Viewer, obj: Any, *, private: bool) -> bool:
 
 
 def _check_private(info: Info, obj: Any) -> None:
-    viewer = _ctx(info).viewer
+    viewer = api_context(info).viewer
     if not _owns(viewer, obj, private=True):
         viewer.require(*private_metadata_permissions(obj))
 
@@ -70,7 +70,7 @@ def _items(data: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in data.items()]
 
 
-def _metadata_resolvers() -> dict[str, Callable[..., Any]]:
+def metadata_resolvers() -> dict[str, Callable[..., Any]]:
     def metadata(source: Any, info: Info) -> list[dict[str, str]]:
         return _items(unwrap(source).metadata)
 
@@ -117,7 +117,7 @@ METADATA_EVENTS: dict[type, str] = {
 }
 
 
-def _metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
+def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
     def resolve(
         root: Any,
         info: Info,
@@ -125,7 +125,7 @@ def _metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
         input: list[dict[str, str]] | None = None,
         keys: list[str] | None = None,
     ) -> dict[str, Any]:
-        context = _ctx(info)
+        context = api_context(info)
         item = context.store.resolve_global_id(id)
         if item is None:
             return {

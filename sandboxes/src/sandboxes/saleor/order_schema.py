@@ -11,11 +11,11 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from .arguments import _pk
+from .arguments import pk_or_none
 from .catalog_schema import resolve_thumbnail
-from .context import Info, _ctx
+from .context import Info, api_context
 from .fulfillments import resolve_order_fulfillments
-from .metadata_schema import _metadata_resolvers
+from .metadata_schema import metadata_resolvers
 from .models import Customer
 from .money import Money, TaxedMoney
 from .order_models import Order, OrderLine, TransactionItem
@@ -31,8 +31,8 @@ from .reading import InChannel, read_field, reads
 
 
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
-    context = _ctx(info)
-    pk = _pk(id, "Order") if id else None
+    context = api_context(info)
+    pk = pk_or_none(id, "Order") if id else None
     order = context.store.orders.get(pk) if pk is not None else None
     viewer = context.viewer
     if order is not None and viewer.user is not None and order.user_id == viewer.user.id:
@@ -44,9 +44,9 @@ def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
 # Order ------------------------------------------------------------------------------------------
 
 
-def _order_resolvers() -> dict[str, Callable[..., Any]]:
+def order_resolvers() -> dict[str, Callable[..., Any]]:
     def user(source: Order, info: Info) -> Customer | None:
-        context = _ctx(info)
+        context = api_context(info)
         if source.user_id is None:
             return None
         viewer = context.viewer
@@ -56,14 +56,14 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
 
     def manage_orders(resolve: Callable[[Order], Any]) -> Callable[..., Any]:
         def resolver(source: Order, info: Info) -> Any:
-            _ctx(info).viewer.require("MANAGE_ORDERS")
+            api_context(info).viewer.require("MANAGE_ORDERS")
             return resolve(source)
 
         return resolver
 
     def transactions(source: Order, info: Info) -> list[TransactionItem]:
         # Saleor: `transactions` requires MANAGE_ORDERS or HANDLE_PAYMENTS.
-        _ctx(info).viewer.require("MANAGE_ORDERS", "HANDLE_PAYMENTS")
+        api_context(info).viewer.require("MANAGE_ORDERS", "HANDLE_PAYMENTS")
         return list(source.transactions)
 
     def taxed(
@@ -83,7 +83,7 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
         "number": reads(lambda source: str(source.number)),
         "token": lambda source, info: str(source.token),
         "user": user,
-        "channel": lambda source, info: _ctx(info).store.channels[source.channel_id],
+        "channel": lambda source, info: api_context(info).store.channels[source.channel_id],
         "lines": lambda source, info: [(line, source) for line in source.lines],
         # Derived when read, as Saleor's resolvers do (see payments).
         "isPaid": lambda source, info: is_paid(source),
@@ -121,7 +121,7 @@ def _order_resolvers() -> dict[str, Callable[..., Any]]:
     }
 
 
-def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
+def order_line_resolvers() -> dict[str, Callable[..., Any]]:
     def line_money(
         net: Callable[[OrderLine], Decimal], gross: Callable[[OrderLine], Decimal]
     ) -> Callable[..., TaxedMoney]:
@@ -136,11 +136,11 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
 
     def variant(source: tuple[OrderLine, Order], info: Info) -> InChannel | None:
         line, order = source
-        store = _ctx(info).store
+        store = api_context(info).store
         found = store.variants.get(line.variant_id or -1)
         return InChannel(found, store.channels.get(order.channel_id)) if found else None
 
-    meta = {name: _first_of_pair(fn) for name, fn in _metadata_resolvers().items()}
+    meta = {name: _first_of_pair(fn) for name, fn in metadata_resolvers().items()}
     simple = {
         name: reads(partial(_read_first_of_pair, name=name))
         for name in (
@@ -175,7 +175,7 @@ def _order_line_resolvers() -> dict[str, Callable[..., Any]]:
     }
 
 
-def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
+def payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
     """TransactionItem, TransactionEvent, Payment, Transaction and OrderGrantedRefund; objects
     without a currency of their own come paired with their owner's."""
 
@@ -198,7 +198,7 @@ def _payment_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
         "chargedAmount": "charged_value",
         "chargePendingAmount": "charge_pending_value",
     }
-    metadata = _metadata_resolvers()
+    metadata = metadata_resolvers()
     return {
         "TransactionItem": {
             **metadata,

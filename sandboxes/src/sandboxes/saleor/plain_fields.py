@@ -28,7 +28,7 @@ from graphql.type.scalars import (
 )
 
 from .models import SandboxModel
-from .reading import InChannel, _model_attributes, read_field, snake_case
+from .reading import InChannel, model_attributes, read_field, snake_case
 
 # The value type graphql-core's own output coercions give back unchanged: `serialize_string` /
 # `serialize_id` a str, `serialize_boolean` a bool, `serialize_float` a finite float
@@ -89,13 +89,13 @@ def plain_fields(parent_type: GraphQLObjectType) -> dict[str, PlainField]:
 
 def reader_for(source_class: type, name: str) -> Callable[[Any], Any]:
     """What `read_field(source, name)` reads for a source of exactly `source_class`: a dict's
-    key; a sandbox model's attributes `_model_attributes` names (the first not None); a
+    key; a sandbox model's attributes `model_attributes` names (the first not None); a
     dataclass's field whose name is already snake_case (`read_field` reads that attribute,
     twice when None: the same value); anything else through `read_field` itself."""
     if issubclass(source_class, dict):
         return lambda source: source.get(name)
     if issubclass(source_class, SandboxModel):
-        attributes = _model_attributes(source_class, name)
+        attributes = model_attributes(source_class, name)
         if not attributes:
             return lambda source: None
         if len(attributes) == 1:

@@ -35,7 +35,7 @@ def snake_case(name: str) -> str:
 
 
 @cache
-def _model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
+def model_attributes(model: type[SandboxModel], name: str) -> tuple[str, ...]:
     """The attributes ``default_resolver`` reads for ``name`` on a sandbox model, those the
     model has, in order (``name``, then its snake_case form): a model's fields and class
     attributes are known (extra fields are forbidden), so a missing one is never asked for
@@ -59,7 +59,7 @@ def read_field(source: Any, name: str) -> Any:
         source = source.node
     if isinstance(source, SandboxModel):
         model_value = None
-        for attribute in _model_attributes(type(source), name):
+        for attribute in model_attributes(type(source), name):
             model_value = getattr(source, attribute)
             if model_value is not None:
                 break

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .account_schema import (
-    _address_by_id,
+    address_by_id,
     language_enum,
     resolve_customer_update,
     resolve_me,
@@ -16,7 +16,7 @@ from .account_schema import (
 )
 from .app_webhooks import resolve_webhook_create
 from .catalog_schema import (
-    _product_of,
+    product_of,
     resolve_product,
     resolve_product_pricing,
     resolve_product_variant,
@@ -28,19 +28,19 @@ from .catalog_schema import (
     resolve_variant_stocks,
 )
 from .checkout_create import resolve_checkout_create
-from .checkout_schema import _checkout_line_resolvers, _checkout_resolvers, resolve_checkout
-from .context import _ctx
+from .checkout_schema import checkout_line_resolvers, checkout_resolvers, resolve_checkout
+from .context import api_context
 from .fulfillments import resolve_product_attributes
 from .listings import resolve_customers, resolve_orders
-from .metadata_schema import _metadata_mutation, _metadata_resolvers
+from .metadata_schema import metadata_mutation, metadata_resolvers
 from .money import Money
-from .order_schema import _order_line_resolvers, _order_resolvers, _payment_resolvers, resolve_order
+from .order_schema import order_line_resolvers, order_resolvers, payment_resolvers, resolve_order
 from .permissions import PERMISSION_NAMES
 from .reading import InChannel, channel_of, reads, resolve_global_id, unwrap
 from .shop_schema import (
-    _app_type,
-    _app_webhooks,
-    _country,
+    country_display,
+    resolve_app_type,
+    resolve_app_webhooks,
     resolve_channel,
     resolve_channels,
     resolve_query_app,
@@ -53,8 +53,8 @@ from .voucher_schema import voucher_resolvers
 # -- assembly -----------------------------------------------------------------------------------
 
 
-def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
-    metadata = _metadata_resolvers()
+def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
+    metadata = metadata_resolvers()
     product_like = {
         **metadata,
         "id": resolve_global_id,
@@ -80,34 +80,37 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "version": resolve_shop_version,
         },
         "Mutation": {
-            "updateMetadata": _metadata_mutation(private=False, delete=False),
-            "deleteMetadata": _metadata_mutation(private=False, delete=True),
-            "updatePrivateMetadata": _metadata_mutation(private=True, delete=False),
+            "updateMetadata": metadata_mutation(private=False, delete=False),
+            "deleteMetadata": metadata_mutation(private=False, delete=True),
+            "updatePrivateMetadata": metadata_mutation(private=True, delete=False),
             "customerUpdate": resolve_customer_update,
             "checkoutCreate": resolve_checkout_create,
             "webhookCreate": resolve_webhook_create,
-            "deletePrivateMetadata": _metadata_mutation(private=True, delete=True),
+            "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
         },
         "Subscription": {"event": lambda root, info: root},
         "App": {
             **metadata,
-            "type": _app_type,
+            "type": resolve_app_type,
             "permissions": lambda app, info: [
                 {"code": p, "name": PERMISSION_NAMES.get(p, p)} for p in app.permissions
             ],
-            "webhooks": _app_webhooks,
+            "webhooks": resolve_app_webhooks,
         },
         "Webhook": {
-            "app": lambda hook, info: _ctx(info).store.apps.get(hook.app_id),
+            "app": lambda hook, info: api_context(info).store.apps.get(hook.app_id),
             "subscriptionQuery": lambda hook, info: hook.query,
             "asyncEvents": lambda hook, info: [
                 {"name": e.replace("_", " ").title(), "eventType": e} for e in hook.async_events
             ],
         },
-        "Channel": {**metadata, "defaultCountry": lambda c, info: _country(c.default_country)},
+        "Channel": {
+            **metadata,
+            "defaultCountry": lambda c, info: country_display(c.default_country),
+        },
         "Address": {
             **metadata,
-            "country": reads(lambda a: _country(a.country)),
+            "country": reads(lambda a: country_display(a.country)),
             "streetAddress1": reads(lambda a: a.street_address_1),
             "streetAddress2": reads(lambda a: a.street_address_2),
         },
@@ -115,24 +118,22 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             **metadata,
             "orders": resolve_user_orders,
             "languageCode": lambda c, info: language_enum(c.language_code),
-            "defaultShippingAddress": lambda c, info: _address_by_id(
+            "defaultShippingAddress": lambda c, info: address_by_id(
                 c, c.default_shipping_address_id
             ),
-            "defaultBillingAddress": lambda c, info: _address_by_id(
-                c, c.default_billing_address_id
-            ),
+            "defaultBillingAddress": lambda c, info: address_by_id(c, c.default_billing_address_id),
         },
         "Category": {
-            "parent": lambda c, info: _ctx(info).store.categories.get(c.parent_id or -1),
+            "parent": lambda c, info: api_context(info).store.categories.get(c.parent_id or -1),
             "level": lambda c, info: 0 if c.parent_id is None else 1,
         },
         "ProductMedia": {"url": lambda m, info, size=None: m.url},
         "Product": {
             **product_like,
-            "productType": lambda p, info: _ctx(info).store.product_types[
+            "productType": lambda p, info: api_context(info).store.product_types[
                 unwrap(p).product_type_id
             ],
-            "category": lambda p, info: _ctx(info).store.categories.get(
+            "category": lambda p, info: api_context(info).store.categories.get(
                 unwrap(p).category_id or -1
             ),
             "channel": lambda p, info: c.slug if (c := channel_of(p)) else None,
@@ -157,29 +158,29 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         },
         "ProductVariant": {
             **product_like,
-            "product": lambda v, info: InChannel(_product_of(info, unwrap(v)), channel_of(v)),
+            "product": lambda v, info: InChannel(product_of(info, unwrap(v)), channel_of(v)),
             "channel": lambda v, info: c.slug if (c := channel_of(v)) else None,
             "channelListings": resolve_variant_channel_listings,
             "pricing": resolve_variant_pricing,
             # Only the media assigned to the variant (saleor/graphql/product/types/products.py
             # `ProductVariant.resolve_media`, `MediaByProductVariantIdLoader`).
             "media": lambda v, info: [
-                m for m in _product_of(info, unwrap(v)).media if m.id in unwrap(v).media_ids
+                m for m in product_of(info, unwrap(v)).media if m.id in unwrap(v).media_ids
             ],
             "stocks": resolve_variant_stocks,
             "quantityAvailable": resolve_quantity_available,
         },
         "Stock": {"productVariant": lambda s, info: InChannel(s.product_variant, None)},
-        "CheckoutLine": _checkout_line_resolvers(),
-        "Checkout": {**metadata, **_checkout_resolvers()},
+        "CheckoutLine": checkout_line_resolvers(),
+        "Checkout": {**metadata, **checkout_resolvers()},
         "Order": {
             **metadata,
-            **_order_resolvers(),
+            **order_resolvers(),
             "languageCodeEnum": lambda o, info: language_enum(unwrap(o).language_code),
         },
-        "OrderLine": _order_line_resolvers(),
+        "OrderLine": order_line_resolvers(),
         "Fulfillment": {**metadata, "id": resolve_global_id},
-        **_payment_resolvers(),
+        **payment_resolvers(),
         "OrderDiscount": {
             "id": lambda pair, info: pair[0].global_id,
             "type": lambda pair, info: pair[0].type,
@@ -192,7 +193,7 @@ def _resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
     }
 
 
-def _with_vouchers(
+def with_voucher_resolvers(
     resolvers: dict[str, dict[str, Callable[..., Any]]],
 ) -> dict[str, dict[str, Callable[..., Any]]]:
     for type_name, fields in voucher_resolvers().items():

@@ -15,7 +15,7 @@ from .executor import SandboxExecutor
 from .models import SandboxApp
 from .permissions import Viewer
 from .reading import default_resolver
-from .sandbox_base import _is_coroutine
+from .sandbox_base import is_coroutine
 from .sandbox_tokens import SandboxTokens
 from .sandbox_webhooks import SandboxWebhooks
 from .schema import sandbox_schema
@@ -52,7 +52,7 @@ class SandboxApi(SandboxTokens, SandboxWebhooks):
             operation_name=operation_name,
             context_value=context,
             field_resolver=default_resolver,
-            is_awaitable=_is_coroutine,
+            is_awaitable=is_coroutine,
             executor_class=SandboxExecutor,
         )
         if inspect.isawaitable(result):

@@ -69,7 +69,7 @@ class SandboxBase:
         return self.keys.current.sign_detached(body)
 
 
-def _is_coroutine(value: Any) -> TypeGuard[Awaitable[Any]]:
+def is_coroutine(value: Any) -> TypeGuard[Awaitable[Any]]:
     """graphql-core's awaitable check for this sandbox: every resolver here is synchronous, so
     the only awaitables an execution meets are coroutines (graphql-core's own, for an
     asynchronous part). Its default also looks for `__await__` on every field's value, about a

@@ -19,7 +19,7 @@ from .models import Customer, Product, SandboxApp, WebhookConfig, utcnow
 from .order_models import Order
 from .permissions import Viewer
 from .reading import default_resolver
-from .sandbox_base import SandboxBase, _is_coroutine
+from .sandbox_base import SandboxBase, is_coroutine
 from .schema import sandbox_schema
 from .webhooks import Delivery, event_type_name, payload_field, required_permission
 
@@ -116,7 +116,7 @@ class SandboxWebhooks(SandboxBase):
             root_value=root,
             context_value=context,
             field_resolver=default_resolver,
-            is_awaitable=_is_coroutine,
+            is_awaitable=is_coroutine,
             executor_class=SandboxExecutor,
         )
         if inspect.isawaitable(result):

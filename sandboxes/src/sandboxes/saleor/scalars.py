@@ -58,7 +58,7 @@ def _parse_uuid(value: Any) -> uuid.UUID:
         raise GraphQLError(f"Invalid UUID: {value}") from exc
 
 
-def _configure_scalars(schema: GraphQLSchema) -> None:
+def configure_scalars(schema: GraphQLSchema) -> None:
     scalars: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
         "Date": (_serialize_datetime, _parse_date),
         "DateTime": (_serialize_datetime, _parse_datetime),

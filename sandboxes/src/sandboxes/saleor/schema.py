@@ -24,8 +24,8 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema
 
-from .checkout_schema import _CheckoutLineView
-from .context import EventRoot, Info, _ctx
+from .checkout_schema import CheckoutLineView
+from .context import EventRoot, Info, api_context
 from .models import (
     Address,
     Category,
@@ -39,8 +39,8 @@ from .models import (
 )
 from .order_models import Fulfillment, Order, OrderLine, Payment, TransactionItem
 from .reading import InChannel, resolve_global_id
-from .resolver_map import _resolver_map, _with_vouchers
-from .scalars import _configure_scalars
+from .resolver_map import build_resolver_map, with_voucher_resolvers
+from .scalars import configure_scalars
 from .versions import CURRENT_VERSION, has_customer_deleted_type, has_order_where
 from .voucher_models import Voucher
 from .voucher_schema import as_view
@@ -72,7 +72,7 @@ def resolve_type(value: Any, info: Info, abstract_type: Any) -> str | None:
         return value.type_name
     if isinstance(value, InChannel):
         value = value.node
-    if isinstance(value, _CheckoutLineView):
+    if isinstance(value, CheckoutLineView):
         return "CheckoutLine"
     if isinstance(value, tuple) and value and isinstance(value[0], OrderLine):
         return "OrderLine"
@@ -100,16 +100,14 @@ def _event_payload(field_name: str) -> Callable[..., Any]:
     def resolve(root: EventRoot, info: Info, channel: str | None = None) -> Any:
         value = root.payload.get(field_name)
         if isinstance(value, Product | ProductVariant | Voucher):
-            store = _ctx(info).store
+            store = api_context(info).store
             chan = store.channel_by_slug(channel) if channel else None
-            return InChannel(value, chan) if not isinstance(value, Voucher) else _view(value, chan)
+            return (
+                InChannel(value, chan) if not isinstance(value, Voucher) else as_view(value, chan)
+            )
         return value
 
     return resolve
-
-
-def _view(voucher: Voucher, channel: Channel | None) -> Any:
-    return as_view(voucher, channel)
 
 
 def event_type_names(schema: GraphQLSchema) -> list[str]:
@@ -156,8 +154,8 @@ def _sandbox_schema(*, order_where: bool, customer_deleted: bool = True) -> Grap
         # Nor `customers(where:)` (saleor/graphql/account/schema.py at 3.22.0 adds it).
         query.fields["customers"].args.pop("where")
         del schema.type_map["CustomerWhereInput"]
-    _configure_scalars(schema)
-    for type_name, fields in _with_vouchers(_resolver_map()).items():
+    configure_scalars(schema)
+    for type_name, fields in with_voucher_resolvers(build_resolver_map()).items():
         graphql_type = schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
         for field_name, resolver in fields.items():

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .arguments import _page, _pk
+from .arguments import page_args, pk_or_none
 from .connections import paginate, saleor_error
-from .context import Info, _ctx
+from .context import Info, api_context
 from .models import Channel, SandboxApp, WebhookConfig
 from .permissions import AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER
 from .store_base import NotFound
@@ -16,33 +16,33 @@ from .store_base import NotFound
 # -- resolvers ----------------------------------------------------------------------------------
 
 
-def _app_type(app: SandboxApp, info: Info) -> str:
+def resolve_app_type(app: SandboxApp, info: Info) -> str:
     return "THIRDPARTY"
 
 
 def resolve_query_app(root: Any, info: Info, id: str | None = None) -> Any:
-    viewer = _ctx(info).viewer
+    viewer = api_context(info).viewer
     viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
     if id is None:
         return viewer.app
-    pk = _pk(id, "App")
+    pk = pk_or_none(id, "App")
     if viewer.app is not None and pk == viewer.app.id:
         return viewer.app
     if viewer.app is not None:
         # Only an app needs MANAGE_APPS to see another app; a staff user sees any installed one
         # (saleor/graphql/app/schema.py, `resolve_app`; resolvers.py filters removed apps).
         viewer.require("MANAGE_APPS")
-    return _ctx(info).store.apps.get(pk) if pk is not None else None
+    return api_context(info).store.apps.get(pk) if pk is not None else None
 
 
 def resolve_query_apps(root: Any, info: Info, **args: Any) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require("MANAGE_APPS")
-    return paginate(info, list(context.store.apps.values()), lambda a: a.id, **_page(args))
+    return paginate(info, list(context.store.apps.values()), lambda a: a.id, **page_args(args))
 
 
 def resolve_channels(root: Any, info: Info) -> list[Channel]:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require(AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER)
     return list(context.store.channels.values())
 
@@ -50,9 +50,9 @@ def resolve_channels(root: Any, info: Info) -> list[Channel]:
 def resolve_channel(
     root: Any, info: Info, id: str | None = None, slug: str | None = None
 ) -> Channel | None:
-    store = _ctx(info).store
+    store = api_context(info).store
     if id is not None:
-        pk = _pk(id, "Channel")
+        pk = pk_or_none(id, "Channel")
         return store.channels.get(pk) if pk is not None else None
     if slug is not None:
         try:
@@ -65,7 +65,7 @@ def resolve_channel(
 # Channel ----------------------------------------------------------------------------------------
 
 
-def _country(code: str) -> dict[str, str]:
+def country_display(code: str) -> dict[str, str]:
     return {"code": code, "country": COUNTRY_NAMES.get(code, code)}
 
 
@@ -88,18 +88,18 @@ class ShopView:
 
 
 def resolve_shop(root: Any, info: Info) -> ShopView:
-    return ShopView(_ctx(info).saleor_version)
+    return ShopView(api_context(info).saleor_version)
 
 
 def resolve_shop_version(source: ShopView, info: Info) -> str:
     # saleor/graphql/shop/types.py: `Shop.version` needs AUTHENTICATED_STAFF_USER or
     # AUTHENTICATED_APP.
-    _ctx(info).viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
+    api_context(info).viewer.require(AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP)
     return source.version
 
 
-def _app_webhooks(app: SandboxApp, info: Info) -> list[WebhookConfig]:
-    viewer = _ctx(info).viewer
+def resolve_app_webhooks(app: SandboxApp, info: Info) -> list[WebhookConfig]:
+    viewer = api_context(info).viewer
     if not (viewer.app is not None and viewer.app.id == app.id):
         viewer.require("MANAGE_APPS")
     return list(app.webhooks)

@@ -30,13 +30,13 @@ class NotFound(LookupError):
 
 # Creation ranges whose orders are kept by pk (a sync reads each of its slices page by page).
 RANGES_KEPT = 64
-_CREATED = attrgetter("created")
-_PK = attrgetter("id")
-_JOINED = attrgetter("date_joined")
+CREATED_KEY = attrgetter("created")
+PK_KEY = attrgetter("id")
+JOINED_KEY = attrgetter("date_joined")
 
 
 @dataclass
-class _OrderIndex:
+class OrderIndex:
     by_channel: dict[int, list[Order]] = field(default_factory=dict)
     by_user: dict[int, list[Order]] = field(default_factory=dict)
     # As Saleor's index on `created_at`: per channel (None: all), by creation time then pk,
@@ -70,7 +70,7 @@ class StoreBase:
         # per-channel and per-user lists (Saleor's indexed columns) that listings page through,
         # so a 100 k-order store is not scanned once per page.
         self.orders: dict[int, Order] = {}
-        self._order_index: _OrderIndex | None = None
+        self._order_index: OrderIndex | None = None
         self.apps: dict[int, SandboxApp] = {}
         self.vouchers: dict[int, Voucher] = {}  # `vouchers.py`
         self._order_numbers = itertools.count(1)

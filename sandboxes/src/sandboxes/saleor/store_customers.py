@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import Address, CreationWrites, Customer, EmailWrites, utcnow
-from .store_base import _JOINED, _PK, RANGES_KEPT, NotFound, StoreBase
+from .store_base import JOINED_KEY, PK_KEY, RANGES_KEPT, NotFound, StoreBase
 
 
 class StoreCustomers(StoreBase):
@@ -97,9 +97,9 @@ class StoreCustomers(StoreBase):
         kept = self._joined_ranges.get((low, high))
         if kept is None:
             dated = joined[1]
-            start = bisect_left(dated, low, key=_JOINED)
-            stop = bisect_left(dated, high, lo=start, key=_JOINED)
-            kept = sorted(dated[start:stop], key=_PK)
+            start = bisect_left(dated, low, key=JOINED_KEY)
+            stop = bisect_left(dated, high, lo=start, key=JOINED_KEY)
+            kept = sorted(dated[start:stop], key=PK_KEY)
             if len(self._joined_ranges) >= RANGES_KEPT:
                 del self._joined_ranges[next(iter(self._joined_ranges))]
             self._joined_ranges[(low, high)] = kept

@@ -14,7 +14,7 @@ from typing import Any
 from .models import Address, CreationWrites, Customer, ProductVariant, utcnow
 from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
-from .store_base import _CREATED, _PK, RANGES_KEPT, NotFound, _OrderIndex
+from .store_base import CREATED_KEY, PK_KEY, RANGES_KEPT, NotFound, OrderIndex
 from .store_catalog import StoreCatalog
 
 
@@ -144,9 +144,9 @@ class StoreOrders(StoreCatalog):
         self._order_index = None
         return self.orders.pop(order if isinstance(order, int) else order.id)
 
-    def _orders_indexed(self) -> _OrderIndex:
+    def _orders_indexed(self) -> OrderIndex:
         if self._order_index is None or self._order_index.creation_writes != CreationWrites.count:
-            index = _OrderIndex(creation_writes=CreationWrites.count)
+            index = OrderIndex(creation_writes=CreationWrites.count)
             for order in self.orders.values():  # pk order, kept in each list
                 index.by_channel.setdefault(order.channel_id, []).append(order)
                 if order.user_id is not None:
@@ -177,9 +177,9 @@ class StoreOrders(StoreCatalog):
                     else index.by_channel.get(channel_id, ())
                 )
                 dated = index.by_created[channel_id] = sorted(source, key=_created_then_pk)
-            start = bisect_left(dated, low, key=_CREATED)
-            stop = bisect_left(dated, high, lo=start, key=_CREATED)
-            kept = sorted(dated[start:stop], key=_PK)
+            start = bisect_left(dated, low, key=CREATED_KEY)
+            stop = bisect_left(dated, high, lo=start, key=CREATED_KEY)
+            kept = sorted(dated[start:stop], key=PK_KEY)
             if len(index.ranges) >= RANGES_KEPT:
                 del index.ranges[next(iter(index.ranges))]  # the oldest asked
             index.ranges[key] = kept

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .arguments import _channel_arg, _ids_filter, _matches, _page
+from .arguments import channel_arg, ids_filter, matches_search, page_args
 from .connections import paginate
-from .context import Info, _ctx
-from .metadata_schema import _metadata_resolvers
+from .context import Info, api_context
+from .metadata_schema import metadata_resolvers
 from .models import Channel, utcnow
 from .money import Money
 from .order_models import Order
@@ -45,11 +45,11 @@ def as_view(value: Any, channel: Channel | None = None) -> Any:
 def resolve_voucher(
     root: Any, info: Info, id: str, channel: str | None = None
 ) -> VoucherView | None:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require(MANAGE_DISCOUNTS)
-    pks = _ids_filter({"ids": [id]}, "Voucher") or set()
+    pks = ids_filter({"ids": [id]}, "Voucher") or set()
     found = next((context.store.vouchers.get(pk) for pk in pks), None)
-    return VoucherView(found, _channel_arg(info, channel)) if found else None
+    return VoucherView(found, channel_arg(info, channel)) if found else None
 
 
 def _metadata_matches(voucher: Voucher, filters: list[dict[str, Any]] | None) -> bool:
@@ -82,10 +82,10 @@ def resolve_vouchers(
     channel: str | None = None,
     **args: Any,
 ) -> Any:
-    context = _ctx(info)
+    context = api_context(info)
     context.viewer.require(MANAGE_DISCOUNTS)
-    chan = _channel_arg(info, channel)
-    pks = _ids_filter(filter, "Voucher")
+    chan = channel_arg(info, channel)
+    pks = ids_filter(filter, "Voucher")
     filters = filter or {}
     # resolvers.py `resolve_vouchers`: `channel` keeps the vouchers listed in it, the deprecated
     # `query` searches like `filter.search` (`filter_voucher_search`), both applying.
@@ -94,13 +94,13 @@ def resolve_vouchers(
         for v in sorted(context.store.vouchers.values(), key=lambda v: v.id)
         if (pks is None or v.id in pks)
         and (channel is None or (chan is not None and v.listing_for(chan.id) is not None))
-        and _matches(query, v.name, *(c.code for c in v.codes))
-        and _matches(filters.get("search"), v.name, *(c.code for c in v.codes))
+        and matches_search(query, v.name, *(c.code for c in v.codes))
+        and matches_search(filters.get("search"), v.name, *(c.code for c in v.codes))
         and _metadata_matches(v, filters.get("metadata"))
         and _status_matches(v, filters.get("status"))
     ]
     return paginate(
-        info, vouchers, lambda v: v.id, wrap=lambda v: VoucherView(v, chan), **_page(args)
+        info, vouchers, lambda v: v.id, wrap=lambda v: VoucherView(v, chan), **page_args(args)
     )
 
 
@@ -118,7 +118,7 @@ def _on_voucher(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _channel_listings(view: VoucherView, info: Info) -> list[VoucherChannelListing]:
-    _ctx(info).viewer.require(MANAGE_DISCOUNTS)
+    api_context(info).viewer.require(MANAGE_DISCOUNTS)
     return list(view.voucher.channel_listings)
 
 
@@ -132,13 +132,13 @@ def _min_spent(view: VoucherView, info: Info) -> Money | None:
 def _order_voucher(order: Order, info: Info) -> VoucherView | None:
     """The voucher the order was placed with (its foreign key: still there after its code is
     deleted, gone with the voucher), in the order's channel."""
-    store = _ctx(info).store
+    store = api_context(info).store
     voucher = store.vouchers.get(order.voucher_id) if order.voucher_id is not None else None
     return VoucherView(voucher, store.channels.get(order.channel_id)) if voucher else None
 
 
 def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
-    metadata = {name: _on_voucher(fn) for name, fn in _metadata_resolvers().items()}
+    metadata = {name: _on_voucher(fn) for name, fn in metadata_resolvers().items()}
     v = _on_voucher
     return {
         "Query": {"voucher": resolve_voucher, "vouchers": resolve_vouchers},
@@ -147,7 +147,7 @@ def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
             "id": lambda view, info: view.voucher.global_id,
             "name": v(lambda voucher, info: voucher.name),
             "codes": lambda view, info, **args: paginate(
-                info, _newest_first(view.voucher), lambda c: -c.id, **_page(args)
+                info, _newest_first(view.voucher), lambda c: -c.id, **page_args(args)
             ),
             "code": v(lambda voucher, info: voucher.codes[0].code if voucher.codes else None),
             "used": v(lambda voucher, info: sum(c.used for c in voucher.codes)),
@@ -173,7 +173,7 @@ def voucher_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
             "channelListings": _channel_listings,
         },
         "VoucherChannelListing": {
-            "channel": lambda listing, info: _ctx(info).store.channels[listing.channel_id],
+            "channel": lambda listing, info: api_context(info).store.channels[listing.channel_id],
             "discountValue": lambda listing, info: float(listing.discount_value),
             "minSpent": lambda listing, info: (
                 Money.of(listing.min_spent, listing.currency)
