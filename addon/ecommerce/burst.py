@@ -49,6 +49,7 @@ from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
+from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
@@ -298,6 +299,10 @@ async def release(
 async def release_in(
     session: AsyncSession, row: BurstBatch, keep: str | None, *, refused: bool = False
 ) -> None:
+    if is_held(row) and not refused:
+        # Held already, by a rerun of its push job (the lease lost) while this run sent it:
+        # the send may still have reached Mailchimp, so the hold stands.
+        return
     if row.status is BurstStatus.READING and row.submitted_at is not None and not refused:
         # It may have been sent (a crash, a cancel or a failure once it was on its way).
         await hold(session, row, row.submitted_at)

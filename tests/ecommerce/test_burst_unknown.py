@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from addon.db.types import utcnow
 from addon.ecommerce import burst
 from addon.ecommerce.burst_queue import BURST_JOB
-from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncStatus
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus, EntityKind, SyncStatus
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
@@ -200,3 +200,52 @@ async def test_a_push_job_that_crashed_while_sending_its_batch_holds_the_records
     # Nothing unfinished at Mailchimp: each is pushed again in full (what it holds forgotten).
     assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
     assert await held_rows(shop) == []
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["failed", "refused"])
+async def test_a_failure_of_a_send_a_rerun_held_keeps_the_hold_unless_refused(
+    bursty: Shop, refused: bool
+) -> None:
+    """A rerun of the push job (its lease lost) held the batch while the first run was still
+    sending it; that send then fails. Failed (a crash, a cancel), it may still have reached
+    Mailchimp: the hold stands. Refused, nothing was created: the records go back at once.
+    Fails before the fix for a failure: the held row was deleted and its records pushed."""
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"h{i}@example.com", f"H{i}", "Last") for i in range(3)
+    ]
+    await settle(shop)
+    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
+    assert first is not None
+    sent_at = utcnow() - timedelta(seconds=5)
+    async with shop.services.db.transaction() as session:
+        row = BurstBatch(
+            installation_id=first.installation_id,
+            channel_slug="default-channel",
+            kind=EntityKind.CUSTOMER,
+            status=BurstStatus.READING,
+            leader_job_id=434343,
+            records={c.global_id: {} for c in customers},
+            read_at=sent_at,
+            submitted_at=sent_at,
+            polls=0,
+        )
+        session.add(row)
+    await burst.release_unsent(shop.services, 434343, keep=customers[0].global_id)  # the rerun
+    [held] = await held_rows(shop)
+
+    await burst.release(shop.services, held.id, keep=customers[0].global_id, refused=refused)
+
+    async with shop.services.db.session() as session:
+        pushes = await session.scalar(
+            select(func.count())
+            .select_from(Job)
+            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+        )
+    if refused:
+        assert await held_rows(shop) == []
+        assert pushes == len(customers) - 1  # all but the first run's own record
+    else:
+        [still] = await held_rows(shop)
+        assert still.status is BurstStatus.SUBMITTED and still.mailchimp_batch_id is None
+        assert pushes == 0
