@@ -229,11 +229,14 @@ async def _record_submitted(
         row = await session.get(
             BurstBatch, batch_id, with_for_update=True, options=[defer(BurstBatch.records)]
         )
-        if row is None or row.status is not BurstStatus.READING:
-            # Gone meanwhile: its installation was erased; or a rerun of its push job (the
+        learnt = isinstance(submitted, Batch)
+        if row is None or not (row.status is BurstStatus.READING or (learnt and is_held(row))):
+            # Gone meanwhile: its installation was erased. Or a rerun of its push job (the
             # lease lost) holds its records as a submission of unknown outcome
-            # (`release_unsent`): this batch is none it knows, so it waits for it to finish.
+            # (`release_unsent`) and this send's outcome is unknown too: the hold stands.
             return
+        # Held by such a rerun, but Mailchimp answered with the batch's id: it is polled and
+        # its results applied as any batch's, rather than waited out and pushed again.
         scope = (row.installation_id, row.channel_slug, row.kind)
         items = [*planned.planned, *planned.unchanged]
         # Core statements on the ledger's rows, none loaded (each record's id and label read,

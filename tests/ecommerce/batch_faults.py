@@ -3,6 +3,7 @@ whose outcome is unknown (bursts and the initial sync)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 import httpx
@@ -25,6 +26,8 @@ class BatchFaults(httpx.AsyncBaseTransport):
         self.mode: Mode = "off"
         self.posts = 0
         self.refusals: list[int | None] = []  # how the next posts are refused, one each
+        # Run once, when the next `POST /batches` is on its way (before Mailchimp has it).
+        self.while_sending: Callable[[], Awaitable[None]] | None = None
 
     def refuse(self, status: int | None, times: int = 1) -> None:
         """The next `times` `POST /batches` are refused, nothing created: answered `status` by
@@ -43,6 +46,9 @@ class BatchFaults(httpx.AsyncBaseTransport):
         if request.method != "POST" or not request.url.path.endswith("/batches"):
             return await self.inner.handle_async_request(request)
         self.posts += 1
+        if self.while_sending is not None:
+            hook, self.while_sending = self.while_sending, None
+            await hook()
         if self.refusals:
             status = self.refusals.pop()
             if status is None:

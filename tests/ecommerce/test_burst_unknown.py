@@ -249,3 +249,33 @@ async def test_a_failure_of_a_send_a_rerun_held_keeps_the_hold_unless_refused(
         [still] = await held_rows(shop)
         assert still.status is BurstStatus.SUBMITTED and still.mailchimp_batch_id is None
         assert pushes == 0
+
+
+async def test_a_batch_a_rerun_held_while_it_was_sent_is_polled_once_its_id_is_known(
+    bursty: Shop, outbound: RecordingTransport
+) -> None:
+    """A rerun of the push job (its lease lost) holds the batch while the first run is still
+    sending it; Mailchimp then accepts it and answers its id: the batch is polled and its
+    results applied. Fails before the fix: the id was dropped, the hold waited for the batch
+    to finish, then every record was pushed again on its own."""
+    shop = bursty
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    customers = [
+        await shop.saleor.create_customer(f"l{i}@example.com", f"L{i}", "Last") for i in range(5)
+    ]
+
+    async def rerun() -> None:
+        async with shop.services.db.session() as session:
+            row = (await session.scalars(select(BurstBatch))).one()
+        await burst.release_unsent(shop.services, row.leader_job_id, keep="")
+
+    faults.while_sending = rerun
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert faults.posts == 1 and faults.while_sending is None
+    assert direct_writes(shop, start) == []  # each record confirmed by the batch
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+    assert await held_rows(shop) == []
