@@ -24,6 +24,7 @@ from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
+    MERGE_RETRY,
     NO_SORT,
     RENEW,
     claim_of,
@@ -280,6 +281,18 @@ class JobRepository(Repository):
     async def reschedule(
         self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
     ) -> bool:
+        """Retry the job at `run_after`; if a job of its coalescing key is pending already
+        (work that arrived while it ran), that one carries the retry and this one is done
+        (`statements.MERGE_RETRY`)."""
+        now = self.clock.now()
+        merged = await self.session.execute(
+            MERGE_RETRY,
+            {**claim_of(job, worker_id), "retry_at": run_after, "error": error, "now": now},
+        )
+        if merged.first() is not None:
+            return await self._finish(
+                job, worker_id, status=JobStatus.DONE, last_error=None, finished_at=now
+            )
         written = await self._finish(
             job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
         )

@@ -1,0 +1,108 @@
+"""A failed job whose coalescing key got a pending job while it ran (a webhook for the same
+record arriving meanwhile): at most one job of a key may wait, so that pending job carries the
+retry (`JobRepository.reschedule`, `statements.MERGE_RETRY`) instead of the outcome failing to
+be written and the job waiting out its lease."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from pydantic import BaseModel
+from sqlalchemy import select
+
+from addon.clock import ManualClock
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
+from addon.jobs.retry import RetryPolicy
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.worker import Worker
+from addon.services import Services
+from tests.factories import make_installation
+
+pytestmark = pytest.mark.usefixtures("clock")
+
+
+class Version(BaseModel):
+    n: int
+
+
+class Refused(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+async def enqueue(services: Services, installation_id: int, n: int) -> None:
+    async with services.db.transaction() as session:
+        await JobRepository(session).enqueue(
+            installation_id, "test.push", {"n": n}, coalesce_key="record:1"
+        )
+
+
+async def jobs(services: Services) -> list[Job]:
+    async with services.db.session() as session:
+        return list(await session.scalars(select(Job).order_by(Job.id)))
+
+
+@pytest.mark.parametrize("pending_later", [False, True], ids=["retry-later", "pending-later"])
+async def test_a_failed_job_merges_its_retry_into_the_pending_job_of_its_key(
+    services: Services, clock: ManualClock, pending_later: bool
+) -> None:
+    """Fails before the fix: the retry's UPDATE broke the key's uniqueness, the outcome was not
+    written, and the failed job stayed running (its lane blocking the new work) until its
+    lease lapsed."""
+    installation = await make_installation(services)
+    runs: list[int] = []
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        runs.append(payload.n)
+        if payload.n == 1:
+            # A newer change of the record arrives while this push runs, then the push fails.
+            async with services.db.transaction() as session:
+                await JobRepository(session).enqueue(
+                    installation,
+                    "test.push",
+                    {"n": 2},
+                    coalesce_key="record:1",
+                    run_after=clock.now() + timedelta(seconds=900 if pending_later else 0),
+                )
+            raise Refused("Mailchimp is unavailable", retry_after=60.0)
+
+    policy = RetryPolicy(max_attempts=5, expected=(Refused,))
+    services.handlers.register("test.push", push, payload=Version, retry=policy)
+    await enqueue(services, installation, 1)
+    worker = Worker(services)
+    await worker.run_until_idle()
+
+    failed, waiting = await jobs(services)
+    assert (failed.status, failed.locked_by) == (JobStatus.DONE, None)  # its work merged
+    assert waiting.status is JobStatus.PENDING and waiting.payload == {"n": 2}
+    # Not before the retry's wait (nor before its own schedule); the attempt counted.
+    wait = 900 if pending_later else 60
+    assert waiting.run_after == clock.now() + timedelta(seconds=wait)
+    assert (waiting.attempts, waiting.last_error) == (1, "Mailchimp is unavailable")
+
+    clock.advance(wait)
+    await worker.run_until_idle()
+    assert runs == [1, 2]
+    [_, done] = await jobs(services)
+    assert (done.status, done.attempts) == (JobStatus.DONE, 2)
+
+
+async def test_a_failed_job_alone_with_its_key_is_retried_as_itself(
+    services: Services, clock: ManualClock
+) -> None:
+    installation = await make_installation(services)
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise Refused("Mailchimp is unavailable", retry_after=60.0)
+
+    services.handlers.register(
+        "test.push", push, payload=Version, retry=RetryPolicy(expected=(Refused,))
+    )
+    await enqueue(services, installation, 1)
+    await Worker(services).run_until_idle()
+    [job] = await jobs(services)
+    assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
+    assert job.run_after == clock.now() + timedelta(seconds=60)
