@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, true, update
 
 from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
@@ -93,16 +93,55 @@ async def test_a_failed_job_merges_its_retry_into_the_pending_job_of_its_key(
 async def test_a_failed_job_alone_with_its_key_is_retried_as_itself(
     services: Services, clock: ManualClock
 ) -> None:
+    """Pending jobs of another key, and of the same key in another store, are not its key's."""
     installation = await make_installation(services)
+    other = await make_installation(services, "http://other.test/graphql/")
 
     async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
-        raise Refused("Mailchimp is unavailable", retry_after=60.0)
+        if payload.n == 1:
+            async with services.db.transaction() as session:
+                later = clock.now() + timedelta(seconds=900)
+                repository = JobRepository(session)
+                await repository.enqueue(
+                    installation, "test.push", {"n": 2}, coalesce_key="record:2", run_after=later
+                )
+                await repository.enqueue(
+                    other, "test.push", {"n": 3}, coalesce_key="record:1", run_after=later
+                )
+            raise Refused("Mailchimp is unavailable", retry_after=60.0)
 
     services.handlers.register(
         "test.push", push, payload=Version, retry=RetryPolicy(expected=(Refused,))
     )
     await enqueue(services, installation, 1)
     await Worker(services).run_until_idle()
-    [job] = await jobs(services)
+    job, *others = await jobs(services)
     assert (job.status, job.attempts) == (JobStatus.PENDING, 1)
     assert job.run_after == clock.now() + timedelta(seconds=60)
+    assert [(o.status, o.attempts, o.last_error) for o in others] == [
+        (JobStatus.PENDING, 0, None)
+    ] * 2
+
+
+async def test_a_retry_of_a_job_no_longer_its_claims_writes_nothing(
+    services: Services, clock: ManualClock
+) -> None:
+    """Its lease lost, another worker holds it: neither the job nor its key's pending job is
+    touched."""
+    installation = await make_installation(services)
+    await enqueue(services, installation, 1)
+    async with services.db.transaction() as session:
+        [claimed] = await JobRepository(session).claim(
+            "first", 10, timedelta(seconds=30), claimable=true()
+        )
+    await enqueue(services, installation, 2)  # pending beside it
+    async with services.db.transaction() as session:
+        await session.execute(update(Job).where(Job.id == claimed.id).values(locked_by="second"))
+    async with services.db.transaction() as session:
+        written = await JobRepository(session).reschedule(
+            claimed, "first", "failed", clock.now() + timedelta(seconds=60)
+        )
+    assert written is False
+    running, waiting = await jobs(services)
+    assert (running.status, running.locked_by) == (JobStatus.RUNNING, "second")
+    assert (waiting.attempts, waiting.last_error) == (0, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any, NamedTuple
@@ -16,6 +17,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
@@ -24,6 +26,7 @@ from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
+    HELD_KEY,
     MERGE_RETRY,
     NO_SORT,
     RENEW,
@@ -283,22 +286,41 @@ class JobRepository(Repository):
     ) -> bool:
         """Retry the job at `run_after`; if a job of its coalescing key is pending already
         (work that arrived while it ran), that one carries the retry and this one is done
-        (`statements.MERGE_RETRY`)."""
+        (`statements.MERGE_RETRY`). False: no longer this claim's (nothing written)."""
+        held = (await self.session.execute(HELD_KEY, claim_of(job, worker_id))).first()
+        if held is None:
+            return False
         now = self.clock.now()
-        merged = await self.session.execute(
-            MERGE_RETRY,
-            {**claim_of(job, worker_id), "retry_at": run_after, "error": error, "now": now},
-        )
-        if merged.first() is not None:
-            return await self._finish(
-                job, worker_id, status=JobStatus.DONE, last_error=None, finished_at=now
-            )
-        written = await self._finish(
-            job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
-        )
+        merge = {
+            "of_installation": job.installation_id,
+            "of_key": held.coalesce_key,
+            "retry_at": run_after,
+            "held_attempts": job.attempts,
+            "error": error,
+            "now": now,
+        }
+        done = {"status": JobStatus.DONE, "last_error": None, "finished_at": now}
+        if held.coalesce_key is not None and await self._merged(merge):
+            return await self._finish(job, worker_id, **done)
+        # On PostgreSQL a newer job of its key may commit while this is written (it waits for
+        # it, then conflicts): undone alone, and that job takes the retry.
+        alone = self.session.begin_nested() if self.dialect == "postgresql" else nullcontext()
+        try:
+            async with alone:
+                written = await self._finish(
+                    job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
+                )
+        except IntegrityError:
+            if held.coalesce_key is None or not await self._merged(merge):
+                raise
+            return await self._finish(job, worker_id, **done)
         if written and run_after <= self.clock.now():
             await work_due(self.session)
         return written
+
+    async def _merged(self, merge: dict[str, Any]) -> bool:
+        result = await self.session.execute(MERGE_RETRY, merge)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def release(self, job: ClaimedJob, worker_id: str) -> bool:
         """Give a claimed job back unfinished (its worker is shutting down): due at once for

@@ -177,35 +177,30 @@ RENEW = update(JOBS).where(held_by_claim()).values(locked_until=bindparam("until
 
 
 def _later(column: Any, parameter: str) -> Any:
-    """The later (greater) of a column and a bound value, on SQLite as on PostgreSQL."""
+    """The greater (the later) of a column and a bound value, on SQLite as on PostgreSQL."""
     value = bindparam(parameter, type_=column.type)
     return case((column < value, value), else_=column)
 
 
+# The coalescing key of a job still this claim's, its row locked: a retry is then written
+# whole or not at all (`JobRepository.reschedule`).
+HELD_KEY = select(J.coalesce_key).where(held_by_claim()).with_for_update()
+
 # A failed job's retry merged into the pending job of its coalescing key: work for the key
 # arrived while it ran, and at most one job of a key may wait (`uq_jobs_pending_coalesce_key`),
 # so it cannot wait again beside that one. The pending job carries the retry: not due before
-# it, the attempts counted so far (the kind still gives up in time), the error shown. Written
-# only while the failed job is still this claim's (`held_by_claim`).
-_HELD = JOBS.alias("held")
+# it, the attempts counted so far (the kind still gives up in time), the error shown.
 MERGE_RETRY = (
     update(JOBS)
     .where(
         in_state(JobStatus.PENDING),
-        exists().where(
-            _HELD.c.id == bindparam("held_id"),
-            _HELD.c.locked_by == bindparam("held_by"),
-            _HELD.c.attempts == bindparam("held_attempt"),
-            _HELD.c.status == JobStatus.RUNNING,
-            _HELD.c.installation_id == J.installation_id,
-            _HELD.c.coalesce_key == J.coalesce_key,
-        ),
+        J.installation_id == bindparam("of_installation"),
+        J.coalesce_key == bindparam("of_key"),
     )
     .values(
         run_after=_later(J.run_after, "retry_at"),
-        attempts=_later(J.attempts, "held_attempt"),
+        attempts=_later(J.attempts, "held_attempts"),
         last_error=bindparam("error"),
         updated_at=bindparam("now"),
     )
-    .returning(J.id)
 )
