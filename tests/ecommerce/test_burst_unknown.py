@@ -5,6 +5,7 @@ created, then pushed one by one, so newest state wins even when the lost batch r
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,6 +27,36 @@ __all__ = ["bursty"]  # the fixture, imported
 async def held_rows(shop: Shop) -> list[BurstBatch]:
     async with shop.services.db.session() as session:
         return list(await session.scalars(select(BurstBatch)))
+
+
+async def held_by_a_rerun(shop: Shop, prefix: str, leader_job_id: int) -> list[Any]:
+    """Three synced customers in a batch being sent by push job `leader_job_id`, which a rerun
+    of that job (its worker died, or its lease was lost) then holds; the customers."""
+    name = prefix.upper()
+    customers = [
+        await shop.saleor.create_customer(f"{prefix}{i}@example.com", f"{name}{i}", "Last")
+        for i in range(3)
+    ]
+    await settle(shop)
+    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
+    assert first is not None
+    sent_at = utcnow() - timedelta(seconds=5)
+    async with shop.services.db.transaction() as session:
+        session.add(
+            BurstBatch(
+                installation_id=first.installation_id,
+                channel_slug="default-channel",
+                kind=EntityKind.CUSTOMER,
+                status=BurstStatus.READING,
+                leader_job_id=leader_job_id,
+                records={c.global_id: {} for c in customers},
+                read_at=sent_at,
+                submitted_at=sent_at,
+                polls=0,
+            )
+        )
+    await burst.release_unsent(shop.services, leader_job_id, keep=customers[0].global_id)
+    return customers
 
 
 async def test_a_503_to_post_batches_is_sent_once_and_its_records_held_then_pushed(
@@ -165,27 +196,7 @@ async def test_a_push_job_that_crashed_while_sending_its_batch_holds_the_records
     """A rerun finds the batch marked as being sent (its worker died before it recorded the
     answer): the records are held as an unknown outcome, not pushed straight away."""
     shop = bursty
-    customers = [
-        await shop.saleor.create_customer(f"k{i}@example.com", f"K{i}", "Last") for i in range(3)
-    ]
-    await settle(shop)
-    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
-    assert first is not None
-    sent_at = utcnow() - timedelta(seconds=5)
-    async with shop.services.db.transaction() as session:
-        row = BurstBatch(
-            installation_id=first.installation_id,
-            channel_slug="default-channel",
-            kind=EntityKind.CUSTOMER,
-            status=BurstStatus.READING,
-            leader_job_id=424242,
-            records={c.global_id: {} for c in customers},
-            read_at=sent_at,
-            submitted_at=sent_at,
-            polls=0,
-        )
-        session.add(row)
-    await burst.release_unsent(shop.services, 424242, keep=customers[0].global_id)
+    customers = await held_by_a_rerun(shop, "k", 424242)
     [held] = await held_rows(shop)
     assert held.status is BurstStatus.SUBMITTED and held.mailchimp_batch_id is None
     async with shop.services.db.session() as session:
@@ -211,27 +222,7 @@ async def test_a_failure_of_a_send_a_rerun_held_keeps_the_hold_unless_refused(
     Mailchimp: the hold stands. Refused, nothing was created: the records go back at once.
     Fails before the fix for a failure: the held row was deleted and its records pushed."""
     shop = bursty
-    customers = [
-        await shop.saleor.create_customer(f"h{i}@example.com", f"H{i}", "Last") for i in range(3)
-    ]
-    await settle(shop)
-    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
-    assert first is not None
-    sent_at = utcnow() - timedelta(seconds=5)
-    async with shop.services.db.transaction() as session:
-        row = BurstBatch(
-            installation_id=first.installation_id,
-            channel_slug="default-channel",
-            kind=EntityKind.CUSTOMER,
-            status=BurstStatus.READING,
-            leader_job_id=434343,
-            records={c.global_id: {} for c in customers},
-            read_at=sent_at,
-            submitted_at=sent_at,
-            polls=0,
-        )
-        session.add(row)
-    await burst.release_unsent(shop.services, 434343, keep=customers[0].global_id)  # the rerun
+    customers = await held_by_a_rerun(shop, "h", 434343)
     [held] = await held_rows(shop)
 
     await burst.release(shop.services, held.id, keep=customers[0].global_id, refused=refused)
