@@ -116,6 +116,44 @@ async def test_retry_gives_a_quarantined_item_fresh_attempts(
     )
 
 
+async def test_retry_beside_newer_work_for_the_same_record_hands_the_retry_to_it(
+    app_client: httpx.AsyncClient, headers: dict[str, str], services: Services
+) -> None:
+    """A quarantined push whose record has a newer push waiting: that one runs now (at most
+    one job of a record may wait), and the answer says so."""
+    installation = await installation_id(services)
+
+    async def fails(job: ClaimedJob, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the order")
+
+    async def push() -> None:
+        async with services.db.transaction() as session:
+            await JobRepository(session).enqueue(
+                installation, "ecommerce.sync_order", {"n": 1}, coalesce_key="order:1"
+            )
+
+    services.handlers.register("ecommerce.sync_order", fails)
+    await push()
+    await Worker(services).run_until_idle()
+    await push()  # newer work for the order, waiting (no worker runs)
+    [newer, quarantined] = (await app_client.get("/api/activity", headers=headers)).json()["items"]
+    response = await app_client.post(
+        f"/api/activity/jobs/{quarantined['id']}/retry", headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["item"]["status"] == "done"
+    assert body["message"] == (
+        "Ecommerce: sync order: newer work for the same record was waiting, and it will be "
+        "tried in a moment instead."
+    )
+    listing = (await app_client.get("/api/activity", headers=headers)).json()["items"]
+    assert [(item["id"], item["status"], item["attempts"]) for item in listing] == [
+        (newer["id"], "pending", 0),
+        (quarantined["id"], "done", quarantined["attempts"]),
+    ]
+
+
 async def test_only_the_installations_own_items_are_shown_or_retried(
     app_client: httpx.AsyncClient, headers: dict[str, str], services: Services
 ) -> None:

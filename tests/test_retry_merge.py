@@ -13,9 +13,9 @@ from sqlalchemy import select, true, update
 
 from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import JobRepository, Retried
 from addon.jobs.retry import RetryPolicy
-from addon.jobs.schemas import ClaimedJob
+from addon.jobs.schemas import ClaimedJob, PermanentFailure
 from addon.jobs.worker import Worker
 from addon.services import Services
 from tests.factories import make_installation
@@ -145,3 +145,105 @@ async def test_a_retry_of_a_job_no_longer_its_claims_writes_nothing(
     running, waiting = await jobs(services)
     assert (running.status, running.locked_by) == (JobStatus.RUNNING, "second")
     assert (waiting.attempts, waiting.last_error) == (0, None)
+
+
+async def test_a_job_released_beside_a_pending_job_of_its_key_is_merged_into_it(
+    services: Services, clock: ManualClock
+) -> None:
+    """A worker shutting down gives its jobs back; one whose key got a pending job meanwhile
+    cannot wait again beside it (the release raised IntegrityError before): that job carries
+    it, due no later than it was, the released attempt not counted."""
+    installation = await make_installation(services)
+    await enqueue(services, installation, 1)
+    async with services.db.transaction() as session:
+        [claimed] = await JobRepository(session).claim(
+            "first", 10, timedelta(seconds=30), claimable=true()
+        )
+    await enqueue(services, installation, 2)
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).release(claimed, "first") is True
+    released, waiting = await jobs(services)
+    assert (released.status, released.locked_by) == (JobStatus.DONE, None)
+    assert (waiting.status, waiting.payload) == (JobStatus.PENDING, {"n": 2})
+    assert (waiting.attempts, waiting.last_error, waiting.run_after) == (0, None, clock.now())
+
+
+async def test_a_released_job_alone_with_its_key_waits_again_as_itself(
+    services: Services, clock: ManualClock
+) -> None:
+    installation = await make_installation(services)
+    await enqueue(services, installation, 1)
+    async with services.db.transaction() as session:
+        [claimed] = await JobRepository(session).claim(
+            "first", 10, timedelta(seconds=30), claimable=true()
+        )
+    clock.advance(5)
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).release(claimed, "first") is True
+    [job] = await jobs(services)
+    assert (job.status, job.attempts, job.locked_by) == (JobStatus.PENDING, 0, None)
+    assert job.run_after == clock.now()
+
+
+@pytest.mark.parametrize("pending_later", [False, True], ids=["pending-due", "pending-later"])
+async def test_a_quarantined_job_retried_beside_a_pending_job_of_its_key_hands_it_over(
+    services: Services, clock: ManualClock, pending_later: bool
+) -> None:
+    """The Activity page's Retry: the pending job (newer work for the record) is due now with
+    fresh attempts, the quarantined one done; before, the retry raised IntegrityError."""
+    installation = await make_installation(services)
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the record")
+
+    services.handlers.register("test.push", push, payload=Version)
+    await enqueue(services, installation, 1)
+    await Worker(services).run_until_idle()
+    async with services.db.transaction() as session:
+        await JobRepository(session).enqueue(
+            installation,
+            "test.push",
+            {"n": 2},
+            coalesce_key="record:1",
+            run_after=clock.now() + timedelta(seconds=900 if pending_later else 0),
+        )
+        await session.execute(
+            update(Job).where(Job.payload["n"].as_integer() == 2).values(attempts=3)
+        )
+    quarantined_id, pending_id = [job.id for job in await jobs(services)]
+    due = clock.now()
+    clock.advance(1)
+    async with services.db.transaction() as session:
+        outcome = await JobRepository(session).retry(installation, quarantined_id)
+    assert outcome is Retried.MERGED
+    superseded, waiting = await jobs(services)
+    assert (superseded.status, superseded.finished_at) == (JobStatus.DONE, clock.now())
+    assert (waiting.id, waiting.status, waiting.attempts) == (pending_id, JobStatus.PENDING, 0)
+    assert waiting.run_after == (clock.now() if pending_later else due)  # the earlier
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).retry(installation, quarantined_id) is None
+
+
+async def test_a_quarantined_job_alone_with_its_key_is_retried_as_itself(
+    services: Services, clock: ManualClock
+) -> None:
+    installation = await make_installation(services)
+    other = await make_installation(services, "http://other.test/graphql/")
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the record")
+
+    services.handlers.register("test.push", push, payload=Version)
+    await enqueue(services, installation, 1)
+    await Worker(services).run_until_idle()
+    await enqueue(services, other, 2)  # the same key in another store
+    [quarantined, foreign] = await jobs(services)
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).retry(installation, quarantined.id) is Retried.ITSELF
+    retried, foreign_after = await jobs(services)
+    assert (retried.status, retried.attempts, retried.run_after) == (
+        JobStatus.PENDING,
+        0,
+        clock.now(),
+    )
+    assert (foreign_after.status, foreign_after.run_after) == (JobStatus.PENDING, foreign.run_after)

@@ -28,7 +28,7 @@ from addon.errors import Conflict, ErrorCode, NotFound
 from addon.explain import explain
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import JobRepository, Retried
 
 # Errors come from exception texts, which may quote a request. Anything shaped like a
 # credential is cut out before an error leaves the server.
@@ -181,7 +181,8 @@ class ActivityService:
         )
 
     async def retry(self, installation_id: int, job_id: int) -> RetryResult:
-        if not await self.jobs.retry(installation_id, job_id):
+        retried = await self.jobs.retry(installation_id, job_id)
+        if retried is None:
             job = await self.session.get(Job, job_id)
             if job is None or job.installation_id != installation_id:
                 raise NotFound("This item does not exist (it may have been cleaned up).")
@@ -193,5 +194,8 @@ class ActivityService:
         assert job is not None
         return RetryResult(
             item=to_item(job, await self.context(installation_id, [job])),
-            message=f"{summarize(job)} will be tried again in a moment.",
+            message=f"{summarize(job)} will be tried again in a moment."
+            if retried is Retried.ITSELF
+            else f"{summarize(job)}: newer work for the same record was waiting, and it will "
+            "be tried in a moment instead.",
         )

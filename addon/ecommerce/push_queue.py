@@ -27,7 +27,8 @@ from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
-from addon.jobs.repository import CoalescedJob, JobRepository
+from addon.jobs.inserts import CoalescedJob
+from addon.jobs.repository import JobRepository
 
 ALONE_PREFIX = "alone:"
 

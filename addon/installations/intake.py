@@ -25,7 +25,8 @@ from sqlalchemy.exc import IntegrityError
 from addon.db.engine import Database
 from addon.db.write_turn import urgent
 from addon.installations.models import Installation
-from addon.jobs.repository import JobRepository, NewJob
+from addon.jobs.inserts import NewJob
+from addon.jobs.repository import JobRepository
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,9 @@ from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
 from addon.installations.signing_keys import KeyState, SigningKeys
+from addon.jobs.inserts import NewJob
 from addon.jobs.models import JobStatus
-from addon.jobs.repository import JobRepository, NewJob
+from addon.jobs.repository import JobRepository
 from addon.logs import log_fields
 from addon.saleor.jws import VerificationError, verify_webhook_signature
 from addon.saleor.manifest import WebhookDefinition

@@ -2,34 +2,42 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
-from functools import lru_cache
+from enum import StrEnum
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
-    Table,
-    bindparam,
     delete,
     func,
     select,
-    text,
-    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
-from addon.db.repository import Repository, insert_for
+from addon.db.repository import Repository
+from addon.jobs.inserts import (
+    CoalescedJob,
+    NewJob,
+    coalesced_many_statement,
+    dedupe_many_statement,
+    enqueue_statement,
+    job_row,
+)
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
     HELD_KEY,
+    MERGE_FRESH,
     MERGE_RETRY,
     NO_SORT,
+    QUARANTINED_KEY,
     RENEW,
+    RETRY_QUARANTINED,
+    SUPERSEDE_QUARANTINED,
     claim_of,
     claim_statement,
     finish_statement,
@@ -38,25 +46,11 @@ from addon.jobs.statements import (
 from addon.jobs.wakeup import work_due
 
 
-class NewJob(NamedTuple):
-    """A job to add, identified by its delivery (`dedupe_key`)."""
+class Retried(StrEnum):
+    """How a quarantined job was retried (`JobRepository.retry`)."""
 
-    installation_id: int
-    kind: str
-    payload: dict[str, Any]
-    dedupe_key: str | None
-    status: JobStatus = JobStatus.PENDING
-
-
-class CoalescedJob(NamedTuple):
-    """A job to add or merge into the pending job of its `coalesce_key` (see `enqueue`)."""
-
-    installation_id: int
-    kind: str
-    payload: dict[str, Any]
-    coalesce_key: str
-    lane: str | None
-    run_after: datetime
+    ITSELF = "itself"
+    MERGED = "merged"  # into the pending job of its key, which carries newer work
 
 
 class Renewal(NamedTuple):
@@ -89,7 +83,7 @@ class JobRepository(Repository):
         """
         now = self.clock.now()
         due_at = run_after or now
-        values = self._row(
+        values = job_row(
             NewJob(installation_id, kind, payload, dedupe_key, status),
             now,
             coalesce_key=coalesce_key,
@@ -97,7 +91,7 @@ class JobRepository(Repository):
             run_after=due_at,
         )
         conflict = "dedupe" if dedupe_key is not None else "coalesce" if coalesce_key else None
-        statement = _enqueue_statement(self.dialect, conflict)
+        statement = enqueue_statement(self.dialect, conflict)
         parameters = {f"v_{column}": value for column, value in values.items()}
         result = await self.session.execute(statement, parameters)
         job_id = result.scalar_one_or_none()
@@ -111,11 +105,11 @@ class JobRepository(Repository):
         if not jobs:
             return []
         now = self.clock.now()
-        rows = [self._row(job, now) for job in jobs]
+        rows = [job_row(job, now) for job in jobs]
         # Many parameter sets for one prebuilt statement: SQLAlchemy sends them as multi-row
         # INSERTs (its "insertmanyvalues") from one compiled form, where a VALUES clause of
         # these rows would be compiled afresh for every group (a tenth of a delivery's time).
-        result = await self.session.execute(_dedupe_many_statement(self.dialect), rows)
+        result = await self.session.execute(dedupe_many_statement(self.dialect), rows)
         added = {(row.installation_id, row.dedupe_key): row.id for row in result}
         if any(job.status is JobStatus.PENDING for job in jobs) and added:
             await work_due(self.session)
@@ -131,7 +125,7 @@ class JobRepository(Repository):
         now = self.clock.now()
         last = {(job.installation_id, job.coalesce_key): job for job in jobs}
         rows = [
-            self._row(
+            job_row(
                 NewJob(job.installation_id, job.kind, job.payload, None),
                 now,
                 coalesce_key=job.coalesce_key,
@@ -142,33 +136,9 @@ class JobRepository(Repository):
         ]
         # One prebuilt statement, many parameter sets (as `enqueue_many`): a VALUES clause of
         # these rows was compiled afresh for every group (15 % of a burst's worker CPU).
-        await self.session.execute(_coalesced_many_statement(self.dialect), rows)
+        await self.session.execute(coalesced_many_statement(self.dialect), rows)
         if any(job.run_after <= now for job in last.values()):
             await work_due(self.session)
-
-    @staticmethod
-    def _row(
-        job: NewJob,
-        now: datetime,
-        *,
-        coalesce_key: str | None = None,
-        lane: str | None = None,
-        run_after: datetime | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "installation_id": job.installation_id,
-            "kind": job.kind,
-            "payload": job.payload,
-            "status": job.status,
-            "dedupe_key": job.dedupe_key,
-            "coalesce_key": coalesce_key,
-            "lane": lane,
-            "attempts": 0,
-            "run_after": run_after or now,
-            "created_at": now,
-            "updated_at": now,
-            "finished_at": now if job.status is JobStatus.DONE else None,
-        }
 
     async def claim(
         self,
@@ -284,9 +254,31 @@ class JobRepository(Repository):
     async def reschedule(
         self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
     ) -> bool:
-        """Retry the job at `run_after`; if a job of its coalescing key is pending already
-        (work that arrived while it ran), that one carries the retry and this one is done
-        (`statements.MERGE_RETRY`). False: no longer this claim's (nothing written)."""
+        """Retry the job at `run_after`. False: no longer this claim's (nothing written)."""
+        return await self._wait_again(
+            job, worker_id, run_after=run_after, attempts=job.attempts, error=error
+        )
+
+    async def release(self, job: ClaimedJob, worker_id: str) -> bool:
+        """Give a claimed job back unfinished (its worker is shutting down): due at once for
+        another worker, and the attempt it was claimed for not counted."""
+        return await self._wait_again(
+            job, worker_id, run_after=self.clock.now(), attempts=job.attempts - 1, error=None
+        )
+
+    async def _wait_again(
+        self,
+        job: ClaimedJob,
+        worker_id: str,
+        *,
+        run_after: datetime,
+        attempts: int,
+        error: str | None,
+    ) -> bool:
+        """Set a job still this claim's pending again (`error` None: its last error kept). If
+        a job of its coalescing key is pending already (work that arrived while it ran), that
+        one carries it and this one is done (`statements.MERGE_RETRY`): at most one job of a
+        key may wait. False: no longer this claim's (nothing written)."""
         held = (await self.session.execute(HELD_KEY, claim_of(job, worker_id))).first()
         if held is None:
             return False
@@ -295,46 +287,47 @@ class JobRepository(Repository):
             "of_installation": job.installation_id,
             "of_key": held.coalesce_key,
             "retry_at": run_after,
-            "held_attempts": job.attempts,
+            "held_attempts": attempts,
             "error": error,
             "now": now,
         }
         done = {"status": JobStatus.DONE, "last_error": None, "finished_at": now}
-        if held.coalesce_key is not None and await self._merged(merge):
+        pending: dict[str, Any] = {
+            "status": JobStatus.PENDING,
+            "run_after": run_after,
+            "attempts": attempts,
+        }
+        if error is not None:
+            pending["last_error"] = error
+
+        async def merged() -> bool:
+            return held.coalesce_key is not None and await self._updated(MERGE_RETRY, merge)
+
+        if await merged():
             return await self._finish(job, worker_id, **done)
-        # On PostgreSQL a newer job of its key may commit while this is written (it waits for
-        # it, then conflicts): undone alone, and that job takes the retry.
-        alone = self.session.begin_nested() if self.dialect == "postgresql" else nullcontext()
         try:
-            async with alone:
-                written = await self._finish(
-                    job, worker_id, status=JobStatus.PENDING, last_error=error, run_after=run_after
-                )
+            async with self._undone_alone():
+                written = await self._finish(job, worker_id, **pending)
         except IntegrityError:
-            if held.coalesce_key is None or not await self._merged(merge):
+            if not await merged():
                 raise
             return await self._finish(job, worker_id, **done)
-        if written and run_after <= self.clock.now():
+        if written and run_after <= now:
             await work_due(self.session)
         return written
 
-    async def _merged(self, merge: dict[str, Any]) -> bool:
-        result = await self.session.execute(MERGE_RETRY, merge)
+    async def _updated(self, statement: Any, parameters: dict[str, Any]) -> bool:
+        """Run an UPDATE; whether it changed a row."""
+        result = await self.session.execute(statement, parameters)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def release(self, job: ClaimedJob, worker_id: str) -> bool:
-        """Give a claimed job back unfinished (its worker is shutting down): due at once for
-        another worker, and the attempt it was claimed for not counted."""
-        written = await self._finish(
-            job,
-            worker_id,
-            status=JobStatus.PENDING,
-            run_after=self.clock.now(),
-            attempts=job.attempts - 1,
-        )
-        if written:
-            await work_due(self.session)
-        return written
+    def _undone_alone(self) -> AbstractAsyncContextManager[Any]:
+        """Around a job set pending again: on PostgreSQL a newer job of its key may commit
+        while it is written (the UPDATE waits for it, then conflicts), and only that UPDATE is
+        undone, so that the newer job can take its work."""
+        if self.dialect == "postgresql":
+            return self.session.begin_nested()
+        return nullcontext()
 
     async def quarantine(self, job: ClaimedJob, worker_id: str, error: str) -> bool:
         return await self._finish(
@@ -345,26 +338,36 @@ class JobRepository(Repository):
             finished_at=self.clock.now(),
         )
 
-    async def retry(self, installation_id: int, job_id: int) -> bool:
-        """Give a quarantined job a fresh set of attempts (the Activity page's Retry)."""
-        result = await self.session.execute(
-            update(Job)
-            .where(
-                Job.id == job_id,
-                Job.installation_id == installation_id,
-                Job.status == JobStatus.QUARANTINED,
+    async def retry(self, installation_id: int, job_id: int) -> Retried | None:
+        """Give a quarantined job a fresh set of attempts (the Activity page's Retry); if a
+        job of its coalescing key is pending (newer work for the same record), that one is
+        due now with fresh attempts and this one is done. None: not a quarantined job."""
+        key = (
+            await self.session.execute(
+                QUARANTINED_KEY, {"job_id": job_id, "installation_id": installation_id}
             )
-            .values(
-                status=JobStatus.PENDING,
-                attempts=0,
-                run_after=self.clock.now(),
-                finished_at=None,
-            )
-        )
-        retried = bool(result.rowcount)  # type: ignore[attr-defined]
-        if retried:
-            await work_due(self.session)
-        return retried
+        ).first()
+        if key is None:
+            return None
+        now = self.clock.now()
+        merge = {"of_installation": installation_id, "of_key": key.coalesce_key, "now": now}
+
+        async def merged() -> bool:
+            return key.coalesce_key is not None and await self._updated(MERGE_FRESH, merge)
+
+        outcome = Retried.MERGED
+        if not await merged():
+            try:
+                async with self._undone_alone():
+                    await self.session.execute(RETRY_QUARANTINED, {"job_id": job_id, "now": now})
+                outcome = Retried.ITSELF
+            except IntegrityError:
+                if not await merged():
+                    raise
+        if outcome is Retried.MERGED:
+            await self.session.execute(SUPERSEDE_QUARANTINED, {"job_id": job_id, "now": now})
+        await work_due(self.session)
+        return outcome
 
     async def recent(
         self, installation_id: int, *, limit: int = 50, status: JobStatus | None = None
@@ -391,53 +394,3 @@ class JobRepository(Repository):
             delete(Job).where(in_state(JobStatus.DONE), Job.finished_at < older_than)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-@lru_cache(maxsize=8)
-def _enqueue_statement(dialect: str, conflict: str | None) -> Any:
-    """One job's INSERT (columns bound as `v_<column>`), deduplicated by its delivery or
-    coalesced into the pending job of its key (newest payload, first schedule)."""
-    table: Table = Job.__table__  # type: ignore[assignment]
-    columns = JobRepository._row(NewJob(0, "", {}, None), datetime.min).keys()
-    statement = insert_for(dialect, table).values(
-        {column: bindparam(f"v_{column}") for column in columns}
-    )
-    if conflict == "dedupe":
-        statement = statement.on_conflict_do_nothing(
-            index_elements=["installation_id", "dedupe_key"]
-        )
-    elif conflict == "coalesce":
-        statement = statement.on_conflict_do_update(
-            index_elements=["installation_id", "coalesce_key"],
-            index_where=text("status = 'pending'"),
-            set_={"payload": statement.excluded.payload, "updated_at": bindparam("v_updated_at")},
-        )
-    return statement.returning(table.c.id)
-
-
-@lru_cache(maxsize=4)
-def _coalesced_many_statement(dialect: str) -> Any:
-    """Jobs' INSERT for many parameter sets (columns by name), each merged into the pending
-    job of its key: the newest payload, the first schedule. It answers the ids only so that
-    SQLAlchemy sends multi-row INSERTs ("insertmanyvalues", for a statement with RETURNING):
-    without, asyncpg runs it once per row, and a burst's 10,000 pushes cost PostgreSQL 10,000
-    executions."""
-    table: Table = Job.__table__  # type: ignore[assignment]
-    statement = insert_for(dialect, table)
-    return statement.on_conflict_do_update(
-        index_elements=["installation_id", "coalesce_key"],
-        index_where=text("status = 'pending'"),
-        set_={"payload": statement.excluded.payload, "updated_at": statement.excluded.updated_at},
-    ).returning(table.c.id)
-
-
-@lru_cache(maxsize=4)
-def _dedupe_many_statement(dialect: str) -> Any:
-    """Jobs' INSERT for many parameter sets (columns by name), deduplicated by delivery,
-    answering what was added (identified by installation and key: a duplicate adds no row)."""
-    table: Table = Job.__table__  # type: ignore[assignment]  # Core: the ORM's bulk path costs more than the write
-    return (
-        insert_for(dialect, table)
-        .on_conflict_do_nothing(index_elements=["installation_id", "dedupe_key"])
-        .returning(table.c.id, table.c.installation_id, table.c.dedupe_key)
-    )

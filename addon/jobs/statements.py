@@ -16,6 +16,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    func,
     literal_column,
     or_,
     select,
@@ -200,7 +201,50 @@ MERGE_RETRY = (
     .values(
         run_after=_later(J.run_after, "retry_at"),
         attempts=_later(J.attempts, "held_attempts"),
-        last_error=bindparam("error"),
+        last_error=func.coalesce(bindparam("error", type_=J.last_error.type), J.last_error),
+        updated_at=bindparam("now"),
+    )
+)
+
+# The Activity page's Retry of a quarantined job (`JobRepository.retry`): its key read and its
+# row locked first; then either the job itself waits again with fresh attempts, or the pending
+# job of its key (newer work for the same record) is due now with fresh attempts and the
+# quarantined one is done, superseded.
+QUARANTINED_KEY = (
+    select(J.coalesce_key)
+    .where(
+        J.id == bindparam("job_id"),
+        J.installation_id == bindparam("installation_id"),
+        in_state(JobStatus.QUARANTINED),
+    )
+    .with_for_update()
+)
+RETRY_QUARANTINED = (
+    update(JOBS)
+    .where(J.id == bindparam("job_id"))
+    .values(
+        status=JobStatus.PENDING,
+        attempts=0,
+        run_after=bindparam("now"),
+        finished_at=None,
+        updated_at=bindparam("now"),
+    )
+)
+SUPERSEDE_QUARANTINED = (
+    update(JOBS)
+    .where(J.id == bindparam("job_id"))
+    .values(status=JobStatus.DONE, finished_at=bindparam("now"), updated_at=bindparam("now"))
+)
+MERGE_FRESH = (
+    update(JOBS)
+    .where(
+        in_state(JobStatus.PENDING),
+        J.installation_id == bindparam("of_installation"),
+        J.coalesce_key == bindparam("of_key"),
+    )
+    .values(
+        run_after=case((J.run_after > bindparam("now"), bindparam("now")), else_=J.run_after),
+        attempts=0,
         updated_at=bindparam("now"),
     )
 )
