@@ -22,9 +22,11 @@ promised order) is pushed once more from Saleor's current state instead of being
 with the batch's content. A change arriving meanwhile queues a push as usual.
 
 A burst that fails before its batch is submitted, or whose `POST /batches` Mailchimp refused
-(a 4xx, a 429 after the HTTP layer's retries, a connection never made: no batch exists), hands
-its records back to one push each at once, as the initial sync queues a refused batch again;
-a rerun of a push job that crashed mid-burst does the same with the records it had taken.
+(a 4xx, a connection never made: no batch exists), hands its records back to one push each at
+once, as the initial sync queues a refused batch again; a rerun of a push job that crashed
+mid-burst does the same with the records it had taken. Throttled (a 429 after the HTTP layer's
+retries: too many pending batches, say), the records wait as the initial sync waits out a 429,
+then are pushed again, in a batch if a backlog is still there.
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process
@@ -46,7 +48,7 @@ from sqlalchemy.orm import defer
 from addon.db.types import utcnow
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
-from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
+from addon.ecommerce.burst_queue import alone, backlog, poll_later, pushes_later, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
 from addon.ecommerce.burst_unknown import held as is_held
@@ -57,7 +59,7 @@ from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown
+from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown, RateLimited
 from addon.mailchimp.models import Batch
 from addon.services import Services
 
@@ -150,7 +152,7 @@ async def _absorb(
     # Committed: their records are this batch's now (handed back to a push each if it fails,
     # as those taken over are), so their jobs end.
     settle(adopted, carried=True)
-    refused = False
+    refused, wait = False, 0.0
     try:
         await CatalogPusher(services, context, client).ensure_store()
         read_at = utcnow()
@@ -176,11 +178,15 @@ async def _absorb(
                 # A definite refusal (`_submit` takes in the unknown outcomes, named here too
                 # so that a change there cannot release records a batch may still carry).
                 refused = not isinstance(exc, OutcomeUnknown)
+                if isinstance(exc, RateLimited):
+                    # Throttled (too many pending batches, say: Mailchimp allows 500), as the
+                    # initial sync waits out a 429: not one push each at once, each throttled.
+                    wait = exc.retry_after or services.settings.initial_sync_poll_max_seconds
                 raise
     except BaseException:
         # The others go back to one push each, or are held if their batch may have been sent
         # (`release`); this one is the worker's to retry.
-        await release(services, batch_id, keep=request.saleor_id, refused=refused)
+        await release(services, batch_id, keep=request.saleor_id, refused=refused, wait=wait)
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
     return True
@@ -289,18 +295,30 @@ async def _record_submitted(
 
 
 async def release(
-    services: Services, batch_id: int, *, keep: str | None = None, refused: bool = False
+    services: Services,
+    batch_id: int,
+    *,
+    keep: str | None = None,
+    refused: bool = False,
+    wait: float = 0.0,
 ) -> None:
     """Hand a batch's records back to one push each (but `keep`, whose job is running).
-    `refused`: Mailchimp refused its submission, so no batch of theirs exists to wait for."""
+    `refused`: Mailchimp refused its submission, so no batch of theirs exists to wait for.
+    `wait`: Mailchimp throttled it; its records are pushed again after this many seconds, in a
+    batch again if a backlog is still there."""
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is not None:
-            await release_in(session, row, keep, refused=refused)
+            await release_in(session, row, keep, refused=refused, wait=wait)
 
 
 async def release_in(
-    session: AsyncSession, row: BurstBatch, keep: str | None, *, refused: bool = False
+    session: AsyncSession,
+    row: BurstBatch,
+    keep: str | None,
+    *,
+    refused: bool = False,
+    wait: float = 0.0,
 ) -> None:
     if is_held(row) and not refused:
         # Held already, by a rerun of its push job (the lease lost) while this run sent it:
@@ -311,7 +329,11 @@ async def release_in(
         await hold(session, row, row.submitted_at)
         return
     scope = (row.installation_id, row.channel_slug, row.kind)
-    await alone(session, scope, [saleor_id for saleor_id in row.records if saleor_id != keep])
+    others = [saleor_id for saleor_id in row.records if saleor_id != keep]
+    if wait:
+        await pushes_later(session, scope, others, wait)
+    else:
+        await alone(session, scope, others)
     await session.delete(row)
 
 

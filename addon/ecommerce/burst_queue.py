@@ -78,6 +78,23 @@ async def alone(
     )
 
 
+async def pushes_later(
+    session: AsyncSession,
+    scope: tuple[int, str, EntityKind],
+    saleor_ids: list[str],
+    delay: float,
+) -> None:
+    """A push for each of these records, due after `delay` seconds (a later burst may take
+    them into a batch again)."""
+    installation_id, channel, kind = scope
+    await enqueue_pushes(
+        session,
+        installation_id,
+        [(channel, kind, saleor_id) for saleor_id in saleor_ids],
+        delay=delay,
+    )
+
+
 async def backlog(session: AsyncSession, installation_id: int, *, above: int | None = None) -> int:
     """Pushes of this installation due now and waiting for a worker. With `above`, counting
     stops past it (a burst's check need not count ten thousand rows)."""

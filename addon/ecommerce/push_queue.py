@@ -81,10 +81,11 @@ async def enqueue_pushes(
     records: Iterable[tuple[str, EntityKind, str]],
     *,
     alone: bool = False,
+    delay: float = 0.0,
 ) -> None:
-    """`enqueue_push` for many (channel, kind, Saleor id) records at once, none delayed: each
-    record marked pending and its push queued or merged, as one by one, in a few statements
-    whatever their number."""
+    """`enqueue_push` for many (channel, kind, Saleor id) records at once: each record marked
+    pending and its push queued or merged (due after `delay` seconds), as one by one, in a few
+    statements whatever their number."""
     keys = list(dict.fromkeys(records))
     if not keys:
         return
@@ -93,13 +94,13 @@ async def enqueue_pushes(
         scopes.setdefault((channel, kind), []).append(saleor_id)
     for (channel, kind), saleor_ids in scopes.items():
         await _mark_pending_many(session, installation_id, channel, kind, saleor_ids)
-    now = utcnow()
+    due = utcnow() + timedelta(seconds=delay)
     jobs = []
     for channel, kind, saleor_id in keys:
         key = ledger_key(channel, kind, saleor_id)
         payload = push_payload(channel, kind, saleor_id, alone=alone)
         coalesce_key = f"{ALONE_PREFIX}{key}" if alone else key
-        jobs.append(CoalescedJob(installation_id, PUSH_JOB, payload, coalesce_key, key, now))
+        jobs.append(CoalescedJob(installation_id, PUSH_JOB, payload, coalesce_key, key, due))
     await JobRepository(session).enqueue_coalesced(jobs)
 
 

@@ -97,13 +97,13 @@ async def test_a_503_to_post_batches_is_sent_once_and_its_records_held_then_push
     assert await held_rows(shop) == []
 
 
-@pytest.mark.parametrize("status", [400, 429, None], ids=["400", "429", "never-connected"])
+@pytest.mark.parametrize("status", [400, None], ids=["400", "never-connected"])
 async def test_a_refused_post_batches_hands_its_records_back_at_once(
     bursty: Shop, outbound: RecordingTransport, status: int | None
 ) -> None:
-    """A 400, or a 429 or a connection never made through all of the HTTP layer's attempts,
-    created no batch: nothing to wait for. Fails before the fix: the records were held, then
-    pushed after a look 30 s later."""
+    """A 400, or a connection never made through all of the HTTP layer's attempts, created no
+    batch: nothing to wait for. Fails before the fix: the records were held, then pushed after
+    a look 30 s later."""
     shop = bursty
     times = 1 if status == 400 else shop.services.settings.mailchimp_max_attempts
     faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
@@ -133,6 +133,47 @@ async def test_a_refused_post_batches_hands_its_records_back_at_once(
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED
     assert faults.posts == times  # each record pushed alone: no batch sent again
+
+
+async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
+    bursty: Shop, outbound: RecordingTransport
+) -> None:
+    """A 429 through all of the HTTP layer's attempts (too many pending batches on the
+    account, say) created no batch either, but pushing each record at once would only be
+    throttled in turn: they wait as the initial sync waits out a 429 (Retry-After, else
+    `INITIAL_SYNC_POLL_MAX_SECONDS`), then go in a batch again. Before, each was pushed alone
+    at once."""
+    shop = bursty
+    times = shop.services.settings.mailchimp_max_attempts
+    faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
+    customers = [
+        await shop.saleor.create_customer(f"t{i}@example.com", f"T{i}", "Last") for i in range(5)
+    ]
+    faults.refuse(429, times)
+    start = len(shop.mailchimp.requests)
+    before = utcnow()
+    await Worker(shop.services).run_until_idle()
+
+    assert faults.posts == times and faults.refusals == []
+    assert direct_writes(shop, start) == [] and await held_rows(shop) == []
+    async with shop.services.db.session() as session:
+        waiting = list(
+            await session.scalars(
+                select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+            )
+        )
+    assert len(waiting) == len(customers)  # the leader's job retried by the worker, too
+    wait = timedelta(seconds=shop.services.settings.initial_sync_poll_max_seconds)
+    others = [job for job in waiting if not job.last_error]
+    assert len(others) == len(customers) - 1
+    assert all(job.run_after >= before + wait for job in others)
+    assert not any(job.payload.get("alone") for job in others)  # a batch may take them again
+
+    await settle(shop)
+    assert faults.posts > times  # sent in a batch again
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
 
 
 async def test_a_lost_batch_running_late_does_not_leave_older_content_in_mailchimp(
