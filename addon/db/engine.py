@@ -9,7 +9,6 @@ handler.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -24,7 +23,6 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import Session
-from sqlalchemy.util import await_only
 
 from addon.db.write_turn import WriteTurn
 
@@ -109,8 +107,6 @@ class Database:
             # database's pool is sized as PostgreSQL's: an overflow connection costs a thread,
             # a connect and its PRAGMAs each time it is opened.
             options["connect_args"] = {"timeout": 30}
-            # The pool's ROLLBACK on return only where a transaction is open (`_sqlite_reset`).
-            options["pool_reset_on_return"] = None
         else:
             options["pool_recycle"] = RECYCLE_SECONDS
         self.engine: AsyncEngine = create_async_engine(url, **options)
@@ -119,7 +115,6 @@ class Database:
             self.write_turn = turn = WriteTurn()
             sync_engine = self.engine.sync_engine
             event.listen(sync_engine, "connect", _sqlite_connect)
-            event.listen(sync_engine, "reset", _sqlite_reset)
             event.listen(sync_engine, "begin", lambda connection: _sqlite_begin(turn, connection))
             # Given back when the connection returns to the pool: after its COMMIT or ROLLBACK
             # has run (the "commit" event comes before it, and the next writer's BEGIN would
@@ -220,23 +215,7 @@ def _sqlite_begin(turn: WriteTurn, connection: Any) -> None:
     if mode == "IMMEDIATE":
         turn.take(connection.info)
     try:
-        # Straight to the driver: through SQLAlchemy a statement is a cursor opened, run and
-        # closed, each a trip to aiosqlite's thread (150 us of CPU here), and a stored
-        # delivery made 9 such trips (`tests/test_sqlite_trips.py`).
-        began = connection.connection.driver_connection.execute(f"BEGIN {mode}")
-        if inspect.isawaitable(began):
-            await_only(began)
+        connection.exec_driver_sql(f"BEGIN {mode}")
     except BaseException:
         turn.give_back(connection.info)
         raise
-
-
-def _sqlite_reset(dbapi_connection: Any, record: Any, _state: Any) -> None:
-    # Connections come back to the pool after their COMMIT or ROLLBACK: the pool's own
-    # ROLLBACK (a trip to the driver's thread) only where a transaction is still open.
-    try:
-        open_transaction = bool(record.driver_connection.in_transaction)
-    except Exception:  # closed or broken: rolled back, as the pool would
-        open_transaction = True
-    if open_transaction:
-        dbapi_connection.rollback()
