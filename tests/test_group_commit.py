@@ -18,8 +18,9 @@ from addon.db.write_turn import urgent
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.models import Installation
 from addon.jobs.completion import complete_in
+from addon.jobs.inserts import NewJob
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository, NewJob
+from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.services import Services

@@ -5,11 +5,12 @@ be written and the job waiting out its lease."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from pydantic import BaseModel
-from sqlalchemy import select, true, update
+from sqlalchemy import select, text, true, update
 
 from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
@@ -21,6 +22,8 @@ from addon.services import Services
 from tests.factories import make_installation
 
 pytestmark = pytest.mark.usefixtures("clock")
+
+PATIENCE = 30.0  # a bound on waiting for what happens at once (reached only when broken)
 
 
 class Version(BaseModel):
@@ -152,7 +155,8 @@ async def test_a_job_released_beside_a_pending_job_of_its_key_is_merged_into_it(
 ) -> None:
     """A worker shutting down gives its jobs back; one whose key got a pending job meanwhile
     cannot wait again beside it (the release raised IntegrityError before): that job carries
-    it, due no later than it was, the released attempt not counted."""
+    it, due when it was due (not before the released job was), the released attempt not
+    counted."""
     installation = await make_installation(services)
     await enqueue(services, installation, 1)
     async with services.db.transaction() as session:
@@ -247,3 +251,65 @@ async def test_a_quarantined_job_alone_with_its_key_is_retried_as_itself(
         clock.now(),
     )
     assert (foreign_after.status, foreign_after.run_after) == (JobStatus.PENDING, foreign.run_after)
+
+
+async def another_statement_waits_for_a_lock(services: Services) -> None:
+    """Until a statement of another connection waits on a lock (polled: nothing else tells)."""
+    for _ in range(int(PATIENCE / 0.01)):
+        async with services.db.session() as session:
+            waiting = await session.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no statement waited for a lock")
+
+
+@pytest.mark.parametrize("way", ["release", "retry"])
+async def test_on_postgresql_a_job_of_its_key_committed_meanwhile_takes_the_work(
+    services: Services, way: str
+) -> None:
+    """Set pending again while another transaction adds a pending job of its key: the UPDATE
+    waits for that transaction, then conflicts once it commits. The conflict is undone alone
+    (a savepoint) and the committed job takes the work."""
+    if services.db.is_sqlite:
+        pytest.skip("SQLite writes one transaction at a time")
+    installation = await make_installation(services)
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the record")
+
+    services.handlers.register("test.push", push, payload=Version)
+    await enqueue(services, installation, 1)
+    if way == "retry":
+        await Worker(services).run_until_idle()  # quarantined
+    else:
+        async with services.db.transaction() as session:
+            [claimed] = await JobRepository(session).claim(
+                "first", 10, timedelta(seconds=30), claimable=true()
+            )
+    [first] = await jobs(services)
+
+    async def set_pending() -> object:
+        async with services.db.transaction() as session:
+            repository = JobRepository(session)
+            if way == "retry":
+                return await repository.retry(installation, first.id)
+            return await repository.release(claimed, "first")
+
+    async with services.db.transaction() as other:
+        await JobRepository(other).enqueue(
+            installation, "test.push", {"n": 2}, coalesce_key="record:1"
+        )
+        setting = asyncio.create_task(set_pending())
+        await another_statement_waits_for_a_lock(services)
+    outcome = await asyncio.wait_for(setting, PATIENCE)
+
+    assert outcome is (Retried.MERGED if way == "retry" else True)
+    done, waiting = await jobs(services)
+    assert (done.id, done.status) == (first.id, JobStatus.DONE)
+    assert (waiting.status, waiting.payload) == (JobStatus.PENDING, {"n": 2})

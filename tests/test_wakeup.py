@@ -21,9 +21,10 @@ from addon.clock import ManualClock
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.inserts import NewJob
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository, NewJob
+from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.wakeup import wakeup_for
 from addon.jobs.worker import JOBS_TOGETHER, Worker

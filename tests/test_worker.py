@@ -14,8 +14,9 @@ from sqlalchemy.engine.interfaces import ExecuteStyle
 from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.installations.models import Installation
+from addon.jobs.inserts import CoalescedJob
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import CoalescedJob, JobRepository
+from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import Worker
 from addon.services import Services

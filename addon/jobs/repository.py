@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -261,7 +262,8 @@ class JobRepository(Repository):
 
     async def release(self, job: ClaimedJob, worker_id: str) -> bool:
         """Give a claimed job back unfinished (its worker is shutting down): due at once for
-        another worker, and the attempt it was claimed for not counted."""
+        another worker (merged into a pending job of its key: when that one is due), and the
+        attempt it was claimed for not counted."""
         return await self._wait_again(
             job, worker_id, run_after=self.clock.now(), attempts=job.attempts - 1, error=None
         )
@@ -303,18 +305,34 @@ class JobRepository(Repository):
         async def merged() -> bool:
             return held.coalesce_key is not None and await self._updated(MERGE_RETRY, merge)
 
-        if await merged():
-            return await self._finish(job, worker_id, **done)
-        try:
-            async with self._undone_alone():
-                written = await self._finish(job, worker_id, **pending)
-        except IntegrityError:
-            if not await merged():
-                raise
+        async def alone() -> bool:
+            return await self._finish(job, worker_id, **pending)
+
+        written = await self._alone_or_merged(alone, merged)
+        if written is None:  # merged: its lane may have held the pending job up
+            await work_due(self.session)
             return await self._finish(job, worker_id, **done)
         if written and run_after <= now:
             await work_due(self.session)
         return written
+
+    async def _alone_or_merged(
+        self, alone: Callable[[], Awaitable[bool]], merged: Callable[[], Awaitable[bool]]
+    ) -> bool | None:
+        """A job set pending again by `alone` (its answer), unless `merged` hands its work to
+        the pending job of its key (None). On PostgreSQL a newer job of the key may commit
+        while `alone` writes (the UPDATE waits for it, then conflicts): only that UPDATE is
+        undone, and the newer job takes the work, or, claimed meanwhile, leaves the key free
+        for `alone` again."""
+        for _ in range(3):
+            if await merged():
+                return None
+            try:
+                async with self._undone_alone():
+                    return await alone()
+            except IntegrityError as exc:
+                conflict = exc
+        raise conflict
 
     async def _updated(self, statement: Any, parameters: dict[str, Any]) -> bool:
         """Run an UPDATE; whether it changed a row."""
@@ -322,9 +340,8 @@ class JobRepository(Repository):
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _undone_alone(self) -> AbstractAsyncContextManager[Any]:
-        """Around a job set pending again: on PostgreSQL a newer job of its key may commit
-        while it is written (the UPDATE waits for it, then conflicts), and only that UPDATE is
-        undone, so that the newer job can take its work."""
+        """A savepoint on PostgreSQL (see `_alone_or_merged`); SQLite writes one transaction
+        at a time, so no job can commit beside it."""
         if self.dialect == "postgresql":
             return self.session.begin_nested()
         return nullcontext()
@@ -355,16 +372,12 @@ class JobRepository(Repository):
         async def merged() -> bool:
             return key.coalesce_key is not None and await self._updated(MERGE_FRESH, merge)
 
-        outcome = Retried.MERGED
-        if not await merged():
-            try:
-                async with self._undone_alone():
-                    await self.session.execute(RETRY_QUARANTINED, {"job_id": job_id, "now": now})
-                outcome = Retried.ITSELF
-            except IntegrityError:
-                if not await merged():
-                    raise
-        if outcome is Retried.MERGED:
+        async def alone() -> bool:
+            return await self._updated(RETRY_QUARANTINED, {"job_id": job_id, "now": now})
+
+        outcome = Retried.ITSELF
+        if await self._alone_or_merged(alone, merged) is None:
+            outcome = Retried.MERGED
             await self.session.execute(SUPERSEDE_QUARANTINED, {"job_id": job_id, "now": now})
         await work_due(self.session)
         return outcome

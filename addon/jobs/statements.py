@@ -183,8 +183,8 @@ def _later(column: Any, parameter: str) -> Any:
     return case((column < value, value), else_=column)
 
 
-# The coalescing key of a job still this claim's, its row locked: a retry is then written
-# whole or not at all (`JobRepository.reschedule`).
+# The coalescing key of a job still this claim's, its row locked: a retry or a release is then
+# written whole or not at all (`JobRepository._wait_again`).
 HELD_KEY = select(J.coalesce_key).where(held_by_claim()).with_for_update()
 
 # A failed job's retry merged into the pending job of its coalescing key: work for the key
