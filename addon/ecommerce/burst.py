@@ -25,8 +25,8 @@ A burst that fails before its batch is submitted, or whose `POST /batches` Mailc
 (a 4xx, a connection never made: no batch exists), hands its records back to one push each at
 once, as the initial sync queues a refused batch again; a rerun of a push job that crashed
 mid-burst does the same with the records it had taken. Throttled (a 429 after the HTTP layer's
-retries: too many pending batches, say), the records wait as the initial sync waits out a 429,
-then are pushed again, in a batch if a backlog is still there.
+retries: too many pending batches, say), the records' pushes wait out Mailchimp's Retry-After
+(else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process
@@ -48,7 +48,7 @@ from sqlalchemy.orm import defer
 from addon.db.types import utcnow
 from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
-from addon.ecommerce.burst_queue import alone, backlog, poll_later, pushes_later, take_over
+from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
 from addon.ecommerce.burst_unknown import held as is_held
@@ -179,8 +179,9 @@ async def _absorb(
                 # so that a change there cannot release records a batch may still carry).
                 refused = not isinstance(exc, OutcomeUnknown)
                 if isinstance(exc, RateLimited):
-                    # Throttled (too many pending batches, say: Mailchimp allows 500), as the
-                    # initial sync waits out a 429: not one push each at once, each throttled.
+                    # Throttled (too many pending batches, say: Mailchimp allows 500): the
+                    # records' pushes wait, as the initial sync waits out a 429, rather than
+                    # all go at once into the throttle.
                     wait = exc.retry_after or services.settings.initial_sync_poll_max_seconds
                 raise
     except BaseException:
@@ -304,8 +305,8 @@ async def release(
 ) -> None:
     """Hand a batch's records back to one push each (but `keep`, whose job is running).
     `refused`: Mailchimp refused its submission, so no batch of theirs exists to wait for.
-    `wait`: Mailchimp throttled it; its records are pushed again after this many seconds, in a
-    batch again if a backlog is still there."""
+    `wait`: Mailchimp throttled it; its records are pushed after this many seconds (alone
+    still: a batch again could be throttled again and again, no record's attempts counted)."""
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is not None:
@@ -330,10 +331,7 @@ async def release_in(
         return
     scope = (row.installation_id, row.channel_slug, row.kind)
     others = [saleor_id for saleor_id in row.records if saleor_id != keep]
-    if wait:
-        await pushes_later(session, scope, others, wait)
-    else:
-        await alone(session, scope, others)
+    await alone(session, scope, others, delay=wait)
     await session.delete(row)
 
 

@@ -66,31 +66,20 @@ def next_poll(settings: Settings, batch: Batch, submitted_at: datetime, polls: i
 
 
 async def alone(
-    session: AsyncSession, scope: tuple[int, str, EntityKind], saleor_ids: list[str]
+    session: AsyncSession,
+    scope: tuple[int, str, EntityKind],
+    saleor_ids: list[str],
+    *,
+    delay: float = 0.0,
 ) -> None:
-    """A push of its own for each of these records (`alone`: never taken into a batch)."""
+    """A push of its own for each of these records (`alone`: never taken into a batch), due
+    after `delay` seconds."""
     installation_id, channel, kind = scope
     await enqueue_pushes(
         session,
         installation_id,
         [(channel, kind, saleor_id) for saleor_id in saleor_ids],
         alone=True,
-    )
-
-
-async def pushes_later(
-    session: AsyncSession,
-    scope: tuple[int, str, EntityKind],
-    saleor_ids: list[str],
-    delay: float,
-) -> None:
-    """A push for each of these records, due after `delay` seconds (a later burst may take
-    them into a batch again)."""
-    installation_id, channel, kind = scope
-    await enqueue_pushes(
-        session,
-        installation_id,
-        [(channel, kind, saleor_id) for saleor_id in saleor_ids],
         delay=delay,
     )
 
