@@ -144,8 +144,8 @@ async def test_retry_beside_newer_work_for_the_same_record_hands_the_retry_to_it
     body = response.json()
     assert body["item"]["status"] == "done"
     assert body["message"] == (
-        "Ecommerce: sync order: newer work for the same record was waiting, and it will be "
-        "tried in a moment instead."
+        "Ecommerce: sync order: newer work for the same record is waiting or under way, and "
+        "goes instead."
     )
     listing = (await app_client.get("/api/activity", headers=headers)).json()["items"]
     assert [(item["id"], item["status"], item["attempts"]) for item in listing] == [

@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import select, text, true, update
 
-from addon.clock import ManualClock
+from addon.clock import ManualClock, current_clock
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository, Retried
 from addon.jobs.retry import RetryPolicy
@@ -36,10 +36,17 @@ class Refused(Exception):
         self.retry_after = retry_after
 
 
-async def enqueue(services: Services, installation_id: int, n: int) -> None:
+async def enqueue(
+    services: Services, installation_id: int, n: int, after: timedelta = timedelta()
+) -> None:
+    """Version `n` of record 1's push, due `after` from now."""
     async with services.db.transaction() as session:
         await JobRepository(session).enqueue(
-            installation_id, "test.push", {"n": n}, coalesce_key="record:1"
+            installation_id,
+            "test.push",
+            {"n": n},
+            coalesce_key="record:1",
+            run_after=current_clock().now() + after,
         )
 
 
@@ -62,14 +69,7 @@ async def test_a_failed_job_merges_its_retry_into_the_pending_job_of_its_key(
         runs.append(payload.n)
         if payload.n == 1:
             # A newer change of the record arrives while this push runs, then the push fails.
-            async with services.db.transaction() as session:
-                await JobRepository(session).enqueue(
-                    installation,
-                    "test.push",
-                    {"n": 2},
-                    coalesce_key="record:1",
-                    run_after=clock.now() + timedelta(seconds=900 if pending_later else 0),
-                )
+            await enqueue(services, installation, 2, timedelta(seconds=900 if pending_later else 0))
             raise Refused("Mailchimp is unavailable", retry_after=60.0)
 
     policy = RetryPolicy(max_attempts=5, expected=(Refused,))
@@ -203,14 +203,8 @@ async def test_a_quarantined_job_retried_beside_a_pending_job_of_its_key_hands_i
     services.handlers.register("test.push", push, payload=Version)
     await enqueue(services, installation, 1)
     await Worker(services).run_until_idle()
+    await enqueue(services, installation, 2, timedelta(seconds=900 if pending_later else 0))
     async with services.db.transaction() as session:
-        await JobRepository(session).enqueue(
-            installation,
-            "test.push",
-            {"n": 2},
-            coalesce_key="record:1",
-            run_after=clock.now() + timedelta(seconds=900 if pending_later else 0),
-        )
         await session.execute(
             update(Job).where(Job.payload["n"].as_integer() == 2).values(attempts=3)
         )
@@ -226,6 +220,36 @@ async def test_a_quarantined_job_retried_beside_a_pending_job_of_its_key_hands_i
     assert waiting.run_after == (clock.now() if pending_later else due)  # the earlier
     async with services.db.transaction() as session:
         assert await JobRepository(session).retry(installation, quarantined_id) is None
+
+
+async def test_a_quarantined_job_retried_while_a_job_of_its_key_runs_is_superseded(
+    services: Services, clock: ManualClock
+) -> None:
+    """Newer work for the record is running: set pending beside it, the older job could run at
+    the same time (its lower id puts it first in the lane), and a later merge into it would
+    keep its older payload. It is done instead; the running job carries the record."""
+    installation = await make_installation(services)
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the record")
+
+    services.handlers.register("test.push", push, payload=Version)
+    await enqueue(services, installation, 1)
+    await Worker(services).run_until_idle()
+    await enqueue(services, installation, 2)
+    async with services.db.transaction() as session:
+        [running] = await JobRepository(session).claim(
+            "other", 10, timedelta(seconds=30), claimable=true()
+        )
+    quarantined = (await jobs(services))[0]
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).retry(installation, quarantined.id) is Retried.MERGED
+    superseded, newer = await jobs(services)
+    assert (superseded.status, newer.id, newer.status) == (
+        JobStatus.DONE,
+        running.id,
+        JobStatus.RUNNING,
+    )
 
 
 async def test_a_quarantined_job_alone_with_its_key_is_retried_as_itself(

@@ -196,6 +196,6 @@ class ActivityService:
             item=to_item(job, await self.context(installation_id, [job])),
             message=f"{summarize(job)} will be tried again in a moment."
             if retried is Retried.ITSELF
-            else f"{summarize(job)}: newer work for the same record was waiting, and it will "
-            "be tried in a moment instead.",
+            else f"{summarize(job)}: newer work for the same record is waiting or under way, "
+            "and goes instead.",
         )

@@ -32,6 +32,7 @@ from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
     HELD_KEY,
+    KEY_RUNNING,
     MERGE_FRESH,
     MERGE_RETRY,
     NO_SORT,
@@ -303,12 +304,12 @@ class JobRepository(Repository):
             pending["last_error"] = error
 
         async def merged() -> bool:
-            return held.coalesce_key is not None and await self._updated(MERGE_RETRY, merge)
+            return await self._updated(MERGE_RETRY, merge)
 
         async def alone() -> bool:
             return await self._finish(job, worker_id, **pending)
 
-        written = await self._alone_or_merged(alone, merged)
+        written = await self._alone_or_merged(alone, merged, keyed=held.coalesce_key is not None)
         if written is None:  # merged: its lane may have held the pending job up
             await work_due(self.session)
             return await self._finish(job, worker_id, **done)
@@ -317,13 +318,19 @@ class JobRepository(Repository):
         return written
 
     async def _alone_or_merged(
-        self, alone: Callable[[], Awaitable[bool]], merged: Callable[[], Awaitable[bool]]
+        self,
+        alone: Callable[[], Awaitable[bool]],
+        merged: Callable[[], Awaitable[bool]],
+        *,
+        keyed: bool,
     ) -> bool | None:
         """A job set pending again by `alone` (its answer), unless `merged` hands its work to
-        the pending job of its key (None). On PostgreSQL a newer job of the key may commit
-        while `alone` writes (the UPDATE waits for it, then conflicts): only that UPDATE is
-        undone, and the newer job takes the work, or, claimed meanwhile, leaves the key free
-        for `alone` again."""
+        the pending job of its key (None); `keyed`: it has a coalescing key (else no job can
+        take its work). On PostgreSQL a newer job of the key may commit while `alone` writes
+        (the UPDATE waits for it, then conflicts): only that UPDATE is undone, and the newer
+        job takes the work, or, claimed meanwhile, leaves the key free for `alone` again."""
+        if not keyed:
+            return await alone()
         for _ in range(3):
             if await merged():
                 return None
@@ -358,7 +365,9 @@ class JobRepository(Repository):
     async def retry(self, installation_id: int, job_id: int) -> Retried | None:
         """Give a quarantined job a fresh set of attempts (the Activity page's Retry); if a
         job of its coalescing key is pending (newer work for the same record), that one is
-        due now with fresh attempts and this one is done. None: not a quarantined job."""
+        due now with fresh attempts and this one is done, as it is if one is running (set
+        pending beside it, this older job could run at the same time, and a later merge into
+        it would keep its older payload). None: not a quarantined job."""
         key = (
             await self.session.execute(
                 QUARANTINED_KEY, {"job_id": job_id, "installation_id": installation_id}
@@ -370,13 +379,15 @@ class JobRepository(Repository):
         merge = {"of_installation": installation_id, "of_key": key.coalesce_key, "now": now}
 
         async def merged() -> bool:
-            return key.coalesce_key is not None and await self._updated(MERGE_FRESH, merge)
+            if await self._updated(MERGE_FRESH, merge):
+                return True
+            return (await self.session.execute(KEY_RUNNING, merge)).first() is not None
 
         async def alone() -> bool:
             return await self._updated(RETRY_QUARANTINED, {"job_id": job_id, "now": now})
 
         outcome = Retried.ITSELF
-        if await self._alone_or_merged(alone, merged) is None:
+        if await self._alone_or_merged(alone, merged, keyed=key.coalesce_key is not None) is None:
             outcome = Retried.MERGED
             await self.session.execute(SUPERSEDE_QUARANTINED, {"job_id": job_id, "now": now})
         await work_due(self.session)

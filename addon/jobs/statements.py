@@ -183,6 +183,21 @@ def _later(column: Any, parameter: str) -> Any:
     return case((column < value, value), else_=column)
 
 
+def _earlier(column: Any, parameter: str) -> Any:
+    """The lesser (the earlier) of a column and a bound value."""
+    value = bindparam(parameter, type_=column.type)
+    return case((column > value, value), else_=column)
+
+
+def _pending_of_key() -> ColumnElement[bool]:
+    """The pending job of the coalescing key bound as `of_key` in `of_installation`."""
+    return and_(
+        in_state(JobStatus.PENDING),
+        J.installation_id == bindparam("of_installation"),
+        J.coalesce_key == bindparam("of_key"),
+    )
+
+
 # The coalescing key of a job still this claim's, its row locked: a retry or a release is then
 # written whole or not at all (`JobRepository._wait_again`).
 HELD_KEY = select(J.coalesce_key).where(held_by_claim()).with_for_update()
@@ -193,11 +208,7 @@ HELD_KEY = select(J.coalesce_key).where(held_by_claim()).with_for_update()
 # it, the attempts counted so far (the kind still gives up in time), the error shown.
 MERGE_RETRY = (
     update(JOBS)
-    .where(
-        in_state(JobStatus.PENDING),
-        J.installation_id == bindparam("of_installation"),
-        J.coalesce_key == bindparam("of_key"),
-    )
+    .where(_pending_of_key())
     .values(
         run_after=_later(J.run_after, "retry_at"),
         attempts=_later(J.attempts, "held_attempts"),
@@ -209,7 +220,7 @@ MERGE_RETRY = (
 # The Activity page's Retry of a quarantined job (`JobRepository.retry`): its key read and its
 # row locked first; then either the job itself waits again with fresh attempts, or the pending
 # job of its key (newer work for the same record) is due now with fresh attempts and the
-# quarantined one is done, superseded.
+# quarantined one is done, superseded, as it is by a running job of its key (`KEY_RUNNING`).
 QUARANTINED_KEY = (
     select(J.coalesce_key)
     .where(
@@ -235,16 +246,17 @@ SUPERSEDE_QUARANTINED = (
     .where(J.id == bindparam("job_id"))
     .values(status=JobStatus.DONE, finished_at=bindparam("now"), updated_at=bindparam("now"))
 )
-MERGE_FRESH = (
-    update(JOBS)
+KEY_RUNNING = (
+    select(J.id)
     .where(
-        in_state(JobStatus.PENDING),
+        in_state(JobStatus.RUNNING),
         J.installation_id == bindparam("of_installation"),
         J.coalesce_key == bindparam("of_key"),
     )
-    .values(
-        run_after=case((J.run_after > bindparam("now"), bindparam("now")), else_=J.run_after),
-        attempts=0,
-        updated_at=bindparam("now"),
-    )
+    .limit(1)
+)
+MERGE_FRESH = (
+    update(JOBS)
+    .where(_pending_of_key())
+    .values(run_after=_earlier(J.run_after, "now"), attempts=0, updated_at=bindparam("now"))
 )
