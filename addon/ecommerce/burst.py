@@ -183,6 +183,9 @@ async def _absorb(
                     # records' pushes wait, as the initial sync waits out a 429, rather than
                     # all go at once into the throttle.
                     wait = exc.retry_after or services.settings.initial_sync_poll_max_seconds
+                    # This job's own retry waits as long (the worker honours `retry_after`),
+                    # rather than start another batch into the throttle seconds later.
+                    exc.retry_after = wait
                 raise
     except BaseException:
         # The others go back to one push each, or are held if their batch may have been sent

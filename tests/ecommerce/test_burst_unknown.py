@@ -145,6 +145,11 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
     Alone still: a batch again could be throttled again and again, no record's attempts
     counted."""
     shop = bursty
+    # The worker's own backoff as in production (the tests' is an hour): the leader's retry
+    # waits as long as the others all the same.
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"worker_backoff_base_seconds": 2.0}
+    )
     times = shop.services.settings.mailchimp_max_attempts
     faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
     customers = [
@@ -171,6 +176,8 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
     } - leader
     wait = timedelta(seconds=shop.services.settings.initial_sync_poll_max_seconds)
     assert all(job.run_after >= before + wait and job.payload.get("alone") for job in others)
+    [retried] = [job for job in waiting if job.last_error]
+    assert retried.run_after >= min(job.run_after for job in others)  # the leader's wait too
 
     await settle(shop)
     assert faults.posts == times  # no batch sent again
