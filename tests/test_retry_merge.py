@@ -50,6 +50,17 @@ async def enqueue(
         )
 
 
+async def quarantined_push(services: Services, installation_id: int) -> None:
+    """Version 1 of record 1's push, quarantined: its handler gives up at once."""
+
+    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
+        raise PermanentFailure("Mailchimp refused the record")
+
+    services.handlers.register("test.push", push, payload=Version)
+    await enqueue(services, installation_id, 1)
+    await Worker(services).run_until_idle()
+
+
 async def jobs(services: Services) -> list[Job]:
     async with services.db.session() as session:
         return list(await session.scalars(select(Job).order_by(Job.id)))
@@ -196,13 +207,7 @@ async def test_a_quarantined_job_retried_beside_a_pending_job_of_its_key_hands_i
     """The Activity page's Retry: the pending job (newer work for the record) is due now with
     fresh attempts, the quarantined one done; before, the retry raised IntegrityError."""
     installation = await make_installation(services)
-
-    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
-        raise PermanentFailure("Mailchimp refused the record")
-
-    services.handlers.register("test.push", push, payload=Version)
-    await enqueue(services, installation, 1)
-    await Worker(services).run_until_idle()
+    await quarantined_push(services, installation)
     await enqueue(services, installation, 2, timedelta(seconds=900 if pending_later else 0))
     async with services.db.transaction() as session:
         await session.execute(
@@ -229,13 +234,7 @@ async def test_a_quarantined_job_retried_while_a_job_of_its_key_runs_is_supersed
     the same time (its lower id puts it first in the lane), and a later merge into it would
     keep its older payload. It is done instead; the running job carries the record."""
     installation = await make_installation(services)
-
-    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
-        raise PermanentFailure("Mailchimp refused the record")
-
-    services.handlers.register("test.push", push, payload=Version)
-    await enqueue(services, installation, 1)
-    await Worker(services).run_until_idle()
+    await quarantined_push(services, installation)
     await enqueue(services, installation, 2)
     async with services.db.transaction() as session:
         [running] = await JobRepository(session).claim(
@@ -257,13 +256,7 @@ async def test_a_quarantined_job_alone_with_its_key_is_retried_as_itself(
 ) -> None:
     installation = await make_installation(services)
     other = await make_installation(services, "http://other.test/graphql/")
-
-    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
-        raise PermanentFailure("Mailchimp refused the record")
-
-    services.handlers.register("test.push", push, payload=Version)
-    await enqueue(services, installation, 1)
-    await Worker(services).run_until_idle()
+    await quarantined_push(services, installation)
     await enqueue(services, other, 2)  # the same key in another store
     [quarantined, foreign] = await jobs(services)
     async with services.db.transaction() as session:
@@ -303,15 +296,10 @@ async def test_on_postgresql_a_job_of_its_key_committed_meanwhile_takes_the_work
     if services.db.is_sqlite:
         pytest.skip("SQLite writes one transaction at a time")
     installation = await make_installation(services)
-
-    async def push(job: ClaimedJob, payload: Version, _: Services) -> None:
-        raise PermanentFailure("Mailchimp refused the record")
-
-    services.handlers.register("test.push", push, payload=Version)
-    await enqueue(services, installation, 1)
     if way == "retry":
-        await Worker(services).run_until_idle()  # quarantined
+        await quarantined_push(services, installation)
     else:
+        await enqueue(services, installation, 1)
         async with services.db.transaction() as session:
             [claimed] = await JobRepository(session).claim(
                 "first", 10, timedelta(seconds=30), claimable=true()
