@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -14,7 +12,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
@@ -28,6 +25,7 @@ from addon.jobs.inserts import (
     job_row,
 )
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
+from addon.jobs.requeue import alone_or_merged
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
     COMPLETE_MANY,
@@ -309,7 +307,9 @@ class JobRepository(Repository):
         async def alone() -> bool:
             return await self._finish(job, worker_id, **pending)
 
-        written = await self._alone_or_merged(alone, merged, keyed=held.coalesce_key is not None)
+        written = await alone_or_merged(
+            self.session, alone, merged, keyed=held.coalesce_key is not None
+        )
         if written is None:  # merged: its lane may have held the pending job up
             await work_due(self.session)
             return await self._finish(job, worker_id, **done)
@@ -317,41 +317,10 @@ class JobRepository(Repository):
             await work_due(self.session)
         return written
 
-    async def _alone_or_merged(
-        self,
-        alone: Callable[[], Awaitable[bool]],
-        merged: Callable[[], Awaitable[bool]],
-        *,
-        keyed: bool,
-    ) -> bool | None:
-        """A job set pending again by `alone` (its answer), unless `merged` hands its work to
-        the pending job of its key (None); `keyed`: it has a coalescing key (else no job can
-        take its work). On PostgreSQL a newer job of the key may commit while `alone` writes
-        (the UPDATE waits for it, then conflicts): only that UPDATE is undone, and the newer
-        job takes the work, or, claimed meanwhile, leaves the key free for `alone` again."""
-        if not keyed:
-            return await alone()
-        for _ in range(3):
-            if await merged():
-                return None
-            try:
-                async with self._undone_alone():
-                    return await alone()
-            except IntegrityError as exc:
-                conflict = exc
-        raise conflict
-
     async def _updated(self, statement: Any, parameters: dict[str, Any]) -> bool:
         """Run an UPDATE; whether it changed a row."""
         result = await self.session.execute(statement, parameters)
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def _undone_alone(self) -> AbstractAsyncContextManager[Any]:
-        """A savepoint on PostgreSQL (see `_alone_or_merged`); SQLite writes one transaction
-        at a time, so no job can commit beside it."""
-        if self.dialect == "postgresql":
-            return self.session.begin_nested()
-        return nullcontext()
 
     async def quarantine(self, job: ClaimedJob, worker_id: str, error: str) -> bool:
         return await self._finish(
@@ -387,7 +356,8 @@ class JobRepository(Repository):
             return await self._updated(RETRY_QUARANTINED, {"job_id": job_id, "now": now})
 
         outcome = Retried.ITSELF
-        if await self._alone_or_merged(alone, merged, keyed=key.coalesce_key is not None) is None:
+        keyed = key.coalesce_key is not None
+        if await alone_or_merged(self.session, alone, merged, keyed=keyed) is None:
             outcome = Retried.MERGED
             await self.session.execute(SUPERSEDE_QUARANTINED, {"job_id": job_id, "now": now})
         await work_due(self.session)
