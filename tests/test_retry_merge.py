@@ -61,6 +61,16 @@ async def quarantined_push(services: Services, installation_id: int) -> None:
     await Worker(services).run_until_idle()
 
 
+async def claimed_by_first(services: Services, installation_id: int) -> ClaimedJob:
+    """Version 1 of record 1's push, claimed by worker "first" (nothing runs it)."""
+    await enqueue(services, installation_id, 1)
+    async with services.db.transaction() as session:
+        [claimed] = await JobRepository(session).claim(
+            "first", 10, timedelta(seconds=30), claimable=true()
+        )
+    return claimed
+
+
 async def jobs(services: Services) -> list[Job]:
     async with services.db.session() as session:
         return list(await session.scalars(select(Job).order_by(Job.id)))
@@ -143,11 +153,7 @@ async def test_a_retry_of_a_job_no_longer_its_claims_writes_nothing(
     """Its lease lost, another worker holds it: neither the job nor its key's pending job is
     touched."""
     installation = await make_installation(services)
-    await enqueue(services, installation, 1)
-    async with services.db.transaction() as session:
-        [claimed] = await JobRepository(session).claim(
-            "first", 10, timedelta(seconds=30), claimable=true()
-        )
+    claimed = await claimed_by_first(services, installation)
     await enqueue(services, installation, 2)  # pending beside it
     async with services.db.transaction() as session:
         await session.execute(update(Job).where(Job.id == claimed.id).values(locked_by="second"))
@@ -169,11 +175,7 @@ async def test_a_job_released_beside_a_pending_job_of_its_key_is_merged_into_it(
     it, due when it was due (not before the released job was), the released attempt not
     counted."""
     installation = await make_installation(services)
-    await enqueue(services, installation, 1)
-    async with services.db.transaction() as session:
-        [claimed] = await JobRepository(session).claim(
-            "first", 10, timedelta(seconds=30), claimable=true()
-        )
+    claimed = await claimed_by_first(services, installation)
     await enqueue(services, installation, 2)
     async with services.db.transaction() as session:
         assert await JobRepository(session).release(claimed, "first") is True
@@ -187,11 +189,7 @@ async def test_a_released_job_alone_with_its_key_waits_again_as_itself(
     services: Services, clock: ManualClock
 ) -> None:
     installation = await make_installation(services)
-    await enqueue(services, installation, 1)
-    async with services.db.transaction() as session:
-        [claimed] = await JobRepository(session).claim(
-            "first", 10, timedelta(seconds=30), claimable=true()
-        )
+    claimed = await claimed_by_first(services, installation)
     clock.advance(5)
     async with services.db.transaction() as session:
         assert await JobRepository(session).release(claimed, "first") is True
@@ -299,11 +297,7 @@ async def test_on_postgresql_a_job_of_its_key_committed_meanwhile_takes_the_work
     if way == "retry":
         await quarantined_push(services, installation)
     else:
-        await enqueue(services, installation, 1)
-        async with services.db.transaction() as session:
-            [claimed] = await JobRepository(session).claim(
-                "first", 10, timedelta(seconds=30), claimable=true()
-            )
+        claimed = await claimed_by_first(services, installation)
     [first] = await jobs(services)
 
     async def set_pending() -> object:
