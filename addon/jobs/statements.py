@@ -189,10 +189,10 @@ def _earlier(column: Any, parameter: str) -> Any:
     return case((column > value, value), else_=column)
 
 
-def _pending_of_key() -> ColumnElement[bool]:
-    """The pending job of the coalescing key bound as `of_key` in `of_installation`."""
+def _of_key(status: JobStatus) -> ColumnElement[bool]:
+    """A job in `status` of the coalescing key bound as `of_key` in `of_installation`."""
     return and_(
-        in_state(JobStatus.PENDING),
+        in_state(status),
         J.installation_id == bindparam("of_installation"),
         J.coalesce_key == bindparam("of_key"),
     )
@@ -208,7 +208,7 @@ HELD_KEY = select(J.coalesce_key).where(held_by_claim()).with_for_update()
 # it, the attempts counted so far (the kind still gives up in time), the error shown.
 MERGE_RETRY = (
     update(JOBS)
-    .where(_pending_of_key())
+    .where(_of_key(JobStatus.PENDING))
     .values(
         run_after=_later(J.run_after, "retry_at"),
         attempts=_later(J.attempts, "held_attempts"),
@@ -246,17 +246,9 @@ SUPERSEDE_QUARANTINED = (
     .where(J.id == bindparam("job_id"))
     .values(status=JobStatus.DONE, finished_at=bindparam("now"), updated_at=bindparam("now"))
 )
-KEY_RUNNING = (
-    select(J.id)
-    .where(
-        in_state(JobStatus.RUNNING),
-        J.installation_id == bindparam("of_installation"),
-        J.coalesce_key == bindparam("of_key"),
-    )
-    .limit(1)
-)
+KEY_RUNNING = select(J.id).where(_of_key(JobStatus.RUNNING)).limit(1)
 MERGE_FRESH = (
     update(JOBS)
-    .where(_pending_of_key())
+    .where(_of_key(JobStatus.PENDING))
     .values(run_after=_earlier(J.run_after, "now"), attempts=0, updated_at=bindparam("now"))
 )
