@@ -147,6 +147,27 @@ async def test_a_wait_the_service_asked_for_wins_and_unexpected_errors_name_thei
     assert broken.last_error == "KeyError: 'missing'"
 
 
+@pytest.mark.parametrize("asked", [float("inf"), 1e12, 10 * 86_400.0])
+async def test_a_wait_the_service_asked_for_is_at_most_the_longest_backoff(
+    services: Services, clock: ManualClock, asked: float
+) -> None:
+    """Before, the worker took any wait a refusal carried: an infinite or far too long one
+    overflowed the retry's date, the job ended without an outcome and ran again once its lease
+    lapsed, over and over; a wait of days held the record that long."""
+    installation = await make_installation(services)
+
+    async def throttled(job: ClaimedJob, _: Services) -> None:
+        raise Refused("slow down", retry_after=asked)
+
+    services.handlers.register("test.throttled", throttled, retry=RetryPolicy(expected=(Refused,)))
+    job_id = await enqueue(services, installation, "test.throttled", {})
+    await Worker(services).run_until_idle()
+    waiting = await row(services, job_id)
+    longest = timedelta(seconds=services.settings.worker_backoff_max_seconds)
+    assert waiting is not None and waiting.status is JobStatus.PENDING
+    assert (waiting.attempts, waiting.run_after) == (1, clock.now() + longest)
+
+
 async def test_a_permanent_failure_reaches_the_hook_as_given_up(services: Services) -> None:
     installation = await make_installation(services)
     decisions: list[Failure] = []

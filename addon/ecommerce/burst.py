@@ -55,9 +55,11 @@ from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
+from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
+from addon.jobs.retry import retry_after
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown, RateLimited
 from addon.mailchimp.models import Batch
@@ -182,7 +184,9 @@ async def _absorb(
                     # Throttled (too many pending batches, say: Mailchimp allows 500): the
                     # records' pushes wait, as the initial sync waits out a 429, rather than
                     # all go at once into the throttle.
-                    wait = exc.retry_after or services.settings.initial_sync_poll_max_seconds
+                    settings = services.settings
+                    asked = retry_after(exc, PUSH_RETRY.longest(settings))
+                    wait = asked or settings.initial_sync_poll_max_seconds
                     # This job's own retry waits as long (the worker honours `retry_after`),
                     # rather than start another batch into the throttle seconds later.
                     exc.retry_after = wait

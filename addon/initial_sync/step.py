@@ -52,6 +52,7 @@ from addon.initial_sync.state import (
     phase_of,
     unpack,
 )
+from addon.jobs.retry import retry_after
 from addon.mailchimp import (
     InvalidCredentials,
     MailchimpClient,
@@ -179,7 +180,9 @@ class Step:
         logger.warning("Initial sync %s: a step made progress, then: %r", self.run.id, exc)
 
     def _wait(self, exc: RateLimited) -> float:
-        return exc.retry_after or self.settings.initial_sync_poll_max_seconds
+        # At most the worker's longest backoff, as a failed step's retry (`STEP_RETRY`).
+        asked = retry_after(exc, self.settings.worker_backoff_max_seconds)
+        return asked or self.settings.initial_sync_poll_max_seconds
 
     # --- writes (short transactions after the calls) ------------------------------------------
 

@@ -33,10 +33,13 @@ def backoff_delay(attempts: int, base: float, maximum: float) -> float:
     return float(delay * random.uniform(0.5, 1.0))
 
 
-def retry_after(error: BaseException) -> float | None:
-    """The wait a service asked for with its refusal (Mailchimp's 429 `Retry-After`), if any."""
+def retry_after(error: BaseException, longest: float) -> float | None:
+    """The wait a service asked for with its refusal (Mailchimp's 429 `Retry-After`), if any,
+    at most `longest` (the longest backoff: a header asking for days holds nothing that long)."""
     value = getattr(error, "retry_after", None)
-    return float(value) if isinstance(value, int | float) and value > 0 else None
+    if not isinstance(value, int | float) or not value > 0:  # NaN too
+        return None
+    return min(float(value), longest)
 
 
 # A limit is a number, or read from the settings when the job fails (tests change settings).
@@ -83,8 +86,12 @@ class RetryPolicy:
         return backoff_delay(
             attempts,
             _value(self.backoff_base, settings, settings.worker_backoff_base_seconds),
-            _value(self.backoff_max, settings, settings.worker_backoff_max_seconds),
+            self.longest(settings),
         )
+
+    def longest(self, settings: Settings) -> float:
+        """The longest wait before a retry, a service's `Retry-After` included."""
+        return _value(self.backoff_max, settings, settings.worker_backoff_max_seconds)
 
     def describe(self, error: BaseException) -> str:
         if isinstance(error, self.expected):
@@ -98,7 +105,7 @@ class RetryPolicy:
         reason = self.describe(error)
         if attempts >= self.allowed(settings):
             return Failure(reason, attempts, None, error)
-        wait = retry_after(error) or self.delay(attempts, settings)
+        wait = retry_after(error, self.longest(settings)) or self.delay(attempts, settings)
         return Failure(reason, attempts, now + timedelta(seconds=wait), error)
 
 

@@ -36,9 +36,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
 import httpx
+
+from addon.clock import current_clock
 
 __all__ = [
     "BadRequest",
@@ -273,14 +277,33 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+# The longest wait a `Retry-After` is taken at: each caller bounds it further by its own settings
+# (the worker's longest backoff); this keeps a header like `1e12` from overflowing a date.
+RETRY_AFTER_MAX = 86_400.0
+_DELAY_SECONDS = re.compile(r"[0-9]+")
+
+
 def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if value is None:
+    """The wait `Retry-After` asks for, in seconds: RFC 9110 §10.2.3 allows delay-seconds
+    (digits only) or an HTTP-date, the latter counted from the response's `Date` (the server's
+    clock) when it has one. Anything else (`inf`, `-5`, `1e12`, a garbled date) is no answer."""
+    value = response.headers.get("Retry-After", "").strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return min(float(value), RETRY_AFTER_MAX)
+    until = _http_date(value)
+    if until is None:
         return None
+    sent = _http_date(response.headers.get("Date", "")) or current_clock().now()
+    return min(max(0.0, (until - sent).total_seconds()), RETRY_AFTER_MAX)
+
+
+def _http_date(value: str) -> datetime | None:
+    """An HTTP-date (always GMT, RFC 9110 §5.6.7), or None."""
     try:
-        return max(0.0, float(value))
-    except ValueError:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
         return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _field_errors(raw: object) -> tuple[FieldError, ...]:

@@ -26,13 +26,16 @@ class BatchFaults(httpx.AsyncBaseTransport):
         self.mode: Mode = "off"
         self.posts = 0
         self.refusals: list[int | None] = []  # how the next posts are refused, one each
+        self.retry_after: str | None = None  # the refusals' Retry-After
         # Run once, when the next `POST /batches` is on its way (before Mailchimp has it).
         self.while_sending: Callable[[], Awaitable[None]] | None = None
 
-    def refuse(self, status: int | None, times: int = 1) -> None:
+    def refuse(self, status: int | None, times: int = 1, retry_after: str | None = None) -> None:
         """The next `times` `POST /batches` are refused, nothing created: answered `status` by
-        Mailchimp's fault injection, or with None never connected (nothing sent)."""
+        Mailchimp's fault injection (with `retry_after` as its `Retry-After`, if given), or
+        with None never connected (nothing sent)."""
         self.refusals = [status] * times
+        self.retry_after = retry_after
 
     @classmethod
     def install(
@@ -49,6 +52,7 @@ class BatchFaults(httpx.AsyncBaseTransport):
         if self.while_sending is not None:
             hook, self.while_sending = self.while_sending, None
             await hook()
+        refused = bool(self.refusals)
         if self.refusals:
             status = self.refusals.pop()
             if status is None:
@@ -58,6 +62,8 @@ class BatchFaults(httpx.AsyncBaseTransport):
             self.mode = "off"
             self.mailchimp.faults.fail_next(1, 503, account=self.account)
         response = await self.inner.handle_async_request(request)
+        if refused and self.retry_after is not None:
+            response.headers["Retry-After"] = self.retry_after
         if self.mode == "lose":
             await response.aread()
             raise httpx.ReadTimeout("the answer was lost", request=request)

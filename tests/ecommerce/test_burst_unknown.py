@@ -135,15 +135,17 @@ async def test_a_refused_post_batches_hands_its_records_back_at_once(
     assert faults.posts == times  # each record pushed alone: no batch sent again
 
 
+@pytest.mark.parametrize("asked", [None, "864000"])
 async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
-    bursty: Shop, outbound: RecordingTransport
+    bursty: Shop, outbound: RecordingTransport, asked: str | None
 ) -> None:
     """A 429 through all of the HTTP layer's attempts (too many pending batches on the
     account, say) created no batch either, but pushing each record at once would only be
     throttled in turn: their pushes, one each, wait as the initial sync waits out a 429
     (Retry-After, else `INITIAL_SYNC_POLL_MAX_SECONDS`). Before, each was pushed at once.
     Alone still: a batch again could be throttled again and again, no record's attempts
-    counted."""
+    counted. A Retry-After of days is waited out as the worker's longest backoff (before, the
+    records waited as long as it said)."""
     shop = bursty
     # The worker's own backoff as in production (the tests' is an hour): the leader's retry
     # waits as long as the others all the same.
@@ -155,10 +157,11 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
     customers = [
         await shop.saleor.create_customer(f"t{i}@example.com", f"T{i}", "Last") for i in range(5)
     ]
-    faults.refuse(429, times)
+    faults.refuse(429, times, retry_after=asked)
     start = len(shop.mailchimp.requests)
     before = utcnow()
     await Worker(shop.services).run_until_idle()
+    after = utcnow()
 
     assert faults.posts == times and faults.refusals == []
     assert direct_writes(shop, start) == [] and await held_rows(shop) == []
@@ -174,10 +177,14 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
     assert {job.payload["saleor_id"] for job in others} == {
         customer.global_id for customer in customers
     } - leader
-    wait = timedelta(seconds=shop.services.settings.initial_sync_poll_max_seconds)
-    assert all(job.run_after >= before + wait and job.payload.get("alone") for job in others)
+    settings = shop.services.settings
+    seconds = settings.initial_sync_poll_max_seconds if asked is None else None
+    wait = timedelta(seconds=seconds or settings.worker_backoff_max_seconds)
+    assert all(before + wait <= job.run_after <= after + wait for job in others)
+    assert all(job.payload.get("alone") for job in others)
     [retried] = [job for job in waiting if job.last_error]
     assert retried.run_after >= min(job.run_after for job in others)  # the leader's wait too
+    assert retried.run_after <= after + timedelta(seconds=settings.worker_backoff_max_seconds)
 
     await settle(shop)
     assert faults.posts == times  # no batch sent again

@@ -488,9 +488,11 @@ async def test_an_order_with_a_stale_campaign_goes_to_live_sync_at_once(small: S
     assert kinds["order"]["retried"] == 1 and kinds["order"]["confirmed"] == 19
 
 
+@pytest.mark.parametrize("asked", [None, 864_000.0])
 async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fail(
-    small: Shop, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+    small: Shop, monkeypatch: pytest.MonkeyPatch, clock: ManualClock, asked: float | None
 ) -> None:
+    """A Retry-After of days is waited out as the worker's longest backoff."""
     shop = small
     shop.services.settings = shop.services.settings.model_copy(
         update={"initial_sync_max_attempts": 2, "initial_sync_poll_max_seconds": 30.0}
@@ -502,7 +504,7 @@ async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fa
     async def throttled(self: MailchimpClient, batch_id: str) -> Any:
         if len(refused) < 5:
             refused.append(batch_id)
-            raise RateLimited("Too many requests", status=429)
+            raise RateLimited("Too many requests", status=429, retry_after=asked)
         return await real(self, batch_id)
 
     monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
@@ -515,7 +517,8 @@ async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fa
             )
         ).scalars()
     # The next step waits (rather than asking again at once, or failing the step).
-    assert step.attempts == 0 and step.run_after == clock.now() + timedelta(seconds=30)
+    wait = 30.0 if asked is None else shop.services.settings.worker_backoff_max_seconds
+    assert step.attempts == 0 and step.run_after == clock.now() + timedelta(seconds=wait)
     run = await finish(shop)
     assert len(refused) == 5
     assert run.status is RunStatus.SUCCEEDED, run.error

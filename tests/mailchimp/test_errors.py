@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
+from email.utils import format_datetime
 
 import httpx
 import pytest
 
+from addon.clock import ManualClock
 from addon.mailchimp import (
     BadRequest,
     Forbidden,
@@ -23,7 +26,7 @@ from addon.mailchimp import (
     TransientError,
     ValidationFailed,
 )
-from addon.mailchimp.errors import error_from_response
+from addon.mailchimp.errors import RETRY_AFTER_MAX, error_from_response
 from sandboxes.mailchimp.models import SandboxAccount
 
 
@@ -107,6 +110,48 @@ def test_bodiless_403_and_429_are_rate_limited_and_retry_after_is_read() -> None
     assert type(error_from_response(_response(403))) is RateLimited
     limited = error_from_response(_response(429, **{"Retry-After": "7"}))
     assert type(limited) is RateLimited and limited.retry_after == 7.0
+
+
+@pytest.mark.parametrize(
+    ("header", "wait"),
+    [
+        ("7", 7.0),
+        (" 120 ", 120.0),
+        ("0", 0.0),
+        ("99999999999999999999", RETRY_AFTER_MAX),  # digits, but no wait anyone means
+        ("inf", None),  # float() reads these; RFC 9110 allows digits only
+        ("nan", None),
+        ("-5", None),
+        ("1e12", None),
+        ("1.5", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_retry_after_is_read_as_rfc_9110_writes_delay_seconds(
+    header: str, wait: float | None
+) -> None:
+    """Before, `float()` read it: `inf` or `1e12` reached the worker, whose retry date then
+    overflowed (the job failed without an outcome, its lease lapsing again and again)."""
+    assert error_from_response(_response(429, **{"Retry-After": header})).retry_after == wait
+
+
+def test_a_retry_after_date_counts_from_the_answer_s_date_else_the_clock(
+    clock: ManualClock,
+) -> None:
+    start = clock.now().replace(microsecond=0) + timedelta(hours=1)
+    date, later = (
+        format_datetime(start, usegmt=True),
+        format_datetime(start + timedelta(seconds=90), usegmt=True),
+    )
+    answered = _response(429, **{"Retry-After": later, "Date": date})
+    assert error_from_response(answered).retry_after == 90.0
+    clock.set(start + timedelta(seconds=60))  # no Date: this process's clock
+    assert error_from_response(_response(429, **{"Retry-After": later})).retry_after == 30.0
+    past = _response(429, **{"Retry-After": date, "Date": later})
+    assert error_from_response(past).retry_after == 0.0
+    garbled = _response(429, **{"Retry-After": "Wed, 99 Foo 2026 10:00:00 GMT"})
+    assert error_from_response(garbled).retry_after is None
 
 
 def test_error_text_never_contains_a_key() -> None:
