@@ -25,8 +25,9 @@ A burst that fails before its batch is submitted, or whose `POST /batches` Mailc
 (a 4xx, a connection never made: no batch exists), hands its records back to one push each at
 once, as the initial sync queues a refused batch again; a rerun of a push job that crashed
 mid-burst does the same with the records it had taken. Throttled (a 429 after the HTTP layer's
-retries: too many pending batches, say), the records' pushes wait out Mailchimp's Retry-After
-(else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
+retries, to `POST /batches`, too many pending batches say, or to the store's check before it),
+the records' pushes wait out Mailchimp's Retry-After (at most the worker's longest backoff;
+else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process
@@ -154,7 +155,7 @@ async def _absorb(
     # Committed: their records are this batch's now (handed back to a push each if it fails,
     # as those taken over are), so their jobs end.
     settle(adopted, carried=True)
-    refused, wait = False, 0.0
+    refused = False
     try:
         await CatalogPusher(services, context, client).ensure_store()
         read_at = utcnow()
@@ -180,24 +181,33 @@ async def _absorb(
                 # A definite refusal (`_submit` takes in the unknown outcomes, named here too
                 # so that a change there cannot release records a batch may still carry).
                 refused = not isinstance(exc, OutcomeUnknown)
-                if isinstance(exc, RateLimited):
-                    # Throttled (too many pending batches, say: Mailchimp allows 500): the
-                    # records' pushes wait, as the initial sync waits out a 429, rather than
-                    # all go at once into the throttle.
-                    settings = services.settings
-                    asked = retry_after(exc, PUSH_RETRY.longest(settings))
-                    wait = asked or settings.initial_sync_poll_max_seconds
-                    # This job's own retry waits as long (the worker honours `retry_after`),
-                    # rather than start another batch into the throttle seconds later.
-                    exc.retry_after = wait
                 raise
-    except BaseException:
+    except BaseException as exc:
         # The others go back to one push each, or are held if their batch may have been sent
         # (`release`); this one is the worker's to retry.
+        wait = 0.0
+        if (limited := _throttled(exc)) is not None:
+            # Throttled (too many pending batches, say: Mailchimp allows 500): the records'
+            # pushes wait, as the initial sync waits out a 429, rather than all go at once
+            # into the throttle.
+            settings = services.settings
+            asked = retry_after(limited, PUSH_RETRY.longest(settings))
+            wait = asked or settings.initial_sync_poll_max_seconds
+            # This job's own retry waits as long (the worker honours `retry_after`), rather
+            # than start another batch into the throttle seconds later.
+            limited.retry_after = wait
         await release(services, batch_id, keep=request.saleor_id, refused=refused, wait=wait)
         raise
     await _record_submitted(services, batch_id, planned, submitted, read_at)
     return True
+
+
+def _throttled(exc: BaseException) -> RateLimited | None:
+    """The 429 behind a burst's failure: its batch's, or the store's check's before it."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, RateLimited):
+            return error
+    return None
 
 
 async def _sending(services: Services, batch_id: int, planned: BurstPlan) -> datetime | None:

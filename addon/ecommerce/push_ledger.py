@@ -22,6 +22,13 @@ from addon.services import Services
 class DependencyFailed(Exception):
     """Something the record needs (its store, a product) could not be pushed."""
 
+    @property
+    def retry_after(self) -> float | None:
+        """The wait Mailchimp asked for when it throttled the dependency (its 429's
+        `Retry-After`), which the worker honours as for the record's own request."""
+        value = getattr(self.__cause__, "retry_after", None)
+        return value if isinstance(value, int | float) else None
+
 
 @dataclass
 class Known:

@@ -4,16 +4,23 @@ created, then pushed one by one, so newest state wins even when the lost batch r
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from addon.db.types import utcnow
 from addon.ecommerce import burst
 from addon.ecommerce.burst_queue import BURST_JOB
-from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus, EntityKind, SyncStatus
+from addon.ecommerce.models import (
+    PUSH_JOB,
+    BurstBatch,
+    BurstStatus,
+    EntityKind,
+    SyncRecord,
+    SyncStatus,
+)
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
@@ -165,30 +172,70 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
 
     assert faults.posts == times and faults.refusals == []
     assert direct_writes(shop, start) == [] and await held_rows(shop) == []
+    settings = shop.services.settings
+    seconds = settings.initial_sync_poll_max_seconds if asked is None else None
+    wait = timedelta(seconds=seconds or settings.worker_backoff_max_seconds)
+    await assert_pushes_wait(shop, customers, before + wait, after + wait)
+
+    await settle(shop)
+    assert faults.posts == times  # no batch sent again
+    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def assert_pushes_wait(
+    shop: Shop, customers: list[Any], earliest: datetime, latest: datetime
+) -> None:
+    """The throttled burst's records wait, a push each, from `earliest` to `latest`; the
+    leader's job is the worker's to retry, as late."""
     async with shop.services.db.session() as session:
         waiting = list(
             await session.scalars(
                 select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
             )
         )
-    leader = {job.payload["saleor_id"] for job in waiting if job.last_error}
+    [leader] = [job for job in waiting if job.last_error]  # retried on its own schedule
     others = [job for job in waiting if not job.last_error]
-    assert len(leader) == 1  # its job retried by the worker, on its own schedule
-    assert {job.payload["saleor_id"] for job in others} == {
+    assert {job.payload["saleor_id"] for job in [leader, *others]} == {
         customer.global_id for customer in customers
-    } - leader
-    settings = shop.services.settings
-    seconds = settings.initial_sync_poll_max_seconds if asked is None else None
-    wait = timedelta(seconds=seconds or settings.worker_backoff_max_seconds)
-    assert all(before + wait <= job.run_after <= after + wait for job in others)
-    assert all(job.payload.get("alone") for job in others)
-    [retried] = [job for job in waiting if job.last_error]
-    assert retried.run_after >= min(job.run_after for job in others)  # the leader's wait too
-    assert retried.run_after <= after + timedelta(seconds=settings.worker_backoff_max_seconds)
+    }
+    assert all(earliest <= job.run_after <= latest and job.payload["alone"] for job in others)
+    assert min(job.run_after for job in others) <= leader.run_after <= latest
 
+
+async def test_a_burst_whose_store_check_is_throttled_waits_as_well(
+    bursty: Shop, outbound: RecordingTransport
+) -> None:
+    """The store pushed again before the batch (its ledger record not synced) and throttled
+    through every HTTP attempt: before, the records went back to a push each at once, into
+    the throttle, and the leader retried after its own backoff."""
+    shop = bursty
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"worker_backoff_base_seconds": 2.0}
+    )
+    customers = [
+        await shop.saleor.create_customer(f"s{i}@example.com", f"S{i}", "Last") for i in range(5)
+    ]
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord)
+            .where(SyncRecord.kind == EntityKind.STORE)
+            .values(status=SyncStatus.PENDING)
+        )
+    shop.mailchimp.faults.fail_next(
+        shop.services.settings.mailchimp_max_attempts, 429, account=shop.account
+    )
+    start = len(shop.mailchimp.requests)
+    before = utcnow()
+    await Worker(shop.services).run_until_idle()
+    after = utcnow()
+
+    assert direct_writes(shop, start) == [] and batch_calls(shop, start) == 0
+    wait = timedelta(seconds=shop.services.settings.initial_sync_poll_max_seconds)
+    await assert_pushes_wait(shop, customers, before + wait, after + wait)
     await settle(shop)
-    assert faults.posts == times  # no batch sent again
-    assert sorted(direct_writes(shop, start)) == sorted(f"PUT customers/{c.id}" for c in customers)
     for customer in customers:
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status is SyncStatus.SYNCED

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from addon.config import Settings
+from addon.db.types import utcnow
+from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.push_ledger import DependencyFailed
+from addon.mailchimp import RateLimited
 from tests.ecommerce.conftest import Shop
 
 
@@ -14,6 +21,21 @@ async def test_transient_errors_and_throttling_back_off_and_retry(shop: Shop) ->
     assert str(product.id) in shop.products()
     record = await shop.record(EntityKind.PRODUCT, product.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED and record.attempts == 0
+
+
+def test_a_throttled_dependency_carries_the_wait_mailchimp_asked_for(settings: Settings) -> None:
+    """A record whose store Mailchimp throttled retries after the 429's Retry-After, as after
+    its own request's (before, after the worker's backoff whatever Mailchimp asked)."""
+    try:
+        try:
+            raise RateLimited("slow down", status=429, retry_after=45.0)
+        except RateLimited as exc:
+            raise DependencyFailed("The Mailchimp store could not be updated") from exc
+    except DependencyFailed as failed:
+        now = utcnow()
+        decided = PUSH_RETRY.decide(1, failed, settings, now)
+        assert failed.retry_after == 45.0 and decided.retry_at == now + timedelta(seconds=45)
+    assert DependencyFailed("The channel no longer exists").retry_after is None
 
 
 async def test_a_poison_record_is_quarantined_while_others_flow(shop: Shop) -> None:
