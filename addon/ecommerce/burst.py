@@ -191,8 +191,9 @@ async def _absorb(
             # pushes wait, as the initial sync waits out a 429, rather than all go at once
             # into the throttle.
             settings = services.settings
-            asked = retry_after(limited, PUSH_RETRY.longest(settings))
-            wait = asked or settings.initial_sync_poll_max_seconds
+            longest = PUSH_RETRY.longest(settings)
+            wait = retry_after(limited, longest) or settings.initial_sync_poll_max_seconds
+            wait = min(wait, longest)
             # This job's own retry waits as long (the worker honours `retry_after`), rather
             # than start another batch into the throttle seconds later.
             limited.retry_after = wait

@@ -180,9 +180,11 @@ class Step:
         logger.warning("Initial sync %s: a step made progress, then: %r", self.run.id, exc)
 
     def _wait(self, exc: RateLimited) -> float:
-        # At most the worker's longest backoff, as a failed step's retry (`STEP_RETRY`).
-        asked = retry_after(exc, self.settings.worker_backoff_max_seconds)
-        return asked or self.settings.initial_sync_poll_max_seconds
+        # At most the worker's longest backoff, as a failed step's retry (`STEP_RETRY`, which
+        # this module cannot import: its jobs module imports this one).
+        longest = self.settings.worker_backoff_max_seconds
+        asked = retry_after(exc, longest)
+        return min(asked or self.settings.initial_sync_poll_max_seconds, longest)
 
     # --- writes (short transactions after the calls) ------------------------------------------
 

@@ -278,7 +278,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any] | None:
 
 
 # The longest wait a `Retry-After` is taken at: each caller bounds it further by its own settings
-# (the worker's longest backoff); this keeps a header like `1e12` from overflowing a date.
+# (the worker's longest backoff); this keeps a run of digits from overflowing a date.
 RETRY_AFTER_MAX = 86_400.0
 _DELAY_SECONDS = re.compile(r"[0-9]+")
 
@@ -301,7 +301,7 @@ def _http_date(value: str) -> datetime | None:
     """An HTTP-date (always GMT, RFC 9110 §5.6.7), or None."""
     try:
         parsed = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year or offset past C's ints
         return None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 

@@ -4,6 +4,7 @@ created, then pushed one by one, so newest state wins even when the lost batch r
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -142,22 +143,23 @@ async def test_a_refused_post_batches_hands_its_records_back_at_once(
     assert faults.posts == times  # each record pushed alone: no batch sent again
 
 
-@pytest.mark.parametrize("asked", [None, "864000"])
+@pytest.mark.parametrize(("asked", "poll_max"), [(None, None), ("864000", None), (None, 7200.0)])
 async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
-    bursty: Shop, outbound: RecordingTransport, asked: str | None
+    bursty: Shop, outbound: RecordingTransport, asked: str | None, poll_max: float | None
 ) -> None:
     """A 429 through all of the HTTP layer's attempts (too many pending batches on the
     account, say) created no batch either, but pushing each record at once would only be
     throttled in turn: their pushes, one each, wait as the initial sync waits out a 429
     (Retry-After, else `INITIAL_SYNC_POLL_MAX_SECONDS`). Before, each was pushed at once.
     Alone still: a batch again could be throttled again and again, no record's attempts
-    counted. A Retry-After of days is waited out as the worker's longest backoff (before, the
-    records waited as long as it said)."""
+    counted. A Retry-After of days, or an `INITIAL_SYNC_POLL_MAX_SECONDS` longer than the
+    worker's longest backoff, is waited out as that backoff (before, as long as it said)."""
     shop = bursty
     # The worker's own backoff as in production (the tests' is an hour): the leader's retry
     # waits as long as the others all the same.
     shop.services.settings = shop.services.settings.model_copy(
         update={"worker_backoff_base_seconds": 2.0}
+        | ({"initial_sync_poll_max_seconds": poll_max} if poll_max else {})
     )
     times = shop.services.settings.mailchimp_max_attempts
     faults = BatchFaults.install(outbound, shop.mailchimp, shop.account)
@@ -173,8 +175,8 @@ async def test_a_throttled_post_batches_sends_its_records_again_after_the_wait(
     assert faults.posts == times and faults.refusals == []
     assert direct_writes(shop, start) == [] and await held_rows(shop) == []
     settings = shop.services.settings
-    seconds = settings.initial_sync_poll_max_seconds if asked is None else None
-    wait = timedelta(seconds=seconds or settings.worker_backoff_max_seconds)
+    seconds = settings.initial_sync_poll_max_seconds if asked is None else math.inf
+    wait = timedelta(seconds=min(seconds, settings.worker_backoff_max_seconds))
     await assert_pushes_wait(shop, customers, before + wait, after + wait)
 
     await settle(shop)

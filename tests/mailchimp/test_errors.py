@@ -150,8 +150,15 @@ def test_a_retry_after_date_counts_from_the_answer_s_date_else_the_clock(
     assert error_from_response(_response(429, **{"Retry-After": later})).retry_after == 30.0
     past = _response(429, **{"Retry-After": date, "Date": later})
     assert error_from_response(past).retry_after == 0.0
-    garbled = _response(429, **{"Retry-After": "Wed, 99 Foo 2026 10:00:00 GMT"})
-    assert error_from_response(garbled).retry_after is None
+    for garbled in (
+        "Wed, 99 Foo 2026 10:00:00 GMT",
+        "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",  # OverflowError in the parser
+        "Mon, 01 Jan 2027 00:00:00 +99999999999999999999",
+    ):
+        refused = error_from_response(_response(429, **{"Retry-After": garbled}))
+        assert type(refused) is RateLimited and refused.retry_after is None
+    zoneless = format_datetime(start + timedelta(seconds=90)).rsplit(" ", 1)[0]  # read as GMT
+    assert error_from_response(_response(429, **{"Retry-After": zoneless})).retry_after == 30.0
 
 
 def test_error_text_never_contains_a_key() -> None:
