@@ -321,3 +321,37 @@ async def test_many_coalesced_jobs_go_as_one_multi_row_insert(services: Services
     merged = next(job for job in queued if job.coalesce_key == "k:0")
     assert merged.payload == {"v": 2, "n": 0}
     assert merged.run_after == first
+
+
+async def test_a_lane_job_committed_after_a_later_one_was_claimed_waits_for_it(
+    services: Services,
+) -> None:
+    """Ids are taken before commits: on PostgreSQL a lane's job may commit after a later one
+    of its lane was claimed. Before, with only earlier jobs checked, it was claimed and ran
+    beside the later one."""
+    installation = await make_installation(services)
+    ran: list[int] = []
+
+    async def step(job: ClaimedJob, _: Services) -> None:
+        ran.append(int(job.payload["n"]))  # type: ignore[call-overload]
+
+    services.handlers.register("test.step", step)
+    first = await enqueue(services, installation, "test.step", payload={"n": 1}, lane="contact:1")
+    later = await enqueue(services, installation, "test.step", payload={"n": 2}, lane="contact:1")
+    async with services.db.transaction() as session:  # the later one claimed and running
+        await session.execute(
+            update(Job)
+            .where(Job.id == later)
+            .values(
+                status=JobStatus.RUNNING,
+                locked_by="elsewhere",
+                locked_until=utcnow() + timedelta(minutes=5),
+            )
+        )
+    worker = Worker(services)
+    await worker.run_until_idle()
+    assert ran == []  # `first` waits while `later` runs
+    async with services.db.transaction() as session:
+        await session.execute(update(Job).where(Job.id == later).values(status=JobStatus.DONE))
+    await worker.run_until_idle()
+    assert ran == [1] and first is not None

@@ -13,9 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Integer, Table, bindparam, exists, func, literal_column, select, update
+from sqlalchemy import Integer, Table, bindparam, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from addon.config import Settings
 from addon.db.types import utcnow
@@ -23,7 +22,7 @@ from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-from addon.jobs.statements import NO_SORT, in_state, locked_once
+from addon.jobs.statements import NO_SORT, in_state, lane_busy, locked_once
 from addon.mailchimp.models import Batch
 
 BURST_JOB = "ecommerce.burst"
@@ -140,13 +139,6 @@ def _take_over_statement() -> Any:
     table: Table = Job.__table__  # type: ignore[assignment]
     columns = table.c
     now = bindparam("now", type_=columns.run_after.type)
-    earlier = aliased(Job)
-    lane_busy = exists().where(
-        earlier.installation_id == Job.installation_id,
-        earlier.lane == Job.lane,
-        earlier.id < Job.id,
-        earlier.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
-    )
     due = (
         select(Job.id)
         .where(
@@ -157,7 +149,7 @@ def _take_over_statement() -> Any:
             in_state(JobStatus.PENDING),
             Job.run_after <= now,
             Job.coalesce_key.like(bindparam("pattern"), escape="/"),
-            ~lane_busy,
+            ~lane_busy(),
         )
         .order_by(Job.run_after, Job.id)
         .limit(bindparam("limit", type_=Integer))

@@ -37,6 +37,23 @@ JOBS: Table = Job.__table__  # type: ignore[assignment]
 J = JOBS.c
 
 
+def lane_busy() -> ColumnElement[bool]:
+    """Another job of the candidate's lane (`Job`) goes first or is under way: an earlier one
+    not finished, or any running one. Ids are taken before commits, so on PostgreSQL a job
+    may commit after a later one of its lane was claimed: by id alone, it would then run
+    beside it."""
+    other = aliased(Job)
+    return exists().where(
+        other.installation_id == Job.installation_id,
+        other.lane == Job.lane,
+        other.id != Job.id,
+        or_(
+            other.status == JobStatus.RUNNING,
+            and_(other.id < Job.id, other.status.in_(UNFINISHED)),
+        ),
+    )
+
+
 def in_state(status: JobStatus) -> ColumnElement[bool]:
     """`jobs.status = '<status>'` written into the statement, not bound: PostgreSQL then uses
     the state's partial index (`Job.__table_args__`) also in a plan made for any parameters
@@ -96,13 +113,6 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     at `limit`, where their union had PostgreSQL read, filter and sort every due row for each
     claim (15 ms with 10,000 webhooks waiting, a claim per 250 of them)."""
     now = bindparam("now", type_=Job.run_after.type)
-    earlier = aliased(Job)
-    lane_busy = exists().where(
-        earlier.installation_id == Job.installation_id,
-        earlier.lane == Job.lane,
-        earlier.id < Job.id,
-        earlier.status.in_(UNFINISHED),
-    )
     if expired:
         due = and_(in_state(JobStatus.RUNNING), Job.locked_until < now)
     else:
@@ -110,7 +120,7 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     locked = select(Job.id).where(
         due,
         or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-        or_(Job.lane.is_(None), ~lane_busy),
+        or_(Job.lane.is_(None), ~lane_busy()),
     )
     if only:
         # More of what the claim before it brought, to run with it: in no order (the oldest
