@@ -267,3 +267,31 @@ async def test_a_long_job_does_not_hold_up_the_jobs_after_it(
         release_long.set()
         await until(lambda: idle(worker))
     assert await job_statuses(services, "test.long") == [JobStatus.DONE]
+
+
+async def test_claimed_jobs_start_even_when_pruning_fails(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pruning old jobs runs after a claim. Before, its failure (a statement timeout on a large
+    DELETE, a dropped connection) left the jobs just claimed running but never started, until
+    their leases lapsed and another attempt was counted."""
+    installation = await make_installation(services)
+    handled: list[int] = []
+
+    async def handle(job: ClaimedJob, _: Services) -> None:
+        handled.append(job.id)
+
+    services.handlers = HandlerRegistry()
+    services.handlers.register("test.pruned", handle)
+    worker = Worker(services)
+
+    async def broken() -> None:
+        raise RuntimeError("canceling statement due to statement timeout")
+
+    monkeypatch.setattr(worker, "prune_if_due", broken)
+    async with services.db.transaction() as session:
+        job_id = await JobRepository(session).enqueue(installation, "test.pruned", {})
+    async with running(worker):
+        await until(lambda: bool(handled))
+    assert handled == [job_id]
+    assert await job_statuses(services, "test.pruned") == [JobStatus.DONE]

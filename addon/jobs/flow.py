@@ -96,11 +96,16 @@ class Flow:
         """Claim and start up to `free` jobs (and those that run with them); how many."""
         try:
             claimed = await self.worker.claim(free)
-            await self.worker.prune_if_due()
         except Exception:
             # The database may be briefly unreachable: keep the worker alive.
             logger.exception("Worker round failed; retrying")
             return 0
+        try:
+            await self.worker.prune_if_due()
+        except Exception:
+            # Not a reason to leave the claimed jobs unstarted (they would wait out their
+            # leases, an attempt counted): pruning comes round again.
+            logger.exception("Pruning finished jobs failed; trying again later")
         for task in self.worker.start(claimed, self.held, self.tasks):
             self.running[task] = [job for job in claimed if self.tasks[job.id] is task]
             task.add_done_callback(self._ended)
