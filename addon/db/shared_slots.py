@@ -15,6 +15,7 @@ While every slot is taken, one task per account looks again after a short, growi
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from collections import deque
@@ -125,7 +126,10 @@ class SharedSlots:
                 # Handed a slot just as it was cancelled: it goes on to the next one.
                 await asyncio.shield(self._release(account, waiter.result(), used=False))
             else:
-                account.waiters.remove(waiter)
+                # Still queued, unless a slot handed on has passed it already (it skips
+                # cancelled turns): the cancellation goes on either way.
+                with contextlib.suppress(ValueError):
+                    account.waiters.remove(waiter)
             raise
 
     async def _release(self, account: _Account, held: Slot, *, used: bool = True) -> None:

@@ -132,6 +132,29 @@ async def test_a_busy_process_hands_slots_on_but_gives_them_back_in_time(
     assert unlocks < count
 
 
+async def test_a_request_cancelled_as_a_slot_is_handed_past_it_ends_cancelled(
+    processes: tuple[SharedSlots, SharedSlots],
+) -> None:
+    """A waiting request cancelled (its job stopped at shutdown, say) just before the slot
+    handed on passes its cancelled turn: before, it then raised ValueError (its turn was no
+    longer queued to remove) instead of CancelledError, and its job was failed instead of
+    released."""
+    first, _ = processes
+    requests = Requests()
+    holding = [asyncio.create_task(requests.one(first)) for _ in range(3)]
+    await until(lambda: requests.in_flight == 3)
+    waiting = [asyncio.create_task(requests.one(first)) for _ in range(2)]
+    await until(lambda: len(first._accounts["acct-1"].waiters) == 2)
+    requests.finish.set()
+    await asyncio.sleep(0)  # the holders end: handing their slots on is scheduled
+    waiting[0].cancel()  # and comes before this request sees its cancellation
+    ended = await asyncio.wait_for(
+        asyncio.gather(*waiting, *holding, return_exceptions=True), PATIENCE
+    )
+    assert isinstance(ended[0], asyncio.CancelledError)
+    assert ended[1:] == [None] * 4 and requests.done == 4
+
+
 async def test_local_slots_cap_one_process() -> None:
     slots = LocalSlots(2)
     requests = Requests()
