@@ -368,4 +368,4 @@ async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
             await release_in(session, row, keep)
 
 
-__all__ = ["absorb", "applies"]
+__all__ = ["absorb", "applies", "release_unsent"]

@@ -64,6 +64,10 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
     try:
         async with mailchimp_for(services, job.installation_id) as client:
             try:
+                if job.attempts > 1:
+                    # A rerun: its first run may have led a burst and died (a crashed worker,
+                    # a lost lease). What it took over goes back even if no burst applies now.
+                    await burst.release_unsent(services, job.id, keep=request.saleor_id)
                 # Many pushes waiting: this one and a group of others go as one batch.
                 absorbed = await burst.applies(services, job, request) and await burst.absorb(
                     services, job, request, context, client
