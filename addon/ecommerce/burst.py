@@ -291,6 +291,7 @@ async def _record_submitted(
                 for item in planned.unchanged
             ],
             now,
+            read_at=read_at,
         )
         await alone(session, scope, planned.alone)
         for effect in planned.effects:

@@ -14,15 +14,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.batch_results import Outcome, classify, error_message
-from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.models import VERDICTS, EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.record_states import content_forgotten, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
 # The first operation's outcomes after which Mailchimp holds a record the batch created.
 _HELD_AFTER_CREATE: tuple[Outcome, ...] = ("confirmed", "exists")
-# What a push records without `pushed_at`: its `updated_at` says when.
-_VERDICTS = (SyncStatus.REMOVED, SyncStatus.QUARANTINED)
 
 
 def apply_one(
@@ -93,7 +91,7 @@ def _overtaken(record: SyncRecord, read_at: datetime) -> bool:
     batch keeps `updated_at`, see `burst._record_submitted`.)"""
     if record.pushed_at is not None and record.pushed_at > read_at:
         return True
-    return record.status in _VERDICTS and record.updated_at > read_at
+    return record.status in VERDICTS and record.updated_at > read_at
 
 
 def _forget(

@@ -19,13 +19,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects import postgresql
 
 from addon.ecommerce.lookups import one_of
-from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 
 # The ledger's table, for the statements that skip the ORM (the hot path of every change).
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
@@ -159,4 +160,11 @@ SETTLE_SYNCED = (
         pushed_at=bindparam("now", type_=SYNC_RECORDS.c.pushed_at.type),
         updated_at=bindparam("now", type_=SYNC_RECORDS.c.updated_at.type),
     )
+)
+# The same for a burst's records Saleor served unchanged, but not one its own push (or a later
+# batch) recorded since Saleor was read (`burst_apply._overtaken`): that one is newer.
+_READ_AT = bindparam("read_at", type_=SYNC_RECORDS.c.pushed_at.type)
+SETTLE_SYNCED_UNLESS_OVERTAKEN = SETTLE_SYNCED.where(
+    or_(SYNC_RECORDS.c.pushed_at.is_(None), SYNC_RECORDS.c.pushed_at <= _READ_AT),
+    ~and_(SYNC_RECORDS.c.status.in_(VERDICTS), SYNC_RECORDS.c.updated_at > _READ_AT),
 )

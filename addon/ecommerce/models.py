@@ -95,6 +95,10 @@ class SyncStatus(StrEnum):
     REMOVED = "removed"  # deliberately not in Mailchimp (deleted, converted, not eligible)
 
 
+# What a push records without `pushed_at`: its `updated_at` says when.
+VERDICTS = (SyncStatus.REMOVED, SyncStatus.QUARANTINED)
+
+
 # Percent of each ledger page filled by inserts (PostgreSQL's storage parameter).
 LEDGER_FILLFACTOR = 50
 

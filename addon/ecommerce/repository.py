@@ -15,6 +15,7 @@ from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.ledger_statements import (
     SETTLE_SYNCED,
+    SETTLE_SYNCED_UNLESS_OVERTAKEN,
     SYNC_RECORDS,
     HeldRecord,
     by_saleor_ids_statement,
@@ -219,12 +220,15 @@ class LedgerRepository(Repository):
         self,
         records: Sequence[tuple[int, str | None, str | None, str | None, Fingerprint]],
         now: datetime,
+        *,
+        read_at: datetime | None = None,
     ) -> None:
         """`settled(…, SYNCED, …, pushed_at=now)` for records (id, label held, new label or
         None, Mailchimp id, fingerprint) whose content Mailchimp holds, with their new label
         (one UPDATE with a parameter set each, no record loaded). Without a new label the row
         keeps the one it has, not the one read earlier: a live push may have relabelled it
-        meanwhile (on PostgreSQL jobs run side by side)."""
+        meanwhile (on PostgreSQL jobs run side by side). `read_at`: when their content was
+        read from Saleor; a record pushed since is left as that push recorded it."""
         if not records:
             return
         rows = [
@@ -235,10 +239,12 @@ class LedgerRepository(Repository):
                 "new_content_hash": fingerprint.content_hash,
                 "new_children": dict(fingerprint.children),
                 "now": now,
+                **({"read_at": read_at} if read_at is not None else {}),
             }
             for record_id, _held, label, mailchimp_id, fingerprint in records
         ]
-        await self.session.execute(SETTLE_SYNCED, rows)
+        statement = SETTLE_SYNCED if read_at is None else SETTLE_SYNCED_UNLESS_OVERTAKEN
+        await self.session.execute(statement, rows)
 
     async def available_variants(
         self, installation_id: int, channel: str, product_ids: Collection[str]

@@ -34,8 +34,10 @@ async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlo
     async with shop.services.db.transaction() as session:
         await enqueue_push(session, *scope, customers[0].global_id)
     async with shop.services.db.transaction() as session:
-        leader = await session.scalar(select(Job).where(Job.status == JobStatus.PENDING))
-        assert leader is not None and leader.kind == PUSH_JOB
+        leader = await session.scalar(
+            select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+        )
+        assert leader is not None and leader.payload["saleor_id"] == customers[0].global_id
         leader.attempts = 1  # claimed once: its worker died while it led the burst below
         session.add(
             BurstBatch(

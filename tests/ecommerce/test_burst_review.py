@@ -14,6 +14,7 @@ from addon.db.types import utcnow
 from addon.ecommerce import burst
 from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
 from sandboxes.saleor.store_catalog import VariantSpec
@@ -175,3 +176,44 @@ async def test_an_order_of_a_variant_its_products_batch_failed_to_send_goes_alon
     writes = direct_writes(shop, start)
     assert [w for w in writes if w.startswith("POST orders")] == ["POST orders"]
     assert writes.index(f"PUT products/{plum.id}/variants/{added.id}") < writes.index("POST orders")
+
+
+async def test_a_push_recorded_after_the_read_is_kept_over_the_batch_s_unchanged_record(
+    bursty: Shop,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A record the burst read unchanged, pushed on its own while the batch was sent (stock
+    sold meanwhile, say): recording the batch wrote its older fingerprint over the push's, and
+    the ledger then said Mailchimp held what it no longer did (a change back to that state
+    would never be sent)."""
+    shop = bursty
+    products = [await shop.product(f"Sage {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)
+    steady = products[4]
+    for product in products[:4]:
+        await shop.saleor.update_product(product, name=f"{product.name} v2")
+    async with shop.services.db.transaction() as session:  # queued, but Saleor unchanged
+        record = await shop.record(EntityKind.PRODUCT, steady.global_id)
+        assert record is not None
+        await enqueue_push(
+            session, record.installation_id, record.channel_slug, EntityKind.PRODUCT,
+            steady.global_id,
+        )  # fmt: skip
+    sending = burst._sending
+
+    async def pushed_meanwhile(*args: Any) -> Any:
+        # Its own push records newer content after the burst read it, before it is recorded.
+        async with shop.services.db.transaction() as session:
+            await session.execute(
+                update(SyncRecord)
+                .where(SyncRecord.id == record.id)
+                .values(content_hash="pushed-meanwhile", pushed_at=utcnow())
+            )
+        return await sending(*args)
+
+    monkeypatch.setattr(burst, "_sending", pushed_meanwhile)
+    start = len(shop.mailchimp.requests)
+    await Worker(shop.services).run_until_idle()
+    assert batch_calls(shop, start) == 1
+    kept = await shop.record(EntityKind.PRODUCT, steady.global_id)
+    assert kept is not None and kept.content_hash == "pushed-meanwhile"
