@@ -48,6 +48,7 @@ from addon.ecommerce.pusher import order_label
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorOrder
+from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
 
@@ -69,7 +70,7 @@ class _Ledger:
 
     @classmethod
     async def load(cls, session: AsyncSession, ctx: Context, orders: list[SaleorOrder]) -> _Ledger:
-        ledger = LedgerRepository(session)
+        ledger = VariantLedger(session)
         scope = (ctx.installation_id, ctx.channel)
         product_ids = {ln.variant.product.id for o in orders for ln in o.lines if ln.variant}
         deleted = {variant for o in orders for variant in orphan_lines(o.lines)}

@@ -31,6 +31,7 @@ from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
 from addon.ecommerce.stores_repository import StoreRepository
+from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import (
     BadRequest,
     MailchimpError,
@@ -278,7 +279,7 @@ class CatalogPusher(LedgerPusher):
         if not orphans:
             return {}
         async with self.services.db.session() as session:
-            found = await LedgerRepository(session).orphan_products(
+            found = await VariantLedger(session).orphan_products(
                 self.ctx.installation_id, self.ctx.channel, list(orphans)
             )
         for variant_id, line in orphans.items():

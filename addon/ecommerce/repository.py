@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, case, cast, delete, func, or_, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
@@ -26,7 +26,6 @@ from addon.ecommerce.ledger_statements import (
 )
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import (
-    PLACEHOLDER_PREFIX,
     BurstBatch,
     EntityKind,
     Fingerprint,
@@ -245,55 +244,6 @@ class LedgerRepository(Repository):
         ]
         statement = SETTLE_SYNCED if read_at is None else SETTLE_SYNCED_UNLESS_OVERTAKEN
         await self.session.execute(statement, rows)
-
-    async def available_variants(
-        self, installation_id: int, channel: str, product_ids: Collection[str]
-    ) -> set[str]:
-        """Mailchimp variant ids an order line may reference: those of the products Mailchimp
-        holds (its id recorded, even while a live push updates it; not quarantined). Core
-        rows: an initial sync asks this for every page of orders, a few hundred products each,
-        and loading them as ORM objects cost more than the query."""
-        records = await self.held_by_saleor_ids(
-            installation_id, channel, EntityKind.PRODUCT, product_ids
-        )
-        # A removed product keeps its variants' ids (for `orphan_products`), but a line of a
-        # live variant of it is no more usable than in live sync, which finds it removed.
-        usable = (SyncStatus.QUARANTINED, SyncStatus.REMOVED)
-        return {
-            variant
-            for record in records.values()
-            if record.mailchimp_id is not None and record.status not in usable
-            for variant in record.children
-        }
-
-    async def orphan_products(
-        self, installation_id: int, channel: str, variant_ids: Collection[str]
-    ) -> dict[str, str]:
-        """The Mailchimp product that holds each of these Mailchimp variant ids (of variants
-        Saleor deleted, see `orphans.py`): the product the variant was pushed in, else its
-        placeholder. Variants Mailchimp never held are left out."""
-        if not variant_ids:
-            return {}
-        # The JSON text as a coarse filter (both databases store it as written), checked below.
-        text = cast(SyncRecord.children, String)
-        result = await self.session.execute(
-            select(SyncRecord).where(
-                SyncRecord.installation_id == installation_id,
-                SyncRecord.channel_slug == channel,
-                SyncRecord.kind == EntityKind.PRODUCT,
-                SyncRecord.mailchimp_id.is_not(None),
-                SyncRecord.status != SyncStatus.QUARANTINED,
-                or_(*(text.contains(f'"{variant}"', autoescape=True) for variant in variant_ids)),
-            )
-        )
-        found: dict[str, str] = {}
-        # Placeholders last: the product the variant was pushed in wins.
-        held = [(r.mailchimp_id, r.children or {}) for r in result.scalars() if r.mailchimp_id]
-        held.sort(key=lambda item: item[0].startswith(PLACEHOLDER_PREFIX))
-        for product_id, children in held:
-            for variant in set(variant_ids) & set(children):
-                found.setdefault(variant, product_id)
-        return found
 
     async def settle(
         self,

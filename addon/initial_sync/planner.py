@@ -20,8 +20,8 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
-from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
+from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
@@ -103,7 +103,7 @@ class Planner:
                     skipped += 1  # before `orders_since`: a day filter's first day
             nodes = held
         async with self._lookups, self.services.db.session() as session:
-            ledger = LedgerRepository(session)
+            ledger = VariantLedger(session)
             seen = await ledger.held_by_saleor_ids(
                 installation_id, channel, kind, [str(node["id"]) for node in nodes]
             )

@@ -18,6 +18,7 @@ from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
 from addon.ecommerce.record_states import content_forgotten, quarantined, settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.variant_ledger import VariantLedger
 from addon.jobs.retry import ERROR_TEXT_LIMIT
 from addon.mailchimp import (
     CartInput,
@@ -169,7 +170,7 @@ async def test_bulk_reads_and_upserts(services: Services) -> None:
         content_forgotten(records["c"], "3", ["31"])
         records["c"].status = SyncStatus.PENDING
     async with services.db.session() as session:
-        ledger = LedgerRepository(session)
+        ledger = VariantLedger(session)
         found = await ledger.by_saleor_ids(
             installation, CHANNEL, EntityKind.PRODUCT, ["a", "b", "c", "zz"]
         )

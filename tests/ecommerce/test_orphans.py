@@ -12,6 +12,7 @@ from addon.ecommerce.payloads import OptInPolicy
 from addon.ecommerce.record_states import quarantined, settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import GrossOnly, SaleorOrder
+from addon.ecommerce.variant_ledger import VariantLedger
 from addon.services import Services
 from tests.ecommerce.test_ledger import CHANNEL, gid, order
 from tests.factories import make_installation
@@ -41,7 +42,7 @@ async def test_the_ledger_finds_the_product_a_deleted_variant_was_pushed_in(
         quarantined(records["p4"], "refused")
         settled(records["p5"], SyncStatus.SYNCED, "5", Fingerprint("h", {"111": "v"}), AT)
     async with services.db.session() as session:
-        ledger = LedgerRepository(session)
+        ledger = VariantLedger(session)
         found = await ledger.orphan_products(installation, CHANNEL, ["11", "13", "14", "15"])
         # The product it was pushed in wins over a placeholder; a quarantined product and an
         # id that only shares digits ("111") do not count.
