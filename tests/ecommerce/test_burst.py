@@ -3,6 +3,7 @@ outcome in the ledger; below it, one push per job as before; newest state wins."
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -32,6 +33,28 @@ BURSTY = {
 def bursty(shop: Shop) -> Shop:
     shop.services.settings = shop.services.settings.model_copy(update=BURSTY)
     return shop
+
+
+def reading_batch(
+    installation_id: int,
+    kind: EntityKind,
+    leader_job_id: int,
+    saleor_ids: list[str],
+    read_at: datetime,
+    submitted_at: datetime | None = None,
+) -> BurstBatch:
+    """A burst's row as its leader left it while reading (or, `submitted_at`, sending)."""
+    return BurstBatch(
+        installation_id=installation_id,
+        channel_slug="default-channel",
+        kind=kind,
+        status=BurstStatus.READING,
+        leader_job_id=leader_job_id,
+        records={saleor_id: {} for saleor_id in saleor_ids},
+        read_at=read_at,
+        submitted_at=submitted_at,
+        polls=0,
+    )
 
 
 async def make_due(shop: Shop, kinds: tuple[str, ...] = (PUSH_JOB, BURST_JOB)) -> int:

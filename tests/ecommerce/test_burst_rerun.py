@@ -6,13 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus, EntityKind
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_burst import bursty, settle
+from tests.ecommerce.test_burst import bursty, reading_batch, settle
 
 __all__ = ["bursty"]  # the fixture, imported
 
@@ -39,17 +39,9 @@ async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlo
         )
         assert leader is not None and leader.payload["saleor_id"] == customers[0].global_id
         leader.attempts = 1  # claimed once: its worker died while it led the burst below
+        ids = [c.global_id for c in customers]
         session.add(
-            BurstBatch(
-                installation_id=first.installation_id,
-                channel_slug="default-channel",
-                kind=EntityKind.CUSTOMER,
-                status=BurstStatus.READING,
-                leader_job_id=leader.id,
-                records={c.global_id: {} for c in customers},
-                read_at=utcnow(),
-                polls=0,
-            )
+            reading_batch(first.installation_id, EntityKind.CUSTOMER, leader.id, ids, utcnow())
         )
         leader_id = leader.id
     async with shop.services.db.transaction() as session:  # as their pushes, taken over, left them

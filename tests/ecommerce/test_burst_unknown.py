@@ -27,7 +27,14 @@ from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
 from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, make_due, settle
+from tests.ecommerce.test_burst import (
+    batch_calls,
+    bursty,
+    direct_writes,
+    make_due,
+    reading_batch,
+    settle,
+)
 
 __all__ = ["bursty"]  # the fixture, imported
 
@@ -49,19 +56,11 @@ async def held_by_a_rerun(shop: Shop, prefix: str, leader_job_id: int) -> list[A
     first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
     assert first is not None
     sent_at = utcnow() - timedelta(seconds=5)
+    ids = [c.global_id for c in customers]
     async with shop.services.db.transaction() as session:
+        kind = EntityKind.CUSTOMER
         session.add(
-            BurstBatch(
-                installation_id=first.installation_id,
-                channel_slug="default-channel",
-                kind=EntityKind.CUSTOMER,
-                status=BurstStatus.READING,
-                leader_job_id=leader_job_id,
-                records={c.global_id: {} for c in customers},
-                read_at=sent_at,
-                submitted_at=sent_at,
-                polls=0,
-            )
+            reading_batch(first.installation_id, kind, leader_job_id, ids, sent_at, sent_at)
         )
     await burst.release_unsent(shop.services, leader_job_id, keep=customers[0].global_id)
     return customers
