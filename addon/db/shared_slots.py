@@ -31,6 +31,16 @@ __all__ = ["SharedSlots"]
 logger = logging.getLogger(__name__)
 
 HANDOVERS = 16  # uses of a slot in a row before it goes back to every process
+# The slots' connection: a statement that gets no answer (a connection dropped without a word,
+# a failover) fails after this long instead of holding every request of the process; and
+# PostgreSQL probes an idle connection, so that a vanished process's slots go back within
+# about a minute (its locks end with its connection) instead of the system's two hours.
+STATEMENT_SECONDS = 30.0
+KEEPALIVES = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+}
 FIRST_LOOK = 0.005  # seconds before looking again for a free slot; doubles up to LAST_LOOK
 LAST_LOOK = 0.2
 
@@ -203,7 +213,9 @@ class SharedSlots:
             self._lost()
         import asyncpg  # type: ignore[import-untyped]  # only on PostgreSQL
 
-        self._connection = await asyncpg.connect(self._dsn)
+        self._connection = await asyncpg.connect(
+            self._dsn, command_timeout=STATEMENT_SECONDS, server_settings=KEEPALIVES
+        )
         return self._connection
 
     def _lost(self) -> None:

@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import text
 
 from addon.db.engine import Database
-from addon.db.shared_slots import HANDOVERS, UNLOCK, SharedSlots, account_lock_key
+from addon.db.shared_slots import (
+    HANDOVERS,
+    KEEPALIVES,
+    STATEMENT_SECONDS,
+    UNLOCK,
+    SharedSlots,
+    account_lock_key,
+)
 from addon.mailchimp.limits import LocalSlots
 
 PATIENCE = 30.0  # a bound only a hang reaches
@@ -153,6 +160,21 @@ async def test_a_request_cancelled_as_a_slot_is_handed_past_it_ends_cancelled(
     )
     assert isinstance(ended[0], asyncio.CancelledError)
     assert ended[1:] == [None] * 4 and requests.done == 4
+
+
+async def test_the_slots_connection_times_out_and_is_probed_when_idle(
+    processes: tuple[SharedSlots, SharedSlots],
+) -> None:
+    """Before, its statements waited for ever on a connection dropped without a word (every
+    request of the process behind them), and a vanished process kept its slots for the
+    system's two hours of TCP keepalive."""
+    first, _ = processes
+    connection = await first._connect()
+    settings = {
+        name: await connection.fetchval(f"SHOW {name}") for name in KEEPALIVES
+    }  # fmt: skip
+    assert settings == KEEPALIVES  # on a TCP connection (on a Unix socket they read 0)
+    assert connection._config.command_timeout == STATEMENT_SECONDS
 
 
 async def test_local_slots_cap_one_process() -> None:
