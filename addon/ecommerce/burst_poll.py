@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.burst import release, release_in
+from addon.ecommerce.burst import release
 from addon.ecommerce.burst_apply import apply_one, count_use
 from addon.ecommerce.burst_queue import BURST_JOB, BurstRef, alone, next_poll, poll_batch_later
-from addon.ecommerce.burst_unknown import look, settle_unknown
+from addon.ecommerce.burst_unknown import hold, look, settle_unknown
 from addon.ecommerce.models import BurstBatch, BurstStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
@@ -94,15 +94,19 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
 async def on_burst_failure(
     session: AsyncSession, job: ClaimedJob, ref: BurstRef, failure: Failure
 ) -> None:
-    """Polling gave up: the batch's records go back to one push each (those of a submission
-    of unknown outcome never give up, see `burst_unknown.look`)."""
+    """Polling gave up (Mailchimp failed to answer for its status or its results, again and
+    again): the batch may still run, so its records are held as a submission of unknown
+    outcome is, until Mailchimp lists no batch of theirs unfinished, then pushed one each
+    (`burst_unknown`). Handed straight back, their pushes could land before the batch, whose
+    older content would then stay in Mailchimp with the ledger saying synced. Held already
+    (looking never gives up on Mailchimp's failures, so another one): pushed one each."""
     if not failure.gave_up:
         return
     row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
     if row is not None and row.mailchimp_batch_id is None:
         await settle_unknown(session, row)
     elif row is not None:
-        await release_in(session, row, None)
+        await hold(session, row, row.submitted_at or row.read_at)
 
 
 BURST_RETRY = RetryPolicy(

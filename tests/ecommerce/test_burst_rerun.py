@@ -1,18 +1,33 @@
-"""A rerun of a push job that led a burst (its worker died mid-burst, or its lease was lost)
-hands the records it had taken over back, even when no burst applies any more."""
+"""A burst's records when its leader or its polls fail: a rerun of a push job that led a burst
+(its worker died mid-burst, or its lease was lost) hands the records it had taken over back,
+even when no burst applies any more; a batch whose polls give up holds its records until it
+has run."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind
+from addon.ecommerce.burst_queue import BURST_JOB
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from addon.mailchimp import MailchimpClient, TransientError
 from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_burst import bursty, reading_batch, settle
+from tests.ecommerce.test_burst import (
+    batch_calls,
+    bursty,
+    direct_writes,
+    make_due,
+    reading_batch,
+    settle,
+)
+from tests.ecommerce.test_burst_unknown import held_rows
 
 __all__ = ["bursty"]  # the fixture, imported
 
@@ -62,3 +77,46 @@ async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlo
     for customer in customers:
         record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
         assert record is not None and record.status.value == "synced"
+
+
+async def test_a_batch_whose_polls_give_up_holds_its_records_until_it_has_run(
+    bursty: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mailchimp fails every look at a batch it still holds: before, once polling gave up the
+    records went back to a push each at once, and the batch, run later, left its older
+    content in Mailchimp while the ledger said the newer one was synced."""
+    shop = bursty
+    products = [await shop.product(f"Dill {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)
+    shop.mailchimp.batches_paused = True  # Mailchimp runs it later
+    for i, product in enumerate(products):
+        await shop.saleor.update_product(product, name=f"Dill {i} v2")
+
+    async def unavailable(self: MailchimpClient, batch_id: str) -> Any:
+        raise TransientError("Mailchimp is unavailable", status=503)
+
+    monkeypatch.setattr(MailchimpClient, "get_batch", unavailable)
+    worker = Worker(shop.services)
+    start = len(shop.mailchimp.requests)
+    for _ in range(shop.services.settings.ecommerce_max_attempts + 1):
+        await worker.run_until_idle()
+        await make_due(shop, (BURST_JOB,))
+    assert batch_calls(shop, start) == 1 and direct_writes(shop, start) == []
+    [held] = await held_rows(shop)  # polling gave up: held, not handed back
+    assert held.status is BurstStatus.SUBMITTED and held.mailchimp_batch_id is None
+
+    # Meanwhile the first product changes again and is pushed on its own.
+    first = products[0]
+    await shop.saleor.update_product(first, name="Dill 0 v3")
+    await worker.run_until_idle()
+    assert shop.products()[str(first.id)].title == "Dill 0 v3"
+    # Mailchimp runs the batch (v2 over v3); once it lists none unfinished, each record is
+    # pushed again and the newest state wins.
+    monkeypatch.undo()
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    await settle(shop)
+    held_titles = {pid: p.title for pid, p in shop.products().items()}
+    assert held_titles[str(first.id)] == "Dill 0 v3"
+    assert all(held_titles[str(p.id)] == f"Dill {i} v2" for i, p in enumerate(products) if i)
+    assert await held_rows(shop) == []
