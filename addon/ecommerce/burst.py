@@ -60,7 +60,7 @@ from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
-from addon.jobs.retry import retry_after
+from addon.jobs.retry import throttled_wait
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown, RateLimited
 from addon.mailchimp.models import Batch
@@ -191,9 +191,9 @@ async def _absorb(
             # pushes wait, as the initial sync waits out a 429, rather than all go at once
             # into the throttle.
             settings = services.settings
-            longest = PUSH_RETRY.longest(settings)
-            wait = retry_after(limited, longest) or settings.initial_sync_poll_max_seconds
-            wait = min(wait, longest)
+            wait = throttled_wait(
+                limited, PUSH_RETRY.longest(settings), settings.initial_sync_poll_max_seconds
+            )
             # This job's own retry waits as long (the worker honours `retry_after`), rather
             # than start another batch into the throttle seconds later.
             limited.retry_after = wait

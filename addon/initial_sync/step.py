@@ -52,7 +52,7 @@ from addon.initial_sync.state import (
     phase_of,
     unpack,
 )
-from addon.jobs.retry import retry_after
+from addon.jobs.retry import throttled_wait
 from addon.mailchimp import (
     InvalidCredentials,
     MailchimpClient,
@@ -182,9 +182,10 @@ class Step:
     def _wait(self, exc: RateLimited) -> float:
         # At most the worker's longest backoff, as a failed step's retry (`STEP_RETRY`, which
         # this module cannot import: its jobs module imports this one).
-        longest = self.settings.worker_backoff_max_seconds
-        asked = retry_after(exc, longest)
-        return min(asked or self.settings.initial_sync_poll_max_seconds, longest)
+        settings = self.settings
+        return throttled_wait(
+            exc, settings.worker_backoff_max_seconds, settings.initial_sync_poll_max_seconds
+        )
 
     # --- writes (short transactions after the calls) ------------------------------------------
 

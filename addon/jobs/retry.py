@@ -42,6 +42,12 @@ def retry_after(error: BaseException, longest: float) -> float | None:
     return min(float(value), longest)
 
 
+def throttled_wait(error: BaseException, longest: float, otherwise: float) -> float:
+    """How long work a service throttled waits: the wait it asked for, else `otherwise`, at
+    most `longest` (a burst's records and an initial sync's next step after a 429)."""
+    return min(retry_after(error, longest) or otherwise, longest)
+
+
 # A limit is a number, or read from the settings when the job fails (tests change settings).
 Limit = int | Callable[["Settings"], int]
 Seconds = float | Callable[["Settings"], float]
