@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     # still running are then stopped and released (due at once for another worker, the attempt
     # not counted). Keep it below the container's stop timeout (compose: stop_grace_period).
     worker_shutdown_grace_seconds: float = Field(default=20.0, ge=0)
+    # A job whose runs ended this many times in a row without an outcome (its worker died or
+    # stalled past the lease: out of memory, say) is quarantined instead of claimed again: it
+    # may be what kills the workers, one after another.
+    worker_max_lapses: int = Field(default=3, ge=1)
 
     # Saleor's signing keys (JWKS), cached per installation. A signature naming an unknown key
     # (`kid`) refetches them, at most once per interval per installation counted from the last

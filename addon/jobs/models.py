@@ -84,6 +84,9 @@ class Job(Base):
     # Jobs sharing a lane run one at a time, in id order (e.g. all events of one order).
     lane: Mapped[str | None] = mapped_column(String(255), nullable=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Runs in a row that ended without an outcome (their lease lapsed): counted when such a
+    # job is claimed again, cleared when a run writes one (`WORKER_MAX_LAPSES`, migration 0023).
+    lapses: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     run_after: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     locked_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

@@ -190,6 +190,7 @@ class JobRepository(Repository):
                 kind=row.kind,
                 payload=row.payload,
                 attempts=row.attempts,
+                lapses=row.lapses,
             )
             for row in rows
         ]
@@ -297,6 +298,7 @@ class JobRepository(Repository):
             "status": JobStatus.PENDING,
             "run_after": run_after,
             "attempts": attempts,
+            "lapses": 0,  # this run ended with an outcome
         }
         if error is not None:
             pending["last_error"] = error

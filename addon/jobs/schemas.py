@@ -15,6 +15,7 @@ class ClaimedJob(BaseModel):
     kind: str
     payload: dict[str, Any]
     attempts: int
+    lapses: int = 0  # runs in a row before this one that ended without an outcome
 
 
 Body = TypeVar("Body", bound=BaseModel)

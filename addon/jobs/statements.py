@@ -136,6 +136,9 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     locked = locked.limit(bindparam("limit", type_=Integer)).with_for_update(
         of=Job, skip_locked=True
     )
+    # A lapsed lease: the run before this one ended without an outcome (counted, see
+    # `Worker._lapsed_too_often`).
+    lapsed = {"lapses": J.lapses + 1} if expired else {}
     return (
         update(JOBS)
         .where(J.id.in_(locked_once(locked)))
@@ -145,8 +148,9 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
             locked_by=bindparam("worker"),
             locked_until=bindparam("until"),
             updated_at=bindparam("now"),
+            **lapsed,
         )
-        .returning(J.id, J.installation_id, J.kind, J.payload, J.attempts, J.run_after)
+        .returning(J.id, J.installation_id, J.kind, J.payload, J.attempts, J.lapses, J.run_after)
     )
 
 
@@ -246,6 +250,7 @@ RETRY_QUARANTINED = (
     .values(
         status=JobStatus.PENDING,
         attempts=0,
+        lapses=0,
         run_after=bindparam("now"),
         finished_at=None,
         updated_at=bindparam("now"),
@@ -260,5 +265,7 @@ KEY_RUNNING = select(J.id).where(_of_key(JobStatus.RUNNING)).limit(1)
 MERGE_FRESH = (
     update(JOBS)
     .where(_of_key(JobStatus.PENDING))
-    .values(run_after=_earlier(J.run_after, "now"), attempts=0, updated_at=bindparam("now"))
+    .values(
+        run_after=_earlier(J.run_after, "now"), attempts=0, lapses=0, updated_at=bindparam("now")
+    )
 )

@@ -199,9 +199,16 @@ class Worker:
         of one installation; every other job on its own."""
         groups: dict[tuple[str, int] | int, list[ClaimedJob]] = {}
         for job in claimed:
-            key = (job.kind, job.installation_id) if self._batched(job) else job.id
+            together = self._batched(job) and not self._lapsed_too_often(job)
+            key = (job.kind, job.installation_id) if together else job.id
             groups.setdefault(key, []).append(job)
         return list(groups.values())
+
+    def _lapsed_too_often(self, job: ClaimedJob) -> bool:
+        """Whether the job's runs ended without an outcome `WORKER_MAX_LAPSES` times in a
+        row (its worker died or stalled past the lease each time): it is quarantined instead
+        of run, as it may be what kills the workers (out of memory, say)."""
+        return job.lapses >= self.settings.worker_max_lapses
 
     def _batched(self, job: ClaimedJob) -> bool:
         """Whether the job's kind has a batch handler."""
@@ -296,6 +303,12 @@ class Worker:
         try:
             if registration is None:
                 raise PermanentFailure(f"no handler for job kind {job.kind!r}")
+            if self._lapsed_too_often(job):
+                raise PermanentFailure(
+                    f"Its last {job.lapses} runs never ended: the worker running it stopped "
+                    "or stalled each time (out of memory, say). It is not run again, as it may "
+                    "be what stops the workers; retry it once the cause is found."
+                )
             try:
                 await registration.run(job, self.services)
             except Exception:
