@@ -8,6 +8,7 @@ from pathlib import Path
 
 from alembic import command
 from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy.orm import load_only
 
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config
@@ -54,7 +55,13 @@ async def test_0008_versions_up_and_down(tmp_path: Path) -> None:
             await connection.run_sync(_seed)
             await connection.run_sync(_up)
         async with database.session() as session:
-            jobs = list((await session.execute(select(Job).order_by(Job.id))).scalars())
+            # Only columns 0008 has (later migrations add more: 0023 `lapses`).
+            read = load_only(
+                Job.kind, Job.installation_id, Job.status, Job.coalesce_key, Job.run_after,
+                Job.payload,
+            )  # fmt: skip
+            statement = select(Job).options(read).order_by(Job.id)
+            jobs = list((await session.execute(statement)).scalars())
             assert [job.kind for job in jobs] == ["other.kind", CHECK_KIND]
             check = jobs[1]
             # Read back through the model: a check due now, as the app schedules it.

@@ -79,4 +79,44 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0022_pushes_due"}
+    assert head_revisions() == {"0023_job_lapses"}
+
+
+async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:
+    """Jobs stored before it (a running one too) have had no run end without an outcome."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def to_0022(connection: Connection) -> None:
+        command.upgrade(alembic_config(connection), "0022_pushes_due")
+        connection.execute(
+            text(
+                "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
+                " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
+                " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
+                " :now, 1, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO jobs (installation_id, kind, payload, status, attempts, run_after,"
+                " locked_by, locked_until, created_at, updated_at) VALUES (1, 'a.kind', '{}',"
+                " 'running', 2, :now, 'w', :now, :now, :now)"
+            ),
+            {"now": NOW},
+        )
+        command.upgrade(alembic_config(connection), "0023_job_lapses")
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0022)
+            up = (await connection.execute(text("SELECT attempts, lapses FROM jobs"))).one()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0022_pushes_due")
+            )
+            down = (await connection.execute(text("SELECT * FROM jobs"))).mappings().one()
+    finally:
+        await database.dispose()
+    assert tuple(up) == (2, 0)
+    assert down["attempts"] == 2 and "lapses" not in down
