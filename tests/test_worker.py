@@ -158,6 +158,39 @@ async def test_coalescing_merges_pending_work_into_one_run(services: Services) -
     assert [j.status for j in await jobs(services)] == [JobStatus.DONE, JobStatus.PENDING]
 
 
+@pytest.mark.parametrize("counted", [False, True])
+async def test_waiting_is_not_a_failed_attempt_unless_the_kind_says_so(
+    services: Services, counted: bool
+) -> None:
+    """A job that waited more times than it may fail (a batch polled until it finished) still
+    has every attempt for its first real failure: it is retried, not quarantined. A kind that
+    never gives up on a failure and backs off by the attempts counts them (`counted`)."""
+    installation = await make_installation(services)
+    waits = services.settings.worker_max_attempts + 2
+    seen: list[int] = []
+
+    async def poll(job: ClaimedJob, _: Services) -> None:
+        seen.append(job.attempts)
+        if len(seen) <= waits:
+            raise RetryLater("the batch is still running", delay=60, counted=counted)
+        raise RuntimeError("Mailchimp answered 503")
+
+    services.handlers.register("test.poll", poll)
+    await enqueue(services, installation, "test.poll")
+    worker = Worker(services)
+    for _ in range(waits + 1):
+        assert await worker.run_until_idle() == 1
+        await make_due(services)
+    [job] = await jobs(services)
+    if counted:
+        assert seen == list(range(1, waits + 2))
+        assert job.status is JobStatus.QUARANTINED  # its attempts were used up waiting
+    else:
+        assert seen == [1] * (waits + 1)
+        assert (job.status, job.attempts) == (JobStatus.PENDING, 1)  # retried after a backoff
+        assert job.last_error == "RuntimeError: Mailchimp answered 503"
+
+
 async def test_a_lane_runs_in_order_one_at_a_time(services: Services) -> None:
     installation = await make_installation(services)
     order: list[int] = []

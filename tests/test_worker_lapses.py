@@ -48,9 +48,7 @@ class Kind:
         async def run_many(jobs: list[tuple[ClaimedJob, Nothing]], _: Services) -> None:
             self.together.append([job.id for job, _ in jobs])
 
-        async def failed(
-            _: AsyncSession, job: ClaimedJob, __: Nothing, failure: Failure
-        ) -> None:
+        async def failed(_: AsyncSession, job: ClaimedJob, __: Nothing, failure: Failure) -> None:
             self.failures.append((job.id, failure))
 
         services.handlers.register(

@@ -87,7 +87,7 @@ async def look(
         running = False  # their pushes wait for a connection as usual
     except MailchimpError as exc:
         delay = services.settings.initial_sync_poll_max_seconds
-        raise RetryLater(error_text(exc), delay) from exc
+        raise RetryLater(error_text(exc), delay, counted=True) from exc
     async with services.db.transaction() as session:
         row = await session.get(BurstBatch, batch_id, with_for_update=True)
         if row is None or not held(row):

@@ -75,7 +75,7 @@ async def step_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
             except STEP_RETRY.expected as exc:
                 # Not given up (see the module docstring): looked at again after a backoff.
                 delay = STEP_RETRY.delay(job.attempts, services.settings)
-                raise RetryLater(error_text(exc), delay) from exc
+                raise RetryLater(error_text(exc), delay, counted=True) from exc
         return
     try:
         context = await load_context(services, run.installation_id, run.channel)

@@ -93,7 +93,9 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
             settings.worker_backoff_base_seconds,
             min(settings.worker_backoff_max_seconds, settings.installation_check_interval_seconds),
         )
-        raise RetryLater(f"The lifecycle check could not reach Saleor: {exc}", delay) from exc
+        raise RetryLater(
+            f"The lifecycle check could not reach Saleor: {exc}", delay, counted=True
+        ) from exc
 
     retry_in: float | None = None
     async with services.db.transaction() as session:

@@ -253,11 +253,20 @@ class JobRepository(Repository):
         return set(result.scalars())
 
     async def reschedule(
-        self, job: ClaimedJob, worker_id: str, error: str, run_after: datetime
+        self,
+        job: ClaimedJob,
+        worker_id: str,
+        error: str,
+        run_after: datetime,
+        *,
+        counted: bool = True,
     ) -> bool:
-        """Retry the job at `run_after`. False: no longer this claim's (nothing written)."""
+        """Retry the job at `run_after`; `counted` off: the attempt it was claimed for is not
+        counted (it waits, it did not fail: `RetryLater`). False: no longer this claim's
+        (nothing written)."""
+        attempts = job.attempts if counted else job.attempts - 1
         return await self._wait_again(
-            job, worker_id, run_after=run_after, attempts=job.attempts, error=error
+            job, worker_id, run_after=run_after, attempts=attempts, error=error
         )
 
     async def release(self, job: ClaimedJob, worker_id: str) -> bool:

@@ -38,12 +38,17 @@ class NoPayload(BaseModel):
 
 
 class RetryLater(Exception):
-    """Not a failure: look again after `delay` seconds (e.g. to confirm what was seen). Failures
-    are raised as they are; the kind's retry policy decides (`addon.jobs.retry`)."""
+    """Look again after `delay` seconds, never given up. Not a failure (e.g. to confirm what
+    was seen, or a batch still running): the run is not counted among the job's attempts, so
+    a job that waited many times still has all its attempts for a real failure. `counted`: a
+    failure the kind never gives up on, backing off by its attempts (the next run's
+    `job.attempts` is one more). Other failures are raised as they are; the kind's retry
+    policy decides (`addon.jobs.retry`)."""
 
-    def __init__(self, reason: str, delay: float) -> None:
+    def __init__(self, reason: str, delay: float, *, counted: bool = False) -> None:
         super().__init__(reason)
         self.delay = delay
+        self.counted = counted
 
 
 class PermanentFailure(Exception):

@@ -317,10 +317,15 @@ class Worker:
                 # Its success committed with its last write: what failed after it is logged.
                 logger.exception("Job %s (%s) failed after it was recorded", job.id, job.kind)
         except RetryLater as exc:
-            # Not a failure: the handler knows when to look again (e.g. a confirmation).
+            # The handler knows when to look again (e.g. a confirmation, a batch still running).
             reason, run_after = error_text(exc), self.clock.now() + timedelta(seconds=exc.delay)
+            counted = exc.counted
             await self.outcomes.record(
-                job, held, lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after)
+                job,
+                held,
+                lambda jobs: jobs.reschedule(
+                    job, self.worker_id, reason, run_after, counted=counted
+                ),
             )
         except Exception as exc:
             if isinstance(exc, PermanentFailure):

@@ -89,8 +89,8 @@ async def test_activity_listed_while_a_pass_pages_is_counted_once(
 
 
 async def test_a_run_put_off_while_another_ran_starts_afresh(e: Engagement) -> None:
-    """A run that finds another running is put off (the worker counts that as an attempt);
-    when it runs, its progress starts from nothing, not from the other run's."""
+    """A run that finds another running is put off (a wait, not counted as an attempt); when
+    it runs, its progress starts from nothing, not from the other run's."""
     campaign = e.send("News", e.at(days=-1))
     e.activity(campaign, (ALICE, "open", e.at(hours=-2)))
     await e.collect()
@@ -131,6 +131,6 @@ async def test_a_run_put_off_while_another_ran_starts_afresh(e: Engagement) -> N
             .order_by(Job.id.desc()).limit(1)
         )  # fmt: skip
         run = await repository.run_status(session, e.installation_id)
-    assert attempts == 2  # the put-off one
+    assert attempts == 1  # the put-off one: its wait was not counted
     assert (run.state, run.campaigns_done, run.campaigns_total) == ("idle", 1, 1)
     assert 0 < run.members_seen < 1000
