@@ -35,7 +35,7 @@ from addon.jobs.statements import (
     MERGE_RETRY,
     NO_SORT,
     QUARANTINED_KEY,
-    RENEW,
+    RENEW_MANY,
     RETRY_QUARANTINED,
     SUPERSEDE_QUARANTINED,
     claim_of,
@@ -199,12 +199,18 @@ class JobRepository(Repository):
         """Extend this worker's leases on `jobs`; answer those whose lease was lost (the job
         was taken over by another worker, or finished by someone else) and those whose row is
         gone (their installation was erased, cascading to its jobs)."""
-        until = self.clock.now() + lease
-        unrenewed = []
-        for job in jobs:
-            result = await self.session.execute(RENEW, {**claim_of(job, worker_id), "until": until})
-            if not result.rowcount:  # type: ignore[attr-defined]
-                unrenewed.append(job)
+        if not jobs:
+            return Renewal(lost=[], gone=[])
+        result = await self.session.execute(
+            RENEW_MANY,
+            {
+                "claims": [(job.id, job.attempts) for job in jobs],
+                "held_by": worker_id,
+                "until": self.clock.now() + lease,
+            },
+        )
+        renewed = set(result.scalars())
+        unrenewed = [job for job in jobs if job.id not in renewed]
         present = await self.existing([job.id for job in unrenewed])
         return Renewal(
             lost=[job for job in unrenewed if job.id in present],

@@ -170,13 +170,27 @@ def claim_of(job: ClaimedJob, worker_id: str) -> dict[str, Any]:
     return {"held_id": job.id, "held_by": worker_id, "held_attempt": job.attempts}
 
 
+def _held_in_id_order() -> Select[Any]:
+    """The jobs of `claims` (pairs of id and attempt) still held by `held_by`, their rows
+    locked in id order. A worker's heartbeat renews its jobs while their handlers complete
+    them (`COMPLETE_MANY`, also in a handler's last transaction): in two orders, each could
+    hold a row the other waits for, and PostgreSQL would break the deadlock by failing one,
+    perhaps a batch handler's whole transaction."""
+    return (
+        select(J.id)
+        .where(
+            tuple_(J.id, J.attempts).in_(bindparam("claims", expanding=True)),
+            J.locked_by == bindparam("held_by"),
+            J.status == JobStatus.RUNNING,
+        )
+        .order_by(J.id)
+        .with_for_update()
+    )
+
+
 COMPLETE_MANY = (
     update(JOBS)
-    .where(
-        tuple_(J.id, J.attempts).in_(bindparam("claims", expanding=True)),
-        J.locked_by == bindparam("held_by"),
-        J.status == JobStatus.RUNNING,
-    )
+    .where(J.id.in_(locked_once(_held_in_id_order())))
     .values(
         status=JobStatus.DONE,
         last_error=None,
@@ -188,7 +202,12 @@ COMPLETE_MANY = (
     .returning(J.id)
 )
 
-RENEW = update(JOBS).where(held_by_claim()).values(locked_until=bindparam("until"))
+RENEW_MANY = (
+    update(JOBS)
+    .where(J.id.in_(locked_once(_held_in_id_order())))
+    .values(locked_until=bindparam("until"))
+    .returning(J.id)
+)
 
 
 def _later(column: Any, parameter: str) -> Any:
