@@ -13,8 +13,12 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from addon.clock import ManualClock
+from addon.jobs.leases import Leases
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
@@ -205,3 +209,52 @@ async def test_a_worker_whose_heartbeat_finds_the_lease_lost_stops_the_job(
     assert await stalled == 1
     job = await job_row(services, job_id)
     assert (job.status, job.attempts, done) == (JobStatus.DONE, 2, [2])
+
+
+async def test_a_worker_that_cannot_renew_stops_the_job_before_its_lease_runs_out(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database unreachable for the heartbeat: one failed beat is tried again at the next,
+    but a job whose lease would run out before the beat after is stopped, as another worker
+    may take it over then (its outcome is left to that worker)."""
+    installation = await make_installation(services)
+    lease = services.settings.worker_lease_seconds
+    started, stopped = asyncio.Event(), asyncio.Event()
+    judged: list[list[int]] = []  # after each failed beat, the jobs still held
+    judging = asyncio.Event()
+    stop_lapsed = Leases._stop_lapsed
+
+    async def step(job: ClaimedJob, _: Services) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    async def unreachable(*_: object) -> None:
+        raise ConnectionError("the database went away")
+
+    def watched(leases: Leases, held: dict[int, ClaimedJob], tasks: Any) -> None:
+        stop_lapsed(leases, held, tasks)
+        judged.append(sorted(held))
+        judging.set()
+
+    services.handlers.register("test.step", step)
+    job_id = await enqueue(services, installation, "test.step")
+    running = asyncio.create_task(Worker(services, worker_id="cut-off").run_once())
+    await started.wait()
+    monkeypatch.setattr(JobRepository, "renew", unreachable)
+    monkeypatch.setattr(Leases, "_stop_lapsed", watched)
+
+    for _ in (1, 2):
+        judging.clear()
+        clock.advance(lease / 3)
+        await judging.wait()
+    assert judged == [[job_id], []]  # kept after the first failed beat, stopped at the second
+    await stopped.wait()
+    assert await running == 1
+    job = await job_row(services, job_id)
+    # Not released (the database may be unreachable): its lease runs out, another worker
+    # takes it then.
+    assert (job.status, job.locked_by) == (JobStatus.RUNNING, "cut-off")

@@ -10,8 +10,8 @@ processes run side by side, each claiming different rows (`FOR UPDATE SKIP LOCKE
 A claimed job is leased for `WORKER_LEASE_SECONDS`; while it runs, a heartbeat renews the lease
 every third of it, so a slow job is never taken over, while the job of a worker that died (the
 heartbeat stops with it) is due again within one lease. A worker that finds its lease lost (it
-stalled longer than the lease and another worker took the job over) stops the job and writes
-no outcome over the new holder's.
+stalled longer than the lease and another worker took the job over), or cannot renew it before
+it runs out, stops the job and writes no outcome over the new holder's (`addon.jobs.leases`).
 
 A handler may record its job's success in its own last transaction (`addon.jobs.completion`),
 which saves the job a transaction of its own. Jobs of a kind with a batch handler
@@ -40,6 +40,7 @@ from addon.config import Settings
 from addon.db.engine import Database
 from addon.jobs.completion import Completion, running
 from addon.jobs.flow import TOGETHER_PER_SLOT, Flow
+from addon.jobs.leases import Leases
 from addon.jobs.outcomes import Outcomes, not_recorded
 from addon.jobs.registry import HandlerRegistry, JobHandler
 from addon.jobs.repository import JobRepository
@@ -89,6 +90,7 @@ class Worker:
         self.wakeup = wakeup_for(services.db)
         self.outcomes = Outcomes(services.db, self.worker_id, self.clock)
         self.flow: Flow | None = None  # while `run` runs
+        self.leases = Leases(services.db, self.worker_id, self.clock, lambda: self.settings)
 
     @property
     def idle(self) -> bool:
@@ -112,6 +114,7 @@ class Worker:
         """Lock up to `limit` due jobs for this worker, and more of those that run together
         (a kind with a batch handler: one task, taking a slot per TOGETHER_PER_SLOT of its
         jobs, so no more than `limit` slots' worth)."""
+        until = self.clock.now() + self.lease
         async with self.services.db.transaction() as session:
             jobs = self._jobs(session)
             claimable = self.services.handlers.claimable
@@ -133,6 +136,7 @@ class Worker:
                     claimable=claimable,
                     only=(kinds, installations),
                 )
+        self.leases.taken(claimed, until)
         return claimed
 
     def _lapsed_due(self) -> bool:
@@ -263,35 +267,8 @@ class Worker:
     async def heartbeat(
         self, held: dict[int, ClaimedJob], tasks: dict[int, asyncio.Task[None]]
     ) -> None:
-        """Renew the leases of the running jobs every third of a lease; stop a job whose lease
-        was lost (another worker holds it now)."""
-        interval = self.settings.worker_lease_seconds / 3
-        while True:
-            await self.clock.sleep(interval)
-            if not held:
-                continue
-            try:
-                async with self.services.db.transaction() as session:
-                    lost, gone = await self._jobs(session).renew(
-                        self.worker_id, list(held.values()), self.lease
-                    )
-            except Exception:
-                # The lease has two more thirds to go: try again at the next beat.
-                logger.exception("Could not renew the leases of worker %s", self.worker_id)
-                continue
-            for job in gone:
-                # Erased with its installation (maybe by the job itself): nothing to renew,
-                # and nobody else will run it; it ends on its own.
-                held.pop(job.id, None)
-            for job in lost:
-                if held.pop(job.id, None) is None:
-                    continue  # its outcome was written meanwhile: nothing was lost
-                logger.warning(
-                    "Job %s (%s) lost its lease (another worker took it over): stopping it",
-                    job.id,
-                    job.kind,
-                )
-                tasks[job.id].cancel()
+        """Renew the running jobs' leases (`addon.jobs.leases`)."""
+        await self.leases.heartbeat(held, tasks)
 
     async def _process(self, job: ClaimedJob, held: dict[int, ClaimedJob]) -> None:
         registration = self.services.handlers.registration(job.kind)
