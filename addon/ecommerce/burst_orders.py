@@ -231,8 +231,9 @@ def _effects(
         # The checkout became this order: its cart (none in Mailchimp, or the order would have
         # gone alone) is converted (`Pusher._convert_cart`).
         checkouts = [o.checkout_id for o in orders if o.checkout_id and _unconverted(ledger, o)]
+        # Locked: a cart its push records meanwhile is seen (below), not written over.
         carts = await LedgerRepository(session).get_or_create_many(
-            *scope, EntityKind.CART, checkouts
+            *scope, EntityKind.CART, checkouts, locked=True
         )
         now = utcnow()
         for cart in carts.values():

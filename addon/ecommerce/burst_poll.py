@@ -80,7 +80,10 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         if row is None or row.status is not BurstStatus.SUBMITTED:
             return
         scope = (row.installation_id, row.channel_slug, row.kind)
-        records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
+        # Locked: a record's own push, recording newer content meanwhile (PostgreSQL runs them
+        # in parallel), is either seen (overtaken) or waits, never written over.
+        ledger = LedgerRepository(session)
+        records = await ledger.get_or_create_many(*scope, list(row.records), locked=True)
         again: list[str] = []
         for saleor_id, meta in row.records.items():
             if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):

@@ -107,7 +107,9 @@ async def look(
 async def settle_unknown(session: AsyncSession, row: BurstBatch) -> None:
     """What Mailchimp holds of each record is forgotten and it gets a push of its own."""
     scope = (row.installation_id, row.channel_slug, row.kind)
-    records = await LedgerRepository(session).get_or_create_many(*scope, list(row.records))
+    # Locked, as when a batch's results are applied (`burst_poll.apply`).
+    ledger = LedgerRepository(session)
+    records = await ledger.get_or_create_many(*scope, list(row.records), locked=True)
     again = [
         saleor_id
         for saleor_id, meta in row.records.items()

@@ -32,15 +32,24 @@ from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
-@lru_cache(maxsize=4)
-def by_saleor_ids_statement(dialect: str) -> Any:
-    """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect."""
-    return select(SyncRecord).where(
+@lru_cache(maxsize=8)
+def by_saleor_ids_statement(dialect: str, locked: bool = False) -> Any:
+    """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect. `locked`: the rows
+    locked in id order, as every writer of many records locks them (`push_queue`), and read
+    afresh into objects the session holds already."""
+    statement = select(SyncRecord).where(
         SyncRecord.installation_id == bindparam("installation_id"),
         SyncRecord.channel_slug == bindparam("channel"),
         SyncRecord.kind == bindparam("kind", type_=SyncRecord.kind.type),
         one_of(SYNC_RECORDS.c.saleor_id, "saleor_ids", dialect),
     )
+    if locked:
+        statement = (
+            statement.order_by(SyncRecord.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    return statement
 
 
 @dataclass(frozen=True, slots=True)

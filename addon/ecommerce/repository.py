@@ -63,9 +63,16 @@ class LedgerRepository(Repository):
         return records[saleor_id]
 
     async def by_saleor_ids(
-        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_ids: Collection[str],
+        *,
+        locked: bool = False,
     ) -> dict[str, SyncRecord]:
-        """The records of these entities that exist, by Saleor id (one query)."""
+        """The records of these entities that exist, by Saleor id (one query); `locked`: their
+        rows locked until the transaction ends (`by_saleor_ids_statement`)."""
         if not saleor_ids:
             return {}
         parameters = {
@@ -74,7 +81,8 @@ class LedgerRepository(Repository):
             "kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        result = await by_ids(self.session, by_saleor_ids_statement(self.dialect), parameters)
+        statement = by_saleor_ids_statement(self.dialect, locked)
+        result = await by_ids(self.session, statement, parameters)
         return {record.saleor_id: record for record in result.scalars()}
 
     async def held_by_saleor_ids(
@@ -129,13 +137,20 @@ class LedgerRepository(Repository):
         )
 
     async def get_or_create_many(
-        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_ids: Collection[str],
+        *,
+        locked: bool = False,
     ) -> dict[str, SyncRecord]:
         """The records of these entities, new pending ones inserted for those without (one read,
         one insert per thousand new, one read of those). The insert skips a record another job
         created in the meantime (on PostgreSQL jobs run in parallel), instead of failing on
-        the unique key and waiting out a retry."""
-        records = await self.by_saleor_ids(installation_id, channel, kind, saleor_ids)
+        the unique key and waiting out a retry. `locked`: as `by_saleor_ids`."""
+        scope = (installation_id, channel, kind)
+        records = await self.by_saleor_ids(*scope, saleor_ids, locked=locked)
         missing = [saleor_id for saleor_id in dict.fromkeys(saleor_ids) if saleor_id not in records]
         for start in range(0, len(missing), INSERT_ROWS):
             rows = self._new_rows(
@@ -143,7 +158,7 @@ class LedgerRepository(Repository):
             )
             await self.session.execute(self._insert_new(), rows)
         if missing:
-            records.update(await self.by_saleor_ids(installation_id, channel, kind, missing))
+            records.update(await self.by_saleor_ids(*scope, missing, locked=locked))
         return records
 
     async def labels_of(

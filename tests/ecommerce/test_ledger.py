@@ -199,8 +199,10 @@ async def test_a_record_another_job_created_meanwhile_is_found_not_a_conflict(
         ledger = LedgerRepository(session)
         read = ledger.by_saleor_ids
 
-        async def read_then_the_other_job_inserts(*args: Any) -> dict[str, SyncRecord]:
-            found = await read(*args)
+        async def read_then_the_other_job_inserts(
+            *args: Any, **kwargs: Any
+        ) -> dict[str, SyncRecord]:
+            found = await read(*args, **kwargs)
             if not found:  # this job looked; now the other one's row lands
                 row = {"installation_id": installation, "channel_slug": CHANNEL}
                 row |= {"kind": EntityKind.PRODUCT, "saleor_id": "a", "label": "theirs"}
