@@ -24,7 +24,8 @@ with the batch's content. A change arriving meanwhile queues a push as usual.
 A burst that fails before its batch is submitted, or whose `POST /batches` Mailchimp refused
 (a 4xx, a connection never made: no batch exists), hands its records back to one push each at
 once, as the initial sync queues a refused batch again; a rerun of a push job that crashed
-mid-burst does the same with the records it had taken. Throttled (a 429 after the HTTP layer's
+mid-burst does the same with the records it had taken, and so does the quarantine of a leader,
+or any rerun or burst for the bursts of a leader that will not run again (`burst_release.py`). Throttled (a 429 after the HTTP layer's
 retries, to `POST /batches`, too many pending batches say, or to the store's check before it),
 the records' pushes wait out Mailchimp's Retry-After (at most the worker's longest backoff;
 else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
@@ -42,8 +43,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
 from addon.db.types import utcnow
@@ -51,6 +50,7 @@ from addon.ecommerce.burst_orders import plan_orders
 from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
 from addon.ecommerce.burst_read import read
+from addon.ecommerce.burst_release import release_in, release_unsent
 from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
 from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
@@ -103,7 +103,7 @@ async def absorb(
     if not await slots.take(scope, request.saleor_id):
         # Carried by another burst: a rerun still hands back what an earlier run of it took
         # over (a leader does so in `_absorb`).
-        await release_unsent(services, job.id, keep=request.saleor_id)
+        await release_unsent(services, job, keep=request.saleor_id)
         return True
     try:
         return await _absorb(services, job, request, context, client, slots)
@@ -119,7 +119,7 @@ async def _absorb(
     client: MailchimpClient,
     slots: BurstSlots,
 ) -> bool:
-    await release_unsent(services, job.id, keep=request.saleor_id)
+    await release_unsent(services, job, keep=request.saleor_id)
     size = services.settings.ecommerce_batch_size
     scope = (job.installation_id, request.channel, request.kind)
     # The jobs of this process waiting for a slot with this scope go first (they are running,
@@ -332,41 +332,4 @@ async def release(
             await release_in(session, row, keep, refused=refused, wait=wait)
 
 
-async def release_in(
-    session: AsyncSession,
-    row: BurstBatch,
-    keep: str | None,
-    *,
-    refused: bool = False,
-    wait: float = 0.0,
-) -> None:
-    if is_held(row) and not refused:
-        # Held already, by a rerun of its push job (the lease lost) while this run sent it:
-        # the send may still have reached Mailchimp, so the hold stands.
-        return
-    if row.status is BurstStatus.READING and row.submitted_at is not None and not refused:
-        # It may have been sent (a crash, a cancel or a failure once it was on its way).
-        await hold(session, row, row.submitted_at)
-        return
-    scope = (row.installation_id, row.channel_slug, row.kind)
-    others = [saleor_id for saleor_id in row.records if saleor_id != keep]
-    await alone(session, scope, others, delay=wait)
-    await session.delete(row)
-
-
-async def release_unsent(services: Services, job_id: int, *, keep: str) -> None:
-    """A rerun of a push job that had taken records over and recorded no submission (its
-    worker crashed, or it lost its lease): they go back to one push each, or, if it was
-    sending their batch, are held until no batch it may have created can still run."""
-    async with services.db.transaction() as session:
-        rows = await session.scalars(
-            select(BurstBatch)
-            .where(BurstBatch.leader_job_id == job_id, BurstBatch.status == BurstStatus.READING)
-            # Waits for a submission being recorded, then skips the batch it submitted.
-            .with_for_update()
-        )
-        for row in list(rows):
-            await release_in(session, row, keep)
-
-
-__all__ = ["absorb", "applies", "release_unsent"]
+__all__ = ["absorb", "applies"]

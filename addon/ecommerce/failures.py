@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.ecommerce.burst_release import release_led
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.models import SyncStatus
 from addon.ecommerce.repository import LedgerRepository
@@ -27,7 +28,8 @@ PUSH_RETRY = RetryPolicy(
 async def record_failure(
     session: AsyncSession, job: ClaimedJob, request: PushRequest, failure: Failure
 ) -> None:
-    """The worker's decision about a failed push, shown on its ledger record."""
+    """The worker's decision about a failed push, shown on its ledger record; given up, what
+    it took over as a burst's leader goes back (no rerun of it will)."""
     record = await LedgerRepository(session).get_or_create(
         job.installation_id, request.channel, request.kind, request.saleor_id
     )
@@ -35,3 +37,5 @@ async def record_failure(
     record.last_error = failure.reason
     record.status = SyncStatus.QUARANTINED if failure.gave_up else SyncStatus.PENDING
     record.next_attempt_at = failure.retry_at
+    if failure.gave_up:
+        await release_led(session, job, keep=request.saleor_id)

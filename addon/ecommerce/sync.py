@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, store_state
+from addon.ecommerce.burst_release import release_unsent
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
@@ -67,7 +68,7 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
                 if job.attempts > 1:
                     # A rerun: its first run may have led a burst and died (a crashed worker,
                     # a lost lease). What it took over goes back even if no burst applies now.
-                    await burst.release_unsent(services, job.id, keep=request.saleor_id)
+                    await release_unsent(services, job, keep=request.saleor_id)
                 # Many pushes waiting: this one and a group of others go as one batch.
                 absorbed = await burst.applies(services, job, request) and await burst.absorb(
                     services, job, request, context, client

@@ -98,7 +98,7 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     release_unsent = burst.release_unsent
     seen: list[int] = []
 
-    async def once_the_others_wait(services: Any, job_id: int, *, keep: str) -> None:
+    async def once_the_others_wait(services: Any, job: Any, *, keep: str) -> None:
         # The first burst takes records over once the others wait (the order in which the
         # in-process tasks get there is the event loop's and the database's).
         slots = slots_of_loop(burst.BURSTS_AT_ONCE)
@@ -107,7 +107,7 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
                 break
             await asyncio.sleep(0)
         seen.append(slots.waiting)
-        await release_unsent(services, job_id, keep=keep)
+        await release_unsent(services, job, keep=keep)
 
     monkeypatch.setattr(burst, "release_unsent", once_the_others_wait)
     start = len(shop.mailchimp.requests)

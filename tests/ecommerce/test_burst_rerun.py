@@ -5,10 +5,11 @@ has run."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from addon.db.types import utcnow
 from addon.ecommerce.burst_queue import BURST_JOB
@@ -120,3 +121,93 @@ async def test_a_batch_whose_polls_give_up_holds_its_records_until_it_has_run(
     assert held_titles[str(first.id)] == "Dill 0 v3"
     assert all(held_titles[str(p.id)] == f"Dill {i} v2" for i, p in enumerate(products) if i)
     assert await held_rows(shop) == []
+
+
+async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, EntityKind], Job]:
+    """Three customers synced, then the first one's push taken as the leader of a burst of all
+    three, which it read and never submitted (its row waits in `reading`, the others' records
+    pending as their taken-over pushes left them); answers the customers, their scope and the
+    leader's job (its row, for the test to say how the leader ended)."""
+    customers = [
+        await shop.saleor.create_customer(f"{prefix}{i}@example.com", f"{prefix}{i}", "Last")
+        for i in range(3)
+    ]
+    await settle(shop)
+    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
+    assert first is not None
+    scope = (first.installation_id, "default-channel", EntityKind.CUSTOMER)
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(session, *scope, customers[0].global_id)
+    async with shop.services.db.transaction() as session:
+        leader = await session.scalar(
+            select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+        )
+        assert leader is not None
+        ids = [c.global_id for c in customers]
+        session.add(
+            reading_batch(first.installation_id, EntityKind.CUSTOMER, leader.id, ids, utcnow())
+        )
+        for customer in customers[1:]:
+            await LedgerRepository(session).mark_pending(*scope, customer.global_id)
+    return customers, scope, leader
+
+
+async def assert_handed_back(shop: Shop, customers: list[Any]) -> None:
+    async with shop.services.db.session() as session:
+        assert list(await session.scalars(select(BurstBatch))) == []
+    for customer in customers[1:]:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status.value == "synced"
+
+
+async def test_a_leader_that_ran_out_of_lapses_hands_its_records_back_when_quarantined(
+    bursty: Shop,
+) -> None:
+    """Its runs never ended (each killed its worker, say): quarantined instead of claimed
+    again, so no rerun would ever hand back what it took over."""
+    shop = bursty
+    customers, _, leader = await led_by(shop, "lapsed")
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == leader.id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=2,
+                lapses=shop.services.settings.worker_max_lapses - 1,
+                locked_by="dead",
+                locked_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+
+    await Worker(shop.services).run_until_idle()
+
+    async with shop.services.db.session() as session:
+        quarantined = await session.get(Job, leader.id)
+        assert quarantined is not None and quarantined.status is JobStatus.QUARANTINED
+    leaders = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
+    assert leaders is not None and leaders.status.value == "quarantined"
+    await assert_handed_back(shop, customers)
+
+
+async def test_the_orphaned_burst_of_a_leader_that_will_not_run_again_is_handed_back(
+    bursty: Shop,
+) -> None:
+    """Its retry merged into a newer push of its record (which runs under its own id), so the
+    leader is done with its burst unsent: the next rerun (or burst) of the installation hands
+    the records back."""
+    shop = bursty
+    customers, scope, leader = await led_by(shop, "merged")
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == leader.id)
+            .values(status=JobStatus.DONE, finished_at=utcnow(), coalesce_key=None)
+        )
+        await enqueue_push(session, *scope, customers[0].global_id)
+        await session.execute(  # the merged retry: a rerun
+            update(Job).where(Job.status == JobStatus.PENDING).values(attempts=1)
+        )
+
+    await Worker(shop.services).run_until_idle()
+    await assert_handed_back(shop, customers)

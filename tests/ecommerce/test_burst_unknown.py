@@ -14,6 +14,7 @@ from sqlalchemy import func, select, update
 from addon.db.types import utcnow
 from addon.ecommerce import burst
 from addon.ecommerce.burst_queue import BURST_JOB
+from addon.ecommerce.burst_release import release_unsent
 from addon.ecommerce.models import (
     PUSH_JOB,
     BurstBatch,
@@ -23,6 +24,7 @@ from addon.ecommerce.models import (
     SyncStatus,
 )
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
@@ -37,6 +39,13 @@ from tests.ecommerce.test_burst import (
 )
 
 __all__ = ["bursty"]  # the fixture, imported
+
+
+def rerun_of(leader_job_id: int, installation_id: int) -> ClaimedJob:
+    """A rerun of the push job that led a burst (as `release_unsent` is given it)."""
+    return ClaimedJob(
+        id=leader_job_id, installation_id=installation_id, kind=PUSH_JOB, payload={}, attempts=2
+    )
 
 
 async def held_rows(shop: Shop) -> list[BurstBatch]:
@@ -62,7 +71,8 @@ async def held_by_a_rerun(shop: Shop, prefix: str, leader_job_id: int) -> list[A
         session.add(
             reading_batch(first.installation_id, kind, leader_job_id, ids, sent_at, sent_at)
         )
-    await burst.release_unsent(shop.services, leader_job_id, keep=customers[0].global_id)
+    leader = rerun_of(leader_job_id, first.installation_id)
+    await release_unsent(shop.services, leader, keep=customers[0].global_id)
     return customers
 
 
@@ -365,7 +375,9 @@ async def test_a_batch_a_rerun_held_while_it_was_sent_is_polled_once_its_id_is_k
     async def rerun() -> None:
         async with shop.services.db.session() as session:
             row = (await session.scalars(select(BurstBatch))).one()
-        await burst.release_unsent(shop.services, row.leader_job_id, keep="")
+        await release_unsent(
+            shop.services, rerun_of(row.leader_job_id, row.installation_id), keep=""
+        )
 
     faults.while_sending = rerun
     start = len(shop.mailchimp.requests)

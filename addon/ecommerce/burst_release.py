@@ -1,0 +1,92 @@
+"""Handing a burst's records back when its leader (the push job that took them over) did not
+submit their batch: to one push each, or, if the batch may have been sent, held until no batch
+it may have created can still run (`burst_unknown.py`).
+
+A burst's row waits in `reading` while its leader runs. A leader that fails hands its records
+back itself (`burst.release`); one whose run ends without a word (its worker crashed, its lease
+was lost) does so at its rerun (`release_unsent`). A leader may also end without running again:
+its retry merged into a newer push of its record (that job runs under its own id), or it was
+quarantined (its runs never ended, or its failures used up its attempts). Its rows are then
+orphaned; any rerun or burst of the installation hands them back (`release_unsent`), and a
+leader's quarantine its own at once (`release_led`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.ecommerce.burst_queue import alone
+from addon.ecommerce.burst_unknown import held as is_held
+from addon.ecommerce.burst_unknown import hold
+from addon.ecommerce.models import BurstBatch, BurstStatus
+from addon.jobs.models import Job
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.statements import UNFINISHED
+from addon.services import Services
+
+
+async def release_in(
+    session: AsyncSession,
+    row: BurstBatch,
+    keep: str | None,
+    *,
+    refused: bool = False,
+    wait: float = 0.0,
+) -> None:
+    """Hand the row's records back (but `keep`, whose job is running), or hold them if their
+    batch may have been sent (see `burst.release` for `refused` and `wait`)."""
+    if is_held(row) and not refused:
+        # Held already, by a rerun of its push job (the lease lost) while this run sent it:
+        # the send may still have reached Mailchimp, so the hold stands.
+        return
+    if row.status is BurstStatus.READING and row.submitted_at is not None and not refused:
+        # It may have been sent (a crash, a cancel or a failure once it was on its way).
+        await hold(session, row, row.submitted_at)
+        return
+    scope = (row.installation_id, row.channel_slug, row.kind)
+    others = [saleor_id for saleor_id in row.records if saleor_id != keep]
+    await alone(session, scope, others, delay=wait)
+    await session.delete(row)
+
+
+async def release_unsent(services: Services, job: ClaimedJob, *, keep: str) -> None:
+    """A rerun of a push job that had taken records over and recorded no submission (its
+    worker crashed, or it lost its lease), and the installation's orphaned bursts (their
+    leader neither pending nor running): their records go back (`release_in`)."""
+    leader_unfinished = exists().where(
+        Job.id == BurstBatch.leader_job_id, Job.status.in_(UNFINISHED)
+    )
+    async with services.db.transaction() as session:
+        rows = await session.scalars(
+            select(BurstBatch)
+            .where(
+                BurstBatch.installation_id == job.installation_id,
+                BurstBatch.status == BurstStatus.READING,
+                or_(BurstBatch.leader_job_id == job.id, ~leader_unfinished),
+            )
+            .order_by(BurstBatch.id)
+            # Waits for a submission being recorded, then skips the batch it submitted.
+            .with_for_update(of=BurstBatch)
+        )
+        for row in list(rows):
+            await release_in(session, row, keep)
+
+
+async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: str) -> None:
+    """A leader given up (quarantined): what it took over goes back now, in the transaction
+    that writes its outcome."""
+    rows = await session.scalars(
+        select(BurstBatch)
+        .where(
+            and_(
+                BurstBatch.installation_id == job.installation_id,
+                BurstBatch.leader_job_id == job.id,
+                BurstBatch.status == BurstStatus.READING,
+            )
+        )
+        .order_by(BurstBatch.id)
+        .with_for_update()
+    )
+    for row in list(rows):
+        await release_in(session, row, keep)
