@@ -17,6 +17,12 @@ def classify(result: BatchOperationResult | None) -> Outcome:
         return "transient"
     if result.ok:
         return "confirmed"
+    if result.status_code in (401, 403):
+        # The account's state, not the record's data: Mailchimp's error glossary names 401
+        # APIKeyMissing / APIKeyInvalid and 403 Forbidden / UserDisabled / WrongDatacenter
+        # (https://mailchimp.com/developer/marketing/docs/errors/). Its own push meets it as
+        # the connection's problem, rather than the record waiting for a change or a Retry.
+        return "live"
     body = result.response if isinstance(result.response, dict) else {}
     text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
     if result.status_code == 400 and "already exists" in text:

@@ -21,14 +21,14 @@ record pushed again since (by its own push or a later batch; Mailchimp runs batc
 promised order) is pushed once more from Saleor's current state instead of being recorded
 with the batch's content. A change arriving meanwhile queues a push as usual.
 
-A burst that fails before its batch is submitted, or whose `POST /batches` Mailchimp refused
-(a 4xx, a connection never made: no batch exists), hands its records back to one push each at
-once, as the initial sync queues a refused batch again; a rerun of a push job that crashed
-mid-burst does the same with the records it had taken, and so does the quarantine of a leader,
-or any rerun or burst for the bursts of a leader that will not run again (`burst_release.py`). Throttled (a 429 after the HTTP layer's
-retries, to `POST /batches`, too many pending batches say, or to the store's check before it),
-the records' pushes wait out Mailchimp's Retry-After (at most the worker's longest backoff;
-else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
+A burst that fails before its batch is submitted, or whose `POST /batches` Mailchimp refused (a
+4xx, a connection never made: no batch exists), hands its records back to one push each at once, as
+the initial sync queues a refused batch again; a rerun of a push job that crashed mid-burst does
+the same with the records it had taken, and so does the quarantine of a leader, or any rerun or
+burst for the bursts of a leader that will not run again (`burst_release.py`). Throttled (a 429
+after the HTTP layer's retries, to `POST /batches`, too many pending batches say, or to the store's
+check before it), the records' pushes wait out Mailchimp's Retry-After (at most the worker's
+longest backoff; else `INITIAL_SYNC_POLL_MAX_SECONDS`, the initial sync's wait after a 429) first.
 
 A process runs at most `BURSTS_AT_ONCE` bursts at a time; a push job waits for one of them
 before it takes records over, so the backlog is left to other workers meanwhile (each process

@@ -1,9 +1,9 @@
-"""A burst's batch whose submission has an unknown outcome: `POST /batches` failed once it may
-have reached Mailchimp (`OutcomeUnknown`: a timeout, a dropped connection, a 5xx), or its push
-job crashed, was stopped or failed while sending it (`burst.release`, `burst_release.release_unsent`).
-A definite refusal (a 4xx, a 429, a connection never made) created no batch: its records are
-handed back at once instead. A batch held by a rerun (the lease lost) while the first run was
-still sending it takes the id Mailchimp then answers, and is polled as any batch.
+"""A burst's batch whose submission has an unknown outcome: `POST /batches` failed once it may have
+reached Mailchimp (`OutcomeUnknown`: a timeout, a dropped connection, a 5xx), or its push job
+crashed, was stopped or failed while sending it (`burst.release`, `burst_release.release_unsent`).
+A definite refusal (a 4xx, a 429, a connection never made) created no batch: its records are handed
+back at once instead. A batch held by a rerun (the lease lost) while the first run was still
+sending it takes the id Mailchimp then answers, and is polled as any batch.
 
 Mailchimp may have created the batch, under an id never learnt, and may run it later (batches
 run asynchronously, sometimes minutes after): handing its records straight back to their own
