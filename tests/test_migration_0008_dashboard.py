@@ -10,21 +10,11 @@ from sqlalchemy import Connection, inspect, text
 
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config
-
-NOW = "2026-01-01 00:00:00+00:00"
+from tests.migration_rows import NOW, installed_at
 
 
 def _seed(connection: Connection) -> None:
-    command.upgrade(alembic_config(connection), "0007")
-    connection.execute(
-        text(
-            "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
-            " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
-            " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
-            " :now, 1, :now, :now)"
-        ),
-        {"now": NOW},
-    )
+    installed_at(connection, "0007")
     connection.execute(
         text(
             "INSERT INTO mailchimp_stores (id, installation_id, channel_slug, store_id, list_id,"

@@ -10,24 +10,14 @@ from sqlalchemy import Connection, text
 
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config, head_revisions, upgrade
-
-NOW = "2026-01-01 00:00:00+00:00"
+from tests.migration_rows import NOW, installed_at
 
 
 async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -> None:
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
 
     def to_0006(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), "0006")
-        connection.execute(
-            text(
-                "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
-                " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
-                " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
-                " :now, 1, :now, :now)"
-            ),
-            {"now": NOW},
-        )
+        installed_at(connection, "0006")
         connection.execute(
             text(
                 "INSERT INTO initial_syncs (id, installation_id, channel_slug, active_channel,"
@@ -87,16 +77,7 @@ async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path)
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
 
     def to_0022(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), "0022_pushes_due")
-        connection.execute(
-            text(
-                "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
-                " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
-                " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
-                " :now, 1, :now, :now)"
-            ),
-            {"now": NOW},
-        )
+        installed_at(connection, "0022_pushes_due")
         connection.execute(
             text(
                 "INSERT INTO jobs (installation_id, kind, payload, status, attempts, run_after,"

@@ -9,8 +9,7 @@ from sqlalchemy import Connection, inspect, text
 
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config
-
-NOW = "2026-01-01 00:00:00+00:00"
+from tests.migration_rows import NOW, installed_at
 
 
 async def test_0008_security_up_and_down_keeps_the_installation_and_its_jobs(
@@ -19,16 +18,7 @@ async def test_0008_security_up_and_down_keeps_the_installation_and_its_jobs(
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
 
     def at_0007(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), "0007")
-        connection.execute(
-            text(
-                "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token,"
-                " jwks, jwks_fetched_at, is_active, installed_at, updated_at) VALUES (1,"
-                " 'https://shop.example/graphql/', 'shop.example', 'QXBwOjE=', 'x', '{}',"
-                " :now, 1, :now, :now)"
-            ),
-            {"now": NOW},
-        )
+        installed_at(connection, "0007")
         connection.execute(
             text(
                 "INSERT INTO jobs (installation_id, kind, payload, status, attempts, run_after,"

@@ -33,15 +33,14 @@ from tests.ecommerce.test_burst_unknown import held_rows
 __all__ = ["bursty"]  # the fixture, imported
 
 
-async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlog_left(
-    bursty: Shop,
-) -> None:
-    """Before, only a rerun that led a burst again looked for what its first run had taken:
-    with the backlog drained meanwhile by other workers, it pushed its own record alone and
-    the others stayed in the burst's row, pending, with no job left to push them."""
-    shop = bursty
+async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, EntityKind], Job]:
+    """Three customers synced, then the first one's push taken as the leader of a burst of all
+    three, which it read and never submitted (its row waits in `reading`, the others' records
+    pending as their taken-over pushes left them); answers the customers, their scope and the
+    leader's job (its row, for the test to say how the leader ended)."""
     customers = [
-        await shop.saleor.create_customer(f"r{i}@example.com", f"R{i}", "Last") for i in range(3)
+        await shop.saleor.create_customer(f"{prefix}{i}@example.com", f"{prefix}{i}", "Last")
+        for i in range(3)
     ]
     await settle(shop)
     first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
@@ -53,16 +52,36 @@ async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlo
         leader = await session.scalar(
             select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
         )
-        assert leader is not None and leader.payload["saleor_id"] == customers[0].global_id
-        leader.attempts = 1  # claimed once: its worker died while it led the burst below
+        assert leader is not None
         ids = [c.global_id for c in customers]
         session.add(
             reading_batch(first.installation_id, EntityKind.CUSTOMER, leader.id, ids, utcnow())
         )
-        leader_id = leader.id
-    async with shop.services.db.transaction() as session:  # as their pushes, taken over, left them
         for customer in customers[1:]:
             await LedgerRepository(session).mark_pending(*scope, customer.global_id)
+    return customers, scope, leader
+
+
+async def assert_handed_back(shop: Shop, customers: list[Any]) -> None:
+    async with shop.services.db.session() as session:
+        assert list(await session.scalars(select(BurstBatch))) == []
+    for customer in customers[1:]:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None and record.status.value == "synced"
+
+
+async def test_a_rerun_of_a_crashed_leader_hands_its_records_back_with_no_backlog_left(
+    bursty: Shop,
+) -> None:
+    """Before, only a rerun that led a burst again looked for what its first run had taken:
+    with the backlog drained meanwhile by other workers, it pushed its own record alone and
+    the others stayed in the burst's row, pending, with no job left to push them."""
+    shop = bursty
+    customers, _, leader = await led_by(shop, "r")
+    async with shop.services.db.transaction() as session:
+        # Claimed once: its worker died while it led the burst.
+        await session.execute(update(Job).where(Job.id == leader.id).values(attempts=1))
+    leader_id = leader.id
 
     await Worker(shop.services).run_until_idle()
 
@@ -121,43 +140,6 @@ async def test_a_batch_whose_polls_give_up_holds_its_records_until_it_has_run(
     assert held_titles[str(first.id)] == "Dill 0 v3"
     assert all(held_titles[str(p.id)] == f"Dill {i} v2" for i, p in enumerate(products) if i)
     assert await held_rows(shop) == []
-
-
-async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, EntityKind], Job]:
-    """Three customers synced, then the first one's push taken as the leader of a burst of all
-    three, which it read and never submitted (its row waits in `reading`, the others' records
-    pending as their taken-over pushes left them); answers the customers, their scope and the
-    leader's job (its row, for the test to say how the leader ended)."""
-    customers = [
-        await shop.saleor.create_customer(f"{prefix}{i}@example.com", f"{prefix}{i}", "Last")
-        for i in range(3)
-    ]
-    await settle(shop)
-    first = await shop.record(EntityKind.CUSTOMER, customers[0].global_id)
-    assert first is not None
-    scope = (first.installation_id, "default-channel", EntityKind.CUSTOMER)
-    async with shop.services.db.transaction() as session:
-        await enqueue_push(session, *scope, customers[0].global_id)
-    async with shop.services.db.transaction() as session:
-        leader = await session.scalar(
-            select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
-        )
-        assert leader is not None
-        ids = [c.global_id for c in customers]
-        session.add(
-            reading_batch(first.installation_id, EntityKind.CUSTOMER, leader.id, ids, utcnow())
-        )
-        for customer in customers[1:]:
-            await LedgerRepository(session).mark_pending(*scope, customer.global_id)
-    return customers, scope, leader
-
-
-async def assert_handed_back(shop: Shop, customers: list[Any]) -> None:
-    async with shop.services.db.session() as session:
-        assert list(await session.scalars(select(BurstBatch))) == []
-    for customer in customers[1:]:
-        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
-        assert record is not None and record.status.value == "synced"
 
 
 async def test_a_leader_that_ran_out_of_lapses_hands_its_records_back_when_quarantined(
