@@ -258,3 +258,53 @@ async def test_a_worker_that_cannot_renew_stops_the_job_before_its_lease_runs_ou
     # Not released (the database may be unreachable): its lease runs out, another worker
     # takes it then.
     assert (job.status, job.locked_by) == (JobStatus.RUNNING, "cut-off")
+
+
+async def test_a_renewal_that_hangs_is_given_up_and_the_job_stopped_in_time(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database out of reach often means waiting, not failing: a renewal still running
+    after half a beat counts as failed, and a job whose lease would run out before the next
+    beat's renewal could end is stopped (here at the first such beat: the lease ends a beat
+    and a half later)."""
+    installation = await make_installation(services)
+    lease = services.settings.worker_lease_seconds
+    started, stopped, hanging = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    cancelled: list[bool] = []
+
+    async def step(job: ClaimedJob, _: Services) -> None:
+        started.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    async def hangs(*_: object) -> None:
+        hanging.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    services.handlers.register("test.step", step)
+    job_id = await enqueue(services, installation, "test.step")
+    running = asyncio.create_task(Worker(services, worker_id="cut-off").run_once())
+    await started.wait()
+    monkeypatch.setattr(JobRepository, "renew", hangs)
+
+    clock.advance(lease / 3)
+    await hanging.wait()
+
+    async def waiting_for_it() -> bool:
+        return clock.sleepers == 1  # the half beat it is given
+
+    await until(waiting_for_it, "the heartbeat to wait for the renewal")
+    assert not stopped.is_set()
+    clock.advance(lease / 6)
+    await stopped.wait()
+    assert await running == 1
+    assert cancelled == [True]  # the renewal itself given up
+    job = await job_row(services, job_id)
+    assert (job.status, job.locked_by) == (JobStatus.RUNNING, "cut-off")

@@ -9,14 +9,16 @@ manual clock moves past the lease."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 from pydantic import BaseModel
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import ManualClock
-from addon.jobs.models import Job, JobStatus
+from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.repository import JobRepository, Retried
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, RetryLater
@@ -198,3 +200,59 @@ async def test_a_job_run_with_others_is_quarantined_alone(
     assert [job_id for job_id, _ in kind.failures] == [lapsing]
     statuses = [(await row(services, job_id)).status for job_id in [lapsing, *others]]
     assert statuses == [JobStatus.QUARANTINED, JobStatus.DONE, JobStatus.DONE]
+
+
+async def test_a_dead_workers_jobs_come_back_one_at_a_time_each_alone(
+    services: Services, clock: ManualClock
+) -> None:
+    """Any of them may be what killed their worker: each is taken by a worker holding no
+    other such job, so one that kills its worker does not take the others down with it each
+    time (they would reach the allowed lapses with it). The next is taken as soon as one ends,
+    without waiting for the poll interval."""
+    gate = asyncio.Event()
+    ran: list[int] = []
+
+    async def run(job: ClaimedJob, _: Nothing, __: Services) -> None:
+        ran.append(job.id)
+        await gate.wait()
+
+    services.handlers.register(KIND, run, payload=Nothing)
+    installation = await make_installation(services)
+    jobs = [await enqueue(services, installation) for _ in range(2)]
+    await lapse(services, clock, jobs, 1)  # both held by a worker that died
+
+    worker = Worker(services, worker_id="survivor")
+    first = await worker.claim(10)
+    assert [(job.id, job.lapses) for job in first] == [(jobs[0], 1)]
+    held: dict[int, ClaimedJob] = {}
+    [task] = worker.start(first, held, {})
+    await asyncio.sleep(0)
+    assert ran == [jobs[0]]
+    # Not while that one runs here (within the poll interval, but its last look found one:
+    # it would look again).
+    assert await worker.claim(10) == []
+    other = await Worker(services, worker_id="another").claim(10)
+    assert [job.id for job in other] == [jobs[1]]  # another worker may take it
+
+    async with services.db.transaction() as session:  # given back, for this worker to take
+        assert await JobRepository(session, clock).release(other[0], "another")
+        await session.execute(
+            update(Job).where(Job.id == jobs[1]).values(
+                status=JobStatus.RUNNING, locked_by="dies-0", locked_until=clock.now()
+            )
+        )  # fmt: skip
+    clock.advance(0.001)
+    gate.set()
+    await task
+    second = await worker.claim(10)  # at once, within the poll interval: the last look found one
+    assert [job.id for job in second] == [jobs[1]]
+
+
+def test_housekeeping_is_never_quarantined_for_its_lapses(services: Services) -> None:
+    """The lifecycle check: no admin sees it to retry it, and without it an uninstall would go
+    unnoticed."""
+    worker = Worker(services)
+    lapsed = {"installation_id": 1, "payload": {}, "attempts": 9, "lapses": 9}
+    assert worker._lapsed_too_often(ClaimedJob(id=1, kind=KIND, **lapsed))
+    for kind in HOUSEKEEPING_KINDS:
+        assert not worker._lapsed_too_often(ClaimedJob(id=2, kind=kind, **lapsed))

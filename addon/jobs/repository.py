@@ -154,7 +154,7 @@ class JobRepository(Repository):
         (housekeeping kinds whatever it says): the app's holds for the jobs of active
         installations (`HandlerRegistry.claim_only`). With `only` (kinds, installation ids),
         just jobs of these kinds and installations (the worker adds more jobs to run together
-        to those a claim brought). With `lapsed` off, no running job whose lease lapsed.
+        to those a claim brought). With `lapsed`, one running job whose lease lapsed, if any.
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
@@ -168,11 +168,12 @@ class JobRepository(Repository):
             parameters.update(only_kinds=only[0], only_installations=only[1])
         rows = []
         if only is None and lapsed:
-            # Expired leases first: their jobs were claimed before any pending one was due
-            # (rarely any: a worker died). Each statement is an ordered index scan that stops
-            # at its limit (`claim_statement`).
+            # An expired lease first: its job was claimed before any pending one was due
+            # (rarely any: a worker died). One at most, to run on its own (`addon.jobs.leases`).
+            # Each statement is an ordered index scan that stops at its limit
+            # (`claim_statement`).
             expired = claim_statement(claimable, False, True)
-            rows = list(await self.session.execute(expired, {**parameters, "limit": limit}))
+            rows = list(await self.session.execute(expired, {**parameters, "limit": 1}))
         if len(rows) < limit:
             if self.dialect == "postgresql" and only is None:
                 # After the lapsed leases' claim: their few rows are sorted (`NO_SORT`). A

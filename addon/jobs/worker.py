@@ -29,7 +29,7 @@ import asyncio
 import logging
 import os
 import socket
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Protocol, Self
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,6 +41,7 @@ from addon.db.engine import Database
 from addon.jobs.completion import Completion, running
 from addon.jobs.flow import TOGETHER_PER_SLOT, Flow
 from addon.jobs.leases import Leases
+from addon.jobs.models import HOUSEKEEPING_KINDS
 from addon.jobs.outcomes import Outcomes, not_recorded
 from addon.jobs.registry import HandlerRegistry, JobHandler
 from addon.jobs.repository import JobRepository
@@ -86,7 +87,6 @@ class Worker:
         self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._last_prune = self.clock.now() - PRUNE_EVERY
-        self._lapsed_looked_at: datetime | None = None  # see `_lapsed_due`
         self.wakeup = wakeup_for(services.db)
         self.outcomes = Outcomes(services.db, self.worker_id, self.clock)
         self.flow: Flow | None = None  # while `run` runs
@@ -118,8 +118,9 @@ class Worker:
         async with self.services.db.transaction() as session:
             jobs = self._jobs(session)
             claimable = self.services.handlers.claimable
+            lapsed = self.leases.lapsed_due()
             claimed = await jobs.claim(
-                self.worker_id, limit, self.lease, claimable=claimable, lapsed=self._lapsed_due()
+                self.worker_id, limit, self.lease, claimable=claimable, lapsed=lapsed
             )
             together = [job for job in claimed if self._batched(job)]
             most = min(JOBS_TOGETHER, limit * TOGETHER_PER_SLOT)
@@ -139,17 +140,6 @@ class Worker:
         self.leases.taken(claimed, until)
         return claimed
 
-    def _lapsed_due(self) -> bool:
-        """Whether this claim also looks for jobs whose lease lapsed (their worker died): once
-        a poll interval, not at every claim (a statement each; at a steady rate of webhooks,
-        one claim per webhook). Such a job is taken at most one interval after its lease."""
-        now, looked = self.clock.now(), self._lapsed_looked_at
-        interval = timedelta(seconds=self.settings.worker_poll_interval_seconds)
-        if looked is not None and now - looked < interval:
-            return False
-        self._lapsed_looked_at = now
-        return True
-
     def start(
         self,
         claimed: list[ClaimedJob],
@@ -164,6 +154,7 @@ class Worker:
         for group in self._groups(claimed):
             if len(group) == 1:
                 task = asyncio.create_task(self._process(group[0], held))
+                self.leases.running(group[0], task)
             else:
                 task = asyncio.create_task(self._process_many(group, held))
             tasks.update((job.id, task) for job in group)
@@ -203,7 +194,8 @@ class Worker:
         of one installation; every other job on its own."""
         groups: dict[tuple[str, int] | int, list[ClaimedJob]] = {}
         for job in claimed:
-            together = self._batched(job) and not self._lapsed_too_often(job)
+            # One whose last run lapsed runs alone: it may be what killed that run's worker.
+            together = self._batched(job) and not job.lapses
             key = (job.kind, job.installation_id) if together else job.id
             groups.setdefault(key, []).append(job)
         return list(groups.values())
@@ -211,8 +203,11 @@ class Worker:
     def _lapsed_too_often(self, job: ClaimedJob) -> bool:
         """Whether the job's runs ended without an outcome `WORKER_MAX_LAPSES` times in a
         row (its worker died or stalled past the lease each time): it is quarantined instead
-        of run, as it may be what kills the workers (out of memory, say)."""
-        return job.lapses >= self.settings.worker_max_lapses
+        of run, as it may be what kills the workers (out of memory, say). Not housekeeping
+        (the lifecycle check): no admin sees it to retry it, and without it an uninstall
+        would go unnoticed; it does too little to kill a worker."""
+        maximum = self.settings.worker_max_lapses
+        return job.lapses >= maximum and job.kind not in HOUSEKEEPING_KINDS
 
     def _batched(self, job: ClaimedJob) -> bool:
         """Whether the job's kind has a batch handler."""
