@@ -70,7 +70,9 @@ async def release_unsent(services: Services, job: ClaimedJob, *, keep: str) -> N
             .with_for_update(of=BurstBatch)
         )
         for row in list(rows):
-            await release_in(session, row, keep)
+            # `keep` is this job's record, in its own burst: an orphan's (another channel's,
+            # say) goes back whole.
+            await release_in(session, row, keep if row.leader_job_id == job.id else None)
 
 
 async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: str) -> None:

@@ -35,8 +35,8 @@ SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 @lru_cache(maxsize=8)
 def by_saleor_ids_statement(dialect: str, locked: bool = False) -> Any:
     """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect. `locked`: the rows
-    locked in id order, as every writer of many records locks them (`push_queue`), and read
-    afresh into objects the session holds already."""
+    locked in id order (as `push_queue` marks many records pending), and read afresh into
+    objects the session holds already."""
     statement = select(SyncRecord).where(
         SyncRecord.installation_id == bindparam("installation_id"),
         SyncRecord.channel_slug == bindparam("channel"),

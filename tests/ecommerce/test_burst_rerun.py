@@ -193,3 +193,34 @@ async def test_the_orphaned_burst_of_a_leader_that_will_not_run_again_is_handed_
 
     await Worker(shop.services).run_until_idle()
     await assert_handed_back(shop, customers)
+
+
+async def test_an_orphaned_burst_of_another_channel_hands_back_the_rerun_s_record_too(
+    bursty: Shop,
+) -> None:
+    """The rerun's own record is kept out of its own burst's hand-back (its job is running),
+    not out of another scope's: there the same Saleor id is another record, which would be
+    left with no job."""
+    shop = bursty
+    customers, scope, leader = await led_by(shop, "elsewhere")
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(BurstBatch).values(channel_slug="other-channel")
+        )  # fmt: skip
+        await session.execute(
+            update(Job)
+            .where(Job.id == leader.id)
+            .values(status=JobStatus.DONE, finished_at=utcnow(), coalesce_key=None)
+        )
+        await enqueue_push(session, *scope, customers[0].global_id)
+        await session.execute(update(Job).where(Job.status == JobStatus.PENDING).values(attempts=1))
+
+    await Worker(shop.services).run_until_idle()
+
+    async with shop.services.db.session() as session:
+        assert list(await session.scalars(select(BurstBatch))) == []
+        pushed = {
+            (job.payload["channel"], job.payload["saleor_id"])
+            for job in await session.scalars(select(Job).where(Job.kind == PUSH_JOB))
+        }
+    assert {("other-channel", c.global_id) for c in customers} <= pushed
