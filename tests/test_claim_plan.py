@@ -25,7 +25,7 @@ from addon.ecommerce.burst_queue import _TAKE_OVER, take_over
 from addon.ecommerce.models import PUSH_JOB, EntityKind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-from addon.jobs.statements import claim_statement
+from addon.jobs.statements import Lapsed, claim_statement
 from tests.own_database import insert_installation, migrated, on_postgresql
 
 WAITING = 10000
@@ -132,10 +132,11 @@ async def test_a_take_over_reads_only_as_far_as_its_limit_with_a_backlog_unseen_
     [
         claim_statement(true(), False),
         claim_statement(true(), True),
-        claim_statement(true(), False, True),
+        claim_statement(true(), False, Lapsed.FIRST),
+        claim_statement(true(), False, Lapsed.AGAIN),
         _TAKE_OVER,
     ],
-    ids=["claim", "claim together", "claim lapsed", "burst take-over"],
+    ids=["claim", "claim together", "claim lapsed", "claim lapsed again", "burst take-over"],
 )
 def test_the_rows_a_claim_or_take_over_updates_are_chosen_once(statement: Update) -> None:
     """PostgreSQL may run a semi-join's subquery more than once, each run locking other rows

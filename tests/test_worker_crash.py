@@ -20,7 +20,7 @@ import pytest
 from addon.clock import ManualClock
 from addon.jobs.leases import Leases
 from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository
+from addon.jobs.repository import JobRepository, Renewal
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.services import Services
@@ -211,49 +211,77 @@ async def test_a_worker_whose_heartbeat_finds_the_lease_lost_stops_the_job(
     assert (job.status, job.attempts, done) == (JobStatus.DONE, 2, [2])
 
 
+class CutOff:
+    """A job running in a worker whose renewals the test decides (`renew`), and what the
+    heartbeat decided after each one that failed: the seconds since the claim, and the jobs
+    it still held."""
+
+    def __init__(self, services: Services, clock: ManualClock) -> None:
+        self.services, self.clock = services, clock
+        self.started, self.stopped, self.finish = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.judged: list[tuple[float, list[int]]] = []
+        self.judging = asyncio.Event()
+
+    async def start(self, monkeypatch: pytest.MonkeyPatch, renew: Any) -> int:
+        async def step(job: ClaimedJob, _: Services) -> None:
+            self.started.set()
+            try:
+                await self.finish.wait()
+            except asyncio.CancelledError:
+                self.stopped.set()
+                raise
+
+        stop_lapsed = Leases._stop_lapsed
+
+        def watched(leases: Leases, held: dict[int, ClaimedJob], tasks: Any) -> None:
+            stop_lapsed(leases, held, tasks)
+            self.judged.append(((self.clock.now() - self.claimed_at).total_seconds(), sorted(held)))
+            self.judging.set()
+
+        self.services.handlers.register("test.step", step)
+        installation = await make_installation(self.services)
+        job_id = await enqueue(self.services, installation, "test.step")
+        self.claimed_at = self.clock.now()
+        self.running = asyncio.create_task(Worker(self.services, worker_id="cut-off").run_once())
+        await self.started.wait()
+        monkeypatch.setattr(JobRepository, "renew", renew)
+        monkeypatch.setattr(Leases, "_stop_lapsed", watched)
+        return job_id
+
+    async def renewal_waited_for(self) -> None:
+        async def waiting() -> bool:
+            return self.clock.sleepers == 1  # the time the renewal is given
+
+        await until(waiting, "the heartbeat to wait for the renewal")
+
+
 async def test_a_worker_that_cannot_renew_stops_the_job_before_its_lease_runs_out(
     services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database unreachable for the heartbeat: one failed beat is tried again at the next,
-    but a job whose lease would run out before the beat after is stopped, as another worker
-    may take it over then (its outcome is left to that worker)."""
-    installation = await make_installation(services)
-    lease = services.settings.worker_lease_seconds
-    started, stopped = asyncio.Event(), asyncio.Event()
-    judged: list[list[int]] = []  # after each failed beat, the jobs still held
-    judging = asyncio.Event()
-    stop_lapsed = Leases._stop_lapsed
-
-    async def step(job: ClaimedJob, _: Services) -> None:
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
+    """The database unreachable for the heartbeat: a failed renewal is tried again sooner than
+    the next beat, and the job runs on while its lease does; it is stopped half a beat before
+    the lease runs out, as another worker may take it over then (its outcome is left to that
+    worker)."""
+    lease = services.settings.worker_lease_seconds  # 30 s: a beat every 10 s
+    cut = CutOff(services, clock)
 
     async def unreachable(*_: object) -> None:
         raise ConnectionError("the database went away")
 
-    def watched(leases: Leases, held: dict[int, ClaimedJob], tasks: Any) -> None:
-        stop_lapsed(leases, held, tasks)
-        judged.append(sorted(held))
-        judging.set()
-
-    services.handlers.register("test.step", step)
-    job_id = await enqueue(services, installation, "test.step")
-    running = asyncio.create_task(Worker(services, worker_id="cut-off").run_once())
-    await started.wait()
-    monkeypatch.setattr(JobRepository, "renew", unreachable)
-    monkeypatch.setattr(Leases, "_stop_lapsed", watched)
-
-    for _ in (1, 2):
-        judging.clear()
-        clock.advance(lease / 3)
-        await judging.wait()
-    assert judged == [[job_id], []]  # kept after the first failed beat, stopped at the second
-    await stopped.wait()
-    assert await running == 1
+    job_id = await cut.start(monkeypatch, unreachable)
+    clock.advance(lease / 3)
+    while True:
+        await cut.judging.wait()
+        cut.judging.clear()
+        if not cut.judged[-1][1]:
+            break
+        clock.advance(lease / 9)  # a failed beat is tried again after a third of a beat
+    await cut.stopped.wait()
+    assert all(held == [job_id] for at, held in cut.judged if at < lease - lease / 6)
+    stopped_at, held = cut.judged[-1]
+    assert held == [] and lease - lease / 6 <= stopped_at < lease
+    assert len(cut.judged) > 2
+    assert await cut.running == 1
     job = await job_row(services, job_id)
     # Not released (the database may be unreachable): its lease runs out, another worker
     # takes it then.
@@ -263,22 +291,13 @@ async def test_a_worker_that_cannot_renew_stops_the_job_before_its_lease_runs_ou
 async def test_a_renewal_that_hangs_is_given_up_and_the_job_stopped_in_time(
     services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The database out of reach often means waiting, not failing: a renewal still running
-    after half a beat counts as failed, and a job whose lease would run out before the next
-    beat's renewal could end is stopped (here at the first such beat: the lease ends a beat
-    and a half later)."""
-    installation = await make_installation(services)
+    """The database out of reach often means waiting, not failing: the renewal is waited for
+    until the job is due to stop (half a beat before its lease runs out), then given up, and
+    the job stopped."""
     lease = services.settings.worker_lease_seconds
-    started, stopped, hanging = asyncio.Event(), asyncio.Event(), asyncio.Event()
+    cut = CutOff(services, clock)
+    hanging = asyncio.Event()
     cancelled: list[bool] = []
-
-    async def step(job: ClaimedJob, _: Services) -> None:
-        started.set()
-        try:
-            await asyncio.Event().wait()
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
 
     async def hangs(*_: object) -> None:
         hanging.set()
@@ -288,23 +307,49 @@ async def test_a_renewal_that_hangs_is_given_up_and_the_job_stopped_in_time(
             cancelled.append(True)
             raise
 
-    services.handlers.register("test.step", step)
-    job_id = await enqueue(services, installation, "test.step")
-    running = asyncio.create_task(Worker(services, worker_id="cut-off").run_once())
-    await started.wait()
-    monkeypatch.setattr(JobRepository, "renew", hangs)
-
+    await cut.start(monkeypatch, hangs)
     clock.advance(lease / 3)
     await hanging.wait()
-
-    async def waiting_for_it() -> bool:
-        return clock.sleepers == 1  # the half beat it is given
-
-    await until(waiting_for_it, "the heartbeat to wait for the renewal")
-    assert not stopped.is_set()
-    clock.advance(lease / 6)
-    await stopped.wait()
-    assert await running == 1
+    await cut.renewal_waited_for()
+    clock.advance(lease / 2 - 0.001)  # the lease runs out at 30 s, the job stops at 25 s
+    await asyncio.sleep(0)
+    assert cut.judged == [] and not cut.stopped.is_set()
+    clock.advance(0.001)
+    await cut.stopped.wait()
+    assert cut.judged == [(lease - lease / 6, [])]
     assert cancelled == [True]  # the renewal itself given up
-    job = await job_row(services, job_id)
-    assert (job.status, job.locked_by) == (JobStatus.RUNNING, "cut-off")
+    assert await cut.running == 1
+
+
+async def test_a_slow_renewal_still_renews_and_stops_nothing(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite's write turn or a lock held a while: a renewal that ends before any job is due
+    to stop renews them all."""
+    lease = services.settings.worker_lease_seconds
+    cut = CutOff(services, clock)
+    slow, renewing = asyncio.Event(), asyncio.Event()
+    renew = JobRepository.renew
+
+    async def slowly(self: JobRepository, *args: Any) -> Renewal:
+        renewing.set()
+        await slow.wait()
+        return await renew(self, *args)
+
+    job_id = await cut.start(monkeypatch, slowly)
+    clock.advance(lease / 3)
+    await renewing.wait()
+    await cut.renewal_waited_for()
+    clock.advance(lease / 3)  # 20 s since the claim: longer than a beat, within the lease
+    slow.set()
+
+    async def renewed() -> bool:
+        job = await job_row(services, job_id)
+        # Counted from when the statement ran.
+        return job.locked_until == cut.claimed_at + timedelta(seconds=2 * lease / 3 + lease)
+
+    await until(renewed, "the slow renewal")
+    assert cut.judged == [] and not cut.stopped.is_set()
+    cut.finish.set()
+    assert await cut.running == 1
+    assert (await job_row(services, job_id)).status is JobStatus.DONE

@@ -202,11 +202,29 @@ async def test_a_job_run_with_others_is_quarantined_alone(
     assert statuses == [JobStatus.QUARANTINED, JobStatus.DONE, JobStatus.DONE]
 
 
-async def test_a_dead_workers_jobs_come_back_one_at_a_time_each_alone(
+async def test_a_dead_workers_jobs_come_back_together_each_alone(
     services: Services, clock: ManualClock
 ) -> None:
-    """Any of them may be what killed their worker: each is taken by a worker holding no
-    other such job, so one that kills its worker does not take the others down with it each
+    """Their first lapse in a row (most often the worker was killed for reasons of its own:
+    a deploy, the machine): taken back as many as a claim takes, but each run on its own, not
+    with others of its kind."""
+    kind = Kind(services, batch=True)
+    installation = await make_installation(services)
+    jobs = [await enqueue(services, installation) for _ in range(3)]
+    await lapse(services, clock, jobs, 1)
+
+    worker = Worker(services, worker_id="survivor")
+    claimed = await worker.claim(10)
+    assert sorted((job.id, job.lapses) for job in claimed) == [(job_id, 1) for job_id in jobs]
+    await asyncio.gather(*worker.start(claimed, {}, {}))
+    assert kind.together == [] and sorted(kind.runs) == jobs
+
+
+async def test_jobs_that_lapsed_again_come_back_one_at_a_time_each_alone(
+    services: Services, clock: ManualClock
+) -> None:
+    """Suspects: any of them may be what kills its worker. Each is taken by a worker holding
+    no other suspect, so one that kills its worker does not take the others down with it each
     time (they would reach the allowed lapses with it). The next is taken as soon as one ends,
     without waiting for the poll interval."""
     gate = asyncio.Event()
@@ -219,13 +237,12 @@ async def test_a_dead_workers_jobs_come_back_one_at_a_time_each_alone(
     services.handlers.register(KIND, run, payload=Nothing)
     installation = await make_installation(services)
     jobs = [await enqueue(services, installation) for _ in range(2)]
-    await lapse(services, clock, jobs, 1)  # both held by a worker that died
+    await lapse(services, clock, jobs, 2)  # twice held by a worker that died
 
     worker = Worker(services, worker_id="survivor")
     first = await worker.claim(10)
-    assert [(job.id, job.lapses) for job in first] == [(jobs[0], 1)]
-    held: dict[int, ClaimedJob] = {}
-    [task] = worker.start(first, held, {})
+    assert [(job.id, job.lapses) for job in first] == [(jobs[0], 2)]
+    [task] = worker.start(first, {}, {})
     await asyncio.sleep(0)
     assert ran == [jobs[0]]
     # Not while that one runs here (within the poll interval, but its last look found one:
@@ -238,7 +255,7 @@ async def test_a_dead_workers_jobs_come_back_one_at_a_time_each_alone(
         assert await JobRepository(session, clock).release(other[0], "another")
         await session.execute(
             update(Job).where(Job.id == jobs[1]).values(
-                status=JobStatus.RUNNING, locked_by="dies-0", locked_until=clock.now()
+                status=JobStatus.RUNNING, locked_by="dies", locked_until=clock.now(), lapses=1
             )
         )  # fmt: skip
     clock.advance(0.001)

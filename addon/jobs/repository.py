@@ -38,6 +38,7 @@ from addon.jobs.statements import (
     RENEW_MANY,
     RETRY_QUARANTINED,
     SUPERSEDE_QUARANTINED,
+    Lapsed,
     claim_of,
     claim_statement,
     finish_statement,
@@ -148,13 +149,14 @@ class JobRepository(Repository):
         *,
         claimable: ColumnElement[bool],
         only: tuple[list[str], list[int]] | None = None,
-        lapsed: bool = True,
+        lapsed: frozenset[Lapsed] = frozenset(Lapsed),
     ) -> list[ClaimedJob]:
         """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
         (housekeeping kinds whatever it says): the app's holds for the jobs of active
         installations (`HandlerRegistry.claim_only`). With `only` (kinds, installation ids),
         just jobs of these kinds and installations (the worker adds more jobs to run together
-        to those a claim brought). With `lapsed`, one running job whose lease lapsed, if any.
+        to those a claim brought). `lapsed`: which running jobs whose lease lapsed it takes
+        too (`statements.Lapsed`).
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
         row to one of them. A running job whose lease expired (its worker died: a live worker
@@ -166,14 +168,16 @@ class JobRepository(Repository):
         parameters: dict[str, Any] = {"now": now, "worker": worker_id, "until": now + lease}
         if only is not None:
             parameters.update(only_kinds=only[0], only_installations=only[1])
-        rows = []
-        if only is None and lapsed:
-            # An expired lease first: its job was claimed before any pending one was due
-            # (rarely any: a worker died). One at most, to run on its own (`addon.jobs.leases`).
-            # Each statement is an ordered index scan that stops at its limit
-            # (`claim_statement`).
-            expired = claim_statement(claimable, False, True)
-            rows = list(await self.session.execute(expired, {**parameters, "limit": 1}))
+        rows: list[Any] = []
+        for kind in sorted(lapsed) if only is None else ():
+            # Expired leases first: their jobs were claimed before any pending one was due
+            # (rarely any: a worker died). Each statement is an ordered index scan that stops
+            # at its limit (`claim_statement`). A job that lapsed before: one at most, to run
+            # on its own (`addon.jobs.leases`).
+            most = limit - len(rows) if kind is Lapsed.FIRST else min(1, limit - len(rows))
+            if most > 0:
+                expired = claim_statement(claimable, False, kind)
+                rows += await self.session.execute(expired, {**parameters, "limit": most})
         if len(rows) < limit:
             if self.dialect == "postgresql" and only is None:
                 # After the lapsed leases' claim: their few rows are sorted (`NO_SORT`). A

@@ -3,6 +3,7 @@ it): parameters by name. `JobRepository` runs them."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -99,8 +100,17 @@ def finish_statement(columns: frozenset[str]) -> Update:
     )
 
 
+class Lapsed(StrEnum):
+    """Which running jobs whose lease expired a claim takes (`claim_statement`)."""
+
+    FIRST = "first"  # their first lapse in a row: as many as the claim's limit
+    AGAIN = "again"  # lapsed before: one, the fewest lapses first (`addon.jobs.leases`)
+
+
 @lru_cache(maxsize=8)
-def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = False) -> Update:
+def claim_statement(
+    claimable: ColumnElement[bool], only: bool, expired: Lapsed | None = None
+) -> Update:
     """Claim due jobs in order (see `JobRepository.claim`): one UPDATE of the rows its
     subquery locks (`FOR UPDATE SKIP LOCKED`, at most `limit`, a parameter), answering them
     with the attempt just counted.
@@ -108,13 +118,19 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
     identity). `only`: of the kinds and installations bound as `only_kinds` and
     `only_installations`.
 
-    Pending jobs and running jobs whose lease expired are claimed by two statements
-    (`expired`): either one alone is an ordered scan of its state's partial index that stops
-    at `limit`, where their union had PostgreSQL read, filter and sort every due row for each
-    claim (15 ms with 10,000 webhooks waiting, a claim per 250 of them)."""
+    Pending jobs and running jobs whose lease expired (`expired`, see `Lapsed`) are claimed by
+    separate statements: either one alone is an ordered scan of its state's partial index
+    that stops at `limit`, where their union had PostgreSQL read, filter and sort every due
+    row for each claim (15 ms with 10,000 webhooks waiting, a claim per 250 of them)."""
     now = bindparam("now", type_=Job.run_after.type)
-    if expired:
+    order: tuple[Any, ...] = (Job.run_after, Job.id)
+    if expired is not None:
         due = and_(in_state(JobStatus.RUNNING), Job.locked_until < now)
+        if expired is Lapsed.FIRST:
+            due = and_(due, Job.lapses == 0)
+        else:
+            due = and_(due, Job.lapses > 0)
+            order = (Job.lapses, *order)
     else:
         due = and_(in_state(JobStatus.PENDING), Job.run_after <= now)
     locked = select(Job.id).where(
@@ -132,13 +148,13 @@ def claim_statement(claimable: ColumnElement[bool], only: bool, expired: bool = 
             Job.installation_id.in_(bindparam("only_installations", expanding=True)),
         )
     else:
-        locked = locked.order_by(Job.run_after, Job.id)
+        locked = locked.order_by(*order)
     locked = locked.limit(bindparam("limit", type_=Integer)).with_for_update(
         of=Job, skip_locked=True
     )
     # A lapsed lease: the run before this one ended without an outcome (counted, see
     # `Worker._lapsed_too_often`).
-    lapsed = {"lapses": J.lapses + 1} if expired else {}
+    lapsed = {"lapses": J.lapses + 1} if expired is not None else {}
     return (
         update(JOBS)
         .where(J.id.in_(locked_once(locked)))

@@ -122,7 +122,8 @@ class Worker:
             claimed = await jobs.claim(
                 self.worker_id, limit, self.lease, claimable=claimable, lapsed=lapsed
             )
-            together = [job for job in claimed if self._batched(job)]
+            # (One whose last run lapsed runs alone, see `_groups`.)
+            together = [job for job in claimed if self._batched(job) and not job.lapses]
             most = min(JOBS_TOGETHER, limit * TOGETHER_PER_SLOT)
             if together and len(claimed) == limit and len(together) < most:
                 # A backlog of webhooks goes by hundreds. (A claim short of `limit` took every
