@@ -103,7 +103,7 @@ async def absorb(
     if not await slots.take(scope, request.saleor_id):
         # Carried by another burst: a rerun still hands back what an earlier run of it took
         # over (a leader does so in `_absorb`).
-        await release_unsent(services, job, keep=request.saleor_id)
+        await release_unsent(services, job, keep=request)
         return True
     try:
         return await _absorb(services, job, request, context, client, slots)
@@ -119,7 +119,7 @@ async def _absorb(
     client: MailchimpClient,
     slots: BurstSlots,
 ) -> bool:
-    await release_unsent(services, job, keep=request.saleor_id)
+    await release_unsent(services, job, keep=request)
     size = services.settings.ecommerce_batch_size
     scope = (job.installation_id, request.channel, request.kind)
     # The jobs of this process waiting for a slot with this scope go first (they are running,

@@ -20,6 +20,7 @@ from addon.ecommerce.burst_queue import alone
 from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.models import BurstBatch, BurstStatus
+from addon.ecommerce.schemas import PushRequest
 from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import UNFINISHED
@@ -50,10 +51,11 @@ async def release_in(
     await session.delete(row)
 
 
-async def release_unsent(services: Services, job: ClaimedJob, *, keep: str) -> None:
+async def release_unsent(services: Services, job: ClaimedJob, *, keep: PushRequest) -> None:
     """A rerun of a push job that had taken records over and recorded no submission (its
     worker crashed, or it lost its lease), and the installation's orphaned bursts (their
-    leader neither pending nor running): their records go back (`release_in`)."""
+    leader neither pending nor running): their records go back (`release_in`), but `keep`'s
+    (this job's record: it is being pushed)."""
     leader_unfinished = exists().where(
         Job.id == BurstBatch.leader_job_id, Job.status.in_(UNFINISHED)
     )
@@ -70,9 +72,9 @@ async def release_unsent(services: Services, job: ClaimedJob, *, keep: str) -> N
             .with_for_update(of=BurstBatch)
         )
         for row in list(rows):
-            # `keep` is this job's record, in its own burst: an orphan's (another channel's,
-            # say) goes back whole.
-            await release_in(session, row, keep if row.leader_job_id == job.id else None)
+            # The same Saleor id in another channel or kind is another record.
+            own = (row.channel_slug, row.kind) == (keep.channel, keep.kind)
+            await release_in(session, row, keep.saleor_id if own else None)
 
 
 async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: str) -> None:

@@ -68,7 +68,7 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
                 if job.attempts > 1:
                     # A rerun: its first run may have led a burst and died (a crashed worker,
                     # a lost lease). What it took over goes back even if no burst applies now.
-                    await release_unsent(services, job, keep=request.saleor_id)
+                    await release_unsent(services, job, keep=request)
                 # Many pushes waiting: this one and a group of others go as one batch.
                 absorbed = await burst.applies(services, job, request) and await burst.absorb(
                     services, job, request, context, client

@@ -98,7 +98,7 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     release_unsent = burst.release_unsent
     seen: list[int] = []
 
-    async def once_the_others_wait(services: Any, job: Any, *, keep: str) -> None:
+    async def once_the_others_wait(services: Any, job: Any, *, keep: Any) -> None:
         # The first burst takes records over once the others wait (the order in which the
         # in-process tasks get there is the event loop's and the database's).
         slots = slots_of_loop(burst.BURSTS_AT_ONCE)

@@ -23,6 +23,7 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
 )
+from addon.ecommerce.schemas import PushRequest
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
@@ -39,6 +40,9 @@ from tests.ecommerce.test_burst import (
 )
 
 __all__ = ["bursty"]  # the fixture, imported
+
+
+CHANNEL = "default-channel"
 
 
 def rerun_of(leader_job_id: int, installation_id: int) -> ClaimedJob:
@@ -72,7 +76,8 @@ async def held_by_a_rerun(shop: Shop, prefix: str, leader_job_id: int) -> list[A
             reading_batch(first.installation_id, kind, leader_job_id, ids, sent_at, sent_at)
         )
     leader = rerun_of(leader_job_id, first.installation_id)
-    await release_unsent(shop.services, leader, keep=customers[0].global_id)
+    own = PushRequest(channel=CHANNEL, kind=EntityKind.CUSTOMER, saleor_id=customers[0].global_id)
+    await release_unsent(shop.services, leader, keep=own)
     return customers
 
 
@@ -375,8 +380,9 @@ async def test_a_batch_a_rerun_held_while_it_was_sent_is_polled_once_its_id_is_k
     async def rerun() -> None:
         async with shop.services.db.session() as session:
             row = (await session.scalars(select(BurstBatch))).one()
+        own = PushRequest(channel=CHANNEL, kind=EntityKind.CUSTOMER, saleor_id="")
         await release_unsent(
-            shop.services, rerun_of(row.leader_job_id, row.installation_id), keep=""
+            shop.services, rerun_of(row.leader_job_id, row.installation_id), keep=own
         )
 
     faults.while_sending = rerun
