@@ -163,8 +163,13 @@ async def prepared(
             f"--port={mailchimp_port}",
             f"--latency={latency}",
         ]
+        # The stack's web side runs no worker: its pool (`WORKER_BATCH_SIZE` + 10, see
+        # `addon.db.engine`) needs room for the deliveries only. Sized for 20 jobs, the two
+        # stacks' web processes kept their live bursts' connections open, and with two
+        # workers draining PostgreSQL's 100 connections were once all taken.
+        stack_env = {**env, "WORKER_BATCH_SIZE": "4"}
         async with (
-            child_process(stack, env, logs / "stack.log") as stack_pid,
+            child_process(stack, stack_env, logs / "stack.log") as stack_pid,
             child_process(mailchimp_stack, env, logs / "mailchimp.log") as mailchimp_pid,
             httpx.AsyncClient(base_url=origin, timeout=120) as http,
             httpx.AsyncClient(base_url=mailchimp_origin, timeout=120) as mailchimp,
