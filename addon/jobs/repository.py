@@ -28,21 +28,22 @@ from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
 from addon.jobs.requeue import alone_or_merged
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import (
-    COMPLETE_MANY,
     HELD_KEY,
     KEY_RUNNING,
     MERGE_FRESH,
     MERGE_RETRY,
     NO_SORT,
     QUARANTINED_KEY,
-    RENEW_MANY,
     RETRY_QUARANTINED,
     SUPERSEDE_QUARANTINED,
     Lapsed,
     claim_of,
     claim_statement,
+    complete_many_statement,
     finish_statement,
+    held_claims,
     in_state,
+    renew_many_statement,
 )
 from addon.jobs.wakeup import work_due
 
@@ -207,12 +208,8 @@ class JobRepository(Repository):
         if not jobs:
             return Renewal(lost=[], gone=[])
         result = await self.session.execute(
-            RENEW_MANY,
-            {
-                "claims": [(job.id, job.attempts) for job in jobs],
-                "held_by": worker_id,
-                "until": self.clock.now() + lease,
-            },
+            renew_many_statement(self.dialect),
+            {**held_claims(self.dialect, jobs, worker_id), "until": self.clock.now() + lease},
         )
         renewed = set(result.scalars())
         unrenewed = [job for job in jobs if job.id not in renewed]
@@ -254,12 +251,8 @@ class JobRepository(Repository):
             return set()
         now = self.clock.now()
         result = await self.session.execute(
-            COMPLETE_MANY,
-            {
-                "claims": [(job.id, job.attempts) for job in jobs],
-                "held_by": worker_id,
-                "now": now,
-            },
+            complete_many_statement(self.dialect),
+            {**held_claims(self.dialect, jobs, worker_id), "now": now},
         )
         return set(result.scalars())
 
