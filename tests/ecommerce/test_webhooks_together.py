@@ -57,8 +57,10 @@ async def test_webhooks_claimed_together_queue_one_push_per_product_in_one_go(
 
     with statements(shop) as seen:
         assert await Worker(shop.services).run_once() == 9
-    # One claim, then one transaction for all nine (not a few statements each).
-    assert len([s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]) <= 10
+    # One claim (a fresh worker's also looks for lapsed leases: a statement for jobs at their
+    # first lapse, one for a job that lapsed again), then one transaction for all nine (not a
+    # few statements each).
+    assert len([s for s in seen if not s.startswith(("BEGIN", "COMMIT", "ROLLBACK"))]) <= 11
 
     handled = (await jobs_of(shop, PRODUCT_WEBHOOK))[done_before:]
     assert {job.status for job in handled} == {JobStatus.DONE}
