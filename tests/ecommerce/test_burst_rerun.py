@@ -177,7 +177,8 @@ async def test_the_orphaned_burst_of_a_leader_that_will_not_run_again_is_handed_
 ) -> None:
     """Its retry merged into a newer push of its record (which runs under its own id), so the
     leader is done with its burst unsent: the next rerun (or burst) of the installation hands
-    the records back."""
+    the records back, but the rerun's own (it is pushing it: a push queued for it as well
+    would send it twice)."""
     shop = bursty
     customers, scope, leader = await led_by(shop, "merged")
     async with shop.services.db.transaction() as session:
@@ -193,6 +194,12 @@ async def test_the_orphaned_burst_of_a_leader_that_will_not_run_again_is_handed_
 
     await Worker(shop.services).run_until_idle()
     await assert_handed_back(shop, customers)
+    async with shop.services.db.session() as session:
+        pushes = await session.scalars(
+            select(Job.payload).where(Job.kind == PUSH_JOB, Job.id > leader.id)
+        )
+        pushed = [payload["saleor_id"] for payload in pushes]
+    assert pushed.count(customers[0].global_id) == 1  # the rerun itself
 
 
 async def test_an_orphaned_burst_of_another_channel_hands_back_the_rerun_s_record_too(
