@@ -13,7 +13,7 @@ leader's quarantine its own at once (`release_led`).
 
 from __future__ import annotations
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.burst_queue import alone
@@ -59,38 +59,34 @@ async def release_unsent(services: Services, job: ClaimedJob, *, keep: PushReque
     leader_unfinished = exists().where(
         Job.id == BurstBatch.leader_job_id, Job.status.in_(UNFINISHED)
     )
+    which = or_(BurstBatch.leader_job_id == job.id, ~leader_unfinished)
     async with services.db.transaction() as session:
-        rows = await session.scalars(
-            select(BurstBatch)
-            .where(
-                BurstBatch.installation_id == job.installation_id,
-                BurstBatch.status == BurstStatus.READING,
-                or_(BurstBatch.leader_job_id == job.id, ~leader_unfinished),
-            )
-            .order_by(BurstBatch.id)
-            # Waits for a submission being recorded, then skips the batch it submitted.
-            .with_for_update(of=BurstBatch)
-        )
-        for row in list(rows):
-            # The same Saleor id in another channel or kind is another record.
-            own = (row.channel_slug, row.kind) == (keep.channel, keep.kind)
-            await release_in(session, row, keep.saleor_id if own else None)
+        await _release_reading(session, job, which, keep)
 
 
-async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: str) -> None:
+async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: PushRequest) -> None:
     """A leader given up (quarantined): what it took over goes back now, in the transaction
     that writes its outcome."""
+    await _release_reading(session, job, BurstBatch.leader_job_id == job.id, keep)
+
+
+async def _release_reading(
+    session: AsyncSession, job: ClaimedJob, which: ColumnElement[bool], keep: PushRequest
+) -> None:
+    """`release_in` for the bursts of `job`'s installation still reading, of those `which`
+    selects, locked in id order (waiting for a submission being recorded, then skipping the
+    batch it submitted)."""
     rows = await session.scalars(
         select(BurstBatch)
         .where(
-            and_(
-                BurstBatch.installation_id == job.installation_id,
-                BurstBatch.leader_job_id == job.id,
-                BurstBatch.status == BurstStatus.READING,
-            )
+            BurstBatch.installation_id == job.installation_id,
+            BurstBatch.status == BurstStatus.READING,
+            which,
         )
         .order_by(BurstBatch.id)
-        .with_for_update()
+        .with_for_update(of=BurstBatch)
     )
     for row in list(rows):
-        await release_in(session, row, keep)
+        # The same Saleor id in another channel or kind is another record.
+        own = (row.channel_slug, row.kind) == (keep.channel, keep.kind)
+        await release_in(session, row, keep.saleor_id if own else None)

@@ -38,4 +38,4 @@ async def record_failure(
     record.status = SyncStatus.QUARANTINED if failure.gave_up else SyncStatus.PENDING
     record.next_attempt_at = failure.retry_at
     if failure.gave_up:
-        await release_led(session, job, keep=request.saleor_id)
+        await release_led(session, job, keep=request)
