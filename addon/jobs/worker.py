@@ -122,8 +122,7 @@ class Worker:
             claimed = await jobs.claim(
                 self.worker_id, limit, self.lease, claimable=claimable, lapsed=lapsed
             )
-            # (One whose last run lapsed runs alone, see `_groups`.)
-            together = [job for job in claimed if self._batched(job) and not job.lapses]
+            together = [job for job in claimed if self._runs_together(job)]
             most = min(JOBS_TOGETHER, limit * TOGETHER_PER_SLOT)
             if together and len(claimed) == limit and len(together) < most:
                 # A backlog of webhooks goes by hundreds. (A claim short of `limit` took every
@@ -195,9 +194,7 @@ class Worker:
         of one installation; every other job on its own."""
         groups: dict[tuple[str, int] | int, list[ClaimedJob]] = {}
         for job in claimed:
-            # One whose last run lapsed runs alone: it may be what killed that run's worker.
-            together = self._batched(job) and not job.lapses
-            key = (job.kind, job.installation_id) if together else job.id
+            key = (job.kind, job.installation_id) if self._runs_together(job) else job.id
             groups.setdefault(key, []).append(job)
         return list(groups.values())
 
@@ -209,6 +206,12 @@ class Worker:
         would go unnoticed; it does too little to kill a worker."""
         maximum = self.settings.worker_max_lapses
         return job.lapses >= maximum and job.kind not in HOUSEKEEPING_KINDS
+
+    def _runs_together(self, job: ClaimedJob) -> bool:
+        """Whether the job runs with others of its kind and installation: its kind has a batch
+        handler, and its last run did not lapse (then it runs alone: it may be what killed
+        that run's worker)."""
+        return self._batched(job) and not job.lapses
 
     def _batched(self, job: ClaimedJob) -> bool:
         """Whether the job's kind has a batch handler."""
