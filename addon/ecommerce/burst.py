@@ -263,12 +263,14 @@ async def _record_submitted(
         # Held by such a rerun, but Mailchimp answered with the batch's id: it is polled and
         # its results applied as any batch's, rather than waited out and pushed again.
         scope = (row.installation_id, row.channel_slug, row.kind)
-        items = [*planned.planned, *planned.unchanged]
         # Core statements on the ledger's rows, none loaded (each record's id and label read,
         # two executemany UPDATEs): loading a few hundred records and flushing them through
-        # the ORM cost more than the writes.
+        # the ORM cost more than the writes. All the records it writes locked first, in id
+        # order (`ledger_statements.locking`): written in the batch's order, they could
+        # deadlock with a webhook's or an apply's.
         ledger = LedgerRepository(session)
-        known = await ledger.labels_of(*scope, [item.saleor_id for item in items])
+        written = [item.saleor_id for item in (*planned.planned, *planned.unchanged)]
+        known = await ledger.labels_of(*scope, [*written, *planned.alone], locked=True)
         now = utcnow()
         relabelled = []
         for item in planned.planned:

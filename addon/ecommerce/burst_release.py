@@ -13,7 +13,7 @@ leader's quarantine its own at once (`release_led`).
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.burst_queue import alone
@@ -60,8 +60,16 @@ async def release_unsent(services: Services, job: ClaimedJob, *, keep: PushReque
         Job.id == BurstBatch.leader_job_id, Job.status.in_(UNFINISHED)
     )
     which = or_(BurstBatch.leader_job_id == job.id, ~leader_unfinished)
-    async with services.db.transaction() as session:
-        await _release_reading(session, job, which, keep)
+    async with services.db.session() as session:
+        found = await session.scalars(select(BurstBatch.id).where(_reading(job, which)))
+        batch_ids = sorted(found)
+    # Each burst in a transaction of its own (chosen again there, locked): a burst's records
+    # are locked in id order as they are marked pending, but two bursts' records in one
+    # transaction would be locked one burst after the other, out of the order every other
+    # writer of many records keeps (`ledger_statements.locking`).
+    for batch_id in batch_ids:
+        async with services.db.transaction() as session:
+            await _release_reading(session, job, and_(which, BurstBatch.id == batch_id), keep)
 
 
 async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: PushRequest) -> None:
@@ -78,11 +86,7 @@ async def _release_reading(
     batch it submitted)."""
     rows = await session.scalars(
         select(BurstBatch)
-        .where(
-            BurstBatch.installation_id == job.installation_id,
-            BurstBatch.status == BurstStatus.READING,
-            which,
-        )
+        .where(_reading(job, which))
         .order_by(BurstBatch.id)
         .with_for_update(of=BurstBatch)
     )
@@ -90,3 +94,12 @@ async def _release_reading(
         # The same Saleor id in another channel or kind is another record.
         own = (row.channel_slug, row.kind) == (keep.channel, keep.kind)
         await release_in(session, row, keep.saleor_id if own else None)
+
+
+def _reading(job: ClaimedJob, which: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The bursts of `job`'s installation still reading, of those `which` selects."""
+    return and_(
+        BurstBatch.installation_id == job.installation_id,
+        BurstBatch.status == BurstStatus.READING,
+        which,
+    )

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
     String,
     Table,
     and_,
@@ -32,11 +33,23 @@ from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
 
 
+def locking(statement: Select[Any], locked: bool) -> Select[Any]:
+    """`statement`, with `locked` its rows locked until the transaction ends, in id order.
+
+    Every writer of many ledger records takes their locks in one order, id order (as
+    `push_queue` marks records pending and a burst's apply reads them), and before it writes
+    any: two of them taking overlapping records in their own orders (a batch's planned order,
+    say) could each hold a row the other waits for, and PostgreSQL would break the deadlock by
+    failing one (a batch's recording, after Mailchimp took it)."""
+    if not locked:
+        return statement
+    return statement.order_by(SYNC_RECORDS.c.id).with_for_update()
+
+
 @lru_cache(maxsize=8)
 def by_saleor_ids_statement(dialect: str, locked: bool = False) -> Any:
     """`LedgerRepository.by_saleor_ids`' SELECT, built once per dialect. `locked`: the rows
-    locked in id order (as `push_queue` marks many records pending), and read afresh into
-    objects the session holds already."""
+    locked (`locking`), and read afresh into objects the session holds already."""
     statement = select(SyncRecord).where(
         SyncRecord.installation_id == bindparam("installation_id"),
         SyncRecord.channel_slug == bindparam("channel"),
@@ -44,11 +57,7 @@ def by_saleor_ids_statement(dialect: str, locked: bool = False) -> Any:
         one_of(SYNC_RECORDS.c.saleor_id, "saleor_ids", dialect),
     )
     if locked:
-        statement = (
-            statement.order_by(SyncRecord.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
+        statement = locking(statement, locked).execution_options(populate_existing=True)
     return statement
 
 
@@ -82,11 +91,11 @@ def among_ids(dialect: str) -> ColumnElement[bool]:
     )
 
 
-@lru_cache(maxsize=4)
-def held_statement(dialect: str) -> Any:
-    """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect."""
+@lru_cache(maxsize=8)
+def held_statement(dialect: str, locked: bool = False) -> Any:
+    """`LedgerRepository.held_by_saleor_ids`' SELECT, built once per dialect (`locking`)."""
     table = SYNC_RECORDS.c
-    return select(
+    held = select(
         table.saleor_id,
         table.status,
         table.mailchimp_id,
@@ -94,13 +103,15 @@ def held_statement(dialect: str) -> Any:
         table.children,
         table.pushed_at,
     ).where(among_ids(dialect))
+    return locking(held, locked)
 
 
-@lru_cache(maxsize=4)
-def labels_statement(dialect: str) -> Any:
-    """`LedgerRepository.labels_of`' SELECT, built once per dialect."""
+@lru_cache(maxsize=8)
+def labels_statement(dialect: str, locked: bool = False) -> Any:
+    """`LedgerRepository.labels_of`' SELECT, built once per dialect (`locking`)."""
     table = SYNC_RECORDS.c
-    return select(table.saleor_id, table.id, table.label).where(among_ids(dialect))
+    labels = select(table.saleor_id, table.id, table.label).where(among_ids(dialect))
+    return locking(labels, locked)
 
 
 @lru_cache(maxsize=4)

@@ -86,11 +86,17 @@ class LedgerRepository(Repository):
         return {record.saleor_id: record for record in result.scalars()}
 
     async def held_by_saleor_ids(
-        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_ids: Collection[str],
+        *,
+        locked: bool = False,
     ) -> dict[str, HeldRecord]:
         """What the ledger says Mailchimp holds of these entities (those with a record), by
-        Saleor id: `by_saleor_ids` for reading only (a burst's plan, an initial sync's), no
-        ORM object loaded."""
+        Saleor id, no ORM object loaded: a burst's plan, an initial sync's; `locked`: as
+        `by_saleor_ids` (an initial sync's batch applied)."""
         if not saleor_ids:
             return {}
         parameters = {
@@ -99,7 +105,7 @@ class LedgerRepository(Repository):
             "of_kind": kind,
             "saleor_ids": list(saleor_ids),
         }
-        rows = await by_ids(self.session, held_statement(self.dialect), parameters)
+        rows = await by_ids(self.session, held_statement(self.dialect, locked), parameters)
         return {
             row.saleor_id: HeldRecord(
                 row.status, row.mailchimp_id, row.content_hash, row.children, row.pushed_at
@@ -162,11 +168,19 @@ class LedgerRepository(Repository):
         return records
 
     async def labels_of(
-        self, installation_id: int, channel: str, kind: EntityKind, saleor_ids: Collection[str]
+        self,
+        installation_id: int,
+        channel: str,
+        kind: EntityKind,
+        saleor_ids: Collection[str],
+        *,
+        locked: bool = False,
     ) -> dict[str, tuple[int, str | None]]:
         """Each record's id and label, by Saleor id, new pending records inserted for those
-        without (as `get_or_create_many`, no record loaded: Core rows of two columns)."""
-        labels, _ = await self.labels_inserting(installation_id, channel, kind, saleor_ids, {})
+        without (as `get_or_create_many`, no record loaded: Core rows of two columns);
+        `locked`: as `by_saleor_ids`."""
+        scope = (installation_id, channel, kind)
+        labels, _ = await self.labels_inserting(*scope, saleor_ids, {}, locked=locked)
         return labels
 
     async def labels_inserting(
@@ -177,17 +191,20 @@ class LedgerRepository(Repository):
         saleor_ids: Collection[str],
         synced: Mapping[str, tuple[str | None, Fingerprint]],
         now: datetime | None = None,
+        *,
+        locked: bool = False,
     ) -> tuple[dict[str, tuple[int, str | None]], set[str]]:
         """`labels_of`, where a record inserted for an entity of `synced` (Saleor id → Mailchimp
         id, fingerprint) is written at once as `settle_synced` would write it (pushed at `now`),
         not pending to be updated next; also answers which were so written, so only the others
-        need `settle_synced` (an initial sync's batch of new records: one INSERT, no UPDATE)."""
+        need `settle_synced` (an initial sync's batch of new records: one INSERT, no UPDATE).
+        `locked`: as `by_saleor_ids` (those inserted are this transaction's anyway)."""
         parameters = {
             "of_installation": installation_id,
             "channel": channel,
             "of_kind": kind,
         }
-        statement = labels_statement(self.dialect)
+        statement = labels_statement(self.dialect, locked)
 
         async def read(ids: list[str]) -> dict[str, tuple[int, str | None]]:
             rows = await by_ids(self.session, statement, {**parameters, "saleor_ids": ids})

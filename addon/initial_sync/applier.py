@@ -55,8 +55,11 @@ async def apply(
         # The ledger's rows in Core statements, as a burst's (`burst.py`): loading a thousand
         # records and flushing them back through the ORM was a tenth of an initial sync's worker
         # CPU. Only the rare records that are not simply synced are loaded.
+        # Locked before they are read, in id order (`ledger_statements.locking`): a live push
+        # that recorded newer content meanwhile is seen (pushed live again), never written over
+        # with the batch's older content, as a burst's apply (`burst_apply.py`).
         saleor_ids = [op["saleor_id"] for op in operations.values()]
-        known = await ledger.held_by_saleor_ids(*scope, saleor_ids)
+        known = await ledger.held_by_saleor_ids(*scope, saleor_ids, locked=True)
         outcomes: dict[str, tuple[Outcome, bool]] = {}
         resend: dict[str, dict[str, Any]] = {}
         for key, op in operations.items():

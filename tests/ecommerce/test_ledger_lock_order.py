@@ -1,0 +1,246 @@
+"""Writers of many ledger records on PostgreSQL lock them in id order, and before they write any
+(`ledger_statements.locking`), as marking records pending and a burst's apply do: a writer
+holding one record while it waits for another of a lower id could deadlock with one of those,
+and PostgreSQL would fail one of the two.
+
+Each test holds a record's row in a transaction of its own (as a push recording its outcome
+does), lets the writer run into it, and looks at which of the other rows it holds meanwhile."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+
+import pytest
+from sqlalchemy import func, select, text, update
+
+from addon.db.types import utcnow
+from addon.ecommerce.burst_release import release_unsent
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.schemas import PushRequest
+from addon.initial_sync.models import BatchStatus, InitialSyncBatch
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.worker import Worker
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
+from tests.initial_sync.conftest import make_due as make_steps_due
+from tests.initial_sync.conftest import start
+from tests.worker_process import until
+
+__all__ = ["bursty"]  # the fixture, imported
+
+PRODUCT_WEBHOOKS = "webhook.ecommerce-products"
+WAITING_ON_A_LOCK = text(
+    "SELECT count(*) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+)
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only(shop: Shop) -> None:
+    if shop.services.db.is_sqlite:
+        pytest.skip("row locks: PostgreSQL only")
+
+
+async def free(shop: Shop, record_ids: list[int]) -> list[int]:
+    """Those of the records no transaction holds now."""
+    async with shop.services.db.transaction() as session:
+        taken = await session.scalars(
+            select(SyncRecord.id)
+            .where(SyncRecord.id.in_(record_ids))
+            .with_for_update(skip_locked=True)
+        )
+        return sorted(taken)
+
+
+async def pending(shop: Shop, kind: str) -> int:
+    async with shop.services.db.session() as session:
+        waiting = select(func.count()).where(Job.kind == kind, Job.status == JobStatus.PENDING)
+        return int(await session.scalar(waiting) or 0)
+
+
+async def holding(
+    shop: Shop, record_id: int, write: Awaitable[object], watched: list[int]
+) -> list[int]:
+    """Run `write` while a transaction of the test's holds the record `record_id`; answer
+    those of the `watched` records that stayed free while `write` waited for it."""
+    async with shop.services.db.transaction() as holder:
+        await holder.execute(
+            update(SyncRecord).where(SyncRecord.id == record_id).values(updated_at=utcnow())
+        )
+        writing = asyncio.ensure_future(write)
+
+        async def waiting() -> bool:
+            async with shop.services.db.session() as session:
+                return bool(await session.scalar(WAITING_ON_A_LOCK))
+
+        await until(waiting, "the write to wait for the held record")
+        still_free = await free(shop, watched)
+    await writing
+    return still_free
+
+
+async def test_recording_a_submitted_batch_locks_its_records_in_id_order(bursty: Shop) -> None:
+    """A batch planned from the highest record down: while its recording waits for the highest
+    one, it holds every other already (before, it wrote them in the batch's order: it held
+    none, and would have taken them after the highest)."""
+    shop = bursty
+    products = [await shop.product(f"Sage {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)
+    records = {}
+    for product in products:
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None
+        records[record.id] = product
+    # Changed highest record first: the burst's leader, the others taken over after it.
+    for record_id in sorted(records, reverse=True):
+        product = records[record_id]
+        await shop.saleor.update_product(product, name=f"{product.name} v2")
+    worker = Worker(shop.services)
+    while await pending(shop, PRODUCT_WEBHOOKS):
+        assert await worker.run_once()  # marked pending, their pushes queued
+    start = len(shop.mailchimp.requests)
+    shop.mailchimp.batches_paused = True
+
+    highest, *others = sorted(records, reverse=True)
+    still_free = await holding(shop, highest, worker.run_once(), others)
+
+    assert still_free == []
+    assert batch_calls(shop, start) == 1
+    async with shop.services.db.session() as session:
+        row = await session.scalar(select(BurstBatch))
+        assert row is not None and row.mailchimp_batch_id is not None  # recorded
+
+
+async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
+    bursty: Shop,
+) -> None:
+    """The records are locked before they are read: a live push that recorded newer content
+    while the batch's results were applied is pushed again, not written over with the batch's
+    older content (before, the apply read the records unlocked and wrote after the push)."""
+    shop = bursty
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"ecommerce_batch_threshold": 1000, "initial_sync_poll_base_seconds": 0.0}
+    )
+    products = [await shop.product(f"Basil {i}", "2.00", "3.00") for i in range(3)]
+    await settle(shop)  # each pushed: its record exists
+    async with shop.services.db.transaction() as session:
+        # Records Mailchimp holds nothing of (their pushes were quarantined, say): the
+        # initial sync batches them.
+        await session.execute(
+            update(SyncRecord)
+            .where(SyncRecord.kind == EntityKind.PRODUCT)
+            .values(status=SyncStatus.QUARANTINED, mailchimp_id=None, content_hash=None)
+        )
+    shop.mailchimp.batches_paused = True
+    await start(shop)
+    worker = Worker(shop.services)
+    while not shop.mailchimp.batches(shop.account):
+        await make_steps_due(shop)
+        assert await worker.run_once()
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    await make_steps_due(shop)
+    pushed = await shop.record(EntityKind.PRODUCT, products[1].global_id)
+    assert pushed is not None
+
+    async def applied() -> None:
+        """Steps run until the batch's results are in the ledger (the push that queues for
+        the record is left waiting)."""
+        while True:
+            async with shop.services.db.session() as session:
+                statuses = set(await session.scalars(select(InitialSyncBatch.status)))
+            if statuses == {BatchStatus.APPLIED}:
+                return
+            await make_steps_due(shop)
+            assert await worker.run_once()
+
+    async with shop.services.db.transaction() as push:
+        # A live push records newer content, and has not committed yet.
+        await push.execute(
+            update(SyncRecord)
+            .where(SyncRecord.id == pushed.id)
+            .values(content_hash="pushed-meanwhile", pushed_at=utcnow())
+        )
+        applying = asyncio.ensure_future(applied())
+
+        async def waiting() -> bool:
+            async with shop.services.db.session() as session:
+                return bool(await session.scalar(WAITING_ON_A_LOCK))
+
+        await until(waiting, "the apply to wait for the pushed record")
+    await applying
+
+    kept = await shop.record(EntityKind.PRODUCT, products[1].global_id)
+    assert kept is not None
+    # Overtaken: pushed again from Saleor's state, not recorded synced with the batch's.
+    assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
+    async with shop.services.db.session() as session:
+        queued = await session.scalar(
+            select(Job.id).where(
+                Job.kind == PUSH_JOB,
+                Job.status == JobStatus.PENDING,
+                Job.coalesce_key.contains(products[1].global_id),
+            )
+        )
+    assert queued is not None
+    for product in (products[0], products[2]):
+        other = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert other is not None and other.status is SyncStatus.SYNCED
+
+
+async def test_orphaned_bursts_are_handed_back_each_in_a_transaction_of_its_own(
+    bursty: Shop,
+) -> None:
+    """Two orphaned bursts, the first with the higher records: while the second's hand-back
+    waits for one of its records, the first's are free (handed back and committed). Before,
+    both went back in one transaction: it held the first's records while it waited."""
+    shop = bursty
+    customers = [
+        await shop.saleor.create_customer(f"orphan{i}@example.com", f"Orphan{i}", "Last")
+        for i in range(4)
+    ]
+    await settle(shop)
+    by_id = {}
+    for customer in customers:
+        record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+        assert record is not None
+        by_id[record.id] = customer.global_id
+    lower, higher = sorted(by_id)[:2], sorted(by_id)[2:]
+    installation_id = record.installation_id
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(session, installation_id, "default-channel", EntityKind.PRODUCT, "P")
+        leader = await session.scalar(select(Job).where(Job.kind == PUSH_JOB))
+        assert leader is not None
+        # Their leader is done: it will not run again (orphans).
+        await session.execute(update(Job).values(status=JobStatus.DONE, coalesce_key=None))
+        for ids in (higher, lower):  # the first burst's row has the lower id
+            saleor_ids = [by_id[i] for i in ids]
+            row = reading_batch(
+                installation_id, EntityKind.CUSTOMER, leader.id, saleor_ids, utcnow()
+            )
+            session.add(row)
+            await session.flush()
+    job = ClaimedJob(
+        id=leader.id + 1000,
+        installation_id=installation_id,
+        kind=PUSH_JOB,
+        payload={},
+        attempts=1,
+    )
+    keep = PushRequest(channel="default-channel", kind=EntityKind.PRODUCT, saleor_id="P")
+
+    waited_for = max(lower)
+    watched = [i for i in by_id if i != waited_for]
+    still_free = await holding(
+        shop, waited_for, release_unsent(shop.services, job, keep=keep), watched
+    )
+
+    assert still_free == higher
+    async with shop.services.db.session() as session:
+        assert list(await session.scalars(select(BurstBatch))) == []
+    for record_id, saleor_id in by_id.items():
+        record = await shop.record(EntityKind.CUSTOMER, saleor_id)
+        assert record is not None and record.status is SyncStatus.PENDING, record_id
