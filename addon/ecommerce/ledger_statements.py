@@ -20,6 +20,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     func,
+    literal_column,
     or_,
     select,
     update,
@@ -184,7 +185,11 @@ SETTLE_SYNCED = (
 # The same for a burst's records Saleor served unchanged, but not one its own push (or a later
 # batch) recorded since Saleor was read (`burst_apply._overtaken`): that one is newer.
 _READ_AT = bindparam("read_at", type_=SYNC_RECORDS.c.pushed_at.type)
+# The verdicts written into the statement: a list bound as one expanding parameter cannot be
+# run with many parameter sets (SQLAlchemy refused it, failing every burst that recorded more
+# than one unchanged record on PostgreSQL).
+_A_VERDICT = SYNC_RECORDS.c.status.in_([literal_column(f"'{v.value}'") for v in VERDICTS])
 SETTLE_SYNCED_UNLESS_OVERTAKEN = SETTLE_SYNCED.where(
     or_(SYNC_RECORDS.c.pushed_at.is_(None), SYNC_RECORDS.c.pushed_at <= _READ_AT),
-    ~and_(SYNC_RECORDS.c.status.in_(VERDICTS), SYNC_RECORDS.c.updated_at > _READ_AT),
+    ~and_(_A_VERDICT, SYNC_RECORDS.c.updated_at > _READ_AT),
 )

@@ -13,6 +13,7 @@ from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncStatus
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
@@ -362,3 +363,29 @@ async def test_a_batch_row_keeps_the_operations_of_the_records_in_the_batch_only
     assert set(rows[0].records) == {customer.global_id for customer in customers[:4]}
     await settle(shop)
     await assert_all_synced(shop, customers)
+
+
+async def test_a_burst_of_unchanged_records_is_recorded(bursty: Shop) -> None:
+    """Pushes of records whose content Mailchimp holds already (Saleor sent webhooks that
+    changed nothing Mailchimp is sent): the burst records them synced, several at once, with
+    no batch. (On PostgreSQL, recording more than one failed, every time, before.)"""
+    shop = bursty
+    products = [await shop.product(f"Dill {i}", "2.00", "3.00") for i in range(5)]
+    await settle(shop)
+    first = await shop.record(EntityKind.PRODUCT, products[0].global_id)
+    assert first is not None
+    async with shop.services.db.transaction() as session:
+        pushes = [("default-channel", EntityKind.PRODUCT, p.global_id) for p in products]
+        await enqueue_pushes(session, first.installation_id, pushes)
+    start = len(shop.mailchimp.requests)
+
+    await Worker(shop.services).run_until_idle()
+
+    assert batch_calls(shop, start) == 0
+    for product in products:
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None and record.status is SyncStatus.SYNCED
+        assert record.attempts == 0
+    async with shop.services.db.session() as session:
+        failed = select(Job.id).where(Job.last_error.is_not(None))
+        assert list(await session.scalars(failed)) == []
