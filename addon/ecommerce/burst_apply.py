@@ -11,11 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from addon.ecommerce.batch_results import Outcome, classify, error_message
-from addon.ecommerce.models import VERDICTS, EntityKind, Fingerprint, SyncRecord, SyncStatus
-from addon.ecommerce.promo_usage import order_used_code
+from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.record_states import content_forgotten, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
@@ -118,19 +115,16 @@ def _forget(
         }
 
 
-async def count_use(
-    session: AsyncSession,
-    scope: tuple[int, str, EntityKind],
-    saleor_id: str,
-    meta: dict[str, Any],
-    by_operation: dict[str, BatchOperationResult],
-) -> None:
-    """An order's voucher code counted once Mailchimp confirmed the order's operation
-    (`Pusher._order_synced`): a refused or failed one is counted by the push that sends it."""
+def code_use(
+    saleor_id: str, meta: dict[str, Any], by_operation: dict[str, BatchOperationResult]
+) -> tuple[str, str, str] | None:
+    """An order's voucher code use (order id, code, voucher id), to count once Mailchimp
+    confirmed the order's operation (`Pusher._order_synced`, `promo_usage.orders_used_codes`):
+    a refused or failed one is counted by the push that sends it."""
     voucher = meta.get("voucher")
     if not voucher:
-        return
-    if all(classify(by_operation.get(op)) == "confirmed" for op in meta["operations"]):
-        installation_id, channel, _ = scope
-        code, voucher_id = voucher
-        await order_used_code(session, installation_id, channel, saleor_id, code, voucher_id)
+        return None
+    if not all(classify(by_operation.get(op)) == "confirmed" for op in meta["operations"]):
+        return None
+    code, voucher_id = voucher
+    return saleor_id, code, voucher_id

@@ -25,7 +25,7 @@ can take. Bodies and fingerprints come from live sync's builders (`fingerprints.
 besides sending is done when the batch is recorded (`BurstPlan.effects`): its products' stock
 pushes queued (`Pusher._refresh_stock`). Its voucher code is counted once (`promo_usage`) when
 its push would count it: when the batch is recorded for an order with nothing to send, else
-when Mailchimp confirmed its operation (`burst_apply.count_use`).
+when Mailchimp confirmed its operation (`burst_apply.code_use`).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import orphan_lines
-from addon.ecommerce.promo_usage import order_used_code
+from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.pusher import order_label
 from addon.ecommerce.record_states import settled
@@ -244,9 +244,11 @@ def _effects(
             (ctx.channel, EntityKind.CART, c.saleor_id) for c in carts.values() if c.mailchimp_id
         ]
         await enqueue_pushes(session, ctx.installation_id, held)
-        for order in counted:
-            voucher = order.voucher.id if order.voucher else None
-            await order_used_code(session, *scope, order.id, order.voucher_code, voucher)
+        uses = [
+            (order.id, order.voucher_code, order.voucher.id if order.voucher else None)
+            for order in counted
+        ]
+        await orders_used_codes(session, *scope, uses)
 
     return effects
 

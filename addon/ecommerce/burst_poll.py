@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.burst import release
-from addon.ecommerce.burst_apply import apply_one, count_use
+from addon.ecommerce.burst_apply import apply_one, code_use
 from addon.ecommerce.burst_queue import BURST_JOB, BurstRef, alone, next_poll, poll_batch_later
 from addon.ecommerce.burst_unknown import hold, look, settle_unknown
 from addon.ecommerce.models import BurstBatch, BurstStatus
+from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy
@@ -85,13 +86,16 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         ledger = LedgerRepository(session)
         records = await ledger.get_or_create_many(*scope, list(row.records), locked=True)
         again: list[str] = []
+        uses = []
         for saleor_id, meta in row.records.items():
             if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
                 again.append(saleor_id)
-            await count_use(session, scope, saleor_id, meta, by_operation)
+            if (use := code_use(saleor_id, meta, by_operation)) is not None:
+                uses.append(use)
         await session.delete(row)
         await session.flush()
         await alone(session, scope, again)
+        await orders_used_codes(session, row.installation_id, row.channel_slug, uses)
 
 
 async def on_burst_failure(

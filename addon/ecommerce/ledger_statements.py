@@ -41,7 +41,8 @@ def locking(statement: Select[Any], locked: bool) -> Select[Any]:
     `push_queue` marks records pending and a burst's apply reads them), and before it writes
     any: two of them taking overlapping records in their own orders (a batch's planned order,
     say) could each hold a row the other waits for, and PostgreSQL would break the deadlock by
-    failing one (a batch's recording, after Mailchimp took it)."""
+    failing one (a batch's recording, after Mailchimp took it). Across kinds, one order too:
+    orders, then products, carts and promo rules (a live order push and a burst of orders)."""
     if not locked:
         return statement
     return statement.order_by(SYNC_RECORDS.c.id).with_for_update()

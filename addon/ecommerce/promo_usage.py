@@ -3,7 +3,7 @@ admin's promo settings: reads and writes shared by the push, the order push and 
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,7 @@ from addon.db.repository import Repository
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_pushes
 
 
 def _defaults(installation_id: int) -> PromoSettings:
@@ -84,10 +84,25 @@ async def order_used_code(
 ) -> None:
     """An order with a voucher code reached Mailchimp: count it, and queue the push of its
     voucher's promo rule (which sends the code's new `usage_count`) the first time."""
-    if not code or voucher_id is None:
-        return
+    await orders_used_codes(session, installation_id, channel, [(order_id, code, voucher_id)])
+
+
+async def orders_used_codes(
+    session: AsyncSession,
+    installation_id: int,
+    channel: str,
+    uses: Iterable[tuple[str, str | None, str | None]],
+) -> None:
+    """`order_used_code` for many orders (order id, code, voucher id): their promo rules'
+    pushes queued together, so their records are locked in id order
+    (`ledger_statements.locking`), not in the orders' order."""
     promos = PromoRepository(session)
-    if not await promos.record_use(installation_id, channel, code, order_id):
-        return
-    if (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
-        await enqueue_push(session, installation_id, channel, EntityKind.PROMO_RULE, voucher_id)
+    rules = [
+        (channel, EntityKind.PROMO_RULE, voucher_id)
+        for order_id, code, voucher_id in uses
+        if code
+        and voucher_id is not None
+        and await promos.record_use(installation_id, channel, code, order_id)
+    ]
+    if rules and (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
+        await enqueue_pushes(session, installation_id, rules)

@@ -27,7 +27,7 @@ from addon.ecommerce.email_change import (
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -169,6 +169,9 @@ class Pusher(CatalogPusher):
                 fingerprint=pushing,
             )
             record.label = admin_label(label) or record.label
+            # Products before promo rules, as a burst of orders records them
+            # (`ledger_statements.locking`).
+            await self._queue_stock(session, stock)
             await order_used_code(
                 session,
                 self.ctx.installation_id,
@@ -177,7 +180,6 @@ class Pusher(CatalogPusher):
                 order.voucher_code,
                 order.voucher.id if order.voucher else None,
             )
-            await self._queue_stock(session, stock)
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:
         if product_ids:
@@ -191,14 +193,9 @@ class Pusher(CatalogPusher):
         (saleor/warehouse/management.py `allocate_stocks`, `deallocate_stock`). Queued, not
         pushed inline: the order must not wait or fail for them, and a product's push sends
         only the variants whose inventory changed."""
-        for product_id in dict.fromkeys(product_ids):
-            await enqueue_push(
-                session,
-                self.ctx.installation_id,
-                self.ctx.channel,
-                EntityKind.PRODUCT,
-                product_id,
-            )
+        # Together: their records locked in id order (`ledger_statements.locking`).
+        products = [(self.ctx.channel, EntityKind.PRODUCT, p) for p in product_ids]
+        await enqueue_pushes(session, self.ctx.installation_id, products)
 
     async def _send(
         self,

@@ -117,7 +117,9 @@ async def apply(
                 result = by_operation[key]
                 quarantined(record, error_message(result))
                 counts["quarantined"] += 1
-        await ledger.settle_synced(synced, now)
+        # Unless pushed since the page was read: a record created and pushed live after the
+        # locked read above (none existed to lock) is left as that push recorded it.
+        await ledger.settle_synced(synced, now, read_at=batch.read_at)
         await session.flush()
         for saleor_id in live:
             await enqueue_push(session, *scope, saleor_id)

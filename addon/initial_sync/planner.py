@@ -19,7 +19,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.promo_usage import order_used_code
+from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.slices import Slice, created_of
@@ -166,10 +166,7 @@ class Planner:
         if not used:
             return
         async with self.services.db.transaction() as session:
-            for order_id, code, voucher_id in used:
-                await order_used_code(
-                    session, self.ctx.installation_id, self.ctx.channel, order_id, code, voucher_id
-                )
+            await orders_used_codes(session, self.ctx.installation_id, self.ctx.channel, used)
 
     def _build(
         self,

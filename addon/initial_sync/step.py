@@ -36,7 +36,7 @@ from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.initial_sync import applier
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
@@ -300,8 +300,9 @@ class Step:
             run = await self._running(session)
             if run is None:
                 return None
-            for saleor_id in batch.live:
-                await enqueue_push(session, run.installation_id, run.channel_slug, kind, saleor_id)
+            # Together: their records locked in id order (`ledger_statements.locking`).
+            live = [(run.channel_slug, kind, saleor_id) for saleor_id in batch.live]
+            await enqueue_pushes(session, run.installation_id, live)
             row = None
             if operations:
                 row = InitialSyncBatch(
