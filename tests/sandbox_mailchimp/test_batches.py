@@ -180,3 +180,27 @@ async def test_batch_validation_and_pending_limit(
 
 async def test_missing_archive_is_404(raw_client: httpx.AsyncClient) -> None:
     assert (await raw_client.get("/_batch-results/nothing.tar.gz")).status_code == 404
+
+
+async def test_an_accounts_batches_run_one_at_a_time_in_turn(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """Mailchimp runs one batch at a time (its spec, `DELETE /batches/{batch_id}`): a batch
+    submitted while another runs waits `pending`, then runs."""
+    sandbox.batch_operation_latency = 0.001
+    pings = {"operations": [{"method": "GET", "path": "/ping"} for _ in range(20)]}
+    first = (await client.post("/batches", json=pings)).json()["id"]
+    second = (await client.post("/batches", json=pings)).json()["id"]
+    seen: set[tuple[str, str]] = set()
+    while True:
+        # Both read at one instant: the sandbox runs in this event loop.
+        states = {b.id: b.status for b in sandbox.batches(account)}
+        seen.add((states[first], states[second]))
+        if states[second] == "finished":
+            break
+        await asyncio.sleep(0)
+    assert ("started", "pending") in seen
+    assert not {pair for pair in seen if pair[1] != "pending" and pair[0] != "finished"}
+    done = {b.id: b.completed_at for b in sandbox.batches(account)}
+    assert done[first] is not None and done[second] is not None
+    assert done[first] <= done[second]

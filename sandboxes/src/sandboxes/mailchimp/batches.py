@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import tarfile
+from collections import deque
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -125,17 +126,45 @@ S3_NO_KEY = (
 
 
 class BatchRunner:
-    """Processes submitted batches in background tasks and serves their result archives."""
+    """Processes submitted batches in the background and serves their result archives.
+
+    An account's batches run one at a time, in the order they were submitted; the others wait
+    `pending`. Mailchimp's OpenAPI spec (3.0.81, `DELETE /batches/{batch_id}`): "Since only
+    one batch request is run at a time, this can be used to cancel a long running request."
+    (Mailchimp promises no order; submission order is one it may take.)"""
 
     def __init__(self, sandbox: MailchimpSandbox) -> None:
         self.sandbox = sandbox
         self._tasks: set[asyncio.Task[None]] = set()
         self._archives: dict[str, Archive] = {}
+        # Per account: its batches waiting to run, and whether one of them is running.
+        self._queues: dict[str, deque[tuple[AccountData, Batch]]] = {}
 
     def submit(self, data: AccountData, batch: Batch) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(data, batch))
+        account = data.account.id
+        queue = self._queues.get(account)
+        if queue is not None:
+            queue.append((data, batch))  # its account's runner takes it in turn
+            return
+        self._queues[account] = deque([(data, batch)])
+        task = asyncio.get_running_loop().create_task(self._run_account(account))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def _run_account(self, account: str) -> None:
+        queue = self._queues[account]
+        failed: Exception | None = None
+        try:
+            while queue:
+                data, batch = queue.popleft()
+                try:
+                    await self._run(data, batch)
+                except Exception as exc:  # the next batches still run; raised at the end
+                    failed = failed or exc
+        finally:
+            del self._queues[account]
+        if failed is not None:
+            raise failed
 
     async def drain(self) -> None:
         while self._tasks:
