@@ -246,8 +246,12 @@ class Step:
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
             run = await session.get(InitialSync, self.run.id, with_for_update=True)
-            if run is not None and batch.status in ("started", "finalizing"):
-                run.last_progress_at = now  # Mailchimp working on it counts for the watchdog
+            if run is not None:
+                # Mailchimp answered for it: the sync is waiting on Mailchimp, not stalled
+                # (the watchdog is for steps failing or lost). A batch may wait `pending` for
+                # long: Mailchimp runs an account's batches one at a time (its spec,
+                # `DELETE /batches/{batch_id}`), another app's first perhaps.
+                run.last_progress_at = now
 
     async def finish(self) -> None:
         await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))

@@ -289,6 +289,40 @@ async def test_the_watchdog_leaves_a_progressing_sync_alone(small: Shop) -> None
     assert [j.status for j in watchdogs] == [JobStatus.DONE, JobStatus.PENDING]
 
 
+async def test_the_watchdog_leaves_a_sync_waiting_for_mailchimps_queue_alone(
+    small: Shop,
+) -> None:
+    """Its batches wait `pending` in Mailchimp (an account's batches run one at a time, another
+    app's long one first, say) for longer than the stall time: each look at them shows the
+    sync alive, so the watchdog lets it wait."""
+    shop = small
+    shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
+    shop.mailchimp.batches_paused = True
+    await start(shop)
+    worker = Worker(shop.services)
+    while not shop.mailchimp.batches(shop.account):
+        await make_due(shop)
+        assert await worker.run_once()
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(InitialSync).values(last_progress_at=utcnow() - timedelta(hours=2))
+        )
+    await make_due(shop)  # the step looks at its batch: still pending
+    await worker.run_until_idle()
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == WATCHDOG_JOB).values(run_after=utcnow())
+        )
+    await worker.run_until_idle()
+    assert (await progress(shop))["status"] == "running"
+    assert all(b.status == "pending" for b in shop.mailchimp.batches(shop.account))
+
+    shop.mailchimp.batches_paused = False
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED
+    assert_equal_to_saleor(shop)
+
+
 async def test_a_crash_after_submitting_a_batch_resends_it_without_duplicates(
     small: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
