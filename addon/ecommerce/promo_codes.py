@@ -87,11 +87,7 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
             batch = await client.get_batch(request.batch_id)
             if batch.status != "finished":
                 raise RetryLater("the promo code batch is still running", POLL_SECONDS)
-            results = (
-                await client.download_batch_results(batch.response_body_url)
-                if batch.response_body_url
-                else []
-            )
+            results = await client.download_batch_results(batch.response_body_url)
     except NotConnected:
         return
     found = outcomes(request, results)

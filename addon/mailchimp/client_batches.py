@@ -50,6 +50,10 @@ class BatchCalls(ClientBase):
 
     async def download_batch_results(self, url: str) -> list[BatchOperationResult]:
         """Fetch and parse a finished batch's ``response_body_url`` (an absolute URL to a
-        storage host, fetched without the ``Authorization`` header)."""
+        storage host, fetched without the ``Authorization`` header). Empty (Mailchimp may
+        answer a finished batch with ``""``, as before it finished): no results, so each
+        operation's outcome is missing, which callers take as transient (`batch_results`)."""
+        if not url:
+            return []
         response = await self.http.request("GET", url)
         return parse_batch_results(response.content)

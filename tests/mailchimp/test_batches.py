@@ -74,6 +74,16 @@ async def test_expired_results_url_is_an_error(
         await client.download_batch_results(url)
 
 
+async def test_a_finished_batch_without_a_results_url_has_no_results(
+    client: MailchimpClient, recorder: RecordingTransport
+) -> None:
+    """Mailchimp answers `response_body_url: ""` until a batch's archive exists: no request,
+    no results (each operation's outcome missing: transient to the callers)."""
+    sent = len(recorder.sent)
+    assert await client.download_batch_results("") == []
+    assert len(recorder.sent) == sent
+
+
 def test_operations_address_resources_as_the_client_does() -> None:
     product = ProductInput(
         id="p 1", title="Shoe", variants=[ProductVariantInput(id="v", title="S")]
