@@ -279,7 +279,7 @@ async def _record_submitted(
             if label is not None and label != held:
                 relabelled.append((record_id, label))
         # Not a push's verdict: `updated_at` still says when one was recorded
-        # (`burst_apply._overtaken`).
+        # (`record_states.overtaken`).
         await ledger.relabel(relabelled)
         # Mailchimp holds this content already: only the ledger catches up (as a push does).
         await ledger.settle_synced(

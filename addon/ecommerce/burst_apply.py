@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from addon.ecommerce.batch_results import Outcome, classify, error_message
-from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
-from addon.ecommerce.record_states import content_forgotten, quarantined, settled
+from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.record_states import content_forgotten, overtaken, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
 # The first operation's outcomes after which Mailchimp holds a record the batch created.
@@ -32,7 +32,7 @@ def apply_one(
     outcomes = [classify(result) for result in results]
     held = meta["mailchimp_id"]
     children = {**(record.children or {}), **meta["children"]}
-    if _overtaken(record, read_at):
+    if overtaken(record, read_at):
         # Pushed again since Saleor was read: Mailchimp may now hold this older content. A
         # record its push found gone (no id, so nothing deleted or hidden) that the batch then
         # created keeps the id: its next push deletes (an order) or hides (a product) it.
@@ -68,27 +68,16 @@ def apply_unknown(record: SyncRecord, meta: dict[str, Any], read_at: datetime) -
     known, so it is forgotten; False: it needs a push of its own (as `apply_one`). A record
     pushed since Saleor was read keeps what `apply_one` keeps of an overtaken one (its id if
     the batch may have created it; a newer quarantine, which needs no push)."""
-    overtaken = _overtaken(record, read_at)
+    newer = overtaken(record, read_at)
     if not meta:
         # Taken into the batch with no operations recorded (its job crashed while sending).
         content_forgotten(record, None, record.children or {})
         return False
     children = {**(record.children or {}), **meta["children"]}
-    created = overtaken and meta.get("first_creates", meta["creates"])
+    created = newer and meta.get("first_creates", meta["creates"])
     held = meta["mailchimp_id"] if created else None
-    _forget(record, held, children, meta, overtaken=overtaken)
-    return overtaken and record.status is SyncStatus.QUARANTINED
-
-
-def _overtaken(record: SyncRecord, read_at: datetime) -> bool:
-    """Its own push (or a later batch) recorded it since Saleor was read. A push that found
-    it gone and had nothing to hide or delete records it removed without `pushed_at`; one
-    that ended in quarantine (`failures.record_failure`, or a later batch's refusal) records
-    no `pushed_at` either. (A change arriving meanwhile makes it pending, and recording the
-    batch keeps `updated_at`, see `burst._record_submitted`.)"""
-    if record.pushed_at is not None and record.pushed_at > read_at:
-        return True
-    return record.status in VERDICTS and record.updated_at > read_at
+    _forget(record, held, children, meta, overtaken=newer)
+    return newer and record.status is SyncStatus.QUARANTINED
 
 
 def _forget(

@@ -74,6 +74,7 @@ class HeldRecord:
     content_hash: str | None
     children: dict[str, str]
     pushed_at: datetime | None
+    updated_at: datetime
 
     @property
     def fingerprint(self) -> Fingerprint:
@@ -104,6 +105,7 @@ def held_statement(dialect: str, locked: bool = False) -> Any:
         table.content_hash,
         table.children,
         table.pushed_at,
+        table.updated_at,
     ).where(among_ids(dialect))
     return locking(held, locked)
 
@@ -184,7 +186,7 @@ SETTLE_SYNCED = (
     )
 )
 # The same for a burst's records Saleor served unchanged, but not one its own push (or a later
-# batch) recorded since Saleor was read (`burst_apply._overtaken`): that one is newer.
+# batch) recorded since Saleor was read (`record_states.overtaken`): that one is newer.
 _READ_AT = bindparam("read_at", type_=SYNC_RECORDS.c.pushed_at.type)
 # The verdicts written into the statement: a list bound as one expanding parameter cannot be
 # run with many parameter sets (SQLAlchemy refused it, failing every burst that recorded more

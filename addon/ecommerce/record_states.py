@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Protocol
 
-from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 from addon.jobs.retry import error_text
 
 
@@ -49,3 +50,25 @@ def content_forgotten(
     unknown = Fingerprint.unknown(children)
     record.content_hash = unknown.content_hash
     record.children = unknown.children
+
+
+class Recorded(Protocol):
+    """What `overtaken` reads of a record (a `SyncRecord`, or a `HeldRecord` row)."""
+
+    @property
+    def status(self) -> SyncStatus: ...
+    @property
+    def pushed_at(self) -> datetime | None: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def overtaken(record: Recorded, read_at: datetime) -> bool:
+    """A push (or a later batch) recorded it since Saleor was read for a batch: the batch's
+    content is older. A push that found it gone and had nothing to hide or delete records it
+    removed without `pushed_at`; one that ended in quarantine (`failures.record_failure`, or a
+    later batch's refusal) records no `pushed_at` either. (A change arriving meanwhile makes it
+    pending, and recording a burst keeps `updated_at`, see `burst._record_submitted`.)"""
+    if record.pushed_at is not None and record.pushed_at > read_at:
+        return True
+    return record.status in VERDICTS and record.updated_at > read_at

@@ -108,7 +108,12 @@ class LedgerRepository(Repository):
         rows = await by_ids(self.session, held_statement(self.dialect, locked), parameters)
         return {
             row.saleor_id: HeldRecord(
-                row.status, row.mailchimp_id, row.content_hash, row.children, row.pushed_at
+                row.status,
+                row.mailchimp_id,
+                row.content_hash,
+                row.children,
+                row.pushed_at,
+                row.updated_at,
             )
             for row in rows
         }

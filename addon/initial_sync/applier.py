@@ -16,9 +16,9 @@ from typing import Any
 
 from addon.db.types import utcnow
 from addon.ecommerce.batch_results import Outcome, classify, error_message
-from addon.ecommerce.models import EntityKind, Fingerprint
-from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.record_states import content_forgotten, quarantined
+from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.record_states import content_forgotten, overtaken, quarantined
 from addon.ecommerce.repository import LedgerRepository
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Flight, bump, pack, unpack
@@ -65,9 +65,9 @@ async def apply(
         for key, op in operations.items():
             outcome = classify(by_operation.get(key))
             row = known.get(op["saleor_id"])
-            # Live sync pushed a newer state since the page was read: the batch may have
-            # overwritten it with older content.
-            pushed_live = bool(row and row.pushed_at and row.pushed_at > batch.read_at)
+            # Live sync recorded a newer state since the page was read (a push, a removal, a
+            # quarantine): the batch may have overwritten it with older content.
+            pushed_live = row is not None and overtaken(row, batch.read_at)
             again = batch.attempt < MAX_SENDS and batch.bodies is not None
             if outcome == "transient" and not pushed_live and again:
                 resend[key] = op  # batched again, as it was
@@ -87,6 +87,15 @@ async def apply(
         labels, written = await ledger.labels_inserting(
             *scope, [operations[key]["saleor_id"] for key in outcomes], taken, now
         )
+        # Records created meanwhile (none to lock above: the insert skipped them), by a live
+        # push perhaps: locked now, and pushed again if so.
+        raced = [saleor_id for saleor_id in taken if saleor_id not in written | known.keys()]
+        fresh = await ledger.held_by_saleor_ids(*scope, raced, locked=True)
+        for key, (outcome, _) in outcomes.items():
+            saleor_id = operations[key]["saleor_id"]
+            if saleor_id in fresh and overtaken(fresh[saleor_id], batch.read_at):
+                outcomes[key] = (outcome, True)
+                del taken[saleor_id]
         others = [
             operations[key]["saleor_id"]
             for key, (outcome, pushed_live) in outcomes.items()
@@ -106,7 +115,13 @@ async def apply(
                 counts["confirmed"] += 1
                 continue
             record = records[saleor_id]
-            if pushed_live or outcome in ("transient", "live"):
+            if pushed_live and record.status is SyncStatus.QUARANTINED:
+                # Its newer push ended in quarantine: it keeps that verdict, and waits for a
+                # change or a Retry (whose push sends everything), as a burst's record does.
+                held = op["mailchimp_id"] if outcome in ("confirmed", "exists") else None
+                content_forgotten(record, held, op["children"])
+                counts["quarantined"] += 1
+            elif pushed_live or outcome in ("transient", "live"):
                 # Live sync pushes Saleor's current state (after a newer live push, Mailchimp
                 # failing transiently MAX_SENDS times, or a rejected campaign id).
                 held = op["mailchimp_id"] if outcome in ("confirmed", "exists") else None
@@ -117,12 +132,10 @@ async def apply(
                 result = by_operation[key]
                 quarantined(record, error_message(result))
                 counts["quarantined"] += 1
-        # Unless pushed since the page was read: a record created and pushed live after the
-        # locked read above (none existed to lock) is left as that push recorded it.
-        await ledger.settle_synced(synced, now, read_at=batch.read_at)
+        await ledger.settle_synced(synced, now)
         await session.flush()
-        for saleor_id in live:
-            await enqueue_push(session, *scope, saleor_id)
+        installation_id, channel, _ = scope
+        await enqueue_pushes(session, installation_id, [(channel, kind, s) for s in live])
         if resend:
             session.add(_resend_batch(batch, resend))
         batch.status = BatchStatus.APPLIED

@@ -163,7 +163,13 @@ async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
         await push.execute(
             update(SyncRecord)
             .where(SyncRecord.id == pushed.id)
-            .values(content_hash="pushed-meanwhile", pushed_at=utcnow())
+            .values(
+                status=SyncStatus.SYNCED,
+                mailchimp_id=str(products[1].id),
+                content_hash="pushed-meanwhile",
+                pushed_at=utcnow(),
+                updated_at=utcnow(),
+            )
         )
         applying = asyncio.ensure_future(applied())
 

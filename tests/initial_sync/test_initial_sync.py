@@ -250,6 +250,40 @@ async def test_a_live_customer_change_while_its_batch_waits_is_pushed_again(smal
     assert_equal_to_saleor(shop)
 
 
+async def test_a_product_deleted_while_its_batch_waits_is_hidden_in_mailchimp(
+    small: Shop,
+) -> None:
+    """Deleted in Saleor after its page was read: its push finds nothing in Mailchimp and
+    records it removed; the batch then creates it. Applying the batch sees that newer verdict
+    and pushes it again, which hides what the batch created (a deleted product is hidden, not
+    deleted: orders may reference it)."""
+    shop = small
+    shop.saleor.generate_store(products=5, customers=0, orders=0, seed=5)
+    shop.mailchimp.batches_paused = True
+    await start(shop)
+    worker = Worker(shop.services)
+    while not shop.mailchimp.batches(shop.account):
+        await make_due(shop)
+        assert await worker.run_once()
+    deleted = next(iter(shop.saleor.store.products.values()))
+    await shop.saleor.delete_product(deleted)
+    await make_due(shop)
+    await worker.run_until_idle()  # its push: nothing in Mailchimp to delete
+    record = await shop.record(EntityKind.PRODUCT, deleted.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+
+    shop.mailchimp.batches_paused = False
+    run = await finish(shop)
+
+    assert run.status is RunStatus.SUCCEEDED
+    created = shop.products()[str(deleted.id)]
+    assert created.variants
+    assert all(v.visibility == "hidden" and v.inventory_quantity == 0 for v in created.variants)
+    record = await shop.record(EntityKind.PRODUCT, deleted.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    assert record.mailchimp_id == str(deleted.id)
+
+
 async def test_the_watchdog_fails_a_sync_that_stopped_and_clears_is_syncing(small: Shop) -> None:
     shop = small
     shop.saleor.generate_store(products=5, customers=5, orders=5, seed=6)
