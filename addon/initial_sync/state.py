@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from addon.config import Settings
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind
@@ -252,3 +253,12 @@ def pack(operations: Sequence[BatchOperation]) -> bytes:
 
 def unpack(packed: bytes) -> list[BatchOperation]:
     return [BatchOperation.model_validate(op) for op in orjson.loads(zlib.decompress(packed))]
+
+
+def waiting_in_queue(settings: Settings, submitted_at: datetime, now: datetime) -> bool:
+    """A batch Mailchimp has not started, submitted (or sent, its outcome unknown) at
+    `submitted_at`, is still the sync's progress: Mailchimp runs an account's batches one at a
+    time (its spec, `DELETE /batches/{batch_id}`), so one may wait behind another app's. For
+    `INITIAL_SYNC_QUEUE_SECONDS`; after that, the watchdog's stall time runs (a batch Mailchimp
+    never starts must not keep the store's `is_syncing` for ever)."""
+    return (now - submitted_at).total_seconds() <= settings.initial_sync_queue_seconds

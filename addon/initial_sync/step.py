@@ -51,6 +51,7 @@ from addon.initial_sync.state import (
     pack,
     phase_of,
     unpack,
+    waiting_in_queue,
 )
 from addon.jobs.retry import throttled_wait
 from addon.mailchimp import (
@@ -105,7 +106,9 @@ class Step:
         looked = [f for f in unknown if f.next_poll_at is None or f.next_poll_at <= now]
         if looked:
             installation_id = self.run.installation_id
-            look = unknown_batches.look(self.services, self.client, installation_id, looked)
+            look = unknown_batches.look(
+                self.services, self.client, (installation_id, self.run.id), looked
+            )
             parts.append(self._unless_rate_limited(look))
         finished = sum(1 for _, batch in polled if batch.status == "finished")
         in_flight = len(submitted) + len(unknown)
@@ -246,11 +249,12 @@ class Step:
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
             run = await session.get(InitialSync, self.run.id, with_for_update=True)
-            if run is not None:
-                # Mailchimp answered for it: the sync is waiting on Mailchimp, not stalled
-                # (the watchdog is for steps failing or lost). A batch may wait `pending` for
-                # long: Mailchimp runs an account's batches one at a time (its spec,
-                # `DELETE /batches/{batch_id}`), another app's first perhaps.
+            # Mailchimp working on it, or holding it to start (`waiting_in_queue`), counts for
+            # the watchdog (which is for steps failing or lost).
+            working = batch.status not in ("pending", "preprocessing")
+            if run is not None and (
+                working or waiting_in_queue(self.settings, flight.submitted_at, now)
+            ):
                 run.last_progress_at = now
 
     async def finish(self) -> None:

@@ -26,8 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import BurstBatch
-from addon.initial_sync.models import BatchStatus, InitialSyncBatch
-from addon.initial_sync.state import Flight
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
+from addon.initial_sync.state import Flight, waiting_in_queue
 from addon.mailchimp import MailchimpClient
 from addon.mailchimp.lost import may_be_among, unfinished_unknown
 from addon.services import Services
@@ -58,16 +58,19 @@ async def known_batches(session: AsyncSession, installation_id: int) -> set[str]
 
 
 async def look(
-    services: Services, client: MailchimpClient, installation_id: int, due: list[Flight]
+    services: Services, client: MailchimpClient, sync: tuple[int, int], due: list[Flight]
 ) -> None:
-    """Queue again each due batch no lost send can still be running for; the others are
-    looked at again later."""
+    """Queue again each due batch of the sync (installation id, sync id) no lost send can
+    still be running for; the others are looked at again later."""
+    installation_id, sync_id = sync
     async with services.db.session() as session:
         known = await known_batches(session, installation_id)
     unfinished = await unfinished_unknown(client, known)
     now = utcnow()
     settings = services.settings
     async with services.db.transaction() as session:
+        # The sync's row before its batches' (as a step and an apply take them).
+        run = await session.get(InitialSync, sync_id, with_for_update=True)
         for flight in due:
             row = await session.get(InitialSyncBatch, flight.id, with_for_update=True)
             if row is None or row.status is not BatchStatus.UNKNOWN:
@@ -79,6 +82,8 @@ async def look(
                 )
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
+                if run is not None and waiting_in_queue(settings, row.submitted_at, now):
+                    run.last_progress_at = now  # Mailchimp's queue, not a stall
                 continue
             logger.info(
                 "Initial sync batch %s (unknown outcome) can no longer run at Mailchimp: "

@@ -15,7 +15,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.initial_sync.applier import MAX_SENDS
-from addon.initial_sync.models import InitialSync, Phase
+from addon.initial_sync.models import InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.state import STEP_JOB, WATCHDOG_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
@@ -355,6 +355,39 @@ async def test_the_watchdog_leaves_a_sync_waiting_for_mailchimps_queue_alone(
     run = await finish(shop)
     assert run.status is RunStatus.SUCCEEDED
     assert_equal_to_saleor(shop)
+
+
+async def test_a_batch_mailchimp_never_starts_fails_the_sync_in_the_end(small: Shop) -> None:
+    """Waiting in Mailchimp's queue counts as progress for `INITIAL_SYNC_QUEUE_SECONDS` only:
+    a batch still `pending` after that no longer keeps the sync (and the store's
+    `is_syncing`) alive."""
+    shop = small
+    shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
+    shop.mailchimp.batches_paused = True
+    await start(shop)
+    worker = Worker(shop.services)
+    while not shop.mailchimp.batches(shop.account):
+        await make_due(shop)
+        assert await worker.run_once()
+    long_ago = utcnow() - timedelta(
+        seconds=shop.services.settings.initial_sync_queue_seconds + 3600
+    )
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(InitialSyncBatch).values(submitted_at=long_ago))
+        await session.execute(
+            update(InitialSync).values(last_progress_at=utcnow() - timedelta(hours=2))
+        )
+    await make_due(shop)  # the step looks at its batch: still pending, for too long
+    await worker.run_until_idle()
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == WATCHDOG_JOB).values(run_after=utcnow())
+        )
+    await worker.run_until_idle()
+
+    sync = await progress(shop)
+    assert sync["status"] == "failed" and "progress" in (sync["error"] or "")
+    assert not is_syncing(shop)
 
 
 async def test_a_crash_after_submitting_a_batch_resends_it_without_duplicates(
