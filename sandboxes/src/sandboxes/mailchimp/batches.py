@@ -174,6 +174,8 @@ class BatchRunner:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        # A runner cancelled before its first step never ran its `finally`.
+        self._queues.clear()
 
     async def _run(self, data: AccountData, batch: Batch) -> None:
         sandbox = self.sandbox
