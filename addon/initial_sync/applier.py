@@ -88,14 +88,15 @@ async def apply(
             *scope, [operations[key]["saleor_id"] for key in outcomes], taken, now
         )
         # Records created meanwhile (none to lock above: the insert skipped them), by a live
-        # push perhaps: locked now, and pushed again if so.
-        raced = [saleor_id for saleor_id in taken if saleor_id not in written | known.keys()]
+        # push perhaps: locked now, and overtaken if so (those this apply inserted are not).
+        seen = written | known.keys()
+        raced = [labelled for labelled in labels if labelled not in seen]
         fresh = await ledger.held_by_saleor_ids(*scope, raced, locked=True)
         for key, (outcome, _) in outcomes.items():
             saleor_id = operations[key]["saleor_id"]
             if saleor_id in fresh and overtaken(fresh[saleor_id], batch.read_at):
                 outcomes[key] = (outcome, True)
-                del taken[saleor_id]
+                taken.pop(saleor_id, None)
         others = [
             operations[key]["saleor_id"]
             for key, (outcome, pushed_live) in outcomes.items()

@@ -244,11 +244,12 @@ class Step:
             delay = base * 2 ** min(flight.polls, 16)
         delay = min(max(delay, base), self.settings.initial_sync_poll_max_seconds)
         async with self.services.db.transaction() as session:
+            # The sync's row before its batch's (as an apply and a look take them).
+            run = await session.get(InitialSync, self.run.id, with_for_update=True)
             row = await session.get(InitialSyncBatch, flight.id)
             if row is not None:
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
-            run = await session.get(InitialSync, self.run.id, with_for_update=True)
             # Mailchimp working on it, or holding it to start (`waiting_in_queue`), counts for
             # the watchdog (which is for steps failing or lost).
             working = batch.status not in ("pending", "preprocessing")

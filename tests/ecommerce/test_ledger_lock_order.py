@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
 
 from addon.db.types import utcnow
 from addon.ecommerce.burst_release import release_unsent
-from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.models import (
+    PUSH_JOB,
+    BurstBatch,
+    EntityKind,
+    Fingerprint,
+    SyncRecord,
+    SyncStatus,
+)
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.record_states import settled
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
@@ -278,3 +288,66 @@ async def test_a_live_order_push_queues_its_products_in_id_order(bursty: Shop) -
 
     assert still_free == []
     assert len(shop.orders()) == 1  # the push went on once let through
+
+
+async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overtaken(
+    bursty: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """None of the batch's records existed when the apply locked them; a live push creates
+    and records one before the apply inserts them: the apply finds it, locked, and pushes it
+    again rather than write the batch's older content over it (before, it settled it)."""
+    shop = bursty
+    shop.services.settings = shop.services.settings.model_copy(
+        update={"ecommerce_batch_threshold": 1000, "initial_sync_poll_base_seconds": 0.0}
+    )
+    shop.saleor.generate_store(products=3, customers=0, orders=0, seed=9)
+    raced = next(iter(shop.saleor.store.products.values()))
+    shop.mailchimp.batches_paused = True
+    await start(shop)
+    worker = Worker(shop.services)
+    while not shop.mailchimp.batches(shop.account):
+        await make_steps_due(shop)
+        assert await worker.run_once()
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    inserting = LedgerRepository.labels_inserting
+    pushed: list[int] = []
+
+    async def live_push_first(self: LedgerRepository, *args: Any, **kwargs: Any) -> Any:
+        if not pushed:
+            async with shop.services.db.transaction() as session:
+                record = await LedgerRepository(session).get_or_create(
+                    self_installation(args), "default-channel", EntityKind.PRODUCT, raced.global_id
+                )
+                settled(record, SyncStatus.SYNCED, str(raced.id), Fingerprint("live"), utcnow())
+                await session.flush()
+                pushed.append(record.id)
+        return await inserting(self, *args, **kwargs)
+
+    def self_installation(args: tuple[Any, ...]) -> int:
+        return int(args[0])
+
+    monkeypatch.setattr(LedgerRepository, "labels_inserting", live_push_first)
+    async with shop.services.db.session() as session:
+        before = await session.scalar(select(func.max(Job.id)))
+
+    while True:
+        async with shop.services.db.session() as session:
+            statuses = set(await session.scalars(select(InitialSyncBatch.status)))
+        if statuses == {BatchStatus.APPLIED}:
+            break
+        await make_steps_due(shop)
+        assert await worker.run_once()
+
+    assert pushed
+    kept = await shop.record(EntityKind.PRODUCT, raced.global_id)
+    assert kept is not None and kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
+    async with shop.services.db.session() as session:
+        queued = await session.scalar(
+            select(Job.id).where(
+                Job.id > before,
+                Job.kind == PUSH_JOB,
+                Job.coalesce_key.contains(raced.global_id),
+            )
+        )
+    assert queued is not None
