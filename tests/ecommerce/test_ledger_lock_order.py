@@ -33,10 +33,11 @@ from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
+from sandboxes.saleor.models import Product as SaleorProduct
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
+from tests.initial_sync.conftest import first_batch_held
 from tests.initial_sync.conftest import make_due as make_steps_due
-from tests.initial_sync.conftest import start
 from tests.worker_process import until
 
 __all__ = ["bursty"]  # the fixture, imported
@@ -72,6 +73,18 @@ async def pending(shop: Shop, kind: str) -> int:
         return int(await session.scalar(waiting) or 0)
 
 
+async def synced_products(shop: Shop, name: str, count: int) -> dict[int, SaleorProduct]:
+    """`count` products pushed to Mailchimp, by their ledger record's id."""
+    products = [await shop.product(f"{name} {i}", "2.00", "3.00") for i in range(count)]
+    await settle(shop)
+    records = {}
+    for product in products:
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None
+        records[record.id] = product
+    return records
+
+
 async def holding(
     shop: Shop, record_id: int, write: Awaitable[object], watched: list[int]
 ) -> list[int]:
@@ -98,13 +111,7 @@ async def test_recording_a_submitted_batch_locks_its_records_in_id_order(bursty:
     one, it holds every other already (before, it wrote them in the batch's order: it held
     none, and would have taken them after the highest)."""
     shop = bursty
-    products = [await shop.product(f"Sage {i}", "2.00", "3.00") for i in range(5)]
-    await settle(shop)
-    records = {}
-    for product in products:
-        record = await shop.record(EntityKind.PRODUCT, product.global_id)
-        assert record is not None
-        records[record.id] = product
+    records = await synced_products(shop, "Sage", 5)
     # Changed highest record first: the burst's leader, the others taken over after it.
     for record_id in sorted(records, reverse=True):
         product = records[record_id]
@@ -145,12 +152,7 @@ async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
             .where(SyncRecord.kind == EntityKind.PRODUCT)
             .values(status=SyncStatus.QUARANTINED, mailchimp_id=None, content_hash=None)
         )
-    shop.mailchimp.batches_paused = True
-    await start(shop)
-    worker = Worker(shop.services)
-    while not shop.mailchimp.batches(shop.account):
-        await make_steps_due(shop)
-        assert await worker.run_once()
+    worker = await first_batch_held(shop)
     shop.mailchimp.batches_paused = False
     await shop.mailchimp.drain_batches()
     await make_steps_due(shop)
@@ -269,13 +271,7 @@ async def test_a_live_order_push_queues_its_products_in_id_order(bursty: Shop) -
     it marked them pending in the lines' order: one at a time, the highest first), as a burst
     of orders does."""
     shop = bursty
-    products = [await shop.product(f"Mint {i}", "2.00", "3.00") for i in range(2)]
-    await settle(shop)
-    records = {}
-    for product in products:
-        record = await shop.record(EntityKind.PRODUCT, product.global_id)
-        assert record is not None
-        records[record.id] = product
+    records = await synced_products(shop, "Mint", 2)
     highest, lowest = sorted(records, reverse=True)
     lines = [shop.saleor.order_line(records[i].variants[0], 1) for i in (highest, lowest)]
     await shop.saleor.create_order(lines=lines, email="mint@example.com", paid=False)
@@ -302,12 +298,7 @@ async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overta
     )
     shop.saleor.generate_store(products=3, customers=0, orders=0, seed=9)
     raced = next(iter(shop.saleor.store.products.values()))
-    shop.mailchimp.batches_paused = True
-    await start(shop)
-    worker = Worker(shop.services)
-    while not shop.mailchimp.batches(shop.account):
-        await make_steps_due(shop)
-        assert await worker.run_once()
+    worker = await first_batch_held(shop)
     shop.mailchimp.batches_paused = False
     await shop.mailchimp.drain_batches()
     inserting = LedgerRepository.labels_inserting
@@ -341,7 +332,8 @@ async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overta
 
     assert pushed
     kept = await shop.record(EntityKind.PRODUCT, raced.global_id)
-    assert kept is not None and kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
+    assert kept is not None
+    assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
     async with shop.services.db.session() as session:
         queued = await session.scalar(
             select(Job.id).where(

@@ -65,6 +65,18 @@ async def make_due(tracked: Shop) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def first_batch_held(tracked: Shop) -> Worker:
+    """Start a sync with Mailchimp holding its batches (paused: `pending`), and run its steps
+    until the first is submitted; answer the worker that ran them."""
+    tracked.mailchimp.batches_paused = True
+    await start(tracked)
+    worker = Worker(tracked.services)
+    while not tracked.mailchimp.batches(tracked.account):
+        await make_due(tracked)
+        assert await worker.run_once()
+    return worker
+
+
 async def run_jobs(tracked: Shop, limit: int) -> None:
     """Process at most `limit` jobs (one per round) with a fresh worker, then "crash"."""
     worker = Worker(tracked.services)

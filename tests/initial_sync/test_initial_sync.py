@@ -23,7 +23,15 @@ from addon.mailchimp import MailchimpClient, RateLimited
 from addon.saleor.client import SaleorClient
 from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import SMALL, finish, make_due, progress, run_jobs, start
+from tests.initial_sync.conftest import (
+    SMALL,
+    finish,
+    first_batch_held,
+    make_due,
+    progress,
+    run_jobs,
+    start,
+)
 
 
 def assert_equal_to_saleor(shop: Shop) -> None:
@@ -259,12 +267,7 @@ async def test_a_product_deleted_while_its_batch_waits_is_hidden_in_mailchimp(
     deleted: orders may reference it)."""
     shop = small
     shop.saleor.generate_store(products=5, customers=0, orders=0, seed=5)
-    shop.mailchimp.batches_paused = True
-    await start(shop)
-    worker = Worker(shop.services)
-    while not shop.mailchimp.batches(shop.account):
-        await make_due(shop)
-        assert await worker.run_once()
+    worker = await first_batch_held(shop)
     deleted = next(iter(shop.saleor.store.products.values()))
     await shop.saleor.delete_product(deleted)
     await make_due(shop)
@@ -331,12 +334,7 @@ async def test_the_watchdog_leaves_a_sync_waiting_for_mailchimps_queue_alone(
     sync alive, so the watchdog lets it wait."""
     shop = small
     shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
-    shop.mailchimp.batches_paused = True
-    await start(shop)
-    worker = Worker(shop.services)
-    while not shop.mailchimp.batches(shop.account):
-        await make_due(shop)
-        assert await worker.run_once()
+    worker = await first_batch_held(shop)
     async with shop.services.db.transaction() as session:
         await session.execute(
             update(InitialSync).values(last_progress_at=utcnow() - timedelta(hours=2))
@@ -363,12 +361,7 @@ async def test_a_batch_mailchimp_never_starts_fails_the_sync_in_the_end(small: S
     `is_syncing`) alive."""
     shop = small
     shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
-    shop.mailchimp.batches_paused = True
-    await start(shop)
-    worker = Worker(shop.services)
-    while not shop.mailchimp.batches(shop.account):
-        await make_due(shop)
-        assert await worker.run_once()
+    worker = await first_batch_held(shop)
     long_ago = utcnow() - timedelta(
         seconds=shop.services.settings.initial_sync_queue_seconds + 3600
     )
