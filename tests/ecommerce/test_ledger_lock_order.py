@@ -73,6 +73,31 @@ async def pending(shop: Shop, kind: str) -> int:
         return int(await session.scalar(waiting) or 0)
 
 
+async def steps_until_applied(shop: Shop, worker: Worker) -> None:
+    """Initial sync steps run until every batch's results are in the ledger (the pushes the
+    apply queues are left waiting)."""
+    while True:
+        async with shop.services.db.session() as session:
+            statuses = set(await session.scalars(select(InitialSyncBatch.status)))
+        if statuses == {BatchStatus.APPLIED}:
+            return
+        await make_steps_due(shop)
+        assert await worker.run_once()
+
+
+async def push_queued(shop: Shop, saleor_id: str) -> bool:
+    """A push of the entity's record waits."""
+    async with shop.services.db.session() as session:
+        queued = await session.scalar(
+            select(Job.id).where(
+                Job.kind == PUSH_JOB,
+                Job.status == JobStatus.PENDING,
+                Job.coalesce_key.contains(saleor_id),
+            )
+        )
+    return queued is not None
+
+
 async def synced_products(shop: Shop, name: str, count: int) -> dict[int, SaleorProduct]:
     """`count` products pushed to Mailchimp, by their ledger record's id."""
     products = [await shop.product(f"{name} {i}", "2.00", "3.00") for i in range(count)]
@@ -159,17 +184,6 @@ async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
     pushed = await shop.record(EntityKind.PRODUCT, products[1].global_id)
     assert pushed is not None
 
-    async def applied() -> None:
-        """Steps run until the batch's results are in the ledger (the push that queues for
-        the record is left waiting)."""
-        while True:
-            async with shop.services.db.session() as session:
-                statuses = set(await session.scalars(select(InitialSyncBatch.status)))
-            if statuses == {BatchStatus.APPLIED}:
-                return
-            await make_steps_due(shop)
-            assert await worker.run_once()
-
     async with shop.services.db.transaction() as push:
         # A live push records newer content, and has not committed yet.
         await push.execute(
@@ -183,7 +197,7 @@ async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
                 updated_at=utcnow(),
             )
         )
-        applying = asyncio.ensure_future(applied())
+        applying = asyncio.ensure_future(steps_until_applied(shop, worker))
 
         async def waiting() -> bool:
             async with shop.services.db.session() as session:
@@ -196,15 +210,7 @@ async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
     assert kept is not None
     # Overtaken: pushed again from Saleor's state, not recorded synced with the batch's.
     assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
-    async with shop.services.db.session() as session:
-        queued = await session.scalar(
-            select(Job.id).where(
-                Job.kind == PUSH_JOB,
-                Job.status == JobStatus.PENDING,
-                Job.coalesce_key.contains(products[1].global_id),
-            )
-        )
-    assert queued is not None
+    assert await push_queued(shop, products[1].global_id)
     for product in (products[0], products[2]):
         other = await shop.record(EntityKind.PRODUCT, product.global_id)
         assert other is not None and other.status is SyncStatus.SYNCED
@@ -307,39 +313,21 @@ async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overta
     async def live_push_first(self: LedgerRepository, *args: Any, **kwargs: Any) -> Any:
         if not pushed:
             async with shop.services.db.transaction() as session:
+                installation_id = int(args[0])  # labels_inserting(installation_id, …)
                 record = await LedgerRepository(session).get_or_create(
-                    self_installation(args), "default-channel", EntityKind.PRODUCT, raced.global_id
+                    installation_id, "default-channel", EntityKind.PRODUCT, raced.global_id
                 )
                 settled(record, SyncStatus.SYNCED, str(raced.id), Fingerprint("live"), utcnow())
                 await session.flush()
                 pushed.append(record.id)
         return await inserting(self, *args, **kwargs)
 
-    def self_installation(args: tuple[Any, ...]) -> int:
-        return int(args[0])
-
     monkeypatch.setattr(LedgerRepository, "labels_inserting", live_push_first)
-    async with shop.services.db.session() as session:
-        before = await session.scalar(select(func.max(Job.id)))
 
-    while True:
-        async with shop.services.db.session() as session:
-            statuses = set(await session.scalars(select(InitialSyncBatch.status)))
-        if statuses == {BatchStatus.APPLIED}:
-            break
-        await make_steps_due(shop)
-        assert await worker.run_once()
+    await steps_until_applied(shop, worker)
 
     assert pushed
     kept = await shop.record(EntityKind.PRODUCT, raced.global_id)
     assert kept is not None
     assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
-    async with shop.services.db.session() as session:
-        queued = await session.scalar(
-            select(Job.id).where(
-                Job.id > before,
-                Job.kind == PUSH_JOB,
-                Job.coalesce_key.contains(raced.global_id),
-            )
-        )
-    assert queued is not None
+    assert await push_queued(shop, raced.global_id)
