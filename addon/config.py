@@ -140,9 +140,10 @@ class Settings(BaseSettings):
     initial_sync_poll_base_seconds: float = Field(default=2.0, ge=0)
     initial_sync_poll_max_seconds: float = Field(default=60.0, ge=0)
     initial_sync_stall_seconds: float = Field(default=1800.0, gt=0)
-    # How long a submitted batch may wait for Mailchimp to start it (an account's batches run
-    # one at a time) and still count as the sync's progress; after that, the stall time runs.
-    initial_sync_queue_seconds: float = Field(default=21600.0, gt=0)
+    # How long a submitted batch may stay unfinished at Mailchimp (waiting its turn: an
+    # account's batches run one at a time; or running) and still count as the sync's progress;
+    # after that, the stall time runs.
+    initial_sync_batch_wait_seconds: float = Field(default=21600.0, gt=0)
     initial_sync_max_attempts: int = Field(default=6, ge=1)
     # Customers and orders are read in this many slices of their history side by side (each
     # slice a page at a time: up to a batch's worth of pages at once per kind).

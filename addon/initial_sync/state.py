@@ -255,10 +255,11 @@ def unpack(packed: bytes) -> list[BatchOperation]:
     return [BatchOperation.model_validate(op) for op in orjson.loads(zlib.decompress(packed))]
 
 
-def waiting_in_queue(settings: Settings, submitted_at: datetime, now: datetime) -> bool:
-    """A batch Mailchimp has not started, submitted (or sent, its outcome unknown) at
+def batch_expected(settings: Settings, submitted_at: datetime, now: datetime) -> bool:
+    """A batch Mailchimp holds unfinished, submitted (or sent, its outcome unknown) at
     `submitted_at`, is still the sync's progress: Mailchimp runs an account's batches one at a
-    time (its spec, `DELETE /batches/{batch_id}`), so one may wait behind another app's. For
-    `INITIAL_SYNC_QUEUE_SECONDS`; after that, the watchdog's stall time runs (a batch Mailchimp
-    never starts must not keep the store's `is_syncing` for ever)."""
-    return (now - submitted_at).total_seconds() <= settings.initial_sync_queue_seconds
+    time (its spec, `DELETE /batches/{batch_id}`), so one may wait behind another app's, then
+    run for long. For `INITIAL_SYNC_BATCH_WAIT_SECONDS`; after that, the watchdog's stall time
+    runs (a batch Mailchimp never starts or never finishes must not keep the store's
+    `is_syncing` for ever)."""
+    return (now - submitted_at).total_seconds() <= settings.initial_sync_batch_wait_seconds

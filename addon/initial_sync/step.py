@@ -46,12 +46,12 @@ from addon.initial_sync.state import (
     Flight,
     Snapshot,
     Stream,
+    batch_expected,
     bump,
     enqueue_step,
     pack,
     phase_of,
     unpack,
-    waiting_in_queue,
 )
 from addon.jobs.retry import throttled_wait
 from addon.mailchimp import (
@@ -250,12 +250,9 @@ class Step:
             if row is not None:
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
-            # Mailchimp working on it, or holding it to start (`waiting_in_queue`), counts for
-            # the watchdog (which is for steps failing or lost).
-            working = batch.status not in ("pending", "preprocessing")
-            if run is not None and (
-                working or waiting_in_queue(self.settings, flight.submitted_at, now)
-            ):
+            # Mailchimp holding it, to start or running (`batch_expected`), counts for the
+            # watchdog (which is for steps failing or lost).
+            if run is not None and batch_expected(self.settings, flight.submitted_at, now):
                 run.last_progress_at = now
 
     async def finish(self) -> None:

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce.models import BurstBatch
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
-from addon.initial_sync.state import Flight, waiting_in_queue
+from addon.initial_sync.state import Flight, batch_expected
 from addon.mailchimp import MailchimpClient
 from addon.mailchimp.lost import may_be_among, unfinished_unknown
 from addon.services import Services
@@ -82,7 +82,7 @@ async def look(
                 )
                 row.polls += 1
                 row.next_poll_at = now + timedelta(seconds=delay)
-                if run is not None and waiting_in_queue(settings, row.submitted_at, now):
+                if run is not None and batch_expected(settings, row.submitted_at, now):
                     run.last_progress_at = now  # Mailchimp's queue, not a stall
                 continue
             logger.info(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from collections import Counter
 from datetime import datetime, timedelta
@@ -355,22 +356,31 @@ async def test_the_watchdog_leaves_a_sync_waiting_for_mailchimps_queue_alone(
     assert_equal_to_saleor(shop)
 
 
-async def test_a_batch_mailchimp_never_starts_fails_the_sync_in_the_end(small: Shop) -> None:
-    """Waiting in Mailchimp's queue counts as progress for `INITIAL_SYNC_QUEUE_SECONDS` only:
-    a batch still `pending` after that no longer keeps the sync (and the store's
-    `is_syncing`) alive."""
+@pytest.mark.parametrize("held", ["pending", "started"])
+async def test_a_batch_mailchimp_never_finishes_fails_the_sync_in_the_end(
+    small: Shop, held: str
+) -> None:
+    """A batch Mailchimp holds unfinished (waiting its turn, or running) counts as progress for
+    `INITIAL_SYNC_BATCH_WAIT_SECONDS` only: still `pending` or `started` after that, it no
+    longer keeps the sync (and the store's `is_syncing`) alive."""
     shop = small
     shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
     worker = await first_batch_held(shop)
+    if held == "started":
+        # It starts, and its first operation never ends.
+        shop.mailchimp.batch_operation_latency = 3600
+        shop.mailchimp.batches_paused = False
+        while shop.mailchimp.batches(shop.account)[0].status != "started":  # noqa: ASYNC110
+            await asyncio.sleep(0.005)
     long_ago = utcnow() - timedelta(
-        seconds=shop.services.settings.initial_sync_queue_seconds + 3600
+        seconds=shop.services.settings.initial_sync_batch_wait_seconds + 3600
     )
     async with shop.services.db.transaction() as session:
         await session.execute(update(InitialSyncBatch).values(submitted_at=long_ago))
         await session.execute(
             update(InitialSync).values(last_progress_at=utcnow() - timedelta(hours=2))
         )
-    await make_due(shop)  # the step looks at its batch: still pending, for too long
+    await make_due(shop)  # the step looks at its batch: still unfinished, for too long
     await worker.run_until_idle()
     async with shop.services.db.transaction() as session:
         await session.execute(
