@@ -86,7 +86,7 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         ledger = LedgerRepository(session)
         records = await ledger.get_or_create_many(*scope, list(row.records), locked=True)
         again: list[str] = []
-        uses = []
+        uses: list[tuple[str, str, str]] = []
         for saleor_id, meta in row.records.items():
             if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
                 again.append(saleor_id)
@@ -95,7 +95,8 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         await session.delete(row)
         await session.flush()
         await alone(session, scope, again)
-        await orders_used_codes(session, row.installation_id, row.channel_slug, uses)
+        installation_id, channel, _ = scope  # the row is deleted
+        await orders_used_codes(session, installation_id, channel, uses)
 
 
 async def on_burst_failure(
