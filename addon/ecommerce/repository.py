@@ -21,6 +21,7 @@ from addon.ecommerce.ledger_statements import (
     by_saleor_ids_statement,
     held_statement,
     labels_statement,
+    locking,
     relabel_statement,
     settle_new,
 )
@@ -387,17 +388,23 @@ class LedgerRepository(Repository):
 
     async def reset_for_resync(
         self, installation_id: int, channel: str, kinds: Sequence[EntityKind]
-    ) -> list[SyncRecord]:
-        """Forget what was pushed (so nothing is skipped as unchanged) and queue every record."""
+    ) -> list[tuple[EntityKind, str]]:
+        """Forget what was pushed (so nothing is skipped as unchanged) and mark every record
+        pending; answers their (kind, Saleor id) in id order, for their pushes to be queued.
+
+        The records are locked in id order before any is written (`locking`): one UPDATE of
+        them all took its rows in the table's order, so a burst or a webhook marking some of
+        them pending meanwhile could deadlock with it."""
         condition = (
             (SyncRecord.installation_id == installation_id)
             & (SyncRecord.channel_slug == channel)
             & SyncRecord.kind.in_(list(kinds))
             & (SyncRecord.status != SyncStatus.REMOVED)
         )
-        await self.session.execute(
+        locked = locking(select(SyncRecord.id).where(condition), True)
+        result = await self.session.execute(
             update(SyncRecord)
-            .where(condition)
+            .where(SyncRecord.id.in_(locked.scalar_subquery()))
             .values(
                 content_hash=None,
                 children={},
@@ -406,5 +413,6 @@ class LedgerRepository(Repository):
                 next_attempt_at=None,
                 updated_at=utcnow(),
             )
+            .returning(SyncRecord.id, SyncRecord.kind, SyncRecord.saleor_id)
         )
-        return list((await self.session.execute(select(SyncRecord).where(condition))).scalars())
+        return [(kind, saleor_id) for _, kind, saleor_id in sorted(result.all())]

@@ -16,6 +16,7 @@ from addon.ecommerce import store_state
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
+from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import (
     ActionResult,
@@ -357,8 +358,9 @@ class EcommerceService:
             )
         kinds = [kind] if kind else [EntityKind.STORE, *SYNCED_KINDS]
         records = await self.ledger.reset_for_resync(installation.id, slug, kinds)
-        for record in records:
-            await enqueue_push(self.session, installation.id, slug, record.kind, record.saleor_id)
+        await enqueue_pushes(
+            self.session, installation.id, ((slug, kind, saleor_id) for kind, saleor_id in records)
+        )
         noun = "record" if len(records) == 1 else "records"
         what = f"{kind.value} {noun}" if kind else noun
         return ActionResult(

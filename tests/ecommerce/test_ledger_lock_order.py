@@ -331,3 +331,29 @@ async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overta
     assert kept is not None
     assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
     assert await push_queued(shop, raced.global_id)
+
+
+async def test_a_resync_locks_the_channels_records_in_id_order(bursty: Shop) -> None:
+    """The admin's resync marks every record of the channel pending: while it waits for the
+    highest, it holds the others already (before, one UPDATE took them in its scan's order,
+    not the ids': ten products' Saleor ids sort otherwise, "UHJvZHVjdDoxMA==" second, and the
+    lower records, written since, lie after the highest in the table)."""
+    shop = bursty
+    records = await synced_products(shop, "Rye", 10)
+    highest, *others = sorted(records, reverse=True)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord).where(SyncRecord.id.in_(others)).values(updated_at=utcnow())
+        )
+    answers: list[int] = []
+
+    async def resync() -> None:
+        url = "/api/ecommerce/channels/default-channel/resync"
+        answers.append((await shop.api("POST", url, {"kind": "product"})).status_code)
+
+    still_free = await holding(shop, highest, resync(), others)
+
+    assert still_free == []
+    assert answers == [200]
+    for saleor_id in (product.global_id for product in records.values()):
+        assert await push_queued(shop, saleor_id)
