@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce.burst_queue import alone
 from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
-from addon.ecommerce.models import BurstBatch, BurstStatus
+from addon.ecommerce.ledger_statements import locking
+from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncRecord
 from addon.ecommerce.schemas import PushRequest
 from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob
@@ -74,26 +75,57 @@ async def release_unsent(services: Services, job: ClaimedJob, *, keep: PushReque
 
 async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: PushRequest) -> None:
     """A leader given up (quarantined): what it took over goes back now, in the transaction
-    that writes its outcome."""
-    await _release_reading(session, job, BurstBatch.leader_job_id == job.id, keep)
+    that writes its outcome. Its own record is locked with those, in id order, before any of
+    them is written (`ledger_statements.locking`): call it before writing that record."""
+    await _release_reading(session, job, BurstBatch.leader_job_id == job.id, keep, own=True)
 
 
 async def _release_reading(
-    session: AsyncSession, job: ClaimedJob, which: ColumnElement[bool], keep: PushRequest
+    session: AsyncSession,
+    job: ClaimedJob,
+    which: ColumnElement[bool],
+    keep: PushRequest,
+    *,
+    own: bool = False,
 ) -> None:
     """`release_in` for the bursts of `job`'s installation still reading, of those `which`
     selects, locked in id order (waiting for a submission being recorded, then skipping the
-    batch it submitted)."""
-    rows = await session.scalars(
-        select(BurstBatch)
-        .where(_reading(job, which))
-        .order_by(BurstBatch.id)
-        .with_for_update(of=BurstBatch)
+    batch it submitted). `own`: `keep`'s record is locked with theirs."""
+    rows = list(
+        await session.scalars(
+            select(BurstBatch)
+            .where(_reading(job, which))
+            .order_by(BurstBatch.id)
+            .with_for_update(of=BurstBatch)
+        )
     )
-    for row in list(rows):
+    if own and rows:
+        await _lock_records(session, job.installation_id, keep, rows)
+    for row in rows:
         # The same Saleor id in another channel or kind is another record.
         own = (row.channel_slug, row.kind) == (keep.channel, keep.kind)
         await release_in(session, row, keep.saleor_id if own else None)
+
+
+async def _lock_records(
+    session: AsyncSession, installation_id: int, keep: PushRequest, rows: list[BurstBatch]
+) -> None:
+    """Lock `keep`'s record and those of `rows`, in id order."""
+    scopes: dict[tuple[str, EntityKind], set[str]] = {(keep.channel, keep.kind): {keep.saleor_id}}
+    for row in rows:
+        scopes.setdefault((row.channel_slug, row.kind), set()).update(row.records)
+    which = or_(
+        *(
+            and_(
+                SyncRecord.channel_slug == channel,
+                SyncRecord.kind == kind,
+                SyncRecord.saleor_id.in_(sorted(saleor_ids)),
+            )
+            for (channel, kind), saleor_ids in scopes.items()
+        )
+    )
+    records = select(SyncRecord.id).where(SyncRecord.installation_id == installation_id, which)
+    await session.execute(locking(records, True))
 
 
 def _reading(job: ClaimedJob, which: ColumnElement[bool]) -> ColumnElement[bool]:

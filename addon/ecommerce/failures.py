@@ -33,9 +33,10 @@ async def record_failure(
     record = await LedgerRepository(session).get_or_create(
         job.installation_id, request.channel, request.kind, request.saleor_id
     )
+    if failure.gave_up:
+        # First: it locks this record with those it hands back, in id order.
+        await release_led(session, job, keep=request)
     record.attempts = failure.attempts
     record.last_error = failure.reason
     record.status = SyncStatus.QUARANTINED if failure.gave_up else SyncStatus.PENDING
     record.next_attempt_at = failure.retry_at
-    if failure.gave_up:
-        await release_led(session, job, keep=request)

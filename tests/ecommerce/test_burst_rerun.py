@@ -33,11 +33,13 @@ from tests.ecommerce.test_burst_unknown import held_rows
 __all__ = ["bursty"]  # the fixture, imported
 
 
-async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, EntityKind], Job]:
-    """Three customers synced, then the first one's push taken as the leader of a burst of all
-    three, which it read and never submitted (its row waits in `reading`, the others' records
-    pending as their taken-over pushes left them); answers the customers, their scope and the
-    leader's job (its row, for the test to say how the leader ended)."""
+async def led_by(
+    shop: Shop, prefix: str, leader_index: int = 0
+) -> tuple[list[Any], tuple[int, str, EntityKind], Job]:
+    """Three customers synced, then the first one's (`leader_index`'s) push taken as the leader
+    of a burst of all three, which it read and never submitted (its row waits in `reading`,
+    the others' records pending as their taken-over pushes left them); answers the customers,
+    their scope and the leader's job (its row, for the test to say how the leader ended)."""
     customers = [
         await shop.saleor.create_customer(f"{prefix}{i}@example.com", f"{prefix}{i}", "Last")
         for i in range(3)
@@ -47,7 +49,7 @@ async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, En
     assert first is not None
     scope = (first.installation_id, "default-channel", EntityKind.CUSTOMER)
     async with shop.services.db.transaction() as session:
-        await enqueue_push(session, *scope, customers[0].global_id)
+        await enqueue_push(session, *scope, customers[leader_index].global_id)
     async with shop.services.db.transaction() as session:
         leader = await session.scalar(
             select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
@@ -57,8 +59,9 @@ async def led_by(shop: Shop, prefix: str) -> tuple[list[Any], tuple[int, str, En
         session.add(
             reading_batch(first.installation_id, EntityKind.CUSTOMER, leader.id, ids, utcnow())
         )
-        for customer in customers[1:]:
-            await LedgerRepository(session).mark_pending(*scope, customer.global_id)
+        for i, customer in enumerate(customers):
+            if i != leader_index:
+                await LedgerRepository(session).mark_pending(*scope, customer.global_id)
     return customers, scope, leader
 
 

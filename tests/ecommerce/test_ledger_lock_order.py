@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from addon.jobs.worker import Worker
 from sandboxes.saleor.models import Product as SaleorProduct
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
+from tests.ecommerce.test_burst_rerun import led_by
 from tests.initial_sync.conftest import first_batch_held
 from tests.initial_sync.conftest import make_due as make_steps_due
 from tests.worker_process import until
@@ -357,3 +359,36 @@ async def test_a_resync_locks_the_channels_records_in_id_order(bursty: Shop) -> 
     assert answers == [200]
     for saleor_id in (product.global_id for product in records.values()):
         assert await push_queued(shop, saleor_id)
+
+
+async def test_a_quarantined_leader_locks_its_record_with_those_it_hands_back(
+    bursty: Shop,
+) -> None:
+    """A burst's leader given up hands the records it took over back in the transaction that
+    quarantines its own: while that waits for the lowest, it holds none above, its own (the
+    highest) included (before, its own was written first, then the others in id order)."""
+    shop = bursty
+    customers, _, leader = await led_by(shop, "thyme", leader_index=2)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)  # its runs never ended: quarantined by the next claim
+            .where(Job.id == leader.id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=2,
+                lapses=shop.services.settings.worker_max_lapses - 1,
+                locked_by="dead",
+                locked_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+    lowest, middle, own = [await shop.record(EntityKind.CUSTOMER, c.global_id) for c in customers]
+    assert lowest is not None and middle is not None and own is not None
+    assert lowest.id < middle.id < own.id
+
+    still_free = await holding(shop, lowest.id, Worker(shop.services).run_once(), [own.id])
+
+    assert still_free == [own.id]
+    quarantined = await shop.record(EntityKind.CUSTOMER, customers[2].global_id)
+    assert quarantined is not None and quarantined.status is SyncStatus.QUARANTINED
+    for customer in customers[:2]:
+        assert await push_queued(shop, customer.global_id)
