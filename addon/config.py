@@ -142,7 +142,8 @@ class Settings(BaseSettings):
     initial_sync_stall_seconds: float = Field(default=1800.0, gt=0)
     # How long a submitted batch may stay unfinished at Mailchimp (waiting its turn: an
     # account's batches run one at a time; or running) and still count as the sync's progress;
-    # after that, the stall time runs.
+    # after that, the stall time runs. Also the longest an erasure waits for such a batch
+    # (`erasure/in_flight.py`).
     initial_sync_batch_wait_seconds: float = Field(default=21600.0, gt=0)
     initial_sync_max_attempts: int = Field(default=6, ge=1)
     # Customers and orders are read in this many slices of their history side by side (each

@@ -63,13 +63,13 @@ class Forgotten:
     addresses: set[str] = field(default_factory=set)
 
 
-def _pattern(addresses: Collection[str]) -> re.Pattern[str]:
+def address_pattern(addresses: Collection[str]) -> re.Pattern[str]:
     alternatives = sorted((re.escape(a) for a in addresses), key=len, reverse=True)
     return re.compile("|".join(alternatives), re.IGNORECASE)
 
 
 def scrub_text(text: str, addresses: Collection[str]) -> str:
-    return _pattern(addresses).sub(lambda m: erased(m.group(0)), text)
+    return address_pattern(addresses).sub(lambda m: erased(m.group(0)), text)
 
 
 def scrub(value: Any, addresses: Collection[str]) -> Any:
@@ -229,7 +229,7 @@ async def forget(
     for burst in bursts:
         burst.records = scrub(burst.records, addresses)
         done.batches += 1
-    pattern = _pattern(addresses)
+    pattern = address_pattern(addresses)
     batches = await session.scalars(
         select(InitialSyncBatch).where(
             InitialSyncBatch.installation_id == installation_id,

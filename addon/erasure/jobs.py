@@ -6,7 +6,8 @@ address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-
 Mailchimp then refuses to add it again through the API); in every store, the customer's carts
 are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
 history), then the customer. The app's tables then keep only hashes (`forget.py`), and
-Activity records what was done without the address.
+Activity records what was done without the address. It first waits while a batch sent before
+may still write the customer into Mailchimp (`in_flight.py`).
 """
 
 from __future__ import annotations
@@ -20,16 +21,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, erased, forget, ledger_records
+from addon.erasure.in_flight import RETRY_SECONDS, carried_by_a_batch
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.jobs.schemas import ClaimedJob, RetryLater, WebhookJob
 from addon.mailchimp import MailchimpClient, NotFound, subscriber_hash
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
@@ -183,6 +186,28 @@ def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgott
     )
 
 
+async def _wait_for_batches(
+    session: AsyncSession,
+    job: ClaimedJob,
+    addresses: set[str],
+    request: EraseRequest,
+    services: Services,
+) -> None:
+    """Look again later while a batch sent before may still write the customer into Mailchimp
+    (`in_flight.py`), for at most as long as a batch may wait there."""
+    if not await carried_by_a_batch(
+        session, job.installation_id, addresses, request.saleor_user_id
+    ):
+        return
+    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    waited = (utcnow() - asked).total_seconds() if asked is not None else 0.0
+    if waited < services.settings.initial_sync_batch_wait_seconds:
+        raise RetryLater(
+            "Waits for a Mailchimp batch sent before it that carries the customer", RETRY_SECONDS
+        )
+    logger.warning("Erasing a customer a Mailchimp batch unfinished for %.0f s carries", waited)
+
+
 async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.session() as session:
@@ -199,6 +224,7 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         stores = await _store_work(
             session, installation_id, addresses, request.saleor_user_id, delete_orders
         )
+        await _wait_for_batches(session, job, addresses, request, services)
     try:
         async with mailchimp_for(services, installation_id) as client:
             result = await _erase_in_mailchimp(client, lists, addresses, stores)

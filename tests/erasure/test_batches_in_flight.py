@@ -1,0 +1,143 @@
+"""An erasure asked while a Mailchimp batch carrying the customer waits there: it waits for that
+batch's results, then erases (`addon/erasure/in_flight.py`). Run first, it was undone: the
+batch ran after it and created the customer in Mailchimp again."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from addon.db.types import utcnow
+from addon.ecommerce.burst_queue import BURST_JOB
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus
+from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE
+from addon.initial_sync.models import BatchStatus, InitialSyncBatch
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import bursty, make_due
+from tests.erasure.scan import rows_naming
+from tests.erasure.test_erasure import _users_only
+from tests.initial_sync.conftest import finish, first_batch_held, small
+
+__all__ = ["bursty", "small"]  # the fixtures, imported
+
+
+async def _burst_held_by_mailchimp(shop: Shop) -> tuple[list[Any], Worker]:
+    """Eight customers synced, then changed: their burst's batch sent, Mailchimp holding it."""
+    customers = [
+        await shop.saleor.create_customer(f"sage{i}@example.com", f"Sage{i}", "Lee")
+        for i in range(8)
+    ]
+    worker = Worker(shop.services)
+    await _settle(shop, worker)
+    for customer in customers:
+        await shop.saleor.update_customer(customer, last_name="Moss")
+    shop.mailchimp.batches_paused = True
+    await worker.run_until_idle()
+    async with shop.services.db.session() as session:
+        [row] = await session.scalars(select(BurstBatch))
+        assert row.status is BurstStatus.SUBMITTED
+    return customers, worker
+
+
+async def _erase(shop: Shop, customer: Any) -> None:
+    url = f"/api/erasure/customers/{customer.global_id}"
+    response = await shop.client.post(url, headers=_users_only(shop))
+    assert response.status_code == 202, response.text
+
+
+async def _settle(shop: Shop, worker: Worker) -> None:
+    """Run every job, the waiting ones made due, Mailchimp's batches run in between."""
+    for _ in range(50):
+        await worker.run_until_idle()
+        await shop.mailchimp.drain_batches()
+        if not await make_due(shop, (PUSH_JOB, BURST_JOB, ERASE_JOB)):
+            return
+    raise AssertionError("jobs still pending")
+
+
+def _in_mailchimp(shop: Shop) -> dict[str, str]:
+    return {
+        c.email_address: c.last_name for c in shop.mailchimp.customers(shop.account, shop.store_id)
+    }
+
+
+async def _erasure_status(shop: Shop) -> JobStatus:
+    async with shop.services.db.session() as session:
+        [status] = await session.scalars(select(Job.status).where(Job.kind == ERASE_JOB))
+    return status
+
+
+async def test_an_erasure_waits_for_a_burst_batch_that_carries_the_customer(
+    bursty: Shop,
+) -> None:
+    shop = bursty
+    customers, worker = await _burst_held_by_mailchimp(shop)
+    sage = customers[0]
+
+    await _erase(shop, sage)
+    await worker.run_until_idle()
+    assert await _erasure_status(shop) is JobStatus.PENDING  # waits, Mailchimp untouched
+    assert sage.email in _in_mailchimp(shop)
+
+    shop.mailchimp.batches_paused = False
+    await _settle(shop, worker)
+
+    assert await _erasure_status(shop) is JobStatus.DONE
+    assert _in_mailchimp(shop) == {c.email: "Moss" for c in customers[1:]}
+    assert shop.mailchimp.member(shop.account, shop.list_id, sage.email) is None
+    assert await rows_naming(shop.services, sage.email) == []
+
+
+async def test_an_erasure_waits_no_longer_than_a_batch_may_wait(bursty: Shop) -> None:
+    """A batch Mailchimp never finishes does not keep the customer there for ever."""
+    shop = bursty
+    customers, worker = await _burst_held_by_mailchimp(shop)
+    sage = customers[0]
+    await _erase(shop, sage)
+    await worker.run_until_idle()
+    assert await _erasure_status(shop) is JobStatus.PENDING
+
+    wait = timedelta(seconds=shop.services.settings.initial_sync_batch_wait_seconds)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.kind == ERASE_JOB)
+            .values(created_at=utcnow() - wait, run_after=utcnow())
+        )
+    await worker.run_until_idle()
+
+    assert await _erasure_status(shop) is JobStatus.DONE
+    assert sage.email not in _in_mailchimp(shop)  # the batch still waits
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(Job.id).where(Job.kind == ERASED_NOTE)) is not None
+
+
+async def test_an_erasure_waits_for_an_initial_sync_batch_that_names_the_customer(
+    small: Shop,
+) -> None:
+    shop = small
+    shop.saleor.generate_store(products=0, customers=5, orders=0, seed=7)
+    worker = await first_batch_held(shop)
+    sage = list(shop.saleor.store.customers.values())[-1]  # the first is the staff user
+    async with shop.services.db.session() as session:
+        bodies = await session.scalars(
+            select(InitialSyncBatch.bodies).where(InitialSyncBatch.status == BatchStatus.SUBMITTED)
+        )
+        assert any(b and sage.email in zlib.decompress(b).decode() for b in bodies)
+
+    await _erase(shop, sage)
+    await worker.run_until_idle()
+    assert await _erasure_status(shop) is JobStatus.PENDING
+
+    shop.mailchimp.batches_paused = False
+    await finish(shop)
+    await _settle(shop, worker)
+
+    assert await _erasure_status(shop) is JobStatus.DONE
+    assert sage.email not in _in_mailchimp(shop)
+    assert await rows_naming(shop.services, sage.email) == []
