@@ -6,8 +6,8 @@ address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-
 Mailchimp then refuses to add it again through the API); in every store, the customer's carts
 are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
 history), then the customer. The app's tables then keep only hashes (`forget.py`), and
-Activity records what was done without the address. It first waits while a batch sent before
-may still write the customer into Mailchimp (`in_flight.py`).
+Activity records what was done without the address. It first waits while a batch sent before,
+or a push running, may still write the customer into Mailchimp (`in_flight.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, erased, forget, ledger_records
-from addon.erasure.in_flight import RETRY_SECONDS, carried_by_a_batch
+from addon.erasure.in_flight import RETRY_SECONDS, in_flight
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
@@ -193,19 +193,17 @@ async def _wait_for_batches(
     request: EraseRequest,
     services: Services,
 ) -> None:
-    """Look again later while a batch sent before may still write the customer into Mailchimp
-    (`in_flight.py`), for at most as long as a batch may wait there."""
-    if not await carried_by_a_batch(
-        session, job.installation_id, addresses, request.saleor_user_id
-    ):
+    """Look again later while a batch sent before, or a push running now, may still write the
+    customer into Mailchimp (`in_flight.py`), for at most as long as a batch may wait there."""
+    if not await in_flight(session, job.installation_id, addresses, request.saleor_user_id):
         return
     asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
     waited = (utcnow() - asked).total_seconds() if asked is not None else 0.0
     if waited < services.settings.initial_sync_batch_wait_seconds:
         raise RetryLater(
-            "Waits for a Mailchimp batch sent before it that carries the customer", RETRY_SECONDS
+            "Waits for what was on its way to Mailchimp about the customer", RETRY_SECONDS
         )
-    logger.warning("Erasing a customer a Mailchimp batch unfinished for %.0f s carries", waited)
+    logger.warning("Erasing a customer still on its way to Mailchimp after %.0f s", waited)
 
 
 async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Services) -> None:

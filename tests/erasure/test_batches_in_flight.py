@@ -1,6 +1,6 @@
-"""An erasure asked while a Mailchimp batch carrying the customer waits there: it waits for that
-batch's results, then erases (`addon/erasure/in_flight.py`). Run first, it was undone: the
-batch ran after it and created the customer in Mailchimp again."""
+"""An erasure asked while a Mailchimp batch carrying the customer waits there, or while a push of
+theirs runs: it waits for them, then erases (`addon/erasure/in_flight.py`). Run first, it was
+undone: the batch or the push wrote after it and created the customer in Mailchimp again."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import bursty, make_due
+from tests.ecommerce.test_ledger_lock_order import pending
 from tests.erasure.scan import rows_naming
 from tests.erasure.test_erasure import _users_only
 from tests.initial_sync.conftest import finish, first_batch_held, small
@@ -136,6 +137,44 @@ async def test_an_erasure_waits_for_an_initial_sync_batch_that_names_the_custome
 
     shop.mailchimp.batches_paused = False
     await finish(shop)
+    await _settle(shop, worker)
+
+    assert await _erasure_status(shop) is JobStatus.DONE
+    assert sage.email not in _in_mailchimp(shop)
+    assert await rows_naming(shop.services, sage.email) == []
+
+
+async def test_an_erasure_waits_for_a_push_of_the_customer_running_meanwhile(shop: Shop) -> None:
+    """The push read Saleor before the erasure: sent after it, it would create the customer in
+    Mailchimp again and write their address back into its ledger record."""
+    sage = await shop.saleor.create_customer("sage@example.com", "Sage", "Lee")
+    await shop.drain()
+    await shop.saleor.update_customer(sage, last_name="Moss")
+    worker = Worker(shop.services)
+    while await pending(shop, "webhook.%"):
+        assert await worker.run_once()
+    async with shop.services.db.transaction() as session:
+        running = await session.execute(
+            update(Job)  # another worker runs it
+            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+            .values(
+                status=JobStatus.RUNNING,
+                locked_by="elsewhere",
+                locked_until=utcnow() + timedelta(minutes=5),
+            )
+        )
+        assert running.rowcount == 1  # type: ignore[attr-defined]
+
+    await _erase(shop, sage)
+    await worker.run_until_idle()
+    assert await _erasure_status(shop) is JobStatus.PENDING
+
+    async with shop.services.db.transaction() as session:
+        await session.execute(  # its worker goes on: the push is sent
+            update(Job)
+            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.RUNNING)
+            .values(status=JobStatus.PENDING, locked_by=None, locked_until=None)
+        )
     await _settle(shop, worker)
 
     assert await _erasure_status(shop) is JobStatus.DONE
