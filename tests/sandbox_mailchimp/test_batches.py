@@ -130,14 +130,26 @@ async def test_batch_status_progression_and_listing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Each stage is held until the test lets it go: no stage can be missed on a slow machine.
+    preprocessed = asyncio.Event()
     operation_may_run = asyncio.Event()
-    execute = sandbox.batch_runner._execute
+    finalized = asyncio.Event()
+    runner = sandbox.batch_runner
+    execute, finalize = runner._execute, runner._finalize
+
+    async def held_preprocessing(batch: Any) -> None:
+        await preprocessed.wait()
 
     async def held_operation(*args: Any) -> Any:
         await operation_may_run.wait()
         return await execute(*args)
 
-    monkeypatch.setattr(sandbox.batch_runner, "_execute", held_operation)
+    async def held_finalizing(batch: Any) -> bytes:
+        await finalized.wait()
+        return await finalize(batch)
+
+    monkeypatch.setattr(runner, "_preprocess", held_preprocessing)
+    monkeypatch.setattr(runner, "_execute", held_operation)
+    monkeypatch.setattr(runner, "_finalize", held_finalizing)
     sandbox.batches_paused = True
     ops = [{"method": "GET", "path": "/ping", "operation_id": str(i)} for i in range(3)]
     batch = (await client.post("/batches", json={"operations": ops})).json()
@@ -145,14 +157,23 @@ async def test_batch_status_progression_and_listing(
     async def status() -> str:
         return str((await client.get(f"/batches/{batch['id']}")).json()["status"])
 
+    async def next_status(after: str) -> str:
+        give_up = asyncio.get_running_loop().time() + 60  # only a hang gets there
+        while (now := await status()) == after:
+            assert asyncio.get_running_loop().time() < give_up, f"the batch stayed {after}"
+            await asyncio.sleep(0.005)
+        return now
+
     assert await status() == "pending"
-    sandbox.batches_paused = False
-    give_up = asyncio.get_running_loop().time() + 60  # only a hang gets there
-    while await status() == "pending":  # the runner notices the resume on its next look
-        assert asyncio.get_running_loop().time() < give_up, "the batch never started"
-        await asyncio.sleep(0.005)
-    assert await status() == "started"
+    sandbox.batches_paused = False  # the runner notices the resume on its next look
+    assert await next_status("pending") == "preprocessing"
+    preprocessed.set()
+    assert await next_status("preprocessing") == "started"
     operation_may_run.set()
+    assert await next_status("started") == "finalizing"
+    finalizing = (await client.get(f"/batches/{batch['id']}")).json()
+    assert finalizing["finished_operations"] == 3 and finalizing["response_body_url"] == ""
+    finalized.set()
     await sandbox.drain_batches()
     assert await status() == "finished"
     listed = (await client.get("/batches")).json()

@@ -1,10 +1,13 @@
 """Batch operations: ``POST /batches`` and their asynchronous processing.
 
-A batch is answered at once with status ``pending``, then processed in the background
-(``started`` -> ``finished``). Every operation goes through the same route table as a direct
-request. Results are published as a gzipped tar archive of JSON files, each an array of
-``{"status_code", "operation_id", "response"}`` where ``response`` is the operation's JSON
-response *as a string*; the archive URL expires like a pre-signed S3 URL.
+A batch is answered at once with status ``pending``, then processed in the background through
+``preprocessing``, ``started`` (its operations run) and ``finalizing`` (its results archived,
+no ``response_body_url`` yet) to ``finished``: the statuses of Mailchimp's spec (3.0.81, the
+``Batch`` schema's ``status`` enum) and guide ("Use Batch Operations": "Pending, preprocessing,
+started, finalizing, or finished"), in that order. Every operation goes through the same route
+table as a direct request. Results are published as a gzipped tar archive of JSON files, each
+an array of ``{"status_code", "operation_id", "response"}`` where ``response`` is the
+operation's JSON response *as a string*; the archive URL expires like a pre-signed S3 URL.
 """
 
 from __future__ import annotations
@@ -188,6 +191,11 @@ class BatchRunner:
         with sandbox.state.lock:
             if batch.cancelled:
                 return
+            batch.status = "preprocessing"
+        await self._preprocess(batch)
+        with sandbox.state.lock:
+            if batch.cancelled:
+                return
             batch.status = "started"
         for operation in batch.operations:
             if batch.cancelled:
@@ -204,7 +212,9 @@ class BatchRunner:
                 batch.finished_operations += 1
                 if result.status_code >= 400:
                     batch.errored_operations += 1
-        content = self._archive(batch)
+        with sandbox.state.lock:
+            batch.status = "finalizing"
+        content = await self._finalize(batch)
         with sandbox.state.lock:
             expires_at = sandbox.clock.now() + sandbox.batch_result_ttl
             name = f"{batch.id}-{sandbox.state.new_id(10)}-response.tar.gz"
@@ -263,6 +273,17 @@ class BatchRunner:
         return BatchResult(
             status_code=result.status, operation_id=operation.operation_id, response=response
         )
+
+    async def _preprocess(self, batch: Batch) -> None:
+        """Mailchimp's ``preprocessing`` (its operations were checked at ``POST``): one turn of
+        the event loop, in which a client may see it."""
+        await asyncio.sleep(0)
+
+    async def _finalize(self, batch: Batch) -> bytes:
+        """Mailchimp's ``finalizing``: the results archived, after a turn of the event loop in
+        which a client may see the status with no ``response_body_url`` yet."""
+        await asyncio.sleep(0)
+        return self._archive(batch)
 
     def _archive(self, batch: Batch) -> bytes:
         buffer = io.BytesIO()
