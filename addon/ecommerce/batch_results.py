@@ -4,12 +4,24 @@ shared by the initial sync (`addon.initial_sync.applier`) and live sync's bursts
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Literal
 
 from addon.ecommerce.email_change import REFUSAL
 from addon.mailchimp.models import BatchOperationResult
 
 Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
+
+# Mailchimp's refusal of an order's or a cart's `campaign_id` (unknown, or a campaign of another
+# audience): 400 with "A campaign with the provided ID does not exist in the account for this
+# list." in its `detail` (mailchimp/mc-magento#879, mailchimp/mc-woocommerce#348; ibericode's
+# MC4WP retries without the campaign when the detail says so), not as a field error.
+CAMPAIGN_REFUSAL = "campaign with the provided id does not exist"
+
+
+def campaign_refused(text: str, fields: Collection[str | None]) -> bool:
+    """Whether a 400's title and detail (`text`) or its field errors refuse the campaign."""
+    return CAMPAIGN_REFUSAL in text.lower() or "campaign_id" in fields
 
 
 def classify(result: BatchOperationResult | None) -> Outcome:
@@ -30,7 +42,7 @@ def classify(result: BatchOperationResult | None) -> Outcome:
     if result.status_code == 400 and REFUSAL in text:
         return "live"  # a customer's new e-mail: its live push re-creates the customer
     fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
-    if "campaign_id" in fields:
+    if result.status_code == 400 and campaign_refused(text, fields):
         return "live"  # resent as it was it would fail again: live sync drops the campaign
     return "quarantined"
 

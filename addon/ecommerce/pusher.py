@@ -17,6 +17,7 @@ from typing import TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads, sale_payloads
+from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, admin_label, already_exists
 from addon.ecommerce.email_change import (
     announce_move,
@@ -44,7 +45,7 @@ def order_label(order: SaleorOrder) -> str:
 
 
 def _campaign_rejected(exc: BadRequest) -> bool:
-    return "campaign_id" in exc.field_errors
+    return campaign_refused(f"{exc.title} {exc.detail}", exc.field_errors)
 
 
 class Pusher(CatalogPusher):

@@ -28,6 +28,8 @@ def result(status: int, **body: Any) -> BatchOperationResult:
         (result(400, title="Invalid Resource", detail="A product with the provided ID already exists in the account."), "exists"),  # noqa: E501
         (result(400, title="Invalid Resource", errors=[{"field": "email_address", "message": "bad"}]), "quarantined"),  # noqa: E501
         (result(400, title="Invalid Resource", errors=[{"field": "campaign_id", "message": "x"}]), "live"),  # noqa: E501
+        # Mailchimp's refusal of a campaign says so in its detail alone (mailchimp/mc-magento#879).
+        (result(400, title="Bad Request", detail="A campaign with the provided ID does not exist in the account for this list."), "live"),  # noqa: E501
         # The account's state, not the record's data (Mailchimp's error glossary).
         (result(401, title="API Key Invalid", detail="Your API key may be invalid"), "live"),
         (result(403, title="User Disabled", detail="This account has been disabled."), "live"),

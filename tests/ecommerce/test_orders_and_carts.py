@@ -81,7 +81,7 @@ async def test_cancellation(shop: Shop) -> None:
 
 async def test_attribution_and_a_stale_campaign_never_fails_the_order(shop: Shop) -> None:
     product = await shop.product("Nut", "2.00")
-    campaign = shop.mailchimp.add_campaign(shop.account)
+    campaign = shop.mailchimp.add_campaign(shop.account, shop.list_id)
     good = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0])],
         email="a@example.com",

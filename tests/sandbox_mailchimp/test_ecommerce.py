@@ -129,7 +129,7 @@ async def test_a_refused_product_patch_leaves_the_product_as_it_was(
 async def test_orders_reference_products_and_variants(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:
-    await setup_store(client)
+    list_id = await setup_store(client)
     await client.post(f"{S}/products", json=product_body("p1", ("v1",)))
     no_product = await client.post(f"{S}/orders", json=order_body(product_id="ghost"))
     doc = assert_problem(no_product, 400, "Invalid Resource")
@@ -146,9 +146,15 @@ async def test_orders_reference_products_and_variants(
     assert order["customer"]["orders_count"] == 1 and order["customer"]["total_spent"] == 19.0
     assert_problem(await client.post(f"{S}/orders", json=order_body()), 400, "Invalid Resource")
 
+    # A campaign unknown, or sent to another audience: Mailchimp says so in the detail alone.
+    refusal = "A campaign with the provided ID does not exist in the account for this list."
     unknown_campaign = await client.post(f"{S}/orders", json=order_body("o2", campaign_id="nope"))
-    assert_problem(unknown_campaign, 400, "Invalid Resource")
-    campaign = sandbox.add_campaign(account)
+    doc = assert_problem(unknown_campaign, 400, "Bad Request")
+    assert doc["detail"] == refusal and "errors" not in doc
+    elsewhere = sandbox.add_campaign(account, "another-list")
+    foreign = await client.post(f"{S}/orders", json=order_body("o2", campaign_id=elsewhere))
+    assert assert_problem(foreign, 400, "Bad Request")["detail"] == refusal
+    campaign = sandbox.add_campaign(account, list_id)
     with_campaign = await client.post(f"{S}/orders", json=order_body("o2", campaign_id=campaign))
     assert with_campaign.json()["campaign_id"] == campaign
 

@@ -85,7 +85,7 @@ def send_campaign(
         )
         campaign.index = {h: i for i, h in enumerate(campaign.recipients)}
         data.sent_campaigns[cid] = campaign
-        data.campaigns.add(cid)
+        data.campaigns[cid] = list_id
         return cid
 
 

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .customers import CustomerRef, render_customer, save_customer
 from .ecommerce import STORE, already_exists, now, store_data
-from .errors import FieldError, field_invalid, invalid_resource, not_found
+from .errors import FieldError, bad_request, field_invalid, invalid_resource, not_found
 from .models import Cart, Customer, Line, Order, Product, Variant
 from .routing import ApiRequest, BodyIn, Router, paginate
 from .state import StoreData
@@ -134,10 +134,15 @@ def _order_customer(request: ApiRequest, data: StoreData, ref: CustomerRef) -> C
     return save_customer(request, data, fields)
 
 
-def _check_campaign(request: ApiRequest, campaign_id: str) -> None:
-    if campaign_id and campaign_id not in request.account.campaigns:
-        raise field_invalid(
-            "campaign_id", f"A campaign with the provided ID ('{campaign_id}') does not exist."
+def _check_campaign(request: ApiRequest, data: StoreData, campaign_id: str) -> None:
+    """An order's or a cart's campaign must be one sent to the store's audience. Mailchimp
+    refuses any other with 400 and "A campaign with the provided ID does not exist in the
+    account for this list." as its `detail`, no field error (mailchimp/mc-magento#879: a
+    campaign of another audience refused; mailchimp/mc-woocommerce#348; ibericode's MC4WP
+    reads the detail to retry without the campaign)."""
+    if campaign_id and request.account.campaigns.get(campaign_id) != data.info.list_id:
+        raise bad_request(
+            "A campaign with the provided ID does not exist in the account for this list."
         )
 
 
@@ -193,7 +198,7 @@ def post_order(request: ApiRequest) -> dict[str, Any]:
     payload = request.parse(OrderIn)
     if payload.id in data.orders:
         raise already_exists("order")
-    _check_campaign(request, payload.campaign_id)
+    _check_campaign(request, data, payload.campaign_id)
     _check_promos(data, payload.promos)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
@@ -241,7 +246,7 @@ def patch_order(request: ApiRequest) -> dict[str, Any]:
     if isinstance(body.get("lines"), list):
         merged["lines"] = _merge_lines(found.lines, body["lines"])
     payload = request.parse(OrderIn, merged)
-    _check_campaign(request, payload.campaign_id)
+    _check_campaign(request, data, payload.campaign_id)
     _check_promos(data, payload.promos)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
@@ -276,7 +281,7 @@ def _cart(request: ApiRequest) -> tuple[StoreData, Cart]:
 
 
 def _build_cart(request: ApiRequest, data: StoreData, payload: CartIn, created: str) -> Cart:
-    _check_campaign(request, payload.campaign_id)
+    _check_campaign(request, data, payload.campaign_id)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     return Cart(

@@ -289,12 +289,15 @@ class MailchimpSandbox:
 
     # --- setup helpers -------------------------------------------------------------------
 
-    def add_campaign(self, account: AccountRef, campaign_id: str | None = None) -> str:
-        """Make a campaign id known (orders/carts may reference it)."""
+    def add_campaign(
+        self, account: AccountRef, list_id: str, campaign_id: str | None = None
+    ) -> str:
+        """Make a campaign sent to `list_id` known (the orders and carts of that audience's
+        stores may reference it)."""
         data = self._data(account)
         with self.state.lock:
             cid = campaign_id or self.state.new_id(10)
-            data.campaigns.add(cid)
+            data.campaigns[cid] = list_id
         return cid
 
     async def call(

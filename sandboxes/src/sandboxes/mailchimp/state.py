@@ -144,7 +144,7 @@ class AccountData:
     lists: dict[str, ListData] = field(default_factory=dict)
     stores: dict[str, StoreData] = field(default_factory=dict)
     batches: dict[str, Batch] = field(default_factory=dict)
-    campaigns: set[str] = field(default_factory=set)
+    campaigns: dict[str, str] = field(default_factory=dict)  # id -> the audience it was sent to
     sites: dict[str, ConnectedSiteData] = field(default_factory=dict)  # by foreign id
     sent_campaigns: dict[str, Any] = field(default_factory=dict)  # `campaigns.py`, by id
     in_flight: int = 0
