@@ -9,7 +9,8 @@ Every table that can hold a customer's address is covered here (tests/erasure sc
   Mailchimp no longer holds are marked removed;
 * `jobs`: payloads (webhook bodies, subscription changes, write-backs) and their error texts
   (which Activity shows); the address is replaced by its hash, and the customer's jobs still
-  waiting are dropped (they would only bring the address back);
+  waiting are dropped (they would only bring the address back), the pushes of their ledger
+  records too (their payloads name no address);
 * batches in flight (`ecommerce_burst_batches`, `initial_sync_batches`): their operations about
   the address are dropped from the compressed bodies, and any text naming it replaced;
 * campaign engagement (`engagement_members` with their activity and attributed orders, and the
@@ -28,12 +29,13 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import String, cast, delete, false, func, or_, select
+from sqlalchemy import String, cast, delete, false, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import BurstBatch, EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.engagement.models import EngagementCustomer, EngagementMember
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
@@ -64,8 +66,15 @@ class Forgotten:
 
 
 def address_pattern(addresses: Collection[str]) -> re.Pattern[str]:
+    """Any of `addresses`, whole: not inside a longer address ("ann@example.com" is not in
+    "joann@example.com" nor in "ann@example.com.au"), a sentence's full stop after it allowed."""
     alternatives = sorted((re.escape(a) for a in addresses), key=len, reverse=True)
-    return re.compile("|".join(alternatives), re.IGNORECASE)
+    return re.compile(rf"(?<![\w.+-])(?:{'|'.join(alternatives)})(?![\w-]|\.\w)", re.IGNORECASE)
+
+
+def names(pattern: re.Pattern[str], value: Any) -> bool:
+    """Whether JSON `value` names one of the pattern's addresses (as written, non-ASCII too)."""
+    return bool(pattern.search(json.dumps(value, ensure_ascii=False)))
 
 
 def scrub_text(text: str, addresses: Collection[str]) -> str:
@@ -149,6 +158,31 @@ async def ledger_records(
     return list(result)
 
 
+async def drop_pushes(
+    session: AsyncSession,
+    installation_id: int,
+    records: Collection[SyncRecord],
+    running_job_id: int | None = None,
+) -> int:
+    """Drop the waiting pushes of the customer's ledger records (their payloads name no
+    address): run after the erasure, each would send the customer to Mailchimp again."""
+    lanes = sorted(ledger_key(r.channel_slug, r.kind, r.saleor_id) for r in records)
+    if not lanes:
+        return 0
+    result = await session.execute(
+        update(Job)
+        .where(
+            Job.installation_id == installation_id,
+            Job.kind == PUSH_JOB,
+            Job.status == JobStatus.PENDING,
+            Job.lane.in_(lanes),
+            Job.id != (running_job_id or 0),
+        )
+        .values(status=JobStatus.DONE, finished_at=utcnow(), coalesce_key=None)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def _order_label(label: str, addresses: Collection[str]) -> str:
     number, _, email = label.partition(ORDER_LABEL_SEPARATOR)
     return f"{number}{ORDER_LABEL_SEPARATOR}{erased_label(email)}" if email else label
@@ -189,12 +223,17 @@ async def forget(
     )
     done.engagement = await _forget_engagement(session, installation_id, lowered, saleor_user_id)
 
-    for record in await ledger_records(session, installation_id, addresses, saleor_user_id):
+    records = await ledger_records(session, installation_id, addresses, saleor_user_id)
+    done.dropped_jobs += await drop_pushes(session, installation_id, records, running_job_id)
+    for record in records:
         label = record.label or ""
         if record.kind is EntityKind.ORDER:
             record.label = _order_label(label, addresses)
             if orders_deleted:
                 _removed(record)
+            elif record.status is SyncStatus.PENDING:
+                # Its push dropped: Mailchimp keeps the order as last sent (if it was).
+                record.status = SyncStatus.SYNCED if record.mailchimp_id else SyncStatus.REMOVED
         else:
             record.label = erased_label(label if _is_address(label) else lowered[0])
             _removed(record)
@@ -209,7 +248,10 @@ async def forget(
         )
     )
     now = utcnow()
+    pattern = address_pattern(addresses)
     for job in jobs:
+        if not names(pattern, job.payload) and not pattern.search(job.last_error or ""):
+            continue  # matched coarsely: a longer address holds this one
         job.payload = scrub(job.payload, addresses)
         if job.last_error:
             job.last_error = scrub_text(job.last_error, addresses)
@@ -229,7 +271,6 @@ async def forget(
     for burst in bursts:
         burst.records = scrub(burst.records, addresses)
         done.batches += 1
-    pattern = address_pattern(addresses)
     batches = await session.scalars(
         select(InitialSyncBatch).where(
             InitialSyncBatch.installation_id == installation_id,
@@ -240,7 +281,7 @@ async def forget(
         if batch.bodies is None:
             continue
         operations = json.loads(zlib.decompress(batch.bodies))
-        kept = [op for op in operations if not pattern.search(json.dumps(op))]
+        kept = [op for op in operations if not names(pattern, op)]
         if len(kept) != len(operations):
             batch.bodies = zlib.compress(json.dumps(kept, separators=(",", ":")).encode(), 1)
             batch.operations = scrub(batch.operations, addresses)

@@ -10,13 +10,16 @@ while one of these may still write:
 
 * a burst's row holding one of the customer's ledger records (its leader reading Saleor or its
   batch at Mailchimp: the row is deleted once its results are in the ledger);
-* a running initial sync's batch sent, or being sent, whose operations name one of the
-  addresses (a queued one is not sent yet: the erasure drops those operations);
-* a running push of one of the customer's ledger records (the waiting ones it drops).
+* an initial sync's batch sent, or being sent, whose operations name one of the addresses,
+  unless sent longer ago than a batch may wait there (a queued one is not sent yet: the
+  erasure drops those operations). A running sync applies its batch once finished; a
+  cancelled or failed sync's batch still runs at Mailchimp, but no one applies it: Mailchimp
+  is asked whether it has finished (`InFlight.ask`);
+* a running push of one of the customer's ledger records (the waiting ones it drops first).
 
 Not for longer than a batch may wait at Mailchimp (`initial_sync_batch_wait_seconds`, after
-which the initial sync gives such a batch up): one that never finishes must not keep the
-customer in Mailchimp for ever either.
+which the initial sync gives such a batch up) after the erasure was asked: one that never
+finishes must not keep the customer in Mailchimp for ever either.
 """
 
 from __future__ import annotations
@@ -24,14 +27,17 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import PUSH_JOB, BurstBatch
 from addon.ecommerce.push_queue import ledger_key
-from addon.erasure.forget import address_pattern, ledger_records
+from addon.erasure.forget import address_pattern, ledger_records, names
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 
@@ -39,16 +45,26 @@ from addon.jobs.models import Job, JobStatus
 RETRY_SECONDS = 15.0
 
 
+@dataclass(frozen=True)
+class InFlight:
+    """`waiting`: something is on its way; `ask`: the Mailchimp ids of batches of syncs no
+    longer running, on their way unless Mailchimp says they finished."""
+
+    waiting: bool = False
+    ask: tuple[str, ...] = ()
+
+
 async def in_flight(
     session: AsyncSession,
     installation_id: int,
     addresses: Collection[str],
     saleor_user_id: str | None,
-) -> bool:
-    """Whether a batch Mailchimp may still run, or a push running now, carries the customer
-    (see the module)."""
+    batch_wait: timedelta,
+) -> InFlight:
+    """What a batch Mailchimp may still run, or a push running now, carries of the customer
+    (see the module); `batch_wait`: how long after its submission a batch may still run."""
     if not addresses:
-        return False
+        return InFlight()
     records = await ledger_records(session, installation_id, addresses, saleor_user_id)
     keys = {(r.channel_slug, r.kind, r.saleor_id) for r in records}
     if keys:
@@ -63,7 +79,7 @@ async def in_flight(
             .limit(1)
         )
         if running is not None:
-            return True
+            return InFlight(waiting=True)
         bursts = await session.execute(
             select(BurstBatch.channel_slug, BurstBatch.kind, BurstBatch.records).where(
                 BurstBatch.installation_id == installation_id
@@ -71,24 +87,33 @@ async def in_flight(
         )
         for channel, kind, held in bursts:
             if any((channel, kind, saleor_id) in keys for saleor_id in held):
-                return True
+                return InFlight(waiting=True)
     pattern = address_pattern(addresses)
-    bodies = await session.scalars(
-        select(InitialSyncBatch.bodies)
+    batches = await session.execute(
+        select(
+            InitialSyncBatch.bodies,
+            InitialSyncBatch.status,
+            InitialSyncBatch.mailchimp_batch_id,
+            InitialSync.status,
+        )
         .join(InitialSync, InitialSync.id == InitialSyncBatch.sync_id)
         .where(
             InitialSyncBatch.installation_id == installation_id,
             InitialSyncBatch.status.in_((BatchStatus.UNKNOWN, BatchStatus.SUBMITTED)),
             InitialSyncBatch.bodies.is_not(None),
-            InitialSync.status == RunStatus.RUNNING,
+            InitialSyncBatch.submitted_at >= utcnow() - batch_wait,
         )
     )
-    for compressed in bodies:
+    ask: list[str] = []
+    for compressed, status, batch_id, sync_status in batches:
         # Each operation as the erasure's scrub reads it (`forget.forget`).
         operations = json.loads(zlib.decompress(compressed)) if compressed else []
-        if any(pattern.search(json.dumps(operation)) for operation in operations):
-            return True
-    return False
+        if not any(names(pattern, operation) for operation in operations):
+            continue
+        if sync_status is RunStatus.RUNNING or status is BatchStatus.UNKNOWN or not batch_id:
+            return InFlight(waiting=True)
+        ask.append(batch_id)
+    return InFlight(ask=tuple(ask))
 
 
-__all__ = ["RETRY_SECONDS", "in_flight"]
+__all__ = ["RETRY_SECONDS", "InFlight", "in_flight"]

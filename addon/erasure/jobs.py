@@ -13,8 +13,9 @@ or a push running, may still write the customer into Mailchimp (`in_flight.py`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +25,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
-from addon.erasure.forget import addresses_of, erased, forget, ledger_records
+from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
 from addon.erasure.in_flight import RETRY_SECONDS, in_flight
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import EraseRequest, ErasureSource
@@ -186,29 +187,53 @@ def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgott
     )
 
 
-async def _wait_for_batches(
-    session: AsyncSession,
-    job: ClaimedJob,
-    addresses: set[str],
-    request: EraseRequest,
-    services: Services,
-) -> None:
-    """Look again later while a batch sent before, or a push running now, may still write the
-    customer into Mailchimp (`in_flight.py`), for at most as long as a batch may wait there."""
-    if not await in_flight(session, job.installation_id, addresses, request.saleor_user_id):
-        return
-    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-    waited = (utcnow() - asked).total_seconds() if asked is not None else 0.0
-    if waited < services.settings.initial_sync_batch_wait_seconds:
-        raise RetryLater(
-            "Waits for what was on its way to Mailchimp about the customer", RETRY_SECONDS
+async def _must_wait(
+    job: ClaimedJob, addresses: set[str], request: EraseRequest, services: Services
+) -> bool:
+    """Whether to look again later: a batch sent before, or a push running now, may still
+    write the customer into Mailchimp (`in_flight.py`); not once the erasure has waited as long
+    as a batch may wait there."""
+    wait = timedelta(seconds=services.settings.initial_sync_batch_wait_seconds)
+    async with services.db.session() as session:
+        found = await in_flight(
+            session, job.installation_id, addresses, request.saleor_user_id, wait
         )
-    logger.warning("Erasing a customer still on its way to Mailchimp after %.0f s", waited)
+        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    if not found.waiting and not found.ask:
+        return False
+    waited = utcnow() - asked if asked is not None else timedelta()
+    if waited >= wait:
+        logger.warning(
+            "Erasing a customer still on its way to Mailchimp after %.0f s",
+            waited.total_seconds(),
+        )
+        return False
+    return found.waiting or await _any_unfinished(services, job.installation_id, found.ask)
+
+
+async def _any_unfinished(
+    services: Services, installation_id: int, batch_ids: Sequence[str]
+) -> bool:
+    """Whether Mailchimp may still run one of these batches (one it no longer knows: no)."""
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            for batch_id in batch_ids:
+                try:
+                    if (await client.get_batch(batch_id)).unfinished:
+                        return True
+                except NotFound:
+                    continue
+    except NotConnected:
+        return False  # nothing can be erased there either
+    return False
+
+
+WAITING = "Waits for what was on its way to Mailchimp about the customer"
 
 
 async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Services) -> None:
     installation_id = job.installation_id
-    async with services.db.session() as session:
+    async with services.db.transaction() as session:
         addresses = await addresses_of(
             session, installation_id, request.email, request.saleor_user_id
         )
@@ -222,12 +247,19 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         stores = await _store_work(
             session, installation_id, addresses, request.saleor_user_id, delete_orders
         )
-        await _wait_for_batches(session, job, addresses, request, services)
+        # First (kept even if it waits): nothing queued may send the customer once erased.
+        records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
+        await drop_pushes(session, installation_id, records, job.id)
+    if await _must_wait(job, addresses, request, services):
+        raise RetryLater(WAITING, RETRY_SECONDS)
     try:
         async with mailchimp_for(services, installation_id) as client:
             result = await _erase_in_mailchimp(client, lists, addresses, stores)
     except NotConnected:
         result = Erased(connected=False)
+    if await _must_wait(job, addresses, request, services):
+        # Started while Mailchimp was being erased: after it, erase again.
+        raise RetryLater(WAITING, RETRY_SECONDS)
     async with services.db.transaction() as session:
         forgotten = await forget(
             session,

@@ -8,6 +8,7 @@ import zlib
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select, update
 
 from addon.db.types import utcnow
@@ -16,13 +17,14 @@ from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus
 from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
 from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import bursty, make_due
 from tests.ecommerce.test_ledger_lock_order import pending
 from tests.erasure.scan import rows_naming
 from tests.erasure.test_erasure import _users_only
-from tests.initial_sync.conftest import finish, first_batch_held, small
+from tests.initial_sync.conftest import CHANNEL, finish, first_batch_held, small
 
 __all__ = ["bursty", "small"]  # the fixtures, imported
 
@@ -118,9 +120,11 @@ async def test_an_erasure_waits_no_longer_than_a_batch_may_wait(bursty: Shop) ->
         assert await session.scalar(select(Job.id).where(Job.kind == ERASED_NOTE)) is not None
 
 
+@pytest.mark.parametrize("sync", ["running", "cancelled"])
 async def test_an_erasure_waits_for_an_initial_sync_batch_that_names_the_customer(
-    small: Shop,
+    small: Shop, sync: str
 ) -> None:
+    """Whatever became of the sync: a cancelled sync's batch still runs at Mailchimp."""
     shop = small
     shop.saleor.generate_store(products=0, customers=5, orders=0, seed=7)
     worker = await first_batch_held(shop)
@@ -130,13 +134,17 @@ async def test_an_erasure_waits_for_an_initial_sync_batch_that_names_the_custome
             select(InitialSyncBatch.bodies).where(InitialSyncBatch.status == BatchStatus.SUBMITTED)
         )
         assert any(b and sage.email in zlib.decompress(b).decode() for b in bodies)
+    if sync == "cancelled":
+        cancelled = await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+        assert cancelled.status_code == 200, cancelled.text
 
     await _erase(shop, sage)
     await worker.run_until_idle()
     assert await _erasure_status(shop) is JobStatus.PENDING
 
     shop.mailchimp.batches_paused = False
-    await finish(shop)
+    if sync == "running":
+        await finish(shop)
     await _settle(shop, worker)
 
     assert await _erasure_status(shop) is JobStatus.DONE
@@ -180,3 +188,63 @@ async def test_an_erasure_waits_for_a_push_of_the_customer_running_meanwhile(sho
     assert await _erasure_status(shop) is JobStatus.DONE
     assert sage.email not in _in_mailchimp(shop)
     assert await rows_naming(shop.services, sage.email) == []
+
+
+async def _make_all_due(shop: Shop) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.status == JobStatus.PENDING).values(run_after=utcnow())
+        )
+
+
+async def test_an_erasure_drops_the_customers_pushes_still_waiting(shop: Shop) -> None:
+    """A push waiting (backing off, say) would send the customer to Mailchimp again once they
+    are erased: the erasure drops it (its payload names the record, not the address)."""
+    sage = await shop.saleor.create_customer("sage@example.com", "Sage", "Lee")
+    await shop.drain()
+    await shop.saleor.update_customer(sage, last_name="Moss")
+    worker = Worker(shop.services)
+    while await pending(shop, "webhook.%"):
+        assert await worker.run_once()
+    async with shop.services.db.transaction() as session:
+        later = await session.execute(
+            update(Job)
+            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+            .values(run_after=utcnow() + timedelta(minutes=5))
+        )
+        assert later.rowcount == 1  # type: ignore[attr-defined]
+
+    await _erase(shop, sage)
+    await worker.run_until_idle()
+    assert await _erasure_status(shop) is JobStatus.DONE
+    await _make_all_due(shop)
+    await worker.run_until_idle()
+
+    assert sage.email not in _in_mailchimp(shop)
+    assert await rows_naming(shop.services, sage.email) == []
+
+
+async def test_an_erasure_leaves_what_names_a_longer_address_alone(shop: Shop) -> None:
+    """Erasing ann@example.com neither drops nor rewrites a job about joann@example.com (a
+    longer address holding it), such as her own erasure waiting its turn."""
+    ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await shop.drain()
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Job.installation_id).limit(1))
+        assert installation_id is not None
+        joann_job = await JobRepository(session).enqueue(
+            installation_id,
+            "subscriptions.sync_contact",
+            {"email": "joann@example.com", "note": "for joann@example.com.au too"},
+            run_after=utcnow() + timedelta(hours=1),
+        )
+
+    await _erase(shop, ann)
+    await shop.drain()
+
+    async with shop.services.db.session() as session:
+        joann = await session.get(Job, joann_job)
+    assert joann is not None and joann.status is JobStatus.PENDING
+    assert joann.payload == {"email": "joann@example.com", "note": "for joann@example.com.au too"}
+    assert await _erasure_status(shop) is JobStatus.DONE
+    assert ann.email not in _in_mailchimp(shop)
