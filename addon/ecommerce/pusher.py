@@ -115,14 +115,24 @@ class Pusher(CatalogPusher):
                 return
             stock = [ln.variant.product.id for ln in order.lines if ln.variant]
             patch = sale_payloads.order_patch(body)
-            await self._send(
-                known,
-                pushing,
-                body,
-                self.client.create_order,
-                self.client.delete_order,
-                lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
-            )
+            try:
+                await self._send(
+                    known,
+                    pushing,
+                    body,
+                    self.client.create_order,
+                    self.client.delete_order,
+                    lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
+                )
+            except NotFound:
+                if body.lines:
+                    raise
+                # Mailchimp lost it and none of its lines can be referenced: it cannot be
+                # created again (Mailchimp answers an order without lines 404,
+                # mailchimp/mailchimp-client-lib-codegen#127).
+                await self.remember_label(EntityKind.ORDER, order_id, known, label)
+                await self.removed(EntityKind.ORDER, order_id)
+                return
         except Exception:
             await self.remember_label(EntityKind.ORDER, order_id, known, label)
             await self._refresh_stock(stock)

@@ -165,3 +165,32 @@ async def test_a_placeholders_own_push_reads_nothing_from_saleor(shop: Shop) -> 
     assert again is not None
     assert (again.status, again.mailchimp_id) == (SyncStatus.SYNCED, f"deleted_{gone.id}")
     assert shop.orders()[str(order.id)].financial_status == "cancelled"
+
+
+async def test_an_order_no_line_of_which_can_be_referenced_that_mailchimp_lost_is_removed(
+    shop: Shop,
+) -> None:
+    """Its variant deleted, and placed before Saleor kept a line's variant id: Mailchimp kept
+    its lines while it held it, but once it lost the order, it cannot be created again
+    (Mailchimp answers an order without lines 404). The record says so, with no retry."""
+    basil = await shop.product("Basil", "5.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(basil.variants[0], 2)], email="kim@example.com"
+    )
+    await shop.drain()
+    held = shop.saleor.store.orders[order.id]
+    held.lines[0] = held.lines[0].model_copy(
+        update={"variant_id": None, "product_variant_id": None}
+    )
+    lost = await shop.mailchimp.call(
+        shop.account, "DELETE", f"/ecommerce/stores/{shop.store_id}/orders/{order.id}"
+    )
+    assert lost.status == 204
+
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+
+    assert str(order.id) not in shop.orders()
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    assert record.last_error is None

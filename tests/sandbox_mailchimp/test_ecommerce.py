@@ -132,11 +132,18 @@ async def test_orders_reference_products_and_variants(
     list_id = await setup_store(client)
     await client.post(f"{S}/products", json=product_body("p1", ("v1",)))
     no_product = await client.post(f"{S}/orders", json=order_body(product_id="ghost"))
-    doc = assert_problem(no_product, 400, "Invalid Resource")
-    assert doc["errors"][0]["field"] == "lines.0.product_id"
+    doc = assert_problem(no_product, 400, "Bad Request")
+    assert doc["detail"] == (
+        "A product with the provided ID does not exist in the account for this list."
+    )
+    assert "errors" not in doc
     no_variant = await client.post(f"{S}/orders", json=order_body(variant_id="ghost"))
-    doc = assert_problem(no_variant, 400, "Invalid Resource")
-    assert doc["errors"][0]["field"] == "lines.0.product_variant_id"
+    doc = assert_problem(no_variant, 400, "Bad Request")
+    assert doc["detail"] == (
+        "A product with the provided variant ID does not exist in the account for this list."
+    )
+    no_lines = await client.post(f"{S}/orders", json=order_body("o9") | {"lines": []})
+    assert_problem(no_lines, 404, "Resource Not Found")
     assert sandbox.orders(account, "store-1") == []
 
     created = await client.post(f"{S}/orders", json=order_body())
@@ -202,7 +209,7 @@ async def test_carts(
     assert (await client.post(f"{S}/carts", json=cart)).status_code == 200
     assert_problem(await client.post(f"{S}/carts", json=cart), 400, "Invalid Resource")
     bad = {**cart, "id": "cart2", "lines": [{**cart["lines"][0], "product_variant_id": "zz"}]}
-    assert_problem(await client.post(f"{S}/carts", json=bad), 400, "Invalid Resource")
+    assert_problem(await client.post(f"{S}/carts", json=bad), 400, "Bad Request")
     patched = await client.patch(
         f"{S}/carts/cart1", json={"order_total": 19.0, "lines": [{"id": "l1", "quantity": 2}]}
     )

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from .customers import CustomerRef, render_customer, save_customer
 from .ecommerce import STORE, already_exists, now, store_data
-from .errors import FieldError, bad_request, field_invalid, invalid_resource, not_found
+from .errors import bad_request, field_invalid, not_found
 from .models import Cart, Customer, Line, Order, Product, Variant
 from .routing import ApiRequest, BodyIn, Router, paginate
 from .state import StoreData
@@ -86,29 +86,22 @@ def _variant_of(product: Product, variant_id: str) -> Variant | None:
 
 
 def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
-    errors: list[FieldError] = []
+    """The lines of an order or a cart, each of a product and variant the store holds. Mailchimp
+    refuses the first that is not with 400 "Bad Request" and one detail, no field error
+    (ibericode/mailchimp-for-wordpress#754 and #571 quote both bodies)."""
     out: list[Line] = []
-    for index, line in enumerate(lines):
+    for line in lines:
         product = data.products.get(line.product_id)
         if product is None:
-            errors.append(
-                FieldError(
-                    field=f"lines.{index}.product_id",
-                    message=f"A product with the provided ID ('{line.product_id}') "
-                    "does not exist in the account for this store.",
-                )
+            raise bad_request(
+                "A product with the provided ID does not exist in the account for this list."
             )
-            continue
         variant = _variant_of(product, line.product_variant_id)
         if variant is None:
-            errors.append(
-                FieldError(
-                    field=f"lines.{index}.product_variant_id",
-                    message=f"A product variant with the provided ID "
-                    f"('{line.product_variant_id}') does not exist in the account for this store.",
-                )
+            raise bad_request(
+                "A product with the provided variant ID does not exist in the account for this "
+                "list."
             )
-            continue
         out.append(
             Line(
                 **line.__dict__,  # its fields as validated (a dump would copy them first)
@@ -117,8 +110,6 @@ def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
                 image_url=variant.image_url or product.image_url,
             )
         )
-    if errors:
-        raise invalid_resource(errors=errors)
     return out
 
 
@@ -196,6 +187,10 @@ def _order(request: ApiRequest) -> tuple[StoreData, Order]:
 def post_order(request: ApiRequest) -> dict[str, Any]:
     data = store_data(request)
     payload = request.parse(OrderIn)
+    if not payload.lines:
+        # Mailchimp answers an order without lines 404 "Resource Not Found" (a line missing a
+        # field is a 400): mailchimp/mailchimp-client-lib-codegen#127, with both bodies.
+        raise not_found()
     if payload.id in data.orders:
         raise already_exists("order")
     _check_campaign(request, data, payload.campaign_id)
