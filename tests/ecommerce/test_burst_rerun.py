@@ -65,6 +65,22 @@ async def led_by(
     return customers, scope, leader
 
 
+async def out_of_lapses(shop: Shop, job_id: int) -> None:
+    """The job's runs never ended (each killed its worker, say): the next claim quarantines it."""
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(
+                status=JobStatus.RUNNING,
+                attempts=2,
+                lapses=shop.services.settings.worker_max_lapses - 1,
+                locked_by="dead",
+                locked_until=utcnow() - timedelta(seconds=1),
+            )
+        )
+
+
 async def assert_handed_back(shop: Shop, customers: list[Any]) -> None:
     async with shop.services.db.session() as session:
         assert list(await session.scalars(select(BurstBatch))) == []
@@ -152,18 +168,7 @@ async def test_a_leader_that_ran_out_of_lapses_hands_its_records_back_when_quara
     again, so no rerun would ever hand back what it took over."""
     shop = bursty
     customers, _, leader = await led_by(shop, "lapsed")
-    async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(Job)
-            .where(Job.id == leader.id)
-            .values(
-                status=JobStatus.RUNNING,
-                attempts=2,
-                lapses=shop.services.settings.worker_max_lapses - 1,
-                locked_by="dead",
-                locked_until=utcnow() - timedelta(seconds=1),
-            )
-        )
+    await out_of_lapses(shop, leader.id)
 
     await Worker(shop.services).run_until_idle()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -37,7 +36,7 @@ from addon.jobs.worker import Worker
 from sandboxes.saleor.models import Product as SaleorProduct
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
-from tests.ecommerce.test_burst_rerun import led_by
+from tests.ecommerce.test_burst_rerun import led_by, out_of_lapses
 from tests.initial_sync.conftest import first_batch_held
 from tests.initial_sync.conftest import make_due as make_steps_due
 from tests.worker_process import until
@@ -369,18 +368,7 @@ async def test_a_quarantined_leader_locks_its_record_with_those_it_hands_back(
     highest) included (before, its own was written first, then the others in id order)."""
     shop = bursty
     customers, _, leader = await led_by(shop, "thyme", leader_index=2)
-    async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(Job)  # its runs never ended: quarantined by the next claim
-            .where(Job.id == leader.id)
-            .values(
-                status=JobStatus.RUNNING,
-                attempts=2,
-                lapses=shop.services.settings.worker_max_lapses - 1,
-                locked_by="dead",
-                locked_until=utcnow() - timedelta(seconds=1),
-            )
-        )
+    await out_of_lapses(shop, leader.id)
     lowest, middle, own = [await shop.record(EntityKind.CUSTOMER, c.global_id) for c in customers]
     assert lowest is not None and middle is not None and own is not None
     assert lowest.id < middle.id < own.id

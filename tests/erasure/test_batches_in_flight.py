@@ -152,9 +152,8 @@ async def test_an_erasure_waits_for_an_initial_sync_batch_that_names_the_custome
     assert await rows_naming(shop.services, sage.email) == []
 
 
-async def test_an_erasure_waits_for_a_push_of_the_customer_running_meanwhile(shop: Shop) -> None:
-    """The push read Saleor before the erasure: sent after it, it would create the customer in
-    Mailchimp again and write their address back into its ledger record."""
+async def _push_of_a_change(shop: Shop, **job: Any) -> tuple[Any, Worker]:
+    """A customer synced, then changed: their push queued, its job row given `job`'s values."""
     sage = await shop.saleor.create_customer("sage@example.com", "Sage", "Lee")
     await shop.drain()
     await shop.saleor.update_customer(sage, last_name="Moss")
@@ -162,16 +161,22 @@ async def test_an_erasure_waits_for_a_push_of_the_customer_running_meanwhile(sho
     while await pending(shop, "webhook.%"):
         assert await worker.run_once()
     async with shop.services.db.transaction() as session:
-        running = await session.execute(
-            update(Job)  # another worker runs it
-            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
-            .values(
-                status=JobStatus.RUNNING,
-                locked_by="elsewhere",
-                locked_until=utcnow() + timedelta(minutes=5),
-            )
+        changed = await session.execute(
+            update(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING).values(**job)
         )
-        assert running.rowcount == 1  # type: ignore[attr-defined]
+        assert changed.rowcount == 1  # type: ignore[attr-defined]
+    return sage, worker
+
+
+async def test_an_erasure_waits_for_a_push_of_the_customer_running_meanwhile(shop: Shop) -> None:
+    """The push read Saleor before the erasure: sent after it, it would create the customer in
+    Mailchimp again and write their address back into its ledger record."""
+    sage, worker = await _push_of_a_change(
+        shop,
+        status=JobStatus.RUNNING,  # another worker runs it
+        locked_by="elsewhere",
+        locked_until=utcnow() + timedelta(minutes=5),
+    )
 
     await _erase(shop, sage)
     await worker.run_until_idle()
@@ -200,19 +205,7 @@ async def _make_all_due(shop: Shop) -> None:
 async def test_an_erasure_drops_the_customers_pushes_still_waiting(shop: Shop) -> None:
     """A push waiting (backing off, say) would send the customer to Mailchimp again once they
     are erased: the erasure drops it (its payload names the record, not the address)."""
-    sage = await shop.saleor.create_customer("sage@example.com", "Sage", "Lee")
-    await shop.drain()
-    await shop.saleor.update_customer(sage, last_name="Moss")
-    worker = Worker(shop.services)
-    while await pending(shop, "webhook.%"):
-        assert await worker.run_once()
-    async with shop.services.db.transaction() as session:
-        later = await session.execute(
-            update(Job)
-            .where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
-            .values(run_after=utcnow() + timedelta(minutes=5))
-        )
-        assert later.rowcount == 1  # type: ignore[attr-defined]
+    sage, worker = await _push_of_a_change(shop, run_after=utcnow() + timedelta(minutes=5))
 
     await _erase(shop, sage)
     await worker.run_until_idle()
