@@ -113,35 +113,23 @@ class MailchimpClient(EcommerceCalls, BatchCalls):
         """The member, by e-mail or subscriber hash (``NotFound`` if absent)."""
         return await self._get(Member, paths.member(list_id, email_or_hash))
 
-    async def upsert_member(
-        self, list_id: str, member: MemberUpsert, *, skip_merge_validation: bool = False
-    ) -> Member:
-        """``PUT``: add the contact with ``status_if_new`` or update it. With
-        ``skip_merge_validation`` Mailchimp accepts the member without its required merge
-        fields (the API's query parameter of that name)."""
+    # Every member write says `skip_merge_validation`: Mailchimp refuses a PUT or PATCH of a
+    # member lacking a value for a required merge field, even one the write does not touch
+    # (drewm/mailchimp-api#298, brandonseydel/MailChimp.Net#312), so a field an admin made
+    # required in Mailchimp would block a shopper's unsubscribe. The app reports a new
+    # contact's missing required fields itself (`subscriptions.service`), never makes them up.
+    _MEMBER_WRITE = {"skip_merge_validation": "true"}
+
+    async def upsert_member(self, list_id: str, member: MemberUpsert) -> Member:
+        """``PUT``: add the contact with ``status_if_new`` or update it."""
         path = paths.member(list_id, member.email_address)
-        if not skip_merge_validation:
-            return await self._send(Member, "PUT", path, member)
-        data = await self.request(
-            "PUT", path, params={"skip_merge_validation": "true"}, json=member.body()
-        )
+        data = await self.request("PUT", path, params=self._MEMBER_WRITE, json=member.body())
         return self._parse(Member, data, path)
 
-    async def update_member(
-        self,
-        list_id: str,
-        email_or_hash: str,
-        patch: MemberPatch,
-        *,
-        skip_merge_validation: bool = False,
-    ) -> Member:
-        """``PATCH`` an existing member (``skip_merge_validation``: as for ``upsert_member``)."""
+    async def update_member(self, list_id: str, email_or_hash: str, patch: MemberPatch) -> Member:
+        """``PATCH`` an existing member."""
         path = paths.member(list_id, email_or_hash)
-        if not skip_merge_validation:
-            return await self._send(Member, "PATCH", path, patch)
-        data = await self.request(
-            "PATCH", path, params={"skip_merge_validation": "true"}, json=patch.body()
-        )
+        data = await self.request("PATCH", path, params=self._MEMBER_WRITE, json=patch.body())
         return self._parse(Member, data, path)
 
     async def update_member_tags(

@@ -259,9 +259,7 @@ async def _to_mailchimp(
             upsert = MemberUpsert(
                 email_address=email, status_if_new=target, status=target, **fields
             )
-            member = await client.upsert_member(
-                list_id, upsert, skip_merge_validation=bool(missing)
-            )
+            member = await client.upsert_member(list_id, upsert)
         elif previous in COMPLIANCE_STATES:
             # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
             member = await client.update_member(

@@ -96,3 +96,17 @@ async def test_a_required_field_is_needed_unless_merge_validation_is_skipped(
     accepted = await _put(client, list_id, {"FNAME": "Ann"}, "?skip_merge_validation=true")
     assert accepted.status_code == 200, accepted.text
     assert accepted.json()["merge_fields"]["COMPANY"] == ""
+
+    # The member lacks it: a later PUT or PATCH is refused too, even one not about it.
+    member = f"/lists/{list_id}/members/ann@example.com"
+    refused = await _put(client, list_id, {"FNAME": "Anna"})
+    assert [e["field"] for e in refused.json()["errors"]] == ["COMPANY"]
+    unsubscribe = {"status": "unsubscribed"}
+    refused = await client.patch(member, json=unsubscribe)
+    assert refused.status_code == 400 and refused.json()["detail"] == (
+        "Your merge fields were invalid."
+    )
+    kept = (await client.get(member)).json()
+    assert (kept["status"], kept["merge_fields"]["FNAME"]) == ("subscribed", "Ann")
+    skipped = await client.patch(f"{member}?skip_merge_validation=true", json=unsubscribe)
+    assert skipped.status_code == 200 and skipped.json()["status"] == "unsubscribed"

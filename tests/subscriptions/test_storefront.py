@@ -200,3 +200,34 @@ async def test_account_page_rejects_bad_tokens(
     assert response.status_code == 401, response.text
     expected = {"missing": "MISSING_AUTHENTICATION", "expired": "TOKEN_EXPIRED"}
     assert response.json()["error"]["code"] == expected.get(kind, "INVALID_TOKEN")
+
+
+async def test_an_unsubscribe_goes_through_a_merge_field_made_required_since(
+    newsletter: Shop,
+) -> None:
+    """The admin made a field required in Mailchimp after the contact joined (it holds no
+    value): Mailchimp refuses any write of that member unless it skips merge validation, so the
+    shopper's unsubscribe would never reach it."""
+    shop = newsletter
+    token = await _customer_token(shop.saleor, "max@example.com")
+    auth = {"Authorization": f"Bearer {token}"}
+    news = shop.ids["news"]
+
+    async def subscribed(on: bool) -> None:
+        change = await shop.client.put(
+            "/api/storefront/me/subscriptions",
+            params=STORE,
+            headers=auth,
+            json={"audiences": [{"list_id": news, "subscribed": on}]},
+        )
+        assert change.status_code == 202, change.text
+        await shop.work()
+
+    await subscribed(True)
+    assert shop.member(news, "max@example.com").status == "subscribed"
+    await shop.mc(
+        "POST", f"/lists/{news}/merge-fields", {"name": "Company", "type": "text", "required": True}
+    )
+
+    await subscribed(False)
+    assert shop.member(news, "max@example.com").status == "unsubscribed"

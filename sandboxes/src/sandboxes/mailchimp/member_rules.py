@@ -87,7 +87,11 @@ def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: Me
     member.last_changed = request.sandbox.clock.iso()
 
 
-def _check_required_merge_fields(request: ApiRequest, data: ListData, member: Member) -> None:
+def check_required_merge_fields(request: ApiRequest, data: ListData, member: Member) -> None:
+    """A member written (added, or updated by PUT or PATCH) must hold a value for each required
+    merge field, unless the request says `skip_merge_validation`: Mailchimp refuses a PATCH of
+    an existing member lacking one even when the PATCH does not touch it
+    (drewm/mailchimp-api#298 quotes the answer; brandonseydel/MailChimp.Net#312 for PUT)."""
     if request.flag("skip_merge_validation"):
         return
     missing = [
@@ -169,7 +173,7 @@ def create_member(
     if existing is not None and existing.status == "archived":
         member = existing.model_copy(deep=True)  # re-adding an archived contact
     apply_fields(request, data, member, fields)
-    _check_required_merge_fields(request, data, member)
+    check_required_merge_fields(request, data, member)
     set_status(request, data, member, status, new=existing is None)
     for name in tags or []:
         set_tag(request, data, member, name, active=True)

@@ -22,6 +22,7 @@ from .member_rules import (
     MemberFields,
     apply_fields,
     check_email,
+    check_required_merge_fields,
     create_member,
     set_status,
     set_tag,
@@ -142,6 +143,7 @@ def put_member(request: ApiRequest) -> dict[str, Any]:
     else:
         member = existing.model_copy(deep=True)
         apply_fields(request, data, member, payload)
+        check_required_merge_fields(request, data, member)
         if payload.status:
             set_status(request, data, member, payload.status, new=False)
         data.members[key] = member
@@ -158,12 +160,14 @@ def patch_member(request: ApiRequest) -> dict[str, Any]:
         new_key = subscriber_hash(payload.email_address)
         if new_key in data.members:
             raise member_exists(payload.email_address)
-        del data.members[member.id]
         member.email_address = payload.email_address
         member.id = new_key
     apply_fields(request, data, member, payload)
+    check_required_merge_fields(request, data, member)
     if payload.status:
         set_status(request, data, member, payload.status, new=False)
+    # Stored once nothing refused it (a refused change leaves the member as it was).
+    del data.members[found.id]
     data.members[member.id] = member
     return render_member(data, member)
 
