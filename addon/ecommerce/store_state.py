@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
+from addon.ecommerce.ledger_statements import locking
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.stores_repository import StoreRepository
@@ -94,12 +95,15 @@ async def mark_missing(session: AsyncSession, store: MailchimpStore) -> None:
 async def forget_store_contents(session: AsyncSession, store: MailchimpStore) -> None:
     """The store is gone with everything in it: every record is to be created afresh."""
     store.missing_since = None
+    channel = (SyncRecord.installation_id == store.installation_id) & (
+        SyncRecord.channel_slug == store.channel_slug
+    )
+    # Locked in id order before any is written, as every writer of many records does
+    # (`ledger_statements.locking`): one UPDATE took them in its scan's order.
+    locked = locking(select(SyncRecord.id).where(channel), True)
     await session.execute(
         update(SyncRecord)
-        .where(
-            SyncRecord.installation_id == store.installation_id,
-            SyncRecord.channel_slug == store.channel_slug,
-        )
+        .where(SyncRecord.id.in_(locked.scalar_subquery()))
         .values(mailchimp_id=None, content_hash=None, children={}, last_error=None)
     )
     await session.flush()

@@ -37,6 +37,7 @@ from sandboxes.saleor.models import Product as SaleorProduct
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
 from tests.ecommerce.test_burst_rerun import led_by, out_of_lapses
+from tests.ecommerce.test_store_state import delete_store_in_mailchimp
 from tests.initial_sync.conftest import first_batch_held
 from tests.initial_sync.conftest import make_due as make_steps_due
 from tests.worker_process import until
@@ -380,3 +381,27 @@ async def test_a_quarantined_leader_locks_its_record_with_those_it_hands_back(
     assert quarantined is not None and quarantined.status is SyncStatus.QUARANTINED
     for customer in customers[:2]:
         assert await push_queued(shop, customer.global_id)
+
+
+async def test_recreating_a_store_locks_the_channels_records_in_id_order(bursty: Shop) -> None:
+    """Recreating a store Mailchimp lost forgets what it held of every record, then queues them
+    all: while it waits for the highest, it holds the others (as a resync)."""
+    shop = bursty
+    records = await synced_products(shop, "Oat", 10)
+    highest, *others = sorted(records, reverse=True)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord).where(SyncRecord.id.in_(others)).values(updated_at=utcnow())
+        )
+    await delete_store_in_mailchimp(shop)
+    assert (await shop.api("POST", "/api/ecommerce/stores/check")).status_code == 200
+    answers: list[int] = []
+
+    async def recreate() -> None:
+        url = "/api/ecommerce/channels/default-channel/store/recreate"
+        answers.append((await shop.api("POST", url)).status_code)
+
+    still_free = await holding(shop, highest, recreate(), others)
+
+    assert still_free == []
+    assert answers == [200]
