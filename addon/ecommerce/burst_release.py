@@ -77,7 +77,7 @@ async def release_led(session: AsyncSession, job: ClaimedJob, *, keep: PushReque
     """A leader given up (quarantined): what it took over goes back now, in the transaction
     that writes its outcome. Its own record is locked with those, in id order, before any of
     them is written (`ledger_statements.locking`): call it before writing that record."""
-    await _release_reading(session, job, BurstBatch.leader_job_id == job.id, keep, own=True)
+    await _release_reading(session, job, BurstBatch.leader_job_id == job.id, keep, lock_keep=True)
 
 
 async def _release_reading(
@@ -86,11 +86,11 @@ async def _release_reading(
     which: ColumnElement[bool],
     keep: PushRequest,
     *,
-    own: bool = False,
+    lock_keep: bool = False,
 ) -> None:
     """`release_in` for the bursts of `job`'s installation still reading, of those `which`
     selects, locked in id order (waiting for a submission being recorded, then skipping the
-    batch it submitted). `own`: `keep`'s record is locked with theirs."""
+    batch it submitted). `lock_keep`: `keep`'s record is locked with theirs."""
     rows = list(
         await session.scalars(
             select(BurstBatch)
@@ -99,7 +99,7 @@ async def _release_reading(
             .with_for_update(of=BurstBatch)
         )
     )
-    if own and rows:
+    if lock_keep and rows:
         await _lock_records(session, job.installation_id, keep, rows)
     for row in rows:
         # The same Saleor id in another channel or kind is another record.
