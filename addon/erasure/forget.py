@@ -65,16 +65,28 @@ class Forgotten:
     addresses: set[str] = field(default_factory=set)
 
 
+# Before an address: no character of an address, except one ending an escape (JSON's "\n",
+# "\u0022", a URL's "%20"), which may stand right before it in a text.
+_BEFORE = r"(?:(?<![\w.+-])|(?<=\\[nrtbf])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
+
+
 def address_pattern(addresses: Collection[str]) -> re.Pattern[str]:
     """Any of `addresses`, whole: not inside a longer address ("ann@example.com" is not in
     "joann@example.com" nor in "ann@example.com.au"), a sentence's full stop after it allowed."""
     alternatives = sorted((re.escape(a) for a in addresses), key=len, reverse=True)
-    return re.compile(rf"(?<![\w.+-])(?:{'|'.join(alternatives)})(?![\w-]|\.\w)", re.IGNORECASE)
+    return re.compile(rf"{_BEFORE}(?:{'|'.join(alternatives)})(?![\w-]|\.\w)", re.IGNORECASE)
 
 
 def names(pattern: re.Pattern[str], value: Any) -> bool:
-    """Whether JSON `value` names one of the pattern's addresses (as written, non-ASCII too)."""
-    return bool(pattern.search(json.dumps(value, ensure_ascii=False)))
+    """Whether JSON `value` names one of the pattern's addresses, in a key or a string (read
+    as decoded, so no escape of the JSON's own stands before it)."""
+    if isinstance(value, str):
+        return bool(pattern.search(value))
+    if isinstance(value, list):
+        return any(names(pattern, item) for item in value)
+    if isinstance(value, dict):
+        return any(names(pattern, k) or names(pattern, v) for k, v in value.items())
+    return False
 
 
 def scrub_text(text: str, addresses: Collection[str]) -> str:
@@ -140,8 +152,11 @@ async def ledger_records(
     installation_id: int,
     addresses: Collection[str],
     saleor_user_id: str | None,
+    *,
+    locked: bool = False,
 ) -> list[SyncRecord]:
-    """The ledger records about the customer: customers, carts and orders."""
+    """The ledger records about the customer: customers, carts and orders (`locked`: their
+    rows locked, in id order, until the transaction ends)."""
     lowered = [a.lower() for a in addresses]
     label = func.lower(SyncRecord.label)
     conditions: list[ColumnElement[bool]] = [label.in_(lowered)]
@@ -150,12 +165,14 @@ async def ledger_records(
         conditions.append(
             (SyncRecord.kind == EntityKind.CUSTOMER) & (SyncRecord.saleor_id == saleor_user_id)
         )
-    result = await session.scalars(
+    statement = (
         select(SyncRecord)
         .where(SyncRecord.installation_id == installation_id, or_(*conditions))
         .order_by(SyncRecord.id)
     )
-    return list(result)
+    if locked:
+        statement = statement.with_for_update()
+    return list(await session.scalars(statement))
 
 
 async def drop_pushes(

@@ -28,14 +28,14 @@ import json
 import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
-from addon.ecommerce.models import PUSH_JOB, BurstBatch
+from addon.ecommerce.models import PUSH_JOB, BurstBatch, SyncRecord
 from addon.ecommerce.push_queue import ledger_key
 from addon.erasure.forget import address_pattern, ledger_records, names
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
@@ -43,6 +43,31 @@ from addon.jobs.models import Job, JobStatus
 
 # How often a waiting erasure looks again (a push ends in a second, a burst's batch in seconds).
 RETRY_SECONDS = 15.0
+
+
+async def pushes_in_flight(
+    session: AsyncSession,
+    installation_id: int,
+    records: Collection[SyncRecord],
+    since: datetime | None,
+) -> bool:
+    """Whether a push of one of `records` runs, or ended after `since`."""
+    if not records:
+        return False
+    ended = Job.status == JobStatus.RUNNING
+    if since is not None:
+        ended = ended | (Job.finished_at > since)
+    found = await session.scalar(
+        select(Job.id)
+        .where(
+            Job.installation_id == installation_id,
+            Job.kind == PUSH_JOB,
+            Job.lane.in_(sorted(ledger_key(r.channel_slug, r.kind, r.saleor_id) for r in records)),
+            ended,
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 @dataclass(frozen=True)
@@ -60,25 +85,18 @@ async def in_flight(
     addresses: Collection[str],
     saleor_user_id: str | None,
     batch_wait: timedelta,
+    since: datetime | None = None,
 ) -> InFlight:
     """What a batch Mailchimp may still run, or a push running now, carries of the customer
-    (see the module); `batch_wait`: how long after its submission a batch may still run."""
+    (see the module); `batch_wait`: how long after its submission a batch may still run;
+    `since`: a push of theirs that ended since then counts too (it may have written after the
+    erasure began)."""
     if not addresses:
         return InFlight()
     records = await ledger_records(session, installation_id, addresses, saleor_user_id)
     keys = {(r.channel_slug, r.kind, r.saleor_id) for r in records}
     if keys:
-        running = await session.scalar(
-            select(Job.id)
-            .where(
-                Job.installation_id == installation_id,
-                Job.kind == PUSH_JOB,
-                Job.status == JobStatus.RUNNING,
-                Job.lane.in_(sorted(ledger_key(*key) for key in keys)),
-            )
-            .limit(1)
-        )
-        if running is not None:
+        if await pushes_in_flight(session, installation_id, records, since):
             return InFlight(waiting=True)
         bursts = await session.execute(
             select(BurstBatch.channel_slug, BurstBatch.kind, BurstBatch.records).where(
@@ -116,4 +134,4 @@ async def in_flight(
     return InFlight(ask=tuple(ask))
 
 
-__all__ = ["RETRY_SECONDS", "InFlight", "in_flight"]
+__all__ = ["RETRY_SECONDS", "InFlight", "in_flight", "pushes_in_flight"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,7 +26,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
-from addon.erasure.in_flight import RETRY_SECONDS, in_flight
+from addon.erasure.in_flight import RETRY_SECONDS, in_flight, pushes_in_flight
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
@@ -188,15 +188,19 @@ def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgott
 
 
 async def _must_wait(
-    job: ClaimedJob, addresses: set[str], request: EraseRequest, services: Services
+    job: ClaimedJob,
+    addresses: set[str],
+    request: EraseRequest,
+    services: Services,
+    since: datetime | None = None,
 ) -> bool:
-    """Whether to look again later: a batch sent before, or a push running now, may still
-    write the customer into Mailchimp (`in_flight.py`); not once the erasure has waited as long
-    as a batch may wait there."""
+    """Whether to look again later: a batch sent before, or a push running now (or ended
+    `since`), may still write the customer into Mailchimp (`in_flight.py`); not once the
+    erasure has waited as long as a batch may wait there."""
     wait = timedelta(seconds=services.settings.initial_sync_batch_wait_seconds)
     async with services.db.session() as session:
         found = await in_flight(
-            session, job.installation_id, addresses, request.saleor_user_id, wait
+            session, job.installation_id, addresses, request.saleor_user_id, wait, since
         )
         asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
     if not found.waiting and not found.ask:
@@ -252,15 +256,22 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         await drop_pushes(session, installation_id, records, job.id)
     if await _must_wait(job, addresses, request, services):
         raise RetryLater(WAITING, RETRY_SECONDS)
+    started = utcnow()
     try:
         async with mailchimp_for(services, installation_id) as client:
             result = await _erase_in_mailchimp(client, lists, addresses, stores)
     except NotConnected:
         result = Erased(connected=False)
-    if await _must_wait(job, addresses, request, services):
-        # Started while Mailchimp was being erased: after it, erase again.
+    if await _must_wait(job, addresses, request, services, since=started):
+        # Sent while Mailchimp was being erased: once it is done, erase again.
         raise RetryLater(WAITING, RETRY_SECONDS)
     async with services.db.transaction() as session:
+        # The records locked (a push's outcome waits for the forgetting), then one last look.
+        mine = await ledger_records(
+            session, installation_id, addresses, request.saleor_user_id, locked=True
+        )
+        if await pushes_in_flight(session, installation_id, mine, started):
+            raise RetryLater(WAITING, RETRY_SECONDS)
         forgotten = await forget(
             session,
             installation_id,

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from addon.db.types import utcnow
 from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus
+from addon.erasure import jobs as erasure_jobs
 from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
@@ -241,3 +242,35 @@ async def test_an_erasure_leaves_what_names_a_longer_address_alone(shop: Shop) -
     assert joann.payload == {"email": "joann@example.com", "note": "for joann@example.com.au too"}
     assert await _erasure_status(shop) is JobStatus.DONE
     assert ann.email not in _in_mailchimp(shop)
+
+
+async def test_a_push_sent_while_mailchimp_is_erased_makes_the_erasure_erase_again(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change queued just after the erasure looked, its push sent while the erasure deletes
+    in Mailchimp: the erasure sees it ended since, and erases again once more."""
+    sage, worker = await _push_of_a_change(shop, run_after=utcnow() + timedelta(hours=1))
+    erase_in_mailchimp = erasure_jobs._erase_in_mailchimp
+    pushed_meanwhile: list[bool] = []
+
+    async def with_a_push_meanwhile(*args: Any) -> Any:
+        erased = await erase_in_mailchimp(*args)
+        if not pushed_meanwhile:  # the push, queued after the drop, runs to its end now
+            pushed_meanwhile.append(True)
+            async with shop.services.db.transaction() as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.kind == PUSH_JOB, Job.status == JobStatus.DONE)
+                    .values(status=JobStatus.PENDING, finished_at=None, run_after=utcnow())
+                )
+            assert await Worker(shop.services).run_once()
+            assert sage.email in _in_mailchimp(shop)
+        return erased
+
+    monkeypatch.setattr(erasure_jobs, "_erase_in_mailchimp", with_a_push_meanwhile)
+    await _erase(shop, sage)
+    await _settle(shop, worker)
+
+    assert pushed_meanwhile and await _erasure_status(shop) is JobStatus.DONE
+    assert sage.email not in _in_mailchimp(shop)
+    assert await rows_naming(shop.services, sage.email) == []
