@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +29,7 @@ from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
 from addon.erasure.in_flight import RETRY_SECONDS, in_flight, pushes_in_flight
 from addon.erasure.models import ErasureSettings
-from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.erasure.schemas import ErasedCounts, EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
@@ -89,6 +90,21 @@ class Erased:
     audiences: int = 0
     stores: int = 0
     connected: bool = True
+
+    def plus(self, earlier: ErasedCounts) -> Erased:
+        """These deletions and those of the erasure's earlier runs."""
+        return replace(
+            self,
+            members=earlier.members + self.members,
+            customers=earlier.customers + self.customers,
+            carts=earlier.carts + self.carts,
+            orders=earlier.orders + self.orders,
+        )
+
+    def counts(self) -> ErasedCounts:
+        return ErasedCounts(
+            members=self.members, customers=self.customers, carts=self.carts, orders=self.orders
+        )
 
 
 @dataclass(frozen=True)
@@ -235,6 +251,33 @@ async def _any_unfinished(
 WAITING = "Waits for what was on its way to Mailchimp about the customer"
 
 
+async def _again(
+    services: Services, job: ClaimedJob, request: EraseRequest, result: Erased
+) -> NoReturn:
+    """A push was sent while Mailchimp was being erased: once it is done, erase again (what
+    this run deleted kept for the summary)."""
+    kept = request.model_copy(update={"erased": result.counts()})
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.id == job.id).values(payload=kept.model_dump(mode="json"))
+        )
+    raise RetryLater(WAITING, RETRY_SECONDS)
+
+
+async def _note(session: AsyncSession, job: ClaimedJob, request: EraseRequest, note: str) -> None:
+    """The job keeps the address's hash only, Activity the note (without the address)."""
+    hashed = request.model_copy(update={"email": erased(request.email)})
+    await session.execute(
+        update(Job).where(Job.id == job.id).values(payload=hashed.model_dump(mode="json"))
+    )
+    note_id = await JobRepository(session).enqueue(
+        job.installation_id, ERASED_NOTE, {"erased": erased(request.email)}, status=JobStatus.DONE
+    )
+    if note_id is not None:
+        await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
+    await complete_in(session)
+
+
 async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.transaction() as session:
@@ -262,36 +305,28 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
             result = await _erase_in_mailchimp(client, lists, addresses, stores)
     except NotConnected:
         result = Erased(connected=False)
+    result = result.plus(request.erased)
     if await _must_wait(job, addresses, request, services, since=started):
-        # Sent while Mailchimp was being erased: once it is done, erase again.
-        raise RetryLater(WAITING, RETRY_SECONDS)
+        await _again(services, job, request, result)
     async with services.db.transaction() as session:
         # The records locked (a push's outcome waits for the forgetting), then one last look.
         mine = await ledger_records(
             session, installation_id, addresses, request.saleor_user_id, locked=True
         )
-        if await pushes_in_flight(session, installation_id, mine, started):
-            raise RetryLater(WAITING, RETRY_SECONDS)
-        forgotten = await forget(
-            session,
-            installation_id,
-            addresses,
-            request.saleor_user_id,
-            orders_deleted=delete_orders and result.connected,
-            running_job_id=job.id,
-        )
-        # This job's own payload keeps the hash only.
-        hashed = request.model_copy(update={"email": erased(request.email)})
-        await session.execute(
-            update(Job).where(Job.id == job.id).values(payload=hashed.model_dump(mode="json"))
-        )
-        note = summary(result, request.source, delete_orders, forgotten.contacts + forgotten.ledger)
-        note_id = await JobRepository(session).enqueue(
-            installation_id, ERASED_NOTE, {"erased": erased(request.email)}, status=JobStatus.DONE
-        )
-        if note_id is not None:
-            await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
-        await complete_in(session)
+        again = await pushes_in_flight(session, installation_id, mine, started)
+        if not again:
+            forgotten = await forget(
+                session,
+                installation_id,
+                addresses,
+                request.saleor_user_id,
+                orders_deleted=delete_orders and result.connected,
+                running_job_id=job.id,
+            )
+            done = forgotten.contacts + forgotten.ledger
+            await _note(session, job, request, summary(result, request.source, delete_orders, done))
+    if again:
+        await _again(services, job, request, result)
     logger.info("Customer erased (%d addresses)", len(addresses))
 
 

@@ -13,6 +13,18 @@ class ErasureSource(StrEnum):
     PANEL = "panel"  # a staff user pressed "Erase from Mailchimp" in the customer panel
 
 
+class ErasedCounts(BaseModel):
+    """What an erasure's earlier runs deleted in Mailchimp (one that must erase again after a
+    push sent meanwhile reports them all)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    members: int = 0
+    customers: int = 0
+    carts: int = 0
+    orders: int = 0
+
+
 class EraseRequest(BaseModel):
     """The `erasure.erase` job. The address is needed until Mailchimp has erased it; the job's
     last transaction replaces it (here too) by its hash."""
@@ -22,6 +34,7 @@ class EraseRequest(BaseModel):
     email: str
     saleor_user_id: str | None = None
     source: ErasureSource
+    erased: ErasedCounts = ErasedCounts()
 
 
 class ErasedAudience(BaseModel):

@@ -274,3 +274,7 @@ async def test_a_push_sent_while_mailchimp_is_erased_makes_the_erasure_erase_aga
     assert pushed_meanwhile and await _erasure_status(shop) is JobStatus.DONE
     assert sage.email not in _in_mailchimp(shop)
     assert await rows_naming(shop.services, sage.email) == []
+    async with shop.services.db.session() as session:
+        note = await session.scalar(select(Job.last_error).where(Job.kind == ERASED_NOTE))
+    # Both runs' deletions: the customer, then the customer the push sent again.
+    assert note is not None and "2 customer record(s)" in note, note
