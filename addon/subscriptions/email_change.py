@@ -11,7 +11,9 @@ The e-commerce push queues the move too when Mailchimp refuses the customer's ne
 The move, in every audience the old address is a member of:
 
 * the new address is not a member: `PATCH /lists/{id}/members/{old hash}` with the new
-  `email_address` (Mailchimp keeps status, groups, tags and marketing permissions);
+  `email_address` (Mailchimp keeps status, groups, tags and marketing permissions), which
+  Mailchimp allows for a subscribed member only; any other joins at the new address as it
+  stood (`_carry`);
 * it is one already: the stronger consent is kept and the old member's groups, tags and
   permissions are added to it; an unsubscribed or cleaned new address is never subscribed
   again, and the old address's unsubscribe follows the customer to a new address that only
@@ -44,6 +46,7 @@ from addon.mailchimp import (
     MemberUpsert,
     NotFound,
     TagUpdate,
+    ValidationFailed,
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.saleor.schemas import UserEventBody
@@ -214,12 +217,62 @@ async def move_member(
     except NotFound:
         new = None
     if new is None:
+        if old.status != "subscribed":
+            return await _carry(client, list_id, old, new_email)
         try:
             patch = MemberPatch(email_address=new_email)
             return Moved(await client.update_member(list_id, old_email, patch))
-        except MemberExists:  # added meanwhile (e.g. by the e-commerce customer's re-creation)
+        except (MemberExists, ValidationFailed) as exc:
+            # Added meanwhile (e.g. by the e-commerce customer's re-creation): Mailchimp says
+            # '"x" is already in this list with a status of "y".' (brandonseydel/MailChimp.Net#201)
+            if not isinstance(exc, MemberExists) and not _taken(exc):
+                raise
             new = await client.get_member(list_id, new_email)
     return await _merge(client, list_id, name, old, new)
+
+
+def _taken(exc: ValidationFailed) -> bool:
+    return any("is already in this list" in message for message in exc.field_errors.values())
+
+
+# What a contact that is not subscribed becomes at the new address: Mailchimp changes the
+# address of a subscribed member only ('This member's status is "cleaned." You can only update
+# email addresses for members with a status of "subscribed."', ibericode/mailchimp-user-sync#96).
+CARRIED = {"unsubscribed": "unsubscribed", "pending": "pending", "transactional": "transactional"}
+
+
+async def _carry(client: MailchimpClient, list_id: str, old: Member, new_email: str) -> Moved:
+    """The new address joins as the old one stood (an unsubscribe follows the customer, a
+    pending contact confirms at the new address), with its groups, tags and permissions; the
+    old member is archived unless Mailchimp keeps it (unsubscribed). A cleaned address bounced:
+    nothing of it goes to another. `status_if_new` only: a contact added meanwhile keeps its
+    own status."""
+    status = CARRIED.get(old.status)
+    if status is None:
+        return Moved()
+    interests = {i: True for i, on in old.interests.items() if on}
+    permissions = [
+        MarketingPermissionInput(marketing_permission_id=p.marketing_permission_id, enabled=True)
+        for p in old.marketing_permissions
+        if p.enabled
+    ]
+    member = await client.upsert_member(
+        list_id,
+        MemberUpsert(
+            email_address=new_email,
+            status_if_new=status,
+            interests=interests or None,
+            marketing_permissions=permissions or None,
+        ),
+    )
+    if old.tags:
+        await client.update_member_tags(
+            list_id, new_email, [TagUpdate(name=t) for t in sorted({t.name for t in old.tags})]
+        )
+    if old.status not in COMPLIANCE:
+        with contextlib.suppress(NotFound):
+            await client.archive_member(list_id, old.email_address)
+    return Moved(member)
 
 
 # --- the job --------------------------------------------------------------------------------

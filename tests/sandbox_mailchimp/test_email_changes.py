@@ -56,3 +56,34 @@ async def test_a_member_moves_to_a_new_address_and_a_forgotten_one_stays_out(
     assert gone.status_code == 204
     again = {"email_address": "a@x.org", "status": "subscribed"}
     assert_problem(await client.post(members, json=again), 400, "Forgotten Email Not Subscribed")
+
+
+async def test_only_a_subscribed_members_address_changes_and_not_to_one_in_the_list(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """ibericode/mailchimp-user-sync#96 and brandonseydel/MailChimp.Net#201 quote the answers."""
+    list_id = await setup_store(client)
+    members = f"/lists/{list_id}/members"
+    for address, status in (("ann@example.org", "unsubscribed"), ("bo@example.org", "subscribed")):
+        body = {"email_address": address, "status": status}
+        assert (await client.post(members, json=body)).status_code == 200
+    unsubscribed = await client.patch(
+        f"{members}/ann@example.org", json={"email_address": "a@x.org"}
+    )
+    doc = assert_problem(unsubscribed, 400, "Invalid Resource")
+    assert doc["detail"] == (
+        'This member\'s status is "unsubscribed." You can only update email addresses for '
+        'members with a status of "subscribed."'
+    )
+    taken = await client.patch(
+        f"{members}/bo@example.org", json={"email_address": "ann@example.org"}
+    )
+    doc = assert_problem(taken, 400, "Invalid Resource")
+    assert doc["errors"] == [
+        {
+            "field": "email_address",
+            "message": '"ann@example.org" is already in this list with a status of "unsubscribed".',
+        }
+    ]
+    assert sandbox.member(account, list_id, "bo@example.org") is not None
+    assert sandbox.member(account, list_id, "a@x.org") is None

@@ -155,9 +155,37 @@ async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(store
     )
     await shop.saleor.confirm_email_change(customer, NEW)
     await shop.drain()
+    # Mailchimp changes a subscribed member's address only: the new address joins as the old
+    # one stands, which Mailchimp keeps (unsubscribed).
     moved = shop.mailchimp.member(shop.account, shop.list_id, NEW)
     assert moved is not None and moved.status == "unsubscribed"
-    assert shop.mailchimp.member(shop.account, shop.list_id, OLD) is None
+    kept = shop.mailchimp.member(shop.account, shop.list_id, OLD)
+    assert kept is not None and kept.status == "unsubscribed"
+
+
+@pytest.mark.parametrize(
+    ("status", "at_new"), [("pending", "pending"), ("cleaned", "transactional")]
+)
+async def test_a_contact_not_subscribed_joins_at_the_new_address_as_it_stood(
+    store: Shop, status: str, at_new: str
+) -> None:
+    """A pending contact confirms at the new address (the old one archived); a cleaned
+    address bounced, so nothing of it goes to another (the new address is only the
+    e-commerce customer's, created again: transactional)."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    with shop.mailchimp.state.lock:  # as Mailchimp sets it (a bounce, or no confirmation yet)
+        member = (
+            shop.mailchimp._data(shop.account).lists[shop.list_id].members[subscriber_hash(OLD)]
+        )
+        member.status = status
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+    moved = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert moved is not None and moved.status == at_new
+    old = shop.mailchimp.member(shop.account, shop.list_id, OLD)
+    assert old is not None and old.status == ("archived" if status == "pending" else status)
 
 
 async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consent(

@@ -15,7 +15,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .errors import MailchimpError, field_invalid, invalid_resource, member_exists, not_found
+from .errors import (
+    FieldError,
+    MailchimpError,
+    field_invalid,
+    invalid_resource,
+    member_exists,
+    not_found,
+)
 from .lists import list_data
 from .member_rules import (
     ApiStatus,
@@ -157,9 +164,25 @@ def patch_member(request: ApiRequest) -> dict[str, Any]:
     member = found.model_copy(deep=True)
     if payload.email_address and payload.email_address.lower() != member.email_address.lower():
         check_email(payload.email_address)
+        if member.status != "subscribed":
+            # ibericode/mailchimp-user-sync#96 quotes Mailchimp's refusal.
+            raise invalid_resource(
+                f'This member\'s status is "{member.status}." You can only update email '
+                'addresses for members with a status of "subscribed."'
+            )
         new_key = subscriber_hash(payload.email_address)
-        if new_key in data.members:
-            raise member_exists(payload.email_address)
+        taken = data.members.get(new_key)
+        if taken is not None:
+            # Archived ones too (brandonseydel/MailChimp.Net#201 quotes the answer).
+            raise invalid_resource(
+                errors=[
+                    FieldError(
+                        field="email_address",
+                        message=f'"{payload.email_address}" is already in this list with a '
+                        f'status of "{taken.status}".',
+                    )
+                ]
+            )
         member.email_address = payload.email_address
         member.id = new_key
     apply_fields(request, data, member, payload)
