@@ -65,9 +65,12 @@ class Forgotten:
     addresses: set[str] = field(default_factory=set)
 
 
-# Before an address: no character of an address, except one ending an escape (JSON's "\n",
-# "\u0022", a URL's "%20"), which may stand right before it in a text.
-_BEFORE = r"(?:(?<![\w.+-])|(?<=\\[nrtbf])|(?<=\\u[0-9A-Fa-f]{4})|(?<=%[0-9A-Fa-f]{2}))"
+# An ASCII character that can stand right before an address (no character of an address: a
+# letter, digit, "_", ".", "+" or "-"), and so may be escaped there, in JSON ("\u0022") or a
+# URL ("%20"); a JSON short escape ("\n") too.
+_BEFORE_ASCII = [c for c in range(0x80) if not (chr(c).isalnum() or chr(c) in "_.+-")]
+_HEX = "|".join(sorted({f"{c:02x}" for c in _BEFORE_ASCII} | {f"{c:02X}" for c in _BEFORE_ASCII}))
+_BEFORE = rf"(?:(?<![\w.+-])|(?<=\\[nrtbf])|(?<=\\u00(?:{_HEX}))|(?<=%(?:{_HEX})))"
 
 
 def address_pattern(addresses: Collection[str]) -> re.Pattern[str]:
@@ -180,12 +183,13 @@ async def drop_pushes(
     installation_id: int,
     records: Collection[SyncRecord],
     running_job_id: int | None = None,
-) -> int:
+) -> list[int]:
     """Drop the waiting pushes of the customer's ledger records (their payloads name no
-    address): run after the erasure, each would send the customer to Mailchimp again."""
+    address): run after the erasure, each would send the customer to Mailchimp again. Answers
+    their ids."""
     lanes = sorted(ledger_key(r.channel_slug, r.kind, r.saleor_id) for r in records)
     if not lanes:
-        return 0
+        return []
     result = await session.execute(
         update(Job)
         .where(
@@ -196,8 +200,9 @@ async def drop_pushes(
             Job.id != (running_job_id or 0),
         )
         .values(status=JobStatus.DONE, finished_at=utcnow(), coalesce_key=None)
+        .returning(Job.id)
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return list(result.scalars())
 
 
 def _order_label(label: str, addresses: Collection[str]) -> str:
@@ -241,7 +246,8 @@ async def forget(
     done.engagement = await _forget_engagement(session, installation_id, lowered, saleor_user_id)
 
     records = await ledger_records(session, installation_id, addresses, saleor_user_id)
-    done.dropped_jobs += await drop_pushes(session, installation_id, records, running_job_id)
+    dropped = await drop_pushes(session, installation_id, records, running_job_id)
+    done.dropped_jobs += len(dropped)
     for record in records:
         label = record.label or ""
         if record.kind is EntityKind.ORDER:

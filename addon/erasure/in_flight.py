@@ -45,15 +45,20 @@ from addon.jobs.models import Job, JobStatus
 RETRY_SECONDS = 15.0
 
 
-async def pushes_in_flight(
+async def written_since(
     session: AsyncSession,
     installation_id: int,
     records: Collection[SyncRecord],
     since: datetime | None,
+    dropped: Collection[int] = (),
 ) -> bool:
-    """Whether a push of one of `records` runs, or ended after `since`."""
+    """Whether a push of one of `records` runs, or (`since`) one of them was written after it
+    (pushed, settled by a batch, queued again) or a push of one ended after it (but the
+    erasure's own `dropped` ones)."""
     if not records:
         return False
+    if since is not None and any(record.updated_at > since for record in records):
+        return True
     ended = Job.status == JobStatus.RUNNING
     if since is not None:
         ended = ended | (Job.finished_at > since)
@@ -64,6 +69,7 @@ async def pushes_in_flight(
             Job.kind == PUSH_JOB,
             Job.lane.in_(sorted(ledger_key(r.channel_slug, r.kind, r.saleor_id) for r in records)),
             ended,
+            Job.id.not_in(sorted(dropped)),
         )
         .limit(1)
     )
@@ -96,7 +102,7 @@ async def in_flight(
     records = await ledger_records(session, installation_id, addresses, saleor_user_id)
     keys = {(r.channel_slug, r.kind, r.saleor_id) for r in records}
     if keys:
-        if await pushes_in_flight(session, installation_id, records, since):
+        if await written_since(session, installation_id, records, since):
             return InFlight(waiting=True)
         bursts = await session.execute(
             select(BurstBatch.channel_slug, BurstBatch.kind, BurstBatch.records).where(
@@ -134,4 +140,4 @@ async def in_flight(
     return InFlight(ask=tuple(ask))
 
 
-__all__ = ["RETRY_SECONDS", "InFlight", "in_flight", "pushes_in_flight"]
+__all__ = ["RETRY_SECONDS", "InFlight", "in_flight", "written_since"]

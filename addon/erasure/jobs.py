@@ -27,7 +27,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
-from addon.erasure.in_flight import RETRY_SECONDS, in_flight, pushes_in_flight
+from addon.erasure.in_flight import RETRY_SECONDS, in_flight, written_since
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import ErasedCounts, EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
@@ -218,17 +218,23 @@ async def _must_wait(
         found = await in_flight(
             session, job.installation_id, addresses, request.saleor_user_id, wait, since
         )
-        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-    if not found.waiting and not found.ask:
-        return False
-    waited = utcnow() - asked if asked is not None else timedelta()
-    if waited >= wait:
-        logger.warning(
-            "Erasing a customer still on its way to Mailchimp after %.0f s",
-            waited.total_seconds(),
-        )
-        return False
+        if (not found.waiting and not found.ask) or await _overdue(session, job, services):
+            return False
     return found.waiting or await _any_unfinished(services, job.installation_id, found.ask)
+
+
+async def _overdue(session: AsyncSession, job: ClaimedJob, services: Services) -> bool:
+    """Whether the erasure has waited as long as a batch may wait at Mailchimp: it waits no
+    more (a batch that never finishes must not keep the customer there for ever)."""
+    wait = timedelta(seconds=services.settings.initial_sync_batch_wait_seconds)
+    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    waited = utcnow() - asked if asked is not None else timedelta()
+    if waited < wait:
+        return False
+    logger.warning(
+        "Erasing a customer still on its way to Mailchimp after %.0f s", waited.total_seconds()
+    )
+    return True
 
 
 async def _any_unfinished(
@@ -313,7 +319,10 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         mine = await ledger_records(
             session, installation_id, addresses, request.saleor_user_id, locked=True
         )
-        again = await pushes_in_flight(session, installation_id, mine, started)
+        # A push claimed since the last look is let finish; none waiting is claimed any more.
+        dropped = await drop_pushes(session, installation_id, mine, job.id)
+        written = await written_since(session, installation_id, mine, started, dropped)
+        again = written and not await _overdue(session, job, services)
         if not again:
             forgotten = await forget(
                 session,

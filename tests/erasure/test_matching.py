@@ -24,6 +24,9 @@ ANN = "ann@example.com"
         ("x+ann@example.com", False),
         ("ann@example.com.au", False),
         ("ann@example.community", False),
+        ("x%2Bann@example.com", False),  # x+ann@…, escaped
+        ("jo%C3%A9ann@example.com", False),  # joéann@…, escaped
+        ("j\\u00f6ann@example.com", False),  # jöann@…, escaped
     ],
 )
 def test_an_address_is_named_whole(text: str, named: bool) -> None:
