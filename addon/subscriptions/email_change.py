@@ -218,7 +218,7 @@ async def move_member(
         new = None
     if new is None:
         if old.status != "subscribed":
-            return await _carry(client, list_id, old, new_email)
+            return await _carry(client, list_id, name, old, new_email)
         try:
             patch = MemberPatch(email_address=new_email)
             return Moved(await client.update_member(list_id, old_email, patch))
@@ -241,12 +241,14 @@ def _taken(exc: ValidationFailed) -> bool:
 CARRIED = {"unsubscribed": "unsubscribed", "pending": "pending", "transactional": "transactional"}
 
 
-async def _carry(client: MailchimpClient, list_id: str, old: Member, new_email: str) -> Moved:
+async def _carry(
+    client: MailchimpClient, list_id: str, name: str, old: Member, new_email: str
+) -> Moved:
     """The new address joins as the old one stood (an unsubscribe follows the customer, a
     pending contact confirms at the new address), with its groups, tags and permissions; the
     old member is archived unless Mailchimp keeps it (unsubscribed). A cleaned address bounced:
     nothing of it goes to another. `status_if_new` only: a contact added meanwhile keeps its
-    own status."""
+    own status, and the two are merged as any two contacts."""
     status = CARRIED.get(old.status)
     if status is None:
         return Moved()
@@ -265,6 +267,8 @@ async def _carry(client: MailchimpClient, list_id: str, old: Member, new_email: 
             marketing_permissions=permissions or None,
         ),
     )
+    if member.status != status:  # added meanwhile (the e-commerce customer, say)
+        return await _merge(client, list_id, name, old, member)
     if old.tags:
         await client.update_member_tags(
             list_id, new_email, [TagUpdate(name=t) for t in sorted({t.name for t in old.tags})]

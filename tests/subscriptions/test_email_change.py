@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from addon.jobs.models import Job
+from addon.mailchimp import MailchimpClient, Member
 from addon.services import Services
 from addon.subscriptions.email_change import MERGED_NOTE
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
@@ -295,3 +296,40 @@ async def test_a_mailchimp_side_change_is_not_undone_by_later_customer_updates(
         assert shop.member(news, "ola@example.com") is None
     async with shop.services.db.session() as session:
         assert [j.kind for j in await session.scalars(select(Job))].count(EMAIL_CHANGE_JOB) == 0
+
+
+async def test_a_contact_added_at_the_new_address_meanwhile_is_merged(
+    store: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new address was not a member when looked at, then the e-commerce customer's
+    re-creation added it (transactional) before the pending contact joined there: the two are
+    merged, the pending consent kept, as for a contact there already."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    with shop.mailchimp.state.lock:  # it never confirmed
+        lists = shop.mailchimp._data(shop.account).lists
+        lists[shop.list_id].members[subscriber_hash(OLD)].status = "pending"
+    get_member = MailchimpClient.get_member
+    added: list[bool] = []
+
+    async def looked_first(self: MailchimpClient, list_id: str, email: str) -> Member:
+        try:
+            return await get_member(self, list_id, email)
+        finally:
+            if email == NEW and not added:  # right after the look found nothing there
+                added.append(True)
+                await _mc(
+                    shop,
+                    "PUT",
+                    f"/lists/{shop.list_id}/members/{subscriber_hash(NEW)}",
+                    {"email_address": NEW, "status_if_new": "transactional"},
+                )
+
+    monkeypatch.setattr(MailchimpClient, "get_member", looked_first)
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+
+    assert added
+    merged = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert merged is not None and merged.status == "pending"
