@@ -335,18 +335,28 @@ async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overta
     assert await push_queued(shop, raced.global_id)
 
 
+async def channel_out_of_order(
+    shop: Shop, name: str
+) -> tuple[dict[int, SaleorProduct], int, list[int]]:
+    """Ten products synced, their records' ids sorted otherwise by Saleor id and in the table
+    (the lower ones written since): the products by record id, the highest record's id, and
+    the others'."""
+    records = await synced_products(shop, name, 10)
+    highest, *others = sorted(records, reverse=True)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord).where(SyncRecord.id.in_(others)).values(updated_at=utcnow())
+        )
+    return records, highest, others
+
+
 async def test_a_resync_locks_the_channels_records_in_id_order(bursty: Shop) -> None:
     """The admin's resync marks every record of the channel pending: while it waits for the
     highest, it holds the others already (before, one UPDATE took them in its scan's order,
     not the ids': ten products' Saleor ids sort otherwise, "UHJvZHVjdDoxMA==" second, and the
     lower records, written since, lie after the highest in the table)."""
     shop = bursty
-    records = await synced_products(shop, "Rye", 10)
-    highest, *others = sorted(records, reverse=True)
-    async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(SyncRecord).where(SyncRecord.id.in_(others)).values(updated_at=utcnow())
-        )
+    records, highest, others = await channel_out_of_order(shop, "Rye")
     answers: list[int] = []
 
     async def resync() -> None:
@@ -387,12 +397,7 @@ async def test_recreating_a_store_locks_the_channels_records_in_id_order(bursty:
     """Recreating a store Mailchimp lost forgets what it held of every record, then queues them
     all: while it waits for the highest, it holds the others (as a resync)."""
     shop = bursty
-    records = await synced_products(shop, "Oat", 10)
-    highest, *others = sorted(records, reverse=True)
-    async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(SyncRecord).where(SyncRecord.id.in_(others)).values(updated_at=utcnow())
-        )
+    _, highest, others = await channel_out_of_order(shop, "Oat")
     await delete_store_in_mailchimp(shop)
     assert (await shop.api("POST", "/api/ecommerce/stores/check")).status_code == 200
     answers: list[int] = []
