@@ -187,6 +187,13 @@ async def test_a_contact_not_subscribed_joins_at_the_new_address_as_it_stood(
     assert moved is not None and moved.status == at_new
     old = shop.mailchimp.member(shop.account, shop.list_id, OLD)
     assert old is not None and old.status == ("archived" if status == "pending" else status)
+    # The app's record follows the new address's member.
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(
+            select(ContactState).where(ContactState.list_id == shop.list_id)
+        )
+        held = {row.email: row.status for row in rows}
+    assert held == {NEW: at_new}
 
 
 async def test_a_new_address_that_is_a_contact_already_keeps_the_stronger_consent(
