@@ -100,17 +100,22 @@ async def test_member_exists(client: MailchimpClient, audience: AudienceList) ->
             audience.id, MemberUpsert(email_address=email, status_if_new="subscribed")
         )
     with pytest.raises(MemberExists) as info:
-        await client.update_member(
-            audience.id, "a@example.com", MemberPatch(email_address="b@example.com")
-        )
-    assert info.value.title == "Member Exists"
-    assert "already a member" in str(info.value)
-    with pytest.raises(MemberExists):
         await client.request(
             "POST",
             f"/lists/{audience.id}/members",
             json={"email_address": "a@example.com", "status": "subscribed"},
         )
+    assert info.value.title == "Member Exists"
+    assert "already a list member" in str(info.value)
+    # Moving an address onto one in the list is a field error instead
+    # (brandonseydel/MailChimp.Net#201).
+    with pytest.raises(ValidationFailed) as moved:
+        await client.update_member(
+            audience.id, "a@example.com", MemberPatch(email_address="b@example.com")
+        )
+    assert moved.value.field_errors == {
+        "email_address": '"b@example.com" is already in this list with a status of "subscribed".'
+    }
 
 
 async def test_member_in_compliance_state(
@@ -151,8 +156,12 @@ async def test_validation_failed_with_field_errors(
 ) -> None:
     await client.create_merge_field(audience.id, "Saleor ID", "text", tag="SALEORID", required=True)
     with pytest.raises(ValidationFailed) as info:
-        await client.upsert_member(
-            audience.id, MemberUpsert(email_address=EMAIL, status_if_new="subscribed")
+        # Not through `upsert_member`: it skips merge validation (a required field the app
+        # does not fill never blocks a write).
+        await client.request(
+            "PUT",
+            f"/lists/{audience.id}/members/{EMAIL}",
+            json={"email_address": EMAIL, "status_if_new": "subscribed"},
         )
     error = info.value
     assert error.title == "Invalid Resource"
