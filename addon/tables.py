@@ -4,6 +4,7 @@ tests). Above the capabilities: addon.db (below them) imports none of this."""
 from addon.audiences import models as audiences_models
 from addon.connection import models as connection_models
 from addon.ecommerce import cart_models as cart_models
+from addon.ecommerce import erased as erased_models
 from addon.ecommerce import models as ecommerce_models
 from addon.ecommerce import promo_models as promo_models
 from addon.engagement import models as engagement_models
@@ -22,6 +23,7 @@ __all__ = [
     "customer_addresses_models",
     "ecommerce_models",
     "engagement_models",
+    "erased_models",
     "erasure_models",
     "initial_sync_models",
     "installations_models",

@@ -39,6 +39,13 @@ from addon.db.types import utcnow
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.burst_plan import BurstPlan, Planned, operation_id, sent
 from addon.ecommerce.context import Context
+from addon.ecommerce.erased import (
+    NONE_ERASED,
+    Erased,
+    erased_among,
+    order_addresses,
+    placed_before_erasure,
+)
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import orphan_lines
@@ -58,15 +65,18 @@ _UNUSABLE = (SyncStatus.QUARANTINED, SyncStatus.REMOVED)
 
 class _Ledger:
     """What the ledger says of the orders' dependencies: their products, the products of their
-    deleted variants, and the carts of their checkouts (three queries for the whole page)."""
+    deleted variants, and the carts of their checkouts; and which of their addresses were
+    erased (four queries for the whole page)."""
 
     def __init__(
         self,
         products: Mapping[str, SyncRecord],
         orphans: Mapping[str, str],
         carts: Mapping[str, SyncRecord],
+        erased: Erased = NONE_ERASED,
     ) -> None:
         self.products, self.orphans, self.carts = products, orphans, carts
+        self.erased = erased
 
     @classmethod
     async def load(cls, session: AsyncSession, ctx: Context, orders: list[SaleorOrder]) -> _Ledger:
@@ -79,6 +89,9 @@ class _Ledger:
             await ledger.by_saleor_ids(*scope, EntityKind.PRODUCT, product_ids),
             await ledger.orphan_products(*scope, deleted),
             await ledger.by_saleor_ids(*scope, EntityKind.CART, checkouts),
+            await erased_among(
+                session, ctx.installation_id, [a for o in orders for a in order_addresses(o)]
+            ),
         )
 
     def available(self, order: SaleorOrder) -> set[str] | None:
@@ -165,6 +178,8 @@ def _order(
         return None  # its push records it removed
     if _store_changed(ctx, order.channel) or ledger.cart_held(order):
         return None
+    if placed_before_erasure(order, ledger.erased):
+        return None  # its push holds it back (`erased.py`)
     available, orphans = ledger.available(order), ledger.orphans_of(order)
     if available is None or orphans is None:
         return None

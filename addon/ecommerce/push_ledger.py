@@ -130,6 +130,26 @@ class LedgerPusher:
         kept for what Mailchimp still holds (a hidden product, a kept customer)."""
         await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed)
 
+    async def held_back(
+        self, kind: EntityKind, saleor_id: str, known: Known, label: str | None = None
+    ) -> None:
+        """Nothing is sent, on purpose: the record says what Mailchimp still holds of it (what
+        was last sent, or nothing); `label` only for a record that has none yet."""
+        held = known.mailchimp_id is not None
+        async with self.services.db.transaction() as session:
+            record = await LedgerRepository(session).settle(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                kind,
+                saleor_id,
+                SyncStatus.SYNCED if held else SyncStatus.REMOVED,
+                mailchimp_id=known.mailchimp_id,
+                fingerprint=known.fingerprint if held else None,
+                pushed=False,
+            )
+            if record.label is None:
+                record.label = admin_label(label)
+
     async def _settle(
         self,
         kind: EntityKind,

@@ -25,6 +25,7 @@ from addon.ecommerce.email_change import (
     recreate_from_ref,
     refused_email_change,
 )
+from addon.ecommerce.erased import erased_among, order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
@@ -84,6 +85,11 @@ class Pusher(CatalogPusher):
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
+        if order is not None and await self._placed_before_erasure(order):
+            # Its customer was erased since (`erased.py`): Mailchimp keeps it as last sent, or
+            # never gets it; its label (erased too) is left alone.
+            await self.held_back(EntityKind.ORDER, order_id, known, f"#{order.number}")
+            return
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is not None:
                 await self.remember_label(EntityKind.ORDER, order_id, known, order_label(order))
@@ -139,6 +145,11 @@ class Pusher(CatalogPusher):
             raise
         await self._order_synced(order_id, order, body.id, pushing, label, stock)
         await self._convert_cart(order)
+
+    async def _placed_before_erasure(self, order: SaleorOrder) -> bool:
+        async with self.services.db.session() as session:
+            erased = await erased_among(session, self.ctx.installation_id, order_addresses(order))
+        return placed_before_erasure(order, erased)
 
     async def _order_body(
         self, order: SaleorOrder, known: Known

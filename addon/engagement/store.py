@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.ecommerce.erased import erased_hashes
 from addon.engagement.models import (
     EngagementCampaign,
     EngagementCustomer,
@@ -212,12 +213,20 @@ async def apply_members(
 async def apply_orders(
     session: AsyncSession, installation_id: int, orders: Sequence[OutreachOrder]
 ) -> None:
-    """Orders Mailchimp attributes to a campaign, of the member who placed them."""
+    """Orders Mailchimp attributes to a campaign, of the member who placed them; not an order
+    placed by a customer erased since (Mailchimp keeps their orders by default: they would
+    bring the customer back, `addon/ecommerce/erased.py`)."""
     buyers = {
         o.id: subscriber_hash(o.customer.email_address)
         for o in orders
         if o.customer.email_address and o.campaign_id
     }
+    erased = await erased_hashes(session, installation_id, set(buyers.values()))
+    for o in orders:
+        erased_at = erased.get(buyers.get(o.id, ""))
+        placed = o.processed_at_foreign
+        if erased_at is not None and (placed is None or placed <= erased_at):
+            del buyers[o.id]
     ids = await member_ids(session, installation_id, buyers.values())
     rows = [
         {

@@ -16,6 +16,9 @@ Every table that can hold a customer's address is covered here (tests/erasure sc
 * campaign engagement (`engagement_members` with their activity and attributed orders, and the
   customer's hash in `engagement_customers`): deleted.
 
+The addresses' hashes are then remembered with the time (`addon.ecommerce.erased`): an order
+placed at one before now never goes to Mailchimp again, whatever changes it in Saleor later.
+
 The hash is Mailchimp's subscriber hash (MD5 of the lower-cased address): what Mailchimp itself
 keeps of a permanently deleted member, and enough to recognise the same address again.
 """
@@ -34,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from addon.db.types import utcnow
+from addon.ecommerce.erased import remember_erased
 from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -263,6 +267,7 @@ async def forget(
         if record.last_error:
             record.last_error = scrub_text(record.last_error, addresses)
         done.ledger += 1
+    await remember_erased(session, installation_id, addresses, utcnow())
 
     jobs = await session.scalars(
         select(Job).where(

@@ -17,6 +17,7 @@ from typing import Any
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
+from addon.ecommerce.erased import NONE_ERASED, Erased, erased_among, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import orders_used_codes
@@ -78,6 +79,12 @@ def _orphan_variants(node: dict[str, Any]) -> set[str]:
     }
 
 
+def _addresses(node: dict[str, Any]) -> list[str]:
+    """The addresses an order node names (`erased.order_addresses`, before validation)."""
+    user = node.get("user") or {}
+    return [a for a in (user.get("email"), node.get("userEmail")) if a]
+
+
 class Planner:
     def __init__(self, services: Services, context: Context) -> None:
         self.services = services
@@ -109,6 +116,7 @@ class Planner:
             )
             available: set[str] = set()
             orphans: dict[str, str] = {}
+            erased = NONE_ERASED
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
                 products = {
@@ -121,6 +129,10 @@ class Planner:
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
+                # And the addresses erased since an order was placed (`ecommerce/erased.py`).
+                erased = await erased_among(
+                    session, installation_id, [a for node in nodes for a in _addresses(node)]
+                )
         operations: list[Planned] = []
         live: list[str] = []
         for node in nodes:
@@ -146,7 +158,7 @@ class Planner:
                 # product first (`CatalogPusher.ensure_orphans`), then the order.
                 live.append(saleor_id)
                 continue
-            item = self._build(kind, node, available, orphans)
+            item = self._build(kind, node, available, orphans, erased)
             if item is None:
                 skipped += 1
             else:
@@ -174,6 +186,7 @@ class Planner:
         node: dict[str, Any],
         available: set[str],
         orphans: dict[str, str],
+        erased: Erased = NONE_ERASED,
     ) -> Planned | None:
         """The entity's operation, with the body live sync would push (None: nothing to send).
         Products and orders are created (POST); customers are PUT to their id (idempotent)."""
@@ -197,7 +210,7 @@ class Planner:
             )
             return Planned(operation, saleor_id, customer.id, fingerprint(customer, dumped))
         order = SaleorOrder.model_validate(node)
-        if order.channel.slug != self.ctx.channel:
+        if order.channel.slug != self.ctx.channel or placed_before_erasure(order, erased):
             return None
         order_input = order_body(
             order, available, self.ctx.opt_in, orphans=orphans, tracking=self.ctx.tracking

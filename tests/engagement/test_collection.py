@@ -161,6 +161,16 @@ async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
         # Bob's and the guest's engagement stay.
         assert await session.scalar(select(func.count()).select_from(EngagementMember)) == 2
 
+    # Her order stays in Mailchimp (orders are kept by default), attributed to the campaign:
+    # the next collection does not bring her engagement back with it.
+    assert [o.id for o in e.shop.mailchimp.orders(e.shop.account, e.shop.store_id)] == ["o-9"]
+    e.clock.advance(3600)
+    await e.collect()
+    async with e.services.db.session() as session:
+        assert await repository.customer_engagement(session, e.installation_id, user_id) is None
+        assert await session.scalar(select(func.count()).select_from(EngagementOrder)) == 0
+        assert await session.scalar(select(func.count()).select_from(EngagementMember)) == 2
+
 
 async def test_sync_is_asked_once_and_settings_are_checked(e: Engagement) -> None:
     first = await e.request_sync()

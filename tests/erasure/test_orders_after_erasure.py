@@ -1,0 +1,122 @@
+"""An erased customer's orders never bring them back into Mailchimp: Saleor keeps a deleted
+customer's orders with their address, so a later change of one (a fulfilment), a burst of
+changes or a new initial sync would push it, and with it an e-commerce customer carrying the
+address. Orders placed at the address after the erasure are new business and go as any other
+(`addon/ecommerce/erased.py`)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.mailchimp import subscriber_hash
+from sandboxes.saleor.order_models import Order
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import BURSTY, batch_calls, settle
+from tests.erasure.scan import rows_naming
+from tests.erasure.test_erasure import ANN, _customer_with_history
+from tests.initial_sync.conftest import SMALL, finish, start
+
+
+async def _erased_with_a_kept_order(shop: Shop) -> tuple[Any, Order]:
+    """Ann deleted her account; her order stays in Mailchimp (the default), unfulfilled."""
+    customer, order, _checkout = await _customer_with_history(shop)
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    assert str(order.id) in shop.orders()
+    return customer, order
+
+
+async def _assert_still_erased(shop: Shop, order: Order) -> None:
+    held = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert ANN not in {c.email_address for c in held}
+    assert await rows_naming(shop.services, ANN) == []
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.label is not None
+    assert ANN not in record.label and subscriber_hash(ANN)[:12] in record.label
+
+
+def _later() -> datetime:
+    """A creation time after the erasure (set, not waited for)."""
+    return datetime.now(UTC) + timedelta(minutes=5)
+
+
+async def test_a_kept_order_changed_after_the_erasure_stays_as_last_sent(shop: Shop) -> None:
+    _customer, order = await _erased_with_a_kept_order(shop)
+    before = shop.orders()[str(order.id)].model_dump()
+    requests = len(shop.mailchimp.requests)
+
+    await shop.saleor.fulfill_order(order, "TRACK-1")
+    await shop.drain()
+
+    assert shop.orders()[str(order.id)].model_dump() == before  # nothing sent for it
+    writes = [r for r in shop.mailchimp.requests[requests:] if r.method != "GET"]
+    assert not [r for r in writes if "/orders" in r.path or "/customers" in r.path]
+    await _assert_still_erased(shop, order)
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED  # as Mailchimp holds it
+
+    # She shops again as a guest: a new order, new business, goes with her address.
+    pear = (await shop.product("Quince", "4.00")).variants[0]
+    again = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(pear, 1)], email=ANN, created=_later()
+    )
+    await shop.drain()
+    assert str(again.id) in shop.orders()
+    assert [c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)] == [ANN]
+
+
+async def test_a_new_initial_sync_does_not_send_an_erased_customers_deleted_orders(
+    shop: Shop,
+) -> None:
+    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
+    settings = await shop.api("PUT", "/api/erasure/settings", {"delete_orders": True})
+    assert settings.status_code == 200, settings.text
+    customer, order, _checkout = await _customer_with_history(shop)
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    assert str(order.id) not in shop.orders()
+    pear = (await shop.product("Quince", "4.00")).variants[0]
+    newer = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(pear, 2)], email=ANN, created=_later()
+    )
+    await shop.drain()
+
+    await start(shop)
+    run = await finish(shop)
+
+    assert run.status.value == "succeeded"
+    held = shop.orders()
+    assert str(order.id) not in held  # erased with her, not sent again
+    assert str(newer.id) in held  # placed after the erasure
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    assert record.label is not None and ANN not in record.label
+
+
+async def test_a_burst_leaves_an_erased_customers_kept_order_alone(shop: Shop) -> None:
+    _customer, order = await _erased_with_a_kept_order(shop)
+    shop.services.settings = shop.services.settings.model_copy(update=BURSTY)
+    before = shop.orders()[str(order.id)].model_dump()
+    fig = (await shop.product("Fig", "3.00")).variants[0]
+    await settle(shop)
+    others = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(fig, 1)], email=f"buyer{i}@example.com"
+        )
+        for i in range(4)
+    ]
+    await settle(shop)
+    requests = len(shop.mailchimp.requests)
+
+    for placed in [order, *others]:
+        await shop.saleor.fulfill_order(placed, "TRACK-2")
+    await settle(shop)
+
+    assert batch_calls(shop, requests) >= 1  # the others went in a batch
+    held = shop.orders()
+    assert held[str(order.id)].model_dump() == before
+    assert all(held[str(o.id)].fulfillment_status == "shipped" for o in others)
+    await _assert_still_erased(shop, order)
