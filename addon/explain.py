@@ -197,6 +197,12 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
         )
     if _has(text, NotFound) or status == 404:
         return Explanation("Mailchimp could not find what the app asked for.", action(RETRY))
+    if "signed up to a lot of lists very recently" in text:
+        return Explanation(
+            "Mailchimp refused the e-mail address for now: it signed up to many audiences very "
+            "recently.",
+            None,
+        )
     if "email" in text.lower() and (
         "looks fake or invalid" in text or "valid email" in text.lower() or "email_address" in text
     ):

@@ -50,6 +50,7 @@ from .ecommerce_models import (
     StorePatch,
 )
 from .errors import (
+    AddressRefused,
     BadRequest,
     FieldError,
     Forbidden,
@@ -103,6 +104,7 @@ __all__ = [
     "DEFAULT_SIGNUP_URL",
     "Account",
     "Address",
+    "AddressRefused",
     "ApiKey",
     "AudienceList",
     "BadRequest",

@@ -18,6 +18,7 @@ proxy) into the most specific class below. The OAuth endpoints on the login host
     ├── NotFound                  404
     ├── BadRequest                400 not recognised more precisely
     │   ├── ValidationFailed      400 with field errors ("Invalid Resource")
+    │   │   └── AddressRefused    the address itself: "looks fake or invalid", too many signups
     │   ├── MemberExists
     │   ├── MemberInComplianceState
     │   └── ForgottenEmailNotSubscribed
@@ -45,6 +46,7 @@ import httpx
 from addon.clock import current_clock
 
 __all__ = [
+    "AddressRefused",
     "BadRequest",
     "FieldError",
     "Forbidden",
@@ -183,6 +185,25 @@ class ValidationFailed(BadRequest):
     summary = "Mailchimp rejected the data"
 
 
+class AddressRefused(ValidationFailed):
+    """Mailchimp refuses the address itself as a new contact: it "looks fake or invalid", or it
+    "has signed up to a lot of lists very recently" (its guard against signup abuse). A detail,
+    no field error (bodies quoted in verbb/formie#2276); the same address is refused again, so
+    it is reported, not retried."""
+
+    summary = "Mailchimp refused the e-mail address"
+
+    @property
+    def too_many_signups(self) -> bool:
+        return _TOO_MANY_SIGNUPS in self.detail.lower()
+
+
+# What Mailchimp's refusals of an address say (their title is "Invalid Resource", as for any
+# invalid body, so the detail tells them apart).
+_LOOKS_FAKE = "looks fake or invalid"
+_TOO_MANY_SIGNUPS = "signed up to a lot of lists very recently"
+
+
 class MemberExists(BadRequest):
     """The e-mail address is already a member of the audience."""
 
@@ -316,7 +337,9 @@ def _field_errors(raw: object) -> tuple[FieldError, ...]:
     )
 
 
-def _error_class(status: int, title: str, has_body: bool, errors: bool) -> type[MailchimpError]:
+def _error_class(
+    status: int, title: str, has_body: bool, errors: bool, detail: str = ""
+) -> type[MailchimpError]:
     if status == 429 or (status == 403 and not has_body):
         return RateLimited
     if status >= 500:
@@ -329,6 +352,9 @@ def _error_class(status: int, title: str, has_body: bool, errors: bool) -> type[
         return NotFound
     if status == 400:
         cls = _TITLE_CLASSES.get(title.strip().lower())
+        lowered = detail.lower()
+        if cls is ValidationFailed and (_LOOKS_FAKE in lowered or _TOO_MANY_SIGNUPS in lowered):
+            return AddressRefused
         if cls is not None:
             return cls
         return ValidationFailed if errors else BadRequest
@@ -362,9 +388,10 @@ def error_from_response(response: httpx.Response) -> MailchimpError:
         body = {"title": body.get("error"), "detail": body.get("error_description")}
     title = str(body.get("title") or response.reason_phrase)
     errors = _field_errors(body.get("errors"))
-    cls = _error_class(status, title, True, bool(errors))
+    detail = str(body.get("detail") or "")
+    cls = _error_class(status, title, True, bool(errors), detail)
     return cls(
-        str(body.get("detail") or ""),
+        detail,
         title=title,
         instance=str(body.get("instance") or ""),
         type=str(body.get("type") or ""),

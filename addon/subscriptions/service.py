@@ -7,7 +7,9 @@ time per contact). The rules applied there:
   consent, and then as `pending` (Mailchimp sends a confirmation e-mail);
 * with two-way sync on, a contact changed on both sides since they last agreed is settled by
   the priority setting (Mailchimp wins: the store's change is dropped);
-* "Forgotten Email Not Subscribed" is reported on the contact, not retried;
+* "Forgotten Email Not Subscribed" is reported on the contact, not retried, and so is an
+  address Mailchimp refuses (it "looks fake or invalid", or signed up to many lists very
+  recently): the same address is refused again;
 * the resulting status is written back to Saleor by a job of its own (`writeback`).
 """
 
@@ -37,6 +39,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import (
+    AddressRefused,
     ForgottenEmailNotSubscribed,
     MailchimpClient,
     Member,
@@ -290,6 +293,20 @@ async def _to_mailchimp(
     return Applied(member, not_sent=not_sent, data_tags=data_tags)
 
 
+def refused_address(exc: AddressRefused) -> str:
+    """What the contact's panel says of an address Mailchimp refuses."""
+    if exc.too_many_signups:
+        return (
+            "Mailchimp refused this address for now: it signed up to many audiences very "
+            "recently (Mailchimp's guard against signup abuse). The shopper's next change "
+            "tries again."
+        )
+    return (
+        "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
+        "customer gives a real address."
+    )
+
+
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.session() as session:
@@ -343,6 +360,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 "Mailchimp permanently forgot this address at the contact's request; it cannot "
                 "be subscribed through the app.",
             )
+        except AddressRefused as exc:
+            applied = Applied(None, refused_address(exc))
 
     now = utcnow()
     async with services.db.transaction() as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from addon.mailchimp import (
+    AddressRefused,
     AudienceList,
     ForgottenEmailNotSubscribed,
     MailchimpClient,
@@ -17,6 +18,7 @@ from addon.mailchimp import (
     ValidationFailed,
     subscriber_hash,
 )
+from sandboxes.mailchimp.models import SandboxAccount
 from sandboxes.mailchimp.sandbox import MailchimpSandbox
 from tests.mailchimp.conftest import RecordingTransport
 from tests.mailchimp.test_lists import make_list
@@ -190,3 +192,30 @@ async def test_marketing_permissions_are_read_from_a_member(client: MailchimpCli
     assert [p.marketing_permission_id for p in member.marketing_permissions] == [
         p.marketing_permission_id for p in permissions
     ]
+
+
+async def test_an_address_mailchimp_refuses_is_address_refused(
+    client: MailchimpClient,
+    audience: AudienceList,
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount,
+) -> None:
+    """Its title is "Invalid Resource" as for any invalid body: the detail tells it apart."""
+    with pytest.raises(AddressRefused) as fake:
+        await client.upsert_member(
+            audience.id, MemberUpsert(email_address="bot@shop.invalid", status_if_new="subscribed")
+        )
+    assert isinstance(fake.value, ValidationFailed) and not fake.value.too_many_signups
+    assert "looks fake or invalid" in fake.value.detail
+    sandbox.refuse_address(account, "busy@example.com", "signups")
+    with pytest.raises(AddressRefused) as busy:
+        await client.upsert_member(
+            audience.id, MemberUpsert(email_address="busy@example.com", status_if_new="subscribed")
+        )
+    assert busy.value.too_many_signups
+    # Any other invalid body stays a plain validation failure.
+    with pytest.raises(ValidationFailed) as other:
+        await client.upsert_member(
+            audience.id, MemberUpsert(email_address="no-at-sign", status_if_new="subscribed")
+        )
+    assert type(other.value) is ValidationFailed

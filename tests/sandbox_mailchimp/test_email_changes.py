@@ -87,3 +87,42 @@ async def test_only_a_subscribed_members_address_changes_and_not_to_one_in_the_l
     ]
     assert sandbox.member(account, list_id, "bo@example.org") is not None
     assert sandbox.member(account, list_id, "a@x.org") is None
+
+
+async def test_an_address_mailchimp_finds_fake_is_refused_as_a_new_contact_only(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """Mailchimp refuses some well-formed addresses outright (a detail, no field error: bodies
+    quoted in verbb/formie#2276, JustFixNYC/tenants2#1554); the sandbox: a `.invalid` domain
+    and the addresses a test names."""
+    list_id = await setup_store(client)
+    members = f"/lists/{list_id}/members"
+    refused = await client.post(
+        members, json={"email_address": "bot@shop.invalid", "status": "subscribed"}
+    )
+    doc = assert_problem(refused, 400, "Invalid Resource")
+    assert doc["detail"] == (
+        "bot@shop.invalid looks fake or invalid, please enter a real email address."
+    )
+    assert "errors" not in doc or not doc["errors"]
+    sandbox.refuse_address(account, "Busy@Example.org", "signups")
+    put = await client.put(
+        f"{members}/busy@example.org",
+        json={"email_address": "busy@example.org", "status_if_new": "subscribed"},
+    )
+    doc = assert_problem(put, 400, "Invalid Resource")
+    assert doc["detail"].startswith(
+        "busy@example.org has signed up to a lot of lists very recently"
+    )
+    assert sandbox.members(account, list_id) == []
+
+    # A contact already in the list is not checked again; a move to a refused address is.
+    body = {"email_address": "ann@example.org", "status": "subscribed"}
+    assert (await client.post(members, json=body)).status_code == 200
+    sandbox.refuse_address(account, "ann@example.org")
+    assert (await client.patch(f"{members}/ann@example.org", json={"vip": True})).status_code == 200
+    moved = await client.patch(
+        f"{members}/ann@example.org", json={"email_address": "ann@shop.invalid"}
+    )
+    assert assert_problem(moved, 400, "Invalid Resource")["detail"].startswith("ann@shop.invalid")
+    assert [m.email_address for m in sandbox.members(account, list_id)] == ["ann@example.org"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 
@@ -162,6 +162,43 @@ async def test_forgotten_email_is_reported_not_retried(newsletter: Shop) -> None
             )
         ).scalar_one()
     assert state.last_problem is not None and "forgot" in state.last_problem
+
+
+@pytest.mark.parametrize(
+    ("why", "said"),
+    [("fake", "fake or invalid"), ("signups", "signed up to many audiences very recently")],
+)
+async def test_an_address_mailchimp_refuses_is_reported_not_retried(
+    newsletter: Shop, why: Literal["fake", "signups"], said: str
+) -> None:
+    """Mailchimp refuses some addresses as new contacts (verbb/formie#2276): the same address
+    is refused again, so the contact says why and the change is not tried again."""
+    from sqlalchemy import select
+
+    from addon.jobs.models import Job, JobStatus
+    from addon.subscriptions.models import ContactState
+
+    shop = newsletter
+    shop.mailchimp.refuse_address(shop.account, "bot@example.com", why)
+    response = await shop.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": shop.saleor.api_url},
+        json={"email": "bot@example.com"},
+    )
+    assert response.status_code == 202
+    await shop.work()
+    assert shop.member(shop.ids["news"], "bot@example.com") is None
+    async with shop.services.db.session() as session:
+        jobs = list(
+            (await session.execute(select(Job).where(Job.kind == "subscriptions.apply"))).scalars()
+        )
+        assert jobs and all(j.status is JobStatus.DONE and j.attempts == 1 for j in jobs)
+        state = (
+            await session.execute(
+                select(ContactState).where(ContactState.email == "bot@example.com")
+            )
+        ).scalar_one()
+    assert state.last_problem is not None and said in state.last_problem
 
 
 @pytest.mark.parametrize("priority", ["mailchimp_wins", "store_wins"])

@@ -159,6 +159,19 @@ def member_in_compliance_state(email: str) -> MailchimpError:
     )
 
 
+def looks_fake(email: str) -> MailchimpError:
+    """Quoted in verbb/formie#2276 and JustFixNYC/tenants2#1554: a detail, no field error."""
+    return invalid_resource(f"{email} looks fake or invalid, please enter a real email address.")
+
+
+def too_many_signups(email: str) -> MailchimpError:
+    """Quoted in verbb/formie#2276 (Mailchimp's guard against signup abuse)."""
+    return invalid_resource(
+        f"{email} has signed up to a lot of lists very recently; we're not allowing more "
+        "signups for now"
+    )
+
+
 def forgotten_email(email: str) -> MailchimpError:
     return MailchimpError(
         400,

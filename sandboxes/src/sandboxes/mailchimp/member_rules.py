@@ -12,7 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from .errors import FieldError, forgotten_email, invalid_resource, member_in_compliance_state
+from .errors import (
+    FieldError,
+    forgotten_email,
+    invalid_resource,
+    looks_fake,
+    member_in_compliance_state,
+    too_many_signups,
+)
 from .merge_values import check_merge_fields
 from .models import Member, MemberMarketingPermission, MemberStatus, MemberTag
 from .routing import ApiRequest
@@ -49,6 +56,23 @@ class MemberFields(BaseModel):
 def check_email(email: str) -> None:
     if not EMAIL_RE.match(email):
         raise invalid_resource("Please provide a valid email address.")
+
+
+def check_address_accepted(request: ApiRequest, email: str) -> None:
+    """Mailchimp refuses some well-formed addresses as a list's new contact (or as a member's
+    new address), with 400 "Invalid Resource" and a detail naming the address, no field error:
+    "… looks fake or invalid, please enter a real email address." (bodies quoted in
+    verbb/formie#2276, and JustFixNYC/tenants2#1554 for fooboo@example.com) and "… has signed
+    up to a lot of lists very recently; we're not allowing more signups for now" (formie#2276).
+    Its rules are not published: the sandbox refuses a domain under `.invalid` (reserved as
+    never valid, RFC 2606 §2) as fake, and the addresses a test names
+    (`AccountData.refused_addresses`)."""
+    lowered = email.strip().lower()
+    refused = request.account.refused_addresses.get(lowered)
+    if refused == "signups":
+        raise too_many_signups(email)
+    if refused == "fake" or lowered.rsplit("@", 1)[-1].split(".")[-1] == "invalid":
+        raise looks_fake(email)
 
 
 def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: MemberFields) -> None:
@@ -169,6 +193,8 @@ def create_member(
     if key in data.forgotten:
         raise forgotten_email(email)
     existing = data.members.get(key)
+    if existing is None or existing.status == "archived":
+        check_address_accepted(request, email)
     member = new_member(request, data, email, "API - Generic")
     if existing is not None and existing.status == "archived":
         member = existing.model_copy(deep=True)  # re-adding an archived contact

@@ -28,6 +28,7 @@ from .member_rules import (
     ApiStatus,
     MemberFields,
     apply_fields,
+    check_address_accepted,
     check_email,
     check_required_merge_fields,
     create_member,
@@ -183,6 +184,7 @@ def patch_member(request: ApiRequest) -> dict[str, Any]:
                     )
                 ]
             )
+        check_address_accepted(request, payload.email_address)
         member.email_address = payload.email_address
         member.id = new_key
     apply_fields(request, data, member, payload)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 from starlette.applications import Starlette
@@ -299,6 +299,16 @@ class MailchimpSandbox:
             cid = campaign_id or self.state.new_id(10)
             data.campaigns[cid] = list_id
         return cid
+
+    def refuse_address(
+        self, account: AccountRef, email: str, why: Literal["fake", "signups"] = "fake"
+    ) -> None:
+        """Mailchimp refuses `email` as a new contact of the account's lists, as it refuses an
+        address that "looks fake or invalid" (or one that signed up to many lists very
+        recently: `member_rules.check_address_accepted`)."""
+        data = self._data(account)
+        with self.state.lock:
+            data.refused_addresses[email.strip().lower()] = why
 
     async def call(
         self,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from .models import (
     AudienceList,
@@ -147,6 +147,9 @@ class AccountData:
     campaigns: dict[str, str] = field(default_factory=dict)  # id -> the audience it was sent to
     sites: dict[str, ConnectedSiteData] = field(default_factory=dict)  # by foreign id
     sent_campaigns: dict[str, Any] = field(default_factory=dict)  # `campaigns.py`, by id
+    # Addresses Mailchimp refuses to add (`member_rules.check_address_accepted`), lower-cased:
+    # "fake" (it looks fake or invalid) or "signups" (signed up to many lists very recently).
+    refused_addresses: dict[str, Literal["fake", "signups"]] = field(default_factory=dict)
     in_flight: int = 0
     peak_concurrency: int = 0
 
