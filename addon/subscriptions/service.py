@@ -255,10 +255,11 @@ async def _to_mailchimp(
     not_sent = list(data.problems)
     try:
         if current is None or previous in ("archived", "transactional"):
-            # A new contact lacking a required field is still added (Mailchimp's
-            # skip_merge_validation), and the missing field reported, never made up.
-            missing = missing_required(specs, data.merge_fields) if current is None else []
-            not_sent += missing
+            # A new (or re-added) contact lacking a required field is still added (Mailchimp's
+            # skip_merge_validation), and the missing field reported, never made up; a value
+            # the contact holds already counts.
+            held = dict(current.merge_fields) if current is not None else {}
+            not_sent += missing_required(specs, {**held, **data.merge_fields})
             upsert = MemberUpsert(
                 email_address=email, status_if_new=target, status=target, **fields
             )

@@ -171,6 +171,47 @@ async def test_a_required_field_without_a_value_is_reported_never_made_up(
     assert "Company (COMPANY) is required in Mailchimp" in problem
 
 
+async def test_a_re_added_contact_lacking_a_required_field_is_reported_too(
+    newsletter: Shop,
+) -> None:
+    """An archived contact re-added, or a transactional one subscribed, is added without the
+    required field as a new one is: reported, unless the contact holds a value already."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.mc(
+        "POST",
+        f"/lists/{news}/merge-fields",
+        {"name": "Company", "tag": "COMPANY", "type": "text", "required": True},
+    )
+    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    await shop.work()
+    for email, status, company in (
+        ("ari@example.com", "archived", ""),
+        ("tam@example.com", "transactional", "Tam & Co"),
+    ):
+        added = await shop.mailchimp.call(
+            shop.account,
+            "PUT",
+            f"/lists/{news}/members/{email}",
+            query={"skip_merge_validation": "true"},
+            body={"email_address": email, "status_if_new": "transactional",
+                  "merge_fields": {"COMPANY": company}},
+        )  # fmt: skip
+        assert added.status == 200, added.body
+        if status == "archived":
+            await shop.mc("DELETE", f"/lists/{news}/members/{email}")
+        assert shop.member(news, email).status == status
+
+    await _customer(shop, "ari@example.com")
+    await _customer(shop, "tam@example.com")
+    await shop.work()
+
+    assert shop.member(news, "ari@example.com").status == "subscribed"
+    assert shop.member(news, "tam@example.com").status == "subscribed"
+    [problem] = await _not_sent(shop)
+    assert "Company (COMPANY) is required in Mailchimp" in problem and "ari@example.com" in problem
+
+
 async def test_customer_updates_send_the_mapped_fields_and_move_tags(newsletter: Shop) -> None:
     shop = newsletter
     news = shop.ids["news"]
