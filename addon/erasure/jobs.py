@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import NoReturn
 
+from pydantic import ValidationError
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -54,8 +55,25 @@ DeletedEvent = WebhookJob[UserEventBody]
 async def enqueue_erasure(
     session: AsyncSession, installation_id: int, request: EraseRequest
 ) -> None:
-    """One erasure per address at a time (its lane), the same one asked twice runs once."""
+    """One erasure per address at a time (its lane), the same one asked twice runs once. Asked
+    again while it waits (`RetryLater`), the newest payload replaces the waiting one: what the
+    waiting one erased already, and the Saleor user it knew, are carried into it."""
     key = f"{ERASE_JOB}:{subscriber_hash(request.email)}"
+    waiting = await session.scalar(
+        select(Job.payload).where(
+            Job.installation_id == installation_id,
+            Job.coalesce_key == key,
+            Job.status == JobStatus.PENDING,
+        )
+    )
+    earlier = _request_or_none(waiting)
+    if earlier is not None:
+        request = request.model_copy(
+            update={
+                "erased": earlier.erased,
+                "saleor_user_id": request.saleor_user_id or earlier.saleor_user_id,
+            }
+        )
     await JobRepository(session).enqueue(
         installation_id,
         ERASE_JOB,
@@ -63,6 +81,13 @@ async def enqueue_erasure(
         coalesce_key=key,
         lane=f"contact:{subscriber_hash(request.email)}",
     )
+
+
+def _request_or_none(payload: object) -> EraseRequest | None:
+    try:
+        return EraseRequest.model_validate(payload) if payload is not None else None
+    except ValidationError:
+        return None  # not this version's payload: the newest replaces it as it is
 
 
 async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -> None:

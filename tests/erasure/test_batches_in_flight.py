@@ -16,6 +16,7 @@ from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import PUSH_JOB, BurstBatch, BurstStatus
 from addon.erasure import jobs as erasure_jobs
 from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE
+from addon.erasure.schemas import ErasedCounts, EraseRequest, ErasureSource
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
@@ -287,3 +288,25 @@ async def test_a_push_sent_while_mailchimp_is_erased_makes_the_erasure_erase_aga
         note = await session.scalar(select(Job.last_error).where(Job.kind == ERASED_NOTE))
     # Both runs' deletions: the customer, then the customer the push sent again.
     assert note is not None and "2 customer record(s)" in note, note
+
+
+async def test_an_erasure_asked_again_while_it_waits_keeps_what_it_erased(shop: Shop) -> None:
+    """The newest request replaces a waiting erasure's payload (one erasure per address): what
+    its earlier runs erased (for the Activity note) and the Saleor user it knew stay."""
+    sage = await shop.saleor.create_customer("sage@example.com", "Sage", "Lee")
+    await _erase(shop, sage)
+    kept = ErasedCounts(members=1, customers=2, carts=1)
+    async with shop.services.db.transaction() as session:
+        [job] = await session.scalars(select(Job).where(Job.kind == ERASE_JOB))
+        asked = EraseRequest.model_validate(job.payload)
+        assert asked.saleor_user_id == sage.global_id
+        job.payload = asked.model_copy(update={"erased": kept}).model_dump(mode="json")
+        installation_id = job.installation_id
+    async with shop.services.db.transaction() as session:
+        again = EraseRequest(email=sage.email, source=ErasureSource.ACCOUNT_DELETED)
+        await erasure_jobs.enqueue_erasure(session, installation_id, again)
+    async with shop.services.db.session() as session:
+        [payload] = await session.scalars(select(Job.payload).where(Job.kind == ERASE_JOB))
+    now = EraseRequest.model_validate(payload)
+    assert now.erased == kept and now.saleor_user_id == sage.global_id
+    assert now.source is ErasureSource.ACCOUNT_DELETED
