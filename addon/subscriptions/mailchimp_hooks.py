@@ -126,6 +126,7 @@ async def receive_event(
         email=email.lower(),
         new_email=(_field(form, "new_email") or "").lower() or None,
         reason=_field(form, "reason"),
+        action=_field(form, "action"),
         received_at=now,
         base_synced_at=state.synced_at,
     )
@@ -198,7 +199,12 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await session.flush()
             state.email = event.new_email
         if event.type == "unsubscribe":
-            state.status = "unsubscribed"
+            # `data[action]` says whether the contact unsubscribed ("unsub") or was deleted
+            # (Mailchimp's guide "Synchronize Audience Data with Webhooks", the unsubscribe
+            # payload; a logged delivery at https://pastebin.com/XcnR3qYd shows "delete" with
+            # reason "manual" when an admin removed a contact): deleted, the contact left the
+            # audience without refusing it, so staff may add them again.
+            state.status = "archived" if event.action == "delete" else "unsubscribed"
         elif event.type == "cleaned":
             state.status = "cleaned"
         elif member is not None:

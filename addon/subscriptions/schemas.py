@@ -106,6 +106,9 @@ class MailchimpEvent(BaseModel):
     email: str
     new_email: str | None = None
     reason: str | None = None
+    # An `unsubscribe`'s `data[action]`: "unsub" (the contact unsubscribed, or was unsubscribed)
+    # or "delete" (an admin archived or deleted the contact: not their refusal).
+    action: str | None = None
     received_at: datetime
     base_synced_at: datetime | None = None
 

@@ -91,6 +91,37 @@ async def test_unsubscribe_cleaned_profile_and_upemail_reach_saleor_metadata(
     assert _metadata(shop, other)[STATUS + news] == "cleaned"
 
 
+async def test_a_contact_an_admin_deleted_in_mailchimp_is_archived_not_unsubscribed(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp sends `unsubscribe` with `data[action]=delete` when an admin archives a contact
+    (Mailchimp's webhooks guide): not the shopper's refusal, so staff may subscribe them again."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "ida@example.com")
+    await shop.mc("DELETE", f"/lists/{news}/members/ida@example.com")
+    await _fire(
+        shop,
+        "unsubscribe",
+        {"action": "delete", "reason": "manual", "email": "ida@example.com"},
+        source="admin",
+    )
+    await shop.work()
+    assert _metadata(shop, customer)[STATUS + news] == "archived"
+
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    url = f"/api/subscriptions/customers/{customer.global_id}"
+    panel = (await shop.client.get(url, headers=headers)).json()
+    [audience] = [a for a in panel["audiences"] if a["list_id"] == news]
+    assert audience["can_subscribe"] is True and audience["subscribe_blocked_reason"] is None
+    response = await shop.client.post(
+        url, json={"list_id": news, "action": "subscribe"}, headers=headers
+    )
+    assert response.status_code == 202, response.text
+    await shop.work()
+    assert shop.member(news, "ida@example.com").status == "subscribed"
+
+
 async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
     newsletter: Shop,
 ) -> None:
