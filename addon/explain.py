@@ -200,8 +200,8 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
     if "signed up to a lot of lists very recently" in text:
         return Explanation(
             "Mailchimp refused the e-mail address for now: it signed up to many audiences very "
-            "recently.",
-            None,
+            "recently (Mailchimp's guard against signup abuse).",
+            action(RETRY),
         )
     if "email" in text.lower() and (
         "looks fake or invalid" in text or "valid email" in text.lower() or "email_address" in text

@@ -39,6 +39,7 @@ from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import (
+    AddressRefused,
     MailchimpClient,
     Member,
     MemberExists,
@@ -134,6 +135,7 @@ class Moved:
 
     member: Member | None = None  # the new address's member afterwards (None: nothing moved)
     note: str | None = None  # for Activity, when the new address was a contact already
+    refused: bool = False  # Mailchimp refused the new address as fake: the contact stays
 
 
 def _kept_status(old: str, new: str) -> str | None:
@@ -310,9 +312,16 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
     try:
         async with mailchimp_for(services, installation_id) as client:
             for audience in audiences:
-                results[audience.list_id] = await move_member(
-                    client, audience.list_id, audience.name, move.old_email, move.new_email
-                )
+                try:
+                    results[audience.list_id] = await move_member(
+                        client, audience.list_id, audience.name, move.old_email, move.new_email
+                    )
+                except AddressRefused as exc:
+                    if exc.too_many_signups:
+                        raise  # "for now": the move is tried again (audiences moved: no-ops)
+                    # Refused as fake (the sandbox's `check_address_accepted`): the contact
+                    # stays at the old address in this audience, the others still move.
+                    results[audience.list_id] = Moved(refused=True)
     except NotConnected:
         results = {}  # Mailchimp is not connected: the app's own records still follow
     texts = {
@@ -333,6 +342,13 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         for list_id in set(by_list) | {k for k, v in results.items() if v.member}:
             pair = by_list.get(list_id, {})
             old_row, new_row = pair.get(move.old_email), pair.get(move.new_email)
+            if list_id in results and results[list_id].refused:
+                if old_row is not None:
+                    old_row.last_problem = (
+                        f"Mailchimp refused the customer's new address {move.new_email} as "
+                        "fake or invalid; the contact keeps the old one in this audience."
+                    )
+                continue
             row = new_row or old_row
             if row is None:
                 row = ContactState(

@@ -340,3 +340,27 @@ async def test_a_contact_added_at_the_new_address_meanwhile_is_merged(
     assert added
     merged = shop.mailchimp.member(shop.account, shop.list_id, NEW)
     assert merged is not None and merged.status == "pending"
+
+
+async def test_a_new_address_mailchimp_refuses_as_fake_leaves_the_contact_where_it_was(
+    newsletter: NewsletterShop,
+) -> None:
+    """Mailchimp refuses a move to an address it finds fake (verbb/formie#2276): the contact
+    keeps its old address there, says why, and the change is not retried."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await shop.saleor.create_customer(OLD, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    shop.mailchimp.refuse_address(shop.account, NEW)
+
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.work()
+
+    assert shop.member(news, OLD).status == "subscribed"
+    assert shop.member(news, NEW) is None
+    async with shop.services.db.session() as session:
+        [move] = await session.scalars(select(Job).where(Job.kind == EMAIL_CHANGE_JOB))
+        [row] = await session.scalars(select(ContactState).where(ContactState.list_id == news))
+    assert move.status.value == "done" and move.attempts == 1
+    assert row.email == OLD and row.status == "subscribed"
+    assert row.last_problem is not None and "fake or invalid" in row.last_problem

@@ -301,14 +301,17 @@ class MailchimpSandbox:
         return cid
 
     def refuse_address(
-        self, account: AccountRef, email: str, why: Literal["fake", "signups"] = "fake"
+        self, account: AccountRef, email: str, why: Literal["fake", "signups"] | None = "fake"
     ) -> None:
         """Mailchimp refuses `email` as a new contact of the account's lists, as it refuses an
         address that "looks fake or invalid" (or one that signed up to many lists very
-        recently: `member_rules.check_address_accepted`)."""
+        recently: `member_rules.check_address_accepted`); `None`: it takes it again."""
         data = self._data(account)
         with self.state.lock:
-            data.refused_addresses[email.strip().lower()] = why
+            if why is None:
+                data.refused_addresses.pop(email.strip().lower(), None)
+            else:
+                data.refused_addresses[email.strip().lower()] = why
 
     async def call(
         self,
