@@ -56,6 +56,7 @@ from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
+from addon.ecommerce.erased import erased_among
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
@@ -169,7 +170,9 @@ async def _absorb(
             else:
                 # What Mailchimp holds of each, as Core rows (no ORM object is written back).
                 held = await ledger.held_by_saleor_ids(*scope, saleor_ids)
-                planned = plan(context, request.kind, saleor_ids, nodes, held)
+                emails = [str(node.get("email") or "") for node in nodes.values()]
+                erased = await erased_among(session, job.installation_id, emails)
+                planned = plan(context, request.kind, saleor_ids, nodes, held, erased)
         submitted = None
         if planned.planned:
             began = await _sending(services, batch_id, planned)

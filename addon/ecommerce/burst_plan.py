@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
+from addon.ecommerce.erased import NONE_ERASED, Erased, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
@@ -106,9 +107,11 @@ def plan(
     saleor_ids: list[str],
     nodes: dict[str, dict[str, Any]],
     known: Mapping[str, SyncRecord | HeldRecord],
+    erased: Erased = NONE_ERASED,
 ) -> BurstPlan:
     """Plan each record from its node as Saleor serves it now (absent: gone or not sold in
-    the channel) and what its ledger record says Mailchimp holds."""
+    the channel) and what its ledger record says Mailchimp holds; `erased`: the customers'
+    erased addresses (`erased.py`: their push holds such a customer back)."""
     result = BurstPlan()
     for saleor_id in saleor_ids:
         node = nodes.get(saleor_id)
@@ -118,7 +121,7 @@ def plan(
             if kind is EntityKind.PRODUCT:
                 item = _product(ctx, node, record)
             else:
-                item = _customer(ctx, node)
+                item = _customer(ctx, node, erased)
         if item is None:
             result.alone.append(saleor_id)
         elif sent(record, item.fingerprint):
@@ -157,8 +160,10 @@ def _product(
     return Planned(str(node["id"]), body.id, pushing, product.name, body=body)
 
 
-def _customer(ctx: Context, node: dict[str, Any]) -> Planned:
+def _customer(ctx: Context, node: dict[str, Any], erased: Erased) -> Planned | None:
     user = SaleorUser.model_validate(node)
+    if unchanged_since_erasure(user, erased):
+        return None
     body = payloads.customer_input(user, ctx.opt_in)
     return Planned(str(node["id"]), body.id, fingerprint(body), user.email, body=body)
 

@@ -26,7 +26,7 @@ from addon.db.base import Base
 from addon.db.owned import InstallationRows
 from addon.db.repository import insert_for
 from addon.db.types import UTCDateTime
-from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.schemas import SaleorOrder, SaleorUser
 from addon.mailchimp import subscriber_hash
 
 
@@ -94,6 +94,14 @@ async def erased_hashes(
     return {email_hash: erased_at for email_hash, erased_at in rows.all()}
 
 
+def unchanged_since_erasure(user: SaleorUser, erased: Erased) -> bool:
+    """A customer erased (from the panel: Saleor keeps them) who has not changed since: a
+    resync, a burst or a new initial sync must not bring them back. One who changed since
+    keeps shopping (docs/email-changes-and-erasure.md, Limits), as do their new orders."""
+    erased_at = erased.get(subscriber_hash(user.email)) if erased else None
+    return erased_at is not None and (user.updated_at is None or user.updated_at <= erased_at)
+
+
 def placed_before_erasure(order: SaleorOrder, erased: Erased) -> bool:
     """The order was placed at an address erased since: it must not reach Mailchimp again."""
     if not erased:
@@ -114,4 +122,5 @@ __all__ = [
     "order_addresses",
     "placed_before_erasure",
     "remember_erased",
+    "unchanged_since_erasure",
 ]

@@ -133,9 +133,12 @@ class LedgerPusher:
     async def held_back(
         self, kind: EntityKind, saleor_id: str, known: Known, label: str | None = None
     ) -> None:
-        """Nothing is sent, on purpose: the record says what Mailchimp still holds of it (what
-        was last sent, or nothing); `label` only for a record that has none yet."""
-        held = known.mailchimp_id is not None
+        """Nothing is sent, on purpose: the record says what Mailchimp still holds of it. Synced
+        when it holds what was last confirmed; else removed, its Mailchimp id kept for whatever
+        it may still hold (a replace that failed half-way, a resync's forgotten content).
+        `label` only for a record that has none yet."""
+        confirmed = known.status is SyncStatus.SYNCED or known.fingerprint.content_hash is not None
+        held = known.mailchimp_id is not None and confirmed
         async with self.services.db.transaction() as session:
             record = await LedgerRepository(session).settle(
                 self.ctx.installation_id,

@@ -25,7 +25,13 @@ from addon.ecommerce.email_change import (
     recreate_from_ref,
     refused_email_change,
 )
-from addon.ecommerce.erased import erased_among, order_addresses, placed_before_erasure
+from addon.ecommerce.erased import (
+    Erased,
+    erased_among,
+    order_addresses,
+    placed_before_erasure,
+    unchanged_since_erasure,
+)
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import order_used_code
@@ -62,6 +68,9 @@ class Pusher(CatalogPusher):
             await self.removed(EntityKind.CUSTOMER, user_id, known.mailchimp_id, pushed=False)
             return
         user = SaleorUser.model_validate(data["user"])
+        if unchanged_since_erasure(user, await self._erased([user.email])):
+            await self.held_back(EntityKind.CUSTOMER, user_id, known)  # `erased.py`
+            return
         await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
         body = payloads.customer_input(user, self.ctx.opt_in)
         digest = fingerprint(body)
@@ -85,10 +94,14 @@ class Pusher(CatalogPusher):
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
-        if order is not None and await self._placed_before_erasure(order):
+        if order is not None and placed_before_erasure(
+            order, await self._erased(order_addresses(order))
+        ):
             # Its customer was erased since (`erased.py`): Mailchimp keeps it as last sent, or
-            # never gets it; its label (erased too) is left alone.
+            # never gets it; its label (erased too) is left alone. Its products' stock moved
+            # all the same (a fulfilment, a cancellation): they are pushed (no address).
             await self.held_back(EntityKind.ORDER, order_id, known, f"#{order.number}")
+            await self._refresh_stock([ln.variant.product.id for ln in order.lines if ln.variant])
             return
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is not None:
@@ -146,10 +159,9 @@ class Pusher(CatalogPusher):
         await self._order_synced(order_id, order, body.id, pushing, label, stock)
         await self._convert_cart(order)
 
-    async def _placed_before_erasure(self, order: SaleorOrder) -> bool:
+    async def _erased(self, addresses: list[str]) -> Erased:
         async with self.services.db.session() as session:
-            erased = await erased_among(session, self.ctx.installation_id, order_addresses(order))
-        return placed_before_erasure(order, erased)
+            return await erased_among(session, self.ctx.installation_id, addresses)
 
     async def _order_body(
         self, order: SaleorOrder, known: Known

@@ -151,6 +151,7 @@ class SaleorUser(_Saleor):
     last_name: str = Field("", alias="lastName")
     default_billing_address: SaleorAddress | None = Field(None, alias="defaultBillingAddress")
     consent: dict[str, str] | None = None  # the shopper's recorded marketing consent
+    updated_at: datetime | None = Field(None, alias="updatedAt")  # a customer's (not a buyer's)
 
 
 class LineVariant(_Saleor):

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
+from addon.ecommerce.erased import remember_erased
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
@@ -325,9 +326,11 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         stores = await _store_work(
             session, installation_id, addresses, request.saleor_user_id, delete_orders
         )
-        # First (kept even if it waits): nothing queued may send the customer once erased.
+        # First (kept even if it waits): nothing queued may send the customer once erased, and
+        # their orders are held back already while it waits (`forget` sets the final time).
         records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
         await drop_pushes(session, installation_id, records, job.id)
+        await remember_erased(session, installation_id, addresses, utcnow())
     if await _must_wait(job, addresses, request, services):
         raise RetryLater(WAITING, RETRY_SECONDS)
     started = utcnow()

@@ -17,7 +17,13 @@ from typing import Any
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
-from addon.ecommerce.erased import NONE_ERASED, Erased, erased_among, placed_before_erasure
+from addon.ecommerce.erased import (
+    NONE_ERASED,
+    Erased,
+    erased_among,
+    placed_before_erasure,
+    unchanged_since_erasure,
+)
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import orders_used_codes
@@ -80,9 +86,10 @@ def _orphan_variants(node: dict[str, Any]) -> set[str]:
 
 
 def _addresses(node: dict[str, Any]) -> list[str]:
-    """The addresses an order node names (`erased.order_addresses`, before validation)."""
+    """The addresses an order node (`erased.order_addresses`, before validation) or a customer
+    node names."""
     user = node.get("user") or {}
-    return [a for a in (user.get("email"), node.get("userEmail")) if a]
+    return [a for a in (node.get("email"), user.get("email"), node.get("userEmail")) if a]
 
 
 class Planner:
@@ -116,7 +123,13 @@ class Planner:
             )
             available: set[str] = set()
             orphans: dict[str, str] = {}
+            # The addresses erased (`ecommerce/erased.py`): of an order's customer, or a
+            # customer's own; products name none.
             erased = NONE_ERASED
+            if kind is not EntityKind.PRODUCT:
+                erased = await erased_among(
+                    session, installation_id, [a for node in nodes for a in _addresses(node)]
+                )
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
                 products = {
@@ -129,10 +142,6 @@ class Planner:
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
-                # And the addresses erased since an order was placed (`ecommerce/erased.py`).
-                erased = await erased_among(
-                    session, installation_id, [a for node in nodes for a in _addresses(node)]
-                )
         operations: list[Planned] = []
         live: list[str] = []
         for node in nodes:
@@ -203,7 +212,10 @@ class Planner:
             )
             return Planned(operation, saleor_id, body.id, fingerprint(body, dumped))
         if kind is EntityKind.CUSTOMER:
-            customer = payloads.customer_input(SaleorUser.model_validate(node), self.ctx.opt_in)
+            user = SaleorUser.model_validate(node)
+            if unchanged_since_erasure(user, erased):
+                return None
+            customer = payloads.customer_input(user, self.ctx.opt_in)
             dumped = customer.body()
             operation = batches.upsert_customer(
                 store_id, customer, operation_id=saleor_id, dumped=dumped

@@ -9,13 +9,16 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from addon.ecommerce.models import EntityKind, SyncStatus
+from sqlalchemy import func, select
+
+from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
+from addon.jobs.models import Job
 from addon.mailchimp import subscriber_hash
 from sandboxes.saleor.order_models import Order
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import BURSTY, batch_calls, settle
 from tests.erasure.scan import rows_naming
-from tests.erasure.test_erasure import ANN, _customer_with_history
+from tests.erasure.test_erasure import ANN, _customer_with_history, _users_only
 from tests.initial_sync.conftest import SMALL, finish, start
 
 
@@ -47,6 +50,8 @@ async def test_a_kept_order_changed_after_the_erasure_stays_as_last_sent(shop: S
     _customer, order = await _erased_with_a_kept_order(shop)
     before = shop.orders()[str(order.id)].model_dump()
     requests = len(shop.mailchimp.requests)
+    async with shop.services.db.session() as session:
+        last_job = await session.scalar(select(func.max(Job.id)))
 
     await shop.saleor.fulfill_order(order, "TRACK-1")
     await shop.drain()
@@ -54,6 +59,15 @@ async def test_a_kept_order_changed_after_the_erasure_stays_as_last_sent(shop: S
     assert shop.orders()[str(order.id)].model_dump() == before  # nothing sent for it
     writes = [r for r in shop.mailchimp.requests[requests:] if r.method != "GET"]
     assert not [r for r in writes if "/orders" in r.path or "/customers" in r.path]
+    # Its products' stock moved all the same: their pushes were queued (they name no one).
+    async with shop.services.db.session() as session:
+        pushed = [
+            job.payload["kind"]
+            for job in await session.scalars(
+                select(Job).where(Job.kind == PUSH_JOB, Job.id > last_job)
+            )
+        ]
+    assert "product" in pushed, pushed
     await _assert_still_erased(shop, order)
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED  # as Mailchimp holds it
@@ -120,3 +134,33 @@ async def test_a_burst_leaves_an_erased_customers_kept_order_alone(shop: Shop) -
     assert held[str(order.id)].model_dump() == before
     assert all(held[str(o.id)].fulfillment_status == "shipped" for o in others)
     await _assert_still_erased(shop, order)
+
+
+async def test_a_new_initial_sync_does_not_bring_back_a_customer_erased_from_the_panel(
+    shop: Shop,
+) -> None:
+    """Erased from the panel, the customer stays in Saleor: a new initial sync leaves them out
+    (and their order, placed before), until they change (they keep shopping: docs, Limits)."""
+    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
+    customer, order, _checkout = await _customer_with_history(shop)
+    erased = await shop.client.post(
+        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
+    )
+    assert erased.status_code == 202, erased.text
+    await shop.drain()
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    before = shop.orders()[str(order.id)].model_dump()
+
+    await start(shop)
+    run = await finish(shop)
+
+    assert run.status.value == "succeeded"
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    assert shop.orders()[str(order.id)].model_dump() == before
+    await _assert_still_erased(shop, order)
+
+    # She changes her name in her account: she is shopping again, and goes as any customer.
+    await shop.saleor.update_customer(customer, first_name="Annie")
+    await shop.drain()
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert held.email_address == ANN
