@@ -101,3 +101,24 @@ async def test_retry_of_an_unknown_record_is_a_readable_404(shop: Shop) -> None:
     response = await shop.api("POST", "/api/ecommerce/records/999999/retry")
     assert response.status_code == 404
     assert response.json()["error"]["message"] == "There is no such e-commerce record."
+
+
+async def test_an_order_whose_address_mailchimp_finds_fake_is_quarantined_with_why(
+    shop: Shop,
+) -> None:
+    """Mailchimp refuses a new customer at an address it finds fake (mailchimp/mc-magento2#578):
+    the order is quarantined with Mailchimp's reason, the others flow."""
+    product = await shop.product("Rye", "2.00")
+    await shop.drain()
+    shop.mailchimp.refuse_address(shop.account, "bot@example.com")
+    line = shop.saleor.order_line(product.variants[0], 1)
+    bad = await shop.saleor.create_order(lines=[line], email="bot@example.com")
+    good = await shop.saleor.create_order(lines=[line], email="ann@example.com")
+    await shop.drain()
+    held = shop.orders()
+    assert str(good.id) in held and str(bad.id) not in held
+    record = await shop.record(EntityKind.ORDER, bad.global_id)
+    assert record is not None and record.status is SyncStatus.QUARANTINED
+    assert record.last_error and "looks fake or invalid" in record.last_error
+    emails = {c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert emails == {"ann@example.com"}

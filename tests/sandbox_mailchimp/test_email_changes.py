@@ -126,3 +126,18 @@ async def test_an_address_mailchimp_finds_fake_is_refused_as_a_new_contact_only(
     )
     assert assert_problem(moved, 400, "Invalid Resource")["detail"].startswith("ann@shop.invalid")
     assert [m.email_address for m in sandbox.members(account, list_id)] == ["ann@example.org"]
+
+
+async def test_a_new_customer_at_a_fake_address_is_refused_before_anything_is_stored(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """A new e-commerce customer joins the store's audience: Mailchimp refuses an address it
+    finds fake there too (mailchimp/mc-magento2#578), the order with it."""
+    await setup_store(client)
+    assert (await client.post(f"{S}/products", json=product_body())).status_code == 200
+    customer = {"id": "c9", "email_address": "bot@shop.invalid", "opt_in_status": False}
+    refused = await client.post(f"{S}/customers", json=customer)
+    assert "looks fake or invalid" in assert_problem(refused, 400, "Invalid Resource")["detail"]
+    order = await client.post(f"{S}/orders", json=order_body(customer=customer))
+    assert "looks fake or invalid" in assert_problem(order, 400, "Invalid Resource")["detail"]
+    assert sandbox.customers(account, "store-1") == [] and sandbox.orders(account, "store-1") == []

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import field_invalid, forgotten_email, invalid_resource, not_found
-from .member_rules import EMAIL_RE, new_member, set_status
+from .member_rules import EMAIL_RE, check_address_accepted, new_member, set_status
 from .models import Customer, MemberStatus
 from .routing import ApiRequest, BodyIn, Router, paginate
 from .state import StoreData, subscriber_hash
@@ -51,6 +51,17 @@ def render_customer(data: StoreData, customer: Customer) -> dict[str, Any]:
     doc["total_spent"] = round(sum(o.order_total for o in orders), 2)
     doc["_links"] = []
     return doc
+
+
+def _check_joinable(request: ApiRequest, data: StoreData, email: str) -> None:
+    """A customer new to the store's list joins it as a contact: Mailchimp refuses an address
+    it finds fake there as for any new contact (`member_rules.check_address_accepted`; an
+    order with a fake customer address is refused, mailchimp/mc-magento2#578), before
+    anything is stored."""
+    lst = request.account.lists.get(data.info.list_id)
+    key = subscriber_hash(email)
+    if lst is not None and key not in lst.members and key not in lst.forgotten:
+        check_address_accepted(request, email)
 
 
 def _join_audience(request: ApiRequest, data: StoreData, customer: Customer) -> None:
@@ -93,6 +104,7 @@ def save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any]) 
     # Fields read as they are (`__dict__`), not dumped: the customer below is validated anew.
     base = dict(existing.__dict__) if existing else {"created_at": now(request)}
     customer = Customer.model_validate({**base, **fields, "updated_at": now(request)})
+    _check_joinable(request, data, customer.email_address)
     data.customers[customer.id] = customer
     _join_audience(request, data, customer)
     return customer
