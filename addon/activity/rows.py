@@ -128,6 +128,8 @@ def subject(job: Job, ctx: Context) -> str:
         return f"E-mail change of {payload.get('old_email')} to {payload['new_email']}"
     if kind_name == "subscriptions.email_change_merged" and isinstance(payload.get("email"), str):
         return f"E-mail change to {payload['email']}, already a contact"
+    if kind_name == "subscriptions.email_change_refused" and isinstance(payload.get("email"), str):
+        return f"E-mail change to {payload['email']}, refused by Mailchimp"
     if kind_name in ("erasure.erase", "erasure.erased"):
         # Never the address: the job keeps it only until it is erased, then its hash.
         return "Erasure of a customer"

@@ -9,8 +9,11 @@ Sessions here are short and never held across a Mailchimp call.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -131,12 +134,17 @@ class LedgerPusher:
         await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed)
 
     async def held_back(
-        self, kind: EntityKind, saleor_id: str, known: Known, label: str | None = None
+        self,
+        kind: EntityKind,
+        saleor_id: str,
+        known: Known,
+        label: str | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
         """Nothing is sent, on purpose: the record says what Mailchimp still holds of it. Synced
         when it holds what was last confirmed; else removed, its Mailchimp id kept for whatever
         it may still hold (a replace that failed half-way, a resync's forgotten content).
-        `label` only for a record that has none yet."""
+        `label` only for a record that has none yet; `also`: written in the same transaction."""
         confirmed = known.status is SyncStatus.SYNCED or known.fingerprint.content_hash is not None
         held = known.mailchimp_id is not None and confirmed
         async with self.services.db.transaction() as session:
@@ -152,6 +160,8 @@ class LedgerPusher:
             )
             if record.label is None:
                 record.label = admin_label(label)
+            if also is not None:
+                await also(session)
 
     async def _settle(
         self,

@@ -99,9 +99,16 @@ class Pusher(CatalogPusher):
         ):
             # Its customer was erased since (`erased.py`): Mailchimp keeps it as last sent, or
             # never gets it; its label (erased too) is left alone. Its products' stock moved
-            # all the same (a fulfilment, a cancellation): they are pushed (no address).
-            await self.held_back(EntityKind.ORDER, order_id, known, f"#{order.number}")
-            await self._refresh_stock([ln.variant.product.id for ln in order.lines if ln.variant])
+            # all the same (a fulfilment, a cancellation): they are pushed (no address), queued
+            # with the outcome (a crash between the two would lose them).
+            products = [ln.variant.product.id for ln in order.lines if ln.variant]
+            await self.held_back(
+                EntityKind.ORDER,
+                order_id,
+                known,
+                f"#{order.number}",
+                also=lambda session: self._queue_stock(session, products),
+            )
             return
         if order is None or order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             if order is not None:

@@ -53,33 +53,54 @@ WEBHOOK_SLUGS = ("erasure-account-deleted", "erasure-customer-deleted")
 DeletedEvent = WebhookJob[UserEventBody]
 
 
+def _key(email: str) -> str:
+    return f"{ERASE_JOB}:{subscriber_hash(email)}"
+
+
+async def _waiting(
+    session: AsyncSession, installation_id: int, email: str, running: int | None = None
+) -> tuple[Job, EraseRequest] | None:
+    """The same erasure asked again and waiting (a pending job of its key, not `running`),
+    locked: what one run erased is carried into it (the newest payload is the one kept)."""
+    found = await session.scalar(
+        select(Job)
+        .where(
+            Job.installation_id == installation_id,
+            Job.coalesce_key == _key(email),
+            Job.status == JobStatus.PENDING,
+            Job.id != (running or 0),
+        )
+        .with_for_update()
+    )
+    request = _request_or_none(found.payload) if found is not None else None
+    return (found, request) if found is not None and request is not None else None
+
+
+def _carried(newer: EraseRequest, earlier: EraseRequest) -> EraseRequest:
+    """`newer` with what `earlier` erased and the Saleor user it knew."""
+    return newer.model_copy(
+        update={
+            "erased": earlier.erased,
+            "saleor_user_id": newer.saleor_user_id or earlier.saleor_user_id,
+        }
+    )
+
+
 async def enqueue_erasure(
     session: AsyncSession, installation_id: int, request: EraseRequest
 ) -> None:
     """One erasure per address at a time (its lane), the same one asked twice runs once. Asked
     again while it waits (`RetryLater`), the newest payload replaces the waiting one: what the
-    waiting one erased already, and the Saleor user it knew, are carried into it."""
-    key = f"{ERASE_JOB}:{subscriber_hash(request.email)}"
-    waiting = await session.scalar(
-        select(Job.payload).where(
-            Job.installation_id == installation_id,
-            Job.coalesce_key == key,
-            Job.status == JobStatus.PENDING,
-        )
-    )
-    earlier = _request_or_none(waiting)
-    if earlier is not None:
-        request = request.model_copy(
-            update={
-                "erased": earlier.erased,
-                "saleor_user_id": request.saleor_user_id or earlier.saleor_user_id,
-            }
-        )
+    waiting one erased already, and the Saleor user it knew, are carried into it (and, asked
+    while it runs, `_again` carries them into the new one)."""
+    waiting = await _waiting(session, installation_id, request.email)
+    if waiting is not None:
+        request = _carried(request, waiting[1])
     await JobRepository(session).enqueue(
         installation_id,
         ERASE_JOB,
         request.model_dump(mode="json"),
-        coalesce_key=key,
+        coalesce_key=_key(request.email),
         lane=f"contact:{subscriber_hash(request.email)}",
     )
 
@@ -293,6 +314,11 @@ async def _again(
         await session.execute(
             update(Job).where(Job.id == job.id).values(payload=kept.model_dump(mode="json"))
         )
+        # Asked again while this run went on: the worker merges this job into that one,
+        # whose payload is kept; it carries what this run erased.
+        newer = await _waiting(session, job.installation_id, request.email, running=job.id)
+        if newer is not None:
+            newer[0].payload = _carried(newer[1], kept).model_dump(mode="json")
     raise RetryLater(WAITING, RETRY_SECONDS)
 
 

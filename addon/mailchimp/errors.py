@@ -188,8 +188,8 @@ class ValidationFailed(BadRequest):
 class AddressRefused(ValidationFailed):
     """Mailchimp refuses the address itself as a new contact: it "looks fake or invalid", or it
     "has signed up to a lot of lists very recently" (its guard against signup abuse). A detail,
-    no field error (bodies quoted in verbb/formie#2276); the same address is refused again, so
-    it is reported, not retried."""
+    no field error (bodies quoted in verbb/formie#2276). The first is refused again whenever
+    sent; the second "for now" (`too_many_signups`)."""
 
     summary = "Mailchimp refused the e-mail address"
 

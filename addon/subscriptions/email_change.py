@@ -56,6 +56,7 @@ from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.schemas import Source
+from addon.subscriptions.service import refused_address
 from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ WEBHOOK_SLUG = "subscriptions-email-changed"
 # Done on arrival: an Activity entry saying what a move kept when the new address was a
 # contact already (its text in `last_error`, as the Activity page shows a row's text).
 MERGED_NOTE = "subscriptions.email_change_merged"
+REFUSED_NOTE = "subscriptions.email_change_refused"  # Mailchimp refused the new address
 
 COMPLIANCE = ("unsubscribed", "cleaned")
 NO_CONSENT_OF_ITS_OWN = ("transactional", "archived")  # e.g. added by the e-commerce API
@@ -135,7 +137,7 @@ class Moved:
 
     member: Member | None = None  # the new address's member afterwards (None: nothing moved)
     note: str | None = None  # for Activity, when the new address was a contact already
-    refused: bool = False  # Mailchimp refused the new address as fake: the contact stays
+    refused: bool = False  # Mailchimp refused the new address: the contact stays (`note`)
 
 
 def _kept_status(old: str, new: str) -> str | None:
@@ -317,11 +319,14 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                         client, audience.list_id, audience.name, move.old_email, move.new_email
                     )
                 except AddressRefused as exc:
-                    if exc.too_many_signups:
-                        raise  # "for now": the move is tried again (audiences moved: no-ops)
-                    # Refused as fake (the sandbox's `check_address_accepted`): the contact
-                    # stays at the old address in this audience, the others still move.
-                    results[audience.list_id] = Moved(refused=True)
+                    # Mailchimp refuses the new address (as fake, or "for now"): the contact
+                    # stays at the old address in this audience, the others still move, and
+                    # Activity says so (not retried: see `service.refused_address`).
+                    note = (
+                        f"Not moved in “{audience.name}”: "
+                        f"{refused_address(exc)} The contact keeps {move.old_email} there."
+                    )
+                    results[audience.list_id] = Moved(note=note, refused=True)
     except NotConnected:
         results = {}  # Mailchimp is not connected: the app's own records still follow
     texts = {
@@ -344,10 +349,7 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
             old_row, new_row = pair.get(move.old_email), pair.get(move.new_email)
             if list_id in results and results[list_id].refused:
                 if old_row is not None:
-                    old_row.last_problem = (
-                        f"Mailchimp refused the customer's new address {move.new_email} as "
-                        "fake or invalid; the contact keeps the old one in this audience."
-                    )
+                    old_row.last_problem = results[list_id].note
                 continue
             row = new_row or old_row
             if row is None:
@@ -370,19 +372,20 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                 row.last_problem = None
         for moved in results.values():
             if moved.note:
-                await _record_note(session, installation_id, move, moved.note)
+                kind = REFUSED_NOTE if moved.refused else MERGED_NOTE
+                await _record_note(session, installation_id, move, moved.note, kind)
         await enqueue_status_write(
             session, installation_id, move.new_email, lookup_email=move.old_email
         )
 
 
 async def _record_note(
-    session: AsyncSession, installation_id: int, move: EmailMove, note: str
+    session: AsyncSession, installation_id: int, move: EmailMove, note: str, kind: str
 ) -> None:
-    logger.info("E-mail change merged into an existing contact")
+    logger.info("E-mail change noted (%s)", kind)
     job_id = await JobRepository(session).enqueue(
         installation_id,
-        MERGED_NOTE,
+        kind,
         {"email": move.new_email, "old_email": move.old_email},
         status=JobStatus.DONE,
     )

@@ -203,8 +203,12 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             # (Mailchimp's guide "Synchronize Audience Data with Webhooks", the unsubscribe
             # payload; a logged delivery at https://pastebin.com/XcnR3qYd shows "delete" with
             # reason "manual" when an admin removed a contact): deleted, the contact left the
-            # audience without refusing it, so staff may add them again.
-            state.status = "archived" if event.action == "delete" else "unsubscribed"
+            # audience without refusing it, so staff may add them again; but one who had
+            # unsubscribed or bounced keeps that (an admin's clean-up is not their consent).
+            if event.action != "delete":
+                state.status = "unsubscribed"
+            elif state.status not in ("unsubscribed", "cleaned"):
+                state.status = "archived"
         elif event.type == "cleaned":
             state.status = "cleaned"
         elif member is not None:

@@ -8,8 +8,8 @@ time per contact). The rules applied there:
 * with two-way sync on, a contact changed on both sides since they last agreed is settled by
   the priority setting (Mailchimp wins: the store's change is dropped);
 * "Forgotten Email Not Subscribed" is reported on the contact, not retried, and so is an
-  address Mailchimp refuses as fake or invalid (the same address is refused again); one it
-  refuses "for now" (signed up to many lists very recently) is retried as any failure;
+  address Mailchimp refuses (as fake or invalid, or "for now": signed up to many lists very
+  recently; a retry would hold the contact's other changes back);
 * the resulting status is written back to Saleor by a job of its own (`writeback`).
 """
 
@@ -294,8 +294,16 @@ async def _to_mailchimp(
     return Applied(member, not_sent=not_sent, data_tags=data_tags)
 
 
-def refused_address() -> str:
-    """What the contact says of an address Mailchimp refuses as fake or invalid."""
+def refused_address(exc: AddressRefused) -> str:
+    """What the contact says of an address Mailchimp refuses. Not retried, even "for now" (too
+    many signups): a retry waits in the contact's lane, and would hold its other changes (an
+    unsubscribe) back for hours; the shopper's next change tries again."""
+    if exc.too_many_signups:
+        return (
+            "Mailchimp refused this address for now: it signed up to many audiences very "
+            "recently (Mailchimp's guard against signup abuse). The shopper's next change "
+            "tries again."
+        )
     return (
         "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
         "customer gives a real address."
@@ -356,9 +364,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 "be subscribed through the app.",
             )
         except AddressRefused as exc:
-            if exc.too_many_signups:
-                raise  # "for now": retried with the kind's backoff, then shown on Activity
-            applied = Applied(None, refused_address())
+            applied = Applied(None, refused_address(exc))
 
     now = utcnow()
     async with services.db.transaction() as session:
