@@ -3,11 +3,14 @@ saleor/graphql/account/resolvers.py ``resolve_user``, ``User.objects.customers()
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 
 from .conftest import FakeApp, gql
 from .test_graphql import install
@@ -109,3 +112,25 @@ async def test_user_lookup_follows_the_requesters_permissions(
     )
     emails = {e["node"]["email"] for e in body["data"]["customers"]["edges"]}
     assert emails == {"ann@example.com", "boss@example.com"}
+
+
+async def test_metadata_mutations_set_the_modification_time_since_3_23(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """saleor/saleor#18601 (first tagged 3.23.0): a metadata write sets the user's `updatedAt`;
+    3.20 leaves it."""
+    app = await install(sandbox)
+    customer = sandbox.store.create_customer("ann@example.com", "Ann")
+    for version, moves in ((OLDEST_VERSION, False), (CURRENT_VERSION, True)):
+        sandbox.version = version
+        before = customer.updated_at = datetime(2026, 1, 1, tzinfo=UTC)
+        for mutation in (UPDATE_METADATA, UPDATE_PRIVATE_METADATA):
+            body = await gql(
+                client,
+                mutation,
+                {"id": customer.global_id, "input": [{"key": "k", "value": version}]},
+                token=app.auth_token,
+            )
+            assert "errors" not in body, body
+            assert (customer.updated_at > before) is moves, (version, mutation)
+            customer.updated_at = before

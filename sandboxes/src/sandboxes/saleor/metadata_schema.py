@@ -9,10 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Info, api_context
-from .models import Channel, Checkout, CheckoutLine, Customer, Product, ProductVariant, SandboxApp
+from .models import (
+    Channel,
+    Checkout,
+    CheckoutLine,
+    Customer,
+    Product,
+    ProductVariant,
+    SandboxApp,
+    utcnow,
+)
 from .order_models import Order, OrderLine
 from .permissions import Viewer
 from .reading import unwrap
+from .versions import METADATA_BUMPS_UPDATED_SINCE, version_tuple
 from .voucher_models import Voucher
 
 # -- metadata -----------------------------------------------------------------------------------
@@ -117,6 +127,19 @@ METADATA_EVENTS: dict[type, str] = {
 }
 
 
+# The field a metadata mutation sets to now, by the sandbox's model (Saleor's
+# `TYPE_UPDATED_FIELD`, `versions.METADATA_BUMPS_UPDATED_SINCE`; its User is `Customer` here).
+UPDATED_FIELD = {
+    "Customer": "updated_at",
+    "Order": "updated_at",
+    "Product": "updated_at",
+    "ProductVariant": "updated_at",
+    "Category": "updated_at",
+    "Checkout": "last_change",
+    "TransactionItem": "modified_at",
+}
+
+
 def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
     def resolve(
         root: Any,
@@ -163,6 +186,10 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
             item.private_metadata = target
         else:
             item.metadata = target
+        if version_tuple(context.saleor_version) >= METADATA_BUMPS_UPDATED_SINCE:
+            field_name = UPDATED_FIELD.get(type(item).__name__)
+            if field_name is not None:
+                setattr(item, field_name, utcnow())
         event = METADATA_EVENTS.get(type(item))
         if event is not None:
             context.pending_events.append((event, item))

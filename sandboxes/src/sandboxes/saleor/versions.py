@@ -37,6 +37,11 @@ PLAYABLE_VERSIONS: tuple[str, ...] = (OLDEST_VERSION, CURRENT_VERSION)
 
 ORDER_WHERE_SINCE = (3, 22, 0)
 OWN_LIFECYCLE_EVENTS_SINCE = (3, 23, 5)
+# Metadata mutations set the object's modification time (User, Order, Product, ProductVariant,
+# Category `updated_at`; Checkout `last_change`; TransactionItem, Payment `modified_at`):
+# saleor/saleor#18601, commit a9c86cf, `TYPE_UPDATED_FIELD` in
+# saleor/graphql/meta/mutations/utils.py, first tagged 3.23.0. Before it they leave it alone.
+METADATA_BUMPS_UPDATED_SINCE = (3, 23, 0)
 # The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
 # 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
 CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
