@@ -56,6 +56,25 @@ WRITE_BATCH = 20  # pages counted in one transaction at most
 READERS_PER_SLOT = 2
 
 
+_Range = tuple[datetime | None, datetime | None]  # `updatedAt` from, until (None: open)
+
+
+def _scan_ranges(
+    since: datetime | None, written_from: datetime | None, written_until: datetime | None
+) -> list[_Range]:
+    """The customers to read: changed since the last scan, but for the window in which the
+    last run wrote their metadata. Since Saleor 3.23 every metadata write sets the customer's
+    `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it the run after
+    writing 50 k customers read them all again (500 pages). A customer who changed their
+    address inside that window (seconds; minutes after a first collection) is matched at their
+    next change."""
+    if since is None or written_from is None or written_until is None:
+        return [(since, None)]
+    if not since <= written_from <= written_until:
+        return [(since, None)]
+    return [(since, written_from), (written_until, None)]
+
+
 @dataclass
 class RunFigures:
     mailchimp_pages: int = 0
@@ -89,6 +108,9 @@ class Collector:
             horizon = now - timedelta(days=settings.activity_interval_days)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
+            scan = _scan_ranges(
+                scanned_at, settings.customers_written_from, settings.customers_written_until
+            )
             audiences = [
                 (a.list_id, a.name)
                 for a in await AudienceRepository(session).active_audiences(self.installation_id)
@@ -133,7 +155,7 @@ class Collector:
                 async with asyncio.TaskGroup() as group:
                     for list_id, _ in audiences:
                         group.create_task(self._members(reads, list_id, cursors, now))
-                    group.create_task(self._customers(api_url, token, scanned_at, now))
+                    group.create_task(self._customers(api_url, token, scan))
                     for c in campaigns:
                         group.create_task(self._campaign(reads, gate, pages, c.id, now))
             finally:
@@ -144,9 +166,15 @@ class Collector:
             settings = await store.settings_row(session, self.installation_id)
             settings.list_cursors = cursors
             settings.customers_scanned_at = now
+        written_from = utcnow()
         self.figures.written = await write_changed(
             self.services, self.installation_id, api_url, token
         )
+        async with self.services.db.transaction() as session:
+            settings = await store.settings_row(session, self.installation_id)
+            wrote = self.figures.written.mutations > 0
+            settings.customers_written_from = written_from if wrote else None
+            settings.customers_written_until = utcnow() if wrote else None
         return self.figures
 
     async def _writer(
@@ -215,28 +243,29 @@ class Collector:
                 break
         cursors[list_id] = {"changed": now.isoformat(), "full": full.isoformat()}
 
-    async def _customers(
-        self, api_url: str, token: SecretStr, since: datetime | None, now: datetime
-    ) -> None:
-        """Saleor customers changed since the last scan (all of them the first time)."""
-        after: str | None = None
-        while True:
-            data = await self.services.saleor.execute(
-                api_url,
-                token,
-                "engagement_customers",
-                {
-                    "first": CUSTOMER_PAGE,
-                    "after": after,
-                    "since": since.isoformat() if since else None,
-                },
-            )
-            answer = parse(CustomersAnswer, "engagement_customers", data)
-            async with self.writes, self.services.db.transaction() as session:
-                await store.apply_customers(session, self.installation_id, answer.pairs())
-            after = answer.next_cursor()
-            if after is None:
-                break
+    async def _customers(self, api_url: str, token: SecretStr, scan: list[_Range]) -> None:
+        """Saleor customers changed since the last scan (all of them the first time), in
+        `scan`'s ranges of `updatedAt`."""
+        for since, until in scan:
+            after: str | None = None
+            while True:
+                data = await self.services.saleor.execute(
+                    api_url,
+                    token,
+                    "engagement_customers",
+                    {
+                        "first": CUSTOMER_PAGE,
+                        "after": after,
+                        "since": since.isoformat() if since else None,
+                        "until": until.isoformat() if until else None,
+                    },
+                )
+                answer = parse(CustomersAnswer, "engagement_customers", data)
+                async with self.writes, self.services.db.transaction() as session:
+                    await store.apply_customers(session, self.installation_id, answer.pairs())
+                after = answer.next_cursor()
+                if after is None:
+                    break
 
     async def _campaign(
         self,

@@ -63,6 +63,10 @@ class EngagementSettings(InstallationKeyed, Base):
     list_cursors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Saleor customers matched up to then (`updatedAt` of the next scan); None: scan them all.
     customers_scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the last run wrote customers' metadata: since Saleor 3.23 each write sets the
+    # customer's `updatedAt`, so the next scan skips that window (`collector._customers`).
+    customers_written_from: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    customers_written_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -149,18 +149,23 @@ async def test_a_value_that_cannot_be_converted_is_reported_and_the_rest_is_sent
     assert [n["message"] for n in read.json()["not_sent"]] == [problem]
 
 
+async def _company_required(shop: Shop, list_id: str) -> None:
+    """The audience gets a required merge field COMPANY, and the app learns it."""
+    await shop.mc(
+        "POST",
+        f"/lists/{list_id}/merge-fields",
+        {"name": "Company", "tag": "COMPANY", "type": "text", "required": True},
+    )
+    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    await shop.work()
+
+
 async def test_a_required_field_without_a_value_is_reported_never_made_up(
     newsletter: Shop,
 ) -> None:
     shop = newsletter
     news = shop.ids["news"]
-    await shop.mc(
-        "POST",
-        f"/lists/{news}/merge-fields",
-        {"name": "Company", "tag": "COMPANY", "type": "text", "required": True},
-    )
-    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
-    await shop.work()
+    await _company_required(shop, news)
     await _customer(shop, "cy@example.com")
     await shop.work()
 
@@ -178,13 +183,7 @@ async def test_a_re_added_contact_lacking_a_required_field_is_reported_too(
     required field as a new one is: reported, unless the contact holds a value already."""
     shop = newsletter
     news = shop.ids["news"]
-    await shop.mc(
-        "POST",
-        f"/lists/{news}/merge-fields",
-        {"name": "Company", "tag": "COMPANY", "type": "text", "required": True},
-    )
-    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
-    await shop.work()
+    await _company_required(shop, news)
     for email, status, company in (
         ("ari@example.com", "archived", ""),
         ("tam@example.com", "transactional", "Tam & Co"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,8 +11,9 @@ from sqlalchemy import func, select
 
 from addon.audiences.service import enqueue_import
 from addon.engagement import repository
+from addon.engagement.collector import _scan_ranges
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
-from addon.engagement.models import EngagementMember, EngagementOrder
+from addon.engagement.models import EngagementMember, EngagementOrder, EngagementSettings
 from addon.erasure.jobs import enqueue_erasure
 from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.errors import Unprocessable
@@ -118,6 +120,49 @@ async def test_an_hourly_run_reads_and_writes_only_what_is_new(e: Engagement) ->
     assert bob is not None and (bob.opens, bob.clicks, bob.campaigns_received) == (1, 1, 1)
     assert alice is not None and (alice.opens, alice.campaigns_received) == (1, 1)  # not twice
     assert e.metadata_writes()[writes:] == [e.customers[BOB].global_id]
+
+
+async def test_the_next_scan_skips_the_window_in_which_a_run_wrote_customers(
+    e: Engagement,
+) -> None:
+    """Since Saleor 3.23 a metadata write sets the customer's `updatedAt` (the sandbox too):
+    the scan after a run that wrote reads the customers changed since the last scan but for
+    that window (else it read every customer it wrote again: 500 pages after 50 k)."""
+    campaign = e.send("News", e.at(days=-1))
+    e.activity(campaign, (ALICE, "open", e.at(hours=-3)))
+    await e.collect()
+    async with e.services.db.session() as session:
+        settings = await session.get(EngagementSettings, e.installation_id)
+    assert settings is not None and e.metadata_writes()
+    scanned = settings.customers_scanned_at
+    written = (settings.customers_written_from, settings.customers_written_until)
+    assert scanned is not None and written[0] is not None and written[1] is not None
+    assert scanned <= written[0] <= written[1]
+
+    e.clock.advance(3600)
+    before = len(e.outbound.requests)
+    await e.collect()
+    scans = [
+        json.loads(r.content)["variables"]
+        for r in e.outbound.requests[before:]
+        if r.url.host == "saleor.test" and b"EngagementCustomers" in r.content
+    ]
+    assert [(v["since"], v["until"]) for v in scans] == [
+        (scanned.isoformat(), written[0].isoformat()),
+        (written[1].isoformat(), None),
+    ]
+    # This run wrote nothing new: the scan after it reads from its start, in one range.
+    async with e.services.db.session() as session:
+        settings = await session.get(EngagementSettings, e.installation_id)
+    assert settings is not None and settings.customers_written_from is None
+
+
+def test_scan_ranges() -> None:
+    t = [datetime(2026, 1, 1, h, tzinfo=UTC) for h in range(4)]
+    assert _scan_ranges(None, t[1], t[2]) == [(None, None)]  # the first scan: everyone
+    assert _scan_ranges(t[0], None, None) == [(t[0], None)]
+    assert _scan_ranges(t[0], t[1], t[2]) == [(t[0], t[1]), (t[2], None)]
+    assert _scan_ranges(t[3], t[1], t[2]) == [(t[3], None)]  # an older window: no skip
 
 
 async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:

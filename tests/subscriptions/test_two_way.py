@@ -91,6 +91,17 @@ async def test_unsubscribe_cleaned_profile_and_upemail_reach_saleor_metadata(
     assert _metadata(shop, other)[STATUS + news] == "cleaned"
 
 
+async def _deleted_by_an_admin(shop: Shop, email: str) -> None:
+    """An admin deletes (archives) the contact in Mailchimp, which says so by webhook."""
+    await shop.mc("DELETE", f"/lists/{shop.ids['news']}/members/{email}")
+    await _fire(
+        shop,
+        "unsubscribe",
+        {"action": "delete", "reason": "manual", "email": email},
+        source="admin",
+    )
+
+
 async def test_a_contact_an_admin_deleted_in_mailchimp_is_archived_not_unsubscribed(
     newsletter: Shop,
 ) -> None:
@@ -99,26 +110,14 @@ async def test_a_contact_an_admin_deleted_in_mailchimp_is_archived_not_unsubscri
     shop = newsletter
     news = shop.ids["news"]
     customer = await _subscribed_customer(shop, "ida@example.com")
-    await shop.mc("DELETE", f"/lists/{news}/members/ida@example.com")
-    await _fire(
-        shop,
-        "unsubscribe",
-        {"action": "delete", "reason": "manual", "email": "ida@example.com"},
-        source="admin",
-    )
+    await _deleted_by_an_admin(shop, "ida@example.com")
     await shop.work()
     assert _metadata(shop, customer)[STATUS + news] == "archived"
     # One who had unsubscribed keeps that when an admin then archives them (a clean-up).
     other = await _subscribed_customer(shop, "ula@example.com")
     await shop.mc("PATCH", f"/lists/{news}/members/ula@example.com", {"status": "unsubscribed"})
     await _fire(shop, "unsubscribe", {"action": "unsub", "email": "ula@example.com"})
-    await shop.mc("DELETE", f"/lists/{news}/members/ula@example.com")
-    await _fire(
-        shop,
-        "unsubscribe",
-        {"action": "delete", "reason": "manual", "email": "ula@example.com"},
-        source="admin",
-    )
+    await _deleted_by_an_admin(shop, "ula@example.com")
     await shop.work()
     assert _metadata(shop, other)[STATUS + news] == "unsubscribed"
 
