@@ -17,7 +17,15 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from addon.mailchimp import BadRequest, CustomerInput, CustomerRef, MailchimpClient, NotFound
+from addon.mailchimp import (
+    AddressRefused,
+    BadRequest,
+    Customer,
+    CustomerInput,
+    CustomerRef,
+    MailchimpClient,
+    NotFound,
+)
 from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
@@ -41,20 +49,40 @@ async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInp
     address Mailchimp held (None if it held no such customer)."""
     logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
     try:
-        held: str | None = (await client.get_customer(store_id, customer.id)).email_address
+        before: Customer | None = await client.get_customer(store_id, customer.id)
     except NotFound:
-        held = None
+        before = None
+    held = before.email_address if before is not None else None
     with contextlib.suppress(NotFound):
         await client.delete_customer(store_id, customer.id)
     body = customer.model_copy(update={"opt_in_status": False})
     try:
         await client.create_customer(store_id, body)
+    except AddressRefused:
+        # Mailchimp refuses the new address (as fake, or "for now"): the customer is put back
+        # under the one it had, its orders' customer still there; the push fails with
+        # Mailchimp's reason (and is quarantined as a data error would be).
+        if before is not None and before.email_address:
+            with contextlib.suppress(MailchimpError):
+                await client.create_customer(store_id, _as_input(before))
+        raise
     except BadRequest as exc:
         if not _already_exists(exc):
             raise
         # Another push re-created it meanwhile, with the same new address: an update now.
         await client.upsert_customer(store_id, body)
     return held or None
+
+
+def _as_input(held: Customer) -> CustomerInput:
+    """The customer as Mailchimp held it, to create again (never opted in by the app)."""
+    return CustomerInput(
+        id=held.id,
+        email_address=held.email_address,
+        opt_in_status=False,
+        first_name=held.first_name or None,
+        last_name=held.last_name or None,
+    )
 
 
 async def put_customer(

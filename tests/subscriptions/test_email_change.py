@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from addon.ecommerce.models import EntityKind
 from addon.jobs.models import Job
 from addon.mailchimp import MailchimpClient, Member
 from addon.services import Services
@@ -377,3 +378,30 @@ async def test_a_new_address_mailchimp_refuses_leaves_the_contact_where_it_was(
     assert note.last_error == row.last_problem
     activity = (await shop.client.get("/api/activity", headers=shop.headers)).json()["items"]
     assert any(i["subject"] == f"E-mail change to {NEW}, refused by Mailchimp" for i in activity)
+
+
+async def test_a_new_address_mailchimp_refuses_leaves_the_store_customer_as_it_was(
+    store: Shop,
+) -> None:
+    """The e-commerce customer is deleted and created again under a new address: when Mailchimp
+    refuses that address (mailchimp/mc-magento2#578), it is put back under the one it had
+    (its orders keep their customer) and its push fails with Mailchimp's reason."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    product = await shop.product("Plum", "4.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer
+    )
+    await shop.drain()
+    assert str(order.id) in shop.orders()
+    shop.mailchimp.refuse_address(shop.account, NEW)
+
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (held.id, held.email_address) == (str(customer.id), OLD)
+    assert shop.orders()[str(order.id)].customer.id == str(customer.id)
+    record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
+    assert record is not None and record.last_error and "looks fake" in record.last_error
