@@ -55,9 +55,10 @@ def render_customer(data: StoreData, customer: Customer) -> dict[str, Any]:
 
 def _check_joinable(request: ApiRequest, data: StoreData, email: str) -> None:
     """A customer new to the store's list joins it as a contact: Mailchimp refuses an address
-    it finds fake there as for any new contact (`member_rules.check_address_accepted`; an
-    order with a fake customer address is refused, mailchimp/mc-magento2#578), before
-    anything is stored."""
+    it finds fake there as for any new contact (`member_rules.check_address_accepted`), before
+    anything is stored. mailchimp/mc-magento2#578 reports an order with a fake customer
+    address refused, without quoting the body: the member's refusal body is used. An archived
+    contact counts as present, as `_join_audience` leaves it archived (no new contact)."""
     lst = request.account.lists.get(data.info.list_id)
     key = subscriber_hash(email)
     if lst is not None and key not in lst.members and key not in lst.forgotten:

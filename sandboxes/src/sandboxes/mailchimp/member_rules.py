@@ -66,7 +66,9 @@ def check_address_accepted(request: ApiRequest, email: str) -> None:
     up to a lot of lists very recently; we're not allowing more signups for now" (formie#2276).
     Its rules are not published: the sandbox refuses a domain under `.invalid` (reserved as
     never valid, RFC 2606 §2) as fake, and the addresses a test names
-    (`AccountData.refused_addresses`)."""
+    (`AccountData.refused_addresses`). Those bodies are of adding a contact; that a member's
+    e-mail change onto such an address is refused the same way is assumed (the new address
+    becomes a contact of the list), not quoted from a source."""
     lowered = email.strip().lower()
     refused = request.account.refused_addresses.get(lowered)
     if refused == "signups":
