@@ -117,7 +117,7 @@ class MailchimpClient(EcommerceCalls, BatchCalls):
     # member lacking a value for a required merge field, even one the write does not touch
     # (drewm/mailchimp-api#298, brandonseydel/MailChimp.Net#312), so a field an admin made
     # required in Mailchimp would block a shopper's unsubscribe. The app reports a new
-    # contact's missing required fields itself (`subscriptions.service`), never makes them up.
+    # contact's missing required fields itself (`subscriptions.apply`), never makes them up.
     _MEMBER_WRITE = {"skip_merge_validation": "true"}
 
     async def upsert_member(self, list_id: str, member: MemberUpsert) -> Member:

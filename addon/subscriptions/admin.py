@@ -83,7 +83,7 @@ class AdminSubscriptionService:
         all_groups = [g for g in await repository.groups(installation.id) if _live(g)]
         audiences = []
         for audience in await repository.active_audiences(installation.id):
-            state = await contacts.get(installation.id, audience.list_id, email)
+            state = await contacts.of_customer(installation.id, audience.list_id, email)
             status = state.status if state else "none"
             groups = list(state.interests) if state else []
             mine = [g for g in all_groups if g.list_id == audience.list_id]
@@ -122,6 +122,7 @@ class AdminSubscriptionService:
                     last_change_source=state.last_change_source if state else None,
                     last_change_at=state.last_change_at if state else None,
                     last_problem=state.last_problem if state else None,
+                    contact_email=state.email if state and state.email != email else None,
                 )
             )
         return CustomerSubscriptions(customer_id=customer_id, email=email, audiences=audiences)
@@ -143,7 +144,8 @@ class AdminSubscriptionService:
         if body.action is Action.SUBSCRIBE:
             # An admin's action is not the shopper's consent: say so rather than accept a
             # change that would do nothing.
-            state = await ContactRepository(self.session).get(installation.id, body.list_id, email)
+            contacts = ContactRepository(self.session)
+            state = await contacts.of_customer(installation.id, body.list_id, email)
             audience = await AudienceRepository(self.session).audience(
                 installation.id, body.list_id
             )
@@ -162,5 +164,6 @@ class AdminSubscriptionService:
             # who unsubscribed or bounced.
             fresh_consent=False,
             saleor_user_id=customer_id,
+            customer=True,
         )
         return ChangeAccepted(queued=queued, message="The change will reach Mailchimp shortly.")

@@ -25,6 +25,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.connection.linking import CONNECTED_KIND
     from addon.installations.webhooks import webhook_job_kind
+    from addon.subscriptions.apply import handle_apply
     from addon.subscriptions.consent import (
         CustomerCreated,
         OrderCreated,
@@ -53,7 +54,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_write_profile,
     )
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
-    from addon.subscriptions.service import APPLY_JOB, handle_apply
+    from addon.subscriptions.service import APPLY_JOB
     from addon.subscriptions.writeback import (
         WRITE_STATUS_JOB,
         StatusWriteBack,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -18,12 +18,19 @@ from addon.db.types import UTCDateTime, utcnow
 @account_scoped
 class ContactState(InstallationRows, Base):
     __tablename__ = "contact_states"
-    __table_args__ = (UniqueConstraint("installation_id", "list_id", "email"),)
+    __table_args__ = (
+        UniqueConstraint("installation_id", "list_id", "email"),
+        Index("ix_contact_states_held_for", "installation_id", "held_for"),
+    )
 
     list_id: Mapped[str] = mapped_column(String(64))
     email: Mapped[str] = mapped_column(String(320))  # lower-cased
     # The Saleor customer this contact belongs to, once known (follows e-mail changes).
     saleor_user_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The customer's address Mailchimp refused as this contact's new one: the contact stays at
+    # `email` (the panel and the account page show it for that address) until the customer's
+    # address changes again (`email_change.py`).
+    held_for: Mapped[str | None] = mapped_column(String(320), nullable=True)
     # Mailchimp's status, or "none" before the contact reached Mailchimp.
     status: Mapped[str] = mapped_column(String(20), default="none")
     interests: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -268,9 +268,11 @@ async def change_member_data(
     change: ContactChange,
     mappings: list[FieldMapping],
     specs: list[MergeFieldSpec],
+    held_for: str | None = None,
 ) -> MemberData:
     """The mapped fields, language and tags of the change's customer (read from Saleor, by id
-    or else by address, when the audience maps anything or the language is not known yet)."""
+    or else by address, when the audience maps anything or the language is not known yet).
+    `held_for`: the contact is held for that address of its customer (`ContactState`)."""
     names = (change.first_name, change.last_name)
     profile = None
     if mappings or change.language is None:
@@ -283,7 +285,7 @@ async def change_member_data(
             email=None if change.saleor_user_id else change.email,
             private=private,
         )
-        if profile is not None and profile.email.lower() != change.email:
+        if profile is not None and profile.email.lower() not in (change.email, held_for):
             # The address is not this customer's own (a checkout for someone else): their
             # data is not the contact's.
             profile = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import or_
+from sqlalchemy import and_, or_
 
 from addon.audiences.mapping import MAPPING_SAVED_JOB, audience_mappings, merge_specs
 from addon.audiences.models import Priority
@@ -80,8 +80,17 @@ async def handle_customer_changed(
             a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
         }
         statement = ContactState.of_installation(installation_id).where(
-            ContactState.email == email,
-            or_(ContactState.saleor_user_id.is_(None), ContactState.saleor_user_id == user.id),
+            or_(
+                and_(
+                    ContactState.email == email,
+                    or_(
+                        ContactState.saleor_user_id.is_(None),
+                        ContactState.saleor_user_id == user.id,
+                    ),
+                ),
+                # held at the customer's old address (Mailchimp refused this one)
+                and_(ContactState.held_for == email, ContactState.saleor_user_id == user.id),
+            )
         )
         states = list(await session.scalars(statement))
         jobs = JobRepository(session)
@@ -92,10 +101,10 @@ async def handle_customer_changed(
                 installation_id,
                 UPDATE_PROFILE_JOB,
                 ProfileUpdate(
-                    email=email, list_id=state.list_id, saleor_user_id=user.id
+                    email=state.email, list_id=state.list_id, saleor_user_id=user.id
                 ).model_dump(),
                 coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
-                lane=contact_lane(email),
+                lane=contact_lane(state.email),
             )
 
 
@@ -146,6 +155,7 @@ async def handle_update_profile(
             return
         mappings = await audience_mappings(session, installation_id, list_id)
         specs = merge_specs(audience)
+        customer_email = state.held_for or email  # the customer's, for a held contact
         previous_tags = list(state.data_tags or [])
         digest_before = state.profile_digest
         # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins):
@@ -173,7 +183,7 @@ async def handle_update_profile(
         email=None if request.saleor_user_id else email,
         private=any(m.source.value == "private_metadata" for m in mappings),
     )
-    if profile is None or profile.email.lower() != email:
+    if profile is None or profile.email.lower() != customer_email:
         return  # deleted, or its address changed (the e-mail change moves the member)
     data = member_data(profile, mappings, specs)
     digest = data.digest()

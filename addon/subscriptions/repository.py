@@ -36,3 +36,23 @@ class ContactRepository(Repository):
             .order_by(ContactState.id)
         )
         return list(await self.session.scalars(statement))
+
+    async def held(self, installation_id: int, list_id: str, email: str) -> ContactState | None:
+        """The contact held at an old address because Mailchimp refused `email` as its new one."""
+        statement = (
+            ContactState.of_installation(installation_id)
+            .where(ContactState.list_id == list_id, ContactState.held_for == email.lower())
+            .order_by(ContactState.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def of_customer(
+        self, installation_id: int, list_id: str, email: str
+    ) -> ContactState | None:
+        """The customer's contact in an audience: at their address, or held at their old one
+        (`held_for`) while no contact at their address reached Mailchimp."""
+        state = await self.get(installation_id, list_id, email)
+        if state is not None and state.status != "none":
+            return state
+        return await self.held(installation_id, list_id, email) or state

@@ -155,6 +155,12 @@ class MyAudience(BaseModel):
     status: str
     groups: list[str]
     marketing_permissions: list[str]
+    contact_email: str | None = Field(
+        None,
+        description="The contact's address when it is not the customer's: Mailchimp refused "
+        "the customer's new address, so the contact stays at the old one, and changes reach it "
+        "there.",
+    )
 
 
 class MySubscriptions(BaseModel):
@@ -221,6 +227,12 @@ class CustomerAudience(BaseModel):
     last_change_source: str | None
     last_change_at: datetime | None
     last_problem: str | None
+    contact_email: str | None = Field(
+        None,
+        description="The contact's address when it is not the customer's: Mailchimp refused "
+        "the customer's new address, so the contact stays at the old one, and changes reach it "
+        "there.",
+    )
 
 
 class CustomerSubscriptions(BaseModel):

@@ -1,65 +1,29 @@
-"""Store-side subscription changes: accepted at once, applied to Mailchimp by the worker.
-
-Every change becomes a `subscriptions.apply` job per audience, in the contact's lane (one at a
-time per contact). The rules applied there:
-
-* an unsubscribed or cleaned contact is never re-subscribed except by the shopper's own fresh
-  consent, and then as `pending` (Mailchimp sends a confirmation e-mail);
-* with two-way sync on, a contact changed on both sides since they last agreed is settled by
-  the priority setting (Mailchimp wins: the store's change is dropped);
-* "Forgotten Email Not Subscribed" is reported on the contact, not retried, and so is an
-  address Mailchimp refuses (as fake or invalid, or "for now": signed up to many lists very
-  recently; a retry would hold the contact's other changes back);
-* the resulting status is written back to Saleor by a job of its own (`writeback`).
-"""
+"""Store-side subscription changes: accepted at once, applied to Mailchimp by the worker
+(`apply.py`): every change becomes a `subscriptions.apply` job per audience, in the contact's
+lane."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.audiences.mapping import audience_mappings, merge_specs
-from addon.audiences.merge_values import MergeFieldSpec
 from addon.audiences.models import (
     Audience,
     AudienceGroup,
     DoubleOptIn,
     NewsletterSettings,
-    Priority,
 )
 from addon.audiences.repository import AudienceRepository
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import (
-    AddressRefused,
-    ForgottenEmailNotSubscribed,
-    MailchimpClient,
-    Member,
-    MemberInComplianceState,
-    MemberPatch,
-    MemberUpsert,
-    NotFound,
-    TagUpdate,
-)
-from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
-from addon.subscriptions.profile import (
-    MemberData,
-    change_member_data,
-    missing_required,
-    report_not_sent,
-)
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
-from addon.subscriptions.writeback import contact_lane, enqueue_status_write
+from addon.subscriptions.writeback import contact_lane
 
 logger = logging.getLogger(__name__)
 
@@ -145,14 +109,26 @@ class SubscriptionService:
         last_name: str | None = None,
         saleor_user_id: str | None = None,
         language: str | None = None,
+        customer: bool = False,
     ) -> int:
-        """Record the store-side change and queue it; returns how many audiences it touches."""
+        """Record the store-side change and queue it; returns how many audiences it touches.
+
+        `customer`: `email` is a customer's own (the panel, the account page), so a contact held
+        at their old address (Mailchimp refused this one) takes the change."""
         now = utcnow()
         jobs = JobRepository(self.session)
         for choice in choices:
-            state = await self.contacts.get_or_create(installation_id, choice.list_id, email)
+            found = (
+                await self.contacts.of_customer(installation_id, choice.list_id, email)
+                if customer
+                else None
+            )
+            address = found.email if found is not None else email.lower()
+            state = found or await self.contacts.get_or_create(
+                installation_id, choice.list_id, address
+            )
             change = ContactChange(
-                email=email.lower(),
+                email=address,
                 list_id=choice.list_id,
                 action=action,
                 interest_ids=choice.interest_ids,
@@ -173,240 +149,7 @@ class SubscriptionService:
                 installation_id,
                 APPLY_JOB,
                 change.model_dump(mode="json"),
-                lane=contact_lane(email),
+                lane=contact_lane(address),
             )
         await self.session.flush()
         return len(choices)
-
-
-# --- the worker's side ---------------------------------------------------------------------
-
-
-@dataclass
-class Applied:
-    member: Member | None = None
-    problem: str | None = None
-    # Mapped values left out (or required ones missing), for Activity.
-    not_sent: list[str] = field(default_factory=list)
-    # The tags from customer data now on the member (None: unchanged).
-    data_tags: list[str] | None = None
-
-
-def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
-    if settings is None or not settings.two_way or settings.priority is not Priority.MAILCHIMP_WINS:
-        return False
-    if mailchimp_changed_at is None:
-        return False
-    return change.base_synced_at is None or mailchimp_changed_at > change.base_synced_at
-
-
-async def _to_mailchimp(
-    client: MailchimpClient,
-    change: ContactChange,
-    *,
-    double_optin: bool,
-    offered: list[str],
-    data: MemberData,
-    specs: list[MergeFieldSpec],
-    tags: list[str],
-    previous_data_tags: list[str],
-) -> Applied:
-    list_id, email = change.list_id, change.email
-    try:
-        current: Member | None = await client.get_member(list_id, email)
-    except NotFound:
-        current = None
-    interests = (
-        None
-        if change.interest_ids is None or not offered
-        else {i: i in change.interest_ids for i in offered}
-    )
-    if change.action is Action.UNSUBSCRIBE:
-        if current is None or current.status not in ("subscribed", "pending"):
-            return Applied(current)
-        patch = MemberPatch(status="unsubscribed")
-        return Applied(await client.update_member(list_id, email, patch))
-    if change.action is Action.SET_GROUPS:
-        if current is None or current.status == "archived":
-            return Applied(None, "This customer is not a contact of the audience yet.")
-        if interests is None:
-            return Applied(current)
-        return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
-
-    target = "pending" if double_optin else "subscribed"
-    merges = dict(data.merge_fields) or None
-    permissions = [
-        MarketingPermissionInput(marketing_permission_id=p, enabled=True)
-        for p in change.permission_ids
-    ] or None
-    fields: dict[str, Any] = {
-        "merge_fields": merges,
-        "interests": interests,
-        "marketing_permissions": permissions,
-        "language": data.language,
-    }
-    previous = current.status if current is not None else None
-    if previous in COMPLIANCE_STATES and not change.fresh_consent:
-        return Applied(
-            current,
-            f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
-            "subscribe them again, so nothing was changed.",
-        )
-    not_sent = list(data.problems)
-    try:
-        if current is None or previous in ("archived", "transactional"):
-            # A new (or re-added) contact lacking a required field is still added (Mailchimp's
-            # skip_merge_validation), and the missing field reported, never made up; a value
-            # the contact holds already counts.
-            held = dict(current.merge_fields) if current is not None else {}
-            not_sent += missing_required(specs, {**held, **data.merge_fields})
-            upsert = MemberUpsert(
-                email_address=email, status_if_new=target, status=target, **fields
-            )
-            member = await client.upsert_member(list_id, upsert)
-        elif previous in COMPLIANCE_STATES:
-            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
-            member = await client.update_member(
-                list_id, email, MemberPatch(status="pending", **fields)
-            )
-        else:
-            member = await client.update_member(list_id, email, MemberPatch(**fields))
-    except MemberInComplianceState:
-        if not change.fresh_consent:
-            return Applied(
-                current,
-                "The contact is unsubscribed in Mailchimp; only the shopper's own consent can "
-                "subscribe them again, so nothing was changed.",
-            )
-        member = await client.update_member(list_id, email, MemberPatch(status="pending", **fields))
-    updates = [TagUpdate(name=t) for t in tags]
-    data_tags = None
-    if data.tags is not None:
-        data_tags = data.tags
-        updates += [TagUpdate(name=t) for t in data.tags if t not in tags]
-        updates += [
-            TagUpdate(name=t, status="inactive")
-            for t in previous_data_tags
-            if t not in data.tags and t not in tags
-        ]
-    if updates:
-        await client.update_member_tags(list_id, email, updates)
-    return Applied(member, not_sent=not_sent, data_tags=data_tags)
-
-
-def refused_address(exc: AddressRefused) -> str:
-    """What the contact says of an address Mailchimp refuses. Not retried, even "for now" (too
-    many signups): a retry waits in the contact's lane, and would hold its other changes (an
-    unsubscribe) back for hours; the shopper's next change tries again."""
-    if exc.too_many_signups:
-        return (
-            "Mailchimp refused this address for now: it signed up to many audiences very "
-            "recently (Mailchimp's guard against signup abuse). The shopper's next change "
-            "tries again."
-        )
-    return (
-        "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
-        "customer gives a real address."
-    )
-
-
-async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
-    installation_id = job.installation_id
-    async with services.db.session() as session:
-        audiences = AudienceRepository(session)
-        settings = await audiences.find_settings(installation_id)
-        audience = await audiences.audience(installation_id, change.list_id)
-        groups = await audiences.groups(installation_id)
-        state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
-        mailchimp_changed_at = state.mailchimp_changed_at if state else None
-        if audience is None or audience.removed_at is not None:
-            logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
-            return
-        offered = offered_interests(groups, change.list_id)
-        specs = merge_specs(audience)
-        mappings = await audience_mappings(session, installation_id, change.list_id)
-        previous_data_tags = list(state.data_tags or []) if state else []
-        installation = await InstallationRepository(session).get(installation_id)
-        audience_name = audience.name
-        permission_texts = {str(p["id"]): str(p["text"]) for p in audience.marketing_permissions}
-        double_optin = double_optin_applies(settings, audience)
-        tags = list(settings.tags) if settings and change.action is Action.SUBSCRIBE else []
-
-    data = MemberData()
-    if change.action is Action.SUBSCRIBE and installation is not None:
-        data = await change_member_data(services, installation, change, mappings, specs)
-
-    if _conflict_lost(change, mailchimp_changed_at, settings):
-        applied = Applied(
-            None,
-            "The contact was also changed in Mailchimp; Mailchimp's version was kept "
-            "(priority: Mailchimp wins).",
-        )
-    else:
-        try:
-            async with mailchimp_for(services, installation_id) as client:
-                applied = await _to_mailchimp(
-                    client,
-                    change,
-                    double_optin=double_optin,
-                    offered=offered,
-                    data=data,
-                    specs=specs,
-                    tags=tags,
-                    previous_data_tags=previous_data_tags,
-                )
-        except NotConnected:
-            return  # nothing to do until Mailchimp is connected
-        except ForgottenEmailNotSubscribed:
-            applied = Applied(
-                None,
-                "Mailchimp permanently forgot this address at the contact's request; it cannot "
-                "be subscribed through the app.",
-            )
-        except AddressRefused as exc:
-            applied = Applied(None, refused_address(exc))
-
-    now = utcnow()
-    async with services.db.transaction() as session:
-        state = await ContactRepository(session).get_or_create(
-            installation_id, change.list_id, change.email
-        )
-        state.last_problem = applied.problem
-        if applied.problem is not None:
-            logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
-        if applied.member is not None:
-            member = applied.member
-            state.status = member.status
-            state.interests = sorted(k for k, v in member.interests.items() if v)
-            state.tags = sorted({t.name for t in member.tags} | set(tags))
-            if applied.data_tags is not None:
-                state.data_tags = applied.data_tags
-                state.tags = sorted(
-                    (set(state.tags) | set(applied.data_tags))
-                    - (set(previous_data_tags) - set(applied.data_tags) - set(tags))
-                )
-            state.profile_digest = data.digest()
-            state.marketing_permissions = [
-                {
-                    "id": p.marketing_permission_id,
-                    "text": p.text or permission_texts.get(p.marketing_permission_id, ""),
-                    "enabled": p.enabled,
-                }
-                for p in member.marketing_permissions
-            ]
-            state.synced_at = now
-            state.last_change_source = change.source.value
-            state.last_change_at = now
-        if change.saleor_user_id:
-            state.saleor_user_id = change.saleor_user_id
-        if applied.not_sent:
-            await report_not_sent(
-                session,
-                installation_id,
-                list_id=change.list_id,
-                audience_name=audience_name,
-                email=change.email,
-                problems=applied.not_sent,
-            )
-        # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
-        await enqueue_status_write(session, installation_id, change.email)

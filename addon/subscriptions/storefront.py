@@ -125,7 +125,7 @@ class StorefrontService:
         contacts = ContactRepository(self.session)
         audiences = []
         for audience in await self._active(installation):
-            state = await contacts.get(installation.id, audience.list_id, email)
+            state = await contacts.of_customer(installation.id, audience.list_id, email)
             audiences.append(
                 MyAudience(
                     list_id=audience.list_id,
@@ -137,6 +137,7 @@ class StorefrontService:
                         for p in (state.marketing_permissions if state else [])
                         if p.get("enabled")
                     ],
+                    contact_email=state.email if state and state.email != email else None,
                 )
             )
         return MySubscriptions(email=email, audiences=audiences)
@@ -156,5 +157,6 @@ class StorefrontService:
                 Action.SUBSCRIBE if item.subscribed else Action.UNSUBSCRIBE,
                 source=Source.ACCOUNT_PAGE,
                 fresh_consent=item.subscribed,
+                customer=True,
             )
         return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")

@@ -418,6 +418,18 @@ def only_users(page: Page) -> list[str]:
     return minted
 
 
+def held_elsewhere(route: Route) -> None:
+    """The panel's read, its contacts held at held@example.com."""
+    if route.request.method != "GET":
+        route.continue_()
+        return
+    response = route.fetch()
+    body = response.json()
+    for audience in body["audiences"]:
+        audience["contact_email"] = "held@example.com"
+    route.fulfill(response=response, json=body)
+
+
 def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     page: Page, live_site: LiveSite, newsletter: Newsletter, artifacts: Path
 ) -> None:
@@ -431,6 +443,9 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     email = "panel.customer@example.com"
     # Staff who may manage customers but not apps: the panel must not need MANAGE_APPS.
     minted = only_users(page)
+    # As if Mailchimp had refused the customer's address: the contact is held at an old one
+    # (tests/subscriptions/test_held_contact.py makes one for real); the card says where.
+    page.route(re.compile(r"/api/subscriptions/customers/[^/?]+$"), held_elsewhere)
 
     # Create the customer in the sandbox dashboard, open it, More actions → the extension.
     page.goto(f"{live_site.dashboard}customers?theme=light")
@@ -448,6 +463,9 @@ def test_customer_panel_subscribes_and_unsubscribes_a_customer(
     card = panel.get_by_role("region", name="Fruit lovers")
     expect(card.locator("[data-status]")).to_have_text("Not subscribed")
     expect(card).to_contain_text("No change recorded by the app yet.")
+    expect(card.locator("dd").filter(has_text="held@example.com")).to_contain_text(
+        "Mailchimp refused the customer's current address"
+    )
 
     assert minted, "the panel's token was not narrowed to MANAGE_USERS"
     card.get_by_label("Weekly").check()

@@ -84,6 +84,13 @@ function renderAudience(a) {
   }
 
   var facts = el("dl", "facts");
+  if (a.contact_email) {
+    // Mailchimp refused the customer's address: the contact stays at its old one.
+    facts.appendChild(el("dt", "", "Contact's address"));
+    var held = el("dd", "", a.contact_email + " ");
+    held.appendChild(el("span", "muted", "(Mailchimp refused the customer's current address)"));
+    facts.appendChild(held);
+  }
   var names = a.group_names || {};
   facts.appendChild(el("dt", "", "Groups"));
   var groups = el("dd");

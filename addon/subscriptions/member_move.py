@@ -1,0 +1,208 @@
+"""The e-mail change in one audience, on Mailchimp's side (the job is `email_change.py`).
+
+* the new address is not a member: `PATCH /lists/{id}/members/{old hash}` with the new
+  `email_address` (Mailchimp keeps status, groups, tags and marketing permissions), which
+  Mailchimp allows for a subscribed member only; any other joins at the new address as it
+  stood (`_carry`);
+* it is one already: the stronger consent is kept and the old member's groups, tags and
+  permissions are added to it; an unsubscribed or cleaned new address is never subscribed
+  again, and the old address's unsubscribe follows the customer to a new address that only
+  the e-commerce API added (`transactional`). The old member is archived unless Mailchimp
+  keeps it as unsubscribed or cleaned. Activity says what was kept;
+* Mailchimp refuses the new address: the contact stays at the old one (`Moved.held`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from addon.mailchimp import (
+    AddressRefused,
+    MailchimpClient,
+    Member,
+    MemberExists,
+    MemberPatch,
+    MemberUpsert,
+    NotFound,
+    TagUpdate,
+    ValidationFailed,
+)
+from addon.mailchimp.models import MarketingPermissionInput
+
+COMPLIANCE = ("unsubscribed", "cleaned")
+NO_CONSENT_OF_ITS_OWN = ("transactional", "archived")  # e.g. added by the e-commerce API
+
+
+@dataclass
+class Moved:
+    """What the move did in one audience."""
+
+    member: Member | None = None  # the new address's member afterwards (None: nothing moved)
+    note: str | None = None  # for Activity, when the new address was a contact already
+    refused: bool = False  # Mailchimp refused the new address: the contact stays (`note`)
+    held: Member | None = None  # then the old address's member, where the contact stays
+
+
+def _kept_status(old: str, new: str) -> str | None:
+    """The status the new address's member takes (None: it keeps its own)."""
+    if new in COMPLIANCE:
+        return None  # an e-mail change never subscribes an unsubscribed or cleaned address
+    if old == "unsubscribed" and new in NO_CONSENT_OF_ITS_OWN:
+        return "unsubscribed"  # the customer's unsubscribe follows them
+    if old == "subscribed" and new != "subscribed":
+        return "subscribed"
+    if old == "pending" and new in NO_CONSENT_OF_ITS_OWN:
+        return "pending"
+    return None
+
+
+async def _merge(
+    client: MailchimpClient, list_id: str, name: str, old: Member, new: Member
+) -> Moved:
+    status = _kept_status(old.status, new.status)
+    interests = {i: True for i, on in old.interests.items() if on and not new.interests.get(i)}
+    enabled = {p.marketing_permission_id for p in new.marketing_permissions if p.enabled}
+    permissions = [
+        MarketingPermissionInput(marketing_permission_id=p.marketing_permission_id, enabled=True)
+        for p in old.marketing_permissions
+        if p.enabled and p.marketing_permission_id not in enabled
+    ]
+    member = new
+    if status is not None or interests or permissions:
+        fields = {
+            "interests": interests or None,
+            "marketing_permissions": permissions or None,
+        }
+        if new.status == "archived":
+            target = status or old.status
+            member = await client.upsert_member(
+                list_id,
+                MemberUpsert(
+                    email_address=new.email_address, status_if_new=target, status=target, **fields
+                ),
+            )
+        else:
+            member = await client.update_member(
+                list_id, new.email_address, MemberPatch(status=status, **fields)
+            )
+    missing_tags = {t.name for t in old.tags} - {t.name for t in new.tags}
+    if missing_tags:
+        await client.update_member_tags(
+            list_id, new.email_address, [TagUpdate(name=t) for t in sorted(missing_tags)]
+        )
+    if old.status not in COMPLIANCE:
+        with contextlib.suppress(NotFound):
+            await client.archive_member(list_id, old.email_address)
+    note = None
+    if new.status not in NO_CONSENT_OF_ITS_OWN:
+        kept = member.status
+        why = (
+            "an e-mail change never subscribes an unsubscribed or cleaned address again"
+            if new.status in COMPLIANCE and old.status in ("subscribed", "pending")
+            else "the stronger consent of the two was kept"
+        )
+        note = (
+            f"A customer's e-mail address changed from {old.email_address} to "
+            f"{new.email_address}, which was already a contact of {name} ({new.status}; the "
+            f"old address was {old.status}). The contact stays {kept}: {why}. Its groups, "
+            "tags and marketing permissions now include the old address's."
+        )
+    return Moved(member, note)
+
+
+async def move_member(
+    client: MailchimpClient, list_id: str, name: str, old_email: str, new_email: str
+) -> Moved:
+    try:
+        old = await client.get_member(list_id, old_email)
+    except NotFound:
+        return Moved()
+    if old.status == "archived":
+        return Moved()
+    try:
+        return await _move(client, list_id, name, old, new_email)
+    except AddressRefused as exc:
+        # Mailchimp refuses the new address (as fake, or "for now"): the contact stays at the
+        # old address in this audience, held for the new one (not retried: see
+        # `apply.refused_address`).
+        why = (
+            "it signed up to many audiences very recently (Mailchimp's guard against signup abuse)"
+            if exc.too_many_signups
+            else "it looks fake or invalid to Mailchimp"
+        )
+        note = (
+            f"Not moved in “{name}”: Mailchimp refused {new_email}, as {why}. The contact keeps "
+            f"{old_email} there until the customer's address changes again."
+        )
+        return Moved(note=note, refused=True, held=old)
+
+
+async def _move(
+    client: MailchimpClient, list_id: str, name: str, old: Member, new_email: str
+) -> Moved:
+    try:
+        new: Member | None = await client.get_member(list_id, new_email)
+    except NotFound:
+        new = None
+    if new is None:
+        if old.status != "subscribed":
+            return await _carry(client, list_id, name, old, new_email)
+        try:
+            patch = MemberPatch(email_address=new_email)
+            return Moved(await client.update_member(list_id, old.email_address, patch))
+        except (MemberExists, ValidationFailed) as exc:
+            # Added meanwhile (e.g. by the e-commerce customer's re-creation): Mailchimp says
+            # '"x" is already in this list with a status of "y".' (brandonseydel/MailChimp.Net#201)
+            if not isinstance(exc, MemberExists) and not _taken(exc):
+                raise  # an address Mailchimp refuses included
+            new = await client.get_member(list_id, new_email)
+    return await _merge(client, list_id, name, old, new)
+
+
+def _taken(exc: ValidationFailed) -> bool:
+    return any("is already in this list" in message for message in exc.field_errors.values())
+
+
+# What a contact that is not subscribed becomes at the new address: Mailchimp changes the
+# address of a subscribed member only ('This member's status is "cleaned." You can only update
+# email addresses for members with a status of "subscribed."', ibericode/mailchimp-user-sync#96).
+CARRIED = {"unsubscribed": "unsubscribed", "pending": "pending", "transactional": "transactional"}
+
+
+async def _carry(
+    client: MailchimpClient, list_id: str, name: str, old: Member, new_email: str
+) -> Moved:
+    """The new address joins as the old one stood (an unsubscribe follows the customer, a
+    pending contact confirms at the new address), with its groups, tags and permissions; the
+    old member is archived unless Mailchimp keeps it (unsubscribed). A cleaned address bounced:
+    nothing of it goes to another. `status_if_new` only: a contact added meanwhile keeps its
+    own status, and the two are merged as any two contacts."""
+    status = CARRIED.get(old.status)
+    if status is None:
+        return Moved()
+    interests = {i: True for i, on in old.interests.items() if on}
+    permissions = [
+        MarketingPermissionInput(marketing_permission_id=p.marketing_permission_id, enabled=True)
+        for p in old.marketing_permissions
+        if p.enabled
+    ]
+    member = await client.upsert_member(
+        list_id,
+        MemberUpsert(
+            email_address=new_email,
+            status_if_new=status,
+            interests=interests or None,
+            marketing_permissions=permissions or None,
+        ),
+    )
+    if member.status != status:  # added meanwhile (the e-commerce customer, say)
+        return await _merge(client, list_id, name, old, member)
+    if old.tags:
+        await client.update_member_tags(
+            list_id, new_email, [TagUpdate(name=t) for t in sorted({t.name for t in old.tags})]
+        )
+    if old.status not in COMPLIANCE:
+        with contextlib.suppress(NotFound):
+            await client.archive_member(list_id, old.email_address)
+    return Moved(member)
