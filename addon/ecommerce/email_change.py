@@ -18,6 +18,7 @@ import contextlib
 import logging
 
 from addon.mailchimp import (
+    Address,
     AddressRefused,
     BadRequest,
     Customer,
@@ -26,6 +27,7 @@ from addon.mailchimp import (
     MailchimpClient,
     NotFound,
 )
+from addon.mailchimp.ecommerce_models import ReadAddress
 from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
@@ -82,7 +84,15 @@ def _as_input(held: Customer) -> CustomerInput:
         opt_in_status=False,
         first_name=held.first_name or None,
         last_name=held.last_name or None,
+        company=held.company or None,
+        address=_address(held.address),
     )
+
+
+def _address(held: ReadAddress | None) -> Address | None:
+    """Mailchimp answers empty fields ("") for what it lacks: sent back as absent."""
+    fields = {k: v or None for k, v in (held.model_dump() if held else {}).items()}
+    return Address(**fields) if any(fields.values()) else None
 
 
 async def put_customer(

@@ -241,8 +241,13 @@ def customer_input(user: SaleorUser, opt_in: OptInPolicy = NO_OPT_IN) -> Custome
         opt_in_status=opt_in.opted_in(user.consent),
         first_name=user.first_name or None,
         last_name=user.last_name or None,
+        company=_company(user.default_billing_address),
         address=_address(user.default_billing_address),
     )
+
+
+def _company(address: SaleorAddress | None) -> str | None:
+    return (address.company_name if address else "") or None
 
 
 def customer_ref(
@@ -267,6 +272,8 @@ def customer_ref(
         opt_in_status=opt_in.opted_in(consent),
         first_name=(billing.first_name if billing else "") or None,
         last_name=(billing.last_name if billing else "") or None,
+        company=_company(billing),
+        address=_address(billing),
     )
 
 

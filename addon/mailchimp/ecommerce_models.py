@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from .models import MailchimpInput, MailchimpResource
 
@@ -21,6 +21,12 @@ class Address(MailchimpInput):
     postal_code: str | None = None
     country: str | None = None
     country_code: str | None = None
+
+
+class ReadAddress(Address):
+    """An address as Mailchimp answers it (any field it adds is ignored, not an error)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
 
 class StoreAddress(Address):
@@ -93,8 +99,10 @@ class Customer(MailchimpResource):
     id: str
     email_address: str = ""
     opt_in_status: bool = False
+    company: str | None = None
     first_name: str = ""
     last_name: str = ""
+    address: ReadAddress | None = None
     orders_count: int = 0
     total_spent: float = 0
 

@@ -22,6 +22,40 @@ async def test_customer_and_email_change_follow_the_user(shop: Shop) -> None:
     assert mc.email_address == "ann.lee@example.com"
 
 
+async def test_customers_carry_their_billing_company_and_address(shop: Shop) -> None:
+    """A registered customer's default billing address, a guest's order billing address: their
+    company and postal address reach Mailchimp's customer (both are its fields)."""
+    store = shop.saleor.store
+    billing = store.new_address(
+        first_name="Cy",
+        last_name="Oak",
+        street_address_1="2 Elm Rd",
+        city="Leeds",
+        postal_code="LS1 1AA",
+        country="GB",
+        company_name="Oak & Co",
+    )
+    customer = await shop.saleor.create_customer("cy@example.com", "Cy", "Oak", addresses=[billing])
+    product = await shop.product("Fig", "2.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        email="guest.fig@example.com",
+        billing_address=billing.model_copy(update={"id": store.next_id()}),
+    )
+    await shop.drain()
+    by_address = {c.email_address: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    registered, guest = by_address["cy@example.com"], by_address["guest.fig@example.com"]
+    assert registered.id == str(customer.id)
+    assert shop.orders()[str(order.id)].customer.id == guest.id
+    for mc in (registered, guest):
+        assert mc.company == "Oak & Co"
+        assert (mc.address["address1"], mc.address["city"], mc.address["country_code"]) == (
+            "2 Elm Rd",
+            "Leeds",
+            "GB",
+        )
+
+
 async def test_an_order_with_unseen_products_creates_them_first(shop: Shop) -> None:
     store = shop.saleor.store
     unseen = store.create_product("Melon", [])  # no webhook: the app has never seen it
