@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 from jwt.api_jws import PyJWS
 
-from addon.saleor.schemas import DashboardTokenClaims, Jwks
+from addon.saleor.schemas import DashboardTokenClaims, Jwks, SignedInCustomer
 
 
 class VerificationError(Exception):
@@ -223,12 +223,15 @@ def verify_dashboard_token(jwks: Jwks, token: str, saleor_api_url: str) -> Dashb
     return DashboardTokenClaims.model_validate(claims)
 
 
-def verify_customer_token(jwks: Jwks, token: str, saleor_api_url: str) -> str:
-    """Check a storefront customer's access token; return the customer's e-mail address."""
+def verify_customer_token(jwks: Jwks, token: str, saleor_api_url: str) -> SignedInCustomer:
+    """Check a storefront customer's access token; return the customer it names."""
     claims = _decode_jwt(jwks, token, saleor_api_url, ["email"])
     if claims.get("type") != "access":
         raise InvalidToken("this is not a customer access token")
     email = claims.get("email")
     if not isinstance(email, str) or not email:
         raise InvalidToken("the token names no e-mail address")
-    return email.lower()
+    user_id = claims.get("user_id")
+    return SignedInCustomer(
+        email=email.lower(), user_id=user_id if isinstance(user_id, str) and user_id else None
+    )

@@ -46,6 +46,16 @@ class AppLifecycleEvent(BaseModel):
     app: AppRef | None = None
 
 
+class SignedInCustomer(BaseModel):
+    """A storefront customer's access token, checked: their address (lower-cased) and, as
+    Saleor puts it in every access token (saleor/core/jwt.py `jwt_user_payload`), their id."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    user_id: str | None = None
+
+
 class DashboardTokenClaims(BaseModel):
     """The claims of the token the Saleor dashboard hands the app's pages."""
 

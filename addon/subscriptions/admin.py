@@ -83,7 +83,9 @@ class AdminSubscriptionService:
         all_groups = [g for g in await repository.groups(installation.id) if _live(g)]
         audiences = []
         for audience in await repository.active_audiences(installation.id):
-            state = await contacts.of_customer(installation.id, audience.list_id, email)
+            state = await contacts.of_customer(
+                installation.id, audience.list_id, email, customer_id
+            )
             status = state.status if state else "none"
             groups = list(state.interests) if state else []
             mine = [g for g in all_groups if g.list_id == audience.list_id]
@@ -145,7 +147,7 @@ class AdminSubscriptionService:
             # An admin's action is not the shopper's consent: say so rather than accept a
             # change that would do nothing.
             contacts = ContactRepository(self.session)
-            state = await contacts.of_customer(installation.id, body.list_id, email)
+            state = await contacts.of_customer(installation.id, body.list_id, email, customer_id)
             audience = await AudienceRepository(self.session).audience(
                 installation.id, body.list_id
             )

@@ -17,6 +17,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.merge_values import MergeFieldSpec
 from addon.audiences.models import Priority
@@ -24,6 +26,7 @@ from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
+from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import (
     AddressRefused,
@@ -38,20 +41,23 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
+from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.profile import (
     MemberData,
     change_member_data,
     missing_required,
     report_not_sent,
 )
+from addon.subscriptions.profile_sync import MEMBER_STATUSES
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import (
+    APPLY_JOB,
     COMPLIANCE_STATES,
     double_optin_applies,
     offered_interests,
 )
-from addon.subscriptions.writeback import enqueue_status_write
+from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
 
@@ -184,8 +190,34 @@ def refused_address(exc: AddressRefused) -> str:
     )
 
 
+async def _followed(services: Services, installation_id: int, change: ContactChange) -> bool:
+    """A change sent to the customer's held contact, which moved before it ran (the customer's
+    next address change released it): it follows the contact, in its new lane."""
+    async with services.db.transaction() as session:
+        contacts = ContactRepository(session)
+        state = await contacts.get(installation_id, change.list_id, change.email)
+        if state is not None and state.held_for == change.held_for:
+            return False
+        user_id = change.saleor_user_id
+        moved = (
+            await contacts.of_user(installation_id, change.list_id, user_id) if user_id else None
+        )
+        if moved is None or moved.email == change.email:
+            return False
+        followed = change.model_copy(update={"email": moved.email, "held_for": None})
+        await JobRepository(session).enqueue(
+            installation_id,
+            APPLY_JOB,
+            followed.model_dump(mode="json"),
+            lane=contact_lane(moved.email),
+        )
+        return True
+
+
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
+    if change.held_for is not None and await _followed(services, installation_id, change):
+        return
     async with services.db.session() as session:
         audiences = AudienceRepository(session)
         settings = await audiences.find_settings(installation_id)
@@ -272,7 +304,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             state.synced_at = now
             state.last_change_source = change.source.value
             state.last_change_at = now
-        if change.saleor_user_id:
+        if change.saleor_user_id and (state.held_for is None or change.held_for is not None):
+            # (a contact held for a customer stays theirs, whoever has its address now)
             state.saleor_user_id = change.saleor_user_id
         if applied.not_sent:
             await report_not_sent(
@@ -283,5 +316,24 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 email=change.email,
                 problems=applied.not_sent,
             )
+        if applied.member is not None and applied.member.status in MEMBER_STATUSES:
+            await _release_hold(session, installation_id, change)
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
+
+
+async def _release_hold(session: AsyncSession, installation_id: int, change: ContactChange) -> None:
+    """The address is a contact now (a refusal "for now" passed, say): a contact held at an old
+    address for it moves to it, the two merged (`email_change`), the stronger consent kept."""
+    held = await ContactRepository(session).held(installation_id, change.list_id, change.email)
+    if held is not None and held.email != change.email:
+        await enqueue_email_move(
+            session,
+            installation_id,
+            EmailMove(
+                old_email=held.email,
+                new_email=change.email,
+                saleor_user_id=held.saleor_user_id,
+                list_ids=[change.list_id],
+            ),
+        )

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
@@ -36,6 +36,7 @@ from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.member_move import Moved, move_member
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.profile_sync import MEMBER_STATUSES as MEMBERS
 from addon.subscriptions.schemas import Source
 from addon.subscriptions.writeback import enqueue_status_write
 
@@ -56,8 +57,9 @@ EmailChangedEvent = WebhookJob[UserEventBody]
 
 async def moved_from(
     session: AsyncSession, installation_id: int, user_id: str, new: str
-) -> set[str]:
-    """The addresses to move to `new`, and the customer's address recorded as `new`.
+) -> dict[str, list[str] | None]:
+    """The addresses to move to `new` (with the audiences to move them in; None: every one),
+    and the customer's address recorded as `new`.
 
     The address the app last saw for the customer in Saleor, when it changed. Before the app
     has seen the customer (no record yet), the contacts linked to them under another address,
@@ -74,8 +76,10 @@ async def moved_from(
     if seen is not None:
         previous, seen.email = seen.email, new
         if previous == new:
-            return set()  # no retry of a refused move here: its status write-back comes back
-        return {previous} | await _released(session, installation_id, user_id, new)
+            return {}  # no retry of a refused move here: its status write-back comes back
+        moves: dict[str, list[str] | None] = {previous: None}
+        held = await _released(session, installation_id, user_id, new)
+        return moves | {address: lists for address, lists in held.items() if address != previous}
     session.add(CustomerAddress(installation_id=installation_id, saleor_user_id=user_id, email=new))
     contacts = await session.execute(
         select(ContactState.email, ContactState.last_change_source).where(
@@ -84,7 +88,7 @@ async def moved_from(
         )
     )
     return {
-        email.lower()
+        email.lower(): None
         for email, source in contacts.all()
         if email.lower() != new and source != Source.MAILCHIMP.value
     }
@@ -92,9 +96,11 @@ async def moved_from(
 
 async def _released(
     session: AsyncSession, installation_id: int, user_id: str, new: str
-) -> set[str]:
+) -> dict[str, list[str]]:
     """The addresses where the customer's contacts were held (Mailchimp refused an address the
-    customer had since): they move to the new one; a contact held at `new` is no longer held."""
+    customer had since), with the audiences where they are: they move to the new one there
+    only (elsewhere the customer's contact moves from the refused address, and another
+    customer's contact at the old address is theirs); one held at `new` is no longer held."""
     held = await session.scalars(
         select(ContactState).where(
             ContactState.installation_id == installation_id,
@@ -102,13 +108,13 @@ async def _released(
             ContactState.held_for.is_not(None),
         )
     )
-    addresses = set()
+    addresses: dict[str, list[str]] = {}
     for state in held:
         if state.email == new:
             state.held_for = None
         else:
-            addresses.add(state.email)
-    return addresses
+            addresses.setdefault(state.email, []).append(state.list_id)
+    return {address: sorted(lists) for address, lists in addresses.items()}
 
 
 async def on_customer_changed(
@@ -120,12 +126,10 @@ async def on_customer_changed(
         if user is None or not user.email:
             return
         new = user.email.strip().lower()
-        for old in sorted(await moved_from(session, job.installation_id, user.id, new)):
-            await enqueue_email_move(
-                session,
-                job.installation_id,
-                EmailMove(old_email=old, new_email=new, saleor_user_id=user.id),
-            )
+        moves = await moved_from(session, job.installation_id, user.id, new)
+        for old, lists in sorted(moves.items()):
+            move = EmailMove(old_email=old, new_email=new, saleor_user_id=user.id, list_ids=lists)
+            await enqueue_email_move(session, job.installation_id, move)
 
 
 # --- the job --------------------------------------------------------------------------------
@@ -153,12 +157,15 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         audiences = [
             a
             for a in await AudienceRepository(session).audiences(installation_id)
-            if a.removed_at is None
+            if a.removed_at is None and (move.list_ids is None or a.list_id in move.list_ids)
         ]
+        elsewhere = await _contact_elsewhere(session, installation_id, move)
     results: dict[str, Moved] = {}
     try:
         async with mailchimp_for(services, installation_id) as client:
             for audience in audiences:
+                if audience.list_id in elsewhere:
+                    continue
                 results[audience.list_id] = await move_member(
                     client, audience.list_id, audience.name, move.old_email, move.new_email
                 )
@@ -178,7 +185,8 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         )
         by_list: dict[str, dict[str, ContactState]] = {}
         for found in rows:
-            by_list.setdefault(found.list_id, {})[found.email] = found
+            if move.list_ids is None or found.list_id in move.list_ids:
+                by_list.setdefault(found.list_id, {})[found.email] = found
         touched = {k for k, v in results.items() if v.member or v.held}
         for list_id in set(by_list) | touched:
             pair = by_list.get(list_id, {})
@@ -213,6 +221,44 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         await enqueue_status_write(
             session, installation_id, move.new_email, lookup_email=move.old_email
         )
+
+
+async def _contact_elsewhere(
+    session: AsyncSession, installation_id: int, move: EmailMove
+) -> set[str]:
+    """The audiences not to move in: where the customer's contact is at a third address and
+    the app knows no contact at the old one, a member Mailchimp still keeps there (unsubscribed,
+    say, after an earlier move) is not theirs to move (it would win the merge at the new
+    address); where the old address's contact is another customer's, it is theirs. (A contact
+    already at the new address does not count: the same move asked twice, by the webhook and
+    the e-commerce push, runs again there and brings the app's record in line.)"""
+    if not move.saleor_user_id:
+        return set()
+    rows = await session.execute(
+        select(
+            ContactState.list_id,
+            ContactState.email,
+            ContactState.saleor_user_id,
+            ContactState.status,
+        ).where(
+            ContactState.installation_id == installation_id,
+            or_(
+                ContactState.saleor_user_id == move.saleor_user_id,
+                ContactState.email == move.old_email,
+            ),
+        )
+    )
+    theirs: set[str] = set()
+    at_old: set[str] = set()
+    someone_elses: set[str] = set()
+    for list_id, email, user_id, status in rows.all():
+        if email == move.old_email:
+            at_old.add(list_id)
+            if user_id is not None and user_id != move.saleor_user_id:
+                someone_elses.add(list_id)  # the old address is another customer's now
+        elif email != move.new_email and user_id == move.saleor_user_id and status in MEMBERS:
+            theirs.add(list_id)  # (an archived contact is no one's now)
+    return (theirs - at_old) | someone_elses
 
 
 def _hold(

@@ -5,10 +5,12 @@ when Mailchimp's e-commerce API reveals the old address (the customer it re-crea
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
+from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.writeback import contact_lane
 
 EMAIL_CHANGE_JOB = "subscriptions.email_change"
@@ -22,6 +24,8 @@ class EmailMove(BaseModel):
     old_email: str
     new_email: str
     saleor_user_id: str | None = None
+    # Only these audiences (a contact held at `old_email` there); None: every audience.
+    list_ids: list[str] | None = None
 
 
 async def enqueue_email_move(
@@ -33,12 +37,22 @@ async def enqueue_email_move(
     if old == new:
         return None
     key = f"{EMAIL_CHANGE_JOB}:{subscriber_hash(old)}:{subscriber_hash(new)}"
+    if move.list_ids is not None:
+        key += ":" + ",".join(sorted(move.list_ids))
+    # An order's or cart's push knows no Saleor user: the customer who has the new address
+    # does (the same move asked by the webhook must keep it, as coalescing keeps the newest).
+    user_id = move.saleor_user_id or await session.scalar(
+        select(CustomerAddress.saleor_user_id)
+        .where(CustomerAddress.installation_id == installation_id, CustomerAddress.email == new)
+        .limit(1)
+    )
+    payload = EmailMove(
+        old_email=old, new_email=new, saleor_user_id=user_id, list_ids=move.list_ids
+    )
     return await JobRepository(session).enqueue(
         installation_id,
         EMAIL_CHANGE_JOB,
-        EmailMove(old_email=old, new_email=new, saleor_user_id=move.saleor_user_id).model_dump(
-            mode="json"
-        ),
+        payload.model_dump(mode="json"),
         coalesce_key=key,
         lane=contact_lane(old),
     )

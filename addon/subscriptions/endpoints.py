@@ -16,6 +16,7 @@ from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.openapi import raises
 from addon.saleor.jws import verify_customer_token
+from addon.saleor.schemas import SignedInCustomer
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
@@ -68,12 +69,12 @@ StoreDep = Annotated[Installation, Depends(storefront_installation)]
 
 
 @raises(401, required_headers=("authorization",))
-async def signed_in_email(
+async def signed_in_customer(
     services: ServicesDep,
     installation: StoreDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> str:
-    """The e-mail of the customer whose Saleor access token came as `Authorization: Bearer`."""
+) -> SignedInCustomer:
+    """The customer whose Saleor access token came as `Authorization: Bearer`."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
@@ -81,13 +82,13 @@ async def signed_in_email(
             code=ErrorCode.MISSING_AUTHENTICATION,
         )
     signing_keys = SigningKeys(services.db, services.settings, services.saleor)
-    email = await signing_keys.verify_token(
+    customer = await signing_keys.verify_token(
         KeyState.of(installation),
         lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
         when_expired="sign in again",
     )
     try:
-        return normalize_email(email)
+        return customer.model_copy(update={"email": normalize_email(customer.email)})
     except ValueError as exc:
         raise Unprocessable(
             "Your account's e-mail address cannot be used for newsletters; change it first.",
@@ -95,7 +96,7 @@ async def signed_in_email(
         ) from exc
 
 
-CustomerEmail = Annotated[str, Depends(signed_in_email)]
+Customer = Annotated[SignedInCustomer, Depends(signed_in_customer)]
 Storefront = Annotated[StorefrontService, service_dependency(StorefrontService)]
 
 
@@ -124,21 +125,21 @@ async def subscribe(
 
 @storefront.get("/me/subscriptions")
 async def read_mine(
-    email: CustomerEmail, installation: StoreDep, service: Storefront
+    customer: Customer, installation: StoreDep, service: Storefront
 ) -> MySubscriptions:
-    return await service.mine(installation, email)
+    return await service.mine(installation, customer)
 
 
 @storefront.put("/me/subscriptions", status_code=202, responses=error_responses(409, 429))
 async def change_mine(
     body: MySubscriptionsUpdate,
-    email: CustomerEmail,
+    customer: Customer,
     installation: StoreDep,
     services: ServicesDep,
     service: Storefront,
 ) -> ChangeAccepted:
-    await StorefrontLimits(services).check_email(installation.id, email)
-    return await service.change_mine(installation, email, body)
+    await StorefrontLimits(services).check_email(installation.id, customer.email)
+    return await service.change_mine(installation, customer, body)
 
 
 # --- admin (the customer panel in the dashboard) ---------------------------------------------

@@ -198,6 +198,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await session.delete(existing)
                 await session.flush()
             state.email = event.new_email
+            state.held_for = None  # an address given in Mailchimp ends a hold (`email_change`)
         if event.type == "unsubscribe":
             # `data[action]` says whether the contact unsubscribed ("unsub") or was deleted
             # (Mailchimp's guide "Synchronize Audience Data with Webhooks", the unsubscribe

@@ -23,6 +23,7 @@ from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
+from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.writeback import _find_user, contact_lane
 
 logger = logging.getLogger(__name__)
@@ -89,6 +90,11 @@ async def handle_write_profile(
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
         mappings = await audience_mappings(session, installation_id, request.list_id)
+        state = await ContactRepository(session).get(
+            installation_id, request.list_id, request.email
+        )
+        # Held at an old address: the customer is the one at the address Mailchimp refused.
+        held = state.held_for if state is not None else None
         if installation is None:
             return
         api_url, token = installation.saleor_api_url, installation.app_token
@@ -112,7 +118,7 @@ async def handle_write_profile(
     if not (names or public or private):
         return
     try:
-        user = await _find_user(services, api_url, token, [request.email])
+        user = await _find_user(services, api_url, token, [held or request.email])
         if user is None:
             return  # a guest: no customer to write on
         if names:

@@ -37,22 +37,44 @@ class ContactRepository(Repository):
         )
         return list(await self.session.scalars(statement))
 
-    async def held(self, installation_id: int, list_id: str, email: str) -> ContactState | None:
-        """The contact held at an old address because Mailchimp refused `email` as its new one."""
+    async def held(
+        self, installation_id: int, list_id: str, email: str, user_id: str | None = None
+    ) -> ContactState | None:
+        """The contact held at an old address because Mailchimp refused `email` (its customer's)
+        as its new one; with `user_id`, only that customer's."""
         statement = (
             ContactState.of_installation(installation_id)
             .where(ContactState.list_id == list_id, ContactState.held_for == email.lower())
             .order_by(ContactState.id.desc())
             .limit(1)
         )
+        if user_id is not None:
+            statement = statement.where(ContactState.saleor_user_id == user_id)
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def of_customer(
-        self, installation_id: int, list_id: str, email: str
+        self, installation_id: int, list_id: str, email: str, user_id: str | None
     ) -> ContactState | None:
         """The customer's contact in an audience: at their address, or held at their old one
-        (`held_for`) while no contact at their address reached Mailchimp."""
+        (`held_for`) while no contact at their address reached Mailchimp. Held contacts count
+        for a customer known by id only (the panel's, a signed-in shopper's)."""
         state = await self.get(installation_id, list_id, email)
-        if state is not None and state.status != "none":
+        if (state is not None and state.status != "none") or user_id is None:
             return state
-        return await self.held(installation_id, list_id, email) or state
+        return await self.held(installation_id, list_id, email, user_id) or state
+
+    async def of_user(
+        self, installation_id: int, list_id: str, user_id: str
+    ) -> ContactState | None:
+        """The customer's contact in an audience that reached Mailchimp, wherever it is now."""
+        statement = (
+            ContactState.of_installation(installation_id)
+            .where(
+                ContactState.list_id == list_id,
+                ContactState.saleor_user_id == user_id,
+                ContactState.status != "none",
+            )
+            .order_by(ContactState.id.desc())
+            .limit(1)
+        )
+        return (await self.session.execute(statement)).scalar_one_or_none()

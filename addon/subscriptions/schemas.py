@@ -95,6 +95,9 @@ class ContactChange(BaseModel):
     saleor_user_id: str | None = None
     # Saleor's language code of the order or customer (e.g. EN_US), for the member's language.
     language: str | None = None
+    # Asked for the customer at this address, and sent to their contact held at `email`
+    # (Mailchimp refused this one): if the contact moved before the change runs, it follows.
+    held_for: str | None = None
 
 
 class MailchimpEvent(BaseModel):

@@ -119,7 +119,9 @@ class SubscriptionService:
         jobs = JobRepository(self.session)
         for choice in choices:
             found = (
-                await self.contacts.of_customer(installation_id, choice.list_id, email)
+                await self.contacts.of_customer(
+                    installation_id, choice.list_id, email, saleor_user_id
+                )
                 if customer
                 else None
             )
@@ -141,9 +143,10 @@ class SubscriptionService:
                 base_synced_at=state.synced_at,
                 saleor_user_id=saleor_user_id,
                 language=language or None,
+                held_for=email.lower() if address != email.lower() else None,
             )
             state.store_changed_at = now
-            if saleor_user_id:
+            if saleor_user_id and state.held_for is None:  # a held contact stays its customer's
                 state.saleor_user_id = saleor_user_id
             await jobs.enqueue(
                 installation_id,

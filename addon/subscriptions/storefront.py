@@ -9,6 +9,7 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
+from addon.saleor.schemas import SignedInCustomer
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import (
@@ -121,11 +122,14 @@ class StorefrontService:
             )
         return outcomes
 
-    async def mine(self, installation: Installation, email: str) -> MySubscriptions:
+    async def mine(self, installation: Installation, customer: SignedInCustomer) -> MySubscriptions:
         contacts = ContactRepository(self.session)
+        email = customer.email
         audiences = []
         for audience in await self._active(installation):
-            state = await contacts.of_customer(installation.id, audience.list_id, email)
+            state = await contacts.of_customer(
+                installation.id, audience.list_id, email, customer.user_id
+            )
             audiences.append(
                 MyAudience(
                     list_id=audience.list_id,
@@ -143,7 +147,7 @@ class StorefrontService:
         return MySubscriptions(email=email, audiences=audiences)
 
     async def change_mine(
-        self, installation: Installation, email: str, body: MySubscriptionsUpdate
+        self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate
     ) -> ChangeAccepted:
         queued = 0
         for item in body.audiences:
@@ -152,11 +156,12 @@ class StorefrontService:
             )
             queued += await self.subscriptions.request(
                 installation.id,
-                email,
+                customer.email,
                 choices,
                 Action.SUBSCRIBE if item.subscribed else Action.UNSUBSCRIBE,
                 source=Source.ACCOUNT_PAGE,
                 fresh_consent=item.subscribed,
+                saleor_user_id=customer.user_id,
                 customer=True,
             )
         return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")

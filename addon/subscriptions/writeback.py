@@ -181,11 +181,34 @@ async def handle_write_status(
         if installation is None or not states:
             return
         api_url, token = installation.saleor_api_url, installation.app_token
-        items = _metadata_items(states)
-        linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
+    # A contact held at an old address is the customer's at the address Mailchimp refused
+    # (`email_change`); whoever has the old one in Saleor now is someone else, whose own
+    # contacts at it (other audiences) are written on them.
+    held = {s.held_for: [t for t in states if t.held_for == s.held_for] for s in states}
+    for held_for, group in held.items():
+        addresses = (
+            [held_for]
+            if held_for is not None
+            else [email] + ([request.lookup_email] if request.lookup_email else [])
+        )
+        await _write(services, installation_id, (api_url, token), email, addresses, group)
+
+
+async def _write(
+    services: Services,
+    installation_id: int,
+    saleor: tuple[str, SecretStr],
+    email: str,
+    addresses: list[str],
+    states: list[Any],
+) -> None:
+    """Write these contacts' statuses on the customer found at one of `addresses` (or linked
+    to them before), and link them to it."""
+    api_url, token = saleor
+    items = _metadata_items(states)
     if not items:
         return
-    addresses = [email] + ([request.lookup_email] if request.lookup_email else [])
+    linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
     try:
         user = await _find_user(services, api_url, token, addresses)
         if user is None and linked is not None:
@@ -213,6 +236,8 @@ async def handle_write_status(
         raise MetadataWriteFailed(
             "Saleor refused the customer metadata: " + "; ".join(str(e) for e in errors)
         )
+    lists = {s.list_id for s in states}
     async with services.db.transaction() as session:
         for state in await ContactRepository(session).for_email(installation_id, email):
-            state.saleor_user_id = user.id
+            if state.list_id in lists:
+                state.saleor_user_id = user.id

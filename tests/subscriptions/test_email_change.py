@@ -388,7 +388,12 @@ async def test_a_new_address_mailchimp_refuses_leaves_the_store_customer_as_it_w
     (its orders keep their customer) and its push fails with Mailchimp's reason."""
     shop = store
     await _newsletter_on(shop)
-    customer = await _subscribed(shop, OLD)
+    address = shop.saleor.store.new_address(
+        street_address_1="1 Main St", city="Springfield", country="US", company_name="Plums Ltd"
+    )
+    customer = await shop.saleor.create_customer(
+        OLD, "Ann", "Lee", addresses=[address], metadata={CONSENT_SUBSCRIBE: "true"}
+    )
     product = await shop.product("Plum", "4.00")
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer
@@ -402,6 +407,8 @@ async def test_a_new_address_mailchimp_refuses_leaves_the_store_customer_as_it_w
 
     [held] = shop.mailchimp.customers(shop.account, shop.store_id)
     assert (held.id, held.email_address) == (str(customer.id), OLD)
+    # As it was: its company and postal address too.
+    assert (held.company, held.address["city"]) == ("Plums Ltd", "Springfield")
     assert shop.orders()[str(order.id)].customer.id == str(customer.id)
     record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
     assert record is not None and record.last_error and "looks fake" in record.last_error
