@@ -95,8 +95,8 @@ class InitialSyncService:
         run.status = RunStatus.CANCELLED
         run.finished_at = utcnow()
         run.active_channel = None
-        # The next step (queued now, or merged into the pending one) clears is_syncing.
-        await enqueue_step(self.session, installation.id, run.id, channel)
+        # The next step (queued now, or the pending one brought forward) clears is_syncing.
+        await enqueue_step(self.session, installation.id, run.id, channel, sooner=True)
         await self.session.flush()
         return await self._read(run)
 

@@ -67,20 +67,35 @@ async def _enqueue(
     sync_id: int,
     at: datetime,
     lane: str | None = None,
+    sooner: bool = False,
 ) -> None:
     # One pending job per kind and sync: a second enqueue merges into it.
     key = {STEP_JOB: "initial-sync-step", WATCHDOG_JOB: "initial-sync-watchdog"}[kind]
     payload = SyncRef(sync_id=sync_id).model_dump()
     await JobRepository(session).enqueue(
-        installation_id, kind, payload, coalesce_key=f"{key}:{sync_id}", lane=lane, run_after=at
+        installation_id,
+        kind,
+        payload,
+        coalesce_key=f"{key}:{sync_id}",
+        lane=lane,
+        run_after=at,
+        sooner=sooner,
     )
 
 
 async def enqueue_step(
-    session: AsyncSession, installation_id: int, sync_id: int, channel: str, delay: float = 0.0
+    session: AsyncSession,
+    installation_id: int,
+    sync_id: int,
+    channel: str,
+    delay: float = 0.0,
+    *,
+    sooner: bool = False,
 ) -> None:
+    """Queue the sync's next step; `sooner`: also bring forward a pending one waiting for its
+    next look at Mailchimp's batches (up to `INITIAL_SYNC_POLL_MAX_SECONDS`) or a backoff."""
     at = utcnow() + timedelta(seconds=delay)
-    await _enqueue(session, installation_id, STEP_JOB, sync_id, at, lane(channel))
+    await _enqueue(session, installation_id, STEP_JOB, sync_id, at, lane(channel), sooner)
 
 
 async def enqueue_watchdog(
@@ -99,7 +114,9 @@ async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: 
     run.error = error
     run.finished_at = utcnow()
     run.active_channel = None
-    await enqueue_step(session, run.installation_id, run.id, run.channel_slug)
+    # Now, not at the pending step's time: until it runs Mailchimp holds back the store's
+    # automations (`is_syncing`).
+    await enqueue_step(session, run.installation_id, run.id, run.channel_slug, sooner=True)
     logger.warning("Initial sync %s ended %s: %s", sync_id, status.value, error or "")
     return True
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import Table, bindparam, case, text
 
 from addon.db.repository import insert_for
 from addon.jobs.models import Job, JobStatus
@@ -61,7 +61,8 @@ def job_row(
 @lru_cache(maxsize=8)
 def enqueue_statement(dialect: str, conflict: str | None) -> Any:
     """One job's INSERT (columns bound as `v_<column>`), deduplicated by its delivery or
-    coalesced into the pending job of its key (newest payload, first schedule)."""
+    coalesced into the pending job of its key: newest payload, first schedule; with
+    `coalesce_sooner`, the sooner of the two schedules."""
     table: Table = Job.__table__  # type: ignore[assignment]
     columns = job_row(NewJob(0, "", {}, None), datetime.min).keys()
     statement = insert_for(dialect, table).values(
@@ -71,11 +72,20 @@ def enqueue_statement(dialect: str, conflict: str | None) -> Any:
         statement = statement.on_conflict_do_nothing(
             index_elements=["installation_id", "dedupe_key"]
         )
-    elif conflict == "coalesce":
+    elif conflict in ("coalesce", "coalesce_sooner"):
+        merged: dict[str, Any] = {
+            "payload": statement.excluded.payload,
+            "updated_at": bindparam("v_updated_at"),
+        }
+        if conflict == "coalesce_sooner":
+            new_at = statement.excluded.run_after
+            merged["run_after"] = case(
+                (new_at < table.c.run_after, new_at), else_=table.c.run_after
+            )
         statement = statement.on_conflict_do_update(
             index_elements=["installation_id", "coalesce_key"],
             index_where=text("status = 'pending'"),
-            set_={"payload": statement.excluded.payload, "updated_at": bindparam("v_updated_at")},
+            set_=merged,
         )
     return statement.returning(table.c.id)
 

@@ -76,12 +76,14 @@ class JobRepository(Repository):
         lane: str | None = None,
         run_after: datetime | None = None,
         status: JobStatus = JobStatus.PENDING,
+        sooner: bool = False,
     ) -> int | None:
         """Add a job; return its id, or None when `dedupe_key` was seen before.
 
         With `coalesce_key`, work for a key that already has a pending job merges into it:
         the payload is replaced by the newest, the original `run_after` is kept (so a burst
-        becomes one run, no later than the first one's schedule).
+        becomes one run, no later than the first one's schedule, and a backoff holds), or with
+        `sooner` the sooner of the two (work that must not wait for the pending job's time).
         """
         now = self.clock.now()
         due_at = run_after or now
@@ -92,7 +94,13 @@ class JobRepository(Repository):
             lane=lane,
             run_after=due_at,
         )
-        conflict = "dedupe" if dedupe_key is not None else "coalesce" if coalesce_key else None
+        conflict = (
+            "dedupe"
+            if dedupe_key is not None
+            else ("coalesce_sooner" if sooner else "coalesce")
+            if coalesce_key
+            else None
+        )
         statement = enqueue_statement(self.dialect, conflict)
         parameters = {f"v_{column}": value for column, value in values.items()}
         result = await self.session.execute(statement, parameters)

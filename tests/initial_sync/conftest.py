@@ -25,6 +25,7 @@ SMALL = {
     "initial_sync_poll_max_seconds": 0.0,
     "worker_batch_size": 1,
 }
+HELD_POLLS = {"initial_sync_poll_base_seconds": 3600.0, "initial_sync_poll_max_seconds": 3600.0}
 
 
 @pytest.fixture
@@ -67,7 +68,12 @@ async def make_due(tracked: Shop) -> int:
 
 async def first_batch_held(tracked: Shop) -> Worker:
     """Start a sync with Mailchimp holding its batches (paused: `pending`), and run its steps
-    until the first is submitted; answer the worker that ran them."""
+    until the first is submitted; answer the worker that ran them.
+
+    From here a step looks at a batch again only once `make_due` says it may (a poll interval
+    of an hour): with none, a step finding its batch still held would be due again at once,
+    and `run_until_idle` would spin through its thousand rounds."""
+    tracked.services.settings = tracked.services.settings.model_copy(update=HELD_POLLS)
     tracked.mailchimp.batches_paused = True
     await start(tracked)
     worker = Worker(tracked.services)
