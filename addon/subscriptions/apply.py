@@ -42,13 +42,13 @@ from addon.mailchimp import (
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
+from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.profile import (
     MemberData,
     change_member_data,
     missing_required,
     report_not_sent,
 )
-from addon.subscriptions.profile_sync import MEMBER_STATUSES
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import (

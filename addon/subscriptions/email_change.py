@@ -35,8 +35,7 @@ from addon.services import Services
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.member_move import Moved, move_member
-from addon.subscriptions.models import ContactState
-from addon.subscriptions.profile_sync import MEMBER_STATUSES as MEMBERS
+from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.schemas import Source
 from addon.subscriptions.writeback import enqueue_status_write
 
@@ -195,20 +194,7 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
             if moved is not None and moved.refused:
                 _hold(session, installation_id, list_id, move, old_row, moved, texts)
                 continue
-            row = new_row or old_row
-            if row is None:
-                row = ContactState(
-                    installation_id=installation_id, list_id=list_id, email=move.new_email
-                )
-                session.add(row)
-            if old_row is not None and new_row is not None:
-                row.saleor_user_id = new_row.saleor_user_id or old_row.saleor_user_id
-                await session.delete(old_row)
-                await session.flush()
-            row.email = move.new_email
-            if move.saleor_user_id:
-                row.saleor_user_id = move.saleor_user_id
-            row.held_for = None
+            row = await _follow(session, installation_id, list_id, move, old_row, new_row)
             if moved is not None and moved.member is not None:
                 for key, value in _state_of(moved.member, texts.get(list_id, {})).items():
                     setattr(row, key, value)
@@ -221,6 +207,32 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         await enqueue_status_write(
             session, installation_id, move.new_email, lookup_email=move.old_email
         )
+
+
+async def _follow(
+    session: AsyncSession,
+    installation_id: int,
+    list_id: str,
+    move: EmailMove,
+    old_row: ContactState | None,
+    new_row: ContactState | None,
+) -> ContactState:
+    """The audience's record of the contact, now at the new address and the customer's: the
+    old address's record renamed, or merged into one at the new address (as Mailchimp merges
+    the members), or a new one."""
+    row = new_row or old_row
+    if row is None:
+        row = ContactState(installation_id=installation_id, list_id=list_id, email=move.new_email)
+        session.add(row)
+    if old_row is not None and new_row is not None:
+        row.saleor_user_id = new_row.saleor_user_id or old_row.saleor_user_id
+        await session.delete(old_row)
+        await session.flush()
+    row.email = move.new_email
+    if move.saleor_user_id:
+        row.saleor_user_id = move.saleor_user_id
+    row.held_for = None
+    return row
 
 
 async def _contact_elsewhere(
@@ -256,7 +268,9 @@ async def _contact_elsewhere(
             at_old.add(list_id)
             if user_id is not None and user_id != move.saleor_user_id:
                 someone_elses.add(list_id)  # the old address is another customer's now
-        elif email != move.new_email and user_id == move.saleor_user_id and status in MEMBERS:
+        elif (
+            email != move.new_email and user_id == move.saleor_user_id and status in MEMBER_STATUSES
+        ):
             theirs.add(list_id)  # (an archived contact is no one's now)
     return (theirs - at_old) | someone_elses
 

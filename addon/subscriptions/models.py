@@ -14,6 +14,9 @@ from addon.db.base import Base
 from addon.db.owned import InstallationRows
 from addon.db.types import UTCDateTime, utcnow
 
+# Statuses of a member that exists in Mailchimp and may be changed (an archived one may not).
+MEMBER_STATUSES = ("subscribed", "pending", "unsubscribed", "cleaned", "transactional")
+
 
 @account_scoped
 class ContactState(InstallationRows, Base):

@@ -25,7 +25,7 @@ from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import MemberPatch, TagUpdate
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.models import ContactState
+from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.writeback import contact_lane
@@ -35,8 +35,6 @@ logger = logging.getLogger(__name__)
 UPDATE_PROFILE_JOB = "subscriptions.update_profile"
 REFRESH_PROFILES_JOB = MAPPING_SAVED_JOB
 WEBHOOK_SLUG = "subscriptions-customer-updated"
-# Statuses of a member that exists in Mailchimp and may be changed (an archived one may not).
-MEMBER_STATUSES = ("subscribed", "pending", "unsubscribed", "cleaned", "transactional")
 
 
 class _Payload(BaseModel):

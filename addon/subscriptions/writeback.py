@@ -18,7 +18,6 @@ only the write, never the Mailchimp calls before it. Rules:
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from pydantic import BaseModel, SecretStr
 from sqlalchemy import select, update
@@ -32,6 +31,7 @@ from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
 from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PREFIX
+from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 
 logger = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ async def _find_user(
 
 
 async def _linked_user(
-    services: Services, api_url: str, token: SecretStr, user_id: str, states: list[Any]
+    services: Services, api_url: str, token: SecretStr, user_id: str, states: list[ContactState]
 ) -> SaleorUser | None:
     """The user linked to the contact before, if it is still this contact's customer.
 
@@ -158,7 +158,7 @@ async def _record_refusal(
             await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
 
 
-def _metadata_items(states: list[Any]) -> list[dict[str, str]]:
+def _metadata_items(states: list[ContactState]) -> list[dict[str, str]]:
     return [
         item
         for s in states
@@ -200,7 +200,7 @@ async def _write(
     saleor: tuple[str, SecretStr],
     email: str,
     addresses: list[str],
-    states: list[Any],
+    states: list[ContactState],
 ) -> None:
     """Write these contacts' statuses on the customer found at one of `addresses` (or linked
     to them before), and link them to it."""
