@@ -130,6 +130,8 @@ def subject(job: Job, ctx: Context) -> str:
         return f"E-mail change to {payload['email']}, already a contact"
     if kind_name == "subscriptions.email_change_refused" and isinstance(payload.get("email"), str):
         return f"E-mail change to {payload['email']}, refused by Mailchimp"
+    if kind_name == "subscriptions.held_move_retry" and isinstance(payload.get("new_email"), str):
+        return f"E-mail change to {payload['new_email']}, refused for now: to be tried again"
     if kind_name in ("erasure.erase", "erasure.erased"):
         # Never the address: the job keeps it only until it is erased, then its hash.
         return "Erasure of a customer"

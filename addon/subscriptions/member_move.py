@@ -41,6 +41,7 @@ class Moved:
     member: Member | None = None  # the new address's member afterwards (None: nothing moved)
     note: str | None = None  # for Activity, when the new address was a contact already
     refused: bool = False  # Mailchimp refused the new address: the contact stays (`note`)
+    for_now: bool = False  # refused "for now" (`held_retry.py` tries again)
     held: Member | None = None  # then the old address's member, where the contact stays
 
 
@@ -124,18 +125,19 @@ async def move_member(
         return await _move(client, list_id, name, old, new_email)
     except AddressRefused as exc:
         # Mailchimp refuses the new address (as fake, or "for now"): the contact stays at the
-        # old address in this audience, held for the new one (not retried: see
-        # `apply.refused_address`).
-        why = (
-            "it signed up to many audiences very recently (Mailchimp's guard against signup abuse)"
-            if exc.too_many_signups
-            else "it looks fake or invalid to Mailchimp"
-        )
+        # old address in this audience, held for the new one (one refused "for now" is tried
+        # again later: `held_retry.py`).
+        if exc.too_many_signups:
+            why = "for now, as it signed up to many audiences very recently (Mailchimp's guard "
+            why += "against signup abuse)"
+        else:
+            why = "as it looks fake or invalid to Mailchimp"
+        until = "for now" if exc.too_many_signups else "until the customer's address changes again"
         note = (
-            f"Not moved in “{name}”: Mailchimp refused {new_email}, as {why}. The contact keeps "
-            f"{old_email} there until the customer's address changes again."
+            f"Not moved in “{name}”: Mailchimp refused {new_email} {why}. The contact keeps "
+            f"{old_email} there {until}."
         )
-        return Moved(note=note, refused=True, held=old)
+        return Moved(note=note, refused=True, held=old, for_now=exc.too_many_signups)
 
 
 async def _move(

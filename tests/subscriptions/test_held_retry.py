@@ -1,0 +1,125 @@
+"""A contact held because Mailchimp refused the customer's new address "for now" (it signed up to
+many lists very recently) is moved again later, a few times, without holding the contact's
+other changes back meanwhile."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from addon.db.types import utcnow
+from addon.jobs.models import Job, JobStatus
+from addon.subscriptions.email_change import REFUSED_NOTE
+from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
+from addon.subscriptions.held_retry import HELD_RETRY_JOB, RETRIES
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from tests.subscriptions.conftest import Shop
+from tests.subscriptions.test_held_contact import LATER, OLD, REFUSED, _account_page, _rows
+
+
+async def _held_for_now(shop: Shop) -> Any:
+    """Ann, subscribed to News at OLD, confirmed REFUSED; Mailchimp refused it "for now"."""
+    customer = await shop.saleor.create_customer(
+        OLD, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.work()
+    shop.mailchimp.refuse_address(shop.account, REFUSED, "signups")
+    customer = await shop.saleor.confirm_email_change(customer, REFUSED)
+    await shop.work()
+    assert await _rows(shop) == {OLD: ("subscribed", REFUSED)}
+    return customer
+
+
+async def _pending_retries(shop: Shop) -> list[Job]:
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(
+            select(Job).where(Job.kind == HELD_RETRY_JOB, Job.status == JobStatus.PENDING)
+        )
+        return list(rows)
+
+
+async def _retry_due(shop: Shop) -> None:
+    """The day passes: the pending retry is due."""
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == HELD_RETRY_JOB).values(run_after=utcnow())
+        )
+
+
+async def _notes(shop: Shop) -> list[str]:
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(select(Job).where(Job.kind == REFUSED_NOTE).order_by(Job.id))
+        return [job.last_error or "" for job in rows]
+
+
+async def test_a_move_refused_for_now_is_tried_again_a_day_later_and_then_moves(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _held_for_now(shop)
+
+    [retry] = await _pending_retries(shop)
+    hours = shop.services.settings.held_move_retry_hours
+    assert retry.lane is None  # waiting outside the contact's lane
+    assert retry.run_after > utcnow() + timedelta(hours=hours - 1)
+    assert retry.payload["list_ids"] == [news] and retry.payload["attempt"] == 1
+    [note] = await _notes(shop)
+    assert "for now" in note and f"again in {hours:g} hours" in note
+    activity = await shop.client.get(
+        "/api/activity", params={"status": "pending"}, headers=shop.headers
+    )
+    assert activity.status_code == 200, activity.text
+    assert f"E-mail change to {REFUSED}, refused for now: to be tried again" in activity.text
+
+    # Meanwhile the customer's own changes are not held back behind the wait.
+    await _account_page(shop, customer, news, subscribed=False)
+    assert shop.member(news, OLD).status == "unsubscribed"
+
+    shop.mailchimp.refuse_address(shop.account, REFUSED, None)  # the guard has passed
+    await _retry_due(shop)
+    await shop.work()
+    assert shop.member(news, REFUSED).status == "unsubscribed"  # as the contact stood
+    assert await _rows(shop) == {REFUSED: ("unsubscribed", None)}
+    assert await _pending_retries(shop) == []
+
+
+async def test_the_retries_stop_after_a_few_refusals(newsletter: Shop) -> None:
+    shop = newsletter
+    await _held_for_now(shop)
+    for attempt in range(1, RETRIES + 1):
+        [retry] = await _pending_retries(shop)
+        assert retry.payload["attempt"] == attempt
+        await _retry_due(shop)
+        await shop.work()
+    assert await _pending_retries(shop) == []
+    assert await _rows(shop) == {OLD: ("subscribed", REFUSED)}
+    notes = await _notes(shop)
+    assert len(notes) == RETRIES + 1
+    assert f"tried the move {RETRIES} times" in notes[-1]
+
+
+async def test_a_retry_after_the_hold_ended_moves_nothing(newsletter: Shop) -> None:
+    """The customer changed their address again meanwhile: that change moved the contact."""
+    shop = newsletter
+    customer = await _held_for_now(shop)
+    await shop.saleor.confirm_email_change(customer, LATER)
+    await shop.work()
+    assert await _rows(shop) == {LATER: ("subscribed", None)}
+
+    shop.mailchimp.refuse_address(shop.account, REFUSED, None)
+    async with shop.services.db.session() as session:
+        moves_before = len(
+            list(await session.scalars(select(Job.id).where(Job.kind == EMAIL_CHANGE_JOB)))
+        )
+    await _retry_due(shop)
+    await shop.work()
+    async with shop.services.db.session() as session:
+        moves_after = len(
+            list(await session.scalars(select(Job.id).where(Job.kind == EMAIL_CHANGE_JOB)))
+        )
+    assert moves_after == moves_before
+    assert await _rows(shop) == {LATER: ("subscribed", None)}
+    assert shop.member(shop.ids["news"], REFUSED) is None
