@@ -14,20 +14,20 @@ from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.email_change import REFUSED_NOTE
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
 from addon.subscriptions.held_retry import HELD_RETRY_JOB, RETRIES
-from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_held_contact import LATER, OLD, REFUSED, _account_page, _rows
+from tests.subscriptions.test_held_contact import (
+    LATER,
+    OLD,
+    REFUSED,
+    _account_page,
+    _held,
+    _rows,
+)
 
 
 async def _held_for_now(shop: Shop) -> Any:
-    """Ann, subscribed to News at OLD, confirmed REFUSED; Mailchimp refused it "for now"."""
-    customer = await shop.saleor.create_customer(
-        OLD, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
-    )
-    await shop.work()
-    shop.mailchimp.refuse_address(shop.account, REFUSED, "signups")
-    customer = await shop.saleor.confirm_email_change(customer, REFUSED)
-    await shop.work()
+    """Ann's contact held at OLD: Mailchimp refused REFUSED "for now"."""
+    customer = await _held(shop, "signups")
     assert await _rows(shop) == {OLD: ("subscribed", REFUSED)}
     return customer
 
