@@ -136,6 +136,17 @@ async def on_customer_changed(
 # --- the job --------------------------------------------------------------------------------
 
 
+# The record of an address that is no contact of the audience (what tags the app set from the
+# customer's data included: there are none there).
+NONE: dict[str, object] = {
+    "status": "none",
+    "interests": [],
+    "tags": [],
+    "data_tags": [],
+    "marketing_permissions": [],
+}
+
+
 def _state_of(member: Member, texts: dict[str, str]) -> dict[str, object]:
     return {
         "status": member.status,
@@ -201,8 +212,9 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                 _hold(session, installation_id, list_id, move, old_row, moved, texts)
                 continue
             row = await _follow(session, installation_id, list_id, move, old_row, new_row)
-            if moved is not None and moved.member is not None:
-                for key, value in _state_of(moved.member, texts.get(list_id, {})).items():
+            if moved is not None and (moved.member is not None or moved.absent):
+                state = _state_of(moved.member, texts.get(list_id, {})) if moved.member else NONE
+                for key, value in state.items():
                     setattr(row, key, value)
                 row.synced_at = now
                 row.last_problem = None

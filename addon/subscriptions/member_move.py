@@ -9,7 +9,9 @@
   again, and the old address's unsubscribe follows the customer to a new address that only
   the e-commerce API added (`transactional`). The old member is archived unless Mailchimp
   keeps it as unsubscribed or cleaned. Activity says what was kept;
-* Mailchimp refuses the new address: the contact stays at the old one (`Moved.held`).
+* Mailchimp refuses the new address: the contact stays at the old one (`Moved.held`);
+* nothing to move (deleted, archived, cleaned): the new address's contact as it is, or none
+  (`Moved.absent`), for the app's record.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class Moved:
     note: str | None = None  # for Activity, when the new address was a contact already
     refused: bool = False  # Mailchimp refused the new address: the contact stays (`note`)
     for_now: bool = False  # refused "for now" (`held_retry.py` tries again)
+    absent: bool = False  # nothing moved, and the new address is no contact of the audience
     held: Member | None = None  # then the old address's member, where the contact stays
 
 
@@ -118,9 +121,9 @@ async def move_member(
     try:
         old = await client.get_member(list_id, old_email)
     except NotFound:
-        return Moved()
+        return await _as_it_is(client, list_id, new_email)
     if old.status == "archived":
-        return Moved()
+        return await _as_it_is(client, list_id, new_email)
     try:
         return await _move(client, list_id, name, old, new_email)
     except AddressRefused as exc:
@@ -138,6 +141,15 @@ async def move_member(
             f"{old_email} there {until}."
         )
         return Moved(note=note, refused=True, held=old, for_now=exc.too_many_signups)
+
+
+async def _as_it_is(client: MailchimpClient, list_id: str, new_email: str) -> Moved:
+    """No contact to move (deleted, or archived: no one's): the new address's contact as it
+    is, for the app's record, which may still carry what the old address was."""
+    try:
+        return Moved(await client.get_member(list_id, new_email))
+    except NotFound:
+        return Moved(absent=True)
 
 
 async def _move(
@@ -182,7 +194,7 @@ async def _carry(
     own status, and the two are merged as any two contacts."""
     status = CARRIED.get(old.status)
     if status is None:
-        return Moved()
+        return Moved(absent=True)  # (`_move` found no contact at the new address)
     interests = {i: True for i, on in old.interests.items() if on}
     permissions = [
         MarketingPermissionInput(marketing_permission_id=p.marketing_permission_id, enabled=True)

@@ -412,3 +412,38 @@ async def test_a_new_address_mailchimp_refuses_leaves_the_store_customer_as_it_w
     assert shop.orders()[str(order.id)].customer.id == str(customer.id)
     record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
     assert record is not None and record.last_error and "looks fake" in record.last_error
+
+
+@pytest.mark.parametrize("at_old", ["cleaned", "archived", "deleted"])
+async def test_a_contact_that_could_not_move_leaves_the_new_address_no_contact(
+    newsletter: NewsletterShop, at_old: str
+) -> None:
+    """Mailchimp changed the old address's contact unseen by the app (a bounce cleaned it, an
+    admin archived or deleted it): nothing moves, and the customer's record at the new address
+    says it is no contact, not the old address's stale status (the panel would refuse staff
+    subscribing a "cleaned" address, say)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await shop.saleor.create_customer(
+        OLD, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.work()
+    with shop.mailchimp.state.lock:
+        members = shop.mailchimp._data(shop.account).lists[news].members
+        if at_old == "deleted":
+            del members[subscriber_hash(OLD)]
+        else:
+            members[subscriber_hash(OLD)].status = at_old
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.work()
+
+    assert shop.member(news, NEW) is None
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(select(ContactState).where(ContactState.list_id == news))
+        kept = {r.email: (r.status, r.interests, r.saleor_user_id) for r in rows}
+    assert kept[NEW] == ("none", [], customer.global_id) and OLD not in kept
+    panel = await shop.client.get(
+        f"/api/subscriptions/customers/{customer.global_id}", headers=shop.headers
+    )
+    [mine] = [a for a in panel.json()["audiences"] if a["list_id"] == news]
+    assert mine["status"] == "none"
