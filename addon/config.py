@@ -109,9 +109,9 @@ class Settings(BaseSettings):
     # Audiences and subscriptions: how often audiences and groups are re-imported, and the
     # storefront API's limits (per client address per minute, per e-mail address per hour).
     audience_import_interval_hours: float = Field(default=6.0, gt=0)
-    # A contact's move to an address Mailchimp refused "for now" is tried again this much later
-    # (three times at most: `subscriptions/held_retry.py`).
-    held_move_retry_hours: float = Field(default=24.0, gt=0)
+    # A subscription, or a contact's move to a new address, that Mailchimp refused "for now" is
+    # tried again this much later (three times at most: `subscriptions/for_now.py`).
+    for_now_retry_hours: float = Field(default=24.0, gt=0)
     # The limits are kept in the app's database, shared by all its processes (see README).
     storefront_rate_limit_per_address: int = Field(default=30, ge=1)
     storefront_rate_limit_address_window_seconds: float = Field(default=60.0, gt=0)

@@ -132,6 +132,9 @@ def subject(job: Job, ctx: Context) -> str:
         return f"E-mail change to {payload['email']}, refused by Mailchimp"
     if kind_name == "subscriptions.held_move_retry" and isinstance(payload.get("new_email"), str):
         return f"E-mail change to {payload['new_email']}, refused for now: to be tried again"
+    if kind_name == "subscriptions.signup_retry" and isinstance(payload.get("change"), dict):
+        email = payload["change"].get("email")
+        return f"Subscription of {email}, refused for now: to be asked again"
     if kind_name in ("erasure.erase", "erasure.erased"):
         # Never the address: the job keeps it only until it is erased, then its hash.
         return "Erasure of a customer"

@@ -42,6 +42,7 @@ from addon.mailchimp import (
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
+from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.profile import (
     MemberData,
@@ -70,6 +71,8 @@ class Applied:
     not_sent: list[str] = field(default_factory=list)
     # The tags from customer data now on the member (None: unchanged).
     data_tags: list[str] | None = None
+    # Mailchimp refused the address of a subscription "for now": asked again later.
+    for_now: bool = False
 
 
 def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
@@ -174,15 +177,13 @@ async def _to_mailchimp(
     return Applied(member, not_sent=not_sent, data_tags=data_tags)
 
 
-def refused_address(exc: AddressRefused) -> str:
-    """What the contact says of an address Mailchimp refuses. Not retried, even "for now" (too
-    many signups): a retry waits in the contact's lane, and would hold its other changes (an
-    unsubscribe) back for hours; the shopper's next change tries again."""
+def refused_address(exc: AddressRefused, later: str) -> str:
+    """What the contact says of an address Mailchimp refuses; `later`: when a subscription
+    refused "for now" (too many signups) is asked again (`for_now.py`)."""
     if exc.too_many_signups:
         return (
             "Mailchimp refused this address for now: it signed up to many audiences very "
-            "recently (Mailchimp's guard against signup abuse). The shopper's next change "
-            "tries again."
+            f"recently (Mailchimp's guard against signup abuse). {later}"
         )
     return (
         "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
@@ -243,6 +244,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     if change.action is Action.SUBSCRIBE and installation is not None:
         data = await change_member_data(services, installation, change, mappings, specs, held_for)
 
+    hours = services.settings.for_now_retry_hours
     if _conflict_lost(change, mailchimp_changed_at, settings):
         applied = Applied(
             None,
@@ -271,7 +273,11 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 "be subscribed through the app.",
             )
         except AddressRefused as exc:
-            applied = Applied(None, refused_address(exc))
+            for_now = exc.too_many_signups and change.action is Action.SUBSCRIBE
+            later = (
+                signup_note(change, hours) if for_now else "The shopper's next change tries again."
+            )
+            applied = Applied(None, refused_address(exc, later), for_now=for_now)
 
     now = utcnow()
     async with services.db.transaction() as session:
@@ -279,6 +285,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             installation_id, change.list_id, change.email
         )
         state.last_problem = applied.problem
+        if applied.for_now:
+            await enqueue_signup_retry(session, installation_id, change, hours)
         if applied.problem is not None:
             logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
         if applied.member is not None:

@@ -32,10 +32,10 @@ from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import Member
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
-from addon.subscriptions import held_retry
+from addon.subscriptions import for_now
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
-from addon.subscriptions.held_retry import enqueue_held_retry, retry_note
+from addon.subscriptions.for_now import enqueue_held_retry, retry_note
 from addon.subscriptions.member_move import Moved, move_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.schemas import Source
@@ -183,7 +183,7 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                 )
     except NotConnected:
         results = {}  # Mailchimp is not connected: the app's own records still follow
-    hours = services.settings.held_move_retry_hours
+    hours = services.settings.for_now_retry_hours
     for refused in results.values():
         if refused.for_now and refused.note:
             refused.note += retry_note(move, hours)  # the contact and Activity say when
@@ -218,8 +218,8 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                     setattr(row, key, value)
                 row.synced_at = now
                 row.last_problem = None
-        for_now = [list_id for list_id, moved in results.items() if moved.for_now]
-        await enqueue_held_retry(session, installation_id, move, for_now, hours)
+        later = [list_id for list_id, moved in results.items() if moved.for_now]
+        await enqueue_held_retry(session, installation_id, move, later, hours)
         for moved in results.values():
             if moved.note:
                 kind = REFUSED_NOTE if moved.refused else MERGED_NOTE
@@ -338,7 +338,7 @@ def register(registry: HandlerRegistry[Services]) -> None:
         webhook_job_kind(WEBHOOK_SLUG), on_customer_changed, payload=EmailChangedEvent
     )
     registry.register(EMAIL_CHANGE_JOB, handle_move, payload=EmailMove)
-    held_retry.register(registry)
+    for_now.register(registry)
 
 
 __all__ = ["EMAIL_CHANGE_JOB", "MERGED_NOTE", "register"]

@@ -26,7 +26,7 @@ class EmailMove(BaseModel):
     saleor_user_id: str | None = None
     # Only these audiences (a contact held at `old_email` there); None: every audience.
     list_ids: list[str] | None = None
-    # Tries of a move Mailchimp refused "for now" so far (`held_retry.py`).
+    # Tries of a move Mailchimp refused "for now" so far (`for_now.py`).
     attempt: int = 0
 
 

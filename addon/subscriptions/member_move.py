@@ -43,7 +43,7 @@ class Moved:
     member: Member | None = None  # the new address's member afterwards (None: nothing moved)
     note: str | None = None  # for Activity, when the new address was a contact already
     refused: bool = False  # Mailchimp refused the new address: the contact stays (`note`)
-    for_now: bool = False  # refused "for now" (`held_retry.py` tries again)
+    for_now: bool = False  # refused "for now" (`for_now.py` tries again)
     absent: bool = False  # nothing moved, and the new address is no contact of the audience
     held: Member | None = None  # then the old address's member, where the contact stays
 
@@ -129,7 +129,7 @@ async def move_member(
     except AddressRefused as exc:
         # Mailchimp refuses the new address (as fake, or "for now"): the contact stays at the
         # old address in this audience, held for the new one (one refused "for now" is tried
-        # again later: `held_retry.py`).
+        # again later: `for_now.py`).
         if exc.too_many_signups:
             why = "for now, as it signed up to many audiences very recently (Mailchimp's guard "
             why += "against signup abuse)"

@@ -98,6 +98,8 @@ class ContactChange(BaseModel):
     # Asked for the customer at this address, and sent to their contact held at `email`
     # (Mailchimp refused this one): if the contact moved before the change runs, it follows.
     held_for: str | None = None
+    # Tries so far of a subscription Mailchimp refused "for now" (`for_now.py`).
+    attempt: int = 0
 
 
 class MailchimpEvent(BaseModel):

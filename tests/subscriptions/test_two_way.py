@@ -209,8 +209,9 @@ async def test_forgotten_email_is_reported_not_retried(newsletter: Shop) -> None
 
 async def test_an_address_mailchimp_refuses_is_reported_not_retried(newsletter: Shop) -> None:
     """Mailchimp refuses some addresses (verbb/formie#2276): as fake (refused again whenever
-    sent), or "for now" (too many signups). The contact says why and the change is not retried:
-    a retry would hold the contact's other changes back (its lane)."""
+    sent), or "for now" (too many signups). The contact says why and the change is not retried
+    in its lane (it would hold the contact's other changes back); one refused "for now" is asked
+    again later (tests/subscriptions/test_for_now.py)."""
     from sqlalchemy import select
 
     from addon.jobs.models import Job, JobStatus

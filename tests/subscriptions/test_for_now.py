@@ -1,6 +1,6 @@
-"""A contact held because Mailchimp refused the customer's new address "for now" (it signed up to
-many lists very recently) is moved again later, a few times, without holding the contact's
-other changes back meanwhile."""
+"""What Mailchimp refused "for now" (the address signed up to many lists very recently) is tried
+again later, a few times, without holding the contact's other changes back meanwhile: the move
+of a contact held at its old address, and a subscription."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from addon.db.types import utcnow
 from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.email_change import REFUSED_NOTE
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
-from addon.subscriptions.held_retry import HELD_RETRY_JOB, RETRIES
+from addon.subscriptions.for_now import HELD_RETRY_JOB, RETRIES, SIGNUP_RETRY_JOB
+from addon.subscriptions.models import ContactState
+from addon.subscriptions.service import APPLY_JOB
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_held_contact import (
     LATER,
@@ -62,7 +64,7 @@ async def test_a_move_refused_for_now_is_tried_again_a_day_later_and_then_moves(
     customer = await _held_for_now(shop)
 
     [retry] = await _pending_retries(shop)
-    hours = shop.services.settings.held_move_retry_hours
+    hours = shop.services.settings.for_now_retry_hours
     assert retry.lane is None  # waiting outside the contact's lane
     assert retry.run_after > utcnow() + timedelta(hours=hours - 1)
     assert retry.payload["list_ids"] == [news] and retry.payload["attempt"] == 1
@@ -123,3 +125,101 @@ async def test_a_retry_after_the_hold_ended_moves_nothing(newsletter: Shop) -> N
     assert moves_after == moves_before
     assert await _rows(shop) == {LATER: ("subscribed", None)}
     assert shop.member(shop.ids["news"], REFUSED) is None
+
+
+BUSY = "busy@example.com"
+
+
+async def _subscribe(shop: Shop, email: str) -> None:
+    """The storefront's newsletter form."""
+    response = await shop.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": shop.saleor.api_url},
+        json={"email": email},
+    )
+    assert response.status_code == 202, response.text
+    await shop.work()
+
+
+async def _signup_retries(shop: Shop) -> list[Job]:
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(
+            select(Job).where(Job.kind == SIGNUP_RETRY_JOB, Job.status == JobStatus.PENDING)
+        )
+        return list(rows)
+
+
+async def _signup_retry_due(shop: Shop) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == SIGNUP_RETRY_JOB).values(run_after=utcnow())
+        )
+
+
+async def _problem(shop: Shop, email: str) -> str | None:
+    async with shop.services.db.session() as session:
+        [problem] = await session.scalars(
+            select(ContactState.last_problem).where(ContactState.email == email)
+        )
+        return problem
+
+
+async def test_a_subscription_refused_for_now_is_asked_again_a_day_later(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    shop.mailchimp.refuse_address(shop.account, BUSY, "signups")
+    await _subscribe(shop, BUSY)
+    assert shop.member(news, BUSY) is None
+
+    [retry] = await _signup_retries(shop)
+    hours = shop.services.settings.for_now_retry_hours
+    assert retry.lane is None and retry.payload["change"]["attempt"] == 1
+    assert retry.run_after > utcnow() + timedelta(hours=hours - 1)
+    assert f"asks again in {hours:g} hours" in (await _problem(shop, BUSY) or "")
+    activity = await shop.client.get(
+        "/api/activity", params={"status": "pending"}, headers=shop.headers
+    )
+    assert f"Subscription of {BUSY}, refused for now: to be asked again" in activity.text
+
+    shop.mailchimp.refuse_address(shop.account, BUSY, None)  # the guard has passed
+    await _signup_retry_due(shop)
+    await shop.work()
+    assert shop.member(news, BUSY).status == "subscribed"
+    assert await _problem(shop, BUSY) is None
+    assert await _signup_retries(shop) == []
+
+
+async def test_subscription_retries_stop_after_a_few_refusals(newsletter: Shop) -> None:
+    shop = newsletter
+    shop.mailchimp.refuse_address(shop.account, BUSY, "signups")
+    await _subscribe(shop, BUSY)
+    for attempt in range(1, RETRIES + 1):
+        [retry] = await _signup_retries(shop)
+        assert retry.payload["change"]["attempt"] == attempt
+        await _signup_retry_due(shop)
+        await shop.work()
+    assert await _signup_retries(shop) == []
+    assert f"asked {RETRIES} times more" in (await _problem(shop, BUSY) or "")
+    assert shop.member(shop.ids["news"], BUSY) is None
+
+
+async def test_a_retry_after_the_address_subscribed_meanwhile_asks_nothing(
+    newsletter: Shop,
+) -> None:
+    """The shopper subscribed again once the guard had passed: the retry finds a contact."""
+    shop = newsletter
+    shop.mailchimp.refuse_address(shop.account, BUSY, "signups")
+    await _subscribe(shop, BUSY)
+    shop.mailchimp.refuse_address(shop.account, BUSY, None)
+    await _subscribe(shop, BUSY)
+    assert shop.member(shop.ids["news"], BUSY).status == "subscribed"
+    async with shop.services.db.session() as session:
+        applies = len(list(await session.scalars(select(Job.id).where(Job.kind == APPLY_JOB))))
+
+    await _signup_retry_due(shop)
+    await shop.work()
+    async with shop.services.db.session() as session:
+        after = len(list(await session.scalars(select(Job.id).where(Job.kind == APPLY_JOB))))
+    assert after == applies
