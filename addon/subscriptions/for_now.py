@@ -58,8 +58,8 @@ def retry_note(move: EmailMove, hours: float) -> str:
     """What Activity adds to a refusal "for now": when the move is tried again, if it is."""
     if move.attempt >= RETRIES:
         return (
-            f" The app tried the move {RETRIES} times; the customer's next change of address "
-            "tries again."
+            f" The app tried the move again {RETRIES} times; the customer's next change of "
+            "address tries again."
         )
     return (
         f" The app tries the move again in {hours:g} hours (and at the customer's next change "
@@ -126,7 +126,7 @@ class SignupRetry(BaseModel):
 def signup_note(change: ContactChange, hours: float) -> str:
     """What the contact says of a subscription refused "for now": when it is asked again."""
     if change.attempt >= RETRIES:
-        return f"The app asked {RETRIES} times more; the shopper's next change tries again."
+        return f"The app asked again {RETRIES} times; the shopper's next change tries again."
     return f"The app asks again in {hours:g} hours."
 
 

@@ -100,7 +100,7 @@ async def test_the_retries_stop_after_a_few_refusals(newsletter: Shop) -> None:
     assert await _rows(shop) == {OLD: ("subscribed", REFUSED)}
     notes = await _notes(shop)
     assert len(notes) == RETRIES + 1
-    assert f"tried the move {RETRIES} times" in notes[-1]
+    assert f"tried the move again {RETRIES} times" in notes[-1]
 
 
 async def test_a_retry_after_the_hold_ended_moves_nothing(newsletter: Shop) -> None:
@@ -201,7 +201,7 @@ async def test_subscription_retries_stop_after_a_few_refusals(newsletter: Shop) 
         await _signup_retry_due(shop)
         await shop.work()
     assert await _signup_retries(shop) == []
-    assert f"asked {RETRIES} times more" in (await _problem(shop, BUSY) or "")
+    assert f"asked again {RETRIES} times" in (await _problem(shop, BUSY) or "")
     assert shop.member(shop.ids["news"], BUSY) is None
 
 
