@@ -6,15 +6,16 @@ address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-
 Mailchimp then refuses to add it again through the API); in every store, the customer's carts
 are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
 history), then the customer. The app's tables then keep only hashes (`forget.py`), and
-Activity records what was done without the address. It first waits while a batch sent before,
-or a push running, may still write the customer into Mailchimp (`in_flight.py`).
+Activity records what was done without the address (`outcome.py`). It first waits while a
+batch sent before, or a push running, may still write the customer into Mailchimp
+(`in_flight.py`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -31,7 +32,8 @@ from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
 from addon.erasure.in_flight import RETRY_SECONDS, in_flight, written_since
 from addon.erasure.models import ErasureSettings
-from addon.erasure.schemas import ErasedCounts, EraseRequest, ErasureSource
+from addon.erasure.outcome import Erased, summary
+from addon.erasure.schemas import EraseRequest, ErasureSource
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
@@ -126,34 +128,6 @@ async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -
             await enqueue_erasure(session, job.installation_id, request)
 
 
-@dataclass
-class Erased:
-    """What Mailchimp erased."""
-
-    members: int = 0
-    customers: int = 0
-    carts: int = 0
-    orders: int = 0
-    audiences: int = 0
-    stores: int = 0
-    connected: bool = True
-
-    def plus(self, earlier: ErasedCounts) -> Erased:
-        """These deletions and those of the erasure's earlier runs."""
-        return replace(
-            self,
-            members=earlier.members + self.members,
-            customers=earlier.customers + self.customers,
-            carts=earlier.carts + self.carts,
-            orders=earlier.orders + self.orders,
-        )
-
-    def counts(self) -> ErasedCounts:
-        return ErasedCounts(
-            members=self.members, customers=self.customers, carts=self.carts, orders=self.orders
-        )
-
-
 @dataclass(frozen=True)
 class _StoreWork:
     store_id: str
@@ -222,32 +196,6 @@ async def _store_work(
             )
         )
     return work
-
-
-def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgotten: int) -> str:
-    why = {
-        ErasureSource.CUSTOMER_DELETED: "The customer was deleted in Saleor",
-        ErasureSource.ACCOUNT_DELETED: "The customer deleted their account in Saleor",
-        ErasureSource.PANEL: "A staff user erased the customer from the customer panel",
-    }[source]
-    if not erased_.connected:
-        done = "Mailchimp is not connected, so nothing could be erased there"
-    else:
-        orders = (
-            f"{erased_.orders} order(s) deleted"
-            if delete_orders
-            else "their orders kept (the erasure setting keeps revenue history)"
-        )
-        done = (
-            f"In Mailchimp: {erased_.members} contact(s) permanently deleted across "
-            f"{erased_.audiences} audience(s) (Mailchimp will not let the address be added "
-            f"again through the app); in {erased_.stores} store(s) {erased_.customers} "
-            f"customer record(s) and {erased_.carts} cart(s) deleted, {orders}"
-        )
-    return (
-        f"{why}: erased. {done}. The app forgot the address in its own records "
-        f"({forgotten} kept as a hash only)."
-    )
 
 
 async def _must_wait(

@@ -25,12 +25,12 @@ from addon.clock import current_clock
 from addon.metrics import send_observed
 
 from .credentials import validate_dc
+from .error_responses import error_from_response
 from .errors import (
     MailchimpError,
     OutcomeUnknown,
     TransientError,
     Unreachable,
-    error_from_response,
 )
 from .limits import AccountSlots, LocalSlots
 

@@ -15,7 +15,8 @@ from urllib.parse import urlencode
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from .credentials import MailchimpCredentials
-from .errors import OAuthError, oauth_error_from_response
+from .error_responses import oauth_error_from_response
+from .errors import OAuthError
 from .http import MailchimpHttp
 
 __all__ = [

@@ -26,7 +26,7 @@ from addon.mailchimp import (
     TransientError,
     ValidationFailed,
 )
-from addon.mailchimp.errors import RETRY_AFTER_MAX, error_from_response
+from addon.mailchimp.error_responses import RETRY_AFTER_MAX, error_from_response
 from sandboxes.mailchimp.models import SandboxAccount
 
 

@@ -17,8 +17,9 @@ import pytest
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.order_models import DiscountValueType, OrderLine
 from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.voucher_input import VoucherRefused
 from sandboxes.saleor.voucher_models import VoucherType
-from sandboxes.saleor.vouchers import VoucherDeleteCrashed, VoucherRefused
+from sandboxes.saleor.vouchers import VoucherDeleteCrashed
 
 from .conftest import APP_HOST, FakeApp, default_manifest
 

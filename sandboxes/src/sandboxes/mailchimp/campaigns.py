@@ -25,16 +25,17 @@ What the real API does, and where it is written down (Marketing API reference, "
   carries ``outreach`` {``id``, ``name``, ``type``, ``published_time``}.
 
 Sandbox controls (tests, benchmarks) are in `campaign_state.py` (re-exported here): sending a
-campaign to an audience, recording activity, unsubscribes and member ratings.
+campaign to an audience, recording activity, unsubscribes and member ratings. What a campaign's
+activity adds up to (a report's figures, its orders) is counted in `campaign_figures.py`.
 """
 
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from .campaign_figures import ecommerce_totals, figures, rate
 from .campaign_state import (
     CampaignData,
     Event,
@@ -88,72 +89,10 @@ def _list_name(account: AccountData, list_id: str) -> tuple[str, bool]:
     return (data.info.name, True) if data else ("", False)
 
 
-@dataclass
-class _Figures:
-    opens: int = 0
-    unique_opens: int = 0
-    clicks: int = 0
-    unique_clicks: int = 0
-    subscriber_clicks: int = 0
-    hard: int = 0
-    soft: int = 0
-    last_open: float | None = None
-    last_click: float | None = None
-
-
-def _figures(campaign: CampaignData) -> _Figures:
-    f = _Figures()
-    for events in campaign.activity.values():
-        opened = clicked = False
-        urls: set[str] = set()
-        bounces = {e.bounce_type for e in events if e.action == "bounce"}
-        # One bounced address per recipient, hard if any of its bounces was (module docstring).
-        f.hard += "hard" in bounces
-        f.soft += bool(bounces) and "hard" not in bounces
-        for event in events:
-            if event.action == "open":
-                f.opens += 1
-                opened = True
-                f.last_open = max(f.last_open or event.at, event.at)
-            elif event.action == "click":
-                f.clicks += 1
-                clicked = True
-                urls.add(event.url)
-                f.last_click = max(f.last_click or event.at, event.at)
-        f.unique_opens += opened
-        f.subscriber_clicks += clicked
-        f.unique_clicks += len(urls)
-    return f
-
-
-def _rate(part: int, campaign: CampaignData, f: _Figures) -> float:
-    delivered = len(campaign.recipients) - f.hard - f.soft
-    return round(part / delivered, 4) if delivered > 0 else 0.0
-
-
-def _ecommerce(account: AccountData, campaign_id: str) -> dict[str, Any]:
-    """What the orders the store pushed with this campaign's id add up to (the e-commerce
-    module keeps them; nothing is stored twice)."""
-    orders = [
-        o for store in account.stores.values() for o in store.orders.values()
-        if o.campaign_id == campaign_id
-    ]  # fmt: skip
-    total = round(sum(o.order_total for o in orders), 2)
-    currency = orders[0].currency_code if orders else next(
-        (s.info.currency_code for s in account.stores.values()), "USD"
-    )  # fmt: skip
-    return {
-        "total_orders": len(orders),
-        "total_spent": total,
-        "total_revenue": total,
-        "currency_code": currency,
-    }
-
-
 def render_campaign(account: AccountData, campaign: CampaignData) -> dict[str, Any]:
-    f = _figures(campaign)
+    f = figures(campaign)
     list_name, active = _list_name(account, campaign.list_id)
-    shop = _ecommerce(account, campaign.id)
+    shop = ecommerce_totals(account, campaign.id)
     return {
         "id": campaign.id,
         "web_id": campaign.web_id,
@@ -204,10 +143,10 @@ def render_campaign(account: AccountData, campaign: CampaignData) -> dict[str, A
         "report_summary": {
             "opens": f.opens,
             "unique_opens": f.unique_opens,
-            "open_rate": _rate(f.unique_opens, campaign, f),
+            "open_rate": rate(f.unique_opens, campaign, f),
             "clicks": f.clicks,
             "subscriber_clicks": f.subscriber_clicks,
-            "click_rate": _rate(f.subscriber_clicks, campaign, f),
+            "click_rate": rate(f.subscriber_clicks, campaign, f),
             "ecommerce": {k: shop[k] for k in ("total_orders", "total_spent", "total_revenue")},
         },
         "delivery_status": {"enabled": False},
@@ -216,18 +155,18 @@ def render_campaign(account: AccountData, campaign: CampaignData) -> dict[str, A
 
 
 def render_report(account: AccountData, campaign: CampaignData) -> dict[str, Any]:
-    f = _figures(campaign)
+    f = figures(campaign)
     list_name, active = _list_name(account, campaign.list_id)
     opens: dict[str, Any] = {
         "opens_total": f.opens,
         "unique_opens": f.unique_opens,
-        "open_rate": _rate(f.unique_opens, campaign, f),
+        "open_rate": rate(f.unique_opens, campaign, f),
     }
     clicks: dict[str, Any] = {
         "clicks_total": f.clicks,
         "unique_clicks": f.unique_clicks,
         "unique_subscriber_clicks": f.subscriber_clicks,
-        "click_rate": _rate(f.subscriber_clicks, campaign, f),
+        "click_rate": rate(f.subscriber_clicks, campaign, f),
     }
     # Unset date-times are left out (the spec allows no "" for them).
     if f.last_open is not None:
@@ -251,7 +190,7 @@ def render_report(account: AccountData, campaign: CampaignData) -> dict[str, Any
         "forwards": {"forwards_count": 0, "forwards_opens": 0},
         "opens": opens,
         "clicks": clicks,
-        "ecommerce": _ecommerce(account, campaign.id),
+        "ecommerce": ecommerce_totals(account, campaign.id),
         "delivery_status": {"enabled": False},
         "_links": [],
     }

@@ -1,6 +1,7 @@
 """Vouchers in the sandbox: what the dashboard's voucher mutations do, with their webhooks, and
 orders placed with a voucher code (`SaleorSandbox.vouchers`). Checked against Saleor's source
-(3.20.119 and 3.24 behave alike here); each rule names where it comes from.
+(3.20.119 and 3.24 behave alike here); each rule names where it comes from. The mutations'
+input cleaning and their errors are in `voucher_input.py`.
 
 Webhooks (saleor/graphql/discount/mutations/voucher/, `post_save_action`; all need
 MANAGE_DISCOUNTS, saleor/webhook/event_types.py): `voucherCreate` VOUCHER_CODES_CREATED *then*
@@ -24,16 +25,22 @@ single-use code is deactivated; no voucher webhook fires for either.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
-from enum import Enum
 from typing import TYPE_CHECKING, Any
-
-from pydantic import ValidationError
 
 from .models import utcnow
 from .order_models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine
+from .voucher_input import (
+    UNSET,
+    Unset,
+    VoucherRefused,
+    camel,
+    channel_listing,
+    check_dates,
+    new_codes,
+    validated,
+)
 from .voucher_models import (
     VOUCHER_INPUT_FIELDS,
     Voucher,
@@ -43,26 +50,10 @@ from .voucher_models import (
     apply_line_level,
     currency_places,
     discount_amount,
-    is_precise,
 )
 
 if TYPE_CHECKING:
     from .sandbox import SaleorSandbox
-
-
-class _Unset(Enum):
-    UNSET = "UNSET"  # a field the mutation's input leaves out
-
-
-UNSET = _Unset.UNSET
-
-
-class VoucherRefused(ValueError):
-    """What Saleor's mutation answers with `errors` (field, code, message)."""
-
-    def __init__(self, field: str | None, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field, self.code = field, code
 
 
 class VoucherDeleteCrashed(RuntimeError):
@@ -75,28 +66,6 @@ def _not_applicable() -> VoucherRefused:
     return VoucherRefused("voucherCode", "VOUCHER_NOT_APPLICABLE", "Voucher not applicable")
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
-def _validated(data: dict[str, Any]) -> Voucher:
-    """The model's field validation (`full_clean` in `clean_instance`); Django's max_length /
-    min_value codes reach the API as INVALID (saleor/graphql/core/utils/error_codes.py)."""
-    try:
-        return Voucher.model_validate(data)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise VoucherRefused(_camel(str(error["loc"][0])), "INVALID", error["msg"]) from exc
-
-
-def _check_dates(voucher: Voucher) -> None:
-    # `validate_end_is_after_start` (saleor/graphql/core/validators/__init__.py) refuses only an
-    # end *before* the start; voucher_create.py `clean_voucher_instance` makes it INVALID.
-    if voucher.end_date is not None and voucher.start_date > voucher.end_date:
-        raise VoucherRefused("endDate", "INVALID", "End date cannot be before the start date.")
-
-
 class SandboxVouchers:
     def __init__(self, sandbox: SaleorSandbox) -> None:
         self.sandbox = sandbox
@@ -104,73 +73,11 @@ class SandboxVouchers:
 
     # -- lookups ---------------------------------------------------------------------------
 
-    def _all_codes(self) -> dict[str, VoucherCode]:
-        return {c.code: c for v in self.store.vouchers.values() for c in v.codes}
-
     def voucher_of(self, code: str) -> Voucher:
         for voucher in self.store.vouchers.values():
             if voucher.code_named(code) is not None:
                 return voucher
         raise VoucherRefused("code", "NOT_FOUND", f"Voucher with code {code!r} does not exist.")
-
-    def _new_codes(self, voucher: Voucher, codes: Iterable[str]) -> list[VoucherCode]:
-        """voucher_create.py `_clean_new_codes`: stripped, no duplicates, none taken, a blank
-        one generated (`generate_promo_code`, saleor/core/utils/promo_code.py)."""
-        wanted = [c.strip() for c in codes]
-        if len(set(wanted)) != len(wanted):
-            raise VoucherRefused(
-                "codes", "DUPLICATED_INPUT_ITEM", "Duplicated promo codes provided."
-            )
-        taken = self._all_codes()
-        if any(c in taken for c in wanted if c):
-            raise VoucherRefused("codes", "ALREADY_EXISTS", "Promo code already exists.")
-        made = []
-        for code in wanted:
-            while not code or code in taken:
-                raw = secrets.token_hex(6).upper()
-                code = "-".join(raw[i : i + 4] for i in range(0, 12, 4))
-            if len(code) > 255:  # `clean_codes_instance`: the model's max_length
-                raise VoucherRefused(
-                    "code", "INVALID", "Ensure this value has at most 255 characters."
-                )
-            made.append(VoucherCode(id=self.store.next_id(), voucher_id=voucher.id, code=code))
-        return made
-
-    def _listing(
-        self,
-        voucher: Voucher,
-        channel: str,
-        value: Decimal,
-        min_spent: Decimal | _Unset | None,
-    ) -> VoucherChannelListing:
-        """voucher_channel_listing_update.py `clean_discount_values_per_channel` and
-        `add_channels` (`update_or_create`: a channel already listed keeps its id and, when the
-        input leaves it out, its minimum spend); values are `PositiveDecimal` (never negative)."""
-        chan = self.store.channel_by_slug(channel)
-        current = voucher.listing_for(chan.id)
-        for field, amount in (("discountValue", value), ("minAmountSpent", min_spent)):
-            if isinstance(amount, Decimal) and amount < 0:
-                raise VoucherRefused(
-                    field, "GRAPHQL_ERROR", f"Expected type PositiveDecimal: {amount}"
-                )
-        if not value and current is None:
-            raise VoucherRefused("discountValue", "REQUIRED", "Value is required for voucher.")
-        if voucher.discount_value_type is DiscountValueType.FIXED:
-            if not is_precise(value, chan.currency_code):
-                raise VoucherRefused("discountValue", "INVALID", "Invalid amount precision.")
-        elif value > 100:
-            raise VoucherRefused("discountValue", "INVALID", "Invalid percentage value.")
-        if isinstance(min_spent, Decimal) and not is_precise(min_spent, chan.currency_code):
-            raise VoucherRefused("minAmountSpent", "INVALID", "Invalid amount precision.")
-        if min_spent is UNSET:
-            min_spent = current.min_spent if current else None
-        return VoucherChannelListing(
-            id=current.id if current else self.store.next_id(),
-            channel_id=chan.id,
-            discount_value=value,
-            currency=chan.currency_code,
-            min_spent=min_spent,
-        )
 
     def _used(self, voucher: Voucher) -> bool:
         """voucher_update.py `is_voucher_used`: a code on an order of this voucher or on a line."""
@@ -202,7 +109,7 @@ class SandboxVouchers:
             raise VoucherRefused(
                 None, "GRAPHQL_ERROR", "At least one of arguments is required: 'code', 'addCodes'."
             )
-        voucher = _validated(
+        voucher = validated(
             {
                 "id": self.store.next_id(),
                 "name": name,
@@ -212,10 +119,12 @@ class SandboxVouchers:
                 **fields,
             }
         )
-        _check_dates(voucher)
-        voucher.codes = self._new_codes(voucher, codes)
+        check_dates(voucher)
+        voucher.codes = new_codes(self.store, voucher, codes)
         voucher.channel_listings = [
-            self._listing(voucher, slug, Decimal(str(value)), (min_spent or {}).get(slug))
+            channel_listing(
+                self.store, voucher, slug, Decimal(str(value)), (min_spent or {}).get(slug)
+            )
             for slug, value in channels.items()
         ]
         self.store.vouchers[voucher.id] = voucher
@@ -239,11 +148,11 @@ class SandboxVouchers:
             ):
                 setting = field.replace("_", " ")
                 raise VoucherRefused(
-                    _camel(field),
+                    camel(field),
                     "VOUCHER_ALREADY_USED",
                     f"Cannot change {setting} setting when any voucher code has already been used.",
                 )
-        _check_dates(_validated({**current.model_dump(), **changes}))
+        check_dates(validated({**current.model_dump(), **changes}))
         for key, value in changes.items():
             setattr(current, key, value)
         if changes:  # voucher_update.py `post_save_action`: `if cleaned_input:`
@@ -255,7 +164,7 @@ class SandboxVouchers:
         voucher: Voucher,
         channel: str,
         value: Decimal | int | str | None,
-        min_spent: Decimal | _Unset | None = UNSET,
+        min_spent: Decimal | Unset | None = UNSET,
     ) -> Voucher:
         """`voucherChannelListingUpdate`: add or change a channel's value (its minimum spend
         kept unless given); None removes the channel."""
@@ -263,7 +172,9 @@ class SandboxVouchers:
         chan = self.store.channel_by_slug(channel)
         kept = [lst for lst in current.channel_listings if lst.channel_id != chan.id]
         if value is not None:
-            kept.append(self._listing(current, channel, Decimal(str(value)), min_spent))
+            kept.append(
+                channel_listing(self.store, current, channel, Decimal(str(value)), min_spent)
+            )
         current.channel_listings = kept
         await self.sandbox.emit("VOUCHER_UPDATED", current)
         return current
@@ -272,7 +183,7 @@ class SandboxVouchers:
         """`voucherUpdate(input: {addCodes})`: VOUCHER_CODES_CREATED only (nothing else in the
         input, so no VOUCHER_UPDATED)."""
         current = self.store.vouchers[voucher.id]
-        added = self._new_codes(current, codes)
+        added = new_codes(self.store, current, codes)
         current.codes = [*current.codes, *added]
         if added:
             await self.sandbox.emit("VOUCHER_CODES_CREATED", added)
