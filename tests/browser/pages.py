@@ -48,7 +48,11 @@ def loaded(app: FrameLocator) -> None:
 def go(app: FrameLocator, tab: str) -> None:
     # The click loads a new document, also for the tab already open: mark this one, so the
     # checks below wait for the next (a look at the old one raced its replacement: axe
-    # injected into it was gone by the time it ran).
+    # injected into it was gone by the time it ran). The one open is loaded first: right after
+    # the dashboard opened the app, its first document may still be replacing the blank one,
+    # and marking that one failed ("Execution context was destroyed").
+    expect(app.get_by_role("heading", level=1)).to_be_visible()
+    loaded(app)
     app.locator("html").evaluate("html => html.setAttribute('data-left', '')")
     app.get_by_role("link", name=tab, exact=True).click()
     expect(app.locator("html[data-left]")).to_have_count(0)
