@@ -37,8 +37,10 @@ from addon.services import Services
 
 SUMMARY_KEY = "mailchimp.engagement"
 TAGS_PREFIX = "mailchimp.tags."
-BATCH = 20  # mutations per request (engagement_write_metadata.graphql)
-REQUESTS_AT_ONCE = 5
+# Mutations per request (engagement_write_metadata.graphql): Saleor refuses more than 4 in one
+# request (its GRAPHQL_MUTATION_COUNT_LIMIT, since 3.20.118).
+BATCH = 4
+REQUESTS_AT_ONCE = 10
 # Customers compared per transaction: one round of requests at once, so the pages' reads and
 # writes of the app's database overlap no request and no request waits for a second round.
 PAGE = BATCH * REQUESTS_AT_ONCE
@@ -157,7 +159,7 @@ async def _send(
     token: SecretStr,
     batch: list[tuple[str, dict[str, str]]],
 ) -> set[str]:
-    """Write a batch (20 at once, or one); answer the customers Saleor no longer has."""
+    """Write a batch (`BATCH` at once, or one); answer the customers Saleor no longer has."""
     document = (
         "engagement_write_metadata" if len(batch) == BATCH else "engagement_write_metadata_one"
     )

@@ -20,6 +20,7 @@ from addon.errors import Unprocessable
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from sandboxes.mailchimp.campaigns import set_member_rating
+from sandboxes.saleor.sandbox_api import MUTATION_COUNT_LIMIT
 from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement
 
 
@@ -285,3 +286,31 @@ async def test_audiences_imported_start_collecting_without_the_reports_page(
     async with e.services.db.session() as session:
         again = await repository.run_status(session, e.installation_id)
     assert again.next_run_at == run.next_run_at
+
+
+async def test_many_customers_are_written_within_saleors_mutation_limit(e: Engagement) -> None:
+    """Saleor refuses a request of more than 4 mutations (MUTATION_COUNT_LIMIT): a run that
+    changed two dozen customers writes them all, in requests of at most 4."""
+    for i in range(22):
+        email = f"reader{i}@example.com"
+        added = await e.shop.mailchimp.call(
+            e.shop.account,
+            "POST",
+            f"/lists/{e.shop.list_id}/members",
+            body={"email_address": email, "status": "subscribed"},
+        )
+        assert added.status == 200, added.body
+        e.customers[email] = e.shop.saleor.store.create_customer(email, "R", "Reader")
+    e.send("Big news", e.at(days=-1))
+
+    await e.collect()
+
+    for email in e.customers:
+        assert json.loads(e.private(email)[SUMMARY_KEY])["campaigns_received"] == 1
+    assert sorted(e.metadata_writes()) == sorted(c.global_id for c in e.customers.values())
+    sizes = [
+        len(json.loads(r.content)["variables"]) // 2
+        for r in e.outbound.requests
+        if r.url.host == "saleor.test" and b"updatePrivateMetadata" in r.content
+    ]
+    assert max(sizes) == MUTATION_COUNT_LIMIT

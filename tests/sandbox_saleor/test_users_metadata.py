@@ -12,7 +12,7 @@ from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 
-from .conftest import FakeApp, gql
+from .conftest import API_URL, FakeApp, gql
 from .test_graphql import install
 
 UPDATE_METADATA = """
@@ -134,3 +134,34 @@ async def test_metadata_mutations_set_the_modification_time_since_3_23(
             assert "errors" not in body, body
             assert (customer.updated_at > before) is moves, (version, mutation)
             customer.updated_at = before
+
+
+async def test_more_than_four_mutations_in_a_request_are_refused_whole(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """Saleor's MutationCountLimitRule (GRAPHQL_MUTATION_COUNT_LIMIT, 4 by default, since
+    3.20.118): aliases count; nothing of a refused request runs."""
+    app = await install(sandbox)
+    customer = sandbox.store.create_customer("many@example.com")
+
+    def document(count: int) -> str:
+        fields = " ".join(
+            f'w{i}: updatePrivateMetadata(id: $id, input: [{{key: "k{i}", value: "v"}}])'
+            " { errors { code } }"
+            for i in range(count)
+        )
+        return f"mutation($id: ID!) {{ {fields} }}"
+
+    refused = await client.post(
+        API_URL,
+        json={"query": document(5), "variables": {"id": customer.global_id}},
+        headers={"Authorization": f"Bearer {app.auth_token}"},
+    )
+    assert refused.status_code == 400
+    assert [e["message"] for e in refused.json()["errors"]] == [
+        "Number of mutations exceed the limit of 4"
+    ]
+    assert customer.private_metadata == {}
+
+    body = await gql(client, document(4), {"id": customer.global_id}, token=app.auth_token)
+    assert "errors" not in body and len(customer.private_metadata) == 4
