@@ -155,6 +155,47 @@ async def test_metadata_mutation_emits_metadata_event(
     }
 
 
+async def test_a_metadata_change_also_sends_the_update_event_and_no_change_sends_none(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    """saleor/graphql/meta/mutations/base.py (`has_changed`) and meta/extra_methods.py
+    (`extra_user_actions`: `customer_updated` while `use_legacy_update_webhook_emission`)."""
+    fake_app.manifest["webhooks"] = [
+        {
+            "name": "customer",
+            "asyncEvents": ["CUSTOMER_UPDATED", "CUSTOMER_METADATA_UPDATED"],
+            "query": (
+                "subscription { event { ... on CustomerUpdated { user { email } } "
+                "... on CustomerMetadataUpdated { user { email } } } }"
+            ),
+            "targetUrl": f"http://{APP_HOST}/api/webhooks/customer",
+        }
+    ]
+    app = await install(sandbox)
+    customer = sandbox.store.create_customer("ann@example.com")
+
+    async def write(value: str) -> list[str]:
+        before = len(sandbox.deliveries)
+        response = await client.post(
+            API_URL,
+            json={
+                "query": (
+                    "mutation($id: ID!, $value: String!) { updatePrivateMetadata(id: $id, "
+                    'input: [{key: "k", value: $value}]) { errors { code } } }'
+                ),
+                "variables": {"id": customer.global_id, "value": value},
+            },
+            headers={"Authorization": f"Bearer {app.auth_token}"},
+        )
+        assert response.json() == {"data": {"updatePrivateMetadata": {"errors": []}}}
+        return sorted(d.event_type for d in sandbox.deliveries[before:])
+
+    assert await write("v") == ["CUSTOMER_METADATA_UPDATED", "CUSTOMER_UPDATED"]
+    assert await write("v") == []  # nothing changed: no event
+    sandbox.store.legacy_update_webhook_emission = False  # an admin turned it off (3.22+)
+    assert await write("w") == ["CUSTOMER_METADATA_UPDATED"]
+
+
 async def test_store_events_for_customers_products_checkouts(
     sandbox: SaleorSandbox, fake_app: FakeApp
 ):

@@ -127,6 +127,31 @@ METADATA_EVENTS: dict[type, str] = {
 }
 
 
+# The object's own update event a metadata change also sends (saleor/graphql/meta/
+# extra_methods.py): always on 3.20 and 3.21, since 3.22 while the site's
+# `use_legacy_update_webhook_emission` is on (its default). Orders send their metadata event only.
+LEGACY_UPDATE_EVENTS: dict[type, str] = {
+    Customer: "CUSTOMER_UPDATED",
+    Checkout: "CHECKOUT_UPDATED",
+    Product: "PRODUCT_UPDATED",
+    ProductVariant: "PRODUCT_VARIANT_UPDATED",
+}
+LEGACY_UPDATE_FLAG_SINCE = (3, 22, 0)
+
+
+def metadata_events(item: Any, store: Any, version: str) -> list[str]:
+    """The events of a metadata change of `item` (call it only when the metadata changed:
+    Saleor sends none for a write that changes nothing, meta/mutations/base.py `has_changed`)."""
+    events = []
+    legacy = LEGACY_UPDATE_EVENTS.get(type(item))
+    flag = store.legacy_update_webhook_emission
+    if legacy is not None and (flag or version_tuple(version) < LEGACY_UPDATE_FLAG_SINCE):
+        events.append(legacy)
+    if (event := METADATA_EVENTS.get(type(item))) is not None:
+        events.append(event)
+    return events
+
+
 # The field a metadata mutation sets to now, by the sandbox's model (Saleor's
 # `TYPE_UPDATED_FIELD`, `versions.METADATA_BUMPS_UPDATED_SINCE`; its User is `Customer` here).
 UPDATED_FIELD = {
@@ -176,7 +201,8 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
                 ],
                 "item": None,
             }
-        target = dict(item.private_metadata if private else item.metadata)
+        before = dict(item.private_metadata if private else item.metadata)
+        target = dict(before)
         if delete:
             for key in keys or []:
                 target.pop(key, None)
@@ -190,9 +216,9 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
             field_name = UPDATED_FIELD.get(type(item).__name__)
             if field_name is not None:
                 setattr(item, field_name, utcnow())
-        event = METADATA_EVENTS.get(type(item))
-        if event is not None:
-            context.pending_events.append((event, item))
+        if target != before:
+            for event in metadata_events(item, context.store, context.saleor_version):
+                context.pending_events.append((event, item))
         return {"errors": [], "item": item}
 
     return resolve

@@ -11,6 +11,7 @@ from typing import Any
 
 from .fulfillments import FulfillmentEvent, create_fulfillment, set_tracking_number
 from .generator import generate_store
+from .metadata_schema import metadata_events
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
 from .order_models import (
     Fulfillment,
@@ -86,11 +87,14 @@ class SandboxStoreEvents(SandboxWebhooks):
         self, customer: Customer, metadata: dict[str, str], private: bool = False
     ) -> Customer:
         current = self.store.get_customer(customer.id)
+        before = (current.metadata, current.private_metadata)
         if private:
             current.private_metadata = {**current.private_metadata, **metadata}
         else:
             current.metadata = {**current.metadata, **metadata}
-        await self.emit("CUSTOMER_METADATA_UPDATED", current)
+        if (current.metadata, current.private_metadata) != before:  # as a metadata mutation
+            for event in metadata_events(current, self.store, self.version):
+                await self.emit(event, current)
         return current
 
     async def create_product(

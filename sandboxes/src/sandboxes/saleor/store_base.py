@@ -74,6 +74,9 @@ class StoreBase:
         self.apps: dict[int, SandboxApp] = {}
         self.vouchers: dict[int, Voucher] = {}  # `vouchers.py`
         self._order_numbers = itertools.count(1)
+        # The site setting `use_legacy_update_webhook_emission` (since 3.22; on unless an admin
+        # turns it off: site/models.py `db_default=True`), see `metadata_schema.metadata_events`.
+        self.legacy_update_webhook_emission = True
 
     def next_id(self) -> int:
         """A fresh pk (one sequence for all object kinds keeps pks unique and ordered)."""
