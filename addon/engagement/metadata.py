@@ -40,7 +40,8 @@ TAGS_PREFIX = "mailchimp.tags."
 # Mutations per request (engagement_write_metadata.graphql): Saleor refuses more than 4 in one
 # request (its GRAPHQL_MUTATION_COUNT_LIMIT, since 3.20.118).
 BATCH = 4
-REQUESTS_AT_ONCE = 10
+# 100 mutations in flight, as when 5 requests carried 20 each (Saleor's load is the mutations).
+REQUESTS_AT_ONCE = 25
 # Customers compared per transaction: one round of requests at once, so the pages' reads and
 # writes of the app's database overlap no request and no request waits for a second round.
 PAGE = BATCH * REQUESTS_AT_ONCE
