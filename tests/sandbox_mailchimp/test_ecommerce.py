@@ -74,6 +74,32 @@ async def test_customers_join_audience(
     assert [c.id for c in sandbox.customers(account, "store-1")] == ["c1", "c2"]
 
 
+async def test_an_opt_in_subscribes_a_contact_the_store_added_only(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """https://mailchimp.com/developer/marketing/docs/e-commerce/: opt_in_status false → true
+    subscribes the member, true → false changes nothing, a pre-existing contact's status is
+    never overwritten."""
+    list_id = await setup_store(client)
+    shopper = {"id": "c1", "email_address": "shop@example.org", "opt_in_status": False}
+    assert (await client.put(f"{S}/customers/c1", json=shopper)).status_code == 200
+    assert sandbox.member(account, list_id, "shop@example.org").status == "transactional"
+    opted = await client.patch(f"{S}/customers/c1", json={"opt_in_status": True})
+    assert opted.status_code == 200
+    assert sandbox.member(account, list_id, "shop@example.org").status == "subscribed"
+    assert (await client.patch(f"{S}/customers/c1", json={"opt_in_status": False})).is_success
+    assert sandbox.member(account, list_id, "shop@example.org").status == "subscribed"
+
+    left = await client.post(
+        f"/lists/{list_id}/members",
+        json={"email_address": "left@example.org", "status": "unsubscribed"},
+    )
+    assert left.status_code == 200
+    other = {"id": "c2", "email_address": "left@example.org", "opt_in_status": True}
+    assert (await client.put(f"{S}/customers/c2", json=other)).status_code == 200
+    assert sandbox.member(account, list_id, "left@example.org").status == "unsubscribed"
+
+
 async def test_products_and_variants(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:

@@ -145,6 +145,25 @@ async def test_archive_and_forget(client: httpx.AsyncClient) -> None:
         assert email in doc["detail"]
 
 
+async def test_a_put_brings_an_archived_contact_back_only_with_a_status(
+    client: httpx.AsyncClient,
+) -> None:
+    """`status_if_new` alone leaves it archived (tbar0970/jethro-pmm#708); `status` re-adds it."""
+    list_id = await create_list(client)
+    email = "eve@example.org"
+    path = member_path(list_id, email)
+    await client.post(
+        f"/lists/{list_id}/members", json={"email_address": email, "status": "subscribed"}
+    )
+    assert (await client.delete(path)).status_code == 204
+    kept = await client.put(path, json={"email_address": email, "status_if_new": "subscribed"})
+    assert kept.status_code == 200 and kept.json()["status"] == "archived"
+    back = await client.put(
+        path, json={"email_address": email, "status_if_new": "subscribed", "status": "subscribed"}
+    )
+    assert back.status_code == 200 and back.json()["status"] == "subscribed"
+
+
 async def test_member_validation(client: httpx.AsyncClient) -> None:
     list_id = await create_list(client)
     bad_email = await client.post(

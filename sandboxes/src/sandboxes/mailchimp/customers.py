@@ -71,7 +71,14 @@ def _join_audience(request: ApiRequest, data: StoreData, customer: Customer) -> 
     if lst is None:
         return
     key = subscriber_hash(customer.email_address)
-    if key in lst.members:
+    if (existing := lst.members.get(key)) is not None:
+        # "Updating the customer's opt_in_status from false to true will update the member's
+        # subscription status to subscribed", yet "it will not overwrite the status of a
+        # pre-existing contact" (https://mailchimp.com/developer/marketing/docs/e-commerce/):
+        # a contact the e-commerce API added (transactional) is subscribed by an opt-in; any
+        # other keeps its status.
+        if customer.opt_in_status and existing.status == "transactional":
+            set_status(request, lst, existing, "subscribed", new=False)
         return
     if key in lst.forgotten:
         if customer.opt_in_status:

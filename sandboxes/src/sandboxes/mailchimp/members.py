@@ -143,6 +143,12 @@ def put_member(request: ApiRequest) -> dict[str, Any]:
             "The subscriber hash in the URL does not match the email address provided."
         )
     existing = data.members.get(key)
+    if existing is not None and existing.status == "archived" and not payload.status:
+        # `status_if_new` alone does not bring an archived contact back: it stays archived
+        # ("Tried changing status_if_new to status in the mc api call and it seems to fix it",
+        # tbar0970/jethro-pmm#708). Whether the rest of the body is applied is not reported:
+        # nothing of it is (the stricter answer).
+        return render_member(data, existing)
     if existing is None or existing.status == "archived":
         status = payload.status_if_new
         if existing is not None and payload.status:
