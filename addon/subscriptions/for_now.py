@@ -80,13 +80,25 @@ async def enqueue_held_retry(
         list_ids=sorted(list_ids),
         attempt=move.attempt + 1,
     )
-    jobs = JobRepository(session)
     old, new = subscriber_hash(move.old_email), subscriber_hash(move.new_email)
+    return await _later(session, installation_id, HELD_RETRY_JOB, retry, f"{old}:{new}", hours)
+
+
+async def _later(
+    session: AsyncSession,
+    installation_id: int,
+    kind: str,
+    retry: BaseModel,
+    key: str,
+    hours: float,
+) -> int | None:
+    """The retry's wait: no lane (see the module docstring), one per what it is for."""
+    jobs = JobRepository(session)
     return await jobs.enqueue(
         installation_id,
-        HELD_RETRY_JOB,
+        kind,
         retry.model_dump(mode="json"),
-        coalesce_key=f"{HELD_RETRY_JOB}:{old}:{new}",
+        coalesce_key=f"{kind}:{key}",
         run_after=jobs.clock.now() + timedelta(hours=hours),
     )
 
@@ -137,14 +149,8 @@ async def enqueue_signup_retry(
     if change.action is not Action.SUBSCRIBE or change.attempt >= RETRIES:
         return None
     retry = SignupRetry(change=change.model_copy(update={"attempt": change.attempt + 1}))
-    jobs = JobRepository(session)
-    return await jobs.enqueue(
-        installation_id,
-        SIGNUP_RETRY_JOB,
-        retry.model_dump(mode="json"),
-        coalesce_key=f"{SIGNUP_RETRY_JOB}:{change.list_id}:{subscriber_hash(change.email)}",
-        run_after=jobs.clock.now() + timedelta(hours=hours),
-    )
+    key = f"{change.list_id}:{subscriber_hash(change.email)}"
+    return await _later(session, installation_id, SIGNUP_RETRY_JOB, retry, key, hours)
 
 
 async def handle_signup_retry(job: ClaimedJob, retry: SignupRetry, services: Services) -> None:

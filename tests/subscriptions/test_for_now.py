@@ -34,20 +34,18 @@ async def _held_for_now(shop: Shop) -> Any:
     return customer
 
 
-async def _pending_retries(shop: Shop) -> list[Job]:
+async def _pending(shop: Shop, kind: str = HELD_RETRY_JOB) -> list[Job]:
     async with shop.services.db.session() as session:
         rows = await session.scalars(
-            select(Job).where(Job.kind == HELD_RETRY_JOB, Job.status == JobStatus.PENDING)
+            select(Job).where(Job.kind == kind, Job.status == JobStatus.PENDING)
         )
         return list(rows)
 
 
-async def _retry_due(shop: Shop) -> None:
+async def _due(shop: Shop, kind: str = HELD_RETRY_JOB) -> None:
     """The day passes: the pending retry is due."""
     async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(Job).where(Job.kind == HELD_RETRY_JOB).values(run_after=utcnow())
-        )
+        await session.execute(update(Job).where(Job.kind == kind).values(run_after=utcnow()))
 
 
 async def _notes(shop: Shop) -> list[str]:
@@ -63,7 +61,7 @@ async def test_a_move_refused_for_now_is_tried_again_a_day_later_and_then_moves(
     news = shop.ids["news"]
     customer = await _held_for_now(shop)
 
-    [retry] = await _pending_retries(shop)
+    [retry] = await _pending(shop)
     hours = shop.services.settings.for_now_retry_hours
     assert retry.lane is None  # waiting outside the contact's lane
     assert retry.run_after > utcnow() + timedelta(hours=hours - 1)
@@ -81,22 +79,22 @@ async def test_a_move_refused_for_now_is_tried_again_a_day_later_and_then_moves(
     assert shop.member(news, OLD).status == "unsubscribed"
 
     shop.mailchimp.refuse_address(shop.account, REFUSED, None)  # the guard has passed
-    await _retry_due(shop)
+    await _due(shop)
     await shop.work()
     assert shop.member(news, REFUSED).status == "unsubscribed"  # as the contact stood
     assert await _rows(shop) == {REFUSED: ("unsubscribed", None)}
-    assert await _pending_retries(shop) == []
+    assert await _pending(shop) == []
 
 
 async def test_the_retries_stop_after_a_few_refusals(newsletter: Shop) -> None:
     shop = newsletter
     await _held_for_now(shop)
     for attempt in range(1, RETRIES + 1):
-        [retry] = await _pending_retries(shop)
+        [retry] = await _pending(shop)
         assert retry.payload["attempt"] == attempt
-        await _retry_due(shop)
+        await _due(shop)
         await shop.work()
-    assert await _pending_retries(shop) == []
+    assert await _pending(shop) == []
     assert await _rows(shop) == {OLD: ("subscribed", REFUSED)}
     notes = await _notes(shop)
     assert len(notes) == RETRIES + 1
@@ -116,7 +114,7 @@ async def test_a_retry_after_the_hold_ended_moves_nothing(newsletter: Shop) -> N
         moves_before = len(
             list(await session.scalars(select(Job.id).where(Job.kind == EMAIL_CHANGE_JOB)))
         )
-    await _retry_due(shop)
+    await _due(shop)
     await shop.work()
     async with shop.services.db.session() as session:
         moves_after = len(
@@ -141,21 +139,6 @@ async def _subscribe(shop: Shop, email: str) -> None:
     await shop.work()
 
 
-async def _signup_retries(shop: Shop) -> list[Job]:
-    async with shop.services.db.session() as session:
-        rows = await session.scalars(
-            select(Job).where(Job.kind == SIGNUP_RETRY_JOB, Job.status == JobStatus.PENDING)
-        )
-        return list(rows)
-
-
-async def _signup_retry_due(shop: Shop) -> None:
-    async with shop.services.db.transaction() as session:
-        await session.execute(
-            update(Job).where(Job.kind == SIGNUP_RETRY_JOB).values(run_after=utcnow())
-        )
-
-
 async def _problem(shop: Shop, email: str) -> str | None:
     async with shop.services.db.session() as session:
         [problem] = await session.scalars(
@@ -173,7 +156,7 @@ async def test_a_subscription_refused_for_now_is_asked_again_a_day_later(
     await _subscribe(shop, BUSY)
     assert shop.member(news, BUSY) is None
 
-    [retry] = await _signup_retries(shop)
+    [retry] = await _pending(shop, SIGNUP_RETRY_JOB)
     hours = shop.services.settings.for_now_retry_hours
     assert retry.lane is None and retry.payload["change"]["attempt"] == 1
     assert retry.run_after > utcnow() + timedelta(hours=hours - 1)
@@ -184,11 +167,11 @@ async def test_a_subscription_refused_for_now_is_asked_again_a_day_later(
     assert f"Subscription of {BUSY}, refused for now: to be asked again" in activity.text
 
     shop.mailchimp.refuse_address(shop.account, BUSY, None)  # the guard has passed
-    await _signup_retry_due(shop)
+    await _due(shop, SIGNUP_RETRY_JOB)
     await shop.work()
     assert shop.member(news, BUSY).status == "subscribed"
     assert await _problem(shop, BUSY) is None
-    assert await _signup_retries(shop) == []
+    assert await _pending(shop, SIGNUP_RETRY_JOB) == []
 
 
 async def test_subscription_retries_stop_after_a_few_refusals(newsletter: Shop) -> None:
@@ -196,11 +179,11 @@ async def test_subscription_retries_stop_after_a_few_refusals(newsletter: Shop) 
     shop.mailchimp.refuse_address(shop.account, BUSY, "signups")
     await _subscribe(shop, BUSY)
     for attempt in range(1, RETRIES + 1):
-        [retry] = await _signup_retries(shop)
+        [retry] = await _pending(shop, SIGNUP_RETRY_JOB)
         assert retry.payload["change"]["attempt"] == attempt
-        await _signup_retry_due(shop)
+        await _due(shop, SIGNUP_RETRY_JOB)
         await shop.work()
-    assert await _signup_retries(shop) == []
+    assert await _pending(shop, SIGNUP_RETRY_JOB) == []
     assert f"asked again {RETRIES} times" in (await _problem(shop, BUSY) or "")
     assert shop.member(shop.ids["news"], BUSY) is None
 
@@ -218,7 +201,7 @@ async def test_a_retry_after_the_address_subscribed_meanwhile_asks_nothing(
     async with shop.services.db.session() as session:
         applies = len(list(await session.scalars(select(Job.id).where(Job.kind == APPLY_JOB))))
 
-    await _signup_retry_due(shop)
+    await _due(shop, SIGNUP_RETRY_JOB)
     await shop.work()
     async with shop.services.db.session() as session:
         after = len(list(await session.scalars(select(Job.id).where(Job.kind == APPLY_JOB))))
