@@ -42,18 +42,6 @@ SIGNUP_RETRY_JOB = "subscriptions.signup_retry"
 RETRIES = 3
 
 
-class HeldRetry(BaseModel):
-    """Move the contact held at `old_email` for `new_email` again, in these audiences."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    old_email: str
-    new_email: str
-    saleor_user_id: str | None = None
-    list_ids: list[str]
-    attempt: int  # this retry's number, from 1
-
-
 def retry_note(move: EmailMove, hours: float) -> str:
     """What Activity adds to a refusal "for now": when the move is tried again, if it is."""
     if move.attempt >= RETRIES:
@@ -73,13 +61,8 @@ async def enqueue_held_retry(
     """Queue the next try of a move refused "for now" in `list_ids`, unless it had its tries."""
     if not list_ids or move.attempt >= RETRIES:
         return None
-    retry = HeldRetry(
-        old_email=move.old_email,
-        new_email=move.new_email,
-        saleor_user_id=move.saleor_user_id,
-        list_ids=sorted(list_ids),
-        attempt=move.attempt + 1,
-    )
+    # The move itself is the retry's payload: these audiences, its `attempt` this retry's number.
+    retry = move.model_copy(update={"list_ids": sorted(list_ids), "attempt": move.attempt + 1})
     old, new = subscriber_hash(move.old_email), subscriber_hash(move.new_email)
     return await _later(session, installation_id, HELD_RETRY_JOB, retry, f"{old}:{new}", hours)
 
@@ -103,27 +86,21 @@ async def _later(
     )
 
 
-async def handle_held_retry(job: ClaimedJob, retry: HeldRetry, services: Services) -> None:
+async def handle_held_retry(job: ClaimedJob, retry: EmailMove, services: Services) -> None:
     async with services.db.transaction() as session:
         held = await session.scalars(
             select(ContactState.list_id).where(
                 ContactState.installation_id == job.installation_id,
                 ContactState.email == retry.old_email,
                 ContactState.held_for == retry.new_email,
-                ContactState.list_id.in_(retry.list_ids),
+                ContactState.list_id.in_(retry.list_ids or []),
             )
         )
         list_ids = sorted(set(held))
         if not list_ids:
             return  # released meanwhile: moved by a later change, or the address joined
         logger.info("Held contact: the move refused for now is tried again (%s)", retry.attempt)
-        move = EmailMove(
-            old_email=retry.old_email,
-            new_email=retry.new_email,
-            saleor_user_id=retry.saleor_user_id,
-            list_ids=list_ids,
-            attempt=retry.attempt,
-        )
+        move = retry.model_copy(update={"list_ids": list_ids})
         await enqueue_email_move(session, job.installation_id, move)
 
 
@@ -173,5 +150,5 @@ async def handle_signup_retry(job: ClaimedJob, retry: SignupRetry, services: Ser
 
 
 def register(registry: HandlerRegistry[Services]) -> None:
-    registry.register(HELD_RETRY_JOB, handle_held_retry, payload=HeldRetry)
+    registry.register(HELD_RETRY_JOB, handle_held_retry, payload=EmailMove)
     registry.register(SIGNUP_RETRY_JOB, handle_signup_retry, payload=SignupRetry)
