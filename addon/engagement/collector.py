@@ -43,6 +43,7 @@ from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
 from addon.services import Services
+from addon.tasks import side_by_side
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class Collector:
             pages: asyncio.Queue[_Written | None] = asyncio.Queue()
             writer = asyncio.create_task(self._writer(pages, sent))
             try:
-                async with asyncio.TaskGroup() as group:
+                async with side_by_side() as group:
                     for list_id, _ in audiences:
                         group.create_task(self._members(reads, list_id, cursors, now))
                     group.create_task(self._customers(api_url, token, scan))

@@ -2,9 +2,9 @@
 
 Two pending jobs at most per installation: the periodic one and one asked for now (a "now"
 merged into a periodic one an hour away would wait the hour: see installations/checks.py).
-Two collections never run at once (one finding the other running looks again a minute later;
-not a lane: a lane would hold the run asked for now behind the periodic one scheduled later);
-the worker's retry policy retries
+Two collections never run at once (the running job holds the run, `_take_run`; another looks
+again a minute later; not a lane: a lane would hold the run asked for now behind the periodic
+one scheduled later); the worker's retry policy retries
 a failed run (it resumes where its last committed page left off) and, once it gives up, the
 run is marked failed with a plain sentence and the next periodic run is queued anyway.
 """
@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected
+from addon.db.repository import insert_for
 from addon.db.types import utcnow
 from addon.engagement import store
 from addon.engagement.collector import Collector
-from addon.engagement.models import RunState
+from addon.engagement.models import EngagementSettings, RunState
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
@@ -91,22 +92,43 @@ async def _next(session: AsyncSession, installation_id: int) -> None:
     settings.next_run_at = await schedule(session, installation_id, at=at)
 
 
-async def _another_running(services: Services, job: ClaimedJob) -> bool:
-    async with services.db.session() as session:
-        found = await session.scalar(
-            select(Job.id).where(
-                Job.installation_id == job.installation_id,
-                Job.kind == COLLECT_JOB,
-                in_state(JobStatus.RUNNING),
-                Job.locked_until > utcnow(),
-                Job.id != job.id,
-            )
+async def _take_run(services: Services, job: ClaimedJob) -> bool:
+    """Make `job` the installation's running collection, unless another running job holds it.
+    Of two jobs claimed together (the periodic one and one asked for now), the first to lock
+    the settings row takes the run and the other finds it held; before, each found the other
+    running, both were put off by the same minute, and so on for ever. A lock, then a read:
+    one UPDATE whose condition reads the jobs would, on PostgreSQL, recheck a row another
+    transaction changed meanwhile against the jobs it read before (and both would take it)."""
+    async with services.db.transaction() as session:
+        insert = insert_for(session.get_bind().dialect.name, EngagementSettings)
+        await session.execute(  # the row, once (two first runs at once may both add it)
+            insert.values(
+                installation_id=job.installation_id, list_cursors={}
+            ).on_conflict_do_nothing(index_elements=["installation_id"])
         )
-    return found is not None
+        holder = await session.scalar(
+            select(EngagementSettings.run_job_id)
+            .where(EngagementSettings.installation_id == job.installation_id)
+            .with_for_update()
+        )
+        if holder is not None and holder != job.id:
+            running = await session.scalar(
+                select(Job.id).where(
+                    Job.id == holder, in_state(JobStatus.RUNNING), Job.locked_until > utcnow()
+                )
+            )
+            if running is not None:
+                return False
+        await session.execute(
+            update(EngagementSettings)
+            .where(EngagementSettings.installation_id == job.installation_id)
+            .values(run_job_id=job.id)
+        )
+    return True
 
 
 async def handle_collect(job: ClaimedJob, request: CollectRequest, services: Services) -> None:
-    if await _another_running(services, job):
+    if not await _take_run(services, job):
         raise RetryLater("Another engagement collection is running", BUSY_RETRY_SECONDS)
     figures = await Collector(services, job.installation_id).run()
     async with services.db.transaction() as session:
@@ -114,6 +136,7 @@ async def handle_collect(job: ClaimedJob, request: CollectRequest, services: Ser
         settings.state = RunState.IDLE
         settings.last_finished_at = utcnow()
         settings.last_error = None
+        settings.run_job_id = None
         await _next(session, job.installation_id)
         await complete_in(session)
     written = figures.written

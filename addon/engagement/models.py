@@ -31,6 +31,7 @@ from addon.connection.account_data import account_scoped
 from addon.db.base import Base
 from addon.db.owned import InstallationKeyed, InstallationRows
 from addon.db.types import StrEnumType, UTCDateTime, utcnow
+from addon.jobs.models import BigId
 
 DEFAULT_INTERVAL_DAYS = 30  # OroCRM's default "Activity Update Interval"
 DEFAULT_SCHEDULE_MINUTES = 60
@@ -67,6 +68,8 @@ class EngagementSettings(InstallationKeyed, Base):
     # customer's `updatedAt`, so the next scan skips that window (`collector._customers`).
     customers_written_from: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     customers_written_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The collection job running the installation's collection (`jobs._take_run`): one at a time.
+    run_job_id: Mapped[int | None] = mapped_column(BigId, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

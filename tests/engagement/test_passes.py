@@ -95,21 +95,27 @@ async def test_a_run_put_off_while_another_ran_starts_afresh(e: Engagement) -> N
     e.activity(campaign, (ALICE, "open", e.at(hours=-2)))
     await e.collect()
     async with e.services.db.transaction() as session:
-        session.add(  # another collection, holding its lease, with its progress
-            Job(
-                installation_id=e.installation_id,
-                kind=COLLECT_JOB,
-                payload={},
-                status=JobStatus.RUNNING,
-                attempts=1,
-                locked_by="another-worker",
-                locked_until=e.at(minutes=30),
-            )
+        other = Job(  # another collection, holding its lease and the run, with its progress
+            installation_id=e.installation_id,
+            kind=COLLECT_JOB,
+            payload={},
+            status=JobStatus.RUNNING,
+            attempts=1,
+            locked_by="another-worker",
+            locked_until=e.at(minutes=30),
         )
+        session.add(other)
+        await session.flush()
         await session.execute(
             update(EngagementSettings)
             .where(EngagementSettings.installation_id == e.installation_id)
-            .values(state=RunState.RUNNING, campaigns_done=1, campaigns_total=1, members_seen=1000)
+            .values(
+                state=RunState.RUNNING,
+                campaigns_done=1,
+                campaigns_total=1,
+                members_seen=1000,
+                run_job_id=other.id,
+            )
         )
         await schedule(session, e.installation_id, now=True)
     await Worker(e.services).run_until_idle()  # put off: the other one runs
