@@ -119,6 +119,10 @@ class _PrintedRequest(GraphQLRequest):
 # How long a request to Saleor may wait for its answer (a page of 100 orders from a busy Saleor
 # can take seconds); a timeout is `SaleorUnavailable`, which is retried.
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+# Connections kept open between requests: more than the app sends Saleor at once (the worker's
+# jobs, an engagement collection's 25 writes). httpx keeps 20 by default, so each round of
+# writes closed some and opened them again.
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=64)
 
 
 class SaleorClient:
@@ -126,6 +130,7 @@ class SaleorClient:
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=TIMEOUT,
+            limits=LIMITS,
             headers={"User-Agent": "saleor-mailchimp-addon"},
         )
         self._refusal_listeners: list[RefusalListener] = []
