@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
@@ -28,6 +28,7 @@ from addon.mailchimp import subscriber_hash
 from addon.mailchimp.campaigns import ActivityEvent, EmailRecipient
 
 RECENT = 10  # campaigns kept per member for the customer panel
+_MEMBER_CAMPAIGNS: Table = EngagementMemberCampaign.__table__  # type: ignore[assignment]
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -241,7 +242,9 @@ async def _count_member_campaigns(
             row.counted_until = until
         counted[key] = tally
     if new:
-        await session.execute(insert_for(_dialect(session), EngagementMemberCampaign), new)
+        # Core's executemany: the ORM's bulk insert (RETURNING each id) was a sixth of a first
+        # collection's time.
+        await session.execute(_MEMBER_CAMPAIGNS.insert(), new)
     await session.flush()
     return counted
 
