@@ -62,6 +62,7 @@ class Phase:
     peak_concurrency: int
     peak_rss_mb: float
     run: EngagementRun
+    writing_seconds: float  # the metadata writes at the run's end (0: none)
 
 
 @dataclass
@@ -135,6 +136,10 @@ async def _phase(
             )
     seconds = time.monotonic() - started
     after = dict((await http.get("/_bench/stats")).json())
+    async with db.session() as session:
+        settings = await store.settings_row(session, installation_id)
+        wrote_from, wrote_until = settings.customers_written_from, settings.customers_written_until
+    writing = (wrote_until - wrote_from).total_seconds() if wrote_from and wrote_until else 0.0
     return Phase(
         name=name,
         seconds=seconds,
@@ -145,6 +150,7 @@ async def _phase(
         peak_concurrency=after["peak_concurrency"],
         peak_rss_mb=peak,
         run=run,
+        writing_seconds=writing,
     )
 
 
@@ -222,6 +228,7 @@ def _print(sizes: list[Size], latency: float) -> bool:
     row("state", [p.run.state + (f" ({p.run.last_error})" if p.run.last_error else "")
                   for _, p in columns])  # fmt: skip
     row("wall time", [f"{p.seconds:.1f} s" for _, p in columns])
+    row("  of which writing metadata", [f"{p.writing_seconds:.1f} s" for _, p in columns])
     row("campaigns collected", [f"{p.run.campaigns_done}/{p.run.campaigns_total}"
                                 for _, p in columns])  # fmt: skip
     row("members read", [f"{p.run.members_seen:,}" for _, p in columns])
