@@ -4,12 +4,14 @@ Owns the documents the initial sync reads with, the variables of each (the chann
 creation range with the filter the installation's Saleor version has, see `slices`), the bounds
 a kind is split by (its oldest and newest entity, one request) and the cursor pagination: the
 next page of a slice is fetched while the caller plans the current one, and reading stops after
-about `limit` entities so a step stays short and memory stays flat.
+about `limit` entities so a step stays short and memory stays flat. Every page is read oldest
+first; a slice whose cursor is of another sort is read again from its start (see `slices`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,13 +27,17 @@ from addon.initial_sync.slices import (
     order_instants,
     parse_time,
 )
+from addon.saleor.client import SaleorQueryError
 from addon.services import Services
+
+logger = logging.getLogger(__name__)
 
 FIELDS = {
     EntityKind.PRODUCT: "products",
     EntityKind.CUSTOMER: "customers",
     EntityKind.ORDER: "orders",
 }
+INVALID_CURSOR = "Received cursor is invalid."
 BOUNDS = {
     EntityKind.CUSTOMER: "initial_sync_customers_bounds",
     EntityKind.ORDER: "initial_sync_orders_bounds",
@@ -78,11 +84,13 @@ class Reader:
         return first("oldest"), first("newest")
 
     async def page(self, kind: EntityKind, piece: Slice) -> Page:
-        cursor = piece.cursor
+        """The slice's next page: after its cursor if it is one of the documents' sort, else
+        from its start; Saleor's total only with its first page ever read."""
+        cursor = piece.position
         variables: dict[str, Any] = {
             "first": self.services.settings.initial_sync_page_size,
             "after": cursor,
-            "withTotal": cursor is None,
+            "withTotal": not piece.begun,
         }
         if kind is EntityKind.PRODUCT:
             document = "initial_sync_products"
@@ -95,7 +103,22 @@ class Reader:
             variables.update(filters)
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.ctx.channel
-        data = await self._execute(document, variables)
+        try:
+            data = await self._execute(document, variables)
+        except SaleorQueryError as exc:
+            if cursor is None or not cursor_refused(exc):
+                raise
+            # Not a position in the sort asked for (any more): Saleor changed the sort's fields
+            # under a running sync (`OrderSortField.CREATED_AT`, 3.22.0). From the start again.
+            logger.warning(
+                "Initial sync of channel %s: Saleor refused a %s cursor (%s); reading its slice "
+                "from the start again",
+                self.ctx.channel,
+                kind.value,
+                exc,
+            )
+            cursor = variables["after"] = None
+            data = await self._execute(document, variables)
         connection = data.get(FIELDS[kind]) or {}
         page_info = connection.get("pageInfo") or {}
         total = connection.get("totalCount")
@@ -124,3 +147,19 @@ class Reader:
         finally:
             if fetch is not None:
                 fetch.cancel()
+
+
+def cursor_refused(exc: SaleorQueryError) -> bool:
+    """Whether Saleor refused the page's cursor: "Received cursor is invalid." (a cursor of
+    another number of fields, or a value an integer field cannot take), or Django's
+    `ValidationError` (a value a date-time or UUID field cannot take): saleor/graphql/core/
+    connection.py `connection_from_queryset_slice`, the same at 3.20.119 and 3.22.0."""
+    for error in exc.errors:
+        if not isinstance(error, dict):
+            continue
+        extensions = error.get("extensions")
+        exception = extensions.get("exception") if isinstance(extensions, dict) else None
+        code = exception.get("code") if isinstance(exception, dict) else None
+        if error.get("message") == INVALID_CURSOR or code == "ValidationError":
+            return True
+    return False

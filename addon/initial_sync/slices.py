@@ -19,6 +19,24 @@ saleor/graphql/utils/filters.py; the Saleor sandbox models them, sandboxes/saleo
 
 A node outside its slice is dropped (`Slice.holds`): a guard, the filters above already
 partition, except before `orders_since` under a day filter (the first day's earlier orders).
+
+Every page document sorts oldest first (`sortBy: {field: CREATED_AT, direction: ASC}`, the same
+sort on every supported Saleor): an entity created while the sync runs is the newest, in the last
+slice (open above), listed after every other, so it is read. Saleor's default order would skip
+it once the reading has passed it: orders by `-number` (the newest first), customers by e-mail,
+products by slug (the models' `Meta.ordering`, `sort_queryset_by_default` in
+saleor/graphql/utils/sorting.py).
+
+A cursor is a position in one sort only: it holds the sort's field values
+(saleor/graphql/core/connection.py `to_global_cursor`). A slice's JSON says which sort its
+cursor is in (`order`); one recorded before the documents sorted (no `order`) is a position in
+Saleor's default order, which Saleor refuses with `sortBy` ("Received cursor is invalid.": the
+fields differ in number, or a value does not fit its field) or would misread, so such a slice is
+read again from its start (`Slice.position`: its pushes are idempotent through the ledger, an
+entity sent already is skipped or handed to live sync; its total, counted already, is not asked
+for again). A cursor of ours that Saleor refuses all the same (the fields of
+`OrderSortField.CREATED_AT` changed in 3.22.0: saleor/graphql/order/sorters.py) restarts its
+slice likewise (`Reader.page`).
 """
 
 from __future__ import annotations
@@ -39,20 +57,35 @@ ONE_MICROSECOND = timedelta(microseconds=1)
 # unbounded. Customers have no instant document (`customers(where:)` needs Saleor 3.22 too;
 # the day filter serves every version).
 CREATED_FIELD = {EntityKind.ORDER: "created", EntityKind.CUSTOMER: "dateJoined"}
+# The sort the documents read in, as a slice's JSON names its cursor's (see the docstring).
+BY_CREATION = "created-asc"
 
 
 @dataclass(frozen=True)
 class Slice:
-    """Entities created in `[start, end)` (None: unbounded), and where their reading is."""
+    """Entities created in `[start, end)` (None: unbounded), and where their reading is: the
+    cursor of the last page read, in the sort `order` (None: Saleor's default order)."""
 
     start: datetime | None = None
     end: datetime | None = None
     cursor: str | None = None
     done: bool = False
+    order: str | None = BY_CREATION
 
     @property
     def bounded(self) -> bool:
         return self.start is not None or self.end is not None
+
+    @property
+    def position(self) -> str | None:
+        """The cursor to read on after (None: from the slice's start): only one of the sort the
+        documents read in (see the module docstring)."""
+        return self.cursor if self.order == BY_CREATION else None
+
+    @property
+    def begun(self) -> bool:
+        """Whether a page of it was read (its total counted), in whatever sort."""
+        return self.cursor is not None
 
     def holds(self, created: datetime) -> bool:
         return (self.start is None or created >= self.start) and (
@@ -60,7 +93,7 @@ class Slice:
         )
 
     def read_to(self, cursor: str | None, done: bool) -> Slice:
-        return replace(self, cursor=cursor, done=done)
+        return replace(self, cursor=cursor, done=done, order=BY_CREATION)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,15 +101,19 @@ class Slice:
             "end": self.end.isoformat() if self.end else None,
             "cursor": self.cursor,
             "done": self.done,
+            "order": self.order,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Slice:
+        """A slice as recorded; without `order`, one recorded before the documents sorted: its
+        cursor is in Saleor's default order."""
         return cls(
             parse_time(data.get("start")),
             parse_time(data.get("end")),
             data.get("cursor"),
             bool(data.get("done")),
+            data.get("order"),
         )
 
 

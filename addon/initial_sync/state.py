@@ -175,9 +175,11 @@ class Stream:
             return cls(tuple(Slice.from_json(piece) for piece in state["slices"]))
         if state.get("cursor") or state.get("done"):
             # Begun before slices (one cursor per kind): read on as one slice, from `since` for
-            # orders (what that cursor's query asked for).
+            # orders (what that cursor's query asked for); its cursor is in Saleor's default
+            # order (the documents did not sort then), so the slice is read from its start.
             start = since if kind is EntityKind.ORDER else None
-            return cls((Slice(start, None, state.get("cursor"), bool(state.get("done"))),))
+            cursor, done = state.get("cursor"), bool(state.get("done"))
+            return cls((Slice(start, None, cursor, done, order=None),))
         return cls()
 
     def to_json(self) -> dict[str, Any]:

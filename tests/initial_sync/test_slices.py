@@ -25,7 +25,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.payloads import mailchimp_id
 from addon.initial_sync.models import InitialSync
 from addon.initial_sync.reader import Reader
-from addon.initial_sync.slices import Slice, created_of, order_filter, split
+from addon.initial_sync.slices import BY_CREATION, Slice, created_of, order_filter, split
 from addon.initial_sync.state import Stream
 from addon.installations.models import Installation
 from addon.saleor.documents import load_document
@@ -206,9 +206,11 @@ async def test_the_slices_partition_the_orders(
     assert not read or max(read.values()) == 1
 
 
-def test_a_sync_begun_before_slices_reads_on_from_its_cursor() -> None:
+def test_a_sync_begun_before_slices_goes_on_as_one_slice_from_its_start() -> None:
     """A run recorded with one cursor per kind (before slices) goes on as one slice: orders from
-    `orders_since` (what its cursor's query asked for), the others unbounded."""
+    `orders_since` (what its cursor's query asked for), the others unbounded. Its cursor is of
+    Saleor's default order (the documents did not sort then): the slice is read from its start
+    (`position` None), its total not asked for again (`begun`)."""
     since = T0 + STEP
     legacy = {
         "product": {"cursor": "WyIxMiJd", "done": True},
@@ -216,15 +218,31 @@ def test_a_sync_begun_before_slices_reads_on_from_its_cursor() -> None:
         "order": {"cursor": "WyI3Il0=", "done": False},
     }
     assert Stream.of(legacy, EntityKind.PRODUCT, since).done
-    assert Stream.of(legacy, EntityKind.CUSTOMER, since).slices == (Slice(cursor="WyI0MiJd"),)
-    assert Stream.of(legacy, EntityKind.ORDER, since).slices == (
-        Slice(start=since, cursor="WyI3Il0="),
+    assert Stream.of(legacy, EntityKind.CUSTOMER, since).slices == (
+        Slice(cursor="WyI0MiJd", order=None),
     )
+    orders = Stream.of(legacy, EntityKind.ORDER, since).slices
+    assert orders == (Slice(start=since, cursor="WyI3Il0=", order=None),)
+    assert orders[0].position is None and orders[0].begun
     assert Stream.of({"order": {"cursor": None, "done": False}}, EntityKind.ORDER).slices is None
-    # And a stream written now keeps `done` beside its slices (the summary reads only that).
+    # And a stream written now keeps `done` beside its slices (the summary reads only that), and
+    # each slice the sort its cursor is in.
     written = Stream((Slice(None, T0, "c", True), Slice(T0, None, None, False))).to_json()
     assert written["done"] is False
-    assert Stream.of({"order": written}, EntityKind.ORDER).slices == (
-        Slice(None, T0, "c", True),
-        Slice(T0, None, None, False),
-    )
+    assert [piece["order"] for piece in written["slices"]] == [BY_CREATION, BY_CREATION]
+    read = Stream.of({"order": written}, EntityKind.ORDER).slices
+    assert read == (Slice(None, T0, "c", True), Slice(T0, None, None, False))
+    assert read[0].position == "c"
+
+
+def test_slices_recorded_before_the_documents_sorted_are_read_from_their_start() -> None:
+    """Slices written without `order` hold cursors of Saleor's default order; once read to a
+    page of ours they are in the documents' sort."""
+    recorded = {"start": None, "end": T0.isoformat(), "cursor": "WyJhQGIuYyJd", "done": False}
+    piece = Slice.from_json(recorded)
+    assert piece.order is None and piece.position is None and piece.begun
+    assert Slice.from_json({**recorded, "order": BY_CREATION}).position == "WyJhQGIuYyJd"
+    on = piece.read_to("WyIyMDI2Il0=", False)
+    assert on.position == "WyIyMDI2Il0=" and Slice.from_json(on.to_json()) == on
+    fresh = Slice(T0, None)
+    assert fresh.position is None and not fresh.begun

@@ -1,7 +1,8 @@
 """`customers` and `orders` pages are found by testing candidates from the cursor on, counting
 all of them only for a selected `totalCount` (connections.py): every page, count and error is
 the one `paginate` gives for the list filtered first (what the sandbox did before), forwards
-and backwards, with every filter the listings take, after the store changed."""
+and backwards, with every filter the listings take, after the store changed (in Saleor's
+default orderings; `sortBy` in test_orderings.py)."""
 
 from __future__ import annotations
 
@@ -201,7 +202,7 @@ async def test_arguments_and_errors_are_those_of_the_list_filtered_first(
 async def test_by_ids_the_listing_holds_those_a_scan_keeps(
     monkeypatch: pytest.MonkeyPatch, query: str, name: str, channel: str | None
 ) -> None:
-    """`filter: {ids}` looks its ids up instead of scanning: the same entities, in pk order,
+    """`filter: {ids}` looks its ids up instead of scanning: the same entities, in the same order,
     with the creation range and the other filters too."""
     saleor = _sandbox()
     store = saleor.store
@@ -219,11 +220,19 @@ async def test_by_ids_the_listing_holds_those_a_scan_keeps(
         assert by_ids == [i for i in scanned if i in chosen] != []
 
 
-async def test_a_sorted_page_after_a_cursor_is_refused_before_a_malformed_id() -> None:
+async def test_a_malformed_id_is_refused_before_a_cursor_of_another_ordering() -> None:
+    """Saleor filters (`filter_connection_queryset`: the ids resolved) before it pages
+    (`connection_from_queryset_slice`: the cursor read)."""
     saleor = _sandbox()
     body = await saleor.execute(
         '{ orders(filter: {ids: ["bad"]}, first: 1, after: "WyI1Il0=", '
         "sortBy: {field: CREATED_AT, direction: ASC}) { totalCount } }",
         app=STAFF,
     )
-    assert "sortBy" in body["errors"][0]["message"], body
+    assert body["errors"][0]["message"] == "Couldn't resolve id: bad.", body
+    body = await saleor.execute(
+        '{ orders(first: 1, after: "WyI1Il0=", sortBy: {field: CREATED_AT, direction: ASC}) '
+        "{ totalCount } }",
+        app=STAFF,
+    )
+    assert body["errors"][0]["message"] == "Received cursor is invalid.", body

@@ -1,6 +1,7 @@
 """Orders and customers filtered and sorted by creation as Saleor does (created_range): day
 filters compare whole UTC days, `where` ranges compare instants, both bounds inclusive; a
-`where` range with no bound matches nothing; `sortBy: CREATED_AT` finds the oldest and newest."""
+`where` range with no bound matches nothing; `sortBy: CREATED_AT` finds the oldest and newest
+(paging in Saleor's orderings: test_orderings.py)."""
 
 from __future__ import annotations
 
@@ -147,15 +148,19 @@ async def test_sorted_by_creation_the_oldest_and_newest(version: str) -> None:
     ] * 2
 
 
-async def test_a_sorted_connection_is_not_paged_with_a_cursor() -> None:
-    """Stricter than Saleor: the sandbox's cursors follow pk order, not the sort asked for."""
+async def test_a_sorted_connection_is_paged_with_its_own_cursors_only() -> None:
+    """A cursor is a position in one ordering: the default one's (["number", "pk"]) is refused
+    with `sortBy` (["created_at", "status", "number"]); the sorted connection's own is taken."""
     saleor = _sandbox(CURRENT_VERSION)
-    body = await saleor.execute(
-        '{ orders(first: 1, after: "WyIxIl0=", sortBy: {field: CREATED_AT, direction: ASC}) '
-        "{ totalCount } }",
-        app=STAFF,
-    )
-    assert "errors" in body
+    page = "{ orders(first: 2%s%s) { pageInfo { endCursor } } }"
+    by_number = (await saleor.execute(page % ("", ""), app=STAFF))["data"]["orders"]
+    sort = ", sortBy: {field: CREATED_AT, direction: ASC}"
+    after = f', after: "{by_number["pageInfo"]["endCursor"]}"'
+    body = await saleor.execute(page % (after, sort), app=STAFF)
+    assert body["errors"][0]["message"] == "Received cursor is invalid."
+    sorted_ = (await saleor.execute(page % ("", sort), app=STAFF))["data"]["orders"]
+    after = f', after: "{sorted_["pageInfo"]["endCursor"]}"'
+    assert "errors" not in await saleor.execute(page % (after, sort), app=STAFF)
 
 
 ORDERS_PAGE = """query($w: OrderWhereInput, $c: String, $after: String) {
@@ -182,8 +187,9 @@ async def _paged_ids(saleor: SaleorSandbox, where: dict[str, Any], channel: str 
 
 async def test_creation_index_pages_exactly_what_a_scan_finds() -> None:
     """A creation range is looked up in the store's index (sorted by creation, bisected), not
-    by a scan per page: its pages hold exactly the orders a scan finds, in pk order, also after
-    orders are backdated, made or deleted once the index exists."""
+    by a scan per page: its pages hold exactly the orders a scan finds, in Saleor's default
+    order (the newest number first), also after orders are backdated, made or deleted once the
+    index exists."""
     saleor = SaleorSandbox(version=CURRENT_VERSION)
     saleor.generate_store(products=4, customers=6, orders=40, seed=5)
     store = saleor.store
@@ -197,7 +203,7 @@ async def test_creation_index_pages_exactly_what_a_scan_finds() -> None:
     def scanned(channel: str | None) -> list[str]:
         return [
             o.global_id
-            for o in sorted(store.orders.values(), key=lambda o: o.id)
+            for o in sorted(store.orders.values(), key=lambda o: -o.number)
             if low <= o.created <= high
             and (channel is None or store.channels[o.channel_id].slug == channel)
         ]
@@ -239,8 +245,8 @@ CUSTOMERS_PAGE = """query($f: CustomerFilterInput, $after: String) {
 
 
 async def test_customers_join_index_pages_exactly_what_a_scan_finds() -> None:
-    """The same for customers by the day they joined: also after users are backdated, made or
-    deleted once the index exists."""
+    """The same for customers by the day they joined (by e-mail, Saleor's default order): also
+    after users are backdated, made, deleted or change e-mail once the index exists."""
     saleor = SaleorSandbox(version=CURRENT_VERSION)
     saleor.generate_store(products=2, customers=30, orders=0, seed=5)
     store = saleor.store
@@ -252,7 +258,7 @@ async def test_customers_join_index_pages_exactly_what_a_scan_finds() -> None:
     def scanned() -> list[str]:
         return [
             c.global_id
-            for c in sorted(store.customers.values(), key=lambda c: c.id)
+            for c in sorted(store.customers.values(), key=lambda c: c.email)
             if DAY <= c.date_joined < DAY + timedelta(days=2)
         ]
 
@@ -275,4 +281,6 @@ async def test_customers_join_index_pages_exactly_what_a_scan_finds() -> None:
     assert await paged() == scanned()
     store.create_customer("late@example.com", "Late", "Joiner").date_joined = DAY
     store.delete_customer(users[1])
+    assert await paged() == scanned()
+    store.update_customer(users[2], email="aaa.first@example.com")  # first by e-mail now
     assert await paged() == scanned()

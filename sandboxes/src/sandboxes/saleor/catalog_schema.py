@@ -13,6 +13,7 @@ from .context import Info, api_context
 from .models import Channel, Product, ProductMedia, ProductVariant
 from .money import Money, TaxedMoney
 from .order_models import OrderLine
+from .orderings import products_order
 from .reading import InChannel, channel_of, unwrap
 
 
@@ -69,24 +70,30 @@ def resolve_products(
     filter: dict[str, Any] | None = None,
     **args: Any,
 ) -> Any:
-    store = api_context(info).store
+    context = api_context(info)
+    store = context.store
     chan = channel_arg(info, channel)
     pks = ids_filter(filter, "Product")
-    # By ids: only those products (ascending, as `paginate` wants), not a scan of the catalogue.
+    # In the ordering asked for (orderings.py): the store's sorted list, or by ids only those
+    # products (sorted here), not a scan of the catalogue.
+    order = products_order(context.saleor_version, args.get("sortBy"))
     candidates = (
-        store.products.values()
+        store.products_listed(order)
         if pks is None
-        else [store.products[pk] for pk in sorted(pks) if pk in store.products]
+        else sorted((store.products[pk] for pk in pks if pk in store.products), key=order.key)
     )
-    products = [p for p in candidates if _visible(p, chan)]
-    if search:  # (the variants' SKUs gathered only then: a catalogue page read them all)
-        products = [
-            p
-            for p in products
-            if matches_search(search, p.name, p.slug, *(v.sku for v in p.variants))
-        ]
+
+    def keep(product: Product) -> bool:
+        # (the variants' SKUs gathered only for a search: a catalogue page read them all)
+        return _visible(product, chan) and (
+            not search
+            or matches_search(
+                search, product.name, product.slug, *(v.sku for v in product.variants)
+            )
+        )
+
     return paginate(
-        info, products, lambda p: p.id, wrap=lambda p: InChannel(p, chan), **page_args(args)
+        info, candidates, order, wrap=lambda p: InChannel(p, chan), keep=keep, **page_args(args)
     )
 
 

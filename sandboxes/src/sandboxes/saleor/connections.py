@@ -1,30 +1,28 @@
 """Relay connections as Saleor pages them: cursors, `first`/`last`, `after`/`before`, errors.
 
-Cursors are ``base64(json([...]))``, ``first``/``last`` are capped at 100, and a connection
-whose ``edges`` are selected needs ``first`` or ``last`` (saleor/graphql/core/connection.py).
+Cursors are a position in the connection's ordering (cursors.py), ``first``/``last`` are capped
+at 100, and a connection whose ``edges`` are selected needs ``first`` or ``last``
+(saleor/graphql/core/connection.py).
 
-A listing with filters of its own (customers, orders) gives `paginate` the candidates in pk
-order and the filter as `keep`: the page is found by bisecting the cursor among the candidates
+A listing gives `paginate` its candidates sorted by the ordering's values (ascending; a
+descending ordering is read backwards) and, with filters of its own (customers, orders,
+products), the filter as `keep`: the page is found by bisecting the cursor among the candidates
 and testing them from there until the page is full, and `totalCount` (every candidate tested)
 only where the query selects it. The answer is the one `paginate` gives for the filtered list:
-filtering keeps the pk order, so the kept items after a cursor are the kept candidates after it.
+filtering keeps the order, so the kept items after a cursor are the kept candidates after it.
 A sync's slice is read page by page, so testing the whole slice for each page was quadratic.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from itertools import islice
-from typing import Any, TypeAlias, TypeVar
+from typing import Any, TypeAlias, TypeVar, overload
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
-    GraphQLError,
     GraphQLIncludeDirective,
     GraphQLResolveInfo,
     GraphQLSkipDirective,
@@ -33,30 +31,13 @@ from graphql import (
     get_directive_values,
 )
 
+from .cursors import Key, Ordering, by_int
+from .cursors import saleor_error as saleor_error
+
 Info: TypeAlias = "GraphQLResolveInfo[Any]"
 T = TypeVar("T")
 
 PAGINATION_LIMIT = 100
-
-
-def saleor_error(message: str, code: str = "GraphQLError") -> GraphQLError:
-    """A GraphQL error shaped like Saleor's (``extensions.exception.code``)."""
-    return GraphQLError(message, extensions={"exception": {"code": code}})
-
-
-def _parse_cursor(cursor: str) -> list[str]:
-    try:
-        values = json.loads(base64.b64decode(cursor.encode()).decode())
-    except (binascii.Error, ValueError, UnicodeError) as exc:
-        raise saleor_error("Received cursor is invalid.") from exc
-    if not isinstance(values, list) or len(values) != 1:
-        raise saleor_error("Received cursor is invalid.")
-    return [str(v) for v in values]
-
-
-def make_cursor(sort_value: int | str) -> str:
-    """A Saleor-style cursor: ``base64(json.dumps([str(value)]))``."""
-    return base64.b64encode(json.dumps([str(sort_value)]).encode()).decode()
 
 
 def _selects_edges(info: Info) -> bool:
@@ -110,10 +91,42 @@ def selects(info: Info, name: str) -> bool:
     return any(_may_select(info, node.selection_set, name, set()) for node in info.field_nodes)
 
 
+class _Descending:
+    """A key compared the other way round: a descending ordering's items, read backwards,
+    bisected like ascending ones."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, key: Key) -> None:
+        self.key = key
+
+    def __lt__(self, other: _Descending) -> bool:
+        return other.key < self.key
+
+
+class _Backwards(Sequence[T]):
+    """A list read from its end (no copy)."""
+
+    def __init__(self, items: Sequence[T]) -> None:
+        self._items = items
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[T]: ...
+    def __getitem__(self, index: int | slice) -> T | Sequence[T]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        return self._items[len(self._items) - 1 - index]
+
+
 def paginate(
     info: Info,
     items: Sequence[T],
-    key: Callable[[T], int],
+    order: Ordering[T] | Callable[[T], int],
     *,
     first: int | None = None,
     last: int | None = None,
@@ -122,8 +135,9 @@ def paginate(
     wrap: Callable[[T], Any] = lambda item: item,
     keep: Callable[[T], bool] | None = None,
 ) -> dict[str, Any]:
-    """Slice ``items`` (sorted ascending by the integer ``key``) as a Saleor Relay connection;
-    with `keep`, the items it keeps only (see the module docstring)."""
+    """Slice ``items`` as a Saleor Relay connection listed in `order` (an ordering, or an
+    integer key such as a pk): ``items`` sorted ascending by its values, read backwards when it
+    is descending; with `keep`, the items it keeps only (see the module docstring)."""
     name = info.field_name
     if _selects_edges(info) and not (first or last):
         raise saleor_error(
@@ -144,34 +158,30 @@ def paginate(
         raise saleor_error("Argument `first` cannot be combined with `before`.")
     if last and after:
         raise saleor_error("Argument `last` cannot be combined with `after`.")
+    ordering = order if isinstance(order, Ordering) else by_int(order)
+    listed = _Backwards(items) if ordering.descending else items
 
-    # Items are sorted by key: a cursor is found by bisection (a large store pages fast).
-    start, stop = 0, len(items)
-    if after:
-        (after_value,) = _parse_cursor(after)
-        if not after_value.lstrip("-").isdigit():
-            raise saleor_error("Received cursor is invalid.")
-        start = bisect_right(items, int(after_value), key=key)
-    if before:
-        (before_value,) = _parse_cursor(before)
-        if not before_value.lstrip("-").isdigit():
-            raise saleor_error("Received cursor is invalid.")
-        stop = bisect_right(items, int(before_value) - 1, key=key)
+    # Items are in the ordering: a cursor is found by bisection (a large store pages fast).
+    start, stop = 0, len(listed)
+    if after:  # the first item after the cursor
+        start = _place(listed, ordering, after, bisect_right)
+    if before:  # the first item at or after it
+        stop = _place(listed, ordering, before, bisect_left)
     stop = max(start, stop)
     page: list[T] = []
     has_next = has_previous = False
     if first:
         # One more than the page tells whether there is a next page.
-        page = list(islice(_kept(items, start, stop, 1, keep), first + 1))
+        page = list(islice(_kept(listed, start, stop, 1, keep), first + 1))
         has_next = len(page) > first
         has_previous = bool(after)
         page = page[:first]
     elif last:
-        page = list(islice(_kept(items, stop - 1, start - 1, -1, keep), last + 1))
+        page = list(islice(_kept(listed, stop - 1, start - 1, -1, keep), last + 1))
         has_previous = len(page) > last
         has_next = bool(before)
         page = page[:last][::-1]
-    edges = [{"node": wrap(item), "cursor": make_cursor(key(item))} for item in page]
+    edges = [{"node": wrap(item), "cursor": ordering.cursor(item)} for item in page]
     connection: dict[str, Any] = {
         "edges": edges,
         "pageInfo": {
@@ -186,6 +196,16 @@ def paginate(
     elif selects(info, "totalCount"):
         connection["totalCount"] = sum(1 for item in items if keep(item))
     return connection
+
+
+def _place(
+    listed: Sequence[T], ordering: Ordering[T], cursor: str, bisect: Callable[..., int]
+) -> int:
+    """Where `cursor` falls among `listed` (in `ordering`), found by `bisect`."""
+    position = ordering.position(cursor)
+    if not ordering.descending:
+        return bisect(listed, position, key=ordering.key)
+    return bisect(listed, _Descending(position), key=lambda item: _Descending(ordering.key(item)))
 
 
 def _kept(

@@ -1,4 +1,4 @@
-"""Filtering and sorting orders and customers by when they were created, as Saleor does.
+"""Filtering orders and customers by when they were created, as Saleor does.
 
 What the sandbox models, as read in Saleor's source (tags 3.20.119 and 3.22.0):
 
@@ -14,12 +14,8 @@ What the sandbox models, as read in Saleor's source (tags 3.20.119 and 3.22.0):
   ``filter_range_field`` on ``created_at`` / ``date_joined``); a range given with neither bound,
   or null, matches nothing (saleor/graphql/utils/filters.py ``filter_where_by_range_field``:
   ``qs.none()``; ``WhereFilterSet`` filters every field the input names, null included).
-* ``sortBy: {field: CREATED_AT, direction}`` sorts orders by ``created_at`` then pk
-  (saleor/graphql/order/sorters.py ``OrderSortField.CREATED_AT = ["created_at", "status",
-  "pk"]``) and customers by ``date_joined`` then pk (saleor/graphql/account/sorters.py
-  ``UserSortField.CREATED_AT = ["date_joined", "pk"]``). The sandbox serves a sorted
-  connection's first or last page only: its cursors stay those of the default (pk) order, so it
-  refuses ``after``/``before`` with ``sortBy`` rather than answer them wrongly.
+* The listing comes in the ordering `sortBy` asks for, or Saleor's default one (orderings.py):
+  the creation range is looked up in the store's index, kept sorted in that ordering.
 """
 
 from __future__ import annotations
@@ -31,6 +27,8 @@ from typing import Any, TypeVar
 
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo
 from graphql.execution.values import get_argument_values
+
+from .cursors import Ordering
 
 T = TypeVar("T")
 
@@ -96,39 +94,28 @@ def by_creation(
     info: GraphQLResolveInfo[Any],
     items: Iterable[T],
     created: str,
-    sort_key: Callable[[T], tuple[Any, ...]],
+    order: Ordering[T],
     *,
     in_range: Callable[[datetime, datetime], Sequence[T]] | None = None,
 ) -> Sequence[T]:
-    """`items` (in pk order) kept by the connection's creation filters on their attribute
-    `created` and sorted as `sortBy` asks: by `sort_key` (Saleor's sort fields, see the module
-    docstring), all ascending or all descending. `in_range(low, high)`, where given, answers
-    the items created in `[low, high)` in pk order from an index (as Saleor's database does)
-    instead of a scan of `items`. The answer may be `in_range`'s or `items`' own sequence:
-    read it, do not change it."""
+    """`items` kept by the connection's creation filters on their attribute `created`, sorted
+    ascending by `order`'s values (a descending ordering is read backwards: `paginate`).
+    `in_range(low, high)`, where given, answers the items created in `[low, high)` so sorted,
+    from an index (as Saleor's database does), instead of a scan and a sort of `items`; asked
+    for the earliest to the latest instant when no filter is given. The answer may be
+    `in_range`'s own sequence: read it, do not change it."""
     args = _arguments(info)
     if args.get("filter") and args.get("where"):
         # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     day_field, moment_field = FIELDS[info.field_name]
     instants = _instants(args, day_field, moment_field)
-    kept: Sequence[T]
-    if instants is not None and in_range is not None:
-        kept = in_range(*instants)
-    elif instants is not None:
-        # Every page of a slice scans the store: one chained comparison per item, the attribute
-        # read in C (a lambda doubled a page's time in a 100 k-order store).
+    if in_range is not None:
+        return in_range(*(instants or (EARLIEST, LATEST)))
+    if instants is not None:
+        # One chained comparison per item, the attribute read in C (a lambda doubled a page's
+        # time in a 100 k-order store).
         low, high = instants
         moment = attrgetter(created)
-        kept = [item for item in items if low <= moment(item) < high]
-    else:
-        kept = items if isinstance(items, Sequence) else list(items)
-    sort_by = args.get("sortBy")
-    if sort_by is not None:
-        if args.get("after") or args.get("before"):
-            raise GraphQLError(
-                "The sandbox pages a connection sorted by `sortBy` from its first or last page "
-                "only (no `after`/`before`)."
-            )
-        kept = sorted(kept, key=sort_key, reverse=sort_by["direction"] == "DESC")
-    return kept
+        items = [item for item in items if low <= moment(item) < high]
+    return sorted(items, key=order.key)

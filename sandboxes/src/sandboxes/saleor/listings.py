@@ -1,10 +1,11 @@
 """`customers` and `orders`: the listings an initial sync reads page by page, slice by slice.
 
-Each finds its candidates in pk order (a creation range from the store's index, see
-created_range) and hands its other filters to `paginate` as one test (`keep`), which tests
-candidates from the page's cursor on until the page is full, and all of them only for a
-selected `totalCount` (see connections.py): the same page as filtering every candidate first,
-without testing a whole slice for each of its pages.
+Each finds its candidates in the ordering asked for (`sortBy`, or Saleor's default: see
+orderings.py; a creation range from the store's index, see created_range) and hands its other
+filters to `paginate` as one test (`keep`), which tests candidates from the page's cursor on
+until the page is full, and all of them only for a selected `totalCount` (see connections.py):
+the same page as filtering every candidate first, without testing a whole slice for each of its
+pages.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .context import Info, api_context
 from .created_range import by_creation, where_range
 from .models import Customer
 from .order_models import Order, OrderStatus
+from .orderings import customers_order, orders_order
 from .store import SaleorStore
 
 T = TypeVar("T")
@@ -40,15 +42,16 @@ def resolve_customers(
     # `CustomerFilterInput.updatedAt: DateTimeRangeInput` (in every supported schema): inclusive.
     updated = time_range((filter or {}).get("updatedAt"))
     # Creation first (see created_range): a slice's page looks at its slice only. By ids: those
-    # users only (by pk, as `paginate` wants), not a scan of every user.
+    # users only, not a scan of every user.
     store = context.store
+    order = customers_order(context.saleor_version, args.get("sortBy"))
     dated = by_creation(
         info,
         store.customers.values() if pks is None else _by_ids(store.customers, pks),
         "date_joined",
-        _customer_sort,
+        order,
         # the store's index, as Saleor's database's
-        in_range=store.customers_joined_in if pks is None else None,
+        in_range=partial(store.customers_listed, order) if pks is None else None,
     )
 
     def keep(c: Customer) -> bool:
@@ -59,15 +62,7 @@ def resolve_customers(
             and updated(c.updated_at)
         )
 
-    return paginate(info, dated, pk_or_none, keep=keep, **page_args(args))
-
-
-def _customer_sort(customer: Customer) -> tuple[Any, ...]:
-    return (customer.date_joined, customer.id)
-
-
-def pk_or_none(item: Customer | Order) -> int:
-    return item.id
+    return paginate(info, dated, order, keep=keep, **page_args(args))
 
 
 def _by_ids(table: dict[int, T], pks: set[int]) -> list[T]:
@@ -98,15 +93,16 @@ def resolve_orders(
     orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed
     if pks is not None:  # those orders only (by pk), not a scan of the channel's
         orders = [o for o in _by_ids(store.orders, pks) if chan_id in (None, o.channel_id)]
+    order = orders_order(context.saleor_version, args.get("sortBy"))
     in_range = None
     if search:
         orders = [o for o in orders if matches_search(search, str(o.number), o.user_email)]
     elif pks is None:
         # A creation range is looked up in the store's creation index (Saleor's database
         # index on created_at), not by a scan of the channel's orders per page.
-        in_range = partial(store.orders_created_in, chan_id)
-    # `filter: {created}`, `where: {createdAt}` and `sortBy` (see created_range).
-    dated = by_creation(info, orders, "created", _order_sort, in_range=in_range)
+        in_range = partial(store.orders_listed, chan_id, order)
+    # `filter: {created}`, `where: {createdAt}` and the ordering (see created_range).
+    dated = by_creation(info, orders, "created", order, in_range=in_range)
     tests: list[Callable[[Order], bool]] = []
     updated = where_range(where, "updatedAt")
     if updated is not None:
@@ -122,13 +118,8 @@ def resolve_orders(
     def keep(o: Order) -> bool:
         return o.status is not OrderStatus.DRAFT and all(test(o) for test in tests)
 
-    return paginate(info, dated, pk_or_none, keep=keep, **page_args(args))
+    return paginate(info, dated, order, keep=keep, **page_args(args))
 
 
 def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:
     yield from store.orders.values() if channel_id is None else store.orders_in_channel(channel_id)
-
-
-def _order_sort(order: Order) -> tuple[Any, ...]:
-    # OrderSortField.CREATED_AT = ["created_at", "status", "pk"]; statuses as Saleor stores them.
-    return (order.created, order.status.value.lower(), order.id)

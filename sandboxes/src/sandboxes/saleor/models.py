@@ -34,6 +34,14 @@ class CreationWrites:
     count = 0
 
 
+class SortWrites:
+    """How many times another field a listing is sorted by was assigned (an order's status; a
+    product's name, slug or creation time; see orderings.py): the store's sorted listings are
+    made again when it moved."""
+
+    count = 0
+
+
 class EmailWrites:
     """How many times a customer's `email` was assigned (an e-mail change, anywhere): the
     store's index of customers by e-mail is rebuilt when it moved."""
@@ -205,6 +213,11 @@ class Product(WithMetadata):
     """Channels the product is listed (published) in."""
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        super().__setattr__(name, value)
+        if name in ("name", "slug", "created"):  # ProductOrderField.CREATED_AT's, and "slug"
+            SortWrites.count += 1
 
 
 class CheckoutLine(WithMetadata):

@@ -13,7 +13,7 @@ from typing import ClassVar
 from pydantic import Field
 
 from .ids import to_global_id
-from .models import Address, CreationWrites, Node, WithMetadata, utcnow
+from .models import Address, CreationWrites, Node, SortWrites, WithMetadata, utcnow
 
 
 class OrderStatus(StrEnum):
@@ -280,6 +280,8 @@ class Order(WithMetadata):
         super().__setattr__(name, value)
         if name == "created":
             CreationWrites.count += 1
+        elif name in ("status", "token"):  # OrderSortField.CREATED_AT's (the token as pk)
+            SortWrites.count += 1
 
     @property
     def subtotal_net(self) -> Decimal:

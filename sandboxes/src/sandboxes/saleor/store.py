@@ -3,7 +3,9 @@
 :class:`SaleorStore` holds channels, customers, products, checkouts, orders and apps, and offers
 plain synchronous create/read/update/delete operations. It never sends anything: the
 :class:`~sandboxes.saleor.sandbox.SaleorSandbox` wraps these operations and emits the
-matching webhook events. Listings are ordered by pk, which is also what pagination cursors use.
+matching webhook events. Customers, orders and products are listed in Saleor's orderings
+(orderings.py: the store keeps them sorted, see ``SortedViews``), other listings by pk; the
+pagination cursors are positions in the listing's ordering (cursors.py).
 
 Its operations are in the ``store_*`` modules (``store_base``: state and channels;
 ``store_customers``, ``store_catalog``, ``store_checkouts``, ``store_orders``); this module

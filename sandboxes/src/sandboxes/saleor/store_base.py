@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from datetime import datetime
 from operator import attrgetter
+from typing import Any, TypeVar
 
 from .models import (
     Category,
@@ -28,11 +29,33 @@ class NotFound(LookupError):
     """Raised when an object referenced by pk, slug or global ID does not exist."""
 
 
-# Creation ranges whose orders are kept by pk (a sync reads each of its slices page by page).
+T = TypeVar("T")
+
+# Listings kept sorted (a sync reads each of its slices page by page, in one ordering).
 RANGES_KEPT = 64
 CREATED_KEY = attrgetter("created")
-PK_KEY = attrgetter("id")
 JOINED_KEY = attrgetter("date_joined")
+
+
+class SortedViews:
+    """Lists of a table's items, each in an ordering (orderings.py), made when first asked and
+    kept while the stamp they were made at holds (the table's writes, and those of the fields
+    they are sorted by): as Saleor's database indexes, so a page does not sort a listing. The
+    `RANGES_KEPT` last made are kept, the oldest dropped first."""
+
+    def __init__(self) -> None:
+        self._stamp: Hashable = None
+        self._views: dict[Hashable, list[Any]] = {}
+
+    def get(self, stamp: Hashable, name: Hashable, make: Callable[[], list[T]]) -> list[T]:
+        if stamp != self._stamp:
+            self._stamp, self._views = stamp, {}
+        view = self._views.get(name)
+        if view is None:
+            if len(self._views) >= RANGES_KEPT:
+                del self._views[next(iter(self._views))]
+            view = self._views[name] = make()
+        return view
 
 
 @dataclass
@@ -40,9 +63,9 @@ class OrderIndex:
     by_channel: dict[int, list[Order]] = field(default_factory=dict)
     by_user: dict[int, list[Order]] = field(default_factory=dict)
     # As Saleor's index on `created_at`: per channel (None: all), by creation time then pk,
-    # built when first asked; and the orders of recently asked ranges, by pk.
+    # built when first asked; and recently asked creation ranges, each in an ordering.
     by_created: dict[int | None, list[Order]] = field(default_factory=dict)
-    ranges: dict[tuple[int | None, datetime, datetime], list[Order]] = field(default_factory=dict)
+    views: SortedViews = field(default_factory=SortedViews)
     creation_writes: int = 0
 
 
@@ -53,10 +76,11 @@ class StoreBase:
         self._ids = itertools.count(1)
         self.channels: dict[int, Channel] = {}
         self.customers: dict[int, Customer] = {}
-        # Customers by date joined then pk (made when first asked, as `_order_index`), with the
-        # creation writes it was made at; and recently asked ranges' customers by pk.
-        self._customers_joined: tuple[int, list[Customer]] | None = None
-        self._joined_ranges: dict[tuple[datetime, datetime], list[Customer]] = {}
+        # Customers by date joined then pk, and recently asked ranges of it in an ordering
+        # (made when first asked, as `_order_index`); `_customer_writes` counts creations and
+        # deletions (the views' stamp, with the writes of the fields they are sorted by).
+        self._customer_views = SortedViews()
+        self._customer_writes = 0
         # Customer pks by e-mail (Saleor's unique index on `account_user.email`), with the e-mail
         # writes it was made at: a shop of 50 k customers was generated in quadratic time, each
         # new customer's uniqueness checked by a scan.
@@ -64,6 +88,8 @@ class StoreBase:
         self.product_types: dict[int, ProductType] = {}
         self.categories: dict[int, Category] = {}
         self.products: dict[int, Product] = {}
+        self._product_views = SortedViews()  # products in an ordering (as customers')
+        self._product_writes = 0
         self.variants: dict[int, ProductVariant] = {}
         self.checkouts: dict[uuid.UUID, Checkout] = {}
         # Change orders only through create_order / update_order / delete_order: they keep the

@@ -1,5 +1,6 @@
 """The catalogue of ``SaleorStore``: product types, categories, products and their variants
-(``VariantSpec``, priced per channel), updated and deleted as Saleor does."""
+(``VariantSpec``, priced per channel), updated and deleted as Saleor does, and the products
+listed in an ordering."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .cursors import Ordering
 from .models import (
     Category,
     Channel,
@@ -17,6 +19,7 @@ from .models import (
     ProductMedia,
     ProductType,
     ProductVariant,
+    SortWrites,
     VariantChannelListing,
     utcnow,
 )
@@ -94,6 +97,7 @@ class StoreCatalog(StoreBase):
             ],
         )
         self.products[product.id] = product
+        self._product_writes += 1
         for spec in variants or [VariantSpec(sku=None, name="")]:
             self.add_variant(product, spec, listed)
         return product
@@ -126,6 +130,14 @@ class StoreCatalog(StoreBase):
         product.variants.append(variant)
         self.variants[variant.id] = variant
         return variant
+
+    def products_listed(self, order: Ordering[Product]) -> list[Product]:
+        """Every product, sorted ascending by `order`'s values: kept until a product is made,
+        deleted or changes a field it is sorted by (the store's own list, not to be changed)."""
+        stamp = (self._product_writes, len(self.products), SortWrites.count)
+        return self._product_views.get(
+            stamp, order.name, lambda: sorted(self.products.values(), key=order.key)
+        )
 
     def product_channels(self, product: Product) -> list[Channel]:
         return [self.channels[pk] for pk in product.channel_ids if pk in self.channels]
@@ -160,6 +172,7 @@ class StoreCatalog(StoreBase):
 
     def delete_product(self, product: Product | int) -> Product:
         removed = self.products.pop(product if isinstance(product, int) else product.id)
+        self._product_writes += 1
         for variant in removed.variants:
             self.variants.pop(variant.id, None)
         # A checkout line dies with its variant (saleor/checkout/models.py `CheckoutLine.variant`,

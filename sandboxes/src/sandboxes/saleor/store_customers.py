@@ -1,5 +1,5 @@
 """Customers of ``SaleorStore``: created, found by e-mail (an index rebuilt when an e-mail
-changes), updated, deleted, and listed by date joined for a creation range."""
+changes), updated, deleted, and listed for a creation range in an ordering."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from .cursors import Ordering
 from .models import Address, CreationWrites, Customer, EmailWrites, utcnow
-from .store_base import JOINED_KEY, PK_KEY, RANGES_KEPT, NotFound, StoreBase
+from .store_base import JOINED_KEY, NotFound, StoreBase
 
 
 class StoreCustomers(StoreBase):
@@ -42,7 +43,7 @@ class StoreCustomers(StoreBase):
             **fields,
         )
         self.customers[customer.id] = customer
-        self._customers_joined = None
+        self._customer_writes += 1
         self._emails()[email] = customer.id  # after the e-mail's assignment in the model
         return customer
 
@@ -81,29 +82,35 @@ class StoreCustomers(StoreBase):
 
     def delete_customer(self, customer: Customer | int) -> Customer:
         pk = customer if isinstance(customer, int) else customer.id
-        self._customers_joined = None
+        self._customer_writes += 1
         removed = self.customers.pop(pk)
         self._emails().pop(removed.email, None)
         return removed
 
-    def customers_joined_in(self, low: datetime, high: datetime) -> list[Customer]:
-        """The users who joined in `[low, high)`, by pk, bisected from the users sorted by date
-        joined (see `orders_created_in`): the index's own list, not to be changed."""
-        joined = self._customers_joined
-        if joined is None or joined[0] != CreationWrites.count:
-            dated = sorted(self.customers.values(), key=_joined_then_pk)
-            joined = self._customers_joined = (CreationWrites.count, dated)
-            self._joined_ranges = {}
-        kept = self._joined_ranges.get((low, high))
-        if kept is None:
-            dated = joined[1]
+    def customers_listed(
+        self, order: Ordering[Customer], low: datetime, high: datetime
+    ) -> list[Customer]:
+        """The users who joined in `[low, high)`, sorted ascending by `order`'s values: bisected
+        from the users sorted by date joined (see `orders_listed`), kept until a user is made,
+        deleted, backdated or changes e-mail: the store's own list, not to be changed."""
+        views = self._customer_views
+        stamp = (
+            self._customer_writes,
+            len(self.customers),
+            CreationWrites.count,
+            EmailWrites.count,
+        )
+
+        def joined() -> list[Customer]:
+            return sorted(self.customers.values(), key=_joined_then_pk)
+
+        def listed() -> list[Customer]:
+            dated = views.get(stamp, "joined", joined)
             start = bisect_left(dated, low, key=JOINED_KEY)
             stop = bisect_left(dated, high, lo=start, key=JOINED_KEY)
-            kept = sorted(dated[start:stop], key=PK_KEY)
-            if len(self._joined_ranges) >= RANGES_KEPT:
-                del self._joined_ranges[next(iter(self._joined_ranges))]
-            self._joined_ranges[(low, high)] = kept
-        return kept
+            return sorted(dated[start:stop], key=order.key)
+
+        return views.get(stamp, (order.name, low, high), listed)
 
 
 def _joined_then_pk(customer: Customer) -> tuple[datetime, int]:

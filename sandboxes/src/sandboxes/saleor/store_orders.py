@@ -11,10 +11,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .models import Address, CreationWrites, Customer, ProductVariant, utcnow
+from .cursors import Ordering
+from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
 from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
-from .store_base import CREATED_KEY, PK_KEY, RANGES_KEPT, NotFound, OrderIndex
+from .store_base import CREATED_KEY, NotFound, OrderIndex
 from .store_catalog import StoreCatalog
 
 
@@ -158,17 +159,17 @@ class StoreOrders(StoreCatalog):
         """The channel's orders by pk (a copy: callers filter it further)."""
         return list(self._orders_indexed().by_channel.get(channel_id, ()))
 
-    def orders_created_in(
-        self, channel_id: int | None, low: datetime, high: datetime
+    def orders_listed(
+        self, channel_id: int | None, order: Ordering[Order], low: datetime, high: datetime
     ) -> list[Order]:
-        """The orders (of the channel, or all) created in `[low, high)`, by pk: the index's own
-        list, not to be changed (a page reads it, it is not copied per page). Found by bisecting
-        the orders sorted by creation time, so each page of a slice of a 100 k-order store looks
-        at its slice only, not at every order."""
+        """The orders (of the channel, or all) created in `[low, high)`, sorted ascending by
+        `order`'s values: the index's own list, not to be changed (a page reads it, it is not
+        copied per page). Found by bisecting the orders sorted by creation time, so each page of
+        a slice of a 100 k-order store looks at its slice only, not at every order; kept until
+        an order is made, deleted, backdated, moved or changes a field it is sorted by."""
         index = self._orders_indexed()
-        key = (channel_id, low, high)
-        kept = index.ranges.get(key)
-        if kept is None:
+
+        def listed() -> list[Order]:
             dated = index.by_created.get(channel_id)
             if dated is None:
                 source = (
@@ -179,11 +180,9 @@ class StoreOrders(StoreCatalog):
                 dated = index.by_created[channel_id] = sorted(source, key=_created_then_pk)
             start = bisect_left(dated, low, key=CREATED_KEY)
             stop = bisect_left(dated, high, lo=start, key=CREATED_KEY)
-            kept = sorted(dated[start:stop], key=PK_KEY)
-            if len(index.ranges) >= RANGES_KEPT:
-                del index.ranges[next(iter(index.ranges))]  # the oldest asked
-            index.ranges[key] = kept
-        return kept
+            return sorted(dated[start:stop], key=order.key)
+
+        return index.views.get(SortWrites.count, (channel_id, order.name, low, high), listed)
 
     def orders_of(self, user_id: int) -> list[Order]:
         """The user's orders by pk."""

@@ -8,6 +8,9 @@ as read in Saleor's source:
   schema says "Added in Saleor 3.22."); 3.20 filters orders with ``filter: OrderFilterInput``
   only, whose ``created: DateRangeInput`` compares whole days (saleor/graphql/order/filters.py at
   3.20.119: ``filter_created_range`` filters ``created_at__date``, in UTC: ``TIME_ZONE = "UTC"``).
+* How ``customers``, ``orders`` and ``products`` are ordered, and so what their cursors hold
+  (orderings.py): ``OrderSortField.CREATED_AT`` ends with the pk before 3.22, with ``number``
+  since; a default ordering ends with the pk since 3.22.64 / 3.23.23 (see the constants below).
 * Lifecycle events about an app reach the app itself only since Saleor 3.23.5
   (saleor/saleor#19160, commit ae5c2af, first tagged 3.23.5). Before it, APP_STATUS_CHANGED and
   APP_DELETED go through ``get_webhooks_for_event`` like every event: to active apps holding
@@ -45,6 +48,16 @@ METADATA_BUMPS_UPDATED_SINCE = (3, 23, 0)
 # The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
 # 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
 CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
+# `orders(sortBy: {field: CREATED_AT})` sorts by ["created_at", "status", "pk"] before 3.22 and by
+# ["created_at", "status", "number"] since (saleor/graphql/order/sorters.py `OrderSortField`;
+# saleor/saleor#17842, commit 5a6f954, first tagged 3.22.0): a cursor of one is refused by the other
+# (an order's pk is a UUID, `number` an integer).
+ORDER_CREATED_AT_BY_NUMBER_SINCE = (3, 22, 0)
+# A default ordering without `pk` or `id` gets `pk` as its last field, so cursors tell apart rows
+# that tie (saleor/graphql/utils/sorting.py `sort_queryset_by_default`; saleor/saleor#19560, commit
+# aed78a2, on main for 3.24; backported as #19562 and #19561, first tagged 3.22.64 and 3.23.23:
+# 3.23.0 ... 3.23.22 are without it).
+DEFAULT_ORDER_PK_SINCE = ((3, 22, 64), (3, 23, 23))
 
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
@@ -73,3 +86,13 @@ def sends_own_lifecycle_events(version: str) -> bool:
 
 def has_customer_deleted_type(version: str) -> bool:
     return version_tuple(version) >= CUSTOMER_DELETED_TYPE_SINCE
+
+
+def orders_created_at_by_number(version: str) -> bool:
+    return version_tuple(version) >= ORDER_CREATED_AT_BY_NUMBER_SINCE
+
+
+def default_order_ends_with_pk(version: str) -> bool:
+    found = version_tuple(version)
+    in_322, since_323 = DEFAULT_ORDER_PK_SINCE
+    return in_322 <= found < (3, 23, 0) or found >= since_323
