@@ -90,6 +90,19 @@ class Engagement:
         await self.request_sync()
         await Worker(self.services).run_until_idle()
 
+    async def readers(self, count: int) -> None:
+        """`count` more subscribed members, each a Saleor customer."""
+        for i in range(count):
+            email = f"reader{i:02}@example.com"
+            added = await self.shop.mailchimp.call(
+                self.shop.account,
+                "POST",
+                f"/lists/{self.shop.list_id}/members",
+                body={"email_address": email, "status": "subscribed"},
+            )
+            assert added.status == 200, added.body
+            self.customers[email] = self.shop.saleor.store.create_customer(email, "R", "Reader")
+
     def metadata_writes(self) -> list[str]:
         """The customers written so far (one per updatePrivateMetadata)."""
         written = []

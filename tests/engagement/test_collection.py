@@ -291,16 +291,7 @@ async def test_audiences_imported_start_collecting_without_the_reports_page(
 async def test_many_customers_are_written_within_saleors_mutation_limit(e: Engagement) -> None:
     """Saleor refuses a request of more than 4 mutations (MUTATION_COUNT_LIMIT): a run that
     changed two dozen customers writes them all, in requests of at most 4."""
-    for i in range(22):
-        email = f"reader{i}@example.com"
-        added = await e.shop.mailchimp.call(
-            e.shop.account,
-            "POST",
-            f"/lists/{e.shop.list_id}/members",
-            body={"email_address": email, "status": "subscribed"},
-        )
-        assert added.status == 200, added.body
-        e.customers[email] = e.shop.saleor.store.create_customer(email, "R", "Reader")
+    await e.readers(22)
     e.send("Big news", e.at(days=-1))
 
     await e.collect()

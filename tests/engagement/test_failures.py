@@ -35,19 +35,6 @@ class _Failing(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-async def _readers(e: Engagement, count: int) -> None:
-    for i in range(count):
-        email = f"reader{i:02}@example.com"
-        added = await e.shop.mailchimp.call(
-            e.shop.account,
-            "POST",
-            f"/lists/{e.shop.list_id}/members",
-            body={"email_address": email, "status": "subscribed"},
-        )
-        assert added.status == 200, added.body
-        e.customers[email] = e.shop.saleor.store.create_customer(email, "R", "Reader")
-
-
 async def _error(e: Engagement) -> tuple[str, str | None]:
     async with e.services.db.session() as session:
         run = await repository.run_status(session, e.installation_id)
@@ -62,7 +49,7 @@ async def test_a_failed_write_fails_the_run_with_saleors_error_and_the_retry_wri
     not the first, which was marked written when its last request was answered."""
     monkeypatch.setattr(metadata, "REQUESTS_AT_ONCE", 1)
     monkeypatch.setattr(metadata, "PAGE", 8)
-    await _readers(e, 22)  # with Alice and Bob: 24 customers, three pages
+    await e.readers(22)  # with Alice and Bob: 24 customers, three pages
     e.send("Big news", e.at(days=-1))
     e.outbound.inner = _Failing(e.outbound.inner, b"updatePrivateMetadata", 3)
 
