@@ -113,8 +113,11 @@ async def _take_run(services: Services, job: ClaimedJob) -> bool:
         )
         if holder is not None and holder != job.id:
             running = await session.scalar(
-                select(Job.id).where(
-                    Job.id == holder, in_state(JobStatus.RUNNING), Job.locked_until > utcnow()
+                select(Job.id).where(  # the kind too: SQLite may give a purged job's id again
+                    Job.id == holder,
+                    Job.kind == COLLECT_JOB,
+                    in_state(JobStatus.RUNNING),
+                    Job.locked_until > utcnow(),
                 )
             )
             if running is not None:
