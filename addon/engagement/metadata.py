@@ -267,11 +267,11 @@ async def write_changed(
             if not rows:
                 break
             after = rows[-1][0]
-            wanted = [(user_id, items) for user_id, items, _, write in rows if write]
-            page = _PageWrite(rows, len(_batches(wanted)))
+            page_batches = _batches([(uid, items) for uid, items, _, write in rows if write])
+            page = _PageWrite(rows, len(page_batches))
             if page.pending == 0:
                 await mark(page)
-            for batch in _batches(wanted):
+            for batch in page_batches:
                 await batches.put((page, batch))
         for _ in senders:
             await batches.put(None)
