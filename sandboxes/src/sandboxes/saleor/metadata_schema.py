@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .context import Info, api_context
+from .ids import InvalidGlobalId, from_global_id
 from .models import (
     Channel,
     Checkout,
@@ -20,7 +21,7 @@ from .models import (
     utcnow,
 )
 from .order_models import Order, OrderLine
-from .permissions import Viewer
+from .permissions import PermissionDenied, Viewer
 from .reading import unwrap
 from .versions import METADATA_BUMPS_UPDATED_SINCE, version_tuple
 from .voucher_models import Voucher
@@ -165,6 +166,34 @@ UPDATED_FIELD = {
 }
 
 
+def _not_found(message: str) -> dict[str, Any]:
+    return {"errors": [{"field": "id", "message": message, "code": "NOT_FOUND"}], "item": None}
+
+
+def _unresolved(global_id: str, *, private: bool) -> dict[str, Any]:
+    """The answer to an id that names no object, whatever the caller's permissions.
+
+    A user's is the permission check's: Saleor looks the user up to pick the permission before
+    comparing any (saleor/graphql/meta/mutations/base.py `mutate` calls `get_permissions`
+    first; saleor/graphql/meta/permissions.py; the same at 3.20.119, 3.23.28 and main 723cd4e).
+    `private_user_permissions` raises a bare `PermissionDenied()`, which nothing in `mutate`
+    catches: a top-level error at the field's path (its alias), the field null, the request's
+    other fields still run. `public_user_permissions` raises a ValidationError, which `mutate`
+    turns into the mutation's own error. Another type's missing object is `get_instance`'s
+    NOT_FOUND ("Couldn't resolve to a node"); Saleor compares its type's permission first,
+    which the sandbox does not (the app writes users' metadata only).
+    """
+    try:
+        type_name, pk = from_global_id(global_id)
+    except InvalidGlobalId:
+        type_name, pk = "", ""
+    if type_name == "User" and pk.isdigit():
+        if private:
+            raise PermissionDenied()
+        return _not_found("Couldn't resolve user.")
+    return _not_found(f"Couldn't resolve to a node: {global_id}")
+
+
 def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
     def resolve(
         root: Any,
@@ -176,16 +205,7 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
         context = api_context(info)
         item = context.store.resolve_global_id(id)
         if item is None:
-            return {
-                "errors": [
-                    {
-                        "field": "id",
-                        "message": f"Couldn't resolve to a node: {id}",
-                        "code": "NOT_FOUND",
-                    }
-                ],
-                "item": None,
-            }
+            return _unresolved(id, private=private)
         if not _owns(context.viewer, item, private=private):
             needed = (
                 private_metadata_permissions(item)
