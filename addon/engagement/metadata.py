@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.engagement.models import EngagementMember, EngagementOrder
 from addon.engagement.saleor_models import parse_writes
 from addon.engagement.views import money
-from addon.saleor.client import SaleorQueryError
+from addon.saleor.client import SaleorError, SaleorQueryError
 from addon.services import Services
 from addon.tasks import side_by_side
 
@@ -162,7 +162,8 @@ async def _send(
     token: SecretStr,
     batch: list[tuple[str, dict[str, str]]],
 ) -> set[str]:
-    """Write a batch (`BATCH` at once, or one); answer the customers Saleor no longer has."""
+    """Write a batch (`BATCH` at once, or one); answer the customers not to write again: those
+    Saleor no longer has (or that the app may not write, a staff account)."""
     document = (
         "engagement_write_metadata" if len(batch) == BATCH else "engagement_write_metadata_one"
     )
@@ -170,18 +171,28 @@ async def _send(
     for index, (user_id, items) in enumerate(batch):
         variables[f"id{index}"] = user_id
         variables[f"input{index}"] = [{"key": k, "value": v} for k, v in items.items()]
+    failed: SaleorQueryError | None = None
     try:
         data = await services.saleor.execute(api_url, token, document, variables)
     except SaleorQueryError as exc:
-        # A customer deleted meanwhile fails its own field only; anything else is the run's.
+        # A field that failed is null, with its error at its alias; the others were written.
         if exc.data is None:
             raise
-        data = exc.data
+        data, failed = exc.data, exc
     writes = parse_writes(document, data)
-    gone = set()
+    gone: set[str] = set()
+    denied: set[str] = set()
     for index, (user_id, _) in enumerate(batch):
-        result = writes.get(f"w{index}")
-        if result is None or result.not_found:
+        alias = f"w{index}"
+        result = writes.get(alias)
+        if result is None:
+            # Saleor resolves the customer before comparing permissions: a customer deleted
+            # meanwhile is a bare PermissionDenied at the alias, not a NOT_FOUND
+            # (saleor/graphql/meta/permissions.py `private_user_permissions`, 3.20 to main).
+            if failed is None or not failed.denied_at(alias):
+                raise failed or SaleorError(f"Saleor's answer to {document} has no {alias}.")
+            denied.add(user_id)
+        elif result.not_found:
             gone.add(user_id)
         elif result.errors:
             raise SaleorQueryError(
@@ -189,7 +200,12 @@ async def _send(
                 [e.model_dump() for e in result.errors],
                 data,
             )
-    return gone
+    if denied and len(gone) + len(denied) == len(batch):
+        # Nothing written: a refused app (deactivated, uninstalled) looks the same. Reading
+        # customers raises SaleorPermissionDenied then, which fails the run (the pages not
+        # marked are written by its retry) instead of marking them all gone.
+        await services.saleor.execute(api_url, token, "engagement_customers", {"first": 1})
+    return gone | denied
 
 
 def _batches(items: list[tuple[str, dict[str, str]]]) -> list[list[tuple[str, dict[str, str]]]]:

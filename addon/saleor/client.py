@@ -42,6 +42,20 @@ class SaleorQueryError(SaleorError):
         self.errors = errors
         self.data = data
 
+    def errors_at(self, field: str) -> list[dict[str, Any]]:
+        """The errors of one top-level field, by its response key (alias): a field whose
+        resolver raised is null in `data`, and its error's `path` starts with that key."""
+        return [
+            e
+            for e in self.errors
+            if isinstance(e, dict) and isinstance(e.get("path"), list) and e["path"][:1] == [field]
+        ]
+
+    def denied_at(self, field: str) -> bool:
+        """Whether that field failed only for lack of a permission (PermissionDenied)."""
+        errors = self.errors_at(field)
+        return bool(errors) and all(_error_code(e) == PERMISSION_DENIED for e in errors)
+
 
 class SaleorPermissionDenied(SaleorQueryError):
     """Saleor refused for lack of a permission (``extensions.exception.code`` is
