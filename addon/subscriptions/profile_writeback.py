@@ -141,6 +141,13 @@ async def handle_write_profile(
                 _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
     except SaleorPermissionDenied as exc:
         # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
-        logger.warning("Mapped fields not written back to the Saleor customer: %s", exc)
+        # It is also how Saleor answers the private metadata of a customer deleted since it
+        # was found: `private_user_permissions` raises PermissionDenied for a user it cannot
+        # find (saleor/graphql/meta/permissions.py, 3.20.119 to main).
+        logger.warning(
+            "Mapped fields not written back to the Saleor customer "
+            "(deleted meanwhile, or one the app may not write): %s",
+            exc,
+        )
     except SaleorQueryError as exc:
         raise ProfileWriteFailed(f"Saleor refused the mapped fields: {exc}") from exc
