@@ -12,36 +12,55 @@ from typing import Any
 
 from pydantic import Field
 
+from .bodies import AddressIn, BodyIn, given
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import field_invalid, forgotten_email, invalid_resource, not_found
 from .member_rules import EMAIL_RE, check_address_accepted, new_member, set_status
 from .models import Customer, MemberStatus
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import StoreData, subscriber_hash
 
 router = Router()
 
 
 class CustomerIn(BodyIn):
-    id: str
+    """A customer to create or put (`E_commerce_Customer_3`, `_4`)."""
+
+    # "A unique identifier for the customer. Limited to 50 characters." (maxLength 50, since
+    # mailchimp/mailchimp-client-lib-codegen#132; Mailchimp answered an order's longer
+    # `customer.id` with a 404, codegen#128: refused here with the 400 of a broken schema).
+    id: str = Field(max_length=50)
     email_address: str
     opt_in_status: bool
     company: str = ""
     first_name: str = ""
     last_name: str = ""
-    address: dict[str, Any] = Field(default_factory=dict)
+    address: AddressIn = Field(default_factory=AddressIn)
 
 
 class CustomerRef(BodyIn):
-    """The ``customer`` of an order or cart: an id plus, for a new customer, the details."""
+    """The ``customer`` of an order or cart: an id plus, for a new customer, the details (only
+    those it gives are taken: `customer_fields`)."""
 
-    id: str
-    email_address: str | None = None
-    opt_in_status: bool | None = None
-    company: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    address: dict[str, Any] | None = None
+    id: str = Field(max_length=50)  # as a customer's (`E_commerce_Order_1.customer.id`)
+    email_address: str = ""
+    opt_in_status: bool = False
+    company: str = ""
+    first_name: str = ""
+    last_name: str = ""
+    address: AddressIn = Field(default_factory=AddressIn)
+
+
+def customer_fields(payload: CustomerIn | CustomerRef) -> dict[str, Any]:
+    """A customer's fields from a body: all of a `CustomerIn`'s (a PUT replaces the customer),
+    those a `CustomerRef` gives; of an address, the parts it gives."""
+    if isinstance(payload, CustomerIn):
+        fields = dict(payload.__dict__)  # as validated (`save_customer` validates anew)
+    else:
+        fields = {name: getattr(payload, name) for name in payload.model_fields_set}
+    if "address" in fields:
+        fields["address"] = given(payload.address)
+    return fields
 
 
 def render_customer(data: StoreData, customer: Customer) -> dict[str, Any]:
@@ -132,7 +151,7 @@ def post_customer(request: ApiRequest) -> dict[str, Any]:
     payload = request.parse(CustomerIn)
     if payload.id in data.customers:
         raise already_exists("customer")
-    return render_customer(data, save_customer(request, data, dict(payload.__dict__)))
+    return render_customer(data, save_customer(request, data, customer_fields(payload)))
 
 
 @router.route("GET", f"{STORE}/customers")
@@ -155,7 +174,7 @@ def get_customer(request: ApiRequest) -> dict[str, Any]:
 def put_customer(request: ApiRequest) -> dict[str, Any]:
     data = store_data(request)
     payload = request.parse(CustomerIn)
-    fields = {**payload.__dict__, "id": request.params["customer_id"]}
+    fields = {**customer_fields(payload), "id": request.params["customer_id"]}
     return render_customer(data, save_customer(request, data, fields))
 
 
@@ -164,7 +183,7 @@ def patch_customer(request: ApiRequest) -> dict[str, Any]:
     data, found = _customer(request)
     body = {k: v for k, v in request.json_object().items() if k in CustomerIn.model_fields}
     payload = request.parse(CustomerIn, {**found.model_dump(), **body, "id": found.id})
-    return render_customer(data, save_customer(request, data, payload.model_dump()))
+    return render_customer(data, save_customer(request, data, customer_fields(payload)))
 
 
 @router.route("DELETE", f"{STORE}/customers/{{customer_id}}")

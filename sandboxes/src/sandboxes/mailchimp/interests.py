@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bodies import BodyIn
 from .errors import invalid_resource, not_found
 from .lists import list_data
 from .models import Interest, InterestCategory, InterestType
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import ListData
 
 router = Router()

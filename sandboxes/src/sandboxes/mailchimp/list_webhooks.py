@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bodies import BodyIn
 from .errors import field_invalid, invalid_resource, not_found
 from .lists import list_data
 from .models import ListWebhook, WebhookEvents, WebhookSources
-from .routing import ApiRequest, BodyIn, Router
+from .routing import ApiRequest, Router
 from .state import ListData
 from .webhooks import verify_url
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from .bodies import BodyIn
 from .errors import not_found
 from .merge_values import DEFAULT_OPTIONS
 from .models import AudienceList, MarketingPermission, MergeField
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import AccountData, ListData
 
 router = Router()

@@ -10,8 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
+from .bodies import BodyIn, given, refuse_null
 from .errors import (
     FieldError,
     forgotten_email,
@@ -26,31 +25,54 @@ from .routing import ApiRequest
 from .state import ConfirmationEmail, ListData, subscriber_hash
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A member's status as a POST or PUT sets it (`Add_List_Members_1.status`), and as a PATCH does
+# (`Add_List_Members_3.status`: no "transactional").
 ApiStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"]
+PatchStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending"]
 COMPLIANCE_STATES = ("unsubscribed", "cleaned")
 
 
-class PermissionIn(BaseModel):
+class PermissionIn(BodyIn):
     marketing_permission_id: str
     enabled: bool = False
 
 
-class MemberFields(BaseModel):
-    """Fields that POST, PUT and PATCH share."""
+class LocationIn(BodyIn):
+    """`Add_List_Members_2.location`: coordinates, numbers."""
 
-    model_config = ConfigDict(extra="ignore")
+    latitude: float = 0.0
+    longitude: float = 0.0
+
+
+class MemberFields(BodyIn):
+    """Fields that POST, PUT and PATCH share (`Add_List_Members_1`, `_2`, `_3`): typed as the
+    spec types them, `merge_fields` values aside (the spec types them as objects, Mailchimp
+    takes strings and numbers: `merge_values.py` checks them against the audience's fields)."""
 
     email_type: Literal["html", "text"] | None = None
     merge_fields: dict[str, Any] | None = None
     interests: dict[str, bool] | None = None
     language: str | None = None
     vip: bool | None = None
-    location: dict[str, Any] | None = None
+    location: LocationIn | None = None
     marketing_permissions: list[PermissionIn] | None = None
     ip_signup: str | None = None
     timestamp_signup: str | None = None
     ip_opt: str | None = None
     timestamp_opt: str | None = None
+    _null = refuse_null(
+        "email_type",
+        "merge_fields",
+        "interests",
+        "language",
+        "vip",
+        "location",
+        "marketing_permissions",
+        "ip_signup",
+        "timestamp_signup",
+        "ip_opt",
+        "timestamp_opt",
+    )
 
 
 def check_email(email: str) -> None:
@@ -106,7 +128,7 @@ def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: Me
         if value is not None:
             setattr(member, name, value)
     if fields.location is not None:
-        member.location = {**member.location, **fields.location}
+        member.location = {**member.location, **given(fields.location)}
     first = member.merge_fields.get("FNAME") or ""
     last = member.merge_fields.get("LNAME") or ""
     member.full_name = f"{first} {last}".strip()

@@ -13,8 +13,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
+from .bodies import BodyIn, refuse_null
 from .errors import (
     FieldError,
     MailchimpError,
@@ -27,6 +28,7 @@ from .lists import list_data
 from .member_rules import (
     ApiStatus,
     MemberFields,
+    PatchStatus,
     apply_fields,
     check_address_accepted,
     check_email,
@@ -52,11 +54,15 @@ class MemberUpsert(MemberFields):
     email_address: str
     status_if_new: ApiStatus
     status: ApiStatus | None = None
+    _null_status = refuse_null("status")
 
 
 class MemberPatch(MemberFields):
     email_address: str | None = None
-    status: ApiStatus | None = None
+    # The spec's enum for a PATCH (`Add_List_Members_3.status`) has no "transactional": only
+    # a PUT's `status_if_new`/`status` or the e-commerce API makes a transactional contact.
+    status: PatchStatus | None = None
+    _null_patch = refuse_null("email_address", "status")
 
 
 def render_member(data: ListData, member: Member) -> dict[str, Any]:
@@ -225,12 +231,12 @@ def delete_member_permanently(request: ApiRequest) -> None:
 # --- tags -----------------------------------------------------------------------------------
 
 
-class TagIn(BaseModel):
+class TagIn(BodyIn):
     name: str
     status: Literal["active", "inactive"]
 
 
-class TagsIn(BaseModel):
+class TagsIn(BodyIn):
     tags: list[TagIn]
     is_syncing: bool = False
 

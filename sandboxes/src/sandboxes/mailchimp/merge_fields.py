@@ -2,33 +2,57 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import Field
+
+from .bodies import BodyIn, given, refuse_null
 from .errors import field_invalid, invalid_resource, not_found
 from .lists import list_data
 from .merge_values import DEFAULT_OPTIONS
 from .models import MergeField
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import ListData
 
 router = Router()
 
-MERGE_FIELD_TYPES = frozenset(
-    {"text", "number", "address", "phone", "date", "url", "imageurl", "radio", "dropdown"}
-    | {"birthday", "zip"}
-)
+# The spec's enum of merge field types (`Merge_Field_1.type`).
+MergeFieldType = Literal[
+    "text",
+    "number",
+    "address",
+    "phone",
+    "date",
+    "url",
+    "imageurl",
+    "radio",
+    "dropdown",
+    "birthday",
+    "zip",
+]
+
+
+class MergeOptionsIn(BodyIn):
+    """`Merge_Field_1.options`: what some types take (a phone's format, a list's choices...)."""
+
+    default_country: int = 0
+    phone_format: str = ""
+    date_format: str = ""
+    choices: list[str] = Field(default_factory=list)
+    size: int = 0
 
 
 class MergeFieldIn(BodyIn):
     tag: str | None = None
     name: str
-    type: str
+    type: MergeFieldType
     required: bool = False
     default_value: str = ""
     public: bool = True
     display_order: int | None = None
-    options: dict[str, Any] = {}
+    options: MergeOptionsIn = Field(default_factory=MergeOptionsIn)
     help_text: str = ""
+    _null = refuse_null("tag", "display_order")
 
 
 def _merge_field(request: ApiRequest) -> tuple[ListData, MergeField]:
@@ -58,8 +82,6 @@ def get_merge_fields(request: ApiRequest) -> dict[str, Any]:
 def post_merge_field(request: ApiRequest) -> dict[str, Any]:
     data = list_data(request.account, request.params["list_id"])
     payload = request.parse(MergeFieldIn)
-    if payload.type not in MERGE_FIELD_TYPES:  # the API's enum of merge field types
-        raise field_invalid("type", f"Value '{payload.type}' is not a valid merge field type.")
     tag = (payload.tag or payload.name).upper().replace(" ", "")[:10]
     if any(f.tag == tag for f in data.merge_fields.values()):
         raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
@@ -73,7 +95,10 @@ def post_merge_field(request: ApiRequest) -> dict[str, Any]:
             "tag": tag,
             "display_order": payload.display_order or merge_id + 1,
             # Mailchimp fills in the options a type has (date formats, phone format...).
-            "options": {**DEFAULT_OPTIONS.get(payload.type, {}), **payload.options},
+            "options": {
+                **DEFAULT_OPTIONS.get(payload.type, {}),
+                **given(payload.options),
+            },
         },
     )
     data.merge_fields[merge_id] = field

@@ -12,6 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
 
+from .bodies import BodyIn, refuse_null
+
 MemberStatus = Literal[
     "subscribed", "unsubscribed", "cleaned", "pending", "transactional", "archived"
 ]
@@ -162,7 +164,9 @@ class Member(OmitsUnset):
     status_before_archive: MemberStatus | None = Field(default=None, exclude=True)
 
 
-class WebhookEvents(BaseModel):
+# A webhook's events and sources are given in its body as they are answered (`Add_Webhook`):
+# booleans, strictly (`BodyIn`).
+class WebhookEvents(BodyIn):
     subscribe: bool = True
     unsubscribe: bool = True
     profile: bool = True
@@ -171,7 +175,7 @@ class WebhookEvents(BaseModel):
     campaign: bool = True
 
 
-class WebhookSources(BaseModel):
+class WebhookSources(BodyIn):
     user: bool = True
     admin: bool = True
     api: bool = False
@@ -341,14 +345,16 @@ class Cart(BaseModel):
     updated_at: str
 
 
-class BatchOperation(BaseModel):
-    """One operation of ``POST /batches``, validated as it is submitted and kept as it is."""
+class BatchOperation(BodyIn):
+    """One operation of ``POST /batches``, validated as it is submitted (strictly, as the
+    spec's `postBatches_request.operations` types it) and kept as it is."""
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"]
     path: str
     params: dict[str, Any] = Field(default_factory=dict)
     body: str = ""
     operation_id: str | None = None
+    _null = refuse_null("operation_id")
 
 
 class BatchResult(BaseModel):

@@ -10,11 +10,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .customers import CustomerRef, render_customer, save_customer
+from .bodies import BodyIn, OrderAddressIn, given, refuse_null
+from .customers import CustomerRef, customer_fields, render_customer, save_customer
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, field_invalid, not_found
 from .models import Cart, Customer, Line, Order, Product, Variant
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
 router = Router()
@@ -29,12 +30,33 @@ class LineIn(BodyIn):
     discount: float = 0.0
 
 
+class LinePatchIn(BodyIn):
+    """A line of an order's or a cart's PATCH (`E_commerce_Order_2.lines`): nothing required."""
+
+    id: str = ""
+    product_id: str = ""
+    product_variant_id: str = ""
+    quantity: int = 0
+    price: float = 0.0
+    discount: float = 0.0
+
+
+class LinesPatchIn(BodyIn):
+    lines: list[LinePatchIn] = Field(default_factory=list)
+
+
 class PromoIn(BodyIn):
     """An order's promo (OpenAPI `Promos_inner_1`): all three required, `type` an enum."""
 
     code: str
     amount_discounted: float
     type: Literal["fixed", "percentage"]
+
+
+class OutreachIn(BodyIn):
+    """`E_commerce_Order_1.outreach`: the campaign or outreach the order is credited to."""
+
+    id: str = ""
 
 
 class OrderIn(BodyIn):
@@ -50,17 +72,20 @@ class OrderIn(BodyIn):
     discount_total: float = 0.0
     tax_total: float = 0.0
     shipping_total: float = 0.0
-    tracking_code: str = ""
+    # The spec's enum (`E_commerce_Order_1.tracking_code`): "prec" only, and no "".
+    tracking_code: Literal["prec"] | None = None
     processed_at_foreign: str = ""
     cancelled_at_foreign: str = ""
     updated_at_foreign: str = ""
-    shipping_address: dict[str, Any] = Field(default_factory=dict)
-    billing_address: dict[str, Any] = Field(default_factory=dict)
+    shipping_address: OrderAddressIn = Field(default_factory=OrderAddressIn)
+    billing_address: OrderAddressIn = Field(default_factory=OrderAddressIn)
     promos: list[PromoIn] = Field(default_factory=list)
     lines: list[LineIn]
+    outreach: OutreachIn | None = None  # not kept
     tracking_number: str = ""
     tracking_carrier: str = ""
     tracking_url: str = ""
+    _null = refuse_null("tracking_code", "outreach")
 
 
 class CartIn(BodyIn):
@@ -75,6 +100,7 @@ class CartIn(BodyIn):
 
 
 _CUSTOMER = {"customer"}  # never changed
+UNSET = frozenset(Order.omit_when_unset)
 
 
 def _variant_of(product: Product, variant_id: str) -> Variant | None:
@@ -114,8 +140,7 @@ def _lines(data: StoreData, lines: list[LineIn]) -> list[Line]:
 
 
 def _order_customer(request: ApiRequest, data: StoreData, ref: CustomerRef) -> Customer:
-    # `ref.model_dump(exclude_none=True)` without the copy: `save_customer` validates anew.
-    fields = {name: value for name, value in ref.__dict__.items() if value is not None}
+    fields = customer_fields(ref)
     if ref.id not in data.customers:
         if not ref.email_address:
             raise field_invalid(
@@ -198,7 +223,7 @@ def post_order(request: ApiRequest) -> dict[str, Any]:
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     order = Order(
-        **payload.model_dump(exclude={"customer", "lines"}),
+        **_order_fields(payload),
         customer=customer,
         store_id=data.info.id,
         lines=lines,
@@ -232,21 +257,55 @@ def _merge_lines(existing: list[Line], body: list[Any]) -> list[dict[str, Any]]:
     return list(by_id.values())
 
 
+def _patched(
+    request: ApiRequest, stored: dict[str, Any], customer_id: str, lines: list[Line]
+) -> dict[str, Any]:
+    """An order's or a cart's PATCH applied to its stored fields, to be validated whole. The
+    body's lines are checked as the spec types them (`E_commerce_Order_2.lines`) whether or not
+    they name a line: only those that do are merged (by id)."""
+    body = request.json_object()
+    merged = {**stored, **body, "id": stored["id"]}
+    customer = body.get("customer", {})
+    merged["customer"] = {"id": customer_id, **customer} if isinstance(customer, dict) else customer
+    if isinstance(body.get("lines"), list):
+        request.parse(LinesPatchIn, {"lines": body["lines"]})
+        merged["lines"] = _merge_lines(lines, body["lines"])
+    return merged
+
+
+def _order_fields(payload: OrderIn) -> dict[str, Any]:
+    """What an order keeps of its body (the customer and lines are made apart): the parts of
+    its addresses it gives, its tracking code if any."""
+    fields = payload.model_dump(exclude=_NOT_KEPT)
+    fields["shipping_address"] = given(payload.shipping_address)
+    fields["billing_address"] = given(payload.billing_address)
+    if payload.tracking_code is not None:
+        fields["tracking_code"] = payload.tracking_code
+    return fields
+
+
+_NOT_KEPT = {
+    "customer",
+    "lines",
+    "outreach",
+    "tracking_code",
+    "shipping_address",
+    "billing_address",
+}
+
+
 @router.route("PATCH", f"{STORE}/orders/{{order_id}}")
 def patch_order(request: ApiRequest) -> dict[str, Any]:
     data, found = _order(request)
-    body = request.json_object()
-    merged = {**found.model_dump(), **body, "id": found.id}
-    merged["customer"] = {"id": found.customer.id, **(body.get("customer") or {})}
-    if isinstance(body.get("lines"), list):
-        merged["lines"] = _merge_lines(found.lines, body["lines"])
-    payload = request.parse(OrderIn, merged)
+    # Unset dates and tracking code are stored as "" (which the body may not send).
+    stored = {k: v for k, v in found.model_dump().items() if v != "" or k not in UNSET}
+    payload = request.parse(OrderIn, _patched(request, stored, found.customer.id, found.lines))
     _check_campaign(request, data, payload.campaign_id)
     _check_promos(data, payload.promos)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     order = Order(
-        **payload.model_dump(exclude={"customer", "lines"}),
+        **_order_fields(payload),
         customer=customer,
         store_id=data.info.id,
         lines=lines,
@@ -314,11 +373,7 @@ def get_cart(request: ApiRequest) -> dict[str, Any]:
 @router.route("PATCH", f"{STORE}/carts/{{cart_id}}")
 def patch_cart(request: ApiRequest) -> dict[str, Any]:
     data, found = _cart(request)
-    body = request.json_object()
-    merged = {**found.model_dump(), **body, "id": found.id}
-    merged["customer"] = {"id": found.customer.id, **(body.get("customer") or {})}
-    if isinstance(body.get("lines"), list):
-        merged["lines"] = _merge_lines(found.lines, body["lines"])
+    merged = _patched(request, found.model_dump(), found.customer.id, found.lines)
     cart = _build_cart(request, data, request.parse(CartIn, merged), found.created_at)
     data.carts[cart.id] = cart
     return render_cart(data, cart)

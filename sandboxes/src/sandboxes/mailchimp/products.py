@@ -6,10 +6,11 @@ from typing import Any
 
 from pydantic import Field
 
+from .bodies import BodyIn
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import not_found
 from .models import Product, ProductImage, Variant
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
 router = Router()
@@ -45,6 +46,11 @@ class ProductIn(BodyIn):
     variants: list[VariantIn] = Field(min_length=1)
     images: list[ImageIn] = Field(default_factory=list)
     published_at_foreign: str = ""
+
+
+# A variant standing in for a patched product's own while the rest of the patch is checked
+# (a product needs one, and a PATCH need not send any).
+STAND_IN = [{"id": "x", "title": "x"}]
 
 
 def _variant(request: ApiRequest, payload: VariantIn, existing: Variant | None) -> Variant:
@@ -104,7 +110,8 @@ def patch_product(request: ApiRequest) -> dict[str, Any]:
     # ones). No deep copy: it was a sixth of the sandboxes' CPU in a burst of product patches.
     kept = found.model_dump(exclude={"variants", "images"})
     merged = {**kept, **{k: v for k, v in body.items() if k in simple}}
-    request.parse(ProductIn, {**merged, "variants": [{"id": "x", "title": "x"}], "images": []})
+    # Checked apart, as a product they cannot make alone: its variants and images (below).
+    request.parse(ProductIn, {**merged, "variants": STAND_IN, "images": []})
     product = Product.model_validate({**merged, "variants": found.variants, "images": found.images})
     if "variants" in body:
         variants = request.parse(ProductIn, {**merged, "variants": body["variants"]}).variants
@@ -113,7 +120,9 @@ def patch_product(request: ApiRequest) -> dict[str, Any]:
             by_id[variant.id] = _variant(request, variant, by_id.get(variant.id))
         product.variants = list(by_id.values())
     if "images" in body:
-        images = request.parse(ProductIn, {**merged, "images": body["images"]}).images
+        images = request.parse(
+            ProductIn, {**merged, "variants": STAND_IN, "images": body["images"]}
+        ).images
         product.images = [ProductImage(**i.model_dump()) for i in images]
     data.products[product.id] = product
     return render_product(product)

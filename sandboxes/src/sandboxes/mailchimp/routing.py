@@ -12,8 +12,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from .bodies import json_type, validation_errors
 from .errors import (
     FieldError,
     MailchimpError,
@@ -55,7 +56,12 @@ class ApiRequest:
     def json_object(self) -> dict[str, Any]:
         if not isinstance(self.body, dict):
             raise invalid_resource(
-                errors=[FieldError(field="", message="Schema describes object, NULL found instead")]
+                errors=[
+                    FieldError(
+                        field="",
+                        message=f"Schema describes object, {json_type(self.body)} found instead",
+                    )
+                ]
             )
         return self.body
 
@@ -69,22 +75,6 @@ class ApiRequest:
 
     def flag(self, name: str) -> bool:
         return self.query.get(name, "").lower() == "true"
-
-
-class BodyIn(BaseModel):
-    """A request body's model: fields it does not declare are ignored."""
-
-    model_config = ConfigDict(extra="ignore")
-
-
-def validation_errors(exc: ValidationError) -> list[FieldError]:
-    errors: list[FieldError] = []
-    for err in exc.errors():
-        loc = ".".join(str(part) for part in err["loc"])
-        blank = err["type"] == "missing"
-        message = "This value should not be blank." if blank else str(err["msg"])
-        errors.append(FieldError(field=loc, message=message))
-    return errors
 
 
 HandlerResult = dict[str, Any] | ApiResult | None

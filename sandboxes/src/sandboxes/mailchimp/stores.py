@@ -9,10 +9,11 @@ from typing import Any
 
 from pydantic import Field
 
+from .bodies import BodyIn, StoreAddressIn, given
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import field_invalid
 from .models import Store
-from .routing import ApiRequest, BodyIn, Router, paginate
+from .routing import ApiRequest, Router, paginate
 from .sites import store_created, store_deleted, store_fields
 from .state import AccountData, StoreData
 
@@ -32,7 +33,12 @@ class StoreIn(BodyIn):
     primary_locale: str = ""
     timezone: str = ""
     phone: str = ""
-    address: dict[str, Any] = Field(default_factory=dict)
+    address: StoreAddressIn = Field(default_factory=StoreAddressIn)
+
+
+def _fields(payload: StoreIn) -> dict[str, Any]:
+    """What a store keeps of its body (the parts of its address it gives)."""
+    return {**payload.model_dump(exclude={"address"}), "address": given(payload.address)}
 
 
 def render_store(data: StoreData, account: AccountData) -> dict[str, Any]:
@@ -47,7 +53,7 @@ def post_store(request: ApiRequest) -> dict[str, Any]:
     if payload.list_id not in request.account.lists:
         raise field_invalid("list_id", "The list_id provided does not exist in the account.")
     info = Store(
-        **{**payload.model_dump(), "currency_code": payload.currency_code.upper()},
+        **{**_fields(payload), "currency_code": payload.currency_code.upper()},
         created_at=now(request),
         updated_at=now(request),
     )
@@ -76,14 +82,14 @@ def patch_store(request: ApiRequest) -> dict[str, Any]:
     body = request.json_object()
     if "list_id" in body and body["list_id"] != data.info.list_id:
         raise field_invalid("list_id", "The list_id of a store cannot be changed.")
-    if "currency_code" in body and str(body["currency_code"]).upper() != data.info.currency_code:
+    merged = {**data.info.model_dump(), **body, "id": data.info.id, "list_id": data.info.list_id}
+    payload = request.parse(StoreIn, merged)
+    if payload.currency_code.upper() != data.info.currency_code:
         raise field_invalid(
             "currency_code", "The currency_code of a store cannot be changed once it is set."
         )
-    merged = {**data.info.model_dump(), **body, "id": data.info.id, "list_id": data.info.list_id}
-    payload = request.parse(StoreIn, merged)
     data.info = Store(
-        **{**payload.model_dump(), "currency_code": data.info.currency_code},
+        **{**_fields(payload), "currency_code": data.info.currency_code},
         created_at=data.info.created_at,
         updated_at=now(request),
     )

@@ -1,0 +1,169 @@
+"""Request bodies as strict as Mailchimp's: the base of every body model, the address shapes
+several resources share, and the ``errors`` array of a refused body.
+
+Mailchimp validates a body against the JSON schema of its operation before anything else
+(its OpenAPI spec, shared/contracts/mailchimp-marketing.json, is that schema), and answers a
+body it refuses with 400 "Invalid Resource" and one ``{field, message}`` per problem:
+
+* a value of another JSON type: "Schema describes string, boolean found instead"
+  (mailchimp/mc-magento#81), "Schema describes object, array found instead"
+  (VingtCinq/python-mailchimp#56), "Schema describes string, NULL found instead"
+  (drewm/mailchimp-api#179). No value is converted (pydantic's strict mode): "12" is not a
+  number, 1 or "true" not a boolean, 12.0 not an integer, and ``null`` is none of them (the
+  spec makes no request field of the app's writes nullable);
+* a value outside an ``enum``: "Data presented is not one of the accepted values: subscribed,
+  unsubscribed, cleaned, pending." (a member's ``status``, quoted in client libraries' tests);
+* a string over its ``maxLength`` (an e-commerce customer's ``id``: 50): Mailchimp's wording is
+  not published; the sandbox words it like its other length checks;
+* a required field left out: Mailchimp answers "Required fields were not provided: ..."
+  (drewm/mailchimp-api#179); the sandbox names the field itself ("This value should not be
+  blank."), as its other refusals of a blank field do.
+
+Fields the spec does not declare are ignored (Mailchimp ignores them too).
+"""
+
+from __future__ import annotations
+
+import re
+import types
+import typing
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+
+from .errors import FieldError
+
+# The JSON type a pydantic error type says a value should have.
+_EXPECTED = {
+    "string_type": "string",
+    "int_type": "integer",
+    "int_from_float": "integer",
+    "float_type": "number",
+    "bool_type": "boolean",
+    "model_type": "object",
+    "model_attributes_type": "object",
+    "dict_type": "object",
+    "list_type": "array",
+}
+
+
+def json_type(value: object) -> str:
+    """A JSON value's type, as Mailchimp's messages name it."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _declared(annotation: Any) -> str:
+    """The JSON type of a field's annotation (``str | None`` -> string)."""
+    origin = typing.get_origin(annotation)
+    if origin in (Union, types.UnionType):
+        kinds = [_declared(a) for a in typing.get_args(annotation) if a is not type(None)]
+        return kinds[0] if len(kinds) == 1 else "a value"
+    if origin is Literal:
+        return json_type(typing.get_args(annotation)[0])
+    base = origin or annotation
+    if base is bool:
+        return "boolean"
+    for python, kind in ((str, "string"), (int, "integer"), (float, "number"), (list, "array")):
+        if isinstance(base, type) and issubclass(base, python):
+            return kind
+    return "object"
+
+
+class BodyIn(BaseModel):
+    """A request body's model (or a part of one): the JSON types as sent.
+
+    A field whose default is not ``None`` refuses ``null`` by its type; one that defaults to
+    ``None`` (to tell a field left out) refuses it through :func:`refuse_null`. A part of a
+    body stored as given is dumped with :func:`given`.
+    """
+
+    model_config = ConfigDict(extra="ignore", strict=True)
+
+
+def _not_null(cls: type[BaseModel], value: object, info: ValidationInfo) -> object:
+    # Only a field the body gives is validated (a default is not): this is an explicit `null`.
+    if value is None and info.field_name is not None:
+        declared = _declared(cls.model_fields[info.field_name].annotation)
+        message = "Schema describes {declared}, NULL found instead"
+        raise PydanticCustomError("null_type", message, {"declared": declared})
+    return value
+
+
+def refuse_null(*fields: str) -> Any:
+    """A validator (assigned in a model's body) refusing ``null`` for ``fields``, which default
+    to ``None`` when left out: the spec makes none of the app's request fields nullable. Per
+    field, not for every field of every model: a validator in Python costs about as much as
+    the rest of an order's validation."""
+    return field_validator(*fields, mode="before")(_not_null)
+
+
+def given(part: BaseModel) -> dict[str, Any]:
+    """The fields a body part gives (an address's parts it leaves out stay out)."""
+    return part.model_dump(exclude_unset=True)
+
+
+def _message(error: Any) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "This value should not be blank."
+    if kind in _EXPECTED:
+        return f"Schema describes {_EXPECTED[kind]}, {json_type(error['input'])} found instead"
+    if kind == "literal_error":
+        accepted = re.findall(r"'([^']*)'", str(error["ctx"]["expected"]))
+        return f"Data presented is not one of the accepted values: {', '.join(accepted)}."
+    if kind == "string_too_long":
+        limit = error["ctx"]["max_length"]
+        return f"This value is too long. It should have {limit} characters or less."
+    return str(error["msg"])
+
+
+def validation_errors(exc: ValidationError) -> list[FieldError]:
+    """The ``errors`` array of Mailchimp's answer to a body ``exc`` refused."""
+    return [
+        FieldError(field=".".join(str(part) for part in error["loc"]), message=_message(error))
+        for error in exc.errors()
+    ]
+
+
+# --- addresses ------------------------------------------------------------------------------
+# The spec's address objects: every part a string, coordinates numbers, none required. What is
+# stored of one is what it gives (`given`).
+
+
+class AddressIn(BodyIn):
+    """A customer's address (`E_commerce_Customer_3.address` and the like)."""
+
+    address1: str = ""
+    address2: str = ""
+    city: str = ""
+    province: str = ""
+    province_code: str = ""
+    postal_code: str = ""
+    country: str = ""
+    country_code: str = ""
+
+
+class StoreAddressIn(AddressIn):
+    """A store's address (`E_commerce_Store_1.address`): with its coordinates."""
+
+    longitude: float = 0.0
+    latitude: float = 0.0
+
+
+class OrderAddressIn(StoreAddressIn):
+    """An order's shipping or billing address (`E_commerce_Order_1.shipping_address`)."""
+
+    name: str = ""
+    phone: str = ""
+    company: str = ""
