@@ -80,6 +80,14 @@ _PAGES = text(
     " FROM pg_class WHERE oid = to_regclass(:table)"
 )
 GROWN_FROM = 64
+# SQLite's own memory, per connection (a worker holds a dozen): its page cache (2 MiB by
+# default) and the driver's prepared statements (the last 128 kept). A multi-row INSERT
+# (SQLAlchemy's "insertmanyvalues", 1,000 rows by default) is another statement for each row
+# count, 1.4 MB prepared at 1,000 rows of 10 columns. Kept, they made a worker's SQLite memory
+# grow with the store in the initial-sync benchmark (`sqlite3_memory_used`): 24 MB at a tenth
+# of its size, 51 MB at full size; with these, 16 and 22 MB.
+SQLITE_CACHE_KIB = 1024
+SQLITE_INSERT_ROWS = 100
 
 
 class Database:
@@ -107,6 +115,7 @@ class Database:
             # database's pool is sized as PostgreSQL's: an overflow connection costs a thread,
             # a connect and its PRAGMAs each time it is opened.
             options["connect_args"] = {"timeout": 30}
+            options["insertmanyvalues_page_size"] = SQLITE_INSERT_ROWS
         else:
             options["pool_recycle"] = RECYCLE_SECONDS
         self.engine: AsyncEngine = create_async_engine(url, **options)
@@ -205,6 +214,7 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE erases a tenant's rows
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
 
