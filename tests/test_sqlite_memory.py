@@ -9,14 +9,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, text
+from sqlalchemy import event, text
 
 from addon.db.engine import SQLITE_CACHE_KIB, SQLITE_INSERT_ROWS, Database
 from addon.jobs.enqueue import JobEnqueuer
 from addon.jobs.inserts import NewJob
-from addon.jobs.models import Job
 from addon.services import Services
 from tests.factories import make_installation
+from tests.test_ingest import stored_jobs
 
 pytestmark = pytest.mark.usefixtures("clock")
 
@@ -63,8 +63,7 @@ async def test_many_rows_go_in_inserts_of_a_bounded_number_of_rows(
             ids = await JobEnqueuer(session).enqueue_deduplicated(jobs)
 
     assert all(isinstance(job_id, int) for job_id in ids)
-    async with sqlite.session() as session:
-        assert (await session.execute(select(func.count()).select_from(Job))).scalar_one() == count
+    assert await stored_jobs(services) == count
     # Two full statements of the same text (one prepared form) and the rest: never one
     # statement of every row, whose prepared form would grow with the batch.
     assert len(sizes) == 3
