@@ -32,7 +32,11 @@ from sandboxes.mailchimp import MailchimpSandbox
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.transport import HostRoutingTransport
 
-pytest_plugins = ["tests.contracts.mailchimp_plugin", "tests.slow_plugin"]
+pytest_plugins = [
+    "tests.contracts.mailchimp_plugin",
+    "tests.database_plugin",
+    "tests.slow_plugin",
+]
 
 APP_URL = "http://app.test"
 SALEOR_API_URL = "http://saleor.test/graphql/"
