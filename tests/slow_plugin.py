@@ -1,6 +1,8 @@
 """The `slow` marker: full-strength versions of tests whose default run is a smaller budget of
 the same check (e.g. the e-commerce property test). Skipped unless pytest runs with `--slow`;
-.ci/run passes it, `make test` does not."""
+.ci/run passes it, `make test` does not. With it, tests marked `default_budget` (the same check
+at the smaller budget, e.g. the fuzzing's default shards) are skipped: their full-strength
+versions cover them."""
 
 from __future__ import annotations
 
@@ -15,6 +17,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--slow"):
+        # The same check at its default budget, where its full-strength version runs instead.
+        superseded = pytest.mark.skip(reason="its full-strength version runs (--slow)")
+        for item in items:
+            if item.get_closest_marker("default_budget") is not None:
+                item.add_marker(superseded)
         return
     skip = pytest.mark.skip(reason="full strength, run with --slow (.ci/run does)")
     for item in items:

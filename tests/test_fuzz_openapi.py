@@ -212,7 +212,10 @@ def _fuzz(
 
 @pytest.mark.parametrize(
     ("shard", "examples"),
-    [pytest.param(shard, EXAMPLES, id=str(shard)) for shard in range(SHARDS)]
+    [
+        pytest.param(shard, EXAMPLES, id=str(shard), marks=pytest.mark.default_budget)
+        for shard in range(SHARDS)
+    ]
     + [
         pytest.param(shard, FULL_EXAMPLES, id=f"full-{shard}", marks=pytest.mark.slow)
         for shard in range(SHARDS)
