@@ -102,7 +102,9 @@ export function renderInitialSync(channel, paused) {
   var head = el("div", "toolbar mb-0");
   var title = el("h4", "", "Initial sync");
   title.id = "initial-sync-" + slug;
-  box.setAttribute("aria-labelledby", title.id);
+  // Named after its channel: with several channels tracked, each section is a landmark of
+  // its own, and landmarks of one role need distinct names.
+  box.setAttribute("aria-label", "Initial sync of " + name);
   head.appendChild(title);
   var badge = el("span", "badge");
   badge.dataset.syncBadge = "";

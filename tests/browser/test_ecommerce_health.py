@@ -18,42 +18,53 @@ from tests.browser.test_subscription_pages import Newsletter, app_api, eventuall
 pytestmark = pytest.mark.browser
 
 SLUG = "health-channel"
+# A second tracked channel: the page then has a card and an initial-sync section per channel,
+# each of which axe wants named apart.
+SECOND = ("health-outlet", "Health Outlet")
 
 
 @pytest.fixture
 def tracked(live_site: LiveSite) -> Iterator[None]:
-    """A channel and an audience of its own (the E-commerce page's tests expect the default
-    channel and their audiences as they left them), tracked with its store created; untracked
-    again afterwards."""
+    """Two channels, each with an audience of its own (the E-commerce page's tests expect the
+    default channel and their audiences as they left them), tracked with their stores created;
+    untracked again afterwards."""
     store = live_site.stack.saleor.store
-    if not any(c.slug == SLUG for c in store.channels.values()):
-        store.add_channel(SLUG, "Health Channel", "USD")
+    channels = {SLUG: "Health Channel", SECOND[0]: SECOND[1]}
+    for slug, name in channels.items():
+        if not any(c.slug == slug for c in store.channels.values()):
+            store.add_channel(slug, name, "USD")
     shoppers = Newsletter(live_site)
     with app_api(live_site) as api:
         connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
         if connection.json()["status"] != "connected":
             key = live_site.stack.demo_account.api_key
             assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
-    list_id = shoppers.new_list("Health shoppers")
+    lists = {slug: shoppers.new_list(f"{name} shoppers") for slug, name in channels.items()}
     shoppers.import_now()
     with app_api(live_site) as api:
         settings = api.get("/api/ecommerce").json()["settings"]
         was_on = settings["tracking_enabled"]
         if not was_on:
             assert api.patch("/api/ecommerce/settings", json={"tracking_enabled": True}).is_success
-        body = {"tracked": True, "list_id": list_id}
-        assert api.put(f"/api/ecommerce/channels/{SLUG}", json=body).is_success
+        for slug, list_id in lists.items():
+            body = {"tracked": True, "list_id": list_id}
+            assert api.put(f"/api/ecommerce/channels/{slug}", json=body).is_success
 
         def ready() -> bool:
-            channels = api.get("/api/ecommerce").json()["channels"]
-            return any(c["slug"] == SLUG and c["store_status"] == "ready" for c in channels)
+            ready = {
+                c["slug"]
+                for c in api.get("/api/ecommerce").json()["channels"]
+                if c["store_status"] == "ready"
+            }
+            return set(channels) <= ready
 
         eventually(ready, timeout=20)
     try:
         yield
     finally:
         with app_api(live_site) as api:
-            api.put(f"/api/ecommerce/channels/{SLUG}", json={"tracked": False})
+            for slug in channels:
+                api.put(f"/api/ecommerce/channels/{slug}", json={"tracked": False})
             if not was_on:
                 api.patch("/api/ecommerce/settings", json={"tracking_enabled": False})
 
@@ -76,6 +87,10 @@ def test_the_health_panel_in_light_and_dark(
     )
     expect(card.locator("code")).to_contain_text("https://chimpstatic.com/mcjs-connected/js/")
 
+    # Each channel's initial-sync section is a landmark named after its channel.
+    expect(app.get_by_role("region", name="Initial sync of Health Outlet")).to_be_visible()
+    expect(app.get_by_role("region", name="Initial sync of Health Channel")).to_be_visible()
+
     card.get_by_role("button", name="Verify the site script").click()
     expect(card.get_by_role("alert")).to_contain_text("The site script was not verified")
     expect(card.get_by_role("alert")).to_contain_text("did not find its site script")
@@ -90,6 +105,7 @@ def test_the_health_panel_in_light_and_dark(
     # The Activity page says the same, never that all is well.
     app.get_by_role("link", name="Activity", exact=True).click()
     said = app.locator('[data-notice="cart-health"]')
-    expect(said).to_contain_text("Abandoned-cart e-mails cannot fire for Health Channel")
+    expect(said).to_contain_text("Abandoned-cart e-mails cannot fire for 2 channels")
     expect(said).to_contain_text("Carts of Health Channel are not sent to Mailchimp.")
+    expect(said).to_contain_text("Carts of Health Outlet are not sent to Mailchimp.")
     check_a11y(app_frame(page), "the Activity page with a health problem")
