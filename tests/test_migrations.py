@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, text
 
 from addon.db.engine import Database
-from addon.db.migrations import alembic_config, head_revisions, upgrade
+from addon.db.migrations import alembic_config, current_revisions, head_revisions, upgrade
 from tests.migration_rows import NOW, installed_at
 
 
@@ -101,3 +103,31 @@ async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path)
         await database.dispose()
     assert tuple(up) == (2, 0)
     assert down["attempts"] == 2 and "lapses" not in down
+
+
+async def test_a_current_schema_is_not_migrated_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every start upgrades: a schema already at the head costs one query, not Alembic's
+    upgrade (which loads every migration module); one behind is still brought up to it."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'app.db'}")
+    upgrades: list[str] = []
+    real_upgrade = command.upgrade
+
+    def counted(config: Any, revision: str) -> None:
+        upgrades.append(revision)
+        real_upgrade(config, revision)
+
+    monkeypatch.setattr(command, "upgrade", counted)
+    try:
+        await upgrade(database.engine)  # a new database
+        await upgrade(database.engine)  # current
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0026_held_contacts")
+            )
+        await upgrade(database.engine)  # one behind
+        assert await current_revisions(database.engine) == head_revisions()
+    finally:
+        await database.dispose()
+    assert upgrades == ["heads", "heads"]

@@ -10,6 +10,7 @@ one process's embedded database: no lock there.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -30,7 +31,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def head_revisions() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+    return set(_heads())
+
+
+@cache
+def _heads() -> frozenset[str]:
+    """Read once per process: loading the script directory imports every migration module."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 # PostgreSQL's single-bigint advisory key space, apart from the (account, slot) key pairs of
@@ -49,6 +56,10 @@ async def upgrade(engine: AsyncEngine) -> None:
 
     def _upgrade(connection: Connection) -> None:
         _take_migration_lock(connection)
+        # Every start of the app upgrades: when the schema is current (nearly always), one
+        # query answers, where Alembic's upgrade would load every migration module again.
+        if set(MigrationContext.configure(connection).get_current_heads()) == head_revisions():
+            return
         command.upgrade(alembic_config(connection), "heads")
 
     async with engine.begin() as connection:
