@@ -18,6 +18,12 @@ from addon.jobs.models import Job
 from addon.jobs.registry import HandlerRegistry
 from addon.services import Ports, Services
 
+# One condition object for every registry of the process: the claim statements built on it are
+# cached by its identity (`addon.jobs.statements.claim_statement`).
+ACTIVE_INSTALLATIONS = Job.installation_id.in_(
+    select(Installation.id).where(Installation.is_active)
+)
+
 
 def create_services(
     settings: Settings, *, transport: httpx.AsyncBaseTransport | None = None
@@ -89,9 +95,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     engagement_jobs.register(registry)
     engagement_service.register(registry)
     lifecycle.register(registry)
-    registry.claim_only(
-        Job.installation_id.in_(select(Installation.id).where(Installation.is_active))
-    )
+    registry.claim_only(ACTIVE_INSTALLATIONS)
 
 
 def plug_ports(ports: Ports) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from functools import lru_cache
 from typing import Any
 
 import httpx
@@ -202,6 +203,9 @@ class SandboxApps(SandboxWebhooks):
         return self.store.apps[pk]
 
 
+# Validating a subscription against Saleor's schema takes milliseconds, and every install of
+# the same manifest into the same version asks the same question (each test installs the app).
+@lru_cache(maxsize=256)
 def _subscription_problems(query: str, version: str) -> str:
     try:
         document = parse(query)
