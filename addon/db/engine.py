@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
+from addon.db.sqlite_driver import OneTripDBAPI
 from addon.db.write_turn import WriteTurn
 
 logger = logging.getLogger(__name__)
@@ -116,6 +117,7 @@ class Database:
             # a connect and its PRAGMAs each time it is opened.
             options["connect_args"] = {"timeout": 30}
             options["insertmanyvalues_page_size"] = SQLITE_INSERT_ROWS
+            options["module"] = OneTripDBAPI()  # a statement is one trip to aiosqlite's thread
         else:
             options["pool_recycle"] = RECYCLE_SECONDS
         self.engine: AsyncEngine = create_async_engine(url, **options)
