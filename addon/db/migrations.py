@@ -58,7 +58,7 @@ async def upgrade(engine: AsyncEngine) -> None:
         _take_migration_lock(connection)
         # Every start of the app upgrades: when the schema is current (nearly always), one
         # query answers, where Alembic's upgrade would load every migration module again.
-        if set(MigrationContext.configure(connection).get_current_heads()) == head_revisions():
+        if _current_on(connection) == head_revisions():
             return
         command.upgrade(alembic_config(connection), "heads")
 
@@ -69,11 +69,12 @@ async def upgrade(engine: AsyncEngine) -> None:
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     """The revisions the database is at (empty before the first migration)."""
 
-    def _current(connection: Connection) -> set[str]:
-        return set(MigrationContext.configure(connection).get_current_heads())
-
     async with engine.connect() as connection:
-        return await connection.run_sync(_current)
+        return await connection.run_sync(_current_on)
+
+
+def _current_on(connection: Connection) -> set[str]:
+    return set(MigrationContext.configure(connection).get_current_heads())
 
 
 async def is_current(engine: AsyncEngine) -> bool:

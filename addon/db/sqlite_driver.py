@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import aiosqlite
@@ -114,11 +114,6 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     def setinputsizes(self, *inputsizes: Any) -> None:
         return None
-
-    def fetchall(self) -> Sequence[Any]:
-        rows = list(self._rows)
-        self._rows.clear()
-        return rows
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
