@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 from jsonschema.exceptions import ValidationError
-from openapi_schema_validator import OAS30Validator
+from openapi_schema_validator import OAS30Validator, oas30_format_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
@@ -63,8 +63,13 @@ def _pointer(*parts: str) -> str:
 
 @functools.cache
 def _validator(pointer: str) -> OAS30Validator:
-    """A validator for the schema at ``pointer`` in the spec; ``$ref``s resolve in the spec."""
-    return OAS30Validator({"$ref": f"{SPEC_URI}#{pointer}"}, registry=_registry())
+    """A validator for the schema at ``pointer`` in the spec; ``$ref``s resolve in the spec.
+    Formats are checked (``date-time`` is RFC 3339's, with rfc3339-validator installed)."""
+    return OAS30Validator(
+        {"$ref": f"{SPEC_URI}#{pointer}"},
+        registry=_registry(),
+        format_checker=oas30_format_checker,
+    )
 
 
 @dataclass(frozen=True)

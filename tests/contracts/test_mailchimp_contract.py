@@ -78,6 +78,25 @@ def test_rejects_bad_bodies() -> None:
     assert "customer" in customer_id and "'id' is a required property" in customer_id
 
 
+def test_checks_date_time_formats() -> None:
+    # The spec's `format: date-time` is RFC 3339's: a date, "T", a time and an offset.
+    order = {
+        "id": "o1",
+        "customer": {"id": "c1"},
+        "currency_code": "USD",
+        "order_total": 1.0,
+        "lines": [
+            {"id": "l1", "product_id": "p", "product_variant_id": "v", "quantity": 1, "price": 1.0}
+        ],
+    }
+    path = "/ecommerce/stores/s1/orders"
+    for good in ("2024-01-02T10:00:00+00:00", "2024-01-02T10:00:00.123456Z"):
+        assert validate_request("POST", path, {}, {**order, "processed_at_foreign": good}) == []
+    for bad in ("2024-01-02", "2024-01-02T10:00:00", "2024-01-02 10:00:00+00:00", ""):
+        (violation,) = validate_request("POST", path, {}, {**order, "processed_at_foreign": bad})
+        assert "body processed_at_foreign:" in violation and "is not a 'date-time'" in violation
+
+
 def test_checks_batch_operations() -> None:
     body = {
         "operations": [

@@ -11,6 +11,8 @@ constraint the schema states, at one place:
 * ``type``: a value of each other JSON type, picked to tempt a lax parser ("12" for a number or
   an integer, "true" and 1 for a boolean, 12.0 for an integer, ``null`` for anything the spec
   does not make nullable);
+* ``format``: a ``date-time`` (RFC 3339's: OpenAPI 3.0) that is not one: a date alone, a time
+  without its offset, a space for the ``T``;
 * ``required``: a required property left out.
 
 Properties the valid body leaves out are tried too (set to the bad value; an object left out
@@ -28,9 +30,12 @@ from typing import Any, Literal
 
 from tests.contracts.mailchimp import load_spec
 
-Kind = Literal["maxLength", "enum", "type", "required"]
+Kind = Literal["maxLength", "enum", "type", "format", "required"]
 Path = tuple[str | int, ...]
 MISSING = object()
+
+# Near misses of RFC 3339's date-time, each something a client library sends.
+_NOT_DATE_TIMES = ("2024-01-31", "2024-01-31T10:00:00", "2024-01-31 10:00:00+00:00")
 
 # The JSON types a value can have, and for each a value of it that a lax parser could take for
 # the declared type (`declared` -> sample).
@@ -144,6 +149,9 @@ def _own(
         outside += sorted(siblings.get(_where(path), set()) - set(listed))
         for unlisted in dict.fromkeys(v for v in outside if v not in listed):
             yield Mutation("enum", path, unlisted, _with(body, path, unlisted))
+    if declared == "string" and schema.get("format") == "date-time":
+        for near_miss in _NOT_DATE_TIMES:
+            yield Mutation("format", path, near_miss, _with(body, path, near_miss))
     for json_type in _JSON_TYPES:
         if not _compatible(json_type, schema):
             value = _sample(json_type, declared)

@@ -191,7 +191,10 @@ async def test_batch_validation_and_pending_limit(
         400,
         "Invalid Resource",
     )
-    assert doc["errors"][0]["field"] == "operations.0.method"
+    assert doc["errors"][0] == {
+        "field": "operations.0",
+        "message": "Required fields were not provided: method",
+    }
     sandbox.batch_start_delay = 60
     for _ in range(500):
         assert (await client.post("/batches", json={"operations": []})).status_code == 200

@@ -64,9 +64,15 @@ async def test_campaigns_and_reports_follow_what_was_sent(
     before = await client.get("/campaigns", params={"before_send_time": "2027-01-16T00:00:00Z"})
     assert [c["id"] for c in before.json()["campaigns"]] == [first]
     assert (await client.get("/campaigns", params={"status": "save"})).json()["campaigns"] == []
-    assert_problem(
-        await client.get("/campaigns", params={"since_send_time": "soon"}), 400, "Invalid Resource"
-    )
+    for not_rfc3339 in ("soon", "2027-01-15 08:00:00+00:00"):
+        doc = assert_problem(
+            await client.get("/campaigns", params={"since_send_time": not_rfc3339}),
+            400,
+            "Invalid Resource",
+        )
+        assert doc["errors"] == [
+            {"field": "since_send_time", "message": "This value is not a valid datetime."}
+        ]
     assert_problem(
         await client.get("/campaigns", params={"status": "done"}), 400, "Invalid Resource"
     )
@@ -171,11 +177,14 @@ async def test_ratings_tags_and_since_last_changed(
     assert [
         (m["email_address"], [t["name"] for t in m["tags"]]) for m in changed.json()["members"]
     ] == [("b@x.test", ["vip"])]
-    assert_problem(
-        await client.get(f"/lists/{list_id}/members", params={"since_last_changed": "x"}),
-        400,
-        "Invalid Resource",
-    )
+    for not_rfc3339 in ("x", "2027-01-15", "2027-01-15T08:00:00"):
+        assert_problem(
+            await client.get(
+                f"/lists/{list_id}/members", params={"since_last_changed": not_rfc3339}
+            ),
+            400,
+            "Invalid Resource",
+        )
 
 
 async def test_orders_across_stores_carry_their_campaign(

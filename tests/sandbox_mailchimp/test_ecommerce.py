@@ -34,7 +34,10 @@ async def test_store_rules(
         "/ecommerce/stores", json={"id": "s2", "name": "X", "currency_code": "USD"}
     )
     doc = assert_problem(missing, 400, "Invalid Resource")
-    assert doc["errors"][0]["field"] == "list_id"
+    assert doc["errors"][0] == {
+        "field": "",
+        "message": "Required fields were not provided: list_id",
+    }
     no_list = await client.post(
         "/ecommerce/stores",
         json={"id": "s2", "list_id": "nope", "name": "X", "currency_code": "USD"},

@@ -67,7 +67,12 @@ async def test_rule_validation(client: httpx.AsyncClient) -> None:
 
     body = rule_body()
     for required in ("id", "description", "amount", "type", "target"):
-        await refused({k: v for k, v in body.items() if k != required}, required)
+        left_out = {k: v for k, v in body.items() if k != required}
+        doc = assert_problem(await client.post(RULES, json=left_out), 400, "Invalid Resource")
+        assert doc["errors"][0] == {  # type: ignore[index]
+            "field": "",
+            "message": f"Required fields were not provided: {required}",
+        }
     await refused(rule_body(type="free_shipping"), "type")
     await refused(rule_body(target="order"), "target")
     await refused(rule_body(amount=10), "amount")  # a percentage is a fraction
@@ -85,7 +90,10 @@ async def test_rule_validation(client: httpx.AsyncClient) -> None:
             400,
             "Invalid Resource",
         )
-        assert doc["errors"][0]["field"] == required  # type: ignore[index]
+        assert doc["errors"][0] == {  # type: ignore[index]
+            "field": "",
+            "message": f"Required fields were not provided: {required}",
+        }
     long_code = await client.post(codes, json=code_body(code="C" * 51))
     assert_problem(long_code, 400, "Invalid Resource")
     unknown = await client.get("/ecommerce/stores/nope/promo-rules")
@@ -175,6 +183,9 @@ async def test_fields_have_the_specs_json_types_and_lengths(client: httpx.AsyncC
     await refused(RULES, rule_body(enabled="true"), "enabled")
     await refused(RULES, rule_body(title="é" * 60), "title")  # 60 characters, 120 bytes
     await refused(RULES, rule_body(created_at_foreign="last week"), "created_at_foreign")
+    # ISO 8601, but not RFC 3339's date-time (the spec's format): a date, no offset.
+    await refused(RULES, rule_body(starts_at="2026-06-01"), "starts_at")
+    await refused(RULES, rule_body(ends_at="2026-06-01T00:00:00"), "ends_at")
     assert (await client.post(RULES, json=rule_body(title="é" * 50))).status_code == 200
     patch = await client.patch(f"{RULES}/r1", json={"amount": "0.2"})
     assert_problem(patch, 400, "Invalid Resource")

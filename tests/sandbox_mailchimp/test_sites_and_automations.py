@@ -70,7 +70,10 @@ async def test_verifying_the_script_needs_it_on_the_site(
 async def test_sites_added_by_hand(client: httpx.AsyncClient) -> None:
     missing = await client.post("/connected-sites", json={"foreign_id": "site-9"})
     assert missing.status_code == 400
-    assert missing.json()["errors"][0]["field"] == "domain"
+    assert missing.json()["errors"][0] == {
+        "field": "",
+        "message": "Required fields were not provided: domain",
+    }
     made = await client.post("/connected-sites", json={"foreign_id": "site-9", "domain": "a.test"})
     assert made.status_code == 200 and made.json()["store_id"] == ""
     again = await client.post("/connected-sites", json={"foreign_id": "site-9", "domain": "a.test"})

@@ -15,9 +15,17 @@ body it refuses with 400 "Invalid Resource" and one ``{field, message}`` per pro
   unsubscribed, cleaned, pending." (a member's ``status``, quoted in client libraries' tests);
 * a string over its ``maxLength`` (an e-commerce customer's ``id``: 50): Mailchimp's wording is
   not published; the sandbox words it like its other length checks;
-* a required field left out: Mailchimp answers "Required fields were not provided: ..."
-  (drewm/mailchimp-api#179); the sandbox names the field itself ("This value should not be
-  blank."), as its other refusals of a blank field do.
+* a ``date-time`` that is not one: "This value is not a valid datetime." (Mailchimp's answer to a
+  ``timestamp_signup`` sent without its offset, nopSolutions/mailchimp-plugin-for-nopcommerce#11).
+  The spec's ``format: date-time`` is RFC 3339's (OpenAPI 3.0, "Data Types"): a date, ``T``, a
+  time and an offset (``Z`` or ``+hh:mm``); its docs' example is ``2015-10-21T15:41:36+00:00``.
+  A date alone, a time without an offset or a space for the ``T`` is refused (:data:`DateTimeIn`,
+  :func:`date_time`; query parameters such as ``since_last_changed`` too);
+* a required field left out: Mailchimp answers one entry for them all, with an empty ``field``
+  and the message "Required fields were not provided: email_address" (drewm/mailchimp-api#179,
+  mailchimp/APIv3-examples#42), ahead of the other entries. Several are listed comma-separated;
+  one left out of a nested object is named in an entry whose ``field`` is that object's
+  (``lines.0``): Mailchimp's wording for those is not published.
 
 Fields the spec does not declare are ignored (Mailchimp ignores them too).
 """
@@ -27,12 +35,23 @@ from __future__ import annotations
 import re
 import types
 import typing
-from typing import Any, Literal, Union
+from datetime import datetime
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
+from rfc3339_validator import validate_rfc3339
 
-from .errors import FieldError
+from .errors import FieldError, field_invalid
+
+NOT_A_DATE_TIME = "This value is not a valid datetime."
 
 # The JSON type a pydantic error type says a value should have.
 _EXPECTED = {
@@ -91,6 +110,24 @@ class BodyIn(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
+def _date_time(value: str) -> str:
+    if not validate_rfc3339(value):
+        raise PydanticCustomError("date_time", NOT_A_DATE_TIME)
+    return value
+
+
+# A body field the spec types `format: date-time` (module docstring).
+DateTimeIn = Annotated[str, AfterValidator(_date_time)]
+
+
+def date_time(value: str, name: str) -> datetime:
+    """``value`` (a query parameter or a body field named ``name``) as an aware datetime; a
+    400 naming ``name`` when it is not RFC 3339's date-time."""
+    if not validate_rfc3339(value):
+        raise field_invalid(name, NOT_A_DATE_TIME)
+    return datetime.fromisoformat(value)
+
+
 def _not_null(cls: type[BaseModel], value: object, info: ValidationInfo) -> object:
     # Only a field the body gives is validated (a default is not): this is an explicit `null`.
     if value is None and info.field_name is not None:
@@ -115,8 +152,6 @@ def given(part: BaseModel) -> dict[str, Any]:
 
 def _message(error: Any) -> str:
     kind = error["type"]
-    if kind == "missing":
-        return "This value should not be blank."
     if kind in _EXPECTED:
         return f"Schema describes {_EXPECTED[kind]}, {json_type(error['input'])} found instead"
     if kind == "literal_error":
@@ -128,12 +163,25 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
 def validation_errors(exc: ValidationError) -> list[FieldError]:
-    """The ``errors`` array of Mailchimp's answer to a body ``exc`` refused."""
-    return [
-        FieldError(field=".".join(str(part) for part in error["loc"]), message=_message(error))
-        for error in exc.errors()
+    """The ``errors`` array of Mailchimp's answer to a body ``exc`` refused: the fields left
+    out first, one entry for those of each object (module docstring), then the others."""
+    left_out: dict[str, list[str]] = {}
+    others = []
+    for error in exc.errors():
+        if error["type"] == "missing":
+            left_out.setdefault(_field(error["loc"][:-1]), []).append(str(error["loc"][-1]))
+        else:
+            others.append(FieldError(field=_field(error["loc"]), message=_message(error)))
+    required = [
+        FieldError(field=where, message=f"Required fields were not provided: {', '.join(names)}")
+        for where, names in left_out.items()
     ]
+    return required + others
 
 
 # --- addresses ------------------------------------------------------------------------------

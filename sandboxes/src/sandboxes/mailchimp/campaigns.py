@@ -35,6 +35,7 @@ import bisect
 from datetime import UTC, datetime
 from typing import Any
 
+from .bodies import date_time
 from .campaign_figures import ecommerce_totals, figures, rate
 from .campaign_state import (
     CampaignData,
@@ -66,15 +67,7 @@ def _iso(at: float) -> str:
 
 def _instant(request: ApiRequest, name: str) -> float | None:
     raw = request.query.get(name)
-    if not raw:
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise field_invalid(name, "This value should be a valid ISO 8601 date-time.") from None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.timestamp()
+    return date_time(raw, name).timestamp() if raw else None
 
 
 def _campaign(request: ApiRequest) -> CampaignData:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from .bodies import BodyIn, given, refuse_null
+from .bodies import BodyIn, DateTimeIn, given, refuse_null
 from .errors import (
     FieldError,
     forgotten_email,
@@ -57,9 +57,9 @@ class MemberFields(BodyIn):
     location: LocationIn | None = None
     marketing_permissions: list[PermissionIn] | None = None
     ip_signup: str | None = None
-    timestamp_signup: str | None = None
+    timestamp_signup: DateTimeIn | None = None
     ip_opt: str | None = None
-    timestamp_opt: str | None = None
+    timestamp_opt: DateTimeIn | None = None
     _null = refuse_null(
         "email_type",
         "merge_fields",

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from .bodies import BodyIn, OrderAddressIn, given, refuse_null
+from .bodies import BodyIn, DateTimeIn, OrderAddressIn, given, refuse_null
 from .customers import CustomerRef, customer_fields, render_customer, save_customer
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, field_invalid, not_found
@@ -74,9 +74,9 @@ class OrderIn(BodyIn):
     shipping_total: float = 0.0
     # The spec's enum (`E_commerce_Order_1.tracking_code`): "prec" only, and no "".
     tracking_code: Literal["prec"] | None = None
-    processed_at_foreign: str = ""
-    cancelled_at_foreign: str = ""
-    updated_at_foreign: str = ""
+    processed_at_foreign: DateTimeIn = ""
+    cancelled_at_foreign: DateTimeIn = ""
+    updated_at_foreign: DateTimeIn = ""
     shipping_address: OrderAddressIn = Field(default_factory=OrderAddressIn)
     billing_address: OrderAddressIn = Field(default_factory=OrderAddressIn)
     promos: list[PromoIn] = Field(default_factory=list)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from .bodies import BodyIn
+from .bodies import BodyIn, DateTimeIn
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import not_found
 from .models import Product, ProductImage, Variant
@@ -45,7 +45,7 @@ class ProductIn(BodyIn):
     image_url: str = ""
     variants: list[VariantIn] = Field(min_length=1)
     images: list[ImageIn] = Field(default_factory=list)
-    published_at_foreign: str = ""
+    published_at_foreign: DateTimeIn = ""
 
 
 # A variant standing in for a patched product's own while the rest of the patch is checked

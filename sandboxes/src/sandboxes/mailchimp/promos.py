@@ -21,11 +21,11 @@ store may share the same `code` string is not published, so it is left allowed.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .bodies import DateTimeIn, date_time
 from .errors import MailchimpError, field_invalid, invalid_resource, not_found
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
@@ -44,33 +44,18 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
-def _instant(value: str | None, name: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise field_invalid(name, "This value should be a valid ISO 8601 date-time.") from None
-
-
-def _dates(doc: _In) -> None:
-    """Every date the spec types `format: date-time` is one (not only starts_at / ends_at)."""
-    for name in DATES:
-        _instant(getattr(doc, name, ""), name)
-
-
 class PromoRuleIn(_In):
     id: str = Field(min_length=1, max_length=50)
     title: str = Field("", max_length=100)
     description: str = Field(min_length=1, max_length=255)
-    starts_at: str = ""
-    ends_at: str = ""
+    starts_at: DateTimeIn = ""
+    ends_at: DateTimeIn = ""
     amount: float
     type: Literal["fixed", "percentage"]
     target: Literal["per_item", "total", "shipping"]
     enabled: bool = True
-    created_at_foreign: str = ""
-    updated_at_foreign: str = ""
+    created_at_foreign: DateTimeIn = ""
+    updated_at_foreign: DateTimeIn = ""
 
     @field_validator("title")
     @classmethod
@@ -87,8 +72,8 @@ class PromoCodeIn(_In):
     redemption_url: str = Field(min_length=1, max_length=2000)
     usage_count: int = Field(0, ge=0)
     enabled: bool = True
-    created_at_foreign: str = ""
-    updated_at_foreign: str = ""
+    created_at_foreign: DateTimeIn = ""
+    updated_at_foreign: DateTimeIn = ""
 
 
 class PromoRuleData(BaseModel):
@@ -122,9 +107,11 @@ def _rule_rules(rule: PromoRuleIn) -> None:
         raise field_invalid("amount", "This value should be 0 or more.")
     if rule.type == "percentage" and rule.amount > 1:
         raise field_invalid("amount", "A percentage amount must be between 0.0 and 1.0.")
-    _dates(rule)
-    starts, ends = _instant(rule.starts_at, "starts_at"), _instant(rule.ends_at, "ends_at")
-    if starts is not None and ends is not None and ends <= starts:
+    if (
+        rule.starts_at
+        and rule.ends_at
+        and (date_time(rule.ends_at, "ends_at") <= date_time(rule.starts_at, "starts_at"))
+    ):
         raise field_invalid("ends_at", "ends_at must be after starts_at.")
 
 
@@ -135,12 +122,12 @@ def _checked_rule(request: ApiRequest, body: dict[str, Any]) -> PromoRuleIn:
 
 
 def _checked_code(request: ApiRequest, body: dict[str, Any]) -> PromoCodeIn:
-    code = request.parse(PromoCodeIn, body)
-    _dates(code)
-    return code
+    return request.parse(PromoCodeIn, body)
 
 
 def _stamp(request: ApiRequest, doc: dict[str, Any], created: str | None) -> dict[str, Any]:
+    # An unset date is not kept as "" (a PATCH validates the stored rule with its changes).
+    doc = {k: v for k, v in doc.items() if v != "" or k not in DATES}
     now = request.sandbox.clock.iso()
     doc["created_at_foreign"] = doc.get("created_at_foreign") or created or now
     doc["updated_at_foreign"] = doc.get("updated_at_foreign") or now
@@ -148,8 +135,8 @@ def _stamp(request: ApiRequest, doc: dict[str, Any], created: str | None) -> dic
 
 
 def _render(doc: dict[str, Any]) -> dict[str, Any]:
-    # An unset date is left out (Mailchimp never answers "" for a date-time).
-    return {**{k: v for k, v in doc.items() if v != "" or k not in DATES}, "_links": []}
+    # An unset date is left out (`_stamp`): Mailchimp never answers "" for a date-time.
+    return {**doc, "_links": []}
 
 
 def _exists(kind: str) -> MailchimpError:
