@@ -1,0 +1,88 @@
+/*
+ * The E-commerce page's channel actions (see ecommerce-channels.js): what a channel card's
+ * buttons ask the server, track or stop tracking, resume sending, re-create the store, resync,
+ * and what the page does with the answer (setUpActions: re-render it, or load it again).
+ */
+import { bridge, clearAll, confirmed, notice, setBusy } from "../app.js";
+
+let afterChange = () => {}; // the page re-renders from the EcommerceRead an action answered
+let reloadPage = () => {};
+
+function channelPath(slug) {
+  return "/api/ecommerce/channels/" + encodeURIComponent(slug);
+}
+
+/** Once, before the first render: `changed(data)` re-renders the page, `reload()` loads it again. */
+export function setUpActions({ changed, reload }) {
+  afterChange = changed;
+  reloadPage = reload;
+}
+
+/** `trackingEnabled`: the store-wide switch as the page last read it. */
+export function track(channel, tracked, listId, trigger, trackingEnabled) {
+  setBusy(trigger, true, tracked ? "Saving…" : "Stopping…");
+  const body = { tracked };
+  if (listId) body.list_id = listId;
+  // Tracking a channel means sending it: a store-wide pause is lifted with it.
+  const resumeFirst =
+    tracked && !trackingEnabled
+      ? bridge.api("PATCH", "/api/ecommerce/settings", { tracking_enabled: true })
+      : Promise.resolve();
+  resumeFirst
+    .then(() => bridge.api("PUT", channelPath(channel.slug), body))
+    .then((data) => {
+      afterChange(data);
+      confirmed(tracked ? "Channel tracked" : "Channel no longer tracked");
+      const card = document.querySelector('[data-channel="' + CSS.escape(channel.slug) + '"]');
+      const next = card && card.querySelector("[data-primary], [data-sync-start], button");
+      if (next) next.focus();
+    })
+    .catch((error) => {
+      setBusy(trigger, false);
+      notice("channel", "critical", "The channel was not changed", error.message);
+    });
+}
+
+export function resume(trigger) {
+  setBusy(trigger, true, "Resuming…");
+  bridge
+    .api("PATCH", "/api/ecommerce/settings", { tracking_enabled: true })
+    .then((data) => {
+      afterChange(data);
+      confirmed("Sending resumed");
+    })
+    .catch((error) => {
+      setBusy(trigger, false);
+      notice("channel", "critical", "Sending was not resumed", error.message);
+    });
+}
+
+export function recreate(channel, trigger) {
+  setBusy(trigger, true, "Re-creating…");
+  bridge
+    .api("POST", channelPath(channel.slug) + "/store/recreate")
+    .then(() => {
+      confirmed("Store re-created");
+      clearAll();
+      return reloadPage();
+    })
+    .catch((error) => {
+      setBusy(trigger, false);
+      notice("channel", "critical", "The store was not re-created", error.message);
+    });
+}
+
+export function doResync(channel, kind, trigger) {
+  setBusy(trigger, true, "Resyncing…");
+  bridge
+    .api("POST", channelPath(channel.slug) + "/resync", kind ? { kind } : {})
+    .then(() => {
+      setBusy(trigger, false);
+      confirmed("Resync started");
+      return reloadPage();
+    })
+    .catch((error) => {
+      setBusy(trigger, false);
+      notice("channel", "critical", "Resync failed", error.message);
+    });
+}
