@@ -1,31 +1,21 @@
 /*
  * The Connection page: connect (Mailchimp login, sign-up, or API key), check, reset.
  *
- * OAuth runs in a pop-up. Saleor's dashboard frames apps with sandbox="allow-same-origin
- * allow-forms allow-scripts" (no allow-popups), so a frame usually cannot open windows. The
- * click first tries to open one synchronously (where the frame may), and otherwise asks the
- * dashboard to open it with app-bridge `redirect` {newContext: true}. While the window is open
- * the page asks the server how the log-in attempt ended (allowed, denied, error) and, when it
- * holds the window itself, notices it being closed: the wait ends within a second either way.
+ * The Mailchimp log-in (a pop-up, and waiting for it) is in connection-oauth.js: the page
+ * hands it its last connection and how to render a new one (setUpOAuth).
  */
 import {
   $,
   PageLoader,
   bridge,
-  clear,
   clearAll,
   clearFieldError,
   confirmed,
   fieldError,
   formatTime,
-  notice,
   setBusy,
 } from "../app.js";
-
-const ATTEMPT_POLL_MS = 500;
-const CLOSED_POLL_MS = 200;
-const CONNECTION_POLL_MS = 1500;
-const OAUTH_WAIT_MS = 10 * 60 * 1000; // the OAuth state expires after 10 minutes
+import { setUpOAuth } from "./connection-oauth.js";
 
 const ROLE_NAMES = { owner: "Owner", admin: "Admin", manager: "Manager", author: "Author", viewer: "Viewer" };
 const METHOD_NAMES = {
@@ -33,16 +23,8 @@ const METHOD_NAMES = {
   oauth_login: "Log in with Mailchimp",
   oauth_signup: "Sign up for Mailchimp",
 };
-// How a log-in attempt ended, when the server does not say it in words.
-const OUTCOME_TITLES = {
-  denied: "Access was not allowed in Mailchimp",
-  error: "Mailchimp could not be connected",
-  abandoned: "The Mailchimp window was closed",
-  expired: "The Mailchimp log-in expired",
-};
 
 let current = null; // the last ConnectionRead
-let pendingOAuth = null;
 
 function showCheck(ok, title, text) {
   const box = $("check-result");
@@ -211,236 +193,6 @@ function connectWithKey(event) {
     .then(() => setBusy(b, false));
 }
 
-// --- OAuth -------------------------------------------------------------------------------
-
-function setOAuthButtons(disabled) {
-  document.querySelectorAll("[data-oauth]").forEach((b) => {
-    b.disabled = disabled;
-  });
-}
-
-function stopWaiting() {
-  if (!pendingOAuth) return;
-  pendingOAuth.timers.forEach((t) => window.clearInterval(t));
-  window.removeEventListener("message", pendingOAuth.onMessage);
-  pendingOAuth = null;
-  $("oauth-waiting").hidden = true;
-  setOAuthButtons(false);
-}
-
-/** The attempt ended: say how, in one place, and put the page in its new state. */
-function finish(waiting, ok, title, message) {
-  if (pendingOAuth !== waiting) return;
-  stopWaiting();
-  if (ok) {
-    clearAll();
-    bridge
-      .api("GET", "/api/connection")
-      .then(render)
-      .then(() => {
-        confirmed("Mailchimp connected");
-        if (!$("check-button").hidden) $("check-button").focus();
-      });
-    return;
-  }
-  notice("oauth", "warning", title, message);
-  const again = document.querySelector('[data-oauth="' + waiting.flow + '"]');
-  if (again) again.focus();
-}
-
-function outcome(waiting, attempt) {
-  if (!attempt || attempt.status === "pending") return false;
-  if (attempt.status === "allowed") {
-    finish(waiting, true);
-  } else {
-    finish(
-      waiting,
-      false,
-      OUTCOME_TITLES[attempt.status] || "Mailchimp is not connected",
-      attempt.message || "Nothing was connected. Try again when you are ready."
-    );
-  }
-  return true;
-}
-
-function changedSince(before, after) {
-  return (
-    after.status === "connected" &&
-    (before.status !== "connected" || before.connected_at !== after.connected_at)
-  );
-}
-
-function windowClosed(waiting) {
-  const closedMessage =
-    "You closed it before allowing access, so nothing was connected. Start again when you are ready.";
-  if (waiting.statusUrl) {
-    // The server may already know better (allowed a moment before closing): its word wins.
-    bridge
-      .api("POST", waiting.statusUrl + "/abandon")
-      .then((attempt) => {
-        if (!outcome(waiting, attempt)) {
-          finish(waiting, false, OUTCOME_TITLES.abandoned, closedMessage);
-        }
-      })
-      .catch(() => finish(waiting, false, OUTCOME_TITLES.abandoned, closedMessage));
-    return;
-  }
-  bridge
-    .api("GET", "/api/connection")
-    .then((connection) => {
-      if (changedSince(waiting.before, connection)) finish(waiting, true);
-      else finish(waiting, false, OUTCOME_TITLES.abandoned, closedMessage);
-    })
-    .catch(() => finish(waiting, false, OUTCOME_TITLES.abandoned, closedMessage));
-}
-
-/*
- * Log-in windows announce themselves (oauth-window.js) as soon as they open, which may be
- * before the page starts waiting: remember them by their OAuth state, and answer so the
- * window goes on to Mailchimp.
- */
-const windows = new Map();
-window.addEventListener("message", (event) => {
-  if (event.origin !== window.location.origin || !event.source) return;
-  const data = event.data;
-  if (!data || data.type !== "mailchimp-oauth-window" || typeof data.state !== "string") return;
-  windows.set(data.state, event.source);
-  event.source.postMessage({ type: "mailchimp-oauth-window-ack" }, window.location.origin);
-  if (pendingOAuth && pendingOAuth.state === data.state) pendingOAuth.adopt(event.source);
-});
-
-function waitForOAuth(popup, flow, start) {
-  stopWaiting();
-  const startedAt = Date.now();
-  const waiting = {
-    flow,
-    state: start.state,
-    before: current || { status: "disconnected" },
-    statusUrl: start.status_url || null,
-    timers: [],
-    closing: false,
-    onMessage: (event) => {
-      // Only the log-in window, on our own origin, talks to us this way.
-      if (event.origin !== window.location.origin) return;
-      const data = event.data;
-      if (!data || typeof data !== "object") return;
-      if (data.type === "mailchimp-oauth-window") return; // announced(): see below
-      if (!popup || event.source !== popup) return;
-      if (data.type !== "mailchimp-oauth") return;
-      if (data.ok) finish(waiting, true);
-      else finish(waiting, false, OUTCOME_TITLES.error, String(data.message || ""));
-    },
-  };
-  pendingOAuth = waiting;
-  window.addEventListener("message", waiting.onMessage);
-  clear("oauth");
-  $("oauth-waiting").hidden = false;
-  setOAuthButtons(true);
-
-  // The window the dashboard opened for us says hello: now we can tell when it closes.
-  waiting.adopt = (source) => {
-    if (popup) return;
-    popup = source;
-    watchClosed();
-  };
-  function watchClosed() {
-    waiting.timers.push(
-      window.setInterval(() => {
-        if (pendingOAuth !== waiting || waiting.closing || !popup.closed) return;
-        waiting.closing = true;
-        windowClosed(waiting);
-      }, CLOSED_POLL_MS)
-    );
-  }
-  if (popup) watchClosed();
-  else if (windows.has(start.state)) waiting.adopt(windows.get(start.state));
-  let inFlight = false;
-  waiting.timers.push(
-    window.setInterval(
-      () => {
-        if (pendingOAuth !== waiting || waiting.closing || inFlight) return;
-        if (Date.now() - startedAt > OAUTH_WAIT_MS) {
-          finish(waiting, false, OUTCOME_TITLES.expired, "It took longer than 10 minutes. Start again.");
-          return;
-        }
-        inFlight = true;
-        const read = waiting.statusUrl
-          ? bridge.api("GET", waiting.statusUrl).then((attempt) => {
-              if (pendingOAuth === waiting && !waiting.closing) outcome(waiting, attempt);
-            })
-          : bridge.api("GET", "/api/connection").then((connection) => {
-              if (pendingOAuth === waiting && changedSince(waiting.before, connection)) {
-                finish(waiting, true);
-              }
-            });
-        read
-          .catch(() => {
-            /* a failed poll is retried on the next tick */
-          })
-          .then(() => {
-            inFlight = false;
-          });
-      },
-      waiting.statusUrl ? ATTEMPT_POLL_MS : CONNECTION_POLL_MS
-    )
-  );
-}
-
-function startOAuth(event) {
-  const b = event.currentTarget;
-  const flow = b.getAttribute("data-oauth");
-  if (!current || !current.oauth_available) {
-    $("oauth-unavailable").scrollIntoView({ block: "nearest" });
-    return;
-  }
-  // Synchronously, within the click: a pop-up opened later would be blocked.
-  let popup = null;
-  try {
-    popup = window.open("", "mailchimp-oauth", "popup,width=560,height=760");
-  } catch (e) {
-    popup = null;
-  }
-  clear("oauth");
-  setBusy(b, true, "Opening Mailchimp…");
-  bridge
-    .api("GET", "/api/connection/oauth/start?flow=" + encodeURIComponent(flow))
-    .then((start) => {
-      // The window starts on the app's own page, which hands this frame a handle on the
-      // window (so closing it is noticed) and goes on to Mailchimp.
-      const stateParam = new URL(start.authorize_url).searchParams.get("state") || "";
-      const first = flow === "signup" ? "/app/oauth/signup" : "/app/oauth/go";
-      const target =
-        window.location.origin + first + "?state=" + encodeURIComponent(stateParam) +
-        "&theme=" + bridge.state.theme;
-      start.state = stateParam;
-      if (popup && !popup.closed) {
-        popup.location.href = target;
-        setBusy(b, false);
-        waitForOAuth(popup, flow, start);
-        return null;
-      }
-      // The frame may not open windows: the dashboard opens it for us.
-      return bridge.dispatch("redirect", { to: target, newContext: true }).then(
-        () => {
-          setBusy(b, false);
-          waitForOAuth(null, flow, start);
-        },
-        () => {
-          throw new bridge.ApiError(
-            "The Mailchimp window could not be opened. Allow pop-ups for the dashboard and try again.",
-            "POPUP_BLOCKED",
-            0
-          );
-        }
-      );
-    })
-    .catch((error) => {
-      if (popup && !popup.closed) popup.close();
-      setBusy(b, false);
-      notice("oauth", "critical", "Could not start the Mailchimp log-in", error.message);
-    });
-}
-
 // --- wiring ------------------------------------------------------------------------------
 
 $("check-button").addEventListener("click", check);
@@ -452,14 +204,5 @@ $("reset-cancel").addEventListener("click", () => {
 $("reset-confirm").addEventListener("click", confirmReset);
 $("api-key-form").addEventListener("submit", connectWithKey);
 $("api-key").addEventListener("input", () => clearFieldError("api-key"));
-$("oauth-cancel").addEventListener("click", () => {
-  const waiting = pendingOAuth;
-  stopWaiting();
-  if (waiting) {
-    if (waiting.statusUrl) bridge.api("POST", waiting.statusUrl + "/abandon").catch(() => {});
-    const again = document.querySelector('[data-oauth="' + waiting.flow + '"]');
-    if (again) again.focus();
-  }
-});
-document.querySelectorAll("[data-oauth]").forEach((b) => b.addEventListener("click", startOAuth));
+setUpOAuth({ connection: () => current, render });
 loader.run();
