@@ -27,7 +27,10 @@ from tests.browser.test_subscription_pages import (
 
 pytestmark = pytest.mark.browser
 
-CHANNEL = "default-channel"
+# A channel of its own, so that the E-commerce page's tests find the default channel as they
+# leave it whichever module runs first.
+CHANNEL = "sync-channel"
+CHANNEL_NAME = "Sync Channel"
 KINDS = ("Products", "Customers", "Orders")
 START = "Start the initial sync"
 AGAIN = "Run the initial sync again"
@@ -55,20 +58,20 @@ def history(live_site: LiveSite) -> Iterator[None]:
                 "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
             )
             assert response.status_code == 200, response.text
-        saleor.store.default_channel()
+        if not any(c.slug == CHANNEL for c in saleor.store.channels.values()):
+            saleor.store.add_channel(CHANNEL, CHANNEL_NAME, "USD")
+        shop = Newsletter(live_site)
+        list_id = shop.new_list("Initial sync shoppers")
+        shop.import_now()
         data = api.get("/api/ecommerce").json()
-        [channel] = [c for c in data["channels"] if c["slug"] == CHANNEL]
-        if not channel["tracked"]:  # this module alone; after the E-commerce test it is
-            shop = Newsletter(live_site)
-            list_id = channel["list_id"] or shop.new_list("Initial sync shoppers")
-            shop.import_now()
-            body = {"tracked": True, "list_id": list_id}
-            response = api.put(f"/api/ecommerce/channels/{CHANNEL}", json=body)
-            assert response.status_code == 200, response.text
-        if not data["settings"]["tracking_enabled"]:
+        was_on = data["settings"]["tracking_enabled"]
+        if not was_on:
             response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
             assert response.status_code == 200, response.text
-    generate_store(saleor.store, **STORE, seed=2024)
+        body = {"tracked": True, "list_id": list_id}
+        response = api.put(f"/api/ecommerce/channels/{CHANNEL}", json=body)
+        assert response.status_code == 200, response.text
+    generate_store(saleor.store, **STORE, seed=2024, channels=((CHANNEL, "USD"),))
     services = live_site.services
     settings = services.settings
     services.settings = settings.model_copy(update=SLOW_AND_SMALL)
@@ -76,6 +79,10 @@ def history(live_site: LiveSite) -> Iterator[None]:
         yield
     finally:
         services.settings = settings
+        with app_api(live_site) as api:  # as it was found
+            api.put(f"/api/ecommerce/channels/{CHANNEL}", json={"tracked": False})
+            if not was_on:
+                api.patch("/api/ecommerce/settings", json={"tracking_enabled": False})
 
 
 @pytest.fixture
@@ -92,7 +99,7 @@ def mailchimp(live_site: LiveSite) -> Iterator[Any]:
 
 
 def sync_of(app: FrameLocator) -> Locator:
-    channel = app.get_by_role("article", name="Default Channel")
+    channel = app.get_by_role("article", name=CHANNEL_NAME)
     return channel.get_by_role("region", name="Initial sync")
 
 
@@ -240,7 +247,7 @@ def test_a_failed_sync_says_why(
         expect(sync.locator("[data-sync-error]")).to_contain_text(error)
         # While paused, the card's one next step is to resume: no Start beside it.
         app.get_by_role("button", name="Refresh", exact=True).click()
-        channel = app.get_by_role("article", name="Default Channel")
+        channel = app.get_by_role("article", name=CHANNEL_NAME)
         expect(channel.get_by_role("button", name="Resume sending")).to_be_visible()
         expect(sync.get_by_role("button", name=START)).to_be_hidden()
         expect(sync.locator("[data-sync-error]")).to_contain_text(error)
