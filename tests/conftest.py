@@ -76,17 +76,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 BROWSER_TESTS = "tests/browser/"
-# Browser modules that build on another's state run as one unit, in collection order: the
-# initial-sync page test tracks the channel the E-commerce page test starts untracked.
-BROWSER_UNITS = {"tests/browser/test_initial_sync_page.py": "tests/browser/test_ecommerce_page.py"}
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
-    """`--dist loadgroup` (as `make test` runs pytest-xdist): each browser module (or a few,
-    see BROWSER_UNITS) is one unit, run in order on one worker (its tests build on each other's
-    pages and share the worker's dev stack and Chromium), and the units are shared out between
-    the workers; every other test is a unit of its own. xdist hands out the largest units
+    """`--dist loadgroup` (as `make test` runs pytest-xdist): each browser module is one unit,
+    run in order on one worker (its tests build on each other's pages and share the worker's
+    dev stack and Chromium), and the units are shared out between the workers; every other test
+    is a unit of its own. A module leaves the stack as it found it, so the modules pass in any
+    order and on any worker. xdist hands out the largest units
     first, so the browser units start first and each worker runs its share back to back,
     starting its stack once. (xdist's `xdist_group` mark cannot do it here: pytest 9 ignores
     the group suffix xdist writes into the test ids.)"""
@@ -98,8 +96,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
         def _split_scope(self, nodeid: str) -> str:
             if not nodeid.startswith(BROWSER_TESTS):
                 return nodeid
-            module = nodeid.split("::", 1)[0]
-            return BROWSER_UNITS.get(module, module)
+            return nodeid.split("::", 1)[0]
 
     return BrowserModulesWhole(config, log)
 
