@@ -86,8 +86,8 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
     is a unit of its own. The modules pass in any order and beside any others: each sets up
     what it needs, on channels, audiences and rows it can tell from other modules' leftovers.
     xdist hands out the largest units first, so the browser units start first and each worker
-    runs its share back to back, starting its stack once. (xdist's `xdist_group` mark cannot do it here: pytest 9 ignores
-    the group suffix xdist writes into the test ids.)"""
+    runs its share back to back, starting its stack once. (xdist's `xdist_group` mark cannot
+    do it here: pytest 9 ignores the group suffix xdist writes into the test ids.)"""
     if config.getvalue("dist") != "loadgroup":
         return None
     from xdist.scheduler import LoadScopeScheduling
