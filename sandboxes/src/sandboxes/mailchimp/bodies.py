@@ -20,7 +20,10 @@ body it refuses with 400 "Invalid Resource" and one ``{field, message}`` per pro
   The spec's ``format: date-time`` is RFC 3339's (OpenAPI 3.0, "Data Types"): a date, ``T``, a
   time and an offset (``Z`` or ``+hh:mm``); its docs' example is ``2015-10-21T15:41:36+00:00``.
   A date alone, a time without an offset or a space for the ``T`` is refused (:data:`DateTimeIn`,
-  :func:`date_time`; query parameters such as ``since_last_changed`` too);
+  :func:`date_time`). Chosen as the stricter side, not published: ``""`` is refused too
+  (Mailchimp's validators may let a blank pass), and the query parameters the sandbox reads
+  (``since_last_changed``, ``since_send_time``, ...) are held to the same form and wording;
+  the docs give them "ISO 8601 time format: 2015-10-21T15:41:36+00:00";
 * a required field left out: Mailchimp answers one entry for them all, with an empty ``field``
   and the message "Required fields were not provided: email_address" (drewm/mailchimp-api#179,
   mailchimp/APIv3-examples#42), ahead of the other entries. Several are listed comma-separated;

@@ -121,10 +121,6 @@ def _checked_rule(request: ApiRequest, body: dict[str, Any]) -> PromoRuleIn:
     return rule
 
 
-def _checked_code(request: ApiRequest, body: dict[str, Any]) -> PromoCodeIn:
-    return request.parse(PromoCodeIn, body)
-
-
 def _stamp(request: ApiRequest, doc: dict[str, Any], created: str | None) -> dict[str, Any]:
     # An unset date is not kept as "" (a PATCH validates the stored rule with its changes).
     doc = {k: v for k, v in doc.items() if v != "" or k not in DATES}
@@ -201,7 +197,7 @@ def _code(request: ApiRequest) -> tuple[PromoRuleData, dict[str, Any]]:
 @router.route("POST", CODES)
 def post_code(request: ApiRequest) -> dict[str, Any]:
     _, rule = _rule(request)
-    code = _checked_code(request, request.json_object())
+    code = request.parse(PromoCodeIn, request.json_object())
     if code.id in rule.codes:
         raise _exists("promo code")
     doc = _stamp(request, code.model_dump(), None)
@@ -228,7 +224,7 @@ def patch_code(request: ApiRequest) -> dict[str, Any]:
     merged = {**found, **body}
     if "updated_at_foreign" not in body:
         merged.pop("updated_at_foreign", None)
-    code = _checked_code(request, merged)
+    code = request.parse(PromoCodeIn, merged)
     rule.codes[code.id] = _stamp(request, code.model_dump(), found["created_at_foreign"])
     return _render(rule.codes[code.id])
 
