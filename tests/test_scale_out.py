@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -62,6 +62,8 @@ PUSH = "ecommerce.push"
 BURST_KINDS = {PUSH, "webhook.ecommerce-customers", "webhook.subscriptions-customer-created"}
 RELEASED = re.compile(r"Job (\d+) \(\S+\) did not end within the shutdown grace period")
 ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
+
+T = TypeVar("T")
 
 pytestmark = [
     pytest.mark.skipif(not URL.startswith("postgresql"), reason="scale-out: PostgreSQL only"),
@@ -96,6 +98,14 @@ class Processes:
 
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{self.log(name)[-3000:]}" for name in self.running)
+
+    async def explained(self, step: Awaitable[T]) -> T:
+        """`step`'s outcome; its failure with every process's log (the stack's holds the
+        tracebacks of the app's dashboard API, which serves the set-up's requests)."""
+        try:
+            return await step
+        except Exception as exc:
+            raise AssertionError(f"{exc}\n{self.logs()}") from exc
 
     def check_alive(self) -> None:
         for name, process in self.running.items():
@@ -200,9 +210,11 @@ async def test_two_web_and_two_worker_processes_deliver_every_event_once(
 
         async with httpx.AsyncClient(base_url=origin, timeout=PATIENCE) as http:
             # Installed, connected to the demo account, the channel tracked, its store made.
-            installed, headers = await _dashboard(http, origin)
-            await _setup(http, headers, installed["api_key"])
-            await wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", PATIENCE)
+            installed, headers = await processes.explained(_dashboard(http, origin))
+            await processes.explained(_setup(http, headers, installed["api_key"]))
+            await processes.explained(
+                wait_for(lambda: _store_ready(http, headers), "the Mailchimp store", PATIENCE)
+            )
             for web in webs:
 
                 async def ready(web: str = web) -> bool:
