@@ -29,30 +29,48 @@ from .voucher_models import Voucher
 # -- metadata -----------------------------------------------------------------------------------
 
 
+# Saleor's PRIVATE_META_PERMISSION_MAP (saleor/graphql/meta/permissions.py) for the types the
+# sandbox models, by GraphQL type name; where Saleor takes either of two (HANDLE_TAXES beside
+# MANAGE_ORDERS or MANAGE_CHECKOUTS) the sandbox takes the first only: the stricter side. Users
+# are apart (their staff flag decides), and so is an app's own metadata (`_owns`).
+TYPE_PERMISSIONS: dict[str, str] = {
+    "Order": "MANAGE_ORDERS",
+    "OrderLine": "MANAGE_ORDERS",
+    "Checkout": "MANAGE_CHECKOUTS",
+    "CheckoutLine": "MANAGE_CHECKOUTS",
+    "Product": "MANAGE_PRODUCTS",
+    "ProductVariant": "MANAGE_PRODUCTS",
+    "Channel": "MANAGE_CHANNELS",
+    "App": "MANAGE_APPS",
+    "Voucher": "MANAGE_DISCOUNTS",
+}
+# Public metadata needs the same, but a checkout's (PUBLIC_META_PERMISSION_MAP: `no_permissions`).
+PUBLIC_FREE_TYPES = frozenset({"Checkout", "CheckoutLine"})
+_TYPE_NAMES: dict[type, str] = {
+    Order: "Order",
+    OrderLine: "OrderLine",
+    Checkout: "Checkout",
+    CheckoutLine: "CheckoutLine",
+    Product: "Product",
+    ProductVariant: "ProductVariant",
+    Channel: "Channel",
+    SandboxApp: "App",
+    Voucher: "Voucher",
+}
+
+
 def private_metadata_permissions(obj: Any) -> tuple[str, ...]:
     """Permissions Saleor requires to read/write the private metadata of ``obj``."""
     if isinstance(obj, Customer):
         # saleor/graphql/meta/permissions.py (public_/private_user_permissions): a staff
         # user's metadata needs MANAGE_STAFF, even for an app holding MANAGE_USERS.
         return ("MANAGE_STAFF",) if obj.is_staff else ("MANAGE_USERS",)
-    if isinstance(obj, Order | OrderLine):
-        return ("MANAGE_ORDERS",)
-    if isinstance(obj, Checkout | CheckoutLine):
-        return ("MANAGE_CHECKOUTS",)
-    if isinstance(obj, Product | ProductVariant):
-        return ("MANAGE_PRODUCTS",)
-    if isinstance(obj, Channel):
-        return ("MANAGE_CHANNELS",)
-    if isinstance(obj, SandboxApp):
-        return ("MANAGE_APPS",)
-    if isinstance(obj, Voucher):
-        return ("MANAGE_DISCOUNTS",)
-    return ("MANAGE_SETTINGS",)
+    return (TYPE_PERMISSIONS.get(_TYPE_NAMES.get(type(obj), ""), "MANAGE_SETTINGS"),)
 
 
 def public_metadata_write_permissions(obj: Any) -> tuple[str, ...]:
     """Permissions Saleor requires to write public metadata (checkouts: anyone with the id)."""
-    if isinstance(obj, Checkout):
+    if _TYPE_NAMES.get(type(obj)) in PUBLIC_FREE_TYPES:
         return ()
     return private_metadata_permissions(obj)
 
@@ -170,18 +188,20 @@ def _not_found(message: str) -> dict[str, Any]:
     return {"errors": [{"field": "id", "message": message, "code": "NOT_FOUND"}], "item": None}
 
 
-def _unresolved(global_id: str, *, private: bool) -> dict[str, Any]:
-    """The answer to an id that names no object, whatever the caller's permissions.
+def _unresolved(viewer: Viewer, global_id: str, *, private: bool) -> dict[str, Any]:
+    """The answer to an id that names no object: Saleor picks and compares the permission of
+    the id's type before it looks for the object (saleor/graphql/meta/mutations/base.py
+    `mutate`: `get_permissions`, then `check_permissions`, then `get_instance`; the same at
+    3.20.119, 3.23.28 and main 723cd4e), so a caller without it is refused whether or not the
+    object exists.
 
-    A user's is the permission check's: Saleor looks the user up to pick the permission before
-    comparing any (saleor/graphql/meta/mutations/base.py `mutate` calls `get_permissions`
-    first; saleor/graphql/meta/permissions.py; the same at 3.20.119, 3.23.28 and main 723cd4e).
-    `private_user_permissions` raises a bare `PermissionDenied()`, which nothing in `mutate`
-    catches: a top-level error at the field's path (its alias), the field null, the request's
-    other fields still run. `public_user_permissions` raises a ValidationError, which `mutate`
-    turns into the mutation's own error. Another type's missing object is `get_instance`'s
-    NOT_FOUND ("Couldn't resolve to a node"); Saleor compares its type's permission first,
-    which the sandbox does not (the app writes users' metadata only).
+    A user's permission depends on the user, whom `private_user_permissions` looks up first:
+    a missing one raises a bare `PermissionDenied()`, which nothing in `mutate` catches (a
+    top-level error at the field's path, its alias; the field null, the request's other fields
+    still run); `public_user_permissions` raises a ValidationError, which `mutate` turns into
+    the mutation's own error. Any other type: its permission (`TYPE_PERMISSIONS`) compared,
+    then `get_node_or_error`'s NOT_FOUND ("Couldn't resolve to a node"). A type the sandbox
+    does not model answers NOT_FOUND as well.
     """
     try:
         type_name, pk = from_global_id(global_id)
@@ -191,6 +211,9 @@ def _unresolved(global_id: str, *, private: bool) -> dict[str, Any]:
         if private:
             raise PermissionDenied()
         return _not_found("Couldn't resolve user.")
+    needed = TYPE_PERMISSIONS.get(type_name)
+    if needed is not None and (private or type_name not in PUBLIC_FREE_TYPES):
+        viewer.require(needed)
     return _not_found(f"Couldn't resolve to a node: {global_id}")
 
 
@@ -205,7 +228,7 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
         context = api_context(info)
         item = context.store.resolve_global_id(id)
         if item is None:
-            return _unresolved(id, private=private)
+            return _unresolved(context.viewer, id, private=private)
         if not _owns(context.viewer, item, private=private):
             needed = (
                 private_metadata_permissions(item)
