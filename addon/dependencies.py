@@ -31,7 +31,11 @@ async def get_session(services: ServicesDep) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# Committed before the answer is sent (`scope="function"`): by default FastAPI ends a yield
+# dependency after sending, so a client could send its next request, and read or write the
+# same rows, before this one's commit (a dashboard's PUT then failed on the row its PATCH had
+# just created), and a commit that failed came after a 200.
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
 ServiceT = TypeVar("ServiceT")
