@@ -11,18 +11,12 @@ from addon.db.types import utcnow
 class AudienceRepository(Repository):
     async def settings(self, installation_id: int) -> NewsletterSettings:
         """The installation's settings row, created with defaults on first use."""
-        row = await self.session.get(NewsletterSettings, installation_id)
-        if row is None:
-            row = await self.add(
-                NewsletterSettings(
-                    installation_id=installation_id,
-                    allow_multiple=False,
-                    tags=[],
-                    allowed_origins=[],
-                    two_way=True,
-                )
-            )
-        return row
+        defaults = {"allow_multiple": False, "tags": [], "allowed_origins": [], "two_way": True}
+        return await self.get_or_insert(
+            NewsletterSettings,
+            lambda: self.find_settings(installation_id),
+            {"installation_id": installation_id, **defaults},
+        )
 
     async def find_settings(self, installation_id: int) -> NewsletterSettings | None:
         return await self.session.get(NewsletterSettings, installation_id)

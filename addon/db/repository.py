@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -35,3 +36,20 @@ class Repository:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def get_or_insert(
+        self,
+        model: type[RowT],
+        find: Callable[[], Awaitable[RowT | None]],
+        values: Mapping[str, Any],
+    ) -> RowT:
+        """The row `find` answers, inserted with `values` when there is none. Safe when two
+        transactions ask at once (a page's requests made together, a form sent twice, on
+        PostgreSQL): the INSERT skips a row another one committed meanwhile (any unique key),
+        where `add` failed on the key."""
+        found = await find()
+        if found is None:
+            await self.session.execute(self.insert(model).values(**values).on_conflict_do_nothing())
+            found = await find()  # ours, or the other transaction's
+        assert found is not None  # inserted, or there already
+        return found

@@ -63,13 +63,9 @@ class SettingsRepository(Repository):
         return await self.session.get(EcommerceSettings, installation_id)
 
     async def get_or_create(self, installation_id: int) -> EcommerceSettings:
-        found = await self.find(installation_id)
-        if found is None:
-            found = await self.add(
-                EcommerceSettings(
-                    installation_id=installation_id,
-                    tracking_enabled=False,
-                    abandoned_carts_enabled=True,
-                )
-            )
-        return found
+        defaults = {"tracking_enabled": False, "abandoned_carts_enabled": True}
+        return await self.get_or_insert(
+            EcommerceSettings,
+            lambda: self.find(installation_id),
+            {"installation_id": installation_id, **defaults},
+        )

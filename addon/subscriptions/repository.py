@@ -14,20 +14,18 @@ class ContactRepository(Repository):
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def get_or_create(self, installation_id: int, list_id: str, email: str) -> ContactState:
-        state = await self.get(installation_id, list_id, email)
-        if state is None:
-            state = await self.add(
-                ContactState(
-                    installation_id=installation_id,
-                    list_id=list_id,
-                    email=email.lower(),
-                    status="none",
-                    interests=[],
-                    tags=[],
-                    marketing_permissions=[],
-                )
-            )
-        return state
+        new = {
+            "installation_id": installation_id,
+            "list_id": list_id,
+            "email": email.lower(),
+            "status": "none",
+            "interests": [],
+            "tags": [],
+            "marketing_permissions": [],
+        }
+        return await self.get_or_insert(
+            ContactState, lambda: self.get(installation_id, list_id, email), new
+        )
 
     async def for_email(self, installation_id: int, email: str) -> list[ContactState]:
         statement = (
