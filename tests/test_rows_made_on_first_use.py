@@ -1,7 +1,7 @@
-"""Rows made on first use: an installation's settings (e-commerce, newsletter) and a contact's
-state. Two transactions asking for one at once (a page's requests made together on a fresh
-installation, a subscription form sent twice) both get it (PostgreSQL: the second waits for the
-first's row, then reads it).
+"""Rows made on first use: an installation's settings (e-commerce, newsletter, promo codes,
+engagement) and a contact's state. Two transactions asking for one at once (a page's requests
+made together on a fresh installation, a subscription form sent twice) both get it (PostgreSQL:
+the second waits for the first's row, then reads it).
 
 Before, the second inserted the row too and failed on its unique key once the first committed
 (a 500 for one of the requests). Each test holds the first transaction open with the row
@@ -21,7 +21,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.ecommerce.models import EcommerceSettings
+from addon.ecommerce.promo_models import PromoSettings
+from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.stores_repository import SettingsRepository
+from addon.engagement.models import EngagementSettings
+from addon.engagement.store import settings_row
 from addon.services import Services
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
@@ -32,7 +36,7 @@ WAITING_ON_A_LOCK = text(
     "SELECT count(*) FROM pg_stat_activity"
     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
 )
-Row = EcommerceSettings | NewsletterSettings | ContactState
+Row = EcommerceSettings | NewsletterSettings | ContactState | PromoSettings | EngagementSettings
 Create = Callable[[AsyncSession, int], Awaitable[Row]]
 
 
@@ -48,8 +52,18 @@ async def _contact(session: AsyncSession, installation_id: int) -> Row:
     return await ContactRepository(session).get_or_create(installation_id, "list1", "A@x.example")
 
 
+async def _promo(session: AsyncSession, installation_id: int) -> Row:
+    return await PromoRepository(session).save_settings(installation_id)
+
+
+async def _engagement(session: AsyncSession, installation_id: int) -> Row:
+    return await settings_row(session, installation_id)
+
+
 @pytest.mark.parametrize(
-    "create", [_ecommerce, _newsletter, _contact], ids=["ecommerce", "newsletter", "contact"]
+    "create",
+    [_ecommerce, _newsletter, _contact, _promo, _engagement],
+    ids=["ecommerce", "newsletter", "contact", "promo", "engagement"],
 )
 async def test_two_transactions_making_the_row_at_once_both_get_it(
     services: Services, create: Create

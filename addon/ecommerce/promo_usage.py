@@ -14,11 +14,11 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
 from addon.ecommerce.push_queue import enqueue_pushes
 
+_DEFAULTS = {"offer": PromoOffer.NONE, "flag_key": DEFAULT_FLAG_KEY}
+
 
 def _defaults(installation_id: int) -> PromoSettings:
-    return PromoSettings(
-        installation_id=installation_id, offer=PromoOffer.NONE, flag_key=DEFAULT_FLAG_KEY
-    )
+    return PromoSettings(installation_id=installation_id, **_DEFAULTS)
 
 
 class PromoRepository(Repository):
@@ -28,11 +28,11 @@ class PromoRepository(Repository):
         return found or _defaults(installation_id)
 
     async def save_settings(self, installation_id: int) -> PromoSettings:
-        found = await self.session.get(PromoSettings, installation_id)
-        if found is None:
-            found = _defaults(installation_id)
-            self.session.add(found)
-        return found
+        return await self.get_or_insert(
+            PromoSettings,
+            lambda: self.session.get(PromoSettings, installation_id),
+            {"installation_id": installation_id, **_DEFAULTS},
+        )
 
     async def record_use(
         self, installation_id: int, channel: str, code: str, order_id: str

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Table, and_, bindparam, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.db.repository import insert_for
+from addon.db.repository import Repository, insert_for
 from addon.db.types import utcnow
 from addon.ecommerce.erased import erased_hashes
 from addon.engagement.models import (
@@ -43,12 +43,11 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def settings_row(session: AsyncSession, installation_id: int) -> EngagementSettings:
-    row = await session.get(EngagementSettings, installation_id)
-    if row is None:
-        row = EngagementSettings(installation_id=installation_id, list_cursors={})
-        session.add(row)
-        await session.flush()
-    return row
+    return await Repository(session).get_or_insert(
+        EngagementSettings,
+        lambda: session.get(EngagementSettings, installation_id),
+        {"installation_id": installation_id, "list_cursors": {}},
+    )
 
 
 # --- campaigns ------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.repository import AudienceRepository
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
+from addon.db.repository import Repository
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.erasure.forget import addresses_of, ledger_records
 from addon.erasure.jobs import enqueue_erasure
@@ -47,10 +48,11 @@ class ErasureService:
     async def update_settings(
         self, installation_id: int, body: ErasureSettingsUpdate
     ) -> ErasureSettingsRead:
-        found = await self.session.get(ErasureSettings, installation_id)
-        if found is None:
-            found = ErasureSettings(installation_id=installation_id)
-            self.session.add(found)
+        found = await Repository(self.session).get_or_insert(
+            ErasureSettings,
+            lambda: self.session.get(ErasureSettings, installation_id),
+            {"installation_id": installation_id},
+        )
         found.delete_orders = body.delete_orders
         await self.session.flush()
         return ErasureSettingsRead(delete_orders=found.delete_orders)
