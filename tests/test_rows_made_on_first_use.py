@@ -4,18 +4,20 @@ made together on a fresh installation, a subscription form sent twice) both get 
 the second waits for the first's row, then reads it).
 
 Before, the second inserted the row too and failed on its unique key once the first committed
-(a 500 for one of the requests). Each test holds the first transaction open with the row
-inserted, lets the second run into it (it waits on the row's key: a state the test polls in
-`pg_stat_activity`, no sleep), then commits the first.
+(a 500 for one of the requests; promo and erasure settings: at the flush of the admin's save).
+Each test holds the first transaction open with the row inserted, lets the second run into it
+(it waits for the first: a state the test polls with `pg_blocking_pids`, no sleep), commits the
+first, and finds one row.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import NewsletterSettings
@@ -26,69 +28,85 @@ from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.stores_repository import SettingsRepository
 from addon.engagement.models import EngagementSettings
 from addon.engagement.store import settings_row
+from addon.erasure.models import ErasureSettings
+from addon.erasure.schemas import ErasureSettingsUpdate
+from addon.erasure.service import ErasureService
 from addon.services import Services
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from tests.factories import make_installation
 from tests.worker_process import until
 
-WAITING_ON_A_LOCK = text(
-    "SELECT count(*) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND wait_event_type = 'Lock'"
-)
-Row = EcommerceSettings | NewsletterSettings | ContactState | PromoSettings | EngagementSettings
-Create = Callable[[AsyncSession, int], Awaitable[Row]]
+BLOCKED_BY = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
+Make = Callable[[AsyncSession, Services, int], Awaitable[object]]
 
 
-async def _ecommerce(session: AsyncSession, installation_id: int) -> Row:
+async def _ecommerce(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await SettingsRepository(session).get_or_create(installation_id)
 
 
-async def _newsletter(session: AsyncSession, installation_id: int) -> Row:
+async def _newsletter(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await AudienceRepository(session).settings(installation_id)
 
 
-async def _contact(session: AsyncSession, installation_id: int) -> Row:
+async def _contact(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await ContactRepository(session).get_or_create(installation_id, "list1", "A@x.example")
 
 
-async def _promo(session: AsyncSession, installation_id: int) -> Row:
+async def _promo(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await PromoRepository(session).save_settings(installation_id)
 
 
-async def _engagement(session: AsyncSession, installation_id: int) -> Row:
+async def _erasure(session: AsyncSession, services: Services, installation_id: int) -> object:
+    update = ErasureSettingsUpdate(delete_orders=True)
+    return await ErasureService(session, services).update_settings(installation_id, update)
+
+
+async def _engagement(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await settings_row(session, installation_id)
 
 
-@pytest.mark.parametrize(
-    "create",
-    [_ecommerce, _newsletter, _contact, _promo, _engagement],
-    ids=["ecommerce", "newsletter", "contact", "promo", "engagement"],
-)
+CASES: dict[str, tuple[Make, Any]] = {  # the maker, and its table (the row's model)
+    "ecommerce": (_ecommerce, EcommerceSettings),
+    "newsletter": (_newsletter, NewsletterSettings),
+    "contact": (_contact, ContactState),
+    "promo": (_promo, PromoSettings),
+    "erasure": (_erasure, ErasureSettings),
+    "engagement": (_engagement, EngagementSettings),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
 async def test_two_transactions_making_the_row_at_once_both_get_it(
-    services: Services, create: Create
+    services: Services, case: str
 ) -> None:
     if services.db.is_sqlite:
         pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+    make, model = CASES[case]
     installation = await make_installation(services)
 
-    async with services.db.transaction() as first:
-        mine = await create(first, installation)
+    async def second() -> object:
+        async with services.db.transaction() as session:
+            return await make(session, services, installation)
 
-        async def second() -> Row:
-            async with services.db.transaction() as session:
-                return await create(session, installation)
+    other: asyncio.Task[object] | None = None
+    try:
+        async with services.db.transaction() as first:
+            await make(first, services, installation)
+            await first.flush()
+            pid = await first.scalar(text("SELECT pg_backend_pid()"))
+            other = asyncio.create_task(second())
 
-        other = asyncio.create_task(second())
+            async def blocked() -> bool:
+                async with services.db.session() as session:
+                    return bool(await session.scalar(BLOCKED_BY, {"pid": pid}))
 
-        async def waiting() -> bool:
-            async with services.db.session() as session:
-                return bool(await session.scalar(WAITING_ON_A_LOCK))
+            await until(blocked, "the second transaction to wait for the first")
+        await other  # the first committed: the second reads its row, and fails on nothing
+    finally:
+        if other is not None and not other.done():
+            other.cancel()
 
-        await until(waiting, "the second transaction to wait for the first's row")
-    theirs = await other  # the first committed: the second reads its row
-
-    assert type(theirs) is type(mine)
-    assert theirs.installation_id == installation
-    if isinstance(mine, ContactState):
-        assert isinstance(theirs, ContactState) and theirs.id == mine.id
+    async with services.db.session() as session:
+        rows = select(func.count()).select_from(model).where(model.installation_id == installation)
+        assert await session.scalar(rows) == 1

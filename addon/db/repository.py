@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Table
@@ -42,14 +42,17 @@ class Repository:
         model: type[RowT],
         find: Callable[[], Awaitable[RowT | None]],
         values: Mapping[str, Any],
+        key: Sequence[str] = ("installation_id",),
     ) -> RowT:
         """The row `find` answers, inserted with `values` when there is none. Safe when two
         transactions ask at once (a page's requests made together, a form sent twice, on
-        PostgreSQL): the INSERT skips a row another one committed meanwhile (any unique key),
-        where `add` failed on the key."""
+        PostgreSQL): the INSERT skips the row another one committed meanwhile under the unique
+        `key` (its columns), where `add` failed on it; a clash on any other key still fails."""
         found = await find()
         if found is None:
-            await self.session.execute(self.insert(model).values(**values).on_conflict_do_nothing())
+            insert = self.insert(model).values(**values)
+            await self.session.execute(insert.on_conflict_do_nothing(index_elements=list(key)))
             found = await find()  # ours, or the other transaction's
-        assert found is not None  # inserted, or there already
+        if found is None:  # the other transaction's row, deleted since (an uninstall)
+            raise LookupError(f"The {model.__name__} row just made is gone.")
         return found

@@ -24,7 +24,10 @@ class ContactRepository(Repository):
             "marketing_permissions": [],
         }
         return await self.get_or_insert(
-            ContactState, lambda: self.get(installation_id, list_id, email), new
+            ContactState,
+            lambda: self.get(installation_id, list_id, email),
+            new,
+            key=("installation_id", "list_id", "email"),
         )
 
     async def for_email(self, installation_id: int, email: str) -> list[ContactState]:
