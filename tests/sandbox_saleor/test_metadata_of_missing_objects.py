@@ -114,3 +114,33 @@ async def test_with_the_permission_a_missing_object_is_not_found(
     }
     written = await gql(client, UPDATE.format(field=field), {"id": existing}, token=app.auth_token)
     assert written == {"data": {field: {"errors": []}}}
+
+
+@pytest.mark.parametrize(
+    ("type_name", "needed"),
+    [
+        ("Category", "MANAGE_PRODUCTS"),
+        ("GiftCard", "MANAGE_GIFT_CARD"),
+        ("Shop", "MANAGE_SETTINGS"),
+    ],
+)
+async def test_a_type_the_sandbox_keeps_no_objects_of_is_refused_first_too(
+    sandbox: SaleorSandbox,
+    fake_app: FakeApp,
+    client: httpx.AsyncClient,
+    type_name: str,
+    needed: str,
+) -> None:
+    """Saleor's types with objects the sandbox does not keep: their permission compared first,
+    then NOT_FOUND (an id of one never names anything here)."""
+    missing = to_global_id(type_name, "7")
+    document = UPDATE.format(field="updatePrivateMetadata")
+    lacking = await install(sandbox, ["MANAGE_USERS"])
+    refused = await gql(client, document, {"id": missing}, token=lacking.auth_token)
+    holding = await install(sandbox, [needed])
+    allowed = await gql(client, document, {"id": missing}, token=holding.auth_token)
+
+    [error] = refused["errors"]
+    assert error["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert error["message"].endswith(f"one of the following permissions: {needed}")
+    assert allowed["data"]["updatePrivateMetadata"]["errors"][0]["code"] == "NOT_FOUND"

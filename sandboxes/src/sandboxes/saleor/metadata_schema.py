@@ -29,20 +29,46 @@ from .voucher_models import Voucher
 # -- metadata -----------------------------------------------------------------------------------
 
 
-# Saleor's PRIVATE_META_PERMISSION_MAP (saleor/graphql/meta/permissions.py) for the types the
-# sandbox models, by GraphQL type name; where Saleor takes either of two (HANDLE_TAXES beside
-# MANAGE_ORDERS or MANAGE_CHECKOUTS) the sandbox takes the first only: the stricter side. Users
-# are apart (their staff flag decides), and so is an app's own metadata (`_owns`).
+# Saleor's PRIVATE_META_PERMISSION_MAP (saleor/graphql/meta/permissions.py) by GraphQL type name,
+# for every type whose permission does not depend on the object: the sandbox's own types (their
+# objects) and the others (an id of one names no object here, but is refused first all the
+# same). Where Saleor takes either of two (HANDLE_TAXES beside MANAGE_ORDERS, MANAGE_CHECKOUTS
+# or MANAGE_TAXES) the sandbox takes the first only: the stricter side. Users are apart (their
+# staff flag decides), and so is an app's own metadata (`_owns`); Address, Attribute and Payment
+# depend on the object and are not listed.
 TYPE_PERMISSIONS: dict[str, str] = {
     "Order": "MANAGE_ORDERS",
     "OrderLine": "MANAGE_ORDERS",
+    "Fulfillment": "MANAGE_ORDERS",
+    "Invoice": "MANAGE_ORDERS",
     "Checkout": "MANAGE_CHECKOUTS",
     "CheckoutLine": "MANAGE_CHECKOUTS",
     "Product": "MANAGE_PRODUCTS",
     "ProductVariant": "MANAGE_PRODUCTS",
+    "ProductMedia": "MANAGE_PRODUCTS",
+    "Category": "MANAGE_PRODUCTS",
+    "Collection": "MANAGE_PRODUCTS",
+    "Warehouse": "MANAGE_PRODUCTS",
+    "ProductType": "MANAGE_PRODUCT_TYPES_AND_ATTRIBUTES",
+    "PageType": "MANAGE_PAGE_TYPES_AND_ATTRIBUTES",
+    "CustomerType": "MANAGE_CUSTOMER_TYPES_AND_ATTRIBUTES",
+    "Page": "MANAGE_PAGES",
+    "Menu": "MANAGE_MENUS",
+    "MenuItem": "MANAGE_MENUS",
     "Channel": "MANAGE_CHANNELS",
     "App": "MANAGE_APPS",
     "Voucher": "MANAGE_DISCOUNTS",
+    "Promotion": "MANAGE_DISCOUNTS",
+    "Sale": "MANAGE_DISCOUNTS",
+    "GiftCard": "MANAGE_GIFT_CARD",
+    "ShippingMethod": "MANAGE_SHIPPING",
+    "ShippingMethodType": "MANAGE_SHIPPING",
+    "ShippingZone": "MANAGE_SHIPPING",
+    "Shop": "MANAGE_SETTINGS",
+    "TaxConfiguration": "HANDLE_TAXES",
+    "TaxClass": "HANDLE_TAXES",
+    # private_payment_permissions: HANDLE_PAYMENTS for an app or staff, refused to others.
+    "TransactionItem": "HANDLE_PAYMENTS",
 }
 # Public metadata needs the same, but a checkout's (PUBLIC_META_PERMISSION_MAP: `no_permissions`).
 PUBLIC_FREE_TYPES = frozenset({"Checkout", "CheckoutLine"})
@@ -200,8 +226,8 @@ def _unresolved(viewer: Viewer, global_id: str, *, private: bool) -> dict[str, A
     top-level error at the field's path, its alias; the field null, the request's other fields
     still run); `public_user_permissions` raises a ValidationError, which `mutate` turns into
     the mutation's own error. Any other type: its permission (`TYPE_PERMISSIONS`) compared,
-    then `get_node_or_error`'s NOT_FOUND ("Couldn't resolve to a node"). A type the sandbox
-    does not model answers NOT_FOUND as well.
+    then `get_node_or_error`'s NOT_FOUND ("Couldn't resolve to a node"). A type not in that
+    table (its permission depends on the object, or Saleor has no such type) answers NOT_FOUND.
     """
     try:
         type_name, pk = from_global_id(global_id)
