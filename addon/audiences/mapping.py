@@ -133,6 +133,14 @@ class MappingRepository(Repository):
         return list(await self.session.scalars(statement))
 
     async def replace(self, installation_id: int, list_id: str, rows: list[FieldMapping]) -> None:
+        # Saves of one audience's mapping take turns (the audience's row locked; PostgreSQL):
+        # a second save's DELETE then sees the first's rows, where it missed them and its
+        # INSERT failed on their key (two tabs, two admins).
+        await self.session.execute(
+            select(Audience.id)
+            .where(Audience.installation_id == installation_id, Audience.list_id == list_id)
+            .with_for_update()
+        )
         await self.session.execute(
             delete(FieldMapping).where(
                 FieldMapping.installation_id == installation_id, FieldMapping.list_id == list_id
