@@ -1,7 +1,8 @@
 """Rows made on first use: an installation's settings (e-commerce, newsletter, promo codes,
-engagement) and a contact's state. Two transactions asking for one at once (a page's requests
-made together on a fresh installation, a subscription form sent twice) both get it (PostgreSQL:
-the second waits for the first's row, then reads it).
+erasure, engagement), a contact's state and a tracked channel's store. Two transactions asking
+for one at once (a page's requests made together on a fresh installation, a subscription form
+sent twice, a channel tracked from two tabs) both get it (PostgreSQL: the second waits for the
+first's row, then reads it).
 
 Before, the second inserted the row too and failed on its unique key once the first committed
 (a 500 for one of the requests; promo and erasure settings: at the flush of the admin's save).
@@ -22,15 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import NewsletterSettings
 from addon.audiences.repository import AudienceRepository
-from addon.ecommerce.models import EcommerceSettings
+from addon.ecommerce.models import EcommerceSettings, MailchimpStore
 from addon.ecommerce.promo_models import PromoSettings
 from addon.ecommerce.promo_usage import PromoRepository
+from addon.ecommerce.schemas import ChannelTracking, SaleorChannel
+from addon.ecommerce.service import EcommerceService
 from addon.ecommerce.stores_repository import SettingsRepository
 from addon.engagement.models import EngagementSettings
 from addon.engagement.store import settings_row
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import ErasureSettingsUpdate
 from addon.erasure.service import ErasureService
+from addon.installations.models import Installation
 from addon.services import Services
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
@@ -62,6 +66,16 @@ async def _erasure(session: AsyncSession, services: Services, installation_id: i
     return await ErasureService(session, services).update_settings(installation_id, update)
 
 
+async def _store(session: AsyncSession, services: Services, installation_id: int) -> object:
+    """A channel tracked for the first time (its Mailchimp store's row)."""
+    installation = await session.get(Installation, installation_id)
+    assert installation is not None
+    channel = SaleorChannel.model_validate({"slug": "c", "name": "C", "currencyCode": "USD"})
+    tracking = ChannelTracking(tracked=True, list_id="list1")
+    service = EcommerceService(session, services)
+    return await service.track_channel(installation, "c", tracking, [channel])
+
+
 async def _engagement(session: AsyncSession, _: Services, installation_id: int) -> object:
     return await settings_row(session, installation_id)
 
@@ -73,6 +87,7 @@ CASES: dict[str, tuple[Make, Any]] = {  # the maker, and its table (the row's mo
     "promo": (_promo, PromoSettings),
     "erasure": (_erasure, ErasureSettings),
     "engagement": (_engagement, EngagementSettings),
+    "store": (_store, MailchimpStore),
 }
 
 

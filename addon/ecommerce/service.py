@@ -262,16 +262,21 @@ class EcommerceService:
             )
         store_id = stable_store_id(installation.saleor_api_url, slug, list_id)
         if store is None:
-            store = await self.stores.add(
-                MailchimpStore(
-                    installation_id=installation.id,
-                    channel_slug=slug,
-                    store_id=store_id,
-                    list_id=list_id,
-                    currency_code=channel.currency_code,
-                    name=channel.name,
-                    tracked=True,
-                )
+            # The same channel tracked from two tabs at once: one row, not a failed insert.
+            new = {
+                "installation_id": installation.id,
+                "channel_slug": slug,
+                "store_id": store_id,
+                "list_id": list_id,
+                "currency_code": channel.currency_code,
+                "name": channel.name,
+                "tracked": True,
+            }
+            store = await self.stores.get_or_insert(
+                MailchimpStore,
+                lambda: self.stores.get(installation.id, slug),
+                new,
+                key=("installation_id", "channel_slug"),
             )
         elif store.list_id != list_id:
             # Another audience means another store: everything is sent to it afresh, and
