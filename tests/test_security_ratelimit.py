@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
-from sqlalchemy import func, insert, select
+import pytest
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.util import await_only
 
 from addon.app import create_app
 from addon.capabilities import create_services
@@ -145,3 +148,40 @@ async def test_no_address_is_stored_in_clear(services: Services) -> None:
     async with services.db.session() as session:
         keys = list((await session.execute(select(RateLimitRecord.key))).scalars())
     assert keys and all("example.com" not in key and len(key) == 64 for key in keys)
+
+
+async def test_a_returning_client_whose_expired_row_another_check_prunes_is_counted(
+    services: Services,
+) -> None:
+    """A client back after its window: its row has expired, and another client's check prunes
+    expired rows. Right after this check has found (not created) the row, the other check runs
+    to its end (PostgreSQL: another transaction; SQLite's writers take turns, no such moment).
+    Before, the row was found by one statement and locked by the next, so the other check
+    deleted it in between and the lock found nothing (a 500); now one statement finds and locks
+    it, and the other check skips it (`SKIP LOCKED`)."""
+    if services.db.is_sqlite:
+        pytest.skip("concurrent checks in one moment: PostgreSQL only")
+    clock = Clock()
+    limiter = RateLimiter(services.db, prune_batch_size=200, clock=clock)
+    assert await limiter.allow(ADDRESS, "203.0.113.7")
+    clock.advance(ADDRESS.window_seconds + 1)  # its row has expired
+
+    interleaved: list[bool] = []
+    started: list[bool] = []
+
+    def after_the_insert(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        # The returning client's read of its row, once (the other check's statements pass).
+        if started or not statement.lstrip().startswith("SELECT rate_limits."):
+            return
+        started.append(True)
+        interleaved.append(await_only(limiter.allow(ADDRESS, "198.51.100.9")))
+
+    event.listen(services.db.engine.sync_engine, "before_cursor_execute", after_the_insert)
+    try:
+        assert await limiter.allow(ADDRESS, "203.0.113.7")
+    finally:
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", after_the_insert)
+    assert interleaved == [True]  # the other check ran in between, and was counted
+    async with services.db.session() as session:
+        keys = await session.scalars(select(RateLimitRecord.key))
+        assert len(list(keys)) == 2  # neither row pruned: both are live again

@@ -73,8 +73,11 @@ class RateLimiter:
             f"{limit.name}\n{installation_id or ''}\n{key}".encode()
         ).hexdigest()
         async with self.db.transaction() as session:
-            # Create the row if missing, then lock it: concurrent checks of one key (in any
-            # process) queue on the row lock on PostgreSQL and on the write lock on SQLite.
+            # Create the row if missing and lock it, in one statement (a no-op update of an
+            # existing row locks it): concurrent checks of one key (in any process) queue on
+            # the row lock on PostgreSQL and on the write lock on SQLite. Created, then locked
+            # by a second statement, an expired row could be pruned by another check in
+            # between, and the lock then found no row.
             dialect = session.get_bind().dialect.name
             insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(
                 RateLimitRecord
@@ -82,12 +85,12 @@ class RateLimiter:
             await session.execute(
                 insert.values(
                     key=digest, installation_id=installation_id, hits=[], expires_at=now
-                ).on_conflict_do_nothing(index_elements=["key"])
+                ).on_conflict_do_update(
+                    index_elements=["key"], set_={"expires_at": RateLimitRecord.expires_at}
+                )
             )
-            record = await session.get(
-                RateLimitRecord, digest, with_for_update=True, populate_existing=True
-            )
-            assert record is not None
+            record = await session.get(RateLimitRecord, digest, populate_existing=True)
+            assert record is not None  # created or locked above, in this transaction
             hits = [hit for hit in record.hits if hit > stamp - limit.window_seconds]
             allowed = len(hits) < limit.hits
             if allowed:
