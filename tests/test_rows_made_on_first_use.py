@@ -7,13 +7,11 @@ first's row, then reads it).
 Before, the second inserted the row too and failed on its unique key once the first committed
 (a 500 for one of the requests; promo and erasure settings: at the flush of the admin's save).
 Each test holds the first transaction open with the row inserted, lets the second run into it
-(it waits for the first: a state the test polls with `pg_blocking_pids`, no sleep), commits the
-first, and finds one row.
+(`tests.transactions_at_once`: no sleep), commits the first, and finds one row.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,7 +37,7 @@ from addon.services import Services
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from tests.factories import make_installation
-from tests.worker_process import until
+from tests.transactions_at_once import second_runs_into_first
 
 BLOCKED_BY = text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))")
 Make = Callable[[AsyncSession, Services, int], Awaitable[object]]
@@ -100,27 +98,10 @@ async def test_two_transactions_making_the_row_at_once_both_get_it(
     make, model = CASES[case]
     installation = await make_installation(services)
 
-    async def second() -> object:
-        async with services.db.transaction() as session:
-            return await make(session, services, installation)
+    async def making(session: AsyncSession) -> object:
+        return await make(session, services, installation)
 
-    other: asyncio.Task[object] | None = None
-    try:
-        async with services.db.transaction() as first:
-            await make(first, services, installation)
-            await first.flush()
-            pid = await first.scalar(text("SELECT pg_backend_pid()"))
-            other = asyncio.create_task(second())
-
-            async def blocked() -> bool:
-                async with services.db.session() as session:
-                    return bool(await session.scalar(BLOCKED_BY, {"pid": pid}))
-
-            await until(blocked, "the second transaction to wait for the first")
-        await other  # the first committed: the second reads its row, and fails on nothing
-    finally:
-        if other is not None and not other.done():
-            other.cancel()
+    await second_runs_into_first(services, making, making)
 
     async with services.db.session() as session:
         rows = select(func.count()).select_from(model).where(model.installation_id == installation)
