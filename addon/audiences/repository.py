@@ -11,11 +11,13 @@ from addon.db.types import utcnow
 class AudienceRepository(Repository):
     async def settings(self, installation_id: int) -> NewsletterSettings:
         """The installation's settings row, created with defaults on first use."""
-        defaults = {"allow_multiple": False, "tags": [], "allowed_origins": [], "two_way": True}
-        return await self.get_or_insert(
+        return await self.installation_row(
             NewsletterSettings,
-            lambda: self.find_settings(installation_id),
-            {"installation_id": installation_id, **defaults},
+            installation_id,
+            allow_multiple=False,
+            tags=[],
+            allowed_origins=[],
+            two_way=True,
         )
 
     async def find_settings(self, installation_id: int) -> NewsletterSettings | None:

@@ -56,3 +56,14 @@ class Repository:
         if found is None:  # the other transaction's row, deleted since (an uninstall)
             raise LookupError(f"The {model.__name__} row just made is gone.")
         return found
+
+    async def installation_row(
+        self, model: type[RowT], installation_id: int, **defaults: Any
+    ) -> RowT:
+        """The installation's row of a table of one row per installation (`InstallationKeyed`),
+        made with `defaults` on first use (`get_or_insert`)."""
+        return await self.get_or_insert(
+            model,
+            lambda: self.session.get(model, installation_id),
+            {"installation_id": installation_id, **defaults},
+        )

@@ -28,11 +28,7 @@ class PromoRepository(Repository):
         return found or _defaults(installation_id)
 
     async def save_settings(self, installation_id: int) -> PromoSettings:
-        return await self.get_or_insert(
-            PromoSettings,
-            lambda: self.session.get(PromoSettings, installation_id),
-            {"installation_id": installation_id, **_DEFAULTS},
-        )
+        return await self.installation_row(PromoSettings, installation_id, **_DEFAULTS)
 
     async def record_use(
         self, installation_id: int, channel: str, code: str, order_id: str

@@ -63,9 +63,6 @@ class SettingsRepository(Repository):
         return await self.session.get(EcommerceSettings, installation_id)
 
     async def get_or_create(self, installation_id: int) -> EcommerceSettings:
-        defaults = {"tracking_enabled": False, "abandoned_carts_enabled": True}
-        return await self.get_or_insert(
-            EcommerceSettings,
-            lambda: self.find(installation_id),
-            {"installation_id": installation_id, **defaults},
+        return await self.installation_row(
+            EcommerceSettings, installation_id, tracking_enabled=False, abandoned_carts_enabled=True
         )

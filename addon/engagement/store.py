@@ -43,10 +43,8 @@ def _dialect(session: AsyncSession) -> str:
 
 
 async def settings_row(session: AsyncSession, installation_id: int) -> EngagementSettings:
-    return await Repository(session).get_or_insert(
-        EngagementSettings,
-        lambda: session.get(EngagementSettings, installation_id),
-        {"installation_id": installation_id, "list_cursors": {}},
+    return await Repository(session).installation_row(
+        EngagementSettings, installation_id, list_cursors={}
     )
 
 

@@ -48,11 +48,7 @@ class ErasureService:
     async def update_settings(
         self, installation_id: int, body: ErasureSettingsUpdate
     ) -> ErasureSettingsRead:
-        found = await Repository(self.session).get_or_insert(
-            ErasureSettings,
-            lambda: self.session.get(ErasureSettings, installation_id),
-            {"installation_id": installation_id},
-        )
+        found = await Repository(self.session).installation_row(ErasureSettings, installation_id)
         found.delete_orders = body.delete_orders
         await self.session.flush()
         return ErasureSettingsRead(delete_orders=found.delete_orders)
