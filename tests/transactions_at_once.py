@@ -23,10 +23,12 @@ async def second_runs_into_first(
     services: Services,
     first: Callable[[AsyncSession], Awaitable[object]],
     second: Callable[[AsyncSession], Awaitable[T]],
+    then: Callable[[AsyncSession], Awaitable[object]] | None = None,
 ) -> T:
     """Run `first` in a transaction, start `second` in another once `first` has flushed, wait
-    until the second is blocked by the first, commit the first; answer what `second` answers
-    (its failure raised here). On a failure the second is cancelled, not left running."""
+    until the second is blocked by the first, run `then` in the first (more locks, for a
+    deadlock), commit the first; answer what `second` answers (its failure raised here). On
+    a failure the second is cancelled, not left running."""
 
     async def in_transaction() -> T:
         async with services.db.transaction() as session:
@@ -45,6 +47,8 @@ async def second_runs_into_first(
                     return bool(await watching.scalar(BLOCKED_BY, {"pid": pid}))
 
             await until(blocked, "the second transaction to wait for the first")
+            if then is not None:
+                await then(session)
         return await other
     finally:
         if other is not None and not other.done():

@@ -262,13 +262,25 @@ class LedgerRepository(LedgerReads):
 
     async def forget_channel(self, installation_id: int, channel: str) -> None:
         """The channel moved to another store: everything must be pushed there afresh (and
-        the results of batches sent to the old one are not the new one's)."""
-        for model in (SyncRecord, BurstBatch):
-            await self.session.execute(
-                delete(model).where(
-                    model.installation_id == installation_id, model.channel_slug == channel
-                )
-            )
+        the results of batches sent to the old one are not the new one's).
+
+        Its rows are locked in the order a burst takes them before any is deleted: its
+        batches, then its records in id order (`locking`). Deleted as found (records first,
+        in the table's order), a batch being recorded or applied meanwhile, which holds its
+        batch's row and then locks its records, could deadlock with it, failing the admin's
+        save or the burst."""
+        batches = (BurstBatch.installation_id == installation_id) & (
+            BurstBatch.channel_slug == channel
+        )
+        records = (SyncRecord.installation_id == installation_id) & (
+            SyncRecord.channel_slug == channel
+        )
+        await self.session.execute(
+            select(BurstBatch.id).where(batches).order_by(BurstBatch.id).with_for_update()
+        )
+        locked = locking(select(SyncRecord.id).where(records), True).scalar_subquery()
+        await self.session.execute(delete(SyncRecord).where(SyncRecord.id.in_(locked)))
+        await self.session.execute(delete(BurstBatch).where(batches))
 
     async def reset_for_resync(
         self, installation_id: int, channel: str, kinds: Sequence[EntityKind]
