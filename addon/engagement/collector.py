@@ -58,6 +58,10 @@ READERS_PER_SLOT = 2
 
 
 _Range = tuple[datetime | None, datetime | None]  # `updatedAt` from, until (None: open)
+# The scan's cursor is the app's time, Saleor's `updatedAt` its server's: a scan reads from
+# this much before the cursor, so a Saleor clock up to that much behind the app's loses no
+# customer stamped just after the last scan began (read again, they are matched again).
+SCAN_OVERLAP = timedelta(minutes=5)
 
 
 def _scan_ranges(
@@ -68,8 +72,11 @@ def _scan_ranges(
     `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it the run after
     writing 50 k customers read them all again (500 pages). A customer who changed their
     address inside that window (seconds; minutes after a first collection) is matched at their
-    next change."""
-    if since is None or written_from is None or written_until is None:
+    next change. `since` is read from `SCAN_OVERLAP` before it."""
+    if since is None:
+        return [(None, None)]
+    since -= SCAN_OVERLAP
+    if written_from is None or written_until is None:
         return [(since, None)]
     if not since <= written_from <= written_until:
         return [(since, None)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from addon.audiences.service import enqueue_import
 from addon.engagement import repository
-from addon.engagement.collector import _scan_ranges
+from addon.engagement.collector import SCAN_OVERLAP, _scan_ranges
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
 from addon.engagement.models import EngagementMember, EngagementOrder, EngagementSettings
 from addon.erasure.jobs import enqueue_erasure
@@ -22,6 +22,8 @@ from addon.jobs.worker import Worker
 from sandboxes.mailchimp.campaigns import set_member_rating
 from sandboxes.saleor.sandbox_api import MUTATION_COUNT_LIMIT
 from tests.engagement.conftest import ALICE, BOB, GUEST, Engagement
+
+CAROL = "carol@grocer.example"
 
 
 async def _tag(e: Engagement, email: str, name: str) -> None:
@@ -149,7 +151,7 @@ async def test_the_next_scan_skips_the_window_in_which_a_run_wrote_customers(
         if r.url.host == "saleor.test" and b"EngagementCustomers" in r.content
     ]
     assert [(v["since"], v["until"]) for v in scans] == [
-        (scanned.isoformat(), written[0].isoformat()),
+        ((scanned - SCAN_OVERLAP).isoformat(), written[0].isoformat()),
         (written[1].isoformat(), None),
     ]
     # This run wrote nothing new: the scan after it reads from its start, in one range.
@@ -158,12 +160,48 @@ async def test_the_next_scan_skips_the_window_in_which_a_run_wrote_customers(
     assert settings is not None and settings.customers_written_from is None
 
 
+async def test_a_customer_stamped_before_the_last_scan_by_a_slower_saleor_clock_is_matched(
+    e: Engagement,
+) -> None:
+    """The scan's cursor is the app's time; Saleor stamps `updatedAt` by its own clock. Here
+    Saleor's runs two minutes behind: a customer who registered just after a run began got an
+    `updatedAt` before that run's cursor. Before, the next scan read from the cursor and never
+    matched them (no engagement written until they changed again); it now reads from a margin
+    before it (`SCAN_OVERLAP`)."""
+    e.activity(e.send("News", e.at(days=-1)), (ALICE, "open", e.at(hours=-3)))
+    await e.collect()
+    async with e.services.db.session() as session:
+        settings = await session.get(EngagementSettings, e.installation_id)
+    assert settings is not None and settings.customers_scanned_at is not None
+    saleor_behind = timedelta(minutes=2)
+    registered = settings.customers_scanned_at + timedelta(seconds=10) - saleor_behind
+    carol = e.shop.saleor.store.create_customer(
+        CAROL, "C", "Customer", date_joined=registered, updated_at=registered
+    )
+    added = await e.shop.mailchimp.call(
+        e.shop.account,
+        "POST",
+        f"/lists/{e.shop.list_id}/members",
+        body={"email_address": CAROL, "status": "subscribed"},
+    )
+    assert added.status == 200, added.body
+
+    e.clock.advance(3600)
+    later = e.send("Later news", e.at(minutes=-45))
+    e.activity(later, (CAROL, "open", e.at(minutes=-30)))
+    await e.collect()
+
+    assert carol.global_id in e.metadata_writes()
+    assert json.loads(e.private(CAROL)[SUMMARY_KEY])["opens"] == 1
+
+
 def test_scan_ranges() -> None:
     t = [datetime(2026, 1, 1, h, tzinfo=UTC) for h in range(4)]
     assert _scan_ranges(None, t[1], t[2]) == [(None, None)]  # the first scan: everyone
-    assert _scan_ranges(t[0], None, None) == [(t[0], None)]
-    assert _scan_ranges(t[0], t[1], t[2]) == [(t[0], t[1]), (t[2], None)]
-    assert _scan_ranges(t[3], t[1], t[2]) == [(t[3], None)]  # an older window: no skip
+    early = t[0] - SCAN_OVERLAP
+    assert _scan_ranges(t[0], None, None) == [(early, None)]
+    assert _scan_ranges(t[0], t[1], t[2]) == [(early, t[1]), (t[2], None)]
+    assert _scan_ranges(t[3], t[1], t[2]) == [(t[3] - SCAN_OVERLAP, None)]  # an older window
 
 
 async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:
