@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 
 from addon.connection.account_data import forget_account_data
-from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
+from addon.connection.models import ConnectionMethod, ConnectionStatus
 from addon.connection.schemas import ConnectResult, Continuity
 from addon.connection.service import (
     CHIMPY,
@@ -81,10 +81,12 @@ class Linking(OnConnection):
         credentials: MailchimpCredentials,
         account: Account,
     ) -> ConnectResult:
-        connection = await self.repository.get(installation.id)
-        if connection is None:
-            connection = MailchimpConnection(installation_id=installation.id)
-            self.session.add(connection)
+        # Got or inserted, and locked while continuity is decided and written: a second save
+        # at once (an API key and an OAuth callback, a form sent twice) waits, then decides on
+        # the first's committed account. Before, it inserted the row too and failed on its key
+        # (a 500), or decided on the row as it was (say RESUMED for account A while the first
+        # connected B and forgot A's data).
+        connection = await self.repository.get_locked_or_insert(installation.id)
         if connection.account_id is None:
             continuity = Continuity.NEW
             message = f"Connected to Mailchimp account {account.account_name}."

@@ -5,25 +5,44 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.models import AttemptStatus, MailchimpConnection, OAuthAttempt, OAuthState
+from addon.connection.models import (
+    AttemptStatus,
+    ConnectionStatus,
+    MailchimpConnection,
+    OAuthAttempt,
+    OAuthState,
+)
+from addon.db.repository import Repository
 
 # Finished attempts are kept a day, so a page that polls late still learns the outcome.
 ATTEMPT_RETENTION = timedelta(days=1)
 
 
-class ConnectionRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
+class ConnectionRepository(Repository):
     async def get(
         self, installation_id: int, *, for_update: bool = False
     ) -> MailchimpConnection | None:
         """The installation's connection; `for_update` locks its row (PostgreSQL) until the
-        transaction ends, for a write decided on what was read."""
+        transaction ends, for a write decided on what was read, and reads it afresh (what
+        another transaction committed while this one waited for the lock, not what this
+        session loaded before)."""
         return await self.session.get(
-            MailchimpConnection, installation_id, with_for_update=for_update or None
+            MailchimpConnection,
+            installation_id,
+            with_for_update=for_update or None,
+            populate_existing=for_update,
+        )
+
+    async def get_locked_or_insert(self, installation_id: int) -> MailchimpConnection:
+        """The installation's connection row, locked until the transaction ends; made on
+        first use as a disconnected row of no account (what a brand new connection starts
+        from). Two saves at once (an API key and an OAuth callback, a form sent twice) take
+        turns: the second waits for the first's row, then reads it committed."""
+        return await self.get_or_insert(
+            MailchimpConnection,
+            lambda: self.get(installation_id, for_update=True),
+            {"installation_id": installation_id, "status": ConnectionStatus.DISCONNECTED},
         )
 
     async def add_state(self, state: OAuthState) -> None:

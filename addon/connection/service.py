@@ -157,8 +157,9 @@ class ConnectionService(OnConnection):
     ) -> None:
         """Mailchimp refused the credential of `refused` (the connection as read before the
         call): the connection is revoked, unless its credential was replaced meanwhile (the
-        admin connected again while the call was out: the new one is not refused)."""
-        connection = await self.repository.get(installation_id)
+        admin connected again while the call was out: the new one is not refused). Locked,
+        as the check's: a save committing meanwhile is seen, not overwritten as revoked."""
+        connection = await self.repository.get(installation_id, for_update=True)
         if (
             connection is not None
             and connection.status is ConnectionStatus.CONNECTED
