@@ -100,7 +100,9 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
     retry_in: float | None = None
     async with services.db.transaction() as session:
         # Locked: a lifecycle webhook applied meanwhile is seen, never overwritten.
-        installation = await session.get(Installation, job.installation_id, with_for_update=True)
+        installation = await InstallationRepository(session).get(
+            job.installation_id, for_update=True
+        )
         if installation is None:
             return
         service = InstallationService(session, settings, services.saleor)
@@ -227,7 +229,7 @@ async def dashboard_check(
         return installation
     async with services.db.transaction() as session:
         # Locked: a lifecycle webhook or check applied meanwhile is seen, never overwritten.
-        current = await session.get(Installation, installation.id, with_for_update=True)
+        current = await InstallationRepository(session).get(installation.id, for_update=True)
         if current is None:  # erased meanwhile
             return None
         await _apply_dashboard_view(session, services, current, data.get("app"), observed_at)

@@ -2,26 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.repository import Repository
 from addon.installations.models import Installation
 
 
-class InstallationRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def get(self, installation_id: int) -> Installation | None:
-        return await self.session.get(Installation, installation_id)
-
-    async def get_by_api_url(self, saleor_api_url: str) -> Installation | None:
-        result = await self.session.execute(
-            select(Installation).where(Installation.saleor_api_url == saleor_api_url)
+class InstallationRepository(Repository):
+    async def get(self, installation_id: int, *, for_update: bool = False) -> Installation | None:
+        """The installation; `for_update` locks its row (PostgreSQL) until the transaction ends
+        and reads it afresh, for a write decided on what was read."""
+        return await self.session.get(
+            Installation,
+            installation_id,
+            with_for_update=for_update or None,
+            populate_existing=for_update,
         )
+
+    async def get_by_api_url(
+        self, saleor_api_url: str, *, for_update: bool = False
+    ) -> Installation | None:
+        """The installation of a Saleor; `for_update` locks its row (PostgreSQL) until the
+        transaction ends and reads it afresh (what another transaction committed while this
+        one waited for the lock)."""
+        statement = select(Installation).where(Installation.saleor_api_url == saleor_api_url)
+        if for_update:
+            statement = statement.with_for_update().execution_options(populate_existing=True)
+        result = await self.session.execute(statement)
         return result.scalar_one_or_none()
+
+    async def get_locked_or_insert(self, values: Mapping[str, Any]) -> Installation:
+        """The installation of the Saleor `values["saleor_api_url"]`, inserted with `values`
+        when there is none, locked until the transaction ends. Two registrations of one Saleor
+        at once take turns: the second waits for the first's row, then reads it committed
+        (its INSERT skips the URL the first committed, where it failed on the unique key)."""
+        url = values["saleor_api_url"]
+        return await self.get_or_insert(
+            Installation,
+            lambda: self.get_by_api_url(url, for_update=True),
+            values,
+            key=("saleor_api_url",),
+        )
 
     async def list_all(self) -> list[Installation]:
         result = await self.session.execute(select(Installation).order_by(Installation.id))

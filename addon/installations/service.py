@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -76,21 +77,28 @@ class InstallationService:
         except SaleorUnavailable as exc:
             raise UpstreamUnavailable(str(exc), code=ErrorCode.JWKS_UNAVAILABLE) from exc
 
-        installation = await self.repository.get_by_api_url(saleor_api_url)
-        if installation is None:
-            installation = Installation(saleor_api_url=saleor_api_url)
-            self.session.add(installation)
-        # A re-install replaces the credentials and reactivates the installation.
-        installation.saleor_domain = domain or saleor_domain(saleor_api_url)
-        installation.app_id = app_id
-        installation.app_token = token
-        installation.jwks = jwks.as_dict()
-        installation.jwks_fetched_at = utcnow()
-        installation.is_active = True
+        now = utcnow()
+        registration: dict[str, Any] = {  # this registration's own (a new row is made of them)
+            "saleor_api_url": saleor_api_url,
+            "saleor_domain": domain or saleor_domain(saleor_api_url),
+            "app_id": app_id,
+            "app_token": token,
+            "jwks": jwks.as_dict(),
+            "jwks_fetched_at": now,
+            "is_active": True,
+            "saleor_version": (data.get("shop") or {}).get("version"),
+            "checked_at": now,
+        }
+        # Got or inserted, and locked while this registration writes it: a second registration
+        # of the same Saleor at once waits for the first to commit, then overwrites its row
+        # (before, it inserted one too and failed on the unique saleor_api_url: a 500).
+        installation = await self.repository.get_locked_or_insert(registration)
+        # A re-install (or the registration that won the race) is replaced by this one: its
+        # credentials, and the installation reactivated.
+        for column, value in registration.items():
+            setattr(installation, column, value)
         installation.status_changed_at = None
         installation.status_noticed_by = None
-        installation.saleor_version = (data.get("shop") or {}).get("version")
-        installation.checked_at = utcnow()
         installation.token_refused_at = None
         installation.token_refused_noticed_by = None
         await self.session.flush()

@@ -172,7 +172,11 @@ class WebhookReceiver:
                 f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
         async with self.services.db.transaction() as session:
-            installation = await InstallationRepository(session).get(installation_id)
+            # Locked, as the lifecycle checks take it: a check's newer observation committed
+            # meanwhile is seen, not overwritten by this older one; an erasure committed
+            # meanwhile is seen as gone, not met by the delivery's record on the foreign key.
+            repository = InstallationRepository(session)
+            installation = await repository.get(installation_id, for_update=True)
             if installation is None:
                 raise InstallationGone(installation_id)
             installations = InstallationService(

@@ -1,0 +1,101 @@
+"""A lifecycle webhook (APP_STATUS_CHANGED) received while a lifecycle check writes the
+installation, or erases it (PostgreSQL; SQLite's writers take turns).
+
+The webhook's transaction now reads the installation locked, as the checks do, so it decides
+on what they committed. Before, it read the row unlocked: a check's newer observation committed
+meanwhile was overwritten by the webhook's older one (the app paused though Saleor had since
+said active), and an erasure committed meanwhile failed its record of the delivery on the
+jobs' foreign key (an IntegrityError: a 500, and Saleor retrying). Each test holds the check's
+transaction open, lets the webhook run into it (`tests.transactions_at_once`: no sleep), then
+commits the check.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.service import InstallationService
+from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.transactions_at_once import second_runs_into_first
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only(services: Services) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+
+
+async def _deliver(
+    client: httpx.AsyncClient, saleor: SaleorSandbox, app: SandboxApp, issued: datetime
+) -> httpx.Response:
+    """Saleor's APP_STATUS_CHANGED saying the app was deactivated at `issued`."""
+    body = json.dumps(
+        {"issuedAt": issued.isoformat(), "app": {"id": app.global_id, "isActive": False}}
+    ).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Saleor-Event": "app_status_changed",
+        "Saleor-Domain": saleor.domain,
+        "Saleor-Api-Url": saleor.api_url,
+        "Saleor-Signature": saleor.sign(body),
+    }
+    return await client.post("/api/webhooks/app-status-changed", content=body, headers=headers)
+
+
+async def _locked(session: AsyncSession) -> Installation:
+    """The installation as a lifecycle check takes it (`lifecycle.check_job`)."""
+    return (await session.scalars(select(Installation).with_for_update())).one()
+
+
+async def test_a_webhook_older_than_a_check_committed_meanwhile_is_stale(
+    services: Services,
+    installed_app: SandboxApp,
+    saleor: SaleorSandbox,
+    app_client: httpx.AsyncClient,
+) -> None:
+    issued = datetime.now(UTC)
+    observed = issued + timedelta(seconds=5)  # the check asked Saleor after the webhook's event
+
+    async def check(session: AsyncSession) -> None:
+        service = InstallationService(session, services.settings, services.saleor)
+        await service.set_active(
+            await _locked(session), True, observed, LifecycleSignal.PERIODIC_CHECK
+        )
+
+    async def webhook(_: AsyncSession) -> httpx.Response:
+        return await _deliver(app_client, saleor, installed_app, issued)
+
+    answer = await second_runs_into_first(services, check, webhook)
+
+    assert answer.status_code == 200, answer.text
+    async with services.db.session() as session:
+        stored = (await session.scalars(select(Installation))).one()
+    assert stored.is_active
+    assert stored.status_changed_at == observed
+
+
+async def test_a_webhook_for_an_installation_erased_meanwhile_is_refused(
+    services: Services,
+    installed_app: SandboxApp,
+    saleor: SaleorSandbox,
+    app_client: httpx.AsyncClient,
+) -> None:
+    async def erase(session: AsyncSession) -> None:
+        service = InstallationService(session, services.settings, services.saleor)
+        await service.erase(await _locked(session), LifecycleSignal.PERIODIC_CHECK)
+
+    async def webhook(_: AsyncSession) -> httpx.Response:
+        return await _deliver(app_client, saleor, installed_app, datetime.now(UTC))
+
+    answer = await second_runs_into_first(services, erase, webhook)
+
+    assert answer.status_code == 401, answer.text
+    assert answer.json()["error"]["code"] == "UNKNOWN_INSTALLATION"

@@ -1,0 +1,65 @@
+"""A second registration of the same Saleor while the first runs (Saleor retrying a slow
+`tokenTargetUrl` call, an app installed twice) takes its turn: it waits for the first's row,
+then writes its own credentials into it (PostgreSQL; SQLite's writers take turns).
+
+Before, it inserted the row too and failed on the unique `saleor_api_url` once the first
+committed (an IntegrityError, a 500 to Saleor). The test holds the first registration's
+transaction open, lets the second run into it (`tests.transactions_at_once`: no sleep), commits
+the first, and finds one installation holding the second's app and token, with one job of each
+kind the registration queues (merged into the first's by their coalesce keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.installations.checks import CHECK_KIND
+from addon.installations.models import Installation
+from addon.installations.service import SALEOR_VERSION_KNOWN, InstallationService
+from addon.jobs.models import Job
+from addon.services import Services
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.conftest import APP_URL, SALEOR_API_URL
+from tests.transactions_at_once import second_runs_into_first
+
+Register = Callable[[AsyncSession], Awaitable[Installation]]
+
+
+def registering(services: Services, app: SandboxApp) -> Register:
+    """Saleor's call of `tokenTargetUrl` for `app`, as the register endpoint makes it."""
+
+    async def register(session: AsyncSession) -> Installation:
+        service = InstallationService(session, services.settings, services.saleor)
+        return await service.register(SALEOR_API_URL, "saleor.test", app.auth_token)
+
+    return register
+
+
+async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
+    services: Services, saleor: SaleorSandbox, installed_app: SandboxApp
+) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+    # Two apps Saleor knows (two tokens it confirms), and no installation yet in the app.
+    again = await saleor.install_app(f"{APP_URL}/api/manifest")
+    async with services.db.transaction() as session:
+        await session.execute(delete(Installation))
+
+    registered = await second_runs_into_first(
+        services, registering(services, installed_app), registering(services, again)
+    )
+
+    async with services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(Installation)) == 1
+        row = await session.get(Installation, registered.id)
+        assert row is not None and row.is_active
+        assert row.app_id == again.global_id  # the later registration's own
+        assert row.app_token.get_secret_value() == again.auth_token
+        kinds = await session.execute(
+            select(Job.kind, func.count()).where(Job.installation_id == row.id).group_by(Job.kind)
+        )
+        assert {kind: count for kind, count in kinds} == {CHECK_KIND: 1, SALEOR_VERSION_KNOWN: 1}
