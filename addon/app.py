@@ -18,7 +18,7 @@ from addon.errors import AppError, ErrorCode, error_body
 from addon.heap import freeze_start_up
 from addon.http_limits import BodySizeLimit, NoNulCharacters
 from addon.jobs.worker import Worker
-from addon.logs import RequestId
+from addon.logs import RequestId, new_request_id, note_request_id, request_id_of
 from addon.openapi import install as install_openapi
 from addon.services import Services
 
@@ -55,6 +55,27 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any other exception: Starlette's ServerErrorMiddleware (outside every middleware, so
+    after `RequestId` has finished) sends this answer, then re-raises the exception for the
+    server to log its traceback, once, with the request id noted by `RequestId`. Nothing of the
+    exception is answered: it may hold a query, a URL, a secret."""
+    request_id = request_id_of(request.scope)
+    if request_id is None:  # failed before `RequestId` ran: the note is this handler's to add
+        request_id = new_request_id()
+        note_request_id(exc, request_id)
+    message = (
+        "The app ran into an unexpected problem and did not finish this request. Try again; if "
+        f"it keeps happening, give the app's operator this request id: {request_id}."
+    )
+    return JSONResponse(
+        error_body(ErrorCode.INTERNAL_ERROR, message),
+        status_code=500,
+        # `RequestId` adds the header to answers it sends; this one is sent outside it.
+        headers={"X-Request-ID": request_id},
+    )
+
+
 def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     """Build the app around `services`; the lifespan migrates and runs a worker."""
 
@@ -88,6 +109,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)  # ServerErrorMiddleware's handler
     app.add_middleware(NoNulCharacters)
     app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
     app.add_middleware(RequestId)  # outermost: every line of the request carries its id

@@ -27,6 +27,7 @@ class ErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
     RATE_LIMITED = "RATE_LIMITED"
     UPSTREAM_UNAVAILABLE = "UPSTREAM_UNAVAILABLE"
+    INTERNAL_ERROR = "INTERNAL_ERROR"  # an unexpected exception: see addon/app.py
     # Requests from Saleor (register, webhooks)
     MISSING_SALEOR_API_URL = "MISSING_SALEOR_API_URL"
     INVALID_SALEOR_API_URL = "INVALID_SALEOR_API_URL"
@@ -126,6 +127,8 @@ ERROR_STATUSES: dict[int, str] = {
     413: "The request body is larger than the app accepts (MAX_REQUEST_BODY_BYTES).",
     422: "A parameter or the body does not match the schema.",
     429: "Too many requests; try again later.",
+    500: "The app failed unexpectedly; the message names the request id (also answered in "
+    "X-Request-ID) under which the app's log holds the failure.",
     502: "Saleor or Mailchimp did not answer as expected.",
 }
 

@@ -4,7 +4,9 @@ and request lines lose their query values (an OAuth callback carries a code and 
 Two formats (`LOG_FORMAT`): `human` (the default: one readable line) and `json` (one JSON object
 a line, for log collectors). JSON lines also carry what the line happened in, from context
 variables set where it starts: the web request's id (`request_id`, also answered in the
-`X-Request-ID` header), the installation, the job's id and kind (`log_fields`).
+`X-Request-ID` header), the installation, the job's id and kind (`log_fields`). An exception
+that escapes a request leaves with the note `request_id: …`, so the traceback the server logs
+(after the request's context is gone) names the request too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from addon.config import LogFormat
 
 _QUERY_VALUE = re.compile(r"=([^&\s]*)")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Where `RequestId` leaves the request's id in the ASGI scope, for the middleware outside it that
+# answers an unexpected exception (`request_id_of`).
+_SCOPE_KEY = "addon.request_id"
 
 # What a log line happened in; set at the start of a request or a job (each runs in a task of
 # its own, whose copy of the context ends with it).
@@ -87,10 +92,29 @@ def configure_logging(level: str, log_format: LogFormat = LogFormat.HUMAN) -> No
     logging.getLogger("uvicorn.access").addFilter(RedactQueryFilter())
 
 
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def request_id_of(scope: Scope) -> str | None:
+    """The id `RequestId` gave the request of `scope` (None before it has seen it)."""
+    found = scope.get(_SCOPE_KEY)
+    return found if isinstance(found, str) else None
+
+
+def note_request_id(exc: BaseException, request_id: str) -> None:
+    """Name the request in `exc`'s traceback (printed with it, e.g. by the server's log)."""
+    note = f"request_id: {request_id}"
+    if note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+
+
 class RequestId:
     """ASGI middleware: each HTTP request gets an id for its log lines (`request_id`), the
     caller's `X-Request-ID` when it sends a plausible one (a proxy's), a new one otherwise,
-    answered in the response's `X-Request-ID`."""
+    answered in the response's `X-Request-ID`. An exception that escapes the request carries
+    the id in a note, and the id stays in the scope for the error handler outside (see
+    `addon.app`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -100,7 +124,10 @@ class RequestId:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _REQUEST_ID.match(given) else new_request_id()
+        # In the caller's scope itself, not a copy: Starlette's ServerErrorMiddleware, outside
+        # every middleware, hands this same dict to the error handler.
+        scope[_SCOPE_KEY] = request_id
         token = _fields.set({"request_id": request_id})
 
         async def send_with_id(message: Message) -> None:
@@ -114,5 +141,10 @@ class RequestId:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The server logs the traceback after this context is reset: the note carries the id
+            # there. (ServerErrorMiddleware catches Exception only; cancellation passes as is.)
+            note_request_id(exc, request_id)
+            raise
         finally:
             _fields.reset(token)

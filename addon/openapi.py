@@ -4,8 +4,9 @@
   handler raises with `responses=error_responses(...)`; a dependency that raises (authentication,
   the storefront's store lookup and rate limit) is marked with `raises(...)`, and every route
   using it inherits its statuses here. Every route may answer 413 (the body size limit applies
-  to all) and every route with parameters or a body 422, in the same `ErrorBody` shape
-  (FastAPI's own 422 schema is replaced: the app never answers it).
+  to all) and 500 (an unexpected exception, see `addon.app`), and every route with parameters
+  or a body 422, in the same `ErrorBody` shape (FastAPI's own 422 schema is replaced: the app
+  never answers it).
 * Headers a handler checks itself, to answer with a code of its own rather than a generic 422,
   are declared required with `required_headers(...)`.
 """
@@ -71,7 +72,7 @@ def _error_response(status: int) -> dict[str, Any]:
 def _complete(operation: dict[str, Any], route: Any) -> None:
     responses: dict[str, Any] = operation.setdefault("responses", {})
     statuses, required = _inherited(route)
-    statuses.add(413)
+    statuses.update((413, 500))
     if operation.get("requestBody"):
         statuses.add(400)  # a body that is not UTF-8 cannot even be parsed
     if operation.get("parameters") or operation.get("requestBody") or "422" in responses:
