@@ -130,7 +130,8 @@ async def test_metadata_mutation_emits_metadata_event(
             "asyncEvents": ["CUSTOMER_METADATA_UPDATED"],
             "query": (
                 "subscription { event { ... on CustomerMetadataUpdated "
-                "{ user { email metadata { key value } } } } }"
+                "{ issuingPrincipal { __typename ... on App { id } } "
+                "user { email metadata { key value } } } } }"
             ),
             "targetUrl": f"http://{APP_HOST}/api/webhooks/meta",
         }
@@ -150,9 +151,19 @@ async def test_metadata_mutation_emits_metadata_event(
     )
     assert response.json() == {"data": {"updateMetadata": {"errors": []}}}
     [delivery] = [d for d in sandbox.deliveries if d.event_type == "CUSTOMER_METADATA_UPDATED"]
+    # The app whose token made the request (Event.issuingPrincipal: the requestor).
     assert json.loads(delivery.body) == {
-        "user": {"email": "ann@example.com", "metadata": [{"key": "k", "value": "v"}]}
+        "issuingPrincipal": {"__typename": "App", "id": app.global_id},
+        "user": {"email": "ann@example.com", "metadata": [{"key": "k", "value": "v"}]},
     }
+    # A change made without a request (the store's own, here) names nobody.
+    sandbox.store.create_customer("bob@example.com")
+    before = len(sandbox.deliveries)
+    await sandbox.update_customer_metadata(
+        sandbox.store.find_customer_by_email("bob@example.com"), {"k": "w"}
+    )
+    [other] = sandbox.deliveries[before:]
+    assert json.loads(other.body)["issuingPrincipal"] is None
 
 
 async def test_a_metadata_change_also_sends_the_update_event_and_no_change_sends_none(

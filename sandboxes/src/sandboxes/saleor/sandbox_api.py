@@ -70,8 +70,14 @@ class SandboxApi(SandboxTokens, SandboxWebhooks):
         body: dict[str, Any] = {"data": result.data}
         if result.errors:
             body["errors"] = [_format_error(e) for e in result.errors]
+        # Each payload names who made the request (`Event.issuingPrincipal`: the requestor of
+        # the request's context, saleor/graphql/webhook/subscription_types.py; the webhook
+        # plugin passes it to every delivery, saleor/plugins/webhook/plugin.py): the app or
+        # customer of the token, nobody for an anonymous request (staff users are no
+        # customers here, so none either).
+        principal = context.viewer.app or context.viewer.user
         for event_type, obj in context.pending_events:
-            await self.emit(event_type, obj)
+            await self.emit(event_type, obj, issuing_principal=principal)
         return 200, body
 
     async def execute(
