@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -66,12 +66,14 @@ class KeyState:
     saleor_api_url: str
     jwks: Jwks
     fetched_at: datetime
+    app_id: str  # the app's id in that Saleor: deliveries it caused name it (`own_echo`)
 
     @classmethod
     def of(cls, installation: Installation) -> KeyState:
         return cls(
             installation_id=installation.id,
             saleor_api_url=installation.saleor_api_url,
+            app_id=installation.app_id,
             jwks=Jwks.model_validate(installation.jwks),
             fetched_at=installation.jwks_fetched_at,
         )
@@ -124,7 +126,7 @@ class SigningKeys:
         cache = self._cache()
         entry = cache.get(state.saleor_api_url)
         if entry is not None and entry[0].installation_id == state.installation_id:
-            fresh = KeyState(state.installation_id, state.saleor_api_url, jwks, fetched_at)
+            fresh = replace(state, jwks=jwks, fetched_at=fetched_at)
             cache[state.saleor_api_url] = (fresh, entry[1])
 
     async def verify(self, state: KeyState, verify: Callable[[Jwks], T]) -> T:
@@ -224,6 +226,7 @@ class SigningKeys:
                         Installation.saleor_api_url,
                         Installation.jwks,
                         Installation.jwks_fetched_at,
+                        Installation.app_id,
                     ).where(condition)
                 )
             ).one_or_none()
@@ -234,4 +237,5 @@ class SigningKeys:
             saleor_api_url=row.saleor_api_url,
             jwks=Jwks.model_validate(row.jwks),
             fetched_at=row.jwks_fetched_at,
+            app_id=row.app_id,
         )

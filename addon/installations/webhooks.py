@@ -22,7 +22,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from addon import metrics
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized
@@ -42,11 +42,35 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = frozenset({"APP_STATUS_CHANGED", "APP_DELETED"})
+# Events that carry a metadata write alone. One the app made itself (its `issuingPrincipal`
+# is this app) only echoes what it wrote, a contact's status or engagement from Mailchimp: it
+# is recorded, not handled. Handled, each such write came back as a read of the customer for
+# every document subscribing to it (after a first engagement collection of 50 k customers,
+# 100 k Saleor reads to find nothing changed).
+OWN_ECHO_EVENTS = frozenset({"CUSTOMER_METADATA_UPDATED"})
 
 
 def webhook_job_kind(slug: str) -> str:
     """The job kind of deliveries to `webhooks/<slug>.graphql`; its owner registers a handler."""
     return f"webhook.{slug}"
+
+
+class _Principal(BaseModel):
+    id: str | None = None  # an app's (`... on App { id }`); a user selects nothing
+
+
+class _Issued(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    issuing_principal: _Principal | None = Field(None, alias="issuingPrincipal")
+
+
+def own_echo(event: str, payload: dict[str, Any], app_id: str) -> bool:
+    """Whether the delivery echoes a metadata write of this app itself (`OWN_ECHO_EVENTS`)."""
+    if event not in OWN_ECHO_EVENTS or not app_id:
+        return False
+    principal = _Issued.model_validate(payload).issuing_principal
+    return principal is not None and principal.id == app_id
 
 
 class WebhookHeaders(BaseModel):
@@ -62,6 +86,7 @@ class Outcome(StrEnum):
     APPLIED = "applied"
     ERASED = "erased"
     IGNORED = "ignored"
+    OWN_ECHO = "own_echo"  # recorded, not handled (`OWN_ECHO_EVENTS`)
 
 
 class WebhookReceiver:
@@ -144,15 +169,18 @@ class WebhookReceiver:
                 keys.installation_id, kind, payload, job_payload, dedupe_key
             )
         has_handler = self.services.handlers.get(kind) is not None
+        echo = has_handler and own_echo(event, payload, keys.app_id)
         job = NewJob(
             keys.installation_id,
             kind,
             job_payload,
             dedupe_key,
-            JobStatus.PENDING if has_handler else JobStatus.DONE,
+            JobStatus.PENDING if has_handler and not echo else JobStatus.DONE,
         )
         if await intake_for(self.services.db).store(job) is None:
             return Outcome.DUPLICATE
+        if echo:
+            return Outcome.OWN_ECHO
         return Outcome.QUEUED if has_handler else Outcome.IGNORED
 
     async def _lifecycle(

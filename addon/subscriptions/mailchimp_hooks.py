@@ -25,6 +25,8 @@ from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
+from addon.subscriptions.models import MEMBER_STATUSES
+from addon.subscriptions.profile_sync import enqueue_profile_update
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source
@@ -242,3 +244,14 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 list_id=event.list_id,
                 merge_fields=member.merge_fields,
             )
+        if (
+            settings is not None
+            and settings.two_way
+            and settings.priority is Priority.MAILCHIMP_WINS
+            and state.status in MEMBER_STATUSES
+        ):
+            # A customer change that came while this one was pending was held back
+            # (`profile_sync`): it goes now, after the write-backs queued above. (It waited
+            # for Saleor's echo of the status write-back, which the receiver no longer hands
+            # on, and which a write changing nothing never sent.)
+            await enqueue_profile_update(session, state, state.saleor_user_id)

@@ -3,8 +3,10 @@
 `CUSTOMER_UPDATED` and `CUSTOMER_METADATA_UPDATED` (webhooks/subscriptions_customer_updated)
 queue one `subscriptions.update_profile` job per audience the customer is a member of, in the
 contact's lane. The job reads the customer afresh and PATCHes the member only when what the
-mapping makes of it changed since it was last sent (the app's own status write-back also fires
-CUSTOMER_METADATA_UPDATED; it changes nothing mapped, so it sends nothing).
+mapping makes of it changed since it was last sent. The app's own metadata writes (status
+write-backs, engagement) also make Saleor send CUSTOMER_METADATA_UPDATED; the receiver records
+those and does not hand them here (`OWN_ECHO_EVENTS`), and a metadata key the app writes itself
+(`mailchimp.…`) is therefore refreshed in a mapped merge field at the customer's next change.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import logging
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import and_, or_
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import MAPPING_SAVED_JOB, audience_mappings, merge_specs
 from addon.audiences.models import Priority
@@ -65,6 +68,22 @@ class RefreshProfiles(BaseModel):
     list_id: str
 
 
+async def enqueue_profile_update(
+    session: AsyncSession, state: ContactState, saleor_user_id: str | None
+) -> None:
+    """Queue `state`'s member an update from its customer (one pending per member, in the
+    contact's lane)."""
+    await JobRepository(session).enqueue(
+        state.installation_id,
+        UPDATE_PROFILE_JOB,
+        ProfileUpdate(
+            email=state.email, list_id=state.list_id, saleor_user_id=saleor_user_id
+        ).model_dump(),
+        coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
+        lane=contact_lane(state.email),
+    )
+
+
 async def handle_customer_changed(
     job: ClaimedJob, delivery: WebhookJob[CustomerChanged], services: Services
 ) -> None:
@@ -91,19 +110,10 @@ async def handle_customer_changed(
             )
         )
         states = list(await session.scalars(statement))
-        jobs = JobRepository(session)
         for state in states:
             if state.list_id not in active or state.status not in MEMBER_STATUSES:
                 continue
-            await jobs.enqueue(
-                installation_id,
-                UPDATE_PROFILE_JOB,
-                ProfileUpdate(
-                    email=state.email, list_id=state.list_id, saleor_user_id=user.id
-                ).model_dump(),
-                coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
-                lane=contact_lane(state.email),
-            )
+            await enqueue_profile_update(session, state, user.id)
 
 
 async def handle_refresh_profiles(
@@ -120,17 +130,8 @@ async def handle_refresh_profiles(
             )
             .order_by(ContactState.id)
         )
-        jobs = JobRepository(session)
         for state in await session.scalars(statement):
-            await jobs.enqueue(
-                installation_id,
-                UPDATE_PROFILE_JOB,
-                ProfileUpdate(
-                    email=state.email, list_id=state.list_id, saleor_user_id=state.saleor_user_id
-                ).model_dump(),
-                coalesce_key=f"{UPDATE_PROFILE_JOB}:{state.list_id}:{state.id}",
-                lane=contact_lane(state.email),
-            )
+            await enqueue_profile_update(session, state, state.saleor_user_id)
 
 
 async def handle_update_profile(
@@ -156,8 +157,8 @@ async def handle_update_profile(
         customer_email = state.held_for or email  # the customer's, for a held contact
         previous_tags = list(state.data_tags or [])
         digest_before = state.profile_digest
-        # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins):
-        # its own write-back brings the customer in line, and that update comes back here.
+        # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins): once
+        # applied, it queues this update again (`mailchimp_hooks.handle_event`).
         mailchimp_pending = state.mailchimp_changed_at is not None and (
             state.synced_at is None or state.mailchimp_changed_at > state.synced_at
         )

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.models import ContactState
+from addon.subscriptions.profile_sync import enqueue_profile_update
 from sandboxes.saleor import Customer
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
@@ -425,3 +429,29 @@ async def test_saving_a_mapping_fills_the_audiences_existing_members(newsletter:
     assert response.status_code == 200, response.text
     await shop.work()
     assert shop.member(news, "lou@example.com").merge_fields["BIRTHDAY"] == "12/03"
+
+
+async def test_a_customer_change_held_back_by_a_pending_mailchimp_change_goes_after_it(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp wins: a customer update that runs while a change from Mailchimp waits is held
+    back (`profile_sync`); it goes once that change is applied. Before, it waited for Saleor's
+    echo of the status write-back, which a write changing nothing never sends (and which the
+    receiver no longer hands on: the app's own write)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"}])
+    customer = await _customer(shop, "gil@example.com", birthday="1990-12-03")
+    await shop.work()
+    # The customer changed in Saleor, and its update is queued (as its webhook does) ...
+    shop.saleor.store.get_customer(customer.id).metadata["birthday"] = "1991-01-30"
+    async with shop.services.db.transaction() as session:
+        contact = ContactState.email == "gil@example.com"
+        state = await session.scalar(select(ContactState).where(contact))
+        assert state is not None
+        await enqueue_profile_update(session, state, customer.global_id)
+    # ... and a change from Mailchimp arrives before it runs.
+    await _fire(shop, "subscribe", {"email": "gil@example.com"})
+    await shop.work()
+
+    assert shop.member(news, "gil@example.com").merge_fields["BIRTHDAY"] == "01/30"
