@@ -17,13 +17,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
+from addon.jobs.repository import JobRepository
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
+from tests.conftest import webhook_headers
+from tests.factories import make_installation
 from tests.transactions_at_once import second_runs_into_first
 
 
@@ -40,13 +44,7 @@ async def _deliver(
     body = json.dumps(
         {"issuedAt": issued.isoformat(), "app": {"id": app.global_id, "isActive": False}}
     ).encode()
-    headers = {
-        "Content-Type": "application/json",
-        "Saleor-Event": "app_status_changed",
-        "Saleor-Domain": saleor.domain,
-        "Saleor-Api-Url": saleor.api_url,
-        "Saleor-Signature": saleor.sign(body),
-    }
+    headers = webhook_headers(saleor, saleor.sign(body), "app_status_changed")
     return await client.post("/api/webhooks/app-status-changed", content=body, headers=headers)
 
 
@@ -99,3 +97,20 @@ async def test_a_webhook_for_an_installation_erased_meanwhile_is_refused(
 
     assert answer.status_code == 401, answer.text
     assert answer.json()["error"]["code"] == "UNKNOWN_INSTALLATION"
+
+
+async def test_a_job_is_queued_for_the_installation_while_a_writer_holds_its_row(
+    services: Services,
+) -> None:
+    """Writers of the installation's row (checks, lifecycle webhooks, registrations) lock it
+    `FOR NO KEY UPDATE`: a job inserted for the installation meanwhile (its foreign key takes
+    `KEY SHARE`) does not wait for them. With `FOR UPDATE` it waited: a registration holding
+    the row while queueing its check, and a refused call holding that check's key while
+    queueing it, waited for each other. (`lock_timeout` turns a wait into a failure here.)"""
+    installation_id = await make_installation(services)
+    async with services.db.transaction() as holder:
+        assert await InstallationRepository(holder).get(installation_id, for_update=True)
+        async with services.db.transaction() as other:
+            await other.execute(text("SET LOCAL lock_timeout = '100ms'"))
+            job = await JobRepository(other).enqueue(installation_id, "test.queued", {})
+    assert job is not None

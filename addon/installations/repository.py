@@ -11,15 +11,21 @@ from sqlalchemy import delete, or_, select, update
 from addon.db.repository import Repository
 from addon.installations.models import Installation
 
+# `FOR NO KEY UPDATE`: writers of the row (checks, lifecycle webhooks, registrations) take
+# turns and an erasure's DELETE waits, but a job inserted for the installation meanwhile (its
+# foreign key's `KEY SHARE`) does not; with `FOR UPDATE` it waited, and a registration holding
+# the row while queueing its check could deadlock with a refused call queueing the same check.
+_ROW_LOCK: dict[str, bool] = {"key_share": True}
+
 
 class InstallationRepository(Repository):
     async def get(self, installation_id: int, *, for_update: bool = False) -> Installation | None:
         """The installation; `for_update` locks its row (PostgreSQL) until the transaction ends
-        and reads it afresh, for a write decided on what was read."""
+        and reads it afresh, for a write decided on what was read (`_ROW_LOCK`)."""
         return await self.session.get(
             Installation,
             installation_id,
-            with_for_update=for_update or None,
+            with_for_update=_ROW_LOCK if for_update else None,
             populate_existing=for_update,
         )
 
@@ -31,7 +37,9 @@ class InstallationRepository(Repository):
         one waited for the lock)."""
         statement = select(Installation).where(Installation.saleor_api_url == saleor_api_url)
         if for_update:
-            statement = statement.with_for_update().execution_options(populate_existing=True)
+            statement = statement.with_for_update(key_share=True).execution_options(  # _ROW_LOCK
+                populate_existing=True
+            )
         result = await self.session.execute(statement)
         return result.scalar_one_or_none()
 
