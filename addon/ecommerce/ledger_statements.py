@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     func,
     literal_column,
     or_,
@@ -28,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 
 from addon.ecommerce.lookups import one_of
-from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.models import VERDICTS, EntityKind, Fingerprint, SyncRecord, SyncStatus
 
 # The ledger's table, for the statements that skip the ORM (the hot path of every change).
 SYNC_RECORDS: Table = SyncRecord.__table__  # type: ignore[assignment]
@@ -46,6 +47,30 @@ def locking(statement: Select[Any], locked: bool) -> Select[Any]:
     if not locked:
         return statement
     return statement.order_by(SYNC_RECORDS.c.id).with_for_update()
+
+
+# `locking`'s order across kinds (an order push settles its order, then locks its products;
+# a burst of orders its carts; a used promo code's rule comes last); kinds no path locks
+# together with others after them.
+KIND_LOCK_ORDER = (
+    EntityKind.ORDER,
+    EntityKind.PRODUCT,
+    EntityKind.CART,
+    EntityKind.PROMO_RULE,
+    EntityKind.CUSTOMER,
+    EntityKind.STORE,
+)
+
+
+def locking_kinds(statement: Select[Any]) -> Select[Any]:
+    """`statement` on records of several kinds, locked as `locking` does: kind by kind in
+    `KIND_LOCK_ORDER`, each in id order."""
+    rank = case(
+        {kind.value: index for index, kind in enumerate(KIND_LOCK_ORDER)},
+        value=SYNC_RECORDS.c.kind,
+        else_=len(KIND_LOCK_ORDER),
+    )
+    return statement.order_by(rank, SYNC_RECORDS.c.id).with_for_update()
 
 
 @lru_cache(maxsize=8)

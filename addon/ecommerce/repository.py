@@ -18,7 +18,7 @@ from addon.ecommerce.ledger_statements import (
     SETTLE_SYNCED_UNLESS_OVERTAKEN,
     SYNC_RECORDS,
     labels_statement,
-    locking,
+    locking_kinds,
     relabel_statement,
     settle_new,
 )
@@ -265,10 +265,11 @@ class LedgerRepository(LedgerReads):
         the results of batches sent to the old one are not the new one's).
 
         Its rows are locked in the order a burst takes them before any is deleted: its
-        batches, then its records in id order (`locking`). Deleted as found (records first,
-        in the table's order), a batch being recorded or applied meanwhile, which holds its
-        batch's row and then locks its records, could deadlock with it, failing the admin's
-        save or the burst."""
+        batches, then its records, kind by kind in id order (`locking_kinds`). Deleted as
+        found (records first, in the table's order), a batch being recorded or applied
+        meanwhile, which holds its batch's row and then locks its records, or an order push
+        (its order, then its products), could deadlock with it, failing the admin's save or
+        the other's step."""
         batches = (BurstBatch.installation_id == installation_id) & (
             BurstBatch.channel_slug == channel
         )
@@ -278,7 +279,7 @@ class LedgerRepository(LedgerReads):
         await self.session.execute(
             select(BurstBatch.id).where(batches).order_by(BurstBatch.id).with_for_update()
         )
-        locked = locking(select(SyncRecord.id).where(records), True).scalar_subquery()
+        locked = locking_kinds(select(SyncRecord.id).where(records)).scalar_subquery()
         await self.session.execute(delete(SyncRecord).where(SyncRecord.id.in_(locked)))
         await self.session.execute(delete(BurstBatch).where(batches))
 
@@ -288,16 +289,16 @@ class LedgerRepository(LedgerReads):
         """Forget what was pushed (so nothing is skipped as unchanged) and mark every record
         pending; answers their (kind, Saleor id) in id order, for their pushes to be queued.
 
-        The records are locked in id order before any is written (`locking`): one UPDATE of
-        them all took its rows in the table's order, so a burst or a webhook marking some of
-        them pending meanwhile could deadlock with it."""
+        The records are locked, kind by kind in id order, before any is written
+        (`locking_kinds`): one UPDATE of them all took its rows in the table's order, so a
+        burst or a webhook marking some of them pending meanwhile could deadlock with it."""
         condition = (
             (SyncRecord.installation_id == installation_id)
             & (SyncRecord.channel_slug == channel)
             & SyncRecord.kind.in_(list(kinds))
             & (SyncRecord.status != SyncStatus.REMOVED)
         )
-        locked = locking(select(SyncRecord.id).where(condition), True)
+        locked = locking_kinds(select(SyncRecord.id).where(condition))
         result = await self.session.execute(
             update(SyncRecord)
             .where(SyncRecord.id.in_(locked.scalar_subquery()))

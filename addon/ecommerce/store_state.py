@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.ledger_statements import locking
+from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.stores_repository import StoreRepository
@@ -98,9 +98,9 @@ async def forget_store_contents(session: AsyncSession, store: MailchimpStore) ->
     channel = (SyncRecord.installation_id == store.installation_id) & (
         SyncRecord.channel_slug == store.channel_slug
     )
-    # Locked in id order before any is written, as every writer of many records does
-    # (`ledger_statements.locking`): one UPDATE took them in its scan's order.
-    locked = locking(select(SyncRecord.id).where(channel), True)
+    # Locked kind by kind in id order before any is written, as every writer of many records
+    # does (`ledger_statements.locking_kinds`): one UPDATE took them in its scan's order.
+    locked = locking_kinds(select(SyncRecord.id).where(channel))
     await session.execute(
         update(SyncRecord)
         .where(SyncRecord.id.in_(locked.scalar_subquery()))

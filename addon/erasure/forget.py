@@ -38,6 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from addon.db.types import utcnow
 from addon.ecommerce.erased import remember_erased
+from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -163,7 +164,9 @@ async def ledger_records(
     locked: bool = False,
 ) -> list[SyncRecord]:
     """The ledger records about the customer: customers, carts and orders (`locked`: their
-    rows locked, in id order, until the transaction ends)."""
+    rows locked until the transaction ends, in the ledger's order: first the burst batches
+    naming the customer, which `forget` scrubs, then the records kind by kind in id order, as
+    a burst's recording and every other writer of many records take them)."""
     lowered = [a.lower() for a in addresses]
     label = func.lower(SyncRecord.label)
     conditions: list[ColumnElement[bool]] = [label.in_(lowered)]
@@ -172,14 +175,20 @@ async def ledger_records(
         conditions.append(
             (SyncRecord.kind == EntityKind.CUSTOMER) & (SyncRecord.saleor_id == saleor_user_id)
         )
-    statement = (
-        select(SyncRecord)
-        .where(SyncRecord.installation_id == installation_id, or_(*conditions))
-        .order_by(SyncRecord.id)
+    statement = select(SyncRecord).where(
+        SyncRecord.installation_id == installation_id, or_(*conditions)
     )
-    if locked:
-        statement = statement.with_for_update()
-    return list(await session.scalars(statement))
+    if not locked:
+        return list(await session.scalars(statement.order_by(SyncRecord.id)))
+    await session.execute(
+        select(BurstBatch.id)
+        .where(
+            BurstBatch.installation_id == installation_id, _mentions(BurstBatch.records, lowered)
+        )
+        .order_by(BurstBatch.id)
+        .with_for_update()
+    )
+    return list(await session.scalars(locking_kinds(statement)))
 
 
 async def drop_pushes(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.ledger_statements import locking
@@ -78,3 +78,51 @@ async def test_forgetting_a_channel_waits_for_a_burst_being_recorded(services: S
         for model in (SyncRecord, BurstBatch):
             rows = select(func.count()).select_from(model)
             assert await session.scalar(rows.where(model.installation_id == installation)) == 0
+
+
+async def test_forgetting_a_channel_waits_for_an_order_push_locking_its_products(
+    services: Services,
+) -> None:
+    """An order push settles its order's record, then locks its products' (`locking`'s order
+    across kinds). Forgetting the channel locked every record in id order: a product older
+    than the order was taken first, and each transaction held what the other waited for."""
+    if services.db.is_sqlite:
+        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        for kind, saleor_id in (
+            (EntityKind.PRODUCT, PRODUCTS[0]),
+            (EntityKind.ORDER, "T3JkZXI6MQ=="),
+        ):
+            session.add(
+                SyncRecord(
+                    installation_id=installation,
+                    channel_slug=CHANNEL,
+                    kind=kind,
+                    saleor_id=saleor_id,
+                    status=SyncStatus.PENDING,
+                    children={},
+                    updated_at=NOW,
+                )
+            )
+            await session.flush()  # the product's id is the lower
+
+    def of_kind(kind: EntityKind) -> Select[tuple[int]]:
+        return select(SyncRecord.id).where(
+            SyncRecord.installation_id == installation, SyncRecord.kind == kind
+        )
+
+    async def its_order(session: AsyncSession) -> None:
+        assert len((await session.execute(locking(of_kind(EntityKind.ORDER), True))).all()) == 1
+
+    async def its_products(session: AsyncSession) -> None:
+        assert len((await session.execute(locking(of_kind(EntityKind.PRODUCT), True))).all()) == 1
+
+    async def forgetting(session: AsyncSession) -> None:
+        await LedgerRepository(session).forget_channel(installation, CHANNEL)
+
+    await second_runs_into_first(services, its_order, forgetting, then=its_products)
+
+    async with services.db.session() as session:
+        rows = select(func.count()).select_from(SyncRecord)
+        assert await session.scalar(rows.where(SyncRecord.installation_id == installation)) == 0
