@@ -58,9 +58,9 @@ READERS_PER_SLOT = 2
 
 
 _Range = tuple[datetime | None, datetime | None]  # `updatedAt` from, until (None: open)
-# The scan's cursor is the app's time, Saleor's `updatedAt` its server's: a scan reads from
-# this much before the cursor, so a Saleor clock up to that much behind the app's loses no
-# customer stamped just after the last scan began (read again, they are matched again).
+# The scan's start is the app's time, Saleor's `updatedAt` its server's: the next scan reads
+# from this much before this one began, so a Saleor clock up to that much behind the app's
+# loses no customer stamped just as it began (read again, they are matched again).
 SCAN_OVERLAP = timedelta(minutes=5)
 
 
@@ -72,15 +72,24 @@ def _scan_ranges(
     `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it the run after
     writing 50 k customers read them all again (500 pages). A customer who changed their
     address inside that window (seconds; minutes after a first collection) is matched at their
-    next change. `since` is read from `SCAN_OVERLAP` before it."""
-    if since is None:
-        return [(None, None)]
-    since -= SCAN_OVERLAP
-    if written_from is None or written_until is None:
+    next change."""
+    if since is None or written_from is None or written_until is None:
         return [(since, None)]
     if not since <= written_from <= written_until:
         return [(since, None)]
     return [(since, written_from), (written_until, None)]
+
+
+def _next_scan_from(
+    began: datetime, written_from: datetime | None, written_until: datetime | None
+) -> datetime:
+    """Where the next scan starts: `SCAN_OVERLAP` before this one began, but not inside the
+    window of the last run's writes, which this scan skipped (a run asked for just after a
+    first collection would otherwise read again the customers it wrote last)."""
+    start = began - SCAN_OVERLAP
+    if written_from is None or written_until is None:
+        return start
+    return written_until if written_from <= start < written_until else start
 
 
 @dataclass
@@ -173,7 +182,9 @@ class Collector:
             await store.link_new_members(session, self.installation_id)
             settings = await store.settings_row(session, self.installation_id)
             settings.list_cursors = cursors
-            settings.customers_scanned_at = now
+            settings.customers_scanned_at = _next_scan_from(
+                now, settings.customers_written_from, settings.customers_written_until
+            )
         written_from = utcnow()
         self.figures.written = await write_changed(
             self.services, self.installation_id, api_url, token

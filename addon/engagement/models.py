@@ -62,7 +62,8 @@ class EngagementSettings(InstallationKeyed, Base):
     last_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
     # {list_id: ISO time}: members read up to then (Mailchimp's `since_last_changed`).
     list_cursors: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    # Saleor customers matched up to then (`updatedAt` of the next scan); None: scan them all.
+    # Where the next scan of Saleor customers starts (`updatedAt`; `collector._next_scan_from`:
+    # a margin before the last scan began); None: scan them all.
     customers_scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When the last run wrote customers' metadata: since Saleor 3.23 each write sets the
     # customer's `updatedAt`, so the next scan skips that window (`collector._customers`).

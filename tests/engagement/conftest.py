@@ -94,14 +94,18 @@ class Engagement:
         """`count` more subscribed members, each a Saleor customer."""
         for i in range(count):
             email = f"reader{i:02}@example.com"
-            added = await self.shop.mailchimp.call(
-                self.shop.account,
-                "POST",
-                f"/lists/{self.shop.list_id}/members",
-                body={"email_address": email, "status": "subscribed"},
-            )
-            assert added.status == 200, added.body
+            await self.subscribe(email)
             self.customers[email] = self.shop.saleor.store.create_customer(email, "R", "Reader")
+
+    async def subscribe(self, email: str) -> None:
+        """`email` a subscribed member of the audience."""
+        added = await self.shop.mailchimp.call(
+            self.shop.account,
+            "POST",
+            f"/lists/{self.shop.list_id}/members",
+            body={"email_address": email, "status": "subscribed"},
+        )
+        assert added.status == 200, added.body
 
     def metadata_writes(self) -> list[str]:
         """The customers written so far (one per updatePrivateMetadata)."""
@@ -133,15 +137,9 @@ async def e(shop: Shop, clock: ManualClock, outbound: RecordingTransport) -> Eng
             .returning(Audience.installation_id)
         )  # fmt: skip
         installation_id = result.scalar_one()
-    for email in (ALICE, BOB, GUEST):
-        added = await shop.mailchimp.call(
-            shop.account,
-            "POST",
-            f"/lists/{shop.list_id}/members",
-            body={"email_address": email, "status": "subscribed"},
-        )
-        assert added.status == 200, added.body
     found = Engagement(shop, clock, outbound, installation_id)
+    for email in (ALICE, BOB, GUEST):
+        await found.subscribe(email)
     for email in (ALICE, BOB):
         found.customers[email] = shop.saleor.store.create_customer(email, "A", "Customer")
     return found

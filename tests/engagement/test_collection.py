@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from addon.audiences.service import enqueue_import
 from addon.engagement import repository
-from addon.engagement.collector import SCAN_OVERLAP, _scan_ranges
+from addon.engagement.collector import SCAN_OVERLAP, _next_scan_from, _scan_ranges
 from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
 from addon.engagement.models import EngagementMember, EngagementOrder, EngagementSettings
 from addon.erasure.jobs import enqueue_erasure
@@ -151,7 +151,7 @@ async def test_the_next_scan_skips_the_window_in_which_a_run_wrote_customers(
         if r.url.host == "saleor.test" and b"EngagementCustomers" in r.content
     ]
     assert [(v["since"], v["until"]) for v in scans] == [
-        ((scanned - SCAN_OVERLAP).isoformat(), written[0].isoformat()),
+        (scanned.isoformat(), written[0].isoformat()),
         (written[1].isoformat(), None),
     ]
     # This run wrote nothing new: the scan after it reads from its start, in one range.
@@ -172,19 +172,13 @@ async def test_a_customer_stamped_before_the_last_scan_by_a_slower_saleor_clock_
     await e.collect()
     async with e.services.db.session() as session:
         settings = await session.get(EngagementSettings, e.installation_id)
-    assert settings is not None and settings.customers_scanned_at is not None
+    assert settings is not None and settings.last_started_at is not None
     saleor_behind = timedelta(minutes=2)
-    registered = settings.customers_scanned_at + timedelta(seconds=10) - saleor_behind
+    registered = settings.last_started_at + timedelta(seconds=10) - saleor_behind
     carol = e.shop.saleor.store.create_customer(
         CAROL, "C", "Customer", date_joined=registered, updated_at=registered
     )
-    added = await e.shop.mailchimp.call(
-        e.shop.account,
-        "POST",
-        f"/lists/{e.shop.list_id}/members",
-        body={"email_address": CAROL, "status": "subscribed"},
-    )
-    assert added.status == 200, added.body
+    await e.subscribe(CAROL)
 
     e.clock.advance(3600)
     later = e.send("Later news", e.at(minutes=-45))
@@ -198,10 +192,19 @@ async def test_a_customer_stamped_before_the_last_scan_by_a_slower_saleor_clock_
 def test_scan_ranges() -> None:
     t = [datetime(2026, 1, 1, h, tzinfo=UTC) for h in range(4)]
     assert _scan_ranges(None, t[1], t[2]) == [(None, None)]  # the first scan: everyone
-    early = t[0] - SCAN_OVERLAP
-    assert _scan_ranges(t[0], None, None) == [(early, None)]
-    assert _scan_ranges(t[0], t[1], t[2]) == [(early, t[1]), (t[2], None)]
-    assert _scan_ranges(t[3], t[1], t[2]) == [(t[3] - SCAN_OVERLAP, None)]  # an older window
+    assert _scan_ranges(t[0], None, None) == [(t[0], None)]
+    assert _scan_ranges(t[0], t[1], t[2]) == [(t[0], t[1]), (t[2], None)]
+    assert _scan_ranges(t[3], t[1], t[2]) == [(t[3], None)]  # an older window: no skip
+
+
+def test_the_next_scan_starts_a_margin_before_this_one_but_not_inside_the_last_writes() -> None:
+    began = datetime(2026, 1, 1, 12, tzinfo=UTC)
+    assert _next_scan_from(began, None, None) == began - SCAN_OVERLAP
+    before = (began - timedelta(hours=1), began - timedelta(minutes=50))
+    assert _next_scan_from(began, *before) == began - SCAN_OVERLAP
+    # A run asked for two minutes after the last one wrote: not its writes again.
+    just_before = (began - timedelta(minutes=6), began - timedelta(minutes=2))
+    assert _next_scan_from(began, *just_before) == just_before[1]
 
 
 async def test_a_campaign_older_than_the_interval_stops_being_collected(e: Engagement) -> None:
