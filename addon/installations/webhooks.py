@@ -69,7 +69,10 @@ def own_echo(event: str, payload: dict[str, Any], app_id: str) -> bool:
     """Whether the delivery echoes a metadata write of this app itself (`OWN_ECHO_EVENTS`)."""
     if event not in OWN_ECHO_EVENTS or not app_id:
         return False
-    principal = _Issued.model_validate(payload).issuing_principal
+    try:
+        principal = _Issued.model_validate(payload).issuing_principal
+    except ValidationError:  # not Saleor's shape: handled as any delivery
+        return False
     return principal is not None and principal.id == app_id
 
 

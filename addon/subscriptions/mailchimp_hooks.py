@@ -244,14 +244,11 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 list_id=event.list_id,
                 merge_fields=member.merge_fields,
             )
-        if (
-            settings is not None
-            and settings.two_way
-            and settings.priority is Priority.MAILCHIMP_WINS
-            and state.status in MEMBER_STATUSES
-        ):
-            # A customer change that came while this one was pending was held back
+        if state.profile_held_back:
+            # A customer update that ran while this change waited was held back
             # (`profile_sync`): it goes now, after the write-backs queued above. (It waited
             # for Saleor's echo of the status write-back, which the receiver no longer hands
             # on, and which a write changing nothing never sent.)
-            await enqueue_profile_update(session, state, state.saleor_user_id)
+            state.profile_held_back = False
+            if state.status in MEMBER_STATUSES:
+                await enqueue_profile_update(session, state, state.saleor_user_id)

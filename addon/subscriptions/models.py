@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -51,6 +51,9 @@ class ContactState(InstallationRows, Base):
     store_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     mailchimp_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A customer update held back while a change from Mailchimp waited (Mailchimp wins): the
+    # change's job queues it again once applied (`mailchimp_hooks.handle_event`).
+    profile_held_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     last_change_source: Mapped[str | None] = mapped_column(String(30), nullable=True)
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Why the last store change was not applied (compliance, forgotten e-mail, conflict).

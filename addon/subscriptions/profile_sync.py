@@ -90,30 +90,37 @@ async def handle_customer_changed(
     user = delivery.body.user
     if user is None or not user.email:
         return
-    email = user.email.lower()
-    installation_id = job.installation_id
     async with services.db.transaction() as session:
-        active = {
-            a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
-        }
-        statement = ContactState.of_installation(installation_id).where(
-            or_(
-                and_(
-                    ContactState.email == email,
-                    or_(
-                        ContactState.saleor_user_id.is_(None),
-                        ContactState.saleor_user_id == user.id,
-                    ),
+        await queue_member_updates(session, job.installation_id, user.id, user.email)
+
+
+async def queue_member_updates(
+    session: AsyncSession, installation_id: int, user_id: str, email: str
+) -> None:
+    """An update for each audience member that is this customer's (at its address, or held at
+    an old one for it)."""
+    email = email.lower()
+    active = {
+        a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
+    }
+    statement = ContactState.of_installation(installation_id).where(
+        or_(
+            and_(
+                ContactState.email == email,
+                or_(
+                    ContactState.saleor_user_id.is_(None),
+                    ContactState.saleor_user_id == user_id,
                 ),
-                # held at the customer's old address (Mailchimp refused this one)
-                and_(ContactState.held_for == email, ContactState.saleor_user_id == user.id),
-            )
+            ),
+            # held at the customer's old address (Mailchimp refused this one)
+            and_(ContactState.held_for == email, ContactState.saleor_user_id == user_id),
         )
-        states = list(await session.scalars(statement))
-        for state in states:
-            if state.list_id not in active or state.status not in MEMBER_STATUSES:
-                continue
-            await enqueue_profile_update(session, state, user.id)
+    )
+    states = list(await session.scalars(statement))
+    for state in states:
+        if state.list_id not in active or state.status not in MEMBER_STATUSES:
+            continue
+        await enqueue_profile_update(session, state, user_id)
 
 
 async def handle_refresh_profiles(
@@ -173,6 +180,10 @@ async def handle_update_profile(
         and settings.two_way
         and settings.priority is Priority.MAILCHIMP_WINS
     ):
+        async with services.db.transaction() as session:
+            held = await ContactRepository(session).get(installation_id, list_id, email)
+            if held is not None:
+                held.profile_held_back = True
         return
     profile = await fetch_profile(
         services,

@@ -23,6 +23,7 @@ from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
+from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.writeback import _find_user, contact_lane
 
@@ -139,6 +140,12 @@ async def handle_write_profile(
                     api_url, token, document, {"id": user.id, "input": entries}
                 )
                 _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
+        if public or private:
+            # The customer's other audiences map these keys too. Saleor's echo of this write
+            # (CUSTOMER_METADATA_UPDATED) is the app's own and not handled (`OWN_ECHO_EVENTS`),
+            # so their members' updates are queued here.
+            async with services.db.transaction() as session:
+                await queue_member_updates(session, installation_id, user.id, user.email)
     except SaleorPermissionDenied as exc:
         # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
         # It is also how Saleor answers the private metadata of a customer deleted since it

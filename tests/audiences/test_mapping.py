@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.profile_sync import enqueue_profile_update
 from sandboxes.saleor import Customer
@@ -455,3 +455,27 @@ async def test_a_customer_change_held_back_by_a_pending_mailchimp_change_goes_af
     await shop.work()
 
     assert shop.member(news, "gil@example.com").merge_fields["BIRTHDAY"] == "01/30"
+
+
+async def test_a_profile_written_back_reaches_the_customers_other_audiences(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp wins: a profile changed in one audience is written back to the customer's
+    mapped metadata, and the customer's other audience mapping the same key gets it too.
+    Saleor's echo of that write is the app's own and not handled (`OWN_ECHO_EVENTS`): the
+    write-back queues those members' updates itself."""
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    company = [{"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"}]
+    for list_id in (news, deals):
+        await _create_field(shop, list_id, name="Company", tag="COMPANY", type="text")
+        await _map(shop, list_id, company)
+    await _customer(shop, "hal@example.com", **{CONSENT_AUDIENCES: f"{news},{deals}"})
+    await shop.work()
+    # A store whose metadata writes send CUSTOMER_METADATA_UPDATED alone (Saleor 3.22+ with
+    # its legacy update emission turned off: meta/extra_methods.py `extra_user_actions`).
+    shop.saleor.store.legacy_update_webhook_emission = False
+
+    await _edited_in_mailchimp(shop, "hal@example.com")  # in News
+
+    assert shop.member(deals, "hal@example.com").merge_fields["COMPANY"] == "Pear Co"
