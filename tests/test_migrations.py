@@ -131,3 +131,39 @@ async def test_a_current_schema_is_not_migrated_again(
     finally:
         await database.dispose()
     assert upgrades == ["heads", "heads"]
+
+
+async def test_0028_marks_contacts_with_a_mailchimp_change_pending(tmp_path: Path) -> None:
+    """A customer update held back before it (a Mailchimp change pending) goes once that
+    change is applied: such contacts are marked; contacts in step are not."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    contact = text(
+        "INSERT INTO contact_states (installation_id, list_id, email, status, interests, tags,"
+        " data_tags, marketing_permissions, mailchimp_changed_at, synced_at, updated_at)"
+        " VALUES (1, 'l1', :email, 'subscribed', '[]', '[]', '[]', '[]', :changed, :synced,"
+        " :now)"
+    )
+    later = "2026-12-03 12:00:00+00:00"  # as NOW is stored
+
+    def to_0027(connection: Connection) -> None:
+        installed_at(connection, "0027_engagement_run_holder")
+        for email, changed, synced in (
+            ("pending@x.example", later, NOW),
+            ("never@x.example", later, None),
+            ("in-step@x.example", NOW, later),
+            ("untouched@x.example", None, later),
+        ):
+            values = {"email": email, "changed": changed, "synced": synced, "now": NOW}
+            connection.execute(contact, values)
+        command.upgrade(alembic_config(connection), "0028_profile_held_back")
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0027)
+            rows = await connection.execute(
+                text("SELECT email FROM contact_states WHERE profile_held_back ORDER BY email")
+            )
+            marked = [email for (email,) in rows]
+    finally:
+        await database.dispose()
+    assert marked == ["never@x.example", "pending@x.example"]

@@ -38,6 +38,7 @@ from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_
 from addon.subscriptions.for_now import enqueue_held_retry, retry_note
 from addon.subscriptions.member_move import Moved, move_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
+from addon.subscriptions.profile_sync import enqueue_profile_update
 from addon.subscriptions.schemas import Source
 from addon.subscriptions.writeback import enqueue_status_write
 
@@ -218,6 +219,10 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                     setattr(row, key, value)
                 row.synced_at = now
                 row.last_problem = None
+                if row.profile_held_back:  # held back while Mailchimp's side waited: it goes now
+                    row.profile_held_back = False
+                    if row.status in MEMBER_STATUSES:
+                        await enqueue_profile_update(session, row, row.saleor_user_id)
         later = [list_id for list_id, moved in results.items() if moved.for_now]
         await enqueue_held_retry(session, installation_id, move, later, hours)
         for moved in results.values():
@@ -246,6 +251,7 @@ async def _follow(
         session.add(row)
     if old_row is not None and new_row is not None:
         row.saleor_user_id = new_row.saleor_user_id or old_row.saleor_user_id
+        row.profile_held_back = new_row.profile_held_back or old_row.profile_held_back
         await session.delete(old_row)
         await session.flush()
     row.email = move.new_email

@@ -132,15 +132,19 @@ async def receive_event(
         received_at=now,
         base_synced_at=state.synced_at,
     )
-    # Recorded at receipt, so the priority rules see it whatever order the jobs run in.
-    state.mailchimp_changed_at = now
-    await JobRepository(session).enqueue(
+    taken = await JobRepository(session).enqueue(
         installation_id,
         EVENT_JOB,
         event.model_dump(mode="json"),
         dedupe_key=hashlib.sha256(body).hexdigest(),
         lane=contact_lane(email),
     )
+    if taken is not None:
+        # Recorded at receipt, so the priority rules see it whatever order the jobs run in.
+        # Not for a redelivery of an event taken before: no job would apply it, and the
+        # contact would look changed in Mailchimp, unapplied, for good (its customer updates
+        # held back, its store changes lost to the priority rules).
+        state.mailchimp_changed_at = now
 
 
 async def check_secret(session: AsyncSession, installation_id: int, secret: str) -> None:
@@ -197,6 +201,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             existing = await contacts.get(installation_id, event.list_id, event.new_email)
             if existing is not None and existing is not state:
                 state.saleor_user_id = state.saleor_user_id or existing.saleor_user_id
+                state.profile_held_back = state.profile_held_back or existing.profile_held_back
                 await session.delete(existing)
                 await session.flush()
             state.email = event.new_email

@@ -479,3 +479,32 @@ async def test_a_profile_written_back_reaches_the_customers_other_audiences(
     await _edited_in_mailchimp(shop, "hal@example.com")  # in News
 
     assert shop.member(deals, "hal@example.com").merge_fields["COMPANY"] == "Pear Co"
+
+
+async def test_a_redelivered_mailchimp_event_holds_back_no_customer_update(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp sends a webhook again when it did not get the answer: the same body. The app
+    takes it once. Before, the redelivery also marked the contact changed in Mailchimp, with
+    no job left to apply that: every later customer update was held back, for good."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"}])
+    customer = await _customer(shop, "ida@example.com", birthday="1990-12-03")
+    await shop.work()
+    for _ in range(2):  # delivered, applied, then delivered again
+        responses = await shop.mailchimp.fire_list_webhook(
+            shop.account,
+            news,
+            "subscribe",
+            {"email": "ida@example.com"},
+            source="user",
+            fired_at="2026-12-03 12:00:00",
+        )
+        assert responses and all(r.status_code == 200 for r in responses)
+        await shop.work()
+
+    await shop.saleor.update_customer_metadata(customer, {"birthday": "1991-01-30"})
+    await shop.work()
+
+    assert shop.member(news, "ida@example.com").merge_fields["BIRTHDAY"] == "01/30"

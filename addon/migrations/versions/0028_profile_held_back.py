@@ -16,6 +16,17 @@ def upgrade() -> None:
         TABLE,
         sa.Column("profile_held_back", sa.Boolean(), nullable=False, server_default=sa.false()),
     )
+    # Contacts with a Mailchimp change pending now may have had an update held back already:
+    # the change's job sends one (at most one needless update each).
+    contacts = sa.table(
+        TABLE,
+        sa.column("profile_held_back", sa.Boolean()),
+        sa.column("mailchimp_changed_at"),
+        sa.column("synced_at"),
+    )
+    changed, synced = contacts.c.mailchimp_changed_at, contacts.c.synced_at
+    pending = changed.is_not(None) & (synced.is_(None) | (changed > synced))
+    op.execute(contacts.update().where(pending).values(profile_held_back=True))
 
 
 def downgrade() -> None:
