@@ -49,16 +49,17 @@ def locking(statement: Select[Any], locked: bool) -> Select[Any]:
     return statement.order_by(SYNC_RECORDS.c.id).with_for_update()
 
 
-# `locking`'s order across kinds (an order push settles its order, then locks its products;
-# a burst of orders its carts; a used promo code's rule comes last); kinds no path locks
-# together with others after them.
+# `locking`'s order across kinds (a settings save marks its stores' records, then its
+# products'; an order push settles its order, then locks its products; a burst of orders its
+# carts; a used promo code's rule comes last); customers, which no path locks together with
+# others, after them.
 KIND_LOCK_ORDER = (
+    EntityKind.STORE,
     EntityKind.ORDER,
     EntityKind.PRODUCT,
     EntityKind.CART,
     EntityKind.PROMO_RULE,
     EntityKind.CUSTOMER,
-    EntityKind.STORE,
 )
 
 
