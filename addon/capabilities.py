@@ -80,21 +80,20 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.engagement import jobs as engagement_jobs
     from addon.engagement import service as engagement_service
     from addon.erasure import jobs as erasure_jobs
-    from addon.erasure import registration as erasure_registration
     from addon.initial_sync import jobs as initial_sync_jobs
-    from addon.installations import lifecycle
+    from addon.installations import lifecycle, webhook_upkeep
     from addon.subscriptions import email_change
     from addon.subscriptions.capability import register_newsletter_jobs
 
     register_newsletter_jobs(registry)
     email_change.register(registry)
     erasure_jobs.register(registry)
-    erasure_registration.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     engagement_jobs.register(registry)
     engagement_service.register(registry)
     lifecycle.register(registry)
+    webhook_upkeep.register(registry)
     registry.claim_only(ACTIVE_INSTALLATIONS)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.installations.checks import CHECK_KIND
 from addon.installations.models import Installation
-from addon.installations.service import SALEOR_VERSION_KNOWN, InstallationService
+from addon.installations.service import WEBHOOK_UPKEEP, InstallationService
 from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
@@ -62,4 +62,4 @@ async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
         kinds = await session.execute(
             select(Job.kind, func.count()).where(Job.installation_id == row.id).group_by(Job.kind)
         )
-        assert {kind: count for kind, count in kinds} == {CHECK_KIND: 1, SALEOR_VERSION_KNOWN: 1}
+        assert {kind: count for kind, count in kinds} == {CHECK_KIND: 1, WEBHOOK_UPKEEP: 1}

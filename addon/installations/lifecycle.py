@@ -18,7 +18,8 @@ PermissionDenied. A deactivated app and a deleted one look exactly alike to thei
 
 The check is the worker job `installation.check`, one scheduled per installation every
 `INSTALLATION_CHECK_INTERVAL_SECONDS` (it reschedules itself); it runs while processing is
-paused (`addon.jobs.models.RUNS_WHILE_PAUSED`). Each check also stores Saleor's version.
+paused (`addon.jobs.models.HOUSEKEEPING_KINDS`). Each check also stores Saleor's version, and
+queues the webhooks' upkeep when they may differ from the app's documents (`webhook_upkeep`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from addon.db.types import utcnow
 from addon.installations.checks import CHECK_KIND, CheckPayload, schedule_check
 from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.repository import InstallationRepository
-from addon.installations.service import InstallationService, announce_saleor_version
+from addon.installations.service import InstallationService, queue_webhook_upkeep
+from addon.installations.webhook_upkeep import upkeep_wanted
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
@@ -139,7 +141,6 @@ async def _accepted(
 ) -> None:
     if version and version != installation.saleor_version:
         installation.saleor_version = version
-        await announce_saleor_version(service.session, installation.id)
     if installation.token_refused_at is not None:
         logger.info("Saleor accepts the app token of %s again", installation.saleor_api_url)
     installation.token_refused_at = None
@@ -147,6 +148,8 @@ async def _accepted(
     if not installation.is_active:
         # Only an active app's token is accepted: the app was activated again.
         await service.set_active(installation, True, observed_at, signal)
+    if upkeep_wanted(installation, service.settings.app_url):
+        await queue_webhook_upkeep(service.session, installation.id)
 
 
 async def _refused(

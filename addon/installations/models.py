@@ -51,6 +51,9 @@ class Installation(Base):
     token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
         StrEnumType(LifecycleSignal), nullable=True
     )
+    # Of the webhooks the installation should have, when the app last made its webhooks so
+    # (`webhook_upkeep`); another value or None: the next lifecycle check queues that again.
+    webhooks_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -22,15 +22,18 @@ from addon.saleor.schemas import AppLifecycleEvent
 logger = logging.getLogger(__name__)
 
 
-# The event of a Saleor version known at last or changed (installation, lifecycle check): a job
-# kind other capabilities register a handler for (erasure registers the webhooks a newer Saleor
-# offers), so this package imports none of them. The payload is empty (handlers read it).
+# Keeping the installation's webhooks as the app's documents say (`webhook_upkeep`): asked for
+# at installation, and by a lifecycle check that finds the Saleor version or the documents
+# changed since the last run. The payload is empty (the job reads the installation).
+WEBHOOK_UPKEEP = "installation.webhooks"
+# The kind versions before the upkeep queued for the same purpose (only the CUSTOMER_DELETED
+# registration then): still handled, for jobs queued before an upgrade.
 SALEOR_VERSION_KNOWN = "installation.saleor_version_known"
 
 
-async def announce_saleor_version(session: AsyncSession, installation_id: int) -> None:
+async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> None:
     await JobRepository(session).enqueue(
-        installation_id, SALEOR_VERSION_KNOWN, {}, coalesce_key=SALEOR_VERSION_KNOWN
+        installation_id, WEBHOOK_UPKEEP, {}, coalesce_key=WEBHOOK_UPKEEP
     )
 
 
@@ -103,7 +106,7 @@ class InstallationService:
         installation.token_refused_noticed_by = None
         await self.session.flush()
         await schedule_check(self.session, self.settings, installation.id)
-        await announce_saleor_version(self.session, installation.id)
+        await queue_webhook_upkeep(self.session, installation.id)
         logger.info(
             "Installed for %s (app %s, Saleor %s)",
             saleor_api_url,

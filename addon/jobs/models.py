@@ -29,9 +29,12 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 # Upkeep scheduled by the app itself: it runs while the installation's processing is paused
 # (the lifecycle check is what notices a reactivation or an uninstall when Saleor sends no
 # webhook) and is not listed among the jobs a store admin sees (nothing there to act on).
-# "installation.saleor_version_known" (the Saleor version became known or changed) lets
-# capabilities set up what that version offers, e.g. erasure's CUSTOMER_DELETED webhook.
-HOUSEKEEPING_KINDS = frozenset({"installation.check", "installation.saleor_version_known"})
+# "installation.webhooks" keeps the installation's webhooks as the app's documents say
+# ("installation.saleor_version_known" is its name in versions before, kept for jobs queued
+# then).
+HOUSEKEEPING_KINDS = frozenset(
+    {"installation.check", "installation.webhooks", "installation.saleor_version_known"}
+)
 
 
 class JobStatus(StrEnum):

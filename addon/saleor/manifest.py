@@ -11,6 +11,7 @@ from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, Oper
 from pydantic import BaseModel, ConfigDict, Field
 
 from addon.paths import MANIFEST_FILE, WEBHOOKS_DIR
+from addon.saleor.versions import CUSTOMER_DELETED_SINCE, SaleorVersion
 
 WEBHOOK_PATH_PREFIX = "/api/webhooks/"
 
@@ -65,11 +66,24 @@ def webhook_definitions(directory: Path = WEBHOOKS_DIR) -> tuple[WebhookDefiniti
 # Webhooks the app registers itself (`webhookCreate`) where the Saleor has what they subscribe
 # to: not in the manifest, whose subscriptions every supported Saleor must accept at installation.
 REGISTERED_WEBHOOKS_DIR = WEBHOOKS_DIR / "registered"
+# The first Saleor version that has what each registered webhook subscribes to.
+REGISTERED_SINCE: dict[str, SaleorVersion] = {"erasure-customer-deleted": CUSTOMER_DELETED_SINCE}
 
 
 @cache
 def registered_webhook_definitions() -> tuple[WebhookDefinition, ...]:
     return webhook_definitions(REGISTERED_WEBHOOKS_DIR)
+
+
+def wanted_webhooks(version: SaleorVersion | None) -> tuple[WebhookDefinition, ...]:
+    """The webhooks an installation on that Saleor version should have: the manifest's, and the
+    registered ones it has the events of (none while the version is unknown)."""
+    registered = tuple(
+        definition
+        for definition in registered_webhook_definitions()
+        if version is not None and version >= REGISTERED_SINCE[definition.slug]
+    )
+    return webhook_definitions() + registered
 
 
 def webhook_by_slug(slug: str) -> WebhookDefinition | None:

@@ -47,12 +47,10 @@ OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
 
 
 # The `CustomerDeleted` subscription type: "Added in Saleor 3.23" (saleor/saleor#19173, commit
-# 06b063a), first tagged 3.23.5; the app registers its CUSTOMER_DELETED webhook itself there.
+# 06b063a), first tagged 3.23.5. Saleor validates every subscription of a manifest at
+# installation, so the manifest cannot carry it (3.20 would refuse the app); the app registers
+# `webhooks/registered/erasure_customer_deleted.graphql` itself there (`webhook_upkeep`).
 CUSTOMER_DELETED_SINCE = SaleorVersion(3, 23, 5)
-
-
-def sends_customer_deleted(version: SaleorVersion | None) -> bool:
-    return version is not None and version >= CUSTOMER_DELETED_SINCE
 
 
 def has_order_where(version: SaleorVersion | None) -> bool:
@@ -86,7 +84,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "Installation, dashboard pages, lifecycle check",
         OLDEST_SUPPORTED,
-        _queries("installation_check", "app_status"),
+        _queries(
+            "installation_check",
+            "app_status",
+            "app_webhooks",
+            "webhook_create",
+            "webhook_update",
+            "webhook_delete",
+        ),
     ),
     Feature(
         "Newsletter: consent from Saleor, metadata write-back, customer panel",
@@ -171,8 +176,7 @@ FEATURES: tuple[Feature, ...] = (
     Feature(
         "Erasure when staff delete a customer (CUSTOMER_DELETED, registered by the app)",
         CUSTOMER_DELETED_SINCE,
-        _queries("erasure_app_webhooks", "erasure_webhook_create")
-        + _webhooks("registered/erasure_customer_deleted"),
+        _webhooks("registered/erasure_customer_deleted"),
         "Saleor has no subscription for it: erase the customer from the customer panel "
         "before deleting them",
     ),

@@ -76,7 +76,7 @@ def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
 # serves older ones; see tests/contracts/test_compatibility_table.py).
 NEEDS_NEWER_SALEOR = {
     "addon/saleor/queries/initial_sync_orders_since.graphql": "3.22",
-    # Registered by the app itself on 3.23.5 and later (addon/erasure/registration.py).
+    # Registered by the app itself on 3.23.5 and later (addon/installations/webhook_upkeep.py).
     "webhooks/registered/erasure_customer_deleted.graphql": "3.23.5",
 }
 

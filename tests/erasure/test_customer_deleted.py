@@ -10,9 +10,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from addon.erasure.registration import SLUG
 from addon.installations.models import Installation
-from addon.installations.service import announce_saleor_version
+from addon.installations.service import queue_webhook_upkeep
 from addon.saleor.manifest import webhook_definitions
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
@@ -22,6 +21,7 @@ from tests.ecommerce.conftest import Shop
 from tests.erasure.scan import rows_naming
 
 BO = "bo@example.com"
+SLUG = "erasure-customer-deleted"
 
 
 @pytest.fixture
@@ -65,9 +65,9 @@ async def test_on_a_saleor_that_has_it_the_app_registers_it_and_erases(shop: Sho
     await shop.drain()
     [hook] = _registered(shop)
     assert hook.async_events == ["CUSTOMER_DELETED"] and hook.is_active
-    # Another announcement of the version (a later lifecycle check) registers nothing more.
+    # Another upkeep (a later lifecycle check's) registers nothing more.
     async with shop.services.db.transaction() as session:
-        await announce_saleor_version(session, await _installation_id(shop))
+        await queue_webhook_upkeep(session, await _installation_id(shop))
     await shop.drain()
     assert len(_registered(shop)) == 1
     customer = await _subscribed_customer(shop)

@@ -1,9 +1,24 @@
-"""``webhookCreate`` as an app calls it for itself (saleor/graphql/webhook/mutations/
-webhook_create.py): MANAGE_APPS or AUTHENTICATED_APP; an app's own call needs no ``app``
-argument; the app must be active; a ``query`` is validated against the schema of the Saleor
-being played (syntax: SYNTAX, invalid: GRAPHQL_ERROR, saleor/graphql/webhook/
-subscription_query.py), so a subscription naming a type that version lacks is refused; the
-events are ``asyncEvents``, else those the query's fragments name (MISSING_EVENT if none)."""
+"""An app's mutations of its own webhooks, as Saleor runs them (saleor/graphql/webhook/mutations/).
+
+All three need MANAGE_APPS or AUTHENTICATED_APP, and an app calling one acts on its own webhooks
+only:
+
+* ``webhookCreate`` (webhook_create.py): an app's own call needs no ``app`` argument; the app
+  must be active; a ``query`` is validated against the schema of the Saleor being played
+  (syntax: SYNTAX, invalid: GRAPHQL_ERROR, saleor/graphql/webhook/subscription_query.py), so a
+  subscription naming a type that version lacks is refused; the events are ``asyncEvents``,
+  else those the query's fragments name (MISSING_EVENT if none).
+* ``webhookUpdate`` (webhook_update.py): ``get_instance`` looks the id up among the calling
+  app's webhooks only, so another app's is NOT_FOUND "Couldn't resolve to a node"; then
+  ``WebhookCreate.clean_input``: the webhook's app must be active, a query is validated as
+  above, and the events (``asyncEvents``, else the query's) replace the old ones only when
+  there are some (``save``: ``if events``). Fields left out keep their values.
+* ``webhookDelete`` (webhook_delete.py): an inactive app is refused INVALID "App needs to be
+  active to delete webhook"; another app's webhook GRAPHQL_ERROR "Couldn't resolve to a node".
+
+A ValidationError raised without a field (``clean_input``'s app checks) has ``field: null``
+(saleor/graphql/core/mutations.py, ``validation_error_to_error_type``).
+"""
 
 from __future__ import annotations
 
@@ -11,41 +26,54 @@ from typing import Any
 
 from graphql import GraphQLError, parse, validate
 
+from .arguments import pk_or_none
 from .context import api_context
-from .models import WebhookConfig
+from .models import SandboxApp, WebhookConfig
 from .permissions import AUTHENTICATED_APP
 from .webhooks import events_from_query
 
+DISABLED = "App doesn't exist or is disabled"
 
-def _error(field: str, message: str, code: str) -> dict[str, Any]:
+
+def _error(field: str | None, message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"field": field, "message": message, "code": code}], "webhook": None}
 
 
+def _calling_app(info: Any) -> SandboxApp | None:
+    viewer = api_context(info).viewer
+    viewer.require("MANAGE_APPS", AUTHENTICATED_APP)
+    return viewer.app
+
+
+def _checked_query(info: Any, query: str) -> dict[str, Any] | None:
+    """Saleor's `SubscriptionQuery` validation: the error to answer, or None."""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return _error("query", exc.message, "SYNTAX")
+    problems = validate(info.schema, document)
+    if problems:
+        return _error("query", "; ".join(p.message for p in problems), "GRAPHQL_ERROR")
+    return None
+
+
 def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
-    context = api_context(info)
-    context.viewer.require("MANAGE_APPS", AUTHENTICATED_APP)
-    app = context.viewer.app
+    app = _calling_app(info)
     if app is None:
         return _error(
-            "app",
-            "Missing app id. Fill in the app field or run the mutation by the app",
-            "REQUIRED",
+            None, "Missing app id. Fill in the app field or run the mutation by the app", "INVALID"
         )
     if not app.is_active:
-        return _error("app", "App doesn't exist or is disabled", "NOT_FOUND")
+        return _error(None, DISABLED, "NOT_FOUND")
     query = input.get("query")
     async_events = list(input.get("asyncEvents") or [])
     if query:
-        try:
-            document = parse(query)
-        except GraphQLError as exc:
-            return _error("query", exc.message, "SYNTAX")
-        problems = validate(info.schema, document)
-        if problems:
-            return _error("query", "; ".join(p.message for p in problems), "GRAPHQL_ERROR")
+        if (refused := _checked_query(info, query)) is not None:
+            return refused
         async_events = async_events or events_from_query(query)
     if not async_events:
         return _error("asyncEvents", "No events in the webhook", "MISSING_EVENT")
+    context = api_context(info)
     hook = WebhookConfig(
         id=context.store.next_id(),
         app_id=app.id,
@@ -56,4 +84,58 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
         query=query,
     )
     app.webhooks.append(hook)
+    return {"errors": [], "webhook": hook}
+
+
+def _webhook(info: Any, id: str | None) -> tuple[SandboxApp, WebhookConfig] | None:
+    """The webhook of that id among the apps (not removed) and its app."""
+    pk = pk_or_none(id, "Webhook") if id else None
+    for app in api_context(info).store.apps.values():
+        for hook in app.webhooks:
+            if hook.id == pk:
+                return app, hook
+    return None
+
+
+def resolve_webhook_update(
+    root: Any, info: Any, input: dict[str, Any], id: str | None = None
+) -> Any:
+    caller = _calling_app(info)
+    found = _webhook(info, id)
+    if found is None or (caller is not None and found[0].id != caller.id):
+        return _error("id", f"Couldn't resolve to a node: {id}", "NOT_FOUND")
+    app, hook = found
+    if not app.is_active:
+        return _error(None, DISABLED, "NOT_FOUND")
+    query = input.get("query")
+    events = list(input.get("asyncEvents") or [])
+    if query:
+        if (refused := _checked_query(info, query)) is not None:
+            return refused
+        events = events or events_from_query(query)
+    changes: dict[str, Any] = {
+        name: input[key]
+        for key, name in (("name", "name"), ("targetUrl", "target_url"), ("isActive", "is_active"))
+        if input.get(key) is not None
+    }
+    if query:
+        changes["query"] = query
+    if events:
+        changes["async_events"] = events
+    for name, value in changes.items():
+        setattr(hook, name, value)
+    return {"errors": [], "webhook": hook}
+
+
+def resolve_webhook_delete(root: Any, info: Any, id: str | None = None) -> Any:
+    caller = _calling_app(info)
+    if caller is not None and not caller.is_active:
+        return _error(None, "App needs to be active to delete webhook", "INVALID")
+    found = _webhook(info, id)
+    if found is None:
+        return _error("id", f"Couldn't resolve to a node: {id}", "NOT_FOUND")
+    app, hook = found
+    if caller is not None and app.id != caller.id:
+        return _error("id", f"Couldn't resolve to a node: {id}", "GRAPHQL_ERROR")
+    app.webhooks.remove(hook)
     return {"errors": [], "webhook": hook}

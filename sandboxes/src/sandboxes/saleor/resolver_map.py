@@ -14,7 +14,7 @@ from .account_schema import (
     resolve_user,
     resolve_user_orders,
 )
-from .app_webhooks import resolve_webhook_create
+from .app_webhooks import resolve_webhook_create, resolve_webhook_delete, resolve_webhook_update
 from .catalog_schema import (
     product_of,
     resolve_product,
@@ -86,6 +86,8 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "customerUpdate": resolve_customer_update,
             "checkoutCreate": resolve_checkout_create,
             "webhookCreate": resolve_webhook_create,
+            "webhookUpdate": resolve_webhook_update,
+            "webhookDelete": resolve_webhook_delete,
             "deletePrivateMetadata": metadata_mutation(private=True, delete=True),
         },
         "Subscription": {"event": lambda root, info: root},

@@ -1,0 +1,141 @@
+"""An app changing its own webhooks (`webhookUpdate`, `webhookDelete`), with Saleor's rules
+(saleor/graphql/webhook/mutations/): its own webhooks only, queries validated against the
+version's schema, events replaced only when some are given or derived, and deliveries following
+the webhook as it stands."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
+
+from .conftest import APP_HOST, FakeApp, gql
+
+UPDATE = """
+mutation Update($id: ID!, $input: WebhookUpdateInput!) {
+  webhookUpdate(id: $id, input: $input) {
+    webhook { id name targetUrl isActive subscriptionQuery asyncEvents { eventType } }
+    errors { field message code }
+  }
+}"""
+DELETE = """
+mutation Delete($id: ID!) {
+  webhookDelete(id: $id) { webhook { id } errors { field message code } }
+}"""
+OWN = "{ app { webhooks { id name } } }"
+ORDER_NUMBER_ONLY = "subscription { event { ... on OrderCreated { order { id number } } } }"
+
+
+async def _install(sandbox: SaleorSandbox) -> SandboxApp:
+    return await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+
+
+def _hook(app: SandboxApp, name: str) -> Any:
+    return next(h for h in app.webhooks if h.name == name)
+
+
+async def _update(
+    client: httpx.AsyncClient, app: SandboxApp, hook: Any, **input: Any
+) -> dict[str, Any]:
+    body = await gql(client, UPDATE, {"id": hook.global_id, "input": input}, app.auth_token)
+    answer: dict[str, Any] = body["data"]["webhookUpdate"]
+    return answer
+
+
+async def test_an_app_updates_its_own_webhook_and_deliveries_follow(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    answer = await _update(client, app, hook, name="Orders", query=ORDER_NUMBER_ONLY)
+    assert answer["errors"] == []
+    webhook = answer["webhook"]
+    # Left out: kept. The events: those the new query names.
+    assert webhook["name"] == "Orders" and webhook["isActive"] is True
+    assert webhook["targetUrl"] == f"http://{APP_HOST}/api/webhooks/order-created"
+    assert webhook["subscriptionQuery"] == ORDER_NUMBER_ONLY
+    assert webhook["asyncEvents"] == [{"eventType": "ORDER_CREATED"}]
+
+    product = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("2"))])
+    lines = [LineSpec(product.variants[0].id, 1)]
+    checkout = await sandbox.create_checkout(lines=lines, email="ann@example.com")
+    order = await sandbox.complete_checkout(checkout)
+    [delivery] = [d for d in sandbox.deliveries if d.event_type == "ORDER_CREATED"]
+    payload = json.loads(delivery.body)
+    assert payload == {"order": {"id": order.global_id, "number": str(order.number)}}
+
+
+async def test_events_are_replaced_only_when_some_are_given(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Lifecycle")
+    assert (await _update(client, app, hook, name="Renamed"))["errors"] == []
+    assert hook.async_events == ["APP_STATUS_CHANGED", "APP_DELETED"]
+    answer = await _update(client, app, hook, asyncEvents=["APP_DELETED"])
+    assert answer["webhook"]["asyncEvents"] == [{"eventType": "APP_DELETED"}]
+
+
+async def test_a_query_is_validated_against_the_saleors_schema(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    before = hook.query
+    syntax = await _update(client, app, hook, query="subscription { event {")
+    assert [e["code"] for e in syntax["errors"]] == ["SYNTAX"] and syntax["webhook"] is None
+    unknown = "subscription { event { ... on OrderCreated { order { noSuchField } } } }"
+    invalid = await _update(client, app, hook, query=unknown)
+    assert [(e["field"], e["code"]) for e in invalid["errors"]] == [("query", "GRAPHQL_ERROR")]
+    assert hook.query == before
+
+
+async def test_an_app_reaches_no_other_apps_webhook(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    mine, other = await _install(sandbox), await _install(sandbox)
+    theirs = _hook(other, "Order created")
+    answer = await _update(client, mine, theirs, name="Mine now")
+    assert answer == {
+        "webhook": None,
+        "errors": [
+            {
+                "field": "id",
+                "message": f"Couldn't resolve to a node: {theirs.global_id}",
+                "code": "NOT_FOUND",
+            }
+        ],
+    }
+    deleted = await gql(client, DELETE, {"id": theirs.global_id}, mine.auth_token)
+    assert [e["code"] for e in deleted["data"]["webhookDelete"]["errors"]] == ["GRAPHQL_ERROR"]
+    assert theirs in other.webhooks and theirs.name == "Order created"
+
+
+async def test_an_app_deletes_its_own_webhook(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    deleted = await gql(client, DELETE, {"id": hook.global_id}, app.auth_token)
+    assert deleted["data"]["webhookDelete"] == {"webhook": {"id": hook.global_id}, "errors": []}
+    own = await gql(client, OWN, token=app.auth_token)
+    assert [h["name"] for h in own["data"]["app"]["webhooks"]] == ["Lifecycle"]
+    again = await gql(client, DELETE, {"id": hook.global_id}, app.auth_token)
+    assert [e["code"] for e in again["data"]["webhookDelete"]["errors"]] == ["NOT_FOUND"]
+
+
+async def test_without_a_token_nothing_changes(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    body = await gql(client, UPDATE, {"id": hook.global_id, "input": {"name": "x"}})
+    assert body["data"]["webhookUpdate"] is None
+    assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert hook.name == "Order created"
