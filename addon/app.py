@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from addon.capabilities import routers
 from addon.db.migrations import upgrade
-from addon.errors import AppError, ErrorCode, error_body
+from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
 from addon.heap import freeze_start_up
 from addon.http_limits import BodySizeLimit, NoNulCharacters
 from addon.jobs.worker import Worker
@@ -59,17 +59,13 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """Any other exception: Starlette's ServerErrorMiddleware (outside every middleware, so
     after `RequestId` has finished) sends this answer, then re-raises the exception for the
     server to log its traceback, once, with the request id noted by `RequestId`. Nothing of the
-    exception is answered: it may hold a query, a URL, a secret."""
+    exception is answered (`unexpected_problem`)."""
     request_id = request_id_of(request.scope)
     if request_id is None:  # failed before `RequestId` ran: the note is this handler's to add
         request_id = new_request_id()
         note_request_id(exc, request_id)
-    message = (
-        "The app ran into an unexpected problem and did not finish this request. Try again; if "
-        f"it keeps happening, give the app's operator this request id: {request_id}."
-    )
     return JSONResponse(
-        error_body(ErrorCode.INTERNAL_ERROR, message),
+        error_body(ErrorCode.INTERNAL_ERROR, unexpected_problem(request_id)),
         status_code=500,
         # `RequestId` adds the header to answers it sends; this one is sent outside it.
         headers={"X-Request-ID": request_id},

@@ -133,6 +133,15 @@ ERROR_STATUSES: dict[int, str] = {
 }
 
 
+def unexpected_problem(request_id: str) -> str:
+    """The message of an `INTERNAL_ERROR`: nothing of the exception (it may hold a query, a URL,
+    a secret), the request id the operator finds its traceback by."""
+    return (
+        "The app ran into an unexpected problem and did not finish this request. Try again; if "
+        f"it keeps happening, give the app's operator this request id: {request_id}."
+    )
+
+
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a route or router: each status answers an `ErrorBody`."""
     return {

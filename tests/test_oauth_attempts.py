@@ -11,6 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus, OAuthAttempt
 from addon.connection.oauth_flow import _hash_state
 from addon.connection.repository import ConnectionRepository
@@ -247,3 +248,33 @@ async def test_another_installations_attempt_is_not_found(
     async with services.db.session() as session:
         attempt = await session.get(OAuthAttempt, "someone-elses-attempt")
         assert attempt is not None and attempt.status is AttemptStatus.PENDING
+
+
+async def test_an_unexpected_failure_answers_a_page_the_poll_sees_and_saves_nothing(
+    app_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Saving the account fails after its first writes: they are undone, the pop-up shows a
+    page naming the request id (nothing of the exception), and the polling page learns it."""
+    save = Linking.save
+
+    async def save_then_fail(self: Linking, *args: Any, **kwargs: Any) -> Any:
+        await save(self, *args, **kwargs)
+        raise RuntimeError("lost the database at postgresql://app:s3cret@db/app")
+
+    monkeypatch.setattr(Linking, "save", save_then_fail)
+    started = await start(app_client, headers)
+    page = await decide(app_client, started, "allow", account.id)
+    assert page.status_code == 500 and "text/html" in page.headers["content-type"]
+    request_id = page.headers["x-request-id"]
+    assert request_id in page.text and "s3cret" not in page.text
+    attempt = await poll(app_client, headers, started)
+    assert attempt["status"] == "error" and attempt["code"] == "INTERNAL_ERROR"
+    assert request_id in attempt["message"] and "s3cret" not in attempt["message"]
+    status = (await app_client.get("/api/connection", headers=headers)).json()
+    assert status["status"] == "disconnected"
+    [logged] = [r for r in caplog.records if r.exc_info and request_id in r.getMessage()]
+    assert "s3cret" in str(logged.exc_info[1])  # the operator's log has the traceback

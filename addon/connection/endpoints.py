@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -25,9 +26,12 @@ from addon.connection.schemas import (
 )
 from addon.connection.service import ConnectionService
 from addon.dependencies import ServicesDep, SessionDep, service_dependency
-from addon.errors import AppError, error_responses
+from addon.errors import AppError, ErrorCode, error_responses, unexpected_problem
 from addon.installations.dashboard_auth import DashboardAuth
+from addon.logs import new_request_id, request_id_of
 from addon.templating import templates
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/connection")
 
@@ -107,6 +111,7 @@ async def abandon_oauth_attempt(
     response_class=HTMLResponse,
     responses={
         400: _html_page("The page saying why nothing was connected."),
+        500: _html_page("The page saying the app failed unexpectedly, naming the request id."),
     },
 )
 async def oauth_callback(
@@ -121,6 +126,7 @@ async def oauth_callback(
     """Where Mailchimp sends the admin back. Shows the outcome; never shows the token."""
     ok = False
     continuity = None
+    status = 400
     if error:
         outcome = callback_error(error, error_description)
     elif not state or not code:
@@ -133,6 +139,13 @@ async def oauth_callback(
             result = await oauth.complete(state, code)
         except AppError as exc:
             outcome = failure(exc.code, exc.message)
+        except Exception:
+            # Answered here rather than by the app's 500 handler: the pop-up shows a page and
+            # the page polling the attempt learns it failed (instead of waiting for its expiry).
+            request_id = request_id_of(request.scope) or new_request_id()
+            logger.exception("The OAuth callback failed (request_id: %s)", request_id)
+            outcome = failure(ErrorCode.INTERNAL_ERROR, unexpected_problem(request_id))
+            status = 500
         else:
             ok, continuity = True, result.continuity.value
             outcome = Outcome(AttemptStatus.ALLOWED, "CONNECTED", result.message, continuity)
@@ -159,7 +172,7 @@ async def oauth_callback(
             # Left by the pop-up's first page (the dashboard's theme; light unless dark).
             "theme": "dark" if request.cookies.get(POPUP_THEME_COOKIE) == "dark" else "light",
         },
-        status_code=200 if ok else 400,
+        status_code=200 if ok else status,
     )
 
 

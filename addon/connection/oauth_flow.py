@@ -112,7 +112,10 @@ class OAuthFlow(OnConnection):
         linking = Linking(self.session, self.services)
         rejected = "Mailchimp did not accept the sign-in."
         account = await linking.verify(credentials, rejected=rejected)
-        return await linking.save(installation, method, credentials, account)
+        # A savepoint: should saving fail unexpectedly, its writes are undone and the callback
+        # still records the attempt's outcome in the request's transaction.
+        async with self.session.begin_nested():
+            return await linking.save(installation, method, credentials, account)
 
     async def _use_state(self, state: str) -> tuple[ConnectionMethod, Installation]:
         """Check the callback's state and use it up; its method and installation."""
