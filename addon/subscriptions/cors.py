@@ -2,7 +2,8 @@
 
 The origins are per installation, so the check runs per request: the installation is named
 by the `saleor_api_url` query parameter, which (unlike a header) preflight requests carry too.
-Errors are answered here, so browsers can read them (they get the CORS headers as well).
+Errors are answered here, so browsers can read them (they get the CORS headers as well), an
+unexpected exception's 500 too.
 
 Every answer says `Vary: Origin`, with or without an `Origin` header: a shared cache (a CDN, a
 storefront's server-side fetch cache) must not hand the copy made for a server (no
@@ -12,6 +13,7 @@ origin's copy to another.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
@@ -21,9 +23,12 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
 from addon.audiences.repository import AudienceRepository
-from addon.errors import AppError, ErrorCode, error_body
+from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
 from addon.installations.repository import InstallationRepository
+from addon.logs import new_request_id, request_id_of
 from addon.services import Services
+
+logger = logging.getLogger(__name__)
 
 ALLOW_HEADERS = "authorization, content-type"
 ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
@@ -59,16 +64,16 @@ class StorefrontRoute(APIRoute):
 
         async def with_cors(request: Request) -> Response:
             origin = request.headers.get("origin")
-            if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
-                refused = _error(
-                    ErrorCode.ORIGIN_NOT_ALLOWED,
-                    f"The store does not allow calls from {origin}; add it to the allowed "
-                    "storefront origins in the app's settings.",
-                    403,
-                )
-                _vary_on_origin(refused)
-                return refused
             try:
+                if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
+                    refused = _error(
+                        ErrorCode.ORIGIN_NOT_ALLOWED,
+                        f"The store does not allow calls from {origin}; add it to the allowed "
+                        "storefront origins in the app's settings.",
+                        403,
+                    )
+                    _vary_on_origin(refused)
+                    return refused
                 response = await handler(request)
             except AppError as exc:
                 response = _error(exc.code, exc.message, exc.status_code)
@@ -79,6 +84,12 @@ class StorefrontRoute(APIRoute):
                     for e in exc.errors()
                 ]
                 response = _error(ErrorCode.INVALID_INPUT, "; ".join(problems), 422)
+            except Exception:
+                # The app's 500 answer, but here, with the CORS headers: the storefront's script
+                # can read it (the origin may be unchecked: the answer tells nothing).
+                request_id = request_id_of(request.scope) or new_request_id()
+                logger.exception("A storefront request failed (request_id: %s)", request_id)
+                response = _error(ErrorCode.INTERNAL_ERROR, unexpected_problem(request_id), 500)
             _vary_on_origin(response)
             if origin is not None:
                 response.headers["Access-Control-Allow-Origin"] = origin

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from addon.subscriptions.storefront import StorefrontService
 from sandboxes.saleor import SaleorSandbox
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
@@ -231,3 +232,22 @@ async def test_an_unsubscribe_goes_through_a_merge_field_made_required_since(
 
     await subscribed(False)
     assert shop.member(news, "max@example.com").status == "unsubscribed"
+
+
+async def test_an_unexpected_failure_is_answered_with_cors(
+    newsletter: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The storefront's script can read a 500 too (a browser hides an answer without CORS
+    headers from it), and it names the request id, nothing of the exception."""
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("lost the database at postgresql://app:s3cret@db/app")
+
+    monkeypatch.setattr(StorefrontService, "subscribe", broken)
+    answer = await _subscribe(newsletter, {"email": "ida@example.com"}, origin=ORIGIN)
+    assert answer.status_code == 500
+    assert answer.headers["access-control-allow-origin"] == ORIGIN
+    assert answer.headers["vary"] == "Origin"
+    error = answer.json()["error"]
+    assert error["code"] == "INTERNAL_ERROR" and "s3cret" not in error["message"]
+    assert answer.headers["x-request-id"] in error["message"]
