@@ -14,16 +14,19 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.installations.checks import CHECK_KIND
 from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
 from addon.installations.service import WEBHOOK_UPKEEP, InstallationService
 from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import APP_URL, SALEOR_API_URL
+from tests.factories import make_installation
 from tests.transactions_at_once import second_runs_into_first
 
 Register = Callable[[AsyncSession], Awaitable[Installation]]
@@ -63,3 +66,36 @@ async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
             select(Job.kind, func.count()).where(Job.installation_id == row.id).group_by(Job.kind)
         )
         assert {kind: count for kind, count in kinds} == {CHECK_KIND: 1, WEBHOOK_UPKEEP: 1}
+
+
+async def test_a_registration_whose_rivals_row_is_deleted_before_it_reads_it_makes_its_own(
+    services: Services,
+) -> None:
+    """Its INSERT skipped the row another registration committed meanwhile, and an uninstall
+    deleted that row before this one read it: the URL is free again, so it inserts its own
+    (before, a LookupError: a 500 to Saleor). `find` plays the two others' timing."""
+    await make_installation(services, SALEOR_API_URL)  # the rival's, app "QXBwOjE="
+    ours = {
+        "saleor_api_url": SALEOR_API_URL,
+        "saleor_domain": "saleor.test",
+        "app_id": "QXBwOjI=",
+        "app_token": SecretStr("our-token"),
+        "jwks": {"keys": []},
+    }
+    async with services.db.transaction() as session:
+        repository = InstallationRepository(session)
+        reads = 0
+
+        async def find() -> Installation | None:
+            nonlocal reads
+            reads += 1
+            if reads == 1:
+                return None  # read before the rival committed
+            row = await repository.get_by_api_url(SALEOR_API_URL, for_update=True)
+            if reads == 2 and row is not None:
+                await repository.delete(row)  # the uninstall, committed before this read
+                return None
+            return row
+
+        made = await repository.get_or_insert(Installation, find, ours, key=("saleor_api_url",))
+        assert made.app_id == "QXBwOjI=" and reads == 4  # ours, not the rival's

@@ -17,6 +17,11 @@ def insert_for(dialect: str, model: type[Any] | Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
+# How often `get_or_insert` inserts again when the row another transaction made is deleted
+# before it can be read (each time another transaction would have to make and delete it).
+_INSERT_ATTEMPTS = 3
+
+
 class Repository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -48,14 +53,18 @@ class Repository:
         transactions ask at once (a page's requests made together, a form sent twice, on
         PostgreSQL): the INSERT skips the row another one committed meanwhile under the unique
         `key` (its columns), where `add` failed on it; a clash on any other key still fails."""
-        found = await find()
-        if found is None:
-            insert = self.insert(model).values(**values)
+        insert = self.insert(model).values(**values)
+        for _ in range(_INSERT_ATTEMPTS):
+            found = await find()
+            if found is not None:
+                return found
             await self.session.execute(insert.on_conflict_do_nothing(index_elements=list(key)))
             found = await find()  # ours, or the other transaction's
-        if found is None:  # the other transaction's row, deleted since (an uninstall)
-            raise LookupError(f"The {model.__name__} row just made is gone.")
-        return found
+            if found is not None:
+                return found
+            # The other transaction's row, deleted since it committed (an uninstall): the key
+            # is free again, so insert once more.
+        raise LookupError(f"The {model.__name__} row made was deleted {_INSERT_ATTEMPTS} times.")
 
     async def installation_row(
         self, model: type[RowT], installation_id: int, **defaults: Any
