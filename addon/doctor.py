@@ -2,7 +2,8 @@
 
 The settings (production rules beyond those that refuse to start), the database and its schema,
 whether the stored credentials decrypt with this SECRET_KEY, then for each installation whether
-its Saleor answers and still accepts the app token, and for each connected Mailchimp account
+its Saleor answers and still accepts the app token and whether the app's webhooks there are as
+its documents say and active, and for each connected Mailchimp account
 whether `ping` succeeds. Nothing is changed: a refused token is reported, not acted on (the
 worker's lifecycle check does that), and no job is queued.
 """
@@ -19,8 +20,11 @@ from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
 from addon.installations.models import Installation
+from addon.installations.webhook_upkeep import installed_webhooks, plan, slug_of
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
+from addon.saleor.manifest import wanted_webhooks
+from addon.saleor.versions import parse_version
 from addon.services import Services
 
 
@@ -67,7 +71,10 @@ async def run_checks(services: Services) -> AsyncIterator[Check]:
         return
     yield Check("Stored credentials", Status.OK, f"{len(installations)} installation(s) read")
     for installation in installations:
-        yield await _saleor_check(services, installation)
+        saleor = await _saleor_check(services, installation)
+        yield saleor
+        if saleor.status is Status.OK:
+            yield await _webhooks_check(services, installation)
         connection = connections.get(installation.id)
         if connection is not None:
             yield await _mailchimp_check(services, installation, connection)
@@ -158,6 +165,41 @@ async def _saleor_check(services: Services, installation: Installation) -> Check
         return Check(name, Status.FAIL, "answers, but no longer knows the app (uninstalled?)")
     version = (data.get("shop") or {}).get("version") or "unknown version"
     return Check(name, Status.OK, f"answers ({version}); the app token is valid")
+
+
+async def _webhooks_check(services: Services, installation: Installation) -> Check:
+    """The app's webhooks in that Saleor against its documents (`webhook_upkeep.plan`), and
+    those of them paused there (Saleor sends their events to nobody)."""
+    name = f"Webhooks in {installation.saleor_domain}"
+    try:
+        installed = await installed_webhooks(
+            services, installation.saleor_api_url, installation.app_token, notify_refusal=False
+        )
+    except SaleorError as exc:
+        return Check(name, Status.FAIL, f"cannot be read: {exc}")
+    if installed is None:
+        return Check(name, Status.FAIL, "cannot be read: Saleor no longer knows the app")
+    wanted = wanted_webhooks(parse_version(installation.saleor_version))
+    problems = []
+    changes = plan(installed, wanted, services.settings.app_url)
+    if changes:
+        listed = ", ".join(f"{c.action} {c.slug}" for c in changes)
+        problems.append(
+            f"{len(changes)} change(s) to match the app's documents ({listed}), made at the "
+            "next lifecycle check"
+        )
+    slugs = {d.slug for d in wanted}
+    paused = sorted(
+        slug for h in installed if not h.is_active and (slug := slug_of(h.target_url)) in slugs
+    )
+    if paused:
+        problems.append(
+            f"paused in Saleor, so their events reach nobody: {', '.join(paused)} (a staff "
+            "member can activate them under Apps → the app → Webhooks)"
+        )
+    if problems:
+        return Check(name, Status.WARN, "; ".join(problems))
+    return Check(name, Status.OK, f"{len(wanted)} active, as the app's documents say")
 
 
 async def _mailchimp_check(

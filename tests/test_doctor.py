@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 from addon.cli import cli
 from addon.doctor import Check, Status, run_checks
+from addon.installations.webhook_upkeep import slug_of
+from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 from sandboxes.saleor import SaleorSandbox, SandboxApp
@@ -94,3 +96,24 @@ def test_the_command_fails_until_the_schema_is_current(
     assert refused.exit_code == 1
     assert "APP_URL: http://mailchimp.example.com is not https" in refused.output
     assert "ALLOWED_SALEOR_URLS: empty" in refused.output
+
+
+async def test_the_apps_webhooks_are_checked_against_its_documents(
+    saleor: SaleorSandbox, installed_app: SandboxApp, services: Services
+) -> None:
+    name = f"Webhooks in {saleor.domain}"
+    await Worker(services).run_until_idle()  # the upkeep registers CUSTOMER_DELETED here
+    found = await checks(services)
+    assert found[name].status is Status.OK and "as the app's documents say" in found[name].detail
+
+    # A staff member paused one; another holds an older document (an upgrade not yet upkept).
+    hooks = {slug_of(h.target_url): h for h in installed_app.webhooks}
+    hooks["ecommerce-products"].is_active = False
+    hooks[
+        "ecommerce-customers"
+    ].query = "subscription { event { ... on CustomerUpdated { user { id } } } }"
+    found = await checks(services)
+    assert found[name].status is Status.WARN
+    assert "(update ecommerce-customers)" in found[name].detail
+    assert "reach nobody: ecommerce-products" in found[name].detail
+    assert hooks["ecommerce-products"].is_active is False  # the doctor changes nothing

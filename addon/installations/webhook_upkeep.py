@@ -211,6 +211,17 @@ async def _apply(services: Services, api_url: str, token: SecretStr, change: Cha
         )
 
 
+async def installed_webhooks(
+    services: Services, api_url: str, token: SecretStr, *, notify_refusal: bool = True
+) -> list[InstalledWebhook] | None:
+    """The app's webhooks as Saleor has them; None when the token names no app."""
+    data = await services.saleor.execute(
+        api_url, token, "app_webhooks", {}, notify_refusal=notify_refusal
+    )
+    app = _AppWebhooks.model_validate(data).app
+    return None if app is None else app.webhooks
+
+
 async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     """The `installation.webhooks` job (see the module docstring)."""
     app_url = services.settings.app_url
@@ -225,11 +236,10 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         version = parse_version(installation.saleor_version)
     fingerprint = webhooks_fingerprint(app_url, version)
     try:
-        data = await services.saleor.execute(api_url, token, "app_webhooks", {})
-        app = _AppWebhooks.model_validate(data).app
-        if app is None:
+        installed = await installed_webhooks(services, api_url, token)
+        if installed is None:
             return  # the token names no app: the lifecycle check decides
-        changes = plan(app.webhooks, wanted_webhooks(version), app_url)
+        changes = plan(installed, wanted_webhooks(version), app_url)
         for change in changes:
             await _apply(services, api_url, token, change)
     except SaleorPermissionDenied as exc:
