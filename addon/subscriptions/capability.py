@@ -34,6 +34,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.subscriptions.mailchimp_hooks import (
         EVENT_JOB,
+        event_failed,
         handle_event,
         handle_register_webhooks,
     )
@@ -65,7 +66,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(IMPORT_JOB, handle_import, payload=ImportRequest)
     registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks, payload=NoPayload)
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
-    registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent)
+    registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
     registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
     registry.register(REFRESH_PROFILES_JOB, handle_refresh_profiles, payload=RefreshProfiles)

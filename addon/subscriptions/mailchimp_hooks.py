@@ -21,6 +21,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode, NotFound
 from addon.jobs.repository import JobRepository
+from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
@@ -188,6 +189,8 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             async with mailchimp_for(services, installation_id) as client:
                 member = await client.get_member(event.list_id, email)
         except NotConnected:
+            async with services.db.transaction() as session:
+                await drop_event(session, installation_id, event, "Mailchimp is not connected")
             return
         except MailchimpNotFound:
             member = None
@@ -257,3 +260,30 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             state.profile_held_back = False
             if state.status in MEMBER_STATUSES:
                 await enqueue_profile_update(session, state, state.saleor_user_id)
+
+
+async def drop_event(
+    session: AsyncSession, installation_id: int, event: MailchimpEvent, why: str
+) -> None:
+    """A Mailchimp change that will not be applied (its job gave up, or no account is
+    connected) no longer counts as pending, unless a later one is: else every customer update
+    of the contact would be held back, and its store changes lost to the priority rules, for
+    good. A customer update held back meanwhile goes now."""
+    state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
+    changed = state.mailchimp_changed_at if state is not None else None
+    if state is None or changed is None or changed > event.received_at:
+        return
+    state.mailchimp_changed_at = None
+    state.last_problem = f"Mailchimp's {event.type} change was not applied: {why.rstrip('.')}."
+    if state.profile_held_back:
+        state.profile_held_back = False
+        if state.status in MEMBER_STATUSES:
+            await enqueue_profile_update(session, state, state.saleor_user_id)
+
+
+async def event_failed(
+    session: AsyncSession, job: ClaimedJob, event: MailchimpEvent, failure: Failure
+) -> None:
+    """`on_failure` of the event job: given up, the change is dropped (`drop_event`)."""
+    if failure.gave_up:
+        await drop_event(session, job.installation_id, event, failure.reason)

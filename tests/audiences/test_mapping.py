@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
+from addon.connection.models import ConnectionStatus, MailchimpConnection
+from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.profile_sync import enqueue_profile_update
@@ -455,6 +458,67 @@ async def test_a_customer_change_held_back_by_a_pending_mailchimp_change_goes_af
     await shop.work()
 
     assert shop.member(news, "gil@example.com").merge_fields["BIRTHDAY"] == "01/30"
+
+
+async def test_a_mailchimp_change_that_is_never_applied_holds_back_nothing_for_good(
+    newsletter: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The change's job gives up (Mailchimp failing through every attempt): it is no longer
+    pending, so the customer update it held back goes, and later ones are not held back
+    either. Before, the contact looked changed in Mailchimp, unapplied, for good."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"}])
+    customer = await _customer(shop, "joy@example.com", birthday="1990-12-03")
+    await shop.work()
+    shop.saleor.store.get_customer(customer.id).metadata["birthday"] = "1991-01-30"
+    async with shop.services.db.transaction() as session:
+        contact = ContactState.email == "joy@example.com"
+        state = await session.scalar(select(ContactState).where(contact))
+        assert state is not None
+        await enqueue_profile_update(session, state, customer.global_id)
+    shop.services.settings = shop.services.settings.model_copy(update={"worker_max_attempts": 1})
+    get_member = MailchimpClient.get_member
+
+    async def failing(self: MailchimpClient, list_id: str, email: str) -> Any:
+        if email == "joy@example.com":
+            raise MailchimpError("Mailchimp answered 503 Service Unavailable")
+        return await get_member(self, list_id, email)
+
+    monkeypatch.setattr(MailchimpClient, "get_member", failing)
+    await _fire(shop, "subscribe", {"email": "joy@example.com"})
+    await shop.work()
+
+    assert shop.member(news, "joy@example.com").merge_fields["BIRTHDAY"] == "01/30"
+    async with shop.services.db.session() as session:
+        state = await session.scalar(select(ContactState).where(contact))
+        assert state is not None and state.mailchimp_changed_at is None
+        assert not state.profile_held_back
+        problem = state.last_problem or ""
+        assert problem.startswith("Mailchimp's subscribe change was not applied: ")
+        assert problem.endswith("Mailchimp answered 503 Service Unavailable.")
+
+
+async def test_a_mailchimp_change_arriving_as_the_account_is_revoked_is_dropped(
+    newsletter: Shop,
+) -> None:
+    """Its job finds no connected account: the change is not pending any more (the store's
+    later changes are not lost to it once the admin reconnects)."""
+    shop = newsletter
+    await _customer(shop, "kim@example.com")
+    await shop.work()
+    await _fire(shop, "subscribe", {"email": "kim@example.com"})
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpConnection).values(status=ConnectionStatus.REVOKED))
+    await shop.work()
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(ContactState.email == "kim@example.com")
+        )
+    assert state is not None and state.mailchimp_changed_at is None
+    assert state.last_problem == (
+        "Mailchimp's subscribe change was not applied: Mailchimp is not connected."
+    )
 
 
 async def test_a_profile_written_back_reaches_the_customers_other_audiences(
