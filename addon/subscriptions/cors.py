@@ -21,6 +21,7 @@ from fastapi import Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from addon.audiences.repository import AudienceRepository
 from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
@@ -84,6 +85,8 @@ class StorefrontRoute(APIRoute):
                     for e in exc.errors()
                 ]
                 response = _error(ErrorCode.INVALID_INPUT, "; ".join(problems), 422)
+            except HTTPException:
+                raise  # the app's handler answers it (a body that cannot be parsed, say)
             except Exception:
                 # The app's 500 answer, but here, with the CORS headers: the storefront's script
                 # can read it (the origin may be unchecked: the answer tells nothing).
