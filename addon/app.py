@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from addon.capabilities import routers
@@ -21,22 +21,29 @@ from addon.jobs.worker import Worker
 from addon.logs import RequestId, new_request_id, note_request_id, request_id_of
 from addon.openapi import install as install_openapi
 from addon.services import Services
+from addon.subscriptions.cors import storefront_cors
 
 logger = logging.getLogger(__name__)
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+# Each handler's answer gets the CORS headers of a storefront request from an allowed origin
+# (`storefront_cors`): its script can read why it failed.
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    return JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+    answer = JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+    return storefront_cors(request.scope, answer)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     problems = []
     for error in exc.errors():
         where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
         problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    return JSONResponse(error_body(ErrorCode.INVALID_INPUT, "; ".join(problems)), status_code=422)
+    answer = JSONResponse(error_body(ErrorCode.INVALID_INPUT, "; ".join(problems)), status_code=422)
+    return storefront_cors(request.scope, answer)
 
 
 # Starlette's own answers (no such route, method not allowed) in the app's error shape.
@@ -47,15 +54,16 @@ _HTTP_CODES = {
 }
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = _HTTP_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-    return JSONResponse(
+    answer = JSONResponse(
         error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
     )
+    return storefront_cors(request.scope, answer)
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
     """Any other exception: Starlette's ServerErrorMiddleware (outside every middleware, so
     after `RequestId` has finished) sends this answer, then re-raises the exception for the
     server to log its traceback, once, with the request id noted by `RequestId`. Nothing of the
@@ -64,12 +72,13 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     if request_id is None:  # failed before `RequestId` ran: the note is this handler's to add
         request_id = new_request_id()
         note_request_id(exc, request_id)
-    return JSONResponse(
+    answer = JSONResponse(
         error_body(ErrorCode.INTERNAL_ERROR, unexpected_problem(request_id)),
         status_code=500,
         # `RequestId` adds the header to answers it sends; this one is sent outside it.
         headers={"X-Request-ID": request_id},
     )
+    return storefront_cors(request.scope, answer)
 
 
 def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:

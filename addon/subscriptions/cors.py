@@ -2,8 +2,9 @@
 
 The origins are per installation, so the check runs per request: the installation is named
 by the `saleor_api_url` query parameter, which (unlike a header) preflight requests carry too.
-Errors are answered here, so browsers can read them (they get the CORS headers as well), an
-unexpected exception's 500 too.
+Errors are answered by the app's handlers, as on every route (the request's session rolled back
+first), with the CORS headers too (`storefront_cors`), so browsers can read them: an unexpected
+exception's 500 as well.
 
 Every answer says `Vary: Origin`, with or without an `Origin` header: a shared cache (a CDN, a
 storefront's server-side fetch cache) must not hand the copy made for a server (no
@@ -13,30 +14,39 @@ origin's copy to another.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
-from starlette.exceptions import HTTPException
+from starlette.types import Scope
 
 from addon.audiences.repository import AudienceRepository
-from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
+from addon.errors import ErrorCode, error_body
 from addon.installations.repository import InstallationRepository
-from addon.logs import new_request_id, request_id_of
 from addon.services import Services
 
-logger = logging.getLogger(__name__)
-
 ALLOW_HEADERS = "authorization, content-type"
+# Where `StorefrontRoute` leaves a checked origin (None: no Origin header) in the ASGI scope, for
+# the error handlers.
+_ORIGIN_KEY = "addon.storefront_origin"
 ALLOW_METHODS = "GET, POST, PUT, OPTIONS"
 
 
 def _error(code: ErrorCode, message: str, status: int) -> JSONResponse:
     return JSONResponse(error_body(code, message), status_code=status)
+
+
+def storefront_cors(scope: Scope, response: Response) -> Response:
+    """An error answer to a storefront request with `Vary: Origin`, and from an allowed origin
+    the CORS header its script needs to read it (the app's error handlers call this for every
+    answer; other routes' go out as they are)."""
+    if _ORIGIN_KEY in scope:  # a storefront request: its answers vary on Origin, errors too
+        _vary_on_origin(response)
+        if (origin := scope[_ORIGIN_KEY]) is not None:
+            response.headers["Access-Control-Allow-Origin"] = origin
+    return response
 
 
 def _vary_on_origin(response: Response) -> None:
@@ -65,34 +75,19 @@ class StorefrontRoute(APIRoute):
 
         async def with_cors(request: Request) -> Response:
             origin = request.headers.get("origin")
-            try:
-                if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
-                    refused = _error(
-                        ErrorCode.ORIGIN_NOT_ALLOWED,
-                        f"The store does not allow calls from {origin}; add it to the allowed "
-                        "storefront origins in the app's settings.",
-                        403,
-                    )
-                    _vary_on_origin(refused)
-                    return refused
-                response = await handler(request)
-            except AppError as exc:
-                response = _error(exc.code, exc.message, exc.status_code)
-            except RequestValidationError as exc:
-                problems = [
-                    ".".join(str(p) for p in e["loc"] if p not in ("body", "query"))
-                    + f": {e['msg']}"
-                    for e in exc.errors()
-                ]
-                response = _error(ErrorCode.INVALID_INPUT, "; ".join(problems), 422)
-            except HTTPException:
-                raise  # the app's handler answers it (a body that cannot be parsed, say)
-            except Exception:
-                # The app's 500 answer, but here, with the CORS headers: the storefront's script
-                # can read it (the origin may be unchecked: the answer tells nothing).
-                request_id = request_id_of(request.scope) or new_request_id()
-                logger.exception("A storefront request failed (request_id: %s)", request_id)
-                response = _error(ErrorCode.INTERNAL_ERROR, unexpected_problem(request_id), 500)
+            if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
+                refused = _error(
+                    ErrorCode.ORIGIN_NOT_ALLOWED,
+                    f"The store does not allow calls from {origin}; add it to the allowed "
+                    "storefront origins in the app's settings.",
+                    403,
+                )
+                _vary_on_origin(refused)
+                return refused
+            # An error goes on to the app's handlers (through the request's session, which it
+            # rolls back); they answer it with `Vary` and the CORS headers (`storefront_cors`).
+            request.scope[_ORIGIN_KEY] = origin
+            response = await handler(request)
             _vary_on_origin(response)
             if origin is not None:
                 response.headers["Access-Control-Allow-Origin"] = origin

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
+from addon.app import create_app
 from addon.subscriptions.storefront import StorefrontService
 from sandboxes.saleor import SaleorSandbox
-from tests.conftest import SALEOR_API_URL
+from tests.conftest import APP_URL, SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 
 ORIGIN = "https://shop.example.com"
@@ -234,20 +236,39 @@ async def test_an_unsubscribe_goes_through_a_merge_field_made_required_since(
     assert shop.member(news, "max@example.com").status == "unsubscribed"
 
 
-async def test_an_unexpected_failure_is_answered_with_cors(
+async def test_an_unexpected_failure_is_answered_with_cors_and_keeps_nothing(
     newsletter: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The storefront's script can read a 500 too (a browser hides an answer without CORS
-    headers from it), and it names the request id, nothing of the exception."""
+    headers from it), naming the request id and nothing of the exception; what the request
+    wrote before it failed is rolled back (the subscription is not applied)."""
 
     async def broken(*_: Any) -> Any:
         raise RuntimeError("lost the database at postgresql://app:s3cret@db/app")
 
-    monkeypatch.setattr(StorefrontService, "subscribe", broken)
-    answer = await _subscribe(newsletter, {"email": "ida@example.com"}, origin=ORIGIN)
+    monkeypatch.setattr(StorefrontService, "_outcomes", broken)  # after the request is queued
+    app = create_app(newsletter.services, run_worker=False)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url=APP_URL) as client:
+        answer = await client.post(
+            "/api/storefront/subscribe",
+            params=STORE,
+            json={"email": "ida@example.com"},
+            headers={"origin": ORIGIN},
+        )
     assert answer.status_code == 500
     assert answer.headers["access-control-allow-origin"] == ORIGIN
     assert answer.headers["vary"] == "Origin"
     error = answer.json()["error"]
     assert error["code"] == "INTERNAL_ERROR" and "s3cret" not in error["message"]
     assert answer.headers["x-request-id"] in error["message"]
+    await newsletter.work()
+    assert newsletter.member(newsletter.ids["news"], "ida@example.com") is None
+
+
+async def test_a_refused_request_is_answered_with_cors(newsletter: Shop) -> None:
+    """An error the app answers itself (here: an address it cannot accept) reaches the script."""
+    answer = await _subscribe(newsletter, {"email": "not an address"}, origin=ORIGIN)
+    assert answer.status_code == 422
+    assert answer.headers["access-control-allow-origin"] == ORIGIN
+    assert answer.headers["vary"] == "Origin"
