@@ -173,7 +173,7 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
     name = f"Webhooks in {installation.saleor_domain}"
     try:
         installed = await installed_webhooks(
-            services, installation.saleor_api_url, installation.app_token, notify_refusal=False
+            services, installation.saleor_api_url, installation.app_token
         )
     except SaleorError as exc:
         return Check(name, Status.FAIL, f"cannot be read: {exc}")

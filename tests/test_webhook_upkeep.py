@@ -1,25 +1,34 @@
-"""An installation's webhooks kept as the app's current documents say (webhook_upkeep), on every
-Saleor the manifest accepts: what an older version of the app installed is brought up to date at
-the next lifecycle check, once; a moved APP_URL moves the webhooks; a change Saleor refuses is
-tried again."""
+"""An installation's webhooks kept as the app's current documents say (webhook_upkeep, at every
+lifecycle check), on every Saleor the manifest accepts: what an older version of the app
+installed is brought up to date; a webhook a staff member deleted is made again, one they paused
+is left paused and shown (and turned back on when the admin asks); a moved APP_URL moves the
+webhooks; a change Saleor refuses is tried again."""
 
 from __future__ import annotations
 
+import base64
+
+import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from addon.clock import ManualClock
-from addon.installations.models import Installation
-from addon.installations.webhook_upkeep import slug_of, webhooks_fingerprint
+from addon.config import AppEnv
+from addon.installations.webhook_upkeep import InstalledWebhook, plan, slug_of
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor import manifest
-from addon.saleor.manifest import wanted_webhooks
+from addon.saleor.manifest import wanted_webhooks, webhook_by_slug
 from addon.saleor.versions import OLDEST_SUPPORTED, parse_version
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.saleor.models import WebhookConfig
-from tests.conftest import APP_URL, RecordingTransport
+from sandboxes.transport import HostRoutingTransport
+from tests.conftest import APP_URL, RecordingTransport, dashboard_headers
 from tests.test_saleor_versions import (  # noqa: F401
     INTERVAL,
     legacy,
@@ -57,10 +66,10 @@ def _assert_current(sandbox: SaleorSandbox, app: SandboxApp, app_url: str) -> No
     assert not [slug for slug in hooks if slug is not None], "a retired document kept"
 
 
-async def _fingerprint(services: Services) -> str | None:
+async def _paused(services: Services) -> list[str] | None:
     installation = await stored(services)
-    assert installation is not None
-    return installation.webhooks_fingerprint
+    assert installation is not None and installation.webhooks_checked_at is not None
+    return installation.webhooks_paused
 
 
 def _hook(app: SandboxApp, slug: str) -> WebhookConfig:
@@ -68,7 +77,7 @@ def _hook(app: SandboxApp, slug: str) -> WebhookConfig:
     return hook
 
 
-async def test_an_installation_keeps_its_webhooks_and_is_not_read_again(
+async def test_an_installation_keeps_its_webhooks(
     saleor: SaleorSandbox,  # noqa: F811
     installed_app: SandboxApp,
     services: Services,
@@ -79,10 +88,10 @@ async def test_an_installation_keeps_its_webhooks_and_is_not_read_again(
     _assert_current(saleor, installed_app, APP_URL)
     # The manifest's are as Saleor made them; a newer Saleor gets the registered one too.
     assert _mutations(outbound) == ([] if legacy(saleor) else ["WebhookCreate"])
-    version = parse_version(saleor.version)
-    assert await _fingerprint(services) == webhooks_fingerprint(APP_URL, version)
-    await pass_time(services, clock, INTERVAL)  # the next check: nothing changed since
-    assert not [r for r in outbound.requests if b"AppWebhooks" in r.content]
+    assert await _paused(services) == []
+    await pass_time(services, clock, INTERVAL)  # the next check reads them again: no change
+    assert [r for r in outbound.requests if b"AppWebhooks" in r.content]
+    assert _mutations(outbound) == []
 
 
 async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
@@ -110,8 +119,6 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
     )
     app.webhooks += [twice, retired, elsewhere]
     _hook(app, "ecommerce-products").is_active = False
-    async with services.db.transaction() as session:  # as migration 0029 leaves it
-        await session.execute(update(Installation).values(webhooks_fingerprint=None))
     _mutations(outbound)
 
     await pass_time(services, clock, INTERVAL)  # the lifecycle check queues the upkeep
@@ -125,7 +132,7 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
     assert twice not in app.webhooks and orders in app.webhooks and retired not in app.webhooks
     assert elsewhere in app.webhooks  # not the app's to remove
     assert _hook(app, "ecommerce-products").is_active is False  # staff's decision
-    assert await _fingerprint(services) is not None
+    assert await _paused(services) == ["ecommerce-products"]
     await pass_time(services, clock, INTERVAL)
     assert _mutations(outbound) == []
 
@@ -138,12 +145,10 @@ async def test_a_moved_app_url_moves_the_webhooks(
     clock: ManualClock,
 ) -> None:
     await Worker(services).run_until_idle()
-    before = await _fingerprint(services)
     moved = "https://mailchimp.shop.example/app"
     services.settings = services.settings.model_copy(update={"app_url": moved})
     await pass_time(services, clock, INTERVAL)
     _assert_current(saleor, installed_app, moved)
-    assert await _fingerprint(services) not in (None, before)
 
 
 async def test_a_change_saleor_refuses_is_tried_again(
@@ -159,13 +164,11 @@ async def test_a_change_saleor_refuses_is_tried_again(
     if not legacy(saleor):
         pytest.skip("Saleor 3.20 lacks CustomerDeleted; newer ones accept it")
     await Worker(services).run_until_idle()
-    done = await _fingerprint(services)
     monkeypatch.setitem(manifest.REGISTERED_SINCE, "erasure-customer-deleted", OLDEST_SUPPORTED)
     _mutations(outbound)
     await pass_time(services, clock, INTERVAL)
     assert _mutations(outbound) == ["WebhookCreate"]
     assert not _by_slug(installed_app).get("erasure-customer-deleted")
-    assert await _fingerprint(services) == done  # what 3.20 has: not what is wanted now
     async with services.db.session() as session:
         pending = select(Job).where(
             Job.kind == "installation.webhooks", Job.status == JobStatus.PENDING
@@ -174,9 +177,124 @@ async def test_a_change_saleor_refuses_is_tried_again(
     assert "GRAPHQL_ERROR: Unknown type 'CustomerDeleted'" in (job.last_error or "")
 
 
+async def test_a_webhook_a_staff_member_deleted_is_made_again_at_the_next_check(
+    saleor: SaleorSandbox,  # noqa: F811
+    installed_app: SandboxApp,
+    services: Services,
+    outbound: RecordingTransport,
+    clock: ManualClock,
+) -> None:
+    """Deleted, its events would reach the app never again (pausing is how to hold them)."""
+    await Worker(services).run_until_idle()
+    installed_app.webhooks.remove(_hook(installed_app, "ecommerce-orders"))
+    _mutations(outbound)
+    await pass_time(services, clock, INTERVAL)
+    assert _mutations(outbound) == ["WebhookCreate"]
+    _assert_current(saleor, installed_app, APP_URL)
+
+
+async def test_paused_webhooks_are_shown_and_turned_back_on_when_the_admin_asks(
+    saleor: SaleorSandbox,  # noqa: F811
+    installed_app: SandboxApp,
+    services: Services,
+    app_client: httpx.AsyncClient,
+    clock: ManualClock,
+) -> None:
+    await Worker(services).run_until_idle()
+    orders, products = (_hook(installed_app, s) for s in ("ecommerce-orders", "ecommerce-products"))
+    orders.is_active = products.is_active = False
+    products.query = OLD_CUSTOMERS.replace("CustomerUpdated { user", "ProductUpdated { product")
+    await pass_time(services, clock, INTERVAL)
+    headers = dashboard_headers(saleor, installed_app)
+    activity = (await app_client.get("/api/activity", headers=headers)).json()
+    paused = activity["paused_webhooks"]
+    assert [p["slug"] for p in paused] == ["ecommerce-orders", "ecommerce-products"]
+    assert "PRODUCT_UPDATED" in paused[1]["events"] and "ORDER_CREATED" in paused[0]["events"]
+
+    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["paused"] == []
+    assert orders.is_active and products.is_active
+    _assert_current(saleor, installed_app, APP_URL)  # with its current document too
+    activity = (await app_client.get("/api/activity", headers=headers)).json()
+    assert activity["paused_webhooks"] == []
+
+
+async def test_turning_webhooks_back_on_says_when_saleor_does_not_answer(
+    saleor: SaleorSandbox,  # noqa: F811
+    installed_app: SandboxApp,
+    services: Services,
+    app_client: httpx.AsyncClient,
+    network: HostRoutingTransport,
+) -> None:
+    await Worker(services).run_until_idle()
+    headers = dashboard_headers(saleor, installed_app)  # minted while Saleor answers
+    network.add("saleor.test", _unavailable())
+    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
+    assert answer.status_code == 502
+    assert answer.json()["error"]["code"] == "SALEOR_UNAVAILABLE"
+
+
+def _unavailable() -> Starlette:
+    async def graphql(_: Request) -> Response:
+        return Response("Service Unavailable", status_code=503)
+
+    return Starlette(routes=[Route("/graphql/", graphql, methods=["POST"])])
+
+
 def test_a_webhook_is_known_by_its_path_under_any_app_url() -> None:
     assert slug_of("https://shop.example/mailchimp/api/webhooks/ecommerce-orders") == (
         "ecommerce-orders"
     )
     assert slug_of("https://crm.example/hooks/orders") is None
     assert slug_of("https://shop.example/api/webhooks/a/b") is None
+
+
+def _installed(hook_id: int, url: str, *, active: bool = True) -> InstalledWebhook:
+    definition = webhook_by_slug("ecommerce-orders")
+    assert definition is not None
+    return InstalledWebhook(
+        id=base64.b64encode(f"Webhook:{hook_id}".encode()).decode(),
+        name=definition.name,
+        target_url=url,
+        is_active=active,
+        subscription_query=definition.query,
+        async_events=[{"eventType": e} for e in definition.events],
+    )
+
+
+def test_a_staff_members_copy_elsewhere_is_left_alone_beside_the_apps_own_paused_one() -> None:
+    """Theirs delivers to the same path on another host: not the app's to move or delete,
+    and the app's own stays paused (whoever paused it meant it)."""
+    own = _installed(1, APP_URL + "/api/webhooks/ecommerce-orders", active=False)
+    copy = _installed(2, "https://staging.example/api/webhooks/ecommerce-orders")
+    wanted = tuple(d for d in wanted_webhooks(None) if d.slug == "ecommerce-orders")
+    assert plan([own, copy], wanted, APP_URL) == []
+
+
+def test_of_two_webhooks_of_one_document_the_older_is_kept() -> None:
+    """Saleor's ids are base64 (`Webhook:10` sorts before `Webhook:9` as text)."""
+    url = APP_URL + "/api/webhooks/ecommerce-orders"
+    older, newer = _installed(9, url), _installed(10, url)
+    wanted = tuple(d for d in wanted_webhooks(None) if d.slug == "ecommerce-orders")
+    [change] = plan([newer, older], wanted, APP_URL)
+    assert (change.action, change.webhook_id) == ("delete", newer.id)
+
+
+async def test_in_production_a_development_app_url_changes_no_webhook(
+    saleor: SaleorSandbox,  # noqa: F811
+    installed_app: SandboxApp,
+    services: Services,
+    outbound: RecordingTransport,
+    clock: ManualClock,
+) -> None:
+    """A worker started without its APP_URL (the default is http://127.0.0.1:8000) would
+    move every webhook there: it reads and changes none."""
+    await Worker(services).run_until_idle()
+    services.settings = services.settings.model_copy(
+        update={"app_env": AppEnv.PRODUCTION, "app_url": "http://127.0.0.1:8000"}
+    )
+    outbound.requests.clear()
+    await pass_time(services, clock, INTERVAL)
+    assert not [r for r in outbound.requests if b"AppWebhooks" in r.content]
+    _assert_current(saleor, installed_app, APP_URL)

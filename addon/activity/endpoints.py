@@ -13,6 +13,7 @@ from addon.dependencies import ServicesDep, SessionDep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
+from addon.installations.schemas import paused_webhooks
 from addon.jobs.models import JobStatus
 
 router = APIRouter(prefix="/api/activity")
@@ -26,12 +27,14 @@ async def list_activity(
     status: Annotated[JobStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> ActivityList:
-    return await ActivityService(session).overview(
+    overview = await ActivityService(session).overview(
         auth.installation.id,
         status=status,
         limit=limit,
         latest_initial_sync=services.ports[LATEST_INITIAL_SYNC],
     )
+    overview.paused_webhooks = paused_webhooks(auth.installation.webhooks_paused)
+    return overview
 
 
 @router.post("/jobs/{job_id}/retry", responses=error_responses(404, 409))

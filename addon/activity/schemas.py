@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from addon.ecommerce.cart_health import ChannelHealth
 from addon.explain import Action
+from addon.installations.schemas import PausedWebhook
 from addon.jobs.models import JobStatus
 
 
@@ -75,6 +76,11 @@ class ActivityList(BaseModel):
         default_factory=list,
         description="Tracked channels whose abandoned-cart e-mails cannot fire (the E-commerce "
         "page's health, as last checked).",
+    )
+    paused_webhooks: list[PausedWebhook] = Field(
+        default_factory=list,
+        description="The app's webhooks a staff member paused in Saleor, as last checked: "
+        "their events reach nobody.",
     )
 
 

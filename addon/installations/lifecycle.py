@@ -19,7 +19,7 @@ PermissionDenied. A deactivated app and a deleted one look exactly alike to thei
 The check is the worker job `installation.check`, one scheduled per installation every
 `INSTALLATION_CHECK_INTERVAL_SECONDS` (it reschedules itself); it runs while processing is
 paused (`addon.jobs.models.HOUSEKEEPING_KINDS`). Each check also stores Saleor's version, and
-queues the webhooks' upkeep when they may differ from the app's documents (`webhook_upkeep`).
+queues the webhooks' upkeep (`webhook_upkeep`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from addon.installations.checks import CHECK_KIND, CheckPayload, schedule_check
 from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService, queue_webhook_upkeep
-from addon.installations.webhook_upkeep import upkeep_wanted
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import HandlerRegistry, backoff_delay
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
@@ -148,8 +147,9 @@ async def _accepted(
     if not installation.is_active:
         # Only an active app's token is accepted: the app was activated again.
         await service.set_active(installation, True, observed_at, signal)
-    if upkeep_wanted(installation, service.settings.app_url):
-        await queue_webhook_upkeep(service.session, installation.id)
+    # The app's webhooks as its documents say (`webhook_upkeep`): an upgrade of the app or of
+    # Saleor, or a staff member's change there, is caught up with within a check.
+    await queue_webhook_upkeep(service.session, installation.id)
 
 
 async def _refused(

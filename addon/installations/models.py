@@ -51,9 +51,10 @@ class Installation(Base):
     token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
         StrEnumType(LifecycleSignal), nullable=True
     )
-    # Of the webhooks the installation should have, when the app last made its webhooks so
-    # (`webhook_upkeep`); another value or None: the next lifecycle check queues that again.
-    webhooks_fingerprint: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When the app last read its webhooks in this Saleor (`webhook_upkeep`, at every lifecycle
+    # check), and the slugs of those a staff member paused there (their events reach nobody).
+    webhooks_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    webhooks_paused: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

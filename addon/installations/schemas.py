@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from addon.db.read import RowRead
 from addon.installations.models import LifecycleSignal
+from addon.saleor.manifest import webhook_by_slug
 
 
 class InstallationRead(RowRead):
@@ -28,3 +29,21 @@ class InstallationRead(RowRead):
     signing_key_ids: list[str]
     user_email: str | None
     user_permissions: list[str]
+
+
+class PausedWebhook(BaseModel):
+    """One of the app's webhooks a staff member paused in Saleor: its events reach nobody."""
+
+    slug: str = Field(description="The document's name, e.g. ecommerce-products")
+    events: list[str] = Field(description="Saleor's events it carries, e.g. PRODUCT_UPDATED")
+
+
+class PausedWebhooks(BaseModel):
+    paused: list[PausedWebhook] = Field(description="Those still paused (none, normally)")
+    checked_at: datetime | None = Field(description="When the app last read them in Saleor")
+
+
+def paused_webhooks(slugs: list[str] | None) -> list[PausedWebhook]:
+    """The paused webhooks the installation records (`webhook_upkeep`), with their events."""
+    found = [(slug, webhook_by_slug(slug)) for slug in slugs or []]
+    return [PausedWebhook(slug=slug, events=list(d.events)) for slug, d in found if d is not None]

@@ -32,8 +32,9 @@ SALEOR_VERSION_KNOWN = "installation.saleor_version_known"
 
 
 async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> None:
+    # One at a time per installation (a lane): two at once could both create a webhook.
     await JobRepository(session).enqueue(
-        installation_id, WEBHOOK_UPKEEP, {}, coalesce_key=WEBHOOK_UPKEEP
+        installation_id, WEBHOOK_UPKEEP, {}, coalesce_key=WEBHOOK_UPKEEP, lane=WEBHOOK_UPKEEP
     )
 
 

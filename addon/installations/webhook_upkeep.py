@@ -13,44 +13,50 @@ have (`wanted_webhooks`: the manifest's, and the registered ones its Saleor vers
 CUSTOMER_DELETED since 3.23.5, which the manifest cannot carry because 3.20 would refuse it at
 installation):
 
-* none delivers to the document's path → created;
-* one does, with another name, target URL (the app moved to another APP_URL), query or events →
-  updated; a second one for the same document → deleted (it would deliver every event twice).
+* none delivers to the document's URL under APP_URL → created, unless one delivers to its path
+  on another host, which is taken over (the app moved to another APP_URL: `plan`);
+* one does, with another name, query or events → updated; a second one → deleted (it would
+  deliver every event twice).
 
 A webhook delivering under the app's current webhook URL that no document names (a retired
 document) is deleted; a registered one the installation's Saleor version is not known to have is
-left as it is. Webhooks delivering elsewhere (a staff member's) are left alone, and so is
-every webhook's `isActive` (Saleor never changes it by itself; a staff member did).
+left as it is. Other webhooks delivering elsewhere (a staff member's) are left alone, and so is
+every webhook's `isActive`: Saleor never pauses one by itself (only a `webhookDelete` that fails
+leaves it paused), so a paused one is a staff member's decision. Those of the app's are recorded
+on the installation (`webhooks_paused`): the Activity page says their events reach nobody, and
+turns them back on when the admin asks (`resume_paused`).
 
-It is queued at installation and by the lifecycle check whenever the installation's
-`webhooks_fingerprint` (of the wanted documents, stored after the last run that completed) is not
-the app's current one: so once after each upgrade that changes a document or a Saleor upgrade
-that brings a registered one, and again after a run that did not complete.
+It runs at installation and at every lifecycle check (the app's webhooks are read once each
+time), one at a time per installation (a lane): it catches up with an upgrade of the app that
+changes a document, a Saleor upgrade that brings a registered one, and a staff member deleting
+one of the app's webhooks (its events would otherwise reach the app never again). In production
+it changes nothing unless APP_URL is a public https URL (`_public`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import base64
+import ipaddress
 import logging
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from addon.installations.models import Installation
+from addon.db.types import utcnow
+from addon.errors import ErrorCode, UpstreamUnavailable
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import SALEOR_VERSION_KNOWN, WEBHOOK_UPKEEP
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
-from addon.saleor.client import SaleorPermissionDenied
+from addon.saleor.client import SaleorError, SaleorPermissionDenied
 from addon.saleor.manifest import (
     WEBHOOK_PATH_PREFIX,
     WebhookDefinition,
     wanted_webhooks,
     webhook_by_slug,
 )
-from addon.saleor.versions import SaleorVersion, parse_version
+from addon.saleor.versions import parse_version
 
 if TYPE_CHECKING:
     from addon.services import Services
@@ -117,6 +123,7 @@ class Change(BaseModel):
     slug: str
     webhook_id: str | None = None
     input: WebhookInput | None = None
+    activate: bool = False  # an update that turns a paused webhook back on
 
 
 class UpkeepRefused(Exception):
@@ -147,49 +154,53 @@ def _current(hook: InstalledWebhook, wanted: WebhookInput) -> bool:
     )
 
 
+def _age(hook: InstalledWebhook) -> int:
+    """Saleor's primary key behind the webhook's global id (`Webhook:12`): the older, smaller."""
+    try:
+        return int(base64.b64decode(hook.id).decode().rpartition(":")[2])
+    except (ValueError, UnicodeDecodeError):
+        return 0
+
+
 def plan(
     installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
 ) -> list[Change]:
-    """The mutations that make `installed` what `wanted` says: updates, then creations, then
-    deletions (a document is never without a webhook between two steps)."""
-    by_slug: dict[str, list[InstalledWebhook]] = {}
+    """The mutations that make `installed` what `wanted` says: creations, then updates, then
+    deletions (an event a document takes over from another is never without a webhook).
+
+    A document's webhook is the one delivering to its URL under this APP_URL (of several: an
+    active one first, as a staff member may have paused a copy, then the oldest; the others
+    are deleted, as each would deliver every event again). Only when there is none is one
+    delivering to its path elsewhere taken over (the app moved to another APP_URL); other
+    webhooks elsewhere are a staff member's, and left alone."""
+    ours = app_url + WEBHOOK_PATH_PREFIX
+    here: dict[str, list[InstalledWebhook]] = {}
+    elsewhere: dict[str, list[InstalledWebhook]] = {}
     for hook in installed:
         if (slug := slug_of(hook.target_url)) is not None:
-            by_slug.setdefault(slug, []).append(hook)
-    updates: list[Change] = []
+            mine = hook.target_url == ours + slug
+            (here if mine else elsewhere).setdefault(slug, []).append(hook)
     creations: list[Change] = []
+    updates: list[Change] = []
     deletions: list[Change] = []
     for definition in wanted:
         target = _input(definition, app_url)
-        # The one kept: an active one first (a staff member may have paused a copy), then the
-        # oldest (Saleor's ids grow).
-        hooks = sorted(by_slug.pop(definition.slug, []), key=lambda h: (not h.is_active, h.id))
+        hooks = here.pop(definition.slug, []) or elsewhere.get(definition.slug, [])[:1]
         if not hooks:
             creations.append(Change(action="create", slug=definition.slug, input=target))
             continue
-        kept, *extra = hooks
+        kept, *extra = sorted(hooks, key=lambda h: (not h.is_active, _age(h)))
         if not _current(kept, target):
             updates.append(
                 Change(action="update", slug=definition.slug, webhook_id=kept.id, input=target)
             )
         deletions += [Change(action="delete", slug=definition.slug, webhook_id=h.id) for h in extra]
-    ours = app_url + WEBHOOK_PATH_PREFIX
-    for slug, hooks in by_slug.items():
+    for slug, hooks in here.items():
         if webhook_by_slug(slug) is not None:
             continue  # a registered one this Saleor version is not known to have: left alone
-        deletions += [  # a retired document's, under this APP_URL only
-            Change(action="delete", slug=slug, webhook_id=h.id)
-            for h in hooks
-            if h.target_url.startswith(ours)
-        ]
-    return updates + creations + deletions
-
-
-def webhooks_fingerprint(app_url: str, version: SaleorVersion | None) -> str:
-    """Of the webhooks an installation should have: changes with a document, the APP_URL or a
-    Saleor version that brings a registered webhook."""
-    wanted = [_input(d, app_url).model_dump(mode="json") for d in wanted_webhooks(version)]
-    return hashlib.sha256(json.dumps(wanted, sort_keys=True).encode()).hexdigest()
+        # A retired document's.
+        deletions += [Change(action="delete", slug=slug, webhook_id=h.id) for h in hooks]
+    return creations + updates + deletions
 
 
 async def _apply(services: Services, api_url: str, token: SecretStr, change: Change) -> None:
@@ -197,11 +208,12 @@ async def _apply(services: Services, api_url: str, token: SecretStr, change: Cha
     variables: dict[str, Any] = {}
     if change.input is not None:
         variables["input"] = change.input.model_dump(by_alias=True)
-        if change.action == "create":
+        if change.action == "create" or change.activate:
             variables["input"]["isActive"] = True
     if change.webhook_id is not None:
         variables["id"] = change.webhook_id
-    data = await services.saleor.execute(api_url, token, f"webhook_{change.action}", variables)
+    document = f"webhook_{change.action}"
+    data = await services.saleor.execute(api_url, token, document, variables, notify_refusal=False)
     field = f"webhook{change.action.capitalize()}"
     answer = _MutationAnswer.model_validate(data.get(field) or {})
     if answer.errors:
@@ -212,19 +224,39 @@ async def _apply(services: Services, api_url: str, token: SecretStr, change: Cha
 
 
 async def installed_webhooks(
-    services: Services, api_url: str, token: SecretStr, *, notify_refusal: bool = True
+    services: Services, api_url: str, token: SecretStr
 ) -> list[InstalledWebhook] | None:
-    """The app's webhooks as Saleor has them; None when the token names no app."""
-    data = await services.saleor.execute(
-        api_url, token, "app_webhooks", {}, notify_refusal=notify_refusal
-    )
+    """The app's webhooks as Saleor has them; None when the token names no app. A refusal
+    asks for no lifecycle check: the upkeep runs after each check that Saleor answered, and a
+    check asked for at once would queue it again at once."""
+    data = await services.saleor.execute(api_url, token, "app_webhooks", {}, notify_refusal=False)
     app = _AppWebhooks.model_validate(data).app
     return None if app is None else app.webhooks
 
 
+def _public(app_url: str) -> bool:
+    """https, and not this machine (`localhost`, a loopback address)."""
+    parts = urlsplit(app_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https" or not host or host == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # a name
+
+
 async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     """The `installation.webhooks` job (see the module docstring)."""
-    app_url = services.settings.app_url
+    settings = services.settings
+    app_url = settings.app_url
+    if settings.is_production and not _public(app_url):
+        # The webhooks would all be moved to it, and every event lost: a process started
+        # without its APP_URL (the default is a development one) must change nothing.
+        logger.error(
+            "APP_URL %s is no public https URL: the app's webhooks are left as they are", app_url
+        )
+        return
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
         if installation is None:
@@ -234,12 +266,12 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
             raise RetryLater("waits until the app is active again", PAUSED_RETRY_SECONDS)
         api_url, token = installation.saleor_api_url, installation.app_token
         version = parse_version(installation.saleor_version)
-    fingerprint = webhooks_fingerprint(app_url, version)
+    wanted = wanted_webhooks(version)
     try:
         installed = await installed_webhooks(services, api_url, token)
         if installed is None:
             return  # the token names no app: the lifecycle check decides
-        changes = plan(installed, wanted_webhooks(version), app_url)
+        changes = plan(installed, wanted, app_url)
         for change in changes:
             await _apply(services, api_url, token, change)
     except SaleorPermissionDenied as exc:
@@ -251,7 +283,8 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
             job.installation_id, for_update=True
         )
         if installation is not None:
-            installation.webhooks_fingerprint = fingerprint
+            installation.webhooks_checked_at = utcnow()
+            installation.webhooks_paused = paused_among(installed, wanted)
     if changes:
         logger.info(
             "Webhooks of installation %s brought up to date: %s",
@@ -260,11 +293,54 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         )
 
 
-def upkeep_wanted(installation: Installation, app_url: str) -> bool:
-    """Whether the installation's webhooks may differ from the app's documents (no run since
-    a document, the APP_URL or the Saleor version changed)."""
-    version = parse_version(installation.saleor_version)
-    return installation.webhooks_fingerprint != webhooks_fingerprint(app_url, version)
+def paused_among(
+    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...]
+) -> list[str]:
+    """The slugs of the app's documents whose webhook is paused in Saleor (none active)."""
+    active = {slug_of(h.target_url) for h in installed if h.is_active}
+    present = {slug_of(h.target_url) for h in installed}
+    return sorted(d.slug for d in wanted if d.slug in present and d.slug not in active)
+
+
+async def resume_paused(services: Services, installation_id: int) -> list[str]:
+    """Turn the app's paused webhooks back on (an admin asked, on the Activity page), each
+    with its current document; the slugs of those paused still (another admin may have
+    paused one meanwhile: none, normally). Raises `UpstreamUnavailable` when Saleor does not
+    answer or refuses."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        if installation is None:
+            return []
+        api_url, token = installation.saleor_api_url, installation.app_token
+        wanted = wanted_webhooks(parse_version(installation.saleor_version))
+    app_url = services.settings.app_url
+    try:
+        installed = await installed_webhooks(services, api_url, token) or []
+        by_slug = {d.slug: d for d in wanted}
+        for hook in installed:
+            definition = by_slug.get(slug_of(hook.target_url) or "")
+            if definition is None or hook.is_active:
+                continue
+            change = Change(
+                action="update",
+                slug=definition.slug,
+                webhook_id=hook.id,
+                input=_input(definition, app_url),
+                activate=True,
+            )
+            await _apply(services, api_url, token, change)
+            hook.is_active = True
+    except (SaleorError, UpkeepRefused) as exc:
+        raise UpstreamUnavailable(
+            f"Saleor did not turn the webhooks back on: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    paused = paused_among(installed, wanted)
+    async with services.db.transaction() as session:
+        row = await InstallationRepository(session).get(installation_id, for_update=True)
+        if row is not None:
+            row.webhooks_checked_at = utcnow()
+            row.webhooks_paused = paused
+    return paused
 
 
 def register(registry: HandlerRegistry[Services]) -> None:

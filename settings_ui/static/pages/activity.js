@@ -1,6 +1,17 @@
 /* The Activity page: recent events and jobs in words, filtered by status; the fix for each
    quarantined one (records.js), and why a waiting one waits. */
-import { $, PageLoader, bridge, clear, clearAll, el, formatTime, notice } from "../app.js";
+import {
+  $,
+  PageLoader,
+  bridge,
+  clear,
+  clearAll,
+  confirmed,
+  el,
+  formatTime,
+  notice,
+  setBusy,
+} from "../app.js";
 import { describe, fixButton } from "../records.js";
 
 const STATUS = {
@@ -68,6 +79,49 @@ function renderCartHealth(channels) {
     : "Abandoned-cart e-mails cannot fire for " + channels.length + " channels";
   const text = channels.map((c) => c.name + ": " + c.problems[0].message).join(" ");
   notice("cart-health", "warning", title, text + " The E-commerce page shows how to fix it.");
+}
+
+/* Saleor's event names in words: PRODUCT_VARIANT_UPDATED → "product variant updated". */
+function eventWords(events) {
+  return events.map((e) => e.toLowerCase().replace(/_/g, " ")).join(", ");
+}
+
+/* The app's webhooks a staff member paused in Saleor: their events reach nobody until they are
+   turned back on, which the app does for the admin who asks. */
+function renderPausedWebhooks(paused) {
+  clear("paused-webhooks");
+  if (!paused || !paused.length) return;
+  const events = eventWords(paused.flatMap((w) => w.events));
+  const title = paused.length === 1
+    ? "One of the app's webhooks is paused in Saleor"
+    : paused.length + " of the app's webhooks are paused in Saleor";
+  const it = paused.length === 1 ? "it" : "them";
+  const text =
+    "Saleor does not send the app these events, so the changes they announce do not reach " +
+    "Mailchimp: " + events + ". Someone with access to Saleor's API paused " + it +
+    "; turn " + it + " back on unless that was meant.";
+  notice("paused-webhooks", "warning", title, text, {
+    label: "Turn back on",
+    primary: true,
+    run: (b) => {
+      setBusy(b, true, "Turning back on…");
+      bridge
+        .api("POST", "/api/installation/webhooks/resume")
+        .then((result) => {
+          if (result.paused.length) {
+            setBusy(b, false);
+            renderPausedWebhooks(result.paused);
+            return null;
+          }
+          clear("paused-webhooks");
+          return confirmed("Webhooks turned back on");
+        })
+        .catch((error) => {
+          setBusy(b, false);
+          notice("paused-webhooks-failed", "critical", "The webhooks could not be turned back on", error.message);
+        });
+    },
+  });
 }
 
 function statusCell(item) {
@@ -144,6 +198,7 @@ const loader = new PageLoader({
     renderCounts(page.counts);
     renderBacklog(page.backlog);
     renderCartHealth(page.cart_health);
+    renderPausedWebhooks(page.paused_webhooks);
     renderRows(page.items);
   },
 });
