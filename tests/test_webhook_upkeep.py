@@ -7,6 +7,7 @@ webhooks; a change Saleor refuses is tried again."""
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 
 import httpx
 import pytest
@@ -77,32 +78,53 @@ def _hook(app: SandboxApp, slug: str) -> WebhookConfig:
     return hook
 
 
-async def test_an_installation_keeps_its_webhooks(
+@dataclass
+class Site:
+    """The app installed into the Saleor sandbox (each version), its first upkeep done."""
+
+    saleor: SaleorSandbox
+    app: SandboxApp
+    services: Services
+    outbound: RecordingTransport
+    clock: ManualClock
+
+    reads: int = 0  # of the app's webhooks, by the last `next_check`
+
+    async def next_check(self) -> list[str]:
+        """The next lifecycle check (and the upkeep it queues); the mutations it sent."""
+        _mutations(self.outbound)
+        await pass_time(self.services, self.clock, INTERVAL)
+        self.reads = sum(b"AppWebhooks" in r.content for r in self.outbound.requests)
+        return _mutations(self.outbound)
+
+    def assert_current(self, app_url: str = APP_URL) -> None:
+        _assert_current(self.saleor, self.app, app_url)
+
+
+@pytest.fixture
+async def site(
     saleor: SaleorSandbox,  # noqa: F811
     installed_app: SandboxApp,
     services: Services,
     outbound: RecordingTransport,
     clock: ManualClock,
-) -> None:
+) -> Site:
     await Worker(services).run_until_idle()
-    _assert_current(saleor, installed_app, APP_URL)
+    return Site(saleor, installed_app, services, outbound, clock)
+
+
+async def test_an_installation_keeps_its_webhooks(site: Site) -> None:
+    site.assert_current()
     # The manifest's are as Saleor made them; a newer Saleor gets the registered one too.
-    assert _mutations(outbound) == ([] if legacy(saleor) else ["WebhookCreate"])
-    assert await _paused(services) == []
-    await pass_time(services, clock, INTERVAL)  # the next check reads them again: no change
-    assert [r for r in outbound.requests if b"AppWebhooks" in r.content]
-    assert _mutations(outbound) == []
+    assert _mutations(site.outbound) == ([] if legacy(site.saleor) else ["WebhookCreate"])
+    assert await _paused(site.services) == []
+    assert await site.next_check() == [] and site.reads == 1  # read again: no change
 
 
 async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    outbound: RecordingTransport,
-    clock: ManualClock,
+    site: Site,
 ) -> None:
-    await Worker(services).run_until_idle()
-    app = installed_app
+    app = site.app
     # As an older version of the app left it: a document since changed (query and events),
     # one it did not have yet, another delivering twice, a retired one. Beside them a staff
     # member's webhook to another service, and one of the app's paused by staff.
@@ -110,66 +132,49 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
     customers.query, customers.async_events = OLD_CUSTOMERS, ["CUSTOMER_UPDATED"]
     app.webhooks.remove(_hook(app, "app-status-changed"))
     orders = _hook(app, "ecommerce-orders")
-    twice = orders.model_copy(update={"id": saleor.store.next_id()})
+    new_id = site.saleor.store.next_id
+    twice = orders.model_copy(update={"id": new_id()})
     retired = orders.model_copy(
-        update={"id": saleor.store.next_id(), "target_url": APP_URL + "/api/webhooks/retired"}
+        update={"id": new_id(), "target_url": APP_URL + "/api/webhooks/retired"}
     )
     elsewhere = orders.model_copy(
-        update={"id": saleor.store.next_id(), "target_url": "https://crm.example/hooks/orders"}
+        update={"id": new_id(), "target_url": "https://crm.example/hooks/orders"}
     )
     app.webhooks += [twice, retired, elsewhere]
     _hook(app, "ecommerce-products").is_active = False
-    _mutations(outbound)
 
-    await pass_time(services, clock, INTERVAL)  # the lifecycle check queues the upkeep
-    assert sorted(_mutations(outbound)) == [
+    assert sorted(await site.next_check()) == [
         "WebhookCreate",
         "WebhookDelete",
         "WebhookDelete",
         "WebhookUpdate",
     ]
-    _assert_current(saleor, app, APP_URL)
+    site.assert_current()
     assert twice not in app.webhooks and orders in app.webhooks and retired not in app.webhooks
     assert elsewhere in app.webhooks  # not the app's to remove
     assert _hook(app, "ecommerce-products").is_active is False  # staff's decision
-    assert await _paused(services) == ["ecommerce-products"]
-    await pass_time(services, clock, INTERVAL)
-    assert _mutations(outbound) == []
+    assert await _paused(site.services) == ["ecommerce-products"]
+    assert await site.next_check() == []
 
 
-async def test_a_moved_app_url_moves_the_webhooks(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    outbound: RecordingTransport,
-    clock: ManualClock,
-) -> None:
-    await Worker(services).run_until_idle()
+async def test_a_moved_app_url_moves_the_webhooks(site: Site) -> None:
     moved = "https://mailchimp.shop.example/app"
-    services.settings = services.settings.model_copy(update={"app_url": moved})
-    await pass_time(services, clock, INTERVAL)
-    _assert_current(saleor, installed_app, moved)
+    site.services.settings = site.services.settings.model_copy(update={"app_url": moved})
+    await site.next_check()
+    site.assert_current(moved)
 
 
 async def test_a_change_saleor_refuses_is_tried_again(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    outbound: RecordingTransport,
-    clock: ManualClock,
-    monkeypatch: pytest.MonkeyPatch,
+    site: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Were the app to ask 3.20 for a subscription it lacks, Saleor refuses it; the upkeep
-    records nothing done and the next check tries again."""
-    if not legacy(saleor):
+    is retried (and runs again at the next check)."""
+    if not legacy(site.saleor):
         pytest.skip("Saleor 3.20 lacks CustomerDeleted; newer ones accept it")
-    await Worker(services).run_until_idle()
     monkeypatch.setitem(manifest.REGISTERED_SINCE, "erasure-customer-deleted", OLDEST_SUPPORTED)
-    _mutations(outbound)
-    await pass_time(services, clock, INTERVAL)
-    assert _mutations(outbound) == ["WebhookCreate"]
-    assert not _by_slug(installed_app).get("erasure-customer-deleted")
-    async with services.db.session() as session:
+    assert await site.next_check() == ["WebhookCreate"]
+    assert not _by_slug(site.app).get("erasure-customer-deleted")
+    async with site.services.db.session() as session:
         pending = select(Job).where(
             Job.kind == "installation.webhooks", Job.status == JobStatus.PENDING
         )
@@ -178,34 +183,22 @@ async def test_a_change_saleor_refuses_is_tried_again(
 
 
 async def test_a_webhook_a_staff_member_deleted_is_made_again_at_the_next_check(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    outbound: RecordingTransport,
-    clock: ManualClock,
+    site: Site,
 ) -> None:
     """Deleted, its events would reach the app never again (pausing is how to hold them)."""
-    await Worker(services).run_until_idle()
-    installed_app.webhooks.remove(_hook(installed_app, "ecommerce-orders"))
-    _mutations(outbound)
-    await pass_time(services, clock, INTERVAL)
-    assert _mutations(outbound) == ["WebhookCreate"]
-    _assert_current(saleor, installed_app, APP_URL)
+    site.app.webhooks.remove(_hook(site.app, "ecommerce-orders"))
+    assert await site.next_check() == ["WebhookCreate"]
+    site.assert_current()
 
 
 async def test_paused_webhooks_are_shown_and_turned_back_on_when_the_admin_asks(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    app_client: httpx.AsyncClient,
-    clock: ManualClock,
+    site: Site, app_client: httpx.AsyncClient
 ) -> None:
-    await Worker(services).run_until_idle()
-    orders, products = (_hook(installed_app, s) for s in ("ecommerce-orders", "ecommerce-products"))
+    orders, products = (_hook(site.app, s) for s in ("ecommerce-orders", "ecommerce-products"))
     orders.is_active = products.is_active = False
     products.query = OLD_CUSTOMERS.replace("CustomerUpdated { user", "ProductUpdated { product")
-    await pass_time(services, clock, INTERVAL)
-    headers = dashboard_headers(saleor, installed_app)
+    await site.next_check()
+    headers = dashboard_headers(site.saleor, site.app)
     activity = (await app_client.get("/api/activity", headers=headers)).json()
     paused = activity["paused_webhooks"]
     assert [p["slug"] for p in paused] == ["ecommerce-orders", "ecommerce-products"]
@@ -215,20 +208,15 @@ async def test_paused_webhooks_are_shown_and_turned_back_on_when_the_admin_asks(
     assert answer.status_code == 200, answer.text
     assert answer.json()["paused"] == []
     assert orders.is_active and products.is_active
-    _assert_current(saleor, installed_app, APP_URL)  # with its current document too
+    site.assert_current()  # with its current document too
     activity = (await app_client.get("/api/activity", headers=headers)).json()
     assert activity["paused_webhooks"] == []
 
 
 async def test_turning_webhooks_back_on_says_when_saleor_does_not_answer(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    app_client: httpx.AsyncClient,
-    network: HostRoutingTransport,
+    site: Site, app_client: httpx.AsyncClient, network: HostRoutingTransport
 ) -> None:
-    await Worker(services).run_until_idle()
-    headers = dashboard_headers(saleor, installed_app)  # minted while Saleor answers
+    headers = dashboard_headers(site.saleor, site.app)  # minted while Saleor answers
     network.add("saleor.test", _unavailable())
     answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
     assert answer.status_code == 502
@@ -281,20 +269,11 @@ def test_of_two_webhooks_of_one_document_the_older_is_kept() -> None:
     assert (change.action, change.webhook_id) == ("delete", newer.id)
 
 
-async def test_in_production_a_development_app_url_changes_no_webhook(
-    saleor: SaleorSandbox,  # noqa: F811
-    installed_app: SandboxApp,
-    services: Services,
-    outbound: RecordingTransport,
-    clock: ManualClock,
-) -> None:
+async def test_in_production_a_development_app_url_changes_no_webhook(site: Site) -> None:
     """A worker started without its APP_URL (the default is http://127.0.0.1:8000) would
     move every webhook there: it reads and changes none."""
-    await Worker(services).run_until_idle()
-    services.settings = services.settings.model_copy(
+    site.services.settings = site.services.settings.model_copy(
         update={"app_env": AppEnv.PRODUCTION, "app_url": "http://127.0.0.1:8000"}
     )
-    outbound.requests.clear()
-    await pass_time(services, clock, INTERVAL)
-    assert not [r for r in outbound.requests if b"AppWebhooks" in r.content]
-    _assert_current(saleor, installed_app, APP_URL)
+    assert await site.next_check() == [] and site.reads == 0
+    site.assert_current()

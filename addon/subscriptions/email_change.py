@@ -38,7 +38,7 @@ from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_
 from addon.subscriptions.for_now import enqueue_held_retry, retry_note
 from addon.subscriptions.member_move import Moved, move_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
-from addon.subscriptions.profile_sync import enqueue_profile_update
+from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.schemas import Source
 from addon.subscriptions.writeback import enqueue_status_write
 
@@ -219,10 +219,7 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
                     setattr(row, key, value)
                 row.synced_at = now
                 row.last_problem = None
-                if row.profile_held_back:  # held back while Mailchimp's side waited: it goes now
-                    row.profile_held_back = False
-                    if row.status in MEMBER_STATUSES:
-                        await enqueue_profile_update(session, row, row.saleor_user_id)
+                await release_held_back(session, row)  # held while Mailchimp's side waited
         later = [list_id for list_id, moved in results.items() if moved.for_now]
         await enqueue_held_retry(session, installation_id, move, later, hours)
         for moved in results.values():

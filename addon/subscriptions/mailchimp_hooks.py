@@ -26,8 +26,7 @@ from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.models import MEMBER_STATUSES
-from addon.subscriptions.profile_sync import enqueue_profile_update
+from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source
@@ -252,14 +251,11 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 list_id=event.list_id,
                 merge_fields=member.merge_fields,
             )
-        if state.profile_held_back:
-            # A customer update that ran while this change waited was held back
-            # (`profile_sync`): it goes now, after the write-backs queued above. (It waited
-            # for Saleor's echo of the status write-back, which the receiver no longer hands
-            # on, and which a write changing nothing never sent.)
-            state.profile_held_back = False
-            if state.status in MEMBER_STATUSES:
-                await enqueue_profile_update(session, state, state.saleor_user_id)
+        # A customer update that ran while this change waited was held back (`profile_sync`):
+        # it goes now, after the write-backs queued above. (It waited for Saleor's echo of the
+        # status write-back, which the receiver no longer hands on, and which a write changing
+        # nothing never sent.)
+        await release_held_back(session, state)
 
 
 async def drop_event(
@@ -275,10 +271,7 @@ async def drop_event(
         return
     state.mailchimp_changed_at = None
     state.last_problem = f"Mailchimp's {event.type} change was not applied: {why.rstrip('.')}."
-    if state.profile_held_back:
-        state.profile_held_back = False
-        if state.status in MEMBER_STATUSES:
-            await enqueue_profile_update(session, state, state.saleor_user_id)
+    await release_held_back(session, state)
 
 
 async def event_failed(

@@ -84,6 +84,15 @@ async def enqueue_profile_update(
     )
 
 
+async def release_held_back(session: AsyncSession, state: ContactState) -> None:
+    """The customer update held back while a Mailchimp change waited (`profile_held_back`),
+    once that change is applied or dropped: it goes now."""
+    if state.profile_held_back:
+        state.profile_held_back = False
+        if state.status in MEMBER_STATUSES:
+            await enqueue_profile_update(session, state, state.saleor_user_id)
+
+
 async def handle_customer_changed(
     job: ClaimedJob, delivery: WebhookJob[CustomerChanged], services: Services
 ) -> None:
