@@ -167,3 +167,43 @@ async def test_0028_marks_contacts_with_a_mailchimp_change_pending(tmp_path: Pat
     finally:
         await database.dispose()
     assert marked == ["never@x.example", "pending@x.example"]
+
+
+async def test_0029_leaves_installations_unread_and_takes_its_jobs_back_down(
+    tmp_path: Path,
+) -> None:
+    """Installations made before have their webhooks read at the next check (nothing known of
+    them yet); going back down drops the upkeep's jobs, which no earlier version handles, and
+    keeps the installation and its other jobs."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    job = text(
+        "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
+        " created_at, updated_at) VALUES (1, :kind, '{}', 'pending', 0, 0, :now, :now, :now)"
+    )
+
+    def to_0029(connection: Connection) -> None:
+        installed_at(connection, "0028_profile_held_back")
+        connection.execute(job, {"kind": "installation.check", "now": NOW})
+        command.upgrade(alembic_config(connection), "0029_webhooks_state")
+        connection.execute(job, {"kind": "installation.webhooks", "now": NOW})
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0029)
+            up = (
+                await connection.execute(
+                    text("SELECT webhooks_checked_at, webhooks_paused FROM installations")
+                )
+            ).one()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0028_profile_held_back")
+            )
+            kinds = [kind for (kind,) in await connection.execute(text("SELECT kind FROM jobs"))]
+            installations = (
+                await connection.execute(text("SELECT count(*) FROM installations"))
+            ).scalar_one()
+    finally:
+        await database.dispose()
+    assert tuple(up) == (None, None)
+    assert kinds == ["installation.check"] and installations == 1
