@@ -20,7 +20,7 @@ from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
 from addon.installations.models import Installation
-from addon.installations.webhook_upkeep import installed_webhooks, plan, slug_of
+from addon.installations.webhook_upkeep import installed_webhooks, paused_among, plan
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
 from addon.saleor.manifest import wanted_webhooks
@@ -188,14 +188,11 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
             f"{len(changes)} change(s) to match the app's documents ({listed}), made at the "
             "next lifecycle check"
         )
-    slugs = {d.slug for d in wanted}
-    paused = sorted(
-        slug for h in installed if not h.is_active and (slug := slug_of(h.target_url)) in slugs
-    )
+    paused = paused_among(installed, wanted, services.settings.app_url)
     if paused:
         problems.append(
-            f"paused in Saleor, so their events reach nobody: {', '.join(paused)} (a staff "
-            "member can activate them under Apps → the app → Webhooks)"
+            f"paused in Saleor, so their events reach nobody: {', '.join(paused)} (the "
+            "Activity page turns them back on)"
         )
     if problems:
         return Check(name, Status.WARN, "; ".join(problems))

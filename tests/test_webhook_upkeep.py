@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -19,7 +20,7 @@ from starlette.routing import Route
 
 from addon.clock import ManualClock
 from addon.config import AppEnv
-from addon.installations.webhook_upkeep import InstalledWebhook, plan, slug_of
+from addon.installations.webhook_upkeep import InstalledWebhook, plan, record_reading, slug_of
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor import manifest
@@ -261,9 +262,9 @@ def test_a_staff_members_copy_elsewhere_is_left_alone_beside_the_apps_own_paused
 
 
 def test_of_two_webhooks_of_one_document_the_older_is_kept() -> None:
-    """Saleor's ids are base64 (`Webhook:10` sorts before `Webhook:9` as text)."""
+    """Saleor's ids are base64 (`Webhook:10` sorts before `Webhook:2` as text)."""
     url = APP_URL + "/api/webhooks/ecommerce-orders"
-    older, newer = _installed(9, url), _installed(10, url)
+    older, newer = _installed(2, url), _installed(10, url)  # as text, "...azox" < "...azoy"
     wanted = tuple(d for d in wanted_webhooks(None) if d.slug == "ecommerce-orders")
     [change] = plan([newer, older], wanted, APP_URL)
     assert (change.action, change.webhook_id) == ("delete", newer.id)
@@ -277,3 +278,40 @@ async def test_in_production_a_development_app_url_changes_no_webhook(site: Site
     )
     assert await site.next_check() == [] and site.reads == 0
     site.assert_current()
+
+
+async def test_only_the_apps_own_paused_webhook_is_shown_and_turned_back_on(
+    site: Site, app_client: httpx.AsyncClient
+) -> None:
+    """Beside it, a staff member's copies delivering elsewhere, one active and one paused: the
+    active one does not make the app's own look active, and neither copy is touched."""
+    own = _hook(site.app, "ecommerce-orders")
+    own.is_active = False
+    new_id = site.saleor.store.next_id
+    active_copy, paused_copy = (
+        own.model_copy(
+            update={"id": new_id(), "target_url": url, "is_active": url.startswith("https://a")}
+        )
+        for url in (
+            "https://a.example/api/webhooks/ecommerce-orders",
+            "https://b.example/api/webhooks/ecommerce-orders",
+        )
+    )
+    site.app.webhooks += [active_copy, paused_copy]
+    assert await site.next_check() == []
+    assert await _paused(site.services) == ["ecommerce-orders"]
+    headers = dashboard_headers(site.saleor, site.app)
+    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
+    assert answer.json()["paused"] == []
+    assert own.is_active and not paused_copy.is_active
+    assert paused_copy.target_url.startswith("https://b.example")
+
+
+async def test_a_reading_older_than_the_one_recorded_records_nothing(site: Site) -> None:
+    """The upkeep read the webhooks before the admin turned them back on: its finding (paused)
+    is older than the one recorded (none), and kept out."""
+    installation = await stored(site.services)
+    assert installation is not None and installation.webhooks_checked_at is not None
+    before = installation.webhooks_checked_at - timedelta(seconds=1)
+    await record_reading(site.services, installation.id, before, ["ecommerce-orders"])
+    assert await _paused(site.services) == []

@@ -38,6 +38,7 @@ from __future__ import annotations
 import base64
 import ipaddress
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
@@ -162,6 +163,22 @@ def _age(hook: InstalledWebhook) -> int:
         return 0
 
 
+Places = tuple[dict[str, list[InstalledWebhook]], dict[str, list[InstalledWebhook]]]
+
+
+def _by_place(installed: list[InstalledWebhook], app_url: str) -> Places:
+    """The webhooks of each document: those delivering to its URL under this APP_URL, and
+    those delivering to its path elsewhere; each list active ones first, then the oldest."""
+    ours = app_url + WEBHOOK_PATH_PREFIX
+    here: dict[str, list[InstalledWebhook]] = {}
+    elsewhere: dict[str, list[InstalledWebhook]] = {}
+    for hook in sorted(installed, key=lambda h: (not h.is_active, _age(h))):
+        if (slug := slug_of(hook.target_url)) is not None:
+            mine = hook.target_url == ours + slug
+            (here if mine else elsewhere).setdefault(slug, []).append(hook)
+    return here, elsewhere
+
+
 def plan(
     installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
 ) -> list[Change]:
@@ -173,13 +190,7 @@ def plan(
     are deleted, as each would deliver every event again). Only when there is none is one
     delivering to its path elsewhere taken over (the app moved to another APP_URL); other
     webhooks elsewhere are a staff member's, and left alone."""
-    ours = app_url + WEBHOOK_PATH_PREFIX
-    here: dict[str, list[InstalledWebhook]] = {}
-    elsewhere: dict[str, list[InstalledWebhook]] = {}
-    for hook in installed:
-        if (slug := slug_of(hook.target_url)) is not None:
-            mine = hook.target_url == ours + slug
-            (here if mine else elsewhere).setdefault(slug, []).append(hook)
+    here, elsewhere = _by_place(installed, app_url)
     creations: list[Change] = []
     updates: list[Change] = []
     deletions: list[Change] = []
@@ -189,7 +200,7 @@ def plan(
         if not hooks:
             creations.append(Change(action="create", slug=definition.slug, input=target))
             continue
-        kept, *extra = sorted(hooks, key=lambda h: (not h.is_active, _age(h)))
+        kept, *extra = hooks
         if not _current(kept, target):
             updates.append(
                 Change(action="update", slug=definition.slug, webhook_id=kept.id, input=target)
@@ -267,6 +278,7 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         api_url, token = installation.saleor_api_url, installation.app_token
         version = parse_version(installation.saleor_version)
     wanted = wanted_webhooks(version)
+    read_at = utcnow()
     try:
         installed = await installed_webhooks(services, api_url, token)
         if installed is None:
@@ -278,13 +290,9 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         # Refused calls start a lifecycle check; the next one queues this job again.
         logger.warning("Saleor refused the app its own webhooks: %s", exc)
         return
-    async with services.db.transaction() as session:
-        installation = await InstallationRepository(session).get(
-            job.installation_id, for_update=True
-        )
-        if installation is not None:
-            installation.webhooks_checked_at = utcnow()
-            installation.webhooks_paused = paused_among(installed, wanted)
+    await record_reading(
+        services, job.installation_id, read_at, paused_among(installed, wanted, app_url)
+    )
     if changes:
         logger.info(
             "Webhooks of installation %s brought up to date: %s",
@@ -293,20 +301,34 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         )
 
 
+async def record_reading(
+    services: Services, installation_id: int, read_at: datetime, paused: list[str]
+) -> None:
+    """What a reading of the webhooks at `read_at` found paused, unless one read since (the
+    admin turning them back on while the upkeep ran) recorded its own."""
+    async with services.db.transaction() as session:
+        row = await InstallationRepository(session).get(installation_id, for_update=True)
+        if row is not None and (
+            row.webhooks_checked_at is None or row.webhooks_checked_at <= read_at
+        ):
+            row.webhooks_checked_at = read_at
+            row.webhooks_paused = paused
+
+
 def paused_among(
-    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...]
+    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
 ) -> list[str]:
-    """The slugs of the app's documents whose webhook is paused in Saleor (none active)."""
-    active = {slug_of(h.target_url) for h in installed if h.is_active}
-    present = {slug_of(h.target_url) for h in installed}
-    return sorted(d.slug for d in wanted if d.slug in present and d.slug not in active)
+    """The slugs of the app's documents whose webhooks under APP_URL are all paused."""
+    here, _ = _by_place(installed, app_url)
+    return sorted(d.slug for d in wanted if d.slug in here and not here[d.slug][0].is_active)
 
 
 async def resume_paused(services: Services, installation_id: int) -> list[str]:
-    """Turn the app's paused webhooks back on (an admin asked, on the Activity page), each
-    with its current document; the slugs of those paused still (another admin may have
-    paused one meanwhile: none, normally). Raises `UpstreamUnavailable` when Saleor does not
-    answer or refuses."""
+    """Turn the app's paused webhooks back on (an admin asked, on the Activity page): of each
+    document `paused_among` names, its oldest webhook under APP_URL, with its current document
+    (a staff member's copy elsewhere, and a second one the upkeep deletes, stay paused).
+    Answers the slugs paused still (another admin may have paused one meanwhile: none,
+    normally). Raises `UpstreamUnavailable` when Saleor does not answer or refuses."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
         if installation is None:
@@ -314,18 +336,19 @@ async def resume_paused(services: Services, installation_id: int) -> list[str]:
         api_url, token = installation.saleor_api_url, installation.app_token
         wanted = wanted_webhooks(parse_version(installation.saleor_version))
     app_url = services.settings.app_url
+    read_at = utcnow()
     try:
         installed = await installed_webhooks(services, api_url, token) or []
-        by_slug = {d.slug: d for d in wanted}
-        for hook in installed:
-            definition = by_slug.get(slug_of(hook.target_url) or "")
-            if definition is None or hook.is_active:
+        here, _ = _by_place(installed, app_url)
+        for definition in wanted:
+            if definition.slug not in paused_among(installed, wanted, app_url):
                 continue
+            hook = here[definition.slug][0]
             change = Change(
                 action="update",
                 slug=definition.slug,
                 webhook_id=hook.id,
-                input=_input(definition, app_url),
+                input=_input(definition, app_url),  # the URL it has: under APP_URL
                 activate=True,
             )
             await _apply(services, api_url, token, change)
@@ -334,12 +357,8 @@ async def resume_paused(services: Services, installation_id: int) -> list[str]:
         raise UpstreamUnavailable(
             f"Saleor did not turn the webhooks back on: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
         ) from exc
-    paused = paused_among(installed, wanted)
-    async with services.db.transaction() as session:
-        row = await InstallationRepository(session).get(installation_id, for_update=True)
-        if row is not None:
-            row.webhooks_checked_at = utcnow()
-            row.webhooks_paused = paused
+    paused = paused_among(installed, wanted, app_url)
+    await record_reading(services, installation_id, read_at, paused)
     return paused
 
 

@@ -75,6 +75,10 @@ class StorefrontRoute(APIRoute):
 
         async def with_cors(request: Request) -> Response:
             origin = request.headers.get("origin")
+            # An error goes on to the app's handlers (through the request's session, which it
+            # rolls back); they answer it with `Vary` (`storefront_cors`), and with the CORS
+            # header once the origin is known to be allowed.
+            request.scope[_ORIGIN_KEY] = None
             if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
                 refused = _error(
                     ErrorCode.ORIGIN_NOT_ALLOWED,
@@ -84,8 +88,6 @@ class StorefrontRoute(APIRoute):
                 )
                 _vary_on_origin(refused)
                 return refused
-            # An error goes on to the app's handlers (through the request's session, which it
-            # rolls back); they answer it with `Vary` and the CORS headers (`storefront_cors`).
             request.scope[_ORIGIN_KEY] = origin
             response = await handler(request)
             _vary_on_origin(response)

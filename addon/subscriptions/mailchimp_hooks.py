@@ -265,7 +265,10 @@ async def drop_event(
     connected) no longer counts as pending, unless a later one is: else every customer update
     of the contact would be held back, and its store changes lost to the priority rules, for
     good. A customer update held back meanwhile goes now."""
-    state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
+    # Locked: an event received meanwhile (its mark set in a request, outside the contact's
+    # lane) is seen, never overwritten.
+    contacts = ContactRepository(session)
+    state = await contacts.get(installation_id, event.list_id, event.email, for_update=True)
     changed = state.mailchimp_changed_at if state is not None else None
     if state is None or changed is None or changed > event.received_at:
         return

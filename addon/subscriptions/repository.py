@@ -7,10 +7,18 @@ from addon.subscriptions.models import ContactState
 
 
 class ContactRepository(Repository):
-    async def get(self, installation_id: int, list_id: str, email: str) -> ContactState | None:
+    async def get(
+        self, installation_id: int, list_id: str, email: str, *, for_update: bool = False
+    ) -> ContactState | None:
+        """`for_update`: locked until the transaction ends (`FOR NO KEY UPDATE`: rows keyed to
+        it may still be inserted) and read afresh."""
         statement = ContactState.of_installation(installation_id).where(
             ContactState.list_id == list_id, ContactState.email == email.lower()
         )
+        if for_update:
+            statement = statement.with_for_update(key_share=True).execution_options(
+                populate_existing=True
+            )
         return (await self.session.execute(statement)).scalar_one_or_none()
 
     async def get_or_create(self, installation_id: int, list_id: str, email: str) -> ContactState:

@@ -40,6 +40,7 @@ def test_a_paused_webhook_is_shown_and_turned_back_on(
         notice.get_by_role("button", name="Turn back on").click()
         toast(page, "Webhooks turned back on")
         expect(notice).to_have_count(0)
+        expect(app.locator("#backlog")).to_be_focused()  # not lost with the button
         assert hook.is_active
     finally:
         if not hook.is_active:

@@ -88,7 +88,10 @@ function eventWords(events) {
 
 /* The app's webhooks a staff member paused in Saleor: their events reach nobody until they are
    turned back on, which the app does for the admin who asks. */
+let resuming = false; // a reload while the request runs must not offer the button again
+
 function renderPausedWebhooks(paused) {
+  if (resuming) return;
   clear("paused-webhooks");
   if (!paused || !paused.length) return;
   const events = eventWords(paused.flatMap((w) => w.events));
@@ -104,19 +107,22 @@ function renderPausedWebhooks(paused) {
     label: "Turn back on",
     primary: true,
     run: (b) => {
+      resuming = true;
+      clear("paused-webhooks-failed");
       setBusy(b, true, "Turning back on…");
       bridge
         .api("POST", "/api/installation/webhooks/resume")
         .then((result) => {
-          if (result.paused.length) {
-            setBusy(b, false);
-            renderPausedWebhooks(result.paused);
-            return null;
-          }
-          clear("paused-webhooks");
-          return confirmed("Webhooks turned back on");
+          resuming = false;
+          renderPausedWebhooks(result.paused);
+          // The button is gone (or new): keep the keyboard on the page, where the notice was.
+          const again = document.querySelector('[data-notice="paused-webhooks"] button');
+          (again || $("backlog")).focus();
+          if (!result.paused.length) return confirmed("Webhooks turned back on");
+          return null;
         })
         .catch((error) => {
+          resuming = false;
           setBusy(b, false);
           notice("paused-webhooks-failed", "critical", "The webhooks could not be turned back on", error.message);
         });
