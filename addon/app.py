@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from addon.capabilities import routers
+from addon.capabilities import routers, start_up
 from addon.db.migrations import upgrade
 from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
 from addon.heap import freeze_start_up
@@ -87,6 +87,7 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await upgrade(services.db.engine)
+        await start_up(services)
         stop = asyncio.Event()
         worker_task = None
         if run_worker:

@@ -97,6 +97,14 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     registry.claim_only(ACTIVE_INSTALLATIONS)
 
 
+async def start_up(services: Services) -> None:
+    """What a capability does once when a process starts, after the migrations (`addon serve`
+    and `addon worker`)."""
+    from addon.installations.webhook_catch_up import queue_outdated_upkeeps
+
+    await queue_outdated_upkeeps(services)
+
+
 def plug_ports(ports: Ports) -> None:
     """Answer each question a capability asks of another it may not import."""
     from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC

@@ -78,7 +78,7 @@ def uvicorn_options(settings: Settings, *, host: str, port: int) -> dict[str, An
 @cli.command()
 def worker() -> None:
     """Run only a worker (add more of them on PostgreSQL to scale out)."""
-    from addon.capabilities import create_services
+    from addon.capabilities import create_services, start_up
     from addon.db.migrations import upgrade
     from addon.heap import collect_less_often, freeze_start_up
     from addon.jobs.worker import Worker
@@ -93,6 +93,7 @@ def worker() -> None:
             loop.add_signal_handler(sig, stop.set)
         try:
             await upgrade(services.db.engine)
+            await start_up(services)
             freeze_start_up()
             collect_less_often()
             await Worker(services).run(stop)

@@ -71,7 +71,7 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0029_webhooks_state"}
+    assert head_revisions() == {"0030_webhooks_digest"}
 
 
 async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:
@@ -207,3 +207,46 @@ async def test_0029_leaves_installations_unread_and_takes_its_jobs_back_down(
         await database.dispose()
     assert tuple(up) == (None, None)
     assert kinds == ["installation.check"] and installations == 1
+
+
+async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
+    tmp_path: Path,
+) -> None:
+    """A pending upkeep of the old kind ran in no lane: it goes, as the first start after the
+    migration queues the upkeep of every installation (none has a fingerprint yet)."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    job = text(
+        "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
+        " created_at, updated_at) VALUES (1, :kind, '{}', :status, 0, 0, :now, :now, :now)"
+    )
+
+    def to_0030(connection: Connection) -> None:
+        installed_at(connection, "0029_webhooks_state")
+        for kind, status in [
+            ("installation.saleor_version_known", "pending"),
+            ("installation.saleor_version_known", "failed"),
+            ("installation.check", "pending"),
+        ]:
+            connection.execute(job, {"kind": kind, "status": status, "now": NOW})
+        command.upgrade(alembic_config(connection), "0030_webhooks_digest")
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0030)
+            digest = (
+                await connection.execute(text("SELECT webhooks_digest FROM installations"))
+            ).scalar_one()
+            jobs = (await connection.execute(text("SELECT kind, status FROM jobs"))).all()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0029_webhooks_state")
+            )
+            columns = (await connection.execute(text("SELECT * FROM installations"))).keys()
+    finally:
+        await database.dispose()
+    assert digest is None
+    assert sorted(map(tuple, jobs)) == [
+        ("installation.check", "pending"),
+        ("installation.saleor_version_known", "failed"),
+    ]
+    assert "webhooks_digest" not in columns

@@ -18,13 +18,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from addon.capabilities import start_up
 from addon.clock import ManualClock
 from addon.config import AppEnv
+from addon.installations.repository import InstallationRepository
 from addon.installations.webhook_upkeep import InstalledWebhook, plan, record_reading, slug_of
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor import manifest
-from addon.saleor.manifest import wanted_webhooks, webhook_by_slug
+from addon.saleor.manifest import wanted_webhooks, webhook_by_slug, webhooks_digest
 from addon.saleor.versions import OLDEST_SUPPORTED, parse_version
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
@@ -163,6 +165,62 @@ async def test_a_moved_app_url_moves_the_webhooks(site: Site) -> None:
     site.services.settings = site.services.settings.model_copy(update={"app_url": moved})
     await site.next_check()
     site.assert_current(moved)
+
+
+async def _upkeeps_pending(services: Services) -> int:
+    async with services.db.session() as session:
+        pending = select(Job).where(
+            Job.kind == "installation.webhooks", Job.status == JobStatus.PENDING
+        )
+        return len((await session.execute(pending)).scalars().all())
+
+
+async def _forget_digest(services: Services, *, active: bool = True) -> None:
+    """As installations made before migration 0030 are: no fingerprint recorded."""
+    async with services.db.transaction() as session:
+        [installation] = await InstallationRepository(session).list_all()
+        installation.webhooks_digest = None
+        installation.is_active = active
+
+
+async def test_a_restart_of_the_same_version_asks_saleor_nothing(site: Site) -> None:
+    installation = await stored(site.services)
+    assert installation is not None
+    wanted = wanted_webhooks(parse_version(installation.saleor_version))
+    assert installation.webhooks_digest == webhooks_digest(wanted, APP_URL)
+    await start_up(site.services)
+    assert await _upkeeps_pending(site.services) == 0
+
+
+async def test_an_upgraded_app_brings_the_webhooks_up_to_date_when_it_starts(site: Site) -> None:
+    """As an older version of the app left them: its first start queues the upkeep, which runs
+    at once, not at the next lifecycle check (no time passes here: none is due)."""
+    customers = _hook(site.app, "ecommerce-customers")
+    customers.query, customers.async_events = OLD_CUSTOMERS, ["CUSTOMER_UPDATED"]
+    await _forget_digest(site.services)
+    _mutations(site.outbound)
+    await start_up(site.services)
+    await Worker(site.services).run_until_idle()
+    assert _mutations(site.outbound) == ["WebhookUpdate"]
+    site.assert_current()
+    await start_up(site.services)  # the next start: up to date
+    assert await _upkeeps_pending(site.services) == 0
+
+
+async def test_a_moved_app_url_moves_the_webhooks_when_the_app_starts(site: Site) -> None:
+    moved = "https://mailchimp.shop.example/app"
+    site.services.settings = site.services.settings.model_copy(update={"app_url": moved})
+    await start_up(site.services)
+    await Worker(site.services).run_until_idle()
+    site.assert_current(moved)
+
+
+async def test_an_inactive_installation_waits_for_its_activation(site: Site) -> None:
+    """Saleor refuses a deactivated app's token: the lifecycle check that sees it active again
+    queues the upkeep."""
+    await _forget_digest(site.services, active=False)
+    await start_up(site.services)
+    assert await _upkeeps_pending(site.services) == 0
 
 
 async def test_a_change_saleor_refuses_is_tried_again(

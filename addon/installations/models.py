@@ -55,6 +55,9 @@ class Installation(Base):
     # check), and the slugs of those a staff member paused there (their events reach nobody).
     webhooks_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     webhooks_paused: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # `webhooks_digest` of the documents and APP_URL its last upkeep brought them to: another
+    # at a process's start (the app upgraded or moved) queues the upkeep at once.
+    webhooks_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -56,6 +56,15 @@ class InstallationRepository(Repository):
             key=("saleor_api_url",),
         )
 
+    async def webhook_digests(self) -> list[tuple[int, str | None, str | None]]:
+        """Each active installation's id, Saleor version and `webhooks_digest`."""
+        result = await self.session.execute(
+            select(Installation.id, Installation.saleor_version, Installation.webhooks_digest)
+            .where(Installation.is_active)
+            .order_by(Installation.id)
+        )
+        return [(row.id, row.saleor_version, row.webhooks_digest) for row in result]
+
     async def list_all(self) -> list[Installation]:
         result = await self.session.execute(select(Installation).order_by(Installation.id))
         return list(result.scalars())

@@ -26,11 +26,12 @@ leaves it paused), so a paused one is a staff member's decision. Those of the ap
 on the installation (`webhooks_paused`): the Activity page says their events reach nobody, and
 turns them back on when the admin asks (`resume_paused`).
 
-It runs at installation and at every lifecycle check (the app's webhooks are read once each
-time), one at a time per installation (a lane): it catches up with an upgrade of the app that
-changes a document, a Saleor upgrade that brings a registered one, and a staff member deleting
-one of the app's webhooks (its events would otherwise reach the app never again). In production
-it changes nothing unless APP_URL is a public https URL (`_public`).
+It runs at installation, at every lifecycle check (the app's webhooks are read once each time)
+and when a process starts with other documents or another APP_URL than its last run brought
+them to (`webhook_catch_up`), one at a time per installation (a lane): it catches up with an
+upgrade of the app that changes a document, a Saleor upgrade that brings a registered one, and a
+staff member deleting one of the app's webhooks (its events would otherwise reach the app never
+again). In production it changes nothing unless APP_URL is a public https URL (`_public`).
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from addon.saleor.manifest import (
     WebhookDefinition,
     wanted_webhooks,
     webhook_by_slug,
+    webhooks_digest,
 )
 from addon.saleor.versions import parse_version
 
@@ -290,9 +292,9 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         # Refused calls start a lifecycle check; the next one queues this job again.
         logger.warning("Saleor refused the app its own webhooks: %s", exc)
         return
-    await record_reading(
-        services, job.installation_id, read_at, paused_among(installed, wanted, app_url)
-    )
+    paused = paused_among(installed, wanted, app_url)
+    digest = webhooks_digest(wanted, app_url)
+    await record_reading(services, job.installation_id, read_at, paused, digest=digest)
     if changes:
         logger.info(
             "Webhooks of installation %s brought up to date: %s",
@@ -302,15 +304,23 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
 
 
 async def record_reading(
-    services: Services, installation_id: int, read_at: datetime, paused: list[str]
+    services: Services,
+    installation_id: int,
+    read_at: datetime,
+    paused: list[str],
+    *,
+    digest: str | None = None,
 ) -> None:
     """What a reading of the webhooks at `read_at` found paused, unless one read since (the
-    admin turning them back on while the upkeep ran) recorded its own."""
+    admin turning them back on while the upkeep ran) recorded its own; and the `digest` of
+    what an upkeep brought them to (`webhook_catch_up`)."""
     async with services.db.transaction() as session:
         row = await InstallationRepository(session).get(installation_id, for_update=True)
-        if row is not None and (
-            row.webhooks_checked_at is None or row.webhooks_checked_at <= read_at
-        ):
+        if row is None:
+            return
+        if digest is not None:
+            row.webhooks_digest = digest
+        if row.webhooks_checked_at is None or row.webhooks_checked_at <= read_at:
             row.webhooks_checked_at = read_at
             row.webhooks_paused = paused
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from functools import cache
 from pathlib import Path
@@ -84,6 +86,15 @@ def wanted_webhooks(version: SaleorVersion | None) -> tuple[WebhookDefinition, .
         if version is not None and version >= REGISTERED_SINCE[definition.slug]
     )
     return webhook_definitions() + registered
+
+
+def webhooks_digest(definitions: tuple[WebhookDefinition, ...], app_url: str) -> str:
+    """A fingerprint of the webhooks `definitions` make under `app_url`: an installation whose
+    webhooks were last brought up to date under another one has the app's upkeep due."""
+    hooks = sorted(
+        (d.slug, d.name, sorted(d.events), d.query, app_url + d.path) for d in definitions
+    )
+    return hashlib.sha256(json.dumps(hooks).encode()).hexdigest()
 
 
 def webhook_by_slug(slug: str) -> WebhookDefinition | None:
