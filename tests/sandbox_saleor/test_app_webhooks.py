@@ -28,6 +28,10 @@ DELETE = """
 mutation Delete($id: ID!) {
   webhookDelete(id: $id) { webhook { id } errors { field message code } }
 }"""
+CREATE = """
+mutation Create($input: WebhookCreateInput!) {
+  webhookCreate(input: $input) { webhook { id targetUrl } errors { field message code } }
+}"""
 OWN = "{ app { webhooks { id name } } }"
 ORDER_NUMBER_ONLY = "subscription { event { ... on OrderCreated { order { id number } } } }"
 
@@ -94,6 +98,46 @@ async def test_a_query_is_validated_against_the_saleors_schema(
     invalid = await _update(client, app, hook, query=unknown)
     assert [(e["field"], e["code"]) for e in invalid["errors"]] == [("query", "GRAPHQL_ERROR")]
     assert hook.query == before
+
+
+async def test_a_target_url_is_checked_as_saleors_model_does(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`full_clean`: Saleor's URL validator (http, https, awssqs, gcpubsub; a host without a
+    dot; a port of two digits or more) and 255 characters at most, as a name."""
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    before = hook.target_url
+    invalid = [{"field": "targetUrl", "message": "Enter a valid URL.", "code": "INVALID"}]
+    for url in (
+        "ftp://app.example/hook",
+        "http://app.example:8/hook",
+        "http://app example/hook",
+        "app.example/hook",
+        "http://-app.example/hook",
+    ):
+        assert (await _update(client, app, hook, targetUrl=url))["errors"] == invalid, url
+    too_long = await _update(
+        client, app, hook, targetUrl="https://app.example/" + "x" * 250, name="n" * 256
+    )
+    assert [(e["field"], e["code"]) for e in too_long["errors"]] == [
+        ("name", "INVALID"),
+        ("targetUrl", "INVALID"),
+    ]
+    assert too_long["errors"][1]["message"].endswith("at most 255 characters (it has 270).")
+    assert hook.target_url == before and hook.name == "Order created"
+    for url in (
+        "http://app/api/webhooks/order-created",
+        "http://localhost:8000/hook",
+        "https://[::1]:8443/hook",
+        "https://user:secret@mailchimp.shop.example/app/hook?x=1",
+        "awssqs://key:secret@sqs.eu-west-1.amazonaws.com/123/queue",
+    ):
+        assert (await _update(client, app, hook, targetUrl=url))["errors"] == [], url
+    blank = await gql(client, CREATE, {"input": {"asyncEvents": ["ORDER_CREATED"]}}, app.auth_token)
+    assert blank["data"]["webhookCreate"]["errors"] == [
+        {"field": "targetUrl", "message": "This field cannot be blank.", "code": "REQUIRED"}
+    ]
 
 
 async def test_an_app_reaches_no_other_apps_webhook(

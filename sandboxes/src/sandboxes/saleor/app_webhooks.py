@@ -16,8 +16,10 @@ only:
 * ``webhookDelete`` (webhook_delete.py): an inactive app is refused INVALID "App needs to be
   active to delete webhook"; another app's webhook GRAPHQL_ERROR "Couldn't resolve to a node".
 
-A ValidationError raised without a field (``clean_input``'s app checks) has ``field: null``
-(saleor/graphql/core/mutations.py, ``validation_error_to_error_type``).
+Both create and update then run the model's ``full_clean``: a name of at most 255 characters and
+a ``targetUrl`` Saleor's validator takes (webhook_urls). A ValidationError raised without a
+field (``clean_input``'s app checks) has ``field: null`` (saleor/graphql/core/mutations.py,
+``validation_error_to_error_type``).
 """
 
 from __future__ import annotations
@@ -30,13 +32,31 @@ from .arguments import pk_or_none
 from .context import api_context
 from .models import SandboxApp, WebhookConfig
 from .permissions import AUTHENTICATED_APP
+from .webhook_urls import target_url_problems
 from .webhooks import events_from_query
 
 DISABLED = "App doesn't exist or is disabled"
+NAME_MAX_LENGTH = 255  # Webhook.name (saleor/webhook/models.py)
 
 
 def _error(field: str | None, message: str, code: str) -> dict[str, Any]:
     return {"errors": [{"field": field, "message": message, "code": code}], "webhook": None}
+
+
+def _model_problems(name: str | None, target_url: str) -> dict[str, Any] | None:
+    """`full_clean` of the webhook as it would be saved (webhook_urls): every field's errors
+    at once, in the model's field order; None when it is valid."""
+    errors: list[dict[str, Any]] = []
+    if name is not None and len(name) > NAME_MAX_LENGTH:
+        message = (
+            f"Ensure this value has at most {NAME_MAX_LENGTH} characters (it has {len(name)})."
+        )
+        errors.append({"field": "name", "message": message, "code": "INVALID"})
+    errors += [
+        {"field": "targetUrl", "message": message, "code": code}
+        for message, code in target_url_problems(target_url)
+    ]
+    return {"errors": errors, "webhook": None} if errors else None
 
 
 def _calling_app(info: Any) -> SandboxApp | None:
@@ -73,12 +93,15 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
         async_events = async_events or events_from_query(query)
     if not async_events:
         return _error("asyncEvents", "No events in the webhook", "MISSING_EVENT")
+    name, target_url = input.get("name"), str(input.get("targetUrl") or "")
+    if (refused := _model_problems(name, target_url)) is not None:
+        return refused
     context = api_context(info)
     hook = WebhookConfig(
         id=context.store.next_id(),
         app_id=app.id,
-        name=str(input.get("name") or ""),
-        target_url=str(input.get("targetUrl") or ""),
+        name=str(name or ""),
+        target_url=target_url,
         is_active=bool(input.get("isActive", True)),
         async_events=async_events,
         query=query,
@@ -122,6 +145,11 @@ def resolve_webhook_update(
         changes["query"] = query
     if events:
         changes["async_events"] = events
+    refused = _model_problems(
+        changes.get("name", hook.name), str(changes.get("target_url", hook.target_url))
+    )
+    if refused is not None:
+        return refused
     for name, value in changes.items():
         setattr(hook, name, value)
     return {"errors": [], "webhook": hook}
