@@ -425,6 +425,7 @@ def held_elsewhere(route: Route) -> None:
         return
     response = route.fetch()
     body = response.json()
+    assert response.status == 200, f"the panel's read answered {response.status}: {body}"
     for audience in body["audiences"]:
         audience["contact_email"] = "held@example.com"
     route.fulfill(response=response, json=body)
