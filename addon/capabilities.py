@@ -7,6 +7,8 @@ A capability adds one line to each list below (and nothing else here).
 
 from __future__ import annotations
 
+import logging
+
 import httpx
 from fastapi import APIRouter
 from sqlalchemy import select
@@ -17,6 +19,8 @@ from addon.installations.models import Installation
 from addon.jobs.models import Job
 from addon.jobs.registry import HandlerRegistry
 from addon.services import Ports, Services
+
+logger = logging.getLogger(__name__)
 
 # One condition object for every registry of the process: the claim statements built on it are
 # cached by its identity (`addon.jobs.statements.claim_statement`).
@@ -99,10 +103,14 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
 
 async def start_up(services: Services) -> None:
     """What a capability does once when a process starts, after the migrations (`addon serve`
-    and `addon worker`)."""
+    and `addon worker`). Each step only hastens what the worker does anyway, so one that fails
+    is logged and the process starts."""
     from addon.installations.webhook_catch_up import queue_outdated_upkeeps
 
-    await queue_outdated_upkeeps(services)
+    try:
+        await queue_outdated_upkeeps(services)
+    except Exception:
+        logger.exception("Could not queue the webhook upkeep at start-up")
 
 
 def plug_ports(ports: Ports) -> None:

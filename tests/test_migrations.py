@@ -212,8 +212,9 @@ async def test_0029_leaves_installations_unread_and_takes_its_jobs_back_down(
 async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
     tmp_path: Path,
 ) -> None:
-    """A pending upkeep of the old kind ran in no lane: it goes, as the first start after the
-    migration queues the upkeep of every installation (none has a fingerprint yet)."""
+    """An upkeep of the old kind ran in no lane: a pending one goes, as the first start after
+    the migration queues the upkeep of every installation (none has a fingerprint yet); one
+    running or quarantined joins the upkeep's lane."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     job = text(
         "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
@@ -224,7 +225,8 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
         installed_at(connection, "0029_webhooks_state")
         for kind, status in [
             ("installation.saleor_version_known", "pending"),
-            ("installation.saleor_version_known", "failed"),
+            ("installation.saleor_version_known", "running"),
+            ("installation.saleor_version_known", "quarantined"),
             ("installation.check", "pending"),
         ]:
             connection.execute(job, {"kind": kind, "status": status, "now": NOW})
@@ -236,7 +238,7 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
             digest = (
                 await connection.execute(text("SELECT webhooks_digest FROM installations"))
             ).scalar_one()
-            jobs = (await connection.execute(text("SELECT kind, status FROM jobs"))).all()
+            jobs = (await connection.execute(text("SELECT kind, status, lane FROM jobs"))).all()
         async with database.engine.begin() as connection:
             await connection.run_sync(
                 lambda sync: command.downgrade(alembic_config(sync), "0029_webhooks_state")
@@ -245,8 +247,10 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
     finally:
         await database.dispose()
     assert digest is None
+    lane = "installation.webhooks"
     assert sorted(map(tuple, jobs)) == [
-        ("installation.check", "pending"),
-        ("installation.saleor_version_known", "failed"),
+        ("installation.check", "pending", None),
+        ("installation.saleor_version_known", "quarantined", lane),
+        ("installation.saleor_version_known", "running", lane),
     ]
     assert "webhooks_digest" not in columns

@@ -21,6 +21,7 @@ from starlette.routing import Route
 from addon.capabilities import start_up
 from addon.clock import ManualClock
 from addon.config import AppEnv
+from addon.installations import webhook_catch_up
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhook_upkeep import InstalledWebhook, plan, record_reading, slug_of
 from addon.jobs.models import Job, JobStatus
@@ -175,11 +176,10 @@ async def _upkeeps_pending(services: Services) -> int:
         return len((await session.execute(pending)).scalars().all())
 
 
-async def _forget_digest(services: Services, *, active: bool = True) -> None:
-    """As installations made before migration 0030 are: no fingerprint recorded."""
+async def _record_digest(services: Services, digest: str | None, *, active: bool = True) -> None:
     async with services.db.transaction() as session:
         [installation] = await InstallationRepository(session).list_all()
-        installation.webhooks_digest = None
+        installation.webhooks_digest = digest
         installation.is_active = active
 
 
@@ -192,12 +192,24 @@ async def test_a_restart_of_the_same_version_asks_saleor_nothing(site: Site) -> 
     assert await _upkeeps_pending(site.services) == 0
 
 
-async def test_an_upgraded_app_brings_the_webhooks_up_to_date_when_it_starts(site: Site) -> None:
+@pytest.mark.parametrize("recorded", ["older documents", "none (before migration 0030)"])
+async def test_an_upgraded_app_brings_the_webhooks_up_to_date_when_it_starts(
+    site: Site, recorded: str
+) -> None:
     """As an older version of the app left them: its first start queues the upkeep, which runs
     at once, not at the next lifecycle check (no time passes here: none is due)."""
     customers = _hook(site.app, "ecommerce-customers")
     customers.query, customers.async_events = OLD_CUSTOMERS, ["CUSTOMER_UPDATED"]
-    await _forget_digest(site.services)
+    installation = await stored(site.services)
+    assert installation is not None
+    older = tuple(
+        d.model_copy(update={"query": OLD_CUSTOMERS, "events": ("CUSTOMER_UPDATED",)})
+        if d.slug == "ecommerce-customers"
+        else d
+        for d in wanted_webhooks(parse_version(installation.saleor_version))
+    )
+    digest = webhooks_digest(older, APP_URL) if recorded == "older documents" else None
+    await _record_digest(site.services, digest)
     _mutations(site.outbound)
     await start_up(site.services)
     await Worker(site.services).run_until_idle()
@@ -215,10 +227,36 @@ async def test_a_moved_app_url_moves_the_webhooks_when_the_app_starts(site: Site
     site.assert_current(moved)
 
 
+async def test_a_reinstallation_knows_nothing_of_its_webhooks(
+    site: Site,
+    saleor: SaleorSandbox,  # noqa: F811
+) -> None:
+    """The new app in Saleor has the manifest's webhooks only (the registered ones are made by
+    the upkeep): a failed first upkeep is tried again at the next start."""
+    await saleor.install_app(f"{APP_URL}/api/manifest")
+    installation = await stored(site.services)
+    assert installation is not None
+    assert installation.webhooks_digest is None and installation.webhooks_checked_at is None
+    assert await _upkeeps_pending(site.services) == 1
+
+
+async def test_a_failure_at_start_up_is_logged_and_the_process_starts(
+    services: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The lifecycle check catches up anyway: no reason to keep the app from starting."""
+
+    async def broken(_: Services) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(webhook_catch_up, "queue_outdated_upkeeps", broken)
+    await start_up(services)
+    assert "Could not queue the webhook upkeep at start-up" in caplog.text
+
+
 async def test_an_inactive_installation_waits_for_its_activation(site: Site) -> None:
     """Saleor refuses a deactivated app's token: the lifecycle check that sees it active again
     queues the upkeep."""
-    await _forget_digest(site.services, active=False)
+    await _record_digest(site.services, None, active=False)
     await start_up(site.services)
     assert await _upkeeps_pending(site.services) == 0
 

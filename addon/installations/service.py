@@ -92,6 +92,10 @@ class InstallationService:
             "is_active": True,
             "saleor_version": (data.get("shop") or {}).get("version"),
             "checked_at": now,
+            # A new app in Saleor has the manifest's webhooks only: nothing is known of them.
+            "webhooks_digest": None,
+            "webhooks_checked_at": None,
+            "webhooks_paused": None,
         }
         # Got or inserted, and locked while this registration writes it: a second registration
         # of the same Saleor at once waits for the first to commit, then overwrites its row

@@ -15,12 +15,20 @@ TABLE = "installations"
 def upgrade() -> None:
     # Plain ALTER TABLE (never a SQLite table rebuild, which would cascade deletes).
     op.add_column(TABLE, sa.Column("webhooks_digest", sa.String(length=64), nullable=True))
-    # The old kind's pending upkeep ran in no lane, so beside a new one it could create a
-    # webhook twice; the start that follows this migration queues the upkeep anyway.
+    # The old kind's upkeep ran in no lane, so beside a new one it could create a webhook
+    # twice. A pending one goes (the start that follows this migration queues the upkeep
+    # anyway); one running (its lease may lapse) or quarantined (an admin may retry it) joins
+    # the lane, where it runs before the new ones.
     op.execute(
         sa.text(
             "DELETE FROM jobs WHERE kind = 'installation.saleor_version_known'"
             " AND status = 'pending'"
+        )
+    )
+    op.execute(
+        sa.text(
+            "UPDATE jobs SET lane = 'installation.webhooks'"
+            " WHERE kind = 'installation.saleor_version_known'"
         )
     )
 
