@@ -140,6 +140,38 @@ async def test_a_target_url_is_checked_as_saleors_model_does(
     ]
 
 
+async def test_the_whole_webhook_is_checked_after_its_query(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`clean_input` (the query, its events) answers first; then `full_clean` checks the
+    webhook as it would be saved, fields not given included; a null replaces a field (with
+    its default where the column is not nullable)."""
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    no_event = "subscription { event { __typename } }"
+    both = await _update(client, app, hook, query=no_event, targetUrl="ftp://x.example/h")
+    assert both["errors"] == [
+        {"field": "query", "message": "Can't find a single event.", "code": "MISSING_EVENT"}
+    ]
+    hook.target_url = "not a url"  # as if stored by an older Saleor
+    renamed = await _update(client, app, hook, name="Orders")
+    assert [(e["field"], e["code"]) for e in renamed["errors"]] == [("targetUrl", "INVALID")]
+    hook.target_url = f"http://{APP_HOST}/api/webhooks/order-created"
+    blank = await _update(client, app, hook, targetUrl=None)
+    assert blank["errors"] == [
+        {"field": "targetUrl", "message": "This field cannot be blank.", "code": "REQUIRED"}
+    ]
+    unnamed = await _update(client, app, hook, name=None)
+    assert unnamed["errors"] == [] and unnamed["webhook"]["name"] is None
+    # Without a query a webhook may have no events; a query must name one.
+    bare = {"targetUrl": f"http://{APP_HOST}/hook"}
+    created = await gql(client, CREATE, {"input": bare}, app.auth_token)
+    assert created["data"]["webhookCreate"]["errors"] == []
+    named_none = {**bare, "query": no_event}
+    refused = await gql(client, CREATE, {"input": named_none}, app.auth_token)
+    assert [e["code"] for e in refused["data"]["webhookCreate"]["errors"]] == ["MISSING_EVENT"]
+
+
 async def test_an_app_reaches_no_other_apps_webhook(
     sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
 ) -> None:

@@ -6,8 +6,9 @@ only:
 * ``webhookCreate`` (webhook_create.py): an app's own call needs no ``app`` argument; the app
   must be active; a ``query`` is validated against the schema of the Saleor being played
   (syntax: SYNTAX, invalid: GRAPHQL_ERROR, saleor/graphql/webhook/subscription_query.py), so a
-  subscription naming a type that version lacks is refused; the events are ``asyncEvents``,
-  else those the query's fragments name (MISSING_EVENT if none).
+  subscription naming a type that version lacks is refused, and so is one naming no event
+  (MISSING_EVENT); the events are ``asyncEvents``, else those the query's fragments name (a
+  webhook without a query may have none).
 * ``webhookUpdate`` (webhook_update.py): ``get_instance`` looks the id up among the calling
   app's webhooks only, so another app's is NOT_FOUND "Couldn't resolve to a node"; then
   ``WebhookCreate.clean_input``: the webhook's app must be active, a query is validated as
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, parse, validate
+from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse, validate
 
 from .arguments import pk_or_none
 from .context import api_context
@@ -66,14 +67,23 @@ def _calling_app(info: Any) -> SandboxApp | None:
 
 
 def _checked_query(info: Any, query: str) -> dict[str, Any] | None:
-    """Saleor's `SubscriptionQuery` validation: the error to answer, or None."""
+    """Saleor's `SubscriptionQuery` validation (saleor/graphql/webhook/subscription_query.py):
+    the error to answer, or None. Its message joins the distinct messages with ";"."""
     try:
         document = parse(query)
     except GraphQLError as exc:
         return _error("query", exc.message, "SYNTAX")
     problems = validate(info.schema, document)
     if problems:
-        return _error("query", "; ".join(p.message for p in problems), "GRAPHQL_ERROR")
+        messages = dict.fromkeys(p.message for p in problems)
+        return _error("query", ";".join(messages), "GRAPHQL_ERROR")
+    if not any(
+        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
+        for d in document.definitions
+    ):
+        return _error("query", "Subscription operation can't be found.", "MISSING_SUBSCRIPTION")
+    if not events_from_query(query):
+        return _error("query", "Can't find a single event.", "MISSING_EVENT")
     return None
 
 
@@ -91,8 +101,6 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
         if (refused := _checked_query(info, query)) is not None:
             return refused
         async_events = async_events or events_from_query(query)
-    if not async_events:
-        return _error("asyncEvents", "No events in the webhook", "MISSING_EVENT")
     name, target_url = input.get("name"), str(input.get("targetUrl") or "")
     if (refused := _model_problems(name, target_url)) is not None:
         return refused
@@ -100,7 +108,7 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
     hook = WebhookConfig(
         id=context.store.next_id(),
         app_id=app.id,
-        name=str(name or ""),
+        name=name,
         target_url=target_url,
         is_active=bool(input.get("isActive", True)),
         async_events=async_events,
@@ -136,10 +144,13 @@ def resolve_webhook_update(
         if (refused := _checked_query(info, query)) is not None:
             return refused
         events = events or events_from_query(query)
+    # Given fields replace the webhook's, an explicit null too: the field's default where the
+    # column is not nullable (ModelMutation.construct_instance, saleor/graphql/core/mutations.py).
+    defaults: dict[str, Any] = {"name": None, "target_url": "", "is_active": True}
     changes: dict[str, Any] = {
-        name: input[key]
+        name: defaults[name] if input[key] is None else input[key]
         for key, name in (("name", "name"), ("targetUrl", "target_url"), ("isActive", "is_active"))
-        if input.get(key) is not None
+        if key in input
     }
     if query:
         changes["query"] = query

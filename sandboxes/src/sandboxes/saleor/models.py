@@ -253,7 +253,7 @@ class WebhookConfig(Node):
 
     graphql_type: ClassVar[str] = "Webhook"
     app_id: int
-    name: str
+    name: str | None = None  # Saleor's is nullable (a webhook made without one)
     target_url: str
     is_active: bool = True
     async_events: list[str] = Field(default_factory=list)
