@@ -135,6 +135,8 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "subscriptions.signup_retry" and isinstance(payload.get("change"), dict):
         email = payload["change"].get("email")
         return f"Subscription of {email}, refused for now: to be asked again"
+    if kind_name == "subscriptions.customer_names_written":
+        return "Customer names from Mailchimp, to the e-commerce record"
     if kind_name in ("erasure.erase", "erasure.erased"):
         # Never the address: the job keeps it only until it is erased, then its hash.
         return "Erasure of a customer"

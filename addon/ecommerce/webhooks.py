@@ -24,6 +24,7 @@ from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
+from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND, CustomerNamesWritten
 
 
 class _Ref(BaseModel):
@@ -160,7 +161,23 @@ async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Service
             )
 
 
+async def on_names_written(
+    job: ClaimedJob, event: CustomerNamesWritten, services: Services
+) -> None:
+    """The app wrote a customer's names from Mailchimp: its record follows (Saleor's echo of
+    the write is the app's own, and not handled)."""
+    async with services.db.transaction() as session:
+        channels = await _tracked_channels(session, job.installation_id)
+        await enqueue_pushes(
+            session,
+            job.installation_id,
+            [(channel, EntityKind.CUSTOMER, event.user_id) for channel in channels],
+        )
+        await complete_in(session)
+
+
 def register_webhooks(registry: HandlerRegistry) -> None:
+    registry.register(NAMES_WRITTEN_KIND, on_names_written, payload=CustomerNamesWritten)
     for slug, handler, together in (
         ("ecommerce-products", on_products, on_products_together),
         ("ecommerce-customers", on_customers, on_customers_together),

@@ -42,12 +42,16 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 LIFECYCLE_EVENTS = frozenset({"APP_STATUS_CHANGED", "APP_DELETED"})
-# Events that carry a metadata write alone. One the app made itself (its `issuingPrincipal`
-# is this app) only echoes what it wrote, a contact's status or engagement from Mailchimp: it
-# is recorded, not handled. Handled, each such write came back as a read of the customer for
-# every document subscribing to it (after a first engagement collection of 50 k customers,
-# 100 k Saleor reads to find nothing changed).
-OWN_ECHO_EVENTS = frozenset({"CUSTOMER_METADATA_UPDATED"})
+# Events whose deliveries the app's own writes cause. One the app made itself (its
+# `issuingPrincipal` is this app) only echoes what it wrote, a contact's status or engagement
+# from Mailchimp: it is recorded, not handled. Handled, each such write came back as a read of
+# the customer for every document subscribing to it (after a first engagement collection of
+# 50 k customers, 100 k Saleor reads to find nothing changed). CUSTOMER_UPDATED too: Saleor
+# sends it beside CUSTOMER_METADATA_UPDATED for every metadata write while the store keeps its
+# legacy update emission (the default; saleor/graphql/meta/extra_methods.py), and the app's
+# one other write on customers, their names from Mailchimp, queues its own follow-ups
+# (subscriptions.profile_writeback). Only documents that select `issuingPrincipal` can tell.
+OWN_ECHO_EVENTS = frozenset({"CUSTOMER_METADATA_UPDATED", "CUSTOMER_UPDATED"})
 
 
 def webhook_job_kind(slug: str) -> str:

@@ -30,11 +30,21 @@ from addon.subscriptions.writeback import _find_user, contact_lane
 logger = logging.getLogger(__name__)
 
 WRITE_PROFILE_JOB = "subscriptions.write_profile"
+# An event job: a customer's names were written from Mailchimp. Saleor's echo of the write is
+# the app's own and not handled (`OWN_ECHO_EVENTS`); the e-commerce capability pushes the
+# customer's record on it instead.
+NAMES_WRITTEN_KIND = "subscriptions.customer_names_written"
 NAME_FIELDS = {FieldSource.FIRST_NAME: "firstName", FieldSource.LAST_NAME: "lastName"}
 
 
 class ProfileWriteFailed(Exception):
     """Saleor refused a write for a reason that may pass (retried by the worker)."""
+
+
+class CustomerNamesWritten(BaseModel):
+    """The `subscriptions.customer_names_written` event job."""
+
+    user_id: str
 
 
 class ProfileWriteBack(BaseModel):
@@ -140,12 +150,19 @@ async def handle_write_profile(
                     api_url, token, document, {"id": user.id, "input": entries}
                 )
                 _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
-        if public or private:
-            # The customer's other audiences map these keys too. Saleor's echo of this write
-            # (CUSTOMER_METADATA_UPDATED) is the app's own and not handled (`OWN_ECHO_EVENTS`),
-            # so their members' updates are queued here.
-            async with services.db.transaction() as session:
-                await queue_member_updates(session, installation_id, user.id, user.email)
+        # The customer's other audiences map these fields too, and the names are on its
+        # e-commerce record. Saleor's echoes of these writes (CUSTOMER_UPDATED,
+        # CUSTOMER_METADATA_UPDATED) are the app's own and not handled (`OWN_ECHO_EVENTS`),
+        # so what they would have started is queued here.
+        async with services.db.transaction() as session:
+            await queue_member_updates(session, installation_id, user.id, user.email)
+            if names:
+                await JobRepository(session).enqueue(
+                    installation_id,
+                    NAMES_WRITTEN_KIND,
+                    CustomerNamesWritten(user_id=user.id).model_dump(),
+                    coalesce_key=f"{NAMES_WRITTEN_KIND}:{user.id}",
+                )
     except SaleorPermissionDenied as exc:
         # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
         # It is also how Saleor answers the private metadata of a customer deleted since it

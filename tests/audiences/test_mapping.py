@@ -3,16 +3,19 @@ every member upsert and customer update carries them, converted to each field's 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select, update
 
 from addon.connection.models import ConnectionStatus, MailchimpConnection
+from addon.jobs.models import Job
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.profile_sync import enqueue_profile_update
+from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND
 from sandboxes.saleor import Customer
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
@@ -543,6 +546,36 @@ async def test_a_profile_written_back_reaches_the_customers_other_audiences(
     await _edited_in_mailchimp(shop, "hal@example.com")  # in News
 
     assert shop.member(deals, "hal@example.com").merge_fields["COMPANY"] == "Pear Co"
+
+
+async def test_names_written_back_reach_the_other_audiences_though_their_echo_is_not_handled(
+    newsletter: Shop,
+) -> None:
+    """Names from Mailchimp are written with `customerUpdate`: Saleor's CUSTOMER_UPDATED for it
+    names the app and is recorded, not handled (`OWN_ECHO_EVENTS`), as are the ones it sends
+    for each metadata write while the store keeps its legacy update emission (on here). The
+    write-back queues the other audience's update, and the customer's e-commerce push."""
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    for list_id in (news, deals):
+        await _map(shop, list_id, [{"merge_tag": "FNAME", "source": "first_name"}])
+    await _customer(shop, "ivy@example.com", **{CONSENT_AUDIENCES: f"{news},{deals}"})
+    await shop.work()
+    before = len(shop.saleor.deliveries)
+
+    await _edited_in_mailchimp(shop, "ivy@example.com")  # in News
+
+    assert shop.member(deals, "ivy@example.com").merge_fields["FNAME"] == "Annie"
+    echoes = {
+        json.loads(d.response_body)["outcome"]
+        for d in shop.saleor.deliveries[before:]
+        if d.event_type == "CUSTOMER_UPDATED"
+        and d.target_url.endswith(("/subscriptions-customer-updated", "/ecommerce-customers"))
+    }
+    assert echoes == {"own_echo"}
+    async with shop.services.db.session() as session:
+        kinds = set(await session.scalars(select(Job.kind)))
+    assert NAMES_WRITTEN_KIND in kinds
 
 
 async def test_a_redelivered_mailchimp_event_holds_back_no_customer_update(

@@ -1,8 +1,9 @@
 """Saleor's echo of the app's own metadata writes (`OWN_ECHO_EVENTS`).
 
 Each metadata write the app makes on a customer (a status write-back, an engagement summary)
-makes Saleor send CUSTOMER_METADATA_UPDATED to every webhook subscribing to it, naming the app
-as the event's `issuingPrincipal`. The receiver records such a delivery and hands it to no
+makes Saleor send CUSTOMER_METADATA_UPDATED to every webhook subscribing to it, and
+CUSTOMER_UPDATED while the store keeps Saleor's legacy update emission, naming the app as the
+event's `issuingPrincipal`. The receiver records such a delivery and hands it to no
 handler. Before, each one queued a customer push and a profile update per audience, each
 reading the customer from Saleor to find nothing had changed.
 """
@@ -42,6 +43,15 @@ async def test_the_apps_own_metadata_writes_come_back_recorded_not_handled(e: En
             (status, tries) for status, tries, payload in webhooks if payload["event"] == ECHOED
         }
     assert echoes == {(JobStatus.DONE, 0)}
+    # The store keeps Saleor's legacy update emission (its default): each write also sends
+    # CUSTOMER_UPDATED, recorded the same way by the documents that can tell who made it.
+    legacy = {
+        json.loads(d.response_body)["outcome"]
+        for d in e.shop.saleor.deliveries[before:]
+        if d.event_type == "CUSTOMER_UPDATED"
+        and d.target_url.endswith(("/subscriptions-customer-updated", "/ecommerce-customers"))
+    }
+    assert legacy == {"own_echo"}
 
 
 async def test_a_metadata_change_made_by_someone_else_is_handled(e: Engagement) -> None:
