@@ -169,6 +169,13 @@ async def test_0028_marks_contacts_with_a_mailchimp_change_pending(tmp_path: Pat
     assert marked == ["never@x.example", "pending@x.example"]
 
 
+# A job of installation 1 (0023 and later), as stored by an earlier version.
+JOB_ROW = text(
+    "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
+    " created_at, updated_at) VALUES (1, :kind, '{}', :status, 0, 0, :now, :now, :now)"
+)
+
+
 async def test_0029_leaves_installations_unread_and_takes_its_jobs_back_down(
     tmp_path: Path,
 ) -> None:
@@ -176,16 +183,14 @@ async def test_0029_leaves_installations_unread_and_takes_its_jobs_back_down(
     them yet); going back down drops the upkeep's jobs, which no earlier version handles, and
     keeps the installation and its other jobs."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    job = text(
-        "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
-        " created_at, updated_at) VALUES (1, :kind, '{}', 'pending', 0, 0, :now, :now, :now)"
-    )
 
     def to_0029(connection: Connection) -> None:
         installed_at(connection, "0028_profile_held_back")
-        connection.execute(job, {"kind": "installation.check", "now": NOW})
+        connection.execute(JOB_ROW, {"kind": "installation.check", "status": "pending", "now": NOW})
         command.upgrade(alembic_config(connection), "0029_webhooks_state")
-        connection.execute(job, {"kind": "installation.webhooks", "now": NOW})
+        connection.execute(
+            JOB_ROW, {"kind": "installation.webhooks", "status": "pending", "now": NOW}
+        )
 
     try:
         async with database.engine.begin() as connection:
@@ -216,10 +221,6 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
     the migration queues the upkeep of every installation (none has a fingerprint yet); one
     running or quarantined joins the upkeep's lane."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    job = text(
-        "INSERT INTO jobs (installation_id, kind, payload, status, attempts, lapses, run_after,"
-        " created_at, updated_at) VALUES (1, :kind, '{}', :status, 0, 0, :now, :now, :now)"
-    )
 
     def to_0030(connection: Connection) -> None:
         installed_at(connection, "0029_webhooks_state")
@@ -229,7 +230,7 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
             ("installation.saleor_version_known", "quarantined"),
             ("installation.check", "pending"),
         ]:
-            connection.execute(job, {"kind": kind, "status": status, "now": NOW})
+            connection.execute(JOB_ROW, {"kind": kind, "status": status, "now": NOW})
         command.upgrade(alembic_config(connection), "0030_webhooks_digest")
 
     try:
