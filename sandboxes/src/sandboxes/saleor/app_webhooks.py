@@ -175,6 +175,7 @@ def resolve_webhook_delete(root: Any, info: Any, id: str | None = None) -> Any:
         return _error("id", f"Couldn't resolve to a node: {id}", "NOT_FOUND")
     app, hook = found
     if caller is not None and app.id != caller.id:
-        return _error("id", f"Couldn't resolve to a node: {id}", "GRAPHQL_ERROR")
+        # Raised without a field, unlike the NOT_FOUND of `get_node_or_error`.
+        return _error(None, f"Couldn't resolve to a node: {id}", "GRAPHQL_ERROR")
     app.webhooks.remove(hook)
     return {"errors": [], "webhook": hook}
