@@ -25,7 +25,7 @@ from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
 from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.writeback import _find_user, contact_lane
+from addon.subscriptions.writeback import SaleorUser, _find_user, contact_lane
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,24 @@ def _raise_on(errors: list[dict[str, Any]], what: str) -> None:
         raise ProfileWriteFailed(f"Saleor refused the {what}: " + "; ".join(map(str, errors)))
 
 
+async def _follow_up(
+    services: Services, installation_id: int, user: SaleorUser, *, names_written: bool
+) -> None:
+    """What Saleor's echoes of a write would have started, had they been handled: they are the
+    app's own (CUSTOMER_UPDATED, CUSTOMER_METADATA_UPDATED: `OWN_ECHO_EVENTS`). The customer's
+    other audiences map these fields too (their updates run in the contact's lane, after this
+    job), and the names are on its e-commerce record."""
+    async with services.db.transaction() as session:
+        await queue_member_updates(session, installation_id, user.id, user.email)
+        if names_written:
+            await JobRepository(session).enqueue(
+                installation_id,
+                NAMES_WRITTEN_KIND,
+                CustomerNamesWritten(user_id=user.id).model_dump(),
+                coalesce_key=f"{NAMES_WRITTEN_KIND}:{user.id}",
+            )
+
+
 async def handle_write_profile(
     job: ClaimedJob, request: ProfileWriteBack, services: Services
 ) -> None:
@@ -132,6 +150,10 @@ async def handle_write_profile(
         user = await _find_user(services, api_url, token, [held or request.email])
         if user is None:
             return  # a guest: no customer to write on
+        # Only a name that differs: an unchanged one would send Saleor no event (nothing to
+        # follow), and the customer's audiences and e-commerce record already have it.
+        current = {"firstName": user.first_name, "lastName": user.last_name}
+        names = {key: value for key, value in names.items() if current[key] != value}
         if names:
             data = await services.saleor.execute(
                 api_url,
@@ -139,7 +161,11 @@ async def handle_write_profile(
                 "subscriptions_update_customer_names",
                 {"id": user.id, "input": names},
             )
-            _raise_on((data.get("customerUpdate") or {}).get("errors") or [], "names")
+            errors = (data.get("customerUpdate") or {}).get("errors") or []
+            _raise_on(errors, "names")
+            if not any(e.get("code") == "NOT_FOUND" for e in errors):
+                # Followed up at once, whatever becomes of the metadata writes below.
+                await _follow_up(services, installation_id, user, names_written=True)
         for document, items, field in (
             ("subscriptions_update_metadata", public, "updateMetadata"),
             ("subscriptions_update_private_metadata", private, "updatePrivateMetadata"),
@@ -150,19 +176,8 @@ async def handle_write_profile(
                     api_url, token, document, {"id": user.id, "input": entries}
                 )
                 _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
-        # The customer's other audiences map these fields too, and the names are on its
-        # e-commerce record. Saleor's echoes of these writes (CUSTOMER_UPDATED,
-        # CUSTOMER_METADATA_UPDATED) are the app's own and not handled (`OWN_ECHO_EVENTS`),
-        # so what they would have started is queued here.
-        async with services.db.transaction() as session:
-            await queue_member_updates(session, installation_id, user.id, user.email)
-            if names:
-                await JobRepository(session).enqueue(
-                    installation_id,
-                    NAMES_WRITTEN_KIND,
-                    CustomerNamesWritten(user_id=user.id).model_dump(),
-                    coalesce_key=f"{NAMES_WRITTEN_KIND}:{user.id}",
-                )
+        if public or private:
+            await _follow_up(services, installation_id, user, names_written=False)
     except SaleorPermissionDenied as exc:
         # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
         # It is also how Saleor answers the private metadata of a customer deleted since it

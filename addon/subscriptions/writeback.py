@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -61,6 +61,8 @@ class StatusWriteBack(BaseModel):
 class SaleorUser(BaseModel):
     id: str
     email: str
+    first_name: str | None = Field(default=None, alias="firstName")
+    last_name: str | None = Field(default=None, alias="lastName")
 
 
 async def enqueue_status_write(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy import select, update
 
@@ -17,7 +18,7 @@ from addon.subscriptions.models import ContactState
 from addon.subscriptions.profile_sync import enqueue_profile_update
 from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND
 from sandboxes.saleor import Customer
-from tests.conftest import SALEOR_API_URL
+from tests.conftest import SALEOR_API_URL, RecordingTransport
 from tests.subscriptions.conftest import Shop
 
 ADDRESS = {
@@ -576,6 +577,74 @@ async def test_names_written_back_reach_the_other_audiences_though_their_echo_is
     async with shop.services.db.session() as session:
         kinds = set(await session.scalars(select(Job.kind)))
     assert NAMES_WRITTEN_KIND in kinds
+
+
+class _RefusingPrivateMetadata(httpx.AsyncBaseTransport):
+    """Saleor refusing the app a customer's private metadata (as for a staff account, whose
+    metadata needs MANAGE_STAFF): a top-level PermissionDenied."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if b"updatePrivateMetadata" not in request.content:
+            return await self.inner.handle_async_request(request)
+        refused = {"message": "You need one of the following permissions: MANAGE_STAFF"}
+        extensions = {"exception": {"code": "PermissionDenied"}}
+        return httpx.Response(
+            200,
+            json={
+                "data": {"updatePrivateMetadata": None},
+                "errors": [{**refused, "extensions": extensions}],
+            },
+        )
+
+
+async def test_names_written_back_are_followed_up_though_the_metadata_is_refused(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    """The names went in: the other audience gets them, whatever becomes of the metadata."""
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    fields = [
+        {"merge_tag": "FNAME", "source": "first_name"},
+        {"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"},
+    ]
+    for list_id in (news, deals):
+        await _create_field(shop, list_id, name="Company", tag="COMPANY", type="text")
+        await _map(shop, list_id, fields)
+    await _customer(shop, "jo@example.com", **{CONSENT_AUDIENCES: f"{news},{deals}"})
+    await shop.work()
+    outbound.inner = _RefusingPrivateMetadata(outbound.inner)
+
+    await _edited_in_mailchimp(shop, "jo@example.com")  # in News
+
+    assert shop.member(deals, "jo@example.com").merge_fields["FNAME"] == "Annie"
+    assert shop.member(deals, "jo@example.com").merge_fields["COMPANY"] == ""
+    async with shop.services.db.session() as session:
+        kinds = set(await session.scalars(select(Job.kind)))
+    assert NAMES_WRITTEN_KIND in kinds
+
+
+async def test_unchanged_names_are_not_written_again(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "FNAME", "source": "first_name"}])
+    await _customer(shop, "kim@example.com")
+    await shop.work()
+    await _edited_in_mailchimp(shop, "kim@example.com")
+    outbound.requests.clear()
+    # The same names again (Mailchimp sends a profile event for any save of the form).
+    await _fire(shop, "profile", {"email": "kim@example.com", "merges": {"FNAME": "Annie"}})
+    await shop.work()
+    assert any(b"SubscriptionsUserByEmail" in r.content for r in outbound.requests)
+    writes = [r for r in outbound.requests if b"SubscriptionsUpdateCustomerNames" in r.content]
+    assert writes == []
+    async with shop.services.db.session() as session:
+        kinds = set(await session.scalars(select(Job.kind).where(Job.status == "pending")))
+    assert NAMES_WRITTEN_KIND not in kinds
 
 
 async def test_a_redelivered_mailchimp_event_holds_back_no_customer_update(
