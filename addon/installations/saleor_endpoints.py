@@ -16,6 +16,7 @@ from addon import metrics
 from addon.dependencies import ServicesDep, SessionDep, services_of
 from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
 from addon.installations.service import InstallationService
+from addon.installations.signing_keys import SigningKeys
 from addon.installations.webhooks import WebhookHeaders, WebhookReceiver
 from addon.openapi import required_headers
 from addon.saleor.manifest import (
@@ -96,6 +97,9 @@ async def register(
             "The body must be JSON with a non-empty auth_token.", code=ErrorCode.INVALID_BODY
         ) from exc
     await service.register(saleor_api_url, saleor_domain, payload.auth_token)
+    # A re-installation has a new app id, by which the app knows its own echoes: this
+    # process's webhooks read it afresh (another process's within `CACHE_SECONDS`).
+    SigningKeys(services.db, services.settings, services.saleor).forget(saleor_api_url)
     return {"success": True}
 
 

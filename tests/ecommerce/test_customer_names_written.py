@@ -15,6 +15,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.saleor.documents import printed_document
 from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND, CustomerNamesWritten
+from tests.conftest import APP_URL
 from tests.ecommerce.conftest import Shop
 
 
@@ -61,3 +62,24 @@ async def test_a_staff_members_change_of_names_is_handled(shop: Shop) -> None:
     await shop.drain()
     [record] = shop.mailchimp.customers(shop.account, shop.store_id)
     assert record.first_name == "Bob"
+
+
+async def test_a_reinstalled_app_knows_its_own_echoes_at_once(shop: Shop) -> None:
+    """The new app has a new id: the keys cached with the old one are read afresh."""
+    customer = await shop.saleor.create_customer("cy@example.com", "Cy", "Lee")
+    await shop.drain()  # this process has cached the installation's keys and app id
+    shop.saleor.store.apps.pop(shop.app.id)  # gone from Saleor (its APP_DELETED lost)
+    app = await shop.saleor.install_app(f"{APP_URL}/api/manifest")
+    before = len(shop.saleor.deliveries)
+    answer = await shop.saleor.execute(
+        printed_document("subscriptions_update_customer_names"),
+        {"id": customer.global_id, "input": {"firstName": "Cyril"}},
+        app=app,
+    )
+    assert answer["data"]["customerUpdate"]["errors"] == []
+    echoes = [
+        json.loads(d.response_body)["outcome"]
+        for d in shop.saleor.deliveries[before:]
+        if d.target_url.endswith("/ecommerce-customers")
+    ]
+    assert echoes == ["own_echo"]
