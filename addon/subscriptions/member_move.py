@@ -8,7 +8,8 @@
   permissions are added to it; an unsubscribed or cleaned new address is never subscribed
   again, and the old address's unsubscribe follows the customer to a new address that only
   the e-commerce API added (`transactional`). The old member is archived unless Mailchimp
-  keeps it as unsubscribed or cleaned. Activity says what was kept;
+  keeps it (unsubscribed, cleaned, or pending: a pending one may still confirm at the old
+  address). Activity says what was kept;
 * Mailchimp refuses the new address: the contact stays at the old one (`Moved.held`);
 * nothing to move (deleted, archived, cleaned): the new address's contact as it is, or none
   (`Moved.absent`), for the app's record.
@@ -16,12 +17,12 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 from addon.mailchimp import (
     AddressRefused,
     MailchimpClient,
+    MailchimpError,
     Member,
     MemberExists,
     MemberPatch,
@@ -34,6 +35,10 @@ from addon.mailchimp.models import MarketingPermissionInput
 
 COMPLIANCE = ("unsubscribed", "cleaned")
 NO_CONSENT_OF_ITS_OWN = ("transactional", "archived")  # e.g. added by the e-commerce API
+# The old address's member stays as it is: Mailchimp keeps an unsubscribed one (compliance), and
+# archives no pending or cleaned one ('405 Method Not Allowed: This list member cannot be
+# removed. Can not archive a contact that is bounced, pending or archived', amro/gibbon#320).
+NOT_ARCHIVED = (*COMPLIANCE, "pending")
 
 
 @dataclass
@@ -95,9 +100,7 @@ async def _merge(
         await client.update_member_tags(
             list_id, new.email_address, [TagUpdate(name=t) for t in sorted(missing_tags)]
         )
-    if old.status not in COMPLIANCE:
-        with contextlib.suppress(NotFound):
-            await client.archive_member(list_id, old.email_address)
+    await _archive_old(client, list_id, old)
     note = None
     if new.status not in NO_CONSENT_OF_ITS_OWN:
         kept = member.status
@@ -189,9 +192,9 @@ async def _carry(
 ) -> Moved:
     """The new address joins as the old one stood (an unsubscribe follows the customer, a
     pending contact confirms at the new address), with its groups, tags and permissions; the
-    old member is archived unless Mailchimp keeps it (unsubscribed). A cleaned address bounced:
-    nothing of it goes to another. `status_if_new` only: a contact added meanwhile keeps its
-    own status, and the two are merged as any two contacts."""
+    old member is archived unless Mailchimp keeps it (unsubscribed, pending). A cleaned
+    address bounced: nothing of it goes to another. `status_if_new` only: a contact added
+    meanwhile keeps its own status, and the two are merged as any two contacts."""
     status = CARRIED.get(old.status)
     if status is None:
         return Moved(absent=True)  # (`_move` found no contact at the new address)
@@ -216,7 +219,19 @@ async def _carry(
         await client.update_member_tags(
             list_id, new_email, [TagUpdate(name=t) for t in sorted({t.name for t in old.tags})]
         )
-    if old.status not in COMPLIANCE:
-        with contextlib.suppress(NotFound):
-            await client.archive_member(list_id, old.email_address)
+    await _archive_old(client, list_id, old)
     return Moved(member)
+
+
+async def _archive_old(client: MailchimpClient, list_id: str, old: Member) -> None:
+    """Archive the old address's member, unless Mailchimp keeps it (`NOT_ARCHIVED`)."""
+    if old.status in NOT_ARCHIVED:
+        return
+    try:
+        await client.archive_member(list_id, old.email_address)
+    except NotFound:
+        pass  # deleted meanwhile
+    except MailchimpError as exc:
+        if exc.status != 405:
+            raise
+        # Its status changed since it was read (it bounced, say): Mailchimp keeps it.

@@ -153,6 +153,19 @@ async def test_archive_and_forget(client: httpx.AsyncClient) -> None:
         assert email in doc["detail"]
 
 
+async def test_a_pending_or_cleaned_member_cannot_be_archived(client: httpx.AsyncClient) -> None:
+    """405 'Can not archive a contact that is bounced, pending or archived' (amro/gibbon#320)."""
+    list_id = await create_list(client)
+    for email, status in (("eve@example.org", "pending"), ("fay@example.org", "cleaned")):
+        path = member_path(list_id, email)
+        await client.post(
+            f"/lists/{list_id}/members", json={"email_address": email, "status": status}
+        )
+        doc = assert_problem(await client.delete(path), 405, "Method Not Allowed")
+        assert "Can not archive a contact that is bounced, pending or archived" in doc["detail"]
+        assert (await client.get(path)).json()["status"] == status
+
+
 async def test_a_put_brings_an_archived_contact_back_only_with_a_status(
     client: httpx.AsyncClient,
 ) -> None:

@@ -213,6 +213,14 @@ def archive_member(request: ApiRequest) -> None:
         raise MailchimpError(
             405, "Method Not Allowed", "This list member has already been archived."
         )
+    if member.status in ("pending", "cleaned"):
+        # Real Mailchimp (amro/gibbon#320; grouparoo's recorded answers: 405, Allow: GET, PUT).
+        raise MailchimpError(
+            405,
+            "Method Not Allowed",
+            "This list member cannot be removed. "
+            "Can not archive a contact that is bounced, pending or archived",
+        )
     member.status_before_archive = member.status
     member.status = "archived"
     member.last_changed = request.sandbox.clock.iso()
