@@ -52,6 +52,19 @@ class TrackedOrderPatch(OrderPatch):
 # --- orders ----------------------------------------------------------------------------------
 
 
+# Orders that ended without a sale: cancelled, and expired (Saleor expires an unconfirmed order
+# never paid after its channel's `expireOrdersAfter`, releasing its stock and voucher usage:
+# saleor/order/tasks.py `_expire_orders`, ORDER_EXPIRED and ORDER_UPDATED).
+ENDED_UNSOLD = ("CANCELED", "EXPIRED")
+
+
+def unit_price(total: Decimal, quantity: int) -> float:
+    """A line's `price`: Mailchimp's is the price of one item, which it multiplies by the
+    quantity (sent the line total, it showed the quantity times it: mailchimp/mc-woocommerce
+    issues 7 and 11); Mailchimp for WooCommerce sends the line total over the quantity."""
+    return money(total / max(quantity, 1))
+
+
 def financial_status(order: SaleorOrder) -> str:
     """Mailchimp's `financial_status`, from the amounts Saleor exposes, for both payment models.
 
@@ -66,7 +79,7 @@ def financial_status(order: SaleorOrder) -> str:
     with the legacy statuses as a fallback (a legacy refund can leave `totalRefunded` at 0 once
     its payment is inactive, and `orderRefund` fulfilments make FULLY_REFUNDED on their own).
     """
-    if order.status == "CANCELED":
+    if order.status in ENDED_UNSOLD:
         return "cancelled"
     total = order.total.gross.amount
     charged = order.total_charged.amount
@@ -128,7 +141,7 @@ def order_input(
                 product_id=ref[0],
                 product_variant_id=ref[1],
                 quantity=line.quantity,
-                price=money(line.total_price.gross.amount),
+                price=unit_price(line.total_price.gross.amount, line.quantity),
                 discount=money(discount) or None,
             )
         )
@@ -137,6 +150,9 @@ def order_input(
     attribution = order.attribution or {}
     total = order.total.gross.amount
     discount = max(order.undiscounted_total.gross.amount - total, Decimal(0))
+    # Mailchimp's revenue is the orders' totals: what was refunded is taken off, as Mailchimp
+    # for WooCommerce does (its order total less `get_total_refunded()`).
+    kept = max(total - order.total_refunded.amount, Decimal(0))
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
@@ -148,12 +164,12 @@ def order_input(
         financial_status=financial_status(order),
         fulfillment_status=fulfillment_status(order),
         currency_code=order.total.currency or order.channel.currency_code,
-        order_total=money(total),
+        order_total=money(kept),
         discount_total=money(discount),
         tax_total=money(order.total.tax.amount if order.total.tax else Decimal(0)),
         shipping_total=money(order.shipping_price.gross.amount),
         processed_at_foreign=_iso(order.created),
-        cancelled_at_foreign=_iso(order.updated_at) if order.status == "CANCELED" else None,
+        cancelled_at_foreign=_iso(order.updated_at) if order.status in ENDED_UNSOLD else None,
         updated_at_foreign=_iso(order.updated_at),
         billing_address=order_address(order.billing_address),
         shipping_address=order_address(order.shipping_address),
@@ -191,21 +207,18 @@ def cart_input(
         return None
     # Line ids are the variant's: stable while the shopper changes quantities.
     merged: dict[str, CartLineInput] = {}
+    totals: dict[str, Decimal] = {}  # of each variant's lines, for its price of one item
     for line in checkout.lines:
         variant_id = mailchimp_id(line.variant.id)
-        price = money(line.total_price.gross.amount)
-        if variant_id in merged:
-            known = merged[variant_id]
-            merged[variant_id] = known.model_copy(
-                update={"quantity": known.quantity + line.quantity, "price": known.price + price}
-            )
-            continue
+        totals[variant_id] = totals.get(variant_id, Decimal(0)) + line.total_price.gross.amount
+        known = merged.get(variant_id)
+        quantity = line.quantity + (known.quantity if known else 0)
         merged[variant_id] = CartLineInput(
             id=variant_id,
             product_id=mailchimp_id(line.variant.product.id),
             product_variant_id=variant_id,
-            quantity=line.quantity,
-            price=price,
+            quantity=quantity,
+            price=unit_price(totals[variant_id], quantity),
         )
     token = checkout.token
     return CartInput(

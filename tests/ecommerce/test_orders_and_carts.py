@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.worker import Worker
+from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 
@@ -93,10 +94,13 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
     assert shop.orders()[str(order.id)].fulfillment_status == "shipped"
     await shop.saleor.refund_transaction(order, Decimal("5.00"))
     await shop.drain()
-    assert shop.orders()[str(order.id)].financial_status == "partially_refunded"
+    refunded = shop.orders()[str(order.id)]
+    # Mailchimp's revenue is the order totals: the refunded part is taken off.
+    assert (refunded.financial_status, refunded.order_total) == ("partially_refunded", 8.0)
     await shop.saleor.refund_transaction(order)
     await shop.drain()
-    assert shop.orders()[str(order.id)].financial_status == "refunded"
+    refunded = shop.orders()[str(order.id)]
+    assert (refunded.financial_status, refunded.order_total) == ("refunded", 0.0)
     # each status change is one PATCH of the order's fields
     assert shop.writes().count(f"PATCH /orders/{order.id}") == 4
 
@@ -111,6 +115,39 @@ async def test_cancellation(shop: Shop) -> None:
     mc = shop.orders()[str(order.id)]
     assert mc.financial_status == "cancelled"
     assert mc.cancelled_at_foreign
+
+
+async def test_an_expired_order_is_cancelled(shop: Shop) -> None:
+    """Saleor expires an unconfirmed order never paid: no sale, as a cancellation."""
+    product = await shop.product("Kiwi", "1.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0])],
+        email="k@example.com",
+        paid=False,
+        status=OrderStatus.UNCONFIRMED,
+    )
+    await shop.drain()
+    assert shop.orders()[str(order.id)].financial_status == "pending"
+    await shop.saleor.expire_order(order)
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert mc.financial_status == "cancelled" and mc.cancelled_at_foreign
+
+
+async def test_line_prices_are_per_item(shop: Shop) -> None:
+    """Mailchimp multiplies a line's price by its quantity."""
+    product = await shop.product("Fig", "2.50")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 4)], email="f@example.com"
+    )
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 3)], email="f@example.com"
+    )
+    await shop.drain()
+    [line] = shop.orders()[str(order.id)].lines
+    assert (line.quantity, line.price) == (4, 2.5)
+    [cart_line] = shop.carts()[str(checkout.token)].lines
+    assert (cart_line.quantity, cart_line.price) == (3, 2.5)
 
 
 async def test_attribution_and_a_stale_campaign_never_fails_the_order(shop: Shop) -> None:

@@ -220,6 +220,25 @@ class SandboxStoreEvents(SandboxWebhooks):
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
 
+    async def expire_order(self, order: Order) -> Order:
+        """Saleor's periodic expiry of an unconfirmed order with no transaction and no payment,
+        once its channel's `expireOrdersAfter` passed (saleor/order/tasks.py `_expire_orders`):
+        EXPIRED, its stock allocations released, ORDER_EXPIRED and ORDER_UPDATED."""
+        current = self.store.get_order(order.id)
+        if (
+            current.status is not OrderStatus.UNCONFIRMED
+            or current.transactions
+            or current.payments
+        ):
+            raise ValueError("Saleor expires unconfirmed orders without payments only.")
+        for line in current.lines:
+            variant = self.store.variants.get(line.variant_id) if line.variant_id else None
+            if variant is not None:
+                variant.quantity_allocated -= line.quantity_allocated
+            line.quantity_allocated = 0
+        updated = self.store.update_order(current, status=OrderStatus.EXPIRED)
+        return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], updated)
+
     def order_line(
         self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any
     ) -> OrderLine:
