@@ -25,7 +25,13 @@ from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
 from addon.ecommerce.schemas import SaleorOrder
 from addon.mailchimp import Promo
-from addon.mailchimp.promos import PromoCodeInput, PromoRuleInput, PromoTarget, PromoType
+from addon.mailchimp.promos import (
+    PromoCodeInput,
+    PromoRuleInput,
+    PromoTarget,
+    PromoType,
+    fit_title,
+)
 
 MAX_CODE = 50  # Mailchimp's limit for a code (and its id)
 TRUE_VALUES = {"true", "yes", "1"}
@@ -88,7 +94,7 @@ def rule_input(voucher: SaleorVoucher, channel: str) -> PromoRuleInput | None:
     description = describe(voucher, listing)
     return PromoRuleInput(
         id=mailchimp_id(voucher.id),
-        title=(voucher.name or description)[:100],
+        title=fit_title(voucher.name or description),
         description=description,
         starts_at=voucher.start_date.isoformat(),
         ends_at=voucher.end_date.isoformat() if voucher.end_date else None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from . import paths
 from .client import MailchimpClient
@@ -21,8 +21,26 @@ PromoType = Literal["fixed", "percentage"]
 PromoTarget = Literal["per_item", "total", "shipping"]
 
 
+# A promo rule's title: "Restricted to UTF-8 characters with max length of 100 bytes"
+# (E_commerce_Promo_Rule_1): 100 characters of Cyrillic or Greek are about 200 bytes.
+TITLE_MAX_BYTES = 100
+
+
+def fit_title(text: str) -> str:
+    """`text` cut to `TITLE_MAX_BYTES` of UTF-8, never inside a character."""
+    return text.encode()[:TITLE_MAX_BYTES].decode(errors="ignore")
+
+
 class PromoRulePatch(MailchimpInput):
     title: str | None = Field(None, max_length=100)
+
+    @field_validator("title")
+    @classmethod
+    def _title_bytes(cls, title: str | None) -> str | None:
+        if title is not None and len(title.encode()) > TITLE_MAX_BYTES:
+            raise ValueError(f"The title must be at most {TITLE_MAX_BYTES} bytes in UTF-8.")
+        return title
+
     description: str | None = Field(None, max_length=255)
     starts_at: str | None = None
     ends_at: str | None = None

@@ -112,6 +112,17 @@ async def test_a_voucher_lives_in_mailchimp(shop: Shop) -> None:
     assert record is not None and record.status is SyncStatus.REMOVED
 
 
+async def test_a_long_name_in_another_script_fits_the_titles_bytes(shop: Shop) -> None:
+    """A title is at most 100 bytes of UTF-8 (a Cyrillic letter is two): cut there, whole."""
+    await choose(shop, "all")
+    name = "Весенняя распродажа для всех постоянных покупателей нашего магазина"
+    voucher = await shop.saleor.vouchers.create("x", ["VESNA"], channels={CHANNEL: 10})
+    await shop.saleor.vouchers.update(voucher, name=name)
+    await run_all(shop)
+    title = (await rules(shop))[str(voucher.id)]["title"]
+    assert 98 <= len(title.encode()) <= 100 and name.startswith(title)
+
+
 async def test_the_admins_choice(shop: Shop) -> None:
     read = await shop.api("GET", "/api/ecommerce/promos")
     assert read.json()["settings"]["offer"] == "none"
