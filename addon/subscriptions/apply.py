@@ -58,6 +58,7 @@ from addon.subscriptions.service import (
     double_optin_applies,
     offered_interests,
 )
+from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -254,16 +255,22 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     else:
         try:
             async with mailchimp_for(services, installation_id) as client:
-                applied = await _to_mailchimp(
-                    client,
-                    change,
-                    double_optin=double_optin,
-                    offered=offered,
-                    data=data,
-                    specs=specs,
-                    tags=tags,
-                    previous_data_tags=previous_data_tags,
-                )
+
+                async def write(groups: list[str]) -> Applied:
+                    return await _to_mailchimp(
+                        client,
+                        change,
+                        double_optin=double_optin,
+                        offered=groups,
+                        data=data,
+                        specs=specs,
+                        tags=tags,
+                        previous_data_tags=previous_data_tags,
+                    )
+
+                applied, left_out = await with_live_groups(client, change.list_id, offered, write)
+                if left_out:
+                    applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except NotConnected:
             return  # nothing to do until Mailchimp is connected
         except ForgottenEmailNotSubscribed:

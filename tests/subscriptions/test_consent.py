@@ -9,8 +9,10 @@ from addon.subscriptions.metadata import (
     CONSENT_SUBSCRIBE,
     STATUS_PREFIX,
 )
+from addon.subscriptions.repository import ContactRepository
 from sandboxes.saleor import Customer, LineSpec, Order, VariantSpec
 from tests.subscriptions.conftest import Shop
+from tests.test_saleor_versions import stored
 
 
 def _member_requests(shop: Shop) -> list[str]:
@@ -111,3 +113,41 @@ async def test_without_a_mailchimp_connection_consent_finishes_quietly(shop: Sho
         statement = select(Job).where(Job.kind != "installation.check")
         jobs = (await session.execute(statement)).scalars().all()
     assert jobs and all(j.status is JobStatus.DONE for j in jobs)
+
+
+async def test_a_group_deleted_in_mailchimp_since_the_import_is_left_out(newsletter: Shop) -> None:
+    """Mailchimp refuses a member write naming an interest it no longer has: the subscription
+    goes through with the groups it still has, and the contact says what was left out."""
+    shop = newsletter
+    news = shop.ids["news"]
+    size = await shop.new_category(news, "Size", "checkboxes", "Small", "Large")
+    await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    await shop.work()
+    await shop.configure(
+        active_list_ids=[news, shop.ids["deals"]],
+        default_list_id=news,
+        offered_category_ids=[shop.ids["topics"], size],
+        allow_multiple=True,
+        tags=["saleor"],
+    )
+    await shop.mc("DELETE", f"/lists/{news}/interest-categories/{size}")  # not imported again
+
+    await _order(
+        shop,
+        "cy@example.com",
+        {
+            CONSENT_SUBSCRIBE: "true",
+            CONSENT_AUDIENCES: news,
+            CONSENT_GROUPS: f"{shop.ids['Fruit']},{shop.ids['Small']}",
+        },
+    )
+    await shop.work()
+
+    member = shop.member(news, "cy@example.com")
+    assert member.status == "subscribed" and member.interests[shop.ids["Fruit"]] is True
+    assert shop.ids["Small"] not in member.interests
+    async with shop.services.db.session() as session:
+        state = await ContactRepository(session).get(
+            (await stored(shop.services)).id, news, "cy@example.com"
+        )
+    assert state is not None and "no longer exist in Mailchimp" in (state.last_problem or "")

@@ -1,0 +1,50 @@
+"""A change naming a group (an interest) that was deleted in Mailchimp after the app last read
+the audience's groups.
+
+Mailchimp refuses the whole member write then (400 Invalid Resource, "Invalid interest ID:
+'…'.", drewm/mailchimp-api#294), so a subscription or a group change would fail on every retry
+and be lost. It is sent again with the groups Mailchimp still has; the contact's problem says
+some were left out, until the audiences' next import (scheduled, or Refresh on the Audiences
+page) forgets the deleted ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from addon.mailchimp import BadRequest, MailchimpClient
+
+T = TypeVar("T")
+
+STALE = "Invalid interest ID"
+LEFT_OUT = (
+    "Some of the chosen groups no longer exist in Mailchimp and were left out; the others "
+    "were sent."
+)
+
+
+async def live_interests(client: MailchimpClient, list_id: str) -> set[str]:
+    """The ids of the audience's interests as Mailchimp has them now."""
+    found: set[str] = set()
+    async for category in client.interest_categories(list_id):
+        async for interest in client.interests(list_id, category.id):
+            found.add(interest.id)
+    return found
+
+
+async def with_live_groups(
+    client: MailchimpClient,
+    list_id: str,
+    offered: list[str],
+    write: Callable[[list[str]], Awaitable[T]],
+) -> tuple[T, bool]:
+    """`write(offered)`; refused for a deleted interest, `write` again with those Mailchimp
+    still has. Answers its result, and whether groups were left out."""
+    try:
+        return await write(offered), False
+    except BadRequest as exc:
+        if STALE not in exc.detail:
+            raise
+    live = await live_interests(client, list_id)
+    return await write([i for i in offered if i in live]), True
