@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, EMAIL_PREFIX, GROUPS_PREFIX
 from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
-from tests.conftest import dashboard_headers
+from addon.subscriptions.repository import ContactRepository
+from tests.conftest import RecordingTransport, dashboard_headers
 from tests.subscriptions.conftest import Shop
+from tests.test_saleor_versions import stored
 
 
 async def _subscribed_customer(shop: Shop, email: str) -> Any:
@@ -315,3 +318,64 @@ async def test_manifest_mounts_the_customer_panel(newsletter: Shop) -> None:
     assert panel["mount"] == "CUSTOMER_DETAILS_MORE_ACTIONS" and panel["target"] == "POPUP"
     assert panel["permissions"] == ["MANAGE_USERS"]
     assert panel["url"].startswith("http://app.test/")
+
+
+class _RefusingConfirmation(httpx.AsyncBaseTransport):
+    """Mailchimp refusing to set a member pending too ("Member In Compliance State")."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "PATCH" or b'"pending"' not in request.content:
+            return await self.inner.handle_async_request(request)
+        problem = {
+            "type": "https://mailchimp.com/developer/marketing/docs/errors/",
+            "title": "Member In Compliance State",
+            "status": 400,
+            "detail": "quinn@example.com is already a list member in compliance state due to "
+            "unsubscribe, bounce, or compliance review and cannot be subscribed.",
+            "instance": "",
+        }
+        return httpx.Response(
+            400, json=problem, headers={"content-type": "application/problem+json"}
+        )
+
+
+async def test_a_confirmation_mailchimp_refuses_is_reported_not_asked_again(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    """The shopper's fresh consent asks an unsubscribed contact to confirm (pending); where
+    Mailchimp refuses that too, the contact says so and the job ends."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "quinn@example.com")
+    await shop.mc("PATCH", f"/lists/{news}/members/quinn@example.com", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": "quinn@example.com"})
+    await shop.work()
+    outbound.inner = _RefusingConfirmation(outbound.inner)
+
+    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
+    response = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params={"saleor_api_url": shop.saleor.api_url},
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [{"list_id": news, "subscribed": True}]},
+    )
+    assert response.status_code == 202
+    await shop.work()
+
+    pending = [r for r in outbound.requests if r.method == "PATCH" and b'"pending"' in r.content]
+    assert len(pending) == 1  # asked once, not again at once nor by retries
+    installation = await stored(shop.services)
+    assert installation is not None
+    async with shop.services.db.session() as session:
+        [state] = [
+            s
+            for s in await ContactRepository(session).for_email(
+                installation.id, "quinn@example.com"
+            )
+            if s.list_id == news
+        ]
+    assert "refused to ask them to confirm" in (state.last_problem or "")
+    assert shop.member(news, "quinn@example.com").status == "unsubscribed"
