@@ -152,7 +152,11 @@ def order_input(
     discount = max(order.undiscounted_total.gross.amount - total, Decimal(0))
     # Mailchimp's revenue is the orders' totals: what was refunded is taken off, as Mailchimp
     # for WooCommerce does (its order total less `get_total_refunded()`).
-    kept = max(total - order.total_refunded.amount, Decimal(0))
+    status = financial_status(order)
+    # A legacy refund can leave `totalRefunded` at 0 (see `financial_status`): refunded is none.
+    kept = (
+        Decimal(0) if status == "refunded" else max(total - order.total_refunded.amount, Decimal(0))
+    )
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
@@ -161,7 +165,7 @@ def order_input(
         campaign_id=campaign_id,
         landing_site=attribution.get(LANDING_SITE_KEY) or None,
         tracking_code="prec" if attribution.get(TRACKING_CODE_KEY) == "prec" else None,
-        financial_status=financial_status(order),
+        financial_status=status,
         fulfillment_status=fulfillment_status(order),
         currency_code=order.total.currency or order.channel.currency_code,
         order_total=money(kept),
