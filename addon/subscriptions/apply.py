@@ -162,15 +162,21 @@ async def _to_mailchimp(
                 "The contact is unsubscribed in Mailchimp; only the shopper's own consent can "
                 "subscribe them again, so nothing was changed.",
             )
+        refused = Applied(
+            current,
+            f"Mailchimp keeps this contact {previous or 'out of the audience'} and refused to "
+            "ask them to confirm a new subscription; they can subscribe again through "
+            "Mailchimp's own signup form.",
+        )
         if previous in COMPLIANCE_STATES:
             # The confirmation by e-mail was what Mailchimp refused: asking again cannot help.
-            return Applied(
-                current,
-                f"Mailchimp keeps this contact {previous} and refused to ask them to confirm "
-                "a new subscription; they can subscribe again through Mailchimp's own signup "
-                "form.",
+            return refused
+        try:
+            member = await client.update_member(
+                list_id, email, MemberPatch(status="pending", **fields)
             )
-        member = await client.update_member(list_id, email, MemberPatch(status="pending", **fields))
+        except MemberInComplianceState:
+            return refused
     updates = [TagUpdate(name=t) for t in tags]
     data_tags = None
     if data.tags is not None:

@@ -327,7 +327,7 @@ class _RefusingConfirmation(httpx.AsyncBaseTransport):
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if request.method != "PATCH" or b'"pending"' not in request.content:
+        if request.method not in ("PATCH", "PUT") or b'"pending"' not in request.content:
             return await self.inner.handle_async_request(request)
         problem = {
             "type": "https://mailchimp.com/developer/marketing/docs/errors/",
@@ -379,3 +379,35 @@ async def test_a_confirmation_mailchimp_refuses_is_reported_not_asked_again(
         ]
     assert "refused to ask them to confirm" in (state.last_problem or "")
     assert shop.member(news, "quinn@example.com").status == "unsubscribed"
+
+
+async def test_a_confirmation_refused_for_an_archived_contact_is_reported_too(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    """An archived contact is added again (PUT); refused there and in the PATCH after it."""
+    shop = newsletter
+    deals = shop.ids["deals"]  # double opt-in: the shopper is asked to confirm (pending)
+    customer = await _subscribed_customer(shop, "quinn@example.com")
+    await shop.mc(
+        "PUT",
+        f"/lists/{deals}/members/quinn@example.com",
+        {"email_address": "quinn@example.com", "status_if_new": "subscribed"},
+    )
+    await shop.mc("DELETE", f"/lists/{deals}/members/quinn@example.com")  # archived
+    outbound.inner = _RefusingConfirmation(outbound.inner)
+
+    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
+    response = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params={"saleor_api_url": shop.saleor.api_url},
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [{"list_id": deals, "subscribed": True}]},
+    )
+    assert response.status_code == 202
+    await shop.work()
+
+    installation = await stored(shop.services)
+    assert installation is not None
+    async with shop.services.db.session() as session:
+        state = await ContactRepository(session).get(installation.id, deals, "quinn@example.com")
+    assert state is not None and "refused to ask them to confirm" in (state.last_problem or "")
