@@ -23,6 +23,18 @@ async def _subscribed_customer(shop: Shop, email: str) -> Any:
     return customer
 
 
+async def _consents_on_account_page(shop: Shop, customer: Any, list_id: str) -> None:
+    """The customer's own fresh consent, on the storefront's account page."""
+    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
+    response = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params={"saleor_api_url": shop.saleor.api_url},
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [{"list_id": list_id, "subscribed": True}]},
+    )
+    assert response.status_code == 202
+
+
 def _metadata(shop: Shop, customer: Any) -> dict[str, str]:
     return dict(shop.saleor.store.get_customer(customer.id).metadata)
 
@@ -166,14 +178,7 @@ async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
     assert audience["subscribe_blocked_reason"] == error["message"]
 
     # Their own fresh consent (on the account page) asks for confirmation: pending.
-    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
-    response = await shop.client.put(
-        "/api/storefront/me/subscriptions",
-        params={"saleor_api_url": shop.saleor.api_url},
-        headers={"Authorization": f"Bearer {token}"},
-        json={"audiences": [{"list_id": news, "subscribed": True}]},
-    )
-    assert response.status_code == 202
+    await _consents_on_account_page(shop, customer, news)
     await shop.work()
     assert shop.member(news, "quinn@example.com").status == "pending"
     assert "quinn@example.com" in [c.email_address for c in shop.mailchimp.confirmations]
@@ -355,14 +360,7 @@ async def test_a_confirmation_mailchimp_refuses_is_reported_not_asked_again(
     await shop.work()
     outbound.inner = _RefusingConfirmation(outbound.inner)
 
-    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
-    response = await shop.client.put(
-        "/api/storefront/me/subscriptions",
-        params={"saleor_api_url": shop.saleor.api_url},
-        headers={"Authorization": f"Bearer {token}"},
-        json={"audiences": [{"list_id": news, "subscribed": True}]},
-    )
-    assert response.status_code == 202
+    await _consents_on_account_page(shop, customer, news)
     await shop.work()
 
     pending = [r for r in outbound.requests if r.method == "PATCH" and b'"pending"' in r.content]
@@ -396,14 +394,7 @@ async def test_a_confirmation_refused_for_an_archived_contact_is_reported_too(
     await shop.mc("DELETE", f"/lists/{deals}/members/quinn@example.com")  # archived
     outbound.inner = _RefusingConfirmation(outbound.inner)
 
-    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
-    response = await shop.client.put(
-        "/api/storefront/me/subscriptions",
-        params={"saleor_api_url": shop.saleor.api_url},
-        headers={"Authorization": f"Bearer {token}"},
-        json={"audiences": [{"list_id": deals, "subscribed": True}]},
-    )
-    assert response.status_code == 202
+    await _consents_on_account_page(shop, customer, deals)
     await shop.work()
 
     installation = await stored(shop.services)

@@ -212,11 +212,7 @@ class SandboxStoreEvents(SandboxWebhooks):
         final = (OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED)
         if fulfilled or current.status in final:
             raise ValueError("This order can't be canceled.")
-        for line in current.lines:  # `deallocate_stock_for_orders`: no product webhook
-            variant = self.store.variants.get(line.variant_id) if line.variant_id else None
-            if variant is not None:
-                variant.quantity_allocated -= line.quantity_allocated
-            line.quantity_allocated = 0
+        self._release_allocations(current)
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
 
@@ -231,13 +227,18 @@ class SandboxStoreEvents(SandboxWebhooks):
             or current.payments
         ):
             raise ValueError("Saleor expires unconfirmed orders without payments only.")
-        for line in current.lines:
+        self._release_allocations(current)
+        updated = self.store.update_order(current, status=OrderStatus.EXPIRED)
+        return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], updated)
+
+    def _release_allocations(self, order: Order) -> None:
+        """`deallocate_stock_for_orders`: the order's stock allocations go (no product
+        webhook)."""
+        for line in order.lines:
             variant = self.store.variants.get(line.variant_id) if line.variant_id else None
             if variant is not None:
                 variant.quantity_allocated -= line.quantity_allocated
             line.quantity_allocated = 0
-        updated = self.store.update_order(current, status=OrderStatus.EXPIRED)
-        return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], updated)
 
     def order_line(
         self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any
