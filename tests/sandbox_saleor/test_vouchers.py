@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.order_models import DiscountValueType, OrderLine
+from sandboxes.saleor.order_models import DiscountValueType, OrderLine, OrderStatus
 from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.voucher_input import VoucherRefused
 from sandboxes.saleor.voucher_models import VoucherType
@@ -423,3 +423,23 @@ async def test_an_order_keeps_its_voucher_when_the_code_is_deleted(
     assert await held() == {"voucherCode": "KEEP", "voucher": {"id": voucher.global_id}}
     await sandbox.vouchers.delete(voucher)
     assert await held() == {"voucherCode": "KEEP", "voucher": None}
+
+
+async def test_an_expired_order_gives_its_codes_use_back(sandbox: SaleorSandbox) -> None:
+    """saleor/order/tasks.py `_expire_orders`: an unconfirmed order never paid expires, and
+    `_bulk_release_voucher_usage` takes its use off the code (never below 0)."""
+    channel = sandbox.store.default_channel().slug
+    voucher = await sandbox.vouchers.create("Once", ["ONCE"], channels={channel: 1}, usage_limit=5)
+    order = await sandbox.vouchers.create_order(
+        "ONCE",
+        lines=_lines(sandbox),
+        email="a@x.test",
+        paid=False,
+        status=OrderStatus.UNCONFIRMED,
+    )
+    assert voucher.codes[0].used == 1
+    expired = await sandbox.expire_order(order)
+    assert expired.status is OrderStatus.EXPIRED and voucher.codes[0].used == 0
+    paid = await sandbox.vouchers.create_order("ONCE", lines=_lines(sandbox), email="b@x.test")
+    with pytest.raises(ValueError, match="unconfirmed orders without payments"):
+        await sandbox.expire_order(paid)

@@ -219,7 +219,9 @@ class SandboxStoreEvents(SandboxWebhooks):
     async def expire_order(self, order: Order) -> Order:
         """Saleor's periodic expiry of an unconfirmed order with no transaction and no payment,
         once its channel's `expireOrdersAfter` passed (saleor/order/tasks.py `_expire_orders`):
-        EXPIRED, its stock allocations released, ORDER_EXPIRED and ORDER_UPDATED."""
+        EXPIRED, its code's use given back (`_bulk_release_voucher_usage`: `used` less one,
+        never below 0, for a voucher with a usage limit, the only one counting uses), its
+        stock allocations released, ORDER_EXPIRED and ORDER_UPDATED."""
         current = self.store.get_order(order.id)
         if (
             current.status is not OrderStatus.UNCONFIRMED
@@ -227,6 +229,10 @@ class SandboxStoreEvents(SandboxWebhooks):
             or current.payments
         ):
             raise ValueError("Saleor expires unconfirmed orders without payments only.")
+        for voucher in self.store.vouchers.values():
+            code = voucher.code_named(current.voucher_code) if current.voucher_code else None
+            if code is not None and voucher.usage_limit:
+                code.used = max(code.used - 1, 0)
         self._release_allocations(current)
         updated = self.store.update_order(current, status=OrderStatus.EXPIRED)
         return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], updated)
