@@ -32,11 +32,12 @@ from addon.ecommerce.promo_sync import PromoPusher
 from addon.ecommerce.push_queue import enqueue_push, ledger_key, request_key
 from addon.ecommerce.pusher import Pusher
 from addon.ecommerce.schemas import PushRequest
-from addon.ecommerce.webhooks import register_webhooks
+from addon.ecommerce.webhooks import on_names_written, register_webhooks
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import InvalidCredentials, NotFound
 from addon.services import Services
+from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND, CustomerNamesWritten
 
 # What other modules import from here (the pieces live in the modules named above).
 __all__ = [
@@ -93,6 +94,7 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
 
 def register(registry: HandlerRegistry) -> None:
     register_webhooks(registry)
+    registry.register(NAMES_WRITTEN_KIND, on_names_written, payload=CustomerNamesWritten)
     registry.register(
         PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
     )

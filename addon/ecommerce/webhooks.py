@@ -1,7 +1,9 @@
 """Saleor's e-commerce webhooks: decide what to push (the entity and the channels tracking it).
 
 A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
-every tracked channel it belongs to, the push reads the rest from Saleor. The job is recorded
+every tracked channel it belongs to, the push reads the rest from Saleor. So does the
+subscriptions capability's event of a customer's names written from Mailchimp, whose Saleor
+echo is not handled (`on_names_written`). The job is recorded
 done in the same transaction (`complete_in`).
 
 Product and customer webhooks a worker claims together are handled together (`batch=`, see
@@ -24,7 +26,7 @@ from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
-from addon.subscriptions.profile_writeback import NAMES_WRITTEN_KIND, CustomerNamesWritten
+from addon.subscriptions.profile_writeback import CustomerNamesWritten
 
 
 class _Ref(BaseModel):
@@ -177,7 +179,6 @@ async def on_names_written(
 
 
 def register_webhooks(registry: HandlerRegistry) -> None:
-    registry.register(NAMES_WRITTEN_KIND, on_names_written, payload=CustomerNamesWritten)
     for slug, handler, together in (
         ("ecommerce-products", on_products, on_products_together),
         ("ecommerce-customers", on_customers, on_customers_together),

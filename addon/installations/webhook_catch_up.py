@@ -31,9 +31,8 @@ async def queue_outdated_upkeeps(services: Services) -> int:
     wanted: dict[str | None, str] = {}  # by Saleor version, as the documents depend on it
     queued = 0
     async with services.db.transaction() as session:
-        for installation_id, version, digest in await InstallationRepository(
-            session
-        ).webhook_digests():
+        rows = await InstallationRepository(session).webhook_digests()
+        for installation_id, version, digest in rows:
             if version not in wanted:
                 wanted[version] = webhooks_digest(wanted_webhooks(parse_version(version)), app_url)
             if digest != wanted[version]:

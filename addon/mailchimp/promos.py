@@ -33,14 +33,6 @@ def fit_title(text: str) -> str:
 
 class PromoRulePatch(MailchimpInput):
     title: str | None = Field(None, max_length=100)
-
-    @field_validator("title")
-    @classmethod
-    def _title_bytes(cls, title: str | None) -> str | None:
-        if title is not None and len(title.encode()) > TITLE_MAX_BYTES:
-            raise ValueError(f"The title must be at most {TITLE_MAX_BYTES} bytes in UTF-8.")
-        return title
-
     description: str | None = Field(None, max_length=255)
     starts_at: str | None = None
     ends_at: str | None = None
@@ -50,6 +42,13 @@ class PromoRulePatch(MailchimpInput):
     enabled: bool | None = None
     created_at_foreign: str | None = None
     updated_at_foreign: str | None = None
+
+    @field_validator("title")
+    @classmethod
+    def _title_bytes(cls, title: str | None) -> str | None:
+        if title is not None and len(title.encode()) > TITLE_MAX_BYTES:
+            raise ValueError(f"The title must be at most {TITLE_MAX_BYTES} bytes in UTF-8.")
+        return title
 
 
 class PromoRuleInput(PromoRulePatch):
