@@ -35,6 +35,16 @@ async def _consents_on_account_page(shop: Shop, customer: Any, list_id: str) -> 
     assert response.status_code == 202
 
 
+async def _unsubscribed_in_mailchimp(shop: Shop, email: str) -> Any:
+    """A subscribed customer who then unsubscribed in Mailchimp (News), the app told so."""
+    customer = await _subscribed_customer(shop, email)
+    news = shop.ids["news"]
+    await shop.mc("PATCH", f"/lists/{news}/members/{email}", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": email})
+    await shop.work()
+    return customer
+
+
 def _metadata(shop: Shop, customer: Any) -> dict[str, str]:
     return dict(shop.saleor.store.get_customer(customer.id).metadata)
 
@@ -154,10 +164,7 @@ async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
 ) -> None:
     shop = newsletter
     news = shop.ids["news"]
-    customer = await _subscribed_customer(shop, "quinn@example.com")
-    await shop.mc("PATCH", f"/lists/{news}/members/quinn@example.com", {"status": "unsubscribed"})
-    await _fire(shop, "unsubscribe", {"email": "quinn@example.com"})
-    await shop.work()
+    customer = await _unsubscribed_in_mailchimp(shop, "quinn@example.com")
 
     # An admin subscribing them is not their consent: refused, with why and what can be done.
     headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
@@ -354,10 +361,7 @@ async def test_a_confirmation_mailchimp_refuses_is_reported_not_asked_again(
     Mailchimp refuses that too, the contact says so and the job ends."""
     shop = newsletter
     news = shop.ids["news"]
-    customer = await _subscribed_customer(shop, "quinn@example.com")
-    await shop.mc("PATCH", f"/lists/{news}/members/quinn@example.com", {"status": "unsubscribed"})
-    await _fire(shop, "unsubscribe", {"email": "quinn@example.com"})
-    await shop.work()
+    customer = await _unsubscribed_in_mailchimp(shop, "quinn@example.com")
     outbound.inner = _RefusingConfirmation(outbound.inner)
 
     await _consents_on_account_page(shop, customer, news)
