@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import Literal
 
 from addon.ecommerce.email_change import REFUSAL
+from addon.ecommerce.email_holder import taken_in
 from addon.mailchimp.models import BatchOperationResult
 
 Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
@@ -37,6 +38,8 @@ def classify(result: BatchOperationResult | None) -> Outcome:
         return "live"
     body = result.response if isinstance(result.response, dict) else {}
     text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
+    if result.status_code == 400 and taken_in(text):
+        return "live"  # another customer holds the address: its live push names that one
     if result.status_code == 400 and "already exists" in text:
         return "exists"
     if result.status_code == 400 and REFUSAL in text:

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from dataclasses import dataclass
 
+from addon.ecommerce.email_holder import email_taken, holder_of
+from addon.ecommerce.push_ledger import already_exists
 from addon.mailchimp import (
     Address,
     AddressRefused,
@@ -42,13 +45,19 @@ def refused_email_change(exc: MailchimpError) -> bool:
     return isinstance(exc, BadRequest) and REFUSAL in f"{exc.title} {exc.detail}".lower()
 
 
-def _already_exists(exc: BadRequest) -> bool:
-    return "already exists" in f"{exc.detail} {exc.title}".lower()
+@dataclass(frozen=True)
+class Placed:
+    """Where a customer's push landed: the Mailchimp customer now holding its data (another
+    customer's when that one holds the address, `email_holder.py`), and the address that
+    customer had when it was re-created under a new one."""
+
+    customer_id: str
+    held: str | None = None
 
 
-async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> str | None:
-    """Delete the store's customer and create it again with `customer`'s address; return the
-    address Mailchimp held (None if it held no such customer)."""
+async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
+    """Delete the store's customer and create it again with `customer`'s address (`held`: the
+    address Mailchimp held, None if it held no such customer)."""
     logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
     try:
         before: Customer | None = await client.get_customer(store_id, customer.id)
@@ -60,20 +69,35 @@ async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInp
     body = customer.model_copy(update={"opt_in_status": False})
     try:
         await client.create_customer(store_id, body)
-    except AddressRefused:
-        # Mailchimp refuses the new address (as fake, or "for now"): the customer is put back
-        # under the one it had, its orders' customer still there; the push fails with
-        # Mailchimp's reason (and is quarantined as a data error would be).
+    except (AddressRefused, BadRequest) as exc:
+        taken = email_taken(exc)
+        if not taken and not isinstance(exc, AddressRefused) and already_exists(exc):
+            # Another push re-created it meanwhile, with the same new address: an update now.
+            await client.upsert_customer(store_id, body)
+            return Placed(customer.id, held or None)
+        # Mailchimp refuses the new address (as fake, or "for now"), or another customer holds
+        # it: the customer is put back under the one it had, its orders' customer still there.
         if before is not None and before.email_address:
             with contextlib.suppress(MailchimpError):
                 await client.create_customer(store_id, _as_input(before))
-        raise
-    except BadRequest as exc:
-        if not _already_exists(exc):
-            raise
-        # Another push re-created it meanwhile, with the same new address: an update now.
-        await client.upsert_customer(store_id, body)
-    return held or None
+        if not taken:
+            raise  # with Mailchimp's reason (quarantined as a data error would be)
+        placed = await onto_holder(client, store_id, body)
+        return Placed(placed.customer_id, held or None)
+    return Placed(customer.id, held or None)
+
+
+async def onto_holder(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
+    """Put the customer's data on the customer holding its address (`email_holder.py`); as
+    it is if the address was freed meanwhile."""
+    holder = await holder_of(client, store_id, customer.email_address)
+    if holder is None:
+        await client.upsert_customer(store_id, customer)
+        return Placed(customer.id)
+    # Its address as Mailchimp holds it: a change of case would be refused as a change.
+    update = {"id": holder.id, "email_address": holder.email_address}
+    await client.upsert_customer(store_id, customer.model_copy(update=update))
+    return Placed(holder.id)
 
 
 def _as_input(held: Customer) -> CustomerInput:
@@ -95,25 +119,26 @@ def _address(held: ReadAddress | None) -> Address | None:
     return Address(**fields) if any(fields.values()) else None
 
 
-async def put_customer(
-    client: MailchimpClient, store_id: str, customer: CustomerInput
-) -> str | None:
-    """Create or update the customer; a changed address re-creates it, and the address it
-    had is returned (None when nothing was re-created)."""
+async def put_customer(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
+    """Create or update the customer; a changed address re-creates it, an address another
+    customer holds puts the data on that one."""
     try:
         await client.upsert_customer(store_id, customer)
     except BadRequest as exc:
+        if email_taken(exc):
+            return await onto_holder(client, store_id, customer)
         if not refused_email_change(exc):
             raise
-        return await recreate(client, store_id, customer) or None
-    return None
+        return await recreate(client, store_id, customer)
+    return Placed(customer.id)
 
 
-async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: CustomerRef) -> str | None:
+async def recreate_from_ref(
+    client: MailchimpClient, store_id: str, ref: CustomerRef
+) -> Placed | None:
     """An order's or cart's customer was refused for its new address: re-create the customer
-    from what the order or cart carries (the customer's own push completes it). Returns the
-    address Mailchimp held ("" if unknown); None if the reference has no address to re-create
-    the customer with (then nothing was done)."""
+    from what the order or cart carries (the customer's own push completes it). None if the
+    reference has no address to re-create the customer with (then nothing was done)."""
     if not ref.email_address:
         return None
     customer = CustomerInput(
@@ -125,7 +150,7 @@ async def recreate_from_ref(client: MailchimpClient, store_id: str, ref: Custome
         company=ref.company,
         address=ref.address,
     )
-    return await recreate(client, store_id, customer) or ""
+    return await recreate(client, store_id, customer)
 
 
 async def announce_move(

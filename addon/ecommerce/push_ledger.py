@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.context import Context
+from addon.ecommerce.email_holder import taken_in
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.mailchimp import BadRequest, MailchimpClient
@@ -71,8 +72,10 @@ def admin_label(text: str | None) -> str | None:
 
 
 def already_exists(exc: BadRequest) -> bool:
-    """Mailchimp's answer to creating what it holds already."""
-    return "already exists" in f"{exc.detail} {exc.title}".lower()
+    """Mailchimp's answer to creating what it holds already (not to a customer's address held
+    by another customer: `email_holder.py`)."""
+    text = f"{exc.detail} {exc.title}"
+    return "already exists" in text.lower() and not taken_in(text)
 
 
 class LedgerPusher:

@@ -25,6 +25,7 @@ from addon.ecommerce.email_change import (
     recreate_from_ref,
     refused_email_change,
 )
+from addon.ecommerce.email_holder import email_taken, holder_of
 from addon.ecommerce.erased import (
     Erased,
     erased_among,
@@ -78,14 +79,20 @@ class Pusher(CatalogPusher):
             return
         # Unchanged since the last confirmed push (a field Mailchimp does not take changed, or
         # the initial sync sent it): nothing is sent, the record is only synced again.
+        held_by = body.id
         if not known.sent(digest):
-            # PUT is an upsert keyed by the user's id; Mailchimp refuses a changed e-mail, so
-            # that customer is deleted and created again (`email_change.py`).
-            held = await put_customer(self.client, self.ctx.store_id, body)
+            # PUT is an upsert keyed by the user's id, or by the customer that took the
+            # shopper's address first (`email_holder.py`), as the last push found; Mailchimp
+            # refuses a changed e-mail, so that customer is deleted and created again
+            # (`email_change.py`).
+            if known.mailchimp_id and known.mailchimp_id != body.id:
+                body = body.model_copy(update={"id": known.mailchimp_id})
+            placed = await put_customer(self.client, self.ctx.store_id, body)
+            held_by = placed.customer_id
             await announce_move(
-                self.services, self.ctx.installation_id, held, body.email_address, user_id
+                self.services, self.ctx.installation_id, placed.held, body.email_address, user_id
             )
-        await self.synced(EntityKind.CUSTOMER, user_id, body.id, digest)
+        await self.synced(EntityKind.CUSTOMER, user_id, held_by, digest)
 
     # orders
 
@@ -285,14 +292,23 @@ class Pusher(CatalogPusher):
         try:
             await self._create_once(create, body)
         except BadRequest as exc:
+            if email_taken(exc) and body.customer.email_address:
+                # Another customer holds the address (`email_holder.py`): named instead.
+                holder = await holder_of(
+                    self.client, self.ctx.store_id, body.customer.email_address
+                )
+                if holder is not None:
+                    body = _named(body, holder.id, holder.email_address)
+                await self._create_once(create, body)
+                return
             if not refused_email_change(exc):
                 raise
-            held = await recreate_from_ref(self.client, self.ctx.store_id, body.customer)
-            if held is None:
+            placed = await recreate_from_ref(self.client, self.ctx.store_id, body.customer)
+            if placed is None:
                 raise
-            await self._create_once(create, body)
+            await self._create_once(create, _named(body, placed.customer_id))
             await announce_move(
-                self.services, self.ctx.installation_id, held, body.customer.email_address
+                self.services, self.ctx.installation_id, placed.held, body.customer.email_address
             )
 
     async def _create_once(
@@ -380,3 +396,12 @@ class Pusher(CatalogPusher):
             await self.push_order(request.saleor_id)
         else:
             await self.push_cart(request.saleor_id)
+
+
+def _named(body: Attributed, customer_id: str, email: str | None = None) -> Attributed:
+    """The order or cart naming another customer: the one holding its address, as Mailchimp
+    writes it (`email_holder.py`), or its re-created customer."""
+    if customer_id == body.customer.id:
+        return body
+    update = {"id": customer_id} | ({"email_address": email} if email else {})
+    return body.model_copy(update={"customer": body.customer.model_copy(update=update)})

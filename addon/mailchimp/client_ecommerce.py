@@ -11,6 +11,7 @@ from .ecommerce_models import (
     CartPatch,
     Customer,
     CustomerInput,
+    CustomerPage,
     CustomerPatch,
     Order,
     OrderInput,
@@ -58,6 +59,12 @@ class EcommerceCalls(ClientBase):
 
     async def get_customer(self, store_id: str, customer_id: str) -> Customer:
         return await self._get(Customer, paths.in_store(store_id, "customers", customer_id))
+
+    async def customers_with_email(self, store_id: str, email: str) -> list[Customer]:
+        """The store's customers holding this address (``email_address`` filter)."""
+        params = {"email_address": email, "fields": "customers.id,customers.email_address"}
+        page = await self._get(CustomerPage, paths.in_store(store_id, "customers"), params)
+        return page.customers
 
     async def update_customer(
         self, store_id: str, customer_id: str, patch: CustomerPatch

@@ -107,6 +107,11 @@ class Customer(MailchimpResource):
     total_spent: float = 0
 
 
+class CustomerPage(MailchimpResource):
+    customers: list[Customer] = Field(default_factory=list)
+    total_items: int = 0
+
+
 class ProductVariantPatch(MailchimpInput):
     title: str | None = None
     url: str | None = None

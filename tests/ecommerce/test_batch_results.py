@@ -26,6 +26,9 @@ def result(status: int, **body: Any) -> BatchOperationResult:
     [
         (result(200, id="p1"), "confirmed"),
         (result(400, title="Invalid Resource", detail="A product with the provided ID already exists in the account."), "exists"),  # noqa: E501
+        # Another customer holds the address (mailchimp/mc-magento#58): not this record's
+        # "already exists"; its live push names that customer (`email_holder.py`).
+        (result(400, title="Invalid Resource", detail="This customer email already exists"), "live"),  # noqa: E501
         (result(400, title="Invalid Resource", errors=[{"field": "email_address", "message": "bad"}]), "quarantined"),  # noqa: E501
         (result(400, title="Invalid Resource", errors=[{"field": "campaign_id", "message": "x"}]), "live"),  # noqa: E501
         # Mailchimp's refusal of a campaign says so in its detail alone (mailchimp/mc-magento#879).

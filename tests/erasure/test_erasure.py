@@ -83,6 +83,21 @@ async def test_a_customer_deleting_their_account_is_erased(shop: Shop) -> None:
     assert "deleted their account" in note and "orders kept" in note
 
 
+async def test_the_customer_holding_the_address_is_erased_whatever_its_id(shop: Shop) -> None:
+    """Mailchimp keeps one customer per address in a store, which may carry another id than
+    the app's (`ecommerce/email_holder.py`): the one Mailchimp holds is found by address."""
+    customer, order, checkout = await _customer_with_history(shop)
+    store = f"/ecommerce/stores/{shop.store_id}"
+    await shop.mailchimp.call(shop.account, "DELETE", f"{store}/carts/{checkout.token}")
+    await shop.mailchimp.call(shop.account, "DELETE", f"{store}/customers/{customer.id}")
+    held = {"id": "earlier-1", "email_address": ANN, "opt_in_status": False}
+    created = await shop.mailchimp.call(shop.account, "POST", f"{store}/customers", body=held)
+    assert created.status == 200
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    await _assert_erased(shop, True, order, checkout)
+
+
 def _users_only(shop: Shop) -> dict[str, str]:
     return dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
 

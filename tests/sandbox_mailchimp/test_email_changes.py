@@ -41,6 +41,36 @@ async def test_a_customers_address_cannot_change_once_created(
     assert held.email_address == "new@example.org"
 
 
+TAKEN = "This customer email already exists"
+
+
+async def test_an_address_belongs_to_one_customer_of_a_store(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """mailchimp/mc-magento#58: a second customer with another's address is refused, however
+    it is created; the address is free again once its customer is deleted."""
+    await setup_store(client)
+    first = {"id": "guest-1", "email_address": "Ann@Example.org", "opt_in_status": False}
+    assert (await client.post(f"{S}/customers", json=first)).status_code == 200
+    second = {**first, "id": "42", "email_address": "ann@example.org"}
+    for method, path in (("POST", f"{S}/customers"), ("PUT", f"{S}/customers/42")):
+        doc = assert_problem(
+            await client.request(method, path, json=second), 400, "Invalid Resource"
+        )
+        assert doc["detail"] == TAKEN
+    assert (await client.post(f"{S}/products", json=product_body())).status_code == 200
+    order = order_body(customer=second)
+    doc = assert_problem(await client.post(f"{S}/orders", json=order), 400, "Invalid Resource")
+    assert doc["detail"] == TAKEN
+    # The holder itself is free to come back with its address, and to be named by an order.
+    assert (await client.put(f"{S}/customers/guest-1", json=first)).status_code == 200
+    held = order_body(customer={**first, "id": "guest-1"}, order_id="o2")
+    assert (await client.post(f"{S}/orders", json=held)).status_code == 200
+    assert [c.id for c in sandbox.customers(account, "store-1")] == ["guest-1"]
+    assert (await client.delete(f"{S}/customers/guest-1")).status_code == 204
+    assert (await client.put(f"{S}/customers/42", json=second)).status_code == 200
+
+
 async def test_a_member_moves_to_a_new_address_and_a_forgotten_one_stays_out(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:

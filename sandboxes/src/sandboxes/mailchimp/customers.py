@@ -3,7 +3,8 @@
 Customers created through the e-commerce API join the store's audience as ``transactional``
 (or ``subscribed`` with ``opt_in_status``) unless the address is already there. A customer's
 ``email_address`` never changes once created (400, by PUT, PATCH or an order's or cart's
-``customer``): a new address needs the customer deleted and created again.
+``customer``): a new address needs the customer deleted and created again. An address belongs
+to one customer of a store: a new customer with another's address is refused.
 """
 
 from __future__ import annotations
@@ -119,6 +120,15 @@ def _join_audience(request: ApiRequest, data: StoreData, customer: Customer) -> 
 # resource-rule refusals (400 "Invalid Resource", e.g. a store's list_id change).
 CUSTOMER_EMAIL_IMMUTABLE = "An email address may not be changed once a customer is created."
 
+# One customer per address in a store: a new customer whose address another customer of the
+# store holds is refused with "This customer email already exists" (quoted from Mailchimp's
+# answer in mailchimp/mc-magento#58, two Magento customers sharing an address). Both official
+# integrations give every customer the MD5 of its lower-cased address as id for this reason
+# (mailchimp/mc-magento2#782, Model/Api/Customer.php; mc-woocommerce's
+# `mailchimp_hash_trim_lower`). Compared without case, as Mailchimp's member hash is: stricter
+# than unknown. Status and title as CUSTOMER_EMAIL_IMMUTABLE's.
+CUSTOMER_EMAIL_TAKEN = "This customer email already exists"
+
 
 def save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any]) -> Customer:
     email = fields.get("email_address")
@@ -128,11 +138,13 @@ def save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any]) 
     if existing is not None and email is not None and email != existing.email_address:
         # Compared as written (a change of case only is refused too): stricter than unknown.
         raise invalid_resource(CUSTOMER_EMAIL_IMMUTABLE)
+    if existing is None and email is not None and data.email_holder(email) is not None:
+        raise invalid_resource(CUSTOMER_EMAIL_TAKEN)
     # Fields read as they are (`__dict__`), not dumped: the customer below is validated anew.
     base = dict(existing.__dict__) if existing else {"created_at": now(request)}
     customer = Customer.model_validate({**base, **fields, "updated_at": now(request)})
     _check_joinable(request, data, customer.email_address)
-    data.customers[customer.id] = customer
+    data.put_customer(customer)
     _join_audience(request, data, customer)
     return customer
 
@@ -189,4 +201,4 @@ def patch_customer(request: ApiRequest) -> dict[str, Any]:
 @router.route("DELETE", f"{STORE}/customers/{{customer_id}}")
 def delete_customer(request: ApiRequest) -> None:
     data, found = _customer(request)
-    del data.customers[found.id]
+    data.delete_customer(found.id)

@@ -96,6 +96,8 @@ class StoreData:
 
     info: Store
     customers: dict[str, Customer] = field(default_factory=dict)
+    # lower-cased e-mail address -> the id of the customer holding it (`customers.py`)
+    customer_emails: dict[str, str] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)
     carts: dict[str, Cart] = field(default_factory=dict)
@@ -106,6 +108,19 @@ class StoreData:
     # The store's abandoned-cart automation as `automations.abandoned_cart` reports it
     # (`sites.py`): built in Mailchimp's UI, so only the sandbox's controls change it.
     abandoned_cart: dict[str, object] = field(default_factory=lambda: {"is_supported": True})
+
+    def email_holder(self, email: str) -> str | None:
+        """The id of the customer holding this address, compared without case."""
+        return self.customer_emails.get(email.lower())
+
+    def put_customer(self, customer: Customer) -> None:
+        self.customers[customer.id] = customer
+        self.customer_emails[customer.email_address.lower()] = customer.id
+
+    def delete_customer(self, customer_id: str) -> None:
+        customer = self.customers.pop(customer_id)
+        if self.customer_emails.get(customer.email_address.lower()) == customer_id:
+            del self.customer_emails[customer.email_address.lower()]
 
     def save_order(self, order: Order) -> None:
         previous = self.orders.get(order.id)

@@ -16,6 +16,7 @@ from .models import (
     Channel,
     Checkout,
     Customer,
+    EmailWrites,
     Product,
     ProductType,
     ProductVariant,
@@ -103,6 +104,20 @@ class StoreBase:
         # The site setting `use_legacy_update_webhook_emission` (since 3.22; on unless an admin
         # turns it off: site/models.py `db_default=True`), see `metadata_schema.metadata_events`.
         self.legacy_update_webhook_emission = True
+
+    def find_customer_by_email(self, email: str) -> Customer | None:
+        email = email.strip().lower()
+        pk = self._emails().get(email)
+        return self.customers[pk] if pk is not None else None
+
+    def _emails(self) -> dict[str, int]:
+        """The customers' pks by e-mail, rebuilt if an e-mail was assigned since it was made
+        (create and delete keep it up to date themselves)."""
+        index = self._by_email
+        if index is None or index[0] != EmailWrites.count:
+            by_email = {customer.email: pk for pk, customer in self.customers.items()}
+            index = self._by_email = (EmailWrites.count, by_email)
+        return index[1]
 
     def next_id(self) -> int:
         """A fresh pk (one sequence for all object kinds keeps pks unique and ordered)."""

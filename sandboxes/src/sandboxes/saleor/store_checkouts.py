@@ -129,7 +129,7 @@ class StoreCheckouts(StoreOrders):
         order = self.create_order(
             channel=channel.slug,
             lines=lines,
-            user=self.customers.get(current.user_id) if current.user_id else None,
+            user=self._checkout_user(current),
             email=current.email,
             shipping_price=current.shipping_price,
             paid=paid,
@@ -143,6 +143,15 @@ class StoreCheckouts(StoreOrders):
         del self.checkouts[current.token]
         current.completed_order_id = order.id
         return order
+
+    def _checkout_user(self, checkout: Checkout) -> Customer | None:
+        """The order's user: the checkout's, else the active account holding its e-mail
+        (`assign_checkout_user` in saleor/checkout/complete_checkout.py, by
+        `retrieve_user_by_email`, without case)."""
+        if checkout.user_id:
+            return self.customers.get(checkout.user_id)
+        found = self.find_customer_by_email(checkout.email) if checkout.email else None
+        return found if found is not None and found.is_active else None
 
     def delete_checkout(self, checkout: Checkout) -> Checkout:
         return self.checkouts.pop(checkout.token)

@@ -51,20 +51,6 @@ class StoreCustomers(StoreBase):
         """An :class:`Address` with a fresh pk (not yet attached to anything)."""
         return Address(id=self.next_id(), **fields)
 
-    def find_customer_by_email(self, email: str) -> Customer | None:
-        email = email.strip().lower()
-        pk = self._emails().get(email)
-        return self.customers[pk] if pk is not None else None
-
-    def _emails(self) -> dict[str, int]:
-        """The customers' pks by e-mail, rebuilt if an e-mail was assigned since it was made
-        (create and delete keep it up to date themselves)."""
-        index = self._by_email
-        if index is None or index[0] != EmailWrites.count:
-            by_email = {customer.email: pk for pk, customer in self.customers.items()}
-            index = self._by_email = (EmailWrites.count, by_email)
-        return index[1]
-
     def get_customer(self, pk: int) -> Customer:
         try:
             return self.customers[pk]
