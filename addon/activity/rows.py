@@ -120,6 +120,9 @@ def subject(job: Job, ctx: Context) -> str:
         return f"Subscription of {payload['email']}"
     if kind_name == "subscriptions.mailchimp_event" and isinstance(payload.get("email"), str):
         return f"Mailchimp {payload.get('type', 'change')} of {payload['email']}"
+    if kind_name == "subscriptions.statuses_seen" and isinstance(payload.get("members"), list):
+        count = len(payload["members"])
+        return f"Mailchimp statuses read by the engagement collection ({count} contact(s))"
     if kind_name == "subscriptions.write_status" and isinstance(payload.get("email"), str):
         return f"Newsletter status of {payload['email']} to Saleor"
     if kind_name == "subscriptions.status_not_written" and isinstance(payload.get("email"), str):

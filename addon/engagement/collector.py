@@ -43,6 +43,7 @@ from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
 from addon.services import Services
+from addon.subscriptions.statuses_seen import enqueue_statuses_seen, seen_statuses
 from addon.tasks import side_by_side
 
 logger = logging.getLogger(__name__)
@@ -245,6 +246,8 @@ class Collector:
         if isinstance(cursor, dict):
             since = _parse(cursor.get("changed"))
             full = _parse(cursor.get("full"))
+        # Statuses changed since the last read only, even on a full read (the first: all).
+        statuses_since = since - OVERLAP if since is not None else None
         if full is None or now - full >= FULL_MEMBER_READ:
             since, full = None, now
         offset = 0
@@ -256,6 +259,11 @@ class Collector:
                     session, self.installation_id, list_id, page.members
                 )
                 await _seen(session, self.installation_id, seen)
+                # Their statuses, for the newsletter capability (`statuses_seen.py`).
+                statuses = [(m.email_address, m.status, m.last_changed) for m in page.members]
+                await enqueue_statuses_seen(
+                    session, self.installation_id, list_id, seen_statuses(statuses, statuses_since)
+                )
             self.figures.members_seen += seen
             offset += len(page.members)
             if len(page.members) < MAX_PAGE or offset >= page.total_items:

@@ -56,6 +56,11 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB
+    from addon.subscriptions.statuses_seen import (
+        STATUSES_SEEN_JOB,
+        StatusesSeen,
+        handle_statuses_seen,
+    )
     from addon.subscriptions.writeback import (
         WRITE_STATUS_JOB,
         StatusWriteBack,
@@ -68,6 +73,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
+    registry.register(STATUSES_SEEN_JOB, handle_statuses_seen, payload=StatusesSeen)
     registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
     registry.register(REFRESH_PROFILES_JOB, handle_refresh_profiles, payload=RefreshProfiles)
     registry.register(WRITE_PROFILE_JOB, handle_write_profile, payload=ProfileWriteBack)

@@ -1,7 +1,8 @@
 """Mailchimp → store: audience webhooks registered by the app, received, applied by the worker.
 
 The webhook URL carries a per-installation secret (stored encrypted). Only `user` and `admin`
-sources are subscribed: changes the app itself makes through the API would only echo back.
+sources are subscribed: changes the app itself makes through the API would only echo back. What
+a webhook never brought, the engagement collection's member reads do (`statuses_seen.py`).
 """
 
 from __future__ import annotations

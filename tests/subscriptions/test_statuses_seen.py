@@ -1,0 +1,89 @@
+"""Mailchimp → store when no webhook told (`addon/subscriptions/statuses_seen.py`): the statuses
+the engagement collector reads reach the store as the webhook would have brought them."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from addon.engagement import service as engagement
+from addon.installations.models import Installation
+from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
+from addon.subscriptions.models import ContactState
+from tests.subscriptions.conftest import Shop
+from tests.subscriptions.test_two_way import (
+    _consents_on_account_page,
+    _metadata,
+    _subscribed_customer,
+)
+
+
+async def _collect(shop: Shop) -> None:
+    """An engagement collection, as "Sync engagement now" asks, run by the worker."""
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        await engagement.request_sync(session, installation_id)
+    await shop.work()
+
+
+async def _state(shop: Shop, list_id: str, email: str) -> ContactState:
+    async with shop.services.db.session() as session:
+        return (
+            await session.scalars(
+                select(ContactState).where(
+                    ContactState.list_id == list_id, ContactState.email == email
+                )
+            )
+        ).one()
+
+
+async def test_a_confirmed_double_opt_in_reaches_the_store_without_a_webhook(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp labels the confirmation of a contact added through the API `api`, a source
+    the app's webhook leaves out: the collector's read of the members brings it."""
+    shop = newsletter
+    deals = shop.ids["deals"]
+    customer: Any = await shop.saleor.create_customer("tia@example.com")
+    await shop.work()
+    await _consents_on_account_page(shop, customer, deals)
+    await shop.work()
+    assert shop.member(deals, "tia@example.com").status == "pending"
+    assert _metadata(shop, customer)[STATUS + deals] == "pending"
+    # She clicks the link in the confirmation e-mail: no webhook reaches the app.
+    await shop.mc("PATCH", f"/lists/{deals}/members/tia@example.com", {"status": "subscribed"})
+    await _collect(shop)
+    assert _metadata(shop, customer)[STATUS + deals] == "subscribed"
+    state = await _state(shop, deals, "tia@example.com")
+    assert (state.status, state.last_change_source) == ("subscribed", "mailchimp")
+    # Read again, it is nothing new.
+    await _collect(shop)
+    assert (await _state(shop, deals, "tia@example.com")).updated_at == state.updated_at
+
+
+async def test_an_unsubscribe_whose_webhook_was_lost_reaches_the_store(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "ola@example.com")
+    await shop.mc("PATCH", f"/lists/{news}/members/ola@example.com", {"status": "unsubscribed"})
+    await _collect(shop)
+    assert _metadata(shop, customer)[STATUS + news] == "unsubscribed"
+
+
+async def test_a_reading_older_than_the_stores_change_is_left_alone(newsletter: Shop) -> None:
+    """A member read before the store's newer change was pushed must not undo it."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "ola@example.com")
+    await shop.mc("PATCH", f"/lists/{news}/members/ola@example.com", {"status": "unsubscribed"})
+    async with shop.services.db.transaction() as session:
+        state = (
+            await session.scalars(select(ContactState).where(ContactState.list_id == news))
+        ).one()
+        state.store_changed_at = state.store_changed_at + timedelta(hours=1)  # type: ignore[operator]
+    await _collect(shop)
+    assert _metadata(shop, customer)[STATUS + news] == "subscribed"
+    assert (await _state(shop, news, "ola@example.com")).status == "subscribed"
