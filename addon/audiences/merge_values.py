@@ -134,9 +134,29 @@ def _phone(value: str, phone_format: str | None) -> Converted:
     return Converted(value)
 
 
+# Thousands grouped by commas (1,234,567.89) or by dots with a decimal comma (1.234.567,89);
+# else a single comma is a decimal one (4,5; 0,125). "1,234" alone could be either a thousand
+# or one and a bit: refused, not guessed (a thousandfold error either way).
+_COMMA_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
+_DOT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_EITHER = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+
+
 def _number(value: str) -> Converted:
+    text = re.sub(r"[\s\u00a0\u202f']", "", value)  # spaces and apostrophes group digits too
+    if _EITHER.fullmatch(text):
+        return Converted(
+            problem=f"“{value}” could be a thousand or a decimal: write it unmistakably"
+        )
+    if _COMMA_GROUPS.fullmatch(text):
+        text = text.replace(",", "")
+    elif _DOT_GROUPS.fullmatch(text) and ("," in text or text.count(".") > 1):
+        text = text.replace(".", "").replace(",", ".")
+    elif _DECIMAL_COMMA.fullmatch(text):
+        text = text.replace(",", ".")
     try:
-        number = float(value.replace(",", ".") if value.count(",") == 1 else value)
+        number = float(text)
     except ValueError:
         return Converted(problem=f"“{value}” is not a number")
     if number != number or number in (float("inf"), float("-inf")):

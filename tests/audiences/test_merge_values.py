@@ -32,6 +32,13 @@ FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="6270
         ("text", {}, datetime(2024, 5, 17, 9, tzinfo=UTC), "2024-05-17"),
         ("number", {}, "42", 42),
         ("number", {}, "4,5", 4.5),
+        ("number", {}, "1,234,567", 1234567),
+        ("number", {}, "1,234.5", 1234.5),
+        ("number", {}, "1.234,5", 1234.5),
+        ("number", {}, "1.234.567", 1234567),
+        ("number", {}, "1 234", 1234),
+        ("number", {}, "0,125", 0.125),
+        ("number", {}, "1.234", 1.234),
         ("phone", {"phone_format": "US"}, "+1 (415) 555-2671", "415-555-2671"),
         ("phone", {"phone_format": "none"}, "+44 20 7946 0958", "+44 20 7946 0958"),
         ("date", {"date_format": "DD/MM/YYYY"}, datetime(2024, 5, 17, tzinfo=UTC), "17/05/2024"),
@@ -58,6 +65,9 @@ def test_values_convert_to_the_fields_type(
     [
         ("text", {}, "x" * 256, "longer than 255"),
         ("number", {}, "lots", "not a number"),
+        # Once 1.234, a thousandth of what "1,234" most likely says.
+        ("number", {}, "1,234", "could be a thousand or a decimal"),
+        ("number", {}, "1,2,3", "not a number"),
         ("phone", {"phone_format": "US"}, "+44 20 7946 0958", "not a US phone number"),
         ("phone", {}, "call me", "not a phone number"),
         ("date", {"date_format": "MM/DD/YYYY"}, "31/31/1990", "not a date"),
