@@ -369,3 +369,28 @@ async def test_webhooks_registration_check_and_delivery(
     hook_id = listed["webhooks"][0]["id"]
     assert (await client.delete(f"/lists/{list_id}/webhooks/{hook_id}")).status_code == 204
     assert sandbox.webhooks(account, list_id) == []
+
+
+async def test_members_from_before_gdpr_fields_carry_the_audiences_permissions(
+    client: httpx.AsyncClient,
+) -> None:
+    """Permissions turned on for an audience later are listed on its earlier members too (once
+    a PATCH with one of them was a 500)."""
+    list_id = await create_list(client)
+    body = {"email_address": "early@example.org", "status": "subscribed"}
+    assert (await client.post(f"/lists/{list_id}/members", json=body)).status_code == 200
+    patched = await client.patch(f"/lists/{list_id}", json={"marketing_permissions": True})
+    assert patched.status_code == 200
+    [member] = (await client.get(f"/lists/{list_id}/members?count=1")).json()["members"]
+    permissions = member["marketing_permissions"]
+    assert permissions and not any(p["enabled"] for p in permissions)
+    first = permissions[0]["marketing_permission_id"]
+    changed = await client.patch(
+        f"/lists/{list_id}/members/early@example.org",
+        json={"marketing_permissions": [{"marketing_permission_id": first, "enabled": True}]},
+    )
+    assert changed.status_code == 200
+    enabled = {
+        p["marketing_permission_id"]: p["enabled"] for p in changed.json()["marketing_permissions"]
+    }
+    assert enabled[first] is True

@@ -12,7 +12,7 @@ from typing import Any
 from .bodies import BodyIn
 from .errors import not_found
 from .merge_values import DEFAULT_OPTIONS
-from .models import AudienceList, MarketingPermission, MergeField
+from .models import AudienceList, MarketingPermission, MemberMarketingPermission, MergeField
 from .routing import ApiRequest, Router, paginate
 from .state import AccountData, ListData
 
@@ -183,6 +183,16 @@ def patch_list(request: ApiRequest) -> dict[str, Any]:
             MarketingPermission(marketing_permission_id=request.sandbox.state.new_id(10), text=t)
             for t in DEFAULT_PERMISSIONS
         ]
+        # Mailchimp lists every permission of the audience on every member, those who joined
+        # before too (integrations read them off any one member: mc-woocommerce's
+        # `lists/{id}/members?fields=members.marketing_permissions&count=1`).
+        for member in data.members.values():
+            member.marketing_permissions = [
+                MemberMarketingPermission(
+                    marketing_permission_id=p.marketing_permission_id, text=p.text
+                )
+                for p in data.permissions
+            ]
     return render_list(data)
 
 

@@ -122,7 +122,14 @@ def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: Me
                 raise invalid_resource(
                     f"Invalid marketing permission ID: '{permission.marketing_permission_id}'."
                 )
-            current[permission.marketing_permission_id].enabled = permission.enabled
+            entry = current.get(permission.marketing_permission_id)
+            if entry is None:  # a member from before the audience had permissions
+                held = known[permission.marketing_permission_id]
+                entry = MemberMarketingPermission(
+                    marketing_permission_id=held.marketing_permission_id, text=held.text
+                )
+                member.marketing_permissions.append(entry)
+            entry.enabled = permission.enabled
     for name in ("language", "vip", "ip_signup", "timestamp_signup", "ip_opt", "timestamp_opt"):
         value = getattr(fields, name)
         if value is not None:
