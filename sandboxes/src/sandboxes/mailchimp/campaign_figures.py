@@ -56,18 +56,21 @@ def rate(part: int, campaign: CampaignData, f: Figures) -> float:
 
 def ecommerce_totals(account: AccountData, campaign_id: str) -> dict[str, Any]:
     """What the orders the store pushed with this campaign's id add up to (the e-commerce
-    module keeps them; nothing is stored twice)."""
+    module keeps them; nothing is stored twice). As the spec (`E_Commerce_Report`) defines
+    them: `total_spent` "the sum of all order totals with no deductions", `total_revenue` "the
+    sum of all order totals minus shipping and tax totals"."""
     orders = [
         o for store in account.stores.values() for o in store.orders.values()
         if o.campaign_id == campaign_id
     ]  # fmt: skip
     total = round(sum(o.order_total for o in orders), 2)
+    revenue = round(sum(o.order_total - o.shipping_total - o.tax_total for o in orders), 2)
     currency = orders[0].currency_code if orders else next(
         (s.info.currency_code for s in account.stores.values()), "USD"
     )  # fmt: skip
     return {
         "total_orders": len(orders),
         "total_spent": total,
-        "total_revenue": total,
+        "total_revenue": revenue,
         "currency_code": currency,
     }
