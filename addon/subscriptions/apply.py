@@ -94,6 +94,7 @@ async def _to_mailchimp(
     specs: list[MergeFieldSpec],
     tags: list[str],
     previous_data_tags: list[str],
+    sent_before: list[str],
 ) -> Applied:
     list_id, email = change.list_id, change.email
     try:
@@ -148,13 +149,12 @@ async def _to_mailchimp(
                 email_address=email, status_if_new=target, status=target, **fields
             )
             member = await client.upsert_member(list_id, upsert)
-        elif previous in COMPLIANCE_STATES:
-            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
-            member = await client.update_member(
-                list_id, email, MemberPatch(status="pending", **fields)
-            )
         else:
-            member = await client.update_member(list_id, email, MemberPatch(**fields))
+            # An existing contact: a value the app filled and the customer removed is cleared.
+            fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None
+            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
+            status = {"status": "pending"} if previous in COMPLIANCE_STATES else {}
+            member = await client.update_member(list_id, email, MemberPatch(**status, **fields))
     except MemberInComplianceState:
         if not change.fresh_consent:
             return Applied(
@@ -248,6 +248,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         specs = merge_specs(audience)
         mappings = await audience_mappings(session, installation_id, change.list_id)
         previous_data_tags = list(state.data_tags or []) if state else []
+        sent_before = list(state.sent_merge_tags or []) if state else []
         held_for = state.held_for if state else None
         installation = await InstallationRepository(session).get(installation_id)
         audience_name = audience.name
@@ -280,6 +281,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         specs=specs,
                         tags=tags,
                         previous_data_tags=previous_data_tags,
+                        sent_before=sent_before,
                     )
 
                 applied, left_out = await with_live_groups(client, change.list_id, offered, write)
@@ -322,6 +324,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     - (set(previous_data_tags) - set(applied.data_tags) - set(tags))
                 )
             state.profile_digest = data.digest()
+            if change.action is Action.SUBSCRIBE:
+                state.sent_merge_tags = data.mapped_sent()
             state.marketing_permissions = [
                 {
                     "id": p.marketing_permission_id,

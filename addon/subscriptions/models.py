@@ -41,6 +41,9 @@ class ContactState(InstallationRows, Base):
     # The tags the app set from mapped customer data, so a value that changes removes the
     # tags it no longer holds (and never the tags set by hand in Mailchimp).
     data_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The mapped merge fields the app last sent a value for: one whose value the customer then
+    # removes is cleared in Mailchimp, and never one the app did not fill.
+    sent_merge_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     # A digest of the mapped merge fields and language last sent, so a customer update that
     # changes none of them (e.g. the app's own status write-back) sends nothing.
     profile_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -171,6 +171,21 @@ class MemberData:
     problems: list[str] = field(default_factory=list)
     # Fields filled from a form's or a checkout's names rather than the mapping.
     given_names: set[str] = field(default_factory=set)
+    # Mapped fields the customer has no value for (not those whose value could not be
+    # converted: a problem keeps what Mailchimp holds).
+    blank: set[str] = field(default_factory=set)
+
+    def mapped_sent(self) -> list[str]:
+        """The mapped fields this sends a value for (`ContactState.sent_merge_tags`)."""
+        return sorted(k for k in self.merge_fields if k not in self.given_names)
+
+    def merge_fields_clearing(self, sent_before: list[str]) -> dict[str, Any]:
+        """The merge fields to send to an existing member: a field the app filled before whose
+        value the customer removed is cleared (Mailchimp takes "" as no value, as the official
+        Magento integration sends every mapped field without one: mc-magento2 Helper/Data.php);
+        one the app never filled (typed in Mailchimp) is left alone."""
+        cleared = {tag: "" for tag in sorted(self.blank & set(sent_before))}
+        return {**cleared, **self.merge_fields}
 
     def digest(self) -> str:
         """What the mapping made of the customer (not the names a form gave)."""
@@ -218,6 +233,8 @@ def member_data(
             data.problems.append(f"{spec.name or spec.tag} ({spec.tag}): {result.problem}")
         elif result.value is not None:
             data.merge_fields[spec.tag] = result.value
+        else:
+            data.blank.add(spec.tag)
     return data
 
 

@@ -172,6 +172,7 @@ async def handle_update_profile(
         specs = merge_specs(audience)
         customer_email = state.held_for or email  # the customer's, for a held contact
         previous_tags = list(state.data_tags or [])
+        sent_before = list(state.sent_merge_tags or [])
         digest_before = state.profile_digest
         # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins): once
         # applied, it queues this update again (`mailchimp_hooks.handle_event`).
@@ -216,8 +217,9 @@ async def handle_update_profile(
     try:
         async with mailchimp_for(services, installation_id) as client:
             member = None
-            if data.merge_fields or data.language:
-                patch = MemberPatch(merge_fields=data.merge_fields or None, language=data.language)
+            merge_fields = data.merge_fields_clearing(sent_before)
+            if merge_fields or data.language:
+                patch = MemberPatch(merge_fields=merge_fields or None, language=data.language)
                 member = await client.update_member(list_id, email, patch)
             if tag_updates:
                 await client.update_member_tags(list_id, email, tag_updates)
@@ -230,6 +232,7 @@ async def handle_update_profile(
         if state is None:
             return
         state.profile_digest = digest
+        state.sent_merge_tags = data.mapped_sent()
         if data.tags is not None:
             kept = set(state.tags) - (set(previous_tags) - set(data.tags))
             state.tags = sorted(kept | set(data.tags))

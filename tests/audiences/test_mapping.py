@@ -261,6 +261,40 @@ async def test_customer_updates_send_the_mapped_fields_and_move_tags(newsletter:
     assert [r for r in shop.mailchimp.requests[before:] if "/members/" in r.path] == []
 
 
+async def test_a_value_the_customer_removes_is_cleared_and_one_typed_in_mailchimp_kept(
+    newsletter: Shop,
+) -> None:
+    """Once, a removed value stayed in Mailchimp for good (only values were ever sent)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _create_field(shop, news, name="Visits", tag="VISITS", type="number")
+    await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
+            {"merge_tag": "VISITS", "source": "metadata", "key": "visits"},
+        ],
+    )
+    customer = await _customer(shop, "di@example.com", birthday="1990-12-03")
+    await shop.work()
+    # Visits: never filled by the app (she has none), typed in Mailchimp by hand.
+    await shop.mc("PATCH", f"/lists/{news}/members/di@example.com", {"merge_fields": {"VISITS": 7}})
+    assert shop.member(news, "di@example.com").merge_fields["BIRTHDAY"] == "12/03"
+
+    await shop.saleor.update_customer_metadata(customer, {"birthday": ""})
+    await shop.work()
+    member = shop.member(news, "di@example.com")
+    assert member.merge_fields["BIRTHDAY"] == "" and member.merge_fields["VISITS"] == 7
+    # Given again, it is sent (and tracked) again; a blank value counts as none.
+    await shop.saleor.update_customer_metadata(customer, {"birthday": "1991-01-30"})
+    await shop.work()
+    assert shop.member(news, "di@example.com").merge_fields["BIRTHDAY"] == "01/30"
+    await shop.saleor.update_customer_metadata(customer, {"birthday": " "})
+    await shop.work()
+    assert shop.member(news, "di@example.com").merge_fields["BIRTHDAY"] == ""
+
+
 async def _fire(shop: Shop, event: str, data: dict[str, Any]) -> None:
     responses = await shop.mailchimp.fire_list_webhook(
         shop.account, shop.ids["news"], event, data, source="user"

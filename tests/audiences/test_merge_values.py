@@ -13,6 +13,7 @@ from addon.audiences.merge_values import (
     convert,
     mailchimp_language,
 )
+from addon.subscriptions.profile import MemberData
 
 
 def spec(kind: str, **options: object) -> MergeFieldSpec:
@@ -111,3 +112,14 @@ def test_a_blank_value_is_nothing_to_send_not_a_problem(value: str | None) -> No
 )
 def test_saleor_language_codes_map_to_mailchimps(saleor: str | None, mailchimp: str | None) -> None:
     assert mailchimp_language(saleor) == mailchimp
+
+
+def test_only_fields_the_app_filled_before_are_cleared() -> None:
+    data = MemberData(merge_fields={"FNAME": "Ann", "CITY": "Oslo"}, blank={"PHONE", "ZIP"})
+    data.given_names.add("FNAME")
+    assert data.merge_fields_clearing(["PHONE", "CITY"]) == {
+        "PHONE": "",
+        "FNAME": "Ann",
+        "CITY": "Oslo",
+    }
+    assert data.mapped_sent() == ["CITY"]
