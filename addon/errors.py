@@ -124,6 +124,7 @@ ERROR_STATUSES: dict[int, str] = {
     403: "The user lacks a permission, or the Saleor is not allowed.",
     404: "Nothing of that kind exists (or it is not yours).",
     409: "The request conflicts with the current state.",
+    410: "Gone for good: whatever sent it should stop (Mailchimp disables a webhook answered 410).",
     413: "The request body is larger than the app accepts (MAX_REQUEST_BODY_BYTES).",
     422: "A parameter or the body does not match the schema.",
     429: "Too many requests; try again later.",
@@ -187,6 +188,11 @@ class NotFound(AppError):
 class Conflict(AppError):
     status_code = 409
     code = ErrorCode.CONFLICT
+
+
+class Gone(AppError):
+    status_code = 410
+    code = ErrorCode.NOT_FOUND
 
 
 class Unprocessable(AppError):

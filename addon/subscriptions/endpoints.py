@@ -188,7 +188,7 @@ async def mailchimp_check(installation_id: DbId, secret: str, session: SessionDe
 @mailchimp_webhook.post(
     "/{installation_id}/{secret}",
     response_class=PlainTextResponse,
-    responses={**_RECEIVED, **error_responses(400, 404)},
+    responses={**_RECEIVED, **error_responses(400, 410)},
 )
 async def mailchimp_event(
     installation_id: DbId, secret: str, request: Request, session: SessionDep

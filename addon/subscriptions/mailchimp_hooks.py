@@ -20,7 +20,7 @@ from addon.audiences.models import Priority
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.errors import BadRequest, ErrorCode, NotFound
+from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
@@ -108,8 +108,16 @@ def _field(form: dict[str, str], name: str) -> str | None:
 async def receive_event(
     session: AsyncSession, installation_id: int, secret: str, body: bytes
 ) -> None:
-    """Check the secret, then store the event durably (a job) before Mailchimp gets its 200."""
-    await check_secret(session, installation_id, secret)
+    """Check the secret, then store the event durably (a job) before Mailchimp gets its 200.
+
+    A delivery to a webhook the app no longer has (an uninstalled app, a secret replaced) is
+    answered 410, on which Mailchimp disables the webhook for good ("Returning a 410 from an
+    audience webhook will disable it", Mailchimp's release notes, 2021-04-05); any other error
+    would be retried, then sent again for every change of the audience."""
+    try:
+        await check_secret(session, installation_id, secret)
+    except NotFound as exc:
+        raise Gone(exc.message, code=ErrorCode.UNKNOWN_WEBHOOK) from None
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     kind = form.get("type", "")
     if kind not in EVENTS:
@@ -120,6 +128,12 @@ async def receive_event(
         raise BadRequest(
             "The webhook has no e-mail address or audience.", code=ErrorCode.INVALID_BODY
         )
+    audience = await AudienceRepository(session).audience(installation_id, list_id)
+    if audience is None or audience.removed_at is not None:
+        # Not an audience of this store's account (one of an account connected before, whose
+        # webhook the app could not remove): its contacts are not the store's.
+        logger.info("Mailchimp %s event of an audience the store does not have, ignored", kind)
+        return
     now = utcnow()
     state = await ContactRepository(session).get_or_create(installation_id, list_id, email)
     event = MailchimpEvent(

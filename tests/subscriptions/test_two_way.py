@@ -71,9 +71,10 @@ async def test_audience_webhooks_registered_on_active_audiences_only_for_people(
     url = shop.mailchimp.webhooks(shop.account, shop.ids["news"])[0].url
     assert (await shop.client.get(url)).status_code == 200
     assert (await shop.client.get(url[:-3] + "abc")).status_code == 404
+    # A delivery to a webhook the app does not have is gone for good: Mailchimp disables it.
     assert (
         await shop.client.post(url[:-3] + "abc", data={"type": "unsubscribe"})
-    ).status_code == 404
+    ).status_code == 410
     # A made-up secret with non-ASCII characters is just as unknown (once a 500).
     assert (await shop.client.get(url[:-3] + "%C3%A9")).status_code == 404
 
@@ -406,3 +407,39 @@ async def test_a_confirmation_refused_for_an_archived_contact_is_reported_too(
     async with shop.services.db.session() as session:
         state = await ContactRepository(session).get(installation.id, deals, "quinn@example.com")
     assert state is not None and "refused to ask them to confirm" in (state.last_problem or "")
+
+
+async def test_a_webhook_of_an_audience_the_store_does_not_have_changes_nothing(
+    newsletter: Shop,
+) -> None:
+    """An audience of another account (connected before, its webhook left there) posts with
+    the installation's secret: its contacts are not the store's."""
+    shop = newsletter
+    customer = await _subscribed_customer(shop, "ola@example.com")
+    url = shop.mailchimp.webhooks(shop.account, shop.ids["news"])[0].url
+    form = {"type": "unsubscribe", "data[email]": "ola@example.com", "data[list_id]": "other1"}
+    response = await shop.client.post(url, data=form)
+    assert response.status_code == 200
+    await shop.work()
+    assert not any(k.endswith("other1") for k in _metadata(shop, customer))
+    async with shop.services.db.session() as session:
+        assert await ContactRepository(session).get(1, "other1", "ola@example.com") is None
+
+
+async def test_mailchimp_stops_delivering_to_an_uninstalled_app(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    await _subscribed_customer(shop, "ola@example.com")
+    [delivery] = await shop.saleor.uninstall_app(shop.app)
+    assert delivery.status_code == 200
+    [response] = await shop.mailchimp.fire_list_webhook(
+        shop.account, news, "unsubscribe", {"email": "ola@example.com"}
+    )
+    assert response.status_code == 410
+    # Disabled: Mailchimp sends it nothing more.
+    assert (
+        await shop.mailchimp.fire_list_webhook(
+            shop.account, news, "unsubscribe", {"email": "ola@example.com"}
+        )
+        == []
+    )

@@ -85,6 +85,10 @@ class ListData:
     members: dict[str, Member] = field(default_factory=dict)
     forgotten: set[str] = field(default_factory=set)
     webhooks: dict[str, ListWebhook] = field(default_factory=dict)
+    # Webhooks a receiver answered 410: Mailchimp disables them for good ("Returning a 410 from
+    # an audience webhook will disable it", release notes 2021-04-05). The API shows no such
+    # field (`List_Webhooks`); only the audience's settings page does.
+    disabled_webhooks: set[str] = field(default_factory=set)
     permissions: list[MarketingPermission] = field(default_factory=list)
     tag_ids: dict[str, int] = field(default_factory=dict)
     next_merge_id: int = 1

@@ -2,7 +2,7 @@
 
 Mailchimp checks a webhook URL with a GET when it is registered, and delivers events as
 ``application/x-www-form-urlencoded`` POSTs: ``type=unsubscribe&fired_at=2024-01-01 12:00:00&
-data[email]=…&data[list_id]=…&data[merges][FNAME]=…``.
+data[email]=…&data[list_id]=…&data[merges][FNAME]=…``. A webhook answering 410 is disabled.
 """
 
 from __future__ import annotations
@@ -66,9 +66,11 @@ async def fire_list_webhook(
         raise ValueError(f"Unknown webhook source {source!r}; expected one of {SOURCES}")
     with sandbox.state.lock:
         targets = [
-            hook.url
+            (hook.id, hook.url)
             for hook in data.webhooks.values()
-            if getattr(hook.events, event) and getattr(hook.sources, source)
+            if getattr(hook.events, event)
+            and getattr(hook.sources, source)
+            and hook.id not in data.disabled_webhooks
         ]
     when = fired_at or datetime.fromtimestamp(sandbox.clock.now(), UTC).strftime(
         "%Y-%m-%d %H:%M:%S"
@@ -79,15 +81,17 @@ async def fire_list_webhook(
     if not targets:
         return responses
     async with httpx.AsyncClient(transport=sandbox.transport, timeout=10) as client:
-        for url in targets:
-            responses.append(
-                await client.post(
-                    url,
-                    content=urlencode(form).encode(),
-                    headers={
-                        "User-Agent": "MailChimp",
-                        "Content-Type": "application/x-www-form-urlencoded",
-                    },
-                )
+        for hook_id, url in targets:
+            response = await client.post(
+                url,
+                content=urlencode(form).encode(),
+                headers={
+                    "User-Agent": "MailChimp",
+                    "Content-Type": "application/x-www-form-urlencoded",
+                },
             )
+            if response.status_code == 410:
+                with sandbox.state.lock:
+                    data.disabled_webhooks.add(hook_id)
+            responses.append(response)
     return responses
