@@ -198,16 +198,21 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
 
     email = event.new_email if event.type == "upemail" and event.new_email else event.email
     member: Member | None = None
-    if not compliance:
-        try:
-            async with mailchimp_for(services, installation_id) as client:
-                member = await client.get_member(event.list_id, email)
-        except NotConnected:
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            member = await client.get_member(event.list_id, email)
+    except NotConnected:
+        if not compliance:
             async with services.db.transaction() as session:
                 await drop_event(session, installation_id, event, "Mailchimp is not connected")
             return
-        except MailchimpNotFound:
-            member = None
+    except MailchimpNotFound:
+        member = None
+    # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may
+    # arrive after the contact subscribed again (beabee's webhook handler re-reads the member
+    # "in case it has changed since the webhook was sent"): the member as Mailchimp holds it
+    # now wins over the event's word; a member gone (404) or unreadable leaves the event's.
+    back = member is not None and compliance and member.status in ("subscribed", "pending")
 
     now = utcnow()
     async with services.db.transaction() as session:
@@ -223,7 +228,9 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await session.flush()
             state.email = event.new_email
             state.held_for = None  # an address given in Mailchimp ends a hold (`email_change`)
-        if event.type == "unsubscribe":
+        if back and member is not None:
+            state.status = member.status
+        elif event.type == "unsubscribe":
             # `data[action]` says whether the contact unsubscribed ("unsub") or was deleted
             # (Mailchimp's guide "Synchronize Audience Data with Webhooks", the unsubscribe
             # payload; a logged delivery at https://pastebin.com/XcnR3qYd shows "delete" with

@@ -75,6 +75,7 @@ async def test_staff_cannot_subscribe_a_cleaned_address(newsletter: Shop) -> Non
     shop = newsletter
     news = shop.ids["news"]
     customer = await _subscribed_customer(shop, "wes@example.com")
+    shop.mailchimp.set_member_status(shop.account, news, "wes@example.com", "cleaned")
     responses = await shop.mailchimp.fire_list_webhook(
         shop.account, news, "cleaned", {"email": "wes@example.com", "reason": "hard"}
     )

@@ -107,11 +107,13 @@ async def test_unsubscribe_cleaned_profile_and_upemail_reach_saleor_metadata(
     await shop.work()
     assert _metadata(shop, customer)[EMAIL_PREFIX + news] == "ola@new.example"
 
+    shop.mailchimp.set_member_status(shop.account, news, "ola@new.example", "unsubscribed")
     await _fire(shop, "unsubscribe", {"email": "ola@new.example", "reason": "manual"})
     await shop.work()
     assert _metadata(shop, customer)[STATUS + news] == "unsubscribed"
 
     other = await _subscribed_customer(shop, "pia@example.com")
+    shop.mailchimp.set_member_status(shop.account, news, "pia@example.com", "cleaned")
     await _fire(shop, "cleaned", {"email": "pia@example.com", "reason": "hard"}, source="admin")
     await shop.work()
     assert _metadata(shop, other)[STATUS + news] == "cleaned"
@@ -443,3 +445,23 @@ async def test_mailchimp_stops_delivering_to_an_uninstalled_app(newsletter: Shop
         )
         == []
     )
+
+
+async def test_an_unsubscribe_delivered_after_the_contact_came_back_leaves_them_subscribed(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp retries a failed delivery for 75 minutes: the unsubscribe may arrive after
+    the contact subscribed again. The member as Mailchimp holds it now wins."""
+    shop = newsletter
+    news = shop.ids["news"]
+    customer = await _subscribed_customer(shop, "ola@example.com")
+    await shop.mc("PATCH", f"/lists/{news}/members/ola@example.com", {"status": "unsubscribed"})
+    # Back through Mailchimp's confirmation (an unsubscribed contact cannot simply be put back).
+    await shop.mc("PATCH", f"/lists/{news}/members/ola@example.com", {"status": "pending"})
+    shop.mailchimp.set_member_status(shop.account, news, "ola@example.com", "subscribed")
+    await _fire(shop, "unsubscribe", {"email": "ola@example.com", "action": "unsub"})
+    await shop.work()
+    assert _metadata(shop, customer)[STATUS + news] == "subscribed"
+    async with shop.services.db.session() as session:
+        [state] = await ContactRepository(session).for_email(1, "ola@example.com")
+        assert state.status == "subscribed"

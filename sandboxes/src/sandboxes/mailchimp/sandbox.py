@@ -36,6 +36,7 @@ from .models import (
     ListWebhook,
     LoggedRequest,
     Member,
+    MemberStatus,
     OAuthClient,
     Order,
     Product,
@@ -254,6 +255,17 @@ class MailchimpSandbox:
         with self.state.lock:
             found = self._list(account, list_id).members.get(subscriber_hash(email))
             return found.model_copy(deep=True) if found else None
+
+    def set_member_status(
+        self, account: AccountRef, list_id: str, email: str, status: MemberStatus
+    ) -> None:
+        """A change Mailchimp makes by itself or through its own pages (a bounce cleans the
+        contact, one unsubscribes from a campaign's link), which the API cannot make; its
+        webhook is `fire_list_webhook`'s."""
+        with self.state.lock:
+            member = self._list(account, list_id).members[subscriber_hash(email)]
+            member.status = status
+            member.last_changed = self.clock.iso()
 
     def webhooks(self, account: AccountRef, list_id: str) -> list[ListWebhook]:
         with self.state.lock:
