@@ -13,8 +13,7 @@ where the other pushers and the initial sync import them.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
-from urllib.parse import urlsplit
+from collections.abc import Awaitable, Sequence
 
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint
@@ -30,6 +29,11 @@ from addon.ecommerce.push_ledger import (
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
+from addon.ecommerce.store_domain import (
+    create_with_own_domain,
+    store_domain,
+    update_keeping_domain,
+)
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import (
@@ -38,6 +42,7 @@ from addon.mailchimp import (
     NotFound,
     ProductPatch,
     ProductVariantPatch,
+    Store,
     StorePatch,
 )
 
@@ -70,7 +75,7 @@ class CatalogPusher(LedgerPusher):
         channel = next((c for c in channels if c.slug == self.ctx.channel), None)
         if channel is None:
             raise DependencyFailed(f"The channel {self.ctx.channel!r} no longer exists in Saleor.")
-        domain = urlsplit(self.ctx.product_url_template or "").netloc or self.ctx.domain
+        domain = store_domain(self.ctx.product_url_template, self.ctx.channel, self.ctx.domain)
         body = payloads.store_input(
             self.ctx.store_id,
             self.ctx.list_id,
@@ -88,18 +93,22 @@ class CatalogPusher(LedgerPusher):
         patch = StorePatch.model_validate(
             body.model_dump(exclude={"id", "list_id"}, exclude_none=True)
         )
+
+        def update(patch: StorePatch) -> Awaitable[Store]:
+            return self.client.update_store(self.ctx.store_id, patch)
+
         if known.mailchimp_id is None:
             try:
-                await self.client.create_store(body)
+                await create_with_own_domain(self.client.create_store, body, self.ctx.channel)
             except BadRequest as exc:
                 if not already_exists(exc):
                     raise
-                await self.client.update_store(self.ctx.store_id, patch)
+                await update_keeping_domain(update, patch)
         else:
             # A 404 here means the store was deleted in Mailchimp, with everything in it:
             # push_job marks it missing for the admin's re-create (store_state.py) rather
             # than re-creating an empty store under records the ledger calls synced.
-            await self.client.update_store(self.ctx.store_id, patch)
+            await update_keeping_domain(update, patch)
         await self.synced(EntityKind.STORE, self.ctx.channel, self.ctx.store_id, digest)
         async with self.services.db.transaction() as session:
             store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)

@@ -19,6 +19,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.email_holder import taken_in
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.store_domain import domain_taken
 from addon.mailchimp import BadRequest, MailchimpClient
 from addon.services import Services
 
@@ -75,7 +76,7 @@ def already_exists(exc: BadRequest) -> bool:
     """Mailchimp's answer to creating what it holds already (not to a customer's address held
     by another customer: `email_holder.py`)."""
     text = f"{exc.detail} {exc.title}"
-    return "already exists" in text.lower() and not taken_in(text)
+    return "already exists" in text.lower() and not taken_in(text) and not domain_taken(exc)
 
 
 class LedgerPusher:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 
+import pytest
+
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.store_domain import store_domain
 from addon.ecommerce.stores_repository import stable_store_id
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -41,6 +44,44 @@ async def test_a_different_audience_means_a_new_store(shop: Shop) -> None:
     stores = {s.id: s.list_id for s in shop.mailchimp.stores(shop.account)}
     new_id = stable_store_id(shop.saleor.api_url, CHANNEL, other.body["id"])
     assert stores == {shop.store_id: shop.list_id, new_id: other.body["id"]}
+    # The old store keeps its history and its domain, which Mailchimp holds once per account:
+    # the new one is the channel's under it.
+    domains = {s.id: s.domain for s in shop.mailchimp.stores(shop.account)}
+    assert domains == {
+        shop.store_id: "shop.grocer.example",
+        new_id: f"shop.grocer.example/{CHANNEL}",
+    }
+
+
+async def test_two_channels_on_one_storefront_each_get_a_store(shop: Shop) -> None:
+    """Once the second channel's store was refused (its domain another store's) and then
+    reported as deleted in Mailchimp."""
+    await shop.saleor.add_channel("eu", "Europe", "EUR")
+    body = {"tracked": True, "list_id": shop.list_id}
+    response = await shop.api("PUT", "/api/ecommerce/channels/eu", body)
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    domains = sorted(s.domain for s in shop.mailchimp.stores(shop.account))
+    assert domains == ["shop.grocer.example", "shop.grocer.example/eu"]
+    overview = (await shop.api("GET", "/api/ecommerce")).json()
+    assert {c["slug"]: c["store_status"] for c in overview["channels"]} == {
+        CHANNEL: "ready",
+        "eu": "ready",
+    }
+
+
+@pytest.mark.parametrize(
+    ("template", "domain"),
+    [
+        ("https://shop.example/{channel}/products/{slug}", "shop.example/eu"),
+        ("https://{channel}.shop.example/p/{slug}", "eu.shop.example"),
+        ("https://shop.example/products/{slug}?c={channel}", "shop.example"),
+        ("https://shop.example/{channel}-{slug}", "shop.example"),
+        (None, "saleor.example"),
+    ],
+)
+def test_a_stores_domain_is_the_channels_storefront(template: str | None, domain: str) -> None:
+    assert store_domain(template, "eu", "saleor.example") == domain
 
 
 async def test_untracked_channels_and_disabled_tracking_push_nothing(shop: Shop) -> None:

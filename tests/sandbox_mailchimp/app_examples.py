@@ -182,7 +182,9 @@ def store_patch() -> StorePatch:
 
 
 def store_input(world: World) -> StoreInput:
-    return StoreInput(**{**store_patch().model_dump(), "id": "store-2", "list_id": world.list_id})
+    # A domain of its own: Mailchimp holds each once per account (store-1 has shop.acme.test).
+    fields = {**store_patch().model_dump(), "domain": "shop.acme.test/store-2"}
+    return StoreInput(**{**fields, "id": "store-2", "list_id": world.list_id})
 
 
 def customer_patch() -> CustomerPatch:

@@ -247,3 +247,25 @@ async def test_carts(
     assert [c.order_total for c in sandbox.carts(account, "store-1")] == [19.0]
     assert (await client.delete(f"{S}/carts/cart1")).status_code == 204
     assert sandbox.carts(account, "store-1") == []
+
+
+async def test_a_store_domain_is_held_once_per_account(client: httpx.AsyncClient) -> None:
+    """The spec's `E_commerce_Store.domain`: "must be unique within a user account"; the
+    refusal as mailchimp/mc-magento#794 quotes it. A path makes another domain (#691)."""
+    list_id = await create_list(client)
+    await create_store(client, list_id)  # shop.acme.test
+    body = {"id": "store-2", "list_id": list_id, "name": "B", "currency_code": "USD"}
+    for domain in ("shop.acme.test", "https://SHOP.acme.test/"):
+        refused = await client.post("/ecommerce/stores", json={**body, "domain": domain})
+        assert refused.status_code == 400
+        assert refused.json()["detail"] == (
+            "We were unable to process the request. A store with the domain "
+            f"{domain} already exists in the account."
+        )
+    ok = await client.post("/ecommerce/stores", json={**body, "domain": "shop.acme.test/eu"})
+    assert ok.status_code == 200
+    moved = await client.patch("/ecommerce/stores/store-2", json={"domain": "shop.acme.test"})
+    assert moved.status_code == 400
+    assert (await client.delete("/ecommerce/stores/store-1")).status_code == 204
+    moved = await client.patch("/ecommerce/stores/store-2", json={"domain": "shop.acme.test"})
+    assert moved.status_code == 200
