@@ -112,8 +112,17 @@ class SandboxStoreEvents(SandboxWebhooks):
         return updated
 
     async def update_variant(self, variant: ProductVariant, **changes: Any) -> ProductVariant:
+        """Change a variant as Saleor's mutations do, with their events: its stock
+        (`quantity`) through `productVariantStocksUpdate`, which sends
+        PRODUCT_VARIANT_STOCK_UPDATED and not PRODUCT_VARIANT_UPDATED
+        (saleor/graphql/product/bulk_mutations/product_variant_stocks_update.py); its other
+        fields through `productVariantUpdate`; what orders allocate (`quantity_allocated`)
+        sends nothing of the variant's own."""
         updated = self.store.update_variant(variant, **changes)
-        await self.emit("PRODUCT_VARIANT_UPDATED", updated)
+        if "quantity" in changes:
+            await self.emit("PRODUCT_VARIANT_STOCK_UPDATED", updated)
+        if changes.keys() - {"quantity", "quantity_allocated"}:
+            await self.emit("PRODUCT_VARIANT_UPDATED", updated)
         return updated
 
     async def delete_product(self, product: Product) -> Product:
