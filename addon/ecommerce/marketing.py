@@ -85,9 +85,15 @@ def product_field(product: SaleorProduct, source: ProductField) -> str | None:
     return value or None
 
 
-def inventory(variant: SaleorVariant) -> int | None:
-    """What the channel's warehouses can still sell, or None when Saleor does not track the
-    variant's stock (sending 0 would call it sold out).
+# What a variant whose stock Saleor does not track is sent: Mailchimp reads a quantity left out
+# as 0, sold out (a maintainer in mailchimp/mc-woocommerce#374), and so never recommends it;
+# Mailchimp for WooCommerce sends 1000000 for stock it does not manage.
+UNTRACKED_STOCK = 1_000_000
+
+
+def inventory(variant: SaleorVariant) -> int:
+    """What the channel's warehouses can still sell, or `UNTRACKED_STOCK` when Saleor does not
+    track the variant's stock.
 
     Read from `stocks` (in the channel's context Saleor returns the stocks of the channel's
     warehouses with a quantity left: saleor/graphql/product/types/products.py
@@ -96,7 +102,7 @@ def inventory(variant: SaleorVariant) -> int | None:
     `AvailableQuantityByProductVariantIdAndChannelSlugLoader`).
     """
     if not variant.track_inventory:
-        return None
+        return UNTRACKED_STOCK
     return sum(max(s.quantity - s.quantity_allocated, 0) for s in variant.stocks or [])
 
 
