@@ -62,9 +62,16 @@ async def apply(
         known = await ledger.held_by_saleor_ids(*scope, saleor_ids, locked=True)
         outcomes: dict[str, tuple[Outcome, bool]] = {}
         resend: dict[str, dict[str, Any]] = {}
+        stale: set[str] = set()
         for key, op in operations.items():
             outcome = classify(by_operation.get(key))
             row = known.get(op["saleor_id"])
+            if outcome == "exists" and batch.attempt == 1 and row is None:
+                # Mailchimp held it before the app's ledger knew it (a store kept from an
+                # earlier installation: an uninstall leaves Mailchimp alone, and the store id is
+                # the same), and a create never updates: held, its content unknown, its live
+                # push brings it up to date (an order's lines replaced).
+                stale.add(key)
             # Live sync recorded a newer state since the page was read (a push, a removal, a
             # quarantine): the batch may have overwritten it with older content.
             pushed_live = row is not None and overtaken(row, batch.read_at)
@@ -73,12 +80,12 @@ async def apply(
                 resend[key] = op  # batched again, as it was
             else:
                 outcomes[key] = (outcome, pushed_live)
-        # What Mailchimp holds of each entity it simply took: "exists" (a repeated submit)
-        # means its content is unknown, so the next live change sends all of it.
+        # What Mailchimp holds of each entity it simply took: "exists" on a batch sent again (a
+        # repeated submit) means its content is unknown, so the next live change sends all of it.
         taken: dict[str, tuple[str | None, Fingerprint]] = {}
         for key, (outcome, pushed_live) in outcomes.items():
             op = operations[key]
-            if not pushed_live and outcome in ("confirmed", "exists"):
+            if not pushed_live and outcome in ("confirmed", "exists") and key not in stale:
                 sent = Fingerprint(op["hash"], dict(op["children"]))
                 content = sent if outcome == "confirmed" else Fingerprint.unknown(op["children"])
                 taken[op["saleor_id"]] = (op["mailchimp_id"], content)
@@ -100,7 +107,7 @@ async def apply(
         others = [
             operations[key]["saleor_id"]
             for key, (outcome, pushed_live) in outcomes.items()
-            if pushed_live or outcome not in ("confirmed", "exists")
+            if pushed_live or outcome not in ("confirmed", "exists") or key in stale
         ]
         records = await ledger.by_saleor_ids(*scope, others)
         counts = dict.fromkeys(("confirmed", "quarantined", "retried"), 0)
@@ -122,7 +129,7 @@ async def apply(
                 held = op["mailchimp_id"] if outcome in ("confirmed", "exists") else None
                 content_forgotten(record, held, op["children"])
                 counts["quarantined"] += 1
-            elif pushed_live or outcome in ("transient", "live"):
+            elif pushed_live or outcome in ("transient", "live") or key in stale:
                 # Live sync pushes Saleor's current state (after a newer live push, Mailchimp
                 # failing transiently MAX_SENDS times, or a rejected campaign id).
                 held = op["mailchimp_id"] if outcome in ("confirmed", "exists") else None

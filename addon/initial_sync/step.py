@@ -18,7 +18,9 @@ A batch is written with its positions just before `POST /batches`, which is sent
 Mailchimp's answer gives its id it is `unknown`, and one whose answer never came (a timeout, a
 5xx, a crash) is sent again only once Mailchimp lists no unfinished batch it may be
 (`unknown.py`). Sent again, customers are PUT (idempotent); products and orders are POSTed and
-Mailchimp answers "already exists", which the applier records as synced with an unknown hash.
+Mailchimp answers "already exists", which the applier records as synced with an unknown hash;
+"already exists" to a first send of what the ledger never knew means Mailchimp had it before
+(a store kept from an earlier installation): its live push brings it up to date.
 """
 
 from __future__ import annotations

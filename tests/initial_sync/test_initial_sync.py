@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, text, update
 from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.initial_sync.applier import MAX_SENDS
 from addon.initial_sync.models import InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.state import STEP_JOB, WATCHDOG_JOB
@@ -702,3 +702,23 @@ async def test_a_finished_sync_refreshes_the_ledgers_statistics_on_postgresql(
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
     after = await analysed()
     assert after is not None and (before is None or after > before)
+
+
+async def test_what_mailchimp_held_before_the_sync_is_brought_up_to_date(small: Shop) -> None:
+    """An uninstall leaves Mailchimp alone and a re-installation gets the same store id: its
+    sync's creations meet "already exists", and a create never updates. Once, those were
+    recorded synced and Mailchimp kept the old prices until each product next changed."""
+    shop = small
+    shop.saleor.generate_store(products=4, customers=3, orders=3, seed=11)
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    # The app forgets what it sent (as a re-installation starts afresh); prices change unseen.
+    async with shop.services.db.transaction() as session:
+        await session.execute(delete(SyncRecord))
+    for variant in shop.saleor.store.variants.values():
+        for listing in variant.channel_listings:
+            listing.price = (listing.price or Decimal(0)) + Decimal("1.00")
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert_equal_to_saleor(shop)
