@@ -54,6 +54,7 @@ class _EventBody(BaseModel):
     product_variant: _VariantRef | None = Field(None, alias="productVariant")
     user: _Ref | None = None
     order: _InChannel | None = None
+    orders: list[_InChannel] | None = None  # ORDER_BULK_CREATED (`orderBulkCreate`)
     checkout: _InChannel | None = None
 
 
@@ -132,14 +133,16 @@ async def on_customers_together(
 
 
 async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
-    order = event.body.order
-    if order is None:
+    orders = ([event.body.order] if event.body.order else []) + (event.body.orders or [])
+    if not orders:
         return
     async with services.db.transaction() as session:
-        if order.channel.slug in await _tracked_channels(session, job.installation_id):
-            await enqueue_push(
-                session, job.installation_id, order.channel.slug, EntityKind.ORDER, order.id
-            )
+        tracked = await _tracked_channels(session, job.installation_id)
+        pushes = [
+            (o.channel.slug, EntityKind.ORDER, o.id) for o in orders if o.channel.slug in tracked
+        ]
+        if pushes:
+            await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
 

@@ -236,3 +236,17 @@ async def test_checkouts_without_email_or_with_carts_off_are_not_sent(shop: Shop
     )
     await shop.drain()
     assert shop.carts() == {}
+
+
+async def test_orders_imported_in_bulk_reach_mailchimp(shop: Shop) -> None:
+    """`orderBulkCreate` sends one ORDER_BULK_CREATED for them all and no ORDER_CREATED."""
+    product = await shop.product("Fig", "2.00")
+    await shop.drain()
+    imported = await shop.saleor.bulk_create_orders(
+        [
+            {"lines": [shop.saleor.order_line(product.variants[0], 1)], "email": f"p{i}@x.example"}
+            for i in range(3)
+        ]
+    )
+    await shop.drain()
+    assert set(shop.orders()) >= {str(o.id) for o in imported}

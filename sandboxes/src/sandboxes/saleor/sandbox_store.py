@@ -162,6 +162,14 @@ class SandboxStoreEvents(SandboxWebhooks):
         payment); see :meth:`_order_created`."""
         return await self._order_created(self.store.create_order(channel, lines, **fields))
 
+    async def bulk_create_orders(self, orders: Sequence[dict[str, Any]]) -> list[Order]:
+        """`orderBulkCreate`: the orders (each `create_order`'s arguments), and one
+        ORDER_BULK_CREATED for them all, nothing per order
+        (saleor/graphql/order/bulk_mutations/order_bulk_create.py)."""
+        created = [self.store.create_order(**fields) for fields in orders]
+        await self.emit("ORDER_BULK_CREATED", created)
+        return created
+
     async def _order_created(self, order: Order) -> Order:
         """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
         ORDER_UPDATED (saleor/order/actions.py ``order_created`` → ``order_charged``)."""

@@ -43,6 +43,7 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "APP_": "app",
     "CHANNEL_": "channel",
     "ORDER_": "order",
+    "ORDER_BULK_": "orders",  # a list of Order
     "DRAFT_ORDER_": "order",
     "CUSTOMER_": "user",
     "ACCOUNT_": "user",
