@@ -111,6 +111,13 @@ def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
+def obfuscated(email: str) -> bool:
+    """A guest's address Saleor hides on an order from before 3.2 (`use_old_id`: "j...@x.example"
+    for everyone, saleor/graphql/order/types.py `resolve_user_email`, with its billing names):
+    no shopper's, and never a valid one (a local part has no ".." in it)."""
+    return "..." in email.partition("@")[0]
+
+
 def order_input(
     order: SaleorOrder,
     *,
@@ -120,14 +127,15 @@ def order_input(
     orphans: Mapping[str, str] | None = None,
     tracking: TrackingOptions = NO_TRACKING_RULES,
 ) -> TrackedOrderInput | None:
-    """The order, or None when it has no line Mailchimp can reference (or no e-mail). `held`:
+    """The order, or None when it has no line Mailchimp can reference (or no e-mail, or one Saleor
+    hides: `obfuscated`). `held`:
     Mailchimp holds the order already, so with no usable line left it still takes the order's
     fields, with no lines, for a PATCH. `orphans`: the Mailchimp product of each deleted
     variant's id (`orphans.py`); a deleted variant's line without one is left out. `tracking`:
     the carrier and link of each shipping method, for the shipment's tracking number (sent with
     "shipped", so Mailchimp's shipping confirmation carries them)."""
     email = order.user.email if order.user else order.user_email
-    if not email:
+    if not email or obfuscated(email):
         return None
     lines = []
     for line in order.lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.worker import Worker
@@ -250,3 +251,28 @@ async def test_orders_imported_in_bulk_reach_mailchimp(shop: Shop) -> None:
     )
     await shop.drain()
     assert set(shop.orders()) >= {str(o.id) for o in imported}
+
+
+async def test_a_guest_order_from_before_saleor_3_2_is_not_sent_under_its_hidden_address(
+    shop: Shop,
+) -> None:
+    """Saleor shows a pre-3.2 guest order's e-mail as "j...@example.com" to everyone
+    (`use_old_id`): once, it became a Mailchimp customer of that made-up address."""
+    product = await shop.product("Fig", "2.00")
+    ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await shop.drain()
+    store = shop.saleor.store
+    guest = store.create_order(lines=[store_line(shop, product)], email="jane@example.com")
+    hers = store.create_order(lines=[store_line(shop, product)], user=ann)
+    for order in (guest, hers):
+        order.use_old_id = True
+        await shop.saleor.emit("ORDER_CREATED", order)
+    await shop.drain()
+    orders = shop.orders()
+    assert str(guest.id) not in orders and orders[str(hers.id)].customer.id == str(ann.id)
+    addresses = {c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert addresses == {"ann@example.com"}
+
+
+def store_line(shop: Shop, product: Any) -> Any:
+    return shop.saleor.order_line(product.variants[0], 1)

@@ -24,7 +24,9 @@ from .models import Member, MemberMarketingPermission, MemberStatus, MemberTag
 from .routing import ApiRequest
 from .state import ConfirmationEmail, ListData, subscriber_hash
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# No dot to start or end the local part, and never two in a row (RFC 5322's dot-atom): an
+# address such as Saleor's hidden "j...@example.com" is no address.
+EMAIL_RE = re.compile(r"^(?!\.)(?!.*\.\.)[^@\s]+(?<!\.)@[^@\s]+\.[^@\s]+$")
 # A member's status as a POST or PUT sets it (`Add_List_Members_1.status`), and as a PATCH does
 # (`Add_List_Members_3.status`: no "transactional").
 ApiStatus = Literal["subscribed", "unsubscribed", "cleaned", "pending", "transactional"]

@@ -242,6 +242,9 @@ class Order(WithMetadata):
     channel_id: int
     user_id: int | None = None
     user_email: str | None = None
+    # An order from before Saleor 3.2 (its migration order/0128_set_order_number set it on all of
+    # them): a guest's e-mail and addresses come back obfuscated (`order_schema.py`).
+    use_old_id: bool = False
     lines: list[OrderLine] = Field(default_factory=list)
     currency: str
     shipping_price_net: Decimal = Decimal("0")

@@ -16,7 +16,7 @@ from .catalog_schema import resolve_thumbnail
 from .context import Info, api_context
 from .fulfillments import resolve_order_fulfillments
 from .metadata_schema import metadata_resolvers
-from .models import Customer
+from .models import Address, Customer
 from .money import Money, TaxedMoney
 from .order_models import Order, OrderLine, TransactionItem
 from .payments import (
@@ -42,6 +42,41 @@ def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
 
 
 # Order ------------------------------------------------------------------------------------------
+
+
+def _obfuscated_email(value: str) -> str:
+    """saleor/core/anonymize.py `obfuscate_email`: "jane@x.example" -> "j...@x.example"."""
+    if "@" not in value:
+        return _obfuscated(value)
+    local, domain = value.split("@", 1)
+    return f"{local[:1]}...@{domain}"
+
+
+def _obfuscated(value: str | None, cutoff: int = 1) -> str:
+    """`obfuscate_string`: the first character(s) kept, the rest dots."""
+    return value[:cutoff] + "." * (len(value) - cutoff) if value else ""
+
+
+def _hidden(order: Order) -> bool:
+    """Saleor's `resolve_user_email` and address resolvers (saleor/graphql/order/types.py):
+    an order from before 3.2 (`use_old_id`) without a user is shown obfuscated to everyone; one
+    with a user to its owner and holders of MANAGE_ORDERS as it is (which reading it needs)."""
+    return order.use_old_id and order.user_id is None
+
+
+def _address(order: Order, address: Address | None) -> Address | None:
+    if address is None or not _hidden(order):
+        return address
+    return address.model_copy(
+        update={
+            "first_name": _obfuscated(address.first_name),
+            "last_name": _obfuscated(address.last_name),
+            "company_name": _obfuscated(address.company_name),
+            "street_address_1": _obfuscated(address.street_address_1),
+            "street_address_2": _obfuscated(address.street_address_2),
+            "phone": _obfuscated(address.phone, 3),
+        }
+    )
 
 
 def order_resolvers() -> dict[str, Callable[..., Any]]:
@@ -83,6 +118,13 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "number": reads(lambda source: str(source.number)),
         "token": lambda source, info: str(source.token),
         "user": user,
+        "userEmail": lambda source, info: (
+            _obfuscated_email(source.user_email)
+            if source.user_email and _hidden(source)
+            else source.user_email
+        ),
+        "billingAddress": lambda source, info: _address(source, source.billing_address),
+        "shippingAddress": lambda source, info: _address(source, source.shipping_address),
         "channel": lambda source, info: api_context(info).store.channels[source.channel_id],
         "lines": lambda source, info: [(line, source) for line in source.lines],
         # Derived when read, as Saleor's resolvers do (see payments).
