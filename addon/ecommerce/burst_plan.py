@@ -24,7 +24,7 @@ from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
-from addon.mailchimp import CustomerInput, OrderInput, ProductInput, ProductPatch, batches
+from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
 
 # Kinds a burst sends as batches. Carts keep one push each (debounced, so rarely a burst; a
@@ -187,8 +187,7 @@ def _product_update(
     assert isinstance(body, ProductInput)
     operations: list[BatchOperation] = []
     if record.content_hash != item.fingerprint.content_hash:
-        top = payloads.top_level(body, "variants")
-        patch = ProductPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+        patch = payloads.product_patch(body)
         op_id = operation_id(item.saleor_id, len(operations))
         operations.append(batches.update_product(ctx.store_id, body.id, patch, operation_id=op_id))
     held = record.children or {}

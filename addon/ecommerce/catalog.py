@@ -40,7 +40,6 @@ from addon.mailchimp import (
     BadRequest,
     MailchimpError,
     NotFound,
-    ProductPatch,
     ProductVariantPatch,
     Store,
     StorePatch,
@@ -180,7 +179,6 @@ class CatalogPusher(LedgerPusher):
                 hid,
             )
             return set()
-        top = payloads.top_level(body, "variants")
         pushing = fingerprint(body)
         digest, variants = pushing.content_hash, pushing.children
         if known.holds(pushing):
@@ -195,7 +193,7 @@ class CatalogPusher(LedgerPusher):
                     raise
                 pushed_top, pushed_variants = None, {}
         if pushed_top != digest:
-            patch = ProductPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+            patch = payloads.product_patch(body)
             try:
                 await self.client.update_product(self.ctx.store_id, body.id, patch)
             except NotFound:

@@ -36,6 +36,7 @@ from addon.mailchimp import (
     CustomerRef,
     OrderAddress,
     ProductInput,
+    ProductPatch,
     ProductVariantInput,
     StoreInput,
 )
@@ -280,3 +281,17 @@ def customer_ref(
 def top_level(body: MailchimpInput, *children: str) -> dict[str, Any]:
     """The request body without its child collections (hashed separately)."""
     return {k: v for k, v in body.body().items() if k not in children}
+
+
+# A PATCH leaves what it does not name: a description, type or vendor Saleor no longer gives
+# (a vendor source set to none, a metadata key removed) stayed in Mailchimp, and in the
+# segments built on it. They are sent empty instead.
+CLEARED_WHEN_ABSENT = ("description", "type", "vendor")
+
+
+def product_patch(body: ProductInput) -> ProductPatch:
+    """The product's own fields as a PATCH (its variants are PUT one by one)."""
+    fields = {k: v for k, v in top_level(body, "variants").items() if k != "id"}
+    for name in CLEARED_WHEN_ABSENT:
+        fields.setdefault(name, "")
+    return ProductPatch.model_validate(fields)

@@ -89,6 +89,20 @@ async def test_changing_the_source_repushes_only_the_products_fields(shop: Shop)
     assert len(shop.writes()) == before + 1
 
 
+async def test_a_vendor_type_or_description_saleor_no_longer_gives_is_cleared(shop: Shop) -> None:
+    """A PATCH leaves what it does not name: once, they stayed in Mailchimp's segments."""
+    tea = await _tea(shop)
+    await shop.drain()
+    assert shop.products()[str(tea.id)].vendor == "Tea Co"
+    await _settings(
+        shop, {"product_vendor": {"source": "none"}, "product_type": {"source": "none"}}
+    )
+    await shop.saleor.update_product(tea, description=None)
+    await shop.drain()
+    mc = shop.products()[str(tea.id)]
+    assert (mc.vendor, mc.type, mc.description) == ("", "", "")
+
+
 async def test_a_keyed_source_needs_its_key(shop: Shop) -> None:
     for source in ("attribute", "metadata"):
         response = await shop.api(
