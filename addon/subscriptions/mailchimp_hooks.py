@@ -259,7 +259,9 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             # Its own job: a Saleor failure must not repeat the Mailchimp call above.
             await enqueue_status_write(session, installation_id, email, lookup_email=event.email)
         if (
-            event.type == "profile"
+            # An address changed in Mailchimp may come with a profile change, whose event can
+            # arrive first and find no customer at the new address: the move brings it too.
+            event.type in ("profile", "upemail")
             and member is not None
             and settings is not None
             and settings.two_way
@@ -272,6 +274,8 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 email=email,
                 list_id=event.list_id,
                 merge_fields=member.merge_fields,
+                # The customer keeps its old address in Saleor (as the status write-back).
+                lookup_email=event.email if event.type == "upemail" else None,
             )
         # A customer update that ran while this change waited was held back (`profile_sync`):
         # it goes now, after the write-backs queued above. (It waited for Saleor's echo of the

@@ -53,6 +53,9 @@ class ProfileWriteBack(BaseModel):
     email: str
     list_id: str
     merge_fields: dict[str, Any] = Field(default_factory=dict)
+    # The address the contact had before Mailchimp changed it (`upemail`), which the customer
+    # still has in Saleor.
+    lookup_email: str | None = None
 
 
 async def enqueue_profile_write(
@@ -62,8 +65,10 @@ async def enqueue_profile_write(
     email: str,
     list_id: str,
     merge_fields: dict[str, Any],
+    lookup_email: str | None = None,
 ) -> None:
-    """Queue the write-back of the audience's mapped fields (only those are carried)."""
+    """Queue the write-back of the audience's mapped fields (only those are carried); one
+    pending for the contact takes these (the newest)."""
     mapped = {
         m.merge_tag
         for m in await audience_mappings(session, installation_id, list_id)
@@ -77,8 +82,16 @@ async def enqueue_profile_write(
     await JobRepository(session).enqueue(
         installation_id,
         WRITE_PROFILE_JOB,
-        ProfileWriteBack(email=email, list_id=list_id, merge_fields=values).model_dump(),
-        coalesce_key=f"{WRITE_PROFILE_JOB}:{list_id}:{subscriber_hash(email)}",
+        ProfileWriteBack(
+            email=email,
+            list_id=list_id,
+            merge_fields=values,
+            lookup_email=lookup_email.lower() if lookup_email else None,
+        ).model_dump(),
+        # Apart from one without the old address (as the status write-back's key): merged, the
+        # newest would drop it.
+        coalesce_key=f"{WRITE_PROFILE_JOB}:{list_id}:{subscriber_hash(email)}"
+        + (f":{subscriber_hash(lookup_email)}" if lookup_email else ""),
         lane=contact_lane(email),
     )
 
@@ -147,7 +160,8 @@ async def handle_write_profile(
     if not (names or public or private):
         return
     try:
-        user = await _find_user(services, api_url, token, [held or request.email])
+        lookup = [request.lookup_email] if request.lookup_email else []
+        user = await _find_user(services, api_url, token, [held or request.email, *lookup])
         if user is None:
             return  # a guest: no customer to write on
         # Only a name that differs: an unchanged one would send Saleor no event (nothing to

@@ -345,6 +345,32 @@ async def test_profile_changes_in_mailchimp_write_back_only_mapped_fields(newsle
     assert saved.email == "ed@example.com"
 
 
+@pytest.mark.parametrize("profile_first", [True, False])
+async def test_a_name_changed_with_the_address_in_mailchimp_reaches_the_customer(
+    newsletter: Shop, profile_first: bool
+) -> None:
+    """Mailchimp sends `upemail` and `profile`, in either order (they ride different contacts'
+    lanes): once, the name was lost when the profile came first, and never written when it
+    came second (the customer keeps its old address in Saleor)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [{"merge_tag": "FNAME", "source": "first_name"}])
+    customer = await _customer(shop, "ed@example.com")
+    await shop.work()
+    await shop.mc(
+        "PATCH",
+        f"/lists/{news}/members/ed@example.com",
+        {"email_address": "ed@new.example", "merge_fields": {"FNAME": "Eddie"}},
+    )
+    upemail = {"old_email": "ed@example.com", "new_email": "ed@new.example", "new_id": "x"}
+    events = [("profile", {"email": "ed@new.example"}), ("upemail", upemail)]
+    for event, data in events if profile_first else events[::-1]:
+        await _fire(shop, event, data)
+    await shop.work()
+    saved = shop.saleor.store.get_customer(customer.id)
+    assert (saved.first_name, saved.email) == ("Eddie", "ed@example.com")
+
+
 async def test_profile_changes_are_not_written_back_when_the_store_wins(newsletter: Shop) -> None:
     shop = newsletter
     news = shop.ids["news"]
