@@ -16,6 +16,12 @@ from addon.db.types import UTCDateTime, utcnow
 
 # Statuses of a member that exists in Mailchimp and may be changed (an archived one may not).
 MEMBER_STATUSES = ("subscribed", "pending", "unsubscribed", "cleaned", "transactional")
+# The members whose profile (merge fields, language, tags) follows the customer's: not a cleaned
+# contact, whose address bounced and which Mailchimp keeps out of edits ("you can't edit them",
+# its help on cleaned contacts; "would not be able to be added back or further updated outside
+# of a double opt-in signup", mailchimp/mc-magento#448): a PATCH could only fail, on every
+# customer change and every mapping saved.
+PROFILE_STATUSES = tuple(s for s in MEMBER_STATUSES if s != "cleaned")
 
 
 @account_scoped

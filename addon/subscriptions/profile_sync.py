@@ -28,7 +28,7 @@ from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import MemberPatch, TagUpdate
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.models import MEMBER_STATUSES, ContactState
+from addon.subscriptions.models import PROFILE_STATUSES, ContactState
 from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.writeback import contact_lane
@@ -89,7 +89,7 @@ async def release_held_back(session: AsyncSession, state: ContactState) -> None:
     once that change is applied or dropped: it goes now."""
     if state.profile_held_back:
         state.profile_held_back = False
-        if state.status in MEMBER_STATUSES:
+        if state.status in PROFILE_STATUSES:
             await enqueue_profile_update(session, state, state.saleor_user_id)
 
 
@@ -127,7 +127,7 @@ async def queue_member_updates(
     )
     states = list(await session.scalars(statement))
     for state in states:
-        if state.list_id not in active or state.status not in MEMBER_STATUSES:
+        if state.list_id not in active or state.status not in PROFILE_STATUSES:
             continue
         await enqueue_profile_update(session, state, user_id)
 
@@ -142,7 +142,7 @@ async def handle_refresh_profiles(
             ContactState.of_installation(installation_id)
             .where(
                 ContactState.list_id == request.list_id,
-                ContactState.status.in_(MEMBER_STATUSES),
+                ContactState.status.in_(PROFILE_STATUSES),
             )
             .order_by(ContactState.id)
         )
