@@ -69,11 +69,11 @@ def _scan_ranges(
     since: datetime | None, written_from: datetime | None, written_until: datetime | None
 ) -> list[_Range]:
     """The customers to read: changed since the last scan, but for the window in which the
-    last run wrote their metadata. Since Saleor 3.23 every metadata write sets the customer's
-    `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it the run after
-    writing 50 k customers read them all again (500 pages). A customer who changed their
-    address inside that window (seconds; minutes after a first collection) is matched at their
-    next change."""
+    last run wrote their metadata. Since Saleor 3.23 (and 3.21.37, 3.22.19) every metadata write
+    sets the customer's `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it
+    the run after writing 50 k customers read them all again (500 pages). A customer who changed
+    their address inside that window (seconds; minutes after a first collection) is matched at
+    their next change."""
     if since is None or written_from is None or written_until is None:
         return [(since, None)]
     if not since <= written_from <= written_until:

@@ -117,11 +117,19 @@ async def test_user_lookup_follows_the_requesters_permissions(
 async def test_metadata_mutations_set_the_modification_time_since_3_23(
     sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
 ) -> None:
-    """saleor/saleor#18601 (first tagged 3.23.0): a metadata write sets the user's `updatedAt`;
-    3.20 leaves it."""
+    """saleor/saleor#18601 (first tagged 3.23.0, backported to 3.21.37 and 3.22.19): a metadata
+    write sets the user's `updatedAt`; 3.20 and the 3.21 and 3.22 releases before leave it."""
     app = await install(sandbox)
     customer = sandbox.store.create_customer("ann@example.com", "Ann")
-    for version, moves in ((OLDEST_VERSION, False), (CURRENT_VERSION, True)):
+    versions = [
+        (OLDEST_VERSION, False),
+        ("3.21.36", False),
+        ("3.21.37", True),
+        ("3.22.18", False),
+        ("3.22.19", True),
+        (CURRENT_VERSION, True),
+    ]
+    for version, moves in versions:
         sandbox.version = version
         before = customer.updated_at = datetime(2026, 1, 1, tzinfo=UTC)
         for mutation in (UPDATE_METADATA, UPDATE_PRIVATE_METADATA):

@@ -23,7 +23,7 @@ from .models import (
 from .order_models import Order, OrderLine
 from .permissions import PermissionDenied, Viewer
 from .reading import unwrap
-from .versions import METADATA_BUMPS_UPDATED_SINCE, version_tuple
+from .versions import metadata_bumps_updated, version_tuple
 from .voucher_models import Voucher
 
 # -- metadata -----------------------------------------------------------------------------------
@@ -198,7 +198,7 @@ def metadata_events(item: Any, store: Any, version: str) -> list[str]:
 
 
 # The field a metadata mutation sets to now, by the sandbox's model (Saleor's
-# `TYPE_UPDATED_FIELD`, `versions.METADATA_BUMPS_UPDATED_SINCE`; its User is `Customer` here).
+# `TYPE_UPDATED_FIELD`, `versions.metadata_bumps_updated`; its User is `Customer` here).
 UPDATED_FIELD = {
     "Customer": "updated_at",
     "Order": "updated_at",
@@ -281,7 +281,7 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
             item.private_metadata = target
         else:
             item.metadata = target
-        if version_tuple(context.saleor_version) >= METADATA_BUMPS_UPDATED_SINCE:
+        if metadata_bumps_updated(version_tuple(context.saleor_version)):
             field_name = UPDATED_FIELD.get(type(item).__name__)
             if field_name is not None:
                 setattr(item, field_name, utcnow())

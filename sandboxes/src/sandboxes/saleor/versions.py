@@ -43,8 +43,21 @@ OWN_LIFECYCLE_EVENTS_SINCE = (3, 23, 5)
 # Metadata mutations set the object's modification time (User, Order, Product, ProductVariant,
 # Category `updated_at`; Checkout `last_change`; TransactionItem, Payment `modified_at`):
 # saleor/saleor#18601, commit a9c86cf, `TYPE_UPDATED_FIELD` in
-# saleor/graphql/meta/mutations/utils.py, first tagged 3.23.0. Before it they leave it alone.
+# saleor/graphql/meta/mutations/utils.py, first tagged 3.23.0 and backported to 3.21.37 and
+# 3.22.19 (the tags hold it; 3.21.36, 3.22.18 and 3.20.119 do not). Before it they leave it alone.
 METADATA_BUMPS_UPDATED_SINCE = (3, 23, 0)
+METADATA_BUMPS_UPDATED_BACKPORTS = ((3, 21, 37), (3, 22, 19))
+
+
+def metadata_bumps_updated(version: tuple[int, ...]) -> bool:
+    """Whether a Saleor of `version` sets the modification time on a metadata write."""
+    if version >= METADATA_BUMPS_UPDATED_SINCE:
+        return True
+    return any(
+        version >= since and version[:2] == since[:2] for since in METADATA_BUMPS_UPDATED_BACKPORTS
+    )
+
+
 # The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
 # 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
 CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
