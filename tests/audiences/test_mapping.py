@@ -61,6 +61,17 @@ async def _customer(shop: Shop, email: str, **metadata: str) -> Customer:
     )
 
 
+async def _birthday_and_visits(shop: Shop, *more: dict[str, Any]) -> Any:
+    """News maps BIRTHDAY and a number field VISITS (made here) to metadata keys, and `more`."""
+    news = shop.ids["news"]
+    await _create_field(shop, news, name="Visits", tag="VISITS", type="number")
+    fields = [
+        {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
+        {"merge_tag": "VISITS", "source": "metadata", "key": "visits"},
+    ]
+    return await _map(shop, news, [*fields, *more])
+
+
 async def _not_sent(shop: Shop) -> list[str]:
     response = await shop.client.get("/api/activity", headers=shop.headers)
     assert response.status_code == 200
@@ -134,16 +145,7 @@ async def test_a_value_that_cannot_be_converted_is_reported_and_the_rest_is_sent
 ) -> None:
     shop = newsletter
     news = shop.ids["news"]
-    await _create_field(shop, news, name="Visits", tag="VISITS", type="number")
-    response = await _map(
-        shop,
-        news,
-        [
-            {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
-            {"merge_tag": "VISITS", "source": "metadata", "key": "visits"},
-            {"merge_tag": "FNAME", "source": "first_name"},
-        ],
-    )
+    response = await _birthday_and_visits(shop, {"merge_tag": "FNAME", "source": "first_name"})
     assert response.status_code == 200, response.text
     await _customer(shop, "bo@example.com", birthday="someday", visits="12")
     await shop.work()
@@ -267,15 +269,7 @@ async def test_a_value_the_customer_removes_is_cleared_and_one_typed_in_mailchim
     """Once, a removed value stayed in Mailchimp for good (only values were ever sent)."""
     shop = newsletter
     news = shop.ids["news"]
-    await _create_field(shop, news, name="Visits", tag="VISITS", type="number")
-    await _map(
-        shop,
-        news,
-        [
-            {"merge_tag": "BIRTHDAY", "source": "metadata", "key": "birthday"},
-            {"merge_tag": "VISITS", "source": "metadata", "key": "visits"},
-        ],
-    )
+    await _birthday_and_visits(shop)
     customer = await _customer(shop, "di@example.com", birthday="1990-12-03")
     await shop.work()
     # Visits: never filled by the app (she has none), typed in Mailchimp by hand.
