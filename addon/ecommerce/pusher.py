@@ -79,14 +79,13 @@ class Pusher(CatalogPusher):
             return
         # Unchanged since the last confirmed push (a field Mailchimp does not take changed, or
         # the initial sync sent it): nothing is sent, the record is only synced again.
-        held_by = body.id
+        held_by = known.mailchimp_id or body.id
         if not known.sent(digest):
-            # PUT is an upsert keyed by the user's id, or by the customer that took the
-            # shopper's address first (`email_holder.py`), as the last push found; Mailchimp
-            # refuses a changed e-mail, so that customer is deleted and created again
-            # (`email_change.py`).
-            if known.mailchimp_id and known.mailchimp_id != body.id:
-                body = body.model_copy(update={"id": known.mailchimp_id})
+            # PUT is an upsert keyed by the user's id; Mailchimp refuses a changed e-mail, so
+            # that customer is deleted and created again (`email_change.py`), and an address
+            # another customer holds puts the data on that one (`email_holder.py`). Always the
+            # user's own id first: another's, changed to this user's new address, would move
+            # that customer away from its own orders.
             placed = await put_customer(self.client, self.ctx.store_id, body)
             held_by = placed.customer_id
             await announce_move(
