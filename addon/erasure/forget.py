@@ -48,6 +48,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 
 
 def erased(address: str) -> str:
@@ -289,6 +290,17 @@ async def forget(
     for job in jobs:
         if not names(pattern, job.payload) and not pattern.search(job.last_error or ""):
             continue  # matched coarsely: a longer address holds this one
+        if job.kind == STATUSES_SEEN_JOB and isinstance(job.payload, dict):
+            # Many contacts' statuses: the erased ones leave it, the others' still go.
+            members = [
+                m
+                for m in job.payload.get("members") or []
+                if not (isinstance(m, dict) and str(m.get("email", "")).lower() in lowered)
+            ]
+            job.payload = {**job.payload, "members": members}
+            if members:
+                done.jobs += 1
+                continue
         job.payload = scrub(job.payload, addresses)
         if job.last_error:
             job.last_error = scrub_text(job.last_error, addresses)

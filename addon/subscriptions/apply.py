@@ -324,7 +324,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     - (set(previous_data_tags) - set(applied.data_tags) - set(tags))
                 )
             state.profile_digest = data.digest()
-            if change.action is Action.SUBSCRIBE:
+            if change.action is Action.SUBSCRIBE and applied.problem is None:
+                # (a problem: perhaps nothing was written, e.g. a contact in compliance state)
                 state.sent_merge_tags = data.mapped_sent()
             state.marketing_permissions = [
                 {

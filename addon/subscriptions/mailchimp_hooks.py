@@ -26,6 +26,7 @@ from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
@@ -207,6 +208,12 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await drop_event(session, installation_id, event, "Mailchimp is not connected")
             return
     except MailchimpNotFound:
+        member = None
+    except MailchimpError as exc:
+        if not compliance:
+            raise
+        # The event's word stands: an unsubscribe or a bounce is never lost to a failed read.
+        logger.info("Mailchimp %s applied without a member read: %s", event.type, exc)
         member = None
     # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may
     # arrive after the contact subscribed again (beabee's webhook handler re-reads the member

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
@@ -66,8 +67,32 @@ class StatusesSeen(BaseModel):
 async def enqueue_statuses_seen(
     session: AsyncSession, installation_id: int, list_id: str, members: Sequence[SeenStatus]
 ) -> None:
-    if members:
-        payload = StatusesSeen(list_id=list_id, members=list(members))
+    """Hand on the statuses of contacts the app knows, of an audience synced both ways: the
+    job keeps no address of anyone else (it is kept as long as done jobs are)."""
+    audiences = AudienceRepository(session)
+    settings = await audiences.find_settings(installation_id)
+    audience = await audiences.audience(installation_id, list_id)
+    if (
+        settings is None
+        or not settings.two_way
+        or audience is None
+        or not audience.active
+        or audience.removed_at is not None
+    ):
+        return
+    wanted = {m.email: m for m in members}
+    known = set(
+        await session.scalars(
+            select(ContactState.email).where(
+                ContactState.installation_id == installation_id,
+                ContactState.list_id == list_id,
+                ContactState.email.in_(sorted(wanted)),
+            )
+        )
+    )
+    kept = [wanted[email] for email in sorted(known)]
+    if kept:
+        payload = StatusesSeen(list_id=list_id, members=kept)
         await JobRepository(session).enqueue(
             installation_id, STATUSES_SEEN_JOB, payload.model_dump(mode="json")
         )
@@ -136,5 +161,9 @@ def seen_statuses(
     return [
         SeenStatus(email=email.lower(), status=status, last_changed=changed)
         for email, status, changed in members
-        if changed is not None and status and (since is None or changed >= since)
+        # Not `transactional`: what the e-commerce API makes of a customer, no newsletter status.
+        if changed is not None
+        and status
+        and status != "transactional"
+        and (since is None or changed >= since)
     ]

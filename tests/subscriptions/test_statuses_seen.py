@@ -3,15 +3,19 @@ the engagement collector reads reach the store as the webhook would have brought
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 
 from addon.engagement import service as engagement
+from addon.erasure.forget import forget
 from addon.installations.models import Installation
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
 from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_two_way import (
     _consents_on_account_page,
@@ -87,3 +91,48 @@ async def test_a_reading_older_than_the_stores_change_is_left_alone(newsletter: 
     await _collect(shop)
     assert _metadata(shop, customer)[STATUS + news] == "subscribed"
     assert (await _state(shop, news, "ola@example.com")).status == "subscribed"
+
+
+async def test_only_contacts_the_app_knows_are_handed_on(newsletter: Shop) -> None:
+    """The job is kept as long as done jobs are: it names no one else (engagement keeps
+    members by their hash only)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _subscribed_customer(shop, "ola@example.com")
+    for email in ("ola@example.com", "stranger@example.com"):
+        body = {"email_address": email, "status_if_new": "unsubscribed", "status": "unsubscribed"}
+        await shop.mc("PUT", f"/lists/{news}/members/{email}", body)
+    await _collect(shop)
+    async with shop.services.db.session() as session:
+        payloads = list(
+            await session.scalars(select(Job.payload).where(Job.kind == STATUSES_SEEN_JOB))
+        )
+        known = set(await session.scalars(select(ContactState.email)))
+    named = {m["email"] for p in payloads for m in p["members"]}
+    assert "ola@example.com" in named and named <= known
+    assert "stranger@example.com" not in str(payloads)
+
+
+async def test_an_erasure_takes_its_customer_out_and_leaves_the_others(newsletter: Shop) -> None:
+    """A job naming many contacts: once, an erasure of one dropped the others' changes."""
+    shop = newsletter
+    news = shop.ids["news"]
+    now = "2026-12-01T10:00:00+00:00"
+    members = [
+        {"email": e, "status": "unsubscribed", "last_changed": now}
+        for e in ("ann@example.com", "bo@example.com")
+    ]
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        job_id = await JobRepository(session).enqueue(
+            installation_id,
+            STATUSES_SEEN_JOB,
+            {"list_id": news, "members": members},
+            run_after=datetime(2100, 1, 1, tzinfo=UTC),
+        )
+        await forget(session, installation_id, {"ann@example.com"}, None, orders_deleted=False)
+    async with shop.services.db.session() as session:
+        job = await session.get(Job, job_id)
+        assert job is not None and job.status is JobStatus.PENDING
+        assert [m["email"] for m in job.payload["members"]] == ["bo@example.com"]
