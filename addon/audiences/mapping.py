@@ -4,6 +4,7 @@ which customer metadata key holds the member's tags. Chosen by the admin on the 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -131,6 +132,20 @@ class MappingRepository(Repository):
             .order_by(FieldMapping.id)
         )
         return list(await self.session.scalars(statement))
+
+    async def maps_addresses(self, installation_id: int, list_ids: Collection[str]) -> bool:
+        """Whether one of these audiences fills a merge field from an address or its phone."""
+        if not list_ids:
+            return False
+        statement = (
+            FieldMapping.of_installation(installation_id)
+            .where(
+                FieldMapping.list_id.in_(list_ids),
+                FieldMapping.source.in_(ADDRESS_SOURCES | PHONE_SOURCES),
+            )
+            .limit(1)
+        )
+        return (await self.session.scalars(statement)).first() is not None
 
     async def replace(self, installation_id: int, list_id: str, rows: list[FieldMapping]) -> None:
         # Saves of one audience's mapping take turns (the audience's row locked; PostgreSQL):

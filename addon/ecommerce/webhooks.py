@@ -21,10 +21,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
+from addon.installations.repository import InstallationRepository
 from addon.installations.webhooks import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.saleor.address_owners import AddressEvent, address_owners, is_deletion
 from addon.services import Services
 from addon.subscriptions.profile_writeback import CustomerNamesWritten
 
@@ -181,6 +183,33 @@ async def on_names_written(
         await complete_in(session)
 
 
+async def on_addresses(
+    job: ClaimedJob, event: WebhookJob[AddressEvent], services: Services
+) -> None:
+    """A customer's address edited or deleted: their record follows, its address being their
+    default billing address (Saleor sent no CUSTOMER_UPDATED; addon/saleor/address_owners.py).
+    A push sends nothing unless the record changed."""
+    async with services.db.session() as session:
+        channels = await _tracked_channels(session, job.installation_id)
+        installation = await InstallationRepository(session).get(job.installation_id)
+    if not channels or installation is None:
+        return
+    owners = await address_owners(
+        services.saleor,
+        installation.saleor_api_url,
+        installation.app_token,
+        event.body,
+        deleted=is_deletion(event.event),
+    )
+    async with services.db.transaction() as session:
+        await enqueue_pushes(
+            session,
+            job.installation_id,
+            [(c, EntityKind.CUSTOMER, owner.id) for owner in owners for c in channels],
+        )
+        await complete_in(session)
+
+
 def register_webhooks(registry: HandlerRegistry) -> None:
     for slug, handler, together in (
         ("ecommerce-products", on_products, on_products_together),
@@ -189,3 +218,6 @@ def register_webhooks(registry: HandlerRegistry) -> None:
         ("ecommerce-checkouts", on_checkouts, None),
     ):
         registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent, batch=together)
+    registry.register(
+        webhook_job_kind("ecommerce-addresses"), on_addresses, payload=WebhookJob[AddressEvent]
+    )

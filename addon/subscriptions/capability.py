@@ -25,6 +25,9 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.connection.linking import CONNECTED_KIND
     from addon.installations.webhooks import webhook_job_kind
+    from addon.saleor.address_owners import AddressEvent
+    from addon.subscriptions.address_changed import WEBHOOK_SLUG as ADDRESSES_SLUG
+    from addon.subscriptions.address_changed import handle_address_changed
     from addon.subscriptions.apply import handle_apply
     from addon.subscriptions.consent import (
         CustomerCreated,
@@ -91,4 +94,9 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         webhook_job_kind("subscriptions-customer-created"),
         handle_customer_created,
         payload=WebhookJob[CustomerCreated],
+    )
+    registry.register(
+        webhook_job_kind(ADDRESSES_SLUG),
+        handle_address_changed,
+        payload=WebhookJob[AddressEvent],
     )

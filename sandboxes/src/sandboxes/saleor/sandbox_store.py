@@ -55,6 +55,21 @@ class SandboxStoreEvents(SandboxWebhooks):
         await self.emit("CUSTOMER_UPDATED", updated)
         return updated
 
+    async def update_address(self, customer: Customer, address_id: int, **changes: Any) -> Address:
+        """`addressUpdate` / `accountAddressUpdate`: ADDRESS_UPDATED only, no CUSTOMER_UPDATED
+        (saleor/graphql/account/mutations/base.py, `BaseAddressUpdate`); the event's
+        `address` has no user."""
+        address = self.store.update_address(customer, address_id, **changes)
+        await self.emit("ADDRESS_UPDATED", address)
+        return address
+
+    async def delete_address(self, customer: Customer, address_id: int) -> Address:
+        """`addressDelete` / `accountAddressDelete`: ADDRESS_DELETED only
+        (`BaseAddressDelete`)."""
+        address = self.store.delete_address(customer, address_id)
+        await self.emit("ADDRESS_DELETED", address)
+        return address
+
     async def delete_customer(self, customer: Customer) -> Customer:
         removed = self.store.delete_customer(customer)
         await self.emit("CUSTOMER_DELETED", removed)

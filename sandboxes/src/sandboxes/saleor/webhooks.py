@@ -32,6 +32,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "DRAFT_ORDER_": "MANAGE_ORDERS",
     "CUSTOMER_": "MANAGE_USERS",
     "ACCOUNT_": "MANAGE_USERS",  # saleor/webhook/event_types.py, e.g. ACCOUNT_DELETED
+    "ADDRESS_": "MANAGE_USERS",  # saleor/webhook/event_types.py, e.g. ADDRESS_UPDATED
     "PRODUCT_": "MANAGE_PRODUCTS",
     "CHECKOUT_": "MANAGE_CHECKOUTS",
     "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
@@ -47,6 +48,7 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "DRAFT_ORDER_": "order",
     "CUSTOMER_": "user",
     "ACCOUNT_": "user",
+    "ADDRESS_": "address",  # saleor/graphql/webhook/subscription_types.py, `AddressBase`
     "PRODUCT_VARIANT_": "productVariant",
     "PRODUCT_": "product",
     "CHECKOUT_": "checkout",
