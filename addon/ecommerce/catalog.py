@@ -97,8 +97,11 @@ class CatalogPusher(LedgerPusher):
             return self.client.update_store(self.ctx.store_id, patch)
 
         if known.mailchimp_id is None:
+            # Created for a re-send, its automations paused until that ends (`resend.py`);
+            # the flag is not the store's data: not in the fingerprint, never in a PATCH.
+            created = body.model_copy(update={"is_syncing": True}) if self.ctx.resending else body
             try:
-                await create_with_own_domain(self.client.create_store, body, self.ctx.channel)
+                await create_with_own_domain(self.client.create_store, created, self.ctx.channel)
             except BadRequest as exc:
                 if not already_exists(exc):
                     raise

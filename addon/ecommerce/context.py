@@ -42,6 +42,9 @@ class Context:
     restore_key: SecretStr | None = None
     # Mailchimp lost the channel's store (`store_state.py`): pushes wait for its re-creation.
     store_missing: bool = False
+    # The store is being sent the channel's records again (`resend.py`): created with
+    # `is_syncing`, its automations paused.
+    resending: bool = False
 
 
 def product_options(settings: EcommerceSettings) -> ProductOptions:
@@ -105,6 +108,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             default_locale=settings.default_locale,
             default_timezone=settings.default_timezone,
             store_missing=store.missing_since is not None,
+            resending=store.resend_started_at is not None,
         )
     if restore.PLACEHOLDER in (context.checkout_url_template or ""):
         # Outside the read session: the key may be made on first use, in its own transaction.

@@ -72,6 +72,10 @@ class MailchimpStore(InstallationRows, Base):
     # Set when Mailchimp answered 404 for the store (deleted there): pushes wait for the
     # admin's one-click re-create instead of silently creating it again.
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A re-created store being sent the channel's records again, under Mailchimp's
+    # `is_syncing` (`resend.py`): since when, and the last ledger record that was to go.
+    resend_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    resend_up_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class EntityKind(StrEnum):

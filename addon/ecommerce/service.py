@@ -12,7 +12,7 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.ecommerce import store_state
+from addon.ecommerce import resend, store_state
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
@@ -347,10 +347,12 @@ class EcommerceService:
             )
         await store_state.forget_store_contents(self.session, store)
         result = await self.resync(installation, slug, None)
+        await resend.start_resend(self.session, store)
         return ActionResult(
             queued=result.queued,
             message=f"The Mailchimp store for {store.name or slug} will be created again and "
-            f"{max(result.queued - 1, 0)} records sent to it.",
+            f"{max(result.queued - 1, 0)} records sent to it. Its automations are paused "
+            "until they have all gone, so old orders e-mail no one.",
         )
 
     async def resync(

@@ -22,7 +22,7 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
-from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, store_state
+from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, resend, store_state
 from addon.ecommerce.burst_release import release_unsent
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
@@ -99,5 +99,6 @@ def register(registry: HandlerRegistry) -> None:
         PUSH_JOB, push_job, payload=PushRequest, retry=PUSH_RETRY, on_failure=record_failure
     )
     burst_poll.register(registry)
+    resend.register(registry)
     promo_sync.register(registry)
     promo_jobs.register(registry)

@@ -50,7 +50,9 @@ STEP_RETRY = RetryPolicy(
 async def _unflag(services: Services, run: Snapshot) -> None:
     async with services.db.session() as session:
         store = await StoreRepository(session).get(run.installation_id, run.channel)
-        store_id = store.store_id if store is not None else None
+        # A re-created store's re-send clears the flag at its own end (ecommerce/resend.py).
+        resending = store is not None and store.resend_started_at is not None
+        store_id = store.store_id if store is not None and not resending else None
     if store_id is not None:
         try:
             async with mailchimp_for(services, run.installation_id) as client:

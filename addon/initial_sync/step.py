@@ -258,7 +258,8 @@ class Step:
                 run.last_progress_at = now
 
     async def finish(self) -> None:
-        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
+        if not self.ctx.resending:  # a re-created store's re-send clears it at its own end
+            await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
         async with self.services.db.transaction() as session:
             run = await session.get(InitialSync, self.run.id, with_for_update=True)
             if run is not None:

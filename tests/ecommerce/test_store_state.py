@@ -7,8 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.resend import RESEND_WATCH_JOB, ResendWatch, handle_resend_watch
+from addon.installations.repository import InstallationRepository
+from addon.jobs.models import Job
+from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.jobs.worker import Worker
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.sandbox_mailchimp.helpers import list_body
 
@@ -118,6 +125,77 @@ async def test_recreate_creates_the_store_and_sends_everything_again(shop: Shop)
     assert str(product.id) in shop.products() and str(order.id) in shop.orders()
     card = channel(await page(shop))
     assert card["store_status"] == "ready" and card["next_action"]["code"] == "start_initial_sync"
+
+
+def _syncing_when_orders_came(shop: Shop, since: int) -> tuple[list[bool | None], bool | None]:
+    """Whether the store was `is_syncing` at each order creation after request `since`, as
+    the store's creation and PATCHes set it, and at the end."""
+    store_path = f"/ecommerce/stores/{shop.store_id}"
+    syncing: bool | None = None
+    seen: list[bool | None] = []
+    for r in shop.mailchimp.requests[since:]:
+        if r.status >= 300:
+            continue
+        if r.method == "POST" and r.path == "/ecommerce/stores":
+            syncing = bool(r.body.get("is_syncing", False))
+        elif r.method == "PATCH" and r.path == store_path and "is_syncing" in r.body:
+            syncing = bool(r.body["is_syncing"])
+        elif r.method == "POST" and r.path == f"{store_path}/orders":
+            seen.append(syncing)
+    return seen, syncing
+
+
+async def _watch_due(shop: Shop) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == RESEND_WATCH_JOB).values(run_after=utcnow())
+        )
+    await Worker(shop.services).run_until_idle()
+
+
+async def test_a_recreated_store_takes_old_orders_with_its_automations_paused(
+    shop: Shop,
+) -> None:
+    """Old orders sent to the new store as new could start order notifications and other
+    automations: the store is `is_syncing` until the last record of the re-send is sent."""
+    product = await shop.product("Leek", "1.50")
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    for _ in range(2):
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 2)], user=customer, paid=True
+        )
+    await shop.drain()
+    await delete_store_in_mailchimp(shop)
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    before = len(shop.mailchimp.requests)
+    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert response.status_code == 200, response.text
+    assert "automations are paused" in response.json()["message"]
+
+    # The watch before anything was sent: the re-send has not ended.
+    async with shop.services.db.session() as session:
+        [installation] = await InstallationRepository(session).list_all()
+    with pytest.raises(RetryLater):
+        await handle_resend_watch(
+            ClaimedJob(id=0, installation_id=installation.id, kind="", payload={}, attempts=1),
+            ResendWatch(channel=CHANNEL),
+            shop.services,
+        )
+    await shop.drain()
+    await _watch_due(shop)
+
+    seen, syncing = _syncing_when_orders_came(shop, before)
+    assert seen == [True, True] and syncing is False
+    [store] = shop.mailchimp.stores(shop.account)
+    assert store.is_syncing is False
+    # Live changes after the re-send find the store's automations running.
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer, paid=True
+    )
+    await shop.drain()
+    assert _syncing_when_orders_came(shop, before)[0] == [None]
+    assert shop.mailchimp.stores(shop.account)[0].is_syncing is False
 
 
 async def test_recreate_needs_a_tracked_channel(shop: Shop) -> None:
