@@ -127,6 +127,23 @@ async def test_the_member_moves_and_the_customer_is_created_again(store: Shop) -
     assert held.email_address == NEW
 
 
+async def test_a_change_back_to_an_earlier_address_moves_the_member_back(store: Shop) -> None:
+    """Staff change A to B, then back to A: the second CUSTOMER_UPDATED names the user and A
+    as an earlier one did, and is a new change (its `issuedAt` tells), not a redelivery."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    await shop.saleor.update_customer(customer, email=NEW)
+    await shop.drain()
+    assert await _contacts(shop) == {NEW: "subscribed"}
+
+    await shop.saleor.update_customer(customer, email=OLD)
+    await shop.drain()
+    assert await _contacts(shop) == {OLD: "subscribed"}
+    assert shop.mailchimp.member(shop.account, shop.list_id, OLD).status == "subscribed"
+    assert shop.mailchimp.member(shop.account, shop.list_id, NEW) is None
+
+
 async def test_an_order_pushed_before_the_customer_recreates_it_first(store: Shop) -> None:
     shop = store
     """The order's push meets the refusal first (its customer carries the new address): the
