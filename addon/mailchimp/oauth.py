@@ -116,6 +116,9 @@ class MailchimpOAuth:
                 "code": code,
             },
             error_mapper=oauth_error_from_response,
+            # A code is redeemed once (RFC 6749 §4.1.2): sent again after Mailchimp may have
+            # taken it, it only earns `invalid_grant` after a minute of backoff.
+            idempotent=False,
         )
         return self._parse(OAuthToken, response.json(), "/oauth2/token")
 

@@ -206,7 +206,11 @@ def _decode_jwt(
             key=key,
             algorithms=["RS256"],
             issuer=saleor_api_url,
-            options={"require": ["exp", "iss", *required]},
+            # Saleor decodes its own tokens without checking `aud`: a storefront's
+            # `tokenCreate(audience:)` adds "custom:<audience>", an app's manifest `audience`
+            # its dashboard tokens' (saleor/core/jwt_manager.py `decode`, `verify_aud=False`;
+            # create_token.py). PyJWT refuses any `aud` when no audience is expected.
+            options={"require": ["exp", "iss", *required], "verify_aud": False},
         )
     except jwt.ExpiredSignatureError as exc:
         raise TokenExpired("the token has expired") from exc

@@ -104,14 +104,12 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_customer_profile",
             "subscriptions_update_customer_names",
             "subscriptions_update_private_metadata",
-            "address_owners",
         )
         + _webhooks(
             "subscriptions_customer_created",
             "subscriptions_order_created",
             "subscriptions_customer_updated",
             "subscriptions_email_changed",
-            "subscriptions_addresses",
         ),
     ),
     Feature(
@@ -127,15 +125,15 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_products_by_ids",
             "ecommerce_customers_by_ids",
             "ecommerce_orders_by_ids",
-            "address_owners",
         )
         + _webhooks(
-            "ecommerce_products",
-            "ecommerce_customers",
-            "ecommerce_addresses",
-            "ecommerce_orders",
-            "ecommerce_checkouts",
+            "ecommerce_products", "ecommerce_customers", "ecommerce_orders", "ecommerce_checkouts"
         ),
+    ),
+    Feature(
+        "Address edits and deletions: the customer's e-commerce address, mapped merge fields",
+        OLDEST_SUPPORTED,
+        _queries("address_owners") + _webhooks("ecommerce_addresses", "subscriptions_addresses"),
     ),
     Feature(
         "E-commerce: vouchers as Mailchimp promo rules and codes (MANAGE_DISCOUNTS)",

@@ -14,9 +14,11 @@ from addon.mailchimp import (
     MailchimpHttp,
     MailchimpOAuth,
     OAuthError,
+    OutcomeUnknown,
 )
 from sandboxes.mailchimp.models import SandboxAccount
 from sandboxes.mailchimp.sandbox import MailchimpSandbox
+from tests.mailchimp.conftest import MakeHttp
 from tests.mailchimp.conftest import RecordingTransport as Recorder
 
 CLIENT_ID = "app-client-1"
@@ -130,3 +132,32 @@ async def test_metadata_with_revoked_token_is_invalid_credentials(
     assert info.value.title == "invalid_token"
     with pytest.raises(InvalidCredentials):
         await client.ping()
+
+
+class AnswerLost(httpx.AsyncBaseTransport):
+    """Delivers each request, then loses Mailchimp's answer (a read timeout)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner, self.calls = inner, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.calls += 1
+        await self.inner.handle_async_request(request)
+        raise httpx.ReadTimeout("simulated", request=request)
+
+
+async def test_a_code_whose_answer_was_lost_is_not_sent_again(
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount,
+    oauth_code: Approve,
+    make_http: MakeHttp,
+    transport: httpx.AsyncBaseTransport,
+) -> None:
+    """Mailchimp may have redeemed the code: sent again it only earns `invalid_grant`."""
+    sandbox.register_oauth_client(CLIENT_ID, CLIENT_SECRET)
+    lossy = AnswerLost(transport)
+    oauth = MailchimpOAuth(make_http(transport=lossy))
+    code = await oauth_code(account, CLIENT_ID, REDIRECT)
+    with pytest.raises(OutcomeUnknown):
+        await oauth.exchange_code(CLIENT_ID, CLIENT_SECRET, REDIRECT, code)
+    assert lossy.calls == 1

@@ -178,6 +178,20 @@ async def test_account_page_reads_and_changes_own_subscriptions(newsletter: Shop
     assert shop.member(shop.ids["news"], "max@example.com").status == "unsubscribed"
 
 
+async def test_a_token_made_for_an_audience_is_accepted(newsletter: Shop) -> None:
+    """`tokenCreate(audience: "storefront")` adds `aud` "custom:storefront"; Saleor never checks
+    the audience of its own tokens, and neither may the app."""
+    shop = newsletter
+    token = await _customer_token(shop.saleor, "max@example.com", audience="storefront")
+    mine = await shop.client.get(
+        "/api/storefront/me/subscriptions",
+        params=STORE,
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert mine.status_code == 200, mine.text
+    assert mine.json()["email"] == "max@example.com"
+
+
 @pytest.mark.parametrize("kind", ["missing", "forged", "expired", "other_store", "staff_app"])
 async def test_account_page_rejects_bad_tokens(
     newsletter: Shop, kind: str, stranger_key: Any, network: Any

@@ -54,8 +54,12 @@ class SandboxTokens(SandboxBase):
         }
         return self.keys.current.encode_jwt(claims)
 
-    def mint_customer_token(self, customer: Customer, expires_in: int = 300) -> str:
-        """A storefront access token (``type: access``) for ``customer``."""
+    def mint_customer_token(
+        self, customer: Customer, expires_in: int = 300, audience: str | None = None
+    ) -> str:
+        """A storefront access token (``type: access``) for ``customer``; with ``audience``,
+        as ``tokenCreate(audience:)`` makes it: ``aud`` "custom:<audience>"
+        (saleor/graphql/account/mutations/authentication/create_token.py)."""
         now = int(time.time())
         claims = {
             "iat": now,
@@ -69,6 +73,8 @@ class SandboxTokens(SandboxBase):
             "is_staff": False,
             "permissions": [],
         }
+        if audience:
+            claims["aud"] = f"custom:{audience}"
         return self.keys.current.encode_jwt(claims)
 
     def _decode_jwt(self, token: str) -> dict[str, Any] | None:
@@ -86,7 +92,8 @@ class SandboxTokens(SandboxBase):
                 key.private_key.public_key(),
                 algorithms=["RS256"],
                 issuer=self.api_url,
-                options={"require": ["exp", "iat"]},
+                # Saleor never checks `aud` of its own tokens (core/jwt_manager.py `decode`).
+                options={"require": ["exp", "iat"], "verify_aud": False},
             )
         except jwt.PyJWTError:
             return None
