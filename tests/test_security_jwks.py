@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -228,6 +229,61 @@ async def test_an_expired_cache_that_cannot_be_refetched_verifies_nothing(
     await _forget_attempt(services)
     response = await post_status(app_client, saleor, body, saleor.sign(body))
     assert response.status_code == 200, response.text
+
+
+async def test_deliveries_during_an_expiry_refetch_wait_for_it(
+    installed_app: SandboxApp,
+    saleor: SaleorSandbox,
+    services: Services,
+    network: HostRoutingTransport,
+    outbound: RecordingTransport,
+) -> None:
+    """The refetch of expired keys takes a moment: deliveries arriving meanwhile take the keys
+    it stores, where they found the attempt claimed and nothing newer, and were refused."""
+    throttle(services)
+    clock = Clock()
+    keys = SigningKeys(services.db, services.settings, services.saleor, clock=clock)
+    asked, all_in, released = asyncio.Event(), asyncio.Event(), asyncio.Event()
+
+    async def slow_saleor(scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("path") == "/.well-known/jwks.json":
+            asked.set()
+            await released.wait()
+        await saleor.app(scope, receive, send)
+
+    network.add("saleor.test", slow_saleor)
+    body = status_body(installed_app, False)
+    signature = saleor.sign(body)
+    clock.advance(MAX_AGE)
+    state = await keys.load(SALEOR_API_URL)
+    assert state is not None
+
+    async def check() -> str:
+        return await keys.verify(
+            state, lambda jwks: (verify_webhook_signature(jwks, signature, body), "ok")[1]
+        )
+
+    entered, claims = [], []
+    refresh, claim = keys._refresh, keys._claim
+
+    async def counted_refresh(*args: Any) -> Any:
+        entered.append(1)
+        if len(entered) == 3:  # all three need new keys
+            all_in.set()
+        return await refresh(*args)
+
+    async def counted_claim(*args: Any) -> bool:
+        claims.append(1)
+        return await claim(*args)
+
+    keys._refresh, keys._claim = counted_refresh, counted_claim  # type: ignore[method-assign]
+    checks = [asyncio.create_task(check()) for _ in range(3)]
+    await asked.wait()
+    await all_in.wait()
+    assert len(claims) == 1  # the others wait for the refetch under way
+    released.set()
+    assert await asyncio.gather(*checks) == ["ok", "ok", "ok"]
+    assert jwks_fetches(outbound) == 2  # the install's, and one refetch for three
 
 
 # --- throttling --------------------------------------------------------------------------

@@ -33,6 +33,7 @@ holds the write lock from its first statement.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -160,6 +161,15 @@ class SigningKeys:
             ) from exc
 
     async def _refresh(self, state: KeyState, reason: str) -> Jwks:
+        # One refetch at a time per installation in this process: the deliveries arriving
+        # while it runs wait for it and take the keys it stored (`_refetch` reads them, the
+        # attempt being claimed), where each used to find the attempt claimed and nothing
+        # newer stored yet, and was refused.
+        locks: dict[int, asyncio.Lock] = self.db.memo.setdefault(f"{__name__}.refetching", {})
+        async with locks.setdefault(state.installation_id, asyncio.Lock()):
+            return await self._refetch(state, reason)
+
+    async def _refetch(self, state: KeyState, reason: str) -> Jwks:
         now = self.clock()
         if not await self._claim(state.installation_id, now):
             # Another request (in any process) attempted within the interval: use what it
