@@ -183,9 +183,16 @@ def _order(
     available, orphans = ledger.available(order), ledger.orphans_of(order)
     if available is None or orphans is None:
         return None
-    held = record is not None and record.mailchimp_id is not None
+    held_as = record.mailchimp_id if record is not None else None
+    held = held_as is not None
     body = order_body(
-        order, available, ctx.opt_in, held=held, orphans=orphans, tracking=ctx.tracking
+        order,
+        available,
+        ctx.opt_in,
+        order_id=sale_payloads.order_id(order, held_as, ctx.uuid_orders_before),
+        held=held,
+        orphans=orphans,
+        tracking=ctx.tracking,
     )
     if body is None or not body.lines:
         return None  # removed, or lines kept as Mailchimp holds them: its push decides

@@ -13,8 +13,10 @@ where the other pushers and the initial sync import them.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Awaitable, Sequence
 
+from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -58,6 +60,9 @@ __all__ = [
 # A variant no longer sold: hidden rather than deleted, so the orders that reference it
 # still resolve in Mailchimp.
 HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
+# How many of an adopted store's orders show how its orders are keyed (`_adopt_orders`).
+ADOPTION_SAMPLE = 10
+UUID_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 class CatalogPusher(LedgerPusher):
@@ -106,6 +111,7 @@ class CatalogPusher(LedgerPusher):
                 if not already_exists(exc):
                     raise
                 await update_keeping_domain(update, patch)
+                await self._adopt_orders()
         else:
             # A 404 here means the store was deleted in Mailchimp, with everything in it:
             # push_job marks it missing for the admin's re-create (store_state.py) rather
@@ -118,6 +124,21 @@ class CatalogPusher(LedgerPusher):
                 store.name = channel.name
                 store.currency_code = channel.currency_code
         self.ctx.store_name, self.ctx.store_currency = channel.name, channel.currency_code
+
+    async def _adopt_orders(self) -> None:
+        """A store Mailchimp held before this installation pushed it (a previous installation's,
+        or two first pushes at once): where its orders go by Saleor's UUIDs, those placed until
+        now keep them (`sale_payloads.order_id`), or each would be sent again as a second
+        order under its number."""
+        ids = await self.client.order_ids(self.ctx.store_id, ADOPTION_SAMPLE)
+        if not any(UUID_ID.fullmatch(order_id) for order_id in ids):
+            return
+        now = utcnow()
+        async with self.services.db.transaction() as session:
+            store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
+            if store is not None and store.uuid_orders_before is None:
+                store.uuid_orders_before = now
+                self.ctx.uuid_orders_before = now
 
     async def ensure_store(self, seen: ChannelRef | None = None) -> None:
         """The store first; pushed again when the channel's name or currency changed."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import SecretStr
 
@@ -45,6 +46,8 @@ class Context:
     # The store is being sent the channel's records again (`resend.py`): created with
     # `is_syncing`, its automations paused.
     resending: bool = False
+    # Orders placed before this may be in the store under their UUID (`sale_payloads.order_id`).
+    uuid_orders_before: datetime | None = None
 
 
 def product_options(settings: EcommerceSettings) -> ProductOptions:
@@ -109,6 +112,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             default_timezone=settings.default_timezone,
             store_missing=store.missing_since is not None,
             resending=store.resend_started_at is not None,
+            uuid_orders_before=store.uuid_orders_before,
         )
     if restore.PLACEHOLDER in (context.checkout_url_template or ""):
         # Outside the read session: the key may be made on first use, in its own transaction.

@@ -99,6 +99,7 @@ def order_body(
     available: Collection[str],
     opt_in: payloads.OptInPolicy,
     *,
+    order_id: str,
     held: bool = False,
     orphans: Mapping[str, str] | None = None,
     tracking: TrackingOptions = NO_TRACKING_RULES,
@@ -107,12 +108,14 @@ def order_body(
     None when Mailchimp cannot take it (a draft, no usable line, no e-mail). `held`: Mailchimp
     holds it already, so one whose lines are no longer usable still has fields to update.
     `orphans`: the Mailchimp products of its deleted variants (`orphans.py`); `tracking`: the
-    carrier and link rules of its shipment (`marketing.order_tracking`)."""
+    carrier and link rules of its shipment (`marketing.order_tracking`); `order_id`: its
+    Mailchimp id (`sale_payloads.order_id`)."""
     if order.status == "DRAFT":
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(
         usable_order(order, available, orphans),
+        order_id=order_id,
         campaign_id=campaign,
         opt_in=opt_in,
         held=held,

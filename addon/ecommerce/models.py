@@ -76,6 +76,10 @@ class MailchimpStore(InstallationRows, Base):
     # `is_syncing` (`resend.py`): since when, and the last ledger record that was to go.
     resend_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     resend_up_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Orders placed before this may be in the Mailchimp store under their Saleor UUID (an
+    # earlier version's id, or a previous installation's): they keep it, later orders go by
+    # their number (`sale_payloads.order_id`). None: the store holds none such.
+    uuid_orders_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class EntityKind(StrEnum):

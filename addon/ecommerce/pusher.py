@@ -188,6 +188,7 @@ class Pusher(CatalogPusher):
             order,
             available,
             self.ctx.opt_in,
+            order_id=sale_payloads.order_id(order, known.mailchimp_id, self.ctx.uuid_orders_before),
             held=known.mailchimp_id is not None,
             orphans=orphans,
             tracking=self.ctx.tracking,

@@ -5,6 +5,7 @@ and abandoned carts. Pure functions, like `payloads.py` whose ids, amounts and c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -118,9 +119,26 @@ def obfuscated(email: str) -> bool:
     return "..." in email.partition("@")[0]
 
 
+def order_id(order: SaleorOrder, held_as: str | None, uuid_before: datetime | None) -> str:
+    """The order's Mailchimp id: its number (#1042), which Mailchimp shows as the order's in
+    order notifications and reports, as Mailchimp for WooCommerce sends it (mc-woocommerce
+    `setId($woo->get_order_number())`, "the customer wants to see this ID", PR #451), where
+    Saleor's id is a UUID. An order Mailchimp holds keeps the id it holds it under
+    (`held_as`, the ledger's); so does one that may be in the store under its UUID from before
+    (`uuid_before`: the store's orders were keyed so until then, by an earlier version or a
+    previous installation, `MailchimpStore.uuid_orders_before`): sent under its number, it
+    would be a second order."""
+    if held_as:
+        return held_as
+    if uuid_before is not None and order.created < uuid_before:
+        return mailchimp_id(order.id)
+    return order.number
+
+
 def order_input(
     order: SaleorOrder,
     *,
+    order_id: str,
     campaign_id: str | None,
     opt_in: OptInPolicy = NO_OPT_IN,
     held: bool = False,
@@ -168,7 +186,7 @@ def order_input(
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
-        id=mailchimp_id(order.id),
+        id=order_id,
         customer=customer_ref(order.user, email, order.billing_address, opt_in, order.consent),
         campaign_id=campaign_id,
         landing_site=attribution.get(LANDING_SITE_KEY) or None,

@@ -27,6 +27,7 @@ from addon.ecommerce.erased import (
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import orders_used_codes
+from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.slices import Slice, created_of
@@ -225,7 +226,13 @@ class Planner:
         if order.channel.slug != self.ctx.channel or placed_before_erasure(order, erased):
             return None
         order_input = order_body(
-            order, available, self.ctx.opt_in, orphans=orphans, tracking=self.ctx.tracking
+            order,
+            available,
+            self.ctx.opt_in,
+            # Not held by Mailchimp, as far as the ledger knows (those go to live sync).
+            order_id=order_id(order, None, self.ctx.uuid_orders_before),
+            orphans=orphans,
+            tracking=self.ctx.tracking,
         )
         if order_input is None:
             return None

@@ -16,6 +16,7 @@ from .ecommerce_models import (
     Order,
     OrderInput,
     OrderPatch,
+    OrderRefPage,
     Product,
     ProductInput,
     ProductPatch,
@@ -113,6 +114,12 @@ class EcommerceCalls(ClientBase):
 
     async def get_order(self, store_id: str, order_id: str) -> Order:
         return await self._get(Order, paths.in_store(store_id, "orders", order_id))
+
+    async def order_ids(self, store_id: str, count: int) -> list[str]:
+        """The ids of (up to `count` of) the store's orders."""
+        params = {"count": str(count), "fields": "orders.id"}
+        page = await self._get(OrderRefPage, paths.in_store(store_id, "orders"), params)
+        return [order.id for order in page.orders]
 
     async def update_order(self, store_id: str, order_id: str, patch: OrderPatch) -> Order:
         return await self._send(Order, "PATCH", paths.in_store(store_id, "orders", order_id), patch)

@@ -107,6 +107,14 @@ class Customer(MailchimpResource):
     total_spent: float = 0
 
 
+class OrderRef(MailchimpResource):
+    id: str
+
+
+class OrderRefPage(MailchimpResource):
+    orders: list[OrderRef] = Field(default_factory=list)
+
+
 class CustomerPage(MailchimpResource):
     customers: list[Customer] = Field(default_factory=list)
     total_items: int = 0

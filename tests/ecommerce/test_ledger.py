@@ -141,11 +141,13 @@ def test_usable_order_lines_are_those_whose_variant_mailchimp_holds() -> None:
     placed = order([(1, 11), (2, 12), (3, None)])
     assert [ln.id for ln in usable_order(placed, {"11"}).lines] == [gid("OrderLine", 1)]
     policy = OptInPolicy(list_id="list")
-    body = order_body(placed, {"11", "12"}, policy)
+    body = order_body(placed, {"11", "12"}, policy, order_id="1")
     assert body is not None and [ln.id for ln in body.lines] == ["1", "2"]
     assert body.campaign_id == "camp-1"
-    assert order_body(placed, set(), policy) is None  # no line Mailchimp can reference
-    assert order_body(order([(1, 11)], status="DRAFT"), {"11"}, policy) is None
+    assert (
+        order_body(placed, set(), policy, order_id="1") is None
+    )  # no line Mailchimp can reference
+    assert order_body(order([(1, 11)], status="DRAFT"), {"11"}, policy, order_id="1") is None
 
 
 async def test_bulk_reads_and_upserts(services: Services) -> None:

@@ -91,7 +91,9 @@ async def _sequential(shop: Shop, since: datetime | None) -> dict[EntityKind, se
                 created = created_of(kind, node)
                 recent = since is None or (created is not None and created >= since)
                 ours = (node.get("channel") or {}).get("slug", CHANNEL) == CHANNEL
-                if ours and (kind is not EntityKind.ORDER or recent):
+                if ours and kind is EntityKind.ORDER and recent:
+                    ids.add(str(node["number"]))  # an order goes by its number
+                elif ours and kind is not EntityKind.ORDER:
                     ids.add(mailchimp_id(str(node["id"])))
             piece = piece.read_to(page.end_cursor, not page.has_next)
         read[kind] = ids

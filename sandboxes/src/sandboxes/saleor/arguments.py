@@ -32,7 +32,11 @@ def matches_search(search: str | None, *values: str | None) -> bool:
     return any(needle in (v or "").lower() for v in values)
 
 
-def ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int] | None:
+def ids_filter(
+    filter: dict[str, Any] | None,
+    type_name: str | None,
+    pk_of: Callable[[str], int | None] | None = None,
+) -> set[int] | None:
     """The pks a deprecated `filter: {ids: [...]}` keeps; None: no filtering.
 
     As Saleor 3.20+ does: an absent or empty list filters nothing (`filter_by_id`,
@@ -54,8 +58,9 @@ def ids_filter(filter: dict[str, Any] | None, type_name: str | None) -> set[int]
             raise saleor_error(f"Couldn't resolve id: {global_id}.") from exc
         if type_name is not None and found_type != type_name:
             continue
-        if pk.isdigit():  # the sandbox's pks are integers: another pk matches nothing
-            pks.add(int(pk))
+        found = pk_of(pk) if pk_of is not None else (int(pk) if pk.isdigit() else None)
+        if found is not None:  # the sandbox's pks are integers (`pk_of`: from what ids name)
+            pks.add(found)
     return pks
 
 

@@ -87,7 +87,8 @@ def resolve_orders(
     chan_id = chan.id if chan is not None else None
     # A malformed id is reported after the creation filters' errors, as before (see below).
     try:
-        pks, ids_error = ids_filter(filter, "Order"), None
+        # An order's id names its UUID (`Order.global_id`).
+        pks, ids_error = ids_filter(filter, "Order", store.order_pk), None
     except GraphQLError as error:
         pks, ids_error = None, error
     orders: Iterable[Order] = _channel_orders(store, chan_id)  # listed only if needed

@@ -238,6 +238,9 @@ class Fulfillment(WithMetadata):
 class Order(WithMetadata):
     graphql_type: ClassVar[str] = "Order"
     number: int
+    # Since Saleor 3.2 an order's primary key is a UUID and its number an integer apart
+    # (saleor/order/models.py: `id = models.UUIDField(primary_key=True, ...)`, `number`): its
+    # global id names the UUID (`global_id`). The sandbox keeps an integer pk for its tables.
     token: uuid.UUID = Field(default_factory=uuid.uuid4)
     channel_id: int
     user_id: int | None = None
@@ -314,3 +317,7 @@ class Order(WithMetadata):
     def total_gross(self) -> Decimal:
         total = self.subtotal_gross + self.shipping_price_gross - self.order_discount_amount
         return max(total, Decimal(0))
+
+    @property
+    def global_id(self) -> str:
+        return to_global_id("Order", str(self.token))

@@ -11,7 +11,6 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
-from .arguments import pk_or_none
 from .catalog_schema import resolve_thumbnail
 from .context import Info, api_context
 from .fulfillments import resolve_order_fulfillments
@@ -32,8 +31,7 @@ from .reading import InChannel, read_field, reads
 
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
     context = api_context(info)
-    pk = pk_or_none(id, "Order") if id else None
-    order = context.store.orders.get(pk) if pk is not None else None
+    order = context.store.order_by_id(id) if id else None
     viewer = context.viewer
     if order is not None and viewer.user is not None and order.user_id == viewer.user.id:
         return order

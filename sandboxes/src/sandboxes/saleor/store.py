@@ -34,6 +34,8 @@ class SaleorStore(StoreCustomers, StoreCheckouts):
             type_name, pk = from_global_id(global_id)
         except InvalidGlobalId:
             return None
+        if type_name == "Order":
+            return self.order_by_id(global_id)
         if type_name == "Checkout":
             try:
                 return self.checkouts.get(uuid.UUID(pk))

@@ -97,6 +97,7 @@ class StoreBase:
         # per-channel and per-user lists (Saleor's indexed columns) that listings page through,
         # so a 100 k-order store is not scanned once per page.
         self.orders: dict[int, Order] = {}
+        self.order_tokens: dict[uuid.UUID, int] = {}  # an order's UUID (its global id) -> pk
         self._order_index: OrderIndex | None = None
         self.apps: dict[int, SandboxApp] = {}
         self.vouchers: dict[int, Voucher] = {}  # `vouchers.py`

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from .cursors import Ordering
+from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
 from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
@@ -89,9 +90,12 @@ class StoreOrders(StoreCatalog):
         **fields: Any,
     ) -> Order:
         chan = self.channel_by_slug(channel) if channel else self.default_channel()
+        # The sandbox's own key is the number (unique in a Saleor, as the UUID Saleor keys it
+        # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
+        number = next(self._order_numbers)
         order = Order(
-            id=self.next_id(),
-            number=next(self._order_numbers),
+            id=number,
+            number=number,
             channel_id=chan.id,
             user_id=user.id if user else None,
             user_email=email or (user.email if user else None),
@@ -118,6 +122,7 @@ class StoreOrders(StoreCatalog):
         if paid:
             mark_paid(order, self.next_id, legacy_payment=legacy_payment)
         self.orders[order.id] = order
+        self.order_tokens[order.token] = order.id
         self._order_index = None
         return order
 
@@ -125,6 +130,29 @@ class StoreOrders(StoreCatalog):
         return OrderDiscount(
             id=self.next_id(), value=fields.pop("value", amount), amount=amount, **fields
         )
+
+    def order_pk(self, token: str) -> int | None:
+        """The pk of the order whose UUID is `token` (what its global id names), or None."""
+        try:
+            found = self.order_by_id(to_global_id("Order", str(uuid.UUID(token))))
+        except ValueError:
+            return None
+        return found.id if found is not None else None
+
+    def order_by_id(self, global_id: str) -> Order | None:
+        """The order an `Order:<uuid>` global id names (Saleor's ids since 3.2), or None."""
+        try:
+            type_name, pk = from_global_id(global_id)
+            token = uuid.UUID(pk)
+        except (InvalidGlobalId, ValueError):
+            return None
+        if type_name != "Order":
+            return None
+        found = self.orders.get(self.order_tokens.get(token, -1))
+        if found is None or found.token != token:  # a token set after creation (the generator)
+            self.order_tokens = {o.token: o.id for o in self.orders.values()}
+            found = self.orders.get(self.order_tokens.get(token, -1))
+        return found
 
     def get_order(self, pk: int) -> Order:
         try:
