@@ -6,33 +6,32 @@ from __future__ import annotations
 
 import json
 import secrets
-from functools import lru_cache
 from typing import Any
 
 import httpx
-from graphql import GraphQLError, parse, validate
 
 from .ids import pk_from_global_id
+from .manifest_rules import InstallationFailed, check_manifest
 from .models import SandboxApp, WebhookConfig
-from .permissions import ALL_PERMISSIONS
 from .sandbox_webhooks import SandboxWebhooks
-from .schema import sandbox_schema
 from .versions import schema_version, sends_own_lifecycle_events
 from .webhooks import Delivery, events_from_query
 
-
-class InstallationFailed(Exception):
-    """The app installation failed; ``message`` is what Saleor would show in the dashboard."""
-
-    def __init__(self, message: str, *, status_code: int | None = None, code: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.code = code
+__all__ = ["InstallationFailed", "SandboxApps"]
 
 
 class SandboxApps(SandboxWebhooks):
     """Apps installed, activated, deactivated and removed as Saleor does it."""
+
+    refuses_duplicate_identifiers: bool = False
+    """Refuse an app whose ``id`` an installed app has, as Saleor does since 3.20.1
+    ("App with the same identifier is already installed: <name>", manifest_rules.py). Off while
+    tests install the same manifest twice without uninstalling it first."""
+
+    refuses_manage_apps: bool = False
+    """Refuse MANAGE_APPS in the permissions granted (or an extension's), as Saleor main does
+    since saleor/saleor#19166 (untagged; the current version played holds it). Off while tests
+    install an app holding MANAGE_APPS into the current version."""
 
     # -- apps ----------------------------------------------------------------------------------
 
@@ -76,53 +75,41 @@ class SandboxApps(SandboxWebhooks):
     ) -> SandboxApp:
         if not isinstance(manifest, dict):
             raise InstallationFailed("Incorrect structure of manifest.")
-        missing = [f for f in ("id", "version", "name", "tokenTargetUrl") if not manifest.get(f)]
-        if missing:
-            raise InstallationFailed(f"Field required: {', '.join(missing)}.", code="REQUIRED")
-        granted = list(
-            permissions if permissions is not None else manifest.get("permissions") or []
+        granted = permissions if permissions is not None else manifest.get("permissions", [])
+        # saleor/app/manifest_validations.py (clean_manifest_data): every rule, see manifest_rules.
+        check_manifest(
+            manifest,
+            version=self.version,
+            granted=granted,
+            installed=(
+                {a.identifier: a.name for a in self.store.apps.values() if a.identifier}
+                if self.refuses_duplicate_identifiers
+                else None
+            ),
+            refuse_manage_apps=self.refuses_manage_apps,
         )
-        unknown = [p for p in granted if p not in ALL_PERMISSIONS]
-        if unknown:
-            raise InstallationFailed(
-                f"Given permissions don't exist: {', '.join(unknown)}.", code="INVALID_PERMISSION"
-            )
+        granted = list(granted)
         token_target = str(manifest["tokenTargetUrl"])
-        if not _is_absolute(token_target):
-            raise InstallationFailed(
-                "Incorrect format of tokenTargetUrl.", code="INVALID_URL_FORMAT"
-            )
         app_pk = self.store.next_id()
         webhooks = []
         for spec in manifest.get("webhooks") or []:
-            target = str(spec.get("targetUrl", ""))
-            if not _is_absolute(target):
-                raise InstallationFailed("Invalid target url.", code="INVALID_URL_FORMAT")
-            query = spec.get("query")
-            if query:
-                # Saleor validates each subscription against its own schema at installation
-                # (saleor/app/manifest_validations.py: `SubscriptionQuery(query).is_valid`, else
-                # "Subscription query is not valid: ..."), so a manifest naming a type this
-                # version lacks (e.g. CustomerDeleted before 3.23.5) does not install.
-                problems = _subscription_problems(str(query), self.version)
-                if problems:
-                    raise InstallationFailed(
-                        "Subscription query is not valid: " + problems, code="INVALID"
-                    )
+            query = str(spec["query"])
             async_events = list(spec.get("asyncEvents") or [])
-            if not async_events and not spec.get("syncEvents") and query:
+            if not async_events and not spec.get("syncEvents"):
                 async_events = events_from_query(query)
+            headers = spec.get("customHeaders") or {}
             webhooks.append(
                 WebhookConfig(
                     id=self.store.next_id(),
                     app_id=app_pk,
-                    name=str(spec.get("name", "")),
-                    target_url=target,
-                    is_active=bool(spec.get("isActive", True)),
+                    name=str(spec["name"]),
+                    target_url=str(spec["targetUrl"]),
+                    is_active=spec.get("isActive", True),
                     async_events=async_events,
                     sync_events=list(spec.get("syncEvents") or []),
                     query=query,
-                    custom_headers=dict(spec.get("customHeaders") or {}),
+                    # custom_headers_validator returns the keys lower-cased
+                    custom_headers={key.lower(): value for key, value in headers.items()},
                 )
             )
         return SandboxApp(
@@ -139,7 +126,7 @@ class SandboxApps(SandboxWebhooks):
             homepage_url=manifest.get("homepageUrl"),
             support_url=manifest.get("supportUrl"),
             data_privacy_url=manifest.get("dataPrivacyUrl"),
-            author=manifest.get("author"),
+            author=manifest["author"].strip() if manifest.get("author") else None,
             is_active=activate,
             auth_token=secrets.token_urlsafe(22)[:30],
             webhooks=webhooks,
@@ -201,22 +188,3 @@ class SandboxApps(SandboxWebhooks):
         """An installed app by pk or global ID."""
         pk = app_id if isinstance(app_id, int) else pk_from_global_id(app_id, "App")
         return self.store.apps[pk]
-
-
-# Validating a subscription against Saleor's schema takes milliseconds, and every install of
-# the same manifest into the same version asks the same question (each test installs the app).
-@lru_cache(maxsize=256)
-def _subscription_problems(query: str, version: str) -> str:
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return exc.message
-    return "; ".join(e.message for e in validate(sandbox_schema(version), document))
-
-
-def _is_absolute(url: str) -> bool:
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError):
-        return False
-    return parsed.scheme in ("http", "https") and bool(parsed.host)

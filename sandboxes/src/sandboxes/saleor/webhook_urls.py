@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 SCHEMES = ("http", "https", "awssqs", "gcpubsub")
 MAX_LENGTH = 255
-_URL_MAX_LENGTH = 2048  # URLValidator.max_length
-_UNSAFE = frozenset("\t\r\n")  # URLValidator.unsafe_chars
+URL_MAX_LENGTH = 2048  # URLValidator.max_length
+UNSAFE_CHARS = frozenset("\t\r\n")  # URLValidator.unsafe_chars
 
 # django/core/validators.py (URLValidator), as AppURLValidator combines them.
 _UL = "\u00a1-\uffff"
@@ -27,7 +27,7 @@ _IPV4 = (
 _IPV6 = r"\[[0-9a-f:.]+\]"
 _HOSTNAME = r"[a-z" + _UL + r"0-9](?:[a-z" + _UL + r"0-9-]{0,61}[a-z" + _UL + r"0-9])?"
 _DOMAIN = r"(?:\.(?!-)[a-z" + _UL + r"0-9-]{1,63}(?<!-))*"
-_PATTERN = re.compile(
+URL_PATTERN = re.compile(
     r"^(?:[a-z0-9.+-]*)://"
     r"(?:[^\s:@/]+(?::[^\s:@/]*)?@)?"
     r"(?:" + _IPV4 + "|" + _IPV6 + "|(" + _HOSTNAME + _DOMAIN + "|localhost))"
@@ -41,7 +41,7 @@ INVALID = "Enter a valid URL."
 
 
 def _valid(url: str) -> bool:
-    if len(url) > _URL_MAX_LENGTH or _UNSAFE.intersection(url):
+    if len(url) > URL_MAX_LENGTH or UNSAFE_CHARS.intersection(url):
         return False
     if url.split("://")[0].lower() not in SCHEMES:
         return False
@@ -49,7 +49,7 @@ def _valid(url: str) -> bool:
         host = urlsplit(url).hostname
     except ValueError:
         return False
-    if not _PATTERN.search(url):
+    if not URL_PATTERN.search(url):
         return False
     return host is not None and len(host) <= 253  # RFC 1034, as URLValidator checks
 
