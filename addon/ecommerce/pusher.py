@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,6 +36,7 @@ from addon.ecommerce.erased import (
 )
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
 from addon.ecommerce.promo_usage import order_used_code
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
@@ -152,7 +154,11 @@ class Pusher(CatalogPusher):
                     known,
                     pushing,
                     body,
-                    self.client.create_order,
+                    (
+                        partial(confirm_then_pay, self.client)
+                        if confirms(known.mailchimp_id, body, self.ctx.resending)
+                        else self.client.create_order
+                    ),
                     self.client.delete_order,
                     lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
                 )

@@ -214,8 +214,8 @@ async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_no
     start = len(shop.mailchimp.requests)
     await worker.run_until_idle()
     assert batch_calls(shop, start) == 1
-    # Paid while the batch waits: its own push (below the threshold) creates it, paid; the
-    # batch's creation then finds it exists.
+    # Paid while the batch waits: its own push (below the threshold) creates it, `pending`
+    # then `paid` (`order_confirmation.py`); the batch's creation then finds it exists.
     paid = orders[0]
     await shop.saleor.mark_order_paid(paid)
     await worker.run_until_idle()
@@ -224,7 +224,7 @@ async def test_an_order_its_own_push_creates_while_its_batch_waits_is_patched_no
 
     # Its lines are the ones the batch sent: its next push patches it (as one push after
     # another would), never deletes and re-creates it.
-    assert order_writes(shop, start) == ["POST orders", f"PATCH orders/{paid.id}"]
+    assert order_writes(shop, start) == ["POST orders", *[f"PATCH orders/{paid.id}"] * 2]
     held = shop.orders()
     assert set(held) == {str(o.id) for o in orders}
     assert held[str(paid.id)].financial_status == "paid"

@@ -208,6 +208,33 @@ def _order(request: ApiRequest) -> tuple[StoreData, Order]:
     return data, found
 
 
+# Which order notification an order's change sends, once a merchant turned them on (Mailchimp
+# help, "Test or Troubleshoot Order Notifications": the order status in the API request body
+# that sends each e-mail): an order created `pending` its Order Confirmation, becoming `paid`
+# its Invoice, `shipped` its Shipping Confirmation, `cancelled` or `refunded` theirs. None while
+# the store `is_syncing` ("Whether to disable automations because the store is currently
+# syncing", the spec's E-commerce Store): history sends nothing.
+_ON_FINANCIAL = {
+    "paid": "order_invoice",
+    "cancelled": "cancellation_confirmation",
+    "refunded": "refund_confirmation",
+}
+
+
+def notify(data: StoreData, before: Order | None, after: Order) -> None:
+    if data.info.is_syncing:
+        return
+    sent = data.notifications
+    if before is None and after.financial_status == "pending":
+        sent.append((after.id, "order_confirmation"))
+    was = before.financial_status if before is not None else None
+    if after.financial_status in _ON_FINANCIAL and after.financial_status != was:
+        sent.append((after.id, _ON_FINANCIAL[after.financial_status]))
+    shipped = before is not None and before.fulfillment_status == "shipped"
+    if after.fulfillment_status == "shipped" and not shipped:
+        sent.append((after.id, "shipping_confirmation"))
+
+
 @router.route("POST", f"{STORE}/orders")
 def post_order(request: ApiRequest) -> dict[str, Any]:
     data = store_data(request)
@@ -229,6 +256,7 @@ def post_order(request: ApiRequest) -> dict[str, Any]:
         lines=lines,
     )
     data.save_order(order)
+    notify(data, None, order)
     return render_order(data, order)
 
 
@@ -311,6 +339,7 @@ def patch_order(request: ApiRequest) -> dict[str, Any]:
         lines=lines,
     )
     data.save_order(order)
+    notify(data, found, order)
     return render_order(data, order)
 
 

@@ -291,6 +291,11 @@ class MailchimpSandbox:
         with self.state.lock:
             return [o.model_copy(deep=True) for o in self._store(account, store_id).orders.values()]
 
+    def notifications(self, account: AccountRef, store_id: str) -> list[tuple[str, str]]:
+        """The order notifications the store sent, as (order id, e-mail) (`orders.notify`)."""
+        with self.state.lock:
+            return list(self._store(account, store_id).notifications)
+
     def carts(self, account: AccountRef, store_id: str) -> list[Cart]:
         with self.state.lock:
             return [c.model_copy(deep=True) for c in self._store(account, store_id).carts.values()]

@@ -112,6 +112,9 @@ class StoreData:
     # The store's abandoned-cart automation as `automations.abandoned_cart` reports it
     # (`sites.py`): built in Mailchimp's UI, so only the sandbox's controls change it.
     abandoned_cart: dict[str, object] = field(default_factory=lambda: {"is_supported": True})
+    # The order notifications the store's automations would send, as (order id, e-mail), in
+    # order (`orders.notify`): what a merchant who turned them on sees shoppers receive.
+    notifications: list[tuple[str, str]] = field(default_factory=list)
 
     def email_holder(self, email: str) -> str | None:
         """The id of the customer holding this address, compared without case."""
