@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.ecommerce import payloads, sale_payloads
+from addon.ecommerce import payloads, restore, sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, admin_label, already_exists
 from addon.ecommerce.email_change import (
@@ -356,6 +356,12 @@ class Pusher(CatalogPusher):
         if checkout is not None:
             email = checkout.email or (checkout.user.email if checkout.user else None)
             await self.remember_label(EntityKind.CART, checkout_id, known, email)
+        if checkout is not None and await restore.was_restored(
+            self.services, self.ctx.installation_id, checkout_id
+        ):
+            # Its restore link made a copy, whose cart is the shopper's now: this one goes, or
+            # the shopper would be in two abandoned-cart series for one cart.
+            checkout = None
         if checkout is not None and checkout.channel.slug == self.ctx.channel:
             await self.ensure_store(checkout.channel)
             refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]

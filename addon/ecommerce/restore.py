@@ -33,6 +33,8 @@ from sqlalchemy.exc import IntegrityError
 
 from addon.db.types import utcnow
 from addon.ecommerce.cart_models import CartRestoreKey, RestoredCheckout
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.schemas import SaleorCheckout
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
@@ -184,6 +186,18 @@ async def _read(
     return SaleorCheckout.model_validate(raw) if raw else None
 
 
+async def was_restored(services: Services, installation_id: int, checkout_id: str) -> bool:
+    """Whether a restore link of this checkout's cart was exchanged for a copy: the copy's cart
+    is the shopper's from then on (`Pusher.push_cart`)."""
+    async with services.db.session() as session:
+        found = await session.scalar(
+            RestoredCheckout.of_installation(installation_id)
+            .where(RestoredCheckout.checkout_id == checkout_id)
+            .with_only_columns(RestoredCheckout.id)
+        )
+    return found is not None
+
+
 async def restore(services: Services, installation: Installation, token: str) -> NewCheckout:
     """The checkout a restore link is exchanged for: the one restored before while it still
     has lines, else a new copy of the original cart (refused when the original is gone)."""
@@ -281,6 +295,10 @@ async def _record(
                     installation_id=installation_id, checkout_id=checkout_id, **values
                 )
                 session.add(row)
+                # The original's cart gives way to the copy's (`Pusher.push_cart`).
+                await enqueue_push(
+                    session, installation_id, original.channel.slug, EntityKind.CART, checkout_id
+                )
             elif row.restored_token.get_secret_value() == stale:
                 for name, value in values.items():
                     setattr(row, name, value)

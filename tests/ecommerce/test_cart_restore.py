@@ -133,12 +133,16 @@ async def test_a_customers_cart_is_restored_on_another_device_as_a_new_checkout(
     copy = shop.saleor.store.get_checkout(answer["checkout_token"])
     assert copy.user_id is None  # not the customer's: the link grants the cart, not the account
     assert copy.channel_id == original.channel_id
-    # The original cart stays in Mailchimp (the shopper may still go back to it); the restored
-    # checkout is a cart of its own once Saleor reports it (CHECKOUT_CREATED).
+    # The restored checkout is a cart of its own once Saleor reports it (CHECKOUT_CREATED), and
+    # the original's cart gives way to it: one cart, so one abandoned-cart series, per shopper.
     await shop.drain()
     carts = shop.carts()
-    assert str(original.token) in carts
+    assert set(carts) == {answer["checkout_token"]}
     assert carts[answer["checkout_token"]].customer.email_address == "ann@example.com"
+    # A later change of the original (the shopper back on the first device) brings no second.
+    await shop.saleor.update_checkout(original, email="ann@example.com")
+    await shop.drain()
+    assert set(shop.carts()) == {answer["checkout_token"]}
 
 
 async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
