@@ -247,6 +247,7 @@ async def test_a_second_delivery_reads_no_keys_and_a_new_installation_is_found(
     # cached installation is gone, the delivery is checked against the new one.
     async with services.db.transaction() as session:
         await session.execute(delete(Installation))
+    saleor.store.apps.clear()  # and uninstalled in Saleor, before it can be installed again
     await saleor.install_app(f"{APP_URL}/api/manifest")
     before = await stored_jobs(services)
     response = await deliver(3)

@@ -68,6 +68,7 @@ async def test_install_through_the_sandbox(
 async def test_reinstall_overwrites_the_record(
     installed_app: SandboxApp, saleor: SaleorSandbox, services: Services
 ) -> None:
+    saleor.store.apps.pop(installed_app.id)  # deleted in Saleor, its APP_DELETED lost
     again = await saleor.install_app(f"{APP_URL}/api/manifest")
     stored = await installation(services)
     assert stored is not None and stored.app_id == again.global_id != installed_app.global_id

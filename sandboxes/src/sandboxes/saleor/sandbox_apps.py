@@ -25,8 +25,8 @@ class SandboxApps(SandboxWebhooks):
 
     refuses_duplicate_identifiers: bool = False
     """Refuse an app whose ``id`` an installed app has, as Saleor does since 3.20.1
-    ("App with the same identifier is already installed: <name>", manifest_rules.py). Off while
-    tests install the same manifest twice without uninstalling it first."""
+    ("App with the same identifier is already installed: <name>", manifest_rules.py). Off
+    while sandbox tests install one manifest as two apps."""
 
     refuses_manage_apps: bool = False
     """Refuse MANAGE_APPS in the permissions granted (or an extension's), as Saleor main does
