@@ -39,7 +39,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater, WebhookJob
-from addon.mailchimp import MailchimpClient, NotFound, subscriber_hash
+from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound, subscriber_hash
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 
@@ -263,6 +263,22 @@ async def _any_unfinished(
 
 
 WAITING = "Waits for what was on its way to Mailchimp about the customer"
+WAITING_FOR_CONNECTION = (
+    "Waits for Mailchimp to be connected again: the customer is still in its audiences and stores"
+)
+RECONNECT_RETRY_SECONDS = 3600.0
+# Mailchimp asks a controller to honour a deletion request within 30 days
+# (mailchimp.com/help/delete-contacts).
+RECONNECT_WAIT = timedelta(days=30)
+
+
+async def _gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
+    async with services.db.session() as session:
+        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    if asked is None or utcnow() - asked < RECONNECT_WAIT:
+        return False
+    logger.warning("Erasing a customer: Mailchimp was not connected again within 30 days")
+    return True
 
 
 async def _again(
@@ -324,7 +340,14 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
     try:
         async with mailchimp_for(services, installation_id) as client:
             result = await _erase_in_mailchimp(client, lists, addresses, stores)
-    except NotConnected:
+    except (NotConnected, InvalidCredentials):
+        # Audiences or stores the app filled are still in the account: the customer must go
+        # from them too ("from every audience in your account, as well as any connected
+        # integrations", mailchimp.com/help/delete-contacts). So the erasure waits for the
+        # account to be connected again, keeping the address only in this job, for as long as
+        # Mailchimp gives a controller; then it is given up.
+        if (lists or stores) and not await _gave_up_reconnecting(services, job):
+            raise RetryLater(WAITING_FOR_CONNECTION, RECONNECT_RETRY_SECONDS) from None
         result = Erased(connected=False)
     result = result.plus(request.erased)
     if await _must_wait(job, addresses, request, services, since=started):

@@ -43,7 +43,10 @@ def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgott
         ErasureSource.PANEL: "A staff user erased the customer from the customer panel",
     }[source]
     if not erased_.connected:
-        done = "Mailchimp is not connected, so nothing could be erased there"
+        done = (
+            "Mailchimp was not connected (or not connected again within 30 days), so nothing "
+            "could be erased there"
+        )
     else:
         orders = (
             f"{erased_.orders} order(s) deleted"

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from addon.erasure.jobs import ERASED_NOTE
-from addon.jobs.models import Job
+from addon.connection.models import ConnectionStatus, MailchimpConnection
+from addon.db.types import utcnow
+from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE, WAITING_FOR_CONNECTION
+from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.mailchimp.state import subscriber_hash
 from sandboxes.saleor.store_checkouts import LineSpec
@@ -139,3 +141,29 @@ async def test_the_erasure_setting_keeps_orders_by_default(shop: Shop) -> None:
     assert response.status_code == 200 and response.json() == {"delete_orders": False}
     bad = await shop.api("PUT", "/api/erasure/settings", {"delete_orders": "sometimes"})
     assert bad.status_code == 422
+
+
+async def _connection(shop: Shop, status: ConnectionStatus) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpConnection).values(status=status))
+
+
+async def test_an_erasure_while_mailchimp_is_disconnected_waits_for_it(shop: Shop) -> None:
+    """The key was revoked when the customer deleted their account: the customer is still in
+    the account's audiences and store, so the erasure waits for the reconnection, where it was
+    once recorded done with nothing erased (and the address forgotten, so never to be)."""
+    customer, order, checkout = await _customer_with_history(shop)
+    await _connection(shop, ConnectionStatus.REVOKED)
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    async with shop.services.db.session() as session:
+        [job] = await session.scalars(select(Job).where(Job.kind == ERASE_JOB))
+        assert job.status is JobStatus.PENDING and job.last_error == WAITING_FOR_CONNECTION
+        assert await session.scalar(select(Job).where(Job.kind == ERASED_NOTE)) is None
+    assert shop.mailchimp.member(shop.account, shop.list_id, ANN) is not None
+
+    await _connection(shop, ConnectionStatus.CONNECTED)
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(Job).where(Job.kind == ERASE_JOB).values(run_after=utcnow()))
+    await shop.drain()
+    await _assert_erased(shop, True, order, checkout)
