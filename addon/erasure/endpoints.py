@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 
 from addon.dependencies import service_dependency
 from addon.erasure.schemas import (
+    EraseAddress,
     ErasureAccepted,
     ErasurePreview,
     ErasureSettingsRead,
@@ -39,6 +40,13 @@ async def preview_erasure(customer_id: str, auth: UsersAdmin, service: Service) 
 async def erase_customer(customer_id: str, auth: UsersAdmin, service: Service) -> ErasureAccepted:
     """Erase the customer from Mailchimp and from the app's records (queued)."""
     return await service.erase(auth.installation, customer_id)
+
+
+@router.post("/addresses", status_code=202, responses=error_responses(422))
+async def erase_address(body: EraseAddress, auth: UsersAdmin, service: Service) -> ErasureAccepted:
+    """Erase an e-mail address from Mailchimp and from the app's records (queued), whoever it
+    belongs to: a guest shopper, a customer deleted in Saleor, a request Mailchimp forwards."""
+    return await service.erase_address(auth.installation, body.email)
 
 
 @router.get("/settings")

@@ -41,6 +41,7 @@ def summary(erased_: Erased, source: ErasureSource, delete_orders: bool, forgott
         ErasureSource.CUSTOMER_DELETED: "The customer was deleted in Saleor",
         ErasureSource.ACCOUNT_DELETED: "The customer deleted their account in Saleor",
         ErasureSource.PANEL: "A staff user erased the customer from the customer panel",
+        ErasureSource.ADDRESS: "A staff user erased an e-mail address",
     }[source]
     if not erased_.connected:
         done = (

@@ -6,11 +6,16 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from addon.subscriptions.schemas import Email
+
 
 class ErasureSource(StrEnum):
     CUSTOMER_DELETED = "customer_deleted"  # staff deleted the customer in Saleor
     ACCOUNT_DELETED = "account_deleted"  # the customer deleted their own account
     PANEL = "panel"  # a staff user pressed "Erase from Mailchimp" in the customer panel
+    # A staff user erased an address: a guest shopper's, a customer's already deleted in
+    # Saleor, or one a deletion request forwarded by Mailchimp names.
+    ADDRESS = "address"
 
 
 class ErasedCounts(BaseModel):
@@ -76,3 +81,11 @@ class ErasureSettingsUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     delete_orders: bool
+
+
+class EraseAddress(BaseModel):
+    """An e-mail address to erase, whoever it belongs to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: Email

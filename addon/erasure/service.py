@@ -105,3 +105,13 @@ class ErasureService:
             message="The customer will be erased from Mailchimp in a moment; Activity will "
             "show what was erased."
         )
+
+    async def erase_address(self, installation: Installation, email: str) -> ErasureAccepted:
+        """Erase an address whoever it belongs to: a guest shopper (their e-commerce customer,
+        orders and carts), a customer already deleted in Saleor, a request Mailchimp forwards."""
+        request = EraseRequest(email=email.lower(), source=ErasureSource.ADDRESS)
+        await enqueue_erasure(self.session, installation.id, request)
+        return ErasureAccepted(
+            message="The address will be erased from Mailchimp in a moment; Activity will "
+            "show what was erased."
+        )

@@ -167,3 +167,43 @@ async def test_an_erasure_while_mailchimp_is_disconnected_waits_for_it(shop: Sho
         await session.execute(update(Job).where(Job.kind == ERASE_JOB).values(run_after=utcnow()))
     await shop.drain()
     await _assert_erased(shop, True, order, checkout)
+
+
+async def test_a_guest_shoppers_address_is_erased_by_staff(shop: Shop) -> None:
+    """A guest has no Saleor customer for the panel: staff erase the address itself (a request
+    by e-mail, or one Mailchimp forwards). Their e-commerce customer, orders (when set) and
+    carts go, and the address is refused in the audience."""
+    guest = "guest.erase@example.com"
+    product = await shop.product("Plum", "3.00")
+    await shop.api("PUT", "/api/erasure/settings", {"delete_orders": True})
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], email=guest
+    )
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email=guest
+    )
+    await shop.drain()
+    assert str(order.number) in shop.orders() and str(checkout.token) in shop.carts()
+    assert await rows_naming(shop.services, guest)
+
+    refused = await shop.client.post(
+        "/api/erasure/addresses", json={"email": "not an address"}, headers=_users_only(shop)
+    )
+    assert refused.status_code == 422
+    nobody = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_ORDERS"])
+    denied = await shop.client.post("/api/erasure/addresses", json={"email": guest}, headers=nobody)
+    assert denied.status_code == 403
+    accepted = await shop.client.post(
+        "/api/erasure/addresses",
+        json={"email": " Guest.Erase@example.com "},
+        headers=_users_only(shop),
+    )
+    assert accepted.status_code == 202, accepted.text
+    await shop.drain()
+
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    assert str(order.number) not in shop.orders() and str(checkout.token) not in shop.carts()
+    assert await rows_naming(shop.services, guest) == []
+    async with shop.services.db.session() as session:
+        [note] = await session.scalars(select(Job).where(Job.kind == ERASED_NOTE))
+    assert note.last_error is not None and "erased an e-mail address" in note.last_error
