@@ -173,3 +173,44 @@ def test_the_erasure_setting_is_on_the_subscriptions_page(
     said(app, "Subscription settings saved")
     with app_api(live_site) as api:
         assert api.get("/api/erasure/settings").json() == {"delete_orders": False}
+
+
+def test_an_address_no_customer_panel_reaches_is_erased_from_the_subscriptions_page(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    """A guest's address (or a deleted customer's): staff type it, confirm, and it is queued;
+    what is no address is said at the field."""
+    with app_api(live_site) as api:  # the dev stack installs the app in the background
+        eventually(lambda: api.get("/api/connection").is_success)
+    page.goto(f"{live_site.dashboard}?theme=light")
+    page.get_by_role("link", name="Open").first.click()
+    app = page.frame_locator("#app-frame")
+    go(app, "Subscriptions")
+    section = app.get_by_role("region", name="Erase an e-mail address")
+    erase = section.get_by_role("button", name="Erase from Mailchimp")
+    field = section.get_by_label("E-mail address")
+    expect(field).to_be_visible()
+    erase.click()
+    expect(section.get_by_text("Enter the e-mail address to erase")).to_be_visible()
+    expect(field).to_have_attribute("aria-invalid", "true")
+    check_a11y(app_frame(page), "the Subscriptions page with an address refused (light)")
+
+    field.fill("gone.guest@example.com")
+    erase.click()
+    dialog = app.get_by_role("dialog", name="Erase gone.guest@example.com from Mailchimp?")
+    expect(dialog).to_contain_text("This cannot be undone.")
+    check_a11y(app_frame(page), "the address erasure's confirmation (light)")
+    dialog.get_by_role("button", name="Erase", exact=True).click()
+    said(app, "Erasure requested")
+    expect(field).to_have_value("")
+    expect(
+        app.get_by_role("status").filter(has_text="Erasing gone.guest@example.com")
+    ).to_be_visible()
+    shot(page, artifacts, "subscriptions-erase-address-light")
+    with app_api(live_site) as api:
+        eventually(
+            lambda: any(
+                item["subject"] == "Erasure of a customer"
+                for item in api.get("/api/activity?limit=100").json()["items"]
+            )
+        )

@@ -3,7 +3,19 @@
  * these two with PATCH /api/audiences/settings, so the Audiences page's choices stay as they are),
  * and the storefront developer's reference filled in with this installation's values.
  */
-import { $, PageLoader, SaveBar, bridge, el } from "../app.js";
+import {
+  $,
+  PageLoader,
+  SaveBar,
+  bridge,
+  clearFieldError,
+  confirmDialog,
+  confirmed,
+  el,
+  fieldError,
+  notice,
+  setBusy,
+} from "../app.js";
 
 var current = null; // the last AudiencesRead
 
@@ -251,6 +263,49 @@ function copy(event) {
   }
 }
 
+// --- erasing an address ----------------------------------------------------------------
+
+/** Erase an address no customer panel reaches (POST /api/erasure/addresses, MANAGE_USERS). */
+function eraseAddress(event) {
+  event.preventDefault();
+  var input = $("erase-email");
+  var submit = $("erase-submit");
+  var email = input.value.trim();
+  clearFieldError("erase-email");
+  if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+    fieldError("erase-email", "Enter the e-mail address to erase, like ann@example.com.");
+    input.focus();
+    return;
+  }
+  confirmDialog({
+    title: "Erase " + email + " from Mailchimp?",
+    text:
+      "Mailchimp permanently deletes the address from every audience and will never let the " +
+      "app add it again (they can still subscribe again themselves through a Mailchimp form). " +
+      "Its customer record and carts are deleted in every store, its orders too if set above. " +
+      "The app forgets the address in its own records. This cannot be undone.",
+    confirm: "Erase",
+    cancel: "Keep",
+    danger: true,
+  })
+    .then(function (yes) {
+      if (!yes) return;
+      setBusy(submit, true);
+      return bridge.api("POST", "/api/erasure/addresses", { email: email }).then(function (answer) {
+        input.value = "";
+        confirmed("Erasure requested");
+        notice("erase-address", "", "Erasing " + email, answer.message);
+      });
+    })
+    .catch(function (error) {
+      if (error.status === 422) fieldError("erase-email", "This is not an e-mail address Mailchimp takes.");
+      else notice("erase-address", "critical", "The address was not erased", error.message);
+    })
+    .then(function () {
+      setBusy(submit, false);
+    });
+}
+
 // --- loading ---------------------------------------------------------------------------
 
 var bar = new SaveBar({
@@ -288,11 +343,13 @@ var loader = new PageLoader({
     $("not-connected").hidden = !connection || connection.status === "connected";
     $("sync-form").hidden = false;
     $("integration").hidden = false;
+    $("erase-address").hidden = false;
     bar.reset(Object.assign({}, results[1], { erasure: results[2] }));
   },
 });
 
 $("two-way").addEventListener("change", syncPriority);
+$("erase-address-form").addEventListener("submit", eraseAddress);
 document.querySelectorAll("[data-copy]").forEach(function (b) {
   b.addEventListener("click", copy);
 });
