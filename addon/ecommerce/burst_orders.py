@@ -59,9 +59,6 @@ from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
 
-# A product record whose variants no order line may reference (as `available_variants`).
-_UNUSABLE = (SyncStatus.QUARANTINED, SyncStatus.REMOVED)
-
 
 class _Ledger:
     """What the ledger says of the orders' dependencies: their products, the products of their
@@ -105,9 +102,14 @@ class _Ledger:
         available: set[str] = set()
         for product_id, variants in wanted.items():
             record = self.products.get(product_id)
-            if record is None or record.mailchimp_id is None or record.status in _UNUSABLE:
+            if record is None or record.mailchimp_id is None:
                 return None
-            held = _held_variants(record)
+            if record.status is SyncStatus.QUARANTINED:
+                return None
+            # Removed (no longer sold, or deleted): hidden in Mailchimp, its variants kept with
+            # their content unknown, and still referenced by orders (`available_variants`).
+            removed = record.status is SyncStatus.REMOVED
+            held = set(record.children or {}) if removed else _held_variants(record)
             if not variants <= held:
                 return None  # a variant Mailchimp may lack: the product's push sends it
             available |= held

@@ -274,9 +274,14 @@ class CatalogPusher(LedgerPusher):
                 self.ctx.store_id, product_id, variant_id, HIDDEN
             )
 
-    async def ensure_products(self, lines: list[tuple[str, str]]) -> set[str]:
+    async def ensure_products(
+        self, lines: list[tuple[str, str]], *, orders: bool = False
+    ) -> set[str]:
         """Push the products of (product id, variant id) lines that Mailchimp lacks; return the
-        Mailchimp ids of the variants that lines may reference."""
+        Mailchimp ids of the variants that lines may reference. An order's line may reference
+        a product no longer sold in the channel (or deleted): Mailchimp holds it hidden
+        (`push_product`), and the order's revenue and lines stay whole, as Mailchimp for
+        WooCommerce keeps them; a cart's may not (nobody can buy it)."""
         available: set[str] = set()
         products = list(dict.fromkeys(product for product, _ in lines))
         if not products:
@@ -290,6 +295,10 @@ class CatalogPusher(LedgerPusher):
             record = records.get(product_id)
             held = set(record.children or {}) if record is not None else set()
             if record is not None and record.status is SyncStatus.SYNCED and wanted <= held:
+                available |= held
+                continue
+            hidden = record is not None and record.status is SyncStatus.REMOVED
+            if orders and hidden and record is not None and record.mailchimp_id and wanted <= held:
                 available |= held
                 continue
             try:

@@ -188,7 +188,7 @@ class Pusher(CatalogPusher):
         """The order's body, once its store and the products of its lines are in Mailchimp."""
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
-        available = await self.ensure_products(refs)
+        available = await self.ensure_products(refs, orders=True)
         orphans = await self.ensure_orphans(order.lines)
         return order_body(
             order,

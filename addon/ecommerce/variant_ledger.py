@@ -22,13 +22,13 @@ class VariantLedger(LedgerRepository):
         records = await self.held_by_saleor_ids(
             installation_id, channel, EntityKind.PRODUCT, product_ids
         )
-        # A removed product keeps its variants' ids (for `orphan_products`), but a line of a
-        # live variant of it is no more usable than in live sync, which finds it removed.
-        usable = (SyncStatus.QUARANTINED, SyncStatus.REMOVED)
+        # A removed product (deleted, or no longer sold in the channel) is hidden in Mailchimp,
+        # not deleted, and keeps its variants' ids: past orders' lines still reference it, as
+        # live sync's (`CatalogPusher.ensure_products(orders=True)`).
         return {
             variant
             for record in records.values()
-            if record.mailchimp_id is not None and record.status not in usable
+            if record.mailchimp_id is not None and record.status is not SyncStatus.QUARANTINED
             for variant in record.children
         }
 
