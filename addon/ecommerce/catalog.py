@@ -15,8 +15,8 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Awaitable, Sequence
+from datetime import UTC, datetime, timedelta
 
-from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -60,9 +60,18 @@ __all__ = [
 # A variant no longer sold: hidden rather than deleted, so the orders that reference it
 # still resolve in Mailchimp.
 HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
-# How many of an adopted store's orders show how its orders are keyed (`_adopt_orders`).
-ADOPTION_SAMPLE = 10
+# An adopted store's orders read a page at a time (`_adopt_orders`): Mailchimp's largest.
+ADOPTION_PAGE = 1000
 UUID_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def _placed(text: str) -> datetime | None:
+    """An order's `processed_at_foreign` (ISO 8601, as sent), in UTC; None if unreadable."""
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
 
 
 class CatalogPusher(LedgerPusher):
@@ -127,18 +136,31 @@ class CatalogPusher(LedgerPusher):
 
     async def _adopt_orders(self) -> None:
         """A store Mailchimp held before this installation pushed it (a previous installation's,
-        or two first pushes at once): where its orders go by Saleor's UUIDs, those placed until
-        now keep them (`sale_payloads.order_id`), or each would be sent again as a second
-        order under its number."""
-        ids = await self.client.order_ids(self.ctx.store_id, ADOPTION_SAMPLE)
-        if not any(UUID_ID.fullmatch(order_id) for order_id in ids):
+        or two first pushes at once): the orders it holds under Saleor's UUIDs keep them, or
+        each would be sent again as a second order under its number (`sale_payloads.order_id`).
+        They are the ones placed up to the newest of them; later ones went by their number
+        (a version since migration 0033), and so do the orders placed from now on. Read once,
+        a thousand a page."""
+        newest: datetime | None = None
+        offset = 0
+        while True:
+            page = await self.client.order_refs(self.ctx.store_id, ADOPTION_PAGE, offset)
+            for ref in page.orders:
+                placed = _placed(ref.processed_at_foreign) if UUID_ID.fullmatch(ref.id) else None
+                if placed is not None and (newest is None or placed > newest):
+                    newest = placed
+            offset += len(page.orders)
+            if len(page.orders) < ADOPTION_PAGE or offset >= page.total_items:
+                break
+        if newest is None:
             return
-        now = utcnow()
+        # Mailchimp may keep the time to the second only: the newest one's whole second.
+        cutoff = newest.replace(microsecond=0) + timedelta(seconds=1)
         async with self.services.db.transaction() as session:
             store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
             if store is not None and store.uuid_orders_before is None:
-                store.uuid_orders_before = now
-                self.ctx.uuid_orders_before = now
+                store.uuid_orders_before = cutoff
+                self.ctx.uuid_orders_before = cutoff
 
     async def ensure_store(self, seen: ChannelRef | None = None) -> None:
         """The store first; pushed again when the channel's name or currency changed."""

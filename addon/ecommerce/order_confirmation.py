@@ -6,19 +6,34 @@ WooCommerce therefore sends a new paid order twice ("we need to double up the po
 confirmation + the invoice": class-mailchimp-woocommerce-single-order.php, then `addStoreOrder`
 in class-mailchimp-api.php PATCHes it `paid`). So does live sync. A store being filled under
 `is_syncing` (a re-created store's history, `resend.py`; the initial sync) takes its orders as
-they are: no e-mails are wanted for them. Bursts send theirs as they are too (one batch cannot
-order a creation before its update).
+they are: no e-mails are wanted for them; so is an order placed more than a day before (no
+new purchase). Bursts send theirs as they are too (one batch cannot order a creation before its
+update).
 """
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
+from addon.db.types import utcnow
 from addon.ecommerce.sale_payloads import TrackedOrderInput, TrackedOrderPatch
 from addon.mailchimp import MailchimpClient
 
+# An order older than this, new to Mailchimp all the same (a channel tracked without an initial
+# sync, a re-send's leftovers), is no new purchase: no confirmation for it.
+RECENT = timedelta(days=1)
 
-def confirms(held_as: str | None, body: TrackedOrderInput, resending: bool) -> bool:
-    """Whether the order goes in two steps: new to Mailchimp, paid, and live."""
-    return held_as is None and body.financial_status == "paid" and not resending
+
+def confirms(
+    held_as: str | None, body: TrackedOrderInput, resending: bool, placed: datetime
+) -> bool:
+    """Whether the order goes in two steps: new to Mailchimp, paid, placed lately, and live."""
+    return (
+        held_as is None
+        and body.financial_status == "paid"
+        and not resending
+        and utcnow() - placed < RECENT
+    )
 
 
 async def confirm_then_pay(

@@ -156,7 +156,7 @@ class Pusher(CatalogPusher):
                     body,
                     (
                         partial(confirm_then_pay, self.client)
-                        if confirms(known.mailchimp_id, body, self.ctx.resending)
+                        if confirms(known.mailchimp_id, body, self.ctx.resending, order.created)
                         else self.client.create_order
                     ),
                     self.client.delete_order,

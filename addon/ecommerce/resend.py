@@ -34,7 +34,7 @@ from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.mailchimp import NotFound, StorePatch
+from addon.mailchimp import MailchimpError, NotFound, StorePatch
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -115,6 +115,14 @@ async def handle_resend_watch(job: ClaimedJob, request: ResendWatch, services: S
             pass  # deleted again: nothing to resume; the pushes will notice
         except NotConnected as exc:
             raise RetryLater(f"Mailchimp is not connected: {exc}", WATCH_SECONDS) from exc
+        except MailchimpError as exc:
+            # Never given up: quarantined, the watch would leave the store's automations
+            # paused for good. Backs off by its attempts.
+            raise RetryLater(
+                f"Mailchimp did not resume the store's automations: {exc}",
+                WATCH_SECONDS,
+                counted=True,
+            ) from exc
     async with services.db.transaction() as session:
         store = await StoreRepository(session).get(installation_id, request.channel)
         if store is not None and store.resend_started_at == started:

@@ -39,6 +39,7 @@ from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync import applier
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
@@ -258,7 +259,11 @@ class Step:
                 run.last_progress_at = now
 
     async def finish(self) -> None:
-        if not self.ctx.resending:  # a re-created store's re-send clears it at its own end
+        # A re-created store's re-send clears the flag at its own end (ecommerce/resend.py); read
+        # now, not as the step began: the re-send may have ended meanwhile.
+        async with self.services.db.session() as session:
+            store = await StoreRepository(session).get(self.run.installation_id, self.run.channel)
+        if store is None or store.resend_started_at is None:
             await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
         async with self.services.db.transaction() as session:
             run = await session.get(InitialSync, self.run.id, with_for_update=True)

@@ -115,11 +115,14 @@ class EcommerceCalls(ClientBase):
     async def get_order(self, store_id: str, order_id: str) -> Order:
         return await self._get(Order, paths.in_store(store_id, "orders", order_id))
 
-    async def order_ids(self, store_id: str, count: int) -> list[str]:
-        """The ids of (up to `count` of) the store's orders."""
-        params = {"count": str(count), "fields": "orders.id"}
-        page = await self._get(OrderRefPage, paths.in_store(store_id, "orders"), params)
-        return [order.id for order in page.orders]
+    async def order_refs(self, store_id: str, count: int, offset: int = 0) -> OrderRefPage:
+        """A page of the store's orders: their ids and when they were placed."""
+        params = {
+            "count": str(count),
+            "offset": str(offset),
+            "fields": "orders.id,orders.processed_at_foreign,total_items",
+        }
+        return await self._get(OrderRefPage, paths.in_store(store_id, "orders"), params)
 
     async def update_order(self, store_id: str, order_id: str, patch: OrderPatch) -> Order:
         return await self._send(Order, "PATCH", paths.in_store(store_id, "orders", order_id), patch)

@@ -109,10 +109,12 @@ class Customer(MailchimpResource):
 
 class OrderRef(MailchimpResource):
     id: str
+    processed_at_foreign: str = ""
 
 
 class OrderRefPage(MailchimpResource):
     orders: list[OrderRef] = Field(default_factory=list)
+    total_items: int = 0
 
 
 class CustomerPage(MailchimpResource):

@@ -9,7 +9,7 @@ is among the customers changed since the event was issued, less a margin for the
 Saleor's processes:
 
 * an edited address is matched by id in those customers' address books: exactly its owner;
-* a deleted one is gone from every book, so each customer changed around that moment is a
+* a deleted one is gone from every book, so each customer changed since that moment is a
   candidate. Their reactions only send what changed, so a candidate that is not the owner
   costs a read and nothing more.
 
@@ -113,9 +113,9 @@ async def address_owners(
         return []
     issued = event.issued_at or utcnow()
     since = issued - CLOCK_MARGIN
-    # An edited address's owner may have changed again since (a later `updated_at`): no upper
-    # bound. A deleted one is known by the moment only.
-    until = issued + CLOCK_MARGIN if deleted else None
+    # No upper bound: the owner may have changed again since (a sign-in saves `updated_at`:
+    # saleor/graphql/account/mutations/authentication/create_token.py), and a job may run
+    # late. Those changed first come first: the owner is among the first pages.
     found: list[AddressOwner] = []
     after: str | None = None
     for _ in range(MAX_PAGES):
@@ -123,12 +123,7 @@ async def address_owners(
             api_url,
             token,
             DOCUMENT,
-            {
-                "first": PAGE,
-                "after": after,
-                "since": since.isoformat(),
-                "until": until.isoformat() if until else None,
-            },
+            {"first": PAGE, "after": after, "since": since.isoformat()},
         )
         customers = _parse(data).customers
         if customers is None:

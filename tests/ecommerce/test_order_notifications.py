@@ -4,6 +4,9 @@ Confirmation (created `pending`) and, once paid, its Invoice; nothing for histor
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from addon.db.types import utcnow
 from sandboxes.saleor import Customer, Product
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_store_state import delete_store_in_mailchimp
@@ -59,3 +62,17 @@ async def test_a_recreated_stores_history_e_mails_no_one(shop: Shop) -> None:
     await shop.drain()
     assert str(old.number) in shop.orders()
     assert _sent(shop) == []  # the new store's own list: its history sent nothing
+
+
+async def test_an_old_order_new_to_mailchimp_is_no_new_purchase(shop: Shop) -> None:
+    """A channel tracked without an initial sync, an order of last week fulfilled today: sent
+    as it is, paid, with no Order Confirmation for a purchase long past."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=customer,
+        paid=True,
+        created=utcnow() - timedelta(days=7),
+    )
+    await shop.drain()
+    assert _sent(shop) == [(str(order.number), "order_invoice")]

@@ -198,6 +198,31 @@ async def test_a_recreated_store_takes_old_orders_with_its_automations_paused(
     assert shop.mailchimp.stores(shop.account)[0].is_syncing is False
 
 
+async def test_the_watch_never_gives_up_resuming_the_automations(shop: Shop) -> None:
+    """Mailchimp failing the PATCH that resumes them: the watch looks again (counted, never
+    quarantined), or the store's automations would stay paused for good."""
+    await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await shop.drain()
+    await delete_store_in_mailchimp(shop)
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    async with shop.services.db.session() as session:
+        [installation] = await InstallationRepository(session).list_all()
+    shop.mailchimp.faults.fail_next(50, 503)
+    with pytest.raises(RetryLater) as waited:
+        await handle_resend_watch(
+            ClaimedJob(id=0, installation_id=installation.id, kind="", payload={}, attempts=9),
+            ResendWatch(channel=CHANNEL),
+            shop.services,
+        )
+    assert waited.value.counted
+    shop.mailchimp.faults.reset()
+    await _watch_due(shop)
+    assert shop.mailchimp.stores(shop.account)[0].is_syncing is False
+
+
 async def test_recreate_needs_a_tracked_channel(shop: Shop) -> None:
     response = await shop.api("POST", "/api/ecommerce/channels/nowhere/store/recreate")
     assert response.status_code == 404

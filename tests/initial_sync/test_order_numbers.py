@@ -68,6 +68,16 @@ async def test_a_store_adopted_from_a_previous_installation_gets_no_second_order
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
     held = set(shop.orders())
     assert held and all(UUID.fullmatch(order_id) for order_id in held)
+    # Upgraded since: a later order went by its number (the store holds both kinds).
+    await _uuid_orders_before(shop, utcnow())
+    product = next(iter(shop.saleor.store.products.values()))
+    later = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=await shop.saleor.create_customer("later@example.com", "La", "Ter"),
+    )
+    await shop.drain()
+    held.add(str(later.number))
+    assert set(shop.orders()) == held
 
     # The re-installation starts afresh: no ledger, a store row marked nothing.
     async with shop.services.db.transaction() as session:
@@ -79,7 +89,6 @@ async def test_a_store_adopted_from_a_previous_installation_gets_no_second_order
     assert set(shop.orders()) == held
 
     # Orders placed from now on go by their number.
-    product = next(iter(shop.saleor.store.products.values()))
     customer = await shop.saleor.create_customer("new@example.com", "New", "Buyer")
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer

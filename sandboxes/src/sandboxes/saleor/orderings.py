@@ -38,6 +38,7 @@ PK: Field[Any] = Field("pk", attrgetter("id"), as_int)
 
 EMAIL: Field[Customer] = Field("email", attrgetter("email"), as_text)
 DATE_JOINED: Field[Customer] = Field("date_joined", attrgetter("date_joined"), as_moment)
+UPDATED_AT: Field[Customer] = Field("updated_at", attrgetter("updated_at"), as_moment)
 
 NUMBER: Field[Order] = Field("number", attrgetter("number"), as_int)
 ORDER_PK: Field[Order] = Field("pk", attrgetter("token"), as_uuid)
@@ -65,6 +66,9 @@ def customers_order(version: str, sort_by: dict[str, Any] | None) -> Ordering[Cu
     if sort_by is None:
         with_pk = default_order_ends_with_pk(version)
         return Ordering((EMAIL, PK) if with_pk else (EMAIL,))
+    if sort_by.get("field") == "LAST_MODIFIED_AT":
+        # UserSortField.LAST_MODIFIED_AT: ["updated_at", "pk"] (saleor/graphql/account/sorters.py)
+        return Ordering((UPDATED_AT, PK), _descending(sort_by))
     _created_at(sort_by, "customers")
     return Ordering((DATE_JOINED, PK), _descending(sort_by))
 
