@@ -15,16 +15,8 @@ from addon.jobs.models import Job, JobStatus
 from addon.subscriptions import address_changed
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import Customer
+from tests.audiences.test_mapping import ADDRESS
 from tests.subscriptions.conftest import Shop
-
-HOME = {
-    "street_address_1": "1 Main St",
-    "city": "Springfield",
-    "postal_code": "62701",
-    "country": "US",
-    "country_area": "IL",
-    "phone": "+14155552671",
-}
 
 
 async def _subscriber(shop: Shop, email: str) -> Customer:
@@ -32,7 +24,7 @@ async def _subscriber(shop: Shop, email: str) -> Customer:
         email,
         "Ann",
         "Apple",
-        addresses=[shop.saleor.store.new_address(**HOME)],
+        addresses=[shop.saleor.store.new_address(**ADDRESS)],
         metadata={CONSENT_SUBSCRIBE: "true"},
     )
 

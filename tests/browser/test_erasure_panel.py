@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import (
@@ -136,15 +136,20 @@ def test_staff_erase_a_customer_from_the_panel(
             )
 
 
-def test_the_erasure_setting_is_on_the_subscriptions_page(
-    page: Page, live_site: LiveSite, artifacts: Path
-) -> None:
+def _subscriptions_page(page: Page, live_site: LiveSite) -> FrameLocator:
     with app_api(live_site) as api:  # the dev stack installs the app in the background
         eventually(lambda: api.get("/api/connection").is_success)
     page.goto(f"{live_site.dashboard}?theme=light")
     page.get_by_role("link", name="Open").first.click()
     app = page.frame_locator("#app-frame")
     go(app, "Subscriptions")
+    return app
+
+
+def test_the_erasure_setting_is_on_the_subscriptions_page(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    app = _subscriptions_page(page, live_site)
     section = app.get_by_role("region", name="Erasure (GDPR)")
     orders = section.get_by_label("Also delete their orders in Mailchimp")
     expect(orders).not_to_be_checked()
@@ -180,12 +185,7 @@ def test_an_address_no_customer_panel_reaches_is_erased_from_the_subscriptions_p
 ) -> None:
     """A guest's address (or a deleted customer's): staff type it, confirm, and it is queued;
     what is no address is said at the field."""
-    with app_api(live_site) as api:  # the dev stack installs the app in the background
-        eventually(lambda: api.get("/api/connection").is_success)
-    page.goto(f"{live_site.dashboard}?theme=light")
-    page.get_by_role("link", name="Open").first.click()
-    app = page.frame_locator("#app-frame")
-    go(app, "Subscriptions")
+    app = _subscriptions_page(page, live_site)
     section = app.get_by_role("region", name="Erase an e-mail address")
     erase = section.get_by_role("button", name="Erase from Mailchimp")
     field = section.get_by_label("E-mail address")

@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from addon.db.types import utcnow
 from sandboxes.saleor import Customer, Product
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.ecommerce.test_store_state import delete_store_in_mailchimp
+from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_store_state import recreate_deleted_store
 
 
 def _sent(shop: Shop) -> list[tuple[str, str]]:
@@ -55,10 +55,7 @@ async def test_a_recreated_stores_history_e_mails_no_one(shop: Shop) -> None:
         lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer, paid=True
     )
     await shop.drain()
-    await delete_store_in_mailchimp(shop)
-    await shop.api("POST", "/api/ecommerce/stores/check")
-    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
-    assert response.status_code == 200, response.text
+    await recreate_deleted_store(shop)
     await shop.drain()
     assert str(old.number) in shop.orders()
     assert _sent(shop) == []  # the new store's own list: its history sent nothing

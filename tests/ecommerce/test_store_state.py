@@ -40,6 +40,16 @@ async def delete_store_in_mailchimp(shop: Shop) -> None:
     assert shop.mailchimp.stores(shop.account) == []
 
 
+async def recreate_deleted_store(shop: Shop) -> str:
+    """The store deleted in Mailchimp, found missing, and re-created by the admin; the
+    answer's message."""
+    await delete_store_in_mailchimp(shop)
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert response.status_code == 200, response.text
+    return str(response.json()["message"])
+
+
 async def test_a_ready_store_offers_the_initial_sync(shop: Shop) -> None:
     card = channel(await page(shop))
     assert card["store_status"] == "ready" and card["store_message"] is None
@@ -165,12 +175,8 @@ async def test_a_recreated_store_takes_old_orders_with_its_automations_paused(
             lines=[shop.saleor.order_line(product.variants[0], 2)], user=customer, paid=True
         )
     await shop.drain()
-    await delete_store_in_mailchimp(shop)
-    await shop.api("POST", "/api/ecommerce/stores/check")
     before = len(shop.mailchimp.requests)
-    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
-    assert response.status_code == 200, response.text
-    assert "automations are paused" in response.json()["message"]
+    assert "automations are paused" in await recreate_deleted_store(shop)
 
     # The watch before anything was sent: the re-send has not ended.
     async with shop.services.db.session() as session:
@@ -203,10 +209,7 @@ async def test_the_watch_never_gives_up_resuming_the_automations(shop: Shop) -> 
     quarantined), or the store's automations would stay paused for good."""
     await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
     await shop.drain()
-    await delete_store_in_mailchimp(shop)
-    await shop.api("POST", "/api/ecommerce/stores/check")
-    response = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
-    assert response.status_code == 200, response.text
+    await recreate_deleted_store(shop)
     await shop.drain()
     async with shop.services.db.session() as session:
         [installation] = await InstallationRepository(session).list_all()
