@@ -43,3 +43,19 @@ def test_a_deletion_clears_the_defaults_it_was() -> None:
     assert removed.id == home.id
     assert ann.addresses == []
     assert ann.default_billing_address_id is None and ann.default_shipping_address_id is None
+
+
+def test_a_deleted_users_checkouts_go_and_orders_stay_as_a_guests() -> None:
+    """Saleor's foreign keys: `Checkout.user` CASCADE, `Order.user` SET_NULL."""
+    store = SaleorStore()
+    ann = store.create_customer("ann@example.com")
+    bob = store.create_customer("bob@example.com")
+    mine, theirs = store.create_checkout(customer=ann), store.create_checkout(customer=bob)
+    order = store.create_order(user=ann)
+    assert store.orders_of(ann.id) == [order]
+
+    store.delete_customer(ann)
+
+    assert list(store.checkouts.values()) == [theirs] and mine.token not in store.checkouts
+    assert order.user_id is None and order.user_email == "ann@example.com"
+    assert store.orders_of(ann.id) == []

@@ -102,6 +102,15 @@ class StoreCustomers(StoreBase):
         self._customer_writes += 1
         removed = self.customers.pop(pk)
         self._emails().pop(removed.email, None)
+        # Saleor's foreign keys: a checkout's user is CASCADE (saleor/checkout/models.py), an
+        # order's SET_NULL (saleor/order/models.py), in 3.20.0 as today. The user's checkouts go
+        # with them, with no webhook; their orders stay, as a guest's (the e-mail kept).
+        for token in [t for t, c in self.checkouts.items() if c.user_id == pk]:
+            del self.checkouts[token]
+        for order in self.orders.values():
+            if order.user_id == pk:
+                order.user_id = None
+        self._order_index = None
         return removed
 
     def customers_listed(
