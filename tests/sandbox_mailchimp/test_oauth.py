@@ -137,7 +137,13 @@ async def test_denial(
 ) -> None:
     response = await raw_client.post(
         "/oauth2/authorize",
-        data={"client_id": "client-1", "redirect_uri": REDIRECT, "state": "s", "decision": "deny"},
+        data={
+            "response_type": "code",
+            "client_id": "client-1",
+            "redirect_uri": REDIRECT,
+            "state": "s",
+            "decision": "deny",
+        },
     )
     assert response.status_code == 302
     query = parse_qs(urlsplit(response.headers["location"]).query)
@@ -161,3 +167,25 @@ async def test_signup_then_authorize(
     assert done.status_code == 200
     assert "/oauth2/authorize?" in done.text and "client_id=client-1" in done.text
     assert [a.name for a in sandbox.accounts] == ["New Shop"]
+
+
+async def test_authorize_needs_response_type_code(
+    raw_client: httpx.AsyncClient, oauth_client: tuple[str, str]
+) -> None:
+    """RFC 6749 §4.1.1: `response_type` is required, and "code" the grant offered."""
+    base = {"client_id": "client-1", "redirect_uri": REDIRECT}
+    missing = await raw_client.get("/oauth2/authorize", params=base)
+    assert missing.status_code == 400 and "Missing response_type" in missing.text
+    other = await raw_client.get("/oauth2/authorize", params={**base, "response_type": "token"})
+    assert other.status_code == 400 and "Unsupported response_type" in other.text
+
+
+async def test_metadata_takes_the_token_as_mailchimp_documents_it(
+    raw_client: httpx.AsyncClient, sandbox: MailchimpSandbox, account: SandboxAccount
+) -> None:
+    """`Authorization: OAuth <token>` (Mailchimp's OAuth guide); another scheme is refused."""
+    token = sandbox.issue_oauth_token(account)
+    ok = await raw_client.get("/oauth2/metadata", headers={"Authorization": f"OAuth {token}"})
+    assert ok.status_code == 200
+    bearer = await raw_client.get("/oauth2/metadata", headers={"Authorization": f"Bearer {token}"})
+    assert bearer.status_code == 401

@@ -79,7 +79,10 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
             return "Missing redirect_uri."
         if client.redirect_uri and client.redirect_uri != params["redirect_uri"]:
             return "Invalid redirect_uri."
-        if params.get("response_type", "code") != "code":
+        # RFC 6749 §4.1.1: `response_type` is REQUIRED, and "code" the one grant offered.
+        if "response_type" not in params:
+            return "Missing response_type."
+        if params["response_type"] != "code":
             return "Unsupported response_type."
         return None
 
@@ -164,7 +167,8 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         token_value = token_value.strip()
         with state.lock:
             account_id = state.tokens.get(token_value)
-            valid = scheme.lower() in ("oauth", "bearer") and account_id is not None
+            # "Authorization: OAuth {access_token}", as Mailchimp's OAuth guide sends it.
+            valid = scheme.lower() == "oauth" and account_id is not None
             if not valid or token_value in state.revoked or account_id is None:
                 return _oauth_error("invalid_token", "Invalid or revoked access token.", 401)
             account = state.accounts[account_id].account
