@@ -13,6 +13,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import MailchimpStore, SyncRecord
 from addon.ecommerce.payloads import mailchimp_id
+from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
 
@@ -29,7 +30,7 @@ async def test_orders_go_by_their_number_and_saleors_id_is_a_uuid(small: Shop) -
     shop.saleor.generate_store(products=3, customers=2, orders=4, seed=5)
     await start(shop)
     assert (await finish(shop)).status is RunStatus.SUCCEEDED
-    orders = [o for o in shop.saleor.store.orders.values() if o.status != "draft"]
+    orders = [o for o in shop.saleor.store.orders.values() if o.status is not OrderStatus.DRAFT]
     assert all(UUID.fullmatch(mailchimp_id(o.global_id)) for o in orders)
     assert set(shop.orders()) == {str(o.number) for o in orders}
 
