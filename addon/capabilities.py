@@ -85,7 +85,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.engagement import service as engagement_service
     from addon.erasure import jobs as erasure_jobs
     from addon.initial_sync import jobs as initial_sync_jobs
-    from addon.installations import lifecycle, webhook_upkeep
+    from addon.installations import lifecycle, uninstall, webhook_upkeep
     from addon.subscriptions import email_change
     from addon.subscriptions.capability import register_newsletter_jobs
 
@@ -98,6 +98,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     engagement_service.register(registry)
     lifecycle.register(registry)
     webhook_upkeep.register(registry)
+    uninstall.register(registry)
     registry.claim_only(ACTIVE_INSTALLATIONS)
 
 
@@ -116,6 +117,9 @@ async def start_up(services: Services) -> None:
 def plug_ports(ports: Ports) -> None:
     """Answer each question a capability asks of another it may not import."""
     from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
+    from addon.ecommerce.farewell import farewell
     from addon.initial_sync.repository import latest_status
+    from addon.installations.uninstall import MAILCHIMP_FAREWELL
 
     ports.plug(LATEST_INITIAL_SYNC, latest_status)
+    ports.plug(MAILCHIMP_FAREWELL, farewell)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from addon.installations.models import Installation
 from addon.jobs.models import HOUSEKEEPING_KINDS, Job
 from addon.jobs.repository import JobRepository
+from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.saleor import InstallationFailed, SaleorSandbox, SandboxApp, SigningKey
 from tests.conftest import APP_URL, SALEOR_API_URL, RecordingTransport, dashboard_headers
@@ -324,7 +325,6 @@ async def test_business_events_are_stored_before_the_answer_and_processed_once(
         webhook_job_kind,
     )
     from addon.jobs.schemas import ClaimedJob
-    from addon.jobs.worker import Worker
     from addon.saleor.manifest import WebhookDefinition
 
     processed: list[dict[str, object]] = []
@@ -353,7 +353,6 @@ async def test_deactivation_pauses_processing_and_reactivation_resumes(
     installed_app: SandboxApp, saleor: SaleorSandbox, services: Services
 ) -> None:
     from addon.jobs.schemas import ClaimedJob
-    from addon.jobs.worker import Worker
 
     ran: list[int] = []
 
@@ -399,6 +398,7 @@ async def test_uninstall_erases_the_installation_and_its_data(
         await JobRepository(session).enqueue(stored.id, "test.record", {})
     [delivery] = await saleor.uninstall_app(installed_app)
     assert delivery.status_code == 200, delivery.response_body
+    await Worker(services).run_until_idle()  # its last job: Mailchimp cleaned up, then erased
     assert await installation(services) is None
     assert await count_jobs(services) == 0
 

@@ -158,7 +158,10 @@ async def test_an_uninstall_erases_the_installation_after_confirmation(
         await pass_time(services, clock, GRACE)  # still refused after the grace period
     else:
         [delivery] = deliveries
-        assert json.loads(delivery.response_body)["outcome"] == "erased"
+        assert json.loads(delivery.response_body)["outcome"] == "uninstalled"
+        installation = await stored(services)
+        assert installation is not None and installation.uninstalled_at is not None
+        await pass_time(services, clock, 0)  # its last job: Mailchimp cleaned up, then erased
     assert await stored(services) is None
     assert await count_jobs(services) == 0
     [erasure] = await erasures(services)

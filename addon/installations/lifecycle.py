@@ -74,7 +74,7 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
     signal = payload.signal
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
-        if installation is None:
+        if installation is None or installation.uninstalled_at is not None:
             return
         api_url, token, app_id = (
             installation.saleor_api_url,
@@ -104,7 +104,7 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
         installation = await InstallationRepository(session).get(
             job.installation_id, for_update=True
         )
-        if installation is None:
+        if installation is None or installation.uninstalled_at is not None:
             return
         service = InstallationService(session, settings, services.saleor)
         installation.checked_at = observed_at
@@ -124,7 +124,7 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
         )
 
 
-ERASED = -1.0  # `_refused`'s answer once the installation is erased
+ERASED = -1.0  # `_refused`'s answer once the installation is uninstalled (erased next)
 
 
 def _grace(settings: Settings) -> timedelta:
@@ -185,7 +185,7 @@ async def _refused(
     if installation.is_active:
         await service.set_active(installation, False, observed_at, noticed_by)
     if since >= _grace(settings):
-        await service.erase(installation, noticed_by)
+        await service.uninstall(installation, noticed_by)
         return ERASED
     return None
 

@@ -23,6 +23,16 @@ class LifecycleSignal(StrEnum):
     DASHBOARD = "dashboard"  # a dashboard load read `app { isActive }`
 
 
+class MailchimpCleanup(StrEnum):
+    """What an uninstall removed from Mailchimp before the erasure (`uninstall.py`)."""
+
+    DONE = "done"  # every store's carts and the audiences' webhooks deleted
+    NOT_CONNECTED = "not_connected"  # no Mailchimp credentials to do it with
+    REVOKED = "revoked"  # Mailchimp refused the credentials
+    GAVE_UP = "gave_up"  # Mailchimp failed until the deadline (`FAREWELL_HOURS`)
+    REINSTALLED = "reinstalled"  # installed again first: the new installation took over
+
+
 class Installation(Base):
     __tablename__ = "installations"
 
@@ -60,6 +70,11 @@ class Installation(Base):
     webhooks_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Uninstalled, erased once Mailchimp is cleaned up (`uninstall.py`): how it was noticed.
+    uninstalled_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    uninstall_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
+        StrEnumType(LifecycleSignal), nullable=True
+    )
     installed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -77,3 +92,9 @@ class InstallationErasure(Base):
     # For an uninstall noticed without the webhook: since when the token had been refused.
     token_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What was removed from Mailchimp first (None: erased before migration 0034).
+    mailchimp_cleanup: Mapped[MailchimpCleanup | None] = mapped_column(
+        StrEnumType(MailchimpCleanup), nullable=True
+    )
+    carts_deleted: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    webhooks_deleted: Mapped[int | None] = mapped_column(Integer, nullable=True)

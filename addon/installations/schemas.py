@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from addon.db.read import RowRead
-from addon.installations.models import LifecycleSignal
+from addon.installations.models import LifecycleSignal, MailchimpCleanup
 from addon.saleor.manifest import webhook_by_slug
 
 
@@ -47,3 +47,11 @@ def paused_webhooks(slugs: list[str] | None) -> list[PausedWebhook]:
     """The paused webhooks the installation records (`webhook_upkeep`), with their events."""
     found = [(slug, webhook_by_slug(slug)) for slug in slugs or []]
     return [PausedWebhook(slug=slug, events=list(d.events)) for slug, d in found if d is not None]
+
+
+class Farewell(BaseModel):
+    """What an uninstall removed from Mailchimp before its erasure."""
+
+    cleanup: MailchimpCleanup
+    carts_deleted: int | None = None
+    webhooks_deleted: int | None = None

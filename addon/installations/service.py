@@ -7,14 +7,22 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import SecretStr
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.config import Settings
 from addon.db.types import utcnow
 from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
 from addon.installations.checks import schedule_check
-from addon.installations.models import Installation, InstallationErasure, LifecycleSignal
+from addon.installations.models import (
+    Installation,
+    InstallationErasure,
+    LifecycleSignal,
+    MailchimpCleanup,
+)
 from addon.installations.repository import InstallationRepository
+from addon.installations.schemas import Farewell
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
 from addon.saleor.schemas import AppLifecycleEvent
@@ -29,6 +37,8 @@ WEBHOOK_UPKEEP = "installation.webhooks"
 # The kind versions before the upkeep queued for the same purpose (only the CUSTOMER_DELETED
 # registration then): still handled, for jobs queued before an upgrade.
 SALEOR_VERSION_KNOWN = "installation.saleor_version_known"
+# An uninstalled installation's last job: Mailchimp cleaned up, then the erasure (`uninstall`).
+UNINSTALL_JOB = "installation.uninstall"
 
 
 async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> None:
@@ -101,6 +111,11 @@ class InstallationService:
         # of the same Saleor at once waits for the first to commit, then overwrites its row
         # (before, it inserted one too and failed on the unique saleor_api_url: a 500).
         installation = await self.repository.get_locked_or_insert(registration)
+        if installation.uninstalled_at is not None:
+            # Installed again before the last one's erasure: that one goes now, Mailchimp's
+            # cleanup left to the new installation (its carts may be this one's own soon).
+            await self.erase(installation, Farewell(cleanup=MailchimpCleanup.REINSTALLED))
+            installation = await self.repository.get_locked_or_insert(registration)
         # A re-install (or the registration that won the race) is replaced by this one: its
         # credentials, and the installation reactivated.
         for column, value in registration.items():
@@ -164,14 +179,36 @@ class InstallationService:
         )
         return True
 
-    async def erase(
-        self,
-        installation: Installation,
-        noticed_by: LifecycleSignal = LifecycleSignal.WEBHOOK,
-    ) -> None:
-        """Uninstalled (APP_DELETED, or noticed without it): remove the installation with all
-        its data and secrets, and record the erasure."""
+    async def uninstall(self, installation: Installation, noticed_by: LifecycleSignal) -> None:
+        """Uninstalled (APP_DELETED, or noticed without it): processing stops at once, the
+        installation's waiting work is dropped, and its last job (`UNINSTALL_JOB`) cleans up in
+        Mailchimp, then erases it. It is unknown to every request meanwhile."""
+        if installation.uninstalled_at is not None:
+            return
+        installation.uninstalled_at = utcnow()
+        installation.uninstall_noticed_by = noticed_by
+        installation.is_active = False
+        # Running jobs end by themselves (the cleanup waits for them); none is taken again.
+        await self.session.execute(
+            delete(Job).where(
+                Job.installation_id == installation.id, Job.status == JobStatus.PENDING
+            )
+        )
+        await JobRepository(self.session).enqueue(
+            installation.id, UNINSTALL_JOB, {}, coalesce_key=UNINSTALL_JOB, lane=UNINSTALL_JOB
+        )
+        await self.session.flush()
+        logger.info(
+            "Uninstalled (noticed by %s): %s is erased once Mailchimp is cleaned up",
+            noticed_by.value,
+            installation.saleor_api_url,
+        )
+
+    async def erase(self, installation: Installation, farewell: Farewell) -> None:
+        """Remove the installation with all its data and secrets, and record the erasure with
+        what its uninstall removed from Mailchimp first."""
         url = installation.saleor_api_url
+        noticed_by = installation.uninstall_noticed_by or LifecycleSignal.WEBHOOK
         self.session.add(
             InstallationErasure(
                 saleor_api_url=url,
@@ -179,8 +216,16 @@ class InstallationService:
                 noticed_by=noticed_by,
                 token_refused_at=installation.token_refused_at,
                 erased_at=utcnow(),
+                mailchimp_cleanup=farewell.cleanup,
+                carts_deleted=farewell.carts_deleted,
+                webhooks_deleted=farewell.webhooks_deleted,
             )
         )
         await self.repository.delete(installation)
         await self.session.flush()
-        logger.info("Uninstalled (noticed by %s): erased all data of %s", noticed_by.value, url)
+        logger.info(
+            "Erased all data of %s (uninstall noticed by %s; Mailchimp: %s)",
+            url,
+            noticed_by.value,
+            farewell.cleanup.value,
+        )

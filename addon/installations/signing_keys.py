@@ -246,7 +246,7 @@ class SigningKeys:
                         Installation.jwks,
                         Installation.jwks_fetched_at,
                         Installation.app_id,
-                    ).where(condition)
+                    ).where(condition, Installation.uninstalled_at.is_(None))
                 )
             ).one_or_none()
         if row is None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from addon import metrics
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized
 from addon.installations.intake import InstallationGone, intake_for
+from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
 from addon.installations.signing_keys import KeyState, SigningKeys
@@ -91,7 +92,7 @@ class Outcome(StrEnum):
     QUEUED = "queued"
     DUPLICATE = "duplicate"
     APPLIED = "applied"
-    ERASED = "erased"
+    UNINSTALLED = "uninstalled"  # erased once Mailchimp is cleaned up (`uninstall.py`)
     IGNORED = "ignored"
     OWN_ECHO = "own_echo"  # recorded, not handled (`OWN_ECHO_EVENTS`)
 
@@ -221,9 +222,9 @@ class WebhookReceiver:
                 logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
                 return Outcome.IGNORED
             if event == "APP_DELETED":
-                await installations.erase(installation)
+                await installations.uninstall(installation, LifecycleSignal.WEBHOOK)
                 self.keys.forget(installation.saleor_api_url)
-                return Outcome.ERASED
+                return Outcome.UNINSTALLED
             job_id = await JobRepository(session).enqueue(
                 installation_id,
                 kind,

@@ -31,9 +31,14 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 # webhook) and is not listed among the jobs a store admin sees (nothing there to act on).
 # "installation.webhooks" keeps the installation's webhooks as the app's documents say
 # ("installation.saleor_version_known" is its name in versions before, kept for jobs queued
-# then).
+# then). "installation.uninstall" cleans up in Mailchimp after an uninstall, then erases.
 HOUSEKEEPING_KINDS = frozenset(
-    {"installation.check", "installation.webhooks", "installation.saleor_version_known"}
+    {
+        "installation.check",
+        "installation.webhooks",
+        "installation.saleor_version_known",
+        "installation.uninstall",
+    }
 )
 
 

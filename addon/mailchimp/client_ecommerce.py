@@ -9,6 +9,7 @@ from .ecommerce_models import (
     Cart,
     CartInput,
     CartPatch,
+    CartRefPage,
     Customer,
     CustomerInput,
     CustomerPage,
@@ -140,6 +141,11 @@ class EcommerceCalls(ClientBase):
 
     async def update_cart(self, store_id: str, cart_id: str, patch: CartPatch) -> Cart:
         return await self._send(Cart, "PATCH", paths.in_store(store_id, "carts", cart_id), patch)
+
+    async def cart_refs(self, store_id: str, count: int, offset: int = 0) -> CartRefPage:
+        """A page of the store's carts: their ids."""
+        params = {"count": str(count), "offset": str(offset), "fields": "carts.id,total_items"}
+        return await self._get(CartRefPage, paths.in_store(store_id, "carts"), params)
 
     async def delete_cart(self, store_id: str, cart_id: str) -> None:
         await self.request("DELETE", paths.in_store(store_id, "carts", cart_id))

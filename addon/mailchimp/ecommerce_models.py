@@ -117,6 +117,15 @@ class OrderRefPage(MailchimpResource):
     total_items: int = 0
 
 
+class CartRef(MailchimpResource):
+    id: str
+
+
+class CartRefPage(MailchimpResource):
+    carts: list[CartRef] = Field(default_factory=list)
+    total_items: int = 0
+
+
 class CustomerPage(MailchimpResource):
     customers: list[Customer] = Field(default_factory=list)
     total_items: int = 0

@@ -21,10 +21,11 @@ from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode, Gone, NotFound
+from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.mailchimp import Member, WebhookEvents, WebhookInput, WebhookSources
+from addon.mailchimp import MailchimpClient, Member, WebhookEvents, WebhookInput, WebhookSources
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
@@ -101,6 +102,30 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
                 audience.webhook_id = webhook_id
 
 
+async def delete_own_webhooks(
+    services: Services, client: MailchimpClient, installation_id: int
+) -> int:
+    """Delete the installation's webhooks from every audience it knows (it was uninstalled);
+    the number deleted. An audience gone from Mailchimp has none left to delete."""
+    async with services.db.session() as session:
+        repository = AudienceRepository(session)
+        settings = await repository.find_settings(installation_id)
+        list_ids = [a.list_id for a in await repository.audiences(installation_id)]
+    if settings is None or settings.webhook_secret is None:
+        return 0  # none was ever registered
+    url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
+    deleted = 0
+    for list_id in list_ids:
+        try:
+            for hook in await client.list_webhooks(list_id):
+                if hook.url == url:
+                    await client.delete_webhook(list_id, hook.id)
+                    deleted += 1
+        except MailchimpNotFound:
+            continue
+    return deleted
+
+
 def _field(form: dict[str, str], name: str) -> str | None:
     value = form.get(f"data[{name}]")
     return value.strip() if value else None
@@ -166,6 +191,9 @@ async def receive_event(
 async def check_secret(session: AsyncSession, installation_id: int, secret: str) -> None:
     settings = await AudienceRepository(session).find_settings(installation_id)
     stored = settings.webhook_secret if settings is not None else None
+    installation = await InstallationRepository(session).get(installation_id)
+    if installation is None or installation.uninstalled_at is not None:
+        stored = None  # uninstalled, erased once its Mailchimp cleanup is done
     # As bytes: compare_digest refuses str with non-ASCII characters (a made-up secret in the
     # URL would otherwise be a 500).
     if stored is None or not hmac.compare_digest(

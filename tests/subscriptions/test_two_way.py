@@ -12,7 +12,7 @@ from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, EMAIL_PREFIX, GROUPS
 from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
-from tests.conftest import RecordingTransport, dashboard_headers
+from tests.conftest import APP_URL, RecordingTransport, dashboard_headers
 from tests.subscriptions.conftest import Shop
 from tests.test_saleor_versions import stored
 
@@ -450,6 +450,23 @@ async def test_mailchimp_stops_delivering_to_an_uninstalled_app(newsletter: Shop
         )
         == []
     )
+
+
+async def test_an_uninstall_deletes_the_apps_audience_webhooks(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    # Another installation's (of another Saleor) on the same audience.
+    elsewhere = f"{APP_URL}/api/subscriptions/mailchimp-webhook/999999/another-secret"
+    other = {"url": elsewhere, "events": {"subscribe": True}}
+    shop.mailchimp.verify_webhook_urls = False  # this app answers no other installation's GET
+    await shop.mc("POST", f"/lists/{news}/webhooks", other)
+    assert len((await shop.mc("GET", f"/lists/{news}/webhooks"))["webhooks"]) == 2
+
+    await shop.saleor.uninstall_app(shop.app)
+    await shop.work()
+
+    [left] = (await shop.mc("GET", f"/lists/{news}/webhooks"))["webhooks"]
+    assert left["url"] == other["url"]  # someone else's
 
 
 async def test_an_unsubscribe_delivered_after_the_contact_came_back_leaves_them_subscribed(

@@ -1,0 +1,83 @@
+"""What an uninstalled installation removes from Mailchimp (`addon.installations.uninstall`):
+the carts of every store the app made, so that no abandoned-cart e-mail goes out with a restore
+link that died with the installation, and its webhooks on the audiences (`delete_own_webhooks`:
+a delivery to an uninstalled app is answered 410, which disables a webhook, but leaves it listed
+in the audience's settings). The stores themselves stay, with their products, customers and
+orders: the revenue history reports and segments are built on.
+
+The carts are read from Mailchimp, not from the ledger: a cart the ledger lost track of (a push
+whose answer never came) is deleted too. Pages are read from the start again after each round
+of deletions, past the carts Mailchimp would not delete, until none is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.ecommerce.stores_repository import StoreRepository
+from addon.installations.models import MailchimpCleanup
+from addon.installations.schemas import Farewell
+from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound
+from addon.mailchimp.errors import BadRequest
+from addon.services import Services
+from addon.subscriptions.mailchimp_hooks import delete_own_webhooks
+from addon.tasks import side_by_side
+
+logger = logging.getLogger(__name__)
+
+PAGE = 1000  # Mailchimp's largest `count`
+AT_ONCE = 5  # deletions in flight (the account's connection cap holds the rest anyway)
+
+
+async def farewell(services: Services, installation_id: int) -> Farewell:
+    """Delete the carts of the installation's stores; raises what Mailchimp failed with when
+    it may work later (the uninstall job retries)."""
+    async with services.db.session() as session:
+        stores = [
+            store.store_id
+            for store in await StoreRepository(session).list(installation_id)
+            if store.missing_since is None
+        ]
+    carts = 0
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            for store_id in stores:
+                carts += await _delete_carts(client, store_id)
+            hooks = await delete_own_webhooks(services, client, installation_id)
+    except NotConnected:
+        return Farewell(cleanup=MailchimpCleanup.NOT_CONNECTED)
+    except InvalidCredentials:
+        return Farewell(cleanup=MailchimpCleanup.REVOKED)
+    return Farewell(cleanup=MailchimpCleanup.DONE, carts_deleted=carts, webhooks_deleted=hooks)
+
+
+async def _delete_carts(client: MailchimpClient, store_id: str) -> int:
+    """Delete every cart of the store; the number deleted."""
+    deleted, refused = 0, 0
+    gate = asyncio.Semaphore(AT_ONCE)
+
+    async def delete(cart_id: str) -> None:
+        nonlocal deleted, refused
+        async with gate:
+            try:
+                await client.delete_cart(store_id, cart_id)
+            except NotFound:
+                return  # gone meanwhile
+            except BadRequest as exc:
+                logger.warning("Mailchimp would not delete a cart of store %s: %s", store_id, exc)
+                refused += 1  # still there, before the carts not read yet
+                return
+            deleted += 1
+
+    while True:
+        try:
+            page = await client.cart_refs(store_id, PAGE, offset=refused)
+        except NotFound:
+            return deleted  # the store was deleted in Mailchimp
+        if not page.carts:
+            return deleted
+        async with side_by_side() as group:
+            for cart in page.carts:
+                group.create_task(delete(cart.id))

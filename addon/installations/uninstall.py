@@ -1,0 +1,100 @@
+"""An uninstall's last job: clean up in Mailchimp, then erase the installation.
+
+The app's carts in Mailchimp go on acting for the store after an uninstall: Mailchimp's
+abandoned-cart automations keep e-mailing their shoppers, with restore links nobody can exchange
+once the installation's keys are erased (`addon.ecommerce.restore`). Mailchimp for WooCommerce
+deletes its store when it is uninstalled (`uninstall.php`, `deleteStore`); this app deletes the
+carts and keeps the store's products, customers and orders, the store's revenue history and
+what segments and reports are built on. What is removed is the answer of `MAILCHIMP_FAREWELL`
+(the e-commerce capability's), recorded with the erasure (`InstallationErasure`).
+
+Mailchimp failing (down, throttling) is retried with the worker's backoff for up to
+`FAREWELL_HOURS`; then the installation is erased anyway: an uninstall always ends in its
+erasure. Jobs still running when the uninstall was noticed are waited for first, so that no
+push of theirs creates a cart after the cleanup.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+
+from addon.db.types import utcnow
+from addon.installations.models import MailchimpCleanup
+from addon.installations.repository import InstallationRepository
+from addon.installations.schemas import Farewell
+from addon.installations.service import UNINSTALL_JOB, InstallationService
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.retry import backoff_delay
+from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
+from addon.services import Port
+
+if TYPE_CHECKING:
+    from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+# How long Mailchimp may fail before the installation is erased without its cleanup.
+FAREWELL_HOURS = 24
+
+MAILCHIMP_FAREWELL = Port[Callable[["Services", int], Awaitable[Farewell]]](
+    "what an uninstalled installation removes from Mailchimp"
+)
+
+
+async def uninstall_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(job.installation_id)
+        if installation is None or installation.uninstalled_at is None:
+            return  # erased already, or installed again meanwhile
+        uninstalled_at = installation.uninstalled_at
+        still_running = await session.scalar(
+            select(func.count(Job.id)).where(
+                Job.installation_id == job.installation_id,
+                Job.status == JobStatus.RUNNING,
+                Job.locked_until > utcnow(),
+                Job.id != job.id,
+            )
+        )
+    if still_running:
+        raise RetryLater(
+            f"waits for {still_running} running job(s) of the uninstalled app to end",
+            services.settings.worker_lease_seconds,
+        )
+    try:
+        farewell = await services.ports[MAILCHIMP_FAREWELL](services, job.installation_id)
+    except Exception as exc:
+        if utcnow() < uninstalled_at + timedelta(hours=FAREWELL_HOURS):
+            settings = services.settings
+            delay = backoff_delay(
+                job.attempts,
+                settings.worker_backoff_base_seconds,
+                settings.worker_backoff_max_seconds,
+            )
+            raise RetryLater(
+                f"Mailchimp could not be cleaned up for the uninstalled app: {exc}",
+                delay,
+                counted=True,
+            ) from exc
+        logger.warning(
+            "Mailchimp was not cleaned up within %s hours of the uninstall: %s", FAREWELL_HOURS, exc
+        )
+        farewell = Farewell(cleanup=MailchimpCleanup.GAVE_UP)
+    async with services.db.transaction() as session:
+        installation = await InstallationRepository(session).get(
+            job.installation_id, for_update=True
+        )
+        if installation is None or installation.uninstalled_at is None:
+            return
+        await InstallationService(session, services.settings, services.saleor).erase(
+            installation, farewell
+        )
+
+
+def register(registry: HandlerRegistry[Services]) -> None:
+    registry.register(UNINSTALL_JOB, uninstall_job, payload=NoPayload)
