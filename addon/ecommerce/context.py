@@ -71,7 +71,7 @@ def tracking_options(settings: EcommerceSettings) -> TrackingOptions:
             rules.append(TrackingRule.model_validate(raw))
         except ValueError:
             continue  # only ever stored validated: one that no longer validates is skipped
-    return TrackingOptions(tuple(rules))
+    return TrackingOptions(tuple(rules), order_url_template=settings.order_url_template)
 
 
 async def load_context(services: Services, installation_id: int, channel: str) -> Context | None:

@@ -52,7 +52,11 @@ class ProductOptions:
 
 @dataclass(frozen=True)
 class TrackingOptions:
+    """What an order carries besides Saleor's data: the carrier and tracking link rules of its
+    shipment, and the link to its page on the storefront (`order_url_template`)."""
+
     rules: tuple[TrackingRule, ...] = field(default_factory=tuple)
+    order_url_template: str | None = None
 
 
 NO_TRACKING_RULES = TrackingOptions()

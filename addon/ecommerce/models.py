@@ -38,6 +38,7 @@ class EcommerceSettings(InstallationKeyed, Base):
     abandoned_carts_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     product_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     checkout_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    order_url_template: Mapped[str | None] = mapped_column(String(1024), nullable=True)
     store_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     # The fields marketers segment on (`marketing_settings.py`): what becomes a product's vendor
     # and type ({"source", "key"}), the carrier and link per shipping method, and a store's

@@ -198,6 +198,15 @@ def order_input(
         discount_total=money(discount),
         tax_total=money(order.total.tax.amount if order.total.tax else Decimal(0)),
         shipping_total=money(order.shipping_price.gross.amount),
+        # The shopper's page of the order, as Mailchimp for WooCommerce sends its view-order
+        # link (`setOrderURL(get_view_order_url())`, class-mailchimp-woocommerce-transform-
+        # orders-wc3.php): what Mailchimp's order notifications link to.
+        order_url=fill(
+            tracking.order_url_template,
+            number=order.number,
+            id=order.id,
+            channel=order.channel.slug,
+        ),
         processed_at_foreign=_iso(order.created),
         cancelled_at_foreign=_iso(order.updated_at) if order.status in ENDED_UNSOLD else None,
         updated_at_foreign=_iso(order.updated_at),

@@ -20,6 +20,7 @@ from addon.subscriptions.schemas import Email
 _TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
 PRODUCT_FIELDS = {"slug", "id", "channel"}
 CHECKOUT_FIELDS = {"token", "channel", "restore"}
+ORDER_FIELDS = {"number", "id", "channel"}
 
 
 def _check_template(value: str | None, allowed: set[str], example: str) -> str | None:
@@ -55,6 +56,12 @@ class SettingsUpdate(BaseModel):
         description="Where a shopper resumes their checkout, e.g. "
         "https://shop.example.com/cart/restore?link={restore} (placeholders: {restore}, a "
         "signed expiring link; {token}, the bare checkout token; {channel}).",
+    )
+    order_url_template: str | None = Field(
+        None,
+        description="The order's page on the storefront, e.g. "
+        "https://shop.example.com/account/orders/{number} (placeholders: {number}, the order's "
+        "number; {id}, Saleor's order id; {channel}).",
     )
     store_email: Email | None = None
     product_vendor: ProductField | None = Field(
@@ -101,12 +108,20 @@ class SettingsUpdate(BaseModel):
             value, CHECKOUT_FIELDS, "https://shop.example.com/checkout?token={token}"
         )
 
+    @field_validator("order_url_template")
+    @classmethod
+    def _order_template(cls, value: str | None) -> str | None:
+        return _check_template(
+            value, ORDER_FIELDS, "https://shop.example.com/account/orders/{number}"
+        )
+
 
 class SettingsRead(RowRead):
     tracking_enabled: bool
     abandoned_carts_enabled: bool
     product_url_template: str | None
     checkout_url_template: str | None
+    order_url_template: str | None
     store_email: str | None
     product_vendor: ProductField
     product_type: ProductField

@@ -126,6 +126,11 @@ def test_track_a_channel_and_follow_its_sync(
     expect(save).to_be_disabled()
     product_url.fill("https://shop.example.com/products/{slug}")
     app.get_by_label("Checkout URL").fill("https://shop.example.com/checkout?token={token}")
+    order_url = app.get_by_label("Order page URL")
+    order_url.fill("https://shop.example.com/orders/{token}")
+    save.click()
+    expect(app.locator("#order-url-error")).to_contain_text("{token} is not a placeholder here")
+    order_url.fill("https://shop.example.com/account/orders/{number}")
     app.get_by_label("Store e-mail address").fill("shop@orchard.example")
     save.click()
     expect(app.locator("[data-save-status]")).to_have_text("E-commerce settings saved.")
@@ -204,6 +209,9 @@ def test_track_a_channel_and_follow_its_sync(
     [tracked] = [c for c in data["channels"] if c["slug"] == "default-channel"]
     assert tracked["list_id"] == shop.ids["Orchard customers"] and tracked["tracked"]
     assert data["settings"]["product_url_template"] == "https://shop.example.com/products/{slug}"
+    assert data["settings"]["order_url_template"] == (
+        "https://shop.example.com/account/orders/{number}"
+    )
 
     switch_theme(page, app, "dark")
     shot(page, artifacts, "ecommerce-dark", height=1800)

@@ -276,3 +276,17 @@ async def test_a_guest_order_from_before_saleor_3_2_is_not_sent_under_its_hidden
 
 def store_line(shop: Shop, product: Any) -> Any:
     return shop.saleor.order_line(product.variants[0], 1)
+
+
+async def test_an_order_links_to_its_page_on_the_storefront(shop: Shop) -> None:
+    template = "https://shop.grocer.example/{channel}/account/orders/{number}"
+    response = await shop.api("PATCH", "/api/ecommerce/settings", {"order_url_template": template})
+    assert response.status_code == 200, response.text
+    assert response.json()["settings"]["order_url_template"] == template
+    product = await shop.product("Fig", "3.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], email="fig@example.com"
+    )
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert mc.order_url == f"https://shop.grocer.example/default-channel/account/orders/{order.id}"

@@ -98,11 +98,15 @@ async def test_untracked_channels_and_disabled_tracking_push_nothing(shop: Shop)
 
 
 async def test_settings_reject_unknown_placeholders(shop: Shop) -> None:
-    response = await shop.api(
-        "PATCH", "/api/ecommerce/settings", {"product_url_template": "https://x.example/{sku}"}
-    )
-    assert response.status_code == 422
-    assert "{sku}" in response.text
+    for field, placeholder in (
+        ("product_url_template", "{sku}"),
+        ("order_url_template", "{token}"),
+    ):
+        response = await shop.api(
+            "PATCH", "/api/ecommerce/settings", {field: f"https://x.example/{placeholder}"}
+        )
+        assert response.status_code == 422
+        assert placeholder in response.text
 
 
 async def test_product_with_variants_and_channel_prices(shop: Shop) -> None:

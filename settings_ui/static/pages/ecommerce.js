@@ -40,6 +40,7 @@ function readSettings() {
     abandoned_carts_enabled: $("carts").checked,
     product_url_template: $("product-url").value.trim() || null,
     checkout_url_template: $("checkout-url").value.trim() || null,
+    order_url_template: $("order-url").value.trim() || null,
     store_email: $("store-email").value.trim() || null,
     ...readFields(),
     ...readPromos(),
@@ -50,6 +51,7 @@ function fillSettings(s) {
   $("carts").checked = s.abandoned_carts_enabled;
   $("product-url").value = s.product_url_template || "";
   $("checkout-url").value = s.checkout_url_template || "";
+  $("order-url").value = s.order_url_template || "";
   $("store-email").value = s.store_email || "";
   fillFields(s);
   fillPromos(s);
@@ -74,11 +76,13 @@ function checkTemplate(id, allowed, example) {
 function validateSettings() {
   clearFieldError("product-url");
   clearFieldError("checkout-url");
+  clearFieldError("order-url");
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
   const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
+  const o = checkTemplate("order-url", ["{number}", "{id}", "{channel}"], "https://shop.example.com/account/orders/{number}");
   const c = validateFields();
   const d = validatePromos();
-  return a && b && c && d;
+  return a && b && o && c && d;
 }
 
 function saveSettings(values) {
