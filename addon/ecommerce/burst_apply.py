@@ -43,7 +43,8 @@ def apply_one(
         return record.status is SyncStatus.QUARANTINED
     if all(outcome == "confirmed" for outcome in outcomes):
         settled(record, SyncStatus.SYNCED, held, Fingerprint(meta["hash"], meta["children"]), now)
-        return True
+        # Created `pending` for its Order Confirmation: its own push now makes it `paid`.
+        return not meta.get("then_paid", False)
     refused = [
         result
         for result, outcome in zip(results, outcomes, strict=True)

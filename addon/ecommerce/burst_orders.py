@@ -12,8 +12,10 @@ self-sufficient:
   only updates what Mailchimp holds), and every deleted variant's product is there too
   (`orphans.py`): nothing to create first;
 * the channel's name and currency are the store's (else its push updates the store first);
-* a new order is created (POST, as the initial sync sends it); one Mailchimp holds with the
-  same lines gets the PATCH its push would send, only when its fields changed;
+* a new order is created (POST, as the initial sync sends it; a new paid one `pending`, then
+  made `paid` by a push of its own, as live sync sends it: `order_confirmation.py`); one
+  Mailchimp holds with the same lines gets the PATCH its push would send, only when its
+  fields changed;
 * the checkout it came from has no cart in Mailchimp: its ledger record is converted when the
   batch is recorded, as the push converts it (a cart Mailchimp holds must be deleted: the
   push does it).
@@ -48,6 +50,7 @@ from addon.ecommerce.erased import (
 )
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.order_confirmation import confirms
 from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes
@@ -198,6 +201,12 @@ def _order(
     )
     if body is None or not body.lines:
         return None  # removed, or lines kept as Mailchimp holds them: its push decides
+    # A new paid order is created `pending` (Mailchimp's Order Confirmation), then made `paid`
+    # by a push of its own once the batch confirmed it (`order_confirmation.py`): a batch
+    # cannot order the two, so the ledger records what was sent and the push finds it unpaid.
+    then_paid = confirms(held_as, body, ctx.resending, order.created)
+    if then_paid:
+        body = body.model_copy(update={"financial_status": "pending"})
     pushing = fingerprint(body)
     if held and record is not None and record.children != pushing.children:
         return None  # lines changed: its push deletes and re-creates it
@@ -206,7 +215,14 @@ def _order(
         (order.voucher_code, order.voucher.id) if order.voucher_code and order.voucher else None
     )
     return Planned(
-        order.id, body.id, pushing, label, body=body, exists_is_held=False, voucher=voucher
+        order.id,
+        body.id,
+        pushing,
+        label,
+        body=body,
+        exists_is_held=False,
+        voucher=voucher,
+        then_paid=then_paid,
     )
 
 

@@ -56,6 +56,8 @@ class Planned:
     first_creates: bool = False
     # An order's voucher code and voucher id: its use is counted once the order is confirmed.
     voucher: tuple[str, str] | None = None
+    # A new paid order created `pending`: once confirmed, a push of its own makes it `paid`.
+    then_paid: bool = False
 
     def meta(self) -> dict[str, Any]:
         """What the batch row keeps of it until its results are applied (JSON)."""
@@ -70,6 +72,7 @@ class Planned:
             "fields_only": self.fields_only,
             "first_creates": self.first_creates,
             "voucher": list(self.voucher) if self.voucher else None,
+            "then_paid": self.then_paid,
         }
 
 

@@ -7,8 +7,9 @@ confirmation + the invoice": class-mailchimp-woocommerce-single-order.php, then 
 in class-mailchimp-api.php PATCHes it `paid`). So does live sync. A store being filled under
 `is_syncing` (a re-created store's history, `resend.py`; the initial sync) takes its orders as
 they are: no e-mails are wanted for them; so is an order placed more than a day before (no
-new purchase). Bursts send theirs as they are too (one batch cannot order a creation before its
-update).
+new purchase). A burst's batch creates such an order `pending`, and once Mailchimp confirmed
+it, a push of its own makes it `paid` (one batch cannot order a creation before its update:
+`burst_orders.py`, `burst_apply.py`).
 """
 
 from __future__ import annotations

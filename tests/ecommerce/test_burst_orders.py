@@ -100,6 +100,37 @@ async def test_a_flash_sale_goes_out_as_batches_with_each_orders_outcome(
     await assert_synced(shop, good)
 
 
+async def test_paid_orders_in_a_burst_get_their_order_confirmation(
+    bursty: Shop,  # noqa: F811
+) -> None:
+    """Mailchimp confirms an order created `pending` and invoices it once `paid`: a burst
+    creates new paid orders pending in its batch, then each one's own push makes it paid."""
+    shop = bursty
+    product = await shop.product("Lime", "2.00")
+    await settle(shop)
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)], email=f"lime{i}@example.com"
+        )
+        for i in range(5)
+    ]
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+
+    assert batch_calls(shop, start) >= 1
+    # Created in the batch, then each made paid alone (after its creation was confirmed).
+    assert sorted(order_writes(shop, start)) == sorted(f"PATCH orders/{o.id}" for o in orders)
+    held = shop.orders()
+    assert [held[str(o.id)].financial_status for o in orders] == ["paid"] * 5
+    sent = shop.mailchimp.notifications(shop.account, shop.store_id)
+    for order in orders:
+        assert [kind for held_id, kind in sent if held_id == str(order.id)] == [
+            "order_confirmation",
+            "order_invoice",
+        ]
+    await assert_synced(shop, orders)
+
+
 async def test_an_order_whose_products_are_not_in_mailchimp_goes_alone(
     bursty: Shop,  # noqa: F811
 ) -> None:
@@ -248,7 +279,9 @@ async def test_a_voucher_is_counted_only_for_an_order_mailchimp_confirmed(
     start = len(shop.mailchimp.requests)
     await settle(shop)
 
-    assert batch_calls(shop, start) >= 1 and order_writes(shop, start) == []
+    # In batches; the paid one then made paid alone (its Order Confirmation first).
+    assert batch_calls(shop, start) >= 1
+    assert order_writes(shop, start) == [f"PATCH orders/{good.id}"]
     assert set(shop.orders()) == {str(o.id) for o in [*plain, good]}
     record = await shop.record(EntityKind.ORDER, bad.global_id)
     assert record is not None and record.status is SyncStatus.QUARANTINED
