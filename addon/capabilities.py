@@ -104,14 +104,19 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
 
 async def start_up(services: Services) -> None:
     """What a capability does once when a process starts, after the migrations (`addon serve`
-    and `addon worker`). Each step only hastens what the worker does anyway, so one that fails
-    is logged and the process starts."""
+    and `addon worker`). Each step only hastens or restores what the worker does anyway, so one
+    that fails is logged and the process starts."""
+    from addon.installations.uninstall import queue_unfinished_uninstalls
     from addon.installations.webhook_catch_up import queue_outdated_upkeeps
 
     try:
         await queue_outdated_upkeeps(services)
     except Exception:
         logger.exception("Could not queue the webhook upkeep at start-up")
+    try:
+        await queue_unfinished_uninstalls(services)
+    except Exception:
+        logger.exception("Could not queue the uninstalled installations' last jobs at start-up")
 
 
 def plug_ports(ports: Ports) -> None:

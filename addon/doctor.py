@@ -148,6 +148,10 @@ async def _schema_check(services: Services) -> Check:
 
 async def _saleor_check(services: Services, installation: Installation) -> Check:
     name = f"Saleor {installation.saleor_api_url}"
+    if installation.uninstalled_at is not None:
+        return Check(
+            name, Status.WARN, "the app was uninstalled: erased once Mailchimp is cleaned up"
+        )
     if not installation.is_active:
         return Check(name, Status.WARN, "the app is deactivated in this Saleor (paused)")
     try:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import MailchimpCleanup
 from addon.installations.schemas import Farewell
+from addon.installations.uninstall import still_uninstalled
 from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound
 from addon.mailchimp.errors import BadRequest
 from addon.services import Services
@@ -32,20 +34,26 @@ AT_ONCE = 5  # deletions in flight (the account's connection cap holds the rest 
 
 
 async def farewell(services: Services, installation_id: int) -> Farewell:
-    """Delete the carts of the installation's stores; raises what Mailchimp failed with when
-    it may work later (the uninstall job retries)."""
+    """Delete the carts of the installation's stores and its audience webhooks; raises what
+    Mailchimp failed with when it may work later (the uninstall job retries). Stops between
+    pages once the installation is no longer waiting for its erasure (installed again)."""
     async with services.db.session() as session:
         stores = [
             store.store_id
             for store in await StoreRepository(session).list(installation_id)
             if store.missing_since is None
         ]
-    carts = 0
+
+    async def go_on() -> bool:
+        return await still_uninstalled(services, installation_id)
+
+    carts, hooks = 0, 0
     try:
         async with mailchimp_for(services, installation_id) as client:
             for store_id in stores:
-                carts += await _delete_carts(client, store_id)
-            hooks = await delete_own_webhooks(services, client, installation_id)
+                carts += await _delete_carts(client, store_id, go_on)
+            if await go_on():
+                hooks = await delete_own_webhooks(services, client, installation_id)
     except NotConnected:
         return Farewell(cleanup=MailchimpCleanup.NOT_CONNECTED)
     except InvalidCredentials:
@@ -53,7 +61,9 @@ async def farewell(services: Services, installation_id: int) -> Farewell:
     return Farewell(cleanup=MailchimpCleanup.DONE, carts_deleted=carts, webhooks_deleted=hooks)
 
 
-async def _delete_carts(client: MailchimpClient, store_id: str) -> int:
+async def _delete_carts(
+    client: MailchimpClient, store_id: str, go_on: Callable[[], Awaitable[bool]]
+) -> int:
     """Delete every cart of the store; the number deleted."""
     deleted, refused = 0, 0
     gate = asyncio.Semaphore(AT_ONCE)
@@ -71,13 +81,19 @@ async def _delete_carts(client: MailchimpClient, store_id: str) -> int:
                 return
             deleted += 1
 
-    while True:
+    while await go_on():
         try:
             page = await client.cart_refs(store_id, PAGE, offset=refused)
         except NotFound:
             return deleted  # the store was deleted in Mailchimp
         if not page.carts:
             return deleted
+        before = deleted, refused
         async with side_by_side() as group:
             for cart in page.carts:
                 group.create_task(delete(cart.id))
+        if (deleted, refused) == before:
+            # Listed, yet gone when deleted (Mailchimp's list lagging behind): nothing more
+            # this round can do.
+            return deleted
+    return deleted

@@ -230,6 +230,12 @@ def _refused(exc: AppError, command: SyncCommand, tracked: list[str]) -> Command
 
 
 def _paused(installation: Installation) -> CommandError:
+    if installation.uninstalled_at is not None:
+        return CommandError(
+            f"The app was uninstalled from {installation.saleor_api_url}; its data is erased "
+            "once Mailchimp is cleaned up.",
+            "Install the app again in the Saleor dashboard to sync this store.",
+        )
     return CommandError(
         f"Processing is paused for {installation.saleor_api_url}: "
         "the app is deactivated in that Saleor.",

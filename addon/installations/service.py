@@ -158,7 +158,10 @@ class InstallationService:
         noticed_by: LifecycleSignal,
     ) -> bool:
         """Pause or resume processing, however it was noticed (the webhook, a check, the
-        dashboard). Returns False when something newer was applied already."""
+        dashboard). Returns False when something newer was applied already, or the app was
+        uninstalled (a late APP_STATUS_CHANGED does not bring it back)."""
+        if installation.uninstalled_at is not None:
+            return False
         if installation.status_changed_at and observed_at <= installation.status_changed_at:
             logger.info(
                 "Ignored an older status change (%s) for %s",

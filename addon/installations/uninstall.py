@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from addon.db.types import utcnow
-from addon.installations.models import MailchimpCleanup
+from addon.installations.models import Installation, MailchimpCleanup
 from addon.installations.repository import InstallationRepository
 from addon.installations.schemas import Farewell
 from addon.installations.service import UNINSTALL_JOB, InstallationService
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
 from addon.jobs.retry import backoff_delay
 from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
 from addon.services import Port
@@ -48,10 +49,27 @@ MAILCHIMP_FAREWELL = Port[Callable[["Services", int], Awaitable[Farewell]]](
 
 
 async def uninstall_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
+    """Never given up: whatever fails (Mailchimp, the database) is tried again with the
+    worker's backoff, and the erasure goes ahead without Mailchimp after `FAREWELL_HOURS`."""
+    try:
+        await _farewell_then_erase(job, services)
+    except RetryLater:
+        raise
+    except Exception as exc:
+        settings = services.settings
+        delay = backoff_delay(
+            job.attempts, settings.worker_backoff_base_seconds, settings.worker_backoff_max_seconds
+        )
+        raise RetryLater(
+            f"The uninstalled app's last job failed: {exc}", delay, counted=True
+        ) from exc
+
+
+async def _farewell_then_erase(job: ClaimedJob, services: Services) -> None:
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
         if installation is None or installation.uninstalled_at is None:
-            return  # erased already, or installed again meanwhile
+            return  # erased already
         uninstalled_at = installation.uninstalled_at
         still_running = await session.scalar(
             select(func.count(Job.id)).where(
@@ -70,17 +88,7 @@ async def uninstall_job(job: ClaimedJob, _: NoPayload, services: Services) -> No
         farewell = await services.ports[MAILCHIMP_FAREWELL](services, job.installation_id)
     except Exception as exc:
         if utcnow() < uninstalled_at + timedelta(hours=FAREWELL_HOURS):
-            settings = services.settings
-            delay = backoff_delay(
-                job.attempts,
-                settings.worker_backoff_base_seconds,
-                settings.worker_backoff_max_seconds,
-            )
-            raise RetryLater(
-                f"Mailchimp could not be cleaned up for the uninstalled app: {exc}",
-                delay,
-                counted=True,
-            ) from exc
+            raise
         logger.warning(
             "Mailchimp was not cleaned up within %s hours of the uninstall: %s", FAREWELL_HOURS, exc
         )
@@ -94,6 +102,28 @@ async def uninstall_job(job: ClaimedJob, _: NoPayload, services: Services) -> No
         await InstallationService(session, services.settings, services.saleor).erase(
             installation, farewell
         )
+
+
+async def still_uninstalled(services: Services, installation_id: int) -> bool:
+    """The installation waits for its erasure (not erased, nor replaced by a new installation
+    that took its id): the cleanup may go on."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+        return installation is not None and installation.uninstalled_at is not None
+
+
+async def queue_unfinished_uninstalls(services: Services) -> None:
+    """At a process's start: an uninstalled installation whose last job is not waiting (lost
+    to a crash, say) gets it again, so none keeps its secrets for good."""
+    async with services.db.transaction() as session:
+        ids = await session.scalars(
+            select(Installation.id).where(Installation.uninstalled_at.is_not(None))
+        )
+        jobs = JobRepository(session)
+        for installation_id in ids:
+            await jobs.enqueue(
+                installation_id, UNINSTALL_JOB, {}, coalesce_key=UNINSTALL_JOB, lane=UNINSTALL_JOB
+            )
 
 
 def register(registry: HandlerRegistry[Services]) -> None:

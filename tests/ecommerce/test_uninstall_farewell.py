@@ -8,13 +8,24 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from addon.capabilities import start_up
 from addon.clock import ManualClock
 from addon.db.types import utcnow
-from addon.installations.models import Installation, InstallationErasure, MailchimpCleanup
-from addon.installations.service import UNINSTALL_JOB
-from addon.installations.uninstall import FAREWELL_HOURS
+from addon.ecommerce.farewell import _delete_carts
+from addon.installations.models import (
+    Installation,
+    InstallationErasure,
+    LifecycleSignal,
+    MailchimpCleanup,
+)
+from addon.installations.schemas import Farewell
+from addon.installations.service import UNINSTALL_JOB, InstallationService
+from addon.installations.uninstall import FAREWELL_HOURS, MAILCHIMP_FAREWELL
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.mailchimp.ecommerce_models import CartRef, CartRefPage
+from addon.services import Services
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.conftest import APP_URL
 from tests.ecommerce.conftest import Shop
@@ -141,18 +152,22 @@ async def test_a_job_still_running_is_waited_for(shop: Shop, clock: ManualClock)
             payload={},
             status=JobStatus.RUNNING,
             locked_by="another-worker",
-            locked_until=utcnow() + timedelta(seconds=30),
+            locked_until=utcnow() + timedelta(hours=1),  # its worker's heartbeat renews it
         )
         session.add(running)
     await shop.saleor.uninstall_app(shop.app)
     worker = Worker(shop.services)
+    lease = shop.services.settings.worker_lease_seconds
 
     await worker.run_until_idle()
     assert await _installation(shop) is not None and len(shop.carts()) == 3
+    clock.advance(lease + 1)
+    await worker.run_until_idle()
+    assert await _installation(shop) is not None and len(shop.carts()) == 3  # still running
 
     async with shop.services.db.transaction() as session:
         await session.execute(update(Job).where(Job.id == running.id).values(status=JobStatus.DONE))
-    clock.advance(shop.services.settings.worker_lease_seconds + 1)
+    clock.advance(lease + 1)
     await worker.run_until_idle()
     assert await _installation(shop) is None and shop.carts() == {}
 
@@ -172,3 +187,86 @@ async def test_installed_again_before_the_erasure_starts_clean(shop: Shop) -> No
     await Worker(shop.services).run_until_idle()
     assert await _installation(shop) is not None
     assert len(shop.carts()) == 3  # the new installation's to keep or replace
+
+
+async def test_the_last_job_is_never_given_up_before_its_deadline(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Failures past the kind's usual attempts (a database error, say) keep it waiting: an
+    uninstalled installation is always erased in the end."""
+    await _with_carts(shop)
+    failures = 0
+
+    async def failing(services: Services, installation_id: int) -> Farewell:
+        nonlocal failures
+        failures += 1
+        raise RuntimeError("database is locked")
+
+    ports = shop.services.ports
+    working = ports[MAILCHIMP_FAREWELL]
+    ports._answers[MAILCHIMP_FAREWELL] = failing
+    await shop.saleor.uninstall_app(shop.app)
+    worker = Worker(shop.services)
+    for _ in range(12):
+        await worker.run_until_idle()
+        clock.advance(shop.services.settings.worker_backoff_max_seconds)
+    assert failures == 12
+    assert [status for kind, status in await _jobs(shop) if kind == UNINSTALL_JOB] == [
+        JobStatus.PENDING
+    ]
+
+    ports._answers[MAILCHIMP_FAREWELL] = working
+    clock.advance(shop.services.settings.worker_backoff_max_seconds)
+    await worker.run_until_idle()
+    assert await _installation(shop) is None and shop.carts() == {}
+
+
+async def test_a_process_start_queues_a_lost_last_job_again(shop: Shop) -> None:
+    await _with_carts(shop)
+    await shop.saleor.uninstall_app(shop.app)
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job).where(Job.kind == UNINSTALL_JOB).values(status=JobStatus.QUARANTINED)
+        )
+    await Worker(shop.services).run_until_idle()
+    assert await _installation(shop) is not None
+
+    await start_up(shop.services)
+    await Worker(shop.services).run_until_idle()
+    assert await _installation(shop) is None and shop.carts() == {}
+
+
+async def test_a_late_status_change_does_not_bring_an_uninstalled_app_back(shop: Shop) -> None:
+    await shop.saleor.uninstall_app(shop.app)
+    async with shop.services.db.transaction() as session:
+        installation = await session.scalar(select(Installation))
+        assert installation is not None
+        service = InstallationService(session, shop.services.settings, shop.services.saleor)
+        changed = await service.set_active(
+            installation, True, utcnow() + timedelta(seconds=1), LifecycleSignal.WEBHOOK
+        )
+        assert not changed and not installation.is_active
+
+
+class _LaggingList:
+    """A Mailchimp whose cart list still shows a cart its DELETE finds gone."""
+
+    def __init__(self) -> None:
+        self.lists = 0
+
+    async def cart_refs(self, store_id: str, count: int, offset: int = 0) -> CartRefPage:
+        self.lists += 1
+        return CartRefPage(carts=[CartRef(id="ghost")], total_items=1)
+
+    async def delete_cart(self, store_id: str, cart_id: str) -> None:
+        raise MailchimpNotFound("Resource Not Found", status=404)
+
+
+async def test_a_cart_listed_but_gone_ends_the_round() -> None:
+    lagging = _LaggingList()
+
+    async def go_on() -> bool:
+        return True
+
+    deleted = await _delete_carts(lagging, "store", go_on)  # type: ignore[arg-type]
+    assert (deleted, lagging.lists) == (0, 1)
