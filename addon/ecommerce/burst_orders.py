@@ -53,7 +53,7 @@ from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.order_confirmation import confirms
 from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import orders_used_codes
-from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.pusher import order_label
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
@@ -262,12 +262,12 @@ def _effects(
         # Placing, paying or fulfilling an order moves its products' stock with no product
         # webhook: their pushes are queued (`Pusher._refresh_stock`).
         products = [
-            (ctx.channel, EntityKind.PRODUCT, line.variant.product.id)
+            line.variant.product.id
             for order in orders
             for line in order.lines
             if line.variant is not None
         ]
-        await enqueue_pushes(session, ctx.installation_id, products)
+        await enqueue_stock_pushes(session, ctx.installation_id, ctx.channel, products)
         # The checkout became this order: its cart (none in Mailchimp, or the order would have
         # gone alone) is converted (`Pusher._convert_cart`).
         checkouts = [o.checkout_id for o in orders if o.checkout_id and _unconverted(ledger, o)]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from addon.ecommerce.models import PLACEHOLDER_PREFIX
 from addon.ecommerce.payloads import mailchimp_id, money
@@ -33,6 +33,7 @@ __all__ = [
     "line_ref",
     "orphan_lines",
     "placeholder_product",
+    "unlisted_product",
 ]
 
 
@@ -72,19 +73,36 @@ def placeholder_product(variant_id: str, line: SaleorOrderLine) -> ProductInput:
     """The placeholder of a deleted variant Mailchimp never held: its id from the variant's
     (one per variant: a line names no product id), the line's copies for the rest."""
     title = line.product_name or line.variant_name or line.product_sku or variant_id
-    price = line.unit_price.gross.amount if line.unit_price else None
     return ProductInput(
         id=f"{PLACEHOLDER_PREFIX}{variant_id}",
         title=title,
         vendor="deleted",
-        variants=[
-            ProductVariantInput(
-                id=variant_id,
-                title=line.variant_name or line.product_sku or title,
-                sku=line.product_sku or None,
-                price=money(price) if price is not None else None,
-                inventory_quantity=0,
-                visibility="hidden",
-            )
-        ],
+        variants=[_hidden_variant(variant_id, line, title)],
+    )
+
+
+def unlisted_product(product_id: str, lines: Sequence[SaleorOrderLine]) -> ProductInput:
+    """A product Saleor no longer lists in the channel, which Mailchimp never held (unlisted
+    before its first push: an old order's): made, hidden, from its lines' copies, as a
+    placeholder is, but under its own id (sold again, its push brings it up to date)."""
+    first = lines[0]
+    title = first.product_name or first.variant_name or first.product_sku or product_id
+    variants: dict[str, ProductVariantInput] = {}
+    for line in lines:
+        if line.variant is not None:
+            variant_id = mailchimp_id(line.variant.id)
+            variants.setdefault(variant_id, _hidden_variant(variant_id, line, title))
+    return ProductInput(id=product_id, title=title, variants=list(variants.values()))
+
+
+def _hidden_variant(variant_id: str, line: SaleorOrderLine, title: str) -> ProductVariantInput:
+    """A variant from an order line's copies: hidden and out of stock (nobody can buy it)."""
+    price = line.unit_price.gross.amount if line.unit_price else None
+    return ProductVariantInput(
+        id=variant_id,
+        title=line.variant_name or line.product_sku or title,
+        sku=line.product_sku or None,
+        price=money(price) if price is not None else None,
+        inventory_quantity=0,
+        visibility="hidden",
     )

@@ -182,3 +182,26 @@ def _new_records_statement(dialect: str) -> Any:
 
 def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:
     return request.channel, request.kind, request.saleor_id
+
+
+async def enqueue_stock_pushes(
+    session: AsyncSession, installation_id: int, channel: str, product_ids: Iterable[str]
+) -> None:
+    """The pushes of an order's products, for their stock (an order moves it with no product
+    webhook): not of those the channel no longer lists, which Mailchimp holds hidden and out
+    of stock whatever their stock (listed again, Saleor sends PRODUCT_UPDATED)."""
+    wanted = list(dict.fromkeys(product_ids))
+    if not wanted:
+        return
+    records = await LedgerRepository(session).held_by_saleor_ids(
+        installation_id, channel, EntityKind.PRODUCT, wanted
+    )
+    await enqueue_pushes(
+        session,
+        installation_id,
+        [
+            (channel, EntityKind.PRODUCT, product)
+            for product in wanted
+            if (record := records.get(product)) is None or record.status is not SyncStatus.REMOVED
+        ],
+    )

@@ -38,7 +38,7 @@ from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
 from addon.ecommerce.promo_usage import order_used_code
-from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.push_queue import enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -189,6 +189,7 @@ class Pusher(CatalogPusher):
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs, orders=True)
+        available |= await self.ensure_unlisted(order.lines, available)
         orphans = await self.ensure_orphans(order.lines)
         return order_body(
             order,
@@ -248,8 +249,7 @@ class Pusher(CatalogPusher):
         pushed inline: the order must not wait or fail for them, and a product's push sends
         only the variants whose inventory changed."""
         # Together: their records locked in id order (`ledger_statements.locking`).
-        products = [(self.ctx.channel, EntityKind.PRODUCT, p) for p in product_ids]
-        await enqueue_pushes(session, self.ctx.installation_id, products)
+        await enqueue_stock_pushes(session, self.ctx.installation_id, self.ctx.channel, product_ids)
 
     async def _send(
         self,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from addon.ecommerce.models import EntityKind, SyncStatus
 from sandboxes.saleor.models import Product as SaleorProduct
+from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 
 
@@ -50,3 +52,57 @@ async def test_orders_keep_the_lines_of_a_product_no_longer_sold(shop: Shop) -> 
     await shop.drain()
     sent = shop.orders()[str(after.number)]
     assert [(line.product_id, line.quantity) for line in sent.lines] == [(str(fig.id), 2)]
+
+
+async def test_a_product_unlisted_before_mailchimp_ever_held_it_keeps_its_order_lines(
+    shop: Shop,
+) -> None:
+    """An order of a product Saleor no longer sells in the channel, never sent to Mailchimp
+    (taken off before the app saw it): the product is made hidden from the lines' copies,
+    under its own id, and its line is kept."""
+    store = shop.saleor.store
+    old = store.create_product(
+        "Quince", [VariantSpec(sku="QUI-S", name="Small"), VariantSpec(sku="QUI-L", name="Large")]
+    )  # no webhook: the app never saw it
+    pear = await shop.product("Pear", "3.00")
+    order = await shop.saleor.create_order(
+        lines=[
+            shop.saleor.order_line(old.variants[0], 2, unit_price=Decimal("4.00")),
+            shop.saleor.order_line(pear.variants[0], 1),
+        ],
+        email="ann@example.com",
+    )
+    for variant in old.variants:
+        store.update_variant(variant, channel_listings=[])  # unlisted, still no webhook
+    await shop.drain()
+
+    sent = shop.orders()[str(order.number)]
+    assert sorted((line.product_id, line.quantity) for line in sent.lines) == sorted(
+        [(str(old.id), 2), (str(pear.id), 1)]
+    )
+    held = shop.products()[str(old.id)]
+    assert held.title == "Quince"
+    [variant] = held.variants
+    assert (variant.id, variant.sku, variant.price) == (str(old.variants[0].id), "QUI-S", 4.0)
+    assert (variant.visibility, variant.inventory_quantity) == ("hidden", 0)
+    record = await shop.record(EntityKind.PRODUCT, old.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    assert record.mailchimp_id == str(old.id)
+
+    # Another of its variants in a later order: added to the hidden product.
+    later = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(old.variants[1], 1, unit_price=Decimal("6.00"))],
+        email="bo@example.com",
+    )
+    await shop.drain()
+    assert [line.product_variant_id for line in shop.orders()[str(later.number)].lines] == [
+        str(old.variants[1].id)
+    ]
+    assert len(shop.products()[str(old.id)].variants) == 2
+
+    # Sold again: its own push brings it up to date and shows it.
+    for variant in old.variants:
+        store.update_variant(variant, channel_listings=pear.variants[0].channel_listings)
+    await shop.saleor.update_product(old, name="Quince")
+    await shop.drain()
+    assert all(v.visibility != "hidden" for v in shop.products()[str(old.id)].variants)
