@@ -1,6 +1,7 @@
 """A second registration of the same Saleor while the first runs (Saleor retrying a slow
-`tokenTargetUrl` call, an app installed twice) takes its turn: it waits for the first's row,
-then writes its own credentials into it (PostgreSQL; SQLite's writers take turns).
+`tokenTargetUrl` call, two apps of two manifest identifiers both served by this app) takes its
+turn: it waits for the first's row, then writes its own credentials into it (PostgreSQL;
+SQLite's writers take turns).
 
 Before, it inserted the row too and failed on the unique `saleor_api_url` once the first
 committed (an IntegrityError, a 500 to Saleor). The test holds the first registration's
@@ -13,10 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from addon.installations.checks import CHECK_KIND
 from addon.installations.models import Installation
@@ -25,11 +31,27 @@ from addon.installations.service import WEBHOOK_UPKEEP, InstallationService
 from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
+from sandboxes.transport import HostRoutingTransport
 from tests.conftest import APP_URL, SALEOR_API_URL
 from tests.factories import make_installation
 from tests.transactions_at_once import second_runs_into_first
 
 Register = Callable[[AsyncSession], Awaitable[Installation]]
+
+
+def serve_manifest_variant(network: HostRoutingTransport, identifier: str) -> str:
+    """The URL of the app's manifest under another ``id``: another app for Saleor (which refuses
+    a second app of an installed identifier since 3.20.1), this app behind it (its token target
+    and webhooks are the app's own)."""
+
+    async def manifest(request: Request) -> Response:
+        async with httpx.AsyncClient(transport=network) as client:
+            response = await client.get(f"{APP_URL}/api/manifest")
+        response.raise_for_status()
+        return JSONResponse({**response.json(), "id": identifier})
+
+    network.add("variant.test", Starlette(routes=[Route("/api/manifest", manifest)]))
+    return "http://variant.test/api/manifest"
 
 
 def registering(services: Services, app: SandboxApp) -> Register:
@@ -43,13 +65,16 @@ def registering(services: Services, app: SandboxApp) -> Register:
 
 
 async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
-    services: Services, saleor: SaleorSandbox, installed_app: SandboxApp
+    services: Services,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    network: HostRoutingTransport,
 ) -> None:
     if services.db.is_sqlite:
         pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
-    # Two apps Saleor knows (two tokens it confirms), and no installation yet in the app: one
-    # app installed twice, as Saleor 3.20.0 allowed (3.20.1 refuses a second).
-    again = await saleor.install_app(f"{APP_URL}/api/manifest")
+    # Two apps Saleor knows (two tokens it confirms), and no installation yet in the app: the
+    # second from a variant of the manifest (another `id`: Saleor refuses one installed twice).
+    again = await saleor.install_app(serve_manifest_variant(network, "saleor.app.mailchimp.b"))
     async with services.db.transaction() as session:
         await session.execute(delete(Installation))
 

@@ -46,6 +46,12 @@ class FakeApp:
         async def manifest() -> dict[str, Any]:
             return self.manifest
 
+        @api.get("/api/manifest/{variant}")
+        async def manifest_variant(variant: str) -> dict[str, Any]:
+            # Another app (an `id` of its own) behind the same endpoints: Saleor refuses a
+            # second app of an installed identifier (since 3.20.1), two apps need two.
+            return {**self.manifest, "id": f"{self.manifest['id']}.{variant}"}
+
         @api.post("/api/register")
         async def register(request: Request) -> Response:
             body = await request.json()

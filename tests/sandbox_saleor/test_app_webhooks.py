@@ -36,8 +36,9 @@ OWN = "{ app { webhooks { id name } } }"
 ORDER_NUMBER_ONLY = "subscription { event { ... on OrderCreated { order { id number } } } }"
 
 
-async def _install(sandbox: SaleorSandbox) -> SandboxApp:
-    return await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+async def _install(sandbox: SaleorSandbox, variant: str | None = None) -> SandboxApp:
+    manifest = f"http://{APP_HOST}/api/manifest" + (f"/{variant}" if variant else "")
+    return await sandbox.install_app(manifest)
 
 
 def _hook(app: SandboxApp, name: str) -> Any:
@@ -175,7 +176,7 @@ async def test_the_whole_webhook_is_checked_after_its_query(
 async def test_an_app_reaches_no_other_apps_webhook(
     sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
 ) -> None:
-    mine, other = await _install(sandbox), await _install(sandbox)
+    mine, other = await _install(sandbox), await _install(sandbox, variant="other")
     theirs = _hook(other, "Order created")
     answer = await _update(client, mine, theirs, name="Mine now")
     assert answer == {

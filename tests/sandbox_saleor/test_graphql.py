@@ -19,8 +19,13 @@ PERMISSION_MESSAGE = (
 )
 
 
-async def install(sandbox: SaleorSandbox, permissions: list[str] | None = None) -> SandboxApp:
-    return await sandbox.install_app(f"http://{APP_HOST}/api/manifest", permissions)
+async def install(
+    sandbox: SaleorSandbox, permissions: list[str] | None = None, variant: str | None = None
+) -> SandboxApp:
+    """The fake app installed; with ``variant``, its manifest under another ``id`` (another app:
+    Saleor refuses a second app of an installed identifier)."""
+    manifest = f"http://{APP_HOST}/api/manifest" + (f"/{variant}" if variant else "")
+    return await sandbox.install_app(manifest, permissions)
 
 
 async def test_app_query_returns_the_calling_app(

@@ -11,11 +11,16 @@ import pytest
 from addon.saleor.manifest import build_manifest
 from sandboxes.saleor import InstallationFailed, SaleorSandbox
 from sandboxes.saleor.keys import SigningKey
-from sandboxes.saleor.manifest_rules import UNKNOWN_ERROR, version_satisfies
+from sandboxes.saleor.manifest_rules import (
+    UNKNOWN_ERROR,
+    check_manifest,
+    refuses_duplicate_identifier,
+    version_satisfies,
+)
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
 
-from .conftest import API_URL, APP_HOST, SALEOR_HOST, FakeApp
+from .conftest import API_URL, APP_HOST, SALEOR_HOST, FakeApp, default_manifest
 
 MANIFEST_URL = f"http://{APP_HOST}/api/manifest"
 BOTH = pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
@@ -250,18 +255,65 @@ async def test_gift_card_gateway_identifier_is_reserved_since_3_23(
 
 
 @BOTH
-async def test_installed_identifier_when_asked(
+async def test_an_installed_identifier_is_refused(
     saleor: SaleorSandbox, fake_app: FakeApp, version: str
 ) -> None:
-    saleor.refuses_duplicate_identifiers = True
-    await saleor.install_app(MANIFEST_URL)
+    """saleor/app/manifest_validations.py @3.20.1 (and every later tag), `clean_manifest_data`:
+    both versions the sandbox plays refuse it, by default."""
+    first = await saleor.install_app(MANIFEST_URL)
     fake_app.registrations.clear()
     with pytest.raises(InstallationFailed) as failed:
         await saleor.install_app(MANIFEST_URL)
     message = "App with the same identifier is already installed: Test App"
     code = None if version == OLDEST_VERSION else "UNIQUE"  # the code came with 3.22.2
     assert (failed.value.message, failed.value.code) == (message, code)
-    assert len(saleor.store.apps) == 1 and fake_app.registrations == []
+    assert failed.value.field == "identifier"
+    assert list(saleor.store.apps) == [first.id] and fake_app.registrations == []
+
+    other = await saleor.install_app(f"{MANIFEST_URL}/other")  # another `id`: another app
+    assert other.identifier == "test.mailchimp.other"
+    await saleor.uninstall_app(first)  # removed, its identifier is free again
+    again = await saleor.install_app(MANIFEST_URL)
+    assert set(saleor.store.apps) == {other.id, again.id} and again.id != first.id
+
+
+@pytest.mark.parametrize(
+    ("version", "refused"),
+    [
+        ("3.18.74", False),
+        ("3.19.60", False),
+        ("3.19.61", True),  # the backport (saleor/saleor#16272)
+        ("3.19.102", True),
+        ("3.20.0-a.1", False),
+        ("3.20.0", False),
+        ("3.20.1", True),  # first tagged
+        ("3.22.1", True),
+        (OLDEST_VERSION, True),
+        ("3.23.28", True),
+        (CURRENT_VERSION, True),
+    ],
+)
+def test_the_identifier_check_in_the_versions_that_have_it(version: str, refused: bool) -> None:
+    """Read at each tag of saleor/app/manifest_validations.py: 3.19.61 ... 3.19.102 and 3.20.1
+    onwards hold the check; 3.18, 3.19.0 ... 3.19.60 and 3.20.0 do not."""
+    manifest = default_manifest()
+    installed = {"test.mailchimp": "Test App"}
+    assert refuses_duplicate_identifier(version) is refused
+    if refused:
+        with pytest.raises(InstallationFailed, match="same identifier is already installed"):
+            check_manifest(manifest, version=version, granted=[], installed=installed)
+    else:
+        check_manifest(manifest, version=version, granted=[], installed=installed)
+    check_manifest(manifest, version=version, granted=[], installed={"other.app": "Other"})
+
+
+async def test_a_saleor_without_the_identifier_check_is_played_on_request(
+    oldest: SaleorSandbox, fake_app: FakeApp
+) -> None:
+    """`refuses_duplicate_identifiers = False` plays a Saleor before it (3.20.0 and older)."""
+    oldest.refuses_duplicate_identifiers = False
+    first, second = await oldest.install_app(MANIFEST_URL), await oldest.install_app(MANIFEST_URL)
+    assert first.identifier == second.identifier and first.id != second.id
 
 
 async def test_manage_apps_when_asked(

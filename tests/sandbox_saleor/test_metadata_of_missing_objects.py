@@ -137,7 +137,7 @@ async def test_a_type_the_sandbox_keeps_no_objects_of_is_refused_first_too(
     document = UPDATE.format(field="updatePrivateMetadata")
     lacking = await install(sandbox, ["MANAGE_USERS"])
     refused = await gql(client, document, {"id": missing}, token=lacking.auth_token)
-    holding = await install(sandbox, [needed])
+    holding = await install(sandbox, [needed], variant="holding")
     allowed = await gql(client, document, {"id": missing}, token=holding.auth_token)
 
     [error] = refused["errors"]

@@ -60,7 +60,7 @@ async def test_staff_metadata_needs_manage_staff_even_with_manage_users(
         assert error["path"] == [field]
     assert staff.metadata == {} and staff.private_metadata == {}
 
-    with_staff = await install(sandbox, permissions=["MANAGE_USERS", "MANAGE_STAFF"])
+    with_staff = await install(sandbox, ["MANAGE_USERS", "MANAGE_STAFF"], variant="staff")
     body = await gql(client, UPDATE_METADATA, variables, token=with_staff.auth_token)
     assert body["data"] == {"updateMetadata": {"errors": []}}
     assert staff.metadata == {"a": "b"}
@@ -84,10 +84,11 @@ async def test_user_lookup_follows_the_requesters_permissions(
 ) -> None:
     sandbox.store.create_customer("ann@example.com")
     sandbox.store.create_customer("boss@example.com", is_staff=True)
-    users_app = await install(sandbox, permissions=["MANAGE_USERS"])
-    staff_app = await install(sandbox, permissions=["MANAGE_STAFF"])
-    both_app = await install(sandbox, permissions=["MANAGE_USERS", "MANAGE_STAFF"])
-    none_app = await install(sandbox, permissions=["MANAGE_PRODUCTS"])
+    # Four apps, four identifiers (one manifest's variants).
+    users_app = await install(sandbox, ["MANAGE_USERS"], variant="users")
+    staff_app = await install(sandbox, ["MANAGE_STAFF"], variant="staff")
+    both_app = await install(sandbox, ["MANAGE_USERS", "MANAGE_STAFF"], variant="both")
+    none_app = await install(sandbox, ["MANAGE_PRODUCTS"], variant="none")
 
     async def seen(token: str, email: str) -> str | None:
         body = await gql(client, USER_BY_EMAIL, {"email": email}, token=token)

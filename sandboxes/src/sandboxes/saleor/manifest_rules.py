@@ -52,6 +52,13 @@ from .webhook_urls import UNSAFE_CHARS, URL_MAX_LENGTH, URL_PATTERN
 MANIFEST_SCHEMA_SINCE: Version = (3, 23, 0)
 EXTENSION_IDENTIFIER_SINCE: Version = (3, 23, 19)
 WEBHOOK_IDENTIFIER_SINCE: Version = (3, 23, 23)
+# An app whose `id` an installed (not removed) app has is refused: saleor/saleor#16272 (commit
+# 0813152, "Prevent from installing two apps with the same `App.identifier`"), in
+# `clean_manifest_data` of saleor/app/manifest_validations.py. First tagged 3.20.1 and backported
+# to 3.19.61: tags 3.19.61 ... 3.19.102 and 3.20.1 onwards hold the check; 3.19.60, 3.20.0 (and
+# its pre-releases) and every 3.18 tag do not.
+DUPLICATE_IDENTIFIER_REFUSED_SINCE: Version = (3, 20, 1)
+DUPLICATE_IDENTIFIER_REFUSED_BACKPORT: Version = (3, 19, 61)
 DUPLICATE_APP_CODE_SINCE: Version = (3, 22, 2)  # before, the error had no code
 # saleor/saleor#19166 (commit 4eb5981, "Prevent granting MANAGE_APPS to app"): on main after
 # 3.23, in no tag yet; the sandbox's current version (main@723cd4e) holds it.
@@ -160,6 +167,13 @@ _ENTRY_COLUMNS = {
 APP_NAME_MAX_LENGTH = 60  # AppInstallation.app_name, which the dashboard fills with `name`
 
 
+def refuses_duplicate_identifier(version: str) -> bool:
+    """Whether a Saleor of ``version`` refuses an app whose ``id`` an installed app has."""
+    found = version_tuple(version)
+    backport = DUPLICATE_IDENTIFIER_REFUSED_BACKPORT
+    return found >= DUPLICATE_IDENTIFIER_REFUSED_SINCE or backport <= found < (3, 20, 0)
+
+
 def check_manifest(
     manifest: dict[str, Any],
     *,
@@ -172,7 +186,8 @@ def check_manifest(
     ``manifest`` breaks, ``granted`` being the permissions given at installation.
 
     With ``installed`` (identifier -> name of the apps installed) an ``id`` already taken is
-    refused; with ``refuse_manage_apps``, MANAGE_APPS where the version refuses it."""
+    refused where the version refuses it; with ``refuse_manage_apps``, MANAGE_APPS where the
+    version refuses it."""
     found = version_tuple(version)
     modern = found >= MANIFEST_SCHEMA_SINCE
     _check_structure(manifest, modern)
@@ -181,7 +196,8 @@ def check_manifest(
     manage_apps = refuse_manage_apps and found >= MANAGE_APPS_REFUSED_SINCE
     if manage_apps and "MANAGE_APPS" in permissions:
         raise _manage_apps_refused("permissions")
-    _check_identifier(manifest, installed, found)
+    taken = installed if refuses_duplicate_identifier(version) else None
+    _check_identifier(manifest, taken, found)
     extensions: list[dict[str, Any]] = manifest.get("extensions") or []
     webhooks: list[dict[str, Any]] = manifest.get("webhooks") or []
     if found >= EXTENSION_IDENTIFIER_SINCE:
@@ -317,7 +333,7 @@ def _check_identifier(
     manifest: dict[str, Any], installed: Mapping[str, str] | None, found: Version
 ) -> None:
     identifier = manifest["id"]
-    if installed is not None and identifier in installed:  # since 3.20.1
+    if installed is not None and identifier in installed:  # since 3.20.1 (and 3.19.61)
         code = "UNIQUE" if found >= DUPLICATE_APP_CODE_SINCE else None
         message = f"App with the same identifier is already installed: {installed[identifier]}"
         raise _fail(message, code, "identifier")

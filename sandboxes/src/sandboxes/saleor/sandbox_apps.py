@@ -23,15 +23,18 @@ __all__ = ["InstallationFailed", "SandboxApps"]
 class SandboxApps(SandboxWebhooks):
     """Apps installed, activated, deactivated and removed as Saleor does it."""
 
-    refuses_duplicate_identifiers: bool = False
-    """Refuse an app whose ``id`` an installed app has, as Saleor does since 3.20.1
-    ("App with the same identifier is already installed: <name>", manifest_rules.py). Off
-    while sandbox tests install one manifest as two apps."""
+    refuses_duplicate_identifiers: bool = True
+    """Refuse an app whose ``id`` an installed app has ("App with the same identifier is
+    already installed: <name>"), in the versions that refuse it: 3.19.61+ and 3.20.1+
+    (saleor/app/manifest_validations.py at tags 3.19.61 and 3.20.1, not at 3.19.60 or 3.20.0;
+    see ``manifest_rules.refuses_duplicate_identifier``), so every version the sandbox plays.
+    A test playing a Saleor without the check (3.20.0 or older) switches it off; any other
+    installs an app again only after removing it, and two apps under two identifiers."""
 
     refuses_manage_apps: bool = False
     """Refuse MANAGE_APPS in the permissions granted (or an extension's), as Saleor main does
-    since saleor/saleor#19166 (untagged; the current version played holds it). Off while tests
-    install an app holding MANAGE_APPS into the current version."""
+    since saleor/saleor#19166 (commit 4eb5981, in main@723cd4e, the current version played, but
+    in no release tag: 3.23.28 and 3.22.67 lack it). Off while no released Saleor refuses it."""
 
     # -- apps ----------------------------------------------------------------------------------
 
