@@ -20,8 +20,9 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.models import Installation, LifecycleSignal, MailchimpCleanup
 from addon.installations.repository import InstallationRepository
+from addon.installations.schemas import Farewell
 from addon.installations.service import InstallationService
 from addon.jobs.repository import JobRepository
 from addon.services import Services
@@ -88,7 +89,8 @@ async def test_a_webhook_for_an_installation_erased_meanwhile_is_refused(
 ) -> None:
     async def erase(session: AsyncSession) -> None:
         service = InstallationService(session, services.settings, services.saleor)
-        await service.erase(await _locked(session), LifecycleSignal.PERIODIC_CHECK)
+        # The uninstall's last job (`addon/installations/uninstall.py`), Mailchimp cleaned up.
+        await service.erase(await _locked(session), Farewell(cleanup=MailchimpCleanup.DONE))
 
     async def webhook(_: AsyncSession) -> httpx.Response:
         return await _deliver(app_client, saleor, installed_app, datetime.now(UTC))
