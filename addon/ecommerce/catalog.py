@@ -20,12 +20,7 @@ from datetime import UTC, datetime, timedelta
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.orphans import (
-    is_placeholder_key,
-    orphan_lines,
-    placeholder_product,
-    unlisted_product,
-)
+from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
 from addon.ecommerce.push_ledger import (
     DependencyFailed,
     Known,
@@ -336,49 +331,6 @@ class CatalogPusher(LedgerPusher):
                     f"Mailchimp first: {exc}"
                 ) from exc
         return available
-
-    async def ensure_unlisted(
-        self, lines: Sequence[SaleorOrderLine], available: set[str]
-    ) -> set[str]:
-        """The Mailchimp variant ids added for an order's lines of products Saleor no longer
-        lists in the channel and Mailchimp never held (`orphans.unlisted_product`): created
-        hidden from the lines' copies, recorded removed with their variants, as a product
-        hidden after its last sale is. Called after `ensure_products(orders=True)`, which
-        records such a product removed."""
-        missing: dict[str, list[SaleorOrderLine]] = {}
-        for line in lines:
-            if line.variant is not None and payloads.mailchimp_id(line.variant.id) not in available:
-                missing.setdefault(line.variant.product.id, []).append(line)
-        added: set[str] = set()
-        for product_id, product_lines in missing.items():
-            known = await self.known(EntityKind.PRODUCT, product_id)
-            if known.status is not SyncStatus.REMOVED:
-                continue  # listed (only that variant is not sold), or quarantined: left out
-            body = unlisted_product(payloads.mailchimp_id(product_id), product_lines)
-            try:
-                if known.mailchimp_id is None:
-                    await self.client.create_product(self.ctx.store_id, body)
-                else:
-                    for variant in body.variants:
-                        if variant.id not in known.children:
-                            await self.client.upsert_product_variant(
-                                self.ctx.store_id, body.id, variant
-                            )
-            except MailchimpError as exc:
-                # "Already exists": a previous installation's, holding the variants.
-                if not (isinstance(exc, BadRequest) and already_exists(exc)):
-                    raise DependencyFailed(
-                        f"Product {body.id}, no longer sold, could not be sent to Mailchimp "
-                        f"first: {exc}"
-                    ) from exc
-            variants = [variant.id for variant in body.variants]
-            await self.remember_label(EntityKind.PRODUCT, product_id, known, body.title)
-            held = Fingerprint.unknown([*known.children, *variants])
-            await self._settle(
-                EntityKind.PRODUCT, product_id, SyncStatus.REMOVED, body.id, held, True
-            )
-            added |= set(variants)
-        return added
 
     async def ensure_orphans(self, lines: Sequence[SaleorOrderLine]) -> dict[str, str]:
         """The Mailchimp product of each deleted variant among an order's lines (Mailchimp

@@ -42,6 +42,7 @@ from addon.ecommerce.push_queue import enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
+from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
 
 # What may carry a campaign id: orders and carts.
@@ -189,7 +190,7 @@ class Pusher(CatalogPusher):
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs, orders=True)
-        available |= await self.ensure_unlisted(order.lines, available)
+        available |= await ensure_unlisted(self, order.lines, available)
         orphans = await self.ensure_orphans(order.lines)
         return order_body(
             order,

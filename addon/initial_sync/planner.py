@@ -86,13 +86,6 @@ def _orphan_variants(node: dict[str, Any]) -> set[str]:
     }
 
 
-def _products(node: dict[str, Any]) -> set[str]:
-    """Saleor ids of the products of an order's lines (those whose variant still exists)."""
-    return {
-        line["variant"]["product"]["id"] for line in node.get("lines") or [] if line.get("variant")
-    }
-
-
 def _addresses(node: dict[str, Any]) -> list[str]:
     """The addresses an order node (`erased.order_addresses`, before validation) or a customer
     node names."""
@@ -131,7 +124,6 @@ class Planner:
             )
             available: set[str] = set()
             orphans: dict[str, str] = {}
-            never_held: set[str] = set()
             # The addresses erased (`ecommerce/erased.py`): of an order's customer, or a
             # customer's own; products name none.
             erased = NONE_ERASED
@@ -141,9 +133,13 @@ class Planner:
                 )
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
-                products = {product for node in nodes for product in _products(node)}
+                products = {
+                    line["variant"]["product"]["id"]
+                    for node in nodes
+                    for line in node.get("lines") or []
+                    if line.get("variant")
+                }
                 available = await ledger.available_variants(installation_id, channel, products)
-                never_held = await ledger.never_held(installation_id, channel, products)
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
@@ -170,11 +166,6 @@ class Planner:
             if kind is EntityKind.ORDER and ours and not _orphan_variants(node) <= set(orphans):
                 # A deleted variant Mailchimp never held: live sync creates its placeholder
                 # product first (`CatalogPusher.ensure_orphans`), then the order.
-                live.append(saleor_id)
-                continue
-            if kind is EntityKind.ORDER and ours and _products(node) & never_held:
-                # A product Mailchimp never held (no longer listed, say): live sync sends it
-                # first (`CatalogPusher.ensure_unlisted`), then the order, with its line.
                 live.append(saleor_id)
                 continue
             item = self._build(kind, node, available, orphans, erased)

@@ -106,3 +106,35 @@ async def test_a_product_unlisted_before_mailchimp_ever_held_it_keeps_its_order_
     await shop.saleor.update_product(old, name="Quince")
     await shop.drain()
     assert all(v.visibility != "hidden" for v in shop.products()[str(old.id)].variants)
+
+
+async def test_a_product_another_push_just_created_gets_this_orders_variant(shop: Shop) -> None:
+    """Two orders of such a product pushed at once: the second's creation is answered "already
+    exists", and it adds its own variant instead of assuming Mailchimp holds it."""
+    store = shop.saleor.store
+    old = store.create_product(
+        "Quince", [VariantSpec(sku="QUI-S", name="Small"), VariantSpec(sku="QUI-L", name="Large")]
+    )
+    for variant in old.variants:
+        store.update_variant(variant, channel_listings=[])
+    first = {
+        "id": str(old.id),
+        "title": "Quince",
+        "variants": [{"id": str(old.variants[0].id), "title": "Small", "visibility": "hidden"}],
+    }
+    made = await shop.mailchimp.call(
+        shop.account, "POST", f"/ecommerce/stores/{shop.store_id}/products", body=first
+    )
+    assert made.status == 200, made.body  # the other order's push, as the ledger does not know
+
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(old.variants[1], 1, unit_price=Decimal("6.00"))],
+        email="bo@example.com",
+    )
+    await shop.drain()
+
+    [line] = shop.orders()[str(order.number)].lines
+    assert line.product_variant_id == str(old.variants[1].id)
+    assert len(shop.products()[str(old.id)].variants) == 2
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
