@@ -113,7 +113,7 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
             await schedule_check(session, settings, installation.id)
             return
         retry_in = await _refused(service, installation, refusal, observed_at, signal)
-        if retry_in == ERASED:
+        if retry_in == UNINSTALLED:
             return
         if retry_in is None:
             grace_end = (installation.token_refused_at or observed_at) + _grace(settings)
@@ -124,7 +124,7 @@ async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) 
         )
 
 
-ERASED = -1.0  # `_refused`'s answer once the installation is uninstalled (erased next)
+UNINSTALLED = -1.0  # `_refused`'s answer once the installation is uninstalled (erased next)
 
 
 def _grace(settings: Settings) -> timedelta:
@@ -160,7 +160,7 @@ async def _refused(
     signal: LifecycleSignal,
 ) -> float | None:
     """Record a refusal. Returns the seconds until the confirming check, None once confirmed
-    (paused), or `ERASED`."""
+    (paused), or `UNINSTALLED`."""
     settings = service.settings
     confirm = timedelta(seconds=settings.installation_check_confirm_seconds)
     if installation.token_refused_at is None:
@@ -186,7 +186,7 @@ async def _refused(
         await service.set_active(installation, False, observed_at, noticed_by)
     if since >= _grace(settings):
         await service.uninstall(installation, noticed_by)
-        return ERASED
+        return UNINSTALLED
     return None
 
 
