@@ -237,6 +237,10 @@ class Checkout(WithMetadata):
     billing_address: Address | None = None
     shipping_address: Address | None = None
     customer_note: str = ""
+    # The balance of the gift cards the shopper added (`checkoutAddPromoCode` with a card's
+    # code): `totalPrice` is net of it, and so is the order's total
+    # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`).
+    gift_card_balance: Decimal = Decimal("0")
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     last_change: datetime = Field(default_factory=utcnow)

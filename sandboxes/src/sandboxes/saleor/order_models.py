@@ -177,10 +177,45 @@ class OrderLine(WithMetadata):
     # The code of a line-level voucher (SPECIFIC_PRODUCT, apply-once-per-order) applied to the
     # line (saleor/order/models.py `OrderLine.voucher_code`); its discount is the unit discount.
     voucher_code: str | None = None
+    # The line's part of the order-level discounts (entire-order voucher, order promotion, manual
+    # discount), which Saleor spreads over the lines' totals in proportion to them
+    # (saleor/order/base_calculations.py `propagate_order_discount_on_order_lines_prices`,
+    # saleor/checkout/base_calculations.py `get_line_total_price_with_propagated_checkout_
+    # discount`); `unit_price_*` stay the base prices (catalogue and line-level discounts only).
+    discount_share: Decimal = Decimal("0")
+
+    @property
+    def total_gross(self) -> Decimal:
+        return max(self.unit_price_gross * self.quantity - self.discount_share, Decimal(0))
+
+    @property
+    def total_net(self) -> Decimal:
+        base = self.unit_price_net * self.quantity
+        if not self.discount_share:
+            return base
+        share = (self.discount_share / (1 + self.tax_rate)).quantize(Decimal("0.001"))
+        return max(base - share, Decimal(0))
+
+    @property
+    def price_gross(self) -> Decimal:
+        """Saleor's `unit_price` of the line: its total over the quantity
+        (`assign_order_line_prices`; saleor/checkout/complete_checkout.py `_create_line_for_order`
+        takes `checkout_line_unit_price`, the same division)."""
+        if not self.discount_share:
+            return self.unit_price_gross
+        return (self.total_gross / max(self.quantity, 1)).quantize(Decimal("0.001"))
+
+    @property
+    def price_net(self) -> Decimal:
+        if not self.discount_share:
+            return self.unit_price_net
+        return (self.total_net / max(self.quantity, 1)).quantize(Decimal("0.001"))
 
     @property
     def unit_discount(self) -> Decimal:
-        return self.undiscounted_unit_price_gross - self.unit_price_gross
+        """`undiscounted_unit_price - unit_price`: with the line's part of order-level discounts
+        (`_create_line_for_order`: `discount_price = undiscounted_unit_price - unit_price`)."""
+        return self.undiscounted_unit_price_gross - self.price_gross
 
 
 class DiscountValueType(StrEnum):
@@ -209,7 +244,10 @@ class OrderDiscount(Node):
     # `create_or_update_discount_object_from_order_level_voucher`), a line-level one off the
     # unit prices (shown as one OrderDiscount with legacy propagation). Not a GraphQL field.
     in_prices: bool = False
-    shipping: bool = False  # a SHIPPING voucher's (with in_prices)
+    # The part of `amount` taken off the shipping price: a SHIPPING voucher's all of it, a manual
+    # discount's its share (saleor/order/base_calculations.py
+    # `propagate_order_discount_on_order_prices`); added back to `undiscountedTotal`.
+    shipping_part: Decimal = Decimal("0")
 
 
 class FulfillmentStatus(StrEnum):
@@ -278,6 +316,11 @@ class Order(WithMetadata):
     shipping_address: Address | None = None
     customer_note: str = ""
     checkout_token: uuid.UUID | None = None
+    # The gift cards' balance the checkout used: Saleor takes it off the order's total, gross, and
+    # off its net in proportion (saleor/checkout/calculations.py
+    # `calculate_checkout_total_with_gift_cards`), not off its subtotal or lines. Not a GraphQL
+    # field (Saleor has `giftCards`, the cards themselves).
+    gift_cards_used: Decimal = Decimal("0")
     language_code: str = "en"
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -291,11 +334,11 @@ class Order(WithMetadata):
 
     @property
     def subtotal_net(self) -> Decimal:
-        return sum((line.unit_price_net * line.quantity for line in self.lines), Decimal("0"))
+        return sum((line.total_net for line in self.lines), Decimal("0"))
 
     @property
     def subtotal_gross(self) -> Decimal:
-        return sum((line.unit_price_gross * line.quantity for line in self.lines), Decimal("0"))
+        return sum((line.total_gross for line in self.lines), Decimal("0"))
 
     @property
     def undiscounted_subtotal_gross(self) -> Decimal:
@@ -303,20 +346,18 @@ class Order(WithMetadata):
         return sum((ln.undiscounted_unit_price_gross * ln.quantity for ln in lines), Decimal("0"))
 
     @property
-    def order_discount_amount(self) -> Decimal:
-        """Order-level discounts (vouchers etc.), on top of line-level unit discounts."""
-        return sum((d.amount for d in self.discounts if not d.in_prices), Decimal("0"))
+    def total_gross(self) -> Decimal:
+        total = self.subtotal_gross + self.shipping_price_gross - self.gift_cards_used
+        return max(total, Decimal(0))
 
     @property
     def total_net(self) -> Decimal:
-        return max(
-            self.subtotal_net + self.shipping_price_net - self.order_discount_amount, Decimal(0)
-        )
-
-    @property
-    def total_gross(self) -> Decimal:
-        total = self.subtotal_gross + self.shipping_price_gross - self.order_discount_amount
-        return max(total, Decimal(0))
+        net = self.subtotal_net + self.shipping_price_net
+        gross = self.subtotal_gross + self.shipping_price_gross
+        if not self.gift_cards_used or not net or not gross:
+            return max(net, Decimal(0))
+        # `total.net = total.gross / gross_percentage`, quantized to the currency.
+        return (self.total_gross / (gross / net)).quantize(Decimal("0.01"))
 
     @property
     def global_id(self) -> str:

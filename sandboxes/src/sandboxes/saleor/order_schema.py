@@ -106,11 +106,12 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
 
     def undiscounted_total(source: Order) -> TaxedMoney:
         gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
-        # A shipping voucher lowered the shipping price (order_models.OrderDiscount.in_prices).
-        gross += sum((d.amount for d in source.discounts if d.in_prices and d.shipping), Decimal(0))
-        return TaxedMoney.of(
-            gross - (source.total_gross - source.total_net), gross, source.currency
-        )
+        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`).
+        gross += sum((d.shipping_part for d in source.discounts), Decimal(0))
+        # Its tax is the subtotal's and the shipping's (the total's is lowered by gift cards).
+        before_gift_cards = source.subtotal_gross + source.shipping_price_gross
+        tax = before_gift_cards - (source.subtotal_net + source.shipping_price_net)
+        return TaxedMoney.of(gross - tax, gross, source.currency)
 
     return {
         "number": reads(lambda source: str(source.number)),
@@ -199,14 +200,12 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
         "isShippingRequired": lambda source, info: True,
         "taxRate": lambda source, info: float(source[0].tax_rate),
         "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
-        "unitPrice": line_money(lambda ln: ln.unit_price_net, lambda ln: ln.unit_price_gross),
+        "unitPrice": line_money(lambda ln: ln.price_net, lambda ln: ln.price_gross),
         "undiscountedUnitPrice": line_money(
             undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
         ),
         "unitDiscount": reads(lambda source: Money.of(source[0].unit_discount, source[1].currency)),
-        "totalPrice": line_money(
-            lambda ln: ln.unit_price_net * ln.quantity, lambda ln: ln.unit_price_gross * ln.quantity
-        ),
+        "totalPrice": line_money(lambda ln: ln.total_net, lambda ln: ln.total_gross),
         "undiscountedTotalPrice": line_money(
             lambda ln: undiscounted_net(ln) * ln.quantity,
             lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,

@@ -103,7 +103,8 @@ class StoreCheckouts(StoreOrders):
         )
 
     def checkout_total(self, checkout: Checkout) -> Decimal:
-        return self.checkout_subtotal(checkout) + checkout.shipping_price
+        total = self.checkout_subtotal(checkout) + checkout.shipping_price
+        return max(total - checkout.gift_card_balance, Decimal(0))
 
     def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
@@ -139,6 +140,10 @@ class StoreCheckouts(StoreOrders):
             billing_address=current.billing_address,
             customer_note=current.customer_note,
             metadata=dict(current.metadata),
+            gift_cards_used=min(
+                current.gift_card_balance,
+                self.checkout_subtotal(current) + current.shipping_price,
+            ),
         )
         del self.checkouts[current.token]
         current.completed_order_id = order.id

@@ -14,6 +14,7 @@ from typing import Any
 from .cursors import Ordering
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
+from .order_discounts import spread_order_discounts
 from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
 from .store_base import CREATED_KEY, NotFound, OrderIndex
@@ -119,6 +120,7 @@ class StoreOrders(StoreCatalog):
             metadata=dict(metadata or {}),
             **fields,
         )
+        spread_order_discounts(order)
         if paid:
             mark_paid(order, self.next_id, legacy_payment=legacy_payment)
         self.orders[order.id] = order

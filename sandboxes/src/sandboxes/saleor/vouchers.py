@@ -297,7 +297,7 @@ class SandboxVouchers:
             amount = discount_amount(kind, value, shipping_price, places)
             shipping_price -= amount
             discounts.append(
-                self.store.new_discount(amount, in_prices=True, shipping=True, **common)
+                self.store.new_discount(amount, in_prices=True, shipping_part=amount, **common)
             )
         else:
             amount = apply_line_level(voucher, code, kind, value, lines, product_ids, places)

@@ -1,0 +1,109 @@
+"""An order's amounts as Saleor computes them: order-level discounts spread over the lines'
+totals (so `subtotal` is net of them), a manual one over shipping too, and gift cards taken off
+the total alone (see the sandbox's order_discounts.py and `Order.gift_cards_used`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.order_models import DiscountValueType, OrderDiscountType
+from sandboxes.saleor.store_catalog import VariantSpec
+from sandboxes.saleor.store_checkouts import LineSpec
+
+from .conftest import APP_HOST, gql
+
+ORDER = """query($id: ID!) { order(id: $id) {
+    total { gross { amount } net { amount } tax { amount } }
+    subtotal { gross { amount } net { amount } }
+    shippingPrice { gross { amount } }
+    undiscountedTotal { gross { amount } net { amount } }
+    discounts { type amount { amount } }
+    lines { quantity unitPrice { gross { amount } } totalPrice { gross { amount } }
+      unitDiscount { amount } undiscountedTotalPrice { gross { amount } } } } }"""
+
+
+async def _read(sandbox: SaleorSandbox, client: httpx.AsyncClient, global_id: str) -> Any:
+    app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    body = await gql(client, ORDER, {"id": global_id}, token=app.auth_token)
+    return body["data"]["order"]
+
+
+async def test_an_order_level_discount_is_spread_over_the_lines(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=10)]).variants[0]
+    cup = store.create_product("Cup", [VariantSpec(sku="CUP", price=20)]).variants[0]
+    voucher = store.new_discount(
+        Decimal("10"), type=OrderDiscountType.VOUCHER, value_type=DiscountValueType.FIXED
+    )
+    order = store.create_order(
+        lines=[store.order_line_for(mug, 1), store.order_line_for(cup, 2)],
+        email="ann@example.com",
+        shipping_price=Decimal("5"),
+        discounts=[voucher],
+    )
+    read = await _read(sandbox, client, order.global_id)
+    # 10 over line totals of 10 and 40: 2 and, left for the last line, 8.
+    assert [ln["totalPrice"]["gross"]["amount"] for ln in read["lines"]] == [8.0, 32.0]
+    assert [ln["unitPrice"]["gross"]["amount"] for ln in read["lines"]] == [8.0, 16.0]
+    # With Saleor's default (legacy) propagation a line's unit discount carries its share.
+    assert [ln["unitDiscount"]["amount"] for ln in read["lines"]] == [2.0, 4.0]
+    assert read["subtotal"]["gross"]["amount"] == 40.0
+    assert read["total"]["gross"]["amount"] == 45.0
+    assert read["undiscountedTotal"]["gross"]["amount"] == 55.0
+    assert read["discounts"] == [{"type": "VOUCHER", "amount": {"amount": 10.0}}]
+
+
+async def test_a_manual_discount_takes_its_share_off_shipping(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=30)]).variants[0]
+    manual = store.new_discount(Decimal("8"), type=OrderDiscountType.MANUAL)
+    order = store.create_order(
+        lines=[store.order_line_for(mug, 1)],
+        email="ann@example.com",
+        shipping_price=Decimal("10"),
+        discounts=[manual],
+    )
+    read = await _read(sandbox, client, order.global_id)
+    # 8 split by subtotal (30) and shipping (10): 2 off shipping, 6 off the line.
+    assert read["shippingPrice"]["gross"]["amount"] == 8.0
+    assert read["lines"][0]["totalPrice"]["gross"]["amount"] == 24.0
+    assert read["total"]["gross"]["amount"] == 32.0
+    assert read["undiscountedTotal"]["gross"]["amount"] == 40.0
+
+
+async def test_gift_cards_come_off_the_total_alone(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("12.30"))]).variants[0]
+    checkout = store.create_checkout(
+        lines=[LineSpec(mug.id, 2)], email="ann@example.com", shipping_price=Decimal("5")
+    )
+    store.update_checkout(checkout, gift_card_balance=Decimal("20"))
+    assert store.checkout_total(checkout) == Decimal("9.60")
+    assert store.complete_checkout(checkout).gift_cards_used == Decimal("20")
+    # Taxed at 23 % (prices entered with tax), as a store with flat rates would have it.
+    order = store.create_order(
+        lines=[store.order_line_for(mug, 2, tax_rate=Decimal("0.23"))],
+        email="ann@example.com",
+        shipping_price=Decimal("5"),
+        shipping_tax_rate=Decimal("0.23"),
+        gift_cards_used=Decimal("20"),
+    )
+    read = await _read(sandbox, client, order.global_id)
+    assert read["subtotal"] == {"gross": {"amount": 24.6}, "net": {"amount": 20.0}}
+    assert read["total"]["gross"]["amount"] == 9.6
+    # The net is lowered in proportion: 9.60 / (29.60 / 24.07).
+    assert read["total"]["net"]["amount"] == 7.81
+    assert read["undiscountedTotal"]["gross"]["amount"] == 29.6
+    # The undiscounted total's tax is the subtotal's and shipping's, not the lowered total's.
+    assert read["undiscountedTotal"]["net"]["amount"] == 24.07
+    assert read["discounts"] == []
