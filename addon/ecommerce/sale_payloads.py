@@ -24,7 +24,7 @@ from addon.ecommerce.payloads import (
     order_address,
 )
 from addon.ecommerce.promo_payloads import order_promos
-from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
+from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder, SaleorOrderLine
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -64,6 +64,16 @@ def unit_price(total: Decimal, quantity: int) -> float:
     quantity (sent the line total, it showed the quantity times it: mailchimp/mc-woocommerce
     issues 7 and 11); Mailchimp for WooCommerce sends the line total over the quantity."""
     return money(total / max(quantity, 1))
+
+
+def line_discount(line: SaleorOrderLine) -> Decimal:
+    """What the discounts took off the line, its share of order-level ones included (Saleor
+    spreads those over the lines' totals): the undiscounted total less the total, exact where
+    `unitDiscount` times the quantity is off by the rounding of a unit's share. `unitDiscount`
+    carries that share only with the channel's legacy propagation (the default), and always on
+    3.20 (saleor/checkout/complete_checkout.py `_get_unit_discount`, 3.21+)."""
+    off = line.undiscounted_total_price.gross.amount - line.total_price.gross.amount
+    return max(off, Decimal(0))
 
 
 def financial_status(order: SaleorOrder) -> str:
@@ -160,7 +170,7 @@ def order_input(
         ref = line_ref(line, orphans or {})
         if ref is None:
             continue
-        discount = (line.unit_discount.amount if line.unit_discount else Decimal(0)) * line.quantity
+        discount = line_discount(line)
         lines.append(
             OrderLineInput(
                 id=mailchimp_id(line.id),
@@ -175,9 +185,18 @@ def order_input(
         return None
     attribution = order.attribution or {}
     total = order.total.gross.amount
-    discount = max(order.undiscounted_total.gross.amount - total, Decimal(0))
-    # Mailchimp's revenue is the orders' totals: what was refunded is taken off, as Mailchimp
-    # for WooCommerce does (its order total less `get_total_refunded()`).
+    # What the discounts took off: the undiscounted total less the lines' totals and shipping.
+    # Not less `total`: Saleor takes the gift cards a shopper paid with off the total alone
+    # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`), and a gift
+    # card is a payment, not a discount. Its tax likewise: the total's net is lowered with its
+    # gross, so its tax shrinks with the gift card, while the tax charged is the lines' and
+    # the shipping's.
+    charged = order.subtotal.gross.amount + order.shipping_price.gross.amount
+    discount = max(order.undiscounted_total.gross.amount - charged, Decimal(0))
+    tax = sum((m.tax.amount for m in (order.subtotal, order.shipping_price) if m.tax), Decimal(0))
+    # Mailchimp's revenue is the orders' totals: what the shopper paid, so net of gift cards (a
+    # sold card was revenue in its own order once already), and less what was refunded, as
+    # Mailchimp for WooCommerce does (its order total less `get_total_refunded()`).
     status = financial_status(order)
     # A legacy refund can leave `totalRefunded` at 0 (see `financial_status`): refunded is none.
     kept = (
@@ -196,7 +215,7 @@ def order_input(
         currency_code=order.total.currency or order.channel.currency_code,
         order_total=money(kept),
         discount_total=money(discount),
-        tax_total=money(order.total.tax.amount if order.total.tax else Decimal(0)),
+        tax_total=money(tax),
         shipping_total=money(order.shipping_price.gross.amount),
         # The shopper's page of the order, as Mailchimp for WooCommerce sends its view-order
         # link (`setOrderURL(get_view_order_url())`, class-mailchimp-woocommerce-transform-

@@ -163,6 +163,7 @@ class SaleorOrderLine(_Saleor):
     id: str
     quantity: int
     total_price: GrossOnly = Field(alias="totalPrice")
+    undiscounted_total_price: GrossOnly = Field(alias="undiscountedTotalPrice")
     unit_discount: Amount | None = Field(None, alias="unitDiscount")
     # None once the variant is deleted (saleor/order/models.py `OrderLine.variant`, SET_NULL);
     # the copies below stay: the variant's global id as a string, its names, SKU and price.
@@ -212,7 +213,8 @@ class SaleorOrder(_Saleor):
     checkout_id: str | None = Field(None, alias="checkoutId")
     total: TaxedAmount
     undiscounted_total: GrossOnly = Field(alias="undiscountedTotal")
-    shipping_price: GrossOnly = Field(alias="shippingPrice")
+    subtotal: TaxedAmount
+    shipping_price: TaxedAmount = Field(alias="shippingPrice")
     voucher_code: str | None = Field(None, alias="voucherCode")
     voucher: OrderVoucher | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)

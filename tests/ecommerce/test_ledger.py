@@ -117,6 +117,7 @@ def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> S
             "channel": {"slug": CHANNEL, "currencyCode": "USD"},
             "total": taxed,
             "undiscountedTotal": {"gross": money},
+            "subtotal": taxed,
             "shippingPrice": {"gross": {"amount": "0", "currency": "USD"}},
             "attribution": {"mailchimp_campaign_id": "camp-1"},
             "lines": [
@@ -124,6 +125,7 @@ def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> S
                     "id": gid("OrderLine", line),
                     "quantity": 1,
                     "totalPrice": {"gross": money},
+                    "undiscountedTotalPrice": {"gross": money},
                     "variant": None
                     if variant is None
                     else {

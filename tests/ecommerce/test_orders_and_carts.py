@@ -106,6 +106,32 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
     assert shop.writes().count(f"PATCH /orders/{order.id}") == 4
 
 
+async def test_gift_cards_are_payments_not_discounts(shop: Shop) -> None:
+    """Saleor takes a gift card off the order's total alone (net in proportion, so its tax
+    shrinks too): Mailchimp gets what the shopper paid, with no gift card among the discounts
+    and the tax the lines and shipping were charged."""
+    store = shop.saleor.store
+    product = await shop.product("Quince", "10.00")
+    line = store.order_line_for(product.variants[0], 3, tax_rate=Decimal("0.25"))
+    order = await shop.saleor.create_order(
+        lines=[line],
+        email="quince@example.com",
+        shipping_price=Decimal("5.00"),
+        shipping_tax_rate=Decimal("0.25"),
+        discounts=[shop.saleor.discount(Decimal("4.00"), type="VOUCHER", value_type="FIXED")],
+        gift_cards_used=Decimal("11.00"),
+    )
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    # 30 + 5 - 4 = 31, of which 11 paid with the gift card.
+    assert (mc.order_total, mc.discount_total, mc.shipping_total) == (20.0, 4.0, 5.0)
+    assert mc.financial_status == "paid"
+    # Tax at 25 % on 26 of goods and 5 of shipping: 5.2 + 1.
+    assert mc.tax_total == 6.2
+    # The voucher is spread over the line (Saleor's order-level propagation).
+    assert [(ln.price, ln.discount) for ln in mc.lines] == [(round(26 / 3, 2), 4.0)]
+
+
 async def test_cancellation(shop: Shop) -> None:
     product = await shop.product("Lime", "1.00")
     order = await shop.saleor.create_order(
