@@ -56,7 +56,6 @@ from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
-from addon.ecommerce.erased import erased_among
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
 from addon.ecommerce.repository import LedgerRepository
@@ -65,6 +64,7 @@ from addon.jobs.retry import throttled_wait
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown, RateLimited
 from addon.mailchimp.models import Batch
+from addon.privacy.erased import erased_among
 from addon.services import Services
 
 logger = logging.getLogger(__name__)

@@ -41,13 +41,7 @@ from addon.db.types import utcnow
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.burst_plan import BurstPlan, Planned, operation_id, sent
 from addon.ecommerce.context import Context
-from addon.ecommerce.erased import (
-    NONE_ERASED,
-    Erased,
-    erased_among,
-    order_addresses,
-    placed_before_erasure,
-)
+from addon.ecommerce.erased import order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.order_confirmation import confirms
@@ -61,6 +55,7 @@ from addon.ecommerce.schemas import ChannelRef, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
+from addon.privacy.erased import NONE_ERASED, Erased, erased_among
 
 
 class _Ledger:

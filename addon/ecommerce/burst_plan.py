@@ -19,13 +19,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
-from addon.ecommerce.erased import NONE_ERASED, Erased, unchanged_since_erasure
+from addon.ecommerce.erased import unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
+from addon.privacy.erased import NONE_ERASED, Erased
 
 # Kinds a burst sends as batches. Carts keep one push each (debounced, so rarely a burst; a
 # cart's lines change often, which replaces it). An order whose push would first create what it

@@ -27,13 +27,7 @@ from addon.ecommerce.email_change import (
     refused_email_change,
 )
 from addon.ecommerce.email_holder import email_taken, holder_of
-from addon.ecommerce.erased import (
-    Erased,
-    erased_among,
-    order_addresses,
-    placed_before_erasure,
-    unchanged_since_erasure,
-)
+from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
@@ -44,6 +38,7 @@ from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, Sa
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
+from addon.privacy.erased import Erased, erased_among
 
 # What may carry a campaign id: orders and carts.
 Attributed = TypeVar("Attributed", sale_payloads.TrackedOrderInput, CartInput)

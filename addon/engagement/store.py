@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository, insert_for
 from addon.db.types import utcnow
-from addon.ecommerce.erased import erased_hashes
 from addon.engagement.models import (
     EngagementCampaign,
     EngagementCustomer,
@@ -36,6 +35,7 @@ from addon.mailchimp.campaigns import (
 from addon.mailchimp.campaigns import (
     EngagementMember as MailchimpMember,
 )
+from addon.privacy.erased import erased_hashes
 
 
 def _dialect(session: AsyncSession) -> str:

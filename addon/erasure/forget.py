@@ -16,7 +16,7 @@ Every table that can hold a customer's address is covered here (tests/erasure sc
 * campaign engagement (`engagement_members` with their activity and attributed orders, and the
   customer's hash in `engagement_customers`): deleted.
 
-The addresses' hashes are then remembered with the time (`addon.ecommerce.erased`): an order
+The addresses' hashes are then remembered with the time (`addon.privacy.erased`): an order
 placed at one before now never goes to Mailchimp again, whatever changes it in Saleor later.
 
 The hash is Mailchimp's subscriber hash (MD5 of the lower-cased address): what Mailchimp itself
@@ -37,7 +37,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
 from addon.db.types import utcnow
-from addon.ecommerce.erased import remember_erased
 from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.push_queue import ledger_key
@@ -46,6 +45,7 @@ from addon.engagement.models import EngagementCustomer, EngagementMember
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
+from addon.privacy.erased import remember_erased
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB

@@ -26,7 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.erased import remember_erased
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
@@ -40,6 +39,7 @@ from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater, WebhookJob
 from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound, subscriber_hash
+from addon.privacy.erased import remember_erased
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 

@@ -17,13 +17,7 @@ from typing import Any
 
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
-from addon.ecommerce.erased import (
-    NONE_ERASED,
-    Erased,
-    erased_among,
-    placed_before_erasure,
-    unchanged_since_erasure,
-)
+from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import orders_used_codes
@@ -33,6 +27,7 @@ from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
+from addon.privacy.erased import NONE_ERASED, Erased, erased_among
 from addon.services import Services
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from addon.clock import ManualClock
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.db.types import utcnow
 from addon.erasure.jobs import ERASE_JOB, ERASED_NOTE, WAITING_FOR_CONNECTION
@@ -207,3 +208,33 @@ async def test_a_guest_shoppers_address_is_erased_by_staff(shop: Shop) -> None:
     async with shop.services.db.session() as session:
         [note] = await session.scalars(select(Job).where(Job.kind == ERASED_NOTE))
     assert note.last_error is not None and "erased an e-mail address" in note.last_error
+
+
+async def test_a_late_mailchimp_event_does_not_bring_an_erased_address_back(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Mailchimp delivers an event late when a delivery failed (retried for up to 75 minutes):
+    one about an address erased meanwhile is ignored, as it would put the address back in the
+    app's tables. An event received hours after the erasure was made after it (the person
+    subscribing again through the audience's form) and is recorded as any other."""
+    customer, order, checkout = await _customer_with_history(shop)
+    await shop.saleor.delete_account(customer)
+    await shop.drain()
+    await _assert_erased(shop, True, order, checkout)
+
+    clock.advance(50 * 60)  # an unsubscribe of before the erasure, delivered at last
+    late = {"email": ANN, "action": "unsub", "reason": "manual"}
+    [response] = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.list_id, "unsubscribe", late
+    )
+    assert response.status_code == 200
+    await shop.drain()
+    assert await rows_naming(shop.services, ANN) == []
+
+    clock.advance(3 * 3600)
+    [response] = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.list_id, "subscribe", {"email": ANN}
+    )
+    assert response.status_code == 200
+    await shop.drain()
+    assert await rows_naming(shop.services, ANN)

@@ -2,7 +2,7 @@
 customer's orders with their address, so a later change of one (a fulfilment), a burst of
 changes or a new initial sync would push it, and with it an e-commerce customer carrying the
 address. Orders placed at the address after the erasure are new business and go as any other
-(`addon/ecommerce/erased.py`)."""
+(`addon/ecommerce/erased.py`, `addon/privacy/erased.py`)."""
 
 from __future__ import annotations
 

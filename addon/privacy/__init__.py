@@ -1,0 +1,1 @@
+"""Privacy records shared by the capabilities: the addresses erased (`erased`)."""

@@ -1,0 +1,93 @@
+"""Addresses erased (GDPR), and when: what every capability that could bring one back asks.
+
+An erasure (`addon.erasure`) forgets a customer's addresses in the app's tables and in
+Mailchimp, then records here Mailchimp's subscriber hash of each (MD5 of the lower-cased
+address: what Mailchimp itself keeps of a permanently deleted member) with the time. E-commerce
+holds back the orders placed at one before its erasure (`addon.ecommerce.erased`); the audience
+webhook ignores the late events Mailchimp still delivers about one (`addon.subscriptions`). The
+rows stay when another Mailchimp account is connected (an erased customer goes to none) and go
+with the installation. Its own package: the capabilities that read it import one another.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from addon.db.base import Base
+from addon.db.owned import InstallationRows
+from addon.db.repository import insert_for
+from addon.db.types import UTCDateTime
+from addon.mailchimp import subscriber_hash
+
+
+class ErasedAddress(InstallationRows, Base):
+    """An erased address (its subscriber hash) and when it was last erased."""
+
+    __tablename__ = "ecommerce_erased_addresses"
+    __table_args__ = (UniqueConstraint("installation_id", "email_hash"),)
+
+    email_hash: Mapped[str] = mapped_column(String(32))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+Erased = Mapping[str, datetime]  # subscriber hash → when the address was erased
+NONE_ERASED: Erased = {}
+
+
+async def remember_erased(
+    session: AsyncSession, installation_id: int, addresses: Collection[str], at: datetime
+) -> None:
+    """Record `addresses` as erased at `at` (an address erased again: the later time, so the
+    orders placed in between are held back too)."""
+    if not addresses:
+        return
+    rows = [
+        {"installation_id": installation_id, "email_hash": h, "erased_at": at}
+        for h in sorted({subscriber_hash(a) for a in addresses})
+    ]
+    statement = insert_for(session.get_bind().dialect.name, ErasedAddress).values(rows)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["installation_id", "email_hash"],
+            set_={"erased_at": statement.excluded.erased_at},
+        )
+    )
+
+
+async def erased_among(
+    session: AsyncSession, installation_id: int, addresses: Iterable[str | None]
+) -> Erased:
+    """Which of `addresses` were erased, and when (one indexed read; nothing when none is)."""
+    return await erased_hashes(
+        session, installation_id, {subscriber_hash(a) for a in addresses if a}
+    )
+
+
+async def erased_hashes(
+    session: AsyncSession, installation_id: int, hashes: Collection[str]
+) -> Erased:
+    """Which of these subscriber hashes are of erased addresses, and when they were erased."""
+    if not hashes:
+        return NONE_ERASED
+    rows = await session.execute(
+        select(ErasedAddress.email_hash, ErasedAddress.erased_at).where(
+            ErasedAddress.installation_id == installation_id,
+            ErasedAddress.email_hash.in_(sorted(hashes)),
+        )
+    )
+    return {email_hash: erased_at for email_hash, erased_at in rows.all()}
+
+
+__all__ = [
+    "NONE_ERASED",
+    "Erased",
+    "ErasedAddress",
+    "erased_among",
+    "erased_hashes",
+    "remember_erased",
+]
