@@ -118,7 +118,7 @@ async def test_a_dashboard_token_after_rotation_is_accepted_at_once(
     app_client: httpx.AsyncClient,
 ) -> None:
     throttle(services)
-    saleor.rotate_keys(keep_previous=True)
+    saleor.rotate_keys()  # as Saleor's own key manager: the old key is gone at once
     response = await app_client.get(
         "/api/installation", headers=dashboard_headers(saleor, installed_app)
     )

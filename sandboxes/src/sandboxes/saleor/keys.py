@@ -101,7 +101,12 @@ class SigningKey:
 
 
 class KeyRing:
-    """The current signing key and, after a rotation that keeps it, the previous one."""
+    """The current signing key and, after a rotation that keeps it, the previous one.
+
+    Saleor's own `JWTManager` publishes its one key (saleor/core/jwt_manager.py `get_jwks`:
+    `{"keys": [jwk_dict]}`), and a rotation (a new `RSA_PRIVATE_KEY`) drops the old one at
+    once: the default here. `keep_previous` stands for a manager of the deployment's own
+    (`JWT_MANAGER_PATH`) that publishes both for a while."""
 
     def __init__(self, current: SigningKey) -> None:
         self.current = current
