@@ -106,6 +106,7 @@ async def start_up(services: Services) -> None:
     """What a capability does once when a process starts, after the migrations (`addon serve`
     and `addon worker`). Each step only hastens or restores what the worker does anyway, so one
     that fails is logged and the process starts."""
+    from addon.ecommerce.cart_sweep import queue_cart_sweeps
     from addon.installations.uninstall import queue_unfinished_uninstalls
     from addon.installations.webhook_catch_up import queue_outdated_upkeeps
 
@@ -117,6 +118,10 @@ async def start_up(services: Services) -> None:
         await queue_unfinished_uninstalls(services)
     except Exception:
         logger.exception("Could not queue the uninstalled installations' last jobs at start-up")
+    try:
+        await queue_cart_sweeps(services)
+    except Exception:
+        logger.exception("Could not queue the daily cart sweeps at start-up")
 
 
 def plug_ports(ports: Ports) -> None:

@@ -112,6 +112,8 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "engagement.collect":
         asked = bool(payload.get("requested"))
         return "Campaign engagement collection" + (" (asked for now)" if asked else " (scheduled)")
+    if kind_name == "ecommerce.cart_sweep":
+        return "Carts of checkouts Saleor deleted (daily check)"
     if kind_name == "connection.connected":
         return "Mailchimp account connected"
     if kind_name == "subscriptions.register_webhooks":

@@ -13,6 +13,7 @@ from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.ecommerce import resend, store_state
+from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
@@ -288,6 +289,7 @@ class EcommerceService:
         store.name, store.currency_code = channel.name, channel.currency_code
         await self.session.flush()
         await enqueue_push(self.session, installation.id, slug, EntityKind.STORE, slug)
+        await schedule_sweep(self.session, installation.id)
 
     async def records(
         self,

@@ -14,6 +14,7 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   `ECOMMERCE_MAX_ATTEMPTS` quarantines the job and its record with Mailchimp's reason; other
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
+* `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
 * `burst.py`: while many pushes wait for one installation, products, customers and orders go
   out as Mailchimp batches (re-read from Saleor a page at a time; orders a batch can carry alone,
   `burst_orders.py`), each record's outcome in the ledger.
@@ -22,7 +23,15 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 from __future__ import annotations
 
 from addon.connection.service import NotConnected, mailchimp_for
-from addon.ecommerce import burst, burst_poll, promo_jobs, promo_sync, resend, store_state
+from addon.ecommerce import (
+    burst,
+    burst_poll,
+    cart_sweep,
+    promo_jobs,
+    promo_sync,
+    resend,
+    store_state,
+)
 from addon.ecommerce.burst_release import release_unsent
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.context import Context, load_context
@@ -102,3 +111,4 @@ def register(registry: HandlerRegistry) -> None:
     resend.register(registry)
     promo_sync.register(registry)
     promo_jobs.register(registry)
+    cart_sweep.register(registry)

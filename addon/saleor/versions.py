@@ -122,6 +122,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_order",
             "ecommerce_checkout",
             "ecommerce_checkout_restore",
+            "ecommerce_checkouts_exist",
             "ecommerce_products_by_ids",
             "ecommerce_customers_by_ids",
             "ecommerce_orders_by_ids",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,11 @@ from .models import Checkout, CheckoutLine, Customer, utcnow
 from .order_models import Order
 from .store_base import NotFound
 from .store_orders import StoreOrders
+
+# Saleor's defaults (saleor/settings.py, each an environment variable of that name).
+ANONYMOUS_CHECKOUTS_TIMEDELTA = timedelta(days=30)
+USER_CHECKOUTS_TIMEDELTA = timedelta(days=90)
+EMPTY_CHECKOUTS_TIMEDELTA = timedelta(hours=6)
 
 
 @dataclass(frozen=True)
@@ -160,3 +166,22 @@ class StoreCheckouts(StoreOrders):
 
     def delete_checkout(self, checkout: Checkout) -> Checkout:
         return self.checkouts.pop(checkout.token)
+
+    def delete_expired_checkouts(self, now: datetime | None = None) -> list[Checkout]:
+        """Saleor's periodic clean-up (saleor/checkout/tasks.py `delete_expired_checkouts`, the
+        same at 3.20.119 and main): checkouts inactive (`last_change`) for 30 days without an
+        e-mail or user, for 90 days with one, or for 6 hours without lines, deleted by
+        `checkout.utils.delete_checkouts` with no webhook at all. (Saleor spares a checkout
+        with money on its transactions; the sandbox's checkouts have none.)"""
+        now = now or utcnow()
+        expired = []
+        for checkout in list(self.checkouts.values()):
+            idle = now - checkout.last_change
+            owned = checkout.email is not None or checkout.user_id is not None
+            if (
+                (not checkout.lines and idle > EMPTY_CHECKOUTS_TIMEDELTA)
+                or (not owned and idle > ANONYMOUS_CHECKOUTS_TIMEDELTA)
+                or (owned and idle > USER_CHECKOUTS_TIMEDELTA)
+            ):
+                expired.append(self.checkouts.pop(checkout.token))
+        return expired

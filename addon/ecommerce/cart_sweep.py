@@ -1,0 +1,164 @@
+"""Carts of checkouts Saleor deleted without a word: found once a day, deleted from Mailchimp.
+
+Saleor deletes inactive checkouts in a periodic task that sends no webhook
+(saleor/checkout/tasks.py `delete_expired_checkouts` → `checkout.utils.delete_checkouts`, the
+same at 3.20.119 and main): one with an e-mail after 90 days without a change
+(`USER_CHECKOUTS_TIMEDELTA`, which a deployment may shorten), one emptied after 6 hours; and
+`channelDelete` deletes a channel's checkouts likewise. Their carts stayed in Mailchimp for
+good: counted as abandoned, their restore links dead.
+
+Once a day (`SWEEP_EVERY`), the carts Mailchimp holds whose record has not changed for
+`QUIET_FOR` (a checkout changed since was there then) are looked up in Saleor, `PAGE` to a
+request. Each one Saleor no longer has gets a push (`push_queue.enqueue_pushes`), which reads
+the checkout, finds it gone and deletes the cart (`Pusher.push_cart`): the one ledger path, with
+its retries and its record. The sweep queues its next run itself; a process start queues one
+for an installation tracking a channel that has none (`queue_cart_sweeps`), and so does
+tracking a channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.context import Context, load_context
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.jobs.completion import complete_in
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob, NoPayload
+from addon.jobs.statements import in_state
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+SWEEP_JOB = "ecommerce.cart_sweep"
+SWEEP_EVERY = timedelta(hours=24)
+QUIET_FOR = timedelta(hours=24)
+PAGE = 25  # the aliases of `ecommerce_checkouts_exist.graphql`
+
+
+async def schedule_sweep(
+    session: AsyncSession, installation_id: int, *, at: datetime | None = None
+) -> None:
+    """Queue the installation's next sweep (merged into a pending one, which keeps its time)."""
+    await JobRepository(session).enqueue(
+        installation_id,
+        SWEEP_JOB,
+        NoPayload().model_dump(),
+        coalesce_key=SWEEP_JOB,
+        run_after=at or utcnow() + SWEEP_EVERY,
+    )
+
+
+async def queue_cart_sweeps(services: Services) -> None:
+    """At a process start: a sweep for each installation tracking a channel that has none
+    pending (one tracked before sweeps existed, or whose sweep was lost)."""
+    pending = exists().where(
+        Job.installation_id == MailchimpStore.installation_id,
+        Job.coalesce_key == SWEEP_JOB,
+        in_state(JobStatus.PENDING),
+    )
+    async with services.db.transaction() as session:
+        installations = await session.scalars(
+            select(MailchimpStore.installation_id)
+            .where(MailchimpStore.tracked.is_(True), ~pending)
+            .distinct()
+        )
+        for installation_id in list(installations):
+            await schedule_sweep(session, installation_id)
+
+
+async def handle_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
+    async with services.db.session() as session:
+        channels = list(
+            await session.scalars(
+                select(MailchimpStore.channel_slug).where(
+                    MailchimpStore.installation_id == job.installation_id,
+                    MailchimpStore.tracked.is_(True),
+                )
+            )
+        )
+    gone = 0
+    for channel in channels:
+        context = await load_context(services, job.installation_id, channel)
+        if context is not None and not context.store_missing:
+            gone += await _sweep_channel(services, context)
+    async with services.db.transaction() as session:
+        await schedule_sweep(session, job.installation_id)
+        await complete_in(session)
+    if gone:
+        logger.info("%d cart(s) of checkouts Saleor deleted queued for deletion", gone)
+
+
+async def _sweep_channel(services: Services, context: Context) -> int:
+    """Look the channel's quiet carts up in Saleor, a page at a time (by record id, so memory
+    holds one page); queue a push for each one whose checkout is gone."""
+    cutoff = utcnow() - QUIET_FOR
+    after, gone = 0, 0
+    while True:
+        async with services.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(SyncRecord.id, SyncRecord.saleor_id)
+                    .where(
+                        SyncRecord.installation_id == context.installation_id,
+                        SyncRecord.channel_slug == context.channel,
+                        SyncRecord.kind == EntityKind.CART,
+                        SyncRecord.status == SyncStatus.SYNCED,
+                        SyncRecord.mailchimp_id.is_not(None),
+                        SyncRecord.updated_at <= cutoff,
+                        SyncRecord.id > after,
+                    )
+                    .order_by(SyncRecord.id)
+                    .limit(PAGE)
+                )
+            ).all()
+        if not rows:
+            return gone
+        after = rows[-1].id
+        missing = await _missing(services, context, [saleor_id for _, saleor_id in rows])
+        if missing:
+            async with services.db.transaction() as session:
+                records = [(context.channel, EntityKind.CART, saleor_id) for saleor_id in missing]
+                await enqueue_pushes(session, context.installation_id, records)
+            gone += len(missing)
+
+
+async def _missing(services: Services, context: Context, saleor_ids: list[str]) -> list[str]:
+    """Which of these checkouts (at most `PAGE`) Saleor no longer has. The document's unused
+    aliases ask for the last one again."""
+    variables = {f"id{i}": saleor_ids[min(i, len(saleor_ids) - 1)] for i in range(PAGE)}
+    data = await services.saleor.execute(
+        context.api_url, context.token, "ecommerce_checkouts_exist", variables
+    )
+    return [saleor_id for i, saleor_id in enumerate(saleor_ids) if data.get(f"c{i}") is None]
+
+
+async def _sweep_failed(
+    session: AsyncSession, job: ClaimedJob, _: NoPayload, failure: Failure
+) -> None:
+    """Given up (Saleor down for the retries' length): the next day's sweep is queued anyway."""
+    if failure.gave_up:
+        await schedule_sweep(session, job.installation_id)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(
+        SWEEP_JOB,
+        handle_sweep,
+        payload=NoPayload,
+        retry=RetryPolicy(expected=(SaleorError,)),
+        on_failure=_sweep_failed,
+    )
+
+
+__all__ = ["SWEEP_JOB", "queue_cart_sweeps", "register", "schedule_sweep"]
