@@ -32,6 +32,24 @@ class VariantLedger(LedgerRepository):
             for variant in record.children
         }
 
+    async def never_held(
+        self, installation_id: int, channel: str, product_ids: Collection[str]
+    ) -> set[str]:
+        """Of these products, those Mailchimp never held and no failure holds back: no record
+        (an initial sync sends only the products the channel lists), or one without an id that
+        is not quarantined. An order's line of one goes to live sync, which sends the product
+        (hidden from the line's copies when the channel no longer lists it:
+        `ecommerce/unlisted.py`)."""
+        records = await self.held_by_saleor_ids(
+            installation_id, channel, EntityKind.PRODUCT, product_ids
+        )
+        return {
+            product
+            for product in product_ids
+            if (record := records.get(product)) is None
+            or (record.mailchimp_id is None and record.status is not SyncStatus.QUARANTINED)
+        }
+
     async def orphan_products(
         self, installation_id: int, channel: str, variant_ids: Collection[str]
     ) -> dict[str, str]:

@@ -77,6 +77,9 @@ class InitialSync(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_progress_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When every batch was applied and the sync began waiting for the pushes it handed to live
+    # sync (`handoff.py`); None before.
+    draining_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 @account_scoped

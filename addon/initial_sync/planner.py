@@ -81,6 +81,13 @@ def _orphan_variants(node: dict[str, Any]) -> set[str]:
     }
 
 
+def _products(node: dict[str, Any]) -> set[str]:
+    """Saleor ids of the products of an order's lines (those whose variant still exists)."""
+    return {
+        line["variant"]["product"]["id"] for line in node.get("lines") or [] if line.get("variant")
+    }
+
+
 def _addresses(node: dict[str, Any]) -> list[str]:
     """The addresses an order node (`erased.order_addresses`, before validation) or a customer
     node names."""
@@ -119,6 +126,7 @@ class Planner:
             )
             available: set[str] = set()
             orphans: dict[str, str] = {}
+            never_held: set[str] = set()
             # The addresses erased (`ecommerce/erased.py`): of an order's customer, or a
             # customer's own; products name none.
             erased = NONE_ERASED
@@ -128,13 +136,9 @@ class Planner:
                 )
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
-                products = {
-                    line["variant"]["product"]["id"]
-                    for node in nodes
-                    for line in node.get("lines") or []
-                    if line.get("variant")
-                }
+                products = {product for node in nodes for product in _products(node)}
                 available = await ledger.available_variants(installation_id, channel, products)
+                never_held = await ledger.never_held(installation_id, channel, products)
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
@@ -161,6 +165,12 @@ class Planner:
             if kind is EntityKind.ORDER and ours and not _orphan_variants(node) <= set(orphans):
                 # A deleted variant Mailchimp never held: live sync creates its placeholder
                 # product first (`CatalogPusher.ensure_orphans`), then the order.
+                live.append(saleor_id)
+                continue
+            if kind is EntityKind.ORDER and ours and _products(node) & never_held:
+                # A product Mailchimp never held (no longer listed, say): live sync sends it
+                # first (`ecommerce/unlisted.py`), then the order, with its line; the sync waits
+                # for that push before it clears `is_syncing` (`handoff.py`).
                 live.append(saleor_id)
                 continue
             item = self._build(kind, node, available, orphans, erased)

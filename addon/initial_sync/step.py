@@ -8,11 +8,12 @@ batch; read, plan and submit batches of each readable kind (`pipeline`), while f
 read together). A kind submits up to `INITIAL_SYNC_STEP_BATCHES` batches per step, the next
 read while the last is submitted, so Saleor's reading does not wait for planning or
 Mailchimp; a kind split into slices (`slices`) is read slice by slice side by side, and every
-slice's position is written with the batch it fed. With nothing left it finishes (clears
-`is_syncing`). Every part records its outcome in a short transaction after its calls, and the
-next step is enqueued last, so a crash repeats at most one step (of a kind's batches, only the
-one being submitted: the earlier ones were written with their positions). A 429 from
-Mailchimp is no failure, only a reason for the next step to wait.
+slice's position is written with the batch it fed. With nothing left, and no push it handed to
+live sync still waiting (`handoff`), it finishes (clears `is_syncing`). Every part records its
+outcome in a short transaction after its calls, and the next step is enqueued last, so a crash
+repeats at most one step (of a kind's batches, only the one being submitted: the earlier ones
+were written with their positions). A 429 from Mailchimp is no failure, only a reason for the
+next step to wait.
 
 A batch is written with its positions just before `POST /batches`, which is sent once: until
 Mailchimp's answer gives its id it is `unknown`, and one whose answer never came (a timeout, a
@@ -42,6 +43,7 @@ from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync import applier
 from addon.initial_sync import unknown as unknown_batches
+from addon.initial_sync.handoff import wait_for_handoffs
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.pipeline import Pipeline, ReadBatch
 from addon.initial_sync.state import (
@@ -134,7 +136,8 @@ class Step:
             async with self.services.db.transaction() as session:
                 await self._then(session, max(delays))
         elif phase_of(self.run.streams) is Phase.DONE and not flights:
-            await self.finish()
+            if not await wait_for_handoffs(self.services, self.run.id, self._then):
+                await self.finish()
         else:
             # Waiting for Mailchimp: look again when the next poll is due.
             wake = min((f.next_poll_at or now for f in [*submitted, *unknown]), default=now)

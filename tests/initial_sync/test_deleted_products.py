@@ -58,3 +58,47 @@ async def test_the_initial_sync_sends_orders_of_deleted_products(small: Shop) ->
     await shop.saleor.emit("ORDER_UPDATED", of_basil)
     await shop.drain()
     assert shop.writes()[writes:] == []
+
+
+async def test_the_initial_sync_keeps_lines_of_products_no_longer_listed(small: Shop) -> None:
+    """A product the channel stopped listing before the app ever sent it: its orders go to
+    live sync, which makes it hidden from the lines' copies; later pages batch again."""
+    shop = small
+    store = shop.saleor.store
+    sage = store.create_product(
+        "Sage", [VariantSpec(sku="SAG-0", name="Sage 0", price=Decimal("4.00"))]
+    )
+    orders = [
+        store.create_order(
+            lines=[store.order_line_for(sage.variants[0], 1 + i)], email=f"{i}@ex.com"
+        )
+        for i in range(3)
+    ]
+    store.update_variant(sage.variants[0], channel_listings=[])  # unlisted, no webhook
+
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+
+    held = shop.orders()
+    for i, order in enumerate(orders):
+        [line] = held[str(order.id)].lines
+        assert (line.product_id, line.quantity) == (str(sage.id), 1 + i)
+    product = shop.products()[str(sage.id)]
+    assert [v.visibility for v in product.variants] == ["hidden"]
+    # Their pushes went before the store's automations were turned back on (`handoff.py`).
+    log = shop.mailchimp.requests
+    pushed = max(i for i, r in enumerate(log) if r.method == "POST" and r.path.endswith("/orders"))
+    unflagged = [
+        i
+        for i, r in enumerate(log)
+        if r.method == "PATCH" and isinstance(r.body, dict) and r.body.get("is_syncing") is False
+    ]
+    assert unflagged and unflagged[-1] > pushed
+
+    # Live sync computes the same bodies: nothing is sent again.
+    writes = len(shop.writes())
+    for order in orders:
+        await shop.saleor.emit("ORDER_UPDATED", order)
+    await shop.drain()
+    assert shop.writes()[writes:] == []

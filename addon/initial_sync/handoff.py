@@ -1,0 +1,57 @@
+"""Before an initial sync clears `is_syncing`: the pushes it handed to live sync are done.
+
+A page's orders a batch cannot carry go to live sync's push instead (one with a deleted
+variant's line, or a product Mailchimp never held, whose product that push sends first; one
+Mailchimp holds an older version of): `Step._write` queues them with the batch. Clearing the
+store's `is_syncing` while one still waits would send history with the store's automations on
+(a purchase follow-up for an order placed months ago). So once every batch is applied, the
+sync waits while a ledger record of its channel queued before then is still pending, looking
+again every `LOOK_AGAIN` seconds, for `HANDOFF_LIMIT` at most: a push that keeps failing must
+not keep the automations paused. Records queued later are live changes, not the sync's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import SyncRecord, SyncStatus
+from addon.initial_sync.models import InitialSync
+from addon.services import Services
+
+HANDOFF_LIMIT = timedelta(minutes=15)
+LOOK_AGAIN = 10.0
+
+Then = Callable[[AsyncSession, float], Awaitable[None]]
+
+
+async def wait_for_handoffs(services: Services, sync_id: int, then: Then) -> bool:
+    """True: a push the sync handed over still waits, and the next step is queued (`then`)."""
+    now = utcnow()
+    async with services.db.transaction() as session:
+        run = await session.get(InitialSync, sync_id, with_for_update=True)
+        if run is None:
+            return False
+        if run.draining_since is None:
+            run.draining_since = now
+        if now - run.draining_since >= HANDOFF_LIMIT:
+            return False
+        waiting = await session.scalar(
+            select(SyncRecord.id)
+            .where(
+                SyncRecord.installation_id == run.installation_id,
+                SyncRecord.channel_slug == run.channel_slug,
+                SyncRecord.status == SyncStatus.PENDING,
+                SyncRecord.updated_at <= run.draining_since,
+            )
+            .limit(1)
+        )
+        if waiting is None:
+            return False
+        run.last_progress_at = now  # waiting on live sync, not stalled (the watchdog)
+        await then(session, LOOK_AGAIN)
+        return True

@@ -1,0 +1,75 @@
+"""An initial sync clears the store's `is_syncing` only once the pushes it handed to live sync
+are done, or after `HANDOFF_LIMIT` (`addon/initial_sync/handoff.py`)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from addon.clock import ManualClock
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
+from addon.initial_sync.handoff import HANDOFF_LIMIT, LOOK_AGAIN, wait_for_handoffs
+from addon.initial_sync.models import InitialSync
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.initial_sync.conftest import start
+
+
+class Steps:
+    """The `then` of a step: records the delay of each next step queued."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, session: object, delay: float) -> None:
+        self.delays.append(delay)
+
+
+async def _sync(shop: Shop) -> tuple[int, int]:
+    """The running sync's id and installation's."""
+    async with shop.services.db.session() as session:
+        run = await session.scalar(select(InitialSync).order_by(InitialSync.id.desc()))
+    assert run is not None
+    return run.id, run.installation_id
+
+
+async def _queue(shop: Shop, installation_id: int, saleor_id: str) -> None:
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(session, installation_id, CHANNEL, EntityKind.ORDER, saleor_id)
+
+
+async def _settle(shop: Shop, saleor_id: str) -> None:
+    async with shop.services.db.transaction() as session:
+        record = await session.scalar(select(SyncRecord).where(SyncRecord.saleor_id == saleor_id))
+        assert record is not None
+        record.status = SyncStatus.SYNCED
+
+
+async def test_the_sync_waits_for_the_pushes_it_handed_over(shop: Shop, clock: ManualClock) -> None:
+    await start(shop)
+    sync_id, installation_id = await _sync(shop)
+    steps = Steps()
+    await _queue(shop, installation_id, "T3JkZXI6MQ==")  # handed to live sync with a batch
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    assert steps.delays == [LOOK_AGAIN]
+    clock.advance(LOOK_AGAIN)
+    await _queue(
+        shop, installation_id, "T3JkZXI6Mg=="
+    )  # a live change after the batches: not the sync's
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    await _settle(shop, "T3JkZXI6MQ==")
+    assert not await wait_for_handoffs(shop.services, sync_id, steps)
+    assert steps.delays == [LOOK_AGAIN, LOOK_AGAIN]
+
+
+async def test_a_push_that_keeps_failing_holds_the_flag_for_the_limit_only(
+    shop: Shop, clock: ManualClock
+) -> None:
+    await start(shop)
+    sync_id, installation_id = await _sync(shop)
+    steps = Steps()
+    await _queue(shop, installation_id, "T3JkZXI6MQ==")
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    clock.advance(HANDOFF_LIMIT.total_seconds() - 1)
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    clock.advance(1)
+    assert not await wait_for_handoffs(shop.services, sync_id, steps)
