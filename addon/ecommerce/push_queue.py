@@ -34,7 +34,12 @@ ALONE_PREFIX = "alone:"
 
 
 def ledger_key(channel: str, kind: EntityKind, saleor_id: str) -> str:
-    return f"ledger:{channel}:{kind.value}:{saleor_id}"
+    return f"{ledger_prefix(channel)}{kind.value}:{saleor_id}"
+
+
+def ledger_prefix(channel: str) -> str:
+    """What the ledger keys (the lanes of the pushes) of the channel's records begin with."""
+    return f"ledger:{channel}:"
 
 
 async def enqueue_push(

@@ -15,12 +15,15 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import SyncRecord, SyncStatus
+from addon.ecommerce.models import PUSH_JOB
+from addon.ecommerce.push_queue import ledger_prefix
 from addon.initial_sync.models import InitialSync
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.statements import in_state
 from addon.services import Services
 
 HANDOFF_LIMIT = timedelta(minutes=15)
@@ -41,12 +44,13 @@ async def wait_for_handoffs(services: Services, sync_id: int, then: Then) -> boo
         if now - run.draining_since >= HANDOFF_LIMIT:
             return False
         waiting = await session.scalar(
-            select(SyncRecord.id)
+            select(Job.id)
             .where(
-                SyncRecord.installation_id == run.installation_id,
-                SyncRecord.channel_slug == run.channel_slug,
-                SyncRecord.status == SyncStatus.PENDING,
-                SyncRecord.updated_at <= run.draining_since,
+                Job.installation_id == run.installation_id,
+                Job.kind == PUSH_JOB,
+                Job.lane.startswith(ledger_prefix(run.channel_slug), autoescape=True),
+                or_(in_state(JobStatus.PENDING), in_state(JobStatus.RUNNING)),
+                Job.created_at <= run.draining_since,
             )
             .limit(1)
         )

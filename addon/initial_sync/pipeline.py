@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from addon.db.types import utcnow
+from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
 from addon.initial_sync.planner import Planned, Planner
@@ -68,11 +69,17 @@ class _Read(Tally):
 class Pipeline:
     """The batches of one step's kinds (see the module docstring)."""
 
-    def __init__(self, services: Services, run: Snapshot, context: Context) -> None:
+    def __init__(
+        self,
+        services: Services,
+        run: Snapshot,
+        context: Context,
+        catalog: CatalogPusher | None = None,
+    ) -> None:
         self.settings = services.settings
         self.run = run
         self.reader = Reader(services, context)
-        self.planner = Planner(services, context)
+        self.planner = Planner(services, context, catalog)
 
     async def batches(self, kind: EntityKind, batches: int) -> AsyncGenerator[ReadBatch]:
         """Up to `batches` batches of the kind, each read while the one before is in the

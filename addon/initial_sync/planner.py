@@ -3,7 +3,8 @@
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
 push, or was pushed live after its `updatedAt`, is skipped; one Mailchimp has in an older
 version is handed to live sync, which updates it), other channels' orders are left out, and
-nodes outside the slice being read are left to theirs (`slices`). Bodies, usable order lines
+nodes outside the slice being read are left to theirs (`slices`). The products a page's orders
+name that Mailchimp never held are sent first (`products_first`). Bodies, usable order lines
 and ledger fingerprints come from the same builders as live sync's
 (`addon.ecommerce.fingerprints`), so live sync skips what the initial sync confirmed.
 """
@@ -16,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from addon.ecommerce import payloads
+from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
@@ -24,6 +26,7 @@ from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
+from addon.initial_sync.products_first import send_products_first
 from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
@@ -96,9 +99,14 @@ def _addresses(node: dict[str, Any]) -> list[str]:
 
 
 class Planner:
-    def __init__(self, services: Services, context: Context) -> None:
+    def __init__(
+        self, services: Services, context: Context, catalog: CatalogPusher | None = None
+    ) -> None:
         self.services = services
         self.ctx = context
+        # Sends the products of a page's orders Mailchimp never held (`products_first.py`);
+        # without it, their orders go to live sync.
+        self.catalog = catalog
         # The pages of a step's slices are planned one at a time (their reads from Saleor
         # still overlap): a session each at once would open a database connection per slice
         # (on SQLite a thread with its own page cache, kept in the pool), so the worker's
@@ -142,6 +150,11 @@ class Planner:
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
+        unsent: set[str] = never_held
+        if never_held and self.catalog is not None:
+            of_channel = [n for n in nodes if (n.get("channel") or {}).get("slug") == channel]
+            sent, unsent = await send_products_first(self.catalog, of_channel, never_held)
+            available |= sent
         operations: list[Planned] = []
         live: list[str] = []
         for node in nodes:
@@ -167,10 +180,10 @@ class Planner:
                 # product first (`CatalogPusher.ensure_orphans`), then the order.
                 live.append(saleor_id)
                 continue
-            if kind is EntityKind.ORDER and ours and _products(node) & never_held:
-                # A product Mailchimp never held (no longer listed, say): live sync sends it
-                # first (`ecommerce/unlisted.py`), then the order, with its line; the sync waits
-                # for that push before it clears `is_syncing` (`handoff.py`).
+            if kind is EntityKind.ORDER and ours and _products(node) & unsent:
+                # A product Mailchimp never held that could not be sent first: live sync's push
+                # retries it, then sends the order with its line; the sync waits for that push
+                # before it clears `is_syncing` (`handoff.py`).
                 live.append(saleor_id)
                 continue
             item = self._build(kind, node, available, orphans, erased)

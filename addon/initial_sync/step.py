@@ -84,7 +84,7 @@ class Step:
         self.run = run
         self.ctx = context
         self.client = client
-        self.pipeline = Pipeline(services, run, context)
+        self.pipeline = Pipeline(services, run, context, CatalogPusher(services, context, client))
         # Whether this step wrote a batch or applied one (see `_unless_progress`).
         self._progress = False
 

@@ -6,7 +6,11 @@ live sync then finds them unchanged."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import pytest
+
+from addon.ecommerce.catalog import CatalogPusher, DependencyFailed
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
 from sandboxes.saleor.store_catalog import VariantSpec
@@ -60,10 +64,8 @@ async def test_the_initial_sync_sends_orders_of_deleted_products(small: Shop) ->
     assert shop.writes()[writes:] == []
 
 
-async def test_the_initial_sync_keeps_lines_of_products_no_longer_listed(small: Shop) -> None:
-    """A product the channel stopped listing before the app ever sent it: its orders go to
-    live sync, which makes it hidden from the lines' copies; later pages batch again."""
-    shop = small
+def _unlisted_sage_orders(shop: Shop) -> tuple[Any, list[Any]]:
+    """Sage, sold three times, then no longer listed in the channel: the app never saw it."""
     store = shop.saleor.store
     sage = store.create_product(
         "Sage", [VariantSpec(sku="SAG-0", name="Sage 0", price=Decimal("4.00"))]
@@ -75,30 +77,75 @@ async def test_the_initial_sync_keeps_lines_of_products_no_longer_listed(small: 
         for i in range(3)
     ]
     store.update_variant(sage.variants[0], channel_listings=[])  # unlisted, no webhook
+    return sage, orders
 
-    await start(shop)
-    run = await finish(shop)
-    assert run.status is RunStatus.SUCCEEDED, run.error
 
+async def _assert_kept(shop: Shop, sage: Any, orders: list[Any]) -> None:
     held = shop.orders()
     for i, order in enumerate(orders):
         [line] = held[str(order.id)].lines
         assert (line.product_id, line.quantity) == (str(sage.id), 1 + i)
     product = shop.products()[str(sage.id)]
     assert [v.visibility for v in product.variants] == ["hidden"]
-    # Their pushes went before the store's automations were turned back on (`handoff.py`).
-    log = shop.mailchimp.requests
-    pushed = max(i for i, r in enumerate(log) if r.method == "POST" and r.path.endswith("/orders"))
-    unflagged = [
-        i
-        for i, r in enumerate(log)
-        if r.method == "PATCH" and isinstance(r.body, dict) and r.body.get("is_syncing") is False
-    ]
-    assert unflagged and unflagged[-1] > pushed
-
     # Live sync computes the same bodies: nothing is sent again.
     writes = len(shop.writes())
     for order in orders:
         await shop.saleor.emit("ORDER_UPDATED", order)
     await shop.drain()
     assert shop.writes()[writes:] == []
+
+
+def _order_posts(shop: Shop) -> list[tuple[int, str]]:
+    return [
+        (i, r.via)
+        for i, r in enumerate(shop.mailchimp.requests)
+        if r.method == "POST" and r.path.endswith("/orders")
+    ]
+
+
+def _unflagged(shop: Shop) -> list[int]:
+    return [
+        i
+        for i, r in enumerate(shop.mailchimp.requests)
+        if r.method == "PATCH" and isinstance(r.body, dict) and r.body.get("is_syncing") is False
+    ]
+
+
+async def test_the_initial_sync_keeps_lines_of_products_no_longer_listed(small: Shop) -> None:
+    """A product the channel stopped listing before the app ever sent it: sent hidden, from
+    the lines' copies, before the page's batch, whose orders keep their lines
+    (`initial_sync/products_first.py`)."""
+    shop = small
+    sage, orders = _unlisted_sage_orders(shop)
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert {via for _, via in _order_posts(shop)} == {"batch"}
+    await _assert_kept(shop, sage, orders)
+
+
+async def test_orders_of_a_product_not_sent_first_go_to_live_sync(
+    small: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mailchimp failing the product: its orders go to live sync, which sends it and them; the
+    sync turns the store's automations back on only after those pushes (`handoff.py`)."""
+    shop = small
+    sage, orders = _unlisted_sage_orders(shop)
+    ensure = CatalogPusher.ensure_products
+    failures = [DependencyFailed("Mailchimp is busy")]
+
+    async def failing_once(self: CatalogPusher, *args: Any, **kwargs: Any) -> set[str]:
+        if failures:
+            raise failures.pop()
+        return await ensure(self, *args, **kwargs)
+
+    monkeypatch.setattr(CatalogPusher, "ensure_products", failing_once)
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    posts = _order_posts(shop)
+    # The first page's orders went with their own pushes; pages planned once the product was
+    # held went in batches.
+    assert "http" in {via for _, via in posts}
+    assert _unflagged(shop)[-1] > max(i for i, _ in posts)
+    await _assert_kept(shop, sage, orders)

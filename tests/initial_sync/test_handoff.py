@@ -6,10 +6,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from addon.clock import ManualClock
-from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync.handoff import HANDOFF_LIMIT, LOOK_AGAIN, wait_for_handoffs
 from addon.initial_sync.models import InitialSync
+from addon.jobs.models import Job, JobStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import start
 
@@ -37,11 +38,21 @@ async def _queue(shop: Shop, installation_id: int, saleor_id: str) -> None:
         await enqueue_push(session, installation_id, CHANNEL, EntityKind.ORDER, saleor_id)
 
 
-async def _settle(shop: Shop, saleor_id: str) -> None:
+async def _done(shop: Shop, saleor_id: str) -> None:
+    """The push of the record ran (its job done)."""
     async with shop.services.db.transaction() as session:
+        [job] = await session.scalars(select(Job).where(Job.lane.endswith(saleor_id)))
+        job.status = JobStatus.DONE
+
+
+async def _failed_once(shop: Shop, saleor_id: str) -> None:
+    """The push of the record failed and waits for its retry: the same job, the record changed."""
+    async with shop.services.db.transaction() as session:
+        [job] = await session.scalars(select(Job).where(Job.lane.endswith(saleor_id)))
+        job.attempts += 1
         record = await session.scalar(select(SyncRecord).where(SyncRecord.saleor_id == saleor_id))
         assert record is not None
-        record.status = SyncStatus.SYNCED
+        record.last_error = "Mailchimp is busy"
 
 
 async def test_the_sync_waits_for_the_pushes_it_handed_over(shop: Shop, clock: ManualClock) -> None:
@@ -56,9 +67,11 @@ async def test_the_sync_waits_for_the_pushes_it_handed_over(shop: Shop, clock: M
         shop, installation_id, "T3JkZXI6Mg=="
     )  # a live change after the batches: not the sync's
     assert await wait_for_handoffs(shop.services, sync_id, steps)
-    await _settle(shop, "T3JkZXI6MQ==")
+    await _failed_once(shop, "T3JkZXI6MQ==")
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    await _done(shop, "T3JkZXI6MQ==")
     assert not await wait_for_handoffs(shop.services, sync_id, steps)
-    assert steps.delays == [LOOK_AGAIN, LOOK_AGAIN]
+    assert steps.delays == [LOOK_AGAIN] * 3
 
 
 async def test_a_push_that_keeps_failing_holds_the_flag_for_the_limit_only(
