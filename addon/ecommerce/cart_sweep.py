@@ -11,9 +11,11 @@ Once a day (`SWEEP_EVERY`), the carts Mailchimp holds whose record has not chang
 `QUIET_FOR` (a checkout changed since was there then) are looked up in Saleor, `PAGE` to a
 request. Each one Saleor no longer has gets a push (`push_queue.enqueue_pushes`), which reads
 the checkout, finds it gone and deletes the cart (`Pusher.push_cart`): the one ledger path, with
-its retries and its record. The sweep queues its next run itself; a process start queues one
-for an installation tracking a channel that has none (`queue_cart_sweeps`), and so does
-tracking a channel.
+its retries and its record; a quarantined cart Mailchimp holds is looked up too. While Mailchimp
+is not connected the sweep only waits for the next day (its pushes could not delete anything).
+It queues its next run itself while the installation tracks a channel; tracking a channel (or
+e-commerce tracking again) queues one, and so does a process start for an installation that
+tracks one and has none (`queue_cart_sweeps`).
 """
 
 from __future__ import annotations
@@ -24,9 +26,17 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.ecommerce.context import Context, load_context
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.models import (
+    EcommerceSettings,
+    EntityKind,
+    MailchimpStore,
+    SyncRecord,
+    SyncStatus,
+)
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
@@ -70,7 +80,15 @@ async def queue_cart_sweeps(services: Services) -> None:
     async with services.db.transaction() as session:
         installations = await session.scalars(
             select(MailchimpStore.installation_id)
-            .where(MailchimpStore.tracked.is_(True), ~pending)
+            .join(
+                EcommerceSettings,
+                EcommerceSettings.installation_id == MailchimpStore.installation_id,
+            )
+            .where(
+                MailchimpStore.tracked.is_(True),
+                EcommerceSettings.tracking_enabled.is_(True),
+                ~pending,
+            )
             .distinct()
         )
         for installation_id in list(installations):
@@ -87,13 +105,17 @@ async def handle_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> Non
                 )
             )
         )
+        connection = await ConnectionRepository(session).get(job.installation_id)
+    connected = connection is not None and connection.status is ConnectionStatus.CONNECTED
+    contexts = [await load_context(services, job.installation_id, c) for c in channels]
+    tracked = [c for c in contexts if c is not None]
     gone = 0
-    for channel in channels:
-        context = await load_context(services, job.installation_id, channel)
-        if context is not None and not context.store_missing:
+    for context in tracked if connected else []:
+        if not context.store_missing:
             gone += await _sweep_channel(services, context)
     async with services.db.transaction() as session:
-        await schedule_sweep(session, job.installation_id)
+        if tracked:
+            await schedule_sweep(session, job.installation_id)
         await complete_in(session)
     if gone:
         logger.info("%d cart(s) of checkouts Saleor deleted queued for deletion", gone)
@@ -113,7 +135,8 @@ async def _sweep_channel(services: Services, context: Context) -> int:
                         SyncRecord.installation_id == context.installation_id,
                         SyncRecord.channel_slug == context.channel,
                         SyncRecord.kind == EntityKind.CART,
-                        SyncRecord.status == SyncStatus.SYNCED,
+                        # In Mailchimp: synced, or quarantined after a later change failed.
+                        SyncRecord.status.in_([SyncStatus.SYNCED, SyncStatus.QUARANTINED]),
                         SyncRecord.mailchimp_id.is_not(None),
                         SyncRecord.updated_at <= cutoff,
                         SyncRecord.id > after,

@@ -207,6 +207,8 @@ class EcommerceService:
             if getattr(before, name) != getattr(after, name)
         }
         stores = await self.stores.tracked(installation.id)
+        if not was_enabled and stores:
+            await schedule_sweep(self.session, installation.id)
         if not was_enabled or STORE_FIELDS & changed:
             # The stores' details (domain, e-mail, language, time zone) may have changed, or
             # sync was just enabled.

@@ -168,12 +168,16 @@ async def receive_event(
         return
     now = utcnow()
     new_email = _field(form, "new_email")
-    erased = await erased_among(session, installation_id, [email, new_email])
+    # The address the event is about (an address change's old one): a new address the person
+    # gives is theirs to give, even one erased before.
+    erased = await erased_among(session, installation_id, [email])
     if erased and now - max(erased.values()) <= LATE_DELIVERY:
-        # A change made before the address was erased, delivered late: applied, it would bring
-        # the address back into the app's tables (and its status into Saleor). Mailchimp has
-        # deleted the member already. One made later (the person subscribing again through
-        # the audience's form) is new and applies as any other.
+        # Likely a change made before the address was erased, delivered late: applied, it would
+        # bring the address back into the app's tables (and its status into Saleor); Mailchimp
+        # has deleted the member already. Told apart by when it arrives, not by its `fired_at`,
+        # whose time zone Mailchimp does not document: a re-subscription through the audience's
+        # form in those two hours is not recorded by the app (Mailchimp has it). One arriving
+        # later applies as any other.
         logger.info("Mailchimp %s event about an address erased just before, ignored", kind)
         return
     state = await ContactRepository(session).get_or_create(installation_id, list_id, email)

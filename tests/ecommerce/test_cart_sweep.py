@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from addon.capabilities import start_up
 from addon.clock import ManualClock
+from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.db.types import utcnow
 from addon.ecommerce.cart_sweep import PAGE, QUIET_FOR, SWEEP_EVERY, SWEEP_JOB
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.models import Job, JobStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.conftest import RecordingTransport
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
 
 
 async def _pending_sweeps(shop: Shop) -> list[Job]:
@@ -96,4 +97,48 @@ async def test_a_process_start_queues_a_missing_sweep(shop: Shop) -> None:
     assert await _pending_sweeps(shop) == []
     await start_up(shop.services)
     await start_up(shop.services)  # merged, not doubled
+    assert len(await _pending_sweeps(shop)) == 1
+
+
+async def _set_connection(shop: Shop, status: ConnectionStatus) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpConnection).values(status=status))
+
+
+async def test_a_sweep_while_mailchimp_is_disconnected_waits_for_the_next_day(
+    shop: Shop, clock: ManualClock, outbound: RecordingTransport
+) -> None:
+    """Its pushes could delete nothing (and would leave the carts pending for good): it looks
+    nothing up, and the next day's sweep, connected again, deletes the cart."""
+    product = await shop.product("Okra", "1.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="okra@example.com"
+    )
+    await shop.drain()
+    shop.saleor.store.delete_checkout(shop.saleor.store.get_checkout(checkout.token))
+    await _set_connection(shop, ConnectionStatus.REVOKED)
+    clock.advance(SWEEP_EVERY.total_seconds())
+    await shop.drain()
+    assert _existence_reads(outbound) == 0
+    record = await shop.record(EntityKind.CART, checkout.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    assert len(await _pending_sweeps(shop)) == 1
+
+    await _set_connection(shop, ConnectionStatus.CONNECTED)
+    clock.advance(SWEEP_EVERY.total_seconds())
+    await shop.drain()
+    assert str(checkout.token) not in shop.carts()
+
+
+async def test_sweeps_stop_once_no_channel_is_tracked(shop: Shop, clock: ManualClock) -> None:
+    response = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert response.status_code == 200, response.text
+    clock.advance(SWEEP_EVERY.total_seconds())
+    await shop.drain()
+    assert await _pending_sweeps(shop) == []
+    # Tracked again: sweeps again.
+    response = await shop.api(
+        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert response.status_code == 200, response.text
     assert len(await _pending_sweeps(shop)) == 1
