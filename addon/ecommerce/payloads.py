@@ -27,6 +27,7 @@ from addon.ecommerce.marketing import (
 from addon.ecommerce.schemas import (
     SaleorAddress,
     SaleorChannel,
+    SaleorOrderLine,
     SaleorProduct,
     SaleorUser,
 )
@@ -83,6 +84,18 @@ def content_hash(body: Any) -> str:
 
 def money(amount: Decimal) -> float:
     return float(round(amount, 2))
+
+
+def line_discount(line: SaleorOrderLine) -> Decimal:
+    """What the discounts took off the line, its share of order-level ones included (Saleor
+    spreads those over the lines' totals): the undiscounted total less the total, exact where
+    `unitDiscount` times the quantity is off by the rounding of a unit's share. `unitDiscount`
+    carries that share only with the channel's legacy propagation (the default), and always on
+    3.20 (saleor/checkout/complete_checkout.py `_get_unit_discount`, 3.21+); and a line-level
+    voucher's line total is its base total less the discount, not a rounded unit price times
+    the quantity."""
+    off = line.undiscounted_total_price.gross.amount - line.total_price.gross.amount
+    return max(off, Decimal(0))
 
 
 def fill(template: str | None, **values: str) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote
 
-from addon.ecommerce.payloads import fill, mailchimp_id, money
+from addon.ecommerce.payloads import fill, line_discount, mailchimp_id, money
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
 from addon.ecommerce.schemas import SaleorOrder
@@ -148,11 +148,7 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
         percentage = all(d.value_type == "PERCENTAGE" for d in vouchers)
     else:
         amount = sum(
-            (
-                (line.unit_discount.amount if line.unit_discount else Decimal(0)) * line.quantity
-                for line in order.lines
-                if line.voucher_code == code
-            ),
+            (line_discount(line) for line in order.lines if line.voucher_code == code),
             Decimal(0),
         )
         percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"

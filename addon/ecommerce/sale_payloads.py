@@ -19,12 +19,13 @@ from addon.ecommerce.payloads import (
     OptInPolicy,
     customer_ref,
     fill,
+    line_discount,
     mailchimp_id,
     money,
     order_address,
 )
 from addon.ecommerce.promo_payloads import order_promos
-from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder, SaleorOrderLine
+from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -64,16 +65,6 @@ def unit_price(total: Decimal, quantity: int) -> float:
     quantity (sent the line total, it showed the quantity times it: mailchimp/mc-woocommerce
     issues 7 and 11); Mailchimp for WooCommerce sends the line total over the quantity."""
     return money(total / max(quantity, 1))
-
-
-def line_discount(line: SaleorOrderLine) -> Decimal:
-    """What the discounts took off the line, its share of order-level ones included (Saleor
-    spreads those over the lines' totals): the undiscounted total less the total, exact where
-    `unitDiscount` times the quantity is off by the rounding of a unit's share. `unitDiscount`
-    carries that share only with the channel's legacy propagation (the default), and always on
-    3.20 (saleor/checkout/complete_checkout.py `_get_unit_discount`, 3.21+)."""
-    off = line.undiscounted_total_price.gross.amount - line.total_price.gross.amount
-    return max(off, Decimal(0))
 
 
 def financial_status(order: SaleorOrder) -> str:
@@ -184,23 +175,33 @@ def order_input(
     if not lines and not held:
         return None
     attribution = order.attribution or {}
-    total = order.total.gross.amount
-    # What the discounts took off: the undiscounted total less the lines' totals and shipping.
-    # Not less `total`: Saleor takes the gift cards a shopper paid with off the total alone
-    # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`), and a gift
-    # card is a payment, not a discount. Its tax likewise: the total's net is lowered with its
-    # gross, so its tax shrinks with the gift card, while the tax charged is the lines' and
-    # the shipping's.
-    charged = order.subtotal.gross.amount + order.shipping_price.gross.amount
-    discount = max(order.undiscounted_total.gross.amount - charged, Decimal(0))
+    # The order's value: its lines and shipping, with every discount taken off. Not `total`:
+    # Saleor takes the gift cards a shopper paid with off the total alone (saleor/checkout/
+    # calculations.py `calculate_checkout_total_with_gift_cards`, its net in proportion, so its
+    # tax shrinks too), and a gift card is a payment, not a discount. Mailchimp's revenue is the
+    # orders' totals less shipping and tax: net of gift cards, an order paid with one would
+    # count less than its goods (below nothing, when a card paid it all). (A card sold in the
+    # store counts once when sold and again when spent, as any payment's goods do.)
+    value = order.subtotal.gross.amount + order.shipping_price.gross.amount
     tax = sum((m.tax.amount for m in (order.subtotal, order.shipping_price) if m.tax), Decimal(0))
-    # Mailchimp's revenue is the orders' totals: what the shopper paid, so net of gift cards (a
-    # sold card was revenue in its own order once already), and less what was refunded, as
-    # Mailchimp for WooCommerce does (its order total less `get_total_refunded()`).
+    # What the discounts took off: each line's (its share of order-level ones included), and
+    # the shipping's. Not the undiscounted total less the value in one: Saleor adds the base
+    # shipping price to both its net and gross (saleor/checkout/complete_checkout.py
+    # `_create_order` at 3.20.119), untaxed where prices are entered without tax, which would
+    # count the shipping's tax as a discount taken back.
+    lines_before = sum(
+        (line.undiscounted_total_price.gross.amount for line in order.lines), Decimal(0)
+    )
+    shipping_before = order.undiscounted_total.gross.amount - lines_before
+    discount = sum((line_discount(line) for line in order.lines), Decimal(0)) + max(
+        shipping_before - order.shipping_price.gross.amount, Decimal(0)
+    )
+    # Less what was refunded, as Mailchimp for WooCommerce does (its order total less
+    # `get_total_refunded()`).
     status = financial_status(order)
     # A legacy refund can leave `totalRefunded` at 0 (see `financial_status`): refunded is none.
     kept = (
-        Decimal(0) if status == "refunded" else max(total - order.total_refunded.amount, Decimal(0))
+        Decimal(0) if status == "refunded" else max(value - order.total_refunded.amount, Decimal(0))
     )
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
@@ -279,6 +280,8 @@ def cart_input(
             price=unit_price(totals[variant_id], quantity),
         )
     token = checkout.token
+    prices = (checkout.subtotal_price, checkout.shipping_price)
+    value = sum((m.gross.amount for m in prices), Decimal(0))
     return CartInput(
         id=token,
         customer=customer_ref(checkout.user, email, None, opt_in, checkout.consent),
@@ -290,10 +293,10 @@ def cart_input(
             restore=restore_value(checkout_url_template, restore_key, checkout),
         ),
         currency_code=checkout.total_price.currency or checkout.channel.currency_code,
-        order_total=money(checkout.total_price.gross.amount),
-        tax_total=money(
-            checkout.total_price.tax.amount if checkout.total_price.tax else Decimal(0)
-        ),
+        # Its value before gift cards, as an order's (`order_input`): `totalPrice` is net of
+        # the gift cards added, its tax lowered with it.
+        order_total=money(value),
+        tax_total=money(sum((m.tax.amount for m in prices if m.tax), Decimal(0))),
         lines=list(merged.values()),
     )
 

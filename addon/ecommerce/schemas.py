@@ -164,7 +164,6 @@ class SaleorOrderLine(_Saleor):
     quantity: int
     total_price: GrossOnly = Field(alias="totalPrice")
     undiscounted_total_price: GrossOnly = Field(alias="undiscountedTotalPrice")
-    unit_discount: Amount | None = Field(None, alias="unitDiscount")
     # None once the variant is deleted (saleor/order/models.py `OrderLine.variant`, SET_NULL);
     # the copies below stay: the variant's global id as a string, its names, SKU and price.
     variant: LineVariant | None = None
@@ -240,6 +239,8 @@ class SaleorCheckout(_Saleor):
     user: SaleorUser | None = None
     channel: ChannelRef
     total_price: TaxedAmount = Field(alias="totalPrice")
+    subtotal_price: TaxedAmount = Field(alias="subtotalPrice")
+    shipping_price: TaxedAmount = Field(alias="shippingPrice")
     attribution: dict[str, str] | None = None
     consent: dict[str, str] | None = None
     lines: list[SaleorCheckoutLine]

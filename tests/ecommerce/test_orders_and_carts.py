@@ -108,8 +108,9 @@ async def test_order_status_changes_map_to_mailchimp_statuses(shop: Shop) -> Non
 
 async def test_gift_cards_are_payments_not_discounts(shop: Shop) -> None:
     """Saleor takes a gift card off the order's total alone (net in proportion, so its tax
-    shrinks too): Mailchimp gets what the shopper paid, with no gift card among the discounts
-    and the tax the lines and shipping were charged."""
+    shrinks too): Mailchimp gets the order's value, the discounts without the gift card and the
+    tax the lines and shipping were charged, so its revenue (total less shipping and tax) is
+    the goods' however they were paid for."""
     store = shop.saleor.store
     product = await shop.product("Quince", "10.00")
     line = store.order_line_for(product.variants[0], 3, tax_rate=Decimal("0.25"))
@@ -119,17 +120,29 @@ async def test_gift_cards_are_payments_not_discounts(shop: Shop) -> None:
         shipping_price=Decimal("5.00"),
         shipping_tax_rate=Decimal("0.25"),
         discounts=[shop.saleor.discount(Decimal("4.00"), type="VOUCHER", value_type="FIXED")],
-        gift_cards_used=Decimal("11.00"),
+        gift_cards_used=Decimal("30.00"),
     )
     await shop.drain()
     mc = shop.orders()[str(order.id)]
-    # 30 + 5 - 4 = 31, of which 11 paid with the gift card.
-    assert (mc.order_total, mc.discount_total, mc.shipping_total) == (20.0, 4.0, 5.0)
+    # 30 + 5 - 4 = 31, of which 30 paid with the gift card, 1 charged: paid in full.
+    assert (mc.order_total, mc.discount_total, mc.shipping_total) == (31.0, 4.0, 5.0)
     assert mc.financial_status == "paid"
     # Tax at 25 % on 26 of goods and 5 of shipping: 5.2 + 1.
     assert mc.tax_total == 6.2
-    # The voucher is spread over the line (Saleor's order-level propagation).
+    # The voucher is spread over the line (Saleor's order-level propagation), exactly.
     assert [(ln.price, ln.discount) for ln in mc.lines] == [(round(26 / 3, 2), 4.0)]
+
+
+async def test_a_carts_value_is_before_gift_cards(shop: Shop) -> None:
+    product = await shop.product("Yuzu", "7.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 2)],
+        email="yuzu@example.com",
+        shipping_price=Decimal("3.00"),
+    )
+    await shop.saleor.update_checkout(checkout, gift_card_balance=Decimal("10.00"))
+    await shop.drain()
+    assert shop.carts()[str(checkout.token)].order_total == 17.0
 
 
 async def test_cancellation(shop: Shop) -> None:

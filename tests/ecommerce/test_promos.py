@@ -180,10 +180,10 @@ async def test_orders_carry_the_exact_promo_and_count_the_code(shop: Shop) -> No
         vouchers[code] = await shop.saleor.vouchers.create(
             f"Deal {code}", [code], channels={CHANNEL: value}, type=kind, value_type=value_type
         )
-        # A promotion's discount next to the voucher's is not the code's. (Saleor spreads no
-        # order-level discount over an order with a line-level voucher, whose lines' unit
-        # discounts would carry a share of it: saleor/checkout/base_calculations.py
-        # `get_line_total_price_with_propagated_checkout_discount`.)
+        # A promotion's discount next to the voucher's is not the code's. (Saleor never applies
+        # an order promotion with a voucher code, saleor/discount/utils/checkout.py: it is
+        # added by hand, to see only the voucher's counted. Spread over the lines, it would be
+        # in the line-level voucher's line discount, which its amount is read from: not there.)
         line_level = kind is VoucherType.SPECIFIC_PRODUCT
         other = [] if line_level else [shop.saleor.discount(Decimal("1"), type="ORDER_PROMOTION")]
         orders[code] = await shop.saleor.vouchers.create_order(

@@ -107,3 +107,58 @@ async def test_gift_cards_come_off_the_total_alone(
     # The undiscounted total's tax is the subtotal's and shipping's, not the lowered total's.
     assert read["undiscountedTotal"]["net"]["amount"] == 24.07
     assert read["discounts"] == []
+
+
+async def test_shares_round_half_up_and_the_last_line_takes_the_rest(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    """`quantize_price` rounds half up; the last line takes what the others' rounded shares
+    left (`propagate_order_discount_on_order_lines_prices`)."""
+    store = sandbox.store
+    pea = store.create_product("Pea", [VariantSpec(sku="PEA", price=Decimal("0.50"))]).variants[0]
+    bean = store.create_product("Bean", [VariantSpec(sku="BEAN", price=Decimal("0.50"))])
+    fig = store.create_product("Fig", [VariantSpec(sku="FIG", price=10)]).variants[0]
+    halves = store.create_order(
+        lines=[store.order_line_for(pea, 1), store.order_line_for(bean.variants[0], 1)],
+        email="ann@example.com",
+        discounts=[store.new_discount(Decimal("0.05"), type=OrderDiscountType.VOUCHER)],
+    )
+    thirds = store.create_order(
+        lines=[store.order_line_for(fig, 1) for _ in range(3)],
+        email="ann@example.com",
+        discounts=[store.new_discount(Decimal("10"), type=OrderDiscountType.VOUCHER)],
+    )
+    too_much = store.create_order(
+        lines=[store.order_line_for(fig, 1)],
+        email="ann@example.com",
+        discounts=[store.new_discount(Decimal("50"), type=OrderDiscountType.VOUCHER)],
+    )
+    app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    read = {}
+    for name, order in (("halves", halves), ("thirds", thirds), ("too_much", too_much)):
+        body = await gql(client, ORDER, {"id": order.global_id}, token=app.auth_token)
+        read[name] = body["data"]["order"]
+    totals = {
+        n: [ln["totalPrice"]["gross"]["amount"] for ln in o["lines"]] for n, o in read.items()
+    }
+    assert totals == {"halves": [0.47, 0.48], "thirds": [6.67, 6.67, 6.66], "too_much": [0.0]}
+    # A discount larger than what it applies to is recorded as what it took off.
+    assert read["too_much"]["discounts"] == [{"type": "VOUCHER", "amount": {"amount": 10.0}}]
+    assert read["too_much"]["total"]["gross"]["amount"] == 0.0
+
+
+async def test_a_checkout_paid_with_a_gift_card_becomes_an_order_net_of_it(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("12.30"))]).variants[0]
+    checkout = store.create_checkout(
+        lines=[LineSpec(mug.id, 2)], email="ann@example.com", shipping_price=Decimal("5")
+    )
+    store.update_checkout(checkout, gift_card_balance=Decimal("40"))
+    assert store.checkout_total(checkout) == 0
+    order = store.complete_checkout(checkout)
+    read = await _read(sandbox, client, order.global_id)
+    assert read["total"]["gross"]["amount"] == 0.0  # the card paid it all
+    assert read["subtotal"]["gross"]["amount"] == 24.6
+    assert read["undiscountedTotal"]["gross"]["amount"] == 29.6

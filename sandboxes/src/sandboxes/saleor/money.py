@@ -95,3 +95,15 @@ def _value(amount: Any) -> Any:
     if isinstance(amount, float):
         return (amount, math.copysign(1.0, amount) < 0)
     return (amount, type(amount))
+
+
+# Decimal places of a currency (Saleor's `get_currency_precision`, from babel's CLDR data, used
+# by `validate_price_precision`, saleor/graphql/core/validators/__init__.py): 2 unless listed.
+_CURRENCY_PLACES = {
+    **dict.fromkeys(("JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "PYG"), 0),
+    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
+}
+
+
+def currency_places(currency: str) -> int:
+    return _CURRENCY_PLACES.get(currency.upper(), 2)

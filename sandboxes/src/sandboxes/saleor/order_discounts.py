@@ -13,10 +13,9 @@ the base prices (`OrderDiscount.in_prices`).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from .order_models import Order, OrderDiscount, OrderDiscountType
-from .voucher_models import currency_places
 
 ZERO = Decimal(0)
 
@@ -24,14 +23,16 @@ ZERO = Decimal(0)
 def spread_order_discounts(order: Order) -> None:
     """Take every order-level discount not yet in the prices off the lines (and, for a manual
     one, the shipping price), then mark it so."""
-    step = Decimal(1).scaleb(-currency_places(order.currency))
+    step = order.step
     for discount in order.discounts:
         if discount.in_prices:
             continue
-        amount = discount.amount
+        off_shipping = ZERO
         if discount.type is OrderDiscountType.MANUAL:
-            amount -= _off_shipping(order, discount, step)
-        _off_lines(order, amount, step)
+            off_shipping = _off_shipping(order, discount, step)
+        off_lines = _off_lines(order, discount.amount - off_shipping, step)
+        # What was taken off, no more: Saleor writes it back (`amount_value`).
+        discount.amount = off_shipping + off_lines
         discount.in_prices = True
 
 
@@ -39,7 +40,8 @@ def _off_shipping(order: Order, discount: OrderDiscount, step: Decimal) -> Decim
     subtotal, shipping = order.subtotal_gross, order.shipping_price_gross
     if subtotal + shipping <= 0:
         return ZERO
-    part = min((discount.amount * shipping / (subtotal + shipping)).quantize(step), shipping)
+    share = discount.amount * shipping / (subtotal + shipping)
+    part = min(share.quantize(step, ROUND_HALF_UP), shipping)
     if part:
         ratio = order.shipping_price_net / shipping if shipping else Decimal(1)
         order.shipping_price_gross = shipping - part
@@ -48,17 +50,20 @@ def _off_shipping(order: Order, discount: OrderDiscount, step: Decimal) -> Decim
     return part
 
 
-def _off_lines(order: Order, amount: Decimal, step: Decimal) -> None:
+def _off_lines(order: Order, amount: Decimal, step: Decimal) -> Decimal:
+    """Spread `amount` over the lines; answer how much was taken off them."""
     lines = order.lines
     totals = [line.total_gross for line in lines]
     subtotal = sum(totals, ZERO)
-    remaining = amount
+    if not subtotal:
+        return ZERO
+    remaining, taken = amount, ZERO
     for index, (line, total) in enumerate(zip(lines, totals, strict=True)):
-        if not subtotal:
-            return
         if index < len(lines) - 1:
-            share = min((total / subtotal * amount).quantize(step), total)
+            share = min((total / subtotal * amount).quantize(step, ROUND_HALF_UP), total)
             remaining -= share
         else:
-            share = min(remaining, total)
+            share = min(max(remaining, ZERO), total)
         line.discount_share += share
+        taken += share
+    return taken

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import ClassVar
 
@@ -14,6 +14,7 @@ from pydantic import Field
 
 from .ids import to_global_id
 from .models import Address, CreationWrites, Node, SortWrites, WithMetadata, utcnow
+from .money import currency_places
 
 
 class OrderStatus(StrEnum):
@@ -196,26 +197,24 @@ class OrderLine(WithMetadata):
         share = (self.discount_share / (1 + self.tax_rate)).quantize(Decimal("0.001"))
         return max(base - share, Decimal(0))
 
-    @property
-    def price_gross(self) -> Decimal:
-        """Saleor's `unit_price` of the line: its total over the quantity
-        (`assign_order_line_prices`; saleor/checkout/complete_checkout.py `_create_line_for_order`
-        takes `checkout_line_unit_price`, the same division)."""
+    def price_gross(self, step: Decimal) -> Decimal:
+        """Saleor's `unit_price` of the line: its total over the quantity, rounded to the
+        currency (`step`: 0.01, 1, 0.001) as `quantize_price` does (`assign_order_line_prices`;
+        saleor/checkout/calculations.py `checkout_line_unit_price` for an order placed from a
+        checkout)."""
         if not self.discount_share:
             return self.unit_price_gross
-        return (self.total_gross / max(self.quantity, 1)).quantize(Decimal("0.001"))
+        return (self.total_gross / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
-    @property
-    def price_net(self) -> Decimal:
+    def price_net(self, step: Decimal) -> Decimal:
         if not self.discount_share:
             return self.unit_price_net
-        return (self.total_net / max(self.quantity, 1)).quantize(Decimal("0.001"))
+        return (self.total_net / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
-    @property
-    def unit_discount(self) -> Decimal:
+    def unit_discount(self, step: Decimal) -> Decimal:
         """`undiscounted_unit_price - unit_price`: with the line's part of order-level discounts
         (`_create_line_for_order`: `discount_price = undiscounted_unit_price - unit_price`)."""
-        return self.undiscounted_unit_price_gross - self.price_gross
+        return self.undiscounted_unit_price_gross - self.price_gross(step)
 
 
 class DiscountValueType(StrEnum):
@@ -357,7 +356,12 @@ class Order(WithMetadata):
         if not self.gift_cards_used or not net or not gross:
             return max(net, Decimal(0))
         # `total.net = total.gross / gross_percentage`, quantized to the currency.
-        return (self.total_gross / (gross / net)).quantize(Decimal("0.01"))
+        return (self.total_gross / (gross / net)).quantize(self.step, ROUND_HALF_UP)
+
+    @property
+    def step(self) -> Decimal:
+        """The currency's smallest amount (saleor/core/prices.py `quantize_price`)."""
+        return Decimal(1).scaleb(-currency_places(self.currency))
 
     @property
     def global_id(self) -> str:

@@ -200,11 +200,19 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
         "isShippingRequired": lambda source, info: True,
         "taxRate": lambda source, info: float(source[0].tax_rate),
         "thumbnail": lambda source, info, size=None: resolve_thumbnail(source[0], info, size),
-        "unitPrice": line_money(lambda ln: ln.price_net, lambda ln: ln.price_gross),
+        "unitPrice": reads(
+            lambda source: TaxedMoney.of(
+                source[0].price_net(source[1].step),
+                source[0].price_gross(source[1].step),
+                source[1].currency,
+            )
+        ),
         "undiscountedUnitPrice": line_money(
             undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
         ),
-        "unitDiscount": reads(lambda source: Money.of(source[0].unit_discount, source[1].currency)),
+        "unitDiscount": reads(
+            lambda source: Money.of(source[0].unit_discount(source[1].step), source[1].currency)
+        ),
         "totalPrice": line_money(lambda ln: ln.total_net, lambda ln: ln.total_gross),
         "undiscountedTotalPrice": line_money(
             lambda ln: undiscounted_net(ln) * ln.quantity,

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from .ids import to_global_id
 from .models import Node, WithMetadata, utcnow
+from .money import currency_places
 from .order_models import DiscountValueType, OrderLine
 
 # The fields of `VoucherInput` (saleor/graphql/discount/mutations/voucher/voucher_create.py)
@@ -37,17 +38,6 @@ VOUCHER_INPUT_FIELDS = frozenset(
         "min_checkout_items_quantity",
     }
 )
-
-# Decimal places of a currency (Saleor's `get_currency_precision`, from babel's CLDR data, used
-# by `validate_price_precision`, saleor/graphql/core/validators/__init__.py): 2 unless listed.
-_CURRENCY_PLACES = {
-    **dict.fromkeys(("JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "PYG"), 0),
-    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
-}
-
-
-def currency_places(currency: str) -> int:
-    return _CURRENCY_PLACES.get(currency.upper(), 2)
 
 
 class VoucherType(StrEnum):

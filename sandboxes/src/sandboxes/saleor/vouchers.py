@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .models import utcnow
+from .money import currency_places
 from .order_models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine
 from .voucher_input import (
     UNSET,
@@ -48,7 +49,6 @@ from .voucher_models import (
     VoucherCode,
     VoucherType,
     apply_line_level,
-    currency_places,
     discount_amount,
 )
 
