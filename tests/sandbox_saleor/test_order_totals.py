@@ -4,6 +4,7 @@ the total alone (see the sandbox's order_discounts.py and `Order.gift_cards_used
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -27,7 +28,10 @@ ORDER = """query($id: ID!) { order(id: $id) {
 
 
 async def _read(sandbox: SaleorSandbox, client: httpx.AsyncClient, global_id: str) -> Any:
-    app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
+    """The order as the installed app reads it (installed on first use)."""
+    app = next(iter(sandbox.store.apps.values()), None)
+    if app is None:
+        app = await sandbox.install_app(f"http://{APP_HOST}/api/manifest")
     body = await gql(client, ORDER, {"id": global_id}, token=app.auth_token)
     return body["data"]["order"]
 
@@ -46,13 +50,23 @@ async def test_an_order_level_discount_is_spread_over_the_lines(
         email="ann@example.com",
         shipping_price=Decimal("5"),
         discounts=[voucher],
+        checkout_token=uuid.uuid4(),  # placed from a checkout
     )
     read = await _read(sandbox, client, order.global_id)
     # 10 over line totals of 10 and 40: 2 and, left for the last line, 8.
     assert [ln["totalPrice"]["gross"]["amount"] for ln in read["lines"]] == [8.0, 32.0]
     assert [ln["unitPrice"]["gross"]["amount"] for ln in read["lines"]] == [8.0, 16.0]
-    # With Saleor's default (legacy) propagation a line's unit discount carries its share.
+    # Placed from a checkout, with Saleor's default (legacy) propagation, a line's unit discount
+    # carries its share; on an order not placed from one (a draft) it does not.
     assert [ln["unitDiscount"]["amount"] for ln in read["lines"]] == [2.0, 4.0]
+    draft = store.create_order(
+        lines=[store.order_line_for(mug, 1), store.order_line_for(cup, 2)],
+        email="ann@example.com",
+        discounts=[store.new_discount(Decimal("10"), type=OrderDiscountType.MANUAL)],
+    )
+    drafted = (await _read(sandbox, client, draft.global_id))["lines"]
+    assert [ln["unitDiscount"]["amount"] for ln in drafted] == [0.0, 0.0]
+    assert [ln["totalPrice"]["gross"]["amount"] for ln in drafted] == [8.0, 32.0]
     assert read["subtotal"]["gross"]["amount"] == 40.0
     assert read["total"]["gross"]["amount"] == 45.0
     assert read["undiscountedTotal"]["gross"]["amount"] == 55.0

@@ -211,10 +211,14 @@ class OrderLine(WithMetadata):
             return self.unit_price_net
         return (self.total_net / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
-    def unit_discount(self, step: Decimal) -> Decimal:
-        """`undiscounted_unit_price - unit_price`: with the line's part of order-level discounts
-        (`_create_line_for_order`: `discount_price = undiscounted_unit_price - unit_price`)."""
-        return self.undiscounted_unit_price_gross - self.price_gross(step)
+    def unit_discount(self, step: Decimal, *, placed_from_checkout: bool) -> Decimal:
+        """An order placed from a checkout: `undiscounted_unit_price - unit_price`, the line's
+        part of order-level discounts included (`_create_line_for_order` at 3.20.119; 3.21+
+        with the channel's legacy propagation, its default). Any other (a draft, an order
+        edited): the line-level discounts only (saleor/discount/utils/order.py
+        `_copy_unit_discount_data_to_order_line`)."""
+        price = self.price_gross(step) if placed_from_checkout else self.unit_price_gross
+        return self.undiscounted_unit_price_gross - price
 
 
 class DiscountValueType(StrEnum):

@@ -211,7 +211,12 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
             undiscounted_net, lambda ln: ln.undiscounted_unit_price_gross
         ),
         "unitDiscount": reads(
-            lambda source: Money.of(source[0].unit_discount(source[1].step), source[1].currency)
+            lambda source: Money.of(
+                source[0].unit_discount(
+                    source[1].step, placed_from_checkout=source[1].checkout_token is not None
+                ),
+                source[1].currency,
+            )
         ),
         "totalPrice": line_money(lambda ln: ln.total_net, lambda ln: ln.total_gross),
         "undiscountedTotalPrice": line_money(
