@@ -26,7 +26,7 @@ from addon.ecommerce.promo_usage import orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
-from addon.initial_sync.products_first import send_products_first
+from addon.initial_sync.products_first import ProductsFirst
 from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation
@@ -106,7 +106,7 @@ class Planner:
         self.ctx = context
         # Sends the products of a page's orders Mailchimp never held (`products_first.py`);
         # without it, their orders go to live sync.
-        self.catalog = catalog
+        self.products_first = ProductsFirst(catalog) if catalog is not None else None
         # The pages of a step's slices are planned one at a time (their reads from Saleor
         # still overlap): a session each at once would open a database connection per slice
         # (on SQLite a thread with its own page cache, kept in the pool), so the worker's
@@ -151,9 +151,9 @@ class Planner:
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
         unsent: set[str] = never_held
-        if never_held and self.catalog is not None:
+        if never_held and self.products_first is not None:
             of_channel = [n for n in nodes if (n.get("channel") or {}).get("slug") == channel]
-            sent, unsent = await send_products_first(self.catalog, of_channel, never_held)
+            sent, unsent = await self.products_first.send(of_channel, never_held)
             available |= sent
         operations: list[Planned] = []
         live: list[str] = []

@@ -14,6 +14,7 @@ be sent (Mailchimp or Saleor failing) hands its orders to live sync, whose push 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 from typing import Any
@@ -21,32 +22,50 @@ from typing import Any
 from addon.ecommerce.catalog import CatalogPusher, DependencyFailed
 from addon.ecommerce.schemas import SaleorOrderLine
 from addon.ecommerce.unlisted import ensure_unlisted
-from addon.mailchimp import MailchimpError
+from addon.mailchimp import InvalidCredentials, MailchimpError, RateLimited
 from addon.saleor.client import SaleorError
 
 logger = logging.getLogger(__name__)
 
 
-async def send_products_first(
-    catalog: CatalogPusher, nodes: list[dict[str, Any]], never_held: Collection[str]
-) -> tuple[set[str], set[str]]:
-    """Send the products in `never_held` that these orders' lines name: the Mailchimp variant
-    ids their lines may now reference, and the products that could not be sent."""
-    lines = [
-        SaleorOrderLine.model_validate(line)
-        for node in nodes
-        for line in node.get("lines") or []
-        if line.get("variant") and line["variant"]["product"]["id"] in never_held
-    ]
-    if not lines:
-        return set(), set()
-    refs = [(line.variant.product.id, line.variant.id) for line in lines if line.variant]
-    try:
-        available = await catalog.ensure_products(refs, orders=True)
-        available |= await ensure_unlisted(catalog, lines, available)
-    except (DependencyFailed, MailchimpError, SaleorError) as exc:
-        logger.info(
-            "Products of an initial sync's orders not sent first, left to live sync: %s", exc
-        )
-        return set(), set(never_held)
-    return available, set()
+class ProductsFirst:
+    """Sends a sync's never-held products, one at a time: two slices sending one product at
+    once would each record it from a stale read, and the ledger would keep one's variants only
+    (live sync repairs that at its next push; an initial sync would drop the other's lines)."""
+
+    def __init__(self, catalog: CatalogPusher) -> None:
+        self.catalog = catalog
+        self._one_at_a_time = asyncio.Lock()
+
+    async def send(
+        self, nodes: list[dict[str, Any]], never_held: Collection[str]
+    ) -> tuple[set[str], set[str]]:
+        """Send the products in `never_held` that these orders' lines name: the Mailchimp
+        variant ids their lines may now reference, and the products that could not be sent. A
+        429 or lost credentials are the step's to handle (it waits, or the sync fails), not a
+        product's failure."""
+        by_product: dict[str, list[SaleorOrderLine]] = {}
+        for node in nodes:
+            for raw in node.get("lines") or []:
+                if raw.get("variant") and raw["variant"]["product"]["id"] in never_held:
+                    line = SaleorOrderLine.model_validate(raw)
+                    if line.variant is not None:
+                        by_product.setdefault(line.variant.product.id, []).append(line)
+        available: set[str] = set()
+        unsent: set[str] = set()
+        async with self._one_at_a_time:
+            for product_id, lines in by_product.items():
+                try:
+                    available |= await self._send_one(lines)
+                except (DependencyFailed, MailchimpError, SaleorError) as exc:
+                    cause = exc.__cause__ if isinstance(exc, DependencyFailed) else exc
+                    if isinstance(cause, RateLimited | InvalidCredentials):
+                        raise cause from exc
+                    logger.info("A product of a sync's orders was not sent first: %s", exc)
+                    unsent.add(product_id)
+        return available, unsent
+
+    async def _send_one(self, lines: list[SaleorOrderLine]) -> set[str]:
+        refs = [(line.variant.product.id, line.variant.id) for line in lines if line.variant]
+        available = await self.catalog.ensure_products(refs, orders=True)
+        return available | await ensure_unlisted(self.catalog, lines, available)

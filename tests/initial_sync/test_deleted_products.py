@@ -13,6 +13,7 @@ import pytest
 from addon.ecommerce.catalog import CatalogPusher, DependencyFailed
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.mailchimp import RateLimited
 from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import finish, start
@@ -148,4 +149,66 @@ async def test_orders_of_a_product_not_sent_first_go_to_live_sync(
     # held went in batches.
     assert "http" in {via for _, via in posts}
     assert _unflagged(shop)[-1] > max(i for i, _ in posts)
+    await _assert_kept(shop, sage, orders)
+
+
+async def test_only_the_product_that_failed_hands_its_orders_over(
+    small: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = small
+    sage, of_sage = _unlisted_sage_orders(shop)
+    store = shop.saleor.store
+    dill = store.create_product("Dill", [VariantSpec(sku="DIL-0", name="Dill 0", price=Decimal(2))])
+    of_dill = store.create_order(
+        lines=[store.order_line_for(dill.variants[0], 1)], email="d@ex.com"
+    )
+    store.update_variant(dill.variants[0], channel_listings=[])
+    ensure = CatalogPusher.ensure_products
+    failed: list[str] = []
+
+    async def sage_fails_once(self: CatalogPusher, refs: Any, **kwargs: Any) -> set[str]:
+        if not failed and any(product == sage.global_id for product, _ in refs):
+            failed.append(sage.global_id)
+            raise DependencyFailed("Mailchimp refused Sage")
+        return await ensure(self, refs, **kwargs)
+
+    monkeypatch.setattr(CatalogPusher, "ensure_products", sage_fails_once)
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert failed
+    posted = [
+        (r.body.get("id") if isinstance(r.body, dict) else None, r.via)
+        for r in shop.mailchimp.requests
+        if r.method == "POST" and r.path.endswith("/orders")
+    ]
+    assert (str(of_dill.number), "batch") in posted  # Dill's order kept its batch
+    await _assert_kept(shop, sage, of_sage)
+    [line] = shop.orders()[str(of_dill.id)].lines
+    assert line.product_id == str(dill.id)
+
+
+async def test_mailchimp_throttling_the_products_makes_the_sync_wait_not_hand_over(
+    small: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shop = small
+    sage, orders = _unlisted_sage_orders(shop)
+    ensure = CatalogPusher.ensure_products
+    throttled: list[bool] = []
+
+    async def throttled_once(self: CatalogPusher, *args: Any, **kwargs: Any) -> set[str]:
+        if not throttled:
+            throttled.append(True)
+            try:
+                raise RateLimited("Too many requests", status=429)
+            except RateLimited as exc:
+                raise DependencyFailed("Mailchimp is throttling") from exc
+        return await ensure(self, *args, **kwargs)
+
+    monkeypatch.setattr(CatalogPusher, "ensure_products", throttled_once)
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert throttled
+    assert {via for _, via in _order_posts(shop)} == {"batch"}
     await _assert_kept(shop, sage, orders)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from addon.clock import ManualClock
-from addon.ecommerce.models import EntityKind, SyncRecord
+from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_push
 from addon.initial_sync.handoff import HANDOFF_LIMIT, LOOK_AGAIN, wait_for_handoffs
 from addon.initial_sync.models import InitialSync
@@ -85,4 +85,34 @@ async def test_a_push_that_keeps_failing_holds_the_flag_for_the_limit_only(
     clock.advance(HANDOFF_LIMIT.total_seconds() - 1)
     assert await wait_for_handoffs(shop.services, sync_id, steps)
     clock.advance(1)
+    assert not await wait_for_handoffs(shop.services, sync_id, steps)
+
+
+async def test_pushes_a_burst_took_over_or_handed_back_are_waited_for(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """A burst takes pushes over (their jobs done) and sends them as one batch; what it could
+    not confirm it hands back as pushes of their own, made after the wait began."""
+    await start(shop)
+    sync_id, installation_id = await _sync(shop)
+    steps = Steps()
+    async with shop.services.db.transaction() as session:
+        batch = BurstBatch(
+            installation_id=installation_id,
+            channel_slug=CHANNEL,
+            kind=EntityKind.ORDER,
+            status=BurstStatus.SUBMITTED,
+            leader_job_id=1,
+            records={},
+        )
+        session.add(batch)
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    clock.advance(LOOK_AGAIN)
+    async with shop.services.db.transaction() as session:
+        await session.delete(await session.get(BurstBatch, batch.id))
+        await enqueue_push(
+            session, installation_id, CHANNEL, EntityKind.ORDER, "T3JkZXI6Mw==", alone=True
+        )
+    assert await wait_for_handoffs(shop.services, sync_id, steps)
+    await _done(shop, "T3JkZXI6Mw==")
     assert not await wait_for_handoffs(shop.services, sync_id, steps)
