@@ -29,6 +29,7 @@ from addon.ecommerce.push_ledger import (
     already_exists,
 )
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
 from addon.ecommerce.store_domain import (
@@ -215,13 +216,15 @@ class CatalogPusher(LedgerPusher):
                 hid = bool(known.children)
             # Its variants' ids are kept (content unknown: hidden now, all sent again if it is
             # sold again), so the lines of deleted variants still find it (`orphans.py`).
-            kept = Fingerprint.unknown(known.children) if known.mailchimp_id else None
+            if known.mailchimp_id is None:
+                await self._removed_unless_held(product_id)
+                return set()
             await self._settle(
                 EntityKind.PRODUCT,
                 product_id,
                 SyncStatus.REMOVED,
                 known.mailchimp_id,
-                kept,
+                Fingerprint.unknown(known.children),
                 hid,
             )
             return set()
@@ -295,6 +298,22 @@ class CatalogPusher(LedgerPusher):
             await self.client.update_product_variant(
                 self.ctx.store_id, product_id, variant_id, HIDDEN
             )
+
+    async def _removed_unless_held(self, product_id: str) -> None:
+        """Record a product Mailchimp did not hold as removed, unless another push made it
+        meanwhile (an order's, hidden from its lines' copies: `unlisted.py`): read before that,
+        this push's copy would wipe the id and variants that one recorded."""
+        async with self.services.db.transaction() as session:
+            records = await LedgerRepository(session).get_or_create_many(
+                self.ctx.installation_id,
+                self.ctx.channel,
+                EntityKind.PRODUCT,
+                [product_id],
+                locked=True,
+            )
+            record = records[product_id]
+            if record.mailchimp_id is None:
+                settled(record, SyncStatus.REMOVED, None, None, None)
 
     async def ensure_products(
         self, lines: list[tuple[str, str]], *, orders: bool = False

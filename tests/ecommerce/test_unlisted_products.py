@@ -7,10 +7,25 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
+from sqlalchemy import select
+
+from addon.ecommerce.catalog import CatalogPusher, Known
+from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.installations.models import Installation
 from sandboxes.saleor.models import Product as SaleorProduct
 from sandboxes.saleor.store_catalog import VariantSpec
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
+
+
+async def _context(shop: Shop) -> Context:
+    async with shop.services.db.session() as session:
+        installation_id = await session.scalar(select(Installation.id))
+    assert installation_id is not None
+    context = await load_context(shop.services, installation_id, CHANNEL)
+    assert context is not None
+    return context
 
 
 async def _unlist(shop: Shop, product: SaleorProduct) -> None:
@@ -138,3 +153,43 @@ async def test_a_product_another_push_just_created_gets_this_orders_variant(shop
     assert len(shop.products()[str(old.id)].variants) == 2
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_push_that_read_before_another_made_the_product_keeps_its_record(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two orders of such a product pushed at once: one makes it (id and variant recorded)
+    after the other read the record. The other's "not listed, not held" must not wipe that
+    record: its lines, and later orders', would lose the variant the first sent."""
+    store = shop.saleor.store
+    old = store.create_product(
+        "Medlar", [VariantSpec(sku="MED-S", name="Small"), VariantSpec(sku="MED-L", name="Large")]
+    )
+    for variant in old.variants:
+        store.update_variant(variant, channel_listings=[])
+    first = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(old.variants[0], 1, unit_price=Decimal("5.00"))],
+        email="ann@example.com",
+    )
+    await shop.drain()
+    record = await shop.record(EntityKind.PRODUCT, old.global_id)
+    assert record is not None and record.mailchimp_id == str(old.id)
+    held = dict(record.children)
+
+    known = CatalogPusher.known
+    stale: list[bool] = []
+
+    async def read_before_the_other(self: CatalogPusher, kind: EntityKind, saleor_id: str) -> Known:
+        if kind is EntityKind.PRODUCT and saleor_id == old.global_id and not stale:
+            stale.append(True)
+            return Known()  # as read before the first order's push recorded the product
+        return await known(self, kind, saleor_id)
+
+    monkeypatch.setattr(CatalogPusher, "known", read_before_the_other)
+    pusher = CatalogPusher(shop.services, await _context(shop), None)  # type: ignore[arg-type]
+    assert await pusher.push_product(old.global_id) == set()
+    assert stale
+    record = await shop.record(EntityKind.PRODUCT, old.global_id)
+    assert record is not None and record.mailchimp_id == str(old.id)
+    assert dict(record.children) == held
+    assert str(first.number) in shop.orders()
