@@ -13,6 +13,7 @@ from typing import Any
 
 from addon.ecommerce.batch_results import Outcome, classify, error_message
 from addon.ecommerce.models import Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.promo_usage import CodeUse
 from addon.ecommerce.record_states import content_forgotten, overtaken, quarantined, settled
 from addon.mailchimp.models import BatchOperationResult
 
@@ -107,7 +108,7 @@ def _forget(
 
 def code_use(
     saleor_id: str, meta: dict[str, Any], by_operation: dict[str, BatchOperationResult]
-) -> tuple[str, str, str] | None:
+) -> CodeUse | None:
     """An order's voucher code use (order id, code, voucher id), to count once Mailchimp
     confirmed the order's operation (`Pusher._order_synced`, `promo_usage.orders_used_codes`):
     a refused or failed one is counted by the push that sends it."""
@@ -116,5 +117,6 @@ def code_use(
         return None
     if not all(classify(by_operation.get(op)) == "confirmed" for op in meta["operations"]):
         return None
-    code, voucher_id = voucher
-    return saleor_id, code, voucher_id
+    # [code, voucher id, expired] (a batch recorded before expiry was kept: [code, voucher id]).
+    code, voucher_id, *expired = voucher
+    return CodeUse(saleor_id, code, voucher_id, expired=bool(expired and expired[0]))

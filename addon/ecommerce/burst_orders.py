@@ -46,7 +46,7 @@ from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.order_confirmation import confirms
 from addon.ecommerce.orphans import orphan_lines
-from addon.ecommerce.promo_usage import orders_used_codes
+from addon.ecommerce.promo_usage import code_use, orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.pusher import order_label
 from addon.ecommerce.record_states import settled
@@ -207,7 +207,9 @@ def _order(
         return None  # lines changed: its push deletes and re-creates it
     label = order_label(order)
     voucher = (
-        (order.voucher_code, order.voucher.id) if order.voucher_code and order.voucher else None
+        (order.voucher_code, order.voucher.id, order.status == "EXPIRED")
+        if order.voucher_code and order.voucher
+        else None
     )
     return Planned(
         order.id,
@@ -279,10 +281,7 @@ def _effects(
             (ctx.channel, EntityKind.CART, c.saleor_id) for c in carts.values() if c.mailchimp_id
         ]
         await enqueue_pushes(session, ctx.installation_id, held)
-        uses = [
-            (order.id, order.voucher_code, order.voucher.id if order.voucher else None)
-            for order in counted
-        ]
+        uses = [code_use(order.id, order) for order in counted]
         await orders_used_codes(session, *scope, uses)
 
     return effects

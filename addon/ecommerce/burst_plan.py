@@ -56,7 +56,7 @@ class Planned:
     # Mailchimp holds it even if the ledger meanwhile recorded it gone (`burst_apply.py`).
     first_creates: bool = False
     # An order's voucher code and voucher id: its use is counted once the order is confirmed.
-    voucher: tuple[str, str] | None = None
+    voucher: tuple[str, str, bool] | None = None  # code, voucher id, expired
     # A new paid order created `pending`: once confirmed, a push of its own makes it `paid`.
     then_paid: bool = False
 

@@ -15,7 +15,7 @@ from addon.ecommerce.burst_apply import apply_one, code_use
 from addon.ecommerce.burst_queue import BURST_JOB, BurstRef, alone, next_poll, poll_batch_later
 from addon.ecommerce.burst_unknown import hold, look, settle_unknown
 from addon.ecommerce.models import BurstBatch, BurstStatus
-from addon.ecommerce.promo_usage import orders_used_codes
+from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy
@@ -86,7 +86,7 @@ async def apply(services: Services, batch_id: int, results: list[BatchOperationR
         ledger = LedgerRepository(session)
         records = await ledger.get_or_create_many(*scope, list(row.records), locked=True)
         again: list[str] = []
-        uses: list[tuple[str, str, str]] = []
+        uses: list[CodeUse] = []
         for saleor_id, meta in row.records.items():
             if not apply_one(records[saleor_id], meta, by_operation, row.read_at, now):
                 again.append(saleor_id)

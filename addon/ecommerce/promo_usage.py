@@ -4,8 +4,9 @@ admin's promo settings: reads and writes shared by the push, the order push and 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository
@@ -13,8 +14,20 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.schemas import SaleorOrder
 
 _DEFAULTS = {"offer": PromoOffer.NONE, "flag_key": DEFAULT_FLAG_KEY}
+
+
+class CodeUse(NamedTuple):
+    """An order placed with a voucher code, as it reached Mailchimp."""
+
+    order_id: str
+    code: str | None
+    voucher_id: str | None
+    # Saleor gives an expired order's use back (saleor/order/tasks.py `_expire_orders` →
+    # `_bulk_release_voucher_usage`; a cancelled order keeps it): it no longer counts.
+    expired: bool = False
 
 
 def _defaults(installation_id: int) -> PromoSettings:
@@ -52,6 +65,22 @@ class PromoRepository(Repository):
         )
         return (await self.session.execute(statement)).first() is not None
 
+    async def release_use(
+        self, installation_id: int, channel: str, code: str, order_id: str
+    ) -> bool:
+        """`order_id` no longer counts for `code`; True when it counted."""
+        statement = (
+            delete(PromoUsage)
+            .where(
+                PromoUsage.installation_id == installation_id,
+                PromoUsage.channel_slug == channel,
+                PromoUsage.code == code,
+                PromoUsage.order_id == order_id,
+            )
+            .returning(PromoUsage.id)
+        )
+        return (await self.session.execute(statement)).first() is not None
+
     async def usage(
         self, installation_id: int, channel: str, codes: Collection[str]
     ) -> dict[str, int]:
@@ -70,35 +99,40 @@ class PromoRepository(Repository):
         return {code: count for code, count in rows.all()}
 
 
+def code_use(order_id: str, order: SaleorOrder) -> CodeUse:
+    """The order's use of its voucher code (`order_id`: its ledger id)."""
+    return CodeUse(
+        order_id,
+        order.voucher_code,
+        order.voucher.id if order.voucher else None,
+        expired=order.status == "EXPIRED",
+    )
+
+
 async def order_used_code(
-    session: AsyncSession,
-    installation_id: int,
-    channel: str,
-    order_id: str,
-    code: str | None,
-    voucher_id: str | None,
+    session: AsyncSession, installation_id: int, channel: str, use: CodeUse
 ) -> None:
-    """An order with a voucher code reached Mailchimp: count it, and queue the push of its
-    voucher's promo rule (which sends the code's new `usage_count`) the first time."""
-    await orders_used_codes(session, installation_id, channel, [(order_id, code, voucher_id)])
+    """An order with a voucher code reached Mailchimp: count it (an expired one no longer), and
+    queue the push of its voucher's promo rule (which sends the code's new `usage_count`) when
+    the count changed."""
+    await orders_used_codes(session, installation_id, channel, [use])
 
 
 async def orders_used_codes(
-    session: AsyncSession,
-    installation_id: int,
-    channel: str,
-    uses: Iterable[tuple[str, str | None, str | None]],
+    session: AsyncSession, installation_id: int, channel: str, uses: Iterable[CodeUse]
 ) -> None:
-    """`order_used_code` for many orders (order id, code, voucher id): their promo rules'
-    pushes queued together, so their records are locked in id order
-    (`ledger_statements.locking`), not in the orders' order."""
+    """`order_used_code` for many orders: their promo rules' pushes queued together, so their
+    records are locked in id order (`ledger_statements.locking`), not in the orders' order."""
     promos = PromoRepository(session)
-    rules = [
-        (channel, EntityKind.PROMO_RULE, voucher_id)
-        for order_id, code, voucher_id in uses
-        if code
-        and voucher_id is not None
-        and await promos.record_use(installation_id, channel, code, order_id)
-    ]
+    rules = []
+    for use in uses:
+        if not use.code or use.voucher_id is None:
+            continue
+        if use.expired:
+            changed = await promos.release_use(installation_id, channel, use.code, use.order_id)
+        else:
+            changed = await promos.record_use(installation_id, channel, use.code, use.order_id)
+        if changed:
+            rules.append((channel, EntityKind.PROMO_RULE, use.voucher_id))
     if rules and (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
         await enqueue_pushes(session, installation_id, rules)

@@ -31,7 +31,7 @@ from addon.ecommerce.erased import order_addresses, placed_before_erasure, uncha
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
-from addon.ecommerce.promo_usage import order_used_code
+from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.push_queue import enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
@@ -227,9 +227,7 @@ class Pusher(CatalogPusher):
                 session,
                 self.ctx.installation_id,
                 self.ctx.channel,
-                order_id,
-                order.voucher_code,
-                order.voucher.id if order.voucher else None,
+                code_use(order_id, order),
             )
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:

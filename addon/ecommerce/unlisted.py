@@ -8,8 +8,8 @@ product's own push updates and shows it.
 Two orders of the product pushed at once both send it: a creation answered "already exists"
 upserts the variants (a PUT: twice does no harm), and the record's variants are merged under
 its row lock; a push that read the record before the other made it does not wipe it
-(`CatalogPusher._removed_unless_held`). A product listed again meanwhile keeps what its own push recorded, and is pushed
-again (this push may have hidden variants it showed).
+(`CatalogPusher._removed_unless_held`). A product listed again meanwhile keeps what its own
+push recorded, and is pushed again (this push may have hidden variants it showed).
 """
 
 from __future__ import annotations

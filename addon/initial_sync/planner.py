@@ -22,7 +22,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.promo_usage import orders_used_codes
+from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
@@ -199,7 +199,12 @@ class Planner:
         """Orders sent with a voucher code count towards its usage, as live pushes do
         (`addon.ecommerce.promo_usage`; counted once per order, whatever reaches Mailchimp)."""
         used = [
-            (str(node["id"]), node.get("voucherCode"), (node.get("voucher") or {}).get("id"))
+            CodeUse(
+                str(node["id"]),
+                node.get("voucherCode"),
+                (node.get("voucher") or {}).get("id"),
+                expired=node.get("status") == "EXPIRED",
+            )
             for node in nodes
             if str(node["id"]) in sent and node.get("voucherCode") and node.get("voucher")
         ]

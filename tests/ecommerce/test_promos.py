@@ -24,7 +24,7 @@ from addon.ecommerce.sync import PUSH_JOB
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from sandboxes.saleor.order_models import DiscountValueType
+from sandboxes.saleor.order_models import DiscountValueType, OrderStatus
 from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.voucher_models import Voucher, VoucherType
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -395,3 +395,29 @@ async def test_vouchers_are_sent_once_the_permission_arrives(shop: Shop) -> None
         assert waiting.rowcount == 1  # type: ignore[attr-defined]
     await run_all(shop)
     assert set(await rules(shop)) == {str(voucher.id)}
+
+
+async def test_an_expired_orders_use_no_longer_counts_a_cancelled_one_still_does(
+    shop: Shop,
+) -> None:
+    """Saleor gives an expired order's code use back (saleor/order/tasks.py
+    `_bulk_release_voucher_usage`), not a cancelled one's: Mailchimp's `usage_count` follows."""
+    await choose(shop, "all")
+    product = await shop.product("Lime", "4.00")
+    voucher = await shop.saleor.vouchers.create("Zest", ["ZEST"], channels={CHANNEL: 1})
+    placed = [
+        await shop.saleor.vouchers.create_order(
+            "ZEST",
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            email=f"lime{i}@example.com",
+            paid=False,
+            status=OrderStatus.UNCONFIRMED,
+        )
+        for i in range(3)
+    ]
+    await run_all(shop)
+    assert (await codes(shop, voucher))["ZEST"]["usage_count"] == 3
+    await shop.saleor.expire_order(placed[0])
+    await shop.saleor.cancel_order(placed[1])
+    await run_all(shop)
+    assert (await codes(shop, voucher))["ZEST"]["usage_count"] == 2
