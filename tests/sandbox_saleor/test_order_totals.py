@@ -93,15 +93,22 @@ async def test_a_manual_discount_takes_its_share_off_shipping(
     assert read["undiscountedTotal"]["gross"]["amount"] == 40.0
 
 
-async def test_gift_cards_come_off_the_total_alone(
-    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
-) -> None:
+def _two_mugs_with_a_gift_card(sandbox: SaleorSandbox, balance: Decimal) -> tuple[Any, Any]:
+    """Two mugs at 12.30 and 5 of shipping, a gift card of `balance` added."""
     store = sandbox.store
     mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("12.30"))]).variants[0]
     checkout = store.create_checkout(
         lines=[LineSpec(mug.id, 2)], email="ann@example.com", shipping_price=Decimal("5")
     )
-    store.update_checkout(checkout, gift_card_balance=Decimal("20"))
+    store.update_checkout(checkout, gift_card_balance=balance)
+    return mug, checkout
+
+
+async def test_gift_cards_come_off_the_total_alone(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
+) -> None:
+    store = sandbox.store
+    mug, checkout = _two_mugs_with_a_gift_card(sandbox, Decimal("20"))
     assert store.checkout_total(checkout) == Decimal("9.60")
     assert store.complete_checkout(checkout).gift_cards_used == Decimal("20")
     # Taxed at 23 % (prices entered with tax), as a store with flat rates would have it.
@@ -165,11 +172,7 @@ async def test_a_checkout_paid_with_a_gift_card_becomes_an_order_net_of_it(
     sandbox: SaleorSandbox, client: httpx.AsyncClient, fake_app: Any
 ) -> None:
     store = sandbox.store
-    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("12.30"))]).variants[0]
-    checkout = store.create_checkout(
-        lines=[LineSpec(mug.id, 2)], email="ann@example.com", shipping_price=Decimal("5")
-    )
-    store.update_checkout(checkout, gift_card_balance=Decimal("40"))
+    _, checkout = _two_mugs_with_a_gift_card(sandbox, Decimal("40"))
     assert store.checkout_total(checkout) == 0
     order = store.complete_checkout(checkout)
     read = await _read(sandbox, client, order.global_id)
