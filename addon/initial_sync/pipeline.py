@@ -74,7 +74,7 @@ class Pipeline:
         services: Services,
         run: Snapshot,
         context: Context,
-        catalog: CatalogPusher | None = None,
+        catalog: CatalogPusher,
     ) -> None:
         self.settings = services.settings
         self.run = run

@@ -99,14 +99,11 @@ def _addresses(node: dict[str, Any]) -> list[str]:
 
 
 class Planner:
-    def __init__(
-        self, services: Services, context: Context, catalog: CatalogPusher | None = None
-    ) -> None:
+    def __init__(self, services: Services, context: Context, catalog: CatalogPusher) -> None:
         self.services = services
         self.ctx = context
-        # Sends the products of a page's orders Mailchimp never held (`products_first.py`);
-        # without it, their orders go to live sync.
-        self.products_first = ProductsFirst(catalog) if catalog is not None else None
+        # Sends the products of a page's orders Mailchimp never held (`products_first.py`).
+        self.products_first = ProductsFirst(catalog)
         # The pages of a step's slices are planned one at a time (their reads from Saleor
         # still overlap): a session each at once would open a database connection per slice
         # (on SQLite a thread with its own page cache, kept in the pool), so the worker's
@@ -150,8 +147,8 @@ class Planner:
                 # And the Mailchimp products of deleted variants (see addon.ecommerce.orphans).
                 deleted = {v for node in nodes for v in _orphan_variants(node)}
                 orphans = await ledger.orphan_products(installation_id, channel, deleted)
-        unsent: set[str] = never_held
-        if never_held and self.products_first is not None:
+        unsent: set[str] = set()
+        if never_held:
             of_channel = [n for n in nodes if (n.get("channel") or {}).get("slug") == channel]
             sent, unsent = await self.products_first.send(of_channel, never_held)
             available |= sent

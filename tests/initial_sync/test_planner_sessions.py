@@ -13,6 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
+from addon.connection.service import mailchimp_for
+from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import load_context
 from addon.ecommerce.models import EntityKind
 from addon.initial_sync.planner import Planner
@@ -39,8 +41,12 @@ async def test_slices_pages_are_planned_with_one_session_at_a_time(small: Shop) 
     pages = [nodes[i : i + 5] for nodes in pages for i in range(0, len(nodes), 5)]
     assert len(pages) >= 8
 
-    sequential = [await Planner(shop.services, context).plan(EntityKind.CUSTOMER, nodes, Slice())
-                  for nodes in pages]  # fmt: skip
+    async with mailchimp_for(shop.services, installation_id) as client:
+        catalog = CatalogPusher(shop.services, context, client)
+    sequential = [
+        await Planner(shop.services, context, catalog).plan(EntityKind.CUSTOMER, nodes, Slice())
+        for nodes in pages
+    ]
 
     database = shop.services.db
     opened = database.session
@@ -60,7 +66,7 @@ async def test_slices_pages_are_planned_with_one_session_at_a_time(small: Shop) 
 
     database.session = counted  # type: ignore[method-assign]
     try:
-        planner = Planner(shop.services, context)
+        planner = Planner(shop.services, context, catalog)
         together = await asyncio.gather(
             *(planner.plan(EntityKind.CUSTOMER, nodes, Slice()) for nodes in pages)
         )
