@@ -5,6 +5,7 @@ initial sync, many codes in a batch; orders carry the exact `promos` and the cod
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import Counter
 from decimal import Decimal
 from typing import Any
@@ -205,6 +206,33 @@ async def test_orders_carry_the_exact_promo_and_count_the_code(shop: Shop) -> No
     await run_all(shop)
     assert (await codes(shop, vouchers["PCT"]))["PCT"]["usage_count"] == 1
     assert record_subject(EntityKind.PROMO_RULE, "Deal PCT", "x") == "Voucher Deal PCT"
+
+
+async def test_a_once_per_order_line_voucher_is_sent_as_saleor_totals_it(shop: Shop) -> None:
+    """10 % off one of three 9.99 mugs: Saleor takes 1.00 off the line's total (not 0.33 off
+    each unit), so the line's discount and the promo are 1.00, and its price of one 9.66."""
+    await choose(shop, "all")
+    product = await shop.product("Mug", "9.99")
+    await shop.saleor.vouchers.create(
+        "One off",
+        ["ONEOFF"],
+        channels={CHANNEL: 10},
+        type=VoucherType.SPECIFIC_PRODUCT,
+        value_type=DiscountValueType.PERCENTAGE,
+        apply_once_per_order=True,
+    )
+    order = await shop.saleor.vouchers.create_order(
+        "ONEOFF",
+        lines=[shop.saleor.order_line(product.variants[0], 3)],
+        email="mug@example.com",
+        checkout_token=uuid.uuid4(),
+    )
+    await run_all(shop)
+    sent = shop.orders()[str(order.number)]
+    [line] = sent.lines
+    assert (line.price, line.discount) == (9.66, 1.0)
+    assert [(p["code"], p["amount_discounted"]) for p in sent.promos] == [("ONEOFF", 1.0)]
+    assert (sent.order_total, sent.discount_total) == (28.97, 1.0)
 
 
 async def test_many_codes_go_in_one_batch(shop: Shop) -> None:

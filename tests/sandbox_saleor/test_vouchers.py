@@ -278,6 +278,35 @@ async def test_percentages_round_half_up_on_line_totals(sandbox: SaleorSandbox) 
     assert lined.discounts[0].amount == Decimal("0.02")  # 10% of 0.15, not 3 x 10% of 0.05
 
 
+async def test_a_line_level_voucher_comes_off_the_lines_total(sandbox: SaleorSandbox) -> None:
+    """saleor/checkout/base_calculations.py `calculate_base_line_total_price`: the base total
+    less the voucher's discount, and the unit price that total over the quantity, rounded
+    (`calculate_base_line_unit_price`); not a rounded unit price times the quantity."""
+    channel = sandbox.store.default_channel().slug
+    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("9.99"))])
+    await sandbox.vouchers.create(
+        "One off",
+        ["ONEOFF"],
+        channels={channel: 10},
+        type=VoucherType.SPECIFIC_PRODUCT,
+        value_type=DiscountValueType.PERCENTAGE,
+        apply_once_per_order=True,
+    )
+    order = await sandbox.vouchers.create_order(
+        "ONEOFF",
+        lines=[sandbox.order_line(mug.variants[0], 3)],
+        email="a@x.test",
+        checkout_token=uuid.uuid4(),
+    )
+    [line] = order.lines
+    # 10 % of one unit: 0.999, so 1.00 off 29.97. Spread over the units first, 0.33 each, it
+    # would have made 28.98.
+    assert line.total_gross == Decimal("28.97")
+    assert line.price_gross(order.step) == Decimal("9.66")  # 9.6566…, half up
+    assert line.unit_discount(order.step, placed_from_checkout=True) == Decimal("0.33")
+    assert order.subtotal_gross == Decimal("28.97")
+
+
 async def test_vouchers_filtered_by_channel_status_and_search(
     sandbox: SaleorSandbox, fake_app: FakeApp
 ) -> None:

@@ -176,40 +176,50 @@ class OrderLine(WithMetadata):
     undiscounted_unit_price_gross: Decimal
     tax_rate: Decimal = Decimal("0")
     # The code of a line-level voucher (SPECIFIC_PRODUCT, apply-once-per-order) applied to the
-    # line (saleor/order/models.py `OrderLine.voucher_code`); its discount is the unit discount.
+    # line (saleor/order/models.py `OrderLine.voucher_code`), and what it took off the line's
+    # total: Saleor takes it off the base total, not off each unit (saleor/checkout/
+    # base_calculations.py `calculate_base_line_total_price`: base unit price times quantity, less
+    # the catalogue discounts, less `calculate_line_discount_amount_from_voucher`), and the unit
+    # price is that total over the quantity, rounded (`calculate_base_line_unit_price`).
     voucher_code: str | None = None
+    voucher_off: Decimal = Decimal("0")
     # The line's part of the order-level discounts (entire-order voucher, order promotion, manual
     # discount), which Saleor spreads over the lines' totals in proportion to them
     # (saleor/order/base_calculations.py `propagate_order_discount_on_order_lines_prices`,
     # saleor/checkout/base_calculations.py `get_line_total_price_with_propagated_checkout_
-    # discount`); `unit_price_*` stay the base prices (catalogue and line-level discounts only).
+    # discount`); `unit_price_*` stay the base prices (catalogue discounts only).
     discount_share: Decimal = Decimal("0")
 
     @property
+    def base_total_gross(self) -> Decimal:
+        """The total with the catalogue and line-level discounts off, before order-level ones."""
+        return max(self.unit_price_gross * self.quantity - self.voucher_off, Decimal(0))
+
+    @property
     def total_gross(self) -> Decimal:
-        return max(self.unit_price_gross * self.quantity - self.discount_share, Decimal(0))
+        return max(self.base_total_gross - self.discount_share, Decimal(0))
 
     @property
     def total_net(self) -> Decimal:
         base = self.unit_price_net * self.quantity
-        if not self.discount_share:
+        off = self.voucher_off + self.discount_share
+        if not off:
             return base
-        share = (self.discount_share / (1 + self.tax_rate)).quantize(Decimal("0.001"))
-        return max(base - share, Decimal(0))
+        return max(base - (off / (1 + self.tax_rate)).quantize(Decimal("0.001")), Decimal(0))
 
     def price_gross(self, step: Decimal) -> Decimal:
         """Saleor's `unit_price` of the line: its total over the quantity, rounded to the
         currency (`step`: 0.01, 1, 0.001) as `quantize_price` does (`assign_order_line_prices`;
         saleor/checkout/calculations.py `checkout_line_unit_price` for an order placed from a
         checkout)."""
-        if not self.discount_share:
+        if not self.voucher_off and not self.discount_share:
             return self.unit_price_gross
-        return (self.total_gross / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
+        return self._per_unit(self.total_gross, step)
 
     def price_net(self, step: Decimal) -> Decimal:
-        if not self.discount_share:
+        if not self.voucher_off and not self.discount_share:
             return self.unit_price_net
-        return (self.total_net / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
+        return self._per_unit(self.total_net, step)
 
     def unit_discount(self, step: Decimal, *, placed_from_checkout: bool) -> Decimal:
         """An order placed from a checkout: `undiscounted_unit_price - unit_price`, the line's
@@ -217,8 +227,14 @@ class OrderLine(WithMetadata):
         with the channel's legacy propagation, its default). Any other (a draft, an order
         edited): the line-level discounts only (saleor/discount/utils/order.py
         `_copy_unit_discount_data_to_order_line`)."""
-        price = self.price_gross(step) if placed_from_checkout else self.unit_price_gross
+        if placed_from_checkout:
+            price = self.price_gross(step)
+        else:
+            price = self._per_unit(self.base_total_gross, step)
         return self.undiscounted_unit_price_gross - price
+
+    def _per_unit(self, total: Decimal, step: Decimal) -> Decimal:
+        return (total / max(self.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
 
 class DiscountValueType(StrEnum):

@@ -151,8 +151,7 @@ def apply_line_level(
 ) -> Decimal:
     """`calculate_line_discount_amount_from_voucher`: a percentage off each line's total, a
     fixed value off each unit, or (apply once per order) off one unit of the cheapest line;
-    the unit prices are lowered by the line's discount spread over its units and the lines
-    carry the code. Returns the lines' total discount."""
+    taken off the lines' totals, which carry the code. Returns the lines' total discount."""
     wanted = set(product_ids) if product_ids is not None else None
     eligible = [ln for ln in lines if wanted is None or ln.product_id in wanted]
     if voucher.apply_once_per_order and eligible:  # `get_the_cheapest_line`
@@ -165,14 +164,8 @@ def apply_line_level(
             off = discount_amount(kind, value, line.unit_price_gross * line.quantity, places)
         else:
             off = discount_amount(kind, value, line.unit_price_gross, places) * line.quantity
-        per_unit = (off / line.quantity).quantize(Decimal(1).scaleb(-places), ROUND_HALF_UP)
-        _lower(line, per_unit, code, places)
+        # Off the line's total (`OrderLine.voucher_off`), not spread over its units.
+        line.voucher_off = off
+        line.voucher_code = code
         total += off
     return total
-
-
-def _lower(line: OrderLine, per_unit: Decimal, code: str, places: int) -> None:
-    gross = line.unit_price_gross - per_unit
-    line.unit_price_gross = gross
-    line.unit_price_net = (gross / (1 + line.tax_rate)).quantize(Decimal(1).scaleb(-places))
-    line.voucher_code = code
