@@ -154,7 +154,9 @@ def _product(
     ctx: Context, node: dict[str, Any], record: SyncRecord | HeldRecord | None
 ) -> Planned | None:
     product = SaleorProduct.model_validate(node)
-    body = payloads.product_input(product, ctx.channel, ctx.product_options)
+    body = payloads.product_input(
+        product, ctx.channel, ctx.product_options, currency=ctx.store_currency
+    )
     if body is None:
         return None  # no longer sold in the channel: its push hides it
     pushing = fingerprint(body)

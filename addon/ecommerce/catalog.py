@@ -198,7 +198,12 @@ class CatalogPusher(LedgerPusher):
         raw = data.get("product")
         product = SaleorProduct.model_validate(raw) if raw else None
         body = (
-            payloads.product_input(product, self.ctx.channel, self.ctx.product_options)
+            payloads.product_input(
+                product,
+                self.ctx.channel,
+                self.ctx.product_options,
+                currency=self.ctx.store_currency,
+            )
             if product
             else None
         )
@@ -366,7 +371,7 @@ class CatalogPusher(LedgerPusher):
         for variant_id, line in orphans.items():
             if variant_id in found or line.product_variant_id is None:
                 continue
-            body = placeholder_product(variant_id, line)
+            body = placeholder_product(variant_id, line, self.ctx.store_currency)
             try:
                 await self.client.create_product(self.ctx.store_id, body)
             except BadRequest as exc:

@@ -22,8 +22,9 @@ import base64
 import binascii
 from collections.abc import Iterable, Mapping, Sequence
 
+from addon.ecommerce.amounts import money
 from addon.ecommerce.models import PLACEHOLDER_PREFIX
-from addon.ecommerce.payloads import mailchimp_id, money
+from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.schemas import SaleorOrderLine
 from addon.mailchimp import ProductInput, ProductVariantInput
 
@@ -69,7 +70,7 @@ def line_ref(line: SaleorOrderLine, orphans: Mapping[str, str]) -> tuple[str, st
     return (product_id, variant_id) if product_id is not None else None
 
 
-def placeholder_product(variant_id: str, line: SaleorOrderLine) -> ProductInput:
+def placeholder_product(variant_id: str, line: SaleorOrderLine, currency: str) -> ProductInput:
     """The placeholder of a deleted variant Mailchimp never held: its id from the variant's
     (one per variant: a line names no product id), the line's copies for the rest."""
     title = line.product_name or line.variant_name or line.product_sku or variant_id
@@ -77,11 +78,13 @@ def placeholder_product(variant_id: str, line: SaleorOrderLine) -> ProductInput:
         id=f"{PLACEHOLDER_PREFIX}{variant_id}",
         title=title,
         vendor="deleted",
-        variants=[_hidden_variant(variant_id, line, title)],
+        variants=[_hidden_variant(variant_id, line, title, currency)],
     )
 
 
-def unlisted_product(product_id: str, lines: Sequence[SaleorOrderLine]) -> ProductInput:
+def unlisted_product(
+    product_id: str, lines: Sequence[SaleorOrderLine], currency: str
+) -> ProductInput:
     """A product Saleor no longer lists in the channel, which Mailchimp never held (unlisted
     before its first push: an old order's): made, hidden, from its lines' copies, as a
     placeholder is, but under its own id (sold again, its push brings it up to date)."""
@@ -91,18 +94,20 @@ def unlisted_product(product_id: str, lines: Sequence[SaleorOrderLine]) -> Produ
     for line in lines:
         if line.variant is not None:
             variant_id = mailchimp_id(line.variant.id)
-            variants.setdefault(variant_id, _hidden_variant(variant_id, line, title))
+            variants.setdefault(variant_id, _hidden_variant(variant_id, line, title, currency))
     return ProductInput(id=product_id, title=title, variants=list(variants.values()))
 
 
-def _hidden_variant(variant_id: str, line: SaleorOrderLine, title: str) -> ProductVariantInput:
+def _hidden_variant(
+    variant_id: str, line: SaleorOrderLine, title: str, currency: str
+) -> ProductVariantInput:
     """A variant from an order line's copies: hidden and out of stock (nobody can buy it)."""
     price = line.unit_price.gross.amount if line.unit_price else None
     return ProductVariantInput(
         id=variant_id,
         title=line.variant_name or line.product_sku or title,
         sku=line.product_sku or None,
-        price=money(price) if price is not None else None,
+        price=money(price, currency) if price is not None else None,
         inventory_quantity=0,
         visibility="hidden",
     )

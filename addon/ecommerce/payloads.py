@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from addon.ecommerce.amounts import money
 from addon.ecommerce.marketing import (
     ProductOptions,
     editorjs_text,
@@ -82,10 +83,6 @@ def content_hash(body: Any) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def money(amount: Decimal) -> float:
-    return float(round(amount, 2))
-
-
 def line_discount(line: SaleorOrderLine) -> Decimal:
     """What the discounts took off the line, its share of order-level ones included (Saleor
     spreads those over the lines' totals): the undiscounted total less the total, exact where
@@ -145,7 +142,7 @@ def plain_description(description: str | None) -> str | None:
 
 
 def product_input(
-    product: SaleorProduct, channel: str, options: ProductOptions
+    product: SaleorProduct, channel: str, options: ProductOptions, *, currency: str
 ) -> ProductInput | None:
     """The product as the channel's store shows it; None when no variant is sold there. Every
     variant carries the product's page and image (Mailchimp's recommendations and abandoned-cart
@@ -168,7 +165,7 @@ def product_input(
                 title=variant.name or variant.sku or product.name,
                 url=url,
                 sku=variant.sku or None,
-                price=money(listing.price.amount),
+                price=money(listing.price.amount, currency),
                 inventory_quantity=inventory(variant),
                 image_url=variant_image(variant) or image,
                 visibility="visible",

@@ -20,7 +20,8 @@ from __future__ import annotations
 from decimal import Decimal
 from urllib.parse import quote
 
-from addon.ecommerce.payloads import fill, line_discount, mailchimp_id, money
+from addon.ecommerce.amounts import amount_text, money
+from addon.ecommerce.payloads import fill, line_discount, mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
 from addon.ecommerce.schemas import SaleorOrder
@@ -61,7 +62,7 @@ def _value(listing: VoucherListing, voucher: SaleorVoucher) -> tuple[PromoType, 
         if voucher.type == "SHIPPING" and value >= HUNDRED:
             return "fixed", 0.0  # free shipping, as Mailchimp's `type` description asks
         return "percentage", float(value / HUNDRED)
-    return "fixed", money(value)
+    return "fixed", money(value, listing.currency)
 
 
 def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
@@ -70,7 +71,7 @@ def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
     if voucher.discount_value_type == "PERCENTAGE":
         amount = f"{value.normalize():f}%"
     else:
-        amount = f"{money(value):.2f} {listing.currency}"
+        amount = f"{amount_text(value, listing.currency)} {listing.currency}"
     target = _target(voucher)
     if target == "shipping":
         text = "Free shipping" if amount == "100%" else f"{amount} off shipping"
@@ -81,7 +82,9 @@ def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
     else:
         text = f"{amount} off the order"
     if listing.min_spent is not None and listing.min_spent.amount > 0:
-        text += f" over {money(listing.min_spent.amount):.2f} {listing.currency}"
+        text += (
+            f" over {amount_text(listing.min_spent.amount, listing.currency)} {listing.currency}"
+        )
     return text[:255]
 
 
@@ -156,4 +159,5 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
     kind: PromoType = "percentage" if percentage and not shipping else "fixed"
     if shipping and order.shipping_price.gross.amount <= 0:
         amount = Decimal(0)  # free shipping (see above)
-    return [Promo(code=code, amount_discounted=money(amount), type=kind)]
+    currency = order.total.currency or order.channel.currency_code
+    return [Promo(code=code, amount_discounted=money(amount, currency), type=kind)]

@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from addon.ecommerce import restore
+from addon.ecommerce.amounts import money
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
@@ -21,7 +22,6 @@ from addon.ecommerce.payloads import (
     fill,
     line_discount,
     mailchimp_id,
-    money,
     order_address,
 )
 from addon.ecommerce.promo_payloads import order_promos
@@ -60,11 +60,11 @@ class TrackedOrderPatch(OrderPatch):
 ENDED_UNSOLD = ("CANCELED", "EXPIRED")
 
 
-def unit_price(total: Decimal, quantity: int) -> float:
+def unit_price(total: Decimal, quantity: int, currency: str) -> float:
     """A line's `price`: Mailchimp's is the price of one item, which it multiplies by the
     quantity (sent the line total, it showed the quantity times it: mailchimp/mc-woocommerce
     issues 7 and 11); Mailchimp for WooCommerce sends the line total over the quantity."""
-    return money(total / max(quantity, 1))
+    return money(total / max(quantity, 1), currency)
 
 
 def financial_status(order: SaleorOrder) -> str:
@@ -156,6 +156,7 @@ def order_input(
     email = order.user.email if order.user else order.user_email
     if not email or obfuscated(email):
         return None
+    currency = order.total.currency or order.channel.currency_code
     lines = []
     for line in order.lines:
         ref = line_ref(line, orphans or {})
@@ -168,8 +169,8 @@ def order_input(
                 product_id=ref[0],
                 product_variant_id=ref[1],
                 quantity=line.quantity,
-                price=unit_price(line.total_price.gross.amount, line.quantity),
-                discount=money(discount) or None,
+                price=unit_price(line.total_price.gross.amount, line.quantity, currency),
+                discount=money(discount, currency) or None,
             )
         )
     if not lines and not held:
@@ -213,11 +214,11 @@ def order_input(
         tracking_code="prec" if attribution.get(TRACKING_CODE_KEY) == "prec" else None,
         financial_status=status,
         fulfillment_status=fulfillment_status(order),
-        currency_code=order.total.currency or order.channel.currency_code,
-        order_total=money(kept),
-        discount_total=money(discount),
-        tax_total=money(tax),
-        shipping_total=money(order.shipping_price.gross.amount),
+        currency_code=currency,
+        order_total=money(kept, currency),
+        discount_total=money(discount, currency),
+        tax_total=money(tax, currency),
+        shipping_total=money(order.shipping_price.gross.amount, currency),
         # The shopper's page of the order, as Mailchimp for WooCommerce sends its view-order
         # link (`setOrderURL(get_view_order_url())`, class-mailchimp-woocommerce-transform-
         # orders-wc3.php): what Mailchimp's order notifications link to.
@@ -264,6 +265,7 @@ def cart_input(
     email = checkout.email or (checkout.user.email if checkout.user else None)
     if not email or not checkout.lines:
         return None
+    currency = checkout.total_price.currency or checkout.channel.currency_code
     # Line ids are the variant's: stable while the shopper changes quantities.
     merged: dict[str, CartLineInput] = {}
     totals: dict[str, Decimal] = {}  # of each variant's lines, for its price of one item
@@ -277,7 +279,7 @@ def cart_input(
             product_id=mailchimp_id(line.variant.product.id),
             product_variant_id=variant_id,
             quantity=quantity,
-            price=unit_price(totals[variant_id], quantity),
+            price=unit_price(totals[variant_id], quantity, currency),
         )
     token = checkout.token
     prices = (checkout.subtotal_price, checkout.shipping_price)
@@ -292,11 +294,11 @@ def cart_input(
             channel=checkout.channel.slug,
             restore=restore_value(checkout_url_template, restore_key, checkout),
         ),
-        currency_code=checkout.total_price.currency or checkout.channel.currency_code,
+        currency_code=currency,
         # Its value before gift cards, as an order's (`order_input`): `totalPrice` is net of
         # the gift cards added, its tax lowered with it.
-        order_total=money(value),
-        tax_total=money(sum((m.tax.amount for m in prices if m.tax), Decimal(0))),
+        order_total=money(value, currency),
+        tax_total=money(sum((m.tax.amount for m in prices if m.tax), Decimal(0)), currency),
         lines=list(merged.values()),
     )
 

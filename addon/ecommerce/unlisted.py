@@ -42,7 +42,9 @@ async def ensure_unlisted(
         known = await catalog.known(EntityKind.PRODUCT, product_id)
         if known.status is not SyncStatus.REMOVED:
             continue  # listed (only that variant is not sold), or quarantined: left out
-        body = unlisted_product(payloads.mailchimp_id(product_id), product_lines)
+        body = unlisted_product(
+            payloads.mailchimp_id(product_id), product_lines, catalog.ctx.store_currency
+        )
         await _send(catalog, body, known)
         await catalog.remember_label(EntityKind.PRODUCT, product_id, known, body.title)
         added |= await _record(catalog, product_id, body)

@@ -223,7 +223,12 @@ class Planner:
         saleor_id, store_id = str(node["id"]), self.ctx.store_id
         if kind is EntityKind.PRODUCT:
             product = SaleorProduct.model_validate(node)
-            body = payloads.product_input(product, self.ctx.channel, self.ctx.product_options)
+            body = payloads.product_input(
+                product,
+                self.ctx.channel,
+                self.ctx.product_options,
+                currency=self.ctx.store_currency,
+            )
             if body is None:
                 return None
             # One dump for the operation and the fingerprint.

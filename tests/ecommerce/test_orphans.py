@@ -87,7 +87,7 @@ def test_a_deleted_variants_line_references_the_product_that_holds_it() -> None:
 
 def test_a_placeholder_is_hidden_and_out_of_stock() -> None:
     line = _deleted_line_order().lines[1]
-    body = placeholder_product("13", line)
+    body = placeholder_product("13", line, "USD")
     assert (body.id, body.title, body.vendor) == ("deleted_13", "Basil", "deleted")
     [variant] = body.variants
     assert (variant.id, variant.title, variant.sku, variant.price) == ("13", "BAS-1", "BAS-1", 4.5)

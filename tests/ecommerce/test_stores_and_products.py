@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -82,6 +83,44 @@ async def test_two_channels_on_one_storefront_each_get_a_store(shop: Shop) -> No
 )
 def test_a_stores_domain_is_the_channels_storefront(template: str | None, domain: str) -> None:
     assert store_domain(template, "eu", "saleor.example") == domain
+
+
+async def test_amounts_keep_their_currencys_places(shop: Shop) -> None:
+    """A dinar has 1000 fils and a yen no subunit (Saleor rounds by babel's CLDR data,
+    `quantize_price`): prices, totals and a line's price of one keep the currency's places."""
+    await shop.saleor.add_channel("kw", "Kuwait", "KWD")
+    await shop.saleor.add_channel("jp", "Japan", "JPY")
+    for slug in ("kw", "jp"):
+        body = {"tracked": True, "list_id": shop.list_id}
+        response = await shop.api("PUT", f"/api/ecommerce/channels/{slug}", body)
+        assert response.status_code == 200, response.text
+    dates = await shop.product("Dates", "1.235", channels=["kw"])
+    tea = await shop.product("Tea", "1000", channels=["jp"])
+    store = shop.saleor.store
+    for slug, variant, shipping, off in (
+        ("kw", dates.variants[0], "0.750", "0.100"),
+        ("jp", tea.variants[0], "0", "1000"),
+    ):
+        await shop.saleor.create_order(
+            slug,
+            [store.order_line_for(variant, 3, slug)],
+            email=f"{slug}@example.com",
+            shipping_price=Decimal(shipping),
+            discounts=[shop.saleor.discount(Decimal(off), type="MANUAL")],
+            checkout_token=uuid.uuid4(),
+        )
+    await shop.drain()
+    stores = {s.currency_code: s.id for s in shop.mailchimp.stores(shop.account)}
+    [dinar_product] = shop.mailchimp.products(shop.account, stores["KWD"])
+    assert [v.price for v in dinar_product.variants] == [1.235]
+    [dinar] = shop.mailchimp.orders(shop.account, stores["KWD"])
+    # The manual 0.100 off 3.705 of dates and 0.750 of shipping, in proportion: 0.083 off the
+    # line (3.622, so 1.207 for one) and 0.017 off shipping (0.733).
+    assert [(line.price, line.discount) for line in dinar.lines] == [(1.207, 0.083)]
+    assert (dinar.order_total, dinar.shipping_total, dinar.discount_total) == (4.355, 0.733, 0.1)
+    [yen] = shop.mailchimp.orders(shop.account, stores["JPY"])
+    assert [line.price for line in yen.lines] == [667.0]  # 2000 over 3, to the yen
+    assert (yen.order_total, yen.discount_total) == (2000.0, 1000.0)
 
 
 async def test_untracked_channels_and_disabled_tracking_push_nothing(shop: Shop) -> None:

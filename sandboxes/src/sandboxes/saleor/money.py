@@ -1,4 +1,7 @@
-"""Saleor's `Money` and `TaxedMoney` as the sandbox answers them: amounts rounded to the cent.
+"""Saleor's `Money` and `TaxedMoney` as the sandbox answers them: amounts rounded to the
+currency's decimal places, as Saleor's `Money.resolve_amount` does (saleor/graphql/core/types/
+money.py: `quantize_price`, saleor/core/prices.py, with babel's `get_currency_precision`): to the
+cent, to the yen, to the fils.
 
 Both are frozen value objects computed from amounts alone, so one object is made per amount
 (and currency) and shared: a page of 100 orders reads thousands of them (every line's prices,
@@ -13,12 +16,14 @@ changes it). Only the sign of a zero is not part of its value (`Decimal("-0") ==
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-CENTS = Decimal("0.01")
+from babel.numbers import get_currency_precision
+
 # A few thousand amounts and currencies in a large store; cleared if ever that many more.
 MEMO_LIMIT = 1 << 16
 
@@ -44,7 +49,8 @@ class Money:
 
     @classmethod
     def _made(cls, amount: Decimal | float, currency: str) -> Money:
-        return cls(currency=currency, amount=float(Decimal(amount).quantize(CENTS)))
+        step = Decimal(1).scaleb(-currency_places(currency))
+        return cls(currency=currency, amount=float(Decimal(amount).quantize(step)))
 
 
 @dataclass(frozen=True)
@@ -97,13 +103,13 @@ def _value(amount: Any) -> Any:
     return (amount, type(amount))
 
 
-# Decimal places of a currency (Saleor's `get_currency_precision`, from babel's CLDR data, used
-# by `validate_price_precision`, saleor/graphql/core/validators/__init__.py): 2 unless listed.
-_CURRENCY_PLACES = {
-    **dict.fromkeys(("JPY", "KRW", "CLP", "ISK", "VND", "XAF", "XOF", "XPF", "PYG"), 0),
-    **dict.fromkeys(("BHD", "KWD", "OMR", "JOD", "TND", "IQD", "LYD"), 3),
-}
-
-
 def currency_places(currency: str) -> int:
-    return _CURRENCY_PLACES.get(currency.upper(), 2)
+    """Saleor's `get_currency_precision` (babel's CLDR data), which `quantize_price` and
+    `validate_price_precision` (saleor/graphql/core/validators/__init__.py) read: 2 for most,
+    0 for JPY, 3 for KWD."""
+    return _places(currency.upper())
+
+
+@functools.cache
+def _places(currency: str) -> int:
+    return int(get_currency_precision(currency))
