@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -205,6 +206,37 @@ async def test_an_inactive_channel_and_an_unlisted_product_are_refused(
     sandbox.store.channel_by_slug("other").is_active = False
     result = await _create(client, channel="other", lines=[_line(pear)])
     assert [(e["field"], e["code"]) for e in result["errors"]] == [("channel", "CHANNEL_INACTIVE")]
+
+
+async def test_products_not_for_sale_yet_or_unpublished_are_refused(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient
+) -> None:
+    """`clean_checkout_lines`: not available for purchase first, then not published (on
+    `is_published` alone: an unpublished product on sale is refused as unpublished); and an
+    anonymous shopper does not see an unpublished product (`visible_to_user`)."""
+    await _shop(sandbox)
+    product = await sandbox.create_product("Fig", [VariantSpec(sku="FIG")], channels=["default"])
+    variant = product.variants[0].global_id
+    later = datetime.now(UTC) + timedelta(days=1)
+    await sandbox.publish(product, "default", available_for_purchase_at=later, is_published=False)
+    result = await _create(client, channel="default", lines=[_line(variant)])
+    assert [e["code"] for e in result["errors"]] == ["PRODUCT_UNAVAILABLE_FOR_PURCHASE"]
+    await sandbox.publish(product, "default", available_for_purchase_at=datetime.now(UTC))
+    result = await _create(client, channel="default", lines=[_line(variant)])
+    assert [(e["code"], e["variants"]) for e in result["errors"]] == [
+        ("PRODUCT_NOT_PUBLISHED", [variant])
+    ]
+    query = 'query($id: ID!) { product(id: $id, channel: "default") { name } }'
+    body = await gql(client, query, {"id": product.global_id})
+    assert body["data"]["product"] is None
+    await sandbox.publish(product, "default", is_published=True, published_at=later)
+    body = await gql(client, query, {"id": product.global_id})
+    assert body["data"]["product"] is None  # published from tomorrow
+    result = await _create(client, channel="default", lines=[_line(variant)])
+    assert result["errors"] == []  # Saleor's check reads `is_published` only
+    await sandbox.publish(product, "default", published_at=None)
+    body = await gql(client, query, {"id": product.global_id})
+    assert body["data"]["product"] == {"name": "Fig"}
 
 
 async def test_saleor_320_requires_lines(sandbox: SaleorSandbox, client: httpx.AsyncClient) -> None:

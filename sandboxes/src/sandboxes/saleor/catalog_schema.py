@@ -10,7 +10,8 @@ from typing import Any
 from .arguments import channel_arg, ids_filter, matches_search, page_args, pk_or_none
 from .connections import paginate
 from .context import Info, api_context
-from .models import Channel, Product, ProductMedia, ProductVariant
+from .ids import to_global_id
+from .models import Channel, Product, ProductMedia, ProductVariant, utcnow
 from .money import Money, TaxedMoney
 from .order_models import OrderLine
 from .orderings import products_order
@@ -38,8 +39,17 @@ DEFAULT_WAREHOUSE = Warehouse(
 )
 
 
-def _visible(product: Product, channel: Channel | None) -> bool:
-    return channel is None or channel.id in product.channel_ids
+# Who sees every product of a channel, published or not (saleor/product/models.py
+# `ALL_PRODUCTS_PERMISSIONS`, `ProductsQueryset.visible_to_user`); others see the published ones.
+ALL_PRODUCTS_PERMISSIONS = ("MANAGE_DISCOUNTS", "MANAGE_ORDERS", "MANAGE_PRODUCTS")
+
+
+def _visible(product: Product, channel: Channel | None, everything: bool) -> bool:
+    if channel is None:
+        return True
+    if channel.id not in product.channel_ids:
+        return False
+    return everything or product.publication_in(channel.id).is_visible(utcnow())
 
 
 def resolve_product(
@@ -57,7 +67,8 @@ def resolve_product(
         product = store.products.get(pk) if pk is not None else None
     elif slug is not None:
         product = next((p for p in store.products.values() if p.slug == slug), None)
-    if product is None or not _visible(product, chan):
+    everything = api_context(info).viewer.has_any(ALL_PRODUCTS_PERMISSIONS)
+    if product is None or not _visible(product, chan, everything):
         return None
     return InChannel(product, chan)
 
@@ -83,9 +94,11 @@ def resolve_products(
         else sorted((store.products[pk] for pk in pks if pk in store.products), key=order.key)
     )
 
+    everything = context.viewer.has_any(ALL_PRODUCTS_PERMISSIONS)
+
     def keep(product: Product) -> bool:
         # (the variants' SKUs gathered only for a search: a catalogue page read them all)
-        return _visible(product, chan) and (
+        return _visible(product, chan, everything) and (
             not search
             or matches_search(
                 search, product.name, product.slug, *(v.sku for v in product.variants)
@@ -188,6 +201,32 @@ def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, 
         for listing in variant.channel_listings
         if listing.channel_id in context.store.channels
     ]
+
+
+def resolve_product_channel_listings(source: Any, info: Info) -> list[dict[str, Any]]:
+    """`Product.channelListings` (MANAGE_PRODUCTS): its publication in each channel it is
+    listed in."""
+    context = api_context(info)
+    context.viewer.require("MANAGE_PRODUCTS")
+    product: Product = unwrap(source)
+    now = utcnow()
+    listings = []
+    for channel_id in product.channel_ids:
+        if channel_id not in context.store.channels:
+            continue
+        publication = product.publication_in(channel_id)
+        listings.append(
+            {
+                "id": to_global_id("ProductChannelListing", product.id * 1000 + channel_id),
+                "channel": context.store.channels[channel_id],
+                "isPublished": publication.is_published,
+                "publishedAt": publication.published_at,
+                "visibleInListings": publication.visible_in_listings,
+                "availableForPurchaseAt": publication.available_for_purchase_at,
+                "isAvailableForPurchase": publication.is_available_for_purchase(now),
+            }
+        )
+    return listings
 
 
 def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:

@@ -23,8 +23,11 @@ and an e-mail. Read in Saleor's source (commit 723cd4e; the same checks at tag 3
   one is ``INVALID`` on ``email``.
 * ``CHECKOUT_CREATED`` is sent (``call_checkout_event``); ``created`` is always true.
 
-The sandbox publishes a product in a channel by listing it there (``Product.channel_ids``), so
-"unavailable for purchase" and "not published" coincide: the first is the one reported.
+* Lines are checked as ``clean_checkout_lines`` does, in its order: a product not listed in the
+  channel or not yet available for purchase there ``PRODUCT_UNAVAILABLE_FOR_PURCHASE``, a variant
+  without a price there ``UNAVAILABLE_VARIANT_IN_CHANNEL``, a product not published there
+  ``PRODUCT_NOT_PUBLISHED`` (``is_published`` alone: its publication date is not checked,
+  saleor/graphql/checkout/mutations/utils.py ``get_not_published_variants``).
 ``lines`` is required in Saleor 3.20 (``[CheckoutLineInput!]!`` in
 shared/contracts/saleor-schema-3.20.graphql) and optional now; the sandbox serves the current
 type and refuses an omitted ``lines`` when it plays 3.20, as that schema's validation would.
@@ -33,14 +36,14 @@ type and refuses an omitted ``lines`` when it plays 3.20, as that schema's valid
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from graphql import GraphQLError
 
 from .context import api_context
 from .ids import InvalidGlobalId, from_global_id, to_global_id
-from .models import Channel, ProductVariant
+from .models import Channel, ProductPublication, ProductVariant, utcnow
 from .store import SaleorStore
 from .store_base import NotFound
 from .store_checkouts import LineSpec
@@ -128,8 +131,14 @@ def _lines(store: SaleorStore, channel: Channel, lines: list[dict[str, Any]]) ->
             f"Could not resolve to a node with the global id list of '{unknown}'.",
             "GRAPHQL_ERROR",
         )
+    now = utcnow()
+
+    def offered(variant: ProductVariant, ask: Callable[[ProductPublication], bool]) -> bool:
+        product = store.products[variant.product_id]
+        return channel.id in product.channel_ids and ask(product.publication_in(channel.id))
+
     unlisted = [
-        v for v in variants.values() if channel.id not in store.products[v.product_id].channel_ids
+        v for v in variants.values() if not offered(v, lambda p: p.is_available_for_purchase(now))
     ]
     if unlisted:
         raise CheckoutInputError(
@@ -145,6 +154,14 @@ def _lines(store: SaleorStore, channel: Channel, lines: list[dict[str, Any]]) ->
             "Cannot add lines with unavailable variants.",
             "UNAVAILABLE_VARIANT_IN_CHANNEL",
             [to_global_id("ProductVariant", v.id) for v in unpriced],
+        )
+    unpublished = [v for v in variants.values() if not offered(v, lambda p: p.is_published)]
+    if unpublished:
+        raise CheckoutInputError(
+            "lines",
+            "Cannot add lines for unpublished variants.",
+            "PRODUCT_NOT_PUBLISHED",
+            [to_global_id("ProductVariant", v.id) for v in unpublished],
         )
     if any(quantity <= 0 for quantity in quantities.values()):
         raise CheckoutInputError(

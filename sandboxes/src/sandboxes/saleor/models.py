@@ -196,6 +196,24 @@ class ProductAttribute(SandboxModel):
     visible_in_storefront: bool = True
 
 
+class ProductPublication(SandboxModel):
+    """How a product is offered in one channel it is listed in: the publication fields of its
+    `ProductChannelListing` (saleor/product/models.py, `PublishableModel` in
+    saleor/core/models.py). Customers see it once published (`is_visible`) and can buy it once
+    available (`is_available_for_purchase`: never while `available_for_purchase_at` is None)."""
+
+    is_published: bool = True
+    published_at: datetime | None = None
+    visible_in_listings: bool = True
+    available_for_purchase_at: datetime | None = None
+
+    def is_visible(self, now: datetime) -> bool:
+        return self.is_published and (self.published_at is None or self.published_at <= now)
+
+    def is_available_for_purchase(self, now: datetime) -> bool:
+        return self.available_for_purchase_at is not None and now >= self.available_for_purchase_at
+
+
 class Product(WithMetadata):
     graphql_type: ClassVar[str] = "Product"
     name: str
@@ -210,7 +228,10 @@ class Product(WithMetadata):
     media: list[ProductMedia] = Field(default_factory=list)
     variants: list[ProductVariant] = Field(default_factory=list)
     channel_ids: list[int] = Field(default_factory=list)
-    """Channels the product is listed (published) in."""
+    """Channels the product is listed in (has a `ProductChannelListing` in)."""
+    # Its publication where it differs from the sandbox's default: published, and available
+    # for purchase long since (`publication_in`).
+    publications: dict[int, ProductPublication] = Field(default_factory=dict)
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -218,6 +239,14 @@ class Product(WithMetadata):
         super().__setattr__(name, value)
         if name in ("name", "slug", "created"):  # ProductOrderField.CREATED_AT's, and "slug"
             SortWrites.count += 1
+
+    def publication_in(self, channel_id: int) -> ProductPublication:
+        return self.publications.get(channel_id) or ON_SALE
+
+
+# The sandbox's products are on sale from a date before any clock a test sets (the app's
+# clock may be held at the moment a test began, before its products were made).
+ON_SALE = ProductPublication(available_for_purchase_at=datetime(2000, 1, 1, tzinfo=UTC))
 
 
 class CheckoutLine(WithMetadata):

@@ -18,6 +18,7 @@ from .app_webhooks import resolve_webhook_create, resolve_webhook_delete, resolv
 from .catalog_schema import (
     product_of,
     resolve_product,
+    resolve_product_channel_listings,
     resolve_product_pricing,
     resolve_product_variant,
     resolve_products,
@@ -33,6 +34,7 @@ from .context import api_context
 from .fulfillments import resolve_product_attributes
 from .listings import resolve_customers, resolve_orders
 from .metadata_schema import metadata_mutation, metadata_resolvers
+from .models import utcnow
 from .money import Money
 from .order_schema import order_line_resolvers, order_resolvers, payment_resolvers, resolve_order
 from .permissions import PERMISSION_NAMES
@@ -146,7 +148,11 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
                 channel_of(p) is not None
                 and any(v.quantity_available > 0 for v in unwrap(p).variants)
             ),
-            "isAvailableForPurchase": lambda p, info: channel_of(p) is not None,
+            "isAvailableForPurchase": lambda p, info: (
+                (c := channel_of(p)) is not None
+                and unwrap(p).publication_in(c.id).is_available_for_purchase(utcnow())
+            ),
+            "channelListings": resolve_product_channel_listings,
             "defaultVariant": lambda p, info: (
                 InChannel(unwrap(p).variants[0], channel_of(p)) if unwrap(p).variants else None
             ),

@@ -126,6 +126,14 @@ class SandboxStoreEvents(SandboxWebhooks):
         await self.emit("PRODUCT_UPDATED", updated)
         return updated
 
+    async def publish(self, product: Product, channel: str, **changes: Any) -> Product:
+        """`productChannelListingUpdate` of the product's publication in one channel (see
+        `SaleorStore.publish`): PRODUCT_UPDATED, as its `post_save_actions` send
+        (saleor/graphql/product/mutations/channels.py)."""
+        updated = self.store.publish(product, channel, **changes)
+        await self.emit("PRODUCT_UPDATED", updated)
+        return updated
+
     async def update_variant(self, variant: ProductVariant, **changes: Any) -> ProductVariant:
         """Change a variant as Saleor's mutations do, with their events: its stock
         (`quantity`) through `productVariantStocksUpdate`, which sends

@@ -161,6 +161,18 @@ class StoreCatalog(StoreBase):
         current.updated_at = utcnow()
         return current
 
+    def publish(self, product: Product | int, channel: str, **changes: Any) -> Product:
+        """Change the product's publication in a channel it is listed in (`is_published`,
+        `published_at`, `visible_in_listings`, `available_for_purchase_at`). The listing is
+        a row of its own: the product's `updated_at` stays."""
+        current = self.get_product(product if isinstance(product, int) else product.id)
+        chan = self.channel_by_slug(channel)
+        if chan.id not in current.channel_ids:
+            raise NotFound(f"Product {current.id} is not listed in channel {channel!r}.")
+        publication = current.publication_in(chan.id)
+        current.publications[chan.id] = publication.model_copy(update=changes)
+        return current
+
     def update_variant(self, variant: ProductVariant | int, **changes: Any) -> ProductVariant:
         current = self.get_variant(variant if isinstance(variant, int) else variant.id)
         for key, value in changes.items():
