@@ -62,6 +62,8 @@ def entity_of(job: Job) -> tuple[EntityKind, str] | None:
             return EntityKind(job.payload["kind"]), str(job.payload["saleor_id"])
         except (KeyError, ValueError):
             return None
+    if job.kind == "ecommerce.product_on_offer" and isinstance(job.payload.get("saleor_id"), str):
+        return EntityKind.PRODUCT, job.payload["saleor_id"]
     body = _body(job)
     for key, kind in _BODY_KINDS.items():
         value = body.get(key)
@@ -95,6 +97,8 @@ def subject(job: Job, ctx: Context) -> str:
         text = record_subject(
             kind, ctx.labels.get(entity), saleor_id, store.name if store else None
         )
+        if job.kind == "ecommerce.product_on_offer":
+            return f"{text}: on offer from its publication or sale date"
         if kind is EntityKind.CUSTOMER or kind is EntityKind.ORDER:
             email = _body_email(_body(job))
             if email and ctx.labels.get(entity) is None:

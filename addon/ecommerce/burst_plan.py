@@ -17,12 +17,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
+from addon.ecommerce.publication import next_change
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
@@ -154,8 +156,11 @@ def _product(
     ctx: Context, node: dict[str, Any], record: SyncRecord | HeldRecord | None
 ) -> Planned | None:
     product = SaleorProduct.model_validate(node)
+    now = utcnow()
+    if next_change(product, ctx.channel, now) is not None:
+        return None  # goes on offer at a time to come: its push also looks again then
     body = payloads.product_input(
-        product, ctx.channel, ctx.product_options, currency=ctx.store_currency
+        product, ctx.channel, ctx.product_options, currency=ctx.store_currency, now=now
     )
     if body is None:
         return None  # no longer sold in the channel: its push hides it

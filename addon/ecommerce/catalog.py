@@ -17,9 +17,11 @@ import re
 from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime, timedelta
 
+from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.offer_dates import look_again_when_on_offer
 from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
 from addon.ecommerce.push_ledger import (
     DependencyFailed,
@@ -197,12 +199,14 @@ class CatalogPusher(LedgerPusher):
         )
         raw = data.get("product")
         product = SaleorProduct.model_validate(raw) if raw else None
+        now = utcnow()
         body = (
             payloads.product_input(
                 product,
                 self.ctx.channel,
                 self.ctx.product_options,
                 currency=self.ctx.store_currency,
+                now=now,
             )
             if product
             else None
@@ -210,6 +214,7 @@ class CatalogPusher(LedgerPusher):
         known = await self.known(EntityKind.PRODUCT, product_id)
         if product is not None:
             await self.remember_label(EntityKind.PRODUCT, product_id, known, product.name)
+            await look_again_when_on_offer(self.services, self.ctx, product, now)
         if body is None:
             # Deleted (or no longer sold in this channel): hide it rather than delete it, so
             # the orders that reference it still resolve in Mailchimp.

@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +26,7 @@ from addon.ecommerce.marketing import (
     store_timezone,
     variant_image,
 )
+from addon.ecommerce.publication import on_offer
 from addon.ecommerce.schemas import (
     SaleorAddress,
     SaleorChannel,
@@ -142,7 +144,12 @@ def plain_description(description: str | None) -> str | None:
 
 
 def product_input(
-    product: SaleorProduct, channel: str, options: ProductOptions, *, currency: str
+    product: SaleorProduct,
+    channel: str,
+    options: ProductOptions,
+    *,
+    currency: str,
+    now: datetime,
 ) -> ProductInput | None:
     """The product as the channel's store shows it; None when no variant is sold there. Every
     variant carries the product's page and image (Mailchimp's recommendations and abandoned-cart
@@ -150,6 +157,8 @@ def product_input(
     product_id = mailchimp_id(product.id)
     url = fill(options.url_template, slug=product.slug, id=product_id, channel=channel)
     image = product.thumbnail.url if product.thumbnail else None
+    # Not published or not for sale in the channel yet (`publication.py`): sent, hidden.
+    offered = on_offer(product, channel, now)
     variants = []
     for variant in product.variants or []:
         listing = next(
@@ -166,9 +175,9 @@ def product_input(
                 url=url,
                 sku=variant.sku or None,
                 price=money(listing.price.amount, currency),
-                inventory_quantity=inventory(variant),
+                inventory_quantity=inventory(variant) if offered else 0,
                 image_url=variant_image(variant) or image,
-                visibility="visible",
+                visibility="visible" if offered else "hidden",
             )
         )
     if not variants:

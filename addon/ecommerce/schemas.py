@@ -128,6 +128,15 @@ class SaleorVariant(_Saleor):
     channel_listings: list[ChannelListing] | None = Field(None, alias="channelListings")
 
 
+class ProductPublication(_Saleor):
+    """A product's `ProductChannelListing`: how it is offered in one channel."""
+
+    channel: ListingChannel
+    is_published: bool = Field(alias="isPublished")
+    published_at: datetime | None = Field(None, alias="publishedAt")
+    available_for_purchase_at: datetime | None = Field(None, alias="availableForPurchaseAt")
+
+
 class SaleorProduct(_Saleor):
     id: str
     name: str
@@ -142,6 +151,7 @@ class SaleorProduct(_Saleor):
     private_metafields: dict[str, str] | None = Field(None, alias="privateMetafields")
     thumbnail: Image | None = None
     variants: list[SaleorVariant] | None = None
+    channel_listings: list[ProductPublication] | None = Field(None, alias="channelListings")
 
 
 class SaleorUser(_Saleor):

@@ -15,6 +15,7 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
 * `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
+* `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
 * `burst.py`: while many pushes wait for one installation, products, customers and orders go
   out as Mailchimp batches (re-read from Saleor a page at a time; orders a batch can carry alone,
   `burst_orders.py`), each record's outcome in the ledger.
@@ -27,6 +28,7 @@ from addon.ecommerce import (
     burst,
     burst_poll,
     cart_sweep,
+    offer_dates,
     promo_jobs,
     promo_sync,
     resend,
@@ -112,3 +114,4 @@ def register(registry: HandlerRegistry) -> None:
     promo_sync.register(registry)
     promo_jobs.register(registry)
     cart_sweep.register(registry)
+    offer_dates.register(registry)

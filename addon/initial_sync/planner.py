@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
@@ -23,6 +24,7 @@ from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasur
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
+from addon.ecommerce.publication import next_change
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
@@ -152,6 +154,7 @@ class Planner:
             of_channel = [n for n in nodes if (n.get("channel") or {}).get("slug") == channel]
             sent, unsent = await self.products_first.send(of_channel, never_held)
             available |= sent
+        now = utcnow()
         operations: list[Planned] = []
         live: list[str] = []
         for node in nodes:
@@ -183,7 +186,15 @@ class Planner:
                 # before it clears `is_syncing` (`handoff.py`).
                 live.append(saleor_id)
                 continue
-            item = self._build(kind, node, available, orphans, erased)
+            if kind is EntityKind.PRODUCT:
+                product = SaleorProduct.model_validate(node)
+                if next_change(product, channel, now) is not None:
+                    # Goes on offer at a time to come: live sync's push looks again then.
+                    live.append(saleor_id)
+                    continue
+                item = self._product(product, now)
+            else:
+                item = self._build(kind, node, available, orphans, erased)
             if item is None:
                 skipped += 1
             else:
@@ -210,6 +221,25 @@ class Planner:
         async with self.services.db.transaction() as session:
             await orders_used_codes(session, self.ctx.installation_id, self.ctx.channel, used)
 
+    def _product(self, product: SaleorProduct, now: datetime) -> Planned | None:
+        """The product's creation (POST), with the body live sync would push (None: not sold
+        in the channel)."""
+        body = payloads.product_input(
+            product,
+            self.ctx.channel,
+            self.ctx.product_options,
+            currency=self.ctx.store_currency,
+            now=now,
+        )
+        if body is None:
+            return None
+        # One dump for the operation and the fingerprint.
+        dumped = body.body()
+        operation = batches.create_product(
+            self.ctx.store_id, body, operation_id=product.id, dumped=dumped
+        )
+        return Planned(operation, product.id, body.id, fingerprint(body, dumped))
+
     def _build(
         self,
         kind: EntityKind,
@@ -218,25 +248,10 @@ class Planner:
         orphans: dict[str, str],
         erased: Erased = NONE_ERASED,
     ) -> Planned | None:
-        """The entity's operation, with the body live sync would push (None: nothing to send).
-        Products and orders are created (POST); customers are PUT to their id (idempotent)."""
+        """The customer's or order's operation, with the body live sync would push (None:
+        nothing to send). Orders are created (POST); customers are PUT to their id
+        (idempotent). Products: `_product`."""
         saleor_id, store_id = str(node["id"]), self.ctx.store_id
-        if kind is EntityKind.PRODUCT:
-            product = SaleorProduct.model_validate(node)
-            body = payloads.product_input(
-                product,
-                self.ctx.channel,
-                self.ctx.product_options,
-                currency=self.ctx.store_currency,
-            )
-            if body is None:
-                return None
-            # One dump for the operation and the fingerprint.
-            dumped = body.body()
-            operation = batches.create_product(
-                store_id, body, operation_id=saleor_id, dumped=dumped
-            )
-            return Planned(operation, saleor_id, body.id, fingerprint(body, dumped))
         if kind is EntityKind.CUSTOMER:
             user = SaleorUser.model_validate(node)
             if unchanged_since_erasure(user, erased):

@@ -3,7 +3,7 @@ outcome in the ledger; below it, one push per job as before; newest state wins."
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,8 @@ from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorError
-from tests.ecommerce.conftest import Shop
+from sandboxes.saleor.store_catalog import VariantSpec
+from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.sandbox_mailchimp.helpers import list_body
 
 BURSTY = {
@@ -389,3 +390,28 @@ async def test_a_burst_of_unchanged_records_is_recorded(bursty: Shop) -> None:
     async with shop.services.db.session() as session:
         failed = select(Job.id).where(Job.last_error.is_not(None))
         assert list(await session.scalars(failed)) == []
+
+
+async def test_a_product_with_a_sale_date_to_come_leaves_the_burst_for_its_own_push(
+    bursty: Shop, clock: ManualClock
+) -> None:
+    """Its push schedules the look at that date (`offer_dates.py`); the others go in the
+    batch, the unpublished one hidden."""
+    from addon.ecommerce.offer_dates import OFFER_JOB
+
+    shop = bursty
+    store = shop.saleor.store
+    products = [store.create_product(f"P{i}", [VariantSpec(sku=f"P{i}")]) for i in range(5)]
+    store.publish(products[0], CHANNEL, available_for_purchase_at=clock.now() + timedelta(days=1))
+    store.publish(products[1], CHANNEL, is_published=False)
+    start = len(shop.mailchimp.requests)
+    for product in products:
+        await shop.saleor.emit("PRODUCT_UPDATED", product)
+    await settle(shop)
+    assert batch_calls(shop, start) == 1
+    assert direct_writes(shop, start) == ["POST products"]  # the one with a date to come
+    held = {p.id: {v.visibility for v in p.variants} for p in shop.products().values()}
+    assert held == {str(p.id): {"hidden" if i < 2 else "visible"} for i, p in enumerate(products)}
+    async with shop.services.db.session() as session:
+        checks = list(await session.scalars(select(Job).where(Job.kind == OFFER_JOB)))
+    assert [c.payload["saleor_id"] for c in checks] == [products[0].global_id]
