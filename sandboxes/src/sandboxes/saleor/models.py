@@ -80,6 +80,8 @@ class Channel(WithMetadata):
     currency_code: str = "USD"
     default_country: str = "US"
     is_active: bool = True
+    # `orderSettings.automaticallyConfirmAllNewOrders` (saleor/channel/models.py, default on).
+    automatically_confirm_all_new_orders: bool = True
 
 
 class Address(WithMetadata):

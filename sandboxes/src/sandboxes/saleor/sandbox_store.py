@@ -256,6 +256,17 @@ class SandboxStoreEvents(SandboxWebhooks):
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
 
+    async def confirm_order(self, order: Order) -> Order:
+        """`orderConfirm` of an unconfirmed order: UNFULFILLED, and ORDER_CONFIRMED alone (no
+        ORDER_UPDATED: saleor/graphql/order/mutations/order_confirm.py `perform_mutation`,
+        saleor/order/actions.py `order_confirmed`; an authorized legacy payment it would also
+        capture is not modelled)."""
+        current = self.store.get_order(order.id)
+        if current.status is not OrderStatus.UNCONFIRMED:
+            raise ValueError("Provided order id belongs to non-unconfirmed order.")
+        updated = self.store.update_order(current, status=OrderStatus.UNFULFILLED)
+        return await self._emit_all(["ORDER_CONFIRMED"], updated)
+
     async def expire_order(self, order: Order) -> Order:
         """Saleor's periodic expiry of an unconfirmed order with no transaction and no payment,
         once its channel's `expireOrdersAfter` passed (saleor/order/tasks.py `_expire_orders`):

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from .models import Checkout, CheckoutLine, Customer, utcnow
-from .order_models import Order
+from .order_models import Order, OrderStatus
 from .store_base import NotFound
 from .store_orders import StoreOrders
 
@@ -118,13 +118,18 @@ class StoreCheckouts(StoreOrders):
         """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``.
 
         ``paid``: the checkout was paid in full, through a payment app's transaction or, with
-        ``legacy_payment``, a legacy payment gateway."""
+        ``legacy_payment``, a legacy payment gateway. The order is confirmed (UNFULFILLED) when
+        the channel confirms new orders automatically and, in the transaction flow, the
+        checkout has a transaction; else UNCONFIRMED (saleor/checkout/complete_checkout.py:
+        `_create_order_from_checkout` for transactions, `_create_order` for legacy payments;
+        an unpaid order, with `allowUnpaidOrders`, has none)."""
         current = self.get_checkout(checkout.token)
         if not current.lines:
             raise ValueError("Cannot complete an empty checkout")
         if not current.email:
             raise ValueError("Checkout email must be set")
         channel = self.channels[current.channel_id]
+        confirmed = channel.automatically_confirm_all_new_orders and (paid or legacy_payment)
         lines = []
         for line in current.lines:
             variant = self.get_variant(line.variant_id)
@@ -142,6 +147,7 @@ class StoreCheckouts(StoreOrders):
             paid=paid,
             legacy_payment=legacy_payment,
             checkout_token=current.token,
+            status=OrderStatus.UNFULFILLED if confirmed else OrderStatus.UNCONFIRMED,
             shipping_address=current.shipping_address,
             billing_address=current.billing_address,
             customer_note=current.customer_note,
