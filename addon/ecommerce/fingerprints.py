@@ -109,8 +109,11 @@ def order_body(
     holds it already, so one whose lines are no longer usable still has fields to update.
     `orphans`: the Mailchimp products of its deleted variants (`orphans.py`); `tracking`: the
     carrier and link rules of its shipment (`marketing.order_tracking`); `order_id`: its
-    Mailchimp id (`sale_payloads.order_id`)."""
-    if order.status == "DRAFT":
+    Mailchimp id (`sale_payloads.order_id`). Nor does it take one not confirmed or paid yet
+    (`sale_payloads.tentative`), nor one that expired so before Mailchimp held it."""
+    if order.status == "DRAFT" or sale_payloads.tentative(order):
+        return None
+    if order.status == "EXPIRED" and not held:
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(

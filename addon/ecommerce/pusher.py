@@ -131,6 +131,7 @@ class Pusher(CatalogPusher):
             if body is None:
                 await self.remember_label(EntityKind.ORDER, order_id, known, label)
                 await self.removed(EntityKind.ORDER, order_id)
+                await self._placed_unsent(order_id, order)
                 return
             pushing = fingerprint(body)
             if not body.lines:
@@ -229,6 +230,18 @@ class Pusher(CatalogPusher):
                 self.ctx.channel,
                 code_use(order_id, order),
             )
+
+    async def _placed_unsent(self, order_id: str, order: SaleorOrder) -> None:
+        """An order Mailchimp does not take (not confirmed or paid yet, no e-mail, no usable
+        line) was placed all the same: its products' stock moved, its code was used, and its
+        checkout's abandoned cart must go."""
+        async with self.services.db.transaction() as session:
+            stock = [ln.variant.product.id for ln in order.lines if ln.variant]
+            await self._queue_stock(session, stock)
+            await order_used_code(
+                session, self.ctx.installation_id, self.ctx.channel, code_use(order_id, order)
+            )
+        await self._convert_cart(order)
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:
         if product_ids:

@@ -67,6 +67,23 @@ def unit_price(total: Decimal, quantity: int, currency: str) -> float:
     return money(total / max(quantity, 1), currency)
 
 
+def tentative(order: SaleorOrder) -> bool:
+    """An order nobody has confirmed or paid yet: unconfirmed, nothing charged or authorized.
+    Saleor expires such an order once its channel's `expireOrdersAfter` has passed (saleor/
+    order/tasks.py `_expire_orders`: UNCONFIRMED, no transaction, no payment). Mailchimp sends an
+    Order Confirmation for an order created `pending`, and a Cancellation Confirmation once it
+    is `cancelled` (mailchimp.com/help/test-or-troubleshoot-order-notifications): sent now, a
+    shopper who never paid would get both. Mailchimp for WooCommerce likewise sends no new
+    order still pending payment (class-mailchimp-woocommerce-single-order.php `process`). It
+    goes to Mailchimp once confirmed or paid; expired first, never."""
+    return (
+        order.status == "UNCONFIRMED"
+        and order.charge_status == "NONE"
+        and order.authorize_status == "NONE"
+        and order.total_charged.amount <= 0
+    )
+
+
 def financial_status(order: SaleorOrder) -> str:
     """Mailchimp's `financial_status`, from the amounts Saleor exposes, for both payment models.
 

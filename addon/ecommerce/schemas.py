@@ -213,6 +213,7 @@ class SaleorOrder(_Saleor):
     # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")
     charge_status: str = Field(alias="chargeStatus")
+    authorize_status: str = Field(alias="authorizeStatus")
     total_charged: Amount = Field(alias="totalCharged")
     total_refunded: Amount = Field(alias="totalRefunded")
     total_refund_pending: Amount = Field(alias="totalRefundPending")

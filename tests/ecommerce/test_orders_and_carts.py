@@ -157,21 +157,63 @@ async def test_cancellation(shop: Shop) -> None:
     assert mc.cancelled_at_foreign
 
 
-async def test_an_expired_order_is_cancelled(shop: Shop) -> None:
-    """Saleor expires an unconfirmed order never paid: no sale, as a cancellation."""
+def _order_writes(shop: Shop, start: int) -> list[tuple[str, str | None]]:
+    """Mailchimp's order writes since `start`: method and the financial status sent."""
+    return [
+        (r.method, (r.body or {}).get("financial_status"))
+        for r in shop.mailchimp.requests[start:]
+        if "/orders" in r.path and r.method != "GET"
+    ]
+
+
+async def test_an_order_nobody_confirmed_or_paid_waits_and_if_it_expires_never_goes(
+    shop: Shop,
+) -> None:
+    """An unpaid checkout completed (`allowUnpaidOrders`) is UNCONFIRMED with nothing charged
+    (`sale_payloads.tentative`): sent, Mailchimp would e-mail an Order Confirmation, then a
+    Cancellation once Saleor expires it. Its cart goes all the same: it was placed."""
     product = await shop.product("Kiwi", "1.00")
-    order = await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(product.variants[0])],
-        email="k@example.com",
-        paid=False,
-        status=OrderStatus.UNCONFIRMED,
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="k@example.com"
     )
     await shop.drain()
-    assert shop.orders()[str(order.id)].financial_status == "pending"
+    assert set(shop.carts()) == {str(checkout.token)}
+    start = len(shop.mailchimp.requests)
+    order = await shop.saleor.complete_checkout(checkout, paid=False)
+    assert order.status is OrderStatus.UNCONFIRMED
+    await shop.drain()
+    assert shop.carts() == {} and shop.orders() == {}
     await shop.saleor.expire_order(order)
     await shop.drain()
-    mc = shop.orders()[str(order.id)]
-    assert mc.financial_status == "cancelled" and mc.cancelled_at_foreign
+    assert shop.orders() == {} and _order_writes(shop, start) == []
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+
+
+async def test_an_unpaid_order_goes_once_confirmed_and_a_paid_one_at_once(shop: Shop) -> None:
+    """`orderConfirm` sends ORDER_CONFIRMED alone: the order goes `pending` (the shopper's
+    Order Confirmation). Paid before anyone confirmed it, it goes as a new paid order does:
+    created `pending`, then `paid` (`order_confirmation.py`)."""
+    product = await shop.product("Plum", "2.00")
+    confirmed, paid = [
+        await shop.saleor.complete_checkout(
+            await shop.saleor.create_checkout(
+                lines=[LineSpec(product.variants[0].id, 1)], email=f"{name}@example.com"
+            ),
+            paid=False,
+        )
+        for name in ("confirmed", "paid")
+    ]
+    await shop.drain()
+    start = len(shop.mailchimp.requests)
+    await shop.saleor.confirm_order(confirmed)
+    await shop.drain()
+    assert _order_writes(shop, start) == [("POST", "pending")]
+    start = len(shop.mailchimp.requests)
+    await shop.saleor.mark_order_paid(paid)
+    await shop.drain()
+    assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "paid")]
+    assert {o.financial_status for o in shop.orders().values()} == {"pending", "paid"}
 
 
 async def test_line_prices_are_per_item(shop: Shop) -> None:
