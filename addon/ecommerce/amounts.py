@@ -2,13 +2,17 @@
 
 Saleor rounds every amount to its currency's places (saleor/core/prices.py `quantize_price`,
 with babel's `get_currency_precision`: 2 for most currencies, 0 for JPY, 3 for KWD), and so do
-these, by the same data: a dinar price keeps its fils, a yen price has none.
+these, by the same data (babel pinned to the releases Saleor uses: pyproject.toml): a dinar
+price keeps its fils, a yen price has none. Saleor's amounts come rounded already; what the app
+computes is a line's price of one item, its total over the quantity, which Saleor rounds half up
+(`calculate_base_line_unit_price` quantizes a `prices.Money`, whose `quantize` rounds
+ROUND_HALF_UP): so do these.
 """
 
 from __future__ import annotations
 
 import functools
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from babel.numbers import get_currency_precision
 
@@ -21,8 +25,8 @@ def _step(currency: str) -> Decimal:
 
 
 def quantize(amount: Decimal, currency: str) -> Decimal:
-    """Rounded to the currency's places, half to even, as Saleor's `quantize_price`."""
-    return amount.quantize(_step(currency))
+    """Rounded to the currency's places, half up."""
+    return amount.quantize(_step(currency), ROUND_HALF_UP)
 
 
 def money(amount: Decimal, currency: str) -> float:
