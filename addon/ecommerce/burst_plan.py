@@ -157,7 +157,7 @@ def _product(
 ) -> Planned | None:
     product = SaleorProduct.model_validate(node)
     now = utcnow()
-    if next_change(product, ctx.channel, now) is not None:
+    if next_change(product.channel_listings, ctx.channel, now) is not None:
         return None  # goes on offer at a time to come: its push also looks again then
     body = payloads.product_input(
         product, ctx.channel, ctx.product_options, currency=ctx.store_currency, now=now

@@ -23,6 +23,7 @@ from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import look_again_when_on_offer
 from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
+from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_ledger import (
     DependencyFailed,
     Known,
@@ -211,6 +212,7 @@ class CatalogPusher(LedgerPusher):
             if product
             else None
         )
+        offered = product is not None and on_offer(product.channel_listings, self.ctx.channel, now)
         known = await self.known(EntityKind.PRODUCT, product_id)
         if product is not None:
             await self.remember_label(EntityKind.PRODUCT, product_id, known, product.name)
@@ -264,8 +266,8 @@ class CatalogPusher(LedgerPusher):
         hidden = set(pushed_variants) - set(variants)
         for gone in hidden:
             await self._hide_variant(body.id, gone)
-        if hidden:
-            await self._recheck_carts()
+        if hidden or not offered:
+            await self._recheck_carts()  # their lines of it go (a cart's push leaves them out)
         await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
         return set(variants)
 

@@ -18,6 +18,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.publication import next_change
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.schemas import SaleorProduct
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
@@ -38,7 +39,7 @@ async def look_again_when_on_offer(
     services: Services, ctx: Context, product: SaleorProduct, now: datetime
 ) -> None:
     """Queue the product's push for the moment it goes on offer, if one is to come."""
-    coming = next_change(product, ctx.channel, now)
+    coming = next_change(product.channel_listings, ctx.channel, now)
     if coming is None:
         return
     due = OfferDue(channel=ctx.channel, saleor_id=product.id)
@@ -54,10 +55,14 @@ async def look_again_when_on_offer(
 
 
 async def handle_offer_due(job: ClaimedJob, due: OfferDue, services: Services) -> None:
+    """The product's push, as a webhook queues it: only while its channel is pushed to (a push
+    queued for a channel no longer tracked would stay pending, and a later initial sync skips
+    pending records). Tracked again, the channel's initial sync sends it as it is then."""
     async with services.db.transaction() as session:
-        await enqueue_push(
-            session, job.installation_id, due.channel, EntityKind.PRODUCT, due.saleor_id
-        )
+        if due.channel in await StoreRepository(session).pushing_channels(job.installation_id):
+            await enqueue_push(
+                session, job.installation_id, due.channel, EntityKind.PRODUCT, due.saleor_id
+            )
         await complete_in(session)
 
 

@@ -158,7 +158,7 @@ def product_input(
     url = fill(options.url_template, slug=product.slug, id=product_id, channel=channel)
     image = product.thumbnail.url if product.thumbnail else None
     # Not published or not for sale in the channel yet (`publication.py`): sent, hidden.
-    offered = on_offer(product, channel, now)
+    offered = on_offer(product.channel_listings, channel, now)
     variants = []
     for variant in product.variants or []:
         listing = next(

@@ -14,24 +14,27 @@ listing is edited, not when its time comes): `next_change` says when to look aga
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from addon.ecommerce.schemas import ProductPublication, SaleorProduct
+from addon.ecommerce.schemas import ProductPublication
 
 __all__ = ["next_change", "on_offer"]
 
-
-def _listing(product: SaleorProduct, channel: str) -> ProductPublication | None:
-    listings = product.channel_listings or []
-    return next((cl for cl in listings if cl.channel.slug == channel), None)
+Listings = Sequence[ProductPublication] | None  # a product's `channelListings`
 
 
-def on_offer(product: SaleorProduct, channel: str, now: datetime) -> bool:
-    """Published in the channel and available for purchase there at `now`. A product read
-    without its listings (an answer of a Saleor that did not give them) counts as on offer."""
-    if product.channel_listings is None:
+def _listing(listings: Listings, channel: str) -> ProductPublication | None:
+    return next((cl for cl in listings or [] if cl.channel.slug == channel), None)
+
+
+def on_offer(listings: Listings, channel: str, now: datetime) -> bool:
+    """Published in the channel and available for purchase there at `now`, by the product's
+    listings. A product read without them (a query that does not ask: a cart's restore)
+    counts as on offer."""
+    if listings is None:
         return True
-    listing = _listing(product, channel)
+    listing = _listing(listings, channel)
     if listing is None or not listing.is_published:
         return False
     published = listing.published_at is None or listing.published_at <= now
@@ -39,9 +42,9 @@ def on_offer(product: SaleorProduct, channel: str, now: datetime) -> bool:
     return published and available is not None and available <= now
 
 
-def next_change(product: SaleorProduct, channel: str, now: datetime) -> datetime | None:
+def next_change(listings: Listings, channel: str, now: datetime) -> datetime | None:
     """The first moment after `now` at which `on_offer` turns true by the clock alone."""
-    listing = _listing(product, channel)
+    listing = _listing(listings, channel)
     if listing is None or not listing.is_published or listing.available_for_purchase_at is None:
         return None  # only an edit can put it on offer
     moments = [listing.published_at, listing.available_for_purchase_at]

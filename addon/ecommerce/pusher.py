@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
 from addon.ecommerce import payloads, restore, sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, admin_label, already_exists
@@ -32,6 +33,7 @@ from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
 from addon.ecommerce.promo_usage import code_use, order_used_code
+from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
@@ -371,7 +373,14 @@ class Pusher(CatalogPusher):
             checkout = None
         if checkout is not None and checkout.channel.slug == self.ctx.channel:
             await self.ensure_store(checkout.channel)
-            refs = [(ln.variant.product.id, ln.variant.id) for ln in checkout.lines]
+            # Lines of products customers cannot buy in the channel (`publication.py`) are
+            # left out: their variants are not among those the cart may reference.
+            now = utcnow()
+            refs = [
+                (ln.variant.product.id, ln.variant.id)
+                for ln in checkout.lines
+                if on_offer(ln.variant.product.channel_listings, self.ctx.channel, now)
+            ]
             available = await self.ensure_products(refs)
             body = cart_body(
                 checkout,

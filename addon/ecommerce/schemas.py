@@ -237,10 +237,21 @@ class SaleorOrder(_Saleor):
     lines: list[SaleorOrderLine]
 
 
+class CartProduct(_Saleor):
+    id: str
+    # Its publication (`publication.py`): a cart leaves out what customers cannot buy.
+    channel_listings: list[ProductPublication] | None = Field(None, alias="channelListings")
+
+
+class CartVariant(_Saleor):
+    id: str
+    product: CartProduct
+
+
 class SaleorCheckoutLine(_Saleor):
     quantity: int
     total_price: GrossOnly = Field(alias="totalPrice")
-    variant: LineVariant
+    variant: CartVariant
 
 
 class SaleorCheckout(_Saleor):

@@ -188,7 +188,7 @@ class Planner:
                 continue
             if kind is EntityKind.PRODUCT:
                 product = SaleorProduct.model_validate(node)
-                if next_change(product, channel, now) is not None:
+                if next_change(product.channel_listings, channel, now) is not None:
                     # Goes on offer at a time to come: live sync's push looks again then.
                     live.append(saleor_id)
                     continue

@@ -9,10 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from addon.clock import ManualClock
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.offer_dates import OFFER_JOB
 from addon.ecommerce.payloads import mailchimp_id
 from addon.jobs.models import Job, JobStatus
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 
@@ -77,3 +78,37 @@ async def test_a_product_without_a_purchase_date_is_never_for_sale(shop: Shop) -
     await shop.drain()
     assert shown(shop, product.global_id) == [("hidden", 0)]
     assert await offer_checks(shop) == []
+
+
+async def test_a_cart_leaves_out_a_product_customers_can_no_longer_buy(shop: Shop) -> None:
+    fig = await shop.product("Fig", "2.00")
+    pear = await shop.product("Pear", "3.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1), LineSpec(pear.variants[0].id, 2)],
+        email="ann@example.com",
+    )
+    await shop.drain()
+    cart = shop.carts()[str(checkout.token)]
+    assert sorted(line.quantity for line in cart.lines) == [1, 2]
+    await shop.saleor.publish(pear, CHANNEL, is_published=False)
+    await shop.drain()  # the product's push queues the carts' pushes
+    cart = shop.carts()[str(checkout.token)]
+    assert [(line.product_id, line.quantity) for line in cart.lines] == [(str(fig.id), 1)]
+    assert cart.order_total == 8.0  # the checkout's value: Saleor keeps the line
+
+
+async def test_a_date_that_comes_once_the_channel_is_untracked_queues_nothing(
+    shop: Shop, clock: ManualClock
+) -> None:
+    product = await shop.product("Hat", "15.00")
+    launch = clock.now() + timedelta(hours=3)
+    await shop.saleor.publish(product, CHANNEL, available_for_purchase_at=launch)
+    await shop.drain()
+    assert len(await offer_checks(shop)) == 1
+    response = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert response.status_code == 200, response.text
+    clock.advance(timedelta(hours=3, seconds=1).total_seconds())
+    await shop.drain()
+    assert await offer_checks(shop) == []
+    record = await shop.record(EntityKind.PRODUCT, product.global_id)
+    assert record is not None and record.status is not SyncStatus.PENDING
