@@ -5,29 +5,19 @@ products of an order's or cart's lines before the order or cart (lanes cannot ex
 product before that order" across entities; pushing the missing dependency first can). The push
 reads the entity from Saleor by id, so a redelivered or out-of-order webhook can only ever push
 the current state; content whose fingerprint matches the last push is skipped. Orders and carts
-cannot have their lines patched: a change of lines re-creates them.
+cannot have their lines patched: a change of lines re-creates them (`sale_sender.py`).
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads, restore, sale_payloads
-from addon.ecommerce.batch_results import campaign_refused
-from addon.ecommerce.catalog import CatalogPusher, Known, admin_label, already_exists
-from addon.ecommerce.email_change import (
-    announce_move,
-    put_customer,
-    recreate_from_ref,
-    refused_email_change,
-)
-from addon.ecommerce.email_holder import email_taken, holder_of
+from addon.ecommerce.catalog import Known, admin_label
+from addon.ecommerce.email_change import announce_move, put_customer
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -36,14 +26,12 @@ from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
-from addon.mailchimp import BadRequest, CartInput, CartPatch, NotFound
+from addon.mailchimp import CartPatch, NotFound
 from addon.privacy.erased import Erased, erased_among
-
-# What may carry a campaign id: orders and carts.
-Attributed = TypeVar("Attributed", sale_payloads.TrackedOrderInput, CartInput)
 
 
 def order_label(order: SaleorOrder) -> str:
@@ -52,11 +40,7 @@ def order_label(order: SaleorOrder) -> str:
     return f"#{order.number}{ORDER_LABEL_SEPARATOR}{email}" if email else f"#{order.number}"
 
 
-def _campaign_rejected(exc: BadRequest) -> bool:
-    return campaign_refused(f"{exc.title} {exc.detail}", exc.field_errors)
-
-
-class Pusher(CatalogPusher):
+class Pusher(SaleSender):
     """Pushes one record (and, first, what it depends on) for one installation."""
 
     # customers
@@ -260,83 +244,6 @@ class Pusher(CatalogPusher):
         # Together: their records locked in id order (`ledger_statements.locking`).
         await enqueue_stock_pushes(session, self.ctx.installation_id, self.ctx.channel, product_ids)
 
-    async def _send(
-        self,
-        known: Known,
-        pushing: Fingerprint,
-        body: Attributed,
-        create: Callable[[str, Attributed], Awaitable[object]],
-        delete: Callable[[str, str], Awaitable[None]],
-        update: Callable[[], Awaitable[object]],
-        *,
-        cart: bool = False,
-    ) -> None:
-        """Create, update or replace an order or a cart in Mailchimp.
-
-        Neither PATCH can address lines: when the lines changed, the resource is replaced (two
-        calls however many lines changed; for a cart this also restarts the abandonment clock,
-        as it should). A cart Mailchimp holds already (its lines unknown) is replaced too, an
-        order is updated; a cart is patched whenever it is pushed (which also re-creates one
-        Mailchimp lost), an order only when its fields changed.
-        """
-        if known.mailchimp_id is not None and known.children != pushing.children:
-            await self._delete(delete, body.id)
-            await self._create(create, body)
-        elif known.mailchimp_id is None:
-            try:
-                await self._create(create, body)
-            except BadRequest as exc:
-                if not already_exists(exc):
-                    raise
-                if cart:
-                    await self._delete(delete, body.id)
-                    await self._create(create, body)
-                else:
-                    await update()
-        elif cart or known.fingerprint.content_hash != pushing.content_hash:
-            try:
-                await update()
-            except NotFound:
-                await self._create(create, body)
-
-    async def _create(
-        self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
-    ) -> None:
-        """Create an order or cart; its customer's changed e-mail re-creates the customer
-        first (`email_change.py`), so the order or cart lands on the customer's new address."""
-        try:
-            await self._create_once(create, body)
-        except BadRequest as exc:
-            if email_taken(exc) and body.customer.email_address:
-                # Another customer holds the address (`email_holder.py`): named instead.
-                holder = await holder_of(
-                    self.client, self.ctx.store_id, body.customer.email_address
-                )
-                if holder is not None:
-                    body = _named(body, holder.id, holder.email_address)
-                await self._create_once(create, body)
-                return
-            if not refused_email_change(exc):
-                raise
-            placed = await recreate_from_ref(self.client, self.ctx.store_id, body.customer)
-            if placed is None:
-                raise
-            await self._create_once(create, _named(body, placed.customer_id))
-            await announce_move(
-                self.services, self.ctx.installation_id, placed.held, body.customer.email_address
-            )
-
-    async def _create_once(
-        self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
-    ) -> None:
-        """Create an order or cart; a stale or foreign campaign id must never cost it."""
-        try:
-            await create(self.ctx.store_id, body)
-        except BadRequest as exc:
-            if body.campaign_id is None or not _campaign_rejected(exc):
-                raise
-            await create(self.ctx.store_id, body.model_copy(update={"campaign_id": None}))
-
     async def _convert_cart(self, order: SaleorOrder) -> None:
         """The checkout became this order: its abandoned cart must go."""
         if not order.checkout_id:
@@ -346,13 +253,6 @@ class Pusher(CatalogPusher):
             await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
             await self.removed(EntityKind.CART, order.checkout_id)
-
-    async def _delete(
-        self, delete: Callable[[str, str], Awaitable[None]], mailchimp_id: str
-    ) -> None:
-        """Delete an order or cart; one already gone is as good."""
-        with contextlib.suppress(NotFound):
-            await delete(self.ctx.store_id, mailchimp_id)
 
     # carts
 
@@ -424,12 +324,3 @@ class Pusher(CatalogPusher):
             await self.push_order(request.saleor_id)
         else:
             await self.push_cart(request.saleor_id)
-
-
-def _named(body: Attributed, customer_id: str, email: str | None = None) -> Attributed:
-    """The order or cart naming another customer: the one holding its address, as Mailchimp
-    writes it (`email_holder.py`), or its re-created customer."""
-    if customer_id == body.customer.id:
-        return body
-    update = {"id": customer_id} | ({"email_address": email} if email else {})
-    return body.model_copy(update={"customer": body.customer.model_copy(update=update)})
