@@ -160,10 +160,25 @@ def resolve_product_pricing(source: Any, info: Info) -> dict[str, Any] | None:
 
 
 def resolve_variant_pricing(source: Any, info: Info) -> dict[str, Any] | None:
-    price = _variant_price(unwrap(source), channel_of(source))
-    if price is None:
+    """`VariantPricingInfo` (saleor/product/utils/availability.py `get_variant_availability`):
+    the discounted price the last recalculation stored (`promotions.py`), on sale when it is
+    lower and the product is visible in the channel."""
+    variant, channel = unwrap(source), channel_of(source)
+    price = _variant_price(variant, channel)
+    if price is None or channel is None:
         return None
-    return {"onSale": False, "price": price, "priceUndiscounted": price}
+    listing = variant.listing_for(channel.id)
+    discounted = listing.discounted_price if listing is not None else None
+    if discounted is None or listing is None:
+        discounted_price = price
+    else:
+        discounted_price = TaxedMoney.untaxed(discounted, listing.currency)
+    product = product_of(info, variant)
+    visible = channel.id in product.channel_ids and product.publication_in(channel.id).is_visible(
+        utcnow()
+    )
+    on_sale = visible and discounted_price.gross.amount < price.gross.amount
+    return {"onSale": on_sale, "price": discounted_price, "priceUndiscounted": price}
 
 
 def resolve_thumbnail(source: Any, info: Info, size: int | None = None) -> Any:

@@ -164,6 +164,9 @@ class VariantChannelListing(Node):
     price: Decimal
     cost_price: Decimal | None = None
     currency: str
+    # The price with the best catalogue promotion off, as Saleor's periodic recalculation last
+    # stored it (`promotions.py`); None until one ran: the price.
+    discounted_price: Decimal | None = None
 
 
 class ProductVariant(WithMetadata):

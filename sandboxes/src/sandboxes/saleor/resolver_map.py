@@ -38,6 +38,7 @@ from .models import utcnow
 from .money import Money
 from .order_schema import order_line_resolvers, order_resolvers, payment_resolvers, resolve_order
 from .permissions import PERMISSION_NAMES
+from .promotions import promotion_resolvers
 from .reading import InChannel, channel_of, reads, resolve_global_id, unwrap
 from .shop_schema import (
     country_display,
@@ -204,6 +205,6 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
 def with_voucher_resolvers(
     resolvers: dict[str, dict[str, Callable[..., Any]]],
 ) -> dict[str, dict[str, Callable[..., Any]]]:
-    for type_name, fields in voucher_resolvers().items():
+    for type_name, fields in (voucher_resolvers() | promotion_resolvers()).items():
         resolvers.setdefault(type_name, {}).update(fields)
     return resolvers

@@ -25,6 +25,7 @@ from starlette.applications import Starlette
 
 from .asgi import build_asgi_app
 from .keys import KeyRing, SigningKey
+from .promotions import SandboxPromotions
 from .sandbox_api import SandboxApi
 from .sandbox_apps import SandboxApps
 from .sandbox_payments import SandboxPayments
@@ -64,6 +65,8 @@ class SaleorSandbox(SandboxApi, SandboxApps, SandboxStoreEvents, SandboxPayments
         self.app: Starlette = build_asgi_app(self)
         self.vouchers = SandboxVouchers(self)
         """Vouchers and orders placed with their codes (`vouchers.py`)."""
+        self.promotions = SandboxPromotions(self)
+        """Catalogue promotions and the discounted prices they make (`promotions.py`)."""
 
 
 __all__ = ["SaleorSandbox"]

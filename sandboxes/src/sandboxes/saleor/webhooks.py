@@ -37,6 +37,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "CHECKOUT_": "MANAGE_CHECKOUTS",
     "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
     "VOUCHER_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. VOUCHER_CREATED
+    "PROMOTION_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. PROMOTION_CREATED
 }
 """Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
 
@@ -55,6 +56,8 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "FULFILLMENT_": "fulfillment",  # and `order`: see fulfillments.FulfillmentEvent
     "VOUCHER_": "voucher",
     "VOUCHER_CODES_": "voucherCodes",  # a list of VoucherCode
+    "PROMOTION_": "promotion",
+    "PROMOTION_RULE_": "promotionRule",
 }
 """The field of the event type that carries the object, by event-name prefix."""
 

@@ -1,0 +1,215 @@
+"""Catalogue promotions in the sandbox (`SaleorSandbox.promotions`): what lowers a variant's
+price in a channel, and the webhooks Saleor sends about them. Checked against Saleor 3.20.119.
+
+* A promotion has rules, each for some channels and some products or variants (its
+  `cataloguePredicate`: the product and variant ids only here), with a reward: a percentage (half
+  up to the currency, `prices.percentage_discount`) or a fixed amount (never below zero) off the
+  variant's price.
+* A variant's discounted price is its price less the best single discount of the active
+  promotions' rules that apply to it (saleor/discount/utils/promotion.py
+  `get_best_promotion_discount`). Saleor does not compute it when a promotion changes: it marks
+  the listings dirty and a periodic task recomputes them (`recalculate_discounted_price_for_
+  products_task`, every 30 s by default: `BEAT_PRICE_RECALCULATION_SCHEDULE`). So does the
+  sandbox: prices change only when the test calls `recalculate` (the task's run).
+* Webhooks (all need MANAGE_DISCOUNTS): `promotionCreate` PROMOTION_CREATED, and
+  PROMOTION_STARTED when it has started already (`post_save_actions`); `promotionUpdate`
+  PROMOTION_UPDATED; `promotionDelete` PROMOTION_DELETED; a rule's mutations
+  PROMOTION_RULE_CREATED / _UPDATED / _DELETED; the periodic `handle_promotion_toggle`
+  PROMOTION_STARTED and PROMOTION_ENDED once their dates pass (`toggle`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import Field
+
+from .context import Info, api_context
+from .models import Node, ProductVariant, utcnow
+from .money import currency_places
+
+if TYPE_CHECKING:
+    from .sandbox import SaleorSandbox
+
+
+class RewardValueType(StrEnum):
+    FIXED = "FIXED"
+    PERCENTAGE = "PERCENTAGE"
+
+
+class PromotionType(StrEnum):
+    CATALOGUE = "CATALOGUE"
+    ORDER = "ORDER"
+
+
+class PromotionRule(Node):
+    graphql_type: ClassVar[str] = "PromotionRule"
+    name: str = ""
+    promotion_id: int = 0
+    predicate_type: PromotionType = PromotionType.CATALOGUE  # its promotion's type
+    channel_ids: list[int] = Field(default_factory=list)
+    product_ids: list[int] = Field(default_factory=list)
+    variant_ids: list[int] = Field(default_factory=list)
+    reward_value_type: RewardValueType = RewardValueType.PERCENTAGE
+    reward_value: Decimal = Decimal(0)
+
+    def applies_to(self, variant: ProductVariant, channel_id: int) -> bool:
+        return channel_id in self.channel_ids and (
+            variant.product_id in self.product_ids or variant.id in self.variant_ids
+        )
+
+    def discount(self, price: Decimal, currency: str) -> Decimal:
+        if self.reward_value_type is RewardValueType.FIXED:
+            return min(self.reward_value, price)
+        step = Decimal(1).scaleb(-currency_places(currency))
+        return (price * self.reward_value / 100).quantize(step, ROUND_HALF_UP)
+
+
+class Promotion(Node):
+    graphql_type: ClassVar[str] = "Promotion"
+    name: str
+    type: PromotionType = PromotionType.CATALOGUE
+    start_date: datetime = Field(default_factory=utcnow)
+    end_date: datetime | None = None
+    rules: list[PromotionRule] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    # What `handle_promotion_toggle` already announced (`last_notification_scheduled_at`).
+    started_sent: bool = False
+    ended_sent: bool = False
+
+    def active(self, now: datetime) -> bool:
+        return self.start_date <= now and (self.end_date is None or now < self.end_date)
+
+
+class SandboxPromotions:
+    def __init__(self, sandbox: SaleorSandbox) -> None:
+        self.sandbox = sandbox
+        self.promotions: dict[int, Promotion] = {}
+
+    async def create(
+        self,
+        name: str,
+        rules: list[dict[str, Any]],
+        *,
+        start_date: datetime | None = None,
+        end_date: datetime | None = None,
+        type: PromotionType = PromotionType.CATALOGUE,
+    ) -> Promotion:
+        """`promotionCreate` with its rules (each `PromotionRule`'s fields, `channels` by slug)."""
+        store = self.sandbox.store
+        promotion = Promotion(
+            id=store.next_id(),
+            name=name,
+            type=type,
+            start_date=start_date or utcnow(),
+            end_date=end_date,
+        )
+        promotion.rules = [self._rule(promotion, fields) for fields in rules]
+        self.promotions[promotion.id] = promotion
+        await self.sandbox.emit("PROMOTION_CREATED", promotion)
+        if promotion.start_date <= utcnow():
+            promotion.started_sent = True
+            await self.sandbox.emit("PROMOTION_STARTED", promotion)
+        return promotion
+
+    async def update(self, promotion: Promotion, **changes: Any) -> Promotion:
+        """`promotionUpdate` (name, dates): PROMOTION_UPDATED."""
+        for key, value in changes.items():
+            setattr(promotion, key, value)
+        promotion.updated_at = utcnow()
+        await self.sandbox.emit("PROMOTION_UPDATED", promotion)
+        return promotion
+
+    async def delete(self, promotion: Promotion) -> None:
+        """`promotionDelete`: PROMOTION_DELETED, rendered before the delete."""
+        await self.sandbox.emit("PROMOTION_DELETED", promotion)
+        del self.promotions[promotion.id]
+
+    async def add_rule(self, promotion: Promotion, **fields: Any) -> PromotionRule:
+        """`promotionRuleCreate`: PROMOTION_RULE_CREATED."""
+        rule = self._rule(promotion, fields)
+        promotion.rules.append(rule)
+        await self.sandbox.emit("PROMOTION_RULE_CREATED", rule)
+        return rule
+
+    async def toggle(self, now: datetime | None = None) -> None:
+        """`handle_promotion_toggle`: PROMOTION_STARTED and PROMOTION_ENDED for the promotions
+        whose start or end passed since they were last announced."""
+        now = now or utcnow()
+        for promotion in list(self.promotions.values()):
+            if promotion.start_date <= now and not promotion.started_sent:
+                promotion.started_sent = True
+                await self.sandbox.emit("PROMOTION_STARTED", promotion)
+            ended = promotion.end_date is not None and promotion.end_date <= now
+            if ended and not promotion.ended_sent:
+                promotion.ended_sent = True
+                await self.sandbox.emit("PROMOTION_ENDED", promotion)
+
+    def recalculate(self, now: datetime | None = None) -> None:
+        """The periodic recalculation of every variant's discounted price in each channel."""
+        now = now or utcnow()
+        rules = [
+            rule
+            for promotion in self.promotions.values()
+            if promotion.type is PromotionType.CATALOGUE and promotion.active(now)
+            for rule in promotion.rules
+        ]
+        for variant in self.sandbox.store.variants.values():
+            for listing in variant.channel_listings:
+                discounts = [
+                    rule.discount(listing.price, listing.currency)
+                    for rule in rules
+                    if rule.applies_to(variant, listing.channel_id)
+                ]
+                best = max(discounts, default=Decimal(0))
+                listing.discounted_price = max(listing.price - best, Decimal(0))
+
+    def rule_of(self, rule_id: int) -> PromotionRule | None:
+        return next((r for p in self.promotions.values() for r in p.rules if r.id == rule_id), None)
+
+    def _rule(self, promotion: Promotion, fields: dict[str, Any]) -> PromotionRule:
+        store = self.sandbox.store
+        channels = [store.channel_by_slug(slug).id for slug in fields.pop("channels", [])]
+        return PromotionRule(
+            id=store.next_id(),
+            promotion_id=promotion.id,
+            predicate_type=promotion.type,
+            channel_ids=channels,
+            **fields,
+        )
+
+
+def promotion_resolvers() -> dict[str, dict[str, Callable[..., Any]]]:
+    """Promotion and PromotionRule as webhook payloads read them."""
+
+    def channels(rule: PromotionRule, info: Info) -> list[Any]:
+        known = api_context(info).store.channels
+        return [known[pk] for pk in rule.channel_ids if pk in known]
+
+    return {
+        "Promotion": {
+            "id": lambda promotion, info: promotion.global_id,
+            "type": lambda promotion, info: promotion.type.value,
+        },
+        "PromotionRule": {
+            "id": lambda rule, info: rule.global_id,
+            "channels": channels,
+            "predicateType": lambda rule, info: rule.predicate_type.value,
+            "rewardValueType": lambda rule, info: rule.reward_value_type.value,
+        },
+    }
+
+
+__all__ = [
+    "Promotion",
+    "PromotionRule",
+    "PromotionType",
+    "RewardValueType",
+    "SandboxPromotions",
+    "promotion_resolvers",
+]
