@@ -33,6 +33,7 @@ from addon.ecommerce.schemas import (
     SaleorOrderLine,
     SaleorProduct,
     SaleorUser,
+    VariantPricing,
 )
 from addon.mailchimp import (
     Address,
@@ -138,6 +139,22 @@ def store_input(
 # --- products --------------------------------------------------------------------------------
 
 
+def sale_price(listed: Decimal, pricing: VariantPricing | None) -> Decimal:
+    """The variant's price with its catalogue promotion off (what the storefront charges, as
+    Mailchimp for WooCommerce sends `get_price()`), on the basis its channel price is entered:
+    Saleor's `pricing` taxes the discounted and the undiscounted price alike (saleor/product/
+    utils/availability.py `get_variant_availability`), so the basis on which the undiscounted
+    price is the channel price (gross where prices are entered with tax, else net) gives the
+    discounted one. The channel price when Saleor gives no pricing."""
+    if pricing is None or pricing.price is None or pricing.price_undiscounted is None:
+        return listed
+    if pricing.price_undiscounted.gross.amount == listed:
+        return pricing.price.gross.amount
+    if pricing.price_undiscounted.net.amount == listed:
+        return pricing.price.net.amount
+    return listed
+
+
 def plain_description(description: str | None) -> str | None:
     """Saleor stores rich text as Editor.js JSON; Mailchimp wants text."""
     return editorjs_text(description)
@@ -174,7 +191,7 @@ def product_input(
                 title=variant.name or variant.sku or product.name,
                 url=url,
                 sku=variant.sku or None,
-                price=money(listing.price.amount, currency),
+                price=money(sale_price(listing.price.amount, variant.pricing), currency),
                 inventory_quantity=inventory(variant) if offered else 0,
                 image_url=variant_image(variant) or image,
                 visibility="visible" if offered else "hidden",

@@ -116,6 +116,18 @@ class VariantMedia(_Saleor):
     url: str
 
 
+class NetAndGross(_Saleor):
+    net: Amount
+    gross: Amount
+
+
+class VariantPricing(_Saleor):
+    """`VariantPricingInfo`: the price with a catalogue promotion off, and without."""
+
+    price: NetAndGross | None = None
+    price_undiscounted: NetAndGross | None = Field(None, alias="priceUndiscounted")
+
+
 class SaleorVariant(_Saleor):
     id: str
     name: str = ""
@@ -126,6 +138,7 @@ class SaleorVariant(_Saleor):
     # None when not read.
     stocks: list[StockLevel] | None = None
     channel_listings: list[ChannelListing] | None = Field(None, alias="channelListings")
+    pricing: VariantPricing | None = None
 
 
 class ProductPublication(_Saleor):

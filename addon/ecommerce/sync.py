@@ -16,6 +16,7 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
 * `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
 * `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
+* `reprice.py`: a catalogue promotion's change re-prices the tracked channels' products.
 * `burst.py`: while many pushes wait for one installation, products, customers and orders go
   out as Mailchimp batches (re-read from Saleor a page at a time; orders a batch can carry alone,
   `burst_orders.py`), each record's outcome in the ledger.
@@ -31,6 +32,7 @@ from addon.ecommerce import (
     offer_dates,
     promo_jobs,
     promo_sync,
+    reprice,
     resend,
     store_state,
 )
@@ -115,3 +117,4 @@ def register(registry: HandlerRegistry) -> None:
     promo_jobs.register(registry)
     cart_sweep.register(registry)
     offer_dates.register(registry)
+    reprice.register(registry)

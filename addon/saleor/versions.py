@@ -143,6 +143,11 @@ FEATURES: tuple[Feature, ...] = (
         + _webhooks("ecommerce_vouchers"),
     ),
     Feature(
+        "E-commerce: sale prices of catalogue promotions (MANAGE_DISCOUNTS)",
+        OLDEST_SUPPORTED,
+        _queries("ecommerce_channel_product_ids") + _webhooks("ecommerce_promotions"),
+    ),
+    Feature(
         "Initial sync of a channel's history",
         OLDEST_SUPPORTED,
         _queries(

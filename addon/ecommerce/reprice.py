@@ -1,0 +1,124 @@
+"""Products re-priced after a catalogue promotion changed, started or ended.
+
+A variant's price in Mailchimp is its sale price (`payloads.sale_price`): what Saleor's
+storefront charges, a catalogue promotion taken off. Saleor sends no product webhook when a
+promotion changes that price. It marks the listings concerned and a periodic task stores their
+new discounted prices (saleor/product/tasks.py `recalculate_discounted_price_for_products_task`,
+every 30 s by default, after `update_variant_relations_for_active_promotion_rules_task`, also
+every 30 s). So a promotion's webhook (`webhooks/ecommerce_promotions.graphql`) queues, for each
+tracked channel, a re-price `REPRICE_DELAY` later; it queues a push of each of the channel's
+products, a page of ids at a time. Pushes of products whose price did not change send nothing
+(their fingerprint is unchanged); many at once go out as a burst (`burst.py`), its reads a page
+at a time. All of the channel's products, not those of the promotion's rules: an edit can take
+products out of a rule as well as put them in, and a rule names categories and collections too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from addon.db.types import utcnow
+from addon.ecommerce.context import load_context
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.stores_repository import StoreRepository
+from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.completion import complete_in
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.retry import RetryPolicy
+from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+REPRICE_JOB = "ecommerce.reprice"
+# Two runs of Saleor's 30-second tasks, and a margin.
+REPRICE_DELAY = timedelta(minutes=2)
+PAGE = 100  # Saleor's largest `first`
+
+
+class _Promotion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str | None = None
+
+
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    predicate_type: str | None = Field(None, alias="predicateType")
+
+
+class _PromotionBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    promotion: _Promotion | None = None
+    promotion_rule: _Rule | None = Field(None, alias="promotionRule")
+
+    def changes_prices(self) -> bool:
+        """Not an order promotion's (a null type: a sale from before promotions, a catalogue
+        one)."""
+        kind = self.promotion.type if self.promotion else None
+        if self.promotion_rule is not None:
+            kind = self.promotion_rule.predicate_type
+        return kind != "ORDER"
+
+
+PromotionEvent = WebhookJob[_PromotionBody]
+
+
+class RepriceDue(BaseModel):
+    model_config = ConfigDict(frozen=True)
+    channel: str
+
+
+async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Services) -> None:
+    async with services.db.transaction() as session:
+        if event.body.changes_prices():
+            channels = await StoreRepository(session).pushing_channels(job.installation_id)
+            for channel in channels:
+                await JobRepository(session).enqueue(
+                    job.installation_id,
+                    REPRICE_JOB,
+                    RepriceDue(channel=channel).model_dump(),
+                    coalesce_key=f"{REPRICE_JOB}:{channel}",
+                    run_after=utcnow() + REPRICE_DELAY,
+                )
+        await complete_in(session)
+
+
+async def handle_reprice(job: ClaimedJob, due: RepriceDue, services: Services) -> None:
+    """Queue a push of each of the channel's products (while it is still tracked)."""
+    context = await load_context(services, job.installation_id, due.channel)
+    after: str | None = None
+    while context is not None:
+        variables = {"channel": due.channel, "first": PAGE, "after": after}
+        data = await services.saleor.execute(
+            context.api_url, context.token, "ecommerce_channel_product_ids", variables
+        )
+        products = data.get("products") or {}
+        ids = [edge["node"]["id"] for edge in products.get("edges") or []]
+        if ids:
+            async with services.db.transaction() as session:
+                records = [(due.channel, EntityKind.PRODUCT, saleor_id) for saleor_id in ids]
+                await enqueue_pushes(session, job.installation_id, records)
+        page = products.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            break
+        after = page.get("endCursor")
+    async with services.db.transaction() as session:
+        await complete_in(session)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(
+        webhook_job_kind("ecommerce-promotions"), on_promotions, payload=PromotionEvent
+    )
+    registry.register(
+        REPRICE_JOB,
+        handle_reprice,
+        payload=RepriceDue,
+        retry=RetryPolicy(expected=(SaleorError,)),
+    )
+
+
+__all__ = ["REPRICE_DELAY", "REPRICE_JOB", "RepriceDue", "register"]

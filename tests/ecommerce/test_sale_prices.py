@@ -1,0 +1,90 @@
+"""Variants go to Mailchimp at their sale price: a catalogue promotion's discount off. Saleor
+sends no product webhook when a promotion changes prices, and stores the new ones a little
+later (a periodic task): a promotion's webhook re-prices the tracked channels' products once
+that has run (`ecommerce/reprice.py`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from addon.clock import ManualClock
+from addon.ecommerce.payloads import mailchimp_id, sale_price
+from addon.ecommerce.reprice import REPRICE_DELAY, REPRICE_JOB
+from addon.ecommerce.schemas import VariantPricing
+from addon.jobs.models import Job, JobStatus
+from sandboxes.saleor.models import utcnow  # Saleor's clock, not the app's
+from sandboxes.saleor.promotions import PromotionType
+from tests.ecommerce.conftest import CHANNEL, Shop
+
+
+def _prices(shop: Shop, product_id: str) -> list[float]:
+    return [v.price for v in shop.products()[mailchimp_id(product_id)].variants]
+
+
+async def _reprices(shop: Shop) -> list[Job]:
+    async with shop.services.db.session() as session:
+        found = await session.scalars(
+            select(Job).where(Job.kind == REPRICE_JOB, Job.status == JobStatus.PENDING)
+        )
+        return list(found)
+
+
+async def test_a_catalogue_promotion_sets_the_sale_price_once_saleor_stored_it(
+    shop: Shop, clock: ManualClock
+) -> None:
+    tee = await shop.product("Tee", "20.00", "8.00")
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [20.0, 8.0]
+    promotion = await shop.saleor.promotions.create(
+        "Summer",
+        [{"channels": [CHANNEL], "variant_ids": [tee.variants[0].id], "reward_value": 25}],
+    )
+    await shop.drain()  # the re-price waits for Saleor's recalculation
+    assert _prices(shop, tee.global_id) == [20.0, 8.0]
+    assert len(await _reprices(shop)) == 1
+    shop.saleor.promotions.recalculate()  # Saleor's periodic task, within its 30 s
+    clock.advance(REPRICE_DELAY.total_seconds())
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [15.0, 8.0]
+
+    await shop.saleor.promotions.update(promotion, end_date=utcnow() - timedelta(seconds=1))
+    await shop.drain()
+    shop.saleor.promotions.recalculate()
+    clock.advance(REPRICE_DELAY.total_seconds())
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [20.0, 8.0]
+
+
+async def test_an_order_promotion_reprices_nothing(shop: Shop) -> None:
+    await shop.product("Cap", "12.00")
+    await shop.drain()
+    await shop.saleor.promotions.create(
+        "Spend 100", [{"channels": [CHANNEL], "reward_value": Decimal(10)}],
+        type=PromotionType.ORDER,
+    )  # fmt: skip
+    await shop.drain()
+    assert await _reprices(shop) == []
+
+
+def test_the_sale_price_is_on_the_basis_the_channel_price_is_entered() -> None:
+    """Saleor taxes the discounted and undiscounted price alike: the basis on which the
+    undiscounted one is the channel price gives the sale price (net prices in a US store,
+    gross ones in an EU store); without pricing, the channel price."""
+
+    def pricing(net: str, gross: str, sale_net: str, sale_gross: str) -> VariantPricing:
+        def taxed(n: str, g: str) -> dict[str, dict[str, str]]:
+            return {"net": {"amount": n}, "gross": {"amount": g}}
+
+        return VariantPricing.model_validate(
+            {"price": taxed(sale_net, sale_gross), "priceUndiscounted": taxed(net, gross)}
+        )
+
+    entered_net = pricing("10.00", "12.30", "8.00", "9.84")
+    entered_gross = pricing("8.13", "10.00", "6.50", "8.00")
+    assert sale_price(Decimal("10.00"), entered_net) == Decimal("8.00")
+    assert sale_price(Decimal("10.00"), entered_gross) == Decimal("8.00")
+    assert sale_price(Decimal("10.00"), None) == Decimal("10.00")
+    assert sale_price(Decimal("11.00"), entered_net) == Decimal("11.00")  # another basis: kept
