@@ -266,7 +266,7 @@ class CatalogPusher(LedgerPusher):
         hidden = set(pushed_variants) - set(variants)
         for gone in hidden:
             await self._hide_variant(body.id, gone)
-        if hidden or not offered:
+        if hidden or (not offered and known.mailchimp_id is not None):
             await self._recheck_carts()  # their lines of it go (a cart's push leaves them out)
         await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
         return set(variants)
@@ -286,16 +286,15 @@ class CatalogPusher(LedgerPusher):
         """Queue the pushes of the carts Mailchimp holds for the channel: a deleted variant
         leaves every checkout with no webhook (Saleor deletes checkout lines with their
         variant, saleor/checkout/models.py `CheckoutLine.variant` on_delete=CASCADE), and the
-        ledger does not know which carts held it. A variant no longer sold also lands here;
-        its carts' pushes then find nothing changed in their lines."""
+        ledger does not know which carts held it. A variant no longer sold, or a product no
+        longer on offer (`publication.py`), also lands here; its carts' pushes leave their lines
+        out, or find nothing changed."""
         async with self.services.db.transaction() as session:
             carts = await LedgerRepository(session).select(
-                self.ctx.installation_id,
-                channel=self.ctx.channel,
-                kinds=[EntityKind.CART],
-                status=SyncStatus.SYNCED,
+                self.ctx.installation_id, channel=self.ctx.channel, kinds=[EntityKind.CART]
             )
-            for cart in carts:
+            # Pending ones too: a push running now may have read its checkout before.
+            for cart in (c for c in carts if c.status in (SyncStatus.SYNCED, SyncStatus.PENDING)):
                 await enqueue_push(
                     session,
                     self.ctx.installation_id,

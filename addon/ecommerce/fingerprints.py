@@ -110,10 +110,14 @@ def order_body(
     `orphans`: the Mailchimp products of its deleted variants (`orphans.py`); `tracking`: the
     carrier and link rules of its shipment (`marketing.order_tracking`); `order_id`: its
     Mailchimp id (`sale_payloads.order_id`). Nor does it take one not confirmed or paid yet
-    (`sale_payloads.tentative`), nor one that expired so before Mailchimp held it."""
-    if order.status == "DRAFT" or sale_payloads.tentative(order):
+    (`sale_payloads.tentative`), nor one that ended so (expired, cancelled) before Mailchimp
+    held it."""
+    if order.status == "DRAFT":
         return None
-    if order.status == "EXPIRED" and not held:
+    # One Mailchimp holds keeps following Saleor (an order sent by an earlier version, or
+    # refunded back to nothing charged, which is not tentative: it has a transaction).
+    ended_unpaid = order.status in sale_payloads.ENDED_UNSOLD and sale_payloads.never_paid(order)
+    if not held and (sale_payloads.tentative(order) or ended_unpaid):
         return None
     campaign = (order.attribution or {}).get(sale_payloads.CAMPAIGN_KEY) or None
     return sale_payloads.order_input(

@@ -67,21 +67,21 @@ def unit_price(total: Decimal, quantity: int, currency: str) -> float:
     return money(total / max(quantity, 1), currency)
 
 
+def never_paid(order: SaleorOrder) -> bool:
+    """Nobody ever started paying: no transaction, no payment (a refunded order has some)."""
+    return not order.transactions and not order.payments
+
+
 def tentative(order: SaleorOrder) -> bool:
-    """An order nobody has confirmed or paid yet: unconfirmed, nothing charged or authorized.
-    Saleor expires such an order once its channel's `expireOrdersAfter` has passed (saleor/
-    order/tasks.py `_expire_orders`: UNCONFIRMED, no transaction, no payment). Mailchimp sends an
+    """An order nobody has confirmed or paid yet, as Saleor tells the orders it expires once
+    its channel's `expireOrdersAfter` has passed (saleor/order/tasks.py `_expire_orders`:
+    UNCONFIRMED, no transaction, no payment; a zero-total one included). Mailchimp sends an
     Order Confirmation for an order created `pending`, and a Cancellation Confirmation once it
     is `cancelled` (mailchimp.com/help/test-or-troubleshoot-order-notifications): sent now, a
     shopper who never paid would get both. Mailchimp for WooCommerce likewise sends no new
     order still pending payment (class-mailchimp-woocommerce-single-order.php `process`). It
-    goes to Mailchimp once confirmed or paid; expired first, never."""
-    return (
-        order.status == "UNCONFIRMED"
-        and order.charge_status == "NONE"
-        and order.authorize_status == "NONE"
-        and order.total_charged.amount <= 0
-    )
+    goes to Mailchimp once confirmed or paid; ended first (expired, cancelled), never."""
+    return order.status == "UNCONFIRMED" and never_paid(order)
 
 
 def financial_status(order: SaleorOrder) -> str:

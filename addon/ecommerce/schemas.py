@@ -226,7 +226,8 @@ class SaleorOrder(_Saleor):
     # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")
     charge_status: str = Field(alias="chargeStatus")
-    authorize_status: str = Field(alias="authorizeStatus")
+    transactions: list[IdRef] = Field(default_factory=list)
+    payments: list[IdRef] = Field(default_factory=list)
     total_charged: Amount = Field(alias="totalCharged")
     total_refunded: Amount = Field(alias="totalRefunded")
     total_refund_pending: Amount = Field(alias="totalRefundPending")

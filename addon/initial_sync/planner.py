@@ -200,12 +200,14 @@ class Planner:
             else:
                 operations.append(item)
         if kind is EntityKind.ORDER:
-            await self._count_codes(nodes, {item.saleor_id for item in operations})
+            await self._count_codes(nodes, erased)
         return Plan(operations, live, skipped, foreign)
 
-    async def _count_codes(self, nodes: list[dict[str, Any]], sent: set[str]) -> None:
-        """Orders sent with a voucher code count towards its usage, as live pushes do
-        (`addon.ecommerce.promo_usage`; counted once per order, whatever reaches Mailchimp)."""
+    async def _count_codes(self, nodes: list[dict[str, Any]], erased: Erased) -> None:
+        """The channel's orders placed with a voucher code count towards its usage, as live
+        pushes count them (`addon.ecommerce.promo_usage`; once per order), whether Mailchimp
+        takes them or not (one not confirmed or paid yet, say): not drafts, not those of an
+        erased address."""
         used = [
             CodeUse(
                 str(node["id"]),
@@ -214,7 +216,11 @@ class Planner:
                 expired=node.get("status") == "EXPIRED",
             )
             for node in nodes
-            if str(node["id"]) in sent and node.get("voucherCode") and node.get("voucher")
+            if node.get("voucherCode")
+            and node.get("voucher")
+            and node.get("status") != "DRAFT"
+            and (node.get("channel") or {}).get("slug") == self.ctx.channel
+            and not placed_before_erasure(SaleorOrder.model_validate(node), erased)
         ]
         if not used:
             return

@@ -110,7 +110,6 @@ def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> S
             "status": status,
             "paymentStatus": "NOT_CHARGED",
             "chargeStatus": "NONE",
-            "authorizeStatus": "NONE",
             "totalCharged": money,
             "totalRefunded": {"amount": "0", "currency": "USD"},
             "totalRefundPending": {"amount": "0", "currency": "USD"},

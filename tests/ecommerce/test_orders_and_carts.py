@@ -216,6 +216,49 @@ async def test_an_unpaid_order_goes_once_confirmed_and_a_paid_one_at_once(shop: 
     assert {o.financial_status for o in shop.orders().values()} == {"pending", "paid"}
 
 
+async def test_an_unconfirmed_order_paid_then_refunded_keeps_following_saleor(shop: Shop) -> None:
+    """Refunded back to nothing charged, it is not waiting for a payment (it has one): sent
+    `paid`, Mailchimp gets its refund, its record kept."""
+    product = await shop.product("Lime", "6.00")
+    store = shop.saleor.store
+    store.default_channel().automatically_confirm_all_new_orders = False
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="l@example.com"
+    )
+    order = await shop.saleor.complete_checkout(checkout)  # paid, by a transaction
+    assert order.status is OrderStatus.UNCONFIRMED
+    await shop.drain()
+    assert shop.orders()[str(order.number)].financial_status == "paid"
+    await shop.saleor.refund_transaction(order)
+    await shop.drain()
+    assert shop.orders()[str(order.number)].financial_status == "refunded"
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_an_order_cancelled_before_anyone_paid_never_goes(shop: Shop) -> None:
+    """Unconfirmed and unpaid, then cancelled by staff: Mailchimp never heard of it, so no
+    Cancellation Confirmation; a zero-total order without a transaction waits the same way."""
+    product = await shop.product("Melon", "4.00")
+    free = await shop.product("Sticker", "0.00")
+    orders = [
+        await shop.saleor.complete_checkout(
+            await shop.saleor.create_checkout(
+                lines=[LineSpec(variant.id, 1)], email=f"{variant.id}@example.com"
+            ),
+            paid=False,
+        )
+        for variant in (product.variants[0], free.variants[0])
+    ]
+    await shop.drain()
+    await shop.saleor.cancel_order(orders[0])
+    await shop.drain()
+    assert shop.orders() == {}
+    assert shop.mailchimp.requests and not [
+        r for r in shop.mailchimp.requests if "/orders" in r.path and r.method != "GET"
+    ]
+
+
 async def test_line_prices_are_per_item(shop: Shop) -> None:
     """Mailchimp multiplies a line's price by its quantity."""
     product = await shop.product("Fig", "2.50")

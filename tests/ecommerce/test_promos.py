@@ -263,6 +263,15 @@ async def test_the_initial_sync_sends_vouchers(shop: Shop) -> None:
         voucher_code="OLD",
         discounts=[shop.saleor.discount(Decimal("2"), type="VOUCHER")],
     )
+    # And one nobody confirmed or paid yet: not sent, its use counted all the same (as live
+    # sync counts it, and Saleor does).
+    shop.saleor.store.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        email="quince@example.com",
+        voucher_code="OLD",
+        paid=False,
+        status=OrderStatus.UNCONFIRMED,
+    )
     response = await shop.api(
         "PUT", "/api/ecommerce/promos", {"offer": "all", "redemption_url_template": TEMPLATE}
     )
@@ -271,7 +280,7 @@ async def test_the_initial_sync_sends_vouchers(shop: Shop) -> None:
     await finish(shop)
     await run_all(shop)
     assert set(await rules(shop)) == {str(voucher.id)}
-    assert (await codes(shop, voucher))["OLD"]["usage_count"] == 1
+    assert (await codes(shop, voucher))["OLD"]["usage_count"] == 2
     [order] = shop.orders().values()
     assert order.promos == [{"code": "OLD", "amount_discounted": 2.0, "type": "fixed"}]
 
