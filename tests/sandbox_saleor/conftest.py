@@ -143,3 +143,17 @@ async def gql(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+@pytest.fixture
+def emitted(sandbox: SaleorSandbox) -> list[str]:
+    """The event types the sandbox emits from now on, whether or not an app receives them."""
+    seen: list[str] = []
+    emit = sandbox.emit
+
+    async def recorded(event_type: str, root: Any, **kwargs: Any) -> Any:
+        seen.append(event_type)
+        return await emit(event_type, root, **kwargs)
+
+    sandbox.emit = recorded  # type: ignore[method-assign]
+    return seen

@@ -5,8 +5,6 @@ saleor/graphql/order/mutations/order_confirm.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
@@ -15,7 +13,9 @@ from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
 
 
-async def test_orders_are_confirmed_as_saleor_confirms_them(sandbox: SaleorSandbox) -> None:
+async def test_orders_are_confirmed_as_saleor_confirms_them(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
     store = sandbox.store
     mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
 
@@ -33,14 +33,7 @@ async def test_orders_are_confirmed_as_saleor_confirms_them(sandbox: SaleorSandb
 
     checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id)], email="b@x.test")
     order = await sandbox.complete_checkout(checkout, paid=False)
-    emitted: list[str] = []
-    emit = sandbox.emit
-
-    async def recorded(event_type: str, root: Any, **kwargs: Any) -> Any:
-        emitted.append(event_type)
-        return await emit(event_type, root, **kwargs)
-
-    sandbox.emit = recorded  # type: ignore[method-assign]
+    emitted.clear()
     confirmed = await sandbox.confirm_order(order)
     assert confirmed.status is OrderStatus.UNFULFILLED
     assert emitted == ["ORDER_CONFIRMED"]
