@@ -5,11 +5,12 @@ storefront charges, a catalogue promotion taken off. Saleor sends no product web
 promotion changes that price. It marks the listings concerned and a periodic task stores their
 new discounted prices (saleor/product/tasks.py `recalculate_discounted_price_for_products_task`,
 every 30 s by default, after `update_variant_relations_for_active_promotion_rules_task`, also
-every 30 s). So a promotion's webhook (`webhooks/ecommerce_promotions.graphql`) queues, for each
-tracked channel, a re-price `REPRICE_DELAY` later; it queues a push of each of the channel's
-products, a page of ids at a time. Pushes of products whose price did not change send nothing
-(their fingerprint is unchanged); many at once go out as a burst (`burst.py`), its reads a page
-at a time. All of the channel's products, not those of the promotion's rules: an edit can take
+every 30 s). So a promotion's webhook (`webhooks/ecommerce_promotions.graphql`, with the
+older sale mutations' SALE_*) queues, for each tracked channel, a re-price `REPRICE_DELAY` after
+the last of them (and another later); it queues a push of each of the channel's products, a page
+of ids at a time. Pushes of products whose price did not change send nothing (their
+fingerprint is unchanged); many at once go out as a burst (`burst.py`), its reads a page at a
+time. All of the channel's products, not those of the promotion's rules: an edit can take
 products out of a rule as well as put them in, and a rule names categories and collections too.
 """
 
@@ -34,8 +35,11 @@ from addon.saleor.client import SaleorError
 from addon.services import Services
 
 REPRICE_JOB = "ecommerce.reprice"
-# Two runs of Saleor's 30-second tasks, and a margin.
+# After the last of a promotion's changes: two runs of Saleor's 30-second tasks, and a margin;
+# then once more, for a promotion of many products (the recalculation stores a batch of
+# listings a run and queues the next: `DISCOUNTED_PRODUCT_BATCH`) or a busy task queue.
 REPRICE_DELAY = timedelta(minutes=2)
+REPRICE_AGAIN = timedelta(minutes=10)
 PAGE = 100  # Saleor's largest `first`
 
 
@@ -56,7 +60,7 @@ class _PromotionBody(BaseModel):
 
     def changes_prices(self) -> bool:
         """Not an order promotion's (a null type: a sale from before promotions, a catalogue
-        one)."""
+        one; SALE_* carry neither a promotion nor a rule: a sale is a catalogue one)."""
         kind = self.promotion.type if self.promotion else None
         if self.promotion_rule is not None:
             kind = self.promotion_rule.predicate_type
@@ -76,13 +80,16 @@ async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Servic
         if event.body.changes_prices():
             channels = await StoreRepository(session).pushing_channels(job.installation_id)
             for channel in channels:
-                await JobRepository(session).enqueue(
-                    job.installation_id,
-                    REPRICE_JOB,
-                    RepriceDue(channel=channel).model_dump(),
-                    coalesce_key=f"{REPRICE_JOB}:{channel}",
-                    run_after=utcnow() + REPRICE_DELAY,
-                )
+                for pass_, delay in (("first", REPRICE_DELAY), ("again", REPRICE_AGAIN)):
+                    # Debounced: a change merged into a waiting re-price moves it later.
+                    await JobRepository(session).enqueue(
+                        job.installation_id,
+                        REPRICE_JOB,
+                        RepriceDue(channel=channel).model_dump(),
+                        coalesce_key=f"{REPRICE_JOB}:{channel}:{pass_}",
+                        run_after=utcnow() + delay,
+                        later=True,
+                    )
         await complete_in(session)
 
 

@@ -40,13 +40,15 @@ class JobEnqueuer(Repository):
         run_after: datetime | None = None,
         status: JobStatus = JobStatus.PENDING,
         sooner: bool = False,
+        later: bool = False,
     ) -> int | None:
         """Add a job; return its id, or None when `dedupe_key` was seen before.
 
         With `coalesce_key`, work for a key that already has a pending job merges into it:
         the payload is replaced by the newest, the original `run_after` is kept (so a burst
         becomes one run, no later than the first one's schedule, and a backoff holds), or with
-        `sooner` the sooner of the two (work that must not wait for the pending job's time).
+        `sooner` the sooner of the two (work that must not wait for the pending job's time), or
+        with `later` the later (a debounce: work due a while after the last of its causes).
         """
         now = self.clock.now()
         due_at = run_after or now
@@ -60,7 +62,7 @@ class JobEnqueuer(Repository):
         conflict = (
             "dedupe"
             if dedupe_key is not None
-            else ("coalesce_sooner" if sooner else "coalesce")
+            else ("coalesce_sooner" if sooner else "coalesce_later" if later else "coalesce")
             if coalesce_key
             else None
         )

@@ -62,7 +62,7 @@ def job_row(
 def enqueue_statement(dialect: str, conflict: str | None) -> Any:
     """One job's INSERT (columns bound as `v_<column>`), deduplicated by its delivery or
     coalesced into the pending job of its key: newest payload, first schedule; with
-    `coalesce_sooner`, the sooner of the two schedules."""
+    `coalesce_sooner`, the sooner of the two schedules, with `coalesce_later` the later."""
     table: Table = Job.__table__  # type: ignore[assignment]
     columns = job_row(NewJob(0, "", {}, None), datetime.min).keys()
     statement = insert_for(dialect, table).values(
@@ -72,15 +72,19 @@ def enqueue_statement(dialect: str, conflict: str | None) -> Any:
         statement = statement.on_conflict_do_nothing(
             index_elements=["installation_id", "dedupe_key"]
         )
-    elif conflict in ("coalesce", "coalesce_sooner"):
+    elif conflict in ("coalesce", "coalesce_sooner", "coalesce_later"):
         merged: dict[str, Any] = {
             "payload": statement.excluded.payload,
             "updated_at": bindparam("v_updated_at"),
         }
+        new_at = statement.excluded.run_after
         if conflict == "coalesce_sooner":
-            new_at = statement.excluded.run_after
             merged["run_after"] = case(
                 (new_at < table.c.run_after, new_at), else_=table.c.run_after
+            )
+        elif conflict == "coalesce_later":
+            merged["run_after"] = case(
+                (new_at > table.c.run_after, new_at), else_=table.c.run_after
             )
         statement = statement.on_conflict_do_update(
             index_elements=["installation_id", "coalesce_key"],

@@ -7,14 +7,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.ecommerce.payloads import mailchimp_id, sale_price
-from addon.ecommerce.reprice import REPRICE_DELAY, REPRICE_JOB
+from addon.ecommerce.reprice import REPRICE_DELAY, REPRICE_JOB, _PromotionBody
 from addon.ecommerce.schemas import VariantPricing
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
 from sandboxes.saleor.models import utcnow  # Saleor's clock, not the app's
 from sandboxes.saleor.promotions import PromotionType
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -44,11 +48,21 @@ async def test_a_catalogue_promotion_sets_the_sale_price_once_saleor_stored_it(
     )
     await shop.drain()  # the re-price waits for Saleor's recalculation
     assert _prices(shop, tee.global_id) == [20.0, 8.0]
-    assert len(await _reprices(shop)) == 1
-    shop.saleor.promotions.recalculate()  # Saleor's periodic task, within its 30 s
-    clock.advance(REPRICE_DELAY.total_seconds())
+    assert len(await _reprices(shop)) == 2  # two minutes after the last change, then later
+    # A second rule a minute and a half later moves the re-price after it (debounced): run at
+    # the first's time, it would read prices Saleor has not recalculated yet.
+    clock.advance(90)
+    await shop.saleor.promotions.add_rule(
+        promotion, channels=[CHANNEL], variant_ids=[tee.variants[1].id], reward_value=50
+    )
     await shop.drain()
-    assert _prices(shop, tee.global_id) == [15.0, 8.0]
+    clock.advance(REPRICE_DELAY.total_seconds() - 90)
+    await shop.drain()
+    assert len(await _reprices(shop)) == 2  # not due yet
+    shop.saleor.promotions.recalculate()  # Saleor's periodic task, within its 30 s
+    clock.advance(90)
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [15.0, 4.0]
 
     await shop.saleor.promotions.update(promotion, end_date=utcnow() - timedelta(seconds=1))
     await shop.drain()
@@ -88,3 +102,34 @@ def test_the_sale_price_is_on_the_basis_the_channel_price_is_entered() -> None:
     assert sale_price(Decimal("10.00"), entered_gross) == Decimal("8.00")
     assert sale_price(Decimal("10.00"), None) == Decimal("10.00")
     assert sale_price(Decimal("11.00"), entered_net) == Decimal("11.00")  # another basis: kept
+
+
+@pytest.mark.parametrize(
+    ("body", "reprices"),
+    [
+        ({"promotion": {"type": "CATALOGUE"}}, True),
+        ({"promotion": {"type": None}}, True),  # a sale from before promotions
+        ({"promotion": {"type": "ORDER"}}, False),
+        ({"promotionRule": {"predicateType": "CATALOGUE"}}, True),
+        ({"promotionRule": {"predicateType": "ORDER"}}, False),
+        ({"sale": {"id": "U2FsZTox"}}, True),  # SALE_*: sales are catalogue promotions
+    ],
+)
+def test_which_promotion_events_reprice(body: dict[str, Any], reprices: bool) -> None:
+    assert _PromotionBody.model_validate(body).changes_prices() is reprices
+
+
+async def test_a_debounced_job_takes_the_later_schedule(shop: Shop, clock: ManualClock) -> None:
+    """`enqueue(..., later=True)`: merged into the pending job of its key, the later time."""
+    at = [clock.now() + timedelta(minutes=m) for m in (2, 5, 3)]
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        for run_after in at:
+            await JobRepository(session).enqueue(
+                installation_id, "test.debounced", {}, coalesce_key="k", run_after=run_after,
+                later=True,
+            )  # fmt: skip
+    async with shop.services.db.session() as session:
+        [job] = list(await session.scalars(select(Job).where(Job.kind == "test.debounced")))
+    assert job.run_after == at[1]

@@ -38,6 +38,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
     "VOUCHER_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. VOUCHER_CREATED
     "PROMOTION_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. PROMOTION_CREATED
+    "SALE_": "MANAGE_DISCOUNTS",
 }
 """Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
 
@@ -58,6 +59,7 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "VOUCHER_CODES_": "voucherCodes",  # a list of VoucherCode
     "PROMOTION_": "promotion",
     "PROMOTION_RULE_": "promotionRule",
+    "SALE_": "sale",
 }
 """The field of the event type that carries the object, by event-name prefix."""
 
