@@ -213,6 +213,8 @@ async def on_addresses(
 def register_webhooks(registry: HandlerRegistry) -> None:
     for slug, handler, together in (
         ("ecommerce-products", on_products, on_products_together),
+        # Registered by the app on Saleor 3.23+ (webhooks/registered/).
+        ("ecommerce-discounted-prices", on_products, on_products_together),
         ("ecommerce-customers", on_customers, on_customers_together),
         ("ecommerce-orders", on_orders, None),
         ("ecommerce-checkouts", on_checkouts, None),

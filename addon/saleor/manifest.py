@@ -13,7 +13,11 @@ from graphql import FieldNode, InlineFragmentNode, OperationDefinitionNode, Oper
 from pydantic import BaseModel, ConfigDict, Field
 
 from addon.paths import MANIFEST_FILE, WEBHOOKS_DIR
-from addon.saleor.versions import CUSTOMER_DELETED_SINCE, SaleorVersion
+from addon.saleor.versions import (
+    CUSTOMER_DELETED_SINCE,
+    DISCOUNTED_PRICE_UPDATED_SINCE,
+    SaleorVersion,
+)
 
 WEBHOOK_PATH_PREFIX = "/api/webhooks/"
 
@@ -69,7 +73,10 @@ def webhook_definitions(directory: Path = WEBHOOKS_DIR) -> tuple[WebhookDefiniti
 # to: not in the manifest, whose subscriptions every supported Saleor must accept at installation.
 REGISTERED_WEBHOOKS_DIR = WEBHOOKS_DIR / "registered"
 # The first Saleor version that has what each registered webhook subscribes to.
-REGISTERED_SINCE: dict[str, SaleorVersion] = {"erasure-customer-deleted": CUSTOMER_DELETED_SINCE}
+REGISTERED_SINCE: dict[str, SaleorVersion] = {
+    "erasure-customer-deleted": CUSTOMER_DELETED_SINCE,
+    "ecommerce-discounted-prices": DISCOUNTED_PRICE_UPDATED_SINCE,
+}
 
 
 @cache

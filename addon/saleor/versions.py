@@ -51,6 +51,9 @@ OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
 # installation, so the manifest cannot carry it (3.20 would refuse the app); the app registers
 # `webhooks/registered/erasure_customer_deleted.graphql` itself there (`webhook_upkeep`).
 CUSTOMER_DELETED_SINCE = SaleorVersion(3, 23, 5)
+# PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED, sent by the discounted-price recalculation (saleor/
+# product/tasks.py at 3.23.0; not in 3.22.x): registered by the app, as the one above.
+DISCOUNTED_PRICE_UPDATED_SINCE = SaleorVersion(3, 23, 0)
 
 
 def has_order_where(version: SaleorVersion | None) -> bool:
@@ -178,6 +181,13 @@ FEATURES: tuple[Feature, ...] = (
         _webhooks("app_status_changed", "app_deleted"),
         "the webhooks never arrive (saleor/saleor#19160): the lifecycle check notices the app "
         "token refused and pauses; see Deactivate and uninstall",
+    ),
+    Feature(
+        "E-commerce: a variant's sale price as soon as Saleor stores it (registered by the app)",
+        DISCOUNTED_PRICE_UPDATED_SINCE,
+        _webhooks("registered/ecommerce_discounted_prices"),
+        "A price edit of a variant under a promotion reaches Mailchimp at the promotion's next "
+        "re-price; a promotion's own changes are re-priced two and ten minutes after",
     ),
     Feature(
         "Erasure (GDPR): a customer deleting their account, Erase from Mailchimp in the panel",

@@ -78,6 +78,7 @@ NEEDS_NEWER_SALEOR = {
     "addon/saleor/queries/initial_sync_orders_since.graphql": "3.22",
     # Registered by the app itself on 3.23.5 and later (addon/installations/webhook_upkeep.py).
     "webhooks/registered/erasure_customer_deleted.graphql": "3.23.5",
+    "webhooks/registered/ecommerce_discounted_prices.graphql": "3.23.0",
 }
 
 

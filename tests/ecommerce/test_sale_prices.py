@@ -59,14 +59,14 @@ async def test_a_catalogue_promotion_sets_the_sale_price_once_saleor_stored_it(
     clock.advance(REPRICE_DELAY.total_seconds() - 90)
     await shop.drain()
     assert len(await _reprices(shop)) == 2  # not due yet
-    shop.saleor.promotions.recalculate()  # Saleor's periodic task, within its 30 s
+    await shop.saleor.promotions.recalculate()  # Saleor's periodic task, within its 30 s
     clock.advance(90)
     await shop.drain()
     assert _prices(shop, tee.global_id) == [15.0, 4.0]
 
     await shop.saleor.promotions.update(promotion, end_date=utcnow() - timedelta(seconds=1))
     await shop.drain()
-    shop.saleor.promotions.recalculate()
+    await shop.saleor.promotions.recalculate()
     clock.advance(REPRICE_DELAY.total_seconds())
     await shop.drain()
     assert _prices(shop, tee.global_id) == [20.0, 8.0]
@@ -133,3 +133,24 @@ async def test_a_debounced_job_takes_the_later_schedule(shop: Shop, clock: Manua
     async with shop.services.db.session() as session:
         [job] = list(await session.scalars(select(Job).where(Job.kind == "test.debounced")))
     assert job.run_after == at[1]
+
+
+async def test_saleor_3_23_tells_each_new_discounted_price(shop: Shop) -> None:
+    """PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED (registered by the app where Saleor has it):
+    a price edit of a variant under a promotion, which Saleor first stores undiscounted, then
+    recalculates, reaches Mailchimp discounted without waiting for a re-price."""
+    tee = await shop.product("Tee", "20.00")
+    await shop.drain()
+    await shop.saleor.promotions.create(
+        "Summer",
+        [{"channels": [CHANNEL], "product_ids": [tee.id], "reward_value": 25}],
+    )
+    await shop.saleor.promotions.recalculate()
+    await shop.drain()  # no clock moved: the event itself
+    assert _prices(shop, tee.global_id) == [15.0]
+    await shop.saleor.set_price(tee.variants[0], CHANNEL, Decimal("40.00"))
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [40.0]  # as Saleor has it until it recalculates
+    await shop.saleor.promotions.recalculate()
+    await shop.drain()
+    assert _prices(shop, tee.global_id) == [30.0]

@@ -57,11 +57,11 @@ async def test_the_best_rule_lowers_the_price_once_recalculated(
     )
     # Saleor recalculates discounted prices in a periodic task: none yet.
     assert await _pricing(sandbox, client, shirt) == [(False, 19.99), (False, 5.0)]
-    sandbox.promotions.recalculate()
+    await sandbox.promotions.recalculate()
     # 15 % of 19.99 is 2.9985: 3.00 off; the medium's best is the fixed 7, capped at its 5.
     assert await _pricing(sandbox, client, shirt) == [(True, 16.99), (True, 0.0)]
     await sandbox.promotions.update(promotion, end_date=utcnow() - timedelta(seconds=1))
-    sandbox.promotions.recalculate()
+    await sandbox.promotions.recalculate()
     assert await _pricing(sandbox, client, shirt) == [(False, 19.99), (False, 5.0)]
 
 

@@ -31,6 +31,7 @@ from pydantic import Field
 from .context import Info, api_context
 from .models import Node, ProductVariant, utcnow
 from .money import currency_places
+from .versions import has_discounted_price_updated
 
 if TYPE_CHECKING:
     from .sandbox import SaleorSandbox
@@ -150,8 +151,10 @@ class SandboxPromotions:
                 promotion.ended_sent = True
                 await self.sandbox.emit("PROMOTION_ENDED", promotion)
 
-    def recalculate(self, now: datetime | None = None) -> None:
-        """The periodic recalculation of every variant's discounted price in each channel."""
+    async def recalculate(self, now: datetime | None = None) -> None:
+        """The periodic recalculation of every variant's discounted price in each channel; since
+        3.23, PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED for each variant whose price it changed
+        (saleor/product/tasks.py `recalculate_discounted_price_for_products_task` at 3.23.0)."""
         now = now or utcnow()
         rules = [
             rule
@@ -159,7 +162,9 @@ class SandboxPromotions:
             if promotion.type is PromotionType.CATALOGUE and promotion.active(now)
             for rule in promotion.rules
         ]
+        changed: list[ProductVariant] = []
         for variant in self.sandbox.store.variants.values():
+            before = [listing.discounted_price for listing in variant.channel_listings]
             for listing in variant.channel_listings:
                 discounts = [
                     rule.discount(listing.price, listing.currency)
@@ -168,6 +173,11 @@ class SandboxPromotions:
                 ]
                 best = max(discounts, default=Decimal(0))
                 listing.discounted_price = max(listing.price - best, Decimal(0))
+            if [listing.discounted_price for listing in variant.channel_listings] != before:
+                changed.append(variant)
+        if has_discounted_price_updated(self.sandbox.version):
+            for variant in changed:
+                await self.sandbox.emit("PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED", variant)
 
     def rule_of(self, rule_id: int) -> PromotionRule | None:
         return next((r for p in self.promotions.values() for r in p.rules if r.id == rule_id), None)

@@ -134,6 +134,21 @@ class SandboxStoreEvents(SandboxWebhooks):
         await self.emit("PRODUCT_UPDATED", updated)
         return updated
 
+    async def set_price(
+        self, variant: ProductVariant, channel: str, price: Decimal
+    ) -> ProductVariant:
+        """`productVariantChannelListingUpdate` of the variant's price in a channel: its
+        discounted price set to the new price, left for the periodic recalculation
+        (saleor/graphql/product/mutations/channels.py `ProductVariantChannelListingUpdate.save`),
+        and PRODUCT_VARIANT_UPDATED (`post_save_actions`)."""
+        current = self.store.get_variant(variant.id)
+        listing = current.listing_for(self.store.channel_by_slug(channel).id)
+        if listing is None:
+            raise ValueError(f"Variant {current.id} has no price in channel {channel!r}.")
+        listing.price = listing.discounted_price = price
+        await self.emit("PRODUCT_VARIANT_UPDATED", current)
+        return current
+
     async def update_variant(self, variant: ProductVariant, **changes: Any) -> ProductVariant:
         """Change a variant as Saleor's mutations do, with their events: its stock
         (`quantity`) through `productVariantStocksUpdate`, which sends

@@ -41,7 +41,12 @@ from .order_models import Fulfillment, Order, OrderLine, Payment, TransactionIte
 from .reading import InChannel, resolve_global_id
 from .resolver_map import build_resolver_map, with_voucher_resolvers
 from .scalars import configure_scalars
-from .versions import CURRENT_VERSION, has_customer_deleted_type, has_order_where
+from .versions import (
+    CURRENT_VERSION,
+    has_customer_deleted_type,
+    has_discounted_price_updated,
+    has_order_where,
+)
 from .voucher_models import Voucher
 from .voucher_schema import as_view
 
@@ -121,19 +126,31 @@ def sandbox_schema(version: str = CURRENT_VERSION) -> GraphQLSchema:
     return _sandbox_schema(
         order_where=has_order_where(version),
         customer_deleted=has_customer_deleted_type(version),
+        discounted_price_updated=has_discounted_price_updated(version),
     )
 
 
 @cache
-def _sandbox_schema(*, order_where: bool, customer_deleted: bool = True) -> GraphQLSchema:
+def _sandbox_schema(
+    *, order_where: bool, customer_deleted: bool = True, discounted_price_updated: bool = True
+) -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
-    if not customer_deleted:
-        # Before 3.23.5 no subscription can name it (saleor/saleor#19173; absent from
-        # shared/contracts/saleor-schema-3.20.graphql): rebuilt without the type.
+    # Event types a subscription cannot name before their version (absent from
+    # shared/contracts/saleor-schema-3.20.graphql): CustomerDeleted before 3.23.5
+    # (saleor/saleor#19173), ProductVariantDiscountedPriceUpdated before 3.23.0.
+    missing = {
+        name
+        for name, present in (
+            ("CustomerDeleted", customer_deleted),
+            ("ProductVariantDiscountedPriceUpdated", discounted_price_updated),
+        )
+        if not present
+    }
+    if missing:
         kept = [
             t
             for name, t in schema.type_map.items()
-            if name != "CustomerDeleted" and not name.startswith("__")
+            if name not in missing and not name.startswith("__")
         ]
         schema = GraphQLSchema(
             query=schema.query_type,

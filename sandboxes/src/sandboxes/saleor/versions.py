@@ -61,6 +61,9 @@ def metadata_bumps_updated(version: tuple[int, ...]) -> bool:
 # The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
 # 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
 CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
+# The `ProductVariantDiscountedPriceUpdated` type and its event, sent by the discounted-price
+# recalculation (saleor/product/tasks.py at 3.23.0; absent from every 3.22 tag).
+DISCOUNTED_PRICE_UPDATED_SINCE = (3, 23, 0)
 # `orders(sortBy: {field: CREATED_AT})` sorts by ["created_at", "status", "pk"] before 3.22 and by
 # ["created_at", "status", "number"] since (saleor/graphql/order/sorters.py `OrderSortField`;
 # saleor/saleor#17842, commit 5a6f954, first tagged 3.22.0): a cursor of one is refused by the other
@@ -99,6 +102,10 @@ def sends_own_lifecycle_events(version: str) -> bool:
 
 def has_customer_deleted_type(version: str) -> bool:
     return version_tuple(version) >= CUSTOMER_DELETED_TYPE_SINCE
+
+
+def has_discounted_price_updated(version: str) -> bool:
+    return version_tuple(version) >= DISCOUNTED_PRICE_UPDATED_SINCE
 
 
 def orders_created_at_by_number(version: str) -> bool:
