@@ -80,7 +80,9 @@ def tentative(order: SaleorOrder) -> bool:
     is `cancelled` (mailchimp.com/help/test-or-troubleshoot-order-notifications): sent now, a
     shopper who never paid would get both. Mailchimp for WooCommerce likewise sends no new
     order still pending payment (class-mailchimp-woocommerce-single-order.php `process`). It
-    goes to Mailchimp once confirmed or paid; ended first (expired, cancelled), never."""
+    goes to Mailchimp once confirmed or paid; ended first (expired, cancelled), never. One with
+    a payment under way (a transaction pending, even failed) is not expired by Saleor, and goes
+    as `pending`, as Saleor keeps it."""
     return order.status == "UNCONFIRMED" and never_paid(order)
 
 

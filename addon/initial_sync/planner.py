@@ -220,7 +220,7 @@ class Planner:
             and node.get("voucher")
             and node.get("status") != "DRAFT"
             and (node.get("channel") or {}).get("slug") == self.ctx.channel
-            and not placed_before_erasure(SaleorOrder.model_validate(node), erased)
+            and not (erased and placed_before_erasure(SaleorOrder.model_validate(node), erased))
         ]
         if not used:
             return
