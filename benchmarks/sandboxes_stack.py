@@ -6,8 +6,8 @@ where Saleor serves it) and the Mailchimp sandbox with its demo account
 (`benchmarks.mailchimp_stack.MailchimpBench`, its `/_bench/stats` too). The app runs elsewhere,
 as `addon serve` runs it: real Saleor and Mailchimp are other machines, so their work must not
 take the app's event loop or CPU. `GET /_bench/install?manifest=URL` installs the app at `URL`
-into the Saleor sandbox, as a staff user installing it from the dashboard would, and answers
-its app id. `--key-file`: the Saleor sandbox signs with this key (the benchmark's client signs
+into the Saleor sandbox, as a staff user installing it from the dashboard would (the app of a
+previous run removed first), and answers its app id. `--key-file`: the Saleor sandbox signs with this key (the benchmark's client signs
 deliveries with it too).
 """
 
@@ -47,6 +47,9 @@ class SandboxesBench(MailchimpBench):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == "/_bench/install":
             query = parse_qs(scope.get("query_string", b"").decode())
+            # Each measured run is an app of its own, the one before it stopped: Saleor refuses
+            # a second app of one identifier (staff would delete the first), so it goes.
+            self.saleor.store.apps.clear()
             installed = await self.saleor.install_app(query["manifest"][0])
             await send_json(send, {"app_id": installed.global_id})
             return
