@@ -7,8 +7,8 @@ where Saleor serves it) and the Mailchimp sandbox with its demo account
 as `addon serve` runs it: real Saleor and Mailchimp are other machines, so their work must not
 take the app's event loop or CPU. `GET /_bench/install?manifest=URL` installs the app at `URL`
 into the Saleor sandbox, as a staff user installing it from the dashboard would (the app of a
-previous run removed first), and answers its app id. `--key-file`: the Saleor sandbox signs with this key (the benchmark's client signs
-deliveries with it too).
+previous run removed first), and answers its app id. `--key-file`: the Saleor sandbox signs with
+this key (the benchmark's client signs deliveries with it too).
 """
 
 from __future__ import annotations

@@ -80,15 +80,16 @@ async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Servic
         if event.body.changes_prices():
             channels = await StoreRepository(session).pushing_channels(job.installation_id)
             for channel in channels:
-                for pass_, delay in (("first", REPRICE_DELAY), ("again", REPRICE_AGAIN)):
-                    # Debounced: a change merged into a waiting re-price moves it later.
+                for step, delay in (("first", REPRICE_DELAY), ("again", REPRICE_AGAIN)):
+                    # The first is debounced (a change merged into it moves it later); the second
+                    # keeps its time, so changes that keep coming are re-priced within it.
                     await JobRepository(session).enqueue(
                         job.installation_id,
                         REPRICE_JOB,
                         RepriceDue(channel=channel).model_dump(),
-                        coalesce_key=f"{REPRICE_JOB}:{channel}:{pass_}",
+                        coalesce_key=f"{REPRICE_JOB}:{channel}:{step}",
                         run_after=utcnow() + delay,
-                        later=True,
+                        later=step == "first",
                     )
         await complete_in(session)
 

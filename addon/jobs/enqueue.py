@@ -50,6 +50,8 @@ class JobEnqueuer(Repository):
         `sooner` the sooner of the two (work that must not wait for the pending job's time), or
         with `later` the later (a debounce: work due a while after the last of its causes).
         """
+        if sooner and later:
+            raise ValueError("a merged job keeps the sooner or the later time, not both")
         now = self.clock.now()
         due_at = run_after or now
         values = job_row(

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.ecommerce.payloads import mailchimp_id, sale_price
-from addon.ecommerce.reprice import REPRICE_DELAY, REPRICE_JOB, _PromotionBody
+from addon.ecommerce.reprice import REPRICE_AGAIN, REPRICE_DELAY, REPRICE_JOB, _PromotionBody
 from addon.ecommerce.schemas import VariantPricing
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
@@ -42,6 +42,7 @@ async def test_a_catalogue_promotion_sets_the_sale_price_once_saleor_stored_it(
     tee = await shop.product("Tee", "20.00", "8.00")
     await shop.drain()
     assert _prices(shop, tee.global_id) == [20.0, 8.0]
+    created = clock.now()
     promotion = await shop.saleor.promotions.create(
         "Summer",
         [{"channels": [CHANNEL], "variant_ids": [tee.variants[0].id], "reward_value": 25}],
@@ -56,6 +57,9 @@ async def test_a_catalogue_promotion_sets_the_sale_price_once_saleor_stored_it(
         promotion, channels=[CHANNEL], variant_ids=[tee.variants[1].id], reward_value=50
     )
     await shop.drain()
+    # The second pass keeps its time: changes that keep coming still get re-priced.
+    again = [j for j in await _reprices(shop) if (j.coalesce_key or "").endswith(":again")]
+    assert [j.run_after for j in again] == [created + REPRICE_AGAIN]
     clock.advance(REPRICE_DELAY.total_seconds() - 90)
     await shop.drain()
     assert len(await _reprices(shop)) == 2  # not due yet
