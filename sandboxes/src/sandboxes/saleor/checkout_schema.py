@@ -137,6 +137,9 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
     return {
         "id": lambda source, info: source.global_id,
         "token": lambda source, info: str(source.token),
+        # `last_change`, as the checkouts' `updatedAt` filter compares it
+        # (saleor/graphql/checkout/types.py `Checkout.resolve_updated_at`).
+        "updatedAt": lambda source, info: source.last_change,
         "channel": lambda source, info: api_context(info).store.channels[source.channel_id],
         "user": user,
         "lines": resolve_checkout_lines,

@@ -21,9 +21,9 @@ from .arguments import ids_filter, matches_search, page_args, time_range
 from .connections import paginate
 from .context import Info, api_context
 from .created_range import by_creation, where_range
-from .models import Customer
+from .models import Checkout, Customer
 from .order_models import Order, OrderStatus
-from .orderings import customers_order, orders_order
+from .orderings import checkouts_order, customers_order, orders_order
 from .store import SaleorStore
 
 T = TypeVar("T")
@@ -124,3 +124,30 @@ def resolve_orders(
 
 def _channel_orders(store: SaleorStore, channel_id: int | None) -> Iterator[Order]:
     yield from store.orders.values() if channel_id is None else store.orders_in_channel(channel_id)
+
+
+def resolve_checkouts(
+    root: Any,
+    info: Info,
+    channel: str | None = None,
+    filter: dict[str, Any] | None = None,
+    **args: Any,
+) -> Any:
+    """``checkouts`` (saleor/graphql/checkout/schema.py, the same at tag 3.20.119 and commit
+    723cd4e): to MANAGE_CHECKOUTS or HANDLE_PAYMENTS; every channel's checkouts, or one
+    channel's by slug; ``filter: {updatedAt}`` a DateRangeInput on the UTC day of
+    ``last_change`` (saleor/graphql/checkout/filters.py ``filter_updated_at_range``:
+    ``last_change__date``), which ``Checkout.updatedAt`` shows; listed as ``Checkout.Meta``
+    orders them, ("-last_change", "pk") (saleor/checkout/models.py)."""
+    context = api_context(info)
+    context.viewer.require("MANAGE_CHECKOUTS", "HANDLE_PAYMENTS")
+    store = context.store
+    chan = store.channel_by_slug(channel) if channel else None
+    within = time_range((filter or {}).get("updatedAt"))
+    order = checkouts_order()
+
+    def keep(c: Checkout) -> bool:
+        return (chan is None or c.channel_id == chan.id) and within(c.last_change.date())
+
+    listed = sorted(store.checkouts.values(), key=order.key)
+    return paginate(info, listed, order, keep=keep, **page_args(args))

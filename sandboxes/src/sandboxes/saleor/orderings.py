@@ -30,7 +30,7 @@ from operator import attrgetter
 from typing import Any
 
 from .cursors import Field, Ordering, as_int, as_moment, as_text, as_uuid, saleor_error
-from .models import Customer, Product
+from .models import Checkout, Customer, Product
 from .order_models import Order
 from .versions import default_order_ends_with_pk, orders_created_at_by_number
 
@@ -48,6 +48,9 @@ STATUS: Field[Order] = Field("status", lambda order: order.status.value.lower(),
 SLUG: Field[Product] = Field("slug", attrgetter("slug"), as_text)
 NAME: Field[Product] = Field("name", attrgetter("name"), as_text)
 PRODUCT_CREATED: Field[Product] = Field("created_at", attrgetter("created"), as_moment)
+
+LAST_CHANGE: Field[Checkout] = Field("last_change", attrgetter("last_change"), as_moment)
+CHECKOUT_PK: Field[Checkout] = Field("pk", attrgetter("token"), as_uuid)
 
 
 def _descending(sort_by: dict[str, Any]) -> bool:
@@ -88,3 +91,8 @@ def products_order(version: str, sort_by: dict[str, Any] | None) -> Ordering[Pro
         return Ordering((SLUG, PK) if with_pk else (SLUG,))
     _created_at(sort_by, "products")
     return Ordering((PRODUCT_CREATED, NAME, SLUG), _descending(sort_by))
+
+
+def checkouts_order() -> Ordering[Checkout]:
+    """`Checkout.Meta.ordering` ("-last_change", "pk"), pk (the token) included already."""
+    return Ordering((LAST_CHANGE, CHECKOUT_PK), descending=True)

@@ -32,7 +32,7 @@ from .checkout_create import resolve_checkout_create
 from .checkout_schema import checkout_line_resolvers, checkout_resolvers, resolve_checkout
 from .context import api_context
 from .fulfillments import resolve_product_attributes
-from .listings import resolve_customers, resolve_orders
+from .listings import resolve_checkouts, resolve_customers, resolve_orders
 from .metadata_schema import metadata_mutation, metadata_resolvers
 from .models import utcnow
 from .money import Money
@@ -76,6 +76,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "productVariant": resolve_product_variant,
             "order": resolve_order,
             "orders": resolve_orders,
+            "checkouts": resolve_checkouts,
             "checkout": resolve_checkout,
             "shop": resolve_shop,
         },
