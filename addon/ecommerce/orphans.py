@@ -18,8 +18,6 @@ it (`CatalogPusher.ensure_orphans`) and records it in the ledger as a product ke
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable, Mapping, Sequence
 
 from addon.ecommerce.amounts import money
@@ -27,6 +25,7 @@ from addon.ecommerce.models import PLACEHOLDER_PREFIX
 from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.schemas import SaleorOrderLine
 from addon.mailchimp import ProductInput, ProductVariantInput
+from addon.saleor.global_ids import global_id_type
 
 __all__ = [
     "PLACEHOLDER_PREFIX",
@@ -41,11 +40,7 @@ __all__ = [
 def is_placeholder_key(saleor_id: str) -> bool:
     """Whether a product's ledger record is a placeholder's: keyed by the deleted variant's
     global id ("ProductVariant:<pk>"), where a real product's is a "Product:<pk>" id."""
-    try:
-        decoded = base64.b64decode(saleor_id, validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return False
-    return decoded.startswith("ProductVariant:")
+    return global_id_type(saleor_id) == "ProductVariant"
 
 
 def orphan_lines(lines: Iterable[SaleorOrderLine]) -> dict[str, SaleorOrderLine]:
