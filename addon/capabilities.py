@@ -85,7 +85,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.engagement import service as engagement_service
     from addon.erasure import jobs as erasure_jobs
     from addon.initial_sync import jobs as initial_sync_jobs
-    from addon.installations import lifecycle, uninstall, webhook_upkeep
+    from addon.installations import lifecycle, missed, uninstall, webhook_upkeep
     from addon.subscriptions import email_change
     from addon.subscriptions.capability import register_newsletter_jobs
 
@@ -97,6 +97,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     engagement_jobs.register(registry)
     engagement_service.register(registry)
     lifecycle.register(registry)
+    missed.register(registry)
     webhook_upkeep.register(registry)
     uninstall.register(registry)
     registry.claim_only(ACTIVE_INSTALLATIONS)
@@ -128,8 +129,14 @@ def plug_ports(ports: Ports) -> None:
     """Answer each question a capability asks of another it may not import."""
     from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
     from addon.ecommerce.farewell import farewell
+    from addon.ecommerce.resume import known_customers as ledger_customers
+    from addon.ecommerce.resume import queue_on_resume
     from addon.initial_sync.repository import latest_status
+    from addon.installations.resume_ports import KNOWN_CUSTOMERS, ON_RESUME
     from addon.installations.uninstall import MAILCHIMP_FAREWELL
+    from addon.subscriptions.repository import known_customers as contact_customers
 
     ports.plug(LATEST_INITIAL_SYNC, latest_status)
     ports.plug(MAILCHIMP_FAREWELL, farewell)
+    ports.plug(ON_RESUME, (queue_on_resume,))
+    ports.plug(KNOWN_CUSTOMERS, (ledger_customers, contact_customers))

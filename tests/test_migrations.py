@@ -71,7 +71,7 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0036_initial_sync_handoffs"}
+    assert head_revisions() == {"0037_missed_deliveries"}
 
 
 async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:
@@ -255,3 +255,51 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
         ("installation.saleor_version_known", "running", lane),
     ]
     assert "webhooks_digest" not in columns
+
+
+async def test_0037_dates_the_missed_deliveries_of_paused_installations(tmp_path: Path) -> None:
+    """An active installation's last accepted check is when it last knew its token accepted; a
+    paused one's missed deliveries date from its pause (the webhook's time, or two hours before a
+    check noticed it); going back down drops the replay's jobs."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    paused = text(
+        "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token, jwks,"
+        " jwks_fetched_at, is_active, status_changed_at, status_noticed_by, installed_at,"
+        " updated_at) VALUES (:id, :url, 'shop.example', 'QXBwOjE=', 'x', '{}', :now, 0,"
+        " '2026-01-02 10:00:00', :noticed, :now, :now)"
+    )
+
+    def to_0037(connection: Connection) -> None:
+        installed_at(connection, "0036_initial_sync_handoffs")
+        connection.execute(text("UPDATE installations SET checked_at = '2026-01-03 08:00:00'"))
+        for id_, noticed in ((2, "webhook"), (3, "periodic_check")):
+            url = f"https://shop{id_}.example/graphql/"
+            connection.execute(paused, {"id": id_, "url": url, "noticed": noticed, "now": NOW})
+        command.upgrade(alembic_config(connection), "0037_missed_deliveries")
+        connection.execute(
+            JOB_ROW, {"kind": "installation.missed", "status": "pending", "now": NOW}
+        )
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0037)
+            rows = (
+                await connection.execute(
+                    text(
+                        "SELECT id, token_accepted_at, missed_since FROM installations ORDER BY id"
+                    )
+                )
+            ).all()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0036_initial_sync_handoffs")
+            )
+            kinds = [kind for (kind,) in await connection.execute(text("SELECT kind FROM jobs"))]
+    finally:
+        await database.dispose()
+    assert [tuple(row) for row in rows] == [
+        (1, "2026-01-03 08:00:00.000000", None),
+        (2, None, "2026-01-02 10:00:00.000000"),
+        (3, None, "2026-01-02 08:00:00.000000"),
+    ]
+    assert kinds == []

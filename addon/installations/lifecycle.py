@@ -144,6 +144,7 @@ async def _accepted(
         logger.info("Saleor accepts the app token of %s again", installation.saleor_api_url)
     installation.token_refused_at = None
     installation.token_refused_noticed_by = None
+    installation.token_accepted_at = observed_at
     if not installation.is_active:
         # Only an active app's token is accepted: the app was activated again.
         await service.set_active(installation, True, observed_at, signal)

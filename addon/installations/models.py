@@ -56,6 +56,12 @@ class Installation(Base):
     saleor_version: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # The last lifecycle check Saleor answered (token accepted or refused).
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The last time the app knew Saleor delivered its webhooks: a check accepted the token, or
+    # processing resumed. A pause noticed without the webhook dates the missed deliveries from it.
+    token_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # While paused: since when Saleor may have sent nothing (it delivers no webhook to an
+    # inactive app), replayed when processing resumes (`missed.py`). None while active.
+    missed_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Since when Saleor refuses the app token (deactivated or uninstalled); None: accepted.
     token_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(

@@ -14,6 +14,7 @@ from addon.config import Settings
 from addon.db.types import utcnow
 from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
 from addon.installations.checks import schedule_check
+from addon.installations.missed_queue import queue_missed
 from addon.installations.models import (
     Installation,
     InstallationErasure,
@@ -46,6 +47,18 @@ async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> N
     await JobRepository(session).enqueue(
         installation_id, WEBHOOK_UPKEEP, {}, coalesce_key=WEBHOOK_UPKEEP, lane=WEBHOOK_UPKEEP
     )
+
+
+def _deliveries_stopped(
+    installation: Installation, observed_at: datetime, noticed_by: LifecycleSignal
+) -> datetime:
+    """Since when Saleor may have delivered nothing: the deactivation itself when its webhook
+    told (`issuedAt`); otherwise the last time the app knew its token accepted, since a check, a
+    refused call or the dashboard notices a deactivation only some time after it."""
+    if noticed_by is LifecycleSignal.WEBHOOK:
+        return observed_at
+    known_active = installation.token_accepted_at or installation.installed_at
+    return min(known_active, observed_at)
 
 
 class InstallationService:
@@ -100,6 +113,8 @@ class InstallationService:
             "jwks": jwks.as_dict(),
             "jwks_fetched_at": now,
             "is_active": True,
+            "token_accepted_at": now,
+            "missed_since": None,
             "saleor_version": (data.get("shop") or {}).get("version"),
             "checked_at": now,
             # A new app in Saleor has the manifest's webhooks only: nothing is known of them.
@@ -169,9 +184,18 @@ class InstallationService:
                 installation.saleor_api_url,
             )
             return False
+        was_active = installation.is_active
         installation.is_active = active
         installation.status_changed_at = observed_at
         installation.status_noticed_by = noticed_by
+        if was_active and not active and installation.missed_since is None:
+            installation.missed_since = _deliveries_stopped(installation, observed_at, noticed_by)
+        elif active:
+            installation.token_accepted_at = observed_at
+            if not was_active and installation.missed_since is not None:
+                # Saleor delivered nothing while the app was inactive: replayed from its state.
+                await queue_missed(self.session, installation.id, installation.missed_since)
+                installation.missed_since = None
         await self.session.flush()
         state = "resumed" if installation.is_active else "paused"
         logger.info(

@@ -54,6 +54,10 @@ CUSTOMER_DELETED_SINCE = SaleorVersion(3, 23, 5)
 # PRODUCT_VARIANT_DISCOUNTED_PRICE_UPDATED, sent by the discounted-price recalculation (saleor/
 # product/tasks.py at 3.23.0; not in 3.22.x): registered by the app, as the one above.
 DISCOUNTED_PRICE_UPDATED_SINCE = SaleorVersion(3, 23, 0)
+# `updateMetadata` saves the object's `updated_at` (saleor/graphql/meta/mutations/utils.py
+# `TYPE_UPDATED_FIELD`, saleor/saleor#18601, in 3.23.0, backported to 3.21.37 and 3.22.19);
+# before, only `deleteMetadata` did, so a metadata change alone is not listed by `updatedAt`.
+METADATA_DATES_UPDATED_SINCE = SaleorVersion(3, 23, 0)
 
 
 def has_order_where(version: SaleorVersion | None) -> bool:
@@ -200,6 +204,24 @@ FEATURES: tuple[Feature, ...] = (
         _webhooks("registered/erasure_customer_deleted"),
         "Saleor has no subscription for it: erase the customer from the customer panel "
         "before deleting them",
+    ),
+    Feature(
+        "What Saleor did not deliver while the app was deactivated, replayed on activation",
+        OLDEST_SUPPORTED,
+        _queries(
+            "missed_customers",
+            "missed_orders",
+            "missed_checkouts",
+            "missed_customers_exist",
+        ),
+    ),
+    Feature(
+        "The catch-up after a deactivation sees changes of metadata alone",
+        METADATA_DATES_UPDATED_SINCE,
+        (),
+        "a change of a customer's, order's or checkout's metadata alone (a consent the "
+        "storefront records, for one) leaves its `updatedAt` as it was (saleor/saleor#18601; "
+        "backported to 3.21.37 and 3.22.19): it reaches Mailchimp at the next other change",
     ),
     Feature(
         "Campaign engagement: customers matched, summaries and tags in private metadata",

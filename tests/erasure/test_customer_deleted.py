@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from addon.installations.models import Installation
-from addon.installations.service import queue_webhook_upkeep
+from addon.db.types import utcnow
+from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.service import InstallationService, queue_webhook_upkeep
 from addon.saleor.manifest import webhook_definitions
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
@@ -87,3 +88,42 @@ async def test_on_saleor_3_20_nothing_is_registered(shop: Shop) -> None:
     await shop.drain()
     # No webhook tells the app: the member stays (docs: erase from the panel before deleting).
     assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
+
+
+@pytest.mark.parametrize("saleor", [OLDEST_VERSION, CURRENT_VERSION], indirect=True)
+async def test_a_customer_deleted_while_the_app_was_deactivated_is_erased_once_activated(
+    shop: Shop,
+) -> None:
+    """Saleor sends nothing to an inactive app: once activated, the app looks for the customers
+    it knows and erases those Saleor no longer has (on 3.20, where no webhook tells it who
+    deleted them, as a customer's own deletion); the customers still there are left alone."""
+    await shop.drain()
+    customer = await _subscribed_customer(shop)
+    kept = await shop.saleor.create_customer("cy@example.com", "Cy")
+    await shop.drain()
+    assert {c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)} == {
+        BO,
+        "cy@example.com",
+    }
+    await shop.saleor.set_app_active(shop.app, False)
+    async with shop.services.db.transaction() as session:  # paused, as the checks would find
+        installation = (await session.execute(select(Installation))).scalar_one()
+        installation.is_active = False
+        installation.missed_since = installation.missed_since or installation.installed_at
+    await shop.saleor.delete_customer(customer)
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
+
+    await shop.saleor.set_app_active(shop.app, True)
+    async with shop.services.db.transaction() as session:
+        installation = (await session.execute(select(Installation))).scalar_one()
+        await InstallationService(session, shop.services.settings, shop.services.saleor).set_active(
+            installation, True, utcnow(), LifecycleSignal.DASHBOARD
+        )
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO) is None
+    assert [c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)] == [
+        "cy@example.com"
+    ]
+    assert await rows_naming(shop.services, BO) == []
+    assert kept.email == "cy@example.com"

@@ -1,0 +1,156 @@
+"""A replayed delivery (addon/installations/replay.py) carries everything the document it is
+stored for selects: its handler cannot tell it from Saleor's own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
+from graphql.language import OperationDefinitionNode, SelectionSetNode, parse
+
+from addon.installations.replay import (
+    Delivery,
+    checkout_deliveries,
+    customer_deliveries,
+    order_deliveries,
+)
+from addon.saleor.documents import load_document
+from addon.saleor.manifest import (
+    WebhookDefinition,
+    event_name,
+    registered_webhook_definitions,
+    webhook_definitions,
+)
+
+Tree = dict[str, Any]
+
+# Each replayed event: the query it is read with (None: built from what the app knows), the
+# entity's field in the body, and whether the body has `issuedAt`.
+REPLAYED: dict[str, tuple[str | None, str, bool]] = {
+    "CUSTOMER_CREATED": ("missed_customers", "user", True),
+    "CUSTOMER_UPDATED": ("missed_customers", "user", True),
+    "ORDER_CREATED": ("missed_orders", "order", True),
+    "ORDER_UPDATED": ("missed_orders", "order", True),
+    "CHECKOUT_UPDATED": ("missed_checkouts", "checkout", True),
+    "CUSTOMER_DELETED": (None, "user", False),
+    "ACCOUNT_DELETED": (None, "user", False),
+}
+# What `replay_deleted` puts in the body of a deleted customer.
+DELETED_USER: Tree = {"id": {}, "email": {}}
+
+
+def _tree(
+    selection_set: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+) -> Tree:
+    """Field name → its own selection, fragments and inline fragments merged in."""
+    tree: Tree = {}
+    for selection in selection_set.selections if selection_set else ():
+        if isinstance(selection, FieldNode):
+            sub = _tree(selection.selection_set, fragments)
+            tree[selection.name.value] = _merge(tree.get(selection.name.value, {}), sub)
+        elif isinstance(selection, FragmentSpreadNode):
+            tree = _merge(tree, _tree(fragments[selection.name.value].selection_set, fragments))
+        elif isinstance(selection, InlineFragmentNode):
+            tree = _merge(tree, _tree(selection.selection_set, fragments))
+    return tree
+
+
+def _merge(a: Tree, b: Tree) -> Tree:
+    merged = dict(a)
+    for key, value in b.items():
+        merged[key] = _merge(merged.get(key, {}), value)
+    return merged
+
+
+def _missing(wanted: Tree, given: Tree, path: str = "") -> list[str]:
+    missing: list[str] = []
+    for key, sub in wanted.items():
+        if key not in given:
+            missing.append(f"{path}{key}")
+        else:
+            missing += _missing(sub, given[key], f"{path}{key}.")
+    return missing
+
+
+def _node(query: str, connection: str) -> Tree:
+    document = load_document(query)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    tree = _tree(operation.selection_set, fragments)
+    node: Tree = tree[connection]["edges"]["node"]
+    return {k: v for k, v in node.items() if k not in ("dateJoined", "created", "updatedAt")}
+
+
+def _event_selection(definition: WebhookDefinition, event: str) -> Tree:
+    """What `definition` selects on the payload of `event`."""
+    document = parse(definition.query)
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    [event_field] = [s for s in operation.selection_set.selections if isinstance(s, FieldNode)]
+    assert event_field.selection_set is not None
+    selected: Tree = {}
+    for selection in event_field.selection_set.selections:
+        if (
+            isinstance(selection, InlineFragmentNode)
+            and selection.type_condition is not None
+            and event_name(selection.type_condition.name.value) == event
+        ):
+            selected = _merge(selected, _tree(selection.selection_set, fragments))
+    return selected
+
+
+def _subscribers(event: str) -> list[WebhookDefinition]:
+    every = webhook_definitions() + registered_webhook_definitions()
+    return [d for d in every if event in d.events]
+
+
+@pytest.mark.parametrize("event", sorted(REPLAYED))
+def test_a_replayed_body_has_what_each_document_selects(event: str) -> None:
+    query, field, dated = REPLAYED[event]
+    given = DELETED_USER if query is None else _node(query, query.removeprefix("missed_"))
+    subscribers = _subscribers(event)
+    assert subscribers, f"no document subscribes to {event}: nothing to replay it to"
+    for definition in subscribers:
+        selected = _event_selection(definition, event)
+        extra = set(selected) - {field, "issuedAt", "issuingPrincipal"}
+        assert not extra, f"{definition.slug} selects {extra} on {event}, which a replay lacks"
+        if not dated:
+            assert "issuedAt" not in selected, f"{definition.slug}: no `issuedAt` to replay"
+        assert _missing(selected.get(field, {}), given) == [], definition.slug
+
+
+def test_the_builders_make_only_the_events_checked_here() -> None:
+    from datetime import UTC, datetime
+
+    bound = datetime(2026, 1, 1, tzinfo=UTC)
+    before, after = "2025-12-31T00:00:00+00:00", "2026-01-02T00:00:00+00:00"
+    made: list[Delivery] = [
+        *customer_deliveries(
+            [
+                {"id": "a", "dateJoined": before, "updatedAt": after},
+                {"id": "b", "dateJoined": after},
+            ],
+            bound,
+        ),
+        *order_deliveries(
+            [{"id": "c", "created": before, "updatedAt": after}, {"id": "d", "created": after}],
+            bound,
+        ),
+        *checkout_deliveries(
+            [{"id": "e", "updatedAt": after}, {"id": "f", "updatedAt": before}], bound
+        ),
+    ]
+    assert [(d.event, d.entity_id) for d in made] == [
+        ("CUSTOMER_UPDATED", "a"),
+        ("CUSTOMER_CREATED", "b"),
+        ("ORDER_UPDATED", "c"),
+        ("ORDER_CREATED", "d"),
+        ("CHECKOUT_UPDATED", "e"),  # "f" changed before the pause: not replayed
+    ]
+    assert {d.event for d in made} <= set(REPLAYED)
+    assert all(set(d.entity) == {"id"} for d in made)  # the queries' own fields left out

@@ -1,0 +1,95 @@
+"""What Saleor did not deliver while the app was deactivated is replayed once it is activated
+again, however the pause was noticed (addon/installations/missed.py)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from addon.clock import ManualClock
+from addon.installations.models import Installation, LifecycleSignal
+from addon.installations.replay import handled_definitions
+from addon.installations.webhooks import webhook_job_kind
+from addon.jobs.models import Job
+from addon.services import Services
+from sandboxes.saleor import SaleorSandbox
+from tests.ecommerce.conftest import Shop, shop  # noqa: F401
+from tests.test_saleor_versions import (  # noqa: F401
+    CONFIRM,
+    INTERVAL,
+    legacy,
+    lifecycle_settings,
+    pass_time,
+    saleor,
+    stored,
+)
+
+
+async def _replayed(services: Services) -> list[Job]:
+    async with services.db.session() as session:
+        jobs = (await session.execute(select(Job).order_by(Job.id))).scalars()
+        return [job for job in jobs if job.payload.get("replayed")]
+
+
+async def test_changes_made_while_deactivated_are_replayed_on_every_version(
+    shop: Shop,  # noqa: F811
+    saleor: SaleorSandbox,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    services = shop.services
+    product = await shop.product("Plum", "4.00")
+    await shop.drain()
+    before = await stored(services)
+    assert before is not None and before.token_accepted_at is not None
+    accepted = before.token_accepted_at  # at the installation
+    # The sandbox dates Saleor's changes by the machine's clock, the app's checks by the test's:
+    # the changes come before the test's clock moves, as Saleor's and the app's clocks agree.
+    await saleor.set_app_active(shop.app, False)  # appDeactivate
+    await saleor.update_product(product, name="Damson")
+    customer = await saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await pass_time(services, clock, INTERVAL)
+    await pass_time(services, clock, CONFIRM)
+    paused = await stored(services)
+    assert paused is not None and not paused.is_active and paused.missed_since is not None
+    if legacy(saleor):  # noticed by the checks: since the last one that found the app active
+        assert paused.status_noticed_by is LifecycleSignal.PERIODIC_CHECK
+        assert paused.missed_since == accepted
+    else:  # the webhook says when
+        assert paused.status_noticed_by is LifecycleSignal.WEBHOOK
+        assert accepted < paused.missed_since < accepted + timedelta(seconds=INTERVAL)
+    assert shop.products()[str(product.id)].title == "Plum"
+
+    await saleor.set_app_active(shop.app, True)  # appActivate
+    await pass_time(services, clock, INTERVAL)  # where no webhook says so, a check notices
+    await shop.drain()
+    resumed = await stored(services)
+    assert resumed is not None and resumed.is_active and resumed.missed_since is None
+    assert shop.products()[str(product.id)].title == "Damson"
+    customers = {c.id: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert customers[str(customer.id)].email_address == "ann@example.com"
+    replayed = {(job.kind, job.payload["event"]) for job in await _replayed(services)}
+    assert (webhook_job_kind("ecommerce-customers"), "CUSTOMER_CREATED") in replayed
+    assert (webhook_job_kind("subscriptions-customer-created"), "CUSTOMER_CREATED") in replayed
+
+    activity = (await shop.api("GET", "/api/activity")).json()
+    summaries = {item["summary"] for item in activity["items"]}
+    assert "Webhook CUSTOMER_CREATED (missed while deactivated)" in summaries
+
+    # Replayed once: nothing more without another deactivation.
+    count = len(await _replayed(services))
+    await pass_time(services, clock, INTERVAL)
+    await shop.drain()
+    assert len(await _replayed(services)) == count
+
+
+async def test_a_document_paused_in_saleor_gets_no_replay(shop: Shop) -> None:  # noqa: F811
+    async with shop.services.db.transaction() as session:
+        installation = (await session.execute(select(Installation))).scalar_one()
+        everything = {d.slug for d in handled_definitions(installation, shop.services)}
+        installation.webhooks_paused = ["ecommerce-customers"]
+    assert "ecommerce-customers" in everything
+    async with shop.services.db.session() as session:
+        installation = (await session.execute(select(Installation))).scalar_one()
+        kept = {d.slug for d in handled_definitions(installation, shop.services)}
+    assert kept == everything - {"ecommerce-customers"}
