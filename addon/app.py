@@ -17,6 +17,7 @@ from addon.db.migrations import upgrade
 from addon.errors import AppError, ErrorCode, error_body, unexpected_problem
 from addon.heap import freeze_start_up
 from addon.http_limits import BodySizeLimit, NoNulCharacters
+from addon.installations.outage import watch as watch_receiver
 from addon.jobs.worker import Worker
 from addon.logs import RequestId, new_request_id, note_request_id, request_id_of
 from addon.openapi import install as install_openapi
@@ -89,16 +90,17 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
         await upgrade(services.db.engine)
         await start_up(services)
         stop = asyncio.Event()
-        worker_task = None
+        tasks = []
         if run_worker:
-            worker_task = asyncio.create_task(Worker(services).run(stop))
+            tasks.append(asyncio.create_task(Worker(services).run(stop)))
+        if services.settings.webhook_outage_seconds > 0:
+            tasks.append(asyncio.create_task(watch_receiver(services, stop)))
         freeze_start_up()
         try:
             yield
         finally:
             stop.set()
-            if worker_task is not None:
-                await worker_task
+            await asyncio.gather(*tasks)
             await services.aclose()
 
     app = FastAPI(

@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     installation_check_interval_seconds: float = Field(default=3600.0, ge=60)
     installation_check_confirm_seconds: float = Field(default=60.0, ge=0)
     uninstall_grace_hours: float = Field(default=168.0, ge=0)
+    # Saleor retries a failed delivery for about five minutes, then drops it: a web process
+    # that finds the receiver's heartbeat older than this replays what Saleor changed since
+    # (`addon/installations/outage.py`); 0 turns the watch off. Above the heartbeat's minute.
+    webhook_outage_seconds: float = Field(default=240.0, ge=0)
 
     # The largest request body any route reads; larger ones get 413 unread. Our webhook
     # subscriptions select ids only (deliveries under 1 kB); Saleor's full legacy payloads (an

@@ -157,6 +157,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         secret_key_file=tmp_path / ".secret_key",
         jwks_refresh_min_interval_seconds=0,
+        # The receiver's heartbeat sleeps on the test's clock: a test moving it hours would
+        # look like an outage. The tests of the watch turn it on (tests/test_webhook_outage.py).
+        webhook_outage_seconds=0,
         # A failed job is due again only when a test makes it due (or moves the `clock`),
         # never because a round happened to take longer than a short backoff.
         worker_backoff_base_seconds=3600,

@@ -104,3 +104,13 @@ class InstallationErasure(Base):
     )
     carts_deleted: Mapped[int | None] = mapped_column(Integer, nullable=True)
     webhooks_deleted: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class WebhookReceiver(Base):
+    """The web processes' heartbeat (one row): when one last knew deliveries could be received
+    (`outage.py`)."""
+
+    __tablename__ = "webhook_receiver"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alive_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -21,6 +21,10 @@ class HostRoutingTransport(httpx.AsyncBaseTransport):
     def add(self, host: str, app: ASGIApp) -> None:
         self._routes[host.lower()] = httpx.ASGITransport(app=app)
 
+    def remove(self, host: str) -> ASGIApp:
+        """Take a host off the network (its requests fail to connect); answers its app."""
+        return self._routes.pop(host.lower()).app
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host.lower()
         netloc = request.url.netloc.decode("ascii").lower()
