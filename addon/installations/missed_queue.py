@@ -26,8 +26,11 @@ class Missed(BaseModel):
     since: AwareDatetime
 
 
-async def queue_missed(session: AsyncSession, installation_id: int, since: datetime) -> None:
-    # Not merged with a pending one: each resume replays its own pause.
+async def queue_missed(
+    session: AsyncSession, installation_id: int, since: datetime, *, at: datetime | None = None
+) -> None:
+    """Queue the catch-up from `since`, due now or `at`. Not merged with a pending one: each
+    resume replays its own pause."""
     await JobRepository(session).enqueue(
-        installation_id, MISSED_JOB, Missed(since=since).model_dump(mode="json")
+        installation_id, MISSED_JOB, Missed(since=since).model_dump(mode="json"), run_after=at
     )

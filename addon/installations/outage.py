@@ -9,9 +9,9 @@ web process could store it (all stopped or crashed, their database down) is lost
 So every web process records a heartbeat each minute (`WebhookReceiver.alive_at`). One that
 finds the last heartbeat older than `WEBHOOK_OUTAGE_SECONDS` (at its start after a stop, too)
 queues, for every active installation, the catch-up a deactivation gets (`missed.py`) from that
-heartbeat: customers, orders and checkouts changed since are replayed, the catalogue and promo
-codes sent again. A heartbeat that cannot be written (the database down) is tried again a
-minute later, and that one sees the gap.
+heartbeat, once Saleor's last retries have come: customers, orders and checkouts changed since
+are replayed, the catalogue and promo codes sent again. A heartbeat that cannot be written (the
+database down) is tried again a minute later, and that one sees the gap.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 60.0
+# Saleor's retries of the deliveries that failed last (10 + 20 + 40 + 80 + 160 s), with room:
+# the replay waits for them, so a creation they bring is seen as delivered (`replay.py`).
+RETRIES_END = timedelta(minutes=6)
 
 
 async def beat(services: Services) -> int:
@@ -59,7 +62,9 @@ async def beat(services: Services) -> int:
             )
         ).all()
         for installation_id, installed_at in installations:
-            await queue_missed(session, installation_id, max(last, installed_at))
+            await queue_missed(
+                session, installation_id, max(last, installed_at), at=now + RETRIES_END
+            )
     logger.warning(
         "No web process could receive webhooks from %s to %s, longer than Saleor retries a "
         "delivery: replaying what changed meanwhile for %d installation(s)",
