@@ -17,6 +17,15 @@ from .models import Address, CreationWrites, Node, SortWrites, WithMetadata, utc
 from .money import currency_places
 
 
+class OrderOrigin(StrEnum):
+    """Where an order came from (saleor/order/__init__.py `OrderOrigin`, `Order.origin`)."""
+
+    CHECKOUT = "CHECKOUT"
+    DRAFT = "DRAFT"
+    REISSUE = "REISSUE"
+    BULK_CREATE = "BULK_CREATE"
+
+
 class OrderStatus(StrEnum):
     DRAFT = "DRAFT"
     UNCONFIRMED = "UNCONFIRMED"
@@ -317,6 +326,7 @@ class Order(WithMetadata):
     # (saleor/order/models.py).
     voucher_id: int | None = None
     status: OrderStatus = OrderStatus.UNFULFILLED
+    origin: OrderOrigin = OrderOrigin.CHECKOUT
     # Payments: transactions (the current API) and legacy payments. The amounts and statuses
     # below are stored on the order as Saleor stores them, kept up to date by
     # `payments.update_order_amounts` (Saleor's `updates_amounts_for_order`); `paymentStatus`,

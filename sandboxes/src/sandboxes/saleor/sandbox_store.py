@@ -19,6 +19,7 @@ from .order_models import (
     OrderChargeStatus,
     OrderDiscount,
     OrderLine,
+    OrderOrigin,
     OrderStatus,
 )
 from .sandbox_webhooks import SandboxWebhooks
@@ -204,7 +205,10 @@ class SandboxStoreEvents(SandboxWebhooks):
         """`orderBulkCreate`: the orders (each `create_order`'s arguments), and one
         ORDER_BULK_CREATED for them all, nothing per order
         (saleor/graphql/order/bulk_mutations/order_bulk_create.py)."""
-        created = [self.store.create_order(**fields) for fields in orders]
+        created = [
+            self.store.create_order(**{"origin": OrderOrigin.BULK_CREATE, **fields})
+            for fields in orders
+        ]
         await self.emit("ORDER_BULK_CREATED", created)
         return created
 

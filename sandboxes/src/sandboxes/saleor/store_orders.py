@@ -15,7 +15,7 @@ from .cursors import Ordering
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
 from .order_discounts import spread_order_discounts
-from .order_models import Order, OrderDiscount, OrderLine, OrderStatus
+from .order_models import Order, OrderDiscount, OrderLine, OrderOrigin, OrderStatus
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
 from .store_base import CREATED_KEY, NotFound, OrderIndex
 from .store_catalog import StoreCatalog
@@ -94,6 +94,10 @@ class StoreOrders(StoreCatalog):
         # The sandbox's own key is the number (unique in a Saleor, as the UUID Saleor keys it
         # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
         number = next(self._order_numbers)
+        # A draft is staff's (`draftOrderCreate` sets `origin=DRAFT`, saleor/graphql/order/
+        # mutations/draft_order_create.py); otherwise a checkout's, unless given.
+        default = OrderOrigin.DRAFT if status is OrderStatus.DRAFT else OrderOrigin.CHECKOUT
+        origin = fields.pop("origin", default)
         order = Order(
             id=number,
             number=number,
@@ -113,6 +117,7 @@ class StoreOrders(StoreCatalog):
             if voucher_code
             else None,
             status=status,
+            origin=origin,
             checkout_token=checkout_token,
             shipping_address=shipping_address,
             billing_address=billing_address,
