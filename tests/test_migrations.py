@@ -258,9 +258,10 @@ async def test_0030_replaces_the_old_kinds_pending_upkeep_and_goes_back_down(
 
 
 async def test_0037_dates_the_missed_deliveries_of_paused_installations(tmp_path: Path) -> None:
-    """An active installation's last accepted check is when it last knew its token accepted; a
-    paused one's missed deliveries date from its pause (the webhook's time, or two hours before a
-    check noticed it); going back down drops the replay's jobs."""
+    """An active installation's last accepted check is when it last knew its token accepted (two
+    hours before a refusal still to be confirmed); a paused one's missed deliveries date from
+    its pause (the webhook's time, or two hours before a check noticed it); going back down
+    drops the replay's jobs."""
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
     paused = text(
         "INSERT INTO installations (id, saleor_api_url, saleor_domain, app_id, app_token, jwks,"
@@ -275,6 +276,15 @@ async def test_0037_dates_the_missed_deliveries_of_paused_installations(tmp_path
         for id_, noticed in ((2, "webhook"), (3, "periodic_check")):
             url = f"https://shop{id_}.example/graphql/"
             connection.execute(paused, {"id": id_, "url": url, "noticed": noticed, "now": NOW})
+        connection.execute(
+            paused, {"id": 4, "url": "https://shop4.example/", "noticed": None, "now": NOW}
+        )
+        connection.execute(
+            text(
+                "UPDATE installations SET is_active = 1, token_refused_at = '2026-01-03 09:00:00'"
+                " WHERE id = 4"
+            )
+        )
         command.upgrade(alembic_config(connection), "0037_missed_deliveries")
         connection.execute(
             JOB_ROW, {"kind": "installation.missed", "status": "pending", "now": NOW}
@@ -301,5 +311,6 @@ async def test_0037_dates_the_missed_deliveries_of_paused_installations(tmp_path
         (1, "2026-01-03 08:00:00.000000", None),
         (2, None, "2026-01-02 10:00:00.000000"),
         (3, None, "2026-01-02 08:00:00.000000"),
+        (4, "2026-01-03 07:00:00.000000", None),  # a refusal unconfirmed: accepted before it
     ]
     assert kinds == []

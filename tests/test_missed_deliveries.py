@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from addon.clock import ManualClock
+from addon.installations import replay
 from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.replay import handled_definitions
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
+from tests.conftest import APP_URL
 from tests.ecommerce.conftest import Shop, shop  # noqa: F401
 from tests.test_saleor_versions import (  # noqa: F401
     CONFIRM,
@@ -93,3 +97,72 @@ async def test_a_document_paused_in_saleor_gets_no_replay(shop: Shop) -> None:  
         installation = (await session.execute(select(Installation))).scalar_one()
         kept = {d.slug for d in handled_definitions(installation, shop.services)}
     assert kept == everything - {"ecommerce-customers"}
+
+
+@pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
+async def test_a_deactivation_shorter_than_the_confirmation_is_caught_up_with(
+    shop: Shop,  # noqa: F811
+    saleor: SaleorSandbox,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    """Refused by a check, accepted again by the confirming one: the app was deactivated for a
+    while, and Saleor delivered nothing meanwhile."""
+    services = shop.services
+    await shop.drain()
+    await saleor.set_app_active(shop.app, False)
+    customer = await saleor.create_customer("ann@example.com", "Ann", "Lee")
+    await pass_time(services, clock, INTERVAL)  # refused: to be confirmed
+    await saleor.set_app_active(shop.app, True)
+    await pass_time(services, clock, CONFIRM)  # accepted: never paused
+    installation = await stored(services)
+    assert installation is not None and installation.is_active
+    assert installation.status_noticed_by is None
+    await shop.drain()
+    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert str(customer.id) in customers
+
+
+@pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
+async def test_installing_again_after_a_pause_catches_up_with_it(
+    shop: Shop,  # noqa: F811
+    saleor: SaleorSandbox,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    """Before 3.23.5 an app deleted in Saleor is first noticed as a pause; installed again
+    within the grace period, the installation (and its data) is kept, and what changed since
+    the pause is replayed."""
+    services = shop.services
+    await shop.drain()
+    await saleor.uninstall_app(shop.app)  # no APP_DELETED reaches the app on 3.20
+    await pass_time(services, clock, INTERVAL)
+    await pass_time(services, clock, CONFIRM)
+    paused = await stored(services)
+    assert paused is not None and not paused.is_active and paused.missed_since is not None
+    customer = await saleor.create_customer("ann@example.com", "Ann", "Lee")
+    shop.app = await saleor.install_app(f"{APP_URL}/api/manifest")
+    await shop.drain()
+    resumed = await stored(services)
+    assert resumed is not None and resumed.id == paused.id and resumed.missed_since is None
+    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert str(customer.id) in customers
+
+
+@pytest.mark.parametrize("saleor", [CURRENT_VERSION], indirect=True)
+async def test_a_long_replay_goes_on_from_where_each_run_stopped(
+    shop: Shop,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(replay, "PAGES_PER_JOB", 1)
+    await shop.drain()
+    await shop.saleor.set_app_active(shop.app, False)
+    created = [await shop.saleor.create_customer(f"c{i}@example.com", f"C{i}") for i in range(150)]
+    await shop.saleor.set_app_active(shop.app, True)
+    await shop.drain()
+    async with shop.services.db.session() as session:
+        runs = (
+            await session.execute(select(Job).where(Job.kind == replay.REPLAY_JOB).order_by(Job.id))
+        ).scalars()
+        customer_runs = [job for job in runs if job.payload["source"] == "customers"]
+    assert [job.payload["after"] is None for job in customer_runs] == [True, False]
+    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert {str(c.id) for c in created} <= customers

@@ -318,12 +318,8 @@ async def test_business_events_are_stored_before_the_answer_and_processed_once(
     services: Services,
     app_client: httpx.AsyncClient,
 ) -> None:
-    from addon.installations.webhooks import (
-        Outcome,
-        WebhookHeaders,
-        WebhookReceiver,
-        webhook_job_kind,
-    )
+    from addon.installations.webhook_kinds import webhook_job_kind
+    from addon.installations.webhooks import Outcome, WebhookHeaders, WebhookReceiver
     from addon.jobs.schemas import ClaimedJob
     from addon.saleor.manifest import WebhookDefinition
 

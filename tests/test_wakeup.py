@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 from addon.clock import ManualClock
 from addon.config import Settings
 from addon.db.engine import Database
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.inserts import NewJob
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.installations.missed_queue import MISSED_JOB
-from addon.installations.models import WebhookReceiver
+from addon.installations.models import ReceiverHeartbeat
 from addon.installations.outage import HEARTBEAT_SECONDS, RETRIES_END, beat, watch
 from addon.jobs.models import Job
 from addon.services import Services
@@ -52,7 +52,7 @@ async def test_changes_saleor_could_not_deliver_during_an_outage_are_replayed(
     await shop.drain()
     await beat(shop.services)
     async with shop.services.db.session() as session:
-        alive_at = (await session.get(WebhookReceiver, 1)).alive_at  # type: ignore[union-attr]
+        alive_at = (await session.get(ReceiverHeartbeat, 1)).alive_at  # type: ignore[union-attr]
 
     # Every web process down: Saleor's deliveries fail until it gives up on them.
     app = network.remove("app.test")
@@ -79,7 +79,7 @@ async def test_the_web_process_beats_each_minute_until_stopped(
 ) -> None:
     async def alive_at() -> datetime | None:
         async with shop.services.db.session() as session:
-            row = await session.get(WebhookReceiver, 1, populate_existing=True)
+            row = await session.get(ReceiverHeartbeat, 1, populate_existing=True)
         return row.alive_at if row is not None else None
 
     async def asleep() -> bool:

@@ -93,6 +93,19 @@ class LedgerReads(Repository):
             for row in rows
         }
 
+    async def held_ids(self, installation_id: int, channel: str, kind: EntityKind) -> list[str]:
+        """The Saleor ids of the channel's records of `kind` that Mailchimp holds (not removed)."""
+        rows = await self.session.scalars(
+            select(SyncRecord.saleor_id).where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.channel_slug == channel,
+                SyncRecord.kind == kind,
+                SyncRecord.mailchimp_id.is_not(None),
+                SyncRecord.status != SyncStatus.REMOVED,
+            )
+        )
+        return list(rows)
+
     async def select(
         self,
         installation_id: int,

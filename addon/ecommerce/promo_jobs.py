@@ -20,7 +20,7 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository

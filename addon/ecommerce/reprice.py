@@ -24,8 +24,9 @@ from addon.db.types import utcnow
 from addon.ecommerce.context import load_context
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.stores_repository import StoreRepository
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
@@ -95,26 +96,41 @@ async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Servic
 
 
 async def handle_reprice(job: ClaimedJob, due: RepriceDue, services: Services) -> None:
-    """Queue a push of each of the channel's products (while it is still tracked)."""
+    """Queue a push of each of the channel's products (while it is still tracked), and of each
+    product Mailchimp holds that Saleor no longer lists there (deleted or unlisted while no
+    webhook could tell: its push hides it)."""
     context = await load_context(services, job.installation_id, due.channel)
+    if context is None:
+        return
     after: str | None = None
-    while context is not None:
+    listed: set[str] = set()
+    while True:
         variables = {"channel": due.channel, "first": PAGE, "after": after}
         data = await services.saleor.execute(
             context.api_url, context.token, "ecommerce_channel_product_ids", variables
         )
         products = data.get("products") or {}
         ids = [edge["node"]["id"] for edge in products.get("edges") or []]
-        if ids:
-            async with services.db.transaction() as session:
-                records = [(due.channel, EntityKind.PRODUCT, saleor_id) for saleor_id in ids]
-                await enqueue_pushes(session, job.installation_id, records)
+        listed.update(ids)
+        await _push(services, job.installation_id, due.channel, ids)
         page = products.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             break
         after = page.get("endCursor")
+    async with services.db.session() as session:
+        held = await LedgerRepository(session).held_ids(
+            job.installation_id, due.channel, EntityKind.PRODUCT
+        )
+    await _push(services, job.installation_id, due.channel, sorted(set(held) - listed))
     async with services.db.transaction() as session:
         await complete_in(session)
+
+
+async def _push(services: Services, installation_id: int, channel: str, ids: list[str]) -> None:
+    for start in range(0, len(ids), PAGE):
+        async with services.db.transaction() as session:
+            records = [(channel, EntityKind.PRODUCT, id_) for id_ in ids[start : start + PAGE]]
+            await enqueue_pushes(session, installation_id, records)
 
 
 def register(registry: HandlerRegistry) -> None:

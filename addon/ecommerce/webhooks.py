@@ -22,7 +22,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.repository import InstallationRepository
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob

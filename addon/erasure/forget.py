@@ -42,6 +42,7 @@ from addon.ecommerce.models import PUSH_JOB, BurstBatch, EntityKind, SyncRecord,
 from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.engagement.models import EngagementCustomer, EngagementMember
+from addon.erasure.known import is_address
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
@@ -118,42 +119,6 @@ def _mentions(column: Any, addresses: Iterable[str]) -> ColumnElement[bool]:
     is exact."""
     text = func.lower(cast(column, String))
     return or_(*(text.contains(a.lower(), autoescape=True) for a in addresses))
-
-
-async def addresses_of(
-    session: AsyncSession, installation_id: int, email: str | None, saleor_user_id: str | None
-) -> set[str]:
-    """The addresses to forget: the one named, and those the app linked to the customer (its
-    contacts, its e-commerce customer records), which earlier e-mail changes may have left."""
-    found = {email.strip().lower()} if email else set()
-    if saleor_user_id:
-        contacts = await session.scalars(
-            select(ContactState.email).where(
-                ContactState.installation_id == installation_id,
-                ContactState.saleor_user_id == saleor_user_id,
-            )
-        )
-        found |= {e.lower() for e in contacts}
-        seen = await session.scalars(
-            select(CustomerAddress.email).where(
-                CustomerAddress.installation_id == installation_id,
-                CustomerAddress.saleor_user_id == saleor_user_id,
-            )
-        )
-        found |= {e.lower() for e in seen}
-        labels = await session.scalars(
-            select(SyncRecord.label).where(
-                SyncRecord.installation_id == installation_id,
-                SyncRecord.kind == EntityKind.CUSTOMER,
-                SyncRecord.saleor_id == saleor_user_id,
-            )
-        )
-        found |= {label.lower() for label in labels if label and _is_address(label)}
-    return found
-
-
-def _is_address(text: str) -> bool:
-    return "@" in text and " " not in text.strip() and not text.startswith("erased:")
 
 
 async def ledger_records(
@@ -272,7 +237,7 @@ async def forget(
                 # Its push dropped: Mailchimp keeps the order as last sent (if it was).
                 record.status = SyncStatus.SYNCED if record.mailchimp_id else SyncStatus.REMOVED
         else:
-            record.label = erased_label(label if _is_address(label) else lowered[0])
+            record.label = erased_label(label if is_address(label) else lowered[0])
             _removed(record)
         if record.last_error:
             record.last_error = scrub_text(record.last_error, addresses)

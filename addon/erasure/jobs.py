@@ -28,8 +28,9 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
-from addon.erasure.forget import addresses_of, drop_pushes, erased, forget, ledger_records
+from addon.erasure.forget import drop_pushes, erased, forget, ledger_records
 from addon.erasure.in_flight import RETRY_SECONDS, in_flight, written_since
+from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
 from addon.erasure.schemas import EraseRequest, ErasureSource
@@ -378,7 +379,7 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
 
 
 def register(registry: HandlerRegistry[Services]) -> None:
-    from addon.installations.webhooks import webhook_job_kind
+    from addon.installations.webhook_kinds import webhook_job_kind
 
     for slug in WEBHOOK_SLUGS:
         registry.register(webhook_job_kind(slug), on_deleted, payload=DeletedEvent)

@@ -11,8 +11,9 @@ from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
 from addon.db.repository import Repository
 from addon.ecommerce.models import EntityKind, MailchimpStore
-from addon.erasure.forget import addresses_of, ledger_records
+from addon.erasure.forget import ledger_records
 from addon.erasure.jobs import enqueue_erasure
+from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.schemas import (
     ErasedAudience,

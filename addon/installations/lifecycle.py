@@ -142,6 +142,12 @@ async def _accepted(
         installation.saleor_version = version
     if installation.token_refused_at is not None:
         logger.info("Saleor accepts the app token of %s again", installation.saleor_api_url)
+    if installation.token_refused_at is not None and installation.is_active:
+        # Refused, then accepted before the confirming check: deactivated briefly (or one
+        # refusal by mistake), and Saleor delivered nothing meanwhile: caught up with all the same.
+        since = installation.token_accepted_at or installation.token_refused_at
+        installation.missed_since = since
+        await service.queue_missed(installation, until=observed_at)
     installation.token_refused_at = None
     installation.token_refused_noticed_by = None
     installation.token_accepted_at = observed_at

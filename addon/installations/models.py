@@ -62,6 +62,8 @@ class Installation(Base):
     # While paused: since when Saleor may have sent nothing (it delivers no webhook to an
     # inactive app), replayed when processing resumes (`missed.py`). None while active.
     missed_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The creations delivered from then until the pause, [event, entity id] (`missed_queue`).
+    missed_creations: Mapped[list[list[str]] | None] = mapped_column(JSON, nullable=True)
     # Since when Saleor refuses the app token (deactivated or uninstalled); None: accepted.
     token_refused_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     token_refused_noticed_by: Mapped[LifecycleSignal | None] = mapped_column(
@@ -106,7 +108,7 @@ class InstallationErasure(Base):
     webhooks_deleted: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
-class WebhookReceiver(Base):
+class ReceiverHeartbeat(Base):
     """The web processes' heartbeat (one row): when one last knew deliveries could be received
     (`outage.py`)."""
 

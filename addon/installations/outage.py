@@ -6,7 +6,7 @@ Saleor retries a failed webhook delivery five times, 10, 20, 40, 80 and 160 seco
 so about five minutes after its first failure, then drops it for good. What Saleor sent while no
 web process could store it (all stopped or crashed, their database down) is lost after that.
 
-So every web process records a heartbeat each minute (`WebhookReceiver.alive_at`). One that
+So every web process records a heartbeat each minute (`ReceiverHeartbeat.alive_at`). One that
 finds the last heartbeat older than `WEBHOOK_OUTAGE_SECONDS` (at its start after a stop, too)
 queues, for every active installation, the catch-up a deactivation gets (`missed.py`) from that
 heartbeat, once Saleor's last retries have come: customers, orders and checkouts changed since
@@ -25,8 +25,8 @@ from sqlalchemy import select
 
 from addon.clock import current_clock
 from addon.db.types import utcnow
-from addon.installations.missed_queue import queue_missed
-from addon.installations.models import Installation, WebhookReceiver
+from addon.installations.missed_queue import Missed, queue_missed
+from addon.installations.models import Installation, ReceiverHeartbeat
 
 if TYPE_CHECKING:
     from addon.services import Services
@@ -46,9 +46,9 @@ async def beat(services: Services) -> int:
     outage = timedelta(seconds=services.settings.webhook_outage_seconds)
     async with services.db.transaction() as session:
         # Locked: of the processes beating at once, one sees the gap and queues.
-        row = await session.get(WebhookReceiver, 1, with_for_update=True, populate_existing=True)
+        row = await session.get(ReceiverHeartbeat, 1, with_for_update=True, populate_existing=True)
         if row is None:  # the first heartbeat ever: nothing was received before
-            session.add(WebhookReceiver(id=1, alive_at=now))
+            session.add(ReceiverHeartbeat(id=1, alive_at=now))
             return 0
         last = row.alive_at
         row.alive_at = max(last, now)
@@ -62,9 +62,8 @@ async def beat(services: Services) -> int:
             )
         ).all()
         for installation_id, installed_at in installations:
-            await queue_missed(
-                session, installation_id, max(last, installed_at), at=now + RETRIES_END
-            )
+            missed = Missed(since=max(last, installed_at), until=now)
+            await queue_missed(session, installation_id, missed, at=now + RETRIES_END)
     logger.warning(
         "No web process could receive webhooks from %s to %s, longer than Saleor retries a "
         "delivery: replaying what changed meanwhile for %d installation(s)",

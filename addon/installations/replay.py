@@ -10,12 +10,16 @@ deliveries take, and each handler reads the rest afresh as it always does.
   created since (`dateJoined`, `created`): a registration's or a checkout's consent to
   subscribe is honoured as if delivered. An entity is replayed once, as it stands, whatever
   happened to it meanwhile (Saleor would have sent each change).
-* `since` is moved back by `MARGIN` for the difference between Saleor's clock and the app's.
-  So a creation delivered live just before the pause may come again: one whose delivery the
-  app stored is replayed as an update (the consent of an order must not subscribe again a
-  shopper who has unsubscribed since).
-* Checkouts are listed by the day of their `last_change` (`missed_checkouts.graphql`) and
-  narrowed by `updatedAt`, which shows it.
+* `since` is moved back by `MARGIN` for the difference between Saleor's clock and the app's,
+  so a creation delivered just before the pause may be listed: one whose delivery the app
+  stored (`Missed.delivered`, recorded at the pause, and the jobs since) is replayed as an
+  update, as is one an earlier replay made, so no consent is applied twice. One created after
+  the resume (`until`) is left to its own delivery. An order `orderBulkCreate` made is
+  replayed as updated: Saleor sends ORDER_BULK_CREATED for it, which carries no consent.
+* Pages are read `PAGES_PER_JOB` at a time; the rest is a job of its own from the cursor, so a
+  retry starts where the last one stopped.
+* Checkouts are listed by the day of their `last_change`, newest first
+  (`missed_checkouts.graphql`), and narrowed by `updatedAt`, which shows it.
 * Customers the app knows that Saleor no longer has: `replay_deleted.py`, a job of its own.
 
 Documents a staff member paused in Saleor (`Installation.webhooks_paused`) get nothing, as they
@@ -31,21 +35,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
-from sqlalchemy import select
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from addon.installations.missed_queue import CREATIONS, MARGIN, Creation, delivered_creations
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.inserts import NewJob
-from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.saleor.manifest import WebhookDefinition, wanted_webhooks
@@ -55,9 +58,7 @@ from addon.services import Services
 logger = logging.getLogger(__name__)
 
 REPLAY_JOB = "installation.replay"
-# Saleor's clock and the app's may differ, and an event raised just before the deactivation
-# may still have been in Saleor's queue: replayed from this much earlier.
-MARGIN = timedelta(minutes=10)
+PAGES_PER_JOB = 20  # 2,000 entities a run
 
 
 class Source(StrEnum):
@@ -72,6 +73,9 @@ class Replay(BaseModel):
     model_config = ConfigDict(frozen=True)
     since: AwareDatetime
     source: Source
+    until: AwareDatetime | None = None
+    delivered: list[Creation] = Field(default_factory=list)
+    after: str | None = None  # the cursor a previous run of the same replay stopped at
 
 
 @dataclass(frozen=True)
@@ -90,65 +94,61 @@ class Delivery:
 
 
 # The fields the replay queries read for themselves, not part of any document's body.
-_OWN_FIELDS = ("dateJoined", "created", "updatedAt")
-# Creations whose live delivery, when stored, are replayed as updates (the module's docstring).
-_CREATIONS = frozenset({"CUSTOMER_CREATED", "ORDER_CREATED"})
+_OWN_FIELDS = ("dateJoined", "created", "updatedAt", "origin")
 
 
 def _entity(node: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in node.items() if key not in _OWN_FIELDS}
 
 
-def _at_or_after(value: str | None, bound: datetime) -> bool:
-    return value is not None and datetime.fromisoformat(value) >= bound
+def _at_or_after(value: str | None, bound: datetime | None) -> bool:
+    return value is not None and bound is not None and datetime.fromisoformat(value) >= bound
 
 
-def _created_or_updated(entity: str, created: str | None, bound: datetime) -> str:
-    return f"{entity}_CREATED" if _at_or_after(created, bound) else f"{entity}_UPDATED"
+@dataclass(frozen=True)
+class Window:
+    """What one replay compares with: since (`MARGIN` earlier), until the resume, and the
+    creations delivered already."""
+
+    bound: datetime
+    until: datetime | None
+    delivered: frozenset[Creation]
+
+    def event(self, entity: str, node: dict[str, Any], created: str | None) -> str | None:
+        """CREATED, UPDATED, or None for one created after the resume (delivered itself)."""
+        if _at_or_after(created, self.until):
+            return None
+        event = f"{entity}_CREATED"
+        if (
+            not _at_or_after(created, self.bound)
+            or (event, str(node["id"])) in self.delivered
+            or node.get("origin") == "BULK_CREATE"
+        ):
+            return CREATIONS[event]
+        return event
 
 
-def customer_deliveries(nodes: Iterable[dict[str, Any]], bound: datetime) -> list[Delivery]:
+def customer_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list[Delivery]:
     return [
-        Delivery(
-            _created_or_updated("CUSTOMER", node.get("dateJoined"), bound),
-            "user",
-            _entity(node),
-            node.get("updatedAt"),
-        )
+        Delivery(event, "user", _entity(node), node.get("updatedAt"))
         for node in nodes
+        if (event := window.event("CUSTOMER", node, node.get("dateJoined"))) is not None
     ]
 
 
-def order_deliveries(nodes: Iterable[dict[str, Any]], bound: datetime) -> list[Delivery]:
+def order_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list[Delivery]:
     return [
-        Delivery(
-            _created_or_updated("ORDER", node.get("created"), bound),
-            "order",
-            _entity(node),
-            node.get("updatedAt"),
-        )
+        Delivery(event, "order", _entity(node), node.get("updatedAt"))
         for node in nodes
+        if (event := window.event("ORDER", node, node.get("created"))) is not None
     ]
 
 
-def checkout_deliveries(nodes: Iterable[dict[str, Any]], bound: datetime) -> list[Delivery]:
+def checkout_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list[Delivery]:
     return [
         Delivery("CHECKOUT_UPDATED", "checkout", _entity(node), node.get("updatedAt"))
         for node in nodes
-        if _at_or_after(node.get("updatedAt"), bound)
-    ]
-
-
-def not_delivered(
-    deliveries: Iterable[Delivery], delivered: set[tuple[str, str]]
-) -> list[Delivery]:
-    """A creation whose live delivery the app stored (`delivered`: event, entity id) is
-    replayed as an update: only its later changes were missed."""
-    return [
-        replace(d, event=d.event.replace("_CREATED", "_UPDATED"))
-        if (d.event, d.entity_id) in delivered
-        else d
-        for d in deliveries
+        if _at_or_after(node.get("updatedAt"), window.bound)
     ]
 
 
@@ -161,7 +161,6 @@ def delivery_jobs(
         for definition in definitions:
             if delivery.event not in definition.events:
                 continue
-            kind = webhook_job_kind(definition.slug)
             body: dict[str, Any] = {delivery.field: delivery.entity}
             if delivery.issued_at is not None:
                 body = {"issuedAt": delivery.issued_at, "issuingPrincipal": None, **body}
@@ -171,7 +170,7 @@ def delivery_jobs(
             jobs.append(
                 NewJob(
                     installation_id,
-                    kind,
+                    webhook_job_kind(definition.slug),
                     {"event": delivery.event, "body": body, "replayed": True},
                     hashlib.sha256(key.encode()).hexdigest(),
                 )
@@ -190,81 +189,50 @@ def handled_definitions(installation: Installation, services: Services) -> list[
     ]
 
 
-async def pages(
-    services: Services,
-    installation: Installation,
-    document: str,
-    field: str,
-    variables: dict[str, Any],
-) -> AsyncIterator[list[dict[str, Any]]]:
-    """Each page's nodes of the connection `field` of `document`."""
-    after: str | None = None
-    while True:
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            document,
-            {**variables, "after": after},
-        )
-        connection = data.get(field) or {}
-        yield [edge["node"] for edge in connection.get("edges") or []]
-        info = connection.get("pageInfo") or {}
-        if not info.get("hasNextPage"):
-            return
-        after = info.get("endCursor")
-
-
-async def _delivered_creations(
-    services: Services, installation_id: int, kinds: Sequence[str], bound: datetime
-) -> set[tuple[str, str]]:
-    """(event, entity id) of the creations stored as deliveries since `bound`."""
-    found: set[tuple[str, str]] = set()
-    if not kinds:
-        return found
-    async with services.db.session() as session:
-        rows = await session.execute(
-            select(Job.payload).where(
-                Job.installation_id == installation_id,
-                Job.kind.in_(kinds),
-                Job.created_at >= bound,
-            )
-        )
-        for payload in rows.scalars():
-            event = str(payload.get("event", "")).upper()
-            if event not in _CREATIONS or payload.get("replayed"):
-                continue
-            body = payload.get("body") or {}
-            entity = body.get("user") or body.get("order") or {}
-            if entity.get("id"):
-                found.add((event, str(entity["id"])))
-    return found
-
-
 _READS = {
-    Source.CUSTOMERS: ("missed_customers", "customers", customer_deliveries),
-    Source.ORDERS: ("missed_orders", "orders", order_deliveries),
-    Source.CHECKOUTS: ("missed_checkouts", "checkouts", checkout_deliveries),
+    Source.CUSTOMERS: ("missed_customers", customer_deliveries),
+    Source.ORDERS: ("missed_orders", order_deliveries),
+    Source.CHECKOUTS: ("missed_checkouts", checkout_deliveries),
 }
 
 
 async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> None:
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
+        bound = replay.since - MARGIN
+        delivered = await delivered_creations(session, job.installation_id, bound)
     if installation is None or installation.uninstalled_at is not None:
         return
     definitions = handled_definitions(installation, services)
-    bound = replay.since - MARGIN
-    document, field, build = _READS[replay.source]
+    window = Window(bound, replay.until, frozenset(delivered | set(replay.delivered)))
+    document, build = _READS[replay.source]
     since = bound.date().isoformat() if replay.source is Source.CHECKOUTS else bound.isoformat()
-    kinds = [webhook_job_kind(d.slug) for d in definitions if _CREATIONS & set(d.events)]
-    delivered = await _delivered_creations(services, installation.id, kinds, bound)
-    count = 0
-    async for nodes in pages(services, installation, document, field, {"since": since}):
-        count += len(nodes)
-        deliveries = not_delivered(build(nodes, bound), delivered)
+    after, more = replay.after, True
+    for _page in range(PAGES_PER_JOB):
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            document,
+            {"since": since, "after": after},
+        )
+        connection = data.get(replay.source.value)
+        if connection is None:  # refused, or not this query's answer: retried, never skipped
+            raise ValueError(f"Saleor answered no {replay.source.value} to {document}")
+        nodes = [edge["node"] for edge in connection.get("edges") or []]
+        deliveries = build(nodes, window)
         await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
-    logger.info("Replayed %d %s changed since %s", count, replay.source.value, bound.isoformat())
+        info = connection.get("pageInfo") or {}
+        after, more = info.get("endCursor"), bool(info.get("hasNextPage"))
+        # Checkouts come newest first: past one changed before the window, none is in it.
+        if not more or (replay.source is Source.CHECKOUTS and len(deliveries) < len(nodes)):
+            more = False
+            break
     async with services.db.transaction() as session:
+        if more:
+            rest = replay.model_copy(update={"after": after})
+            await JobRepository(session).enqueue(
+                installation.id, REPLAY_JOB, rest.model_dump(mode="json")
+            )
         await complete_in(session)
 
 
@@ -274,4 +242,4 @@ async def store_jobs(services: Services, jobs: list[NewJob]) -> None:
             await JobRepository(session).enqueue_deduplicated(jobs)
 
 
-__all__ = ["MARGIN", "REPLAY_JOB", "Delivery", "Replay", "Source", "handle_replay", "store_jobs"]
+__all__ = ["REPLAY_JOB", "Delivery", "Replay", "Source", "Window", "handle_replay", "store_jobs"]

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.services import Port
 
-
-class KnownCustomer(NamedTuple):
-    """A Saleor customer a capability holds data of (in Mailchimp or in the app)."""
-
-    user_id: str
-    email: str
-
-
 QueueOnResume = Callable[[AsyncSession, int], Awaitable[None]]
-KnownCustomers = Callable[[AsyncSession, int], Awaitable[Iterable[KnownCustomer]]]
+# User id → one address the app knows for that customer.
+KnownCustomers = Callable[[AsyncSession, int], Awaitable[dict[str, str]]]
 
 # What each capability queues when processing resumes after a deactivation.
 ON_RESUME: Port[tuple[QueueOnResume, ...]] = Port("installations.on_resume")
-# The customers each capability knows: one Saleor no longer has was deleted meanwhile.
-KNOWN_CUSTOMERS: Port[tuple[KnownCustomers, ...]] = Port("installations.known_customers")
+# The customers the app holds data of (erasure knows them): one Saleor no longer lists was
+# deleted meanwhile.
+KNOWN_CUSTOMERS: Port[KnownCustomers] = Port("installations.known_customers")

@@ -14,7 +14,7 @@ from addon.config import Settings
 from addon.db.types import utcnow
 from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
 from addon.installations.checks import schedule_check
-from addon.installations.missed_queue import queue_missed
+from addon.installations.missed_queue import MARGIN, Missed, delivered_creations, queue_missed
 from addon.installations.models import (
     Installation,
     InstallationErasure,
@@ -114,7 +114,6 @@ class InstallationService:
             "jwks_fetched_at": now,
             "is_active": True,
             "token_accepted_at": now,
-            "missed_since": None,
             "saleor_version": (data.get("shop") or {}).get("version"),
             "checked_at": now,
             # A new app in Saleor has the manifest's webhooks only: nothing is known of them.
@@ -132,7 +131,8 @@ class InstallationService:
             await self.erase(installation, Farewell(cleanup=MailchimpCleanup.REINSTALLED))
             installation = await self.repository.get_locked_or_insert(registration)
         # A re-install (or the registration that won the race) is replaced by this one: its
-        # credentials, and the installation reactivated.
+        # credentials, and the installation reactivated. A pause it ends is caught up with.
+        await self.queue_missed(installation, until=now)
         for column, value in registration.items():
             setattr(installation, column, value)
         installation.status_changed_at = None
@@ -189,13 +189,15 @@ class InstallationService:
         installation.status_changed_at = observed_at
         installation.status_noticed_by = noticed_by
         if was_active and not active and installation.missed_since is None:
-            installation.missed_since = _deliveries_stopped(installation, observed_at, noticed_by)
+            since = _deliveries_stopped(installation, observed_at, noticed_by)
+            installation.missed_since = since
+            delivered = await delivered_creations(self.session, installation.id, since - MARGIN)
+            installation.missed_creations = [list(creation) for creation in sorted(delivered)]
         elif active:
             installation.token_accepted_at = observed_at
-            if not was_active and installation.missed_since is not None:
+            if not was_active:
                 # Saleor delivered nothing while the app was inactive: replayed from its state.
-                await queue_missed(self.session, installation.id, installation.missed_since)
-                installation.missed_since = None
+                await self.queue_missed(installation, until=observed_at)
         await self.session.flush()
         state = "resumed" if installation.is_active else "paused"
         logger.info(
@@ -205,6 +207,16 @@ class InstallationService:
             noticed_by.value,
         )
         return True
+
+    async def queue_missed(self, installation: Installation, *, until: datetime) -> None:
+        """The catch-up of a pause that ended (`missed.py`), if one was recorded."""
+        if installation.missed_since is None:
+            return
+        delivered = [(event, id_) for event, id_ in installation.missed_creations or ()]
+        missed = Missed(since=installation.missed_since, until=until, delivered=delivered)
+        await queue_missed(self.session, installation.id, missed)
+        installation.missed_since = None
+        installation.missed_creations = None
 
     async def uninstall(self, installation: Installation, noticed_by: LifecycleSignal) -> None:
         """Uninstalled (APP_DELETED, or noticed without it): processing stops at once, the

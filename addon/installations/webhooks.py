@@ -31,6 +31,7 @@ from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
 from addon.installations.signing_keys import KeyState, SigningKeys
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.inserts import NewJob
 from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository
@@ -53,11 +54,6 @@ LIFECYCLE_EVENTS = frozenset({"APP_STATUS_CHANGED", "APP_DELETED"})
 # one other write on customers, their names from Mailchimp, queues its own follow-ups
 # (subscriptions.profile_writeback). Only documents that select `issuingPrincipal` can tell.
 OWN_ECHO_EVENTS = frozenset({"CUSTOMER_METADATA_UPDATED", "CUSTOMER_UPDATED"})
-
-
-def webhook_job_kind(slug: str) -> str:
-    """The job kind of deliveries to `webhooks/<slug>.graphql`; its owner registers a handler."""
-    return f"webhook.{slug}"
 
 
 class _Principal(BaseModel):

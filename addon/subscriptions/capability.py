@@ -24,7 +24,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_import,
     )
     from addon.connection.linking import CONNECTED_KIND
-    from addon.installations.webhooks import webhook_job_kind
+    from addon.installations.webhook_kinds import webhook_job_kind
     from addon.saleor.address_owners import AddressEvent
     from addon.subscriptions.address_changed import WEBHOOK_SLUG as ADDRESSES_SLUG
     from addon.subscriptions.address_changed import handle_address_changed

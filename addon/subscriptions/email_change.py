@@ -335,7 +335,7 @@ async def _record_note(
 
 
 def register(registry: HandlerRegistry[Services]) -> None:
-    from addon.installations.webhooks import webhook_job_kind
+    from addon.installations.webhook_kinds import webhook_job_kind
 
     registry.register(
         webhook_job_kind(WEBHOOK_SLUG), on_customer_changed, payload=EmailChangedEvent

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from addon.db.repository import Repository
-from addon.installations.resume_ports import KnownCustomer
 from addon.subscriptions.models import ContactState
 
 
@@ -91,16 +87,3 @@ class ContactRepository(Repository):
             .limit(1)
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
-
-
-async def known_customers(session: AsyncSession, installation_id: int) -> list[KnownCustomer]:
-    """The Saleor customers with a contact in an audience (the address they hold there)."""
-    rows = await session.execute(
-        select(ContactState.saleor_user_id, ContactState.email)
-        .where(
-            ContactState.installation_id == installation_id,
-            ContactState.saleor_user_id.is_not(None),
-        )
-        .distinct()
-    )
-    return [KnownCustomer(user_id, email) for user_id, email in rows if user_id]

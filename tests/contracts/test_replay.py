@@ -11,6 +11,7 @@ from graphql.language import OperationDefinitionNode, SelectionSetNode, parse
 
 from addon.installations.replay import (
     Delivery,
+    Window,
     checkout_deliveries,
     customer_deliveries,
     order_deliveries,
@@ -34,7 +35,6 @@ REPLAYED: dict[str, tuple[str | None, str, bool]] = {
     "ORDER_UPDATED": ("missed_orders", "order", True),
     "CHECKOUT_UPDATED": ("missed_checkouts", "checkout", True),
     "CUSTOMER_DELETED": (None, "user", False),
-    "ACCOUNT_DELETED": (None, "user", False),
 }
 # What `replay_deleted` puts in the body of a deleted customer.
 DELETED_USER: Tree = {"id": {}, "email": {}}
@@ -81,7 +81,8 @@ def _node(query: str, connection: str) -> Tree:
     [operation] = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     tree = _tree(operation.selection_set, fragments)
     node: Tree = tree[connection]["edges"]["node"]
-    return {k: v for k, v in node.items() if k not in ("dateJoined", "created", "updatedAt")}
+    own = ("dateJoined", "created", "updatedAt", "origin")
+    return {k: v for k, v in node.items() if k not in own}
 
 
 def _event_selection(definition: WebhookDefinition, event: str) -> Tree:
@@ -127,22 +128,36 @@ def test_a_replayed_body_has_what_each_document_selects(event: str) -> None:
 def test_the_builders_make_only_the_events_checked_here() -> None:
     from datetime import UTC, datetime
 
-    bound = datetime(2026, 1, 1, tzinfo=UTC)
-    before, after = "2025-12-31T00:00:00+00:00", "2026-01-02T00:00:00+00:00"
+    window = Window(
+        bound=datetime(2026, 1, 1, tzinfo=UTC),
+        until=datetime(2026, 1, 5, tzinfo=UTC),
+        delivered=frozenset({("ORDER_CREATED", "g")}),
+    )
+    before, during, after = (
+        "2025-12-31T00:00:00+00:00",
+        "2026-01-02T00:00:00+00:00",
+        "2026-01-06T00:00:00+00:00",
+    )
     made: list[Delivery] = [
         *customer_deliveries(
             [
-                {"id": "a", "dateJoined": before, "updatedAt": after},
-                {"id": "b", "dateJoined": after},
+                {"id": "a", "dateJoined": before, "updatedAt": during},
+                {"id": "b", "dateJoined": during},
+                {"id": "h", "dateJoined": after},  # after the resume: delivered itself
             ],
-            bound,
+            window,
         ),
         *order_deliveries(
-            [{"id": "c", "created": before, "updatedAt": after}, {"id": "d", "created": after}],
-            bound,
+            [
+                {"id": "c", "created": before, "updatedAt": during},
+                {"id": "d", "created": during, "origin": "CHECKOUT"},
+                {"id": "g", "created": during},  # its creation was delivered
+                {"id": "i", "created": during, "origin": "BULK_CREATE"},  # announced in bulk
+            ],
+            window,
         ),
         *checkout_deliveries(
-            [{"id": "e", "updatedAt": after}, {"id": "f", "updatedAt": before}], bound
+            [{"id": "e", "updatedAt": during}, {"id": "f", "updatedAt": before}], window
         ),
     ]
     assert [(d.event, d.entity_id) for d in made] == [
@@ -150,6 +165,8 @@ def test_the_builders_make_only_the_events_checked_here() -> None:
         ("CUSTOMER_CREATED", "b"),
         ("ORDER_UPDATED", "c"),
         ("ORDER_CREATED", "d"),
+        ("ORDER_UPDATED", "g"),
+        ("ORDER_UPDATED", "i"),
         ("CHECKOUT_UPDATED", "e"),  # "f" changed before the pause: not replayed
     ]
     assert {d.event for d in made} <= set(REPLAYED)

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.sync import PUSH_JOB
-from addon.installations.webhooks import webhook_job_kind
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.worker import Worker

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from addon.installations.webhooks import webhook_job_kind
+from addon.clock import ManualClock
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job
+from addon.jobs.repository import JobRepository
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import LineSpec, VariantSpec
 from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_two_way import _unsubscribed_in_mailchimp
+from tests.subscriptions.test_two_way import _fire, _unsubscribed_in_mailchimp
 
 
 async def test_consent_given_while_deactivated_subscribes_once_activated(newsletter: Shop) -> None:
@@ -62,3 +64,57 @@ async def test_a_registration_delivered_before_the_pause_does_not_subscribe_agai
         (webhook_job_kind("subscriptions-customer-updated"), "CUSTOMER_UPDATED"),
         (webhook_job_kind("subscriptions-email-changed"), "CUSTOMER_UPDATED"),
     }
+
+
+async def test_consent_delivered_before_a_long_pause_is_not_applied_again(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Done jobs are pruned after a week: the creations delivered before the pause are recorded
+    when it is noticed, so a deactivation of weeks replays them as updates all the same."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.saleor.add_channel("default")
+    product = await shop.saleor.create_product("Apple", [VariantSpec(sku=None)])
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)],
+        email="olga@example.com",
+        metadata={CONSENT_SUBSCRIBE: "true"},
+    )
+    order = await shop.saleor.complete_checkout(checkout)
+    await shop.work()
+    assert shop.member(news, "olga@example.com").status == "subscribed"
+    await shop.mc("PATCH", f"/lists/{news}/members/olga@example.com", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": "olga@example.com"})
+    await shop.work()
+
+    await shop.saleor.set_app_active(shop.app, False)
+    clock.advance(30 * 24 * 3600)
+    async with shop.services.db.transaction() as session:
+        await JobRepository(session).prune_finished(clock.now())
+    await shop.saleor.update_order(order, customer_note="Leave it at the door")
+    await shop.saleor.set_app_active(shop.app, True)
+    await shop.work()
+    assert shop.member(news, "olga@example.com").status == "unsubscribed"
+
+
+async def test_orders_imported_in_bulk_while_deactivated_subscribe_nobody(
+    newsletter: Shop,
+) -> None:
+    """`orderBulkCreate` announces its orders with ORDER_BULK_CREATED, which carries no consent
+    (only ORDER_CREATED does): replayed, they are updates, as live they would not subscribe."""
+    shop = newsletter
+    await shop.saleor.add_channel("default")
+    product = await shop.saleor.create_product("Apple", [VariantSpec(sku=None)])
+    await shop.work()
+    await shop.saleor.set_app_active(shop.app, False)
+    line = shop.saleor.order_line(product.variants[0], 1)
+    await shop.saleor.bulk_create_orders(
+        [{"lines": [line], "email": "pos@example.com", "metadata": {CONSENT_SUBSCRIBE: "true"}}]
+    )
+    await shop.saleor.set_app_active(shop.app, True)
+    await shop.work()
+    assert shop.member(shop.ids["news"], "pos@example.com") is None
+    async with shop.services.db.session() as session:
+        jobs = (await session.execute(select(Job))).scalars()
+        events = {j.payload["event"] for j in jobs if j.payload.get("replayed")}
+    assert events == {"ORDER_UPDATED"}

@@ -1,5 +1,6 @@
 """What Saleor did not deliver while the app was deactivated (`addon/installations/missed.py`):
-when the app last knew Saleor accepted its token, and since when deliveries may be missing.
+when the app last knew Saleor accepted its token, since when deliveries may be missing, and the
+creations delivered before the pause (`missed_queue.py`).
 
 An installation paused when this runs gets a start its pause implies: a pause the webhook told
 of, its `issuedAt`; one noticed by a check, a refused call or the dashboard, two hours before it
@@ -22,6 +23,7 @@ def upgrade() -> None:
     # Plain ALTER TABLE (never a SQLite table rebuild, which would cascade deletes).
     op.add_column("installations", columns.timestamp("token_accepted_at", nullable=True))
     op.add_column("installations", columns.timestamp("missed_since", nullable=True))
+    op.add_column("installations", sa.Column("missed_creations", sa.JSON(), nullable=True))
     installations = sa.table(
         "installations",
         sa.column("id", sa.Integer()),
@@ -49,7 +51,9 @@ def upgrade() -> None:
     for row in rows:
         values: dict[str, object] = {}
         if row.is_active:
-            accepted = row.checked_at if row.token_refused_at is None else None
+            # A refusal not yet confirmed: the last accepted check came before it.
+            refused = row.token_refused_at
+            accepted = row.checked_at if refused is None else refused - NOTICED_LATE
             values["token_accepted_at"] = accepted or row.installed_at
         else:
             paused = row.status_changed_at or row.installed_at
@@ -65,5 +69,6 @@ def downgrade() -> None:
         "DELETE FROM jobs WHERE kind IN "
         "('installation.missed', 'installation.replay', 'installation.replay_deleted')"
     )
+    op.drop_column("installations", "missed_creations")
     op.drop_column("installations", "missed_since")
     op.drop_column("installations", "token_accepted_at")
