@@ -108,6 +108,7 @@ async def start_up(services: Services) -> None:
     and `addon worker`). Each step only hastens or restores what the worker does anyway, so one
     that fails is logged and the process starts."""
     from addon.ecommerce.cart_sweep import queue_cart_sweeps
+    from addon.ecommerce.catalog_revision import queue_catalog_refresh
     from addon.installations.uninstall import queue_unfinished_uninstalls
     from addon.installations.webhook_catch_up import queue_outdated_upkeeps
 
@@ -123,6 +124,10 @@ async def start_up(services: Services) -> None:
         await queue_cart_sweeps(services)
     except Exception:
         logger.exception("Could not queue the daily cart sweeps at start-up")
+    try:
+        await queue_catalog_refresh(services)
+    except Exception:
+        logger.exception("Could not queue the stores' catalogue refresh at start-up")
 
 
 def plug_ports(ports: Ports) -> None:

@@ -55,6 +55,10 @@ class EcommerceSettings(InstallationKeyed, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+# What the app sends of a product: raised when that changes (`catalog_revision.py`).
+CATALOG_REVISION = 1
+
+
 @account_scoped
 class MailchimpStore(InstallationRows, Base):
     """The Mailchimp store of one Saleor channel (a row exists once the channel was tracked)."""
@@ -81,6 +85,9 @@ class MailchimpStore(InstallationRows, Base):
     # earlier version's id, or a previous installation's): they keep it, later orders go by
     # their number (`sale_payloads.order_id`). None: the store holds none such.
     uuid_orders_before: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # What the app sends of a product, as of the version that last sent them all
+    # (`catalog_revision.py`); a new store's products are sent as this version does.
+    catalog_revision: Mapped[int] = mapped_column(Integer, default=CATALOG_REVISION)
 
 
 class EntityKind(StrEnum):

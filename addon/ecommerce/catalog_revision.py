@@ -1,0 +1,63 @@
+"""Products Mailchimp holds as an earlier version of the app sent them are sent again.
+
+A push sends a product only when what it would send changed (`fingerprints.py`), so a product
+an earlier version sent keeps that version's values until it changes in Saleor. When what the
+app sends of a product changes, `models.CATALOG_REVISION` goes up, and at a process's start each
+tracked store of an older revision is re-priced (`reprice.py`: every product of the channel
+pushed, only the changed ones sent). Revisions:
+
+1. Products not on offer (unpublished, not yet published, not available for purchase) hidden
+   with no stock; variants at their sale price (catalogue promotions); amounts in their
+   currency's places; products Saleor no longer lists hidden.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from addon.db.types import utcnow
+from addon.ecommerce.models import CATALOG_REVISION, EcommerceSettings, MailchimpStore
+from addon.ecommerce.reprice import REPRICE_JOB, RepriceDue
+from addon.jobs.repository import JobRepository
+
+if TYPE_CHECKING:
+    from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+async def queue_catalog_refresh(services: Services) -> int:
+    """Re-price each tracked store of an older revision, and record it as current. Answers how
+    many stores."""
+    async with services.db.transaction() as session:
+        stores = (
+            await session.scalars(
+                select(MailchimpStore)
+                .join(
+                    EcommerceSettings,
+                    EcommerceSettings.installation_id == MailchimpStore.installation_id,
+                )
+                .where(
+                    MailchimpStore.tracked.is_(True),
+                    EcommerceSettings.tracking_enabled.is_(True),
+                    MailchimpStore.catalog_revision < CATALOG_REVISION,
+                )
+                .with_for_update(of=MailchimpStore)
+            )
+        ).all()
+        for store in stores:
+            await JobRepository(session).enqueue(
+                store.installation_id,
+                REPRICE_JOB,
+                RepriceDue(channel=store.channel_slug).model_dump(),
+                coalesce_key=f"{REPRICE_JOB}:{store.channel_slug}:first",
+                run_after=utcnow(),
+                sooner=True,
+            )
+            store.catalog_revision = CATALOG_REVISION
+    if stores:
+        logger.info("Products of %d store(s) to send again as this version does", len(stores))
+    return len(stores)
