@@ -199,7 +199,8 @@ def _order(
     # A new paid order is created `pending` (Mailchimp's Order Confirmation), then made `paid`
     # by a push of its own once the batch confirmed it (`order_confirmation.py`): a batch
     # cannot order the two, so the ledger records what was sent and the push finds it unpaid.
-    then_paid = confirms(held_as, body, ctx.resending, order.created)
+    note = record.last_error if record is not None else None  # `HELD_BACK`, say
+    then_paid = confirms(held_as, body, ctx.resending, order.created, note)
     if then_paid:
         body = body.model_copy(update={"financial_status": "pending"})
     pushing = fingerprint(body)

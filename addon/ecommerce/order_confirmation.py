@@ -23,17 +23,29 @@ from addon.mailchimp import MailchimpClient
 # An order older than this, new to Mailchimp all the same (a channel tracked without an initial
 # sync, a re-send's leftovers), is no new purchase: no confirmation for it.
 RECENT = timedelta(days=1)
+# Why an order was not sent (the ledger record's note, for the admin): nobody has confirmed or
+# paid it yet (`sale_payloads.tentative`). Confirmed or paid later, however much later, it is a
+# new purchase to its shopper: it gets its Order Confirmation.
+HELD_BACK = (
+    "Not sent yet: nobody has confirmed or paid this order. It goes to Mailchimp once it is "
+    "confirmed or paid, and never if it expires or is cancelled first."
+)
 
 
 def confirms(
-    held_as: str | None, body: TrackedOrderInput, resending: bool, placed: datetime
+    held_as: str | None,
+    body: TrackedOrderInput,
+    resending: bool,
+    placed: datetime,
+    note: str | None = None,
 ) -> bool:
-    """Whether the order goes in two steps: new to Mailchimp, paid, placed lately, and live."""
+    """Whether the order goes in two steps: new to Mailchimp, paid, live, and placed lately or
+    held back until now (`note`: its record's, `HELD_BACK`)."""
     return (
         held_as is None
         and body.financial_status == "paid"
         and not resending
-        and utcnow() - placed < RECENT
+        and (note == HELD_BACK or utcnow() - placed < RECENT)
     )
 
 

@@ -43,6 +43,7 @@ class Known:
     fingerprint: Fingerprint = field(default_factory=lambda: Fingerprint(None))
     status: SyncStatus = SyncStatus.PENDING
     label: str | None = None
+    note: str | None = None  # why the last push sent nothing, or the last failure
 
     @property
     def children(self) -> dict[str, str]:
@@ -102,6 +103,7 @@ class LedgerPusher:
                 record.fingerprint,
                 record.status,
                 record.label,
+                record.last_error,
             )
 
     async def remember_label(
@@ -132,10 +134,12 @@ class LedgerPusher:
         mailchimp_id: str | None = None,
         *,
         pushed: bool = True,
+        note: str | None = None,
     ) -> None:
-        """Deliberately not in Mailchimp (deleted, converted, not eligible); `mailchimp_id` is
-        kept for what Mailchimp still holds (a hidden product, a kept customer)."""
-        await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed)
+        """Deliberately not in Mailchimp (deleted, converted, not eligible: `note` says why);
+        `mailchimp_id` is kept for what Mailchimp still holds (a hidden product, a kept
+        customer)."""
+        await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed, note)
 
     async def held_back(
         self,
@@ -175,6 +179,7 @@ class LedgerPusher:
         mailchimp_id: str | None,
         fingerprint: Fingerprint | None,
         pushed: bool,
+        note: str | None = None,
     ) -> None:
         async with self.services.db.transaction() as session:
             await LedgerRepository(session).settle(
@@ -186,6 +191,7 @@ class LedgerPusher:
                 mailchimp_id=mailchimp_id,
                 fingerprint=fingerprint,
                 pushed=pushed,
+                note=note,
             )
 
     async def saleor(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from addon.ecommerce.email_change import announce_move, put_customer
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.order_confirmation import confirm_then_pay, confirms
+from addon.ecommerce.order_confirmation import HELD_BACK, confirm_then_pay, confirms
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_stock_pushes
@@ -116,7 +116,8 @@ class Pusher(SaleSender):
             body = await self._order_body(order, known)
             if body is None:
                 await self.remember_label(EntityKind.ORDER, order_id, known, label)
-                await self.removed(EntityKind.ORDER, order_id)
+                note = HELD_BACK if sale_payloads.tentative(order) else None
+                await self.removed(EntityKind.ORDER, order_id, note=note)
                 await self._placed_unsent(order_id, order)
                 return
             pushing = fingerprint(body)
@@ -139,7 +140,13 @@ class Pusher(SaleSender):
                     body,
                     (
                         partial(confirm_then_pay, self.client)
-                        if confirms(known.mailchimp_id, body, self.ctx.resending, order.created)
+                        if confirms(
+                            known.mailchimp_id,
+                            body,
+                            self.ctx.resending,
+                            order.created,
+                            known.note,
+                        )
                         else self.client.create_order
                     ),
                     self.client.delete_order,

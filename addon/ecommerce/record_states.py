@@ -17,16 +17,18 @@ def settled(
     mailchimp_id: str | None,
     fingerprint: Fingerprint | None,
     pushed_at: datetime | None,
+    note: str | None = None,
 ) -> None:
     """Mailchimp answered: it holds `mailchimp_id` with this content (synced), or the entity is
-    deliberately not there (removed). The failure count starts over."""
+    deliberately not there (removed; `note` says why, for the admin and the next push). The
+    failure count starts over."""
     fingerprint = fingerprint or Fingerprint(None)
     record.status = status
     record.mailchimp_id = mailchimp_id
     record.content_hash = fingerprint.content_hash
     record.children = dict(fingerprint.children)
     record.attempts = 0
-    record.last_error = None
+    record.last_error = note
     record.next_attempt_at = None
     if pushed_at is not None:
         record.pushed_at = pushed_at

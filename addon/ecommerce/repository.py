@@ -218,10 +218,11 @@ class LedgerRepository(LedgerReads):
         mailchimp_id: str | None,
         fingerprint: Fingerprint | None = None,
         pushed: bool = True,
+        note: str | None = None,
     ) -> SyncRecord:
         """A push ended: record what Mailchimp holds now (see `settled`)."""
         record = await self.get_or_create(installation_id, channel, kind, saleor_id)
-        settled(record, status, mailchimp_id, fingerprint, utcnow() if pushed else None)
+        settled(record, status, mailchimp_id, fingerprint, utcnow() if pushed else None, note)
         return record
 
     async def mark_pending(

@@ -72,7 +72,10 @@ def describe_record(record: SyncRecord, store: MailchimpStore | None) -> RecordR
     name = store.name if store and store.name else record.channel_slug
     read = RecordRead.model_validate(record)
     read.subject = record_subject(record.kind, record.label, record.saleor_id, name)
-    if record.status in (SyncStatus.SYNCED, SyncStatus.REMOVED):
+    if record.status is SyncStatus.REMOVED:
+        read.reason = record.last_error  # why nothing is sent (a held-back order's note), if said
+        return read
+    if record.status is SyncStatus.SYNCED:
         return read
     missing = store is not None and store.missing_since is not None
     explanation = explain(record.last_error, Where(record.channel_slug, name, missing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.order_models import OrderStatus
@@ -214,6 +215,32 @@ async def test_an_unpaid_order_goes_once_confirmed_and_a_paid_one_at_once(shop: 
     await shop.drain()
     assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "paid")]
     assert {o.financial_status for o in shop.orders().values()} == {"pending", "paid"}
+
+
+async def test_an_order_paid_days_after_it_was_placed_still_gets_its_confirmation(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Held back while nobody had confirmed or paid it (its record says so), a bank transfer
+    paid three days later is a new purchase to its shopper: created `pending` (Mailchimp's
+    Order Confirmation), then `paid`, although placed more than a day before."""
+    product = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="fig@example.com"
+    )
+    order = await shop.saleor.complete_checkout(checkout, paid=False)
+    await shop.drain()
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.REMOVED
+    listed = (await shop.api("GET", "/api/ecommerce/records?status=removed")).json()
+    [held] = [r for r in listed if r["saleor_id"] == order.global_id]
+    assert "nobody has confirmed or paid this order" in held["reason"]  # the admin sees why
+    clock.advance(3 * 24 * 3600)
+    start = len(shop.mailchimp.requests)
+    await shop.saleor.mark_order_paid(order)
+    await shop.drain()
+    assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "paid")]
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED and record.last_error is None
 
 
 async def test_an_unconfirmed_order_paid_then_refunded_keeps_following_saleor(shop: Shop) -> None:
