@@ -90,18 +90,25 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
         await upgrade(services.db.engine)
         await start_up(services)
         stop = asyncio.Event()
-        tasks = []
+        worker: asyncio.Task[None] | None = None
+        watch: asyncio.Task[None] | None = None
         if run_worker:
-            tasks.append(asyncio.create_task(Worker(services).run(stop)))
+            worker = asyncio.create_task(Worker(services).run(stop))
         if services.settings.webhook_outage_seconds > 0:
-            tasks.append(asyncio.create_task(watch_receiver(services, stop)))
+            watch = asyncio.create_task(watch_receiver(services, stop))
         freeze_start_up()
         try:
             yield
         finally:
             stop.set()
-            await asyncio.gather(*tasks)
-            await services.aclose()
+            try:
+                if watch is not None:  # a heartbeat waiting on a database that is down
+                    watch.cancel()
+                    await asyncio.gather(watch, return_exceptions=True)
+                if worker is not None:
+                    await worker
+            finally:
+                await services.aclose()
 
     app = FastAPI(
         title="Saleor ↔ Mailchimp",

@@ -88,8 +88,9 @@ class Settings(BaseSettings):
     uninstall_grace_hours: float = Field(default=168.0, ge=0)
     # Saleor retries a failed delivery for about five minutes, then drops it: a web process
     # that finds the receiver's heartbeat older than this replays what Saleor changed since
-    # (`addon/installations/outage.py`); 0 turns the watch off. Above the heartbeat's minute.
-    webhook_outage_seconds: float = Field(default=240.0, ge=0)
+    # (`addon/installations/outage.py`); 0 turns the watch off. Between the heartbeat's minute
+    # (with room: 90) and Saleor's whole retry span (310 s, so at most 300), else 0.
+    webhook_outage_seconds: float = Field(default=240.0, ge=0, le=300)
 
     # The largest request body any route reads; larger ones get 413 unread. Our webhook
     # subscriptions select ids only (deliveries under 1 kB); Saleor's full legacy payloads (an
@@ -207,6 +208,15 @@ class Settings(BaseSettings):
                 re.compile(pattern)
             except re.error as exc:
                 raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from exc
+        return value
+
+    @field_validator("webhook_outage_seconds")
+    @classmethod
+    def _outage_beyond_a_heartbeat(cls, value: float) -> float:
+        if 0 < value < 90:
+            raise ValueError(
+                "must be 0 (off) or from 90 to 300 seconds: a heartbeat comes once a minute"
+            )
         return value
 
     @field_validator("log_level")

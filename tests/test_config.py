@@ -21,6 +21,8 @@ def test_defaults_are_development_on_sqlite(monkeypatch: pytest.MonkeyPatch) -> 
         ("DATABASE_URL", "mysql://root@localhost/test"),
         ("LOG_LEVEL", "LOUD"),
         ("ALLOWED_SALEOR_URLS", "https://(unclosed"),
+        ("WEBHOOK_OUTAGE_SECONDS", "30"),  # under a heartbeat's minute: always "down"
+        ("WEBHOOK_OUTAGE_SECONDS", "600"),  # past Saleor's retries: losses unseen
     ],
 )
 def test_a_wrong_value_names_the_variable(

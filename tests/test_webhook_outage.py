@@ -49,6 +49,7 @@ async def test_changes_saleor_could_not_deliver_during_an_outage_are_replayed(
     network: HostRoutingTransport,
 ) -> None:
     product = await shop.product("Plum", "4.00")
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann")  # delivered
     await shop.drain()
     await beat(shop.services)
     async with shop.services.db.session() as session:
@@ -64,6 +65,8 @@ async def test_changes_saleor_could_not_deliver_during_an_outage_are_replayed(
     assert await beat(shop.services) == 1
     [missed] = await _missed(shop.services)
     assert missed.payload["since"].startswith(alive_at.strftime("%Y-%m-%dT%H:%M:%S"))
+    # Recorded now, as done jobs are pruned after a week: replayed, it is no new registration.
+    assert ["CUSTOMER_CREATED", customer.global_id] in missed.payload["delivered"]
     await shop.drain()  # Saleor's last retries may still come: the replay waits for them
     assert shop.products()[str(product.id)].title == "Plum"
     for _ in range(int(RETRIES_END.total_seconds() // HEARTBEAT_SECONDS)):
@@ -99,3 +102,14 @@ async def test_the_web_process_beats_each_minute_until_stopped(
     stop.set()
     await asyncio.wait_for(task, timeout=30)
     assert await _missed(shop.services) == []  # up throughout: nothing was missed
+
+
+async def test_a_deactivated_installation_has_its_own_catch_up(
+    shop: Shop,  # noqa: F811
+    clock: ManualClock,
+) -> None:
+    await beat(shop.services)
+    await shop.saleor.set_app_active(shop.app, False)  # paused: its resume replays the gap
+    clock.advance(OUTAGE + 60)
+    assert await beat(shop.services) == 0
+    assert await _missed(shop.services) == []

@@ -52,9 +52,9 @@ def summarize(job: Job) -> str:
     if job.kind.startswith(WEBHOOK_PREFIX):
         event = job.payload.get("event") if isinstance(job.payload, dict) else None
         if isinstance(event, str) and event:
-            # Rebuilt by the catch-up after a deactivation (`installations/replay.py`).
+            # Rebuilt by a catch-up (a deactivation, an outage: `installations/replay.py`).
             replayed = isinstance(job.payload, dict) and job.payload.get("replayed")
-            return f"Webhook {event} (missed while deactivated)" if replayed else f"Webhook {event}"
+            return f"Webhook {event} (replayed)" if replayed else f"Webhook {event}"
         return f"Webhook ({job.kind.removeprefix(WEBHOOK_PREFIX)})"
     area, _, action = job.kind.partition(".")
     area_text = area.replace("_", " ").capitalize()

@@ -45,10 +45,6 @@ async def addresses_of(
     return found
 
 
-def _is_address(text: str) -> bool:
-    return "@" in text and " " not in text.strip() and not text.startswith("erased:")
-
-
 def is_address(text: str) -> bool:
     """Whether a record's label is an address (not an order's, nor an erased one's)."""
     return "@" in text and " " not in text.strip() and not text.startswith("erased:")

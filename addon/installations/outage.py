@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from addon.clock import current_clock
+from addon.db.repository import insert_for
 from addon.db.types import utcnow
-from addon.installations.missed_queue import Missed, queue_missed
+from addon.installations.missed_queue import MARGIN, Missed, delivered_creations, queue_missed
 from addon.installations.models import Installation, ReceiverHeartbeat
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ async def beat(services: Services) -> int:
         # Locked: of the processes beating at once, one sees the gap and queues.
         row = await session.get(ReceiverHeartbeat, 1, with_for_update=True, populate_existing=True)
         if row is None:  # the first heartbeat ever: nothing was received before
-            session.add(ReceiverHeartbeat(id=1, alive_at=now))
+            first = insert_for(session.get_bind().dialect.name, ReceiverHeartbeat)
+            await session.execute(first.values(id=1, alive_at=now).on_conflict_do_nothing())
             return 0
         last = row.alive_at
         row.alive_at = max(last, now)
@@ -62,7 +64,10 @@ async def beat(services: Services) -> int:
             )
         ).all()
         for installation_id, installed_at in installations:
-            missed = Missed(since=max(last, installed_at), until=now)
+            since = max(last, installed_at)
+            # What was delivered before, recorded now: done jobs are pruned after a week.
+            delivered = await delivered_creations(session, installation_id, since - MARGIN)
+            missed = Missed(since=since, until=now, delivered=sorted(delivered))
             await queue_missed(session, installation_id, missed, at=now + RETRIES_END)
     logger.warning(
         "No web process could receive webhooks from %s to %s, longer than Saleor retries a "

@@ -165,7 +165,11 @@ def delivery_jobs(
             if delivery.issued_at is not None:
                 body = {"issuedAt": delivery.issued_at, "issuingPrincipal": None, **body}
             digest = json.dumps(body, sort_keys=True, separators=(",", ":"))
-            # A replay of the same state is the same delivery: stored once.
+            # A replay of the same state is the same delivery: stored once. A creation is
+            # stored once whatever its state, so two catch-ups at once (an outage's and a
+            # pause's) cannot both replay it as new.
+            if delivery.event in CREATIONS:
+                digest = delivery.entity_id
             key = f"replay\n{definition.slug}\n{delivery.event}\n{digest}"
             jobs.append(
                 NewJob(

@@ -5,7 +5,8 @@ A deleted customer is listed by nothing, so the customers the app holds data of
 erases) are looked up in Saleor, a page of ids at a time; `customerDelete`,
 `customerBulkDelete` and `accountDelete` delete the row (saleor/graphql/core/mutations.py
 `ModelDeleteMutation`, account/mutations/account/account_delete.py). Each one Saleor no longer
-lists is replayed as CUSTOMER_DELETED, once per customer (erasure finds all their addresses).
+lists is replayed as CUSTOMER_DELETED, once per customer (erasure finds all their addresses),
+unless a customer Saleor has now holds the address (registered again meanwhile).
 
 Only where Saleor sends CUSTOMER_DELETED live (3.23.5 and later, `CUSTOMER_DELETED_SINCE`),
 and its document is not paused: there every deletion while the app is active is erased already,
@@ -32,7 +33,6 @@ from addon.installations.resume_ports import KNOWN_CUSTOMERS
 from addon.jobs.completion import complete_in
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.saleor.global_ids import global_id_type
-from addon.saleor.versions import CUSTOMER_DELETED_SINCE, parse_version
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -57,6 +57,18 @@ async def _gone(services: Services, installation: Installation, ids: Sequence[st
     return [user_id for user_id in ids if user_id not in listed]
 
 
+async def _address_taken(services: Services, installation: Installation, email: str) -> bool:
+    """Whether a customer Saleor has now holds this address (deleted and registered again,
+    by them or another, while the app was not listening): erasing it would erase them."""
+    data = await services.saleor.execute(
+        installation.saleor_api_url,
+        installation.app_token,
+        "missed_user_by_email",
+        {"email": email},
+    )
+    return data.get("user") is not None
+
+
 async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services) -> None:
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
@@ -67,9 +79,9 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
         )
     if installation is None or installation.uninstalled_at is not None:
         return
-    version = parse_version(installation.saleor_version)
+    # Subscribed to only from 3.23.5 (`wanted_webhooks`: `CUSTOMER_DELETED_SINCE`), unpaused.
     definitions = [d for d in handled_definitions(installation, services) if EVENT in d.events]
-    if version is None or version < CUSTOMER_DELETED_SINCE or not definitions:
+    if not definitions:
         async with services.db.transaction() as session:
             await complete_in(session)
         return
@@ -77,9 +89,8 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
     gone: list[str] = []
     for start in range(0, len(ids), PAGE):
         gone += await _gone(services, installation, ids[start : start + PAGE])
-    deliveries = [
-        Delivery(EVENT, "user", {"id": user_id, "email": known[user_id]}) for user_id in gone
-    ]
+    gone = [id_ for id_ in gone if not await _address_taken(services, installation, known[id_])]
+    deliveries = [Delivery(EVENT, "user", {"id": id_, "email": known[id_]}) for id_ in gone]
     await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
     if gone:
         logger.info("%d known customer(s) were deleted while the app was deactivated", len(gone))

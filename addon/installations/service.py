@@ -131,7 +131,10 @@ class InstallationService:
             await self.erase(installation, Farewell(cleanup=MailchimpCleanup.REINSTALLED))
             installation = await self.repository.get_locked_or_insert(registration)
         # A re-install (or the registration that won the race) is replaced by this one: its
-        # credentials, and the installation reactivated. A pause it ends is caught up with.
+        # credentials, and the installation reactivated. A pause it ends is caught up with, and
+        # so is the gap before a new app of the same Saleor whose old one's end went unnoticed.
+        if installation.app_id != app_id and installation.missed_since is None:
+            installation.missed_since = installation.token_accepted_at
         await self.queue_missed(installation, until=now)
         for column, value in registration.items():
             setattr(installation, column, value)
@@ -194,7 +197,10 @@ class InstallationService:
             delivered = await delivered_creations(self.session, installation.id, since - MARGIN)
             installation.missed_creations = [list(creation) for creation in sorted(delivered)]
         elif active:
+            # Active again: Saleor accepts the token (a refusal it answered before is over).
             installation.token_accepted_at = observed_at
+            installation.token_refused_at = None
+            installation.token_refused_noticed_by = None
             if not was_active:
                 # Saleor delivered nothing while the app was inactive: replayed from its state.
                 await self.queue_missed(installation, until=observed_at)

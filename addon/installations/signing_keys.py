@@ -46,7 +46,7 @@ from addon import metrics
 from addon.config import Settings
 from addon.db.engine import Database
 from addon.db.types import utcnow
-from addon.errors import ErrorCode, Unauthorized
+from addon.errors import ErrorCode, Unauthorized, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorClient, SaleorUnavailable
 from addon.saleor.jws import TokenExpired, UnknownKey, VerificationError
@@ -57,6 +57,10 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CACHE_SECONDS = 10.0  # how long `load_cached` trusts what it read
+
+
+class KeysUnavailable(Exception):
+    """Saleor could not be asked for its signing keys: nothing is decided (a 5xx, retried)."""
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,14 @@ class SigningKeys:
             cache[state.saleor_api_url] = (fresh, entry[1])
 
     async def verify(self, state: KeyState, verify: Callable[[Jwks], T]) -> T:
-        """Run `verify` against the installation's current keys; raises `VerificationError`."""
+        """Run `verify` against the installation's current keys; raises `VerificationError`, or
+        `KeysUnavailable` when Saleor could not be asked for keys the signature may need.
+
+        Saleor does not retry a delivery answered 4xx (saleor/webhook/transport/utils.py
+        `handle_webhook_retry`): a genuine delivery refused because Saleor's keys could not be
+        refetched at that moment would be lost. Expired keys are still never trusted (they may
+        have been replaced for a reason), but what cannot be checked for want of Saleor is
+        answered as a passing outage (5xx), which Saleor retries; a forgery gains nothing."""
         jwks = state.jwks
         refreshed = False
         if self.clock() - state.fetched_at >= self.max_age:
@@ -154,6 +165,10 @@ class SigningKeys:
         except TokenExpired as exc:
             raise Unauthorized(
                 f"Your session expired; {when_expired}.", code=ErrorCode.TOKEN_EXPIRED
+            ) from exc
+        except KeysUnavailable as exc:
+            raise UpstreamUnavailable(
+                f"Cannot check the token now: {exc}.", code=ErrorCode.JWKS_UNAVAILABLE
             ) from exc
         except VerificationError as exc:
             raise Unauthorized(
@@ -191,6 +206,8 @@ class SigningKeys:
             ):
                 self._remember(state, current.jwks, current.fetched_at)
                 return current.jwks
+            if await self._last_attempt_failed(state.installation_id):
+                raise KeysUnavailable("Saleor's signing keys could not be refetched moments ago")
             raise VerificationError(
                 "the signing keys were refetched moments ago and do not verify this"
             )
@@ -200,7 +217,7 @@ class SigningKeys:
         except SaleorUnavailable as exc:
             metrics.jwks_refreshed(ok=False)
             logger.warning("Refetching the signing keys of %s (%s) failed: %s", url, reason, exc)
-            raise VerificationError("the signing keys could not be refetched") from exc
+            raise KeysUnavailable("the signing keys could not be refetched") from exc
         async with self.db.transaction() as session:
             await session.execute(
                 update(Installation)
@@ -214,6 +231,18 @@ class SigningKeys:
         metrics.jwks_refreshed(ok=True)
         logger.info("Refetched the signing keys of %s (%s): %s", url, reason, jwks.key_ids)
         return jwks
+
+    async def _last_attempt_failed(self, installation_id: int) -> bool:
+        """Whether the last refetch stored no keys (it failed, or is still under way)."""
+        async with self.db.session() as session:
+            row = (
+                await session.execute(
+                    select(Installation.jwks_attempted_at, Installation.jwks_fetched_at).where(
+                        Installation.id == installation_id
+                    )
+                )
+            ).one_or_none()
+        return row is not None and row[0] is not None and row[0] > row[1]
 
     async def _claim(self, installation_id: int, now: datetime) -> bool:
         """Record an attempt unless one was made within the interval; True when recorded.

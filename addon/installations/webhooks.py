@@ -25,12 +25,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from addon import metrics
-from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized
+from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized, UpstreamUnavailable
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
-from addon.installations.signing_keys import KeyState, SigningKeys
+from addon.installations.signing_keys import KeyState, KeysUnavailable, SigningKeys
 from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.inserts import NewJob
 from addon.jobs.models import JobStatus
@@ -143,6 +143,11 @@ class WebhookReceiver:
             await self.keys.verify(
                 keys, lambda jwks: verify_webhook_signature(jwks, headers.signature, body)
             )
+        except KeysUnavailable as exc:
+            # A 5xx: Saleor retries it (it drops a 4xx at once).
+            raise UpstreamUnavailable(
+                f"Cannot check the signature now: {exc}.", code=ErrorCode.JWKS_UNAVAILABLE
+            ) from exc
         except VerificationError as exc:
             logger.warning("Rejected a webhook from %s: %s", headers.saleor_api_url, exc)
             raise Unauthorized(

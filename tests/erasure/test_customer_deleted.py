@@ -150,3 +150,17 @@ async def test_with_its_webhook_paused_in_saleor_no_deletion_is_replayed(shop: S
         installation.webhooks_paused = [SLUG]
     await _deactivated_while(shop, lambda: shop.saleor.delete_customer(customer))
     assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
+
+
+async def test_an_address_registered_again_while_deactivated_is_not_erased(shop: Shop) -> None:
+    """Deleted, and the address registered again before the app was back: erasing the old
+    customer would erase the new one's subscription and data."""
+    await shop.drain()
+    customer = await _subscribed_customer(shop)
+
+    async def register_again() -> None:
+        await shop.saleor.delete_customer(customer)
+        await shop.saleor.create_customer(BO, "Bo")
+
+    await _deactivated_while(shop, register_again)
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
