@@ -31,13 +31,13 @@ from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.models import (
-    EcommerceSettings,
     EntityKind,
     MailchimpStore,
     SyncRecord,
     SyncStatus,
 )
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.stores_repository import pushing_stores
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
@@ -79,17 +79,7 @@ async def queue_cart_sweeps(services: Services) -> None:
     )
     async with services.db.transaction() as session:
         installations = await session.scalars(
-            select(MailchimpStore.installation_id)
-            .join(
-                EcommerceSettings,
-                EcommerceSettings.installation_id == MailchimpStore.installation_id,
-            )
-            .where(
-                MailchimpStore.tracked.is_(True),
-                EcommerceSettings.tracking_enabled.is_(True),
-                ~pending,
-            )
-            .distinct()
+            pushing_stores(MailchimpStore.installation_id).where(~pending).distinct()
         )
         for installation_id in list(installations):
             await schedule_sweep(session, installation_id)

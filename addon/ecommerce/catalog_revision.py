@@ -16,11 +16,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from addon.db.types import utcnow
-from addon.ecommerce.models import CATALOG_REVISION, EcommerceSettings, MailchimpStore
+from addon.ecommerce.models import CATALOG_REVISION, MailchimpStore
 from addon.ecommerce.reprice import REPRICE_JOB, RepriceDue
+from addon.ecommerce.stores_repository import pushing_stores
 from addon.jobs.repository import JobRepository
 
 if TYPE_CHECKING:
@@ -35,16 +34,8 @@ async def queue_catalog_refresh(services: Services) -> int:
     async with services.db.transaction() as session:
         stores = (
             await session.scalars(
-                select(MailchimpStore)
-                .join(
-                    EcommerceSettings,
-                    EcommerceSettings.installation_id == MailchimpStore.installation_id,
-                )
-                .where(
-                    MailchimpStore.tracked.is_(True),
-                    EcommerceSettings.tracking_enabled.is_(True),
-                    MailchimpStore.catalog_revision < CATALOG_REVISION,
-                )
+                pushing_stores(MailchimpStore)
+                .where(MailchimpStore.catalog_revision < CATALOG_REVISION)
                 .with_for_update(of=MailchimpStore)
             )
         ).all()

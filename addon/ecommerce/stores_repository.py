@@ -5,11 +5,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from addon.db.repository import Repository
 from addon.ecommerce.models import EcommerceSettings, MailchimpStore
+
+
+def pushing_stores(*columns: Any) -> Select[Any]:
+    """A SELECT of `columns` over the stores changes are pushed to, of every installation:
+    tracked ones, while their installation's e-commerce tracking is on."""
+    return (
+        select(*columns)
+        .join(
+            EcommerceSettings, EcommerceSettings.installation_id == MailchimpStore.installation_id
+        )
+        .where(MailchimpStore.tracked.is_(True), EcommerceSettings.tracking_enabled.is_(True))
+    )
 
 
 def stable_store_id(saleor_api_url: str, channel_slug: str, list_id: str | None = None) -> str:
@@ -43,16 +56,8 @@ class StoreRepository(Repository):
         """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
         (one query of two columns: every webhook asks)."""
         statement = (
-            select(MailchimpStore.channel_slug)
-            .join(
-                EcommerceSettings,
-                EcommerceSettings.installation_id == MailchimpStore.installation_id,
-            )
-            .where(
-                MailchimpStore.installation_id == installation_id,
-                MailchimpStore.tracked.is_(True),
-                EcommerceSettings.tracking_enabled.is_(True),
-            )
+            pushing_stores(MailchimpStore.channel_slug)
+            .where(MailchimpStore.installation_id == installation_id)
             .order_by(MailchimpStore.channel_slug)
         )
         return list(await self.session.scalars(statement))
