@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
@@ -47,6 +47,11 @@ async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> N
     await JobRepository(session).enqueue(
         installation_id, WEBHOOK_UPKEEP, {}, coalesce_key=WEBHOOK_UPKEEP, lane=WEBHOOK_UPKEEP
     )
+
+
+# A row another app of the same Saleor registered this recently is a rival registration's
+# (two at once: both apps are live), not an old app's whose end went unnoticed.
+RIVAL = timedelta(minutes=1)
 
 
 def _deliveries_stopped(
@@ -133,7 +138,8 @@ class InstallationService:
         # A re-install (or the registration that won the race) is replaced by this one: its
         # credentials, and the installation reactivated. A pause it ends is caught up with, and
         # so is the gap before a new app of the same Saleor whose old one's end went unnoticed.
-        if installation.app_id != app_id and installation.missed_since is None:
+        replaced = installation.app_id != app_id and now - installation.installed_at > RIVAL
+        if replaced and installation.missed_since is None:
             installation.missed_since = installation.token_accepted_at
         await self.queue_missed(installation, until=now)
         for column, value in registration.items():
