@@ -271,3 +271,35 @@ async def test_private_metadata_needs_permission_to_read(
     query = 'query($id: ID) { user(id: $id) { privateMetafield(key: "k") } }'
     body = await gql(client, query, {"id": customer.global_id}, token=app.auth_token)
     assert body["data"]["user"] == {"privateMetafield": "v"}
+
+
+async def test_checkouts_by_the_day_of_their_last_change(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    """saleor/graphql/checkout/schema.py `checkouts`: MANAGE_CHECKOUTS or HANDLE_PAYMENTS;
+    `updatedAt` compares `last_change`'s UTC day (filters.py `filter_updated_at_range`); an
+    unknown channel slug lists nothing (resolvers.py `resolve_checkouts`)."""
+    from datetime import timedelta
+
+    product = sandbox.store.create_product("Cap", [VariantSpec(sku="CAP", price=12)])
+    fresh, old = (
+        sandbox.store.create_checkout(lines=[LineSpec(product.variants[0].id, 1)], email=e)
+        for e in ("new@example.com", "old@example.com")
+    )
+    old.last_change -= timedelta(days=3)
+    query = """query($since: Date, $channel: String) {
+        checkouts(first: 10, channel: $channel, filter: {updatedAt: {gte: $since}}) {
+            edges { node { id updatedAt } } } }"""
+    today = fresh.last_change.date().isoformat()
+    denied = await gql(client, query, {"since": today})
+    assert denied["data"]["checkouts"] is None and denied["errors"]
+    token = (await install(sandbox, ["MANAGE_CHECKOUTS"])).auth_token
+    body = await gql(client, query, {"since": today}, token=token)
+    assert [e["node"]["id"] for e in body["data"]["checkouts"]["edges"]] == [fresh.global_id]
+    every = await gql(client, query, {"since": None}, token=token)
+    assert [e["node"]["id"] for e in every["data"]["checkouts"]["edges"]] == [
+        fresh.global_id,
+        old.global_id,
+    ]  # newest change first
+    nowhere = await gql(client, query, {"since": None, "channel": "nowhere"}, token=token)
+    assert nowhere["data"]["checkouts"]["edges"] == []

@@ -202,8 +202,8 @@ class SandboxStoreEvents(SandboxWebhooks):
         return await self._order_created(self.store.create_order(channel, lines, **fields))
 
     async def bulk_create_orders(self, orders: Sequence[dict[str, Any]]) -> list[Order]:
-        """`orderBulkCreate`: the orders (each `create_order`'s arguments), and one
-        ORDER_BULK_CREATED for them all, nothing per order
+        """`orderBulkCreate`: the orders (each `create_order`'s arguments) of origin BULK_CREATE,
+        and one ORDER_BULK_CREATED for them all, nothing per order
         (saleor/graphql/order/bulk_mutations/order_bulk_create.py)."""
         created = [
             self.store.create_order(**{"origin": OrderOrigin.BULK_CREATE, **fields})

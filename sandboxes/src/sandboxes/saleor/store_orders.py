@@ -95,7 +95,8 @@ class StoreOrders(StoreCatalog):
         # by): an order is found in Mailchimp under it (the app's order ids), as in Saleor.
         number = next(self._order_numbers)
         # A draft is staff's (`draftOrderCreate` sets `origin=DRAFT`, saleor/graphql/order/
-        # mutations/draft_order_create.py); otherwise a checkout's, unless given.
+        # mutations/draft_order_create.py; completing it keeps it); otherwise a checkout's
+        # (saleor/checkout/complete_checkout.py `origin=OrderOrigin.CHECKOUT`), unless given.
         default = OrderOrigin.DRAFT if status is OrderStatus.DRAFT else OrderOrigin.CHECKOUT
         origin = fields.pop("origin", default)
         order = Order(
