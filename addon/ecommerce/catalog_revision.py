@@ -16,11 +16,9 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from addon.db.types import utcnow
 from addon.ecommerce.models import CATALOG_REVISION, MailchimpStore
-from addon.ecommerce.reprice import REPRICE_JOB, RepriceDue
+from addon.ecommerce.reprice import queue_reprice_now
 from addon.ecommerce.stores_repository import pushing_stores
-from addon.jobs.repository import JobRepository
 
 if TYPE_CHECKING:
     from addon.services import Services
@@ -40,14 +38,7 @@ async def queue_catalog_refresh(services: Services) -> int:
             )
         ).all()
         for store in stores:
-            await JobRepository(session).enqueue(
-                store.installation_id,
-                REPRICE_JOB,
-                RepriceDue(channel=store.channel_slug).model_dump(),
-                coalesce_key=f"{REPRICE_JOB}:{store.channel_slug}:first",
-                run_after=utcnow(),
-                sooner=True,
-            )
+            await queue_reprice_now(session, store.installation_id, store.channel_slug)
             store.catalog_revision = CATALOG_REVISION
     if stores:
         logger.info("Products of %d store(s) to send again as this version does", len(stores))

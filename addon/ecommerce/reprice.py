@@ -19,6 +19,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.context import load_context
@@ -93,6 +94,19 @@ async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Servic
                         later=step == "first",
                     )
         await complete_in(session)
+
+
+async def queue_reprice_now(session: AsyncSession, installation_id: int, channel: str) -> None:
+    """Re-price the channel now (merged into a waiting first pass, which then runs now too): what
+    Mailchimp holds of its products may be out of date for another reason than a promotion."""
+    await JobRepository(session).enqueue(
+        installation_id,
+        REPRICE_JOB,
+        RepriceDue(channel=channel).model_dump(),
+        coalesce_key=f"{REPRICE_JOB}:{channel}:first",
+        run_after=utcnow(),
+        sooner=True,
+    )
 
 
 async def handle_reprice(job: ClaimedJob, due: RepriceDue, services: Services) -> None:

@@ -14,21 +14,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.db.types import utcnow
 from addon.ecommerce.promo_jobs import queue_resync
-from addon.ecommerce.reprice import REPRICE_JOB, RepriceDue
+from addon.ecommerce.reprice import queue_reprice_now
 from addon.ecommerce.stores_repository import StoreRepository
-from addon.jobs.repository import JobRepository
 
 
 async def queue_on_resume(session: AsyncSession, installation_id: int) -> None:
     for channel in await StoreRepository(session).pushing_channels(installation_id):
-        await JobRepository(session).enqueue(
-            installation_id,
-            REPRICE_JOB,
-            RepriceDue(channel=channel).model_dump(),
-            coalesce_key=f"{REPRICE_JOB}:{channel}:first",
-            run_after=utcnow(),
-            sooner=True,
-        )
+        await queue_reprice_now(session, installation_id, channel)
     await queue_resync(session, installation_id)
