@@ -21,7 +21,7 @@ from starlette.routing import Route
 
 from addon.capabilities import create_services
 from addon.installations.models import Installation
-from addon.installations.signing_keys import SigningKeys
+from addon.installations.signing_keys import KeysUnavailable, SigningKeys
 from addon.saleor.jws import VerificationError, verify_webhook_signature
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp, SigningKey
@@ -313,7 +313,11 @@ async def test_a_flood_of_unknown_kids_fetches_the_keys_once_per_interval(
             signature = stranger_key.sign_detached(body)
             state = await keys.load(SALEOR_API_URL)
             assert state is not None
-            with pytest.raises(VerificationError):
+            # Refused either way: while the other process's refetch is still under way its
+            # attempt has stored no keys yet, so the answer is "keys unavailable" (a 5xx
+            # Saleor retries); once stored, "does not verify". Which one depends on how the
+            # two processes interleave, not on anything this test controls.
+            with pytest.raises((VerificationError, KeysUnavailable)):
                 await keys.verify(
                     state, lambda jwks: verify_webhook_signature(jwks, signature, body)
                 )
