@@ -16,9 +16,12 @@ tell it from a customer's own, so nothing is replayed: erase such addresses from
 Subscriptions page.
 
 `customers` lists every user but staff members without orders (saleor/account/models.py
-`UserManager.customers`), and the app cannot ask for those (`user(id:)` shows staff only to
-MANAGE_STAFF): a customer the app knows whom `staffCreate` made staff (it promotes the existing
-user of that address) and who has no orders is taken for deleted and erased (README).
+`UserManager.customers`), and `user(id:)` shows staff only to MANAGE_STAFF, which the app does
+not hold: a customer the app knows whom `staffCreate` made staff (it promotes the existing user
+of that address, saleor/graphql/account/mutations/staff/staff_create.py `get_instance`) and
+who has no orders is not listed either. Each one not listed is asked about once more
+(`_deleted`), through a metadata mutation that names no key: Saleor looks the user up first and
+answers a missing one NOT_FOUND, a staff member PermissionDenied. Only a NOT_FOUND is erased.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from addon.installations.repository import InstallationRepository
 from addon.installations.resume_ports import KNOWN_CUSTOMERS
 from addon.jobs.completion import complete_in
 from addon.jobs.schemas import ClaimedJob, NoPayload
+from addon.saleor.client import SaleorPermissionDenied, SaleorTokenRefused
 from addon.saleor.global_ids import global_id_type
 from addon.services import Services
 
@@ -55,6 +59,34 @@ async def _gone(services: Services, installation: Installation, ids: Sequence[st
         raise ValueError("Saleor answered no customers to missed_customers_exist")
     listed = {edge["node"]["id"] for edge in customers.get("edges") or []}
     return [user_id for user_id in ids if user_id not in listed]
+
+
+async def _deleted(services: Services, installation: Installation, user_id: str) -> bool:
+    """Whether Saleor has no user of this id: not a staff member hidden from the listing.
+
+    Only Saleor's NOT_FOUND is evidence (saleor/graphql/meta/permissions.py
+    `public_user_permissions` raises it for a missing user, before comparing permissions; a
+    staff member needs MANAGE_STAFF, refused as PermissionDenied). The refusal is expected, so
+    it is not reported as the app's token being refused; anything else is retried."""
+    try:
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "missed_customer_deleted",
+            {"id": user_id},
+            notify_refusal=False,
+        )
+    except SaleorTokenRefused:
+        raise
+    except SaleorPermissionDenied as exc:
+        if exc.denied_at("deleteMetadata"):
+            return False  # a staff member: Saleor has them
+        raise
+    result = data.get("deleteMetadata")
+    if result is None:
+        raise ValueError("Saleor answered nothing to missed_customer_deleted")
+    errors = result.get("errors") or []
+    return any(e.get("field") == "id" and e.get("code") == "NOT_FOUND" for e in errors)
 
 
 async def _address_taken(services: Services, installation: Installation, email: str) -> bool:
@@ -89,7 +121,12 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
     gone: list[str] = []
     for start in range(0, len(ids), PAGE):
         gone += await _gone(services, installation, ids[start : start + PAGE])
-    gone = [id_ for id_ in gone if not await _address_taken(services, installation, known[id_])]
+    gone = [
+        id_
+        for id_ in gone
+        if await _deleted(services, installation, id_)
+        and not await _address_taken(services, installation, known[id_])
+    ]
     deliveries = [Delivery(EVENT, "user", {"id": id_, "email": known[id_]}) for id_ in gone]
     await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
     if gone:

@@ -213,6 +213,7 @@ FEATURES: tuple[Feature, ...] = (
             "missed_orders",
             "missed_checkouts",
             "missed_customers_exist",
+            "missed_customer_deleted",
             "missed_user_by_email",
         ),
     ),

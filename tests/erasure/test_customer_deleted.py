@@ -11,8 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from addon.db.types import utcnow
+from addon.installations.checks import CHECK_KIND
 from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.service import InstallationService, queue_webhook_upkeep
+from addon.jobs.models import Job
 from addon.saleor.manifest import webhook_definitions
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
@@ -164,3 +166,31 @@ async def test_an_address_registered_again_while_deactivated_is_not_erased(shop:
 
     await _deactivated_while(shop, register_again)
     assert shop.mailchimp.member(shop.account, shop.list_id, BO) is not None
+
+
+async def _checks_after_a_refused_call(shop: Shop) -> int:
+    async with shop.services.db.session() as session:
+        payloads = (await session.execute(select(Job.payload).where(Job.kind == CHECK_KIND))).all()
+    return sum(1 for (p,) in payloads if p.get("signal") == LifecycleSignal.SALEOR_CALL.value)
+
+
+async def test_a_customer_made_staff_while_deactivated_is_not_erased(shop: Shop) -> None:
+    """`staffCreate` with a customer's address makes that customer staff; Saleor lists staff
+    members without orders only to MANAGE_STAFF, which the app does not hold, so the customer
+    is missing from the listing as a deleted one is. Asked about alone, Saleor answers that it
+    has them (PermissionDenied, not NOT_FOUND): their subscription and records stay, and the
+    expected refusal is not taken for the app's token being refused."""
+    await shop.drain()
+    customer = await _subscribed_customer(shop)
+    gone = await shop.saleor.create_customer("cy@example.com", "Cy")
+    await shop.drain()
+
+    async def promote_one_delete_other() -> None:
+        await shop.saleor.make_staff(customer)
+        await shop.saleor.delete_customer(gone)
+
+    await _deactivated_while(shop, promote_one_delete_other)
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"
+    assert [c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)] == [BO]
+    assert await rows_naming(shop.services, "cy@example.com") == []
+    assert await _checks_after_a_refused_call(shop) == 0

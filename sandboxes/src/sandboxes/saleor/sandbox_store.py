@@ -76,6 +76,15 @@ class SandboxStoreEvents(SandboxWebhooks):
         await self.emit("CUSTOMER_DELETED", removed)
         return removed
 
+    async def make_staff(self, customer: Customer) -> Customer:
+        """`staffCreate` with an existing customer's address: Saleor makes that user staff
+        rather than creating one (saleor/graphql/account/mutations/staff/staff_create.py
+        `get_instance`: `User.objects.filter(email=email, is_staff=False)`), and sends
+        STAFF_CREATED (`post_save_action`), not CUSTOMER_UPDATED."""
+        promoted = self.store.update_customer(customer, is_staff=True)
+        await self.emit("STAFF_CREATED", promoted)
+        return promoted
+
     async def confirm_email_change(self, customer: Customer, new_email: str) -> Customer:
         """The customer confirmed a new address (``confirmEmailChange``): CUSTOMER_UPDATED, then
         ACCOUNT_EMAIL_CHANGED (saleor/graphql/account/mutations/account/confirm_email_change.py,
