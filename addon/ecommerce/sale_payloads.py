@@ -260,9 +260,25 @@ def order_input(
     )
 
 
+# What an order can lose once Mailchimp holds it, sent empty when it has none: a PATCH keeps
+# every field it does not name, so a tracking number removed in Saleor (or its fulfilment
+# cancelled), or a voucher taken off an unconfirmed order, would stay in Mailchimp for good
+# (Mailchimp replaces `promos` whole with the list given: the spec's `E_commerce_Order_2.promos`).
+# Not the links (the order's, the tracking's, the landing page): Mailchimp refuses an order link
+# that is not a full URL (mailchimp/mc-woocommerce#217) and nothing says it takes an empty one,
+# so a refused PATCH would cost the whole order; nor the tracking code (its one allowed value is
+# "prec"), the addresses (parts given are merged) or the cancellation date (any value cancels).
+EMPTIED: dict[str, str | list[object]] = {
+    "promos": [],
+    "tracking_number": "",
+    "tracking_carrier": "",
+}
+
+
 def order_patch(order: TrackedOrderInput) -> TrackedOrderPatch:
     """The top-level fields of an order as a PATCH (lines and customer are set on creation)."""
     fields = order.model_dump(exclude={"id", "customer", "lines", "campaign_id"})
+    fields |= {name: empty for name, empty in EMPTIED.items() if fields.get(name) is None}
     return TrackedOrderPatch.model_validate(fields)
 
 

@@ -29,6 +29,10 @@ def _check_template(value: str | None, allowed: set[str], example: str) -> str |
     value = value.strip()
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"must be an absolute http(s) URL such as {example}")
+    if re.search(r"\s", value):
+        # Not a URL: Mailchimp refuses an order link that is not one (mailchimp/mc-woocommerce
+        # #217), and would refuse every order with it.
+        raise ValueError("must not contain spaces (write a space in a URL as %20)")
     unknown = {name for name in _TEMPLATE_FIELDS.findall(value)} - allowed
     if unknown:
         raise ValueError(

@@ -148,6 +148,18 @@ async def test_settings_reject_unknown_placeholders(shop: Shop) -> None:
         assert placeholder in response.text
 
 
+async def test_settings_reject_a_link_with_spaces(shop: Shop) -> None:
+    """Not a URL: Mailchimp would refuse every order carrying it (the sandbox's
+    `check_order_url`)."""
+    response = await shop.api(
+        "PATCH",
+        "/api/ecommerce/settings",
+        {"order_url_template": "https://shop.example/my orders/{number}"},
+    )
+    assert response.status_code == 422
+    assert "must not contain spaces" in response.text
+
+
 async def test_product_with_variants_and_channel_prices(shop: Shop) -> None:
     product = await shop.product(
         "Apple",

@@ -144,3 +144,19 @@ async def test_tracking_rules_are_checked_and_kept(shop: Shop) -> None:
     await _rules(shop)
     page = (await shop.api("GET", "/api/ecommerce")).json()
     assert page["settings"]["tracking_rules"] == RULES
+
+
+async def test_a_tracking_number_cleared_in_saleor_is_cleared_in_mailchimp(shop: Shop) -> None:
+    """A PATCH keeps what it does not name: the number and carrier the order no longer has go
+    out empty, or Mailchimp's order would keep them for good."""
+    await _rules(shop)
+    order = await _order(shop, "Courier of the day")
+    await shop.saleor.fulfill_order(order, tracking_number="RM123456785GB")
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.tracking_number, mc.tracking_carrier) == ("RM123456785GB", "Royal Mail")
+    [fulfillment] = shop.saleor.store.get_order(order.id).fulfillments
+    await shop.saleor.update_tracking_number(order, fulfillment, "")
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.fulfillment_status, mc.tracking_number, mc.tracking_carrier) == ("shipped", "", "")

@@ -229,6 +229,12 @@ async def test_refusals_are_worded_as_mailchimp_words_them(
             "order_total",
             "Schema describes number, string found instead",
         ),
+        (  # mailchimp/mc-woocommerce#217, Mailchimp's answer logged by the plugin
+            f"{store}/orders",
+            {**order_body("o9"), "order_url": "/view-order/5374/"},
+            "order_url",
+            "That is not a valid URL: /view-order/5374/",
+        ),
     ]
     for path, body, field, message in refusals:
         doc = assert_problem(await client.post(path, json=body), 400, "Invalid Resource")
@@ -238,6 +244,32 @@ async def test_refusals_are_worded_as_mailchimp_words_them(
     doc = assert_problem(patched, 400, "Invalid Resource")
     message = "Data presented is not one of the accepted values: subscribed, unsubscribed, "
     assert doc["errors"] == [{"field": "status", "message": message + "cleaned, pending."}]
+
+
+@pytest.mark.parametrize(
+    "url", ["", "shop.acme.test/orders/1", "https://", "https://shop.acme.test/my orders/1"]
+)
+async def test_an_order_link_must_be_a_full_url_when_created_or_updated(
+    sandbox: MailchimpSandbox, account: SandboxAccount, client: httpx.AsyncClient, url: str
+) -> None:
+    """Mailchimp refuses an `order_url` that is not a full link (mailchimp/mc-woocommerce#217);
+    an empty one too, the stricter side (`order_checks.check_order_url`). The order is left as
+    it was."""
+    await build_world(sandbox, account, client)
+    orders = "/ecommerce/stores/store-1/orders"
+    for answer in (
+        await client.post(orders, json={**order_body("o9"), "order_url": url}),
+        await client.patch(f"{orders}/o1", json={"order_url": url, "order_total": 1.0}),
+    ):
+        doc = assert_problem(answer, 400, "Invalid Resource")
+        assert doc["errors"] == [
+            {"field": "order_url", "message": f"That is not a valid URL: {url}"}
+        ]
+    assert (await client.get(f"{orders}/o9")).status_code == 404
+    assert (await client.get(f"{orders}/o1")).json()["order_total"] == 19.0
+    full = "https://shop.acme.test/account/orders/1?x=1"
+    patched = await client.patch(f"{orders}/o1", json={"order_url": full})
+    assert patched.status_code == 200 and patched.json()["order_url"] == full
 
 
 def test_merge_field_values_are_left_to_the_audiences_fields() -> None:

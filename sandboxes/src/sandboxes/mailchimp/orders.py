@@ -15,6 +15,7 @@ from .customers import CustomerRef, customer_fields, render_customer, save_custo
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, field_invalid, not_found
 from .models import Cart, Customer, Line, Order, Product, Variant
+from .order_checks import PromoIn, check_campaign, check_order_url, check_promos
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
@@ -43,14 +44,6 @@ class LinePatchIn(BodyIn):
 
 class LinesPatchIn(BodyIn):
     lines: list[LinePatchIn] = Field(default_factory=list)
-
-
-class PromoIn(BodyIn):
-    """An order's promo (OpenAPI `Promos_inner_1`): all three required, `type` an enum."""
-
-    code: str
-    amount_discounted: float
-    type: Literal["fixed", "percentage"]
 
 
 class OutreachIn(BodyIn):
@@ -150,48 +143,6 @@ def _order_customer(request: ApiRequest, data: StoreData, ref: CustomerRef) -> C
     return save_customer(request, data, fields)
 
 
-def _check_campaign(request: ApiRequest, data: StoreData, campaign_id: str) -> None:
-    """An order's or a cart's campaign must be one sent to the store's audience. Mailchimp
-    refuses any other with 400 and "A campaign with the provided ID does not exist in the
-    account for this list." as its `detail`, no field error (mailchimp/mc-magento#879: a
-    campaign of another audience refused; mailchimp/mc-woocommerce#348; ibericode's MC4WP
-    reads the detail to retry without the campaign)."""
-    if campaign_id and request.account.campaigns.get(campaign_id) != data.info.list_id:
-        raise bad_request(
-            "A campaign with the provided ID does not exist in the account for this list."
-        )
-
-
-def _free_shipping(rule: dict[str, Any]) -> bool:
-    """A free-shipping promo rule: the spec's `E_commerce_Promo_Rule_1.type` says "For free
-    shipping set type to fixed", so a `shipping` rule of a fixed 0 is free shipping."""
-    return bool(
-        rule.get("target") == "shipping" and rule.get("type") == "fixed" and not rule.get("amount")
-    )
-
-
-def _check_promos(data: StoreData, promos: list[PromoIn]) -> None:
-    """An order's promo with a code of a free-shipping rule of the store: the spec's
-    `Promos_inner_1` says "For free shipping set amount_discounted to 0" and "For free shipping
-    set type to fixed". Not documented as a refusal, chosen as the stricter side (a code the
-    store does not hold cannot be told apart, so it is not checked)."""
-    free = {
-        code.get("code")
-        for held in data.promo_rules.values()
-        if _free_shipping(held.rule)
-        for code in held.codes.values()
-    }
-    for index, promo in enumerate(promos):
-        if promo.code not in free:
-            continue
-        if promo.amount_discounted != 0:
-            raise field_invalid(
-                f"promos.{index}.amount_discounted", "For free shipping set amount_discounted to 0"
-            )
-        if promo.type != "fixed":
-            raise field_invalid(f"promos.{index}.type", "For free shipping set type to fixed")
-
-
 def render_order(data: StoreData, order: Order) -> dict[str, Any]:
     # The order's own copy of its customer is not dumped only to be replaced (the keys keep
     # their order: `id`, then `customer`).
@@ -239,14 +190,15 @@ def notify(data: StoreData, before: Order | None, after: Order) -> None:
 def post_order(request: ApiRequest) -> dict[str, Any]:
     data = store_data(request)
     payload = request.parse(OrderIn)
+    check_order_url(request)
     if not payload.lines:
         # Mailchimp answers an order without lines 404 "Resource Not Found" (a line missing a
         # field is a 400): mailchimp/mailchimp-client-lib-codegen#127, with both bodies.
         raise not_found()
     if payload.id in data.orders:
         raise already_exists("order")
-    _check_campaign(request, data, payload.campaign_id)
-    _check_promos(data, payload.promos)
+    check_campaign(request, data, payload.campaign_id)
+    check_promos(data, payload.promos)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     order = Order(
@@ -328,8 +280,9 @@ def patch_order(request: ApiRequest) -> dict[str, Any]:
     # Unset dates and tracking code are stored as "" (which the body may not send).
     stored = {k: v for k, v in found.model_dump().items() if v != "" or k not in UNSET}
     payload = request.parse(OrderIn, _patched(request, stored, found.customer.id, found.lines))
-    _check_campaign(request, data, payload.campaign_id)
-    _check_promos(data, payload.promos)
+    check_order_url(request)
+    check_campaign(request, data, payload.campaign_id)
+    check_promos(data, payload.promos)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     order = Order(
@@ -364,7 +317,7 @@ def _cart(request: ApiRequest) -> tuple[StoreData, Cart]:
 
 
 def _build_cart(request: ApiRequest, data: StoreData, payload: CartIn, created: str) -> Cart:
-    _check_campaign(request, data, payload.campaign_id)
+    check_campaign(request, data, payload.campaign_id)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)
     return Cart(
