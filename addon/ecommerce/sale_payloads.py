@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from addon.ecommerce import restore
 from addon.ecommerce.amounts import money
+from addon.ecommerce.links import full_url
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
@@ -241,11 +242,15 @@ def order_input(
         # The shopper's page of the order, as Mailchimp for WooCommerce sends its view-order
         # link (`setOrderURL(get_view_order_url())`, class-mailchimp-woocommerce-transform-
         # orders-wc3.php): what Mailchimp's order notifications link to.
-        order_url=fill(
-            tracking.order_url_template,
-            number=order.number,
-            id=order.id,
-            channel=order.channel.slug,
+        # Left out rather than refused with the whole order: a template saved before the
+        # settings checked it as a link (`links.py`) may not make one.
+        order_url=full_url(
+            fill(
+                tracking.order_url_template,
+                number=order.number,
+                id=order.id,
+                channel=order.channel.slug,
+            )
         ),
         processed_at_foreign=_iso(order.created),
         cancelled_at_foreign=_iso(order.updated_at) if order.status in ENDED_UNSOLD else None,

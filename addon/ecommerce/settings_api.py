@@ -8,6 +8,7 @@ import re
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.db.read import RowRead
+from addon.ecommerce.links import full_url
 from addon.ecommerce.marketing_settings import (
     ProductField,
     TrackingRule,
@@ -29,10 +30,13 @@ def _check_template(value: str | None, allowed: set[str], example: str) -> str |
     value = value.strip()
     if not re.match(r"^https?://[^/\s]+", value):
         raise ValueError(f"must be an absolute http(s) URL such as {example}")
-    if re.search(r"\s", value):
-        # Not a URL: Mailchimp refuses an order link that is not one (mailchimp/mc-woocommerce
-        # #217), and would refuse every order with it.
-        raise ValueError("must not contain spaces (write a space in a URL as %20)")
+    # Filled as the app fills it, it must be a link Mailchimp takes (`links.py`): it refuses an
+    # order whose link is not one, so a template that is not would cost every order its link.
+    if full_url(_TEMPLATE_FIELDS.sub("1", value)) is None:
+        raise ValueError(
+            "must be a full link: a host, no spaces, and any character other than plain "
+            "letters, digits and punctuation percent-encoded (a space as %20)"
+        )
     unknown = {name for name in _TEMPLATE_FIELDS.findall(value)} - allowed
     if unknown:
         raise ValueError(

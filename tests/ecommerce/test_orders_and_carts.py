@@ -5,8 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
+
 from addon.clock import ManualClock
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EcommerceSettings, EntityKind, SyncStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.store_checkouts import LineSpec
@@ -441,3 +443,22 @@ async def test_an_order_links_to_its_page_on_the_storefront(shop: Shop) -> None:
     await shop.drain()
     mc = shop.orders()[str(order.id)]
     assert mc.order_url == f"https://shop.grocer.example/default-channel/account/orders/{order.id}"
+
+
+async def test_an_order_link_saved_before_it_was_checked_is_left_out_not_the_order(
+    shop: Shop,
+) -> None:
+    """Settings saved before templates were checked as links may hold one that makes no link
+    Mailchimp takes (it refuses an order whose `order_url` is not a full URL): the order goes
+    without it."""
+    response = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": True})
+    assert response.status_code == 200, response.text
+    async with shop.services.db.transaction() as session:
+        settings = (await session.execute(select(EcommerceSettings))).scalar_one()
+        settings.order_url_template = "https://shop.grocer.example/my orders/{number}"
+    product = await shop.product("Fig", "3.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)], email="fig@example.com"
+    )
+    await shop.drain()
+    assert shop.orders()[str(order.id)].order_url == ""

@@ -247,7 +247,17 @@ async def test_refusals_are_worded_as_mailchimp_words_them(
 
 
 @pytest.mark.parametrize(
-    "url", ["", "shop.acme.test/orders/1", "https://", "https://shop.acme.test/my orders/1"]
+    "url",
+    [
+        "",
+        "shop.acme.test/orders/1",
+        "https://",
+        "https://:8080/orders/1",
+        "https://[shop/orders/1",
+        "https://shop.acme.test:99999/orders/1",
+        "https://shop.acme.test/my orders/1",
+        "https://sklep.acme.test/zamówienia/1",
+    ],
 )
 async def test_an_order_link_must_be_a_full_url_when_created_or_updated(
     sandbox: MailchimpSandbox, account: SandboxAccount, client: httpx.AsyncClient, url: str

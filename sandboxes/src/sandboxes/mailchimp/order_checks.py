@@ -46,23 +46,26 @@ def check_order_url(request: ApiRequest) -> None:
     mailchimp/mc-woocommerce#217), which Mailchimp for WooCommerce then checked before sending
     (`setOrderURL`: `wp_http_validate_url`) and never sends empty (`toArray`:
     `mailchimp_array_remove_empty`). An empty one is refused too, the stricter side: nothing
-    says Mailchimp takes it. Validated as PHP's FILTER_VALIDATE_URL does the essentials: a
-    scheme (here http or https) and a host, no white space."""
+    says Mailchimp takes it. Checked as PHP's FILTER_VALIDATE_URL checks the essentials: a
+    scheme (here http or https), a host, a valid port, printable ASCII without white space."""
     url = request.json_object().get("order_url")
     if url is None:
         return
-    try:
-        parts = urlsplit(url) if isinstance(url, str) else None
-        host = parts.hostname if parts is not None else None
-    except ValueError:  # an unclosed IPv6 bracket, a port out of range
-        parts, host = None, None
-    if (
-        parts is None
-        or parts.scheme not in ("http", "https")
-        or not host
-        or any(c.isspace() for c in str(url))
-    ):
+    if not _full(url):
         raise field_invalid("order_url", f"That is not a valid URL: {url}")
+
+
+def _full(url: object) -> bool:
+    if not isinstance(url, str) or not url.isascii() or not url.isprintable():
+        return False
+    if any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port  # `port` raises for one out of range
+    except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
+        return False
+    return parts.scheme in ("http", "https") and bool(host)
 
 
 def check_promos(data: StoreData, promos: list[PromoIn]) -> None:
