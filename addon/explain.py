@@ -203,6 +203,14 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
             "recently (Mailchimp's guard against signup abuse).",
             action(RETRY),
         )
+    if "is not a valid ISO 4217 currency code" in text:
+        # No store's currency can change in Mailchimp, nor a channel's in Saleor: nothing to
+        # retry (`addon/ecommerce/currencies.py`).
+        return Explanation(
+            "Mailchimp accepts only current ISO 4217 currency codes, and this channel's is not "
+            "one: its sales cannot go to Mailchimp.",
+            None,
+        )
     if "email" in text.lower() and (
         "looks fake or invalid" in text or "valid email" in text.lower() or "email_address" in text
     ):

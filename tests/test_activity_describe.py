@@ -86,6 +86,24 @@ def text(error: MailchimpError) -> str:
             "fix_in_saleor",
         ),
         (
+            ValidationFailed(
+                "The resource submitted could not be validated.",
+                status=400,
+                title="Invalid Resource",
+                method="POST",
+                path=STORE.rsplit("/", 1)[0],
+                errors=(
+                    FieldError(
+                        "currency_code",
+                        "The provided code 'BYR' is not a valid ISO 4217 currency code.",
+                    ),
+                ),
+            ),
+            "Mailchimp accepts only current ISO 4217 currency codes, and this channel's is not "
+            "one: its sales cannot go to Mailchimp.",
+            None,
+        ),
+        (
             MemberInComplianceState(
                 "ann@example.com is in a compliance state",
                 status=400,

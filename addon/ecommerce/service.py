@@ -12,7 +12,8 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.ecommerce import resend, store_state
+from addon.db.types import utcnow
+from addon.ecommerce import currencies, resend, store_state
 from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
@@ -258,6 +259,11 @@ class EcommerceService:
         channel = next((c for c in channels if c.slug == slug), None)
         if channel is None:
             raise NotFound(f"Saleor has no channel {slug!r}.", code=ErrorCode.UNKNOWN_CHANNEL)
+        if not currencies.accepted_by_mailchimp(channel.currency_code, utcnow().date()):
+            raise BadRequest(
+                currencies.refusal(channel.name, channel.currency_code),
+                code=ErrorCode.CURRENCY_NOT_ACCEPTED,
+            )
         list_id = tracking.list_id or (store.list_id if store else None)
         list_id = list_id or await _default_audience(self.session, installation.id)
         if not list_id:

@@ -333,3 +333,21 @@ async def test_the_check_survives_mailchimp_being_down(shop: Shop) -> None:
     checked = await shop.api("POST", "/api/ecommerce/stores/check")
     assert checked.status_code == 200, checked.text
     assert channel(checked.json())["store_status"] == "ready"
+
+
+async def test_a_channel_in_a_currency_mailchimp_refuses_cannot_be_tracked(shop: Shop) -> None:
+    """Saleor takes any three letters as a channel's currency; Mailchimp only current ISO 4217
+    codes (its store would be refused, and no store's currency can change): said when the admin
+    tracks the channel, not found later in a failed store."""
+    await shop.saleor.add_channel("by", "Belarus", "BYR", default_country="BY")
+    response = await shop.api(
+        "PUT", "/api/ecommerce/channels/by", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "CURRENCY_NOT_ACCEPTED"
+    assert "Belarus uses 'BYR'" in error["message"]
+    by = channel(await page(shop), "by")
+    assert (by["tracked"], by["store_status"]) == (False, "not_created")
+    await shop.drain()
+    assert [s.currency_code for s in shop.mailchimp.stores(shop.account)] == ["USD"]

@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from .bodies import BodyIn, DateTimeIn, OrderAddressIn, given, refuse_null
+from .currencies import check_currency
 from .customers import CustomerRef, customer_fields, render_customer, save_customer
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, field_invalid, not_found
@@ -190,6 +191,7 @@ def notify(data: StoreData, before: Order | None, after: Order) -> None:
 def post_order(request: ApiRequest) -> dict[str, Any]:
     data = store_data(request)
     payload = request.parse(OrderIn)
+    check_currency(payload.currency_code)
     check_order_url(request)
     if not payload.lines:
         # Mailchimp answers an order without lines 404 "Resource Not Found" (a line missing a
@@ -280,6 +282,7 @@ def patch_order(request: ApiRequest) -> dict[str, Any]:
     # Unset dates and tracking code are stored as "" (which the body may not send).
     stored = {k: v for k, v in found.model_dump().items() if v != "" or k not in UNSET}
     payload = request.parse(OrderIn, _patched(request, stored, found.customer.id, found.lines))
+    check_currency(payload.currency_code)
     check_order_url(request)
     check_campaign(request, data, payload.campaign_id)
     check_promos(data, payload.promos)
@@ -317,6 +320,7 @@ def _cart(request: ApiRequest) -> tuple[StoreData, Cart]:
 
 
 def _build_cart(request: ApiRequest, data: StoreData, payload: CartIn, created: str) -> Cart:
+    check_currency(payload.currency_code)
     check_campaign(request, data, payload.campaign_id)
     lines = _lines(data, payload.lines)
     customer = _order_customer(request, data, payload.customer)

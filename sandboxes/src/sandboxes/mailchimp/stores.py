@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import Field
 
 from .bodies import BodyIn, StoreAddressIn, given
+from .currencies import check_currency
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import MailchimpError, field_invalid
 from .models import Store
@@ -74,6 +75,7 @@ def render_store(data: StoreData, account: AccountData) -> dict[str, Any]:
 @router.route("POST", "/ecommerce/stores")
 def post_store(request: ApiRequest) -> dict[str, Any]:
     payload = request.parse(StoreIn)
+    check_currency(payload.currency_code)
     if payload.id in request.account.stores:
         raise already_exists("store")
     if payload.list_id not in request.account.lists:
