@@ -18,8 +18,9 @@ deliveries take, and each handler reads the rest afresh as it always does.
   replayed as updated: Saleor sends ORDER_BULK_CREATED for it, which carries no consent.
 * Pages are read `PAGES_PER_JOB` at a time; the rest is a job of its own from the cursor, so a
   retry starts where the last one stopped.
-* Checkouts are listed by the day of their `last_change`, newest first
-  (`missed_checkouts.graphql`), and narrowed by `updatedAt`, which shows it.
+* Checkouts are listed by the day of their `last_change`, oldest created first
+  (`missed_checkouts.graphql`: Saleor's default ordering skips some), and narrowed by
+  `updatedAt`, which shows it.
 * Customers the app knows that Saleor no longer has: `replay_deleted.py`, a job of its own.
 
 Documents a staff member paused in Saleor (`Installation.webhooks_paused`) get nothing, as they
@@ -227,9 +228,7 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
         await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
         info = connection.get("pageInfo") or {}
         after, more = info.get("endCursor"), bool(info.get("hasNextPage"))
-        # Checkouts come newest first: past one changed before the window, none is in it.
-        if not more or (replay.source is Source.CHECKOUTS and len(deliveries) < len(nodes)):
-            more = False
+        if not more:
             break
     async with services.db.transaction() as session:
         if more:

@@ -72,3 +72,23 @@ async def test_a_store_never_deactivated_replays_nothing(shop: Shop) -> None:
     async with shop.services.db.session() as session:
         kinds = set((await session.execute(select(Job.kind))).scalars())
     assert not {k for k in kinds if k.startswith("installation.replay")}
+
+
+async def test_checkouts_saleor_changed_at_one_moment_are_each_replayed(shop: Shop) -> None:
+    """Saleor sets `last_change` of many checkouts at once (a shipping method deleted), and
+    its default `checkouts` ordering skips such a moment's checkouts across a page boundary
+    (the sandbox's `default_checkouts_page`): the catch-up reads them in creation order."""
+    kept = await shop.product("Kiwi", "3.00")
+    await shop.drain()
+    await _deactivated(shop)
+    checkouts = [
+        await shop.saleor.create_checkout(
+            lines=[LineSpec(kept.variants[0].id, 1)], email=f"c{i}@example.com"
+        )
+        for i in range(101)  # a page of 100 and one more
+    ]
+    moment = checkouts[-1].last_change
+    for checkout in checkouts:
+        checkout.last_change = moment
+    await _activated(shop)
+    assert set(shop.carts()) == {str(c.token) for c in checkouts}

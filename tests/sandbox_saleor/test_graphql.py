@@ -303,3 +303,48 @@ async def test_checkouts_by_the_day_of_their_last_change(
     ]  # newest change first
     nowhere = await gql(client, query, {"since": None, "channel": "nowhere"}, token=token)
     assert nowhere["data"]["checkouts"]["edges"] == []
+
+
+async def test_checkouts_of_one_moment_across_pages_are_paged_as_saleor_pages_them(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    """Saleor's default `checkouts` ordering is ("-last_change", "pk") but its cursor compares
+    both fields with `lt` (listings.py `default_checkouts_page`): checkouts changed at one
+    moment (Saleor bulk-updates `last_change`) across a page boundary are partly skipped and
+    partly listed again. Sorted by CREATION_DATE (["created_at", "pk"], one direction) every
+    one is listed once."""
+    from datetime import timedelta
+
+    product = sandbox.store.create_product("Cap", [VariantSpec(sku="CAP", price=12)])
+    checkouts = [
+        sandbox.store.create_checkout(
+            lines=[LineSpec(product.variants[0].id, 1)], email=f"c{i}@example.com"
+        )
+        for i in range(5)
+    ]
+    moment = checkouts[0].last_change
+    for index, checkout in enumerate(checkouts):
+        checkout.last_change = moment  # one bulk update
+        checkout.created = moment - timedelta(minutes=5 - index)
+    token = (await install(sandbox, ["MANAGE_CHECKOUTS"])).auth_token
+
+    async def walk(sort: str) -> list[str]:
+        query = f"""query($after: String) {{ checkouts(first: 2, after: $after{sort}) {{
+            edges {{ node {{ id }} }} pageInfo {{ hasNextPage endCursor }} }} }}"""
+        seen: list[str] = []
+        after = None
+        for _ in range(10):
+            body = await gql(client, query, {"after": after}, token=token)
+            page = body["data"]["checkouts"]
+            seen += [e["node"]["id"] for e in page["edges"]]
+            if not page["pageInfo"]["hasNextPage"]:
+                break
+            after = page["pageInfo"]["endCursor"]
+        return seen
+
+    by_pk = [c.global_id for c in sorted(checkouts, key=lambda c: c.token)]
+    default = await walk("")
+    # The first page is the two lowest pks; after it, only pks below the second: the first.
+    assert default == [by_pk[0], by_pk[1], by_pk[0]]
+    by_creation = await walk(", sortBy: {field: CREATION_DATE, direction: ASC}")
+    assert by_creation == [c.global_id for c in checkouts]

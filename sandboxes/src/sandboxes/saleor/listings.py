@@ -18,12 +18,12 @@ from graphql import GraphQLError
 
 from .account_schema import is_customer
 from .arguments import ids_filter, matches_search, page_args, time_range
-from .connections import paginate
+from .connections import paginate, saleor_error
 from .context import Info, api_context
 from .created_range import by_creation, where_range
 from .models import Checkout, Customer
 from .order_models import Order, OrderStatus
-from .orderings import checkouts_order, customers_order, orders_order
+from .orderings import CHECKOUT_DEFAULT_CURSOR, checkouts_order, customers_order, orders_order
 from .store import SaleorStore
 
 T = TypeVar("T")
@@ -146,10 +146,56 @@ def resolve_checkouts(
     # `resolve_checkouts`): an unknown slug lists nothing, it is no error.
     channel_ids = {c.id for c in store.channels.values() if channel is None or c.slug == channel}
     within = time_range((filter or {}).get("updatedAt"))
-    order = checkouts_order()
+    order = checkouts_order(args.get("sortBy"))
 
     def keep(c: Checkout) -> bool:
         return c.channel_id in channel_ids and within(c.last_change.date())
 
+    if order is None:
+        return default_checkouts_page(info, store.checkouts.values(), keep, **page_args(args))
     listed = sorted(store.checkouts.values(), key=order.key)
     return paginate(info, listed, order, keep=keep, **page_args(args))
+
+
+def default_checkouts_page(
+    info: Info,
+    checkouts: Iterable[Checkout],
+    keep: Callable[[Checkout], bool],
+    *,
+    first: int | None,
+    last: int | None,
+    after: str | None,
+    before: str | None,
+) -> Any:
+    """`checkouts` without `sortBy`, paged as Saleor pages it. `Checkout.Meta.ordering` is
+    ("-last_change", "pk"): newest change first and, within one moment, pk ascending. But a
+    cursor is compared in one direction for every field, the first one's
+    (saleor/graphql/utils/sorting.py `sort_queryset_by_default`: `direction` of the first;
+    saleor/graphql/core/connection.py `_prepare_filter`: `lt` for each): after a page that ends
+    at (X, P), the next holds what changed before X and, at X, the pks below P. So checkouts
+    changed at the same moment across a page boundary (Saleor sets `last_change` of many at
+    once: saleor/shipping/tasks.py, saleor/giftcard/utils.py) are partly never listed and partly
+    listed twice (the same at tag 3.20.119 and commit 723cd4e). Forward only: `last` and
+    `before` reverse both fields into one direction, which the sandbox refuses rather than
+    models."""
+    if last or before:
+        raise saleor_error("The sandbox pages `checkouts` without `sortBy` forward only.")
+    # Stable sorts: pk ascending within a moment, moments newest first.
+    listed = sorted(
+        sorted(checkouts, key=lambda c: c.token), key=lambda c: c.last_change, reverse=True
+    )
+    rest = listed
+    if after:
+        moment, pk = CHECKOUT_DEFAULT_CURSOR.position(after)
+        rest = [
+            c
+            for c in listed
+            if c.last_change < moment or (c.last_change == moment and c.token < pk)
+        ]
+    connection: dict[str, Any] = paginate(
+        info, rest, CHECKOUT_DEFAULT_CURSOR, keep=keep, first=first
+    )
+    connection["pageInfo"]["hasPreviousPage"] = bool(after)
+    if "totalCount" in connection:
+        connection["totalCount"] = sum(1 for c in listed if keep(c))
+    return connection

@@ -51,6 +51,7 @@ PRODUCT_CREATED: Field[Product] = Field("created_at", attrgetter("created"), as_
 
 LAST_CHANGE: Field[Checkout] = Field("last_change", attrgetter("last_change"), as_moment)
 CHECKOUT_PK: Field[Checkout] = Field("pk", attrgetter("token"), as_uuid)
+CHECKOUT_CREATED: Field[Checkout] = Field("created_at", attrgetter("created"), as_moment)
 
 
 def _descending(sort_by: dict[str, Any]) -> bool:
@@ -93,6 +94,19 @@ def products_order(version: str, sort_by: dict[str, Any] | None) -> Ordering[Pro
     return Ordering((PRODUCT_CREATED, NAME, SLUG), _descending(sort_by))
 
 
-def checkouts_order() -> Ordering[Checkout]:
-    """`Checkout.Meta.ordering` ("-last_change", "pk"), pk (the token) included already."""
-    return Ordering((LAST_CHANGE, CHECKOUT_PK), descending=True)
+def checkouts_order(sort_by: dict[str, Any] | None) -> Ordering[Checkout] | None:
+    """`sortBy: {field: CREATION_DATE}`: `CheckoutSortField.CREATION_DATE = ["created_at",
+    "pk"]` in the direction asked (saleor/graphql/checkout/sorters.py, the same at tag 3.20.119
+    and commit 723cd4e). None without `sortBy`: `Checkout.Meta.ordering` ("-last_change",
+    "pk") mixes directions, which no `Ordering` is (`listings.default_checkouts_page`)."""
+    if sort_by is None:
+        return None
+    if sort_by.get("field") != "CREATION_DATE":
+        raise saleor_error(
+            f"The sandbox sorts `checkouts` by CREATION_DATE only, not {sort_by.get('field')!r}."
+        )
+    return Ordering((CHECKOUT_CREATED, CHECKOUT_PK), _descending(sort_by))
+
+
+# The cursor of the default ordering: its fields as Saleor names them, [last_change, pk].
+CHECKOUT_DEFAULT_CURSOR: Ordering[Checkout] = Ordering((LAST_CHANGE, CHECKOUT_PK))
