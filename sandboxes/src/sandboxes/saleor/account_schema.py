@@ -11,6 +11,7 @@ from .context import Info, api_context
 from .ids import InvalidGlobalId, from_global_id
 from .models import Address, Customer
 from .store import SaleorStore
+from .versions import customer_update_only_changes
 
 
 def resolve_me(root: Any, info: Info) -> Customer | None:
@@ -82,7 +83,11 @@ def resolve_customer_update(
     root: Any, info: Info, input: dict[str, Any], id: str | None = None
 ) -> dict[str, Any]:
     """customerUpdate (saleor/graphql/account/mutations/staff/customer_update.py): MANAGE_USERS;
-    an unknown id is an AccountError NOT_FOUND; a change emits CUSTOMER_UPDATED."""
+    an unknown id is an AccountError NOT_FOUND. Names are stored as given (a model field strips
+    nothing) and checked by `full_clean`: at most 256 characters (saleor/account/models.py
+    `first_name`, `last_name`), else Django's message as an INVALID error of the field, in
+    camel case, nothing saved. Saved, with CUSTOMER_UPDATED, on every call before 3.22.18 /
+    3.23.0, on a change only since (`versions.customer_update_only_changes`)."""
     context = api_context(info)
     context.viewer.require("MANAGE_USERS")
     pk = pk_or_none(id, "User") if id else None
@@ -94,12 +99,27 @@ def resolve_customer_update(
             ],
             "user": None,
         }
-    changes = {
-        name: str(input[key]).strip()
-        for key, name in (("firstName", "first_name"), ("lastName", "last_name"))
-        if input.get(key) is not None
-    }
-    if changes:
-        context.store.update_customer(customer, **changes)
-        context.pending_events.append(("CUSTOMER_UPDATED", customer))
+    names = (("firstName", "first_name"), ("lastName", "last_name"))
+    changes = {name: str(input[key]) for key, name in names if input.get(key) is not None}
+    too_long = [
+        {
+            "field": key,
+            "message": f"Ensure this value has at most {NAME_LENGTH} characters "
+            f"(it has {len(changes[name])}).",
+            "code": "INVALID",
+        }
+        for key, name in names
+        if len(changes.get(name, "")) > NAME_LENGTH
+    ]
+    if too_long:
+        return {"errors": too_long, "user": None}
+    if customer_update_only_changes(context.saleor_version):
+        changes = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+        if not changes:
+            return {"errors": [], "user": customer}
+    context.store.update_customer(customer, **changes)
+    context.pending_events.append(("CUSTOMER_UPDATED", customer))
     return {"errors": [], "user": customer}
+
+
+NAME_LENGTH = 256  # saleor/account/models.py User.first_name, last_name: max_length=256

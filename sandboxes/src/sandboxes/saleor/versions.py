@@ -58,6 +58,23 @@ def metadata_bumps_updated(version: tuple[int, ...]) -> bool:
     )
 
 
+# `customerUpdate` saves the user and sends CUSTOMER_UPDATED only when a field changed
+# (saleor/graphql/account/mutations/staff/customer_update.py, `InstanceTracker`: saleor/saleor
+# #18570 and #18597, commits 1270e99 and 8ec5811, first tagged 3.22.18 and 3.23.0; not on 3.21,
+# 3.21.69 is without it). Before it every call saves the user (`updated_at`) and sends the event
+# (saleor/graphql/account/mutations/base.py `BaseCustomerCreate.save` at 3.20.119).
+CUSTOMER_UPDATE_ONLY_CHANGES_SINCE = (3, 23, 0)
+CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT = (3, 22, 18)
+
+
+def customer_update_only_changes(version: str) -> bool:
+    found = version_tuple(version)
+    backport = CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT
+    return found >= CUSTOMER_UPDATE_ONLY_CHANGES_SINCE or (
+        found >= backport and found[:2] == backport[:2]
+    )
+
+
 # The `CustomerDeleted` subscription type ("Added in Saleor 3.23", saleor/saleor#19173, commit
 # 06b063a, first tagged 3.23.5): before it a subscription cannot name CUSTOMER_DELETED.
 CUSTOMER_DELETED_TYPE_SINCE = (3, 23, 5)
