@@ -90,3 +90,23 @@ async def test_a_name_over_256_characters_is_refused_and_nothing_is_saved(
         "user": None,
     }
     assert (customer.first_name, customer.last_name) == ("Ann", "Lee")
+
+
+async def test_user_takes_one_argument_and_the_address_as_given(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """saleor/graphql/account/schema.py `resolve_user`: `id` and `email` together are refused
+    (`validate_one_of_args_is_in_query`); resolvers.py matches `email__iexact=email.lower()`,
+    trimming nothing."""
+    customer = sandbox.store.create_customer("ann@example.com", "Ann", "Lee")
+    token = (await install(sandbox, ["MANAGE_USERS"])).auth_token
+    query = "query($id: ID, $email: String) { user(id: $id, email: $email) { id } }"
+    both = await gql(
+        client, query, {"id": customer.global_id, "email": "ann@example.com"}, token=token
+    )
+    assert both["data"]["user"] is None
+    assert both["errors"][0]["message"] == "Argument 'id' cannot be combined with 'email'"
+    found = await gql(client, query, {"email": "ANN@example.com"}, token=token)
+    assert found["data"]["user"] == {"id": customer.global_id}
+    padded = await gql(client, query, {"email": " ann@example.com"}, token=token)
+    assert padded["data"]["user"] is None and "errors" not in padded

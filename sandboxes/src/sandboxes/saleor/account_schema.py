@@ -34,7 +34,12 @@ def resolve_user(
     context = api_context(info)
     viewer, store = context.viewer, context.store
     context.viewer.require("MANAGE_STAFF", "MANAGE_USERS", "MANAGE_ORDERS")
-    if id is not None:
+    # saleor/graphql/account/schema.py `resolve_user`: `validate_one_of_args_is_in_query`
+    # counts the arguments given with a true value (an empty one is not given).
+    given = [name for name, value in (("id", id), ("email", email)) if value]
+    if len(given) > 1:
+        raise saleor_error("Argument 'id' cannot be combined with 'email'")
+    if id:
         # Saleor's from_global_id_or_error(id, User) (saleor/graphql/core/utils): a malformed
         # id is an error ("Couldn't resolve id"), another type's id finds nobody.
         try:
@@ -43,8 +48,10 @@ def resolve_user(
             raise saleor_error(str(exc)) from exc
         pk = pk_or_none(id, "User") if type_name == "User" else None
         user = store.customers.get(pk) if pk is not None else None
-    elif email is not None:
-        user = store.find_customer_by_email(email)
+    elif email:
+        # `email__iexact=email.lower()` (resolvers.py `resolve_user`): no white space is
+        # trimmed, and a stored address has none.
+        user = store.find_customer_by_email(email) if email == email.strip() else None
     else:
         raise saleor_error(
             "At least one of arguments is required: 'id', 'email', 'externalReference'."
