@@ -9,6 +9,7 @@ from typing import Literal
 
 from addon.ecommerce.email_change import REFUSAL
 from addon.ecommerce.email_holder import taken_in
+from addon.ecommerce.push_ledger import PARENT_MISSING
 from addon.mailchimp.models import BatchOperationResult
 
 Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
@@ -38,6 +39,12 @@ def classify(result: BatchOperationResult | None) -> Outcome:
         return "live"
     body = result.response if isinstance(result.response, dict) else {}
     text = f"{body.get('title', '')} {body.get('detail', '')}".lower()
+    if result.status_code == 404 or (result.status_code == 400 and PARENT_MISSING in text):
+        # Mailchimp lost what the ledger says it holds (deleted there): Mailchimp's state, not
+        # the record's data. The live push creates it again (`CatalogPusher.push_product`,
+        # `SaleSender._send`), or finds the store itself gone.
+        # ("must already exists" says "already exists" too.)
+        return "live"
     if result.status_code == 400 and taken_in(text):
         return "live"  # another customer holds the address: its live push names that one
     if result.status_code == 400 and "already exists" in text:

@@ -30,6 +30,7 @@ from addon.ecommerce.push_ledger import (
     LedgerPusher,
     admin_label,
     already_exists,
+    parent_missing,
 )
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
@@ -262,7 +263,14 @@ class CatalogPusher(LedgerPusher):
                 pushed_variants = variants
         for variant in body.variants:
             if pushed_variants.get(variant.id) != variants[variant.id]:
-                await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
+                try:
+                    await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
+                except MailchimpError as exc:
+                    if not parent_missing(exc):
+                        raise
+                    await self.client.create_product(self.ctx.store_id, body)  # every variant
+                    pushed_variants = dict(variants)
+                    break
         hidden = set(pushed_variants) - set(variants)
         for gone in hidden:
             await self._hide_variant(body.id, gone)

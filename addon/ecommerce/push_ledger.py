@@ -20,7 +20,7 @@ from addon.ecommerce.email_holder import taken_in
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.store_domain import domain_taken
-from addon.mailchimp import BadRequest, MailchimpClient
+from addon.mailchimp import BadRequest, MailchimpClient, MailchimpError, NotFound
 from addon.services import Services
 
 
@@ -77,7 +77,23 @@ def already_exists(exc: BadRequest) -> bool:
     """Mailchimp's answer to creating what it holds already (not to a customer's address held
     by another customer: `email_holder.py`)."""
     text = f"{exc.detail} {exc.title}"
-    return "already exists" in text.lower() and not taken_in(text) and not domain_taken(exc)
+    lowered = text.lower()
+    return (
+        "already exists" in lowered
+        and PARENT_MISSING not in lowered  # "must already exists"
+        and not taken_in(text)
+        and not domain_taken(exc)
+    )
+
+
+# Mailchimp's refusal of a variant's PUT when it holds no such product (deleted there): "The
+# parent product must already exists in order to use PUT on the variants endpoint"
+# (mailchimp/mc-magento#254, its status not published). A 404 there means the same.
+PARENT_MISSING = "parent product must already exist"
+
+
+def parent_missing(exc: MailchimpError) -> bool:
+    return isinstance(exc, NotFound) or PARENT_MISSING in f"{exc.title} {exc.detail}".lower()
 
 
 class LedgerPusher:

@@ -37,6 +37,9 @@ def result(status: int, **body: Any) -> BatchOperationResult:
         (result(401, title="API Key Invalid", detail="Your API key may be invalid"), "live"),
         (result(403, title="User Disabled", detail="This account has been disabled."), "live"),
         (result(403, title="Forbidden", detail="You don't have permission"), "live"),
+        # Lost in Mailchimp (deleted there): its live push creates it again.
+        (result(404, title="Resource Not Found", detail="The requested resource could not be found."), "live"),  # noqa: E501
+        (result(400, title="Bad Request", detail="The parent product must already exists in order to use PUT on the variants endpoint"), "live"),  # noqa: E501
         (result(429, title="Too Many Requests"), "transient"),
         (result(503, title="Service Unavailable"), "transient"),
         (None, "transient"),  # missing from the results

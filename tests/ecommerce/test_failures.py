@@ -122,3 +122,26 @@ async def test_an_order_whose_address_mailchimp_finds_fake_is_quarantined_with_w
     assert record.last_error and "looks fake or invalid" in record.last_error
     emails = {c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)}
     assert emails == {"ann@example.com"}
+
+
+async def test_a_product_deleted_in_mailchimp_is_created_again_when_a_variant_changes(
+    shop: Shop,
+) -> None:
+    """Only a variant changed, so only the variant is sent (a PUT): Mailchimp refuses it for
+    want of its product ("The parent product must already exists in order to use PUT on the
+    variants endpoint", mailchimp/mc-magento#254), and the product is created again, variants
+    and all, rather than the record failing for good."""
+    product = await shop.product("Oat", "2.00", "3.00")
+    await shop.drain()
+    await shop.mailchimp.call(
+        shop.account, "DELETE", f"/ecommerce/stores/{shop.store_id}/products/{product.id}"
+    )
+    await shop.saleor.update_variant(product.variants[1], quantity=7)
+    await shop.drain()
+    held = shop.products()[str(product.id)]
+    assert {v.id: (v.price, v.inventory_quantity) for v in held.variants} == {
+        str(product.variants[0].id): (2.0, 100),
+        str(product.variants[1].id): (3.0, 7),
+    }
+    record = await shop.record(EntityKind.PRODUCT, product.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED

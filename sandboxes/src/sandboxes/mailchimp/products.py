@@ -8,7 +8,7 @@ from pydantic import Field
 
 from .bodies import BodyIn, DateTimeIn
 from .ecommerce import STORE, already_exists, now, store_data
-from .errors import not_found
+from .errors import bad_request, not_found
 from .models import Product, ProductImage, Variant
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
@@ -181,7 +181,13 @@ def get_variant(request: ApiRequest) -> dict[str, Any]:
 
 @router.route("PUT", f"{VARIANTS}/{{variant_id}}")
 def put_variant(request: ApiRequest) -> dict[str, Any]:
-    _, product = _product(request)
+    data = store_data(request)
+    product = data.products.get(request.params["product_id"])
+    if product is None:
+        # Quoted from mailchimp/mc-magento#254; its status is not published (a 400 here).
+        raise bad_request(
+            "The parent product must already exists in order to use PUT on the variants endpoint"
+        )
     payload = request.parse(VariantIn)
     payload.id = request.params["variant_id"]
     existing = next((v for v in product.variants if v.id == payload.id), None)
