@@ -110,3 +110,22 @@ async def test_a_required_field_is_needed_unless_merge_validation_is_skipped(
     assert (kept["status"], kept["merge_fields"]["FNAME"]) == ("subscribed", "Ann")
     skipped = await client.patch(f"{member}?skip_merge_validation=true", json=unsubscribe)
     assert skipped.status_code == 200 and skipped.json()["status"] == "unsubscribed"
+
+
+@pytest.mark.parametrize("value", [None, True, False])
+async def test_a_null_or_a_boolean_is_refused_by_the_request_schema(
+    client: httpx.AsyncClient, value: Any
+) -> None:
+    """Merge values are strings, numbers or addresses: a null (mailchimp/mc-magento#507) or a
+    boolean (VingtCinq/python-mailchimp#146) is refused, whatever the tag; "" clears."""
+    list_id = await create_list(client)
+    refused = await _put(client, list_id, {"FNAME": value})
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [
+        {
+            "field": "merge_fields.FNAME",
+            "message": "Data did not match any of the schemas described in anyOf.",
+        }
+    ]
+    cleared = await _put(client, list_id, {"FNAME": ""})
+    assert cleared.status_code == 200, cleared.text

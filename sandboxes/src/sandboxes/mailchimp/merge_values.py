@@ -51,9 +51,12 @@ def _date_ok(value: str, date_format: str) -> bool:
     return True
 
 
+ANY_OF = "Data did not match any of the schemas described in anyOf."
+
+
 def check_value(field: MergeField, value: Any) -> str | None:
     """Why Mailchimp would refuse `value` for `field` (None: it takes it)."""
-    if value in ("", None):
+    if value == "":
         return None  # clears the field
     kind, options = field.type, field.options
     if kind == "address":
@@ -104,6 +107,13 @@ def check_merge_fields(
     accepted: dict[str, Any] = {}
     errors: list[FieldError] = []
     for tag, value in values.items():
+        if value is None or isinstance(value, bool):
+            # The request schema's `merge_fields` values are strings, numbers or addresses:
+            # a null and a boolean are refused whatever the tag ("merge_fields.BILLING : Data
+            # did not match any of the schemas described in anyOf.", a null in
+            # mailchimp/mc-magento#507; a boolean in VingtCinq/python-mailchimp#146).
+            errors.append(FieldError(field=f"merge_fields.{tag}", message=ANY_OF))
+            continue
         field = fields.get(tag.upper())
         if field is None:
             continue
