@@ -29,7 +29,7 @@ async def test_store_rules(
         "/ecommerce/stores",
         json={"id": "store-1", "list_id": list_id, "name": "X", "currency_code": "USD"},
     )
-    assert_problem(dup, 400, "Invalid Resource")
+    assert_problem(dup, 400, "Bad Request")
     missing = await client.post(
         "/ecommerce/stores", json={"id": "s2", "name": "X", "currency_code": "USD"}
     )
@@ -62,7 +62,7 @@ async def test_customers_join_audience(
     customer = {"id": "c1", "email_address": "cus@example.org", "opt_in_status": False}
     created = await client.post(f"{S}/customers", json=customer)
     assert created.status_code == 200 and created.json()["orders_count"] == 0
-    assert_problem(await client.post(f"{S}/customers", json=customer), 400, "Invalid Resource")
+    assert_problem(await client.post(f"{S}/customers", json=customer), 400, "Bad Request")
     member = sandbox.member(account, list_id, "cus@example.org")
     assert member is not None and member.status == "transactional"
     upserted = await client.put(
@@ -110,9 +110,7 @@ async def test_products_and_variants(
     created = await client.post(f"{S}/products", json=product_body("p1", ("v1", "v2")))
     assert created.status_code == 200
     assert [v["id"] for v in created.json()["variants"]] == ["v1", "v2"]
-    assert_problem(
-        await client.post(f"{S}/products", json=product_body("p1")), 400, "Invalid Resource"
-    )
+    assert_problem(await client.post(f"{S}/products", json=product_body("p1")), 400, "Bad Request")
     no_variants = {**product_body("p2"), "variants": []}
     assert_problem(await client.post(f"{S}/products", json=no_variants), 400, "Invalid Resource")
     put = await client.put(
@@ -122,7 +120,7 @@ async def test_products_and_variants(
     patched = await client.patch(f"{S}/products/p1/variants/v1", json={"inventory_quantity": 0})
     assert patched.json()["inventory_quantity"] == 0
     dup = await client.post(f"{S}/products/p1/variants", json={"id": "v2", "title": "dup"})
-    assert_problem(dup, 400, "Invalid Resource")
+    assert_problem(dup, 400, "Bad Request")
     assert (await client.delete(f"{S}/products/p1/variants/v2")).status_code == 204
     variants = (await client.get(f"{S}/products/p1/variants")).json()
     assert [v["id"] for v in variants["variants"]] == ["v1", "v3"]
@@ -180,7 +178,7 @@ async def test_orders_reference_products_and_variants(
     order = created.json()
     assert order["lines"][0]["product_title"] == "Product p1"
     assert order["customer"]["orders_count"] == 1 and order["customer"]["total_spent"] == 19.0
-    assert_problem(await client.post(f"{S}/orders", json=order_body()), 400, "Invalid Resource")
+    assert_problem(await client.post(f"{S}/orders", json=order_body()), 400, "Bad Request")
 
     # A campaign unknown, or sent to another audience: Mailchimp says so in the detail alone.
     refusal = "A campaign with the provided ID does not exist in the account for this list."
@@ -236,7 +234,7 @@ async def test_carts(
         ],
     }
     assert (await client.post(f"{S}/carts", json=cart)).status_code == 200
-    assert_problem(await client.post(f"{S}/carts", json=cart), 400, "Invalid Resource")
+    assert_problem(await client.post(f"{S}/carts", json=cart), 400, "Bad Request")
     bad = {**cart, "id": "cart2", "lines": [{**cart["lines"][0], "product_variant_id": "zz"}]}
     assert_problem(await client.post(f"{S}/carts", json=bad), 400, "Bad Request")
     patched = await client.patch(

@@ -7,7 +7,7 @@ a 400.
 
 from __future__ import annotations
 
-from .errors import MailchimpError, invalid_resource, not_found
+from .errors import MailchimpError, not_found
 from .routing import ApiRequest
 from .state import StoreData
 
@@ -15,8 +15,16 @@ STORE = "/ecommerce/stores/{store_id}"
 
 
 def already_exists(kind: str) -> MailchimpError:
+    """As Mailchimp words it: 400 "Bad Request", "We were unable to process the request. An
+    order with the provided ID already exists in the account." (ibericode/mailchimp-for-
+    wordpress#494; a product's, nopSolutions/mailchimp-plugin-for-nopcommerce#14)."""
     article = "An" if kind[0] in "aeiou" else "A"
-    return invalid_resource(f"{article} {kind} with the provided ID already exists in the account.")
+    return MailchimpError(
+        400,
+        "Bad Request",
+        "We were unable to process the request. "
+        f"{article} {kind} with the provided ID already exists in the account.",
+    )
 
 
 def store_data(request: ApiRequest) -> StoreData:

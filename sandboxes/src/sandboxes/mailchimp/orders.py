@@ -137,8 +137,9 @@ def _order_customer(request: ApiRequest, data: StoreData, ref: CustomerRef) -> C
     fields = customer_fields(ref)
     if ref.id not in data.customers:
         if not ref.email_address:
+            # Mailchimp's words (nopSolutions/mailchimp-plugin-for-nopcommerce#14).
             raise field_invalid(
-                "customer.email_address", "An email address is required for a new customer."
+                "customer.email_address", "An email address is required to create a customer."
             )
         fields.setdefault("opt_in_status", False)
     return save_customer(request, data, fields)
