@@ -348,3 +348,26 @@ async def test_checkouts_of_one_moment_across_pages_are_paged_as_saleor_pages_th
     assert default == [by_pk[0], by_pk[1], by_pk[0]]
     by_creation = await walk(", sortBy: {field: CREATION_DATE, direction: ASC}")
     assert by_creation == [c.global_id for c in checkouts]
+
+
+async def test_a_malformed_checkout_or_order_id_is_an_error_not_nothing(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+):
+    """saleor/graphql/checkout/resolvers.py `resolve_checkout` (`from_global_id_or_error(...,
+    only_type="Checkout", raise_error=True)`, then `UUID(token)`) and order/schema.py
+    `resolve_order` (`from_global_id_or_error(id, Order)`): a malformed id is an error, so a
+    caller cannot take it for a deleted one; another type's id is an error for a checkout,
+    nothing for an order."""
+    token = (await install(sandbox, ["MANAGE_CHECKOUTS", "MANAGE_ORDERS"])).auth_token
+    checkout = "query($id: ID) { checkout(id: $id) { id } }"
+    order = "query($id: ID) { order(id: $id) { id } }"
+    user_id = base64.b64encode(b"User:1").decode()
+    for query, id_, message in (
+        (checkout, "garbage", "Invalid ID: garbage. Expected: Checkout."),
+        (checkout, user_id, f"Invalid ID: {user_id}. Expected: Checkout, received: User."),
+        (order, "garbage", "Invalid ID: garbage. Expected: Order."),
+    ):
+        body = await gql(client, query, {"id": id_}, token=token)
+        assert body["errors"][0]["message"] == message, (query, id_)
+    other = await gql(client, order, {"id": user_id}, token=token)
+    assert other == {"data": {"order": None}}

@@ -3,6 +3,7 @@ Saleor guards it) and ``CheckoutLine``, priced from the checkout's channel."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -32,13 +33,19 @@ def resolve_checkout(
     context = api_context(info)
     store = context.store
     if id is not None:
+        # `from_global_id_or_error(id, only_type="Checkout", raise_error=True)`, then
+        # `UUID(token)`: a malformed id, another type's or a pk that is no UUID is an error,
+        # not a checkout that does not exist.
         try:
             type_name, pk = from_global_id(id)
-        except InvalidGlobalId:
-            return None
+        except InvalidGlobalId as exc:
+            raise saleor_error(f"Invalid ID: {id}. Expected: Checkout.") from exc
         if type_name != "Checkout":
-            return None
-        token = pk
+            raise saleor_error(f"Invalid ID: {id}. Expected: Checkout, received: {type_name}.")
+        try:
+            token = str(uuid.UUID(pk))
+        except ValueError as exc:
+            raise saleor_error(str(exc)) from exc
     if token is None:
         raise saleor_error("At least one of arguments is required: 'id', 'token'.")
     try:

@@ -6,14 +6,17 @@ status and refunds derived as Saleor derives them, see ``payments``) and the pay
 from __future__ import annotations
 
 import base64
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 from typing import Any
 
 from .catalog_schema import resolve_thumbnail
+from .connections import saleor_error
 from .context import Info, api_context
 from .fulfillments import resolve_order_fulfillments
+from .ids import InvalidGlobalId, from_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Address, Customer
 from .money import Money, TaxedMoney
@@ -30,7 +33,17 @@ from .reading import InChannel, read_field, reads
 
 
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
+    """saleor/graphql/order/schema.py `resolve_order`: `from_global_id_or_error(id, Order)`
+    refuses a malformed id or one whose pk is neither an integer nor a UUID ("Invalid ID: ….
+    Expected: Order."); another type's id finds nothing (`raise_error` is off)."""
     context = api_context(info)
+    if id:
+        try:
+            _, pk = from_global_id(id)
+            if not pk.isdigit():
+                uuid.UUID(pk)
+        except (InvalidGlobalId, ValueError) as exc:
+            raise saleor_error(f"Invalid ID: {id}. Expected: Order.") from exc
     order = context.store.order_by_id(id) if id else None
     viewer = context.viewer
     if order is not None and viewer.user is not None and order.user_id == viewer.user.id:
