@@ -47,6 +47,8 @@ class ChannelFacts:
     tracking_enabled: bool
     store_status: StoreStatus
     initial_sync: RunStatus | None  # the latest initial sync of the channel, if any
+    # Why Mailchimp refuses the channel's currency (`currencies.py`), if it does.
+    currency_refused: str | None = None
 
 
 def next_action(facts: ChannelFacts) -> NextAction:
@@ -63,6 +65,8 @@ def next_action(facts: ChannelFacts) -> NextAction:
             hint="Connect a Mailchimp account before tracking channels.",
         )
     if not facts.tracked:
+        if facts.currency_refused is not None:
+            return NextAction(code="none", hint=facts.currency_refused)
         if not facts.has_audience:
             return NextAction(
                 code="choose_audience",

@@ -151,6 +151,7 @@ class EcommerceService:
                 tracking_enabled=settings.tracking_enabled,
                 store_status=status,
                 initial_sync=await latest_initial_sync(self.session, installation_id, channel.slug),
+                currency_refused=_currency_refused(channel),
             )
             per_kind = None
             if tracked:  # no rows of zeros before tracking
@@ -259,11 +260,9 @@ class EcommerceService:
         channel = next((c for c in channels if c.slug == slug), None)
         if channel is None:
             raise NotFound(f"Saleor has no channel {slug!r}.", code=ErrorCode.UNKNOWN_CHANNEL)
-        if not currencies.accepted_by_mailchimp(channel.currency_code, utcnow().date()):
-            raise BadRequest(
-                currencies.refusal(channel.name, channel.currency_code),
-                code=ErrorCode.CURRENCY_NOT_ACCEPTED,
-            )
+        refused = _currency_refused(channel)
+        if refused is not None:
+            raise BadRequest(refused, code=ErrorCode.CURRENCY_NOT_ACCEPTED)
         list_id = tracking.list_id or (store.list_id if store else None)
         list_id = list_id or await _default_audience(self.session, installation.id)
         if not list_id:
@@ -387,3 +386,10 @@ class EcommerceService:
             queued=len(records),
             message=f"{len(records)} {what} of channel {slug!r} will be sent to Mailchimp again.",
         )
+
+
+def _currency_refused(channel: SaleorChannel) -> str | None:
+    """Why the channel cannot have a Mailchimp store for its currency, if it cannot."""
+    if currencies.accepted_by_mailchimp(channel.currency_code, utcnow().date()):
+        return None
+    return currencies.refusal(channel.name or channel.slug, channel.currency_code)

@@ -349,5 +349,8 @@ async def test_a_channel_in_a_currency_mailchimp_refuses_cannot_be_tracked(shop:
     assert "Belarus uses 'BYR'" in error["message"]
     by = channel(await page(shop), "by")
     assert (by["tracked"], by["store_status"]) == (False, "not_created")
+    # The page says so before the admin tries: no "Track" for it.
+    assert by["next_action"]["code"] == "none"
+    assert "Belarus uses 'BYR'" in by["next_action"]["hint"]
     await shop.drain()
     assert [s.currency_code for s in shop.mailchimp.stores(shop.account)] == ["USD"]
