@@ -3,33 +3,27 @@ in the Belarusian rouble's code withdrawn in 2016: "The provided code 'BYR' is n
 4217 currency code." (mailchimp/mc-woocommerce#180), and its spec asks every store, order and
 cart for "The three-letter ISO 4217 code". Saleor checks a channel's code only for its length
 (saleor/channel/models.py `currency_code`, a CharField of 3; channel_create.py takes any string),
-and no store's currency can change in Mailchimp, so such a channel cannot have a store at all.
+and no store's currency can change in Mailchimp, so such a channel cannot have a new store.
 
-The codes are those some territory uses today, tender or not, in CLDR's data as babel has it
-(pinned with Saleor's: pyproject.toml), less CNH, the offshore yuan, which is CLDR's, not ISO's.
+The codes are ISO 4217's current list as pycountry carries it (26.2: BGN withdrawn with the euro
+in Bulgaria, XCG and ZWG added), not CLDR's: babel's territory data lags ISO and varies with the
+release (`pyproject.toml`).
 """
 
 from __future__ import annotations
 
 import functools
-from datetime import date
 
-from babel.core import get_global
-from babel.numbers import get_territory_currencies
-
-NOT_ISO = frozenset({"CNH"})
+import pycountry
 
 
 @functools.cache
-def _current(today: date) -> frozenset[str]:
-    codes: set[str] = set()
-    for territory in get_global("territory_currencies"):
-        codes.update(get_territory_currencies(territory, today, tender=True, non_tender=True))
-    return frozenset(codes - NOT_ISO)
+def _current() -> frozenset[str]:
+    return frozenset(currency.alpha_3 for currency in pycountry.currencies)
 
 
-def accepted_by_mailchimp(code: str, today: date) -> bool:
-    return code.strip().upper() in _current(today)
+def accepted_by_mailchimp(code: str) -> bool:
+    return code.strip().upper() in _current()
 
 
 def refusal(channel_name: str, code: str) -> str:

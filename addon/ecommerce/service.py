@@ -12,7 +12,6 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.db.types import utcnow
 from addon.ecommerce import currencies, resend, store_state
 from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
@@ -151,7 +150,7 @@ class EcommerceService:
                 tracking_enabled=settings.tracking_enabled,
                 store_status=status,
                 initial_sync=await latest_initial_sync(self.session, installation_id, channel.slug),
-                currency_refused=_currency_refused(channel),
+                currency_refused=None if store else _currency_refused(channel),
             )
             per_kind = None
             if tracked:  # no rows of zeros before tracking
@@ -260,9 +259,6 @@ class EcommerceService:
         channel = next((c for c in channels if c.slug == slug), None)
         if channel is None:
             raise NotFound(f"Saleor has no channel {slug!r}.", code=ErrorCode.UNKNOWN_CHANNEL)
-        refused = _currency_refused(channel)
-        if refused is not None:
-            raise BadRequest(refused, code=ErrorCode.CURRENCY_NOT_ACCEPTED)
         list_id = tracking.list_id or (store.list_id if store else None)
         list_id = list_id or await _default_audience(self.session, installation.id)
         if not list_id:
@@ -271,6 +267,10 @@ class EcommerceService:
                 "change a store's audience later).",
                 code=ErrorCode.AUDIENCE_REQUIRED,
             )
+        # Only a new store is refused: one Mailchimp holds already keeps its currency.
+        refused = _currency_refused(channel)
+        if refused is not None and (store is None or store.list_id != list_id):
+            raise BadRequest(refused, code=ErrorCode.CURRENCY_NOT_ACCEPTED)
         store_id = stable_store_id(installation.saleor_api_url, slug, list_id)
         if store is None:
             # The same channel tracked from two tabs at once: one row, not a failed insert.
@@ -390,6 +390,6 @@ class EcommerceService:
 
 def _currency_refused(channel: SaleorChannel) -> str | None:
     """Why the channel cannot have a Mailchimp store for its currency, if it cannot."""
-    if currencies.accepted_by_mailchimp(channel.currency_code, utcnow().date()):
+    if currencies.accepted_by_mailchimp(channel.currency_code):
         return None
     return currencies.refusal(channel.name or channel.slug, channel.currency_code)

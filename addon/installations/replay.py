@@ -70,6 +70,12 @@ class Source(StrEnum):
     CHECKOUTS = "checkouts"
 
 
+# The ordering a checkouts cursor belongs to (`missed_checkouts.graphql`). An earlier version
+# paged checkouts in Saleor's default ordering; its cursor, in a job it left, has the same shape
+# and would be read as a creation date, skipping what was left: such a replay starts again.
+CHECKOUTS_ORDERING = "creation"
+
+
 class Replay(BaseModel):
     model_config = ConfigDict(frozen=True)
     since: AwareDatetime
@@ -77,6 +83,7 @@ class Replay(BaseModel):
     until: AwareDatetime | None = None
     delivered: list[Creation] = Field(default_factory=list)
     after: str | None = None  # the cursor a previous run of the same replay stopped at
+    ordering: str | None = None  # what `after` is a cursor of (checkouts)
 
 
 @dataclass(frozen=True)
@@ -213,6 +220,8 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
     document, build = _READS[replay.source]
     since = bound.date().isoformat() if replay.source is Source.CHECKOUTS else bound.isoformat()
     after, more = replay.after, True
+    if replay.source is Source.CHECKOUTS and replay.ordering != CHECKOUTS_ORDERING:
+        after = None
     for _page in range(PAGES_PER_JOB):
         data = await services.saleor.execute(
             installation.saleor_api_url,
@@ -232,7 +241,8 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
             break
     async with services.db.transaction() as session:
         if more:
-            rest = replay.model_copy(update={"after": after})
+            ordering = CHECKOUTS_ORDERING if replay.source is Source.CHECKOUTS else None
+            rest = replay.model_copy(update={"after": after, "ordering": ordering})
             await JobRepository(session).enqueue(
                 installation.id, REPLAY_JOB, rest.model_dump(mode="json")
             )

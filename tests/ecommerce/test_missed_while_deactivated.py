@@ -3,11 +3,17 @@ again: Saleor delivers nothing to an inactive app and sends nothing of it later.
 
 from __future__ import annotations
 
+import base64
+import json
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.installations.models import Installation
+from addon.installations.replay import REPLAY_JOB
 from addon.jobs.models import Job
+from addon.jobs.repository import JobRepository
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 
@@ -91,4 +97,36 @@ async def test_checkouts_saleor_changed_at_one_moment_are_each_replayed(shop: Sh
     for checkout in checkouts:
         checkout.last_change = moment
     await _activated(shop)
+    assert set(shop.carts()) == {str(c.token) for c in checkouts}
+
+
+async def test_a_checkouts_replay_left_by_the_earlier_ordering_starts_again(shop: Shop) -> None:
+    """A replay job an earlier version left holds a cursor of Saleor's default ordering
+    ([last_change, pk]), of the same shape as a creation-date cursor: read as one it would skip
+    every checkout still to replay (each created before it changed). It starts again."""
+    kept = await shop.product("Kiwi", "3.00")
+    checkouts = [
+        await shop.saleor.create_checkout(
+            lines=[LineSpec(kept.variants[0].id, 1)], email=f"c{i}@example.com"
+        )
+        for i in range(3)
+    ]
+    await shop.drain()
+    for checkout in checkouts:
+        await shop.mailchimp.call(
+            shop.account, "DELETE", f"/ecommerce/stores/{shop.store_id}/carts/{checkout.token}"
+        )
+    newest = max(checkouts, key=lambda c: c.last_change)
+    old_cursor = base64.b64encode(
+        json.dumps([str(newest.last_change), str(newest.token)]).encode()
+    ).decode()
+    payload = {
+        "since": (newest.last_change - timedelta(hours=1)).isoformat(),
+        "source": "checkouts",
+        "after": old_cursor,
+    }  # as the earlier version wrote it: no `ordering`
+    async with shop.services.db.transaction() as session:
+        installation = (await session.execute(select(Installation))).scalar_one()
+        await JobRepository(session).enqueue(installation.id, REPLAY_JOB, payload)
+    await shop.drain()
     assert set(shop.carts()) == {str(c.token) for c in checkouts}

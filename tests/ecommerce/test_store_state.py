@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import update
 
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.resend import RESEND_WATCH_JOB, ResendWatch, handle_resend_watch
 from addon.installations.repository import InstallationRepository
 from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.jobs.worker import Worker
+from tests.conftest import SALEOR_API_URL
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.sandbox_mailchimp.helpers import list_body
 
@@ -354,3 +355,38 @@ async def test_a_channel_in_a_currency_mailchimp_refuses_cannot_be_tracked(shop:
     assert "Belarus uses 'BYR'" in by["next_action"]["hint"]
     await shop.drain()
     assert [s.currency_code for s in shop.mailchimp.stores(shop.account)] == ["USD"]
+
+
+async def test_a_store_mailchimp_holds_in_a_since_withdrawn_currency_can_be_tracked_again(
+    shop: Shop,
+) -> None:
+    """Bulgaria's lev left ISO 4217's current list with the euro (2026); a store Mailchimp
+    created in it before keeps its currency, so tracking the channel again into the same
+    audience is no new store and is not refused. Another audience would be."""
+    await shop.saleor.add_channel("bg", "Bulgaria", "BGN", default_country="BG")
+    async with shop.services.db.transaction() as session:
+        installation = await InstallationRepository(session).get_by_api_url(SALEOR_API_URL)
+        assert installation is not None
+        session.add(
+            MailchimpStore(
+                installation_id=installation.id,
+                channel_slug="bg",
+                store_id="saleor-bg-2025",
+                list_id=shop.list_id,
+                currency_code="BGN",
+                name="Bulgaria",
+                tracked=False,
+            )
+        )
+    assert channel(await page(shop), "bg")["next_action"]["code"] == "track"
+    again = await shop.api(
+        "PUT", "/api/ecommerce/channels/bg", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert again.status_code == 200, again.text
+    untrack = await shop.api("PUT", "/api/ecommerce/channels/bg", {"tracked": False})
+    assert untrack.status_code == 200, untrack.text
+    other = await shop.mailchimp.call(shop.account, "POST", "/lists", body=list_body("Other"))
+    moved = await shop.api(
+        "PUT", "/api/ecommerce/channels/bg", {"tracked": True, "list_id": other.body["id"]}
+    )
+    assert moved.status_code == 400 and moved.json()["error"]["code"] == "CURRENCY_NOT_ACCEPTED"
