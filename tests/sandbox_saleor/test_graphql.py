@@ -362,9 +362,13 @@ async def test_a_malformed_checkout_or_order_id_is_an_error_not_nothing(
     checkout = "query($id: ID) { checkout(id: $id) { id } }"
     order = "query($id: ID) { order(id: $id) { id } }"
     user_id = base64.b64encode(b"User:1").decode()
+    bad_pk = base64.b64encode(b"Checkout:abc").decode()  # neither an integer nor a UUID
+    int_pk = base64.b64encode(b"Checkout:12").decode()  # an integer, then `UUID(token)`
     for query, id_, message in (
         (checkout, "garbage", "Invalid ID: garbage. Expected: Checkout."),
         (checkout, user_id, f"Invalid ID: {user_id}. Expected: Checkout, received: User."),
+        (checkout, bad_pk, f"Invalid ID: {bad_pk}. Expected: Checkout."),
+        (checkout, int_pk, "badly formed hexadecimal UUID string"),
         (order, "garbage", "Invalid ID: garbage. Expected: Order."),
     ):
         body = await gql(client, query, {"id": id_}, token=token)

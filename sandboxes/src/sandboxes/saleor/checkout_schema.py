@@ -38,7 +38,9 @@ def resolve_checkout(
         # not a checkout that does not exist.
         try:
             type_name, pk = from_global_id(id)
-        except InvalidGlobalId as exc:
+            if not pk.isdigit():  # `validate_if_int_or_uuid`, before the type is compared
+                uuid.UUID(pk)
+        except (InvalidGlobalId, ValueError) as exc:
             raise saleor_error(f"Invalid ID: {id}. Expected: Checkout.") from exc
         if type_name != "Checkout":
             raise saleor_error(f"Invalid ID: {id}. Expected: Checkout, received: {type_name}.")
