@@ -134,7 +134,7 @@ async def test_a_burst_goes_out_as_batches_with_each_records_outcome(bursty: Sho
 
     # The ledger holds what live sync records: an unchanged customer is not sent again.
     before = len(shop.mailchimp.requests)
-    await shop.saleor.update_customer(good[0], last_name="Last")  # nothing changed
+    await shop.saleor.emit("CUSTOMER_UPDATED", good[0])  # delivered again, nothing changed
     await settle(shop)
     assert direct_writes(shop, before) == [] and batch_calls(shop, before) == 0
 
@@ -356,7 +356,9 @@ async def test_a_batch_row_keeps_the_operations_of_the_records_in_the_batch_only
     await settle(shop)
     for customer in customers[:4]:
         await shop.saleor.update_customer(customer, last_name="Changed")
-    await shop.saleor.update_customer(customers[4], last_name="Last")  # nothing changed
+    # Delivered again with nothing changed (Saleor's customerUpdate sends nothing for no change
+    # since 3.22.18 / 3.23.0: another event of the customer, or a retried delivery).
+    await shop.saleor.emit("CUSTOMER_UPDATED", customers[4])
     await Worker(shop.services).run_until_idle()  # submitted; Mailchimp has not run it yet
     async with shop.services.db.session() as session:
         rows = list(await session.scalars(select(BurstBatch)))

@@ -138,3 +138,24 @@ async def test_apps_see_every_fulfilment_and_attribute(
     ]
     shopper = await sandbox.execute(PRODUCT, {"id": product.global_id})
     assert [a["attribute"]["slug"] for a in shopper["data"]["product"]["attributes"]] == ["brand"]
+
+
+async def test_a_fulfilment_that_completes_the_order_is_approved_too(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """saleor/order/actions.py `order_fulfilled`: FULFILLMENT_CREATED, then FULFILLMENT_APPROVED
+    once the order is FULFILLED, then ORDER_UPDATED and ORDER_FULFILLED."""
+    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+    order = await sandbox.create_order(lines=[sandbox.order_line(mug, 2)], email="f@x.test")
+    [line] = sandbox.store.get_order(order.id).lines
+    emitted.clear()
+    await sandbox.fulfill_order(order, "T-1", quantities={line.id: 1})
+    assert emitted == ["FULFILLMENT_CREATED", "ORDER_UPDATED"]
+    emitted.clear()
+    await sandbox.fulfill_order(order, "T-2", quantities={line.id: 1})
+    assert emitted == [
+        "FULFILLMENT_CREATED",
+        "FULFILLMENT_APPROVED",
+        "ORDER_UPDATED",
+        "ORDER_FULFILLED",
+    ]

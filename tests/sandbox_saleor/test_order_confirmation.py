@@ -39,3 +39,45 @@ async def test_orders_are_confirmed_as_saleor_confirms_them(
     assert emitted == ["ORDER_CONFIRMED"]
     with pytest.raises(ValueError, match="non-unconfirmed"):
         await sandbox.confirm_order(order)
+
+
+async def test_a_new_order_sends_order_confirmed_where_the_channel_confirms_automatically(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """saleor/order/actions.py `order_created` ends with `order_confirmed` whenever the channel
+    confirms new orders automatically, whatever the order's status: an unpaid order that stays
+    UNCONFIRMED gets ORDER_CONFIRMED too. A draft sends DRAFT_ORDER_CREATED alone."""
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+
+    async def events_of(paid: bool) -> list[str]:
+        checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id)], email="a@x.test")
+        emitted.clear()
+        await sandbox.complete_checkout(checkout, paid=paid)
+        return list(emitted)
+
+    paid = ["ORDER_CREATED", "ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+    assert await events_of(True) == [*paid, "ORDER_CONFIRMED"]
+    assert await events_of(False) == ["ORDER_CREATED", "ORDER_CONFIRMED"]
+    store.default_channel().automatically_confirm_all_new_orders = False
+    assert await events_of(True) == paid
+    emitted.clear()
+    await sandbox.create_order(
+        lines=[sandbox.order_line(mug, 1)], email="d@x.test", status=OrderStatus.DRAFT
+    )
+    assert emitted == ["DRAFT_ORDER_CREATED"]
+
+
+async def test_marking_an_order_paid_sends_fully_paid_and_updated_alone(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """saleor/order/actions.py `mark_order_as_paid_with_transaction` and `..._with_payment`:
+    ORDER_FULLY_PAID and ORDER_UPDATED, no ORDER_PAID."""
+    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+    for legacy in (False, True):
+        order = await sandbox.create_order(
+            lines=[sandbox.order_line(mug, 1)], email="m@x.test", paid=False
+        )
+        emitted.clear()
+        await sandbox.mark_order_paid(order, legacy_payment=legacy)
+        assert emitted == ["ORDER_FULLY_PAID", "ORDER_UPDATED"], legacy

@@ -26,6 +26,7 @@ from .sandbox_webhooks import SandboxWebhooks
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
+from .versions import customer_update_only_changes
 
 
 class SandboxStoreEvents(SandboxWebhooks):
@@ -52,6 +53,13 @@ class SandboxStoreEvents(SandboxWebhooks):
         return customer
 
     async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
+        """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
+        on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
+        current = self.store.get_customer(customer.id)
+        if customer_update_only_changes(self.version):
+            changes = {k: v for k, v in changes.items() if _differs(current, k, v)}
+            if not changes:
+                return current
         updated = self.store.update_customer(customer, **changes)
         await self.emit("CUSTOMER_UPDATED", updated)
         return updated
@@ -213,20 +221,30 @@ class SandboxStoreEvents(SandboxWebhooks):
     async def bulk_create_orders(self, orders: Sequence[dict[str, Any]]) -> list[Order]:
         """`orderBulkCreate`: the orders (each `create_order`'s arguments) of origin BULK_CREATE,
         and one ORDER_BULK_CREATED for them all, nothing per order
-        (saleor/graphql/order/bulk_mutations/order_bulk_create.py)."""
+        (saleor/graphql/order/bulk_mutations/order_bulk_create.py; none when none was made:
+        `if created_orders`)."""
         created = [
             self.store.create_order(**{"origin": OrderOrigin.BULK_CREATE, **fields})
             for fields in orders
         ]
-        await self.emit("ORDER_BULK_CREATED", created)
+        if created:
+            await self.emit("ORDER_BULK_CREATED", created)
         return created
 
     async def _order_created(self, order: Order) -> Order:
         """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
-        ORDER_UPDATED (saleor/order/actions.py ``order_created`` → ``order_charged``)."""
+        ORDER_UPDATED (``order_charged``); then ORDER_CONFIRMED where the channel confirms new
+        orders automatically, whatever the order's status (saleor/order/actions.py
+        ``order_created``, the same at tag 3.20.119 and commit 723cd4e: an unpaid order that
+        stays UNCONFIRMED gets it too). A draft (`draftOrderCreate`) sends DRAFT_ORDER_CREATED
+        alone (saleor/graphql/order/mutations/draft_order_create.py)."""
+        if order.status is OrderStatus.DRAFT:
+            return await self._emit_all(["DRAFT_ORDER_CREATED"], order)
         events = ["ORDER_CREATED"]
         if order.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED):
             events += ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
+        if self.store.channels[order.channel_id].automatically_confirm_all_new_orders:
+            events.append("ORDER_CONFIRMED")
         return await self._emit_all(events, order)
 
     async def update_order(self, order: Order, **changes: Any) -> Order:
@@ -236,11 +254,13 @@ class SandboxStoreEvents(SandboxWebhooks):
 
     async def mark_order_paid(self, order: Order, *, legacy_payment: bool = False) -> Order:
         """``orderMarkAsPaid``: charge what is due, with a transaction (Saleor's
-        TRANSACTION_FLOW) or, with ``legacy_payment``, a manual payment (PAYMENT_FLOW)."""
+        TRANSACTION_FLOW) or, with ``legacy_payment``, a manual payment (PAYMENT_FLOW). Either
+        sends ORDER_FULLY_PAID and ORDER_UPDATED alone, not the ORDER_PAID of a charge
+        (saleor/order/actions.py ``mark_order_as_paid_with_transaction``,
+        ``mark_order_as_paid_with_payment``, the same at tag 3.20.119 and commit 723cd4e)."""
         current = self.store.get_order(order.id)
-        return await self._emit_all(
-            mark_paid(current, self.store.next_id, legacy_payment=legacy_payment), current
-        )
+        mark_paid(current, self.store.next_id, legacy_payment=legacy_payment)
+        return await self._emit_all(["ORDER_FULLY_PAID", "ORDER_UPDATED"], current)
 
     async def fulfill_order(
         self,
@@ -249,12 +269,15 @@ class SandboxStoreEvents(SandboxWebhooks):
         quantities: dict[int, int] | None = None,
     ) -> Order:
         """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
-        one fulfilment with the tracking number, FULFILLMENT_CREATED, then ORDER_UPDATED and,
-        once every line is fulfilled, ORDER_FULFILLED (saleor/order/actions.py
-        ``order_fulfilled``)."""
+        one fulfilment with the tracking number, FULFILLMENT_CREATED, then, once every line is
+        fulfilled, FULFILLMENT_APPROVED, then ORDER_UPDATED and, once every line is fulfilled,
+        ORDER_FULFILLED (saleor/order/actions.py ``order_fulfilled``, the same at tag 3.20.119
+        and commit 723cd4e)."""
         current = self.store.get_order(order.id)
         fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
         await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
+        if current.status is OrderStatus.FULFILLED:
+            await self.emit("FULFILLMENT_APPROVED", FulfillmentEvent(fulfillment, current))
         events = ["ORDER_UPDATED"]
         if current.status is OrderStatus.FULFILLED:
             events.append("ORDER_FULFILLED")
@@ -360,3 +383,10 @@ class SandboxStoreEvents(SandboxWebhooks):
             channels=channels,
             start=start,
         )
+
+
+def _differs(customer: Customer, name: str, value: Any) -> bool:
+    """Whether setting `name` changes the customer (an address is stored lower-cased)."""
+    if name == "email":
+        value = str(value).strip().lower()
+    return bool(getattr(customer, name) != value)

@@ -211,10 +211,14 @@ class SandboxVouchers:
         return removed
 
     async def update_metadata(self, voucher: Voucher, metadata: dict[str, str]) -> Voucher:
-        """`updateMetadata` on a voucher: VOUCHER_METADATA_UPDATED (not VOUCHER_UPDATED)."""
+        """`updateMetadata` on a voucher: VOUCHER_METADATA_UPDATED (not VOUCHER_UPDATED), only
+        when the metadata changed (saleor/graphql/meta/mutations/base.py `mutate`:
+        `has_changed`)."""
         current = self.store.vouchers[voucher.id]
+        before = dict(current.metadata)
         current.metadata = {**current.metadata, **metadata}
-        await self.sandbox.emit("VOUCHER_METADATA_UPDATED", current)
+        if current.metadata != before:
+            await self.sandbox.emit("VOUCHER_METADATA_UPDATED", current)
         return current
 
     # -- orders ----------------------------------------------------------------------------

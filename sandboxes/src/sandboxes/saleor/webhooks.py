@@ -39,6 +39,7 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "VOUCHER_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. VOUCHER_CREATED
     "PROMOTION_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. PROMOTION_CREATED
     "SALE_": "MANAGE_DISCOUNTS",
+    "STAFF_": "MANAGE_STAFF",  # saleor/webhook/event_types.py, e.g. STAFF_CREATED
 }
 """Permission an app needs to receive an event, by event-name prefix (Saleor's table)."""
 
@@ -60,6 +61,7 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "PROMOTION_": "promotion",
     "PROMOTION_RULE_": "promotionRule",
     "SALE_": "sale",
+    "STAFF_": "user",  # saleor/graphql/webhook/subscription_types.py, `StaffCreated.user`
 }
 """The field of the event type that carries the object, by event-name prefix."""
 
