@@ -81,3 +81,22 @@ async def test_marking_an_order_paid_sends_fully_paid_and_updated_alone(
         emitted.clear()
         await sandbox.mark_order_paid(order, legacy_payment=legacy)
         assert emitted == ["ORDER_FULLY_PAID", "ORDER_UPDATED"], legacy
+
+
+async def test_money_moving_confirms_an_unconfirmed_order_where_confirmation_is_automatic(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """saleor/payment/utils.py `process_order_with_transaction` (`refresh_order_status`):
+    an UNCONFIRMED order of a channel that confirms automatically is UNFULFILLED once a
+    transaction is processed, with no ORDER_CONFIRMED; elsewhere it stays unconfirmed."""
+    store = sandbox.store
+    mug = store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+    for automatic, after in ((True, OrderStatus.UNFULFILLED), (False, OrderStatus.UNCONFIRMED)):
+        store.default_channel().automatically_confirm_all_new_orders = automatic
+        checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id)], email="t@x.test")
+        order = await sandbox.complete_checkout(checkout, paid=False)
+        assert order.status is OrderStatus.UNCONFIRMED
+        emitted.clear()
+        await sandbox.create_transaction(order, charged=order.total_gross)
+        assert store.get_order(order.id).status is after
+        assert "ORDER_CONFIRMED" not in emitted and "ORDER_FULLY_PAID" in emitted

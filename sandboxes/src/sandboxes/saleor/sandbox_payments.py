@@ -9,6 +9,7 @@ from decimal import Decimal
 from .order_models import (
     GrantedRefund,
     Order,
+    OrderStatus,
     TransactionEvent,
     TransactionEventType,
     TransactionItem,
@@ -27,6 +28,17 @@ from .sandbox_webhooks import SandboxWebhooks
 class SandboxPayments(SandboxWebhooks):
     """Payments of orders (see payment_actions), with the events Saleor emits."""
 
+    def _confirm_if_automatic(self, order: Order) -> None:
+        """An unconfirmed order of a channel that confirms new orders automatically becomes
+        UNFULFILLED once money moves, before the events and with no ORDER_CONFIRMED: a
+        transaction processed (saleor/payment/utils.py `process_order_with_transaction`:
+        `refresh_order_status`), a legacy payment in full (saleor/order/actions.py
+        `handle_fully_paid_order`: `update_order_status`); the same at tag 3.20.119 and commit
+        723cd4e. An unconfirmed order has nothing fulfilled, so UNFULFILLED."""
+        channel = self.store.channels[order.channel_id]
+        if channel.automatically_confirm_all_new_orders and order.status is OrderStatus.UNCONFIRMED:
+            order.status = OrderStatus.UNFULFILLED
+
     # -- payments (see payment_actions) ----------------------------------------------------
 
     async def create_transaction(
@@ -41,6 +53,7 @@ class SandboxPayments(SandboxWebhooks):
         item, events = create_transaction(
             self.store.next_id, current, charged=charged, authorized=authorized
         )
+        self._confirm_if_automatic(current)
         await self._emit_all(events, current)
         return item
 
@@ -58,6 +71,7 @@ class SandboxPayments(SandboxWebhooks):
         event, events = report_event(
             self.store.next_id, current, transaction, event_type, amount, psp_reference
         )
+        self._confirm_if_automatic(current)
         await self._emit_all(events, current)
         return event
 
@@ -83,6 +97,7 @@ class SandboxPayments(SandboxWebhooks):
             granted_refund=granted_refund,
             settle=settle,
         )
+        self._confirm_if_automatic(current)
         await self._emit_all(events, current)
         return request
 
@@ -98,6 +113,8 @@ class SandboxPayments(SandboxWebhooks):
         events = capture_legacy_payment(
             self.store.next_id, current, amount, total=total or current.total_gross
         )
+        if "ORDER_FULLY_PAID" in events:  # `handle_fully_paid_order`
+            self._confirm_if_automatic(current)
         return await self._emit_all(events, current)
 
     async def refund_payment(self, order: Order, amount: Decimal | None = None) -> Order:
