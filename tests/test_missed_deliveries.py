@@ -31,6 +31,10 @@ from tests.test_saleor_versions import (  # noqa: F401
 )
 
 
+def _mailchimp_customer_ids(shop: Shop) -> set[str]:  # noqa: F811
+    return {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+
+
 async def _replayed(services: Services) -> list[Job]:
     async with services.db.session() as session:
         jobs = (await session.execute(select(Job).order_by(Job.id))).scalars()
@@ -120,8 +124,7 @@ async def test_a_deactivation_shorter_than_the_confirmation_is_caught_up_with(
     assert installation is not None and installation.is_active
     assert installation.status_noticed_by is None
     await shop.drain()
-    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
-    assert str(customer.id) in customers
+    assert str(customer.id) in _mailchimp_customer_ids(shop)
 
 
 @pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
@@ -145,8 +148,7 @@ async def test_installing_again_after_a_pause_catches_up_with_it(
     await shop.drain()
     resumed = await stored(services)
     assert resumed is not None and resumed.id == paused.id and resumed.missed_since is None
-    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
-    assert str(customer.id) in customers
+    assert str(customer.id) in _mailchimp_customer_ids(shop)
 
 
 @pytest.mark.parametrize("saleor", [OLDEST_VERSION], indirect=True)
@@ -164,8 +166,7 @@ async def test_a_new_app_of_the_same_saleor_catches_up_with_what_the_old_one_mis
     clock.advance(120)  # later than a rival registration (`service.RIVAL`), after the change
     shop.app = await saleor.install_app(f"{APP_URL}/api/manifest")
     await shop.drain()
-    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
-    assert str(customer.id) in customers
+    assert str(customer.id) in _mailchimp_customer_ids(shop)
 
 
 @pytest.mark.parametrize("saleor", [CURRENT_VERSION], indirect=True)
@@ -185,5 +186,4 @@ async def test_a_long_replay_goes_on_from_where_each_run_stopped(
         ).scalars()
         customer_runs = [job for job in runs if job.payload["source"] == "customers"]
     assert [job.payload["after"] is None for job in customer_runs] == [True, False]
-    customers = {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
-    assert {str(c.id) for c in created} <= customers
+    assert {str(c.id) for c in created} <= _mailchimp_customer_ids(shop)
