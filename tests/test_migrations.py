@@ -71,7 +71,7 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0039_catalog_revision"}
+    assert head_revisions() == {"0040_missed_creations"}
 
 
 async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:
@@ -314,3 +314,29 @@ async def test_0037_dates_the_missed_deliveries_of_paused_installations(tmp_path
         (4, "2026-01-03 07:00:00.000000", None),  # a refusal unconfirmed: accepted before it
     ]
     assert kinds == []
+
+
+async def test_0040_gives_a_database_past_0038_the_missed_creations(tmp_path: Path) -> None:
+    """0037 and 0038 had been applied where `missed_creations` came later (it was first added to
+    0037): its own revision brings it to such a database, and takes it away going back down."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def columns(connection: Connection) -> set[str]:
+        rows = connection.execute(text("PRAGMA table_info(installations)")).all()
+        return {row[1] for row in rows}
+
+    def walk(connection: Connection) -> list[bool]:
+        installed_at(connection, "0039_catalog_revision")
+        seen = ["missed_creations" in columns(connection)]
+        command.upgrade(alembic_config(connection), "0040_missed_creations")
+        connection.execute(text("UPDATE installations SET missed_creations = '[]' WHERE id = 1"))
+        seen.append("missed_creations" in columns(connection))
+        command.downgrade(alembic_config(connection), "0039_catalog_revision")
+        return [*seen, "missed_creations" in columns(connection)]
+
+    try:
+        async with database.engine.begin() as connection:
+            seen = await connection.run_sync(walk)
+    finally:
+        await database.dispose()
+    assert seen == [False, True, False]

@@ -1,6 +1,5 @@
 """What Saleor did not deliver while the app was deactivated (`addon/installations/missed.py`):
-when the app last knew Saleor accepted its token, since when deliveries may be missing, and the
-creations delivered before the pause (`missed_queue.py`).
+when the app last knew Saleor accepted its token, and since when deliveries may be missing.
 
 An installation paused when this runs gets a start its pause implies: a pause the webhook told
 of, its `issuedAt`; one noticed by a check, a refused call or the dashboard, two hours before it
@@ -23,7 +22,6 @@ def upgrade() -> None:
     # Plain ALTER TABLE (never a SQLite table rebuild, which would cascade deletes).
     op.add_column("installations", columns.timestamp("token_accepted_at", nullable=True))
     op.add_column("installations", columns.timestamp("missed_since", nullable=True))
-    op.add_column("installations", sa.Column("missed_creations", sa.JSON(), nullable=True))
     installations = sa.table(
         "installations",
         sa.column("id", sa.Integer()),
@@ -69,6 +67,5 @@ def downgrade() -> None:
         "DELETE FROM jobs WHERE kind IN "
         "('installation.missed', 'installation.replay', 'installation.replay_deleted')"
     )
-    op.drop_column("installations", "missed_creations")
     op.drop_column("installations", "missed_since")
     op.drop_column("installations", "token_accepted_at")
