@@ -209,12 +209,17 @@ _READS = {
 
 
 async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> None:
+    bound = replay.since - MARGIN
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
-        bound = replay.since - MARGIN
-        delivered = await delivered_creations(session, job.installation_id, bound)
-    if installation is None or installation.uninstalled_at is not None:
-        return
+        if installation is None or installation.uninstalled_at is not None:
+            return
+        # Checkouts are replayed as updated whatever was delivered (`checkout_deliveries`).
+        delivered = (
+            await delivered_creations(session, job.installation_id, bound)
+            if replay.source is not Source.CHECKOUTS
+            else set()
+        )
     definitions = handled_definitions(installation, services)
     window = Window(bound, replay.until, frozenset(delivered | set(replay.delivered)))
     document, build = _READS[replay.source]

@@ -104,11 +104,6 @@ async def _address_taken(services: Services, installation: Installation, email: 
 async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services) -> None:
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
-        known = (
-            await services.ports[KNOWN_CUSTOMERS](session, job.installation_id)
-            if installation is not None
-            else {}
-        )
     if installation is None or installation.uninstalled_at is not None:
         return
     # Subscribed to only from 3.23.5 (`wanted_webhooks`: `CUSTOMER_DELETED_SINCE`), unpaused.
@@ -117,6 +112,8 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
         async with services.db.transaction() as session:
             await complete_in(session)
         return
+    async with services.db.session() as session:  # read only where there is a use for it
+        known = await services.ports[KNOWN_CUSTOMERS](session, job.installation_id)
     ids = sorted(user_id for user_id in known if global_id_type(user_id) == "User")
     gone: list[str] = []
     for start in range(0, len(ids), PAGE):
