@@ -38,9 +38,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, Row, and_, or_, select, update
 
 from addon import metrics
 from addon.config import Settings
@@ -198,7 +198,8 @@ class SigningKeys:
         if not await self._claim(state.installation_id, now):
             # Another request (in any process) attempted within the interval: use what it
             # stored, if it stored anything newer than what this request read.
-            current = await self._read(Installation.id == state.installation_id)
+            row = await self._row(Installation.id == state.installation_id)
+            current = _state(row)
             if (
                 current is not None
                 and current.fetched_at > state.fetched_at
@@ -206,7 +207,9 @@ class SigningKeys:
             ):
                 self._remember(state, current.jwks, current.fetched_at)
                 return current.jwks
-            if await self._last_attempt_failed(state.installation_id):
+            # The last refetch stored no keys: it failed, or is still under way.
+            attempted = row.jwks_attempted_at if row is not None else None
+            if row is not None and attempted is not None and attempted > row.jwks_fetched_at:
                 raise KeysUnavailable("Saleor's signing keys could not be refetched moments ago")
             raise VerificationError(
                 "the signing keys were refetched moments ago and do not verify this"
@@ -232,18 +235,6 @@ class SigningKeys:
         logger.info("Refetched the signing keys of %s (%s): %s", url, reason, jwks.key_ids)
         return jwks
 
-    async def _last_attempt_failed(self, installation_id: int) -> bool:
-        """Whether the last refetch stored no keys (it failed, or is still under way)."""
-        async with self.db.session() as session:
-            row = (
-                await session.execute(
-                    select(Installation.jwks_attempted_at, Installation.jwks_fetched_at).where(
-                        Installation.id == installation_id
-                    )
-                )
-            ).one_or_none()
-        return row is not None and row[0] is not None and row[0] > row[1]
-
     async def _claim(self, installation_id: int, now: datetime) -> bool:
         """Record an attempt unless one was made within the interval; True when recorded.
 
@@ -266,24 +257,35 @@ class SigningKeys:
             return bool(getattr(result, "rowcount", 0) == 1)
 
     async def _read(self, condition: ColumnElement[bool]) -> KeyState | None:
+        return _state(await self._row(and_(condition, Installation.uninstalled_at.is_(None))))
+
+    async def _row(self, condition: ColumnElement[bool]) -> Row[Any] | None:
+        """The installation's keys, when they were fetched and last attempted, and whether it
+        is uninstalled: one read for the keys and for the last attempt's outcome."""
         async with self.db.session() as session:
-            row = (
+            return (
                 await session.execute(
                     select(
                         Installation.id,
                         Installation.saleor_api_url,
                         Installation.jwks,
                         Installation.jwks_fetched_at,
+                        Installation.jwks_attempted_at,
                         Installation.app_id,
-                    ).where(condition, Installation.uninstalled_at.is_(None))
+                        Installation.uninstalled_at,
+                    ).where(condition)
                 )
             ).one_or_none()
-        if row is None:
-            return None
-        return KeyState(
-            installation_id=row.id,
-            saleor_api_url=row.saleor_api_url,
-            jwks=Jwks.model_validate(row.jwks),
-            fetched_at=row.jwks_fetched_at,
-            app_id=row.app_id,
-        )
+
+
+def _state(row: Row[Any] | None) -> KeyState | None:
+    """The keys of an installation still installed."""
+    if row is None or row.uninstalled_at is not None:
+        return None
+    return KeyState(
+        installation_id=row.id,
+        saleor_api_url=row.saleor_api_url,
+        jwks=Jwks.model_validate(row.jwks),
+        fetched_at=row.jwks_fetched_at,
+        app_id=row.app_id,
+    )
