@@ -269,8 +269,7 @@ class CatalogPusher(LedgerPusher):
                     if not parent_missing(exc):
                         raise
                     await self.client.create_product(self.ctx.store_id, body)  # every variant
-                    pushed_variants = dict(variants)
-                    break
+                    pushed_variants = variants  # the loop sends nothing more
         hidden = set(pushed_variants) - set(variants)
         for gone in hidden:
             await self._hide_variant(body.id, gone)

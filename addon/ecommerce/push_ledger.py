@@ -73,6 +73,16 @@ def admin_label(text: str | None) -> str | None:
     return text if len(text) <= LABEL_LENGTH else text[: LABEL_LENGTH - 1] + "…"
 
 
+# Mailchimp's refusal of a variant's PUT when it holds no such product (deleted there): "The
+# parent product must already exists in order to use PUT on the variants endpoint"
+# (mailchimp/mc-magento#254, its status not published). A 404 there means the same.
+PARENT_MISSING = "parent product must already exist"
+
+
+def parent_missing(exc: MailchimpError) -> bool:
+    return isinstance(exc, NotFound) or PARENT_MISSING in f"{exc.title} {exc.detail}".lower()
+
+
 def already_exists(exc: BadRequest) -> bool:
     """Mailchimp's answer to creating what it holds already (not to a customer's address held
     by another customer: `email_holder.py`)."""
@@ -84,16 +94,6 @@ def already_exists(exc: BadRequest) -> bool:
         and not taken_in(text)
         and not domain_taken(exc)
     )
-
-
-# Mailchimp's refusal of a variant's PUT when it holds no such product (deleted there): "The
-# parent product must already exists in order to use PUT on the variants endpoint"
-# (mailchimp/mc-magento#254, its status not published). A 404 there means the same.
-PARENT_MISSING = "parent product must already exist"
-
-
-def parent_missing(exc: MailchimpError) -> bool:
-    return isinstance(exc, NotFound) or PARENT_MISSING in f"{exc.title} {exc.detail}".lower()
 
 
 class LedgerPusher:

@@ -77,6 +77,12 @@ class RepriceDue(BaseModel):
     channel: str
 
 
+def _reprice_key(channel: str, step: str) -> str:
+    """A channel's pending re-price, "first" (debounced) or "again": `queue_reprice_now` merges
+    into the waiting "first" one."""
+    return f"{REPRICE_JOB}:{channel}:{step}"
+
+
 async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Services) -> None:
     async with services.db.transaction() as session:
         if event.body.changes_prices():
@@ -89,7 +95,7 @@ async def on_promotions(job: ClaimedJob, event: PromotionEvent, services: Servic
                         job.installation_id,
                         REPRICE_JOB,
                         RepriceDue(channel=channel).model_dump(),
-                        coalesce_key=f"{REPRICE_JOB}:{channel}:{step}",
+                        coalesce_key=_reprice_key(channel, step),
                         run_after=utcnow() + delay,
                         later=step == "first",
                     )
@@ -103,7 +109,7 @@ async def queue_reprice_now(session: AsyncSession, installation_id: int, channel
         installation_id,
         REPRICE_JOB,
         RepriceDue(channel=channel).model_dump(),
-        coalesce_key=f"{REPRICE_JOB}:{channel}:first",
+        coalesce_key=_reprice_key(channel, "first"),
         run_after=utcnow(),
         sooner=True,
     )
