@@ -5,7 +5,6 @@ at 3.20, on a change only since 3.22.18 / 3.23.0 (saleor/saleor#18570)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -32,24 +31,12 @@ def test_the_change_came_with_3_22_18_and_3_23_0_not_to_3_21() -> None:
     assert customer_update_only_changes("3.23.0")
 
 
-def _record_events(sandbox: SaleorSandbox, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    emit = sandbox.emit
-
-    async def recording(event_type: str, root_object: Any, **kwargs: Any) -> Any:
-        sent.append(event_type)
-        return await emit(event_type, root_object, **kwargs)
-
-    monkeypatch.setattr(sandbox, "emit", recording)
-    return sent
-
-
 @pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
 async def test_names_are_stored_as_given_and_saved_as_the_version_saves_them(
     sandbox: SaleorSandbox,
     fake_app: FakeApp,
     client: httpx.AsyncClient,
-    monkeypatch: pytest.MonkeyPatch,
+    emitted: list[str],
     version: str,
 ) -> None:
     sandbox.version = version
@@ -57,7 +44,8 @@ async def test_names_are_stored_as_given_and_saved_as_the_version_saves_them(
     customer.updated_at -= timedelta(days=1)
     before = customer.updated_at
     token = (await install(sandbox, ["MANAGE_USERS"])).auth_token
-    sent = _record_events(sandbox, monkeypatch)
+    emitted.clear()
+    sent = emitted
 
     same = await gql(client, UPDATE, {"id": customer.global_id, "first": "Ann"}, token=token)
     assert same["data"]["customerUpdate"]["errors"] == []

@@ -11,7 +11,7 @@ from typing import Any
 
 from .connections import saleor_error
 from .context import Info, api_context
-from .ids import InvalidGlobalId, from_global_id
+from .ids import InvalidGlobalId, checked_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Checkout, CheckoutLine, Customer
 from .money import Money, TaxedMoney
@@ -37,11 +37,9 @@ def resolve_checkout(
         # `UUID(token)`: a malformed id, another type's or a pk that is no UUID is an error,
         # not a checkout that does not exist.
         try:
-            type_name, pk = from_global_id(id)
-            if not pk.isdigit():  # `validate_if_int_or_uuid`, before the type is compared
-                uuid.UUID(pk)
-        except (InvalidGlobalId, ValueError) as exc:
-            raise saleor_error(f"Invalid ID: {id}. Expected: Checkout.") from exc
+            type_name, pk = checked_global_id(id, "Checkout")
+        except InvalidGlobalId as exc:
+            raise saleor_error(str(exc)) from exc
         if type_name != "Checkout":
             raise saleor_error(f"Invalid ID: {id}. Expected: Checkout, received: {type_name}.")
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 
 
 class InvalidGlobalId(ValueError):
@@ -29,6 +30,19 @@ def from_global_id(global_id: str) -> tuple[str, str]:
     type_name, sep, pk = decoded.partition(":")
     if not sep or not type_name or not pk:
         raise InvalidGlobalId(f"Couldn't resolve id: {global_id}.")
+    return type_name, pk
+
+
+def checked_global_id(global_id: str, expected_type: str) -> tuple[str, str]:
+    """The type and pk of an id whose pk is an integer or a UUID; otherwise Saleor's error,
+    before any type is compared (saleor/graphql/core/utils `from_global_id_or_error`:
+    `validate_if_int_or_uuid`, "Invalid ID: …. Expected: <type>.")."""
+    try:
+        type_name, pk = from_global_id(global_id)
+        if not pk.isdigit():
+            uuid.UUID(pk)
+    except ValueError as exc:  # InvalidGlobalId is one
+        raise InvalidGlobalId(f"Invalid ID: {global_id}. Expected: {expected_type}.") from exc
     return type_name, pk
 
 

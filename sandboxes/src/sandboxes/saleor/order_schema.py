@@ -6,7 +6,6 @@ status and refunds derived as Saleor derives them, see ``payments``) and the pay
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
@@ -16,7 +15,7 @@ from .catalog_schema import resolve_thumbnail
 from .connections import saleor_error
 from .context import Info, api_context
 from .fulfillments import resolve_order_fulfillments
-from .ids import InvalidGlobalId, from_global_id
+from .ids import InvalidGlobalId, checked_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Address, Customer
 from .money import Money, TaxedMoney
@@ -39,11 +38,9 @@ def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
     context = api_context(info)
     if id:
         try:
-            _, pk = from_global_id(id)
-            if not pk.isdigit():
-                uuid.UUID(pk)
-        except (InvalidGlobalId, ValueError) as exc:
-            raise saleor_error(f"Invalid ID: {id}. Expected: Order.") from exc
+            checked_global_id(id, "Order")
+        except InvalidGlobalId as exc:
+            raise saleor_error(str(exc)) from exc
     order = context.store.order_by_id(id) if id else None
     viewer = context.viewer
     if order is not None and viewer.user is not None and order.user_id == viewer.user.id:

@@ -49,13 +49,21 @@ METADATA_BUMPS_UPDATED_SINCE = (3, 23, 0)
 METADATA_BUMPS_UPDATED_BACKPORTS = ((3, 21, 37), (3, 22, 19))
 
 
+def _since(
+    version: tuple[int, ...],
+    since: tuple[int, int, int],
+    backports: tuple[tuple[int, int, int], ...],
+) -> bool:
+    """Whether `version` has a change first tagged `since` and backported to each of
+    `backports` within its own minor release."""
+    return version >= since or any(
+        version >= backport and version[:2] == backport[:2] for backport in backports
+    )
+
+
 def metadata_bumps_updated(version: tuple[int, ...]) -> bool:
     """Whether a Saleor of `version` sets the modification time on a metadata write."""
-    if version >= METADATA_BUMPS_UPDATED_SINCE:
-        return True
-    return any(
-        version >= since and version[:2] == since[:2] for since in METADATA_BUMPS_UPDATED_BACKPORTS
-    )
+    return _since(version, METADATA_BUMPS_UPDATED_SINCE, METADATA_BUMPS_UPDATED_BACKPORTS)
 
 
 # `customerUpdate` saves the user and sends CUSTOMER_UPDATED only when a field changed
@@ -68,10 +76,10 @@ CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT = (3, 22, 18)
 
 
 def customer_update_only_changes(version: str) -> bool:
-    found = version_tuple(version)
-    backport = CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT
-    return found >= CUSTOMER_UPDATE_ONLY_CHANGES_SINCE or (
-        found >= backport and found[:2] == backport[:2]
+    return _since(
+        version_tuple(version),
+        CUSTOMER_UPDATE_ONLY_CHANGES_SINCE,
+        (CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT,),
     )
 
 
