@@ -1,4 +1,5 @@
-"""Catching up with what Saleor did not deliver while the app was deactivated.
+"""Catching up with what Saleor did not deliver while the app was deactivated, or while no web
+process answered for longer than Saleor retries (`outage.py`).
 
 Saleor delivers no webhook to an inactive app and keeps none for it (`missed_queue.py`), so
 when processing resumes the app rebuilds what it missed from Saleor's state since then

@@ -1,5 +1,6 @@
-"""Queueing the replay of what Saleor did not deliver while the app was deactivated (the job
-itself: `missed.py`), and what it must know of the deliveries received before.
+"""Queueing the replay of what Saleor did not deliver while the app was deactivated, or while
+no web process answered (`outage.py`) (the job itself: `missed.py`), and what it must know of
+the deliveries received before.
 
 Saleor sends no webhook to an inactive app, and keeps none for later: it picks the webhooks of
 an event among active apps only (saleor/webhook/utils.py `get_webhooks_for_event`,

@@ -1,4 +1,5 @@
-"""Customers deleted while the app was deactivated: replayed as their deletion.
+"""Customers deleted while Saleor delivered nothing to the app (deactivated, or an outage):
+replayed as their deletion.
 
 A deleted customer is listed by nothing, so the customers the app holds data of
 (`KNOWN_CUSTOMERS`, answered by erasure from the contacts, addresses and e-commerce records it
@@ -127,6 +128,6 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
     deliveries = [Delivery(EVENT, "user", {"id": id_, "email": known[id_]}) for id_ in gone]
     await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
     if gone:
-        logger.info("%d known customer(s) were deleted while the app was deactivated", len(gone))
+        logger.info("%d known customer(s) were deleted while nothing was delivered", len(gone))
     async with services.db.transaction() as session:
         await complete_in(session)
