@@ -26,10 +26,18 @@ RECENT = timedelta(days=1)
 # Why an order was not sent (the ledger record's note, for the admin): nobody has confirmed or
 # paid it yet (`sale_payloads.tentative`). Confirmed or paid later, however much later, it is a
 # new purchase to its shopper: it gets its Order Confirmation.
+# Stored in ledger records: recognised by its opening words, so a rewording of the rest keeps
+# the records already held back recognised.
+HELD_BACK_MARK = "Not sent yet: nobody has confirmed or paid this order."
 HELD_BACK = (
-    "Not sent yet: nobody has confirmed or paid this order. It goes to Mailchimp once it is "
-    "confirmed or paid, and never if it expires or is cancelled first."
+    f"{HELD_BACK_MARK} It goes to Mailchimp once it is confirmed or paid, and never if it "
+    "expires or is cancelled first."
 )
+
+
+def held_back(note: str | None) -> bool:
+    """Whether a record's note says its order was held back (`HELD_BACK`)."""
+    return note is not None and note.startswith(HELD_BACK_MARK)
 
 
 def confirms(
@@ -37,7 +45,7 @@ def confirms(
     body: TrackedOrderInput,
     resending: bool,
     placed: datetime,
-    note: str | None = None,
+    note: str | None,
 ) -> bool:
     """Whether the order goes in two steps: new to Mailchimp, paid, live, and placed lately or
     held back until now (`note`: its record's, `HELD_BACK`)."""
@@ -45,7 +53,7 @@ def confirms(
         held_as is None
         and body.financial_status == "paid"
         and not resending
-        and (note == HELD_BACK or utcnow() - placed < RECENT)
+        and (held_back(note) or utcnow() - placed < RECENT)
     )
 
 
