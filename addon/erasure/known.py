@@ -5,12 +5,49 @@ every such customer in Saleor (`addon/installations/replay_deleted.py`)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from typing import Any
+
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import QueryableAttribute
 
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.models import ContactState
+
+
+def _sources(
+    installation_id: int,
+) -> tuple[tuple[Select[Any, Any], QueryableAttribute[Any], bool], ...]:
+    """Each place that links a customer to an address: the query of (user id, address), its
+    user column, and whether its values are record labels (an order's or an erased one's is no
+    address: `is_address`)."""
+    return (
+        (
+            select(ContactState.saleor_user_id, ContactState.email).where(
+                ContactState.installation_id == installation_id,
+                ContactState.saleor_user_id.is_not(None),
+            ),
+            ContactState.saleor_user_id,
+            False,
+        ),
+        (
+            select(CustomerAddress.saleor_user_id, CustomerAddress.email).where(
+                CustomerAddress.installation_id == installation_id
+            ),
+            CustomerAddress.saleor_user_id,
+            False,
+        ),
+        (
+            select(SyncRecord.saleor_id, SyncRecord.label).where(
+                SyncRecord.installation_id == installation_id,
+                SyncRecord.kind == EntityKind.CUSTOMER,
+                SyncRecord.label.is_not(None),
+            ),
+            SyncRecord.saleor_id,
+            True,
+        ),
+    )
 
 
 async def addresses_of(
@@ -20,28 +57,10 @@ async def addresses_of(
     contacts, its e-commerce customer records), which earlier e-mail changes may have left."""
     found = {email.strip().lower()} if email else set()
     if saleor_user_id:
-        contacts = await session.scalars(
-            select(ContactState.email).where(
-                ContactState.installation_id == installation_id,
-                ContactState.saleor_user_id == saleor_user_id,
-            )
-        )
-        found |= {e.lower() for e in contacts}
-        seen = await session.scalars(
-            select(CustomerAddress.email).where(
-                CustomerAddress.installation_id == installation_id,
-                CustomerAddress.saleor_user_id == saleor_user_id,
-            )
-        )
-        found |= {e.lower() for e in seen}
-        labels = await session.scalars(
-            select(SyncRecord.label).where(
-                SyncRecord.installation_id == installation_id,
-                SyncRecord.kind == EntityKind.CUSTOMER,
-                SyncRecord.saleor_id == saleor_user_id,
-            )
-        )
-        found |= {label.lower() for label in labels if label and is_address(label)}
+        for statement, user, labels in _sources(installation_id):
+            for _, address in await session.execute(statement.where(user == saleor_user_id)):
+                if address and (not labels or is_address(address)):
+                    found.add(address.lower())
     return found
 
 
@@ -52,22 +71,8 @@ def is_address(text: str) -> bool:
 
 async def known_customers(session: AsyncSession, installation_id: int) -> dict[str, str]:
     """Every Saleor customer the app holds data of, with one of their addresses."""
-    sources = (
-        select(ContactState.saleor_user_id, ContactState.email).where(
-            ContactState.installation_id == installation_id,
-            ContactState.saleor_user_id.is_not(None),
-        ),
-        select(CustomerAddress.saleor_user_id, CustomerAddress.email).where(
-            CustomerAddress.installation_id == installation_id
-        ),
-        select(SyncRecord.saleor_id, SyncRecord.label).where(
-            SyncRecord.installation_id == installation_id,
-            SyncRecord.kind == EntityKind.CUSTOMER,
-            SyncRecord.label.is_not(None),
-        ),
-    )
     known: dict[str, str] = {}
-    for statement in sources:
+    for statement, _, _ in _sources(installation_id):
         for user_id, address in await session.execute(statement):
             if user_id and address and is_address(address):
                 known.setdefault(user_id, address.lower())
