@@ -32,9 +32,7 @@ async def handle_missed(job: ClaimedJob, missed: Missed, services: Services) -> 
     async with services.db.transaction() as session:
         jobs = JobRepository(session)
         for source in Source:
-            replay = Replay(
-                since=missed.since, source=source, until=missed.until, delivered=missed.delivered
-            )
+            replay = Replay(source=source, **dict(missed))
             await jobs.enqueue(job.installation_id, REPLAY_JOB, replay.model_dump(mode="json"))
         await jobs.enqueue(job.installation_id, DELETED_JOB, {}, coalesce_key=DELETED_JOB)
         for queue in services.ports[ON_RESUME]:

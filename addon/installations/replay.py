@@ -42,9 +42,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from addon.installations.missed_queue import CREATIONS, MARGIN, Creation, delivered_creations
+from addon.installations.missed_queue import (
+    CREATIONS,
+    MARGIN,
+    Creation,
+    Missed,
+    delivered_creations,
+)
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhook_kinds import webhook_job_kind
@@ -76,12 +80,10 @@ class Source(StrEnum):
 CHECKOUTS_ORDERING = "creation"
 
 
-class Replay(BaseModel):
-    model_config = ConfigDict(frozen=True)
-    since: AwareDatetime
+class Replay(Missed):
+    """One source's part of a catch-up (`Missed`), and where an earlier run of it stopped."""
+
     source: Source
-    until: AwareDatetime | None = None
-    delivered: list[Creation] = Field(default_factory=list)
     after: str | None = None  # the cursor a previous run of the same replay stopped at
     ordering: str | None = None  # what `after` is a cursor of (checkouts)
 
