@@ -121,7 +121,7 @@ def resolve_customer_update(
     if too_long:
         return {"errors": too_long, "user": None}
     if customer_update_only_changes(context.saleor_version):
-        changes = {k: v for k, v in changes.items() if getattr(customer, k) != v}
+        changes = context.store.customer_changes(customer, **changes)
         if not changes:
             return {"errors": [], "user": customer}
     context.store.update_customer(customer, **changes)

@@ -55,11 +55,10 @@ class SandboxStoreEvents(SandboxWebhooks):
     async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
         """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
         on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
-        current = self.store.get_customer(customer.id)
         if customer_update_only_changes(self.version):
-            changes = {k: v for k, v in changes.items() if _differs(current, k, v)}
+            changes = self.store.customer_changes(customer, **changes)
             if not changes:
-                return current
+                return self.store.get_customer(customer.id)
         updated = self.store.update_customer(customer, **changes)
         await self.emit("CUSTOMER_UPDATED", updated)
         return updated
@@ -383,10 +382,3 @@ class SandboxStoreEvents(SandboxWebhooks):
             channels=channels,
             start=start,
         )
-
-
-def _differs(customer: Customer, name: str, value: Any) -> bool:
-    """Whether setting `name` changes the customer (an address is stored lower-cased)."""
-    if name == "email":
-        value = str(value).strip().lower()
-    return bool(getattr(customer, name) != value)

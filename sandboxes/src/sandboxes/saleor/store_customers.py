@@ -57,10 +57,16 @@ class StoreCustomers(StoreBase):
         except KeyError:
             raise NotFound(f"User {pk} does not exist") from None
 
+    def customer_changes(self, customer: Customer | int, **changes: Any) -> dict[str, Any]:
+        """Of `changes`, those that would change the customer (an address as it is stored):
+        what Saleor's `customerUpdate` saves since 3.22.18 / 3.23.0 (`InstanceTracker`)."""
+        current = self.get_customer(customer if isinstance(customer, int) else customer.id)
+        stored = _as_stored(changes)
+        return {k: v for k, v in stored.items() if getattr(current, k) != v}
+
     def update_customer(self, customer: Customer | int, **changes: Any) -> Customer:
         current = self.get_customer(customer if isinstance(customer, int) else customer.id)
-        if "email" in changes:
-            changes["email"] = str(changes["email"]).strip().lower()
+        changes = _as_stored(changes)
         for key, value in changes.items():
             setattr(current, key, value)
         current.updated_at = utcnow()
@@ -148,3 +154,10 @@ def _owned(customer: Customer, address_id: int) -> Address:
 
 def _joined_then_pk(customer: Customer) -> tuple[datetime, int]:
     return customer.date_joined, customer.id
+
+
+def _as_stored(changes: dict[str, Any]) -> dict[str, Any]:
+    """A customer's changes as they are stored: an address lower-cased and trimmed."""
+    if "email" not in changes:
+        return changes
+    return {**changes, "email": str(changes["email"]).strip().lower()}
