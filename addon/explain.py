@@ -222,7 +222,15 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
         detail = problems.group(1) if problems else _first_sentence(text.split(": ", 1)[-1])
         detail = detail.strip().rstrip(".")
         return Explanation(f"Mailchimp rejected the data ({detail}).", action(FIX_IN_SALEOR))
-    if "no longer exists in Saleor" in text:
+    if text.startswith("Saleor no longer has a channel"):
+        # `channel_presence.gone_message`: the record waits for its channel. The fix is the
+        # channel card's (follow it to its new slug, or stop tracking it), which knows which.
+        return Explanation(
+            f"{_first_sentence(text, 300)} The channel's card on the E-commerce page says what "
+            "to do.",
+            None,
+        )
+    if "no longer exists in Saleor" in text:  # an earlier version's words
         return Explanation("The channel no longer exists in Saleor.", None)
     if text.startswith("SaleorError") or "Saleor" in text.split(":", 1)[0]:
         return Explanation("Saleor could not be read; it is tried again.", action(RETRY))

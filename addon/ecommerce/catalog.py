@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
+from addon.ecommerce.channel_presence import channel_gone, ensure_listed, saleor_channels
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import look_again_when_on_offer
@@ -35,7 +36,7 @@ from addon.ecommerce.push_ledger import (
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import ChannelRef, SaleorChannel, SaleorOrderLine, SaleorProduct
+from addon.ecommerce.schemas import ChannelRef, SaleorOrderLine, SaleorProduct
 from addon.ecommerce.store_domain import (
     create_with_own_domain,
     store_domain,
@@ -88,11 +89,10 @@ class CatalogPusher(LedgerPusher):
     # stores
 
     async def push_store(self) -> None:
-        data = await self.saleor("ecommerce_channels", {})
-        channels = [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
+        channels = await saleor_channels(self.services, self.ctx)
         channel = next((c for c in channels if c.slug == self.ctx.channel), None)
         if channel is None:
-            raise DependencyFailed(f"The channel {self.ctx.channel!r} no longer exists in Saleor.")
+            raise channel_gone(self.ctx, channels)
         domain = store_domain(self.ctx.product_url_template, self.ctx.channel, self.ctx.domain)
         body = payloads.store_input(
             self.ctx.store_id,
@@ -200,6 +200,9 @@ class CatalogPusher(LedgerPusher):
             "ecommerce_product", variables | self.ctx.product_options.read_variables()
         )
         raw = data.get("product")
+        if raw is None:
+            # Deleted, or not in the channel; or the channel is gone, which hides nothing.
+            await ensure_listed(self.services, self.ctx)
         product = SaleorProduct.model_validate(raw) if raw else None
         now = utcnow()
         body = (

@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.ecommerce.channel_presence import Whereabouts
 from addon.ecommerce.schemas import NextAction
 from addon.ecommerce.store_state import StoreStatus
 from addon.services import Port
@@ -49,6 +50,8 @@ class ChannelFacts:
     initial_sync: RunStatus | None  # the latest initial sync of the channel, if any
     # Why Mailchimp refuses the channel's currency (`currencies.py`), if it does.
     currency_refused: str | None = None
+    # Saleor no longer lists the channel's slug: what its list says of it (`channel_presence`).
+    channel_gone: Whereabouts | None = None
 
 
 def next_action(facts: ChannelFacts) -> NextAction:
@@ -63,6 +66,27 @@ def next_action(facts: ChannelFacts) -> NextAction:
             code="connect_mailchimp",
             label="Connect Mailchimp",
             hint="Connect a Mailchimp account before tracking channels.",
+        )
+    if facts.channel_gone is not None:
+        where = facts.channel_gone.words()
+        if not facts.tracked:
+            return NextAction(
+                code="none",
+                hint=f"Saleor no longer has this channel ({where}). Its Mailchimp store keeps "
+                "what it holds.",
+            )
+        if facts.channel_gone.renamed_to is not None:
+            return NextAction(
+                code="follow_channel",
+                label=f"Follow it to {facts.channel_gone.renamed_to!r}",
+                hint=f"Saleor no longer has this channel ({where}), so nothing of it is sent. "
+                "Follow it: its Mailchimp store goes on under the new slug.",
+            )
+        return NextAction(
+            code="stop_tracking",
+            label="Stop tracking",
+            hint=f"Saleor no longer has this channel ({where}), so nothing of it is sent. "
+            "Stop tracking it: its Mailchimp store keeps what it holds.",
         )
     if not facts.tracked:
         if facts.currency_refused is not None:

@@ -43,6 +43,10 @@ class Context:
     restore_key: SecretStr | None = None
     # Mailchimp lost the channel's store (`store_state.py`): pushes wait for its re-creation.
     store_missing: bool = False
+    # Saleor has no channel of this slug (`channel_presence.py`): pushes wait; and the
+    # channel's Saleor id, when known, to name its new slug.
+    channel_missing: bool = False
+    channel_id: str | None = None
     # The store is being sent the channel's records again (`resend.py`): created with
     # `is_syncing`, its automations paused.
     resending: bool = False
@@ -111,6 +115,8 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             default_locale=settings.default_locale,
             default_timezone=settings.default_timezone,
             store_missing=store.missing_since is not None,
+            channel_missing=store.channel_missing_since is not None,
+            channel_id=store.channel_id,
             resending=store.resend_started_at is not None,
             uuid_orders_before=store.uuid_orders_before,
         )

@@ -56,7 +56,15 @@ async def track_channel(
     return await service.read(auth.installation, channels)
 
 
-@router.post("/channels/{slug}/resync", responses=error_responses(404))
+@router.post("/channels/{slug}/follow", responses=error_responses(404, 409, 502))
+async def follow_channel(slug: str, auth: DashboardAuth, service: Service) -> ActionResult:
+    """Follow a tracked channel to the slug Saleor lists it under now (its slug was changed):
+    the same Mailchimp store goes on under the new slug."""
+    channels = await service.saleor_channels(auth.installation)  # before the transaction
+    return await service.follow_channel(auth.installation, slug, channels)
+
+
+@router.post("/channels/{slug}/resync", responses=error_responses(404, 409))
 async def resync_channel(
     slug: str,
     auth: DashboardAuth,

@@ -77,6 +77,11 @@ class MailchimpStore(InstallationRows, Base):
     # Set when Mailchimp answered 404 for the store (deleted there): pushes wait for the
     # admin's one-click re-create instead of silently creating it again.
     missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The channel's Saleor id (None: tracked before the app kept it, until the page or a push
+    # reads the channel), to find the channel under a new slug; and since when Saleor has no
+    # channel of this slug (deleted, or its slug changed): pushes wait (`channel_presence.py`).
+    channel_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    channel_missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A re-created store being sent the channel's records again, under Mailchimp's
     # `is_syncing` (`resend.py`): since when, and the last ledger record that was to go.
     resend_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

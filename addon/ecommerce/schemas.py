@@ -55,6 +55,7 @@ class SaleorAddress(_Saleor):
 
 
 class SaleorChannel(_Saleor):
+    id: str | None = None
     slug: str
     name: str = ""
     currency_code: str = Field("", alias="currencyCode")
@@ -335,6 +336,8 @@ class NextAction(BaseModel):
         "enable_tracking",
         "recreate_store",
         "resync_all",
+        "stop_tracking",
+        "follow_channel",
         "start_initial_sync",
         "none",
     ]

@@ -12,10 +12,10 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import default_audience_id
 from addon.connection.models import ConnectionStatus
 from addon.connection.repository import ConnectionRepository
-from addon.ecommerce import currencies, resend, store_state
+from addon.ecommerce import channel_follow, channel_presence, currencies, resend, store_state
 from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
@@ -31,7 +31,7 @@ from addon.ecommerce.schemas import (
 from addon.ecommerce.settings_api import SettingsRead, SettingsUpdate
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository, stable_store_id
-from addon.ecommerce.subjects import record_subject
+from addon.ecommerce.subjects import describe_record
 from addon.ecommerce.sync import enqueue_push
 from addon.errors import BadRequest, Conflict, ErrorCode, NotFound, UpstreamUnavailable
 from addon.explain import Where, explain
@@ -67,24 +67,6 @@ async def _has_audience(session: AsyncSession, installation_id: int) -> bool:
     return any(a.removed_at is None for a in audiences)
 
 
-def describe_record(record: SyncRecord, store: MailchimpStore | None) -> RecordRead:
-    """A ledger record with its subject, plain reason, fix and technical details."""
-    name = store.name if store and store.name else record.channel_slug
-    read = RecordRead.model_validate(record)
-    read.subject = record_subject(record.kind, record.label, record.saleor_id, name)
-    if record.status is SyncStatus.REMOVED:
-        read.reason = record.last_error  # why nothing is sent (a held-back order's note), if said
-        return read
-    if record.status is SyncStatus.SYNCED:
-        return read
-    missing = store is not None and store.missing_since is not None
-    explanation = explain(record.last_error, Where(record.channel_slug, name, missing))
-    if explanation is not None:
-        read.reason, read.action = explanation.reason, explanation.action
-    read.details = record.last_error
-    return read
-
-
 class EcommerceService:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
@@ -118,6 +100,8 @@ class EcommerceService:
         installation_id = installation.id
         settings = await self.settings.get_or_create(installation_id)
         stores = {s.channel_slug: s for s in await self.stores.list(installation_id)}
+        # Tracked channels Saleor no longer lists wait, and say where they went if it knows.
+        gone = await channel_presence.reconcile(self.session, stores.values(), channels)
         counts = await self.ledger.counts(installation_id)
         last_push = await self.ledger.last_push(installation_id)
         store_records = {
@@ -140,7 +124,8 @@ class EcommerceService:
             store = stores.get(channel.slug)
             record = store_records.get(channel.slug)
             tracked = bool(store and store.tracked)
-            status = store_state.store_status(store, record)
+            waits = channel.slug in gone  # its pushes wait for the channel, store's included
+            status = channel_presence.store_status(store, record, waits)
             facts = ChannelFacts(
                 name=channel.name or channel.slug,
                 connected=connected,
@@ -151,6 +136,7 @@ class EcommerceService:
                 store_status=status,
                 initial_sync=await latest_initial_sync(self.session, installation_id, channel.slug),
                 currency_refused=None if store else _currency_refused(channel),
+                channel_gone=gone.get(channel.slug),
             )
             per_kind = None
             if tracked:  # no rows of zeros before tracking
@@ -180,7 +166,7 @@ class EcommerceService:
                     store_status=status,
                     store_message=problem.reason if problem else None,
                     store_record_status=record.status if record else None,
-                    store_error=record.last_error if record else None,
+                    store_error=record.last_error if record and not waits else None,
                     next_action=next_action(facts),
                     counts=per_kind,
                     last_push_at=last_push.get(channel.slug),
@@ -282,6 +268,7 @@ class EcommerceService:
                 "currency_code": channel.currency_code,
                 "name": channel.name,
                 "tracked": True,
+                "channel_id": channel.id,
             }
             store = await self.stores.get_or_insert(
                 MailchimpStore,
@@ -297,6 +284,7 @@ class EcommerceService:
             await self.ledger.forget_channel(installation.id, slug)
         store.tracked = True
         store.name, store.currency_code = channel.name, channel.currency_code
+        store.channel_id = channel.id
         await self.session.flush()
         await enqueue_push(self.session, installation.id, slug, EntityKind.STORE, slug)
         await schedule_sweep(self.session, installation.id)
@@ -325,6 +313,8 @@ class EcommerceService:
         if record is None:
             raise NotFound("There is no such e-commerce record.", code=ErrorCode.UNKNOWN_RECORD)
         store = await self.stores.get(installation.id, record.channel_slug)
+        if store is not None:
+            channel_presence.refuse_if_gone(store)
         if store is not None and store.missing_since is not None:
             raise Conflict(
                 store_state.missing_message(store.name or store.channel_slug),
@@ -351,6 +341,7 @@ class EcommerceService:
             raise NotFound(
                 f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
             )
+        channel_presence.refuse_if_gone(store)
         if store.missing_since is None:
             raise Conflict(
                 f"The Mailchimp store for {store.name or slug} exists; use Resync to send "
@@ -367,6 +358,18 @@ class EcommerceService:
             "until they have all gone, so old orders e-mail no one.",
         )
 
+    async def follow_channel(
+        self, installation: Installation, slug: str, channels: list[SaleorChannel]
+    ) -> ActionResult:
+        """Follow a tracked channel to its new slug (`channel_follow.py`); `channels`:
+        Saleor's, asked before the request's transaction began."""
+        store = await self.stores.get(installation.id, slug)
+        if store is None or not store.tracked:
+            raise NotFound(
+                f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
+            )
+        return await channel_follow.follow(self.session, store, channels)
+
     async def resync(
         self, installation: Installation, slug: str, kind: EntityKind | None
     ) -> ActionResult:
@@ -375,6 +378,7 @@ class EcommerceService:
             raise NotFound(
                 f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
             )
+        channel_presence.refuse_if_gone(store)
         kinds = [kind] if kind else [EntityKind.STORE, *SYNCED_KINDS]
         records = await self.ledger.reset_for_resync(installation.id, slug, kinds)
         await enqueue_pushes(

@@ -110,9 +110,15 @@ async def forget_store_contents(session: AsyncSession, store: MailchimpStore) ->
 
 
 async def park(
-    services: Services, installation_id: int, channel: str, kind: EntityKind, saleor_id: str
+    services: Services,
+    installation_id: int,
+    channel: str,
+    kind: EntityKind,
+    saleor_id: str,
+    why: str | None = None,
 ) -> None:
-    """A push of a channel whose store is missing: the record waits and says why."""
+    """A push of a channel whose store is missing (or `why` else, a channel Saleor no longer
+    has: `channel_presence.py`): the record waits and says why."""
     async with services.db.transaction() as session:
         store = await StoreRepository(session).get(installation_id, channel)
         record = await LedgerRepository(session).get_or_create(
@@ -121,7 +127,7 @@ async def park(
         if record.status is not SyncStatus.REMOVED:
             record.status = SyncStatus.PENDING
         record.next_attempt_at = None
-        record.last_error = missing_message(store.name if store and store.name else channel)
+        record.last_error = why or missing_message(store.name if store and store.name else channel)
 
 
 async def confirm_missing(

@@ -1,12 +1,14 @@
 """What a ledger record is about, in words an admin recognises ("Order #1042 — customer
-ann@example.com"), and how an order's label is stored."""
+ann@example.com"), how an order's label is stored, and a record as the page describes it."""
 
 from __future__ import annotations
 
 import base64
 import binascii
 
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.schemas import RecordRead
+from addon.explain import Where, explain
 
 _KIND_NOUNS = {
     EntityKind.STORE: "Store",
@@ -44,3 +46,21 @@ def record_subject(
     if kind is EntityKind.CART:
         return f"Cart of {label}"
     return f"{noun} {label}"
+
+
+def describe_record(record: SyncRecord, store: MailchimpStore | None) -> RecordRead:
+    """A ledger record with its subject, plain reason, fix and technical details."""
+    name = store.name if store and store.name else record.channel_slug
+    read = RecordRead.model_validate(record)
+    read.subject = record_subject(record.kind, record.label, record.saleor_id, name)
+    if record.status is SyncStatus.REMOVED:
+        read.reason = record.last_error  # why nothing is sent (a held-back order's note), if said
+        return read
+    if record.status is SyncStatus.SYNCED:
+        return read
+    missing = store is not None and store.missing_since is not None
+    explanation = explain(record.last_error, Where(record.channel_slug, name, missing))
+    if explanation is not None:
+        read.reason, read.action = explanation.reason, explanation.action
+    read.details = record.last_error
+    return read

@@ -14,6 +14,8 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   `ECOMMERCE_MAX_ATTEMPTS` quarantines the job and its record with Mailchimp's reason; other
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
+* `channel_presence.py`: so does a channel Saleor no longer has (deleted, or a new slug), until
+  it is listed again or the admin stops tracking it.
 * `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
 * `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
 * `reprice.py`: a catalogue promotion's change re-prices the tracked channels' products.
@@ -38,6 +40,7 @@ from addon.ecommerce import (
 )
 from addon.ecommerce.burst_release import release_unsent
 from addon.ecommerce.catalog import DependencyFailed
+from addon.ecommerce.channel_presence import ChannelGone, gone_message, mark_gone
 from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.failures import PUSH_RETRY, record_failure
 from addon.ecommerce.models import PUSH_JOB, EntityKind
@@ -72,6 +75,16 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
     context = await load_context(services, job.installation_id, request.channel)
     if context is None:
         return
+    # Saleor has no channel of this slug: wait until it has one again, or the admin stops
+    # tracking it (`channel_presence.py`). Each record says so in the same words (where the
+    # channel went is the page's to say: it reads Saleor's channels on every load).
+    why = gone_message(context.store_name or request.channel, request.channel)
+    if context.channel_missing and request.kind is not EntityKind.CART:
+        # A cart still goes when its checkout is gone (`channelDelete` deletes the channel's
+        # checkouts, and the daily sweep finds them): no abandoned-cart e-mail for it. One whose
+        # checkout Saleor still has waits too (the pusher finds its channel gone).
+        await store_state.park(services, job.installation_id, *request_key(request), why)
+        return
     if context.store_missing:
         # Deleted in Mailchimp: wait for the admin's re-create (which resends everything).
         await store_state.park(services, job.installation_id, *request_key(request))
@@ -91,6 +104,10 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
                     await PromoPusher(services, context, client).push_rule(request.saleor_id)
                 elif not absorbed:
                     await Pusher(services, context, client).push(request)
+            except ChannelGone:
+                await mark_gone(services, job.installation_id, request.channel)
+                await store_state.park(services, job.installation_id, *request_key(request), why)
+                return
             except (NotFound, DependencyFailed) as exc:
                 if not store_state.is_store_404(
                     exc, context.store_id

@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
+from addon.ecommerce.channel_presence import refuse_if_gone
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.promo_jobs import queue_resync_if_offered
 from addon.ecommerce.store_state import missing_message
@@ -39,6 +40,7 @@ class InitialSyncService:
             )
         if settings is None or not settings.tracking_enabled:
             raise Conflict("E-commerce tracking is off.", code=ErrorCode.TRACKING_OFF)
+        refuse_if_gone(store)
         if store.missing_since is not None:
             raise Conflict(missing_message(store.name or channel), code=ErrorCode.STORE_MISSING)
         if await self.syncs.running(installation.id, channel) is not None:

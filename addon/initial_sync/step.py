@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce.catalog import CatalogPusher
+from addon.ecommerce.channel_presence import ensure_listed
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
@@ -262,6 +263,9 @@ class Step:
                 run.last_progress_at = now
 
     async def finish(self) -> None:
+        # Pages read in a channel deleted (or given another slug) meanwhile came back empty, as
+        # Saleor answers for a slug it does not have: not a success (`channel_presence.py`).
+        await ensure_listed(self.services, self.ctx)
         # A re-created store's re-send clears the flag at its own end (ecommerce/resend.py); read
         # now, not as the step began: the re-send may have ended meanwhile.
         async with self.services.db.session() as session:

@@ -283,3 +283,73 @@ def test_a_store_deleted_in_mailchimp_shows_as_missing_and_is_re_created(
     assert eventually(
         lambda: [s for s in live_site.stack.mailchimp.stores(demo) if s.list_id == orchard]
     )
+
+
+def test_a_channel_deleted_in_saleor_offers_stop_tracking(
+    page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
+) -> None:
+    saleor = live_site.stack.saleor
+    orchard = shop.ids["Orchard customers"]
+    in_thread(lambda: saleor.add_channel("pop-up", "Pop-up shop", "USD"))
+    with app_api(live_site) as api:
+        response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
+        assert response.status_code == 200, response.text
+        response = api.put(
+            "/api/ecommerce/channels/pop-up", json={"tracked": True, "list_id": orchard}
+        )
+        assert response.status_code == 200, response.text
+    # Deleted in Saleor's dashboard: Saleor tells only apps with MANAGE_CHANNELS.
+    in_thread(lambda: saleor.channels.delete("pop-up"))
+
+    app = open_page(page, live_site, "E-commerce")
+    channel = app.get_by_role("article", name="Pop-up shop")
+    expect(channel.locator("[data-next-action]")).to_contain_text(
+        "Saleor no longer has this channel (it was deleted), so nothing of it is sent."
+    )
+    expect(primary(channel)).to_have_text("Stop tracking")
+    expect(channel.locator(".button:not(.secondary):visible")).to_have_count(1)
+    # Its store's push waits for the channel: Mailchimp refused nothing.
+    expect(channel).not_to_contain_text("Mailchimp refused the store")
+    expect(channel.locator(".badge").filter(has_text="Store failed")).to_have_count(0)
+    expect(channel.locator("[data-sync-start]")).to_have_count(0)
+    check_a11y(app_frame(page), "a tracked channel Saleor no longer has")
+    shot(page, artifacts, "ecommerce-channel-gone-light", height=1400)
+    primary(channel).click()
+    said(app, "Channel no longer tracked")
+    expect(channel.locator(".badge").first).to_have_text("Not tracked")
+    expect(channel.locator("[data-next-action]")).to_contain_text(
+        "Saleor no longer has this channel (it was deleted). Its Mailchimp store keeps what "
+        "it holds."
+    )
+
+
+def test_a_channel_given_a_new_slug_in_saleor_is_followed(
+    page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
+) -> None:
+    saleor = live_site.stack.saleor
+    orchard = shop.ids["Orchard customers"]
+    in_thread(lambda: saleor.add_channel("market", "Market stall", "USD"))
+    with app_api(live_site) as api:
+        response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
+        assert response.status_code == 200, response.text
+        response = api.put(
+            "/api/ecommerce/channels/market", json={"tracked": True, "list_id": orchard}
+        )
+        assert response.status_code == 200, response.text
+    in_thread(lambda: saleor.channels.rename("market", "farmers-market"))
+
+    app = open_page(page, live_site, "E-commerce")
+    channel = app.get_by_role("article", name="Market stall").filter(has_text="Channel market")
+    expect(channel.locator("[data-next-action]")).to_contain_text(
+        "Saleor no longer has this channel (its slug is 'farmers-market' now)"
+    )
+    expect(primary(channel)).to_have_text("Follow it to 'farmers-market'")
+    expect(channel.locator("[data-sync-start]")).to_have_count(0)
+    check_a11y(app_frame(page), "a tracked channel whose slug changed in Saleor")
+    primary(channel).click()
+    said(app, "Channel followed to its new slug")
+    followed = app.get_by_role("article", name="Market stall")
+    expect(followed).to_have_count(1)
+    expect(followed).to_contain_text("Channel farmers-market")
+    expect(followed.locator(".badge").first).to_have_text("Tracked")
+    expect(app.locator("[data-notice=channel]")).to_contain_text("run the initial sync")

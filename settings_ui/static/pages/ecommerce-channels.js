@@ -7,7 +7,7 @@
  */
 import { $, badge, button, el, formatTime } from "../app.js";
 import { pollAll, renderInitialSync } from "../initial-sync.js";
-import { doResync, recreate, resume, setUpActions, track } from "./ecommerce-channel-actions.js";
+import { doResync, follow, recreate, resume, setUpActions, track } from "./ecommerce-channel-actions.js";
 
 const KINDS = [
   ["product", "Products"],
@@ -98,6 +98,19 @@ function primaryFor(channel, select, titleId) {
         " no longer exists (it was deleted in Mailchimp). Re-create it and everything is sent again.";
       control = button(label || "Re-create the store", "", titleId);
       control.addEventListener("click", () => recreate(channel, control));
+      break;
+    case "stop_tracking":
+      text =
+        "Saleor no longer has this channel, so nothing of it is sent. Stop tracking it: its Mailchimp store keeps what it holds.";
+      control = button(label || "Stop tracking", "", titleId);
+      control.addEventListener("click", () =>
+        track(channel, false, null, control, current.settings.tracking_enabled)
+      );
+      break;
+    case "follow_channel":
+      text = "Saleor calls this channel by another slug now, so nothing of it is sent. Follow it to its new slug.";
+      control = button(label || "Follow the channel", "", titleId);
+      control.addEventListener("click", () => follow(channel, control));
       break;
     case "resync_all":
       text = "Mailchimp refused the store. Fix what it says above, then send everything again.";
@@ -299,8 +312,12 @@ function renderChannel(channel) {
   // Counters only once there is something to count.
   if (channel.tracked) {
     card.appendChild(renderStats(channel));
-    // Paused: its last outcome stays in view, but starting one is not the next step.
-    if (storeStatus !== "missing") card.appendChild(renderInitialSync(channel, paused));
+    // Paused: its last outcome stays in view, but starting one is not the next step. A
+    // channel Saleor no longer has cannot be sent: only stopping is.
+    const gone = ["stop_tracking", "follow_channel"].includes(nextAction(channel));
+    if (storeStatus !== "missing" && !gone) {
+      card.appendChild(renderInitialSync(channel, paused));
+    }
   }
   return card;
 }

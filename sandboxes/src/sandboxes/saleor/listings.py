@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from graphql import GraphQLError
 
 from .account_schema import is_customer
-from .arguments import ids_filter, matches_search, page_args, time_range
+from .arguments import channel_named, ids_filter, matches_search, page_args, time_range
 from .connections import paginate, saleor_error
 from .context import Info, api_context
 from .created_range import by_creation, where_range
@@ -83,7 +83,8 @@ def resolve_orders(
     if filter and where:  # saleor/graphql/core/connection.py, filter_connection_queryset
         raise GraphQLError("Only one filtering argument (filter or where) can be specified.")
     store = context.store
-    chan = store.channel_by_slug(channel) if channel else None
+    # An unknown slug lists nothing (`resolve_orders` filters by `channel__slug`).
+    chan = channel_named(store, channel) if channel else None
     chan_id = chan.id if chan is not None else None
     # A malformed id is reported after the creation filters' errors, as before (see below).
     try:

@@ -24,6 +24,7 @@ import httpx
 from starlette.applications import Starlette
 
 from .asgi import build_asgi_app
+from .channels import SandboxChannels
 from .keys import KeyRing, SigningKey
 from .promotions import SandboxPromotions
 from .sandbox_api import SandboxApi
@@ -67,6 +68,8 @@ class SaleorSandbox(SandboxApi, SandboxApps, SandboxStoreEvents, SandboxPayments
         """Vouchers and orders placed with their codes (`vouchers.py`)."""
         self.promotions = SandboxPromotions(self)
         """Catalogue promotions and the discounted prices they make (`promotions.py`)."""
+        self.channels = SandboxChannels(self)
+        """A channel's slug changed, a channel deleted (`channels.py`)."""
 
 
 __all__ = ["SaleorSandbox"]

@@ -24,6 +24,7 @@ from typing import Any
 
 from graphql import GraphQLObjectType, GraphQLSchema, build_schema
 
+from .arguments import channel_named
 from .checkout_schema import CheckoutLineView
 from .context import EventRoot, Info, api_context
 from .models import (
@@ -106,7 +107,7 @@ def _event_payload(field_name: str) -> Callable[..., Any]:
         value = root.payload.get(field_name)
         if isinstance(value, Product | ProductVariant | Voucher):
             store = api_context(info).store
-            chan = store.channel_by_slug(channel) if channel else None
+            chan = channel_named(store, channel) if channel else None
             return (
                 InChannel(value, chan) if not isinstance(value, Voucher) else as_view(value, chan)
             )

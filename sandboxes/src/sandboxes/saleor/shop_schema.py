@@ -44,7 +44,9 @@ def resolve_query_apps(root: Any, info: Info, **args: Any) -> Any:
 def resolve_channels(root: Any, info: Info) -> list[Channel]:
     context = api_context(info)
     context.viewer.require(AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER)
-    return list(context.store.channels.values())
+    # By slug: the model's `Meta.ordering` (saleor/channel/models.py), which `resolve_channels`'s
+    # `Channel.objects.all()` keeps.
+    return sorted(context.store.channels.values(), key=lambda c: c.slug)
 
 
 def resolve_channel(

@@ -177,6 +177,10 @@ class StoreOrders(StoreCatalog):
             self._order_index = None
         return current
 
+    def forget_order_index(self) -> None:
+        """After orders changed channel or user behind `update_order`'s back (a bulk move)."""
+        self._order_index = None
+
     def delete_order(self, order: Order | int) -> Order:
         self._order_index = None
         return self.orders.pop(order if isinstance(order, int) else order.id)

@@ -1,0 +1,110 @@
+"""Following a tracked channel to the slug Saleor lists it under now (`channelUpdate` changed it).
+
+The app knows a channel by its slug (`channel_presence.py`): after the change, its store, ledger
+and carts' records are under a slug Saleor no longer has, and the channel's webhooks come under
+the new one, which is not tracked. Following moves them to the new slug in one transaction, so
+the same Mailchimp store goes on with the same records (nothing is sent again that Mailchimp
+holds), and queues a push of every record, which sends what changed meanwhile. What was created
+under the new slug before (orders placed, checkouts started) reached no push: the answer says
+so, and the initial sync, offered next, sends it.
+
+Found by the channel's Saleor id, kept since it was tracked; a channel tracked before the app
+kept ids cannot be followed (Stop tracking, then track the new slug). The initial syncs of the
+old slug stay its history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.ecommerce.cart_models import RestoredCheckout, StoreCheck
+from addon.ecommerce.channel_presence import Whereabouts
+from addon.ecommerce.ledger_statements import locking_kinds
+from addon.ecommerce.models import BurstBatch, EntityKind, MailchimpStore, SyncRecord
+from addon.ecommerce.promo_models import PromoUsage
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.schemas import ActionResult, SaleorChannel
+from addon.ecommerce.stores_repository import StoreRepository
+from addon.errors import Conflict, ErrorCode
+
+
+async def follow(
+    session: AsyncSession, store: MailchimpStore, channels: list[SaleorChannel]
+) -> ActionResult:
+    """Move `store`'s channel to its new slug (`channels`: Saleor's, read before the
+    transaction began). 409 `CHANNEL_NOT_RENAMED` unless Saleor lists the store's channel id
+    under another slug that has no store of its own."""
+    old = store.channel_slug
+    new = Whereabouts.of(store.channel_id, channels).renamed_to if store.channel_id else None
+    if any(c.slug == old for c in channels) or new is None:
+        raise Conflict(
+            f"Saleor lists no channel {old!r} under another slug to follow: stop tracking it "
+            "instead.",
+            code=ErrorCode.CHANNEL_NOT_RENAMED,
+        )
+    installation_id = store.installation_id
+    if await StoreRepository(session).get(installation_id, new) is not None:
+        raise Conflict(
+            f"The channel {new!r} has a Mailchimp store of its own: stop tracking {old!r} instead.",
+            code=ErrorCode.CHANNEL_NOT_RENAMED,
+        )
+    ledger = LedgerRepository(session)
+    await ledger.forget_channel(installation_id, new)  # leftovers of an earlier store, if any
+    await _move(session, installation_id, old, new)
+    listed = next(c for c in channels if c.slug == new)
+    store.channel_slug, store.name, store.channel_missing_since = new, listed.name, None
+    await session.flush()
+    rows = await session.execute(
+        select(SyncRecord.kind, SyncRecord.saleor_id).where(
+            SyncRecord.installation_id == installation_id, SyncRecord.channel_slug == new
+        )
+    )
+    keys = [(new, kind, saleor_id) for kind, saleor_id in rows]
+    await enqueue_pushes(session, installation_id, keys)
+    return ActionResult(
+        queued=len(keys),
+        message=f"{listed.name} is followed to {new!r}: its {len(keys)} records are checked "
+        "and what changed is sent. Orders and carts made under the new slug before now were "
+        "not sent: run the initial sync to send them.",
+    )
+
+
+async def _move(session: AsyncSession, installation_id: int, old: str, new: str) -> None:
+    """Every row of the channel under its new slug. Its batches and records are locked first,
+    in the order a burst takes them (`LedgerRepository.forget_channel` says why)."""
+    batches = (BurstBatch.installation_id == installation_id) & (BurstBatch.channel_slug == old)
+    records = (SyncRecord.installation_id == installation_id) & (SyncRecord.channel_slug == old)
+    await session.execute(
+        select(BurstBatch.id).where(batches).order_by(BurstBatch.id).with_for_update()
+    )
+    locked = locking_kinds(select(SyncRecord.id).where(records)).scalar_subquery()
+    await session.execute(
+        update(SyncRecord).where(SyncRecord.id.in_(locked)).values(channel_slug=new)
+    )
+    # The store's own record is named by its channel's slug.
+    await session.execute(
+        update(SyncRecord)
+        .where(
+            SyncRecord.installation_id == installation_id,
+            SyncRecord.channel_slug == new,
+            SyncRecord.kind == EntityKind.STORE,
+            SyncRecord.saleor_id == old,
+        )
+        .values(saleor_id=new)
+    )
+    await session.execute(update(BurstBatch).where(batches).values(channel_slug=new))
+    # Rows unique by slug: any left under the new one (an earlier store's) make way.
+    for unique in (StoreCheck, PromoUsage):
+        await session.execute(
+            delete(unique).where(
+                unique.installation_id == installation_id, unique.channel_slug == new
+            )
+        )
+    for table in (StoreCheck, PromoUsage, RestoredCheckout):
+        await session.execute(
+            update(table)
+            .where(table.installation_id == installation_id, table.channel_slug == old)
+            .values(channel_slug=new)
+        )

@@ -1,0 +1,177 @@
+"""A tracked channel Saleor no longer has: deleted there, or its slug changed.
+
+The app keys a channel's Mailchimp store, ledger and jobs by the channel's slug, and Saleor
+answers a query in a slug no channel has with nothing rather than an error (`product` null,
+`products` and `orders` empty: saleor/graphql/product/schema.py `resolve_products`, product/
+managers.py `visible_to_user`, order/resolvers.py `resolve_orders`). Taken at its word, that
+answer would hide every product of the channel in Mailchimp one push at a time, and drop its
+carts. So where a push finds less than it expected (a product or a store's channel missing, an
+order or a checkout now in another slug), it asks Saleor's channel list first; a tracked channel
+not in it is marked (`MailchimpStore.channel_missing_since`), and its pushes wait and say why,
+as those of a store deleted in Mailchimp do (`store_state.park`).
+
+Saleor sends CHANNEL_UPDATED and CHANNEL_DELETED only to apps with MANAGE_CHANNELS, which the
+app does not ask for; the `channels` query needs none. The E-commerce page reads the list on
+every load (`reconcile`): it marks what is gone, names the slug Saleor now lists the channel's
+id under, and unmarks a channel listed again, sending what waited.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.db.types import utcnow
+from addon.ecommerce import store_state
+from addon.ecommerce.context import Context
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.push_ledger import DependencyFailed
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.schemas import SaleorChannel
+from addon.ecommerce.store_state import StoreStatus
+from addon.ecommerce.stores_repository import StoreRepository
+from addon.errors import Conflict, ErrorCode
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+
+class ChannelGone(DependencyFailed):
+    """Saleor lists no channel of the push's slug (confirmed by `ensure_listed`)."""
+
+
+@dataclass(frozen=True)
+class Whereabouts:
+    """What Saleor's channel list says of a channel whose slug it no longer lists."""
+
+    renamed_to: str | None = None  # the slug it lists the channel's id under now
+    deleted: bool = False  # the channel's id is known and listed under no slug
+
+    def words(self) -> str:
+        if self.renamed_to:
+            return f"its slug is {self.renamed_to!r} now"
+        if self.deleted:
+            return "it was deleted"
+        return "it was deleted, or its slug was changed"
+
+    @classmethod
+    def of(cls, channel_id: str | None, channels: list[SaleorChannel]) -> Whereabouts:
+        if channel_id is None:
+            return cls()
+        renamed_to = next((c.slug for c in channels if c.id == channel_id), None)
+        return cls(renamed_to=renamed_to, deleted=renamed_to is None)
+
+
+def gone_message(name: str, slug: str, whereabouts: Whereabouts | None = None) -> str:
+    return (
+        f"Saleor no longer has a channel {slug!r} ({name}): "
+        f"{(whereabouts or Whereabouts()).words()}. Nothing of it is sent to Mailchimp."
+    )
+
+
+def store_status(
+    store: MailchimpStore | None, record: SyncRecord | None, waits: bool
+) -> StoreStatus:
+    """The store's status on the page; `waits`: Saleor no longer lists its channel. Then the
+    store's own push waits too, with a note the card says in its words: no store failure."""
+    status = store_state.store_status(store, record)
+    if waits and status is StoreStatus.FAILED:
+        created = record is not None and record.mailchimp_id is not None
+        return StoreStatus.READY if created else StoreStatus.NOT_CREATED
+    return status
+
+
+def refuse_if_gone(store: MailchimpStore) -> None:
+    """Sending a channel Saleor no longer has (a resync, a retry, an initial sync) is refused,
+    rather than queued to wait."""
+    if store.channel_missing_since is not None:
+        raise Conflict(
+            gone_message(store.name or store.channel_slug, store.channel_slug),
+            code=ErrorCode.CHANNEL_MISSING,
+        )
+
+
+async def saleor_channels(services: Services, ctx: Context) -> list[SaleorChannel]:
+    data = await services.saleor.execute(ctx.api_url, ctx.token, "ecommerce_channels", {})
+    return [SaleorChannel.model_validate(c) for c in data.get("channels") or []]
+
+
+async def ensure_listed(services: Services, ctx: Context) -> None:
+    """`ChannelGone` unless Saleor still lists the push's channel. Asked only where an answer
+    came back short, which a channel of that slug explains as well (a deleted product)."""
+    channels = await saleor_channels(services, ctx)
+    if all(c.slug != ctx.channel for c in channels):
+        raise channel_gone(ctx, channels)
+
+
+def channel_gone(ctx: Context, channels: list[SaleorChannel]) -> ChannelGone:
+    """The push's channel is not among `channels` (Saleor's list)."""
+    whereabouts = Whereabouts.of(ctx.channel_id, channels)
+    return ChannelGone(gone_message(ctx.store_name or ctx.channel, ctx.channel, whereabouts))
+
+
+async def mark_gone(services: Services, installation_id: int, channel: str) -> None:
+    """Record what `ensure_listed` found: the channel's pushes wait from now on."""
+    async with services.db.transaction() as session:
+        store = await StoreRepository(session).get(installation_id, channel)
+        if store is not None and store.channel_missing_since is None:
+            _mark(store)
+
+
+def _mark(store: MailchimpStore) -> None:
+    logger.warning(
+        "Channel %s of installation %s is no longer in Saleor: its pushes wait",
+        store.channel_slug,
+        store.installation_id,
+    )
+    store.channel_missing_since = utcnow()
+
+
+async def reconcile(
+    session: AsyncSession, stores: Iterable[MailchimpStore], channels: list[SaleorChannel]
+) -> dict[str, Whereabouts]:
+    """The stores against Saleor's channel list, as the E-commerce page reads it: each listed
+    store learns its channel's id; a tracked one not listed is marked; a marked one listed
+    again is unmarked and what waited is queued. Returns what the list says of each store's
+    channel it does not list, by slug."""
+    by_slug = {c.slug: c for c in channels}
+    gone: dict[str, Whereabouts] = {}
+    for store in stores:
+        listed = by_slug.get(store.channel_slug)
+        if listed is None:
+            gone[store.channel_slug] = Whereabouts.of(store.channel_id, channels)
+            if store.tracked and store.channel_missing_since is None:
+                _mark(store)
+            continue
+        if listed.id and store.channel_id != listed.id:
+            store.channel_id = listed.id
+        if store.channel_missing_since is not None:
+            store.channel_missing_since = None
+            await _send_what_waited(session, store)
+    await session.flush()
+    return gone
+
+
+async def _send_what_waited(session: AsyncSession, store: MailchimpStore) -> None:
+    """The channel is back under its slug: the records its pushes parked go out again."""
+    rows = await session.execute(
+        select(SyncRecord.kind, SyncRecord.saleor_id).where(
+            SyncRecord.installation_id == store.installation_id,
+            SyncRecord.channel_slug == store.channel_slug,
+            SyncRecord.status == SyncStatus.PENDING,
+        )
+    )
+    keys: list[tuple[str, EntityKind, str]] = [
+        (store.channel_slug, kind, saleor_id) for kind, saleor_id in rows
+    ]
+    logger.info(
+        "Channel %s of installation %s is in Saleor again: %d records to send",
+        store.channel_slug,
+        store.installation_id,
+        len(keys),
+    )
+    await enqueue_pushes(session, store.installation_id, keys)

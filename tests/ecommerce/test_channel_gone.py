@@ -1,0 +1,309 @@
+"""A tracked channel Saleor no longer has (addon/ecommerce/channel_presence.py): its slug changed,
+or it was deleted. Saleor answers a query in a slug no channel has with nothing, so read at its
+word every product would be hidden in Mailchimp and every cart dropped; instead the channel's
+pushes wait, the page says what happened and offers Stop tracking, and what waited is sent once
+the channel is listed under its slug again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
+from addon.ecommerce.push_queue import enqueue_push
+from sandboxes.saleor.store_checkouts import LineSpec
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.ecommerce.test_burst import (  # noqa: F401
+    batch_calls,
+    bursty,
+    direct_writes,
+    settle,
+)
+
+
+async def page(shop: Shop) -> dict[str, Any]:
+    response = await shop.api("GET", "/api/ecommerce")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def card(body: dict[str, Any], slug: str = CHANNEL) -> dict[str, Any]:
+    found: dict[str, Any] = next(c for c in body["channels"] if c["slug"] == slug)
+    return found
+
+
+async def store_row(shop: Shop) -> MailchimpStore:
+    async with shop.services.db.session() as session:
+        result = await session.execute(
+            select(MailchimpStore).where(MailchimpStore.channel_slug == CHANNEL)
+        )
+        return result.scalar_one()
+
+
+def visibility(shop: Shop, product_id: int) -> list[str]:
+    return [v.visibility for v in shop.products()[str(product_id)].variants]
+
+
+async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    assert visibility(shop, kale.id) == ["visible"]
+    assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
+        CHANNEL
+    ).global_id
+
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+    # `product(channel: "default-channel")` is null now: not a reason to hide it.
+    held = shop.products()[str(kale.id)]
+    assert (held.title, visibility(shop, kale.id)) == ("Kale", ["visible"])
+    assert (await store_row(shop)).channel_missing_since is not None
+    record = await shop.record(EntityKind.PRODUCT, kale.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    assert record.attempts == 0  # waiting, not failing towards quarantine
+    assert record.last_error == (
+        "Saleor no longer has a channel 'default-channel' (Default Channel): it was deleted, "
+        "or its slug was changed. Nothing of it is sent to Mailchimp."
+    )
+    listed = (await shop.api("GET", "/api/ecommerce/records?kind=product")).json()
+    row = next(r for r in listed if r["saleor_id"] == kale.global_id)
+    assert row["reason"] == (
+        "Saleor no longer has a channel 'default-channel' (Default Channel): it was deleted, "
+        "or its slug was changed. The channel's card on the E-commerce page says what to do."
+    )
+    assert row["action"] is None
+
+    body = await page(shop)
+    gone = card(body)
+    assert gone["tracked"] is True
+    assert gone["next_action"] == {
+        "code": "follow_channel",
+        "label": "Follow it to 'greens'",
+        "hint": "Saleor no longer has this channel (its slug is 'greens' now), so nothing of "
+        "it is sent. Follow it: its Mailchimp store goes on under the new slug.",
+    }
+    assert card(body, "greens")["tracked"] is False
+    # Sending it cannot work: refused with the reason, not queued to wait.
+    for method, path in (
+        ("POST", f"/api/ecommerce/channels/{CHANNEL}/resync"),
+        ("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync"),
+        ("POST", f"/api/ecommerce/records/{record.id}/retry"),
+    ):
+        refused = await shop.api(method, path)
+        assert refused.status_code == 409, (path, refused.text)
+        assert refused.json()["error"]["code"] == "CHANNEL_MISSING"
+
+    # The slug changed back: the page sees it listed again and what waited goes.
+    await shop.saleor.channels.rename("greens", CHANNEL)
+    assert card(await page(shop))["next_action"]["code"] == "start_initial_sync"
+    await shop.drain()
+    assert (await store_row(shop)).channel_missing_since is None
+    assert shop.products()[str(kale.id)].title == "Curly kale"
+    record = await shop.record(EntityKind.PRODUCT, kale.global_id)
+    assert record is not None and (record.status, record.last_error) == (SyncStatus.SYNCED, None)
+
+
+async def test_a_cart_of_a_channel_with_a_new_slug_is_kept(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        CHANNEL, [LineSpec(kale.variants[0].id, 2)], email="ann@example.com"
+    )
+    await shop.drain()
+    assert str(checkout.token) in shop.carts()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    # A push queued before the change runs after it: the checkout is in "greens" now.
+    store = await store_row(shop)
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(
+            session, store.installation_id, CHANNEL, EntityKind.CART, checkout.global_id
+        )
+    await shop.drain()
+    assert str(checkout.token) in shop.carts()
+    assert (await store_row(shop)).channel_missing_since is not None
+
+
+async def test_a_deleted_channel_keeps_its_store_until_tracking_stops(shop: Shop) -> None:
+    await shop.saleor.add_channel("outlet", "Outlet", "USD")
+    kale = await shop.product("Kale", "2.00")
+    order = await shop.saleor.create_order(
+        CHANNEL, [shop.saleor.order_line(kale.variants[0], 1)], email="kim@example.com"
+    )
+    checkout = await shop.saleor.create_checkout(
+        CHANNEL, [LineSpec(kale.variants[0].id, 1)], email="ann@example.com"
+    )
+    await shop.drain()
+    orders_before = shop.orders()
+    assert len(orders_before) == 1 and str(checkout.token) in shop.carts()
+    await shop.saleor.channels.delete(CHANNEL, move_orders_to="outlet")
+    # Nothing was sent about it (Saleor sends CHANNEL_DELETED only to MANAGE_CHANNELS); a
+    # push queued before, and a product's change, run after.
+    store = await store_row(shop)
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(
+            session, store.installation_id, CHANNEL, EntityKind.ORDER, order.global_id
+        )
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+    assert shop.orders() == orders_before  # the order moved channel: kept as it was
+    assert visibility(shop, kale.id) == ["visible"]
+    # Its checkouts went with it: their carts go too (as the daily sweep finds them), so no
+    # abandoned-cart e-mail is sent for them.
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(
+            session, store.installation_id, CHANNEL, EntityKind.CART, checkout.global_id
+        )
+    await shop.drain()
+    assert shop.carts() == {}
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    assert record.last_error is not None and "it was deleted, or" in record.last_error
+
+    gone = card(await page(shop))
+    assert gone["next_action"]["code"] == "stop_tracking"
+    # The store's own push waits like the rest: not a store Mailchimp refused.
+    assert (gone["store_status"], gone["store_message"], gone["store_error"]) == (
+        "ready",
+        None,
+        None,
+    )
+    assert "(it was deleted)" in gone["next_action"]["hint"]
+    stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert stopped.status_code == 200, stopped.text
+    kept = card(stopped.json())
+    assert (kept["tracked"], kept["next_action"]["code"]) == (False, "none")
+    assert kept["next_action"]["hint"] == (
+        "Saleor no longer has this channel (it was deleted). Its Mailchimp store keeps what "
+        "it holds."
+    )
+    assert shop.mailchimp.stores(shop.account) != []
+
+
+async def test_a_store_tracked_before_the_app_kept_channel_ids_learns_its_own(shop: Shop) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpStore).values(channel_id=None))
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    hint = card(await page(shop))["next_action"]["hint"]
+    assert "(it was deleted, or its slug was changed)" in hint
+    await shop.saleor.channels.rename("greens", CHANNEL)
+    await page(shop)
+    assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
+        CHANNEL
+    ).global_id
+
+
+async def test_a_burst_in_a_channel_with_a_new_slug_hides_nothing(bursty: Shop) -> None:  # noqa: F811
+    shop = bursty
+    products = [await shop.product(f"Herb {i}", "2.00") for i in range(6)]
+    await settle(shop)
+    assert batch_calls(shop) >= 1
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    for product in products:
+        await shop.saleor.update_product(product, name=product.name + " (new)")
+    start = len(shop.mailchimp.requests)
+    asked: list[str] = []
+    execute = shop.services.saleor.execute
+
+    async def recorded(api_url: str, token: Any, document: str, *args: Any, **kw: Any) -> Any:
+        asked.append(document)
+        return await execute(api_url, token, document, *args, **kw)
+
+    shop.services.saleor.execute = recorded  # type: ignore[method-assign]
+    await settle(shop)
+    # The batch's page of products came back empty: each product's own push (the burst's
+    # plan leaves an absent one to it) hides nothing. The first asks about the channel; the
+    # others wait without asking again.
+    assert batch_calls(shop, start) == 0 and direct_writes(shop, start) == []
+    assert asked.count("ecommerce_products_by_ids") == 1
+    assert asked.count("ecommerce_channels") == 1
+    assert all(visibility(shop, p.id) == ["visible"] for p in products)
+    for product in products:
+        record = await shop.record(EntityKind.PRODUCT, product.global_id)
+        assert record is not None and record.status is SyncStatus.PENDING
+        assert record.last_error is not None
+        assert record.last_error.startswith("Saleor no longer has a channel 'default-channel'")
+
+
+async def test_a_channel_with_a_new_slug_is_followed_with_its_store(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        CHANNEL, [LineSpec(kale.variants[0].id, 1)], email="ann@example.com"
+    )
+    await shop.drain()
+    stores = [s.id for s in shop.mailchimp.stores(shop.account)]
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+
+    offered = card(await page(shop))["next_action"]
+    assert (offered["code"], offered["label"]) == ("follow_channel", "Follow it to 'greens'")
+    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert followed.status_code == 200, followed.text
+    assert followed.json()["message"].startswith("Default Channel is followed to 'greens'")
+    await shop.drain()
+    # The same store goes on: what changed meanwhile is sent, nothing else.
+    assert [s.id for s in shop.mailchimp.stores(shop.account)] == stores == [shop.store_id]
+    assert shop.products()[str(kale.id)].title == "Curly kale"
+    record = await shop.record(EntityKind.PRODUCT, kale.global_id)
+    assert record is not None and (record.channel_slug, record.status) == (
+        "greens",
+        SyncStatus.SYNCED,
+    )
+    assert await shop.record(EntityKind.STORE, CHANNEL) is None
+    store_record = await shop.record(EntityKind.STORE, "greens")
+    assert store_record is not None and store_record.channel_slug == "greens"
+    body = await page(shop)
+    assert [c["slug"] for c in body["channels"]] == ["greens"]
+    now = card(body, "greens")
+    assert (now["tracked"], now["store_id"], now["store_status"]) == (True, shop.store_id, "ready")
+    assert now["next_action"]["code"] == "start_initial_sync"
+    # Its webhooks, which name the new slug, reach the store.
+    await shop.saleor.update_checkout(checkout, set_quantities={kale.variants[0].id: 3})
+    order = await shop.saleor.create_order(
+        "greens", [shop.saleor.order_line(kale.variants[0], 1)], email="kim@example.com"
+    )
+    await shop.drain()
+    assert shop.carts()[str(checkout.token)].lines[0].quantity == 3
+    assert len(shop.orders()) == 1
+    assert (await shop.record(EntityKind.ORDER, order.global_id)) is not None
+    gone = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert gone.status_code == 404
+
+
+async def test_only_a_channel_saleor_lists_under_another_slug_is_followed(shop: Shop) -> None:
+    listed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert listed.status_code == 409 and listed.json()["error"]["code"] == "CHANNEL_NOT_RENAMED"
+    # The new slug has a store of its own: following would merge two stores.
+    await shop.saleor.add_channel("greens", "Greens", "USD")
+    tracked = await shop.api(
+        "PUT", "/api/ecommerce/channels/greens", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert tracked.status_code == 200, tracked.text
+    await shop.saleor.channels.delete("greens")
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "CHANNEL_NOT_RENAMED"
+    assert "has a Mailchimp store of its own" in refused.json()["error"]["message"]
+
+
+async def test_a_store_whose_channel_went_before_it_was_created_is_not_called_refused(
+    shop: Shop,
+) -> None:
+    await shop.saleor.add_channel("pop-up", "Pop-up shop", "USD")
+    tracked = await shop.api(
+        "PUT", "/api/ecommerce/channels/pop-up", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert tracked.status_code == 200, tracked.text
+    await shop.saleor.channels.delete("pop-up")
+    await shop.drain()  # the store's push finds the channel gone
+    record = await shop.record(EntityKind.STORE, "pop-up")
+    assert record is not None and record.last_error is not None
+    gone = card(await page(shop), "pop-up")
+    assert (gone["store_status"], gone["store_message"], gone["store_error"]) == (
+        "not_created",
+        None,
+        None,
+    )
+    assert gone["next_action"]["code"] == "stop_tracking"
