@@ -222,7 +222,7 @@ def explain(error: str | None, where: Where | None = None) -> Explanation | None
         detail = problems.group(1) if problems else _first_sentence(text.split(": ", 1)[-1])
         detail = detail.strip().rstrip(".")
         return Explanation(f"Mailchimp rejected the data ({detail}).", action(FIX_IN_SALEOR))
-    if text.startswith("Saleor no longer has a channel"):
+    if text.startswith("Saleor has no channel"):
         # `channel_presence.gone_message`: the record waits for its channel. The fix is the
         # channel card's (follow it to its new slug, or stop tracking it), which knows which.
         return Explanation(

@@ -19,7 +19,13 @@ from datetime import UTC, datetime, timedelta
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
-from addon.ecommerce.channel_presence import channel_gone, ensure_listed, saleor_channels
+from addon.ecommerce.channel_presence import (
+    channel_gone,
+    ensure_listed,
+    listed_as,
+    remember_id,
+    saleor_channels,
+)
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import look_again_when_on_offer
@@ -91,8 +97,10 @@ class CatalogPusher(LedgerPusher):
     async def push_store(self) -> None:
         channels = await saleor_channels(self.services, self.ctx)
         channel = next((c for c in channels if c.slug == self.ctx.channel), None)
-        if channel is None:
+        if channel is None or not listed_as(channel, self.ctx.channel_id):
             raise channel_gone(self.ctx, channels)
+        if self.ctx.channel_id is None and channel.id:
+            await remember_id(self.services, self.ctx, channel.id)
         domain = store_domain(self.ctx.product_url_template, self.ctx.channel, self.ctx.domain)
         body = payloads.store_input(
             self.ctx.store_id,
@@ -178,7 +186,9 @@ class CatalogPusher(LedgerPusher):
             # read (an order's), and each read is a session on the way to Mailchimp.
             known = await self.known(EntityKind.STORE, self.ctx.channel)
             self._store_synced = known.status is SyncStatus.SYNCED
-        if not self._store_synced or changed:
+        # A store tracked before the app kept channel ids reads its channel once to learn it
+        # (unchanged, nothing goes to Mailchimp).
+        if not self._store_synced or changed or self.ctx.channel_id is None:
             try:
                 await self.push_store()
             except MailchimpError as exc:

@@ -1,16 +1,19 @@
-"""Following a tracked channel to the slug Saleor lists it under now (`channelUpdate` changed it).
+"""Following a tracked channel to the slug Saleor lists it under now (`channelUpdate` changed it):
+the page's *Switch to 'new-slug'*.
 
 The app knows a channel by its slug (`channel_presence.py`): after the change, its store, ledger
 and carts' records are under a slug Saleor no longer has, and the channel's webhooks come under
 the new one, which is not tracked. Following moves them to the new slug in one transaction, so
 the same Mailchimp store goes on with the same records (nothing is sent again that Mailchimp
-holds), and queues a push of every record, which sends what changed meanwhile. What was created
-under the new slug before (orders placed, checkouts started) reached no push: the answer says
-so, and the initial sync, offered next, sends it.
+holds), and queues a push of every record, which sends what changed meanwhile; a re-created
+store's re-send is watched under the new slug. What was created under the new slug before
+(orders placed, checkouts started) reached no push: the answer says so, and the initial sync,
+offered next, sends it.
 
-Found by the channel's Saleor id, kept since it was tracked; a channel tracked before the app
-kept ids cannot be followed (Stop tracking, then track the new slug). The initial syncs of the
-old slug stay its history.
+Found by the channel's Saleor id (kept since tracking, or learnt at the first push after the
+upgrade that kept it); without it, the channel cannot be followed (Stop tracking, then track the
+new slug). The initial syncs of the old slug stay its history, and one running refuses the
+follow: its steps know the channel by its old slug.
 """
 
 from __future__ import annotations
@@ -18,27 +21,42 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.ecommerce import resend
 from addon.ecommerce.cart_models import RestoredCheckout, StoreCheck
-from addon.ecommerce.channel_presence import Whereabouts
+from addon.ecommerce.channel_presence import Whereabouts, check_again, listed_as
+from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, RunStatus
 from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import BurstBatch, EntityKind, MailchimpStore, SyncRecord
 from addon.ecommerce.promo_models import PromoUsage
-from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ActionResult, SaleorChannel
 from addon.ecommerce.stores_repository import StoreRepository
-from addon.errors import Conflict, ErrorCode
+from addon.errors import Conflict, ErrorCode, NotFound
+from addon.services import Services
 
 
 async def follow(
-    session: AsyncSession, store: MailchimpStore, channels: list[SaleorChannel]
+    session: AsyncSession,
+    services: Services,
+    old: str,
+    store: MailchimpStore | None,
+    channels: list[SaleorChannel],
 ) -> ActionResult:
-    """Move `store`'s channel to its new slug (`channels`: Saleor's, read before the
+    """Move the store of channel `old` to its new slug (`channels`: Saleor's, read before the
     transaction began). 409 `CHANNEL_NOT_RENAMED` unless Saleor lists the store's channel id
-    under another slug that has no store of its own."""
-    old = store.channel_slug
+    under another slug that has no store of its own; 409 `INITIAL_SYNC_RUNNING` while one runs
+    (its steps know the channel by its old slug)."""
+    if store is None or not store.tracked:
+        raise NotFound(f"The channel {old!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED)
+    latest = services.ports[LATEST_INITIAL_SYNC]
+    if await latest(session, store.installation_id, old) is RunStatus.RUNNING:
+        raise Conflict(
+            f"An initial sync of {store.name or old} is running: cancel it or let it end first.",
+            code=ErrorCode.INITIAL_SYNC_RUNNING,
+        )
     new = Whereabouts.of(store.channel_id, channels).renamed_to if store.channel_id else None
-    if any(c.slug == old for c in channels) or new is None:
+    listed = next((c for c in channels if c.slug == old), None)
+    if listed_as(listed, store.channel_id) or new is None:
         raise Conflict(
             f"Saleor lists no channel {old!r} under another slug to follow: stop tracking it "
             "instead.",
@@ -53,21 +71,19 @@ async def follow(
     ledger = LedgerRepository(session)
     await ledger.forget_channel(installation_id, new)  # leftovers of an earlier store, if any
     await _move(session, installation_id, old, new)
-    listed = next(c for c in channels if c.slug == new)
-    store.channel_slug, store.name, store.channel_missing_since = new, listed.name, None
+    now = next(c for c in channels if c.slug == new)
+    store.channel_slug, store.name, store.channel_missing_since = new, now.name, None
     await session.flush()
-    rows = await session.execute(
-        select(SyncRecord.kind, SyncRecord.saleor_id).where(
-            SyncRecord.installation_id == installation_id, SyncRecord.channel_slug == new
-        )
-    )
-    keys = [(new, kind, saleor_id) for kind, saleor_id in rows]
-    await enqueue_pushes(session, installation_id, keys)
+    queued = await check_again(session, store)
+    if store.resend_started_at is not None:
+        # A re-created store being sent again: its watch, queued under the old slug, would
+        # find no store and leave its automations paused.
+        await resend.watch(session, store)
     return ActionResult(
-        queued=len(keys),
-        message=f"{listed.name} is followed to {new!r}: its {len(keys)} records are checked "
-        "and what changed is sent. Orders and carts made under the new slug before now were "
-        "not sent: run the initial sync to send them.",
+        queued=queued,
+        message=f"{now.name} now goes to Mailchimp as {new!r}, in the same store. Orders "
+        "and carts created after the slug changed were not sent: run the initial sync to "
+        "send them.",
     )
 
 

@@ -4,16 +4,19 @@ The app keys a channel's Mailchimp store, ledger and jobs by the channel's slug,
 answers a query in a slug no channel has with nothing rather than an error (`product` null,
 `products` and `orders` empty: saleor/graphql/product/schema.py `resolve_products`, product/
 managers.py `visible_to_user`, order/resolvers.py `resolve_orders`). Taken at its word, that
-answer would hide every product of the channel in Mailchimp one push at a time, and drop its
-carts. So where a push finds less than it expected (a product or a store's channel missing, an
-order or a checkout now in another slug), it asks Saleor's channel list first; a tracked channel
-not in it is marked (`MailchimpStore.channel_missing_since`), and its pushes wait and say why,
-as those of a store deleted in Mailchimp do (`store_state.park`).
+answer would hide every product of the channel in Mailchimp one push at a time, delete its
+vouchers' promo rules and drop its carts. So where a push finds less than it expected (a product
+or a voucher's listing missing, an order or a checkout now in another slug, the store's channel
+missing), it asks Saleor's channel list first, and checks the channel's id where the store knows
+it (a slug can be taken by another channel later). A tracked channel not in it is marked
+(`MailchimpStore.channel_missing_since`): its pushes wait and say why, as those of a store deleted
+in Mailchimp do (`store_state.park`), and its changes queue no more pushes (`pushing_channels`).
 
 Saleor sends CHANNEL_UPDATED and CHANNEL_DELETED only to apps with MANAGE_CHANNELS, which the
 app does not ask for; the `channels` query needs none. The E-commerce page reads the list on
-every load (`reconcile`): it marks what is gone, names the slug Saleor now lists the channel's
-id under, and unmarks a channel listed again, sending what waited.
+every load (`reconcile`): it marks what is gone, names the slug Saleor lists the channel's id
+under now (`channel_follow.py` moves the store there), and unmarks a channel listed again,
+checking every record of it again.
 """
 
 from __future__ import annotations
@@ -53,10 +56,18 @@ class Whereabouts:
 
     def words(self) -> str:
         if self.renamed_to:
-            return f"its slug is {self.renamed_to!r} now"
+            return f"its slug changed to {self.renamed_to!r}"
         if self.deleted:
             return "it was deleted"
-        return "it was deleted, or its slug was changed"
+        return "it was deleted, or its slug changed"
+
+    def card(self) -> str:
+        """What happened, as the channel's card says it."""
+        if self.renamed_to:
+            return f"This channel's slug changed in Saleor to {self.renamed_to!r}"
+        if self.deleted:
+            return "This channel was deleted in Saleor"
+        return "This channel is no longer in Saleor (deleted, or its slug changed)"
 
     @classmethod
     def of(cls, channel_id: str | None, channels: list[SaleorChannel]) -> Whereabouts:
@@ -68,9 +79,15 @@ class Whereabouts:
 
 def gone_message(name: str, slug: str, whereabouts: Whereabouts | None = None) -> str:
     return (
-        f"Saleor no longer has a channel {slug!r} ({name}): "
-        f"{(whereabouts or Whereabouts()).words()}. Nothing of it is sent to Mailchimp."
+        f"Saleor has no channel {slug!r} ({name}) any more: "
+        f"{(whereabouts or Whereabouts()).words()}. Its changes are not sent to Mailchimp."
     )
+
+
+def listed_as(channel: SaleorChannel | None, channel_id: str | None) -> bool:
+    """`channel` (Saleor's of the slug, if any) is the one the store was made for: a slug can
+    be taken by another channel once its own was deleted or given another slug."""
+    return channel is not None and (channel_id is None or channel.id in (None, channel_id))
 
 
 def store_status(
@@ -104,12 +121,13 @@ async def ensure_listed(services: Services, ctx: Context) -> None:
     """`ChannelGone` unless Saleor still lists the push's channel. Asked only where an answer
     came back short, which a channel of that slug explains as well (a deleted product)."""
     channels = await saleor_channels(services, ctx)
-    if all(c.slug != ctx.channel for c in channels):
+    listed = next((c for c in channels if c.slug == ctx.channel), None)
+    if not listed_as(listed, ctx.channel_id):
         raise channel_gone(ctx, channels)
 
 
 def channel_gone(ctx: Context, channels: list[SaleorChannel]) -> ChannelGone:
-    """The push's channel is not among `channels` (Saleor's list)."""
+    """The push's channel is not among `channels` (Saleor's list) under its slug."""
     whereabouts = Whereabouts.of(ctx.channel_id, channels)
     return ChannelGone(gone_message(ctx.store_name or ctx.channel, ctx.channel, whereabouts))
 
@@ -131,47 +149,62 @@ def _mark(store: MailchimpStore) -> None:
     store.channel_missing_since = utcnow()
 
 
+async def remember_id(services: Services, ctx: Context, channel_id: str) -> None:
+    """A store tracked before the app kept channel ids learns its own at its channel's first
+    read (`CatalogPusher.push_store`), so that a later new slug can be followed."""
+    async with services.db.transaction() as session:
+        store = await StoreRepository(session).get(ctx.installation_id, ctx.channel)
+        if store is not None and store.channel_id is None:
+            store.channel_id = channel_id
+    ctx.channel_id = channel_id
+
+
 async def reconcile(
     session: AsyncSession, stores: Iterable[MailchimpStore], channels: list[SaleorChannel]
 ) -> dict[str, Whereabouts]:
-    """The stores against Saleor's channel list, as the E-commerce page reads it: each listed
-    store learns its channel's id; a tracked one not listed is marked; a marked one listed
-    again is unmarked and what waited is queued. Returns what the list says of each store's
-    channel it does not list, by slug."""
+    """The stores against Saleor's channel list, as the E-commerce page reads it: a tracked
+    store whose channel Saleor does not list under its slug is marked; a marked one listed
+    again is unmarked and its records checked again (what changed meanwhile is sent); each
+    learns its channel's id. Returns what the list says of each store's channel it does not
+    list under the store's slug, by slug."""
     by_slug = {c.slug: c for c in channels}
     gone: dict[str, Whereabouts] = {}
     for store in stores:
         listed = by_slug.get(store.channel_slug)
-        if listed is None:
+        if not listed_as(listed, store.channel_id):
             gone[store.channel_slug] = Whereabouts.of(store.channel_id, channels)
             if store.tracked and store.channel_missing_since is None:
                 _mark(store)
             continue
-        if listed.id and store.channel_id != listed.id:
+        if listed is not None and listed.id and store.channel_id is None:
             store.channel_id = listed.id
-        if store.channel_missing_since is not None:
+        # An untracked store keeps its mark until tracked again: then it is checked here.
+        if store.tracked and store.channel_missing_since is not None:
             store.channel_missing_since = None
-            await _send_what_waited(session, store)
+            await check_again(session, store)
     await session.flush()
     return gone
 
 
-async def _send_what_waited(session: AsyncSession, store: MailchimpStore) -> None:
-    """The channel is back under its slug: the records its pushes parked go out again."""
+async def check_again(session: AsyncSession, store: MailchimpStore) -> int:
+    """A push of each of the store's records (how many): while its channel was missing, its
+    pushes waited and the channel-wide ones were not queued for it (`pushing_channels`); each
+    push sends only what changed."""
     rows = await session.execute(
         select(SyncRecord.kind, SyncRecord.saleor_id).where(
             SyncRecord.installation_id == store.installation_id,
             SyncRecord.channel_slug == store.channel_slug,
-            SyncRecord.status == SyncStatus.PENDING,
+            SyncRecord.status != SyncStatus.REMOVED,
         )
     )
     keys: list[tuple[str, EntityKind, str]] = [
         (store.channel_slug, kind, saleor_id) for kind, saleor_id in rows
     ]
     logger.info(
-        "Channel %s of installation %s is in Saleor again: %d records to send",
+        "Channel %s of installation %s is in Saleor again: %d records to check",
         store.channel_slug,
         store.installation_id,
         len(keys),
     )
     await enqueue_pushes(session, store.installation_id, keys)
+    return len(keys)

@@ -68,25 +68,22 @@ def next_action(facts: ChannelFacts) -> NextAction:
             hint="Connect a Mailchimp account before tracking channels.",
         )
     if facts.channel_gone is not None:
-        where = facts.channel_gone.words()
+        happened = facts.channel_gone.card()
         if not facts.tracked:
             return NextAction(
-                code="none",
-                hint=f"Saleor no longer has this channel ({where}). Its Mailchimp store keeps "
-                "what it holds.",
+                code="none", hint=f"{happened}. Its Mailchimp store keeps what it holds."
             )
+        stopped = f"{happened}, so its changes are not sent to Mailchimp."
         if facts.channel_gone.renamed_to is not None:
             return NextAction(
                 code="follow_channel",
-                label=f"Follow it to {facts.channel_gone.renamed_to!r}",
-                hint=f"Saleor no longer has this channel ({where}), so nothing of it is sent. "
-                "Follow it: its Mailchimp store goes on under the new slug.",
+                label=f"Switch to {facts.channel_gone.renamed_to!r}",
+                hint=f"{stopped} Switch to the new slug: the same Mailchimp store goes on.",
             )
         return NextAction(
             code="stop_tracking",
             label="Stop tracking",
-            hint=f"Saleor no longer has this channel ({where}), so nothing of it is sent. "
-            "Stop tracking it: its Mailchimp store keeps what it holds.",
+            hint=f"{stopped} Stop tracking it: its Mailchimp store keeps what it holds.",
         )
     if not facts.tracked:
         if facts.currency_refused is not None:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 from addon.db.types import utcnow
 from addon.ecommerce import promo_codes, promo_jobs, promo_payloads
 from addon.ecommerce.catalog import CatalogPusher, already_exists
+from addon.ecommerce.channel_presence import ensure_listed
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.payloads import content_hash
 from addon.ecommerce.promo_codes import CODES_JOB, POLL_SECONDS, CodesBatch
@@ -119,6 +120,10 @@ class PromoPusher(CatalogPusher):
         rule = None
         if voucher is not None and promo_payloads.offered(voucher, offer, flag_key):
             rule = promo_payloads.rule_input(voucher, self.ctx.channel)
+            if rule is None and known.mailchimp_id is not None:
+                # Not listed in the channel: withdrawn there, or the channel is gone (its
+                # listings went with it, or are under its new slug), which deletes nothing.
+                await ensure_listed(self.services, self.ctx)
         if voucher is None or rule is None:
             if known.mailchimp_id is not None:
                 with contextlib.suppress(NotFound):

@@ -61,6 +61,11 @@ async def start_resend(session: AsyncSession, store: MailchimpStore) -> None:
             SyncRecord.channel_slug == store.channel_slug,
         )
     )
+    await watch(session, store)
+
+
+async def watch(session: AsyncSession, store: MailchimpStore) -> None:
+    """Watch the store's re-send for its end (again, once its channel has a new slug)."""
     await JobRepository(session).enqueue(
         store.installation_id,
         RESEND_WATCH_JOB,

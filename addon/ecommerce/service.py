@@ -364,11 +364,7 @@ class EcommerceService:
         """Follow a tracked channel to its new slug (`channel_follow.py`); `channels`:
         Saleor's, asked before the request's transaction began."""
         store = await self.stores.get(installation.id, slug)
-        if store is None or not store.tracked:
-            raise NotFound(
-                f"The channel {slug!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED
-            )
-        return await channel_follow.follow(self.session, store, channels)
+        return await channel_follow.follow(self.session, self.services, slug, store, channels)
 
     async def resync(
         self, installation: Installation, slug: str, kind: EntityKind | None

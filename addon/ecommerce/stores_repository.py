@@ -54,10 +54,14 @@ class StoreRepository(Repository):
 
     async def pushing_channels(self, installation_id: int) -> Sequence[str]:
         """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
-        (one query of two columns: every webhook asks)."""
+        (one query of two columns: every webhook asks), and Saleor has them (a missing one's
+        records are all checked again once it is back: `channel_presence.check_again`)."""
         statement = (
             pushing_stores(MailchimpStore.channel_slug)
-            .where(MailchimpStore.installation_id == installation_id)
+            .where(
+                MailchimpStore.installation_id == installation_id,
+                MailchimpStore.channel_missing_since.is_(None),
+            )
             .order_by(MailchimpStore.channel_slug)
         )
         return list(await self.session.scalars(statement))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.resend import RESEND_WATCH_JOB
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.models import Job, JobStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import (  # noqa: F401
@@ -42,6 +45,14 @@ async def store_row(shop: Shop) -> MailchimpStore:
         return result.scalar_one()
 
 
+async def push_jobs(shop: Shop) -> int:
+    async with shop.services.db.session() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind == PUSH_JOB)
+        )
+    return int(count or 0)
+
+
 def visibility(shop: Shop, product_id: int) -> list[str]:
     return [v.visibility for v in shop.products()[str(product_id)].variants]
 
@@ -61,18 +72,23 @@ async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop)
     held = shop.products()[str(kale.id)]
     assert (held.title, visibility(shop, kale.id)) == ("Kale", ["visible"])
     assert (await store_row(shop)).channel_missing_since is not None
+    # From now on its changes queue no push for it (it is checked whole once it is back).
+    pushes = await push_jobs(shop)
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+    assert await push_jobs(shop) == pushes
     record = await shop.record(EntityKind.PRODUCT, kale.global_id)
     assert record is not None and record.status is SyncStatus.PENDING
     assert record.attempts == 0  # waiting, not failing towards quarantine
     assert record.last_error == (
-        "Saleor no longer has a channel 'default-channel' (Default Channel): it was deleted, "
-        "or its slug was changed. Nothing of it is sent to Mailchimp."
+        "Saleor has no channel 'default-channel' (Default Channel) any more: it was deleted, "
+        "or its slug changed. Its changes are not sent to Mailchimp."
     )
     listed = (await shop.api("GET", "/api/ecommerce/records?kind=product")).json()
     row = next(r for r in listed if r["saleor_id"] == kale.global_id)
     assert row["reason"] == (
-        "Saleor no longer has a channel 'default-channel' (Default Channel): it was deleted, "
-        "or its slug was changed. The channel's card on the E-commerce page says what to do."
+        "Saleor has no channel 'default-channel' (Default Channel) any more: it was deleted, "
+        "or its slug changed. The channel's card on the E-commerce page says what to do."
     )
     assert row["action"] is None
 
@@ -81,9 +97,9 @@ async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop)
     assert gone["tracked"] is True
     assert gone["next_action"] == {
         "code": "follow_channel",
-        "label": "Follow it to 'greens'",
-        "hint": "Saleor no longer has this channel (its slug is 'greens' now), so nothing of "
-        "it is sent. Follow it: its Mailchimp store goes on under the new slug.",
+        "label": "Switch to 'greens'",
+        "hint": "This channel's slug changed in Saleor to 'greens', so its changes are not "
+        "sent to Mailchimp. Switch to the new slug: the same Mailchimp store goes on.",
     }
     assert card(body, "greens")["tracked"] is False
     # Sending it cannot work: refused with the reason, not queued to wait.
@@ -169,14 +185,13 @@ async def test_a_deleted_channel_keeps_its_store_until_tracking_stops(shop: Shop
         None,
         None,
     )
-    assert "(it was deleted)" in gone["next_action"]["hint"]
+    assert gone["next_action"]["hint"].startswith("This channel was deleted in Saleor, so")
     stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
     assert stopped.status_code == 200, stopped.text
     kept = card(stopped.json())
     assert (kept["tracked"], kept["next_action"]["code"]) == (False, "none")
     assert kept["next_action"]["hint"] == (
-        "Saleor no longer has this channel (it was deleted). Its Mailchimp store keeps what "
-        "it holds."
+        "This channel was deleted in Saleor. Its Mailchimp store keeps what it holds."
     )
     assert shop.mailchimp.stores(shop.account) != []
 
@@ -186,7 +201,7 @@ async def test_a_store_tracked_before_the_app_kept_channel_ids_learns_its_own(sh
         await session.execute(update(MailchimpStore).values(channel_id=None))
     await shop.saleor.channels.rename(CHANNEL, "greens")
     hint = card(await page(shop))["next_action"]["hint"]
-    assert "(it was deleted, or its slug was changed)" in hint
+    assert hint.startswith("This channel is no longer in Saleor (deleted, or its slug changed)")
     await shop.saleor.channels.rename("greens", CHANNEL)
     await page(shop)
     assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
@@ -223,7 +238,7 @@ async def test_a_burst_in_a_channel_with_a_new_slug_hides_nothing(bursty: Shop) 
         record = await shop.record(EntityKind.PRODUCT, product.global_id)
         assert record is not None and record.status is SyncStatus.PENDING
         assert record.last_error is not None
-        assert record.last_error.startswith("Saleor no longer has a channel 'default-channel'")
+        assert record.last_error.startswith("Saleor has no channel 'default-channel'")
 
 
 async def test_a_channel_with_a_new_slug_is_followed_with_its_store(shop: Shop) -> None:
@@ -238,10 +253,12 @@ async def test_a_channel_with_a_new_slug_is_followed_with_its_store(shop: Shop) 
     await shop.drain()
 
     offered = card(await page(shop))["next_action"]
-    assert (offered["code"], offered["label"]) == ("follow_channel", "Follow it to 'greens'")
+    assert (offered["code"], offered["label"]) == ("follow_channel", "Switch to 'greens'")
     followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
     assert followed.status_code == 200, followed.text
-    assert followed.json()["message"].startswith("Default Channel is followed to 'greens'")
+    assert followed.json()["message"].startswith(
+        "Default Channel now goes to Mailchimp as 'greens', in the same store."
+    )
     await shop.drain()
     # The same store goes on: what changed meanwhile is sent, nothing else.
     assert [s.id for s in shop.mailchimp.stores(shop.account)] == stores == [shop.store_id]
@@ -307,3 +324,111 @@ async def test_a_store_whose_channel_went_before_it_was_created_is_not_called_re
         None,
     )
     assert gone["next_action"]["code"] == "stop_tracking"
+
+
+async def test_a_slug_another_channel_took_is_not_the_stores_channel(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    # Another channel takes the freed slug: its products are not the store's.
+    await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+    assert visibility(shop, kale.id) == ["visible"]
+    body = await page(shop)
+    assert card(body)["next_action"]["code"] == "follow_channel"
+    greens = shop.saleor.store.channel_by_slug("greens").global_id
+    assert (await store_row(shop)).channel_id == greens  # not the newcomer's
+    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert followed.status_code == 200, followed.text
+    await shop.drain()
+    assert shop.products()[str(kale.id)].title == "Curly kale"
+    assert card(await page(shop))["tracked"] is False  # the newcomer's card: not tracked
+
+
+async def test_a_voucher_of_a_channel_with_a_new_slug_keeps_its_rule(shop: Shop) -> None:
+    response = await shop.api(
+        "PUT",
+        "/api/ecommerce/promos",
+        {
+            "offer": "all",
+            "redemption_url_template": "https://shop.grocer.example/cart?promo={code}",
+        },
+    )
+    assert response.status_code == 200, response.text
+    voucher = await shop.saleor.vouchers.create("Spring", ["SPRING"], channels={CHANNEL: 10})
+    await shop.drain()
+    path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}"
+    assert (await shop.mailchimp.call(shop.account, "GET", path)).status == 200
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await shop.saleor.vouchers.update(voucher, name="Spring!")
+    await shop.drain()
+    # Read without a channel, the voucher's listing is under "greens": no reason to delete.
+    assert (await shop.mailchimp.call(shop.account, "GET", path)).status == 200
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    assert (await store_row(shop)).channel_missing_since is not None
+
+
+async def test_following_waits_for_a_running_initial_sync(shop: Shop) -> None:
+    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert started.status_code in (200, 202), started.text
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await page(shop)
+    refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "INITIAL_SYNC_RUNNING"
+
+
+async def test_following_moves_a_re_sends_watch(shop: Shop) -> None:
+    await shop.product("Kale", "2.00")
+    await shop.drain()
+    with shop.mailchimp.state.lock:
+        del shop.mailchimp._data(shop.account).stores[shop.store_id]
+    await shop.api("POST", "/api/ecommerce/stores/check")
+    recreated = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
+    assert recreated.status_code == 200, recreated.text
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await page(shop)
+    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert followed.status_code == 200, followed.text
+    async with shop.services.db.session() as session:
+        watches = (
+            await session.scalars(
+                select(Job.payload).where(
+                    Job.kind == RESEND_WATCH_JOB, Job.status == JobStatus.PENDING
+                )
+            )
+        ).all()
+    assert {"channel": "greens"} in watches
+
+
+async def test_a_push_teaches_an_older_store_its_channels_id(shop: Shop) -> None:
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpStore).values(channel_id=None))
+    await shop.product("Kale", "2.00")
+    await shop.drain()
+    assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
+        CHANNEL
+    ).global_id
+
+
+async def test_a_channel_back_while_untracked_is_checked_again_once_tracked(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await page(shop)  # marked
+    stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert stopped.status_code == 200, stopped.text
+    await shop.saleor.channels.rename("greens", CHANNEL)
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()
+    await page(shop)
+    assert (await store_row(shop)).channel_missing_since is not None  # untracked: kept
+    tracked = await shop.api(
+        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert tracked.status_code == 200, tracked.text
+    await shop.drain()
+    assert (await store_row(shop)).channel_missing_since is None
+    assert shop.products()[str(kale.id)].title == "Curly kale"

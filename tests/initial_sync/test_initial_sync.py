@@ -208,7 +208,7 @@ async def test_a_failing_sync_ends_failed_and_clears_is_syncing(small: Shop) -> 
     del store.channels[channel.id]
     run = await finish(shop)
     assert run.status is RunStatus.FAILED
-    assert run.error and "Saleor no longer has a channel 'default-channel'" in run.error
+    assert run.error and "Saleor has no channel 'default-channel'" in run.error
     assert not is_syncing(shop)
     assert (await progress(shop))["status"] == "failed"
 

@@ -95,7 +95,13 @@ async def test_deleting_a_channel_moves_its_orders_and_drops_the_rest_silently(
     shirt = await sandbox.create_product("Shirt", [VariantSpec(sku="S", price=Decimal(5))])
     order = await sandbox.create_order("outlet", [])
     stamp = order.updated_at
-    await sandbox.create_checkout("outlet", [LineSpec(shirt.variants[0].id, 1)])
+    checkout = await sandbox.create_checkout("outlet", [LineSpec(shirt.variants[0].id, 1)])
+    kept = await sandbox.create_checkout("default", [LineSpec(shirt.variants[0].id, 1)])
+    outlet = sandbox.store.channel_by_slug("outlet")
+    voucher = await sandbox.vouchers.create("Deal", ["OUT10"], channels={"default": 5, "outlet": 5})
+    promotion = await sandbox.promotions.create(
+        "Outlet", [{"channels": ["default", "outlet"], "product_ids": [shirt.id]}]
+    )
     with pytest.raises(ChannelRefused) as refused:
         await sandbox.channels.delete("outlet")
     assert refused.value.code == "CHANNEL_WITH_ORDERS"
@@ -111,8 +117,15 @@ async def test_deleting_a_channel_moves_its_orders_and_drops_the_rest_silently(
     # listings go, all by queryset (no webhooks).
     assert emitted == ["CHANNEL_DELETED"]
     assert order.updated_at == stamp
-    assert await _in(client, token, shirt, "default") == (shirt.global_id, [shirt.global_id], 1, 0)
-    assert await _in(client, token, shirt, "outlet") == (None, [], 0, 0)
+    assert await _in(client, token, shirt, "default") == (shirt.global_id, [shirt.global_id], 1, 1)
     assert sandbox.store.channels[order.channel_id].slug == "default"
-    assert all(cl.channel_id != 0 for cl in shirt.variants[0].channel_listings)
-    assert len(shirt.variants[0].channel_listings) == 2
+    store = sandbox.store
+    assert outlet.id not in store.channels
+    assert checkout.token not in store.checkouts and kept.token in store.checkouts
+    assert outlet.id not in shirt.channel_ids and outlet.id not in shirt.publications
+    remaining = [store.channel_by_slug(slug).id for slug in ("default", "euro")]
+    assert [cl.channel_id for cl in shirt.variants[0].channel_listings] == remaining
+    assert [cl.channel_id for cl in voucher.channel_listings] == [
+        store.channel_by_slug("default").id
+    ]
+    assert promotion.rules[0].channel_ids == [store.channel_by_slug("default").id]

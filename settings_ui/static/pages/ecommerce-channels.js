@@ -52,6 +52,11 @@ function nextAction(channel) {
   return "sync_or_none";
 }
 
+/** Saleor no longer has the channel under its slug: only stopping or switching can be done. */
+function isGone(channel) {
+  return ["stop_tracking", "follow_channel"].includes(nextAction(channel));
+}
+
 function primaryFor(channel, select, titleId) {
   const code = nextAction(channel);
   const label = (channel.next_action && channel.next_action.label) || null;
@@ -101,15 +106,16 @@ function primaryFor(channel, select, titleId) {
       break;
     case "stop_tracking":
       text =
-        "Saleor no longer has this channel, so nothing of it is sent. Stop tracking it: its Mailchimp store keeps what it holds.";
+        "This channel is no longer in Saleor, so its changes are not sent to Mailchimp. Stop tracking it: its Mailchimp store keeps what it holds.";
       control = button(label || "Stop tracking", "", titleId);
       control.addEventListener("click", () =>
         track(channel, false, null, control, current.settings.tracking_enabled)
       );
       break;
     case "follow_channel":
-      text = "Saleor calls this channel by another slug now, so nothing of it is sent. Follow it to its new slug.";
-      control = button(label || "Follow the channel", "", titleId);
+      text =
+        "This channel's slug changed in Saleor, so its changes are not sent to Mailchimp. Switch to the new slug: the same Mailchimp store goes on.";
+      control = button(label || "Switch to the new slug", "", titleId);
       control.addEventListener("click", () => follow(channel, control));
       break;
     case "resync_all":
@@ -217,9 +223,12 @@ function moreActions(channel, titleId) {
     li.appendChild(b);
     list.appendChild(li);
   }
-  item("Resync everything", (t) => doResync(channel, null, t));
-  KINDS.forEach(([kind, name]) => item("Resync " + name.toLowerCase(), (t) => doResync(channel, kind, t)));
-  item("Use another audience…", (t) => askMove(channel, null, t));
+  // A channel Saleor no longer has can only be stopped (or switched to its new slug).
+  if (!isGone(channel)) {
+    item("Resync everything", (t) => doResync(channel, null, t));
+    KINDS.forEach(([kind, name]) => item("Resync " + name.toLowerCase(), (t) => doResync(channel, kind, t)));
+    item("Use another audience…", (t) => askMove(channel, null, t));
+  }
   item("Stop tracking", (t) => track(channel, false, null, t, current.settings.tracking_enabled));
   toggle.addEventListener("click", () => {
     const open = list.hidden;
@@ -274,7 +283,10 @@ function renderChannel(channel) {
     const info = STORE_STATUS[storeStatus] || { label: storeStatus, tone: "" };
     right.appendChild(badge(info.label, info.tone));
   }
-  if (channel.tracked) right.appendChild(moreActions(channel, titleId));
+  // Stopping is a deleted channel's primary action already: no menu for it alone.
+  if (channel.tracked && nextAction(channel) !== "stop_tracking") {
+    right.appendChild(moreActions(channel, titleId));
+  }
   header.appendChild(right);
   card.appendChild(header);
 
@@ -314,8 +326,7 @@ function renderChannel(channel) {
     card.appendChild(renderStats(channel));
     // Paused: its last outcome stays in view, but starting one is not the next step. A
     // channel Saleor no longer has cannot be sent: only stopping is.
-    const gone = ["stop_tracking", "follow_channel"].includes(nextAction(channel));
-    if (storeStatus !== "missing" && !gone) {
+    if (storeStatus !== "missing" && !isGone(channel)) {
       card.appendChild(renderInitialSync(channel, paused));
     }
   }

@@ -13,7 +13,8 @@ Checked against saleor/graphql/channel/mutations/channel_update.py and channel_d
   checkouts by a queryset ``delete`` (no checkout webhooks), and the database cascades the
   product, variant and voucher listings and the promotion rules' channel links of the channel
   (``on_delete=models.CASCADE`` in saleor/product/models.py and saleor/discount/models.py),
-  again without webhooks. CHANNEL_DELETED, rendered before the delete (`ModelDeleteMutation`).
+  again without webhooks. CHANNEL_DELETED comes last, after the delete
+  (`ModelDeleteMutation.perform_mutation`: `instance.delete()`, then `post_save_action`).
 
 The CHANNEL_* events reach only apps with MANAGE_CHANNELS (saleor/webhook/event_types.py).
 """
@@ -88,7 +89,6 @@ class SandboxChannels:
                 "by passing `targetChannel` param.",
                 "CHANNEL_WITH_ORDERS",
             )
-        await self.sandbox.emit("CHANNEL_DELETED", channel)
         for token in [t for t, c in store.checkouts.items() if c.channel_id == channel.id]:
             del store.checkouts[token]
         for product in store.products.values():
@@ -108,3 +108,4 @@ class SandboxChannels:
                 if channel.id in rule.channel_ids:
                     rule.channel_ids.remove(channel.id)
         del store.channels[channel.id]
+        await self.sandbox.emit("CHANNEL_DELETED", channel)
