@@ -285,19 +285,23 @@ def test_a_store_deleted_in_mailchimp_shows_as_missing_and_is_re_created(
     )
 
 
+def track_new_channel(live_site: LiveSite, shop: Newsletter, slug: str, name: str) -> None:
+    """A new USD channel in Saleor, tracked in the Orchard audience with sending on."""
+    saleor = live_site.stack.saleor
+    in_thread(lambda: saleor.add_channel(slug, name, "USD"))
+    with app_api(live_site) as api:
+        response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
+        assert response.status_code == 200, response.text
+        body = {"tracked": True, "list_id": shop.ids["Orchard customers"]}
+        response = api.put(f"/api/ecommerce/channels/{slug}", json=body)
+        assert response.status_code == 200, response.text
+
+
 def test_a_channel_deleted_in_saleor_offers_stop_tracking(
     page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
 ) -> None:
     saleor = live_site.stack.saleor
-    orchard = shop.ids["Orchard customers"]
-    in_thread(lambda: saleor.add_channel("pop-up", "Pop-up shop", "USD"))
-    with app_api(live_site) as api:
-        response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
-        assert response.status_code == 200, response.text
-        response = api.put(
-            "/api/ecommerce/channels/pop-up", json={"tracked": True, "list_id": orchard}
-        )
-        assert response.status_code == 200, response.text
+    track_new_channel(live_site, shop, "pop-up", "Pop-up shop")
     # Deleted in Saleor's dashboard: Saleor tells only apps with MANAGE_CHANNELS.
     in_thread(lambda: saleor.channels.delete("pop-up"))
 
@@ -327,15 +331,7 @@ def test_a_channel_given_a_new_slug_in_saleor_is_followed(
     page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
 ) -> None:
     saleor = live_site.stack.saleor
-    orchard = shop.ids["Orchard customers"]
-    in_thread(lambda: saleor.add_channel("market", "Market stall", "USD"))
-    with app_api(live_site) as api:
-        response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": True})
-        assert response.status_code == 200, response.text
-        response = api.put(
-            "/api/ecommerce/channels/market", json={"tracked": True, "list_id": orchard}
-        )
-        assert response.status_code == 200, response.text
+    track_new_channel(live_site, shop, "market", "Market stall")
     in_thread(lambda: saleor.channels.rename("market", "farmers-market"))
 
     app = open_page(page, live_site, "E-commerce")

@@ -23,18 +23,8 @@ from tests.ecommerce.test_burst import (  # noqa: F401
     direct_writes,
     settle,
 )
-
-
-async def page(shop: Shop) -> dict[str, Any]:
-    response = await shop.api("GET", "/api/ecommerce")
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def card(body: dict[str, Any], slug: str = CHANNEL) -> dict[str, Any]:
-    found: dict[str, Any] = next(c for c in body["channels"] if c["slug"] == slug)
-    return found
+from tests.ecommerce.test_store_state import channel as card
+from tests.ecommerce.test_store_state import page
 
 
 async def store_row(shop: Shop) -> MailchimpStore:
