@@ -22,6 +22,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.channel_presence import (
     channel_gone,
     ensure_listed,
+    learn_id,
     listed_as,
     remember_id,
     saleor_channels,
@@ -186,9 +187,11 @@ class CatalogPusher(LedgerPusher):
             # read (an order's), and each read is a session on the way to Mailchimp.
             known = await self.known(EntityKind.STORE, self.ctx.channel)
             self._store_synced = known.status is SyncStatus.SYNCED
-        # A store tracked before the app kept channel ids reads its channel once to learn it
-        # (unchanged, nothing goes to Mailchimp).
-        if not self._store_synced or changed or self.ctx.channel_id is None:
+        if self._store_synced and not changed and self.ctx.channel_id is None:
+            # Tracked before the app kept channel ids: learnt from Saleor's list, once (a
+            # channel not in it raises nothing here: a cart of a deleted one still goes).
+            await learn_id(self.services, self.ctx)
+        if not self._store_synced or changed:
             try:
                 await self.push_store()
             except MailchimpError as exc:

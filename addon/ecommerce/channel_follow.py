@@ -5,15 +5,15 @@ The app knows a channel by its slug (`channel_presence.py`): after the change, i
 and carts' records are under a slug Saleor no longer has, and the channel's webhooks come under
 the new one, which is not tracked. Following moves them to the new slug in one transaction, so
 the same Mailchimp store goes on with the same records (nothing is sent again that Mailchimp
-holds), and queues a push of every record, which sends what changed meanwhile; a re-created
+holds), and queues the pushes its records parked, which send what changed meanwhile; a re-created
 store's re-send is watched under the new slug. What was created under the new slug before
 (orders placed, checkouts started) reached no push: the answer says so, and the initial sync,
 offered next, sends it.
 
 Found by the channel's Saleor id (kept since tracking, or learnt at the first push after the
 upgrade that kept it); without it, the channel cannot be followed (Stop tracking, then track the
-new slug). The initial syncs of the old slug stay its history, and one running refuses the
-follow: its steps know the channel by its old slug.
+new slug). Its initial syncs move with it (`MOVE_INITIAL_SYNCS`: one cancelled but still to
+clear the store's `is_syncing` finds the store there); one running refuses the follow.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import resend
 from addon.ecommerce.cart_models import RestoredCheckout, StoreCheck
-from addon.ecommerce.channel_presence import Whereabouts, check_again, listed_as
-from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, RunStatus
+from addon.ecommerce.channel_presence import Whereabouts, listed_as, send_parked
+from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, MOVE_INITIAL_SYNCS, RunStatus
 from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import BurstBatch, EntityKind, MailchimpStore, SyncRecord
 from addon.ecommerce.promo_models import PromoUsage
@@ -41,6 +41,7 @@ async def follow(
     old: str,
     store: MailchimpStore | None,
     channels: list[SaleorChannel],
+    sending: bool,
 ) -> ActionResult:
     """Move the store of channel `old` to its new slug (`channels`: Saleor's, read before the
     transaction began). 409 `CHANNEL_NOT_RENAMED` unless Saleor lists the store's channel id
@@ -48,6 +49,11 @@ async def follow(
     (its steps know the channel by its old slug)."""
     if store is None or not store.tracked:
         raise NotFound(f"The channel {old!r} is not tracked.", code=ErrorCode.CHANNEL_NOT_TRACKED)
+    if not sending:
+        # What its pushes parked is queued by the follow: dropped while nothing is sent.
+        raise Conflict(
+            "E-commerce tracking is off: turn sending on first.", code=ErrorCode.TRACKING_OFF
+        )
     latest = services.ports[LATEST_INITIAL_SYNC]
     if await latest(session, store.installation_id, old) is RunStatus.RUNNING:
         raise Conflict(
@@ -71,10 +77,11 @@ async def follow(
     ledger = LedgerRepository(session)
     await ledger.forget_channel(installation_id, new)  # leftovers of an earlier store, if any
     await _move(session, installation_id, old, new)
+    await services.ports[MOVE_INITIAL_SYNCS](session, installation_id, old, new)
     now = next(c for c in channels if c.slug == new)
     store.channel_slug, store.name, store.channel_missing_since = new, now.name, None
     await session.flush()
-    queued = await check_again(session, store)
+    queued = await send_parked(session, store)
     if store.resend_started_at is not None:
         # A re-created store being sent again: its watch, queued under the old slug, would
         # find no store and leave its automations paused.

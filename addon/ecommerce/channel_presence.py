@@ -10,20 +10,20 @@ or a voucher's listing missing, an order or a checkout now in another slug, the 
 missing), it asks Saleor's channel list first, and checks the channel's id where the store knows
 it (a slug can be taken by another channel later). A tracked channel not in it is marked
 (`MailchimpStore.channel_missing_since`): its pushes wait and say why, as those of a store deleted
-in Mailchimp do (`store_state.park`), and its changes queue no more pushes (`pushing_channels`).
+in Mailchimp do (`store_state.park`): its changes are recorded and wait.
 
 Saleor sends CHANNEL_UPDATED and CHANNEL_DELETED only to apps with MANAGE_CHANNELS, which the
 app does not ask for; the `channels` query needs none. The E-commerce page reads the list on
 every load (`reconcile`): it marks what is gone, names the slug Saleor lists the channel's id
 under now (`channel_follow.py` moves the store there), and unmarks a channel listed again,
-checking every record of it again.
+sending what its pushes parked.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce import store_state
 from addon.ecommerce.context import Context
+from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed
 from addon.ecommerce.push_queue import enqueue_pushes
@@ -53,6 +54,11 @@ class Whereabouts:
 
     renamed_to: str | None = None  # the slug it lists the channel's id under now
     deleted: bool = False  # the channel's id is known and listed under no slug
+    taken: bool = False  # the new slug has a Mailchimp store of its own: no following there
+
+    @property
+    def followable(self) -> bool:
+        return self.renamed_to is not None and not self.taken
 
     def words(self) -> str:
         if self.renamed_to:
@@ -63,6 +69,11 @@ class Whereabouts:
 
     def card(self) -> str:
         """What happened, as the channel's card says it."""
+        if self.renamed_to and self.taken:
+            return (
+                f"This channel's slug changed in Saleor to {self.renamed_to!r}, which has a "
+                "Mailchimp store of its own"
+            )
         if self.renamed_to:
             return f"This channel's slug changed in Saleor to {self.renamed_to!r}"
         if self.deleted:
@@ -149,6 +160,14 @@ def _mark(store: MailchimpStore) -> None:
     store.channel_missing_since = utcnow()
 
 
+async def learn_id(services: Services, ctx: Context) -> None:
+    """`remember_id` for a push that reads no channel list of its own."""
+    channels = await saleor_channels(services, ctx)
+    listed = next((c for c in channels if c.slug == ctx.channel), None)
+    if listed is not None and listed.id:
+        await remember_id(services, ctx, listed.id)
+
+
 async def remember_id(services: Services, ctx: Context, channel_id: str) -> None:
     """A store tracked before the app kept channel ids learns its own at its channel's first
     read (`CatalogPusher.push_store`), so that a later new slug can be followed."""
@@ -160,48 +179,57 @@ async def remember_id(services: Services, ctx: Context, channel_id: str) -> None
 
 
 async def reconcile(
-    session: AsyncSession, stores: Iterable[MailchimpStore], channels: list[SaleorChannel]
+    session: AsyncSession,
+    stores: Iterable[MailchimpStore],
+    channels: list[SaleorChannel],
+    sending: bool,
 ) -> dict[str, Whereabouts]:
     """The stores against Saleor's channel list, as the E-commerce page reads it: a tracked
     store whose channel Saleor does not list under its slug is marked; a marked one listed
-    again is unmarked and its records checked again (what changed meanwhile is sent); each
-    learns its channel's id. Returns what the list says of each store's channel it does not
-    list under the store's slug, by slug."""
+    again is unmarked and what its pushes parked is sent; each learns its channel's id.
+    Returns what the list says of each store's channel it does not list under the store's
+    slug, by slug."""
     by_slug = {c.slug: c for c in channels}
+    stores = list(stores)
+    slugs = {store.channel_slug for store in stores}
     gone: dict[str, Whereabouts] = {}
     for store in stores:
         listed = by_slug.get(store.channel_slug)
         if not listed_as(listed, store.channel_id):
-            gone[store.channel_slug] = Whereabouts.of(store.channel_id, channels)
+            where = Whereabouts.of(store.channel_id, channels)
+            gone[store.channel_slug] = replace(where, taken=where.renamed_to in slugs)
             if store.tracked and store.channel_missing_since is None:
                 _mark(store)
             continue
         if listed is not None and listed.id and store.channel_id is None:
             store.channel_id = listed.id
-        # An untracked store keeps its mark until tracked again: then it is checked here.
-        if store.tracked and store.channel_missing_since is not None:
+        # One not sent to (untracked, or e-commerce tracking off: `sending`) keeps its mark
+        # until it is: its parked records are queued here then (a push now would be dropped).
+        if sending and store.tracked and store.channel_missing_since is not None:
             store.channel_missing_since = None
-            await check_again(session, store)
+            await send_parked(session, store)
     await session.flush()
     return gone
 
 
-async def check_again(session: AsyncSession, store: MailchimpStore) -> int:
-    """A push of each of the store's records (how many): while its channel was missing, its
-    pushes waited and the channel-wide ones were not queued for it (`pushing_channels`); each
-    push sends only what changed."""
+async def send_parked(session: AsyncSession, store: MailchimpStore) -> int:
+    """A push of each record the channel's pushes parked while it was missing (how many): each
+    sends what changed. Locked in the order every writer of many records takes them
+    (`ledger_statements.locking_kinds`)."""
+    parked = (
+        (SyncRecord.installation_id == store.installation_id)
+        & (SyncRecord.channel_slug == store.channel_slug)
+        & (SyncRecord.status == SyncStatus.PENDING)
+    )
+    await session.execute(locking_kinds(select(SyncRecord.id).where(parked)))
     rows = await session.execute(
-        select(SyncRecord.kind, SyncRecord.saleor_id).where(
-            SyncRecord.installation_id == store.installation_id,
-            SyncRecord.channel_slug == store.channel_slug,
-            SyncRecord.status != SyncStatus.REMOVED,
-        )
+        select(SyncRecord.kind, SyncRecord.saleor_id).where(parked).order_by(SyncRecord.id)
     )
     keys: list[tuple[str, EntityKind, str]] = [
         (store.channel_slug, kind, saleor_id) for kind, saleor_id in rows
     ]
     logger.info(
-        "Channel %s of installation %s is in Saleor again: %d records to check",
+        "Channel %s of installation %s is in Saleor again: %d records to send",
         store.channel_slug,
         store.installation_id,
         len(keys),

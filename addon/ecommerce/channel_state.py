@@ -36,6 +36,11 @@ class RunStatus(StrEnum):
 # None when it never had one.
 LatestInitialSync = Callable[[AsyncSession, int, str], Awaitable[RunStatus | None]]
 LATEST_INITIAL_SYNC = Port[LatestInitialSync]("the status of a channel's latest initial sync")
+# (session, installation id, old slug, new slug): a channel's initial syncs follow it to its new
+# slug (`channel_follow.py`), so that one ended but still to clear its store's `is_syncing`
+# finds the store there.
+MoveInitialSyncs = Callable[[AsyncSession, int, str, str], Awaitable[None]]
+MOVE_INITIAL_SYNCS = Port[MoveInitialSyncs]("a channel's initial syncs moved to its new slug")
 
 
 @dataclass(frozen=True)
@@ -67,23 +72,10 @@ def next_action(facts: ChannelFacts) -> NextAction:
             label="Connect Mailchimp",
             hint="Connect a Mailchimp account before tracking channels.",
         )
-    if facts.channel_gone is not None:
-        happened = facts.channel_gone.card()
-        if not facts.tracked:
-            return NextAction(
-                code="none", hint=f"{happened}. Its Mailchimp store keeps what it holds."
-            )
-        stopped = f"{happened}, so its changes are not sent to Mailchimp."
-        if facts.channel_gone.renamed_to is not None:
-            return NextAction(
-                code="follow_channel",
-                label=f"Switch to {facts.channel_gone.renamed_to!r}",
-                hint=f"{stopped} Switch to the new slug: the same Mailchimp store goes on.",
-            )
+    if not facts.tracked and facts.channel_gone is not None:
         return NextAction(
-            code="stop_tracking",
-            label="Stop tracking",
-            hint=f"{stopped} Stop tracking it: its Mailchimp store keeps what it holds.",
+            code="none",
+            hint=f"{facts.channel_gone.card()}. Its Mailchimp store keeps what it holds.",
         )
     if not facts.tracked:
         if facts.currency_refused is not None:
@@ -104,6 +96,19 @@ def next_action(facts: ChannelFacts) -> NextAction:
             code="enable_tracking",
             label="Turn on e-commerce tracking",
             hint="E-commerce tracking is off, so nothing is sent to Mailchimp.",
+        )
+    if facts.channel_gone is not None:
+        stopped = f"{facts.channel_gone.card()}, so its changes are not sent to Mailchimp."
+        if facts.channel_gone.followable:
+            return NextAction(
+                code="follow_channel",
+                label=f"Switch to {facts.channel_gone.renamed_to!r}",
+                hint=f"{stopped} Switch to the new slug: the same Mailchimp store goes on.",
+            )
+        return NextAction(
+            code="stop_tracking",
+            label="Stop tracking",
+            hint=f"{stopped} Stop tracking it: its Mailchimp store keeps what it holds.",
         )
     if facts.store_status is StoreStatus.MISSING:
         return NextAction(

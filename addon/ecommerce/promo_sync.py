@@ -120,9 +120,10 @@ class PromoPusher(CatalogPusher):
         rule = None
         if voucher is not None and promo_payloads.offered(voucher, offer, flag_key):
             rule = promo_payloads.rule_input(voucher, self.ctx.channel)
-            if rule is None and known.mailchimp_id is not None:
-                # Not listed in the channel: withdrawn there, or the channel is gone (its
-                # listings went with it, or are under its new slug), which deletes nothing.
+            if rule is None:
+                # Not listed in the channel: withdrawn there (or never offered in it), or the
+                # channel is gone (its listings went with it, or are under its new slug): then
+                # the voucher waits, as the channel's other records do.
                 await ensure_listed(self.services, self.ctx)
         if voucher is None or rule is None:
             if known.mailchimp_id is not None:

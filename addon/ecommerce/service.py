@@ -101,7 +101,9 @@ class EcommerceService:
         settings = await self.settings.get_or_create(installation_id)
         stores = {s.channel_slug: s for s in await self.stores.list(installation_id)}
         # Tracked channels Saleor no longer lists wait, and say where they went if it knows.
-        gone = await channel_presence.reconcile(self.session, stores.values(), channels)
+        gone = await channel_presence.reconcile(
+            self.session, stores.values(), channels, settings.tracking_enabled
+        )
         counts = await self.ledger.counts(installation_id)
         last_push = await self.ledger.last_push(installation_id)
         store_records = {
@@ -364,7 +366,10 @@ class EcommerceService:
         """Follow a tracked channel to its new slug (`channel_follow.py`); `channels`:
         Saleor's, asked before the request's transaction began."""
         store = await self.stores.get(installation.id, slug)
-        return await channel_follow.follow(self.session, self.services, slug, store, channels)
+        sending = (await self.settings.get_or_create(installation.id)).tracking_enabled
+        return await channel_follow.follow(
+            self.session, self.services, slug, store, channels, sending
+        )
 
     async def resync(
         self, installation: Installation, slug: str, kind: EntityKind | None

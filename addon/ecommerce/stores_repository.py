@@ -54,14 +54,11 @@ class StoreRepository(Repository):
 
     async def pushing_channels(self, installation_id: int) -> Sequence[str]:
         """The channels changes are pushed to: tracked ones, while e-commerce tracking is on
-        (one query of two columns: every webhook asks), and Saleor has them (a missing one's
-        records are all checked again once it is back: `channel_presence.check_again`)."""
+        (one query of two columns: every webhook asks). One Saleor no longer has is among them:
+        its pushes record what changed and wait (`channel_presence.py`)."""
         statement = (
             pushing_stores(MailchimpStore.channel_slug)
-            .where(
-                MailchimpStore.installation_id == installation_id,
-                MailchimpStore.channel_missing_since.is_(None),
-            )
+            .where(MailchimpStore.installation_id == installation_id)
             .order_by(MailchimpStore.channel_slug)
         )
         return list(await self.session.scalars(statement))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.channel_state import RunStatus
@@ -16,6 +16,16 @@ async def latest_status(
     `LATEST_INITIAL_SYNC` (plugged in by `addon.capabilities`)."""
     latest = await InitialSyncRepository(session).latest(installation_id, channel)
     return latest.status if latest else None
+
+
+async def move_channel(session: AsyncSession, installation_id: int, old: str, new: str) -> None:
+    """The channel's runs under its new slug: the answer to `MOVE_INITIAL_SYNCS` (none runs:
+    the follow refuses while one does)."""
+    await session.execute(
+        update(InitialSync)
+        .where(InitialSync.installation_id == installation_id, InitialSync.channel_slug == old)
+        .values(channel_slug=new)
+    )
 
 
 class InitialSyncRepository:

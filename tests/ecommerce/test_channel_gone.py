@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.resend import RESEND_WATCH_JOB
-from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import (  # noqa: F401
@@ -33,14 +33,6 @@ async def store_row(shop: Shop) -> MailchimpStore:
             select(MailchimpStore).where(MailchimpStore.channel_slug == CHANNEL)
         )
         return result.scalar_one()
-
-
-async def push_jobs(shop: Shop) -> int:
-    async with shop.services.db.session() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(Job).where(Job.kind == PUSH_JOB)
-        )
-    return int(count or 0)
 
 
 def visibility(shop: Shop, product_id: int) -> list[str]:
@@ -62,11 +54,16 @@ async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop)
     held = shop.products()[str(kale.id)]
     assert (held.title, visibility(shop, kale.id)) == ("Kale", ["visible"])
     assert (await store_row(shop)).channel_missing_since is not None
-    # From now on its changes queue no push for it (it is checked whole once it is back).
-    pushes = await push_jobs(shop)
-    await shop.saleor.update_product(kale, name="Curly kale")
+    # What is made meanwhile is recorded and waits too (sent once the channel is back).
+    okra = await shop.product("Okra", "3.00")
+    customer = await shop.saleor.create_customer("kim@example.com", "Kim", "Lee")
     await shop.drain()
-    assert await push_jobs(shop) == pushes
+    for kind, saleor_id in (
+        (EntityKind.PRODUCT, okra.global_id),
+        (EntityKind.CUSTOMER, customer.global_id),
+    ):
+        waiting = await shop.record(kind, saleor_id)
+        assert waiting is not None and waiting.status is SyncStatus.PENDING
     record = await shop.record(EntityKind.PRODUCT, kale.global_id)
     assert record is not None and record.status is SyncStatus.PENDING
     assert record.attempts == 0  # waiting, not failing towards quarantine
@@ -108,6 +105,8 @@ async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop)
     await shop.drain()
     assert (await store_row(shop)).channel_missing_since is None
     assert shop.products()[str(kale.id)].title == "Curly kale"
+    assert str(okra.id) in shop.products()
+    assert str(customer.id) in {c.id for c in shop.mailchimp.customers(shop.account, shop.store_id)}
     record = await shop.record(EntityKind.PRODUCT, kale.global_id)
     assert record is not None and (record.status, record.last_error) == (SyncStatus.SYNCED, None)
 
@@ -408,11 +407,11 @@ async def test_a_channel_back_while_untracked_is_checked_again_once_tracked(shop
     await shop.drain()
     await shop.saleor.channels.rename(CHANNEL, "greens")
     await page(shop)  # marked
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()  # parked
     stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
     assert stopped.status_code == 200, stopped.text
     await shop.saleor.channels.rename("greens", CHANNEL)
-    await shop.saleor.update_product(kale, name="Curly kale")
-    await shop.drain()
     await page(shop)
     assert (await store_row(shop)).channel_missing_since is not None  # untracked: kept
     tracked = await shop.api(
@@ -422,3 +421,115 @@ async def test_a_channel_back_while_untracked_is_checked_again_once_tracked(shop
     await shop.drain()
     assert (await store_row(shop)).channel_missing_since is None
     assert shop.products()[str(kale.id)].title == "Curly kale"
+
+
+async def test_nothing_waits_without_a_job_when_the_channel_is_back_while_sending_is_off(
+    shop: Shop,
+) -> None:
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await shop.saleor.update_product(kale, name="Curly kale")
+    await shop.drain()  # parked
+    paused = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": False})
+    assert paused.status_code == 200, paused.text
+    await shop.saleor.channels.rename("greens", CHANNEL)
+    await page(shop)
+    await shop.drain()
+    # A push now would be dropped: the channel stays marked until sending is on again.
+    assert (await store_row(shop)).channel_missing_since is not None
+    resumed = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": True})
+    assert resumed.status_code == 200, resumed.text
+    await shop.drain()
+    assert (await store_row(shop)).channel_missing_since is None
+    assert shop.products()[str(kale.id)].title == "Curly kale"
+
+
+async def test_switching_after_a_cancelled_initial_sync_resumes_the_stores_automations(
+    shop: Shop,
+) -> None:
+    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert started.status_code == 202, started.text
+    worker = Worker(shop.services)
+    await worker.run_once()  # the store is flagged `is_syncing`
+    assert [s.is_syncing for s in shop.mailchimp.stores(shop.account)] == [True]
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await page(shop)
+    cancelled = await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
+    assert cancelled.status_code == 200, cancelled.text
+    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert followed.status_code == 200, followed.text
+    await shop.drain()
+    # The cancelled run followed its channel: its last step found the store and unflagged it.
+    assert [s.is_syncing for s in shop.mailchimp.stores(shop.account)] == [False]
+
+
+async def test_an_older_stores_cart_of_a_deleted_channel_still_goes(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        CHANNEL, [LineSpec(kale.variants[0].id, 1)], email="ann@example.com"
+    )
+    await shop.drain()
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(MailchimpStore).values(channel_id=None))
+    await shop.saleor.channels.delete(CHANNEL)
+    store = await store_row(shop)
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(
+            session, store.installation_id, CHANNEL, EntityKind.CART, checkout.global_id
+        )
+    await shop.drain()
+    assert shop.carts() == {}
+
+
+async def test_a_voucher_made_before_the_channel_was_found_gone_waits_for_it(shop: Shop) -> None:
+    response = await shop.api(
+        "PUT",
+        "/api/ecommerce/promos",
+        {
+            "offer": "all",
+            "redemption_url_template": "https://shop.grocer.example/cart?promo={code}",
+        },
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    voucher = await shop.saleor.vouchers.create("Spring", ["SPRING"], channels={"greens": 10})
+    await shop.drain()
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None and record.status is SyncStatus.PENDING
+    await page(shop)
+    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
+    assert followed.status_code == 200, followed.text
+    await shop.drain()
+    path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}"
+    assert (await shop.mailchimp.call(shop.account, "GET", path)).status == 200
+
+
+async def test_no_switch_is_offered_onto_a_slug_with_a_store_of_its_own(shop: Shop) -> None:
+    await shop.saleor.add_channel("greens", "Greens", "USD")
+    tracked = await shop.api(
+        "PUT", "/api/ecommerce/channels/greens", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert tracked.status_code == 200, tracked.text
+    await shop.saleor.channels.delete("greens")
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    offered = card(await page(shop))["next_action"]
+    assert offered["code"] == "stop_tracking"
+    assert offered["hint"].startswith(
+        "This channel's slug changed in Saleor to 'greens', which has a Mailchimp store of its "
+        "own, so its changes are not sent to Mailchimp."
+    )
+
+
+async def test_the_stores_push_tells_a_newcomer_on_its_slug_from_its_channel(shop: Shop) -> None:
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
+    store = await store_row(shop)
+    async with shop.services.db.transaction() as session:
+        await enqueue_push(session, store.installation_id, CHANNEL, EntityKind.STORE, CHANNEL)
+    await shop.drain()
+    assert (await store_row(shop)).channel_missing_since is not None
+    [held] = shop.mailchimp.stores(shop.account)
+    assert (held.name, held.currency_code) == ("Default Channel", "USD")
