@@ -40,6 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.burst_plan import BurstPlan, Planned, operation_id, sent
+from addon.ecommerce.channel_presence import another_channel
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
@@ -176,6 +177,8 @@ def _order(
     """The order as its push would build it, or None when only its push can send it."""
     if order.status == "DRAFT" or order.channel.slug != ctx.channel:
         return None  # its push records it removed
+    if another_channel(ctx, order.channel.id):
+        return None  # its slug is another channel's now: its push finds the channel gone
     if _store_changed(ctx, order.channel) or ledger.cart_held(order):
         return None
     if placed_before_erasure(order, ledger.erased):

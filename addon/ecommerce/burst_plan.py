@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
+from addon.ecommerce.channel_presence import another_channel, listing_id
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint
@@ -157,6 +158,8 @@ def _product(
 ) -> Planned | None:
     product = SaleorProduct.model_validate(node)
     now = utcnow()
+    if another_channel(ctx, listing_id(product.channel_listings, ctx.channel)):
+        return None  # its slug is another channel's now: its push finds the channel gone
     if next_change(product.channel_listings, ctx.channel, now) is not None:
         return None  # goes on offer at a time to come: its push also looks again then
     body = payloads.product_input(

@@ -20,10 +20,12 @@ from datetime import UTC, datetime, timedelta
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.channel_presence import (
+    another_channel,
     channel_gone,
     ensure_listed,
     learn_id,
     listed_as,
+    listing_id,
     remember_id,
     saleor_channels,
 )
@@ -213,10 +215,13 @@ class CatalogPusher(LedgerPusher):
             "ecommerce_product", variables | self.ctx.product_options.read_variables()
         )
         raw = data.get("product")
-        if raw is None:
-            # Deleted, or not in the channel; or the channel is gone, which hides nothing.
-            await ensure_listed(self.services, self.ctx)
         product = SaleorProduct.model_validate(raw) if raw else None
+        if product is None or another_channel(
+            self.ctx, listing_id(product.channel_listings, self.ctx.channel)
+        ):
+            # Deleted, or not in the channel; or the channel is gone (its slug another's now),
+            # which hides nothing and sends nothing of another channel.
+            await ensure_listed(self.services, self.ctx)
         now = utcnow()
         body = (
             payloads.product_input(

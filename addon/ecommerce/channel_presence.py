@@ -22,7 +22,7 @@ sending what its pushes parked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
@@ -35,7 +35,7 @@ from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed
 from addon.ecommerce.push_queue import enqueue_pushes
-from addon.ecommerce.schemas import SaleorChannel
+from addon.ecommerce.schemas import ProductPublication, SaleorChannel
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import Conflict, ErrorCode
@@ -137,6 +137,17 @@ async def ensure_listed(services: Services, ctx: Context) -> None:
         raise channel_gone(ctx, channels)
 
 
+def another_channel(ctx: Context, channel_id: str | None) -> bool:
+    """What Saleor answered in the push's slug belongs to another channel than the store's: one
+    that took the slug after the store's channel was given another or deleted."""
+    return None not in (ctx.channel_id, channel_id) and channel_id != ctx.channel_id
+
+
+def listing_id(listings: Sequence[ProductPublication] | None, slug: str) -> str | None:
+    """The id of the channel a product is listed in under `slug`, if it says."""
+    return next((cl.channel.id for cl in listings or [] if cl.channel.slug == slug), None)
+
+
 def channel_gone(ctx: Context, channels: list[SaleorChannel]) -> ChannelGone:
     """The push's channel is not among `channels` (Saleor's list) under its slug."""
     whereabouts = Whereabouts.of(ctx.channel_id, channels)
@@ -195,6 +206,10 @@ async def reconcile(
     gone: dict[str, Whereabouts] = {}
     for store in stores:
         listed = by_slug.get(store.channel_slug)
+        if not store.tracked and listed is not None:
+            # Its slug is another channel's now (one deleted and made again, say): that one can
+            # be tracked, and tracking it takes it for the store's (`track_channel`).
+            continue
         if not listed_as(listed, store.channel_id):
             where = Whereabouts.of(store.channel_id, channels)
             gone[store.channel_slug] = replace(where, taken=where.renamed_to in slugs)

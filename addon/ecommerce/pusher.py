@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce import payloads, restore, sale_payloads
 from addon.ecommerce.catalog import Known, admin_label
-from addon.ecommerce.channel_presence import ensure_listed
+from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.email_change import announce_move, put_customer
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
@@ -101,7 +101,9 @@ class Pusher(SaleSender):
                 also=lambda session: self._queue_stock(session, products),
             )
             return
-        if order is not None and order.channel.slug != self.ctx.channel:
+        if order is not None and (
+            order.channel.slug != self.ctx.channel or another_channel(self.ctx, order.channel.id)
+        ):
             # Moved by the deletion of its channel (`channelDelete` moves orders), or the
             # channel's slug changed: that one waits (`channel_presence.py`).
             await ensure_listed(self.services, self.ctx)
@@ -283,7 +285,10 @@ class Pusher(SaleSender):
             # Its restore link made a copy, whose cart is the shopper's now: this one goes, or
             # the shopper would be in two abandoned-cart series for one cart.
             checkout = None
-        if checkout is not None and checkout.channel.slug != self.ctx.channel:
+        if checkout is not None and (
+            checkout.channel.slug != self.ctx.channel
+            or another_channel(self.ctx, checkout.channel.id)
+        ):
             # A checkout keeps its channel: only a new slug of the channel moves it.
             await ensure_listed(self.services, self.ctx)
         if checkout is not None and checkout.channel.slug == self.ctx.channel:

@@ -67,6 +67,7 @@ class SaleorChannel(_Saleor):
 
 
 class ChannelRef(_Saleor):
+    id: str | None = None
     slug: str
     name: str = ""
     currency_code: str = Field("", alias="currencyCode")
@@ -86,6 +87,7 @@ class Image(_Saleor):
 
 class ListingChannel(_Saleor):
     slug: str
+    id: str | None = None  # asked where the channel must be the store's (`channel_presence`)
 
 
 class ChannelListing(_Saleor):

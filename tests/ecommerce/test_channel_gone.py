@@ -6,6 +6,7 @@ the channel is listed under its slug again."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select, update
@@ -15,6 +16,7 @@ from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.resend import RESEND_WATCH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from sandboxes.saleor.models import VariantChannelListing
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import (  # noqa: F401
@@ -533,3 +535,43 @@ async def test_the_stores_push_tells_a_newcomer_on_its_slug_from_its_channel(sho
     assert (await store_row(shop)).channel_missing_since is not None
     [held] = shop.mailchimp.stores(shop.account)
     assert (held.name, held.currency_code) == ("Default Channel", "USD")
+
+
+async def test_a_channel_made_again_under_the_slug_can_be_tracked_again(shop: Shop) -> None:
+    await shop.drain()
+    await shop.saleor.channels.delete(CHANNEL)
+    made = await shop.saleor.add_channel(CHANNEL, "Default Channel", "USD")
+    assert card(await page(shop))["next_action"]["code"] == "stop_tracking"
+    stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
+    assert stopped.status_code == 200, stopped.text
+    assert card(stopped.json())["next_action"]["code"] == "track"
+    tracked = await shop.api(
+        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
+    )
+    assert tracked.status_code == 200, tracked.text
+    assert card(tracked.json())["next_action"]["code"] == "start_initial_sync"
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    store = await store_row(shop)
+    assert (store.channel_id, store.channel_missing_since) == (made.global_id, None)
+    assert str(kale.id) in shop.products()
+
+
+async def test_a_product_listed_by_the_channel_that_took_the_slug_is_not_sent(shop: Shop) -> None:
+    kale = await shop.product("Kale", "2.00")
+    await shop.drain()
+    await shop.saleor.channels.rename(CHANNEL, "greens")
+    euro = await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
+    # The newcomer lists the same product (productChannelListingUpdate and the variant's price).
+    store = shop.saleor.store
+    store.products[kale.id].channel_ids.append(euro.id)
+    store.variants[kale.variants[0].id].channel_listings.append(
+        VariantChannelListing(
+            id=store.next_id(), channel_id=euro.id, price=Decimal("99.00"), currency="EUR"
+        )
+    )
+    await shop.saleor.update_product(kale, name="Kale (euro)")
+    await shop.drain()
+    held = shop.products()[str(kale.id)]
+    assert (held.title, held.variants[0].price) == ("Kale", 2.0)
+    assert (await store_row(shop)).channel_missing_since is not None
