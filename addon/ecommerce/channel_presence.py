@@ -10,7 +10,7 @@ or a voucher's listing missing, an order or a checkout now in another slug, the 
 missing), it asks Saleor's channel list first, and checks the channel's id where the store knows
 it (a slug can be taken by another channel later). A tracked channel not in it is marked
 (`MailchimpStore.channel_missing_since`): its pushes wait and say why, as those of a store deleted
-in Mailchimp do (`store_state.park`): its changes are recorded and wait.
+in Mailchimp do (`store_state.park`), and so do those of what changes meanwhile.
 
 Saleor sends CHANNEL_UPDATED and CHANNEL_DELETED only to apps with MANAGE_CHANNELS, which the
 app does not ask for; the `channels` query needs none. The E-commerce page reads the list on
@@ -207,8 +207,9 @@ async def reconcile(
     for store in stores:
         listed = by_slug.get(store.channel_slug)
         if not store.tracked and listed is not None:
-            # Its slug is another channel's now (one deleted and made again, say): that one can
-            # be tracked, and tracking it takes it for the store's (`track_channel`).
+            # Untracked, and Saleor lists its slug: its card offers Track. The slug may be
+            # another channel's now (one deleted and made again): tracking takes that one for
+            # the store's (`track_channel` sets its id).
             continue
         if not listed_as(listed, store.channel_id):
             where = Whereabouts.of(store.channel_id, channels)

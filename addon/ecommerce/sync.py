@@ -15,7 +15,8 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   records have their own jobs, so they keep flowing.
 * `store_state.py`: a store deleted in Mailchimp parks its pushes until the admin re-creates it.
 * `channel_presence.py`: so does a channel Saleor no longer has (deleted, or a new slug), until
-  it is listed again or the admin stops tracking it.
+  it is listed again, or the admin switches it to its new slug (`channel_follow.py`) or stops
+  tracking it.
 * `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
 * `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
 * `reprice.py`: a catalogue promotion's change re-prices the tracked channels' products.

@@ -347,7 +347,7 @@ def test_a_channel_given_a_new_slug_in_saleor_is_followed(
     expect(channel.locator("[data-sync-start]")).to_have_count(0)
     check_a11y(app_frame(page), "a tracked channel whose slug changed in Saleor")
     primary(channel).click()
-    said(app, "Channel followed to its new slug")
+    said(app, "Switched to the new slug")
     followed = app.get_by_role("article", name="Market stall")
     expect(followed).to_have_count(1)
     expect(followed).to_contain_text("Channel farmers-market")

@@ -1,6 +1,6 @@
 /*
  * The E-commerce page's channel actions (see ecommerce-channels.js): what a channel card's
- * buttons ask the server, track or stop tracking, resume sending, re-create the store, follow a
+ * buttons ask the server, track or stop tracking, resume sending, re-create the store, switch a
  * channel to its new slug, resync, and what the page does with the answer (setUpActions:
  * re-render it, or load it again).
  */
@@ -75,21 +75,21 @@ export function recreate(channel, trigger) {
 
 /** A channel whose slug changed in Saleor goes on under its new slug, with the same store. */
 export function follow(channel, trigger) {
-  setBusy(trigger, true, "Following…");
+  setBusy(trigger, true, "Switching…");
   bridge
     .api("POST", channelPath(channel.slug) + "/follow")
     .then((result) => {
-      confirmed("Channel followed to its new slug");
+      confirmed("Switched to the new slug");
       clearAll();
       // What the app could not send (orders made under the new slug before): said in a notice
       // that stays, once the page shows the channel under its new slug.
       return Promise.resolve(reloadPage()).then(() =>
-        notice("channel", "success", "Channel followed", result.message)
+        notice("channel", "success", "Switched to the new slug", result.message)
       );
     })
     .catch((error) => {
       setBusy(trigger, false);
-      notice("channel", "critical", "The channel was not followed", error.message);
+      notice("channel", "critical", "The channel was not switched", error.message);
     });
 }
 
