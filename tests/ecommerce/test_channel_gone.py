@@ -25,6 +25,7 @@ from tests.ecommerce.test_burst import (  # noqa: F401
     direct_writes,
     settle,
 )
+from tests.ecommerce.test_promos import choose
 from tests.ecommerce.test_store_state import channel as card
 from tests.ecommerce.test_store_state import page
 
@@ -35,6 +36,13 @@ async def store_row(shop: Shop) -> MailchimpStore:
             select(MailchimpStore).where(MailchimpStore.channel_slug == CHANNEL)
         )
         return result.scalar_one()
+
+
+async def parked_change_sent(shop: Shop, kale: Any) -> None:
+    """The channel is unmarked and the change its push parked reaches Mailchimp."""
+    await shop.drain()
+    assert (await store_row(shop)).channel_missing_since is None
+    assert shop.products()[str(kale.id)].title == "Curly kale"
 
 
 def visibility(shop: Shop, product_id: int) -> list[str]:
@@ -294,6 +302,13 @@ async def test_only_a_channel_saleor_lists_under_another_slug_is_followed(shop: 
     refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "CHANNEL_NOT_RENAMED"
     assert "has a Mailchimp store of its own" in refused.json()["error"]["message"]
+    # Nor is a switch offered there.
+    offered = card(await page(shop))["next_action"]
+    assert offered["code"] == "stop_tracking"
+    assert offered["hint"].startswith(
+        "This channel's slug changed in Saleor to 'greens', which has a Mailchimp store of its "
+        "own, so its changes are not sent to Mailchimp."
+    )
 
 
 async def test_a_store_whose_channel_went_before_it_was_created_is_not_called_refused(
@@ -338,15 +353,7 @@ async def test_a_slug_another_channel_took_is_not_the_stores_channel(shop: Shop)
 
 
 async def test_a_voucher_of_a_channel_with_a_new_slug_keeps_its_rule(shop: Shop) -> None:
-    response = await shop.api(
-        "PUT",
-        "/api/ecommerce/promos",
-        {
-            "offer": "all",
-            "redemption_url_template": "https://shop.grocer.example/cart?promo={code}",
-        },
-    )
-    assert response.status_code == 200, response.text
+    await choose(shop, "all")
     voucher = await shop.saleor.vouchers.create("Spring", ["SPRING"], channels={CHANNEL: 10})
     await shop.drain()
     path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}"
@@ -420,9 +427,7 @@ async def test_a_channel_back_while_untracked_is_checked_again_once_tracked(shop
         "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
     )
     assert tracked.status_code == 200, tracked.text
-    await shop.drain()
-    assert (await store_row(shop)).channel_missing_since is None
-    assert shop.products()[str(kale.id)].title == "Curly kale"
+    await parked_change_sent(shop, kale)
 
 
 async def test_nothing_waits_without_a_job_when_the_channel_is_back_while_sending_is_off(
@@ -442,9 +447,7 @@ async def test_nothing_waits_without_a_job_when_the_channel_is_back_while_sendin
     assert (await store_row(shop)).channel_missing_since is not None
     resumed = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": True})
     assert resumed.status_code == 200, resumed.text
-    await shop.drain()
-    assert (await store_row(shop)).channel_missing_since is None
-    assert shop.products()[str(kale.id)].title == "Curly kale"
+    await parked_change_sent(shop, kale)
 
 
 async def test_switching_after_a_cancelled_initial_sync_resumes_the_stores_automations(
@@ -485,15 +488,7 @@ async def test_an_older_stores_cart_of_a_deleted_channel_still_goes(shop: Shop) 
 
 
 async def test_a_voucher_made_before_the_channel_was_found_gone_waits_for_it(shop: Shop) -> None:
-    response = await shop.api(
-        "PUT",
-        "/api/ecommerce/promos",
-        {
-            "offer": "all",
-            "redemption_url_template": "https://shop.grocer.example/cart?promo={code}",
-        },
-    )
-    assert response.status_code == 200, response.text
+    await choose(shop, "all")
     await shop.drain()
     await shop.saleor.channels.rename(CHANNEL, "greens")
     voucher = await shop.saleor.vouchers.create("Spring", ["SPRING"], channels={"greens": 10})
@@ -506,22 +501,6 @@ async def test_a_voucher_made_before_the_channel_was_found_gone_waits_for_it(sho
     await shop.drain()
     path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}"
     assert (await shop.mailchimp.call(shop.account, "GET", path)).status == 200
-
-
-async def test_no_switch_is_offered_onto_a_slug_with_a_store_of_its_own(shop: Shop) -> None:
-    await shop.saleor.add_channel("greens", "Greens", "USD")
-    tracked = await shop.api(
-        "PUT", "/api/ecommerce/channels/greens", {"tracked": True, "list_id": shop.list_id}
-    )
-    assert tracked.status_code == 200, tracked.text
-    await shop.saleor.channels.delete("greens")
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    offered = card(await page(shop))["next_action"]
-    assert offered["code"] == "stop_tracking"
-    assert offered["hint"].startswith(
-        "This channel's slug changed in Saleor to 'greens', which has a Mailchimp store of its "
-        "own, so its changes are not sent to Mailchimp."
-    )
 
 
 async def test_the_stores_push_tells_a_newcomer_on_its_slug_from_its_channel(shop: Shop) -> None:
