@@ -27,12 +27,21 @@ from addon.ecommerce.channel_presence import Whereabouts, listed_as, send_parked
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, MOVE_INITIAL_SYNCS, RunStatus
 from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import BurstBatch, EntityKind, MailchimpStore, SyncRecord
+from addon.ecommerce.offer_dates import OFFER_JOB
+from addon.ecommerce.promo_codes import CODES_JOB
 from addon.ecommerce.promo_models import PromoUsage
 from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.reprice import REPRICE_JOB
 from addon.ecommerce.schemas import ActionResult, SaleorChannel
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
+from addon.jobs.models import Job, JobStatus
 from addon.services import Services
+
+# Jobs waiting with the channel's slug in their payload, keys and lane (`<prefix>:<slug>:…`): a
+# re-price pass, a product's push at its offer date, a voucher's promo-code batch to apply. Left
+# under the old slug, each would find no store there and do nothing.
+WAITING_JOBS = (REPRICE_JOB, OFFER_JOB, CODES_JOB)
 
 
 async def follow(
@@ -77,6 +86,7 @@ async def follow(
     ledger = LedgerRepository(session)
     await ledger.forget_channel(installation_id, new)  # leftovers of an earlier store, if any
     await _move(session, installation_id, old, new)
+    await _move_jobs(session, installation_id, old, new)
     await services.ports[MOVE_INITIAL_SYNCS](session, installation_id, old, new)
     now = next(c for c in channels if c.slug == new)
     store.channel_slug, store.name, store.channel_missing_since = new, now.name, None
@@ -131,3 +141,37 @@ async def _move(session: AsyncSession, installation_id: int, old: str, new: str)
             .where(table.installation_id == installation_id, table.channel_slug == old)
             .values(channel_slug=new)
         )
+
+
+async def _move_jobs(session: AsyncSession, installation_id: int, old: str, new: str) -> None:
+    """The `WAITING_JOBS` of the channel under its new slug; any under the new slug already (an
+    earlier store's) make way, as at most one job waits per key."""
+    waiting = await session.scalars(
+        select(Job)
+        .where(
+            Job.installation_id == installation_id,
+            Job.kind.in_(WAITING_JOBS),
+            Job.status == JobStatus.PENDING,
+        )
+        .order_by(Job.id)
+        .with_for_update()
+    )
+    jobs = list(waiting)
+    for job in jobs:
+        if job.payload.get("channel") == new:
+            await session.delete(job)
+    await session.flush()
+    for job in jobs:
+        if job.payload.get("channel") == old:
+            job.payload = {**job.payload, "channel": new}
+            job.coalesce_key = _renamed(job.coalesce_key, old, new)
+            job.lane = _renamed(job.lane, old, new)
+
+
+def _renamed(key: str | None, old: str, new: str) -> str | None:
+    """`<prefix>:<old>:…` as `<prefix>:<new>:…`. A slug holds no colon: Saleor slugifies it
+    (saleor/graphql/channel/mutations/channel_create.py and channel_update.py, `slugify`)."""
+    if key is None:
+        return None
+    prefix, found, rest = key.partition(f":{old}:")
+    return f"{prefix}:{new}:{rest}" if found and ":" not in prefix else key

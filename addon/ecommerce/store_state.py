@@ -121,6 +121,11 @@ async def park(
     has: `channel_presence.py`): the record waits and says why."""
     async with services.db.transaction() as session:
         store = await StoreRepository(session).get(installation_id, channel)
+        if store is None or not store.tracked:
+            # Switched to a new slug (`channel_follow.py`) or untracked while the push ran: its
+            # record moved with the store (pending, so the switch queued it again) or waits for
+            # the channel to be tracked again. A record made here would never be sent.
+            return
         record = await LedgerRepository(session).get_or_create(
             installation_id, channel, kind, saleor_id
         )

@@ -13,9 +13,6 @@ from sqlalchemy import select, update
 
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.resend import RESEND_WATCH_JOB
-from addon.jobs.models import Job, JobStatus
-from addon.jobs.worker import Worker
 from sandboxes.saleor.models import VariantChannelListing
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -240,77 +237,6 @@ async def test_a_burst_in_a_channel_with_a_new_slug_hides_nothing(bursty: Shop) 
         assert record.last_error.startswith("Saleor has no channel 'default-channel'")
 
 
-async def test_a_channel_with_a_new_slug_is_followed_with_its_store(shop: Shop) -> None:
-    kale = await shop.product("Kale", "2.00")
-    checkout = await shop.saleor.create_checkout(
-        CHANNEL, [LineSpec(kale.variants[0].id, 1)], email="ann@example.com"
-    )
-    await shop.drain()
-    stores = [s.id for s in shop.mailchimp.stores(shop.account)]
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    await shop.saleor.update_product(kale, name="Curly kale")
-    await shop.drain()
-
-    offered = card(await page(shop))["next_action"]
-    assert (offered["code"], offered["label"]) == ("follow_channel", "Switch to 'greens'")
-    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert followed.status_code == 200, followed.text
-    assert followed.json()["message"].startswith(
-        "Default Channel now goes to Mailchimp as 'greens', in the same store."
-    )
-    await shop.drain()
-    # The same store goes on: what changed meanwhile is sent, nothing else.
-    assert [s.id for s in shop.mailchimp.stores(shop.account)] == stores == [shop.store_id]
-    assert shop.products()[str(kale.id)].title == "Curly kale"
-    record = await shop.record(EntityKind.PRODUCT, kale.global_id)
-    assert record is not None and (record.channel_slug, record.status) == (
-        "greens",
-        SyncStatus.SYNCED,
-    )
-    assert await shop.record(EntityKind.STORE, CHANNEL) is None
-    store_record = await shop.record(EntityKind.STORE, "greens")
-    assert store_record is not None and store_record.channel_slug == "greens"
-    body = await page(shop)
-    assert [c["slug"] for c in body["channels"]] == ["greens"]
-    now = card(body, "greens")
-    assert (now["tracked"], now["store_id"], now["store_status"]) == (True, shop.store_id, "ready")
-    assert now["next_action"]["code"] == "start_initial_sync"
-    # Its webhooks, which name the new slug, reach the store.
-    await shop.saleor.update_checkout(checkout, set_quantities={kale.variants[0].id: 3})
-    order = await shop.saleor.create_order(
-        "greens", [shop.saleor.order_line(kale.variants[0], 1)], email="kim@example.com"
-    )
-    await shop.drain()
-    assert shop.carts()[str(checkout.token)].lines[0].quantity == 3
-    assert len(shop.orders()) == 1
-    assert (await shop.record(EntityKind.ORDER, order.global_id)) is not None
-    gone = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert gone.status_code == 404
-
-
-async def test_only_a_channel_saleor_lists_under_another_slug_is_followed(shop: Shop) -> None:
-    listed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert listed.status_code == 409 and listed.json()["error"]["code"] == "CHANNEL_NOT_RENAMED"
-    # The new slug has a store of its own: following would merge two stores.
-    await shop.saleor.add_channel("greens", "Greens", "USD")
-    tracked = await shop.api(
-        "PUT", "/api/ecommerce/channels/greens", {"tracked": True, "list_id": shop.list_id}
-    )
-    assert tracked.status_code == 200, tracked.text
-    await shop.saleor.channels.delete("greens")
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert refused.status_code == 409 and refused.json()["error"]["code"] == "CHANNEL_NOT_RENAMED"
-    assert "has a Mailchimp store of its own" in refused.json()["error"]["message"]
-    # Nor is a switch offered there.
-    offered = card(await page(shop))["next_action"]
-    assert offered["code"] == "stop_tracking"
-    assert offered["hint"].startswith(
-        "This channel's slug changed in Saleor to 'greens', which has a Mailchimp store of its "
-        "own, so its changes are not sent to Mailchimp."
-    )
-
-
 async def test_a_store_whose_channel_went_before_it_was_created_is_not_called_refused(
     shop: Shop,
 ) -> None:
@@ -368,39 +294,6 @@ async def test_a_voucher_of_a_channel_with_a_new_slug_keeps_its_rule(shop: Shop)
     assert (await store_row(shop)).channel_missing_since is not None
 
 
-async def test_following_waits_for_a_running_initial_sync(shop: Shop) -> None:
-    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
-    assert started.status_code in (200, 202), started.text
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    await page(shop)
-    refused = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "INITIAL_SYNC_RUNNING"
-
-
-async def test_following_moves_a_re_sends_watch(shop: Shop) -> None:
-    await shop.product("Kale", "2.00")
-    await shop.drain()
-    with shop.mailchimp.state.lock:
-        del shop.mailchimp._data(shop.account).stores[shop.store_id]
-    await shop.api("POST", "/api/ecommerce/stores/check")
-    recreated = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/store/recreate")
-    assert recreated.status_code == 200, recreated.text
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    await page(shop)
-    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert followed.status_code == 200, followed.text
-    async with shop.services.db.session() as session:
-        watches = (
-            await session.scalars(
-                select(Job.payload).where(
-                    Job.kind == RESEND_WATCH_JOB, Job.status == JobStatus.PENDING
-                )
-            )
-        ).all()
-    assert {"channel": "greens"} in watches
-
-
 async def test_a_push_teaches_an_older_store_its_channels_id(shop: Shop) -> None:
     async with shop.services.db.transaction() as session:
         await session.execute(update(MailchimpStore).values(channel_id=None))
@@ -448,25 +341,6 @@ async def test_nothing_waits_without_a_job_when_the_channel_is_back_while_sendin
     resumed = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_enabled": True})
     assert resumed.status_code == 200, resumed.text
     await parked_change_sent(shop, kale)
-
-
-async def test_switching_after_a_cancelled_initial_sync_resumes_the_stores_automations(
-    shop: Shop,
-) -> None:
-    started = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
-    assert started.status_code == 202, started.text
-    worker = Worker(shop.services)
-    await worker.run_once()  # the store is flagged `is_syncing`
-    assert [s.is_syncing for s in shop.mailchimp.stores(shop.account)] == [True]
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    await page(shop)
-    cancelled = await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
-    assert cancelled.status_code == 200, cancelled.text
-    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert followed.status_code == 200, followed.text
-    await shop.drain()
-    # The cancelled run followed its channel: its last step found the store and unflagged it.
-    assert [s.is_syncing for s in shop.mailchimp.stores(shop.account)] == [False]
 
 
 async def test_an_older_stores_cart_of_a_deleted_channel_still_goes(shop: Shop) -> None:
