@@ -79,6 +79,11 @@ class Applied:
 def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
     if settings is None or not settings.two_way or settings.priority is not Priority.MAILCHIMP_WINS:
         return False
+    if change.action is Action.UNSUBSCRIBE:
+        # An opt-out is kept whichever side it comes from, as Mailchimp's unsubscribes and
+        # cleans are under "store wins" (`mailchimp_hooks.handle_event`): a change made in
+        # Mailchimp meanwhile (a merge field, a group) never keeps mail going to them.
+        return False
     if mailchimp_changed_at is None:
         return False
     return change.base_synced_at is None or mailchimp_changed_at > change.base_synced_at

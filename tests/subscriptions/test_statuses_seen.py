@@ -18,7 +18,7 @@ from addon.subscriptions.models import ContactState
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_two_way import (
-    _consents_on_account_page,
+    _account_page,
     _metadata,
     _subscribed_customer,
 )
@@ -53,7 +53,7 @@ async def test_a_confirmed_double_opt_in_reaches_the_store_without_a_webhook(
     deals = shop.ids["deals"]
     customer: Any = await shop.saleor.create_customer("tia@example.com")
     await shop.work()
-    await _consents_on_account_page(shop, customer, deals)
+    await _account_page(shop, customer, deals, subscribed=True)
     await shop.work()
     assert shop.member(deals, "tia@example.com").status == "pending"
     assert _metadata(shop, customer)[STATUS + deals] == "pending"

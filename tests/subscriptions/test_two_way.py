@@ -25,14 +25,14 @@ async def _subscribed_customer(shop: Shop, email: str) -> Any:
     return customer
 
 
-async def _consents_on_account_page(shop: Shop, customer: Any, list_id: str) -> None:
-    """The customer's own fresh consent, on the storefront's account page."""
+async def _account_page(shop: Shop, customer: Any, list_id: str, *, subscribed: bool) -> None:
+    """The customer's own choice on the storefront's account page (a fresh consent, or not)."""
     token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
     response = await shop.client.put(
         "/api/storefront/me/subscriptions",
         params={"saleor_api_url": shop.saleor.api_url},
         headers={"Authorization": f"Bearer {token}"},
-        json={"audiences": [{"list_id": list_id, "subscribed": True}]},
+        json={"audiences": [{"list_id": list_id, "subscribed": subscribed}]},
     )
     assert response.status_code == 202
 
@@ -190,7 +190,7 @@ async def test_unsubscribed_contact_is_not_resubscribed_without_fresh_consent(
     assert audience["subscribe_blocked_reason"] == error["message"]
 
     # Their own fresh consent (on the account page) asks for confirmation: pending.
-    await _consents_on_account_page(shop, customer, news)
+    await _account_page(shop, customer, news, subscribed=True)
     await shop.work()
     assert shop.member(news, "quinn@example.com").status == "pending"
     assert "quinn@example.com" in [c.email_address for c in shop.mailchimp.confirmations]
@@ -369,7 +369,7 @@ async def test_a_confirmation_mailchimp_refuses_is_reported_not_asked_again(
     customer = await _unsubscribed_in_mailchimp(shop, "quinn@example.com")
     outbound.inner = _RefusingConfirmation(outbound.inner)
 
-    await _consents_on_account_page(shop, customer, news)
+    await _account_page(shop, customer, news, subscribed=True)
     await shop.work()
 
     pending = [r for r in outbound.requests if r.method == "PATCH" and b'"pending"' in r.content]
@@ -403,7 +403,7 @@ async def test_a_confirmation_refused_for_an_archived_contact_is_reported_too(
     await shop.mc("DELETE", f"/lists/{deals}/members/quinn@example.com")  # archived
     outbound.inner = _RefusingConfirmation(outbound.inner)
 
-    await _consents_on_account_page(shop, customer, deals)
+    await _account_page(shop, customer, deals, subscribed=True)
     await shop.work()
 
     installation = await stored(shop.services)
@@ -501,4 +501,26 @@ async def test_an_unsubscribe_is_applied_though_mailchimp_cannot_be_read(newslet
     shop.mailchimp.faults.outage(account=shop.account)
     await _fire(shop, "unsubscribe", {"email": "ola@example.com", "action": "unsub"})
     await shop.work()
+    assert _metadata(shop, customer)[STATUS + news] == "unsubscribed"
+
+
+async def test_an_unsubscribe_is_sent_though_mailchimp_changed_the_contact_meanwhile(
+    newsletter: Shop,
+) -> None:
+    """Under "Mailchimp wins", a store change is dropped when the contact changed in Mailchimp
+    since: never an opt-out, which is kept whichever side it comes from."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await shop.configure(active_list_ids=[news], priority="mailchimp_wins")
+    customer = await _subscribed_customer(shop, "sam@example.com")
+    # Staff fix the member's first name in Mailchimp; before the worker applies it, the
+    # customer unsubscribes on the account page.
+    await shop.mc(
+        "PATCH", f"/lists/{news}/members/sam@example.com", {"merge_fields": {"FNAME": "Sam"}}
+    )
+    await _fire(shop, "profile", {"email": "sam@example.com"}, source="admin")
+    await _account_page(shop, customer, news, subscribed=False)
+    await shop.work()
+
+    assert shop.member(news, "sam@example.com").status == "unsubscribed"
     assert _metadata(shop, customer)[STATUS + news] == "unsubscribed"
