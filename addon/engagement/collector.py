@@ -2,12 +2,9 @@
 the last run, members' ratings and tags, attributed orders, Saleor customers matched; then
 the changed customers' metadata written.
 
-Reads go page by page (1000 items, Mailchimp's maximum) and a campaign's page is written
-before its next one is read, so memory holds at most one page per campaign being read (twice
-the account's concurrency cap of them at once) whatever the audience's size; the client's
-limiter keeps Mailchimp requests under the cap. One writer counts the pages waiting, of several
-campaigns, in one transaction (each member's row updated once for all), so pages never contend
-for the same rows, and a retried run resumes at each campaign's last written page.
+Reads go page by page (1000 items, Mailchimp's maximum); campaigns are read side by side, twice
+the account's concurrency cap of them at once, their pages counted by one writer
+(`campaign_passes.py`); the client's limiter keeps Mailchimp requests under the cap.
 
 Incremental: a campaign's activity is counted up to `activity_until`; the next run asks
 Mailchimp only for activity since `OVERLAP` before then (`since`), and only campaigns sent within
@@ -26,19 +23,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from pydantic import SecretStr
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
 
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
-from addon.engagement import activity, store
-from addon.engagement.metadata import Written, write_changed
-from addon.engagement.models import EngagementCampaign, EngagementSettings, RunState
+from addon.engagement import store
+from addon.engagement.campaign_passes import OVERLAP, CampaignPasses, RunFigures, count_seen
+from addon.engagement.metadata import write_changed
+from addon.engagement.models import EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
@@ -49,12 +45,7 @@ from addon.tasks import side_by_side
 logger = logging.getLogger(__name__)
 
 FULL_MEMBER_READ = timedelta(hours=24)
-# How far before the previous pass's end a pass reads (see above): events listed up to this late
-# are counted. (`since` is exclusive and to the second: at least a second.)
-OVERLAP = timedelta(minutes=15)
-ACTIVITY_PAGE = MAX_PAGE  # recipients a page of e-mail activity
 CUSTOMER_PAGE = 100  # Saleor's largest `first`
-WRITE_BATCH = 20  # pages counted in one transaction at most
 READERS_PER_SLOT = 2
 
 
@@ -91,13 +82,6 @@ def _next_scan_from(
     if written_from is None or written_until is None:
         return start
     return written_until if written_from <= start < written_until else start
-
-
-@dataclass
-class RunFigures:
-    mailchimp_pages: int = 0
-    members_seen: int = 0
-    written: Written | None = None
 
 
 class Collector:
@@ -139,8 +123,10 @@ class Collector:
             api_url, token = installation.saleor_api_url, installation.app_token
         async with mailchimp_for(self.services, self.installation_id) as client:
             reads = CampaignReads(client)
+            listed: set[str] = set()
             for list_id, name in audiences:
                 async for campaign in reads.campaigns(list_id, since_send_time=horizon):
+                    listed.add(campaign.id)
                     async with self.services.db.transaction() as session:
                         await store.upsert_campaign(session, self.installation_id, campaign, name)
             async with self.services.db.session() as session:
@@ -150,6 +136,9 @@ class Collector:
                         .where(
                             EngagementCampaign.sent_at > horizon,
                             EngagementCampaign.list_id.in_([a for a, _ in audiences]),
+                            # One deleted in Mailchimp (no longer listed) has no activity to
+                            # read (404): what was counted of it stays.
+                            EngagementCampaign.campaign_id.in_(listed),
                         )
                         .order_by(EngagementCampaign.sent_at, EngagementCampaign.id)
                     )
@@ -166,19 +155,16 @@ class Collector:
             # Twice as many campaigns read side by side as requests may be in flight (the
             # client's limiter holds the rest back): each holds one page, and the writer counts
             # up to that many pages of mostly the same members in one go.
-            gate = asyncio.Semaphore(READERS_PER_SLOT * client.http.slots.cap)
-            pages: asyncio.Queue[_Written | None] = asyncio.Queue()
-            writer = asyncio.create_task(self._writer(pages, sent))
-            try:
-                async with side_by_side() as group:
-                    for list_id, _ in audiences:
-                        group.create_task(self._members(reads, list_id, cursors, now))
-                    group.create_task(self._customers(api_url, token, scan))
-                    for c in campaigns:
-                        group.create_task(self._campaign(reads, gate, pages, c.id, now))
-            finally:
-                await pages.put(None)
-                await writer
+            passes = CampaignPasses(
+                self.services, self.installation_id, self.writes, self.figures, sent,
+                readers=READERS_PER_SLOT * client.http.slots.cap,
+            )  # fmt: skip
+            async with passes.writing(), side_by_side() as group:
+                for list_id, _ in audiences:
+                    group.create_task(self._members(reads, list_id, cursors, now))
+                group.create_task(self._customers(api_url, token, scan))
+                for c in campaigns:
+                    group.create_task(passes.read(reads, c.id, now))
         async with self.services.db.transaction() as session:
             await store.link_new_members(session, self.installation_id)
             settings = await store.settings_row(session, self.installation_id)
@@ -196,46 +182,6 @@ class Collector:
             settings.customers_written_from = written_from if wrote else None
             settings.customers_written_until = utcnow() if wrote else None
         return self.figures
-
-    async def _writer(
-        self, pages: asyncio.Queue[_Written | None], sent: dict[str, datetime]
-    ) -> None:
-        """Count the pages the campaigns' readers hand over, as many as are waiting at once
-        (one transaction, each member's row updated once for all of them)."""
-        closing = False
-        while not closing:
-            first = await pages.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < WRITE_BATCH:
-                try:
-                    item = pages.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
-                if item is None:
-                    closing = True
-                    break
-                batch.append(item)
-            try:
-                async with self.writes, self.services.db.transaction() as session:
-                    seen = await activity.apply_activity(
-                        session, self.installation_id, [w.page for w in batch], sent
-                    )
-                    for written in batch:
-                        await session.execute(
-                            update(EngagementCampaign)
-                            .where(EngagementCampaign.id == written.row_id)
-                            .values(pass_offset=written.offset)
-                        )
-                    await _seen(session, self.installation_id, seen)
-            except BaseException as exc:
-                for written in batch:
-                    written.done.set_exception(exc)
-                raise
-            self.figures.members_seen += seen
-            for written in batch:
-                written.done.set_result(None)
 
     async def _members(
         self, reads: CampaignReads, list_id: str, cursors: dict[str, object], now: datetime
@@ -258,7 +204,7 @@ class Collector:
                 seen = await store.apply_members(
                     session, self.installation_id, list_id, page.members
                 )
-                await _seen(session, self.installation_id, seen)
+                await count_seen(session, self.installation_id, seen)
                 # Their statuses, for the newsletter capability (`statuses_seen.py`).
                 statuses = [(m.email_address, m.status, m.last_changed) for m in page.members]
                 await enqueue_statuses_seen(
@@ -293,87 +239,6 @@ class Collector:
                 after = answer.next_cursor()
                 if after is None:
                     break
-
-    async def _campaign(
-        self,
-        reads: CampaignReads,
-        gate: asyncio.Semaphore,
-        pages: asyncio.Queue[_Written | None],
-        row_id: int,
-        now: datetime,
-    ) -> None:
-        """One campaign's activity since the last pass, then its report and attributed orders."""
-        async with gate:
-            async with self.services.db.session() as session:
-                row = await session.get(EngagementCampaign, row_id)
-                assert row is not None
-                campaign_id = row.campaign_id
-                start = row.activity_until
-                # A pass interrupted by a failure resumes with its own window and position.
-                resumed = row.pass_until is not None
-                until = row.pass_until or now
-                offset = row.pass_offset if resumed else 0
-            if not resumed:
-                async with self.writes, self.services.db.transaction() as session:
-                    await session.execute(
-                        update(EngagementCampaign)
-                        .where(EngagementCampaign.id == row_id)
-                        .values(pass_until=until, pass_offset=0)
-                    )
-            since = start - OVERLAP if start else None
-            while True:
-                page = await reads.email_activity(
-                    campaign_id, since=since, offset=offset, count=ACTIVITY_PAGE
-                )
-                self.figures.mailchimp_pages += 1
-                offset += len(page.emails)
-                # The writer counts it with the pages of other campaigns read meanwhile.
-                work = activity.ActivityPage(campaign_id, page.emails, start, until)
-                written = _Written(row_id, work, offset)
-                await pages.put(written)
-                await written.done
-                if len(page.emails) < ACTIVITY_PAGE or offset >= page.total_items:
-                    break
-            report = await reads.report(campaign_id)
-            orders = []
-            order_offset = 0
-            while True:
-                found = await reads.attributed_orders(campaign_id, offset=order_offset)
-                orders += found.orders
-                order_offset += len(found.orders)
-                if len(found.orders) < MAX_PAGE or order_offset >= found.total_items:
-                    break
-            async with self.writes, self.services.db.transaction() as session:
-                await store.apply_orders(session, self.installation_id, orders)
-                row = await session.get(EngagementCampaign, row_id)
-                assert row is not None
-                store.apply_report(row, report)
-                row.activity_until = until
-                row.pass_until = None
-                row.pass_offset = 0
-                settings = await store.settings_row(session, self.installation_id)
-                settings.campaigns_done = min(settings.campaigns_done + 1, settings.campaigns_total)
-
-
-@dataclass
-class _Written:
-    """A page for the writer, and the future the campaign's reader waits on."""
-
-    row_id: int
-    page: activity.ActivityPage
-    offset: int  # the campaign's position after it
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
-
-
-async def _seen(session: AsyncSession, installation_id: int, members: int) -> None:
-    """The run's visible progress: members read so far (in the page's own transaction)."""
-    await session.execute(
-        update(EngagementSettings)
-        .where(EngagementSettings.installation_id == installation_id)
-        .values(members_seen=EngagementSettings.members_seen + members)
-    )
 
 
 def _parse(value: object) -> datetime | None:

@@ -14,7 +14,8 @@ from addon.engagement.metadata import SUMMARY_KEY
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.statements import in_state
 from addon.jobs.worker import Worker
-from tests.engagement.conftest import ALICE, Engagement
+from sandboxes.mailchimp.campaign_state import remove_campaign
+from tests.engagement.conftest import ALICE, BOB, Engagement
 
 
 class _Failing(httpx.AsyncBaseTransport):
@@ -130,3 +131,48 @@ async def test_the_periodic_run_and_one_asked_for_now_due_together_run_one_after
         )
     assert (run.state, due) == ("idle", 0)
     assert json.loads(e.private(ALICE)[SUMMARY_KEY])["opens"] == 1  # counted once
+
+
+async def test_one_failed_read_among_campaigns_read_side_by_side_is_the_runs_error(
+    e: Engagement,
+) -> None:
+    """The other readers are cancelled while their pages wait on the writer: the run still
+    fails with Mailchimp's error, not the writer's with a cancelled reader's."""
+    campaigns = [e.send(f"News {i}", e.at(days=-1, minutes=i)) for i in range(8)]
+    for campaign in campaigns:
+        e.activity(campaign, (ALICE, "open", e.at(hours=-2)), (BOB, "click", e.at(hours=-2)))
+    marker = f"/reports/{campaigns[-1]}/email-activity".encode()
+    e.outbound.inner = _Failing(e.outbound.inner, marker, 1, 400)
+
+    await e.collect()
+
+    state, error = await _error(e)
+    assert state == "running"
+    assert error is not None and error.startswith("Mailchimp did not answer as expected"), error
+
+
+@pytest.mark.parametrize("when", ["before the run", "while it runs"])
+async def test_a_campaign_deleted_in_mailchimp_is_left_as_it_was_counted(
+    e: Engagement, when: str
+) -> None:
+    gone = e.send("Deleted later", e.at(days=-2))
+    e.activity(gone, (ALICE, "open", e.at(days=-1)))
+    await e.collect()
+    e.clock.advance(3600)
+    fresh = e.send("New season", e.at(minutes=-50))
+    e.activity(fresh, (BOB, "click", e.at(minutes=-30)))
+    if when == "before the run":
+        remove_campaign(e.shop.mailchimp, e.shop.account, gone)
+    else:  # listed by the run, gone when its activity is read
+        marker = f"/reports/{gone}/email-activity".encode()
+        e.outbound.inner = _Failing(e.outbound.inner, marker, 1, 404)
+
+    read_before = len(e.activity_reads())
+    await e.collect()
+
+    assert await _error(e) == ("idle", None)
+    gone_reads = [url for url in e.activity_reads()[read_before:] if gone in url]
+    # Not listed any more, not asked for (listed by the run, asked once).
+    assert len(gone_reads) == (0 if when == "before the run" else 1)
+    assert json.loads(e.private(BOB)[SUMMARY_KEY])["clicks"] == 1
+    assert json.loads(e.private(ALICE)[SUMMARY_KEY])["opens"] == 1  # what was counted stays

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import delete, select, update
 
-from addon.engagement import collector, repository
+from addon.engagement import campaign_passes, repository
 from addon.engagement.jobs import COLLECT_JOB, schedule
 from addon.engagement.models import EngagementSettings, RunState
 from addon.jobs.models import Job, JobStatus
@@ -52,7 +52,7 @@ async def test_activity_listed_while_a_pass_pages_is_counted_once(
     sent the campaign first) and the pass misses her. The next pass reads from a margin before
     the previous end and counts her open; Bob's open, read by both passes (and twice by the
     first, shifted by Alice), is counted once."""
-    monkeypatch.setattr(collector, "ACTIVITY_PAGE", 1)
+    monkeypatch.setattr(campaign_passes, "ACTIVITY_PAGE", 1)
     between = _BetweenPages(e.outbound.inner)
     monkeypatch.setattr(e.outbound, "inner", between)
     campaign = e.send("Flash sale", e.at(days=-1))

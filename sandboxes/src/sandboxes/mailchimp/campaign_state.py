@@ -3,7 +3,8 @@ change them (tests, benchmarks): :func:`send_campaign` sends to the audience's s
 members as they are at that moment; :func:`record_activity` records an open, click or bounce
 of a recipient at a chosen time on the sandbox's clock (never before the send);
 :func:`set_member_rating` sets Mailchimp's 1-5 star rating (Mailchimp computes it itself, so
-it does not change the member's ``last_changed``). `campaigns.py` serves them.
+it does not change the member's ``last_changed``); :func:`remove_campaign` takes one away.
+`campaigns.py` serves them.
 """
 
 from __future__ import annotations
@@ -164,3 +165,12 @@ def set_member_rating(
 def campaign_list(sandbox: MailchimpSandbox, account: SandboxAccount | str) -> list[str]:
     with sandbox.state.lock:
         return list(_account(sandbox, account).sent_campaigns)
+
+
+def remove_campaign(
+    sandbox: MailchimpSandbox, account: SandboxAccount | str, campaign_id: str
+) -> None:
+    """A campaign the account no longer has (deleted by its owner): no longer listed, and its
+    report and activity answer 404, as for any id Mailchimp does not know."""
+    with sandbox.state.lock:
+        del _account(sandbox, account).sent_campaigns[campaign_id]

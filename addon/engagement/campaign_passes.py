@@ -1,0 +1,210 @@
+"""A collection run's passes over its campaigns (`collector.py`): each campaign's e-mail activity
+since its last pass, read page by page, then its report and attributed orders; campaigns read side
+by side, their pages counted by one writer.
+
+A campaign's page is written before its next one is read, so memory holds at most one page per
+campaign being read whatever the audience's size. The writer counts the pages waiting, of several
+campaigns, in one transaction (each member's row updated once for all), so pages never contend
+for the same rows, and a retried run resumes at each campaign's last written page. A campaign
+deleted in Mailchimp since it was listed is left as it was counted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.engagement import activity, store
+from addon.engagement.metadata import Written
+from addon.engagement.models import EngagementCampaign, EngagementSettings
+from addon.mailchimp import NotFound
+from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+# How far before the previous pass's end a pass reads (`collector.py` says why): events listed up
+# to this late are counted. (`since` is exclusive and to the second: at least a second.)
+OVERLAP = timedelta(minutes=15)
+ACTIVITY_PAGE = MAX_PAGE  # recipients a page of e-mail activity
+WRITE_BATCH = 20  # pages counted in one transaction at most
+
+
+@dataclass
+class RunFigures:
+    mailchimp_pages: int = 0
+    members_seen: int = 0
+    written: Written | None = None
+
+
+@dataclass
+class _Written:
+    """A page for the writer, and the future the campaign's reader waits on."""
+
+    row_id: int
+    page: activity.ActivityPage
+    offset: int  # the campaign's position after it
+    done: asyncio.Future[None] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+
+class CampaignPasses:
+    """`read` each campaign (at most `readers` at once) inside `writing()`, which runs the
+    writer. `sent`: each campaign's send time, by id (`activity.apply_activity`)."""
+
+    def __init__(
+        self,
+        services: Services,
+        installation_id: int,
+        writes: asyncio.Lock,
+        figures: RunFigures,
+        sent: dict[str, datetime],
+        *,
+        readers: int,
+    ) -> None:
+        self.services, self.installation_id = services, installation_id
+        self.writes, self.figures, self.sent = writes, figures, sent
+        self.gate = asyncio.Semaphore(readers)
+        self.pages: asyncio.Queue[_Written | None] = asyncio.Queue()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        writer = asyncio.create_task(self._write())
+        try:
+            yield
+        except BaseException:
+            # The run fails with what failed first (a Mailchimp refusal, a 429's wait): the
+            # writer's own failure, if any, was handed to a reader and is that one.
+            await self.pages.put(None)
+            await asyncio.gather(writer, return_exceptions=True)
+            raise
+        await self.pages.put(None)
+        await writer
+
+    async def read(self, reads: CampaignReads, row_id: int, now: datetime) -> None:
+        """One campaign's activity since the last pass, then its report and attributed orders."""
+        async with self.gate:
+            try:
+                await self._pass(reads, row_id, now)
+            except NotFound:
+                # Deleted in Mailchimp since it was listed: what was counted of it stays, and
+                # the next run no longer lists it.
+                logger.warning("Campaign row %s is gone from Mailchimp: not read", row_id)
+                async with self.writes, self.services.db.transaction() as session:
+                    await session.execute(
+                        update(EngagementCampaign)
+                        .where(EngagementCampaign.id == row_id)
+                        .values(pass_until=None, pass_offset=0)
+                    )
+                    await self._one_done(session)
+
+    async def _pass(self, reads: CampaignReads, row_id: int, now: datetime) -> None:
+        async with self.services.db.session() as session:
+            row = await session.get(EngagementCampaign, row_id)
+            assert row is not None
+            campaign_id = row.campaign_id
+            start = row.activity_until
+            # A pass interrupted by a failure resumes with its own window and position.
+            resumed = row.pass_until is not None
+            until = row.pass_until or now
+            offset = row.pass_offset if resumed else 0
+        if not resumed:
+            async with self.writes, self.services.db.transaction() as session:
+                await session.execute(
+                    update(EngagementCampaign)
+                    .where(EngagementCampaign.id == row_id)
+                    .values(pass_until=until, pass_offset=0)
+                )
+        since = start - OVERLAP if start else None
+        while True:
+            page = await reads.email_activity(
+                campaign_id, since=since, offset=offset, count=ACTIVITY_PAGE
+            )
+            self.figures.mailchimp_pages += 1
+            offset += len(page.emails)
+            # The writer counts it with the pages of other campaigns read meanwhile.
+            work = activity.ActivityPage(campaign_id, page.emails, start, until)
+            written = _Written(row_id, work, offset)
+            await self.pages.put(written)
+            await written.done
+            if len(page.emails) < ACTIVITY_PAGE or offset >= page.total_items:
+                break
+        report = await reads.report(campaign_id)
+        orders = []
+        order_offset = 0
+        while True:
+            found = await reads.attributed_orders(campaign_id, offset=order_offset)
+            orders += found.orders
+            order_offset += len(found.orders)
+            if len(found.orders) < MAX_PAGE or order_offset >= found.total_items:
+                break
+        async with self.writes, self.services.db.transaction() as session:
+            await store.apply_orders(session, self.installation_id, orders)
+            row = await session.get(EngagementCampaign, row_id)
+            assert row is not None
+            store.apply_report(row, report)
+            row.activity_until = until
+            row.pass_until = None
+            row.pass_offset = 0
+            await self._one_done(session)
+
+    async def _one_done(self, session: AsyncSession) -> None:
+        settings = await store.settings_row(session, self.installation_id)
+        settings.campaigns_done = min(settings.campaigns_done + 1, settings.campaigns_total)
+
+    async def _write(self) -> None:
+        """Count the pages the campaigns' readers hand over, as many as are waiting at once
+        (one transaction, each member's row updated once for all of them)."""
+        closing = False
+        while not closing:
+            first = await self.pages.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < WRITE_BATCH:
+                try:
+                    item = self.pages.get_nowait()
+                except asyncio.QueueEmpty:
+                    break
+                if item is None:
+                    closing = True
+                    break
+                batch.append(item)
+            try:
+                async with self.writes, self.services.db.transaction() as session:
+                    seen = await activity.apply_activity(
+                        session, self.installation_id, [w.page for w in batch], self.sent
+                    )
+                    for written in batch:
+                        await session.execute(
+                            update(EngagementCampaign)
+                            .where(EngagementCampaign.id == written.row_id)
+                            .values(pass_offset=written.offset)
+                        )
+                    await count_seen(session, self.installation_id, seen)
+            except BaseException as exc:
+                for written in batch:
+                    if not written.done.done():  # its reader may have been cancelled
+                        written.done.set_exception(exc)
+                raise
+            self.figures.members_seen += seen
+            for written in batch:
+                if not written.done.done():
+                    written.done.set_result(None)
+
+
+async def count_seen(session: AsyncSession, installation_id: int, members: int) -> None:
+    """The run's visible progress: members read so far (in the page's own transaction)."""
+    await session.execute(
+        update(EngagementSettings)
+        .where(EngagementSettings.installation_id == installation_id)
+        .values(members_seen=EngagementSettings.members_seen + members)
+    )
