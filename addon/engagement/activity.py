@@ -26,6 +26,7 @@ from addon.engagement.models import EngagementDay, EngagementMember, EngagementM
 from addon.engagement.store import bulk_update, member_ids
 from addon.mailchimp import subscriber_hash
 from addon.mailchimp.campaigns import ActivityEvent, EmailRecipient
+from addon.privacy.erased import erased_hashes
 
 RECENT = 10  # campaigns kept per member for the customer panel
 _MEMBER_CAMPAIGNS: Table = EngagementMemberCampaign.__table__  # type: ignore[assignment]
@@ -126,15 +127,22 @@ async def apply_activity(
     seen = 0
     wanted: set[str] = set()
     parsed = []
-    for page in pages:
+    keyed = [[(subscriber_hash(r.email_address), r) for r in page.recipients] for page in pages]
+    erased = await erased_hashes(session, installation_id, {k for page in keyed for k, _ in page})
+    for page, recipients in zip(pages, keyed, strict=True):
         active: dict[str, EmailRecipient] = {}
         everyone = []
-        for recipient in page.recipients:
-            key = subscriber_hash(recipient.email_address)
+        sent_at = sent.get(page.campaign_id)
+        for key, recipient in recipients:
+            erased_at = erased.get(key)
+            if erased_at is not None and (sent_at is None or sent_at <= erased_at):
+                # Sent before the address was erased: its engagement went with it, and is not
+                # made again (as its attributed orders, `store.apply_orders`).
+                continue
             everyone.append(key)
             if any(_counts(event, page.until) for event in recipient.activity):
                 active[key] = recipient
-        seen += len(everyone)
+        seen += len(recipients)
         wanted.update(everyone if page.first_pass else active)
         parsed.append((page, everyone, active))
     ids = await member_ids(session, installation_id, wanted)

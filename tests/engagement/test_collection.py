@@ -238,6 +238,10 @@ async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
     await e.order("o-9", ALICE, campaign, 10.0)
     await e.collect()
     user_id = e.customers[ALICE].global_id
+    # Read by the next collection only: an open since this one, and a campaign sent to her.
+    e.clock.advance(600)
+    e.activity(campaign, (ALICE, "open", e.at(seconds=-5)))
+    e.send("Last call", e.at(seconds=-1))
 
     async with e.services.db.transaction() as session:
         request = EraseRequest(email=ALICE, saleor_user_id=user_id, source=ErasureSource.PANEL)
@@ -250,8 +254,8 @@ async def test_erasure_removes_the_customers_engagement(e: Engagement) -> None:
         # Bob's and the guest's engagement stay.
         assert await session.scalar(select(func.count()).select_from(EngagementMember)) == 2
 
-    # Her order stays in Mailchimp (orders are kept by default), attributed to the campaign:
-    # the next collection does not bring her engagement back with it.
+    # Her order stays in Mailchimp (orders are kept by default), attributed to the campaign,
+    # as may her activity: the next collection does not bring her engagement back with them.
     assert [o.id for o in e.shop.mailchimp.orders(e.shop.account, e.shop.store_id)] == ["o-9"]
     e.clock.advance(3600)
     await e.collect()
