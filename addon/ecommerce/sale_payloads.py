@@ -224,6 +224,12 @@ def order_input(
     kept = (
         Decimal(0) if status == "refunded" else max(value - order.total_refunded.amount, Decimal(0))
     )
+    shipping = order.shipping_price.gross.amount
+    if status == "cancelled":
+        # Mailchimp counts every order's total in revenue and the customer's total spent,
+        # whatever its status: "Mailchimp API expects the order totals to be 0 when an order is
+        # cancelled" (mailchimp/mc-magento2#1272, which zeroes these four; mc-magento#906).
+        kept = discount = tax = shipping = Decimal(0)
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(
@@ -238,7 +244,7 @@ def order_input(
         order_total=money(kept, currency),
         discount_total=money(discount, currency),
         tax_total=money(tax, currency),
-        shipping_total=money(order.shipping_price.gross.amount, currency),
+        shipping_total=money(shipping, currency),
         # The shopper's page of the order, as Mailchimp for WooCommerce sends its view-order
         # link (`setOrderURL(get_view_order_url())`, class-mailchimp-woocommerce-transform-
         # orders-wc3.php): what Mailchimp's order notifications link to.

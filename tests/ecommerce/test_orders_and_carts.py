@@ -153,11 +153,21 @@ async def test_cancellation(shop: Shop) -> None:
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0])], email="c@example.com"
     )
+    await shop.drain()
     await shop.saleor.cancel_order(order)
     await shop.drain()
     mc = shop.orders()[str(order.id)]
     assert mc.financial_status == "cancelled"
     assert mc.cancelled_at_foreign
+    # Mailchimp counts every order's total as revenue: a cancelled one's are all 0, and the
+    # customer has spent nothing.
+    assert (mc.order_total, mc.discount_total, mc.tax_total, mc.shipping_total) == (0, 0, 0, 0)
+    path = f"/ecommerce/stores/{shop.store_id}/customers"
+    customers = await shop.mailchimp.call(
+        shop.account, "GET", path, {"email_address": "c@example.com"}
+    )
+    assert customers.body is not None
+    assert [(c["orders_count"], c["total_spent"]) for c in customers.body["customers"]] == [(1, 0)]
 
 
 def _order_writes(shop: Shop, start: int) -> list[tuple[str, str | None]]:
