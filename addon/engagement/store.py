@@ -284,17 +284,8 @@ async def apply_customers(
         ],
     )
     member = EngagementMember
-    # An address that changed leaves its old member unlinked...
-    await session.execute(
-        update(member)
-        .where(
-            member.installation_id == installation_id,
-            member.saleor_user_id.in_(sorted(pairs)),
-            member.email_hash.not_in(sorted(pairs.values())),
-        )
-        .values(saleor_user_id=None, changed=True)
-    )
-    # ... and links the member of the new one.
+    # A changed address links the member of the new one; the old one's stays the customer's
+    # (their history: the two add up), unless another customer has that address now.
     match = and_(
         EngagementCustomer.installation_id == member.installation_id,
         EngagementCustomer.email_hash == member.email_hash,

@@ -352,3 +352,32 @@ async def test_many_customers_are_written_within_saleors_mutation_limit(e: Engag
         if r.url.host == "saleor.test" and b"updatePrivateMetadata" in r.content
     ]
     assert max(sizes) == MUTATION_COUNT_LIMIT
+
+
+async def test_a_customer_who_changed_address_keeps_the_old_ones_engagement(
+    e: Engagement,
+) -> None:
+    """Their member moves to the new address (`subscriptions/email_change.py`): what was
+    collected of the old one stays theirs, and what the new one gets adds up with it."""
+    campaign = e.send("Spring", e.at(days=-3))
+    e.activity(campaign, (ALICE, "open", e.at(days=-2)), (ALICE, "click", e.at(days=-2)))
+    await e.order("o-1", ALICE, campaign, 42.5)
+    await e.collect()
+    e.clock.advance(3600)
+    new = "alice.new@grocer.example"
+    await e.shop.saleor.update_customer(e.customers[ALICE], email=new)
+    await Worker(e.services).run_until_idle()
+    assert e.shop.mailchimp.member(e.shop.account, e.shop.list_id, new) is not None  # moved
+    await e.collect()
+    e.clock.advance(3600)
+    later = e.send("Summer", e.at(hours=-2))
+    e.activity(later, (new, "open", e.at(hours=-1)))
+    await e.collect()
+
+    summary = json.loads(e.private(new)[SUMMARY_KEY])
+    assert (summary["campaigns_received"], summary["opens"], summary["clicks"]) == (2, 2, 1)
+    assert summary["attributed_orders"] == 1
+    async with e.services.db.session() as session:
+        user_id = e.customers[ALICE].global_id
+        panel = await repository.customer_engagement(session, e.installation_id, user_id)
+    assert panel is not None and (panel.opens, len(panel.attributed_orders)) == (2, 1)
