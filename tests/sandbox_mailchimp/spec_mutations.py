@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from sandboxes.mailchimp.bodies import field_name
 from tests.contracts.mailchimp import load_spec
 
 Kind = Literal["maxLength", "enum", "type", "format", "required"]
@@ -78,8 +79,8 @@ class Mutation:
 
     @property
     def field(self) -> str:
-        """The path as Mailchimp and the sandbox name a field (``lines.0.quantity``)."""
-        return ".".join(str(part) for part in self.path)
+        """The path as Mailchimp and the sandbox name a field (``lines.item:0.quantity``)."""
+        return field_name(self.path)
 
     @property
     def label(self) -> str:

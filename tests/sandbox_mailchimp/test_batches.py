@@ -192,7 +192,7 @@ async def test_batch_validation_and_pending_limit(
         "Invalid Resource",
     )
     assert doc["errors"][0] == {
-        "field": "operations.0",
+        "field": "operations.item:0",
         "message": "Required fields were not provided: method",
     }
     sandbox.batch_start_delay = 60

@@ -135,7 +135,7 @@ async def test_an_orders_promos_are_checked(client: httpx.AsyncClient) -> None:
     assert (await client.post(f"{store}/products", json=product_body())).status_code == 200
     bad = order_body(promos=[{"code": "SUMMER10", "amount_discounted": 3, "type": "shipping"}])
     doc = assert_problem(await client.post(f"{store}/orders", json=bad), 400, "Invalid Resource")
-    assert doc["errors"][0]["field"] == "promos.0.type"  # type: ignore[index]
+    assert doc["errors"][0]["field"] == "promos.item:0.type"  # type: ignore[index]
     good = order_body(promos=[{"code": "SUMMER10", "amount_discounted": 3, "type": "fixed"}])
     created = await client.post(f"{store}/orders", json=good)
     assert created.json()["promos"] == [

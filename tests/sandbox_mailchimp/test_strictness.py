@@ -27,6 +27,7 @@ import pytest
 from addon.mailchimp import batches, promos
 from addon.mailchimp.client import MailchimpClient
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount, subscriber_hash
+from sandboxes.mailchimp.bodies import field_name
 from tests.contracts.mailchimp import validate_request
 
 from .app_examples import MEMBER, build_world
@@ -59,7 +60,7 @@ def refusal_problem(status: int, doc: Any, mutation: Mutation) -> str | None:
     if mutation.kind == "required":
         # One entry for an object's fields left out, named in its message (drewm/mailchimp-api#179).
         *parent, name = mutation.path
-        where = ".".join(str(part) for part in parent)
+        where = field_name(parent)
         listed = [
             e["message"].removeprefix(REQUIRED).split(", ")
             for e in errors

@@ -27,8 +27,11 @@ body it refuses with 400 "Invalid Resource" and one ``{field, message}`` per pro
 * a required field left out: Mailchimp answers one entry for them all, with an empty ``field``
   and the message "Required fields were not provided: email_address" (drewm/mailchimp-api#179,
   mailchimp/APIv3-examples#42), ahead of the other entries. Several are listed comma-separated;
-  one left out of a nested object is named in an entry whose ``field`` is that object's
-  (``lines.0``): Mailchimp's wording for those is not published.
+  one left out of a nested object is named in an entry whose ``field`` is that object's;
+* a field inside a list is named by its item's index as ``item:N``: ``lines.item:0`` ("Required
+  fields were not provided: id, product_id, ...", mailchimp/mailchimp-client-lib-codegen#127),
+  ``lines.item:0.price`` (mailchimp/mc-woocommerce#759), ``operations.item:2``
+  (mailchimp/mc-magento2#658).
 
 Fields the spec does not declare are ignored (Mailchimp ignores them too).
 """
@@ -167,7 +170,12 @@ def _message(error: Any) -> str:
 
 
 def _field(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+    return field_name(loc)
+
+
+def field_name(path: typing.Iterable[int | str]) -> str:
+    """A field's name in Mailchimp's errors: ``lines.item:0.price`` (module docstring)."""
+    return ".".join(f"item:{part}" if isinstance(part, int) else part for part in path)
 
 
 def validation_errors(exc: ValidationError) -> list[FieldError]:
