@@ -57,3 +57,21 @@ def test_a_tampered_body_is_refused_in_the_usual_words(saleor_signing_key: Any) 
     signature = saleor_signing_key.sign_detached(BODY)
     with pytest.raises(VerificationError, match="signature does not match the body"):
         verify_webhook_signature(jwks, signature, BODY.replace(b"Dox", b"Doy"))
+
+
+def test_a_token_saleor_signed_is_no_signature_of_any_body(
+    saleor_signing_key: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A JWT Saleor issued (a shopper's `tokenCreate`) signs its own payload, not the body. PyJWT
+    before 2.13 checked that payload when the header did not say `b64: false`, whatever
+    `detached_payload` was: refused by the app itself, as a PyJWS that does so shows."""
+    jwks = Jwks.model_validate({"keys": [saleor_signing_key.public_jwk()]})
+    token = saleor_signing_key.encode_jwt({"iss": "https://shop.example/graphql/", "exp": 2**40})
+
+    def checks_its_own_payload(jws: str, key: Any, algorithms: Any, **_: Any) -> Any:
+        return PyJWS().decode_complete(jws, key=key, algorithms=algorithms)
+
+    monkeypatch.setattr("addon.saleor.jws._RS256.decode_complete", checks_its_own_payload)
+    for body in (BODY, b"{}"):
+        with pytest.raises(VerificationError, match="a payload of its own"):
+            verify_webhook_signature(jwks, token, body)

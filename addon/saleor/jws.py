@@ -179,6 +179,24 @@ def _verified_saleor_form(signature: str, key: Any, body: bytes) -> bool | None:
     return bool(_RS256_ALGORITHM.verify(signing_input, key, raw_signature))
 
 
+def _require_detached(signature: str) -> None:
+    """Only a detached, unencoded payload (`header..signature`, `b64` false and critical: the
+    form Saleor signs in, saleor/core/jwt_manager.py `jws_encode`) signs the body. Any other
+    JWS signs a payload of its own: PyJWT before 2.13 then ignored `detached_payload` and
+    checked that one, so any token Saleor issued (a shopper's `tokenCreate`) passed for any
+    body. Refused here whatever PyJWT does."""
+    _, _, rest = signature.partition(".")
+    payload_segment, dot, _ = rest.partition(".")
+    if payload_segment or not dot:
+        raise VerificationError("the signature carries a payload of its own, not the body's")
+    try:
+        header = _unverified_header(signature)
+    except ValueError as exc:
+        raise VerificationError(f"invalid signature: {exc}") from exc
+    if header.get("b64") is not False or header.get("crit") != ["b64"]:
+        raise VerificationError("the signature is not of an unencoded body (b64 false)")
+
+
 def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
     """Check `Saleor-Signature`: RS256 JWS, detached unencoded payload (RFC 7797)."""
     key = _signing_key(jwks, signature, "signature")
@@ -187,6 +205,7 @@ def verify_webhook_signature(jwks: Jwks, signature: str, body: bytes) -> None:
         if not verified:
             raise VerificationError("signature does not match the body")
         return
+    _require_detached(signature)
     try:
         _RS256.decode_complete(signature, key=key, algorithms=["RS256"], detached_payload=body)
     except jwt.InvalidSignatureError as exc:
