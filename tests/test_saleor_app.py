@@ -399,6 +399,30 @@ async def test_uninstall_erases_the_installation_and_its_data(
     assert await count_jobs(services) == 0
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"issuedAt": "2026-01-01T00:00:00+00:00"},  # another app's AppDeleted, without `app`
+        {"user": {"id": "VXNlcjox", "email": "ann@example.com"}},  # any delivery's body
+    ],
+)
+async def test_a_signed_body_naming_no_app_uninstalls_nothing(
+    installed_app: SandboxApp,
+    saleor: SaleorSandbox,
+    app_client: httpx.AsyncClient,
+    services: Services,
+    body: dict[str, object],
+) -> None:
+    """Saleor signs every app's deliveries with one key, over the body alone (not the
+    `Saleor-Event` header): another delivery's body, posted as APP_DELETED, verifies."""
+    raw = json.dumps(body).encode()
+    headers = _headers(saleor, raw, **{"Saleor-Event": "APP_DELETED"})
+    response = await _post(app_client, raw, headers, slug="app-deleted")
+    assert (response.status_code, response.json()["error"]["code"]) == (400, "INVALID_BODY")
+    stored = await installation(services)
+    assert stored is not None and stored.uninstalled_at is None
+
+
 # --- dashboard authentication ------------------------------------------------------------
 
 

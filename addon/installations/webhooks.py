@@ -219,7 +219,13 @@ class WebhookReceiver:
             installations = InstallationService(
                 session, self.services.settings, self.services.saleor
             )
-            if lifecycle.app is not None and lifecycle.app.id != installation.app_id:
+            if lifecycle.app is None:
+                # Our documents select `app { id }`, which Saleor resolves (it soft-deletes an
+                # app before APP_DELETED: saleor/app/actions.py `delete_app`). A body without
+                # it is another delivery's, signed for it (Saleor signs every app's deliveries
+                # with one key, over the body alone): never an uninstall.
+                raise BadRequest(f"The {event} payload names no app.", code=ErrorCode.INVALID_BODY)
+            if lifecycle.app.id != installation.app_id:
                 logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
                 return Outcome.IGNORED
             if event == "APP_DELETED":
