@@ -83,6 +83,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     from addon.ecommerce import sync as ecommerce_sync
     from addon.engagement import jobs as engagement_jobs
     from addon.engagement import service as engagement_service
+    from addon.erasure import deletions as erasure_deletions
     from addon.erasure import jobs as erasure_jobs
     from addon.initial_sync import jobs as initial_sync_jobs
     from addon.installations import lifecycle, missed, uninstall, webhook_upkeep
@@ -92,6 +93,7 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     register_newsletter_jobs(registry)
     email_change.register(registry)
     erasure_jobs.register(registry)
+    erasure_deletions.register(registry)
     ecommerce_sync.register(registry)
     initial_sync_jobs.register(registry)
     engagement_jobs.register(registry)

@@ -1,9 +1,10 @@
 """The erasure job: a customer's addresses erased in Mailchimp, then forgotten by the app.
 
-Queued when Saleor deletes a customer (CUSTOMER_DELETED, ACCOUNT_DELETED) or a staff user
-erases one from the customer panel. In Mailchimp, for every audience the app knows, each
-address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-permanent`:
-Mailchimp then refuses to add it again through the API); in every store, the customer's carts
+Queued when Saleor deletes a customer (CUSTOMER_DELETED, ACCOUNT_DELETED: `deletions.py`) or
+a staff user erases one from the customer panel. In Mailchimp, for every audience the app
+knows, each address is deleted permanently
+(`POST /lists/{id}/members/{hash}/actions/delete-permanent`: Mailchimp then refuses to add it
+again through the API); in every store, the customer's carts
 are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
 history), then the customer. The app's tables then keep only hashes (`forget.py`), and
 Activity records what was done without the address (`outcome.py`). It first waits while a
@@ -33,15 +34,14 @@ from addon.erasure.in_flight import RETRY_SECONDS, in_flight, written_since
 from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
-from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.erasure.schemas import EraseRequest
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob, RetryLater, WebhookJob
+from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound, subscriber_hash
 from addon.privacy.erased import remember_erased
-from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -50,10 +50,6 @@ ERASE_JOB = "erasure.erase"
 # Done on arrival: the Activity entry saying what an erasure did (text in `last_error`, as the
 # Activity page shows a row's text), without the address.
 ERASED_NOTE = "erasure.erased"
-WEBHOOK_SLUGS = ("erasure-account-deleted", "erasure-customer-deleted")
-
-
-DeletedEvent = WebhookJob[UserEventBody]
 
 
 def _key(email: str) -> str:
@@ -113,20 +109,6 @@ def _request_or_none(payload: object) -> EraseRequest | None:
         return EraseRequest.model_validate(payload) if payload is not None else None
     except ValidationError:
         return None  # not this version's payload: the newest replaces it as it is
-
-
-async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -> None:
-    user = event.body.user
-    source = (
-        ErasureSource.ACCOUNT_DELETED
-        if event.event.upper() == "ACCOUNT_DELETED"
-        else ErasureSource.CUSTOMER_DELETED
-    )
-    async with services.db.transaction() as session:
-        await complete_in(session)
-        if user is not None and user.email:
-            request = EraseRequest(email=user.email.lower(), saleor_user_id=user.id, source=source)
-            await enqueue_erasure(session, job.installation_id, request)
 
 
 @dataclass(frozen=True)
@@ -379,10 +361,6 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
 
 
 def register(registry: HandlerRegistry[Services]) -> None:
-    from addon.installations.webhook_kinds import webhook_job_kind
-
-    for slug in WEBHOOK_SLUGS:
-        registry.register(webhook_job_kind(slug), on_deleted, payload=DeletedEvent)
     registry.register(ERASE_JOB, handle_erase, payload=EraseRequest)
 
 

@@ -5,6 +5,7 @@ registered, and a deletion reaches the app only when the customer deletes their 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -194,3 +195,25 @@ async def test_a_customer_made_staff_while_deactivated_is_not_erased(shop: Shop)
     assert [c.email_address for c in shop.mailchimp.customers(shop.account, shop.store_id)] == [BO]
     assert await rows_naming(shop.services, "cy@example.com") == []
     assert await _checks_after_a_refused_call(shop) == 0
+
+
+async def test_a_deletion_of_a_customer_saleor_still_has_erases_nothing(shop: Shop) -> None:
+    """The signature covers the body alone: a body about the customer (a CUSTOMER_UPDATED's, as
+    any app subscribed to it receives one) verifies when posted as CUSTOMER_DELETED. Saleor sends
+    the deletion once the customer is gone, so one it still has is not erased."""
+    customer = await _subscribed_customer(shop)
+    body = json.dumps({"user": {"id": customer.global_id, "email": BO}}).encode()
+    response = await shop.client.post(
+        f"/api/webhooks/{SLUG}",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Saleor-Event": "CUSTOMER_DELETED",
+            "Saleor-Domain": shop.saleor.domain,
+            "Saleor-Api-Url": shop.saleor.api_url,
+            "Saleor-Signature": shop.saleor.sign(body),
+        },
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"

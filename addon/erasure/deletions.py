@@ -1,0 +1,74 @@
+"""CUSTOMER_DELETED and ACCOUNT_DELETED: the deleted customer's erasure (`jobs.py`), once Saleor
+confirms the deletion.
+
+Saleor sends both once the user is deleted (saleor/graphql/account/mutations/staff/
+customer_delete.py and account/account_delete.py: the event after `delete()`, on commit), so
+Saleor no longer has it when the delivery is handled. The signature covers the body alone, not
+the `Saleor-Event` header, and Saleor signs every app's deliveries with one key: another
+delivery's body about the user (a CUSTOMER_UPDATED any app subscribed to receives), posted as
+CUSTOMER_DELETED, verifies. An erasure deletes the contact permanently, so a customer Saleor
+still has is not erased.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from addon.erasure.jobs import enqueue_erasure
+from addon.erasure.schemas import EraseRequest, ErasureSource
+from addon.errors import NotFound
+from addon.installations.repository import InstallationRepository
+from addon.jobs.completion import complete_in
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.schemas import ClaimedJob, WebhookJob
+from addon.saleor.customers import customer_email
+from addon.saleor.schemas import UserEventBody
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+WEBHOOK_SLUGS = ("erasure-account-deleted", "erasure-customer-deleted")
+
+DeletedEvent = WebhookJob[UserEventBody]
+
+
+async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -> None:
+    user = event.body.user
+    source = (
+        ErasureSource.ACCOUNT_DELETED
+        if event.event.upper() == "ACCOUNT_DELETED"
+        else ErasureSource.CUSTOMER_DELETED
+    )
+    erase = user is not None and bool(user.email) and await _gone(services, job, user.id)
+    async with services.db.transaction() as session:
+        await complete_in(session)
+        if erase and user is not None and user.email:
+            request = EraseRequest(email=user.email.lower(), saleor_user_id=user.id, source=source)
+            await enqueue_erasure(session, job.installation_id, request)
+
+
+async def _gone(services: Services, job: ClaimedJob, user_id: str) -> bool:
+    """Whether Saleor no longer has the user (its failure to answer fails the job: retried)."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(job.installation_id)
+    if installation is None:
+        return False
+    try:
+        await customer_email(
+            services.saleor, installation.saleor_api_url, installation.app_token, user_id
+        )
+    except NotFound:
+        return True
+    logger.warning(
+        "Ignored a deletion of user %s of installation %s: Saleor still has them",
+        user_id,
+        job.installation_id,
+    )
+    return False
+
+
+def register(registry: HandlerRegistry[Services]) -> None:
+    from addon.installations.webhook_kinds import webhook_job_kind
+
+    for slug in WEBHOOK_SLUGS:
+        registry.register(webhook_job_kind(slug), on_deleted, payload=DeletedEvent)
