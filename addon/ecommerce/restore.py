@@ -14,7 +14,8 @@ original's lines and e-mail into a checkout of the same channel made with its ow
 (`checkoutCreate`: no addresses, no customer, since an app is no user) and hands out that one:
 the link grants the cart, not the customer's checkout. The exchange is recorded
 (`RestoredCheckout`), so the same link exchanged again returns the same checkout while it still
-has lines.
+has lines and nothing of the shopper's (addresses, their account): once it has, it is theirs,
+and the link makes another copy.
 """
 
 from __future__ import annotations
@@ -44,6 +45,27 @@ from addon.services import Services
 PLACEHOLDER = "{restore}"
 TIME_STEP = 3600  # a link's time is its hour's start (see make_link_token)
 FERNET_VERSION = b"\x80"
+
+
+class _Ref(BaseModel):
+    id: str
+
+
+class _Copy(BaseModel):
+    """A restored checkout as `ecommerce_restored_checkout` reads it."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    lines: list[_Ref]
+    user: _Ref | None = None
+    shipping_address: _Ref | None = Field(None, alias="shippingAddress")
+    billing_address: _Ref | None = Field(None, alias="billingAddress")
+
+    @property
+    def as_made(self) -> bool:
+        """Lines, and nothing of the shopper's: as `checkoutCreate` made it."""
+        taken = self.user or self.shipping_address or self.billing_address
+        return bool(self.lines) and taken is None
 
 
 @dataclass(frozen=True)
@@ -210,12 +232,18 @@ async def restore(services: Services, installation: Installation, token: str) ->
             )
         )
     if known is not None:
-        restored = await _read(
-            services, installation, _global_id(known.restored_token.get_secret_value())
+        data = await _saleor(
+            services,
+            installation,
+            "ecommerce_restored_checkout",
+            {"id": _global_id(known.restored_token.get_secret_value())},
         )
+        restored = _Copy.model_validate(data["checkout"]) if data.get("checkout") else None
         # Completed (Saleor deletes a checkout it turns into an order) or emptied by the
-        # shopper: the link brings the e-mailed cart back again.
-        if restored is not None and restored.lines:
+        # shopper: the link brings the e-mailed cart back again. Given their addresses or
+        # account, it is theirs: whoever holds the link (a forwarded e-mail, a link scanner)
+        # gets a copy of the cart, not their checkout.
+        if restored is not None and restored.as_made:
             return _answer(known)
     original = await _read(services, installation, cart.checkout_id)
     if original is None or not original.lines:

@@ -129,6 +129,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_order",
             "ecommerce_checkout",
             "ecommerce_checkout_restore",
+            "ecommerce_restored_checkout",
             "ecommerce_checkouts_exist",
             "ecommerce_products_by_ids",
             "ecommerce_customers_by_ids",

@@ -186,6 +186,33 @@ async def test_the_same_link_again_gives_the_same_checkout_while_it_has_lines(
     assert (await _restore(shop, link)).json() == third
 
 
+async def test_a_checkout_the_shopper_filled_in_is_theirs_the_link_makes_another_copy(
+    shop: Shop,
+) -> None:
+    """The link is valid for days on any device, and may be forwarded or visited by a link
+    scanner: once the shopper gave the restored checkout their addresses, the same link hands
+    out a fresh copy of the cart, never that checkout."""
+    fig = await shop.product("Fig", "2.00")
+    ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+    original = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1)], customer=ann
+    )
+    await shop.drain()
+    link = _link(shop, str(original.token))
+    mine = (await _restore(shop, link)).json()
+    await shop.saleor.update_checkout(
+        shop.saleor.store.get_checkout(mine["checkout_token"]),
+        shipping_address=_address(shop, "1 Home Road"),
+        billing_address=_address(shop, "2 Bank Street"),
+    )
+    theirs = await _restore(shop, link)
+    assert theirs.status_code == 200, theirs.text
+    assert theirs.json()["checkout_token"] not in (mine["checkout_token"], str(original.token))
+    seen = (await _storefront_reads(shop, theirs.json()["checkout_token"]))["checkout"]
+    assert (seen["shippingAddress"], seen["billingAddress"]) == (None, None)
+    assert (await _restore(shop, link)).json() == theirs.json()  # the new copy, as made
+
+
 async def test_exchanges_racing_get_one_checkout(shop: Shop) -> None:
     product = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
