@@ -61,10 +61,14 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
             },
         )
     if isinstance(body, OrderInput | CartInput):
-        return Fingerprint(
-            payloads.content_hash(_without(dumped, *_ORDER_EXCLUDED)),
-            {"lines": payloads.content_hash(dumped.get("lines", []))},
-        )
+        children = {"lines": payloads.content_hash(dumped.get("lines", []))}
+        if isinstance(body, CartInput):
+            # Whom the cart's e-mails go to: a guest's corrected address, or a shopper signing
+            # in, replaces the cart as changed lines do (an order keeps its buyer: replacing it
+            # would send its confirmation again).
+            customer = {"id": body.customer.id, "email": body.customer.email_address}
+            children["customer"] = payloads.content_hash(customer)
+        return Fingerprint(payloads.content_hash(_without(dumped, *_ORDER_EXCLUDED)), children)
     return Fingerprint(payloads.content_hash(dumped))
 
 

@@ -7,7 +7,7 @@ on its re-created customer when Mailchimp refused an e-mail change (`email_chang
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from addon.ecommerce import sale_payloads
@@ -48,7 +48,7 @@ class SaleSender(CatalogPusher):
         order is updated; a cart is patched whenever it is pushed (which also re-creates one
         Mailchimp lost), an order only when its fields changed.
         """
-        if known.mailchimp_id is not None and known.children != pushing.children:
+        if known.mailchimp_id is not None and _replaced(known.children, pushing.children):
             await self._delete(delete, body.id)
             await self._create(create, body)
         elif known.mailchimp_id is None:
@@ -121,3 +121,12 @@ def _named(body: Attributed, customer_id: str, email: str | None = None) -> Attr
         return body
     update = {"id": customer_id} | ({"email_address": email} if email else {})
     return body.model_copy(update={"customer": body.customer.model_copy(update=update)})
+
+
+def _replaced(known: Mapping[str, str], pushing: Mapping[str, str]) -> bool:
+    """Whether a part PATCH cannot change did: the lines, or a cart's customer. A part the
+    record does not hold (a cart's customer, recorded only since it replaces the cart) is not
+    compared: the carts pushed before are not all replaced at their next push."""
+    return set(known) - set(pushing) != set() or any(
+        known.get(part, digest) != digest for part, digest in pushing.items()
+    )

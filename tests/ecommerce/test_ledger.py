@@ -81,21 +81,32 @@ def test_a_fingerprint_is_the_hash_of_each_part_as_its_own_body_gives_it() -> No
         {v.id: content_hash(v.body()) for v in shirt.variants},
     )
     basket = cart(campaign_id="c-1")
+    buyer = {"id": basket.customer.id, "email": basket.customer.email_address}
     assert fingerprint(basket) == Fingerprint(
         content_hash(top_level(basket, "lines", "customer", "campaign_id")),
-        {"lines": content_hash([line.body() for line in basket.lines])},
+        {
+            "lines": content_hash([line.body() for line in basket.lines]),
+            "customer": content_hash(buyer),
+        },
     )
 
 
-def test_a_cart_fingerprint_leaves_out_what_a_patch_cannot_change() -> None:
+def test_a_cart_fingerprint_holds_apart_what_a_patch_cannot_change() -> None:
     before = fingerprint(cart())
-    # Customer and campaign are set on creation only: they never make a push.
+    # The campaign is set on creation only: it never makes a push.
     assert fingerprint(cart(campaign_id="c-9")) == before
     more = cart()
     more.lines[0] = more.lines[0].model_copy(update={"quantity": 2})
     after = fingerprint(more)
     assert after.content_hash == before.content_hash
-    assert set(after.children) == {"lines"} and after.children != before.children
+    assert after.children["lines"] != before.children["lines"]
+    # Nor can a PATCH change whom the cart is for: the customer is a part of its own.
+    other = cart()
+    other.customer = other.customer.model_copy(update={"email_address": "bea@example.com"})
+    moved = fingerprint(other)
+    assert moved.content_hash == before.content_hash
+    assert moved.children["customer"] != before.children["customer"]
+    assert moved.children["lines"] == before.children["lines"]
 
 
 def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> SaleorOrder:
