@@ -379,10 +379,37 @@ async def test_an_older_status_event_does_not_undo_a_newer_one(
     now = datetime.now(UTC)
     newer = _status_body(installed_app, False, now)
     older = _status_body(installed_app, True, now - timedelta(seconds=5))
+    # Deactivated, then activated and deactivated again: the activation's delivery comes last.
+    saleor.store.apps[installed_app.id].is_active = False
     assert (await _post(app_client, newer, _headers(saleor, newer))).status_code == 200
-    assert (await _post(app_client, older, _headers(saleor, older))).status_code == 200
+    saleor.store.apps[installed_app.id].is_active = True
+    answer = await _post(app_client, older, _headers(saleor, older))
+    assert answer.status_code == 200
     stored = await installation(services)
     assert stored is not None and not stored.is_active
+
+
+@pytest.mark.parametrize(
+    ("slug", "event", "active"),
+    [("app-deleted", "APP_DELETED", True), ("app-status-changed", "APP_STATUS_CHANGED", False)],
+)
+async def test_a_lifecycle_delivery_saleor_does_not_confirm_changes_nothing(
+    installed_app: SandboxApp,
+    saleor: SaleorSandbox,
+    app_client: httpx.AsyncClient,
+    services: Services,
+    slug: str,
+    event: str,
+    active: bool,
+) -> None:
+    """The signature does not cover `Saleor-Event`: the app's own APP_STATUS_CHANGED body posted
+    as APP_DELETED verifies, as does an old deactivation's. Saleor, asked, still accepts the
+    app's token: the app is installed and active."""
+    body = _status_body(installed_app, active)
+    answer = await _post(app_client, body, _headers(saleor, body, **{"Saleor-Event": event}), slug)
+    assert (answer.status_code, answer.json()["outcome"]) == (200, "ignored")
+    stored = await installation(services)
+    assert stored is not None and stored.is_active and stored.uninstalled_at is None
 
 
 async def test_uninstall_erases_the_installation_and_its_data(

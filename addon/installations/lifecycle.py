@@ -68,6 +68,18 @@ async def _ask_saleor(services: Services, api_url: str, token: SecretStr, app_id
     return str((data.get("shop") or {}).get("version") or "")
 
 
+async def token_accepted(services: Services, installation: Installation) -> bool:
+    """Whether Saleor accepts the app token now: the app is installed and active. Raises
+    `SaleorError` when Saleor cannot tell (unreachable, another error)."""
+    try:
+        await _ask_saleor(
+            services, installation.saleor_api_url, installation.app_token, installation.app_id
+        )
+    except _Refused:
+        return False
+    return True
+
+
 async def check_job(job: ClaimedJob, payload: CheckPayload, services: Services) -> None:
     """The `installation.check` job (see the module docstring)."""
     settings = services.settings

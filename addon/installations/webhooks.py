@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from addon import metrics
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized, UpstreamUnavailable
 from addon.installations.intake import InstallationGone, intake_for
+from addon.installations.lifecycle import token_accepted
 from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
@@ -36,6 +37,7 @@ from addon.jobs.inserts import NewJob
 from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository
 from addon.logs import log_fields
+from addon.saleor.client import SaleorError
 from addon.saleor.jws import VerificationError, verify_webhook_signature
 from addon.saleor.manifest import WebhookDefinition
 from addon.saleor.schemas import AppLifecycleEvent
@@ -208,6 +210,16 @@ class WebhookReceiver:
             raise BadRequest(
                 f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
+        if lifecycle.app is None or lifecycle.issued_at is None:
+            # Our documents select `issuedAt` and `app { id }`, which Saleor resolves (it
+            # soft-deletes an app before APP_DELETED: saleor/app/actions.py `delete_app`). A
+            # body without them is another delivery's, signed for it (Saleor signs every app's
+            # deliveries with one key, over the body alone).
+            raise BadRequest(
+                f"The {event} payload names no app or time.", code=ErrorCode.INVALID_BODY
+            )
+        if not await self._saleor_agrees(installation_id, event, lifecycle):
+            return Outcome.IGNORED
         async with self.services.db.transaction() as session:
             # Locked, as the lifecycle checks take it: a check's newer observation committed
             # meanwhile is seen, not overwritten by this older one; an erasure committed
@@ -219,15 +231,6 @@ class WebhookReceiver:
             installations = InstallationService(
                 session, self.services.settings, self.services.saleor
             )
-            if lifecycle.app is None:
-                # Our documents select `app { id }`, which Saleor resolves (it soft-deletes an
-                # app before APP_DELETED: saleor/app/actions.py `delete_app`). A body without
-                # it is another delivery's, signed for it (Saleor signs every app's deliveries
-                # with one key, over the body alone): never an uninstall.
-                raise BadRequest(f"The {event} payload names no app.", code=ErrorCode.INVALID_BODY)
-            if lifecycle.app.id != installation.app_id:
-                logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
-                return Outcome.IGNORED
             if event == "APP_DELETED":
                 await installations.uninstall(installation, LifecycleSignal.WEBHOOK)
                 self.keys.forget(installation.saleor_api_url)
@@ -243,6 +246,34 @@ class WebhookReceiver:
                 return Outcome.DUPLICATE
             await installations.apply_status_change(installation, lifecycle)
             return Outcome.APPLIED
+
+    async def _saleor_agrees(
+        self, installation_id: int, event: str, lifecycle: AppLifecycleEvent
+    ) -> bool:
+        """Whether Saleor confirms what the delivery says, asked before anything is written.
+        The signature does not cover the `Saleor-Event` header: the app's own APP_STATUS_CHANGED
+        body (or an old one) posted as APP_DELETED would verify. Saleor accepts the token of an
+        installed, active app only (`lifecycle.py`): deleted or deactivated, it refuses it."""
+        async with self.services.db.session() as session:
+            installation = await InstallationRepository(session).get(installation_id)
+        if installation is None:
+            raise InstallationGone(installation_id)
+        assert lifecycle.app is not None
+        if lifecycle.app.id != installation.app_id:
+            logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)
+            return False
+        says_active = event != "APP_DELETED" and bool(lifecycle.app.is_active)
+        try:
+            accepted = await token_accepted(self.services, installation)
+        except SaleorError as exc:
+            # A 5xx: Saleor delivers it again later.
+            raise UpstreamUnavailable(
+                f"Cannot confirm {event} with Saleor now: {exc}.",
+                code=ErrorCode.SALEOR_UNAVAILABLE,
+            ) from exc
+        if accepted is not says_active:
+            logger.warning("Ignored %s: Saleor says otherwise of the app's token", event)
+        return accepted is says_active
 
 
 def _not_installed() -> Unauthorized:
