@@ -6,8 +6,9 @@ customer_delete.py and account/account_delete.py: the event after `delete()`, on
 Saleor no longer has it when the delivery is handled. The signature covers the body alone, not
 the `Saleor-Event` header, and Saleor signs every app's deliveries with one key: another
 delivery's body about the user (a CUSTOMER_UPDATED any app subscribed to receives), posted as
-CUSTOMER_DELETED, verifies. An erasure deletes the contact permanently, so a customer Saleor
-still has is not erased.
+CUSTOMER_DELETED, verifies, and an old body names the address the user had then. An erasure
+deletes the contact permanently, so neither a customer Saleor still has nor an address another
+customer holds now is erased.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
-from addon.saleor.customers import customer_email
+from addon.saleor.customers import address_holder, customer_email
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 
@@ -39,7 +40,8 @@ async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -
         if event.event.upper() == "ACCOUNT_DELETED"
         else ErasureSource.CUSTOMER_DELETED
     )
-    erase = user is not None and bool(user.email) and await _gone(services, job, user.id)
+    email = user.email if user is not None else None
+    erase = user is not None and email is not None and await _gone(services, job, user.id, email)
     async with services.db.transaction() as session:
         await complete_in(session)
         if erase and user is not None and user.email:
@@ -47,20 +49,23 @@ async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -
             await enqueue_erasure(session, job.installation_id, request)
 
 
-async def _gone(services: Services, job: ClaimedJob, user_id: str) -> bool:
-    """Whether Saleor no longer has the user (its failure to answer fails the job: retried)."""
+async def _gone(services: Services, job: ClaimedJob, user_id: str, email: str) -> bool:
+    """Whether Saleor no longer has the user, and no other customer holds the address (a body
+    from before the user changed address, naming one another customer registered with since).
+    Saleor failing to answer fails the job: retried."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
     if installation is None:
         return False
+    api_url, token = installation.saleor_api_url, installation.app_token
     try:
-        await customer_email(
-            services.saleor, installation.saleor_api_url, installation.app_token, user_id
-        )
+        await customer_email(services.saleor, api_url, token, user_id)
     except NotFound:
-        return True
+        holder = await address_holder(services.saleor, api_url, token, email.lower())
+        if holder is None:
+            return True
     logger.warning(
-        "Ignored a deletion of user %s of installation %s: Saleor still has them",
+        "Ignored a deletion of user %s of installation %s: Saleor still has them or their address",
         user_id,
         job.installation_id,
     )

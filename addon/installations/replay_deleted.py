@@ -37,6 +37,7 @@ from addon.installations.resume_ports import KNOWN_CUSTOMERS
 from addon.jobs.completion import complete_in
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.saleor.client import SaleorPermissionDenied, SaleorTokenRefused
+from addon.saleor.customers import address_holder
 from addon.saleor.global_ids import global_id_type
 from addon.services import Services
 
@@ -93,13 +94,10 @@ async def _deleted(services: Services, installation: Installation, user_id: str)
 async def _address_taken(services: Services, installation: Installation, email: str) -> bool:
     """Whether a customer Saleor has now holds this address (deleted and registered again,
     by them or another, while the app was not listening): erasing it would erase them."""
-    data = await services.saleor.execute(
-        installation.saleor_api_url,
-        installation.app_token,
-        "missed_user_by_email",
-        {"email": email},
+    holder = await address_holder(
+        services.saleor, installation.saleor_api_url, installation.app_token, email
     )
-    return data.get("user") is not None
+    return holder is not None
 
 
 async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services) -> None:

@@ -35,3 +35,13 @@ async def customer_email(
     if not user or not user.get("email"):
         raise NotFound("This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER)
     return str(user["email"]).strip()
+
+
+async def address_holder(
+    saleor: SaleorClient, api_url: str, token: SecretStr, email: str
+) -> str | None:
+    """The id of the customer Saleor has with this address now, if any (`SaleorError` when
+    Saleor cannot answer)."""
+    data = await saleor.execute(api_url, token, "user_by_email", {"email": email})
+    user = data.get("user")
+    return str(user["id"]) if user else None

@@ -215,7 +215,7 @@ FEATURES: tuple[Feature, ...] = (
             "missed_checkouts",
             "missed_customers_exist",
             "missed_customer_deleted",
-            "missed_user_by_email",
+            "user_by_email",
         ),
     ),
     Feature(
