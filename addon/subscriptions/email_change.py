@@ -24,12 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
+from addon.errors import NotFound
+from addon.installations.repository import InstallationRepository
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import Member
+from addon.saleor.customers import customer_email
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions import for_now
@@ -123,15 +126,35 @@ async def on_customer_changed(
     job: ClaimedJob, event: EmailChangedEvent, services: Services
 ) -> None:
     user = event.body.user
+    # The address as Saleor holds it now, not as the body says: an old body (or one posted to
+    # this webhook from another's delivery: the signature covers the body alone) would move the
+    # contacts back to an address the customer left.
+    current = await _current_email(services, job.installation_id, user.id) if user else None
     async with services.db.transaction() as session:
         await complete_in(session)
-        if user is None or not user.email:
+        if user is None or current is None:
             return
-        new = user.email.strip().lower()
+        new = current
         moves = await moved_from(session, job.installation_id, user.id, new)
         for old, lists in sorted(moves.items()):
             move = EmailMove(old_email=old, new_email=new, saleor_user_id=user.id, list_ids=lists)
             await enqueue_email_move(session, job.installation_id, move)
+
+
+async def _current_email(services: Services, installation_id: int, user_id: str) -> str | None:
+    """The user's address in Saleor now (lower-cased), None if Saleor no longer has them;
+    Saleor failing to answer fails the job (retried)."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None:
+        return None
+    try:
+        email = await customer_email(
+            services.saleor, installation.saleor_api_url, installation.app_token, user_id
+        )
+    except NotFound:
+        return None
+    return email.lower()
 
 
 # --- the job --------------------------------------------------------------------------------

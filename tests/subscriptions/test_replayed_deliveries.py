@@ -1,0 +1,65 @@
+"""Deliveries the app acts on as Saleor's state says, not as their body does.
+
+Saleor signs every app's deliveries with one key, over the body alone (not the `Saleor-Event`
+header, nor the endpoint): a body about a customer from before, or from another webhook's
+delivery, posted to one of the app's webhooks verifies. So what changes a contact is read from
+Saleor: the customer's address now."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from sandboxes.saleor import SaleorSandbox
+from tests.subscriptions.conftest import Shop
+
+OLD, NEW = "ola@example.com", "ola@new.example"
+
+
+def delivered(saleor: SaleorSandbox, slug: str, email: str) -> bytes:
+    """The body of a delivery Saleor made to the app's `slug` webhook about `email`, of a change
+    not the app's own (those it takes for its own echoes)."""
+    return next(
+        d.body
+        for d in saleor.deliveries
+        if d.target_url.endswith(f"/api/webhooks/{slug}")
+        and (json.loads(d.body).get("user") or {}).get("email") == email
+        and not json.loads(d.body).get("issuingPrincipal")
+    )
+
+
+async def posted(shop: Shop, slug: str, event: str, body: bytes) -> Any:
+    return await shop.client.post(
+        f"/api/webhooks/{slug}",
+        content=body,
+        headers={
+            "Content-Type": "application/json",
+            "Saleor-Event": event,
+            "Saleor-Domain": shop.saleor.domain,
+            "Saleor-Api-Url": shop.saleor.api_url,
+            "Saleor-Signature": shop.saleor.sign(body),
+        },
+    )
+
+
+async def test_an_old_body_moves_no_contact_back_to_an_address_the_customer_left(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    ola = await shop.saleor.create_customer(OLD, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    await shop.saleor.update_customer(ola, first_name="Ola")
+    await shop.work()
+    then = delivered(shop.saleor, "subscriptions-customer-updated", OLD)
+    await shop.saleor.confirm_email_change(ola, NEW)
+    await shop.work()
+    assert (shop.member(news, NEW).status, shop.member(news, OLD)) == ("subscribed", None)
+    # The app's own write-backs then send no CUSTOMER_UPDATED that would move it again.
+    shop.saleor.store.legacy_update_webhook_emission = False
+
+    answer = await posted(shop, "subscriptions-email-changed", "CUSTOMER_UPDATED", then)
+    assert answer.status_code == 200, answer.text
+    await shop.work()
+    assert (shop.member(news, NEW).status, shop.member(news, OLD)) == ("subscribed", None)
