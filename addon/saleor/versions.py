@@ -106,6 +106,8 @@ FEATURES: tuple[Feature, ...] = (
         _queries(
             "subscriptions_user",
             "subscriptions_user_by_email",
+            "subscriptions_signup_user",
+            "subscriptions_signup_order",
             "subscriptions_user_link",
             "subscriptions_update_metadata",
             "subscriptions_customer_profile",

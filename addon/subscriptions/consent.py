@@ -1,15 +1,29 @@
-"""Consent recorded by the storefront in Saleor metadata: at checkout and at registration."""
+"""Consent recorded by the storefront in Saleor metadata: at checkout and at registration.
+
+A delivery (ORDER_CREATED, CUSTOMER_CREATED, or one the catch-up replays) says only which order
+or customer: the consent, the address and when it was given (the order placed, the customer
+registered) are read from Saleor. The signature covers the body alone, and the consent keys
+stay on the customer for good, so another delivery's body posted here would carry them, and
+could name any time. A consent given before the contact last left an audience (unsubscribed,
+cleaned, archived) is not given again: only a newer one subscribes them.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.metadata import Consent
+from addon.subscriptions.models import ContactState
 from addon.subscriptions.schemas import Action, Source, normalize_email
 from addon.subscriptions.service import SubscriptionService, is_connected
 
@@ -51,11 +65,14 @@ class Signup:
     saleor_user_id: str | None
     # Saleor's language code of the order (the customer's own is read when sending).
     language: str | None = None
+    # When it was given: the order placed, the customer registered.
+    given_at: datetime | None = None
 
 
 class UserRef(_WithMetadata, Named):
     id: str
     email: str | None = None
+    date_joined: datetime | None = Field(default=None, alias="dateJoined")
 
     def signup(self) -> Signup:
         """Consent given when registering."""
@@ -65,6 +82,7 @@ class UserRef(_WithMetadata, Named):
             source=Source.REGISTRATION,
             name=self,
             saleor_user_id=self.id,
+            given_at=self.date_joined,
         )
 
 
@@ -74,6 +92,7 @@ class OrderRef(_WithMetadata):
     user: UserRef | None = None
     billing_address: Named | None = Field(default=None, alias="billingAddress")
     language_code: str | None = Field(default=None, alias="languageCodeEnum")
+    created: datetime | None = None
 
     def signup(self) -> Signup:
         """Consent given at checkout, for the order's e-mail address."""
@@ -89,6 +108,7 @@ class OrderRef(_WithMetadata):
             name=self.billing_address,
             saleor_user_id=owner.id if owner else None,
             language=self.language_code,
+            given_at=self.created,
         )
 
 
@@ -98,6 +118,31 @@ class OrderCreated(_Payload):
 
 class CustomerCreated(_Payload):
     user: UserRef | None = None
+
+
+_WITHDRAWN = ("unsubscribed", "cleaned", "archived")
+
+
+async def _withdrawn_since(
+    session: AsyncSession, installation_id: int, email: str, lists: list[str], signup: Signup
+) -> list[str]:
+    """The audiences the contact left (`_WITHDRAWN`) after the consent was given."""
+    states = await session.scalars(
+        select(ContactState).where(
+            ContactState.installation_id == installation_id,
+            ContactState.email == email,
+            ContactState.list_id.in_(lists),
+            ContactState.status.in_(_WITHDRAWN),
+        )
+    )
+    given = signup.given_at
+    left = []
+    for state in states:
+        times = [state.store_changed_at, state.mailchimp_changed_at, state.last_change_at]
+        latest = max((t for t in times if t is not None), default=None)
+        if given is None or (latest is not None and latest >= given):
+            left.append(state.list_id)
+    return left
 
 
 async def _subscribe(services: Services, installation_id: int, signup: Signup) -> None:
@@ -116,6 +161,18 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
         choices = await service.resolve(
             installation_id, consent.audiences, consent.groups, consent.permissions
         )
+        left = await _withdrawn_since(
+            session, installation_id, address, [c.list_id for c in choices], signup
+        )
+        if left:
+            logger.info(
+                "Ignored %s consent given before the contact left %d audience(s)",
+                source.value,
+                len(left),
+            )
+        choices = [c for c in choices if c.list_id not in left]
+        if not choices:
+            return
         await service.request(
             installation_id,
             address,
@@ -130,15 +187,46 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
         )
 
 
+_Read = TypeVar("_Read", UserRef, OrderRef)
+
+
+async def _read(
+    services: Services, installation_id: int, document: str, field: str, id_: str, as_: type[_Read]
+) -> _Read | None:
+    """The order or customer as Saleor holds it now (None: deleted since, or uninstalled);
+    Saleor failing to answer fails the job (retried)."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None:
+        return None
+    data = await services.saleor.execute(
+        installation.saleor_api_url, installation.app_token, document, {"id": id_}
+    )
+    found = data.get(field)
+    return as_.model_validate(found) if found else None
+
+
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
-    if delivery.body.order is not None:
-        await _subscribe(services, job.installation_id, delivery.body.order.signup())
+    if delivery.body.order is None:
+        return
+    order = await _read(
+        services, job.installation_id, "subscriptions_signup_order", "order",
+        delivery.body.order.id, OrderRef,
+    )  # fmt: skip
+    if order is not None:
+        await _subscribe(services, job.installation_id, order.signup())
 
 
 async def handle_customer_created(
     job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
 ) -> None:
-    if delivery.body.user is not None:
-        await _subscribe(services, job.installation_id, delivery.body.user.signup())
+    if delivery.body.user is None:
+        return
+    user = await _read(
+        services, job.installation_id, "subscriptions_signup_user", "user",
+        delivery.body.user.id, UserRef,
+    )  # fmt: skip
+    if user is not None:
+        await _subscribe(services, job.installation_id, user.signup())

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
 from tests.subscriptions.conftest import Shop
@@ -63,3 +65,42 @@ async def test_an_old_body_moves_no_contact_back_to_an_address_the_customer_left
     assert answer.status_code == 200, answer.text
     await shop.work()
     assert (shop.member(news, NEW).status, shop.member(news, OLD)) == ("subscribed", None)
+
+
+async def _fire(shop: Shop, event: str, data: dict[str, Any], source: str = "user") -> None:
+    answers = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.ids["news"], event, data, source=source
+    )
+    assert answers and all(a.status_code == 200 for a in answers)
+
+
+@pytest.mark.parametrize("left", ["unsubscribed", "archived"])
+async def test_a_registrations_consent_never_brings_back_a_contact_who_left_since(
+    newsletter: Shop, left: str
+) -> None:
+    """The consent keys stay on the customer: a body about them (their registration's, or
+    another delivery's selecting their metadata) posted as CUSTOMER_CREATED carries them."""
+    shop = newsletter
+    news = shop.ids["news"]
+    una = "una@example.com"
+    await shop.saleor.create_customer(una, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    then = delivered(shop.saleor, "subscriptions-customer-created", una)
+    if left == "unsubscribed":  # through Mailchimp's link
+        await shop.mc("PATCH", f"/lists/{news}/members/{una}", {"status": "unsubscribed"})
+        await _fire(shop, "unsubscribe", {"email": una})
+    else:  # an admin removed them
+        await shop.mc("DELETE", f"/lists/{news}/members/{una}")
+        await _fire(
+            shop, "unsubscribe", {"action": "delete", "reason": "manual", "email": una}, "admin"
+        )
+    await shop.work()
+    assert shop.member(news, una).status == left
+
+    replayed = json.dumps({**json.loads(then), "issuedAt": "2026-12-24T00:00:00+00:00"})
+    answer = await posted(
+        shop, "subscriptions-customer-created", "CUSTOMER_CREATED", replayed.encode()
+    )
+    assert answer.status_code == 200, answer.text
+    await shop.work()
+    assert shop.member(news, una).status == left

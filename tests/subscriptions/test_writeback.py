@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 from sqlalchemy import select, update
 
 from addon.jobs.models import Job, JobStatus
@@ -104,6 +105,16 @@ async def test_staff_customer_is_subscribed_once_and_the_refusal_is_recorded_onc
     assert all(j.status is JobStatus.DONE for j in await _jobs(shop))
 
 
+class _WritesUnreachable(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if b"mutation" in request.content:
+            raise httpx.ConnectError("Saleor is unreachable", request=request)
+        return await self.inner.handle_async_request(request)
+
+
 async def test_saleor_down_at_write_back_retries_the_write_only(
     newsletter: Shop, network: HostRoutingTransport, outbound: RecordingTransport
 ) -> None:
@@ -111,7 +122,9 @@ async def test_saleor_down_at_write_back_retries_the_write_only(
     news = shop.ids["news"]
     ann = await shop.saleor.create_customer("ann@example.com", "Ann")
     await _checkout(shop, "ann@example.com", ann)
-    saleor_route = network._routes.pop("saleor.test")  # Saleor unreachable from the app
+    # Saleor unreachable from the app for its writes (it answered the consent's read).
+    saleor_route = network._routes["saleor.test"]
+    network._routes["saleor.test"] = _WritesUnreachable(saleor_route)  # type: ignore[assignment]
     await shop.work()
     network._routes["saleor.test"] = saleor_route
 
