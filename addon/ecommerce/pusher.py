@@ -25,7 +25,7 @@ from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import HELD_BACK, confirm_then_pay, confirms
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
-from addon.ecommerce.push_queue import enqueue_stock_pushes
+from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
@@ -267,6 +267,16 @@ class Pusher(SaleSender):
             await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
             await self.removed(EntityKind.CART, order.checkout_id)
+            # A push of the cart running meanwhile (in its own lane) may send it after this:
+            # the cart's push, queued behind it, finds the checkout gone and deletes it.
+            async with self.services.db.transaction() as session:
+                await enqueue_push(
+                    session,
+                    self.ctx.installation_id,
+                    self.ctx.channel,
+                    EntityKind.CART,
+                    order.checkout_id,
+                )
 
     # carts
 
