@@ -16,7 +16,6 @@ from addon.ecommerce import channel_follow, channel_presence, currencies, resend
 from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
-from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import (
@@ -29,6 +28,7 @@ from addon.ecommerce.schemas import (
     SaleorChannel,
 )
 from addon.ecommerce.settings_api import SettingsRead, SettingsUpdate
+from addon.ecommerce.settings_changes import queue_settings_changes
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository, stable_store_id
 from addon.ecommerce.subjects import describe_record
@@ -50,10 +50,6 @@ KEPT_WHEN_NULL = {
     "product_type",
     "tracking_rules",
 }
-# What a change of re-pushes: the stores, every product. Tracking rules apply to the orders
-# pushed from then on (Mailchimp's shipping confirmation went out with the shipment already).
-STORE_FIELDS = {"store_email", "product_url_template", "default_locale", "default_timezone"}
-PRODUCT_FIELDS = {"product_url_template", "product_vendor", "product_type"}
 
 
 async def _default_audience(session: AsyncSession, installation_id: int) -> str | None:
@@ -199,37 +195,14 @@ class EcommerceService:
             if getattr(before, name) != getattr(after, name)
         }
         stores = await self.stores.tracked(installation.id)
-        if not was_enabled and stores:
-            await schedule_sweep(self.session, installation.id)
-        if not was_enabled or STORE_FIELDS & changed:
-            # The stores' details (domain, e-mail, language, time zone) may have changed, or
-            # sync was just enabled.
-            for store in stores:
-                await enqueue_push(
-                    self.session,
-                    installation.id,
-                    store.channel_slug,
-                    EntityKind.STORE,
-                    store.channel_slug,
-                )
-        if was_enabled and PRODUCT_FIELDS & changed:
-            # Every product's vendor, type or page may read differently now: each is pushed
-            # again (as Resync queues them, in bursts); only those whose fields changed are
-            # sent, the rest are found unchanged by their fingerprints.
-            for store in stores:
-                products = await self.ledger.select(
-                    installation.id, channel=store.channel_slug, kinds=[EntityKind.PRODUCT]
-                )
-                for record in products:
-                    if record.status is SyncStatus.REMOVED or is_placeholder_key(record.saleor_id):
-                        continue
-                    await enqueue_push(
-                        self.session,
-                        installation.id,
-                        store.channel_slug,
-                        EntityKind.PRODUCT,
-                        record.saleor_id,
-                    )
+        await queue_settings_changes(
+            self.session,
+            installation.id,
+            stores,
+            changed,
+            was_enabled,
+            settings.abandoned_carts_enabled,
+        )
 
     async def track_channel(
         self,
