@@ -9,10 +9,11 @@ its codes the rule's promo codes. Mailchimp's fields (OpenAPI 3.0.81, `promo-rul
 * `target`: ENTIRE_ORDER → "total" ("per_item" when applied once per order: Saleor then
   discounts the cheapest item only), SPECIFIC_PRODUCT → "per_item", SHIPPING → "shipping".
 * `description` (required): what the code gives, in words; `title`: the voucher's name.
-* `starts_at` / `ends_at`: the voucher's dates; `enabled`: always true (Mailchimp applies the
-  dates itself; a voucher no longer offered is deleted, see `promo_sync.py`).
+* `starts_at` / `ends_at`: the voucher's dates; `enabled`: false once the voucher is used up
+  (its usage limit reached), else true (Mailchimp applies the dates itself; a voucher no longer
+  offered is deleted, see `promo_sync.py`).
 * a code: its code, `redemption_url` from the admin's template, `usage_count`, `enabled` (Saleor
-  deactivates a single-use code once used).
+  deactivates a single-use code once used; none is usable once the voucher is used up).
 """
 
 from __future__ import annotations
@@ -40,9 +41,10 @@ HUNDRED = Decimal(100)
 
 
 def offered(voucher: SaleorVoucher, offer: PromoOffer, flag_key: str) -> bool:
-    """Whether the admin's choice sends this voucher to Mailchimp."""
+    """Whether the admin's choice sends this voucher to Mailchimp: every voucher a shopper can
+    use (not one only staff can: Saleor refuses it to anyone else), or those flagged."""
     if offer is PromoOffer.ALL:
-        return True
+        return not voucher.only_for_staff
     if offer is PromoOffer.FLAGGED:
         return (voucher.meta(flag_key) or "").strip().lower() in TRUE_VALUES
     return False
@@ -66,7 +68,8 @@ def _value(listing: VoucherListing, voucher: SaleorVoucher) -> tuple[PromoType, 
 
 
 def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
-    """E.g. "10% off the order over 50.00 USD", "5.00 EUR off each eligible item"."""
+    """E.g. "10% off the order over 50.00 USD", "5.00 EUR off each eligible item", "10% off
+    the order on 3 items or more"."""
     value = listing.discount_value
     if voucher.discount_value_type == "PERCENTAGE":
         amount = f"{value.normalize():f}%"
@@ -85,6 +88,9 @@ def describe(voucher: SaleorVoucher, listing: VoucherListing) -> str:
         text += (
             f" over {amount_text(listing.min_spent.amount, listing.currency)} {listing.currency}"
         )
+    if voucher.min_items and voucher.min_items > 1:
+        # Saleor refuses the code for fewer items in the cart (`minCheckoutItemsQuantity`).
+        text += f" on {voucher.min_items} items or more"
     return text[:255]
 
 
@@ -104,7 +110,7 @@ def rule_input(voucher: SaleorVoucher, channel: str) -> PromoRuleInput | None:
         amount=amount,
         type=kind,
         target=_target(voucher),
-        enabled=True,
+        enabled=not voucher.used_up,
     )
 
 
@@ -113,9 +119,12 @@ def redemption_url(template: str | None, code: str, channel: str, fallback: str)
     return fill(template, code=quote(code, safe=""), channel=quote(channel, safe="")) or fallback
 
 
-def code_input(code: VoucherCode, redemption: str, usage: int) -> PromoCodeInput | None:
+def code_input(
+    code: VoucherCode, redemption: str, usage: int, used_up: bool = False
+) -> PromoCodeInput | None:
     """A code as a promo code; None for one Mailchimp cannot hold (empty, over 50 characters).
-    `usage`: the orders the app pushed with it (Saleor's `used` counts only under a limit)."""
+    `usage`: the orders the app pushed with it (Saleor's `used` counts only under a limit);
+    `used_up`: its voucher's (`SaleorVoucher.used_up`)."""
     if not code.code or len(code.code) > MAX_CODE:
         return None
     return PromoCodeInput(
@@ -123,7 +132,7 @@ def code_input(code: VoucherCode, redemption: str, usage: int) -> PromoCodeInput
         code=code.code,
         redemption_url=redemption[:2000],
         usage_count=max(code.used or 0, usage),
-        enabled=code.is_active is not False,
+        enabled=code.is_active is not False and not used_up,
     )
 
 

@@ -66,6 +66,9 @@ class SaleorVoucher(_Saleor):
     apply_once_per_order: bool = Field(False, alias="applyOncePerOrder")
     start_date: datetime = Field(alias="startDate")
     end_date: datetime | None = Field(None, alias="endDate")
+    usage_limit: int | None = Field(None, alias="usageLimit")
+    only_for_staff: bool = Field(False, alias="onlyForStaff")
+    min_items: int | None = Field(None, alias="minCheckoutItemsQuantity")
     metadata: list[_MetadataItem] = Field(default_factory=list)
     channel_listings: list[VoucherListing] = Field(default_factory=list, alias="channelListings")
     codes: VoucherCodes = Field(default_factory=VoucherCodes)
@@ -75,6 +78,14 @@ class SaleorVoucher(_Saleor):
 
     def meta(self, key: str) -> str | None:
         return next((item.value for item in self.metadata if item.key == key), None)
+
+    @property
+    def used_up(self) -> bool:
+        """Used as often as its usage limit allows, all its codes together: Saleor no longer
+        applies it (saleor/discount/models.py `VoucherQueryset.active`: `usage_limit` above the
+        codes' summed `used`, which Saleor counts only under a limit)."""
+        used = sum(edge.node.used or 0 for edge in self.codes.edges)
+        return self.usage_limit is not None and used >= self.usage_limit
 
 
 # --- the E-commerce page ---------------------------------------------------------------------

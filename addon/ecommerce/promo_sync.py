@@ -234,7 +234,8 @@ class PromoPusher(CatalogPusher):
             url = promo_payloads.redemption_url(
                 template, code.code or "", self.ctx.channel, fallback
             )
-            body = promo_payloads.code_input(code, url, usage.get(code.code or "", 0))
+            used = usage.get(code.code or "", 0)
+            body = promo_payloads.code_input(code, url, used, voucher.used_up)
             if body is not None:
                 codes.append(body)
         return codes
