@@ -467,8 +467,10 @@ async def test_an_expired_order_gives_its_codes_use_back(sandbox: SaleorSandbox)
         status=OrderStatus.UNCONFIRMED,
     )
     assert voucher.codes[0].used == 1
+    edited = sandbox.store.get_order(order.id).updated_at
     expired = await sandbox.expire_order(order)
     assert expired.status is OrderStatus.EXPIRED and voucher.codes[0].used == 0
+    assert expired.updated_at == edited  # a queryset update(): `auto_now` is not applied
     paid = await sandbox.vouchers.create_order("ONCE", lines=_lines(sandbox), email="b@x.test")
     with pytest.raises(ValueError, match="unconfirmed orders without payments"):
         await sandbox.expire_order(paid)

@@ -322,7 +322,10 @@ class SandboxStoreEvents(SandboxWebhooks):
         once its channel's `expireOrdersAfter` passed (saleor/order/tasks.py `_expire_orders`):
         EXPIRED, its code's use given back (`_bulk_release_voucher_usage`: `used` less one,
         never below 0, for a voucher with a usage limit, the only one counting uses), its
-        stock allocations released, ORDER_EXPIRED and ORDER_UPDATED."""
+        stock allocations released, ORDER_EXPIRED and ORDER_UPDATED. Its status is set by a
+        queryset `update()` (`Order.objects.filter(...).update(status=EXPIRED, expired_at=now)`),
+        which leaves `updated_at` (an `auto_now` field) as it was: the order's `updatedAt` stays
+        its last edit's, at 3.20.119 as on main."""
         current = self.store.get_order(order.id)
         if (
             current.status is not OrderStatus.UNCONFIRMED
@@ -335,8 +338,8 @@ class SandboxStoreEvents(SandboxWebhooks):
             if code is not None and voucher.usage_limit:
                 code.used = max(code.used - 1, 0)
         self._release_allocations(current)
-        updated = self.store.update_order(current, status=OrderStatus.EXPIRED)
-        return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], updated)
+        current.status = OrderStatus.EXPIRED
+        return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], current)
 
     def _release_allocations(self, order: Order) -> None:
         """`deallocate_stock_for_orders`: the order's stock allocations go (no product
