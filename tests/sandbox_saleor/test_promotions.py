@@ -86,3 +86,20 @@ async def test_promotion_webhooks_as_saleor_sends_them(
         "PROMOTION_ENDED",
         "PROMOTION_DELETED",
     ]
+
+
+async def test_a_date_an_update_sets_starts_or_ends_the_promotion_at_once(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """`promotionUpdate.get_toggle_type`: a start or end it sets that has passed, and that was
+    not announced since, is announced with the update; the periodic toggle then sends nothing."""
+    now = utcnow()
+    later = await sandbox.promotions.create("Later", [], start_date=now + timedelta(hours=1))
+    emitted.clear()
+    await sandbox.promotions.update(later, start_date=now - timedelta(minutes=1))
+    assert emitted == ["PROMOTION_UPDATED", "PROMOTION_STARTED"]
+    await sandbox.promotions.update(later, end_date=now - timedelta(seconds=1))
+    assert emitted[2:] == ["PROMOTION_UPDATED", "PROMOTION_ENDED"]
+    await sandbox.promotions.toggle(now + timedelta(minutes=5))
+    await sandbox.promotions.update(later, name="Renamed")  # no date: no toggle
+    assert emitted[4:] == ["PROMOTION_UPDATED"]

@@ -79,9 +79,21 @@ class Promotion(Node):
     rules: list[PromotionRule] = Field(default_factory=list)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
-    # What `handle_promotion_toggle` already announced (`last_notification_scheduled_at`).
-    started_sent: bool = False
-    ended_sent: bool = False
+    # When its start or end was last announced (`last_notification_scheduled_at`): by
+    # `promotionCreate`, `promotionUpdate` or the periodic `handle_promotion_toggle`.
+    notified_at: datetime | None = None
+
+    def starting(self, now: datetime) -> bool:
+        """saleor/discount/tasks.py `get_starting_promotions` (3.20.119 and main)."""
+        started = self.start_date <= now
+        return started and (self.notified_at is None or self.notified_at < self.start_date)
+
+    def ending(self, now: datetime) -> bool:
+        """saleor/discount/tasks.py `get_ending_promotions`."""
+        end = self.end_date
+        return (
+            end is not None and end <= now and (self.notified_at is None or self.notified_at < end)
+        )
 
     def active(self, now: datetime) -> bool:
         return self.start_date <= now and (self.end_date is None or now < self.end_date)
@@ -114,16 +126,24 @@ class SandboxPromotions:
         self.promotions[promotion.id] = promotion
         await self.sandbox.emit("PROMOTION_CREATED", promotion)
         if promotion.start_date <= utcnow():
-            promotion.started_sent = True
+            promotion.notified_at = utcnow()
             await self.sandbox.emit("PROMOTION_STARTED", promotion)
         return promotion
 
     async def update(self, promotion: Promotion, **changes: Any) -> Promotion:
-        """`promotionUpdate` (name, dates): PROMOTION_UPDATED."""
+        """`promotionUpdate` (name, dates): PROMOTION_UPDATED, then PROMOTION_STARTED or
+        PROMOTION_ENDED when a date it sets starts or ends it and that was not announced yet
+        (saleor/graphql/discount/mutations/promotion/promotion_update.py `get_toggle_type`,
+        `send_promotion_toggle_webhook`: at 3.20.119 as on main)."""
+        previous_end = promotion.end_date
         for key, value in changes.items():
             setattr(promotion, key, value)
-        promotion.updated_at = utcnow()
+        now = promotion.updated_at = utcnow()
         await self.sandbox.emit("PROMOTION_UPDATED", promotion)
+        toggle = _toggle_type(promotion, changes, previous_end, now)
+        if toggle is not None:
+            await self.sandbox.emit(toggle, promotion)
+            promotion.notified_at = now
         return promotion
 
     async def delete(self, promotion: Promotion) -> None:
@@ -143,13 +163,13 @@ class SandboxPromotions:
         whose start or end passed since they were last announced."""
         now = now or utcnow()
         for promotion in list(self.promotions.values()):
-            if promotion.start_date <= now and not promotion.started_sent:
-                promotion.started_sent = True
+            starting, ending = promotion.starting(now), promotion.ending(now)
+            if starting:
                 await self.sandbox.emit("PROMOTION_STARTED", promotion)
-            ended = promotion.end_date is not None and promotion.end_date <= now
-            if ended and not promotion.ended_sent:
-                promotion.ended_sent = True
+            if ending:
                 await self.sandbox.emit("PROMOTION_ENDED", promotion)
+            if starting or ending:
+                promotion.notified_at = now
 
     async def recalculate(self, now: datetime | None = None) -> None:
         """The periodic recalculation of every variant's discounted price in each channel; since
@@ -223,3 +243,16 @@ __all__ = [
     "SandboxPromotions",
     "promotion_resolvers",
 ]
+
+
+def _toggle_type(
+    promotion: Promotion, changes: dict[str, Any], previous_end: datetime | None, now: datetime
+) -> str | None:
+    """`PromotionUpdate.get_toggle_type`: the event a date set by the update calls for."""
+    start, end = changes.get("start_date"), changes.get("end_date")
+    notified = promotion.notified_at
+    if start and start <= now and (notified is None or notified < start) and (not end or end > now):
+        return "PROMOTION_STARTED"
+    if end and end <= now and (notified is None or notified < end or previous_end is None):
+        return "PROMOTION_ENDED"
+    return None
