@@ -16,7 +16,7 @@ from pydantic import Field
 from .bodies import AddressIn, BodyIn, given
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import field_invalid, forgotten_email, invalid_resource, not_found
-from .member_rules import EMAIL_RE, check_address_accepted, new_member, set_status
+from .member_rules import check_address_accepted, new_member, set_status, valid_email
 from .models import Customer, MemberStatus
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData, subscriber_hash
@@ -132,7 +132,7 @@ CUSTOMER_EMAIL_TAKEN = "This customer email already exists"
 
 def save_customer(request: ApiRequest, data: StoreData, fields: dict[str, Any]) -> Customer:
     email = fields.get("email_address")
-    if email is not None and not EMAIL_RE.match(email):
+    if email is not None and not valid_email(email):
         raise field_invalid("email_address", "Please provide a valid email address.")
     existing = data.customers.get(fields["id"])
     if existing is not None and email is not None and email != existing.email_address:

@@ -77,8 +77,16 @@ class MemberFields(BodyIn):
     )
 
 
+def valid_email(email: str) -> bool:
+    """Well formed, and an ASCII local part: "we cannot process UTF-8 characters in your
+    subscribers' email address prefixes ... we'll block direcciónelectrónica@domain.com ... but
+    we'll allow test@ñoñó1234.com" (mailchimp.com/help/international-characters-in-mailchimp;
+    refused through the API alike, VingtCinq/python-mailchimp#117)."""
+    return bool(EMAIL_RE.match(email)) and email.rsplit("@", 1)[0].isascii()
+
+
 def check_email(email: str) -> None:
-    if not EMAIL_RE.match(email):
+    if not valid_email(email):
         raise invalid_resource("Please provide a valid email address.")
 
 
