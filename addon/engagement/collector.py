@@ -196,6 +196,10 @@ class Collector:
         statuses_since = since - OVERLAP if since is not None else None
         if full is None or now - full >= FULL_MEMBER_READ:
             since, full = None, now
+        # From a margin before the last read's start, as activity is read (`OVERLAP`): a member
+        # changed in that read's second (Mailchimp stamps to the second, `since` excludes it)
+        # or listed late is read again; what it holds is written once.
+        since = since - OVERLAP if since is not None else None
         offset = 0
         while True:
             page = await reads.members(list_id, since_last_changed=since, offset=offset)

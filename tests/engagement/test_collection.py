@@ -305,6 +305,19 @@ async def test_a_removed_tag_is_written_as_an_empty_list(e: Engagement) -> None:
     assert e.metadata_writes()[writes:] == [e.customers[ALICE].global_id]
 
 
+async def test_a_tag_changed_in_the_second_a_read_began_is_read_by_the_next(
+    e: Engagement,
+) -> None:
+    """Mailchimp stamps a member's change to the second and `since_last_changed` excludes it:
+    read from the last read's start, a change in that second would wait for the daily full read."""
+    await e.collect()
+    await _tag(e, ALICE, "vip")  # the same second as the read's start
+    e.clock.advance(600)
+    e.shop.mailchimp.clock.advance(600)
+    await e.collect()
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + e.shop.list_id]) == ["vip"]
+
+
 async def test_audiences_imported_start_collecting_without_the_reports_page(
     e: Engagement,
 ) -> None:
