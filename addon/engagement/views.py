@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Literal
 
 RunStateName = Literal["idle", "queued", "running", "failed", "never"]
@@ -17,7 +17,8 @@ def money(cents: int) -> Decimal:
 
 
 def cents(amount: float | Decimal | str) -> int:
-    return int((Decimal(str(amount)) * 100).quantize(Decimal(1)))
+    """An amount to the cent, half a cent up, as the Reports page rounds (`reports.py`)."""
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1), ROUND_HALF_UP))
 
 
 @dataclass(frozen=True)

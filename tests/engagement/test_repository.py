@@ -9,6 +9,7 @@ from decimal import Decimal
 from addon.clock import ManualClock
 from addon.engagement import repository
 from addon.engagement.models import RunState
+from addon.engagement.views import cents
 from addon.services import Services
 from tests.engagement.seeding import Purchase, seed
 from tests.factories import make_installation
@@ -125,3 +126,8 @@ async def test_reads_campaigns_days_split_customer_and_run(
         )
         run = await repository.run_status(session, installation_id)
         assert (run.state, run.campaigns_done, run.members_seen) == ("idle", 2, 3)
+
+
+def test_an_amount_is_kept_to_the_cent_half_a_cent_up() -> None:
+    """As the Reports page rounds its figures (not half to even: 1.225 is 1.23, not 1.22)."""
+    assert [cents(a) for a in (1.225, 1.235, "0.005", 19.994)] == [123, 124, 1, 1999]
