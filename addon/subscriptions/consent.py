@@ -190,43 +190,38 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
 _Read = TypeVar("_Read", UserRef, OrderRef)
 
 
-async def _read(
+async def _subscribe_read(
     services: Services, installation_id: int, document: str, field: str, id_: str, as_: type[_Read]
-) -> _Read | None:
-    """The order or customer as Saleor holds it now (None: deleted since, or uninstalled);
-    Saleor failing to answer fails the job (retried)."""
+) -> None:
+    """Subscribe as the order or customer Saleor holds now says (nothing if it is gone, or the
+    app uninstalled); Saleor failing to answer fails the job (retried)."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
     if installation is None:
-        return None
+        return
     data = await services.saleor.execute(
         installation.saleor_api_url, installation.app_token, document, {"id": id_}
     )
     found = data.get(field)
-    return as_.model_validate(found) if found else None
+    if found:
+        await _subscribe(services, installation_id, as_.model_validate(found).signup())
 
 
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
-    if delivery.body.order is None:
-        return
-    order = await _read(
-        services, job.installation_id, "subscriptions_signup_order", "order",
-        delivery.body.order.id, OrderRef,
-    )  # fmt: skip
-    if order is not None:
-        await _subscribe(services, job.installation_id, order.signup())
+    if delivery.body.order is not None:
+        await _subscribe_read(
+            services, job.installation_id, "subscriptions_signup_order", "order",
+            delivery.body.order.id, OrderRef,
+        )  # fmt: skip
 
 
 async def handle_customer_created(
     job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
 ) -> None:
-    if delivery.body.user is None:
-        return
-    user = await _read(
-        services, job.installation_id, "subscriptions_signup_user", "user",
-        delivery.body.user.id, UserRef,
-    )  # fmt: skip
-    if user is not None:
-        await _subscribe(services, job.installation_id, user.signup())
+    if delivery.body.user is not None:
+        await _subscribe_read(
+            services, job.installation_id, "subscriptions_signup_user", "user",
+            delivery.body.user.id, UserRef,
+        )  # fmt: skip

@@ -21,6 +21,7 @@ from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 from tests.conftest import SALEOR_API_URL
+from tests.deliveries import post_signed
 from tests.ecommerce.conftest import Shop
 from tests.erasure.scan import rows_naming
 
@@ -58,22 +59,6 @@ async def _subscribed_customer(shop: Shop) -> Any:
     await shop.drain()
     assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"
     return customer
-
-
-async def _posted(shop: Shop, slug: str, event: str, body: bytes) -> Any:
-    """A body Saleor signed, posted to one of the app's webhooks as `event`: the signature
-    covers the body alone."""
-    return await shop.client.post(
-        f"/api/webhooks/{slug}",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "Saleor-Event": event,
-            "Saleor-Domain": shop.saleor.domain,
-            "Saleor-Api-Url": shop.saleor.api_url,
-            "Saleor-Signature": shop.saleor.sign(body),
-        },
-    )
 
 
 def test_the_manifest_never_carries_the_customer_deleted_subscription() -> None:
@@ -219,7 +204,7 @@ async def test_a_deletion_of_a_customer_saleor_still_has_erases_nothing(shop: Sh
     the deletion once the customer is gone, so one it still has is not erased."""
     customer = await _subscribed_customer(shop)
     body = json.dumps({"user": {"id": customer.global_id, "email": BO}}).encode()
-    response = await _posted(shop, SLUG, "CUSTOMER_DELETED", body)
+    response = await post_signed(shop.client, shop.saleor, SLUG, "CUSTOMER_DELETED", body)
     assert response.status_code == 200, response.text
     await shop.drain()
     assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"
@@ -244,7 +229,9 @@ async def test_an_old_deletion_body_never_erases_the_address_another_customer_ho
     await shop.drain()
     assert shop.mailchimp.member(shop.account, shop.list_id, "bo.new@example.com") is None
     assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"
-    response = await _posted(shop, "erasure-account-deleted", "ACCOUNT_DELETED", then)
+    response = await post_signed(
+        shop.client, shop.saleor, "erasure-account-deleted", "ACCOUNT_DELETED", then
+    )
     assert response.status_code == 200, response.text
     await shop.drain()
     assert shop.mailchimp.member(shop.account, shop.list_id, BO).status == "subscribed"

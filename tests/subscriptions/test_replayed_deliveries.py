@@ -14,6 +14,7 @@ import pytest
 
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
+from tests.deliveries import post_signed
 from tests.subscriptions.conftest import Shop
 
 OLD, NEW = "ola@example.com", "ola@new.example"
@@ -28,20 +29,6 @@ def delivered(saleor: SaleorSandbox, slug: str, email: str) -> bytes:
         if d.target_url.endswith(f"/api/webhooks/{slug}")
         and (json.loads(d.body).get("user") or {}).get("email") == email
         and not json.loads(d.body).get("issuingPrincipal")
-    )
-
-
-async def posted(shop: Shop, slug: str, event: str, body: bytes) -> Any:
-    return await shop.client.post(
-        f"/api/webhooks/{slug}",
-        content=body,
-        headers={
-            "Content-Type": "application/json",
-            "Saleor-Event": event,
-            "Saleor-Domain": shop.saleor.domain,
-            "Saleor-Api-Url": shop.saleor.api_url,
-            "Saleor-Signature": shop.saleor.sign(body),
-        },
     )
 
 
@@ -61,7 +48,9 @@ async def test_an_old_body_moves_no_contact_back_to_an_address_the_customer_left
     # The app's own write-backs then send no CUSTOMER_UPDATED that would move it again.
     shop.saleor.store.legacy_update_webhook_emission = False
 
-    answer = await posted(shop, "subscriptions-email-changed", "CUSTOMER_UPDATED", then)
+    answer = await post_signed(
+        shop.client, shop.saleor, "subscriptions-email-changed", "CUSTOMER_UPDATED", then
+    )
     assert answer.status_code == 200, answer.text
     await shop.work()
     assert (shop.member(news, NEW).status, shop.member(news, OLD)) == ("subscribed", None)
@@ -98,9 +87,8 @@ async def test_a_registrations_consent_never_brings_back_a_contact_who_left_sinc
     assert shop.member(news, una).status == left
 
     replayed = json.dumps({**json.loads(then), "issuedAt": "2026-12-24T00:00:00+00:00"})
-    answer = await posted(
-        shop, "subscriptions-customer-created", "CUSTOMER_CREATED", replayed.encode()
-    )
+    slug, event = "subscriptions-customer-created", "CUSTOMER_CREATED"
+    answer = await post_signed(shop.client, shop.saleor, slug, event, replayed.encode())
     assert answer.status_code == 200, answer.text
     await shop.work()
     assert shop.member(news, una).status == left
