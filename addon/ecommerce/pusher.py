@@ -34,6 +34,9 @@ from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import CartPatch, NotFound
 from addon.privacy.erased import Erased, erased_among
 
+# The note of a cart record whose checkout became an order (an order push took its cart away).
+CART_CONVERTED = "Its checkout became an order: it is no abandoned cart."
+
 
 def order_label(order: SaleorOrder) -> str:
     """The number and the buyer, e.g. "#1042 — ann@example.com" (Activity names both)."""
@@ -266,7 +269,7 @@ class Pusher(SaleSender):
         if known.mailchimp_id is not None:
             await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
-            await self.removed(EntityKind.CART, order.checkout_id)
+            await self.removed(EntityKind.CART, order.checkout_id, note=CART_CONVERTED)
             # A push of the cart running meanwhile (in its own lane) may send it after this:
             # the cart's push, queued behind it, finds the checkout gone and deletes it.
             async with self.services.db.transaction() as session:
@@ -289,6 +292,11 @@ class Pusher(SaleSender):
         if checkout is not None:
             email = checkout.email or (checkout.user.email if checkout.user else None)
             await self.remember_label(EntityKind.CART, checkout_id, known, email)
+        # An order was made of it: `orderCreateFromCheckout(removeCheckout: false)` keeps the
+        # checkout, which is no abandoned cart any more (its record says so, `_convert_cart`).
+        converted = known.note == CART_CONVERTED
+        if converted:
+            checkout = None
         if checkout is not None and await restore.was_restored(
             self.services, self.ctx.installation_id, checkout_id
         ):
@@ -323,7 +331,12 @@ class Pusher(SaleSender):
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
             if known.mailchimp_id is not None:
                 await self._delete(self.client.delete_cart, known.mailchimp_id)
-            await self.removed(EntityKind.CART, checkout_id, pushed=known.mailchimp_id is not None)
+            await self.removed(
+                EntityKind.CART,
+                checkout_id,
+                pushed=known.mailchimp_id is not None,
+                note=CART_CONVERTED if converted else None,
+            )
             return
         pushing = fingerprint(body)
         if known.holds(pushing):

@@ -39,3 +39,25 @@ async def test_a_cart_sent_after_its_order_was_pushed_goes(
     assert str(checkout.token) not in shop.carts()
     record = await shop.record(EntityKind.CART, checkout.global_id)
     assert record is not None and record.status is SyncStatus.REMOVED
+
+
+async def test_a_checkout_saleor_keeps_after_its_order_is_no_cart_again(shop: Shop) -> None:
+    """`orderCreateFromCheckout(removeCheckout: false)` (in the schema since 3.20) leaves the
+    checkout in Saleor, lines and e-mail: neither the order's push nor a later change of it
+    sends it back as a cart."""
+    fig = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1)], email="guest@example.com"
+    )
+    await shop.drain()
+    await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(fig.variants[0], 1)],
+        email="guest@example.com",
+        checkout_token=checkout.token,
+    )
+    assert shop.saleor.store.checkouts.get(checkout.token) is not None
+    await shop.drain()
+    assert len(shop.orders()) == 1 and str(checkout.token) not in shop.carts()
+    await shop.saleor.update_checkout(checkout, set_quantities={fig.variants[0].id: 2})
+    await shop.drain()
+    assert str(checkout.token) not in shop.carts()
