@@ -210,7 +210,9 @@ async def _subscribe_read(
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
-    if delivery.body.order is not None:
+    # Saleor is asked only when the delivery says the shopper consented (most orders do not):
+    # a body that says otherwise subscribes nobody, whatever it is.
+    if delivery.body.order is not None and delivery.body.order.consent.subscribe:
         await _subscribe_read(
             services, job.installation_id, "subscriptions_signup_order", "order",
             delivery.body.order.id, OrderRef,
@@ -220,7 +222,7 @@ async def handle_order_created(
 async def handle_customer_created(
     job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
 ) -> None:
-    if delivery.body.user is not None:
+    if delivery.body.user is not None and delivery.body.user.consent.subscribe:
         await _subscribe_read(
             services, job.installation_id, "subscriptions_signup_user", "user",
             delivery.body.user.id, UserRef,

@@ -16,6 +16,7 @@ from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
 from tests.deliveries import post_signed
 from tests.subscriptions.conftest import Shop
+from tests.subscriptions.test_consent import _order
 
 OLD, NEW = "ola@example.com", "ola@new.example"
 
@@ -92,3 +93,28 @@ async def test_a_registrations_consent_never_brings_back_a_contact_who_left_sinc
     assert answer.status_code == 200, answer.text
     await shop.work()
     assert shop.member(news, una).status == left
+
+
+async def test_saleor_is_asked_only_when_a_delivery_calls_for_a_change(
+    newsletter: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Orders without consent, and updates of a customer whose address the app saw last,
+    cost no read of Saleor: most deliveries change nothing here."""
+    shop = newsletter
+    asked: list[str] = []
+    execute = shop.services.saleor.execute
+
+    async def counted(api_url: str, token: Any, document: str, *args: Any, **kw: Any) -> Any:
+        asked.append(document)
+        return await execute(api_url, token, document, *args, **kw)
+
+    monkeypatch.setattr(shop.services.saleor, "execute", counted)
+    ola = await shop.saleor.create_customer(OLD, "Ola")
+    await shop.saleor.update_customer(ola, first_name="Olga")  # seen first: asked once
+    await shop.work()
+    asked.clear()
+    for name in ("Olivia", "Oona"):
+        await shop.saleor.update_customer(ola, first_name=name)
+    await _order(shop, "guest@example.com", {})
+    await shop.work()
+    assert [d for d in asked if d.startswith("subscriptions_")] == []
