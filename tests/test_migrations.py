@@ -71,7 +71,7 @@ async def test_0007_keeps_a_running_syncs_batches_and_position(tmp_path: Path) -
 
 def test_the_migrations_have_a_single_head() -> None:
     """Side-by-side schema changes are merged, so there is one newest schema to upgrade to."""
-    assert head_revisions() == {"0041_store_channel"}
+    assert head_revisions() == {"0042_contact_withdrawn_at"}
 
 
 async def test_0023_gives_every_job_no_lapses_and_goes_back_down(tmp_path: Path) -> None:
@@ -340,3 +340,32 @@ async def test_0040_gives_a_database_past_0038_the_missed_creations(tmp_path: Pa
     finally:
         await database.dispose()
     assert seen == [False, True, False]
+
+
+async def test_0042_dates_the_leaving_of_contacts_that_left_before_it(tmp_path: Path) -> None:
+    """Not known before 0042, a contact's leaving takes the row's last update: the latest it
+    can have been (a consent given before it does not bring them back)."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    contact = text(
+        "INSERT INTO contact_states (installation_id, list_id, email, status, interests, tags,"
+        " data_tags, marketing_permissions, updated_at, profile_held_back)"
+        " VALUES (1, 'l1', :email, :status, '[]', '[]', '[]', '[]', :now, false)"
+    )
+
+    def to_0041(connection: Connection) -> None:
+        installed_at(connection, "0041_store_channel")
+        for status in ("subscribed", "unsubscribed", "cleaned", "archived", "pending"):
+            values = {"email": f"{status}@x.example", "status": status, "now": NOW}
+            connection.execute(contact, values)
+        command.upgrade(alembic_config(connection), "0042_contact_withdrawn_at")
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0041)
+            rows = await connection.execute(
+                text("SELECT status FROM contact_states WHERE withdrawn_at = updated_at")
+            )
+            dated = sorted(status for (status,) in rows)
+    finally:
+        await database.dispose()
+    assert dated == ["archived", "cleaned", "unsubscribed"]

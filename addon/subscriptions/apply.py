@@ -76,7 +76,9 @@ class Applied:
     for_now: bool = False
 
 
-def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: Any) -> bool:
+def _conflict_lost(
+    change: ContactChange, mailchimp_changed_at: Any, settings: Any, withdrawn_at: Any
+) -> bool:
     if settings is None or not settings.two_way or settings.priority is not Priority.MAILCHIMP_WINS:
         return False
     if change.action is Action.UNSUBSCRIBE:
@@ -84,6 +86,10 @@ def _conflict_lost(change: ContactChange, mailchimp_changed_at: Any, settings: A
         # cleans are under "store wins" (`mailchimp_hooks.handle_event`): a change made in
         # Mailchimp meanwhile (a merge field, a group) never keeps mail going to them.
         return False
+    if change.action is Action.SUBSCRIBE and change.fresh_consent:
+        # The shopper's own consent: only their leaving the audience since (an unsubscribe, a
+        # bounce, an admin's removal) keeps it from going, not any change made in Mailchimp.
+        return withdrawn_at is not None and withdrawn_at > change.requested_at
     if mailchimp_changed_at is None:
         return False
     return change.base_synced_at is None or mailchimp_changed_at > change.base_synced_at
@@ -246,6 +252,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         groups = await audiences.groups(installation_id)
         state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
+        withdrawn_at = state.withdrawn_at if state else None
         if audience is None or audience.removed_at is not None:
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
@@ -266,7 +273,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         data = await change_member_data(services, installation, change, mappings, specs, held_for)
 
     hours = services.settings.for_now_retry_hours
-    if _conflict_lost(change, mailchimp_changed_at, settings):
+    if _conflict_lost(change, mailchimp_changed_at, settings, withdrawn_at):
         applied = Applied(
             None,
             "The contact was also changed in Mailchimp; Mailchimp's version was kept "

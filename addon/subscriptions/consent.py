@@ -23,7 +23,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.metadata import Consent
-from addon.subscriptions.models import ContactState
+from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
 from addon.subscriptions.schemas import Action, Source, normalize_email
 from addon.subscriptions.service import SubscriptionService, is_connected
 
@@ -120,29 +120,25 @@ class CustomerCreated(_Payload):
     user: UserRef | None = None
 
 
-_WITHDRAWN = ("unsubscribed", "cleaned", "archived")
-
-
 async def _withdrawn_since(
     session: AsyncSession, installation_id: int, email: str, lists: list[str], signup: Signup
 ) -> list[str]:
-    """The audiences the contact left (`_WITHDRAWN`) after the consent was given."""
+    """The audiences the contact left (`ContactState.withdrawn_at`) after the consent was given
+    (or when: one given at an unknown time, or a leaving not dated, counts as before it)."""
     states = await session.scalars(
         select(ContactState).where(
             ContactState.installation_id == installation_id,
             ContactState.email == email,
             ContactState.list_id.in_(lists),
-            ContactState.status.in_(_WITHDRAWN),
+            ContactState.status.in_(WITHDRAWN_STATUSES),
         )
     )
     given = signup.given_at
-    left = []
-    for state in states:
-        times = [state.store_changed_at, state.mailchimp_changed_at, state.last_change_at]
-        latest = max((t for t in times if t is not None), default=None)
-        if given is None or (latest is not None and latest >= given):
-            left.append(state.list_id)
-    return left
+    return [
+        state.list_id
+        for state in states
+        if given is None or state.withdrawn_at is None or state.withdrawn_at >= given
+    ]
 
 
 async def _subscribe(services: Services, installation_id: int, signup: Signup) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Index, String, Text, UniqueConstraint, event, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -63,8 +63,22 @@ class ContactState(InstallationRows, Base):
     # A customer update held back while a change from Mailchimp waited (Mailchimp wins): the
     # change's job queues it again once applied (`mailchimp_hooks.handle_event`).
     profile_held_back: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # When the contact last left the audience (its status set to unsubscribed, cleaned or
+    # archived, `_withdrawn`): a consent given before it does not bring them back.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_change_source: Mapped[str | None] = mapped_column(String(30), nullable=True)
     last_change_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Why the last store change was not applied (compliance, forgotten e-mail, conflict).
     last_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+WITHDRAWN_STATUSES = ("unsubscribed", "cleaned", "archived")
+
+
+@event.listens_for(ContactState.status, "set")
+def _withdrawn(state: ContactState, status: str, previous: object, _initiator: object) -> None:
+    """However a status is set (a Mailchimp event, a change the store sent, the statuses the
+    engagement collection saw), leaving the audience is dated."""
+    if status in WITHDRAWN_STATUSES and status != previous:
+        state.withdrawn_at = utcnow()

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
 from tests.deliveries import post_signed
 from tests.subscriptions.conftest import Shop
@@ -118,3 +118,25 @@ async def test_saleor_is_asked_only_when_a_delivery_calls_for_a_change(
     await _order(shop, "guest@example.com", {})
     await shop.work()
     assert [d for d in asked if d.startswith("subscriptions_")] == []
+
+
+async def test_a_new_consent_goes_though_mailchimp_changed_the_contact_meanwhile(
+    newsletter: Shop,
+) -> None:
+    """Ann unsubscribed long ago and consents again at checkout; before the worker gets to the
+    order, an admin edits her name in Mailchimp. Only her leaving the audience after the
+    consent (dated: `ContactState.withdrawn_at`) would keep it from going, not that edit."""
+    shop = newsletter
+    news = shop.ids["news"]
+    ann = await shop.saleor.create_customer(OLD, "Ann", metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    await shop.mc("PATCH", f"/lists/{news}/members/{OLD}", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": OLD})
+    await shop.work()
+    assert shop.member(news, OLD).status == "unsubscribed"
+    consent = {CONSENT_SUBSCRIBE: "true", CONSENT_AUDIENCES: news}
+    await _order(shop, OLD, consent, customer=ann)
+    edit = {"email": OLD, "merges": {"EMAIL": OLD, "FNAME": "Annie"}}
+    await _fire(shop, "profile", edit, "admin")
+    await shop.work()
+    assert shop.member(news, OLD).status == "pending"  # Mailchimp asks her to confirm
