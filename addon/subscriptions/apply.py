@@ -21,7 +21,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.merge_values import MergeFieldSpec
-from addon.audiences.models import Priority
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
@@ -41,8 +40,10 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.services import Services
+from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
+from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
 from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.profile import (
     MemberData,
@@ -74,25 +75,6 @@ class Applied:
     data_tags: list[str] | None = None
     # Mailchimp refused the address of a subscription "for now": asked again later.
     for_now: bool = False
-
-
-def _conflict_lost(
-    change: ContactChange, mailchimp_changed_at: Any, settings: Any, withdrawn_at: Any
-) -> bool:
-    if settings is None or not settings.two_way or settings.priority is not Priority.MAILCHIMP_WINS:
-        return False
-    if change.action is Action.UNSUBSCRIBE:
-        # An opt-out is kept whichever side it comes from, as Mailchimp's unsubscribes and
-        # cleans are under "store wins" (`mailchimp_hooks.handle_event`): a change made in
-        # Mailchimp meanwhile (a merge field, a group) never keeps mail going to them.
-        return False
-    if change.action is Action.SUBSCRIBE and change.fresh_consent:
-        # The shopper's own consent: only their leaving the audience since (an unsubscribe, a
-        # bounce, an admin's removal) keeps it from going, not any change made in Mailchimp.
-        return withdrawn_at is not None and withdrawn_at > change.requested_at
-    if mailchimp_changed_at is None:
-        return False
-    return change.base_synced_at is None or mailchimp_changed_at > change.base_synced_at
 
 
 async def _to_mailchimp(
@@ -253,6 +235,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
         withdrawn_at = state.withdrawn_at if state else None
+        withdrawal_waits = (
+            change.action is Action.SUBSCRIBE
+            and change.fresh_consent
+            and await withdrawal_waiting(
+                session, installation_id, change.email, change.requested_at
+            )
+        )
         if audience is None or audience.removed_at is not None:
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
@@ -273,7 +262,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         data = await change_member_data(services, installation, change, mappings, specs, held_for)
 
     hours = services.settings.for_now_retry_hours
-    if _conflict_lost(change, mailchimp_changed_at, settings, withdrawn_at):
+    if left_since(change, withdrawn_at, withdrawal_waits):
+        applied = Applied(
+            None,
+            "The contact left the audience in Mailchimp after this consent was given; that "
+            "is kept.",
+        )
+    elif conflict_lost(change, mailchimp_changed_at, settings):
         applied = Applied(
             None,
             "The contact was also changed in Mailchimp; Mailchimp's version was kept "

@@ -11,10 +11,11 @@ import hashlib
 import hmac
 import logging
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
 from pydantic import SecretStr
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Priority
@@ -23,6 +24,7 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.installations.repository import InstallationRepository
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
@@ -31,6 +33,7 @@ from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
 from addon.services import Services
+from addon.subscriptions.models import WITHDRAWN_STATUSES
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
@@ -282,6 +285,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await session.flush()
             state.email = event.new_email
             state.held_for = None  # an address given in Mailchimp ends a hold (`email_change`)
+        before = state.status
         if back and member is not None:
             state.status = member.status
         elif event.type == "unsubscribe":
@@ -305,6 +309,10 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 {"id": p.marketing_permission_id, "text": p.text, "enabled": p.enabled}
                 for p in member.marketing_permissions
             ]
+        if state.status != before and state.status in WITHDRAWN_STATUSES:
+            # Dated when it happened (received), not when applied: a consent given meanwhile
+            # is newer (`consent.py`, `conflicts.left_since`).
+            state.withdrawn_at = event.received_at
         state.synced_at = now
         state.last_change_source = Source.MAILCHIMP.value
         state.last_change_at = now
@@ -363,3 +371,23 @@ async def event_failed(
     """`on_failure` of the event job: given up, the change is dropped (`drop_event`)."""
     if failure.gave_up:
         await drop_event(session, job.installation_id, event, failure.reason)
+
+
+async def withdrawal_waiting(
+    session: AsyncSession, installation_id: int, email: str, since: datetime
+) -> bool:
+    """Whether an unsubscribe or a clean of the contact received after `since` waits to be
+    applied (its job, in the contact's lane, runs after the change asking)."""
+    waiting = await session.scalars(
+        select(Job.payload).where(
+            Job.installation_id == installation_id,
+            Job.lane == contact_lane(email),
+            Job.kind == EVENT_JOB,
+            Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+        )
+    )
+    for payload in waiting:
+        event = MailchimpEvent.model_validate(payload)
+        if event.type in ("unsubscribe", "cleaned") and event.received_at > since:
+            return True
+    return False

@@ -14,6 +14,7 @@ import pytest
 
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE
 from sandboxes.saleor import SaleorSandbox
+from tests.conftest import SALEOR_API_URL
 from tests.deliveries import post_signed
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_consent import _order
@@ -140,3 +141,33 @@ async def test_a_new_consent_goes_though_mailchimp_changed_the_contact_meanwhile
     await _fire(shop, "profile", edit, "admin")
     await shop.work()
     assert shop.member(news, OLD).status == "pending"  # Mailchimp asks her to confirm
+
+
+async def _subscribes_on_the_storefront(shop: Shop, email: str) -> None:
+    answer = await shop.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": SALEOR_API_URL},
+        json={"email": email},
+    )
+    assert answer.status_code < 300, answer.text
+
+
+@pytest.mark.parametrize("unsubscribed", ["after the consent", "before the consent"])
+async def test_a_consent_goes_only_if_given_after_the_contact_left(
+    newsletter: Shop, unsubscribed: str
+) -> None:
+    """The leaving is dated when Mailchimp's webhook was received, not when its job ran: each
+    here runs after both, in the order they were received."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _subscribes_on_the_storefront(shop, OLD)
+    await shop.work()
+    if unsubscribed == "after the consent":
+        await _subscribes_on_the_storefront(shop, OLD)
+    await shop.mc("PATCH", f"/lists/{news}/members/{OLD}", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": OLD})
+    if unsubscribed == "before the consent":
+        await _subscribes_on_the_storefront(shop, OLD)
+    await shop.work()
+    expected = "unsubscribed" if unsubscribed == "after the consent" else "pending"
+    assert shop.member(news, OLD).status == expected
