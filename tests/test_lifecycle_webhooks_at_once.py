@@ -41,7 +41,9 @@ def postgresql_only(services: Services) -> None:
 async def _deliver(
     client: httpx.AsyncClient, saleor: SaleorSandbox, app: SandboxApp, issued: datetime
 ) -> httpx.Response:
-    """Saleor's APP_STATUS_CHANGED saying the app was deactivated at `issued`."""
+    """Saleor's APP_STATUS_CHANGED saying the app was deactivated at `issued` (Saleor, asked,
+    confirms it: the app token is refused)."""
+    saleor.store.apps[app.id].is_active = False
     body = json.dumps(
         {"issuedAt": issued.isoformat(), "app": {"id": app.global_id, "isActive": False}}
     ).encode()

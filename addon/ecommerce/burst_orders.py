@@ -50,7 +50,7 @@ from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import code_use, orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.pusher import order_label
-from addon.ecommerce.record_states import settled
+from addon.ecommerce.record_states import CART_CONVERTED_NOTE, converted_cart, settled
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import ChannelRef, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
@@ -278,8 +278,10 @@ def _effects(
         )
         now = utcnow()
         for cart in carts.values():
-            if cart.mailchimp_id is None:
-                settled(cart, SyncStatus.REMOVED, None, None, now)
+            # Said converted, so a checkout Saleor keeps (`removeCheckout: false`) is no cart.
+            holds = cart.mailchimp_id
+            settled(cart, SyncStatus.REMOVED, holds, converted_cart(), None if holds else now)
+            cart.last_error = CART_CONVERTED_NOTE
         # A cart its push sent meanwhile: that push again (its checkout, completed, is gone).
         held = [
             (ctx.channel, EntityKind.CART, c.saleor_id) for c in carts.values() if c.mailchimp_id

@@ -151,11 +151,14 @@ class LedgerPusher:
         *,
         pushed: bool = True,
         note: str | None = None,
+        fingerprint: Fingerprint | None = None,
     ) -> None:
         """Deliberately not in Mailchimp (deleted, converted, not eligible: `note` says why);
         `mailchimp_id` is kept for what Mailchimp still holds (a hidden product, a kept
-        customer)."""
-        await self._settle(kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, None, pushed, note)
+        customer); `fingerprint`: what the record keeps saying (`converted_cart`)."""
+        await self._settle(
+            kind, saleor_id, SyncStatus.REMOVED, mailchimp_id, fingerprint, pushed, note
+        )
 
     async def held_back(
         self,

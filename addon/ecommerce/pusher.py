@@ -26,6 +26,7 @@ from addon.ecommerce.order_confirmation import HELD_BACK, confirm_then_pay, conf
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
+from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
@@ -33,9 +34,6 @@ from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import CartPatch, NotFound
 from addon.privacy.erased import Erased, erased_among
-
-# The note of a cart record whose checkout became an order (an order push took its cart away).
-CART_CONVERTED = "Its checkout became an order: it is no abandoned cart."
 
 
 def order_label(order: SaleorOrder) -> str:
@@ -269,7 +267,12 @@ class Pusher(SaleSender):
         if known.mailchimp_id is not None:
             await self._delete(self.client.delete_cart, known.mailchimp_id)
         if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
-            await self.removed(EntityKind.CART, order.checkout_id, note=CART_CONVERTED)
+            await self.removed(
+                EntityKind.CART,
+                order.checkout_id,
+                note=CART_CONVERTED_NOTE,
+                fingerprint=converted_cart(),
+            )
             # A push of the cart running meanwhile (in its own lane) may send it after this:
             # the cart's push, queued behind it, finds the checkout gone and deletes it.
             async with self.services.db.transaction() as session:
@@ -294,7 +297,7 @@ class Pusher(SaleSender):
             await self.remember_label(EntityKind.CART, checkout_id, known, email)
         # An order was made of it: `orderCreateFromCheckout(removeCheckout: false)` keeps the
         # checkout, which is no abandoned cart any more (its record says so, `_convert_cart`).
-        converted = known.note == CART_CONVERTED
+        converted = CART_CONVERTED in known.children
         if converted:
             checkout = None
         if checkout is not None and await restore.was_restored(
@@ -335,7 +338,8 @@ class Pusher(SaleSender):
                 EntityKind.CART,
                 checkout_id,
                 pushed=known.mailchimp_id is not None,
-                note=CART_CONVERTED if converted else None,
+                note=CART_CONVERTED_NOTE if converted else None,
+                fingerprint=converted_cart() if converted else None,
             )
             return
         pushing = fingerprint(body)

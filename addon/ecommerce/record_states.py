@@ -10,6 +10,16 @@ from typing import Protocol
 from addon.ecommerce.models import VERDICTS, Fingerprint, SyncRecord, SyncStatus
 from addon.jobs.retry import error_text
 
+# A cart record whose checkout became an order (`Pusher._convert_cart`): said in its children,
+# which a failure, a new change or a resync leave alone, so a checkout Saleor keeps after its
+# order (`orderCreateFromCheckout(removeCheckout: false)`) is never a cart again.
+CART_CONVERTED = "converted"
+CART_CONVERTED_NOTE = "Its checkout became an order: it is no abandoned cart."
+
+
+def converted_cart() -> Fingerprint:
+    return Fingerprint(None, {CART_CONVERTED: "order"})
+
 
 def settled(
     record: SyncRecord,
