@@ -20,13 +20,27 @@ from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
 
 
-async def test_a_cart_sent_after_its_order_was_pushed_goes(
-    shop: Shop, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _guest_checkout(shop: Shop) -> tuple[Any, Any]:
+    """A product, and a guest's checkout of one."""
     fig = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
         lines=[LineSpec(fig.variants[0].id, 1)], email="guest@example.com"
     )
+    return fig, checkout
+
+
+async def _order_keeping_it(shop: Shop, fig: Any, checkout: Any) -> None:
+    """`orderCreateFromCheckout(removeCheckout: false)`: the order, the checkout kept."""
+    line = shop.saleor.order_line(fig.variants[0], 1)
+    await shop.saleor.create_order(
+        lines=[line], email="guest@example.com", checkout_token=checkout.token
+    )
+
+
+async def test_a_cart_sent_after_its_order_was_pushed_goes(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, checkout = await _guest_checkout(shop)
     create_cart = EcommerceCalls.create_cart
     raced: list[bool] = []
 
@@ -50,16 +64,9 @@ async def test_a_checkout_saleor_keeps_after_its_order_is_no_cart_again(shop: Sh
     """`orderCreateFromCheckout(removeCheckout: false)` (in the schema since 3.20) leaves the
     checkout in Saleor, lines and e-mail: neither the order's push nor a later change of it
     sends it back as a cart."""
-    fig = await shop.product("Fig", "2.00")
-    checkout = await shop.saleor.create_checkout(
-        lines=[LineSpec(fig.variants[0].id, 1)], email="guest@example.com"
-    )
+    fig, checkout = await _guest_checkout(shop)
     await shop.drain()
-    await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(fig.variants[0], 1)],
-        email="guest@example.com",
-        checkout_token=checkout.token,
-    )
+    await _order_keeping_it(shop, fig, checkout)
     assert shop.saleor.store.checkouts.get(checkout.token) is not None
     await shop.drain()
     assert len(shop.orders()) == 1 and str(checkout.token) not in shop.carts()
@@ -72,15 +79,9 @@ async def test_a_kept_checkout_stays_no_cart_after_a_failed_push(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The record says its checkout became an order in a part a failure leaves alone."""
-    fig = await shop.product("Fig", "2.00")
-    checkout = await shop.saleor.create_checkout(
-        lines=[LineSpec(fig.variants[0].id, 1)], email="guest@example.com"
-    )
+    fig, checkout = await _guest_checkout(shop)
     await shop.drain()
-    line = shop.saleor.order_line(fig.variants[0], 1)
-    await shop.saleor.create_order(
-        lines=[line], email="guest@example.com", checkout_token=checkout.token
-    )
+    await _order_keeping_it(shop, fig, checkout)
     await shop.drain()
     execute = shop.services.saleor.execute
     failed: list[str] = []

@@ -169,10 +169,6 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    return field_name(loc)
-
-
 def field_name(path: typing.Iterable[int | str]) -> str:
     """A field's name in Mailchimp's errors: ``lines.item:0.price`` (module docstring)."""
     return ".".join(f"item:{part}" if isinstance(part, int) else part for part in path)
@@ -185,9 +181,9 @@ def validation_errors(exc: ValidationError) -> list[FieldError]:
     others = []
     for error in exc.errors():
         if error["type"] == "missing":
-            left_out.setdefault(_field(error["loc"][:-1]), []).append(str(error["loc"][-1]))
+            left_out.setdefault(field_name(error["loc"][:-1]), []).append(str(error["loc"][-1]))
         else:
-            others.append(FieldError(field=_field(error["loc"]), message=_message(error)))
+            others.append(FieldError(field=field_name(error["loc"]), message=_message(error)))
     required = [
         FieldError(field=where, message=f"Required fields were not provided: {', '.join(names)}")
         for where, names in left_out.items()
