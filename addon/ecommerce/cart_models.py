@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import SecretStr
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.connection.account_data import account_scoped
@@ -59,4 +59,5 @@ class RestoredCheckout(InstallationRows, Base):
     restored_token: Mapped[SecretStr] = mapped_column("restored_token_encrypted", EncryptedSecret)
     channel_slug: Mapped[str] = mapped_column(String(255))
     dropped_lines: Mapped[int] = mapped_column(Integer)
+    reduced_lines: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -36,7 +36,13 @@ from addon.db.types import utcnow
 from addon.ecommerce.cart_models import CartRestoreKey, RestoredCheckout
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.schemas import SaleorCheckout
+from addon.ecommerce.restore_lines import (
+    QUANTITY_REFUSALS,
+    CartToRestore,
+    LineInput,
+    fit,
+    lines_of,
+)
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
@@ -151,13 +157,7 @@ class NewCheckout:
     checkout_token: str
     channel: str
     dropped_lines: int
-
-
-class _LineInput(BaseModel):
-    model_config = ConfigDict(populate_by_name=True, frozen=True)
-
-    variant_id: str = Field(alias="variantId")
-    quantity: int
+    reduced_lines: int
 
 
 class _CheckoutError(BaseModel):
@@ -202,10 +202,12 @@ async def _saleor(
 
 async def _read(
     services: Services, installation: Installation, checkout_id: str
-) -> SaleorCheckout | None:
-    data = await _saleor(services, installation, "ecommerce_checkout", {"id": checkout_id})
+) -> CartToRestore | None:
+    data = await _saleor(
+        services, installation, "ecommerce_checkout_to_restore", {"id": checkout_id}
+    )
     raw = data.get("checkout")
-    return SaleorCheckout.model_validate(raw) if raw else None
+    return CartToRestore.model_validate(raw) if raw else None
 
 
 async def was_restored(services: Services, installation_id: int, checkout_id: str) -> bool:
@@ -248,50 +250,74 @@ async def restore(services: Services, installation: Installation, token: str) ->
     original = await _read(services, installation, cart.checkout_id)
     if original is None or not original.lines:
         raise _gone()
-    created, dropped = await _copy(services, installation, original)
+    created, counts = await _copy(services, installation, original)
     stale = known.restored_token.get_secret_value() if known is not None else None
     return await _record(
-        services, installation.id, cart.checkout_id, stale, created, original, dropped
+        services, installation.id, cart.checkout_id, stale, created, original, counts
     )
 
 
+@dataclass(frozen=True)
+class _Counts:
+    dropped: int = 0
+    reduced: int = 0
+
+
 async def _copy(
-    services: Services, installation: Installation, original: SaleorCheckout
-) -> tuple[_CreatedCheckout, int]:
+    services: Services, installation: Installation, original: CartToRestore
+) -> tuple[_CreatedCheckout, _Counts]:
     """`checkoutCreate` with the original's lines and e-mail. A line Saleor refuses naming its
     variant (no longer listed, available or published in the channel) is dropped and counted;
     a line whose variant was deleted is already gone from the original (Saleor deletes it with
-    the variant)."""
-    lines = [_LineInput(variant_id=ln.variant.id, quantity=ln.quantity) for ln in original.lines]
-    email = original.email or (original.user.email if original.user else None)
-    dropped = 0
+    the variant). Refused for stock or a quantity limit (naming no variant), the lines are cut
+    to what one checkout may hold now (`restore_lines.fit`), once."""
+    lines = lines_of(original)
+    counts = _Counts()
+    fitted = False
     while lines:
-        variables: dict[str, object] = {
-            "channel": original.channel.slug,
-            "email": email,
-            "lines": [line.model_dump(by_alias=True) for line in lines],
-        }
-        data = await _saleor(services, installation, "ecommerce_checkout_restore", variables)
-        try:
-            answer = _CheckoutCreate.model_validate(data.get("checkoutCreate"))
-        except ValidationError as exc:
-            raise UpstreamUnavailable(
-                f"Saleor's answer to checkoutCreate is not understood: {exc}",
-                code=ErrorCode.SALEOR_ERROR,
-            ) from exc
+        answer = await _create(services, installation, original, lines)
         if answer.checkout is not None and not answer.errors:
-            return answer.checkout, dropped
+            return answer.checkout, counts
         refused = {variant for error in answer.errors for variant in error.variants or []}
         kept = [line for line in lines if line.variant_id not in refused]
-        if not refused or len(kept) == len(lines):
-            # Stock, quantity limits, the channel: nothing the copy can leave out.
-            reasons = "; ".join(f"{e.code}: {e.message}" for e in answer.errors) or "no checkout"
-            raise UpstreamUnavailable(
-                f"Saleor refused to restore the cart ({reasons}).", code=ErrorCode.SALEOR_ERROR
-            )
-        dropped += len(lines) - len(kept)
-        lines = kept
+        if refused and len(kept) < len(lines):
+            counts = _Counts(counts.dropped + len(lines) - len(kept), counts.reduced)
+            lines = kept
+            continue
+        if not fitted and {error.code for error in answer.errors} & QUANTITY_REFUSALS:
+            fitted = True
+            cut = fit(lines, original)
+            counts = _Counts(counts.dropped + cut.dropped, counts.reduced + cut.reduced)
+            if cut.lines != lines:
+                lines = cut.lines
+                continue
+        # The channel, or stock sold since the cart was read: nothing the copy can leave out.
+        reasons = "; ".join(f"{e.code}: {e.message}" for e in answer.errors) or "no checkout"
+        raise UpstreamUnavailable(
+            f"Saleor refused to restore the cart ({reasons}).", code=ErrorCode.SALEOR_ERROR
+        )
     raise _gone()  # none of its products can be bought any more
+
+
+async def _create(
+    services: Services,
+    installation: Installation,
+    original: CartToRestore,
+    lines: list[LineInput],
+) -> _CheckoutCreate:
+    variables: dict[str, object] = {
+        "channel": original.channel.slug,
+        "email": original.contact,
+        "lines": [line.model_dump(by_alias=True) for line in lines],
+    }
+    data = await _saleor(services, installation, "ecommerce_checkout_restore", variables)
+    try:
+        return _CheckoutCreate.model_validate(data.get("checkoutCreate"))
+    except ValidationError as exc:
+        raise UpstreamUnavailable(
+            f"Saleor's answer to checkoutCreate is not understood: {exc}",
+            code=ErrorCode.SALEOR_ERROR,
+        ) from exc
 
 
 async def _record(
@@ -300,8 +326,8 @@ async def _record(
     checkout_id: str,
     stale: str | None,
     created: _CreatedCheckout,
-    original: SaleorCheckout,
-    dropped: int,
+    original: CartToRestore,
+    counts: _Counts,
 ) -> NewCheckout:
     """Remember the new checkout for this cart, replacing `stale` (the copy found gone). Two
     exchanges racing: the first one recorded wins and both storefronts get it (the other copy
@@ -309,7 +335,8 @@ async def _record(
     values = {
         "restored_token": SecretStr(created.token),
         "channel_slug": original.channel.slug,
-        "dropped_lines": dropped,
+        "dropped_lines": counts.dropped,
+        "reduced_lines": counts.reduced,
         "created_at": utcnow(),
     }
     query = RestoredCheckout.of_installation(installation_id).where(
@@ -345,4 +372,5 @@ def _answer(row: RestoredCheckout) -> NewCheckout:
         checkout_token=token,
         channel=row.channel_slug,
         dropped_lines=row.dropped_lines,
+        reduced_lines=row.reduced_lines,
     )

@@ -38,7 +38,11 @@ class RestoredCheckout(BaseModel):
     channel: str
     dropped_lines: int = Field(
         description="Lines of the cart left out: their product can no longer be bought in the "
-        "channel."
+        "channel, or none of it is in stock."
+    )
+    reduced_lines: int = Field(
+        description="Lines the checkout holds fewer of than the cart did: only that many are "
+        "in stock, or a quantity limit allows no more."
     )
 
 
@@ -60,6 +64,7 @@ async def restore_cart(
         checkout_token=cart.checkout_token,
         channel=cart.channel,
         dropped_lines=cart.dropped_lines,
+        reduced_lines=cart.reduced_lines,
     )
 
 

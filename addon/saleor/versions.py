@@ -130,6 +130,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_customer",
             "ecommerce_order",
             "ecommerce_checkout",
+            "ecommerce_checkout_to_restore",
             "ecommerce_checkout_restore",
             "ecommerce_restored_checkout",
             "ecommerce_checkouts_exist",

@@ -154,7 +154,13 @@ async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     restored = await _restore(shop, _link(shop, str(checkout.token)))
     assert restored.status_code == 200, restored.text
     answer = restored.json()
-    assert set(answer) == {"checkout_id", "checkout_token", "channel", "dropped_lines"}
+    assert set(answer) == {
+        "checkout_id",
+        "checkout_token",
+        "channel",
+        "dropped_lines",
+        "reduced_lines",
+    }
     assert answer["checkout_token"] != str(checkout.token)
     assert restored.headers["Access-Control-Allow-Origin"] == ORIGIN
     seen = await _storefront_reads(shop, answer["checkout_token"])
@@ -257,6 +263,43 @@ async def test_lines_saleor_no_longer_sells_are_left_out_and_counted(shop: Shop)
     gone = await _restore(shop, link)
     assert gone.status_code == 404, gone.text
     assert gone.json()["error"]["code"] == "CART_GONE"
+
+
+async def test_lines_short_of_stock_or_over_a_limit_are_cut_to_what_saleor_takes_now(
+    shop: Shop,
+) -> None:
+    """Saleor refuses a whole checkout for one line over its stock or a quantity limit, naming
+    no variant: the copy takes what one checkout may hold now, and says how many lines it cut."""
+    fig, pear, plum, kiwi, date = [
+        await shop.product(name, "2.00") for name in ("Fig", "Pear", "Plum", "Kiwi", "Date")
+    ]
+    checkout = await shop.saleor.create_checkout(
+        lines=[
+            LineSpec(fig.variants[0].id, 5),
+            LineSpec(pear.variants[0].id, 4),
+            LineSpec(plum.variants[0].id, 3),
+            LineSpec(kiwi.variants[0].id, 60),
+            LineSpec(date.variants[0].id, 2),
+        ],
+        email="guest@example.com",
+    )
+    await shop.drain()
+    link = _link(shop, str(checkout.token))
+    # Since the e-mail: figs sold down to 2, pears limited to 3 a customer, plums sold out; the
+    # kiwis' stock is not tracked (the site's limit of 50 a checkout holds).
+    await shop.saleor.update_variant(fig.variants[0], quantity=2)
+    await shop.saleor.update_variant(pear.variants[0], quantity_limit_per_customer=3)
+    await shop.saleor.update_variant(plum.variants[0], quantity=0)
+    await shop.saleor.update_variant(kiwi.variants[0], track_inventory=False)
+    restored = await _restore(shop, link)
+    assert restored.status_code == 200, restored.text
+    assert (restored.json()["dropped_lines"], restored.json()["reduced_lines"]) == (1, 3)
+    seen = await _storefront_reads(shop, restored.json()["checkout_token"])
+    assert seen["checkout"]["lines"] == [
+        {"quantity": quantity, "variant": {"id": product.variants[0].global_id}}
+        for product, quantity in ((fig, 2), (pear, 3), (kiwi, 50), (date, 2))
+    ]
+    assert (await _restore(shop, link)).json() == restored.json()  # recorded with its counts
 
 
 def test_a_link_is_the_same_within_its_hour(clock: ManualClock) -> None:

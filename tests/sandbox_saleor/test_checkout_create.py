@@ -194,6 +194,46 @@ async def test_refusals_are_checkout_errors_with_saleors_codes(
     assert sandbox.store.checkouts == {}
 
 
+async def test_a_variants_own_limit_replaces_the_sites_and_every_line_short_of_stock_is_told(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient
+) -> None:
+    """`_check_quantity_limits`: `quantity_limit_per_customer or global_quantity_limit`, higher
+    or lower than the site's 50; `check_stock_quantity_bulk` reports every line short of stock,
+    one error each, naming no variant. `quantityAvailable` is the stock capped by the site's
+    limit, the limit alone when stock is not tracked."""
+    pear, other = await _shop(sandbox)
+    store = sandbox.store
+    fig = await sandbox.create_product(
+        "Fig", [VariantSpec(sku="FIG", quantity=1)], channels=["default"]
+    )
+    fig_id = fig.variants[0].global_id
+    [pear_variant] = [v for v in store.variants.values() if v.sku == "P-1"]
+    await sandbox.update_variant(pear_variant, quantity_limit_per_customer=3)
+    result = await _create(client, channel="default", lines=[_line(pear, 4)])
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [
+        ("quantity", "QUANTITY_GREATER_THAN_LIMIT")
+    ]
+    assert "Cannot add more than 3 times this item" in result["errors"][0]["message"]
+    await sandbox.update_variant(pear_variant, quantity_limit_per_customer=80)
+    result = await _create(client, channel="default", lines=[_line(pear, 60)])
+    assert result["errors"] == [] and result["checkout"]["lines"][0]["quantity"] == 60
+    result = await _create(client, channel="default", lines=[_line(other, 3), _line(fig_id, 2)])
+    assert [(e["field"], e["code"], e["variants"]) for e in result["errors"]] == [
+        ("quantity", "INSUFFICIENT_STOCK", None),
+        ("quantity", "INSUFFICIENT_STOCK", None),
+    ]
+    query = """query($id: ID!) { productVariant(id: $id, channel: "default") {
+      quantityAvailable quantityLimitPerCustomer } }"""
+    seen = [(await gql(client, query, {"id": v}))["data"]["productVariant"] for v in (pear, fig_id)]
+    assert seen == [
+        {"quantityAvailable": 50, "quantityLimitPerCustomer": 80},  # 100 in stock
+        {"quantityAvailable": 1, "quantityLimitPerCustomer": None},
+    ]
+    await sandbox.update_variant(fig.variants[0], track_inventory=False)
+    seen = (await gql(client, query, {"id": fig_id}))["data"]["productVariant"]
+    assert seen["quantityAvailable"] == 50
+
+
 async def test_an_inactive_channel_and_an_unlisted_product_are_refused(
     sandbox: SaleorSandbox, client: httpx.AsyncClient
 ) -> None:

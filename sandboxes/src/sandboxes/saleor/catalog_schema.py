@@ -255,4 +255,4 @@ def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
 
 def resolve_quantity_available(source: Any, info: Info) -> int:
     variant: ProductVariant = unwrap(source)
-    return variant.quantity_available
+    return variant.quantity_for_one_checkout

@@ -16,9 +16,11 @@ and an e-mail. Read in Saleor's source (commit 723cd4e; the same checks at tag 3
   ``UNAVAILABLE_VARIANT_IN_CHANNEL``, a product not published ``PRODUCT_NOT_PUBLISHED`` (each on
   ``lines``, naming the ``variants``); then ``check_lines_quantity``
   (saleor/graphql/checkout/mutations/utils.py, saleor/warehouse/availability.py): a quantity
-  below 1 is ``ZERO_QUANTITY``, more than the site's ``limit_quantity_per_checkout`` (default 50,
-  saleor/site/models.py) ``QUANTITY_GREATER_THAN_LIMIT``, more than the stock of a tracked
-  variant ``INSUFFICIENT_STOCK`` (each on ``quantity``, no ``variants``).
+  below 1 is ``ZERO_QUANTITY``, more than the variant's ``quantity_limit_per_customer`` (else
+  the site's ``limit_quantity_per_checkout``, default 50, saleor/site/models.py)
+  ``QUANTITY_GREATER_THAN_LIMIT`` (the first such line), more than the stock of a tracked
+  variant ``INSUFFICIENT_STOCK`` (every such line, one error each). All on ``quantity``, none
+  naming ``variants``.
 * The e-mail is the model's ``EmailField``, checked by ``full_clean`` after the lines: a malformed
   one is ``INVALID`` on ``email``.
 * ``CHECKOUT_CREATED`` is sent (``call_checkout_event``); ``created`` is always true.
@@ -43,13 +45,12 @@ from graphql import GraphQLError
 
 from .context import api_context
 from .ids import InvalidGlobalId, from_global_id, to_global_id
-from .models import Channel, ProductPublication, ProductVariant, utcnow
+from .models import LIMIT_QUANTITY_PER_CHECKOUT, Channel, ProductPublication, ProductVariant, utcnow
 from .store import SaleorStore
 from .store_base import NotFound
 from .store_checkouts import LineSpec
 from .versions import version_tuple
 
-LIMIT_QUANTITY_PER_CHECKOUT = 50  # saleor/site/models.py DEFAULT_LIMIT_QUANTITY_PER_CHECKOUT
 LINES_OPTIONAL_AFTER = (3, 20)  # the 3.20 schema requires `lines`; the current one does not
 # Django's EmailField accepts local@domain with a dotted domain (validators.EmailValidator).
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -71,6 +72,14 @@ class CheckoutInputError(Exception):
         }
 
 
+class CheckoutInputErrors(Exception):
+    """Several CheckoutErrors raised together, as one ``ValidationError`` listing them."""
+
+    def __init__(self, errors: Sequence[CheckoutInputError]) -> None:
+        super().__init__("; ".join(str(error) for error in errors))
+        self.errors = [error.error for error in errors]
+
+
 def resolve_checkout_create(root: Any, info: Any, input: dict[str, Any]) -> dict[str, Any]:
     context = api_context(info)
     store = context.store
@@ -89,6 +98,8 @@ def resolve_checkout_create(root: Any, info: Any, input: dict[str, Any]) -> dict
             raise CheckoutInputError("email", "Enter a valid email address.", "INVALID")
     except CheckoutInputError as exc:
         return {"errors": [exc.error], "checkoutErrors": [exc.error], "checkout": None}
+    except CheckoutInputErrors as exc:
+        return {"errors": exc.errors, "checkoutErrors": exc.errors, "checkout": None}
     checkout = store.create_checkout(channel.slug, specs, email, customer)
     context.pending_events.append(("CHECKOUT_CREATED", checkout))
     return {"errors": [], "checkoutErrors": [], "checkout": checkout, "created": True}
@@ -167,22 +178,32 @@ def _lines(store: SaleorStore, channel: Channel, lines: list[dict[str, Any]]) ->
         raise CheckoutInputError(
             "quantity", "The quantity should be higher than zero.", "ZERO_QUANTITY"
         )
+    short: list[CheckoutInputError] = []
     for pk, quantity in quantities.items():
         variant = variants[pk]
-        if quantity > LIMIT_QUANTITY_PER_CHECKOUT:
+        # The variant's own limit replaces the site's, higher or lower (`_check_quantity_limits`:
+        # `variant.quantity_limit_per_customer or global_quantity_limit`); the first line over
+        # it ends the check.
+        limit = variant.quantity_limit_per_customer or LIMIT_QUANTITY_PER_CHECKOUT
+        if quantity > limit:
             raise CheckoutInputError(
                 "quantity",
-                f"Cannot add more than {LIMIT_QUANTITY_PER_CHECKOUT} times this item: "
-                f"{_label(variant)}.",
+                f"Cannot add more than {limit} times this item: {_label(variant)}.",
                 "QUANTITY_GREATER_THAN_LIMIT",
             )
+        # Lines short of stock are all reported, one error each (`check_stock_quantity_bulk`
+        # collects them, `check_lines_quantity` raises them together).
         if variant.track_inventory and quantity > variant.quantity_available:
-            raise CheckoutInputError(
-                "quantity",
-                f"Could not add items {_label(variant)}. Only "
-                f"{variant.quantity_available} remaining in stock.",
-                "INSUFFICIENT_STOCK",
+            short.append(
+                CheckoutInputError(
+                    "quantity",
+                    f"Could not add items {_label(variant)}. Only "
+                    f"{variant.quantity_available} remaining in stock.",
+                    "INSUFFICIENT_STOCK",
+                )
             )
+    if short:
+        raise CheckoutInputErrors(short)
     return [LineSpec(pk, quantity) for pk, quantity in quantities.items()]
 
 

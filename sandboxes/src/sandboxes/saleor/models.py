@@ -26,6 +26,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# saleor/site/models.py DEFAULT_LIMIT_QUANTITY_PER_CHECKOUT: the site's limit, which the sandbox
+# keeps at Saleor's default.
+LIMIT_QUANTITY_PER_CHECKOUT = 50
+
+
 class CreationWrites:
     """How many times an order's `created` or a customer's `date_joined` was assigned (the
     generator and tests backdate them after making them): the store's creation indexes are
@@ -176,6 +181,10 @@ class ProductVariant(WithMetadata):
     sku: str | None = None
     channel_listings: list[VariantChannelListing] = Field(default_factory=list)
     track_inventory: bool = True
+    # How many one checkout may hold (`quantity_limit_per_customer`; None: the site's
+    # `limit_quantity_per_checkout`), checked by checkoutCreate (saleor/warehouse/availability.py
+    # `_check_quantity_limits`).
+    quantity_limit_per_customer: int | None = None
     # The product's media assigned to this variant (Saleor's `VariantMedia`), e.g. its colour.
     media_ids: list[int] = Field(default_factory=list)
     quantity: int = 0
@@ -189,6 +198,17 @@ class ProductVariant(WithMetadata):
     @property
     def quantity_available(self) -> int:
         return max(self.quantity - self.quantity_allocated, 0)
+
+    @property
+    def quantity_for_one_checkout(self) -> int:
+        """`ProductVariant.quantityAvailable` ("available for sale in one checkout"): the
+        site's limit for a variant whose stock is not tracked, else its stock capped by that
+        limit (saleor/graphql/product/types/products.py `resolve_quantity_available`,
+        saleor/graphql/warehouse/dataloaders.py
+        `AvailableQuantityByProductVariantIdAndChannelSlugLoader`; the same at 3.20.119)."""
+        if not self.track_inventory:
+            return LIMIT_QUANTITY_PER_CHECKOUT
+        return min(self.quantity_available, LIMIT_QUANTITY_PER_CHECKOUT)
 
 
 class ProductAttribute(SandboxModel):
