@@ -94,14 +94,19 @@ def _parse_date(value: str, own_format: str | None) -> date | None:
     except ValueError:
         pass
     for fmt in filter(None, (own_format, "MM/DD/YYYY" if own_format is None else None)):
+        pattern, read = _strftime(fmt, fmt), text
+        # A birthday's MM/DD has no year: read in a leap year (strptime's default, 1900, is
+        # none, so 02/29 would not be a date).
+        if "%Y" not in pattern:
+            pattern, read = f"{pattern}/%Y", f"{text}/2000"
         try:
-            return datetime.strptime(text, _strftime(fmt, fmt)).date()
+            return datetime.strptime(read, pattern).date()
         except ValueError:
             continue
     return None
 
 
-def _as_date(value: SourceValue, own_format: str | None) -> date | None:
+def as_date(value: SourceValue, own_format: str | None) -> date | None:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -177,7 +182,7 @@ def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
             return Converted(problem="the address has no " + ", ".join(missing))
         return Converted(value.model_dump())
     if kind in ("date", "birthday"):
-        day = _as_date(value, field.options.date_format)
+        day = as_date(value, field.options.date_format)
         if day is None:
             return Converted(problem=f"“{_as_text(value)}” is not a date")
         default = "MM/DD" if kind == "birthday" else "MM/DD/YYYY"

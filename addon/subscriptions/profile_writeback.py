@@ -10,19 +10,24 @@ and never the e-mail address. Its own job, so a Saleor failure never repeats the
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.audiences.mapping import audience_mappings
+from addon.audiences.mapping import audience_mappings, merge_specs
+from addon.audiences.merge_values import MergeFieldSpec
+from addon.audiences.merge_values_back import metadata_value
 from addon.audiences.models import FieldSource, MappingTarget
+from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
+from addon.subscriptions.profile import fetch_profile
 from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.writeback import SaleorUser, _find_user, contact_lane
@@ -102,6 +107,16 @@ def _text(value: Any) -> str | None:
     return str(value).strip()
 
 
+@dataclass(frozen=True)
+class _MetadataValue:
+    """Mailchimp's value of a merge field mapped from a metadata key."""
+
+    key: str
+    private: bool
+    incoming: Any
+    spec: MergeFieldSpec | None
+
+
 def _raise_on(errors: list[dict[str, Any]], what: str) -> None:
     if errors and not any(e.get("code") == "NOT_FOUND" for e in errors):
         raise ProfileWriteFailed(f"Saleor refused the {what}: " + "; ".join(map(str, errors)))
@@ -132,6 +147,8 @@ async def handle_write_profile(
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
         mappings = await audience_mappings(session, installation_id, request.list_id)
+        audience = await AudienceRepository(session).audience(installation_id, request.list_id)
+        specs = {spec.tag: spec for spec in merge_specs(audience)} if audience else {}
         state = await ContactRepository(session).get(
             installation_id, request.list_id, request.email
         )
@@ -141,23 +158,22 @@ async def handle_write_profile(
             return
         api_url, token = installation.saleor_api_url, installation.app_token
     names: dict[str, str] = {}
-    public: dict[str, str] = {}
-    private: dict[str, str] = {}
+    metadata: list[_MetadataValue] = []
     for mapping in mappings:
         if mapping.target is not MappingTarget.MERGE_FIELD:
             continue
         if mapping.merge_tag not in request.merge_fields:
             continue
-        value = _text(request.merge_fields[mapping.merge_tag])
-        if value is None:
-            continue
+        incoming = request.merge_fields[mapping.merge_tag]
         if mapping.source in NAME_FIELDS:
-            names[NAME_FIELDS[mapping.source]] = value
-        elif mapping.source is FieldSource.METADATA:
-            public[mapping.key] = value
-        elif mapping.source is FieldSource.PRIVATE_METADATA:
-            private[mapping.key] = value
-    if not (names or public or private):
+            value = _text(incoming)
+            if value is not None:
+                names[NAME_FIELDS[mapping.source]] = value
+        elif mapping.source in (FieldSource.METADATA, FieldSource.PRIVATE_METADATA):
+            hidden = mapping.source is FieldSource.PRIVATE_METADATA
+            spec = specs.get(mapping.merge_tag)
+            metadata.append(_MetadataValue(mapping.key, hidden, incoming, spec))
+    if not (names or metadata):
         return
     try:
         lookup = [request.lookup_email] if request.lookup_email else []
@@ -180,6 +196,7 @@ async def handle_write_profile(
             if not any(e.get("code") == "NOT_FOUND" for e in errors):
                 # Followed up at once, whatever becomes of the metadata writes below.
                 await _follow_up(services, installation_id, user, names_written=True)
+        public, private = await _metadata_changes(services, api_url, token, user, metadata)
         for document, items, field in (
             ("subscriptions_update_metadata", public, "updateMetadata"),
             ("subscriptions_update_private_metadata", private, "updatePrivateMetadata"),
@@ -204,3 +221,34 @@ async def handle_write_profile(
         )
     except SaleorQueryError as exc:
         raise ProfileWriteFailed(f"Saleor refused the mapped fields: {exc}") from exc
+
+
+async def _metadata_changes(
+    services: Services,
+    api_url: str,
+    token: SecretStr,
+    user: SaleorUser,
+    values: list[_MetadataValue],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The metadata keys (public, private) whose Mailchimp value is more than the app's own
+    rendering of what they hold (`merge_values_back`), read from the customer first."""
+    if not values:
+        return {}, {}
+    profile = await fetch_profile(
+        services,
+        api_url,
+        token,
+        user_id=user.id,
+        email=None,
+        private=any(value.private for value in values),
+    )
+    public: dict[str, str] = {}
+    private: dict[str, str] = {}
+    for value in values:
+        source = FieldSource.PRIVATE_METADATA if value.private else FieldSource.METADATA
+        held = profile.value(source, value.key) if profile else None
+        current = held if isinstance(held, str) else None
+        written = metadata_value(value.incoming, current, value.spec)
+        if written is not None:
+            (private if value.private else public)[value.key] = written
+    return public, private

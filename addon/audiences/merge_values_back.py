@@ -1,0 +1,70 @@
+"""Mailchimp → store: what a metadata key should hold for a merge value Mailchimp sends back.
+
+The app sends a metadata value converted to its field's type (`merge_values.convert`): an ISO
+birthday `1990-12-03` goes out as `12/03`, a number `1.234,5` as `1234.5`, a drop-down choice in
+Mailchimp's case. A profile change in Mailchimp carries every merge field, changed or not, so
+writing each back as it came would replace the customer's metadata with Mailchimp's rendering
+of it, a birthday's year lost for good. So a value that is just the app's rendering of what the
+key holds is left alone, and a changed date is written in the shape the key holds (ISO stays
+ISO, and a birthday keeps the year Mailchimp never had).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from addon.audiences.merge_values import MergeFieldSpec, SourceValue, as_date, convert
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, dict | list) or value is None:
+        return None
+    return str(value).strip()
+
+
+def metadata_value(incoming: Any, current: str | None, spec: MergeFieldSpec | None) -> str | None:
+    """The value to write for Mailchimp's `incoming`, or None to leave the key as it is."""
+    text = _text(incoming)
+    if text is None or text == (current or "").strip():
+        return None
+    if spec is not None and current:
+        made = convert(current, spec)
+        if made.problem is None and made.value is not None and _same(made.value, text):
+            return None  # Mailchimp holds what the app made of the key's value
+        if text and spec.type in ("date", "birthday"):
+            return _date_like(text, current, spec)
+    return text
+
+
+def _same(made: Any, text: str) -> bool:
+    if isinstance(made, int | float) and not isinstance(made, bool):
+        try:
+            return float(text) == float(made)
+        except ValueError:
+            return False
+    return str(made) == text
+
+
+def _date_like(text: str, current: str, spec: MergeFieldSpec) -> str:
+    """Mailchimp's date in the shape the key holds: ISO when it holds an ISO date (a birthday
+    keeping the key's year), else as Mailchimp wrote it."""
+    new = as_date(text, spec.options.date_format)
+    old = _iso_date(current)
+    if new is None or old is None:
+        return text
+    if spec.type == "birthday":
+        try:
+            new = new.replace(year=old.year)
+        except ValueError:  # 29 February in a year without one
+            return text
+    return new.isoformat()
+
+
+def _iso_date(value: SourceValue) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
