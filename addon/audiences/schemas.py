@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 from addon.audiences.models import DoubleOptIn, Priority
 from addon.db.read import RowRead
 
-ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+ORIGIN_RE = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$", re.IGNORECASE)
 
 
 class PermissionInfo(BaseModel):
@@ -101,12 +101,27 @@ def clean_tags(value: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def normal_origin(origin: str) -> str:
+    """An origin as browsers send it in `Origin`: scheme and host in lower case, no default
+    port (RFC 6454 section 6.1, ASCII serialization), no trailing slash."""
+    text = origin.strip().rstrip("/")
+    scheme, sep, rest = text.partition("://")
+    scheme, rest = scheme.lower(), rest.lower()
+    default = _DEFAULT_PORTS.get(scheme)
+    if default is not None and rest.endswith(default):
+        rest = rest[: -len(default)]
+    return f"{scheme}{sep}{rest}"
+
+
 def clean_origins(value: list[str]) -> list[str]:
     origins = [o.strip().rstrip("/") for o in value if o.strip()]
     for origin in origins:
         if not ORIGIN_RE.match(origin):
             raise ValueError(f"{origin!r} is not an origin; write it like https://shop.example.com")
-    return list(dict.fromkeys(origins))
+    return list(dict.fromkeys(normal_origin(origin) for origin in origins))
 
 
 class NewsletterSettingsUpdate(BaseModel):

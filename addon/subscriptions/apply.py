@@ -52,7 +52,7 @@ from addon.subscriptions.profile import (
     report_not_sent,
 )
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.schemas import Action, ContactChange
+from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import (
     APPLY_JOB,
     COMPLIANCE_STATES,
@@ -142,6 +142,17 @@ async def _to_mailchimp(
                 email_address=email, status_if_new=target, status=target, **fields
             )
             member = await client.upsert_member(list_id, upsert)
+        elif change.source is Source.STOREFRONT and previous in ("subscribed", "pending"):
+            # The public signup form proves nothing of who typed the address (Mailchimp's own
+            # forms answer an address already in the audience with a link to update the
+            # profile, never a change): it adds the groups chosen, and leaves the contact's
+            # names, other groups and consents as they are.
+            added = {i: True for i in change.interest_ids or [] if i in offered}
+            member = (
+                await client.update_member(list_id, email, MemberPatch(interests=added))
+                if any(not current.interests.get(i) for i in added)
+                else current
+            )
         else:
             # An existing contact: a value the app filled and the customer removed is cleared.
             fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None

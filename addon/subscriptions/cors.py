@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from starlette.types import Scope
 
 from addon.audiences.repository import AudienceRepository
+from addon.audiences.schemas import normal_origin
 from addon.errors import ErrorCode, error_body
 from addon.installations.repository import InstallationRepository
 from addon.services import Services
@@ -66,7 +67,8 @@ async def allowed_origins(request: Request) -> list[str]:
         if installation is None:
             return []
         settings = await AudienceRepository(session).find_settings(installation.id)
-        return list(settings.allowed_origins) if settings else []
+        # Normalised again: origins saved before they were normalised on saving.
+        return [normal_origin(o) for o in settings.allowed_origins] if settings else []
 
 
 class StorefrontRoute(APIRoute):
@@ -79,7 +81,7 @@ class StorefrontRoute(APIRoute):
             # rolls back); they answer it with `Vary` (`storefront_cors`), and with the CORS
             # header once the origin is known to be allowed.
             request.scope[_ORIGIN_KEY] = None
-            if origin is not None and origin.rstrip("/") not in await allowed_origins(request):
+            if origin is not None and normal_origin(origin) not in await allowed_origins(request):
                 refused = _error(
                     ErrorCode.ORIGIN_NOT_ALLOWED,
                     f"The store does not allow calls from {origin}; add it to the allowed "

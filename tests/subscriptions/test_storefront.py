@@ -6,8 +6,11 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from addon.app import create_app
+from addon.audiences.repository import AudienceRepository
+from addon.installations.models import Installation
 from addon.subscriptions.storefront import StorefrontService
 from sandboxes.saleor import SaleorSandbox
 from tests.conftest import APP_URL, SALEOR_API_URL
@@ -115,6 +118,35 @@ async def test_cors_only_for_allowed_origins(newsletter: Shop) -> None:
     assert server.status_code == 200 and "access-control-allow-origin" not in server.headers
     for answer in (preflight, allowed, refused, posted, server):
         assert answer.headers["vary"] == "Origin"
+
+
+async def test_origins_typed_with_capitals_or_a_default_port_match_what_browsers_send(
+    newsletter: Shop,
+) -> None:
+    """Browsers send `Origin` with the host in lower case and no default port (RFC 6454): the
+    settings keep origins so, and compare so origins saved before."""
+    shop = newsletter
+    body = {
+        "active_list_ids": [shop.ids["news"]],
+        "allowed_origins": ["HTTPS://Shop.Example.com/", "https://b.example.com:443"],
+    }
+    saved = await shop.client.patch("/api/audiences/settings", json=body, headers=shop.headers)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["settings"]["allowed_origins"] == [
+        "https://shop.example.com",
+        "https://b.example.com",
+    ]
+    for origin in ("https://shop.example.com", "https://b.example.com"):
+        answer = await _subscribe(shop, {"email": "ida@example.com"}, origin=origin)
+        assert answer.status_code == 202, (origin, answer.text)
+    async with shop.services.db.transaction() as session:  # as saved before normalising
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        settings = await AudienceRepository(session).find_settings(installation_id)
+        assert settings is not None
+        settings.allowed_origins = ["https://OLD.example.com:443"]
+    answer = await _subscribe(shop, {"email": "ida@example.com"}, origin="https://old.example.com")
+    assert answer.status_code == 202, answer.text
 
 
 async def test_rate_limited_per_email_and_per_address(newsletter: Shop) -> None:
