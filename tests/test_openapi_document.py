@@ -84,7 +84,16 @@ async def test_dashboard_routes_declare_their_credentials_and_refusals(
     assert len(dashboard) > 20
     for method, path, operation in dashboard:
         assert _header(operation, "saleor-api-url")["required"] is True, (method, path)
-        assert {"401", "403"} <= set(operation["responses"]), (method, path)
+        # 502 JWKS_UNAVAILABLE: the token names keys Saleor could not be asked for.
+        assert {"401", "403", "502"} <= set(operation["responses"]), (method, path)
+    customer = [
+        (method, path, operation)
+        for method, path, operation in _operations(document)
+        if path.startswith("/api/storefront/me/")
+    ]
+    assert customer
+    for method, path, operation in customer:
+        assert {"401", "502"} <= set(operation["responses"]), (method, path)
 
 
 async def test_headers_and_bodies_the_handlers_read_themselves_are_declared(

@@ -54,7 +54,7 @@ def require_dashboard(
 ) -> Callable[..., Awaitable[DashboardContext]]:
     """A dependency that admits a dashboard user holding all `permissions`."""
 
-    @raises(401, 403, required_headers=("saleor-api-url",))
+    @raises(401, 403, 502, required_headers=("saleor-api-url",))
     async def dependency(
         services: ServicesDep,
         authorization_bearer: Annotated[str | None, Security(DASHBOARD_TOKEN)],

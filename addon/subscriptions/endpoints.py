@@ -68,7 +68,7 @@ async def storefront_installation(
 StoreDep = Annotated[Installation, Depends(storefront_installation)]
 
 
-@raises(401, required_headers=("authorization",))
+@raises(401, 502, required_headers=("authorization",))
 async def signed_in_customer(
     services: ServicesDep,
     installation: StoreDep,
