@@ -26,7 +26,7 @@ from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
 
 # `classify` and `error_message` are shared with live sync's bursts (addon.ecommerce.batch_results).
-__all__ = ["MAX_SENDS", "Outcome", "apply", "classify", "error_message"]
+__all__ = ["MAX_SENDS", "Outcome", "apply", "classify", "error_message", "hand_over"]
 
 # Operations that failed transiently are batched again this many times, then live sync (with
 # its own backoff and quarantine) takes over.
@@ -174,3 +174,38 @@ def _resend_batch(
         submitted_at=utcnow(),
         polls=0,
     )
+
+
+async def hand_over(services: Services, sync_id: int, flight: Flight) -> None:
+    """A batch whose outcome will not be known (Mailchimp no longer has it; an ended sync's
+    batch that may have run unseen, or was never sent): its entities are pushed live from
+    Saleor's current state, what Mailchimp holds of them unknown (the push sends all of it)."""
+    async with services.db.transaction() as session:
+        run = await session.get(InitialSync, sync_id, with_for_update=True)
+        batch = await session.get(
+            InitialSyncBatch, flight.id, with_for_update=True, populate_existing=True
+        )
+        if batch is None or run is None or batch.status is BatchStatus.APPLIED:
+            return
+        kind = EntityKind(batch.kind)
+        scope = (run.installation_id, run.channel_slug, kind)
+        operations = list(batch.operations.values())
+        saleor_ids = [op["saleor_id"] for op in operations]
+        ledger = LedgerRepository(session)
+        # Locked in id order first (`ledger_statements.locking`), as an apply locks them.
+        await ledger.held_by_saleor_ids(*scope, saleor_ids, locked=True)
+        records = await ledger.by_saleor_ids(*scope, saleor_ids)
+        for op in operations:
+            record = records.get(op["saleor_id"])
+            if record is not None:
+                content_forgotten(record, None, op["children"])
+        await session.flush()
+        installation_id, channel, _ = scope
+        await enqueue_pushes(session, installation_id, [(channel, kind, s) for s in saleor_ids])
+        now = utcnow()
+        batch.status = BatchStatus.APPLIED
+        batch.applied_at = now
+        batch.operations = {}
+        batch.bodies = None
+        bump(run, kind, retried=len(operations))
+        run.last_progress_at = now

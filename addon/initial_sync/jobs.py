@@ -22,14 +22,18 @@ from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import load_context
 from addon.ecommerce.stores_repository import StoreRepository
+from addon.initial_sync import ended
+from addon.initial_sync.handoff import Then, wait_for_handoffs
 from addon.initial_sync.models import InitialSync
 from addon.initial_sync.state import (
     STEP_JOB,
     WATCHDOG_JOB,
+    Flight,
     Snapshot,
     SyncRef,
     end,
     end_in,
+    enqueue_step,
     enqueue_watchdog,
     load,
 )
@@ -65,19 +69,43 @@ async def _unflag(services: Services, run: Snapshot) -> None:
             row.store_flagged = False
 
 
+async def _settle(services: Services, run: Snapshot, flights: list[Flight]) -> bool:
+    """An ended sync's batches still at Mailchimp, looked at (`ended`); True: the next step is
+    queued. Without a Mailchimp connection nothing of them can be known or run: let go."""
+    try:
+        async with mailchimp_for(services, run.installation_id) as client:
+            delay = await ended.settle(services, client, run, flights)
+    except (NotConnected, InvalidCredentials):
+        return False
+    async with services.db.transaction() as session:
+        await enqueue_step(session, run.installation_id, run.id, run.channel, delay)
+    return True
+
+
+def _then(run: Snapshot) -> Then:
+    async def then(session: AsyncSession, delay: float) -> None:
+        await enqueue_step(session, run.installation_id, run.id, run.channel, delay)
+
+    return then
+
+
 async def step_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
     loaded = await load(services, ref.sync_id)
     if loaded is None:
         return
     run, flights = loaded
     if run.status is not RunStatus.RUNNING:
-        if run.store_flagged:
-            try:
+        try:
+            if flights and await _settle(services, run, flights):
+                return
+            if run.store_flagged and await wait_for_handoffs(services, run.id, _then(run)):
+                return  # the pushes it handed over go first, the automations still held
+            if run.store_flagged:
                 await _unflag(services, run)
-            except STEP_RETRY.expected as exc:
-                # Not given up (see the module docstring): looked at again after a backoff.
-                delay = STEP_RETRY.delay(job.attempts, services.settings)
-                raise RetryLater(error_text(exc), delay, counted=True) from exc
+        except STEP_RETRY.expected as exc:
+            # Not given up (see the module docstring): looked at again after a backoff.
+            delay = STEP_RETRY.delay(job.attempts, services.settings)
+            raise RetryLater(error_text(exc), delay, counted=True) from exc
         return
     try:
         context = await load_context(services, run.installation_id, run.channel)

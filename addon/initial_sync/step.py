@@ -42,7 +42,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.stores_repository import StoreRepository
-from addon.initial_sync import applier
+from addon.initial_sync import applier, polling
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.handoff import wait_for_handoffs
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
@@ -52,7 +52,6 @@ from addon.initial_sync.state import (
     Flight,
     Snapshot,
     Stream,
-    batch_expected,
     bump,
     enqueue_step,
     pack,
@@ -104,11 +103,12 @@ class Step:
         due = [f for f in submitted if f.next_poll_at is None or f.next_poll_at <= now]
         # Due batches are polled first: one Mailchimp has finished is no longer pending there,
         # so it leaves room for this step's batches (its results are applied side by side).
-        polled, delay = await self.poll(due) if due else ([], 0.0)
+        answers = await polling.poll(self.client, due)
+        polled, delay = answers.seen, self._wait(answers.limited) if answers.limited else 0.0
         delays = [delay]
         parts: list[Coroutine[Any, Any, float]] = []
-        if polled:
-            parts.append(self._unless_rate_limited(self.settle(polled)))
+        if polled or answers.lost:
+            parts.append(self._unless_rate_limited(self.settle(polled, answers.lost)))
         looked = [f for f in unknown if f.next_poll_at is None or f.next_poll_at <= now]
         if looked:
             installation_id = self.run.installation_id
@@ -220,47 +220,24 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def poll(self, due: list[Flight]) -> tuple[list[tuple[Flight, Batch]], float]:
-        """The due batches as Mailchimp reports them, side by side (or, on a 429, none and
-        how long to wait)."""
-        try:
-            batches = await asyncio.gather(*(self.client.get_batch(f.batch_id) for f in due))
-        except RateLimited as exc:
-            return [], self._wait(exc)
-        return list(zip(due, batches, strict=True)), 0.0
-
-    async def settle(self, polled: list[tuple[Flight, Batch]]) -> None:
-        """Apply the finished batches one at a time, plan the next look at the others."""
+    async def settle(self, polled: list[tuple[Flight, Batch]], lost: list[Flight]) -> None:
+        """Apply the finished batches one at a time, plan the next look at the others; hand
+        those Mailchimp no longer has to live sync."""
+        for flight in lost:
+            logger.warning(
+                "Initial sync %s: Mailchimp no longer has batch %s; its entities are pushed live",
+                self.run.id,
+                flight.batch_id,
+            )
+            await applier.hand_over(self.services, self.run.id, flight)
+            self._progress = True
         for flight, batch in polled:
             if batch.status == "finished":
                 results = await self.client.download_batch_results(batch.response_body_url)
                 await applier.apply(self.services, self.run.id, flight, results)
                 self._progress = True
             else:
-                await self.reschedule_poll(flight, batch)
-
-    async def reschedule_poll(self, flight: Flight, batch: Batch) -> None:
-        now = utcnow()
-        done, total = batch.finished_operations, batch.total_operations
-        base = self.settings.initial_sync_poll_base_seconds
-        if 0 < done < total:
-            # Mailchimp reports its progress: look again when it should be finished.
-            elapsed = max((now - flight.submitted_at).total_seconds(), 0.001)
-            delay = (total - done) * elapsed / done
-        else:
-            delay = base * 2 ** min(flight.polls, 16)
-        delay = min(max(delay, base), self.settings.initial_sync_poll_max_seconds)
-        async with self.services.db.transaction() as session:
-            # The sync's row before its batch's (as an apply and a look take them).
-            run = await session.get(InitialSync, self.run.id, with_for_update=True)
-            row = await session.get(InitialSyncBatch, flight.id)
-            if row is not None:
-                row.polls += 1
-                row.next_poll_at = now + timedelta(seconds=delay)
-            # Mailchimp holding it, to start or running (`batch_expected`), counts for the
-            # watchdog (which is for steps failing or lost).
-            if run is not None and batch_expected(self.settings, flight.submitted_at, now):
-                run.last_progress_at = now
+                await polling.reschedule(self.services, self.run.id, flight, batch)
 
     async def finish(self) -> None:
         # Pages read in a channel deleted (or given another slug) meanwhile came back empty, as

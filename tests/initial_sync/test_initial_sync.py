@@ -147,27 +147,6 @@ async def test_starting_twice_says_it_is_running_and_cancel_clears_is_syncing(
     assert_equal_to_saleor(shop)
 
 
-async def test_cancel_clears_is_syncing_at_once_while_the_next_step_waits_to_poll(
-    small: Shop,
-) -> None:
-    """The chain's next step waits an hour to look at the batch Mailchimp holds: a cancel does
-    not wait for it (Mailchimp holds back the store's automations while `is_syncing`)."""
-    shop = small
-    shop.saleor.generate_store(products=5, customers=5, orders=0, seed=3)
-    worker = await first_batch_held(shop)
-    await worker.run_until_idle()
-    async with shop.services.db.session() as session:
-        [waiting] = await session.scalars(
-            select(Job.run_after).where(Job.kind == STEP_JOB, Job.status == JobStatus.PENDING)
-        )
-    assert waiting > utcnow() + timedelta(minutes=30) and is_syncing(shop)
-
-    cancelled = await shop.api("DELETE", f"/api/ecommerce/channels/{CHANNEL}/initial-sync")
-    assert cancelled.status_code == 200, cancelled.text
-    await worker.run_until_idle()  # no clock moved on
-    assert not is_syncing(shop)
-
-
 async def test_per_operation_errors_quarantine_exactly_those_records(small: Shop) -> None:
     shop = small
     shop.saleor.generate_store(products=10, customers=30, orders=0, seed=5)
