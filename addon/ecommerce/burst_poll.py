@@ -5,6 +5,8 @@ batch's records go back to one push each (`on_burst_failure`). And the job's reg
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,9 +22,11 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import InvalidCredentials, MailchimpError
+from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
+
+logger = logging.getLogger(__name__)
 
 _BATCHES: Table = BurstBatch.__table__  # type: ignore[assignment]
 # What a look at a batch reads of its row, and counts there (Core: no row loaded).
@@ -68,6 +72,13 @@ async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
             results = await client.download_batch_results(batch.response_body_url)
     except (NotConnected, InvalidCredentials):
         await release(services, ref.batch_id)  # their pushes wait for a connection as usual
+        return
+    except NotFound:
+        # Deleted at Mailchimp (`DELETE /batches/{batch_id}` stops it, and its results "will
+        # not be available after this call"): nothing of it can run or be known any more, so
+        # its records go to one push each at once, not after the failures of every look.
+        logger.warning("Mailchimp no longer has burst batch %s; pushed one each", ref.batch_id)
+        await release(services, ref.batch_id, refused=True)
         return
     await apply(services, ref.batch_id, results)
 

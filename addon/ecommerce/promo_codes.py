@@ -29,6 +29,7 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.mailchimp import NotFound
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
 
@@ -90,6 +91,10 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
             results = await client.download_batch_results(batch.response_body_url)
     except NotConnected:
         return
+    except NotFound:
+        # Deleted at Mailchimp (its results gone with it): every code is as one missing from
+        # the results, the voucher's push sends again those not held.
+        results = []
     found = outcomes(request, results)
     async with services.db.transaction() as session:
         record = await LedgerRepository(session).get(
