@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -73,7 +73,9 @@ class TagsMappingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     source: Literal[FieldSource.METADATA, FieldSource.PRIVATE_METADATA]
-    key: Key = Field(min_length=1)
+    # Stripped before it is checked: a key of spaces alone is no key (it was saved blank, and
+    # every read of the mapping failed).
+    key: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
 class MappingUpdate(BaseModel):
@@ -122,6 +124,20 @@ class NewMergeField(BaseModel):
     tag: str | None = Field(None, pattern=r"^[A-Za-z0-9_]{1,10}$")
     date_format: Literal["MM/DD/YYYY", "DD/MM/YYYY", "MM/DD", "DD/MM"] | None = None
     phone_format: Literal["US", "International"] | None = None
+
+    @model_validator(mode="after")
+    def _date_format_fits(self) -> NewMergeField:
+        # A date carries its year, a birthday none: the formats Mailchimp offers each.
+        allowed = {"date": ("MM/DD/YYYY", "DD/MM/YYYY"), "birthday": ("MM/DD", "DD/MM")}
+        if self.date_format is None:
+            return self
+        if self.type not in allowed:
+            raise ValueError("only a date or birthday field takes a date format")
+        if self.date_format not in allowed[self.type]:
+            raise ValueError(
+                f"a {self.type} field takes the format " + " or ".join(allowed[self.type])
+            )
+        return self
 
 
 class MappingRepository(Repository):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,6 +23,7 @@ TEXT_LIMIT = 255
 _DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 _US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 # What an international phone may hold (Mailchimp's "International" phone format is free text
 # of digits and the usual separators).
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
@@ -160,13 +162,12 @@ def _number(value: str) -> Converted:
         text = text.replace(".", "").replace(",", ".")
     elif _DECIMAL_COMMA.fullmatch(text):
         text = text.replace(",", ".")
-    try:
-        number = float(text)
-    except ValueError:
+    # Plain ASCII digits only (`float` would take `1_000`, other scripts' digits, `inf`), read
+    # exactly: a whole number keeps every digit (a card or member number).
+    if not _PLAIN_NUMBER.fullmatch(text):
         return Converted(problem=f"“{value}” is not a number")
-    if number != number or number in (float("inf"), float("-inf")):
-        return Converted(problem=f"“{value}” is not a number")
-    return Converted(int(number) if number.is_integer() else number)
+    number = Decimal(text)
+    return Converted(int(number) if number == number.to_integral_value() else float(number))
 
 
 def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:

@@ -145,19 +145,20 @@ async def fetch_profile(
     return CustomerProfile.model_validate(found) if found else None
 
 
-def parse_tags(value: str | None) -> list[str]:
-    """A metadata value holding a list: a JSON array, or names separated by commas."""
+def parse_tags(value: str | None) -> tuple[list[str], list[str]]:
+    """A metadata value holding a list: a JSON array, or names separated by commas. The tags,
+    and the names too long for a tag (Mailchimp refuses them), which are left out."""
     text = (value or "").strip()
     if not text:
-        return []
+        return [], []
     names: list[Any]
     try:
         parsed = json.loads(text)
         names = parsed if isinstance(parsed, list) else [parsed]
     except ValueError:
         names = text.split(",")
-    tags = [str(n).strip() for n in names if str(n).strip()]
-    return list(dict.fromkeys(t for t in tags if len(t) <= TAG_LIMIT))
+    tags = list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
+    return [t for t in tags if len(t) <= TAG_LIMIT], [t for t in tags if len(t) > TAG_LIMIT]
 
 
 @dataclass
@@ -223,7 +224,12 @@ def member_data(
     for mapping in mappings:
         if mapping.target is MappingTarget.TAGS:
             raw = profile.value(mapping.source, mapping.key) if profile else None
-            data.tags = parse_tags(raw if isinstance(raw, str) else None)
+            data.tags, too_long = parse_tags(raw if isinstance(raw, str) else None)
+            data.problems += [
+                f"Tags ({mapping.key}): “{name[:40]}…” is longer than Mailchimp's "
+                f"{TAG_LIMIT} characters for a tag"
+                for name in too_long
+            ]
             continue
         spec = by_tag.get(mapping.merge_tag)
         if spec is None or profile is None:

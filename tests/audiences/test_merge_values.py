@@ -13,7 +13,8 @@ from addon.audiences.merge_values import (
     convert,
     mailchimp_language,
 )
-from addon.subscriptions.profile import MemberData
+from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
+from addon.subscriptions.profile import CustomerProfile, MemberData, member_data
 
 
 def spec(kind: str, **options: object) -> MergeFieldSpec:
@@ -40,6 +41,8 @@ FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="6270
         ("number", {}, "1 234", 1234),
         ("number", {}, "0,125", 0.125),
         ("number", {}, "1.234", 1.234),
+        ("number", {}, "12345678901234567890", 12345678901234567890),  # every digit kept
+        ("number", {}, "-.5", -0.5),
         ("phone", {"phone_format": "US"}, "+1 (415) 555-2671", "415-555-2671"),
         ("phone", {"phone_format": "none"}, "+44 20 7946 0958", "+44 20 7946 0958"),
         ("date", {"date_format": "DD/MM/YYYY"}, datetime(2024, 5, 17, tzinfo=UTC), "17/05/2024"),
@@ -69,6 +72,10 @@ def test_values_convert_to_the_fields_type(
         # Once 1.234, a thousandth of what "1,234" most likely says.
         ("number", {}, "1,234", "could be a thousand or a decimal"),
         ("number", {}, "1,2,3", "not a number"),
+        ("number", {}, "1_000", "not a number"),
+        ("number", {}, "١٢٣", "not a number"),  # Arabic-Indic digits
+        ("number", {}, "inf", "not a number"),
+        ("number", {}, "1e5", "not a number"),
         ("phone", {"phone_format": "US"}, "+44 20 7946 0958", "not a US phone number"),
         ("phone", {}, "call me", "not a phone number"),
         ("date", {"date_format": "MM/DD/YYYY"}, "31/31/1990", "not a date"),
@@ -123,3 +130,20 @@ def test_only_fields_the_app_filled_before_are_cleared() -> None:
         "CITY": "Oslo",
     }
     assert data.mapped_sent() == ["CITY"]
+
+
+def test_a_name_too_long_for_a_tag_is_reported_not_dropped_silently() -> None:
+    profile = CustomerProfile.model_validate(
+        {
+            "id": "VXNlcjox",
+            "email": "ann@example.com",
+            "metadata": [{"key": "segments", "value": f"vip, {'x' * 101}"}],
+        }
+    )
+    tags = FieldMapping(
+        target=MappingTarget.TAGS, source=FieldSource.METADATA, key="segments", merge_tag=""
+    )
+    data = member_data(profile, [tags], [])
+    assert data.tags == ["vip"]
+    [problem] = data.problems
+    assert "longer than Mailchimp's 100 characters for a tag" in problem

@@ -48,6 +48,48 @@ async def test_new_fields_get_the_options_of_their_type(client: httpx.AsyncClien
     assert refused.status_code == 400
 
 
+async def test_a_date_takes_a_year_and_a_birthday_none(client: httpx.AsyncClient) -> None:
+    """The formats Mailchimp offers each type; another is refused, on creation and on change."""
+    list_id = await create_list(client)
+    for kind, fmt in (("birthday", "MM/DD/YYYY"), ("date", "DD/MM"), ("date", "YYYY-MM-DD")):
+        refused = await client.post(
+            f"/lists/{list_id}/merge-fields",
+            json={"name": "Day", "type": kind, "options": {"date_format": fmt}},
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["errors"][0]["field"] == "options.date_format"
+    born = await _field(client, list_id, name="Born", type="birthday", tag="BORN")
+    changed = await client.patch(
+        f"/lists/{list_id}/merge-fields/{born['merge_id']}",
+        json={"name": "Born", "options": {"date_format": "DD/MM/YYYY"}},
+    )
+    assert changed.status_code == 400, changed.text
+
+
+async def test_a_field_made_without_a_tag_is_numbered_and_a_long_tag_is_cut(
+    client: httpx.AsyncClient,
+) -> None:
+    list_id = await create_list(client)
+    made = await _field(client, list_id, name="Größe (cm)", type="text")
+    assert made["tag"] == f"MMERGE{made['merge_id']}"
+    cut = await _field(client, list_id, name="Brand", type="text", tag="brand_preference")
+    assert cut["tag"] == "BRAND_PREF"
+
+
+async def test_an_audience_holds_thirty_fields_the_address_among_them(
+    client: httpx.AsyncClient,
+) -> None:
+    list_id = await create_list(client)
+    listed = (await client.get(f"/lists/{list_id}/merge-fields")).json()["total_items"]
+    for i in range(29 - listed):
+        await _field(client, list_id, name=f"Field {i}", type="text", tag=f"F{i}")
+    refused = await client.post(
+        f"/lists/{list_id}/merge-fields", json={"name": "One more", "type": "text"}
+    )
+    assert refused.status_code == 400, refused.text
+    assert "more merge fields than 30" in refused.json()["detail"]
+
+
 @pytest.mark.parametrize(
     ("kind", "options", "good", "bad"),
     [

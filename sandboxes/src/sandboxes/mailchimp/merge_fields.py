@@ -78,14 +78,38 @@ def get_merge_fields(request: ApiRequest) -> dict[str, Any]:
     return {**paginate(request, "merge_fields", items), "list_id": data.info.id}
 
 
+# An audience holds 30 fields, the e-mail address among them, which the API does not list
+# (mailchimp/mc-magento#957 quotes Mailchimp's "you cannot create more merge fields than 30";
+# mc-magento#1062 caps them so; chimpmatic.com/mailchimp-audience-fields-and-merge-tags: 30
+# in all, 5 of them default).
+MAX_FIELDS = 30
+# The formats Mailchimp offers a date and a birthday field (the Add-a-field form; birthdays
+# carry no year: ibericode/mailchimp-for-wordpress#170, craft-freeform#2615).
+DATE_FORMATS = {"date": ("MM/DD/YYYY", "DD/MM/YYYY"), "birthday": ("MM/DD", "DD/MM")}
+
+
+def _check_date_format(kind: str, date_format: str | None) -> None:
+    allowed = DATE_FORMATS.get(kind)
+    if allowed is not None and date_format and date_format not in allowed:
+        raise field_invalid(
+            "options.date_format", f"A {kind} field takes the format {' or '.join(allowed)}."
+        )
+
+
 @router.route("POST", "/lists/{list_id}/merge-fields")
 def post_merge_field(request: ApiRequest) -> dict[str, Any]:
     data = list_data(request.account, request.params["list_id"])
     payload = request.parse(MergeFieldIn)
-    tag = (payload.tag or payload.name).upper().replace(" ", "")[:10]
+    _check_date_format(payload.type, payload.options.date_format)
+    if len(data.merge_fields) + 1 >= MAX_FIELDS:  # + the e-mail address
+        raise invalid_resource(f"You cannot create more merge fields than {MAX_FIELDS}.")
+    merge_id = data.next_merge_id
+    # A longer tag is cut to Mailchimp's 10 characters, not refused (mailchimp/mc-magento#1070:
+    # "brand_preference" became "brand_prefe" in Mailchimp); none given, Mailchimp numbers it
+    # `MMERGE<n>` (beaufort12.com/mc4faqs on address fields: "MMERGE5, MMERGE6").
+    tag = payload.tag.upper().replace(" ", "")[:10] if payload.tag else f"MMERGE{merge_id}"
     if any(f.tag == tag for f in data.merge_fields.values()):
         raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
-    merge_id = data.next_merge_id
     data.next_merge_id += 1
     field = MergeField(
         merge_id=merge_id,
@@ -120,6 +144,7 @@ def patch_merge_field(request: ApiRequest) -> dict[str, Any]:
     updated = MergeField.model_validate(
         {**found.model_dump(), **{k: v for k, v in body.items() if k in allowed}}
     )
+    _check_date_format(updated.type, (updated.options or {}).get("date_format"))
     data.merge_fields[found.merge_id] = updated
     return updated.model_dump(mode="json")
 
