@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import base64
 import random
 from typing import Any
 
@@ -75,3 +76,15 @@ def test_a_token_saleor_signed_is_no_signature_of_any_body(
     for body in (BODY, b"{}"):
         with pytest.raises(VerificationError, match="a payload of its own"):
             verify_webhook_signature(jwks, token, body)
+
+
+@pytest.mark.parametrize("nested", [500, 5000])
+def test_a_header_of_nested_json_is_refused_not_a_crash(
+    saleor_signing_key: Any, nested: int
+) -> None:
+    """Deeply nested JSON in the header segment exhausted the parser's recursion (a 500 to
+    anyone, before any key was checked); a header longer than Saleor's is no header of its."""
+    jwks = Jwks.model_validate({"keys": [saleor_signing_key.public_jwk()]})
+    header = base64.urlsafe_b64encode(b"[" * nested + b"]" * nested).rstrip(b"=").decode()
+    with pytest.raises(VerificationError):
+        verify_webhook_signature(jwks, f"{header}..AAAA", BODY)

@@ -58,6 +58,22 @@ def lane_busy() -> ColumnElement[bool]:
     )
 
 
+def lane_held(now: ColumnElement[Any]) -> ColumnElement[bool]:
+    """For a job whose lease lapsed, taken again: another job of its lane is under way (its
+    lease alive), or an earlier lapsed one goes first. An earlier pending job does not hold
+    the lane: this one owned it when it was claimed, and one made pending again since (an
+    Activity retry of a quarantined job) waits for it. Checked as `lane_busy`, the two waited
+    on each other for good."""
+    other = aliased(Job)
+    return exists().where(
+        other.installation_id == Job.installation_id,
+        other.lane == Job.lane,
+        other.id != Job.id,
+        other.status == JobStatus.RUNNING,
+        or_(other.locked_until >= now, other.id < Job.id),
+    )
+
+
 def in_state(status: JobStatus) -> ColumnElement[bool]:
     """`jobs.status = '<status>'` written into the statement, not bound: PostgreSQL then uses
     the state's partial index (`Job.__table_args__`) also in a plan made for any parameters
@@ -136,10 +152,11 @@ def claim_statement(
             order = (Job.lapses, *order)
     else:
         due = and_(in_state(JobStatus.PENDING), Job.run_after <= now)
+    free = lane_held(now) if expired is not None else lane_busy()
     locked = select(Job.id).where(
         due,
         or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-        or_(Job.lane.is_(None), ~lane_busy()),
+        or_(Job.lane.is_(None), ~free),
     )
     if only:
         # More of what the claim before it brought, to run with it: in no order (the oldest

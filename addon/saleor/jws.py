@@ -41,15 +41,22 @@ class InvalidToken(VerificationError):
     pass
 
 
+MAX_HEADER_SEGMENT = 1024
+
+
 def _unverified_header(signed: str) -> dict[str, Any]:
     """The JOSE header (RFC 7515, 7.1: the first segment, base64url JSON), only to choose the
     key: PyJWT's `get_unverified_header` decodes and checks every segment, the 342-character
     signature included, character by character in Python, and verification does it again."""
     segment = signed.split(".", 1)[0]
+    # Saleor's header is a few short fields (`alg`, `kid`, `b64`, `crit`); a long one is no
+    # header of its, and deeply nested JSON would exhaust the parser's recursion.
+    if len(segment) > MAX_HEADER_SEGMENT:
+        raise ValueError("invalid header segment: too long")
     try:
         decoded = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
         header = json.loads(decoded)
-    except (ValueError, binascii.Error) as exc:  # json and UTF-8 errors are ValueErrors
+    except (ValueError, binascii.Error, RecursionError) as exc:  # json, UTF-8: ValueErrors
         raise ValueError("invalid header segment") from exc
     if not isinstance(header, dict):
         raise ValueError("the header is not a JSON object")
