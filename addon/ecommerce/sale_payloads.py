@@ -121,8 +121,14 @@ def financial_status(order: SaleorOrder) -> str:
 
 
 def fulfillment_status(order: SaleorOrder) -> str | None:
-    """ "shipped" triggers Mailchimp's shipping confirmation."""
-    if order.status in ("FULFILLED", "PARTIALLY_RETURNED", "RETURNED"):
+    """ "shipped" triggers Mailchimp's shipping confirmation. A return leaves it as Mailchimp
+    holds it (None is not sent): Saleor's returns also take lines never shipped ("List of
+    unfulfilled lines to return", saleor/graphql/order/mutations/fulfillment_return_products.py),
+    which then count as fulfilled, and a shipment left empty by a return is deleted
+    (saleor/order/actions.py `create_fulfillments_for_returned_products`), so a RETURNED order
+    cannot tell whether anything was shipped. Sent `shipped`, an order nothing was shipped of
+    got a Shipping Confirmation."""
+    if order.status == "FULFILLED":
         return "shipped"
     if order.status == "PARTIALLY_FULFILLED":
         return "partially_shipped"

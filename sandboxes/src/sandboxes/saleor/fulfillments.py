@@ -52,14 +52,85 @@ def create_fulfillment(
         raise ValueError("Total quantity must be larger than 0.")
     fulfillment = Fulfillment(
         id=ids(),
-        fulfillment_order=max((f.fulfillment_order for f in order.fulfillments), default=0) + 1,
+        fulfillment_order=_next_number(order),
         tracking_number=tracking_number,
+        lines={pk: quantity for pk, quantity in wanted.items() if quantity},
     )
     order.fulfillments.append(fulfillment)
     done = all(line.quantity_fulfilled >= line.quantity for line in order.lines)
     order.status = OrderStatus.FULFILLED if done else OrderStatus.PARTIALLY_FULFILLED
     order.updated_at = utcnow()
     return fulfillment
+
+
+def _next_number(order: Order) -> int:
+    return max((f.fulfillment_order for f in order.fulfillments), default=0) + 1
+
+
+_RETURNED = (FulfillmentStatus.RETURNED, FulfillmentStatus.REFUNDED_AND_RETURNED)
+_SHIPPING = (FulfillmentStatus.FULFILLED, FulfillmentStatus.WAITING_FOR_APPROVAL)
+
+
+def return_lines(
+    ids: IdSource,
+    order: Order,
+    unfulfilled: dict[int, int] | None = None,
+    fulfilled: dict[int, int] | None = None,
+) -> Fulfillment:
+    """``orderFulfillmentReturnProducts`` without refund or replacement: one RETURNED
+    fulfilment of `unfulfilled` quantities of order lines never shipped ("List of unfulfilled
+    lines to return": they count as fulfilled, `_move_order_lines_to_target_fulfillment`) and
+    of `fulfilled` quantities taken out of the order's shipments
+    (`_move_fulfillment_lines_to_target_fulfillment`); a shipment left without lines is
+    deleted, and the order's status is worked out again (saleor/order/actions.py
+    `create_fulfillments_for_returned_products`, saleor/order/utils.py `refresh_order_status`,
+    `determine_order_status`; the same at tag 3.20.119)."""
+    returned = Fulfillment(
+        id=ids(), fulfillment_order=_next_number(order), status=FulfillmentStatus.RETURNED
+    )
+    by_pk = {line.id: line for line in order.lines}
+    for pk, quantity in (unfulfilled or {}).items():
+        line = by_pk[pk]
+        moved = min(line.quantity - line.quantity_fulfilled, quantity)
+        line.quantity_fulfilled += moved
+        returned.lines[pk] = returned.lines.get(pk, 0) + moved
+    for pk, quantity in (fulfilled or {}).items():
+        for shipment in order.fulfillments:
+            if shipment.status not in _SHIPPING or quantity <= 0:
+                continue
+            moved = min(shipment.lines.get(pk, 0), quantity)
+            if moved:
+                shipment.lines[pk] -= moved
+                shipment.lines = {k: v for k, v in shipment.lines.items() if v}
+                returned.lines[pk] = returned.lines.get(pk, 0) + moved
+                quantity -= moved
+        if quantity > 0:
+            raise ValueError(f"Order line {pk}: not that many shipped to return.")
+    if not any(returned.lines.values()):
+        raise ValueError("Total quantity must be larger than 0.")
+    order.fulfillments = [f for f in order.fulfillments if f.status not in _SHIPPING or f.lines] + [
+        returned
+    ]
+    order.status = _status(order)
+    order.updated_at = utcnow()
+    return returned
+
+
+def _status(order: Order) -> OrderStatus:
+    """saleor/order/utils.py `determine_order_status` (no replacements, nothing awaiting
+    approval)."""
+    total = sum(line.quantity for line in order.lines)
+    fulfilled = sum(line.quantity_fulfilled for line in order.lines)
+    returned = sum(sum(f.lines.values()) for f in order.fulfillments if f.status in _RETURNED)
+    if fulfilled <= 0:
+        return OrderStatus.UNFULFILLED
+    if 0 < returned < total:
+        return OrderStatus.PARTIALLY_RETURNED
+    if returned == total:
+        return OrderStatus.RETURNED
+    if fulfilled < total:
+        return OrderStatus.PARTIALLY_FULFILLED
+    return OrderStatus.FULFILLED
 
 
 def set_tracking_number(order: Order, fulfillment_id: int, tracking_number: str) -> Fulfillment:

@@ -298,6 +298,8 @@ class Fulfillment(WithMetadata):
     fulfillment_order: int
     status: FulfillmentStatus = FulfillmentStatus.FULFILLED
     tracking_number: str = Field("", max_length=255)
+    # Its lines (Saleor's `FulfillmentLine`): order line pk → quantity.
+    lines: dict[int, int] = Field(default_factory=dict)
     created: datetime = Field(default_factory=utcnow)
 
 

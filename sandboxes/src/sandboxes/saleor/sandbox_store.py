@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .fulfillments import FulfillmentEvent, create_fulfillment, set_tracking_number
+from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
 from .metadata_schema import metadata_events
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
@@ -281,6 +281,18 @@ class SandboxStoreEvents(SandboxWebhooks):
         if current.status is OrderStatus.FULFILLED:
             events.append("ORDER_FULFILLED")
         return await self._emit_all(events, current)
+
+    async def return_products(
+        self,
+        order: Order,
+        unfulfilled: dict[int, int] | None = None,
+        fulfilled: dict[int, int] | None = None,
+    ) -> Order:
+        """``orderFulfillmentReturnProducts`` (`fulfillments.return_lines`): ORDER_UPDATED alone
+        (`create_fulfillments_for_returned_products`)."""
+        current = self.store.get_order(order.id)
+        return_lines(self.store.next_id, current, unfulfilled, fulfilled)
+        return await self._emit_all(["ORDER_UPDATED"], current)
 
     async def update_tracking_number(
         self, order: Order, fulfillment: Fulfillment, tracking_number: str
