@@ -100,6 +100,11 @@ def financial_status(order: SaleorOrder) -> str:
     `updates_amounts_for_order`). So refunds are read from `totalRefunded` and `totalCharged`,
     with the legacy statuses as a fallback (a legacy refund can leave `totalRefunded` at 0 once
     its payment is inactive, and `orderRefund` fulfilments make FULLY_REFUNDED on their own).
+    A refund staff record by hand (the dashboard's manual refund: a transaction created with
+    `amountRefunded` alone) leaves `totalCharged` as it was (events without a PSP reference,
+    saleor/payment/transaction_item_calculations.py `_handle_events_without_psp_reference`):
+    an order is also refunded once `totalRefunded` reaches its total, as Saleor's own
+    ORDER_FULLY_REFUNDED says (saleor/order/actions.py `order_refunded`).
     """
     if order.status in ENDED_UNSOLD:
         return "cancelled"
@@ -108,7 +113,8 @@ def financial_status(order: SaleorOrder) -> str:
     refunded = order.total_refunded.amount
     # A requested refund is deducted from `totalCharged` before the payment app settles it.
     refunding = order.total_refund_pending.amount
-    if order.payment_status == "FULLY_REFUNDED" or (refunded > 0 and charged + refunding <= 0):
+    all_back = refunded > 0 and (charged + refunding <= 0 or refunded >= total)
+    if order.payment_status == "FULLY_REFUNDED" or all_back:
         return "refunded"
     if refunded > 0 or order.payment_status == "PARTIALLY_REFUNDED":
         return "partially_refunded"

@@ -101,6 +101,26 @@ async def test_full_refund(shop: Shop, model: str) -> None:
     assert "ORDER_FULLY_REFUNDED" in _events(shop, order)
 
 
+async def test_a_refund_recorded_by_hand_is_a_refund_in_full(shop: Shop) -> None:
+    """The dashboard's manual refund (saleor-dashboard `CreateManualTransactionRefund`: a
+    transaction created with `amountRefunded` alone) leaves `totalCharged` as it was: Saleor
+    says the order is refunded in full (ORDER_FULLY_REFUNDED), and so does Mailchimp."""
+    order = await _paid_order(shop, "transaction")
+    await shop.drain()
+    await shop.saleor.create_transaction(order, refunded=Decimal("10.00"))
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("partially_refunded", 15)
+    await shop.saleor.create_transaction(order, refunded=Decimal("15.00"))
+    await shop.drain()
+    saleor = await _saleor_view(shop, order)
+    assert (saleor["totalCharged"], saleor["totalRefunded"]) == ({"amount": 25}, {"amount": 25})
+    assert (saleor["paymentStatus"], saleor["chargeStatus"]) == ("FULLY_CHARGED", "FULL")
+    assert "ORDER_FULLY_REFUNDED" in _events(shop, order)
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("refunded", 0)
+
+
 @pytest.mark.parametrize("model", MODELS)
 async def test_refunds_after_fulfilment_keep_it_shipped(shop: Shop, model: str) -> None:
     order = await _paid_order(shop, model)

@@ -96,6 +96,27 @@ def test_transaction_amounts_follow_saleors_event_rules() -> None:
     assert item.charged_value == D(0)
 
 
+def test_events_without_a_psp_reference_add_their_amounts_as_they_are() -> None:
+    """`transactionCreate`'s events (`create_manual_adjustment_events`) carry no PSP reference:
+    `_handle_events_without_psp_reference` adds them as they are, a charge taking nothing out
+    of the authorization and a refund nothing out of the charge."""
+    item = _item((T.AUTHORIZATION_SUCCESS, "40", ""), (T.CHARGE_SUCCESS, "30", ""))
+    assert (item.authorized_value, item.charged_value) == (D(40), D(30))
+    item = _item((T.REFUND_SUCCESS, "25", ""))
+    assert (item.charged_value, item.refunded_value) == (D(0), D(25))
+    item = _item((T.CHARGE_SUCCESS, "40", ""), (T.CHARGE_BACK, "10", ""))
+    assert item.charged_value == D(30)
+
+
+def test_a_refund_recorded_by_hand_leaves_the_order_charged(sandbox: SaleorSandbox) -> None:
+    order, ids = _order(sandbox), sandbox.store.next_id
+    create_transaction(ids, order, charged=D(40))
+    _, events = create_transaction(ids, order, refunded=D(40))
+    assert events == ["ORDER_REFUNDED", "ORDER_UPDATED", "ORDER_FULLY_REFUNDED"]
+    assert (order.total_charged, total_refunded(order)) == (D(40), D(40))
+    assert payment_status(order) is PaymentChargeStatus.FULLY_CHARGED
+
+
 def test_transaction_order_refunds_lower_the_charge_and_never_show_as_refunded(
     sandbox: SaleorSandbox,
 ) -> None:

@@ -92,21 +92,26 @@ def create_transaction(
     *,
     charged: Decimal = ZERO,
     authorized: Decimal = ZERO,
+    refunded: Decimal = ZERO,
     name: str = "Sandbox payment app",
 ) -> tuple[TransactionItem, list[str]]:
-    """A payment app's transaction with a charge and/or authorization (`transactionCreate`)."""
-    if charged < 0 or authorized < 0 or charged + authorized <= 0:
-        raise PaymentActionError("A transaction needs a positive charged or authorized amount.")
-    reference = _psp_reference(ids)
-    item = TransactionItem(id=ids(), name=name, psp_reference=reference, currency=order.currency)
+    """`transactionCreate` on the order: a payment app's charge and/or authorization, or what
+    staff record by hand, e.g. the dashboard's manual refund (saleor-dashboard
+    `CreateManualTransactionRefund`: `amountRefunded` alone). Its amounts are recorded as
+    events without a PSP reference (saleor/payment/utils.py `create_manual_adjustment_events`),
+    so a refund recorded so leaves the order's `totalCharged` as it was."""
+    if min(charged, authorized, refunded) < 0 or charged + authorized + refunded <= 0:
+        raise PaymentActionError("A transaction needs a positive amount.")
+    item = TransactionItem(
+        id=ids(), name=name, psp_reference=_psp_reference(ids), currency=order.currency
+    )
     order.transactions.append(item)
-    events = []
-    if authorized:
-        events.append(
-            _event(ids, TransactionEventType.AUTHORIZATION_SUCCESS, authorized, reference)
-        )
-    if charged:
-        events.append(_event(ids, TransactionEventType.CHARGE_SUCCESS, charged, reference))
+    kinds = (
+        (TransactionEventType.AUTHORIZATION_SUCCESS, authorized),
+        (TransactionEventType.CHARGE_SUCCESS, charged),
+        (TransactionEventType.REFUND_SUCCESS, refunded),
+    )
+    events = [_event(ids, kind, amount, "") for kind, amount in kinds if amount]
     return item, _record(order, item, *events)
 
 

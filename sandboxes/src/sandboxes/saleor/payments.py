@@ -59,6 +59,17 @@ _ACTIONS: dict[str, tuple[dict[TransactionEventType, str], str, str, str | None]
 }
 
 
+# An event without a PSP reference: the field it moves, and which way.
+_WITHOUT_REFERENCE = {
+    T.AUTHORIZATION_SUCCESS: ("authorized_value", 1),
+    T.CHARGE_SUCCESS: ("charged_value", 1),
+    T.CHARGE_BACK: ("charged_value", -1),
+    T.REFUND_SUCCESS: ("refunded_value", 1),
+    T.REFUND_REVERSE: ("charged_value", 1),
+    T.CANCEL_SUCCESS: ("canceled_value", 1),
+}
+
+
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
@@ -85,10 +96,19 @@ def recalculate_transaction(item: TransactionItem) -> None:
     ):
         setattr(item, field, ZERO)
     events = sorted(item.events, key=lambda e: e.created_at)
+    # Events without a PSP reference (what `transactionCreate` and `transactionUpdate` record,
+    # `create_manual_adjustment_events`) add their amounts as they are: a refund reported so
+    # raises `refunded` and leaves `charged` alone (saleor/payment/
+    # transaction_item_calculations.py `_handle_events_without_psp_reference`, the same at tag
+    # 3.20.119).
+    for event in events:
+        if not event.psp_reference and event.type in _WITHOUT_REFERENCE:
+            field, sign = _WITHOUT_REFERENCE[event.type]
+            _add(item, field, sign * event.amount)
     for kinds, amount_field, pending_field, source_field in _ACTIONS.values():
         grouped: dict[str, dict[str, TransactionEvent]] = defaultdict(dict)
         for event in events:
-            if event.type in kinds:
+            if event.type in kinds and event.psp_reference:
                 grouped[event.psp_reference][kinds[event.type]] = event
         for found in grouped.values():
             request, success, failure = (found.get(k) for k in ("request", "success", "failure"))

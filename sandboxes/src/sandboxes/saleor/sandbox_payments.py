@@ -47,11 +47,13 @@ class SandboxPayments(SandboxWebhooks):
         *,
         charged: Decimal = Decimal("0"),
         authorized: Decimal = Decimal("0"),
+        refunded: Decimal = Decimal("0"),
     ) -> TransactionItem:
-        """A payment app's ``transactionCreate`` on the order (charge and/or authorization)."""
+        """``transactionCreate`` on the order: a payment app's charge and/or authorization, or
+        a refund staff record by hand (`payment_actions.create_transaction`)."""
         current = self.store.get_order(order.id)
         item, events = create_transaction(
-            self.store.next_id, current, charged=charged, authorized=authorized
+            self.store.next_id, current, charged=charged, authorized=authorized, refunded=refunded
         )
         self._confirm_if_automatic(current)
         await self._emit_all(events, current)
