@@ -151,6 +151,7 @@ export class PageLoader {
     this.loadData = load;
     this.renderData = render;
     this.loaded = false;
+    this.runs = 0;
   }
 
   run() {
@@ -158,8 +159,12 @@ export class PageLoader {
     const failed = $("load-failed");
     if (!this.loaded && skeleton) skeleton.hidden = false;
     if (failed) failed.hidden = true;
+    // Only the latest load is drawn: an older answer arriving after it (a slower filter
+    // clicked before) would show what the page no longer asks for.
+    const run = ++this.runs;
     return this.loadData()
       .then((data) => {
+        if (run !== this.runs) return null;
         this.loaded = true;
         if (skeleton) skeleton.hidden = true;
         $("main").removeAttribute("aria-busy");
@@ -168,6 +173,7 @@ export class PageLoader {
         return data;
       })
       .catch((error) => {
+        if (run !== this.runs) return null;
         if (skeleton) skeleton.hidden = true;
         $("main").removeAttribute("aria-busy");
         if (this.loaded) {
@@ -336,9 +342,20 @@ export class SaveBar {
       return;
     }
     setBusy(this.saveButton, true, "Saving…");
-    this.saveValues(this.read())
+    const values = this.read();
+    const sent = JSON.stringify(values);
+    this.saveValues(values)
       .then((data) => {
         setBusy(this.saveButton, false);
+        if (JSON.stringify(this.read()) !== sent) {
+          // Typed while it saved: the typing stays, unsaved; Mailchimp's and the app's copy
+          // is what was sent (Discard brings that back).
+          this.data = data;
+          this.saved = sent;
+          this.update();
+          this.status.textContent = this.savedTitle + "; your newer changes are not saved yet.";
+          return;
+        }
         this.reset(data);
         // Said in the bar itself: a dashboard notification would sit over these buttons.
         this.status.dataset.justSaved = "true";
