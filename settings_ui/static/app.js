@@ -395,6 +395,12 @@ function buildBar(form) {
   return bar;
 }
 
+/** Something else on the page that may hold unsaved changes (`source.dirty`), asked before
+ * leaving as the save bar is. */
+export function trackUnsaved(source) {
+  dirtyForms.add(source);
+}
+
 export function hasUnsavedChanges() {
   return Array.from(dirtyForms).some((bar) => bar.dirty);
 }

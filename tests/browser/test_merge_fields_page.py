@@ -150,3 +150,36 @@ def test_fields_are_mapped_a_missing_one_created_and_a_bad_value_shown(
     expect(alert).to_contain_text("The mapping was not saved")
     expect(alert).to_contain_text("Birthday: name the metadata key")
     check_a11y(app_frame(page), "a refused mapping (dark)")
+
+
+def test_unsaved_mapping_choices_survive_the_save_bar_and_ask_before_leaving(
+    page: Page, live_site: LiveSite, club: Newsletter
+) -> None:
+    """The mapping cards sit beside the page's save bar: saving (or discarding) the audience
+    settings must not take an unsaved choice away, and leaving asks first while one is there."""
+    list_id = club.ids[CLUB]
+    club.configure(active_list_ids=[list_id], default_list_id=list_id, tags=[])
+    app = open_page(page, live_site, "Audiences & groups")
+    card = app.get_by_role("article", name=f"Merge fields of {CLUB}")
+    phone = card.get_by_label("Filled from, for Phone Number")
+    phone.select_option(label="Phone (default shipping address)")
+    app.locator("#tags").fill("from-the-store")
+    app.get_by_role("button", name="Save", exact=True).click()
+    said(app, "Audience settings saved")
+    expect(phone).to_have_value("shipping_phone")
+
+    app.get_by_role("link", name="Subscriptions", exact=True).click()
+    leave = app.get_by_role("dialog", name="Leave without saving?")
+    expect(leave).to_be_visible()
+    leave.get_by_role("button", name="Stay on this page").click()
+    expect(phone).to_have_value("shipping_phone")
+
+    save = card.get_by_role("button", name="Save mapping")
+    save.click()
+    said(app, f"Mapping of {CLUB} saved")
+    expect(card.get_by_role("button", name="Save mapping")).to_be_focused()
+    with app_api(live_site) as api:
+        saved = api.get(f"/api/audiences/{list_id}/mapping").json()["fields"]
+        assert ("PHONE", "shipping_phone") in {(f["merge_tag"], f["source"]) for f in saved}
+        api.put(f"/api/audiences/{list_id}/mapping", json={"fields": [], "tags": None})
+    club.configure(active_list_ids=[list_id], default_list_id=list_id, tags=[])
