@@ -4,7 +4,7 @@
  * page is visible. The status line is the server's `summary`, derived from the same per-kind
  * states as the rows under it (older servers: from the phase).
  */
-import { bridge, button, confirmed, el, formatTime, setBusy } from "./app.js";
+import { bridge, button, confirmDialog, confirmed, el, formatTime, setBusy } from "./app.js";
 
 let onEnded = () => {};
 
@@ -368,6 +368,21 @@ function startSync(slug, since, trigger) {
 }
 
 function cancelSync(slug, trigger) {
+  confirmDialog({
+    title: "Cancel the initial sync?",
+    text:
+      "What it sent stays in Mailchimp, and the rest of the channel's history is not sent. " +
+      "You can start it again later: what Mailchimp holds already is not sent twice.",
+    confirm: "Cancel the sync",
+    cancel: "Keep it running",
+    danger: true,
+  }).then(function (sure) {
+    if (sure) cancelNow(slug, trigger);
+    else trigger.focus();
+  });
+}
+
+function cancelNow(slug, trigger) {
   stopPolling(slug);
   syncNote(slug, "");
   setBusy(trigger, true, "Cancelling…");

@@ -15,7 +15,7 @@ from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from sandboxes.saleor.generator import generate_store
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import said
+from tests.browser.pages import app_frame, check_a11y, said
 from tests.browser.test_subscription_pages import (
     Newsletter,
     app_api,
@@ -204,8 +204,18 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         set_hidden(app, False)
         await_polls(page, polls, quiet, seconds=3)
 
-        # Cancel: the outcome replaces the progress; a new sync may start.
+        # Cancel asks first; kept running, nothing changes and focus is back on Cancel.
         cancel.click()
+        ask = app.get_by_role("dialog", name="Cancel the initial sync?")
+        expect(ask).to_be_visible()
+        check_a11y(app_frame(page), "the cancel dialog")
+        ask.get_by_role("button", name="Keep it running").click()
+        expect(ask).to_have_count(0)
+        expect(cancel).to_be_focused()
+        expect(sync.locator(".badge")).to_have_text("Running")
+        # Cancelled: the outcome replaces the progress; a new sync may start.
+        cancel.click()
+        ask.get_by_role("button", name="Cancel the sync").click()
         said(app, "Initial sync cancelled")
         expect(sync.locator(".badge")).to_have_text("Cancelled")
         expect(sync.locator("[data-sync-status]")).to_contain_text(

@@ -5,7 +5,7 @@
  * What the buttons ask the server is in ecommerce-channel-actions.js. The page hands in what it
  * loaded (renderChannels, setAudiences) and what to do after a change (setUpChannels).
  */
-import { $, badge, button, el, formatTime } from "../app.js";
+import { $, badge, button, confirmDialog, el, formatTime } from "../app.js";
 import { pollAll, renderInitialSync } from "../initial-sync.js";
 import { doResync, follow, recreate, resume, setUpActions, track } from "./ecommerce-channel-actions.js";
 
@@ -229,7 +229,21 @@ function moreActions(channel, titleId) {
     KINDS.forEach(([kind, name]) => item("Resync " + name.toLowerCase(), (t) => doResync(channel, kind, t)));
     item("Use another audience…", (t) => askMove(channel, null, t));
   }
-  item("Stop tracking", (t) => track(channel, false, null, t, current.settings.tracking_enabled));
+  item("Stop tracking", (t) =>
+    confirmDialog({
+      title: "Stop tracking " + (channel.name || channel.slug) + "?",
+      text:
+        "Its products, customers, orders and carts are no longer sent to Mailchimp; what " +
+        "its Mailchimp store holds stays there. Changes made meanwhile are not sent when you " +
+        "track it again: resync it then.",
+      confirm: "Stop tracking",
+      cancel: "Keep tracking",
+      danger: true,
+    }).then((sure) => {
+      if (sure) track(channel, false, null, t, current.settings.tracking_enabled);
+      else toggle.focus();
+    })
+  );
   toggle.addEventListener("click", () => {
     const open = list.hidden;
     list.hidden = !open;
