@@ -16,6 +16,7 @@ import {
   clear,
   clearFieldError,
   confirmed,
+  details,
   el,
   fieldError,
   formatTime,
@@ -58,10 +59,17 @@ function renderImportStatus(data) {
     ? importedCount(data) + " imported from Mailchimp " + formatTime(data.last_import_at) + "."
     : "Not imported from Mailchimp yet.";
   $("import-status").textContent = text;
-  $("import-error").hidden = !data.last_import_error;
-  $("import-error-text").textContent = data.last_import_error
-    ? data.last_import_error + " Press Refresh to try again."
-    : "";
+  var error = data.last_import_error || "";
+  $("import-error").hidden = !error;
+  // Mailchimp's errors read "<what happened> (<status>): <detail>. Request: … error id: …":
+  // the first part in words, the whole of it behind the toggle.
+  var plain = error.split(" (")[0].split(" Request: ")[0].replace(/[.:]?$/, ".");
+  var text = $("import-error-text");
+  text.textContent = error ? plain + " Press Refresh to try again." : "";
+  var body = $("import-error").querySelector(".notice-body");
+  var old = body.querySelector(".tech-details");
+  if (old) old.remove();
+  if (error && plain !== error) body.appendChild(details("Technical details", error));
 }
 
 function renderWarnings(warnings) {
