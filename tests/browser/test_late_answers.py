@@ -111,3 +111,20 @@ def _page_turn(page: Page) -> None:
     app_frame(page).evaluate(
         "() => new Promise((done) => setTimeout(() => setTimeout(done, 0), 0))"
     )
+
+
+def test_a_store_email_without_its_domain_is_said_next_to_it(
+    page: Page, live_site: LiveSite
+) -> None:
+    app = open_app(page, live_site.dashboard)
+    go(app, "E-commerce")
+    email = app.locator("#store-email")
+    email.fill("shop@")
+    app.get_by_role("button", name="Save", exact=True).click()
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(app.locator("#store-email-error")).to_have_text(
+        "Write a whole e-mail address, like shop@example.com."
+    )
+    expect(app.locator("[data-save-status]")).to_have_text(
+        "Correct the highlighted fields, then save."
+    )

@@ -183,3 +183,22 @@ def test_unsaved_mapping_choices_survive_the_save_bar_and_ask_before_leaving(
         assert ("PHONE", "shipping_phone") in {(f["merge_tag"], f["source"]) for f in saved}
         api.put(f"/api/audiences/{list_id}/mapping", json={"fields": [], "tags": None})
     club.configure(active_list_ids=[list_id], default_list_id=list_id, tags=[])
+
+
+def test_a_bad_merge_tag_is_said_in_words_before_anything_is_sent(
+    page: Page, live_site: LiveSite, club: Newsletter
+) -> None:
+    list_id = club.ids[CLUB]
+    club.configure(active_list_ids=[list_id], default_list_id=list_id)
+    app = open_page(page, live_site, "Audiences & groups")
+    card = app.get_by_role("article", name=f"Merge fields of {CLUB}")
+    form = card.get_by_role("group", name=f"Add a merge field to {CLUB}")
+    form.get_by_label("Field name").fill("Odd")
+    form.get_by_label("Merge tag (optional)").fill("AB-CD!")
+    form.get_by_role("button", name="Create in Mailchimp").click()
+    refusal = card.locator(".mapping-problem")
+    expect(refusal).to_contain_text(
+        "A merge tag takes up to 10 letters, digits or underscores (no spaces)."
+    )
+    expect(refusal).not_to_contain_text("pattern")
+    expect(form.get_by_label("Merge tag (optional)")).to_be_focused()

@@ -60,7 +60,7 @@ function newFieldForm(mapping, card) {
   tag.maxLength = 10;
   tag.autocomplete = "off";
   tag.spellcheck = false;
-  box.appendChild(labelled("Merge tag (optional)", tag, "Up to 10 letters or digits; Mailchimp makes one from the name if empty."));
+  box.appendChild(labelled("Merge tag (optional)", tag, "Up to 10 letters, digits or underscores; left empty, Mailchimp numbers one (MMERGE…)."));
   function syncFormat() {
     var formats = DATE_FORMATS[type.value];
     formatBox.hidden = !formats;
@@ -78,6 +78,13 @@ function newFieldForm(mapping, card) {
     if (!name.value.trim()) {
       problem(card, "The field was not created", { message: "Give the field a name." });
       name.focus();
+      return;
+    }
+    if (tag.value.trim() && !/^[A-Za-z0-9_]{1,10}$/.test(tag.value.trim())) {
+      problem(card, "The field was not created", {
+        message: "A merge tag takes up to 10 letters, digits or underscores (no spaces).",
+      });
+      tag.focus();
       return;
     }
     var body = { name: name.value.trim(), type: type.value };

@@ -73,16 +73,26 @@ function checkTemplate(id, allowed, example) {
   return !problem;
 }
 
+function checkEmail(id) {
+  const value = $(id).value.trim();
+  // What the server takes (email-validator) is stricter; this catches the usual slips in words.
+  if (!value || /^[^@\s]+@[^@\s]+\.[^@\s.]+$/.test(value)) return true;
+  fieldError(id, "Write a whole e-mail address, like shop@example.com.");
+  return false;
+}
+
 function validateSettings() {
   clearFieldError("product-url");
   clearFieldError("checkout-url");
   clearFieldError("order-url");
+  clearFieldError("store-email");
+  const e = checkEmail("store-email");
   const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
   const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
   const o = checkTemplate("order-url", ["{number}", "{id}", "{channel}"], "https://shop.example.com/account/orders/{number}");
   const c = validateFields();
   const d = validatePromos();
-  return a && b && o && c && d;
+  return a && b && o && c && d && e;
 }
 
 function saveSettings(values) {
