@@ -14,7 +14,7 @@ from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import app_frame, connect_with_key, go, open_app
-from tests.browser.test_subscription_pages import app_api
+from tests.browser.test_subscription_pages import app_api, eventually
 
 pytestmark = pytest.mark.browser
 
@@ -128,3 +128,34 @@ def test_a_store_email_without_its_domain_is_said_next_to_it(
     expect(app.locator("[data-save-status]")).to_have_text(
         "Correct the highlighted fields, then save."
     )
+
+
+def test_a_long_activity_list_says_it_is_cut_and_shows_more(
+    page: Page, live_site: LiveSite
+) -> None:
+    async def nothing(job: object, payload: object) -> None:
+        return None
+
+    live_site.services.handlers.register("test.activity_page", nothing)
+    for n in range(60):
+        live_site.enqueue("test.activity_page", {"n": n})
+    with app_api(live_site) as api:
+
+        def all_done() -> bool:
+            counts = api.get("/api/activity", params={"status": "pending"}).json()["items"]
+            return not [i for i in counts if i["kind"] == "test.activity_page"]
+
+        eventually(all_done)
+        done = api.get("/api/activity", params={"status": "done"}).json()["counts"]["done"]
+    assert done >= 60
+    app = open_app(page, live_site.dashboard)
+    go(app, "Activity")
+    with page.expect_request_finished(lambda request: "status=done" in request.url):
+        app.get_by_role("button", name=re.compile(r"^Done")).click()
+    more = app.locator("#activity-more")
+    expect(more).to_contain_text(re.compile(r"Showing the latest 50 of \d+\."))
+    total = int(re.findall(r"of (\d+)\.", more.inner_text())[0])
+    assert total >= done  # other jobs of the site may have finished since
+    expect(app.locator("#activity-rows tr")).to_have_count(50)
+    more.get_by_role("button", name="Show more").click()
+    expect(app.locator("#activity-rows tr")).to_have_count(min(total, 100))

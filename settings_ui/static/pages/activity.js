@@ -193,11 +193,28 @@ function renderRows(items) {
   });
 }
 
+// The latest items first, a page at a time (the API gives 200 at most).
+const PAGE = 50;
+const MOST = 200;
+let limit = PAGE;
+
+/* Said under the table when it lists fewer items than the filter counts. */
+function renderMore(page) {
+  const counts = page.counts || {};
+  const total = statusFilter
+    ? counts[statusFilter] || 0
+    : Object.keys(STATUS).reduce((sum, status) => sum + (counts[status] || 0), 0);
+  const shown = page.items.length;
+  $("activity-more").hidden = shown >= total;
+  $("activity-more-text").textContent = "Showing the latest " + shown + " of " + total + ".";
+  $("activity-more-button").hidden = limit >= MOST;
+}
+
 const loader = new PageLoader({
   errorTitle: "The activity could not be loaded",
   load: () => {
-    const query = statusFilter ? "?status=" + encodeURIComponent(statusFilter) : "";
-    return bridge.api("GET", "/api/activity" + query);
+    const query = statusFilter ? "?status=" + encodeURIComponent(statusFilter) + "&" : "?";
+    return bridge.api("GET", "/api/activity" + query + "limit=" + limit);
   },
   render: (page) => {
     $("content").hidden = false;
@@ -206,6 +223,7 @@ const loader = new PageLoader({
     renderCartHealth(page.cart_health);
     renderPausedWebhooks(page.paused_webhooks);
     renderRows(page.items);
+    renderMore(page);
   },
 });
 
@@ -213,10 +231,24 @@ const filters = document.querySelectorAll("#filters button");
 filters.forEach((f) =>
   f.addEventListener("click", (event) => {
     statusFilter = event.currentTarget.getAttribute("data-status") || "";
+    limit = PAGE;
     filters.forEach((other) => other.setAttribute("aria-pressed", String(other === event.currentTarget)));
     clearAll();
     loader.run();
   })
 );
 $("refresh").addEventListener("click", () => loader.run());
+$("activity-more-button").addEventListener("click", (event) => {
+  limit = Math.min(limit + PAGE, MOST);
+  const more = event.currentTarget;
+  setBusy(more, true, "Loading…");
+  loader.run().then(() => {
+    setBusy(more, false);
+    // The next of the rows just added, or the button itself, keeps the focus.
+    const rows = $("activity-rows").querySelectorAll("tr");
+    const next = rows[limit - PAGE];
+    const target = next && next.querySelector("button, a");
+    (target || (more.hidden ? document.querySelector(".table-wrap") : more)).focus();
+  });
+});
 loader.run();
