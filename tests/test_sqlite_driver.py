@@ -102,3 +102,12 @@ async def test_a_transaction_left_open_is_rolled_back(database: Database) -> Non
     async with database.session() as session:
         count = (await session.execute(text("SELECT count(*) FROM things"))).scalar_one()
     assert count == 0
+
+
+async def test_a_commit_is_on_disk_before_it_returns(database: Database) -> None:
+    """A webhook is answered once its job is committed, and Saleor never sends a delivery it
+    got a 2xx for again: in WAL mode only `synchronous=FULL` (2) keeps such a commit through a
+    power loss (sqlite.org/pragma.html#pragma_synchronous); NORMAL (1) may roll it back."""
+    async with database.session() as session:
+        assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
+        assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 2

@@ -215,7 +215,11 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")  # ON DELETE CASCADE erases a tenant's rows
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a commit is on disk before it returns. A webhook is answered once its job is
+    # committed and Saleor never sends a delivery it got a 2xx for again; with NORMAL, WAL
+    # commits since the last checkpoint "might roll back following a power loss or system
+    # crash" (sqlite.org/pragma.html#pragma_synchronous). About 0.1 ms more per commit.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
