@@ -337,6 +337,15 @@ function schedule(slug) {
   }, POLL_MS);
 }
 
+/** The pressed button was hidden (Start gives way to Cancel, and back): the focus goes to
+ * the one shown instead, not to the page. */
+function keepFocus(slug, trigger) {
+  if (!trigger.hidden || document.activeElement !== document.body) return;
+  var box = syncBox(slug);
+  var next = box && box.querySelector("[data-sync-cancel]:not([hidden]), [data-sync-start]:not([hidden])");
+  if (next) next.focus();
+}
+
 function ended(slug, run) {
   syncNote(slug, "");
   if (run.status === "succeeded") confirmed("Initial sync finished");
@@ -363,6 +372,7 @@ function startSync(slug, since, trigger) {
     .then(function () {
       setBusy(trigger, false);
       showSync(slug);
+      keepFocus(slug, trigger);
       pollSync(slug);
     });
 }
@@ -398,6 +408,7 @@ function cancelNow(slug, trigger) {
     .then(function () {
       setBusy(trigger, false);
       showSync(slug);
+      keepFocus(slug, trigger);
       pollSync(slug);
     });
 }

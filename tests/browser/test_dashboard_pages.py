@@ -229,6 +229,9 @@ def test_retry_a_quarantined_item_on_the_activity_page(
     expect(retry).to_have_attribute("aria-describedby", f"job-{job_id}")
     retry.click()
     toast(page, "Retry scheduled")
+    # The rows are drawn again (this one left the quarantined list): the focus is on the
+    # table, not dropped to the page.
+    expect(app.locator(".table-wrap")).to_be_focused()
     all_filter = app.get_by_role("button", name=re.compile(r"^All"))
 
     def done() -> bool:

@@ -174,6 +174,7 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         expect(sync.get_by_role("button", name=START)).to_be_hidden()
         cancel = sync.get_by_role("button", name=CANCEL)
         expect(cancel).to_be_visible()
+        expect(cancel).to_be_focused()  # Start is hidden: the focus is not dropped
         for kind in KINDS:
             expect(sync.get_by_role("progressbar", name=kind)).to_be_visible()
         # The day is sent as midnight UTC.
@@ -223,6 +224,8 @@ def test_a_second_start_is_refused_and_cancel_stops_the_sync(
         )
         expect(sync.get_by_role("button", name=START)).to_be_visible()
         expect(cancel).to_be_hidden()
+        # The pressed button is gone: the focus is on the one shown instead.
+        expect(sync.get_by_role("button", name=START)).to_be_focused()
         assert latest(live_site)["status"] == "cancelled"
         # The other page, still polling, sees it end.
         expect(elsewhere_sync.locator(".badge")).to_have_text("Cancelled")

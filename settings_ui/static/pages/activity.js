@@ -184,13 +184,21 @@ function renderRows(items) {
         item,
         subjectId,
         () => bridge.api("POST", "/api/activity/jobs/" + encodeURIComponent(item.id) + "/retry"),
-        () => loader.run()
+        () => loader.run().then(() => focusAfter(item.id))
       );
       if (control) fix.appendChild(control);
     }
     row.appendChild(fix);
     body.appendChild(row);
   });
+}
+
+/* The rows were drawn again: the focus goes to the same item's row (its control), else to
+ * the table, not to the page. */
+function focusAfter(jobId) {
+  const row = document.querySelector('#activity-rows tr[data-job-id="' + jobId + '"]');
+  const control = row && row.querySelector("button, a");
+  (control || document.querySelector(".table-wrap")).focus();
 }
 
 // The latest items first, a page at a time (the API gives 200 at most).
