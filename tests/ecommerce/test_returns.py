@@ -6,25 +6,13 @@ Confirmation)."""
 
 from __future__ import annotations
 
-from sandboxes.saleor.order_models import FulfillmentStatus, Order, OrderStatus
+from sandboxes.saleor.order_models import FulfillmentStatus, OrderStatus
 from tests.ecommerce.conftest import Shop
-
-
-async def _order(shop: Shop) -> Order:
-    product = await shop.product("Tea", "4.00", "6.00")
-    order = await shop.saleor.create_order(
-        lines=[
-            shop.saleor.order_line(product.variants[0], 1),
-            shop.saleor.order_line(product.variants[1], 2),
-        ],
-        email="tea@example.com",
-    )
-    await shop.drain()
-    return order
+from tests.ecommerce.test_tracking import _order as tea_order
 
 
 async def test_lines_never_shipped_returned_send_no_shipping(shop: Shop) -> None:
-    order = await _order(shop)
+    order = await tea_order(shop, None)
     first = order.lines[0]
     returned = await shop.saleor.return_products(order, unfulfilled={first.id: 1})
     assert returned.status is OrderStatus.PARTIALLY_RETURNED  # as Saleor works it out
@@ -38,8 +26,8 @@ async def test_lines_never_shipped_returned_send_no_shipping(shop: Shop) -> None
     )
 
 
-async def test_a_shipped_order_returned_stays_shipped(shop: Shop) -> None:
-    order = await _order(shop)
+async def test_a_tea_order_returned_stays_shipped(shop: Shop) -> None:
+    order = await tea_order(shop, None)
     await shop.saleor.fulfill_order(order)
     await shop.drain()
     assert shop.orders()[str(order.id)].fulfillment_status == "shipped"
@@ -53,7 +41,7 @@ async def test_a_shipped_order_returned_stays_shipped(shop: Shop) -> None:
 
 
 async def test_part_of_a_shipment_returned_is_partially_returned(shop: Shop) -> None:
-    order = await _order(shop)
+    order = await tea_order(shop, None)
     second = order.lines[1]
     await shop.saleor.fulfill_order(order, quantities={second.id: 2})
     returned = await shop.saleor.return_products(order, fulfilled={second.id: 1})
