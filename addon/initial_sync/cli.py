@@ -291,7 +291,8 @@ async def _cancel(
     console.print(SyncView(read, installation.saleor_api_url))
     Say(console, command.channel).cancelled()
     if command.run_worker and installation.is_active:
-        # Clear Mailchimp's `is_syncing` flag now if no other worker does it first.
+        # Clear Mailchimp's `is_syncing` flag now if no other worker does it first (once the
+        # batches it sent are settled, `ended.py`: a worker does it then if this one has gone).
         await _settle(Worker(services), command.settle_seconds, stop)
     return EXIT_OK
 

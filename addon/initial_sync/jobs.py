@@ -35,6 +35,7 @@ from addon.initial_sync.state import (
     end_in,
     enqueue_step,
     enqueue_watchdog,
+    flag_held_elsewhere,
     load,
 )
 from addon.initial_sync.step import Step
@@ -54,9 +55,11 @@ STEP_RETRY = RetryPolicy(
 async def _unflag(services: Services, run: Snapshot) -> None:
     async with services.db.session() as session:
         store = await StoreRepository(session).get(run.installation_id, run.channel)
-        # A re-created store's re-send clears the flag at its own end (ecommerce/resend.py).
+        # A re-created store's re-send clears the flag at its own end (ecommerce/resend.py),
+        # and another sync holding it too, at its own (`flag_held_elsewhere`).
         resending = store is not None and store.resend_started_at is not None
-        store_id = store.store_id if store is not None and not resending else None
+        elsewhere = await flag_held_elsewhere(session, run)
+        store_id = store.store_id if store is not None and not (resending or elsewhere) else None
     if store_id is not None:
         try:
             async with mailchimp_for(services, run.installation_id) as client:

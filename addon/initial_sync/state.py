@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
@@ -119,6 +119,25 @@ async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: 
     await enqueue_step(session, run.installation_id, run.id, run.channel_slug, sooner=True)
     logger.warning("Initial sync %s ended %s: %s", sync_id, status.value, error or "")
     return True
+
+
+async def flag_held_elsewhere(session: AsyncSession, run: Snapshot) -> bool:
+    """Another sync of the channel holds the store's `is_syncing` too: one running, or one
+    ended still settling the batches it sent (`ended.py`). The last to let go clears it; the
+    others only let go of their own hold (a new sync started while a cancelled one's batches
+    were still at Mailchimp had the flag cleared under it, its history sent with the store's
+    automations on)."""
+    found = await session.scalar(
+        select(InitialSync.id)
+        .where(
+            InitialSync.installation_id == run.installation_id,
+            InitialSync.channel_slug == run.channel,
+            InitialSync.id != run.id,
+            or_(InitialSync.status == RunStatus.RUNNING, InitialSync.store_flagged.is_(True)),
+        )
+        .limit(1)
+    )
+    return found is not None
 
 
 async def end(services: Services, sync_id: int, status: RunStatus, error: str | None) -> bool:

@@ -54,6 +54,7 @@ from addon.initial_sync.state import (
     Stream,
     bump,
     enqueue_step,
+    flag_held_elsewhere,
     pack,
     phase_of,
     unpack,
@@ -247,7 +248,8 @@ class Step:
         # now, not as the step began: the re-send may have ended meanwhile.
         async with self.services.db.session() as session:
             store = await StoreRepository(session).get(self.run.installation_id, self.run.channel)
-        if store is None or store.resend_started_at is None:
+            elsewhere = await flag_held_elsewhere(session, self.run)
+        if (store is None or store.resend_started_at is None) and not elsewhere:
             await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
         async with self.services.db.transaction() as session:
             run = await session.get(InitialSync, self.run.id, with_for_update=True)

@@ -110,7 +110,9 @@ class Say:
 
     def cancelled(self) -> None:
         self.console.print(
-            f"[yellow]Cancelled the initial sync of channel {self.channel}.[/yellow]"
+            f"[yellow]Cancelled the initial sync of channel {self.channel}.[/yellow] Batches it "
+            "sent that Mailchimp still holds are watched to their end by the app's worker "
+            "(`addon serve` or `addon worker`): the store's automations stay paused until then."
         )
 
     def ended(self) -> None:

@@ -5,11 +5,11 @@ Mailchimp no longer has)."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.initial_sync.models import InitialSync, Phase
+from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
@@ -148,3 +148,43 @@ async def test_a_cancelled_syncs_lost_batch_goes_to_live_sync_once_it_can_no_lon
     assert _first_names(shop)[str(customer.id)] == "Newest"
     record = await shop.record(EntityKind.CUSTOMER, customer.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_sync_settling_after_its_cancel_leaves_the_flag_to_a_new_one(
+    small: Shop,
+) -> None:
+    """A sync may start while a cancelled one still watches its batches at Mailchimp: the
+    last of them to let go clears `is_syncing`, never the first (the new sync's history went
+    out with the store's automations on)."""
+    shop = small
+    shop.saleor.generate_store(products=5, customers=3, orders=0, seed=5)
+    worker = await first_batch_held(shop)
+    await _cancel(shop)
+    await start(shop)
+    await make_due(shop)
+    await worker.run_until_idle()
+    async with shop.services.db.session() as session:
+        cancelled = await session.scalar(select(func.min(InitialSync.id)))
+        held = await session.scalars(
+            select(InitialSyncBatch.mailchimp_batch_id).where(
+                InitialSyncBatch.sync_id == cancelled,
+                InitialSyncBatch.status == BatchStatus.SUBMITTED,
+            )
+        )
+        old = list(held)
+    assert old
+    for batch_id in old:  # gone at Mailchimp: the cancelled sync has nothing left to watch
+        deleted = await shop.mailchimp.call(shop.account, "DELETE", f"/batches/{batch_id}")
+        assert deleted.status == 204
+    await make_due(shop)
+    await worker.run_until_idle()
+    async with shop.services.db.session() as session:
+        runs = list(await session.scalars(select(InitialSync).order_by(InitialSync.id)))
+    assert [(r.status, r.store_flagged) for r in runs] == [
+        (RunStatus.CANCELLED, False),
+        (RunStatus.RUNNING, True),
+    ]
+    assert is_syncing(shop)  # still the new sync's
+    shop.mailchimp.batches_paused = False
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED and not is_syncing(shop)
