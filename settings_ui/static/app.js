@@ -316,8 +316,10 @@ export class SaveBar {
     const dirty = this.dirty;
     if (dirty) dirtyForms.add(this);
     else dirtyForms.delete(this);
-    if (this.saveButton.getAttribute("aria-busy") !== "true") this.saveButton.disabled = !dirty;
-    this.discardButton.disabled = !dirty;
+    const saving = this.saveButton.getAttribute("aria-busy") === "true";
+    if (!saving) this.saveButton.disabled = !dirty;
+    // Not while a save is on its way: what it brings back is the form's next baseline.
+    this.discardButton.disabled = !dirty || saving;
     this.bar.classList.toggle("dirty", dirty);
     if (dirty) this.status.textContent = "You have unsaved changes.";
     else if (this.status.dataset.justSaved !== "true") this.status.textContent = "";
@@ -342,6 +344,7 @@ export class SaveBar {
       return;
     }
     setBusy(this.saveButton, true, "Saving…");
+    this.discardButton.disabled = true;
     const values = this.read();
     const sent = JSON.stringify(values);
     this.saveValues(values)

@@ -66,6 +66,8 @@ def test_typing_while_a_save_is_on_its_way_stays_and_is_saved_next(
         app.locator("#store-email").fill("first@shop.example.com")
         app.get_by_role("button", name="Save", exact=True).click()
         saving = held.first()
+        # Discard waits for the save: what it brings back is the form's next baseline.
+        expect(app.get_by_role("button", name="Discard")).to_be_disabled()
         url = "https://shop.example.com/p/{slug}"
         app.locator("#product-url").fill(url)  # typed while the save is on its way
         saving.continue_()
@@ -159,3 +161,10 @@ def test_a_long_activity_list_says_it_is_cut_and_shows_more(
     expect(app.locator("#activity-rows tr")).to_have_count(50)
     more.get_by_role("button", name="Show more").click()
     expect(app.locator("#activity-rows tr")).to_have_count(min(total, 100))
+    # The rows added have no control: the focus stays on Show more, or, all shown, goes to
+    # the table (not to the page).
+    if total <= 100:
+        expect(more).to_be_hidden()
+        expect(app.locator(".table-wrap")).to_be_focused()
+    else:
+        expect(more.get_by_role("button", name="Show more")).to_be_focused()

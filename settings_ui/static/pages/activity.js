@@ -214,7 +214,8 @@ function renderMore(page) {
     : Object.keys(STATUS).reduce((sum, status) => sum + (counts[status] || 0), 0);
   const shown = page.items.length;
   $("activity-more").hidden = shown >= total;
-  $("activity-more-text").textContent = "Showing the latest " + shown + " of " + total + ".";
+  $("activity-more-text").textContent =
+    "Showing the latest " + shown + " of " + total + (limit >= MOST ? " (the most the page lists)." : ".");
   $("activity-more-button").hidden = limit >= MOST;
 }
 
@@ -256,7 +257,8 @@ $("activity-more-button").addEventListener("click", (event) => {
     const rows = $("activity-rows").querySelectorAll("tr");
     const next = rows[limit - PAGE];
     const target = next && next.querySelector("button, a");
-    (target || (more.hidden ? document.querySelector(".table-wrap") : more)).focus();
+    const gone = more.hidden || $("activity-more").hidden;
+    (target || (gone ? document.querySelector(".table-wrap") : more)).focus();
   });
 });
 loader.run();

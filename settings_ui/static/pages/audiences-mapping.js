@@ -195,6 +195,24 @@ function mappingCard(audience) {
   return card;
 }
 
+/** A kept card's merge fields read afresh (a refresh may have brought new ones), its unsaved
+ * choices and its saved baseline kept. */
+function refreshKept(card, audience) {
+  bridge
+    .api("GET", "/api/audiences/" + encodeURIComponent(audience.list_id) + "/mapping")
+    .then(function (fresh) {
+      var choices = readMapping(card);
+      var saved = card.dataset.saved;
+      fresh.fields = choices.fields;
+      fresh.tags = choices.tags;
+      fill(card, fresh);
+      card.dataset.saved = saved;
+    })
+    .catch(function () {
+      // As it was: its choices are still there to save.
+    });
+}
+
 /** One card per audience the store offers (as saved). */
 export function renderMappings(data) {
   var section = $("mapping-section");
@@ -210,7 +228,9 @@ export function renderMappings(data) {
     return a.active && !a.removed;
   });
   offered.forEach(function (audience) {
-    list.appendChild(kept[audience.list_id] || mappingCard(audience));
+    var card = kept[audience.list_id];
+    if (card) refreshKept(card, audience);
+    list.appendChild(card || mappingCard(audience));
   });
   $("no-mapping").hidden = offered.length > 0;
   section.hidden = false;
