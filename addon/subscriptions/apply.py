@@ -75,6 +75,9 @@ class Applied:
     data_tags: list[str] | None = None
     # Mailchimp refused the address of a subscription "for now": asked again later.
     for_now: bool = False
+    # The mapped merge fields went with it (not so for the public signup form's change of a
+    # contact already in the audience): what the contact's record says was sent.
+    profile_sent: bool = True
 
 
 async def _to_mailchimp(
@@ -131,6 +134,7 @@ async def _to_mailchimp(
             "subscribe them again, so nothing was changed.",
         )
     not_sent = list(data.problems)
+    profile_sent = True
     try:
         if current is None or previous in ("archived", "transactional"):
             # A new (or re-added) contact lacking a required field is still added (Mailchimp's
@@ -153,6 +157,7 @@ async def _to_mailchimp(
                 if any(not current.interests.get(i) for i in added)
                 else current
             )
+            profile_sent = False
         else:
             # An existing contact: a value the app filled and the customer removed is cleared.
             fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None
@@ -193,7 +198,7 @@ async def _to_mailchimp(
         ]
     if updates:
         await client.update_member_tags(list_id, email, updates)
-    return Applied(member, not_sent=not_sent, data_tags=data_tags)
+    return Applied(member, not_sent=not_sent, data_tags=data_tags, profile_sent=profile_sent)
 
 
 def refused_address(exc: AddressRefused, later: str) -> str:
@@ -341,8 +346,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     (set(state.tags) | set(applied.data_tags))
                     - (set(previous_data_tags) - set(applied.data_tags) - set(tags))
                 )
-            state.profile_digest = data.digest()
-            if change.action is Action.SUBSCRIBE and applied.problem is None:
+            if applied.profile_sent:
+                state.profile_digest = data.digest()
+            if (
+                change.action is Action.SUBSCRIBE
+                and applied.problem is None
+                and applied.profile_sent
+            ):
                 # (a problem: perhaps nothing was written, e.g. a contact in compliance state)
                 state.sent_merge_tags = data.mapped_sent()
             state.marketing_permissions = [

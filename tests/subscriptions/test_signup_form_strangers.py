@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
+from addon.subscriptions.models import ContactState
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 
@@ -18,6 +21,17 @@ async def _signup(shop: Shop, **body: Any) -> dict[str, Any]:
     await shop.work()
     answer: dict[str, Any] = response.json()
     return answer
+
+
+async def _recorded(shop: Shop, email: str) -> tuple[str | None, list[str] | None]:
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(
+                ContactState.email == email, ContactState.list_id == shop.ids["news"]
+            )
+        )
+        assert state is not None
+        return state.profile_digest, state.sent_merge_tags
 
 
 def _consents(shop: Shop, email: str) -> dict[str, bool]:
@@ -37,9 +51,12 @@ async def test_a_stranger_cannot_rename_regroup_or_consent_for_a_subscriber(
     assert (member.status, member.merge_fields["FNAME"]) == ("subscribed", "Ann")
     assert _consents(shop, "ann@example.com")[permission] is False
 
+    recorded = await _recorded(shop, "ann@example.com")
     stranger = await _signup(
         shop, email="ann@example.com", first_name="Mallory", groups=[], permissions=[permission]
     )
+    # Nothing of the contact's profile went, so its record of what was sent stays.
+    assert await _recorded(shop, "ann@example.com") == recorded
     assert stranger == own  # the answer never tells the address was known
     member = shop.member(news, "ann@example.com")
     assert member.merge_fields["FNAME"] == "Ann"
@@ -54,3 +71,25 @@ async def test_a_subscriber_signing_up_again_adds_the_groups_chosen(newsletter: 
     await _signup(shop, email="bo@example.com", groups=[veg])
     member = shop.member(news, "bo@example.com")
     assert (member.interests[fruit], member.interests[veg]) == (True, True)
+
+
+async def test_a_strangers_signup_leaves_the_record_of_what_was_sent(newsletter: Shop) -> None:
+    """The public form's change of a contact already in the audience sends none of the mapped
+    fields: the contact's record of what was sent stays, so the customer's next change still
+    sends them (recorded as sent, a name changed in Saleor meanwhile never reached Mailchimp)."""
+    shop = newsletter
+    news = shop.ids["news"]
+    mapped = await shop.client.put(
+        f"/api/audiences/{news}/mapping",
+        json={"fields": [{"merge_tag": "FNAME", "source": "first_name"}]},
+        headers=shop.headers,
+    )
+    assert mapped.status_code == 200, mapped.text
+    customer = await shop.saleor.create_customer("cy@example.com", "Cy", "Lee")
+    await _signup(shop, email="cy@example.com")
+    assert shop.member(news, "cy@example.com").merge_fields["FNAME"] == "Cy"
+    recorded = await _recorded(shop, "cy@example.com")
+    shop.saleor.store.update_customer(customer, first_name="Cyril")  # no webhook yet
+    await _signup(shop, email="cy@example.com")
+    assert shop.member(news, "cy@example.com").merge_fields["FNAME"] == "Cy"
+    assert await _recorded(shop, "cy@example.com") == recorded
