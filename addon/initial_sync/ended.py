@@ -21,7 +21,6 @@ from addon.initial_sync import applier, polling
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.models import BatchStatus
 from addon.initial_sync.state import Flight, Snapshot, batch_expected
-from addon.jobs.retry import throttled_wait
 from addon.mailchimp import MailchimpClient
 from addon.services import Services
 
@@ -49,23 +48,12 @@ async def settle(
         ]
 
     answers = await polling.poll(client, due(BatchStatus.SUBMITTED))
-    for flight in answers.lost:
-        await applier.hand_over(services, run.id, flight)
-    for flight, batch in answers.seen:
-        if batch.status == "finished":
-            results = await client.download_batch_results(batch.response_body_url)
-            await applier.apply(services, run.id, flight, results)
-        else:
-            await polling.reschedule(services, run.id, flight, batch)
+    await polling.settle(services, client, run.id, answers)
     looked = due(BatchStatus.UNKNOWN)
     if looked:
         await unknown_batches.look(services, client, (run.installation_id, run.id), looked)
     if answers.limited is not None:
-        return throttled_wait(
-            answers.limited,
-            settings.worker_backoff_max_seconds,
-            settings.initial_sync_poll_max_seconds,
-        )
+        return polling.wait(settings, answers.limited)
     # The next look: the earliest poll planned (read afresh by the next step); at once when
     # this one settled or handed over something (what is left is read again then).
     pending = [f for f in watched if f.next_poll_at is not None and f.next_poll_at > now]

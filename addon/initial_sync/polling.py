@@ -9,15 +9,21 @@ long to wait, keeping the answers that came.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from addon.config import Settings
 from addon.db.types import utcnow
+from addon.initial_sync import applier
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Flight, batch_expected
+from addon.jobs.retry import throttled_wait
 from addon.mailchimp import MailchimpClient, NotFound, RateLimited
 from addon.mailchimp.models import Batch
 from addon.services import Services
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -69,3 +75,32 @@ async def reschedule(services: Services, sync_id: int, flight: Flight, batch: Ba
         # watchdog (which is for steps failing or lost).
         if run is not None and batch_expected(settings, flight.submitted_at, now):
             run.last_progress_at = now
+
+
+async def settle(services: Services, client: MailchimpClient, sync_id: int, polled: Polled) -> bool:
+    """Apply the finished batches one at a time, plan the next look at the others, hand those
+    Mailchimp no longer has to live sync (True: one was applied or handed over)."""
+    for flight in polled.lost:
+        logger.warning(
+            "Initial sync %s: Mailchimp no longer has batch %s; its entities are pushed live",
+            sync_id,
+            flight.batch_id,
+        )
+        await applier.hand_over(services, sync_id, flight)
+    progress = bool(polled.lost)
+    for flight, batch in polled.seen:
+        if batch.status == "finished":
+            results = await client.download_batch_results(batch.response_body_url)
+            await applier.apply(services, sync_id, flight, results)
+            progress = True
+        else:
+            await reschedule(services, sync_id, flight, batch)
+    return progress
+
+
+def wait(settings: Settings, exc: RateLimited) -> float:
+    """How long a step waits after Mailchimp's 429: at most the worker's longest backoff, as a
+    failed step's retry (`jobs.STEP_RETRY`)."""
+    return throttled_wait(
+        exc, settings.worker_backoff_max_seconds, settings.initial_sync_poll_max_seconds
+    )

@@ -42,7 +42,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.stores_repository import StoreRepository
-from addon.initial_sync import applier, polling
+from addon.initial_sync import polling
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.handoff import wait_for_handoffs
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
@@ -59,7 +59,6 @@ from addon.initial_sync.state import (
     phase_of,
     unpack,
 )
-from addon.jobs.retry import throttled_wait
 from addon.mailchimp import (
     InvalidCredentials,
     MailchimpClient,
@@ -68,7 +67,7 @@ from addon.mailchimp import (
     RateLimited,
     StorePatch,
 )
-from addon.mailchimp.models import Batch, BatchOperation
+from addon.mailchimp.models import BatchOperation
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -109,7 +108,7 @@ class Step:
         delays = [delay]
         parts: list[Coroutine[Any, Any, float]] = []
         if polled or answers.lost:
-            parts.append(self._unless_rate_limited(self.settle(polled, answers.lost)))
+            parts.append(self._unless_rate_limited(self.settle(answers)))
         looked = [f for f in unknown if f.next_poll_at is None or f.next_poll_at <= now]
         if looked:
             installation_id = self.run.installation_id
@@ -191,12 +190,7 @@ class Step:
         logger.warning("Initial sync %s: a step made progress, then: %r", self.run.id, exc)
 
     def _wait(self, exc: RateLimited) -> float:
-        # At most the worker's longest backoff, as a failed step's retry (`STEP_RETRY`, which
-        # this module cannot import: its jobs module imports this one).
-        settings = self.settings
-        return throttled_wait(
-            exc, settings.worker_backoff_max_seconds, settings.initial_sync_poll_max_seconds
-        )
+        return polling.wait(self.settings, exc)
 
     # --- writes (short transactions after the calls) ------------------------------------------
 
@@ -221,24 +215,10 @@ class Step:
                 run.last_progress_at = utcnow()
             await self._then(session)
 
-    async def settle(self, polled: list[tuple[Flight, Batch]], lost: list[Flight]) -> None:
-        """Apply the finished batches one at a time, plan the next look at the others; hand
-        those Mailchimp no longer has to live sync."""
-        for flight in lost:
-            logger.warning(
-                "Initial sync %s: Mailchimp no longer has batch %s; its entities are pushed live",
-                self.run.id,
-                flight.batch_id,
-            )
-            await applier.hand_over(self.services, self.run.id, flight)
+    async def settle(self, answers: polling.Polled) -> None:
+        """The polled batches settled (`polling.settle`)."""
+        if await polling.settle(self.services, self.client, self.run.id, answers):
             self._progress = True
-        for flight, batch in polled:
-            if batch.status == "finished":
-                results = await self.client.download_batch_results(batch.response_body_url)
-                await applier.apply(self.services, self.run.id, flight, results)
-                self._progress = True
-            else:
-                await polling.reschedule(self.services, self.run.id, flight, batch)
 
     async def finish(self) -> None:
         # Pages read in a channel deleted (or given another slug) meanwhile came back empty, as
