@@ -17,7 +17,8 @@ from typing import Any
 from addon.audiences.merge_values import MergeFieldSpec, SourceValue, as_date, convert
 
 
-def _text(value: Any) -> str | None:
+def text_of(value: Any) -> str | None:
+    """A merge value as text (None: an address or list, which no metadata key or name takes)."""
     if isinstance(value, dict | list) or value is None:
         return None
     return str(value).strip()
@@ -25,7 +26,7 @@ def _text(value: Any) -> str | None:
 
 def metadata_value(incoming: Any, current: str | None, spec: MergeFieldSpec | None) -> str | None:
     """The value to write for Mailchimp's `incoming`, or None to leave the key as it is."""
-    text = _text(incoming)
+    text = text_of(incoming)
     if text is None or text == (current or "").strip():
         return None
     if spec is not None and current:

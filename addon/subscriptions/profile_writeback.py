@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.merge_values import MergeFieldSpec
-from addon.audiences.merge_values_back import metadata_value
+from addon.audiences.merge_values_back import metadata_value, text_of
 from addon.audiences.models import FieldSource, MappingTarget
 from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
@@ -101,12 +101,6 @@ async def enqueue_profile_write(
     )
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, dict | list) or value is None:
-        return None
-    return str(value).strip()
-
-
 @dataclass(frozen=True)
 class _MetadataValue:
     """Mailchimp's value of a merge field mapped from a metadata key."""
@@ -166,7 +160,7 @@ async def handle_write_profile(
             continue
         incoming = request.merge_fields[mapping.merge_tag]
         if mapping.source in NAME_FIELDS:
-            value = _text(incoming)
+            value = text_of(incoming)
             if value is not None:
                 names[NAME_FIELDS[mapping.source]] = value
         elif mapping.source in (FieldSource.METADATA, FieldSource.PRIVATE_METADATA):
