@@ -13,6 +13,7 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -294,6 +295,18 @@ def dashboard_headers(
         "authorization-bearer": saleor.mint_dashboard_token(app, **token_options),
         "saleor-api-url": saleor.api_url,
     }
+
+
+def keep_browser_key(client: httpx.AsyncClient, start: dict[str, Any]) -> None:
+    """What the log-in window does with the key its Connection page hands it (oauth-window.js):
+    keep it in the cookie the callback reads, so this client is the browser the log-in started
+    in."""
+    client.cookies.set(
+        start["browser_cookie"],
+        start["browser_key"],
+        domain=urlsplit(APP_URL).hostname or "",
+        path="/api/connection/oauth/callback",
+    )
 
 
 def new_mailchimp(network: HostRoutingTransport) -> MailchimpSandbox:

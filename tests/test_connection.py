@@ -22,7 +22,7 @@ from addon.mailchimp import InvalidCredentials
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from tests.conftest import MAILCHIMP_URL, dashboard_headers
+from tests.conftest import MAILCHIMP_URL, dashboard_headers, keep_browser_key
 
 
 @pytest.fixture
@@ -51,6 +51,7 @@ async def oauth(
         headers={**headers, "accept": "application/json"},
     )
     assert start.status_code == 200, start.text
+    keep_browser_key(client, start.json())
     authorize_url = start.json()["authorize_url"]
     params = {k: v[0] for k, v in parse_qs(urlsplit(authorize_url).query).items()}
     page = await client.get(authorize_url)
@@ -246,6 +247,7 @@ async def test_a_replayed_code_is_refused_by_mailchimp(
     start = await app_client.get(
         "/api/connection/oauth/start", headers={**headers, "accept": "application/json"}
     )
+    keep_browser_key(app_client, start.json())
     fresh_state = parse_qs(urlsplit(start.json()["authorize_url"]).query)["state"][0]
     response = await app_client.get(
         "/api/connection/oauth/callback", params={"state": fresh_state, "code": code}

@@ -19,7 +19,8 @@ from addon.db.types import utcnow
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from tests.conftest import MAILCHIMP_URL, dashboard_headers
+from sandboxes.transport import HostRoutingTransport
+from tests.conftest import APP_URL, MAILCHIMP_URL, dashboard_headers, keep_browser_key
 from tests.factories import make_installation
 
 
@@ -40,6 +41,7 @@ async def start(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str,
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     assert body["status_url"] == f"/api/connection/oauth/attempts/{body['attempt_id']}"
+    keep_browser_key(client, body)
     return body
 
 
@@ -278,3 +280,71 @@ async def test_an_unexpected_failure_answers_a_page_the_poll_sees_and_saves_noth
     assert status["status"] == "disconnected"
     [logged] = [r for r in caplog.records if r.exc_info and request_id in r.getMessage()]
     assert "s3cret" in str(logged.exc_info[1])  # the operator's log has the traceback
+
+
+async def start_key(client: httpx.AsyncClient, headers: dict[str, str]) -> str:
+    response = await client.get(
+        "/api/connection/oauth/start", headers={**headers, "accept": "application/json"}
+    )
+    key: str = response.json()["browser_key"]
+    return key
+
+
+# --- The browser the log-in started in ------------------------------------------------------
+
+
+async def test_a_log_in_passed_on_to_another_browser_connects_nothing_there(
+    app_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    account: SandboxAccount,
+    mailchimp: MailchimpSandbox,
+    network: HostRoutingTransport,
+) -> None:
+    """A link to Mailchimp's page (or the pop-up's) opened elsewhere: whoever allows access
+    there connects nothing, and the log-in stays the admin's to finish."""
+    started = await start(app_client, headers)
+    assert started["browser_key"] not in started["authorize_url"]
+    other = mailchimp.create_account("Someone Else", "someone@else.example", dc="us9")
+    async with httpx.AsyncClient(transport=network, base_url=APP_URL) as elsewhere:
+        page = await decide(elsewhere, started, "allow", other.id)
+        assert page.status_code == 400
+        assert "not started in this browser window" in page.text
+        # Denying there does not end the admin's log-in either.
+        assert (await decide(elsewhere, started, "deny")).status_code == 400
+        # Nor does a key of another log-in of this installation.
+        another_key = await start_key(app_client, headers)
+        keep_browser_key(elsewhere, {**started, "browser_key": another_key})
+        assert (await decide(elsewhere, started, "allow", other.id)).status_code == 400
+    assert (await poll(app_client, headers, started))["status"] == "pending"
+    assert (await app_client.get("/api/connection", headers=headers)).json()["status"] == (
+        "disconnected"
+    )
+    # The admin's own window still connects their account.
+    page = await decide(app_client, started, "allow", account.id)
+    assert page.status_code == 200, page.text
+    assert (await poll(app_client, headers, started))["status"] == "allowed"
+    connection = (await app_client.get("/api/connection", headers=headers)).json()
+    assert connection["account_name"] == "Green Grocer"
+
+
+async def test_a_plain_browser_keeps_the_key_from_the_start_page_itself(
+    app_client: httpx.AsyncClient, headers: dict[str, str], account: SandboxAccount
+) -> None:
+    response = await app_client.get("/api/connection/oauth/start", headers=headers)
+    assert response.status_code == 307
+    cookie = response.headers["set-cookie"].lower()
+    assert cookie.startswith("mailchimp_oauth_")
+    assert "httponly" in cookie and "samesite=lax" in cookie
+    assert "path=/api/connection/oauth/callback" in cookie
+    params = {k: v[0] for k, v in parse_qs(urlsplit(response.headers["location"]).query).items()}
+    answer = await app_client.post(
+        f"{MAILCHIMP_URL}/oauth2/authorize",
+        data={**params, "decision": "allow", "account_id": account.id},
+    )
+    page = await app_client.get(answer.headers["location"])
+    assert page.status_code == 200, page.text
+    # The callback's page lets the key go.
+    assert (
+        "mailchimp_oauth_" in page.headers["set-cookie"]
+        and "Max-Age=0" in page.headers["set-cookie"]
+    )

@@ -13,7 +13,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from addon.connection.attempts import AttemptService, Outcome, callback_error, failure
 from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus
-from addon.connection.oauth_flow import POPUP_THEME_COOKIE, OAuthFlow
+from addon.connection.oauth_flow import (
+    OAUTH_STATE_TTL,
+    POPUP_THEME_COOKIE,
+    OAuthFlow,
+    browser_cookie_name,
+)
 from addon.connection.schemas import (
     ApiKeyConnect,
     AttemptRead,
@@ -24,7 +29,7 @@ from addon.connection.schemas import (
     ResetRequest,
     ResetResult,
 )
-from addon.connection.service import ConnectionService
+from addon.connection.service import CALLBACK_PATH, ConnectionService
 from addon.dependencies import ServicesDep, SessionDep, service_dependency
 from addon.errors import AppError, ErrorCode, error_responses, unexpected_problem
 from addon.installations.dashboard_auth import DashboardAuth
@@ -44,6 +49,22 @@ def _html_page(description: str) -> dict[str, Any]:
 Connection = Annotated[ConnectionService, service_dependency(ConnectionService)]
 Link = Annotated[Linking, service_dependency(Linking)]
 OAuth = Annotated[OAuthFlow, service_dependency(OAuthFlow)]
+
+
+def _keep_browser_key(request: Request, response: Response, start: OAuthStart) -> Response:
+    """The browser that asked for this page is the one the log-in started in (see
+    `addon.connection.oauth_flow`). The dashboard's window keeps the key itself (oauth-window.js)
+    with the same attributes."""
+    response.set_cookie(
+        start.browser_cookie,
+        start.browser_key,
+        max_age=int(OAUTH_STATE_TTL.total_seconds()),
+        path=CALLBACK_PATH,
+        secure=request.url.scheme == "https",
+        httponly=True,
+        samesite="lax",  # sent on Mailchimp's top-level redirect back to the callback
+    )
+    return response
 
 
 @router.get("")
@@ -74,17 +95,19 @@ async def start_oauth(
     flow: Annotated[Literal["login", "signup"], Query()] = "login",
     accept: Annotated[str, Header()] = "",
 ) -> OAuthStart | Response:
-    """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser."""
+    """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser, which
+    keeps the browser key in its cookie at once."""
     start = await oauth.start(auth.installation, flow)
     if "application/json" in accept:
         return start
     if start.signup_url:
-        return templates.TemplateResponse(
+        page = templates.TemplateResponse(
             request,
             "oauth/signup.html",
             {"signup_url": start.signup_url, "authorize_url": start.authorize_url},
         )
-    return RedirectResponse(start.authorize_url, status_code=307)
+        return _keep_browser_key(request, page, start)
+    return _keep_browser_key(request, RedirectResponse(start.authorize_url, status_code=307), start)
 
 
 AttemptId = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -127,6 +150,7 @@ async def oauth_callback(
     ok = False
     continuity = None
     status = 400
+    key = request.cookies.get(browser_cookie_name(state)) if state else None
     if error:
         outcome = callback_error(error, error_description)
     elif not state or not code:
@@ -136,7 +160,7 @@ async def oauth_callback(
         )
     else:
         try:
-            result = await oauth.complete(state, code)
+            result = await oauth.complete(state, code, key)
         except AppError as exc:
             outcome = failure(exc.code, exc.message)
         except Exception:
@@ -150,7 +174,7 @@ async def oauth_callback(
             ok, continuity = True, result.continuity.value
             outcome = Outcome(AttemptStatus.ALLOWED, "CONNECTED", result.message, continuity)
     # The page polling this attempt learns the outcome at once (a replay changes nothing).
-    await oauth.record_outcome(state, outcome)
+    await oauth.record_outcome(state, outcome, key)
     message, code_name = outcome.message, outcome.code
     app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.settings.app_url))
     payload = {
@@ -160,7 +184,7 @@ async def oauth_callback(
         "message": message,
         "continuity": continuity,
     }
-    return templates.TemplateResponse(
+    page = templates.TemplateResponse(
         request,
         "oauth/result.html",
         {
@@ -174,6 +198,9 @@ async def oauth_callback(
         },
         status_code=200 if ok else status,
     )
+    if state:
+        page.delete_cookie(browser_cookie_name(state), path=CALLBACK_PATH)
+    return page
 
 
 @router.post("/check", responses=error_responses(409, 502))

@@ -50,9 +50,11 @@ class MailchimpConnection(InstallationKeyed, Base):
 
 
 class OAuthState(Base):
-    """A pending OAuth authorisation: single-use, expires, bound to one installation.
+    """A pending OAuth authorisation: single-use, expires, bound to one installation and to the
+    browser it was started in (`browser_key_hash`, see `addon/connection/oauth_flow.py`).
 
-    Only a SHA-256 of the state is stored, so the table holds nothing an attacker could replay.
+    Only SHA-256s of the state and the key are stored, so the table holds nothing an attacker
+    could replay.
     """
 
     __tablename__ = "oauth_states"
@@ -65,6 +67,7 @@ class OAuthState(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    browser_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class AttemptStatus(StrEnum):

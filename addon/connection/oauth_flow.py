@@ -3,6 +3,15 @@
 `start` issues a one-time state (kept hashed, valid 10 minutes) and the attempt the dashboard
 polls; `complete` is the callback: it checks and consumes the state, exchanges the code and
 links the account through `addon.connection.linking`; `record_outcome` tells the attempt.
+
+The state alone says which installation; it does not say whose browser. A link to Mailchimp's
+page (or to the pop-up's first page) passed on to someone else would connect the Mailchimp
+account of whoever allows access there to this store (RFC 6749 §10.12: bind the state to the
+user agent). So `start` also issues a browser key, which the dashboard's frame hands only to the
+Mailchimp window it opened, by `postMessage` from the app's own origin (never in a URL). The
+window keeps it in a cookie named after the state (`browser_cookie_name`), and the callback
+connects only when the cookie's key is the state's. The window is first-party, so its cookie is
+not a third-party one, which the frame inside the dashboard could not set.
 """
 
 from __future__ import annotations
@@ -39,6 +48,27 @@ def _hash_state(state: str) -> str:
     return hashlib.sha256(state.encode()).hexdigest()
 
 
+def browser_cookie_name(state: str) -> str:
+    """The cookie holding one log-in's browser key: one per state, so two log-ins under way in
+    one browser (two stores' dashboards) keep their own."""
+    return "mailchimp_oauth_" + _hash_state(state)[:16]
+
+
+def _started_in(record: OAuthState, browser_key: str | None) -> bool:
+    """Whether the browser holding `browser_key` (its cookie's) is the one the log-in started in."""
+    expected = record.browser_key_hash
+    return bool(expected and browser_key) and hmac.compare_digest(
+        expected or "", _hash_state(browser_key or "")
+    )
+
+
+def _replayed() -> BadRequest:
+    return BadRequest(
+        "This sign-in link was used already. Start again from the Connection page.",
+        code=ErrorCode.OAUTH_STATE_REPLAYED,
+    )
+
+
 class OAuthFlow(OnConnection):
     """Start, complete and record one log-in with Mailchimp (see the module)."""
 
@@ -49,6 +79,7 @@ class OAuthFlow(OnConnection):
                 oauth_unavailable_reason(settings) or "", code=ErrorCode.OAUTH_NOT_CONFIGURED
             )
         state = secrets.token_urlsafe(32)
+        browser_key = secrets.token_urlsafe(32)
         method = ConnectionMethod.OAUTH_SIGNUP if flow == "signup" else ConnectionMethod.OAUTH_LOGIN
         now = utcnow()
         await self.repository.prune_states(now)
@@ -59,6 +90,7 @@ class OAuthFlow(OnConnection):
                 method=method,
                 created_at=now,
                 expires_at=now + OAUTH_STATE_TTL,
+                browser_key_hash=_hash_state(browser_key),
             )
         )
         attempt = await AttemptService(self.session).begin(
@@ -74,20 +106,24 @@ class OAuthFlow(OnConnection):
             expires_at=now + OAUTH_STATE_TTL,
             attempt_id=attempt.id,
             status_url=f"{ATTEMPTS_PATH}/{attempt.id}",
+            browser_cookie=browser_cookie_name(state),
+            browser_key=browser_key,
         )
 
     @property
     def redirect_uri(self) -> str:
         return self.settings.app_url + CALLBACK_PATH
 
-    async def complete(self, state: str, code: str) -> ConnectResult:
-        """The OAuth callback: check the state, exchange the code, connect the account.
+    async def complete(self, state: str, code: str, browser_key: str | None) -> ConnectResult:
+        """The OAuth callback: check the state and the browser's key (its cookie), exchange the
+        code, connect the account.
 
         The state is checked and used up in a short transaction of its own before Mailchimp is
         asked: the request's transaction would hold the write (on SQLite the database's write
         lock) for as long as Mailchimp takes. The account is saved in the request's."""
         async with self.services.db.transaction() as session:
-            method, installation = await OAuthFlow(session, self.services)._use_state(state)
+            flow = OAuthFlow(session, self.services)
+            method, installation = await flow._use_state(state, browser_key)
         settings = self.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
@@ -117,8 +153,11 @@ class OAuthFlow(OnConnection):
         async with self.session.begin_nested():
             return await linking.save(installation, method, credentials, account)
 
-    async def _use_state(self, state: str) -> tuple[ConnectionMethod, Installation]:
-        """Check the callback's state and use it up; its method and installation."""
+    async def _use_state(
+        self, state: str, browser_key: str | None
+    ) -> tuple[ConnectionMethod, Installation]:
+        """Check the callback's state and browser key and use the state up; its method and
+        installation."""
         now = utcnow()
         state_hash = _hash_state(state)
         record = await self.repository.get_state(state_hash)
@@ -134,25 +173,37 @@ class OAuthFlow(OnConnection):
                 "This sign-in took longer than 10 minutes and expired. Start again.",
                 code=ErrorCode.OAUTH_STATE_EXPIRED,
             )
-        if not await self.repository.consume_state(state_hash, now):
+        if record.used_at is not None:
+            raise _replayed()
+        if not _started_in(record, browser_key):
+            # Checked before Mailchimp is asked: the code is never exchanged. The state stays
+            # for the window it was started in (`record_outcome` records nothing).
             raise BadRequest(
-                "This sign-in link was used already. Start again from the Connection page.",
-                code=ErrorCode.OAUTH_STATE_REPLAYED,
+                "This Mailchimp log-in was not started in this browser window, so nothing was "
+                "connected. Open the app's Connection page in the Saleor dashboard and start "
+                "again from there.",
+                code=ErrorCode.OAUTH_OTHER_BROWSER,
             )
+        if not await self.repository.consume_state(state_hash, now):
+            raise _replayed()
         installation = await InstallationRepository(self.session).get(record.installation_id)
         if installation is None:
             raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
         return record.method, installation
 
-    async def record_outcome(self, state: str, outcome: Outcome) -> None:
+    async def record_outcome(self, state: str, outcome: Outcome, browser_key: str | None) -> None:
         """What the callback saw, for the page polling the attempt. A state that ended in a
         refusal or an error is used up, so it cannot be completed later; a replay records
-        nothing."""
+        nothing, nor does a callback in another browser than the log-in's: only the window the
+        log-in started in ends it (a denial at Mailchimp included)."""
         if not state or outcome.code == ErrorCode.OAUTH_STATE_REPLAYED:
             # A replay's attempt is the one of the callback that used the state: that callback
             # records it, maybe once it has finished talking to Mailchimp (the state is used up
             # before the code exchange), so a reloaded pop-up must not close it as an error.
             return
         state_hash = _hash_state(state)
+        record = await self.repository.get_state(state_hash)
+        if record is None or not _started_in(record, browser_key):
+            return
         await self.repository.consume_state(state_hash, utcnow())
         await AttemptService(self.session).finish(state_hash, outcome)

@@ -70,6 +70,10 @@ class OAuthStart(BaseModel):
     # Poll `status_url` while the Mailchimp window is open (see AttemptRead).
     attempt_id: str
     status_url: str
+    # The page hands these to its Mailchimp window only (never in a URL), which keeps the key
+    # in the cookie named so: the callback connects only in the browser the log-in started in.
+    browser_cookie: str
+    browser_key: str
 
 
 class AttemptRead(RowRead):

@@ -3,10 +3,12 @@
  * "Sign up for Mailchimp", waiting for the window, and how the attempt ended. The page hands in
  * its last connection and how to render a new one (setUpOAuth).
  *
- * OAuth runs in a pop-up. Saleor's dashboard frames apps with sandbox="allow-same-origin
- * allow-forms allow-scripts" (no allow-popups), so a frame usually cannot open windows. The
- * click first tries to open one synchronously (where the frame may), and otherwise asks the
- * dashboard to open it with app-bridge `redirect` {newContext: true}. While the window is open
+ * OAuth runs in a pop-up. Saleor's dashboard frames apps in a sandbox, which allows pop-ups in
+ * its current versions only, so the click first tries to open one synchronously (where the
+ * frame may), and otherwise asks the dashboard to open it with app-bridge `redirect`
+ * {newContext: true}. The window's first page, on the app's origin, announces itself; this page
+ * answers it with the log-in's browser key, which the window keeps for the callback (the
+ * callback connects only in the browser the log-in was started in). While the window is open
  * the page asks the server how the log-in attempt ended (allowed, denied, error) and, when it
  * holds the window itself, notices it being closed: the wait ends within a second either way.
  */
@@ -112,18 +114,25 @@ function windowClosed(waiting) {
 
 /*
  * Log-in windows announce themselves (oauth-window.js) as soon as they open, which may be
- * before the page starts waiting: remember them by their OAuth state, and answer so the
- * window goes on to Mailchimp.
+ * before the page starts waiting: remember them by their OAuth state, and answer with the
+ * log-in's browser key so the window goes on to Mailchimp. Only a log-in this page started
+ * is answered (`keys`, by state): the key never leaves this page but for its own window.
  */
 const windows = new Map();
+const keys = new Map();
 
 /** Remember a log-in window that announced itself, and let it go on. */
 function announced(event) {
   if (event.origin !== window.location.origin || !event.source) return;
   const data = event.data;
   if (!data || data.type !== "mailchimp-oauth-window" || typeof data.state !== "string") return;
+  const key = keys.get(data.state);
+  if (!key) return;
   windows.set(data.state, event.source);
-  event.source.postMessage({ type: "mailchimp-oauth-window-ack" }, window.location.origin);
+  event.source.postMessage(
+    { type: "mailchimp-oauth-window-ack", state: data.state, cookie: key.cookie, key: key.key },
+    window.location.origin
+  );
   if (pendingOAuth && pendingOAuth.state === data.state) pendingOAuth.adopt(event.source);
 }
 
@@ -232,6 +241,7 @@ function startOAuth(event) {
         window.location.origin + first + "?state=" + encodeURIComponent(stateParam) +
         "&theme=" + bridge.state.theme;
       start.state = stateParam;
+      keys.set(stateParam, { cookie: start.browser_cookie, key: start.browser_key });
       if (popup && !popup.closed) {
         popup.location.href = target;
         setBusy(b, false);

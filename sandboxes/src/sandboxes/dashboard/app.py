@@ -27,8 +27,12 @@ from sandboxes.saleor.permissions import DEFAULT_MANAGE_PERMISSIONS
 
 HERE = Path(__file__).resolve().parent
 DASHBOARD_VERSION = "3.22.0-sandbox"
-# Saleor's own sandbox attributes for app frames: no pop-ups, no top navigation.
+# Saleor's own sandbox attributes for app frames: no pop-ups, no top navigation. From dashboard
+# 3.22.6 on, app frames may open pop-ups (saleor/saleor-dashboard#6002, AppIFrame.tsx
+# `sandbox="allow-same-origin allow-forms allow-scripts allow-downloads allow-popups"`): the
+# app page's `frame_popups=1` frames the app so.
 IFRAME_SANDBOX = "allow-same-origin allow-forms allow-scripts"
+IFRAME_SANDBOX_WITH_POPUPS = IFRAME_SANDBOX + " allow-downloads allow-popups"
 MIN_TOKEN_LIFETIME = 2
 MAX_TOKEN_LIFETIME = 3600
 
@@ -94,7 +98,9 @@ def dashboard_app(saleor: SaleorSandbox, app_url: str, *, token_lifetime: int = 
                 "base": base(request),
                 "app": app,
                 "config": config,
-                "sandbox_attrs": IFRAME_SANDBOX,
+                "sandbox_attrs": IFRAME_SANDBOX_WITH_POPUPS
+                if request.query_params.get("frame_popups") == "1"
+                else IFRAME_SANDBOX,
                 "theme": theme_of(request),
             },
         )
