@@ -9,210 +9,39 @@ contact's lane (one at a time per contact). The rules applied:
   address Mailchimp refuses (as fake or invalid, or "for now": signed up to many lists very
   recently; a retry would hold the contact's other changes back);
 * the resulting status is written back to Saleor by a job of its own (`writeback`).
+
+What is sent to Mailchimp for the change is `member_write.write_member`'s.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
-from addon.audiences.merge_values import MergeFieldSpec
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import (
-    AddressRefused,
-    ForgottenEmailNotSubscribed,
-    MailchimpClient,
-    Member,
-    MemberInComplianceState,
-    MemberPatch,
-    MemberUpsert,
-    NotFound,
-    TagUpdate,
-)
-from addon.mailchimp.models import MarketingPermissionInput
+from addon.mailchimp import AddressRefused, ForgottenEmailNotSubscribed
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
+from addon.subscriptions.member_write import Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES
-from addon.subscriptions.profile import (
-    MemberData,
-    change_member_data,
-    missing_required,
-    report_not_sent,
-)
+from addon.subscriptions.profile import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.schemas import Action, ContactChange, Source
-from addon.subscriptions.service import (
-    APPLY_JOB,
-    COMPLIANCE_STATES,
-    double_optin_applies,
-    offered_interests,
-)
+from addon.subscriptions.schemas import Action, ContactChange
+from addon.subscriptions.service import APPLY_JOB, double_optin_applies, offered_interests
 from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class Applied:
-    member: Member | None = None
-    problem: str | None = None
-    # Mapped values left out (or required ones missing), for Activity.
-    not_sent: list[str] = field(default_factory=list)
-    # The tags from customer data now on the member (None: unchanged).
-    data_tags: list[str] | None = None
-    # Mailchimp refused the address of a subscription "for now": asked again later.
-    for_now: bool = False
-    # The mapped merge fields went with it (not so for the public signup form's change of a
-    # contact already in the audience): what the contact's record says was sent.
-    profile_sent: bool = True
-
-
-async def _to_mailchimp(
-    client: MailchimpClient,
-    change: ContactChange,
-    *,
-    double_optin: bool,
-    offered: list[str],
-    data: MemberData,
-    specs: list[MergeFieldSpec],
-    tags: list[str],
-    previous_data_tags: list[str],
-    sent_before: list[str],
-) -> Applied:
-    list_id, email = change.list_id, change.email
-    try:
-        current: Member | None = await client.get_member(list_id, email)
-    except NotFound:
-        current = None
-    interests = (
-        None
-        if change.interest_ids is None or not offered
-        else {i: i in change.interest_ids for i in offered}
-    )
-    if change.action is Action.UNSUBSCRIBE:
-        if current is None or current.status not in ("subscribed", "pending"):
-            return Applied(current)
-        patch = MemberPatch(status="unsubscribed")
-        return Applied(await client.update_member(list_id, email, patch))
-    if change.action is Action.SET_GROUPS:
-        if current is None or current.status == "archived":
-            return Applied(None, "This customer is not a contact of the audience yet.")
-        if interests is None:
-            return Applied(current)
-        return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
-
-    target = "pending" if double_optin else "subscribed"
-    merges = dict(data.merge_fields) or None
-    permissions = [
-        MarketingPermissionInput(marketing_permission_id=p, enabled=True)
-        for p in change.permission_ids
-    ] or None
-    fields: dict[str, Any] = {
-        "merge_fields": merges,
-        "interests": interests,
-        "marketing_permissions": permissions,
-        "language": data.language,
-    }
-    previous = current.status if current is not None else None
-    if previous in COMPLIANCE_STATES and not change.fresh_consent:
-        return Applied(
-            current,
-            f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
-            "subscribe them again, so nothing was changed.",
-        )
-    not_sent = list(data.problems)
-    profile_sent = True
-    try:
-        if current is None or previous in ("archived", "transactional"):
-            # A new (or re-added) contact lacking a required field is still added (Mailchimp's
-            # skip_merge_validation), and the missing field reported, never made up; a value
-            # the contact holds already counts.
-            held = dict(current.merge_fields) if current is not None else {}
-            not_sent += missing_required(specs, {**held, **data.merge_fields})
-            upsert = MemberUpsert(
-                email_address=email, status_if_new=target, status=target, **fields
-            )
-            member = await client.upsert_member(list_id, upsert)
-        elif change.source is Source.STOREFRONT and previous in ("subscribed", "pending"):
-            # The public signup form proves nothing of who typed the address (Mailchimp's own
-            # forms answer an address already in the audience with a link to update the
-            # profile, never a change): it adds the groups chosen, and leaves the contact's
-            # names, other groups and consents as they are.
-            added = {i: True for i in change.interest_ids or [] if i in offered}
-            member = (
-                await client.update_member(list_id, email, MemberPatch(interests=added))
-                if any(not current.interests.get(i) for i in added)
-                else current
-            )
-            profile_sent = False
-        else:
-            # An existing contact: a value the app filled and the customer removed is cleared.
-            fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None
-            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
-            status = {"status": "pending"} if previous in COMPLIANCE_STATES else {}
-            member = await client.update_member(list_id, email, MemberPatch(**status, **fields))
-    except MemberInComplianceState:
-        if not change.fresh_consent:
-            return Applied(
-                current,
-                "The contact is unsubscribed in Mailchimp; only the shopper's own consent can "
-                "subscribe them again, so nothing was changed.",
-            )
-        refused = Applied(
-            current,
-            f"Mailchimp keeps this contact {previous or 'out of the audience'} and refused to "
-            "ask them to confirm a new subscription; they can subscribe again through "
-            "Mailchimp's own signup form.",
-        )
-        if previous in COMPLIANCE_STATES:
-            # The confirmation by e-mail was what Mailchimp refused: asking again cannot help.
-            return refused
-        try:
-            member = await client.update_member(
-                list_id, email, MemberPatch(status="pending", **fields)
-            )
-        except MemberInComplianceState:
-            return refused
-    updates = [TagUpdate(name=t) for t in tags]
-    data_tags = None
-    if data.tags is not None:
-        data_tags = data.tags
-        updates += [TagUpdate(name=t) for t in data.tags if t not in tags]
-        updates += [
-            TagUpdate(name=t, status="inactive")
-            for t in previous_data_tags
-            if t not in data.tags and t not in tags
-        ]
-    if updates:
-        await client.update_member_tags(list_id, email, updates)
-    return Applied(member, not_sent=not_sent, data_tags=data_tags, profile_sent=profile_sent)
-
-
-def refused_address(exc: AddressRefused, later: str) -> str:
-    """What the contact says of an address Mailchimp refuses; `later`: when a subscription
-    refused "for now" (too many signups) is asked again (`for_now.py`)."""
-    if exc.too_many_signups:
-        return (
-            "Mailchimp refused this address for now: it signed up to many audiences very "
-            f"recently (Mailchimp's guard against signup abuse). {later}"
-        )
-    return (
-        "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
-        "customer gives a real address."
-    )
 
 
 async def _followed(services: Services, installation_id: int, change: ContactChange) -> bool:
@@ -295,7 +124,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             async with mailchimp_for(services, installation_id) as client:
 
                 async def write(groups: list[str]) -> Applied:
-                    return await _to_mailchimp(
+                    return await write_member(
                         client,
                         change,
                         double_optin=double_optin,
@@ -305,6 +134,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         tags=tags,
                         previous_data_tags=previous_data_tags,
                         sent_before=sent_before,
+                        known_permissions=list(permission_texts),
                     )
 
                 applied, left_out = await with_live_groups(client, change.list_id, offered, write)
@@ -337,7 +167,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
         if applied.member is not None:
             member = applied.member
+            left_before = state.withdrawn_at
             state.status = member.status
+            if change.action is Action.UNSUBSCRIBE and state.withdrawn_at != left_before:
+                # The store's own unsubscribe is dated when it was asked, not applied: a consent
+                # asked after it (the shopper changing their mind before the worker ran it) is
+                # newer than this leaving (`conflicts.left_since`).
+                state.withdrawn_at = change.requested_at
             state.interests = sorted(k for k, v in member.interests.items() if v)
             state.tags = sorted({t.name for t in member.tags} | set(tags))
             if applied.data_tags is not None:

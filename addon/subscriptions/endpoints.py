@@ -138,7 +138,10 @@ async def change_mine(
     services: ServicesDep,
     service: Storefront,
 ) -> ChangeAccepted:
-    await StorefrontLimits(services).check_email(installation.id, customer.email)
+    if any(item.subscribed for item in body.audiences):
+        # An unsubscribe is never held back: leaving is always as easy as it can be.
+        who = customer.user_id or customer.email
+        await StorefrontLimits(services).check_account(installation.id, who)
     return await service.change_mine(installation, customer, body)
 
 

@@ -27,15 +27,18 @@ def _ids(value: str | None) -> list[str]:
 class Consent:
     subscribe: bool
     audiences: list[str] = field(default_factory=list)
-    groups: list[str] = field(default_factory=list)
+    # None: no groups key, so the contact's groups stay as they are (a storefront with a plain
+    # "subscribe me" box would otherwise turn off every group the subscriber chose).
+    groups: list[str] | None = None
     permissions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_metadata(cls, items: dict[str, str]) -> Consent:
         """No `mailchimp.consent.subscribe=true` means no consent, whatever else is set."""
+        groups = items.get(CONSENT_GROUPS)
         return cls(
             subscribe=(items.get(CONSENT_SUBSCRIBE) or "").strip().lower() == "true",
             audiences=_ids(items.get(CONSENT_AUDIENCES)),
-            groups=_ids(items.get(CONSENT_GROUPS)),
+            groups=None if groups is None else _ids(groups),
             permissions=_ids(items.get(CONSENT_PERMISSIONS)),
         )

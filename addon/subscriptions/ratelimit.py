@@ -119,7 +119,8 @@ class RateLimiter:
 
 
 class StorefrontLimits:
-    """The storefront API's limits: per client address, and per e-mail address of a store."""
+    """The storefront API's limits: per client address, per e-mail address of a store (the
+    public form), and per customer of a store (the account page)."""
 
     def __init__(self, services: Services, clock: Callable[[], datetime] = utcnow) -> None:
         settings = services.settings
@@ -134,6 +135,13 @@ class StorefrontLimits:
             settings.storefront_rate_limit_per_email,
             settings.storefront_rate_limit_email_window_seconds,
         )
+        # The account page's own count, per customer: the public form's per-address one can be
+        # used up by anyone typing the customer's address.
+        self.per_account = Limit(
+            "account",
+            settings.storefront_rate_limit_per_email,
+            settings.storefront_rate_limit_email_window_seconds,
+        )
 
     async def check_address(self, address: str) -> None:
         if not await self.limiter.allow(self.per_address, address):
@@ -142,3 +150,7 @@ class StorefrontLimits:
     async def check_email(self, installation_id: int, email: str) -> None:
         if not await self.limiter.allow(self.per_email, email.lower(), installation_id):
             raise RateLimited("Too many requests for this e-mail address; try again later.")
+
+    async def check_account(self, installation_id: int, user_id: str) -> None:
+        if not await self.limiter.allow(self.per_account, user_id, installation_id):
+            raise RateLimited("Too many changes to your newsletter choices; try again later.")

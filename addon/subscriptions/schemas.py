@@ -100,6 +100,18 @@ class ContactChange(BaseModel):
     held_for: str | None = None
     # Tries so far of a subscription Mailchimp refused "for now" (`for_now.py`).
     attempt: int = 0
+    # `permission_ids` is the whole choice (the account page's boxes): the audience's other
+    # marketing permissions are withdrawn, as easily as they were given (GDPR art. 7(3)).
+    permissions_exact: bool = False
+
+    @property
+    def address_proven(self) -> bool:
+        """Whether whoever asked is known to hold the address: a signed-in customer (the
+        account page, their own order or registration) or staff. The public signup form and a
+        guest's checkout prove nothing: Saleor checks no guest's address, and anyone can type
+        anyone's."""
+        unproven = self.source in (Source.STOREFRONT, Source.CHECKOUT)
+        return not unproven or self.saleor_user_id is not None
 
 
 class MailchimpEvent(BaseModel):
@@ -188,7 +200,9 @@ class MyAudienceChange(AudienceChange):
 
 class MySubscriptionsUpdate(BaseModel):
     audiences: list[MyAudienceChange] = Field(max_length=50)
-    permissions: Ids = Field(default_factory=list)
+    # The marketing permissions agreed to: the audience's others are withdrawn. None: they stay
+    # as they are.
+    permissions: Ids | None = None
 
 
 class ChangeAccepted(BaseModel):

@@ -110,11 +110,13 @@ class SubscriptionService:
         saleor_user_id: str | None = None,
         language: str | None = None,
         customer: bool = False,
+        permissions_exact: bool = False,
     ) -> int:
         """Record the store-side change and queue it; returns how many audiences it touches.
 
         `customer`: `email` is a customer's own (the panel, the account page), so a contact held
-        at their old address (Mailchimp refused this one) takes the change."""
+        at their old address (Mailchimp refused this one) takes the change.
+        `permissions_exact`: the choices' permissions are the whole choice (`ContactChange`)."""
         now = utcnow()
         jobs = JobRepository(self.session)
         for choice in choices:
@@ -144,6 +146,7 @@ class SubscriptionService:
                 saleor_user_id=saleor_user_id,
                 language=language or None,
                 held_for=email.lower() if address != email.lower() else None,
+                permissions_exact=permissions_exact,
             )
             state.store_changed_at = now
             if saleor_user_id and state.held_for is None:  # a held contact stays its customer's

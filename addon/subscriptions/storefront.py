@@ -152,7 +152,7 @@ class StorefrontService:
         queued = 0
         for item in body.audiences:
             choices = await self._choices(
-                installation, [item.list_id], item.groups, body.permissions
+                installation, [item.list_id], item.groups, body.permissions or []
             )
             queued += await self.subscriptions.request(
                 installation.id,
@@ -163,5 +163,6 @@ class StorefrontService:
                 fresh_consent=item.subscribed,
                 saleor_user_id=customer.user_id,
                 customer=True,
+                permissions_exact=body.permissions is not None,
             )
         return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")

@@ -1,6 +1,7 @@
-"""The public signup form proves nothing of who typed the address: for a contact already in the
-audience it adds the groups chosen, and changes neither their names, nor their other groups,
-nor their consents (Mailchimp's own forms send such an address an update-profile link)."""
+"""The public signup form, and a guest's checkout, prove nothing of who typed the address: for a
+contact already in the audience they add the groups chosen, and change neither their names, nor
+their other groups, nor their consents (Mailchimp's own forms send such an address an
+update-profile link)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from addon.subscriptions.metadata import CONSENT_GROUPS, CONSENT_PERMISSIONS, CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
+from sandboxes.saleor import LineSpec, VariantSpec
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 
@@ -93,3 +96,94 @@ async def test_a_strangers_signup_leaves_the_record_of_what_was_sent(newsletter:
     await _signup(shop, email="cy@example.com")
     assert shop.member(news, "cy@example.com").merge_fields["FNAME"] == "Cy"
     assert await _recorded(shop, "cy@example.com") == recorded
+
+
+async def test_a_contact_who_left_is_asked_to_confirm_with_their_profile_as_it_was(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp requires an unsubscribed contact's new subscription to be confirmed by e-mail;
+    the form asks for it, and the stranger's names, groups and consents do not go with it."""
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
+    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
+    await shop.mc("PATCH", f"/lists/{news}/members/ann@example.com", {"status": "unsubscribed"})
+
+    await _signup(
+        shop, email="ann@example.com", first_name="Mallory", groups=[veg], permissions=[permission]
+    )
+    member = shop.member(news, "ann@example.com")
+    assert member.status == "pending"
+    assert member.merge_fields["FNAME"] == "Ann"
+    assert (member.interests[fruit], member.interests[veg]) == (True, True)  # added, none off
+    assert _consents(shop, "ann@example.com")[permission] is False
+
+
+async def _apple(shop: Shop) -> int:
+    await shop.saleor.add_channel("default")
+    product = await shop.saleor.create_product("Apple", [VariantSpec(sku=None)])
+    return product.variants[0].id
+
+
+async def _order_with_consent(
+    shop: Shop, variant: int, metadata: dict[str, str], **checkout: Any
+) -> None:
+    placed = await shop.saleor.create_checkout(
+        lines=[LineSpec(variant, 1)],
+        metadata={CONSENT_SUBSCRIBE: "true", **metadata},
+        **checkout,
+    )
+    await shop.saleor.complete_checkout(placed)
+    await shop.work()
+
+
+async def test_a_guest_checkout_with_someone_elses_address_only_adds_groups(
+    newsletter: Shop,
+) -> None:
+    """Saleor checks no guest's address: a guest's consent proves no more than the form."""
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
+    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
+
+    await _order_with_consent(
+        shop,
+        await _apple(shop),
+        {CONSENT_GROUPS: veg, CONSENT_PERMISSIONS: permission},
+        email="ann@example.com",
+    )
+    member = shop.member(news, "ann@example.com")
+    assert (member.interests[fruit], member.interests[veg]) == (True, True)
+    assert _consents(shop, "ann@example.com")[permission] is False
+    assert member.merge_fields["FNAME"] == "Ann"
+
+
+async def test_a_customers_consent_without_a_groups_key_keeps_their_groups(
+    newsletter: Shop,
+) -> None:
+    """A storefront with a plain "subscribe me" box writes no groups key: the groups the
+    customer chose on the account page stay. A groups key, even empty, is their choice."""
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Apple")
+    auth = {"Authorization": f"Bearer {shop.saleor.mint_customer_token(customer)}"}
+    chosen = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params=STORE,
+        headers=auth,
+        json={"audiences": [{"list_id": news, "subscribed": True, "groups": [fruit, veg]}]},
+    )
+    assert chosen.status_code == 202, chosen.text
+    await shop.work()
+
+    apple = await _apple(shop)
+    await _order_with_consent(shop, apple, {}, email="ann@example.com", customer=customer)
+    member = shop.member(news, "ann@example.com")
+    assert (member.interests[fruit], member.interests[veg]) == (True, True)
+
+    chose_veg = {CONSENT_GROUPS: veg}
+    await _order_with_consent(shop, apple, chose_veg, email="ann@example.com", customer=customer)
+    member = shop.member(news, "ann@example.com")
+    assert (member.interests[fruit], member.interests[veg]) == (False, True)

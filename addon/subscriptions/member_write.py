@@ -1,0 +1,194 @@
+"""What one store-side change of one contact sends to Mailchimp (`apply.handle_apply` reads
+the contact's state and records the outcome).
+
+* An unsubscribe only ever unsubscribes; a change of groups only changes the groups chosen.
+* A change from someone not known to hold the address (the public signup form, a guest's
+  checkout: `ContactChange.address_proven`) adds the groups chosen and, for a contact who left,
+  asks for a confirmation by e-mail; the contact's names, other groups and consents stay.
+* Otherwise the contact is added or updated with the change's profile and consents; an
+  unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
+  and only on the shopper's own fresh consent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from addon.audiences.merge_values import MergeFieldSpec
+from addon.mailchimp import (
+    AddressRefused,
+    MailchimpClient,
+    Member,
+    MemberInComplianceState,
+    MemberPatch,
+    MemberUpsert,
+    NotFound,
+    TagUpdate,
+)
+from addon.mailchimp.models import MarketingPermissionInput
+from addon.subscriptions.profile import MemberData, missing_required
+from addon.subscriptions.schemas import Action, ContactChange
+from addon.subscriptions.service import COMPLIANCE_STATES
+
+
+@dataclass
+class Applied:
+    member: Member | None = None
+    problem: str | None = None
+    # Mapped values left out (or required ones missing), for Activity.
+    not_sent: list[str] = field(default_factory=list)
+    # The tags from customer data now on the member (None: unchanged).
+    data_tags: list[str] | None = None
+    # Mailchimp refused the address of a subscription "for now": asked again later.
+    for_now: bool = False
+    # The mapped merge fields went with it (not so for the public signup form's change of a
+    # contact already in the audience): what the contact's record says was sent.
+    profile_sent: bool = True
+
+
+async def write_member(
+    client: MailchimpClient,
+    change: ContactChange,
+    *,
+    double_optin: bool,
+    offered: list[str],
+    data: MemberData,
+    specs: list[MergeFieldSpec],
+    tags: list[str],
+    previous_data_tags: list[str],
+    sent_before: list[str],
+    known_permissions: list[str],
+) -> Applied:
+    """Send one store-side change of one contact to Mailchimp (see the module); what came of
+    it. `known_permissions`: the audience's marketing permission ids."""
+    list_id, email = change.list_id, change.email
+    try:
+        current: Member | None = await client.get_member(list_id, email)
+    except NotFound:
+        current = None
+    interests = (
+        None
+        if change.interest_ids is None or not offered
+        else {i: i in change.interest_ids for i in offered}
+    )
+    if change.action is Action.UNSUBSCRIBE:
+        if current is None or current.status not in ("subscribed", "pending"):
+            return Applied(current)
+        patch = MemberPatch(status="unsubscribed")
+        return Applied(await client.update_member(list_id, email, patch))
+    if change.action is Action.SET_GROUPS:
+        if current is None or current.status == "archived":
+            return Applied(None, "This customer is not a contact of the audience yet.")
+        if interests is None:
+            return Applied(current)
+        return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
+
+    target = "pending" if double_optin else "subscribed"
+    merges = dict(data.merge_fields) or None
+    granted = change.permission_ids
+    permissions = [
+        MarketingPermissionInput(marketing_permission_id=p, enabled=p in granted)
+        for p in (known_permissions if change.permissions_exact else granted)
+    ] or None
+    fields: dict[str, Any] = {
+        "merge_fields": merges,
+        "interests": interests,
+        "marketing_permissions": permissions,
+        "language": data.language,
+    }
+    previous = current.status if current is not None else None
+    if previous in COMPLIANCE_STATES and not change.fresh_consent:
+        return Applied(
+            current,
+            f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
+            "subscribe them again, so nothing was changed.",
+        )
+    not_sent = list(data.problems)
+    profile_sent = True
+    try:
+        if current is None or previous in ("archived", "transactional"):
+            # A new (or re-added) contact lacking a required field is still added (Mailchimp's
+            # skip_merge_validation), and the missing field reported, never made up; a value
+            # the contact holds already counts.
+            held = dict(current.merge_fields) if current is not None else {}
+            not_sent += missing_required(specs, {**held, **data.merge_fields})
+            upsert = MemberUpsert(
+                email_address=email, status_if_new=target, status=target, **fields
+            )
+            member = await client.upsert_member(list_id, upsert)
+        elif not change.address_proven:
+            # The public signup form or a guest's checkout proves nothing of who typed the
+            # address (Mailchimp's own forms answer an address already in the audience with a
+            # link to update the profile, never a change): it adds the groups chosen, and
+            # leaves the contact's names, other groups and consents as they are. A contact
+            # who left is asked to confirm by e-mail, with their profile as they left it.
+            member = await client.update_member(
+                list_id, email, _unproven_patch(current, change, offered)
+            )
+            profile_sent = False
+        else:
+            # An existing contact: a value the app filled and the customer removed is cleared.
+            fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None
+            # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
+            status = {"status": "pending"} if previous in COMPLIANCE_STATES else {}
+            member = await client.update_member(list_id, email, MemberPatch(**status, **fields))
+    except MemberInComplianceState:
+        if not change.fresh_consent:
+            return Applied(
+                current,
+                "The contact is unsubscribed in Mailchimp; only the shopper's own consent can "
+                "subscribe them again, so nothing was changed.",
+            )
+        refused = Applied(
+            current,
+            f"Mailchimp keeps this contact {previous or 'out of the audience'} and refused to "
+            "ask them to confirm a new subscription; they can subscribe again through "
+            "Mailchimp's own signup form.",
+        )
+        if previous in COMPLIANCE_STATES:
+            # The confirmation by e-mail was what Mailchimp refused: asking again cannot help.
+            return refused
+        asked = fields if change.address_proven else {}
+        try:
+            member = await client.update_member(
+                list_id, email, MemberPatch(status="pending", **asked)
+            )
+        except MemberInComplianceState:
+            return refused
+    updates = [TagUpdate(name=t) for t in tags]
+    data_tags = None
+    if data.tags is not None:
+        data_tags = data.tags
+        updates += [TagUpdate(name=t) for t in data.tags if t not in tags]
+        updates += [
+            TagUpdate(name=t, status="inactive")
+            for t in previous_data_tags
+            if t not in data.tags and t not in tags
+        ]
+    if updates:
+        await client.update_member_tags(list_id, email, updates)
+    return Applied(member, not_sent=not_sent, data_tags=data_tags, profile_sent=profile_sent)
+
+
+def refused_address(exc: AddressRefused, later: str) -> str:
+    """What the contact says of an address Mailchimp refuses; `later`: when a subscription
+    refused "for now" (too many signups) is asked again (`for_now.py`)."""
+    if exc.too_many_signups:
+        return (
+            "Mailchimp refused this address for now: it signed up to many audiences very "
+            f"recently (Mailchimp's guard against signup abuse). {later}"
+        )
+    return (
+        "Mailchimp refused this address as fake or invalid; it cannot be subscribed until the "
+        "customer gives a real address."
+    )
+
+
+def _unproven_patch(current: Member, change: ContactChange, offered: list[str]) -> MemberPatch:
+    """An unproven change of a contact in the audience or who left it (`write_member`): the
+    groups chosen added, and a confirmation asked of one who left."""
+    added = {i: True for i in change.interest_ids or [] if i in offered}
+    added = {i: True for i in added if not current.interests.get(i)}
+    status = {"status": "pending"} if current.status in COMPLIANCE_STATES else {}
+    return MemberPatch(**status, interests=added or None)
