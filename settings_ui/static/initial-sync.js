@@ -337,10 +337,11 @@ function schedule(slug) {
   }, POLL_MS);
 }
 
-/** The pressed button was hidden (Start gives way to Cancel, and back): the focus goes to
- * the one shown instead, not to the page. */
+/** The pressed button was hidden (Start gives way to Cancel, and back) or drawn anew: the
+ * focus goes to the one shown instead, not to the page. */
 function keepFocus(slug, trigger) {
-  if (!trigger.hidden || document.activeElement !== document.body) return;
+  var gone = trigger.hidden || !trigger.isConnected;
+  if (!gone || document.activeElement !== document.body) return;
   var box = syncBox(slug);
   var next = box && box.querySelector("[data-sync-cancel]:not([hidden]), [data-sync-start]:not([hidden])");
   if (next) next.focus();
@@ -387,8 +388,11 @@ function cancelSync(slug, trigger) {
     cancel: "Keep it running",
     danger: true,
   }).then(function (sure) {
-    if (sure) cancelNow(slug, trigger);
-    else trigger.focus();
+    var run = syncs[slug];
+    // The sync may have ended while the dialog was open (the polls go on under it): nothing is
+    // left to cancel, and the page already says how it ended.
+    if (sure && run && run.status === "running") cancelNow(slug, trigger);
+    else keepFocus(slug, trigger);
   });
 }
 

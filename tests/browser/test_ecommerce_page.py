@@ -204,6 +204,8 @@ def test_track_a_channel_and_follow_its_sync(
     set_theme(page, app, "light")
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
+    # Keyboard users go on from the menu's button (its item is hidden with the menu).
+    expect(channel.get_by_role("button", name="More actions")).to_be_focused()
     with app_api(live_site) as api:
         data: dict[str, Any] = api.get("/api/ecommerce").json()
     [tracked] = [c for c in data["channels"] if c["slug"] == "default-channel"]

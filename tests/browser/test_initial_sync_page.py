@@ -248,12 +248,22 @@ def test_a_failed_sync_says_why(
     said(app, "Initial sync started")
     expect(sync.locator(".badge")).to_have_text("Running")
     try:
-        # Sending paused store-wide ends the running sync: it failed, and the page says why
+        # The admin is asked whether to cancel it, and while the question is open...
+        sync.get_by_role("button", name=CANCEL).click()
+        ask = app.get_by_role("dialog", name="Cancel the initial sync?")
+        expect(ask).to_be_visible()
+        # ... sending paused store-wide ends the running sync: it failed, and the page says why
         # (inline, where the sync is shown).
         with app_api(live_site) as api:
             response = api.patch("/api/ecommerce/settings", json={"tracking_enabled": False})
             assert response.status_code == 200, response.text
         expect(sync.locator(".badge")).to_have_text("Failed")
+        # The answer then comes too late: nothing is left to cancel, and nothing is asked.
+        ask.get_by_role("button", name="Cancel the sync").click()
+        expect(ask).to_have_count(0)
+        expect(sync.locator(".badge")).to_have_text("Failed")
+        expect(sync.get_by_role("alert")).to_have_count(0)
+        assert latest(live_site)["status"] == "failed"
         expect(sync.locator("[data-sync-status]")).to_contain_text("The last initial sync failed")
         error = latest(live_site)["error"]
         assert error and "tracking" in error, error

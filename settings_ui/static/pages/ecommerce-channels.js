@@ -241,7 +241,7 @@ function moreActions(channel, titleId) {
       danger: true,
     }).then((sure) => {
       if (sure) track(channel, false, null, t, current.settings.tracking_enabled);
-      else toggle.focus();
+      else toggleOf(channel, toggle).focus();
     })
   );
   toggle.addEventListener("click", () => {
@@ -349,6 +349,17 @@ function renderChannel(channel) {
 
 // --- another audience (the move dialog) ----------------------------------------------------
 
+/**
+ * The channel's "More actions" button, for the focus to go back to after a dialog: the one
+ * that opened it, or, when the cards were drawn again meanwhile (a refresh), the new card's.
+ */
+function toggleOf(channel, trigger) {
+  if (trigger.isConnected) return trigger;
+  const card = $("channel-list").querySelector('[data-channel="' + CSS.escape(channel.slug) + '"]');
+  const again = card && card.querySelector("button[aria-controls]");
+  return again || trigger;
+}
+
 function askMove(channel, listId, trigger) {
   const select = $("move-audience");
   select.textContent = "";
@@ -374,10 +385,13 @@ function askMove(channel, listId, trigger) {
  */
 export function setUpChannels({ changed, reload }) {
   setUpActions({ changed, reload });
-  $("audience-cancel").addEventListener("click", () => {
-    $("audience-dialog").close();
-    if (pendingMove) pendingMove.trigger.focus();
+  $("audience-cancel").addEventListener("click", () => $("audience-dialog").close());
+  // Cancelled, by its button or Escape: the focus goes back to the channel's menu button (the
+  // browser would give it back to the menu item, hidden since).
+  $("audience-dialog").addEventListener("close", () => {
+    const move = pendingMove;
     pendingMove = null;
+    if (move) toggleOf(move.channel, move.trigger).focus();
   });
   $("audience-confirm").addEventListener("click", () => {
     const move = pendingMove;

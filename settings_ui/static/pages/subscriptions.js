@@ -219,7 +219,7 @@ function renderSnippets(data) {
     '  headers: {...auth, "Content-Type": "application/json"},\n' +
     "  body: JSON.stringify({\n" +
     '    audiences: [{list_id: "' + ids.list + '", subscribed: true, groups: ["' + ids.interest + '"]}],\n' +
-    '    permissions: ["' + ids.permission + '"],\n' +
+    '    permissions: ["' + ids.permission + '"], // the others are withdrawn; left out: kept\n' +
     "  }),\n" +
     "}); // 202 {queued, message}; subscribed: false unsubscribes";
 }
