@@ -22,11 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
-from addon.ecommerce.ledger_statements import SYNC_RECORDS, among_ids
+from addon.ecommerce.ledger_statements import SYNC_RECORDS, HeldRecord, among_ids
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import PushRequest
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.inserts import CoalescedJob
 from addon.jobs.repository import JobRepository
 
@@ -190,23 +191,40 @@ def request_key(request: PushRequest) -> tuple[str, EntityKind, str]:
 
 
 async def enqueue_stock_pushes(
-    session: AsyncSession, installation_id: int, channel: str, product_ids: Iterable[str]
+    session: AsyncSession, installation_id: int, channel: str | None, product_ids: Iterable[str]
 ) -> None:
     """The pushes of an order's products, for their stock (an order moves it with no product
-    webhook): not of those the channel no longer lists, which Mailchimp holds hidden and out
-    of stock whatever their stock (listed again, Saleor sends PRODUCT_UPDATED)."""
+    webhook), in the order's `channel` (None: one not tracked) and every tracked channel.
+
+    A warehouse serves many channels (`Warehouse.channels` is many-to-many, and a channel's
+    stock is that of its warehouses: saleor/warehouse/models.py, `StockQuerySet.for_channel`;
+    `ProductVariant.resolve_stocks` in saleor/graphql/product/types/products.py), so an order
+    in one channel moves the stock the others show. Which warehouses a channel shares is not
+    asked: a channel whose stock did not move costs a Saleor read and no Mailchimp request
+    (its push finds the product's fingerprint unchanged)."""
     wanted = list(dict.fromkeys(product_ids))
     if not wanted:
         return
-    records = await LedgerRepository(session).held_by_saleor_ids(
-        installation_id, channel, EntityKind.PRODUCT, wanted
-    )
-    await enqueue_pushes(
-        session,
-        installation_id,
-        [
-            (channel, EntityKind.PRODUCT, product)
+    pushing = set(await StoreRepository(session).pushing_channels(installation_id))
+    ledger = LedgerRepository(session)
+    records: list[tuple[str, EntityKind, str]] = []
+    # In slug order, as a product webhook queues its channels: their records are then locked
+    # scope by scope in one order by every writer (`_mark_pending_many`).
+    for each in sorted(pushing | ({channel} if channel else set())):
+        held = await ledger.held_by_saleor_ids(installation_id, each, EntityKind.PRODUCT, wanted)
+        records.extend(
+            (each, EntityKind.PRODUCT, product)
             for product in wanted
-            if (record := records.get(product)) is None or record.status is not SyncStatus.REMOVED
-        ],
-    )
+            if _shows_stock(held.get(product), ordered_in=each == channel)
+        )
+    await enqueue_pushes(session, installation_id, records)
+
+
+def _shows_stock(record: HeldRecord | None, *, ordered_in: bool) -> bool:
+    """Whether a channel's store shows the product's stock: not a product the channel no longer
+    lists, which Mailchimp holds hidden and out of stock whatever its stock (listed again,
+    Saleor sends PRODUCT_UPDATED); in a channel other than the order's, one its store holds
+    (a product it never had is no stock it shows)."""
+    if record is None:
+        return ordered_in
+    return record.status is not SyncStatus.REMOVED

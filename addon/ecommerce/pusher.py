@@ -250,9 +250,10 @@ class Pusher(SaleSender):
                 await self._queue_stock(session, product_ids)
 
     async def _queue_stock(self, session: AsyncSession, product_ids: list[str]) -> None:
-        """Queue the pushes of an order's products: placing, cancelling or fulfilling an order
-        moves their stock (allocated, released, shipped) and Saleor sends no product webhook
-        for it, only PRODUCT_VARIANT_OUT_OF_STOCK / BACK_IN_STOCK at zero
+        """Queue the pushes of an order's products, in every tracked channel (warehouses are
+        shared between channels: `enqueue_stock_pushes`): placing, cancelling or fulfilling an
+        order moves their stock (allocated, released, shipped) and Saleor sends no product
+        webhook for it, only PRODUCT_VARIANT_OUT_OF_STOCK / BACK_IN_STOCK at zero
         (saleor/warehouse/management.py `allocate_stocks`, `deallocate_stock`). Queued, not
         pushed inline: the order must not wait or fail for them, and a product's push sends
         only the variants whose inventory changed."""

@@ -3,7 +3,8 @@
 A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
 every tracked channel it belongs to, the push reads the rest from Saleor. So does the
 subscriptions capability's event of a customer's names written from Mailchimp, whose Saleor
-echo is not handled (`on_names_written`). The job is recorded
+echo is not handled (`on_names_written`). An order of a channel not tracked queues its
+products' stock pushes in the tracked ones (`on_orders`). The job is recorded
 done in the same transaction (`complete_in`).
 
 Product and customer webhooks a worker claims together are handled together (`batch=`, see
@@ -17,10 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes
+from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
+from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
@@ -49,6 +52,17 @@ class _VariantRef(_Ref):
     product: _Ref
 
 
+class _OrderLine(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    variant: _VariantRef | None = None
+
+
+class _OrderLines(_Ref):
+    """What an untracked channel's order is read for: its lines' products."""
+
+    lines: list[_OrderLine] = []
+
+
 class _EventBody(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
@@ -59,6 +73,9 @@ class _EventBody(BaseModel):
     orders: list[_InChannel] | None = None  # ORDER_BULK_CREATED (`orderBulkCreate`)
     checkout: _InChannel | None = None
 
+
+# Saleor's largest page (`orders(first:)`).
+ORDERS_PAGE = 100
 
 # The payload of an e-commerce webhook job: only the entity's id (and channel) matter, the push
 # reads the entity itself from Saleor.
@@ -140,12 +157,51 @@ async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) 
         return
     async with services.db.transaction() as session:
         tracked = await _tracked_channels(session, job.installation_id)
-        pushes = [
-            (o.channel.slug, EntityKind.ORDER, o.id) for o in orders if o.channel.slug in tracked
-        ]
-        if pushes:
-            await enqueue_pushes(session, job.installation_id, pushes)
+        # An order of a channel not tracked moves the stock tracked ones show all the same
+        # (warehouses are shared between channels: `enqueue_stock_pushes`).
+        elsewhere = [o.id for o in orders if o.channel.slug not in tracked] if tracked else []
+        installation = (
+            await InstallationRepository(session).get(job.installation_id) if elsewhere else None
+        )
+        if installation is None:
+            await _queue_orders(session, job.installation_id, orders, tracked)
+            await complete_in(session)
+            return
+    # Read with no transaction open (`Database.transaction`).
+    products = await _ordered_products(services, installation, elsewhere)
+    async with services.db.transaction() as session:
+        await _queue_orders(session, job.installation_id, orders, tracked)
+        await enqueue_stock_pushes(session, job.installation_id, None, products)
         await complete_in(session)
+
+
+async def _queue_orders(
+    session: AsyncSession, installation_id: int, orders: list[_InChannel], tracked: Sequence[str]
+) -> None:
+    """Each order's push, in its channel if tracked."""
+    pushes = [(o.channel.slug, EntityKind.ORDER, o.id) for o in orders if o.channel.slug in tracked]
+    await enqueue_pushes(session, installation_id, pushes)
+
+
+async def _ordered_products(
+    services: Services, installation: Installation, order_ids: list[str]
+) -> list[str]:
+    """The products of the orders' lines (those whose variant Saleor still has), read a page of
+    orders at a time; a draft, which Saleor leaves out here and which holds no stock, has
+    none."""
+    products: list[str] = []
+    for start in range(0, len(order_ids), ORDERS_PAGE):
+        ids = order_ids[start : start + ORDERS_PAGE]
+        data = await services.saleor.execute(
+            installation.saleor_api_url,
+            installation.app_token,
+            "ecommerce_orders_by_ids",
+            {"ids": ids, "first": len(ids)},
+        )
+        for edge in (data.get("orders") or {}).get("edges") or []:
+            order = _OrderLines.model_validate(edge["node"])
+            products.extend(ln.variant.product.id for ln in order.lines if ln.variant)
+    return products
 
 
 async def on_checkouts(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
