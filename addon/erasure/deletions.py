@@ -7,8 +7,8 @@ Saleor no longer has it when the delivery is handled. The signature covers the b
 the `Saleor-Event` header, and Saleor signs every app's deliveries with one key: another
 delivery's body about the user (a CUSTOMER_UPDATED any app subscribed to receives), posted as
 CUSTOMER_DELETED, verifies, and an old body names the address the user had then. An erasure
-deletes the contact permanently, so neither a customer Saleor still has nor an address another
-customer holds now is erased.
+deletes the contact permanently, so neither a customer Saleor still has (a staff member hidden
+from the app included) nor an address another customer holds now is erased.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.saleor.customers import address_holder, customer_email
+from addon.saleor.deleted_users import user_deleted
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 
@@ -52,7 +53,9 @@ async def on_deleted(job: ClaimedJob, event: DeletedEvent, services: Services) -
 async def _gone(services: Services, job: ClaimedJob, user_id: str, email: str) -> bool:
     """Whether Saleor no longer has the user, and no other customer holds the address (a body
     from before the user changed address, naming one another customer registered with since).
-    Saleor failing to answer fails the job: retried."""
+    `user(id:)` answers null for a staff member without orders too (a customer `staffCreate`
+    promoted): only the probe's NOT_FOUND says the user is gone (`deleted_users.py`). Saleor
+    failing to answer fails the job: retried."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(job.installation_id)
     if installation is None:
@@ -61,9 +64,10 @@ async def _gone(services: Services, job: ClaimedJob, user_id: str, email: str) -
     try:
         await customer_email(services.saleor, api_url, token, user_id)
     except NotFound:
-        holder = await address_holder(services.saleor, api_url, token, email.lower())
-        if holder is None:
-            return True
+        if await user_deleted(services.saleor, api_url, token, user_id):
+            holder = await address_holder(services.saleor, api_url, token, email.lower())
+            if holder is None:
+                return True
     logger.warning(
         "Ignored a deletion of user %s of installation %s: Saleor still has them or their address",
         user_id,

@@ -21,8 +21,8 @@ Subscriptions page.
 not hold: a customer the app knows whom `staffCreate` made staff (it promotes the existing user
 of that address, saleor/graphql/account/mutations/staff/staff_create.py `get_instance`) and
 who has no orders is not listed either. Each one not listed is asked about once more
-(`_deleted`), through a metadata mutation that names no key: Saleor looks the user up first and
-answers a missing one NOT_FOUND, a staff member PermissionDenied. Only a NOT_FOUND is erased.
+(`addon.saleor.deleted_users`, a metadata mutation that names no key): only a user Saleor
+answers NOT_FOUND for is erased, not a staff member (PermissionDenied).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from addon.installations.repository import InstallationRepository
 from addon.installations.resume_ports import KNOWN_CUSTOMERS
 from addon.jobs.completion import complete_in
 from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.saleor.client import SaleorPermissionDenied, SaleorTokenRefused
 from addon.saleor.customers import address_holder
+from addon.saleor.deleted_users import user_deleted
 from addon.saleor.global_ids import global_id_type
 from addon.services import Services
 
@@ -61,34 +61,6 @@ async def _gone(services: Services, installation: Installation, ids: Sequence[st
         raise ValueError("Saleor answered no customers to missed_customers_exist")
     listed = {edge["node"]["id"] for edge in customers.get("edges") or []}
     return [user_id for user_id in ids if user_id not in listed]
-
-
-async def _deleted(services: Services, installation: Installation, user_id: str) -> bool:
-    """Whether Saleor has no user of this id: not a staff member hidden from the listing.
-
-    Only Saleor's NOT_FOUND is evidence (saleor/graphql/meta/permissions.py
-    `public_user_permissions` raises it for a missing user, before comparing permissions; a
-    staff member needs MANAGE_STAFF, refused as PermissionDenied). The refusal is expected, so
-    it is not reported as the app's token being refused; anything else is retried."""
-    try:
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            "missed_customer_deleted",
-            {"id": user_id},
-            notify_refusal=False,
-        )
-    except SaleorTokenRefused:
-        raise
-    except SaleorPermissionDenied as exc:
-        if exc.denied_at("deleteMetadata"):
-            return False  # a staff member: Saleor has them
-        raise
-    result = data.get("deleteMetadata")
-    if result is None:
-        raise ValueError("Saleor answered nothing to missed_customer_deleted")
-    errors = result.get("errors") or []
-    return any(e.get("field") == "id" and e.get("code") == "NOT_FOUND" for e in errors)
 
 
 async def _address_taken(services: Services, installation: Installation, email: str) -> bool:
@@ -120,7 +92,9 @@ async def handle_deleted(job: ClaimedJob, payload: NoPayload, services: Services
     gone = [
         id_
         for id_ in gone
-        if await _deleted(services, installation, id_)
+        if await user_deleted(
+            services.saleor, installation.saleor_api_url, installation.app_token, id_
+        )
         and not await _address_taken(services, installation, known[id_])
     ]
     deliveries = [Delivery(EVENT, "user", {"id": id_, "email": known[id_]}) for id_ in gone]

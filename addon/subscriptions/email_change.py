@@ -12,31 +12,38 @@ The move itself, audience by audience, is `member_move.py`. Where Mailchimp refu
 address, the contact stays at the old one, held for the new one (`ContactState.held_for`): the
 panel and the account page show it for the customer's address, their changes reach it, and the
 customer's next address change moves it.
+
+A staff member's address cannot be read back: Saleor shows a staff member without orders only
+to MANAGE_STAFF, which the app does not hold. Their contacts stay, and Activity says so
+(`email_change_notes.NOT_READ_NOTE`).
 """
 
 from __future__ import annotations
 
 import logging
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.errors import NotFound
-from addon.installations.repository import InstallationRepository
 from addon.jobs.completion import complete_in
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import Member
-from addon.saleor.customers import customer_email
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions import for_now
 from addon.subscriptions.customer_addresses import CustomerAddress
+from addon.subscriptions.email_change_notes import (
+    MERGED_NOTE,
+    NOT_READ_NOTE,
+    REFUSED_NOTE,
+    current_email,
+    note_not_read,
+    record_note,
+)
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.for_now import enqueue_held_retry, retry_note
 from addon.subscriptions.member_move import Moved, move_member
@@ -48,10 +55,6 @@ from addon.subscriptions.writeback import enqueue_status_write
 logger = logging.getLogger(__name__)
 
 WEBHOOK_SLUG = "subscriptions-email-changed"
-# Done on arrival: an Activity entry saying what a move kept when the new address was a
-# contact already (its text in `last_error`, as the Activity page shows a row's text).
-MERGED_NOTE = "subscriptions.email_change_merged"
-REFUSED_NOTE = "subscriptions.email_change_refused"  # Mailchimp refused the new address
 
 
 EmailChangedEvent = WebhookJob[UserEventBody]
@@ -142,32 +145,18 @@ async def on_customer_changed(
     # contacts back to an address the customer left. Asked only when the body names another
     # address than the one last seen: most customer updates change none.
     stays = seen is not None and seen == user.email.lower()
-    current = None if stays else await _current_email(services, job.installation_id, user.id)
+    read = None if stays else await current_email(services, job.installation_id, user.id)
     async with services.db.transaction() as session:
         await complete_in(session)
-        if current is None:
+        if read is not None and read.hidden:
+            await note_not_read(session, job.installation_id, user.id, seen, user.email.lower())
+        if read is None or read.email is None:
             return
-        new = current
+        new = read.email
         moves = await moved_from(session, job.installation_id, user.id, new)
         for old, lists in sorted(moves.items()):
             move = EmailMove(old_email=old, new_email=new, saleor_user_id=user.id, list_ids=lists)
             await enqueue_email_move(session, job.installation_id, move)
-
-
-async def _current_email(services: Services, installation_id: int, user_id: str) -> str | None:
-    """The user's address in Saleor now (lower-cased), None if Saleor no longer has them;
-    Saleor failing to answer fails the job (retried)."""
-    async with services.db.session() as session:
-        installation = await InstallationRepository(session).get(installation_id)
-    if installation is None:
-        return None
-    try:
-        email = await customer_email(
-            services.saleor, installation.saleor_api_url, installation.app_token, user_id
-        )
-    except NotFound:
-        return None
-    return email.lower()
 
 
 # --- the job --------------------------------------------------------------------------------
@@ -261,7 +250,7 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
         for moved in results.values():
             if moved.note:
                 kind = REFUSED_NOTE if moved.refused else MERGED_NOTE
-                await _record_note(session, installation_id, move, moved.note, kind)
+                await record_note(session, installation_id, move, moved.note, kind)
         await enqueue_status_write(
             session, installation_id, move.new_email, lookup_email=move.old_email
         )
@@ -356,20 +345,6 @@ def _hold(
     row.last_problem = moved.note
 
 
-async def _record_note(
-    session: AsyncSession, installation_id: int, move: EmailMove, note: str, kind: str
-) -> None:
-    logger.info("E-mail change noted (%s)", kind)
-    job_id = await JobRepository(session).enqueue(
-        installation_id,
-        kind,
-        {"email": move.new_email, "old_email": move.old_email},
-        status=JobStatus.DONE,
-    )
-    if job_id is not None:
-        await session.execute(update(Job).where(Job.id == job_id).values(last_error=note))
-
-
 def register(registry: HandlerRegistry[Services]) -> None:
     from addon.installations.webhook_kinds import webhook_job_kind
 
@@ -380,4 +355,4 @@ def register(registry: HandlerRegistry[Services]) -> None:
     for_now.register(registry)
 
 
-__all__ = ["EMAIL_CHANGE_JOB", "MERGED_NOTE", "register"]
+__all__ = ["EMAIL_CHANGE_JOB", "MERGED_NOTE", "NOT_READ_NOTE", "REFUSED_NOTE", "register"]

@@ -10,21 +10,29 @@
   the e-commerce API added (`transactional`). The old member is archived unless Mailchimp
   keeps it (unsubscribed, cleaned, or pending: a pending one may still confirm at the old
   address). Activity says what was kept;
-* Mailchimp refuses the new address: the contact stays at the old one (`Moved.held`);
+* Mailchimp refuses the new address (as fake, "for now", forgotten, or any other refusal of
+  the audience's data): the contact stays at the old one (`Moved.held`), the other audiences
+  move;
+* it is an archived contact Mailchimp keeps out of subscriptions (it unsubscribed or bounced
+  before it was archived): it stays as it is, as an unsubscribed one would;
 * nothing to move (deleted, archived, cleaned): the new address's contact as it is, or none
   (`Moved.absent`), for the app's record.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from addon.mailchimp import (
     AddressRefused,
+    BadRequest,
+    ForgottenEmailNotSubscribed,
     MailchimpClient,
     MailchimpError,
     Member,
     MemberExists,
+    MemberInComplianceState,
     MemberPatch,
     MemberUpsert,
     NotFound,
@@ -32,6 +40,8 @@ from addon.mailchimp import (
     ValidationFailed,
 )
 from addon.mailchimp.models import MarketingPermissionInput
+
+logger = logging.getLogger(__name__)
 
 COMPLIANCE = ("unsubscribed", "cleaned")
 NO_CONSENT_OF_ITS_OWN = ("transactional", "archived")  # e.g. added by the e-commerce API
@@ -78,31 +88,45 @@ async def _merge(
         if p.enabled and p.marketing_permission_id not in enabled
     ]
     member = new
+    kept_out = False
     if status is not None or interests or permissions:
         fields = {
             "interests": interests or None,
             "marketing_permissions": permissions or None,
         }
-        if new.status == "archived":
-            target = status or old.status
-            member = await client.upsert_member(
-                list_id,
-                MemberUpsert(
+        try:
+            if new.status == "archived":
+                target = status or old.status
+                upsert = MemberUpsert(
                     email_address=new.email_address, status_if_new=target, status=target, **fields
-                ),
-            )
-        else:
-            member = await client.update_member(
-                list_id, new.email_address, MemberPatch(status=status, **fields)
-            )
+                )
+                member = await client.upsert_member(list_id, upsert)
+            else:
+                patch = MemberPatch(status=status, **fields)
+                member = await client.update_member(list_id, new.email_address, patch)
+        except MemberInComplianceState:
+            # An address that unsubscribed or bounced, archived since included: Mailchimp lets
+            # no API call subscribe it ("… is in a compliance state due to unsubscribe, bounce,
+            # or compliance review and cannot be subscribed.", ibericode/mailchimp-for-wordpress
+            # #798). It stays as it is, as an unsubscribed one would, and nothing is added to it.
+            kept_out = True
     missing_tags = {t.name for t in old.tags} - {t.name for t in new.tags}
-    if missing_tags:
+    if missing_tags and not kept_out:
         await client.update_member_tags(
             list_id, new.email_address, [TagUpdate(name=t) for t in sorted(missing_tags)]
         )
     await _archive_old(client, list_id, old)
     note = None
-    if new.status not in NO_CONSENT_OF_ITS_OWN:
+    if kept_out:
+        note = (
+            f"A customer's e-mail address changed from {old.email_address} to "
+            f"{new.email_address}, which was already a contact of {name} ({new.status}; the "
+            f"old address was {old.status}). Mailchimp refused to subscribe it (Member In "
+            "Compliance State: it unsubscribed or bounced before), so the contact stays "
+            f"{new.status}: an e-mail change never subscribes an unsubscribed or cleaned "
+            "address again. Its owner can subscribe through a Mailchimp signup form."
+        )
+    elif new.status not in NO_CONSENT_OF_ITS_OWN:
         kept = member.status
         why = (
             "an e-mail change never subscribes an unsubscribed or cleaned address again"
@@ -127,23 +151,36 @@ async def move_member(
         return await _as_it_is(client, list_id, new_email)
     if old.status == "archived":
         return await _as_it_is(client, list_id, new_email)
+    # Mailchimp refuses the new address: the contact stays at the old address in this
+    # audience, held for the new one (one refused "for now" is tried again later: `for_now.py`),
+    # and the other audiences move.
+    until = "until the customer's address changes again"
     try:
         return await _move(client, list_id, name, old, new_email)
     except AddressRefused as exc:
-        # Mailchimp refuses the new address (as fake, or "for now"): the contact stays at the
-        # old address in this audience, held for the new one (one refused "for now" is tried
-        # again later: `for_now.py`).
         if exc.too_many_signups:
             why = "for now, as it signed up to many audiences very recently (Mailchimp's guard "
             why += "against signup abuse)"
+            until = "for now"
         else:
             why = "as it looks fake or invalid to Mailchimp"
-        until = "for now" if exc.too_many_signups else "until the customer's address changes again"
-        note = (
-            f"Not moved in “{name}”: Mailchimp refused {new_email} {why}. The contact keeps "
-            f"{old_email} there {until}."
-        )
-        return Moved(note=note, refused=True, held=old, for_now=exc.too_many_signups)
+        for_now = exc.too_many_signups
+    except ForgottenEmailNotSubscribed:
+        # Permanently deleted earlier: "… was permanently deleted and cannot be re-imported. The
+        # contact must re-subscribe to get back on the list." (400, quoted in
+        # ibericode/mailchimp-for-wordpress#673 and #771).
+        why = "as it was permanently deleted from the audience (only its owner can add it again"
+        why += ", through a Mailchimp signup form)"
+        for_now = False
+    except BadRequest as exc:
+        # Any other refusal of this audience's data: asking again would meet it again.
+        logger.warning("E-mail change refused in audience %s: %s", list_id, exc.title)
+        why, for_now = f"({exc.title or 'Bad Request'}: {exc.detail})", False
+    note = (
+        f"Not moved in “{name}”: Mailchimp refused {new_email} {why}. The contact keeps "
+        f"{old_email} there {until}."
+    )
+    return Moved(note=note, refused=True, held=old, for_now=for_now)
 
 
 async def _as_it_is(client: MailchimpClient, list_id: str, new_email: str) -> Moved:
