@@ -22,7 +22,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.channel_presence import another_channel, listing_id
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import unchanged_since_erasure
-from addon.ecommerce.fingerprints import fingerprint
+from addon.ecommerce.fingerprints import fingerprint, hidden_variants, with_hidden
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.publication import next_change
@@ -167,9 +167,10 @@ def _product(
     )
     if body is None:
         return None  # no longer sold in the channel: its push hides it
-    pushing = fingerprint(body)
-    held = set(record.children or {}) if record is not None and record.mailchimp_id else set()
-    if held - set(pushing.children):
+    held = (record.children or {}) if record is not None and record.mailchimp_id else {}
+    # Recorded as its push records it: with the variants Mailchimp holds hidden already.
+    pushing = with_hidden(fingerprint(body), hidden_variants(held))
+    if set(held) - set(pushing.children):
         return None  # a variant to hide, and carts to recheck: its push does both
     return Planned(str(node["id"]), body.id, pushing, product.name, body=body)
 

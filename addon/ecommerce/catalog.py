@@ -1,10 +1,10 @@
-"""Pushing the catalog: the channel's store and its products (`CatalogPusher`), on which every
-other push depends.
+"""Pushing the catalog: the channel's store (`store_pusher.py`) and its products
+(`CatalogPusher`), on which every other push depends.
 
 Create versus update comes from the ledger and is corrected by Mailchimp's answer (400 "already
 exists" → update; 404 on update → create). A product's fields and each variant are hashed apart
 (`fingerprints.py`), so a change sends only what changed; a variant no longer sold is hidden,
-never deleted, so the orders that reference it still resolve.
+never deleted, and stays in its product's record, so the orders that reference it still resolve.
 
 The ledger I/O every push shares is `push_ledger.py`'s; its names are importable from here too,
 where the other pushers and the initial sync import them.
@@ -12,24 +12,22 @@ where the other pushers and the initial sync import them.
 
 from __future__ import annotations
 
-import contextlib
-import re
-from collections.abc import Awaitable, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
 
 from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.channel_presence import (
     another_channel,
-    channel_gone,
     ensure_listed,
-    learn_id,
-    listed_as,
     listing_id,
-    remember_id,
-    saleor_channels,
 )
-from addon.ecommerce.fingerprints import fingerprint
+from addon.ecommerce.fingerprints import (
+    fingerprint,
+    hidden_variants,
+    referable,
+    sold_variants,
+    with_hidden,
+)
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import look_again_when_on_offer
 from addon.ecommerce.orphans import is_placeholder_key, orphan_lines, placeholder_product
@@ -37,7 +35,6 @@ from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_ledger import (
     DependencyFailed,
     Known,
-    LedgerPusher,
     admin_label,
     already_exists,
     parent_missing,
@@ -45,21 +42,14 @@ from addon.ecommerce.push_ledger import (
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import ChannelRef, SaleorOrderLine, SaleorProduct
-from addon.ecommerce.store_domain import (
-    create_with_own_domain,
-    store_domain,
-    update_keeping_domain,
-)
-from addon.ecommerce.stores_repository import StoreRepository
+from addon.ecommerce.schemas import SaleorOrderLine, SaleorProduct
+from addon.ecommerce.store_pusher import StorePusher
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import (
     BadRequest,
     MailchimpError,
     NotFound,
     ProductVariantPatch,
-    Store,
-    StorePatch,
 )
 
 __all__ = [
@@ -75,138 +65,16 @@ __all__ = [
 # A variant no longer sold: hidden rather than deleted, so the orders that reference it
 # still resolve in Mailchimp.
 HIDDEN = ProductVariantPatch(inventory_quantity=0, visibility="hidden")
-# An adopted store's orders read a page at a time (`_adopt_orders`): Mailchimp's largest.
-ADOPTION_PAGE = 1000
-UUID_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-def _placed(text: str) -> datetime | None:
-    """An order's `processed_at_foreign` (ISO 8601, as sent), in UTC; None if unreadable."""
-    try:
-        found = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return found.replace(tzinfo=UTC) if found.tzinfo is None else found.astimezone(UTC)
+class CatalogPusher(StorePusher):
+    """What everything else depends on: the channel's store (`StorePusher`) and its products
+    (`Pusher` adds customers, orders and carts; the ledger I/O is `LedgerPusher`'s). One per
+    push job."""
 
-
-class CatalogPusher(LedgerPusher):
-    """What everything else depends on: the channel's store and its products (`Pusher` adds
-    customers, orders and carts; the ledger I/O is `LedgerPusher`'s). One per push job."""
-
-    _store_synced = False  # the channel's store is in Mailchimp (read or pushed by this push)
-
-    # stores
-
-    async def push_store(self) -> None:
-        channels = await saleor_channels(self.services, self.ctx)
-        channel = next((c for c in channels if c.slug == self.ctx.channel), None)
-        if channel is None or not listed_as(channel, self.ctx.channel_id):
-            raise channel_gone(self.ctx, channels)
-        if self.ctx.channel_id is None and channel.id:
-            await remember_id(self.services, self.ctx, channel.id)
-        domain = store_domain(self.ctx.product_url_template, self.ctx.channel, self.ctx.domain)
-        body = payloads.store_input(
-            self.ctx.store_id,
-            self.ctx.list_id,
-            channel,
-            domain=domain,
-            email_address=self.ctx.store_email,
-            default_locale=self.ctx.default_locale,
-            default_timezone=self.ctx.default_timezone,
-        )
-        digest = fingerprint(body)
-        known = await self.known(EntityKind.STORE, self.ctx.channel)
-        await self.remember_label(EntityKind.STORE, self.ctx.channel, known, channel.name)
-        if known.holds(digest):
-            return
-        patch = StorePatch.model_validate(
-            body.model_dump(exclude={"id", "list_id"}, exclude_none=True)
-        )
-
-        def update(patch: StorePatch) -> Awaitable[Store]:
-            return self.client.update_store(self.ctx.store_id, patch)
-
-        if known.mailchimp_id is None:
-            # Created for a re-send, its automations paused until that ends (`resend.py`);
-            # the flag is not the store's data: not in the fingerprint, never in a PATCH.
-            created = body.model_copy(update={"is_syncing": True}) if self.ctx.resending else body
-            try:
-                await create_with_own_domain(self.client.create_store, created, self.ctx.channel)
-            except BadRequest as exc:
-                if not already_exists(exc):
-                    raise
-                await update_keeping_domain(update, patch)
-                await self._adopt_orders()
-        else:
-            # A 404 here means the store was deleted in Mailchimp, with everything in it:
-            # push_job marks it missing for the admin's re-create (store_state.py) rather
-            # than re-creating an empty store under records the ledger calls synced.
-            await update_keeping_domain(update, patch)
-        await self.synced(EntityKind.STORE, self.ctx.channel, self.ctx.store_id, digest)
-        async with self.services.db.transaction() as session:
-            store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
-            if store is not None:
-                store.name = channel.name
-                store.currency_code = channel.currency_code
-        self.ctx.store_name, self.ctx.store_currency = channel.name, channel.currency_code
-
-    async def _adopt_orders(self) -> None:
-        """A store Mailchimp held before this installation pushed it (a previous installation's,
-        or two first pushes at once): the orders it holds under Saleor's UUIDs keep them, or
-        each would be sent again as a second order under its number (`sale_payloads.order_id`).
-        They are the ones placed up to the newest of them; later ones went by their number
-        (a version since migration 0033), and so do the orders placed from now on. Read once,
-        a thousand a page."""
-        newest: datetime | None = None
-        offset = 0
-        while True:
-            page = await self.client.order_refs(self.ctx.store_id, ADOPTION_PAGE, offset)
-            for ref in page.orders:
-                placed = _placed(ref.processed_at_foreign) if UUID_ID.fullmatch(ref.id) else None
-                if placed is not None and (newest is None or placed > newest):
-                    newest = placed
-            offset += len(page.orders)
-            if len(page.orders) < ADOPTION_PAGE or offset >= page.total_items:
-                break
-        if newest is None:
-            return
-        # Mailchimp may keep the time to the second only: the newest one's whole second.
-        cutoff = newest.replace(microsecond=0) + timedelta(seconds=1)
-        async with self.services.db.transaction() as session:
-            store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
-            if store is not None and store.uuid_orders_before is None:
-                store.uuid_orders_before = cutoff
-                self.ctx.uuid_orders_before = cutoff
-
-    async def ensure_store(self, seen: ChannelRef | None = None) -> None:
-        """The store first; pushed again when the channel's name or currency changed."""
-        changed = seen is not None and (
-            (seen.name and seen.name != self.ctx.store_name)
-            or (seen.currency_code and seen.currency_code != self.ctx.store_currency)
-        )
-        if not self._store_synced:
-            # Read once per push: a push asks before its record and again with the channel it
-            # read (an order's), and each read is a session on the way to Mailchimp.
-            known = await self.known(EntityKind.STORE, self.ctx.channel)
-            self._store_synced = known.status is SyncStatus.SYNCED
-        if self._store_synced and not changed and self.ctx.channel_id is None:
-            # Tracked before the app kept channel ids: learnt from Saleor's list, once (a
-            # channel not in it raises nothing here: a cart of a deleted one still goes).
-            await learn_id(self.services, self.ctx)
-        if not self._store_synced or changed:
-            try:
-                await self.push_store()
-            except MailchimpError as exc:
-                raise DependencyFailed(
-                    f"The Mailchimp store of channel {self.ctx.channel!r} could not be "
-                    f"created or updated: {exc}"
-                ) from exc
-            self._store_synced = True
-
-    # products
-
-    async def push_product(self, product_id: str) -> set[str]:
-        """Bring one product up to date; return the Mailchimp ids of its visible variants."""
+    async def push_product(self, product_id: str, *, orders: bool = False) -> set[str]:
+        """Bring one product up to date; return the Mailchimp ids of its variants that lines may
+        reference (`referable`; `orders`: an order's lines)."""
         if is_placeholder_key(product_id):
             await self._placeholder_pushed(product_id)
             return set()
@@ -244,10 +112,11 @@ class CatalogPusher(LedgerPusher):
             # the orders that reference it still resolve in Mailchimp.
             hid = False  # by this push (a removed product's variants were hidden before)
             if known.mailchimp_id is not None and known.status is not SyncStatus.REMOVED:
-                for variant_id in known.children:
+                showing = sold_variants(known.children)  # not hidden already
+                for variant_id in showing:
                     await self._hide_variant(known.mailchimp_id, variant_id)
                 await self._recheck_carts()
-                hid = bool(known.children)
+                hid = bool(showing)
             # Its variants' ids are kept (content unknown: hidden now, all sent again if it is
             # sold again), so the lines of deleted variants still find it (`orphans.py`).
             if known.mailchimp_id is None:
@@ -264,8 +133,8 @@ class CatalogPusher(LedgerPusher):
             return set()
         pushing = fingerprint(body)
         digest, variants = pushing.content_hash, pushing.children
-        if known.holds(pushing):
-            return set(variants)
+        if known.holds(with_hidden(pushing, hidden_variants(known.children))):
+            return referable(known.children, orders)
         pushed_top, pushed_variants = known.fingerprint.content_hash, known.children
         if known.mailchimp_id is None:
             try:
@@ -291,13 +160,18 @@ class CatalogPusher(LedgerPusher):
                         raise
                     await self.client.create_product(self.ctx.store_id, body)  # every variant
                     pushed_variants = variants  # the loop sends nothing more
-        hidden = set(pushed_variants) - set(variants)
-        for gone in hidden:
-            await self._hide_variant(body.id, gone)
-        if hidden or (not offered and known.mailchimp_id is not None):
+        # Variants no longer sold stay in Mailchimp, hidden, and in the record (the orders that
+        # bought them still find this product); those hidden before are not hidden again.
+        hidden = hidden_variants(pushed_variants) - set(variants)
+        hiding = set(pushed_variants) - set(variants) - hidden
+        for variant_id in hiding:
+            if await self._hide_variant(body.id, variant_id):
+                hidden.add(variant_id)
+        if hiding or (not offered and known.mailchimp_id is not None):
             await self._recheck_carts()  # their lines of it go (a cart's push leaves them out)
-        await self.synced(EntityKind.PRODUCT, product_id, body.id, pushing)
-        return set(variants)
+        recorded = with_hidden(pushing, hidden)
+        await self.synced(EntityKind.PRODUCT, product_id, body.id, recorded)
+        return referable(recorded.children, orders)
 
     async def _placeholder_pushed(self, saleor_id: str) -> None:
         """A placeholder's record was queued (an admin's retry, a re-created store): Saleor has
@@ -332,11 +206,15 @@ class CatalogPusher(LedgerPusher):
                     delay=self.services.settings.ecommerce_cart_debounce_seconds,
                 )
 
-    async def _hide_variant(self, product_id: str, variant_id: str) -> None:
-        with contextlib.suppress(NotFound):
+    async def _hide_variant(self, product_id: str, variant_id: str) -> bool:
+        """Whether Mailchimp holds the variant (now hidden)."""
+        try:
             await self.client.update_product_variant(
                 self.ctx.store_id, product_id, variant_id, HIDDEN
             )
+        except NotFound:
+            return False
+        return True
 
     async def _removed_unless_held(self, product_id: str) -> None:
         """Record a product Mailchimp did not hold as removed, unless another push made it
@@ -373,7 +251,7 @@ class CatalogPusher(LedgerPusher):
         for product_id in products:
             wanted = {payloads.mailchimp_id(v) for p, v in lines if p == product_id}
             record = records.get(product_id)
-            held = set(record.children or {}) if record is not None else set()
+            held = referable(record.children or {}, orders) if record is not None else set()
             if record is not None and record.status is SyncStatus.SYNCED and wanted <= held:
                 available |= held
                 continue
@@ -382,7 +260,7 @@ class CatalogPusher(LedgerPusher):
                 available |= held
                 continue
             try:
-                available |= await self.push_product(product_id)
+                available |= await self.push_product(product_id, orders=orders)
             except MailchimpError as exc:
                 raise DependencyFailed(
                     f"Product {payloads.mailchimp_id(product_id)} could not be sent to "

@@ -10,7 +10,7 @@ only the part that changed.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 from pydantic import SecretStr
@@ -28,17 +28,29 @@ from addon.mailchimp import (
     StoreInput,
 )
 
+# A product's variant Mailchimp holds hidden (no longer sold: deleted, or off the channel), kept
+# among the product's children under this mark instead of a hash: hidden, never deleted, so the
+# orders that bought it still find its product (`VariantLedger.orphan_products`) and keep its
+# line; it is not hidden again, and shown (sent whole) if it is sold again. A hash is hex: no
+# hash is this mark, and none is `Fingerprint.unknown`'s "".
+HIDDEN_VARIANT = "hidden"
+
 # Child collections hashed apart from the top-level fields. An order's or cart's customer and
 # campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out.
 _ORDER_EXCLUDED = ("lines", "customer", "campaign_id")
 
 __all__ = [
+    "HIDDEN_VARIANT",
     "Fingerprint",
     "cart_body",
     "fingerprint",
+    "hidden_variants",
     "order_body",
+    "referable",
+    "sold_variants",
     "usable_checkout",
     "usable_order",
+    "with_hidden",
 ]
 
 Fingerprinted = StoreInput | ProductInput | CustomerInput | OrderInput | CartInput
@@ -70,6 +82,30 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
             children["customer"] = payloads.content_hash(customer)
         return Fingerprint(payloads.content_hash(_without(dumped, *_ORDER_EXCLUDED)), children)
     return Fingerprint(payloads.content_hash(dumped))
+
+
+def with_hidden(pushing: Fingerprint, hidden: Iterable[str]) -> Fingerprint:
+    """A product's fingerprint as the ledger records it: the variants it sells (`pushing`), and
+    those Mailchimp holds hidden (`hidden`, those it sells left out), marked."""
+    return Fingerprint(
+        pushing.content_hash, {**dict.fromkeys(hidden, HIDDEN_VARIANT), **pushing.children}
+    )
+
+
+def hidden_variants(children: Mapping[str, str]) -> set[str]:
+    """The variants a product's record says Mailchimp holds hidden (`HIDDEN_VARIANT`)."""
+    return {variant for variant, digest in children.items() if digest == HIDDEN_VARIANT}
+
+
+def sold_variants(children: Mapping[str, str]) -> set[str]:
+    """The variants a product's record holds that are not hidden."""
+    return {variant for variant, digest in children.items() if digest != HIDDEN_VARIANT}
+
+
+def referable(children: Mapping[str, str], orders: bool) -> set[str]:
+    """The variants of a product's record that lines may reference: an order's, every one
+    Mailchimp holds (hidden ones too: it keeps its lines); a cart's, those not hidden."""
+    return set(children) if orders else sold_variants(children)
 
 
 def _without(dumped: dict[str, Any], *children: str) -> dict[str, Any]:

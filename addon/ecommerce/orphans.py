@@ -7,10 +7,11 @@ names, the SKU and the prices (saleor/order/models.py `OrderLine`, `on_delete=SE
 `product_variant_id` is copied at purchase, saleor/checkout/complete_checkout.py and
 saleor/order/utils.py). Such a line is sent with the variant id the app used while the variant
 existed (`mailchimp_id(productVariantId)`) under the Mailchimp product the ledger recorded it in
-(`LedgerRepository.orphan_products`). When Mailchimp never held that product, a hidden,
-out-of-stock placeholder product is created for the variant first, as Mailchimp for WooCommerce
-does for the items of deleted products (includes/api/class-mailchimp-woocommerce-transform-
-orders-wc3.php and `MailChimp_WooCommerce_Transform_Products::deleted`: product and variant
+(`VariantLedger.orphan_products`: a product's record keeps the variants Mailchimp holds
+hidden). When Mailchimp never held that product, a hidden, out-of-stock placeholder product is
+created for the variant first, as Mailchimp for WooCommerce does for the items of deleted
+products (includes/api/class-mailchimp-woocommerce-transform-orders-wc3.php and
+`MailChimp_WooCommerce_Transform_Products::deleted`: product and variant
 "deleted_<id>", the line's name as title, inventory 0, visibility "hidden"). Live sync creates
 it (`CatalogPusher.ensure_orphans`) and records it in the ledger as a product keyed by
 `productVariantId`; the initial sync hands such orders to live sync.

@@ -321,8 +321,10 @@ def top_level(body: MailchimpInput, *children: str) -> dict[str, Any]:
 
 # A PATCH leaves what it does not name: a description, type or vendor Saleor no longer gives
 # (a vendor source set to none, a metadata key removed) stayed in Mailchimp, and in the
-# segments built on it. They are sent empty instead.
-CLEARED_WHEN_ABSENT = ("description", "type", "vendor")
+# segments built on it; so did a deleted picture (its URL then broken in e-mails) and the URL of
+# a product URL template cleared. They are sent empty instead (Mailchimp's OpenAPI types each a
+# plain string). A variant is sent whole, by a PUT (`MailchimpClient.upsert_product_variant`).
+CLEARED_WHEN_ABSENT = ("description", "type", "vendor", "image_url", "url")
 
 
 def product_patch(body: ProductInput) -> ProductPatch:

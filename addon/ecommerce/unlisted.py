@@ -41,7 +41,9 @@ async def ensure_unlisted(
     for product_id, product_lines in missing.items():
         known = await catalog.known(EntityKind.PRODUCT, product_id)
         if known.status is not SyncStatus.REMOVED:
-            continue  # listed (only that variant is not sold), or quarantined: left out
+            # Listed, and only that variant is not sold, never held by Mailchimp (one it held
+            # is kept hidden and available: `CatalogPusher.push_product`); or quarantined.
+            continue
         body = unlisted_product(
             payloads.mailchimp_id(product_id), product_lines, catalog.ctx.store_currency
         )

@@ -23,8 +23,9 @@ class VariantLedger(LedgerRepository):
             installation_id, channel, EntityKind.PRODUCT, product_ids
         )
         # A removed product (deleted, or no longer sold in the channel) is hidden in Mailchimp,
-        # not deleted, and keeps its variants' ids: past orders' lines still reference it, as
-        # live sync's (`CatalogPusher.ensure_products(orders=True)`).
+        # not deleted, and keeps its variants' ids, as a product keeps those of its variants no
+        # longer sold (`fingerprints.HIDDEN_VARIANT`): past orders' lines still reference them,
+        # as live sync's (`CatalogPusher.ensure_products(orders=True)`).
         return {
             variant
             for record in records.values()
@@ -54,8 +55,8 @@ class VariantLedger(LedgerRepository):
         self, installation_id: int, channel: str, variant_ids: Collection[str]
     ) -> dict[str, str]:
         """The Mailchimp product that holds each of these Mailchimp variant ids (of variants
-        Saleor deleted, see `orphans.py`): the product the variant was pushed in, else its
-        placeholder. Variants Mailchimp never held are left out."""
+        Saleor deleted, see `orphans.py`): the product the variant was pushed in (its record
+        keeps it, hidden), else its placeholder. Variants Mailchimp never held are left out."""
         if not variant_ids:
             return {}
         # The JSON text as a coarse filter (both databases store it as written), checked below.

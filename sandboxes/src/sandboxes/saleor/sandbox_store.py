@@ -185,6 +185,12 @@ class SandboxStoreEvents(SandboxWebhooks):
         await self.emit("PRODUCT_DELETED", removed)
         return removed
 
+    async def delete_variant(self, variant: ProductVariant) -> ProductVariant:
+        # saleor/graphql/product/mutations/product_variant/product_variant_delete.py
+        removed = self.store.delete_variant(variant)
+        await self.emit("PRODUCT_VARIANT_DELETED", removed)
+        return removed
+
     async def create_checkout(
         self,
         channel: str | None = None,

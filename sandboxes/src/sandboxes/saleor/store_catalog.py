@@ -185,20 +185,32 @@ class StoreCatalog(StoreBase):
     def delete_product(self, product: Product | int) -> Product:
         removed = self.products.pop(product if isinstance(product, int) else product.id)
         self._product_writes += 1
-        for variant in removed.variants:
-            self.variants.pop(variant.id, None)
+        self._drop_variants({variant.id for variant in removed.variants})
+        return removed
+
+    def delete_variant(self, variant: ProductVariant | int) -> ProductVariant:
+        """`productVariantDelete`: the product stays, without the variant."""
+        removed = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        product = self.products[removed.product_id]
+        product.variants = [v for v in product.variants if v.id != removed.id]
+        product.updated_at = utcnow()
+        self._product_writes += 1
+        self._drop_variants({removed.id})
+        return removed
+
+    def _drop_variants(self, gone: set[int]) -> None:
+        for variant_id in gone:
+            self.variants.pop(variant_id, None)
         # A checkout line dies with its variant (saleor/checkout/models.py `CheckoutLine.variant`,
         # on_delete=CASCADE), silently: no CHECKOUT_UPDATED. Order lines lose the variant
         # (saleor/order/models.py `OrderLine.variant`, on_delete=SET_NULL) and keep their copies:
         # names, SKU, prices and `product_variant_id`.
-        gone = {variant.id for variant in removed.variants}
         for checkout in self.checkouts.values():
             checkout.lines = [line for line in checkout.lines if line.variant_id not in gone]
         for order in self.orders.values():
             for line in order.lines:
                 if line.variant_id in gone:
                     line.variant_id = None
-        return removed
 
 
 def _slugify(value: str) -> str:
