@@ -11,14 +11,10 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from addon.connection.attempts import AttemptService, Outcome, callback_error, failure
+from addon.connection.cookies import leave_for_callback
 from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus
-from addon.connection.oauth_flow import (
-    OAUTH_STATE_TTL,
-    POPUP_THEME_COOKIE,
-    OAuthFlow,
-    browser_cookie_name,
-)
+from addon.connection.oauth_flow import POPUP_THEME_COOKIE, OAuthFlow, browser_cookie_name
 from addon.connection.schemas import (
     ApiKeyConnect,
     AttemptRead,
@@ -53,17 +49,9 @@ OAuth = Annotated[OAuthFlow, service_dependency(OAuthFlow)]
 
 def _keep_browser_key(request: Request, response: Response, start: OAuthStart) -> Response:
     """The browser that asked for this page is the one the log-in started in (see
-    `addon.connection.oauth_flow`). The dashboard's window keeps the key itself (oauth-window.js)
-    with the same attributes."""
-    response.set_cookie(
-        start.browser_cookie,
-        start.browser_key,
-        max_age=int(OAUTH_STATE_TTL.total_seconds()),
-        path=CALLBACK_PATH,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",  # sent on Mailchimp's top-level redirect back to the callback
-    )
+    `addon.connection.oauth_flow`); the dashboard's window keeps the key itself
+    (oauth-window.js), with the same attributes."""
+    leave_for_callback(request, response, start.browser_cookie, start.browser_key)
     return response
 
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from addon.connection.oauth_flow import OAUTH_STATE_TTL, POPUP_THEME_COOKIE
+from addon.connection.cookies import leave_for_callback
+from addon.connection.oauth_flow import POPUP_THEME_COOKIE
 from addon.connection.service import CALLBACK_PATH
 from addon.dependencies import ServicesDep
 from addon.paths import SETTINGS_UI_DIR
@@ -73,15 +74,7 @@ def _popup_page(request: Request, template: str, context: dict[str, Any]) -> HTM
     which Mailchimp opens on a fixed URL (so the theme cannot follow in the query)."""
     response = _render(request, template, context)
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.set_cookie(
-        POPUP_THEME_COOKIE,
-        context["theme"],
-        max_age=int(OAUTH_STATE_TTL.total_seconds()),
-        path=CALLBACK_PATH,
-        secure=request.url.scheme == "https",
-        httponly=True,
-        samesite="lax",  # sent on Mailchimp's top-level redirect back to the callback
-    )
+    leave_for_callback(request, response, POPUP_THEME_COOKIE, context["theme"])
     return response
 
 

@@ -116,6 +116,20 @@ def connect_with_key(app: FrameLocator, api_key: str) -> None:
     expect(app.locator("#status-badge")).to_have_text("Connected")
 
 
+def mailchimp_window(page: Page, app: FrameLocator, button: str) -> Page:
+    """Press the Connection page's `button` (Log in / Sign up for Mailchimp): its window."""
+    with page.context.expect_page() as window:
+        app.get_by_role("button", name=button).click()
+    return window.value
+
+
+def allow_as(window: Page, account: str) -> None:
+    """Allow access for `account` on the Mailchimp sandbox's page; the window then closes."""
+    # The result page closes itself at once: listen before the click that leads to it.
+    with window.expect_event("close", timeout=10_000):
+        window.locator("form.account", has_text=account).get_by_role("button", name="Allow").click()
+
+
 def ensure_disconnected(app: FrameLocator) -> None:
     loaded(app)
     reset = app.get_by_role("button", name="Reset connection…")

@@ -14,12 +14,14 @@ from addon.jobs.schemas import ClaimedJob, PermanentFailure
 from addon.services import Services
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import (
+    allow_as,
     app_frame,
     check_a11y,
     connect_with_key,
     ensure_disconnected,
     go,
     loaded,
+    mailchimp_window,
     open_app,
     shot,
     toast,
@@ -91,15 +93,9 @@ def test_connect_check_reset_and_reconnect_with_oauth(
     expect(app.locator("#check-result")).to_be_hidden()
 
     # Log in with Mailchimp: the pop-up shows Mailchimp's authorize page; the page follows.
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
-    # The result page closes itself at once: listen before the click that leads to it.
-    with popup.expect_event("close", timeout=10_000):
-        popup.locator("form.account", has_text="Demo Store").get_by_role(
-            "button", name="Allow"
-        ).click()
+    allow_as(popup, "Demo Store")
     expect(app.locator("#status-badge")).to_have_text("Connected")
     expect(app.locator("#fact-method")).to_have_text("Log in with Mailchimp")
     toast(page, "Mailchimp connected")
@@ -122,9 +118,7 @@ def test_deny_or_close_in_the_mailchimp_window_ends_the_wait(
     ensure_disconnected(app)
 
     # Deny at Mailchimp: the page learns it from the server within 2 seconds.
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(app.locator("#oauth-waiting")).to_be_visible()
     expect(app.get_by_role("button", name="Log in with Mailchimp")).to_be_disabled()
     shot(page, artifacts, "connection-oauth-waiting-light")
@@ -139,9 +133,7 @@ def test_deny_or_close_in_the_mailchimp_window_ends_the_wait(
         popup.close()
 
     # Close the window without answering: noticed within 2 seconds.
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(app.locator("#oauth-waiting")).to_be_visible()
     # A new attempt makes the old message obsolete.
     expect(denied).to_have_count(0)
@@ -165,9 +157,7 @@ def test_sign_up_opens_the_steps_in_the_pop_up(
 ) -> None:
     app = open_app(page, live_site.dashboard)
     ensure_disconnected(app)
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Sign up for Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Sign up for Mailchimp")
     expect(popup.get_by_role("heading", name="Connect a new Mailchimp account")).to_be_visible()
     check_a11y(popup, "the sign-up steps pop-up")
     popup.screenshot(path=str(artifacts / "oauth-signup-popup-light.png"))
@@ -182,11 +172,7 @@ def test_sign_up_opens_the_steps_in_the_pop_up(
         "href", f"{live_site.url}/sandbox/mailchimp/signup/"
     )
     popup.get_by_role("link", name="Log in with Mailchimp").click()
-    # The result page closes itself at once: listen before the click that leads to it.
-    with popup.expect_event("close", timeout=10_000):
-        popup.locator("form.account", has_text="Demo Store").get_by_role(
-            "button", name="Allow"
-        ).click()
+    allow_as(popup, "Demo Store")
     expect(app.locator("#fact-method")).to_have_text("Sign up for Mailchimp")
 
 
@@ -355,15 +341,9 @@ def test_a_dashboard_on_another_origin_works_and_the_pop_up_result_is_noticed(
         == other_origin.split("/sandbox")[0]
     )
     ensure_disconnected(app)
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
-    # The result page closes itself at once: listen before the click that leads to it.
-    with popup.expect_event("close", timeout=10_000):
-        popup.locator("form.account", has_text="Demo Store").get_by_role(
-            "button", name="Allow"
-        ).click()
+    allow_as(popup, "Demo Store")
     expect(app.locator("#status-badge")).to_have_text("Connected")
     expect(app.locator("#fact-method")).to_have_text("Log in with Mailchimp")
     toast(page, "Mailchimp connected")
@@ -387,9 +367,7 @@ def test_the_oauth_result_pop_up_follows_the_dashboard_theme(
         ("Deny", "Mailchimp is not connected", "denied"),
         ("Allow", "Mailchimp is connected", "connected"),
     ):
-        with page.context.expect_page() as popup_info:
-            app.get_by_role("button", name="Log in with Mailchimp").click()
-        popup = popup_info.value
+        popup = mailchimp_window(page, app, "Log in with Mailchimp")
         if answer == "Deny":
             popup.get_by_role("button", name="Deny").first.click()
         else:

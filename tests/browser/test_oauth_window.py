@@ -10,19 +10,17 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import ACTION_TIMEOUT_MS, LiveSite
-from tests.browser.pages import check_a11y, ensure_disconnected, open_app
+from tests.browser.pages import (
+    allow_as,
+    check_a11y,
+    ensure_disconnected,
+    mailchimp_window,
+    open_app,
+)
 
 pytestmark = pytest.mark.browser
 
 UNBOUND = "This window was not opened from the app's Connection page in this browser"
-
-
-def allow_as_demo_store(popup: Page) -> None:
-    # The result page closes itself at once: listen before the click that leads to it.
-    with popup.expect_event("close", timeout=10_000):
-        popup.locator("form.account", has_text="Demo Store").get_by_role(
-            "button", name="Allow"
-        ).click()
 
 
 def test_a_frame_that_may_open_pop_ups_logs_in_from_its_own_window(
@@ -32,11 +30,9 @@ def test_a_frame_that_may_open_pop_ups_logs_in_from_its_own_window(
     app = open_app(page, live_site.dashboard, query="frame_popups=1")
     assert "allow-popups" in (page.locator("#app-frame").get_attribute("sandbox") or "")
     ensure_disconnected(app)
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
-    allow_as_demo_store(popup)
+    allow_as(popup, "Demo Store")
     expect(app.locator("#status-badge")).to_have_text("Connected")
     expect(app.locator("#fact-method")).to_have_text("Log in with Mailchimp")
 
@@ -46,9 +42,7 @@ def test_a_log_in_opened_in_another_browser_connects_nothing_there(
 ) -> None:
     app = open_app(page, live_site.dashboard)
     ensure_disconnected(app)
-    with page.context.expect_page() as popup_info:
-        app.get_by_role("button", name="Log in with Mailchimp").click()
-    popup = popup_info.value
+    popup = mailchimp_window(page, app, "Log in with Mailchimp")
     expect(popup.get_by_role("heading", name="Log in to authorize this app")).to_be_visible()
     state = parse_qs(urlsplit(popup.url).query)["state"][0]
 
@@ -76,7 +70,7 @@ def test_a_log_in_opened_in_another_browser_connects_nothing_there(
     # The admin's log-in is still theirs to finish.
     expect(app.locator("#oauth-waiting")).to_be_visible()
     expect(app.get_by_role("heading", name="Connect Mailchimp")).to_be_visible()
-    allow_as_demo_store(popup)
+    allow_as(popup, "Demo Store")
     expect(app.locator("#status-badge")).to_have_text("Connected")
 
 

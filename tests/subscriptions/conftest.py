@@ -74,6 +74,18 @@ class Shop:
     def member(self, list_id: str, email: str) -> Any:
         return self.mailchimp.member(self.account, list_id, email)
 
+    def consents(self, email: str) -> dict[str, bool]:
+        """The "News" contact's GDPR permissions in Mailchimp: enabled or not, by id."""
+        member = self.member(self.ids["news"], email)
+        return {p.marketing_permission_id: p.enabled for p in member.marketing_permissions}
+
+    async def offered_permission(self) -> str:
+        """The id of the first GDPR permission the storefront offers (News's)."""
+        offer = await self.client.get(
+            "/api/storefront/newsletter", params={"saleor_api_url": self.saleor.api_url}
+        )
+        return str(offer.json()["audiences"][0]["marketing_permissions"][0]["id"])
+
     def member_permissions(self, list_id: str) -> list[Any]:
         """The audience's GDPR permissions, as its seed member carries them."""
         return list(self.member(list_id, SEED).marketing_permissions)

@@ -30,11 +30,6 @@ async def _save(shop: Shop, auth: dict[str, str], subscribed: bool, **more: Any)
     )
 
 
-def _consents(shop: Shop, email: str) -> dict[str, bool]:
-    member = shop.member(shop.ids["news"], email)
-    return {p.marketing_permission_id: p.enabled for p in member.marketing_permissions}
-
-
 async def test_strangers_typing_a_customers_address_never_lock_their_account_page(
     newsletter: Shop,
 ) -> None:
@@ -74,8 +69,7 @@ async def test_a_customer_withdraws_a_marketing_permission_by_unticking_it(
     newsletter: Shop,
 ) -> None:
     shop = newsletter
-    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
-    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    permission = await shop.offered_permission()
     auth = await _signed_in(shop, "max@example.com")
 
     async def mine() -> list[str]:
@@ -90,11 +84,11 @@ async def test_a_customer_withdraws_a_marketing_permission_by_unticking_it(
     # A save that does not speak of permissions leaves them.
     assert (await _save(shop, auth, True)).status_code == 202
     await shop.work()
-    assert _consents(shop, "max@example.com")[permission] is True
+    assert shop.consents("max@example.com")[permission] is True
     # The box unticked: withdrawn, in Mailchimp and on the page.
     assert (await _save(shop, auth, True, permissions=[])).status_code == 202
     await shop.work()
-    assert _consents(shop, "max@example.com")[permission] is False
+    assert shop.consents("max@example.com")[permission] is False
     assert await mine() == []
 
 

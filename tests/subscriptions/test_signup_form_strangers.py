@@ -37,22 +37,16 @@ async def _recorded(shop: Shop, email: str) -> tuple[str | None, list[str] | Non
         return state.profile_digest, state.sent_merge_tags
 
 
-def _consents(shop: Shop, email: str) -> dict[str, bool]:
-    member = shop.member(shop.ids["news"], email)
-    return {p.marketing_permission_id: p.enabled for p in member.marketing_permissions}
-
-
 async def test_a_stranger_cannot_rename_regroup_or_consent_for_a_subscriber(
     newsletter: Shop,
 ) -> None:
     shop = newsletter
     news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
-    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
-    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    permission = await shop.offered_permission()
     own = await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit, veg])
     member = shop.member(news, "ann@example.com")
     assert (member.status, member.merge_fields["FNAME"]) == ("subscribed", "Ann")
-    assert _consents(shop, "ann@example.com")[permission] is False
+    assert shop.consents("ann@example.com")[permission] is False
 
     recorded = await _recorded(shop, "ann@example.com")
     stranger = await _signup(
@@ -64,7 +58,7 @@ async def test_a_stranger_cannot_rename_regroup_or_consent_for_a_subscriber(
     member = shop.member(news, "ann@example.com")
     assert member.merge_fields["FNAME"] == "Ann"
     assert (member.interests[fruit], member.interests[veg]) == (True, True)
-    assert _consents(shop, "ann@example.com")[permission] is False
+    assert shop.consents("ann@example.com")[permission] is False
 
 
 async def test_a_subscriber_signing_up_again_adds_the_groups_chosen(newsletter: Shop) -> None:
@@ -105,8 +99,7 @@ async def test_a_contact_who_left_is_asked_to_confirm_with_their_profile_as_it_w
     the form asks for it, and the stranger's names, groups and consents do not go with it."""
     shop = newsletter
     news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
-    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
-    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    permission = await shop.offered_permission()
     await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
     await shop.mc("PATCH", f"/lists/{news}/members/ann@example.com", {"status": "unsubscribed"})
 
@@ -117,7 +110,7 @@ async def test_a_contact_who_left_is_asked_to_confirm_with_their_profile_as_it_w
     assert member.status == "pending"
     assert member.merge_fields["FNAME"] == "Ann"
     assert (member.interests[fruit], member.interests[veg]) == (True, True)  # added, none off
-    assert _consents(shop, "ann@example.com")[permission] is False
+    assert shop.consents("ann@example.com")[permission] is False
 
 
 async def _apple(shop: Shop) -> int:
@@ -144,8 +137,7 @@ async def test_a_guest_checkout_with_someone_elses_address_only_adds_groups(
     """Saleor checks no guest's address: a guest's consent proves no more than the form."""
     shop = newsletter
     news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
-    offer = (await shop.client.get("/api/storefront/newsletter", params=STORE)).json()
-    permission = offer["audiences"][0]["marketing_permissions"][0]["id"]
+    permission = await shop.offered_permission()
     await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
 
     await _order_with_consent(
@@ -156,7 +148,7 @@ async def test_a_guest_checkout_with_someone_elses_address_only_adds_groups(
     )
     member = shop.member(news, "ann@example.com")
     assert (member.interests[fruit], member.interests[veg]) == (True, True)
-    assert _consents(shop, "ann@example.com")[permission] is False
+    assert shop.consents("ann@example.com")[permission] is False
     assert member.merge_fields["FNAME"] == "Ann"
 
 
