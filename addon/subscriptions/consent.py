@@ -67,12 +67,15 @@ class Signup:
     language: str | None = None
     # When it was given: the order placed, the customer registered.
     given_at: datetime | None = None
+    # The user's address confirmed in Saleor (`ContactChange.address_confirmed`).
+    confirmed: bool = True
 
 
 class UserRef(_WithMetadata, Named):
     id: str
     email: str | None = None
     date_joined: datetime | None = Field(default=None, alias="dateJoined")
+    is_confirmed: bool = Field(default=True, alias="isConfirmed")
 
     def signup(self) -> Signup:
         """Consent given when registering."""
@@ -83,6 +86,7 @@ class UserRef(_WithMetadata, Named):
             name=self,
             saleor_user_id=self.id,
             given_at=self.date_joined,
+            confirmed=self.is_confirmed,
         )
 
 
@@ -109,6 +113,7 @@ class OrderRef(_WithMetadata):
             saleor_user_id=owner.id if owner else None,
             language=self.language_code,
             given_at=self.created,
+            confirmed=owner.is_confirmed if owner else True,
         )
 
 
@@ -180,6 +185,7 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
             last_name=signup.name.last_name if signup.name else None,
             saleor_user_id=signup.saleor_user_id,
             language=signup.language,
+            address_confirmed=signup.confirmed,
         )
 
 

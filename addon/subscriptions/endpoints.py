@@ -138,8 +138,14 @@ async def change_mine(
     services: ServicesDep,
     service: Storefront,
 ) -> ChangeAccepted:
-    if any(item.subscribed for item in body.audiences):
-        # An unsubscribe is never held back: leaving is always as easy as it can be.
+    # Read in a session of its own: the request's holds the database's write turn once used,
+    # which the count's own transaction then waits for.
+    async with services.db.session() as session:
+        adds = await StorefrontService(session, services).adds_anything(
+            installation, customer, body
+        )
+    if adds:
+        # Leaving and withdrawing are never held back (`adds_anything`).
         who = customer.user_id or customer.email
         await StorefrontLimits(services).check_account(installation.id, who)
     return await service.change_mine(installation, customer, body)

@@ -3,8 +3,9 @@ the contact's state and records the outcome).
 
 * An unsubscribe only ever unsubscribes; a change of groups only changes the groups chosen.
 * A change from someone not known to hold the address (the public signup form, a guest's
-  checkout: `ContactChange.address_proven`) adds the groups chosen and, for a contact who left,
-  asks for a confirmation by e-mail; the contact's names, other groups and consents stay.
+  checkout, an unconfirmed registration: `ContactChange.address_proven`) adds the groups chosen
+  and, for a contact who left, asks for a confirmation by e-mail; the contact's names, other
+  groups and consents stay. With nothing to add, nothing is sent.
 * Otherwise the contact is added or updated with the change's profile and consents; an
   unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
   and only on the shopper's own fresh consent.
@@ -118,14 +119,15 @@ async def write_member(
             )
             member = await client.upsert_member(list_id, upsert)
         elif not change.address_proven:
-            # The public signup form or a guest's checkout proves nothing of who typed the
+            # The public signup form, a guest's checkout or a registration whose address was
+            # never confirmed (`ContactChange.address_proven`) proves nothing of who typed the
             # address (Mailchimp's own forms answer an address already in the audience with a
             # link to update the profile, never a change): it adds the groups chosen, and
             # leaves the contact's names, other groups and consents as they are. A contact
             # who left is asked to confirm by e-mail, with their profile as they left it.
-            member = await client.update_member(
-                list_id, email, _unproven_patch(current, change, offered)
-            )
+            patch = _unproven_patch(current, change, offered)
+            unchanged = patch.status is None and patch.interests is None
+            member = current if unchanged else await client.update_member(list_id, email, patch)
             profile_sent = False
         else:
             # An existing contact: a value the app filled and the customer removed is cleared.

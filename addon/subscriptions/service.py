@@ -111,12 +111,13 @@ class SubscriptionService:
         language: str | None = None,
         customer: bool = False,
         permissions_exact: bool = False,
+        address_confirmed: bool = True,
     ) -> int:
         """Record the store-side change and queue it; returns how many audiences it touches.
 
         `customer`: `email` is a customer's own (the panel, the account page), so a contact held
         at their old address (Mailchimp refused this one) takes the change.
-        `permissions_exact`: the choices' permissions are the whole choice (`ContactChange`)."""
+        `permissions_exact`, `address_confirmed`: see `ContactChange`."""
         now = utcnow()
         jobs = JobRepository(self.session)
         for choice in choices:
@@ -147,6 +148,7 @@ class SubscriptionService:
                 language=language or None,
                 held_for=email.lower() if address != email.lower() else None,
                 permissions_exact=permissions_exact,
+                address_confirmed=address_confirmed,
             )
             state.store_changed_at = now
             if saleor_user_id and state.held_for is None:  # a held contact stays its customer's

@@ -146,6 +146,27 @@ class StorefrontService:
             )
         return MySubscriptions(email=email, audiences=audiences)
 
+    async def adds_anything(
+        self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate
+    ) -> bool:
+        """Whether the save subscribes, or gives a group or a permission, that the customer's
+        contact has not: the saves the account page's limit counts. Leaving, withdrawing and
+        saving the same again never are (GDPR art. 7(3): as easy as giving)."""
+        held = {a.list_id: a for a in (await self.mine(installation, customer)).audiences}
+        offered = {a.list_id: a for a in await self._active(installation)}
+        for item in body.audiences:
+            now, audience = held.get(item.list_id), offered.get(item.list_id)
+            if not item.subscribed or now is None or audience is None:
+                continue  # (an audience not offered changes nothing: `resolve`)
+            if now.status not in ("subscribed", "pending"):
+                return True
+            if set(item.groups or []) - set(now.groups):
+                return True
+            known = {str(p["id"]) for p in audience.marketing_permissions}
+            if (set(body.permissions or []) & known) - set(now.marketing_permissions):
+                return True
+        return False
+
     async def change_mine(
         self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate
     ) -> ChangeAccepted:

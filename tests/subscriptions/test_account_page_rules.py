@@ -19,15 +19,16 @@ async def _signed_in(shop: Shop, email: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {shop.saleor.mint_customer_token(customer)}"}
 
 
+async def _put(shop: Shop, auth: dict[str, str], body: dict[str, Any]) -> httpx.Response:
+    return await shop.client.put(
+        "/api/storefront/me/subscriptions", params=STORE, headers=auth, json=body
+    )
+
+
 async def _save(shop: Shop, auth: dict[str, str], subscribed: bool, **more: Any) -> httpx.Response:
     """The account page's save of its one audience (`more`: the body's other keys)."""
     audiences = [{"list_id": shop.ids["news"], "subscribed": subscribed}]
-    return await shop.client.put(
-        "/api/storefront/me/subscriptions",
-        params=STORE,
-        headers=auth,
-        json={"audiences": audiences, **more},
-    )
+    return await _put(shop, auth, {"audiences": audiences, **more})
 
 
 async def test_strangers_typing_a_customers_address_never_lock_their_account_page(
@@ -108,3 +109,29 @@ async def test_unsubscribing_and_subscribing_again_before_the_worker_ran_keeps_t
     await shop.work()
     # Mailchimp asks a contact who unsubscribed to confirm by e-mail.
     assert shop.member(shop.ids["news"], "max@example.com").status == "pending"
+
+
+async def test_leaving_or_withdrawing_is_never_counted(newsletter: Shop) -> None:
+    """An account page sends every audience at once: unticking one, or a permission, while the
+    other stays is no new subscription, whatever the count."""
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    permission = await shop.offered_permission()
+    auth = await _signed_in(shop, "max@example.com")
+    both = [{"list_id": news, "subscribed": True}, {"list_id": deals, "subscribed": True}]
+    body = {"audiences": both, "permissions": [permission]}
+    for _ in range(shop.services.settings.storefront_rate_limit_per_email):
+        assert (await _put(shop, auth, body)).status_code == 202
+    await shop.work()
+    assert (await _put(shop, auth, body)).status_code == 202  # the same again adds nothing
+
+    leave_deals = [{"list_id": news, "subscribed": True}, {"list_id": deals, "subscribed": False}]
+    assert (
+        await _put(shop, auth, {"audiences": leave_deals, "permissions": []})
+    ).status_code == 202
+    await shop.work()
+    assert shop.member(deals, "max@example.com").status == "unsubscribed"
+    assert shop.consents("max@example.com")[permission] is False
+    # Subscribing again is counted.
+    refused = await _put(shop, auth, {"audiences": both})
+    assert refused.status_code == 429 and "RATE_LIMITED" in refused.text

@@ -179,3 +179,33 @@ async def test_a_customers_consent_without_a_groups_key_keeps_their_groups(
     await _order_with_consent(shop, apple, chose_veg, email="ann@example.com", customer=customer)
     member = shop.member(news, "ann@example.com")
     assert (member.interests[fruit], member.interests[veg]) == (False, True)
+
+
+async def test_signing_up_again_with_nothing_new_sends_nothing(newsletter: Shop) -> None:
+    shop = newsletter
+    news, fruit = shop.ids["news"], shop.ids["Fruit"]
+    await _signup(shop, email="bo@example.com", groups=[fruit])
+    await _signup(shop, email="bo@example.com", groups=[fruit])
+    patches = [
+        r for r in shop.mailchimp.requests if r.method == "PATCH" and f"/lists/{news}/" in r.path
+    ]
+    assert patches == []
+
+
+async def test_a_registration_never_confirmed_proves_nothing_of_its_address(
+    newsletter: Shop,
+) -> None:
+    """Saleor sends CUSTOMER_CREATED for an account registered with anyone's address before its
+    owner confirmed it (and AccountRegisterInput takes the consent keys as metadata)."""
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    permission = await shop.offered_permission()
+    await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
+
+    consent = {CONSENT_SUBSCRIBE: "true", CONSENT_GROUPS: veg, CONSENT_PERMISSIONS: permission}
+    await shop.saleor.register_customer("ann@example.com", "Mallory", metadata=consent)
+    await shop.work()
+    member = shop.member(news, "ann@example.com")
+    assert member.merge_fields["FNAME"] == "Ann"
+    assert (member.interests[fruit], member.interests[veg]) == (True, True)
+    assert shop.consents("ann@example.com")[permission] is False

@@ -11,7 +11,6 @@ from typing import Any
 
 from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
-from .metadata_schema import metadata_events
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
 from .order_models import (
     Fulfillment,
@@ -22,15 +21,15 @@ from .order_models import (
     OrderOrigin,
     OrderStatus,
 )
-from .sandbox_webhooks import SandboxWebhooks
+from .sandbox_customers import SandboxCustomerEvents
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
-from .versions import customer_update_only_changes
 
 
-class SandboxStoreEvents(SandboxWebhooks):
-    """Store operations that emit the webhook events Saleor emits for them."""
+class SandboxStoreEvents(SandboxCustomerEvents):
+    """Store operations that emit the webhook events Saleor emits for them (the customers'
+    are `SandboxCustomerEvents`')."""
 
     # -- store operations that emit events --------------------------------------------------------
 
@@ -44,90 +43,6 @@ class SandboxStoreEvents(SandboxWebhooks):
         channel = self.store.add_channel(slug, name, currency_code, default_country)
         await self.emit("CHANNEL_CREATED", channel)
         return channel
-
-    async def create_customer(
-        self, email: str, first_name: str = "", last_name: str = "", **fields: Any
-    ) -> Customer:
-        customer = self.store.create_customer(email, first_name, last_name, **fields)
-        await self.emit("CUSTOMER_CREATED", customer)
-        return customer
-
-    async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
-        """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
-        on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
-        if customer_update_only_changes(self.version):
-            changes = self.store.customer_changes(customer, **changes)
-            if not changes:
-                return self.store.get_customer(customer.id)
-        updated = self.store.update_customer(customer, **changes)
-        await self.emit("CUSTOMER_UPDATED", updated)
-        return updated
-
-    async def update_address(self, customer: Customer, address_id: int, **changes: Any) -> Address:
-        """`addressUpdate` / `accountAddressUpdate`: ADDRESS_UPDATED only, no CUSTOMER_UPDATED
-        (saleor/graphql/account/mutations/base.py, `BaseAddressUpdate`); the event's
-        `address` has no user."""
-        address = self.store.update_address(customer, address_id, **changes)
-        await self.emit("ADDRESS_UPDATED", address)
-        return address
-
-    async def delete_address(self, customer: Customer, address_id: int) -> Address:
-        """`addressDelete` / `accountAddressDelete`: ADDRESS_DELETED only
-        (`BaseAddressDelete`)."""
-        address = self.store.delete_address(customer, address_id)
-        await self.emit("ADDRESS_DELETED", address)
-        return address
-
-    async def delete_customer(self, customer: Customer) -> Customer:
-        removed = self.store.delete_customer(customer)
-        await self.emit("CUSTOMER_DELETED", removed)
-        return removed
-
-    async def make_staff(self, customer: Customer) -> Customer:
-        """`staffCreate` with an existing customer's address: Saleor makes that user staff
-        rather than creating one (saleor/graphql/account/mutations/staff/staff_create.py
-        `get_instance`: `User.objects.filter(email=email, is_staff=False)`), and sends
-        STAFF_CREATED (`post_save_action`), not CUSTOMER_UPDATED."""
-        promoted = self.store.update_customer(customer, is_staff=True)
-        await self.emit("STAFF_CREATED", promoted)
-        return promoted
-
-    async def confirm_email_change(self, customer: Customer, new_email: str) -> Customer:
-        """The customer confirmed a new address (``confirmEmailChange``): CUSTOMER_UPDATED, then
-        ACCOUNT_EMAIL_CHANGED (saleor/graphql/account/mutations/account/confirm_email_change.py,
-        ``post_save_action``; the address is lower-cased there). A staff user's
-        ``customerUpdate`` sends CUSTOMER_UPDATED only: :meth:`update_customer`.
-
-        ``newEmail`` of ACCOUNT_EMAIL_CHANGED stays null, as in Saleor: the event's data holds
-        only the user (saleor/plugins/webhook/plugin.py ``_trigger_account_event``) and
-        ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
-        """
-        updated = self.store.update_customer(customer, email=new_email.lower())
-        await self.emit("CUSTOMER_UPDATED", updated)
-        await self.emit("ACCOUNT_EMAIL_CHANGED", updated)
-        return updated
-
-    async def delete_account(self, customer: Customer) -> Customer:
-        """The customer deleted their own account (``accountDelete``): ACCOUNT_DELETED, whose
-        ``user`` still carries the id and e-mail (saleor/graphql/account/mutations/account/
-        account_delete.py restores the id after ``user.delete()``)."""
-        removed = self.store.delete_customer(customer)
-        await self.emit("ACCOUNT_DELETED", removed)
-        return removed
-
-    async def update_customer_metadata(
-        self, customer: Customer, metadata: dict[str, str], private: bool = False
-    ) -> Customer:
-        current = self.store.get_customer(customer.id)
-        before = (current.metadata, current.private_metadata)
-        if private:
-            current.private_metadata = {**current.private_metadata, **metadata}
-        else:
-            current.metadata = {**current.metadata, **metadata}
-        if (current.metadata, current.private_metadata) != before:  # as a metadata mutation
-            for event in metadata_events(current, self.store, self.version):
-                await self.emit(event, current)
-        return current
 
     async def create_product(
         self, name: str, variants: Sequence[VariantSpec] = (), **fields: Any

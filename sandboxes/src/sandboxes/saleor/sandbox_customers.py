@@ -1,0 +1,111 @@
+"""Customer operations of ``SaleorSandbox`` that emit events: customers and their addresses,
+accounts and metadata changed in the store (``store_customers.py``) with the webhook events
+Saleor sends for each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .metadata_schema import metadata_events
+from .models import Address, Customer
+from .sandbox_webhooks import SandboxWebhooks
+from .versions import customer_update_only_changes
+
+
+class SandboxCustomerEvents(SandboxWebhooks):
+    """Customer operations that emit the webhook events Saleor emits for them."""
+
+    async def create_customer(
+        self, email: str, first_name: str = "", last_name: str = "", **fields: Any
+    ) -> Customer:
+        customer = self.store.create_customer(email, first_name, last_name, **fields)
+        await self.emit("CUSTOMER_CREATED", customer)
+        return customer
+
+    async def register_customer(
+        self, email: str, first_name: str = "", last_name: str = "", **fields: Any
+    ) -> Customer:
+        """`accountRegister`: the user is unconfirmed (until `confirmAccount`, which sends
+        ACCOUNT_CONFIRMED alone), and CUSTOMER_CREATED is sent at once, confirmation by e-mail
+        on or off (saleor/graphql/account/mutations/account/account_register.py `save`:
+        `user.is_confirmed = False`; confirm_account.py). Staff's `customerCreate` makes a
+        confirmed one (`User.is_confirmed` defaults to true): `create_customer`."""
+        fields["is_confirmed"] = False
+        return await self.create_customer(email, first_name, last_name, **fields)
+
+    async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
+        """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
+        on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
+        if customer_update_only_changes(self.version):
+            changes = self.store.customer_changes(customer, **changes)
+            if not changes:
+                return self.store.get_customer(customer.id)
+        updated = self.store.update_customer(customer, **changes)
+        await self.emit("CUSTOMER_UPDATED", updated)
+        return updated
+
+    async def update_address(self, customer: Customer, address_id: int, **changes: Any) -> Address:
+        """`addressUpdate` / `accountAddressUpdate`: ADDRESS_UPDATED only, no CUSTOMER_UPDATED
+        (saleor/graphql/account/mutations/base.py, `BaseAddressUpdate`); the event's
+        `address` has no user."""
+        address = self.store.update_address(customer, address_id, **changes)
+        await self.emit("ADDRESS_UPDATED", address)
+        return address
+
+    async def delete_address(self, customer: Customer, address_id: int) -> Address:
+        """`addressDelete` / `accountAddressDelete`: ADDRESS_DELETED only
+        (`BaseAddressDelete`)."""
+        address = self.store.delete_address(customer, address_id)
+        await self.emit("ADDRESS_DELETED", address)
+        return address
+
+    async def delete_customer(self, customer: Customer) -> Customer:
+        removed = self.store.delete_customer(customer)
+        await self.emit("CUSTOMER_DELETED", removed)
+        return removed
+
+    async def make_staff(self, customer: Customer) -> Customer:
+        """`staffCreate` with an existing customer's address: Saleor makes that user staff
+        rather than creating one (saleor/graphql/account/mutations/staff/staff_create.py
+        `get_instance`: `User.objects.filter(email=email, is_staff=False)`), and sends
+        STAFF_CREATED (`post_save_action`), not CUSTOMER_UPDATED."""
+        promoted = self.store.update_customer(customer, is_staff=True)
+        await self.emit("STAFF_CREATED", promoted)
+        return promoted
+
+    async def confirm_email_change(self, customer: Customer, new_email: str) -> Customer:
+        """The customer confirmed a new address (``confirmEmailChange``): CUSTOMER_UPDATED, then
+        ACCOUNT_EMAIL_CHANGED (saleor/graphql/account/mutations/account/confirm_email_change.py,
+        ``post_save_action``; the address is lower-cased there). A staff user's
+        ``customerUpdate`` sends CUSTOMER_UPDATED only: :meth:`update_customer`.
+
+        ``newEmail`` of ACCOUNT_EMAIL_CHANGED stays null, as in Saleor: the event's data holds
+        only the user (saleor/plugins/webhook/plugin.py ``_trigger_account_event``) and
+        ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
+        """
+        updated = self.store.update_customer(customer, email=new_email.lower())
+        await self.emit("CUSTOMER_UPDATED", updated)
+        await self.emit("ACCOUNT_EMAIL_CHANGED", updated)
+        return updated
+
+    async def delete_account(self, customer: Customer) -> Customer:
+        """The customer deleted their own account (``accountDelete``): ACCOUNT_DELETED, whose
+        ``user`` still carries the id and e-mail (saleor/graphql/account/mutations/account/
+        account_delete.py restores the id after ``user.delete()``)."""
+        removed = self.store.delete_customer(customer)
+        await self.emit("ACCOUNT_DELETED", removed)
+        return removed
+
+    async def update_customer_metadata(
+        self, customer: Customer, metadata: dict[str, str], private: bool = False
+    ) -> Customer:
+        current = self.store.get_customer(customer.id)
+        before = (current.metadata, current.private_metadata)
+        if private:
+            current.private_metadata = {**current.private_metadata, **metadata}
+        else:
+            current.metadata = {**current.metadata, **metadata}
+        if (current.metadata, current.private_metadata) != before:  # as a metadata mutation
+            for event in metadata_events(current, self.store, self.version):
+                await self.emit(event, current)
+        return current
