@@ -98,7 +98,9 @@ async def enqueue_pushes(
     scopes: dict[tuple[str, EntityKind], list[str]] = {}
     for channel, kind, saleor_id in keys:
         scopes.setdefault((channel, kind), []).append(saleor_id)
-    for (channel, kind), saleor_ids in scopes.items():
+    # Scope by scope in one order, whatever the caller's (Python's, not the database's
+    # collation): two writers marking records of the same scopes never wait on each other.
+    for (channel, kind), saleor_ids in sorted(scopes.items()):
         await _mark_pending_many(session, installation_id, channel, kind, saleor_ids)
     due = utcnow() + timedelta(seconds=delay)
     jobs = []
@@ -208,8 +210,7 @@ async def enqueue_stock_pushes(
     pushing = set(await StoreRepository(session).pushing_channels(installation_id))
     ledger = LedgerRepository(session)
     records: list[tuple[str, EntityKind, str]] = []
-    # In slug order, as a product webhook queues its channels: their records are then locked
-    # scope by scope in one order by every writer (`_mark_pending_many`).
+    # (`enqueue_pushes` locks the scopes in its own order, whatever this one.)
     for each in sorted(pushing | ({channel} if channel else set())):
         held = await ledger.held_by_saleor_ids(installation_id, each, EntityKind.PRODUCT, wanted)
         records.extend(

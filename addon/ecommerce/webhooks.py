@@ -76,6 +76,16 @@ class _EventBody(BaseModel):
 
 # Saleor's largest page (`orders(first:)`).
 ORDERS_PAGE = 100
+# Order events that allocate, release or ship nothing (a payment, a refund without a return, a
+# tracking number): an untracked channel's order is not read for its stock on them.
+MOVES_NO_STOCK = frozenset(
+    {
+        "ORDER_FULLY_PAID",
+        "ORDER_REFUNDED",
+        "ORDER_FULLY_REFUNDED",
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+    }
+)
 
 # The payload of an e-commerce webhook job: only the entity's id (and channel) matter, the push
 # reads the entity itself from Saleor.
@@ -159,7 +169,8 @@ async def on_orders(job: ClaimedJob, event: EcommerceEvent, services: Services) 
         tracked = await _tracked_channels(session, job.installation_id)
         # An order of a channel not tracked moves the stock tracked ones show all the same
         # (warehouses are shared between channels: `enqueue_stock_pushes`).
-        elsewhere = [o.id for o in orders if o.channel.slug not in tracked] if tracked else []
+        moved = tracked and event.event not in MOVES_NO_STOCK
+        elsewhere = [o.id for o in orders if o.channel.slug not in tracked] if moved else []
         installation = (
             await InstallationRepository(session).get(job.installation_id) if elsewhere else None
         )

@@ -5,12 +5,16 @@ stock every other channel's store shows, with no product webhook."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
 from sqlalchemy import select
 
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.stores_repository import stable_store_id
 from sandboxes.saleor.ids import to_global_id
 from sandboxes.saleor.models import Product, ProductVariant
+from sandboxes.saleor.order_models import Order
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -44,11 +48,11 @@ def _writes(shop: Shop, channel: str) -> list[str]:
     ]
 
 
-async def _order(shop: Shop, channel: str, variant: ProductVariant, quantity: int) -> None:
+async def _order(shop: Shop, channel: str, variant: ProductVariant, quantity: int) -> Order:
     checkout = await shop.saleor.create_checkout(
         channel, lines=[LineSpec(variant.id, quantity)], email="kim@example.com"
     )
-    await shop.saleor.complete_checkout(checkout)
+    return await shop.saleor.complete_checkout(checkout)
 
 
 async def _records(shop: Shop, channel: str, product: Product) -> list[SyncRecord]:
@@ -80,7 +84,7 @@ async def test_an_order_in_one_channel_moves_the_stock_of_the_other(shop: Shop) 
 
 
 async def test_an_order_in_an_untracked_channel_moves_the_stock_of_tracked_ones(
-    shop: Shop,
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await shop.saleor.add_channel("pos", "Shop counter", "USD")  # not tracked
     product = await shop.product("Basil", "5")
@@ -88,11 +92,24 @@ async def test_an_order_in_an_untracked_channel_moves_the_stock_of_tracked_ones(
     await shop.drain()
     assert _held(shop, CHANNEL) == {str(variant.id): 100}
 
-    await _order(shop, "pos", variant, 30)
+    order = await _order(shop, "pos", variant, 30)
     await shop.drain()
 
     assert _held(shop, CHANNEL) == {str(variant.id): 70}
     assert await _records(shop, "pos", product) == []  # nothing kept of the untracked channel
+
+    # A payment moves no stock: the order is not read for it.
+    asked: list[str] = []
+    execute = shop.services.saleor.execute
+
+    async def recording(url: str, token: Any, operation: str, *args: Any, **kw: Any) -> Any:
+        asked.append(operation)
+        return await execute(url, token, operation, *args, **kw)
+
+    monkeypatch.setattr(shop.services.saleor, "execute", recording)
+    await shop.saleor.emit("ORDER_FULLY_PAID", order)
+    await shop.drain()
+    assert "ecommerce_orders_by_ids" not in asked
 
 
 async def test_a_product_another_store_never_held_is_not_pushed_there(shop: Shop) -> None:
