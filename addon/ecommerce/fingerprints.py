@@ -17,7 +17,7 @@ from pydantic import SecretStr
 
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
-from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.models import HIDDEN_VARIANT, Fingerprint, hidden_variants
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
@@ -27,13 +27,6 @@ from addon.mailchimp import (
     ProductInput,
     StoreInput,
 )
-
-# A product's variant Mailchimp holds hidden (no longer sold: deleted, or off the channel), kept
-# among the product's children under this mark instead of a hash: hidden, never deleted, so the
-# orders that bought it still find its product (`VariantLedger.orphan_products`) and keep its
-# line; it is not hidden again, and shown (sent whole) if it is sold again. A hash is hex: no
-# hash is this mark, and none is `Fingerprint.unknown`'s "".
-HIDDEN_VARIANT = "hidden"
 
 # Child collections hashed apart from the top-level fields. An order's or cart's customer and
 # campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out.
@@ -90,11 +83,6 @@ def with_hidden(pushing: Fingerprint, hidden: Iterable[str]) -> Fingerprint:
     return Fingerprint(
         pushing.content_hash, {**dict.fromkeys(hidden, HIDDEN_VARIANT), **pushing.children}
     )
-
-
-def hidden_variants(children: Mapping[str, str]) -> set[str]:
-    """The variants a product's record says Mailchimp holds hidden (`HIDDEN_VARIANT`)."""
-    return {variant for variant, digest in children.items() if digest == HIDDEN_VARIANT}
 
 
 def sold_variants(children: Mapping[str, str]) -> set[str]:

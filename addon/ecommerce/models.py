@@ -3,7 +3,7 @@ the sync ledger (both account-scoped: they describe what one Mailchimp account h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -180,6 +180,19 @@ class Fingerprint:
         """Mailchimp holds the record with unknown content (e.g. it answered "already
         exists"): the next push sends all of it, and still knows which children to hide."""
         return cls(None, dict.fromkeys(children, ""))
+
+
+# A product's variant Mailchimp holds hidden (no longer sold: deleted, or off the channel), kept
+# among the product's children under this mark instead of a hash: hidden, never deleted, so the
+# orders that bought it still find its product (`VariantLedger.orphan_products`) and keep its
+# line; it is not hidden again, and shown (sent whole) if it is sold again. A hash is hex: no
+# hash is this mark, and none is `Fingerprint.unknown`'s "".
+HIDDEN_VARIANT = "hidden"
+
+
+def hidden_variants(children: Mapping[str, str]) -> set[str]:
+    """The variants a product's record says Mailchimp holds hidden (`HIDDEN_VARIANT`)."""
+    return {variant for variant, digest in children.items() if digest == HIDDEN_VARIANT}
 
 
 class BurstStatus(StrEnum):

@@ -24,11 +24,13 @@ from addon.ecommerce.ledger_statements import (
 )
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import (
+    HIDDEN_VARIANT,
     BurstBatch,
     EntityKind,
     Fingerprint,
     SyncRecord,
     SyncStatus,
+    hidden_variants,
 )
 from addon.ecommerce.record_states import settled
 
@@ -299,10 +301,18 @@ class LedgerRepository(LedgerReads):
             & SyncRecord.kind.in_(list(kinds))
             & (SyncRecord.status != SyncStatus.REMOVED)
         )
-        locked = locking_kinds(select(SyncRecord.id).where(condition))
+        records: Any = select(SyncRecord.id, SyncRecord.children).where(condition)
+        locked = locking_kinds(records)
+        # A product's variants Mailchimp holds hidden stay marked (`HIDDEN_VARIANT`): forgotten,
+        # the orders that bought them would go under a placeholder (`orphans.py`).
+        hidden = {
+            record_id: kept
+            for record_id, children in (await self.session.execute(locked)).all()
+            if (kept := {v: HIDDEN_VARIANT for v in hidden_variants(children or {})})
+        }
         result = await self.session.execute(
             update(SyncRecord)
-            .where(SyncRecord.id.in_(locked.scalar_subquery()))
+            .where(SyncRecord.id.in_(locked.with_only_columns(SyncRecord.id).scalar_subquery()))
             .values(
                 content_hash=None,
                 children={},
@@ -313,4 +323,9 @@ class LedgerRepository(LedgerReads):
             )
             .returning(SyncRecord.id, SyncRecord.kind, SyncRecord.saleor_id)
         )
-        return [(kind, saleor_id) for _, kind, saleor_id in sorted(result.all())]
+        pending = sorted(result.all())
+        for record_id, kept in hidden.items():
+            await self.session.execute(
+                update(SyncRecord).where(SyncRecord.id == record_id).values(children=kept)
+            )
+        return [(kind, saleor_id) for _, kind, saleor_id in pending]

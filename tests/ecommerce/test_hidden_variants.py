@@ -102,6 +102,30 @@ async def test_an_order_keeps_its_line_of_a_variant_no_longer_sold_and_a_cart_dr
     assert (await _children(shop, basil))[str(unlisted.id)] != HIDDEN_VARIANT
 
 
+async def test_a_resync_keeps_the_hidden_variants(shop: Shop) -> None:
+    """Resync forgets what was pushed, not which variants Mailchimp holds hidden."""
+    basil = await shop.product("Basil", "5.00", "6.00")
+    gone, _ = basil.variants
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(gone, 2)], email="kim@example.com"
+    )
+    await shop.drain()
+    await shop.saleor.delete_variant(gone)
+    await shop.drain()
+    response = await shop.api(
+        "POST", "/api/ecommerce/channels/default-channel/resync", {"kind": "product"}
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    assert (await _children(shop, basil))[str(gone.id)] == HIDDEN_VARIANT
+
+    writes = len(shop.writes())
+    await shop.saleor.cancel_order(order)
+    await shop.drain()
+    assert not [p for p in shop.products() if p.startswith("deleted_")]
+    assert shop.writes()[writes:] == [f"PATCH /orders/{order.id}"]
+
+
 @pytest.fixture
 def bursty(shop: Shop) -> Shop:
     shop.services.settings = shop.services.settings.model_copy(update=BURSTY)
