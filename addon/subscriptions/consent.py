@@ -67,7 +67,7 @@ class Signup:
     language: str | None = None
     # When it was given: the order placed, the customer registered.
     given_at: datetime | None = None
-    # The user's address confirmed in Saleor (`ContactChange.address_confirmed`).
+    # A registration's address confirmed in Saleor (`ContactChange.address_confirmed`).
     confirmed: bool = True
 
 
@@ -113,7 +113,6 @@ class OrderRef(_WithMetadata):
             saleor_user_id=owner.id if owner else None,
             language=self.language_code,
             given_at=self.created,
-            confirmed=owner.is_confirmed if owner else True,
         )
 
 

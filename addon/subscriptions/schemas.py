@@ -103,17 +103,20 @@ class ContactChange(BaseModel):
     # `permission_ids` is the whole choice (the account page's boxes): the audience's other
     # marketing permissions are withdrawn, as easily as they were given (GDPR art. 7(3)).
     permissions_exact: bool = False
-    # Saleor holds the user's address as confirmed (`User.isConfirmed`): false for a user who
-    # registered and never confirmed their e-mail (saleor/graphql/account/mutations/account/
-    # account_register.py sets it false and sends CUSTOMER_CREATED at once).
+    # False for a registration whose owner has not confirmed the address (`User.isConfirmed`):
+    # Saleor creates every user unconfirmed, and sends CUSTOMER_CREATED at once (saleor/graphql/
+    # account/mutations/account/account_register.py `save`; staff's customerCreate too,
+    # mutations/base.py `BaseCustomerCreate.clean_input`), confirmation by e-mail on or off.
+    # (A signed-in customer is trusted: the account page and their own orders.)
     address_confirmed: bool = True
 
     @property
     def address_proven(self) -> bool:
         """Whether whoever asked is known to hold the address: a signed-in customer (the
-        account page, their own order or registration, once confirmed) or staff. The public
-        signup form, a guest's checkout and an unconfirmed registration prove nothing: Saleor
-        checks no guest's address, and anyone can type anyone's."""
+        account page, their own order), a registration once confirmed, or staff. The public
+        signup form, a guest's checkout and a registration not confirmed (when Saleor sends
+        it, always) prove nothing: Saleor checks no guest's address, and anyone can type
+        anyone's."""
         if not self.address_confirmed:
             return False
         unproven = self.source in (Source.STOREFRONT, Source.CHECKOUT)

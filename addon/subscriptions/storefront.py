@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Audience
@@ -9,6 +10,7 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
+from addon.jobs.models import Job, JobStatus
 from addon.saleor.schemas import SignedInCustomer
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
@@ -16,6 +18,7 @@ from addon.subscriptions.schemas import (
     Action,
     AudienceOutcome,
     ChangeAccepted,
+    ContactChange,
     MyAudience,
     MySubscriptions,
     MySubscriptionsUpdate,
@@ -26,12 +29,14 @@ from addon.subscriptions.schemas import (
     SubscribeRequest,
 )
 from addon.subscriptions.service import (
+    APPLY_JOB,
     Choice,
     SubscriptionService,
     double_optin_applies,
     is_connected,
     offered_groups,
 )
+from addon.subscriptions.writeback import contact_lane
 
 
 class NewsletterUnavailable(Conflict):
@@ -152,20 +157,40 @@ class StorefrontService:
         """Whether the save subscribes, or gives a group or a permission, that the customer's
         contact has not: the saves the account page's limit counts. Leaving, withdrawing and
         saving the same again never are (GDPR art. 7(3): as easy as giving)."""
-        held = {a.list_id: a for a in (await self.mine(installation, customer)).audiences}
+        contacts = ContactRepository(self.session)
         offered = {a.list_id: a for a in await self._active(installation)}
         for item in body.audiences:
-            now, audience = held.get(item.list_id), offered.get(item.list_id)
-            if not item.subscribed or now is None or audience is None:
+            audience = offered.get(item.list_id)
+            if not item.subscribed or audience is None:
                 continue  # (an audience not offered changes nothing: `resolve`)
-            if now.status not in ("subscribed", "pending"):
+            state = await contacts.of_customer(
+                installation.id, item.list_id, customer.email, customer.user_id
+            )
+            if state is None or state.status not in ("subscribed", "pending"):
                 return True
-            if set(item.groups or []) - set(now.groups):
+            if await self._leaving_waits(installation.id, state.email, item.list_id):
+                return True  # coming back after a leaving still on its way
+            if set(item.groups or []) - set(state.interests or []):
                 return True
             known = {str(p["id"]) for p in audience.marketing_permissions}
-            if (set(body.permissions or []) & known) - set(now.marketing_permissions):
+            enabled = {str(p["id"]) for p in state.marketing_permissions if p.get("enabled")}
+            if (set(body.permissions or []) & known) - enabled:
                 return True
         return False
+
+    async def _leaving_waits(self, installation_id: int, address: str, list_id: str) -> bool:
+        """An unsubscribe of the contact in this audience asked and not applied yet (its
+        `apply` job waits in the contact's lane)."""
+        waiting = await self.session.scalars(
+            select(Job.payload).where(
+                Job.installation_id == installation_id,
+                Job.lane == contact_lane(address),
+                Job.kind == APPLY_JOB,
+                Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
+            )
+        )
+        changes = [ContactChange.model_validate(payload) for payload in waiting]
+        return any(c.list_id == list_id and c.action is Action.UNSUBSCRIBE for c in changes)
 
     async def change_mine(
         self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate

@@ -135,3 +135,17 @@ async def test_leaving_or_withdrawing_is_never_counted(newsletter: Shop) -> None
     # Subscribing again is counted.
     refused = await _put(shop, auth, {"audiences": both})
     assert refused.status_code == 429 and "RATE_LIMITED" in refused.text
+
+
+async def test_leaving_and_coming_back_over_and_over_is_counted(newsletter: Shop) -> None:
+    """Each return asks Mailchimp to send a confirmation e-mail: it counts, though the contact
+    the app holds is subscribed until the worker runs the leaving before it."""
+    shop = newsletter
+    auth = await _signed_in(shop, "max@example.com")
+    assert (await _save(shop, auth, True)).status_code == 202
+    await shop.work()
+    answers = []
+    for _ in range(shop.services.settings.storefront_rate_limit_per_email):
+        assert (await _save(shop, auth, False)).status_code == 202
+        answers.append((await _save(shop, auth, True)).status_code)
+    assert answers[:-1] == [202] * (len(answers) - 1) and answers[-1] == 429

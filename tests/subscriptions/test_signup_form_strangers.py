@@ -203,7 +203,7 @@ async def test_a_registration_never_confirmed_proves_nothing_of_its_address(
     await _signup(shop, email="ann@example.com", first_name="Ann", groups=[fruit])
 
     consent = {CONSENT_SUBSCRIBE: "true", CONSENT_GROUPS: veg, CONSENT_PERMISSIONS: permission}
-    await shop.saleor.register_customer("ann@example.com", "Mallory", metadata=consent)
+    await shop.saleor.create_customer("ann@example.com", "Mallory", metadata=consent)
     await shop.work()
     member = shop.member(news, "ann@example.com")
     assert member.merge_fields["FNAME"] == "Ann"

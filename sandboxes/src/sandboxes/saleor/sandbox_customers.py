@@ -18,20 +18,15 @@ class SandboxCustomerEvents(SandboxWebhooks):
     async def create_customer(
         self, email: str, first_name: str = "", last_name: str = "", **fields: Any
     ) -> Customer:
+        """`accountRegister`, or staff's `customerCreate`: the user is unconfirmed (until
+        `confirmAccount`, or a password set), and CUSTOMER_CREATED is sent at once
+        (saleor/graphql/account/mutations/account/account_register.py `save`;
+        mutations/base.py `BaseCustomerCreate.clean_input`: "Always set the user as
+        unconfirmed during account creation"). `is_confirmed=True`: one who confirmed."""
+        fields.setdefault("is_confirmed", False)
         customer = self.store.create_customer(email, first_name, last_name, **fields)
         await self.emit("CUSTOMER_CREATED", customer)
         return customer
-
-    async def register_customer(
-        self, email: str, first_name: str = "", last_name: str = "", **fields: Any
-    ) -> Customer:
-        """`accountRegister`: the user is unconfirmed (until `confirmAccount`, which sends
-        ACCOUNT_CONFIRMED alone), and CUSTOMER_CREATED is sent at once, confirmation by e-mail
-        on or off (saleor/graphql/account/mutations/account/account_register.py `save`:
-        `user.is_confirmed = False`; confirm_account.py). Staff's `customerCreate` makes a
-        confirmed one (`User.is_confirmed` defaults to true): `create_customer`."""
-        fields["is_confirmed"] = False
-        return await self.create_customer(email, first_name, last_name, **fields)
 
     async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
         """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
