@@ -209,3 +209,21 @@ async def test_a_registration_never_confirmed_proves_nothing_of_its_address(
     assert member.merge_fields["FNAME"] == "Ann"
     assert (member.interests[fruit], member.interests[veg]) == (True, True)
     assert shop.consents("ann@example.com")[permission] is False
+
+
+async def test_a_registration_once_confirmed_gives_its_consent_in_full(newsletter: Shop) -> None:
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    permission = await shop.offered_permission()
+    await _signup(shop, email="ann@example.com", first_name="A.", groups=[fruit])
+
+    consent = {CONSENT_SUBSCRIBE: "true", CONSENT_GROUPS: veg, CONSENT_PERMISSIONS: permission}
+    ann = await shop.saleor.create_customer("ann@example.com", "Ann", metadata=consent)
+    await shop.work()
+    assert shop.member(news, "ann@example.com").merge_fields["FNAME"] == "A."
+    await shop.saleor.confirm_account(ann)
+    await shop.work()
+    member = shop.member(news, "ann@example.com")
+    assert member.merge_fields["FNAME"] == "Ann"
+    assert (member.interests[fruit], member.interests[veg]) == (False, True)
+    assert shop.consents("ann@example.com")[permission] is True

@@ -28,6 +28,13 @@ class SandboxCustomerEvents(SandboxWebhooks):
         await self.emit("CUSTOMER_CREATED", customer)
         return customer
 
+    async def confirm_account(self, customer: Customer) -> Customer:
+        """`confirmAccount`: ACCOUNT_CONFIRMED alone (saleor/graphql/account/mutations/
+        account/confirm_account.py `post_save_action`)."""
+        confirmed = self.store.update_customer(customer, is_confirmed=True)
+        await self.emit("ACCOUNT_CONFIRMED", confirmed)
+        return confirmed
+
     async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
         """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
         on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
