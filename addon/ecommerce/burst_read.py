@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pydantic import SecretStr
+
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
 from addon.services import Services
@@ -23,6 +25,23 @@ READS_AT_ONCE = 4
 async def read(
     services: Services, ctx: Context, kind: EntityKind, saleor_ids: list[str]
 ) -> dict[str, dict[str, Any]]:
+    """The entities as Saleor serves them now, by id (`read_by_ids`), products as the channel
+    sells them."""
+    variables: dict[str, Any] = {}
+    if kind is EntityKind.PRODUCT:
+        variables["channel"] = ctx.channel
+        variables.update(ctx.product_options.read_variables())
+    return await read_by_ids(services, ctx.api_url, ctx.token, kind, saleor_ids, variables)
+
+
+async def read_by_ids(
+    services: Services,
+    api_url: str,
+    token: SecretStr,
+    kind: EntityKind,
+    saleor_ids: list[str],
+    variables: dict[str, Any] | None = None,
+) -> dict[str, dict[str, Any]]:
     """The entities as Saleor serves them now, by id, a page (Saleor's 100 at most) per
     query; those Saleor does not return (deleted, not in the channel) are absent."""
     document, field = DOCUMENTS[kind]
@@ -30,12 +49,9 @@ async def read(
     gate = asyncio.Semaphore(READS_AT_ONCE)
 
     async def page(ids: list[str]) -> list[dict[str, Any]]:
-        variables: dict[str, Any] = {"ids": ids, "first": len(ids)}
-        if kind is EntityKind.PRODUCT:
-            variables["channel"] = ctx.channel
-            variables.update(ctx.product_options.read_variables())
+        asked = {**(variables or {}), "ids": ids, "first": len(ids)}
         async with gate:
-            data = await services.saleor.execute(ctx.api_url, ctx.token, document, variables)
+            data = await services.saleor.execute(api_url, token, document, asked)
         return [edge["node"] for edge in (data.get(field) or {}).get("edges") or []]
 
     chunks = [saleor_ids[i : i + size] for i in range(0, len(saleor_ids), size)]

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.ecommerce.burst_read import read_by_ids
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
@@ -74,8 +75,6 @@ class _EventBody(BaseModel):
     checkout: _InChannel | None = None
 
 
-# Saleor's largest page (`orders(first:)`).
-ORDERS_PAGE = 100
 # Order events that allocate, release or ship nothing (a payment, a refund without a return, a
 # tracking number): an untracked channel's order is not read for its stock on them.
 MOVES_NO_STOCK = frozenset(
@@ -198,20 +197,15 @@ async def _ordered_products(
     services: Services, installation: Installation, order_ids: list[str]
 ) -> list[str]:
     """The products of the orders' lines (those whose variant Saleor still has), read a page of
-    orders at a time; a draft, which Saleor leaves out here and which holds no stock, has
-    none."""
+    orders at a time (`burst_read.read_by_ids`); a draft, which Saleor leaves out here and
+    which holds no stock, has none."""
+    orders = await read_by_ids(
+        services, installation.saleor_api_url, installation.app_token, EntityKind.ORDER, order_ids
+    )
     products: list[str] = []
-    for start in range(0, len(order_ids), ORDERS_PAGE):
-        ids = order_ids[start : start + ORDERS_PAGE]
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            "ecommerce_orders_by_ids",
-            {"ids": ids, "first": len(ids)},
-        )
-        for edge in (data.get("orders") or {}).get("edges") or []:
-            order = _OrderLines.model_validate(edge["node"])
-            products.extend(ln.variant.product.id for ln in order.lines if ln.variant)
+    for node in orders.values():
+        order = _OrderLines.model_validate(node)
+        products.extend(line.variant.product.id for line in order.lines if line.variant)
     return products
 
 
