@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
 from pydantic import SecretStr
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Priority
@@ -24,7 +23,6 @@ from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.installations.repository import InstallationRepository
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, NoPayload
@@ -38,7 +36,7 @@ from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source
-from addon.subscriptions.writeback import contact_lane, enqueue_status_write
+from addon.subscriptions.writeback import contact_lane, enqueue_status_write, waiting_in_lane
 
 logger = logging.getLogger(__name__)
 
@@ -378,15 +376,7 @@ async def withdrawal_waiting(
 ) -> bool:
     """Whether an unsubscribe or a clean of the contact received after `since` waits to be
     applied (its job, in the contact's lane, runs after the change asking)."""
-    waiting = await session.scalars(
-        select(Job.payload).where(
-            Job.installation_id == installation_id,
-            Job.lane == contact_lane(email),
-            Job.kind == EVENT_JOB,
-            Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
-        )
-    )
-    for payload in waiting:
+    for payload in await waiting_in_lane(session, installation_id, email, EVENT_JOB):
         event = MailchimpEvent.model_validate(payload)
         if event.type in ("unsubscribe", "cleaned") and event.received_at > since:
             return True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Audience
@@ -10,7 +9,6 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
-from addon.jobs.models import Job, JobStatus
 from addon.saleor.schemas import SignedInCustomer
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
@@ -36,7 +34,7 @@ from addon.subscriptions.service import (
     is_connected,
     offered_groups,
 )
-from addon.subscriptions.writeback import contact_lane
+from addon.subscriptions.writeback import waiting_in_lane
 
 
 class NewsletterUnavailable(Conflict):
@@ -181,14 +179,7 @@ class StorefrontService:
     async def _leaving_waits(self, installation_id: int, address: str, list_id: str) -> bool:
         """An unsubscribe of the contact in this audience asked and not applied yet (its
         `apply` job waits in the contact's lane)."""
-        waiting = await self.session.scalars(
-            select(Job.payload).where(
-                Job.installation_id == installation_id,
-                Job.lane == contact_lane(address),
-                Job.kind == APPLY_JOB,
-                Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
-            )
-        )
+        waiting = await waiting_in_lane(self.session, installation_id, address, APPLY_JOB)
         changes = [ContactChange.model_validate(payload) for payload in waiting]
         return any(c.list_id == list_id and c.action is Action.UNSUBSCRIBE for c in changes)
 

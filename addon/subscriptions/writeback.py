@@ -18,6 +18,7 @@ only the write, never the Mailchimp calls before it. Rules:
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy import select, update
@@ -44,6 +45,21 @@ STATUS_NOT_WRITTEN = "subscriptions.status_not_written"
 def contact_lane(email: str) -> str:
     """One contact's jobs run one at a time, in order."""
     return f"contact:{subscriber_hash(email)}"
+
+
+async def waiting_in_lane(
+    session: AsyncSession, installation_id: int, email: str, kind: str
+) -> list[dict[str, Any]]:
+    """The payloads of the contact's jobs of `kind` not done yet (waiting or running)."""
+    waiting = await session.scalars(
+        select(Job.payload).where(
+            Job.installation_id == installation_id,
+            Job.lane == contact_lane(email),
+            Job.kind == kind,
+            Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+        )
+    )
+    return list(waiting)
 
 
 class MetadataWriteFailed(Exception):
