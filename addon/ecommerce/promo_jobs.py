@@ -4,7 +4,6 @@ choice of vouchers). The push itself is `promo_sync.PromoPusher`, run by `ecomme
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -14,10 +13,8 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
-from addon.ecommerce.promo_usage import PromoRepository
-from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.promo_usage import PromoRepository, queue_voucher_pushes
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.stores_repository import StoreRepository
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.webhook_kinds import webhook_job_kind
@@ -107,26 +104,6 @@ async def queue_resync_if_offered(session: Any, installation_id: int) -> None:
         await queue_resync(session, installation_id)
 
 
-async def _queue(
-    session: Any, installation_id: int, voucher_ids: Sequence[str], *, held_only: bool
-) -> None:
-    """Queue the voucher's push in every tracked channel; `held_only`: only where Mailchimp
-    holds its rule (nothing is offered: only a removal can be due)."""
-    ledger = LedgerRepository(session)
-    for channel in await StoreRepository(session).pushing_channels(installation_id):
-        held: set[str] = set()
-        if held_only:
-            records = await ledger.by_saleor_ids(
-                installation_id, channel, EntityKind.PROMO_RULE, voucher_ids
-            )
-            held = {k for k, r in records.items() if r.mailchimp_id is not None}
-        for voucher_id in voucher_ids:
-            if not held_only or voucher_id in held:
-                await enqueue_push(
-                    session, installation_id, channel, EntityKind.PROMO_RULE, voucher_id
-                )
-
-
 async def _vouchers_of_codes(
     services: Services, installation_id: int, codes: list[_Code]
 ) -> list[str]:
@@ -197,21 +174,29 @@ async def on_vouchers(job: ClaimedJob, event: VoucherEvent, services: Services) 
     if body.voucher is not None:
         voucher_ids = [body.voucher.id]
     elif body.voucher_codes and event.event.upper() == "VOUCHER_CODES_DELETED":
-        # The codes' voucher is the one whose record holds them (deleted ones only matter
-        # where Mailchimp holds them).
+        # The event names codes, not their voucher: it is the one whose record holds them
+        # (deleted ones only matter where Mailchimp holds them), or one whose push is under
+        # way: its record learns the codes it sent only when its push (or code batch) is
+        # done, so that push is followed by another, which deletes them.
         gone = {mailchimp_id(c.id) for c in body.voucher_codes}
         async with services.db.session() as session:
             records = await LedgerRepository(session).select(
                 installation_id, kinds=[EntityKind.PROMO_RULE]
             )
         voucher_ids = list(
-            dict.fromkeys(r.saleor_id for r in records if gone & set(r.children or {}))
+            dict.fromkeys(
+                r.saleor_id
+                for r in records
+                if r.status is SyncStatus.PENDING or gone & set(r.children or {})
+            )
         )
     elif body.voucher_codes and offer is not PromoOffer.NONE:
         voucher_ids = await _vouchers_of_codes(services, installation_id, body.voucher_codes)
     async with services.db.transaction() as session:
         if voucher_ids:
-            await _queue(session, installation_id, voucher_ids, held_only=offer is PromoOffer.NONE)
+            await queue_voucher_pushes(
+                session, installation_id, voucher_ids, held_only=offer is PromoOffer.NONE
+            )
         await complete_in(session)
 
 
@@ -256,7 +241,7 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
                 break
             after = info.get("endCursor")
     async with services.db.transaction() as session:
-        await _queue(session, installation_id, voucher_ids, held_only=False)
+        await queue_voucher_pushes(session, installation_id, voucher_ids, held_only=False)
         if denied:
             await wait_for_permission(session, installation_id)
 

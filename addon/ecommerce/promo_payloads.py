@@ -11,7 +11,8 @@ its codes the rule's promo codes. Mailchimp's fields (OpenAPI 3.0.81, `promo-rul
 * `description` (required): what the code gives, in words; `title`: the voucher's name.
 * `starts_at` / `ends_at`: the voucher's dates; `enabled`: false once the voucher is used up
   (its usage limit reached), else true (Mailchimp applies the dates itself; a voucher no longer
-  offered is deleted, see `promo_sync.py`).
+  offered is deleted, see `promo_sync.py`; one ending as it starts is not offered, `offered`;
+  an end date cleared re-creates the rule, `PromoPusher._change_rule`).
 * a code: its code, `redemption_url` from the admin's template, `usage_count`, `enabled` (Saleor
   deactivates a single-use code once used; none is usable once the voucher is used up).
 """
@@ -42,7 +43,13 @@ HUNDRED = Decimal(100)
 
 def offered(voucher: SaleorVoucher, offer: PromoOffer, flag_key: str) -> bool:
     """Whether the admin's choice sends this voucher to Mailchimp: every voucher a shopper can
-    use (not one only staff can: Saleor refuses it to anyone else), or those flagged."""
+    use (not one only staff can: Saleor refuses it to anyone else), or those flagged. Never one
+    that ends as it starts: Saleor accepts an end equal to the start (saleor/graphql/core/
+    validators `validate_end_is_after_start` refuses only an earlier one), Mailchimp refuses a
+    rule whose `ends_at` is not after `starts_at`, and no order can use it in practice
+    (`VoucherQueryset.active`: started and not ended, at that very instant only)."""
+    if voucher.end_date is not None and voucher.end_date <= voucher.start_date:
+        return False
     if offer is PromoOffer.ALL:
         return not voucher.only_for_staff
     if offer is PromoOffer.FLAGGED:

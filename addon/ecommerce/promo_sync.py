@@ -42,6 +42,7 @@ from addon.mailchimp.promos import (
     PromoClient,
     PromoCodeInput,
     PromoCodePatch,
+    PromoRuleInput,
     PromoRulePatch,
     create_code_op,
     delete_code_op,
@@ -153,14 +154,10 @@ class PromoPusher(CatalogPusher):
             except BadRequest as exc:
                 if not already_exists(exc):
                     raise
-                await self._update_rule(rule)
-                sent_codes = {}  # its codes unknown: each is created, or updated if held
+                # its codes unknown: each is created, or updated if held
+                sent_codes = await self._change_rule(rule, {})
         elif known.fingerprint.content_hash != pushing.content_hash:
-            try:
-                await self._update_rule(rule)
-            except NotFound:
-                await self.promos.create_rule(self.ctx.store_id, rule)
-                sent_codes = {}
+            sent_codes = await self._change_rule(rule, sent_codes)
         held, batch = await self._send_codes(voucher_id, rule.id, codes, sent_codes, pushing, note)
         await self._settle_rule(
             voucher_id, rule.id, Fingerprint(pushing.content_hash, held), batch, note
@@ -216,9 +213,26 @@ class PromoPusher(CatalogPusher):
             record.last_error = NO_PERMISSION
             await promo_jobs.wait_for_permission(session, self.ctx.installation_id)
 
-    async def _update_rule(self, rule: Any) -> None:
-        patch = PromoRulePatch.model_validate(rule.model_dump(exclude={"id"}))
-        await self.promos.update_rule(self.ctx.store_id, rule.id, patch)
+    async def _change_rule(self, rule: PromoRuleInput, sent: dict[str, str]) -> dict[str, str]:
+        """Make the rule Mailchimp holds `rule`; answer the codes it still holds of `sent`.
+
+        A PATCH sends both dates when the voucher has an end (Mailchimp checks the pair, never
+        a new start against the old end). Without one it would leave the held `ends_at` as it
+        is (`MailchimpInput.body` drops None, and nothing shows Mailchimp clears a date sent
+        as null or "", mc-woocommerce leaves it out too): a rule that has an end is deleted
+        (its codes with it) and created again, its codes sent again."""
+        store = self.ctx.store_id
+        try:
+            if rule.ends_at is None and (await self.promos.get_rule(store, rule.id)).ends_at:
+                await self.promos.delete_rule(store, rule.id)
+            else:
+                patch = PromoRulePatch.model_validate(rule.model_dump(exclude={"id"}))
+                await self.promos.update_rule(store, rule.id, patch)
+                return sent
+        except NotFound:
+            pass  # gone from Mailchimp: created again
+        await self.promos.create_rule(store, rule)
+        return {}
 
     async def _codes(self, voucher: SaleorVoucher, template: str | None) -> list[PromoCodeInput]:
         raw: list[VoucherCode] = [edge.node for edge in voucher.codes.edges]

@@ -14,7 +14,9 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.stores_repository import StoreRepository
 
 _DEFAULTS = {"offer": PromoOffer.NONE, "flag_key": DEFAULT_FLAG_KEY}
 
@@ -121,10 +123,11 @@ async def order_used_code(
 async def orders_used_codes(
     session: AsyncSession, installation_id: int, channel: str, uses: Iterable[CodeUse]
 ) -> None:
-    """`order_used_code` for many orders: their promo rules' pushes queued together, so their
-    records are locked in id order (`ledger_statements.locking`), not in the orders' order."""
+    """`order_used_code` for many orders: their promo rules' pushes queued together (in every
+    tracked channel: Saleor deactivates a single-use code, and counts a usage limit, for all
+    channels), so their records are locked in id order, not in the orders' order."""
     promos = PromoRepository(session)
-    rules = []
+    vouchers = []
     for use in uses:
         if not use.code or use.voucher_id is None:
             continue
@@ -133,6 +136,27 @@ async def orders_used_codes(
         else:
             changed = await promos.record_use(installation_id, channel, use.code, use.order_id)
         if changed:
-            rules.append((channel, EntityKind.PROMO_RULE, use.voucher_id))
-    if rules and (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
-        await enqueue_pushes(session, installation_id, rules)
+            vouchers.append(use.voucher_id)
+    if vouchers and (await promos.settings(installation_id)).offer is not PromoOffer.NONE:
+        await queue_voucher_pushes(session, installation_id, vouchers, held_only=False)
+
+
+async def queue_voucher_pushes(
+    session: AsyncSession, installation_id: int, voucher_ids: Iterable[str], *, held_only: bool
+) -> None:
+    """Queue the vouchers' pushes in every tracked channel (a voucher's codes and usage limit
+    are Saleor's, not a channel's: a code used up in one channel is in all); `held_only`: only
+    where Mailchimp holds its rule (nothing is offered: only a removal can be due). Queued
+    together, so their records are locked in id order (`ledger_statements.locking`)."""
+    ids = list(dict.fromkeys(voucher_ids))
+    ledger = LedgerRepository(session)
+    pushes = []
+    for channel in await StoreRepository(session).pushing_channels(installation_id):
+        wanted = ids
+        if held_only:
+            records = await ledger.by_saleor_ids(
+                installation_id, channel, EntityKind.PROMO_RULE, ids
+            )
+            wanted = [v for v in ids if v in records and records[v].mailchimp_id is not None]
+        pushes += [(channel, EntityKind.PROMO_RULE, voucher_id) for voucher_id in wanted]
+    await enqueue_pushes(session, installation_id, pushes)

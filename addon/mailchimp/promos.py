@@ -67,6 +67,8 @@ class PromoRule(MailchimpResource):
     type: str = ""
     target: str = ""
     enabled: bool = True
+    starts_at: str | None = None
+    ends_at: str | None = None  # left out (or "") when the rule has no end
 
 
 class PromoCodePatch(MailchimpInput):
@@ -111,6 +113,11 @@ class PromoClient:
     async def create_rule(self, store_id: str, rule: PromoRuleInput) -> PromoRule:
         data = await self.client.request("POST", rules_path(store_id), json=rule.body())
         return self.client._parse(PromoRule, data, rules_path(store_id))
+
+    async def get_rule(self, store_id: str, rule_id: str) -> PromoRule:
+        path = rules_path(store_id, rule_id)
+        data = await self.client.request("GET", path)
+        return self.client._parse(PromoRule, data, path)
 
     async def update_rule(self, store_id: str, rule_id: str, patch: PromoRulePatch) -> PromoRule:
         path = rules_path(store_id, rule_id)
