@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 # to this late are counted. (`since` is exclusive and to the second: at least a second.)
 OVERLAP = timedelta(minutes=15)
 ACTIVITY_PAGE = MAX_PAGE  # recipients a page of e-mail activity
+ORDER_PAGE = MAX_PAGE  # attributed orders a page
 WRITE_BATCH = 20  # pages counted in one transaction at most
 
 
@@ -141,13 +142,17 @@ class CampaignPasses:
         orders = []
         order_offset = 0
         while True:
-            found = await reads.attributed_orders(campaign_id, offset=order_offset)
+            found = await reads.attributed_orders(
+                campaign_id, offset=order_offset, count=ORDER_PAGE
+            )
             orders += found.orders
             order_offset += len(found.orders)
-            if len(found.orders) < MAX_PAGE or order_offset >= found.total_items:
+            if len(found.orders) < ORDER_PAGE or order_offset >= found.total_items:
                 break
         async with self.writes, self.services.db.transaction() as session:
-            await store.apply_orders(session, self.installation_id, orders)
+            # All its pages were read (a failure above writes none): orders no longer listed
+            # are no longer the campaign's.
+            await store.apply_orders(session, self.installation_id, campaign_id, orders)
             row = await session.get(EngagementCampaign, row_id)
             assert row is not None
             store.apply_report(row, report)

@@ -142,6 +142,9 @@ class EngagementMember(InstallationRows, Base):
     clicks: Mapped[int] = mapped_column(Integer, default=0)
     last_open: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_click: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Mailchimp's rating in each audience, {list_id: 1 to 5}: one address is a member of each
+    # audience it is in, rated in each. `member_rating` is the highest of them.
+    ratings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     member_rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # {list_id: [tag names]}
     tags: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

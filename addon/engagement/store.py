@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, exists, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository, insert_for
@@ -128,6 +128,7 @@ async def member_ids(
                 "opens": 0,
                 "clicks": 0,
                 "tags": {},
+                "ratings": {},
                 "recent_campaigns": [],
                 "changed": True,
                 "updated_at": now,
@@ -171,29 +172,36 @@ async def bulk_update(session: AsyncSession, rows: list[dict[str, Any]]) -> None
 async def apply_members(
     session: AsyncSession, installation_id: int, list_id: str, members: Sequence[MailchimpMember]
 ) -> int:
-    """One page of an audience's members: their rating and tags (marked changed only where
-    they differ)."""
+    """One page of an audience's members: their rating and tags in it (marked changed only
+    where they differ). An address in several audiences is rated in each: `member_rating` is
+    the highest, whichever audience is read last."""
     seen = {subscriber_hash(m.email_address): m for m in members}
     ids = await member_ids(session, installation_id, seen)
     rows = await session.execute(
-        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.member_rating,
+        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.ratings,
                EngagementMember.tags)
         .where(EngagementMember.id.in_(sorted(ids.values())))
     )  # fmt: skip
     now = utcnow()
     updates = []
-    for member_id, key, rating, tags in rows:
+    for member_id, key, ratings, tags in rows:
         member = seen[key]
         names = sorted(t.name for t in member.tags)
         current = dict(tags or {})
-        if rating == member.member_rating and current.get(list_id, []) == names:
+        rated = dict(ratings or {})
+        if rated.get(list_id) == member.member_rating and current.get(list_id, []) == names:
             continue
         if names or list_id in current:
             current[list_id] = names  # [] once emptied: the key in Saleor is overwritten
+        if member.member_rating is None:
+            rated.pop(list_id, None)
+        else:
+            rated[list_id] = member.member_rating
         updates.append(
             {
                 "id": member_id,
-                "member_rating": member.member_rating,
+                "ratings": rated,
+                "member_rating": max(rated.values()) if rated else None,
                 "tags": current,
                 "changed": True,
                 "updated_at": now,
@@ -208,59 +216,80 @@ async def apply_members(
 
 
 async def apply_orders(
-    session: AsyncSession, installation_id: int, orders: Sequence[OutreachOrder]
+    session: AsyncSession, installation_id: int, campaign_id: str, orders: Sequence[OutreachOrder]
 ) -> None:
-    """Orders Mailchimp attributes to a campaign, of the member who placed them; not an order
-    placed by a customer erased since (Mailchimp keeps their orders by default: they would
-    bring the customer back, `addon/ecommerce/erased.py`)."""
-    buyers = {
-        o.id: subscriber_hash(o.customer.email_address)
+    """Every order Mailchimp attributes to `campaign_id` now (a complete read, all its pages),
+    of the member who placed them; not an order placed by a customer erased since (Mailchimp
+    keeps their orders by default: they would bring the customer back,
+    `addon/ecommerce/erased.py`). The campaign's orders it no longer lists (deleted, or
+    attributed elsewhere) are removed. Each member whose orders differ now (one added, removed,
+    moved to another member, or with another total) is marked changed."""
+    bought = {
+        (o.store_id, o.id): (o, subscriber_hash(o.customer.email_address))
         for o in orders
         if o.customer.email_address and o.campaign_id
     }
-    erased = await erased_hashes(session, installation_id, set(buyers.values()))
-    for o in orders:
-        erased_at = erased.get(buyers.get(o.id, ""))
+    erased = await erased_hashes(session, installation_id, {h for _, h in bought.values()})
+    for key, (o, buyer) in list(bought.items()):
+        erased_at = erased.get(buyer)
         placed = o.processed_at_foreign
         if erased_at is not None and (placed is None or placed <= erased_at):
-            del buyers[o.id]
-    ids = await member_ids(session, installation_id, buyers.values())
-    rows = [
-        {
-            "installation_id": installation_id,
-            "store_id": o.store_id,
-            "order_id": o.id,
-            "campaign_id": o.campaign_id,
-            "member_id": ids[buyers[o.id]],
-            "total_cents": cents(o.order_total),
-            "currency": o.currency_code[:3],
-            "ordered_at": o.processed_at_foreign,
-        }
-        for o in orders
-        if o.id in buyers
-    ]
-    if not rows:
-        return
-    existing = set(
-        await session.execute(
-            select(EngagementOrder.store_id, EngagementOrder.order_id).where(
-                EngagementOrder.installation_id == installation_id,
-                EngagementOrder.order_id.in_([r["order_id"] for r in rows]),
+            del bought[key]
+    ids = await member_ids(session, installation_id, (h for _, h in bought.values()))
+    # What each order counts for on its customer: campaign, member, total (cents), currency.
+    counted = {
+        key: (o.campaign_id, ids[buyer], cents(o.order_total), o.currency_code[:3])
+        for key, (o, buyer) in bought.items()
+    }
+    order = EngagementOrder
+    known = {
+        (r.store_id, r.order_id): r
+        for r in await session.execute(
+            select(order.id, order.store_id, order.order_id, order.campaign_id, order.member_id,
+                   order.total_cents, order.currency)
+            .where(
+                order.installation_id == installation_id,
+                or_(order.campaign_id == campaign_id,
+                    order.order_id.in_(sorted({o for _, o in counted}))),
             )
         )
-    )
-    insert = insert_for(_dialect(session), EngagementOrder)
-    keep = ("campaign_id", "member_id", "total_cents", "currency", "ordered_at")
-    statement = insert.on_conflict_do_update(
-        index_elements=["installation_id", "store_id", "order_id"],
-        set_={k: getattr(insert.excluded, k) for k in keep},
-    )
-    await session.execute(statement, rows)
-    fresh = {r["member_id"] for r in rows if (r["store_id"], r["order_id"]) not in existing}
-    if fresh:
+    }  # fmt: skip
+    changed: set[int] = set()
+    for key, new in counted.items():
+        old = known.get(key)
+        if old is None or (old.campaign_id, old.member_id, old.total_cents, old.currency) != new:
+            changed.add(new[1])
+        if old is not None and old.member_id != new[1]:
+            changed.add(old.member_id)  # another buyer now: the first no longer has it
+    gone = [r for key, r in known.items() if r.campaign_id == campaign_id and key not in counted]
+    if gone:
+        await session.execute(delete(order).where(order.id.in_(sorted(r.id for r in gone))))
+        changed |= {r.member_id for r in gone}
+    if counted:
+        insert = insert_for(_dialect(session), EngagementOrder)
+        keep = ("campaign_id", "member_id", "total_cents", "currency", "ordered_at")
+        statement = insert.on_conflict_do_update(
+            index_elements=["installation_id", "store_id", "order_id"],
+            set_={k: getattr(insert.excluded, k) for k in keep},
+        )
+        rows = [
+            {
+                "installation_id": installation_id,
+                "store_id": store_id,
+                "order_id": order_id,
+                "campaign_id": campaign,
+                "member_id": member_id,
+                "total_cents": total,
+                "currency": currency,
+                "ordered_at": bought[store_id, order_id][0].processed_at_foreign,
+            }
+            for (store_id, order_id), (campaign, member_id, total, currency) in counted.items()
+        ]
+        await session.execute(statement, rows)
+    if changed:
         await session.execute(
             update(EngagementMember)
-            .where(EngagementMember.id.in_(sorted(fresh)))
+            .where(EngagementMember.id.in_(sorted(changed)))
             .values(changed=True)
         )
 

@@ -4,7 +4,8 @@ errors), so the client itself stays the account's calls.
 
 Every read asks only for the fields the app uses (``fields``), and pages at most 1000 items
 (Mailchimp's maximum ``count``). Every read goes through the client's `request` (its concurrency
-cap, retries and error mapping) to a path of `paths.py`; none is sent another way.
+cap, retries and error mapping) to a path of `paths.py`; none is sent another way. An unset
+date-time may come as ``""`` (a report's ``last_click`` before any click): `UnsetDateTime`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pydantic import ConfigDict, Field
 
 from . import paths
 from .client import MailchimpClient
+from .date_times import UnsetDateTime
 from .http import QueryParams
 from .models import MailchimpResource, MemberTag
 
@@ -55,7 +57,7 @@ class CampaignSettings(MailchimpResource):
 class Campaign(MailchimpResource):
     id: str
     status: str = ""
-    send_time: datetime | None = None
+    send_time: UnsetDateTime = None
     emails_sent: int = 0
     recipients: CampaignRecipients = Field(default_factory=CampaignRecipients)
     settings: CampaignSettings = Field(default_factory=CampaignSettings)
@@ -65,7 +67,7 @@ class ReportOpens(MailchimpResource):
     opens_total: int = 0
     unique_opens: int = 0
     open_rate: float = 0.0
-    last_open: datetime | None = None
+    last_open: UnsetDateTime = None
 
 
 class ReportClicks(MailchimpResource):
@@ -73,7 +75,7 @@ class ReportClicks(MailchimpResource):
     unique_clicks: int = 0
     unique_subscriber_clicks: int = 0
     click_rate: float = 0.0
-    last_click: datetime | None = None
+    last_click: UnsetDateTime = None
 
 
 class ReportBounces(MailchimpResource):
@@ -101,7 +103,7 @@ class CampaignReport(MailchimpResource):
     subject_line: str = ""
     emails_sent: int = 0
     unsubscribed: int = 0
-    send_time: datetime | None = None
+    send_time: UnsetDateTime = None
     opens: ReportOpens = Field(default_factory=ReportOpens)
     clicks: ReportClicks = Field(default_factory=ReportClicks)
     bounces: ReportBounces = Field(default_factory=ReportBounces)
@@ -151,7 +153,7 @@ class OutreachOrder(MailchimpResource):
     customer: OrderCustomer = Field(default_factory=OrderCustomer)
     currency_code: str = ""
     order_total: float = 0.0
-    processed_at_foreign: datetime | None = None
+    processed_at_foreign: UnsetDateTime = None
     outreach: OrderOutreach | None = None
 
 
@@ -165,7 +167,7 @@ class EngagementMember(MailchimpResource):
     email_address: str
     status: str = ""
     member_rating: int | None = None
-    last_changed: datetime | None = None
+    last_changed: UnsetDateTime = None
     tags: list[MemberTag] = Field(default_factory=list)
 
 

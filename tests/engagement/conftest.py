@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import httpx
 import pytest
 from sqlalchemy import update
 
@@ -55,7 +56,11 @@ class Engagement:
             [(who, action, at.timestamp()) for who, action, at in events],  # type: ignore[misc]
         )
 
-    async def order(self, order_id: str, email: str, campaign_id: str, total: float) -> None:
+    async def order(
+        self, order_id: str, email: str, campaign_id: str, total: float, customer: str = ""
+    ) -> None:
+        """An order in Mailchimp attributed to `campaign_id`, bought by `email` (as Mailchimp
+        customer `customer`, by default one of its own)."""
         mailchimp, account, store = self.shop.mailchimp, self.shop.account, self.shop.store_id
         if not mailchimp.products(account, store):
             created = await mailchimp.call(
@@ -63,7 +68,8 @@ class Engagement:
             )
             assert created.status == 200, created.body
         body = order_body(order_id, campaign_id=campaign_id, order_total=total)
-        body["customer"] = {**body["customer"], "id": f"c-{order_id}", "email_address": email}
+        customer = customer or f"c-{order_id}"
+        body["customer"] = {**body["customer"], "id": customer, "email_address": email}
         created = await mailchimp.call(
             account, "POST", f"/ecommerce/stores/{store}/orders", body=body
         )
@@ -143,3 +149,21 @@ async def e(shop: Shop, clock: ManualClock, outbound: RecordingTransport) -> Eng
     for email in (ALICE, BOB):
         found.customers[email] = shop.saleor.store.create_customer(email, "A", "Customer")
     return found
+
+
+class FailingNth(httpx.AsyncBaseTransport):
+    """Answers the `nth` request (from 1) whose URL and body contain `marker` with `status`,
+    once; passes everything else on."""
+
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, marker: bytes, nth: int, status: int = 502
+    ) -> None:
+        self.inner, self.marker, self.left, self.status = inner, marker, nth, status
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.marker in str(request.url).encode() + request.content:
+            self.left -= 1
+            if self.left == 0:
+                body = {"title": "Refused", "status": self.status, "detail": "Refused."}
+                return httpx.Response(self.status, json=body, request=request)
+        return await self.inner.handle_async_request(request)

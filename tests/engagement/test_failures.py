@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import pytest
 from sqlalchemy import func, select, update
 
@@ -15,25 +14,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.statements import in_state
 from addon.jobs.worker import Worker
 from sandboxes.mailchimp.campaign_state import remove_campaign
-from tests.engagement.conftest import ALICE, BOB, Engagement
-
-
-class _Failing(httpx.AsyncBaseTransport):
-    """Answers the `nth` request (from 1) whose URL and body contain `marker` with `status`,
-    once; passes everything else on."""
-
-    def __init__(
-        self, inner: httpx.AsyncBaseTransport, marker: bytes, nth: int, status: int = 502
-    ) -> None:
-        self.inner, self.marker, self.left, self.status = inner, marker, nth, status
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.marker in str(request.url).encode() + request.content:
-            self.left -= 1
-            if self.left == 0:
-                body = {"title": "Refused", "status": self.status, "detail": "Refused."}
-                return httpx.Response(self.status, json=body, request=request)
-        return await self.inner.handle_async_request(request)
+from tests.engagement.conftest import ALICE, BOB, Engagement, FailingNth
 
 
 async def _error(e: Engagement) -> tuple[str, str | None]:
@@ -52,7 +33,7 @@ async def test_a_failed_write_fails_the_run_with_saleors_error_and_the_retry_wri
     monkeypatch.setattr(metadata, "PAGE", 8)
     await e.readers(22)  # with Alice and Bob: 24 customers, three pages
     e.send("Big news", e.at(days=-1))
-    e.outbound.inner = _Failing(e.outbound.inner, b"updatePrivateMetadata", 3)
+    e.outbound.inner = FailingNth(e.outbound.inner, b"updatePrivateMetadata", 3)
 
     await e.collect()
 
@@ -77,7 +58,7 @@ async def test_a_failed_read_fails_the_run_with_mailchimps_error(e: Engagement) 
     """Campaigns are read side by side: the run's error is Mailchimp's, not a group's."""
     e.send("Big news", e.at(days=-1))
     # A 400: the client retries a 5xx itself, after a wait on the test's clock.
-    e.outbound.inner = _Failing(e.outbound.inner, b"/email-activity", 1, 400)
+    e.outbound.inner = FailingNth(e.outbound.inner, b"/email-activity", 1, 400)
 
     await e.collect()
 
@@ -142,7 +123,7 @@ async def test_one_failed_read_among_campaigns_read_side_by_side_is_the_runs_err
     for campaign in campaigns:
         e.activity(campaign, (ALICE, "open", e.at(hours=-2)), (BOB, "click", e.at(hours=-2)))
     marker = f"/reports/{campaigns[-1]}/email-activity".encode()
-    e.outbound.inner = _Failing(e.outbound.inner, marker, 1, 400)
+    e.outbound.inner = FailingNth(e.outbound.inner, marker, 1, 400)
 
     await e.collect()
 
@@ -165,7 +146,7 @@ async def test_a_campaign_deleted_in_mailchimp_is_left_as_it_was_counted(
         remove_campaign(e.shop.mailchimp, e.shop.account, gone)
     else:  # listed by the run, gone when its activity is read
         marker = f"/reports/{gone}/email-activity".encode()
-        e.outbound.inner = _Failing(e.outbound.inner, marker, 1, 404)
+        e.outbound.inner = FailingNth(e.outbound.inner, marker, 1, 404)
 
     read_before = len(e.activity_reads())
     await e.collect()

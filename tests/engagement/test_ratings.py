@@ -1,0 +1,114 @@
+"""A member's rating: Mailchimp rates an address in each audience it is in; the customer's
+`member_rating` is the highest of them, whichever audience is read last."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import Connection, text
+
+from addon.audiences.models import Audience
+from addon.db.engine import Database
+from addon.db.migrations import alembic_config
+from addon.engagement import repository
+from addon.engagement.metadata import SUMMARY_KEY
+from sandboxes.mailchimp.campaigns import set_member_rating
+from tests.engagement.conftest import ALICE, Engagement
+from tests.migration_rows import NOW, installed_at
+from tests.sandbox_mailchimp.helpers import list_body
+
+DAY_AND_AN_HOUR = 25 * 3600  # each run reads every member again (`collector.FULL_MEMBER_READ`)
+
+
+async def _second_audience(e: Engagement) -> str:
+    created = await e.shop.mailchimp.call(
+        e.shop.account, "POST", "/lists", body=list_body("VIP news")
+    )
+    assert created.status == 200 and created.body is not None, created.body
+    list_id = str(created.body["id"])
+    async with e.services.db.transaction() as session:
+        session.add(
+            Audience(installation_id=e.installation_id, list_id=list_id, name="VIP", active=True)
+        )
+    added = await e.shop.mailchimp.call(
+        e.shop.account,
+        "POST",
+        f"/lists/{list_id}/members",
+        body={"email_address": ALICE, "status": "subscribed"},
+    )
+    assert added.status == 200, added.body
+    return list_id
+
+
+async def _ratings(e: Engagement) -> tuple[int, int | None]:
+    """What Saleor holds of Alice's rating, and what her panel shows."""
+    async with e.services.db.session() as session:
+        alice = await repository.customer_engagement(
+            session, e.installation_id, e.customers[ALICE].global_id
+        )
+    assert alice is not None
+    return json.loads(e.private(ALICE)[SUMMARY_KEY])["member_rating"], alice.member_rating
+
+
+async def test_a_member_of_two_audiences_has_the_higher_rating(e: Engagement) -> None:
+    vip = await _second_audience(e)
+    mailchimp, account = e.shop.mailchimp, e.shop.account
+    set_member_rating(mailchimp, account, e.shop.list_id, ALICE, 5)
+    set_member_rating(mailchimp, account, vip, ALICE, 1)
+    seen = []
+    for _ in range(3):  # run after run, each reading both audiences
+        await e.collect()
+        seen.append(await _ratings(e))
+        e.clock.advance(DAY_AND_AN_HOUR)
+    assert seen == [(5, 5)] * 3
+    written = len(e.metadata_writes())
+
+    # Her rating falls in the first audience: the second one's is the higher now.
+    set_member_rating(mailchimp, account, e.shop.list_id, ALICE, 2)
+    set_member_rating(mailchimp, account, vip, ALICE, 3)
+    await e.collect()
+    assert await _ratings(e) == (3, 3)
+    assert len(e.metadata_writes()) == written + 1
+
+
+async def test_0045_gives_members_from_before_no_ratings_and_goes_back_down(
+    tmp_path: Path,
+) -> None:
+    """Their rating stays until their audiences are read again, which fills `ratings`."""
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+
+    def to_0044(connection: Connection) -> None:
+        installed_at(connection, "0044_oauth_browser_key")
+        connection.execute(
+            text(
+                "INSERT INTO engagement_members (installation_id, email_hash, campaigns_received,"
+                " opens, clicks, member_rating, tags, recent_campaigns, changed, updated_at)"
+                " VALUES (1, 'h', 0, 0, 0, 4, '{}', '[]', 0, :now)"
+            ),
+            {"now": NOW},
+        )
+        command.upgrade(alembic_config(connection), "0045_engagement_ratings")
+
+    try:
+        async with database.engine.begin() as connection:
+            await connection.run_sync(to_0044)
+            up = (
+                await connection.execute(
+                    text("SELECT member_rating, ratings FROM engagement_members")
+                )
+            ).one()
+        async with database.engine.begin() as connection:
+            await connection.run_sync(
+                lambda sync: command.downgrade(alembic_config(sync), "0044_oauth_browser_key")
+            )
+            down = (
+                (await connection.execute(text("SELECT * FROM engagement_members")))
+                .mappings()
+                .one()
+            )
+    finally:
+        await database.dispose()
+    assert (up[0], json.loads(up[1])) == (4, {})
+    assert down["member_rating"] == 4 and "ratings" not in down
