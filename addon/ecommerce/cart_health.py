@@ -50,6 +50,8 @@ class HealthState(StrEnum):
     CARTS_NOT_FLOWING = "carts_not_flowing"  # the app does not send this channel's carts
     STORE_SYNCING = "store_syncing"  # Mailchimp pauses the store's automations
     NO_AUTOMATION = "no_automation"  # no abandoned-cart automation sending for the store
+    # Carts go out without `checkout_url`, which Mailchimp's abandoned-cart automations need.
+    NO_CHECKOUT_URL = "no_checkout_url"
     HEALTHY = "healthy"
 
 
@@ -90,7 +92,9 @@ class CartHealth(BaseModel):
     channels: list[ChannelHealth]
 
 
-def _app_side(facts: ChannelFacts, carts_enabled: bool) -> HealthProblem | None:
+def _app_side(
+    facts: ChannelFacts, carts_enabled: bool, checkout_url_template: str | None
+) -> HealthProblem | None:
     action = next_action(facts)
     if action.code != "none":
         return HealthProblem(
@@ -103,6 +107,16 @@ def _app_side(facts: ChannelFacts, carts_enabled: bool) -> HealthProblem | None:
             state=HealthState.CARTS_NOT_FLOWING,
             message="Abandoned-cart tracking is off, so no cart reaches Mailchimp.",
             action=HealthAction(code="enable_carts", label="Turn on abandoned-cart tracking"),
+        )
+    if not checkout_url_template:
+        # The spec's cart `checkout_url`: "This parameter is required for Abandoned Cart
+        # automations." Without the setting carts are sent without it (`sale_payloads`).
+        return HealthProblem(
+            state=HealthState.NO_CHECKOUT_URL,
+            message="Carts are sent without a link back to the checkout, and Mailchimp's "
+            "abandoned-cart e-mails need one: set the checkout URL in the abandoned-cart "
+            "settings.",
+            action=HealthAction(code="set_checkout_url", label="Set the checkout URL"),
         )
     return None
 
@@ -222,7 +236,9 @@ async def health_of(
         if check is not None and check.store_id != store.store_id:
             check = None  # a check of the channel's previous store says nothing of this one
         problems: list[HealthProblem] = []
-        app_problem = _app_side(fact, settings.abandoned_carts_enabled)
+        app_problem = _app_side(
+            fact, settings.abandoned_carts_enabled, settings.checkout_url_template
+        )
         if app_problem is not None:
             problems.append(app_problem)
         if check is not None:

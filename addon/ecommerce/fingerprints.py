@@ -31,6 +31,8 @@ from addon.mailchimp import (
 # Child collections hashed apart from the top-level fields. An order's or cart's customer and
 # campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out.
 _ORDER_EXCLUDED = ("lines", "customer", "campaign_id")
+# A cart's customer opted in: hashed with its top-level fields, which its PATCH sends.
+_CART_OPT_IN = "customer.opt_in_status"
 
 __all__ = [
     "HIDDEN_VARIANT",
@@ -73,7 +75,13 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
             # would send its confirmation again).
             customer = {"id": body.customer.id, "email": body.customer.email_address}
             children["customer"] = payloads.content_hash(customer)
-        return Fingerprint(payloads.content_hash(_without(dumped, *_ORDER_EXCLUDED)), children)
+        top = _without(dumped, *_ORDER_EXCLUDED)
+        if isinstance(body, CartInput) and body.customer.opt_in_status:
+            # The shopper's consent, recorded on the checkout after its cart was sent: the
+            # cart's PATCH carries it (`sale_payloads.cart_patch`), a change of the top-level
+            # part. Only when true, so carts without consent keep the hash they had.
+            top[_CART_OPT_IN] = True
+        return Fingerprint(payloads.content_hash(top), children)
     return Fingerprint(payloads.content_hash(dumped))
 
 

@@ -15,7 +15,8 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce import payloads, restore, sale_payloads
+from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
+from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.catalog import Known, admin_label
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.email_change import announce_move, put_customer
@@ -32,7 +33,7 @@ from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
-from addon.mailchimp import CartPatch, NotFound
+from addon.mailchimp import NotFound
 from addon.privacy.erased import Erased, erased_among
 
 
@@ -301,6 +302,9 @@ class Pusher(SaleSender):
         converted = CART_CONVERTED in known.children
         if converted:
             checkout = None
+        settled = checkout is not None and raw is not None and cart_payment.paid(raw)
+        if settled:
+            checkout = None  # paid, not completed: `cart_payment.py`
         if checkout is not None and await restore.was_restored(
             self.services, self.ctx.installation_id, checkout_id
         ):
@@ -339,15 +343,14 @@ class Pusher(SaleSender):
                 EntityKind.CART,
                 checkout_id,
                 pushed=known.mailchimp_id is not None,
-                note=CART_CONVERTED_NOTE if converted else None,
+                note=CART_CONVERTED_NOTE if converted else CART_PAID_NOTE if settled else None,
                 fingerprint=converted_cart() if converted else None,
             )
             return
         pushing = fingerprint(body)
         if known.holds(pushing):
             return
-        top = payloads.top_level(body, "lines", "customer", "campaign_id")
-        patch = CartPatch.model_validate({k: v for k, v in top.items() if k != "id"})
+        patch = sale_payloads.cart_patch(body)
         await self._send(
             known,
             pushing,

@@ -177,6 +177,10 @@ class _CheckoutCreate(BaseModel):
     checkout: _CreatedCheckout | None = None
 
 
+class _MetadataWritten(BaseModel):
+    errors: list[_CheckoutError]  # MetadataError: field, code, message
+
+
 def _global_id(token: str) -> str:
     return base64.b64encode(f"Checkout:{token}".encode()).decode("ascii")
 
@@ -251,6 +255,7 @@ async def restore(services: Services, installation: Installation, token: str) ->
     if original is None or not original.lines:
         raise _gone()
     created, counts = await _copy(services, installation, original)
+    await _carry(services, installation, original, created)
     stale = known.restored_token.get_secret_value() if known is not None else None
     return await _record(
         services, installation.id, cart.checkout_id, stale, created, original, counts
@@ -318,6 +323,36 @@ async def _create(
             f"Saleor's answer to checkoutCreate is not understood: {exc}",
             code=ErrorCode.SALEOR_ERROR,
         ) from exc
+
+
+async def _carry(
+    services: Services,
+    installation: Installation,
+    original: CartToRestore,
+    created: _CreatedCheckout,
+) -> None:
+    """Write the original's consent and campaign attribution on the copy, which Saleor copies
+    to the order made of it (`checkoutCreate`'s input has no metadata in 3.20). Refused, the
+    exchange fails rather than hand out a copy whose order would lose the consent."""
+    if not original.carried:
+        return
+    items = [{"key": key, "value": value} for key, value in original.carried.items()]
+    variables: dict[str, object] = {"id": created.id, "input": items}
+    # The generic `updateMetadata` document (one for every object the app writes metadata on).
+    data = await _saleor(services, installation, "subscriptions_update_metadata", variables)
+    try:
+        answer = _MetadataWritten.model_validate(data.get("updateMetadata"))
+    except ValidationError as exc:
+        raise UpstreamUnavailable(
+            f"Saleor's answer to updateMetadata is not understood: {exc}",
+            code=ErrorCode.SALEOR_ERROR,
+        ) from exc
+    if answer.errors:
+        reasons = "; ".join(f"{e.code}: {e.message}" for e in answer.errors)
+        raise UpstreamUnavailable(
+            f"Saleor refused the restored cart's consent ({reasons}).",
+            code=ErrorCode.SALEOR_ERROR,
+        )
 
 
 async def _record(

@@ -54,6 +54,8 @@ class CartToRestore(_Saleor):
     user: _Email | None = None
     channel: _Channel
     lines: list[_Line]
+    # Consent and campaign attribution, to be written on the copy (`restore._carry`).
+    carried: dict[str, str] | None = None
 
     @property
     def contact(self) -> str | None:

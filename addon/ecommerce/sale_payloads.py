@@ -24,12 +24,15 @@ from addon.ecommerce.payloads import (
     line_discount,
     mailchimp_id,
     order_address,
+    top_level,
 )
 from addon.ecommerce.promo_payloads import order_promos
 from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
+    CartPatch,
+    CustomerPatch,
     OrderInput,
     OrderLineInput,
     OrderPatch,
@@ -359,6 +362,19 @@ def cart_input(
         tax_total=money(sum((m.tax.amount for m in prices if m.tax), Decimal(0)), currency),
         lines=list(merged.values()),
     )
+
+
+def cart_patch(cart: CartInput) -> CartPatch:
+    """The top-level fields of a cart as a PATCH (lines, customer and campaign are set on
+    creation), and its customer's opt-in once the shopper consented: a consent the storefront
+    records after the cart was first sent (`E_commerce_Cart_2.customer.opt_in_status`; the
+    same rule as the cart's creation, `customer_ref`). Never false: Mailchimp never lowers a
+    member's status from it, and the PATCH must not name what did not change."""
+    top = top_level(cart, "id", "lines", "customer", "campaign_id")
+    patch = CartPatch.model_validate(top)
+    if cart.customer.opt_in_status:
+        patch = patch.model_copy(update={"customer": CustomerPatch(opt_in_status=True)})
+    return patch
 
 
 def restore_value(template: str | None, key: SecretStr | None, checkout: SaleorCheckout) -> str:

@@ -279,6 +279,8 @@ def register_webhooks(registry: HandlerRegistry) -> None:
         ("ecommerce-customers", on_customers, on_customers_together),
         ("ecommerce-orders", on_orders, None),
         ("ecommerce-checkouts", on_checkouts, None),
+        # Registered by the app on Saleor 3.22+ (webhooks/registered/).
+        ("ecommerce-checkouts-authorized", on_checkouts, None),
     ):
         registry.register(webhook_job_kind(slug), handler, payload=EcommerceEvent, batch=together)
     registry.register(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from addon.paths import MANIFEST_FILE, WEBHOOKS_DIR
 from addon.saleor.versions import (
+    CHECKOUT_FULLY_AUTHORIZED_SINCE,
     CUSTOMER_DELETED_SINCE,
     DISCOUNTED_PRICE_UPDATED_SINCE,
     SaleorVersion,
@@ -76,6 +77,7 @@ REGISTERED_WEBHOOKS_DIR = WEBHOOKS_DIR / "registered"
 REGISTERED_SINCE: dict[str, SaleorVersion] = {
     "erasure-customer-deleted": CUSTOMER_DELETED_SINCE,
     "ecommerce-discounted-prices": DISCOUNTED_PRICE_UPDATED_SINCE,
+    "ecommerce-checkouts-authorized": CHECKOUT_FULLY_AUTHORIZED_SINCE,
 }
 
 

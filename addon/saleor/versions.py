@@ -46,6 +46,9 @@ ORDER_WHERE_SINCE = SaleorVersion(3, 22, 0)  # `orders(where:)`: "Added in Saleo
 OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
 
 
+# CHECKOUT_FULLY_AUTHORIZED and its `CheckoutFullyAuthorized` type, "Added in Saleor 3.22"
+# (saleor/saleor#18153, first tagged 3.22.0): registered by the app, as CUSTOMER_DELETED below.
+CHECKOUT_FULLY_AUTHORIZED_SINCE = SaleorVersion(3, 22, 0)
 # The `CustomerDeleted` subscription type: "Added in Saleor 3.23" (saleor/saleor#19173, commit
 # 06b063a), first tagged 3.23.5. Saleor validates every subscription of a manifest at
 # installation, so the manifest cannot carry it (3.20 would refuse the app); the app registers
@@ -196,6 +199,13 @@ FEATURES: tuple[Feature, ...] = (
         _webhooks("registered/ecommerce_discounted_prices"),
         "A price edit of a variant under a promotion reaches Mailchimp at the promotion's next "
         "re-price; a promotion's own changes are re-priced two and ten minutes after",
+    ),
+    Feature(
+        "E-commerce: a checkout authorized in full loses its cart at once (registered by the app)",
+        CHECKOUT_FULLY_AUTHORIZED_SINCE,
+        _webhooks("registered/ecommerce_checkouts_authorized"),
+        "Saleor sends no event for it: the cart goes at the checkout's next change (one paid in "
+        "full goes at once on every version)",
     ),
     Feature(
         "Erasure (GDPR): a customer deleting their account, Erase from Mailchimp in the panel",

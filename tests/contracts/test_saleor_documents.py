@@ -79,6 +79,7 @@ NEEDS_NEWER_SALEOR = {
     # Registered by the app itself on 3.23.5 and later (addon/installations/webhook_upkeep.py).
     "webhooks/registered/erasure_customer_deleted.graphql": "3.23.5",
     "webhooks/registered/ecommerce_discounted_prices.graphql": "3.23.0",
+    "webhooks/registered/ecommerce_checkouts_authorized.graphql": "3.22.0",
 }
 
 

@@ -115,6 +115,38 @@ async def test_each_state_with_its_fix_and_the_activity_page_agrees(quick: Shop)
     await _agree(shop, channel)
 
 
+async def test_carts_without_a_checkout_url_are_not_healthy(quick: Shop) -> None:
+    """Mailchimp's cart `checkout_url`: "This parameter is required for Abandoned Cart
+    automations." With no checkout URL set, carts go without it: the panel says so."""
+    shop = quick
+    await start(shop)
+    await finish(shop)
+    _automation(shop, "sending")
+    assert (await _health(shop))["state"] == "healthy"
+    cleared = {"checkout_url_template": None}
+    assert (await shop.api("PATCH", "/api/ecommerce/settings", cleared)).status_code == 200
+    fig = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1)], email="ann@example.com"
+    )
+    await shop.drain()
+    assert not shop.carts()[str(checkout.token)].checkout_url
+    channel = await _health(shop, check=False)
+    assert channel["state"] == "no_checkout_url"
+    [problem] = channel["problems"]
+    assert "set the checkout URL" in problem["message"]
+    assert problem["action"] == {
+        "code": "set_checkout_url",
+        "label": "Set the checkout URL",
+        "url": None,
+    }
+    await _agree(shop, channel)
+    # Carts turned off say that first: no cart goes at all.
+    off = {"abandoned_carts_enabled": False}
+    assert (await shop.api("PATCH", "/api/ecommerce/settings", off)).status_code == 200
+    assert (await _health(shop, check=False))["state"] == "carts_not_flowing"
+
+
 async def test_never_healthy_before_mailchimp_was_asked(quick: Shop) -> None:
     await start(quick)
     await finish(quick)

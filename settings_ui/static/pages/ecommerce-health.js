@@ -10,6 +10,7 @@ import { $, badge, bridge, button, details, el, formatTime, setBusy } from "../a
 const STATES = {
   healthy: { label: "E-mails can fire", tone: "success" },
   no_automation: { label: "No automation sending", tone: "critical" },
+  no_checkout_url: { label: "No checkout URL", tone: "critical" },
   store_syncing: { label: "Paused while syncing", tone: "warning" },
   carts_not_flowing: { label: "Carts not sent", tone: "critical" },
   not_checked: { label: "Not checked yet", tone: "" },
@@ -64,6 +65,18 @@ function fixControl(channel, action, describedBy) {
       } catch (error) {
         setBusy(b, false);
         b.after(el("p", "field-error", error.message));
+      }
+    });
+    return b;
+  }
+  if (action.code === "set_checkout_url") {
+    // The checkout URL is a field of the abandoned-cart settings on this page: focus it.
+    const b = button(action.label, "secondary", describedBy);
+    b.addEventListener("click", () => {
+      const field = $("checkout-url");
+      if (field) {
+        field.scrollIntoView({ block: "center" });
+        field.focus();
       }
     });
     return b;

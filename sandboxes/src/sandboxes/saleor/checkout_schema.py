@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from .checkout_payments import authorize_status, charge_status
 from .connections import saleor_error
 from .context import Info, api_context
 from .ids import InvalidGlobalId, checked_global_id
@@ -155,4 +156,10 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
         "subtotalPrice": money(lambda store, c: store.checkout_subtotal(c)),
         "totalPrice": money(lambda store, c: store.checkout_total(c)),
         "shippingPrice": money(lambda store, c: c.shipping_price),
+        "chargeStatus": lambda source, info: charge_status(
+            source, api_context(info).store.checkout_total(source)
+        ),
+        "authorizeStatus": lambda source, info: authorize_status(
+            source, api_context(info).store.checkout_total(source)
+        ),
     }

@@ -295,6 +295,10 @@ class Checkout(WithMetadata):
     # code): `totalPrice` is net of it, and so is the order's total
     # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`).
     gift_card_balance: Decimal = Decimal("0")
+    # The sums of its transactions' charged (and charge-pending) and authorized (and
+    # authorize-pending) amounts: its payment statuses follow from them (`checkout_payments`).
+    transactions_charged: Decimal = Decimal("0")
+    transactions_authorized: Decimal = Decimal("0")
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     last_change: datetime = Field(default_factory=utcnow)

@@ -9,6 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from .checkout_payments import record_transaction
 from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
@@ -123,6 +124,28 @@ class SandboxStoreEvents(SandboxCustomerEvents):
         updated = self.store.update_checkout(checkout, **changes)
         await self.emit("CHECKOUT_UPDATED", updated)
         return updated
+
+    async def pay_checkout(
+        self,
+        checkout: Checkout,
+        *,
+        charged: Decimal = Decimal("0"),
+        authorized: Decimal = Decimal("0"),
+    ) -> Checkout:
+        """A payment app's ``transactionCreate`` on the checkout (or the
+        ``transactionEventReport`` that settles it): CHECKOUT_FULLY_PAID and, since 3.22,
+        CHECKOUT_FULLY_AUTHORIZED as Saleor sends them, never CHECKOUT_UPDATED
+        (`checkout_payments.record_transaction`). The checkout stays a checkout: only
+        ``checkoutComplete`` (or a channel's `automaticallyCompleteFullyPaidCheckouts`) makes
+        an order of it."""
+        current = self.store.get_checkout(checkout.token)
+        total = self.store.checkout_total(current)
+        events = record_transaction(
+            current, total, self.version, charged=charged, authorized=authorized
+        )
+        for event in events:
+            await self.emit(event, current)
+        return current
 
     async def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False

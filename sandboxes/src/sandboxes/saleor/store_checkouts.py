@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from .checkout_payments import has_money
 from .models import Checkout, CheckoutLine, Customer, utcnow
 from .order_models import Order, OrderStatus
 from .store_base import NotFound
@@ -177,14 +178,14 @@ class StoreCheckouts(StoreOrders):
         """Saleor's periodic clean-up (saleor/checkout/tasks.py `delete_expired_checkouts`, the
         same at 3.20.119 and main): checkouts inactive (`last_change`) for 30 days without an
         e-mail or user, for 90 days with one, or for 6 hours without lines, deleted by
-        `checkout.utils.delete_checkouts` with no webhook at all. (Saleor spares a checkout
-        with money on its transactions; the sandbox's checkouts have none.)"""
+        `checkout.utils.delete_checkouts` with no webhook at all; one with money on its
+        transactions (`with_transactions`) is spared, paid or not completed."""
         now = now or utcnow()
         expired = []
         for checkout in list(self.checkouts.values()):
             idle = now - checkout.last_change
             owned = checkout.email is not None or checkout.user_id is not None
-            if (
+            if not has_money(checkout) and (
                 (not checkout.lines and idle > EMPTY_CHECKOUTS_TIMEDELTA)
                 or (not owned and idle > ANONYMOUS_CHECKOUTS_TIMEDELTA)
                 or (owned and idle > USER_CHECKOUTS_TIMEDELTA)
