@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from addon.ecommerce.marketing import UNTRACKED_STOCK
+from sandboxes.saleor import SandboxApp
 from sandboxes.saleor.models import ProductAttribute
 from tests.ecommerce.conftest import Shop
 
@@ -185,3 +186,26 @@ def test_editorjs_text_reads_every_block_kind() -> None:
     assert editorjs_text("Plain words, not Editor.js") == "Plain words, not Editor.js"
     assert editorjs_text('{"blocks": []}') is None
     assert editorjs_text("") is None and editorjs_text(None) is None
+
+
+@pytest.mark.parametrize("legacy", [True, False])
+async def test_a_vendor_edited_in_metadata_reaches_mailchimp(shop: Shop, legacy: bool) -> None:
+    """The dashboard's metadata card saves through `updateMetadata`, which sends only
+    PRODUCT_METADATA_UPDATED once the store turns the legacy update emission off (saleor/graphql/
+    meta/extra_methods.py `extra_product_actions`; with it on, PRODUCT_UPDATED too)."""
+    tea = await _tea(shop)
+    await shop.drain()
+    assert shop.products()[str(tea.id)].vendor == "Tea Co"
+    shop.saleor.store.legacy_update_webhook_emission = legacy
+    staff = SandboxApp(
+        id=0, name="dashboard", identifier="staff", version="1", permissions=["MANAGE_PRODUCTS"]
+    )
+    body = await shop.saleor.execute(
+        'mutation($id: ID!) { updateMetadata(id: $id, input: [{key: "vendor", '
+        'value: "Leaf Ltd"}]) { errors { code } } }',
+        {"id": tea.global_id},
+        app=staff,
+    )
+    assert body == {"data": {"updateMetadata": {"errors": []}}}
+    await shop.drain()
+    assert shop.products()[str(tea.id)].vendor == "Leaf Ltd"
