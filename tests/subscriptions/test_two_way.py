@@ -350,8 +350,8 @@ class _RefusingConfirmation(httpx.AsyncBaseTransport):
             "type": "https://mailchimp.com/developer/marketing/docs/errors/",
             "title": "Member In Compliance State",
             "status": 400,
-            "detail": "quinn@example.com is already a list member in compliance state due to "
-            "unsubscribe, bounce, or compliance review and cannot be subscribed.",
+            "detail": "quinn@example.com is in a compliance state due to unsubscribe, bounce, "
+            "or compliance review and cannot be subscribed.",
             "instance": "",
         }
         return httpx.Response(

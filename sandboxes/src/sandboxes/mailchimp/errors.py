@@ -151,11 +151,15 @@ def member_exists(email: str) -> MailchimpError:
 
 
 def member_in_compliance_state(email: str) -> MailchimpError:
+    # Mailchimp's own words, as quoted in ibericode/mailchimp-for-wordpress#798 and
+    # tbar0970/jethro-pmm#656: "… is in a compliance state due to unsubscribe, bounce, or
+    # compliance review and cannot be subscribed." (no "already a list member": a client telling
+    # errors apart by that phrase must not take it for Member Exists).
     return MailchimpError(
         400,
         "Member In Compliance State",
-        f"{email} is already a list member in compliance state due to unsubscribe, bounce, "
-        "or compliance review and cannot be subscribed.",
+        f"{email} is in a compliance state due to unsubscribe, bounce, or compliance review "
+        "and cannot be subscribed.",
     )
 
 
