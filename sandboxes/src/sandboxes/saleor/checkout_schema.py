@@ -19,6 +19,7 @@ from .money import Money, TaxedMoney
 from .reading import InChannel
 from .store import SaleorStore
 from .store_base import NotFound
+from .versions import shows_own_email
 
 
 def resolve_checkout(
@@ -142,9 +143,18 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
             viewer.require("MANAGE_USERS", "HANDLE_PAYMENTS", "HANDLE_TAXES")
         return context.store.customers.get(source.user_id)
 
+    def email(source: Checkout, info: Info) -> str | None:
+        context = api_context(info)
+        if source.user_id is not None and not shows_own_email(context.saleor_version):
+            buyer = context.store.customers.get(source.user_id)
+            if buyer is not None:
+                return buyer.email  # `get_customer_email()` (`shows_own_email`)
+        return source.email
+
     return {
         "id": lambda source, info: source.global_id,
         "token": lambda source, info: str(source.token),
+        "email": email,
         # `last_change`, as the checkouts' `updatedAt` filter compares it
         # (saleor/graphql/checkout/types.py `Checkout.resolve_updated_at`).
         "updatedAt": lambda source, info: source.last_change,

@@ -29,6 +29,7 @@ from .payments import (
     total_refunded,
 )
 from .reading import InChannel, read_field, reads
+from .versions import shows_own_email
 
 
 def resolve_order(root: Any, info: Info, id: str | None = None) -> Order | None:
@@ -97,6 +98,16 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
             viewer.require("MANAGE_USERS", "MANAGE_ORDERS")
         return context.store.customers.get(source.user_id)
 
+    def user_email(source: Order, info: Info) -> str | None:
+        context = api_context(info)
+        if source.user_id is not None and not shows_own_email(context.saleor_version):
+            buyer = context.store.customers.get(source.user_id)
+            if buyer is not None:
+                return buyer.email  # the address its buyer has now (`shows_own_email`)
+        if source.user_email and _hidden(source):
+            return _obfuscated_email(source.user_email)
+        return source.user_email
+
     def manage_orders(resolve: Callable[[Order], Any]) -> Callable[..., Any]:
         def resolver(source: Order, info: Info) -> Any:
             api_context(info).viewer.require("MANAGE_ORDERS")
@@ -127,11 +138,7 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "number": reads(lambda source: str(source.number)),
         "token": lambda source, info: str(source.token),
         "user": user,
-        "userEmail": lambda source, info: (
-            _obfuscated_email(source.user_email)
-            if source.user_email and _hidden(source)
-            else source.user_email
-        ),
+        "userEmail": user_email,
         "billingAddress": lambda source, info: _address(source, source.billing_address),
         "shippingAddress": lambda source, info: _address(source, source.shipping_address),
         "channel": lambda source, info: api_context(info).store.channels[source.channel_id],

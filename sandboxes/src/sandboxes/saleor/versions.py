@@ -100,6 +100,21 @@ ORDER_CREATED_AT_BY_NUMBER_SINCE = (3, 22, 0)
 # 3.23.0 ... 3.23.22 are without it).
 DEFAULT_ORDER_PK_SINCE = ((3, 22, 64), (3, 23, 23))
 
+# Before 3.21.3 a signed-in shopper's checkout and order name the account's current e-mail
+# address: `Checkout.resolve_email` returns `get_customer_email()` (`self.user.email if self.user
+# else self.email`, saleor/checkout/models.py at 3.20.119), and `Order.resolve_user_email`
+# `user.email if user else root.user_email` (saleor/graphql/order/types.py at 3.20.119), so an
+# order shows the address its buyer has now, not the one it was placed under. Since saleor/saleor
+# #17753 (commit ecab66d, "Use checkout/order email instead of user.email", first tagged 3.21.3)
+# both answer the address stored on the checkout or order.
+OWN_EMAIL_SINCE = (3, 21, 3)
+
+
+def shows_own_email(version: str) -> bool:
+    """Whether a checkout's `email` and an order's `userEmail` are their own (not the user's)."""
+    return version_tuple(version) >= OWN_EMAIL_SINCE
+
+
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 
