@@ -60,6 +60,8 @@ async def _gone(services: Services, job: ClaimedJob, user_id: str, email: str) -
         installation = await InstallationRepository(session).get(job.installation_id)
     if installation is None:
         return False
+    if installation.uninstalled_at is not None:
+        return _unconfirmed(job, user_id)
     api_url, token = installation.saleor_api_url, installation.app_token
     try:
         await customer_email(services.saleor, api_url, token, user_id)
@@ -74,6 +76,22 @@ async def _gone(services: Services, job: ClaimedJob, user_id: str, email: str) -
         job.installation_id,
     )
     return False
+
+
+def _unconfirmed(job: ClaimedJob, user_id: str) -> bool:
+    """A deletion the uninstall's last job carries out (`addon.installations.uninstall`):
+    Saleor refuses the token of an uninstalled app, so the deletion can never be confirmed, and
+    it is erased on what the verified delivery says. The shopper's deletion (or staff's) is one
+    the store must honour; left undone, the customer stays subscribed in Mailchimp for good.
+    What that risks is a live customer's body posted as a deletion in the moments before an
+    uninstall, which needs a delivery to an app holding MANAGE_USERS, one that could delete
+    the customer in Saleor anyway; and a contact erased wrongly can sign up again by a form."""
+    logger.warning(
+        "Erasing user %s of uninstalled installation %s unconfirmed: Saleor refuses its token",
+        user_id,
+        job.installation_id,
+    )
+    return True
 
 
 def register(registry: HandlerRegistry[Services]) -> None:

@@ -35,12 +35,25 @@ from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
 from addon.erasure.schemas import EraseRequest
+from addon.erasure.unavailable import (
+    RECONNECT_RETRY_SECONDS,
+    WAITING_FOR_CONNECTION,
+    gave_up_reconnecting,
+    wait_for_mailchimp,
+)
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound, subscriber_hash
+from addon.mailchimp import (
+    InvalidCredentials,
+    MailchimpClient,
+    NotFound,
+    RateLimited,
+    TransientError,
+    subscriber_hash,
+)
 from addon.privacy.erased import remember_erased
 from addon.services import Services
 
@@ -240,28 +253,14 @@ async def _any_unfinished(
                         return True
                 except NotFound:
                     continue
+                except (RateLimited, TransientError):
+                    return True  # unknown: looked at again, until the erasure is overdue
     except NotConnected:
         return False  # nothing can be erased there either
     return False
 
 
 WAITING = "Waits for what was on its way to Mailchimp about the customer"
-WAITING_FOR_CONNECTION = (
-    "Waits for Mailchimp to be connected again: the customer is still in its audiences and stores"
-)
-RECONNECT_RETRY_SECONDS = 3600.0
-# Mailchimp asks a controller to honour a deletion request within 30 days
-# (mailchimp.com/help/delete-contacts).
-RECONNECT_WAIT = timedelta(days=30)
-
-
-async def _gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
-    async with services.db.session() as session:
-        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-    if asked is None or utcnow() - asked < RECONNECT_WAIT:
-        return False
-    logger.warning("Erasing a customer: Mailchimp was not connected again within 30 days")
-    return True
 
 
 async def _again(
@@ -327,11 +326,12 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         # Audiences or stores the app filled are still in the account: the customer must go
         # from them too ("from every audience in your account, as well as any connected
         # integrations", mailchimp.com/help/delete-contacts). So the erasure waits for the
-        # account to be connected again, keeping the address only in this job, for as long as
-        # Mailchimp gives a controller; then it is given up.
-        if (lists or stores) and not await _gave_up_reconnecting(services, job):
+        # account to be connected again (`unavailable.py`); then it is given up.
+        if (lists or stores) and not await gave_up_reconnecting(services, job):
             raise RetryLater(WAITING_FOR_CONNECTION, RECONNECT_RETRY_SECONDS) from None
         result = Erased(connected=False)
+    except (RateLimited, TransientError) as exc:
+        await wait_for_mailchimp(services, job, exc)
     result = result.plus(request.erased)
     if await _must_wait(job, addresses, request, services, since=started):
         await _again(services, job, request, result)
@@ -364,4 +364,4 @@ def register(registry: HandlerRegistry[Services]) -> None:
     registry.register(ERASE_JOB, handle_erase, payload=EraseRequest)
 
 
-__all__ = ["ERASED_NOTE", "ERASE_JOB", "enqueue_erasure", "register"]
+__all__ = ["ERASED_NOTE", "ERASE_JOB", "WAITING_FOR_CONNECTION", "enqueue_erasure", "register"]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.config import Settings
@@ -23,6 +23,7 @@ from addon.installations.models import (
 )
 from addon.installations.repository import InstallationRepository
 from addon.installations.schemas import Farewell
+from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
@@ -40,6 +41,15 @@ WEBHOOK_UPKEEP = "installation.webhooks"
 SALEOR_VERSION_KNOWN = "installation.saleor_version_known"
 # An uninstalled installation's last job: Mailchimp cleaned up, then the erasure (`uninstall`).
 UNINSTALL_JOB = "installation.uninstall"
+# A customer's erasure waiting when the app is uninstalled (GDPR: a deletion the shopper asked
+# for, or one staff were told "will be erased in a moment"): kept by the uninstall, whose last
+# job carries it out before the farewell (`uninstall.py`). The erasure capability's kinds (it
+# builds on this package): its erasure job and the deletion webhooks that queue one.
+ERASURE_KINDS = (
+    "erasure.erase",
+    webhook_job_kind("erasure-account-deleted"),
+    webhook_job_kind("erasure-customer-deleted"),
+)
 
 
 async def queue_webhook_upkeep(session: AsyncSession, installation_id: int) -> None:
@@ -232,8 +242,9 @@ class InstallationService:
 
     async def uninstall(self, installation: Installation, noticed_by: LifecycleSignal) -> None:
         """Uninstalled (APP_DELETED, or noticed without it): processing stops at once, the
-        installation's waiting work is dropped, and its last job (`UNINSTALL_JOB`) cleans up in
-        Mailchimp, then erases it. It is unknown to every request meanwhile."""
+        installation's waiting work is dropped but for its customers' erasures, and its last job
+        (`UNINSTALL_JOB`) carries those out, cleans up in Mailchimp, then erases it. It is
+        unknown to every request meanwhile."""
         if installation.uninstalled_at is not None:
             return
         installation.uninstalled_at = utcnow()
@@ -242,7 +253,9 @@ class InstallationService:
         # Running jobs end by themselves (the cleanup waits for them); none is taken again.
         await self.session.execute(
             delete(Job).where(
-                Job.installation_id == installation.id, Job.status == JobStatus.PENDING
+                Job.installation_id == installation.id,
+                Job.status == JobStatus.PENDING,
+                Job.kind.not_in(ERASURE_KINDS),
             )
         )
         await JobRepository(self.session).enqueue(
@@ -260,6 +273,16 @@ class InstallationService:
         what its uninstall removed from Mailchimp first."""
         url = installation.saleor_api_url
         noticed_by = installation.uninstall_noticed_by or LifecycleSignal.WEBHOOK
+        dropped = await self.session.scalar(
+            select(func.count(Job.id)).where(
+                Job.installation_id == installation.id,
+                Job.status == JobStatus.PENDING,
+                Job.kind.in_(ERASURE_KINDS),
+            )
+        )
+        if dropped:
+            # Installed again before the last job ran them, or it gave up on Mailchimp.
+            logger.warning("%s customer erasure(s) of %s were not carried out", dropped, url)
         self.session.add(
             InstallationErasure(
                 saleor_api_url=url,

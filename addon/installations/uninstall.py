@@ -8,6 +8,10 @@ carts and keeps the store's products, customers and orders, the store's revenue 
 what segments and reports are built on. What is removed is the answer of `MAILCHIMP_FAREWELL`
 (the e-commerce capability's), recorded with the erasure (`InstallationErasure`).
 
+A customer's erasure still waiting (`ERASURE_KINDS`: the shopper deleted their account, staff
+deleted them or pressed "Erase from Mailchimp") is carried out first, since it needs Mailchimp
+only; the uninstall kept it when it dropped the other waiting work.
+
 Mailchimp failing (down, throttling) is retried with the worker's backoff for up to
 `FAREWELL_HOURS`; then the installation is erased anyway: an uninstall always ends in its
 erasure. Jobs still running when the uninstall was noticed are waited for first, so that no
@@ -21,18 +25,19 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from addon.db.types import utcnow
 from addon.installations.models import Installation, MailchimpCleanup
 from addon.installations.repository import InstallationRepository
 from addon.installations.schemas import Farewell
-from addon.installations.service import UNINSTALL_JOB, InstallationService
+from addon.installations.service import ERASURE_KINDS, UNINSTALL_JOB, InstallationService
+from addon.jobs.completion import running
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import backoff_delay
-from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
+from addon.jobs.schemas import ClaimedJob, NoPayload, PermanentFailure, RetryLater
 from addon.services import Port
 
 if TYPE_CHECKING:
@@ -84,10 +89,21 @@ async def _farewell_then_erase(job: ClaimedJob, services: Services) -> None:
             f"waits for {still_running} running job(s) of the uninstalled app to end",
             services.settings.worker_lease_seconds,
         )
+    deadline = uninstalled_at + timedelta(hours=FAREWELL_HOURS)
+    try:
+        await _carry_out_erasures(job.installation_id, services)
+    except Exception as exc:
+        if utcnow() < deadline:
+            raise
+        logger.warning(
+            "Customer erasures not carried out within %s hours of the uninstall: %s",
+            FAREWELL_HOURS,
+            exc,
+        )
     try:
         farewell = await services.ports[MAILCHIMP_FAREWELL](services, job.installation_id)
     except Exception as exc:
-        if utcnow() < uninstalled_at + timedelta(hours=FAREWELL_HOURS):
+        if utcnow() < deadline:
             raise
         logger.warning(
             "Mailchimp was not cleaned up within %s hours of the uninstall: %s", FAREWELL_HOURS, exc
@@ -102,6 +118,42 @@ async def _farewell_then_erase(job: ClaimedJob, services: Services) -> None:
         await InstallationService(session, services.settings, services.saleor).erase(
             installation, farewell
         )
+
+
+async def _carry_out_erasures(installation_id: int, services: Services) -> None:
+    """The customers' erasures the uninstall kept (`ERASURE_KINDS`), oldest first, each run by
+    its kind's handler as the worker would run it, and removed once done: a deletion's webhook
+    queues its erasure, run next. The worker claims none of them (the installation is not
+    active), so only this job runs them. One that waits or fails (`RetryLater`, Mailchimp
+    down) makes this job try again later; one whose payload cannot be read is dropped."""
+    while (pending := await _next_erasure(services, installation_id)) is not None:
+        registration = services.handlers.registration(pending.kind)
+        if registration is not None:
+            # Run as a job of its own: its `complete_in` must not complete this one.
+            outer = running.set(None)
+            try:
+                await registration.run(pending, services)
+            except PermanentFailure as exc:
+                logger.error("Dropped an erasure of the uninstalled app: %s", exc)
+            finally:
+                running.reset(outer)
+        async with services.db.transaction() as session:
+            await session.execute(delete(Job).where(Job.id == pending.id))
+
+
+async def _next_erasure(services: Services, installation_id: int) -> ClaimedJob | None:
+    async with services.db.session() as session:
+        found = await session.scalar(
+            select(Job)
+            .where(
+                Job.installation_id == installation_id,
+                Job.status == JobStatus.PENDING,
+                Job.kind.in_(ERASURE_KINDS),
+            )
+            .order_by(Job.id)
+            .limit(1)
+        )
+        return ClaimedJob.model_validate(found) if found is not None else None
 
 
 async def still_uninstalled(services: Services, installation_id: int) -> bool:

@@ -5,8 +5,12 @@ Mailchimp, then records here Mailchimp's subscriber hash of each (MD5 of the low
 address: what Mailchimp itself keeps of a permanently deleted member) with the time. E-commerce
 holds back the orders placed at one before its erasure (`addon.ecommerce.erased`); the audience
 webhook ignores the late events Mailchimp still delivers about one (`addon.subscriptions`). The
-rows stay when another Mailchimp account is connected (an erased customer goes to none) and go
-with the installation. Its own package: the capabilities that read it import one another.
+rows stay when another Mailchimp account is connected (an erased customer goes to none), and
+are kept by the Saleor's URL, not the installation: they outlive an uninstall (as its
+`installation_erasures` line does), so an installation of the same Saleor later, whose initial
+sync reads the guest orders Saleor keeps with the address, sends none of them to Mailchimp
+again. A hash is what Mailchimp itself keeps of a permanently deleted member. Its own package:
+the capabilities that read it import one another.
 """
 
 from __future__ import annotations
@@ -14,23 +18,25 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint, select
+from sqlalchemy import Integer, String, UniqueConstraint, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
-from addon.db.owned import InstallationRows
 from addon.db.repository import insert_for
 from addon.db.types import UTCDateTime
+from addon.installations.models import Installation
 from addon.mailchimp import subscriber_hash
 
 
-class ErasedAddress(InstallationRows, Base):
-    """An erased address (its subscriber hash) and when it was last erased."""
+class ErasedAddress(Base):
+    """An address erased in a Saleor (its subscriber hash) and when it was last erased."""
 
     __tablename__ = "ecommerce_erased_addresses"
-    __table_args__ = (UniqueConstraint("installation_id", "email_hash"),)
+    __table_args__ = (UniqueConstraint("saleor_api_url", "email_hash"),)
 
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    saleor_api_url: Mapped[str] = mapped_column(String(512))
     email_hash: Mapped[str] = mapped_column(String(32))
     erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
@@ -46,14 +52,19 @@ async def remember_erased(
     orders placed in between are held back too)."""
     if not addresses:
         return
+    url = await session.scalar(
+        select(Installation.saleor_api_url).where(Installation.id == installation_id)
+    )
+    if url is None:
+        return  # erased meanwhile: nothing of its Saleor is known any more
     rows = [
-        {"installation_id": installation_id, "email_hash": h, "erased_at": at}
+        {"saleor_api_url": url, "email_hash": h, "erased_at": at}
         for h in sorted({subscriber_hash(a) for a in addresses})
     ]
     statement = insert_for(session.get_bind().dialect.name, ErasedAddress).values(rows)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["installation_id", "email_hash"],
+            index_elements=["saleor_api_url", "email_hash"],
             set_={"erased_at": statement.excluded.erased_at},
         )
     )
@@ -71,12 +82,15 @@ async def erased_among(
 async def erased_hashes(
     session: AsyncSession, installation_id: int, hashes: Collection[str]
 ) -> Erased:
-    """Which of these subscriber hashes are of erased addresses, and when they were erased."""
+    """Which of these subscriber hashes are of addresses erased in the installation's Saleor
+    (by it, or by an installation of it before), and when they were erased."""
     if not hashes:
         return NONE_ERASED
     rows = await session.execute(
-        select(ErasedAddress.email_hash, ErasedAddress.erased_at).where(
-            ErasedAddress.installation_id == installation_id,
+        select(ErasedAddress.email_hash, ErasedAddress.erased_at)
+        .join(Installation, Installation.saleor_api_url == ErasedAddress.saleor_api_url)
+        .where(
+            Installation.id == installation_id,
             ErasedAddress.email_hash.in_(sorted(hashes)),
         )
     )

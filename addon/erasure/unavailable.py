@@ -1,0 +1,79 @@
+"""When Mailchimp cannot carry out an erasure now: the account disconnected or refusing the
+app's credentials, or Mailchimp down or throttling.
+
+The erasure then waits, keeping the address only in its job, for as long as Mailchimp gives a
+controller to honour a deletion request (`RECONNECT_WAIT`): given up sooner, the customer would
+stay in Mailchimp, and a quarantined job would keep their address in its payload and error.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import NoReturn
+
+from sqlalchemy import select
+
+from addon.db.types import utcnow
+from addon.installations.models import Installation
+from addon.jobs.models import Job
+from addon.jobs.retry import DEFAULT_POLICY, error_text, retry_after
+from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.mailchimp import MailchimpError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+WAITING_FOR_CONNECTION = (
+    "Waits for Mailchimp to be connected again: the customer is still in its audiences and stores"
+)
+RECONNECT_RETRY_SECONDS = 3600.0
+# Mailchimp asks a controller to honour a deletion request within 30 days
+# (mailchimp.com/help/delete-contacts).
+RECONNECT_WAIT = timedelta(days=30)
+
+
+async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
+    """Whether a disconnected account is no longer waited for: the erasure was asked
+    `RECONNECT_WAIT` ago, or the app was uninstalled (nobody can connect it again; its last
+    job runs the erasure, `addon.installations.uninstall`)."""
+    async with services.db.session() as session:
+        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+        uninstalled = await session.scalar(
+            select(Installation.uninstalled_at).where(Installation.id == job.installation_id)
+        )
+    if uninstalled is not None:
+        return True
+    if asked is None or utcnow() - asked < RECONNECT_WAIT:
+        return False
+    logger.warning("Erasing a customer: Mailchimp was not connected again within 30 days")
+    return True
+
+
+async def wait_for_mailchimp(
+    services: Services, job: ClaimedJob, error: MailchimpError
+) -> NoReturn:
+    """Mailchimp down or throttling (a 5xx, a 429, no connection): tried again with the
+    worker's backoff, capped at its longest (or after the wait a 429 asked for), as a failure
+    never given up (`RetryLater(counted=True)`, as the uninstall's last job does) until
+    `RECONNECT_WAIT` after the erasure was asked; then the kind's retry policy decides."""
+    async with services.db.session() as session:
+        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    if asked is not None and utcnow() - asked >= RECONNECT_WAIT:
+        raise error
+    settings = services.settings
+    wait = retry_after(error, DEFAULT_POLICY.longest(settings)) or DEFAULT_POLICY.delay(
+        job.attempts, settings
+    )
+    raise RetryLater(
+        f"Waits for Mailchimp to answer again: {error_text(error)}", wait, counted=True
+    ) from error
+
+
+__all__ = [
+    "RECONNECT_RETRY_SECONDS",
+    "RECONNECT_WAIT",
+    "WAITING_FOR_CONNECTION",
+    "gave_up_reconnecting",
+    "wait_for_mailchimp",
+]
