@@ -7,11 +7,18 @@ writing each back as it came would replace the customer's metadata with Mailchim
 of it, a birthday's year lost for good. So a value that is just the app's rendering of what the
 key holds is left alone, and a changed date is written in the shape the key holds (ISO stays
 ISO, and a birthday keeps the year Mailchimp never had).
+
+Nor is a value that is just what the app last sent the contact (`merge_digest`, kept per field
+in `ContactState.sent_merge_digests`): the customer may have changed it in Saleor since, and
+that newer value is on its way to Mailchimp.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from addon.audiences.merge_values import MergeFieldSpec, SourceValue, as_date, convert
@@ -22,6 +29,24 @@ def text_of(value: Any) -> str | None:
     if isinstance(value, dict | list) or value is None:
         return None
     return str(value).strip()
+
+
+def merge_digest(value: Any, spec: MergeFieldSpec | None) -> str | None:
+    """A digest of a merge value as sent or as Mailchimp gives it back, the same for both
+    (None: an address, which is never written back). Read by the field's type: a number as a
+    number, a date as the day it is (whichever way it is written), anything else as text."""
+    text = text_of(value)
+    if text is None:
+        return None
+    kind = spec.type if spec is not None else ""
+    if kind == "number" and text:
+        with contextlib.suppress(InvalidOperation):  # not a number: as text
+            text = str(Decimal(text).normalize())
+    elif kind in ("date", "birthday") and text and spec is not None:
+        day = as_date(text, spec.options.date_format)
+        if day is not None:
+            text = day.strftime("%m-%d" if kind == "birthday" else "%Y-%m-%d")
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def metadata_value(incoming: Any, current: str | None, spec: MergeFieldSpec | None) -> str | None:

@@ -33,7 +33,7 @@ from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
 from addon.subscriptions.member_write import Applied, refused_address, write_member
-from addon.subscriptions.models import MEMBER_STATUSES
+from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.profile import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
@@ -95,6 +95,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         mappings = await audience_mappings(session, installation_id, change.list_id)
         previous_data_tags = list(state.data_tags or []) if state else []
         sent_before = list(state.sent_merge_tags or []) if state else []
+        digests_before = dict(state.sent_merge_digests or {}) if state else {}
         held_for = state.held_for if state else None
         installation = await InstallationRepository(session).get(installation_id)
         audience_name = audience.name
@@ -141,7 +142,10 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 if left_out:
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except NotConnected:
-            return  # nothing to do until Mailchimp is connected
+            # Nothing to do until Mailchimp is connected; the change is over all the same.
+            async with services.db.transaction() as session:
+                await _settled(session, installation_id, change)
+            return
         except ForgottenEmailNotSubscribed:
             applied = Applied(
                 None,
@@ -157,9 +161,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
 
     now = utcnow()
     async with services.db.transaction() as session:
-        state = await ContactRepository(session).get_or_create(
-            installation_id, change.list_id, change.email
-        )
+        state = await _settled(session, installation_id, change, member=applied.member is not None)
         state.last_problem = applied.problem
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
@@ -191,6 +193,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             ):
                 # (a problem: perhaps nothing was written, e.g. a contact in compliance state)
                 state.sent_merge_tags = data.mapped_sent()
+            state.sent_merge_digests = data.sent_digests(
+                applied.merge_fields, digests_before, specs
+            )
             state.marketing_permissions = [
                 {
                     "id": p.marketing_permission_id,
@@ -218,6 +223,25 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             await _release_hold(session, installation_id, change)
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
+
+
+async def _settled(
+    session: AsyncSession, installation_id: int, change: ContactChange, *, member: bool = False
+) -> ContactState:
+    """The contact once its change ran: with no member back (nothing to write, the address
+    forgotten or refused, the change lost to Mailchimp's, no connection), the change is over
+    all the same, so it no longer counts as the store's pending change, which under "store
+    wins" would drop every later change made in Mailchimp (`mailchimp_hooks.handle_event`).
+    With a member back, `synced_at` says so. Not a change asked since: locked, so one asked
+    meanwhile (in a request, outside the contact's lane) is seen, never overwritten."""
+    contacts = ContactRepository(session)
+    state = await contacts.get(
+        installation_id, change.list_id, change.email, for_update=True
+    ) or await contacts.get_or_create(installation_id, change.list_id, change.email)
+    asked = state.store_changed_at
+    if not member and asked is not None and asked <= change.requested_at:
+        state.store_changed_at = None
+    return state
 
 
 async def _release_hold(session: AsyncSession, installation_id: int, change: ContactChange) -> None:

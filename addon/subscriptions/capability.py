@@ -39,7 +39,6 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         EVENT_JOB,
         event_failed,
         handle_event,
-        handle_register_webhooks,
     )
     from addon.subscriptions.profile_sync import (
         REFRESH_PROFILES_JOB,
@@ -64,6 +63,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         StatusesSeen,
         handle_statuses_seen,
     )
+    from addon.subscriptions.webhook_registration import handle_register_webhooks
     from addon.subscriptions.writeback import (
         WRITE_STATUS_JOB,
         StatusWriteBack,

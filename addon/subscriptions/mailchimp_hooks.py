@@ -1,4 +1,5 @@
-"""Mailchimp → store: audience webhooks registered by the app, received, applied by the worker.
+"""Mailchimp → store: audience webhooks (registered by `webhook_registration`) received, then
+applied by the worker.
 
 The webhook URL carries a per-installation secret (stored encrypted). Only `user` and `admin`
 sources are subscribed: changes the app itself makes through the API would only echo back. What
@@ -10,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import secrets
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 
@@ -25,8 +25,8 @@ from addon.errors import BadRequest, ErrorCode, Gone, NotFound
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
-from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.mailchimp import MailchimpClient, Member, WebhookEvents, WebhookInput, WebhookSources
+from addon.jobs.schemas import ClaimedJob
+from addon.mailchimp import MailchimpClient, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
@@ -51,62 +51,6 @@ LATE_DELIVERY = timedelta(hours=2)
 
 def webhook_url(app_url: str, installation_id: int, secret: SecretStr) -> str:
     return f"{app_url}{WEBHOOK_PATH}/{installation_id}/{secret.get_secret_value()}"
-
-
-async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Services) -> None:
-    """Make the audience webhooks match the settings: one on each active audience."""
-    installation_id = job.installation_id
-    async with services.db.transaction() as session:
-        repository = AudienceRepository(session)
-        settings = await repository.settings(installation_id)
-        if settings.webhook_secret is None:
-            settings.webhook_secret = SecretStr(secrets.token_urlsafe(32))
-        url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
-        wanted = {
-            a.list_id: a.webhook_id
-            for a in await repository.audiences(installation_id)
-            if a.removed_at is None
-        }
-        active = {a.list_id for a in await repository.active_audiences(installation_id)}
-        two_way = settings.two_way
-    registered: dict[str, str | None] = {}
-    try:
-        async with mailchimp_for(services, installation_id) as client:
-            for list_id, webhook_id in wanted.items():
-                keep = two_way and list_id in active
-                hooks = [h for h in await client.list_webhooks(list_id) if h.url == url]
-                if keep and not hooks:
-                    hook = await client.create_webhook(
-                        list_id,
-                        WebhookInput(
-                            url=url,
-                            events=WebhookEvents(
-                                subscribe=True,
-                                unsubscribe=True,
-                                profile=True,
-                                cleaned=True,
-                                upemail=True,
-                                campaign=False,
-                            ),
-                            sources=WebhookSources(user=True, admin=True, api=False),
-                        ),
-                    )
-                    registered[list_id] = hook.id
-                elif keep:
-                    registered[list_id] = hooks[0].id
-                else:
-                    for hook in hooks:
-                        await client.delete_webhook(list_id, hook.id)
-                    if webhook_id is not None:
-                        registered[list_id] = None
-    except NotConnected:
-        return
-    async with services.db.transaction() as session:
-        repository = AudienceRepository(session)
-        for list_id, webhook_id in registered.items():
-            audience = await repository.audience(installation_id, list_id)
-            if audience is not None:
-                audience.webhook_id = webhook_id
 
 
 async def delete_own_webhooks(
@@ -334,6 +278,9 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 email=email,
                 list_id=event.list_id,
                 merge_fields=member.merge_fields,
+                # As they stood when the member was read: what Mailchimp holds of them is no
+                # change of Mailchimp's (a profile event carries every field).
+                sent=dict(state.sent_merge_digests or {}),
                 # The customer keeps its old address in Saleor (as the status write-back).
                 lookup_email=event.email if event.type == "upemail" else None,
             )

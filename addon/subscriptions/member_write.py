@@ -46,6 +46,8 @@ class Applied:
     # The mapped merge fields went with it (not so for the public signup form's change of a
     # contact already in the audience): what the contact's record says was sent.
     profile_sent: bool = True
+    # The merge fields that went, as sent (`ContactState.sent_merge_digests`).
+    merge_fields: dict[str, Any] = field(default_factory=dict)
 
 
 async def write_member(
@@ -158,6 +160,8 @@ async def write_member(
             )
         except MemberInComplianceState:
             return refused
+        if not change.address_proven:
+            fields["merge_fields"] = None  # not asked
     updates = [TagUpdate(name=t) for t in tags]
     data_tags = None
     if data.tags is not None:
@@ -170,7 +174,13 @@ async def write_member(
         ]
     if updates:
         await client.update_member_tags(list_id, email, updates)
-    return Applied(member, not_sent=not_sent, data_tags=data_tags, profile_sent=profile_sent)
+    return Applied(
+        member,
+        not_sent=not_sent,
+        data_tags=data_tags,
+        profile_sent=profile_sent,
+        merge_fields=(fields["merge_fields"] or {}) if profile_sent else {},
+    )
 
 
 def refused_address(exc: AddressRefused, later: str) -> str:

@@ -50,6 +50,10 @@ class ContactState(InstallationRows, Base):
     # The mapped merge fields the app last sent a value for: one whose value the customer then
     # removes is cleared in Mailchimp, and never one the app did not fill.
     sent_merge_tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # A digest of each mapped merge value the app last sent ({tag: digest}, `merge_values_back`):
+    # a Mailchimp profile change carries every field, and one still holding what the app sent
+    # is not Mailchimp's change, never written back over a newer value in Saleor.
+    sent_merge_digests: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # A digest of the mapped merge fields and language last sent, so a customer update that
     # changes none of them (e.g. the app's own status write-back) sends nothing.
     profile_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)

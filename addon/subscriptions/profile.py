@@ -28,6 +28,7 @@ from addon.audiences.merge_values import (
     convert,
     mailchimp_language,
 )
+from addon.audiences.merge_values_back import merge_digest
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
@@ -179,6 +180,20 @@ class MemberData:
     def mapped_sent(self) -> list[str]:
         """The mapped fields this sends a value for (`ContactState.sent_merge_tags`)."""
         return sorted(k for k in self.merge_fields if k not in self.given_names)
+
+    def sent_digests(
+        self, sent: dict[str, Any], before: dict[str, str], specs: list[MergeFieldSpec]
+    ) -> dict[str, str]:
+        """`ContactState.sent_merge_digests` once `sent` (a member write's merge fields, a
+        cleared one's "" too) went: each mapped field sent takes its value's digest; one not
+        sent (its value could not be converted, say) keeps what Mailchimp still holds."""
+        by_tag = {s.tag: s for s in specs}
+        digests = dict(before)
+        for tag, value in sent.items():
+            digest = merge_digest(value, by_tag.get(tag))
+            if tag not in self.given_names and digest is not None:
+                digests[tag] = digest
+        return digests
 
     def merge_fields_clearing(self, sent_before: list[str]) -> dict[str, Any]:
         """The merge fields to send to an existing member: a field the app filled before whose

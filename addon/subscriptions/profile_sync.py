@@ -173,6 +173,7 @@ async def handle_update_profile(
         customer_email = state.held_for or email  # the customer's, for a held contact
         previous_tags = list(state.data_tags or [])
         sent_before = list(state.sent_merge_tags or [])
+        digests_before = dict(state.sent_merge_digests or {})
         digest_before = state.profile_digest
         # A Mailchimp change not yet applied wins over this one (two-way, Mailchimp wins): once
         # applied, it queues this update again (`mailchimp_hooks.handle_event`).
@@ -215,9 +216,9 @@ async def handle_update_profile(
             TagUpdate(name=t, status="inactive") for t in previous_tags if t not in data.tags
         ]
     try:
+        merge_fields = data.merge_fields_clearing(sent_before)
         async with mailchimp_for(services, installation_id) as client:
             member = None
-            merge_fields = data.merge_fields_clearing(sent_before)
             if merge_fields or data.language:
                 patch = MemberPatch(merge_fields=merge_fields or None, language=data.language)
                 member = await client.update_member(list_id, email, patch)
@@ -233,6 +234,7 @@ async def handle_update_profile(
             return
         state.profile_digest = digest
         state.sent_merge_tags = data.mapped_sent()
+        state.sent_merge_digests = data.sent_digests(merge_fields, digests_before, specs)
         if data.tags is not None:
             kept = set(state.tags) - (set(previous_tags) - set(data.tags))
             state.tags = sorted(kept | set(data.tags))

@@ -4,7 +4,9 @@ When Mailchimp sends a `profile` webhook and two-way sync is on with "Mailchimp 
 values of the audience's mapped merge fields go back to the customer: metadata keys to its
 metadata (public or private), first and last name to the user. Nothing else: not the fields
 that are not mapped, not the address, phone, language or date joined (Saleor's own records),
-and never the e-mail address. Its own job, so a Saleor failure never repeats the Mailchimp call.
+and never the e-mail address. Nor a field still holding what the app last sent the contact
+(`ContactState.sent_merge_digests`): Mailchimp did not change it, and the customer may have
+since. Its own job, so a Saleor failure never repeats the Mailchimp call.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.merge_values import MergeFieldSpec
-from addon.audiences.merge_values_back import metadata_value, text_of
+from addon.audiences.merge_values_back import merge_digest, metadata_value, text_of
 from addon.audiences.models import FieldSource, MappingTarget
 from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
@@ -70,17 +72,26 @@ async def enqueue_profile_write(
     email: str,
     list_id: str,
     merge_fields: dict[str, Any],
+    sent: dict[str, str],
     lookup_email: str | None = None,
 ) -> None:
-    """Queue the write-back of the audience's mapped fields (only those are carried); one
-    pending for the contact takes these (the newest)."""
+    """Queue the write-back of the audience's mapped fields Mailchimp changed: those whose
+    value is not what the app last sent the contact (`sent`: `ContactState.sent_merge_digests`
+    as the member was read). One pending for the contact takes these (the newest read: a field
+    changed in Mailchimp still differs there, unless the app sent a value since)."""
     mapped = {
         m.merge_tag
         for m in await audience_mappings(session, installation_id, list_id)
         if m.target is MappingTarget.MERGE_FIELD
         and (m.source in NAME_FIELDS or m.source.value.endswith("metadata"))
     }
-    values = {tag: value for tag, value in merge_fields.items() if tag in mapped}
+    audience = await AudienceRepository(session).audience(installation_id, list_id)
+    specs = {spec.tag: spec for spec in merge_specs(audience)} if audience else {}
+    values = {
+        tag: value
+        for tag, value in merge_fields.items()
+        if tag in mapped and (tag not in sent or merge_digest(value, specs.get(tag)) != sent[tag])
+    }
     if not values:
         return
     email = email.lower()

@@ -1,0 +1,112 @@
+"""The audience webhooks the app registers in Mailchimp (`mailchimp_hooks` receives them): one on
+each active audience while two-way sync is on, none elsewhere.
+
+An audience deleted in Mailchimp since the last import (Mailchimp answers 404) is skipped, the
+others still get theirs, and an import is queued to mark it removed: a failed job would leave
+every audience after it without a webhook until the next import, and Mailchimp never replays
+the changes made before a webhook exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+
+from pydantic import SecretStr
+
+from addon.audiences.repository import AudienceRepository
+from addon.audiences.service import enqueue_import
+from addon.connection.service import NotConnected, mailchimp_for
+from addon.db.types import utcnow
+from addon.jobs.schemas import ClaimedJob, NoPayload
+from addon.mailchimp import MailchimpClient, WebhookEvents, WebhookInput, WebhookSources
+from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.services import Services
+from addon.subscriptions.mailchimp_hooks import webhook_url
+
+logger = logging.getLogger(__name__)
+
+# An audience found gone from Mailchimp is imported again (and so marked removed) unless an
+# import ran this recently.
+REIMPORT_GAP = timedelta(minutes=10)
+
+
+async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Services) -> None:
+    """Make the audience webhooks match the settings: one on each active audience."""
+    installation_id = job.installation_id
+    async with services.db.transaction() as session:
+        repository = AudienceRepository(session)
+        settings = await repository.settings(installation_id)
+        if settings.webhook_secret is None:
+            settings.webhook_secret = SecretStr(secrets.token_urlsafe(32))
+        url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
+        wanted = {
+            a.list_id: a.webhook_id
+            for a in await repository.audiences(installation_id)
+            if a.removed_at is None
+        }
+        active = {a.list_id for a in await repository.active_audiences(installation_id)}
+        two_way = settings.two_way
+        # An import just made listed the audiences it had: one gone meanwhile waits for the
+        # next (Mailchimp listing an audience whose webhooks it cannot find would otherwise
+        # have the two jobs queue each other for good).
+        import_again = (
+            settings.last_import_at is None or utcnow() - settings.last_import_at > REIMPORT_GAP
+        )
+    registered: dict[str, str | None] = {}
+    gone: list[str] = []
+    try:
+        async with mailchimp_for(services, installation_id) as client:
+            for list_id, webhook_id in wanted.items():
+                keep = two_way and list_id in active
+                try:
+                    hook_id = await _match_webhook(client, list_id, url, keep=keep)
+                except MailchimpNotFound:
+                    # Deleted in Mailchimp since the last import: the others still get theirs.
+                    gone.append(list_id)
+                    continue
+                if hook_id is not None or webhook_id is not None:
+                    registered[list_id] = hook_id
+    except NotConnected:
+        return
+    async with services.db.transaction() as session:
+        repository = AudienceRepository(session)
+        for list_id, hook_id in registered.items():
+            audience = await repository.audience(installation_id, list_id)
+            if audience is not None:
+                audience.webhook_id = hook_id
+        if gone:
+            logger.info("Audiences gone from Mailchimp, no webhook for them: %s", gone)
+        if gone and import_again:
+            # The import marks them removed (no longer offered), then registers again.
+            await enqueue_import(session, installation_id, scheduled=False)
+
+
+async def _match_webhook(
+    client: MailchimpClient, list_id: str, url: str, *, keep: bool
+) -> str | None:
+    """The audience's webhook to the app made (`keep`) or deleted; its id, or None."""
+    hooks = [h for h in await client.list_webhooks(list_id) if h.url == url]
+    if not keep:
+        for hook in hooks:
+            await client.delete_webhook(list_id, hook.id)
+        return None
+    if hooks:
+        return hooks[0].id
+    hook = await client.create_webhook(
+        list_id,
+        WebhookInput(
+            url=url,
+            events=WebhookEvents(
+                subscribe=True,
+                unsubscribe=True,
+                profile=True,
+                cleaned=True,
+                upemail=True,
+                campaign=False,
+            ),
+            sources=WebhookSources(user=True, admin=True, api=False),
+        ),
+    )
+    return hook.id

@@ -1,0 +1,93 @@
+"""Webhook registration when an imported audience was deleted in Mailchimp since the last
+import (Mailchimp answers 404): that audience is skipped and imported again (marked removed),
+the others still get their webhook. Before, the whole job failed, retried and failed, every
+audience after the deleted one left without a webhook until the next import, hours later (and
+Mailchimp never replays the changes made before a webhook exists)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from addon.audiences.models import Audience
+from addon.audiences.service import REGISTER_WEBHOOKS_JOB
+from addon.clock import ManualClock
+from addon.jobs.models import Job, JobStatus
+from tests.subscriptions.conftest import Shop
+
+
+async def _audiences(shop: Shop) -> dict[str, Audience]:
+    async with shop.services.db.session() as session:
+        return {a.list_id: a for a in await session.scalars(select(Audience))}
+
+
+async def _failed_jobs(shop: Shop) -> list[str]:
+    """The webhook registrations that did not end done at the first try."""
+    async with shop.services.db.session() as session:
+        jobs = await session.scalars(select(Job).where(Job.kind == REGISTER_WEBHOOKS_JOB))
+        return [
+            f"{job.status}: {job.last_error}"
+            for job in jobs
+            if job.status is not JobStatus.DONE or job.attempts != 1
+        ]
+
+
+async def test_webhooks_are_registered_past_an_audience_deleted_in_mailchimp(
+    shop: Shop, clock: ManualClock
+) -> None:
+    old = await shop.new_list("Old")  # imported, never offered
+    news = await shop.new_list("News")
+    deals = await shop.new_list("Deals")
+    await shop.connect()
+    await shop.work()
+    await shop.configure(active_list_ids=[news], default_list_id=news)
+    assert len(shop.mailchimp.webhooks(shop.account, news)) == 1
+    # The admin deletes an audience nobody uses, in Mailchimp; the next import is hours away.
+    clock.advance(3600)
+    await shop.mc("DELETE", f"/lists/{old}")
+    # Then offers "Deals" too, with two-way sync on (the default).
+    await shop.configure(active_list_ids=[news, deals], default_list_id=news)
+    await shop.work()
+
+    [hook] = shop.mailchimp.webhooks(shop.account, deals)
+    audiences = await _audiences(shop)
+    assert audiences[deals].webhook_id == hook.id
+    assert audiences[old].removed_at is not None  # imported again at once
+    assert await _failed_jobs(shop) == []
+
+
+async def test_two_way_sync_turned_off_past_an_audience_deleted_in_mailchimp(
+    shop: Shop, clock: ManualClock
+) -> None:
+    news = await shop.new_list("News")
+    deals = await shop.new_list("Deals")
+    await shop.connect()
+    await shop.work()
+    await shop.configure(active_list_ids=[news, deals], default_list_id=news)
+    assert len(shop.mailchimp.webhooks(shop.account, deals)) == 1
+    clock.advance(3600)
+    await shop.mc("DELETE", f"/lists/{news}")
+    await shop.configure(active_list_ids=[news, deals], default_list_id=news, two_way=False)
+    await shop.work()
+
+    assert shop.mailchimp.webhooks(shop.account, deals) == []
+    audiences = await _audiences(shop)
+    assert audiences[deals].webhook_id is None
+    assert audiences[news].removed_at is not None
+    assert await _failed_jobs(shop) == []
+
+
+async def test_an_audience_gone_right_after_an_import_waits_for_the_next(shop: Shop) -> None:
+    """An import made a moment ago listed the audience: it is not imported again at once (were
+    Mailchimp to list an audience whose webhooks it cannot find, the two jobs would queue each
+    other for good); the other audiences get their webhooks all the same."""
+    old = await shop.new_list("Old")
+    news = await shop.new_list("News")
+    await shop.connect()
+    await shop.work()
+    await shop.mc("DELETE", f"/lists/{old}")
+    await shop.configure(active_list_ids=[news], default_list_id=news)
+    await shop.work()
+
+    assert len(shop.mailchimp.webhooks(shop.account, news)) == 1
+    assert (await _audiences(shop))[old].removed_at is None
+    assert await _failed_jobs(shop) == []
