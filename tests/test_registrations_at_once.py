@@ -1,13 +1,13 @@
-"""A second registration of the same Saleor while the first runs (Saleor retrying a slow
-`tokenTargetUrl` call, two apps of two manifest identifiers both served by this app) takes its
-turn: it waits for the first's row, then writes its own credentials into it (PostgreSQL;
-SQLite's writers take turns).
+"""A second registration of the same Saleor while the first runs takes its turn (PostgreSQL;
+SQLite's writers take turns): Saleor retrying a slow `tokenTargetUrl` call writes the same
+app's credentials into the first's row; a second app of this app's identifier (Saleor before
+3.20.1 installed one twice) is refused, since the first's token was never proven gone.
 
 Before, it inserted the row too and failed on the unique `saleor_api_url` once the first
-committed (an IntegrityError, a 500 to Saleor). The test holds the first registration's
-transaction open, lets the second run into it (`tests.transactions_at_once`: no sleep), commits
-the first, and finds one installation holding the second's app and token, with one job of each
-kind the registration queues (merged into the first's by their coalesce keys).
+committed (an IntegrityError, a 500 to Saleor). The tests hold the first registration's
+transaction open, let the second run into it (`tests.transactions_at_once`: no sleep), commit
+the first, and find one installation, with one job of each kind the registration queues
+(merged into the first's by their coalesce keys).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from addon.errors import Conflict
 from addon.installations.checks import CHECK_KIND
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
@@ -64,34 +65,62 @@ def registering(services: Services, app: SandboxApp) -> Register:
     return register
 
 
-async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
-    services: Services,
-    saleor: SaleorSandbox,
-    installed_app: SandboxApp,
-    network: HostRoutingTransport,
-) -> None:
-    if services.db.is_sqlite:
-        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
-    # Two apps Saleor knows (two tokens it confirms), and no installation yet in the app: the
-    # second from a variant of the manifest (another `id`: Saleor refuses one installed twice).
-    again = await saleor.install_app(serve_manifest_variant(network, "saleor.app.mailchimp.b"))
+async def _forget_installations(services: Services) -> None:
     async with services.db.transaction() as session:
         await session.execute(delete(Installation))
 
+
+async def test_two_registrations_of_one_saleor_at_once_make_one_installation(
+    services: Services, saleor: SaleorSandbox, installed_app: SandboxApp
+) -> None:
+    if services.db.is_sqlite:
+        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+    # Saleor handing the token over again while the first handover still runs (a slow answer
+    # it retried), and no installation yet in the app.
+    await _forget_installations(services)
+
     registered = await second_runs_into_first(
-        services, registering(services, installed_app), registering(services, again)
+        services, registering(services, installed_app), registering(services, installed_app)
     )
 
     async with services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(Installation)) == 1
         row = await session.get(Installation, registered.id)
         assert row is not None and row.is_active
-        assert row.app_id == again.global_id  # the later registration's own
-        assert row.app_token.get_secret_value() == again.auth_token
+        assert row.app_id == installed_app.global_id
+        assert row.app_token.get_secret_value() == installed_app.auth_token
         kinds = await session.execute(
             select(Job.kind, func.count()).where(Job.installation_id == row.id).group_by(Job.kind)
         )
         assert {kind: count for kind, count in kinds} == {CHECK_KIND: 1, WEBHOOK_UPKEEP: 1}
+
+
+async def test_a_second_app_registering_at_once_is_refused_not_a_500(
+    services: Services,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    network: HostRoutingTransport,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two apps of this app's identifier registering at once (Saleor before 3.20.1 installed
+    one twice; here a variant of the manifest, taken for this app's): the first wins, the
+    second is refused (its token never proven to replace the first's), one installation."""
+    if services.db.is_sqlite:
+        pytest.skip("concurrent transactions: PostgreSQL (SQLite's writers take turns)")
+    ours = {installed_app.identifier, "saleor.app.mailchimp.b"}
+    monkeypatch.setattr("addon.installations.service.is_this_app", lambda found: found in ours)
+    await _forget_installations(services)  # so that the variant's own handover is taken
+    again = await saleor.install_app(serve_manifest_variant(network, "saleor.app.mailchimp.b"))
+    await _forget_installations(services)  # two apps Saleor knows, no installation in the app
+
+    with pytest.raises(Conflict):
+        await second_runs_into_first(
+            services, registering(services, installed_app), registering(services, again)
+        )
+
+    async with services.db.session() as session:
+        [row] = (await session.scalars(select(Installation))).all()
+        assert row.app_id == installed_app.global_id  # the first's, untouched
 
 
 async def test_a_registration_whose_rivals_row_is_deleted_before_it_reads_it_makes_its_own(

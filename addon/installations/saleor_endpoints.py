@@ -66,7 +66,7 @@ def _json_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 @router.post(
     "/api/register",
-    responses=error_responses(400, 401, 403, 502),
+    responses=error_responses(400, 401, 403, 409, 502),
     openapi_extra={
         **_json_body(RegisterPayload.model_json_schema()),
         **required_headers("saleor-api-url"),

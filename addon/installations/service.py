@@ -12,7 +12,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.config import Settings
 from addon.db.types import utcnow
-from addon.errors import AppError, ErrorCode, Forbidden, Unauthorized, UpstreamUnavailable
+from addon.errors import (
+    AppError,
+    Conflict,
+    ErrorCode,
+    Forbidden,
+    Unauthorized,
+    UpstreamUnavailable,
+)
 from addon.installations.checks import schedule_check
 from addon.installations.missed_queue import MARGIN, Missed, delivered_creations, queue_missed
 from addon.installations.models import (
@@ -27,6 +34,7 @@ from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
+from addon.saleor.manifest import app_identifier, is_this_app
 from addon.saleor.schemas import AppLifecycleEvent
 
 logger = logging.getLogger(__name__)
@@ -114,6 +122,15 @@ class InstallationService:
                 "Saleor did not confirm the app token ({ app { id } } returned nothing).",
                 code=ErrorCode.INVALID_APP_TOKEN,
             )
+        if not is_this_app(app.get("identifier")):
+            # Any app's token passes the check: another app of the store (a third party's) must
+            # not take this one's installation, its dashboard and its Mailchimp connection.
+            raise Forbidden(
+                f"The token is another app's ({app.get('identifier')!r}), not this app's "
+                f"({app_identifier()!r}).",
+                code=ErrorCode.ANOTHER_APPS_TOKEN,
+            )
+        checked = await self._replaceable(saleor_api_url, app_id)
         try:
             jwks = await self.saleor.fetch_jwks(saleor_api_url)
         except SaleorUnavailable as exc:
@@ -140,6 +157,12 @@ class InstallationService:
         # of the same Saleor at once waits for the first to commit, then overwrites its row
         # (before, it inserted one too and failed on the unique saleor_api_url: a 500).
         installation = await self.repository.get_locked_or_insert(registration)
+        if installation.app_id not in (app_id, checked) and installation.uninstalled_at is None:
+            # Another app's registration came first meanwhile: its token was not proven gone.
+            raise Conflict(
+                "Another installation of the app registered this Saleor meanwhile.",
+                code=ErrorCode.INSTALLATION_IN_USE,
+            )
         if installation.uninstalled_at is not None:
             # Installed again before the last one's erasure: that one goes now, Mailchimp's
             # cleanup left to the new installation (its carts may be this one's own soon).
@@ -168,6 +191,29 @@ class InstallationService:
             installation.saleor_version,
         )
         return installation
+
+    async def _replaceable(self, saleor_api_url: str, app_id: str) -> str | None:
+        """The app id of the installation this registration may replace (None: there is none).
+        One of another app (a re-install whose old app's deletion went unnoticed) is replaced
+        only once Saleor refuses its token: while that app is installed and active, a second
+        app of the same identifier (Saleor before 3.20.1 allowed one) does not take it over."""
+        found = await self.repository.get_by_api_url(saleor_api_url)
+        if found is None or found.uninstalled_at is not None or found.app_id == app_id:
+            return found.app_id if found is not None else None
+        try:
+            data = await self.saleor.execute(
+                saleor_api_url, found.app_token, "installation_check", notify_refusal=False
+            )
+        except SaleorQueryError:
+            return found.app_id  # refused: that app is gone (or deactivated)
+        except SaleorUnavailable as exc:
+            raise UpstreamUnavailable(str(exc), code=ErrorCode.SALEOR_UNREACHABLE) from exc
+        if (data.get("app") or {}).get("id") == found.app_id:
+            raise Conflict(
+                "Another installation of the app is active in this Saleor: uninstall it first.",
+                code=ErrorCode.INSTALLATION_IN_USE,
+            )
+        return found.app_id
 
     async def apply_status_change(
         self, installation: Installation, event: AppLifecycleEvent

@@ -138,10 +138,19 @@ def _absolute_urls(app_url: str, node: Any) -> Any:
     return node
 
 
+@cache
+def app_identifier() -> str:
+    """The manifest's `id`: Saleor's `App.identifier` of every installation of this app."""
+    return str(json.loads(MANIFEST_FILE.read_text())["id"])
+
+
+def is_this_app(identifier: object) -> bool:
+    """Whether Saleor's `App.identifier` is this app's (not another app's of the store)."""
+    return identifier == app_identifier()
+
+
 def build_manifest(app_url: str) -> dict[str, Any]:
     """The manifest document with every URL absolute (based on APP_URL)."""
-    import json
-
     manifest: dict[str, Any] = _absolute_urls(app_url, json.loads(MANIFEST_FILE.read_text()))
     manifest["webhooks"] = [
         ManifestWebhook(
