@@ -1,5 +1,6 @@
 """Logging set-up. Secrets never reach a log: they travel as `SecretStr`, which prints masked,
-and request lines lose their query values (an OAuth callback carries a code and a state).
+and request lines lose their query values (an OAuth callback carries a code and a state) and
+the secret segment of a path that carries one (Mailchimp's audience webhook, `SECRET_PATHS`).
 
 Two formats (`LOG_FORMAT`): `human` (the default: one readable line) and `json` (one JSON object
 a line, for log collectors). JSON lines also carry what the line happened in, from context
@@ -23,6 +24,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from addon.config import LogFormat
 
 _QUERY_VALUE = re.compile(r"=([^&\s]*)")
+# The routes whose path carries a secret, as declared (`{secret}` is the masked segment). A copy
+# of `addon.subscriptions.mailchimp_hooks.WEBHOOK_PATH`'s route: importing it here would make a
+# package cycle (subscriptions -> installations -> logs). tests/test_logs.py checks that every
+# route of the app with a secret in its path is one of these.
+SECRET_PATHS = ("/api/subscriptions/mailchimp-webhook/{installation_id}/{secret}",)
+_MASKED_PARAM = "secret"  # the segment `{secret}` of a SECRET_PATHS template
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # Where `RequestId` leaves the request's id in the ASGI scope, for the middleware outside it that
 # answers an unexpected exception (`request_id_of`).
@@ -43,19 +50,50 @@ def current_log_fields() -> dict[str, str | int]:
     return dict(_fields.get())
 
 
+def _secret_path_pattern(template: str) -> re.Pattern[str]:
+    """A template's segments as a regex; `{secret}` is the group named `secret`. Searched, not
+    matched at the start, so a root path (a proxy's prefix) before it changes nothing; and a
+    longer path (a trailing slash, a typo, answered 404 or redirected) still loses its secret."""
+    regex = ""
+    for part in re.split(r"(\{\w+\})", template):
+        if part == "{" + _MASKED_PARAM + "}":
+            regex += f"(?P<{_MASKED_PARAM}>[^/?]+)"
+        elif part.startswith("{"):
+            regex += "[^/?]*"
+        else:
+            regex += re.escape(part)
+    return re.compile(regex)
+
+
+_SECRET_PATH_PATTERNS = tuple(_secret_path_pattern(template) for template in SECRET_PATHS)
+
+
 def redact_query(path: str) -> str:
     """`/cb?code=abc&state=xyz` → `/cb?code=…&state=…`."""
     head, sep, query = path.partition("?")
     return head + sep + _QUERY_VALUE.sub("=…", query) if sep else path
 
 
+def redact_path(path: str) -> str:
+    """A request line's path without its secrets: the query values (`redact_query`) and the
+    secret segment of a `SECRET_PATHS` route (`/api/subscriptions/mailchimp-webhook/7/…`)."""
+    head, sep, query = path.partition("?")
+    for pattern in _SECRET_PATH_PATTERNS:
+        found = pattern.search(head)
+        if found is not None:
+            start, end = found.span(_MASKED_PARAM)
+            head = head[:start] + "…" + head[end:]
+    return redact_query(head + sep + query)
+
+
 class RedactQueryFilter(logging.Filter):
-    """For uvicorn's access log, whose arguments are (client, method, path, version, status)."""
+    """For uvicorn's access log, whose arguments are (client, method, path, version, status):
+    the path loses its secrets (`redact_path`: query values and secret path segments)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
-            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+            record.args = (*args[:2], redact_path(args[2]), *args[3:])
         return True
 
 

@@ -1,5 +1,6 @@
 """LOG_FORMAT=json: one JSON object a line with the request id, the installation, the job's id
-and kind; query values still redacted; the human format stays the default."""
+and kind; query values and secret path segments still redacted; the human format stays the
+default."""
 
 from __future__ import annotations
 
@@ -10,16 +11,20 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
+from pydantic import SecretStr
+from starlette.routing import Route
 
+from addon.app import create_app
 from addon.clock import ManualClock
 from addon.config import LogFormat, Settings
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
-from addon.logs import JsonFormatter, RedactQueryFilter, configure_logging
+from addon.logs import JsonFormatter, RedactQueryFilter, configure_logging, redact_path
 from addon.services import Services
+from addon.subscriptions.mailchimp_hooks import webhook_url
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from tests.conftest import webhook_headers
+from tests.conftest import APP_URL, webhook_headers
 from tests.factories import make_installation
 
 pytestmark = pytest.mark.usefixtures("clock")
@@ -74,6 +79,64 @@ def test_json_lines_and_redacted_queries() -> None:
         root = logging.getLogger()
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def _access_line(path: str) -> str:
+    """uvicorn's access-log line for `path`, through the filter `configure_logging` installs."""
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("1.2.3.4:5", "POST", path, "1.1", 200),
+        None,
+    )
+    assert RedactQueryFilter().filter(record)
+    return record.getMessage()
+
+
+def test_request_lines_lose_the_mailchimp_webhook_secret() -> None:
+    """The audience webhook's secret is a path segment (Mailchimp does not sign its webhooks):
+    every delivery would write it to the access log."""
+    secret = "Zs3cr3t-token_urlsafe-32-bytes-xxxxxxxxxxxx"
+    path = webhook_url(APP_URL, 7, SecretStr(secret)).removeprefix(APP_URL)
+    assert _access_line(path).endswith(
+        '"POST /api/subscriptions/mailchimp-webhook/7/… HTTP/1.1" 200'
+    )
+    for variant in (
+        path + "/",  # redirected to the path without the slash
+        path + "?x=1",
+        "/behind-a-proxy" + path,  # a root path
+        path + "/more",  # answered 404, still carrying the secret
+    ):
+        line = _access_line(variant)
+        assert secret not in line and "mailchimp-webhook/7/…" in line, line
+    assert _access_line(path + "?x=1").endswith('/7/…?x=… HTTP/1.1" 200')
+
+
+# Path parameter names a secret would go by.
+_SECRET_LIKE = ("secret", "token", "key", "password", "signature", "code", "state")
+
+
+async def test_every_route_with_a_secret_in_its_path_is_redacted(services: Services) -> None:
+    """Read from the app's own routes, so a new route with a secret in its path, or a moved
+    Mailchimp webhook (`addon.logs.SECRET_PATHS` copies its path), fails here."""
+    checked = 0
+    for route in create_app(services, run_worker=False).routes:
+        if not isinstance(route, Route):
+            continue
+        params = list(route.param_convertors)
+        secrets = [p for p in params if any(word in p.lower() for word in _SECRET_LIKE)]
+        if not secrets:
+            continue
+        path = route.path_format
+        for param in params:
+            path = path.replace("{" + param + "}", f"VALUE-OF-{param.upper()}")
+        line = redact_path(path)
+        assert not [p for p in secrets if f"VALUE-OF-{p.upper()}" in line], (route.path, line)
+        checked += 1
+    assert checked >= 2  # the Mailchimp webhook's check (GET) and deliveries (POST)
 
 
 async def test_a_request_and_its_installation_are_on_its_lines(
