@@ -51,6 +51,17 @@ def subscribe_blocked_reason(status: str, audience_name: str) -> str | None:
     )
 
 
+def set_groups_blocked_reason(status: str, audience_name: str) -> str | None:
+    """Why staff may not change the groups of a contact in this status, or None when they may:
+    Mailchimp lets no one edit a cleaned contact (`member_write`)."""
+    if status != "cleaned":
+        return None
+    return (
+        f"Mailchimp stopped sending to this address in {audience_name} because it bounced, and "
+        f"lets no one edit such a contact, so staff cannot change its groups: {_ONLY_THE_SHOPPER}"
+    )
+
+
 class ConsentRequired(Conflict):
     code = ErrorCode.CONSENT_REQUIRED
 
@@ -143,15 +154,19 @@ class AdminSubscriptionService:
             raise BadRequest(
                 "Say which groups the customer should be in.", code=ErrorCode.NO_GROUPS
             )
-        if body.action is Action.SUBSCRIBE:
-            # An admin's action is not the shopper's consent: say so rather than accept a
-            # change that would do nothing.
+        blocked_reason = {
+            Action.SUBSCRIBE: subscribe_blocked_reason,
+            Action.SET_GROUPS: set_groups_blocked_reason,
+        }.get(body.action)
+        if blocked_reason is not None:
+            # An admin's action is not the shopper's consent, and a cleaned contact cannot be
+            # edited: say so rather than accept a change that would do nothing.
             contacts = ContactRepository(self.session)
             state = await contacts.of_customer(installation.id, body.list_id, email, customer_id)
             audience = await AudienceRepository(self.session).audience(
                 installation.id, body.list_id
             )
-            blocked = subscribe_blocked_reason(
+            blocked = blocked_reason(
                 state.status if state else "none", audience.name if audience else body.list_id
             )
             if blocked is not None:

@@ -9,6 +9,9 @@ the contact's state and records the outcome).
 * Otherwise the contact is added or updated with the change's profile and consents; an
   unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
   and only on the shopper's own fresh consent.
+* A cleaned contact (its address bounced) is never edited: Mailchimp lets no one ("you can't
+  edit them", its help on cleaned contacts; `models.PROFILE_STATUSES`). A change of its groups
+  is refused, and a fresh consent asks for the confirmation by e-mail alone.
 """
 
 from __future__ import annotations
@@ -31,6 +34,18 @@ from addon.mailchimp.models import MarketingPermissionInput
 from addon.subscriptions.profile import MemberData, missing_required
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import COMPLIANCE_STATES
+
+# What a contact whose address bounced says of a change Mailchimp would refuse (`write_member`).
+CLEANED_GROUPS_KEPT = (
+    "Mailchimp stopped sending to this address because it bounced (cleaned), and lets no one "
+    "edit such a contact, so its groups were not changed. Only the customer can subscribe "
+    "again, with their own consent (Mailchimp then asks them to confirm)."
+)
+CLEANED_CHOICES_NOT_SENT = (
+    "Mailchimp stopped sending to this address because it bounced (cleaned), and lets no one "
+    "edit such a contact: it was asked to confirm the subscription by e-mail, and the groups, "
+    "consents and details chosen were not sent. They can be chosen again once it is confirmed."
+)
 
 
 @dataclass
@@ -83,6 +98,8 @@ async def write_member(
     if change.action is Action.SET_GROUPS:
         if current is None or current.status == "archived":
             return Applied(None, "This customer is not a contact of the audience yet.")
+        if current.status == "cleaned":
+            return Applied(current, CLEANED_GROUPS_KEPT)
         if interests is None:
             return Applied(current)
         return Applied(await client.update_member(list_id, email, MemberPatch(interests=interests)))
@@ -109,6 +126,7 @@ async def write_member(
         )
     not_sent = list(data.problems)
     profile_sent = True
+    problem = None
     try:
         if current is None or previous in ("archived", "transactional"):
             # A new (or re-added) contact lacking a required field is still added (Mailchimp's
@@ -120,6 +138,17 @@ async def write_member(
                 email_address=email, status_if_new=target, status=target, **fields
             )
             member = await client.upsert_member(list_id, upsert)
+        elif previous == "cleaned":
+            # Only the confirmation by e-mail: Mailchimp lets no one edit a cleaned contact, so
+            # the groups, consents and profile chosen cannot go with it (see the module).
+            member = await client.update_member(list_id, email, MemberPatch(status="pending"))
+            profile_sent = False
+            if (
+                any(value is not None for value in fields.values())
+                if change.address_proven
+                else any(i in offered for i in change.interest_ids or [])
+            ):
+                problem = CLEANED_CHOICES_NOT_SENT
         elif not change.address_proven:
             # The public signup form, a guest's checkout or a registration whose address was
             # never confirmed (`ContactChange.address_proven`) proves nothing of who typed the
@@ -135,7 +164,7 @@ async def write_member(
             # An existing contact: a value the app filled and the customer removed is cleared.
             fields["merge_fields"] = data.merge_fields_clearing(sent_before) or None
             # Mailchimp's rule: a fresh opt-in of an unsubscribed contact is confirmed by e-mail.
-            status = {"status": "pending"} if previous in COMPLIANCE_STATES else {}
+            status = {"status": "pending"} if previous == "unsubscribed" else {}
             member = await client.update_member(list_id, email, MemberPatch(**status, **fields))
     except MemberInComplianceState:
         if not change.fresh_consent:
@@ -176,6 +205,7 @@ async def write_member(
         await client.update_member_tags(list_id, email, updates)
     return Applied(
         member,
+        problem,
         not_sent=not_sent,
         data_tags=data_tags,
         profile_sent=profile_sent,
@@ -198,8 +228,9 @@ def refused_address(exc: AddressRefused, later: str) -> str:
 
 
 def _unproven_patch(current: Member, change: ContactChange, offered: list[str]) -> MemberPatch:
-    """An unproven change of a contact in the audience or who left it (`write_member`): the
-    groups chosen added, and a confirmation asked of one who left."""
+    """An unproven change of a contact in the audience or who unsubscribed (`write_member`; a
+    cleaned one is asked to confirm, and nothing more): the groups chosen added, and a
+    confirmation asked of one who left."""
     added = {i: True for i in change.interest_ids or [] if i in offered}
     added = {i: True for i in added if not current.interests.get(i)}
     status = {"status": "pending"} if current.status in COMPLIANCE_STATES else {}

@@ -3,6 +3,8 @@ checks, status changes under Mailchimp's compliance rules, making a member, sett
 
 * An unsubscribed or cleaned contact cannot be set to ``subscribed`` ("Member In Compliance
   State"); setting ``pending`` is allowed and sends a confirmation e-mail.
+* A cleaned contact cannot be edited: a write that carries any field is refused alike
+  (`check_not_cleaned`); a change of its status alone is not.
 """
 
 from __future__ import annotations
@@ -109,8 +111,28 @@ def check_address_accepted(request: ApiRequest, email: str) -> None:
         raise looks_fake(email)
 
 
+def check_not_cleaned(member: Member, fields: MemberFields) -> None:
+    """A cleaned contact's fields are not to be edited: "You can view cleaned addresses anytime
+    or export them, but you can't edit them" (https://mailchimp.com/help/about-cleaned-contacts/);
+    "a cleaned address is in a compliance state. This would mean that they would not be able to
+    be added back or further updated outside of a double opt-in signup" (mailchimp/mc-magento
+    #448). No source found quotes the API's answer to such an edit, but for the e-mail address's
+    (`patch_member`, ibericode/mailchimp-user-sync#96): the sandbox answers as Mailchimp does
+    to a bounced contact's subscription, "Member In Compliance State" ("… is in a compliance
+    state due to unsubscribe, bounce, or compliance review …"), to any field the body carries,
+    changed or not (the stricter reading). The status alone may still change: setting
+    `pending`, the confirmation by e-mail, is the answer given to that same error ("Set the
+    member's status to pending. That should resend the opt-in email", stackoverflow.com/q/
+    42159327), and it is the double opt-in signup mc-magento#448 leaves open."""
+    carried = [name for name in MemberFields.model_fields if getattr(fields, name) is not None]
+    if member.status == "cleaned" and carried:
+        raise member_in_compliance_state(member.email_address)
+
+
 def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: MemberFields) -> None:
-    """Apply shared fields after validating merge fields, interests and permissions."""
+    """Apply shared fields after validating merge fields, interests and permissions (never to a
+    cleaned member: `check_not_cleaned`)."""
+    check_not_cleaned(member, fields)
     if fields.email_type is not None:
         member.email_type = fields.email_type
     if fields.merge_fields is not None:
