@@ -88,8 +88,11 @@ async def _merge(
         if p.enabled and p.marketing_permission_id not in enabled
     ]
     member = new
-    kept_out = False
-    if status is not None or interests or permissions:
+    # A cleaned address bounced: Mailchimp lets no one edit such a contact ("you can't edit
+    # them", mailchimp.com/help/about-cleaned-contacts), so nothing of the old address goes to it.
+    bounced = new.status == "cleaned"
+    kept_out = bounced
+    if not bounced and (status is not None or interests or permissions):
         fields = {
             "interests": interests or None,
             "marketing_permissions": permissions or None,
@@ -117,7 +120,16 @@ async def _merge(
         )
     await _archive_old(client, list_id, old)
     note = None
-    if kept_out:
+    if bounced:
+        note = (
+            f"A customer's e-mail address changed from {old.email_address} to "
+            f"{new.email_address}, which was already a contact of {name} (cleaned: it bounced "
+            f"before; the old address was {old.status}). Mailchimp lets no one edit a contact "
+            "whose address bounced, so it stays cleaned, and the old address's groups, tags and "
+            "marketing permissions were not added to it. Its owner can subscribe through a "
+            "Mailchimp signup form."
+        )
+    elif kept_out:
         note = (
             f"A customer's e-mail address changed from {old.email_address} to "
             f"{new.email_address}, which was already a contact of {name} ({new.status}; the "

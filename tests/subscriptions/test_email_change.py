@@ -465,3 +465,36 @@ async def test_a_contact_that_could_not_move_leaves_the_new_address_no_contact(
     )
     [mine] = [a for a in panel.json()["audiences"] if a["list_id"] == news]
     assert mine["status"] == "none"
+
+
+async def test_a_cleaned_new_address_is_left_as_it_is(store: Shop) -> None:
+    """The new address bounced before (cleaned): Mailchimp lets no one edit it, so neither the
+    old address's consent nor its groups, tags or permissions are sent to it, and the note
+    says so (not that Mailchimp refused to subscribe it)."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    await _mc(
+        shop,
+        "POST",
+        f"/lists/{shop.list_id}/members/{subscriber_hash(OLD)}/tags",
+        {"tags": [{"name": "vip", "status": "active"}]},
+    )
+    await _mc(
+        shop,
+        "POST",
+        f"/lists/{shop.list_id}/members",
+        {"email_address": NEW, "status": "subscribed"},
+    )
+    shop.mailchimp.set_member_status(shop.account, shop.list_id, NEW, "cleaned")
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, NEW).status == "cleaned"
+    new_member = f"/lists/{shop.list_id}/members/{subscriber_hash(NEW)}"
+    edits = [c for c in _calls(shop, before) if c[0] != "GET" and c[1].startswith(new_member)]
+    assert edits == [], "a cleaned contact was edited"
+    async with shop.services.db.session() as session:
+        [note] = await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))
+    assert note.last_error is not None and "bounced" in note.last_error
+    assert "refused" not in note.last_error
