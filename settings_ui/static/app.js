@@ -308,6 +308,37 @@ export class SaveBar {
     this.update();
   }
 
+  /**
+   * Saved data arrived while the page is open (a reload, a setting another control changed):
+   * without unsaved changes as `reset`; with them, the values the admin did not touch take the
+   * new saved ones, in the form and in the saved copy (a later Save does not send the old ones
+   * back), and the admin's edits stay, unsaved. `fill` takes the form's own values (`read()`
+   * answers with the saved data's keys), as a submit sends them; a key the data leaves out
+   * keeps what the page last had.
+   */
+  refresh(data) {
+    if (!this.dirty) {
+      this.reset({ ...this.data, ...data });
+      return;
+    }
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const before = JSON.parse(this.saved);
+    const edited = this.read();
+    const known = { ...this.data, ...data };
+    const news = Object.keys(before).some((key) => !same(known[key], this.data[key]));
+    this.data = known;
+    // Nothing new: the form is left alone (a refill would move the caret, rebuild rows).
+    if (!news) return;
+    this.fill(known);
+    this.saved = JSON.stringify(this.read());
+    const kept = { ...known };
+    Object.keys(edited).forEach((key) => {
+      if (!same(edited[key], before[key])) kept[key] = edited[key];
+    });
+    this.fill(kept);
+    this.update();
+  }
+
   get dirty() {
     return this.saved !== null && JSON.stringify(this.read()) !== this.saved;
   }

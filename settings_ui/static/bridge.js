@@ -228,11 +228,19 @@ function waitForToken() {
   });
 }
 
-function ApiError(message, code, status) {
+/** `details`: the technical side (code, HTTP status, request id), for a Details toggle. */
+function ApiError(message, code, status, requestId) {
   this.name = "ApiError";
   this.message = message;
   this.code = code;
   this.status = status;
+  this.details = [
+    code,
+    status ? "HTTP " + status : "",
+    requestId ? "request id " + requestId : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
 }
 ApiError.prototype = Object.create(Error.prototype);
 
@@ -268,8 +276,10 @@ function api(method, path, body, options) {
           .then(function (data) {
             if (response.ok && data !== null) return data;
             var error = data && data.error;
+            // The app's log holds the request under this id (addon/logs.py).
+            var requestId = response.headers.get("x-request-id");
             if (error && typeof error.message === "string") {
-              throw new ApiError(error.message, error.code || "ERROR", response.status);
+              throw new ApiError(error.message, error.code || "ERROR", response.status, requestId);
             }
             if (opts.allowEmpty && response.ok) return null;
             throw new ApiError(
@@ -279,7 +289,8 @@ function api(method, path, body, options) {
                   "). Try again in a moment."
                 : "The app answered unexpectedly (HTTP " + response.status + ").",
               "HTTP_" + response.status,
-              response.status
+              response.status,
+              requestId
             );
           });
       });

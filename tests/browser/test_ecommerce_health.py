@@ -5,6 +5,7 @@ the same; axe-core finds nothing."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,8 +36,8 @@ def tracked(live_site: LiveSite) -> Iterator[None]:
             store.add_channel(slug, name, "USD")
     shoppers = Newsletter(live_site)
     with app_api(live_site) as api:
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
+        connection = eventually(lambda: api.get("/api/connection").json().get("status"))
+        if connection != "connected":
             key = live_site.stack.demo_account.api_key
             assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
     lists = {slug: shoppers.new_list(f"{name} shoppers") for slug, name in channels.items()}
@@ -94,6 +95,11 @@ def test_the_health_panel_in_light_and_dark(
     card.get_by_role("button", name="Verify the site script").click()
     expect(card.get_by_role("alert")).to_contain_text("The site script was not verified")
     expect(card.get_by_role("alert")).to_contain_text("did not find its site script")
+    # The technical side behind a Details toggle: the code, the status, the log's request id.
+    card.get_by_role("alert").locator("summary", has_text="Details").click()
+    expect(card.get_by_role("alert").locator("pre")).to_contain_text(
+        re.compile(r"SITE_SCRIPT_NOT_FOUND, HTTP 400, request id \S+")
+    )
     check_a11y(app_frame(page), "the abandoned-cart health panel")
     shot(page, artifacts, "ecommerce-health-light", height=2600)
 
@@ -113,3 +119,27 @@ def test_the_health_panel_in_light_and_dark(
     expect(said).to_contain_text("Carts of Health Channel are not sent to Mailchimp.")
     expect(said).to_contain_text("Carts of Health Outlet are not sent to Mailchimp.")
     check_a11y(app_frame(page), "the Activity page with a health problem")
+
+
+def test_a_channel_action_takes_the_admin_to_the_cards_control(
+    page: Page, live_site: LiveSite, tracked: None
+) -> None:
+    """The panel's "Start the initial sync" puts the focus on the channel card's control that
+    does it; pressing that starts the sync."""
+    del tracked
+    app = open_page(page, live_site, "E-commerce")
+    card = app.locator(f'[data-health-channel="{SLUG}"]')
+    fix = card.get_by_role("button", name="Start the initial sync")
+    fix.focus()
+    page.keyboard.press("Enter")
+    channel = app.locator(f'[data-channel="{SLUG}"]')
+    start = channel.get_by_role("button", name="Start the initial sync", exact=True)
+    expect(start).to_be_focused()
+    check_a11y(app_frame(page), "the channel card's control, reached from the health panel")
+
+    page.keyboard.press("Enter")
+    with app_api(live_site) as api:
+        path = f"/api/ecommerce/channels/{SLUG}/initial-sync"
+        # It started, and (before the fixture stops tracking the channel) it ended.
+        ended = ("succeeded", "failed", "cancelled")
+        eventually(lambda: api.get(path).json().get("status") in ended, timeout=40)

@@ -13,6 +13,15 @@ function channelPath(slug) {
   return "/api/ecommerce/channels/" + encodeURIComponent(slug);
 }
 
+/**
+ * The control on the channel card of `slug` that does its next step: the card's primary action,
+ * else the initial sync's Start (hidden while a sync runs or sending is paused). Null without one.
+ */
+export function cardAction(slug) {
+  const card = document.querySelector('[data-channel="' + CSS.escape(slug) + '"]');
+  return card && card.querySelector("[data-primary], [data-sync-start]:not([hidden])");
+}
+
 /** Once, before the first render: `changed(data)` re-renders the page, `reload()` loads it again. */
 export function setUpActions({ changed, reload }) {
   afterChange = changed;
@@ -35,7 +44,7 @@ export function track(channel, tracked, listId, trigger, trackingEnabled) {
       afterChange(data);
       confirmed(tracked ? "Channel tracked" : "Channel no longer tracked");
       const card = document.querySelector('[data-channel="' + CSS.escape(channel.slug) + '"]');
-      const next = card && card.querySelector("[data-primary], [data-sync-start], button");
+      const next = cardAction(channel.slug) || (card && card.querySelector("button"));
       if (next) next.focus();
     })
     .catch((error) => {

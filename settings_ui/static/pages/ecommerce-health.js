@@ -6,6 +6,7 @@
  * the same answer the Activity page lists); this module only shows it.
  */
 import { $, badge, bridge, button, details, el, formatTime, setBusy } from "../app.js";
+import { cardAction } from "./ecommerce-channel-actions.js";
 
 const STATES = {
   healthy: { label: "E-mails can fire", tone: "success" },
@@ -17,6 +18,7 @@ const STATES = {
 };
 
 let checked = false;
+let reads = 0; // only the latest read is drawn (a save's re-read may race the page's reload)
 let reloadPage = () => {};
 
 function section() {
@@ -57,14 +59,21 @@ function fixControl(channel, action, describedBy) {
   }
   if (action.code === "enable_carts") {
     const b = button(action.label, "", describedBy);
+    let problem = null; // one line, replaced on each failed press
     b.addEventListener("click", async () => {
       setBusy(b, true, "Turning on…");
       try {
         await bridge.api("PATCH", "/api/ecommerce/settings", { abandoned_carts_enabled: true });
+        // The page's reload also ticks the settings' checkbox (the save bar keeps other edits).
         reloadPage();
       } catch (error) {
         setBusy(b, false);
-        b.after(el("p", "field-error", error.message));
+        if (!problem) {
+          problem = el("p", "field-error");
+          problem.setAttribute("role", "alert");
+          b.after(problem);
+        }
+        problem.textContent = error.message;
       }
     });
     return b;
@@ -81,15 +90,18 @@ function fixControl(channel, action, describedBy) {
     });
     return b;
   }
-  // The channel card above offers the same action: take the admin there.
+  // The channel card above offers the same action: take the admin to its control, which does it.
   const b = button(action.label, "secondary", describedBy);
   b.addEventListener("click", () => {
-    const card = document.querySelector('[data-channel="' + CSS.escape(channel.channel) + '"]');
-    const target = card && (card.querySelector("button.primary, .channel-action button") || card);
-    if (target) {
-      target.scrollIntoView({ block: "center" });
-      if (target.focus) target.focus();
+    let target = cardAction(channel.channel);
+    if (!target) {
+      // Nothing to press there now (a sync started meanwhile): the card itself, which says why.
+      target = document.querySelector('[data-channel="' + CSS.escape(channel.channel) + '"]');
+      if (!target) return;
+      target.setAttribute("tabindex", "-1");
     }
+    target.scrollIntoView({ block: "center" });
+    target.focus();
   });
   return b;
 }
@@ -202,10 +214,14 @@ export function loadHealth(reload) {
   reloadPage = reload;
   const first = !checked;
   checked = true;
+  const run = ++reads;
   const read = first
     ? bridge.api("POST", "/api/ecommerce/health/check").catch(() => bridge.api("GET", "/api/ecommerce/health"))
     : bridge.api("GET", "/api/ecommerce/health");
-  return read.then(renderHealth).catch((error) => {
+  return read.then((health) => {
+    if (run === reads) renderHealth(health);
+  }).catch((error) => {
+    if (run !== reads) return;
     const list = section();
     list.textContent = "";
     const problem = el("div", "notice warning");

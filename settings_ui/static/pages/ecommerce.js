@@ -98,6 +98,8 @@ function validateSettings() {
 function saveSettings(values) {
   return savePromos(values, (rest) => bridge.api("PATCH", "/api/ecommerce/settings", rest).then((data) => {
     renderChannels(data);
+    // The health depends on these settings (carts on, the checkout URL): read it again.
+    loadHealth(() => loader.run());
     return data.settings;
   }));
 }
@@ -146,7 +148,9 @@ function render(data) {
   $("last-push").textContent = data.last_push_at
     ? "Last sent to Mailchimp " + formatTime(data.last_push_at) + "."
     : "Nothing sent to Mailchimp yet.";
-  if (!bar.dirty) bar.reset(data.settings);
+  // A setting changed elsewhere on the page (the health panel's fix) reaches the form; the
+  // admin's unsaved edits stay.
+  bar.refresh(data.settings);
   renderChannels(data);
 }
 
