@@ -94,7 +94,7 @@ def _forget(
     PATCH) keeps the children it holds: its push then patches again instead of replacing it.
     Overtaken, a child its newer push recorded with the very content the batch sent is held
     by Mailchimp whichever of the two ran last (an order's lines: its push then patches the
-    order, where unknown lines would delete and re-create it)."""
+    order's fields only, where unknown lines would be sent again in its PATCH)."""
     kept = dict(record.children or {})
     content_forgotten(record, held, children)
     if meta.get("fields_only"):

@@ -1,8 +1,9 @@
 """Orders in a burst: which of them a Mailchimp batch can carry, and what it sends for them.
 
 An order's own push (`pusher.Pusher.push_order`) first makes sure of what the order depends on
-(the store, its lines' products, placeholders of deleted variants), replaces an order whose
-lines changed (delete and create: Mailchimp's PATCH cannot address lines) and converts the
+(the store, its lines' products, placeholders of deleted variants), edits the lines of an order
+whose lines changed (its PATCH names them, then each line gone is deleted, which needs the
+PATCH's answer: `sale_sender.py`), re-creates one whose shopper changed, and converts the
 checkout it came from (its abandoned cart deleted). A batch promises no order between its
 operations, nor between batches, so an order goes into one only when its operation is
 self-sufficient:
@@ -21,13 +22,14 @@ self-sufficient:
   push does it).
 
 Anything else goes `alone`: gone, a draft (Saleor's `orders` lists none), another channel's,
-changed lines, a product or placeholder to create first, a cart to delete, no line Mailchimp
-can take. Bodies and fingerprints come from live sync's builders (`fingerprints.order_body`,
-`sale_payloads.order_patch`), so the ledger records what a push records. What the push does
-besides sending is done when the batch is recorded (`BurstPlan.effects`): its products' stock
-pushes queued (`Pusher._refresh_stock`). Its voucher code is counted once (`promo_usage`) when
-its push would count it: when the batch is recorded for an order with nothing to send, else
-when Mailchimp confirmed its operation (`burst_apply.code_use`).
+changed lines or shopper, a product or placeholder to create first, a cart to delete, no line
+Mailchimp can take. Bodies and fingerprints come from live sync's builders
+(`fingerprints.order_body`, `sale_payloads.order_patch`), so the ledger records what a push
+records. What the push does besides sending is done when the batch is recorded
+(`BurstPlan.effects`): its products' stock pushes queued (`Pusher._refresh_stock`). Its voucher
+code is counted once (`promo_usage`) when its push would count it: when the batch is recorded
+for an order with nothing to send, else when Mailchimp confirmed its operation
+(`burst_apply.code_use`).
 """
 
 from __future__ import annotations
@@ -208,7 +210,9 @@ def _order(
         body = body.model_copy(update={"financial_status": "pending"})
     pushing = fingerprint(body)
     if held and record is not None and record.children != pushing.children:
-        return None  # lines changed: its push deletes and re-creates it
+        # Its lines changed: its push patches them and deletes those gone (`sale_sender.py`);
+        # or whom it belongs to (its push re-creates it if it moved, `order_moved`).
+        return None
     label = order_label(order)
     voucher = (
         (order.voucher_code, order.voucher.id, order.status == "EXPIRED")
@@ -247,7 +251,7 @@ def _operations(ctx: Context, item: Planned, record: SyncRecord | None) -> list[
         return [batches.create_order(ctx.store_id, body, operation_id=op_id)]
     if record.content_hash == item.fingerprint.content_hash:
         return []
-    item.fields_only = True  # a PATCH cannot address lines
+    item.fields_only = True  # its lines are those Mailchimp holds
     patch = sale_payloads.order_patch(body)
     return [batches.update_order(ctx.store_id, body.id, patch, operation_id=op_id)]
 

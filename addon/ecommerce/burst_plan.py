@@ -50,7 +50,7 @@ class Planned:
     body: ProductInput | CustomerInput | OrderInput | None = None
     # Whether "already exists" in answer to its creation means Mailchimp holds it (its push
     # then sends all of it again). Not for an order: its push creates it, and on "already
-    # exists" patches it, as a single push does (with unknown lines it would re-create it).
+    # exists" patches it, as a single push does (its lines with it, when they are unknown).
     exists_is_held: bool = True
     # Its operations send its fields only (an order's PATCH): whatever they answer, the
     # children Mailchimp holds are still those the ledger records.

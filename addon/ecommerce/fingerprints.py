@@ -29,18 +29,26 @@ from addon.mailchimp import (
 )
 
 # Child collections hashed apart from the top-level fields. An order's or cart's customer and
-# campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out.
+# campaign are set on creation only (Mailchimp's PATCH cannot change them), so they are left out
+# (whom it belongs to is a part of its own, `BUYER`).
 _ORDER_EXCLUDED = ("lines", "customer", "campaign_id")
+# The parts of an order's or cart's fingerprint that say whom it belongs to: its customer (a
+# cart's: with the address), and an order's address (`order_moved`).
+BUYER = "customer"
+BUYER_ADDRESS = "address"
 # A cart's customer opted in: hashed with its top-level fields, which its PATCH sends.
 _CART_OPT_IN = "customer.opt_in_status"
 
 __all__ = [
+    "BUYER",
+    "BUYER_ADDRESS",
     "HIDDEN_VARIANT",
     "Fingerprint",
     "cart_body",
     "fingerprint",
     "hidden_variants",
     "order_body",
+    "order_moved",
     "referable",
     "sold_variants",
     "usable_checkout",
@@ -71,10 +79,17 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
         children = {"lines": payloads.content_hash(dumped.get("lines", []))}
         if isinstance(body, CartInput):
             # Whom the cart's e-mails go to: a guest's corrected address, or a shopper signing
-            # in, replaces the cart as changed lines do (an order keeps its buyer: replacing it
-            # would send its confirmation again).
+            # in, replaces the cart as changed lines do.
             customer = {"id": body.customer.id, "email": body.customer.email_address}
-            children["customer"] = payloads.content_hash(customer)
+            children[BUYER] = payloads.content_hash(customer)
+        else:
+            # The Mailchimp customer holding the order, and the address its e-mails go to: both
+            # change when staff correct a guest's address (`orderUpdate(userEmail)`, which may
+            # also give the order another user or none), which a PATCH cannot carry
+            # (`order_moved`).
+            children[BUYER] = payloads.content_hash({"id": body.customer.id})
+            address = (body.customer.email_address or "").strip().lower()
+            children[BUYER_ADDRESS] = payloads.content_hash({"email": address})
         top = _without(dumped, *_ORDER_EXCLUDED)
         if isinstance(body, CartInput) and body.customer.opt_in_status:
             # The shopper's consent, recorded on the checkout after its cart was sent: the
@@ -83,6 +98,22 @@ def fingerprint(body: Fingerprinted, dumped: dict[str, Any] | None = None) -> Fi
             top[_CART_OPT_IN] = True
         return Fingerprint(payloads.content_hash(top), children)
     return Fingerprint(payloads.content_hash(dumped))
+
+
+def order_moved(known: Mapping[str, str], pushing: Mapping[str, str]) -> bool:
+    """Whether an order Mailchimp holds belongs to another shopper now: another customer, at
+    another address. Staff correcting a guest's mistyped address (`orderUpdate(userEmail)`:
+    saleor/graphql/order/mutations/order_update.py `clean_input`, which also gives the order
+    the user of the new address, or none) change both. One alone is no move: a registered
+    shopper's new address is their customer's (`email_change.py` re-creates it under the same
+    id, its orders with it), and an order Saleor gives the user who registered with its
+    guest's address (saleor/order/utils.py `match_orders_with_new_user`) goes to the same
+    address; re-created, either would send its e-mails again. A part the record does not hold
+    (recorded before these were, or unknown: `Fingerprint.unknown`) is not compared."""
+    return all(
+        bool(known.get(part)) and known[part] != pushing.get(part)
+        for part in (BUYER, BUYER_ADDRESS)
+    )
 
 
 def with_hidden(pushing: Fingerprint, hidden: Iterable[str]) -> Fingerprint:

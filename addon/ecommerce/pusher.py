@@ -4,8 +4,8 @@ Dependencies are pushed inline before what needs them: the channel's store befor
 products of an order's or cart's lines before the order or cart (lanes cannot express "this
 product before that order" across entities; pushing the missing dependency first can). The push
 reads the entity from Saleor by id, so a redelivered or out-of-order webhook can only ever push
-the current state; content whose fingerprint matches the last push is skipped. Orders and carts
-cannot have their lines patched: a change of lines re-creates them (`sale_sender.py`).
+the current state; content whose fingerprint matches the last push is skipped. An order's new
+lines go in its PATCH, a cart's replace it (`sale_sender.py`).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.sale_sender import SaleSender
+from addon.ecommerce.sale_sender import SaleSender, note_order_moved
 from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
@@ -141,9 +141,8 @@ class Pusher(SaleSender):
                 await self._convert_cart(order)
                 return
             stock = [ln.variant.product.id for ln in order.lines if ln.variant]
-            patch = sale_payloads.order_patch(body)
             try:
-                await self._send(
+                moved = await self._send_order(
                     known,
                     pushing,
                     body,
@@ -158,8 +157,6 @@ class Pusher(SaleSender):
                         )
                         else self.client.create_order
                     ),
-                    self.client.delete_order,
-                    lambda: self.client.update_order(self.ctx.store_id, body.id, patch),
                 )
             except NotFound:
                 if body.lines:
@@ -174,7 +171,8 @@ class Pusher(SaleSender):
             await self.remember_label(EntityKind.ORDER, order_id, known, label)
             await self._refresh_stock(stock)
             raise
-        await self._order_synced(order_id, order, body.id, pushing, label, stock)
+        moved_from = (known.label or "") if moved else None
+        await self._order_synced(order_id, order, body.id, pushing, label, stock, moved_from)
         await self._convert_cart(order)
 
     async def _erased(self, addresses: list[str]) -> Erased:
@@ -208,10 +206,12 @@ class Pusher(SaleSender):
         pushing: Fingerprint,
         label: str,
         stock: list[str],
+        moved_from: str | None = None,
     ) -> None:
         """`synced` with its label, its code's use counted (`promo_usage.py`) and its products'
         stock refresh queued, in one transaction: a crash between them would lose the use (the
-        retry finds the order synced)."""
+        retry finds the order synced). `moved_from`: the label it had before it was re-created
+        under its corrected address, which Activity then tells (`note_order_moved`)."""
         async with self.services.db.transaction() as session:
             record = await LedgerRepository(session).settle(
                 self.ctx.installation_id,
@@ -232,6 +232,17 @@ class Pusher(SaleSender):
                 self.ctx.channel,
                 code_use(order_id, order),
             )
+            email = order.user.email if order.user else order.user_email
+            if moved_from is not None and email:
+                await note_order_moved(
+                    session,
+                    self.ctx.installation_id,
+                    self.ctx.channel,
+                    order_id,
+                    order.number,
+                    moved_from,
+                    email,
+                )
 
     async def _placed_unsent(self, order_id: str, order: SaleorOrder) -> None:
         """An order Mailchimp does not take (not confirmed or paid yet, no e-mail, no usable
@@ -351,14 +362,11 @@ class Pusher(SaleSender):
         if known.holds(pushing):
             return
         patch = sale_payloads.cart_patch(body)
-        await self._send(
+        await self._send_cart(
             known,
             pushing,
             body,
-            self.client.create_cart,
-            self.client.delete_cart,
             lambda: self.client.update_cart(self.ctx.store_id, body.id, patch),
-            cart=True,
         )
         await self.synced(EntityKind.CART, checkout_id, body.id, pushing)
 

@@ -301,11 +301,14 @@ EMPTIED: dict[str, str | list[object]] = {
 }
 
 
-def order_patch(order: TrackedOrderInput) -> TrackedOrderPatch:
-    """The top-level fields of an order as a PATCH (lines and customer are set on creation)."""
+def order_patch(order: TrackedOrderInput, *, lines: bool = False) -> TrackedOrderPatch:
+    """The top-level fields of an order as a PATCH (the customer and campaign are set on
+    creation); with `lines`, its lines too, each named by id (`OrderPatch.lines`): Mailchimp
+    updates those it holds and adds the others, with the order's new totals in the same body."""
     fields = order.model_dump(exclude={"id", "customer", "lines", "campaign_id"})
     fields |= {name: empty for name, empty in EMPTIED.items() if fields.get(name) is None}
-    return TrackedOrderPatch.model_validate(fields)
+    patch = TrackedOrderPatch.model_validate(fields)
+    return patch.model_copy(update={"lines": list(order.lines)}) if lines else patch
 
 
 # --- carts -----------------------------------------------------------------------------------

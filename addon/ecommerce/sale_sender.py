@@ -1,6 +1,7 @@
-"""Sending an order or a cart to Mailchimp (`SaleSender`): created, updated, or replaced when
-its lines changed (neither PATCH can address lines); on the customer that holds its address, or
-on its re-created customer when Mailchimp refused an e-mail change (`email_change.py`,
+"""Sending an order or a cart to Mailchimp (`SaleSender`): created, or updated; a cart replaced
+when its lines or its customer changed, an order's lines edited in place, an order re-created
+only under the shopper it belongs to now; on the customer that holds its address, or on its
+re-created customer when Mailchimp refused an e-mail change (`email_change.py`,
 `email_holder.py`); never lost to a stale campaign id.
 """
 
@@ -10,16 +11,26 @@ import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.ecommerce import sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.email_change import announce_move, recreate_from_ref, refused_email_change
 from addon.ecommerce.email_holder import email_taken, holder_of
+from addon.ecommerce.fingerprints import order_moved
 from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
 from addon.mailchimp import BadRequest, CartInput, NotFound
 
 # What may carry a campaign id: orders and carts.
 Attributed = TypeVar("Attributed", sale_payloads.TrackedOrderInput, CartInput)
+# The Activity entry of an order re-created under its corrected address: a job done on arrival,
+# its text in `last_error`, as the Activity page shows a row's (`email_change_notes.py`).
+ORDER_MOVED_NOTE = "ecommerce.order_moved"
 
 
 def _campaign_rejected(exc: BadRequest) -> bool:
@@ -29,25 +40,21 @@ def _campaign_rejected(exc: BadRequest) -> bool:
 class SaleSender(CatalogPusher):
     """What `Pusher` sends orders and carts with."""
 
-    async def _send(
+    async def _send_cart(
         self,
         known: Known,
         pushing: Fingerprint,
-        body: Attributed,
-        create: Callable[[str, Attributed], Awaitable[object]],
-        delete: Callable[[str, str], Awaitable[None]],
-        update: Callable[[], Awaitable[object]],
-        *,
-        cart: bool = False,
+        body: CartInput,
+        patch: Callable[[], Awaitable[object]],
     ) -> None:
-        """Create, update or replace an order or a cart in Mailchimp.
+        """Create, update or replace a cart.
 
-        Neither PATCH can address lines: when the lines changed, the resource is replaced (two
-        calls however many lines changed; for a cart this also restarts the abandonment clock,
-        as it should). A cart Mailchimp holds already (its lines unknown) is replaced too, an
-        order is updated; a cart is patched whenever it is pushed (which also re-creates one
-        Mailchimp lost), an order only when its fields changed.
+        A cart whose lines or customer changed is replaced (two calls however many lines
+        changed; this also restarts the abandonment clock, as it should), as is one Mailchimp
+        holds already (its lines unknown); a cart is patched whenever it is pushed (which also
+        re-creates one Mailchimp lost).
         """
+        create, delete = self.client.create_cart, self.client.delete_cart
         if known.mailchimp_id is not None and _replaced(known.children, pushing.children):
             await self._delete(delete, body.id)
             await self._create(create, body)
@@ -57,16 +64,79 @@ class SaleSender(CatalogPusher):
             except BadRequest as exc:
                 if not already_exists(exc):
                     raise
-                if cart:
-                    await self._delete(delete, body.id)
-                    await self._create(create, body)
-                else:
-                    await update()
-        elif cart or known.fingerprint.content_hash != pushing.content_hash:
+                await self._delete(delete, body.id)
+                await self._create(create, body)
+        else:
             try:
-                await update()
+                await patch()
             except NotFound:
                 await self._create(create, body)
+
+    async def _send_order(
+        self,
+        known: Known,
+        pushing: Fingerprint,
+        body: sale_payloads.TrackedOrderInput,
+        create: Callable[[str, sale_payloads.TrackedOrderInput], Awaitable[object]],
+    ) -> bool:
+        """Create or update an order; True when it was re-created under another shopper.
+
+        Mailchimp takes an order created again as a new one, and sends its notifications again
+        (its Invoice, ...). So an order it holds is never deleted for new lines: Saleor lets
+        staff edit the lines of an unconfirmed order, and prices change with its address
+        (`ORDER_EDITABLE_STATUS`, saleor/order/__init__.py; `orderLinesCreate`,
+        `orderLineUpdate`, `orderLineDelete` send ORDER_UPDATED): its PATCH carries its lines
+        (`_relined`). Only a new shopper re-creates it (`fingerprints.order_moved`): a PATCH
+        cannot move an order to another customer (`E_commerce_Order_2.customer` has neither
+        id nor address), and the shopper at the corrected address got none of its e-mails; it
+        gets the one of its current status (created as it is, never `pending` first:
+        `order_confirmation.confirms`). An order is patched only when its fields changed.
+        """
+        if known.mailchimp_id is not None and order_moved(known.children, pushing.children):
+            await self._delete(self.client.delete_order, body.id)
+            await self._create(create, body)
+            return True
+        if known.mailchimp_id is None:
+            try:
+                await self._create(create, body)
+            except BadRequest as exc:
+                if not already_exists(exc):
+                    raise
+                await self._relined(body)  # its lines unknown: made what Saleor has
+            return False
+        if known.children.get("lines") != pushing.children.get("lines"):
+            send = self._relined
+        elif known.fingerprint.content_hash != pushing.content_hash:
+            send = self._patched
+        else:
+            return False  # only whom it belongs to was recorded anew (`order_moved`)
+        try:
+            await send(body)
+        except NotFound:
+            await self._create(create, body)
+        return False
+
+    async def _patched(self, body: sale_payloads.TrackedOrderInput) -> None:
+        """The order's fields, without its lines."""
+        patch = sale_payloads.order_patch(body)
+        await self.client.update_order(self.ctx.store_id, body.id, patch)
+
+    async def _relined(self, body: sale_payloads.TrackedOrderInput) -> None:
+        """The order's fields and totals with every line of it, each named by id (Mailchimp
+        updates the lines it holds and adds the others), then each line it no longer has
+        deleted (`DELETE …/orders/{id}/lines/{line_id}`), as Mailchimp for WooCommerce does
+        (`updateStoreOrder`, which reads the lines Mailchimp holds from the PATCH's answer:
+        no GET). The lines just sent stay, so the last line is never deleted (Mailchimp
+        refuses that: the sandbox's `order_lines.py`)."""
+        patch = sale_payloads.order_patch(body, lines=True)
+        held = await self.client.update_order(self.ctx.store_id, body.id, patch)
+        kept = {line.id for line in body.lines}
+        if not kept:
+            return
+        for line in held.lines:
+            if line.id not in kept:
+                with contextlib.suppress(NotFound):  # gone already: as good
+                    await self.client.delete_order_line(self.ctx.store_id, body.id, line.id)
 
     async def _create(
         self, create: Callable[[str, Attributed], Awaitable[object]], body: Attributed
@@ -124,9 +194,40 @@ def _named(body: Attributed, customer_id: str, email: str | None = None) -> Attr
 
 
 def _replaced(known: Mapping[str, str], pushing: Mapping[str, str]) -> bool:
-    """Whether a part PATCH cannot change did: the lines, or a cart's customer. A part the
-    record does not hold (a cart's customer, recorded only since it replaces the cart) is not
-    compared: the carts pushed before are not all replaced at their next push."""
+    """Whether a part of a cart its PATCH does not change did: its lines, or its customer. A
+    part the record does not hold (a cart's customer, recorded only since it replaces the cart)
+    is not compared: the carts pushed before are not all replaced at their next push."""
     return set(known) - set(pushing) != set() or any(
         known.get(part, digest) != digest for part, digest in pushing.items()
     )
+
+
+async def note_order_moved(
+    session: AsyncSession,
+    installation_id: int,
+    channel: str,
+    saleor_id: str,
+    number: str,
+    held_label: str | None,
+    email: str,
+) -> None:
+    """Activity says the order moved to its corrected address (`held_label`: its ledger
+    label before, naming the address it was at), and what Mailchimp sends for it."""
+    before = (held_label or "").partition(ORDER_LABEL_SEPARATOR)[2]
+    was = f" from {before}" if before and before.lower() != email.lower() else ""
+    note = (
+        f"Order #{number} moved{was} to {email} in Mailchimp: its buyer changed in Saleor (its "
+        "e-mail address was corrected), which Mailchimp cannot change on an order, so it was "
+        "deleted and created again under that address's customer. Mailchimp sends that address "
+        "the e-mail of the order's current status (its Invoice when paid, its Shipping "
+        "Confirmation when shipped)."
+    )
+    order = {"id": saleor_id, "number": number, "userEmail": email}
+    job_id = await JobRepository(session).enqueue(
+        installation_id,
+        ORDER_MOVED_NOTE,
+        {"channel": channel, "body": {"order": order}},
+        status=JobStatus.DONE,
+    )
+    if job_id is not None:
+        await session.execute(update(Job).where(Job.id == job_id).values(last_error=note))

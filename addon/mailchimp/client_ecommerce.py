@@ -131,6 +131,11 @@ class EcommerceCalls(ClientBase):
     async def delete_order(self, store_id: str, order_id: str) -> None:
         await self.request("DELETE", paths.in_store(store_id, "orders", order_id))
 
+    async def delete_order_line(self, store_id: str, order_id: str, line_id: str) -> None:
+        """Delete one line of an order (never its last: Mailchimp refuses that, the order
+        must be deleted instead)."""
+        await self.request("DELETE", paths.order_line(store_id, order_id, line_id))
+
     # --- e-commerce: carts ----------------------------------------------------------------
 
     async def create_cart(self, store_id: str, cart: CartInput) -> Cart:

@@ -253,7 +253,13 @@ class OrderPatch(_SalePatch):
     shipping_address: OrderAddress | None = None
     billing_address: OrderAddress | None = None
     promos: list[Promo] | None = None
-    lines: Sequence[OrderLinePatch] | None = None
+    # Each names its line by id: Mailchimp updates the order's line of that id, or adds it
+    # (whole, as a new line must be), and keeps the lines not named; those gone are deleted one
+    # by one (`delete_order_line`). The spec types these lines without an `id`
+    # (`E_commerce_Order_2.lines`), yet both official integrations send it and rely on this
+    # (mc-woocommerce `updateStoreOrder`, mc-magento2 `Model/Api/Order.php`, a PATCH of the
+    # whole order with its lines).
+    lines: Sequence[OrderLineInput] | None = None
     tracking_number: str | None = None
     tracking_carrier: str | None = None
     tracking_url: str | None = None

@@ -19,6 +19,7 @@ __all__ = [
     "email_activity",
     "in_store",
     "member",
+    "order_line",
     "report",
     "segment",
     "store",
@@ -74,6 +75,10 @@ def in_store(store_id: str, collection: StoreCollection, item_id: str | None = N
 
 def variant(store_id: str, product_id: str, variant_id: str) -> str:
     return f"{in_store(store_id, 'products', product_id)}/variants/{segment(variant_id)}"
+
+
+def order_line(store_id: str, order_id: str, line_id: str) -> str:
+    return f"{in_store(store_id, 'orders', order_id)}/lines/{segment(line_id)}"
 
 
 def report(campaign_id: str) -> str:

@@ -22,7 +22,6 @@ from addon.mailchimp.ecommerce_models import (
     OrderAddress,
     OrderInput,
     OrderLineInput,
-    OrderLinePatch,
     OrderPatch,
     ProductImageInput,
     ProductInput,
@@ -248,8 +247,9 @@ def _sale(world: World) -> dict[str, Any]:
 
 
 def order_patch(world: World) -> OrderPatch:
-    line = OrderLinePatch(
-        product_id="p1", product_variant_id="v1", quantity=1, price=9.5, discount=0.5
+    # Named by id: the order's line l1 (`order_body`) updated (`OrderPatch.lines`).
+    line = OrderLineInput(
+        id="l1", product_id="p1", product_variant_id="v1", quantity=1, price=9.5, discount=0.5
     )
     return OrderPatch(
         **_sale(world),

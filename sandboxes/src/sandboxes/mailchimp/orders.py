@@ -1,4 +1,5 @@
-"""E-commerce orders and carts, and what they share: lines, customer and campaign checks.
+"""E-commerce orders and carts, and what they share: lines, customer and campaign checks (an
+order's lines one at a time: `order_lines.py`).
 
 Order and cart lines must reference an existing product *and* variant; an order's
 ``campaign_id`` must be a known campaign.
@@ -233,6 +234,11 @@ def get_order(request: ApiRequest) -> dict[str, Any]:
 
 
 def _merge_lines(existing: list[Line], body: list[Any]) -> list[dict[str, Any]]:
+    """The lines an order's or a cart's PATCH names by id merged into those it holds: a line of
+    the order updated, one it lacks added (whole, as `LineIn` requires), the others kept. What
+    both official integrations rely on: they PATCH an order with all its lines, then delete
+    those gone one by one (mc-woocommerce `updateStoreOrder` / `deleteStoreOrderLine`;
+    mc-magento2 `Model/Api/Order.php`); the spec's `E_commerce_Order_2.lines` has no `id`."""
     by_id = {line.id: line.model_dump() for line in existing}
     for raw in body:
         if isinstance(raw, dict) and "id" in raw:
