@@ -36,8 +36,12 @@ from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
 from addon.erasure.schemas import EraseRequest
 from addon.erasure.unavailable import (
+    AUDIENCES_RETRY_SECONDS,
     RECONNECT_RETRY_SECONDS,
+    WAITING_FOR_AUDIENCES,
     WAITING_FOR_CONNECTION,
+    audiences_unread,
+    carried_over,
     gave_up_reconnecting,
     wait_for_mailchimp,
 )
@@ -318,16 +322,19 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         await remember_erased(session, installation_id, addresses, utcnow())
     if await _must_wait(job, addresses, request, services):
         raise RetryLater(WAITING, RETRY_SECONDS)
+    carried = await carried_over(services, job)
     started = utcnow()
     try:
         async with mailchimp_for(services, installation_id) as client:
+            if carried and await audiences_unread(services, installation_id):
+                raise RetryLater(WAITING_FOR_AUDIENCES, AUDIENCES_RETRY_SECONDS)
             result = await _erase_in_mailchimp(client, lists, addresses, stores)
     except (NotConnected, InvalidCredentials):
         # Audiences or stores the app filled are still in the account: the customer must go
         # from them too ("from every audience in your account, as well as any connected
         # integrations", mailchimp.com/help/delete-contacts). So the erasure waits for the
         # account to be connected again (`unavailable.py`); then it is given up.
-        if (lists or stores) and not await gave_up_reconnecting(services, job):
+        if (lists or stores or carried) and not await gave_up_reconnecting(services, job):
             raise RetryLater(WAITING_FOR_CONNECTION, RECONNECT_RETRY_SECONDS) from None
         result = Erased(connected=False)
     except (RateLimited, TransientError) as exc:

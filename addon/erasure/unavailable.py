@@ -14,6 +14,7 @@ from typing import NoReturn
 
 from sqlalchemy import select
 
+from addon.audiences.models import NewsletterSettings
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job
@@ -50,6 +51,37 @@ async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
     return True
 
 
+WAITING_FOR_AUDIENCES = (
+    "Waits for the Mailchimp account's audiences to be read: the app was installed again while "
+    "this erasure waited, and the customer is to go from every audience"
+)
+AUDIENCES_RETRY_SECONDS = 60.0
+
+
+async def carried_over(services: Services, job: ClaimedJob) -> bool:
+    """Whether the erasure was asked of an earlier installation of this Saleor, the app
+    installed again before it was carried out (`InstallationService._take_erasures`): what
+    that one filled in Mailchimp is not this one's to know, so the erasure waits for this one's
+    account, and its audiences, rather than end with nothing of the customer known here."""
+    async with services.db.session() as session:
+        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+        installed = await session.scalar(
+            select(Installation.installed_at).where(Installation.id == job.installation_id)
+        )
+    return asked is not None and installed is not None and asked < installed
+
+
+async def audiences_unread(services: Services, installation_id: int) -> bool:
+    """The account's audiences were never read by this installation (its first import)."""
+    async with services.db.session() as session:
+        read = await session.scalar(
+            select(NewsletterSettings.last_import_at).where(
+                NewsletterSettings.installation_id == installation_id
+            )
+        )
+    return read is None
+
+
 async def wait_for_mailchimp(
     services: Services, job: ClaimedJob, error: MailchimpError
 ) -> NoReturn:
@@ -71,9 +103,13 @@ async def wait_for_mailchimp(
 
 
 __all__ = [
+    "AUDIENCES_RETRY_SECONDS",
     "RECONNECT_RETRY_SECONDS",
     "RECONNECT_WAIT",
+    "WAITING_FOR_AUDIENCES",
     "WAITING_FOR_CONNECTION",
+    "audiences_unread",
+    "carried_over",
     "gave_up_reconnecting",
     "wait_for_mailchimp",
 ]

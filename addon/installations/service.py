@@ -165,9 +165,14 @@ class InstallationService:
             )
         if installation.uninstalled_at is not None:
             # Installed again before the last one's erasure: that one goes now, Mailchimp's
-            # cleanup left to the new installation (its carts may be this one's own soon).
+            # cleanup left to the new installation (its carts may be this one's own soon), and
+            # so are the customers' erasures it had still to carry out.
+            erasures = await self._take_erasures(installation.id)
             await self.erase(installation, Farewell(cleanup=MailchimpCleanup.REINSTALLED))
             installation = await self.repository.get_locked_or_insert(registration)
+            self.session.add_all(
+                Job(installation_id=installation.id, **erasure) for erasure in erasures
+            )
         # A re-install (or the registration that won the race) is replaced by this one: its
         # credentials, and the installation reactivated. A pause it ends is caught up with, and
         # so is the gap before a new app of the same Saleor whose old one's end went unnoticed.
@@ -191,6 +196,30 @@ class InstallationService:
             installation.saleor_version,
         )
         return installation
+
+    async def _take_erasures(self, installation_id: int) -> list[dict[str, Any]]:
+        """The customers' erasures an uninstalled installation still waits to carry out
+        (`ERASURE_KINDS`), taken from it as they stand (their age too: an erasure's deadline
+        counts from when it was asked), for the installation that replaces it."""
+        jobs = list(
+            await self.session.scalars(
+                select(Job)
+                .where(
+                    Job.installation_id == installation_id,
+                    Job.status == JobStatus.PENDING,
+                    Job.kind.in_(ERASURE_KINDS),
+                )
+                .order_by(Job.id)
+            )
+        )
+        # Run at once in the new installation (its Mailchimp may answer now), not at the wait
+        # the old one's last try set.
+        kept = ("kind", "payload", "dedupe_key", "coalesce_key", "lane", "attempts", "created_at")
+        taken = [{column: getattr(job, column) for column in kept} for job in jobs]
+        for job in jobs:
+            await self.session.delete(job)
+        await self.session.flush()
+        return taken
 
     async def _replaceable(self, saleor_api_url: str, app_id: str) -> str | None:
         """The app id of the installation this registration may replace (None: there is none).

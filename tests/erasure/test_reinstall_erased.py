@@ -21,9 +21,11 @@ from tests.initial_sync.conftest import SMALL, finish, start
 from tests.migration_rows import NOW, installed_at
 
 
-async def _set_up_again(shop: Shop) -> None:
-    """The admin installs the app again, connects the same account and tracks the channel."""
-    shop.app = await shop.saleor.install_app(f"{APP_URL}/api/manifest")
+async def _set_up_again(shop: Shop, *, install: bool = True) -> None:
+    """The admin installs the app again (unless done), connects the same account and tracks
+    the channel."""
+    if install:
+        shop.app = await shop.saleor.install_app(f"{APP_URL}/api/manifest")
     ecommerce = {
         "tracking_enabled": True,
         "product_url_template": "https://shop.grocer.example/products/{slug}",
