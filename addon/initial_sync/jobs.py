@@ -3,11 +3,13 @@
 Owns what a job does with its sync, and the step's retry policy (the worker applies it): a
 failing Mailchimp or Saleor call is retried with the worker's backoff (or the wait Mailchimp
 asked for) up to `INITIAL_SYNC_MAX_ATTEMPTS` runs, then the job is given up and the sync fails
-with the error (`step_failed`). A lost Mailchimp connection fails the sync at once. Mailchimp's
-429 inside a step is no failure at all (the step waits, see `step`). The step of a sync that
-has ended only clears Mailchimp's `is_syncing` (every end - success, cancel, failure - does);
-it never gives up, or the store would show as syncing for ever. The watchdog fails a sync that
-made no progress for `INITIAL_SYNC_STALL_SECONDS` (its steps keep failing or were lost).
+with the error (`step_failed`). A lost Mailchimp connection fails the sync at once, and so does
+its store recorded deleted in Mailchimp (`store_state`), saying so. Mailchimp's 429 inside a
+step is no failure at all (the step waits, see `step`). The step of a sync that has ended only
+clears Mailchimp's `is_syncing` (every end - success, cancel, failure - does); it never gives
+up, or the store would show as syncing for ever (a store deleted in Mailchimp took its flag with
+it: nothing to clear). The watchdog fails a sync that made no progress for
+`INITIAL_SYNC_STALL_SECONDS` (its steps keep failing or were lost).
 """
 
 from __future__ import annotations
@@ -38,11 +40,11 @@ from addon.initial_sync.state import (
     flag_held_elsewhere,
     load,
 )
-from addon.initial_sync.step import Step
+from addon.initial_sync.step import Step, deleted_message
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy, error_text
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.mailchimp import InvalidCredentials, MailchimpError, StorePatch
+from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound, StorePatch
 from addon.saleor.client import SaleorError
 from addon.services import Services
 
@@ -59,13 +61,18 @@ async def _unflag(services: Services, run: Snapshot) -> None:
         # and another sync holding it too, at its own (`flag_held_elsewhere`).
         resending = store is not None and store.resend_started_at is not None
         elsewhere = await flag_held_elsewhere(session, run)
-        store_id = store.store_id if store is not None and not (resending or elsewhere) else None
+        # A store deleted in Mailchimp took its flag with it.
+        gone = store is not None and store.missing_since is not None
+        held = store is not None and not (resending or elsewhere or gone)
+        store_id = store.store_id if store is not None and held else None
     if store_id is not None:
         try:
             async with mailchimp_for(services, run.installation_id) as client:
                 await client.update_store(store_id, StorePatch(is_syncing=False))
         except (NotConnected, InvalidCredentials):
             pass  # the account is gone: there is no flag left to clear
+        except NotFound:
+            pass  # the store is gone (deleted in Mailchimp), and its flag with it
     async with services.db.transaction() as session:
         row = await session.get(InitialSync, run.id)
         if row is not None:
@@ -116,6 +123,12 @@ async def step_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
             await end(
                 services, run.id, RunStatus.FAILED, "E-commerce tracking of the channel is off."
             )
+            return
+        if context.store_missing:
+            # Deleted in Mailchimp (`store_state`): every batch would be refused; the admin
+            # re-creates the store.
+            name = context.store_name or run.channel
+            await end(services, run.id, RunStatus.FAILED, deleted_message(name))
             return
         async with mailchimp_for(services, run.installation_id) as client:
             await Step(services, run, context, client).execute(flights)

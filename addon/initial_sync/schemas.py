@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.models import Phase
@@ -14,7 +14,8 @@ class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Only orders placed at or after this moment (products and customers are always sent).
-    orders_since: datetime | None = None
+    # With its offset: a time without one names no moment (refused with a 422).
+    orders_since: AwareDatetime | None = None
 
 
 class KindProgress(BaseModel):

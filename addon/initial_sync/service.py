@@ -14,7 +14,7 @@ from addon.ecommerce.promo_jobs import queue_resync_if_offered
 from addon.ecommerce.store_state import missing_message
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
-from addon.initial_sync import summary
+from addon.initial_sync import handoff, summary
 from addon.initial_sync.models import InitialSync, Phase
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
@@ -106,6 +106,8 @@ class InitialSyncService:
         end = run.finished_at or utcnow()
         elapsed = max((end - run.started_at).total_seconds(), 0.0)
         views = summary.kind_states(run, KINDS, await self.syncs.unapplied(run.id))
+        running = run.status is RunStatus.RUNNING
+        handed = await handoff.handed_waiting(self.session, run) if running else 0
         kinds = []
         for kind, view in zip(KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
@@ -143,5 +145,5 @@ class InitialSyncService:
             error=run.error,
             batches_in_flight=await self.syncs.in_flight(run.id),
             kinds=kinds,
-            summary=summary.summary(run, views),
+            summary=summary.summary(run, views, handed),
         )

@@ -41,6 +41,7 @@ from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.store_state import confirm_missing, is_store_404
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync import polling
 from addon.initial_sync import unknown as unknown_batches
@@ -53,6 +54,7 @@ from addon.initial_sync.state import (
     Snapshot,
     Stream,
     bump,
+    end,
     enqueue_step,
     flag_held_elsewhere,
     pack,
@@ -63,6 +65,7 @@ from addon.mailchimp import (
     InvalidCredentials,
     MailchimpClient,
     MailchimpError,
+    NotFound,
     OutcomeUnknown,
     RateLimited,
     StorePatch,
@@ -71,6 +74,16 @@ from addon.mailchimp.models import BatchOperation
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
+
+
+def deleted_message(name: str) -> str:
+    """Why a sync ended whose store was deleted in Mailchimp: the channel's card offers to
+    re-create it (which sends again only what the app had recorded: `ecommerce/resend.py`)."""
+    return (
+        f"The Mailchimp store for {name} was deleted in Mailchimp while the sync ran. "
+        "Re-create it on the channel's card (Re-create the store), then start the initial "
+        "sync again."
+    )
 
 
 class Step:
@@ -207,7 +220,11 @@ class Step:
     async def flag_store(self) -> None:
         pusher = CatalogPusher(self.services, self.ctx, self.client)
         await pusher.ensure_store()
-        await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=True))
+        try:
+            await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=True))
+        except NotFound as exc:
+            await end(self.services, self.run.id, RunStatus.FAILED, await self._deleted(exc))
+            return
         async with self.services.db.transaction() as session:
             run = await session.get(InitialSync, self.run.id)
             if run is not None:
@@ -229,19 +246,35 @@ class Step:
         async with self.services.db.session() as session:
             store = await StoreRepository(session).get(self.run.installation_id, self.run.channel)
             elsewhere = await flag_held_elsewhere(session, self.run)
+        error = None
         if (store is None or store.resend_started_at is None) and not elsewhere:
-            await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
+            try:
+                await self.client.update_store(self.ctx.store_id, StorePatch(is_syncing=False))
+            except NotFound as exc:
+                error = await self._deleted(exc)  # no flag left to clear, nor what was sent
         async with self.services.db.transaction() as session:
             run = await session.get(InitialSync, self.run.id, with_for_update=True)
             if run is not None:
                 run.store_flagged = False
                 if run.status is RunStatus.RUNNING:
-                    run.status = RunStatus.SUCCEEDED
+                    run.status = RunStatus.FAILED if error else RunStatus.SUCCEEDED
+                    run.error = error
                     run.finished_at = utcnow()
                     run.active_channel = None
-        logger.info("Initial sync %s of channel %s finished", self.run.id, self.run.channel)
+        outcome = error or "finished"
+        logger.info("Initial sync %s of channel %s: %s", self.run.id, self.run.channel, outcome)
         # It wrote a ledger record per entity: live sync's lookups are planned from now on.
         await self.services.db.analyze(SyncRecord.__tablename__)
+
+    async def _deleted(self, exc: NotFound) -> str:
+        """The sync's error for a 404 of its store, deleted in Mailchimp (recorded as live sync
+        records it, `store_state`); raised again unless Mailchimp confirms the store is gone."""
+        ids = (self.run.installation_id, self.run.channel, self.ctx.store_id)
+        if not is_store_404(exc, self.ctx.store_id) or not await confirm_missing(
+            self.services, self.client, *ids
+        ):
+            raise exc
+        return deleted_message(self.ctx.store_name or self.run.channel)
 
     # --- reading Saleor and submitting a batch -------------------------------------------------
 

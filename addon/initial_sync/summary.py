@@ -76,7 +76,9 @@ def _count(progress: Mapping[str, Any], kind: EntityKind, *names: str) -> int:
     return sum(int(counters.get(name, 0)) for name in names)
 
 
-def summary(run: InitialSync, views: list[KindView]) -> str:
+def summary(run: InitialSync, views: list[KindView], handed: int = 0) -> str:
+    """`handed`: records of the pushes the sync handed to live sync not sent yet, which it
+    waits for before it clears `is_syncing` (`handoff.py`)."""
     progress = run.progress or {}
     by_state: dict[str, list[EntityKind]] = {}
     for view in views:
@@ -111,6 +113,16 @@ def summary(run: InitialSync, views: list[KindView]) -> str:
     if waiting:
         clauses.append(
             _join([PLURALS[k] for k in waiting]) + " wait until every product is confirmed"
+        )
+    if not clauses and handed:
+        records = (
+            "records that could not go in a batch are"
+            if handed > 1
+            else "record that could not go in a batch is"
+        )
+        return (
+            f"Finishing: every kind is done; {handed} {records} being sent one by one, "
+            "then the store is marked as synced."
         )
     if not clauses:
         return "Finishing: every kind is done; the store is being marked as synced."

@@ -1,0 +1,27 @@
+"""`orders_since` names a moment: a date and time without its offset is refused (422, in the
+app's error shape) rather than failing at the insert with a 500."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from addon.initial_sync.models import InitialSync
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.initial_sync.conftest import start
+
+
+async def test_orders_since_without_an_offset_is_refused(shop: Shop) -> None:
+    path = f"/api/ecommerce/channels/{CHANNEL}/initial-sync"
+    refused = await shop.api("POST", path, {"orders_since": "2024-01-01T00:00:00"})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == {
+        "code": "INVALID_INPUT",
+        "message": "orders_since: Input should have timezone info",
+    }
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
+    started = await start(shop, {"orders_since": "2024-01-01T00:00:00+01:00"})
+    since = datetime.fromisoformat(started["orders_since"])
+    assert since == datetime(2023, 12, 31, 23, tzinfo=UTC)
