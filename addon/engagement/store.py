@@ -10,7 +10,7 @@ and pages read twice (`EngagementMemberCampaign.last_open` / `last_click`).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
@@ -186,17 +186,20 @@ async def apply_members(
     updates = []
     for member_id, key, ratings, tags in rows:
         member = seen[key]
-        names = sorted(t.name for t in member.tags)
+        # An archived contact has left the audience: its rating and tags there go.
+        gone = member.status == "archived"
+        names = [] if gone else sorted(t.name for t in member.tags)
+        rating = None if gone else member.member_rating
         current = dict(tags or {})
         rated = dict(ratings or {})
-        if rated.get(list_id) == member.member_rating and current.get(list_id, []) == names:
+        if rated.get(list_id) == rating and current.get(list_id, []) == names:
             continue
         if names or list_id in current:
             current[list_id] = names  # [] once emptied: the key in Saleor is overwritten
-        if member.member_rating is None:
+        if rating is None:
             rated.pop(list_id, None)
         else:
-            rated[list_id] = member.member_rating
+            rated[list_id] = rating
         updates.append(
             {
                 "id": member_id,
@@ -210,6 +213,46 @@ async def apply_members(
     if updates:
         await bulk_update(session, updates)
     return len(seen)
+
+
+async def forget_audience(
+    session: AsyncSession,
+    installation_id: int,
+    list_id: str,
+    *,
+    listed: Collection[str] = frozenset(),
+) -> int:
+    """Members' rating and tags in `list_id` dropped, but for the hashes `listed`: the audience
+    is no longer read (made inactive in the app), or a full read of it no longer lists them
+    (deleted or archived there). Else the highest rating stays whatever they are rated now,
+    and the tags they no longer carry stay in Saleor. Returns how many members changed."""
+    rows = await session.execute(
+        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.ratings,
+               EngagementMember.tags)
+        .where(EngagementMember.installation_id == installation_id)
+    )  # fmt: skip
+    now = utcnow()
+    updates = []
+    for member_id, key, ratings, tags in rows:
+        rated, current = dict(ratings or {}), dict(tags or {})
+        if key in listed or (list_id not in rated and not current.get(list_id)):
+            continue
+        rated.pop(list_id, None)
+        if list_id in current:
+            current[list_id] = []  # the key in Saleor is overwritten (see apply_members)
+        updates.append(
+            {
+                "id": member_id,
+                "ratings": rated,
+                "member_rating": max(rated.values()) if rated else None,
+                "tags": current,
+                "changed": True,
+                "updated_at": now,
+            }
+        )
+    if updates:
+        await bulk_update(session, updates)
+    return len(updates)
 
 
 # --- orders and customers -------------------------------------------------------------------

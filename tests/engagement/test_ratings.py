@@ -7,13 +7,13 @@ import json
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, text, update
 
 from addon.audiences.models import Audience
 from addon.db.engine import Database
 from addon.db.migrations import alembic_config
 from addon.engagement import repository
-from addon.engagement.metadata import SUMMARY_KEY
+from addon.engagement.metadata import SUMMARY_KEY, TAGS_PREFIX
 from sandboxes.mailchimp.campaigns import set_member_rating
 from tests.engagement.conftest import ALICE, Engagement
 from tests.migration_rows import NOW, installed_at
@@ -112,3 +112,75 @@ async def test_0045_gives_members_from_before_no_ratings_and_goes_back_down(
         await database.dispose()
     assert (up[0], json.loads(up[1])) == (4, {})
     assert down["member_rating"] == 4 and "ratings" not in down
+
+
+async def _vip_tagged(e: Engagement, vip: str) -> None:
+    tagged = await e.shop.mailchimp.call(
+        e.shop.account,
+        "POST",
+        f"/lists/{vip}/members/{ALICE}/tags",
+        body={"tags": [{"name": "gold", "status": "active"}]},
+    )
+    assert tagged.status == 204, tagged.body
+
+
+async def test_an_audience_no_longer_read_takes_its_rating_and_tags_with_it(
+    e: Engagement,
+) -> None:
+    vip = await _second_audience(e)
+    mailchimp, account = e.shop.mailchimp, e.shop.account
+    set_member_rating(mailchimp, account, e.shop.list_id, ALICE, 2)
+    set_member_rating(mailchimp, account, vip, ALICE, 5)
+    await _vip_tagged(e, vip)
+    await e.collect()
+    assert await _ratings(e) == (5, 5)
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + vip]) == ["gold"]
+
+    async with e.services.db.transaction() as session:
+        await session.execute(update(Audience).where(Audience.list_id == vip).values(active=False))
+    e.clock.advance(600)
+    await e.collect()
+    assert await _ratings(e) == (2, 2)
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + vip]) == []  # overwritten, not left
+
+
+async def test_an_archived_member_loses_its_rating_and_tags_there(e: Engagement) -> None:
+    vip = await _second_audience(e)
+    mailchimp, account = e.shop.mailchimp, e.shop.account
+    set_member_rating(mailchimp, account, e.shop.list_id, ALICE, 2)
+    set_member_rating(mailchimp, account, vip, ALICE, 5)
+    await _vip_tagged(e, vip)
+    await e.collect()
+    assert await _ratings(e) == (5, 5)
+
+    e.clock.advance(600)
+    mailchimp.clock.advance(600)  # archived after the last read of members
+    archived = await mailchimp.call(account, "DELETE", f"/lists/{vip}/members/{ALICE}")
+    assert archived.status == 204, archived.body
+    await e.collect()
+    assert await _ratings(e) == (2, 2)
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + vip]) == []
+
+
+async def test_a_member_deleted_from_an_audience_loses_its_rating_at_the_full_read(
+    e: Engagement,
+) -> None:
+    vip = await _second_audience(e)
+    mailchimp, account = e.shop.mailchimp, e.shop.account
+    set_member_rating(mailchimp, account, e.shop.list_id, ALICE, 2)
+    set_member_rating(mailchimp, account, vip, ALICE, 5)
+    await _vip_tagged(e, vip)
+    await e.collect()
+    assert await _ratings(e) == (5, 5)
+
+    deleted = await mailchimp.call(
+        account, "POST", f"/lists/{vip}/members/{ALICE}/actions/delete-permanent"
+    )
+    assert deleted.status == 204, deleted.body
+    e.clock.advance(600)
+    await e.collect()  # changed members only: a deleted one is not listed
+    assert await _ratings(e) == (5, 5)
+    e.clock.advance(DAY_AND_AN_HOUR)
+    await e.collect()  # every member: she is not among them
+    assert await _ratings(e) == (2, 2)
+    assert json.loads(e.private(ALICE)[TAGS_PREFIX + vip]) == []
