@@ -123,6 +123,18 @@ class MailchimpError(Exception):
         self.retry_after = retry_after
         super().__init__(str(self))
 
+    def conceal(self, secret: str) -> None:
+        """Cut `secret`, which the request carried (a webhook URL's last segment), out of what
+        Mailchimp answered: its messages may quote the request."""
+        if not secret:
+            return
+        self.title = self.title.replace(secret, "[redacted]")
+        self.detail = self.detail.replace(secret, "[redacted]")
+        self.errors = tuple(
+            FieldError(e.field, e.message.replace(secret, "[redacted]")) for e in self.errors
+        )
+        self.args = (str(self),)
+
     @property
     def field_errors(self) -> dict[str, str]:
         """``{field: message}`` for the problem document's ``errors`` array."""

@@ -20,7 +20,13 @@ from addon.audiences.service import enqueue_import
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.mailchimp import MailchimpClient, WebhookEvents, WebhookInput, WebhookSources
+from addon.mailchimp import (
+    MailchimpClient,
+    MailchimpError,
+    WebhookEvents,
+    WebhookInput,
+    WebhookSources,
+)
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
 from addon.subscriptions.mailchimp_hooks import webhook_url
@@ -40,7 +46,8 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
         settings = await repository.settings(installation_id)
         if settings.webhook_secret is None:
             settings.webhook_secret = SecretStr(secrets.token_urlsafe(32))
-        url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
+        secret = settings.webhook_secret
+        url = webhook_url(services.settings.app_url, installation_id, secret)
         wanted = {
             a.list_id: a.webhook_id
             for a in await repository.audiences(installation_id)
@@ -70,6 +77,10 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
                     registered[list_id] = hook_id
     except NotConnected:
         return
+    except MailchimpError as error:
+        # Its messages may quote the webhook's URL: the secret goes no further (job, log).
+        error.conceal(secret.get_secret_value())
+        raise
     async with services.db.transaction() as session:
         repository = AudienceRepository(session)
         for list_id, hook_id in registered.items():

@@ -6,12 +6,16 @@ Mailchimp never replays the changes made before a webhook exists)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from addon.audiences.models import Audience
+from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import REGISTER_WEBHOOKS_JOB
 from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
+from addon.mailchimp import MailchimpClient, ValidationFailed, Webhook, WebhookInput
+from addon.mailchimp.errors import FieldError
 from tests.subscriptions.conftest import Shop
 
 
@@ -91,3 +95,35 @@ async def test_an_audience_gone_right_after_an_import_waits_for_the_next(shop: S
     assert len(shop.mailchimp.webhooks(shop.account, news)) == 1
     assert (await _audiences(shop))[old].removed_at is None
     assert await _failed_jobs(shop) == []
+
+
+async def test_a_refusal_quoting_the_webhook_url_leaves_its_secret_out(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Mailchimp's messages may quote the request: the webhook URL's last segment is the
+    secret that authenticates its deliveries, and a job's error is shown on the Activity page."""
+
+    async def refused(_: MailchimpClient, list_id: str, webhook: WebhookInput) -> Webhook:
+        raise ValidationFailed(
+            "The resource submitted could not be validated.",
+            status=400,
+            title="Invalid Resource",
+            errors=(FieldError("url", f"{webhook.url} could not be reached"),),
+        )
+
+    news = await shop.new_list("News")
+    await shop.connect()
+    await shop.work()
+    monkeypatch.setattr(MailchimpClient, "create_webhook", refused)
+    await shop.configure(active_list_ids=[news], default_list_id=news)
+    await shop.work()
+
+    async with shop.services.db.session() as session:
+        [job] = await session.scalars(
+            select(Job).where(Job.kind == REGISTER_WEBHOOKS_JOB, Job.last_error.is_not(None))
+        )
+        secret = (await AudienceRepository(session).settings(job.installation_id)).webhook_secret
+    assert secret is not None and job.last_error is not None
+    assert "could not be reached" in job.last_error and "[redacted]" in job.last_error
+    assert secret.get_secret_value() not in job.last_error
+    assert secret.get_secret_value() not in caplog.text
