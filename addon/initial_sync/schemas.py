@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.models import Phase
+
+
+def _in_utc(value: datetime) -> datetime:
+    # At the calendar's edges a moment with an offset has no UTC form ("0001-01-01T00:00+14:00"):
+    # refused here, not failing at the insert with a 500.
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1 to 9999 in UTC") from None
 
 
 class StartRequest(BaseModel):
@@ -15,7 +25,7 @@ class StartRequest(BaseModel):
 
     # Only orders placed at or after this moment (products and customers are always sent).
     # With its offset: a time without one names no moment (refused with a 422).
-    orders_since: AwareDatetime | None = None
+    orders_since: Annotated[AwareDatetime, AfterValidator(_in_utc)] | None = None
 
 
 class KindProgress(BaseModel):

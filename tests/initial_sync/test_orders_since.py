@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, select
 
 from addon.initial_sync.models import InitialSync
@@ -25,3 +26,16 @@ async def test_orders_since_without_an_offset_is_refused(shop: Shop) -> None:
     started = await start(shop, {"orders_since": "2024-01-01T00:00:00+01:00"})
     since = datetime.fromisoformat(started["orders_since"])
     assert since == datetime(2023, 12, 31, 23, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
+async def test_orders_since_without_a_utc_form_is_refused(shop: Shop, since: str) -> None:
+    path = f"/api/ecommerce/channels/{CHANNEL}/initial-sync"
+    refused = await shop.api("POST", path, {"orders_since": since})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"] == {
+        "code": "INVALID_INPUT",
+        "message": "orders_since: Value error, is outside the years 1 to 9999 in UTC",
+    }
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
