@@ -6,7 +6,8 @@ when processing resumes the app rebuilds what it missed from Saleor's state sinc
 (`Installation.missed_since`). The `installation.missed` job fans out:
 
 * the replay of the deliveries Saleor did not send (`replay.py`): customers, orders and
-  checkouts changed since, and customers deleted since, each stored as the delivery of each
+  checkouts changed since, orders shipped lately (a tracking number or a later shipment changes
+  no date of the order), and customers deleted since, each stored as the delivery of each
   document subscribing to its event, so every capability handles it as it handles Saleor's;
 * what other capabilities do on resume (`ON_RESUME`): e-commerce sends its catalogue and promo
   codes again, since stock, prices, promotions and vouchers change without touching a listed

@@ -10,8 +10,9 @@ So every web process records a heartbeat each minute (`ReceiverHeartbeat.alive_a
 finds the last heartbeat older than `WEBHOOK_OUTAGE_SECONDS` (at its start after a stop, too)
 queues, for every active installation, the catch-up a deactivation gets (`missed.py`) from that
 heartbeat, once Saleor's last retries have come: customers, orders and checkouts changed since
-are replayed, the catalogue and promo codes sent again. A heartbeat that cannot be written (the
-database down) is tried again a minute later, and that one sees the gap.
+and orders shipped lately are replayed, the catalogue and promo codes sent again. A heartbeat
+that cannot be written (the database down) is tried again a minute later, and that one sees the
+gap.
 """
 
 from __future__ import annotations

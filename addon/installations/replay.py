@@ -16,6 +16,15 @@ deliveries take, and each handler reads the rest afresh as it always does.
   update, as is one an earlier replay made, so no consent is applied twice. One created after
   the resume (`until`) is left to its own delivery. An order `orderBulkCreate` made is
   replayed as updated: Saleor sends ORDER_BULK_CREATED for it, which carries no consent.
+* Orders shipped, or partly (FULFILLED, PARTIALLY_FULFILLED), are listed too when created
+  within `SHIPMENTS_HORIZON` before the pause or since (and since the installation), whatever
+  their `updatedAt`: a tracking number added (`fulfillmentUpdateTracking` saves the fulfilment
+  only), or a later shipment that leaves the order PARTIALLY_FULFILLED, changes no date of the
+  order (saleor/order/utils.py `update_order_status` saves it only when its status changes,
+  tag 3.20.119). Each is replayed as FULFILLMENT_TRACKING_NUMBER_UPDATED (`shipment_deliveries`),
+  which e-commerce alone takes, pushes (nothing is sent for an order that did not change: its
+  fingerprint) and reads no stock for (the resume re-prices the catalogue). One the `updatedAt`
+  listing holds is left to it.
 * Pages are read `PAGES_PER_JOB` at a time; the rest is a job of its own from the cursor, so a
   retry starts where the last one stopped.
 * Checkouts are listed by the day of their `last_change`, oldest created first
@@ -24,11 +33,12 @@ deliveries take, and each handler reads the rest afresh as it always does.
 * Customers the app knows that Saleor no longer has: `replay_deleted.py`, a job of its own.
 
 Documents a staff member paused in Saleor (`Installation.webhooks_paused`) get nothing, as they
-would have received nothing. What changes no listed date is not replayed: a fulfilment's
-tracking number (`fulfillmentUpdateTracking` saves the fulfilment only), and, before Saleor
-3.23, a change of metadata alone (`versions.METADATA_DATES_UPDATED_SINCE`); each reaches
-Mailchimp with the entity's next change. An address edit saves its owner's `updated_at`
-(saleor/graphql/account/mutations/base.py), so it is replayed with the customer.
+would have received nothing. What changes no listed date is not replayed: a shipment's change
+on an order created before `SHIPMENTS_HORIZON`, or partly returned (`OrderStatusFilter` has no
+returned status to list it by), and, before Saleor 3.23, a change of metadata alone
+(`versions.METADATA_DATES_UPDATED_SINCE`); each reaches Mailchimp with the entity's next
+change. An address edit saves its owner's `updated_at` (saleor/graphql/account/mutations/
+base.py), so it is replayed with the customer.
 """
 
 from __future__ import annotations
@@ -36,9 +46,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -64,6 +74,15 @@ logger = logging.getLogger(__name__)
 
 REPLAY_JOB = "installation.replay"
 PAGES_PER_JOB = 20  # 2,000 entities a run
+# How far before the pause a shipped order may still get a tracking number or a later shipment
+# (`shipment_deliveries`): two months hold a back-order's or a pre-order's later shipments and
+# a return window's, while a store's older orders are not read at every catch-up (each order
+# listed is a push: a read in a burst, nothing sent when unchanged).
+SHIPMENTS_HORIZON = timedelta(days=60)
+# Saleor's event for a tracking number added or changed. Only e-commerce subscribes to it (its
+# body is ORDER_UPDATED's), and it moves no stock, so an order of an untracked channel costs no
+# read (`addon/ecommerce/webhooks.py`, `MOVES_NO_STOCK`).
+SHIPMENT_EVENT = "FULFILLMENT_TRACKING_NUMBER_UPDATED"
 
 
 class Source(StrEnum):
@@ -72,6 +91,11 @@ class Source(StrEnum):
     CUSTOMERS = "customers"
     ORDERS = "orders"
     CHECKOUTS = "checkouts"
+    SHIPMENTS = "shipments"  # orders shipped, or partly, whatever their `updatedAt`
+
+
+# The sources whose creations may be replayed as new (`Window.event`).
+_CREATING = (Source.CUSTOMERS, Source.ORDERS)
 
 
 # The ordering a checkouts cursor belongs to (`missed_checkouts.graphql`). An earlier version
@@ -117,12 +141,13 @@ def _at_or_after(value: str | None, bound: datetime | None) -> bool:
 
 @dataclass(frozen=True)
 class Window:
-    """What one replay compares with: since (`MARGIN` earlier), until the resume, and the
-    creations delivered already."""
+    """What one replay compares with: since (`MARGIN` earlier), until the resume, the
+    creations delivered already, and the first creation time of a shipped order listed."""
 
     bound: datetime
     until: datetime | None
     delivered: frozenset[Creation]
+    created_from: datetime | None = None
 
     def event(self, entity: str, node: dict[str, Any], created: str | None) -> str | None:
         """CREATED, UPDATED, or None for one created after the resume (delivered itself)."""
@@ -159,6 +184,20 @@ def checkout_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list
         Delivery("CHECKOUT_UPDATED", "checkout", _entity(node), node.get("updatedAt"))
         for node in nodes
         if _at_or_after(node.get("updatedAt"), window.bound)
+    ]
+
+
+def shipment_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list[Delivery]:
+    """Each shipped order created since `created_from` (the query's filter compares days), as
+    a tracking number's event, issued at the resume: each catch-up's is a delivery of its own
+    (`delivery_jobs`), so a second pause pushes the order again. One changed since the pause is
+    left to `order_deliveries`, which the `updatedAt` listing gives it to."""
+    issued = (window.until or window.bound).isoformat()
+    return [
+        Delivery(SHIPMENT_EVENT, "order", _entity(node), issued)
+        for node in nodes
+        if not _at_or_after(node.get("updatedAt"), window.bound)
+        and (window.created_from is None or _at_or_after(node.get("created"), window.created_from))
     ]
 
 
@@ -203,11 +242,31 @@ def handled_definitions(installation: Installation, services: Services) -> list[
     ]
 
 
+@dataclass(frozen=True)
+class _Read:
+    """A source's query, the connection it answers with, and its deliveries."""
+
+    document: str
+    connection: str
+    build: Callable[[Iterable[dict[str, Any]], Window], list[Delivery]]
+
+
 _READS = {
-    Source.CUSTOMERS: ("missed_customers", customer_deliveries),
-    Source.ORDERS: ("missed_orders", order_deliveries),
-    Source.CHECKOUTS: ("missed_checkouts", checkout_deliveries),
+    Source.CUSTOMERS: _Read("missed_customers", "customers", customer_deliveries),
+    Source.ORDERS: _Read("missed_orders", "orders", order_deliveries),
+    Source.CHECKOUTS: _Read("missed_checkouts", "checkouts", checkout_deliveries),
+    Source.SHIPMENTS: _Read("missed_shipments", "orders", shipment_deliveries),
 }
+
+
+def _since(source: Source, window: Window) -> str:
+    """The query's `$since`: a day for checkouts (`updatedAt`) and shipments (`created`, both
+    DateRangeInputs, UTC days as Saleor's), the moment for the others."""
+    if source is Source.CHECKOUTS:
+        return window.bound.date().isoformat()
+    if source is Source.SHIPMENTS and window.created_from is not None:
+        return window.created_from.astimezone(UTC).date().isoformat()
+    return window.bound.isoformat()
 
 
 async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> None:
@@ -216,16 +275,23 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
         installation = await InstallationRepository(session).get(job.installation_id)
         if installation is None or installation.uninstalled_at is not None:
             return
-        # Checkouts are replayed as updated whatever was delivered (`checkout_deliveries`).
+        # Checkouts and shipments are replayed as updated whatever was delivered.
         delivered = (
             await delivered_creations(session, job.installation_id, bound)
-            if replay.source is not Source.CHECKOUTS
+            if replay.source in _CREATING
             else set()
         )
     definitions = handled_definitions(installation, services)
-    window = Window(bound, replay.until, frozenset(delivered | set(replay.delivered)))
-    document, build = _READS[replay.source]
-    since = bound.date().isoformat() if replay.source is Source.CHECKOUTS else bound.isoformat()
+    created_from = None
+    if replay.source is Source.SHIPMENTS:
+        if not any(SHIPMENT_EVENT in d.events for d in definitions):
+            return  # e-commerce's orders document paused: nothing would take them
+        # Not before the installation: an order Saleor never delivered may be one the initial
+        # sync was not asked to send, and pushed shipped it would reach the shopper's inbox.
+        created_from = max(bound - SHIPMENTS_HORIZON, installation.installed_at)
+    window = Window(bound, replay.until, frozenset(delivered | set(replay.delivered)), created_from)
+    read = _READS[replay.source]
+    since = _since(replay.source, window)
     after, more = replay.after, True
     if replay.source is Source.CHECKOUTS and replay.ordering != CHECKOUTS_ORDERING:
         after = None
@@ -233,14 +299,14 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
         data = await services.saleor.execute(
             installation.saleor_api_url,
             installation.app_token,
-            document,
+            read.document,
             {"since": since, "after": after},
         )
-        connection = data.get(replay.source.value)
+        connection = data.get(read.connection)
         if connection is None:  # refused, or not this query's answer: retried, never skipped
-            raise ValueError(f"Saleor answered no {replay.source.value} to {document}")
+            raise ValueError(f"Saleor answered no {read.connection} to {read.document}")
         nodes = [edge["node"] for edge in connection.get("edges") or []]
-        deliveries = build(nodes, window)
+        deliveries = read.build(nodes, window)
         await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
         info = connection.get("pageInfo") or {}
         after, more = info.get("endCursor"), bool(info.get("hasNextPage"))
@@ -262,4 +328,14 @@ async def store_jobs(services: Services, jobs: list[NewJob]) -> None:
             await JobRepository(session).enqueue_deduplicated(jobs)
 
 
-__all__ = ["REPLAY_JOB", "Delivery", "Replay", "Source", "Window", "handle_replay", "store_jobs"]
+__all__ = [
+    "REPLAY_JOB",
+    "SHIPMENTS_HORIZON",
+    "SHIPMENT_EVENT",
+    "Delivery",
+    "Replay",
+    "Source",
+    "Window",
+    "handle_replay",
+    "store_jobs",
+]

@@ -225,6 +225,7 @@ FEATURES: tuple[Feature, ...] = (
         _queries(
             "missed_customers",
             "missed_orders",
+            "missed_shipments",
             "missed_checkouts",
             "missed_customers_exist",
             "missed_customer_deleted",

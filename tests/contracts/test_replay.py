@@ -15,6 +15,7 @@ from addon.installations.replay import (
     checkout_deliveries,
     customer_deliveries,
     order_deliveries,
+    shipment_deliveries,
 )
 from addon.saleor.documents import load_document
 from addon.saleor.manifest import (
@@ -34,8 +35,11 @@ REPLAYED: dict[str, tuple[str | None, str, bool]] = {
     "ORDER_CREATED": ("missed_orders", "order", True),
     "ORDER_UPDATED": ("missed_orders", "order", True),
     "CHECKOUT_UPDATED": ("missed_checkouts", "checkout", True),
+    "FULFILLMENT_TRACKING_NUMBER_UPDATED": ("missed_shipments", "order", True),
     "CUSTOMER_DELETED": (None, "user", False),
 }
+# The connection a query answers with, where its name does not say it.
+CONNECTIONS = {"missed_shipments": "orders"}
 # What `replay_deleted` puts in the body of a deleted customer.
 DELETED_USER: Tree = {"id": {}, "email": {}}
 
@@ -113,7 +117,8 @@ def _subscribers(event: str) -> list[WebhookDefinition]:
 @pytest.mark.parametrize("event", sorted(REPLAYED))
 def test_a_replayed_body_has_what_each_document_selects(event: str) -> None:
     query, field, dated = REPLAYED[event]
-    given = DELETED_USER if query is None else _node(query, query.removeprefix("missed_"))
+    connection = CONNECTIONS.get(query or "", (query or "").removeprefix("missed_"))
+    given = DELETED_USER if query is None else _node(query, connection)
     subscribers = _subscribers(event)
     assert subscribers, f"no document subscribes to {event}: nothing to replay it to"
     for definition in subscribers:
@@ -132,6 +137,7 @@ def test_the_builders_make_only_the_events_checked_here() -> None:
         bound=datetime(2026, 1, 1, tzinfo=UTC),
         until=datetime(2026, 1, 5, tzinfo=UTC),
         delivered=frozenset({("ORDER_CREATED", "g")}),
+        created_from=datetime(2025, 11, 2, 12, tzinfo=UTC),
     )
     before, during, after = (
         "2025-12-31T00:00:00+00:00",
@@ -159,6 +165,15 @@ def test_the_builders_make_only_the_events_checked_here() -> None:
         *checkout_deliveries(
             [{"id": "e", "updatedAt": during}, {"id": "f", "updatedAt": before}], window
         ),
+        *shipment_deliveries(
+            [
+                {"id": "j", "created": "2025-11-20T00:00:00+00:00", "updatedAt": before},
+                {"id": "k", "created": before, "updatedAt": during},  # the `updatedAt` listing's
+                # Created on the horizon's first day (the query compares days), but before it.
+                {"id": "l", "created": "2025-11-02T08:00:00+00:00", "updatedAt": before},
+            ],
+            window,
+        ),
     ]
     assert [(d.event, d.entity_id) for d in made] == [
         ("CUSTOMER_UPDATED", "a"),
@@ -168,6 +183,7 @@ def test_the_builders_make_only_the_events_checked_here() -> None:
         ("ORDER_UPDATED", "g"),
         ("ORDER_UPDATED", "i"),
         ("CHECKOUT_UPDATED", "e"),  # "f" changed before the pause: not replayed
+        ("FULFILLMENT_TRACKING_NUMBER_UPDATED", "j"),
     ]
     assert {d.event for d in made} <= set(REPLAYED)
     assert all(set(d.entity) == {"id"} for d in made)  # the queries' own fields left out

@@ -5,6 +5,7 @@ Product.attributes for apps and for shoppers."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -159,3 +160,31 @@ async def test_a_fulfilment_that_completes_the_order_is_approved_too(
         "ORDER_UPDATED",
         "ORDER_FULFILLED",
     ]
+
+
+async def test_a_shipment_or_return_saves_the_order_only_when_its_status_changes(
+    sandbox: SaleorSandbox,
+) -> None:
+    """saleor/order/utils.py `update_order_status` (from `order_fulfilled` and `order_returned`,
+    tag 3.20.119): `updatedAt` moves with the status only, so a second partial shipment or a
+    second partial return leaves it."""
+    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
+    order = await sandbox.create_order(lines=[sandbox.order_line(mug, 4)], email="f@x.test")
+    current = sandbox.store.get_order(order.id)
+    [line] = current.lines
+
+    def dated_back() -> datetime:
+        current.updated_at -= timedelta(days=1)
+        return current.updated_at
+
+    before = dated_back()
+    await sandbox.fulfill_order(current, "T-1", quantities={line.id: 1})
+    assert current.status is OrderStatus.PARTIALLY_FULFILLED and current.updated_at > before
+    before = dated_back()
+    await sandbox.fulfill_order(current, "T-2", quantities={line.id: 1})
+    assert current.status is OrderStatus.PARTIALLY_FULFILLED and current.updated_at == before
+    await sandbox.return_products(current, fulfilled={line.id: 1})
+    assert current.status is OrderStatus.PARTIALLY_RETURNED and current.updated_at > before
+    before = dated_back()
+    await sandbox.return_products(current, fulfilled={line.id: 1})
+    assert current.status is OrderStatus.PARTIALLY_RETURNED and current.updated_at == before

@@ -3,7 +3,8 @@
 Modelled on Saleor: `orderFulfill` creates one `Fulfillment` per call, numbered within the order,
 carrying the tracking number given ("" without one), and moves the order to FULFILLED once every
 line is fulfilled, PARTIALLY_FULFILLED before (saleor/order/actions.py `create_fulfillments`,
-saleor/order/utils.py `update_order_status`); `fulfillmentUpdateTracking` replaces a
+saleor/order/utils.py `update_order_status`), touching its `updatedAt` only when its status
+changes (`_refresh_status`); `fulfillmentUpdateTracking` replaces a
 fulfilment's tracking number (saleor/graphql/order/mutations/fulfillment_update_tracking.py).
 `Order.fulfillments` lists every fulfilment to staff and apps, and all but the cancelled ones to
 others (saleor/graphql/order/types.py `Order.resolve_fulfillments`); `Product.attributes` lists
@@ -57,9 +58,7 @@ def create_fulfillment(
         lines={pk: quantity for pk, quantity in wanted.items() if quantity},
     )
     order.fulfillments.append(fulfillment)
-    done = all(line.quantity_fulfilled >= line.quantity for line in order.lines)
-    order.status = OrderStatus.FULFILLED if done else OrderStatus.PARTIALLY_FULFILLED
-    order.updated_at = utcnow()
+    _refresh_status(order)
     return fulfillment
 
 
@@ -111,9 +110,22 @@ def return_lines(
     order.fulfillments = [f for f in order.fulfillments if f.status not in _SHIPPING or f.lines] + [
         returned
     ]
-    order.status = _status(order)
-    order.updated_at = utcnow()
+    _refresh_status(order)
     return returned
+
+
+def _refresh_status(order: Order) -> None:
+    """The order's status worked out again, and the order saved only when it changed:
+    `updatedAt` stays on a shipment or a return that leaves the status as it was (a second
+    partial shipment, a second partial return). saleor/order/utils.py `update_order_status`
+    (`if status_updated: locked_order.save(update_fields=["status", "updated_at"])`), reached
+    from `orderFulfill` (saleor/order/actions.py `create_fulfillments` -> `order_fulfilled`) and
+    from `orderFulfillmentReturnProducts` (`create_return_fulfillment` -> `order_returned`), the
+    order saved nowhere else on either path (tag 3.20.119)."""
+    status = _status(order)
+    if status is not order.status:
+        order.status = status
+        order.updated_at = utcnow()
 
 
 def _status(order: Order) -> OrderStatus:
