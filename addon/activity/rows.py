@@ -98,7 +98,7 @@ def subject(job: Job, ctx: Context) -> str:
             kind, ctx.labels.get(entity), saleor_id, store.name if store else None
         )
         if job.kind == "ecommerce.product_on_offer":
-            return f"{text}: on offer from its publication or sale date"
+            return f"{text}: on offer from its publication or sale date, or its preorder ended"
         if kind is EntityKind.CUSTOMER or kind is EntityKind.ORDER:
             email = _body_email(_body(job))
             if email and ctx.labels.get(entity) is None:
@@ -118,6 +118,8 @@ def subject(job: Job, ctx: Context) -> str:
         return "Campaign engagement collection" + (" (asked for now)" if asked else " (scheduled)")
     if kind_name == "ecommerce.cart_sweep":
         return "Carts of checkouts Saleor deleted (daily check)"
+    if kind_name == "ecommerce.product_sweep":
+        return "Products Saleor deleted with their product type (daily check)"
     if kind_name == "connection.connected":
         return "Mailchimp account connected"
     if kind_name == "subscriptions.register_webhooks":

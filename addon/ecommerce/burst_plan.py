@@ -25,7 +25,7 @@ from addon.ecommerce.erased import unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, hidden_variants, with_hidden
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
-from addon.ecommerce.publication import next_change
+from addon.ecommerce.offer_dates import next_look
 from addon.ecommerce.schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
@@ -160,8 +160,8 @@ def _product(
     now = utcnow()
     if another_channel(ctx, listing_id(product.channel_listings, ctx.channel)):
         return None  # its slug is another channel's now: its push finds the channel gone
-    if next_change(product.channel_listings, ctx.channel, now) is not None:
-        return None  # goes on offer at a time to come: its push also looks again then
+    if next_look(product, ctx.channel, now) is not None:
+        return None  # goes on offer, or ends a preorder, at a time to come: its push looks again
     body = payloads.product_input(
         product, ctx.channel, ctx.product_options, currency=ctx.store_currency, now=now
     )

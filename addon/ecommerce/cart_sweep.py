@@ -36,6 +36,7 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
 )
+from addon.ecommerce.product_sweep import schedule_product_sweep
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.stores_repository import pushing_stores
 from addon.jobs.completion import complete_in
@@ -59,7 +60,9 @@ PAGE = 25  # the aliases of `ecommerce_checkouts_exist.graphql`
 async def schedule_sweep(
     session: AsyncSession, installation_id: int, *, at: datetime | None = None
 ) -> None:
-    """Queue the installation's next sweep (merged into a pending one, which keeps its time)."""
+    """Queue the installation's next sweep (merged into a pending one, which keeps its time),
+    and its product sweep, the other daily look for what Saleor deletes without a webhook
+    (`product_sweep.py`)."""
     await JobRepository(session).enqueue(
         installation_id,
         SWEEP_JOB,
@@ -67,6 +70,7 @@ async def schedule_sweep(
         coalesce_key=SWEEP_JOB,
         run_after=at or utcnow() + SWEEP_EVERY,
     )
+    await schedule_product_sweep(session, installation_id, at=at)
 
 
 async def queue_cart_sweeps(services: Services) -> None:

@@ -9,6 +9,8 @@ pushed, only the changed ones sent). Revisions:
 1. Products not on offer (unpublished, not yet published, not available for purchase) hidden
    with no stock; variants at their sale price (catalogue promotions); amounts in their
    currency's places; products Saleor no longer lists hidden.
+2. Variants on preorder with what their preorder can still sell, not their stock
+   (`preorder.py`); products deleted with their product type, which sent no webhook, hidden.
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import json
 import re
 import zoneinfo
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from addon.ecommerce.marketing_settings import (
     check_locale,
     is_timezone,
 )
+from addon.ecommerce.preorder import preorder_left
 from addon.ecommerce.schemas import (
     SaleorChannel,
     SaleorFulfillment,
@@ -95,9 +97,10 @@ def product_field(product: SaleorProduct, source: ProductField) -> str | None:
 UNTRACKED_STOCK = 1_000_000
 
 
-def inventory(variant: SaleorVariant) -> int:
+def inventory(variant: SaleorVariant, channel: str, now: datetime) -> int:
     """What the channel's warehouses can still sell, or `UNTRACKED_STOCK` when Saleor does not
-    track the variant's stock.
+    track the variant's stock; while its preorder is active, what the preorder can still sell
+    in the channel whatever the stock, `UNTRACKED_STOCK` with no threshold (`preorder.py`).
 
     Read from `stocks` (in the channel's context Saleor returns the stocks of the channel's
     warehouses with a quantity left: saleor/graphql/product/types/products.py
@@ -105,6 +108,12 @@ def inventory(variant: SaleorVariant) -> int:
     `limitQuantityPerCheckout` (50 by default: saleor/graphql/warehouse/dataloaders.py
     `AvailableQuantityByProductVariantIdAndChannelSlugLoader`).
     """
+    if variant.preorder is not None and variant.preorder.active(now):
+        listing = next(
+            (cl for cl in variant.channel_listings or [] if cl.channel.slug == channel), None
+        )
+        left = preorder_left(variant.preorder, listing.preorder_threshold if listing else None)
+        return UNTRACKED_STOCK if left is None else left
     if not variant.track_inventory:
         return UNTRACKED_STOCK
     return sum(max(s.quantity - s.quantity_allocated, 0) for s in variant.stocks or [])

@@ -56,7 +56,7 @@ class EcommerceSettings(InstallationKeyed, Base):
 
 
 # What the app sends of a product: raised when that changes (`catalog_revision.py`).
-CATALOG_REVISION = 1
+CATALOG_REVISION = 2
 
 
 @account_scoped

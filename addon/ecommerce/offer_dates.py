@@ -1,10 +1,13 @@
-"""A product's push again when its publication or purchase date comes (`publication.py`).
+"""A product's push again when its publication or purchase date comes (`publication.py`), or
+a variant's preorder ends (`preorder.py`).
 
 Saleor sends no webhook when a product's `publishedAt` or `availableForPurchaseAt` passes, so a
-product pushed hidden before its date would stay hidden in Mailchimp until its next edit. Its
-push queues this job for that moment (`look_again_when_on_offer`); the job queues the product's
-push, which sends it on offer. One job per product and channel, at the soonest date asked for:
-a date moved later makes that push find it still waiting, and it asks again.
+product pushed hidden before its date would stay hidden in Mailchimp until its next edit; nor
+when a preorder's `endDate` passes, after which the variant sells its stock, not its preorder.
+Its push queues this job for that moment (`look_again_when_on_offer`, `next_look`); the job
+queues the product's push, which sends it as it is then. One job per product and channel, at
+the soonest date asked for: a date moved later makes that push find it still waiting, and it
+asks again.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
+from addon.ecommerce.preorder import ends_after
 from addon.ecommerce.publication import next_change
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.schemas import SaleorProduct
@@ -35,11 +39,21 @@ class OfferDue(BaseModel):
     saleor_id: str
 
 
+def next_look(product: SaleorProduct, channel: str, now: datetime) -> datetime | None:
+    """The first moment after `now` at which what the product's push sends changes by the
+    clock alone: it goes on offer in the channel, or a variant's preorder ends."""
+    preorders = (variant.preorder for variant in product.variants or [])
+    moments = [next_change(product.channel_listings, channel, now), ends_after(preorders, now)]
+    coming = [moment for moment in moments if moment is not None]
+    return min(coming) if coming else None
+
+
 async def look_again_when_on_offer(
     services: Services, ctx: Context, product: SaleorProduct, now: datetime
 ) -> None:
-    """Queue the product's push for the moment it goes on offer, if one is to come."""
-    coming = next_change(product.channel_listings, ctx.channel, now)
+    """Queue the product's push for the moment it goes on offer or a preorder of its ends, if
+    one is to come (`next_look`)."""
+    coming = next_look(product, ctx.channel, now)
     if coming is None:
         return
     due = OfferDue(channel=ctx.channel, saleor_id=product.id)
@@ -70,4 +84,4 @@ def register(registry: HandlerRegistry) -> None:
     registry.register(OFFER_JOB, handle_offer_due, payload=OfferDue)
 
 
-__all__ = ["OFFER_JOB", "OfferDue", "look_again_when_on_offer", "register"]
+__all__ = ["OFFER_JOB", "OfferDue", "look_again_when_on_offer", "next_look", "register"]

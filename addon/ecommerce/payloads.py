@@ -192,7 +192,7 @@ def product_input(
                 url=url,
                 sku=variant.sku or None,
                 price=money(sale_price(listing.price.amount, variant.pricing), currency),
-                inventory_quantity=inventory(variant) if offered else 0,
+                inventory_quantity=inventory(variant, channel, now) if offered else 0,
                 image_url=variant_image(variant) or image,
                 visibility="visible" if offered else "hidden",
             )

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from addon.db.read import RowRead
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.preorder import PreorderData, PreorderThreshold
 from addon.ecommerce.settings_api import SettingsRead
 from addon.ecommerce.store_state import StoreStatus
 from addon.explain import Action
@@ -93,6 +94,7 @@ class ListingChannel(_Saleor):
 class ChannelListing(_Saleor):
     channel: ListingChannel
     price: Amount | None = None
+    preorder_threshold: PreorderThreshold | None = Field(None, alias="preorderThreshold")
 
 
 class AttributeRef(_Saleor):
@@ -140,6 +142,7 @@ class SaleorVariant(_Saleor):
     # The channel's warehouses' stock (Saleor answers `stocks` in the channel's context);
     # None when not read.
     stocks: list[StockLevel] | None = None
+    preorder: PreorderData | None = None  # while its preorder is active (`preorder.py`)
     channel_listings: list[ChannelListing] | None = Field(None, alias="channelListings")
     pricing: VariantPricing | None = None
 

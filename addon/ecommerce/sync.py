@@ -17,7 +17,8 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
 * `channel_presence.py`: so does a channel Saleor no longer has (deleted, or a new slug), until
   it is listed again, or the admin switches it to its new slug (`channel_follow.py`) or stops
   tracking it.
-* `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go.
+* `cart_sweep.py`: once a day, the carts of checkouts Saleor deleted without a webhook go;
+  `product_sweep.py`: so are hidden the products it deleted so (a product type's).
 * `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
 * `reprice.py`: a catalogue promotion's change re-prices the tracked channels' products.
 * `burst.py`: while many pushes wait for one installation, products, customers and orders go
@@ -33,6 +34,7 @@ from addon.ecommerce import (
     burst_poll,
     cart_sweep,
     offer_dates,
+    product_sweep,
     promo_jobs,
     promo_sync,
     reprice,
@@ -134,5 +136,6 @@ def register(registry: HandlerRegistry) -> None:
     promo_sync.register(registry)
     promo_jobs.register(registry)
     cart_sweep.register(registry)
+    product_sweep.register(registry)
     offer_dates.register(registry)
     reprice.register(registry)

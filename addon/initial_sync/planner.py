@@ -23,8 +23,8 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.offer_dates import next_look
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
-from addon.ecommerce.publication import next_change
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
@@ -188,8 +188,9 @@ class Planner:
                 continue
             if kind is EntityKind.PRODUCT:
                 product = SaleorProduct.model_validate(node)
-                if next_change(product.channel_listings, channel, now) is not None:
-                    # Goes on offer at a time to come: live sync's push looks again then.
+                if next_look(product, channel, now) is not None:
+                    # Goes on offer, or its preorder ends, at a time to come: live sync's push
+                    # looks again then.
                     live.append(saleor_id)
                     continue
                 item = self._product(product, now)

@@ -32,3 +32,24 @@ async def test_the_initial_sync_hides_what_is_not_on_offer(small: Shop, clock: M
     batched = {r.path for r in shop.mailchimp.requests if r.via == "batch"}
     assert any(path.endswith("/products") for path in batched)
     assert [c.payload["saleor_id"] for c in await offer_checks(shop)] == [coming.global_id]
+
+
+async def test_a_preorder_ending_later_is_left_to_its_live_push(
+    small: Shop, clock: ManualClock
+) -> None:
+    """Its stock is sent once its preorder ends, which no webhook tells: the live push
+    schedules that look (`offer_dates.next_look`), as for a date of going on offer."""
+    shop = small
+    store = shop.saleor.store
+    launch = store.create_product("Launch", [VariantSpec(sku="launch", price=Decimal("9"))])
+    store.update_variant(
+        launch.variants[0],
+        is_preorder=True,
+        preorder_global_threshold=20,
+        preorder_end_date=clock.now() + timedelta(days=3),
+    )
+    await start(shop)
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert shown(shop, launch.global_id) == [("visible", 20)]
+    assert [c.payload["saleor_id"] for c in await offer_checks(shop)] == [launch.global_id]

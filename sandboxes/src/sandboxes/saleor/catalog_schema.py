@@ -1,11 +1,14 @@
 """Resolvers of the catalogue: ``product``, ``products`` and ``productVariant``, a product's
-and a variant's pricing in a channel, thumbnails, channel listings and stocks (one warehouse)."""
+and a variant's pricing in a channel, thumbnails, channel listings, stocks (one warehouse) and
+preorder."""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
 from typing import Any
+
+from graphql import FieldNode
 
 from .arguments import channel_arg, ids_filter, matches_search, page_args, pk_or_none
 from .connections import paginate
@@ -212,6 +215,12 @@ def resolve_variant_channel_listings(source: Any, info: Info) -> list[dict[str, 
                 if listing.cost_price is not None
                 else None
             ),
+            # Whether or not the variant is on preorder (saleor/graphql/product/types/
+            # channels.py `resolve_preorder_threshold`, 3.20.119).
+            "preorderThreshold": {
+                "quantity": listing.preorder_threshold,
+                "soldUnits": listing.preorder_sold,
+            },
         }
         for listing in variant.channel_listings
         if listing.channel_id in context.store.channels
@@ -244,9 +253,34 @@ def resolve_product_channel_listings(source: Any, info: Info) -> list[dict[str, 
     return listings
 
 
+def resolve_variant_preorder(source: Any, info: Info) -> dict[str, Any] | None:
+    """`ProductVariant.preorder`: None unless its preorder is active; the units sold are those
+    of every channel (saleor/graphql/product/types/products.py `resolve_preorder`, the same at
+    3.20.119 and main). `globalThreshold` and `globalSoldUnits` need MANAGE_PRODUCTS
+    (`PreorderData`), asked for here for the object."""
+    variant: ProductVariant = unwrap(source)
+    if not variant.is_preorder_active(utcnow()):
+        return None
+    asked = {f.name.value for n in info.field_nodes for f in _fields(n)}
+    if asked & {"globalThreshold", "globalSoldUnits"}:
+        api_context(info).viewer.require("MANAGE_PRODUCTS")
+    return {
+        "globalThreshold": variant.preorder_global_threshold,
+        "globalSoldUnits": sum(listing.preorder_sold for listing in variant.channel_listings),
+        "endDate": variant.preorder_end_date,
+    }
+
+
+def _fields(node: FieldNode) -> list[FieldNode]:
+    selections = node.selection_set.selections if node.selection_set else ()
+    return [s for s in selections if isinstance(s, FieldNode)]
+
+
 def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
     api_context(info).viewer.require("MANAGE_PRODUCTS", "MANAGE_ORDERS")
     variant: ProductVariant = unwrap(source)
+    if not variant.stocked:
+        return []  # its row deleted (`productVariantStocksDelete`), or never made
     stock_id = base64.b64encode(f"Stock:{variant.id}".encode()).decode()
     return [
         Stock(stock_id, DEFAULT_WAREHOUSE, variant, variant.quantity, variant.quantity_allocated)

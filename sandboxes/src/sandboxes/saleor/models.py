@@ -172,6 +172,11 @@ class VariantChannelListing(Node):
     # The price with the best catalogue promotion off, as Saleor's periodic recalculation last
     # stored it (`promotions.py`); None until one ran: the price.
     discounted_price: Decimal | None = None
+    # Preorder in this channel (saleor/product/models.py `ProductVariantChannelListing`,
+    # 3.20.119): its `preorder_quantity_threshold` (None: no channel limit), and the units its
+    # `PreorderAllocation`s hold (sold during the preorder: `PreorderThreshold.soldUnits`).
+    preorder_threshold: int | None = None
+    preorder_sold: int = 0
 
 
 class ProductVariant(WithMetadata):
@@ -187,13 +192,29 @@ class ProductVariant(WithMetadata):
     quantity_limit_per_customer: int | None = None
     # The product's media assigned to this variant (Saleor's `VariantMedia`), e.g. its colour.
     media_ids: list[int] = Field(default_factory=list)
+    # Its stock row in the sandbox's one warehouse: whether it has one
+    # (`productVariantStocksCreate` makes it, `productVariantStocksDelete` removes it), its
+    # quantity and what orders allocate of it.
+    stocked: bool = True
     quantity: int = 0
     quantity_allocated: int = 0
+    # Preorder (saleor/product/models.py `ProductVariant`, 3.20.119): sold without stock while
+    # active, up to its thresholds (this global one, each channel listing's).
+    is_preorder: bool = False
+    preorder_end_date: datetime | None = None
+    preorder_global_threshold: int | None = None
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
 
     def listing_for(self, channel_id: int) -> VariantChannelListing | None:
         return next((cl for cl in self.channel_listings if cl.channel_id == channel_id), None)
+
+    def is_preorder_active(self, now: datetime) -> bool:
+        """`ProductVariant.is_preorder_active`: on preorder, and its end date (if any) not
+        passed; Saleor's hourly `deactivate_preorder_for_variants_task` clears it later, with
+        no webhook (saleor/product/tasks.py, 3.20.119)."""
+        end = self.preorder_end_date
+        return self.is_preorder and (end is None or now <= end)
 
     @property
     def quantity_available(self) -> int:

@@ -25,6 +25,7 @@ from .catalog_schema import (
     resolve_quantity_available,
     resolve_thumbnail,
     resolve_variant_channel_listings,
+    resolve_variant_preorder,
     resolve_variant_pricing,
     resolve_variant_stocks,
 )
@@ -178,6 +179,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
                 m for m in product_of(info, unwrap(v)).media if m.id in unwrap(v).media_ids
             ],
             "stocks": resolve_variant_stocks,
+            "preorder": resolve_variant_preorder,
             "quantityAvailable": resolve_quantity_available,
         },
         "Stock": {"productVariant": lambda s, info: InChannel(s.product_variant, None)},

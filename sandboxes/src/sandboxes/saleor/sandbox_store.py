@@ -22,15 +22,15 @@ from .order_models import (
     OrderOrigin,
     OrderStatus,
 )
-from .sandbox_customers import SandboxCustomerEvents
+from .sandbox_catalog import SandboxCatalogEvents
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
 
 
-class SandboxStoreEvents(SandboxCustomerEvents):
+class SandboxStoreEvents(SandboxCatalogEvents):
     """Store operations that emit the webhook events Saleor emits for them (the customers'
-    are `SandboxCustomerEvents`')."""
+    are `SandboxCustomerEvents`', stock, preorder and product types `SandboxCatalogEvents`')."""
 
     # -- store operations that emit events --------------------------------------------------------
 
@@ -81,20 +81,6 @@ class SandboxStoreEvents(SandboxCustomerEvents):
         listing.price = listing.discounted_price = price
         await self.emit("PRODUCT_VARIANT_UPDATED", current)
         return current
-
-    async def update_variant(self, variant: ProductVariant, **changes: Any) -> ProductVariant:
-        """Change a variant as Saleor's mutations do, with their events: its stock
-        (`quantity`) through `productVariantStocksUpdate`, which sends
-        PRODUCT_VARIANT_STOCK_UPDATED and not PRODUCT_VARIANT_UPDATED
-        (saleor/graphql/product/bulk_mutations/product_variant_stocks_update.py); its other
-        fields through `productVariantUpdate`; what orders allocate (`quantity_allocated`)
-        sends nothing of the variant's own."""
-        updated = self.store.update_variant(variant, **changes)
-        if "quantity" in changes:
-            await self.emit("PRODUCT_VARIANT_STOCK_UPDATED", updated)
-        if changes.keys() - {"quantity", "quantity_allocated"}:
-            await self.emit("PRODUCT_VARIANT_UPDATED", updated)
-        return updated
 
     async def delete_product(self, product: Product) -> Product:
         removed = self.store.delete_product(product)

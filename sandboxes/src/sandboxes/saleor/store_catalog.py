@@ -23,6 +23,7 @@ from .models import (
     VariantChannelListing,
     utcnow,
 )
+from .order_models import OrderStatus
 from .store_base import NotFound, StoreBase
 
 
@@ -175,12 +176,70 @@ class StoreCatalog(StoreBase):
 
     def update_variant(self, variant: ProductVariant | int, **changes: Any) -> ProductVariant:
         current = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        if "quantity" in changes:
+            current.stocked = True  # productVariantStocksUpdate makes a missing row (get_or_create)
         for key, value in changes.items():
             setattr(current, key, value)
         now = utcnow()
         current.updated_at = now
         self.products[current.product_id].updated_at = now
         return current
+
+    def create_stocks(self, variant: ProductVariant | int, quantity: int) -> ProductVariant:
+        """`productVariantStocksCreate` of the variant's row in the one warehouse, refused where
+        it has one (saleor/graphql/product/bulk_mutations/product_variant_stocks_create.py
+        `clean_stocks_input`). A row of its own: the variant's `updated_at` stays."""
+        current = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        if current.stocked:
+            raise ValueError("Stock for this warehouse already exists for this product variant.")
+        current.stocked, current.quantity, current.quantity_allocated = True, quantity, 0
+        return current
+
+    def delete_stocks(self, variant: ProductVariant | int) -> bool:
+        """`productVariantStocksDelete` of the variant's row: whether it had one. Its
+        allocations go with it (saleor/warehouse/models.py `Allocation.stock`, CASCADE), so
+        the order lines hold none of it any more."""
+        current = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        if not current.stocked:
+            return False
+        current.stocked, current.quantity, current.quantity_allocated = False, 0, 0
+        for order in self.orders.values():
+            for line in order.lines:
+                if line.variant_id == current.id:
+                    line.quantity_allocated = 0
+        return True
+
+    def allocate_preorder(
+        self, variant: ProductVariant | int, channel: str, quantity: int
+    ) -> VariantChannelListing:
+        """Units of a variant on preorder sold in a channel: what `checkoutComplete` allocates
+        for such a line, a `PreorderAllocation` in its channel listing and no stock
+        (saleor/warehouse/management.py `allocate_preorders`, 3.20.119): its `soldUnits`."""
+        current = self.get_variant(variant if isinstance(variant, int) else variant.id)
+        if not current.is_preorder_active(utcnow()):
+            raise ValueError(f"Variant {current.id} is not on preorder.")
+        listing = current.listing_for(self.channel_by_slug(channel).id)
+        if listing is None:
+            raise NotFound(f"Variant {current.id} is not sold in channel {channel!r}.")
+        listing.preorder_sold += quantity
+        return listing
+
+    def delete_product_type(self, product_type: ProductType | int) -> list[Product]:
+        """`productTypeDelete`: the type's products go with it (saleor/product/models.py
+        `Product.product_type`, on_delete=CASCADE), their variants' checkout lines too and
+        their order lines keep their copies with no variant (`_drop_variants`); the lines of
+        draft orders are deleted (saleor/graphql/product/mutations/product_type/
+        product_type_delete.py `perform_mutation`, 3.20.119 and 3.23.28;
+        `productTypeBulkDelete` leaves them, variant null). The deleted products."""
+        pk = product_type if isinstance(product_type, int) else product_type.id
+        if self.product_types.pop(pk, None) is None:
+            raise NotFound(f"ProductType {pk} does not exist")
+        doomed = [p for p in self.products.values() if p.product_type_id == pk]
+        gone = {variant.id for product in doomed for variant in product.variants}
+        for order in self.orders.values():
+            if order.status is OrderStatus.DRAFT:
+                order.lines = [line for line in order.lines if line.variant_id not in gone]
+        return [self.delete_product(product) for product in doomed]
 
     def delete_product(self, product: Product | int) -> Product:
         removed = self.products.pop(product if isinstance(product, int) else product.id)

@@ -1,0 +1,154 @@
+"""Products Saleor deleted without a word: found once a day, hidden in Mailchimp.
+
+`productTypeDelete` and `productTypeBulkDelete` delete the type's products by CASCADE
+(saleor/product/models.py `Product.product_type`, on_delete=CASCADE) and send no product or
+variant webhook (saleor/graphql/product/mutations/product_type/product_type_delete.py,
+bulk_mutations/product_type_bulk_delete.py, 3.20.119 and 3.23.28: there is no PRODUCT_TYPE_*
+event at all before 3.24, whose PRODUCT_TYPE_DELETED is about the type alone). Those products
+stayed in Mailchimp, visible and in stock, for good: recommended in e-mails nobody can buy from.
+
+Once a day (`SWEEP_EVERY`), the products each tracked channel's store holds (synced, or
+quarantined after a later change failed) are looked up in Saleor by id, a page at a time
+(`burst_read.read_by_ids`, with no channel: every product Saleor has, as the app holds
+MANAGE_PRODUCTS; saleor/product/managers.py `ProductsQueryset.visible_to_user`). Each one Saleor
+no longer has gets a push (`push_queue.enqueue_pushes`), which reads it, finds it gone and hides
+it (`CatalogPusher.push_product`: inventory 0, hidden, recorded removed, as for PRODUCT_DELETED),
+so the next day's sweep leaves it out. A placeholder of a deleted variant (`orphans.py`) is no
+Saleor product and is not looked up. While Mailchimp is not connected, or the channel's store or
+Saleor channel is missing, the sweep only waits for the next day (their pushes wait too).
+
+It is queued with the daily cart sweep (`cart_sweep.schedule_sweep`: a channel tracked, tracking
+on again, a process start, each cart sweep) and queues its next run itself while the
+installation tracks a channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.connection.models import ConnectionStatus
+from addon.connection.repository import ConnectionRepository
+from addon.db.types import utcnow
+from addon.ecommerce.burst_read import read_by_ids
+from addon.ecommerce.context import Context, load_context
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.orphans import is_placeholder_key
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.jobs.completion import complete_in
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.retry import Failure, RetryPolicy
+from addon.jobs.schemas import ClaimedJob, NoPayload
+from addon.saleor.client import SaleorError
+from addon.services import Services
+
+logger = logging.getLogger(__name__)
+
+PRODUCT_SWEEP_JOB = "ecommerce.product_sweep"
+SWEEP_EVERY = timedelta(hours=24)
+
+
+async def schedule_product_sweep(
+    session: AsyncSession, installation_id: int, *, at: datetime | None = None
+) -> None:
+    """Queue the installation's next product sweep (merged into a pending one, which keeps its
+    time)."""
+    await JobRepository(session).enqueue(
+        installation_id,
+        PRODUCT_SWEEP_JOB,
+        NoPayload().model_dump(),
+        coalesce_key=PRODUCT_SWEEP_JOB,
+        run_after=at or utcnow() + SWEEP_EVERY,
+    )
+
+
+async def handle_product_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
+    async with services.db.session() as session:
+        channels = list(
+            await session.scalars(
+                select(MailchimpStore.channel_slug).where(
+                    MailchimpStore.installation_id == job.installation_id,
+                    MailchimpStore.tracked.is_(True),
+                )
+            )
+        )
+        connection = await ConnectionRepository(session).get(job.installation_id)
+    connected = connection is not None and connection.status is ConnectionStatus.CONNECTED
+    contexts = [await load_context(services, job.installation_id, c) for c in channels]
+    tracked = [c for c in contexts if c is not None]
+    gone = 0
+    for context in tracked if connected else []:
+        if not context.store_missing and not context.channel_missing:
+            gone += await _sweep_channel(services, context)
+    async with services.db.transaction() as session:
+        if tracked:
+            await schedule_product_sweep(session, job.installation_id)
+        await complete_in(session)
+    if gone:
+        logger.info("%d product(s) Saleor deleted without a webhook queued to be hidden", gone)
+
+
+async def _sweep_channel(services: Services, context: Context) -> int:
+    """Look the products the channel's store holds up in Saleor, a page at a time (by Saleor
+    id, along the ledger's unique index, so memory holds one page); queue a push for each one
+    Saleor no longer has."""
+    page = services.settings.initial_sync_page_size  # one query of `read_by_ids` a page
+    after, gone = "", 0
+    while True:
+        async with services.db.session() as session:
+            saleor_ids = list(
+                await session.scalars(
+                    select(SyncRecord.saleor_id)
+                    .where(
+                        SyncRecord.installation_id == context.installation_id,
+                        SyncRecord.channel_slug == context.channel,
+                        SyncRecord.kind == EntityKind.PRODUCT,
+                        SyncRecord.saleor_id > after,
+                        # In Mailchimp: synced, or quarantined after a later change failed.
+                        SyncRecord.status.in_([SyncStatus.SYNCED, SyncStatus.QUARANTINED]),
+                        SyncRecord.mailchimp_id.is_not(None),
+                    )
+                    .order_by(SyncRecord.saleor_id)
+                    .limit(page)
+                )
+            )
+        if not saleor_ids:
+            return gone
+        after = saleor_ids[-1]
+        asked = [saleor_id for saleor_id in saleor_ids if not is_placeholder_key(saleor_id)]
+        found = await read_by_ids(
+            services, context.api_url, context.token, EntityKind.PRODUCT, asked
+        )
+        missing = [saleor_id for saleor_id in asked if saleor_id not in found]
+        if missing:
+            async with services.db.transaction() as session:
+                records = [
+                    (context.channel, EntityKind.PRODUCT, saleor_id) for saleor_id in missing
+                ]
+                await enqueue_pushes(session, context.installation_id, records)
+            gone += len(missing)
+
+
+async def _sweep_failed(
+    session: AsyncSession, job: ClaimedJob, _: NoPayload, failure: Failure
+) -> None:
+    """Given up (Saleor down for the retries' length): the next day's sweep is queued anyway."""
+    if failure.gave_up:
+        await schedule_product_sweep(session, job.installation_id)
+
+
+def register(registry: HandlerRegistry) -> None:
+    registry.register(
+        PRODUCT_SWEEP_JOB,
+        handle_product_sweep,
+        payload=NoPayload,
+        retry=RetryPolicy(expected=(SaleorError,)),
+        on_failure=_sweep_failed,
+    )
+
+
+__all__ = ["PRODUCT_SWEEP_JOB", "SWEEP_EVERY", "register", "schedule_product_sweep"]
