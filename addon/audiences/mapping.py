@@ -20,7 +20,7 @@ from addon.db.repository import Repository
 from addon.errors import BadRequest, ErrorCode, NotFound, UpstreamUnavailable
 from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository
-from addon.mailchimp import MailchimpError
+from addon.mailchimp import MailchimpClient, MailchimpError, MergeField, OutcomeUnknown
 from addon.mailchimp.errors import BadRequest as MailchimpBadRequest
 from addon.services import Services
 
@@ -59,6 +59,14 @@ SOURCE_LABELS = {
     FieldSource.PRIVATE_METADATA: "Customer private metadata key",
 }
 Key = Annotated[str, Field(max_length=255)]
+# The app's own metadata keys (consent, statuses, engagement: `mailchimp.consent.subscribe`,
+# `mailchimp.engagement`, `mailchimp.tags.*`): no merge field maps one, since two-way sync
+# would let Mailchimp's value (the subscriber's, on its update-profile page) overwrite them.
+APP_KEY_PREFIX = "mailchimp."
+
+
+def is_app_key(key: str) -> bool:
+    return key.strip().casefold().startswith(APP_KEY_PREFIX)
 
 
 class FieldMappingIn(BaseModel):
@@ -198,6 +206,11 @@ def _check(update: MappingUpdate, specs: dict[str, MergeFieldSpec]) -> list[str]
         seen.add(item.merge_tag)
         if item.source in METADATA_SOURCES and not item.key.strip():
             problems.append(f"{spec.name or spec.tag}: name the metadata key")
+        elif item.source in METADATA_SOURCES and is_app_key(item.key):
+            problems.append(
+                f"{spec.name or spec.tag}: “{item.key.strip()}” is one of the app's own "
+                f"metadata keys (“{APP_KEY_PREFIX}…”); map another key"
+            )
         allowed = COMPATIBLE.get(spec.type, METADATA_SOURCES)
         if item.source not in allowed:
             article = "an" if spec.type[:1] in "aeiou" else "a"
@@ -314,20 +327,26 @@ class MappingService:
         request's transaction begins (on SQLite it holds the write lock from its first
         statement); the field is then added in that transaction."""
         async with self.services.db.session() as read:
-            await MappingService(read, self.services)._active(installation_id, list_id)
+            before = await MappingService(read, self.services)._active(installation_id, list_id)
+            known = {str(f.get("tag")) for f in before.merge_fields}
         options = MergeFieldOptions(date_format=body.date_format, phone_format=body.phone_format)
         extra = {"options": options.model_dump(exclude_none=True)}
         if not extra["options"]:
             extra = {}
+        tag = body.tag.upper() if body.tag else None
         try:
             async with mailchimp_for(self.services, installation_id) as client:
-                created = await client.create_merge_field(
-                    list_id,
-                    body.name.strip(),
-                    body.type,
-                    tag=body.tag.upper() if body.tag else None,
-                    **extra,
-                )
+                try:
+                    created = await client.create_merge_field(
+                        list_id, body.name.strip(), body.type, tag=tag, **extra
+                    )
+                except OutcomeUnknown:
+                    # The answer was lost (sent once: `create_merge_field`): the field made,
+                    # if Mailchimp made it, is read back.
+                    found = await _made_field(client, list_id, body, tag, known)
+                    if found is None:
+                        raise
+                    created = found
         except NotConnected:
             raise BadRequest(
                 "Connect Mailchimp first.", code=ErrorCode.MAILCHIMP_NOT_CONNECTED
@@ -348,6 +367,29 @@ class MappingService:
         ] + [field]
         await self.session.flush()
         return await self.read(installation_id, list_id)
+
+
+async def _made_field(
+    client: MailchimpClient,
+    list_id: str,
+    body: NewMergeField,
+    tag: str | None,
+    known: set[str],
+) -> MergeField | None:
+    """The merge field a create whose answer was lost made: the one with its tag, else the
+    newest with its name and type; either one the audience did not have (`known`: the tags
+    imported, a tag among them would have been refused as taken)."""
+    made = [
+        f
+        for f in [f async for f in client.merge_fields(list_id)]
+        if f.tag not in known
+        and (
+            f.tag.upper() == tag
+            if tag is not None
+            else f.name == body.name.strip() and f.type == body.type
+        )
+    ]
+    return max(made, key=lambda f: f.merge_id, default=None)
 
 
 async def audience_mappings(

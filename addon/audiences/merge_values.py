@@ -96,15 +96,18 @@ def _parse_date(value: str, own_format: str | None) -> date | None:
     except ValueError:
         pass
     for fmt in filter(None, (own_format, "MM/DD/YYYY" if own_format is None else None)):
-        pattern, read = _strftime(fmt, fmt), text
-        # A birthday's MM/DD has no year: read in a leap year (strptime's default, 1900, is
-        # none, so 02/29 would not be a date).
+        pattern = _strftime(fmt, fmt)
+        attempts = [(pattern, text)]
         if "%Y" not in pattern:
-            pattern, read = f"{pattern}/%Y", f"{text}/2000"
-        try:
-            return datetime.strptime(read, pattern).date()
-        except ValueError:
-            continue
+            # A birthday's MM/DD has no year: read in a leap year (strptime's default, 1900, is
+            # none, so 02/29 would not be a date); or a full date in the field's own order,
+            # whose year the birthday drops (12/03/1990 for MM/DD).
+            attempts = [(f"{pattern}/%Y", f"{text}/2000"), (f"{pattern}/%Y", text)]
+        for read_as, read in attempts:
+            try:
+                return datetime.strptime(read, read_as).date()
+            except ValueError:
+                continue
     return None
 
 
@@ -143,11 +146,12 @@ def _phone(value: str, phone_format: str | None) -> Converted:
 
 # Thousands grouped by commas (1,234,567.89) or by dots with a decimal comma (1.234.567,89);
 # else a single comma is a decimal one (4,5; 0,125). "1,234" alone could be either a thousand
-# or one and a bit: refused, not guessed (a thousandfold error either way).
+# or one and a bit: refused, not guessed (a thousandfold error either way); so is its mirror
+# "1.234" (100.000, 12.500), a thousand where dots group digits (German, Dutch, ...).
 _COMMA_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(,\d{3})+(\.\d+)?")
 _DOT_GROUPS = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
-_EITHER = re.compile(r"[+-]?[1-9]\d{0,2},\d{3}")
+_EITHER = re.compile(r"[+-]?[1-9]\d{0,2}[,.]\d{3}")
 
 
 def _number(value: str) -> Converted:

@@ -100,12 +100,14 @@ class MailchimpClient(EcommerceCalls, BatchCalls):
         self, list_id: str, name: str, type: str, *, tag: str | None = None, **fields: Any
     ) -> MergeField:
         """``POST /lists/{id}/merge-fields``; ``fields`` are further spec fields
-        (``required``, ``public``, ``options``, ...)."""
+        (``required``, ``public``, ``options``, ...). Never resent once it may have reached
+        Mailchimp (``OutcomeUnknown``): sent again, a field without a tag is made twice
+        (Mailchimp gives each its own ``MMERGEn``), one with a tag refused as taken."""
         body: dict[str, Any] = {"name": name, "type": type, **fields}
         if tag is not None:
             body["tag"] = tag
         path = f"{paths.audience(list_id)}/merge-fields"
-        return await self._send(MergeField, "POST", path, body)
+        return await self._send(MergeField, "POST", path, body, idempotent=False)
 
     # --- members --------------------------------------------------------------------------
 
@@ -165,7 +167,10 @@ class MailchimpClient(EcommerceCalls, BatchCalls):
     # --- webhooks -------------------------------------------------------------------------
 
     async def create_webhook(self, list_id: str, webhook: WebhookInput) -> Webhook:
-        return await self._send(Webhook, "POST", f"{paths.audience(list_id)}/webhooks", webhook)
+        """Never resent once it may have reached Mailchimp (``OutcomeUnknown``): sent again,
+        it is refused ("you can't use the same URL for more than one webhook")."""
+        path = f"{paths.audience(list_id)}/webhooks"
+        return await self._send(Webhook, "POST", path, webhook, idempotent=False)
 
     async def list_webhooks(self, list_id: str) -> list[Webhook]:
         path = f"{paths.audience(list_id)}/webhooks"

@@ -246,7 +246,8 @@ class Unreachable(TransientError):
 
 
 class OutcomeUnknown(MailchimpError):
-    """A request that is never sent twice (``POST /batches``: each send creates a batch) failed
+    """A request that is never sent twice (``POST /batches``: each send creates a batch; a
+    merge field's or a webhook's create, whose second send makes a twin or is refused) failed
     after it may have reached Mailchimp: a timeout or a dropped connection once it was sent, a
     5xx (Mailchimp may have accepted it first), an answer that cannot be read. Mailchimp may
     have acted on it, under an id the caller never learns; a definite refusal (4xx, a 429, a

@@ -115,7 +115,6 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_update_metadata",
             "subscriptions_customer_profile",
             "subscriptions_update_customer_names",
-            "subscriptions_update_private_metadata",
         )
         + _webhooks(
             "subscriptions_customer_created",

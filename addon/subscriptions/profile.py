@@ -225,7 +225,9 @@ def member_data(
     """The mapped merge fields, the member's language and its tags from data.
 
     Without a mapping of FNAME/LNAME the names given (a checkout's billing name, a form's) go to
-    those fields as before."""
+    those fields as before, checked as mapped values are: Saleor takes a name of 256 characters
+    (account/models.py, `max_length=256`), Mailchimp's text field 255, and a value it refuses
+    fails the whole member write."""
     by_tag = {s.tag: s for s in specs}
     data = MemberData(
         language=mailchimp_language(profile.language_code if profile else None)
@@ -233,8 +235,14 @@ def member_data(
     )
     mapped = {m.merge_tag for m in mappings if m.target is MappingTarget.MERGE_FIELD}
     for tag, given in (("FNAME", names[0]), ("LNAME", names[1])):
-        if tag in by_tag and tag not in mapped and given:
-            data.merge_fields[tag] = given
+        spec = by_tag.get(tag)
+        if spec is None or tag in mapped or not given:
+            continue
+        result = convert(given, spec)
+        if result.problem is not None:
+            data.problems.append(f"{spec.name or spec.tag} ({spec.tag}): {result.problem}")
+        elif result.value is not None:
+            data.merge_fields[tag] = result.value
             data.given_names.add(tag)
     for mapping in mappings:
         if mapping.target is MappingTarget.TAGS:

@@ -1,12 +1,17 @@
 """Mailchimp → store: a member's mapped merge fields written back to its Saleor customer.
 
 When Mailchimp sends a `profile` webhook and two-way sync is on with "Mailchimp wins", the
-values of the audience's mapped merge fields go back to the customer: metadata keys to its
-metadata (public or private), first and last name to the user. Nothing else: not the fields
-that are not mapped, not the address, phone, language or date joined (Saleor's own records),
-and never the e-mail address. Nor a field still holding what the app last sent the contact
-(`ContactState.sent_merge_digests`): Mailchimp did not change it, and the customer may have
-since. Its own job, so a Saleor failure never repeats the Mailchimp call.
+values of the audience's mapped merge fields go back to the customer: public metadata keys to
+its metadata, first and last name to the user. Nothing else: not the fields that are not
+mapped, not the address, phone, language or date joined (Saleor's own records), and never the
+e-mail address. Never private metadata either: only staff and apps write it in Saleor (a
+storefront may trust it, e.g. a loyalty tier), but a merge field is the subscriber's to edit on
+Mailchimp's update-profile page, and Mailchimp's delivery does not say who made the change
+(its form holds `type`, `fired_at` and `data[...]`, no source). Nor the app's own keys
+(`mailchimp.`: consent, statuses, engagement), which a mapping may no longer name
+(`audiences.mapping`) but one saved before may. Nor a field still holding what the app last
+sent the contact (`ContactState.sent_merge_digests`): Mailchimp did not change it, and the
+customer may have since. Its own job, so a Saleor failure never repeats the Mailchimp call.
 """
 
 from __future__ import annotations
@@ -18,10 +23,10 @@ from typing import Any
 from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.audiences.mapping import audience_mappings, merge_specs
+from addon.audiences.mapping import audience_mappings, is_app_key, merge_specs
 from addon.audiences.merge_values import MergeFieldSpec
 from addon.audiences.merge_values_back import merge_digest, metadata_value, text_of
-from addon.audiences.models import FieldSource, MappingTarget
+from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
 from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
@@ -82,8 +87,7 @@ async def enqueue_profile_write(
     mapped = {
         m.merge_tag
         for m in await audience_mappings(session, installation_id, list_id)
-        if m.target is MappingTarget.MERGE_FIELD
-        and (m.source in NAME_FIELDS or m.source.value.endswith("metadata"))
+        if _written_back(m)
     }
     audience = await AudienceRepository(session).audience(installation_id, list_id)
     specs = {spec.tag: spec for spec in merge_specs(audience)} if audience else {}
@@ -112,12 +116,21 @@ async def enqueue_profile_write(
     )
 
 
+def _written_back(mapping: FieldMapping) -> bool:
+    """Whether Mailchimp's value of the mapped field goes back to the customer: a name, or a
+    public metadata key that is not the app's own (see the module's docstring)."""
+    if mapping.target is not MappingTarget.MERGE_FIELD:
+        return False
+    if mapping.source is FieldSource.METADATA:
+        return not is_app_key(mapping.key)
+    return mapping.source in NAME_FIELDS
+
+
 @dataclass(frozen=True)
 class _MetadataValue:
-    """Mailchimp's value of a merge field mapped from a metadata key."""
+    """Mailchimp's value of a merge field mapped from a public metadata key."""
 
     key: str
-    private: bool
     incoming: Any
     spec: MergeFieldSpec | None
 
@@ -165,19 +178,17 @@ async def handle_write_profile(
     names: dict[str, str] = {}
     metadata: list[_MetadataValue] = []
     for mapping in mappings:
-        if mapping.target is not MappingTarget.MERGE_FIELD:
-            continue
-        if mapping.merge_tag not in request.merge_fields:
+        # Checked here too: a job queued by an earlier version may carry such a field.
+        if not _written_back(mapping) or mapping.merge_tag not in request.merge_fields:
             continue
         incoming = request.merge_fields[mapping.merge_tag]
         if mapping.source in NAME_FIELDS:
             value = text_of(incoming)
             if value is not None:
                 names[NAME_FIELDS[mapping.source]] = value
-        elif mapping.source in (FieldSource.METADATA, FieldSource.PRIVATE_METADATA):
-            hidden = mapping.source is FieldSource.PRIVATE_METADATA
+        else:
             spec = specs.get(mapping.merge_tag)
-            metadata.append(_MetadataValue(mapping.key, hidden, incoming, spec))
+            metadata.append(_MetadataValue(mapping.key, incoming, spec))
     if not (names or metadata):
         return
     try:
@@ -201,24 +212,21 @@ async def handle_write_profile(
             if not any(e.get("code") == "NOT_FOUND" for e in errors):
                 # Followed up at once, whatever becomes of the metadata writes below.
                 await _follow_up(services, installation_id, user, names_written=True)
-        public, private = await _metadata_changes(services, api_url, token, user, metadata)
-        for document, items, field in (
-            ("subscriptions_update_metadata", public, "updateMetadata"),
-            ("subscriptions_update_private_metadata", private, "updatePrivateMetadata"),
-        ):
-            if items:
-                entries = [{"key": k, "value": v} for k, v in items.items()]
-                data = await services.saleor.execute(
-                    api_url, token, document, {"id": user.id, "input": entries}
-                )
-                _raise_on((data.get(field) or {}).get("errors") or [], "customer metadata")
-        if public or private:
+        changes = await _metadata_changes(services, api_url, token, user, metadata)
+        if changes:
+            entries = [{"key": k, "value": v} for k, v in changes.items()]
+            data = await services.saleor.execute(
+                api_url,
+                token,
+                "subscriptions_update_metadata",
+                {"id": user.id, "input": entries},
+            )
+            errors = (data.get("updateMetadata") or {}).get("errors") or []
+            _raise_on(errors, "customer metadata")
             await _follow_up(services, installation_id, user, names_written=False)
     except SaleorPermissionDenied as exc:
-        # Permanent (the app's permissions are fixed at installation, e.g. a staff account).
-        # It is also how Saleor answers the private metadata of a customer deleted since it
-        # was found: `private_user_permissions` raises PermissionDenied for a user it cannot
-        # find (saleor/graphql/meta/permissions.py, 3.20.119 to main).
+        # Permanent (the app's permissions are fixed at installation, e.g. a staff account,
+        # whose metadata needs MANAGE_STAFF).
         logger.warning(
             "Mapped fields not written back to the Saleor customer "
             "(deleted meanwhile, or one the app may not write): %s",
@@ -234,26 +242,19 @@ async def _metadata_changes(
     token: SecretStr,
     user: SaleorUser,
     values: list[_MetadataValue],
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The metadata keys (public, private) whose Mailchimp value is more than the app's own
-    rendering of what they hold (`merge_values_back`), read from the customer first."""
+) -> dict[str, str]:
+    """The public metadata keys whose Mailchimp value is more than the app's own rendering of
+    what they hold (`merge_values_back`), read from the customer first."""
     if not values:
-        return {}, {}
+        return {}
     profile = await fetch_profile(
-        services,
-        api_url,
-        token,
-        user_id=user.id,
-        email=None,
-        private=any(value.private for value in values),
+        services, api_url, token, user_id=user.id, email=None, private=False
     )
-    public: dict[str, str] = {}
-    private: dict[str, str] = {}
+    changes: dict[str, str] = {}
     for value in values:
-        source = FieldSource.PRIVATE_METADATA if value.private else FieldSource.METADATA
-        held = profile.value(source, value.key) if profile else None
+        held = profile.value(FieldSource.METADATA, value.key) if profile else None
         current = held if isinstance(held, str) else None
         written = metadata_value(value.incoming, current, value.spec)
         if written is not None:
-            (private if value.private else public)[value.key] = written
-    return public, private
+            changes[value.key] = written
+    return changes

@@ -20,9 +20,11 @@ from addon.audiences.service import enqueue_import
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.jobs.schemas import ClaimedJob, NoPayload
+from addon.mailchimp import BadRequest as MailchimpBadRequest
 from addon.mailchimp import (
     MailchimpClient,
     MailchimpError,
+    OutcomeUnknown,
     WebhookEvents,
     WebhookInput,
     WebhookSources,
@@ -36,6 +38,12 @@ logger = logging.getLogger(__name__)
 # An audience found gone from Mailchimp is imported again (and so marked removed) unless an
 # import ran this recently.
 REIMPORT_GAP = timedelta(minutes=10)
+# Mailchimp's refusal of a second webhook with an audience's URL ("Sorry, you can't use the
+# same URL for more than one webhook."; "not possible to add two webhooks with the same URL",
+# mailchimp/mailchimp-client-lib-codegen#11). A create can fail yet have registered the hook
+# ("Looking at the configured Webhooks in MailChimp, however, that webhook was actually
+# registered", mailchimp/mc-magento#508).
+SAME_URL = "same URL for more than one webhook"
 
 
 async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Services) -> None:
@@ -105,19 +113,29 @@ async def _match_webhook(
         return None
     if hooks:
         return hooks[0].id
-    hook = await client.create_webhook(
-        list_id,
-        WebhookInput(
-            url=url,
-            events=WebhookEvents(
-                subscribe=True,
-                unsubscribe=True,
-                profile=True,
-                cleaned=True,
-                upemail=True,
-                campaign=False,
+    try:
+        hook = await client.create_webhook(
+            list_id,
+            WebhookInput(
+                url=url,
+                events=WebhookEvents(
+                    subscribe=True,
+                    unsubscribe=True,
+                    profile=True,
+                    cleaned=True,
+                    upemail=True,
+                    campaign=False,
+                ),
+                sources=WebhookSources(user=True, admin=True, api=False),
             ),
-            sources=WebhookSources(user=True, admin=True, api=False),
-        ),
-    )
+        )
+    except (OutcomeUnknown, MailchimpBadRequest) as exc:
+        # Its answer lost (sent once: `create_webhook`), or refused as a URL the audience
+        # already has (made meanwhile, by a send whose answer was lost): the one made is used.
+        if isinstance(exc, MailchimpBadRequest) and SAME_URL not in exc.detail:
+            raise
+        made = [h for h in await client.list_webhooks(list_id) if h.url == url]
+        if not made:
+            raise
+        return made[0].id
     return hook.id

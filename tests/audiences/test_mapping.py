@@ -323,7 +323,7 @@ async def test_profile_changes_in_mailchimp_write_back_only_mapped_fields(newsle
         news,
         [
             {"merge_tag": "FNAME", "source": "first_name"},
-            {"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"},
+            {"merge_tag": "COMPANY", "source": "metadata", "key": "company"},
             {"merge_tag": "PHONE", "source": "billing_phone"},
         ],
     )
@@ -334,7 +334,7 @@ async def test_profile_changes_in_mailchimp_write_back_only_mapped_fields(newsle
     saved = shop.saleor.store.get_customer(customer.id)
     assert saved.first_name == "Annie"  # mapped: written back
     assert saved.last_name == "Apple"  # LNAME is not mapped
-    assert saved.private_metadata["company"] == "Pear Co"
+    assert saved.metadata["company"] == "Pear Co"
     assert saved.addresses[0].phone == "+14155552671"  # Saleor's own record, never written
     assert saved.email == "ed@example.com"
 
@@ -600,7 +600,7 @@ async def test_a_profile_written_back_reaches_the_customers_other_audiences(
     write-back queues those members' updates itself."""
     shop = newsletter
     news, deals = shop.ids["news"], shop.ids["deals"]
-    company = [{"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"}]
+    company = [{"merge_tag": "COMPANY", "source": "metadata", "key": "company"}]
     for list_id in (news, deals):
         await _create_field(shop, list_id, name="Company", tag="COMPANY", type="text")
         await _map(shop, list_id, company)
@@ -645,22 +645,22 @@ async def test_names_written_back_reach_the_other_audiences_though_their_echo_is
     assert NAMES_WRITTEN_KIND in kinds
 
 
-class _RefusingPrivateMetadata(httpx.AsyncBaseTransport):
-    """Saleor refusing the app a customer's private metadata (as for a staff account, whose
-    metadata needs MANAGE_STAFF): a top-level PermissionDenied."""
+class _RefusingMetadata(httpx.AsyncBaseTransport):
+    """Saleor refusing the app a customer's metadata (as for a staff account, whose metadata
+    needs MANAGE_STAFF): a top-level PermissionDenied."""
 
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self.inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if b"updatePrivateMetadata" not in request.content:
+        if b"updateMetadata" not in request.content:
             return await self.inner.handle_async_request(request)
         refused = {"message": "You need one of the following permissions: MANAGE_STAFF"}
         extensions = {"exception": {"code": "PermissionDenied"}}
         return httpx.Response(
             200,
             json={
-                "data": {"updatePrivateMetadata": None},
+                "data": {"updateMetadata": None},
                 "errors": [{**refused, "extensions": extensions}],
             },
         )
@@ -674,14 +674,14 @@ async def test_names_written_back_are_followed_up_though_the_metadata_is_refused
     news, deals = shop.ids["news"], shop.ids["deals"]
     fields = [
         {"merge_tag": "FNAME", "source": "first_name"},
-        {"merge_tag": "COMPANY", "source": "private_metadata", "key": "company"},
+        {"merge_tag": "COMPANY", "source": "metadata", "key": "company"},
     ]
     for list_id in (news, deals):
         await _create_field(shop, list_id, name="Company", tag="COMPANY", type="text")
         await _map(shop, list_id, fields)
     await _customer(shop, "jo@example.com", **{CONSENT_AUDIENCES: f"{news},{deals}"})
     await shop.work()
-    outbound.inner = _RefusingPrivateMetadata(outbound.inner)
+    outbound.inner = _RefusingMetadata(outbound.inner)
 
     await _edited_in_mailchimp(shop, "jo@example.com")  # in News
 

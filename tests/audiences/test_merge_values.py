@@ -40,7 +40,10 @@ FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="6270
         ("number", {}, "1.234.567", 1234567),
         ("number", {}, "1 234", 1234),
         ("number", {}, "0,125", 0.125),
-        ("number", {}, "1.234", 1.234),
+        ("number", {}, "1.2345", 1.2345),
+        ("number", {}, "0.125", 0.125),
+        ("number", {}, "1234.500", 1234.5),
+        ("number", {}, "12.50", 12.5),
         ("number", {}, "12345678901234567890", 12345678901234567890),  # every digit kept
         ("number", {}, "-.5", -0.5),
         ("phone", {"phone_format": "US"}, "+1 (415) 555-2671", "415-555-2671"),
@@ -50,6 +53,11 @@ FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="6270
         ("date", {"date_format": "DD/MM/YYYY"}, "17/05/2024", "17/05/2024"),
         ("birthday", {"date_format": "DD/MM"}, "1990-12-03", "03/12"),
         ("birthday", {}, date(1990, 12, 3), "12/03"),
+        # A full date in the field's own order: the year dropped.
+        ("birthday", {"date_format": "MM/DD"}, "12/03/1990", "12/03"),
+        ("birthday", {"date_format": "DD/MM"}, "03/12/1990", "03/12"),
+        ("birthday", {"date_format": "MM/DD"}, "02/29/1992", "02/29"),
+        ("birthday", {"date_format": "MM/DD"}, "12/03", "12/03"),
         ("zip", {}, "62701", "62701"),
         ("url", {}, "https://shop.example/ann", "https://shop.example/ann"),
         ("dropdown", {"choices": ["Gold", "Silver"]}, "gold", "Gold"),
@@ -71,6 +79,10 @@ def test_values_convert_to_the_fields_type(
         ("number", {}, "lots", "not a number"),
         # Once 1.234, a thousandth of what "1,234" most likely says.
         ("number", {}, "1,234", "could be a thousand or a decimal"),
+        # Its mirror, where dots group thousands: once read as 1.234, 100 and 12.5.
+        ("number", {}, "1.234", "could be a thousand or a decimal"),
+        ("number", {}, "100.000", "could be a thousand or a decimal"),
+        ("number", {}, "-12.500", "could be a thousand or a decimal"),
         ("number", {}, "1,2,3", "not a number"),
         ("number", {}, "1_000", "not a number"),
         ("number", {}, "١٢٣", "not a number"),  # Arabic-Indic digits
@@ -80,6 +92,11 @@ def test_values_convert_to_the_fields_type(
         ("phone", {}, "call me", "not a phone number"),
         ("date", {"date_format": "MM/DD/YYYY"}, "31/31/1990", "not a date"),
         ("birthday", {}, "someday", "not a date"),
+        # The other order, with or without a year.
+        ("birthday", {"date_format": "MM/DD"}, "31/12/1990", "not a date"),
+        ("birthday", {"date_format": "DD/MM"}, "12/31/1990", "not a date"),
+        ("birthday", {"date_format": "DD/MM"}, "12/31", "not a date"),
+        ("birthday", {"date_format": "MM/DD"}, "02/29/1991", "not a date"),
         ("zip", {}, "SW1A 1AA", "not a US zip code"),
         ("url", {}, "shop.example", "not a web address"),
         ("radio", {"choices": ["A"]}, "B", "not one of the field's choices"),
@@ -147,3 +164,25 @@ def test_a_name_too_long_for_a_tag_is_reported_not_dropped_silently() -> None:
     assert data.tags == ["vip"]
     [problem] = data.problems
     assert "longer than Mailchimp's 100 characters for a tag" in problem
+
+
+@pytest.mark.parametrize("tag", ["FNAME", "LNAME"])
+def test_given_names_are_checked_as_mapped_values_are(tag: str) -> None:
+    """Names a registration or checkout gives (no mapping of FNAME/LNAME): Saleor takes 256
+    characters, Mailchimp's text field 255, and a refused value fails the whole member write."""
+    specs = [
+        MergeFieldSpec(tag="FNAME", name="First Name", type="text"),
+        MergeFieldSpec(tag="LNAME", name="Last Name", type="text"),
+    ]
+    long = "A" * 256
+    names = (long, "Apple") if tag == "FNAME" else ("Ann", long)
+    data = member_data(None, [], specs, names=names)
+    assert tag not in data.merge_fields and tag not in data.given_names
+    [problem] = data.problems
+    label = "First Name" if tag == "FNAME" else "Last Name"
+    assert problem == f"{label} ({tag}): the text is longer than 255 characters"
+    other = "LNAME" if tag == "FNAME" else "FNAME"
+    assert other in data.merge_fields and data.given_names == {other}
+    # A name that fits goes as before, trimmed as a mapped one.
+    fine = member_data(None, [], specs, names=(" Ann ", "A" * 255))
+    assert fine.merge_fields == {"FNAME": "Ann", "LNAME": "A" * 255} and fine.problems == []

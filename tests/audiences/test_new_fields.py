@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.conftest import RecordingTransport
 from tests.subscriptions.conftest import Shop
 
 
@@ -60,3 +62,65 @@ async def test_a_tags_key_of_spaces_is_refused_and_the_mapping_still_reads(
     assert saved.status_code == 200, saved.text
     read = await shop.client.get(f"/api/audiences/{news}/mapping", headers=shop.headers)
     assert read.status_code == 200 and read.json()["tags"]["key"] == "segments"
+
+
+class _LosesFirstAnswer(httpx.AsyncBaseTransport):
+    """The answer of the first POST to a path ending with `suffix` is lost (a read timeout),
+    after Mailchimp acted on it (`acted`) or before it reached Mailchimp."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, suffix: str, *, acted: bool) -> None:
+        self.inner, self.suffix, self.acted, self.lost = inner, suffix, acted, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        losing = (
+            request.method == "POST" and request.url.path.endswith(self.suffix) and not self.lost
+        )
+        if losing and not self.acted:
+            self.lost = True
+            raise httpx.ReadTimeout("answer lost", request=request)
+        response = await self.inner.handle_async_request(request)
+        if losing:
+            self.lost = True
+            await response.aread()
+            raise httpx.ReadTimeout("answer lost", request=request)
+        return response
+
+
+@pytest.mark.parametrize("tag", [None, "TIER"])
+async def test_a_field_made_though_its_answer_was_lost_is_read_back(
+    newsletter: Shop, outbound: RecordingTransport, tag: str | None
+) -> None:
+    """Sent once (`MailchimpClient.create_merge_field`): the field Mailchimp made is found by
+    its tag, or by its name and type, and added as if the answer had come."""
+    shop = newsletter
+    news = shop.ids["news"]
+    # A field of that name and type the audience had: not the one made now.
+    await _create(shop, name="Loyalty tier", tag="OLDTIER", type="text")
+    outbound.inner = _LosesFirstAnswer(outbound.inner, "/merge-fields", acted=True)
+    body = {"name": "Loyalty tier", "type": "text", **({"tag": tag} if tag else {})}
+    made = await _create(shop, **body)
+    assert made.status_code == 201, made.text
+
+    fields = (await shop.mc("GET", f"/lists/{news}/merge-fields"))["merge_fields"]
+    [new] = [f for f in fields if f["name"] == "Loyalty tier" and f["tag"] != "OLDTIER"]
+    assert tag is None or new["tag"] == tag
+    listed = [f["tag"] for f in made.json()["merge_fields"] if f["name"] == "Loyalty tier"]
+    assert listed == ["OLDTIER", new["tag"]]
+    posted = [
+        r for r in outbound.requests if r.method == "POST" and r.url.path.endswith("/merge-fields")
+    ]
+    assert len(posted) == 2  # OLDTIER's, then the new one's: once
+
+
+async def test_a_field_not_made_when_its_answer_was_lost_is_reported(
+    newsletter: Shop, outbound: RecordingTransport
+) -> None:
+    shop = newsletter
+    outbound.inner = _LosesFirstAnswer(outbound.inner, "/merge-fields", acted=False)
+    failed = await _create(shop, name="Loyalty tier", tag="TIER", type="text")
+    assert failed.status_code == 502, failed.text
+    error = failed.json()["error"]
+    assert error["code"] == "MAILCHIMP_UNAVAILABLE"
+    assert "may or may not" in error["message"]
+    # Asked again, it is made.
+    assert (await _create(shop, name="Loyalty tier", tag="TIER", type="text")).status_code == 201

@@ -88,6 +88,30 @@ async def test_a_member_moves_to_a_new_address_and_a_forgotten_one_stays_out(
     assert_problem(await client.post(members, json=again), 400, "Forgotten Email Not Subscribed")
 
 
+async def test_no_member_moves_onto_a_forgotten_address(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """An e-mail change does not bring a permanently deleted address back, subscribed
+    (brandonseydel/MailChimp.Net#201; Mailchimp's forgotten rule as in
+    ibericode/mailchimp-for-wordpress#771). The member stays as it was."""
+    list_id = await setup_store(client)
+    members = f"/lists/{list_id}/members"
+    for address in ("gone@example.org", "bo@example.org"):
+        body = {"email_address": address, "status": "subscribed"}
+        assert (await client.post(members, json=body)).status_code == 200
+    gone = await client.post(f"{members}/gone@example.org/actions/delete-permanent")
+    assert gone.status_code == 204
+    moved = await client.patch(
+        f"{members}/bo@example.org",
+        json={"email_address": "Gone@example.org", "merge_fields": {"FNAME": "Bo"}},
+    )
+    doc = assert_problem(moved, 400, "Forgotten Email Not Subscribed")
+    assert doc["detail"].startswith("Gone@example.org was permanently deleted")
+    assert sandbox.member(account, list_id, "gone@example.org") is None
+    kept = sandbox.member(account, list_id, "bo@example.org")
+    assert kept is not None and kept.status == "subscribed" and kept.merge_fields["FNAME"] == ""
+
+
 async def test_only_a_subscribed_members_address_changes_and_not_to_one_in_the_list(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:

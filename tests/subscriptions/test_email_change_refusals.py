@@ -75,14 +75,15 @@ async def test_an_archived_address_that_had_unsubscribed_stays_as_it_is(newslett
     assert "stays archived" in note.last_error and "News" in note.last_error
 
 
-@pytest.mark.parametrize("status", ["pending", "unsubscribed"])
+@pytest.mark.parametrize("status", ["pending", "unsubscribed", "subscribed"])
 async def test_an_address_mailchimp_forgot_leaves_the_contact_where_it_was(
     newsletter: Shop, status: str
 ) -> None:
     """The new address was permanently deleted from News earlier: Mailchimp refuses to add it
     again (400 Forgotten Email Not Subscribed, ibericode/mailchimp-for-wordpress#673). A contact
-    that is not subscribed joins a new address by being added there, so in News it stays at
-    the old address, held for the new one, and says why; Deals moves as usual."""
+    that is not subscribed joins a new address by being added there; a subscribed one by an
+    e-mail change, refused too (brandonseydel/MailChimp.Net#201). So in News it stays at the
+    old address, held for the new one, and says why; Deals moves as usual."""
     shop = newsletter
     news, deals = shop.ids["news"], shop.ids["deals"]
     customer = await _ann(shop)

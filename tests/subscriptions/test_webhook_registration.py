@@ -6,6 +6,7 @@ Mailchimp never replays the changes made before a webhook exists)."""
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -16,6 +17,7 @@ from addon.clock import ManualClock
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import MailchimpClient, ValidationFailed, Webhook, WebhookInput
 from addon.mailchimp.errors import FieldError
+from tests.conftest import RecordingTransport
 from tests.subscriptions.conftest import Shop
 
 
@@ -127,3 +129,44 @@ async def test_a_refusal_quoting_the_webhook_url_leaves_its_secret_out(
     assert "could not be reached" in job.last_error and "[redacted]" in job.last_error
     assert secret.get_secret_value() not in job.last_error
     assert secret.get_secret_value() not in caplog.text
+
+
+class _CreatesTwice(httpx.AsyncBaseTransport):
+    """The first POST to an audience's webhooks reaches Mailchimp, its answer is lost, and it
+    is sent again (`twice`: the second's answer, Mailchimp's refusal of the same URL, comes
+    back) or not (a read timeout)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, *, twice: bool) -> None:
+        self.inner, self.twice, self.done = inner, twice, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method != "POST" or not request.url.path.endswith("/webhooks") or self.done:
+            return response
+        self.done = True
+        await response.aread()
+        if self.twice:
+            return await self.inner.handle_async_request(request)
+        raise httpx.ReadTimeout("answer lost", request=request)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+async def test_a_webhook_made_though_its_answer_was_lost_is_found(
+    shop: Shop, outbound: RecordingTransport, twice: bool
+) -> None:
+    """Sent once (`MailchimpClient.create_webhook`); its outcome unknown, or refused as the
+    same URL again: the webhook made is listed and kept, at the first try."""
+    news = await shop.new_list("News")
+    await shop.connect()
+    await shop.work()
+    outbound.inner = _CreatesTwice(outbound.inner, twice=twice)
+    await shop.configure(active_list_ids=[news], default_list_id=news)
+    await shop.work()
+
+    [hook] = shop.mailchimp.webhooks(shop.account, news)
+    assert (await _audiences(shop))[news].webhook_id == hook.id
+    assert await _failed_jobs(shop) == []
+    posted = [
+        r for r in outbound.requests if r.method == "POST" and r.url.path.endswith("/webhooks")
+    ]
+    assert len(posted) == 1

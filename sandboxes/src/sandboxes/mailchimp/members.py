@@ -20,6 +20,7 @@ from .errors import (
     FieldError,
     MailchimpError,
     field_invalid,
+    forgotten_email,
     invalid_resource,
     member_exists,
     not_found,
@@ -181,6 +182,14 @@ def patch_member(request: ApiRequest) -> dict[str, Any]:
                 'addresses for members with a status of "subscribed."'
             )
         new_key = subscriber_hash(payload.email_address)
+        if new_key in data.forgotten:
+            # A permanently deleted address stays out of the audience through the API ("… was
+            # permanently deleted and cannot be re-imported. The contact must re-subscribe to
+            # get back on the list.", quoted in ibericode/mailchimp-for-wordpress#771), an
+            # e-mail change included: "they won't let you change the email address if the new
+            # email address belongs to a member who has been deleted from the list"
+            # (brandonseydel/MailChimp.Net#201).
+            raise forgotten_email(payload.email_address)
         taken = data.members.get(new_key)
         if taken is not None:
             # Archived ones too (brandonseydel/MailChimp.Net#201 quotes the answer).
