@@ -35,7 +35,7 @@ from addon.subscriptions.models import WITHDRAWN_STATUSES
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.schemas import MailchimpEvent, Source
+from addon.subscriptions.schemas import MailchimpEvent, Source, normalize_email
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write, waiting_in_lane
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,9 @@ async def receive_event(
     except NotFound as exc:
         raise Gone(exc.message, code=ErrorCode.UNKNOWN_WEBHOOK) from None
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+    if any("\x00" in key or "\x00" in value for key, value in form.items()):
+        # Whatever the body's Content-Type said (`http_limits` looks into forms declared so).
+        raise BadRequest("The webhook's form holds a NUL character.", code=ErrorCode.INVALID_BODY)
     kind = form.get("type", "")
     if kind not in EVENTS:
         return  # e.g. campaign events: not subscribed, nothing to do
@@ -105,6 +108,15 @@ async def receive_event(
         raise BadRequest(
             "The webhook has no e-mail address or audience.", code=ErrorCode.INVALID_BODY
         )
+    new_email = _field(form, "new_email")
+    try:
+        email = normalize_email(email)
+        new_email = normalize_email(new_email) if new_email else None
+    except ValueError:
+        # Not from Mailchimp, which sends the addresses its members have: nothing stored, and
+        # a 200, as a 4xx would have Mailchimp retry it.
+        logger.warning("Mailchimp %s event with an address that is none, ignored", kind)
+        return
     audience = await AudienceRepository(session).audience(installation_id, list_id)
     if audience is None or audience.removed_at is not None:
         # Not an audience of this store's account (one of an account connected before, whose
@@ -112,7 +124,6 @@ async def receive_event(
         logger.info("Mailchimp %s event of an audience the store does not have, ignored", kind)
         return
     now = utcnow()
-    new_email = _field(form, "new_email")
     # The address the event is about (an address change's old one): a new address the person
     # gives is theirs to give, even one erased before.
     erased = await erased_among(session, installation_id, [email])
@@ -130,8 +141,8 @@ async def receive_event(
         type=kind,
         fired_at=form.get("fired_at", ""),
         list_id=list_id,
-        email=email.lower(),
-        new_email=(new_email or "").lower() or None,
+        email=email,
+        new_email=new_email,
         reason=_field(form, "reason"),
         action=_field(form, "action"),
         received_at=now,
