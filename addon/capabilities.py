@@ -79,14 +79,15 @@ def routers() -> list[APIRouter]:
 
 def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     """Register every capability's job kinds (lifecycle events need none: they apply on receipt),
-    and pause the jobs of an inactive installation (the queue knows no installation)."""
+    pause the jobs of an inactive installation (the queue knows no installation), and have a
+    refusal that a deactivation may explain wait for the lifecycle check."""
     from addon.ecommerce import sync as ecommerce_sync
     from addon.engagement import jobs as engagement_jobs
     from addon.engagement import service as engagement_service
     from addon.erasure import deletions as erasure_deletions
     from addon.erasure import jobs as erasure_jobs
     from addon.initial_sync import jobs as initial_sync_jobs
-    from addon.installations import lifecycle, missed, uninstall, webhook_upkeep
+    from addon.installations import lifecycle, missed, token_doubt, uninstall, webhook_upkeep
     from addon.subscriptions import email_change
     from addon.subscriptions.capability import register_newsletter_jobs
 
@@ -103,6 +104,8 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
     webhook_upkeep.register(registry)
     uninstall.register(registry)
     registry.claim_only(ACTIVE_INSTALLATIONS)
+    # A Saleor refusal while the app's token is in doubt (deactivated?) waits, uncounted.
+    registry.defer_failures(token_doubt.defer_refusal)
 
 
 async def start_up(services: Services) -> None:

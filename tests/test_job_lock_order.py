@@ -43,6 +43,10 @@ def postgresql_only(services: Services) -> None:
 
 async def claimed_higher_first(services: Services, clock: ManualClock) -> list[ClaimedJob]:
     installation = await make_installation(services)
+
+    async def handler(job: ClaimedJob, _: Services) -> None: ...
+
+    services.handlers.register("test.kind", handler)  # a worker claims the kinds it runs
     async with services.db.transaction() as session:
         jobs = JobRepository(session, clock)
         ids = [await jobs.enqueue(installation, "test.kind", {"n": n}) for n in (1, 2)]

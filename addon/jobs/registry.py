@@ -20,7 +20,10 @@ worker's default policy) stays for handlers not migrated yet.
 `services` is whatever the worker was given: the registry is generic in its type (the
 composition root's `HandlerRegistry[Services]`), as jobs knows no capability, nor so the
 services they share. The registry also holds which jobs may be claimed at all (`claim_only`),
-given by the composition root too.
+given by the composition root too, and those of kinds it has no handler for are not: a worker
+leaves them to one that has (`claimable`). And a failure a handler raises may be looked at first
+by the composition root's `defer_failures` (a refusal that another part of the app may yet
+explain), before the kind's retry policy counts it.
 """
 
 from __future__ import annotations
@@ -34,8 +37,9 @@ from sqlalchemy import ColumnElement, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from typing_extensions import TypeVar
 
+from addon.jobs.conditions import claimable_condition
 from addon.jobs.retry import DEFAULT_POLICY, Failure, RetryPolicy
-from addon.jobs.schemas import ClaimedJob, PermanentFailure
+from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 
 P = TypeVar("P", bound=BaseModel)
 # The services handlers receive. The default lets a capability's `register(registry:
@@ -46,6 +50,10 @@ JobHandler = Callable[[ClaimedJob, S], Awaitable[None]]
 TypedHandler = Callable[[ClaimedJob, P, S], Awaitable[None]]
 FailureHook = Callable[[AsyncSession, ClaimedJob, P, Failure], Awaitable[None]]
 BatchHandler = Callable[[list[tuple[ClaimedJob, P]], S], Awaitable[None]]
+# A failure looked at before the kind's retry policy (`HandlerRegistry.defer_failures`): a
+# `RetryLater` answered is the job's outcome instead (uncounted unless it says so), None leaves
+# the failure to the policy.
+FailureDeferral = Callable[[ClaimedJob, BaseException, S], Awaitable[RetryLater | None]]
 
 
 @dataclass(frozen=True)
@@ -66,13 +74,32 @@ class HandlerRegistry(Generic[S]):
 
     def __init__(self) -> None:
         self._kinds: dict[str, Registration[S]] = {}
-        self.claimable: ColumnElement[bool] = true()
+        self._condition: ColumnElement[bool] = true()
+        self._claimable: ColumnElement[bool] | None = None
+        self.deferral: FailureDeferral[S] | None = None
 
     def claim_only(self, condition: ColumnElement[bool]) -> None:
         """Claim a job (housekeeping kinds aside) only where `condition`, a condition on `Job`,
         holds. The composition root pauses the jobs of inactive installations with it: jobs
         knows no installation."""
-        self.claimable = condition
+        self._condition = condition
+        self._claimable = None
+
+    @property
+    def claimable(self) -> ColumnElement[bool]:
+        """The jobs a worker with this registry claims: of the kinds registered here, as
+        `claim_only` says (`conditions.claimable_condition`). Built at the first claim after
+        the last registration (once, as the composition root registers all at start)."""
+        if self._claimable is None:
+            self._claimable = claimable_condition(self._condition, frozenset(self._kinds))
+        return self._claimable
+
+    def defer_failures(self, deferral: FailureDeferral[S]) -> None:
+        """Have `deferral` look at each failure a handler raises (but `RetryLater` and
+        `PermanentFailure`) before the kind's retry policy: the composition root's, for what
+        another capability may yet explain (a Saleor refusal while the app's token is in
+        doubt), as jobs knows none."""
+        self.deferral = deferral
 
     @overload
     def register(
@@ -103,6 +130,7 @@ class HandlerRegistry(Generic[S]):
     ) -> None:
         if kind in self._kinds:
             raise ValueError(f"a handler for job kind {kind!r} is registered already")
+        self._claimable = None  # the kinds changed
         if payload is None:
             self._kinds[kind] = Registration(kind, handler, retry)
             return

@@ -61,18 +61,19 @@ class JobRepository(JobEnqueuer):
         only: tuple[list[str], list[int]] | None = None,
         lapsed: frozenset[Lapsed] = frozenset(Lapsed),
     ) -> list[ClaimedJob]:
-        """Lock up to `limit` due jobs for this worker, of those where `claimable` holds
-        (housekeeping kinds whatever it says): the app's holds for the jobs of active
-        installations (`HandlerRegistry.claim_only`). With `only` (kinds, installation ids),
+        """Lock up to `limit` due jobs for this worker, of those where `claimable` holds: the
+        registry's (`HandlerRegistry.claimable`) holds for the kinds it has handlers for, of
+        active installations (housekeeping kinds of any). With `only` (kinds, installation ids),
         just jobs of these kinds and installations (the worker adds more jobs to run together
         to those a claim brought). `lapsed`: which running jobs whose lease lapsed it takes
         too (`statements.Lapsed`).
 
         Several workers may claim at once on PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each
-        row to one of them. A running job whose lease expired (its worker died: a live worker
-        renews its leases, see `renew`) is due again. A claim is identified by the worker and
-        the attempt number, which every claim increments (counted at claim, so a job that
-        crashes its worker gives up too).
+        row to one of them, and a lane to one claim at a time (`conditions.lane_claimed`). A
+        running job whose lease expired (its worker died: a live worker renews its leases, see
+        `renew`) is due again. A claim is identified by the worker and the attempt number,
+        which every claim increments (counted at claim, so a job that crashes its worker gives
+        up too).
         """
         now = self.clock.now()
         parameters: dict[str, Any] = {"now": now, "worker": worker_id, "until": now + lease}

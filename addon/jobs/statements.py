@@ -19,18 +19,21 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    false,
     func,
     literal_column,
     or_,
     select,
     text,
+    true,
     tuple_,
     update,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import aliased
 
-from addon.jobs.models import HOUSEKEEPING_KINDS, Job, JobStatus
+from addon.jobs.conditions import lane_claimed
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 
 UNFINISHED = (JobStatus.PENDING, JobStatus.RUNNING)
@@ -133,9 +136,9 @@ def claim_statement(
     """Claim due jobs in order (see `JobRepository.claim`): one UPDATE of the rows its
     subquery locks (`FOR UPDATE SKIP LOCKED`, at most `limit`, a parameter), answering them
     with the attempt just counted.
-    `claimable` is the registry's condition, one object for the process's life (cached by
-    identity). `only`: of the kinds and installations bound as `only_kinds` and
-    `only_installations`.
+    `claimable` is the registry's condition (`conditions.claimable_condition`: its kinds,
+    housekeeping included), one object for the process's life (cached by identity). `only`:
+    of the kinds and installations bound as `only_kinds` and `only_installations`.
 
     Pending jobs and running jobs whose lease expired (`expired`, see `Lapsed`) are claimed by
     separate statements: either one alone is an ordered scan of its state's partial index
@@ -152,12 +155,16 @@ def claim_statement(
             order = (Job.lapses, *order)
     else:
         due = and_(in_state(JobStatus.PENDING), Job.run_after <= now)
-    free = lane_held(now) if expired is not None else lane_busy()
-    locked = select(Job.id).where(
-        due,
-        or_(claimable, Job.kind.in_(HOUSEKEEPING_KINDS)),
-        or_(Job.lane.is_(None), ~free),
+    held = lane_held(now) if expired is not None else lane_busy()
+    # In this order (PostgreSQL may reorder an AND, not a CASE): the lane's lock is taken only
+    # for a job otherwise claimable, never for one of a paused store's backlog or of a lane
+    # busy anyway (each lock held to the claim's commit takes a slot of the shared lock table).
+    free = case(
+        (Job.lane.is_(None), true()),
+        (held, false()),
+        else_=lane_claimed(Job.installation_id, Job.lane),
     )
+    locked = select(Job.id).where(due, case((claimable, free), else_=false()))
     if only:
         # More of what the claim before it brought, to run with it: in no order (the oldest
         # due job is the next claim's anyway), so any plan stops at the limit. Ordered, it

@@ -3,6 +3,11 @@
 It is the one place where failures are retried: a handler raises, the worker applies the
 kind's retry policy (backoff, give up and quarantine; see `addon.jobs.retry`) and writes the
 outcome, with the kind's `on_failure` hook in the same transaction (`addon.jobs.registry`).
+The registry's `defer_failures` sees the failure first: a wait it answers is the outcome
+instead, not counted (a Saleor refusal while the app's token is in doubt).
+
+A worker claims only the kinds its registry has handlers for: in a rolling deploy a kind a
+newer version added is left to a worker of that version.
 
 On SQLite one worker runs inside the server process; on PostgreSQL any number of `addon worker`
 processes run side by side, each claiming different rows (`FOR UPDATE SKIP LOCKED`).
@@ -294,18 +299,13 @@ class Worker:
                 logger.exception("Job %s (%s) failed after it was recorded", job.id, job.kind)
         except RetryLater as exc:
             # The handler knows when to look again (e.g. a confirmation, a batch still running).
-            reason, run_after = error_text(exc), self.clock.now() + timedelta(seconds=exc.delay)
-            counted = exc.counted
-            await self.outcomes.record(
-                job,
-                held,
-                lambda jobs: jobs.reschedule(
-                    job, self.worker_id, reason, run_after, counted=counted
-                ),
-            )
+            await self._wait(job, held, exc)
         except Exception as exc:
             if isinstance(exc, PermanentFailure):
                 failure = Failure(error_text(exc), job.attempts, None, exc)
+            elif (later := await self._deferred(job, exc)) is not None:
+                await self._wait(job, held, later)
+                return
             else:
                 policy = registration.retry if registration else DEFAULT_POLICY
                 failure = policy.decide(job.attempts, exc, self.settings, self.clock.now())
@@ -321,6 +321,28 @@ class Worker:
                 not_recorded(job)
             if recorded:
                 metrics.job_ended(job.kind, "done")
+
+    async def _wait(self, job: ClaimedJob, held: dict[int, ClaimedJob], later: RetryLater) -> None:
+        """The job waits `later.delay` seconds, its run counted only if `later` says so."""
+        reason, run_after = error_text(later), self.clock.now() + timedelta(seconds=later.delay)
+        counted = later.counted
+        await self.outcomes.record(
+            job,
+            held,
+            lambda jobs: jobs.reschedule(job, self.worker_id, reason, run_after, counted=counted),
+        )
+
+    async def _deferred(self, job: ClaimedJob, error: Exception) -> RetryLater | None:
+        """What the registry's `defer_failures` makes of the failure (None: the kind's policy
+        decides). Its own failure leaves the decision to the policy."""
+        deferral = self.services.handlers.deferral
+        if deferral is None:
+            return None
+        try:
+            return await deferral(job, error, self.services)
+        except Exception:
+            logger.exception("Looking at the failure of job %s (%s) failed", job.id, job.kind)
+            return None
 
     async def _process_many(self, jobs: list[ClaimedJob], held: dict[int, ClaimedJob]) -> None:
         """Run jobs of one kind and installation with the kind's batch handler; if it fails

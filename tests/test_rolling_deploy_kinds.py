@@ -1,0 +1,90 @@
+"""A worker claims only the kinds of job it has a handler for (`HandlerRegistry.claimable`).
+
+In a rolling deploy old and new `addon worker`s run side by side: the new version's web process
+queues a job of a kind it added, and an old worker that claimed it quarantined it at once ("no
+handler for job kind"), though a new worker would have run it a moment later."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from addon.capabilities import create_services
+from addon.config import Settings
+from addon.installations.checks import schedule_check
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.registry import HandlerRegistry
+from addon.jobs.repository import JobRepository
+from addon.jobs.schemas import ClaimedJob
+from addon.jobs.statements import claim_statement
+from addon.jobs.worker import Worker
+from addon.services import Services
+from tests.factories import make_installation
+
+NEW_KIND = "webhook.some-event-added-in-this-release"
+
+
+async def test_an_old_worker_leaves_a_kind_it_does_not_know_to_a_new_one(
+    services: Services, settings: Settings, outbound: Any
+) -> None:
+    ran: list[int] = []
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    old = create_services(settings, transport=outbound)  # the version before: no such kind
+    old.db = services.db
+    old.handlers.register("test.known", handler)
+    services.handlers.register("test.known", handler)
+    services.handlers.register(NEW_KIND, handler)  # the new version
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        job_id = await JobRepository(session).enqueue(installation, NEW_KIND, {})
+        known = await JobRepository(session).enqueue(installation, "test.known", {})
+    assert await Worker(old, worker_id="old").run_until_idle() == 1  # the kind it knows
+    assert ran == [known]
+    async with services.db.session() as session:
+        waiting = await session.get(Job, job_id)
+    assert waiting is not None
+    assert (waiting.status, waiting.attempts, waiting.last_error) == (JobStatus.PENDING, 0, None)
+
+    assert await Worker(services, worker_id="new").run_until_idle() == 1
+    assert ran == [known, job_id]
+    async with services.db.session() as session:
+        status = await session.scalar(select(Job.status).where(Job.id == job_id))
+    assert status is JobStatus.DONE
+
+
+async def test_a_paused_installation_still_gets_the_housekeeping_kinds_a_worker_knows(
+    services: Services, settings: Settings
+) -> None:
+    """Housekeeping (the lifecycle check) runs while processing is paused, as before."""
+    paused = await make_installation(services, active=False)
+    async with services.db.transaction() as session:
+        await schedule_check(session, settings, paused, soon=True)
+        await JobRepository(session).enqueue(paused, "ecommerce.push", {})
+        claimed = await JobRepository(session).claim(
+            "w", 10, timedelta(seconds=30), claimable=services.handlers.claimable
+        )
+    assert [job.kind for job in claimed] == ["installation.check"]
+
+
+def test_the_claim_condition_is_built_once_per_registry_and_shared_by_equal_ones() -> None:
+    """The claim statements are built once, cached by the condition's identity (issue 15):
+    a registry answers one condition until a kind is registered, and registries of the same
+    kinds and pause condition (every process's, each test's) answer the same one."""
+
+    async def handler(job: ClaimedJob, _: object) -> None: ...
+
+    first: HandlerRegistry[Any] = HandlerRegistry()
+    second: HandlerRegistry[Any] = HandlerRegistry()
+    for registry in (first, second):
+        registry.register("test.a", handler)
+    condition = first.claimable
+    assert first.claimable is condition and second.claimable is condition
+    assert claim_statement(condition, False) is claim_statement(first.claimable, False)
+    first.register("test.b", handler)
+    assert first.claimable is not condition  # built again, with the new kind
+    assert first.claimable is first.claimable
