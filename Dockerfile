@@ -21,6 +21,9 @@ RUN python -m pip wheel --no-cache-dir --wheel-dir /wheels .
 # --- runtime --------------------------------------------------------------------------------
 FROM python:${PYTHON_VERSION}-slim
 ARG PYTHON_VERSION
+# PROMETHEUS_MULTIPROC_DIR: every process's metrics, in files named by host name and pid
+# (addon/metrics.py), as each container runs `addon` as PID 1; `addon` refuses to start when
+# the directory is missing or not writable by `app`.
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PATH=/opt/venv/bin:$PATH \

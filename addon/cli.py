@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from addon.config import ConfigurationError, LogFormat, Settings, load_settings
 from addon.logs import configure_logging
@@ -20,12 +21,20 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(*, metrics_dir_checked: bool = True) -> Settings:
+    """The settings, or exit code 2 with a message naming the variable. A process that counts
+    needs a usable PROMETHEUS_MULTIPROC_DIR too (`addon doctor` reports it as a check)."""
     try:
         settings = load_settings()
     except ConfigurationError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
+    if metrics_dir_checked:
+        from addon.metrics import multiprocess_dir_problem
+
+        if (problem := multiprocess_dir_problem()) is not None:
+            console.print(f"[red]{escape(problem)}[/red]")
+            raise typer.Exit(2)
     configure_logging(settings.log_level, settings.log_format)
     return settings
 
@@ -131,7 +140,7 @@ def doctor() -> None:
     from addon.capabilities import create_services
     from addon.doctor import Status, run_checks
 
-    settings = _settings()
+    settings = _settings(metrics_dir_checked=False)
     out = Console(soft_wrap=True)  # a check per line, however long, for grep and logs
     marks = {Status.OK: "[green]✓[/green]", Status.WARN: "[yellow]![/yellow]"}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import secrets
@@ -9,6 +10,7 @@ from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -32,6 +34,23 @@ class LogFormat(StrEnum):
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names the variable."""
+
+
+def _is_origin(url: str) -> bool:
+    """`http(s)://host[:port]` and nothing else (no user, path, query or fragment)."""
+    if not url.startswith(("http://", "https://")) or any(c in url for c in "?#@\\"):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises for a port that is not one)
+    except ValueError:
+        return False
+    return (
+        bool(parts.hostname)
+        and not parts.path
+        and not parts.netloc.endswith(":")
+        and not any(c.isspace() for c in url)
+    )
 
 
 class Settings(BaseSettings):
@@ -164,12 +183,18 @@ class Settings(BaseSettings):
 
     @field_validator("app_url")
     @classmethod
-    def _absolute_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s]+", value):
+    def _origin(cls, value: str) -> str:
+        # The app serves at the root of its origin only: the manifest's URLs, the pages'
+        # /static and the cookies' path /api are all built from it, so a path, a query or a
+        # fragment would break them all.
+        origin = value.rstrip("/")
+        if not _is_origin(origin):
             raise ValueError(
-                "must be an absolute http(s) URL such as https://mailchimp.example.com"
+                "must be the app's origin alone, scheme, host and optional port, such as "
+                "https://mailchimp.example.com: the app serves at its root (no path, query "
+                "or fragment)"
             )
-        return value.rstrip("/")
+        return origin
 
     @field_validator("mailchimp_api_url_template")
     @classmethod
@@ -235,11 +260,30 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_rules(self) -> Settings:
-        if self.is_production and self.secret_key is None:
-            raise ValueError(
+        if not self.is_production:
+            return self
+        problems = []
+        if self.secret_key is None:
+            problems.append(
                 "SECRET_KEY must be set when APP_ENV=production "
                 "(it encrypts Saleor and Mailchimp credentials at rest)"
             )
+        if not self.app_url_is_public:
+            given = "" if "app_url" in self.model_fields_set else " (the default)"
+            problems.append(
+                "APP_URL must be the app's public https origin when APP_ENV=production, "
+                f"not {self.app_url}{given}: Saleor and the dashboard's browsers reach it there"
+            )
+        if "database_url" not in self.model_fields_set:
+            # A SQLite file set explicitly is allowed (a single `addon serve` whose file is on
+            # a volume; `addon doctor` warns); the default lands in the working directory,
+            # in a container its writable layer, lost with the container.
+            problems.append(
+                "DATABASE_URL must be set when APP_ENV=production: the default, SQLite in "
+                "./addon.db, is lost with the container (postgresql+asyncpg://…)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -256,6 +300,18 @@ class Settings(BaseSettings):
         if not self.oauth_configured:
             return f"{api}; OAuth off (no MAILCHIMP_CLIENT_ID/SECRET)"
         return f"{api}; OAuth login: {self.mailchimp_login_url}"
+
+    @property
+    def app_url_is_public(self) -> bool:
+        """https, and not this machine (`localhost`, a loopback address)."""
+        parts = urlsplit(self.app_url)
+        host = (parts.hostname or "").lower()
+        if parts.scheme != "https" or host == "localhost" or host.endswith(".localhost"):
+            return False
+        try:
+            return not ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return True  # a name
 
     @property
     def is_sqlite(self) -> bool:

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 from sqlalchemy import select, text
 
+from addon import metrics
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
@@ -83,18 +84,9 @@ async def run_checks(services: Services) -> AsyncIterator[Check]:
 def _settings_checks(services: Services) -> list[Check]:
     settings = services.settings
     checks = [Check("Settings", Status.OK, f"loaded (APP_ENV={settings.app_env.value})")]
+    # Production refuses to load an APP_URL that is not public https (`config.py`).
     https = settings.app_url.startswith("https://")
-    if settings.is_production and not https:
-        checks.append(
-            Check(
-                "APP_URL",
-                Status.FAIL,
-                f"{settings.app_url} is not https: Saleor and the "
-                "dashboard's browsers need the app over https in production",
-            )
-        )
-    else:
-        checks.append(Check("APP_URL", Status.OK if https else Status.WARN, settings.app_url))
+    checks.append(Check("APP_URL", Status.OK if https else Status.WARN, settings.app_url))
     if settings.is_production and not settings.allowed_saleor_urls:
         checks.append(
             Check(
@@ -119,8 +111,21 @@ def _settings_checks(services: Services) -> list[Check]:
                 "MAILCHIMP_CLIENT_ID/SECRET not set: stores can connect with an API key only",
             )
         )
+    if settings.is_production and settings.is_sqlite:
+        checks.append(
+            Check(
+                "DATABASE_URL",
+                Status.WARN,
+                "SQLite: run a single process (`addon serve`, no `addon worker`), its file on "
+                "storage that outlives the container; PostgreSQL for more",
+            )
+        )
     if settings.metrics_token is None:
         checks.append(Check("METRICS_TOKEN", Status.WARN, "not set: /metrics is off"))
+    if (problem := metrics.multiprocess_dir_problem()) is not None:
+        checks.append(Check("PROMETHEUS_MULTIPROC_DIR", Status.FAIL, problem))
+    elif (directory := metrics.multiprocess_dir()) is not None:
+        checks.append(Check("PROMETHEUS_MULTIPROC_DIR", Status.OK, f"{directory} is writable"))
     return checks
 
 
@@ -207,6 +212,15 @@ async def _mailchimp_check(
     services: Services, installation: Installation, connection: MailchimpConnection
 ) -> Check:
     name = f"Mailchimp of {installation.saleor_domain}"
+    if connection.status is ConnectionStatus.REVOKED:
+        # Mailchimp refused the credential: the store's sync stopped until an admin reconnects
+        # (as when Saleor refuses the app token, `_saleor_check`).
+        return Check(
+            name,
+            Status.FAIL,
+            "revoked: Mailchimp refuses the app's credential, nothing syncs until the store "
+            "reconnects Mailchimp on the app's page",
+        )
     if connection.status is not ConnectionStatus.CONNECTED or connection.credential is None:
         return Check(name, Status.WARN, f"not connected ({connection.status.value})")
     account = connection.account_name or connection.account_id or "account"

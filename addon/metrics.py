@@ -9,6 +9,12 @@ sums them all. Without it, `/metrics` shows its own process only (enough for a l
 `addon serve`, which runs its worker in the same process). A per-process port was not chosen:
 the workers serve no HTTP, and one bearer-protected endpoint is one scrape target.
 
+A process's files are named by `process_identifier()` (host name and pid), not by the pid alone
+(the library's default): every compose container runs `addon` as PID 1, and processes sharing
+a name would overwrite each other's counts. Files of ended processes stay: their counters still
+count in the sums (which so never go down), and each process takes its live gauges away at its
+exit (one killed outright: when its container restarts under the same name).
+
 Labels never carry an e-mail address, an id from a path or a secret: a Mailchimp endpoint is
 its path template (`/3.0/lists/{id}/members/{id}`), a webhook its document's slug, a job its
 kind, a rejection its error code.
@@ -17,8 +23,11 @@ kind, a rejection its error code.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
+import socket
+import tempfile
 import time
 from collections.abc import Iterable
 
@@ -30,6 +39,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    values,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
@@ -37,6 +47,39 @@ from prometheus_client.registry import Collector
 
 PREFIX = "saleor_mailchimp"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
+def process_identifier() -> str:
+    """This process's name in the multiprocess directory: `<host>-<pid>`. Unique among the
+    processes sharing the directory as long as each container has a host name of its own
+    (Docker's default, the container's id). Characters other than letters, digits, `.` and
+    `-` become `-`: the library splits file names (`gauge_livesum_<id>.db`) at `_` and globs
+    them. The library calls it at every count, to notice a fork: the host part is read once."""
+    return f"{_HOST}-{os.getpid()}"
+
+
+_HOST = re.sub(r"[^A-Za-z0-9.-]", "-", socket.gethostname()) or "host"
+
+
+def _leaving() -> None:
+    # A process that exits normally takes its in-flight gauge out of the sum.
+    with contextlib.suppress(OSError):
+        mark_process_dead(process_identifier())  # type: ignore[no-untyped-call]
+
+
+if multiprocess_dir() is not None:
+    # Before any metric exists: each value opens its file when created. Called again at each
+    # use, the identifier follows a fork, as the library's pid does.
+    values.ValueClass = values.MultiProcessValue(process_identifier)  # type: ignore[no-untyped-call]
+    # A process of this name that is not this one has ended (a restarted container's PID 1,
+    # killed before it could clean up): its last in-flight values go. Its counters stay, and
+    # this process counts on from them.
+    _leaving()
+    atexit.register(_leaving)
 
 WEBHOOKS_RECEIVED = Counter(
     f"{PREFIX}_webhooks_received",
@@ -167,14 +210,28 @@ async def send_observed(
 # --- the scrape -----------------------------------------------------------------------------
 
 
-def multiprocess_dir() -> str | None:
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
-
-
-if multiprocess_dir() is not None:
-    # A process that exits normally takes its in-flight gauge out of the sum (one killed
-    # outright leaves its last value until the directory is cleared at the next start).
-    atexit.register(mark_process_dead, os.getpid())
+def multiprocess_dir_problem() -> str | None:
+    """Why PROMETHEUS_MULTIPROC_DIR cannot take this process's metrics, or None (also when it
+    is unset). Checked at start and by `addon doctor`: prometheus-client itself finds out only
+    at the first count, and then every Mailchimp request, webhook and job outcome raises."""
+    directory = multiprocess_dir()
+    if directory is None:
+        return None
+    if not os.path.isdir(directory):
+        reason = "is not a directory" if os.path.exists(directory) else "does not exist"
+    else:
+        try:
+            with tempfile.TemporaryFile(dir=directory):
+                reason = ""
+        except OSError as exc:
+            reason = f"is not writable by this process ({exc.strerror})"
+    if not reason:
+        return None
+    return (
+        f"PROMETHEUS_MULTIPROC_DIR={directory} {reason}: every process writes its metrics "
+        "there. Create it, writable by the app's user and shared by all its processes, or "
+        "unset the variable."
+    )
 
 
 class _Families(Collector):

@@ -40,9 +40,16 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch: pytest.Monk
         load_settings(_env_file=None)
 
 
-def test_production_allows_no_saleor_without_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+def _production(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What production needs to start (ALLOWED_SALEOR_URLS aside)."""
     monkeypatch.setenv("APP_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    monkeypatch.setenv("APP_URL", "https://mailchimp.example.com")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+asyncpg://addon@db:5432/addon")
+
+
+def test_production_allows_no_saleor_without_an_allow_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    _production(monkeypatch)
     monkeypatch.delenv("ALLOWED_SALEOR_URLS", raising=False)
     assert not load_settings(_env_file=None).is_saleor_url_allowed(
         "https://a.saleor.cloud/graphql/"
@@ -51,6 +58,90 @@ def test_production_allows_no_saleor_without_an_allow_list(monkeypatch: pytest.M
     settings = load_settings(_env_file=None)
     assert settings.is_saleor_url_allowed("https://shop-1.saleor.cloud/graphql/")
     assert not settings.is_saleor_url_allowed("https://shop.saleor.cloud.evil.com/graphql/")
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://mailchimp.example.com/app",  # routes are at /api/…, pages load /static/…
+        "https://mailchimp.example.com/app/",
+        "https://mailchimp.example.com?x=1",  # the manifest: …?x=1/api/register
+        "https://mailchimp.example.com/?x=1",
+        "https://mailchimp.example.com#top",
+        "https://user:pass@mailchimp.example.com",
+        "https://mailchimp.example.com:https",
+        "https://mailchimp.example.com:",
+        "https://",
+        "ftp://mailchimp.example.com",
+        "http://[::1",
+    ],
+)
+def test_app_url_is_an_origin_alone(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("APP_URL", value)
+    with pytest.raises(ConfigurationError, match="APP_URL: must be the app's origin alone"):
+        load_settings(_env_file=None)
+
+
+@pytest.mark.parametrize(
+    ("value", "loaded"),
+    [
+        ("https://mailchimp.example.com/", "https://mailchimp.example.com"),
+        ("https://mailchimp.example.com:8443", "https://mailchimp.example.com:8443"),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000"),
+        ("http://[::1]:8000/", "http://[::1]:8000"),
+    ],
+)
+def test_an_origin_loads_without_its_trailing_slash(
+    monkeypatch: pytest.MonkeyPatch, value: str, loaded: str
+) -> None:
+    monkeypatch.setenv("APP_URL", value)
+    assert load_settings(_env_file=None).app_url == loaded
+
+
+@pytest.mark.parametrize(
+    "app_url",
+    [
+        None,  # the default: http://127.0.0.1:8000
+        "http://mailchimp.example.com",
+        "https://localhost",
+        "https://127.0.0.1:8443",
+        "https://[::1]",
+    ],
+)
+def test_production_refuses_an_app_url_saleor_cannot_use(
+    monkeypatch: pytest.MonkeyPatch, app_url: str | None
+) -> None:
+    _production(monkeypatch)
+    if app_url is None:
+        monkeypatch.delenv("APP_URL")
+    else:
+        monkeypatch.setenv("APP_URL", app_url)
+    with pytest.raises(ConfigurationError, match="APP_URL must be the app's public https origin"):
+        load_settings(_env_file=None)
+
+
+def test_production_refuses_the_default_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The image's default without DATABASE_URL: ./addon.db in the container's writable layer.
+    A SQLite file given explicitly (one `addon serve`, the file on a volume) is allowed:
+    `addon doctor` warns about it."""
+    _production(monkeypatch)
+    monkeypatch.delenv("DATABASE_URL")
+    with pytest.raises(ConfigurationError, match="DATABASE_URL must be set"):
+        load_settings(_env_file=None)
+    monkeypatch.setenv("DATABASE_URL", "sqlite+aiosqlite:////data/addon.db")
+    assert load_settings(_env_file=None).is_sqlite
+
+
+def test_production_names_every_problem_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SECRET_KEY", "APP_URL", "DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("APP_ENV", "production")
+    with pytest.raises(ConfigurationError) as raised:
+        load_settings(_env_file=None)
+    message = str(raised.value)
+    assert "SECRET_KEY must be set" in message
+    assert "not http://127.0.0.1:8000 (the default)" in message
+    assert "DATABASE_URL must be set" in message
 
 
 def test_development_generates_and_reuses_a_secret_key(

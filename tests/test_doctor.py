@@ -9,9 +9,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import update
 from typer.testing import CliRunner
 
 from addon.cli import cli
+from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.doctor import Check, Status, run_checks
 from addon.installations.webhook_upkeep import slug_of
 from addon.jobs.worker import Worker
@@ -91,11 +93,16 @@ def test_the_command_fails_until_the_schema_is_current(
     assert "✓ Schema: current" in after.output and "All checks passed." in after.output
     assert "! METRICS_TOKEN: not set" in after.output
 
-    production = {**env, "APP_ENV": "production", "APP_URL": "http://mailchimp.example.com"}
+    # Production refuses an http APP_URL as a setting (exit code 2, as every command does).
+    production = {**env, "APP_ENV": "production"}
+    http = runner.invoke(cli, ["doctor"], env={**production, "APP_URL": "http://m.example.com"})
+    assert http.exit_code == 2
+    assert "APP_URL must be the app's public https origin" in http.output
     refused = runner.invoke(cli, ["doctor"], env=production)
     assert refused.exit_code == 1
-    assert "APP_URL: http://mailchimp.example.com is not https" in refused.output
     assert "ALLOWED_SALEOR_URLS: empty" in refused.output
+    # A SQLite DATABASE_URL given explicitly starts (a single process on a volume): a warning.
+    assert "! DATABASE_URL: SQLite: run a single process" in refused.output
 
 
 async def test_the_apps_webhooks_are_checked_against_its_documents(
@@ -117,3 +124,52 @@ async def test_the_apps_webhooks_are_checked_against_its_documents(
     assert "(update ecommerce-customers)" in found[name].detail
     assert "reach nobody: ecommerce-products" in found[name].detail
     assert hooks["ecommerce-products"].is_active is False  # the doctor changes nothing
+
+
+async def test_a_revoked_mailchimp_connection_fails_the_check(
+    app_client: httpx.AsyncClient,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    mailchimp: MailchimpSandbox,
+    services: Services,
+) -> None:
+    """Mailchimp answered 401 and the app marked the connection revoked: the store's sync has
+    stopped until it reconnects, a failure as a refused Saleor app token is."""
+    account = mailchimp.create_account("Green Grocer", "owner@grocer.example")
+    headers = dashboard_headers(saleor, installed_app)
+    assert (await connect_key(app_client, headers, account.api_key)).status_code == 200
+    name = f"Mailchimp of {saleor.domain}"
+    async with services.db.transaction() as session:
+        await session.execute(update(MailchimpConnection).values(status=ConnectionStatus.REVOKED))
+    found = await checks(services)
+    assert found[name].status is Status.FAIL and "revoked" in found[name].detail
+
+    # Disconnected by the store's admin on purpose: worth knowing, not a failure.
+    async with services.db.transaction() as session:
+        await session.execute(
+            update(MailchimpConnection).values(
+                status=ConnectionStatus.DISCONNECTED, credential=None
+            )
+        )
+    found = await checks(services)
+    assert found[name].status is Status.WARN and "disconnected" in found[name].detail
+
+
+async def test_an_unusable_metrics_directory_fails_the_check(
+    services: Services, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prometheus-client finds out only at the first count, and every Mailchimp request,
+    webhook and job outcome then raises: the doctor says so before."""
+    name = "PROMETHEUS_MULTIPROC_DIR"
+    assert name not in await checks(services)  # unset: each process counts for itself
+    directory = tmp_path / "metrics"
+    monkeypatch.setenv(name, str(directory))
+    found = await checks(services)
+    assert found[name].status is Status.FAIL and "does not exist" in found[name].detail
+    directory.write_text("")
+    found = await checks(services)
+    assert found[name].status is Status.FAIL and "is not a directory" in found[name].detail
+    directory.unlink()
+    directory.mkdir()
+    found = await checks(services)
+    assert found[name].status is Status.OK, found[name]

@@ -229,7 +229,8 @@ def _refused(exc: AppError, command: SyncCommand, tracked: list[str]) -> Command
     return CommandError(exc.message, hints.get(exc.code))
 
 
-def _paused(installation: Installation) -> CommandError:
+def _paused(installation: Installation, *, running: bool = False) -> CommandError:
+    """No worker claims the installation's jobs; `running`: its sync started, and waits."""
     if installation.uninstalled_at is not None:
         return CommandError(
             f"The app was uninstalled from {installation.saleor_api_url}; its data is erased "
@@ -239,8 +240,15 @@ def _paused(installation: Installation) -> CommandError:
     return CommandError(
         f"Processing is paused for {installation.saleor_api_url}: "
         "the app is deactivated in that Saleor.",
-        "Activate the app in the Saleor dashboard (Apps), then try again.",
+        "Activate the app in the Saleor dashboard (Apps): the sync resumes where it stopped."
+        if running
+        else "Activate the app in the Saleor dashboard (Apps), then try again.",
     )
+
+
+def _processed(installation: Installation) -> bool:
+    """Whether workers claim the installation's jobs (active, not uninstalled)."""
+    return installation.is_active and installation.uninstalled_at is None
 
 
 async def _act(
@@ -278,8 +286,8 @@ async def _start(services: Services, command: SyncCommand) -> tuple[InitialSyncR
 async def _latest(services: Services, command: SyncCommand) -> tuple[InitialSyncRead, Installation]:
     async with services.db.session() as session:
         read, installation = await _act(session, services, command)
-    if read.status is RunStatus.RUNNING and not installation.is_active:
-        raise _paused(installation)
+    if read.status is RunStatus.RUNNING and not _processed(installation):
+        raise _paused(installation, running=True)
     return read, installation
 
 
@@ -297,9 +305,16 @@ async def _cancel(
     return EXIT_OK
 
 
-async def _read(services: Services, installation: Installation, channel: str) -> InitialSyncRead:
+async def _read(
+    services: Services, installation: Installation, channel: str
+) -> tuple[InitialSyncRead, Installation] | None:
+    """The channel's latest sync and its installation, read again (None once erased): one
+    deactivated or uninstalled meanwhile has its jobs claimed by no worker."""
     async with services.db.session() as session:
-        return await InitialSyncService(session, services).read(installation, channel)
+        current = await InstallationRepository(session).get(installation.id)
+        if current is None:
+            return None
+        return await InitialSyncService(session, services).read(current, channel), current
 
 
 async def _watch(
@@ -319,6 +334,7 @@ async def _watch(
     worker = InProcessWorker(services) if command.run_worker else None
     view = SyncView(read, installation.saleor_api_url)
     replaced: InitialSyncRead | None = None
+    paused: CommandError | None = None
     try:
         with Live(view, console=console, auto_refresh=False, transient=False) as live:
             if worker is not None:
@@ -329,13 +345,23 @@ async def _watch(
                 if worker is not None and (problem := worker.problem()):
                     console.print(f"[red]The in-process worker stopped: {escape(problem)}[/red]")
                     worker = None
-                current = await _read(services, installation, command.channel)
+                fresh = await _read(services, installation, command.channel)
+                if fresh is None:
+                    paused = CommandError(
+                        f"The app was uninstalled from {installation.saleor_api_url}."
+                    )
+                    break
+                current, installation = fresh
                 if current.id != read.id:
                     replaced = current  # it ended and a new one was started meanwhile
                     break
                 read = current
                 view.update(read)
                 live.refresh()
+                if read.status is RunStatus.RUNNING and not _processed(installation):
+                    # No worker claims the store's jobs now: the sync waits, watching never ends.
+                    paused = _paused(installation, running=True)
+                    break
         if not console.is_terminal:
             console.line()  # a terminal gets its line break from Live; a file or pipe does not
     finally:
@@ -346,6 +372,8 @@ async def _watch(
     if replaced is not None:
         say.replaced(replaced)
         return EXIT_NOT_SUCCEEDED
+    if paused is not None:
+        raise paused
     if read.status is RunStatus.RUNNING:
         say.still_running()
         return EXIT_INTERRUPTED

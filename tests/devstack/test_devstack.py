@@ -7,10 +7,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from addon.app import create_app
 from addon.capabilities import create_services
-from addon.config import Settings, load_settings
+from addon.config import AppEnv, Settings, load_settings
 from sandboxes.devstack import create_dev_app
 from tests.livesite import free_port, serve_in_thread
 
@@ -64,8 +65,10 @@ def test_the_dev_stack_installs_itself_and_connects_to_the_sandbox(tmp_path: Pat
 
 def test_production_has_no_sandbox_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     port = free_port()
-    settings = _settings(
-        tmp_path, port, app_env="production", secret_key="production-secret-key-0123456789"
+    # Served here on a loopback http address, which production settings refuse to load: the
+    # development settings, then switched to production without validation.
+    settings = _settings(tmp_path, port).model_copy(
+        update={"app_env": AppEnv.PRODUCTION, "secret_key": SecretStr("production-secret-key")}
     )
     with pytest.raises(RuntimeError, match="production"):
         create_dev_app(settings)
