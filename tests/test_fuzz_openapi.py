@@ -117,7 +117,7 @@ async def credentials(
         headers=headers,
     )
     assert answer.status_code == 200, answer.text
-    customer = await saleor.create_customer("fuzz.customer@example.com")
+    customer = await saleor.create_customer("fuzz.customer@example.com", is_confirmed=True)
     headers["authorization"] = "Bearer " + saleor.mint_customer_token(customer, expires_in=3600)
     return Credentials(headers=headers, query={"saleor_api_url": SALEOR_API_URL})
 

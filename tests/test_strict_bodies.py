@@ -58,7 +58,7 @@ async def test_dashboard_bodies_take_only_json_booleans(
 async def test_the_account_page_takes_only_json_booleans(
     app_client: httpx.AsyncClient, saleor: SaleorSandbox, installed_app: SandboxApp, value: Any
 ) -> None:
-    customer = await saleor.create_customer("strict@example.com")
+    customer = await saleor.create_customer("strict@example.com", is_confirmed=True)
     response = await app_client.put(
         "/api/storefront/me/subscriptions",
         params={"saleor_api_url": SALEOR_API_URL},

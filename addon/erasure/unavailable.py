@@ -2,19 +2,26 @@
 app's credentials, or Mailchimp down or throttling.
 
 The erasure then waits, keeping the address only in its job, for as long as Mailchimp gives a
-controller to honour a deletion request (`RECONNECT_WAIT`): given up sooner, the customer would
-stay in Mailchimp, and a quarantined job would keep their address in its payload and error.
+controller to honour a deletion request (`RECONNECT_WAIT`, `addon.connection.reconnect`, which
+a shopper's unsubscribe waits by too): given up sooner, the customer would stay in Mailchimp,
+and a quarantined job would keep their address in its payload and error. Another account
+connected meanwhile (the admin confirming it, `Linking.save`) ends it not done
+(`switched_note`): the app forgets the address all the same, as the shopper asked.
 """
 
 from __future__ import annotations
 
-import logging
-from datetime import timedelta
 from typing import NoReturn
 
 from sqlalchemy import select
 
 from addon.audiences.models import NewsletterSettings
+from addon.connection.reconnect import (
+    NOT_DONE_SWITCHED,
+    RECONNECT_RETRY_SECONDS,
+    RECONNECT_WAIT,
+    gave_up_reconnecting,
+)
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job
@@ -23,39 +30,25 @@ from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import MailchimpError
 from addon.services import Services
 
-logger = logging.getLogger(__name__)
-
 WAITING_FOR_CONNECTION = (
     "Waits for Mailchimp to be connected again: the customer is still in its audiences and stores"
 )
-RECONNECT_RETRY_SECONDS = 3600.0
-# Mailchimp asks a controller to honour a deletion request within 30 days
-# (mailchimp.com/help/delete-contacts).
-RECONNECT_WAIT = timedelta(days=30)
-
-
-async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
-    """Whether a disconnected account is no longer waited for: the erasure was asked
-    `RECONNECT_WAIT` ago, or the app was uninstalled (nobody can connect it again; its last
-    job runs the erasure, `addon.installations.uninstall`)."""
-    async with services.db.session() as session:
-        asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-        uninstalled = await session.scalar(
-            select(Installation.uninstalled_at).where(Installation.id == job.installation_id)
-        )
-    if uninstalled is not None:
-        return True
-    if asked is None or utcnow() - asked < RECONNECT_WAIT:
-        return False
-    logger.warning("Erasing a customer: Mailchimp was not connected again within 30 days")
-    return True
-
-
 WAITING_FOR_AUDIENCES = (
     "Waits for the Mailchimp account's audiences to be read: the app was installed again while "
     "this erasure waited, and the customer is to go from every audience"
 )
 AUDIENCES_RETRY_SECONDS = 60.0
+
+
+def switched_note(forgotten: int) -> str:
+    """Activity's note of an erasure asked under the account connected before another: not
+    "erased", since the customer may still be in that one."""
+    return (
+        f"{NOT_DONE_SWITCHED}. A customer's erasure waited for the account connected before, "
+        "and another account was connected in its place: the customer may still be in that "
+        "account's audiences and stores (nothing was erased in the account connected now). "
+        f"The app forgot the address in its own records ({forgotten} kept as a hash only)."
+    )
 
 
 async def carried_over(services: Services, job: ClaimedJob) -> bool:
@@ -111,5 +104,6 @@ __all__ = [
     "audiences_unread",
     "carried_over",
     "gave_up_reconnecting",
+    "switched_note",
     "wait_for_mailchimp",
 ]

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied, SaleorQueryError
 
-__all__ = ["customer_email"]
+__all__ = ["account_confirmed", "customer_email"]
 
 
 async def customer_email(
@@ -45,3 +45,29 @@ async def address_holder(
     data = await saleor.execute(api_url, token, "user_by_email", {"email": email})
     user = data.get("user")
     return str(user["id"]) if user else None
+
+
+async def account_confirmed(
+    saleor: SaleorClient, api_url: str, token: SecretStr, user_id: str, email: str
+) -> bool:
+    """Whether the signed-in customer `user_id` confirmed `email`, the address their token
+    names (`User.isConfirmed`, and the address still theirs): a token is issued to an
+    unconfirmed account too, when the store allows it (`subscriptions_user`). False when
+    Saleor shows the app no such customer (deleted since, a staff user); `UpstreamUnavailable`
+    when Saleor refuses the app or cannot answer."""
+    try:
+        data = await saleor.execute(api_url, token, "subscriptions_user", {"id": user_id})
+    except SaleorPermissionDenied as exc:
+        raise UpstreamUnavailable(
+            f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    except SaleorQueryError:  # an id Saleor cannot resolve: no such customer
+        return False
+    except SaleorError as exc:
+        raise UpstreamUnavailable(
+            f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    user = data.get("user")
+    if not user or user.get("isConfirmed") is not True:
+        return False
+    return str(user.get("email") or "").strip().lower() == email.lower()

@@ -8,7 +8,11 @@ contact's lane (one at a time per contact). The rules applied:
 * "Forgotten Email Not Subscribed" is reported on the contact, not retried, and so is an
   address Mailchimp refuses (as fake or invalid, or "for now": signed up to many lists very
   recently; a retry would hold the contact's other changes back);
-* the resulting status is written back to Saleor by a job of its own (`writeback`).
+* the resulting status is written back to Saleor by a job of its own (`writeback`);
+* with the account disconnected (or refusing the app's credentials), a leaving or a withdrawn
+  consent waits for the reconnection (`addon.connection.reconnect`), as an erasure does; one
+  asked under an account another was connected in place of ends not done, Activity saying so
+  (its audience is that account's).
 
 What is sent to Mailchimp for the change is `member_write.write_member`'s.
 """
@@ -16,17 +20,28 @@ What is sent to Mailchimp for the change is `member_write.write_member`'s.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.repository import AudienceRepository
+from addon.connection.reconnect import (
+    NOT_DONE_SWITCHED,
+    RECONNECT_RETRY_SECONDS,
+    OwedKind,
+    asked_of_another_account,
+    gave_up_reconnecting,
+)
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import AddressRefused, ForgottenEmailNotSubscribed
+from addon.jobs.schemas import ClaimedJob, RetryLater
+from addon.mailchimp import AddressRefused, ForgottenEmailNotSubscribed, InvalidCredentials
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
@@ -42,6 +57,82 @@ from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
 logger = logging.getLogger(__name__)
+
+WAITING_FOR_CONNECTION = (
+    "Waits for Mailchimp to be connected again: the shopper left, or withdrew a consent, and "
+    "Mailchimp does not know it yet"
+)
+
+
+def _withdraws(change: ContactChange, held: set[str]) -> bool:
+    """A leaving, or a consent the contact holds (`held`) withdrawn: owed to the shopper
+    (GDPR art. 7(3)) whenever Mailchimp can be told. (An unproven one is not sent at all.)"""
+    if not change.address_proven:
+        return False
+    if change.action is Action.UNSUBSCRIBE:
+        return True
+    return change.permissions_exact and bool(held - set(change.permission_ids))
+
+
+# Done on arrival: the Activity entry of a withdrawal owed to an account another was connected
+# in place of (text in `last_error`, as the Activity page shows a row's).
+NOT_DONE_NOTE = "subscriptions.not_done_account_switched"
+
+
+def _owed(change: ContactChange) -> bool:
+    """A leaving, or a choice of consents that may withdraw one: owed to the account the change
+    was asked under (whether it withdraws one, only that account's contact knew)."""
+    return change.address_proven and (
+        change.action is Action.UNSUBSCRIBE or change.permissions_exact
+    )
+
+
+def _owes(payload: dict[str, Any]) -> bool:
+    try:
+        return _owed(ContactChange.model_validate(payload))
+    except ValidationError:
+        return False
+
+
+# What waits for the connected account (`Linking.save` asks before another is connected).
+OWED_UNSUBSCRIBES = OwedKind(
+    APPLY_JOB,
+    "unsubscribe",
+    "unsubscribes",
+    dropped="whoever left stays subscribed there until someone unsubscribes them",
+    owes=_owes,
+)
+
+
+async def _for_another_account(services: Services, job: ClaimedJob, change: ContactChange) -> bool:
+    """Whether the change was asked under the account connected before another: its audience
+    is that one's, and the app forgot it (`addon.connection.reconnect`). A withdrawal owed to
+    it ends with Activity saying it was not done; any other change as one of a gone audience."""
+    async with services.db.session() as session:
+        if not await asked_of_another_account(session, job):
+            return False
+    if _owed(change):
+        async with services.db.transaction() as session:
+            note = (
+                f"{NOT_DONE_SWITCHED}. {change.email} left audience {change.list_id} (or "
+                "withdrew a consent) while the app waited to tell the account connected before, "
+                "and another account was connected in its place: that account may still have "
+                "them subscribed. Unsubscribe them there by hand if it is still in use."
+            )
+            jobs = JobRepository(session)
+            note_id = await jobs.enqueue(
+                job.installation_id,
+                NOT_DONE_NOTE,
+                {"email": change.email, "list_id": change.list_id},
+                dedupe_key=f"{NOT_DONE_NOTE}:{job.id}",
+                status=JobStatus.DONE,
+            )
+            if note_id is not None:
+                await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
+            logger.warning(
+                "A shopper's withdrawal was not sent: the Mailchimp account was switched"
+            )
+    return True
 
 
 async def _followed(services: Services, installation_id: int, change: ContactChange) -> bool:
@@ -70,6 +161,8 @@ async def _followed(services: Services, installation_id: int, change: ContactCha
 
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
+    if await _for_another_account(services, job, change):
+        return
     if change.held_for is not None and await _followed(services, installation_id, change):
         return
     async with services.db.session() as session:
@@ -80,6 +173,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
         withdrawn_at = state.withdrawn_at if state else None
+        held_permissions = {
+            str(p["id"]) for p in (state.marketing_permissions if state else []) if p.get("enabled")
+        }
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent
@@ -141,8 +237,17 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 applied, left_out = await with_live_groups(client, change.list_id, offered, write)
                 if left_out:
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
-        except NotConnected:
-            # Nothing to do until Mailchimp is connected; the change is over all the same.
+        except (NotConnected, InvalidCredentials) as exc:
+            if _withdraws(change, held_permissions) and not await gave_up_reconnecting(
+                services, job
+            ):
+                # Dropped, the shopper would stay subscribed (or consenting) for good.
+                raise RetryLater(WAITING_FOR_CONNECTION, RECONNECT_RETRY_SECONDS) from None
+            if isinstance(exc, InvalidCredentials):
+                raise  # the kind's retries; then not connected
+            # A subscription is over all the same: the consent stays with the shopper (and in
+            # Saleor's metadata) to give again, and one sent weeks later, to whatever account is
+            # connected then, is not what they asked for.
             async with services.db.transaction() as session:
                 await _settled(session, installation_id, change)
             return
@@ -207,7 +312,12 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             state.synced_at = now
             state.last_change_source = change.source.value
             state.last_change_at = now
-        if change.saleor_user_id and (state.held_for is None or change.held_for is not None):
+        linked = change.address_proven or applied.created  # an unproven one's: if it made it
+        if (
+            change.saleor_user_id
+            and linked
+            and (state.held_for is None or change.held_for is not None)
+        ):
             # (a contact held for a customer stays theirs, whoever has its address now)
             state.saleor_user_id = change.saleor_user_id
         if applied.not_sent:

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
+from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
 from addon.subscriptions.schemas import Action, Source, normalize_email
@@ -67,7 +68,8 @@ class Signup:
     language: str | None = None
     # When it was given: the order placed, the customer registered.
     given_at: datetime | None = None
-    # A registration's address confirmed in Saleor (`ContactChange.address_confirmed`).
+    # The user's address confirmed in Saleor, of a registration or of a signed-in user's own
+    # order (`ContactChange.address_confirmed`).
     confirmed: bool = True
 
 
@@ -113,6 +115,7 @@ class OrderRef(_WithMetadata):
             saleor_user_id=owner.id if owner else None,
             language=self.language_code,
             given_at=self.created,
+            confirmed=owner.is_confirmed if owner else True,
         )
 
 
@@ -223,6 +226,11 @@ async def handle_order_created(
 async def handle_customer_created(
     job: ClaimedJob, delivery: WebhookJob[CustomerCreated], services: Services
 ) -> None:
+    user = delivery.body.user
+    if user is not None and user.email:
+        # Their address, for their e-mail changes (`customer_addresses.record_first_address`).
+        async with services.db.transaction() as session:
+            await record_first_address(session, job.installation_id, user.id, user.email)
     if delivery.body.user is not None and delivery.body.user.consent.subscribe:
         await _subscribe_read(
             services, job.installation_id, "subscriptions_signup_user", "user",

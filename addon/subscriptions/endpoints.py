@@ -15,13 +15,14 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.openapi import raises
+from addon.saleor.customers import account_confirmed
 from addon.saleor.jws import verify_customer_token
-from addon.saleor.schemas import SignedInCustomer
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
 from addon.subscriptions.ratelimit import StorefrontLimits
 from addon.subscriptions.schemas import (
+    AccountHolder,
     AdminChange,
     ChangeAccepted,
     CustomerSubscriptions,
@@ -73,8 +74,9 @@ async def signed_in_customer(
     services: ServicesDep,
     installation: StoreDep,
     authorization: Annotated[str | None, Header()] = None,
-) -> SignedInCustomer:
-    """The customer whose Saleor access token came as `Authorization: Bearer`."""
+) -> AccountHolder:
+    """The customer whose Saleor access token came as `Authorization: Bearer`, and whether
+    they confirmed its address (`AccountHolder`)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
@@ -88,15 +90,25 @@ async def signed_in_customer(
         when_expired="sign in again",
     )
     try:
-        return customer.model_copy(update={"email": normalize_email(customer.email)})
+        email = normalize_email(customer.email)
     except ValueError as exc:
         raise Unprocessable(
             "Your account's e-mail address cannot be used for newsletters; change it first.",
             code=ErrorCode.INVALID_EMAIL,
         ) from exc
+    # Not in the token: read from Saleor on each request, before the request's transaction
+    # (as the keys above), so a confirmation counts at once.
+    confirmed = customer.user_id is not None and await account_confirmed(
+        services.saleor,
+        installation.saleor_api_url,
+        installation.app_token,
+        customer.user_id,
+        email,
+    )
+    return AccountHolder(email=email, user_id=customer.user_id, confirmed=confirmed)
 
 
-Customer = Annotated[SignedInCustomer, Depends(signed_in_customer)]
+Customer = Annotated[AccountHolder, Depends(signed_in_customer)]
 Storefront = Annotated[StorefrontService, service_dependency(StorefrontService)]
 
 

@@ -1,11 +1,14 @@
 """What one store-side change of one contact sends to Mailchimp (`apply.handle_apply` reads
 the contact's state and records the outcome).
 
-* An unsubscribe only ever unsubscribes; a change of groups only changes the groups chosen.
+* An unsubscribe only ever unsubscribes, and withdraws the marketing permissions not chosen
+  when the shopper gave the whole choice (`permissions_exact`); a change of groups only changes
+  the groups chosen.
 * A change from someone not known to hold the address (the public signup form, a guest's
-  checkout, an unconfirmed registration: `ContactChange.address_proven`) adds the groups chosen
+  checkout, an account not confirmed: `ContactChange.address_proven`) adds the groups chosen
   and, for a contact who left, asks for a confirmation by e-mail; the contact's names, other
-  groups and consents stay. With nothing to add, nothing is sent.
+  groups and consents stay, and its unsubscribe changes nothing. With nothing to add, nothing
+  is sent. A contact it makes (none was in the audience) is its own.
 * Otherwise the contact is added or updated with the change's profile and consents; an
   unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
   and only on the shopper's own fresh consent.
@@ -63,6 +66,9 @@ class Applied:
     profile_sent: bool = True
     # The merge fields that went, as sent (`ContactState.sent_merge_digests`).
     merge_fields: dict[str, Any] = field(default_factory=dict)
+    # The change made the contact: none was in the audience (an unproven change's then is
+    # its customer's, `apply`).
+    created: bool = False
 
 
 async def write_member(
@@ -91,10 +97,7 @@ async def write_member(
         else {i: i in change.interest_ids for i in offered}
     )
     if change.action is Action.UNSUBSCRIBE:
-        if current is None or current.status not in ("subscribed", "pending"):
-            return Applied(current)
-        patch = MemberPatch(status="unsubscribed")
-        return Applied(await client.update_member(list_id, email, patch))
+        return await _unsubscribe(client, change, current, known_permissions)
     if change.action is Action.SET_GROUPS:
         if current is None or current.status == "archived":
             return Applied(None, "This customer is not a contact of the audience yet.")
@@ -127,6 +130,7 @@ async def write_member(
     not_sent = list(data.problems)
     profile_sent = True
     problem = None
+    created = False
     try:
         if current is None or previous in ("archived", "transactional"):
             # A new (or re-added) contact lacking a required field is still added (Mailchimp's
@@ -138,6 +142,7 @@ async def write_member(
                 email_address=email, status_if_new=target, status=target, **fields
             )
             member = await client.upsert_member(list_id, upsert)
+            created = current is None
         elif previous == "cleaned":
             # Only the confirmation by e-mail: Mailchimp lets no one edit a cleaned contact, so
             # the groups, consents and profile chosen cannot go with it (see the module).
@@ -210,7 +215,34 @@ async def write_member(
         data_tags=data_tags,
         profile_sent=profile_sent,
         merge_fields=(fields["merge_fields"] or {}) if profile_sent else {},
+        created=created,
     )
+
+
+async def _unsubscribe(
+    client: MailchimpClient, change: ContactChange, current: Member | None, known: list[str]
+) -> Applied:
+    """The contact leaves; with `permissions_exact` (the account page's boxes: the whole
+    choice), the permissions it holds and the shopper did not choose are withdrawn in the same
+    PATCH, also of a contact who left before (Mailchimp takes `marketing_permissions` on any
+    member's PATCH but a cleaned one's: "PATCH /lists/{list_id}/members/{subscriber_hash}",
+    mailchimp.com/developer/marketing/api/list-members/update-list-member/). An unproven hand
+    takes nothing away: nothing is sent."""
+    if current is None or not change.address_proven:
+        return Applied(current)
+    enabled = {p.marketing_permission_id for p in current.marketing_permissions if p.enabled}
+    withdrawn = [
+        MarketingPermissionInput(marketing_permission_id=p, enabled=False)
+        for p in known
+        if change.permissions_exact and p in enabled and p not in change.permission_ids
+    ]
+    leaving = current.status in ("subscribed", "pending")
+    if not leaving and (not withdrawn or current.status != "unsubscribed"):
+        return Applied(current)
+    patch = MemberPatch(
+        status="unsubscribed" if leaving else None, marketing_permissions=withdrawn or None
+    )
+    return Applied(await client.update_member(change.list_id, change.email, patch))
 
 
 def refused_address(exc: AddressRefused, later: str) -> str:

@@ -31,6 +31,7 @@ from addon.audiences.merge_values import (
 from addon.audiences.merge_values_back import merge_digest
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
 from addon.installations.models import Installation
+from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
@@ -85,6 +86,9 @@ class CustomerProfile(_Payload):
     last_name: str = Field("", alias="lastName")
     language_code: str | None = Field(None, alias="languageCode")
     date_joined: datetime | None = Field(None, alias="dateJoined")
+    # Whether they confirmed the address: an unconfirmed account's data goes to no contact but
+    # its own (`profile_sync.handle_update_profile`).
+    is_confirmed: bool = Field(True, alias="isConfirmed")
     metadata: list[MetadataEntry] = Field(default_factory=list)
     private_metadata: list[MetadataEntry] | None = Field(None, alias="privateMetadata")
     default_billing_address: ProfileAddress | None = Field(None, alias="defaultBillingAddress")
@@ -122,6 +126,7 @@ async def fetch_profile(
     api_url: str,
     token: SecretStr,
     *,
+    installation_id: int,
     user_id: str | None,
     email: str | None,
     private: bool,
@@ -139,6 +144,8 @@ async def fetch_profile(
             api_url, token, "subscriptions_customer_profile", variables
         )
     except SaleorPermissionDenied as exc:
+        # A deactivation (the token refused): wait for the check, not send without the data.
+        await wait_if_token_in_doubt(services, installation_id, exc)
         # e.g. a staff user's private metadata (MANAGE_STAFF): send what the app has.
         logger.warning("Saleor refused the customer's data for the merge fields: %s", exc)
         return None
@@ -327,6 +334,7 @@ async def change_member_data(
             services,
             installation.saleor_api_url,
             installation.app_token,
+            installation_id=installation.id,
             user_id=change.saleor_user_id,
             email=None if change.saleor_user_id else change.email,
             private=private,

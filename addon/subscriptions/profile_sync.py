@@ -171,6 +171,7 @@ async def handle_update_profile(
         mappings = await audience_mappings(session, installation_id, list_id)
         specs = merge_specs(audience)
         customer_email = state.held_for or email  # the customer's, for a held contact
+        owner = state.saleor_user_id
         previous_tags = list(state.data_tags or [])
         sent_before = list(state.sent_merge_tags or [])
         digests_before = dict(state.sent_merge_digests or {})
@@ -200,12 +201,15 @@ async def handle_update_profile(
         services,
         api_url,
         token,
+        installation_id=installation_id,
         user_id=request.saleor_user_id,
         email=None if request.saleor_user_id else email,
         private=any(m.source.value == "private_metadata" for m in mappings),
     )
     if profile is None or profile.email.lower() != customer_email:
         return  # deleted, or its address changed (the e-mail change moves the member)
+    if not profile.is_confirmed and profile.id != owner:
+        return  # anyone may register anyone's address: another's contact is not theirs
     data = member_data(profile, mappings, specs)
     digest = data.digest()
     if digest == digest_before:

@@ -29,6 +29,7 @@ from addon.audiences.merge_values_back import merge_digest, metadata_value, text
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
 from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
+from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
@@ -212,7 +213,7 @@ async def handle_write_profile(
             if not any(e.get("code") == "NOT_FOUND" for e in errors):
                 # Followed up at once, whatever becomes of the metadata writes below.
                 await _follow_up(services, installation_id, user, names_written=True)
-        changes = await _metadata_changes(services, api_url, token, user, metadata)
+        changes = await _metadata_changes(services, installation_id, api_url, token, user, metadata)
         if changes:
             entries = [{"key": k, "value": v} for k, v in changes.items()]
             data = await services.saleor.execute(
@@ -225,6 +226,7 @@ async def handle_write_profile(
             _raise_on(errors, "customer metadata")
             await _follow_up(services, installation_id, user, names_written=False)
     except SaleorPermissionDenied as exc:
+        await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
         # Permanent (the app's permissions are fixed at installation, e.g. a staff account,
         # whose metadata needs MANAGE_STAFF).
         logger.warning(
@@ -238,6 +240,7 @@ async def handle_write_profile(
 
 async def _metadata_changes(
     services: Services,
+    installation_id: int,
     api_url: str,
     token: SecretStr,
     user: SaleorUser,
@@ -248,7 +251,13 @@ async def _metadata_changes(
     if not values:
         return {}
     profile = await fetch_profile(
-        services, api_url, token, user_id=user.id, email=None, private=False
+        services,
+        api_url,
+        token,
+        installation_id=installation_id,
+        user_id=user.id,
+        email=None,
+        private=False,
     )
     changes: dict[str, str] = {}
     for value in values:

@@ -16,6 +16,7 @@ the write lock from its first statement).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -118,6 +119,22 @@ class RateLimiter:
         )
 
 
+def client_key(address: str) -> str:
+    """The client a per-address limit counts: an IPv4 address, or an IPv6 address's /64 (one
+    host holds a whole /64, RFC 4291 2.5.1 and RFC 7421, and takes new addresses in it at will,
+    RFC 8981's temporary ones). An IPv4-mapped IPv6 address is its IPv4 one; anything else
+    (no address known) as it is."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
 class StorefrontLimits:
     """The storefront API's limits: per client address, per e-mail address of a store (the
     public form), and per customer of a store (the account page)."""
@@ -144,7 +161,7 @@ class StorefrontLimits:
         )
 
     async def check_address(self, address: str) -> None:
-        if not await self.limiter.allow(self.per_address, address):
+        if not await self.limiter.allow(self.per_address, client_key(address)):
             raise RateLimited("Too many requests from your address; try again in a minute.")
 
     async def check_email(self, installation_id: int, email: str) -> None:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
+from addon.saleor.schemas import SignedInCustomer
 
 
 def _as_mailchimp_address(value: str) -> str:
@@ -103,20 +104,22 @@ class ContactChange(BaseModel):
     # `permission_ids` is the whole choice (the account page's boxes): the audience's other
     # marketing permissions are withdrawn, as easily as they were given (GDPR art. 7(3)).
     permissions_exact: bool = False
-    # False for a registration whose owner has not confirmed the address (`User.isConfirmed`):
-    # Saleor creates every user unconfirmed, and sends CUSTOMER_CREATED at once (saleor/graphql/
+    # False for a customer who has not confirmed the address (`User.isConfirmed`): Saleor
+    # creates every user unconfirmed, and sends CUSTOMER_CREATED at once (saleor/graphql/
     # account/mutations/account/account_register.py `save`; staff's customerCreate too,
-    # mutations/base.py `BaseCustomerCreate.clean_input`), confirmation by e-mail on or off.
-    # (A signed-in customer is trusted: the account page and their own orders.)
+    # mutations/base.py `BaseCustomerCreate.clean_input`), confirmation by e-mail on or off; and
+    # such a user signs in when the store turned confirmation off or allows logging in without
+    # it (authentication/create_token.py `get_user`): a registration, the account page, the
+    # user's own orders. (The account page's change of a contact the user made is theirs:
+    # `storefront.StorefrontService._visible`.)
     address_confirmed: bool = True
 
     @property
     def address_proven(self) -> bool:
-        """Whether whoever asked is known to hold the address: a signed-in customer (the
-        account page, their own order), a registration once confirmed, or staff. The public
-        signup form, a guest's checkout and a registration not confirmed (when Saleor sends
-        it, always) prove nothing: Saleor checks no guest's address, and anyone can type
-        anyone's."""
+        """Whether whoever asked is known to hold the address: a signed-in customer who
+        confirmed it (the account page, their own order), a registration once confirmed, or
+        staff. The public signup form, a guest's checkout and an account not confirmed prove
+        nothing: Saleor checks no guest's address, and anyone can type, or register, anyone's."""
         if not self.address_confirmed:
             return False
         unproven = self.source in (Source.STOREFRONT, Source.CHECKOUT)
@@ -187,6 +190,14 @@ class MyAudience(BaseModel):
         "the customer's new address, so the contact stays at the old one, and changes reach it "
         "there.",
     )
+
+
+class AccountHolder(SignedInCustomer):
+    """The account page's signed-in customer, and whether Saleor says they confirmed the
+    address their token names (`addon.saleor.customers.account_confirmed`): an unconfirmed
+    account proves nothing of it (`ContactChange.address_confirmed`)."""
+
+    confirmed: bool
 
 
 class MySubscriptions(BaseModel):

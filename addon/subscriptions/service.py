@@ -151,7 +151,9 @@ class SubscriptionService:
                 address_confirmed=address_confirmed,
             )
             state.store_changed_at = now
-            if saleor_user_id and state.held_for is None:  # a held contact stays its customer's
+            # A held contact stays its customer's; an unproven change links only the contact
+            # it makes (`apply`), never one of whoever holds the address.
+            if saleor_user_id and state.held_for is None and change.address_proven:
                 state.saleor_user_id = saleor_user_id
             await jobs.enqueue(
                 installation_id,

@@ -9,10 +9,11 @@ from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
 from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
-from addon.saleor.schemas import SignedInCustomer
 from addon.services import Services
+from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import (
+    AccountHolder,
     Action,
     AudienceOutcome,
     ChangeAccepted,
@@ -81,8 +82,12 @@ class StorefrontService:
         list_ids: list[str],
         groups: list[str] | None,
         permissions: list[str],
+        *,
+        leaving: bool = False,
     ) -> list[Choice]:
-        if not await self._active(installation):
+        """`leaving`: an unsubscribe, taken while Mailchimp is disconnected too (it waits for
+        the reconnection, `apply`), for the audiences the app knows."""
+        if not leaving and not await self._active(installation):
             raise NewsletterUnavailable("This store does not offer a newsletter right now.")
         choices = await self.subscriptions.resolve(installation.id, list_ids, groups, permissions)
         if not choices:
@@ -125,14 +130,26 @@ class StorefrontService:
             )
         return outcomes
 
-    async def mine(self, installation: Installation, customer: SignedInCustomer) -> MySubscriptions:
-        contacts = ContactRepository(self.session)
+    async def _visible(
+        self, installation_id: int, list_id: str, customer: AccountHolder
+    ) -> ContactState | None:
+        """The customer's contact in the audience, as the account page shows and changes it.
+        An account whose owner has not confirmed the address proves nothing of it (anyone can
+        register anyone's: `ContactChange.address_confirmed`): it sees only a contact linked to
+        it (one its own change made, `apply`), and another's is answered as no contact."""
+        state = await ContactRepository(self.session).of_customer(
+            installation_id, list_id, customer.email, customer.user_id
+        )
+        if state is None or customer.confirmed:
+            return state
+        theirs = customer.user_id is not None and state.saleor_user_id == customer.user_id
+        return state if theirs else None
+
+    async def mine(self, installation: Installation, customer: AccountHolder) -> MySubscriptions:
         email = customer.email
         audiences = []
         for audience in await self._active(installation):
-            state = await contacts.of_customer(
-                installation.id, audience.list_id, email, customer.user_id
-            )
+            state = await self._visible(installation.id, audience.list_id, customer)
             audiences.append(
                 MyAudience(
                     list_id=audience.list_id,
@@ -150,20 +167,17 @@ class StorefrontService:
         return MySubscriptions(email=email, audiences=audiences)
 
     async def adds_anything(
-        self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate
+        self, installation: Installation, customer: AccountHolder, body: MySubscriptionsUpdate
     ) -> bool:
         """Whether the save subscribes, or gives a group or a permission, that the customer's
         contact has not: the saves the account page's limit counts. Leaving, withdrawing and
         saving the same again never are (GDPR art. 7(3): as easy as giving)."""
-        contacts = ContactRepository(self.session)
         offered = {a.list_id: a for a in await self._active(installation)}
         for item in body.audiences:
             audience = offered.get(item.list_id)
             if not item.subscribed or audience is None:
                 continue  # (an audience not offered changes nothing: `resolve`)
-            state = await contacts.of_customer(
-                installation.id, item.list_id, customer.email, customer.user_id
-            )
+            state = await self._visible(installation.id, item.list_id, customer)
             if state is None or state.status not in ("subscribed", "pending"):
                 return True
             if await self._leaving_waits(installation.id, state.email, item.list_id):
@@ -184,12 +198,21 @@ class StorefrontService:
         return any(c.list_id == list_id and c.action is Action.UNSUBSCRIBE for c in changes)
 
     async def change_mine(
-        self, installation: Installation, customer: SignedInCustomer, body: MySubscriptionsUpdate
+        self, installation: Installation, customer: AccountHolder, body: MySubscriptionsUpdate
     ) -> ChangeAccepted:
         queued = 0
         for item in body.audiences:
             choices = await self._choices(
-                installation, [item.list_id], item.groups, body.permissions or []
+                installation,
+                [item.list_id],
+                item.groups,
+                body.permissions or [],
+                leaving=not item.subscribed,
+            )
+            # Unconfirmed, only the contact the account made is theirs to change at will;
+            # another's takes what an unproven change may do (`member_write`).
+            mine = customer.confirmed or (
+                await self._visible(installation.id, item.list_id, customer) is not None
             )
             queued += await self.subscriptions.request(
                 installation.id,
@@ -201,5 +224,6 @@ class StorefrontService:
                 saleor_user_id=customer.user_id,
                 customer=True,
                 permissions_exact=body.permissions is not None,
+                address_confirmed=mine,
             )
         return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")

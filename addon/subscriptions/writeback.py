@@ -11,8 +11,14 @@ only the write, never the Mailchimp calls before it. Rules:
 * a permission error is permanent (the app's permissions are fixed at installation; e.g. a
   staff user's metadata needs MANAGE_STAFF, which the app does not ask for): it is recorded
   once per user as an Activity entry (a done job, kept as long as done jobs are) and that
-  user's write-back is skipped while the entry exists;
-* a guest (no user with the address) has no customer to write on.
+  user's write-back is skipped while the entry exists. Only while Saleor accepts the app's
+  token, though: a deactivated app's is refused too, and until the lifecycle check has paused
+  the installation the write-back waits (`installations.token_doubt`), to run once it resumes;
+* a guest (no user with the address) has no customer to write on;
+* a user who has not confirmed the address (`User.isConfirmed`; anyone can register anyone's)
+  is written, and linked to, only the contacts linked to them already (ones they made): the
+  status of another's contact would show in their metadata, and the link give them the
+  contact on the account page (`storefront.StorefrontService._visible`).
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.installations.repository import InstallationRepository
+from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
@@ -79,6 +86,7 @@ class SaleorUser(BaseModel):
     email: str
     first_name: str | None = Field(default=None, alias="firstName")
     last_name: str | None = Field(default=None, alias="lastName")
+    is_confirmed: bool = Field(default=True, alias="isConfirmed")
 
 
 async def enqueue_status_write(
@@ -232,10 +240,16 @@ async def _write(
         if user is None and linked is not None:
             user = await _linked_user(services, api_url, token, linked, states)
     except SaleorPermissionDenied as exc:
+        await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
         logger.warning("Saleor does not let the app look up customers: %s", exc)
         return  # nothing the app can do until it is reinstalled with its permissions
     if user is None:
         return  # a guest: no customer to write on
+    if not user.is_confirmed:
+        states = [s for s in states if s.saleor_user_id == user.id]
+        items = _metadata_items(states)
+        if not items:
+            return
     if await _refused_before(services, installation_id, user.id):
         return
     try:
@@ -243,6 +257,7 @@ async def _write(
             api_url, token, "subscriptions_update_metadata", {"id": user.id, "input": items}
         )
     except SaleorPermissionDenied as exc:
+        await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
         await _record_refusal(services, installation_id, email, user, str(exc))
         return
     except SaleorQueryError as exc:

@@ -19,7 +19,9 @@ async def _cleaned_customer(shop: Shop, *, tell_the_app: bool = True) -> Any:
     """A subscribed customer whose address then bounced (`tell_the_app`: Mailchimp's webhook
     reached the app)."""
     news = shop.ids["news"]
-    customer = await shop.saleor.create_customer(EMAIL, metadata={CONSENT_SUBSCRIBE: "true"})
+    customer = await shop.saleor.create_customer(
+        EMAIL, metadata={CONSENT_SUBSCRIBE: "true"}, is_confirmed=True
+    )
     await shop.work()
     assert shop.member(news, EMAIL).status == "subscribed"
     shop.mailchimp.set_member_status(shop.account, news, EMAIL, "cleaned")

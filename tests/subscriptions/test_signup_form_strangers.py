@@ -159,7 +159,9 @@ async def test_a_customers_consent_without_a_groups_key_keeps_their_groups(
     customer chose on the account page stay. A groups key, even empty, is their choice."""
     shop = newsletter
     news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
-    customer = await shop.saleor.create_customer("ann@example.com", "Ann", "Apple")
+    customer = await shop.saleor.create_customer(
+        "ann@example.com", "Ann", "Apple", is_confirmed=True
+    )
     auth = {"Authorization": f"Bearer {shop.saleor.mint_customer_token(customer)}"}
     chosen = await shop.client.put(
         "/api/storefront/me/subscriptions",

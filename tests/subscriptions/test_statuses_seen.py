@@ -51,7 +51,7 @@ async def test_a_confirmed_double_opt_in_reaches_the_store_without_a_webhook(
     the app's webhook leaves out: the collector's read of the members brings it."""
     shop = newsletter
     deals = shop.ids["deals"]
-    customer: Any = await shop.saleor.create_customer("tia@example.com")
+    customer: Any = await shop.saleor.create_customer("tia@example.com", is_confirmed=True)
     await shop.work()
     await _account_page(shop, customer, deals, subscribed=True)
     await shop.work()

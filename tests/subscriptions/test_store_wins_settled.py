@@ -47,7 +47,7 @@ async def test_a_signup_in_mailchimp_after_a_store_change_with_no_member_reaches
         offered_category_ids=[shop.ids["topics"]],
         priority="store_wins",
     )
-    customer = await shop.saleor.create_customer("ivy@example.com")  # no consent
+    customer = await shop.saleor.create_customer("ivy@example.com", is_confirmed=True)  # no consent
     await shop.work()
     await store_change(shop, customer)
     await shop.work()
@@ -78,7 +78,7 @@ async def test_a_store_change_asked_while_one_ran_stays_pending(
     shop = newsletter
     news = shop.ids["news"]
     await shop.configure(active_list_ids=[news], default_list_id=news, priority="store_wins")
-    customer = await shop.saleor.create_customer("ivy@example.com")
+    customer = await shop.saleor.create_customer("ivy@example.com", is_confirmed=True)
     await shop.work()
     await _unticked_on_account_page(shop, customer)
     clock.advance(1)

@@ -166,7 +166,9 @@ async def test_rate_limited_per_email_and_per_address(newsletter: Shop) -> None:
 
 
 async def _customer_token(saleor: SaleorSandbox, email: str, **options: Any) -> str:
-    customer = saleor.store.find_customer_by_email(email) or await saleor.create_customer(email)
+    customer = saleor.store.find_customer_by_email(email) or await saleor.create_customer(
+        email, is_confirmed=True
+    )
     return saleor.mint_customer_token(customer, **options)
 
 
@@ -229,7 +231,7 @@ async def test_account_page_rejects_bad_tokens(
     newsletter: Shop, kind: str, stranger_key: Any, network: Any
 ) -> None:
     shop = newsletter
-    customer = await shop.saleor.create_customer("ned@example.com")
+    customer = await shop.saleor.create_customer("ned@example.com", is_confirmed=True)
     if kind == "missing":
         headers = {}
     elif kind == "forged":

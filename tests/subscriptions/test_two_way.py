@@ -19,7 +19,9 @@ from tests.test_saleor_versions import stored
 
 async def _subscribed_customer(shop: Shop, email: str) -> Any:
     """A registered customer who consented to the default audience ("News")."""
-    customer = await shop.saleor.create_customer(email, metadata={CONSENT_SUBSCRIBE: "true"})
+    customer = await shop.saleor.create_customer(
+        email, metadata={CONSENT_SUBSCRIBE: "true"}, is_confirmed=True
+    )
     await shop.work()
     assert shop.member(shop.ids["news"], email).status == "subscribed"
     return customer

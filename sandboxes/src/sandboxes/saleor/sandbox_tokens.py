@@ -16,6 +16,10 @@ from .permissions import DEFAULT_MANAGE_PERMISSIONS, Viewer
 from .sandbox_base import SandboxBase
 
 
+class SignInRefused(ValueError):
+    """``tokenCreate`` would refuse the customer (its AccountError's message)."""
+
+
 class SandboxTokens(SandboxBase):
     """The tokens a sandbox mints, and who a bearer token authenticates."""
 
@@ -59,7 +63,13 @@ class SandboxTokens(SandboxBase):
     ) -> str:
         """A storefront access token (``type: access``) for ``customer``; with ``audience``,
         as ``tokenCreate(audience:)`` makes it: ``aud`` "custom:<audience>"
-        (saleor/graphql/account/mutations/authentication/create_token.py)."""
+        (saleor/graphql/account/mutations/authentication/create_token.py). A customer
+        ``tokenCreate`` refuses gets none (`StoreCustomers.sign_in_refusal`: by default, one
+        who has not confirmed the address): ``SignInRefused``."""
+        stored = self.store.customers.get(customer.id, customer)
+        refusal = self.store.sign_in_refusal(stored)
+        if refusal is not None:
+            raise SignInRefused(refusal)
         now = int(time.time())
         claims = {
             "iat": now,

@@ -10,11 +10,44 @@ from typing import Any
 
 from .cursors import Ordering
 from .models import Address, CreationWrites, Customer, EmailWrites, utcnow
+from .order_models import Order, OrderStatus
 from .store_base import JOINED_KEY, NotFound, StoreBase
+
+
+class EmailTaken(ValueError):
+    """A customer's new address is another user's: `User.email` is unique
+    (saleor/account/models.py `email = models.EmailField(unique=True)`, 3.20.119 as HEAD)."""
+
+
+# Saleor's `Order.objects.confirmed()` (saleor/order/models.py `OrderQueryset.confirmed`):
+# the orders that are neither drafts nor unconfirmed.
+NOT_CONFIRMED = (OrderStatus.DRAFT, OrderStatus.UNCONFIRMED)
 
 
 class StoreCustomers(StoreBase):
     """Customers (Saleor's users), found by e-mail and by date joined."""
+
+    # The site settings of account confirmation, as Saleor defaults them (saleor/site/models.py
+    # `SiteSettings`, 3.20.119 as 3.22.0): a new account is sent a confirmation e-mail and
+    # cannot sign in before it confirms. A store may turn either off (`shopSettingsUpdate`).
+    enable_account_confirmation_by_email: bool = True
+    allow_login_without_confirmation: bool = False
+
+    def sign_in_refusal(self, customer: Customer) -> str | None:
+        """Why `tokenCreate` refuses the customer, if it does: unconfirmed while the store
+        asks for confirmation by e-mail and no login without it, or inactive
+        (saleor/graphql/account/mutations/authentication/create_token.py `get_user`, 3.20.119
+        as 3.22.0). Whoever registers an address is unconfirmed (`create_customer`), so with
+        confirmation off, or login without it allowed, anyone signs in as any address."""
+        if (
+            not customer.is_confirmed
+            and not self.allow_login_without_confirmation
+            and self.enable_account_confirmation_by_email
+        ):
+            return "Account needs to be confirmed via email."
+        if not customer.is_active:
+            return "Account inactive."
+        return None
 
     # -- customers ----------------------------------------------------------------------------
 
