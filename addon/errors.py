@@ -69,6 +69,8 @@ class ErrorCode(StrEnum):
     OAUTH_DENIED = "OAUTH_DENIED"
     OAUTH_ERROR = "OAUTH_ERROR"
     OAUTH_INCOMPLETE = "OAUTH_INCOMPLETE"
+    # Another account while erasures or unsubscribes wait for the connected one
+    OWED_TO_PREVIOUS_ACCOUNT = "OWED_TO_PREVIOUS_ACCOUNT"
     # Audiences, subscriptions, the storefront
     UNKNOWN_AUDIENCE = "UNKNOWN_AUDIENCE"
     INVALID_DEFAULT_AUDIENCE = "INVALID_DEFAULT_AUDIENCE"

@@ -16,6 +16,7 @@ from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus
 from addon.connection.oauth_flow import POPUP_THEME_COOKIE, OAuthFlow, browser_cookie_name
 from addon.connection.schemas import (
+    DROP_OWED_DESCRIPTION,
     ApiKeyConnect,
     AttemptRead,
     CheckResult,
@@ -60,11 +61,13 @@ async def read_connection(auth: DashboardAuth, connection: Connection) -> Connec
     return await connection.read(auth.installation)
 
 
-@router.post("/api-key", responses=error_responses(400, 502))
+@router.post("/api-key", responses=error_responses(400, 409, 502))
 async def connect_with_api_key(
     body: ApiKeyConnect, auth: DashboardAuth, link: Link
 ) -> ConnectResult:
-    return await link.connect_api_key(auth.installation, body.api_key)
+    return await link.connect_api_key(
+        auth.installation, body.api_key, drop_owed=body.drop_owed_to_previous_account
+    )
 
 
 @router.get(
@@ -81,11 +84,14 @@ async def start_oauth(
     auth: DashboardAuth,
     oauth: OAuth,
     flow: Annotated[Literal["login", "signup"], Query()] = "login",
+    drop_owed_to_previous_account: Annotated[
+        bool, Query(description=DROP_OWED_DESCRIPTION + " Applies at the callback.")
+    ] = False,
     accept: Annotated[str, Header()] = "",
 ) -> OAuthStart | Response:
     """JSON for the dashboard page (it opens the pop-up); a redirect for a plain browser, which
     keeps the browser key in its cookie at once."""
-    start = await oauth.start(auth.installation, flow)
+    start = await oauth.start(auth.installation, flow, drop_owed=drop_owed_to_previous_account)
     if "application/json" in accept:
         return start
     if start.signup_url:

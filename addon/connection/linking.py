@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 
 from addon.connection.account_data import forget_account_data
-from addon.connection.models import ConnectionMethod, ConnectionStatus
+from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
+from addon.connection.reconnect import OWED_TO_ACCOUNT, Owed, owed_jobs, run_now
 from addon.connection.schemas import ConnectResult, Continuity
 from addon.connection.service import (
     CHIMPY,
@@ -19,7 +20,7 @@ from addon.connection.service import (
     show_account,
 )
 from addon.db.types import utcnow
-from addon.errors import BadRequest, ErrorCode, UpstreamUnavailable
+from addon.errors import BadRequest, Conflict, ErrorCode, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import (
@@ -38,19 +39,27 @@ logger = logging.getLogger(__name__)
 # The event of a new connection: a job kind other capabilities register a handler for, so this
 # package imports none of them. The payload is empty (handlers read the connection).
 CONNECTED_KIND = "connection.connected"
+# The event of a reconnection to the same account (after a revoked key or a reset): its data
+# was kept, and what could not reach it meanwhile goes now (e-commerce re-queues the pushes
+# that found it unreachable). Payload empty, as the above.
+RESUMED_KIND = "connection.resumed"
 
 
 class Linking(OnConnection):
     """Verify credentials with Mailchimp, then make them the installation's connection."""
 
-    async def connect_api_key(self, installation: Installation, text: str) -> ConnectResult:
+    async def connect_api_key(
+        self, installation: Installation, text: str, *, drop_owed: bool = False
+    ) -> ConnectResult:
         try:
             key = ApiKey.parse(text)
         except InvalidApiKeyFormat as exc:
             raise BadRequest(str(exc), code=ErrorCode.INVALID_API_KEY_FORMAT) from exc
         credentials = MailchimpCredentials.from_api_key(key)
         account = await self.verify(credentials, rejected="Mailchimp did not accept this API key.")
-        return await self.save(installation, ConnectionMethod.API_KEY, credentials, account)
+        return await self.save(
+            installation, ConnectionMethod.API_KEY, credentials, account, drop_owed=drop_owed
+        )
 
     async def verify(self, credentials: MailchimpCredentials, *, rejected: str) -> Account:
         client = MailchimpClient(self.services.mailchimp, credentials)
@@ -80,13 +89,19 @@ class Linking(OnConnection):
         method: ConnectionMethod,
         credentials: MailchimpCredentials,
         account: Account,
+        *,
+        drop_owed: bool = False,
     ) -> ConnectResult:
+        """Make `account` the installation's; `drop_owed`: the admin confirmed connecting
+        another account although work owed to the connected one waits (else a 409)."""
         # Got or inserted, and locked while continuity is decided and written: a second save
         # at once (an API key and an OAuth callback, a form sent twice) waits, then decides on
         # the first's committed account. Before, it inserted the row too and failed on its key
         # (a 500), or decided on the row as it was (say RESUMED for account A while the first
         # connected B and forgot A's data).
         connection = await self.repository.get_locked_or_insert(installation.id)
+        owed = await owed_jobs(self.session, self.services.ports[OWED_TO_ACCOUNT], installation.id)
+        now = utcnow()
         if connection.account_id is None:
             continuity = Continuity.NEW
             message = f"Connected to Mailchimp account {account.account_name}."
@@ -96,14 +111,32 @@ class Linking(OnConnection):
                 f"Reconnected to {account.account_name}: audiences, stores and sync state "
                 "were kept, nothing is created again."
             )
+            if owed.total:
+                runs = "runs" if owed.total == 1 else "run"
+                message += f" {owed.described()} waiting for it {runs} now."
         else:
+            if owed.total and not drop_owed:
+                raise Conflict(
+                    _owed_message(owed, connection, account),
+                    code=ErrorCode.OWED_TO_PREVIOUS_ACCOUNT,
+                )
             continuity = Continuity.STARTED_CLEAN
             await forget_account_data(self.session, installation.id)
+            # What was asked before now is the previous account's: it never runs against this
+            # one (`addon.connection.reconnect`).
+            connection.account_switched_at = now
             message = (
                 f"Connected to a different account, {account.account_name}: it starts clean. "
-                "Data of the previous account was dropped here (nothing was deleted in Mailchimp)."
+                "Data of the previous account was dropped here (nothing was deleted in "
+                "Mailchimp): choose the audiences and channels again, then run the initial "
+                "sync to send the store's history to it."
             )
-        now = utcnow()
+            if owed.total:
+                message += (
+                    f" {owed.described()} owed to the previous account "
+                    f"{'ends' if owed.total == 1 else 'end'} not done: {owed.dropped()} "
+                    "(Activity lists them)."
+                )
         connection.status = ConnectionStatus.CONNECTED
         connection.method = method
         connection.credential = credentials.secret
@@ -113,10 +146,14 @@ class Linking(OnConnection):
         show_account(connection, account)
         record_check(connection, True, CHIMPY, now)
         await self.session.flush()
-        # Capabilities react through this job's kind (audiences import the account's audiences).
-        await JobRepository(self.session).enqueue(
-            installation.id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND
-        )
+        # Owed work waiting hourly runs now: finishing (the same account) or ending not done.
+        await run_now(self.session, owed)
+        # Capabilities react through these jobs' kinds (audiences import the account's
+        # audiences; e-commerce sends what found the account unreachable).
+        jobs = JobRepository(self.session)
+        await jobs.enqueue(installation.id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND)
+        if continuity is Continuity.RESUMED:
+            await jobs.enqueue(installation.id, RESUMED_KIND, {}, coalesce_key=RESUMED_KIND)
         logger.info(
             "Installation %s connected to Mailchimp account %s (%s, %s)",
             installation.id,
@@ -129,3 +166,13 @@ class Linking(OnConnection):
             continuity=continuity,
             message=message,
         )
+
+
+def _owed_message(owed: Owed, connection: MailchimpConnection, account: Account) -> str:
+    previous = connection.account_name or "the previous Mailchimp account"
+    waits, them = ("waits", "it") if owed.total == 1 else ("wait", "them")
+    return (
+        f"{owed.described()} still {waits} for {previous}, the Mailchimp account connected "
+        f"before. Reconnect {previous} to let {them} finish. Connecting {account.account_name} "
+        f"instead ends {them} not done: {owed.dropped()}."
+    )

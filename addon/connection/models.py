@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from pydantic import SecretStr
-from sqlalchemy import Boolean, ForeignKey, String, Text
+from sqlalchemy import Boolean, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
@@ -39,6 +39,10 @@ class MailchimpConnection(InstallationKeyed, Base):
     # The account whose data (audiences, stores, sync state) this installation holds; it
     # survives a reset so that reconnecting to the same account resumes.
     account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When another account was last connected in place of the one before (None: never). Work
+    # asked before then was owed to that one: it never runs against this account
+    # (`addon.connection.reconnect.asked_of_another_account`).
+    account_switched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     account_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     login_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     role: Mapped[str | None] = mapped_column(String(50), nullable=True)
@@ -68,6 +72,9 @@ class OAuthState(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     browser_key_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The admin confirmed connecting another account although work owed to the connected one
+    # still waits (`Linking.save`): asked at the start, the account is known at the callback.
+    drop_owed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class AttemptStatus(StrEnum):

@@ -72,7 +72,9 @@ def _replayed() -> BadRequest:
 class OAuthFlow(OnConnection):
     """Start, complete and record one log-in with Mailchimp (see the module)."""
 
-    async def start(self, installation: Installation, flow: str) -> OAuthStart:
+    async def start(
+        self, installation: Installation, flow: str, *, drop_owed: bool = False
+    ) -> OAuthStart:
         settings = self.settings
         if not settings.oauth_configured or settings.mailchimp_client_id is None:
             raise Conflict(
@@ -91,6 +93,7 @@ class OAuthFlow(OnConnection):
                 created_at=now,
                 expires_at=now + OAUTH_STATE_TTL,
                 browser_key_hash=_hash_state(browser_key),
+                drop_owed=drop_owed,
             )
         )
         attempt = await AttemptService(self.session).begin(
@@ -123,7 +126,8 @@ class OAuthFlow(OnConnection):
         lock) for as long as Mailchimp takes. The account is saved in the request's."""
         async with self.services.db.transaction() as session:
             flow = OAuthFlow(session, self.services)
-            method, installation = await flow._use_state(state, browser_key)
+            record, installation = await flow._use_state(state, browser_key)
+            method, drop_owed = record.method, record.drop_owed
         settings = self.settings
         assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
@@ -151,12 +155,14 @@ class OAuthFlow(OnConnection):
         # A savepoint: should saving fail unexpectedly, its writes are undone and the callback
         # still records the attempt's outcome in the request's transaction.
         async with self.session.begin_nested():
-            return await linking.save(installation, method, credentials, account)
+            return await linking.save(
+                installation, method, credentials, account, drop_owed=drop_owed
+            )
 
     async def _use_state(
         self, state: str, browser_key: str | None
-    ) -> tuple[ConnectionMethod, Installation]:
-        """Check the callback's state and browser key and use the state up; its method and
+    ) -> tuple[OAuthState, Installation]:
+        """Check the callback's state and browser key and use the state up; it and its
         installation."""
         now = utcnow()
         state_hash = _hash_state(state)
@@ -189,7 +195,7 @@ class OAuthFlow(OnConnection):
         installation = await InstallationRepository(self.session).get(record.installation_id)
         if installation is None:
             raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
-        return record.method, installation
+        return record, installation
 
     async def record_outcome(self, state: str, outcome: Outcome, browser_key: str | None) -> None:
         """What the callback saw, for the page polling the attempt. A state that ended in a

@@ -29,8 +29,18 @@ class ConnectionRead(RowRead):
     signup_url: str
 
 
+# The admin's confirmation to connect another account although erasures or unsubscribes still
+# wait for the connected one (else `409 OWED_TO_PREVIOUS_ACCOUNT`): they end not done.
+DROP_OWED_DESCRIPTION = (
+    "Connect another Mailchimp account although erasures or unsubscribes still wait for the one "
+    "connected before (else 409 OWED_TO_PREVIOUS_ACCOUNT, whose message counts them): they end "
+    "not done, and Activity says so."
+)
+
+
 class ApiKeyConnect(BaseModel):
     api_key: str = Field(min_length=1, max_length=200)
+    drop_owed_to_previous_account: StrictBool = Field(False, description=DROP_OWED_DESCRIPTION)
 
 
 class Continuity(StrEnum):
@@ -84,7 +94,8 @@ class AttemptRead(RowRead):
     code: str | None = Field(
         None,
         description="CONNECTED, OAUTH_DENIED, OAUTH_ERROR, OAUTH_EXCHANGE_FAILED, "
-        "OAUTH_ABANDONED, OAUTH_STATE_EXPIRED, MAILCHIMP_REJECTED_CREDENTIALS, …",
+        "OAUTH_ABANDONED, OAUTH_STATE_EXPIRED, MAILCHIMP_REJECTED_CREDENTIALS, "
+        "OWED_TO_PREVIOUS_ACCOUNT (start again with drop_owed_to_previous_account to go on), …",
     )
     message: str | None = None
     continuity: Continuity | None = None

@@ -21,6 +21,8 @@ last pushed, status, attempts, next attempt time and the last error. The parts:
   `product_sweep.py`: so are hidden the products it deleted so (a product type's).
 * `offer_dates.py`: a product not yet published or for sale is pushed again at its date.
 * `reprice.py`: a catalogue promotion's change re-prices the tracked channels' products.
+* `reconnected.py`: reconnecting the same Mailchimp account sends again what found it
+  unreachable (revoked, reset) meanwhile.
 * `burst.py`: while many pushes wait for one installation, products, customers and orders go
   out as Mailchimp batches (re-read from Saleor a page at a time; orders a batch can carry alone,
   `burst_orders.py`), each record's outcome in the ledger.
@@ -37,6 +39,7 @@ from addon.ecommerce import (
     product_sweep,
     promo_jobs,
     promo_sync,
+    reconnected,
     reprice,
     resend,
     store_state,
@@ -121,7 +124,9 @@ async def push_job(job: ClaimedJob, request: PushRequest, services: Services) ->
                 await store_state.park(services, job.installation_id, *request_key(request))
                 return
     except (NotConnected, InvalidCredentials):
-        # Nothing to do until Mailchimp is connected (again); a resync catches up.
+        # Nothing can be sent until Mailchimp is connected again; the record stays pending.
+        # Reconnecting the same account queues its push again (`reconnected.py`); connecting
+        # another drops the ledger, and the admin runs the initial sync for that one.
         return
 
 
@@ -139,3 +144,4 @@ def register(registry: HandlerRegistry) -> None:
     product_sweep.register(registry)
     offer_dates.register(registry)
     reprice.register(registry)
+    reconnected.register(registry)

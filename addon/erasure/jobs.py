@@ -9,7 +9,9 @@ are deleted, its orders too if the admin chose so (they stay by default: the sto
 history), then the customer. The app's tables then keep only hashes (`forget.py`), and
 Activity records what was done without the address (`outcome.py`). It first waits while a
 batch sent before, or a push running, may still write the customer into Mailchimp
-(`in_flight.py`).
+(`in_flight.py`). An erasure asked under a Mailchimp account another was connected in place
+of never runs against that one (`addon.connection.reconnect`): it ends saying it was not done,
+the address forgotten by the app all the same.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
+from addon.connection.reconnect import OwedKind, asked_of_another_account
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, MailchimpStore
@@ -43,6 +46,7 @@ from addon.erasure.unavailable import (
     audiences_unread,
     carried_over,
     gave_up_reconnecting,
+    switched_note,
     wait_for_mailchimp,
 )
 from addon.jobs.completion import complete_in
@@ -67,6 +71,14 @@ ERASE_JOB = "erasure.erase"
 # Done on arrival: the Activity entry saying what an erasure did (text in `last_error`, as the
 # Activity page shows a row's text), without the address.
 ERASED_NOTE = "erasure.erased"
+# Every erasure not finished is owed to the connected account (`Linking.save` asks).
+OWED_ERASURES = OwedKind(
+    ERASE_JOB,
+    "erasure",
+    "erasures",
+    dropped="whoever asked to be erased stays in the previous account until someone deletes "
+    "them there, and the app forgets the addresses all the same",
+)
 
 
 def _key(email: str) -> str:
@@ -320,10 +332,62 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         records = await ledger_records(session, installation_id, addresses, request.saleor_user_id)
         await drop_pushes(session, installation_id, records, job.id)
         await remember_erased(session, installation_id, addresses, utcnow())
-    if await _must_wait(job, addresses, request, services):
+        # Asked of the account connected before: the one connected now holds none of its
+        # audiences and stores, and "erased" there would be untrue.
+        switched = await asked_of_another_account(session, job)
+    if not switched and await _must_wait(job, addresses, request, services):
         raise RetryLater(WAITING, RETRY_SECONDS)
-    carried = await carried_over(services, job)
     started = utcnow()
+    result = Erased(connected=False)
+    if not switched:
+        result = await _erase_now(job, request, services, lists, addresses, stores)
+        if await _must_wait(job, addresses, request, services, since=started):
+            await _again(services, job, request, result)
+    async with services.db.transaction() as session:
+        # The records locked (a push's outcome waits for the forgetting), then one last look.
+        mine = await ledger_records(
+            session, installation_id, addresses, request.saleor_user_id, locked=True
+        )
+        # A push claimed since the last look is let finish; none waiting is claimed any more.
+        dropped = await drop_pushes(session, installation_id, mine, job.id)
+        written = await written_since(session, installation_id, mine, started, dropped)
+        # (Switched while this run erased: with the credentials read before, or the new ones.)
+        switched = switched or await asked_of_another_account(session, job)
+        again = written and not switched and not await _overdue(session, job, services)
+        if not again:
+            forgotten = await forget(
+                session,
+                installation_id,
+                addresses,
+                request.saleor_user_id,
+                orders_deleted=delete_orders and result.connected,
+                running_job_id=job.id,
+            )
+            done = forgotten.contacts + forgotten.ledger
+            note = (
+                switched_note(done)
+                if switched
+                else summary(result, request.source, delete_orders, done)
+            )
+            await _note(session, job, request, note)
+    if again:
+        await _again(services, job, request, result)
+    what = "forgotten, not erased (the Mailchimp account was switched)" if switched else "erased"
+    logger.info("Customer %s (%d addresses)", what, len(addresses))
+
+
+async def _erase_now(
+    job: ClaimedJob,
+    request: EraseRequest,
+    services: Services,
+    lists: list[str],
+    addresses: set[str],
+    stores: list[_StoreWork],
+) -> Erased:
+    """Erase in the connected account, or wait for it (`RetryLater`); with this erasure's
+    earlier runs' deletions."""
+    installation_id = job.installation_id
+    carried = await carried_over(services, job)
     try:
         async with mailchimp_for(services, installation_id) as client:
             if carried and await audiences_unread(services, installation_id):
@@ -339,36 +403,18 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
         result = Erased(connected=False)
     except (RateLimited, TransientError) as exc:
         await wait_for_mailchimp(services, job, exc)
-    result = result.plus(request.erased)
-    if await _must_wait(job, addresses, request, services, since=started):
-        await _again(services, job, request, result)
-    async with services.db.transaction() as session:
-        # The records locked (a push's outcome waits for the forgetting), then one last look.
-        mine = await ledger_records(
-            session, installation_id, addresses, request.saleor_user_id, locked=True
-        )
-        # A push claimed since the last look is let finish; none waiting is claimed any more.
-        dropped = await drop_pushes(session, installation_id, mine, job.id)
-        written = await written_since(session, installation_id, mine, started, dropped)
-        again = written and not await _overdue(session, job, services)
-        if not again:
-            forgotten = await forget(
-                session,
-                installation_id,
-                addresses,
-                request.saleor_user_id,
-                orders_deleted=delete_orders and result.connected,
-                running_job_id=job.id,
-            )
-            done = forgotten.contacts + forgotten.ledger
-            await _note(session, job, request, summary(result, request.source, delete_orders, done))
-    if again:
-        await _again(services, job, request, result)
-    logger.info("Customer erased (%d addresses)", len(addresses))
+    return result.plus(request.erased)
 
 
 def register(registry: HandlerRegistry[Services]) -> None:
     registry.register(ERASE_JOB, handle_erase, payload=EraseRequest)
 
 
-__all__ = ["ERASED_NOTE", "ERASE_JOB", "WAITING_FOR_CONNECTION", "enqueue_erasure", "register"]
+__all__ = [
+    "ERASED_NOTE",
+    "ERASE_JOB",
+    "OWED_ERASURES",
+    "WAITING_FOR_CONNECTION",
+    "enqueue_erasure",
+    "register",
+]

@@ -11,6 +11,9 @@
  * callback connects only in the browser the log-in was started in). While the window is open
  * the page asks the server how the log-in attempt ended (allowed, denied, error) and, when it
  * holds the window itself, notices it being closed: the wait ends within a second either way.
+ * A log-in that would connect another account while work still waits for the previous one ends
+ * with the page's offer to connect it anyway: a new log-in, started with the confirmation (the
+ * account is known only once Mailchimp answers).
  */
 import { $, bridge, clear, clearAll, confirmed, notice, setBusy } from "../app.js";
 
@@ -29,6 +32,8 @@ const OUTCOME_TITLES = {
 
 let currentConnection = () => null; // the page's last ConnectionRead
 let render = () => {};
+let owedCode = null; // the outcome's code when work still waits for the previous account
+let showOwed = () => null;
 let pendingOAuth = null;
 
 function setOAuthButtons(disabled) {
@@ -47,9 +52,16 @@ function stopWaiting() {
 }
 
 /** The attempt ended: say how, in one place, and put the page in its new state. */
-function finish(waiting, ok, title, message) {
+function finish(waiting, ok, title, message, code) {
   if (pendingOAuth !== waiting) return;
   stopWaiting();
+  if (!ok && code && code === owedCode) {
+    const node = showOwed(message, code, "Log in again and connect anyway…", () =>
+      begin(waiting.flow, true)
+    );
+    if (node) node.querySelector(".notice-actions button").focus();
+    return;
+  }
   if (ok) {
     clearAll();
     bridge
@@ -75,7 +87,8 @@ function outcome(waiting, attempt) {
       waiting,
       false,
       OUTCOME_TITLES[attempt.status] || "Mailchimp is not connected",
-      attempt.message || "Nothing was connected. Try again when you are ready."
+      attempt.message || "Nothing was connected. Try again when you are ready.",
+      attempt.code
     );
   }
   return true;
@@ -155,7 +168,7 @@ function waitForOAuth(popup, flow, start) {
       if (!popup || event.source !== popup) return;
       if (data.type !== "mailchimp-oauth") return;
       if (data.ok) finish(waiting, true);
-      else finish(waiting, false, OUTCOME_TITLES.error, String(data.message || ""));
+      else finish(waiting, false, OUTCOME_TITLES.error, String(data.message || ""), data.code);
     },
   };
   pendingOAuth = waiting;
@@ -214,8 +227,12 @@ function waitForOAuth(popup, flow, start) {
 }
 
 function startOAuth(event) {
-  const b = event.currentTarget;
-  const flow = b.getAttribute("data-oauth");
+  begin(event.currentTarget.getAttribute("data-oauth"), false);
+}
+
+/** Start a log-in (`dropOwed`: the admin confirmed connecting another account all the same). */
+function begin(flow, dropOwed) {
+  const b = document.querySelector('[data-oauth="' + flow + '"]');
   const current = currentConnection();
   if (!current || !current.oauth_available) {
     $("oauth-unavailable").scrollIntoView({ block: "nearest" });
@@ -229,9 +246,11 @@ function startOAuth(event) {
     popup = null;
   }
   clear("oauth");
+  clear("owed");
   setBusy(b, true, "Opening Mailchimp…");
+  const confirmation = dropOwed ? "&drop_owed_to_previous_account=true" : "";
   bridge
-    .api("GET", "/api/connection/oauth/start?flow=" + encodeURIComponent(flow))
+    .api("GET", "/api/connection/oauth/start?flow=" + encodeURIComponent(flow) + confirmation)
     .then((start) => {
       // The window starts on the app's own page, which hands this frame a handle on the
       // window (so closing it is noticed) and goes on to Mailchimp.
@@ -282,11 +301,14 @@ function cancelOAuth() {
 
 /**
  * Once, before the first render: `connection()` is the page's last ConnectionRead (or null),
- * `render(connection)` puts a new one on the page.
+ * `render(connection)` puts a new one on the page; an outcome coded `owed` is shown by
+ * `showOwed(message, technical, retryLabel, retry)`, which returns its notice.
  */
-export function setUpOAuth({ connection, render: renderConnection }) {
+export function setUpOAuth({ connection, render: renderConnection, owed, showOwed: show }) {
   currentConnection = connection;
   render = renderConnection;
+  owedCode = owed;
+  showOwed = show;
   window.addEventListener("message", announced);
   $("oauth-cancel").addEventListener("click", cancelOAuth);
   document.querySelectorAll("[data-oauth]").forEach((b) => b.addEventListener("click", startOAuth));

@@ -2,17 +2,22 @@
  * The Connection page: connect (Mailchimp login, sign-up, or API key), check, reset.
  *
  * The Mailchimp log-in (a pop-up, and waiting for it) is in connection-oauth.js: the page
- * hands it its last connection and how to render a new one (setUpOAuth).
+ * hands it its last connection, how to render a new one, and how to offer connecting another
+ * account although work still waits for the previous one (setUpOAuth).
  */
 import {
   $,
   PageLoader,
   bridge,
+  clear,
   clearAll,
   clearFieldError,
+  confirmDialog,
   confirmed,
+  details,
   fieldError,
   formatTime,
+  notice,
   setBusy,
 } from "../app.js";
 import { setUpOAuth } from "./connection-oauth.js";
@@ -25,6 +30,35 @@ const METHOD_NAMES = {
 };
 
 let current = null; // the last ConnectionRead
+
+// Erasures or unsubscribes still wait for the account connected before (a 409, or the log-in's
+// outcome): the server's message counts them. Connecting another account all the same ends
+// them not done, so it takes a confirmation.
+const OWED = "OWED_TO_PREVIOUS_ACCOUNT";
+
+/** Say what still waits for the previous account; `retry()` connects anyway, once confirmed. */
+function showOwed(message, technical, retryLabel, retry) {
+  const title = "Work still waits for the previous Mailchimp account";
+  const node = notice("owed", "warning", title, message, {
+    label: retryLabel,
+    run: () =>
+      confirmDialog({
+        title: "Connect the other account anyway?",
+        text:
+          "What still waits for the previous account will not be done there, and Activity will " +
+          "list it as not done. The app forgets the addresses it was asked to erase all the same. " +
+          "To let it finish instead, cancel and reconnect the previous account first.",
+        confirm: "Connect anyway",
+        danger: true,
+      }).then((yes) => {
+        if (yes) retry();
+      }),
+  });
+  if (node && technical) {
+    node.querySelector(".notice-body").appendChild(details("Technical details", technical));
+  }
+  return node;
+}
 
 function showCheck(ok, title, text) {
   const box = $("check-result");
@@ -174,10 +208,18 @@ function connectWithKey(event) {
     input.focus();
     return;
   }
+  sendKey(key, false);
+}
+
+function sendKey(key, dropOwed) {
+  const input = $("api-key");
   const b = $("api-key-submit");
+  clear("owed");
   setBusy(b, true, "Connecting…");
+  const body = { api_key: key };
+  if (dropOwed) body.drop_owed_to_previous_account = true;
   bridge
-    .api("POST", "/api/connection/api-key", { api_key: key })
+    .api("POST", "/api/connection/api-key", body)
     .then((result) => {
       input.value = "";
       render(result.connection);
@@ -186,6 +228,14 @@ function connectWithKey(event) {
       $("check-button").focus();
     })
     .catch((error) => {
+      if (error.code === OWED) {
+        // Nothing wrong with the key: the page says what waits, and offers to go on.
+        const node = showOwed(error.message, error.details, "Connect with this key anyway…", () =>
+          sendKey(key, true)
+        );
+        if (node) node.querySelector(".notice-actions button").focus();
+        return;
+      }
       // Inline only: the field says what is wrong with it.
       fieldError("api-key", error.message);
       input.focus();
@@ -204,5 +254,5 @@ $("reset-cancel").addEventListener("click", () => {
 $("reset-confirm").addEventListener("click", confirmReset);
 $("api-key-form").addEventListener("submit", connectWithKey);
 $("api-key").addEventListener("input", () => clearFieldError("api-key"));
-setUpOAuth({ connection: () => current, render });
+setUpOAuth({ connection: () => current, render, owed: OWED, showOwed });
 loader.run();
