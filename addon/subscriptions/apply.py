@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.repository import AudienceRepository
+from addon.audiences.service import enqueue_import
 from addon.connection.reconnect import (
     NOT_DONE_SWITCHED,
     RECONNECT_RETRY_SECONDS,
@@ -41,7 +42,12 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.mailchimp import AddressRefused, ForgottenEmailNotSubscribed, InvalidCredentials
+from addon.mailchimp import (
+    AddressRefused,
+    ForgottenEmailNotSubscribed,
+    InvalidCredentials,
+    ValidationFailed,
+)
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
@@ -53,6 +59,7 @@ from addon.subscriptions.profile import MemberData, change_member_data, report_n
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import APPLY_JOB, double_optin_applies, offered_interests
+from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 
@@ -204,6 +211,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         data = await change_member_data(services, installation, change, mappings, specs, held_for)
 
     hours = services.settings.for_now_retry_hours
+    stale_fields = False
     if left_since(change, withdrawn_at, withdrawal_waits):
         applied = Applied(
             None,
@@ -234,7 +242,17 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         known_permissions=list(permission_texts),
                     )
 
-                applied, left_out = await with_live_groups(client, change.list_id, offered, write)
+                try:
+                    applied, left_out = await with_live_groups(
+                        client, change.list_id, offered, write
+                    )
+                except ValidationFailed as exc:
+                    if not drop_refused(exc, data):
+                        raise
+                    stale_fields = True  # sent again without them (`stale_fields.py`)
+                    applied, left_out = await with_live_groups(
+                        client, change.list_id, offered, write
+                    )
                 if left_out:
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except (NotConnected, InvalidCredentials) as exc:
@@ -270,6 +288,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         state.last_problem = applied.problem
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
+        if stale_fields:
+            await enqueue_import(session, installation_id, scheduled=False)
         if applied.problem is not None:
             logger.info("Contact change not applied (%s): %s", change.source, applied.problem)
         if applied.member is not None:

@@ -20,17 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.mapping import MAPPING_SAVED_JOB, audience_mappings, merge_specs
 from addon.audiences.models import Priority
 from addon.audiences.repository import AudienceRepository
+from addon.audiences.service import enqueue_import
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
-from addon.mailchimp import MemberPatch, TagUpdate
+from addon.mailchimp import MemberPatch, TagUpdate, ValidationFailed
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
 from addon.subscriptions.models import PROFILE_STATUSES, ContactState
 from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.writeback import contact_lane
 
 logger = logging.getLogger(__name__)
@@ -219,13 +221,22 @@ async def handle_update_profile(
         tag_updates = [TagUpdate(name=t) for t in data.tags if t not in previous_tags] + [
             TagUpdate(name=t, status="inactive") for t in previous_tags if t not in data.tags
         ]
+    stale_fields = False
     try:
         merge_fields = data.merge_fields_clearing(sent_before)
         async with mailchimp_for(services, installation_id) as client:
             member = None
             if merge_fields or data.language:
                 patch = MemberPatch(merge_fields=merge_fields or None, language=data.language)
-                member = await client.update_member(list_id, email, patch)
+                try:
+                    member = await client.update_member(list_id, email, patch)
+                except ValidationFailed as exc:
+                    if not drop_refused(exc, data):
+                        raise
+                    stale_fields = True  # sent again without them (`stale_fields.py`)
+                    merge_fields = data.merge_fields_clearing(sent_before)
+                    patch = MemberPatch(merge_fields=merge_fields or None, language=data.language)
+                    member = await client.update_member(list_id, email, patch)
             if tag_updates:
                 await client.update_member_tags(list_id, email, tag_updates)
     except NotConnected:
@@ -245,6 +256,8 @@ async def handle_update_profile(
             state.data_tags = data.tags
         if member is not None:
             state.last_change_at = utcnow()
+        if stale_fields:
+            await enqueue_import(session, installation_id, scheduled=False)
         if data.problems:
             await report_not_sent(
                 session,
