@@ -110,13 +110,18 @@ def register_job_handlers(registry: HandlerRegistry[Services]) -> None:
 
 async def start_up(services: Services) -> None:
     """What a capability does once when a process starts, after the migrations (`addon serve`
-    and `addon worker`). Each step only hastens or restores what the worker does anyway, so one
-    that fails is logged and the process starts."""
+    and `addon worker`), once the SECRET_KEY is known to read the stored secrets. Each step only
+    hastens or restores what the worker does anyway, so one that fails is logged and the process
+    starts."""
     from addon.ecommerce.cart_sweep import queue_cart_sweeps
     from addon.ecommerce.catalog_revision import queue_catalog_refresh
+    from addon.installations.key_check import check_secret_key
     from addon.installations.uninstall import queue_unfinished_uninstalls
     from addon.installations.webhook_catch_up import queue_outdated_upkeeps
 
+    # Not a step that may fail: with a SECRET_KEY that reads no stored secret, every job would
+    # fail into quarantine (`key_check.py`).
+    await check_secret_key(services.db)
     try:
         await queue_outdated_upkeeps(services)
     except Exception:

@@ -110,3 +110,31 @@ async def test_readyz_logs_the_failure_without_the_password(
     (logged,) = _readiness_lines(caplog)
     assert "ConnectionError" in logged and "db.internal" in logged and "***" in logged
     assert not [part for part in password_parts if part in logged]
+
+
+async def test_a_secret_key_that_reads_no_stored_secret_is_no_start(
+    app_client: httpx.AsyncClient, installed_app: object, services: Services
+) -> None:
+    """The tokens stored under another SECRET_KEY (changed, lost): not ready, and a process
+    refuses to start, rather than every webhook failing and every job going to quarantine."""
+    from pydantic import SecretStr
+
+    from addon.capabilities import start_up
+    from addon.crypto import SecretBox
+    from addon.installations.key_check import WRONG_KEY, WrongSecretKey
+
+    other = SecretBox("another deployment's key").encrypt(SecretStr("token"))
+    async with services.db.transaction() as session:
+        [kept] = (await session.execute(text("SELECT app_token FROM installations"))).scalars()
+        await session.execute(text("UPDATE installations SET app_token = :t"), {"t": other})
+    try:
+        ready = await app_client.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        assert ready.json()["secrets"] == "SECRET_KEY cannot decrypt the stored secrets"
+        with pytest.raises(WrongSecretKey, match="start again with the SECRET_KEY"):
+            await start_up(services)
+        assert "SECRET_KEY" in WRONG_KEY
+    finally:
+        async with services.db.transaction() as session:
+            await session.execute(text("UPDATE installations SET app_token = :t"), {"t": kept})
+    assert (await app_client.get("/readyz")).status_code == 200

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from addon.db.migrations import is_current
 from addon.dependencies import ServicesDep
+from addon.installations.key_check import WRONG_KEY, secret_key_fits
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ async def readyz(services: ServicesDep) -> JSONResponse:
     if not await is_current(services.db.engine):
         return JSONResponse(
             {"status": "unavailable", "database": "migrations are not current; run addon migrate"},
+            status_code=503,
+        )
+    if not await secret_key_fits(services.db):
+        logger.error(WRONG_KEY)
+        return JSONResponse(
+            {"status": "unavailable", "secrets": "SECRET_KEY cannot decrypt the stored secrets"},
             status_code=503,
         )
     return JSONResponse({"status": "ok"})
