@@ -4,6 +4,8 @@ failures to the app's errors."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from pydantic import SecretStr
 
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
@@ -48,11 +50,19 @@ async def address_holder(
 
 
 async def account_confirmed(
-    saleor: SaleorClient, api_url: str, token: SecretStr, user_id: str, email: str
+    saleor: SaleorClient,
+    api_url: str,
+    token: SecretStr,
+    user_id: str,
+    email: str,
+    *,
+    normalize: Callable[[str], str],
 ) -> bool:
     """Whether the signed-in customer `user_id` confirmed `email`, the address their token
-    names (`User.isConfirmed`, and the address still theirs): a token is issued to an
-    unconfirmed account too, when the store allows it (`subscriptions_user`). False when
+    names (`User.isConfirmed`, and the address still theirs: Saleor's, put in the form `email`
+    is in by `normalize`, e.g. an internationalised domain Saleor holds in its ASCII form): a
+    token is issued to an unconfirmed account too, when the store allows it
+    (`subscriptions_user`). False when
     Saleor shows the app no such customer (deleted since, a staff user); `UpstreamUnavailable`
     when Saleor refuses the app or cannot answer."""
     try:
@@ -70,4 +80,7 @@ async def account_confirmed(
     user = data.get("user")
     if not user or user.get("isConfirmed") is not True:
         return False
-    return str(user.get("email") or "").strip().lower() == email.lower()
+    try:
+        return normalize(str(user.get("email") or "")) == email
+    except ValueError:  # not an address the app takes
+        return False

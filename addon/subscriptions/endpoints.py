@@ -104,6 +104,7 @@ async def signed_in_customer(
         installation.app_token,
         customer.user_id,
         email,
+        normalize=normalize_email,
     )
     return AccountHolder(email=email, user_id=customer.user_id, confirmed=confirmed)
 

@@ -225,3 +225,34 @@ async def test_an_unconfirmed_accounts_profile_fills_no_one_elses_contact(newsle
     await shop.saleor.update_customer(ann, first_name="Annie")
     await shop.work()
     assert shop.member(news, "ann@example.com").merge_fields["FNAME"] == "Annie"
+
+
+async def test_a_confirmed_account_with_an_internationalised_domain_is_confirmed(
+    newsletter: Shop,
+) -> None:
+    """Saleor holds the domain as typed (its ASCII form); the app's form of the address is the
+    Unicode one: the two are one address, and the account's own."""
+    from addon.subscriptions.schemas import normalize_email
+
+    shop = newsletter
+    news = shop.ids["news"]
+    puny = "bob@xn--bcher-kva.de"
+    joined = await shop.client.post("/api/storefront/subscribe", params=STORE, json={"email": puny})
+    assert joined.status_code == 202, joined.text
+    await shop.work()
+    bob = await shop.saleor.create_customer(puny, "Bob", "B", is_confirmed=True)
+    await shop.work()
+    auth = {"Authorization": f"Bearer {shop.saleor.mint_customer_token(bob)}"}
+    page = await shop.client.get(PAGE, params=STORE, headers=auth)
+    assert page.status_code == 200, page.text
+    seen = next(a for a in page.json()["audiences"] if a["list_id"] == news)
+    assert seen["status"] == "subscribed"
+    left = await shop.client.put(
+        PAGE,
+        params=STORE,
+        headers=auth,
+        json={"audiences": [{"list_id": news, "subscribed": False}]},
+    )
+    assert left.status_code == 202, left.text
+    await shop.work()
+    assert shop.member(news, normalize_email(puny)).status == "unsubscribed"
