@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
@@ -200,19 +201,24 @@ async def apply_members(
             rated.pop(list_id, None)
         else:
             rated[list_id] = rating
-        updates.append(
-            {
-                "id": member_id,
-                "ratings": rated,
-                "member_rating": max(rated.values()) if rated else None,
-                "tags": current,
-                "changed": True,
-                "updated_at": now,
-            }
-        )
+        updates.append(_changed_row(member_id, rated, current, now))
     if updates:
         await bulk_update(session, updates)
     return len(seen)
+
+
+def _changed_row(
+    member_id: int, rated: dict[str, int], tags: dict[str, list[str]], now: datetime
+) -> dict[str, Any]:
+    """A member's new ratings and tags, its rating the highest of them, marked changed."""
+    return {
+        "id": member_id,
+        "ratings": rated,
+        "member_rating": max(rated.values()) if rated else None,
+        "tags": tags,
+        "changed": True,
+        "updated_at": now,
+    }
 
 
 async def forget_audience(
@@ -240,16 +246,7 @@ async def forget_audience(
         rated.pop(list_id, None)
         if list_id in current:
             current[list_id] = []  # the key in Saleor is overwritten (see apply_members)
-        updates.append(
-            {
-                "id": member_id,
-                "ratings": rated,
-                "member_rating": max(rated.values()) if rated else None,
-                "tags": current,
-                "changed": True,
-                "updated_at": now,
-            }
-        )
+        updates.append(_changed_row(member_id, rated, current, now))
     if updates:
         await bulk_update(session, updates)
     return len(updates)
