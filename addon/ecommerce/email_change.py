@@ -57,16 +57,23 @@ class Placed:
 
 async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
     """Delete the store's customer and create it again with `customer`'s address (`held`: the
-    address Mailchimp held, None if it held no such customer)."""
-    logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
+    address Mailchimp held, None if it held no such customer); where another customer holds
+    that address, its data goes there and the customer stays as it is (`email_holder.py`)."""
     try:
         before: Customer | None = await client.get_customer(store_id, customer.id)
     except NotFound:
         before = None
     held = before.email_address if before is not None else None
+    body = customer.model_copy(update={"opt_in_status": False})
+    # Asked before deleting: Mailchimp would refuse the re-creation, and the customer be put
+    # back under its old address (three calls for nothing, on every push that met the refusal).
+    holder = await holder_of(client, store_id, customer.email_address)
+    if holder is not None and holder.id != customer.id:
+        await _onto(client, store_id, body, holder)
+        return Placed(holder.id, held or None)
+    logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
     with contextlib.suppress(NotFound):
         await client.delete_customer(store_id, customer.id)
-    body = customer.model_copy(update={"opt_in_status": False})
     try:
         await client.create_customer(store_id, body)
     except (AddressRefused, BadRequest) as exc:
@@ -94,7 +101,14 @@ async def onto_holder(client: MailchimpClient, store_id: str, customer: Customer
     if holder is None:
         await client.upsert_customer(store_id, customer)
         return Placed(customer.id)
-    # Its address as Mailchimp holds it: a change of case would be refused as a change.
+    return await _onto(client, store_id, customer, holder)
+
+
+async def _onto(
+    client: MailchimpClient, store_id: str, customer: CustomerInput, holder: Customer
+) -> Placed:
+    """The customer's data on `holder`, under its address as Mailchimp holds it (a change of
+    case would be refused as a change)."""
     update = {"id": holder.id, "email_address": holder.email_address}
     await client.upsert_customer(store_id, customer.model_copy(update=update))
     return Placed(holder.id)
@@ -119,9 +133,19 @@ def _address(held: ReadAddress | None) -> Address | None:
     return Address(**fields) if any(fields.values()) else None
 
 
-async def put_customer(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
+async def put_customer(
+    client: MailchimpClient, store_id: str, customer: CustomerInput, held_by: str | None = None
+) -> Placed:
     """Create or update the customer; a changed address re-creates it, an address another
-    customer holds puts the data on that one."""
+    customer holds puts the data on that one. `held_by`: the customer the last push put the
+    data on; another than the customer's own, it is looked for first, by the address (so
+    never one that left it): while a customer holds the address, each push goes straight
+    there rather than meeting Mailchimp's refusal of the own customer's address first."""
+    if held_by is not None and held_by != customer.id:
+        holder = await holder_of(client, store_id, customer.email_address)
+        if holder is not None:  # never opted in there, as when it was first put there
+            body = customer.model_copy(update={"opt_in_status": False})
+            return await _onto(client, store_id, body, holder)
     try:
         await client.upsert_customer(store_id, customer)
     except BadRequest as exc:

@@ -70,10 +70,13 @@ class Pusher(SaleSender):
         if not known.sent(digest):
             # PUT is an upsert keyed by the user's id; Mailchimp refuses a changed e-mail, so
             # that customer is deleted and created again (`email_change.py`), and an address
-            # another customer holds puts the data on that one (`email_holder.py`). Always the
-            # user's own id first: another's, changed to this user's new address, would move
-            # that customer away from its own orders.
-            placed = await put_customer(self.client, self.ctx.store_id, body)
+            # another customer holds puts the data on that one (`email_holder.py`). The user's
+            # own id first, or the customer the last push put the data on, found again by the
+            # address: another's id, changed to this user's new address, would move that
+            # customer away from its own orders.
+            placed = await put_customer(
+                self.client, self.ctx.store_id, body, held_by=known.mailchimp_id
+            )
             held_by = placed.customer_id
             await announce_move(
                 self.services, self.ctx.installation_id, placed.held, body.email_address, user_id
@@ -141,6 +144,7 @@ class Pusher(SaleSender):
                 await self._convert_cart(order)
                 return
             stock = [ln.variant.product.id for ln in order.lines if ln.variant]
+            await self.shopper(order.user.id if order.user else None)
             try:
                 moved = await self._send_order(
                     known,
@@ -362,6 +366,7 @@ class Pusher(SaleSender):
         if known.holds(pushing):
             return
         patch = sale_payloads.cart_patch(body)
+        await self.shopper(checkout.user.id if checkout is not None and checkout.user else None)
         await self._send_cart(
             known,
             pushing,

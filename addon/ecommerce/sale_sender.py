@@ -14,13 +14,13 @@ from typing import TypeVar
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.ecommerce import sale_payloads
+from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.email_change import announce_move, recreate_from_ref, refused_email_change
 from addon.ecommerce.email_holder import email_taken, holder_of
 from addon.ecommerce.fingerprints import order_moved
-from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
@@ -39,6 +39,35 @@ def _campaign_rejected(exc: BadRequest) -> bool:
 
 class SaleSender(CatalogPusher):
     """What `Pusher` sends orders and carts with."""
+
+    # The customer holding the shopper's data, when their customer record names another than
+    # their own (`put_customer` put it on the one holding their address): set by `shopper`.
+    _holder: str | None = None
+
+    async def shopper(self, user_id: str | None) -> None:
+        """The registered shopper of the order or cart to send (None: a guest): where their
+        data lives, as their customer record says."""
+        self._holder = None
+        if user_id is None:
+            return
+        held = (await self.known(EntityKind.CUSTOMER, user_id)).mailchimp_id
+        if held is not None and held != payloads.mailchimp_id(user_id):
+            self._holder = held
+
+    async def _on_holder(self, body: Attributed) -> Attributed:
+        """The order or cart of a shopper whose data lives on the customer holding their
+        address goes straight to it: their own customer, at their old address, would be
+        refused their new one, and deleted to be re-created and put back, on every push. A
+        guest's customer is named by its address, so it holds no other: named at once; another
+        is looked up by the address (it may have left it). Only at a creation: the buyer an
+        order or cart was recorded with is left alone (`fingerprints.order_moved`)."""
+        held, email = self._holder, body.customer.email_address
+        if held is None or held == body.customer.id or not email:
+            return body
+        if held == payloads.guest_customer_id(email):
+            return _named(body, held)
+        holder = await holder_of(self.client, self.ctx.store_id, email)
+        return _named(body, holder.id, holder.email_address) if holder is not None else body
 
     async def _send_cart(
         self,
@@ -143,14 +172,17 @@ class SaleSender(CatalogPusher):
     ) -> None:
         """Create an order or cart; its customer's changed e-mail re-creates the customer
         first (`email_change.py`), so the order or cart lands on the customer's new address."""
+        body = await self._on_holder(body)
         try:
             await self._create_once(create, body)
         except BadRequest as exc:
-            if email_taken(exc) and body.customer.email_address:
+            email = body.customer.email_address
+            # A guest's customer never changes address (named by it): refused as one, it holds
+            # the address in another case.
+            same = email is not None and body.customer.id == payloads.guest_customer_id(email)
+            if (email_taken(exc) or (same and refused_email_change(exc))) and email:
                 # Another customer holds the address (`email_holder.py`): named instead.
-                holder = await holder_of(
-                    self.client, self.ctx.store_id, body.customer.email_address
-                )
+                holder = await holder_of(self.client, self.ctx.store_id, email)
                 if holder is not None:
                     body = _named(body, holder.id, holder.email_address)
                 await self._create_once(create, body)
@@ -187,7 +219,7 @@ class SaleSender(CatalogPusher):
 def _named(body: Attributed, customer_id: str, email: str | None = None) -> Attributed:
     """The order or cart naming another customer: the one holding its address, as Mailchimp
     writes it (`email_holder.py`), or its re-created customer."""
-    if customer_id == body.customer.id:
+    if customer_id == body.customer.id and email in (None, body.customer.email_address):
         return body
     update = {"id": customer_id} | ({"email_address": email} if email else {})
     return body.model_copy(update={"customer": body.customer.model_copy(update=update)})

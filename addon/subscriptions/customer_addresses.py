@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import String, UniqueConstraint
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
 from addon.db.base import Base
 from addon.db.owned import InstallationRows
+from addon.db.repository import insert_for
 from addon.db.types import UTCDateTime, utcnow
 
 
@@ -22,3 +24,27 @@ class CustomerAddress(InstallationRows, Base):
     saleor_user_id: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(320))  # lower-cased
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+async def record_first_address(
+    session: AsyncSession, installation_id: int, user_id: str, email: str
+) -> None:
+    """The customer's address when the app first hears of them (their registration, or its
+    confirmation: CUSTOMER_CREATED, ACCOUNT_CONFIRMED, a catch-up's replay of them), unless it
+    has one: a later change's delivery handled first recorded the newer one, and moves from
+    this one only if it knew it. Without it a contact the app never linked to the customer
+    (subscribed through Mailchimp's own form, or in the audience before the app was connected)
+    stayed at the old address when their first update was the change itself. One INSERT … ON
+    CONFLICT DO NOTHING: the change's delivery may record the customer at the same time."""
+    dialect = session.get_bind().dialect.name
+    statement = (
+        insert_for(dialect, CustomerAddress)
+        .values(
+            installation_id=installation_id,
+            saleor_user_id=user_id,
+            email=email.strip().lower(),
+            updated_at=utcnow(),
+        )
+        .on_conflict_do_nothing(index_elements=["installation_id", "saleor_user_id"])
+    )
+    await session.execute(statement)

@@ -8,10 +8,11 @@ last saw for each customer (`customer_addresses.py`) and moves what was under th
 The e-commerce push queues the move too when Mailchimp refuses the customer's new address
 (`addon.ecommerce.email_change`), naming the address Mailchimp held.
 
-The move itself, audience by audience, is `member_move.py`. Where Mailchimp refuses the new
-address, the contact stays at the old one, held for the new one (`ContactState.held_for`): the
-panel and the account page show it for the customer's address, their changes reach it, and the
-customer's next address change moves it.
+The move itself, audience by audience, is `member_move.py`; a new address whose contact is
+another customer's, who left it, is never merged into (`email_exchange.py`). Where Mailchimp
+refuses the new address, the contact stays at the old one, held for the new one
+(`ContactState.held_for`): the panel and the account page show it for the customer's address,
+their changes reach it, and the customer's next address change moves it.
 
 A staff member's address cannot be read back: Saleor shows a staff member without orders only
 to MANAGE_STAFF, which the app does not hold. Their contacts stay, and Activity says so
@@ -21,6 +22,7 @@ to MANAGE_STAFF, which the app does not hold. Their contacts stay, and Activity 
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -37,15 +39,19 @@ from addon.services import Services
 from addon.subscriptions import for_now
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.email_change_notes import (
+    EMAIL_CHANGED_EVENT,
     MERGED_NOTE,
     NOT_READ_NOTE,
     REFUSED_NOTE,
     current_email,
     note_not_read,
+    note_unknown_previous,
     record_note,
 )
+from addon.subscriptions.email_exchange import exchange_rows, occupied, release_waiting, wait_for
 from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove, enqueue_email_move
 from addon.subscriptions.for_now import enqueue_held_retry, retry_note
+from addon.subscriptions.member_exchange import exchange_member
 from addon.subscriptions.member_move import Moved, move_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.profile_sync import release_held_back
@@ -150,6 +156,8 @@ async def on_customer_changed(
         await complete_in(session)
         if read is not None and read.hidden:
             await note_not_read(session, job.installation_id, user.id, seen, user.email.lower())
+        if read is None and stays and event.event == EMAIL_CHANGED_EVENT:
+            await note_unknown_previous(session, job.installation_id, user.id, user.email.lower())
         if read is None or read.email is None:
             return
         new = read.email
@@ -157,6 +165,8 @@ async def on_customer_changed(
         for old, lists in sorted(moves.items()):
             move = EmailMove(old_email=old, new_email=new, saleor_user_id=user.id, list_ids=lists)
             await enqueue_email_move(session, job.installation_id, move)
+        if not moves and seen is None and event.event == EMAIL_CHANGED_EVENT:
+            await note_unknown_previous(session, job.installation_id, user.id, new)
 
 
 # --- the job --------------------------------------------------------------------------------
@@ -198,15 +208,27 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
             if a.removed_at is None and (move.list_ids is None or a.list_id in move.list_ids)
         ]
         elsewhere = await _contact_elsewhere(session, installation_id, move)
+    taken = await occupied(services, installation_id, move)  # another customer's (their move)
+    # Where nothing of the customer's moves, the records stay as they are too.
+    skipped = elsewhere | {a.list_id for a in audiences if a.list_id in taken}
     results: dict[str, Moved] = {}
     try:
         async with mailchimp_for(services, installation_id) as client:
             for audience in audiences:
-                if audience.list_id in elsewhere:
+                list_id, name = audience.list_id, audience.name
+                if list_id in elsewhere:
                     continue
-                results[audience.list_id] = await move_member(
-                    client, audience.list_id, audience.name, move.old_email, move.new_email
-                )
+                if list_id in taken.exchange:
+                    moved = await exchange_member(
+                        client, list_id, name, move.old_email, move.new_email
+                    )
+                elif list_id in taken.waits:
+                    moved = await wait_for(client, list_id, name, move, taken.waits[list_id])
+                else:
+                    moved = await move_member(client, list_id, name, move.old_email, move.new_email)
+                if moved is not None:
+                    results[list_id] = moved
+                    skipped.discard(list_id)
     except NotConnected:
         results = {}  # Mailchimp is not connected: the app's own records still follow
     hours = services.settings.for_now_retry_hours
@@ -230,30 +252,63 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
             if move.list_ids is None or found.list_id in move.list_ids:
                 by_list.setdefault(found.list_id, {})[found.email] = found
         touched = {k for k, v in results.items() if v.member or v.held}
-        for list_id in set(by_list) | touched:
+        for list_id in (set(by_list) | touched) - skipped:
             pair = by_list.get(list_id, {})
             old_row, new_row = pair.get(move.old_email), pair.get(move.new_email)
             moved = results.get(list_id)
+            lists_texts = texts.get(list_id, {})
+            owner = old_row.saleor_user_id if old_row is not None else None
+            if move.saleor_user_id and owner not in (None, move.saleor_user_id):
+                continue  # another customer's now (their move, or an exchange, meanwhile)
             if moved is not None and moved.refused:
                 _hold(session, installation_id, list_id, move, old_row, moved, texts)
                 continue
+            if moved is not None and moved.exchanged is not None:
+                mine, theirs = await exchange_rows(
+                    session, installation_id, list_id, move, old_row, new_row
+                )
+                await _synced(session, theirs, moved.exchanged, lists_texts, now)
+                await _synced(session, mine, moved.member, lists_texts, now)
+                continue
             row = await _follow(session, installation_id, list_id, move, old_row, new_row)
+            if moved is not None and moved.merged:
+                # The new address's own values stayed: what the app last sent is no longer
+                # what the contact holds, so the customer's next update sends theirs.
+                row.profile_digest = None
             if moved is not None and (moved.member is not None or moved.absent):
-                state = _state_of(moved.member, texts.get(list_id, {})) if moved.member else NONE
-                for key, value in state.items():
-                    setattr(row, key, value)
-                row.synced_at = now
-                row.last_problem = None
-                await release_held_back(session, row)  # held while Mailchimp's side waited
+                await _synced(session, row, moved.member, lists_texts, now)
         later = [list_id for list_id, moved in results.items() if moved.for_now]
         await enqueue_held_retry(session, installation_id, move, later, hours)
         for moved in results.values():
             if moved.note:
-                kind = REFUSED_NOTE if moved.refused else MERGED_NOTE
+                kind = REFUSED_NOTE if moved.refused and not moved.waits else MERGED_NOTE
                 await record_note(session, installation_id, move, moved.note, kind)
-        await enqueue_status_write(
-            session, installation_id, move.new_email, lookup_email=move.old_email
-        )
+        # Not while a contact of another customer's waits to leave the new address: the
+        # write-back would take it for the customer's (who has the address in Saleor). The
+        # move queued again once it left writes it.
+        if not taken.waits:
+            await enqueue_status_write(
+                session, installation_id, move.new_email, lookup_email=move.old_email
+            )
+        if any(moved.exchanged is not None for moved in results.values()):
+            await enqueue_status_write(session, installation_id, move.old_email)
+        left = [list_id for list_id, moved in results.items() if not moved.refused]
+        await release_waiting(session, installation_id, move, left)
+
+
+async def _synced(
+    session: AsyncSession,
+    row: ContactState,
+    member: Member | None,
+    texts: dict[str, str],
+    now: datetime,
+) -> None:
+    """The record says what Mailchimp holds now (`member`; None: no contact)."""
+    for key, value in (_state_of(member, texts) if member else NONE).items():
+        setattr(row, key, value)
+    row.synced_at = now
+    row.last_problem = None
+    await release_held_back(session, row)  # held while Mailchimp's side waited
 
 
 async def _follow(

@@ -20,7 +20,7 @@ from addon.mailchimp import subscriber_hash
 from addon.saleor.customers import customer_email
 from addon.saleor.deleted_users import user_deleted
 from addon.services import Services
-from addon.subscriptions.email_move import EmailMove
+from addon.subscriptions.email_move import EMAIL_CHANGE_JOB, EmailMove
 from addon.subscriptions.models import ContactState
 
 logger = logging.getLogger(__name__)
@@ -29,6 +29,11 @@ logger = logging.getLogger(__name__)
 MERGED_NOTE = "subscriptions.email_change_merged"
 REFUSED_NOTE = "subscriptions.email_change_refused"  # Mailchimp refused the new address
 NOT_READ_NOTE = "subscriptions.email_change_not_read"  # a staff member's: Saleor hides it
+# The customer's previous address was never recorded: nothing could move.
+UNKNOWN_NOTE = "subscriptions.email_change_unknown"
+# Saleor's event of a customer's own confirmed change (`confirmEmailChange`): a change for sure,
+# where CUSTOMER_UPDATED may be any update.
+EMAIL_CHANGED_EVENT = "ACCOUNT_EMAIL_CHANGED"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,35 @@ async def note_not_read(
     move = EmailMove(old_email=known, new_email=named, saleor_user_id=user_id)
     key = f"{NOT_READ_NOTE}:{user_id}:{subscriber_hash(named)}"
     await record_note(session, installation_id, move, note, NOT_READ_NOTE, dedupe_key=key)
+
+
+async def note_unknown_previous(
+    session: AsyncSession, installation_id: int, user_id: str, new: str
+) -> None:
+    """Activity says a confirmed change (ACCOUNT_EMAIL_CHANGED) moved nothing as the app never
+    recorded the customer's previous address (`customer_addresses.py`: they registered before
+    the app listened, and changed nothing since) and knew no contact of theirs elsewhere. Not
+    when a move to the new address was queued: the customer's CUSTOMER_UPDATED, handled first,
+    did it (the two deliveries of one change are handled in either order)."""
+    pattern = f"{EMAIL_CHANGE_JOB}:%:{subscriber_hash(new)}%"
+    queued = await session.scalar(
+        select(Job.id)
+        .where(Job.installation_id == installation_id, Job.kind == EMAIL_CHANGE_JOB)
+        .where(Job.coalesce_key.like(pattern))
+        .limit(1)
+    )
+    if queued is not None:
+        return
+    note = (
+        f"Saleor says customer {user_id} changed their e-mail address to {new}, but the app "
+        "had no earlier address of theirs on record (they registered before the app was "
+        "installed or connected, and had not changed since) and knows no audience contact of "
+        "theirs: a contact under their previous address stays there. Change its address in "
+        "Mailchimp by hand if it should follow."
+    )
+    move = EmailMove(old_email="", new_email=new, saleor_user_id=user_id)
+    key = f"{UNKNOWN_NOTE}:{user_id}:{subscriber_hash(new)}"
+    await record_note(session, installation_id, move, note, UNKNOWN_NOTE, dedupe_key=key)
 
 
 async def record_note(

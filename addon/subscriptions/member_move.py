@@ -1,15 +1,16 @@
 """The e-mail change in one audience, on Mailchimp's side (the job is `email_change.py`).
 
 * the new address is not a member: `PATCH /lists/{id}/members/{old hash}` with the new
-  `email_address` (Mailchimp keeps status, groups, tags and marketing permissions), which
-  Mailchimp allows for a subscribed member only; any other joins at the new address as it
-  stood (`_carry`);
+  `email_address` (Mailchimp keeps status, groups, tags, marketing permissions, merge fields
+  and language), which Mailchimp allows for a subscribed member only; any other joins at the
+  new address as it stood, its merge fields and language too (`_carry`);
 * it is one already: the stronger consent is kept and the old member's groups, tags and
-  permissions are added to it; an unsubscribed or cleaned new address is never subscribed
-  again, and the old address's unsubscribe follows the customer to a new address that only
-  the e-commerce API added (`transactional`). The old member is archived unless Mailchimp
-  keeps it (unsubscribed, cleaned, or pending: a pending one may still confirm at the old
-  address). Activity says what was kept;
+  permissions are added to it, and its merge fields (and language) where the new address's
+  are empty; an unsubscribed or cleaned new address is never subscribed again, and the old
+  address's unsubscribe follows the customer to a new address that only the e-commerce API
+  added (`transactional`). The old member is archived unless Mailchimp keeps it
+  (unsubscribed, cleaned, or pending: a pending one may still confirm at the old address).
+  Activity says what was kept;
 * Mailchimp refuses the new address (as fake, "for now", forgotten, or any other refusal of
   the audience's data): the contact stays at the old one (`Moved.held`), the other audiences
   move;
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from addon.mailchimp import (
     AddressRefused,
@@ -61,6 +63,34 @@ class Moved:
     for_now: bool = False  # refused "for now" (`for_now.py` tries again)
     absent: bool = False  # nothing moved, and the new address is no contact of the audience
     held: Member | None = None  # then the old address's member, where the contact stays
+    merged: bool = False  # merged into the new address's member (its merge fields its own)
+    # Exchanged with another customer's contact (`member_exchange.py`): theirs, now at the old
+    # address (`member` is the customer's, at the new one).
+    exchanged: Member | None = None
+    # Held (`refused`, `held`) as the new address's contact is another customer's, who left
+    # that address but whose contact did not yet (`email_exchange.py`).
+    waits: bool = False
+
+
+def filled(value: object) -> bool:
+    """Whether a member's merge field holds something: Mailchimp answers "" for an empty one,
+    and an address (`ADDRESS` type) as its parts, all "" when empty."""
+    if isinstance(value, dict):
+        return any(filled(v) for v in value.values())
+    return value not in (None, "")
+
+
+def _profile_missing(old: Member, new: Member) -> tuple[dict[str, Any], str | None]:
+    """The old member's merge fields the new one has empty, and its language if the new one
+    has none: what the customer's profile keeps when the two merge (the new address's own
+    values stay)."""
+    fields = {
+        tag: value
+        for tag, value in old.merge_fields.items()
+        if filled(value) and not filled(new.merge_fields.get(tag))
+    }
+    language = old.language if old.language and not new.language else None
+    return fields, language
 
 
 def _kept_status(old: str, new: str) -> str | None:
@@ -87,15 +117,18 @@ async def _merge(
         for p in old.marketing_permissions
         if p.enabled and p.marketing_permission_id not in enabled
     ]
+    merge_fields, language = _profile_missing(old, new)
     member = new
     # A cleaned address bounced: Mailchimp lets no one edit such a contact ("you can't edit
     # them", mailchimp.com/help/about-cleaned-contacts), so nothing of the old address goes to it.
     bounced = new.status == "cleaned"
     kept_out = bounced
-    if not bounced and (status is not None or interests or permissions):
-        fields = {
+    if not bounced and (status is not None or interests or permissions or merge_fields or language):
+        fields: dict[str, Any] = {
             "interests": interests or None,
             "marketing_permissions": permissions or None,
+            "merge_fields": merge_fields or None,
+            "language": language,
         }
         try:
             if new.status == "archived":
@@ -149,9 +182,10 @@ async def _merge(
             f"A customer's e-mail address changed from {old.email_address} to "
             f"{new.email_address}, which was already a contact of {name} ({new.status}; the "
             f"old address was {old.status}). The contact stays {kept}: {why}. Its groups, "
-            "tags and marketing permissions now include the old address's."
+            "tags and marketing permissions now include the old address's, and its empty "
+            "merge fields hold the old address's values."
         )
-    return Moved(member, note)
+    return Moved(member, note, merged=True)
 
 
 async def move_member(
@@ -240,8 +274,9 @@ async def _carry(
     client: MailchimpClient, list_id: str, name: str, old: Member, new_email: str
 ) -> Moved:
     """The new address joins as the old one stood (an unsubscribe follows the customer, a
-    pending contact confirms at the new address), with its groups, tags and permissions; the
-    old member is archived unless Mailchimp keeps it (unsubscribed, pending). A cleaned
+    pending contact confirms at the new address), with its groups, tags, permissions, merge
+    fields and language; the old member is archived unless Mailchimp keeps it (unsubscribed,
+    pending). A cleaned
     address bounced: nothing of it goes to another. `status_if_new` only: a contact added
     meanwhile keeps its own status, and the two are merged as any two contacts."""
     status = CARRIED.get(old.status)
@@ -253,6 +288,9 @@ async def _carry(
         for p in old.marketing_permissions
         if p.enabled
     ]
+    # Its profile too: the PATCH of a subscribed member keeps it, and the app sends a mapped
+    # field again only when the customer's value changes (`ContactState.profile_digest`).
+    merge_fields = {tag: value for tag, value in old.merge_fields.items() if filled(value)}
     member = await client.upsert_member(
         list_id,
         MemberUpsert(
@@ -260,6 +298,8 @@ async def _carry(
             status_if_new=status,
             interests=interests or None,
             marketing_permissions=permissions or None,
+            merge_fields=merge_fields or None,
+            language=old.language or None,
         ),
     )
     if member.status != status:  # added meanwhile (the e-commerce customer, say)

@@ -9,6 +9,7 @@ from typing import Any
 from .metadata_schema import metadata_events
 from .models import Address, Customer
 from .sandbox_webhooks import SandboxWebhooks
+from .store_customers import EmailTaken
 from .versions import customer_update_only_changes
 
 
@@ -32,17 +33,25 @@ class SandboxCustomerEvents(SandboxWebhooks):
         """`confirmAccount`: ACCOUNT_CONFIRMED alone (saleor/graphql/account/mutations/
         account/confirm_account.py `post_save_action`)."""
         confirmed = self.store.update_customer(customer, is_confirmed=True)
+        self.store.match_orders_with_new_user(confirmed)  # (`ConfirmAccount.perform_mutation`)
         await self.emit("ACCOUNT_CONFIRMED", confirmed)
         return confirmed
 
     async def update_customer(self, customer: Customer, **changes: Any) -> Customer:
         """``customerUpdate`` by staff: CUSTOMER_UPDATED on every call before 3.22.18 / 3.23.0,
-        on a change only since (the GraphQL resolver's rule, `account_schema.py`)."""
+        on a change only since (the GraphQL resolver's rule, `account_schema.py`). An address
+        another user has is refused (`EmailTaken`, nothing sent); a new address, or the account
+        confirmed, takes the guest orders placed with it (`match_orders_with_new_user`,
+        saleor/graphql/account/mutations/staff/customer_update.py `generate_events`)."""
         if customer_update_only_changes(self.version):
             changes = self.store.customer_changes(customer, **changes)
             if not changes:
                 return self.store.get_customer(customer.id)
+        before = self.store.get_customer(customer.id)
+        was = (before.email, before.is_confirmed)
         updated = self.store.update_customer(customer, **changes)
+        if updated.email != was[0] or (updated.is_confirmed and not was[1]):
+            self.store.match_orders_with_new_user(updated)
         await self.emit("CUSTOMER_UPDATED", updated)
         return updated
 
@@ -84,8 +93,16 @@ class SandboxCustomerEvents(SandboxWebhooks):
         ``newEmail`` of ACCOUNT_EMAIL_CHANGED stays null, as in Saleor: the event's data holds
         only the user (saleor/plugins/webhook/plugin.py ``_trigger_account_event``) and
         ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
+
+        An address another user has is refused, nothing saved or sent: "Email is used by other
+        user." (``perform_mutation``, 3.20.119 as HEAD). The guest orders placed with the new
+        address become the customer's (``post_save_action``: ``match_orders_with_new_user``).
         """
-        updated = self.store.update_customer(customer, email=new_email.lower())
+        new_email = new_email.lower()
+        if self.store.email_taken(self.store.get_customer(customer.id), new_email):
+            raise EmailTaken("Email is used by other user.")
+        updated = self.store.update_customer(customer, email=new_email)
+        self.store.match_orders_with_new_user(updated)
         await self.emit("CUSTOMER_UPDATED", updated)
         await self.emit("ACCOUNT_EMAIL_CHANGED", updated)
         return updated

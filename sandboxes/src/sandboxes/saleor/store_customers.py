@@ -98,12 +98,45 @@ class StoreCustomers(StoreBase):
         return {k: v for k, v in stored.items() if getattr(current, k) != v}
 
     def update_customer(self, customer: Customer | int, **changes: Any) -> Customer:
+        """Save the changes; an address another user has is refused, nothing saved: staff's
+        `customerUpdate` runs `full_clean()` (saleor/graphql/core/mutations.py
+        `ModelMutation.clean_instance`), whose unique check answers Django's "User with this
+        Email already exists." (the message `BaseCustomerCreate.save` mimics on a race,
+        saleor/graphql/account/mutations/base.py), 3.20.119 as HEAD."""
         current = self.get_customer(customer if isinstance(customer, int) else customer.id)
         changes = _as_stored(changes)
+        if "email" in changes and self.email_taken(current, changes["email"]):
+            raise EmailTaken("User with this Email already exists.")
         for key, value in changes.items():
             setattr(current, key, value)
         current.updated_at = utcnow()
         return current
+
+    def email_taken(self, customer: Customer, email: str) -> bool:
+        """Whether another user has the (stored) address."""
+        holder = self.find_customer_by_email(email)
+        return holder is not None and holder.id != customer.id
+
+    def match_orders_with_new_user(self, customer: Customer) -> list[Order]:
+        """The guest orders placed with the user's address become theirs: Saleor's
+        `match_orders_with_new_user` (saleor/order/utils.py, 3.20.119 as HEAD),
+        `Order.objects.confirmed().filter(user_email=user.email, user=None).update(user=user)`,
+        run by `confirmEmailChange`, `confirmAccount`, and staff's `customerUpdate` when the
+        address changed or the account was confirmed (`CustomerUpdate.generate_events`). A
+        queryset update: no webhook is sent, and no order's `updated_at` changes (Django's
+        `auto_now` is set by `save()` only). The orders matched."""
+        matched = [
+            o
+            for o in self.orders.values()
+            if o.user_id is None
+            and o.user_email == customer.email
+            and o.status not in NOT_CONFIRMED
+        ]
+        for order in matched:
+            order.user_id = customer.id
+        if matched:
+            self._order_index = None
+        return matched
 
     def update_address(self, customer: Customer | int, address_id: int, **changes: Any) -> Address:
         """Edit one of the customer's addresses in place, as `addressUpdate` and
