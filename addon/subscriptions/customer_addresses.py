@@ -26,16 +26,12 @@ class CustomerAddress(InstallationRows, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-async def record_first_address(
+async def record_address(
     session: AsyncSession, installation_id: int, user_id: str, email: str
-) -> None:
-    """The customer's address when the app first hears of them (their registration, or its
-    confirmation: CUSTOMER_CREATED, ACCOUNT_CONFIRMED, a catch-up's replay of them), unless it
-    has one: a later change's delivery handled first recorded the newer one, and moves from
-    this one only if it knew it. Without it a contact the app never linked to the customer
-    (subscribed through Mailchimp's own form, or in the audience before the app was connected)
-    stayed at the old address when their first update was the change itself. One INSERT … ON
-    CONFLICT DO NOTHING: the change's delivery may record the customer at the same time."""
+) -> bool:
+    """The customer's address recorded, unless a record exists (made meanwhile by another
+    transaction too: one INSERT … ON CONFLICT DO NOTHING, which waits for it); whether this
+    one made it."""
     dialect = session.get_bind().dialect.name
     statement = (
         insert_for(dialect, CustomerAddress)
@@ -47,4 +43,18 @@ async def record_first_address(
         )
         .on_conflict_do_nothing(index_elements=["installation_id", "saleor_user_id"])
     )
-    await session.execute(statement)
+    result = await session.execute(statement)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def record_first_address(
+    session: AsyncSession, installation_id: int, user_id: str, email: str
+) -> None:
+    """The customer's address when the app first hears of them (their registration, or its
+    confirmation: CUSTOMER_CREATED, ACCOUNT_CONFIRMED, a catch-up's replay of them), unless it
+    has one: a later change's delivery handled first recorded the newer one, and moves from
+    this one only if it knew it. Without it a contact the app never linked to the customer
+    (subscribed through Mailchimp's own form, or in the audience before the app was connected)
+    stayed at the old address when their first update was the change itself. One INSERT … ON
+    CONFLICT DO NOTHING: the change's delivery may record the customer at the same time."""
+    await record_address(session, installation_id, user_id, email)

@@ -37,7 +37,7 @@ from addon.mailchimp import Member
 from addon.saleor.schemas import UserEventBody
 from addon.services import Services
 from addon.subscriptions import for_now
-from addon.subscriptions.customer_addresses import CustomerAddress
+from addon.subscriptions.customer_addresses import CustomerAddress, record_address
 from addon.subscriptions.email_change_notes import (
     EMAIL_CHANGED_EVENT,
     MERGED_NOTE,
@@ -69,6 +69,19 @@ EmailChangedEvent = WebhookJob[UserEventBody]
 # --- the webhook: which addresses did this user have ----------------------------------------
 
 
+async def _recorded(
+    session: AsyncSession, installation_id: int, user_id: str
+) -> CustomerAddress | None:
+    return (
+        await session.execute(
+            select(CustomerAddress).where(
+                CustomerAddress.installation_id == installation_id,
+                CustomerAddress.saleor_user_id == user_id,
+            )
+        )
+    ).scalar_one_or_none()
+
+
 async def moved_from(
     session: AsyncSession, installation_id: int, user_id: str, new: str
 ) -> dict[str, list[str] | None]:
@@ -79,14 +92,11 @@ async def moved_from(
     has seen the customer (no record yet), the contacts linked to them under another address,
     except those Mailchimp gave that address (its own e-mail change, followed by two-way sync:
     the customer keeps their Saleor address on purpose)."""
-    seen = (
-        await session.execute(
-            select(CustomerAddress).where(
-                CustomerAddress.installation_id == installation_id,
-                CustomerAddress.saleor_user_id == user_id,
-            )
-        )
-    ).scalar_one_or_none()
+    seen = await _recorded(session, installation_id, user_id)
+    if seen is None and not await record_address(session, installation_id, user_id, new):
+        # The customer's other delivery (CUSTOMER_UPDATED and ACCOUNT_EMAIL_CHANGED come
+        # together) recorded them meanwhile, from another worker: its record is the one seen.
+        seen = await _recorded(session, installation_id, user_id)
     if seen is not None:
         previous, seen.email = seen.email, new
         if previous == new:
@@ -94,7 +104,6 @@ async def moved_from(
         moves: dict[str, list[str] | None] = {previous: None}
         held = await _released(session, installation_id, user_id, new)
         return moves | {address: lists for address, lists in held.items() if address != previous}
-    session.add(CustomerAddress(installation_id=installation_id, saleor_user_id=user_id, email=new))
     contacts = await session.execute(
         select(ContactState.email, ContactState.last_change_source).where(
             ContactState.installation_id == installation_id,

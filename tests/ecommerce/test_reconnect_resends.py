@@ -14,6 +14,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.push_queue import ledger_key
 from addon.initial_sync.models import InitialSync
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -37,9 +38,13 @@ async def test_an_order_placed_while_revoked_reaches_mailchimp_after_reconnectin
 ) -> None:
     # The channel's history was sent once: the page says new changes go as they happen.
     async with shop.services.db.transaction() as session:
+        installation_id = (await session.scalars(select(Installation.id))).one()
         session.add(
             InitialSync(
-                installation_id=1, channel_slug=CHANNEL, status="succeeded", finished_at=utcnow()
+                installation_id=installation_id,
+                channel_slug=CHANNEL,
+                status="succeeded",
+                finished_at=utcnow(),
             )
         )
     pear = await shop.product("Pear", "2.00")
