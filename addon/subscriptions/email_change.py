@@ -250,11 +250,16 @@ async def handle_move(job: ClaimedJob, move: EmailMove, services: Services) -> N
     }
     now = utcnow()
     async with services.db.transaction() as session:
+        # Locked (PostgreSQL): a move of the two addresses the other way, in the other one's
+        # lane, may be writing them now (an exchange). Read once it commits, the rows say
+        # whose each contact is, and one already another customer's is left alone below.
         rows = await session.scalars(
-            select(ContactState).where(
+            select(ContactState)
+            .where(
                 ContactState.installation_id == installation_id,
                 ContactState.email.in_([move.old_email, move.new_email]),
             )
+            .with_for_update()
         )
         by_list: dict[str, dict[str, ContactState]] = {}
         for found in rows:
