@@ -1,4 +1,4 @@
-"""`addon serve | worker | migrate | sync`."""
+"""`addon serve | worker | migrate | rotate-secrets | sync`."""
 
 from __future__ import annotations
 
@@ -158,6 +158,46 @@ def doctor() -> None:
         return 1 if failed else 0
 
     raise typer.Exit(asyncio.run(main()))
+
+
+@cli.command("rotate-secrets")
+def rotate_secrets() -> None:
+    """Re-encrypt every stored secret under SECRET_KEY, after changing it with the old key in
+    SECRET_KEY_PREVIOUS (then remove that). A count per table; a second run changes nothing.
+    Exit code 1 if a value decrypts under none of the keys (listed, left as it is)."""
+    from addon.db.engine import Database
+    from addon.db.migrations import upgrade
+    from addon.secret_rotation import Rotation
+    from addon.secret_rotation import rotate_secrets as rotate
+    from addon.services import secret_box
+
+    settings = _settings(metrics_dir_checked=False)
+    out = Console(soft_wrap=True)
+
+    async def main() -> Rotation:
+        database = Database(settings.database_url)
+        try:
+            await upgrade(database.engine)
+            return await rotate(database, secret_box(settings))
+        finally:
+            await database.dispose()
+
+    rotation = asyncio.run(main())
+    for table in rotation.tables:
+        out.print(escape(table.line()))
+    for row in rotation.unreadable:
+        out.print(f"[red]{escape(row)}: decrypts under no key, left as it is[/red]")
+    if rotation.unreadable:
+        out.print(
+            f"[red]{len(rotation.unreadable)} secret(s) decrypt under neither SECRET_KEY nor "
+            "SECRET_KEY_PREVIOUS: add the key they were saved with to SECRET_KEY_PREVIOUS and "
+            "run again.[/red]"
+        )
+        raise typer.Exit(1)
+    if rotation.rotated:
+        out.print("Every stored secret is under SECRET_KEY: SECRET_KEY_PREVIOUS can be removed.")
+    else:
+        out.print("Nothing to re-encrypt: every stored secret is under SECRET_KEY already.")
 
 
 SYNC_HELP = "\n\n".join(

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     database_url: str = "sqlite+aiosqlite:///./addon.db"
     secret_key: SecretStr | None = None
+    # Keys SECRET_KEY replaced (comma-separated): they still decrypt, never encrypt, until
+    # `addon rotate-secrets` has re-encrypted everything under SECRET_KEY.
+    secret_key_previous: SecretStr | None = None
     secret_key_file: Path = DEFAULT_SECRET_KEY_FILE
     allowed_saleor_urls: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_level: str = "INFO"
@@ -252,7 +255,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("secret_key", "metrics_token")
+    @field_validator("secret_key", "secret_key_previous", "metrics_token")
     @classmethod
     def _blank_is_unset(cls, value: SecretStr | None) -> SecretStr | None:
         # `METRICS_TOKEN=` left empty in a .env means "not set", never "the empty token".
@@ -326,6 +329,14 @@ class Settings(BaseSettings):
         if not self.allowed_saleor_urls:
             return not self.is_production
         return any(p.fullmatch(saleor_api_url) for p in self.saleor_url_patterns)
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        """SECRET_KEY_PREVIOUS's keys, in the order given (blanks between commas skipped)."""
+        if self.secret_key_previous is None:
+            return []
+        keys = self.secret_key_previous.get_secret_value().split(",")
+        return [key.strip() for key in keys if key.strip()]
 
     def resolve_secret_key(self) -> str:
         """The key that encrypts secrets at rest; generated into a local file in development."""

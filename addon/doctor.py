@@ -1,7 +1,8 @@
 """`addon doctor`: what an operator checks after deploying, one line per check.
 
 The settings (production rules beyond those that refuse to start), the database and its schema,
-whether the stored credentials decrypt with this SECRET_KEY, then for each installation whether
+whether the stored credentials decrypt with this SECRET_KEY (and, while SECRET_KEY_PREVIOUS is
+set, how many are still under a previous key), then for each installation whether
 its Saleor answers and still accepts the app token and whether the app's webhooks there are as
 its documents say and active, and for each connected Mailchimp account
 whether `ping` succeeds. Nothing is changed: a refused token is reported, not acted on (the
@@ -26,7 +27,8 @@ from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
 from addon.saleor.manifest import wanted_webhooks
 from addon.saleor.versions import parse_version
-from addon.services import Services
+from addon.secret_rotation import rotate_secrets
+from addon.services import Services, secret_box
 
 
 class Status(StrEnum):
@@ -71,6 +73,8 @@ async def run_checks(services: Services) -> AsyncIterator[Check]:
         )
         return
     yield Check("Stored credentials", Status.OK, f"{len(installations)} installation(s) read")
+    if services.settings.previous_secret_keys:
+        yield await _previous_keys_check(services)
     for installation in installations:
         saleor = await _saleor_check(services, installation)
         yield saleor
@@ -148,6 +152,35 @@ async def _schema_check(services: Services) -> Check:
         "Schema",
         Status.FAIL,
         f"at {at}, newest is {', '.join(sorted(heads))}: run `addon migrate`",
+    )
+
+
+async def _previous_keys_check(services: Services) -> Check:
+    """While SECRET_KEY_PREVIOUS is set (only then: a key change is under way), the stored
+    secrets still under a previous key. One pass over the encrypted columns, decrypting nothing
+    it returns, as `addon rotate-secrets` would, changing nothing."""
+    name = "SECRET_KEY_PREVIOUS"
+    rotation = await rotate_secrets(services.db, secret_box(services.settings), dry_run=True)
+    if rotation.unreadable:
+        shown = ", ".join(rotation.unreadable[:5])
+        more = f" and {len(rotation.unreadable) - 5} more" if len(rotation.unreadable) > 5 else ""
+        return Check(
+            name,
+            Status.FAIL,
+            f"{len(rotation.unreadable)} stored secret(s) decrypt under no key ({shown}{more})",
+        )
+    if rotation.rotated:
+        where = ", ".join(t.table for t in rotation.tables if t.rotated)
+        return Check(
+            name,
+            Status.WARN,
+            f"{rotation.rotated} stored secret(s) still under a previous key ({where}): "
+            "run `addon rotate-secrets`",
+        )
+    return Check(
+        name,
+        Status.WARN,
+        "no longer needed: every stored secret is under SECRET_KEY, remove SECRET_KEY_PREVIOUS",
     )
 
 

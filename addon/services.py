@@ -23,6 +23,11 @@ from addon.saleor.client import SaleorClient
 T = TypeVar("T")
 
 
+def secret_box(settings: Settings) -> SecretBox:
+    """The box of SECRET_KEY (it writes) and SECRET_KEY_PREVIOUS (they still read)."""
+    return SecretBox(settings.resolve_secret_key(), settings.previous_secret_keys)
+
+
 class Port(Generic[T]):
     """A question one capability asks of another it may not import (the E-commerce page asks
     for a channel's latest initial sync): declared by the capability that asks, with the type
@@ -68,7 +73,7 @@ class Services:
     ) -> Services:
         """The services with no capability plugged in (no job handlers, no ports): the app uses
         `addon.capabilities.create_services`. `transport` routes outbound HTTP."""
-        use_secret_box(SecretBox(settings.resolve_secret_key()))
+        use_secret_box(secret_box(settings))
         db = Database(settings.database_url, jobs_at_once=settings.worker_batch_size)
         cap = settings.mailchimp_max_concurrency
         # On PostgreSQL, several processes (web, `addon worker`s) share one account's cap.

@@ -5,7 +5,9 @@ Secrets (app tokens, Mailchimp credentials) are encrypted with a key derived fro
 looked healthy while every signed webhook got a 500 and every queued job failed its attempts
 into quarantine, where restoring the key would not bring it back. So a process refuses to start
 (`capabilities.start_up`) and `/readyz` answers 503 while the key does not fit. One stored
-token is enough to tell: every secret is encrypted with the same key.
+token is enough to tell: every secret is encrypted with the same key, or, while a changed key
+is rotated (`addon rotate-secrets`), with SECRET_KEY or one of SECRET_KEY_PREVIOUS, which the
+process's `SecretBox` reads too: a token under a previous key fits.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from addon.installations.models import Installation
 
 WRONG_KEY = (
     "SECRET_KEY cannot decrypt the secrets stored in the database (it was changed, or the "
-    "database is another deployment's): start again with the SECRET_KEY they were stored with."
+    "database is another deployment's): start again with the SECRET_KEY they were stored with "
+    "(or, to change the key, with that one in SECRET_KEY_PREVIOUS)."
 )
 
 
@@ -27,7 +30,8 @@ class WrongSecretKey(RuntimeError):
 
 
 async def secret_key_fits(db: Database) -> bool:
-    """Whether a stored app token decrypts (true with none stored)."""
+    """Whether a stored app token decrypts under SECRET_KEY or a previous key (true with none
+    stored)."""
     async with db.session() as session:
         try:
             await session.scalar(
