@@ -1,24 +1,22 @@
 """The erasure job: a customer's addresses erased in Mailchimp, then forgotten by the app.
 
-Queued when Saleor deletes a customer (CUSTOMER_DELETED, ACCOUNT_DELETED: `deletions.py`) or
-a staff user erases one from the customer panel. In Mailchimp, for every audience the app
-knows, each address is deleted permanently
-(`POST /lists/{id}/members/{hash}/actions/delete-permanent`: Mailchimp then refuses to add it
-again through the API); in every store, the customer's carts
+Queued when Saleor deletes a customer (CUSTOMER_DELETED, ACCOUNT_DELETED: `deletions.py`) or a
+staff user erases one from the customer panel. In Mailchimp, for every audience the app knows,
+each address is deleted permanently (`POST /lists/{id}/members/{hash}/actions/delete-permanent`:
+Mailchimp then refuses to add it again through the API); in every store, the customer's carts
 are deleted, its orders too if the admin chose so (they stay by default: the store's revenue
-history), then the customer. The app's tables then keep only hashes (`forget.py`), and
-Activity records what was done without the address (`outcome.py`). It first waits while a
-batch sent before, or a push running, may still write the customer into Mailchimp
-(`in_flight.py`). An erasure asked under a Mailchimp account another was connected in place
-of never runs against that one (`addon.connection.reconnect`): it ends saying it was not done,
-the address forgotten by the app all the same.
+history), then the customer (`in_mailchimp.py`). The app's tables then keep only hashes
+(`forget.py`), and Activity records what was done without the address (`outcome.py`). It first
+waits while a batch sent before, or a push running, may still write the customer into Mailchimp
+(`in_flight.py`). An erasure asked under a Mailchimp account another was connected in place of
+never runs against that one (`addon.connection.reconnect`): it ends saying it was not done, the
+address forgotten by the app all the same.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import NoReturn
 
@@ -30,10 +28,9 @@ from addon.audiences.repository import AudienceRepository
 from addon.connection.reconnect import OwedKind, asked_of_another_account
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
-from addon.ecommerce.models import EntityKind, MailchimpStore
-from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.erasure.forget import drop_pushes, erased, forget, ledger_records
 from addon.erasure.in_flight import RETRY_SECONDS, in_flight, written_since
+from addon.erasure.in_mailchimp import StoreWork, erase_in_mailchimp, store_work
 from addon.erasure.known import addresses_of
 from addon.erasure.models import ErasureSettings
 from addon.erasure.outcome import Erased, summary
@@ -56,7 +53,6 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import (
     InvalidCredentials,
-    MailchimpClient,
     NotFound,
     RateLimited,
     TransientError,
@@ -138,89 +134,6 @@ def _request_or_none(payload: object) -> EraseRequest | None:
         return EraseRequest.model_validate(payload) if payload is not None else None
     except ValidationError:
         return None  # not this version's payload: the newest replaces it as it is
-
-
-@dataclass(frozen=True)
-class _StoreWork:
-    store_id: str
-    customer_ids: tuple[str, ...]
-    carts: tuple[str, ...]
-    orders: tuple[str, ...]
-
-
-async def _deleted(call: Awaitable[None]) -> bool:
-    """Run a delete; False if Mailchimp holds nothing there (404)."""
-    try:
-        await call
-    except NotFound:
-        return False
-    return True
-
-
-async def _holders(client: MailchimpClient, store_id: str, addresses: set[str]) -> set[str]:
-    """The store's customers holding the addresses: one may carry another shopper's id
-    (`ecommerce/email_holder.py`). None for a store Mailchimp no longer has."""
-    found: set[str] = set()
-    for address in sorted(addresses):
-        try:
-            found |= {c.id for c in await client.customers_with_email(store_id, address)}
-        except NotFound:
-            return found
-    return found
-
-
-async def _erase_in_mailchimp(
-    client: MailchimpClient, lists: list[str], addresses: set[str], stores: list[_StoreWork]
-) -> Erased:
-    erased_ = Erased(audiences=len(lists), stores=len(stores))
-    for list_id in lists:
-        for address in sorted(addresses):
-            if await _deleted(client.delete_member_permanently(list_id, address)):
-                erased_.members += 1
-    for store in stores:
-        for cart_id in store.carts:
-            erased_.carts += await _deleted(client.delete_cart(store.store_id, cart_id))
-        for order_id in store.orders:
-            erased_.orders += await _deleted(client.delete_order(store.store_id, order_id))
-        holders = await _holders(client, store.store_id, addresses)
-        for customer_id in sorted(set(store.customer_ids) | holders):
-            erased_.customers += await _deleted(client.delete_customer(store.store_id, customer_id))
-    return erased_
-
-
-async def _store_work(
-    session: AsyncSession,
-    installation_id: int,
-    addresses: set[str],
-    user_id: str | None,
-    delete_orders: bool,
-) -> list[_StoreWork]:
-    stores = await session.scalars(
-        select(MailchimpStore).where(MailchimpStore.installation_id == installation_id)
-    )
-    records = await ledger_records(session, installation_id, addresses, user_id)
-    work = []
-    for store in stores:
-        mine = [r for r in records if r.channel_slug == store.channel_slug and r.mailchimp_id]
-        customers = {guest_customer_id(a) for a in addresses}
-        if user_id:
-            customers.add(mailchimp_id(user_id))
-        customers |= {
-            r.mailchimp_id for r in mine if r.kind is EntityKind.CUSTOMER and r.mailchimp_id
-        }
-        work.append(
-            _StoreWork(
-                store.store_id,
-                tuple(sorted(customers)),
-                tuple(r.mailchimp_id for r in mine if r.kind is EntityKind.CART and r.mailchimp_id),
-                tuple(
-                    r.mailchimp_id
-                    for r in mine
-                    if delete_orders and r.kind is EntityKind.ORDER and r.mailchimp_id
-                ),
-            )
-        )
-    return work
 
 
 async def _must_wait(
@@ -324,7 +237,7 @@ async def handle_erase(job: ClaimedJob, request: EraseRequest, services: Service
             for a in await AudienceRepository(session).audiences(installation_id)
             if a.removed_at is None
         ]
-        stores = await _store_work(
+        stores = await store_work(
             session, installation_id, addresses, request.saleor_user_id, delete_orders
         )
         # First (kept even if it waits): nothing queued may send the customer once erased, and
@@ -382,7 +295,7 @@ async def _erase_now(
     services: Services,
     lists: list[str],
     addresses: set[str],
-    stores: list[_StoreWork],
+    stores: list[StoreWork],
 ) -> Erased:
     """Erase in the connected account, or wait for it (`RetryLater`); with this erasure's
     earlier runs' deletions."""
@@ -392,7 +305,7 @@ async def _erase_now(
         async with mailchimp_for(services, installation_id) as client:
             if carried and await audiences_unread(services, installation_id):
                 raise RetryLater(WAITING_FOR_AUDIENCES, AUDIENCES_RETRY_SECONDS)
-            result = await _erase_in_mailchimp(client, lists, addresses, stores)
+            result = await erase_in_mailchimp(client, lists, addresses, stores)
     except (NotConnected, InvalidCredentials):
         # Audiences or stores the app filled are still in the account: the customer must go
         # from them too ("from every audience in your account, as well as any connected

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from enum import StrEnum
@@ -32,6 +31,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import AppError, ErrorCode
+from addon.initial_sync.in_process import InProcessWorker, settle
 from addon.initial_sync.schemas import InitialSyncRead, StartRequest
 from addon.initial_sync.service import InitialSyncService
 from addon.initial_sync.view import Say, SyncView, print_outcome
@@ -39,8 +39,6 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.jobs.worker import Worker
 from addon.services import Services
-
-logger = logging.getLogger(__name__)
 
 EXIT_OK = 0
 EXIT_NOT_SUCCEEDED = 1
@@ -301,7 +299,7 @@ async def _cancel(
     if command.run_worker and installation.is_active:
         # Clear Mailchimp's `is_syncing` flag now if no other worker does it first (once the
         # batches it sent are settled, `ended.py`: a worker does it then if this one has gone).
-        await _settle(Worker(services), command.settle_seconds, stop)
+        await settle(Worker(services), command.settle_seconds, stop)
     return EXIT_OK
 
 
@@ -378,54 +376,10 @@ async def _watch(
         say.still_running()
         return EXIT_INTERRUPTED
     if worker is not None and read.status is not RunStatus.SUCCEEDED:
-        await _settle(worker.worker, command.settle_seconds, stop)
+        await settle(worker.worker, command.settle_seconds, stop)
     return _outcome(console, read)
-
-
-async def _settle(worker: Worker, seconds: float, stop: asyncio.Event) -> None:
-    """Let `worker` process what is due for up to `seconds` (the step that clears Mailchimp's
-    `is_syncing` after a cancel or a failure). Never interrupts a job."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + seconds
-    while loop.time() < deadline and not stop.is_set():
-        try:
-            if not await worker.run_once():
-                return
-        except Exception:  # the database may be briefly unavailable; the next worker does it
-            logger.exception("Worker round failed")
-            return
 
 
 def _outcome(console: Console, read: InitialSyncRead) -> int:
     print_outcome(console, read)
     return EXIT_OK if read.status is RunStatus.SUCCEEDED else EXIT_NOT_SUCCEEDED
-
-
-# --- the in-process worker -----------------------------------------------------------------------
-
-
-class InProcessWorker:
-    """A `Worker` running beside the watcher; stopping it lets its current jobs finish."""
-
-    def __init__(self, services: Services) -> None:
-        self.worker = Worker(services)
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self.worker.run(self._stop))
-
-    def busy(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def problem(self) -> str | None:
-        """Why the worker's task ended early (it keeps going through failed rounds)."""
-        if self._task is None or not self._task.done() or self._task.cancelled():
-            return None
-        exc = self._task.exception()
-        return f"{type(exc).__name__}: {exc}" if exc else None
-
-    async def close(self) -> None:
-        self._stop.set()
-        if self._task is not None and not self._task.done():
-            await self._task  # a second Ctrl-C cancels the command and, with it, this task

@@ -253,7 +253,7 @@ async def test_a_push_sent_while_mailchimp_is_erased_makes_the_erasure_erase_aga
     in Mailchimp: the erasure sees its record written since, and erases again once more (by
     the look after erasing, or, had the push ended just after that, by the last look)."""
     sage, worker = await _push_of_a_change(shop, run_after=utcnow() + timedelta(hours=1))
-    erase_in_mailchimp = erasure_jobs._erase_in_mailchimp
+    erase_in_mailchimp = erasure_jobs.erase_in_mailchimp
     pushed_meanwhile: list[bool] = []
 
     async def with_a_push_meanwhile(*args: Any) -> Any:
@@ -276,7 +276,7 @@ async def test_a_push_sent_while_mailchimp_is_erased_makes_the_erasure_erase_aga
             await _erase(shop, sage)
         return erased
 
-    monkeypatch.setattr(erasure_jobs, "_erase_in_mailchimp", with_a_push_meanwhile)
+    monkeypatch.setattr(erasure_jobs, "erase_in_mailchimp", with_a_push_meanwhile)
     if seen_by == "the last look, locked":
         must_wait = erasure_jobs._must_wait
 

@@ -218,7 +218,7 @@ async def test_the_release_leaves_each_audience_to_its_own_contact(newsletter: S
     assert shop.member(deals, REFUSED).status == "subscribed"
     assert shop.member(deals, OLD).status == "unsubscribed"  # Mailchimp keeps it
 
-    # The customer's next change queues both moves (`email_change.moved_from`; the held one
+    # The customer's next change queues both moves (`email_changed.moved_from`; the held one
     # for News only), which run in their own lanes in any order. Here both for every audience,
     # as the e-commerce push asks for a move (`addon.ecommerce.email_change.announce_move`),
     # the held contact's first.
