@@ -66,15 +66,19 @@ async def make_due(tracked: Shop) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def first_batch_held(tracked: Shop) -> Worker:
-    """Start a sync with Mailchimp holding its batches (paused: `pending`), and run its steps
-    until the first is submitted; answer the worker that ran them.
-
-    From here a step looks at a batch again only once `make_due` says it may (a poll interval
-    of an hour): with none, a step finding its batch still held would be due again at once,
-    and `run_until_idle` would spin through its thousand rounds."""
+def hold_batches(tracked: Shop) -> None:
+    """Mailchimp holds the batches sent from now on (paused: `pending`), and a step looks at a
+    batch again only once `make_due` says it may (a poll interval of an hour): with none, a
+    step finding its batch still held would be due again at once, and `run_until_idle` would
+    spin through its thousand rounds."""
     tracked.services.settings = tracked.services.settings.model_copy(update=HELD_POLLS)
     tracked.mailchimp.batches_paused = True
+
+
+async def first_batch_held(tracked: Shop) -> Worker:
+    """Start a sync with Mailchimp holding its batches (`hold_batches`), and run its steps
+    until the first is submitted; answer the worker that ran them."""
+    hold_batches(tracked)
     await start(tracked)
     worker = Worker(tracked.services)
     while not tracked.mailchimp.batches(tracked.account):

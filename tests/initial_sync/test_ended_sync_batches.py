@@ -14,7 +14,14 @@ from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import finish, first_batch_held, make_due, run_jobs, start
+from tests.initial_sync.conftest import (
+    finish,
+    first_batch_held,
+    hold_batches,
+    make_due,
+    run_jobs,
+    start,
+)
 from tests.initial_sync.test_initial_sync import is_syncing
 
 
@@ -41,7 +48,7 @@ async def test_a_cancelled_syncs_batch_lands_under_a_live_change_made_meanwhile(
     await start(shop)
     while await _phase(shop) is not Phase.CUSTOMERS:
         await run_jobs(shop, 1)
-    shop.mailchimp.batches_paused = True
+    hold_batches(shop)
     worker = Worker(shop.services)
 
     def held() -> list[str]:
@@ -127,7 +134,7 @@ async def test_a_cancelled_syncs_lost_batch_goes_to_live_sync_once_it_can_no_lon
     shop.saleor.generate_store(products=0, customers=4, orders=0, seed=4)
     await start(shop)
     await run_jobs(shop, 1)  # the store is flagged
-    shop.mailchimp.batches_paused = True
+    hold_batches(shop)
     faults.mode, faults.posts = "lose", 0
     worker = Worker(shop.services)
     await make_due(shop)

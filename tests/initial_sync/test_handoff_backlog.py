@@ -37,10 +37,12 @@ async def _hold_pushes(shop: Shop) -> int:
 
 
 async def _run_held(shop: Shop, worker: Worker) -> None:
-    """The sync's steps run (and Mailchimp's batches), its pushes never."""
+    """The sync's steps run (and Mailchimp's batches), its pushes never: what is due now, and
+    what waited for a backoff or a poll (made due once: each round would keep a step looking
+    at the handed-over pushes through every round)."""
+    await make_due(shop)
     for _ in range(50):
         await shop.mailchimp.drain_batches()
-        await make_due(shop)
         await _hold_pushes(shop)
         if not await worker.run_once():
             return
