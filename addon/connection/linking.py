@@ -9,7 +9,14 @@ import logging
 
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
-from addon.connection.reconnect import OWED_TO_ACCOUNT, Owed, owed_jobs, run_now
+from addon.connection.reconnect import (
+    OWED_TO_ACCOUNT,
+    RESUMED_KIND,
+    Owed,
+    owed_jobs,
+    resume,
+    run_now,
+)
 from addon.connection.schemas import ConnectResult, Continuity
 from addon.connection.service import (
     CHIMPY,
@@ -39,10 +46,7 @@ logger = logging.getLogger(__name__)
 # The event of a new connection: a job kind other capabilities register a handler for, so this
 # package imports none of them. The payload is empty (handlers read the connection).
 CONNECTED_KIND = "connection.connected"
-# The event of a reconnection to the same account (after a revoked key or a reset): its data
-# was kept, and what could not reach it meanwhile goes now (e-commerce re-queues the pushes
-# that found it unreachable). Payload empty, as the above.
-RESUMED_KIND = "connection.resumed"
+__all__ = ["CONNECTED_KIND", "RESUMED_KIND", "Linking"]  # RESUMED_KIND: see `reconnect.py`
 
 
 class Linking(OnConnection):
@@ -146,14 +150,15 @@ class Linking(OnConnection):
         show_account(connection, account)
         record_check(connection, True, CHIMPY, now)
         await self.session.flush()
-        # Owed work waiting hourly runs now: finishing (the same account) or ending not done.
-        await run_now(self.session, owed)
         # Capabilities react through these jobs' kinds (audiences import the account's
-        # audiences; e-commerce sends what found the account unreachable).
+        # audiences; e-commerce sends what found the account unreachable). Owed work waiting
+        # hourly runs now: finishing (the same account) or ending not done.
         jobs = JobRepository(self.session)
         await jobs.enqueue(installation.id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND)
         if continuity is Continuity.RESUMED:
-            await jobs.enqueue(installation.id, RESUMED_KIND, {}, coalesce_key=RESUMED_KIND)
+            await resume(self.session, owed, installation.id)
+        else:
+            await run_now(self.session, owed)
         logger.info(
             "Installation %s connected to Mailchimp account %s (%s, %s)",
             installation.id,

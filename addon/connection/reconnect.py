@@ -10,7 +10,8 @@ which jobs (`OWED_TO_ACCOUNT`, a port): connecting another account is refused wh
 waits, unless the admin confirms (`Linking.save`); then the switch's time is kept
 (`MailchimpConnection.account_switched_at`) and each such job, made due at once, ends saying
 it was not done (`asked_of_another_account`). Reconnecting the same account makes them due at
-once too: they finish then, not at their next hourly try.
+once too: they finish then, not at their next hourly try; and so does a check of a revoked
+connection whose credentials work again (`resume`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from addon.connection.models import MailchimpConnection
 from addon.db.types import utcnow
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.services import Port, Services
 
@@ -39,6 +41,12 @@ RECONNECT_RETRY_SECONDS = 3600.0
 RECONNECT_WAIT = timedelta(days=30)
 # What Activity says of such work once another account was connected in its place.
 NOT_DONE_SWITCHED = "Not done: the Mailchimp account was switched"
+# The event of the same account reachable again (reconnected after a revoked key or a reset,
+# or a revoked key working again at a check): its data was kept, and what could not reach it
+# meanwhile goes now (e-commerce re-queues the pushes that found it unreachable). A job kind
+# other capabilities register a handler for; its payload is empty (handlers read the
+# connection).
+RESUMED_KIND = "connection.resumed"
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,15 @@ async def run_now(session: AsyncSession, owed: Owed) -> None:
         )
 
 
+async def resume(session: AsyncSession, owed: Owed, installation_id: int) -> None:
+    """The same account is reachable again: the work owed to it runs now, and the capabilities
+    send what found it unreachable (`RESUMED_KIND`)."""
+    await run_now(session, owed)
+    await JobRepository(session).enqueue(
+        installation_id, RESUMED_KIND, {}, coalesce_key=RESUMED_KIND
+    )
+
+
 async def asked_of_another_account(session: AsyncSession, job: ClaimedJob) -> bool:
     """Whether another account was connected in place of the one the job was asked under:
     run now, it would reach that one, never the account it is owed to."""
@@ -147,10 +164,12 @@ __all__ = [
     "OWED_TO_ACCOUNT",
     "RECONNECT_RETRY_SECONDS",
     "RECONNECT_WAIT",
+    "RESUMED_KIND",
     "Owed",
     "OwedKind",
     "asked_of_another_account",
     "gave_up_reconnecting",
     "owed_jobs",
+    "resume",
     "run_now",
 ]

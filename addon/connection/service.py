@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.config import Settings
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
+from addon.connection.reconnect import OWED_TO_ACCOUNT, owed_jobs, resume
 from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import CheckResult, ConnectionRead, ResetResult
 from addon.db.types import utcnow
@@ -203,6 +204,10 @@ class ConnectionService(OnConnection):
                 record_check(connection, False, describe_error(failure), now)
             else:
                 assert account is not None
+                if connection.status is ConnectionStatus.REVOKED:
+                    # The key works again (a passing 401, a key enabled again): what waited
+                    # for the account goes now, as at a reconnection.
+                    await self._resume(installation.id)
                 connection.status = ConnectionStatus.CONNECTED
                 show_account(connection, account)
                 record_check(connection, health == CHIMPY, health, now)
@@ -215,6 +220,10 @@ class ConnectionService(OnConnection):
             checked_at=now,
             connection=connection_read(self.settings, connection),
         )
+
+    async def _resume(self, installation_id: int) -> None:
+        owed = await owed_jobs(self.session, self.services.ports[OWED_TO_ACCOUNT], installation_id)
+        await resume(self.session, owed, installation_id)
 
     async def reset(
         self, installation: Installation, *, forget_account_data_too: bool

@@ -6,6 +6,7 @@ pending record)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -33,9 +34,9 @@ async def _unfinished_pushes(shop: Shop, kind: EntityKind, saleor_id: str) -> in
     return int(count or 0)
 
 
-async def test_an_order_placed_while_revoked_reaches_mailchimp_after_reconnecting(
-    shop: Shop,
-) -> None:
+async def _order_while_revoked(shop: Shop) -> Any:
+    """An order placed while the app's key is refused (a 401): its push ends at once, the
+    record left pending with no job."""
     # The channel's history was sent once: the page says new changes go as they happen.
     async with shop.services.db.transaction() as session:
         installation_id = (await session.scalars(select(Installation.id))).one()
@@ -63,7 +64,13 @@ async def test_an_order_placed_while_revoked_reaches_mailchimp_after_reconnectin
     assert record is not None and record.status is SyncStatus.PENDING
     assert await _unfinished_pushes(shop, EntityKind.ORDER, order.global_id) == 0
     assert not shop.orders()
+    return order
 
+
+async def test_an_order_placed_while_revoked_reaches_mailchimp_after_reconnecting(
+    shop: Shop,
+) -> None:
+    order = await _order_while_revoked(shop)
     # A new key of the same account: it resumes, and the order goes.
     response = await shop.api(
         "POST", "/api/connection/api-key", {"api_key": shop.mailchimp.add_api_key(shop.account)}
@@ -73,6 +80,25 @@ async def test_an_order_placed_while_revoked_reaches_mailchimp_after_reconnectin
     assert len(shop.orders()) == 1
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_an_order_placed_while_revoked_goes_once_a_check_finds_the_key_working(
+    shop: Shop,
+) -> None:
+    key = shop.account.api_key
+    order = await _order_while_revoked(shop)
+    shop.mailchimp.reinstate(key)  # the refusal passed
+    check = await shop.api("POST", "/api/connection/check", {})
+    assert check.json()["connection"]["status"] == "connected", check.text
+    await shop.drain()
+    assert len(shop.orders()) == 1
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    # A check of a connection that was never revoked resumes nothing.
+    await shop.api("POST", "/api/connection/check", {})
+    async with shop.services.db.session() as session:
+        resumed = (await session.scalars(select(Job).where(Job.kind == RESUMED_KIND))).all()
+    assert len(resumed) == 1
 
 
 async def test_a_change_made_while_reset_is_sent_once_on_reconnecting(shop: Shop) -> None:

@@ -198,6 +198,15 @@ class MailchimpSandbox:
             for table in (state.api_keys, state.tokens):
                 state.revoked.update(k for k, v in table.items() if v == account_id)
 
+    def reinstate(self, key: str) -> None:
+        """Credentials refused for a while are accepted again: a 401 that passed (an outage
+        of Mailchimp's sign-in, an account suspended then restored), which the app took for
+        a revocation until its next check. A key its owner revoked never comes back ("Once
+        you've revoked an API key, it can't be reactivated", mailchimp.com/help/about-api-keys):
+        the tests that model one never call this."""
+        with self.state.lock:
+            self.state.revoked.discard(key)
+
     @property
     def accounts(self) -> list[SandboxAccount]:
         with self.state.lock:
