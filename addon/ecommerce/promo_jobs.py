@@ -17,6 +17,7 @@ from addon.ecommerce.promo_usage import PromoRepository, queue_voucher_pushes
 from addon.ecommerce.repository import LedgerRepository
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
+from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
@@ -123,7 +124,9 @@ async def _vouchers_of_codes(
     for code in unaccounted[:MAX_SEARCHES]:
         try:
             candidates = await _candidates(services, installation, code, wanted)
-        except SaleorPermissionDenied:
+        except SaleorPermissionDenied as refusal:
+            # No MANAGE_DISCOUNTS, unless the app was deactivated (then this waits for it).
+            await wait_if_token_in_doubt(services, installation_id, refusal)
             return []
         holders = [voucher for voucher, held in candidates.items() if held & wanted]
         if not holders and len(candidates) == 1:
@@ -229,7 +232,8 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
                     {"after": after},
                     notify_refusal=False,
                 )
-            except SaleorPermissionDenied:
+            except SaleorPermissionDenied as refusal:
+                await wait_if_token_in_doubt(services, installation_id, refusal)  # deactivated?
                 denied = True
                 break
             page = data.get("vouchers") or {}

@@ -34,6 +34,7 @@ from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
+from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import BadRequest, NotFound
@@ -108,10 +109,12 @@ class PromoPusher(CatalogPusher):
             template = settings.redemption_url_template
         try:
             voucher, truncated = await self.read_voucher(voucher_id)
-        except SaleorPermissionDenied:
+        except SaleorPermissionDenied as refusal:
             # Installed before the app asked for MANAGE_DISCOUNTS: nothing can be read until
             # the admin grants it (docs/promo-codes.md); nothing is changed in Mailchimp. The
-            # record says why, and every voucher is sent once Saleor shows them.
+            # record says why, and every voucher is sent once Saleor shows them. Unless the
+            # app was deactivated: then the push waits to know (`token_doubt.py`).
+            await wait_if_token_in_doubt(self.services, self.ctx.installation_id, refusal)
             logger.warning("No MANAGE_DISCOUNTS: voucher %s not sent", voucher_id)
             await self._denied(voucher_id, known.mailchimp_id)
             return

@@ -21,7 +21,9 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from addon.db.types import utcnow
+from addon.installations.checks import schedule_check
 from addon.installations.lifecycle import token_accepted
+from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.jobs.models import HOUSEKEEPING_KINDS
 from addon.jobs.retry import error_text
@@ -53,13 +55,24 @@ async def token_in_doubt(services: Services, installation_id: int) -> float | No
         # A check saw the token refused: the next one, when due, pauses or clears it.
         confirmed_at = installation.token_refused_at + timedelta(seconds=confirm)
         return max((confirmed_at - utcnow()).total_seconds(), RECHECK_SECONDS)
-    # No check since the refusal yet (the refusal queued one: `watch_saleor_calls`): ask now.
+    # No check since the refusal yet: ask now.
     try:
         if await token_accepted(services, installation):
             return None
     except SaleorError as exc:
         logger.info("Saleor could not say whether it accepts the app token: %s", exc)
         return None
+    # Refused: a check settles it. The refusal queued one (`watch_saleor_calls`), unless its
+    # call kept quiet (`notify_refusal=False`: a read whose refusal is a known missing
+    # permission, the vouchers'); then none would, and this would wait for the hourly one.
+    async with services.db.transaction() as session:
+        await schedule_check(
+            session,
+            services.settings,
+            installation_id,
+            soon=True,
+            signal=LifecycleSignal.SALEOR_CALL,
+        )
     return max(confirm, RECHECK_SECONDS)
 
 

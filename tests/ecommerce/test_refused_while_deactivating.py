@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from addon.clock import ManualClock
 from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.promo_sync import NO_PERMISSION
 from addon.ecommerce.sync import PUSH_JOB
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
@@ -32,7 +33,8 @@ from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.ecommerce.test_promos import choose, rules
 
 # Production's backoff: the suite's settings stretch it to an hour.
 PRODUCTION_BACKOFF = {"worker_backoff_base_seconds": 2.0, "worker_backoff_max_seconds": 3600.0}
@@ -149,3 +151,27 @@ async def test_a_refusal_after_a_check_saw_the_token_refused_waits_for_its_confi
     assert job.run_after == refused_at + timedelta(seconds=confirm)
     assert "waiting for the lifecycle check" in (job.last_error or "")
     assert len(outbound.requests) == asked  # the job's own call is the handler's: none here
+
+
+async def test_a_voucher_refused_before_a_deactivation_is_confirmed_is_not_taken_as_denied(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """Its push, refused, is no missing MANAGE_DISCOUNTS (said on the page, the voucher left
+    out until an hourly look): it waits, and goes once the app is active again."""
+    services = shop.services
+    services.settings = services.settings.model_copy(update=PRODUCTION_BACKOFF)
+    await choose(shop, "all")
+    voucher = await shop.saleor.vouchers.create("Soon", ["SOON"], channels={CHANNEL: 2})
+    await shop.saleor.set_app_active(shop.app, False)
+    worker = Worker(services)
+    await _run_for(shop, clock, 80, worker)
+    assert (await _installation(services)).is_active is False  # paused
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is None or record.last_error != NO_PERMISSION
+
+    await shop.saleor.set_app_active(shop.app, True)
+    clock.advance(3600)  # the next lifecycle check sees the token accepted: resumed
+    await worker.run_until_idle()
+    await services.saleor.settle()
+    await worker.run_until_idle()
+    assert set(await rules(shop)) == {str(voucher.id)}
