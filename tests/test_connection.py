@@ -12,6 +12,7 @@ import httpx
 import pytest
 from sqlalchemy import select, text, update
 
+from addon.clock import ManualClock
 from addon.connection.models import MailchimpConnection, OAuthState
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
@@ -175,6 +176,36 @@ async def test_signup_shows_the_steps_then_connects_the_new_account(
     page, _ = await oauth(app_client, headers, new, flow="signup")
     assert page.status_code == 200
     assert (await connection_row(services)).method == "oauth_signup"
+
+
+@pytest.mark.parametrize(
+    ("flow", "minutes", "connects"), [("signup", 90, True), ("login", 11, False)]
+)
+async def test_a_signup_has_time_to_create_the_account_a_login_ten_minutes(
+    app_client: httpx.AsyncClient,
+    headers: dict[str, str],
+    mailchimp: MailchimpSandbox,
+    clock: ManualClock,
+    flow: str,
+    minutes: int,
+    connects: bool,
+) -> None:
+    start = await app_client.get(
+        "/api/connection/oauth/start",
+        params={"flow": flow},
+        headers={**headers, "accept": "application/json"},
+    )
+    keep_browser_key(app_client, start.json())
+    clock.advance(minutes * 60)  # the account created meanwhile, its address confirmed
+    new = mailchimp.create_account("Fresh Start", "new@fresh.example")
+    params = {k: v[0] for k, v in parse_qs(urlsplit(start.json()["authorize_url"]).query).items()}
+    allowed = await app_client.post(
+        f"{MAILCHIMP_URL}/oauth2/authorize",
+        data={**params, "account_id": new.id, "decision": "allow"},
+    )
+    page = await app_client.get(allowed.headers["location"])
+    assert (page.status_code == 200) is connects, page.text
+    assert connects or "expired" in page.text
 
 
 async def test_a_plain_browser_start_is_redirected_to_mailchimp(

@@ -4,17 +4,20 @@ lives, and with Mailchimp's top-level redirect back (`SameSite=Lax`)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from fastapi import Request, Response
 
-from addon.connection.oauth_flow import OAUTH_STATE_TTL
 from addon.connection.service import CALLBACK_PATH
 
 
-def leave_for_callback(request: Request, response: Response, name: str, value: str) -> None:
+def leave_for_callback(
+    request: Request, response: Response, name: str, value: str, lives: timedelta
+) -> None:
     response.set_cookie(
         name,
         value,
-        max_age=int(OAUTH_STATE_TTL.total_seconds()),
+        max_age=int(lives.total_seconds()),
         path=CALLBACK_PATH,
         secure=request.url.scheme == "https",
         httponly=True,

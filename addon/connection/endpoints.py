@@ -14,7 +14,12 @@ from addon.connection.attempts import AttemptService, Outcome, callback_error, f
 from addon.connection.cookies import leave_for_callback
 from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus
-from addon.connection.oauth_flow import POPUP_THEME_COOKIE, OAuthFlow, browser_cookie_name
+from addon.connection.oauth_flow import (
+    POPUP_THEME_COOKIE,
+    OAuthFlow,
+    browser_cookie_name,
+    state_ttl,
+)
 from addon.connection.schemas import (
     DROP_OWED_DESCRIPTION,
     ApiKeyConnect,
@@ -52,7 +57,8 @@ def _keep_browser_key(request: Request, response: Response, start: OAuthStart) -
     """The browser that asked for this page is the one the log-in started in (see
     `addon.connection.oauth_flow`); the dashboard's window keeps the key itself
     (oauth-window.js), with the same attributes."""
-    leave_for_callback(request, response, start.browser_cookie, start.browser_key)
+    lives = state_ttl(start.flow)
+    leave_for_callback(request, response, start.browser_cookie, start.browser_key, lives)
     return response
 
 

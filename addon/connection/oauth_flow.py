@@ -38,6 +38,16 @@ from addon.installations.repository import InstallationRepository
 from addon.mailchimp import MailchimpCredentials, MailchimpError, OAuthError
 
 OAUTH_STATE_TTL = timedelta(minutes=10)
+# A sign-up creates the Mailchimp account first (its e-mail address confirmed, a profile filled
+# in) before Mailchimp asks to authorize the app: ten minutes cut many short.
+SIGNUP_STATE_TTL = timedelta(hours=2)
+
+
+def state_ttl(flow: str) -> timedelta:
+    """How long a log-in (`login`) or a sign-up (`signup`) started from the dashboard lives."""
+    return SIGNUP_STATE_TTL if flow == "signup" else OAUTH_STATE_TTL
+
+
 # The dashboard's theme for the pop-up's last page: Mailchimp calls back on a fixed URL, so
 # the pop-up's first page leaves it in a cookie for the callback (nothing secret in it).
 POPUP_THEME_COOKIE = "mailchimp_oauth_theme"
@@ -84,6 +94,7 @@ class OAuthFlow(OnConnection):
         browser_key = secrets.token_urlsafe(32)
         method = ConnectionMethod.OAUTH_SIGNUP if flow == "signup" else ConnectionMethod.OAUTH_LOGIN
         now = utcnow()
+        expires_at = now + state_ttl(flow)
         await self.repository.prune_states(now)
         await self.repository.add_state(
             OAuthState(
@@ -91,13 +102,13 @@ class OAuthFlow(OnConnection):
                 installation_id=installation.id,
                 method=method,
                 created_at=now,
-                expires_at=now + OAUTH_STATE_TTL,
+                expires_at=expires_at,
                 browser_key_hash=_hash_state(browser_key),
                 drop_owed=drop_owed,
             )
         )
         attempt = await AttemptService(self.session).begin(
-            installation.id, _hash_state(state), now, now + OAUTH_STATE_TTL
+            installation.id, _hash_state(state), now, expires_at
         )
         authorize_url = self.services.oauth.authorize_url(
             settings.mailchimp_client_id, self.redirect_uri, state
@@ -106,7 +117,7 @@ class OAuthFlow(OnConnection):
             flow="signup" if flow == "signup" else "login",
             authorize_url=authorize_url,
             signup_url=settings.mailchimp_signup_url if flow == "signup" else None,
-            expires_at=now + OAUTH_STATE_TTL,
+            expires_at=expires_at,
             attempt_id=attempt.id,
             status_url=f"{ATTEMPTS_PATH}/{attempt.id}",
             browser_cookie=browser_cookie_name(state),

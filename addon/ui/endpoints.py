@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from addon.connection.cookies import leave_for_callback
-from addon.connection.oauth_flow import POPUP_THEME_COOKIE
+from addon.connection.oauth_flow import POPUP_THEME_COOKIE, SIGNUP_STATE_TTL
 from addon.connection.service import CALLBACK_PATH
 from addon.dependencies import ServicesDep
 from addon.paths import SETTINGS_UI_DIR
@@ -74,7 +74,8 @@ def _popup_page(request: Request, template: str, context: dict[str, Any]) -> HTM
     which Mailchimp opens on a fixed URL (so the theme cannot follow in the query)."""
     response = _render(request, template, context)
     response.headers["Referrer-Policy"] = "no-referrer"
-    leave_for_callback(request, response, POPUP_THEME_COOKIE, context["theme"])
+    # As long as the longest log-in (a sign-up's): nothing secret in it.
+    leave_for_callback(request, response, POPUP_THEME_COOKIE, context["theme"], SIGNUP_STATE_TTL)
     return response
 
 

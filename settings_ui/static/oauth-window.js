@@ -26,9 +26,11 @@
   function keep(answer) {
     // The cookie's name comes from the server ("mailchimp_oauth_" and hex digits).
     if (kept || !/^mailchimp_oauth_[0-9a-f]+$/.test(answer.cookie || "")) return;
+    // As long as the log-in lives (the dashboard says: a sign-up's is longer), 10 minutes if not.
+    var maxAge = answer.max_age > 0 && answer.max_age <= 7200 ? Math.round(answer.max_age) : 600;
     document.cookie =
       answer.cookie + "=" + encodeURIComponent(answer.key) +
-      "; Max-Age=600; Path=/api/connection/oauth/callback; SameSite=Lax" +
+      "; Max-Age=" + maxAge + "; Path=/api/connection/oauth/callback; SameSite=Lax" +
       (window.location.protocol === "https:" ? "; Secure" : "");
     kept = true;
     unbound.hidden = true;

@@ -159,6 +159,12 @@ def test_sign_up_opens_the_steps_in_the_pop_up(
     ensure_disconnected(app)
     popup = mailchimp_window(page, app, "Sign up for Mailchimp")
     expect(popup.get_by_role("heading", name="Connect a new Mailchimp account")).to_be_visible()
+    # The window keeps the log-in's key for the two hours a sign-up lives (the account is
+    # created first), not a log-in's ten minutes.
+    expect(popup.get_by_role("link", name="Log in with Mailchimp")).to_be_visible()
+    cookies = popup.context.cookies()
+    [kept] = [c for c in cookies if re.fullmatch(r"mailchimp_oauth_[0-9a-f]+", c["name"])]
+    assert 3600 < kept["expires"] - time.time() <= 7200
     check_a11y(popup, "the sign-up steps pop-up")
     popup.screenshot(path=str(artifacts / "oauth-signup-popup-light.png"))
     # The pop-up follows the dashboard's theme too.

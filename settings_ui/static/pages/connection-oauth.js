@@ -20,7 +20,7 @@ import { $, bridge, clear, clearAll, confirmed, notice, setBusy } from "../app.j
 const ATTEMPT_POLL_MS = 500;
 const CLOSED_POLL_MS = 200;
 const CONNECTION_POLL_MS = 1500;
-const OAUTH_WAIT_MS = 10 * 60 * 1000; // the OAuth state expires after 10 minutes
+const OAUTH_WAIT_MS = 10 * 60 * 1000; // a log-in's life when the server does not say (`expires_at`)
 
 // How a log-in attempt ended, when the server does not say it in words.
 const OUTCOME_TITLES = {
@@ -143,15 +143,27 @@ function announced(event) {
   if (!key) return;
   windows.set(data.state, event.source);
   event.source.postMessage(
-    { type: "mailchimp-oauth-window-ack", state: data.state, cookie: key.cookie, key: key.key },
+    {
+      type: "mailchimp-oauth-window-ack",
+      state: data.state,
+      cookie: key.cookie,
+      key: key.key,
+      max_age: key.maxAge,
+    },
     window.location.origin
   );
   if (pendingOAuth && pendingOAuth.state === data.state) pendingOAuth.adopt(event.source);
 }
 
+// When the log-in started now expires (a sign-up lives longer: the account is created first).
+function deadlineOf(start) {
+  const at = Date.parse(start.expires_at || "");
+  return Number.isNaN(at) ? Date.now() + OAUTH_WAIT_MS : at;
+}
+
 function waitForOAuth(popup, flow, start) {
   stopWaiting();
-  const startedAt = Date.now();
+  const deadline = deadlineOf(start);
   const waiting = {
     flow,
     state: start.state,
@@ -199,8 +211,8 @@ function waitForOAuth(popup, flow, start) {
     window.setInterval(
       () => {
         if (pendingOAuth !== waiting || waiting.closing || inFlight) return;
-        if (Date.now() - startedAt > OAUTH_WAIT_MS) {
-          finish(waiting, false, OUTCOME_TITLES.expired, "It took longer than 10 minutes. Start again.");
+        if (Date.now() > deadline) {
+          finish(waiting, false, OUTCOME_TITLES.expired, "It was not finished in time. Start again.");
           return;
         }
         inFlight = true;
@@ -260,7 +272,11 @@ function begin(flow, dropOwed) {
         window.location.origin + first + "?state=" + encodeURIComponent(stateParam) +
         "&theme=" + bridge.state.theme;
       start.state = stateParam;
-      keys.set(stateParam, { cookie: start.browser_cookie, key: start.browser_key });
+      keys.set(stateParam, {
+        cookie: start.browser_cookie,
+        key: start.browser_key,
+        maxAge: Math.round((deadlineOf(start) - Date.now()) / 1000),
+      });
       if (popup && !popup.closed) {
         popup.location.href = target;
         setBusy(b, false);
