@@ -106,18 +106,19 @@ class Linking(OnConnection):
         connection = await self.repository.get_locked_or_insert(installation.id)
         owed = await owed_jobs(self.session, self.services.ports[OWED_TO_ACCOUNT], installation.id)
         now = utcnow()
-        if connection.account_id is None:
+        # A reset that forgot the account's data left the work owed to it: connecting another
+        # account is a switch all the same.
+        forgotten = connection.forgotten_account_id
+        owed_elsewhere = owed.total and forgotten not in (None, account.account_id)
+        if connection.account_id is None and not owed_elsewhere:
             continuity = Continuity.NEW
-            message = f"Connected to Mailchimp account {account.account_name}."
+            message = f"Connected to Mailchimp account {account.account_name}.{_runs_now(owed)}"
         elif connection.account_id == account.account_id:
             continuity = Continuity.RESUMED
             message = (
                 f"Reconnected to {account.account_name}: audiences, stores and sync state "
-                "were kept, nothing is created again."
+                f"were kept, nothing is created again.{_runs_now(owed)}"
             )
-            if owed.total:
-                runs = "runs" if owed.total == 1 else "run"
-                message += f" {owed.described()} waiting for it {runs} now."
         else:
             if owed.total and not drop_owed:
                 raise Conflict(
@@ -146,6 +147,7 @@ class Linking(OnConnection):
         connection.credential = credentials.secret
         connection.dc = credentials.dc
         connection.account_id = account.account_id
+        connection.forgotten_account_id = None
         connection.connected_at = now
         show_account(connection, account)
         record_check(connection, True, CHIMPY, now)
@@ -171,6 +173,13 @@ class Linking(OnConnection):
             continuity=continuity,
             message=message,
         )
+
+
+def _runs_now(owed: Owed) -> str:
+    """What becomes of the work owed to the account connected (again): it runs now."""
+    if not owed.total:
+        return ""
+    return f" {owed.described()} waiting for it {'runs' if owed.total == 1 else 'run'} now."
 
 
 def _owed_message(owed: Owed, connection: MailchimpConnection, account: Account) -> str:

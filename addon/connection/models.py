@@ -43,6 +43,13 @@ class MailchimpConnection(InstallationKeyed, Base):
     # asked before then was owed to that one: it never runs against this account
     # (`addon.connection.reconnect.asked_of_another_account`).
     account_switched_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # The account whose data a reset forgot (`account_id` is None then): work still owed to it
+    # runs if it is connected again, and connecting another one is a switch. Cleared by the
+    # next connection.
+    forgotten_account_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # When a reset last forgot the account's data (None: never): an erasure asked before then
+    # waits for the audiences to be read again (`reconnect.asked_before_forgetting`).
+    account_forgotten_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     account_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
     login_email: Mapped[str | None] = mapped_column(String(255), nullable=True)
     role: Mapped[str | None] = mapped_column(String(50), nullable=True)

@@ -142,6 +142,20 @@ async def asked_of_another_account(session: AsyncSession, job: ClaimedJob) -> bo
     return asked is not None and asked < switched
 
 
+async def asked_before_forgetting(session: AsyncSession, job: ClaimedJob) -> bool:
+    """Whether a reset forgot the account's data (its audiences, stores) since the job was
+    asked: what the job knew to work on is gone from the app, not from the account."""
+    forgotten = await session.scalar(
+        select(MailchimpConnection.account_forgotten_at).where(
+            MailchimpConnection.installation_id == job.installation_id
+        )
+    )
+    if forgotten is None:  # never forgotten: one query
+        return False
+    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    return asked is not None and asked < forgotten
+
+
 async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
     """Whether a disconnected account is no longer waited for: the job was asked
     `RECONNECT_WAIT` ago, or the app was uninstalled (nobody can connect it again; its last
@@ -167,6 +181,7 @@ __all__ = [
     "RESUMED_KIND",
     "Owed",
     "OwedKind",
+    "asked_before_forgetting",
     "asked_of_another_account",
     "gave_up_reconnecting",
     "owed_jobs",

@@ -236,7 +236,12 @@ class ConnectionService(OnConnection):
         record_check(connection, None, None, None)
         if forget_account_data_too:
             await forget_account_data(self.session, installation.id)
+            # Still known, for the work owed to it (`Linking.save`).
+            connection.forgotten_account_id = (
+                connection.account_id or connection.forgotten_account_id
+            )
             connection.account_id = None
+            connection.account_forgotten_at = utcnow()
             message = (
                 "Disconnected. The credentials and this account's data in the app were removed; "
                 "nothing was deleted in Mailchimp."

@@ -16,10 +16,12 @@ from typing import NoReturn
 from sqlalchemy import select
 
 from addon.audiences.models import NewsletterSettings
+from addon.connection.models import MailchimpConnection
 from addon.connection.reconnect import (
     NOT_DONE_SWITCHED,
     RECONNECT_RETRY_SECONDS,
     RECONNECT_WAIT,
+    asked_before_forgetting,
     gave_up_reconnecting,
 )
 from addon.db.types import utcnow
@@ -53,26 +55,35 @@ def switched_note(forgotten: int) -> str:
 
 async def carried_over(services: Services, job: ClaimedJob) -> bool:
     """Whether the erasure was asked of an earlier installation of this Saleor, the app
-    installed again before it was carried out (`InstallationService._take_erasures`): what
-    that one filled in Mailchimp is not this one's to know, so the erasure waits for this one's
-    account, and its audiences, rather than end with nothing of the customer known here."""
+    installed again before it was carried out (`InstallationService._take_erasures`), or
+    before a reset forgot the account's data here: what was filled in Mailchimp then is not
+    known here now, so the erasure waits for the account, and its audiences, rather than end
+    with nothing of the customer known here."""
     async with services.db.session() as session:
         asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
         installed = await session.scalar(
             select(Installation.installed_at).where(Installation.id == job.installation_id)
         )
-    return asked is not None and installed is not None and asked < installed
+        if asked is not None and installed is not None and asked < installed:
+            return True
+        return await asked_before_forgetting(session, job)
 
 
 async def audiences_unread(services: Services, installation_id: int) -> bool:
-    """The account's audiences were never read by this installation (its first import)."""
+    """The account's audiences were never read by this installation (its first import), or
+    not since a reset forgot them."""
     async with services.db.session() as session:
         read = await session.scalar(
             select(NewsletterSettings.last_import_at).where(
                 NewsletterSettings.installation_id == installation_id
             )
         )
-    return read is None
+        forgotten = await session.scalar(
+            select(MailchimpConnection.account_forgotten_at).where(
+                MailchimpConnection.installation_id == installation_id
+            )
+        )
+    return read is None or (forgotten is not None and read < forgotten)
 
 
 async def wait_for_mailchimp(
