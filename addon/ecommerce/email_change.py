@@ -9,17 +9,22 @@ an order or cart push that meets the refusal (`recreate_from_ref`), which is the
 
 The re-created customer never carries `opt_in_status: true`: the audience member follows the
 change by itself (`addon.subscriptions.email_change` moves it, with its status), and an opt-in
-sent with the new address would subscribe it even if its owner had unsubscribed.
+sent with the new address would subscribe it even if its owner had unsubscribed. While that
+move is under way, the re-creation waits for it (`wait_for_member_move`): a customer created
+first adds its address to the store's audience (a transactional contact), and the move, finding
+it there, merges into it and archives the member it leaves, with its campaign history.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from addon.ecommerce.email_holder import email_taken, holder_of
 from addon.ecommerce.push_ledger import already_exists
+from addon.jobs.schemas import RetryLater
 from addon.mailchimp import (
     Address,
     AddressRefused,
@@ -33,11 +38,16 @@ from addon.mailchimp import (
 from addon.mailchimp.ecommerce_models import ReadAddress
 from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
-from addon.subscriptions.email_move import EmailMove, enqueue_email_move
+from addon.subscriptions.email_move import EmailMove, enqueue_email_move, move_under_way
 
 logger = logging.getLogger(__name__)
 
 REFUSAL = "may not be changed once a customer is created"
+# How soon a re-creation that waits for its member's move looks again.
+MOVE_FIRST_SECONDS = 2.0
+
+# Called with the address Mailchimp held before a customer is re-created under its new one.
+BeforeRecreate = Callable[[str | None], Awaitable[None]]
 
 
 def refused_email_change(exc: MailchimpError) -> bool:
@@ -55,10 +65,16 @@ class Placed:
     held: str | None = None
 
 
-async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInput) -> Placed:
+async def recreate(
+    client: MailchimpClient,
+    store_id: str,
+    customer: CustomerInput,
+    first: BeforeRecreate | None = None,
+) -> Placed:
     """Delete the store's customer and create it again with `customer`'s address (`held`: the
     address Mailchimp held, None if it held no such customer); where another customer holds
-    that address, its data goes there and the customer stays as it is (`email_holder.py`)."""
+    that address, its data goes there and the customer stays as it is (`email_holder.py`).
+    `first` runs before anything changes (it may put the re-creation off)."""
     try:
         before: Customer | None = await client.get_customer(store_id, customer.id)
     except NotFound:
@@ -71,6 +87,8 @@ async def recreate(client: MailchimpClient, store_id: str, customer: CustomerInp
     if holder is not None and holder.id != customer.id:
         await _onto(client, store_id, body, holder)
         return Placed(holder.id, held or None)
+    if first is not None:
+        await first(held)
     logger.info("E-commerce customer %s re-created in store %s (new e-mail)", customer.id, store_id)
     with contextlib.suppress(NotFound):
         await client.delete_customer(store_id, customer.id)
@@ -134,7 +152,11 @@ def _address(held: ReadAddress | None) -> Address | None:
 
 
 async def put_customer(
-    client: MailchimpClient, store_id: str, customer: CustomerInput, held_by: str | None = None
+    client: MailchimpClient,
+    store_id: str,
+    customer: CustomerInput,
+    held_by: str | None = None,
+    first: BeforeRecreate | None = None,
 ) -> Placed:
     """Create or update the customer; a changed address re-creates it, an address another
     customer holds puts the data on that one. `held_by`: the customer the last push put the
@@ -153,12 +175,12 @@ async def put_customer(
             return await onto_holder(client, store_id, customer)
         if not refused_email_change(exc):
             raise
-        return await recreate(client, store_id, customer)
+        return await recreate(client, store_id, customer, first)
     return Placed(customer.id)
 
 
 async def recreate_from_ref(
-    client: MailchimpClient, store_id: str, ref: CustomerRef
+    client: MailchimpClient, store_id: str, ref: CustomerRef, first: BeforeRecreate | None = None
 ) -> Placed | None:
     """An order's or cart's customer was refused for its new address: re-create the customer
     from what the order or cart carries (the customer's own push completes it). None if the
@@ -174,7 +196,25 @@ async def recreate_from_ref(
         company=ref.company,
         address=ref.address,
     )
-    return await recreate(client, store_id, customer)
+    return await recreate(client, store_id, customer, first)
+
+
+async def wait_for_member_move(
+    services: Services, installation_id: int, held: str | None, new_email: str
+) -> None:
+    """Raise `RetryLater` (uncounted) while the audience contacts' move from the address
+    Mailchimp held to the new one is under way (see the module docstring); return when none
+    is (moved, put off for hours, or never asked: then the re-creation goes on)."""
+    if not held or held.lower() == new_email.lower():
+        return
+    async with services.db.session() as session:
+        waiting = await move_under_way(session, installation_id, held, new_email)
+    if waiting:
+        raise RetryLater(
+            f"Waiting for the contact to move from {held} to {new_email} before the customer "
+            "is created again under it",
+            MOVE_FIRST_SECONDS,
+        )
 
 
 async def announce_move(

@@ -19,7 +19,7 @@ from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.catalog import Known, admin_label
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
-from addon.ecommerce.email_change import announce_move, put_customer
+from addon.ecommerce.email_change import announce_move, put_customer, wait_for_member_move
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -75,7 +75,16 @@ class Pusher(SaleSender):
             # address: another's id, changed to this user's new address, would move that
             # customer away from its own orders.
             placed = await put_customer(
-                self.client, self.ctx.store_id, body, held_by=known.mailchimp_id
+                self.client,
+                self.ctx.store_id,
+                body,
+                held_by=known.mailchimp_id,
+                first=partial(
+                    wait_for_member_move,
+                    self.services,
+                    self.ctx.installation_id,
+                    new_email=body.email_address,
+                ),
             )
             held_by = placed.customer_id
             await announce_move(

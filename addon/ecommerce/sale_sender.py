@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import update
@@ -17,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
-from addon.ecommerce.email_change import announce_move, recreate_from_ref, refused_email_change
+from addon.ecommerce.email_change import (
+    announce_move,
+    recreate_from_ref,
+    refused_email_change,
+    wait_for_member_move,
+)
 from addon.ecommerce.email_holder import email_taken, holder_of
 from addon.ecommerce.fingerprints import order_moved
 from addon.ecommerce.models import EntityKind, Fingerprint
@@ -189,7 +195,15 @@ class SaleSender(CatalogPusher):
                 return
             if not refused_email_change(exc):
                 raise
-            placed = await recreate_from_ref(self.client, self.ctx.store_id, body.customer)
+            first = None
+            if body.customer.email_address:
+                first = partial(
+                    wait_for_member_move,
+                    self.services,
+                    self.ctx.installation_id,
+                    new_email=body.customer.email_address,
+                )
+            placed = await recreate_from_ref(self.client, self.ctx.store_id, body.customer, first)
             if placed is None:
                 raise
             await self._create_once(create, _named(body, placed.customer_id))

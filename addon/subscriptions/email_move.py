@@ -4,10 +4,14 @@ when Mailchimp's e-commerce API reveals the old address (the customer it re-crea
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.db.types import utcnow
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
 from addon.subscriptions.customer_addresses import CustomerAddress
@@ -38,7 +42,7 @@ async def enqueue_email_move(
     old, new = move.old_email.lower(), move.new_email.lower()
     if old == new:
         return None
-    key = f"{EMAIL_CHANGE_JOB}:{subscriber_hash(old)}:{subscriber_hash(new)}"
+    key = _key(old, new)
     if move.list_ids is not None:
         key += ":" + ",".join(sorted(move.list_ids))
     # An order's or cart's push knows no Saleor user: the customer who has the new address
@@ -58,3 +62,31 @@ async def enqueue_email_move(
         coalesce_key=key,
         lane=contact_lane(old),
     )
+
+
+def _key(old: str, new: str) -> str:
+    return f"{EMAIL_CHANGE_JOB}:{subscriber_hash(old)}:{subscriber_hash(new)}"
+
+
+# A move due later than this (tried again "for now" in hours, `for_now.py`) is not waited for.
+DUE_SOON = timedelta(minutes=1)
+
+
+async def move_under_way(
+    session: AsyncSession, installation_id: int, old_email: str, new_email: str
+) -> bool:
+    """Whether a move of `old_email`'s contacts to `new_email` is queued and due soon, or
+    running."""
+    key = _key(old_email.lower(), new_email.lower())
+    found = await session.scalar(
+        select(Job.id)
+        .where(
+            Job.installation_id == installation_id,
+            Job.kind == EMAIL_CHANGE_JOB,
+            Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
+            Job.coalesce_key.startswith(key, autoescape=True),
+            Job.run_after <= utcnow() + DUE_SOON,
+        )
+        .limit(1)
+    )
+    return found is not None

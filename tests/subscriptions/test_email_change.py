@@ -5,14 +5,18 @@ so later orders land on it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Literal
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from addon.db.types import utcnow
 from addon.ecommerce.models import EntityKind
-from addon.jobs.models import Job
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient, Member
 from addon.services import Services
 from addon.subscriptions.email_change import MERGED_NOTE, REFUSED_NOTE
@@ -82,6 +86,34 @@ async def _contacts(shop: Shop) -> dict[str, str]:
         return {row.email: row.status for row in rows}
 
 
+First = Literal["move", "customer"]
+
+
+async def _due(shop: Shop, kind: str, days: int) -> None:
+    """The pending jobs of `kind` due in `days` (0: now)."""
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.PENDING, Job.kind == kind)
+            .values(run_after=utcnow() + timedelta(days=days))
+        )
+
+
+async def _changed(shop: Shop, first: First) -> None:
+    """The jobs of an e-mail change run, the audience move or the e-commerce push first. The
+    change's deliveries queue both, in two lanes: they run in either order (at once in one
+    claim, or on two workers), as the machine's load has it. The push re-creates the
+    customer under the new address, which adds it to the audience (transactional): a move
+    that looks after that merges into it rather than moving the member by PATCH."""
+    worker = Worker(shop.services)
+    await worker.run_once()  # the deliveries, which queue the push and the move
+    later = PUSH_JOB if first == "move" else EMAIL_CHANGE_JOB
+    await _due(shop, later, days=1)
+    await worker.run_until_idle()
+    await _due(shop, later, days=0)
+    await shop.drain()
+
+
 async def test_the_member_moves_and_the_customer_is_created_again(store: Shop) -> None:
     shop = store
     await _newsletter_on(shop)
@@ -96,7 +128,7 @@ async def test_the_member_moves_and_the_customer_is_created_again(store: Shop) -
     before = len(shop.mailchimp.requests)
 
     await shop.saleor.confirm_email_change(customer, NEW)
-    await shop.drain()
+    await _changed(shop, "move")  # by PATCH (the push first merges: the change-back test)
 
     calls = _calls(shop, before)
     members = f"/lists/{shop.list_id}/members/"
@@ -127,21 +159,28 @@ async def test_the_member_moves_and_the_customer_is_created_again(store: Shop) -
     assert held.email_address == NEW
 
 
-async def test_a_change_back_to_an_earlier_address_moves_the_member_back(store: Shop) -> None:
+@pytest.mark.parametrize("first", ["move", "customer"])
+async def test_a_change_back_to_an_earlier_address_moves_the_member_back(
+    store: Shop, first: First
+) -> None:
     """Staff change A to B, then back to A: the second CUSTOMER_UPDATED names the user and A
-    as an earlier one did, and is a new change (its `issuedAt` tells), not a redelivery."""
+    as an earlier one did, and is a new change (its `issuedAt` tells), not a redelivery.
+    Whichever of each change's jobs runs first, the contact ends at A, subscribed, and B is no
+    contact: none (the member moved by PATCH), or archived (the re-created customer added B
+    first: the member was merged into it, and the one it left archived)."""
     shop = store
     await _newsletter_on(shop)
     customer = await _subscribed(shop, OLD)
     await shop.saleor.update_customer(customer, email=NEW)
-    await shop.drain()
+    await _changed(shop, first)
     assert await _contacts(shop) == {NEW: "subscribed"}
 
     await shop.saleor.update_customer(customer, email=OLD)
-    await shop.drain()
+    await _changed(shop, first)
     assert await _contacts(shop) == {OLD: "subscribed"}
     assert shop.mailchimp.member(shop.account, shop.list_id, OLD).status == "subscribed"
-    assert shop.mailchimp.member(shop.account, shop.list_id, NEW) is None
+    left = shop.mailchimp.member(shop.account, shop.list_id, NEW)
+    assert (left.status if left else None) == (None if first == "move" else "archived")
 
 
 async def test_an_order_pushed_before_the_customer_recreates_it_first(store: Shop) -> None:
@@ -498,3 +537,43 @@ async def test_a_cleaned_new_address_is_left_as_it_is(store: Shop) -> None:
         [note] = await session.scalars(select(Job).where(Job.kind == MERGED_NOTE))
     assert note.last_error is not None and "bounced" in note.last_error
     assert "refused" not in note.last_error
+
+
+async def test_the_customer_is_created_again_only_once_its_member_has_moved(store: Shop) -> None:
+    """The move is under way (on another worker) when the push meets Mailchimp's refusal of
+    the new address: the push waits for it. Created first, the customer would add the new
+    address to the audience, and the move would merge into it, archiving the member it left
+    with its campaign history (see the test above)."""
+    shop = store
+    await _newsletter_on(shop)
+    customer = await _subscribed(shop, OLD)
+    await shop.saleor.update_customer(customer, email=NEW)
+    worker = Worker(shop.services)
+    await worker.run_once()  # the deliveries: the push and the move queued
+    async with shop.services.db.transaction() as session:
+        taken = await session.execute(
+            update(Job)
+            .where(Job.kind == EMAIL_CHANGE_JOB, Job.status == JobStatus.PENDING)
+            .values(status=JobStatus.RUNNING)  # another worker runs it
+        )
+        assert taken.rowcount == 1  # type: ignore[attr-defined]
+    await worker.run_until_idle()  # the push: refused, it waits
+    assert shop.mailchimp.member(shop.account, shop.list_id, NEW) is None
+    async with shop.services.db.session() as session:
+        [push] = await session.scalars(
+            select(Job).where(Job.kind == PUSH_JOB, Job.status == JobStatus.PENDING)
+        )
+    assert "before the customer is created again" in (push.last_error or "")
+
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.kind == EMAIL_CHANGE_JOB)
+            .values(status=JobStatus.PENDING, run_after=utcnow())
+        )
+    await shop.drain()
+    assert await _contacts(shop) == {NEW: "subscribed"}
+    assert shop.mailchimp.member(shop.account, shop.list_id, NEW).status == "subscribed"
+    assert shop.mailchimp.member(shop.account, shop.list_id, OLD) is None  # moved, not merged
+    [held] = shop.mailchimp.customers(shop.account, shop.store_id)
+    assert (held.id, held.email_address) == (str(customer.id), NEW)
