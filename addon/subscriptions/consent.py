@@ -25,6 +25,7 @@ from addon.services import Services
 from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
+from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.schemas import Action, Source, normalize_email
 from addon.subscriptions.service import SubscriptionService, is_connected
 
@@ -228,9 +229,12 @@ async def handle_customer_created(
 ) -> None:
     user = delivery.body.user
     if user is not None and user.email:
-        # Their address, for their e-mail changes (`customer_addresses.record_first_address`).
+        # Their address, for their e-mail changes (`customer_addresses.record_first_address`);
+        # a contact already at it (a newsletter sign-up before the account) takes their
+        # profile (`profile_sync`: only once the account is confirmed, or the contact theirs).
         async with services.db.transaction() as session:
             await record_first_address(session, job.installation_id, user.id, user.email)
+            await queue_member_updates(session, job.installation_id, user.id, user.email)
     if delivery.body.user is not None and delivery.body.user.consent.subscribe:
         await _subscribe_read(
             services, job.installation_id, "subscriptions_signup_user", "user",

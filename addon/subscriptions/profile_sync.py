@@ -32,6 +32,7 @@ from addon.services import Services
 from addon.subscriptions.models import PROFILE_STATUSES, ContactState
 from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import app_form
 from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.writeback import contact_lane
 
@@ -110,7 +111,7 @@ async def queue_member_updates(
 ) -> None:
     """An update for each audience member that is this customer's (at its address, or held at
     an old one for it)."""
-    email = email.lower()
+    email = app_form(email)
     active = {
         a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
     }
@@ -208,7 +209,7 @@ async def handle_update_profile(
         email=None if request.saleor_user_id else email,
         private=any(m.source.value == "private_metadata" for m in mappings),
     )
-    if profile is None or profile.email.lower() != customer_email:
+    if profile is None or app_form(profile.email) != customer_email:
         return  # deleted, or its address changed (the e-mail change moves the member)
     if not profile.is_confirmed and profile.id != owner:
         return  # anyone may register anyone's address: another's contact is not theirs

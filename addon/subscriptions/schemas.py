@@ -56,6 +56,16 @@ def normalize_email(value: str) -> str:
     return _EMAIL.validate_python(value)
 
 
+def app_form(value: str) -> str:
+    """An address from Saleor in the form the app keys contacts by (`normalize_email`: an
+    internationalised domain Saleor holds in its ASCII form becomes the Unicode one); one the
+    app would not take, lowercased, matches none."""
+    try:
+        return normalize_email(value)
+    except ValueError:
+        return value.lower()
+
+
 Name = Annotated[str, Field(max_length=100)]
 Ids = Annotated[list[Annotated[str, Field(max_length=64)]], Field(max_length=100)]
 
