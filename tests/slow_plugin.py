@@ -1,8 +1,8 @@
 """The `slow` marker: full-strength versions of tests whose default run is a smaller budget of
-the same check (e.g. the e-commerce property test). Skipped unless pytest runs with `--slow`;
-.ci/run passes it, `make test` does not. With it, tests marked `default_budget` (the same check
-at the smaller budget, e.g. the fuzzing's default shards) are skipped: their full-strength
-versions cover them."""
+the same check (e.g. the e-commerce property test). Skipped unless pytest runs with `--slow`
+(`make test PYTEST_ARGS=--slow`; neither `make test` nor .ci/run passes it). With it, tests
+marked `default_budget` (the same check at the smaller budget, e.g. the fuzzing's default
+shards) are skipped: their full-strength versions cover them."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             if item.get_closest_marker("default_budget") is not None:
                 item.add_marker(superseded)
         return
-    skip = pytest.mark.skip(reason="full strength, run with --slow (.ci/run does)")
+    skip = pytest.mark.skip(reason="full strength, run with --slow")
     for item in items:
         if item.get_closest_marker("slow") is not None:
             item.add_marker(skip)

@@ -3,8 +3,6 @@ through the sandboxes (token refused, key revoked), the command itself on a fres
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -60,16 +58,6 @@ async def test_saleor_and_mailchimp_are_checked_per_installation(
     assert account.api_key not in found[mailchimp_check].detail
     again = await checks(services)
     assert again[mailchimp_check].status is Status.FAIL  # still connected as far as the app knows
-
-
-@pytest.fixture
-def keep_logging() -> Iterator[None]:
-    """The command configures the root logger, as it does in production: undone afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 def test_the_command_fails_until_the_schema_is_current(

@@ -56,7 +56,7 @@ CHECKS = [
     response_headers_conformance,
 ]
 # Examples per operation, generation mode and credentials (about 40 operations x 2 x 2 runs):
-# `make test` sends some 1,000 requests; the full-strength run (`--slow`, as .ci/run does) some
+# `make test` sends some 1,000 requests; the full-strength run (`--slow`) some
 # 2,500, under a minute of CPU on a 2-core machine (FUZZ_EXAMPLES for more).
 EXAMPLES = 6
 FULL_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))

@@ -5,7 +5,6 @@ reports the values no key decrypts without touching them; start-up and `addon do
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -247,16 +246,6 @@ async def test_a_value_the_app_rewrote_meanwhile_is_not_overwritten(
         )
     assert not replaced
     assert (await stored_values(services))["installations.app_token"] == [meanwhile]
-
-
-@pytest.fixture
-def keep_logging() -> Iterator[None]:
-    """The command configures the root logger, as it does in production: undone afterwards."""
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
 
 
 async def test_the_command_counts_per_table_and_fails_on_an_unreadable_value(

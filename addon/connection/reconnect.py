@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from addon.connection.models import MailchimpConnection
 from addon.db.types import utcnow
@@ -128,32 +129,29 @@ async def resume(session: AsyncSession, owed: Owed, installation_id: int) -> Non
     )
 
 
+async def _asked_before(
+    session: AsyncSession, job: ClaimedJob, moment: InstrumentedAttribute[datetime | None]
+) -> bool:
+    """Whether the job was asked before the connection's `moment` (False: it never came)."""
+    then = await session.scalar(
+        select(moment).where(MailchimpConnection.installation_id == job.installation_id)
+    )
+    if then is None:  # never: one query
+        return False
+    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
+    return asked is not None and asked < then
+
+
 async def asked_of_another_account(session: AsyncSession, job: ClaimedJob) -> bool:
     """Whether another account was connected in place of the one the job was asked under:
     run now, it would reach that one, never the account it is owed to."""
-    switched = await session.scalar(
-        select(MailchimpConnection.account_switched_at).where(
-            MailchimpConnection.installation_id == job.installation_id
-        )
-    )
-    if switched is None:  # never switched: one query
-        return False
-    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-    return asked is not None and asked < switched
+    return await _asked_before(session, job, MailchimpConnection.account_switched_at)
 
 
 async def asked_before_forgetting(session: AsyncSession, job: ClaimedJob) -> bool:
     """Whether a reset forgot the account's data (its audiences, stores) since the job was
     asked: what the job knew to work on is gone from the app, not from the account."""
-    forgotten = await session.scalar(
-        select(MailchimpConnection.account_forgotten_at).where(
-            MailchimpConnection.installation_id == job.installation_id
-        )
-    )
-    if forgotten is None:  # never forgotten: one query
-        return False
-    asked = await session.scalar(select(Job.created_at).where(Job.id == job.id))
-    return asked is not None and asked < forgotten
+    return await _asked_before(session, job, MailchimpConnection.account_forgotten_at)
 
 
 async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
