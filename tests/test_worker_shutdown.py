@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from sqlalchemy import select
 
 from addon.clock import ManualClock
@@ -95,3 +96,41 @@ async def test_a_batch_without_a_stop_runs_to_its_end(
     async with services.db.transaction() as session:
         await JobRepository(session).enqueue(installation, "test.plain", {})
     assert await Worker(services).run_once() == 1 and len(seen) == 1
+
+
+async def test_jobs_a_claim_brings_after_the_stop_are_released_unstarted(
+    services: Services, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A claim under way when SIGTERM comes may still lock jobs, even some committed after the
+    stop: the stopping worker starts none of them; they are due at once for another worker,
+    their attempt not counted."""
+    installation = await make_installation(services)
+    ran: list[int] = []
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    services.handlers.register("test.late", handler)
+    stop = asyncio.Event()
+    late: list[int] = []
+    claim = Worker.claim
+
+    async def stopped_while_claiming(worker: Worker, limit: int) -> list[ClaimedJob]:
+        if not late:  # the first claim: the stop comes, then a job, before its query runs
+            stop.set()
+            async with services.db.transaction() as session:
+                job_id = await JobRepository(session).enqueue(installation, "test.late", {})
+            assert job_id is not None
+            late.append(job_id)
+        return await claim(worker, limit)
+
+    monkeypatch.setattr(Worker, "claim", stopped_while_claiming)
+    await asyncio.wait_for(Worker(services, worker_id="stopping").run(stop), 60)
+
+    assert ran == []
+    job = (await job_rows(services))[late[0]]
+    assert job.status is JobStatus.PENDING and job.attempts == 0
+    assert job.locked_by is None and job.run_after <= clock.now()
+    monkeypatch.setattr(Worker, "claim", claim)
+    assert await Worker(services, worker_id="next").run_until_idle() == 1
+    assert ran == late

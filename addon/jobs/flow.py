@@ -58,7 +58,7 @@ class FlowWorker(Protocol):
         self, held: dict[int, ClaimedJob], tasks: dict[int, asyncio.Task[None]]
     ) -> None: ...
 
-    async def release(self, jobs: list[ClaimedJob]) -> None: ...
+    async def release(self, jobs: list[ClaimedJob], *, started: bool = True) -> None: ...
 
     async def prune_if_due(self) -> None: ...
 
@@ -81,7 +81,7 @@ class Flow:
                 if self.stopped:
                     await self._release_stopped()
                 free = worker.settings.worker_batch_size - sum(map(slots, self.running.values()))
-                if free > 0 and await self._claim(free) >= free:
+                if free > 0 and await self._claim(free, stop) >= free:
                     continue  # more may be due, and some ran together: look again at once
                 await self._wait(stop, seen)
             await self._stop()
@@ -92,13 +92,18 @@ class Flow:
             await asyncio.gather(*tasks, return_exceptions=True)
             self._rest()
 
-    async def _claim(self, free: int) -> int:
+    async def _claim(self, free: int, stop: asyncio.Event) -> int:
         """Claim and start up to `free` jobs (and those that run with them); how many."""
         try:
             claimed = await self.worker.claim(free)
         except Exception:
             # The database may be briefly unreachable: keep the worker alive.
             logger.exception("Worker round failed; retrying")
+            return 0
+        if stop.is_set():
+            # The stop came while claiming (the claim may even hold jobs committed after it):
+            # a stopping worker starts nothing new, another one runs them at once.
+            await self.worker.release(claimed, started=False)
             return 0
         try:
             await self.worker.prune_if_due()

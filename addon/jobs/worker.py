@@ -223,8 +223,9 @@ class Worker:
         registration = self.services.handlers.registration(job.kind)
         return registration is not None and registration.run_many is not None
 
-    async def release(self, jobs: list[ClaimedJob]) -> None:
-        """Hand back jobs stopped at shutdown, so no other worker waits out their leases."""
+    async def release(self, jobs: list[ClaimedJob], *, started: bool = True) -> None:
+        """Hand back jobs stopped at shutdown (or, not `started`, claimed as it began), so no
+        other worker waits out their leases."""
         try:
             async with self.services.db.transaction() as session:
                 repository = self._jobs(session)
@@ -233,6 +234,9 @@ class Worker:
             logger.exception("Could not release the jobs of worker %s", self.worker_id)
             return
         for job in released:
+            if not started:
+                logger.info("Job %s (%s) claimed as the worker stopped: released", job.id, job.kind)
+                continue
             logger.warning(
                 "Job %s (%s) did not end within the shutdown grace period: released for "
                 "another worker",
