@@ -51,7 +51,7 @@ from addon.ecommerce.burst_plan import BATCHED, BurstPlan, plan
 from addon.ecommerce.burst_queue import alone, backlog, poll_later, take_over
 from addon.ecommerce.burst_read import read
 from addon.ecommerce.burst_release import release_in, release_unsent
-from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of_loop
+from addon.ecommerce.burst_slots import BurstSlots, settle, slots_of
 from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.catalog import CatalogPusher, admin_label
@@ -79,7 +79,9 @@ async def applies(services: Services, job: ClaimedJob, request: PushRequest) -> 
     and kind running in this process."""
     if request.alone or request.kind not in BATCHED:
         return False
-    if slots_of_loop(BURSTS_AT_ONCE).busy((job.installation_id, request.channel, request.kind)):
+    if slots_of(services.db, BURSTS_AT_ONCE).busy(
+        (job.installation_id, request.channel, request.kind)
+    ):
         # Its scope is bursting here: the next burst carries it (`burst_slots`). Counted, the
         # backlog may have fallen below the threshold only because that burst took it over,
         # and each push claimed meanwhile would go alone (15 at the end of a drain).
@@ -99,7 +101,7 @@ async def absorb(
     """Send this push and a group of waiting ones of its channel and kind as one batch;
     False when there was none to take (other jobs took them): a push of its own then. True
     as well when, while this job waited for a burst slot, another burst carried its record."""
-    slots = slots_of_loop(BURSTS_AT_ONCE)
+    slots = slots_of(services.db, BURSTS_AT_ONCE)
     scope = (job.installation_id, request.channel, request.kind)
     if not await slots.take(scope, request.saleor_id):
         # Carried by another burst: a rerun still hands back what an earlier run of it took

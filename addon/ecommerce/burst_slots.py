@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from addon.db.engine import Database
 from addon.ecommerce.models import EntityKind
 
 Scope = tuple[int, str, EntityKind]  # installation, channel, kind: what one batch carries
@@ -116,17 +117,13 @@ def settle(adopted: list[Waiting], *, carried: bool) -> None:
             waiting.carried.set_result(carried)
 
 
-_slots: dict[asyncio.AbstractEventLoop, BurstSlots] = {}
+def slots_of(database: Database, at_once: int) -> BurstSlots:
+    """This process's burst slots: kept with what it remembers of `database` (one per process;
+    forgotten with the engine)."""
+    slots: BurstSlots | None = database.memo.get(__name__)
+    if slots is None:
+        slots = database.memo[__name__] = BurstSlots(at_once)
+    return slots
 
 
-def slots_of_loop(at_once: int) -> BurstSlots:
-    """This process's (this event loop's) burst slots."""
-    loop = asyncio.get_running_loop()
-    if loop not in _slots:
-        for other in [other for other in _slots if other.is_closed()]:
-            del _slots[other]
-        _slots[loop] = BurstSlots(at_once)
-    return _slots[loop]
-
-
-__all__ = ["BurstSlots", "Scope", "Waiting", "settle", "slots_of_loop"]
+__all__ = ["BurstSlots", "Scope", "Waiting", "settle", "slots_of"]

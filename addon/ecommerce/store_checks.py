@@ -64,18 +64,12 @@ class _Channel:
     error: str | None = None
 
 
-# Per event loop (tests run many loops in one process; a lock belongs to its loop). Only
-# channels with a created store get an entry, so anonymous callers cannot grow it.
-_channels: dict[asyncio.AbstractEventLoop, dict[tuple[int, str], _Channel]] = {}
-
-
-def _channel(installation_id: int, channel: str) -> _Channel:
-    loop = asyncio.get_running_loop()
-    if loop not in _channels:
-        for other in [other for other in _channels if other.is_closed()]:
-            del _channels[other]
-        _channels[loop] = {}
-    return _channels[loop].setdefault((installation_id, channel), _Channel())
+def _channel(services: Services, installation_id: int, channel: str) -> _Channel:
+    """The process's checks of the channel's store, kept with what it remembers of its database
+    (forgotten with the engine). Only channels with a created store get an entry, so anonymous
+    callers cannot grow it."""
+    channels: dict[tuple[int, str], _Channel] = services.db.memo.setdefault(__name__, {})
+    return channels.setdefault((installation_id, channel), _Channel())
 
 
 def _retry_at(state: _Channel, max_age: float) -> datetime | None:
@@ -163,7 +157,7 @@ async def refresh(services: Services, installation_id: int, channel: str | None 
     try:
         async with mailchimp_for(services, installation_id) as client:
             for store in stores:
-                state = _channel(installation_id, store.channel_slug)
+                state = _channel(services, installation_id, store.channel_slug)
                 try:
                     answers[store.channel_slug] = await store_health(client, store.store_id)
                 except MailchimpNotFound:
@@ -271,7 +265,7 @@ async def script_for(services: Services, installation_id: int, channel: str) -> 
     and not before a failed check's back-off is over (meanwhile: the last good answer)."""
     created, check = await _known(services, installation_id, channel)
     if created:  # untracked (or its store gone): nothing to load on the storefront
-        state = _channel(installation_id, channel)
+        state = _channel(services, installation_id, channel)
         if _due(services, state, check):
             async with state.lock:
                 # Another request of this process may have asked while this one waited.

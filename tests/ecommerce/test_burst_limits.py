@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from addon.ecommerce import burst
-from addon.ecommerce.burst_slots import slots_of_loop
+from addon.ecommerce.burst_slots import slots_of
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.schemas import PushRequest
@@ -101,7 +101,7 @@ async def test_a_job_waiting_for_a_burst_slot_goes_in_the_next_batch_not_alone(
     async def once_the_others_wait(services: Any, job: Any, *, keep: Any) -> None:
         # The first burst takes records over once the others wait (the order in which the
         # in-process tasks get there is the event loop's and the database's).
-        slots = slots_of_loop(burst.BURSTS_AT_ONCE)
+        slots = slots_of(shop.services.db, burst.BURSTS_AT_ONCE)
         for _ in range(1_000_000):
             if seen or slots.waiting >= claimed[0] - 1:
                 break
