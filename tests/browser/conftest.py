@@ -92,6 +92,10 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         secret_key_file=tmp / ".secret_key",
         worker_poll_interval_seconds=0.1,
         worker_max_attempts=1,
+        # Mailchimp's refusals retried within tenths of a second: a page shows the outcome of
+        # an outage without waiting out seconds of backoff.
+        mailchimp_backoff_base_seconds=0.05,
+        mailchimp_backoff_max_seconds=0.4,
         # An initial sync asks Mailchimp about its batches often, so a page sees it move.
         initial_sync_poll_base_seconds=0.2,
         initial_sync_poll_max_seconds=0.5,
