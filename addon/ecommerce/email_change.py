@@ -10,9 +10,11 @@ an order or cart push that meets the refusal (`recreate_from_ref`), which is the
 The re-created customer never carries `opt_in_status: true`: the audience member follows the
 change by itself (`addon.subscriptions.email_change` moves it, with its status), and an opt-in
 sent with the new address would subscribe it even if its owner had unsubscribed. While that
-move is under way, the re-creation waits for it (`wait_for_member_move`): a customer created
-first adds its address to the store's audience (a transactional contact), and the move, finding
-it there, merges into it and archives the member it leaves, with its campaign history.
+move is under way, the re-creation waits for it (`wait_for_member_move`), and a push that meets
+the refusal before the change's delivery to the newsletter is handled queues the move itself: a
+customer created first adds its address to the store's audience (a transactional contact), and
+the move, finding it there, merges into it and archives the member it leaves, with its campaign
+history.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from addon.mailchimp import (
 from addon.mailchimp.ecommerce_models import ReadAddress
 from addon.mailchimp.errors import MailchimpError
 from addon.services import Services
-from addon.subscriptions.email_move import EmailMove, enqueue_email_move, move_under_way
+from addon.subscriptions.email_move import EmailMove, MoveState, enqueue_email_move, move_state
 
 logger = logging.getLogger(__name__)
 
@@ -200,16 +202,24 @@ async def recreate_from_ref(
 
 
 async def wait_for_member_move(
-    services: Services, installation_id: int, held: str | None, new_email: str
+    services: Services,
+    installation_id: int,
+    held: str | None,
+    new_email: str,
+    saleor_user_id: str | None = None,
 ) -> None:
     """Raise `RetryLater` (uncounted) while the audience contacts' move from the address
-    Mailchimp held to the new one is under way (see the module docstring); return when none
-    is (moved, put off for hours, or never asked: then the re-creation goes on)."""
+    Mailchimp held to the new one is under way (see the module docstring); a move never asked
+    (the delivery that tells the newsletter of the change not handled yet) is queued first.
+    Return once it ended, or was put off for hours: then the re-creation goes on."""
     if not held or held.lower() == new_email.lower():
         return
-    async with services.db.session() as session:
-        waiting = await move_under_way(session, installation_id, held, new_email)
-    if waiting:
+    async with services.db.transaction() as session:
+        state = await move_state(session, installation_id, held, new_email)
+        if state is MoveState.NOT_ASKED:
+            move = EmailMove(old_email=held, new_email=new_email, saleor_user_id=saleor_user_id)
+            await enqueue_email_move(session, installation_id, move)
+    if state is not MoveState.SETTLED:
         raise RetryLater(
             f"Waiting for the contact to move from {held} to {new_email} before the customer "
             "is created again under it",

@@ -84,6 +84,7 @@ class Pusher(SaleSender):
                     self.services,
                     self.ctx.installation_id,
                     new_email=body.email_address,
+                    saleor_user_id=user_id,
                 ),
             )
             held_by = placed.customer_id

@@ -5,6 +5,7 @@ when Mailchimp's e-commerce API reveals the old address (the customer it re-crea
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
@@ -70,23 +71,40 @@ def _key(old: str, new: str) -> str:
 
 # A move due later than this (tried again "for now" in hours, `for_now.py`) is not waited for.
 DUE_SOON = timedelta(minutes=1)
+# A move that ended longer ago than this is another change's (the address went back and forth).
+ENDED_RECENTLY = timedelta(hours=1)
 
 
-async def move_under_way(
+class MoveState(StrEnum):
+    UNDER_WAY = "under_way"  # queued and due soon, or running
+    SETTLED = "settled"  # ended lately, or put off for hours
+    NOT_ASKED = "not_asked"
+
+
+async def move_state(
     session: AsyncSession, installation_id: int, old_email: str, new_email: str
-) -> bool:
-    """Whether a move of `old_email`'s contacts to `new_email` is queued and due soon, or
-    running."""
+) -> MoveState:
+    """Where the move of `old_email`'s contacts to `new_email` stands."""
     key = _key(old_email.lower(), new_email.lower())
-    found = await session.scalar(
-        select(Job.id)
+    now = utcnow()
+    found = await session.execute(
+        select(Job.status, Job.run_after, Job.finished_at)
         .where(
             Job.installation_id == installation_id,
             Job.kind == EMAIL_CHANGE_JOB,
-            Job.status.in_([JobStatus.PENDING, JobStatus.RUNNING]),
             Job.coalesce_key.startswith(key, autoescape=True),
-            Job.run_after <= utcnow() + DUE_SOON,
         )
-        .limit(1)
+        .order_by(Job.id.desc())
+        .limit(5)
     )
-    return found is not None
+    state = MoveState.NOT_ASKED
+    for status, run_after, finished_at in found:
+        if status is JobStatus.RUNNING or (
+            status is JobStatus.PENDING and run_after <= now + DUE_SOON
+        ):
+            return MoveState.UNDER_WAY
+        if status is JobStatus.PENDING or (
+            finished_at is not None and finished_at >= now - ENDED_RECENTLY
+        ):
+            state = MoveState.SETTLED
+    return state
