@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from addon.capabilities import create_services
+from addon.clock import ManualClock
 from addon.config import Settings
 from addon.installations.checks import schedule_check
 from addon.jobs.models import Job, JobStatus
@@ -88,3 +90,47 @@ def test_the_claim_condition_is_built_once_per_registry_and_shared_by_equal_ones
     first.register("test.b", handler)
     assert first.claimable is not condition  # built again, with the new kind
     assert first.claimable is first.claimable
+
+
+async def test_after_a_rollback_a_kind_no_worker_knows_stops_holding_its_lane(
+    services: Services, clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A newer version queued a job of a kind this one does not know, then was rolled back:
+    no worker will ever run it, and each later job of its lane would wait behind it for good.
+    Due for a day (longer than any rolling deploy, in which a new worker runs it at once), it
+    is quarantined, saying why; the lane goes on, and Activity's Retry runs it once a version
+    that knows its kind is deployed again."""
+    ran: list[int] = []
+
+    async def handler(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    services.handlers.register("test.known", handler)
+    installation = await make_installation(services)
+    async with services.db.transaction() as session:
+        jobs = JobRepository(session)
+        stranded = await jobs.enqueue(installation, NEW_KIND, {}, lane="contact:ann")
+        behind = await jobs.enqueue(installation, "test.known", {}, lane="contact:ann")
+    assert stranded is not None and behind is not None
+    worker = Worker(services, worker_id="rolled-back")
+    await worker.prune_if_due()  # due for less than a day: left alone
+    assert await worker.run_until_idle() == 0  # the lane waits
+    clock.advance(timedelta(hours=23).total_seconds())
+    await worker.prune_if_due()
+    assert await worker.run_until_idle() == 0
+
+    clock.advance(timedelta(hours=1, seconds=1).total_seconds())
+    await worker.prune_if_due()
+    assert await worker.run_until_idle() == 1
+    assert ran == [behind]
+    async with services.db.session() as session:
+        job = await session.get(Job, stranded)
+    assert job is not None and job.status is JobStatus.QUARANTINED
+    assert f"kind '{NEW_KIND}'" in (job.last_error or "") and "retry" in (job.last_error or "")
+    assert f"Job {stranded} ({NEW_KIND}) quarantined" in caplog.text
+
+    services.handlers.register(NEW_KIND, handler)  # the newer version, deployed again
+    async with services.db.transaction() as session:
+        assert await JobRepository(session).retry(installation, stranded) is not None
+    assert await Worker(services, worker_id="new").run_until_idle() == 1
+    assert ran == [behind, stranded]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, NamedTuple
@@ -10,7 +11,9 @@ from sqlalchemy import (
     ColumnElement,
     delete,
     func,
+    literal,
     select,
+    update,
 )
 
 from addon.jobs.enqueue import JobEnqueuer
@@ -306,6 +309,35 @@ class JobRepository(JobEnqueuer):
             .group_by(Job.status)
         )
         return {JobStatus(status): int(count) for status, count in result.all()}
+
+    async def quarantine_unknown(
+        self, known: Collection[str], due_before: datetime
+    ) -> list[tuple[int, str]]:
+        """Quarantine pending jobs of a kind not `known` due since before `due_before`, as
+        (id, kind): queued by a newer version of the app that was rolled back, no worker runs
+        them, and each would hold its lane for good (a later job of the lane waits for an
+        earlier one). Activity's Retry runs one once a version that knows its kind is back."""
+        now = self.clock.now()
+        error = (
+            literal("No worker of this deployment runs jobs of kind '")
+            + Job.kind
+            + literal(
+                "': a newer version of the app queued it and this one does not know it "
+                "(rolled back?). Deploy a version that does, then retry it."
+            )
+        )
+        result = await self.session.execute(
+            update(Job)
+            .where(
+                in_state(JobStatus.PENDING),
+                Job.run_after < due_before,
+                Job.kind.not_in(sorted(known)),
+            )
+            .values(status=JobStatus.QUARANTINED, last_error=error, finished_at=now, updated_at=now)
+            .returning(Job.id, Job.kind)
+            .execution_options(synchronize_session=False)
+        )
+        return [(row.id, row.kind) for row in result]
 
     async def prune_finished(self, older_than: datetime) -> int:
         """Forget done jobs (and so their delivery ids) after the retention period."""

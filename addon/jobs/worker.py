@@ -62,6 +62,9 @@ __all__ = ["HandlerRegistry", "JobHandler", "Worker", "backoff_delay"]
 
 RETENTION = timedelta(days=7)  # how long done jobs (and their delivery ids) are kept
 PRUNE_EVERY = timedelta(hours=1)
+# A job of a kind no worker here runs, due this long, is quarantined (`quarantine_unknown`):
+# longer than any rolling deploy, in which old workers see the new version's kinds for minutes.
+UNKNOWN_KIND_AFTER = timedelta(hours=24)
 # Jobs run together (a kind with a batch handler) a claim takes at most, all in one task.
 JOBS_TOGETHER = 250
 
@@ -393,4 +396,12 @@ class Worker:
             return
         self._last_prune = now
         async with self.services.db.transaction() as session:
-            await self._jobs(session).prune_finished(now - RETENTION)
+            jobs = self._jobs(session)
+            await jobs.prune_finished(now - RETENTION)
+            unknown = await jobs.quarantine_unknown(
+                self.services.handlers.kinds(), now - UNKNOWN_KIND_AFTER
+            )
+        for job_id, kind in unknown:
+            logger.error(
+                "Job %s (%s) quarantined: no worker of this deployment runs its kind", job_id, kind
+            )
