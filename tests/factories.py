@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from addon.installations.models import Installation
+from addon.jobs.schemas import ClaimedJob
 from addon.services import Services
 
 
@@ -23,3 +24,14 @@ async def make_installation(
         session.add(installation)
         await session.flush()
         return installation.id
+
+
+def recorded_kind(services: Services, kind: str) -> list[int]:
+    """Register a job kind whose handler only notes the ids of the jobs it runs, in order."""
+    ran: list[int] = []
+
+    async def record(job: ClaimedJob, _: Services) -> None:
+        ran.append(job.id)
+
+    services.handlers.register(kind, record)
+    return ran

@@ -21,7 +21,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
 from addon.jobs.worker import Worker
 from addon.services import Services
-from tests.factories import make_installation
+from tests.factories import make_installation, recorded_kind
 
 # Every test here runs on the manual clock: a backoff or a lease passes only when a test moves
 # the clock, never because the machine was slow.
@@ -240,12 +240,7 @@ async def a_dead_workers_job(services: Services) -> tuple[int, list[int]]:
     """A job claimed by a worker that then crashed (nobody renews its lease); the ids of the
     jobs its handler runs."""
     installation = await make_installation(services)
-    ran: list[int] = []
-
-    async def record(job: ClaimedJob, _: Services) -> None:
-        ran.append(job.id)
-
-    services.handlers.register("test.record", record)
+    ran = recorded_kind(services, "test.record")
     job_id = await enqueue(services, installation, "test.record")
     lease = services.settings.worker_lease_seconds
     async with services.db.transaction() as session:

@@ -15,7 +15,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.services import Services
-from tests.factories import make_installation
+from tests.factories import make_installation, recorded_kind
 
 
 async def job_rows(services: Services) -> dict[int, Job]:
@@ -105,12 +105,7 @@ async def test_jobs_a_claim_brings_after_the_stop_are_released_unstarted(
     stop: the stopping worker starts none of them; they are due at once for another worker,
     their attempt not counted."""
     installation = await make_installation(services)
-    ran: list[int] = []
-
-    async def handler(job: ClaimedJob, _: Services) -> None:
-        ran.append(job.id)
-
-    services.handlers.register("test.late", handler)
+    ran = recorded_kind(services, "test.late")
     stop = asyncio.Event()
     late: list[int] = []
     claim = Worker.claim
