@@ -52,6 +52,7 @@ from addon.jobs.registry import HandlerRegistry, JobHandler
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import DEFAULT_POLICY, Failure, backoff_delay, error_text
 from addon.jobs.schemas import ClaimedJob, PermanentFailure, RetryLater
+from addon.jobs.upkeep import Upkeep
 from addon.jobs.wakeup import listen, wakeup_for
 from addon.logs import log_fields
 
@@ -60,11 +61,6 @@ logger = logging.getLogger(__name__)
 # Where they were first defined; capabilities import them from here.
 __all__ = ["HandlerRegistry", "JobHandler", "Worker", "backoff_delay"]
 
-RETENTION = timedelta(days=7)  # how long done jobs (and their delivery ids) are kept
-PRUNE_EVERY = timedelta(hours=1)
-# A job of a kind no worker here runs, due this long, is quarantined (`quarantine_unknown`):
-# longer than any rolling deploy, in which old workers see the new version's kinds for minutes.
-UNKNOWN_KIND_AFTER = timedelta(hours=24)
 # Jobs run together (a kind with a batch handler) a claim takes at most, all in one task.
 JOBS_TOGETHER = 250
 
@@ -94,7 +90,7 @@ class Worker:
         self.services = services
         self.clock = clock or current_clock()
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
-        self._last_prune = self.clock.now() - PRUNE_EVERY
+        self.upkeep = Upkeep(services.db, self.clock, services.handlers.kinds)
         self.wakeup = wakeup_for(services.db)
         self.outcomes = Outcomes(services.db, self.worker_id, self.clock)
         self.flow: Flow | None = None  # while `run` runs
@@ -391,17 +387,5 @@ class Worker:
                 not_recorded(job)
 
     async def prune_if_due(self) -> None:
-        now = self.clock.now()
-        if now - self._last_prune < PRUNE_EVERY:
-            return
-        self._last_prune = now
-        async with self.services.db.transaction() as session:
-            jobs = self._jobs(session)
-            await jobs.prune_finished(now - RETENTION)
-            unknown = await jobs.quarantine_unknown(
-                self.services.handlers.kinds(), now - UNKNOWN_KIND_AFTER
-            )
-        for job_id, kind in unknown:
-            logger.error(
-                "Job %s (%s) quarantined: no worker of this deployment runs its kind", job_id, kind
-            )
+        """The hourly upkeep of the jobs table (`upkeep.py`)."""
+        await self.upkeep.if_due()
