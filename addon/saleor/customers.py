@@ -5,6 +5,7 @@ failures to the app's errors."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -20,20 +21,11 @@ async def customer_email(
     """The customer's address as Saleor holds it; `NotFound` when there is no such customer,
     `UpstreamUnavailable` when Saleor refuses the app or cannot answer."""
     try:
-        data = await saleor.execute(api_url, token, "subscriptions_user", {"id": customer_id})
-    except SaleorPermissionDenied as exc:
-        raise UpstreamUnavailable(
-            f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-        ) from exc
+        user = await _user(saleor, api_url, token, customer_id)
     except SaleorQueryError as exc:  # an id Saleor cannot even resolve: no such customer
         raise NotFound(
             "This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER
         ) from exc
-    except SaleorError as exc:
-        raise UpstreamUnavailable(
-            f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-        ) from exc
-    user = data.get("user")
     if not user or not user.get("email"):
         raise NotFound("This customer does not exist in Saleor.", code=ErrorCode.UNKNOWN_CUSTOMER)
     return str(user["email"]).strip()
@@ -66,21 +58,34 @@ async def account_confirmed(
     Saleor shows the app no such customer (deleted since, a staff user); `UpstreamUnavailable`
     when Saleor refuses the app or cannot answer."""
     try:
-        data = await saleor.execute(api_url, token, "subscriptions_user", {"id": user_id})
-    except SaleorPermissionDenied as exc:
-        raise UpstreamUnavailable(
-            f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-        ) from exc
+        user = await _user(saleor, api_url, token, user_id)
     except SaleorQueryError:  # an id Saleor cannot resolve: no such customer
         return False
-    except SaleorError as exc:
-        raise UpstreamUnavailable(
-            f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
-        ) from exc
-    user = data.get("user")
     if not user or user.get("isConfirmed") is not True:
         return False
     try:
         return normalize(str(user.get("email") or "")) == email
     except ValueError:  # not an address the app takes
         return False
+
+
+async def _user(
+    saleor: SaleorClient, api_url: str, token: SecretStr, user_id: str
+) -> dict[str, Any] | None:
+    """The customer's `subscriptions_user` read (None: Saleor shows the app no such user);
+    `SaleorQueryError` for an id Saleor cannot resolve, `UpstreamUnavailable` when Saleor
+    refuses the app or cannot answer."""
+    try:
+        data = await saleor.execute(api_url, token, "subscriptions_user", {"id": user_id})
+    except SaleorPermissionDenied as exc:
+        raise UpstreamUnavailable(
+            f"Saleor refused the app: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    except SaleorQueryError:
+        raise
+    except SaleorError as exc:
+        raise UpstreamUnavailable(
+            f"Saleor did not return the customer: {exc}", code=ErrorCode.SALEOR_UNAVAILABLE
+        ) from exc
+    user = data.get("user")
+    return dict(user) if user else None

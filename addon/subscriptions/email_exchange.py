@@ -115,19 +115,20 @@ async def exchange_rows(
 ) -> tuple[ContactState, ContactState]:
     """The app's records of the two contacts exchange addresses, each still its customer's:
     the customer's (now at the new address) and the other's (now at the old one)."""
+
+    def row_or_new(row: ContactState | None) -> ContactState:
+        if row is None:
+            row = ContactState(installation_id=installation_id, list_id=list_id, email="")
+            session.add(row)
+        return row
+
     if new_row is not None:
         new_row.email = ""  # for a moment: the audience's addresses are unique
         await session.flush()
-    mine = old_row
-    if mine is None:
-        mine = ContactState(installation_id=installation_id, list_id=list_id, email="")
-        session.add(mine)
+    mine = row_or_new(old_row)
     mine.email = move.new_email
     await session.flush()
-    theirs = new_row
-    if theirs is None:
-        theirs = ContactState(installation_id=installation_id, list_id=list_id, email="")
-        session.add(theirs)
+    theirs = row_or_new(new_row)
     theirs.email = move.old_email
     if move.saleor_user_id:
         mine.saleor_user_id = move.saleor_user_id
