@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import random
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -119,11 +120,17 @@ class EngagementStack(BenchStack):
             assert result.status == 200 and result.body and not result.body["errors"], result.body
         data = sandbox.state.accounts[account.id].lists[list_id]
         data.tag_ids["vip"] = 1
+        now = time.time()
+        # The audience was filled before its campaigns went out (a month ago), as a store's is:
+        # stamped now, every member would be in the margin the app reads again before its last
+        # read (15 minutes), and the increment, minutes after the first collection rather than
+        # an hour, would read the whole audience again.
+        joined = datetime.fromtimestamp(now - 30 * DAY, UTC).isoformat(timespec="seconds")
         for index, member in enumerate(data.members.values()):
             member.member_rating = 1 + index % 5
+            member.last_changed = joined
             if index % 10 == 0:
-                member.tags = [MemberTag(id=1, name="vip", date_added=sandbox.clock.iso())]
-        now = time.time()
+                member.tags = [MemberTag(id=1, name="vip", date_added=joined)]
         sent = []
         for index in range(self.campaigns):
             at = now - 29 * DAY + index * (28 * DAY / max(self.campaigns, 1))
