@@ -274,8 +274,24 @@ async def services(
     services = create_services(settings, transport=outbound)
     services.db = database  # the session's, its connections kept (`SessionDatabase`)
     await _empty_tables(services)
+    before = asyncio.all_tasks()
     yield services
+    await _stop_tasks_since(before)
     await database.dispose()  # what the process remembers of the emptied tables
+
+
+async def _stop_tasks_since(before: set[asyncio.Task[Any]]) -> None:
+    """The tests share one event loop: a task a test left running (a refusal's notification,
+    a worker a failed test never stopped) is stopped, as closing the test's own loop did,
+    rather than writing into the next test's tables."""
+    left = [
+        task
+        for task in asyncio.all_tasks() - before
+        if task is not asyncio.current_task() and not task.done()
+    ]
+    for task in left:
+        task.cancel()
+    await asyncio.gather(*left, return_exceptions=True)
 
 
 @pytest.fixture
