@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from addon.capabilities import create_services
@@ -115,7 +116,11 @@ async def test_after_a_rollback_a_kind_no_worker_knows_stops_holding_its_lane(
     assert await worker.run_until_idle() == 0
 
     clock.advance(timedelta(hours=1, seconds=1).total_seconds())
+    quarantined = {"kind": NEW_KIND, "outcome": "quarantined"}
+    before = REGISTRY.get_sample_value("saleor_mailchimp_jobs_total", quarantined) or 0.0
     await worker.prune_if_due()
+    after = REGISTRY.get_sample_value("saleor_mailchimp_jobs_total", quarantined)
+    assert after == before + 1  # counted as the worker's quarantines are
     assert await worker.run_until_idle() == 1
     assert ran == [behind]
     async with services.db.session() as session:

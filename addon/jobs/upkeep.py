@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Collection
 from datetime import timedelta
 
+from addon import metrics
 from addon.clock import Clock
 from addon.db.engine import Database
 from addon.jobs.repository import JobRepository
@@ -37,6 +38,7 @@ class Upkeep:
             await jobs.prune_finished(now - RETENTION)
             unknown = await jobs.quarantine_unknown(self.kinds(), now - UNKNOWN_KIND_AFTER)
         for job_id, kind in unknown:
+            metrics.job_ended(kind, "quarantined")
             logger.error(
                 "Job %s (%s) quarantined: no worker of this deployment runs its kind", job_id, kind
             )
