@@ -20,7 +20,7 @@ from addon.clock import ManualClock
 from addon.installations.models import Installation
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
-from sandboxes.saleor.manifest_rules import InstallationFailed
+from sandboxes.saleor.manifest_errors import InstallationFailed
 from sandboxes.saleor.versions import OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import dashboard_headers

@@ -11,8 +11,8 @@ import pytest
 from addon.saleor.manifest import build_manifest
 from sandboxes.saleor import InstallationFailed, SaleorSandbox
 from sandboxes.saleor.keys import SigningKey
+from sandboxes.saleor.manifest_errors import UNKNOWN_ERROR
 from sandboxes.saleor.manifest_rules import (
-    UNKNOWN_ERROR,
     check_manifest,
     refuses_duplicate_identifier,
     version_satisfies,

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 
 from .ids import pk_from_global_id
-from .manifest_rules import InstallationFailed, check_manifest
+from .manifest_errors import InstallationFailed
+from .manifest_rules import check_manifest
 from .models import SandboxApp, WebhookConfig
 from .sandbox_webhooks import SandboxWebhooks
 from .versions import schema_version, sends_own_lifecycle_events
