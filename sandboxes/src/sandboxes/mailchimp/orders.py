@@ -162,30 +162,47 @@ def _order(request: ApiRequest) -> tuple[StoreData, Order]:
     return data, found
 
 
-# Which order notification an order's change sends, once a merchant turned them on (Mailchimp
-# help, "Test or Troubleshoot Order Notifications": the order status in the API request body
-# that sends each e-mail): an order created `pending` its Order Confirmation, becoming `paid`
-# its Invoice, `shipped` its Shipping Confirmation, `cancelled` or `refunded` theirs. None while
-# the store `is_syncing` ("Whether to disable automations because the store is currently
-# syncing", the spec's E-commerce Store): history sends nothing.
+# Which order notification an order's change sends, once a merchant turned them on. Mailchimp's
+# rules, as its staff announced them to the integrations (mailchimp/mc-woocommerce#79, repeated
+# in mailchimp/mc-magento#120): Order Confirmation when `financial_status` is set to pending or
+# authorized, Invoice to paid or partially_paid, Refund to refunded or partially_refunded,
+# Cancellation to voided, cancelled or canceled; Shipping Confirmation when
+# `fulfillment_status` is set to partial, fulfilled, shipped or partially_shipped (the help
+# page "Test or Troubleshoot Order Notifications" names the same triggers). A status sent at
+# the order's creation sends its e-mail as one set later does (Mailchimp for WooCommerce
+# creates a new paid order `pending`, then PATCHes it `paid`, for both e-mails:
+# class-mailchimp-woocommerce-single-order.php). The sandbox sends one whenever a field takes
+# a new value of a group (the strictest reading: nothing says a second value of the same group
+# is quiet), none for a value unchanged; and, as `cancelled_at_foreign` "will cancel the order
+# being created" (the spec's `E_commerce_Order_1`), an order created with one as cancelled.
+# None while the store `is_syncing` ("Whether to disable automations because the store is
+# currently syncing", the spec's E-commerce Store): history sends nothing.
 _ON_FINANCIAL = {
+    "pending": "order_confirmation",
+    "authorized": "order_confirmation",
     "paid": "order_invoice",
-    "cancelled": "cancellation_confirmation",
+    "partially_paid": "order_invoice",
     "refunded": "refund_confirmation",
+    "partially_refunded": "refund_confirmation",
+    "voided": "cancellation_confirmation",
+    "cancelled": "cancellation_confirmation",
+    "canceled": "cancellation_confirmation",
 }
+_SHIPPED = frozenset({"partial", "fulfilled", "shipped", "partially_shipped"})
 
 
 def notify(data: StoreData, before: Order | None, after: Order) -> None:
     if data.info.is_syncing:
         return
     sent = data.notifications
-    if before is None and after.financial_status == "pending":
-        sent.append((after.id, "order_confirmation"))
-    was = before.financial_status if before is not None else None
-    if after.financial_status in _ON_FINANCIAL and after.financial_status != was:
-        sent.append((after.id, _ON_FINANCIAL[after.financial_status]))
-    shipped = before is not None and before.fulfillment_status == "shipped"
-    if after.fulfillment_status == "shipped" and not shipped:
+    was = before.financial_status if before is not None else ""
+    financial = after.financial_status
+    if before is None and not financial and after.cancelled_at_foreign:
+        financial = "cancelled"
+    if financial in _ON_FINANCIAL and financial != was:
+        sent.append((after.id, _ON_FINANCIAL[financial]))
+    shipped = before.fulfillment_status if before is not None else ""
+    if after.fulfillment_status in _SHIPPED and after.fulfillment_status != shipped:
         sent.append((after.id, "shipping_confirmation"))
 
 
