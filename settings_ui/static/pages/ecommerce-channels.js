@@ -1,20 +1,29 @@
 /*
  * The E-commerce page's channels (see ecommerce.js): one card per sales channel with ONE
- * primary action for its state (the server's `next_action` when it says it), its counters and
- * initial sync, the rest in a "More actions" menu, and the dialog to use another audience.
- * What the buttons ask the server is in ecommerce-channel-actions.js. The page hands in what it
- * loaded (renderChannels, setAudiences) and what to do after a change (setUpChannels).
+ * primary action for its state (the server's `next_action` when it says it; drawn in
+ * ecommerce-channel-next-step.js), its counters and initial sync, the rest in a "More actions"
+ * menu with the dialog to use another audience (ecommerce-channel-menu.js). What the cards are
+ * drawn from is in ecommerce-channel-state.js, what the buttons ask the server in
+ * ecommerce-channel-actions.js. The page hands in what it loaded (renderChannels, setAudiences)
+ * and what to do after a change (setUpChannels).
  */
-import { $, badge, button, confirmDialog, el, formatTime } from "../app.js";
+import { $, badge, el, formatTime } from "../app.js";
 import { pollAll, renderInitialSync } from "../initial-sync.js";
-import { doResync, follow, recreate, resume, setUpActions, track } from "./ecommerce-channel-actions.js";
+import { setUpActions } from "./ecommerce-channel-actions.js";
+import { moreActions, setUpMoveDialog } from "./ecommerce-channel-menu.js";
+import { primaryFor } from "./ecommerce-channel-next-step.js";
+import {
+  KINDS,
+  audienceName,
+  audiences,
+  current,
+  isGone,
+  nextAction,
+  setCurrent,
+} from "./ecommerce-channel-state.js";
 
-const KINDS = [
-  ["product", "Products"],
-  ["customer", "Customers"],
-  ["order", "Orders"],
-  ["cart", "Carts"],
-];
+export { setAudiences } from "./ecommerce-channel-state.js";
+
 // The store's state in words: the server's derived `store_status`, or the ledger's (older).
 const STORE_STATUS = {
   ready: { label: "Store ready", tone: "success" },
@@ -26,118 +35,6 @@ const STORE_STATUS = {
   quarantined: { label: "Store failed", tone: "critical" },
   removed: { label: "Store removed", tone: "" },
 };
-
-let current = null; // the last EcommerceRead
-let audiences = []; // imported audiences (not removed)
-let pendingMove = null;
-
-function audienceName(listId) {
-  const a = audiences.find((x) => x.list_id === listId);
-  return a ? a.name : listId;
-}
-
-function query() {
-  return window.location.search;
-}
-
-// --- what the channel should do next -------------------------------------------------------
-
-/** The server's next step, or the same rule worked out from the channel (older servers). */
-function nextAction(channel) {
-  if (channel.next_action) return channel.next_action.code;
-  if (!current.connected) return "connect_mailchimp";
-  if (!channel.tracked) return audiences.length ? "track" : "choose_audience";
-  if (!current.settings.tracking_enabled) return "enable_tracking";
-  if (channel.store_status === "missing") return "recreate_store";
-  return "sync_or_none";
-}
-
-/** Saleor no longer has the channel under its slug: only stopping or switching can be done. */
-function isGone(channel) {
-  return ["stop_tracking", "follow_channel"].includes(nextAction(channel));
-}
-
-function primaryFor(channel, select, titleId) {
-  const code = nextAction(channel);
-  const label = (channel.next_action && channel.next_action.label) || null;
-  const box = el("div", "next-step");
-  box.dataset.nextAction = code;
-  let text = "";
-  let control = null;
-  switch (code) {
-    case "connect_mailchimp":
-      text = "Connect Mailchimp first: the channel's store lives in your Mailchimp account.";
-      control = el("a", "button small", label || "Connect Mailchimp");
-      control.href = "/app/" + query();
-      break;
-    case "choose_audience":
-      text = "A Mailchimp store belongs to one audience: import your audiences first.";
-      control = el("a", "button small", label || "Import audiences");
-      control.href = "/app/audiences" + query();
-      break;
-    case "track":
-      text = "Track the channel to send its products, customers, orders and carts to a new Mailchimp store in the audience above.";
-      control = button(label || "Track this channel", "", titleId);
-      control.addEventListener("click", () => {
-        if (!select.value) {
-          select.setAttribute("aria-invalid", "true");
-          select.focus();
-          return;
-        }
-        if (channel.list_id && select.value !== channel.list_id) {
-          askMove(channel, select.value, control);
-          return;
-        }
-        track(channel, true, select.value, control, current.settings.tracking_enabled);
-      });
-      break;
-    case "enable_tracking":
-      text = "Sending to Mailchimp is paused for the whole store: nothing of this channel is sent.";
-      // The page's words: on this page sending is per channel, paused store-wide here.
-      control = button("Resume sending", "", titleId);
-      control.addEventListener("click", () => resume(control));
-      break;
-    case "recreate_store":
-      text =
-        "The Mailchimp store of " + (channel.name || channel.slug) +
-        " no longer exists (it was deleted in Mailchimp). Re-create it and everything is sent again.";
-      control = button(label || "Re-create the store", "", titleId);
-      control.addEventListener("click", () => recreate(channel, control));
-      break;
-    case "stop_tracking":
-      text =
-        "This channel is no longer in Saleor, so its changes are not sent to Mailchimp. Stop tracking it: its Mailchimp store keeps what it holds.";
-      control = button(label || "Stop tracking", "", titleId);
-      control.addEventListener("click", () =>
-        track(channel, false, null, control, current.settings.tracking_enabled)
-      );
-      break;
-    case "follow_channel":
-      text =
-        "This channel's slug changed in Saleor, so its changes are not sent to Mailchimp. Switch to the new slug: the same Mailchimp store goes on.";
-      control = button(label || "Switch to the new slug", "", titleId);
-      control.addEventListener("click", () => follow(channel, control));
-      break;
-    case "resync_all":
-      text = "Mailchimp refused the store. Fix what it says above, then send everything again.";
-      control = button(label || "Resync everything", "", titleId);
-      control.addEventListener("click", () => doResync(channel, null, control));
-      break;
-    default: {
-      // The initial sync's own button is the next step, or nothing is to be done: say why.
-      const hint = channel.next_action && channel.next_action.hint;
-      if (code === "start_initial_sync" || !hint) return null;
-      box.appendChild(el("p", "", hint));
-      return box;
-    }
-  }
-  // The server's hint says it for this channel; the page's sentence is the fallback.
-  const hint = code !== "enable_tracking" && channel.next_action && channel.next_action.hint;
-  box.appendChild(el("p", "", hint || text));
-  control.dataset.primary = "";
-  box.appendChild(control);
-  return box;
-}
 
 // --- channels ------------------------------------------------------------------------------
 
@@ -195,73 +92,6 @@ function renderStats(channel) {
     grid.appendChild(box);
   });
   return grid;
-}
-
-/** "More actions": the per-kind resyncs, another audience, stop tracking. */
-function moreActions(channel, titleId) {
-  const menu = el("div", "menu");
-  const toggle = button("More actions", "secondary", titleId);
-  toggle.setAttribute("aria-expanded", "false");
-  const listId = "menu-" + channel.slug;
-  toggle.setAttribute("aria-controls", listId);
-  const list = el("ul", "menu-list");
-  list.id = listId;
-  list.hidden = true;
-  function close(focus) {
-    list.hidden = true;
-    toggle.setAttribute("aria-expanded", "false");
-    if (focus) toggle.focus();
-  }
-  function item(text, run) {
-    const li = el("li");
-    const b = el("button", "", text);
-    b.type = "button";
-    b.addEventListener("click", () => {
-      close(false);
-      run(toggle);
-    });
-    li.appendChild(b);
-    list.appendChild(li);
-  }
-  // A channel Saleor no longer has can only be stopped (or switched to its new slug).
-  if (!isGone(channel)) {
-    item("Resync everything", (t) => doResync(channel, null, t));
-    KINDS.forEach(([kind, name]) => item("Resync " + name.toLowerCase(), (t) => doResync(channel, kind, t)));
-    item("Use another audience…", (t) => askMove(channel, null, t));
-  }
-  item("Stop tracking", (t) =>
-    confirmDialog({
-      title: "Stop tracking " + (channel.name || channel.slug) + "?",
-      text:
-        "Its products, customers, orders and carts are no longer sent to Mailchimp; what " +
-        "its Mailchimp store holds stays there. Changes made meanwhile are not sent when you " +
-        "track it again: resync it then.",
-      confirm: "Stop tracking",
-      cancel: "Keep tracking",
-      danger: true,
-    }).then((sure) => {
-      if (sure) track(channel, false, null, t, current.settings.tracking_enabled);
-      else toggleOf(channel, toggle).focus();
-    })
-  );
-  toggle.addEventListener("click", () => {
-    const open = list.hidden;
-    list.hidden = !open;
-    toggle.setAttribute("aria-expanded", String(open));
-    if (open) list.querySelector("button").focus();
-  });
-  menu.addEventListener("keydown", (event) => {
-    if (event.key === "Escape" && !list.hidden) {
-      event.stopPropagation();
-      close(true);
-    }
-  });
-  menu.addEventListener("focusout", (event) => {
-    if (!menu.contains(event.relatedTarget)) close(false);
-  });
-  menu.appendChild(toggle);
-  menu.appendChild(list);
-  return menu;
 }
 
 function renderChannel(channel) {
@@ -347,36 +177,6 @@ function renderChannel(channel) {
   return card;
 }
 
-// --- another audience (the move dialog) ----------------------------------------------------
-
-/**
- * The channel's "More actions" button, for the focus to go back to after a dialog: the one
- * that opened it, or, when the cards were drawn again meanwhile (a refresh), the new card's.
- */
-function toggleOf(channel, trigger) {
-  if (trigger.isConnected) return trigger;
-  const card = $("channel-list").querySelector('[data-channel="' + CSS.escape(channel.slug) + '"]');
-  const again = card && card.querySelector("button[aria-controls]");
-  return again || trigger;
-}
-
-function askMove(channel, listId, trigger) {
-  const select = $("move-audience");
-  select.textContent = "";
-  audiences
-    .filter((a) => a.list_id !== channel.list_id)
-    .forEach((a) => {
-      const option = el("option", "", a.name + (a.is_default ? " (default)" : ""));
-      option.value = a.list_id;
-      select.appendChild(option);
-    });
-  if (listId) select.value = listId;
-  pendingMove = { channel, trigger };
-  $("audience-confirm").disabled = !select.options.length;
-  $("audience-dialog").showModal();
-  $("audience-cancel").focus();
-}
-
 // --- the page's part -----------------------------------------------------------------------
 
 /**
@@ -385,31 +185,12 @@ function askMove(channel, listId, trigger) {
  */
 export function setUpChannels({ changed, reload }) {
   setUpActions({ changed, reload });
-  $("audience-cancel").addEventListener("click", () => $("audience-dialog").close());
-  // Cancelled, by its button or Escape: the focus goes back to the channel's menu button (the
-  // browser would give it back to the menu item, hidden since).
-  $("audience-dialog").addEventListener("close", () => {
-    const move = pendingMove;
-    pendingMove = null;
-    if (move) toggleOf(move.channel, move.trigger).focus();
-  });
-  $("audience-confirm").addEventListener("click", () => {
-    const move = pendingMove;
-    pendingMove = null;
-    const listId = $("move-audience").value;
-    $("audience-dialog").close();
-    if (move && listId) track(move.channel, true, listId, move.trigger, current.settings.tracking_enabled);
-  });
-}
-
-/** The imported audiences (not removed) the cards offer, from the page's last load. */
-export function setAudiences(list) {
-  audiences = list;
+  setUpMoveDialog();
 }
 
 /** The cards of the EcommerceRead `data`, which the channel actions then see too. */
 export function renderChannels(data) {
-  current = data;
+  setCurrent(data);
   const list = $("channel-list");
   // A fresh answer re-renders the cards: an open menu stays open and focus stays on the
   // same control, so a reload never pulls the page from under the admin.

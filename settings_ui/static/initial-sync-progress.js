@@ -1,0 +1,157 @@
+/*
+ * How an initial sync reads in its section (see initial-sync.js): the badge, the status line
+ * (the server's `summary`, or worked out from the per-kind numbers on older servers), a row per
+ * kind with its progress bar and numbers, and which of Start and Cancel is offered.
+ */
+import { formatTime } from "./app.js";
+
+export var SYNC_KINDS = [
+  ["product", "Products"],
+  ["customer", "Customers"],
+  ["order", "Orders"],
+];
+var SYNC_STATUS = {
+  running: { label: "Running", tone: "info" },
+  succeeded: { label: "Succeeded", tone: "success" },
+  cancelled: { label: "Cancelled", tone: "warning" },
+  failed: { label: "Failed", tone: "critical" },
+};
+var KIND_WORDS = { product: "products", customer: "customers", order: "orders" };
+
+function doneOf(kind) {
+  return kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
+}
+
+function joinWords(words) {
+  return words.length > 1 ? words.slice(0, -1).join(", ") + " and " + words[words.length - 1] : words[0];
+}
+
+/** The running sync in one sentence, from the same per-kind numbers the rows show. */
+function summaryOf(run) {
+  if (run.summary) return run.summary;
+  var sending = [];
+  var waiting = [];
+  run.kinds.forEach(function (kind) {
+    var word = KIND_WORDS[kind.kind] || kind.kind;
+    if (kind.total === null) waiting.push(word);
+    else if (doneOf(kind) < kind.total) sending.push(word);
+  });
+  if (sending.length) {
+    return (
+      "Sending " + joinWords(sending) + (waiting.length ? "; " + joinWords(waiting) + " wait their turn" : "")
+    );
+  }
+  if (waiting.length) return "Reading " + joinWords(waiting) + " from Saleor";
+  return "Mailchimp is confirming the last batches";
+}
+
+function number(n) {
+  return Number(n).toLocaleString();
+}
+
+function timeLeft(seconds) {
+  var s = Math.round(seconds);
+  if (s < 5) return "a few seconds left";
+  if (s < 90) return "about " + s + " seconds left";
+  var m = Math.round(s / 60);
+  if (m < 60) return "about " + m + " minutes left";
+  var h = Math.floor(m / 60);
+  var hours = h + (h === 1 ? " hour" : " hours");
+  return "about " + hours + (m % 60 ? " " + (m % 60) + " min" : "") + " left";
+}
+
+function day(value) {
+  // orders_since is midnight UTC of the chosen day: show that day.
+  return new Date(value).toLocaleDateString(undefined, {
+    timeZone: "UTC",
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+  });
+}
+
+function showKind(row, kind, run) {
+  var bar = row.querySelector("progress");
+  var numbers = row.querySelector(".sync-numbers");
+  var done = kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
+  var running = run.status === "running";
+  if (kind.total === null) {
+    bar.max = 1;
+    bar.value = 0;
+    numbers.textContent = kind.state_label || (running ? "Waiting for its turn" : "Not reached");
+    bar.classList.remove("complete");
+    return;
+  }
+  var total = Math.max(kind.total, done);
+  bar.max = Math.max(total, 1);
+  bar.value = total ? done : 1; // nothing to send is done
+  bar.classList.toggle("complete", done >= total);
+  var parts = [number(done) + " of " + number(total) + " done"];
+  if (running && kind.state_label && kind.state !== "done") parts.unshift(kind.state_label);
+  parts.push(number(kind.sent) + " sent", number(kind.confirmed) + " confirmed");
+  parts.push(number(kind.quarantined) + " quarantined");
+  if (kind.skipped) parts.push(number(kind.skipped) + " unchanged or not sold here");
+  if (running && done < total && kind.rate_per_second) {
+    var rate = kind.rate_per_second;
+    parts.push((rate >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10) + " per second");
+    if (kind.eta_seconds !== null) parts.push(timeLeft(kind.eta_seconds));
+  }
+  numbers.textContent = parts.join(" · ");
+}
+
+/** The run `run` in its section `box`: undefined while unread, null when never run. */
+export function showRun(box, run) {
+  var running = !!run && run.status === "running";
+  var badge = box.querySelector("[data-sync-badge]");
+  var info = run ? SYNC_STATUS[run.status] || { label: run.status, tone: "" } : null;
+  badge.hidden = !info;
+  if (info) {
+    badge.className = "badge " + info.tone;
+    badge.textContent = info.label;
+  }
+  var status = box.querySelector("[data-sync-status]");
+  if (run === undefined) {
+    status.textContent = "Loading…";
+  } else if (!run) {
+    status.textContent = "Never run on this channel.";
+  } else {
+    var batches = run.batches_in_flight === 1 ? "1 batch" : run.batches_in_flight + " batches";
+    var parts = running
+      ? [
+          summaryOf(run),
+          "started " + formatTime(run.started_at),
+          batches + " at Mailchimp",
+        ]
+      : [
+          {
+            succeeded: "The last initial sync succeeded",
+            cancelled: "The last initial sync was cancelled",
+            failed: "The last initial sync failed",
+          }[run.status] || run.status,
+          (run.finished_at ? "ended " + formatTime(run.finished_at) : "") ||
+            "started " + formatTime(run.started_at),
+        ];
+    parts.push(run.orders_since ? "orders since " + day(run.orders_since) : "all orders");
+    status.textContent = parts.join(" · ");
+  }
+  var problem = box.querySelector("[data-sync-error]");
+  problem.hidden = !(run && run.status === "failed" && run.error);
+  problem.querySelector("p").textContent = (run && run.error) || "";
+  box.querySelector(".sync-kinds").hidden = !run;
+  if (run) {
+    run.kinds.forEach(function (kind) {
+      var row = box.querySelector('.sync-kind[data-kind="' + kind.kind + '"]');
+      if (row) showKind(row, kind, run);
+    });
+  }
+  var start = box.querySelector("[data-sync-start]");
+  var paused = box.dataset.paused === "true";
+  start.hidden = running || paused;
+  // Once the channel's history is in Mailchimp, running it again is no longer the next step.
+  var again = !!run && run.status === "succeeded";
+  start.textContent = again ? "Run the initial sync again" : "Start the initial sync";
+  start.className = "button small " + (again ? "secondary" : "");
+  box.querySelector("[data-sync-cancel]").hidden = !running;
+  box.querySelector(".sync-form .field").hidden = running || paused;
+  box.querySelector(".sync-form + .field-hint").hidden = running || paused;
+}

@@ -1,0 +1,221 @@
+/*
+ * The save bar with its unsaved-changes guard (see app.js, which re-exports it): Save, Discard
+ * and the bar's status line under a settings form, and asking before the page is left with
+ * changes not saved. Short confirmations go in the page's first save bar (app.js `confirmed`).
+ */
+import { confirmDialog } from "./dialogs.js";
+import { clearFieldError, el, setBusy } from "./dom.js";
+
+// The page's save bars, in the order made.
+const bars = [];
+
+/** The bar where short confirmations are said on a page with a save bar; null on the others. */
+export function firstSaveBar() {
+  return bars.length ? bars[0] : null;
+}
+
+const dirtyForms = new Set();
+
+/**
+ * Saleor's save bar: Save is enabled only when the form differs from what was saved, Discard
+ * puts the saved values back, and leaving with changes asks first (beforeunload for the
+ * browser, a dialog for the page's own links).
+ *
+ * `read()` returns the form's values (compared as JSON), `fill(data)` puts saved data into the
+ * form, `validate()` shows inline errors and returns false to stop, `save(values)` resolves
+ * with the saved data.
+ */
+export class SaveBar {
+  constructor({ form, read, fill, validate, save, savedTitle }) {
+    this.form = form;
+    this.read = read;
+    this.fill = fill;
+    this.validate = validate || (() => true);
+    this.saveValues = save;
+    this.savedTitle = savedTitle || "Saved";
+    this.saved = null;
+    this.data = null;
+    this.bar = buildBar(form);
+    this.saveButton = this.bar.querySelector("[data-save]");
+    this.discardButton = this.bar.querySelector("[data-discard]");
+    this.status = this.bar.querySelector("[data-save-status]");
+    form.addEventListener("input", () => this.update());
+    form.addEventListener("change", () => this.update());
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit();
+    });
+    this.discardButton.addEventListener("click", () => this.discard());
+    bars.push(this);
+    this.update();
+  }
+
+  /** A confirmation in the bar's status line (polite live region). */
+  say(text) {
+    this.status.dataset.justSaved = "true";
+    this.status.textContent = text;
+  }
+
+  /** Saved data arrived (load or save): the form shows it, nothing is unsaved. */
+  reset(data) {
+    this.data = data;
+    this.fill(data);
+    this.saved = JSON.stringify(this.read());
+    this.update();
+  }
+
+  /**
+   * Saved data arrived while the page is open (a reload, a setting another control changed):
+   * without unsaved changes as `reset`; with them, the values the admin did not touch take the
+   * new saved ones, in the form and in the saved copy (a later Save does not send the old ones
+   * back), and the admin's edits stay, unsaved. `fill` takes the form's own values (`read()`
+   * answers with the saved data's keys), as a submit sends them; a key the data leaves out
+   * keeps what the page last had.
+   */
+  refresh(data) {
+    if (!this.dirty) {
+      this.reset({ ...this.data, ...data });
+      return;
+    }
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+    const before = JSON.parse(this.saved);
+    const edited = this.read();
+    const known = { ...this.data, ...data };
+    const news = Object.keys(before).some((key) => !same(known[key], this.data[key]));
+    this.data = known;
+    // Nothing new: the form is left alone (a refill would move the caret, rebuild rows).
+    if (!news) return;
+    this.fill(known);
+    this.saved = JSON.stringify(this.read());
+    const kept = { ...known };
+    Object.keys(edited).forEach((key) => {
+      if (!same(edited[key], before[key])) kept[key] = edited[key];
+    });
+    this.fill(kept);
+    this.update();
+  }
+
+  get dirty() {
+    return this.saved !== null && JSON.stringify(this.read()) !== this.saved;
+  }
+
+  update() {
+    const dirty = this.dirty;
+    if (dirty) dirtyForms.add(this);
+    else dirtyForms.delete(this);
+    const saving = this.saveButton.getAttribute("aria-busy") === "true";
+    if (!saving) this.saveButton.disabled = !dirty;
+    // Not while a save is on its way: what it brings back is the form's next baseline.
+    this.discardButton.disabled = !dirty || saving;
+    this.bar.classList.toggle("dirty", dirty);
+    if (dirty) this.status.textContent = "You have unsaved changes.";
+    else if (this.status.dataset.justSaved !== "true") this.status.textContent = "";
+  }
+
+  discard() {
+    if (this.data !== null) this.reset(this.data);
+    this.form.querySelectorAll('[aria-invalid="true"]').forEach((input) => {
+      clearFieldError(input.id);
+    });
+    this.status.dataset.justSaved = "";
+    this.status.textContent = "Changes discarded.";
+  }
+
+  submit() {
+    if (!this.dirty) return;
+    this.status.dataset.justSaved = "";
+    if (!this.validate()) {
+      this.status.textContent = "Correct the highlighted fields, then save.";
+      const invalid = this.form.querySelector('[aria-invalid="true"]');
+      if (invalid) invalid.focus();
+      return;
+    }
+    setBusy(this.saveButton, true, "Saving…");
+    this.discardButton.disabled = true;
+    const values = this.read();
+    const sent = JSON.stringify(values);
+    this.saveValues(values)
+      .then((data) => {
+        setBusy(this.saveButton, false);
+        if (JSON.stringify(this.read()) !== sent) {
+          // Typed while it saved: the typing stays, unsaved; Mailchimp's and the app's copy
+          // is what was sent (Discard brings that back).
+          this.data = data;
+          this.saved = sent;
+          this.update();
+          this.status.textContent = this.savedTitle + "; your newer changes are not saved yet.";
+          return;
+        }
+        this.reset(data);
+        // Said in the bar itself: a dashboard notification would sit over these buttons.
+        this.status.dataset.justSaved = "true";
+        this.status.textContent = this.savedTitle + ".";
+      })
+      .catch((error) => {
+        setBusy(this.saveButton, false);
+        this.update();
+        // The server's word on a field goes next to it when the page knows which field.
+        this.status.textContent = error.message;
+      });
+  }
+}
+
+function buildBar(form) {
+  const bar = el("div", "save-bar");
+  bar.setAttribute("role", "region");
+  bar.setAttribute("aria-label", "Save changes");
+  const inner = el("div", "save-bar-inner");
+  const status = el("p", "save-status");
+  status.dataset.saveStatus = "";
+  status.setAttribute("role", "status");
+  inner.appendChild(status);
+  const actions = el("div", "actions");
+  const discard = el("button", "button secondary", "Discard");
+  discard.type = "button";
+  discard.dataset.discard = "";
+  const save = el("button", "button", "Save");
+  save.type = "submit";
+  save.dataset.save = "";
+  actions.appendChild(discard);
+  actions.appendChild(save);
+  inner.appendChild(actions);
+  bar.appendChild(inner);
+  form.appendChild(bar);
+  document.body.classList.add("has-save-bar");
+  return bar;
+}
+
+/** Something else on the page that may hold unsaved changes (`source.dirty`), asked before
+ * leaving as the save bar is. */
+export function trackUnsaved(source) {
+  dirtyForms.add(source);
+}
+
+export function hasUnsavedChanges() {
+  return Array.from(dirtyForms).some((bar) => bar.dirty);
+}
+
+window.addEventListener("beforeunload", (event) => {
+  if (!hasUnsavedChanges()) return;
+  event.preventDefault();
+  event.returnValue = "";
+});
+
+// The page's own links (tabs, "connect on the Connection page") ask first.
+document.addEventListener("click", (event) => {
+  const link = event.target instanceof Element ? event.target.closest("a[href]") : null;
+  if (!link || event.defaultPrevented || !hasUnsavedChanges()) return;
+  if (link.target && link.target !== "_self") return;
+  event.preventDefault();
+  confirmDialog({
+    title: "Leave without saving?",
+    text: "Your changes on this page are not saved. Leave and lose them, or stay and save.",
+    confirm: "Leave without saving",
+    cancel: "Stay on this page",
+    danger: true,
+  }).then((leave) => {
+    if (!leave) return;
+    dirtyForms.clear();
+    window.location.href = link.href;
+  });
+});
