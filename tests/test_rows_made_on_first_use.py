@@ -22,9 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.ecommerce.models import EcommerceSettings, MailchimpStore
+from addon.ecommerce.page_schemas import ChannelTracking
 from addon.ecommerce.promo_models import PromoSettings
 from addon.ecommerce.promo_usage import PromoRepository
-from addon.ecommerce.schemas import ChannelTracking, SaleorChannel
+from addon.ecommerce.saleor_schemas import SaleorChannel
 from addon.ecommerce.service import EcommerceService
 from addon.ecommerce.stores_repository import SettingsRepository
 from addon.engagement.models import EngagementSettings

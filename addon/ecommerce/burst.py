@@ -58,8 +58,8 @@ from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import PushRequest
 from addon.jobs.retry import throttled_wait
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpClient, MailchimpError, OutcomeUnknown, RateLimited

@@ -54,7 +54,7 @@ from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.pusher import order_label
 from addon.ecommerce.record_states import CART_CONVERTED_NOTE, converted_cart, settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import ChannelRef, SaleorOrder
+from addon.ecommerce.saleor_schemas import ChannelRef, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import batches
 from addon.mailchimp.models import BatchOperation

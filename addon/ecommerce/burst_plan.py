@@ -26,7 +26,7 @@ from addon.ecommerce.fingerprints import fingerprint, hidden_variants, with_hidd
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncRecord, SyncStatus
 from addon.ecommerce.offer_dates import next_look
-from addon.ecommerce.schemas import SaleorProduct, SaleorUser
+from addon.ecommerce.saleor_schemas import SaleorProduct, SaleorUser
 from addon.mailchimp import CustomerInput, OrderInput, ProductInput, batches
 from addon.mailchimp.models import BatchOperation
 from addon.privacy.erased import NONE_ERASED, Erased

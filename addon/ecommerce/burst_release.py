@@ -21,7 +21,7 @@ from addon.ecommerce.burst_unknown import held as is_held
 from addon.ecommerce.burst_unknown import hold
 from addon.ecommerce.ledger_statements import locking
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind, SyncRecord
-from addon.ecommerce.schemas import PushRequest
+from addon.ecommerce.push_request import PushRequest
 from addon.jobs.models import Job
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import UNFINISHED

@@ -42,7 +42,7 @@ from addon.ecommerce.push_ledger import (
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import SaleorOrderLine, SaleorProduct
+from addon.ecommerce.saleor_schemas import SaleorOrderLine, SaleorProduct
 from addon.ecommerce.store_pusher import StorePusher
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.mailchimp import (

@@ -28,11 +28,12 @@ from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, MOVE_INITIAL_SYNC
 from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import BurstBatch, EntityKind, MailchimpStore, SyncRecord
 from addon.ecommerce.offer_dates import OFFER_JOB
+from addon.ecommerce.page_schemas import ActionResult
 from addon.ecommerce.promo_codes import CODES_JOB
 from addon.ecommerce.promo_models import PromoUsage
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.reprice import REPRICE_JOB
-from addon.ecommerce.schemas import ActionResult, SaleorChannel
+from addon.ecommerce.saleor_schemas import SaleorChannel
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import Conflict, ErrorCode, NotFound
 from addon.jobs.models import Job, JobStatus

@@ -35,7 +35,7 @@ from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed
 from addon.ecommerce.push_queue import enqueue_pushes
-from addon.ecommerce.schemas import ProductPublication, SaleorChannel
+from addon.ecommerce.saleor_schemas import ProductPublication, SaleorChannel
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.errors import Conflict, ErrorCode

@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.channel_presence import Whereabouts
-from addon.ecommerce.schemas import NextAction
+from addon.ecommerce.page_schemas import NextAction
 from addon.ecommerce.store_state import StoreStatus
 from addon.services import Port
 

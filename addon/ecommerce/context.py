@@ -8,7 +8,7 @@ from datetime import datetime
 from pydantic import SecretStr
 
 from addon.audiences.service import confirmation_required, default_audience_id
-from addon.ecommerce import payloads, restore
+from addon.ecommerce import payloads, restore_tokens
 from addon.ecommerce.marketing import NO_TRACKING_RULES, ProductOptions, TrackingOptions
 from addon.ecommerce.marketing_settings import ProductField, TrackingRule
 from addon.ecommerce.models import EcommerceSettings
@@ -39,7 +39,7 @@ class Context:
     tracking: TrackingOptions = NO_TRACKING_RULES
     default_locale: str | None = None
     default_timezone: str | None = None
-    # Signs the carts' restore links (`restore.py`); None for pushes that send no cart.
+    # Signs the carts' restore links (`restore_tokens.py`); None for pushes that send no cart.
     restore_key: SecretStr | None = None
     # Mailchimp lost the channel's store (`store_state.py`): pushes wait for its re-creation.
     store_missing: bool = False
@@ -120,7 +120,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             resending=store.resend_started_at is not None,
             uuid_orders_before=store.uuid_orders_before,
         )
-    if restore.PLACEHOLDER in (context.checkout_url_template or ""):
+    if restore_tokens.PLACEHOLDER in (context.checkout_url_template or ""):
         # Outside the read session: the key may be made on first use, in its own transaction.
-        context.restore_key = await restore.key_for(services, installation_id)
+        context.restore_key = await restore_tokens.key_for(services, installation_id)
     return context

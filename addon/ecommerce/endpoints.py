@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from addon.db.ids import DbId
 from addon.dependencies import service_dependency
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.schemas import (
+from addon.ecommerce.page_schemas import (
     ActionResult,
     ChannelTracking,
     EcommerceRead,

@@ -13,7 +13,7 @@ other.
 
 from __future__ import annotations
 
-from addon.ecommerce.schemas import SaleorOrder, SaleorUser
+from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
 from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import Erased
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.ecommerce.burst_release import release_led
 from addon.ecommerce.catalog import DependencyFailed
 from addon.ecommerce.models import SyncStatus
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import PushRequest
 from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import MailchimpError

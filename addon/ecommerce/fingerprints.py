@@ -19,7 +19,7 @@ from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions
 from addon.ecommerce.models import HIDDEN_VARIANT, Fingerprint, hidden_variants
 from addon.ecommerce.orphans import line_ref
-from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
     CustomerInput,

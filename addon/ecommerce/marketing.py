@@ -28,7 +28,7 @@ from addon.ecommerce.marketing_settings import (
     is_timezone,
 )
 from addon.ecommerce.preorder import preorder_left
-from addon.ecommerce.schemas import (
+from addon.ecommerce.saleor_schemas import (
     SaleorChannel,
     SaleorFulfillment,
     SaleorOrder,

@@ -2,7 +2,7 @@
 Saleor data becomes a product's `vendor` and `type`, how a shipment's carrier and tracking link
 are made, and a store's language and time zone when the channel does not say.
 
-Kept apart from `schemas.py` (which uses them) so `marketing.py` can read both without a cycle.
+Kept apart from `settings_api.py` (which uses them) so `marketing.py` can read both without a cycle.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.preorder import ends_after
 from addon.ecommerce.publication import next_change
 from addon.ecommerce.push_queue import enqueue_push
-from addon.ecommerce.schemas import SaleorProduct
+from addon.ecommerce.saleor_schemas import SaleorProduct
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from addon.ecommerce.amounts import money
 from addon.ecommerce.models import PLACEHOLDER_PREFIX
 from addon.ecommerce.payloads import mailchimp_id
-from addon.ecommerce.schemas import SaleorOrderLine
+from addon.ecommerce.saleor_schemas import SaleorOrderLine
 from addon.mailchimp import ProductInput, ProductVariantInput
 from addon.saleor.global_ids import global_id_type
 

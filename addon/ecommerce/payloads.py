@@ -27,7 +27,7 @@ from addon.ecommerce.marketing import (
     variant_image,
 )
 from addon.ecommerce.publication import on_offer
-from addon.ecommerce.schemas import (
+from addon.ecommerce.saleor_schemas import (
     SaleorAddress,
     SaleorChannel,
     SaleorOrderLine,

@@ -26,7 +26,7 @@ from addon.ecommerce.amounts import amount_text, money
 from addon.ecommerce.payloads import fill, line_discount, mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
-from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.mailchimp import Promo
 from addon.mailchimp.promos import (
     PromoCodeInput,

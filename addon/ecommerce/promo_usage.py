@@ -15,7 +15,7 @@ from addon.ecommerce.models import EntityKind
 from addon.ecommerce.promo_models import DEFAULT_FLAG_KEY, PromoOffer, PromoSettings, PromoUsage
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.ecommerce.stores_repository import StoreRepository
 
 _DEFAULTS = {"offer": PromoOffer.NONE, "flag_key": DEFAULT_FLAG_KEY}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from addon.ecommerce.schemas import ProductPublication
+from addon.ecommerce.saleor_schemas import ProductPublication
 
 __all__ = ["next_change", "on_offer"]
 

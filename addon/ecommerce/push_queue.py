@@ -25,8 +25,8 @@ from addon.db.types import utcnow
 from addon.ecommerce.ledger_statements import SYNC_RECORDS, HeldRecord, among_ids
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import PushRequest
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.inserts import CoalescedJob
 from addon.jobs.repository import JobRepository

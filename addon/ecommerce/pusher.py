@@ -27,10 +27,11 @@ from addon.ecommerce.order_confirmation import HELD_BACK, confirm_then_pay, conf
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.sale_sender import SaleSender, note_order_moved
-from addon.ecommerce.schemas import PushRequest, SaleorCheckout, SaleorOrder, SaleorUser
+from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import NotFound

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import SecretStr
 
-from addon.ecommerce import restore
+from addon.ecommerce import restore_tokens
 from addon.ecommerce.amounts import money
 from addon.ecommerce.links import full_url
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
@@ -27,7 +27,7 @@ from addon.ecommerce.payloads import (
     top_level,
 )
 from addon.ecommerce.promo_payloads import order_promos
-from addon.ecommerce.schemas import SaleorCheckout, SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
     CartInput,
     CartLineInput,
@@ -325,7 +325,8 @@ def cart_input(
     """The checkout as an abandoned cart; None without an e-mail or lines (nothing to recover).
 
     A `{restore}` in the checkout URL template becomes a signed, expiring restore link
-    (`restore.py`, with the installation's `restore_key`) instead of the bare checkout token."""
+    (`restore_tokens.py`, with the installation's `restore_key`) instead of the bare checkout
+    token."""
     email = checkout.email or (checkout.user.email if checkout.user else None)
     if not email or not checkout.lines:
         return None
@@ -382,6 +383,6 @@ def cart_patch(cart: CartInput) -> CartPatch:
 
 def restore_value(template: str | None, key: SecretStr | None, checkout: SaleorCheckout) -> str:
     """The `{restore}` of a checkout URL: made only when the template asks for one."""
-    if not template or restore.PLACEHOLDER not in template or key is None:
+    if not template or restore_tokens.PLACEHOLDER not in template or key is None:
         return ""
-    return restore.make_link_token(key, checkout.id, checkout.token, checkout.channel.slug)
+    return restore_tokens.make_link_token(key, checkout.id, checkout.token, checkout.channel.slug)

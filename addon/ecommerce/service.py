@@ -16,17 +16,17 @@ from addon.ecommerce import channel_follow, channel_presence, currencies, resend
 from addon.ecommerce.cart_sweep import schedule_sweep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, ChannelFacts, next_action
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
-from addon.ecommerce.push_queue import enqueue_pushes
-from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import (
+from addon.ecommerce.page_schemas import (
     ActionResult,
     ChannelRead,
     ChannelTracking,
     EcommerceRead,
     KindCounts,
     RecordRead,
-    SaleorChannel,
 )
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.saleor_schemas import SaleorChannel
 from addon.ecommerce.settings_api import SettingsRead, SettingsUpdate
 from addon.ecommerce.settings_changes import queue_settings_changes
 from addon.ecommerce.store_state import StoreStatus

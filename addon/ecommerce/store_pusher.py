@@ -19,7 +19,7 @@ from addon.ecommerce.channel_presence import (
 from addon.ecommerce.fingerprints import fingerprint
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed, LedgerPusher, already_exists
-from addon.ecommerce.schemas import ChannelRef
+from addon.ecommerce.saleor_schemas import ChannelRef
 from addon.ecommerce.store_domain import (
     create_with_own_domain,
     store_domain,

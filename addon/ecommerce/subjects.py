@@ -7,7 +7,7 @@ import base64
 import binascii
 
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
-from addon.ecommerce.schemas import RecordRead
+from addon.ecommerce.page_schemas import RecordRead
 from addon.explain import Where, explain
 
 _KIND_NOUNS = {

@@ -52,8 +52,8 @@ from addon.ecommerce.failures import PUSH_RETRY, record_failure
 from addon.ecommerce.models import PUSH_JOB, EntityKind
 from addon.ecommerce.promo_sync import PromoPusher
 from addon.ecommerce.push_queue import enqueue_push, ledger_key, request_key
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.pusher import Pusher
-from addon.ecommerce.schemas import PushRequest
 from addon.ecommerce.webhooks import on_names_written, register_webhooks
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob

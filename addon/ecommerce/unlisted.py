@@ -24,7 +24,7 @@ from addon.ecommerce.orphans import unlisted_product
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import SaleorOrderLine
+from addon.ecommerce.saleor_schemas import SaleorOrderLine
 from addon.mailchimp import BadRequest, MailchimpError, ProductInput
 
 

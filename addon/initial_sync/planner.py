@@ -26,7 +26,7 @@ from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import next_look
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
-from addon.ecommerce.schemas import SaleorOrder, SaleorProduct, SaleorUser
+from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorProduct, SaleorUser
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.products_first import ProductsFirst
 from addon.initial_sync.slices import Slice, created_of

@@ -20,7 +20,7 @@ from collections.abc import Collection
 from typing import Any
 
 from addon.ecommerce.catalog import CatalogPusher, DependencyFailed
-from addon.ecommerce.schemas import SaleorOrderLine
+from addon.ecommerce.saleor_schemas import SaleorOrderLine
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import InvalidCredentials, MailchimpError, RateLimited
 from addon.saleor.client import SaleorError

@@ -2,11 +2,12 @@
 
 The app's carts in Mailchimp go on acting for the store after an uninstall: Mailchimp's
 abandoned-cart automations keep e-mailing their shoppers, with restore links nobody can exchange
-once the installation's keys are erased (`addon.ecommerce.restore`). Mailchimp for WooCommerce
-deletes its store when it is uninstalled (`uninstall.php`, `deleteStore`); this app deletes the
-carts and keeps the store's products, customers and orders, the store's revenue history and
-what segments and reports are built on. What is removed is the answer of `MAILCHIMP_FAREWELL`
-(the e-commerce capability's), recorded with the erasure (`InstallationErasure`).
+once the installation's keys are erased (`addon.ecommerce.restore_tokens`). Mailchimp for
+WooCommerce deletes its store when it is uninstalled (`uninstall.php`, `deleteStore`); this app
+deletes the carts and keeps the store's products, customers and orders, the store's revenue
+history and what segments and reports are built on. What is removed is the answer of
+`MAILCHIMP_FAREWELL` (the e-commerce capability's), recorded with the erasure
+(`InstallationErasure`).
 
 A customer's erasure still waiting (`ERASURE_KINDS`: the shopper deleted their account, staff
 deleted them or pressed "Erase from Mailchimp") is carried out first, since it needs Mailchimp

@@ -13,7 +13,7 @@ from addon.ecommerce import burst
 from addon.ecommerce.burst_slots import slots_of
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
-from addon.ecommerce.schemas import PushRequest
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker

@@ -23,7 +23,7 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
 )
-from addon.ecommerce.schemas import PushRequest
+from addon.ecommerce.push_request import PushRequest
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker

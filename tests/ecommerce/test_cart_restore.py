@@ -20,7 +20,7 @@ from pydantic import SecretStr
 
 from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.restore import TIME_STEP, make_link_token, read_link_token
+from addon.ecommerce.restore_tokens import TIME_STEP, make_link_token, read_link_token
 from sandboxes.saleor.models import Address
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop

@@ -17,7 +17,7 @@ from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.payloads import OptInPolicy, content_hash, top_level
 from addon.ecommerce.record_states import content_forgotten, quarantined, settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.jobs.retry import ERROR_TEXT_LIMIT
 from addon.mailchimp import (

@@ -26,9 +26,9 @@ from addon.ecommerce.models import (
     SyncStatus,
 )
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import PushRequest
 from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob

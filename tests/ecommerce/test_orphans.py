@@ -11,7 +11,7 @@ from addon.ecommerce.orphans import placeholder_product
 from addon.ecommerce.payloads import OptInPolicy
 from addon.ecommerce.record_states import quarantined, settled
 from addon.ecommerce.repository import LedgerRepository
-from addon.ecommerce.schemas import GrossOnly, SaleorOrder
+from addon.ecommerce.saleor_schemas import GrossOnly, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.services import Services
 from tests.ecommerce.test_ledger import CHANNEL, gid, order

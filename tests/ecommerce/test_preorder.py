@@ -16,7 +16,7 @@ from addon.ecommerce import payloads
 from addon.ecommerce.marketing import UNTRACKED_STOCK, ProductOptions
 from addon.ecommerce.offer_dates import OFFER_JOB, next_look
 from addon.ecommerce.payloads import mailchimp_id
-from addon.ecommerce.schemas import SaleorProduct
+from addon.ecommerce.saleor_schemas import SaleorProduct
 from addon.jobs.models import Job, JobStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 

@@ -6,7 +6,7 @@ import pytest
 
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import push_payload
-from addon.ecommerce.schemas import PushRequest
+from addon.ecommerce.push_request import PushRequest
 
 
 @pytest.mark.parametrize("alone", [False, True])

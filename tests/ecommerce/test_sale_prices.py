@@ -15,7 +15,7 @@ from sqlalchemy import select
 from addon.clock import ManualClock
 from addon.ecommerce.payloads import mailchimp_id, sale_price
 from addon.ecommerce.reprice import REPRICE_AGAIN, REPRICE_DELAY, REPRICE_JOB, _PromotionBody
-from addon.ecommerce.schemas import VariantPricing
+from addon.ecommerce.saleor_schemas import VariantPricing
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
