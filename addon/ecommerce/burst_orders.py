@@ -47,7 +47,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.erased import order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
-from addon.ecommerce.order_confirmation import confirms
+from addon.ecommerce.order_confirmation import as_told, confirms, keeping_quiet
 from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import code_use, orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
@@ -205,10 +205,12 @@ def _order(
     # by a push of its own once the batch confirmed it (`order_confirmation.py`): a batch
     # cannot order the two, so the ledger records what was sent and the push finds it unpaid.
     note = record.last_error if record is not None else None  # `HELD_BACK`, say
+    known = record.children if record is not None else {}
+    body, quiet = as_told(order, body, known, held_as, resending=ctx.resending, note=note)
     then_paid = confirms(held_as, body, ctx.resending, order.created, note)
     if then_paid:
         body = body.model_copy(update={"financial_status": "pending"})
-    pushing = fingerprint(body)
+    pushing = keeping_quiet(fingerprint(body), quiet)
     if held and record is not None and record.children != pushing.children:
         # Its lines changed: its push patches them and deletes those gone (`sale_sender.py`);
         # or whom it belongs to (its push re-creates it if it moved, `order_moved`).

@@ -1,28 +1,50 @@
-"""A new order already paid goes to Mailchimp in two steps: created `pending`, then `paid`.
+"""Which of Mailchimp's order notifications an order's push sends: a new purchase its own, a
+purchase long past none.
 
+A new order already paid goes to Mailchimp in two steps: created `pending`, then `paid`.
 Mailchimp sends a store's Order Confirmation for an order created `pending` and its Invoice when
 an order becomes `paid`; an order created `paid` gets no confirmation. Mailchimp for
 WooCommerce therefore sends a new paid order twice ("we need to double up the post to force the
 confirmation + the invoice": class-mailchimp-woocommerce-single-order.php, then `addStoreOrder`
 in class-mailchimp-api.php PATCHes it `paid`). So does live sync. A store being filled under
 `is_syncing` (a re-created store's history, `resend.py`; the initial sync) takes its orders as
-they are: no e-mails are wanted for them; so is an order placed more than a day before (no
-new purchase). A burst's batch creates such an order `pending`, and once Mailchimp confirmed
-it, a push of its own makes it `paid` (one batch cannot order a creation before its update:
-`burst_orders.py`, `burst_apply.py`).
+they are: no e-mails are wanted for them. A burst's batch creates such an order `pending`, and
+once Mailchimp confirmed it, a push of its own makes it `paid` (one batch cannot order a
+creation before its update: `burst_orders.py`, `burst_apply.py`).
+
+An order new to Mailchimp but no new purchase (`historical`: imported with `orderBulkCreate`,
+or placed more than a day before, in a channel tracked without an initial sync, say) cannot
+shelter under `is_syncing`, which silences the whole store while live orders go on. Any status
+it were created with would send its e-mail about a purchase long past (each status sends one:
+`paid` an Invoice, `shipped` a Shipping Confirmation, `refunded` a Refund, `cancelled` a
+Cancellation; Mailchimp's rules, mailchimp/mc-woocommerce#79). So it is created without the
+statuses it has (`quiet_statuses`: revenue and segments count it all the same, its totals net
+of refunds and zero when cancelled), and they are kept in its ledger record (`QUIET`): a later
+push leaves out a status still as it was, and sends one that changed, whose e-mail is news (a
+refund today). A shipment of the last day is news too: sent. Mailchimp for WooCommerce avoids
+the same e-mails by sending no order it lacks from a mere status change
+(class-mailchimp-woocommerce-single-order.php), which would leave such orders out altogether.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from addon.db.types import utcnow
+from addon.ecommerce.models import Fingerprint
 from addon.ecommerce.sale_payloads import TrackedOrderInput, TrackedOrderPatch
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.mailchimp import MailchimpClient
 
 # An order older than this, new to Mailchimp all the same (a channel tracked without an initial
-# sync, a re-send's leftovers), is no new purchase: no confirmation for it.
+# sync, a re-send's leftovers), is no new purchase: no e-mail for it (`historical`); nor is a
+# shipment older than this news.
 RECENT = timedelta(days=1)
+# The part of an order's ledger fingerprint naming the statuses Mailchimp was not told at its
+# creation, as "financial/fulfillment" (`quiet_statuses`). No hash: a hash is hex, and none has
+# a slash.
+QUIET = "quiet"
 # Why an order was not sent (the ledger record's note, for the admin): nobody has confirmed or
 # paid it yet (`sale_payloads.tentative`). Confirmed or paid later, however much later, it is a
 # new purchase to its shopper: it gets its Order Confirmation.
@@ -62,3 +84,75 @@ async def confirm_then_pay(
 ) -> object:
     await client.create_order(store_id, body.model_copy(update={"financial_status": "pending"}))
     return await client.update_order(store_id, body.id, TrackedOrderPatch(financial_status="paid"))
+
+
+def historical(order: SaleorOrder, now: datetime) -> bool:
+    """Whether an order is no new purchase, wherever it comes from: imported (`orderBulkCreate`,
+    Saleor's origin BULK_CREATE: placed elsewhere, whose shopper had that place's e-mails), or
+    placed more than `RECENT` before."""
+    return order.origin == "BULK_CREATE" or now - order.created >= RECENT
+
+
+def as_told(
+    order: SaleorOrder,
+    body: TrackedOrderInput,
+    known: Mapping[str, str],
+    held_as: str | None,
+    *,
+    resending: bool,
+    note: str | None,
+) -> tuple[TrackedOrderInput, str | None]:
+    """The order's body as Mailchimp is told it, and the statuses it is not told (`QUIET`, for
+    its fingerprint: `keeping_quiet`). Live pushes and bursts alike."""
+    quiet = _quiet_statuses(order, body, known, held_as, resending=resending, note=note)
+    return _quieted(body, quiet), quiet
+
+
+def _quiet_statuses(
+    order: SaleorOrder,
+    body: TrackedOrderInput,
+    known: Mapping[str, str],
+    held_as: str | None,
+    *,
+    resending: bool,
+    note: str | None,
+) -> str | None:
+    """The statuses Mailchimp is not told of this order, as `QUIET` keeps them; None: all of
+    them are sent. Decided when Mailchimp does not hold it yet (`known`: its record's
+    fingerprint parts, kept from then on): a historical order's, unless it is sent under
+    `is_syncing` or was held back until now (`HELD_BACK`: confirmed or paid now, a new
+    purchase); its shipment of the last day is news, sent (not an import's)."""
+    if held_as is not None:
+        return known.get(QUIET) or None
+    now = utcnow()
+    if resending or held_back(note) or not historical(order, now):
+        return None
+    # An import's shipments came with it (`orderBulkCreate`'s `fulfillments`).
+    shipped_lately = order.origin != "BULK_CREATE" and any(
+        f.status == "FULFILLED" and now - f.created < RECENT for f in order.fulfillments
+    )
+    fulfillment = "" if shipped_lately else (body.fulfillment_status or "")
+    return f"{body.financial_status or ''}/{fulfillment}"
+
+
+def _quieted(body: TrackedOrderInput, quiet: str | None) -> TrackedOrderInput:
+    """The order's body without the statuses still as Mailchimp was not told them (`quiet`):
+    a PATCH leaves out a field it does not name, so Mailchimp keeps none for them; one that
+    changed since is sent (its e-mail is news). A cancellation's date goes with its status
+    (it cancels the order it comes with: the spec's `E_commerce_Order_1.cancelled_at_foreign`)."""
+    if quiet is None:
+        return body
+    financial, _, fulfillment = quiet.partition("/")
+    update: dict[str, object] = {}
+    if financial and body.financial_status == financial:
+        update |= {"financial_status": None, "cancelled_at_foreign": None}
+    if fulfillment and body.fulfillment_status == fulfillment:
+        update["fulfillment_status"] = None
+    return body.model_copy(update=update) if update else body
+
+
+def keeping_quiet(pushing: Fingerprint, quiet: str | None) -> Fingerprint:
+    """The fingerprint the ledger records, with the statuses Mailchimp was not told."""
+    if quiet is None:
+        return pushing
+    return Fingerprint(pushing.content_hash, {**pushing.children, QUIET: quiet})

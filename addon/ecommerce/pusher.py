@@ -23,7 +23,14 @@ from addon.ecommerce.email_change import announce_move, put_customer, wait_for_m
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import cart_body, fingerprint, order_body
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
-from addon.ecommerce.order_confirmation import HELD_BACK, confirm_then_pay, confirms
+from addon.ecommerce.order_confirmation import (
+    HELD_BACK,
+    QUIET,
+    as_told,
+    confirm_then_pay,
+    confirms,
+    keeping_quiet,
+)
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
@@ -143,7 +150,15 @@ class Pusher(SaleSender):
                 await self.removed(EntityKind.ORDER, order_id, note=note)
                 await self._placed_unsent(order_id, order)
                 return
-            pushing = fingerprint(body)
+            body, quiet = as_told(
+                order,
+                body,
+                known.children,
+                known.mailchimp_id,
+                resending=self.ctx.resending,
+                note=known.note,
+            )
+            pushing = keeping_quiet(fingerprint(body), quiet)
             if not body.lines:
                 # No line can be referenced any more (deleted variants without
                 # `productVariantId`): Mailchimp keeps the lines it holds (hidden products still
@@ -257,6 +272,7 @@ class Pusher(SaleSender):
                     order.number,
                     moved_from,
                     email,
+                    quiet=QUIET in pushing.children,
                 )
 
     async def _placed_unsent(self, order_id: str, order: SaleorOrder) -> None:

@@ -256,17 +256,25 @@ async def note_order_moved(
     number: str,
     held_label: str | None,
     email: str,
+    *,
+    quiet: bool,
 ) -> None:
     """Activity says the order moved to its corrected address (`held_label`: its ledger
-    label before, naming the address it was at), and what Mailchimp sends for it."""
+    label before, naming the address it was at), and what Mailchimp sends for it (`quiet`:
+    Mailchimp is not told its statuses, `order_confirmation.QUIET`)."""
     before = (held_label or "").partition(ORDER_LABEL_SEPARATOR)[2]
     was = f" from {before}" if before and before.lower() != email.lower() else ""
+    sends = (
+        "Placed long before it reached Mailchimp, it still goes without the payment and "
+        "shipping statuses it had then: Mailchimp sends that address no e-mail of them."
+        if quiet
+        else "Mailchimp sends that address the e-mail of the order's current status (its "
+        "Invoice when paid, its Shipping Confirmation when shipped)."
+    )
     note = (
         f"Order #{number} moved{was} to {email} in Mailchimp: its buyer changed in Saleor (its "
         "e-mail address was corrected), which Mailchimp cannot change on an order, so it was "
-        "deleted and created again under that address's customer. Mailchimp sends that address "
-        "the e-mail of the order's current status (its Invoice when paid, its Shipping "
-        "Confirmation when shipped)."
+        f"deleted and created again under that address's customer. {sends}"
     )
     order = {"id": saleor_id, "number": number, "userEmail": email}
     job_id = await JobRepository(session).enqueue(

@@ -214,6 +214,7 @@ class SaleorFulfillment(_Saleor):
     fulfillment_order: int = Field(0, alias="fulfillmentOrder")
     status: str
     tracking_number: str = Field("", alias="trackingNumber")
+    created: datetime
 
 
 class SaleorOrder(_Saleor):
@@ -222,6 +223,8 @@ class SaleorOrder(_Saleor):
     created: datetime
     updated_at: datetime = Field(alias="updatedAt")
     status: str
+    # CHECKOUT, DRAFT, REISSUE or BULK_CREATE (`orderBulkCreate`: an import, no new purchase).
+    origin: str
     # Payment state (see sale_payloads.financial_status): the amounts are net of refunds for both
     # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")

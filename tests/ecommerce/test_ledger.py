@@ -119,6 +119,7 @@ def order(lines: list[tuple[int, int | None]], status: str = "UNFULFILLED") -> S
             "created": "2026-01-01T00:00:00+00:00",
             "updatedAt": "2026-01-01T00:00:00+00:00",
             "status": status,
+            "origin": "CHECKOUT",
             "paymentStatus": "NOT_CHARGED",
             "chargeStatus": "NONE",
             "totalCharged": money,

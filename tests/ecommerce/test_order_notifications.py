@@ -1,6 +1,7 @@
 """The order notifications Mailchimp sends for what the app sends: a new order its Order
 Confirmation (created `pending`) and, once paid, its Invoice; nothing for history sent under
-`is_syncing` (the Mailchimp sandbox records them, `orders.notify`)."""
+`is_syncing`, nor for an old order new to Mailchimp but what happens to it now (the Mailchimp
+sandbox records them, `orders.notify`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from datetime import timedelta
 
 from addon.db.types import utcnow
 from sandboxes.saleor import Customer, Product
+from sandboxes.saleor.fulfillments import create_fulfillment
 from tests.ecommerce.conftest import Shop
+from tests.ecommerce.test_burst import batch_calls, bursty, settle  # noqa: F401
 from tests.ecommerce.test_store_state import recreate_deleted_store
 
 
@@ -61,9 +64,10 @@ async def test_a_recreated_stores_history_e_mails_no_one(shop: Shop) -> None:
     assert _sent(shop) == []  # the new store's own list: its history sent nothing
 
 
-async def test_an_old_order_new_to_mailchimp_is_no_new_purchase(shop: Shop) -> None:
-    """A channel tracked without an initial sync, an order of last week fulfilled today: sent
-    as it is, paid, with no Order Confirmation for a purchase long past."""
+async def test_an_old_order_new_to_mailchimp_e_mails_only_what_happens_now(shop: Shop) -> None:
+    """A channel tracked without an initial sync, an order of last week paid then and changed
+    today: created without its statuses (each would send its e-mail about a purchase long
+    past), its revenue counted all the same; a refund today is news, and gets its e-mail."""
     product, customer = await _buyer(shop)
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0], 1)],
@@ -72,4 +76,96 @@ async def test_an_old_order_new_to_mailchimp_is_no_new_purchase(shop: Shop) -> N
         created=utcnow() - timedelta(days=7),
     )
     await shop.drain()
-    assert _sent(shop) == [(str(order.number), "order_invoice")]
+    number = str(order.number)
+    held = shop.orders()[number]
+    assert (held.financial_status, held.fulfillment_status, held.order_total) == ("", "", 2.0)
+    assert _sent(shop) == []
+
+    # Changed again (its `updatedAt` patched), its statuses as they were: still untold.
+    start = len(shop.writes())
+    await shop.saleor.update_order(shop.saleor.store.get_order(order.id), customer_note="Gift")
+    await shop.drain()
+    assert [w for w in shop.writes()[start:] if "/orders" in w] == [f"PATCH /orders/{number}"]
+    assert shop.orders()[number].financial_status == ""
+    assert _sent(shop) == []
+
+    await shop.saleor.refund_transaction(order)
+    await shop.drain()
+    assert shop.orders()[number].financial_status == "refunded"
+    assert _sent(shop) == [(number, "refund_confirmation")]
+
+
+async def test_an_old_orders_shipment_is_news_only_when_it_is_recent(shop: Shop) -> None:
+    """Orders of last week Mailchimp never had, first seen today (no webhook reached the app
+    before): the one shipped today gets its Shipping Confirmation, the one shipped last week
+    nothing; neither an Invoice."""
+    product, customer = await _buyer(shop)
+    store = shop.saleor.store
+    week_ago = utcnow() - timedelta(days=7)
+    today, then = (
+        store.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            user=customer,
+            paid=True,
+            created=week_ago,
+        )
+        for _ in range(2)
+    )
+    create_fulfillment(store.next_id, today)
+    create_fulfillment(store.next_id, then).created = week_ago
+    for order in (today, then):
+        await shop.saleor.emit("ORDER_UPDATED", store.get_order(order.id))
+    await shop.drain()
+
+    held = shop.orders()
+    assert held[str(today.number)].fulfillment_status == "shipped"
+    assert held[str(then.number)].fulfillment_status == ""
+    assert _sent(shop) == [(str(today.number), "shipping_confirmation")]
+
+
+async def test_orders_imported_in_bulk_e_mail_no_one(shop: Shop) -> None:
+    """`orderBulkCreate` imports orders placed elsewhere (their shoppers had that place's
+    e-mails), dated today or not: Mailchimp gets them without their statuses."""
+    product = await shop.product("Fig", "2.00")
+    await shop.drain()
+    imported = await shop.saleor.bulk_create_orders(
+        [
+            {"lines": [shop.saleor.order_line(product.variants[0], 1)], "email": f"p{i}@x.example"}
+            for i in range(3)
+        ]
+    )
+    for order in imported[:2]:
+        create_fulfillment(shop.saleor.store.next_id, order)
+    await shop.drain()
+    held = shop.orders()
+    assert {held[str(o.number)].financial_status for o in imported} == {""}
+    assert _sent(shop) == []
+
+
+async def test_a_burst_of_old_orders_e_mails_no_one(bursty: Shop) -> None:  # noqa: F811
+    """Above the threshold, old orders go out in batches, as quiet as alone; their statuses
+    kept in the ledger, so redelivered they send nothing more."""
+    shop = bursty
+    product, _ = await _buyer(shop)
+    await settle(shop)
+    orders = [
+        await shop.saleor.create_order(
+            lines=[shop.saleor.order_line(product.variants[0], 1)],
+            email=f"old{i}@example.com",
+            created=utcnow() - timedelta(days=30),
+        )
+        for i in range(5)
+    ]
+    start = len(shop.mailchimp.requests)
+    await settle(shop)
+    assert batch_calls(shop, start) >= 1
+    held = shop.orders()
+    assert {held[str(o.number)].financial_status for o in orders} == {""}
+    assert _sent(shop) == []
+    start = len(shop.mailchimp.requests)
+    for order in orders:
+        await shop.saleor.emit("ORDER_UPDATED", shop.saleor.store.get_order(order.id))
+    await settle(shop)
+    assert batch_calls(shop, start) == 0
+    assert [w for w in shop.writes()[start:] if "/orders" in w] == []
+    assert _sent(shop) == []
