@@ -10,7 +10,7 @@ good: counted as abandoned, their restore links dead.
 Once a day (`SWEEP_EVERY`), the carts Mailchimp holds whose record has not changed for
 `QUIET_FOR` (a checkout changed since was there then) are looked up in Saleor, `PAGE` to a
 request. Each one Saleor no longer has gets a push (`push_queue.enqueue_pushes`), which reads
-the checkout, finds it gone and deletes the cart (`Pusher.push_cart`): the one ledger path, with
+the checkout, finds it gone and deletes the cart (`CartPusher.push_cart`): the one ledger path, with
 its retries and its record; a quarantined cart Mailchimp holds is looked up too. While Mailchimp
 is not connected the sweep only waits for the next day (its pushes could not delete anything).
 It queues its next run itself while the installation tracks a channel; tracking a channel (or

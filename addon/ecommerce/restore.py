@@ -127,7 +127,7 @@ async def _read(
 
 async def was_restored(services: Services, installation_id: int, checkout_id: str) -> bool:
     """Whether a restore link of this checkout's cart was exchanged for a copy: the copy's cart
-    is the shopper's from then on (`Pusher.push_cart`)."""
+    is the shopper's from then on (`CartPusher.push_cart`)."""
     async with services.db.session() as session:
         found = await session.scalar(
             RestoredCheckout.of_installation(installation_id)
@@ -296,7 +296,7 @@ async def _record(
                     installation_id=installation_id, checkout_id=checkout_id, **values
                 )
                 session.add(row)
-                # The original's cart gives way to the copy's (`Pusher.push_cart`).
+                # The original's cart gives way to the copy's (`CartPusher.push_cart`).
                 await enqueue_push(
                     session, installation_id, original.channel.slug, EntityKind.CART, checkout_id
                 )

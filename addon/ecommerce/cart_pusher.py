@@ -1,0 +1,94 @@
+"""Pushing an abandoned cart (`CartPusher.push_cart`): a checkout with an e-mail and lines
+whose products are on offer, re-read from Saleor; one an order was made of, one paid but not
+completed, or one its restore link copied goes from Mailchimp instead (`cart_payment.py`,
+`restore.py`).
+"""
+
+from __future__ import annotations
+
+from addon.db.types import utcnow
+from addon.ecommerce import cart_payment, restore, sale_payloads
+from addon.ecommerce.cart_payment import CART_PAID_NOTE
+from addon.ecommerce.channel_presence import another_channel, ensure_listed
+from addon.ecommerce.fingerprints import cart_body, fingerprint
+from addon.ecommerce.models import EntityKind
+from addon.ecommerce.publication import on_offer
+from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
+from addon.ecommerce.sale_sender import SaleSender
+from addon.ecommerce.saleor_schemas import SaleorCheckout
+
+
+class CartPusher(SaleSender):
+    """What `Pusher` pushes carts with."""
+
+    async def push_cart(self, checkout_id: str) -> None:
+        known = await self.known(EntityKind.CART, checkout_id)
+        data = await self.saleor("ecommerce_checkout", {"id": checkout_id})
+        raw = data.get("checkout")
+        checkout = SaleorCheckout.model_validate(raw) if raw and self.ctx.carts_enabled else None
+        body = None
+        if checkout is not None:
+            email = checkout.email or (checkout.user.email if checkout.user else None)
+            await self.remember_label(EntityKind.CART, checkout_id, known, email)
+        # An order was made of it: `orderCreateFromCheckout(removeCheckout: false)` keeps the
+        # checkout, which is no abandoned cart any more (its record says so, `_convert_cart`).
+        converted = CART_CONVERTED in known.children
+        if converted:
+            checkout = None
+        settled = checkout is not None and raw is not None and cart_payment.paid(raw)
+        if settled:
+            checkout = None  # paid, not completed: `cart_payment.py`
+        if checkout is not None and await restore.was_restored(
+            self.services, self.ctx.installation_id, checkout_id
+        ):
+            # Its restore link made a copy, whose cart is the shopper's now: this one goes, or
+            # the shopper would be in two abandoned-cart series for one cart.
+            checkout = None
+        if checkout is not None and (
+            checkout.channel.slug != self.ctx.channel
+            or another_channel(self.ctx, checkout.channel.id)
+        ):
+            # A checkout keeps its channel: only a new slug of the channel moves it.
+            await ensure_listed(self.services, self.ctx)
+        if checkout is not None and checkout.channel.slug == self.ctx.channel:
+            await self.ensure_store(checkout.channel)
+            # Lines of products customers cannot buy in the channel (`publication.py`) are
+            # left out: their variants are not among those the cart may reference.
+            now = utcnow()
+            refs = [
+                (ln.variant.product.id, ln.variant.id)
+                for ln in checkout.lines
+                if on_offer(ln.variant.product.channel_listings, self.ctx.channel, now)
+            ]
+            available = await self.ensure_products(refs)
+            body = cart_body(
+                checkout,
+                available,
+                self.ctx.checkout_url_template,
+                self.ctx.opt_in,
+                self.ctx.restore_key,
+            )
+        if body is None:
+            # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
+            if known.mailchimp_id is not None:
+                await self._delete(self.client.delete_cart, known.mailchimp_id)
+            await self.removed(
+                EntityKind.CART,
+                checkout_id,
+                pushed=known.mailchimp_id is not None,
+                note=CART_CONVERTED_NOTE if converted else CART_PAID_NOTE if settled else None,
+                fingerprint=converted_cart() if converted else None,
+            )
+            return
+        pushing = fingerprint(body)
+        if known.holds(pushing):
+            return
+        patch = sale_payloads.cart_patch(body)
+        await self.shopper(checkout.user.id if checkout is not None and checkout.user else None)
+        await self._send_cart(
+            known,
+            pushing,
+            body,
+            lambda: self.client.update_cart(self.ctx.store_id, body.id, patch),
+        )
+        await self.synced(EntityKind.CART, checkout_id, body.id, pushing)
