@@ -103,36 +103,25 @@ def as_told(
     note: str | None,
 ) -> tuple[TrackedOrderInput, str | None]:
     """The order's body as Mailchimp is told it, and the statuses it is not told (`QUIET`, for
-    its fingerprint: `keeping_quiet`). Live pushes and bursts alike."""
-    quiet = _quiet_statuses(order, body, known, held_as, resending=resending, note=note)
-    return _quieted(body, quiet), quiet
+    its fingerprint: `keeping_quiet`; None: all are told). Live pushes and bursts alike.
 
-
-def _quiet_statuses(
-    order: SaleorOrder,
-    body: TrackedOrderInput,
-    known: Mapping[str, str],
-    held_as: str | None,
-    *,
-    resending: bool,
-    note: str | None,
-) -> str | None:
-    """The statuses Mailchimp is not told of this order, as `QUIET` keeps them; None: all of
-    them are sent. Decided when Mailchimp does not hold it yet (`known`: its record's
-    fingerprint parts, kept from then on): a historical order's, unless it is sent under
-    `is_syncing` or was held back until now (`HELD_BACK`: confirmed or paid now, a new
-    purchase); its shipment of the last day is news, sent (not an import's)."""
-    if held_as is not None:
-        return known.get(QUIET) or None
+    Decided when Mailchimp does not hold it yet (`known`: its record's fingerprint parts, kept
+    from then on): a historical order's, unless it is sent under `is_syncing` or was held back
+    until now (`HELD_BACK`: confirmed or paid now, a new purchase); its shipment of the last
+    day is news, told (not an import's: those came with it, `orderBulkCreate`'s
+    `fulfillments`)."""
     now = utcnow()
-    if resending or held_back(note) or not historical(order, now):
-        return None
-    # An import's shipments came with it (`orderBulkCreate`'s `fulfillments`).
-    shipped_lately = order.origin != "BULK_CREATE" and any(
-        f.status == "FULFILLED" and now - f.created < RECENT for f in order.fulfillments
-    )
-    fulfillment = "" if shipped_lately else (body.fulfillment_status or "")
-    return f"{body.financial_status or ''}/{fulfillment}"
+    if held_as is not None:
+        quiet = known.get(QUIET) or None
+    elif resending or held_back(note) or not historical(order, now):
+        quiet = None
+    else:
+        shipped_lately = order.origin != "BULK_CREATE" and any(
+            f.status == "FULFILLED" and now - f.created < RECENT for f in order.fulfillments
+        )
+        fulfillment = "" if shipped_lately else (body.fulfillment_status or "")
+        quiet = f"{body.financial_status or ''}/{fulfillment}"
+    return _quieted(body, quiet), quiet
 
 
 def _quieted(body: TrackedOrderInput, quiet: str | None) -> TrackedOrderInput:
