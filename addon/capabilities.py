@@ -143,18 +143,23 @@ async def start_up(services: Services) -> None:
 def plug_ports(ports: Ports) -> None:
     """Answer each question a capability asks of another it may not import."""
     from addon.connection.reconnect import OWED_TO_ACCOUNT
-    from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC, MOVE_INITIAL_SYNCS
+    from addon.ecommerce.channel_state import (
+        LATEST_INITIAL_SYNC,
+        MOVE_INITIAL_SYNCS,
+        SYNC_HOLDS_STORE,
+    )
     from addon.ecommerce.farewell import farewell
     from addon.ecommerce.resume import queue_on_resume
     from addon.erasure.jobs import OWED_ERASURES
     from addon.erasure.known import known_customers
-    from addon.initial_sync.repository import latest_status, move_channel
+    from addon.initial_sync.repository import holds_store, latest_status, move_channel
     from addon.installations.resume_ports import KNOWN_CUSTOMERS, ON_RESUME
     from addon.installations.uninstall import MAILCHIMP_FAREWELL
     from addon.subscriptions.apply import OWED_UNSUBSCRIBES
 
     ports.plug(LATEST_INITIAL_SYNC, latest_status)
     ports.plug(MOVE_INITIAL_SYNCS, move_channel)
+    ports.plug(SYNC_HOLDS_STORE, holds_store)
     ports.plug(MAILCHIMP_FAREWELL, farewell)
     ports.plug(ON_RESUME, (queue_on_resume,))
     ports.plug(KNOWN_CUSTOMERS, known_customers)

@@ -58,6 +58,7 @@ from addon.ecommerce.catalog import CatalogPusher, admin_label
 from addon.ecommerce.context import Context
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import BurstBatch, BurstStatus, EntityKind
+from addon.ecommerce.order_confirmation import automations_paused
 from addon.ecommerce.push_request import PushRequest
 from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.retry import throttled_wait
@@ -168,7 +169,10 @@ async def _absorb(
             scope = (job.installation_id, request.channel, request.kind)
             if request.kind is EntityKind.ORDER:  # what they depend on is in the ledger
                 known = await ledger.by_saleor_ids(*scope, saleor_ids)
-                planned = await plan_orders(session, context, saleor_ids, nodes, known)
+                paused = await automations_paused(services, session, context)
+                planned = await plan_orders(
+                    session, context, saleor_ids, nodes, known, paused=paused
+                )
             else:
                 # What Mailchimp holds of each, as Core rows (no ORM object is written back).
                 held = await ledger.held_by_saleor_ids(*scope, saleor_ids)

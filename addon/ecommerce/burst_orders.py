@@ -143,16 +143,19 @@ async def plan_orders(
     saleor_ids: list[str],
     nodes: dict[str, dict[str, Any]],
     known: dict[str, SyncRecord],
+    *,
+    paused: bool,
 ) -> BurstPlan:
     """Plan each order from its node as Saleor serves it now (absent: deleted, or a draft)
-    and what the ledger says Mailchimp holds of it and of what it depends on."""
+    and what the ledger says Mailchimp holds of it and of what it depends on (`paused`: the
+    store's automations are, `order_confirmation.automations_paused`)."""
     orders = {saleor_id: SaleorOrder.model_validate(node) for saleor_id, node in nodes.items()}
     ledger = await _Ledger.load(session, ctx, list(orders.values()))
     result = BurstPlan()
     sending: list[SaleorOrder] = []
     for saleor_id in saleor_ids:
         order, record = orders.get(saleor_id), known.get(saleor_id)
-        item = _order(ctx, order, record, ledger) if order is not None else None
+        item = _order(ctx, order, record, ledger, paused) if order is not None else None
         if item is None or order is None:
             result.alone.append(saleor_id)
             continue
@@ -174,7 +177,7 @@ async def plan_orders(
 
 
 def _order(
-    ctx: Context, order: SaleorOrder, record: SyncRecord | None, ledger: _Ledger
+    ctx: Context, order: SaleorOrder, record: SyncRecord | None, ledger: _Ledger, paused: bool
 ) -> Planned | None:
     """The order as its push would build it, or None when only its push can send it."""
     if order.status == "DRAFT" or order.channel.slug != ctx.channel:
@@ -206,7 +209,7 @@ def _order(
     # cannot order the two, so the ledger records what was sent and the push finds it unpaid.
     note = record.last_error if record is not None else None  # `HELD_BACK`, say
     known = record.children if record is not None else {}
-    body, quiet = as_told(order, body, known, held_as, resending=ctx.resending, note=note)
+    body, quiet = as_told(order, body, known, held_as, paused=paused, note=note)
     then_paid = confirms(held_as, body, ctx.resending, order.created, note)
     if then_paid:
         body = body.model_copy(update={"financial_status": "pending"})

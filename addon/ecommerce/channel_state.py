@@ -41,6 +41,10 @@ LATEST_INITIAL_SYNC = Port[LatestInitialSync]("the status of a channel's latest 
 # finds the store there.
 MoveInitialSyncs = Callable[[AsyncSession, int, str, str], Awaitable[None]]
 MOVE_INITIAL_SYNCS = Port[MoveInitialSyncs]("a channel's initial syncs moved to its new slug")
+# (session, installation id, channel slug) → whether an initial sync of the channel holds its
+# store's `is_syncing` (its automations paused: `order_confirmation.automations_paused`).
+SyncHoldsStore = Callable[[AsyncSession, int, str], Awaitable[bool]]
+SYNC_HOLDS_STORE = Port[SyncHoldsStore]("whether an initial sync holds a channel's is_syncing")
 
 
 @dataclass(frozen=True)

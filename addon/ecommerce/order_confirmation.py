@@ -18,8 +18,10 @@ shelter under `is_syncing`, which silences the whole store while live orders go 
 it were created with would send its e-mail about a purchase long past (each status sends one:
 `paid` an Invoice, `shipped` a Shipping Confirmation, `refunded` a Refund, `cancelled` a
 Cancellation; Mailchimp's rules, mailchimp/mc-woocommerce#79). So it is created without the
-statuses it has (`quiet_statuses`: revenue and segments count it all the same, its totals net
-of refunds and zero when cancelled), and they are kept in its ledger record (`QUIET`): a later
+statuses it has (`as_told`: revenue and segments count it all the same, its totals net of
+refunds and zero when cancelled), unless the store's automations are paused all the same
+(`automations_paused`: an initial sync's or a re-send's `is_syncing`), and they are kept in
+its ledger record (`QUIET`): a later
 push leaves out a status still as it was, and sends one that changed, whose e-mail is news (a
 refund today). A shipment of the last day is news too: sent. Mailchimp for WooCommerce avoids
 the same e-mails by sending no order it lacks from a mere status change
@@ -31,11 +33,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.db.types import utcnow
+from addon.ecommerce.channel_state import SYNC_HOLDS_STORE
+from addon.ecommerce.context import Context
 from addon.ecommerce.models import Fingerprint
 from addon.ecommerce.sale_payloads import TrackedOrderInput, TrackedOrderPatch
 from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.mailchimp import MailchimpClient
+from addon.services import Services
 
 # An order older than this, new to Mailchimp all the same (a channel tracked without an initial
 # sync, a re-send's leftovers), is no new purchase: no e-mail for it (`historical`); nor is a
@@ -99,21 +106,22 @@ def as_told(
     known: Mapping[str, str],
     held_as: str | None,
     *,
-    resending: bool,
+    paused: bool,
     note: str | None,
 ) -> tuple[TrackedOrderInput, str | None]:
     """The order's body as Mailchimp is told it, and the statuses it is not told (`QUIET`, for
     its fingerprint: `keeping_quiet`; None: all are told). Live pushes and bursts alike.
 
     Decided when Mailchimp does not hold it yet (`known`: its record's fingerprint parts, kept
-    from then on): a historical order's, unless it is sent under `is_syncing` or was held back
+    from then on): a historical order's, unless the store's automations are paused (`paused`:
+    `automations_paused`, where all is told and nothing sends an e-mail) or it was held back
     until now (`HELD_BACK`: confirmed or paid now, a new purchase); its shipment of the last
     day is news, told (not an import's: those came with it, `orderBulkCreate`'s
     `fulfillments`)."""
     now = utcnow()
     if held_as is not None:
         quiet = known.get(QUIET) or None
-    elif resending or held_back(note) or not historical(order, now):
+    elif paused or held_back(note) or not historical(order, now):
         quiet = None
     else:
         shipped_lately = order.origin != "BULK_CREATE" and any(
@@ -122,6 +130,14 @@ def as_told(
         fulfillment = "" if shipped_lately else (body.fulfillment_status or "")
         quiet = f"{body.financial_status or ''}/{fulfillment}"
     return _quieted(body, quiet), quiet
+
+
+async def automations_paused(services: Services, session: AsyncSession, ctx: Context) -> bool:
+    """Whether the channel's store has its automations paused (`is_syncing`): a re-send
+    (`resend.py`), or an initial sync of the channel holding it (which hands live sync the
+    orders its batches cannot carry, and whose batches a live push may meet)."""
+    holds = services.ports[SYNC_HOLDS_STORE]
+    return ctx.resending or await holds(session, ctx.installation_id, ctx.channel)
 
 
 def _quieted(body: TrackedOrderInput, quiet: str | None) -> TrackedOrderInput:

@@ -26,6 +26,7 @@ from addon.ecommerce.order_confirmation import (
     HELD_BACK,
     QUIET,
     as_told,
+    automations_paused,
     confirm_then_pay,
     confirms,
     keeping_quiet,
@@ -148,13 +149,12 @@ class Pusher(CartPusher):
                 await self.removed(EntityKind.ORDER, order_id, note=note)
                 await self._placed_unsent(order_id, order)
                 return
+            paused = False
+            if known.mailchimp_id is None:  # only an order new to Mailchimp may go quiet
+                async with self.services.db.session() as session:
+                    paused = await automations_paused(self.services, session, self.ctx)
             body, quiet = as_told(
-                order,
-                body,
-                known.children,
-                known.mailchimp_id,
-                resending=self.ctx.resending,
-                note=known.note,
+                order, body, known.children, known.mailchimp_id, paused=paused, note=known.note
             )
             pushing = keeping_quiet(fingerprint(body), quiet)
             if not body.lines:

@@ -18,6 +18,21 @@ async def latest_status(
     return latest.status if latest else None
 
 
+async def holds_store(session: AsyncSession, installation_id: int, channel: str) -> bool:
+    """Whether an initial sync of the channel holds its store's `is_syncing` (set, not yet
+    cleared: running, or ended still settling its batches): the answer to `SYNC_HOLDS_STORE`."""
+    found = await session.scalar(
+        select(InitialSync.id)
+        .where(
+            InitialSync.installation_id == installation_id,
+            InitialSync.channel_slug == channel,
+            InitialSync.store_flagged.is_(True),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 async def move_channel(session: AsyncSession, installation_id: int, old: str, new: str) -> None:
     """The channel's runs under its new slug: the answer to `MOVE_INITIAL_SYNCS` (none runs:
     the follow refuses while one does)."""
