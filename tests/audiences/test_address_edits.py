@@ -15,7 +15,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.subscriptions import address_changed
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import Customer
-from tests.audiences.test_mapping import ADDRESS
+from tests.audiences.conftest import ADDRESS
 from tests.subscriptions.conftest import Shop
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.audiences.conftest import _map
 from tests.conftest import RecordingTransport
 from tests.subscriptions.conftest import Shop
 
@@ -62,6 +63,36 @@ async def test_a_tags_key_of_spaces_is_refused_and_the_mapping_still_reads(
     assert saved.status_code == 200, saved.text
     read = await shop.client.get(f"/api/audiences/{news}/mapping", headers=shop.headers)
     assert read.status_code == 200 and read.json()["tags"]["key"] == "segments"
+
+
+async def test_a_mapping_mailchimp_could_not_take_is_refused_with_reasons(newsletter: Shop) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    response = await _map(
+        shop,
+        news,
+        [
+            {"merge_tag": "ADDRESS", "source": "first_name"},
+            {"merge_tag": "BIRTHDAY", "source": "metadata"},
+            {"merge_tag": "NOPE", "source": "last_name"},
+        ],
+    )
+    assert response.status_code == 400
+    body = response.json()["error"]
+    assert body["code"] == "INVALID_MAPPING"
+    assert "Address is an address field" in body["message"]
+    assert "Birthday: name the metadata key" in body["message"]
+    assert "no merge field NOPE" in body["message"]
+    read = await shop.client.get(f"/api/audiences/{news}/mapping", headers=shop.headers)
+    assert read.json()["fields"] == []
+    # A field Mailchimp refuses to create is explained (the tag is taken).
+    refused = await shop.client.post(
+        f"/api/audiences/{news}/merge-fields",
+        json={"name": "Again", "tag": "FNAME", "type": "text"},
+        headers=shop.headers,
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"]["code"] == "MERGE_FIELD_REFUSED"
 
 
 class _LosesFirstAnswer(httpx.AsyncBaseTransport):

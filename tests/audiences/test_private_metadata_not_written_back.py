@@ -16,7 +16,7 @@ from addon.engagement.metadata import SUMMARY_KEY
 from addon.jobs.models import Job
 from addon.subscriptions.metadata import CONSENT_AUDIENCES
 from addon.subscriptions.profile_writeback import WRITE_PROFILE_JOB
-from tests.audiences.test_mapping import _create_field, _customer, _map
+from tests.audiences.conftest import _create_field, _customer, _map
 from tests.conftest import RecordingTransport
 from tests.subscriptions.conftest import Shop
 

@@ -10,7 +10,7 @@ import pytest
 
 from addon.audiences.merge_values import MergeFieldOptions, MergeFieldSpec, convert
 from addon.audiences.merge_values_back import metadata_value
-from tests.audiences.test_mapping import _birthday_and_visits, _customer
+from tests.audiences.conftest import _birthday_and_visits, _customer
 from tests.subscriptions.conftest import Shop
 
 

@@ -1,7 +1,10 @@
-"""Helpers for initial-sync tests: a shop (see tests/ecommerce/conftest.py) with small batches."""
+"""Helpers for initial-sync tests: a shop (see tests/ecommerce/conftest.py) with small batches,
+the steps that drive a sync, and the checks of what Mailchimp ended with."""
 
 from __future__ import annotations
 
+from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,10 +13,12 @@ from sqlalchemy import func, select, update
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.sync import PUSH_JOB
-from addon.initial_sync.models import InitialSync, InitialSyncBatch
+from addon.initial_sync.models import InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from sandboxes.saleor.order_models import OrderStatus
+from sandboxes.saleor.payments import total_refunded
 from tests.ecommerce.conftest import CHANNEL, Shop, shop  # noqa: F401
 
 CHAIN = (STEP_JOB, PUSH_JOB)
@@ -130,3 +135,59 @@ async def finish(tracked: Shop, rounds: int = 300) -> InitialSync:
             (j.id, j.kind, j.status, j.lane, j.run_after, j.attempts, j.last_error) for j in jobs
         ]
     raise AssertionError(f"the initial sync did not finish: {run.status if run else None}, {left}")
+
+
+def assert_equal_to_saleor(tracked: Shop) -> None:
+    """Mailchimp's products, customers and orders are Saleor's (ids, names, prices, totals)."""
+    store = tracked.saleor.store
+    products = tracked.products()
+    assert set(products) == {str(p.id) for p in store.products.values()}
+    for product in store.products.values():
+        mc = products[str(product.id)]
+        assert mc.title == product.name
+        channel = store.channel_by_slug(CHANNEL)
+        expected = {
+            str(v.id): float(listing.price)
+            for v in product.variants
+            if (listing := v.listing_for(channel.id)) is not None and listing.price is not None
+        }
+        assert {v.id: v.price for v in mc.variants} == expected
+    customers = {c.id: c for c in tracked.mailchimp.customers(tracked.account, tracked.store_id)}
+    assert len(customers) == len(tracked.mailchimp.customers(tracked.account, tracked.store_id))
+    for customer in store.customers.values():
+        if not customer.is_staff:
+            assert customers[str(customer.id)].email_address == customer.email
+    orders = tracked.orders()
+    assert set(orders) == {str(o.id) for o in store.orders.values()}
+    for order in store.orders.values():
+        mc = orders[str(order.id)]
+        # Mailchimp's revenue: what was refunded is taken off, and a cancelled order is none.
+        kept = max(order.total_gross - total_refunded(order), Decimal(0))
+        if order.status is OrderStatus.CANCELED:
+            assert (mc.financial_status, mc.order_total) == ("cancelled", 0)
+        else:
+            assert mc.order_total == float(round(kept, 2))
+        assert len(mc.lines) == len(order.lines)
+
+
+def creations(tracked: Shop) -> Counter[str]:
+    """Successful creations (POST) per resource id: a second one would be a duplicate.
+    Customers are PUT by id (an upsert: sending one twice cannot duplicate it)."""
+    prefix = f"/ecommerce/stores/{tracked.store_id}/"
+    counter: Counter[str] = Counter()
+    for request in tracked.mailchimp.requests:
+        if request.method == "POST" and prefix in request.path and request.status < 300:
+            resource = request.path.split(prefix, 1)[1]
+            body = request.body if isinstance(request.body, dict) else {}
+            counter[f"{resource.split('/')[0]}:{body.get('id', resource)}"] += 1
+    return counter
+
+
+def is_syncing(tracked: Shop) -> bool:
+    [store] = [s for s in tracked.mailchimp.stores(tracked.account) if s.id == tracked.store_id]
+    return store.is_syncing
+
+
+async def _phase(tracked: Shop) -> Phase:
+    async with tracked.services.db.session() as session:
+        return (await session.scalars(select(InitialSync.phase))).one()

@@ -30,8 +30,14 @@ from addon.initial_sync.cli import (
 from addon.installations.models import Installation
 from tests.conftest import SALEOR_API_URL
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import finish, progress, run_jobs, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, is_syncing
+from tests.initial_sync.conftest import (
+    assert_equal_to_saleor,
+    finish,
+    is_syncing,
+    progress,
+    run_jobs,
+    start,
+)
 
 TIMEOUT = 60  # seconds; a run takes well under one, this only turns a hang into a failure
 

@@ -33,8 +33,14 @@ from addon.jobs.worker import Worker
 from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import finish, make_due, progress, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
+from tests.initial_sync.conftest import (
+    assert_equal_to_saleor,
+    creations,
+    finish,
+    make_due,
+    progress,
+    start,
+)
 
 # Small pages and one batch a step: a step stops in the middle of a slice.
 PAGED = {

@@ -15,14 +15,15 @@ from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import (
+    _phase,
     finish,
     first_batch_held,
     hold_batches,
+    is_syncing,
     make_due,
     run_jobs,
     start,
 )
-from tests.initial_sync.test_initial_sync import is_syncing
 
 
 async def _cancel(shop: Shop) -> None:
@@ -33,11 +34,6 @@ async def _cancel(shop: Shop) -> None:
 
 def _first_names(shop: Shop) -> dict[str, str | None]:
     return {c.id: c.first_name for c in shop.mailchimp.customers(shop.account, shop.store_id)}
-
-
-async def _phase(shop: Shop) -> Phase:
-    async with shop.services.db.session() as session:
-        return (await session.scalars(select(InitialSync.phase))).one()
 
 
 async def test_a_cancelled_syncs_batch_lands_under_a_live_change_made_meanwhile(

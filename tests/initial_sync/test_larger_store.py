@@ -7,8 +7,14 @@ import pytest
 
 from addon.ecommerce.channel_state import RunStatus
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import finish, progress, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations, is_syncing
+from tests.initial_sync.conftest import (
+    assert_equal_to_saleor,
+    creations,
+    finish,
+    is_syncing,
+    progress,
+    start,
+)
 
 
 @pytest.mark.slow  # the default run syncs smaller stores in batches (test_initial_sync.py)

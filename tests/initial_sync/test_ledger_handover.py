@@ -1,8 +1,14 @@
 """From the initial sync to live sync: both build bodies and ledger fingerprints with the same
 code (addon/ecommerce/fingerprints.py), so an entity the initial sync sent is not sent again by
-live sync while it has not changed, and a real change is still sent."""
+live sync while it has not changed, and a real change is still sent. On PostgreSQL, live sync's
+lookups in the ledger the sync filled are planned from fresh statistics."""
 
 from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
@@ -60,3 +66,29 @@ async def test_an_entity_sent_by_the_initial_sync_is_not_sent_again_by_live_sync
     await shop.drain()
     assert shop.writes()[writes:] == [f"PATCH /products/{changed.id}"]
     assert shop.products()[str(changed.id)].title == "Renamed after the initial sync"
+
+
+async def test_a_finished_sync_refreshes_the_ledgers_statistics_on_postgresql(
+    small: Shop,
+) -> None:
+    """It wrote a ledger record per entity: PostgreSQL plans live sync's lookups by id from
+    statistics that have seen them (`Database.analyze`), not from those of an empty table."""
+    shop = small
+    if shop.services.db.is_sqlite:
+        pytest.skip("PostgreSQL's planner statistics")
+    shop.saleor.generate_store(products=20, customers=0, orders=0, seed=3)
+
+    async def analysed() -> datetime | None:
+        async with shop.services.db.session() as session:
+            return await session.scalar(
+                text(
+                    "SELECT last_analyze FROM pg_stat_user_tables"
+                    " WHERE relname = 'ecommerce_sync_records'"
+                )
+            )
+
+    before = await analysed()
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    after = await analysed()
+    assert after is not None and (before is None or after > before)

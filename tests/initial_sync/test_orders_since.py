@@ -1,5 +1,6 @@
-"""`orders_since` names a moment: a date and time without its offset is refused (422, in the
-app's error shape) rather than failing at the insert with a 500."""
+"""`orders_since`: the sync reads and sends only the orders created since then (Saleor filters
+them). It names a moment: a date and time without its offset is refused (422, in the app's
+error shape) rather than failing at the insert with a 500."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.models import InitialSync
 from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.initial_sync.conftest import start
+from tests.initial_sync.conftest import finish, progress, start
 
 
 async def test_orders_since_without_an_offset_is_refused(shop: Shop) -> None:
@@ -39,3 +41,18 @@ async def test_orders_since_without_a_utc_form_is_refused(shop: Shop, since: str
     }
     async with shop.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
+
+
+async def test_orders_since_a_date_sends_only_newer_orders(small: Shop) -> None:
+    shop = small
+    shop.saleor.generate_store(products=10, customers=10, orders=40, seed=11)
+    orders = sorted(shop.saleor.store.orders.values(), key=lambda o: o.created)
+    since = orders[25].created
+    await start(shop, {"orders_since": since.isoformat()})
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert set(shop.orders()) == {str(o.id) for o in orders if o.created >= since}
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    # Saleor filters them (`where: {createdAt: {gte}}`): older orders are never read.
+    assert kinds["order"]["total"] == kinds["order"]["read"] == len(orders) - 25
+    assert kinds["order"]["confirmed"] == len(orders) - 25
+    assert kinds["order"]["skipped"] == 0

@@ -29,8 +29,7 @@ from addon.jobs.worker import Worker
 from addon.mailchimp import MailchimpClient
 from addon.mailchimp.models import BatchOperation
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import finish, make_due, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
+from tests.initial_sync.conftest import assert_equal_to_saleor, creations, finish, make_due, start
 from tests.initial_sync.test_slices import _cluster, _sent, _sequential, assert_sent_once
 
 # Two kinds read together may want 6 batches: the cap (5) binds.

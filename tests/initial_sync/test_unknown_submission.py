@@ -14,8 +14,15 @@ from addon.jobs.worker import Worker
 from tests.conftest import RecordingTransport
 from tests.ecommerce.batch_faults import BatchFaults
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import finish, make_due, progress, run_jobs, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
+from tests.initial_sync.conftest import (
+    assert_equal_to_saleor,
+    creations,
+    finish,
+    make_due,
+    progress,
+    run_jobs,
+    start,
+)
 
 
 async def batches(shop: Shop) -> list[InitialSyncBatch]:

@@ -33,8 +33,7 @@ from addon.jobs.worker import Worker
 from addon.saleor.client import SaleorClient
 from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import Shop
-from tests.initial_sync.conftest import finish, run_jobs, start
-from tests.initial_sync.test_initial_sync import assert_equal_to_saleor, creations
+from tests.initial_sync.conftest import assert_equal_to_saleor, creations, finish, run_jobs, start
 from tests.worker_process import WorkerProcess, until, worker_process  # noqa: F401
 
 

@@ -1,18 +1,32 @@
-"""A store connected to a Mailchimp account with audiences and groups, for the newsletter tests."""
+"""A store connected to a Mailchimp account with audiences and groups, for the newsletter tests;
+and the e-commerce tests' store (tests/ecommerce/conftest.py) on such an account, with the steps
+of the e-mail change tests that run on it (the audience member moves, the e-commerce customer is
+created again)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import timedelta
+from typing import Any, Literal
 
 import httpx
 import pytest
+from sqlalchemy import select, update
 
+from addon.db.types import utcnow
+from addon.ecommerce.sync import PUSH_JOB
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.services import Services
+from addon.subscriptions.email_move import EMAIL_CHANGE_JOB
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.models import ContactState
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from sandboxes.mailchimp.state import subscriber_hash
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
+from tests.ecommerce.conftest import CHANNEL, track_channel
+from tests.ecommerce.conftest import Shop as Store
 from tests.sandbox_mailchimp.helpers import list_body
 
 SEED = "seed@grocer.example"
@@ -128,3 +142,84 @@ async def newsletter(shop: Shop) -> Shop:
         allowed_origins=["https://shop.example.com"],
     )
     return shop
+
+
+OLD, NEW = "ann@example.com", "ann.lee@example.com"
+First = Literal["move", "customer"]
+
+
+@pytest.fixture
+async def store(shop: Shop) -> Store:
+    """The e-commerce tests' shop (tests/ecommerce/conftest.py) on `shop`'s account: channel
+    `default-channel` (USD) tracked in a new audience, the account connected."""
+    await shop.saleor.add_channel(CHANNEL, "Default Channel", "USD")
+    tracked = Store(shop.client, shop.services, shop.saleor, shop.app, shop.mailchimp, shop.account)
+    await track_channel(tracked)
+    return tracked
+
+
+async def _newsletter_on(shop: Store) -> None:
+    """The store's audience is also the newsletter's (active, default, no confirmation)."""
+    response = await shop.api(
+        "PUT",
+        "/api/audiences/settings",
+        {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id},
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+
+
+async def _subscribed(shop: Store, email: str) -> Any:
+    customer = await shop.saleor.create_customer(
+        email, "Ann", "Lee", metadata={CONSENT_SUBSCRIBE: "true"}
+    )
+    await shop.drain()
+    assert shop.mailchimp.member(shop.account, shop.list_id, email).status == "subscribed"
+    return customer
+
+
+async def _mc(shop: Store, method: str, path: str, body: Any = None) -> dict[str, Any]:
+    result = await shop.mailchimp.call(shop.account, method, path, body=body)
+    assert result.status < 300, result.body
+    return result.body or {}
+
+
+async def _tagged(shop: Store, email: str, tag: str) -> None:
+    """The audience's contact at `email` is given `tag` in Mailchimp."""
+    path = f"/lists/{shop.list_id}/members/{subscriber_hash(email)}/tags"
+    await _mc(shop, "POST", path, {"tags": [{"name": tag, "status": "active"}]})
+
+
+def _calls(shop: Store, since: int) -> list[tuple[str, str, int]]:
+    return [(r.method, r.path, r.status) for r in shop.mailchimp.requests[since:]]
+
+
+async def _contacts(shop: Store) -> dict[str, str]:
+    async with shop.services.db.session() as session:
+        rows = await session.scalars(select(ContactState))
+        return {row.email: row.status for row in rows}
+
+
+async def _due(shop: Store, kind: str, days: int) -> None:
+    """The pending jobs of `kind` due in `days` (0: now)."""
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.status == JobStatus.PENDING, Job.kind == kind)
+            .values(run_after=utcnow() + timedelta(days=days))
+        )
+
+
+async def _changed(shop: Store, first: First) -> None:
+    """The jobs of an e-mail change run, the audience move or the e-commerce push first. The
+    change's deliveries queue both, in two lanes: they run in either order (at once in one
+    claim, or on two workers), as the machine's load has it. The push re-creates the
+    customer under the new address, which adds it to the audience (transactional): a move
+    that looks after that merges into it rather than moving the member by PATCH."""
+    worker = Worker(shop.services)
+    await worker.run_once()  # the deliveries, which queue the push and the move
+    later = PUSH_JOB if first == "move" else EMAIL_CHANGE_JOB
+    await _due(shop, later, days=1)
+    await worker.run_until_idle()
+    await _due(shop, later, days=0)
+    await shop.drain()

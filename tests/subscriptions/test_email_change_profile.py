@@ -11,7 +11,7 @@ from sqlalchemy import select
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from addon.subscriptions.models import ContactState
 from sandboxes.mailchimp.state import subscriber_hash
-from tests.audiences.test_mapping import ADDRESS
+from tests.audiences.conftest import ADDRESS
 from tests.subscriptions.conftest import Shop
 
 OLD, NEW = "ann@example.com", "ann.lee@example.com"

@@ -4,7 +4,7 @@ happened there. And a staff member's change, which the app cannot read back from
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from sqlalchemy import select
@@ -106,6 +106,43 @@ async def test_an_address_mailchimp_forgot_leaves_the_contact_where_it_was(
             select(ContactState).where(ContactState.list_id == news, ContactState.email == OLD)
         )
     assert (row.held_for, row.last_problem) == (NEW, note.last_error)
+
+
+@pytest.mark.parametrize("why", ["fake", "signups"])
+async def test_a_new_address_mailchimp_refuses_leaves_the_contact_where_it_was(
+    newsletter: Shop, why: Literal["fake", "signups"]
+) -> None:
+    """Mailchimp refuses a move to an address it finds fake, or "for now" (verbb/formie#2276):
+    in that audience the contact keeps its old address and says why, Activity too; the other
+    audiences move; the change is not retried."""
+    shop = newsletter
+    news, deals = shop.ids["news"], shop.ids["deals"]
+    customer = await shop.saleor.create_customer(OLD, metadata={CONSENT_SUBSCRIBE: "true"})
+    await shop.work()
+    # Deals knows both addresses already: there the move merges them, whatever Mailchimp
+    # thinks of a new contact at the new address.
+    for email in (OLD, NEW):
+        body = {"email_address": email, "status_if_new": "subscribed"}
+        await shop.mc("PUT", f"/lists/{deals}/members/{email}", body)
+    shop.mailchimp.refuse_address(shop.account, NEW, why)
+
+    await shop.saleor.confirm_email_change(customer, NEW)
+    await shop.work()
+
+    assert shop.member(news, OLD).status == "subscribed"
+    assert shop.member(news, NEW) is None
+    assert shop.member(deals, NEW).status == "subscribed"
+    assert shop.member(deals, OLD).status == "archived"
+    async with shop.services.db.session() as session:
+        [move] = await session.scalars(select(Job).where(Job.kind == EMAIL_CHANGE_JOB))
+        [row] = await session.scalars(select(ContactState).where(ContactState.list_id == news))
+        [note] = await session.scalars(select(Job).where(Job.kind == REFUSED_NOTE))
+    assert move.status.value == "done" and move.attempts == 1
+    assert row.email == OLD and row.status == "subscribed"
+    assert row.last_problem is not None and "News" in row.last_problem
+    assert note.last_error == row.last_problem
+    activity = (await shop.client.get("/api/activity", headers=shop.headers)).json()["items"]
+    assert any(i["subject"] == f"E-mail change to {NEW}, refused by Mailchimp" for i in activity)
 
 
 async def test_a_staff_members_change_is_noted_not_guessed(newsletter: Shop) -> None:

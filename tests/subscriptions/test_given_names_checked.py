@@ -6,7 +6,7 @@ left out and reported; the contact is subscribed."""
 from __future__ import annotations
 
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
-from tests.audiences.test_mapping import _not_sent
+from tests.audiences.conftest import _not_sent
 from tests.subscriptions.conftest import Shop
 
 

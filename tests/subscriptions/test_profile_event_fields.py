@@ -15,7 +15,7 @@ from addon.audiences.merge_values import MergeFieldOptions, MergeFieldSpec
 from addon.audiences.merge_values_back import merge_digest
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.profile_sync import enqueue_profile_update
-from tests.audiences.test_mapping import _customer, _map
+from tests.audiences.conftest import _customer, _map
 from tests.subscriptions.conftest import Shop
 
 

@@ -5,7 +5,7 @@ one address: the customer's profile changes reach their contact."""
 from __future__ import annotations
 
 from addon.subscriptions.schemas import normalize_email
-from tests.audiences.test_mapping import _map
+from tests.audiences.conftest import _map
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from addon.audiences.service import IMPORT_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.profile import VALUE_NOT_SENT
-from tests.audiences.test_mapping import _customer, _map
+from tests.audiences.conftest import _customer, _map
 from tests.subscriptions.conftest import Shop
 
 

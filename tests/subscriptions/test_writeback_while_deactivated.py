@@ -22,7 +22,7 @@ from addon.subscriptions.writeback import STATUS_NOT_WRITTEN, WRITE_STATUS_JOB
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
-from tests.audiences.test_mapping import _create_field, _customer, _map
+from tests.audiences.conftest import _create_field, _customer, _map
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_writeback import _checkout, _jobs
