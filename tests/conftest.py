@@ -30,7 +30,7 @@ from addon.db.base import Base
 from addon.db.engine import Database
 from addon.db.migrations import upgrade
 from addon.services import Services
-from sandboxes.mailchimp import MailchimpSandbox
+from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.transport import HostRoutingTransport
 
@@ -385,3 +385,13 @@ async def mailchimp(network: HostRoutingTransport) -> AsyncIterator[MailchimpSan
     sandbox = new_mailchimp(network)
     yield sandbox
     await sandbox.aclose()
+
+
+@pytest.fixture
+def headers(saleor: SaleorSandbox, installed_app: SandboxApp) -> dict[str, str]:
+    return dashboard_headers(saleor, installed_app)
+
+
+@pytest.fixture
+def account(mailchimp: MailchimpSandbox) -> SandboxAccount:
+    return mailchimp.create_account("Green Grocer", "owner@grocer.example", dc="us21")

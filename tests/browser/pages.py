@@ -1,14 +1,27 @@
 """Helpers for driving the app's pages inside the sandbox dashboard: open, wait, screenshot,
-and check with axe-core (axe-playwright-python bundles it)."""
+and check with axe-core (axe-playwright-python bundles it); the app's and Mailchimp's APIs for
+setting up what a page shows, and the demo account's audiences (`Newsletter`)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import httpx
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Frame, FrameLocator, Page, expect
+from playwright.sync_api import Frame, FrameLocator, Page, Route, expect
+
+from tests.sandbox_mailchimp.helpers import list_body
+
+if TYPE_CHECKING:
+    from tests.browser.conftest import LiveSite
 
 AXE = Axe()
 AXE_OPTIONS = {
@@ -16,6 +29,8 @@ AXE_OPTIONS = {
     "rules": {"label-content-name-mismatch": {"enabled": True}},
 }
 WIDTHS = {"1280": {"width": 1280, "height": 860}, "800": {"width": 800, "height": 860}}
+
+T = TypeVar("T")
 
 
 def open_app(
@@ -137,3 +152,122 @@ def ensure_disconnected(app: FrameLocator) -> None:
         reset.click()
         app.get_by_role("button", name="Reset connection", exact=True).click()
     expect(app.get_by_role("heading", name="Connect Mailchimp")).to_be_visible()
+
+
+def in_thread(make: Callable[[], Any]) -> Any:
+    """Run a coroutine beside Playwright's event loop (its sync API holds this thread's)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def eventually(check: Callable[[], T | None], timeout: float = 15) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.1)
+
+
+def app_api(live_site: LiveSite) -> httpx.Client:
+    """The app's dashboard API with a fresh dashboard token (for setting up, not for asserting)."""
+    saleor = live_site.stack.saleor
+    app = next(iter(saleor.store.apps.values()))
+    token = saleor.mint_dashboard_token(app, expires_in=600)
+    return httpx.Client(
+        base_url=live_site.url,
+        headers={"authorization-bearer": token, "saleor-api-url": saleor.api_url},
+        timeout=10,
+    )
+
+
+def mailchimp_api(live_site: LiveSite) -> httpx.Client:
+    demo = live_site.stack.demo_account
+    return httpx.Client(
+        base_url=f"{live_site.url}/sandbox/mailchimp/{demo.dc}/3.0",
+        auth=("anystring", demo.api_key),
+        timeout=10,
+    )
+
+
+@dataclass
+class Newsletter:
+    """The demo account, connected, with audiences and groups imported by the app."""
+
+    live_site: LiveSite
+    ids: dict[str, str] = field(default_factory=dict)
+
+    def new_list(self, name: str) -> str:
+        with mailchimp_api(self.live_site) as mc:
+            response = mc.post("/lists", json=list_body(name))
+            assert response.status_code == 200, response.text
+            self.ids[name] = response.json()["id"]
+            return self.ids[name]
+
+    def list_named(self, name: str) -> str:
+        """The audience called `name`, made only if this stack has none yet: a module-scoped
+        fixture imported by several modules runs once per module on the same stack."""
+        with mailchimp_api(self.live_site) as mc:
+            response = mc.get("/lists", params={"count": 1000, "fields": "lists.id,lists.name"})
+            assert response.status_code == 200, response.text
+        for audience in response.json()["lists"]:
+            if audience["name"] == name:
+                self.ids[name] = audience["id"]
+                return self.ids[name]
+        return self.new_list(name)
+
+    def new_group(self, list_id: str, title: str, kind: str, *names: str) -> str:
+        with mailchimp_api(self.live_site) as mc:
+            path = f"/lists/{list_id}/interest-categories"
+            response = mc.post(path, json={"title": title, "type": kind})
+            assert response.status_code == 200, response.text
+            category = self.ids[title] = response.json()["id"]
+            for name in names:
+                interest = mc.post(f"{path}/{category}/interests", json={"name": name})
+                assert interest.status_code == 200, interest.text
+                self.ids[name] = interest.json()["id"]
+            return str(category)
+
+    def import_now(self) -> dict[str, Any]:
+        with app_api(self.live_site) as api:
+            before = api.get("/api/audiences").json()["last_import_at"]
+            assert api.post("/api/audiences/refresh").status_code == 202
+
+            def imported() -> dict[str, Any] | None:
+                data: dict[str, Any] = api.get("/api/audiences").json()
+                return data if data["last_import_at"] != before else None
+
+            return eventually(imported)
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        with app_api(self.live_site) as api:
+            response = api.put("/api/audiences/settings", json=settings)
+            assert response.status_code == 200, response.text
+            body: dict[str, Any] = response.json()
+            return body
+
+
+def open_page(page: Page, live_site: LiveSite, tab: str, *, theme: str = "light") -> FrameLocator:
+    page.goto(f"{live_site.dashboard}?theme={theme}")
+    page.get_by_role("link", name="Open").first.click()
+    app = page.frame_locator("#app-frame")
+    app.get_by_role("link", name=tab, exact=True).click()
+    expect(app.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
+    expect(app.locator("#skeleton")).to_be_hidden()
+    return app
+
+
+def only_users(page: Page) -> list[str]:
+    """Dashboard tokens minted from now on carry only MANAGE_USERS (as for such a staff member);
+    returns the tokens' URLs as they are minted."""
+    minted: list[str] = []
+
+    def narrow(route: Route) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        minted.append(route.request.url)
+        route.continue_(post_data=json.dumps({**body, "permissions": ["MANAGE_USERS"]}))
+
+    page.route(re.compile(r"/api/token$"), narrow)
+    return minted

@@ -12,9 +12,16 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, set_theme
-from tests.browser.test_subscription_pages import Newsletter, app_api, eventually, open_page, shot
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import (
+    Newsletter,
+    app_api,
+    app_frame,
+    check_a11y,
+    eventually,
+    open_page,
+    set_theme,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -12,8 +12,15 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said
-from tests.browser.test_subscription_pages import Newsletter, app_api, eventually, open_page
+from tests.browser.pages import (
+    Newsletter,
+    app_api,
+    app_frame,
+    check_a11y,
+    eventually,
+    open_page,
+    said,
+)
 
 pytestmark = pytest.mark.browser
 

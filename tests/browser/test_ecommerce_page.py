@@ -12,18 +12,20 @@ import pytest
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from sandboxes.saleor.store_catalog import VariantSpec
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said, set_theme
-from tests.browser.test_subscription_pages import (
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import (
     Newsletter,
     app_api,
+    app_frame,
+    check_a11y,
     eventually,
     in_thread,
     mailchimp_api,
     open_page,
-    shot,
-    switch_theme,
+    said,
+    set_theme,
 )
+from tests.browser.test_subscription_pages import switch_theme
 
 pytestmark = pytest.mark.browser
 

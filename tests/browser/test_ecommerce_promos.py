@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, set_theme
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import Newsletter, app_api, app_frame, check_a11y, open_page, set_theme
 from tests.browser.test_ecommerce_page import shop  # noqa: F401  (the module's fixture)
-from tests.browser.test_subscription_pages import Newsletter, app_api, open_page, shot
 
 pytestmark = pytest.mark.browser
 

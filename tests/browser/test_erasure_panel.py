@@ -13,20 +13,18 @@ from playwright.sync_api import FrameLocator, Page, expect
 
 from tests.browser.conftest import LiveSite
 from tests.browser.pages import (
+    app_api,
     app_frame,
     check_a11y,
+    eventually,
     go,
     loaded,
+    mailchimp_api,
+    only_users,
     said,
     set_theme,
     shot,
     toast,
-)
-from tests.browser.test_subscription_pages import (
-    app_api,
-    eventually,
-    mailchimp_api,
-    only_users,
 )
 from tests.sandbox_mailchimp.helpers import list_body
 

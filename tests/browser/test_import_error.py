@@ -7,8 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y
-from tests.browser.test_subscription_pages import app_api, eventually, open_page
+from tests.browser.pages import app_api, app_frame, check_a11y, eventually, open_page
 
 pytestmark = pytest.mark.browser
 

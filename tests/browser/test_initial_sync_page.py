@@ -14,16 +14,17 @@ import pytest
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 from sandboxes.saleor.generator import generate_store
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said
-from tests.browser.test_subscription_pages import (
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import (
     Newsletter,
     app_api,
+    app_frame,
+    check_a11y,
     eventually,
     open_page,
-    shot,
-    switch_theme,
+    said,
 )
+from tests.browser.test_subscription_pages import switch_theme
 
 pytestmark = pytest.mark.browser
 

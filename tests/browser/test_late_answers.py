@@ -13,8 +13,7 @@ import pytest
 from playwright.sync_api import Page, Route, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, connect_with_key, go, open_app
-from tests.browser.test_subscription_pages import app_api, eventually
+from tests.browser.pages import app_api, app_frame, connect_with_key, eventually, go, open_app
 
 pytestmark = pytest.mark.browser
 

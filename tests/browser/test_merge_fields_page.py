@@ -11,16 +11,18 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said, set_theme
-from tests.browser.test_subscription_pages import (
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import (
     Newsletter,
     app_api,
+    app_frame,
+    check_a11y,
     eventually,
     in_thread,
     mailchimp_api,
     open_page,
-    shot,
+    said,
+    set_theme,
 )
 
 pytestmark = pytest.mark.browser

@@ -1,166 +1,32 @@
-"""The Audiences, Subscriptions and customer panel pages in Chromium, inside the sandbox
-dashboard, as a store admin uses them; Mailchimp is the sandbox, reached through its HTTP API."""
+"""The Audiences and Subscriptions pages in Chromium, inside the sandbox dashboard, as a store admin
+uses them (the Audiences page's engagement settings too); Mailchimp is the sandbox, reached
+through its HTTP API. The customer panel: tests/browser/test_customer_panel_page.py."""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
-import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
-from playwright.sync_api import FrameLocator, Page, Route, expect
+from playwright.sync_api import FrameLocator, Page, expect
 
-from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_frame, check_a11y, said, set_theme
-from tests.sandbox_mailchimp.helpers import list_body
+from tests.browser.conftest import LiveSite, shot
+from tests.browser.pages import (
+    Newsletter,
+    app_api,
+    app_frame,
+    check_a11y,
+    eventually,
+    mailchimp_api,
+    open_page,
+    said,
+    set_theme,
+)
 
 pytestmark = pytest.mark.browser
-
-T = TypeVar("T")
-
-
-def in_thread(make: Callable[[], Any]) -> Any:
-    """Run a coroutine beside Playwright's event loop (its sync API holds this thread's)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(make())).result()
-
-
-def eventually(check: Callable[[], T | None], timeout: float = 15) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting")
-        time.sleep(0.1)
-
-
-def app_api(live_site: LiveSite) -> httpx.Client:
-    """The app's dashboard API with a fresh dashboard token (for setting up, not for asserting)."""
-    saleor = live_site.stack.saleor
-    app = next(iter(saleor.store.apps.values()))
-    token = saleor.mint_dashboard_token(app, expires_in=600)
-    return httpx.Client(
-        base_url=live_site.url,
-        headers={"authorization-bearer": token, "saleor-api-url": saleor.api_url},
-        timeout=10,
-    )
-
-
-def mailchimp_api(live_site: LiveSite) -> httpx.Client:
-    demo = live_site.stack.demo_account
-    return httpx.Client(
-        base_url=f"{live_site.url}/sandbox/mailchimp/{demo.dc}/3.0",
-        auth=("anystring", demo.api_key),
-        timeout=10,
-    )
-
-
-@dataclass
-class Newsletter:
-    """The demo account, connected, with audiences and groups imported by the app."""
-
-    live_site: LiveSite
-    ids: dict[str, str] = field(default_factory=dict)
-
-    def new_list(self, name: str) -> str:
-        with mailchimp_api(self.live_site) as mc:
-            response = mc.post("/lists", json=list_body(name))
-            assert response.status_code == 200, response.text
-            self.ids[name] = response.json()["id"]
-            return self.ids[name]
-
-    def list_named(self, name: str) -> str:
-        """The audience called `name`, made only if this stack has none yet: a module-scoped
-        fixture imported by several modules runs once per module on the same stack."""
-        with mailchimp_api(self.live_site) as mc:
-            response = mc.get("/lists", params={"count": 1000, "fields": "lists.id,lists.name"})
-            assert response.status_code == 200, response.text
-        for audience in response.json()["lists"]:
-            if audience["name"] == name:
-                self.ids[name] = audience["id"]
-                return self.ids[name]
-        return self.new_list(name)
-
-    def new_group(self, list_id: str, title: str, kind: str, *names: str) -> str:
-        with mailchimp_api(self.live_site) as mc:
-            path = f"/lists/{list_id}/interest-categories"
-            response = mc.post(path, json={"title": title, "type": kind})
-            assert response.status_code == 200, response.text
-            category = self.ids[title] = response.json()["id"]
-            for name in names:
-                interest = mc.post(f"{path}/{category}/interests", json={"name": name})
-                assert interest.status_code == 200, interest.text
-                self.ids[name] = interest.json()["id"]
-            return str(category)
-
-    def import_now(self) -> dict[str, Any]:
-        with app_api(self.live_site) as api:
-            before = api.get("/api/audiences").json()["last_import_at"]
-            assert api.post("/api/audiences/refresh").status_code == 202
-
-            def imported() -> dict[str, Any] | None:
-                data: dict[str, Any] = api.get("/api/audiences").json()
-                return data if data["last_import_at"] != before else None
-
-            return eventually(imported)
-
-    def configure(self, **settings: Any) -> dict[str, Any]:
-        with app_api(self.live_site) as api:
-            response = api.put("/api/audiences/settings", json=settings)
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            return body
-
-
-@pytest.fixture(scope="module")
-def newsletter(live_site: LiveSite) -> Iterator[Newsletter]:
-    shop = Newsletter(live_site)
-    with app_api(live_site) as api:
-        # The dev stack installs the app in the background: wait for the token hand-over.
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            response = api.post(
-                "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
-            )
-            assert response.status_code == 200, response.text
-    fruit = shop.new_list("Fruit lovers")
-    shop.new_group(fruit, "Topics", "checkboxes", "Apples", "Pears")
-    shop.new_group(fruit, "Frequency", "radio", "Weekly", "Monthly")
-    shop.new_list("Veggie club")
-    shop.import_now()
-    yield shop
-
-
-def open_page(page: Page, live_site: LiveSite, tab: str, *, theme: str = "light") -> FrameLocator:
-    page.goto(f"{live_site.dashboard}?theme={theme}")
-    page.get_by_role("link", name="Open").first.click()
-    app = page.frame_locator("#app-frame")
-    app.get_by_role("link", name=tab, exact=True).click()
-    expect(app.get_by_role("link", name=tab, exact=True)).to_have_attribute("aria-current", "page")
-    expect(app.locator("#skeleton")).to_be_hidden()
-    return app
-
-
-def toast(page: Page, text: str) -> None:
-    expect(page.locator("#toasts .toast").filter(has_text=text).last).to_be_visible()
-
-
-def shot(page: Page, artifacts: Path, name: str, *, height: int = 1900) -> None:
-    """The whole app page: the dashboard's frame grows with a tall window."""
-    page.evaluate("document.getElementById('toasts').replaceChildren()")
-    page.set_viewport_size({"width": 1280, "height": height})
-    page.screenshot(path=str(artifacts / f"{name}.png"))
-    page.set_viewport_size({"width": 1280, "height": 860})
 
 
 def switch_theme(page: Page, app: FrameLocator, theme: str) -> None:
@@ -311,6 +177,48 @@ def test_audiences_page_without_mailchimp_points_to_the_connection_page(
             assert response.status_code == 200, response.text
 
 
+def test_engagement_settings_on_the_audiences_page(
+    page: Page, live_site: LiveSite, artifacts: Path
+) -> None:
+    with app_api(live_site) as api:  # the dev stack installs the app in the background
+        eventually(lambda: api.get("/api/connection").is_success)
+    app = open_page(page, live_site, "Audiences & groups")
+    section = app.get_by_role("region", name="Engagement")
+    days = section.get_by_label("Activity update interval (days)")
+    schedule = section.get_by_label("Collect")
+    expect(days).to_have_value("30")
+    expect(schedule.locator("option:checked")).to_have_text("Every hour")
+    save = app.get_by_role("button", name="Save", exact=True)
+    expect(save).to_be_disabled()
+    try:
+        days.fill("400")
+        save.click()
+        expect(app.locator("#engagement-days-error")).to_have_text(
+            "Write a whole number of days from 1 to 365."
+        )
+        expect(days).to_be_focused()
+        days.fill("14")
+        schedule.select_option(label="Every 6 hours")
+        check_a11y(app_frame(page), "the Audiences page's engagement settings (light)")
+        save.click()
+        said(app, "Audience settings saved")
+        expect(save).to_be_disabled()
+        with app_api(live_site) as api:
+            run = api.get("/api/engagement/settings").json()
+        assert (run["activity_interval_days"], run["schedule_minutes"]) == (14, 360)
+        set_theme(page, app, "dark")
+        check_a11y(app_frame(page), "the Audiences page's engagement settings (dark)")
+        section.screenshot(path=str(artifacts / "audiences-engagement-dark.png"))
+        # Discard puts the saved values back.
+        days.fill("7")
+        app.get_by_role("button", name="Discard").click()
+        expect(days).to_have_value("14")
+    finally:
+        with app_api(live_site) as api:
+            body = {"activity_interval_days": 30, "schedule_minutes": 60}
+            assert api.put("/api/engagement/settings", json=body).is_success
+
+
 def test_subscriptions_two_way_options_and_storefront_reference(
     page: Page, live_site: LiveSite, newsletter: Newsletter, artifacts: Path
 ) -> None:
@@ -402,142 +310,3 @@ def test_subscriptions_two_way_options_and_storefront_reference(
         default_list_id=fruit,
         offered_category_ids=[newsletter.ids["Frequency"]],
     )
-
-
-def only_users(page: Page) -> list[str]:
-    """Dashboard tokens minted from now on carry only MANAGE_USERS (as for such a staff member);
-    returns the tokens' URLs as they are minted."""
-    minted: list[str] = []
-
-    def narrow(route: Route) -> None:
-        body = json.loads(route.request.post_data or "{}")
-        minted.append(route.request.url)
-        route.continue_(post_data=json.dumps({**body, "permissions": ["MANAGE_USERS"]}))
-
-    page.route(re.compile(r"/api/token$"), narrow)
-    return minted
-
-
-def held_elsewhere(route: Route) -> None:
-    """The panel's read, its contacts held at held@example.com."""
-    if route.request.method != "GET":
-        route.continue_()
-        return
-    response = route.fetch()
-    body = response.json()
-    assert response.status == 200, f"the panel's read answered {response.status}: {body}"
-    for audience in body["audiences"]:
-        audience["contact_email"] = "held@example.com"
-    route.fulfill(response=response, json=body)
-
-
-def test_customer_panel_subscribes_and_unsubscribes_a_customer(
-    page: Page, live_site: LiveSite, newsletter: Newsletter, artifacts: Path
-) -> None:
-    fruit = newsletter.ids["Fruit lovers"]
-    newsletter.configure(
-        active_list_ids=[fruit],
-        default_list_id=fruit,
-        offered_category_ids=[newsletter.ids["Frequency"]],
-    )
-    demo = live_site.stack.demo_account
-    email = "panel.customer@example.com"
-    # Staff who may manage customers but not apps: the panel must not need MANAGE_APPS.
-    minted = only_users(page)
-    # As if Mailchimp had refused the customer's address: the contact is held at an old one
-    # (tests/subscriptions/test_held_contact.py makes one for real); the card says where.
-    page.route(re.compile(r"/api/subscriptions/customers/[^/?]+$"), held_elsewhere)
-
-    # Create the customer in the sandbox dashboard, open it, More actions → the extension.
-    page.goto(f"{live_site.dashboard}customers?theme=light")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("First name").fill("Petra")
-    page.get_by_label("Last name").fill("Pear")
-    page.get_by_role("button", name="Create customer").click()
-    page.get_by_role("link", name=f"Open {email}").click()
-    page.get_by_text("More actions").click()
-    page.get_by_role("link", name="Newsletter (Mailchimp)").click()
-    dialog = page.get_by_role("dialog", name="Newsletter (Mailchimp)")
-    expect(dialog).to_be_visible()
-    panel = page.frame_locator("#app-frame")
-    expect(panel.locator("#customer-email")).to_have_text(email)
-    card = panel.get_by_role("region", name="Fruit lovers")
-    expect(card.locator("[data-status]")).to_have_text("Not subscribed")
-    expect(card).to_contain_text("No change recorded by the app yet.")
-    expect(card.locator("dd").filter(has_text="held@example.com")).to_contain_text(
-        "Mailchimp refused the customer's current address"
-    )
-
-    assert minted, "the panel's token was not narrowed to MANAGE_USERS"
-    card.get_by_label("Weekly").check()
-    # The choices come before the button that uses them.
-    assert card.locator("fieldset, .panel-actions").evaluate_all(
-        "nodes => nodes.map(n => n.tagName)"
-    ) == ["FIELDSET", "DIV"]
-    card.get_by_role("button", name="Subscribe", exact=True).click()
-    toast(page, "Subscription requested")
-    expect(card.locator("[data-status]")).to_have_text("Subscribed", timeout=15_000)
-    expect(card).to_contain_text("Last change by staff in the dashboard")
-    expect(card.locator(".chip").filter(has_text="Frequency: Weekly")).to_be_visible()
-    check_a11y(app_frame(page), "the customer panel (light)")
-    member = eventually(lambda: live_site.stack.mailchimp.member(demo, fruit, email))
-    assert member.status == "subscribed"
-    assert member.interests.get(newsletter.ids["Weekly"]) is True
-    shot(page, artifacts, "customer-panel-light", height=1100)
-
-    # Change the group, then unsubscribe: staff cannot re-subscribe without fresh consent.
-    card.get_by_label("Monthly").check()
-    card.get_by_role("button", name="Save groups").click()
-    toast(page, "Groups change requested")
-    expect(card.locator(".chip").filter(has_text="Frequency: Monthly")).to_be_visible(
-        timeout=15_000
-    )
-    # Unsubscribe asks first; keeping the subscription changes nothing.
-    card.get_by_role("button", name="Unsubscribe").click()
-    confirm = panel.get_by_role("dialog", name=re.compile("^Unsubscribe .* from Fruit lovers"))
-    expect(confirm).to_be_visible()
-    check_a11y(app_frame(page), "the unsubscribe confirmation")
-    shot(page, artifacts, "customer-panel-unsubscribe-light", height=1100)
-    set_theme(page, panel, "dark")
-    expect(confirm).to_be_visible()
-    check_a11y(app_frame(page), "the unsubscribe confirmation (dark)")
-    shot(page, artifacts, "customer-panel-unsubscribe-dark", height=1100)
-    set_theme(page, panel, "light")
-    confirm.get_by_role("button", name="Keep subscribed").click()
-    expect(confirm).to_have_count(0)
-    expect(card.get_by_role("button", name="Unsubscribe")).to_be_focused()
-    expect(card.locator("[data-status]")).to_have_text("Subscribed")
-    card.get_by_role("button", name="Unsubscribe").click()
-    confirm.get_by_role("button", name="Unsubscribe").click()
-    expect(card.locator("[data-status]")).to_have_text("Unsubscribed", timeout=15_000)
-    assert eventually(
-        lambda: live_site.stack.mailchimp.member(demo, fruit, email).status == "unsubscribed"
-    )
-    subscribe = card.get_by_role("button", name="Subscribe", exact=True)
-    expect(subscribe).to_have_attribute("aria-disabled", "true")
-    described = (subscribe.get_attribute("aria-describedby", timeout=5000) or "").split()
-    reason = card.locator("#" + described[-1])
-    expect(reason).to_contain_text(
-        "This customer unsubscribed from Fruit lovers, so staff cannot subscribe them again"
-    )
-    expect(reason).to_contain_text("storefront's newsletter form")
-    expect(card.get_by_role("group", name="Groups")).to_have_count(0)
-    # The dialog covers the dashboard's switch: change the theme as the dashboard would.
-    set_theme(page, panel, "dark")
-    check_a11y(app_frame(page), "the customer panel (dark)")
-    shot(page, artifacts, "customer-panel-dark", height=1100)
-
-
-def test_customer_panel_outside_a_customer_says_how_to_open_it(
-    page: Page, live_site: LiveSite
-) -> None:
-    page.goto(f"{live_site.dashboard}?theme=light")
-    page.get_by_role("link", name="Open").first.click()
-    frame = page.frame_locator("#app-frame")
-    expect(frame.get_by_role("heading", level=1)).to_be_visible()
-    # The same frame, pointed at the panel without a customer.
-    src = page.locator("#app-frame").get_attribute("src") or ""
-    page.locator("#app-frame").evaluate(
-        "(frame, src) => { frame.src = src; }", src.replace("/app/?", "/app/customer-panel?")
-    )
-    expect(frame.get_by_role("alert").filter(has_text="No customer chosen")).to_be_visible()

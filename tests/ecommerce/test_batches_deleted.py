@@ -12,9 +12,8 @@ from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import BurstBatch, EntityKind, SyncStatus
 from addon.jobs.models import Job
 from addon.jobs.worker import Worker
-from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, codes, run_all
 from tests.ecommerce.test_burst import bursty, make_due
-from tests.ecommerce.test_promos import choose, codes, run_all
 
 __all__ = ["bursty"]  # the fixture, imported
 

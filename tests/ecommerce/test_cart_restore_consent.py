@@ -10,8 +10,7 @@ import pytest
 from addon.clock import ManualClock
 from sandboxes.saleor.models import Checkout
 from sandboxes.saleor.store_checkouts import LineSpec
-from tests.ecommerce.conftest import Shop
-from tests.ecommerce.test_cart_restore import ORIGIN, RESTORE_URL, _link, _restore
+from tests.ecommerce.conftest import ORIGIN, RESTORE_URL, Shop, _link, _restore
 
 CARRIED = {
     "mailchimp.consent.subscribe": "true",

@@ -23,8 +23,7 @@ from addon.ecommerce.resend import RESEND_WATCH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.store_checkouts import LineSpec
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.ecommerce.test_promos import choose, run_all
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, run_all
 from tests.ecommerce.test_store_state import channel as card
 from tests.ecommerce.test_store_state import page
 

@@ -2,37 +2,25 @@
 or it was deleted. Saleor answers a query in a slug no channel has with nothing, so read at its
 word every product would be hidden in Mailchimp and every cart dropped; instead the channel's
 pushes wait, the page says what happened and offers Stop tracking, and what waited is sent once
-the channel is listed under its slug again."""
+the channel is listed under its slug again. A channel that took the slug, and stores tracked
+before the app kept channel ids: tests/ecommerce/test_channel_identity.py."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
-
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
+from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.push_queue import enqueue_push
-from sandboxes.saleor.models import VariantChannelListing
 from sandboxes.saleor.store_checkouts import LineSpec
-from tests.ecommerce.conftest import CHANNEL, Shop
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, store_row, visibility
 from tests.ecommerce.test_burst import (  # noqa: F401
     batch_calls,
     bursty,
     direct_writes,
     settle,
 )
-from tests.ecommerce.test_promos import choose
 from tests.ecommerce.test_store_state import channel as card
 from tests.ecommerce.test_store_state import page
-
-
-async def store_row(shop: Shop) -> MailchimpStore:
-    async with shop.services.db.session() as session:
-        result = await session.execute(
-            select(MailchimpStore).where(MailchimpStore.channel_slug == CHANNEL)
-        )
-        return result.scalar_one()
 
 
 async def parked_change_sent(shop: Shop, kale: Any) -> None:
@@ -40,10 +28,6 @@ async def parked_change_sent(shop: Shop, kale: Any) -> None:
     await shop.drain()
     assert (await store_row(shop)).channel_missing_since is None
     assert shop.products()[str(kale.id)].title == "Curly kale"
-
-
-def visibility(shop: Shop, product_id: int) -> list[str]:
-    return [v.visibility for v in shop.products()[str(product_id)].variants]
 
 
 async def test_a_new_slug_hides_nothing_and_the_channels_pushes_wait(shop: Shop) -> None:
@@ -192,19 +176,6 @@ async def test_a_deleted_channel_keeps_its_store_until_tracking_stops(shop: Shop
     assert shop.mailchimp.stores(shop.account) != []
 
 
-async def test_a_store_tracked_before_the_app_kept_channel_ids_learns_its_own(shop: Shop) -> None:
-    async with shop.services.db.transaction() as session:
-        await session.execute(update(MailchimpStore).values(channel_id=None))
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    hint = card(await page(shop))["next_action"]["hint"]
-    assert hint.startswith("This channel is no longer in Saleor (deleted, or its slug changed)")
-    await shop.saleor.channels.rename("greens", CHANNEL)
-    await page(shop)
-    assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
-        CHANNEL
-    ).global_id
-
-
 async def test_a_burst_in_a_channel_with_a_new_slug_hides_nothing(bursty: Shop) -> None:  # noqa: F811
     shop = bursty
     products = [await shop.product(f"Herb {i}", "2.00") for i in range(6)]
@@ -258,26 +229,6 @@ async def test_a_store_whose_channel_went_before_it_was_created_is_not_called_re
     assert gone["next_action"]["code"] == "stop_tracking"
 
 
-async def test_a_slug_another_channel_took_is_not_the_stores_channel(shop: Shop) -> None:
-    kale = await shop.product("Kale", "2.00")
-    await shop.drain()
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    # Another channel takes the freed slug: its products are not the store's.
-    await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
-    await shop.saleor.update_product(kale, name="Curly kale")
-    await shop.drain()
-    assert visibility(shop, kale.id) == ["visible"]
-    body = await page(shop)
-    assert card(body)["next_action"]["code"] == "follow_channel"
-    greens = shop.saleor.store.channel_by_slug("greens").global_id
-    assert (await store_row(shop)).channel_id == greens  # not the newcomer's
-    followed = await shop.api("POST", f"/api/ecommerce/channels/{CHANNEL}/follow")
-    assert followed.status_code == 200, followed.text
-    await shop.drain()
-    assert shop.products()[str(kale.id)].title == "Curly kale"
-    assert card(await page(shop))["tracked"] is False  # the newcomer's card: not tracked
-
-
 async def test_a_voucher_of_a_channel_with_a_new_slug_keeps_its_rule(shop: Shop) -> None:
     await choose(shop, "all")
     voucher = await shop.saleor.vouchers.create("Spring", ["SPRING"], channels={CHANNEL: 10})
@@ -292,16 +243,6 @@ async def test_a_voucher_of_a_channel_with_a_new_slug_keeps_its_rule(shop: Shop)
     record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
     assert record is not None and record.status is SyncStatus.PENDING
     assert (await store_row(shop)).channel_missing_since is not None
-
-
-async def test_a_push_teaches_an_older_store_its_channels_id(shop: Shop) -> None:
-    async with shop.services.db.transaction() as session:
-        await session.execute(update(MailchimpStore).values(channel_id=None))
-    await shop.product("Kale", "2.00")
-    await shop.drain()
-    assert (await store_row(shop)).channel_id == shop.saleor.store.channel_by_slug(
-        CHANNEL
-    ).global_id
 
 
 async def test_a_channel_back_while_untracked_is_checked_again_once_tracked(shop: Shop) -> None:
@@ -343,24 +284,6 @@ async def test_nothing_waits_without_a_job_when_the_channel_is_back_while_sendin
     await parked_change_sent(shop, kale)
 
 
-async def test_an_older_stores_cart_of_a_deleted_channel_still_goes(shop: Shop) -> None:
-    kale = await shop.product("Kale", "2.00")
-    checkout = await shop.saleor.create_checkout(
-        CHANNEL, [LineSpec(kale.variants[0].id, 1)], email="ann@example.com"
-    )
-    await shop.drain()
-    async with shop.services.db.transaction() as session:
-        await session.execute(update(MailchimpStore).values(channel_id=None))
-    await shop.saleor.channels.delete(CHANNEL)
-    store = await store_row(shop)
-    async with shop.services.db.transaction() as session:
-        await enqueue_push(
-            session, store.installation_id, CHANNEL, EntityKind.CART, checkout.global_id
-        )
-    await shop.drain()
-    assert shop.carts() == {}
-
-
 async def test_a_voucher_made_before_the_channel_was_found_gone_waits_for_it(shop: Shop) -> None:
     await choose(shop, "all")
     await shop.drain()
@@ -375,56 +298,3 @@ async def test_a_voucher_made_before_the_channel_was_found_gone_waits_for_it(sho
     await shop.drain()
     path = f"/ecommerce/stores/{shop.store_id}/promo-rules/{voucher.id}"
     assert (await shop.mailchimp.call(shop.account, "GET", path)).status == 200
-
-
-async def test_the_stores_push_tells_a_newcomer_on_its_slug_from_its_channel(shop: Shop) -> None:
-    await shop.drain()
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
-    store = await store_row(shop)
-    async with shop.services.db.transaction() as session:
-        await enqueue_push(session, store.installation_id, CHANNEL, EntityKind.STORE, CHANNEL)
-    await shop.drain()
-    assert (await store_row(shop)).channel_missing_since is not None
-    [held] = shop.mailchimp.stores(shop.account)
-    assert (held.name, held.currency_code) == ("Default Channel", "USD")
-
-
-async def test_a_channel_made_again_under_the_slug_can_be_tracked_again(shop: Shop) -> None:
-    await shop.drain()
-    await shop.saleor.channels.delete(CHANNEL)
-    made = await shop.saleor.add_channel(CHANNEL, "Default Channel", "USD")
-    assert card(await page(shop))["next_action"]["code"] == "stop_tracking"
-    stopped = await shop.api("PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": False})
-    assert stopped.status_code == 200, stopped.text
-    assert card(stopped.json())["next_action"]["code"] == "track"
-    tracked = await shop.api(
-        "PUT", f"/api/ecommerce/channels/{CHANNEL}", {"tracked": True, "list_id": shop.list_id}
-    )
-    assert tracked.status_code == 200, tracked.text
-    assert card(tracked.json())["next_action"]["code"] == "start_initial_sync"
-    kale = await shop.product("Kale", "2.00")
-    await shop.drain()
-    store = await store_row(shop)
-    assert (store.channel_id, store.channel_missing_since) == (made.global_id, None)
-    assert str(kale.id) in shop.products()
-
-
-async def test_a_product_listed_by_the_channel_that_took_the_slug_is_not_sent(shop: Shop) -> None:
-    kale = await shop.product("Kale", "2.00")
-    await shop.drain()
-    await shop.saleor.channels.rename(CHANNEL, "greens")
-    euro = await shop.saleor.add_channel(CHANNEL, "Euro shop", "EUR")
-    # The newcomer lists the same product (productChannelListingUpdate and the variant's price).
-    store = shop.saleor.store
-    store.products[kale.id].channel_ids.append(euro.id)
-    store.variants[kale.variants[0].id].channel_listings.append(
-        VariantChannelListing(
-            id=store.next_id(), channel_id=euro.id, price=Decimal("99.00"), currency="EUR"
-        )
-    )
-    await shop.saleor.update_product(kale, name="Kale (euro)")
-    await shop.drain()
-    held = shop.products()[str(kale.id)]
-    assert (held.title, held.variants[0].price) == ("Kale", 2.0)
-    assert (await store_row(shop)).channel_missing_since is not None

@@ -14,7 +14,8 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.saleor_schemas import GrossOnly, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.services import Services
-from tests.ecommerce.test_ledger import CHANNEL, gid, order
+from tests.ecommerce.conftest import CHANNEL
+from tests.ecommerce.test_ledger import gid, order
 from tests.factories import make_installation
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)

@@ -11,8 +11,7 @@ from addon.clock import ManualClock
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.worker import Worker
 from sandboxes.saleor.order_models import DiscountValueType
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.ecommerce.test_promos import choose, codes, rules, run_all
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, codes, rules, run_all
 
 
 async def test_an_end_date_cleared_is_cleared_in_mailchimp(shop: Shop, clock: ManualClock) -> None:

@@ -7,8 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sandboxes.saleor.voucher_input import VoucherRefused
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.ecommerce.test_promos import choose, codes, rules, run_all
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, codes, rules, run_all
 
 
 async def test_a_voucher_used_up_is_disabled_with_its_codes(shop: Shop) -> None:

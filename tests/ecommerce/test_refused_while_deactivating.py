@@ -33,8 +33,7 @@ from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport
-from tests.ecommerce.conftest import CHANNEL, Shop
-from tests.ecommerce.test_promos import choose, rules
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, rules
 
 # Production's backoff: the suite's settings stretch it to an hour.
 PRODUCTION_BACKOFF = {"worker_backoff_base_seconds": 2.0, "worker_backoff_max_seconds": 3600.0}

@@ -1,4 +1,5 @@
-"""A store connected to a Mailchimp account with audiences and groups, for the newsletter tests;
+"""A store connected to a Mailchimp account with audiences and groups, for the newsletter tests,
+with the steps of the two-way tests (a subscribed customer, their account page, a webhook fired);
 and the e-commerce tests' store (tests/ecommerce/conftest.py) on such an account, with the steps
 of the e-mail change tests that run on it (the audience member moves, the e-commerce customer is
 created again)."""
@@ -142,6 +143,49 @@ async def newsletter(shop: Shop) -> Shop:
         allowed_origins=["https://shop.example.com"],
     )
     return shop
+
+
+async def _subscribed_customer(shop: Shop, email: str) -> Any:
+    """A registered customer who consented to the default audience ("News")."""
+    customer = await shop.saleor.create_customer(
+        email, metadata={CONSENT_SUBSCRIBE: "true"}, is_confirmed=True
+    )
+    await shop.work()
+    assert shop.member(shop.ids["news"], email).status == "subscribed"
+    return customer
+
+
+async def _account_page(shop: Shop, customer: Any, list_id: str, *, subscribed: bool) -> None:
+    """The customer's own choice on the storefront's account page (a fresh consent, or not)."""
+    token = shop.saleor.mint_customer_token(shop.saleor.store.get_customer(customer.id))
+    response = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params={"saleor_api_url": shop.saleor.api_url},
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [{"list_id": list_id, "subscribed": subscribed}]},
+    )
+    assert response.status_code == 202
+
+
+async def _unsubscribed_in_mailchimp(shop: Shop, email: str) -> Any:
+    """A subscribed customer who then unsubscribed in Mailchimp (News), the app told so."""
+    customer = await _subscribed_customer(shop, email)
+    news = shop.ids["news"]
+    await shop.mc("PATCH", f"/lists/{news}/members/{email}", {"status": "unsubscribed"})
+    await _fire(shop, "unsubscribe", {"email": email})
+    await shop.work()
+    return customer
+
+
+def _metadata(shop: Shop, customer: Any) -> dict[str, str]:
+    return dict(shop.saleor.store.get_customer(customer.id).metadata)
+
+
+async def _fire(shop: Shop, event: str, data: dict[str, Any], source: str = "user") -> None:
+    responses = await shop.mailchimp.fire_list_webhook(
+        shop.account, shop.ids["news"], event, data, source=source
+    )
+    assert responses and all(r.status_code == 200 for r in responses)
 
 
 OLD, NEW = "ann@example.com", "ann.lee@example.com"

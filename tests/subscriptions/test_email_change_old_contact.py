@@ -17,7 +17,7 @@ from sandboxes.mailchimp.state import subscriber_hash
 from tests.ecommerce.conftest import Shop
 from tests.subscriptions.conftest import NEW, OLD, _mc, _newsletter_on, _subscribed
 from tests.subscriptions.conftest import Shop as NewsletterShop
-from tests.subscriptions.test_two_way import _fire as fire
+from tests.subscriptions.conftest import _fire as fire
 
 
 async def test_an_unsubscribed_address_is_not_subscribed_again_by_a_change(store: Shop) -> None:

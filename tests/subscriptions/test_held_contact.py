@@ -21,7 +21,7 @@ from addon.subscriptions.service import APPLY_JOB
 from addon.subscriptions.writeback import contact_lane
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_two_way import _fire as fire
+from tests.subscriptions.conftest import _fire as fire
 
 OLD, REFUSED, LATER = "ann@example.com", "ann@fake.example", "ann.lee@example.com"
 STORE = {"saleor_api_url": SALEOR_API_URL}

@@ -11,8 +11,7 @@ from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
 from sandboxes.saleor import LineSpec, VariantSpec
-from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_two_way import _fire, _unsubscribed_in_mailchimp
+from tests.subscriptions.conftest import Shop, _fire, _unsubscribed_in_mailchimp
 
 
 async def test_consent_given_while_deactivated_subscribes_once_activated(newsletter: Shop) -> None:

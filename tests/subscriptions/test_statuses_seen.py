@@ -16,12 +16,7 @@ from addon.jobs.repository import JobRepository
 from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
-from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_two_way import (
-    _account_page,
-    _metadata,
-    _subscribed_customer,
-)
+from tests.subscriptions.conftest import Shop, _account_page, _metadata, _subscribed_customer
 
 
 async def _collect(shop: Shop) -> None:

@@ -15,8 +15,7 @@ from addon.db.types import utcnow
 from addon.subscriptions.metadata import STATUS_PREFIX as STATUS
 from addon.subscriptions.models import ContactState
 from tests.conftest import dashboard_headers
-from tests.subscriptions.conftest import Shop
-from tests.subscriptions.test_two_way import _account_page, _fire, _metadata
+from tests.subscriptions.conftest import Shop, _account_page, _fire, _metadata
 
 
 async def _unticked_on_account_page(shop: Shop, customer: Any) -> None:
