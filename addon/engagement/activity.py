@@ -22,11 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.engagement import in_lists
 from addon.engagement.models import EngagementDay, EngagementMember, EngagementMemberCampaign
 from addon.engagement.store import bulk_update, member_ids
 from addon.mailchimp import subscriber_hash
 from addon.mailchimp.campaigns import ActivityEvent, EmailRecipient
-from addon.privacy.erased import erased_hashes
 
 RECENT = 10  # campaigns kept per member for the customer panel
 _MEMBER_CAMPAIGNS: Table = EngagementMemberCampaign.__table__  # type: ignore[assignment]
@@ -128,7 +128,7 @@ async def apply_activity(
     wanted: set[str] = set()
     parsed = []
     keyed = [[(subscriber_hash(r.email_address), r) for r in page.recipients] for page in pages]
-    erased = await erased_hashes(session, installation_id, {k for page in keyed for k, _ in page})
+    erased = await in_lists.erased(session, installation_id, (k for page in keyed for k, _ in page))
     for page, recipients in zip(pages, keyed, strict=True):
         active: dict[str, EmailRecipient] = {}
         everyone = []
@@ -163,17 +163,20 @@ async def apply_activity(
         await _add_days(session, installation_id, page.campaign_id, counted.values())
     if not changes:
         return seen
-    rows = await session.execute(
-        select(
-            EngagementMember.id,
-            EngagementMember.campaigns_received,
-            EngagementMember.recent_campaigns,
-            EngagementMember.opens,
-            EngagementMember.clicks,
-            EngagementMember.last_open,
-            EngagementMember.last_click,
-        ).where(EngagementMember.id.in_(sorted(changes)))
+    read = select(
+        EngagementMember.id,
+        EngagementMember.campaigns_received,
+        EngagementMember.recent_campaigns,
+        EngagementMember.opens,
+        EngagementMember.clicks,
+        EngagementMember.last_open,
+        EngagementMember.last_click,
     )
+    rows = [
+        row
+        for chunk in in_lists.chunks(sorted(changes))
+        for row in await session.execute(read.where(EngagementMember.id.in_(chunk)))
+    ]
     updates = []
     now = utcnow()
     for member_id, received, recent, opens, clicks, last_open, last_click in rows:
@@ -209,16 +212,16 @@ async def _count_member_campaigns(
     if not active:
         return {}
     wanted = {ids[h]: h for h in active}
-    existing = {
-        row.member_id: row
-        for row in await session.scalars(
+    existing: dict[int, EngagementMemberCampaign] = {}
+    for chunk in in_lists.chunks(sorted(wanted)):
+        for found in await session.scalars(
             select(EngagementMemberCampaign).where(
                 EngagementMemberCampaign.installation_id == installation_id,
                 EngagementMemberCampaign.campaign_id == campaign_id,
-                EngagementMemberCampaign.member_id.in_(sorted(wanted)),
+                EngagementMemberCampaign.member_id.in_(chunk),
             )
-        )
-    }
+        ):
+            existing[found.member_id] = found
     counted: dict[str, _Tally] = {}
     new = []
     for member_id, key in wanted.items():

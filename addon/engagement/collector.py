@@ -31,13 +31,13 @@ from sqlalchemy import select
 from addon.audiences.repository import AudienceRepository
 from addon.connection.service import mailchimp_for
 from addon.db.types import utcnow
-from addon.engagement import store
+from addon.engagement import audience_members, store
+from addon.engagement.audience_members import RowIds
 from addon.engagement.campaign_passes import OVERLAP, CampaignPasses, RunFigures, count_seen
 from addon.engagement.metadata import write_changed
 from addon.engagement.models import EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
-from addon.mailchimp import subscriber_hash
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
 from addon.services import Services
 from addon.subscriptions.statuses_seen import enqueue_statuses_seen, seen_statuses
@@ -123,7 +123,7 @@ class Collector:
                 return self.figures
             # An audience read before and no longer: its ratings and tags go.
             for list_id in set(cursors) - {a for a, _ in audiences}:
-                await store.forget_audience(session, self.installation_id, list_id)
+                await audience_members.forget_audience(session, self.installation_id, list_id)
                 del cursors[list_id]
             settings.list_cursors = cursors
             api_url, token = installation.saleor_api_url, installation.app_token
@@ -206,18 +206,15 @@ class Collector:
         # changed in that read's second (Mailchimp stamps to the second, `since` excludes it)
         # or listed late is read again; what it holds is written once.
         since = since - OVERLAP if since is not None else None
-        listed: set[str] = set()  # on a full read: who is in the audience
+        # On a full read: who is in the audience (their member rows, a bit each).
+        listed = RowIds() if since is None else None
         offset = 0
         while True:
             page = await reads.members(list_id, since_last_changed=since, offset=offset)
             self.figures.mailchimp_pages += 1
-            if since is None:
-                listed.update(
-                    subscriber_hash(m.email_address) for m in page.members if m.status != "archived"
-                )
             async with self.writes, self.services.db.transaction() as session:
-                seen = await store.apply_members(
-                    session, self.installation_id, list_id, page.members
+                seen = await audience_members.apply_members(
+                    session, self.installation_id, list_id, page.members, listed=listed
                 )
                 await count_seen(session, self.installation_id, seen)
                 # Their statuses, for the newsletter capability (`statuses_seen.py`).
@@ -229,11 +226,13 @@ class Collector:
             offset += len(page.members)
             if len(page.members) < MAX_PAGE or offset >= page.total_items:
                 break
-        if since is None:
+        if listed is not None:
             # Members deleted or archived there since: no rating or tags in it any more. (One
             # shifted past by a deletion while the pages were read comes back the next day.)
             async with self.writes, self.services.db.transaction() as session:
-                await store.forget_audience(session, self.installation_id, list_id, listed=listed)
+                await audience_members.forget_audience(
+                    session, self.installation_id, list_id, listed=listed
+                )
         cursors[list_id] = {"changed": now.isoformat(), "full": full.isoformat()}
 
     async def _customers(self, api_url: str, token: SecretStr, scan: list[_Range]) -> None:

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from sqlalchemy import Table, bindparam, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.engagement import in_lists
 from addon.engagement.models import EngagementMember, EngagementOrder
 from addon.engagement.saleor_models import parse_writes
 from addon.engagement.views import money
@@ -74,8 +75,8 @@ def metadata_items(
     for member in members:
         for list_id, names in (member.tags or {}).items():
             tags[list_id] |= set(names)
-    # An audience whose last tag was removed stays as [] (see store.apply_members): the key
-    # written before is overwritten, not left behind.
+    # An audience whose last tag was removed stays as [] (see
+    # audience_members.apply_members): the key written before is overwritten, not left behind.
     for list_id in sorted(tags):
         items[TAGS_PREFIX + list_id] = json.dumps(sorted(tags.get(list_id, set())))
     return items
@@ -116,28 +117,29 @@ async def _page(
     ]
     if not users:
         return []
-    rows = list(
-        await session.scalars(
+    rows = [
+        found
+        for chunk in in_lists.chunks(users)
+        for found in await session.scalars(
             select(member).where(
-                member.installation_id == installation_id, member.saleor_user_id.in_(users)
+                member.installation_id == installation_id, member.saleor_user_id.in_(chunk)
             )
         )
-    )
-    ids = [m.id for m in rows]
+    ]
     revenue: dict[int, dict[str, int]] = defaultdict(dict)
     counts: dict[int, int] = defaultdict(int)
-    for member_id, currency, total, count in await session.execute(
-        select(
-            EngagementOrder.member_id,
-            EngagementOrder.currency,
-            func.sum(EngagementOrder.total_cents),
-            func.count(),
-        )
-        .where(EngagementOrder.member_id.in_(ids))
-        .group_by(EngagementOrder.member_id, EngagementOrder.currency)
-    ):
-        revenue[member_id][currency] = int(total or 0)
-        counts[member_id] += int(count)
+    sums = select(
+        EngagementOrder.member_id,
+        EngagementOrder.currency,
+        func.sum(EngagementOrder.total_cents),
+        func.count(),
+    ).group_by(EngagementOrder.member_id, EngagementOrder.currency)
+    for chunk in in_lists.chunks(sorted(m.id for m in rows)):
+        for member_id, currency, total, count in await session.execute(
+            sums.where(EngagementOrder.member_id.in_(chunk))
+        ):
+            revenue[member_id][currency] = int(total or 0)
+            counts[member_id] += int(count)
     by_user: dict[str, list[EngagementMember]] = defaultdict(list)
     for row in rows:
         if row.saleor_user_id:

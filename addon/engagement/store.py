@@ -4,21 +4,22 @@ last committed page left off.
 
 Members are keyed by the subscriber hash of their address (`subscriber_hash`): no address is
 stored. E-mail activity is counted in `activity.py`: once, across retries, overlapping passes
-and pages read twice (`EngagementMemberCampaign.last_open` / `last_click`).
+and pages read twice (`EngagementMemberCampaign.last_open` / `last_click`); audiences' members
+in `audience_members.py`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, delete, exists, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository, insert_for
 from addon.db.types import utcnow
+from addon.engagement import in_lists
 from addon.engagement.models import (
     EngagementCampaign,
     EngagementCustomer,
@@ -33,10 +34,6 @@ from addon.mailchimp.campaigns import (
     CampaignReport,
     OutreachOrder,
 )
-from addon.mailchimp.campaigns import (
-    EngagementMember as MailchimpMember,
-)
-from addon.privacy.erased import erased_hashes
 
 
 def _dialect(session: AsyncSession) -> str:
@@ -145,13 +142,17 @@ async def member_ids(
 
 
 async def _ids(session: AsyncSession, installation_id: int, hashes: list[str]) -> dict[str, int]:
-    rows = await session.execute(
-        select(EngagementMember.email_hash, EngagementMember.id).where(
-            EngagementMember.installation_id == installation_id,
-            EngagementMember.email_hash.in_(hashes),
+    found: dict[str, int] = {}
+    for chunk in in_lists.chunks(hashes):
+        rows = await session.execute(
+            select(EngagementMember.email_hash, EngagementMember.id).where(
+                EngagementMember.installation_id == installation_id,
+                EngagementMember.email_hash.in_(chunk),
+            )
         )
-    )
-    return {h: i for h, i in rows}
+        for email_hash, member_id in rows:
+            found[email_hash] = member_id
+    return found
 
 
 async def bulk_update(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
@@ -168,88 +169,6 @@ async def bulk_update(session: AsyncSession, rows: list[dict[str, Any]]) -> None
             .values({c: bindparam(f"b_{c}") for c in columns})
         )
         await session.execute(statement, [{f"b_{k}": v for k, v in row.items()} for row in group])
-
-
-async def apply_members(
-    session: AsyncSession, installation_id: int, list_id: str, members: Sequence[MailchimpMember]
-) -> int:
-    """One page of an audience's members: their rating and tags in it (marked changed only
-    where they differ). An address in several audiences is rated in each: `member_rating` is
-    the highest, whichever audience is read last."""
-    seen = {subscriber_hash(m.email_address): m for m in members}
-    ids = await member_ids(session, installation_id, seen)
-    rows = await session.execute(
-        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.ratings,
-               EngagementMember.tags)
-        .where(EngagementMember.id.in_(sorted(ids.values())))
-    )  # fmt: skip
-    now = utcnow()
-    updates = []
-    for member_id, key, ratings, tags in rows:
-        member = seen[key]
-        # An archived contact has left the audience: its rating and tags there go.
-        gone = member.status == "archived"
-        names = [] if gone else sorted(t.name for t in member.tags)
-        rating = None if gone else member.member_rating
-        current = dict(tags or {})
-        rated = dict(ratings or {})
-        if rated.get(list_id) == rating and current.get(list_id, []) == names:
-            continue
-        if names or list_id in current:
-            current[list_id] = names  # [] once emptied: the key in Saleor is overwritten
-        if rating is None:
-            rated.pop(list_id, None)
-        else:
-            rated[list_id] = rating
-        updates.append(_changed_row(member_id, rated, current, now))
-    if updates:
-        await bulk_update(session, updates)
-    return len(seen)
-
-
-def _changed_row(
-    member_id: int, rated: dict[str, int], tags: dict[str, list[str]], now: datetime
-) -> dict[str, Any]:
-    """A member's new ratings and tags, its rating the highest of them, marked changed."""
-    return {
-        "id": member_id,
-        "ratings": rated,
-        "member_rating": max(rated.values()) if rated else None,
-        "tags": tags,
-        "changed": True,
-        "updated_at": now,
-    }
-
-
-async def forget_audience(
-    session: AsyncSession,
-    installation_id: int,
-    list_id: str,
-    *,
-    listed: Collection[str] = frozenset(),
-) -> int:
-    """Members' rating and tags in `list_id` dropped, but for the hashes `listed`: the audience
-    is no longer read (made inactive in the app), or a full read of it no longer lists them
-    (deleted or archived there). Else the highest rating stays whatever they are rated now,
-    and the tags they no longer carry stay in Saleor. Returns how many members changed."""
-    rows = await session.execute(
-        select(EngagementMember.id, EngagementMember.email_hash, EngagementMember.ratings,
-               EngagementMember.tags)
-        .where(EngagementMember.installation_id == installation_id)
-    )  # fmt: skip
-    now = utcnow()
-    updates = []
-    for member_id, key, ratings, tags in rows:
-        rated, current = dict(ratings or {}), dict(tags or {})
-        if key in listed or (list_id not in rated and not current.get(list_id)):
-            continue
-        rated.pop(list_id, None)
-        if list_id in current:
-            current[list_id] = []  # the key in Saleor is overwritten (see apply_members)
-        updates.append(_changed_row(member_id, rated, current, now))
-    if updates:
-        await bulk_update(session, updates)
-    return len(updates)
 
 
 # --- orders and customers -------------------------------------------------------------------
@@ -269,7 +188,7 @@ async def apply_orders(
         for o in orders
         if o.customer.email_address and o.campaign_id
     }
-    erased = await erased_hashes(session, installation_id, {h for _, h in bought.values()})
+    erased = await in_lists.erased(session, installation_id, (h for _, h in bought.values()))
     for key, (o, buyer) in list(bought.items()):
         erased_at = erased.get(buyer)
         placed = o.processed_at_foreign
@@ -282,18 +201,14 @@ async def apply_orders(
         for key, (o, buyer) in bought.items()
     }
     order = EngagementOrder
-    known = {
-        (r.store_id, r.order_id): r
-        for r in await session.execute(
-            select(order.id, order.store_id, order.order_id, order.campaign_id, order.member_id,
-                   order.total_cents, order.currency)
-            .where(
-                order.installation_id == installation_id,
-                or_(order.campaign_id == campaign_id,
-                    order.order_id.in_(sorted({o for _, o in counted}))),
-            )
-        )
-    }  # fmt: skip
+    read = select(order.id, order.store_id, order.order_id, order.campaign_id, order.member_id,
+                  order.total_cents, order.currency)  # fmt: skip
+    read = read.where(order.installation_id == installation_id)
+    # The campaign's orders, and those it now has that were counted for another one.
+    found = list(await session.execute(read.where(order.campaign_id == campaign_id)))
+    for order_ids in in_lists.chunks(sorted({o for _, o in counted})):
+        found += await session.execute(read.where(order.order_id.in_(order_ids)))
+    known = {(r.store_id, r.order_id): r for r in found}
     changed: set[int] = set()
     for key, new in counted.items():
         old = known.get(key)
@@ -303,7 +218,8 @@ async def apply_orders(
             changed.add(old.member_id)  # another buyer now: the first no longer has it
     gone = [r for key, r in known.items() if r.campaign_id == campaign_id and key not in counted]
     if gone:
-        await session.execute(delete(order).where(order.id.in_(sorted(r.id for r in gone))))
+        for chunk in in_lists.chunks(sorted(r.id for r in gone)):
+            await session.execute(delete(order).where(order.id.in_(chunk)))
         changed |= {r.member_id for r in gone}
     if counted:
         insert = insert_for(_dialect(session), EngagementOrder)
@@ -326,11 +242,9 @@ async def apply_orders(
             for (store_id, order_id), (campaign, member_id, total, currency) in counted.items()
         ]
         await session.execute(statement, rows)
-    if changed:
+    for chunk in in_lists.chunks(sorted(changed)):
         await session.execute(
-            update(EngagementMember)
-            .where(EngagementMember.id.in_(sorted(changed)))
-            .values(changed=True)
+            update(EngagementMember).where(EngagementMember.id.in_(chunk)).values(changed=True)
         )
 
 
@@ -360,15 +274,16 @@ async def apply_customers(
         EngagementCustomer.email_hash == member.email_hash,
     )
     owner = select(EngagementCustomer.saleor_user_id).where(match).limit(1).scalar_subquery()
-    await session.execute(
-        update(member)
-        .where(
-            member.installation_id == installation_id,
-            member.email_hash.in_(sorted(pairs.values())),
-            member.saleor_user_id.is_distinct_from(owner),
+    for chunk in in_lists.chunks(sorted(set(pairs.values()))):
+        await session.execute(
+            update(member)
+            .where(
+                member.installation_id == installation_id,
+                member.email_hash.in_(chunk),
+                member.saleor_user_id.is_distinct_from(owner),
+            )
+            .values(saleor_user_id=owner, changed=True)
         )
-        .values(saleor_user_id=owner, changed=True)
-    )
 
 
 async def link_new_members(session: AsyncSession, installation_id: int) -> None:
