@@ -47,7 +47,7 @@ from addon.ecommerce.context import Context
 from addon.ecommerce.erased import order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
-from addon.ecommerce.order_confirmation import as_told, confirms, keeping_quiet
+from addon.ecommerce.order_confirmation import as_told, confirms, keeping_quiet, waited
 from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import code_use, orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
@@ -209,8 +209,9 @@ def _order(
     # cannot order the two, so the ledger records what was sent and the push finds it unpaid.
     note = record.last_error if record is not None else None  # `HELD_BACK`, say
     known = record.children if record is not None else {}
-    body, quiet = as_told(order, body, known, held_as, paused=paused, note=note)
-    then_paid = confirms(held_as, body, ctx.resending, order.created, note)
+    held_back = waited(note, known)
+    body, quiet = as_told(order, body, known, held_as, paused=paused, held=held_back)
+    then_paid = confirms(held_as, body, ctx.resending, order.created, held_back)
     if then_paid:
         body = body.model_copy(update={"financial_status": "pending"})
     pushing = keeping_quiet(fingerprint(body), quiet)

@@ -178,8 +178,11 @@ class Fingerprint:
     @classmethod
     def unknown(cls, children: Iterable[str] = ()) -> Fingerprint:
         """Mailchimp holds the record with unknown content (e.g. it answered "already
-        exists"): the next push sends all of it, and still knows which children to hide."""
-        return cls(None, dict.fromkeys(children, ""))
+        exists"): the next push sends all of it, and still knows which children to hide. An
+        order's statuses Mailchimp was never told (`QUIET`, given `children` as a mapping) are
+        no content: kept (`told_parts`), or its next push would tell them."""
+        kept = told_parts(children) if isinstance(children, Mapping) else {}
+        return cls(None, {**dict.fromkeys(children, ""), **kept})
 
 
 # A product's variant Mailchimp holds hidden (no longer sold: deleted, or off the channel), kept
@@ -188,6 +191,23 @@ class Fingerprint:
 # line; it is not hidden again, and shown (sent whole) if it is sold again. A hash is hex: no
 # hash is this mark, and none is `Fingerprint.unknown`'s "".
 HIDDEN_VARIANT = "hidden"
+
+
+# The part of an order's fingerprint naming the statuses Mailchimp was not told at its creation,
+# as "financial/fulfillment" (`order_confirmation.as_told`). No hash: a hash is hex, and none
+# has a slash.
+QUIET = "quiet"
+# The part of an order's fingerprint saying the app held it back until it was confirmed or paid
+# (`order_confirmation.HELD_BACK`): a new purchase then, however late. Kept in the children, which
+# a failure's note does not overwrite nor an admin's Retry clear.
+WAITED = "waited"
+
+
+def told_parts(children: Mapping[str, str]) -> dict[str, str]:
+    """The parts of an order's children that say what Mailchimp was told rather than hash what
+    it holds (`QUIET`, `WAITED`): kept where the content is forgotten, or its next push would
+    tell a purchase long past as new, and Mailchimp e-mail its shopper."""
+    return {part: children[part] for part in (QUIET, WAITED) if children.get(part)}
 
 
 def hidden_variants(children: Mapping[str, str]) -> set[str]:

@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.db.types import utcnow
 from addon.ecommerce.channel_state import SYNC_HOLDS_STORE
 from addon.ecommerce.context import Context
-from addon.ecommerce.models import Fingerprint
+from addon.ecommerce.models import QUIET, WAITED, Fingerprint
 from addon.ecommerce.sale_payloads import TrackedOrderInput, TrackedOrderPatch
 from addon.ecommerce.saleor_schemas import SaleorOrder
 from addon.mailchimp import MailchimpClient
@@ -48,10 +48,7 @@ from addon.services import Services
 # sync, a re-send's leftovers), is no new purchase: no e-mail for it (`historical`); nor is a
 # shipment older than this news.
 RECENT = timedelta(days=1)
-# The part of an order's ledger fingerprint naming the statuses Mailchimp was not told at its
-# creation, as "financial/fulfillment" (`quiet_statuses`). No hash: a hash is hex, and none has
-# a slash.
-QUIET = "quiet"
+
 # Why an order was not sent (the ledger record's note, for the admin): nobody has confirmed or
 # paid it yet (`sale_payloads.tentative`). Confirmed or paid later, however much later, it is a
 # new purchase to its shopper: it gets its Order Confirmation.
@@ -69,20 +66,29 @@ def held_back(note: str | None) -> bool:
     return note is not None and note.startswith(HELD_BACK_MARK)
 
 
+def waited(note: str | None, children: Mapping[str, str]) -> bool:
+    """Whether the app held the order back until it was confirmed or paid: its record says so
+    (`WAITED`, or, recorded before that part was, its note)."""
+    return bool(children.get(WAITED)) or held_back(note)
+
+
+WAITING = Fingerprint(None, {WAITED: "1"})  # what a held-back order's record keeps saying
+
+
 def confirms(
     held_as: str | None,
     body: TrackedOrderInput,
     resending: bool,
     placed: datetime,
-    note: str | None,
+    held: bool,
 ) -> bool:
     """Whether the order goes in two steps: new to Mailchimp, paid, live, and placed lately or
-    held back until now (`note`: its record's, `HELD_BACK`)."""
+    held back until now (`held`: `waited`)."""
     return (
         held_as is None
         and body.financial_status == "paid"
         and not resending
-        and (held_back(note) or utcnow() - placed < RECENT)
+        and (held or utcnow() - placed < RECENT)
     )
 
 
@@ -107,7 +113,7 @@ def as_told(
     held_as: str | None,
     *,
     paused: bool,
-    note: str | None,
+    held: bool,
 ) -> tuple[TrackedOrderInput, str | None]:
     """The order's body as Mailchimp is told it, and the statuses it is not told (`QUIET`, for
     its fingerprint: `keeping_quiet`; None: all are told). Live pushes and bursts alike.
@@ -115,13 +121,13 @@ def as_told(
     Decided when Mailchimp does not hold it yet (`known`: its record's fingerprint parts, kept
     from then on): a historical order's, unless the store's automations are paused (`paused`:
     `automations_paused`, where all is told and nothing sends an e-mail) or it was held back
-    until now (`HELD_BACK`: confirmed or paid now, a new purchase); its shipment of the last
+    until now (`held`: `waited`; confirmed or paid now, a new purchase); its shipment of the last
     day is news, told (not an import's: those came with it, `orderBulkCreate`'s
     `fulfillments`)."""
     now = utcnow()
     if held_as is not None:
         quiet = known.get(QUIET) or None
-    elif paused or held_back(note) or not historical(order, now):
+    elif paused or held or not historical(order, now):
         quiet = None
     else:
         shipped_lately = order.origin != "BULK_CREATE" and any(

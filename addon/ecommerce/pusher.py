@@ -21,15 +21,16 @@ from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.email_change import announce_move, put_customer, wait_for_member_move
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
-from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
+from addon.ecommerce.models import QUIET, EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.order_confirmation import (
     HELD_BACK,
-    QUIET,
+    WAITING,
     as_told,
     automations_paused,
     confirm_then_pay,
     confirms,
     keeping_quiet,
+    waited,
 )
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
@@ -145,16 +146,21 @@ class Pusher(CartPusher):
             body = await self._order_body(order, known)
             if body is None:
                 await self.remember_label(EntityKind.ORDER, order_id, known, label)
-                note = HELD_BACK if sale_payloads.tentative(order) else None
-                await self.removed(EntityKind.ORDER, order_id, note=note)
+                if sale_payloads.tentative(order):
+                    await self.removed(
+                        EntityKind.ORDER, order_id, note=HELD_BACK, fingerprint=WAITING
+                    )
+                else:
+                    await self.removed(EntityKind.ORDER, order_id)
                 await self._placed_unsent(order_id, order)
                 return
             paused = False
             if known.mailchimp_id is None:  # only an order new to Mailchimp may go quiet
                 async with self.services.db.session() as session:
                     paused = await automations_paused(self.services, session, self.ctx)
+            held_back = waited(known.note, known.children)
             body, quiet = as_told(
-                order, body, known.children, known.mailchimp_id, paused=paused, note=known.note
+                order, body, known.children, known.mailchimp_id, paused=paused, held=held_back
             )
             pushing = keeping_quiet(fingerprint(body), quiet)
             if not body.lines:
@@ -181,7 +187,7 @@ class Pusher(CartPusher):
                             body,
                             self.ctx.resending,
                             order.created,
-                            known.note,
+                            held_back,
                         )
                         else self.client.create_order
                     ),

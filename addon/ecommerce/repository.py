@@ -31,6 +31,7 @@ from addon.ecommerce.models import (
     SyncRecord,
     SyncStatus,
     hidden_variants,
+    told_parts,
 )
 from addon.ecommerce.record_states import settled
 
@@ -304,11 +305,15 @@ class LedgerRepository(LedgerReads):
         records: Any = select(SyncRecord.id, SyncRecord.children).where(condition)
         locked = locking_kinds(records)
         # A product's variants Mailchimp holds hidden stay marked (`HIDDEN_VARIANT`): forgotten,
-        # the orders that bought them would go under a placeholder (`orphans.py`).
+        # the orders that bought them would go under a placeholder (`orphans.py`). So does what
+        # an order's record says Mailchimp was told (`told_parts`).
         hidden = {
             record_id: kept
             for record_id, children in (await self.session.execute(locked)).all()
-            if (kept := {v: HIDDEN_VARIANT for v in hidden_variants(children or {})})
+            if (
+                kept := {v: HIDDEN_VARIANT for v in hidden_variants(children or {})}
+                | told_parts(children or {})
+            )
         }
         result = await self.session.execute(
             update(SyncRecord)

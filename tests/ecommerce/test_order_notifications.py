@@ -8,9 +8,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from addon.db.types import utcnow
+from addon.ecommerce.models import QUIET, EntityKind, Fingerprint
 from sandboxes.saleor import Customer, Product
 from sandboxes.saleor.fulfillments import create_fulfillment
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, settle  # noqa: F401
 from tests.ecommerce.test_store_state import recreate_deleted_store
 
@@ -168,4 +169,36 @@ async def test_a_burst_of_old_orders_e_mails_no_one(bursty: Shop) -> None:  # no
     await settle(shop)
     assert batch_calls(shop, start) == 0
     assert [w for w in shop.writes()[start:] if "/orders" in w] == []
+    assert _sent(shop) == []
+
+
+async def test_what_forgets_an_old_orders_content_keeps_its_untold_statuses(shop: Shop) -> None:
+    """A resync (and a batch whose outcome Mailchimp did not say: `Fingerprint.unknown`)
+    forgets what Mailchimp holds, so the next push sends all of it: but not the statuses it was
+    never told, which would e-mail its shopper about a purchase long past."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=customer,
+        paid=True,
+        created=utcnow() - timedelta(days=7),
+    )
+    await shop.saleor.fulfill_order(order)
+    shipped = shop.saleor.store.get_order(order.id)
+    shipped.fulfillments[-1].created = utcnow() - timedelta(days=6)
+    await shop.drain()
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.children[QUIET] == "paid/shipped"
+    assert Fingerprint.unknown(record.children).children[QUIET] == "paid/shipped"
+
+    response = await shop.api(
+        "POST", f"/api/ecommerce/channels/{CHANNEL}/resync", {"kind": "order"}
+    )
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    number = str(order.number)
+    assert (shop.orders()[number].financial_status, shop.orders()[number].fulfillment_status) == (
+        "",
+        "",
+    )
     assert _sent(shop) == []

@@ -4,8 +4,11 @@ new order once confirmed or paid, however late; one cancelled or expired first n
 
 from __future__ import annotations
 
+from sqlalchemy import delete, update
+
 from addon.clock import ManualClock
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncRecord, SyncStatus
+from addon.jobs.models import Job
 from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
@@ -137,3 +140,34 @@ async def test_an_order_cancelled_before_anyone_paid_never_goes(shop: Shop) -> N
     assert shop.mailchimp.requests and not [
         r for r in shop.mailchimp.requests if "/orders" in r.path and r.method != "GET"
     ]
+
+
+async def test_a_held_back_order_keeps_its_confirmation_through_a_failed_push(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """That it waited is kept in its record's fingerprint (`WAITED`), which the failure's
+    reason shown on the record does not overwrite, nor the admin's Retry clear: it still goes
+    as a new purchase."""
+    product = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="fig@example.com"
+    )
+    order = await shop.saleor.complete_checkout(checkout, paid=False)
+    await shop.drain()
+    clock.advance(3 * 24 * 3600)
+    await shop.saleor.mark_order_paid(shop.saleor.store.get_order(order.id))
+    # Its push failed for good (`failures.py` writes the reason over the note) before it sent.
+    async with shop.services.db.transaction() as session:
+        await session.execute(
+            update(SyncRecord)
+            .where(SyncRecord.saleor_id == order.global_id)
+            .values(status=SyncStatus.QUARANTINED, last_error="Mailchimp did not answer")
+        )
+        await session.execute(delete(Job).where(Job.kind == PUSH_JOB))
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.last_error == "Mailchimp did not answer"
+    start = len(shop.mailchimp.requests)
+    response = await shop.api("POST", f"/api/ecommerce/records/{record.id}/retry")
+    assert response.status_code == 200, response.text
+    await shop.drain()
+    assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "paid")]
