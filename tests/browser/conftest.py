@@ -32,7 +32,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.services import Services
 from sandboxes.devstack import DevStack, create_dev_app
-from tests.browser.pages import Newsletter, app_api, eventually, in_thread
+from tests.browser.pages import Newsletter, app_api, connect_demo, eventually, in_thread
 from tests.engagement.seeding import MODELS, Purchase, seed
 from tests.livesite import free_port, serve_in_thread
 
@@ -163,13 +163,7 @@ def artifacts() -> Path:
 def newsletter(live_site: LiveSite) -> Iterator[Newsletter]:
     shop = Newsletter(live_site)
     with app_api(live_site) as api:
-        # The dev stack installs the app in the background: wait for the token hand-over.
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            response = api.post(
-                "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
-            )
-            assert response.status_code == 200, response.text
+        connect_demo(api, live_site)
     fruit = shop.new_list("Fruit lovers")
     shop.new_group(fruit, "Topics", "checkboxes", "Apples", "Pears")
     shop.new_group(fruit, "Frequency", "radio", "Weekly", "Monthly")

@@ -183,6 +183,17 @@ def app_api(live_site: LiveSite) -> httpx.Client:
     )
 
 
+def connect_demo(api: httpx.Client, live_site: LiveSite) -> None:
+    """The demo Mailchimp account connected (by its API key) unless it is already. The dev
+    stack installs the app in the background: waits for the token hand-over first."""
+    connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
+    if connection.json()["status"] != "connected":
+        response = api.post(
+            "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
+        )
+        assert response.status_code == 200, response.text
+
+
 def mailchimp_api(live_site: LiveSite) -> httpx.Client:
     demo = live_site.stack.demo_account
     return httpx.Client(

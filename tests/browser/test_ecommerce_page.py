@@ -18,6 +18,7 @@ from tests.browser.pages import (
     app_api,
     app_frame,
     check_a11y,
+    connect_demo,
     eventually,
     in_thread,
     mailchimp_api,
@@ -35,12 +36,7 @@ def shop(live_site: LiveSite) -> Iterator[Newsletter]:
     """Connected, with a default audience, and a sales channel in Saleor."""
     shop = Newsletter(live_site)
     with app_api(live_site) as api:
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            response = api.post(
-                "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
-            )
-            assert response.status_code == 200, response.text
+        connect_demo(api, live_site)
     orchard = shop.list_named("Orchard customers")
     shop.list_named("Wholesale buyers")
     shop.import_now()

@@ -16,6 +16,7 @@ from tests.browser.pages import (
     app_api,
     app_frame,
     check_a11y,
+    connect_demo,
     eventually,
     go,
     loaded,
@@ -37,10 +38,7 @@ def _connected_with_audience(live_site: LiveSite) -> tuple[str, dict[str, Any]]:
     """The demo account connected, with a new audience imported and the only active one;
     returns it and the newsletter settings to put back afterwards."""
     with app_api(live_site) as api:
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            key = live_site.stack.demo_account.api_key
-            assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
+        connect_demo(api, live_site)
         with mailchimp_api(live_site) as mc:
             created = mc.post("/lists", json=list_body(AUDIENCE))
             assert created.status_code == 200, created.text

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveSite
-from tests.browser.pages import app_api, app_frame, check_a11y, eventually, open_page
+from tests.browser.pages import app_api, app_frame, check_a11y, connect_demo, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -16,10 +16,7 @@ def test_a_failed_import_is_said_in_words_with_the_details_behind_a_toggle(
     page: Page, live_site: LiveSite
 ) -> None:
     with app_api(live_site) as api:
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            key = live_site.stack.demo_account.api_key
-            assert api.post("/api/connection/api-key", json={"api_key": key}).is_success
+        connect_demo(api, live_site)
     mailchimp = live_site.stack.mailchimp
     app = open_page(page, live_site, "Audiences & groups")
     mailchimp.faults.outage()

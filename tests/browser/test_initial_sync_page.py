@@ -20,6 +20,7 @@ from tests.browser.pages import (
     app_api,
     app_frame,
     check_a11y,
+    connect_demo,
     eventually,
     open_page,
     said,
@@ -53,12 +54,7 @@ def history(live_site: LiveSite) -> Iterator[None]:
     """Connected, the sales channel tracked, tracking on, and Saleor with a history to send."""
     saleor = live_site.stack.saleor
     with app_api(live_site) as api:
-        connection = eventually(lambda: (r := api.get("/api/connection")).is_success and r)
-        if connection.json()["status"] != "connected":
-            response = api.post(
-                "/api/connection/api-key", json={"api_key": live_site.stack.demo_account.api_key}
-            )
-            assert response.status_code == 200, response.text
+        connect_demo(api, live_site)
         if not any(c.slug == CHANNEL for c in saleor.store.channels.values()):
             saleor.store.add_channel(CHANNEL, CHANNEL_NAME, "USD")
         shop = Newsletter(live_site)
