@@ -20,11 +20,11 @@ it were created with would send its e-mail about a purchase long past (each stat
 Cancellation; Mailchimp's rules, mailchimp/mc-woocommerce#79). So it is created without the
 statuses it has (`as_told`: revenue and segments count it all the same, its totals net of
 refunds and zero when cancelled), unless the store's automations are paused all the same
-(`automations_paused`: an initial sync's or a re-send's `is_syncing`), and they are kept in
-its ledger record (`QUIET`): a later
-push leaves out a status still as it was, and sends one that changed, whose e-mail is news (a
-refund today). A shipment of the last day is news too: sent. Mailchimp for WooCommerce avoids
-the same e-mails by sending no order it lacks from a mere status change
+(`automations_paused`: an initial sync's or a re-send's `is_syncing`), and they are kept in its
+ledger record (`QUIET`): a later push leaves out a status still as it was, and sends one that
+changed, whose e-mail is news (a refund today), and tells it from then on (`_still_quiet`). A
+shipment of the last day is news too: sent. Mailchimp for WooCommerce avoids the same e-mails by
+sending no order it lacks from a mere status change
 (class-mailchimp-woocommerce-single-order.php), which would leave such orders out altogether.
 """
 
@@ -126,7 +126,7 @@ def as_told(
     `fulfillments`)."""
     now = utcnow()
     if held_as is not None:
-        quiet = known.get(QUIET) or None
+        quiet = _still_quiet(known.get(QUIET) or None, body)
     elif paused or held or not historical(order, now):
         quiet = None
     else:
@@ -144,6 +144,18 @@ async def automations_paused(services: Services, session: AsyncSession, ctx: Con
     orders its batches cannot carry, and whose batches a live push may meet)."""
     holds = services.ports[SYNC_HOLDS_STORE]
     return ctx.resending or await holds(session, ctx.installation_id, ctx.channel)
+
+
+def _still_quiet(quiet: str | None, body: TrackedOrderInput) -> str | None:
+    """The statuses Mailchimp is still not told: a status once told (it changed) is told from
+    then on, or its return to the kept value would leave Mailchimp with the changed one (a
+    refund undone back to `paid`). None: all are told."""
+    if quiet is None:
+        return None
+    financial, _, fulfillment = quiet.partition("/")
+    financial = financial if body.financial_status == financial else ""
+    fulfillment = fulfillment if body.fulfillment_status == fulfillment else ""
+    return f"{financial}/{fulfillment}" if financial or fulfillment else None
 
 
 def _quieted(body: TrackedOrderInput, quiet: str | None) -> TrackedOrderInput:

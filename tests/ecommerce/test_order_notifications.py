@@ -6,6 +6,7 @@ sandbox records them, `orders.notify`)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import QUIET, EntityKind, Fingerprint
@@ -202,3 +203,32 @@ async def test_what_forgets_an_old_orders_content_keeps_its_untold_statuses(shop
         "",
     )
     assert _sent(shop) == []
+
+
+async def test_an_old_orders_status_once_told_is_told_when_it_returns(shop: Shop) -> None:
+    """An old order created without `paid`: staff add a line today (`partially_paid`, told:
+    news), then the rest is charged. Back to the status it was not told, Mailchimp must hear
+    it, or it would keep `partially_paid`."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=customer,
+        paid=True,
+        created=utcnow() - timedelta(days=7),
+    )
+    await shop.drain()
+    number = str(order.number)
+    assert shop.orders()[number].financial_status == ""
+
+    current = shop.saleor.store.get_order(order.id)
+    added = shop.saleor.order_line(product.variants[0], 1)
+    await shop.saleor.update_order(current, lines=[*current.lines, added])
+    await shop.drain()
+    assert shop.orders()[number].financial_status == "partially_paid"
+
+    await shop.saleor.create_transaction(order, charged=Decimal("2.00"))  # the rest
+    await shop.drain()
+    assert shop.orders()[number].financial_status == "paid"
+    assert _sent(shop) == [(number, "order_invoice"), (number, "order_invoice")]
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and QUIET not in record.children
