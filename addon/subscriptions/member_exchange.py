@@ -22,10 +22,10 @@ from addon.mailchimp import (
     MemberInComplianceState,
     MemberPatch,
     NotFound,
-    TagUpdate,
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.subscriptions.member_move import COMPLIANCE, Moved, filled, move_member
+from addon.subscriptions.tag_changes import tag_changes, tags_without
 
 LIVE = ("subscribed", "unsubscribed", "pending", "transactional", "cleaned")
 
@@ -92,8 +92,7 @@ async def _take(
             else "the other contact gave no consent of its own"
         )
     theirs, mine = {t.name for t in source.tags}, {t.name for t in target.tags}
-    updates = [TagUpdate(name=t) for t in sorted(theirs - mine)]
-    updates += [TagUpdate(name=t, status="inactive") for t in sorted(mine - theirs)]
+    updates = tag_changes(tags_without(sorted(theirs), mine), tags_without(sorted(mine), theirs))
     if updates:
         await client.update_member_tags(list_id, target.email_address, updates)
         member = member.model_copy(update={"tags": source.tags})

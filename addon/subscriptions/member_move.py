@@ -38,10 +38,10 @@ from addon.mailchimp import (
     MemberPatch,
     MemberUpsert,
     NotFound,
-    TagUpdate,
     ValidationFailed,
 )
 from addon.mailchimp.models import MarketingPermissionInput
+from addon.subscriptions.tag_changes import tag_changes, tags_without
 
 logger = logging.getLogger(__name__)
 
@@ -146,11 +146,9 @@ async def _merge(
             # or compliance review and cannot be subscribed.", ibericode/mailchimp-for-wordpress
             # #798). It stays as it is, as an unsubscribed one would, and nothing is added to it.
             kept_out = True
-    missing_tags = {t.name for t in old.tags} - {t.name for t in new.tags}
+    missing_tags = tags_without(sorted(t.name for t in old.tags), (t.name for t in new.tags))
     if missing_tags and not kept_out:
-        await client.update_member_tags(
-            list_id, new.email_address, [TagUpdate(name=t) for t in sorted(missing_tags)]
-        )
+        await client.update_member_tags(list_id, new.email_address, tag_changes(missing_tags, ()))
     await _archive_old(client, list_id, old)
     note = None
     if bounced:
@@ -306,7 +304,7 @@ async def _carry(
         return await _merge(client, list_id, name, old, member)
     if old.tags:
         await client.update_member_tags(
-            list_id, new_email, [TagUpdate(name=t) for t in sorted({t.name for t in old.tags})]
+            list_id, new_email, tag_changes(sorted(t.name for t in old.tags), ())
         )
     await _archive_old(client, list_id, old)
     return Moved(member)

@@ -31,12 +31,12 @@ from addon.mailchimp import (
     MemberPatch,
     MemberUpsert,
     NotFound,
-    TagUpdate,
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.subscriptions.profile import MemberData, missing_required
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import COMPLIANCE_STATES
+from addon.subscriptions.tag_changes import tag_changes
 
 # What a contact whose address bounced says of a change Mailchimp would refuse (`write_member`).
 CLEANED_GROUPS_KEPT = (
@@ -196,16 +196,11 @@ async def write_member(
             return refused
         if not change.address_proven:
             fields["merge_fields"] = None  # not asked
-    updates = [TagUpdate(name=t) for t in tags]
-    data_tags = None
-    if data.tags is not None:
-        data_tags = data.tags
-        updates += [TagUpdate(name=t) for t in data.tags if t not in tags]
-        updates += [
-            TagUpdate(name=t, status="inactive")
-            for t in previous_data_tags
-            if t not in data.tags and t not in tags
-        ]
+    data_tags = data.tags
+    if data_tags is None:
+        updates = tag_changes(tags, ())
+    else:
+        updates = tag_changes([*tags, *data_tags], previous_data_tags)
     if updates:
         await client.update_member_tags(list_id, email, updates)
     return Applied(

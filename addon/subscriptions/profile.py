@@ -165,7 +165,11 @@ def parse_tags(value: str | None) -> tuple[list[str], list[str]]:
         names = parsed if isinstance(parsed, list) else [parsed]
     except ValueError:
         names = text.split(",")
-    tags = list(dict.fromkeys(str(n).strip() for n in names if str(n).strip()))
+    spelled: dict[str, str] = {}  # one tag per name, case aside (Mailchimp's: `tag_changes`)
+    for name in (str(n).strip() for n in names):
+        if name:
+            spelled.setdefault(name.casefold(), name)
+    tags = list(spelled.values())
     return [t for t in tags if len(t) <= TAG_LIMIT], [t for t in tags if len(t) > TAG_LIMIT]
 
 

@@ -34,6 +34,7 @@ from addon.subscriptions.profile import fetch_profile, member_data, report_not_s
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import app_form
 from addon.subscriptions.stale_fields import drop_refused
+from addon.subscriptions.tag_changes import tag_changes, tags_without
 from addon.subscriptions.writeback import contact_lane
 
 logger = logging.getLogger(__name__)
@@ -219,9 +220,9 @@ async def handle_update_profile(
         return
     tag_updates: list[TagUpdate] = []
     if data.tags is not None:
-        tag_updates = [TagUpdate(name=t) for t in data.tags if t not in previous_tags] + [
-            TagUpdate(name=t, status="inactive") for t in previous_tags if t not in data.tags
-        ]
+        tag_updates = tag_changes(
+            tags_without(data.tags, previous_tags), tags_without(previous_tags, data.tags)
+        )
     stale_fields = False
     try:
         merge_fields = data.merge_fields_clearing(sent_before)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from addon.mailchimp import subscriber_hash
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
+from addon.subscriptions.profile import parse_tags
 from tests.audiences.conftest import (
     ADDRESS,
     _birthday_and_visits,
@@ -197,3 +198,34 @@ async def test_saving_a_mapping_fills_the_audiences_existing_members(newsletter:
     assert edited and not [
         p for p in edited if "bea" in p or subscriber_hash("bea@example.com") in p
     ]
+
+
+async def test_a_tags_change_of_case_alone_keeps_it(newsletter: Shop) -> None:
+    """Mailchimp's tags are named without regard to case: "VIP" given as "vip" sends nothing,
+    where adding "vip" and removing "VIP" together would leave the member with neither; a
+    list naming a tag twice, case aside, is one tag."""
+    shop = newsletter
+    news = shop.ids["news"]
+    await _map(shop, news, [], tags={"source": "metadata", "key": "segments"})
+    customer = await _customer(shop, "di@example.com", segments="VIP, wholesale, Wholesale")
+    await shop.work()
+    assert {t.name for t in shop.member(news, "di@example.com").tags} == {
+        "saleor",
+        "VIP",
+        "wholesale",
+    }
+
+    before = len(shop.mailchimp.requests)
+    await shop.saleor.update_customer_metadata(customer, {"segments": "vip, wholesale"})
+    await shop.work()
+    assert [r.path for r in shop.mailchimp.requests[before:] if r.path.endswith("/tags")] == []
+    assert {t.name for t in shop.member(news, "di@example.com").tags} == {
+        "saleor",
+        "VIP",
+        "wholesale",
+    }
+
+
+def test_a_tag_list_names_each_tag_once_case_aside() -> None:
+    tags = parse_tags('["VIP", "vip", " Wholesale ", "wholesale", ""]')
+    assert tags == (["VIP", "Wholesale"], [])

@@ -303,6 +303,16 @@ async def test_tags(client: httpx.AsyncClient) -> None:
     tags = (await client.get(f"{path}/tags")).json()
     assert tags["total_items"] == 1 and "date_added" in tags["tags"][0]
 
+    # Named without regard to case: "VIP" is the tag "vip", as first spelled; made inactive
+    # in another case, it goes.
+    await client.post(f"{path}/tags", json={"tags": [{"name": "VIP", "status": "active"}]})
+    assert [t["name"] for t in (await client.get(path)).json()["tags"]] == ["vip"]
+    await client.post(
+        f"{path}/tags",
+        json={"tags": [{"name": "Vip", "status": "active"}, {"name": "VIP", "status": "inactive"}]},
+    )
+    assert (await client.get(path)).json()["tags"] == []
+
 
 async def test_webhooks_registration_check_and_delivery(
     sandbox: MailchimpSandbox,

@@ -273,11 +273,17 @@ def create_member(
 def set_tag(
     request: ApiRequest, data: ListData, member: Member, name: str, *, active: bool
 ) -> None:
-    current = [t for t in member.tags if t.name != name]
+    """A tag is a static segment of the list, named without regard to case ("Mailchimp doesn't
+    care about case when creating segments. It sees 'Customers' as equal to 'customers'":
+    DynamoMTL/spree_chimpy#15): "vip" is the tag "VIP" where that was made first, and making
+    "vip" inactive removes "VIP". The stricter reading: an integration that sends a tag's new
+    spelling and the old one's removal together ends with neither."""
+    key = name.casefold()
+    current = [t for t in member.tags if t.name.casefold() != key]
     if active:
-        tag_id = data.tag_ids.setdefault(name, len(data.tag_ids) + 1)
-        existing = next((t for t in member.tags if t.name == name), None)
+        tag_id, spelled = data.tag_ids.setdefault(key, (len(data.tag_ids) + 1, name))
+        existing = next((t for t in member.tags if t.name.casefold() == key), None)
         current.append(
-            existing or MemberTag(id=tag_id, name=name, date_added=request.sandbox.clock.iso())
+            existing or MemberTag(id=tag_id, name=spelled, date_added=request.sandbox.clock.iso())
         )
     member.tags = current

@@ -90,7 +90,8 @@ class ListData:
     # field (`List_Webhooks`); only the audience's settings page does.
     disabled_webhooks: set[str] = field(default_factory=set)
     permissions: list[MarketingPermission] = field(default_factory=list)
-    tag_ids: dict[str, int] = field(default_factory=dict)
+    # A tag's id and its first spelling, by its name case-folded (`member_rules.set_tag`).
+    tag_ids: dict[str, tuple[int, str]] = field(default_factory=dict)
     next_merge_id: int = 1
 
 
