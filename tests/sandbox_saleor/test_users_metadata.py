@@ -174,3 +174,18 @@ async def test_more_than_four_mutations_in_a_request_are_refused_whole(
 
     body = await gql(client, document(4), {"id": customer.global_id}, token=app.auth_token)
     assert "errors" not in body and len(customer.private_metadata) == 4
+
+
+async def test_user_by_email_matches_any_case_only_since_3_22(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`user(email:)` is `email__iexact` since 3.22.0 (saleor/saleor#17874), an exact match
+    before: Saleor stores addresses in lower case, so another case finds nobody there."""
+    app = await install(sandbox, ["MANAGE_USERS"])
+    sandbox.store.create_customer("ann@example.com", "Ann")
+    for version, found in ((OLDEST_VERSION, False), ("3.21.69", False), ("3.22.0", True)):
+        sandbox.version = version
+        body = await gql(client, USER_BY_EMAIL, {"email": "Ann@Example.com"}, token=app.auth_token)
+        assert (body["data"]["user"] is not None) is found, version
+        body = await gql(client, USER_BY_EMAIL, {"email": "ann@example.com"}, token=app.auth_token)
+        assert body["data"]["user"]["email"] == "ann@example.com", version

@@ -11,7 +11,7 @@ from .context import Info, api_context
 from .ids import InvalidGlobalId, from_global_id
 from .models import Address, Customer
 from .store import SaleorStore
-from .versions import customer_update_only_changes
+from .versions import customer_update_only_changes, user_email_any_case
 
 
 def resolve_me(root: Any, info: Info) -> Customer | None:
@@ -49,9 +49,13 @@ def resolve_user(
         pk = pk_or_none(id, "User") if type_name == "User" else None
         user = store.customers.get(pk) if pk is not None else None
     elif email:
-        # `email__iexact=email.lower()` (resolvers.py `resolve_user`): no white space is
-        # trimmed, and a stored address has none.
-        user = store.find_customer_by_email(email) if email == email.strip() else None
+        # `email__iexact=email.lower()` (resolvers.py `resolve_user`), before 3.22 `email` as
+        # given (`user_email_any_case`): no white space is trimmed, and a stored address has
+        # none; the sandbox stores addresses in lower case, as Saleor's mutations do.
+        exact = email == email.strip() and (
+            user_email_any_case(context.saleor_version) or email == email.lower()
+        )
+        user = store.find_customer_by_email(email) if exact else None
     else:
         raise saleor_error(
             "At least one of arguments is required: 'id', 'email', 'externalReference'."

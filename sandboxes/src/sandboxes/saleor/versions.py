@@ -75,6 +75,18 @@ CUSTOMER_UPDATE_ONLY_CHANGES_SINCE = (3, 23, 0)
 CUSTOMER_UPDATE_ONLY_CHANGES_BACKPORT = (3, 22, 18)
 
 
+# `user(email:)` matches the address whatever its case (`email__iexact`): saleor/saleor#17874,
+# commit b97d1d9, first tagged 3.22.0 (3.21.69 is without it). Before it, `filter_kwargs["email"]`
+# matches it exactly (saleor/graphql/account/resolvers.py `resolve_user` at 3.20.119): Saleor
+# stores the addresses its mutations take in lower case (`account_register.py`, `base.py`), so
+# an address asked for in another case finds nobody.
+USER_EMAIL_ANY_CASE_SINCE = (3, 22, 0)
+
+
+def user_email_any_case(version: str) -> bool:
+    return version_tuple(version) >= USER_EMAIL_ANY_CASE_SINCE
+
+
 def customer_update_only_changes(version: str) -> bool:
     return _since(
         version_tuple(version),
