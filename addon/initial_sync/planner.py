@@ -1,8 +1,9 @@
 """Deciding, for a page read from Saleor, what goes into a Mailchimp batch.
 
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
-push, or was pushed live after its `updatedAt`, is skipped; one Mailchimp has in an older
-version is handed to live sync, which updates it), other channels' orders are left out, and
+push is skipped; so is a product Mailchimp holds as it would be sent, or a customer or an order
+pushed live after its `updatedAt`; one Mailchimp has in another version is handed to live sync,
+which updates it), other channels' orders are left out, and
 nodes outside the slice being read are left to theirs (`slices`). The products a page's orders
 name that Mailchimp never held are sent first (`products_first`). Bodies, usable order lines
 and ledger fingerprints come from the same builders as live sync's
@@ -21,7 +22,8 @@ from addon.ecommerce import payloads
 from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
-from addon.ecommerce.fingerprints import fingerprint, order_body
+from addon.ecommerce.fingerprints import fingerprint, hidden_variants, order_body, with_hidden
+from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import next_look
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
@@ -93,6 +95,16 @@ def _products(node: dict[str, Any]) -> set[str]:
     }
 
 
+def _holds(known: HeldRecord, item: Planned | None) -> bool:
+    """Mailchimp holds exactly the product this sync would send: what live sync's push of it
+    compares (`CatalogPusher.push_product`), variants it holds hidden kept. Not the product's
+    `updatedAt`: Saleor keeps it through a stock edit, a price and a publication (rows of their
+    own), so a change whose webhook never reached the app would stay out of Mailchimp."""
+    if item is None or known.status is not SyncStatus.SYNCED:
+        return False
+    return known.fingerprint == with_hidden(item.fingerprint, hidden_variants(known.children))
+
+
 def _addresses(node: dict[str, Any]) -> list[str]:
     """The addresses an order node (`erased.order_addresses`, before validation) or a customer
     node names."""
@@ -160,10 +172,26 @@ class Planner:
         for node in nodes:
             saleor_id = str(node["id"])
             known = seen.get(saleor_id)
+            if known is not None and known.status is SyncStatus.PENDING:
+                skipped += 1  # a live push is queued: it sends the current state
+                continue
+            if kind is EntityKind.PRODUCT:
+                product = SaleorProduct.model_validate(node)
+                item = self._product(product, now)
+                if known is not None and _holds(known, item):
+                    skipped += 1  # Mailchimp holds what would be sent
+                elif known is not None and known.mailchimp_id is not None:
+                    live.append(saleor_id)  # Mailchimp has another version: live updates it
+                elif next_look(product, channel, now) is not None:
+                    # Goes on offer, or its preorder ends, at a time to come: live sync's push
+                    # looks again then.
+                    live.append(saleor_id)
+                elif item is None:
+                    skipped += 1
+                else:
+                    operations.append(item)
+                continue
             if known is not None:
-                if known.status is SyncStatus.PENDING:
-                    skipped += 1  # a live push is queued: it sends the current state
-                    continue
                 updated = _parse_time(node.get("updatedAt"))
                 fresh = known.pushed_at is not None and (
                     updated is None or known.pushed_at >= updated
@@ -186,16 +214,7 @@ class Planner:
                 # before it clears `is_syncing` (`handoff.py`).
                 live.append(saleor_id)
                 continue
-            if kind is EntityKind.PRODUCT:
-                product = SaleorProduct.model_validate(node)
-                if next_look(product, channel, now) is not None:
-                    # Goes on offer, or its preorder ends, at a time to come: live sync's push
-                    # looks again then.
-                    live.append(saleor_id)
-                    continue
-                item = self._product(product, now)
-            else:
-                item = self._build(kind, node, available, orphans, erased)
+            item = self._build(kind, node, available, orphans, erased)
             if item is None:
                 skipped += 1
             else:

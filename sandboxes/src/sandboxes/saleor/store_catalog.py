@@ -26,6 +26,28 @@ from .models import (
 from .order_models import OrderStatus
 from .store_base import NotFound, StoreBase
 
+# The variant's fields `productVariantUpdate` compares before and after (its `FIELDS_TO_TRACK`,
+# saleor/graphql/product/mutations/utils.py `PRODUCT_VARIANT_UPDATE_FIELDS` at 723cd4e;
+# `ProductVariant.comparison_fields` at 3.20.119), less `weight` and `external_reference` the
+# sandbox lacks: one of them changed, `_save_variant_instance` saves it with `updated_at`; none
+# changed, nothing is saved (product_variant_update.py).
+VARIANT_DATED = frozenset(
+    {
+        "sku",
+        "name",
+        "track_inventory",
+        "is_preorder",
+        "quantity_limit_per_customer",
+        "preorder_end_date",
+        "preorder_global_threshold",
+        "metadata",
+        "private_metadata",
+    }
+)
+# Of those, what saves the product with its `updated_at` (and `search_index_dirty`): the `sku`
+# or `name` changed (`_save`, 723cd4e and 3.20.119; variant attributes too, not modelled).
+NAMING_THE_PRODUCT = frozenset({"sku", "name"})
+
 
 @dataclass(frozen=True)
 class VariantSpec:
@@ -175,14 +197,26 @@ class StoreCatalog(StoreBase):
         return current
 
     def update_variant(self, variant: ProductVariant | int, **changes: Any) -> ProductVariant:
+        """Change a variant, with the dates Saleor changes. Its stock (`quantity`, and what
+        orders allocate, `quantity_allocated`) is a `Stock` row saved alone: no date moves
+        (`update_or_create_variant_stocks` bulk-updates `quantity` only; allocation updates
+        `quantity_allocated`, saleor/warehouse/management.py). Its prices (`channel_listings`:
+        saleor/graphql/product/mutations/channels.py, `update_or_create` / `delete` of listing
+        rows) and media (`media_ids`: variant_media_assign.py, a `VariantMedia` row) are rows of
+        their own too; the same at 723cd4e and 3.20.119. A field `productVariantUpdate`
+        tracks, changed, saves the variant with its `updated_at`; the product's moves only with
+        the variant's `sku` or `name` (see `VARIANT_DATED`, `NAMING_THE_PRODUCT`)."""
         current = self.get_variant(variant if isinstance(variant, int) else variant.id)
         if "quantity" in changes:
             current.stocked = True  # productVariantStocksUpdate makes a missing row (get_or_create)
+        changed = {key for key, value in changes.items() if getattr(current, key) != value}
         for key, value in changes.items():
             setattr(current, key, value)
         now = utcnow()
-        current.updated_at = now
-        self.products[current.product_id].updated_at = now
+        if changed & VARIANT_DATED:
+            current.updated_at = now
+        if changed & NAMING_THE_PRODUCT:
+            self.products[current.product_id].updated_at = now
         return current
 
     def create_stocks(self, variant: ProductVariant | int, quantity: int) -> ProductVariant:

@@ -7,20 +7,26 @@ Saleor's rules kept here: `voucher` and `vouchers` need MANAGE_DISCOUNTS, and so
 the voucher is read in (`channel` argument) and null without one; `vouchers(channel:)` lists
 only the vouchers listed in that channel (saleor/graphql/discount/resolvers.py); `code` is the
 voucher's oldest code and `used` the sum of its codes' (`CodeByVoucherIDLoader`,
-`UsedByVoucherIDLoader`, saleor/graphql/discount/dataloaders.py); `codes` come newest first
-(`VoucherCode.Meta.ordering = ("-created_at", "code")`, the connection's default order).
+`UsedByVoucherIDLoader`, saleor/graphql/discount/dataloaders.py); `vouchers` come by name, then
+pk (`_ByName`); `codes` come newest first (`VoucherCode.Meta.ordering = ("-created_at",
+"code")`, the connection's default order).
 Imported by `resolver_map.py` when it builds its resolver map (and `as_view` by `schema.py`).
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from .arguments import channel_arg, ids_filter, matches_search, page_args
 from .connections import paginate
 from .context import Info, api_context
+from .cursors import INVALID, Field, Key, Ordering, as_int, as_text, saleor_error
 from .metadata_schema import metadata_resolvers
 from .models import Channel, utcnow
 from .money import Money
@@ -40,6 +46,39 @@ class VoucherView:
 
 def as_view(value: Any, channel: Channel | None = None) -> Any:
     return VoucherView(value, channel) if isinstance(value, Voucher) else value
+
+
+class _ByName(Ordering[Voucher]):
+    """`vouchers`' order without `sortBy`, the same at 3.20.119 and 723cd4e: the model's
+    `Meta.ordering = ("name", "pk")` (saleor/discount/models.py `Voucher`), taken by
+    saleor/graphql/utils/sorting.py `sort_queryset_by_default`, so a cursor is `[name, pk]`. A
+    voucher's name may be null (`null=True`): PostgreSQL puts nulls last in an ascending order,
+    and the cursor holds `null` for it (saleor/graphql/core/connection.py `to_global_cursor`;
+    `_prepare_filter` reads a null as "the nulls after it"). Names compare by code point here,
+    by the database's collation in Saleor: the app may count on no order of names at all."""
+
+    def key(self, item: Voucher) -> Key:
+        return (item.name is None, item.name or "", item.id)
+
+    def cursor(self, item: Voucher) -> str:
+        return base64.b64encode(json.dumps([item.name, str(item.id)]).encode()).decode()
+
+    def position(self, cursor: str) -> Key:
+        try:
+            values = json.loads(base64.b64decode(cursor.encode()).decode())
+        except (binascii.Error, ValueError, UnicodeError) as exc:
+            raise saleor_error(INVALID) from exc
+        if not isinstance(values, list) or len(values) != 2:
+            raise saleor_error(INVALID)
+        name, pk = values
+        if isinstance(name, (list, dict)) or pk is None or isinstance(pk, (list, dict)):
+            raise saleor_error(INVALID)
+        return (name is None, "" if name is None else str(name), as_int(str(pk)))
+
+
+BY_NAME = _ByName(
+    (Field("name", attrgetter("name"), as_text), Field("pk", attrgetter("id"), as_int))
+)
 
 
 def resolve_voucher(
@@ -91,7 +130,7 @@ def resolve_vouchers(
     # `query` searches like `filter.search` (`filter_voucher_search`), both applying.
     vouchers = [
         v
-        for v in sorted(context.store.vouchers.values(), key=lambda v: v.id)
+        for v in sorted(context.store.vouchers.values(), key=BY_NAME.key)
         if (pks is None or v.id in pks)
         and (channel is None or (chan is not None and v.listing_for(chan.id) is not None))
         and matches_search(query, v.name, *(c.code for c in v.codes))
@@ -99,9 +138,7 @@ def resolve_vouchers(
         and _metadata_matches(v, filters.get("metadata"))
         and _status_matches(v, filters.get("status"))
     ]
-    return paginate(
-        info, vouchers, lambda v: v.id, wrap=lambda v: VoucherView(v, chan), **page_args(args)
-    )
+    return paginate(info, vouchers, BY_NAME, wrap=lambda v: VoucherView(v, chan), **page_args(args))
 
 
 def _newest_first(voucher: Voucher) -> list[VoucherCode]:
