@@ -12,7 +12,7 @@ from addon.ecommerce.promo_usage import PromoRepository
 from addon.installations.models import Installation
 from addon.jobs.worker import Worker
 from sandboxes.saleor.models import ProductVariant
-from sandboxes.saleor.order_models import Order
+from sandboxes.saleor.order_models import Order, OrderStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, direct_writes, settle  # noqa: F401
@@ -206,18 +206,27 @@ async def test_changed_lines_go_alone_and_a_failed_patch_is_patched_again(
     shop = bursty
     product = await shop.product("Kiwi", "2.00", "4.00")
     await settle(shop)
-    orders = await unpaid_orders(shop, product.variants[0], "kiwi", 5)
+    # The order whose lines change is unconfirmed (saleor/order/__init__.py
+    # `ORDER_EDITABLE_STATUS`), and paid, or Mailchimp would not hold it yet.
+    changed = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        email="kiwi@example.com",
+        status=OrderStatus.UNCONFIRMED,
+    )
+    orders = [changed, *await unpaid_orders(shop, product.variants[0], "kiwi", 4)]
     await settle(shop)
     assert set(shop.orders()) == {str(o.id) for o in orders}
 
-    changed, failing = orders[0], orders[4]
+    failing = orders[4]
     shop.mailchimp.faults.fail_batch_operations(
         [f"{failing.global_id}#0"], status=503, account=shop.account
     )
     [old_line] = [line.id for line in shop.orders()[str(changed.id)].lines]
+    [old_pk] = [line.id for line in shop.saleor.store.get_order(changed.id).lines]
     start = len(shop.mailchimp.requests)
-    lines = [shop.saleor.order_line(product.variants[1], 3)]
-    await shop.saleor.update_order(shop.saleor.store.get_order(changed.id), lines=lines)
+    # Its kiwi swapped for three of the other size: `orderLinesCreate`, `orderLineDelete`.
+    await shop.saleor.add_order_lines(changed, [shop.saleor.order_line(product.variants[1], 3)])
+    await shop.saleor.delete_order_line(changed, old_pk)
     for order in orders[1:]:
         await shop.saleor.mark_order_paid(order)
     await settle(shop)

@@ -12,6 +12,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.models import QUIET, EntityKind, Fingerprint
 from sandboxes.saleor import Customer, Product
 from sandboxes.saleor.fulfillments import create_fulfillment
+from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, settle  # noqa: F401
 from tests.ecommerce.test_store_state import recreate_deleted_store
@@ -85,7 +86,7 @@ async def test_an_old_order_new_to_mailchimp_e_mails_only_what_happens_now(shop:
 
     # Changed again (its `updatedAt` patched), its statuses as they were: still untold.
     start = len(shop.writes())
-    await shop.saleor.update_order(shop.saleor.store.get_order(order.id), customer_note="Gift")
+    await shop.saleor.add_order_note(order, "Gift")
     await shop.drain()
     assert [w for w in shop.writes()[start:] if "/orders" in w] == [f"PATCH /orders/{number}"]
     assert shop.orders()[number].financial_status == ""
@@ -206,23 +207,23 @@ async def test_what_forgets_an_old_orders_content_keeps_its_untold_statuses(shop
 
 
 async def test_an_old_orders_status_once_told_is_told_when_it_returns(shop: Shop) -> None:
-    """An old order created without `paid`: staff add a line today (`partially_paid`, told:
-    news), then the rest is charged. Back to the status it was not told, Mailchimp must hear
-    it, or it would keep `partially_paid`."""
+    """An old order, paid and still unconfirmed (its lines editable: saleor/order/__init__.py
+    `ORDER_EDITABLE_STATUS`): staff add a unit today (`orderLinesCreate`, `partially_paid`,
+    told: news), then the rest is charged. Back to the status it was not told, Mailchimp must
+    hear it, or it would keep `partially_paid`."""
     product, customer = await _buyer(shop)
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0], 1)],
         user=customer,
         paid=True,
+        status=OrderStatus.UNCONFIRMED,
         created=utcnow() - timedelta(days=7),
     )
     await shop.drain()
     number = str(order.number)
     assert shop.orders()[number].financial_status == ""
 
-    current = shop.saleor.store.get_order(order.id)
-    added = shop.saleor.order_line(product.variants[0], 1)
-    await shop.saleor.update_order(current, lines=[*current.lines, added])
+    await shop.saleor.add_order_lines(order, [shop.saleor.order_line(product.variants[0], 1)])
     await shop.drain()
     assert shop.orders()[number].financial_status == "partially_paid"
 

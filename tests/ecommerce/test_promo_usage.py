@@ -61,7 +61,7 @@ async def test_orders_carry_the_exact_promo_and_count_the_code(shop: Shop) -> No
         ], code
         assert (await codes(shop, vouchers[code]))[code]["usage_count"] == 1
     # A redelivered order counts once.
-    await shop.saleor.update_order(orders["PCT"], customer_note="again")
+    await shop.saleor.add_order_note(orders["PCT"], "again")
     await run_all(shop)
     assert (await codes(shop, vouchers["PCT"]))["PCT"]["usage_count"] == 1
     assert record_subject(EntityKind.PROMO_RULE, "Deal PCT", "x") == "Voucher Deal PCT"

@@ -52,7 +52,7 @@ async def test_an_upgraded_store_keeps_the_uuids_of_orders_placed_before(small: 
     new = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(product.variants[0], 1)], user=customer
     )
-    await shop.saleor.update_order(old, customer_note="call first")
+    await shop.saleor.add_order_note(old, "call first")
     await shop.drain()
     assert set(shop.orders()) == {mailchimp_id(old.global_id), str(new.number)}
 

@@ -239,7 +239,7 @@ async def test_store_events_for_customers_products_checkouts(
     await sandbox.update_checkout(checkout, add_lines=[LineSpec(product.variants[0].id, 3)])
     order = await sandbox.complete_checkout(checkout)
     await sandbox.cancel_order(order)
-    await sandbox.update_order(order, customer_note="hi")
+    await sandbox.add_order_note(order, "hi")
     bodies = [(d.event_type, json.loads(d.body)) for d in sandbox.deliveries]
     assert bodies == [
         ("CUSTOMER_CREATED", {"user": {"email": "ann@example.com"}}),

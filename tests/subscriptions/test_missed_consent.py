@@ -90,7 +90,7 @@ async def test_consent_delivered_before_a_long_pause_is_not_applied_again(
     clock.advance(30 * 24 * 3600)
     async with shop.services.db.transaction() as session:
         await JobRepository(session).prune_finished(clock.now())
-    await shop.saleor.update_order(order, customer_note="Leave it at the door")
+    await shop.saleor.add_order_note(order, "Leave it at the door")
     await shop.saleor.set_app_active(shop.app, True)
     await shop.work()
     assert shop.member(news, "olga@example.com").status == "unsubscribed"

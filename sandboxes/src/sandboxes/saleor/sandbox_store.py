@@ -23,14 +23,16 @@ from .order_models import (
     OrderStatus,
 )
 from .sandbox_catalog import SandboxCatalogEvents
+from .sandbox_order_edits import SandboxOrderEdits
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
 
 
-class SandboxStoreEvents(SandboxCatalogEvents):
+class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
     """Store operations that emit the webhook events Saleor emits for them (the customers'
-    are `SandboxCustomerEvents`', stock, preorder and product types `SandboxCatalogEvents`')."""
+    are `SandboxCustomerEvents`', stock, preorder and product types `SandboxCatalogEvents`',
+    staff's edits of an order `SandboxOrderEdits`')."""
 
     # -- store operations that emit events --------------------------------------------------------
 
@@ -175,11 +177,6 @@ class SandboxStoreEvents(SandboxCatalogEvents):
         if self.store.channels[order.channel_id].automatically_confirm_all_new_orders:
             events.append("ORDER_CONFIRMED")
         return await self._emit_all(events, order)
-
-    async def update_order(self, order: Order, **changes: Any) -> Order:
-        updated = self.store.update_order(order, **changes)
-        await self.emit("ORDER_UPDATED", updated)
-        return updated
 
     async def mark_order_paid(self, order: Order, *, legacy_payment: bool = False) -> Order:
         """``orderMarkAsPaid``: charge what is due, with a transaction (Saleor's

@@ -169,6 +169,9 @@ class StoreOrders(StoreCatalog):
             raise NotFound(f"Order {pk} does not exist") from None
 
     def update_order(self, order: Order | int, **changes: Any) -> Order:
+        """Save the order with `changes`: `updated_at` with them (Django's `auto_now`, set by
+        every `save()` naming it). Whether an operation saves at all, and what, is its own
+        (`orderUpdate` saves a change only: `order_update.py`)."""
         current = self.get_order(order if isinstance(order, int) else order.id)
         for key, value in changes.items():
             setattr(current, key, value)

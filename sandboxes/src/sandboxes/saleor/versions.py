@@ -168,3 +168,45 @@ def default_order_ends_with_pk(version: str) -> bool:
     found = version_tuple(version)
     in_322, since_323 = DEFAULT_ORDER_PK_SINCE
     return in_322 <= found < (3, 23, 0) or found >= since_323
+
+
+# `orderUpdate` (saleor/graphql/order/mutations/order_update.py): an update that changes nothing
+# is neither saved nor announced since saleor/saleor#17507 (commit d7b84876a5, first tagged
+# 3.21.0). 3.20.119 saves a change only (`updated_at` with it) but sends ORDER_UPDATED on every
+# call ("the webhhok is always called in 3.20 to not introduce a breaking change": #17537,
+# commit 6e2e54f919, 3.20.80; 3.20.77 ... 3.20.79 sent it on a change only, 3.20.0 ... 3.20.76
+# saved every call).
+ORDER_UPDATE_ONLY_CHANGES_SINCE = (3, 21, 0)
+# Its `languageCode` (with `metadata`) since 3.21.0: the 3.20.119 input has none.
+ORDER_UPDATE_LANGUAGE_SINCE = (3, 21, 0)
+# Its addresses compared field by field (`InstanceTracker`, `foreign_fields_to_track`) since
+# 3.22.0; before, an address given is saved as a new `Address`, a change whatever it holds
+# (`validate_address` without `instance`, `save_addresses` in mutations/utils.py at 3.21.69).
+ORDER_ADDRESSES_TRACKED_SINCE = (3, 22, 0)
+# `orderNoteAdd` saves the order (`update_order_search_vector(order)`: `updated_at`) since
+# saleor/saleor#17840 (commit 4815c54985, first tagged 3.22.0); at 3.20.119 it does not save it.
+ORDER_NOTE_SAVES_ORDER_SINCE = (3, 22, 0)
+# `orderLineUpdate` saves `updated_at` since saleor/saleor#18641 / #18615 (first tagged 3.23.0
+# and 3.22.23); before, `save(update_fields=["should_refresh_prices", "weight"])` leaves it.
+ORDER_LINE_UPDATE_SAVES_UPDATED = ((3, 22, 23), (3, 23, 0))
+
+
+def order_update_only_changes(version: str) -> bool:
+    return version_tuple(version) >= ORDER_UPDATE_ONLY_CHANGES_SINCE
+
+
+def order_update_takes_language(version: str) -> bool:
+    return version_tuple(version) >= ORDER_UPDATE_LANGUAGE_SINCE
+
+
+def order_addresses_tracked(version: str) -> bool:
+    return version_tuple(version) >= ORDER_ADDRESSES_TRACKED_SINCE
+
+
+def order_note_saves_order(version: str) -> bool:
+    return version_tuple(version) >= ORDER_NOTE_SAVES_ORDER_SINCE
+
+
+def order_line_update_saves_updated(version: str) -> bool:
+    backport, since = ORDER_LINE_UPDATE_SAVES_UPDATED
+    return _since(version_tuple(version), since, (backport,))

@@ -1,0 +1,118 @@
+"""Staff's edits of an order in ``SaleorSandbox``, with the webhook events Saleor sends for each:
+`orderUpdate` (`order_update.py`), `orderLinesCreate`, `orderLineUpdate`, `orderLineDelete` and
+`orderNoteAdd` (saleor/graphql/order/mutations/, at tag 3.20.119 and commit 723cd4e). Each sends
+ORDER_UPDATED (DRAFT_ORDER_UPDATED for a draft: `call_event_by_order_status` in mutations/
+utils.py), `orderUpdate` only when it changed something since 3.21.0; `updatedAt` changes when
+the order is saved with it, as each version saves it (`versions.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .models import utcnow
+from .order_models import Order, OrderLine, OrderStatus
+from .order_update import OrderUpdateRefused, order_update_changes
+from .sandbox_webhooks import SandboxWebhooks
+from .versions import (
+    order_line_update_saves_updated,
+    order_note_saves_order,
+    order_update_only_changes,
+)
+
+# saleor/order/__init__.py `ORDER_EDITABLE_STATUS`: the lines of other orders cannot change.
+EDITABLE = (OrderStatus.DRAFT, OrderStatus.UNCONFIRMED)
+
+
+class SandboxOrderEdits(SandboxWebhooks):
+    """Staff's `orderUpdate`, line edits and notes, with their events."""
+
+    async def update_order(self, order: Order, **given: Any) -> Order:
+        """`orderUpdate(input: given)` (`user_email`, `shipping_address`, `billing_address`;
+        `language_code` since 3.21.0): what changes is saved, `updatedAt` with it, and a new
+        `userEmail` gives the order the active user of exactly that address, or no user
+        (`order_update.py`). ORDER_UPDATED follows a change only since 3.21.0; 3.20.119 sends it
+        on every call, a call that changes nothing leaving `updatedAt` alone. Refused
+        (`OrderUpdateRefused`, nothing changed or sent): a draft, an invalid address."""
+        current = self.store.get_order(order.id)
+        changes = order_update_changes(self.store, current, self.version, **given)
+        if changes:
+            self.store.update_order(current, **changes)
+        elif order_update_only_changes(self.version):
+            return current
+        await self.emit("ORDER_UPDATED", current)
+        return current
+
+    async def add_order_lines(
+        self, order: Order, lines: Sequence[OrderLine], *, force_new_line: bool = False
+    ) -> Order:
+        """`orderLinesCreate` (lines built by `order_line`): a variant the order has one line
+        of adds to that line unless `force_new_line` (`_find_line_id_for_variant_if_exist`,
+        saleor/order/utils.py `add_variant_to_order`); saved with `updated_at`, one event."""
+        current = self._editable(order)
+        if not lines or any(line.quantity <= 0 for line in lines):
+            raise OrderUpdateRefused("Ensure this value is greater than 0.")
+        kept = list(current.lines)
+        for line in lines:
+            same = [i for i, ln in enumerate(current.lines) if ln.variant_id == line.variant_id]
+            if len(same) == 1 and not force_new_line:
+                was = kept[same[0]]
+                kept[same[0]] = was.model_copy(update={"quantity": was.quantity + line.quantity})
+            else:
+                kept.append(line)
+        self.store.update_order(current, lines=kept)
+        return await self._edited(current)
+
+    async def update_order_line(self, order: Order, line_id: int, quantity: int) -> Order:
+        """`orderLineUpdate`: the line's new quantity (above 0: "Ensure this value is greater
+        than 0."); `updated_at` saved with it since 3.22.23 / 3.23.0 only."""
+        current = self._editable(order)
+        if quantity <= 0:
+            raise OrderUpdateRefused("Ensure this value is greater than 0.")
+        self._line(current, line_id)
+        lines = [
+            ln.model_copy(update={"quantity": quantity}) if ln.id == line_id else ln
+            for ln in current.lines
+        ]
+        if order_line_update_saves_updated(self.version):
+            self.store.update_order(current, lines=lines)
+        else:
+            current.lines = lines
+        return await self._edited(current)
+
+    async def delete_order_line(self, order: Order, line_id: int) -> Order:
+        """`orderLineDelete`: the line gone, saved with `updated_at`."""
+        current = self._editable(order)
+        self._line(current, line_id)
+        self.store.update_order(current, lines=[ln for ln in current.lines if ln.id != line_id])
+        return await self._edited(current)
+
+    async def add_order_note(self, order: Order, message: str) -> Order:
+        """`orderNoteAdd`, of any order: its event (the note itself, an `OrderEvent`, is not
+        kept: the sandbox serves no `Order.events`); `updated_at` saved since 3.22.0
+        (`update_order_search_vector(order)`), left alone at 3.20.119. A blank message is
+        refused: "Message can't be empty." (`validate_required_string_field`)."""
+        current = self.store.get_order(order.id)
+        if not message.strip():
+            raise OrderUpdateRefused("Message can't be empty.")
+        if order_note_saves_order(self.version):
+            current.updated_at = utcnow()
+        return await self._edited(current)
+
+    def _editable(self, order: Order) -> Order:
+        current = self.store.get_order(order.id)
+        if current.status not in EDITABLE:  # `EditableOrderValidationMixin.validate_order`
+            raise OrderUpdateRefused("Only draft and unconfirmed orders can be edited.")
+        return current
+
+    @staticmethod
+    def _line(order: Order, line_id: int) -> OrderLine:
+        found = next((ln for ln in order.lines if ln.id == line_id), None)
+        if found is None:
+            raise OrderUpdateRefused(f"Couldn't resolve to a node: OrderLine {line_id}")
+        return found
+
+    async def _edited(self, order: Order) -> Order:
+        event = "DRAFT_ORDER_UPDATED" if order.status is OrderStatus.DRAFT else "ORDER_UPDATED"
+        await self.emit(event, order)
+        return order
