@@ -4,6 +4,7 @@ new order once confirmed or paid, however late; one cancelled or expired first n
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import delete, update
 
 from addon.clock import ManualClock
@@ -12,6 +13,13 @@ from addon.jobs.models import Job
 from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
+
+
+@pytest.fixture(autouse=True)
+def _unpaid_orders_allowed(shop: Shop) -> None:
+    """Unpaid checkouts become orders only where the channel allows it (`allowUnpaidOrders`,
+    off by default): elsewhere `checkoutComplete` refuses them, CHECKOUT_NOT_FULLY_PAID."""
+    shop.saleor.store.default_channel().allow_unpaid_orders = True
 
 
 def _order_writes(shop: Shop, start: int) -> list[tuple[str, str | None]]:

@@ -22,7 +22,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from .manifest_events import async_events
-from .models import Checkout, utcnow
+from .models import Checkout, CheckoutTransaction, utcnow
 
 ZERO = Decimal("0")
 
@@ -89,8 +89,7 @@ def record_transaction(
     """Add a transaction's amounts to the checkout; the events Saleor sends for it."""
     charge_before = charge_status(checkout, total)
     authorize_before = authorize_status(checkout, total)
-    checkout.transactions_charged += charged
-    checkout.transactions_authorized += authorized
+    checkout.transactions.append(CheckoutTransaction(charged=charged, authorized=authorized))
     charge_after = charge_status(checkout, total)
     authorize_after = authorize_status(checkout, total)
     if (charge_before, authorize_before) != (charge_after, authorize_after):

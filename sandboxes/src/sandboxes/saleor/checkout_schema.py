@@ -93,14 +93,22 @@ def checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
         return TaxedMoney.untaxed(_line_price(info, view), _checkout_currency(info, view.checkout))
 
     def total_price(view: CheckoutLineView, info: Info) -> TaxedMoney:
-        amount = _line_price(info, view) * view.line.quantity
+        amount = api_context(info).store.checkout_line_total(view.checkout, view.line)
         return TaxedMoney.untaxed(amount, _checkout_currency(info, view.checkout))
 
+    def _undiscounted(view: CheckoutLineView, info: Info) -> Decimal:
+        store = api_context(info).store
+        return store.checkout_line_undiscounted_price(view.checkout, view.line)
+
+    # `undiscountedUnitPrice` / `undiscountedTotalPrice`: the line's `undiscounted_unit_price`
+    # (the variant's price before catalogue promotions), times the quantity for the total
+    # (saleor/graphql/checkout/types.py `CheckoutLine.resolve_undiscounted_unit_price`,
+    # `resolve_undiscounted_total_price`).
     def undiscounted_unit(view: CheckoutLineView, info: Info) -> Money:
-        return Money.of(_line_price(info, view), _checkout_currency(info, view.checkout))
+        return Money.of(_undiscounted(view, info), _checkout_currency(info, view.checkout))
 
     def undiscounted_total(view: CheckoutLineView, info: Info) -> Money:
-        amount = _line_price(info, view) * view.line.quantity
+        amount = _undiscounted(view, info) * view.line.quantity
         return Money.of(amount, _checkout_currency(info, view.checkout))
 
     meta = {name: _through_line(fn) for name, fn in metadata_resolvers().items()}

@@ -87,6 +87,10 @@ class Channel(WithMetadata):
     is_active: bool = True
     # `orderSettings.automaticallyConfirmAllNewOrders` (saleor/channel/models.py, default on).
     automatically_confirm_all_new_orders: bool = True
+    # `checkoutSettings.allowUnpaidOrders` (saleor/channel/models.py `allow_unpaid_orders`,
+    # default off, at 3.20.119 and 723cd4e): `checkoutComplete` of a checkout its payments do
+    # not cover makes an unpaid order instead of refusing.
+    allow_unpaid_orders: bool = False
 
 
 class Address(WithMetadata):
@@ -301,6 +305,15 @@ class CheckoutLine(WithMetadata):
     quantity: int
 
 
+class CheckoutTransaction(SandboxModel):
+    """A payment app's transaction on a checkout: what it charged and authorized. The order
+    made of the checkout gets it as a `TransactionItem` (`payment_actions.adopt_transaction`)."""
+
+    name: str = "Sandbox payment app"
+    charged: Decimal = Decimal("0")
+    authorized: Decimal = Decimal("0")
+
+
 class Checkout(WithMetadata):
     graphql_type: ClassVar[str] = "Checkout"
     token: uuid.UUID = Field(default_factory=uuid.uuid4)
@@ -316,14 +329,24 @@ class Checkout(WithMetadata):
     # code): `totalPrice` is net of it, and so is the order's total
     # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`).
     gift_card_balance: Decimal = Decimal("0")
-    # The sums of its transactions' charged (and charge-pending) and authorized (and
-    # authorize-pending) amounts: its payment statuses follow from them (`checkout_payments`).
-    transactions_charged: Decimal = Decimal("0")
-    transactions_authorized: Decimal = Decimal("0")
+    # Its payment apps' transactions (`transactionCreate` on the checkout): its payment
+    # statuses follow from their sums (`checkout_payments`), and `checkoutComplete` moves them
+    # to the order.
+    transactions: list[CheckoutTransaction] = Field(default_factory=list)
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
     last_change: datetime = Field(default_factory=utcnow)
     completed_order_id: int | None = None
+
+    @property
+    def transactions_charged(self) -> Decimal:
+        """The transactions' charged (and charge-pending) amounts."""
+        return sum((t.charged for t in self.transactions), Decimal("0"))
+
+    @property
+    def transactions_authorized(self) -> Decimal:
+        """The transactions' authorized (and authorize-pending) amounts."""
+        return sum((t.authorized for t in self.transactions), Decimal("0"))
 
     @property
     def global_id(self) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from .models import utcnow
+from .models import CheckoutTransaction, utcnow
 from .order_models import (
     GrantedRefund,
     Order,
@@ -113,6 +113,26 @@ def create_transaction(
     )
     events = [_event(ids, kind, amount, "") for kind, amount in kinds if amount]
     return item, _record(order, item, *events)
+
+
+def adopt_transaction(ids: IdSource, order: Order, moved: CheckoutTransaction) -> TransactionItem:
+    """`checkoutComplete` moves the checkout's transactions to its order, amounts and all
+    (saleor/checkout/complete_checkout.py `_create_order_from_checkout`:
+    `payment_transactions.update(order=order, checkout_id=None)`, at 3.20.119 and 723cd4e); the
+    caller recomputes the order's amounts after (`update_order_charge_data`,
+    `update_order_authorize_data`: `payments.update_order_amounts`). No webhook of its own: the
+    order's creation sends them (`order_created`)."""
+    item = TransactionItem(
+        id=ids(), name=moved.name, psp_reference=_psp_reference(ids), currency=order.currency
+    )
+    kinds = (
+        (TransactionEventType.AUTHORIZATION_SUCCESS, moved.authorized),
+        (TransactionEventType.CHARGE_SUCCESS, moved.charged),
+    )
+    item.events.extend(_event(ids, kind, amount, "") for kind, amount in kinds if amount)
+    recalculate_transaction(item)
+    order.transactions.append(item)
+    return item
 
 
 def report_event(

@@ -138,7 +138,15 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
     async def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
     ) -> Order:
-        """``checkoutComplete``: create the order (see :meth:`_order_created`)."""
+        """``checkoutComplete``: create the order (see :meth:`_order_created`).
+
+        ``paid`` on a checkout without transactions: a payment app charges its total first
+        (:meth:`pay_checkout`, with the webhooks Saleor sends for it); a checkout with
+        transactions is paid by them alone. See ``SaleorStore.complete_checkout``."""
+        current = self.store.get_checkout(checkout.token)
+        total = self.store.checkout_total(current)
+        if paid and not legacy_payment and not current.transactions and total > 0:
+            await self.pay_checkout(current, charged=total)
         order = self.store.complete_checkout(checkout, paid=paid, legacy_payment=legacy_payment)
         return await self._order_created(order)
 

@@ -7,12 +7,15 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .checkout_payments import has_money
-from .models import Checkout, CheckoutLine, Customer, utcnow
+from .checkout_payments import CheckoutAuthorizeStatus, authorize_status, has_money
+from .models import Checkout, CheckoutLine, CheckoutTransaction, Customer, utcnow
+from .money import currency_places
 from .order_models import Order, OrderStatus
+from .payment_actions import adopt_transaction
+from .payments import update_order_amounts
 from .store_base import NotFound
 from .store_orders import StoreOrders
 
@@ -20,6 +23,30 @@ from .store_orders import StoreOrders
 ANONYMOUS_CHECKOUTS_TIMEDELTA = timedelta(days=30)
 USER_CHECKOUTS_TIMEDELTA = timedelta(days=90)
 EMPTY_CHECKOUTS_TIMEDELTA = timedelta(hours=6)
+
+
+class CheckoutNotFullyPaid(ValueError):
+    """`checkoutComplete` refused with CHECKOUT_NOT_FULLY_PAID (its message is Saleor's)."""
+
+    code = "CHECKOUT_NOT_FULLY_PAID"
+
+
+def _check_covered(checkout: Checkout, total: Decimal, allow_unpaid_orders: bool) -> None:
+    """Refuse to complete a checkout its transactions do not authorize in full, unless the
+    channel allows unpaid orders (saleor/checkout/complete_checkout.py `complete_checkout`:
+    the transaction flow for a fully authorized checkout, one with transactions, or a channel
+    allowing unpaid orders; `_prepare_checkout_with_transactions` refuses the partly
+    authorized; with no transaction nor payment, the payment flow's `clean_checkout_payment`
+    refuses. The same at 3.20.119 and 723cd4e)."""
+    if allow_unpaid_orders:
+        return
+    if authorize_status(checkout, total) is CheckoutAuthorizeStatus.FULL:
+        return
+    if checkout.transactions:
+        raise CheckoutNotFullyPaid(
+            "The authorized amount doesn't cover the checkout's total amount."
+        )
+    raise CheckoutNotFullyPaid("Provided payment methods can not cover the checkout's total amount")
 
 
 @dataclass(frozen=True)
@@ -99,15 +126,48 @@ class StoreCheckouts(StoreOrders):
         current.last_change = now
         return current
 
-    def checkout_line_price(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+    def checkout_line_undiscounted_price(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+        """`CheckoutLineInfo.undiscounted_unit_price`: the variant's price in the channel
+        (saleor/checkout/fetch.py, at 3.20.119 and 723cd4e)."""
         listing = self.get_variant(line.variant_id).listing_for(checkout.channel_id)
         return listing.price if listing else Decimal("0")
 
+    def checkout_line_discount(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+        """The line's catalogue promotion discount (its `CheckoutLineDiscount` of type
+        PROMOTION): only while the listing's `discounted_price` differs from its price, the
+        best rule's `discount_amount` per unit times the quantity (saleor/discount/utils/
+        promotion.py `prepare_line_discount_objects_for_catalogue_promotions`,
+        `_is_discounted_line_by_catalogue_promotion`, `_get_rule_discount_amount`). That amount
+        is written with the listing's discounted price by the price recalculation
+        (saleor/product/utils/variant_prices.py `_handle_discount_rule_id`), so the line
+        follows the listing as last recalculated (`promotions.SandboxPromotions.recalculate`),
+        not the rules as they are now. The same at 3.20.119 and 723cd4e."""
+        listing = self.get_variant(line.variant_id).listing_for(checkout.channel_id)
+        if listing is None or listing.discounted_price is None:
+            return Decimal("0")
+        per_unit = max(listing.price - listing.discounted_price, Decimal("0"))
+        return per_unit * line.quantity
+
+    def checkout_line_total(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+        """`calculate_base_line_total_price` (saleor/checkout/base_calculations.py, at 3.20.119
+        and 723cd4e): the undiscounted unit price times the quantity less the line's
+        discounts, rounded to the currency (no taxes: prices are untaxed here)."""
+        undiscounted = self.checkout_line_undiscounted_price(checkout, line) * line.quantity
+        total = max(undiscounted - self.checkout_line_discount(checkout, line), Decimal("0"))
+        return total.quantize(self._currency_step(checkout))
+
+    def checkout_line_price(self, checkout: Checkout, line: CheckoutLine) -> Decimal:
+        """`calculate_base_line_unit_price`: the line's total over its quantity, rounded."""
+        total = self.checkout_line_total(checkout, line)
+        step = self._currency_step(checkout)
+        return (total / max(line.quantity, 1)).quantize(step, ROUND_HALF_UP)
+
+    def _currency_step(self, checkout: Checkout) -> Decimal:
+        currency = self.channels[checkout.channel_id].currency_code
+        return Decimal(1).scaleb(-currency_places(currency))
+
     def checkout_subtotal(self, checkout: Checkout) -> Decimal:
-        return sum(
-            (self.checkout_line_price(checkout, ln) * ln.quantity for ln in checkout.lines),
-            Decimal("0"),
-        )
+        return sum((self.checkout_line_total(checkout, ln) for ln in checkout.lines), Decimal("0"))
 
     def checkout_total(self, checkout: Checkout) -> Decimal:
         total = self.checkout_subtotal(checkout) + checkout.shipping_price
@@ -118,24 +178,39 @@ class StoreCheckouts(StoreOrders):
     ) -> Order:
         """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``.
 
-        ``paid``: the checkout was paid in full, through a payment app's transaction or, with
-        ``legacy_payment``, a legacy payment gateway. The order is confirmed (UNFULFILLED) when
-        the channel confirms new orders automatically and, in the transaction flow, the
-        checkout has a transaction; else UNCONFIRMED (saleor/checkout/complete_checkout.py:
-        `_create_order_from_checkout` for transactions, `_create_order` for legacy payments;
-        an unpaid order, with `allowUnpaidOrders`, has none)."""
+        Transaction flow (saleor/checkout/complete_checkout.py, at 3.20.119 and 723cd4e):
+        ``paid`` on a checkout without transactions stands for a payment app charging its total
+        before completion (``SaleorSandbox.complete_checkout`` sends that charge's webhooks);
+        otherwise the checkout's own transactions pay, and must authorize (or charge) its total
+        unless the channel allows unpaid orders (`complete_checkout` picks the flow,
+        `_prepare_checkout_with_transactions` refuses, CHECKOUT_NOT_FULLY_PAID; with no
+        transaction the payment flow refuses, `clean_checkout_payment`). The transactions move to
+        the order, whose amounts follow (`_create_order_from_checkout`), and it is UNFULFILLED
+        when the channel confirms new orders automatically and the checkout had a transaction,
+        else UNCONFIRMED. ``legacy_payment``: a legacy gateway's payment (``paid``: captured in
+        full) and `_create_order`: UNFULFILLED wherever the channel confirms automatically."""
         current = self.get_checkout(checkout.token)
         if not current.lines:
             raise ValueError("Cannot complete an empty checkout")
         if not current.email:
             raise ValueError("Checkout email must be set")
         channel = self.channels[current.channel_id]
-        confirmed = channel.automatically_confirm_all_new_orders and (paid or legacy_payment)
+        total = self.checkout_total(current)
+        if legacy_payment and current.transactions:
+            raise ValueError("The sandbox pays a checkout by transactions or a legacy payment")
+        if not legacy_payment:
+            if paid and not current.transactions and total > 0:
+                current.transactions.append(CheckoutTransaction(charged=total))
+            _check_covered(current, total, channel.allow_unpaid_orders)
+        confirmed = channel.automatically_confirm_all_new_orders and (
+            legacy_payment or bool(current.transactions)
+        )
         lines = []
         for line in current.lines:
             variant = self.get_variant(line.variant_id)
             price = self.checkout_line_price(current, line)
-            order_line = self._order_line(variant, line.quantity, price, price)
+            undiscounted = self.checkout_line_undiscounted_price(current, line)
+            order_line = self._order_line(variant, line.quantity, price, undiscounted)
             order_line.quantity_allocated = line.quantity
             lines.append(order_line)
             variant.quantity_allocated += line.quantity
@@ -145,7 +220,7 @@ class StoreCheckouts(StoreOrders):
             user=self._checkout_user(current),
             email=current.email,
             shipping_price=current.shipping_price,
-            paid=paid,
+            paid=paid and legacy_payment,
             legacy_payment=legacy_payment,
             checkout_token=current.token,
             status=OrderStatus.UNFULFILLED if confirmed else OrderStatus.UNCONFIRMED,
@@ -158,6 +233,10 @@ class StoreCheckouts(StoreOrders):
                 self.checkout_subtotal(current) + current.shipping_price,
             ),
         )
+        if not legacy_payment:
+            for moved in current.transactions:
+                adopt_transaction(self.next_id, order, moved)
+            update_order_amounts(order)
         del self.checkouts[current.token]
         current.completed_order_id = order.id
         return order
