@@ -168,7 +168,14 @@ class Pusher(CartPusher):
                 # `productVariantId`): Mailchimp keeps the lines it holds (hidden products still
                 # resolve), its status and totals still follow Saleor's (a PATCH; the lines'
                 # hash stays what it holds).
-                pushing = Fingerprint(pushing.content_hash, known.children)
+                # (the statuses it is still not told are this push's: `as_told`).
+                pushing = keeping_quiet(
+                    Fingerprint(
+                        pushing.content_hash,
+                        {k: v for k, v in known.children.items() if k != QUIET},
+                    ),
+                    quiet,
+                )
             if known.holds(pushing):
                 await self.remember_label(EntityKind.ORDER, order_id, known, label)
                 await self._convert_cart(order)
@@ -276,7 +283,7 @@ class Pusher(CartPusher):
                     order.number,
                     moved_from,
                     email,
-                    quiet=QUIET in pushing.children,
+                    quiet=pushing.children.get(QUIET),
                 )
 
     async def _placed_unsent(self, order_id: str, order: SaleorOrder) -> None:

@@ -257,20 +257,14 @@ async def note_order_moved(
     held_label: str | None,
     email: str,
     *,
-    quiet: bool,
+    quiet: str | None,
 ) -> None:
     """Activity says the order moved to its corrected address (`held_label`: its ledger
     label before, naming the address it was at), and what Mailchimp sends for it (`quiet`:
-    Mailchimp is not told its statuses, `order_confirmation.QUIET`)."""
+    the statuses Mailchimp is not told, `order_confirmation.QUIET`)."""
     before = (held_label or "").partition(ORDER_LABEL_SEPARATOR)[2]
     was = f" from {before}" if before and before.lower() != email.lower() else ""
-    sends = (
-        "Placed long before it reached Mailchimp, it still goes without the payment and "
-        "shipping statuses it had then: Mailchimp sends that address no e-mail of them."
-        if quiet
-        else "Mailchimp sends that address the e-mail of the order's current status (its "
-        "Invoice when paid, its Shipping Confirmation when shipped)."
-    )
+    sends = moved_sends(quiet)
     note = (
         f"Order #{number} moved{was} to {email} in Mailchimp: its buyer changed in Saleor (its "
         "e-mail address was corrected), which Mailchimp cannot change on an order, so it was "
@@ -285,3 +279,29 @@ async def note_order_moved(
     )
     if job_id is not None:
         await session.execute(update(Job).where(Job.id == job_id).values(last_error=note))
+
+
+def moved_sends(quiet: str | None) -> str:
+    """What Mailchimp sends the corrected address, by the statuses it is still not told."""
+    financial, _, fulfillment = (quiet or "").partition("/")
+    untold = [name for name, part in (("payment", financial), ("shipping", fulfillment)) if part]
+    if not untold:
+        return (
+            "Mailchimp sends that address the e-mail of the order's current status (its "
+            "Invoice when paid, its Shipping Confirmation when shipped)."
+        )
+    if len(untold) == 2:
+        return (
+            "Placed long before it reached Mailchimp, it still goes without the payment and "
+            "shipping statuses it had then: Mailchimp sends that address no e-mail of them."
+        )
+    other, told = (
+        ("shipping", "its Shipping Confirmation when shipped")
+        if financial
+        else ("payment", "its Invoice when paid")
+    )
+    return (
+        f"Placed long before it reached Mailchimp, it still goes without the {untold[0]} status "
+        "it had then: Mailchimp sends that address no e-mail of it, only that of its current "
+        f"{other} status ({told})."
+    )

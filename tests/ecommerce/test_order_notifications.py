@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from addon.db.types import utcnow
 from addon.ecommerce.models import QUIET, EntityKind, Fingerprint
+from addon.ecommerce.sale_sender import moved_sends
 from sandboxes.saleor import Customer, Product
 from sandboxes.saleor.fulfillments import create_fulfillment
 from sandboxes.saleor.order_models import OrderStatus
@@ -233,3 +234,41 @@ async def test_an_old_orders_status_once_told_is_told_when_it_returns(shop: Shop
     assert _sent(shop) == [(number, "order_invoice"), (number, "order_invoice")]
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and QUIET not in record.children
+
+
+async def test_an_old_order_with_no_line_to_reference_keeps_only_what_it_still_was_not_told(
+    shop: Shop,
+) -> None:
+    """Its lines' variants deleted before Saleor kept their ids, an order is patched without
+    lines, its record keeping the lines Mailchimp holds: but not the statuses it was not told
+    then, or one told since would be left out again on its way back."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=customer,
+        paid=True,
+        created=utcnow() - timedelta(days=7),
+    )
+    await shop.saleor.fulfill_order(order)
+    shop.saleor.store.get_order(order.id).fulfillments[-1].created = utcnow() - timedelta(days=6)
+    await shop.drain()
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.children[QUIET] == "paid/shipped"
+
+    for line in shop.saleor.store.get_order(order.id).lines:
+        line.variant_id = line.product_variant_id = None
+    await shop.saleor.refund_transaction(order)
+    await shop.drain()
+    number = str(order.number)
+    assert shop.orders()[number].financial_status == "refunded"
+    assert _sent(shop) == [(number, "refund_confirmation")]
+    record = await shop.record(EntityKind.ORDER, order.global_id)
+    assert record is not None and record.children[QUIET] == "/shipped"
+
+
+def test_a_moved_orders_note_says_which_e_mails_its_new_address_gets() -> None:
+    assert "no e-mail of them" in moved_sends("paid/shipped")
+    assert "without the payment status" in moved_sends("paid/")
+    assert "Shipping Confirmation when shipped" in moved_sends("paid/")
+    assert "without the shipping status" in moved_sends("/shipped")
+    assert "current status" in moved_sends(None)
