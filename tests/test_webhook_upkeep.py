@@ -1,29 +1,24 @@
 """An installation's webhooks kept as the app's current documents say (webhook_upkeep, at every
-lifecycle check), on every Saleor the manifest accepts: what an older version of the app
-installed is brought up to date; a webhook a staff member deleted is made again, one they paused
-is left paused and shown (and turned back on when the admin asks); a moved APP_URL moves the
-webhooks; a change Saleor refuses is tried again."""
+lifecycle check, and at start-up), on every Saleor the manifest accepts: what an older version
+of the app installed is brought up to date; a webhook a staff member deleted is made again, one
+they paused is left paused; a moved APP_URL moves the webhooks; a change Saleor refuses is tried
+again; which webhooks the plan changes. Paused webhooks shown and turned back on when the admin
+asks are in tests/test_webhook_upkeep_paused.py, which imports this module's site."""
 
 from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import timedelta
 
-import httpx
 import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from addon.capabilities import start_up
 from addon.clock import ManualClock
 from addon.config import AppEnv
 from addon.installations import webhook_catch_up
 from addon.installations.repository import InstallationRepository
-from addon.installations.webhook_upkeep import InstalledWebhook, plan, record_reading, slug_of
+from addon.installations.webhook_upkeep import InstalledWebhook, plan, slug_of
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor import manifest
@@ -37,8 +32,7 @@ from addon.saleor.versions import OLDEST_SUPPORTED, parse_version
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.saleor.models import WebhookConfig
-from sandboxes.transport import HostRoutingTransport
-from tests.conftest import APP_URL, RecordingTransport, dashboard_headers
+from tests.conftest import APP_URL, RecordingTransport
 from tests.test_saleor_versions import (  # noqa: F401
     INTERVAL,
     legacy,
@@ -76,13 +70,13 @@ def _assert_current(sandbox: SaleorSandbox, app: SandboxApp, app_url: str) -> No
     assert not [slug for slug in hooks if slug is not None], "a retired document kept"
 
 
-async def _paused(services: Services) -> list[str] | None:
+async def paused_slugs(services: Services) -> list[str] | None:
     installation = await stored(services)
     assert installation is not None and installation.webhooks_checked_at is not None
     return installation.webhooks_paused
 
 
-def _hook(app: SandboxApp, slug: str) -> WebhookConfig:
+def webhook_of(app: SandboxApp, slug: str) -> WebhookConfig:
     [hook] = _by_slug(app)[slug]
     return hook
 
@@ -127,7 +121,7 @@ async def test_an_installation_keeps_its_webhooks(site: Site) -> None:
     # The manifest's are as Saleor made them; a newer Saleor gets the registered ones too.
     registered = ["WebhookCreate"] * len(registered_webhook_definitions())
     assert _mutations(site.outbound) == ([] if legacy(site.saleor) else registered)
-    assert await _paused(site.services) == []
+    assert await paused_slugs(site.services) == []
     assert await site.next_check() == [] and site.reads == 1  # read again: no change
 
 
@@ -138,10 +132,10 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
     # As an older version of the app left it: a document since changed (query and events),
     # one it did not have yet, another delivering twice, a retired one. Beside them a staff
     # member's webhook to another service, and one of the app's paused by staff.
-    customers = _hook(app, "ecommerce-customers")
+    customers = webhook_of(app, "ecommerce-customers")
     customers.query, customers.async_events = OLD_CUSTOMERS, ["CUSTOMER_UPDATED"]
-    app.webhooks.remove(_hook(app, "app-status-changed"))
-    orders = _hook(app, "ecommerce-orders")
+    app.webhooks.remove(webhook_of(app, "app-status-changed"))
+    orders = webhook_of(app, "ecommerce-orders")
     new_id = site.saleor.store.next_id
     twice = orders.model_copy(update={"id": new_id()})
     retired = orders.model_copy(
@@ -151,7 +145,7 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
         update={"id": new_id(), "target_url": "https://crm.example/hooks/orders"}
     )
     app.webhooks += [twice, retired, elsewhere]
-    _hook(app, "ecommerce-products").is_active = False
+    webhook_of(app, "ecommerce-products").is_active = False
 
     assert sorted(await site.next_check()) == [
         "WebhookCreate",
@@ -162,8 +156,8 @@ async def test_what_an_older_app_installed_is_brought_to_the_current_documents(
     site.assert_current()
     assert twice not in app.webhooks and orders in app.webhooks and retired not in app.webhooks
     assert elsewhere in app.webhooks  # not the app's to remove
-    assert _hook(app, "ecommerce-products").is_active is False  # staff's decision
-    assert await _paused(site.services) == ["ecommerce-products"]
+    assert webhook_of(app, "ecommerce-products").is_active is False  # staff's decision
+    assert await paused_slugs(site.services) == ["ecommerce-products"]
     assert await site.next_check() == []
 
 
@@ -204,7 +198,7 @@ async def test_an_upgraded_app_brings_the_webhooks_up_to_date_when_it_starts(
 ) -> None:
     """As an older version of the app left them: its first start queues the upkeep, which runs
     at once, not at the next lifecycle check (no time passes here: none is due)."""
-    customers = _hook(site.app, "ecommerce-customers")
+    customers = webhook_of(site.app, "ecommerce-customers")
     customers.query, customers.async_events = OLD_CUSTOMERS, ["CUSTOMER_UPDATED"]
     installation = await stored(site.services)
     assert installation is not None
@@ -292,48 +286,9 @@ async def test_a_webhook_a_staff_member_deleted_is_made_again_at_the_next_check(
     site: Site,
 ) -> None:
     """Deleted, its events would reach the app never again (pausing is how to hold them)."""
-    site.app.webhooks.remove(_hook(site.app, "ecommerce-orders"))
+    site.app.webhooks.remove(webhook_of(site.app, "ecommerce-orders"))
     assert await site.next_check() == ["WebhookCreate"]
     site.assert_current()
-
-
-async def test_paused_webhooks_are_shown_and_turned_back_on_when_the_admin_asks(
-    site: Site, app_client: httpx.AsyncClient
-) -> None:
-    orders, products = (_hook(site.app, s) for s in ("ecommerce-orders", "ecommerce-products"))
-    orders.is_active = products.is_active = False
-    products.query = OLD_CUSTOMERS.replace("CustomerUpdated { user", "ProductUpdated { product")
-    await site.next_check()
-    headers = dashboard_headers(site.saleor, site.app)
-    activity = (await app_client.get("/api/activity", headers=headers)).json()
-    paused = activity["paused_webhooks"]
-    assert [p["slug"] for p in paused] == ["ecommerce-orders", "ecommerce-products"]
-    assert "PRODUCT_UPDATED" in paused[1]["events"] and "ORDER_CREATED" in paused[0]["events"]
-
-    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
-    assert answer.status_code == 200, answer.text
-    assert answer.json()["paused"] == []
-    assert orders.is_active and products.is_active
-    site.assert_current()  # with its current document too
-    activity = (await app_client.get("/api/activity", headers=headers)).json()
-    assert activity["paused_webhooks"] == []
-
-
-async def test_turning_webhooks_back_on_says_when_saleor_does_not_answer(
-    site: Site, app_client: httpx.AsyncClient, network: HostRoutingTransport
-) -> None:
-    headers = dashboard_headers(site.saleor, site.app)  # minted while Saleor answers
-    network.add("saleor.test", _unavailable())
-    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
-    assert answer.status_code == 502
-    assert answer.json()["error"]["code"] == "SALEOR_UNAVAILABLE"
-
-
-def _unavailable() -> Starlette:
-    async def graphql(_: Request) -> Response:
-        return Response("Service Unavailable", status_code=503)
-
-    return Starlette(routes=[Route("/graphql/", graphql, methods=["POST"])])
 
 
 def test_a_webhook_is_known_by_its_path_under_any_app_url() -> None:
@@ -383,40 +338,3 @@ async def test_in_production_a_development_app_url_changes_no_webhook(site: Site
     )
     assert await site.next_check() == [] and site.reads == 0
     site.assert_current()
-
-
-async def test_only_the_apps_own_paused_webhook_is_shown_and_turned_back_on(
-    site: Site, app_client: httpx.AsyncClient
-) -> None:
-    """Beside it, a staff member's copies delivering elsewhere, one active and one paused: the
-    active one does not make the app's own look active, and neither copy is touched."""
-    own = _hook(site.app, "ecommerce-orders")
-    own.is_active = False
-    new_id = site.saleor.store.next_id
-    active_copy, paused_copy = (
-        own.model_copy(
-            update={"id": new_id(), "target_url": url, "is_active": url.startswith("https://a")}
-        )
-        for url in (
-            "https://a.example/api/webhooks/ecommerce-orders",
-            "https://b.example/api/webhooks/ecommerce-orders",
-        )
-    )
-    site.app.webhooks += [active_copy, paused_copy]
-    assert await site.next_check() == []
-    assert await _paused(site.services) == ["ecommerce-orders"]
-    headers = dashboard_headers(site.saleor, site.app)
-    answer = await app_client.post("/api/installation/webhooks/resume", headers=headers)
-    assert answer.json()["paused"] == []
-    assert own.is_active and not paused_copy.is_active
-    assert paused_copy.target_url.startswith("https://b.example")
-
-
-async def test_a_reading_older_than_the_one_recorded_records_nothing(site: Site) -> None:
-    """The upkeep read the webhooks before the admin turned them back on: its finding (paused)
-    is older than the one recorded (none), and kept out."""
-    installation = await stored(site.services)
-    assert installation is not None and installation.webhooks_checked_at is not None
-    before = installation.webhooks_checked_at - timedelta(seconds=1)
-    await record_reading(site.services, installation.id, before, ["ecommerce-orders"])
-    assert await _paused(site.services) == []

@@ -1,7 +1,9 @@
 """Writers of many ledger records on PostgreSQL lock them in id order, and before they write any
 (`ledger_statements.locking`), as marking records pending and a burst's apply do: a writer
 holding one record while it waits for another of a lower id could deadlock with one of those,
-and PostgreSQL would fail one of the two.
+and PostgreSQL would fail one of the two. Here: a burst's batch recorded, orphaned bursts
+handed back, a live order push, a resync, a store recreated and a burst's leader quarantined;
+an initial sync batch's apply is in tests/ecommerce/test_ledger_lock_order_initial_sync.py.
 
 Each test holds a record's row in a transaction of its own (as a push recording its outcome
 does), lets the writer run into it, and looks at which of the other rows it holds meanwhile."""
@@ -10,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text, update
@@ -21,15 +22,11 @@ from addon.ecommerce.models import (
     PUSH_JOB,
     BurstBatch,
     EntityKind,
-    Fingerprint,
     SyncRecord,
     SyncStatus,
 )
 from addon.ecommerce.push_queue import enqueue_push
 from addon.ecommerce.push_request import PushRequest
-from addon.ecommerce.record_states import settled
-from addon.ecommerce.repository import LedgerRepository
-from addon.initial_sync.models import BatchStatus, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
@@ -38,8 +35,6 @@ from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import batch_calls, bursty, reading_batch, settle
 from tests.ecommerce.test_burst_rerun import led_by, out_of_lapses
 from tests.ecommerce.test_store_state import delete_store_in_mailchimp
-from tests.initial_sync.conftest import first_batch_held
-from tests.initial_sync.conftest import make_due as make_steps_due
 from tests.worker_process import until
 
 __all__ = ["bursty"]  # the fixture, imported
@@ -73,18 +68,6 @@ async def pending(shop: Shop, kind: str) -> int:
     async with shop.services.db.session() as session:
         waiting = select(func.count()).where(Job.kind.like(kind), Job.status == JobStatus.PENDING)
         return int(await session.scalar(waiting) or 0)
-
-
-async def steps_until_applied(shop: Shop, worker: Worker) -> None:
-    """Initial sync steps run until every batch's results are in the ledger (the pushes the
-    apply queues are left waiting)."""
-    while True:
-        async with shop.services.db.session() as session:
-            statuses = set(await session.scalars(select(InitialSyncBatch.status)))
-        if statuses == {BatchStatus.APPLIED}:
-            return
-        await make_steps_due(shop)
-        assert await worker.run_once()
 
 
 async def push_queued(shop: Shop, saleor_id: str) -> bool:
@@ -157,65 +140,6 @@ async def test_recording_a_submitted_batch_locks_its_records_in_id_order(bursty:
     async with shop.services.db.session() as session:
         row = await session.scalar(select(BurstBatch))
         assert row is not None and row.mailchimp_batch_id is not None  # recorded
-
-
-async def test_an_initial_sync_batch_applied_sees_a_push_committed_meanwhile(
-    bursty: Shop,
-) -> None:
-    """The records are locked before they are read: a live push that recorded newer content
-    while the batch's results were applied is pushed again, not written over with the batch's
-    older content (before, the apply read the records unlocked and wrote after the push)."""
-    shop = bursty
-    shop.services.settings = shop.services.settings.model_copy(
-        update={"ecommerce_batch_threshold": 1000, "initial_sync_poll_base_seconds": 0.0}
-    )
-    products = [await shop.product(f"Basil {i}", "2.00", "3.00") for i in range(3)]
-    await settle(shop)  # each pushed: its record exists
-    async with shop.services.db.transaction() as session:
-        # Records Mailchimp holds nothing of (their pushes were quarantined, say): the
-        # initial sync batches them.
-        await session.execute(
-            update(SyncRecord)
-            .where(SyncRecord.kind == EntityKind.PRODUCT)
-            .values(status=SyncStatus.QUARANTINED, mailchimp_id=None, content_hash=None)
-        )
-    worker = await first_batch_held(shop)
-    shop.mailchimp.batches_paused = False
-    await shop.mailchimp.drain_batches()
-    await make_steps_due(shop)
-    pushed = await shop.record(EntityKind.PRODUCT, products[1].global_id)
-    assert pushed is not None
-
-    async with shop.services.db.transaction() as push:
-        # A live push records newer content, and has not committed yet.
-        await push.execute(
-            update(SyncRecord)
-            .where(SyncRecord.id == pushed.id)
-            .values(
-                status=SyncStatus.SYNCED,
-                mailchimp_id=str(products[1].id),
-                content_hash="pushed-meanwhile",
-                pushed_at=utcnow(),
-                updated_at=utcnow(),
-            )
-        )
-        applying = asyncio.ensure_future(steps_until_applied(shop, worker))
-
-        async def waiting() -> bool:
-            async with shop.services.db.session() as session:
-                return bool(await session.scalar(WAITING_ON_A_LOCK))
-
-        await until(waiting, "the apply to wait for the pushed record")
-    await applying
-
-    kept = await shop.record(EntityKind.PRODUCT, products[1].global_id)
-    assert kept is not None
-    # Overtaken: pushed again from Saleor's state, not recorded synced with the batch's.
-    assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
-    assert await push_queued(shop, products[1].global_id)
-    for product in (products[0], products[2]):
-        other = await shop.record(EntityKind.PRODUCT, product.global_id)
-        assert other is not None and other.status is SyncStatus.SYNCED
 
 
 async def test_orphaned_bursts_are_handed_back_each_in_a_transaction_of_its_own(
@@ -292,47 +216,6 @@ async def test_a_live_order_push_queues_its_products_in_id_order(bursty: Shop) -
 
     assert still_free == []
     assert len(shop.orders()) == 1  # the push went on once let through
-
-
-async def test_a_record_created_while_an_initial_sync_batch_is_applied_is_overtaken(
-    bursty: Shop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """None of the batch's records existed when the apply locked them; a live push creates
-    and records one before the apply inserts them: the apply finds it, locked, and pushes it
-    again rather than write the batch's older content over it (before, it settled it)."""
-    shop = bursty
-    shop.services.settings = shop.services.settings.model_copy(
-        update={"ecommerce_batch_threshold": 1000, "initial_sync_poll_base_seconds": 0.0}
-    )
-    shop.saleor.generate_store(products=3, customers=0, orders=0, seed=9)
-    raced = next(iter(shop.saleor.store.products.values()))
-    worker = await first_batch_held(shop)
-    shop.mailchimp.batches_paused = False
-    await shop.mailchimp.drain_batches()
-    inserting = LedgerRepository.labels_inserting
-    pushed: list[int] = []
-
-    async def live_push_first(self: LedgerRepository, *args: Any, **kwargs: Any) -> Any:
-        if not pushed:
-            async with shop.services.db.transaction() as session:
-                installation_id = int(args[0])  # labels_inserting(installation_id, …)
-                record = await LedgerRepository(session).get_or_create(
-                    installation_id, "default-channel", EntityKind.PRODUCT, raced.global_id
-                )
-                settled(record, SyncStatus.SYNCED, str(raced.id), Fingerprint("live"), utcnow())
-                await session.flush()
-                pushed.append(record.id)
-        return await inserting(self, *args, **kwargs)
-
-    monkeypatch.setattr(LedgerRepository, "labels_inserting", live_push_first)
-
-    await steps_until_applied(shop, worker)
-
-    assert pushed
-    kept = await shop.record(EntityKind.PRODUCT, raced.global_id)
-    assert kept is not None
-    assert kept.status is SyncStatus.PENDING, (kept.status, kept.content_hash)
-    assert await push_queued(shop, raced.global_id)
 
 
 async def channel_out_of_order(
