@@ -11,7 +11,7 @@ from decimal import Decimal
 from addon.db.types import utcnow
 from addon.ecommerce.models import QUIET, EntityKind, Fingerprint
 from addon.ecommerce.sale_sender import moved_sends
-from sandboxes.saleor import Customer, Product
+from sandboxes.saleor import Customer, Order, Product
 from sandboxes.saleor.fulfillments import create_fulfillment
 from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -26,6 +26,24 @@ def _sent(shop: Shop) -> list[tuple[str, str]]:
 async def _buyer(shop: Shop) -> tuple[Product, Customer]:
     product = await shop.product("Fig", "2.00")
     return product, await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
+
+
+async def _old_order(shop: Shop, *, shipped: bool) -> Order:
+    """Ann's order of last week, paid then (and shipped the day after), first seen today."""
+    product, customer = await _buyer(shop)
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 1)],
+        user=customer,
+        paid=True,
+        created=utcnow() - timedelta(days=7),
+    )
+    if shipped:
+        await shop.saleor.fulfill_order(order)
+        shop.saleor.store.get_order(order.id).fulfillments[-1].created = utcnow() - timedelta(
+            days=6
+        )
+    await shop.drain()
+    return order
 
 
 async def test_an_order_paid_at_checkout_gets_its_confirmation_and_its_invoice(
@@ -72,14 +90,7 @@ async def test_an_old_order_new_to_mailchimp_e_mails_only_what_happens_now(shop:
     """A channel tracked without an initial sync, an order of last week paid then and changed
     today: created without its statuses (each would send its e-mail about a purchase long
     past), its revenue counted all the same; a refund today is news, and gets its e-mail."""
-    product, customer = await _buyer(shop)
-    order = await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(product.variants[0], 1)],
-        user=customer,
-        paid=True,
-        created=utcnow() - timedelta(days=7),
-    )
-    await shop.drain()
+    order = await _old_order(shop, shipped=False)
     number = str(order.number)
     held = shop.orders()[number]
     assert (held.financial_status, held.fulfillment_status, held.order_total) == ("", "", 2.0)
@@ -179,17 +190,7 @@ async def test_what_forgets_an_old_orders_content_keeps_its_untold_statuses(shop
     """A resync (and a batch whose outcome Mailchimp did not say: `Fingerprint.unknown`)
     forgets what Mailchimp holds, so the next push sends all of it: but not the statuses it was
     never told, which would e-mail its shopper about a purchase long past."""
-    product, customer = await _buyer(shop)
-    order = await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(product.variants[0], 1)],
-        user=customer,
-        paid=True,
-        created=utcnow() - timedelta(days=7),
-    )
-    await shop.saleor.fulfill_order(order)
-    shipped = shop.saleor.store.get_order(order.id)
-    shipped.fulfillments[-1].created = utcnow() - timedelta(days=6)
-    await shop.drain()
+    order = await _old_order(shop, shipped=True)
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.children[QUIET] == "paid/shipped"
     assert Fingerprint.unknown(record.children).children[QUIET] == "paid/shipped"
@@ -242,16 +243,7 @@ async def test_an_old_order_with_no_line_to_reference_keeps_only_what_it_still_w
     """Its lines' variants deleted before Saleor kept their ids, an order is patched without
     lines, its record keeping the lines Mailchimp holds: but not the statuses it was not told
     then, or one told since would be left out again on its way back."""
-    product, customer = await _buyer(shop)
-    order = await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(product.variants[0], 1)],
-        user=customer,
-        paid=True,
-        created=utcnow() - timedelta(days=7),
-    )
-    await shop.saleor.fulfill_order(order)
-    shop.saleor.store.get_order(order.id).fulfillments[-1].created = utcnow() - timedelta(days=6)
-    await shop.drain()
+    order = await _old_order(shop, shipped=True)
     record = await shop.record(EntityKind.ORDER, order.global_id)
     assert record is not None and record.children[QUIET] == "paid/shipped"
 
