@@ -58,6 +58,11 @@ class ManualClock(Clock):
             if deadline <= when and not future.done():
                 future.set_result(None)
 
+    def sleeping_until(self, when: datetime) -> bool:
+        """Whether a sleep waits for the time to reach `when` or later (a test advances the
+        clock once the sleep it means to end has begun: one begun after would wait on)."""
+        return any(deadline >= when and not f.done() for deadline, f in self._sleepers)
+
     @property
     def sleepers(self) -> int:
         """How many sleeps are waiting for the time to move."""
