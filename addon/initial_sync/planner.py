@@ -1,10 +1,10 @@
 """Deciding, for a page read from Saleor, what goes into a Mailchimp batch.
 
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
-push is skipped; so is a product Mailchimp holds as it would be sent, or a customer or an order
-pushed live after its `updatedAt`; one Mailchimp has in another version is handed to live sync,
-which updates it), other channels' orders are left out, and
-nodes outside the slice being read are left to theirs (`slices`). The products a page's orders
+push is skipped; so is one Mailchimp holds as live sync would send it, or, where only a push can
+tell that, a customer or an order pushed live after its `updatedAt`; one Mailchimp has in
+another version is handed to live sync, which updates it), other channels' orders are left out,
+and nodes outside the slice being read are left to theirs (`slices`). The products a page's orders
 name that Mailchimp never held are sent first (`products_first`). Bodies, usable order lines
 and ledger fingerprints come from the same builders as live sync's
 (`addon.ecommerce.fingerprints`), so live sync skips what the initial sync confirmed.
@@ -26,6 +26,7 @@ from addon.ecommerce.fingerprints import fingerprint, hidden_variants, order_bod
 from addon.ecommerce.ledger_statements import HeldRecord
 from addon.ecommerce.models import EntityKind, Fingerprint, SyncStatus
 from addon.ecommerce.offer_dates import next_look
+from addon.ecommerce.order_confirmation import as_told, keeping_quiet
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorProduct, SaleorUser
@@ -191,6 +192,14 @@ class Planner:
                 else:
                     operations.append(item)
                 continue
+            if known is not None and known.mailchimp_id is not None:
+                pushed = self._pushed(kind, node, known, available, orphans, erased)
+                if pushed is not None:
+                    if known.status is SyncStatus.SYNCED and known.fingerprint == pushed:
+                        skipped += 1  # Mailchimp holds what live sync would send
+                    else:
+                        live.append(saleor_id)  # Mailchimp has another version: live updates
+                    continue
             if known is not None:
                 updated = _parse_time(node.get("updatedAt"))
                 fresh = known.pushed_at is not None and (
@@ -265,6 +274,50 @@ class Planner:
             self.ctx.store_id, body, operation_id=product.id, dumped=dumped
         )
         return Planned(operation, product.id, body.id, fingerprint(body, dumped))
+
+    def _pushed(
+        self,
+        kind: EntityKind,
+        node: dict[str, Any],
+        known: HeldRecord,
+        available: set[str],
+        orphans: dict[str, str],
+        erased: Erased,
+    ) -> Fingerprint | None:
+        """The fingerprint live sync's push of a customer or an order Mailchimp holds would
+        record (`Pusher.push_customer`, `Pusher.push_order`), to compare with the record's; None
+        where only its push can tell (an erased address, a draft, another channel's, no line
+        left to reference). Not its `updatedAt`: Saleor keeps an order's through a tracking
+        number (`FulfillmentUpdateTracking` saves the fulfilment alone,
+        saleor/graphql/order/mutations/fulfillment_update_tracking.py) and a customer's through
+        a metadata write in some versions (`versions.metadata_bumps_updated` in the sandbox),
+        so a change whose webhook never reached the app would stay out of Mailchimp."""
+        if kind is EntityKind.CUSTOMER:
+            user = SaleorUser.model_validate(node)
+            if erased and unchanged_since_erasure(user, erased):
+                return None
+            return fingerprint(payloads.customer_input(user, self.ctx.opt_in))
+        order = SaleorOrder.model_validate(node)
+        if order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
+            return None
+        if erased and placed_before_erasure(order, erased):
+            return None
+        body = order_body(
+            order,
+            available,
+            self.ctx.opt_in,
+            order_id=order_id(order, known.mailchimp_id, self.ctx.uuid_orders_before),
+            held=True,
+            orphans=orphans,
+            tracking=self.ctx.tracking,
+        )
+        if body is None or not body.lines:
+            return None
+        # The statuses it was not told stay untold (`as_told`: decided when it was created).
+        body, quiet = as_told(
+            order, body, known.children, known.mailchimp_id, paused=False, held=False
+        )
+        return keeping_quiet(fingerprint(body), quiet)
 
     def _build(
         self,

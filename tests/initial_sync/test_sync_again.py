@@ -10,6 +10,7 @@ from sqlalchemy import delete
 
 from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import SyncRecord
+from sandboxes.saleor.fulfillments import create_fulfillment, set_tracking_number
 from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.initial_sync.conftest import (
@@ -89,3 +90,45 @@ async def test_a_sync_sends_stock_prices_and_publication_no_webhook_told(small: 
     assert [v.inventory_quantity for v in held[str(hidden.id)].variants] == [0]
     kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
     assert kinds["product"]["skipped"] == 1  # Plum: Mailchimp holds what it would send
+
+
+async def test_a_sync_sends_a_tracking_number_and_a_consent_no_webhook_told(small: Shop) -> None:
+    """A tracking number keeps the order's `updatedAt` (Saleor saves the fulfilment alone), and
+    a metadata write keeps the customer's on Saleors before 3.21.37 / 3.22.19 / 3.23: a sync of
+    a store Mailchimp holds compares what live sync would send with what Mailchimp holds, so
+    both are in Mailchimp after it, and what did not change is still skipped."""
+    shop = small
+    body = {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id}
+    response = await shop.api("PUT", "/api/audiences/settings", body)
+    assert response.status_code == 200, response.text
+    shop.saleor.generate_store(products=4, customers=3, orders=0, seed=11)
+    store = shop.saleor.store
+    product = next(iter(store.products.values()))
+    buyer, kept = list(store.customers.values())[:2]
+    order = store.create_order(
+        lines=[store.order_line_for(product.variants[0], 2)], user=buyer, channel=CHANNEL
+    )
+    shipment = create_fulfillment(store.next_id, order)
+    other = store.create_order(
+        lines=[store.order_line_for(product.variants[0], 1)], user=kept, channel=CHANNEL
+    )
+    create_fulfillment(store.next_id, other)
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert (shop.orders()[str(order.id)].tracking_number or "") == ""
+    dates = (order.updated_at, buyer.updated_at)
+    # No webhook (the store's own objects): as if their deliveries had failed.
+    set_tracking_number(order, shipment.id, "RM123456785GB")
+    buyer.metadata = {**buyer.metadata, "mailchimp.consent.subscribe": "true"}
+    assert (order.updated_at, buyer.updated_at) == dates
+    await start(shop)
+    assert (await finish(shop)).status is RunStatus.SUCCEEDED
+    assert shop.orders()[str(order.id)].tracking_number == "RM123456785GB"
+    held = {c.email_address: c for c in shop.mailchimp.customers(shop.account, shop.store_id)}
+    assert held[buyer.email].opt_in_status is True
+    assert held[kept.email].opt_in_status is False
+    kinds = {k["kind"]: k for k in (await progress(shop))["kinds"]}
+    # The buyer and the order handed to live sync; the other customers held as they are.
+    assert (kinds["customer"]["retried"], kinds["order"]["retried"]) == (1, 1)
+    assert kinds["order"]["skipped"] == 1
+    assert kinds["customer"]["skipped"] == kinds["customer"]["total"] - 1
