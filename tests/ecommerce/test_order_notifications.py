@@ -264,3 +264,27 @@ def test_a_moved_orders_note_says_which_e_mails_its_new_address_gets() -> None:
     assert "Shipping Confirmation when shipped" in moved_sends("paid/")
     assert "without the shipping status" in moved_sends("/shipped")
     assert "current status" in moved_sends(None)
+
+
+async def test_an_old_order_mailchimp_lost_is_created_again_without_its_e_mails(
+    shop: Shop,
+) -> None:
+    """Deleted in Mailchimp, an order of last week first seen today is created again by its
+    next push (whose PATCH is answered 404) still without the statuses it was not told, each
+    of which would send its e-mail about a purchase long past. A status that changes
+    afterwards is news, told."""
+    order = await _old_order(shop, shipped=True)
+    number = str(order.number)
+    assert _sent(shop) == []
+    [shipment] = shop.saleor.store.get_order(order.id).fulfillments
+    path = f"/ecommerce/stores/{shop.store_id}/orders/{number}"
+    await shop.mailchimp.call(shop.account, "DELETE", path)
+    await shop.saleor.update_tracking_number(order, shipment, "T-2")
+    await shop.drain()
+    held = shop.orders()[number]
+    assert (held.tracking_number, held.financial_status, held.fulfillment_status) == ("T-2", "", "")
+    assert _sent(shop) == []
+    await shop.saleor.refund_transaction(order)
+    await shop.drain()
+    assert _sent(shop) == [(number, "refund_confirmation")]
+    assert shop.orders()[number].financial_status == "refunded"
