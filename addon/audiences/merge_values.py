@@ -18,11 +18,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-# Mailchimp stores at most 255 characters in a text field (and in url/imageurl).
+# Mailchimp stores at most 255 bytes in a text field (and in url/imageurl): "Some alphabets or
+# symbolic characters, like emoji, use more than one byte"
+# (https://mailchimp.com/help/format-guidelines-for-your-import-file/), so 200 Cyrillic letters
+# (400 bytes in UTF-8) are too long.
 TEXT_LIMIT = 255
 _DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_US_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+# A zip field takes five digits only ("International post codes aren't supported by this field
+# type", the same page): a ZIP+4 goes as its five-digit ZIP code.
+_US_ZIP = re.compile(r"^(\d{5})(-\d{4})?$")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 # What an international phone may hold (Mailchimp's "International" phone format is free text
 # of digits and the usual separators).
@@ -200,11 +205,12 @@ def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
     if kind == "phone":
         return _phone(text, field.options.phone_format)
     if kind == "zip":
-        if not _US_ZIP.match(text):
+        zip_code = _US_ZIP.match(text)
+        if zip_code is None:
             return Converted(problem=f"“{text}” is not a US zip code (five digits)")
-        return Converted(text)
+        return Converted(zip_code.group(1))
     if kind in ("url", "imageurl"):
-        if not _URL.match(text) or len(text) > TEXT_LIMIT:
+        if not _URL.match(text) or _too_long(text):
             return Converted(problem=f"“{text[:60]}” is not a web address")
         return Converted(text)
     if kind in ("radio", "dropdown"):
@@ -213,9 +219,16 @@ def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
         if match is None:
             return Converted(problem=f"“{text}” is not one of the field's choices")
         return Converted(match)
-    if len(text) > TEXT_LIMIT:
-        return Converted(problem=f"the text is longer than {TEXT_LIMIT} characters")
+    if _too_long(text):
+        return Converted(
+            problem=f"the text is longer than Mailchimp's {TEXT_LIMIT} bytes "
+            "(a letter outside A to Z takes two or more)"
+        )
     return Converted(text)
+
+
+def _too_long(text: str) -> bool:
+    return len(text.encode("utf-8")) > TEXT_LIMIT
 
 
 # Saleor's LanguageCodeEnum (e.g. EN, EN_US, PT_BR) → Mailchimp's contact languages, as listed

@@ -59,6 +59,8 @@ FULL = AddressValue(addr1="1 Main St", city="Springfield", state="IL", zip="6270
         ("birthday", {"date_format": "MM/DD"}, "02/29/1992", "02/29"),
         ("birthday", {"date_format": "MM/DD"}, "12/03", "12/03"),
         ("zip", {}, "62701", "62701"),
+        ("zip", {}, "62701-1234", "62701"),  # Mailchimp's zip takes five digits
+        ("text", {}, "é" * 127, "é" * 127),  # 254 bytes
         ("url", {}, "https://shop.example/ann", "https://shop.example/ann"),
         ("dropdown", {"choices": ["Gold", "Silver"]}, "gold", "Gold"),
         ("address", {}, FULL, FULL.model_dump()),
@@ -75,7 +77,8 @@ def test_values_convert_to_the_fields_type(
 @pytest.mark.parametrize(
     ("kind", "options", "value", "problem"),
     [
-        ("text", {}, "x" * 256, "longer than 255"),
+        ("text", {}, "x" * 256, "longer than Mailchimp's 255 bytes"),
+        ("text", {}, "Ж" * 128, "longer than Mailchimp's 255 bytes"),  # 128 letters, 256 bytes
         ("number", {}, "lots", "not a number"),
         # Once 1.234, a thousandth of what "1,234" most likely says.
         ("number", {}, "1,234", "could be a thousand or a decimal"),
@@ -180,7 +183,7 @@ def test_given_names_are_checked_as_mapped_values_are(tag: str) -> None:
     assert tag not in data.merge_fields and tag not in data.given_names
     [problem] = data.problems
     label = "First Name" if tag == "FNAME" else "Last Name"
-    assert problem == f"{label} ({tag}): the text is longer than 255 characters"
+    assert problem.startswith(f"{label} ({tag}): the text is longer than Mailchimp's 255 bytes")
     other = "LNAME" if tag == "FNAME" else "FNAME"
     assert other in data.merge_fields and data.given_names == {other}
     # A name that fits goes as before, trimmed as a mapped one.

@@ -267,3 +267,27 @@ async def test_a_store_domain_is_held_once_per_account(client: httpx.AsyncClient
     assert (await client.delete("/ecommerce/stores/store-1")).status_code == 204
     moved = await client.patch("/ecommerce/stores/store-2", json={"domain": "shop.acme.test"})
     assert moved.status_code == 200
+
+
+async def test_a_product_answers_with_fifty_of_its_variants(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """The spec's `E_commerce_Product.variants`: "Returns up to 50 of the product's variants.
+    To retrieve all variants use Product Variants." The product keeps them all."""
+    await setup_store(client)
+    ids = tuple(f"v{i}" for i in range(60))
+    created = await client.post(f"{S}/products", json=product_body("p1", ids))
+    assert created.status_code == 200, created.text
+    assert [v["id"] for v in created.json()["variants"]] == list(ids[:50])
+    for answer in (
+        await client.get(f"{S}/products/p1"),
+        await client.patch(f"{S}/products/p1", json={"title": "Renamed"}),
+    ):
+        assert answer.status_code == 200, answer.text
+        assert len(answer.json()["variants"]) == 50
+    listed = (await client.get(f"{S}/products")).json()["products"][0]
+    assert len(listed["variants"]) == 50
+    paged = (await client.get(f"{S}/products/p1/variants", params={"count": 100})).json()
+    assert paged["total_items"] == 60 and len(paged["variants"]) == 60
+    ordered = await client.post(f"{S}/orders", json=order_body("o1", variant_id="v59"))
+    assert ordered.status_code == 200, ordered.text

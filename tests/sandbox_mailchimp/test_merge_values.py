@@ -94,12 +94,18 @@ async def test_an_audience_holds_thirty_fields_the_address_among_them(
     ("kind", "options", "good", "bad"),
     [
         ("text", {}, "x" * 255, "x" * 256),
+        # 255 bytes, not characters: 127 "é" are 254 bytes, 128 are 256.
+        ("text", {}, "é" * 127, "é" * 128),
         ("number", {}, "12.5", "twelve"),
+        ("number", {}, "-1.5e3", "1_000"),
+        ("number", {}, 7, "nan"),
+        ("number", {}, "42", "\u0664\u0662"),  # Arabic-Indic digits: Python's float reads them
         ("date", {"date_format": "DD/MM/YYYY"}, "17/05/2024", "05/17/2024"),
         ("date", {}, "05/17/2024", "2024-05-17T00:00"),
         ("birthday", {"date_format": "DD/MM"}, "29/02", "02/29"),
         ("phone", {"phone_format": "US"}, "415-555-2671", "+44 20 7946 0958"),
         ("zip", {}, "62701", "SW1A 1AA"),
+        ("zip", {}, "62701", "62701-1234"),  # five digits only: no ZIP+4
         ("url", {}, "https://shop.example", "shop.example"),
         ("dropdown", {"choices": ["Gold", "Silver"]}, "Gold", "Bronze"),
         (

@@ -25,4 +25,7 @@ async def test_a_first_name_too_long_for_mailchimp_does_not_block_the_subscripti
     assert member.merge_fields["LNAME"] == "Apple"
     assert member.merge_fields.get("FNAME", "") == ""
     [reported] = await _not_sent(shop)
-    assert "for long@example.com: First Name (FNAME): the text is longer than 255" in reported
+    assert (
+        "for long@example.com: First Name (FNAME): the text is longer than Mailchimp's 255 bytes"
+        in reported
+    )

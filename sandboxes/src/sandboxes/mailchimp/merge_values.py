@@ -2,14 +2,15 @@
 
 Mailchimp validates each merge value by its field's type
 (https://mailchimp.com/developer/marketing/docs/merge-fields/#add-merge-data-to-contacts):
-text up to 255 characters; numbers; an address as an object whose ``addr1``, ``city``,
-``state`` and ``zip`` are all given; a phone in the field's ``phone_format`` (``US``: ten
-digits); a date or birthday in the field's ``options.date_format`` (``MM/DD/YYYY``,
-``DD/MM/YYYY``; birthdays ``MM/DD`` or ``DD/MM``); a five-digit US zip code; a web address
-for ``url`` and ``imageurl``; one of ``options.choices`` for ``radio`` and ``dropdown``. Any
-invalid value fails the whole request with "Your merge fields were invalid." and one error
-per field. The sandbox accepts dates only in the audience's declared format (at least as strict
-as the real service, which also takes a few others).
+text up to 255 bytes (`TEXT_BYTES`); numbers (`_NUMBER`); an address as an object whose
+``addr1``, ``city``, ``state`` and ``zip`` are all given; a phone in the field's
+``phone_format`` (``US``: ten digits); a date or birthday in the field's
+``options.date_format`` (``MM/DD/YYYY``, ``DD/MM/YYYY``; birthdays ``MM/DD`` or ``DD/MM``); a
+zip code of five digits (`_ZIP`); a web address for ``url`` and ``imageurl``; one of
+``options.choices`` for ``radio`` and ``dropdown``. Any invalid value fails the whole request
+with "Your merge fields were invalid." and one error per field. The sandbox accepts dates only
+in the audience's declared format (at least as strict as the real service, which also takes a
+few others).
 """
 
 from __future__ import annotations
@@ -22,8 +23,23 @@ from .errors import FieldError
 from .models import MergeField
 
 TEXT_LIMIT = 255
+# "Text fields are limited to a maximum of 255 bytes of information ... Some alphabets or
+# symbolic characters, like emoji, use more than one byte of information per character, so it
+# isn't always a one-to-one ratio" (mailchimp.com/help/format-guidelines-for-your-import-file/):
+# counted in UTF-8 bytes, so 128 "é" (256 bytes) do not fit. An import clips a longer value;
+# what the API does with one is not published: refused here, the stricter side (a clipped value
+# would differ from what the client sent and believes Mailchimp holds).
+TEXT_BYTES = 255
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-_ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+# "Zip code fields can only contain five digits. International post codes aren't supported by
+# this field type." (kb.mailchimp.com/lists/growth/format-guidelines-for-your-import-file): a
+# ZIP+4 (62701-1234) is no zip code there.
+_ZIP = re.compile(r"^\d{5}$")
+# A number as written in ASCII: an optional sign, digits with an optional decimal point, an
+# optional exponent. Python's `float` also reads "nan", "inf", "1_000" and other scripts'
+# digits ("١٢"), none of which Mailchimp documents as a number ("numbers without comma
+# separators" go in a text field: the same help page); refused, the stricter side.
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _US_PHONE = re.compile(r"^(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
 _DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
@@ -69,11 +85,7 @@ def check_value(field: MergeField, value: Any) -> str | None:
         return "Please enter a valid value"
     text = str(value).strip()
     if kind == "number":
-        try:
-            float(text)
-        except ValueError:
-            return "Please enter a number"
-        return None
+        return None if _NUMBER.match(text) else "Please enter a number"
     if kind == "phone":
         if str(options.get("phone_format", "")).upper() == "US":
             return None if _US_PHONE.match(text) else "Please enter a valid US phone number"
@@ -95,8 +107,8 @@ def check_value(field: MergeField, value: Any) -> str | None:
     if kind in ("radio", "dropdown"):
         choices = [str(c) for c in options.get("choices") or []]
         return None if text in choices else "Please choose one of the options"
-    if len(text) > TEXT_LIMIT:
-        return f"Please enter a value of at most {TEXT_LIMIT} characters"
+    if len(text.encode()) > TEXT_BYTES:
+        return f"Please enter a value of at most {TEXT_BYTES} bytes"
     return None
 
 

@@ -58,8 +58,17 @@ def _variant(request: ApiRequest, payload: VariantIn, existing: Variant | None) 
     return Variant(**payload.__dict__, created_at=created, updated_at=now(request))
 
 
+# "Returns up to 50 of the product's variants. To retrieve all variants use Product Variants."
+# (the spec's `E_commerce_Product.variants`, the answer to a product's POST, PATCH and GETs):
+# the product keeps them all; `GET .../variants` pages through them.
+VARIANTS_SHOWN = 50
+
+
 def render_product(product: Product) -> dict[str, Any]:
-    return {**product.model_dump(mode="json"), "_links": []}
+    doc = product.model_dump(mode="json")
+    doc["variants"] = doc["variants"][:VARIANTS_SHOWN]
+    doc["_links"] = []
+    return doc
 
 
 def _product(request: ApiRequest) -> tuple[StoreData, Product]:
