@@ -68,7 +68,10 @@ async def test_fulfil_in_parts_then_update_the_tracking_number(
     events = [d.event_type for d in sandbox.deliveries]
     # saleor/order/actions.py `order_fulfilled`: ORDER_FULFILLED only once all is fulfilled.
     assert "ORDER_FULFILLED" not in events
-    [created] = [json.loads(b) for _, b in fake_app.webhooks]
+    # saleor/order/actions.py `create_fulfillments`: a tracking number given sends
+    # FULFILLMENT_TRACKING_NUMBER_UPDATED before `order_fulfilled` sends FULFILLMENT_CREATED.
+    tracking, created = [json.loads(b) for _, b in fake_app.webhooks]
+    assert tracking["fulfillment"] == {"trackingNumber": "T-1"}
     assert created["fulfillment"] == {
         "trackingNumber": "T-1",
         "status": "FULFILLED",
@@ -145,16 +148,27 @@ async def test_a_fulfilment_that_completes_the_order_is_approved_too(
     sandbox: SaleorSandbox, emitted: list[str]
 ) -> None:
     """saleor/order/actions.py `order_fulfilled`: FULFILLMENT_CREATED, then FULFILLMENT_APPROVED
-    once the order is FULFILLED, then ORDER_UPDATED and ORDER_FULFILLED."""
-    mug = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=5)]).variants[0]
-    order = await sandbox.create_order(lines=[sandbox.order_line(mug, 2)], email="f@x.test")
+    once the order is FULFILLED, then ORDER_UPDATED and ORDER_FULFILLED; `create_fulfillments`
+    sends FULFILLMENT_TRACKING_NUMBER_UPDATED before them for a fulfilment with a number."""
+    mug = sandbox.store.create_product(
+        "Mug", [VariantSpec(sku="MUG", price=5, quantity=10)]
+    ).variants[0]
+    order = await sandbox.create_order(lines=[sandbox.order_line(mug, 3)], email="f@x.test")
     [line] = sandbox.store.get_order(order.id).lines
     emitted.clear()
     await sandbox.fulfill_order(order, "T-1", quantities={line.id: 1})
+    assert emitted == [
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
+        "FULFILLMENT_CREATED",
+        "ORDER_UPDATED",
+    ]
+    emitted.clear()
+    await sandbox.fulfill_order(order, quantities={line.id: 1})  # no tracking number
     assert emitted == ["FULFILLMENT_CREATED", "ORDER_UPDATED"]
     emitted.clear()
     await sandbox.fulfill_order(order, "T-2", quantities={line.id: 1})
     assert emitted == [
+        "FULFILLMENT_TRACKING_NUMBER_UPDATED",
         "FULFILLMENT_CREATED",
         "FULFILLMENT_APPROVED",
         "ORDER_UPDATED",

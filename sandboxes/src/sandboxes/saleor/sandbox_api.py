@@ -11,13 +11,16 @@ from typing import Any
 from graphql import (
     DocumentNode,
     ExecutionResult,
+    FieldNode,
     GraphQLError,
     OperationDefinitionNode,
     OperationType,
     execute,
     parse,
     validate,
+    visit,
 )
+from graphql.language import Visitor
 
 from .context import ApiContext
 from .executor import SandboxExecutor
@@ -110,7 +113,26 @@ def _checked(query: str, version: str) -> tuple[DocumentNode, tuple[GraphQLError
         errors.append(
             GraphQLError(f"Number of mutations exceed the limit of {MUTATION_COUNT_LIMIT}")
         )
+    if _alias_count(document) > ALIAS_COUNT_LIMIT:
+        errors.append(GraphQLError(f"Number of aliases exceed the limit of {ALIAS_COUNT_LIMIT}"))
     return document, tuple(errors)
+
+
+def _alias_count(document: DocumentNode) -> int:
+    """The aliased fields of the whole document, its fragments' counted once each."""
+    counter = _AliasCounter()
+    visit(document, counter)
+    return counter.seen
+
+
+class _AliasCounter(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen = 0
+
+    def enter_field(self, node: FieldNode, *_: Any) -> None:
+        if node.alias is not None:
+            self.seen += 1
 
 
 # Saleor refuses a document whose mutation operations have more top-level fields (aliases
@@ -119,6 +141,12 @@ def _checked(query: str, version: str) -> tuple[DocumentNode, tuple[GraphQLError
 # since 3.20.118 (saleor/settings.py), so on every version the sandbox plays; the request is
 # answered as invalid (HTTP 400, saleor/graphql/views.py).
 MUTATION_COUNT_LIMIT = 4
+# And one with more aliased fields, wherever they are (fragments, nested selections), than
+# GRAPHQL_ALIAS_COUNT_LIMIT, 100 by default: AliasCountLimitRule
+# (saleor/graphql/core/validators/alias_count_limit_rule.py, `enter_Field` counts each field
+# with an alias, `leave_Document` refuses "Number of aliases exceed the limit of 100"), among
+# the same rules at tag 3.20.119 and commit 723cd4e.
+ALIAS_COUNT_LIMIT = 100
 
 
 def _format_error(error: GraphQLError) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 from .checkout_payments import record_transaction
 from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
-from .models import Address, Channel, Checkout, Customer, Product, ProductVariant
+from .models import Address, Channel, Checkout, Customer, Product, ProductVariant, utcnow
 from .order_models import (
     Fulfillment,
     Order,
@@ -24,6 +24,7 @@ from .order_models import (
 )
 from .sandbox_catalog import SandboxCatalogEvents
 from .sandbox_order_edits import SandboxOrderEdits
+from .stock_moves import allocate_order, out_of_stock_after_allocation, release, ship
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
 from .store_orders import mark_paid
@@ -154,8 +155,13 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         self, channel: str | None = None, lines: Sequence[OrderLine] = (), **fields: Any
     ) -> Order:
         """An order (``paid`` by a transaction by default; ``legacy_payment=True`` for a legacy
-        payment); see :meth:`_order_created`."""
-        return await self._order_created(self.store.create_order(channel, lines, **fields))
+        payment) placed as a checkout's or a completed draft's: it holds its stock
+        (`stock_moves.allocate_order`; a draft holds none); see :meth:`_order_created`. The
+        store's own `create_order` builds one without allocating (and sends nothing)."""
+        order = self.store.create_order(channel, lines, **fields)
+        if order.status is not OrderStatus.DRAFT:
+            allocate_order(order, self.store.variants.get, utcnow())
+        return await self._order_created(order)
 
     async def bulk_create_orders(self, orders: Sequence[dict[str, Any]]) -> list[Order]:
         """`orderBulkCreate`: the orders (each `create_order`'s arguments) of origin BULK_CREATE,
@@ -179,6 +185,9 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         alone (saleor/graphql/order/mutations/draft_order_create.py)."""
         if order.status is OrderStatus.DRAFT:
             return await self._emit_all(["DRAFT_ORDER_CREATED"], order)
+        # Its allocation's stock events come first (`allocate_stocks`, then `order_created` on
+        # commit): see stock_moves.py.
+        await self._stock_events(out=out_of_stock_after_allocation(order, self.store.variants.get))
         events = ["ORDER_CREATED"]
         if order.charge_status in (OrderChargeStatus.FULL, OrderChargeStatus.OVERCHARGED):
             events += ["ORDER_PAID", "ORDER_FULLY_PAID", "ORDER_UPDATED"]
@@ -203,12 +212,21 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         quantities: dict[int, int] | None = None,
     ) -> Order:
         """``orderFulfill`` (of every line, or of ``quantities``: order line pk → quantity):
-        one fulfilment with the tracking number, FULFILLMENT_CREATED, then, once every line is
-        fulfilled, FULFILLMENT_APPROVED, then ORDER_UPDATED and, once every line is fulfilled,
-        ORDER_FULFILLED (saleor/order/actions.py ``order_fulfilled``, the same at tag 3.20.119
-        and commit 723cd4e)."""
+        one fulfilment with the tracking number, its units taken off the stock with the stock
+        events that sends (`stock_moves.ship`), FULFILLMENT_TRACKING_NUMBER_UPDATED when it has a
+        tracking number (`create_fulfillments`: `if tracking_number: call_event(manager.
+        tracking_number_updated, fulfillment)`, before `order_fulfilled`), FULFILLMENT_CREATED,
+        then, once every line is fulfilled, FULFILLMENT_APPROVED, then ORDER_UPDATED and, once
+        every line is fulfilled, ORDER_FULFILLED (saleor/order/actions.py `create_fulfillments`,
+        ``order_fulfilled``, the same at tag 3.20.119 and commit 723cd4e)."""
         current = self.store.get_order(order.id)
         fulfillment = create_fulfillment(self.store.next_id, current, tracking_number, quantities)
+        back, out = ship(current, fulfillment.lines, self.store.variants.get, utcnow())
+        await self._stock_events(back=back, out=out)
+        if fulfillment.tracking_number:
+            await self.emit(
+                "FULFILLMENT_TRACKING_NUMBER_UPDATED", FulfillmentEvent(fulfillment, current)
+            )
         await self.emit("FULFILLMENT_CREATED", FulfillmentEvent(fulfillment, current))
         if current.status is OrderStatus.FULFILLED:
             await self.emit("FULFILLMENT_APPROVED", FulfillmentEvent(fulfillment, current))
@@ -241,7 +259,8 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
 
     async def cancel_order(self, order: Order) -> Order:
         """``orderCancel``: ORDER_CANCELLED and ORDER_UPDATED, the order's stock allocations
-        released (saleor/order/actions.py ``cancel_order``). Saleor refuses orders with
+        released before them, with their BACK_IN_STOCK (saleor/order/actions.py
+        ``cancel_order``; stock_moves.py). Saleor refuses orders with
         fulfilments that are not cancelled, refunded or returned, and cancelled, draft or
         expired orders (``Order.can_cancel``)."""
         current = self.store.get_order(order.id)
@@ -249,8 +268,9 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         final = (OrderStatus.CANCELED, OrderStatus.DRAFT, OrderStatus.EXPIRED)
         if fulfilled or current.status in final:
             raise ValueError("This order can't be canceled.")
-        self._release_allocations(current)
+        back = release(current, self.store.variants.get)  # (`deallocate_stock_for_orders`)
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
+        await self._stock_events(back=back)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
 
     async def confirm_order(self, order: Order) -> Order:
@@ -269,7 +289,8 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         once its channel's `expireOrdersAfter` passed (saleor/order/tasks.py `_expire_orders`):
         EXPIRED, its code's use given back (`_bulk_release_voucher_usage`: `used` less one,
         never below 0, for a voucher with a usage limit, the only one counting uses), its
-        stock allocations released, ORDER_EXPIRED and ORDER_UPDATED. Its status is set by a
+        stock allocations released (their BACK_IN_STOCK: stock_moves.py), ORDER_EXPIRED and
+        ORDER_UPDATED. Its status is set by a
         queryset `update()` (`Order.objects.filter(...).update(status=EXPIRED, expired_at=now)`),
         which leaves `updated_at` (an `auto_now` field) as it was: the order's `updatedAt` stays
         its last edit's, at 3.20.119 as on main."""
@@ -284,18 +305,19 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
             code = voucher.code_named(current.voucher_code) if current.voucher_code else None
             if code is not None and voucher.usage_limit:
                 code.used = max(code.used - 1, 0)
-        self._release_allocations(current)
+        back = release(current, self.store.variants.get)
         current.status = OrderStatus.EXPIRED
+        await self._stock_events(back=back)  # (`deallocate_stock_for_orders` before the events)
         return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], current)
 
-    def _release_allocations(self, order: Order) -> None:
-        """`deallocate_stock_for_orders`: the order's stock allocations go (no product
-        webhook)."""
-        for line in order.lines:
-            variant = self.store.variants.get(line.variant_id) if line.variant_id else None
-            if variant is not None:
-                variant.quantity_allocated -= line.quantity_allocated
-            line.quantity_allocated = 0
+    async def _stock_events(
+        self, *, back: Sequence[ProductVariant] = (), out: Sequence[ProductVariant] = ()
+    ) -> None:
+        """An order's stock events (stock_moves.py): BACK_IN_STOCK, then OUT_OF_STOCK."""
+        for variant in back:
+            await self.emit("PRODUCT_VARIANT_BACK_IN_STOCK", variant)
+        for variant in out:
+            await self.emit("PRODUCT_VARIANT_OUT_OF_STOCK", variant)
 
     def order_line(
         self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any

@@ -16,6 +16,7 @@ from .money import currency_places
 from .order_models import Order, OrderStatus
 from .payment_actions import adopt_transaction
 from .payments import update_order_amounts
+from .stock_moves import allocate, allocates
 from .store_base import NotFound
 from .store_orders import StoreOrders
 
@@ -206,14 +207,15 @@ class StoreCheckouts(StoreOrders):
             legacy_payment or bool(current.transactions)
         )
         lines = []
+        now = utcnow()
         for line in current.lines:
             variant = self.get_variant(line.variant_id)
             price = self.checkout_line_price(current, line)
             undiscounted = self.checkout_line_undiscounted_price(current, line)
             order_line = self._order_line(variant, line.quantity, price, undiscounted)
-            order_line.quantity_allocated = line.quantity
+            if allocates(variant, now):  # tracked, not on preorder (stock_moves.py)
+                allocate(order_line, variant)
             lines.append(order_line)
-            variant.quantity_allocated += line.quantity
         order = self.create_order(
             channel=channel.slug,
             lines=lines,

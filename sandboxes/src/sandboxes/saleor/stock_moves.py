@@ -1,0 +1,126 @@
+"""What an order does to its variants' stock rows, and the stock webhooks Saleor sends for it
+(saleor/warehouse/management.py, read at tag 3.20.119 and commit 723cd4e; the sandbox has one
+warehouse, so a variant has at most one row, `ProductVariant.stocked`):
+
+* ``checkoutComplete`` allocates its lines (`allocate_stocks`): only variants that track their
+  inventory and are not on an active preorder (`get_order_lines_with_track_inventory`), from a
+  row they have. Then, for every allocation that leaves its row nothing to sell,
+  PRODUCT_VARIANT_OUT_OF_STOCK.
+* Cancelling or expiring an order gives its allocations back (`deallocate_stock_for_orders`):
+  PRODUCT_VARIANT_BACK_IN_STOCK for every allocation whose row had nothing to sell before.
+* A fulfilment (`orderFulfill`, approved at once) first gives back what the order allocated of
+  what it ships (`deallocate_stock`: BACK_IN_STOCK for a row that had nothing to sell and has
+  some once the allocation is gone), then takes the shipped units off the rows
+  (`decrease_stock`: OUT_OF_STOCK for every row left with nothing to sell, even one that had
+  nothing before). The sandbox fulfils as staff do with `allowStockToBeExceeded`: a row may go
+  below zero, a variant without a row ships without one.
+
+Each event is queued by ``transaction.on_commit(lambda: trigger(allocation.stock))`` inside the
+loop over the rows, and the lambda reads the loop variable when the transaction commits: every
+one of them names the row the loop ended on, not the row that ran out (the sandbox takes the
+order's last line, or the last row by pk: in Saleor whichever row its query read last). The
+sandbox sends them so (`_as_sent`): an app cannot count on the event naming the variant
+concerned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from .models import ProductVariant
+from .order_models import Order, OrderLine
+
+VariantLookup = Callable[[int], ProductVariant | None]
+
+
+def _as_sent(rows: Sequence[ProductVariant], hits: int) -> list[ProductVariant]:
+    """`hits` events, each naming the last of `rows` (the loop variable's final value)."""
+    return [rows[-1]] * hits if rows and hits else []
+
+
+def _available(variant: ProductVariant) -> int:
+    return variant.quantity - variant.quantity_allocated
+
+
+def allocates(variant: ProductVariant | None, now: datetime) -> bool:
+    """Whether `allocate_stocks` allocates a line of `variant` from its row."""
+    return (
+        variant is not None
+        and variant.track_inventory
+        and not variant.is_preorder_active(now)
+        and variant.stocked
+    )
+
+
+def allocate(line: OrderLine, variant: ProductVariant) -> None:
+    line.quantity_allocated = line.quantity
+    variant.quantity_allocated += line.quantity
+
+
+def allocate_order(order: Order, variant_of: VariantLookup, now: datetime) -> None:
+    """Allocate the lines of a placed order that hold nothing yet (what `checkoutComplete`
+    and `draftOrderComplete` do; `SaleorStore.complete_checkout` allocates its own)."""
+    for line in order.lines:
+        variant = variant_of(line.variant_id or 0)
+        if not line.quantity_allocated and variant is not None and allocates(variant, now):
+            allocate(line, variant)
+
+
+def out_of_stock_after_allocation(order: Order, variant_of: VariantLookup) -> list[ProductVariant]:
+    """The OUT_OF_STOCK events of an order's allocations, made just now (`allocate_stocks`:
+    `if not max(allocation.stock.quantity - allocated_stock, 0)`)."""
+    rows = [
+        variant
+        for line in order.lines
+        if line.quantity_allocated and (variant := variant_of(line.variant_id or 0))
+    ]
+    return _as_sent(rows, sum(1 for variant in rows if _available(variant) <= 0))
+
+
+def release(order: Order, variant_of: VariantLookup) -> list[ProductVariant]:
+    """Give back every allocation of the order (`deallocate_stock_for_orders`); its
+    BACK_IN_STOCK events: one per allocation whose row had nothing to sell before
+    (`stock_available_quantity <= 0`, read before the allocations are zeroed)."""
+    rows: list[ProductVariant] = []
+    hits = 0
+    for line in order.lines:
+        variant = variant_of(line.variant_id or 0)
+        if variant is not None and line.quantity_allocated > 0:
+            rows.append(variant)
+            hits += _available(variant) <= 0
+    for line in order.lines:
+        variant = variant_of(line.variant_id or 0)
+        if variant is not None:
+            variant.quantity_allocated -= line.quantity_allocated
+        line.quantity_allocated = 0
+    return _as_sent(rows, hits)
+
+
+def ship(
+    order: Order, shipped: dict[int, int], variant_of: VariantLookup, now: datetime
+) -> tuple[list[ProductVariant], list[ProductVariant]]:
+    """Take `shipped` (order line pk → quantity) off the order's allocations and rows; the
+    BACK_IN_STOCK events of the deallocation, then the OUT_OF_STOCK events of the decrease."""
+    lines = [line for line in order.lines if shipped.get(line.id)]
+    released: list[ProductVariant] = []
+    back = 0
+    for line in lines:  # `deallocate_stock`
+        variant = variant_of(line.variant_id or 0)
+        given = min(shipped[line.id], line.quantity_allocated)
+        if variant is None or given <= 0:
+            continue
+        before = _available(variant)
+        line.quantity_allocated -= given
+        variant.quantity_allocated -= given
+        released.append(variant)
+        back += before <= 0 < _available(variant)
+    rows: dict[int, ProductVariant] = {}
+    for line in lines:  # `decrease_stock`, tracked lines with a row only
+        variant = variant_of(line.variant_id or 0)
+        if variant is not None and allocates(variant, now):
+            variant.quantity -= shipped[line.id]
+            rows[variant.id] = variant
+    by_pk = [rows[pk] for pk in sorted(rows)]
+    out = sum(1 for variant in by_pk if _available(variant) <= 0)
+    return _as_sent(released, back), _as_sent(by_pk, out)
