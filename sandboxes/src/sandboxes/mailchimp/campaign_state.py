@@ -140,11 +140,13 @@ def record_unsubscribe(
         campaign = data.sent_campaigns[campaign_id]
         member_id = subscriber_hash(email)
         campaign.unsubscribed.add(member_id)
-        member = data.lists[campaign.list_id].members.get(member_id)
+        audience = data.lists[campaign.list_id]
+        member = audience.members.get(member_id)
         if member is not None:
             member.status = "unsubscribed"
             member.unsubscribe_reason = "N/A (Unsubscribed from a campaign)"
             member.last_changed = sandbox.clock.iso()
+            audience.unsubscribed_at[member_id] = member.last_changed
 
 
 def set_member_rating(

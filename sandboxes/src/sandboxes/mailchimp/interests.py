@@ -13,6 +13,8 @@ from .state import ListData
 
 router = Router()
 
+MAX_INTERESTS = 60  # group names (interests) per audience, all categories together
+
 
 class CategoryIn(BodyIn):
     title: str
@@ -107,6 +109,14 @@ def get_interests(request: ApiRequest) -> dict[str, Any]:
 def post_interest(request: ApiRequest) -> dict[str, Any]:
     data, category = _category(request)
     payload = request.parse(InterestIn)
+    if len(data.interests) >= MAX_INTERESTS:
+        # "Each audience can have up to 60 group names in total" (u/MailchimpSupport on
+        # r/MailChimp, "Tags, Groups, and Segments, Oh my!", 2024-02-01): across all its
+        # categories. Mailchimp's wording of the refusal is not published.
+        raise invalid_resource(
+            f"An audience can have up to {MAX_INTERESTS} group names in total; "
+            f'"{payload.name}" cannot be added.'
+        )
     siblings = [i for i in data.interests.values() if i.category_id == category.id]
     if any(i.name == payload.name for i in siblings):
         raise invalid_resource(

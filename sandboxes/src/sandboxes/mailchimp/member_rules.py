@@ -215,6 +215,7 @@ def set_status(
         )
     if status == "unsubscribed":
         member.unsubscribe_reason = "N/A (Unsubscribed by an admin)"
+        data.unsubscribed_at[member.id] = now
 
 
 def new_member(request: ApiRequest, data: ListData, email: str, source: str) -> Member:

@@ -123,9 +123,12 @@ class MailchimpSandbox(SandboxObservation):
         contact, one unsubscribes from a campaign's link), which the API cannot make; its
         webhook is `fire_list_webhook`'s."""
         with self.state.lock:
-            member = self._list(account, list_id).members[subscriber_hash(email)]
+            audience = self._list(account, list_id)
+            member = audience.members[subscriber_hash(email)]
             member.status = status
             member.last_changed = self.clock.iso()
+            if status == "unsubscribed":
+                audience.unsubscribed_at[member.id] = member.last_changed
 
     def refuse_address(
         self, account: AccountRef, email: str, why: Literal["fake", "signups"] | None = "fake"

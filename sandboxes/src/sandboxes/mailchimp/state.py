@@ -92,6 +92,9 @@ class ListData:
     permissions: list[MarketingPermission] = field(default_factory=list)
     # A tag's id and its first spelling, by its name case-folded (`member_rules.set_tag`).
     tag_ids: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # When each member last became unsubscribed, by member id (`member_query`'s
+    # `unsubscribed_since`); the API shows it on no member.
+    unsubscribed_at: dict[str, str] = field(default_factory=dict)
     next_merge_id: int = 1
 
 
