@@ -70,6 +70,9 @@ async def test_an_order_in_one_channel_moves_the_stock_of_the_other(shop: Shop) 
     await _track_eu(shop)
     product = await shop.product("Basil", "5")
     variant = product.variants[0]
+    # One checkout buys all 100: above Saleor's default limit of 50 per checkout
+    # (`limit_quantity_per_checkout`), so this variant has its own.
+    variant.quantity_limit_per_customer = 100
     await shop.drain()
     assert _held(shop, CHANNEL) == _held(shop, EU) == {str(variant.id): 100}
     before = len(_writes(shop, EU))

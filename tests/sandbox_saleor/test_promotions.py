@@ -103,3 +103,18 @@ async def test_a_date_an_update_sets_starts_or_ends_the_promotion_at_once(
     await sandbox.promotions.toggle(now + timedelta(minutes=5))
     await sandbox.promotions.update(later, name="Renamed")  # no date: no toggle
     assert emitted[4:] == ["PROMOTION_UPDATED"]
+
+
+async def test_a_promotion_created_already_over_starts_nothing_at_creation(
+    sandbox: SaleorSandbox, emitted: list[str]
+) -> None:
+    """`PromotionCreate.has_started`: started and not yet ended (promotion_create.py, 3.20.119
+    as HEAD); the periodic toggle announces it later, as Saleor's task does."""
+    emitted.clear()
+    now = utcnow()
+    await sandbox.promotions.create(
+        "Over", [], start_date=now - timedelta(hours=2), end_date=now - timedelta(hours=1)
+    )
+    assert emitted == ["PROMOTION_CREATED"]
+    await sandbox.promotions.toggle(now)
+    assert emitted[1:] == ["PROMOTION_STARTED", "PROMOTION_ENDED"]

@@ -19,8 +19,9 @@ and an e-mail. Read in Saleor's source (commit 723cd4e; the same checks at tag 3
   below 1 is ``ZERO_QUANTITY``, more than the variant's ``quantity_limit_per_customer`` (else
   the site's ``limit_quantity_per_checkout``, default 50, saleor/site/models.py)
   ``QUANTITY_GREATER_THAN_LIMIT`` (the first such line), more than the stock of a tracked
-  variant ``INSUFFICIENT_STOCK`` (every such line, one error each). All on ``quantity``, none
-  naming ``variants``.
+  variant (or any, without a stock row), or than a preorder's thresholds leave,
+  ``INSUFFICIENT_STOCK`` (every such line, one error each: stock_checks.py). All on
+  ``quantity``, none naming ``variants``.
 * The e-mail is the model's ``EmailField``, checked by ``full_clean`` after the lines: a malformed
   one is ``INVALID`` on ``email``.
 * ``CHECKOUT_CREATED`` is sent (``call_checkout_event``); ``created`` is always true.
@@ -45,7 +46,8 @@ from graphql import GraphQLError
 
 from .context import api_context
 from .ids import InvalidGlobalId, from_global_id, to_global_id
-from .models import LIMIT_QUANTITY_PER_CHECKOUT, Channel, ProductPublication, ProductVariant, utcnow
+from .models import Channel, ProductPublication, ProductVariant, utcnow
+from .stock_checks import InsufficientStock, QuantityOverLimit, check_checkout_lines, variant_label
 from .store import SaleorStore
 from .store_base import NotFound
 from .store_checkouts import LineSpec
@@ -178,32 +180,23 @@ def _lines(store: SaleorStore, channel: Channel, lines: list[dict[str, Any]]) ->
         raise CheckoutInputError(
             "quantity", "The quantity should be higher than zero.", "ZERO_QUANTITY"
         )
-    short: list[CheckoutInputError] = []
-    for pk, quantity in quantities.items():
-        variant = variants[pk]
-        # The variant's own limit replaces the site's, higher or lower (`_check_quantity_limits`:
-        # `variant.quantity_limit_per_customer or global_quantity_limit`); the first line over
-        # it ends the check.
-        limit = variant.quantity_limit_per_customer or LIMIT_QUANTITY_PER_CHECKOUT
-        if quantity > limit:
-            raise CheckoutInputError(
-                "quantity",
-                f"Cannot add more than {limit} times this item: {_label(variant)}.",
-                "QUANTITY_GREATER_THAN_LIMIT",
-            )
-        # Lines short of stock are all reported, one error each (`check_stock_quantity_bulk`
-        # collects them, `check_lines_quantity` raises them together).
-        if variant.track_inventory and quantity > variant.quantity_available:
-            short.append(
+    try:  # the variant's limit, then its stock or preorder thresholds (stock_checks.py)
+        check_checkout_lines(store.get_variant, channel.id, {}, list(quantities.items()))
+    except QuantityOverLimit as exc:
+        raise CheckoutInputError("quantity", str(exc), exc.code) from None
+    except InsufficientStock as exc:
+        # Every line short reported, one error each (`check_lines_quantity`).
+        raise CheckoutInputErrors(
+            [
                 CheckoutInputError(
                     "quantity",
-                    f"Could not add items {_label(variant)}. Only "
-                    f"{variant.quantity_available} remaining in stock.",
-                    "INSUFFICIENT_STOCK",
+                    f"Could not add items {variant_label(variant)}. Only {left} remaining in "
+                    "stock.",
+                    exc.code,
                 )
-            )
-    if short:
-        raise CheckoutInputErrors(short)
+                for variant, left in zip(exc.variants, exc.available, strict=True)
+            ]
+        ) from None
     return [LineSpec(pk, quantity) for pk, quantity in quantities.items()]
 
 
@@ -218,8 +211,3 @@ def _variant(store: SaleorStore, global_id: str) -> ProductVariant | None:
         return store.get_variant(int(pk))
     except NotFound:
         return None
-
-
-def _label(variant: ProductVariant) -> str:
-    # str(ProductVariant) in Saleor: its name, else its SKU, else its id.
-    return variant.name or variant.sku or f"ID:{variant.id}"

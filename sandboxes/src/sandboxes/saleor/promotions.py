@@ -113,7 +113,10 @@ class SandboxPromotions:
         end_date: datetime | None = None,
         type: PromotionType = PromotionType.CATALOGUE,
     ) -> Promotion:
-        """`promotionCreate` with its rules (each `PromotionRule`'s fields, `channels` by slug)."""
+        """`promotionCreate` with its rules (each `PromotionRule`'s fields, `channels` by slug):
+        PROMOTION_CREATED, then PROMOTION_STARTED when it has started and not yet ended
+        (saleor/graphql/discount/mutations/promotion/promotion_create.py `has_started`, 3.20.119
+        as HEAD: one created already over starts nothing)."""
         store = self.sandbox.store
         promotion = Promotion(
             id=store.next_id(),
@@ -125,8 +128,9 @@ class SandboxPromotions:
         promotion.rules = [self._rule(promotion, fields) for fields in rules]
         self.promotions[promotion.id] = promotion
         await self.sandbox.emit("PROMOTION_CREATED", promotion)
-        if promotion.start_date <= utcnow():
-            promotion.notified_at = utcnow()
+        now = utcnow()
+        if promotion.start_date <= now and (end_date is None or now < end_date):
+            promotion.notified_at = now
             await self.sandbox.emit("PROMOTION_STARTED", promotion)
         return promotion
 

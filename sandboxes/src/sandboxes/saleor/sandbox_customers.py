@@ -71,6 +71,10 @@ class SandboxCustomerEvents(SandboxWebhooks):
         return address
 
     async def delete_customer(self, customer: Customer) -> Customer:
+        """Staff's `customerDelete`: CUSTOMER_DELETED. A staff member is refused, nothing sent
+        (saleor/graphql/account/mutations/base.py `CustomerDeleteMixin.clean_instance`, 3.20.119
+        as HEAD)."""
+        _refuse_staff(self.store.get_customer(customer.id))
         removed = self.store.delete_customer(customer)
         await self.emit("CUSTOMER_DELETED", removed)
         return removed
@@ -95,11 +99,15 @@ class SandboxCustomerEvents(SandboxWebhooks):
         ``AccountEmailChanged`` resolves no ``new_email`` from it; ``user.email`` is the new one.
 
         An address another user has is refused, nothing saved or sent: "Email is used by other
-        user." (``perform_mutation``, 3.20.119 as HEAD). The guest orders placed with the new
-        address become the customer's (``post_save_action``: ``match_orders_with_new_user``).
+        user." (``perform_mutation``, 3.20.119 as HEAD), and so is the customer's own address:
+        the check (`User.objects.filter(email=new_email).exists()`) does not leave them out.
+        The guest orders placed with the new address become the customer's
+        (``post_save_action``: ``match_orders_with_new_user``).
         """
         new_email = new_email.lower()
-        if self.store.email_taken(self.store.get_customer(customer.id), new_email):
+        current = self.store.get_customer(customer.id)
+        # `User.objects.filter(email=new_email).exists()`: the user's own address too.
+        if current.email == new_email or self.store.email_taken(current, new_email):
             raise EmailTaken("Email is used by other user.")
         updated = self.store.update_customer(customer, email=new_email)
         self.store.match_orders_with_new_user(updated)
@@ -110,7 +118,9 @@ class SandboxCustomerEvents(SandboxWebhooks):
     async def delete_account(self, customer: Customer) -> Customer:
         """The customer deleted their own account (``accountDelete``): ACCOUNT_DELETED, whose
         ``user`` still carries the id and e-mail (saleor/graphql/account/mutations/account/
-        account_delete.py restores the id after ``user.delete()``)."""
+        account_delete.py restores the id after ``user.delete()``). A staff member is refused,
+        nothing sent (its `clean_instance`, 3.20.119 as HEAD)."""
+        _refuse_staff(self.store.get_customer(customer.id))
         removed = self.store.delete_customer(customer)
         await self.emit("ACCOUNT_DELETED", removed)
         return removed
@@ -128,3 +138,14 @@ class SandboxCustomerEvents(SandboxWebhooks):
             for event in metadata_events(current, self.store, self.version):
                 await self.emit(event, current)
         return current
+
+
+class DeleteStaffAccount(ValueError):
+    """`customerDelete` / `accountDelete` of a staff member, refused."""
+
+    code = "DELETE_STAFF_ACCOUNT"
+
+
+def _refuse_staff(customer: Customer) -> None:
+    if customer.is_staff:
+        raise DeleteStaffAccount("Cannot delete a staff account.")

@@ -10,11 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .models import utcnow
+from .models import ProductVariant, utcnow
 from .order_models import Order, OrderLine, OrderStatus
 from .order_update import OrderUpdateRefused, order_update_changes
 from .sandbox_webhooks import SandboxWebhooks
+from .stock_checks import InsufficientStock
+from .stock_moves import decrease, increase
 from .versions import (
+    order_line_release_any_allocation,
     order_line_update_saves_updated,
     order_note_saves_order,
     order_update_only_changes,
@@ -53,14 +56,19 @@ class SandboxOrderEdits(SandboxWebhooks):
         if not lines or any(line.quantity <= 0 for line in lines):
             raise OrderUpdateRefused("Ensure this value is greater than 0.")
         kept = list(current.lines)
-        for line in lines:
-            same = [i for i, ln in enumerate(current.lines) if ln.variant_id == line.variant_id]
-            if len(same) == 1 and not force_new_line:
-                was = kept[same[0]]
-                kept[same[0]] = was.model_copy(update={"quantity": was.quantity + line.quantity})
-            else:
-                kept.append(line)
+        with _Allocations(self, current) as moves:
+            for line in lines:
+                same = [i for i, ln in enumerate(current.lines) if ln.variant_id == line.variant_id]
+                if len(same) == 1 and not force_new_line:
+                    was = kept[same[0]]
+                    added = was.model_copy(update={"quantity": was.quantity + line.quantity})
+                    kept[same[0]] = added
+                else:
+                    added = line.model_copy(update={"quantity_allocated": 0})
+                    kept.append(added)
+                moves.increase(added, line.quantity)
         self.store.update_order(current, lines=kept)
+        await self._stock_events(out=moves.out)
         return await self._edited(current)
 
     async def update_order_line(self, order: Order, line_id: int, quantity: int) -> Order:
@@ -69,22 +77,29 @@ class SandboxOrderEdits(SandboxWebhooks):
         current = self._editable(order)
         if quantity <= 0:
             raise OrderUpdateRefused("Ensure this value is greater than 0.")
-        self._line(current, line_id)
-        lines = [
-            ln.model_copy(update={"quantity": quantity}) if ln.id == line_id else ln
-            for ln in current.lines
-        ]
+        was = self._line(current, line_id)
+        changed = was.model_copy(update={"quantity": quantity})
+        with _Allocations(self, current) as moves:
+            if quantity > was.quantity:
+                moves.increase(changed, quantity - was.quantity, refused=_SHORT_FOR_UPDATE)
+            else:
+                moves.decrease(changed, was.quantity - quantity)
+        lines = [changed if ln.id == line_id else ln for ln in current.lines]
         if order_line_update_saves_updated(self.version):
             self.store.update_order(current, lines=lines)
         else:
             current.lines = lines
+        await self._stock_events(back=moves.back, out=moves.out)
         return await self._edited(current)
 
     async def delete_order_line(self, order: Order, line_id: int) -> Order:
         """`orderLineDelete`: the line gone, saved with `updated_at`."""
         current = self._editable(order)
-        self._line(current, line_id)
+        line = self._line(current, line_id)
+        with _Allocations(self, current) as moves:
+            moves.decrease(line, line.quantity)
         self.store.update_order(current, lines=[ln for ln in current.lines if ln.id != line_id])
+        await self._stock_events(back=moves.back)
         return await self._edited(current)
 
     async def add_order_note(self, order: Order, message: str) -> Order:
@@ -112,7 +127,67 @@ class SandboxOrderEdits(SandboxWebhooks):
             raise OrderUpdateRefused(f"Couldn't resolve to a node: OrderLine {line_id}")
         return found
 
+    async def _stock_events(
+        self, *, back: Sequence[ProductVariant] = (), out: Sequence[ProductVariant] = ()
+    ) -> None:
+        """An order's stock events (stock_moves.py): BACK_IN_STOCK, then OUT_OF_STOCK."""
+        for variant in back:
+            await self.emit("PRODUCT_VARIANT_BACK_IN_STOCK", variant)
+        for variant in out:
+            await self.emit("PRODUCT_VARIANT_OUT_OF_STOCK", variant)
+
     async def _edited(self, order: Order) -> Order:
         event = "DRAFT_ORDER_UPDATED" if order.status is OrderStatus.DRAFT else "ORDER_UPDATED"
         await self.emit(event, order)
         return order
+
+
+class OrderInsufficientStock(OrderUpdateRefused):
+    """A line edit of an unconfirmed order its stock cannot cover (`_Allocations`)."""
+
+    code = "INSUFFICIENT_STOCK"
+
+
+_SHORT_FOR_UPDATE = "Cannot set new quantity because of insufficient stock."
+
+
+class _Allocations:
+    """The stock an unconfirmed order's line edit moves (`stock_moves.increase`, `decrease`; a
+    draft holds none, `allocate_stock=order.is_unconfirmed()`), with its events; all undone when
+    one line cannot be allocated (the mutation's `traced_atomic_transaction`), which
+    `orderLineUpdate` answers as INSUFFICIENT_STOCK, `orderLinesCreate` lets through as the
+    exception's own message ("Insufficient stock for ...", a GraphQL error)."""
+
+    def __init__(self, sandbox: SandboxOrderEdits, order: Order) -> None:
+        self._variant_of = sandbox.store.variants.get
+        self._active = order.status is OrderStatus.UNCONFIRMED
+        self._any_line = order_line_release_any_allocation(sandbox.version)
+        self._saved: dict[int, int] = {}
+        self.back: list[ProductVariant] = []
+        self.out: list[ProductVariant] = []
+
+    def _variant(self, line: OrderLine) -> ProductVariant | None:
+        variant = self._variant_of(line.variant_id or 0)
+        if variant is not None:
+            self._saved.setdefault(variant.id, variant.quantity_allocated)
+        return variant
+
+    def increase(self, line: OrderLine, added: int, refused: str | None = None) -> None:
+        if not self._active:
+            return
+        try:
+            self.out += increase(line, self._variant(line), added, utcnow())
+        except InsufficientStock as exc:
+            raise OrderInsufficientStock(refused or str(exc)) from exc
+
+    def decrease(self, line: OrderLine, removed: int) -> None:
+        if self._active:
+            self.back += decrease(line, self._variant(line), removed, utcnow(), self._any_line)
+
+    def __enter__(self) -> _Allocations:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        if kind is not None:
+            for pk, allocated in self._saved.items():
+                self._variant_of(pk).quantity_allocated = allocated  # type: ignore[union-attr]

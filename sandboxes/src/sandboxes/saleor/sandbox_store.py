@@ -24,6 +24,7 @@ from .order_models import (
 )
 from .sandbox_catalog import SandboxCatalogEvents
 from .sandbox_order_edits import SandboxOrderEdits
+from .stock_checks import check_checkout_lines
 from .stock_moves import allocate_order, out_of_stock_after_allocation, release, ship
 from .store_catalog import VariantSpec
 from .store_checkouts import LineSpec
@@ -104,12 +105,25 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         customer: Customer | None = None,
         **fields: Any,
     ) -> Checkout:
+        """``checkoutCreate``: its lines' quantities checked against the variants' limits and
+        stock first (`stock_checks.check_checkout_lines`, nothing made when refused)."""
+        chan = self.store.channel_by_slug(channel) if channel else self.store.default_channel()
+        asked = [(spec.variant_id, spec.quantity) for spec in lines]
+        check_checkout_lines(self.store.get_variant, chan.id, {}, asked)
         checkout = self.store.create_checkout(channel, lines, email, customer, **fields)
         await self.emit("CHECKOUT_CREATED", checkout)
         return checkout
 
     async def update_checkout(self, checkout: Checkout, **changes: Any) -> Checkout:
-        """See :meth:`SaleorStore.update_checkout` (``add_lines``, ``set_quantities``, fields)."""
+        """See :meth:`SaleorStore.update_checkout` (``add_lines``: ``checkoutLinesAdd``,
+        ``set_quantities``: ``checkoutLinesUpdate``, fields), the lines' quantities checked as
+        Saleor checks them first (`stock_checks.check_checkout_lines`)."""
+        current = self.store.get_checkout(checkout.token)
+        held = {line.variant_id: line.quantity for line in current.lines}
+        add = [(spec.variant_id, spec.quantity) for spec in changes.get("add_lines", ())]
+        check_checkout_lines(self.store.get_variant, current.channel_id, held, add)
+        now_set = list((changes.get("set_quantities") or {}).items())
+        check_checkout_lines(self.store.get_variant, current.channel_id, {}, now_set, replace=True)
         updated = self.store.update_checkout(checkout, **changes)
         await self.emit("CHECKOUT_UPDATED", updated)
         return updated
@@ -309,15 +323,6 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         current.status = OrderStatus.EXPIRED
         await self._stock_events(back=back)  # (`deallocate_stock_for_orders` before the events)
         return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], current)
-
-    async def _stock_events(
-        self, *, back: Sequence[ProductVariant] = (), out: Sequence[ProductVariant] = ()
-    ) -> None:
-        """An order's stock events (stock_moves.py): BACK_IN_STOCK, then OUT_OF_STOCK."""
-        for variant in back:
-            await self.emit("PRODUCT_VARIANT_BACK_IN_STOCK", variant)
-        for variant in out:
-            await self.emit("PRODUCT_VARIANT_OUT_OF_STOCK", variant)
 
     def order_line(
         self, variant: ProductVariant | int, quantity: int = 1, **kwargs: Any

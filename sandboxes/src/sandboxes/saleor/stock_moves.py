@@ -30,6 +30,7 @@ from datetime import datetime
 
 from .models import ProductVariant
 from .order_models import Order, OrderLine
+from .stock_checks import InsufficientStock
 
 VariantLookup = Callable[[int], ProductVariant | None]
 
@@ -124,3 +125,43 @@ def ship(
     by_pk = [rows[pk] for pk in sorted(rows)]
     out = sum(1 for variant in by_pk if _available(variant) <= 0)
     return _as_sent(released, back), _as_sent(by_pk, out)
+
+
+def increase(
+    line: OrderLine, variant: ProductVariant | None, added: int, now: datetime
+) -> list[ProductVariant]:
+    """More of an unconfirmed order's line (`orderLinesCreate`, `orderLineUpdate` up:
+    saleor/order/utils.py `add_variant_to_order`, `_update_allocations_for_line`;
+    management.py `increase_allocations`): a tracked variant not on preorder re-allocates what
+    its line held plus `added`, refused (`InsufficientStock`, nothing changed) when its row lacks
+    it or it has no row; OUT_OF_STOCK when the row is left with nothing to sell. A variant on
+    preorder allocates nothing here (no `allocate_preorders`), nor does an untracked one."""
+    if variant is None or not variant.track_inventory or variant.is_preorder_active(now):
+        return []
+    wanted = line.quantity_allocated + added
+    left = variant.quantity - (variant.quantity_allocated - line.quantity_allocated)
+    if not variant.stocked or wanted > left:
+        raise InsufficientStock([(variant, max(left, 0) if variant.stocked else 0)])
+    line.quantity_allocated = wanted
+    variant.quantity_allocated += added
+    return _as_sent([variant], int(_available(variant) <= 0))
+
+
+def decrease(
+    line: OrderLine, variant: ProductVariant | None, removed: int, now: datetime, any_line: bool
+) -> list[ProductVariant]:
+    """Less of an unconfirmed order's line (`orderLineUpdate` down, `orderLineDelete`:
+    `decrease_allocations` → `deallocate_stock`): up to `removed` of what it holds given back,
+    BACK_IN_STOCK when its row had nothing to sell and now has. Which lines: at 3.20.119 those of
+    a tracked variant not on preorder (`get_order_lines_with_track_inventory`); since 3.21.0
+    (saleor/saleor#17657, commit 0696ec30) any line holding an allocation (`any_line`,
+    `get_order_lines_to_deallocate`)."""
+    if variant is None or line.quantity_allocated <= 0:
+        return []
+    if not any_line and (not variant.track_inventory or variant.is_preorder_active(now)):
+        return []
+    given = min(removed, line.quantity_allocated)
+    before = _available(variant)
+    line.quantity_allocated -= given
+    variant.quantity_allocated -= given
+    return _as_sent([variant], int(before <= 0 < _available(variant)))

@@ -16,6 +16,7 @@ from .money import currency_places
 from .order_models import Order, OrderStatus
 from .payment_actions import adopt_transaction
 from .payments import update_order_amounts
+from .stock_checks import check_allocation
 from .stock_moves import allocate, allocates
 from .store_base import NotFound
 from .store_orders import StoreOrders
@@ -189,7 +190,10 @@ class StoreCheckouts(StoreOrders):
         the order, whose amounts follow (`_create_order_from_checkout`), and it is UNFULFILLED
         when the channel confirms new orders automatically and the checkout had a transaction,
         else UNCONFIRMED. ``legacy_payment``: a legacy gateway's payment (``paid``: captured in
-        full) and `_create_order`: UNFULFILLED wherever the channel confirms automatically."""
+        full) and `_create_order`: UNFULFILLED wherever the channel confirms automatically.
+        Lines the stock (or a preorder's thresholds) cannot cover: `InsufficientStock`
+        (stock_checks.py), no order, the checkout kept with what paid it; a preorder line adds to
+        its listing's sold units (`allocate_preorders`)."""
         current = self.get_checkout(checkout.token)
         if not current.lines:
             raise ValueError("Cannot complete an empty checkout")
@@ -203,11 +207,13 @@ class StoreCheckouts(StoreOrders):
             if paid and not current.transactions and total > 0:
                 current.transactions.append(CheckoutTransaction(charged=total))
             _check_covered(current, total, channel.allow_unpaid_orders)
+        now = utcnow()
+        variants = [(self.get_variant(line.variant_id), line.quantity) for line in current.lines]
+        check_allocation(variants, channel.id, now)  # `InsufficientStock`: stock_checks.py
         confirmed = channel.automatically_confirm_all_new_orders and (
             legacy_payment or bool(current.transactions)
         )
         lines = []
-        now = utcnow()
         for line in current.lines:
             variant = self.get_variant(line.variant_id)
             price = self.checkout_line_price(current, line)
@@ -215,6 +221,10 @@ class StoreCheckouts(StoreOrders):
             order_line = self._order_line(variant, line.quantity, price, undiscounted)
             if allocates(variant, now):  # tracked, not on preorder (stock_moves.py)
                 allocate(order_line, variant)
+            elif variant.is_preorder_active(now):  # `allocate_preorders`: a `PreorderAllocation`
+                listing = variant.listing_for(channel.id)
+                if listing is not None:
+                    listing.preorder_sold += line.quantity
             lines.append(order_line)
         order = self.create_order(
             channel=channel.slug,

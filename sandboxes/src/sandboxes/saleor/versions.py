@@ -189,6 +189,10 @@ ORDER_NOTE_SAVES_ORDER_SINCE = (3, 22, 0)
 # `orderLineUpdate` saves `updated_at` since saleor/saleor#18641 / #18615 (first tagged 3.23.0
 # and 3.22.23); before, `save(update_fields=["should_refresh_prices", "weight"])` leaves it.
 ORDER_LINE_UPDATE_SAVES_UPDATED = ((3, 22, 23), (3, 23, 0))
+# An unconfirmed order's line lowered or deleted gives back whatever allocation it holds since
+# saleor/saleor#17657 (commit 0696ec30, first tagged 3.21.0: `get_order_lines_to_deallocate`);
+# at 3.20.119 only a tracked variant's not on preorder (`decrease_allocations`).
+ORDER_LINE_RELEASES_ANY_ALLOCATION_SINCE = (3, 21, 0)
 
 
 def order_update_only_changes(version: str) -> bool:
@@ -210,3 +214,7 @@ def order_note_saves_order(version: str) -> bool:
 def order_line_update_saves_updated(version: str) -> bool:
     backport, since = ORDER_LINE_UPDATE_SAVES_UPDATED
     return _since(version_tuple(version), since, (backport,))
+
+
+def order_line_release_any_allocation(version: str) -> bool:
+    return version_tuple(version) >= ORDER_LINE_RELEASES_ANY_ALLOCATION_SINCE
