@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -13,6 +14,8 @@ from fastapi import FastAPI, Request, Response
 
 from sandboxes.saleor import SaleorSandbox, SigningKey
 from sandboxes.saleor.documents import APP_LIFECYCLE_SUBSCRIPTION, ORDER_CREATED_SUBSCRIPTION
+from sandboxes.saleor.models import ProductVariant
+from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.transport import HostRoutingTransport
 
 SALEOR_HOST = "saleor.test"
@@ -157,3 +160,15 @@ def emitted(sandbox: SaleorSandbox) -> list[str]:
 
     sandbox.emit = recorded  # type: ignore[method-assign]
     return seen
+
+
+def stocked_variant(
+    sandbox: SaleorSandbox, sku: str, quantity: int, **fields: Any
+) -> ProductVariant:
+    """A product of one variant named `sku` with `quantity` in stock (`fields` set on it, no
+    event)."""
+    spec = VariantSpec(sku=sku, price=Decimal("5"), quantity=quantity)
+    variant = sandbox.store.create_product(sku, [spec]).variants[0]
+    for key, value in fields.items():
+        setattr(variant, key, value)
+    return variant

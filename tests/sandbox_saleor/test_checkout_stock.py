@@ -5,27 +5,14 @@ tag 3.20.119 and commit 723cd4e)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Any
-
 import httpx
 import pytest
 
 from sandboxes.saleor import SaleorSandbox
-from sandboxes.saleor.models import ProductVariant
 from sandboxes.saleor.stock_checks import InsufficientStock, QuantityOverLimit
-from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
 
-from .conftest import gql
-
-
-def _variant(sandbox: SaleorSandbox, sku: str, quantity: int, **fields: Any) -> ProductVariant:
-    spec = VariantSpec(sku=sku, price=Decimal("5"), quantity=quantity)
-    variant = sandbox.store.create_product(sku, [spec]).variants[0]
-    for key, value in fields.items():
-        setattr(variant, key, value)
-    return variant
+from .conftest import gql, stocked_variant
 
 
 async def test_checkout_create_and_lines_add_refuse_more_than_the_stock(
@@ -33,7 +20,7 @@ async def test_checkout_create_and_lines_add_refuse_more_than_the_stock(
 ) -> None:
     """`checkoutCreate` checks what it is asked; `checkoutLinesAdd` the line's quantity with the
     one added (`existing_lines`, not `replace`); nothing changes when refused."""
-    mug = _variant(sandbox, "MUG", 3)
+    mug = stocked_variant(sandbox, "MUG", 3)
     with pytest.raises(InsufficientStock) as refused:
         await sandbox.create_checkout(lines=[LineSpec(mug.id, 4)], email="kim@example.com")
     assert refused.value.code == "INSUFFICIENT_STOCK"
@@ -51,7 +38,7 @@ async def test_lines_update_checks_the_new_quantity_and_zero_removes(
     sandbox: SaleorSandbox,
 ) -> None:
     """`checkoutLinesUpdate` (`replace=True`): the quantity set, not added; 0 is not checked."""
-    mug = _variant(sandbox, "MUG", 3)
+    mug = stocked_variant(sandbox, "MUG", 3)
     checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id, 2)], email="kim@ex.com")
     await sandbox.update_checkout(checkout, set_quantities={mug.id: 3})
     with pytest.raises(InsufficientStock):
@@ -64,9 +51,9 @@ async def test_lines_update_checks_the_new_quantity_and_zero_removes(
 async def test_what_others_allocated_and_a_missing_row_count(sandbox: SaleorSandbox) -> None:
     """Available is the row's quantity less its allocations; a tracked variant without a stock
     row has none (`if not stocks: insufficient`); an untracked one is never short."""
-    mug = _variant(sandbox, "MUG", 3, quantity_allocated=2)
-    bare = _variant(sandbox, "BARE", 0, stocked=False)
-    free = _variant(sandbox, "FREE", 0, track_inventory=False)
+    mug = stocked_variant(sandbox, "MUG", 3, quantity_allocated=2)
+    bare = stocked_variant(sandbox, "BARE", 0, stocked=False)
+    free = stocked_variant(sandbox, "FREE", 0, track_inventory=False)
     with pytest.raises(InsufficientStock) as refused:
         await sandbox.create_checkout(
             lines=[LineSpec(mug.id, 2), LineSpec(bare.id, 1), LineSpec(free.id, 9)]
@@ -77,7 +64,7 @@ async def test_what_others_allocated_and_a_missing_row_count(sandbox: SaleorSand
 
 
 async def test_the_limit_per_checkout_counts_the_lines_total(sandbox: SaleorSandbox) -> None:
-    mug = _variant(sandbox, "MUG", 100, quantity_limit_per_customer=4)
+    mug = stocked_variant(sandbox, "MUG", 100, quantity_limit_per_customer=4)
     checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id, 3)])
     with pytest.raises(QuantityOverLimit, match=r"Cannot add more than 4 times this item: MUG\."):
         await sandbox.update_checkout(checkout, add_lines=[LineSpec(mug.id, 2)])
@@ -86,7 +73,7 @@ async def test_the_limit_per_checkout_counts_the_lines_total(sandbox: SaleorSand
 async def test_a_preorder_checks_its_thresholds_not_the_stock(sandbox: SaleorSandbox) -> None:
     """`check_preorder_threshold_bulk`: the channel listing's threshold less its sold units, and
     the global one less all sold; it compares the quantity added, not the line's total."""
-    later = _variant(sandbox, "LATER", 0, is_preorder=True, preorder_global_threshold=5)
+    later = stocked_variant(sandbox, "LATER", 0, is_preorder=True, preorder_global_threshold=5)
     await sandbox.set_preorder_threshold(later, "default-channel", 3)
     checkout = await sandbox.create_checkout(lines=[LineSpec(later.id, 3)])
     with pytest.raises(InsufficientStock):
@@ -98,8 +85,8 @@ async def test_a_preorder_checks_its_thresholds_not_the_stock(sandbox: SaleorSan
 async def test_complete_refuses_lines_the_stock_no_longer_covers(sandbox: SaleorSandbox) -> None:
     """`allocate_stocks` raises `InsufficientStock`; checkoutComplete answers
     INSUFFICIENT_STOCK "Insufficient product stock: ...": no order, the checkout kept."""
-    mug = _variant(sandbox, "MUG", 2)
-    cup = _variant(sandbox, "CUP", 2)
+    mug = stocked_variant(sandbox, "MUG", 2)
+    cup = stocked_variant(sandbox, "CUP", 2)
     checkout = await sandbox.create_checkout(
         lines=[LineSpec(mug.id, 2), LineSpec(cup.id, 1)], email="kim@example.com"
     )
@@ -120,7 +107,7 @@ async def test_complete_allocates_a_preorder_against_its_thresholds(
 ) -> None:
     """`allocate_preorders`: a preorder line adds to its channel listing's sold units (its
     `PreorderAllocation`), refused once a threshold would be passed."""
-    later = _variant(sandbox, "LATER", 0, is_preorder=True, preorder_global_threshold=3)
+    later = stocked_variant(sandbox, "LATER", 0, is_preorder=True, preorder_global_threshold=3)
     first = await sandbox.create_checkout(lines=[LineSpec(later.id, 2)], email="a@example.com")
     second = await sandbox.create_checkout(lines=[LineSpec(later.id, 2)], email="b@example.com")
     await sandbox.complete_checkout(first)
@@ -139,8 +126,8 @@ async def test_checkout_create_reports_a_variant_without_a_stock_row(
 ) -> None:
     """Over the API too: a tracked variant without a row is INSUFFICIENT_STOCK, a preorder is
     judged by its thresholds alone."""
-    bare = _variant(sandbox, "BARE", 0, stocked=False)
-    later = _variant(sandbox, "LATER", 0, is_preorder=True)
+    bare = stocked_variant(sandbox, "BARE", 0, stocked=False)
+    later = stocked_variant(sandbox, "LATER", 0, is_preorder=True)
     lines = [{"variantId": v.global_id, "quantity": 1} for v in (bare, later)]
     body = await gql(client, CREATE, {"input": {"lines": lines}})
     assert body["data"]["checkoutCreate"]["errors"] == [

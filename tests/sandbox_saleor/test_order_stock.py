@@ -6,7 +6,6 @@ row with both; each of these events names the row its loop ended on."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ import pytest
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.models import ProductVariant
 from sandboxes.saleor.order_models import Order, OrderStatus
-from sandboxes.saleor.store_catalog import VariantSpec
 from sandboxes.saleor.store_checkouts import LineSpec
+
+from .conftest import stocked_variant
 
 STOCK_EVENTS = ("PRODUCT_VARIANT_OUT_OF_STOCK", "PRODUCT_VARIANT_BACK_IN_STOCK")
 
@@ -34,14 +34,6 @@ def sent(sandbox: SaleorSandbox) -> list[tuple[str, Any]]:
     return seen
 
 
-def _variant(sandbox: SaleorSandbox, sku: str, quantity: int, **fields: Any) -> ProductVariant:
-    spec = VariantSpec(sku=sku, price=Decimal("5"), quantity=quantity)
-    variant = sandbox.store.create_product(sku, [spec]).variants[0]
-    for key, value in fields.items():
-        setattr(variant, key, value)
-    return variant
-
-
 async def _order(sandbox: SaleorSandbox, *lines: tuple[ProductVariant, int]) -> Order:
     checkout = await sandbox.create_checkout(
         lines=[LineSpec(variant.id, quantity) for variant, quantity in lines],
@@ -57,8 +49,8 @@ def _names(sent: list[tuple[str, Any]]) -> list[str]:
 async def test_an_order_taking_the_last_units_sends_out_of_stock_before_order_created(
     sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
 ) -> None:
-    mug = _variant(sandbox, "MUG", 2)
-    cup = _variant(sandbox, "CUP", 5)
+    mug = stocked_variant(sandbox, "MUG", 2)
+    cup = stocked_variant(sandbox, "CUP", 5)
     sent.clear()
     order = await _order(sandbox, (mug, 2), (cup, 1))
     names = _names(sent)
@@ -75,8 +67,8 @@ async def test_untracked_or_preorder_variants_allocate_nothing(
 ) -> None:
     """`get_order_lines_with_track_inventory`: `allocate_stocks` skips a variant that does not
     track its inventory or is on an active preorder."""
-    free = _variant(sandbox, "FREE", 1, track_inventory=False)
-    later = _variant(sandbox, "LATER", 1, is_preorder=True)
+    free = stocked_variant(sandbox, "FREE", 1, track_inventory=False)
+    later = stocked_variant(sandbox, "LATER", 1, is_preorder=True)
     sent.clear()
     order = await _order(sandbox, (free, 1), (later, 1))
     assert not set(_names(sent)) & set(STOCK_EVENTS)
@@ -87,8 +79,8 @@ async def test_untracked_or_preorder_variants_allocate_nothing(
 async def test_cancelling_gives_the_stock_back_with_back_in_stock(
     sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
 ) -> None:
-    mug = _variant(sandbox, "MUG", 1)
-    cup = _variant(sandbox, "CUP", 1)
+    mug = stocked_variant(sandbox, "MUG", 1)
+    cup = stocked_variant(sandbox, "CUP", 1)
     order = await _order(sandbox, (mug, 1), (cup, 1))
     sent.clear()
     await sandbox.cancel_order(order)
@@ -106,7 +98,7 @@ async def test_expiry_gives_the_stock_back_before_order_expired(
     sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
 ) -> None:
     sandbox.store.default_channel().allow_unpaid_orders = True
-    mug = _variant(sandbox, "MUG", 3)
+    mug = stocked_variant(sandbox, "MUG", 3)
     checkout = await sandbox.create_checkout(lines=[LineSpec(mug.id, 3)], email="kim@example.com")
     order = await sandbox.complete_checkout(checkout, paid=False)
     assert order.status is OrderStatus.UNCONFIRMED and mug.quantity_allocated == 3
@@ -119,7 +111,7 @@ async def test_expiry_gives_the_stock_back_before_order_expired(
 async def test_an_order_with_stock_left_gives_it_back_silently(
     sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
 ) -> None:
-    mug = _variant(sandbox, "MUG", 5)
+    mug = stocked_variant(sandbox, "MUG", 5)
     order = await _order(sandbox, (mug, 2))
     assert not set(_names(sent)) & set(STOCK_EVENTS)
     sent.clear()
@@ -133,7 +125,7 @@ async def test_shipping_the_last_units_sends_back_in_stock_then_out_of_stock(
     """`decrease_stock`: `deallocate_stock` first frees the allocation (nothing to sell before,
     some after: BACK_IN_STOCK), then the shipped units leave the row (nothing left:
     OUT_OF_STOCK), all before the fulfilment's own events."""
-    mug = _variant(sandbox, "MUG", 2)
+    mug = stocked_variant(sandbox, "MUG", 2)
     order = await _order(sandbox, (mug, 2))
     sent.clear()
     await sandbox.fulfill_order(order, "T-1")
@@ -153,7 +145,7 @@ async def test_shipping_the_last_units_sends_back_in_stock_then_out_of_stock(
 async def test_shipping_with_stock_left_sends_no_stock_event(
     sandbox: SaleorSandbox, sent: list[tuple[str, Any]]
 ) -> None:
-    mug = _variant(sandbox, "MUG", 5)
+    mug = stocked_variant(sandbox, "MUG", 5)
     order = await _order(sandbox, (mug, 2))
     [line] = order.lines
     sent.clear()
@@ -168,7 +160,7 @@ async def test_a_placed_order_holds_its_stock_a_draft_or_a_built_one_none(
     """`SaleorSandbox.create_order` places an order as checkoutComplete would (allocated, its
     stock events before ORDER_CREATED); a draft allocates nothing, nor does the store's own
     builder (no event either)."""
-    mug = _variant(sandbox, "MUG", 3)
+    mug = stocked_variant(sandbox, "MUG", 3)
     sent.clear()
     await sandbox.create_order(lines=[sandbox.order_line(mug, 3)], email="a@x.test")
     assert _names(sent)[:2] == ["PRODUCT_VARIANT_OUT_OF_STOCK", "ORDER_CREATED"]
