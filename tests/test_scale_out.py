@@ -60,7 +60,12 @@ BATCH = 4  # WORKER_BATCH_SIZE: each worker holds at most this many jobs at the 
 HALF = 20  # customers per half of the burst: more than the web processes' workers can hold
 PUSH = "ecommerce.push"
 BURST_KINDS = {PUSH, "webhook.ecommerce-customers", "webhook.subscriptions-customer-created"}
-RELEASED = re.compile(r"Job (\d+) \(\S+\) did not end within the shutdown grace period")
+# Released either running at the grace's end or claimed as the stop came (a claim the snapshot
+# saw committed may return to the worker only after the signal): both give the job back.
+RELEASED = re.compile(
+    r"Job (\d+) \(\S+\) "
+    r"(?:did not end within the shutdown grace period|claimed as the worker stopped)"
+)
 ADDON = [sys.executable, "-c", "from addon.cli import main; main()"]
 
 T = TypeVar("T")
