@@ -19,6 +19,7 @@ from .payments import update_order_amounts
 from .stock_checks import check_allocation
 from .stock_moves import allocate, allocates
 from .store_base import NotFound
+from .store_customers import keep_in_address_book
 from .store_orders import StoreOrders
 
 # Saleor's defaults (saleor/settings.py, each an environment variable of that name).
@@ -193,7 +194,8 @@ class StoreCheckouts(StoreOrders):
         full) and `_create_order`: UNFULFILLED wherever the channel confirms automatically.
         Lines the stock (or a preorder's thresholds) cannot cover: `InsufficientStock`
         (stock_checks.py), no order, the checkout kept with what paid it; a preorder line adds to
-        its listing's sold units (`allocate_preorders`)."""
+        its listing's sold units (`allocate_preorders`). The buyer's address book keeps the
+        order's addresses (`keep_in_address_book`)."""
         current = self.get_checkout(checkout.token)
         if not current.lines:
             raise ValueError("Cannot complete an empty checkout")
@@ -226,10 +228,11 @@ class StoreCheckouts(StoreOrders):
                 if listing is not None:
                     listing.preorder_sold += line.quantity
             lines.append(order_line)
+        user = self._checkout_user(current)
         order = self.create_order(
             channel=channel.slug,
             lines=lines,
-            user=self._checkout_user(current),
+            user=user,
             email=current.email,
             shipping_price=current.shipping_price,
             paid=paid and legacy_payment,
@@ -249,6 +252,11 @@ class StoreCheckouts(StoreOrders):
             for moved in current.transactions:
                 adopt_transaction(self.next_id, order, moved)
             update_order_amounts(order)
+        if user is not None:  # shipping, then billing, as `_create_order` processes them
+            if current.shipping_address is not None:
+                keep_in_address_book(user, current.shipping_address, self.next_id, billing=False)
+            if current.billing_address is not None:
+                keep_in_address_book(user, current.billing_address, self.next_id, billing=True)
         del self.checkouts[current.token]
         current.completed_order_id = order.id
         return order

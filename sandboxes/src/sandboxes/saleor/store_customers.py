@@ -4,7 +4,7 @@ changes), updated, deleted, and listed for a creation range in an ordering."""
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -209,6 +209,42 @@ class StoreCustomers(StoreBase):
             return sorted(dated[start:stop], key=order.key)
 
         return views.get(stamp, (order.name, low, high), listed)
+
+
+# saleor/settings.py `MAX_USER_ADDRESSES` (100 unless the environment says otherwise).
+MAX_USER_ADDRESSES = 100
+# The fields `Address.as_data()` compares (saleor/account/models.py): all but id and metadata.
+_ADDRESS_FIELDS = tuple(name for name in Address.model_fields if name not in ("id", "metadata"))
+
+
+def keep_in_address_book(
+    customer: Customer, address: Address, next_id: Callable[[], int], *, billing: bool
+) -> None:
+    """An order's address kept in its buyer's address book as `checkoutComplete` keeps it
+    (saleor/account/utils.py `store_user_address`, called by `_process_user_data_for_order` for
+    the billing address and `_process_shipping_data_for_order` for the shipping one,
+    saleor/checkout/complete_checkout.py at 3.20.119 and 723cd4e): nothing once the user holds
+    `MAX_USER_ADDRESSES`; an equal address (`as_data()`, metadata aside) reused, else a copy
+    added; made the default billing (or shipping) address only where there is none, which
+    saves the user's `updated_at` (`set_user_default_billing_address`). No webhook: none of
+    these calls the plugin manager. The checkout's own `saveBillingAddress` (3.21+, default
+    true) is not modelled."""
+    if len(customer.addresses) >= MAX_USER_ADDRESSES:
+        return
+    data = {name: getattr(address, name) for name in _ADDRESS_FIELDS}
+    kept = next(
+        (a for a in customer.addresses if all(getattr(a, n) == v for n, v in data.items())),
+        None,
+    )
+    if kept is None:
+        kept = Address(id=next_id(), **data)
+        customer.addresses = [*customer.addresses, kept]
+    if billing and customer.default_billing_address_id is None:
+        customer.default_billing_address_id = kept.id
+        customer.updated_at = utcnow()
+    elif not billing and customer.default_shipping_address_id is None:
+        customer.default_shipping_address_id = kept.id
+        customer.updated_at = utcnow()
 
 
 def _owned(customer: Customer, address_id: int) -> Address:
