@@ -272,15 +272,26 @@ NO_OPT_IN = OptInPolicy(list_id="")
 
 
 def customer_input(user: SaleorUser, opt_in: OptInPolicy = NO_OPT_IN) -> CustomerInput:
+    first_name, last_name = _names(user, user.default_billing_address)
     return CustomerInput(
         id=mailchimp_id(user.id),
         email_address=user.email,
         opt_in_status=opt_in.opted_in(user.consent),
-        first_name=user.first_name or None,
-        last_name=user.last_name or None,
+        first_name=first_name,
+        last_name=last_name,
         company=_company(user.default_billing_address),
         address=_address(user.default_billing_address),
     )
+
+
+def _names(user: SaleorUser, billing: SaleorAddress | None) -> tuple[str | None, str | None]:
+    """The customer's names: the account's, or where it has none (Saleor's sign-up asks only
+    an e-mail and a password, and checkout puts names on addresses, never on the account) the
+    billing address's, as Mailchimp for WooCommerce names its customers. Mailchimp fills a new
+    contact's name fields from them, which its order and cart e-mails greet by."""
+    if user.first_name or user.last_name or billing is None:
+        return user.first_name or None, user.last_name or None
+    return billing.first_name or None, billing.last_name or None
 
 
 def _company(address: SaleorAddress | None) -> str | None:
@@ -296,12 +307,13 @@ def customer_ref(
 ) -> CustomerRef:
     """The order's or cart's customer; `consent` is what the checkout recorded."""
     if user is not None:
+        first_name, last_name = _names(user, billing)
         return CustomerRef(
             id=mailchimp_id(user.id),
             email_address=user.email,
             opt_in_status=opt_in.opted_in(user.consent, consent),
-            first_name=user.first_name or None,
-            last_name=user.last_name or None,
+            first_name=first_name,
+            last_name=last_name,
         )
     return CustomerRef(
         id=guest_customer_id(email),
