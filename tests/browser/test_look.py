@@ -47,7 +47,7 @@ def test_every_page_is_accessible_and_pictured(
         shot(page, artifacts, f"{slug(tab)}-{theme}-{width}")
         if tab == "Audiences & groups":
             # The unsaved-changes pop-up, then Discard.
-            app.get_by_label("Tags for every contact the store sends").fill("look-test")
+            app.get_by_label("Tags for every contact the store subscribes").fill("look-test")
             app.get_by_role("link", name="Activity", exact=True).click()
             leave = app.get_by_role("dialog", name="Leave without saving?")
             expect(leave).to_be_visible()

@@ -69,7 +69,7 @@ def test_audiences_refresh_choose_and_save(
     card.get_by_role("checkbox", name=re.compile("^Frequency")).check()
     app.get_by_label("Shoppers may join several audiences").check()
     app.get_by_label("Always ask new subscribers to confirm by e-mail").check()
-    app.get_by_label("Tags for every contact the store sends").fill("saleor, web shop")
+    app.get_by_label("Tags for every contact the store subscribes").fill("saleor, web shop")
 
     # A wrong origin is explained next to the field, in words; nothing is saved.
     origins = app.get_by_role("textbox", name="Allowed storefront origins")
@@ -127,7 +127,7 @@ def test_audiences_refresh_choose_and_save(
     expect(audience(app, "Veggie club").get_by_label("Offer in the store")).not_to_be_checked()
     expect(app.get_by_label("Shoppers may join several audiences")).to_be_checked()
     expect(app.get_by_label("Always ask new subscribers to confirm by e-mail")).to_be_checked()
-    expect(app.get_by_label("Tags for every contact the store sends")).to_have_value(
+    expect(app.get_by_label("Tags for every contact the store subscribes")).to_have_value(
         "saleor, web shop"
     )
     expect(origins).to_have_value("https://shop.example.com\nhttp://localhost:3000")
