@@ -351,7 +351,9 @@ def cart_input(
     value = sum((m.gross.amount for m in prices), Decimal(0))
     return CartInput(
         id=token,
-        customer=customer_ref(checkout.user, email, None, opt_in, checkout.consent),
+        customer=customer_ref(
+            checkout.user, email, checkout.billing_address, opt_in, checkout.consent
+        ),
         campaign_id=campaign_id,
         checkout_url=fill(
             checkout_url_template,

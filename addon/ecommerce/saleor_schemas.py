@@ -276,6 +276,7 @@ class SaleorCheckout(_Saleor):
     token: str
     email: str | None = None
     user: SaleorUser | None = None
+    billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
     channel: ChannelRef
     total_price: TaxedAmount = Field(alias="totalPrice")
     subtotal_price: TaxedAmount = Field(alias="subtotalPrice")

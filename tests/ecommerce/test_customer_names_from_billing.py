@@ -71,3 +71,25 @@ async def test_a_nameless_customers_record_takes_its_default_billing_address(sho
     [record] = shop.mailchimp.customers(shop.account, shop.store_id)
     assert (record.first_name, record.last_name) == ("Flo", "Reed")
     assert record.address is not None and record.address["city"] == "Leeds"
+
+
+async def test_a_carts_customer_is_named_by_the_checkouts_billing_address(shop: Shop) -> None:
+    """A guest's cart (and a nameless account's) greets the shopper by the names typed into the
+    checkout's billing address; a guest's also brings its address, as an order does."""
+    fig = await shop.product("Fig", "2.00")
+    gia = await shop.saleor.create_customer("gia@example.com")
+    guest = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1)], email="hal@example.com"
+    )
+    registered = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 1)], customer=gia
+    )
+    await shop.saleor.update_checkout(guest, billing_address=_billing(shop, "Hal", "Moss"))
+    await shop.saleor.update_checkout(registered, billing_address=_billing(shop, "Gia", "Lind"))
+    await shop.drain()
+
+    carts = shop.carts()
+    hal, gia_cart = carts[str(guest.token)].customer, carts[str(registered.token)].customer
+    assert (hal.first_name, hal.last_name) == ("Hal", "Moss")
+    assert hal.address is not None and hal.address["city"] == "Leeds"
+    assert (gia_cart.id, gia_cart.first_name, gia_cart.last_name) == (str(gia.id), "Gia", "Lind")
