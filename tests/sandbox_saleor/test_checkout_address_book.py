@@ -78,3 +78,17 @@ async def test_a_full_address_book_takes_no_more(sandbox: SaleorSandbox) -> None
 
     assert len(flo.addresses) == MAX_USER_ADDRESSES
     assert "1 New Road" not in {a.street_address_1 for a in flo.addresses}
+
+
+async def test_an_address_differing_in_its_metadata_alone_is_another(
+    sandbox: SaleorSandbox,
+) -> None:
+    """`as_data()` holds every field but the id, metadata too (an address is a
+    `ModelWithMetadata`): such an address is copied in, its metadata with it."""
+    home = _address(sandbox, "1 Bank St")
+    gus = sandbox.store.create_customer("gus@example.com", addresses=[home])
+    tagged = _address(sandbox, "1 Bank St").model_copy(update={"metadata": {"door": "blue"}})
+
+    await _bought(sandbox, gus, tagged)
+
+    assert [a.metadata for a in gus.addresses] == [{}, {"door": "blue"}]

@@ -213,8 +213,9 @@ class StoreCustomers(StoreBase):
 
 # saleor/settings.py `MAX_USER_ADDRESSES` (100 unless the environment says otherwise).
 MAX_USER_ADDRESSES = 100
-# The fields `Address.as_data()` compares (saleor/account/models.py): all but id and metadata.
-_ADDRESS_FIELDS = tuple(name for name in Address.model_fields if name not in ("id", "metadata"))
+# The fields `Address.as_data()` compares and copies (saleor/account/models.py, `model_to_dict`
+# excluding only id and user; an address is a `ModelWithMetadata`, so both metadata go too).
+_ADDRESS_FIELDS = tuple(name for name in Address.model_fields if name != "id")
 
 
 def keep_in_address_book(
@@ -224,11 +225,12 @@ def keep_in_address_book(
     (saleor/account/utils.py `store_user_address`, called by `_process_user_data_for_order` for
     the billing address and `_process_shipping_data_for_order` for the shipping one,
     saleor/checkout/complete_checkout.py at 3.20.119 and 723cd4e): nothing once the user holds
-    `MAX_USER_ADDRESSES`; an equal address (`as_data()`, metadata aside) reused, else a copy
+    `MAX_USER_ADDRESSES`; an equal address (`as_data()`: every field but the id) reused, else a copy
     added; made the default billing (or shipping) address only where there is none, which
     saves the user's `updated_at` (`set_user_default_billing_address`). No webhook: none of
-    these calls the plugin manager. The checkout's own `saveBillingAddress` (3.21+, default
-    true) is not modelled."""
+    these calls the plugin manager. Not modelled: the checkout's `saveBillingAddress` and
+    `saveShippingAddress` (3.21+, default true) and collection points, whose address is not
+    kept (the sandbox has none)."""
     if len(customer.addresses) >= MAX_USER_ADDRESSES:
         return
     data = {name: getattr(address, name) for name in _ADDRESS_FIELDS}
