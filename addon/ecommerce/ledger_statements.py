@@ -5,7 +5,7 @@ plan from without loading it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -170,12 +170,35 @@ def relabel_statement(dialect: str) -> Any:
     )
 
 
+def new_rows(
+    installation_id: int,
+    channel: str,
+    kind: EntityKind,
+    saleor_ids: Iterable[str],
+    now: datetime,
+) -> list[dict[str, object]]:
+    """The rows of new pending ledger records, as every insert of records writes them."""
+    return [
+        {
+            "installation_id": installation_id,
+            "channel_slug": channel,
+            "kind": kind,
+            "saleor_id": saleor_id,
+            "children": {},
+            "status": SyncStatus.PENDING,
+            "attempts": 0,
+            "updated_at": now,
+        }
+        for saleor_id in saleor_ids
+    ]
+
+
 def settle_new(
     rows: list[dict[str, object]],
     synced: Mapping[str, tuple[str | None, Fingerprint]],
     now: datetime,
 ) -> None:
-    """New ledger rows (`_new_rows`) of entities Mailchimp holds written as `SETTLE_SYNCED`
+    """New ledger rows (`new_rows`) of entities Mailchimp holds written as `SETTLE_SYNCED`
     leaves a record (the label none yet); the others pending, with the same columns (one
     executemany)."""
     for row in rows:

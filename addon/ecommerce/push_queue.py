@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
-from addon.ecommerce.ledger_statements import SYNC_RECORDS, HeldRecord, among_ids
+from addon.ecommerce.ledger_statements import SYNC_RECORDS, HeldRecord, among_ids, new_rows
 from addon.ecommerce.lookups import by_ids
 from addon.ecommerce.models import PUSH_JOB, EntityKind, SyncStatus
 from addon.ecommerce.push_request import PushRequest
@@ -136,19 +136,7 @@ async def _mark_pending_many(
     missing = [saleor_id for saleor_id in saleor_ids if saleor_id not in found]
     if not missing:
         return
-    rows = [
-        {
-            "installation_id": installation_id,
-            "channel_slug": channel,
-            "kind": kind,
-            "saleor_id": saleor_id,
-            "children": {},
-            "status": SyncStatus.PENDING,
-            "attempts": 0,
-            "updated_at": now,
-        }
-        for saleor_id in missing
-    ]
+    rows = new_rows(installation_id, channel, kind, missing, now)
     # Many parameter sets for one prebuilt statement (SQLAlchemy's "insertmanyvalues": multi-row
     # INSERTs from one compiled form); a VALUES clause of these rows was compiled afresh each time.
     inserted = await session.execute(_new_records_statement(dialect), rows)

@@ -3,7 +3,7 @@ created, settled, queued again and forgotten."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from addon.ecommerce.ledger_statements import (
     SYNC_RECORDS,
     labels_statement,
     locking_kinds,
+    new_rows,
     relabel_statement,
     settle_new,
 )
@@ -45,25 +46,6 @@ class LedgerRepository(LedgerReads):
     ) -> SyncRecord:
         records = await self.get_or_create_many(installation_id, channel, kind, [saleor_id])
         return records[saleor_id]
-
-    @staticmethod
-    def _new_rows(
-        installation_id: int, channel: str, kind: EntityKind, saleor_ids: Iterable[str]
-    ) -> list[dict[str, object]]:
-        now = utcnow()
-        return [
-            {
-                "installation_id": installation_id,
-                "channel_slug": channel,
-                "kind": kind,
-                "saleor_id": saleor_id,
-                "children": {},
-                "status": SyncStatus.PENDING,
-                "attempts": 0,
-                "updated_at": now,
-            }
-            for saleor_id in saleor_ids
-        ]
 
     def _insert_new(self) -> Any:
         """Insert pending records (the rows given as parameters: one statement compiled once
@@ -92,8 +74,8 @@ class LedgerRepository(LedgerReads):
         records = await self.by_saleor_ids(*scope, saleor_ids, locked=locked)
         missing = [saleor_id for saleor_id in dict.fromkeys(saleor_ids) if saleor_id not in records]
         for start in range(0, len(missing), INSERT_ROWS):
-            rows = self._new_rows(
-                installation_id, channel, kind, missing[start : start + INSERT_ROWS]
+            rows = new_rows(
+                installation_id, channel, kind, missing[start : start + INSERT_ROWS], utcnow()
             )
             await self.session.execute(self._insert_new(), rows)
         if missing:
@@ -150,8 +132,8 @@ class LedgerRepository(LedgerReads):
         missing = [saleor_id for saleor_id in wanted if saleor_id not in found]
         written: set[str] = set()
         for start in range(0, len(missing), INSERT_ROWS):
-            rows = self._new_rows(
-                installation_id, channel, kind, missing[start : start + INSERT_ROWS]
+            rows = new_rows(
+                installation_id, channel, kind, missing[start : start + INSERT_ROWS], utcnow()
             )
             if not synced:
                 await self.session.execute(self._insert_new(), rows)
@@ -254,7 +236,7 @@ class LedgerRepository(LedgerReads):
         )
         row = (await self.session.execute(pending)).first()
         if row is None:
-            new = self._new_rows(installation_id, channel, kind, [saleor_id])
+            new = new_rows(installation_id, channel, kind, [saleor_id], utcnow())
             if (await self.session.execute(self._insert_new(), new[0])).rowcount:  # type: ignore[attr-defined]
                 return
             row = (await self.session.execute(pending)).one()  # another job created it
