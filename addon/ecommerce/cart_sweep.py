@@ -7,7 +7,7 @@ same at 3.20.119 and main): one with an e-mail after 90 days without a change
 `channelDelete` deletes a channel's checkouts likewise. Their carts stayed in Mailchimp for
 good: counted as abandoned, their restore links dead.
 
-Once a day (`SWEEP_EVERY`), the carts Mailchimp holds whose record has not changed for
+Once a day (`daily_sweep.SWEEP_EVERY`), the carts Mailchimp holds whose record has not changed for
 `QUIET_FOR` (a checkout changed since was there then) are looked up in Saleor, `PAGE` to a
 request. Each one Saleor no longer has gets a push (`push_queue.enqueue_pushes`), which reads
 the checkout, finds it gone and deletes the cart (`CartPusher.push_cart`): the one ledger path, with
@@ -26,10 +26,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.models import ConnectionStatus
-from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
-from addon.ecommerce.context import Context, load_context
+from addon.ecommerce.context import Context
+from addon.ecommerce.daily_sweep import register_daily, schedule_daily, sweep_round
 from addon.ecommerce.models import (
     EntityKind,
     MailchimpStore,
@@ -42,17 +41,13 @@ from addon.ecommerce.stores_repository import pushing_stores
 from addon.jobs.completion import complete_in
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository
-from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob, NoPayload
 from addon.jobs.statements import in_state
-from addon.saleor.client import SaleorError
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
 SWEEP_JOB = "ecommerce.cart_sweep"
-SWEEP_EVERY = timedelta(hours=24)
 QUIET_FOR = timedelta(hours=24)
 PAGE = 25  # the aliases of `ecommerce_checkouts_exist.graphql`
 
@@ -63,13 +58,7 @@ async def schedule_sweep(
     """Queue the installation's next sweep (merged into a pending one, which keeps its time),
     and its product sweep, the other daily look for what Saleor deletes without a webhook
     (`product_sweep.py`)."""
-    await JobRepository(session).enqueue(
-        installation_id,
-        SWEEP_JOB,
-        NoPayload().model_dump(),
-        coalesce_key=SWEEP_JOB,
-        run_after=at or utcnow() + SWEEP_EVERY,
-    )
+    await schedule_daily(session, installation_id, SWEEP_JOB, at=at)
     await schedule_product_sweep(session, installation_id, at=at)
 
 
@@ -90,25 +79,13 @@ async def queue_cart_sweeps(services: Services) -> None:
 
 
 async def handle_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
-    async with services.db.session() as session:
-        channels = list(
-            await session.scalars(
-                select(MailchimpStore.channel_slug).where(
-                    MailchimpStore.installation_id == job.installation_id,
-                    MailchimpStore.tracked.is_(True),
-                )
-            )
-        )
-        connection = await ConnectionRepository(session).get(job.installation_id)
-    connected = connection is not None and connection.status is ConnectionStatus.CONNECTED
-    contexts = [await load_context(services, job.installation_id, c) for c in channels]
-    tracked = [c for c in contexts if c is not None]
+    sweep = await sweep_round(services, job.installation_id)
     gone = 0
-    for context in tracked if connected else []:
+    for context in sweep.to_sweep:
         if not context.store_missing:
             gone += await _sweep_channel(services, context)
     async with services.db.transaction() as session:
-        if tracked:
+        if sweep.tracked:
             await schedule_sweep(session, job.installation_id)
         await complete_in(session)
     if gone:
@@ -160,22 +137,8 @@ async def _missing(services: Services, context: Context, saleor_ids: list[str]) 
     return [saleor_id for i, saleor_id in enumerate(saleor_ids) if data.get(f"c{i}") is None]
 
 
-async def _sweep_failed(
-    session: AsyncSession, job: ClaimedJob, _: NoPayload, failure: Failure
-) -> None:
-    """Given up (Saleor down for the retries' length): the next day's sweep is queued anyway."""
-    if failure.gave_up:
-        await schedule_sweep(session, job.installation_id)
-
-
 def register(registry: HandlerRegistry) -> None:
-    registry.register(
-        SWEEP_JOB,
-        handle_sweep,
-        payload=NoPayload,
-        retry=RetryPolicy(expected=(SaleorError,)),
-        on_failure=_sweep_failed,
-    )
+    register_daily(registry, SWEEP_JOB, handle_sweep, schedule_sweep)
 
 
 __all__ = ["SWEEP_JOB", "queue_cart_sweeps", "register", "schedule_sweep"]

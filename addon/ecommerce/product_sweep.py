@@ -7,7 +7,7 @@ bulk_mutations/product_type_bulk_delete.py, 3.20.119 and 3.23.28: there is no PR
 event at all before 3.24, whose PRODUCT_TYPE_DELETED is about the type alone). Those products
 stayed in Mailchimp, visible and in stock, for good: recommended in e-mails nobody can buy from.
 
-Once a day (`SWEEP_EVERY`), the products each tracked channel's store holds (synced, or
+Once a day (`daily_sweep.SWEEP_EVERY`), the products each tracked channel's store holds (synced, or
 quarantined after a later change failed) are looked up in Saleor by id, a page at a time
 (`burst_read.read_by_ids`, with no channel: every product Saleor has, as the app holds
 MANAGE_PRODUCTS; saleor/product/managers.py `ProductsQueryset.visible_to_user`). Each one Saleor
@@ -25,31 +25,25 @@ installation tracks a channel.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from addon.connection.models import ConnectionStatus
-from addon.connection.repository import ConnectionRepository
-from addon.db.types import utcnow
 from addon.ecommerce.burst_read import read_by_ids
-from addon.ecommerce.context import Context, load_context
-from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
+from addon.ecommerce.context import Context
+from addon.ecommerce.daily_sweep import register_daily, schedule_daily, sweep_round
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
-from addon.jobs.repository import JobRepository
-from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.saleor.client import SaleorError
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
 PRODUCT_SWEEP_JOB = "ecommerce.product_sweep"
-SWEEP_EVERY = timedelta(hours=24)
 
 
 async def schedule_product_sweep(
@@ -57,35 +51,17 @@ async def schedule_product_sweep(
 ) -> None:
     """Queue the installation's next product sweep (merged into a pending one, which keeps its
     time)."""
-    await JobRepository(session).enqueue(
-        installation_id,
-        PRODUCT_SWEEP_JOB,
-        NoPayload().model_dump(),
-        coalesce_key=PRODUCT_SWEEP_JOB,
-        run_after=at or utcnow() + SWEEP_EVERY,
-    )
+    await schedule_daily(session, installation_id, PRODUCT_SWEEP_JOB, at=at)
 
 
 async def handle_product_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
-    async with services.db.session() as session:
-        channels = list(
-            await session.scalars(
-                select(MailchimpStore.channel_slug).where(
-                    MailchimpStore.installation_id == job.installation_id,
-                    MailchimpStore.tracked.is_(True),
-                )
-            )
-        )
-        connection = await ConnectionRepository(session).get(job.installation_id)
-    connected = connection is not None and connection.status is ConnectionStatus.CONNECTED
-    contexts = [await load_context(services, job.installation_id, c) for c in channels]
-    tracked = [c for c in contexts if c is not None]
+    sweep = await sweep_round(services, job.installation_id)
     gone = 0
-    for context in tracked if connected else []:
+    for context in sweep.to_sweep:
         if not context.store_missing and not context.channel_missing:
             gone += await _sweep_channel(services, context)
     async with services.db.transaction() as session:
-        if tracked:
+        if sweep.tracked:
             await schedule_product_sweep(session, job.installation_id)
         await complete_in(session)
     if gone:
@@ -133,22 +109,8 @@ async def _sweep_channel(services: Services, context: Context) -> int:
             gone += len(missing)
 
 
-async def _sweep_failed(
-    session: AsyncSession, job: ClaimedJob, _: NoPayload, failure: Failure
-) -> None:
-    """Given up (Saleor down for the retries' length): the next day's sweep is queued anyway."""
-    if failure.gave_up:
-        await schedule_product_sweep(session, job.installation_id)
-
-
 def register(registry: HandlerRegistry) -> None:
-    registry.register(
-        PRODUCT_SWEEP_JOB,
-        handle_product_sweep,
-        payload=NoPayload,
-        retry=RetryPolicy(expected=(SaleorError,)),
-        on_failure=_sweep_failed,
-    )
+    register_daily(registry, PRODUCT_SWEEP_JOB, handle_product_sweep, schedule_product_sweep)
 
 
-__all__ = ["PRODUCT_SWEEP_JOB", "SWEEP_EVERY", "register", "schedule_product_sweep"]
+__all__ = ["PRODUCT_SWEEP_JOB", "register", "schedule_product_sweep"]

@@ -11,7 +11,8 @@ from addon.capabilities import start_up
 from addon.clock import ManualClock
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.db.types import utcnow
-from addon.ecommerce.cart_sweep import PAGE, QUIET_FOR, SWEEP_EVERY, SWEEP_JOB
+from addon.ecommerce.cart_sweep import PAGE, QUIET_FOR, SWEEP_JOB
+from addon.ecommerce.daily_sweep import SWEEP_EVERY
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.jobs.models import Job, JobStatus
 from sandboxes.saleor.store_checkouts import LineSpec

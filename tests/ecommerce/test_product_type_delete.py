@@ -11,9 +11,10 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.db.types import utcnow
+from addon.ecommerce.daily_sweep import SWEEP_EVERY
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.ecommerce.payloads import mailchimp_id
-from addon.ecommerce.product_sweep import PRODUCT_SWEEP_JOB, SWEEP_EVERY
+from addon.ecommerce.product_sweep import PRODUCT_SWEEP_JOB
 from addon.jobs.models import Job, JobStatus
 from tests.conftest import RecordingTransport
 from tests.ecommerce.conftest import Shop
