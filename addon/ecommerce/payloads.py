@@ -47,6 +47,7 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MailchimpInput
 from addon.subscriptions.metadata import Consent
+from addon.subscriptions.schemas import with_contact_domain
 
 PLATFORM = "Saleor"
 CURRENCY_SYMBOLS = {
@@ -275,7 +276,7 @@ def customer_input(user: SaleorUser, opt_in: OptInPolicy = NO_OPT_IN) -> Custome
     first_name, last_name = _names(user, user.default_billing_address)
     return CustomerInput(
         id=mailchimp_id(user.id),
-        email_address=user.email,
+        email_address=with_contact_domain(user.email),
         opt_in_status=opt_in.opted_in(user.consent),
         first_name=first_name,
         last_name=last_name,
@@ -310,14 +311,14 @@ def customer_ref(
         first_name, last_name = _names(user, billing)
         return CustomerRef(
             id=mailchimp_id(user.id),
-            email_address=user.email,
+            email_address=with_contact_domain(user.email),
             opt_in_status=opt_in.opted_in(user.consent, consent),
             first_name=first_name,
             last_name=last_name,
         )
     return CustomerRef(
         id=guest_customer_id(email),
-        email_address=email,
+        email_address=with_contact_domain(email),
         opt_in_status=opt_in.opted_in(consent),
         first_name=(billing.first_name if billing else "") or None,
         last_name=(billing.last_name if billing else "") or None,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -64,6 +66,36 @@ def app_form(value: str) -> str:
         return normalize_email(value)
     except ValueError:
         return value.lower()
+
+
+def with_contact_domain(value: str) -> str:
+    """An address from Saleor as it goes to Mailchimp outside the contacts the app writes (an
+    e-commerce customer's): as Saleor holds it, but an internationalised domain in the form
+    `normalize_email` gives the contact (Unicode). Mailchimp's member id hashes the address as
+    written, so `bob@xn--bcher-kva.de` and `bob@bücher.de` are two contacts: a customer under
+    the one and a subscription under the other were two subscribed contacts of one person,
+    sent every campaign twice, their orders on the one not subscribed by the shopper. The rest
+    is left as Saleor holds it (a change of case is a change of address to Mailchimp's
+    e-commerce API, which refuses it), and so is an address the app would not take."""
+    local, at, domain = value.strip().rpartition("@")
+    if not at or (domain.isascii() and "xn--" not in domain.lower()):
+        return value  # an ASCII domain: no other form
+    try:
+        unicode_domain = normalize_email(value).rpartition("@")[2]
+    except ValueError:
+        return value
+    return f"{local}@{unicode_domain}"
+
+
+def address_forms(value: str) -> set[str]:
+    """The forms of an address the app may have stored or sent, lowercased: as given, the one
+    contacts are keyed by (`app_form`), and an internationalised domain's ASCII (xn--) form."""
+    lowered = value.strip().lower()
+    forms = {lowered, app_form(lowered)}
+    if not lowered.isascii():
+        with contextlib.suppress(EmailNotValidError):
+            forms.add(validate_email(lowered, check_deliverability=False).ascii_email or lowered)
+    return forms
 
 
 Name = Annotated[str, Field(max_length=100)]
