@@ -14,6 +14,7 @@ from sqlalchemy.orm import QueryableAttribute
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.subscriptions.customer_addresses import CustomerAddress
 from addon.subscriptions.models import ContactState
+from addon.subscriptions.schemas import address_forms
 
 
 def _sources(
@@ -53,14 +54,16 @@ def _sources(
 async def addresses_of(
     session: AsyncSession, installation_id: int, email: str | None, saleor_user_id: str | None
 ) -> set[str]:
-    """The addresses to forget: the one named, and those the app linked to the customer (its
-    contacts, its e-commerce customer records), which earlier e-mail changes may have left."""
-    found = {email.strip().lower()} if email else set()
+    """The addresses to forget, lowercased: the one named, and those the app linked to the
+    customer (its contacts, its e-commerce customer records), which earlier e-mail changes may
+    have left; each in every form the app may have stored or sent it (`address_forms`: an
+    internationalised domain as Saleor holds it, xn--, and as the contacts are keyed)."""
+    found = address_forms(email) if email else set()
     if saleor_user_id:
         for statement, user, labels in _sources(installation_id):
             for _, address in await session.execute(statement.where(user == saleor_user_id)):
                 if address and (not labels or is_address(address)):
-                    found.add(address.lower())
+                    found |= address_forms(address)
     return found
 
 
