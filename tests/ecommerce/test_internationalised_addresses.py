@@ -16,17 +16,11 @@ from sandboxes.saleor.store_checkouts import LineSpec
 from tests.conftest import dashboard_headers
 from tests.ecommerce.conftest import Shop
 
+# The store offers the tracked store's audience, as its default (an autouse fixture there).
+from tests.ecommerce.test_opt_in import CONSENT, offered_audience  # noqa: F401
+
 PUNY = "Bob@xn--bcher-kva.de"
 UNICODE = normalize_email(PUNY)  # bob@bücher.de
-CONSENT = {"mailchimp.consent.subscribe": "true"}
-
-
-@pytest.fixture(autouse=True)
-async def offered_audience(shop: Shop) -> None:
-    """The store offers the tracked store's audience, as its default."""
-    body = {"active_list_ids": [shop.list_id], "default_list_id": shop.list_id}
-    response = await shop.api("PUT", "/api/audiences/settings", body)
-    assert response.status_code == 200, response.text
 
 
 def _contacts(shop: Shop) -> dict[str, str]:
