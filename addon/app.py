@@ -23,6 +23,7 @@ from addon.logs import RequestId, new_request_id, note_request_id, request_id_of
 from addon.openapi import install as install_openapi
 from addon.services import Services
 from addon.subscriptions.cors import storefront_cors
+from addon.validation_messages import plain_message
 
 logger = logging.getLogger(__name__)
 
@@ -39,11 +40,8 @@ async def _app_error(request: Request, exc: Exception) -> Response:
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"] if part not in ("body", "query"))
-        problems.append(f"{where}: {error['msg']}" if where else str(error["msg"]))
-    answer = JSONResponse(error_body(ErrorCode.INVALID_INPUT, "; ".join(problems)), status_code=422)
+    message = plain_message(exc.errors())
+    answer = JSONResponse(error_body(ErrorCode.INVALID_INPUT, message), status_code=422)
     return storefront_cors(request.scope, answer)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.models import Phase
 
@@ -20,12 +21,21 @@ def _in_utc(value: datetime) -> datetime:
         raise ValueError("is outside the years 1 to 9999 in UTC") from None
 
 
+def _not_in_future(value: datetime) -> datetime:
+    # As `addon initial-sync --orders-since` refuses it: a sync that could send no order.
+    if value > utcnow():
+        raise ValueError("is in the future: no order would be sent")
+    return value
+
+
 class StartRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # Only orders placed at or after this moment (products and customers are always sent).
     # With its offset: a time without one names no moment (refused with a 422).
-    orders_since: Annotated[AwareDatetime, AfterValidator(_in_utc)] | None = None
+    orders_since: (
+        Annotated[AwareDatetime, AfterValidator(_in_utc), AfterValidator(_not_in_future)] | None
+    ) = None
 
 
 class KindProgress(BaseModel):

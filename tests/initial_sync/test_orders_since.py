@@ -4,11 +4,12 @@ error shape) rather than failing at the insert with a 500."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from addon.db.types import utcnow
 from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.models import InitialSync
 from tests.ecommerce.conftest import CHANNEL, Shop
@@ -21,7 +22,7 @@ async def test_orders_since_without_an_offset_is_refused(shop: Shop) -> None:
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"] == {
         "code": "INVALID_INPUT",
-        "message": "orders_since: Input should have timezone info",
+        "message": "Orders since must include its time zone (an offset such as +01:00).",
     }
     async with shop.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
@@ -37,10 +38,25 @@ async def test_orders_since_without_a_utc_form_is_refused(shop: Shop, since: str
     assert refused.status_code == 422, refused.text
     assert refused.json()["error"] == {
         "code": "INVALID_INPUT",
-        "message": "orders_since: Value error, is outside the years 1 to 9999 in UTC",
+        "message": "Orders since is outside the years 1 to 9999 in UTC.",
     }
     async with shop.services.db.session() as session:
         assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
+
+
+async def test_orders_since_a_moment_to_come_is_refused(shop: Shop) -> None:
+    """As the command refuses it (`parse_orders_since`): a sync that could send no order."""
+    path = f"/api/ecommerce/channels/{CHANNEL}/initial-sync"
+    later = (utcnow() + timedelta(minutes=5)).isoformat()
+    refused = await shop.api("POST", path, {"orders_since": later})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["message"] == (
+        "Orders since is in the future: no order would be sent."
+    )
+    async with shop.services.db.session() as session:
+        assert await session.scalar(select(func.count()).select_from(InitialSync)) == 0
+    started = await start(shop, {"orders_since": utcnow().isoformat()})
+    assert started["orders_since"]
 
 
 async def test_orders_since_a_date_sends_only_newer_orders(small: Shop) -> None:

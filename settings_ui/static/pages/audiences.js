@@ -33,12 +33,11 @@ var ORIGIN_RE = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 var current = null; // the last AudiencesRead
 
-/** Validation errors name fields; say them in the page's words. */
+/** Validation errors name fields by the API's names; say them in the page's words. */
 function readable(message) {
   return String(message || "")
-    .replace(/Value error, /g, "")
-    .replace(/allowed_origins(\.\d+)?: /g, "Storefront origins: ")
-    .replace(/tags(\.\d+)?: /g, "Tags: ");
+    .replace(/Allowed origins(, row \d+)?/g, "Storefront origins")
+    .replace(/Tags, row \d+/g, "Tags");
 }
 
 // --- rendering -------------------------------------------------------------------------
