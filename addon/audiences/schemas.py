@@ -95,10 +95,15 @@ class AudiencesRead(BaseModel):
 
 
 def clean_tags(value: list[str]) -> list[str]:
+    """Each tag once, as first spelled: Mailchimp names tags without regard to case (`VIP` and
+    `vip` are one tag, sandboxes' `set_tag`), so the second spelling only looked like another."""
     tags = [t.strip() for t in value if t.strip()]
     if any(len(t) > 100 for t in tags):
         raise ValueError("a tag may have at most 100 characters")
-    return list(dict.fromkeys(tags))
+    first: dict[str, str] = {}
+    for tag in tags:
+        first.setdefault(tag.casefold(), tag)
+    return list(first.values())
 
 
 _DEFAULT_PORTS = {"http": ":80", "https": ":443"}
@@ -119,7 +124,8 @@ def normal_origin(origin: str) -> str:
 def clean_origins(value: list[str]) -> list[str]:
     origins = [o.strip().rstrip("/") for o in value if o.strip()]
     for origin in origins:
-        if not ORIGIN_RE.match(origin):
+        match = ORIGIN_RE.match(origin)
+        if not match or (match.group(1) and not 0 < int(match.group(1)[1:]) <= 65535):
             raise ValueError(f"{origin!r} is not an origin; write it like https://shop.example.com")
     return list(dict.fromkeys(normal_origin(origin) for origin in origins))
 

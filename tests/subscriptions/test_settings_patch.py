@@ -92,9 +92,16 @@ async def test_patch_validates_like_put(newsletter: Shop) -> None:
     bad_groups = await _patch(shop, {"offered_category_ids": ["nope"]})
     assert bad_groups.json()["error"]["code"] == "INVALID_GROUPS"
     assert (await _patch(shop, {"allowed_origins": ["shop.example.com/x"]})).status_code == 422
+    # A port is at most 65535 (and never 0): no browser sends such an origin.
+    for port in ("99999", "0"):
+        beyond = await _patch(shop, {"allowed_origins": [f"https://shop.example.com:{port}"]})
+        assert beyond.status_code == 422, port
     assert (await _patch(shop, {"tags": ["x" * 101]})).status_code == 422
     assert (await _patch(shop, {"surprise": True})).status_code == 422
     after = (await shop.client.get("/api/audiences", headers=shop.headers)).json()
     assert after["settings"] == before["settings"]  # nothing half-applied
-    cleaned = await _patch(shop, {"tags": [" vip ", "vip"]})
-    assert cleaned.json()["settings"]["tags"] == ["vip"]
+    cleaned = await _patch(shop, {"tags": [" vip ", "vip", "Gold", "VIP"]})
+    # Mailchimp names tags without regard to case: `VIP` is `vip`, kept as first spelled.
+    assert cleaned.json()["settings"]["tags"] == ["vip", "Gold"]
+    ported = await _patch(shop, {"allowed_origins": ["http://localhost:65535"]})
+    assert ported.json()["settings"]["allowed_origins"] == ["http://localhost:65535"]
