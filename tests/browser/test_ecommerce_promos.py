@@ -63,11 +63,27 @@ def test_the_promo_code_choice_is_made_on_the_page(
     check_a11y(app_frame(page), "the promo codes (dark)")
     set_theme(page, app, "light")
 
+    # A key the server would refuse is stopped before anything is saved: the promo choice goes
+    # after the rest of the page, which its refusal would have left saved alone.
+    language = app.get_by_label("Default language")
+    before = language.input_value()
+    language.fill("de")
+    flag.fill("k" * 300)
+    save.click()
+    expect(app.locator("#promo-flag-key-error")).to_contain_text("at most 255 characters")
+    expect(status).not_to_have_text("E-commerce settings saved.")
+    with app_api(live_site) as api:
+        kept = api.get("/api/ecommerce").json()["settings"]
+    assert (kept["default_locale"] or "") == before
+    flag.fill("newsletter_code")
+    language.fill(before)
+
     page.reload()
     app = open_page(page, live_site, "E-commerce")
     choice = app.get_by_role("group", name="Vouchers offered to Mailchimp")
     expect(choice.get_by_label("Only vouchers flagged in their metadata")).to_be_checked()
     expect(app.get_by_label("Flag (metadata key)")).to_have_value("newsletter_code")
+    expect(app.get_by_label("Default language")).to_have_value(before)
     with app_api(live_site) as api:
         # Leave the shared stack as the other E-commerce tests expect it.
         response = api.put("/api/ecommerce/promos", json={"offer": "none"})

@@ -181,12 +181,20 @@ export function fillPromos(s) {
   showFlag();
 }
 
+// The server's limits (PromoSettingsUpdate): checked here too, as the promo choice is saved
+// after the rest of the page, which a refusal of it would leave saved alone.
+const URL_MAX = 1024;
+const FLAG_KEY_MAX = 255;
+
 export function validatePromos() {
   clearFieldError("promo-url");
   clearFieldError("promo-flag-key");
   let ok = true;
   const url = $("promo-url").value.trim();
-  if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
+  if (url.length > URL_MAX) {
+    fieldError("promo-url", "Shorten the address: at most " + URL_MAX + " characters.");
+    ok = false;
+  } else if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
     fieldError("promo-url", "Write a full address starting with https://, like https://shop.example.com/cart?promo={code}.");
     ok = false;
   } else if (url) {
@@ -196,9 +204,17 @@ export function validatePromos() {
       ok = false;
     }
   }
+  // Checked whichever vouchers are offered: the key is saved with the choice all the same.
   const key = $("promo-flag-key").value.trim();
-  if (offer() === "flagged" && key && !/^[A-Za-z0-9_.:-]+$/.test(key)) {
-    fieldError("promo-flag-key", "Use letters, digits, and _ . : - only, like mailchimp_promo.");
+  let keyProblem = "";
+  if (key.length > FLAG_KEY_MAX) {
+    keyProblem = "Shorten the key: at most " + FLAG_KEY_MAX + " characters.";
+  } else if (key && !/^[A-Za-z0-9_.:-]+$/.test(key)) {
+    keyProblem = "Use letters, digits, and _ . : - only, like mailchimp_promo.";
+  }
+  if (keyProblem) {
+    $("promo-flag-key-field").hidden = false; // where the admin can see and fix it
+    fieldError("promo-flag-key", keyProblem);
     ok = false;
   }
   return ok;
