@@ -11,6 +11,7 @@ import re
 import zoneinfo
 from typing import Literal
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # Where a product's `vendor` or `type` comes from in Saleor.
@@ -120,7 +121,9 @@ def check_locale(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip().lower()
-    if not _LOCALE.match(value):
+    # ISO 639-1's codes (Mailchimp's `primary_locale`: "The two-letter code", e.g. en, fr):
+    # "xx" has the shape of one and names no language.
+    if not _LOCALE.match(value) or pycountry.languages.get(alpha_2=value) is None:
         raise ValueError("must be a two-letter language code such as en or de")
     return value
 

@@ -58,7 +58,7 @@ async def test_the_channel_metadata_and_country_win(shop: Shop) -> None:
 
 async def test_unusable_channel_values_fall_back_to_the_defaults(shop: Shop) -> None:
     default = shop.saleor.store.channel_by_slug(CHANNEL)
-    default.metadata = {"mailchimp.locale": "Deutsch", "mailchimp.timezone": "CET"}
+    default.metadata = {"mailchimp.locale": "xx", "mailchimp.timezone": "CET"}
     await _settings(shop, {"default_locale": "de", "default_timezone": "Europe/Berlin"})
     await shop.drain()
     store = _store(shop)
@@ -68,6 +68,7 @@ async def test_unusable_channel_values_fall_back_to_the_defaults(shop: Shop) -> 
 async def test_defaults_are_checked(shop: Shop) -> None:
     for body, said in (
         ({"default_locale": "english"}, "two-letter"),
+        ({"default_locale": "xx"}, "two-letter"),  # the shape of a code, no language's
         ({"default_timezone": "EST"}, "time zone name"),
         ({"default_timezone": "Mars/Olympus"}, "time zone name"),
     ):
