@@ -71,11 +71,11 @@ def next_action(facts: ChannelFacts) -> NextAction:
                 label="Reconnect Mailchimp",
                 hint="Mailchimp no longer accepts the app's access, so nothing is sent.",
             )
-        return NextAction(
-            code="connect_mailchimp",
-            label="Connect Mailchimp",
-            hint="Connect a Mailchimp account before tracking channels.",
-        )
+        if facts.tracked:  # the connection was reset: still tracked, nothing sent meanwhile
+            hint = "Mailchimp is not connected, so nothing of this channel is sent."
+        else:
+            hint = "Connect a Mailchimp account before tracking channels."
+        return NextAction(code="connect_mailchimp", label="Connect Mailchimp", hint=hint)
     if not facts.tracked and facts.channel_gone is not None:
         return NextAction(
             code="none",

@@ -254,6 +254,11 @@ async def test_one_next_action_per_state(shop: Shop) -> None:
     await shop.api("POST", "/api/connection/reset", {})
     body = await page(shop)
     assert {c["next_action"]["code"] for c in body["channels"]} == {"connect_mailchimp"}
+    # Tracked still: not told to connect "before tracking" a channel it tracks.
+    assert channel(body)["tracked"] is True
+    assert channel(body)["next_action"]["hint"] == (
+        "Mailchimp is not connected, so nothing of this channel is sent."
+    )
 
 
 @pytest.mark.parametrize("removed", [True, False])
