@@ -23,12 +23,12 @@ cli = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 console = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(**overrides: object) -> Settings:
     from addon.config import ConfigurationError, load_settings
     from addon.logs import configure_logging
 
     try:
-        settings = load_settings()
+        settings = load_settings(**overrides)
     except ConfigurationError as exc:
         console.print(f"[red]{escape(str(exc))}[/red]")
         raise typer.Exit(2) from None
@@ -37,6 +37,18 @@ def _settings() -> Settings:
         raise typer.Exit(2)
     configure_logging(settings.log_level)
     return settings
+
+
+def served_settings(host: str, port: int) -> Settings:
+    """The settings, APP_URL where the stack listens unless given: the app installs itself in
+    the Saleor sandbox from APP_URL, and the printed dashboard link is under it (served on
+    another port with the default APP_URL, no app appeared and the link led nowhere)."""
+    settings = _settings()
+    if "app_url" in settings.model_fields_set:
+        return settings
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104
+    shown = f"[{shown}]" if ":" in shown else shown
+    return _settings(app_url=f"http://{shown}:{port}")
 
 
 @cli.command()
@@ -59,7 +71,7 @@ def serve(
 
     if saleor_version not in ("current", "3.20"):
         raise typer.BadParameter("current or 3.20", param_hint="'--saleor-version'")
-    settings = _settings()
+    settings = served_settings(host, port)
     app = create_dev_app(settings, saleor_version="3.20" if saleor_version == "3.20" else "current")
     stack = app.state.devstack
     console.print(
