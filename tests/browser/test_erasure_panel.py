@@ -190,6 +190,11 @@ def test_an_address_no_customer_panel_reaches_is_erased_from_the_subscriptions_p
     expect(section.get_by_text("Enter the e-mail address to erase")).to_be_visible()
     expect(field).to_have_attribute("aria-invalid", "true")
     check_a11y(app_frame(page), "the Subscriptions page with an address refused (light)")
+    # No domain with a dot: said at the field, before the confirmation, not after it.
+    field.fill("ann@example")
+    erase.click()
+    expect(section.get_by_text("Enter the e-mail address to erase")).to_be_visible()
+    expect(app.get_by_role("dialog")).to_have_count(0)
 
     field.fill("gone.guest@example.com")
     erase.click()

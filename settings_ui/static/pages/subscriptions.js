@@ -272,7 +272,9 @@ function eraseAddress(event) {
   var submit = $("erase-submit");
   var email = input.value.trim();
   clearFieldError("erase-email");
-  if (!/^[^\s@]+@[^\s@]+$/.test(email)) {
+  // A domain with a dot, as the server's check asks (email-validator): caught here, before the
+  // confirmation of an erasure that cannot be undone, not after it.
+  if (!/^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/.test(email)) {
     fieldError("erase-email", "Enter the e-mail address to erase, like ann@example.com.");
     input.focus();
     return;
