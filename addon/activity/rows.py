@@ -29,6 +29,7 @@ _HANDLERS = {
     "connection": "Mailchimp connection",
     "erasure": "Erasure (GDPR)",
     "engagement": "Campaign engagement",
+    "installation": "App lifecycle",
 }
 # Webhook body key → the ledger kind whose label names it.
 _BODY_KINDS = {
@@ -38,6 +39,66 @@ _BODY_KINDS = {
     "order": EntityKind.ORDER,
     "checkout": EntityKind.CART,
     "voucher": EntityKind.PROMO_RULE,
+}
+# What each kind of job the app enqueues is about, in plain words: a row's subject when its
+# payload names nothing more precise (a record, an address, a store). Every kind a capability
+# registers has one (tests/test_activity_labels_kinds.py); a Saleor event (`webhook.*`) is named
+# by its record or by the event itself.
+KIND_SUBJECTS: dict[str, str] = {
+    "audiences.import": "Audiences and groups",
+    "audiences.imported": "Campaign engagement started after the audience import",
+    "connection.connected": "Mailchimp account connected",
+    "connection.resumed": "Records held while Mailchimp could not be reached, sent again",
+    "ecommerce.burst": "Many store records sent to Mailchimp together (one Mailchimp batch)",
+    "ecommerce.cart_sweep": "Carts of checkouts Saleor deleted (daily check)",
+    "ecommerce.product_on_offer": "A product going on offer",
+    "ecommerce.product_sweep": "Products Saleor deleted with their product type (daily check)",
+    "ecommerce.promo_codes": "Promo codes of a voucher, sent to Mailchimp together",
+    "ecommerce.promos_permission": (
+        "Vouchers: waiting until the app may read discounts in Saleor (Manage discounts permission)"
+    ),
+    "ecommerce.promos_resync": "All vouchers, sent to Mailchimp again as promo codes",
+    "ecommerce.push": "A store record sent to Mailchimp",
+    "ecommerce.reprice": "Product prices after a promotion changed",
+    "ecommerce.resend_watch": (
+        "Store sent to Mailchimp again: its automations resume once every record is there"
+    ),
+    "engagement.collect": "Campaign engagement collection",
+    "erasure.erase": "Erasure of a customer",
+    "erasure.erased": "Erasure of a customer",
+    "initial_sync.step": "Initial sync: the next part of sending the store to Mailchimp",
+    "initial_sync.watchdog": "Initial sync: check that it is still making progress",
+    "installation.check": "Check that the app is still installed and active in Saleor",
+    "installation.missed": (
+        "Catching up with the changes Saleor could not deliver while the app was inactive "
+        "or unreachable"
+    ),
+    "installation.replay": "Changes Saleor could not deliver, read again from Saleor",
+    "installation.replay_deleted": "Customers deleted in Saleor while the app could not hear it",
+    "installation.saleor_version_known": "The app's webhooks in Saleor, checked and updated",
+    "installation.uninstall": "Removal of the app: clean-up in Mailchimp and of its own data",
+    "installation.webhooks": "The app's webhooks in Saleor, checked and updated",
+    "subscriptions.apply": "A newsletter subscription change",
+    "subscriptions.customer_names_written": (
+        "Customer names from Mailchimp, to the e-commerce record"
+    ),
+    "subscriptions.email_change": "A customer's e-mail change",
+    "subscriptions.email_change_merged": "A customer's e-mail change, already a contact",
+    "subscriptions.email_change_refused": "A customer's e-mail change, refused by Mailchimp",
+    "subscriptions.held_move_retry": (
+        "A customer's e-mail change, refused for now: to be tried again"
+    ),
+    "subscriptions.mailchimp_event": "A change made in Mailchimp",
+    "subscriptions.refresh_profiles": (
+        "Contact fields of every subscriber, sent again after the field mapping was saved"
+    ),
+    "subscriptions.register_webhooks": "Mailchimp audience webhooks",
+    "subscriptions.signup_retry": "A subscription refused for now: to be asked again",
+    "subscriptions.statuses_seen": "Mailchimp statuses read by the engagement collection",
+    "subscriptions.status_not_written": "Newsletter status not written to Saleor (no permission)",
+    "subscriptions.update_profile": "Contact fields of a customer, sent to Mailchimp",
+    "subscriptions.write_profile": "Contact fields changed in Mailchimp, written to Saleor",
+    "subscriptions.write_status": "Newsletter status, written to Saleor",
 }
 _NEEDS_MAILCHIMP = ("ecommerce.", "audiences.", "subscriptions.", "initial_sync.", "engagement.")
 
@@ -111,19 +172,9 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "audiences.import":
         scheduled = bool(payload.get("scheduled"))
         return "Audiences and groups" + (" (scheduled re-import)" if scheduled else "")
-    if kind_name == "audiences.imported":
-        return "Campaign engagement started after the audience import"
     if kind_name == "engagement.collect":
         asked = bool(payload.get("requested"))
         return "Campaign engagement collection" + (" (asked for now)" if asked else " (scheduled)")
-    if kind_name == "ecommerce.cart_sweep":
-        return "Carts of checkouts Saleor deleted (daily check)"
-    if kind_name == "ecommerce.product_sweep":
-        return "Products Saleor deleted with their product type (daily check)"
-    if kind_name == "connection.connected":
-        return "Mailchimp account connected"
-    if kind_name == "subscriptions.register_webhooks":
-        return "Mailchimp audience webhooks"
     if kind_name == "subscriptions.apply" and isinstance(payload.get("email"), str):
         return f"Subscription of {payload['email']}"
     if kind_name == "subscriptions.mailchimp_event" and isinstance(payload.get("email"), str):
@@ -146,18 +197,14 @@ def subject(job: Job, ctx: Context) -> str:
     if kind_name == "subscriptions.signup_retry" and isinstance(payload.get("change"), dict):
         email = payload["change"].get("email")
         return f"Subscription of {email}, refused for now: to be asked again"
-    if kind_name == "subscriptions.customer_names_written":
-        return "Customer names from Mailchimp, to the e-commerce record"
-    if kind_name in ("erasure.erase", "erasure.erased"):
-        # Never the address: the job keeps it only until it is erased, then its hash.
-        return "Erasure of a customer"
+    # erasure.*: never the address (the job keeps it only until it is erased, then its hash).
     if kind_name.startswith("initial_sync.") and job.lane and ":" in job.lane:
         channel = job.lane.split(":", 1)[1]
         store = ctx.stores.get(channel)
         return f"Initial sync of {store.name if store and store.name else channel}"
     if kind_name.startswith(WEBHOOK_PREFIX):
         return "The app in Saleor"
-    return handled_by(kind_name)
+    return KIND_SUBJECTS.get(kind_name) or handled_by(kind_name)
 
 
 def _body_email(body: dict[str, Any]) -> str | None:
@@ -214,6 +261,11 @@ def waiting(job: Job, ctx: Context) -> Waiting | None:
             )
         if job.kind == "audiences.import":
             message = f"Scheduled for {at}: audiences are re-imported from Mailchimp regularly."
+        elif job.kind == "initial_sync.watchdog":
+            message = (
+                f"Scheduled for {at}: checks then that the initial sync is still making "
+                "progress; nothing to do if it has ended."
+            )
         elif job.kind == "ecommerce.push" and job.payload.get("kind") == EntityKind.CART.value:
             message = f"Waits until {at} for more changes to the checkout."
         else:
