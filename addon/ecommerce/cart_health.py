@@ -114,8 +114,8 @@ def _app_side(
         return HealthProblem(
             state=HealthState.NO_CHECKOUT_URL,
             message="Carts are sent without a link back to the checkout, and Mailchimp's "
-            "abandoned-cart e-mails need one: set the checkout URL in the abandoned-cart "
-            "settings.",
+            "abandoned-cart e-mails need one: set the checkout URL under Storefront links and "
+            "carts.",
             action=HealthAction(code="set_checkout_url", label="Set the checkout URL"),
         )
     return None

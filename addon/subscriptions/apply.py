@@ -70,6 +70,14 @@ WAITING_FOR_CONNECTION = (
     "Mailchimp does not know it yet"
 )
 
+# What the customer panel shows on a contact Mailchimp refuses as "Forgotten Email Not
+# Subscribed" (kept by the app in `ContactState.last_problem`).
+FORGOTTEN = (
+    "Mailchimp has permanently deleted this address (after an erasure made by the store, or "
+    "at the contact's own request) and will not let the app subscribe it again. Only the "
+    "contact can come back, by signing up through a Mailchimp signup form."
+)
+
 
 def _withdraws(change: ContactChange, held: set[str]) -> bool:
     """A leaving, or a consent the contact holds (`held`) withdrawn: owed to the shopper
@@ -272,8 +280,10 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         except ForgottenEmailNotSubscribed:
             applied = Applied(
                 None,
-                "Mailchimp permanently forgot this address at the contact's request; it cannot "
-                "be subscribed through the app.",
+                # Mailchimp's "Forgotten Email Not Subscribed": the address was deleted for
+                # good, by an erasure the store made or at the contact's own request. Which of
+                # the two, Mailchimp does not say: nor does this.
+                FORGOTTEN,
             )
         except AddressRefused as exc:
             for_now = exc.too_many_signups and change.action is Action.SUBSCRIBE
