@@ -17,6 +17,12 @@ var SYNC_STATUS = {
   failed: { label: "Failed", tone: "critical" },
 };
 var KIND_WORDS = { product: "products", customer: "customers", order: "orders" };
+// What the records a sync did not send are, per kind (the server's `skipped`).
+var SKIPPED_WORDS = {
+  product: "unchanged or not sold here",
+  customer: "already up to date in Mailchimp or erased",
+  order: "already up to date in Mailchimp, placed before the chosen day or from another channel",
+};
 
 function doneOf(kind) {
   return kind.confirmed + kind.quarantined + kind.skipped + kind.retried;
@@ -90,7 +96,7 @@ function showKind(row, kind, run) {
   if (running && kind.state_label && kind.state !== "done") parts.unshift(kind.state_label);
   parts.push(number(kind.sent) + " sent", number(kind.confirmed) + " confirmed");
   parts.push(number(kind.quarantined) + " quarantined");
-  if (kind.skipped) parts.push(number(kind.skipped) + " unchanged or not sold here");
+  if (kind.skipped) parts.push(number(kind.skipped) + " " + (SKIPPED_WORDS[kind.kind] || "not sent"));
   if (running && done < total && kind.rate_per_second) {
     var rate = kind.rate_per_second;
     parts.push((rate >= 10 ? Math.round(rate) : Math.round(rate * 10) / 10) + " per second");

@@ -79,7 +79,7 @@ def test_reports_table_ranges_charts_and_sync(
     summer = app.locator("#campaign-rows tr").first
     expect(summer).to_contain_text("45%")
     expect(summer).to_contain_text("$1,234.56")
-    expect(summer).to_contain_text("$1.2346")  # revenue per recipient
+    expect(summer).to_contain_text("$1.23")  # revenue per recipient: the currency's decimals
     expect(app.locator("#totals")).to_contain_text("2,300")  # recipients
 
     # Sort by revenue: largest first, then smallest first; focus stays on the heading.

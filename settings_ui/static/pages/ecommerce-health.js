@@ -119,7 +119,8 @@ function renderScript(channel, card, titleId) {
     "small muted",
     channel.script_verified_at
       ? "Found on the storefront " + formatTime(channel.script_verified_at) + "."
-      : "Not verified on the storefront yet. Add it to every page (see docs/abandoned-carts.md), then verify."
+      : "Not verified on the storefront yet. Load this script on every page of the storefront " +
+          "(whoever builds the storefront adds it to the head of each page), then press Verify the site script."
   );
   status.id = statusId;
   box.appendChild(status);

@@ -15,7 +15,6 @@ import {
   every,
   money,
   percent,
-  rangeText,
   renderCharts,
 } from "./reports-charts.js";
 
@@ -124,6 +123,36 @@ function syncNow() {
 
 // --- the campaign table --------------------------------------------------------------------
 
+/** An amount per recipient with the currency's usual decimals (US$0.74, ¥12), not four. */
+function perRecipient(amount, currency) {
+  if (currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
+    } catch (e) {
+      // not an ISO currency code Intl knows: two decimals and the code, as money() writes it
+    }
+  }
+  return money(amount, currency);
+}
+
+/** A calendar day (YYYY-MM-DD, UTC) with its year: "1 Jan 2025". */
+function fullDay(isoDay) {
+  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+/** The date range in words, years included (a range may be of any year). */
+function sentRange(from, to) {
+  if (from && to) return "sent from " + fullDay(from) + " until " + fullDay(to);
+  if (from) return "sent from " + fullDay(from);
+  if (to) return "sent until " + fullDay(to);
+  return "sent at any time";
+}
+
 function cell(label, text, className) {
   const td = el("td", className || "", text);
   td.dataset.label = label;
@@ -151,7 +180,7 @@ function renderRow(c) {
   tr.appendChild(cell("Unsubscribes", count(c.unsubscribes), "num"));
   tr.appendChild(cell("Orders", count(c.orders), "num"));
   tr.appendChild(cell("Revenue", money(c.revenue, c.currency), "num"));
-  const rpr = c.revenue_per_recipient === null ? "—" : money(c.revenue_per_recipient, c.currency, true);
+  const rpr = c.revenue_per_recipient === null ? "—" : perRecipient(c.revenue_per_recipient, c.currency);
   tr.appendChild(cell("Revenue per recipient", rpr, "num"));
   return tr;
 }
@@ -184,7 +213,12 @@ function renderTotals(t) {
     total("Unsubscribes", count(t.unsubscribes)),
     total("Orders", count(t.orders)),
     total("Revenue", amounts(t.revenue)),
-    total("Revenue per recipient", t.revenue_per_recipient.length ? amounts(t.revenue_per_recipient, true) : "—")
+    total(
+      "Revenue per recipient",
+      t.revenue_per_recipient.length
+        ? t.revenue_per_recipient.map((a) => perRecipient(a.amount, a.currency)).join(" + ")
+        : "—"
+    )
   );
 }
 
@@ -195,7 +229,7 @@ function renderTable(data) {
   rows.replaceChildren();
   if (!data.campaigns.length) {
     const tr = el("tr");
-    const td = el("td", "empty", "No campaign was " + rangeText(data.sent_from, data.sent_to) + ".");
+    const td = el("td", "empty", "No campaign was " + sentRange(data.sent_from, data.sent_to) + ".");
     td.colSpan = 9;
     tr.appendChild(td);
     rows.appendChild(tr);
@@ -213,6 +247,31 @@ function reportPath() {
   return "/api/engagement/campaigns?" + q.toString();
 }
 
+/** With no campaign at all: what the collection did so far, and what happens next. */
+function renderEmpty(run) {
+  let title = "No campaign results yet";
+  let text =
+    "Nothing has been collected from Mailchimp so far. Results appear here after the first " +
+    "collection: press Sync engagement now, or wait for the next one.";
+  if (busy(run)) {
+    text = "The app is collecting from Mailchimp now: results appear here once it ends.";
+  } else if (run.state === "failed") {
+    title = "No campaigns to show yet";
+    text = "The last collection failed (see above), so no campaign has been read from Mailchimp.";
+  } else if (run.state !== "never") {
+    title = "No campaigns to show yet";
+    const when = formatTime(run.last_finished_at);
+    text =
+      "The last collection" +
+      (when ? " (" + when + ")" : "") +
+      " found no campaign sent to the store's audiences, so there is nothing to show yet. A " +
+      "campaign appears here after it is sent, once the next collection has read it.";
+  }
+  $("empty-title").textContent = title;
+  $("empty-text").textContent =
+    text + " Only campaigns sent to the audiences the store offers are collected.";
+}
+
 function render(results) {
   const connection = results[0];
   const data = results[2];
@@ -223,8 +282,7 @@ function render(results) {
   const ranged = Boolean(data.sent_from || data.sent_to);
   const nothing = !data.campaigns.length && !ranged;
   $("empty").hidden = !nothing;
-  $("empty").querySelector("strong").textContent =
-    data.run.state === "never" ? "No campaign results yet" : "No campaigns collected";
+  renderEmpty(data.run);
   $("campaigns-section").hidden = nothing;
   $("charts").closest("section").hidden = nothing;
   renderTable(data);
