@@ -77,6 +77,13 @@ export function confirmed(title) {
   return bridge.notify("success", title, "");
 }
 
+/** Take back a `confirmed(title)` still shown in the save bar: a later failure of the same
+ * work would otherwise sit beside its "saved" (a notification is gone by itself). */
+export function unconfirmed(title) {
+  const bar = firstSaveBar();
+  if (bar) bar.unsay(title + ".");
+}
+
 // --- loading ---------------------------------------------------------------------------------
 
 /**

@@ -56,6 +56,13 @@ export class SaveBar {
     this.status.textContent = text;
   }
 
+  /** Take back confirmation `text` if the bar still shows it (what it said has failed since). */
+  unsay(text) {
+    if (this.status.textContent !== text) return;
+    this.status.textContent = "";
+    this.status.dataset.justSaved = "";
+  }
+
   /** Saved data arrived (load or save): the form shows it, nothing is unsaved. */
   reset(data) {
     this.data = data;

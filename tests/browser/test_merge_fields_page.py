@@ -140,13 +140,24 @@ def test_fields_are_mapped_a_missing_one_created_and_a_bad_value_shown(
     set_theme(page, app, "dark")
     check_a11y(app_frame(page), "a value not sent (dark)")
 
-    # A mapping Mailchimp could not take is refused in words, and nothing changes.
+    # A metadata source without its key is stopped in words, under the key, before anything
+    # is sent; a key the app refuses (one of its own) is said under the Save button.
     card.get_by_label("Filled from, for Birthday").select_option(label="Customer metadata key")
-    card.get_by_label("Metadata key, for Birthday").fill("")
+    birthday_key = card.get_by_label("Metadata key, for Birthday")
+    birthday_key.fill("")
+    card.get_by_role("button", name="Save mapping").click()
+    expect(birthday_key).to_have_attribute("aria-invalid", "true")
+    expect(birthday_key).to_be_focused()
+    expect(birthday_key).to_have_accessible_description(
+        "Name the metadata key that fills Birthday."
+    )
+    check_a11y(app_frame(page), "a metadata key missing (dark)")
+    birthday_key.fill("mailchimp.status")
     card.get_by_role("button", name="Save mapping").click()
     alert = card.get_by_role("alert")
     expect(alert).to_contain_text("The mapping was not saved")
-    expect(alert).to_contain_text("Birthday: name the metadata key")
+    expect(alert).to_contain_text("one of the app's own metadata keys")
+    expect(alert).to_be_in_viewport()
     check_a11y(app_frame(page), "a refused mapping (dark)")
 
 
@@ -194,9 +205,11 @@ def test_a_bad_merge_tag_is_said_in_words_before_anything_is_sent(
     form.get_by_label("Field name").fill("Odd")
     form.get_by_label("Merge tag (optional)").fill("AB-CD!")
     form.get_by_role("button", name="Create in Mailchimp").click()
-    refusal = card.locator(".mapping-problem")
-    expect(refusal).to_contain_text(
+    tag = form.get_by_label("Merge tag (optional)")
+    refusal = form.get_by_text(
         "A merge tag takes up to 10 letters, digits or underscores (no spaces)."
     )
-    expect(refusal).not_to_contain_text("pattern")
-    expect(form.get_by_label("Merge tag (optional)")).to_be_focused()
+    expect(refusal).to_be_in_viewport()
+    expect(tag).to_be_focused()
+    expect(tag).to_have_attribute("aria-invalid", "true")
+    expect(card.get_by_role("alert")).to_have_count(0)  # nothing was sent to be refused

@@ -3,7 +3,7 @@
  * merge fields and what fills each, the tags' source, reading the choices back, and the values
  * recently left out.
  */
-import { badge, el, formatTime } from "../app.js";
+import { badge, clearFieldError, el, formatTime } from "../app.js";
 
 export var TYPE_NAMES = {
   text: "Text",
@@ -31,21 +31,37 @@ export function uid(prefix) {
   return prefix + "-" + serial;
 }
 
-/** A form control with its own visible label. */
-export function labelled(labelText, control, hint) {
+/** A form control with its own visible label; `withError`: with a place under it for its
+ * inline error (app.js `fieldError(control.id, …)`). */
+export function labelled(labelText, control, hint, withError) {
   var box = el("div", "field");
   control.id = control.id || uid("map");
   var label = el("label", "", labelText);
   label.setAttribute("for", control.id);
   box.appendChild(label);
   box.appendChild(control);
+  var described = [];
   if (hint) {
     var h = el("div", "field-hint", hint);
     h.id = control.id + "-hint";
-    control.setAttribute("aria-describedby", h.id);
+    described.push(h.id);
     box.appendChild(h);
   }
+  if (withError) {
+    box.appendChild(errorFor(control));
+    described.push(control.id + "-error");
+  }
+  if (described.length) control.setAttribute("aria-describedby", described.join(" "));
   return box;
+}
+
+/** The inline error under a control (empty until `fieldError`), said as it appears. */
+export function errorFor(control) {
+  control.id = control.id || uid("map");
+  var error = el("div", "field-error");
+  error.id = control.id + "-error";
+  error.setAttribute("aria-live", "polite");
+  return error;
 }
 
 export function option(value, text, selected) {
@@ -81,7 +97,7 @@ function keyInput(value, labelText) {
   input.spellcheck = false;
   input.maxLength = 255;
   input.value = value || "";
-  input.setAttribute("aria-label", labelText);
+  if (labelText) input.setAttribute("aria-label", labelText);
   return input;
 }
 
@@ -93,8 +109,11 @@ function fieldRow(mapping, field) {
   row.dataset.tag = field.tag;
   var head = el("th");
   head.scope = "row";
-  head.appendChild(el("span", "", field.name || field.tag));
-  head.appendChild(el("code", "muted small merge-tag", " " + field.tag));
+  head.appendChild(el("span", "merge-name", field.name || field.tag));
+  // The space between the name and its tag is outside the chip (inside, the chip broke over
+  // two lines and left a stray edge after the name).
+  head.appendChild(document.createTextNode(" "));
+  head.appendChild(el("code", "muted small merge-tag", field.tag));
   if (field.required) {
     head.appendChild(document.createTextNode(" "));
     head.appendChild(badge("Required", "warning"));
@@ -114,11 +133,15 @@ function fieldRow(mapping, field) {
   key.className = "mt-8";
   key.style.width = "100%";
   sourceCell.appendChild(key);
+  var keyError = errorFor(key);
+  key.setAttribute("aria-describedby", keyError.id);
+  sourceCell.appendChild(keyError);
   row.appendChild(sourceCell);
   function sync() {
     var show = needsKey(mapping, select.value);
     key.hidden = !show;
     key.disabled = !show;
+    if (!show) clearFieldError(key.id);
   }
   select.addEventListener("change", sync);
   sync();
@@ -172,12 +195,15 @@ export function tagsControls(mapping) {
     )
   );
   box.appendChild(labelled("Tags come from", select));
-  var key = keyInput(mapping.tags ? mapping.tags.key : "", "Metadata key holding the tags");
+  var key = keyInput(mapping.tags ? mapping.tags.key : "");
   key.dataset.tagsKey = "true";
-  box.appendChild(key);
+  key.placeholder = "e.g. segments";
+  var keyBox = labelled("Metadata key holding the tags", key, null, true);
+  box.appendChild(keyBox);
   function sync() {
-    key.hidden = !select.value;
+    keyBox.hidden = !select.value;
     key.disabled = !select.value;
+    if (!select.value) clearFieldError(key.id);
   }
   select.addEventListener("change", sync);
   sync();

@@ -6,7 +6,18 @@
  * a card holding unsaved choices is kept when the page's save bar redraws the page, and
  * leaving asks first.
  */
-import { $, bridge, confirmed, details, el, setBusy, trackUnsaved } from "../app.js";
+import {
+  $,
+  bridge,
+  clearFieldError,
+  confirmed,
+  details,
+  el,
+  fieldError,
+  setBusy,
+  trackUnsaved,
+  unconfirmed,
+} from "../app.js";
 import {
   DATE_FORMATS,
   NEW_TYPES,
@@ -20,8 +31,18 @@ import {
   uid,
 } from "./audiences-mapping-parts.js";
 
-function problem(card, title, error) {
-  var box = card.querySelector(".mapping-problem");
+/** A place for an action's failure, right under the button that failed (an alert, said as it
+ * appears; hidden until then). */
+function problemBox(kind) {
+  var box = el("div", "notice critical mapping-problem");
+  box.dataset.problem = kind;
+  box.setAttribute("role", "alert");
+  box.hidden = true;
+  return box;
+}
+
+/** Show what went wrong in `box` (`title` null: nothing, the box hidden), in view. */
+function problem(box, title, error) {
   box.textContent = "";
   if (!title) {
     box.hidden = true;
@@ -37,6 +58,61 @@ function problem(card, title, error) {
   if (error.code) body.appendChild(details("Technical details", error.code));
   box.appendChild(body);
   box.hidden = false;
+  // An action's failure is brought into view (the card's own, at its top, is not jumped to).
+  if (box.dataset.problem !== "load") box.scrollIntoView({ block: "nearest" });
+}
+
+// This card's last confirmation in the page's save bar: a later failure takes it away (it
+// would say "saved" beside the error).
+var lastSaid = null;
+
+function say(title) {
+  lastSaid = title;
+  return confirmed(title);
+}
+
+function unsay() {
+  if (lastSaid !== null) unconfirmed(lastSaid);
+  lastSaid = null;
+}
+
+/** Inline errors under the card's controls (app.js `fieldError`); the first is focused. */
+function invalid(errors) {
+  errors.forEach(function (e) {
+    fieldError(e.control.id, e.message);
+  });
+  if (errors.length) {
+    errors[0].control.focus();
+    $(errors[0].control.id + "-error").scrollIntoView({ block: "nearest" });
+  }
+  return errors.length === 0;
+}
+
+function clearErrors(scope) {
+  scope.querySelectorAll('[aria-invalid="true"]').forEach(function (control) {
+    clearFieldError(control.id);
+  });
+}
+
+/** The metadata keys a chosen metadata source needs, named before anything is sent. */
+function keysNamed(card) {
+  var errors = [];
+  card.querySelectorAll("input[data-key-for]").forEach(function (key) {
+    if (key.disabled || key.value.trim()) return;
+    var name = key.closest("tr").querySelector(".merge-name").textContent;
+    errors.push({
+      control: key,
+      message: "Name the metadata key that fills " + name + ".",
+    });
+  });
+  var tags = card.querySelector("[data-tags-key]");
+  if (tags && !tags.disabled && !tags.value.trim()) {
+    errors.push({
+      control: tags,
+      message: "Name the metadata key that holds the tags, e.g. segments.",
+    });
+  }
+  return errors;
 }
 
 function newFieldForm(mapping, card) {
@@ -46,7 +122,7 @@ function newFieldForm(mapping, card) {
   name.type = "text";
   name.maxLength = 100;
   name.autocomplete = "off";
-  box.appendChild(labelled("Field name", name));
+  box.appendChild(labelled("Field name", name, null, true));
   var type = el("select");
   NEW_TYPES.forEach(function (t) {
     type.appendChild(option(t, TYPE_NAMES[t], t === "text"));
@@ -60,7 +136,14 @@ function newFieldForm(mapping, card) {
   tag.maxLength = 10;
   tag.autocomplete = "off";
   tag.spellcheck = false;
-  box.appendChild(labelled("Merge tag (optional)", tag, "Up to 10 letters, digits or underscores; left empty, Mailchimp numbers one (MMERGE…)."));
+  box.appendChild(
+    labelled(
+      "Merge tag (optional)",
+      tag,
+      "Up to 10 letters, digits or underscores; left empty, Mailchimp numbers one (MMERGE…).",
+      true
+    )
+  );
   function syncFormat() {
     var formats = DATE_FORMATS[type.value];
     formatBox.hidden = !formats;
@@ -73,18 +156,20 @@ function newFieldForm(mapping, card) {
   syncFormat();
   var create = el("button", "button small secondary", "Create in Mailchimp");
   create.type = "button";
+  var failed = problemBox("create");
   create.addEventListener("click", function () {
-    problem(card, null);
-    if (!name.value.trim()) {
-      problem(card, "The field was not created", { message: "Give the field a name." });
-      name.focus();
-      return;
-    }
+    problem(failed, null);
+    clearErrors(box);
+    var errors = [];
+    if (!name.value.trim()) errors.push({ control: name, message: "Give the field a name." });
     if (tag.value.trim() && !/^[A-Za-z0-9_]{1,10}$/.test(tag.value.trim())) {
-      problem(card, "The field was not created", {
+      errors.push({
+        control: tag,
         message: "A merge tag takes up to 10 letters, digits or underscores (no spaces).",
       });
-      tag.focus();
+    }
+    if (!invalid(errors)) {
+      unsay();
       return;
     }
     var body = { name: name.value.trim(), type: type.value };
@@ -108,16 +193,24 @@ function newFieldForm(mapping, card) {
           return before.indexOf(x.dataset.mergeTag) < 0;
         });
         if (made.length) made[0].focus();
-        confirmed("Merge field “" + body.name + "” created in Mailchimp");
+        say("Merge field “" + body.name + "” created in Mailchimp");
       })
       .catch(function (error) {
         setBusy(create, false);
-        problem(card, "The field was not created", error);
+        unsay();
+        problem(failed, "The field was not created", error);
       });
+  });
+  // Typing again takes the field's own error away.
+  [name, tag].forEach(function (control) {
+    control.addEventListener("input", function () {
+      clearFieldError(control.id);
+    });
   });
   var actions = el("div", "mt-8");
   actions.appendChild(create);
   box.appendChild(actions);
+  box.appendChild(failed);
   return box;
 }
 
@@ -129,22 +222,30 @@ function fill(card, mapping) {
   var save = el("button", "button small mt-16", "Save mapping");
   save.type = "button";
   save.dataset.saveMapping = "";
+  var failed = problemBox("save");
   save.addEventListener("click", function () {
-    problem(card, null);
+    problem(failed, null);
+    clearErrors(body);
+    if (!invalid(keysNamed(card))) {
+      unsay();
+      return;
+    }
     setBusy(save, true, "Saving…");
     bridge
       .api("PUT", "/api/audiences/" + encodeURIComponent(mapping.list_id) + "/mapping", readMapping(card))
       .then(function (fresh) {
         fill(card, fresh);
         focusIn(card, "[data-save-mapping]");
-        confirmed("Mapping of " + fresh.audience_name + " saved");
+        say("Mapping of " + fresh.audience_name + " saved");
       })
       .catch(function (error) {
         setBusy(save, false);
-        problem(card, "The mapping was not saved", error);
+        unsay();
+        problem(failed, "The mapping was not saved", error);
       });
   });
   body.appendChild(save);
+  body.appendChild(failed);
   body.appendChild(newFieldForm(mapping, card));
   body.appendChild(notSentList(mapping));
   card.dataset.saved = JSON.stringify(readMapping(card));
@@ -176,13 +277,18 @@ function mappingCard(audience) {
   var h3 = el("h3", "", "Merge fields of " + audience.name);
   h3.id = headingId;
   card.appendChild(h3);
-  var problemBox = el("div", "notice critical mapping-problem");
-  problemBox.setAttribute("role", "alert");
-  problemBox.hidden = true;
-  card.appendChild(problemBox);
+  // The card's own failure (its merge fields not loaded): at its top, where they would be.
+  var loadProblem = problemBox("load");
+  loadProblem.classList.add("card-problem");
+  card.appendChild(loadProblem);
   var body = el("div", "mapping-body");
   body.appendChild(el("p", "muted small", "Loading the audience's merge fields…"));
   card.appendChild(body);
+  // A metadata key typed takes its error away.
+  body.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.matches("input[data-key-for], input[data-tags-key]")) clearFieldError(target.id);
+  });
   bridge
     .api("GET", "/api/audiences/" + encodeURIComponent(audience.list_id) + "/mapping")
     .then(function (mapping) {
@@ -190,7 +296,7 @@ function mappingCard(audience) {
     })
     .catch(function (error) {
       body.textContent = "";
-      problem(card, "The merge fields could not be loaded", error);
+      problem(loadProblem, "The merge fields could not be loaded", error);
     });
   return card;
 }
