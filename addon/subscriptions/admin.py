@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import AudienceGroup
@@ -14,6 +16,7 @@ from addon.errors import (
     Unprocessable,
 )
 from addon.installations.models import Installation
+from addon.privacy.erased import erased_among
 from addon.saleor.customers import customer_email
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
@@ -25,6 +28,7 @@ from addon.subscriptions.schemas import (
     CustomerSubscriptions,
     PermissionState,
     Source,
+    address_forms,
     normalize_email,
 )
 from addon.subscriptions.service import COMPLIANCE_STATES, SubscriptionService, offered_groups
@@ -48,6 +52,17 @@ def subscribe_blocked_reason(status: str, audience_name: str) -> str | None:
     return (
         f"Mailchimp stopped sending to this address in {audience_name} because it bounced, "
         f"so staff cannot subscribe it again: {_ONLY_THE_SHOPPER}"
+    )
+
+
+def erased_reason(erased_at: datetime) -> str:
+    """Why staff may not subscribe a customer the store erased: the erasure's point is that
+    nothing of them is processed any more, and Mailchimp forgot the address for good (it
+    refuses it as "Forgotten Email Not Subscribed" where it was erased)."""
+    return (
+        f"This customer was erased from Mailchimp on {erased_at:%d %b %Y}, so staff cannot "
+        "subscribe them again: only the customer can come back, by signing up through one of "
+        "Mailchimp's own signup forms (Mailchimp refuses the address from anywhere else)."
     )
 
 
@@ -89,6 +104,7 @@ class AdminSubscriptionService:
 
     async def read(self, installation: Installation, customer_id: str) -> CustomerSubscriptions:
         email = await self._customer_email(installation, customer_id)
+        erased_at = await self._erased_at(installation, email)
         contacts = ContactRepository(self.session)
         repository = AudienceRepository(self.session)
         all_groups = [g for g in await repository.groups(installation.id) if _live(g)]
@@ -107,6 +123,8 @@ class AdminSubscriptionService:
                 if str(i["id"]) in groups
             }
             blocked = subscribe_blocked_reason(status, audience.name)
+            if erased_at is not None and status == "none":
+                blocked = erased_reason(erased_at)
             enabled = {
                 str(p["id"])
                 for p in (state.marketing_permissions if state else [])
@@ -138,7 +156,14 @@ class AdminSubscriptionService:
                     contact_email=state.email if state and state.email != email else None,
                 )
             )
-        return CustomerSubscriptions(customer_id=customer_id, email=email, audiences=audiences)
+        return CustomerSubscriptions(
+            customer_id=customer_id, email=email, audiences=audiences, erased_at=erased_at
+        )
+
+    async def _erased_at(self, installation: Installation, email: str) -> datetime | None:
+        """When the store erased the address (any of its forms), if it did."""
+        erased = await erased_among(self.session, installation.id, address_forms(email))
+        return max(erased.values(), default=None)
 
     async def change(
         self, installation: Installation, customer_id: str, body: AdminChange
@@ -166,9 +191,11 @@ class AdminSubscriptionService:
             audience = await AudienceRepository(self.session).audience(
                 installation.id, body.list_id
             )
-            blocked = blocked_reason(
-                state.status if state else "none", audience.name if audience else body.list_id
-            )
+            status = state.status if state else "none"
+            blocked = blocked_reason(status, audience.name if audience else body.list_id)
+            if body.action is Action.SUBSCRIBE and status == "none" and blocked is None:
+                erased_at = await self._erased_at(installation, email)
+                blocked = erased_reason(erased_at) if erased_at is not None else None
             if blocked is not None:
                 raise ConsentRequired(blocked)
         queued = await service.request(

@@ -320,6 +320,9 @@ class CustomerSubscriptions(BaseModel):
     customer_id: str
     email: str
     audiences: list[CustomerAudience]
+    # When the store erased the customer's address from Mailchimp, if it did (the panel says
+    # so; staff cannot subscribe them again: `admin.erased_reason`).
+    erased_at: datetime | None = None
 
 
 class AdminChange(AudienceChange):

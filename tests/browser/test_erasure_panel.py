@@ -117,6 +117,12 @@ def test_staff_erase_a_customer_from_the_panel(
             )
         assert again.status_code == 400
         assert again.json()["title"] == "Forgotten Email Not Subscribed"
+        # The panel says the customer was erased, and offers no Subscribe that cannot work.
+        expect(panel.locator("#customer-email")).to_contain_text("erased from Mailchimp")
+        expect(card).to_contain_text("was erased from Mailchimp on")
+        expect(card.get_by_role("button", name="Subscribe", exact=True)).to_have_attribute(
+            "aria-disabled", "true"
+        )
         check_a11y(app_frame(page), "the customer panel after an erasure (light)")
         set_theme(page, panel, "dark")
         check_a11y(app_frame(page), "the customer panel after an erasure (dark)")

@@ -126,6 +126,18 @@ async def test_staff_erase_a_customer_from_the_panel_orders_too_when_set(shop: S
     # The customer is still in Saleor: only Mailchimp and the app forgot them.
     assert shop.saleor.store.customers[customer.id].email == ANN
 
+    # Their panel says so, and staff cannot subscribe them again: only they can come back.
+    panel_url = f"/api/subscriptions/customers/{customer.global_id}"
+    panel = (await shop.client.get(panel_url, headers=shop.headers)).json()
+    assert panel["erased_at"] is not None
+    [audience] = panel["audiences"]
+    assert audience["can_subscribe"] is False
+    assert "was erased from Mailchimp" in audience["subscribe_blocked_reason"]
+    asked = await shop.client.post(
+        panel_url, headers=shop.headers, json={"list_id": shop.list_id, "action": "subscribe"}
+    )
+    assert asked.status_code == 409 and asked.json()["error"]["code"] == "CONSENT_REQUIRED"
+
 
 async def test_erasing_needs_manage_users_and_an_existing_customer(shop: Shop) -> None:
     missing = await shop.client.get(

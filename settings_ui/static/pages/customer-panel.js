@@ -220,7 +220,10 @@ function selectedGroups(card) {
 
 function render(data) {
   current = data;
-  $("customer-email").textContent = data.email;
+  // An erased customer says so under their address (each audience says why Subscribe is off).
+  $("customer-email").textContent = data.erased_at
+    ? data.email + " · erased from Mailchimp " + formatTime(data.erased_at)
+    : data.email;
   $("no-audiences").hidden = data.audiences.length > 0;
   var box = $("audiences");
   // Keep keyboard users where they were after a re-render (same button of the same audience).
