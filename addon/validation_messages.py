@@ -48,6 +48,8 @@ def _rule(kind: str, ctx: Mapping[str, Any], message: str) -> str | None:
         return f"has too many items: at most {ctx.get('max_length')}"
     if kind == "timezone_aware":
         return "must include its time zone (an offset such as +01:00)"
+    if kind in ("literal_error", "enum") and ctx.get("expected"):
+        return f"must be {ctx['expected']}"
     if kind == "missing":
         return "is required"
     if kind == "extra_forbidden":

@@ -208,10 +208,11 @@ async def test_campaigns_sorted_by_any_column_in_a_range_with_totals_and_series(
 @pytest.mark.parametrize(
     ("params", "field"),
     [
-        ({"sort": "subject"}, "sort"),
-        ({"direction": "up"}, "direction"),
-        ({"sent_from": "2026-02-30"}, "sent_from"),
-        ({"sent_to": "yesterday"}, "sent_to"),
+        # Named in words, as the Reports page shows the message (`validation_messages.py`).
+        ({"sort": "subject"}, "Sort must be 'sent_at', 'title'"),
+        ({"direction": "up"}, "Direction must be 'asc' or 'desc'"),
+        ({"sent_from": "2026-02-30"}, "Sent from"),
+        ({"sent_to": "yesterday"}, "Sent to"),
         ({"sent_from": "2026-03-02", "sent_to": "2026-03-01"}, "start date is after"),
     ],
 )
