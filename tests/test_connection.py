@@ -55,7 +55,7 @@ async def test_connect_with_an_api_key(
 @pytest.mark.parametrize(
     ("key", "fragment"),
     [
-        ("", "api_key"),
+        ("", "API key"),
         ("0123456789abcdef0123456789abcdef", "data cent"),
         ("0123456789abcdef0123456789abcdef-", "data cent"),
         ("0123456789abcdef-us21", "32"),
