@@ -52,10 +52,22 @@ export function every(minutes) {
   return "every " + minutes + " minutes";
 }
 
+/** A calendar day (YYYY-MM-DD, UTC) with its year: "1 Jan 2025". */
+function fullDay(isoDay) {
+  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    timeZone: "UTC",
+  });
+}
+
+/** The date range in words, years included (a range may be of any year): "sent from 1 Jan
+ * 2030 until 1 Feb 2030". The one helper for the Reports page's range (table and charts). */
 export function rangeText(from, to) {
-  if (from && to) return "sent from " + shortDay(from) + " until " + shortDay(to);
-  if (from) return "sent from " + shortDay(from);
-  if (to) return "sent until " + shortDay(to);
+  if (from && to) return "sent from " + fullDay(from) + " until " + fullDay(to);
+  if (from) return "sent from " + fullDay(from);
+  if (to) return "sent until " + fullDay(to);
   return "sent at any time";
 }
 

@@ -15,6 +15,7 @@ import {
   every,
   money,
   percent,
+  rangeText,
   renderCharts,
 } from "./reports-charts.js";
 
@@ -135,24 +136,6 @@ function perRecipient(amount, currency) {
   return money(amount, currency);
 }
 
-/** A calendar day (YYYY-MM-DD, UTC) with its year: "1 Jan 2025". */
-function fullDay(isoDay) {
-  return new Date(isoDay + "T00:00:00Z").toLocaleDateString(undefined, {
-    year: "numeric",
-    month: "short",
-    day: "numeric",
-    timeZone: "UTC",
-  });
-}
-
-/** The date range in words, years included (a range may be of any year). */
-function sentRange(from, to) {
-  if (from && to) return "sent from " + fullDay(from) + " until " + fullDay(to);
-  if (from) return "sent from " + fullDay(from);
-  if (to) return "sent until " + fullDay(to);
-  return "sent at any time";
-}
-
 function cell(label, text, className) {
   const td = el("td", className || "", text);
   td.dataset.label = label;
@@ -229,7 +212,7 @@ function renderTable(data) {
   rows.replaceChildren();
   if (!data.campaigns.length) {
     const tr = el("tr");
-    const td = el("td", "empty", "No campaign was " + sentRange(data.sent_from, data.sent_to) + ".");
+    const td = el("td", "empty", "No campaign was " + rangeText(data.sent_from, data.sent_to) + ".");
     td.colSpan = 9;
     tr.appendChild(td);
     rows.appendChild(tr);
