@@ -63,8 +63,8 @@ export function fixButton(item, subjectId, retry, reload) {
       return link;
     }
     default:
-      // "wait": nothing to press; the label says so.
-      return el("span", "muted small", action.label || "");
+      // "wait": nothing to press; the label says so (no label: nothing to show at all).
+      return action.label ? el("span", "muted small", action.label) : null;
   }
 }
 

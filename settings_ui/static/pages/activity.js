@@ -177,8 +177,9 @@ function renderRows(items) {
       el("div", "muted small", (item.category === "event" ? "Event from Saleor" : "Job") + " #" + item.id)
     );
     row.appendChild(when);
-    const fix = el("td");
-    fix.dataset.label = "Fix";
+    // Labelled only when there is something in it: on narrow pages each row is a card, and the
+    // label would stand alone over an empty cell (the cell itself is hidden there, app.css).
+    const fix = el("td", "fix-cell");
     if (item.status === "quarantined" || item.can_retry) {
       const control = fixButton(
         item,
@@ -186,7 +187,10 @@ function renderRows(items) {
         () => bridge.api("POST", "/api/activity/jobs/" + encodeURIComponent(item.id) + "/retry"),
         () => loader.run().then(() => focusAfter(item.id))
       );
-      if (control) fix.appendChild(control);
+      if (control) {
+        fix.dataset.label = "Fix";
+        fix.appendChild(control);
+      }
     }
     row.appendChild(fix);
     body.appendChild(row);
