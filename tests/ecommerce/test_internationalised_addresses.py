@@ -24,7 +24,11 @@ UNICODE = normalize_email(PUNY)  # bob@bücher.de
 
 
 def _contacts(shop: Shop) -> dict[str, str]:
-    return {m.email_address: m.status for m in shop.mailchimp.members(shop.account, shop.list_id)}
+    """The audience's contacts by address, lowercased: a contact is its lowercased address's
+    hash, and its spelling is that of whichever write made it first (the order's customer,
+    `Bob@…`, or the subscription, `bob@…`: they run side by side)."""
+    members = shop.mailchimp.members(shop.account, shop.list_id)
+    return {m.email_address.lower(): m.status for m in members}
 
 
 def _customers(shop: Shop) -> list[str]:
