@@ -41,6 +41,7 @@ from addon.services import Services
 from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import address_forms
 
 logger = logging.getLogger(__name__)
 
@@ -114,8 +115,12 @@ def _refusal_key(user_id: str) -> str:
 async def _find_user(
     services: Services, api_url: str, token: SecretStr, addresses: list[str]
 ) -> SaleorUser | None:
-    """The Saleor user whose own e-mail is one of `addresses` (in that order), if any."""
-    for address in addresses:
+    """The Saleor user whose own e-mail is one of `addresses` (in that order), if any. Each
+    is asked in every form (`address_forms`): a contact is keyed by an internationalised
+    domain's Unicode form, while Saleor holds the address as typed, often the ASCII one
+    (xn--…), and finds a user by the address as it holds it."""
+    asked = [form for a in addresses for form in [a, *sorted(address_forms(a) - {a})]]
+    for address in dict.fromkeys(asked):
         data = await services.saleor.execute(
             api_url, token, "subscriptions_user_by_email", {"email": address}
         )
