@@ -17,11 +17,14 @@ export function percent(rate) {
   return new Intl.NumberFormat(undefined, { style: "percent", maximumFractionDigits: 1 }).format(rate);
 }
 
-export function money(amount, currency, precise) {
-  const digits = { minimumFractionDigits: 2, maximumFractionDigits: precise ? 4 : 2 };
+/** An amount in its currency; `ownDigits`: with the currency's usual decimals (¥12, US$0.74)
+ * rather than two (an amount per recipient). */
+export function money(amount, currency, ownDigits) {
+  const digits = { minimumFractionDigits: 2, maximumFractionDigits: 2 };
   if (currency) {
     try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency, ...digits }).format(amount);
+      const options = ownDigits ? { style: "currency", currency } : { style: "currency", currency, ...digits };
+      return new Intl.NumberFormat(undefined, options).format(amount);
     } catch (e) {
       // not an ISO currency code Intl knows: the number and the code as Mailchimp sent it
     }
@@ -30,9 +33,9 @@ export function money(amount, currency, precise) {
   return currency ? number + " " + currency : number;
 }
 
-export function amounts(list, precise) {
+export function amounts(list, ownDigits) {
   if (!list.length) return money(0, null);
-  return list.map((a) => money(a.amount, a.currency, precise)).join(" + ");
+  return list.map((a) => money(a.amount, a.currency, ownDigits)).join(" + ");
 }
 
 export function day(value) {

@@ -124,18 +124,6 @@ function syncNow() {
 
 // --- the campaign table --------------------------------------------------------------------
 
-/** An amount per recipient with the currency's usual decimals (US$0.74, ¥12), not four. */
-function perRecipient(amount, currency) {
-  if (currency) {
-    try {
-      return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(amount);
-    } catch (e) {
-      // not an ISO currency code Intl knows: two decimals and the code, as money() writes it
-    }
-  }
-  return money(amount, currency);
-}
-
 function cell(label, text, className) {
   const td = el("td", className || "", text);
   td.dataset.label = label;
@@ -163,7 +151,7 @@ function renderRow(c) {
   tr.appendChild(cell("Unsubscribes", count(c.unsubscribes), "num"));
   tr.appendChild(cell("Orders", count(c.orders), "num"));
   tr.appendChild(cell("Revenue", money(c.revenue, c.currency), "num"));
-  const rpr = c.revenue_per_recipient === null ? "—" : perRecipient(c.revenue_per_recipient, c.currency);
+  const rpr = c.revenue_per_recipient === null ? "—" : money(c.revenue_per_recipient, c.currency, true);
   tr.appendChild(cell("Revenue per recipient", rpr, "num"));
   return tr;
 }
@@ -199,7 +187,7 @@ function renderTotals(t) {
     total(
       "Revenue per recipient",
       t.revenue_per_recipient.length
-        ? t.revenue_per_recipient.map((a) => perRecipient(a.amount, a.currency)).join(" + ")
+        ? amounts(t.revenue_per_recipient, true)
         : "—"
     )
   );
