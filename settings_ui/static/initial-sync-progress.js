@@ -157,6 +157,8 @@ export function showRun(box, run) {
   var again = !!run && run.status === "succeeded";
   start.textContent = again ? "Run the initial sync again" : "Start the initial sync";
   start.className = "button small " + (again ? "secondary" : "");
+  var reason = box.querySelector("[data-sync-reason]"); // Mailchimp not connected: why Start is off
+  if (reason) reason.hidden = start.hidden;
   box.querySelector("[data-sync-cancel]").hidden = !running;
   box.querySelector(".sync-form .field").hidden = running || paused;
   box.querySelector(".sync-form + .field-hint").hidden = running || paused;

@@ -30,7 +30,9 @@ function syncBox(slug) {
   return document.querySelector('[data-initial-sync="' + window.CSS.escape(slug) + '"]');
 }
 
-export function renderInitialSync(channel, paused) {
+/** `paused`: sending is paused store-wide; `disconnected`: Mailchimp is not connected (the
+ * page's `connected`), so a sync could only fail: Start is off and says why. */
+export function renderInitialSync(channel, paused, disconnected) {
   var slug = channel.slug;
   var name = channel.name || slug;
   var box = el("section", "initial-sync mt-16");
@@ -109,9 +111,11 @@ export function renderInitialSync(channel, paused) {
   var start = button("Start the initial sync", "", title.id);
   start.dataset.syncStart = "";
   start.addEventListener("click", function () {
+    if (start.getAttribute("aria-disabled") === "true") return;
     startSync(slug, since.value, start);
   });
   form.appendChild(start);
+  if (disconnected) form.appendChild(notConnected(start, title.id));
   var cancel = button("Cancel the initial sync", "danger secondary", title.id);
   cancel.dataset.syncCancel = "";
   cancel.addEventListener("click", function () {
@@ -129,6 +133,21 @@ export function renderInitialSync(channel, paused) {
 
   showSync(slug, box);
   return box;
+}
+
+/** Start turned off, still focusable so keyboards reach why (as the Connection page's
+ * unavailable buttons), with the reason beside it in the pages' words for it. */
+function notConnected(start, titleId) {
+  var reason = el("p", "small mb-0");
+  reason.id = titleId + "-offline";
+  reason.dataset.syncReason = "";
+  var link = el("a", "", "Connect Mailchimp on the Connection page");
+  link.href = "/app/" + window.location.search;
+  reason.appendChild(link);
+  reason.appendChild(document.createTextNode(" first: the initial sync sends to your Mailchimp account."));
+  start.setAttribute("aria-disabled", "true");
+  start.setAttribute("aria-describedby", titleId + " " + reason.id);
+  return reason;
 }
 
 function showSync(slug, box) {

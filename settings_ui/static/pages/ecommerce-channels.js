@@ -171,7 +171,7 @@ function renderChannel(channel) {
     // Paused: its last outcome stays in view, but starting one is not the next step. A
     // channel Saleor no longer has cannot be sent: only stopping is.
     if (storeStatus !== "missing" && !isGone(channel)) {
-      card.appendChild(renderInitialSync(channel, paused));
+      card.appendChild(renderInitialSync(channel, paused, !current.connected));
     }
   }
   return card;
