@@ -1,16 +1,19 @@
 """The Reports page's layout at the widths an admin meets in the dashboard (1280 and 800 px
 windows): every column of the campaign table reachable, and the charts' words giving the year
-of the range they describe."""
+of the range they describe, the activity chart's days too where it is needed."""
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from playwright.sync_api import FrameLocator, Page, expect
+from playwright.sync_api import FrameLocator, Page, Route, expect
 
 from tests.browser.conftest import LiveSite, Seeded
-from tests.browser.pages import WIDTHS, open_page
+from tests.browser.pages import WIDTHS, app_frame, check_a11y, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -69,3 +72,52 @@ def test_the_charts_say_the_year_of_the_range(
     # One bound only: still with its year.
     app.get_by_label("Sent until").fill("")
     expect(charts).to_contain_text("for the campaigns sent from 1 Jan 2030.")
+
+
+def _activity(days: list[str]) -> list[dict[str, Any]]:
+    return [{"day": day, "opens": 3 + i, "clicks": 1} for i, day in enumerate(days)]
+
+
+def test_the_activity_chart_says_the_year_where_it_is_needed(
+    page: Page, live_site: LiveSite, seeded: Seeded
+) -> None:
+    """Opens and clicks over time: days of this year as "3 Dec"; a range over a year end or of
+    an earlier year with each day's year, in the summary and on the axis (as the range's
+    words, through the same helper)."""
+    year = 2026
+    # The page's "this year" from a clock of the test's, not the machine's (a run on New Year's
+    # Eve would see two years).
+    page.clock.set_fixed_time(datetime(year, 6, 15, 12, tzinfo=UTC))
+    shown = {"days": [f"{year - 1}-12-30", f"{year - 1}-12-31", f"{year}-01-02"]}
+
+    def campaigns(route: Route) -> None:
+        response = route.fetch()
+        data = response.json()
+        data["activity"] = _activity(shown["days"])
+        route.fulfill(response=response, body=json.dumps(data))
+
+    page.route(re.compile(r"/api/engagement/campaigns\?"), campaigns)
+    app = open_page(page, live_site, "Reports")
+    expect(app.locator("#campaign-rows tr")).to_have_count(3)
+    chart = app.locator("#charts").get_by_role("figure", name="Opens and clicks over time")
+    summary = chart.locator("[id$='-summary']")
+    axis = chart.locator("svg text.chart-label")
+
+    # Over a year end: every day with its year.
+    expect(summary).to_contain_text(f"from 30 Dec {year - 1} to 2 Jan {year};")
+    expect(summary).to_contain_text(f"the most opens, 5, on 2 Jan {year}.")
+    expect(axis.filter(has_text=f"30 Dec {year - 1}")).to_have_count(1)
+    expect(axis.filter(has_text=f"2 Jan {year}")).to_have_count(1)
+
+    # An earlier year's range: its year too.
+    shown["days"] = [f"{year - 1}-03-01", f"{year - 1}-03-05"]
+    app.get_by_label("Sent from").fill(f"{year - 1}-01-01")
+    expect(summary).to_contain_text(f"from 1 Mar {year - 1} to 5 Mar {year - 1};")
+    expect(axis.filter(has_text=f"5 Mar {year - 1}")).to_have_count(1)
+
+    # This year's days only: day and month are enough.
+    shown["days"] = [f"{year}-01-02", f"{year}-01-04"]
+    app.get_by_label("Sent from").fill(f"{year}-01-01")
+    expect(summary).to_contain_text("from 2 Jan to 4 Jan;")
+    expect(axis.filter(has_text=re.compile(r"^2 Jan$"))).to_have_count(1)
+    check_a11y(app_frame(page), "the Reports page's activity chart")

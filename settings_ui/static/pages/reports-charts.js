@@ -65,6 +65,13 @@ function fullDay(isoDay) {
   });
 }
 
+/** How the days `isoDays` (YYYY-MM-DD, UTC) are named together: "3 Dec" while all are of this
+ * year, else each with its year ("30 Dec 2025", "2 Jan 2026"), as the range in words has it. */
+function dayNamer(isoDays) {
+  const thisYear = String(new Date().getUTCFullYear());
+  return isoDays.every((d) => d.slice(0, 4) === thisYear) ? shortDay : fullDay;
+}
+
 /** The date range in words, years included (a range may be of any year): "sent from 1 Jan
  * 2030 until 1 Feb 2030". The one helper for the Reports page's range (table and charts). */
 export function rangeText(from, to) {
@@ -101,6 +108,7 @@ function activityChart(data) {
   const opens = points.map((p) => p.opens);
   const clicks = points.map((p) => p.clicks);
   const sum = (values) => values.reduce((a, b) => a + b, 0);
+  const dayText = dayNamer(points.map((p) => p.day));
   let busiest = 0;
   opens.forEach((v, i) => {
     if (v > opens[busiest]) busiest = i;
@@ -110,10 +118,10 @@ function activityChart(data) {
     description: "Per day (UTC), for the campaigns " + rangeText(data.sent_from, data.sent_to) + ".",
     summary: points.length
       ? count(sum(opens)) + " opens and " + count(sum(clicks)) + " clicks from " +
-        shortDay(points[0].day) + " to " + shortDay(points[points.length - 1].day) +
-        "; the most opens, " + count(opens[busiest]) + ", on " + shortDay(points[busiest].day) + "."
+        dayText(points[0].day) + " to " + dayText(points[points.length - 1].day) +
+        "; the most opens, " + count(opens[busiest]) + ", on " + dayText(points[busiest].day) + "."
       : "",
-    labels: points.map((p) => shortDay(p.day)),
+    labels: points.map((p) => dayText(p.day)),
     series: [
       { name: "Opens", values: opens },
       { name: "Clicks", values: clicks },
