@@ -11,8 +11,10 @@ from tests.browser.pages import WIDTHS, app_frame, connect_with_key, go, open_ap
 
 pytestmark = pytest.mark.browser
 
-# The cells shown with a label (the stacked layout's ::before) and what they hold.
-LABELLED = """() => Array.from(document.querySelectorAll('#activity-rows td'))
+# The cells of the rows under the selector given, shown with a label (the stacked layout's
+# ::before), and what they hold. The E-commerce page's quarantined records too
+# (test_layout_quarantine.py).
+LABELLED = """(rows) => Array.from(document.querySelectorAll(rows + ' td'))
   .filter((td) => getComputedStyle(td).display !== 'none')
   .map((td) => {
     const label = getComputedStyle(td, '::before').content;
@@ -34,7 +36,7 @@ def test_no_empty_fix_label_on_narrow_activity_cards(page: Page, live_site: Live
     assert frame.evaluate(
         "getComputedStyle(document.querySelector('#activity-rows td')).display"
     ) == ("block"), "the rows are not stacked at 800 px"
-    cells = frame.evaluate(LABELLED)
+    cells = frame.evaluate(LABELLED, "#activity-rows")
     assert any(c["label"] == "What" for c in cells)
     empty = [c for c in cells if c["label"] and not c["text"] and not c["control"]]
     assert not empty, f"labels over empty cells: {empty}"

@@ -41,15 +41,19 @@ export function renderQuarantine(records, reload) {
     when.dataset.label = "Last change";
     when.appendChild(el("div", "muted small", r.attempts === 1 ? "1 attempt" : r.attempts + " attempts"));
     row.appendChild(when);
-    const fix = el("td");
-    fix.dataset.label = "Fix";
+    // Labelled only when there is something in it, as on the Activity page: on narrow pages
+    // each row is a card, and the label would stand alone over an empty cell (hidden, app.css).
+    const fix = el("td", "fix-cell");
     const control = fixButton(
       Object.assign({ can_retry: true }, r),
       subjectId,
       () => bridge.api("POST", "/api/ecommerce/records/" + encodeURIComponent(r.id) + "/retry"),
       reload
     );
-    if (control) fix.appendChild(control);
+    if (control) {
+      fix.dataset.label = "Fix";
+      fix.appendChild(control);
+    }
     row.appendChild(fix);
     body.appendChild(row);
     if (opened.has(row.dataset.recordId)) row.querySelectorAll("details").forEach((d) => (d.open = true));
