@@ -6,14 +6,19 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import jwt
 
 from .ids import InvalidGlobalId, pk_from_global_id
-from .models import Customer, SandboxApp
+from .models import Customer, SandboxApp, utcnow
 from .permissions import DEFAULT_MANAGE_PERMISSIONS, Viewer
 from .sandbox_base import SandboxBase
+
+# How often a sign-in saves the user's `last_login` (and with it `updated_at`): Saleor's
+# TOKEN_UPDATE_LAST_LOGIN_THRESHOLD, "5 seconds" by default (saleor/settings.py).
+LAST_LOGIN_THRESHOLD = timedelta(seconds=5)
 
 
 class SignInRefused(ValueError):
@@ -70,6 +75,7 @@ class SandboxTokens(SandboxBase):
         refusal = self.store.sign_in_refusal(stored)
         if refusal is not None:
             raise SignInRefused(refusal)
+        _signed_in(stored)
         now = int(time.time())
         claims = {
             "iat": now,
@@ -141,3 +147,15 @@ class SandboxTokens(SandboxBase):
         if claims.get("type") == "access":
             return Viewer(user=user, is_staff=user.is_staff)
         return Viewer()
+
+
+def _signed_in(customer: Customer) -> None:
+    """What a sign-in saves: `tokenCreate` (and `tokenRefresh`, the external plugins' token
+    mutations) call `update_user_last_login_if_required`
+    (saleor/graphql/account/mutations/authentication/utils.py, 3.20.119 as HEAD), which saves
+    `last_login` and the user's auto-now `updated_at` once the last sign-in is older than the
+    threshold: a shopper who only signs in moves `updatedAt`, and no webhook is sent."""
+    now = utcnow()
+    if customer.last_login is None or customer.last_login + LAST_LOGIN_THRESHOLD < now:
+        customer.last_login = now
+        customer.updated_at = utcnow()  # Django's `auto_now`, set as the row is saved
