@@ -13,9 +13,15 @@ other.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
 from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import Erased
+
+# How far apart a sign-in's save sets `lastLogin` and `updatedAt` at most (one save: well
+# under a second).
+SIGN_IN_SAVE = timedelta(seconds=1)
 
 
 def order_addresses(order: SaleorOrder) -> list[str]:
@@ -27,9 +33,23 @@ def order_addresses(order: SaleorOrder) -> list[str]:
 def unchanged_since_erasure(user: SaleorUser, erased: Erased) -> bool:
     """A customer erased (from the panel: Saleor keeps them) who has not changed since: a
     resync, a burst or a new initial sync must not bring them back. One who changed since
-    keeps shopping (docs/email-changes-and-erasure.md, Limits), as do their new orders."""
+    keeps shopping (docs/email-changes-and-erasure.md, Limits), as do their new orders. A
+    sign-in is no change: Saleor saves `updatedAt` with `lastLogin` at every sign-in
+    (`update_user_last_login_if_required`, saleor/graphql/account/mutations/authentication/
+    utils.py), so an `updatedAt` of a sign-in's save (`_signed_in_since`) counts as before."""
     erased_at = erased.get(subscriber_hash(user.email)) if erased else None
-    return erased_at is not None and (user.updated_at is None or user.updated_at <= erased_at)
+    if erased_at is None:
+        return False
+    return user.updated_at is None or user.updated_at <= erased_at or _signed_in_since(user)
+
+
+def _signed_in_since(user: SaleorUser) -> bool:
+    """The customer's last save was a sign-in's: `updatedAt` set with `lastLogin` (both taken
+    in one save, microseconds apart). A change made before that sign-in is hidden by it; its
+    own webhook (`CUSTOMER_UPDATED`, pushed live) is what brings the customer back."""
+    if user.updated_at is None or user.last_login is None:
+        return False
+    return timedelta(0) <= user.updated_at - user.last_login <= SIGN_IN_SAVE
 
 
 def placed_before_erasure(order: SaleorOrder, erased: Erased) -> bool:

@@ -175,6 +175,7 @@ class SaleorUser(_Saleor):
     default_billing_address: SaleorAddress | None = Field(None, alias="defaultBillingAddress")
     consent: dict[str, str] | None = None  # the shopper's recorded marketing consent
     updated_at: datetime | None = Field(None, alias="updatedAt")  # a customer's (not a buyer's)
+    last_login: datetime | None = Field(None, alias="lastLogin")  # a customer's last sign-in
 
 
 class LineVariant(_Saleor):

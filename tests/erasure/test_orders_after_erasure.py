@@ -164,3 +164,29 @@ async def test_a_new_initial_sync_does_not_bring_back_a_customer_erased_from_the
     await shop.drain()
     [held] = shop.mailchimp.customers(shop.account, shop.store_id)
     assert held.email_address == ANN
+
+
+async def test_signing_in_after_the_erasure_does_not_bring_the_customer_back(shop: Shop) -> None:
+    """Saleor saves a user's `updatedAt` with `lastLogin` at each sign-in, and sends no
+    webhook: a customer erased from the panel who only signs in (keeps a storefront session)
+    has not changed, and a new initial sync still leaves her out (`erased._signed_in_since`)."""
+    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
+    customer, order, _checkout = await _customer_with_history(shop)
+    erased = await shop.client.post(
+        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
+    )
+    assert erased.status_code == 202, erased.text
+    await shop.drain()
+    stored = shop.saleor.store.get_customer(customer.id)
+    stored.is_confirmed = True  # she confirmed her address long ago
+    stored.last_login = None  # her first sign-in since: saved whatever the threshold
+    before = stored.updated_at
+
+    shop.saleor.mint_customer_token(stored)  # `tokenCreate`
+
+    assert stored.last_login is not None and stored.updated_at > before
+    await start(shop)
+    run = await finish(shop)
+    assert run.status.value == "succeeded"
+    assert shop.mailchimp.customers(shop.account, shop.store_id) == []
+    await _assert_still_erased(shop, order)
