@@ -139,3 +139,29 @@ async def test_checkout_create_reports_a_variant_without_a_stock_row(
     ]
     body = await gql(client, CREATE, {"input": {"lines": lines[1:]}})
     assert body["data"]["checkoutCreate"]["errors"] == []
+
+
+async def test_a_preorders_quantity_available_is_what_its_thresholds_leave(
+    sandbox: SaleorSandbox, client: httpx.AsyncClient
+) -> None:
+    """`resolve_quantity_available` for an active preorder, stock unread: the channel
+    listing's threshold less its sold units alone when it has one (the global one then does
+    not count), else the global one less every channel's units, else the site's limit."""
+    later = stocked_variant(sandbox, "LATER", 0, is_preorder=True, preorder_global_threshold=2)
+    query = """query($id: ID!) { productVariant(id: $id, channel: "default-channel") {
+      quantityAvailable } }"""
+
+    async def available() -> int:
+        body = await gql(client, query, {"id": later.global_id})
+        return int(body["data"]["productVariant"]["quantityAvailable"])
+
+    assert await available() == 2  # the global threshold, nothing sold
+    await sandbox.set_preorder_threshold(later, "default-channel", 3)
+    assert await available() == 3  # the channel's alone
+    await sandbox.set_preorder_threshold(later, "default-channel", None)
+    later.channel_listings[0].preorder_sold = 1
+    assert await available() == 1  # the global 2, less 1 sold
+    later.preorder_global_threshold = None
+    assert await available() == 50  # no threshold: the site's limit
+    later.is_preorder = False
+    assert await available() == 0  # no stock

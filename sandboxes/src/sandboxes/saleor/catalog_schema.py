@@ -14,7 +14,14 @@ from .arguments import channel_arg, ids_filter, matches_search, page_args, pk_or
 from .connections import paginate
 from .context import Info, api_context
 from .ids import to_global_id
-from .models import Channel, Product, ProductMedia, ProductVariant, utcnow
+from .models import (
+    LIMIT_QUANTITY_PER_CHECKOUT,
+    Channel,
+    Product,
+    ProductMedia,
+    ProductVariant,
+    utcnow,
+)
 from .money import Money, TaxedMoney
 from .order_models import OrderLine
 from .orderings import products_order
@@ -288,5 +295,20 @@ def resolve_variant_stocks(source: Any, info: Info) -> list[Stock]:
 
 
 def resolve_quantity_available(source: Any, info: Info) -> int:
+    """`ProductVariant.quantityAvailable`: for an active preorder, what its thresholds leave,
+    before any stock is looked at (saleor/graphql/product/types/products.py
+    `resolve_quantity_available`, 3.20.119 as HEAD, reservations off as the sandbox has them):
+    the channel listing's threshold less its units sold when it has one, else the global one
+    less every channel's units, else the site's limit; each capped by that limit and, as
+    Saleor leaves it, not floored at 0. Otherwise the stock (`quantity_for_one_checkout`)."""
     variant: ProductVariant = unwrap(source)
-    return variant.quantity_for_one_checkout
+    if not variant.is_preorder_active(utcnow()):
+        return variant.quantity_for_one_checkout
+    channel = channel_of(source)
+    listing = variant.listing_for(channel.id) if channel is not None else None
+    if listing is not None and listing.preorder_threshold is not None:
+        return min(listing.preorder_threshold - listing.preorder_sold, LIMIT_QUANTITY_PER_CHECKOUT)
+    if variant.preorder_global_threshold is not None and variant.channel_listings:
+        sold = sum(cl.preorder_sold for cl in variant.channel_listings)
+        return min(variant.preorder_global_threshold - sold, LIMIT_QUANTITY_PER_CHECKOUT)
+    return LIMIT_QUANTITY_PER_CHECKOUT
