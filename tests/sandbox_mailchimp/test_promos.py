@@ -196,3 +196,11 @@ async def test_fields_have_the_specs_json_types_and_lengths(client: httpx.AsyncC
     bump = await client.patch(f"{codes}/c1", json={"usage_count": "3"})
     assert_problem(bump, 400, "Invalid Resource")
     assert (await client.get(f"{codes}/c1")).json()["usage_count"] == 2
+
+
+async def test_a_taken_rule_id_is_refused_in_mailchimps_words(client: httpx.AsyncClient) -> None:
+    # mailchimp/mc-magento#555 and #648 quote the answer.
+    await create_store(client, await create_list(client))
+    assert (await client.post(RULES, json=rule_body(id="2"))).status_code == 200
+    doc = assert_problem(await client.post(RULES, json=rule_body(id="2")), 400, "Invalid Resource")
+    assert doc["detail"] == "A promo rule for store 'store-1' with the id '2' already exists."

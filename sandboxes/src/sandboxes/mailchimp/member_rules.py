@@ -21,6 +21,7 @@ from .errors import (
     member_in_compliance_state,
     too_many_signups,
 )
+from .languages import check_language
 from .merge_values import check_merge_fields
 from .models import Member, MemberMarketingPermission, MemberStatus, MemberTag
 from .routing import ApiRequest
@@ -133,6 +134,8 @@ def apply_fields(request: ApiRequest, data: ListData, member: Member, fields: Me
     """Apply shared fields after validating merge fields, interests and permissions (never to a
     cleaned member: `check_not_cleaned`)."""
     check_not_cleaned(member, fields)
+    if fields.language is not None:
+        check_language(fields.language)  # before anything changes (`languages.py`)
     if fields.email_type is not None:
         member.email_type = fields.email_type
     if fields.merge_fields is not None:

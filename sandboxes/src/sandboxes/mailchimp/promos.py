@@ -139,6 +139,16 @@ def _exists(kind: str) -> MailchimpError:
     return invalid_resource(f"A {kind} with the provided ID already exists in the account.")
 
 
+def _rule_exists(store_id: str, rule_id: str) -> MailchimpError:
+    """Mailchimp's words for a promo rule's id taken in the store: 400 "Invalid Resource", "A
+    promo rule for store '7ea313f5c2ed384586c1077a4bb62df3' with the id '2' already exists."
+    (the answers quoted in mailchimp/mc-magento#555 and #648). A promo code's are not found
+    published (`_exists`)."""
+    return invalid_resource(
+        f"A promo rule for store '{store_id}' with the id '{rule_id}' already exists."
+    )
+
+
 # --- rules ---------------------------------------------------------------------------------
 
 
@@ -147,7 +157,7 @@ def post_rule(request: ApiRequest) -> dict[str, Any]:
     data = _store(request)
     rule = _checked_rule(request, request.json_object())
     if rule.id in _rules(data):
-        raise _exists("promo rule")
+        raise _rule_exists(data.info.id, rule.id)
     doc = _stamp(request, rule.model_dump(), None)
     _rules(data)[rule.id] = PromoRuleData(rule=doc)
     return _render(doc)
