@@ -58,7 +58,12 @@ from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.profile import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
-from addon.subscriptions.service import APPLY_JOB, double_optin_applies, offered_interests
+from addon.subscriptions.service import (
+    APPLY_JOB,
+    double_optin_applies,
+    hidden_interests,
+    offered_interests,
+)
 from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
@@ -202,6 +207,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
         offered = offered_interests(groups, change.list_id)
+        hidden = hidden_interests(groups, change.list_id)
         specs = merge_specs(audience)
         mappings = await audience_mappings(session, installation_id, change.list_id)
         previous_data_tags = list(state.data_tags or []) if state else []
@@ -242,6 +248,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         change,
                         double_optin=double_optin,
                         offered=groups,
+                        hidden=hidden,
                         data=data,
                         specs=specs,
                         tags=tags,

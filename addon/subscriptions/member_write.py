@@ -6,9 +6,11 @@ the contact's state and records the outcome).
   the groups chosen.
 * A change from someone not known to hold the address (the public signup form, a guest's
   checkout, an account not confirmed: `ContactChange.address_proven`) adds the groups chosen
-  and, for a contact who left, asks for a confirmation by e-mail; the contact's names, other
-  groups and consents stay, and its unsubscribe changes nothing. With nothing to add, nothing
-  is sent. A contact it makes (none was in the audience) is its own.
+  and, for a contact who left (an admin's removal too), asks for a confirmation by e-mail; the
+  contact's names, other groups and consents stay, also of a buyer's (`transactional`) contact,
+  and its unsubscribe changes nothing. With nothing to add, nothing is sent. A contact it makes
+  (none was in the audience) is its own.
+* A shopper's whole choice of groups leaves the hidden groups' as they are (`_interests`).
 * Otherwise the contact is added or updated with the change's profile and consents; an
   unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
   and only on the shopper's own fresh consent.
@@ -34,7 +36,7 @@ from addon.mailchimp import (
 )
 from addon.mailchimp.models import MarketingPermissionInput
 from addon.subscriptions.profile import MemberData, missing_required
-from addon.subscriptions.schemas import Action, ContactChange
+from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import COMPLIANCE_STATES
 from addon.subscriptions.tag_changes import tag_changes
 
@@ -83,19 +85,17 @@ async def write_member(
     previous_data_tags: list[str],
     sent_before: list[str],
     known_permissions: list[str],
+    hidden: frozenset[str] = frozenset(),
 ) -> Applied:
     """Send one store-side change of one contact to Mailchimp (see the module); what came of
-    it. `known_permissions`: the audience's marketing permission ids."""
+    it. `known_permissions`: the audience's marketing permission ids; `hidden`: the offered
+    interests of hidden groups (`_interests`)."""
     list_id, email = change.list_id, change.email
     try:
         current: Member | None = await client.get_member(list_id, email)
     except NotFound:
         current = None
-    interests = (
-        None
-        if change.interest_ids is None or not offered
-        else {i: i in change.interest_ids for i in offered}
-    )
+    interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
         return await _unsubscribe(client, change, current, known_permissions)
     if change.action is Action.SET_GROUPS:
@@ -132,7 +132,20 @@ async def write_member(
     problem = None
     created = False
     try:
-        if current is None or previous in ("archived", "transactional"):
+        unproven = not change.address_proven
+        if current is not None and previous in ("archived", "transactional") and unproven:
+            # In the audience already (a buyer, `transactional`) or removed by an admin: an
+            # unproven hand adds the groups chosen, as for any contact of the audience, and a
+            # removed one is asked to confirm by e-mail, as one who left; its names and
+            # consents stay (docs/storefront-api.md). A PUT leaves what it does not name.
+            again = "pending" if previous == "archived" else target
+            added = _added_interests(current, change, offered)
+            upsert = MemberUpsert(
+                email_address=email, status_if_new=again, status=again, interests=added
+            )
+            member = await client.upsert_member(list_id, upsert)
+            profile_sent = False
+        elif current is None or previous in ("archived", "transactional"):
             # A new (or re-added) contact lacking a required field is still added (Mailchimp's
             # skip_merge_validation), and the missing field reported, never made up; a value
             # the contact holds already counts.
@@ -254,11 +267,31 @@ def refused_address(exc: AddressRefused, later: str) -> str:
     )
 
 
+def _interests(
+    change: ContactChange, offered: list[str], hidden: frozenset[str]
+) -> dict[str, bool] | None:
+    """The interests a change sets: its choice is the whole one of the groups offered (those
+    not chosen turned off), but a shopper's never names a hidden group's, which are for the
+    store to set and not shown (docs/storefront-api.md): one chosen is set, the others stay
+    as they are. Staff (the customer panel shows every group) choose them all."""
+    if change.interest_ids is None or not offered:
+        return None
+    kept = hidden if change.source is not Source.ADMIN else frozenset()
+    chosen = set(change.interest_ids)
+    return {i: i in chosen for i in offered if i in chosen or i not in kept}
+
+
+def _added_interests(
+    current: Member, change: ContactChange, offered: list[str]
+) -> dict[str, bool] | None:
+    """The groups an unproven change adds: those chosen and offered the contact lacks."""
+    added = {i: True for i in change.interest_ids or [] if i in offered}
+    return {i: True for i in added if not current.interests.get(i)} or None
+
+
 def _unproven_patch(current: Member, change: ContactChange, offered: list[str]) -> MemberPatch:
     """An unproven change of a contact in the audience or who unsubscribed (`write_member`; a
     cleaned one is asked to confirm, and nothing more): the groups chosen added, and a
     confirmation asked of one who left."""
-    added = {i: True for i in change.interest_ids or [] if i in offered}
-    added = {i: True for i in added if not current.interests.get(i)}
     status = {"status": "pending"} if current.status in COMPLIANCE_STATES else {}
-    return MemberPatch(**status, interests=added or None)
+    return MemberPatch(**status, interests=_added_interests(current, change, offered))

@@ -40,6 +40,17 @@ def offered_interests(groups: list[AudienceGroup], list_id: str) -> list[str]:
     return [str(i["id"]) for group in offered_groups(groups, list_id) for i in group.interests]
 
 
+def hidden_interests(groups: list[AudienceGroup], list_id: str) -> frozenset[str]:
+    """The offered interests of Mailchimp's `hidden` groups: for the store to set, never shown
+    to shoppers (docs/storefront-api.md), so a shopper's whole choice does not name them."""
+    return frozenset(
+        str(i["id"])
+        for group in offered_groups(groups, list_id)
+        if group.type == "hidden"
+        for i in group.interests
+    )
+
+
 @dataclass(frozen=True)
 class Choice:
     """A shopper's or admin's choice, resolved against what the store offers."""

@@ -39,8 +39,11 @@ async def _map(shop: Shop, list_id: str, fields: list[dict[str, Any]], **extra: 
     )
 
 
-async def _customer(shop: Shop, email: str, **metadata: str) -> Customer:
-    """A registered customer with an address, who consented at registration (→ News)."""
+async def _customer(
+    shop: Shop, email: str, *, confirmed: bool = False, **metadata: str
+) -> Customer:
+    """A registered customer with an address, who consented at registration (→ News);
+    `confirmed`: made with the address confirmed (staff's `customerCreate`)."""
     address = shop.saleor.store.new_address(**ADDRESS)
     return await shop.saleor.create_customer(
         email,
@@ -49,6 +52,7 @@ async def _customer(shop: Shop, email: str, **metadata: str) -> Customer:
         addresses=[address],
         metadata={CONSENT_SUBSCRIBE: "true", **metadata},
         language_code="fr-ca",
+        is_confirmed=confirmed,
     )
 
 
