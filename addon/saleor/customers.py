@@ -1,18 +1,17 @@
-"""A staff page's customer, by id: the one read of a customer's e-mail address that the
-customer panel's endpoints share (subscriptions, erasure), with one mapping of Saleor's
-failures to the app's errors."""
+"""A customer by id, as Saleor holds them now: a staff page's (the one read of a customer's
+e-mail address that the customer panel's endpoints share: subscriptions, erasure) and the
+account page's signed-in customer, with one mapping of Saleor's failures to the app's errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied, SaleorQueryError
 
-__all__ = ["account_confirmed", "customer_email"]
+__all__ = ["CurrentAccount", "current_account", "customer_email"]
 
 
 async def customer_email(
@@ -41,32 +40,39 @@ async def address_holder(
     return str(user["id"]) if user else None
 
 
-async def account_confirmed(
+class CurrentAccount(BaseModel):
+    """A signed-in customer's account as Saleor holds it now (`subscriptions_user`): their
+    address, and whether they confirmed the account (`User.isConfirmed`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    email: str
+    confirmed: bool
+
+
+async def current_account(
     saleor: SaleorClient,
     api_url: str,
     token: SecretStr,
     user_id: str,
-    email: str,
-    *,
-    normalize: Callable[[str], str],
-) -> bool:
-    """Whether the signed-in customer `user_id` confirmed `email`, the address their token
-    names (`User.isConfirmed`, and the address still theirs: Saleor's, put in the form `email`
-    is in by `normalize`, e.g. an internationalised domain Saleor holds in its ASCII form): a
-    token is issued to an unconfirmed account too, when the store allows it
-    (`subscriptions_user`). False when
-    Saleor shows the app no such customer (deleted since, a staff user); `UpstreamUnavailable`
-    when Saleor refuses the app or cannot answer."""
+) -> CurrentAccount | None:
+    """The signed-in customer `user_id`'s address as Saleor holds it now, and whether they
+    confirmed their account (`User.isConfirmed`). For the account page to read on each request:
+    an access token keeps the address it was issued with for its whole life, though the customer
+    confirmed a change of address since (`confirmEmailChange`), and says nothing of the
+    confirmation (Saleor issues tokens to an unconfirmed account too, when the store allows it).
+    None when Saleor shows the app no such customer (deleted since, a staff user);
+    `UpstreamUnavailable` when Saleor refuses the app or cannot answer."""
     try:
         user = await _user(saleor, api_url, token, user_id)
     except SaleorQueryError:  # an id Saleor cannot resolve: no such customer
-        return False
-    if not user or user.get("isConfirmed") is not True:
-        return False
-    try:
-        return normalize(str(user.get("email") or "")) == email
-    except ValueError:  # not an address the app takes
-        return False
+        return None
+    if not user or not user.get("email"):
+        return None
+    return CurrentAccount(
+        email=str(user["email"]).strip(),
+        confirmed=user.get("isConfirmed") is True,
+    )
 
 
 async def _user(

@@ -257,7 +257,7 @@ def verify_customer_token(jwks: Jwks, token: str, saleor_api_url: str) -> Signed
     """Check a storefront customer's access token; return the customer it names. It proves
     the account, not the address: Saleor issues it to an unconfirmed account too, when the store
     allows it, and says nothing of that in it (saleor/core/jwt.py `jwt_user_payload`), so the
-    account page reads it (`customers.account_confirmed`)."""
+    account page reads it, and the address Saleor holds now (`customers.current_account`)."""
     claims = _decode_jwt(jwks, token, saleor_api_url, ["email"])
     if claims.get("type") != "access":
         raise InvalidToken("this is not a customer access token")

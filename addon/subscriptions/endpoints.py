@@ -15,7 +15,7 @@ from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.installations.signing_keys import KeyState, SigningKeys
 from addon.openapi import raises
-from addon.saleor.customers import account_confirmed
+from addon.saleor.customers import current_account
 from addon.saleor.jws import verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import StorefrontRoute
@@ -75,8 +75,8 @@ async def signed_in_customer(
     installation: StoreDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> AccountHolder:
-    """The customer whose Saleor access token came as `Authorization: Bearer`, and whether
-    they confirmed its address (`AccountHolder`)."""
+    """The customer whose Saleor access token came as `Authorization: Bearer`, at their address
+    as Saleor holds it now, and whether they confirmed their account (`AccountHolder`)."""
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized(
@@ -89,23 +89,26 @@ async def signed_in_customer(
         lambda jwks: verify_customer_token(jwks, token.strip(), installation.saleor_api_url),
         when_expired="sign in again",
     )
+    # Read from Saleor on each request, before the request's transaction (as the keys above):
+    # the token keeps the address it was issued with, one the customer has since given up
+    # (`confirmEmailChange`) included, and says nothing of a confirmation.
+    account = (
+        await current_account(
+            services.saleor, installation.saleor_api_url, installation.app_token, customer.user_id
+        )
+        if customer.user_id is not None
+        else None
+    )
     try:
-        email = normalize_email(customer.email)
+        # Saleor shows the app no such customer (deleted since, a staff user): the token's
+        # address, proving nothing, as before the account was read.
+        email = normalize_email(account.email if account else customer.email)
     except ValueError as exc:
         raise Unprocessable(
             "Your account's e-mail address cannot be used for newsletters; change it first.",
             code=ErrorCode.INVALID_EMAIL,
         ) from exc
-    # Not in the token: read from Saleor on each request, before the request's transaction
-    # (as the keys above), so a confirmation counts at once.
-    confirmed = customer.user_id is not None and await account_confirmed(
-        services.saleor,
-        installation.saleor_api_url,
-        installation.app_token,
-        customer.user_id,
-        email,
-        normalize=normalize_email,
-    )
+    confirmed = account is not None and account.confirmed
     return AccountHolder(email=email, user_id=customer.user_id, confirmed=confirmed)
 
 

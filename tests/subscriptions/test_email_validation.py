@@ -85,7 +85,8 @@ async def test_a_signed_in_customer_with_an_unusable_address_is_told_so(
     assert response.status_code == 422, response.text
     assert response.json()["error"]["code"] == "INVALID_EMAIL"
     assert await newsletter.work() == 0
-    assert len(outbound.requests) == sent_before
+    # Nothing but Saleor's read of the account's address now (the one judged, not the token's).
+    assert {r.url.host for r in outbound.requests[sent_before:]} <= {"saleor.test"}
 
 
 @pytest.mark.parametrize("email", SALEOR_ONLY)

@@ -180,7 +180,7 @@ async def test_account_page_reads_and_changes_own_subscriptions(newsletter: Shop
         "/api/storefront/me/subscriptions",
         params=STORE,
         headers=auth,
-        # An e-mail in the body is not a field: the token's address is used.
+        # An e-mail in the body is not a field: the account's address in Saleor is used.
         json={
             "audiences": [
                 {"list_id": shop.ids["news"], "subscribed": True, "groups": [shop.ids["Fruit"]]}
