@@ -232,7 +232,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             "The contact left the audience in Mailchimp after this consent was given; that "
             "is kept.",
         )
-    elif conflict_lost(change, mailchimp_changed_at, settings):
+    elif conflict_lost(change, mailchimp_changed_at, settings) and not _withdraws(
+        change, held_permissions
+    ):  # a consent withdrawn is kept whichever side changed last, as an unsubscribe
         applied = Applied(
             None,
             "The contact was also changed in Mailchimp; Mailchimp's version was kept "

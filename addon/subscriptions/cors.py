@@ -6,6 +6,12 @@ Errors are answered by the app's handlers, as on every route (the request's sess
 first), with the CORS headers too (`storefront_cors`), so browsers can read them: an unexpected
 exception's 500 as well.
 
+A request naming no store the app knows (no `saleor_api_url`, or one no installation has: a
+typo, the host in capitals, no trailing slash) has no allowed origins to check: it can only
+fail (`404 UNKNOWN_STORE`, `422`), so its error is answered to any origin, readable by the
+script that made the mistake, rather than as a disallowed origin (which a browser shows as a
+CORS failure, pointing at the wrong setting). A known store's answers stay its origins' only.
+
 Every answer says `Vary: Origin`, with or without an `Origin` header: a shared cache (a CDN, a
 storefront's server-side fetch cache) must not hand the copy made for a server (no
 `Access-Control-Allow-Origin`) to a browser, which would then refuse it, nor one browser
@@ -57,15 +63,17 @@ def _vary_on_origin(response: Response) -> None:
         response.headers["Vary"] = ", ".join([*vary, "Origin"])
 
 
-async def allowed_origins(request: Request) -> list[str]:
+async def allowed_origins(request: Request) -> list[str] | None:
+    """The origins the named store allows; None when the request names no store the app
+    knows (see the module). The route reads the same parameter (the last one given)."""
     services: Services = request.app.state.services
     api_url = request.query_params.get("saleor_api_url")
     if not api_url:
-        return []
+        return None
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get_by_api_url(api_url)
         if installation is None:
-            return []
+            return None
         settings = await AudienceRepository(session).find_settings(installation.id)
         # Normalised again: origins saved before they were normalised on saving.
         return [normal_origin(o) for o in settings.allowed_origins] if settings else []
@@ -79,9 +87,10 @@ class StorefrontRoute(APIRoute):
             origin = request.headers.get("origin")
             # An error goes on to the app's handlers (through the request's session, which it
             # rolls back); they answer it with `Vary` (`storefront_cors`), and with the CORS
-            # header once the origin is known to be allowed.
+            # header once the origin is known to be allowed (or no store is named: any).
             request.scope[_ORIGIN_KEY] = None
-            if origin is not None and normal_origin(origin) not in await allowed_origins(request):
+            allowed = await allowed_origins(request)
+            if origin is not None and allowed is not None and normal_origin(origin) not in allowed:
                 refused = _error(
                     ErrorCode.ORIGIN_NOT_ALLOWED,
                     f"The store does not allow calls from {origin}; add it to the allowed "
@@ -93,7 +102,10 @@ class StorefrontRoute(APIRoute):
             request.scope[_ORIGIN_KEY] = origin
             response = await handler(request)
             _vary_on_origin(response)
-            if origin is not None:
+            # No store: only a preflight or an error goes out to any origin (the route answers
+            # nothing else without a store; this keeps it so should one ever).
+            readable = allowed is not None or request.method == "OPTIONS"
+            if origin is not None and (readable or response.status_code >= 400):
                 response.headers["Access-Control-Allow-Origin"] = origin
                 if request.method == "OPTIONS":
                     response.headers["Access-Control-Allow-Methods"] = ALLOW_METHODS

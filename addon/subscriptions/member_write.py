@@ -121,6 +121,10 @@ async def write_member(
         "language": data.language,
     }
     previous = current.status if current is not None else None
+    if previous == "unsubscribed" and not change.fresh_consent and change.permissions_exact:
+        # Left in Mailchimp before the app heard of it: a withdrawal of consents still goes,
+        # and nothing subscribes them again (`_unsubscribe` keeps an unsubscribed status).
+        return await _unsubscribe(client, change, current, known_permissions)
     if previous in COMPLIANCE_STATES and not change.fresh_consent:
         return Applied(
             current,

@@ -232,12 +232,19 @@ class MyAudience(BaseModel):
         "the customer's new address, so the contact stays at the old one, and changes reach it "
         "there.",
     )
+    joinable: bool = Field(
+        True,
+        description="False when the store cannot take a subscription to it now (no longer "
+        "offered, or Mailchimp disconnected): the customer can leave it and withdraw its "
+        "marketing permissions, not join it nor change its groups or give a permission.",
+    )
 
 
 class AccountHolder(SignedInCustomer):
-    """The account page's signed-in customer, and whether Saleor says they confirmed the
-    address their token names (`addon.saleor.customers.account_confirmed`): an unconfirmed
-    account proves nothing of it (`ContactChange.address_confirmed`)."""
+    """The account page's signed-in customer at their address as Saleor holds it now, not the
+    one their token names, and whether Saleor says they confirmed their account
+    (`addon.saleor.customers.current_account`): an unconfirmed account proves nothing of the
+    address (`ContactChange.address_confirmed`)."""
 
     confirmed: bool
 

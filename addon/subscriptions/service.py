@@ -78,21 +78,37 @@ class SubscriptionService:
         self.audiences = AudienceRepository(session)
         self.contacts = ContactRepository(session)
 
+    async def known_audiences(self, installation_id: int) -> list[Audience]:
+        """The audiences the app knows, offered or not, but still in Mailchimp (a change of a
+        gone one is dropped: `apply`)."""
+        return [a for a in await self.audiences.audiences(installation_id) if not a.removed_at]
+
     async def resolve(
         self,
         installation_id: int,
         list_ids: list[str],
         interest_ids: list[str] | None,
         permission_ids: list[str],
+        *,
+        leaving: bool = False,
     ) -> list[Choice]:
         """Keep only what the store offers: active audiences (the default one when none is
-        named; just one unless several are allowed), offered groups, known permissions."""
+        named; just one unless several are allowed), offered groups, known permissions.
+
+        `leaving`: an unsubscribe, taken for every audience the app knows (one no longer
+        offered too, and as many as named): only joining needs an audience offered, and a
+        withdrawal of consent is always possible (GDPR art. 7(3))."""
         settings = await self.audiences.settings(installation_id)
-        active = {a.list_id: a for a in await self.audiences.active_audiences(installation_id)}
+        candidates = (
+            await self.known_audiences(installation_id)
+            if leaving
+            else await self.audiences.active_audiences(installation_id)
+        )
+        active = {a.list_id: a for a in candidates}
         chosen = [i for i in dict.fromkeys(list_ids) if i in active]
         if not list_ids and settings.default_list_id in active:
             chosen = [settings.default_list_id] if settings.default_list_id else []
-        if not settings.allow_multiple:
+        if not settings.allow_multiple and not leaving:
             chosen = chosen[:1]
         groups = await self.audiences.groups(installation_id)
         choices = []

@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.audiences.models import Audience
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import ImportedGroup, PermissionInfo
-from addon.errors import Conflict, ErrorCode
+from addon.errors import Conflict, ErrorCode, Unprocessable
 from addon.installations.models import Installation
 from addon.services import Services
 from addon.subscriptions.models import ContactState
@@ -19,6 +19,7 @@ from addon.subscriptions.schemas import (
     ChangeAccepted,
     ContactChange,
     MyAudience,
+    MyAudienceChange,
     MySubscriptions,
     MySubscriptionsUpdate,
     Offer,
@@ -40,6 +41,28 @@ from addon.subscriptions.writeback import waiting_in_lane
 
 class NewsletterUnavailable(Conflict):
     code = ErrorCode.NEWSLETTER_UNAVAILABLE
+
+
+# The statuses of a contact in its audience (not one who left or was never in it).
+STAYING = ("subscribed", "pending")
+SAVED = "Your newsletter choices were saved."
+ONLY_LEAVING = (
+    "This newsletter is not offered right now: you can leave it or withdraw its marketing "
+    "permissions, but not join it, change its groups or give a permission."
+)
+GIVE_WITH_AUDIENCE = (
+    "A marketing permission is given with the newsletter it belongs to: name it in "
+    "`audiences` (subscribed: true). Without `audiences`, `permissions` can only withdraw."
+)
+
+
+def _enabled(state: ContactState | None) -> set[str]:
+    held = state.marketing_permissions if state else []
+    return {str(p["id"]) for p in held if p.get("enabled")}
+
+
+def _known(audience: Audience) -> set[str]:
+    return {str(p["id"]) for p in audience.marketing_permissions}
 
 
 class StorefrontService:
@@ -86,13 +109,20 @@ class StorefrontService:
         leaving: bool = False,
     ) -> list[Choice]:
         """`leaving`: an unsubscribe, taken while Mailchimp is disconnected too (it waits for
-        the reconnection, `apply`), for the audiences the app knows."""
+        the reconnection, `apply`), for every audience the app knows, offered or not."""
         if not leaving and not await self._active(installation):
-            raise NewsletterUnavailable("This store does not offer a newsletter right now.")
-        choices = await self.subscriptions.resolve(installation.id, list_ids, groups, permissions)
+            raise await self._unavailable(installation)
+        choices = await self.subscriptions.resolve(
+            installation.id, list_ids, groups, permissions, leaving=leaving
+        )
         if not choices:
             raise NewsletterUnavailable("None of the chosen newsletters is offered by this store.")
         return choices
+
+    async def _unavailable(self, installation: Installation) -> NewsletterUnavailable:
+        if not await self._active(installation):
+            return NewsletterUnavailable("This store does not offer a newsletter right now.")
+        return NewsletterUnavailable("None of the chosen newsletters is offered by this store.")
 
     async def subscribe(
         self, installation: Installation, body: SubscribeRequest
@@ -146,10 +176,16 @@ class StorefrontService:
         return state if theirs else None
 
     async def mine(self, installation: Installation, customer: AccountHolder) -> MySubscriptions:
+        """Every offered audience, and one no longer offered while the customer is in it; also
+        while Mailchimp is disconnected, from the app's own records: leaving and withdrawing a
+        consent are always possible (GDPR art. 7(3)), and `joinable` says joining is not."""
         email = customer.email
+        joinable = {a.list_id for a in await self._active(installation)}
         audiences = []
-        for audience in await self._active(installation):
+        for audience in await self.subscriptions.known_audiences(installation.id):
             state = await self._visible(installation.id, audience.list_id, customer)
+            if not audience.active and (state is None or state.status not in STAYING):
+                continue
             audiences.append(
                 MyAudience(
                     list_id=audience.list_id,
@@ -162,6 +198,7 @@ class StorefrontService:
                         if p.get("enabled")
                     ],
                     contact_email=state.email if state and state.email != email else None,
+                    joinable=audience.list_id in joinable,
                 )
             )
         return MySubscriptions(email=email, audiences=audiences)
@@ -200,8 +237,15 @@ class StorefrontService:
     async def change_mine(
         self, installation: Installation, customer: AccountHolder, body: MySubscriptionsUpdate
     ) -> ChangeAccepted:
+        if not body.audiences and body.permissions is not None:
+            queued = await self._permissions_only(installation, customer, body.permissions)
+            return ChangeAccepted(queued=queued, message=SAVED)
+        joinable = {a.list_id for a in await self._active(installation)}
         queued = 0
         for item in body.audiences:
+            if item.subscribed and item.list_id not in joinable:
+                queued += await self._staying(installation, customer, item, body.permissions)
+                continue
             choices = await self._choices(
                 installation,
                 [item.list_id],
@@ -226,4 +270,86 @@ class StorefrontService:
                 permissions_exact=body.permissions is not None,
                 address_confirmed=mine,
             )
-        return ChangeAccepted(queued=queued, message="Your newsletter choices were saved.")
+        return ChangeAccepted(queued=queued, message=SAVED)
+
+    async def _staying(
+        self,
+        installation: Installation,
+        customer: AccountHolder,
+        item: MyAudienceChange,
+        permissions: list[str] | None,
+    ) -> int:
+        """`subscribed: true` for an audience the store cannot take a subscription to now (no
+        longer offered, or Mailchimp disconnected). The page sends every audience it lists, so
+        a customer in it stays as they are (their leaving of another in the same save must
+        go), and may withdraw its permissions; joining or adding anything is refused."""
+        audience = await self.audiences.audience(installation.id, item.list_id)
+        state = None
+        if audience is not None and audience.removed_at is None:
+            state = await self._visible(installation.id, item.list_id, customer)
+        if audience is None or state is None or state.status not in STAYING:
+            raise await self._unavailable(installation)
+        if item.groups is not None and set(item.groups) != set(state.interests or []):
+            raise NewsletterUnavailable(ONLY_LEAVING)
+        if permissions is None:
+            return 0
+        named, known, enabled = set(permissions), _known(audience), _enabled(state)
+        if (named & known) - enabled:
+            raise NewsletterUnavailable(ONLY_LEAVING)
+        if not (enabled & known) - named:
+            return 0
+        return await self._withdraw(installation, customer, audience, state, permissions)
+
+    async def _permissions_only(
+        self, installation: Installation, customer: AccountHolder, permissions: list[str]
+    ) -> int:
+        """`permissions` without `audiences`: the whole choice of the customer's marketing
+        permissions, withdrawing those left out from each of their contacts holding one, in
+        every audience the app knows (offered or not; it waits for a disconnected Mailchimp,
+        `apply`). Giving one needs its audience named, so it is refused, never "saved"."""
+        named = set(permissions)
+        withdrawals: list[tuple[Audience, ContactState]] = []
+        for audience in await self.subscriptions.known_audiences(installation.id):
+            state = await self._visible(installation.id, audience.list_id, customer)
+            known, enabled = _known(audience), _enabled(state)
+            if (named & known) - enabled:
+                raise Unprocessable(GIVE_WITH_AUDIENCE)
+            # A cleaned contact cannot be edited (Mailchimp's rule); a buyer's or a removed
+            # one is not in the audience to withdraw from (`member_write._unsubscribe`).
+            withdrawable = state is not None and state.status in (*STAYING, "unsubscribed")
+            if state is not None and withdrawable and (enabled & known) - named:
+                withdrawals.append((audience, state))
+        queued = 0
+        for audience, state in withdrawals:
+            queued += await self._withdraw(installation, customer, audience, state, permissions)
+        return queued
+
+    async def _withdraw(
+        self,
+        installation: Installation,
+        customer: AccountHolder,
+        audience: Audience,
+        state: ContactState,
+        permissions: list[str],
+    ) -> int:
+        """The change the page's own save makes with this choice of permissions: a contact in
+        the audience stays in it (`subscribed: true`), one who left is unsubscribed again,
+        either withdrawing the permissions it holds outside `permissions` (`permissions_exact`,
+        `member_write`). Only a contact the customer sees (`_visible`) comes here. No fresh
+        consent: a withdrawal never subscribes again a contact that left in Mailchimp before
+        the app heard of it (`member_write`), and is never lost to a change made there
+        (`apply`, `_withdraws`)."""
+        staying = state.status in STAYING
+        known = _known(audience)
+        choice = Choice(audience.list_id, None, [p for p in permissions if p in known])
+        return await self.subscriptions.request(
+            installation.id,
+            customer.email,
+            [choice],
+            Action.SUBSCRIBE if staying else Action.UNSUBSCRIBE,
+            source=Source.ACCOUNT_PAGE,
+            fresh_consent=False,
+            saleor_user_id=customer.user_id,
+            customer=True,
+            permissions_exact=True,
+        )

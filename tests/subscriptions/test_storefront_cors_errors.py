@@ -1,0 +1,68 @@
+"""A storefront calling with a wrong store URL reads the real error (404, 422), not a refused
+origin its browser would show as a CORS failure; a known store's answers stay its allowed
+origins' only."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.conftest import SALEOR_API_URL
+from tests.subscriptions.conftest import Shop
+
+ORIGIN = "https://shop.example.com"
+EVIL = "https://evil.example.net"
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({}, 422, "INVALID_INPUT"),
+        ({"saleor_api_url": SALEOR_API_URL.rstrip("/")}, 404, "UNKNOWN_STORE"),
+        (
+            {"saleor_api_url": SALEOR_API_URL.replace("saleor.test", "Saleor.TEST")},
+            404,
+            "UNKNOWN_STORE",
+        ),
+        ({"saleor_api_url": SALEOR_API_URL + "x" * 600}, 422, "INVALID_INPUT"),
+    ],
+    ids=["missing", "no_slash", "capitals", "too_long"],
+)
+async def test_a_wrong_store_url_is_answered_readably(
+    newsletter: Shop, params: dict[str, str], status: int, code: str
+) -> None:
+    client = newsletter.client
+    preflight = await client.options(
+        "/api/storefront/subscribe",
+        params=params,
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    for answer in (
+        await client.get("/api/storefront/newsletter", params=params, headers={"Origin": ORIGIN}),
+        await client.post(
+            "/api/storefront/subscribe",
+            params=params,
+            json={"email": "ida@example.com"},
+            headers={"Origin": ORIGIN},
+        ),
+    ):
+        assert answer.status_code == status, answer.text
+        assert answer.json()["error"]["code"] == code
+        assert answer.headers["access-control-allow-origin"] == ORIGIN
+        assert answer.headers["vary"] == "Origin"
+
+
+async def test_a_known_store_still_refuses_other_origins(newsletter: Shop) -> None:
+    params = {"saleor_api_url": SALEOR_API_URL}
+    for method in ("OPTIONS", "GET"):
+        answer: httpx.Response = await newsletter.client.request(
+            method,
+            "/api/storefront/newsletter",
+            params=params,
+            headers={"Origin": EVIL, "Access-Control-Request-Method": "GET"},
+        )
+        assert answer.status_code == 403
+        assert answer.json()["error"]["code"] == "ORIGIN_NOT_ALLOWED"
+        assert "access-control-allow-origin" not in answer.headers
