@@ -34,7 +34,9 @@ logger = logging.getLogger(__name__)
 
 async def _app_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, AppError)
-    answer = JSONResponse(error_body(exc.code, exc.message), status_code=exc.status_code)
+    answer = JSONResponse(
+        error_body(exc.code, exc.message), status_code=exc.status_code, headers=exc.headers
+    )
     return storefront_cors(request.scope, answer)
 
 

@@ -144,6 +144,9 @@ class Settings(BaseSettings):
     storefront_rate_limit_address_window_seconds: float = Field(default=60.0, gt=0)
     storefront_rate_limit_per_email: int = Field(default=5, ge=1)
     storefront_rate_limit_email_window_seconds: float = Field(default=3600.0, gt=0)
+    # Exchanges of one cart's restore links per address window (docs/abandoned-carts.md): not
+    # per address, which a store's server exchanging every shopper's links would use up.
+    storefront_rate_limit_per_cart: int = Field(default=10, ge=1)
     # Expired limit records removed per request (keeps the table bounded, each request cheap).
     rate_limit_prune_batch_size: int = Field(default=200, ge=1)
 

@@ -172,6 +172,11 @@ class AppError(Exception):
         if status_code is not None:
             self.status_code = status_code
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """Headers the answer carries (a 429's `Retry-After`); none by default."""
+        return {}
+
 
 class BadRequest(AppError):
     status_code = 400

@@ -19,7 +19,7 @@ from sqlalchemy.util import await_only
 from addon.app import create_app
 from addon.capabilities import create_services
 from addon.services import Services
-from addon.subscriptions.ratelimit import Limit, RateLimiter, RateLimitRecord
+from addon.subscriptions.ratelimit import Limit, RateLimiter, RateLimitRecord, Throttled
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import SALEOR_API_URL, RecordingTransport
@@ -94,6 +94,20 @@ async def test_each_key_keeps_its_own_sliding_window(services: Services) -> None
     clock.advance(600)  # 60 minutes: the first hit left the window
     assert await limiter.allow(EMAIL, "lee@example.com", None)
     assert not await limiter.allow(EMAIL, "lee@example.com", None)
+
+
+async def test_a_refusal_says_when_the_window_has_room(services: Services) -> None:
+    """`Retry-After` of a 429: until the oldest hit that must leave the window has left it."""
+    clock = Clock()
+    limiter = RateLimiter(services.db, prune_batch_size=200, clock=clock)
+    for _ in range(EMAIL.hits):
+        assert await limiter.hit(EMAIL, "ray@example.com") is None
+        clock.advance(600)  # hits at 0, 10, 20, 30, 40 minutes
+    assert await limiter.hit(EMAIL, "ray@example.com") == 600.0  # at 50: the first leaves at 60
+    # A limit lowered since: two hits must leave before one more fits.
+    assert await limiter.hit(Limit("email", 4, 3600.0), "ray@example.com") == 1200.0
+    refusal = Throttled("Too many requests.", 0.2)
+    assert (refusal.status_code, refusal.headers) == (429, {"Retry-After": "1"})
 
 
 async def test_concurrent_checks_of_one_key_allow_exactly_the_limit(services: Services) -> None:

@@ -7,10 +7,14 @@ completing it) ask for nothing more (saleor/graphql/checkout/resolvers.py `resol
 since saleor/saleor#16010, so in every Saleor the app supports). So the app copies the
 original's lines and e-mail into a checkout of the same channel made with its own token
 (`checkoutCreate`: no addresses, no customer, since an app is no user) and hands out that one:
-the link grants the cart, not the customer's checkout. The exchange is recorded
-(`RestoredCheckout`), so the same link exchanged again returns the same checkout while it still
-has lines and nothing of the shopper's (addresses, their account): once it has, it is theirs,
-and the link makes another copy.
+the link grants the cart, not the customer's checkout.
+
+One copy per cart: the exchange is recorded (`RestoredCheckout`), and from then on the cart is
+the copy's (the original's leaves Mailchimp, `CartPusher.push_cart`). The same link (or another
+link of the cart) exchanged again returns that copy while Saleor has it, whatever the shopper
+did to it since; once it is gone (ordered: Saleor deletes a checkout it turns into an order; or
+deleted), the link is refused as `CART_GONE`. A second copy would be a second cart in
+Mailchimp, so a second abandoned-cart series for one cart, or one for a shopper who bought.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy.exc import IntegrityError
 
 from addon.db.types import utcnow
@@ -32,32 +36,11 @@ from addon.ecommerce.restore_lines import (
     fit,
     lines_of,
 )
-from addon.ecommerce.restore_tokens import key_for, read_link_token
+from addon.ecommerce.restore_tokens import RestoredCart, key_for, read_link_token
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
 from addon.services import Services
-
-
-class _Ref(BaseModel):
-    id: str
-
-
-class _Copy(BaseModel):
-    """A restored checkout as `ecommerce_restored_checkout` reads it."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    lines: list[_Ref]
-    user: _Ref | None = None
-    shipping_address: _Ref | None = Field(None, alias="shippingAddress")
-    billing_address: _Ref | None = Field(None, alias="billingAddress")
-
-    @property
-    def as_made(self) -> bool:
-        """Lines, and nothing of the shopper's: as `checkoutCreate` made it."""
-        taken = self.user or self.shipping_address or self.billing_address
-        return bool(self.lines) and taken is None
 
 
 @dataclass(frozen=True)
@@ -102,6 +85,14 @@ def _gone() -> NotFound:
     )
 
 
+def _copy_gone() -> NotFound:
+    return NotFound(
+        "This cart was already opened from its link and has since been ordered or closed. "
+        "Your cart in the shop shows what is in it now.",
+        code=ErrorCode.CART_GONE,
+    )
+
+
 async def _saleor(
     services: Services, installation: Installation, document: str, variables: dict[str, object]
 ) -> dict[str, object]:
@@ -137,11 +128,18 @@ async def was_restored(services: Services, installation_id: int, checkout_id: st
     return found is not None
 
 
-async def restore(services: Services, installation: Installation, token: str) -> NewCheckout:
-    """The checkout a restore link is exchanged for: the one restored before while it still
-    has lines, else a new copy of the original cart (refused when the original is gone)."""
+async def read_link(services: Services, installation: Installation, token: str) -> RestoredCart:
+    """The cart a restore link names (refused when changed, foreign or expired)."""
     lifetime = services.settings.cart_restore_link_hours * 3600
-    cart = read_link_token(await key_for(services, installation.id), token, lifetime)
+    return read_link_token(await key_for(services, installation.id), token, lifetime)
+
+
+async def restore(
+    services: Services, installation: Installation, cart: RestoredCart
+) -> NewCheckout:
+    """The checkout a restore link is exchanged for: the copy made before while Saleor has it,
+    else, the first time, a new copy of the original cart (refused when the original is gone,
+    and once the copy made is gone: it was ordered or deleted)."""
     async with services.db.session() as session:
         known = await session.scalar(
             RestoredCheckout.of_installation(installation.id).where(
@@ -155,22 +153,18 @@ async def restore(services: Services, installation: Installation, token: str) ->
             "ecommerce_restored_checkout",
             {"id": _global_id(known.restored_token.get_secret_value())},
         )
-        restored = _Copy.model_validate(data["checkout"]) if data.get("checkout") else None
-        # Completed (Saleor deletes a checkout it turns into an order) or emptied by the
-        # shopper: the link brings the e-mailed cart back again. Given their addresses or
-        # account, it is theirs: whoever holds the link (a forwarded e-mail, a link scanner)
-        # gets a copy of the cart, not their checkout.
-        if restored is not None and restored.as_made:
+        # Emptied, given addresses or an account: still the shopper's cart, theirs to go on
+        # with. Gone (ordered, or deleted by Saleor): nothing to bring back; a new copy would
+        # be a new cart Mailchimp chases, for a shopper who may have bought it already.
+        if data.get("checkout"):
             return _answer(known)
+        raise _copy_gone()
     original = await _read(services, installation, cart.checkout_id)
     if original is None or not original.lines:
         raise _gone()
     created, counts = await _copy(services, installation, original)
     await _carry(services, installation, original, created)
-    stale = known.restored_token.get_secret_value() if known is not None else None
-    return await _record(
-        services, installation.id, cart.checkout_id, stale, created, original, counts
-    )
+    return await _record(services, installation.id, cart.checkout_id, created, original, counts)
 
 
 @dataclass(frozen=True)
@@ -270,21 +264,12 @@ async def _record(
     services: Services,
     installation_id: int,
     checkout_id: str,
-    stale: str | None,
     created: _CreatedCheckout,
     original: CartToRestore,
     counts: _Counts,
 ) -> NewCheckout:
-    """Remember the new checkout for this cart, replacing `stale` (the copy found gone). Two
-    exchanges racing: the first one recorded wins and both storefronts get it (the other copy
-    stays an unused checkout in Saleor)."""
-    values = {
-        "restored_token": SecretStr(created.token),
-        "channel_slug": original.channel.slug,
-        "dropped_lines": counts.dropped,
-        "reduced_lines": counts.reduced,
-        "created_at": utcnow(),
-    }
+    """Remember the new checkout for this cart. Two exchanges racing: the first one recorded
+    wins and both storefronts get it (the other copy stays an unused checkout in Saleor)."""
     query = RestoredCheckout.of_installation(installation_id).where(
         RestoredCheckout.checkout_id == checkout_id
     )
@@ -293,16 +278,19 @@ async def _record(
             row = await session.scalar(query)
             if row is None:
                 row = RestoredCheckout(
-                    installation_id=installation_id, checkout_id=checkout_id, **values
+                    installation_id=installation_id,
+                    checkout_id=checkout_id,
+                    restored_token=SecretStr(created.token),
+                    channel_slug=original.channel.slug,
+                    dropped_lines=counts.dropped,
+                    reduced_lines=counts.reduced,
+                    created_at=utcnow(),
                 )
                 session.add(row)
                 # The original's cart gives way to the copy's (`CartPusher.push_cart`).
                 await enqueue_push(
                     session, installation_id, original.channel.slug, EntityKind.CART, checkout_id
                 )
-            elif row.restored_token.get_secret_value() == stale:
-                for name, value in values.items():
-                    setattr(row, name, value)
             return _answer(row)  # the new copy, or one recorded meanwhile
     except IntegrityError:
         async with services.db.session() as session:

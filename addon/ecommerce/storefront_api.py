@@ -1,26 +1,63 @@
 """The public storefront API's e-commerce part: restoring a cart from its e-mailed link, and
 the Mailchimp site script of a channel's store. Same rules as the rest of `/api/storefront`
-(`addon.subscriptions.endpoints`): the installation named by `saleor_api_url`, the per-address
-rate limit, CORS limited to the store's allowed origins."""
+(`addon.subscriptions.endpoints`): the installation named by `saleor_api_url`, CORS limited to
+the store's allowed origins; the site script under the per-address rate limit.
+
+A restore link is exchanged by the store's own server for every shopper (the documented Next.js
+route), so the exchange is not limited per address, which that server would use up for all its
+shoppers at once: it is limited per cart (replays of one link) and, for refusals only (a changed
+or foreign link, an unknown store), per address (`StorefrontLimits.check_cart`,
+`check_refused`). A good link is never held up by others' bad ones. Every 429 of these routes
+says when to try again (`Retry-After`, as every 429 of the app's limits).
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from addon.db.types import utcnow
 from addon.dependencies import ServicesDep
 from addon.ecommerce import restore, store_checks
-from addon.errors import error_responses
+from addon.errors import AppError, ErrorCode, NotFound, error_responses
+from addon.installations.models import Installation
+from addon.installations.repository import InstallationRepository
+from addon.openapi import raises
 from addon.subscriptions.cors import StorefrontRoute
 from addon.subscriptions.endpoints import StoreDep
+from addon.subscriptions.ratelimit import StorefrontLimits
 
 router = APIRouter(
     prefix="/api/storefront", route_class=StorefrontRoute, responses=error_responses(403)
 )
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+@raises(404, 429)
+async def restoring_store(
+    request: Request,
+    services: ServicesDep,
+    saleor_api_url: Annotated[str, Query(max_length=512)],
+) -> Installation:
+    """The installation the storefront names, as `StoreDep` reads it but without the
+    per-address limit; an unknown store counts as a refusal of the address."""
+    async with services.db.session() as read:
+        installation = await InstallationRepository(read).get_by_api_url(saleor_api_url)
+    if installation is None or not installation.is_active:
+        await StorefrontLimits(services).check_refused(_client(request))
+        raise NotFound(
+            "No store with this Saleor API URL uses the app.", code=ErrorCode.UNKNOWN_STORE
+        )
+    return installation
+
+
+RestoringStore = Annotated[Installation, Depends(restoring_store)]
 
 
 class RestoreRequest(BaseModel):
@@ -54,11 +91,22 @@ class SiteScript(BaseModel):
 
 @router.post("/cart/restore", responses=error_responses(400, 404, 429, 502))
 async def restore_cart(
-    body: RestoreRequest, installation: StoreDep, services: ServicesDep
+    body: RestoreRequest, installation: RestoringStore, services: ServicesDep, request: Request
 ) -> RestoredCheckout:
     """Exchange a cart's restore link for a checkout with the cart's lines (refused when changed
-    or expired; the same checkout again while it still has lines)."""
-    cart = await restore.restore(services, installation, body.link)
+    or expired): the same checkout every time while Saleor has it, CART_GONE once it was
+    ordered."""
+    limits = StorefrontLimits(services)
+    try:
+        link = await restore.read_link(services, installation, body.link)
+    except AppError as exc:
+        # Changed or foreign: what a flood of made-up links gets. Expired links are real ones,
+        # from old e-mails: they answer as they are.
+        if exc.code is ErrorCode.RESTORE_LINK_INVALID:
+            await limits.check_refused(_client(request))
+        raise
+    await limits.check_cart(installation.id, link.checkout_id)
+    cart = await restore.restore(services, installation, link)
     return RestoredCheckout(
         checkout_id=cart.checkout_id,
         checkout_token=cart.checkout_token,

@@ -10,13 +10,15 @@ requests, which keeps the table bounded by the keys active within a window.
 Keys are stored as SHA-256 digests: the table holds no address in clear. A check commits in a
 short transaction of its own, so a hit counts even when the request it let through fails later;
 callers check before their request's own transaction starts (on SQLite that transaction holds
-the write lock from its first statement).
+the write lock from its first statement). A refusal says when the key's window has room again
+(`Throttled.retry_after`, answered as `Retry-After`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -68,6 +70,11 @@ class RateLimiter:
 
     async def allow(self, limit: Limit, key: str, installation_id: int | None = None) -> bool:
         """Count a hit for `key`; False (and nothing counted) when the window is full."""
+        return await self.hit(limit, key, installation_id) is None
+
+    async def hit(self, limit: Limit, key: str, installation_id: int | None = None) -> float | None:
+        """Count a hit for `key` (None); when the window is full, nothing is counted and the
+        answer is the seconds until enough of its hits have left it for one more."""
         now = self.clock()
         stamp = now.timestamp()
         digest = hashlib.sha256(
@@ -94,13 +101,15 @@ class RateLimiter:
             assert record is not None  # created or locked above, in this transaction
             hits = [hit for hit in record.hits if hit > stamp - limit.window_seconds]
             allowed = len(hits) < limit.hits
+            # Past the limit (lowered since), more than one hit must leave first.
+            wait = None if allowed else hits[-limit.hits] + limit.window_seconds - stamp
             if allowed:
                 hits.append(stamp)
             record.hits = hits
             if hits:
                 record.expires_at = datetime.fromtimestamp(hits[-1] + limit.window_seconds, UTC)
             await self._prune(session, now, digest)
-        return allowed
+        return wait
 
     async def _prune(self, session: AsyncSession, now: datetime, keep: str) -> None:
         # A few expired rows per check: each row is deleted once, so the cost per check stays
@@ -135,9 +144,22 @@ def client_key(address: str) -> str:
     return str(ip)
 
 
+class Throttled(RateLimited):
+    """A 429 that says when to try again: `Retry-After`, in whole seconds (RFC 9110 10.2.3)."""
+
+    def __init__(self, message: str, wait_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after = max(1, math.ceil(wait_seconds))
+
+    @property
+    def headers(self) -> dict[str, str]:  # answered by the app's handler (`addon.app`)
+        return {"Retry-After": str(self.retry_after)}
+
+
 class StorefrontLimits:
     """The storefront API's limits: per client address, per e-mail address of a store (the
-    public form), and per customer of a store (the account page)."""
+    public form), per customer of a store (the account page), and for cart restore links per
+    cart and, for refused links only, per client address (`check_cart`, `check_refused`)."""
 
     def __init__(self, services: Services, clock: Callable[[], datetime] = utcnow) -> None:
         settings = services.settings
@@ -159,15 +181,46 @@ class StorefrontLimits:
             settings.storefront_rate_limit_per_email,
             settings.storefront_rate_limit_email_window_seconds,
         )
+        # Restore links are exchanged by a store's own server for every shopper, so not per
+        # address: per cart (replays of one link, or of its cart's other links) ...
+        self.per_cart = Limit(
+            "cart",
+            settings.storefront_rate_limit_per_cart,
+            settings.storefront_rate_limit_address_window_seconds,
+        )
+        # ... and per address only what is refused (changed or foreign links, unknown stores):
+        # a flood of bad links through a store's server never holds up its shoppers' good ones.
+        self.refused_per_address = Limit(
+            "refused",
+            settings.storefront_rate_limit_per_address,
+            settings.storefront_rate_limit_address_window_seconds,
+        )
 
     async def check_address(self, address: str) -> None:
-        if not await self.limiter.allow(self.per_address, client_key(address)):
-            raise RateLimited("Too many requests from your address; try again in a minute.")
+        if (wait := await self.limiter.hit(self.per_address, client_key(address))) is not None:
+            raise Throttled("Too many requests from your address; try again in a minute.", wait)
 
     async def check_email(self, installation_id: int, email: str) -> None:
-        if not await self.limiter.allow(self.per_email, email.lower(), installation_id):
-            raise RateLimited("Too many requests for this e-mail address; try again later.")
+        wait = await self.limiter.hit(self.per_email, email.lower(), installation_id)
+        if wait is not None:
+            raise Throttled("Too many requests for this e-mail address; try again later.", wait)
 
     async def check_account(self, installation_id: int, user_id: str) -> None:
-        if not await self.limiter.allow(self.per_account, user_id, installation_id):
-            raise RateLimited("Too many changes to your newsletter choices; try again later.")
+        if (wait := await self.limiter.hit(self.per_account, user_id, installation_id)) is not None:
+            raise Throttled("Too many changes to your newsletter choices; try again later.", wait)
+
+    async def check_cart(self, installation_id: int, checkout_id: str) -> None:
+        """One more exchange of a cart's restore links (any of them: a cart sent again gets a
+        new one)."""
+        if (
+            wait := await self.limiter.hit(self.per_cart, checkout_id, installation_id)
+        ) is not None:
+            raise Throttled("This cart's link was opened too often; try again in a minute.", wait)
+
+    async def check_refused(self, address: str) -> None:
+        """One more refused request from `address`: raised instead of the refusal past the
+        limit."""
+        if (
+            wait := await self.limiter.hit(self.refused_per_address, client_key(address))
+        ) is not None:
+            raise Throttled("Too many refused requests from your address; try again later.", wait)

@@ -1,7 +1,8 @@
 """A cart's `checkout_url` carries a signed, expiring restore link (never the bare checkout
 token) that the storefront exchanges for a copy of the checkout, on any device: the lines Saleor
 still sells, as many as it takes now; guests' carts flow like customers'. The link itself, and
-carts that leave Mailchimp: tests/ecommerce/test_cart_restore_links.py. Every Mailchimp request
+carts that leave Mailchimp: tests/ecommerce/test_cart_restore_links.py; a link used again:
+test_cart_restore_reuse.py; its rate limits: test_cart_restore_limits.py. Every Mailchimp request
 and answer is checked against the contract (the `outbound` and `mailchimp_responses` fixtures)."""
 
 from __future__ import annotations
@@ -133,53 +134,6 @@ async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     ]
     cart = shop.carts()[str(checkout.token)]
     assert cart.customer.email_address == "guest@example.com"
-
-
-async def test_the_same_link_again_gives_the_same_checkout_while_it_has_lines(
-    shop: Shop,
-) -> None:
-    product = await shop.product("Fig", "2.00")
-    checkout = await shop.saleor.create_checkout(
-        lines=[LineSpec(product.variants[0].id, 1)], email="guest@example.com"
-    )
-    await shop.drain()
-    link = _link(shop, str(checkout.token))
-    first = (await _restore(shop, link)).json()
-    again = await _restore(shop, link)
-    assert again.status_code == 200 and again.json() == first
-    assert len(shop.saleor.store.checkouts) == 2  # the original and one copy
-    # Ordered: Saleor no longer has it, so the e-mailed cart is copied anew.
-    await shop.saleor.complete_checkout(shop.saleor.store.get_checkout(first["checkout_token"]))
-    third = (await _restore(shop, link)).json()
-    assert third["checkout_token"] not in (first["checkout_token"], str(checkout.token))
-    assert (await _restore(shop, link)).json() == third
-
-
-async def test_a_checkout_the_shopper_filled_in_is_theirs_the_link_makes_another_copy(
-    shop: Shop,
-) -> None:
-    """The link is valid for days on any device, and may be forwarded or visited by a link
-    scanner: once the shopper gave the restored checkout their addresses, the same link hands
-    out a fresh copy of the cart, never that checkout."""
-    fig = await shop.product("Fig", "2.00")
-    ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
-    original = await shop.saleor.create_checkout(
-        lines=[LineSpec(fig.variants[0].id, 1)], customer=ann
-    )
-    await shop.drain()
-    link = _link(shop, str(original.token))
-    mine = (await _restore(shop, link)).json()
-    await shop.saleor.update_checkout(
-        shop.saleor.store.get_checkout(mine["checkout_token"]),
-        shipping_address=_address(shop, "1 Home Road"),
-        billing_address=_address(shop, "2 Bank Street"),
-    )
-    theirs = await _restore(shop, link)
-    assert theirs.status_code == 200, theirs.text
-    assert theirs.json()["checkout_token"] not in (mine["checkout_token"], str(original.token))
-    seen = (await _storefront_reads(shop, theirs.json()["checkout_token"]))["checkout"]
-    assert (seen["shippingAddress"], seen["billingAddress"]) == (None, None)
-    assert (await _restore(shop, link)).json() == theirs.json()  # the new copy, as made
 
 
 async def test_exchanges_racing_get_one_checkout(shop: Shop) -> None:

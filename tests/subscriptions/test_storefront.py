@@ -155,14 +155,16 @@ async def test_rate_limited_per_email_and_per_address(newsletter: Shop) -> None:
         assert (await _subscribe(newsletter, {"email": "kim@example.com"})).status_code == 202
     limited = await _subscribe(newsletter, {"email": "KIM@example.com"})
     assert limited.status_code == 429 and limited.json()["error"]["code"] == "RATE_LIMITED"
+    assert int(limited.headers["Retry-After"]) >= 1  # when to try again, in seconds
     assert (await _subscribe(newsletter, {"email": "lee@example.com"})).status_code == 202
 
     per_address = newsletter.services.settings.storefront_rate_limit_per_address
-    codes = [
-        (await newsletter.client.get("/api/storefront/newsletter", params=STORE)).status_code
+    answers = [
+        await newsletter.client.get("/api/storefront/newsletter", params=STORE)
         for _ in range(per_address)
     ]
-    assert codes[-1] == 429 and codes[0] == 200
+    assert answers[-1].status_code == 429 and answers[0].status_code == 200
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
 
 
 async def _customer_token(saleor: SaleorSandbox, email: str, **options: Any) -> str:
