@@ -252,6 +252,7 @@ def test_subscriptions_two_way_options_and_storefront_reference(
     checkout = app.locator("#snippet-checkout")
     expect(checkout).to_contain_text('{key: "mailchimp.consent.subscribe", value: "true"}')
     expect(checkout).to_contain_text(f'{{key: "mailchimp.consent.audiences", value: "{fruit}"}}')
+    expect(checkout).to_contain_text("# the whole choice of the groups shown (others off)")
     expect(app.locator("#snippet-register")).to_contain_text("accountRegister(input: {")
     expect(app.locator("#snippet-offer")).to_contain_text(f"{base}/newsletter?{store}")
     subscribe = app.locator("#snippet-subscribe")

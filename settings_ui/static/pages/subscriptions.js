@@ -145,6 +145,7 @@ function consentLines(ids, indent) {
   return [
     '{key: "mailchimp.consent.subscribe", value: "true"}',
     '{key: "mailchimp.consent.audiences", value: "' + ids.list + '"}',
+    "# the whole choice of the groups shown (others off); no groups shown: leave this key out",
     '{key: "mailchimp.consent.groups", value: "' + ids.interest + '"}',
     '{key: "mailchimp.consent.permissions", value: "' + ids.permission + '"}',
   ]
