@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import PlainTextResponse
+from starlette.routing import Match
+from starlette.types import Scope
 
 from addon.db.ids import DbId
 from addon.dependencies import ServicesDep, SessionDep, service_dependency
@@ -116,11 +118,30 @@ Customer = Annotated[AccountHolder, Depends(signed_in_customer)]
 Storefront = Annotated[StorefrontService, service_dependency(StorefrontService)]
 
 
-# A path no route can match (e.g. with a line break) is not found.
-@storefront.options("/{path:path}", status_code=204, responses=error_responses(404))
+class _PreflightRoute(StorefrontRoute):
+    """The preflight of every storefront path, for OPTIONS alone: its catch-all path must not
+    make another method's request to a path no route has "not allowed" (405) instead of not
+    found (404), as Starlette answers a route matching the path but not the method."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child = super().matches(scope)
+        return (Match.NONE, {}) if match is Match.PARTIAL else (match, child)
+
+
 async def preflight(path: str) -> Response:
     del path
     return Response(status_code=204)
+
+
+# A path no route can match (e.g. with a line break) is not found.
+storefront.add_api_route(
+    "/{path:path}",
+    preflight,
+    methods=["OPTIONS"],
+    status_code=204,
+    responses=error_responses(404),
+    route_class_override=_PreflightRoute,
+)
 
 
 @storefront.get("/newsletter")

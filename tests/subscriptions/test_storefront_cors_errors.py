@@ -66,3 +66,18 @@ async def test_a_known_store_still_refuses_other_origins(newsletter: Shop) -> No
         assert answer.status_code == 403
         assert answer.json()["error"]["code"] == "ORIGIN_NOT_ALLOWED"
         assert "access-control-allow-origin" not in answer.headers
+
+
+async def test_a_path_the_storefront_api_lacks_is_not_found(newsletter: Shop) -> None:
+    """Not "method not allowed": the preflight's catch-all answers OPTIONS alone."""
+    client, store = newsletter.client, {"saleor_api_url": SALEOR_API_URL}
+    missing = await client.get("/api/storefront/no-such-thing", params=store)
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "NOT_FOUND"
+    wrong_method = await client.delete("/api/storefront/subscribe", params=store)
+    assert wrong_method.status_code == 405
+    preflight = await client.options(
+        "/api/storefront/no-such-thing",
+        params=store,
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    assert preflight.status_code == 204
