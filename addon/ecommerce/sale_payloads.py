@@ -240,11 +240,19 @@ def order_input(
         Decimal(0) if status == "refunded" else max(value - order.total_refunded.amount, Decimal(0))
     )
     shipping = order.shipping_price.gross.amount
-    if status == "cancelled":
+    if status in ("cancelled", "refunded"):
         # Mailchimp counts every order's total in revenue and the customer's total spent,
         # whatever its status: "Mailchimp API expects the order totals to be 0 when an order is
-        # cancelled" (mailchimp/mc-magento2#1272, which zeroes these four; mc-magento#906).
+        # cancelled" (mailchimp/mc-magento2#1272, which zeroes these four; mc-magento#906). So
+        # for one refunded in full: its revenue is its total less shipping and tax (the spec's
+        # `total_revenue`), which the tax and shipping it was sent with would make negative.
         kept = discount = tax = shipping = Decimal(0)
+    elif kept < value:
+        # Refunded in part: its tax and shipping in the share kept, so that its revenue (total
+        # less shipping and tax) shrinks with it and never goes below 0 (sent whole, a refund of
+        # the goods alone left the order's revenue at minus its tax).
+        share = kept / value
+        tax, shipping = tax * share, shipping * share
     promos = order_promos(order)
     shipped = order_tracking(order, tracking)
     return TrackedOrderInput(

@@ -292,3 +292,32 @@ async def test_each_refund_webhook_alone_updates_the_order(shop: Shop, event: st
     assert [d.target_url.rsplit("/", 1)[1] for d in deliveries] == ["ecommerce-orders"]
     await shop.drain()
     assert shop.orders()[str(order.id)].financial_status == "refunded"
+
+
+async def test_a_refunds_revenue_never_goes_below_nothing(shop: Shop) -> None:
+    """Mailchimp's revenue is the orders' totals less their shipping and tax (the spec's
+    `total_revenue`). The goods refunded, the shipping and tax go in the share kept; all
+    refunded, none (as a cancelled order), where the whole tax and shipping made it negative."""
+    product = await shop.product("Pot", "60.00")
+    order = await shop.saleor.create_order(
+        lines=[shop.saleor.order_line(product.variants[0], 2, tax_rate=Decimal("0.2"))],
+        email="pot@example.com",
+        shipping_price=Decimal("10.00"),
+        shipping_tax_rate=Decimal("0.2"),
+    )  # 130.00: 21.67 of tax (20.00 on the goods, 1.67 on the shipping)
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.order_total, mc.tax_total, mc.shipping_total) == (130, 21.67, 10)
+
+    await _refund(shop, "transaction", order, Decimal("120.00"))  # the goods
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.financial_status, mc.order_total) == ("partially_refunded", 10)
+    assert (mc.tax_total, mc.shipping_total) == (1.67, 0.77)  # 10 / 130 of them
+    assert mc.order_total - mc.shipping_total - mc.tax_total >= 0
+
+    await _refund(shop, "transaction", order)  # the rest
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert mc.financial_status == "refunded"
+    assert (mc.order_total, mc.tax_total, mc.shipping_total, mc.discount_total) == (0, 0, 0, 0)
