@@ -49,6 +49,9 @@ from addon.services import Services
 # shipment older than this news.
 RECENT = timedelta(days=1)
 
+# The statuses of a new order that go in two steps (`confirms`).
+PAID = ("paid", "partially_paid")
+
 # Why an order was not sent (the ledger record's note, for the admin): nobody has confirmed or
 # paid it yet (`sale_payloads.tentative`). Confirmed or paid later, however much later, it is a
 # new purchase to its shopper: it gets its Order Confirmation.
@@ -82,11 +85,12 @@ def confirms(
     placed: datetime,
     held: bool,
 ) -> bool:
-    """Whether the order goes in two steps: new to Mailchimp, paid, live, and placed lately or
-    held back until now (`held`: `waited`)."""
+    """Whether the order goes in two steps: new to Mailchimp, paid (in full or in part: each
+    sends the Invoice, neither the Order Confirmation; Mailchimp's rules, mc-woocommerce#79),
+    live, and placed lately or held back until now (`held`: `waited`)."""
     return (
         held_as is None
-        and body.financial_status == "paid"
+        and body.financial_status in PAID
         and not resending
         and (held or utcnow() - placed < RECENT)
     )
@@ -95,8 +99,10 @@ def confirms(
 async def confirm_then_pay(
     client: MailchimpClient, store_id: str, body: TrackedOrderInput
 ) -> object:
+    """Created `pending` (the Order Confirmation), then made paid as it is (the Invoice)."""
     await client.create_order(store_id, body.model_copy(update={"financial_status": "pending"}))
-    return await client.update_order(store_id, body.id, TrackedOrderPatch(financial_status="paid"))
+    patch = TrackedOrderPatch(financial_status=body.financial_status)
+    return await client.update_order(store_id, body.id, patch)
 
 
 def historical(order: SaleorOrder, now: datetime) -> bool:

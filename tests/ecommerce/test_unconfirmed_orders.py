@@ -4,6 +4,8 @@ new order once confirmed or paid, however late; one cancelled or expired first n
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import delete, update
 
@@ -179,3 +181,25 @@ async def test_a_held_back_order_keeps_its_confirmation_through_a_failed_push(
     assert response.status_code == 200, response.text
     await shop.drain()
     assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "paid")]
+
+
+async def test_an_order_first_paid_in_part_gets_its_confirmation_then_its_invoice(
+    shop: Shop,
+) -> None:
+    """Paid in part, an order new to Mailchimp would send the Invoice alone (`partially_paid`
+    does, Mailchimp's rules, mc-woocommerce#79): it is created `pending` first, as a paid
+    one is, so that the shopper gets the Order Confirmation too."""
+    product = await shop.product("Pear", "10.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="p@example.com"
+    )
+    order = await shop.saleor.complete_checkout(checkout, paid=False)
+    await shop.drain()
+    assert shop.orders() == {}  # held back: nobody confirmed or paid it
+    start = len(shop.mailchimp.requests)
+
+    await shop.saleor.create_transaction(order, charged=Decimal("4.00"))
+    await shop.drain()
+
+    assert _order_writes(shop, start) == [("POST", "pending"), ("PATCH", "partially_paid")]
+    assert shop.orders()[str(order.id)].financial_status == "partially_paid"
