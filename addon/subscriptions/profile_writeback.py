@@ -11,7 +11,10 @@ Mailchimp's update-profile page, and Mailchimp's delivery does not say who made 
 (`mailchimp.`: consent, statuses, engagement), which a mapping may no longer name
 (`audiences.mapping`) but one saved before may. Nor a field still holding what the app last
 sent the contact (`ContactState.sent_merge_digests`): Mailchimp did not change it, and the
-customer may have since. Its own job, so a Saleor failure never repeats the Mailchimp call.
+customer may have since. Nor an empty field the app never sent: Mailchimp answers "" for every
+empty field, so that is no value, not a clearing. Nor anything on an unconfirmed account not
+linked to the contact (anyone can register anyone's address: the status write-back's rule,
+`writeback.may_write_to`). Its own job, so a Saleor failure never repeats the Mailchimp call.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ from addon.services import Services
 from addon.subscriptions.profile import fetch_profile
 from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.writeback import SaleorUser, _find_user, contact_lane
+from addon.subscriptions.writeback import SaleorUser, _find_user, contact_lane, may_write_to
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +98,9 @@ async def enqueue_profile_write(
     values = {
         tag: value
         for tag, value in merge_fields.items()
-        if tag in mapped and (tag not in sent or merge_digest(value, specs.get(tag)) != sent[tag])
+        if tag in mapped
+        and not _never_filled(tag, value, sent)
+        and (tag not in sent or merge_digest(value, specs.get(tag)) != sent[tag])
     }
     if not values:
         return
@@ -115,6 +120,13 @@ async def enqueue_profile_write(
         + (f":{subscriber_hash(lookup_email)}" if lookup_email else ""),
         lane=contact_lane(email),
     )
+
+
+def _never_filled(tag: str, value: Any, sent: dict[str, str]) -> bool:
+    """Whether Mailchimp's value is just its "" for an empty field the app never filled:
+    Mailchimp answers "" for every empty merge field, so that is no value, not a clearing
+    (one the app sent, then emptied in Mailchimp, is)."""
+    return tag not in sent and text_of(value) == ""
 
 
 def _written_back(mapping: FieldMapping) -> bool:
@@ -173,6 +185,7 @@ async def handle_write_profile(
         )
         # Held at an old address: the customer is the one at the address Mailchimp refused.
         held = state.held_for if state is not None else None
+        sent = dict(state.sent_merge_digests or {}) if state is not None else {}
         if installation is None:
             return
         api_url, token = installation.saleor_api_url, installation.app_token
@@ -183,6 +196,8 @@ async def handle_write_profile(
         if not _written_back(mapping) or mapping.merge_tag not in request.merge_fields:
             continue
         incoming = request.merge_fields[mapping.merge_tag]
+        if _never_filled(mapping.merge_tag, incoming, sent):
+            continue  # checked again for a job queued by an earlier version
         if mapping.source in NAME_FIELDS:
             value = text_of(incoming)
             if value is not None:
@@ -197,6 +212,8 @@ async def handle_write_profile(
         user = await _find_user(services, api_url, token, [held or request.email, *lookup])
         if user is None:
             return  # a guest: no customer to write on
+        if not may_write_to(user, state):
+            return  # an unconfirmed account that is not this contact's (as the status's)
         # Only a name that differs: an unchanged one would send Saleor no event (nothing to
         # follow), and the customer's audiences and e-commerce record already have it.
         current = {"firstName": user.first_name, "lastName": user.last_name}

@@ -108,6 +108,12 @@ async def enqueue_status_write(
     )
 
 
+def may_write_to(user: SaleorUser, state: ContactState | None) -> bool:
+    """Whether the contact's data may go on `user`: anyone can register anyone's address, so
+    an unconfirmed account gets only the contacts linked to it already (ones it made)."""
+    return user.is_confirmed or (state is not None and state.saleor_user_id == user.id)
+
+
 def _refusal_key(user_id: str) -> str:
     return f"{STATUS_NOT_WRITTEN}:{user_id}"
 
@@ -251,7 +257,7 @@ async def _write(
     if user is None:
         return  # a guest: no customer to write on
     if not user.is_confirmed:
-        states = [s for s in states if s.saleor_user_id == user.id]
+        states = [s for s in states if may_write_to(user, s)]
         items = _metadata_items(states)
         if not items:
             return
