@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 EVENT_JOB = "subscriptions.mailchimp_event"
 WEBHOOK_PATH = "/api/subscriptions/mailchimp-webhook"
 EVENTS = frozenset({"subscribe", "unsubscribe", "profile", "cleaned", "upemail"})
+# A contact leaving the audience: applied whatever the priority, even for an audience no
+# longer active (in the app's state only), so that activating it again subscribes no one.
+LEAVING = frozenset({"unsubscribe", "cleaned"})
 # Mailchimp retries a failed delivery only a few times ("we retried three times for the given
 # change", its release note of 2021-04-05 on 410 answers), within 75 minutes (`handle_event`):
 # an event about an address received later than this after its erasure was fired after it.
@@ -123,6 +126,11 @@ async def receive_event(
         # webhook the app could not remove): its contacts are not the store's.
         logger.info("Mailchimp %s event of an audience the store does not have, ignored", kind)
         return
+    if not audience.active and kind not in LEAVING:
+        # Deactivated: its webhook is deleted, but Mailchimp retries an earlier delivery for
+        # 75 minutes. A leaving is still recorded (`handle_event`), nothing else.
+        logger.info("Mailchimp %s event of an audience no longer active, ignored", kind)
+        return
     now = utcnow()
     # The address the event is about (an address change's old one): a new address the person
     # gives is theirs to give, even one erased before.
@@ -180,14 +188,24 @@ async def check_secret(session: AsyncSession, installation_id: int, secret: str)
 async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Services) -> None:
     installation_id = job.installation_id
     async with services.db.session() as session:
-        settings = await AudienceRepository(session).find_settings(installation_id)
+        audiences = AudienceRepository(session)
+        settings = await audiences.find_settings(installation_id)
+        audience = await audiences.audience(installation_id, event.list_id)
         state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
         store_changed_at = state.store_changed_at if state else None
+    compliance = event.type in LEAVING
+    # Checked again here: the audience may have been deactivated (or removed) since receipt.
+    active = audience is not None and audience.removed_at is None and audience.active
+    gone = audience is None or audience.removed_at is not None
+    if gone or (not active and not compliance):
+        logger.info("Mailchimp %s event of an audience no longer active, ignored", event.type)
+        async with services.db.transaction() as session:
+            await drop_event(session, installation_id, event, "its audience is not active")
+        return
     store_wins = settings is not None and settings.priority is Priority.STORE_WINS
     store_pending = store_changed_at is not None and (
         event.base_synced_at is None or store_changed_at > event.base_synced_at
     )
-    compliance = event.type in ("unsubscribe", "cleaned")
     if store_wins and store_pending and not compliance:
         # The store's own change of this contact is pushed (or was) and wins.
         async with services.db.transaction() as session:
@@ -200,11 +218,18 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             )
         return
 
-    email = event.new_email if event.type == "upemail" and event.new_email else event.email
+    moving = event.type == "upemail" and event.new_email is not None
+    email = event.new_email if moving and event.new_email else event.email
     member: Member | None = None
+    stale = False
     try:
         async with mailchimp_for(services, installation_id) as client:
             member = await client.get_member(event.list_id, email)
+            stale = (
+                moving
+                and event.new_email != event.email
+                and await _still_member(client, event.list_id, event.email)
+            )
     except NotConnected:
         if not compliance:
             async with services.db.transaction() as session:
@@ -218,6 +243,15 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         # The event's word stands: an unsubscribe or a bounce is never lost to a failed read.
         logger.info("Mailchimp %s applied without a member read: %s", event.type, exc)
         member = None
+    if moving and (member is None or stale):
+        # Forged, or stale (changed again since): Mailchimp's member wins, as for the other
+        # events. None at the new address, or still one at the old: it did not move, nor
+        # does the contact (a read that failed otherwise was raised, to be retried).
+        why = "its old address is still a member" if stale else "its new address is no member"
+        logger.info("Mailchimp upemail not applied: %s", why)
+        async with services.db.transaction() as session:
+            await drop_event(session, installation_id, event, why)
+        return
     # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may
     # arrive after the contact subscribed again (beabee's webhook handler re-reads the member
     # "in case it has changed since the webhook was sent"): the member as Mailchimp holds it
@@ -270,13 +304,15 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         state.last_change_source = Source.MAILCHIMP.value
         state.last_change_at = now
         state.last_problem = None
-        if settings is None or settings.two_way:
-            # Its own job: a Saleor failure must not repeat the Mailchimp call above.
+        if active and (settings is None or settings.two_way):
+            # Its own job: a Saleor failure must not repeat the Mailchimp call above. Not for
+            # an audience no longer active: its leaving is recorded only here.
             await enqueue_status_write(session, installation_id, email, lookup_email=event.email)
         if (
             # An address changed in Mailchimp may come with a profile change, whose event can
             # arrive first and find no customer at the new address: the move brings it too.
             event.type in ("profile", "upemail")
+            and active
             and member is not None
             and settings is not None
             and settings.two_way
@@ -300,6 +336,15 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         # status write-back, which the receiver no longer hands on, and which a write changing
         # nothing never sent.)
         await release_held_back(session, state)
+
+
+async def _still_member(client: MailchimpClient, list_id: str, email: str) -> bool:
+    """Whether the audience has a member at `email` (an address change's old one)."""
+    try:
+        await client.get_member(list_id, email)
+    except MailchimpNotFound:
+        return False
+    return True
 
 
 async def drop_event(
