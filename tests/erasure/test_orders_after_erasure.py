@@ -41,6 +41,19 @@ async def _assert_still_erased(shop: Shop, order: Order) -> None:
     assert ANN not in record.label and subscriber_hash(ANN)[:12] in record.label
 
 
+async def _erased_from_the_panel(shop: Shop) -> tuple[Any, Order]:
+    """Ann (`_customer_with_history`) erased from the customer panel: Saleor keeps her; small
+    initial-sync pages (`SMALL`) for the syncs that follow."""
+    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
+    customer, order, _checkout = await _customer_with_history(shop)
+    erased = await shop.client.post(
+        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
+    )
+    assert erased.status_code == 202, erased.text
+    await shop.drain()
+    return customer, order
+
+
 def _later() -> datetime:
     """A creation time after the erasure (set, not waited for)."""
     return datetime.now(UTC) + timedelta(minutes=5)
@@ -141,13 +154,7 @@ async def test_a_new_initial_sync_does_not_bring_back_a_customer_erased_from_the
 ) -> None:
     """Erased from the panel, the customer stays in Saleor: a new initial sync leaves them out
     (and their order, placed before), until they change (they keep shopping: docs, Limits)."""
-    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
-    customer, order, _checkout = await _customer_with_history(shop)
-    erased = await shop.client.post(
-        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
-    )
-    assert erased.status_code == 202, erased.text
-    await shop.drain()
+    customer, order = await _erased_from_the_panel(shop)
     assert shop.mailchimp.customers(shop.account, shop.store_id) == []
     before = shop.orders()[str(order.id)].model_dump()
 
@@ -170,13 +177,7 @@ async def test_signing_in_after_the_erasure_does_not_bring_the_customer_back(sho
     """Saleor saves a user's `updatedAt` with `lastLogin` at each sign-in, and sends no
     webhook: a customer erased from the panel who only signs in (keeps a storefront session)
     has not changed, and a new initial sync still leaves her out (`erased._signed_in_since`)."""
-    shop.services.settings = shop.services.settings.model_copy(update=SMALL)
-    customer, order, _checkout = await _customer_with_history(shop)
-    erased = await shop.client.post(
-        f"/api/erasure/customers/{customer.global_id}", headers=_users_only(shop)
-    )
-    assert erased.status_code == 202, erased.text
-    await shop.drain()
+    customer, order = await _erased_from_the_panel(shop)
     stored = shop.saleor.store.get_customer(customer.id)
     stored.is_confirmed = True  # she confirmed her address long ago
     stored.last_login = None  # her first sign-in since: saved whatever the threshold
