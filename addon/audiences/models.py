@@ -49,6 +49,11 @@ class Audience(InstallationRows, Base):
     webhook_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    @property
+    def permission_ids(self) -> set[str]:
+        """The ids of the audience's marketing permissions."""
+        return {str(p["id"]) for p in self.marketing_permissions or []}
+
 
 @account_scoped
 class AudienceGroup(InstallationRows, Base):

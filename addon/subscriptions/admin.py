@@ -125,11 +125,7 @@ class AdminSubscriptionService:
             blocked = subscribe_blocked_reason(status, audience.name)
             if erased_at is not None and status == "none":
                 blocked = erased_reason(erased_at)
-            enabled = {
-                str(p["id"])
-                for p in (state.marketing_permissions if state else [])
-                if p.get("enabled")
-            }
+            enabled = set(state.enabled_permissions) if state else set()
             audiences.append(
                 CustomerAudience(
                     list_id=audience.list_id,

@@ -193,9 +193,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         state = await ContactRepository(session).get(installation_id, change.list_id, change.email)
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
         withdrawn_at = state.withdrawn_at if state else None
-        held_permissions = {
-            str(p["id"]) for p in (state.marketing_permissions if state else []) if p.get("enabled")
-        }
+        held_permissions = set(state.enabled_permissions) if state else set()
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent

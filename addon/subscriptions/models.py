@@ -76,6 +76,11 @@ class ContactState(InstallationRows, Base):
     last_problem: Mapped[str | None] = mapped_column(Text, nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
+    @property
+    def enabled_permissions(self) -> list[str]:
+        """The ids of the marketing permissions the contact holds enabled, in their order."""
+        return [str(p["id"]) for p in self.marketing_permissions or [] if p.get("enabled")]
+
 
 WITHDRAWN_STATUSES = ("unsubscribed", "cleaned", "archived")
 

@@ -56,15 +56,6 @@ GIVE_WITH_AUDIENCE = (
 )
 
 
-def _enabled(state: ContactState | None) -> set[str]:
-    held = state.marketing_permissions if state else []
-    return {str(p["id"]) for p in held if p.get("enabled")}
-
-
-def _known(audience: Audience) -> set[str]:
-    return {str(p["id"]) for p in audience.marketing_permissions}
-
-
 class StorefrontService:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
@@ -111,7 +102,7 @@ class StorefrontService:
         """`leaving`: an unsubscribe, taken while Mailchimp is disconnected too (it waits for
         the reconnection, `apply`), for every audience the app knows, offered or not."""
         if not leaving and not await self._active(installation):
-            raise await self._unavailable(installation)
+            raise NewsletterUnavailable("This store does not offer a newsletter right now.")
         choices = await self.subscriptions.resolve(
             installation.id, list_ids, groups, permissions, leaving=leaving
         )
@@ -192,11 +183,7 @@ class StorefrontService:
                     name=audience.name,
                     status=state.status if state else "none",
                     groups=list(state.interests) if state else [],
-                    marketing_permissions=[
-                        str(p["id"])
-                        for p in (state.marketing_permissions if state else [])
-                        if p.get("enabled")
-                    ],
+                    marketing_permissions=state.enabled_permissions if state else [],
                     contact_email=state.email if state and state.email != email else None,
                     joinable=audience.list_id in joinable,
                 )
@@ -221,9 +208,8 @@ class StorefrontService:
                 return True  # coming back after a leaving still on its way
             if set(item.groups or []) - set(state.interests or []):
                 return True
-            known = {str(p["id"]) for p in audience.marketing_permissions}
-            enabled = {str(p["id"]) for p in state.marketing_permissions if p.get("enabled")}
-            if (set(body.permissions or []) & known) - enabled:
+            enabled = set(state.enabled_permissions)
+            if (set(body.permissions or []) & audience.permission_ids) - enabled:
                 return True
         return False
 
@@ -293,7 +279,8 @@ class StorefrontService:
             raise NewsletterUnavailable(ONLY_LEAVING)
         if permissions is None:
             return 0
-        named, known, enabled = set(permissions), _known(audience), _enabled(state)
+        named, known = set(permissions), audience.permission_ids
+        enabled = set(state.enabled_permissions)
         if (named & known) - enabled:
             raise NewsletterUnavailable(ONLY_LEAVING)
         if not (enabled & known) - named:
@@ -311,7 +298,8 @@ class StorefrontService:
         withdrawals: list[tuple[Audience, ContactState]] = []
         for audience in await self.subscriptions.known_audiences(installation.id):
             state = await self._visible(installation.id, audience.list_id, customer)
-            known, enabled = _known(audience), _enabled(state)
+            known = audience.permission_ids
+            enabled = set(state.enabled_permissions) if state else set()
             if (named & known) - enabled:
                 raise Unprocessable(GIVE_WITH_AUDIENCE)
             # A cleaned contact cannot be edited (Mailchimp's rule); a buyer's or a removed
@@ -340,7 +328,7 @@ class StorefrontService:
         the app heard of it (`member_write`), and is never lost to a change made there
         (`apply`, `_withdraws`)."""
         staying = state.status in STAYING
-        known = _known(audience)
+        known = audience.permission_ids
         choice = Choice(audience.list_id, None, [p for p in permissions if p in known])
         return await self.subscriptions.request(
             installation.id,
