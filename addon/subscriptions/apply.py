@@ -51,6 +51,7 @@ from addon.mailchimp import (
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
+from addon.subscriptions.follow import followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
 from addon.subscriptions.member_write import Applied, refused_address, write_member
@@ -66,7 +67,7 @@ from addon.subscriptions.service import (
 )
 from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
-from addon.subscriptions.writeback import contact_lane, enqueue_status_write
+from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
 
@@ -155,35 +156,13 @@ async def _for_another_account(services: Services, job: ClaimedJob, change: Cont
     return True
 
 
-async def _followed(services: Services, installation_id: int, change: ContactChange) -> bool:
-    """A change sent to the customer's held contact, which moved before it ran (the customer's
-    next address change released it): it follows the contact, in its new lane."""
-    async with services.db.transaction() as session:
-        contacts = ContactRepository(session)
-        state = await contacts.get(installation_id, change.list_id, change.email)
-        if state is not None and state.held_for == change.held_for:
-            return False
-        user_id = change.saleor_user_id
-        moved = (
-            await contacts.of_user(installation_id, change.list_id, user_id) if user_id else None
-        )
-        if moved is None or moved.email == change.email:
-            return False
-        followed = change.model_copy(update={"email": moved.email, "held_for": None})
-        await JobRepository(session).enqueue(
-            installation_id,
-            APPLY_JOB,
-            followed.model_dump(mode="json"),
-            lane=contact_lane(moved.email),
-        )
-        return True
-
-
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
     if await _for_another_account(services, job, change):
         return
-    if change.held_for is not None and await _followed(services, installation_id, change):
+    # (an unproven change links only the contact it makes: `ContactChange.address_proven`)
+    follows = change.held_for is not None or change.address_proven
+    if follows and await followed(services, installation_id, change):
         return
     async with services.db.session() as session:
         audiences = AudienceRepository(session)
@@ -220,7 +199,11 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
 
     data = MemberData()
     if change.action is Action.SUBSCRIBE and installation is not None:
-        data = await change_member_data(services, installation, change, mappings, specs, held_for)
+        # (a change routed to the customer's contact at another address names theirs)
+        customer_address = held_for or change.held_for
+        data = await change_member_data(
+            services, installation, change, mappings, specs, customer_address
+        )
 
     hours = services.settings.for_now_retry_hours
     stale_fields = False

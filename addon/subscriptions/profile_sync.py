@@ -110,23 +110,16 @@ async def handle_customer_changed(
 async def queue_member_updates(
     session: AsyncSession, installation_id: int, user_id: str, email: str
 ) -> None:
-    """An update for each audience member that is this customer's (at its address, or held at
-    an old one for it)."""
+    """An update for each audience member that is this customer's: at its address, or linked
+    to it at another (held at its old one, or moved by its member in Mailchimp: `upemail`)."""
     email = app_form(email)
     active = {
         a.list_id for a in await AudienceRepository(session).active_audiences(installation_id)
     }
     statement = ContactState.of_installation(installation_id).where(
         or_(
-            and_(
-                ContactState.email == email,
-                or_(
-                    ContactState.saleor_user_id.is_(None),
-                    ContactState.saleor_user_id == user_id,
-                ),
-            ),
-            # held at the customer's old address (Mailchimp refused this one)
-            and_(ContactState.held_for == email, ContactState.saleor_user_id == user_id),
+            and_(ContactState.email == email, ContactState.saleor_user_id.is_(None)),
+            ContactState.saleor_user_id == user_id,
         )
     )
     states = list(await session.scalars(statement))
@@ -210,8 +203,10 @@ async def handle_update_profile(
         email=None if request.saleor_user_id else email,
         private=any(m.source.value == "private_metadata" for m in mappings),
     )
-    if profile is None or app_form(profile.email) != customer_email:
-        return  # deleted, or its address changed (the e-mail change moves the member)
+    if profile is None:
+        return  # deleted
+    if app_form(profile.email) != customer_email and profile.id != owner:
+        return  # its address changed (the e-mail change moves the member, or it is another's)
     if not profile.is_confirmed and profile.id != owner:
         return  # anyone may register anyone's address: another's contact is not theirs
     data = member_data(profile, mappings, specs)

@@ -64,13 +64,16 @@ class ContactRepository(Repository):
     async def of_customer(
         self, installation_id: int, list_id: str, email: str, user_id: str | None
     ) -> ContactState | None:
-        """The customer's contact in an audience: at their address, or held at their old one
-        (`held_for`) while no contact at their address reached Mailchimp. Held contacts count
-        for a customer known by id only (the panel's, a signed-in shopper's)."""
+        """The customer's contact in an audience: at their address, else (while none there
+        reached Mailchimp) the one held at their old address (`held_for`), or the one linked
+        to them at the address its member gave in Mailchimp (`upemail`: their Saleor address
+        stays as it was). Those count for a customer known by id only (the panel's, a
+        signed-in shopper's)."""
         state = await self.get(installation_id, list_id, email)
         if (state is not None and state.status != "none") or user_id is None:
             return state
-        return await self.held(installation_id, list_id, email, user_id) or state
+        held = await self.held(installation_id, list_id, email, user_id)
+        return held or await self.of_user(installation_id, list_id, user_id) or state
 
     async def of_user(
         self, installation_id: int, list_id: str, user_id: str
