@@ -172,6 +172,10 @@ class MailchimpClient(EcommerceCalls, BatchCalls):
         path = f"{paths.audience(list_id)}/webhooks"
         return await self._send(Webhook, "POST", path, webhook, idempotent=False)
 
+    async def update_webhook(self, list_id: str, webhook_id: str, webhook: WebhookInput) -> Webhook:
+        path = f"{paths.audience(list_id)}/webhooks/{_seg(webhook_id)}"
+        return await self._send(Webhook, "PATCH", path, webhook)
+
     async def list_webhooks(self, list_id: str) -> list[Webhook]:
         path = f"{paths.audience(list_id)}/webhooks"
         data = await self.request("GET", path)

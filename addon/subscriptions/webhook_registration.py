@@ -1,5 +1,6 @@
 """The audience webhooks the app registers in Mailchimp (`mailchimp_hooks` receives them): one on
-each active audience while two-way sync is on, none elsewhere.
+each active audience while two-way sync is on, none elsewhere. One edited in Mailchimp (events or
+sources turned off) is set back by the next registration: every import queues one.
 
 An audience deleted in Mailchimp since the last import (Mailchimp answers 404) is skipped, the
 others still get theirs, and an import is queued to mark it removed: a failed job would leave
@@ -25,6 +26,7 @@ from addon.mailchimp import (
     MailchimpClient,
     MailchimpError,
     OutcomeUnknown,
+    Webhook,
     WebhookEvents,
     WebhookInput,
     WebhookSources,
@@ -102,33 +104,40 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
             await enqueue_import(session, installation_id, scheduled=False)
 
 
+# What the app's webhook asks for: every change of a contact made by the contact or in
+# Mailchimp's app, none of the app's own (API) changes.
+EVENTS = WebhookEvents(
+    subscribe=True, unsubscribe=True, profile=True, cleaned=True, upemail=True, campaign=False
+)
+SOURCES = WebhookSources(user=True, admin=True, api=False)
+
+
+def _as_wanted(hook: Webhook) -> bool:
+    """Whether Mailchimp's webhook still sends what the app asked for (an admin may have edited
+    it in Mailchimp, turning events or sources off)."""
+    return all(hook.events.get(k) is v for k, v in EVENTS.model_dump().items()) and all(
+        hook.sources.get(k) is v for k, v in SOURCES.model_dump().items()
+    )
+
+
 async def _match_webhook(
     client: MailchimpClient, list_id: str, url: str, *, keep: bool
 ) -> str | None:
-    """The audience's webhook to the app made (`keep`) or deleted; its id, or None."""
+    """The audience's webhook to the app made, or set back to what the app asks for (`keep`),
+    or deleted; its id, or None."""
     hooks = [h for h in await client.list_webhooks(list_id) if h.url == url]
     if not keep:
         for hook in hooks:
             await client.delete_webhook(list_id, hook.id)
         return None
+    wanted = WebhookInput(url=url, events=EVENTS, sources=SOURCES)
     if hooks:
+        if not _as_wanted(hooks[0]):
+            logger.info("The audience webhook of %s was edited in Mailchimp: set back", list_id)
+            await client.update_webhook(list_id, hooks[0].id, wanted)
         return hooks[0].id
     try:
-        hook = await client.create_webhook(
-            list_id,
-            WebhookInput(
-                url=url,
-                events=WebhookEvents(
-                    subscribe=True,
-                    unsubscribe=True,
-                    profile=True,
-                    cleaned=True,
-                    upemail=True,
-                    campaign=False,
-                ),
-                sources=WebhookSources(user=True, admin=True, api=False),
-            ),
-        )
+        hook = await client.create_webhook(list_id, wanted)
     except (OutcomeUnknown, MailchimpBadRequest) as exc:
         # Its answer lost (sent once: `create_webhook`), or refused as a URL the audience
         # already has (made meanwhile, by a send whose answer was lost): the one made is used.

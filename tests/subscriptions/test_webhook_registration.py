@@ -170,3 +170,33 @@ async def test_a_webhook_made_though_its_answer_was_lost_is_found(
         r for r in outbound.requests if r.method == "POST" and r.url.path.endswith("/webhooks")
     ]
     assert len(posted) == 1
+
+
+async def test_a_webhook_edited_in_mailchimp_is_set_back_by_the_next_import(
+    shop: Shop, clock: ManualClock
+) -> None:
+    """An admin turned events and a source off in Mailchimp's webhook settings: the app would
+    never hear of those unsubscribes again. The scheduled import's registration sets it back."""
+    news = await shop.new_list("News")
+    await shop.connect()
+    await shop.work()
+    await shop.configure(active_list_ids=[news], default_list_id=news)
+    [hook] = shop.mailchimp.webhooks(shop.account, news)
+    edit = {"events": {"unsubscribe": False, "upemail": False}, "sources": {"user": False}}
+    await shop.mc("PATCH", f"/lists/{news}/webhooks/{hook.id}", edit)
+
+    clock.advance(shop.services.settings.audience_import_interval_hours * 3600)
+    await shop.work()
+
+    [repaired] = shop.mailchimp.webhooks(shop.account, news)
+    assert repaired.id == hook.id and repaired.url == hook.url
+    assert repaired.events.model_dump() == {
+        "subscribe": True,
+        "unsubscribe": True,
+        "profile": True,
+        "cleaned": True,
+        "upemail": True,
+        "campaign": False,
+    }
+    assert repaired.sources.model_dump() == {"user": True, "admin": True, "api": False}
+    assert await _failed_jobs(shop) == []
