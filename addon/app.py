@@ -22,7 +22,7 @@ from addon.jobs.worker import Worker
 from addon.logs import RequestId, new_request_id, note_request_id, request_id_of
 from addon.openapi import install as install_openapi
 from addon.services import Services
-from addon.subscriptions.cors import storefront_cors
+from addon.subscriptions.cors import STOREFRONT_PREFIX, storefront_cors
 from addon.validation_messages import plain_message
 
 logger = logging.getLogger(__name__)
@@ -125,8 +125,12 @@ def create_app(services: Services, *, run_worker: bool = True) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected_error)  # ServerErrorMiddleware's handler
-    app.add_middleware(NoNulCharacters)
-    app.add_middleware(BodySizeLimit, max_bytes=services.settings.max_request_body_bytes)
+    app.add_middleware(NoNulCharacters, public_prefix=STOREFRONT_PREFIX)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=services.settings.max_request_body_bytes,
+        public_prefix=STOREFRONT_PREFIX,
+    )
     app.add_middleware(RequestId)  # outermost: every line of the request carries its id
     # The routers' own routes, built once per process, serve every app: `include_router` gives
     # an app its own copies, which recent FastAPI builds on the app's first request (about a

@@ -8,6 +8,11 @@
   or encoded in a form): 422. PostgreSQL text cannot hold one and refuses it in a query, so a
   made-up path, parameter or field would otherwise be a 500 (HTTP servers refuse a NUL in a
   header already; this covers in-process callers too).
+
+Under `public_prefix` (the storefront API, called by shoppers' browsers), a refusal carries the
+CORS header for the request's origin and `Vary: Origin`, as the routes' errors do: a browser
+would otherwise show it as a CORS failure. It says nothing of any store, so it is readable by
+any origin, as a route's answer to a request naming no known store (`subscriptions.cors`).
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ from addon.errors import ErrorCode, error_body
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, public_prefix: str | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.public_prefix = public_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -31,7 +37,7 @@ class BodySizeLimit:
             return
         declared = _content_length(scope)
         if declared is not None and declared > self.max_bytes:
-            await self._refuse(send)
+            await self._refuse(scope, send)
             return
         chunks: list[bytes] = []
         size = 0
@@ -44,34 +50,36 @@ class BodySizeLimit:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await self._refuse(send)  # the rest of the body is never read
+                await self._refuse(scope, send)  # the rest of the body is never read
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
         body: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
         await self.app(scope, _replay([body], None, receive), send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, send: Send) -> None:
         payload = error_body(
             ErrorCode.PAYLOAD_TOO_LARGE,
             f"The request body is larger than this app accepts ({self.max_bytes} bytes).",
         )
         # The unread rest of the body is not wanted.
-        await _send_json(send, 413, payload, ((b"connection", b"close"),))
+        extra = ((b"connection", b"close"), *_cors(scope, self.public_prefix))
+        await _send_json(send, 413, payload, extra)
 
 
 class NoNulCharacters:
     """Inside the body cap (so it reads bounded bodies only): refuses a NUL anywhere."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, public_prefix: str | None = None) -> None:
         self.app = app
+        self.public_prefix = public_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         if _holds_nul(scope):
-            await _refuse_nul(send, "path, query or headers")
+            await _refuse_nul(send, "path, query or headers", _cors(scope, self.public_prefix))
             return
         messages: list[Message] = []
         more = True
@@ -81,14 +89,24 @@ class NoNulCharacters:
             more = message["type"] == "http.request" and bool(message.get("more_body", False))
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if _body_holds_nul(scope, body):
-            await _refuse_nul(send, "body")
+            await _refuse_nul(send, "body", _cors(scope, self.public_prefix))
             return
         await self.app(scope, _replay(messages, None, receive), send)
 
 
-async def _refuse_nul(send: Send, where: str) -> None:
+async def _refuse_nul(send: Send, where: str, extra: tuple[tuple[bytes, bytes], ...]) -> None:
     payload = error_body(ErrorCode.INVALID_INPUT, f"The request's {where} hold a NUL character.")
-    await _send_json(send, 422, payload)
+    await _send_json(send, 422, payload, extra)
+
+
+def _cors(scope: Scope, public_prefix: str | None) -> tuple[tuple[bytes, bytes], ...]:
+    """The CORS headers of a refusal under `public_prefix` (see the module)."""
+    path: str = scope.get("path", "")
+    if public_prefix is None or not (path == public_prefix or path.startswith(public_prefix + "/")):
+        return ()
+    origin = next((v for k, v in scope.get("headers", []) if k == b"origin"), None)
+    allow = ((b"access-control-allow-origin", origin),) if origin is not None else ()
+    return ((b"vary", b"Origin"), *allow)
 
 
 def _holds_nul(scope: Scope) -> bool:

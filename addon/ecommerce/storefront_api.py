@@ -26,12 +26,12 @@ from addon.errors import AppError, ErrorCode, NotFound, error_responses
 from addon.installations.models import Installation
 from addon.installations.repository import InstallationRepository
 from addon.openapi import raises
-from addon.subscriptions.cors import StorefrontRoute
+from addon.subscriptions.cors import STOREFRONT_PREFIX, StorefrontRoute
 from addon.subscriptions.endpoints import StoreDep
 from addon.subscriptions.ratelimit import StorefrontLimits
 
 router = APIRouter(
-    prefix="/api/storefront", route_class=StorefrontRoute, responses=error_responses(403)
+    prefix=STOREFRONT_PREFIX, route_class=StorefrontRoute, responses=error_responses(403)
 )
 
 

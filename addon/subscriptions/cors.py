@@ -34,6 +34,8 @@ from addon.errors import ErrorCode, error_body
 from addon.installations.repository import InstallationRepository
 from addon.services import Services
 
+# Where the storefront API's routers live (`StorefrontRoute` on each).
+STOREFRONT_PREFIX = "/api/storefront"
 ALLOW_HEADERS = "authorization, content-type"
 # Where `StorefrontRoute` leaves a checked origin (None: no Origin header) in the ASGI scope, for
 # the error handlers.

@@ -20,7 +20,7 @@ from addon.openapi import raises
 from addon.saleor.customers import current_account
 from addon.saleor.jws import verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
-from addon.subscriptions.cors import StorefrontRoute
+from addon.subscriptions.cors import STOREFRONT_PREFIX, StorefrontRoute
 from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
 from addon.subscriptions.ratelimit import StorefrontLimits
 from addon.subscriptions.schemas import (
@@ -39,7 +39,7 @@ from addon.subscriptions.storefront import StorefrontService
 
 # StorefrontRoute answers 403 ORIGIN_NOT_ALLOWED to browsers from origins the store does not allow.
 storefront = APIRouter(
-    prefix="/api/storefront", route_class=StorefrontRoute, responses=error_responses(403)
+    prefix=STOREFRONT_PREFIX, route_class=StorefrontRoute, responses=error_responses(403)
 )
 admin = APIRouter(prefix="/api/subscriptions/customers")
 mailchimp_webhook = APIRouter(prefix=WEBHOOK_PATH)

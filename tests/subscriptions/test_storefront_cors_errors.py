@@ -81,3 +81,34 @@ async def test_a_path_the_storefront_api_lacks_is_not_found(newsletter: Shop) ->
         headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
     )
     assert preflight.status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"email": "ida@example.com", "first_name": "I\x00da"}, 422, "INVALID_INPUT"),
+        ({"email": "ida@example.com", "first_name": "I" * 5_000_000}, 413, "PAYLOAD_TOO_LARGE"),
+    ],
+    ids=["nul", "too_large"],
+)
+async def test_a_body_refused_before_routing_is_readable_by_the_storefront(
+    newsletter: Shop, body: dict[str, str], status: int, code: str
+) -> None:
+    """The body cap and the NUL check answer before any route (`http_limits`): their refusal
+    carries the CORS headers too, or a shopper's browser shows it as a CORS failure."""
+    answer = await newsletter.client.post(
+        "/api/storefront/subscribe",
+        params={"saleor_api_url": SALEOR_API_URL},
+        json=body,
+        headers={"Origin": ORIGIN},
+    )
+    assert answer.status_code == status, answer.text
+    assert answer.json()["error"]["code"] == code
+    assert answer.headers["access-control-allow-origin"] == ORIGIN
+    assert answer.headers["vary"] == "Origin"
+    # Any other route's refusal goes out as it was, with no CORS header.
+    other = await newsletter.client.post(
+        "/api/settings", json=body, headers={"Origin": ORIGIN, **newsletter.headers}
+    )
+    assert other.status_code == status
+    assert "access-control-allow-origin" not in other.headers
