@@ -1,7 +1,7 @@
 """Tables of the abandoned-cart features: each installation's key for cart restore links, and
 what Mailchimp last reported about each tracked channel's store (automation, syncing, site
 script), which the health panel, the Activity page and the storefront's site script read, and
-the checkouts restore links were exchanged for."""
+the checkouts restore links were exchanged for (and the exchanges under way)."""
 
 from __future__ import annotations
 
@@ -61,3 +61,15 @@ class RestoredCheckout(InstallationRows, Base):
     dropped_lines: Mapped[int] = mapped_column(Integer)
     reduced_lines: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RestoreClaim(InstallationRows, Base):
+    """A restore link's first exchange under way: it is making the cart's copy, and a second
+    exchange meanwhile must not make another (`restore_claims.py`). Deleted once the copy is
+    recorded, or the exchange failed; one left by a process that died expires."""
+
+    __tablename__ = "cart_restore_claims"
+    __table_args__ = (UniqueConstraint("installation_id", "checkout_id"),)
+
+    checkout_id: Mapped[str] = mapped_column(String(255))  # the original's global id
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

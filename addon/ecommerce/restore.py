@@ -14,7 +14,8 @@ the copy's (the original's leaves Mailchimp, `CartPusher.push_cart`). The same l
 link of the cart) exchanged again returns that copy while Saleor has it, whatever the shopper
 did to it since; once it is gone (ordered: Saleor deletes a checkout it turns into an order; or
 deleted), the link is refused as `CART_GONE`. A second copy would be a second cart in
-Mailchimp, so a second abandoned-cart series for one cart, or one for a shopper who bought.
+Mailchimp, so a second abandoned-cart series for one cart, or one for a shopper who bought; so
+two first exchanges at once make one copy too (`restore_claims.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from addon.db.types import utcnow
 from addon.ecommerce.cart_models import RestoredCheckout
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push
+from addon.ecommerce.restore_claims import claim, release
 from addon.ecommerce.restore_lines import (
     QUANTITY_REFUSALS,
     CartToRestore,
@@ -139,26 +141,46 @@ async def restore(
 ) -> NewCheckout:
     """The checkout a restore link is exchanged for: the copy made before while Saleor has it,
     else, the first time, a new copy of the original cart (refused when the original is gone,
-    and once the copy made is gone: it was ordered or deleted)."""
+    and once the copy made is gone: it was ordered or deleted). The first exchange claims the
+    cart while it makes the copy: another meanwhile is asked to try again (`restore_claims`)."""
+    known = await _known(services, installation.id, cart.checkout_id)
+    if known is None:
+        claimed_at = await claim(services, installation.id, cart.checkout_id)
+        try:
+            # Recorded by an exchange that ended between the read above and the claim.
+            known = await _known(services, installation.id, cart.checkout_id)
+            if known is None:
+                return await _first(services, installation, cart)
+        finally:
+            await release(services, installation.id, cart.checkout_id, claimed_at)
+    data = await _saleor(
+        services,
+        installation,
+        "ecommerce_restored_checkout",
+        {"id": _global_id(known.restored_token.get_secret_value())},
+    )
+    # Emptied, given addresses or an account: still the shopper's cart, theirs to go on with.
+    # Gone (ordered, or deleted by Saleor): nothing to bring back; a new copy would be a new
+    # cart Mailchimp chases, for a shopper who may have bought it already.
+    if data.get("checkout"):
+        return _answer(known)
+    raise _copy_gone()
+
+
+async def _known(
+    services: Services, installation_id: int, checkout_id: str
+) -> RestoredCheckout | None:
     async with services.db.session() as session:
-        known = await session.scalar(
-            RestoredCheckout.of_installation(installation.id).where(
-                RestoredCheckout.checkout_id == cart.checkout_id
+        found: RestoredCheckout | None = await session.scalar(
+            RestoredCheckout.of_installation(installation_id).where(
+                RestoredCheckout.checkout_id == checkout_id
             )
         )
-    if known is not None:
-        data = await _saleor(
-            services,
-            installation,
-            "ecommerce_restored_checkout",
-            {"id": _global_id(known.restored_token.get_secret_value())},
-        )
-        # Emptied, given addresses or an account: still the shopper's cart, theirs to go on
-        # with. Gone (ordered, or deleted by Saleor): nothing to bring back; a new copy would
-        # be a new cart Mailchimp chases, for a shopper who may have bought it already.
-        if data.get("checkout"):
-            return _answer(known)
-        raise _copy_gone()
+        return found
+
+
+async def _first(services: Services, installation: Installation, cart: RestoredCart) -> NewCheckout:
+    """The first exchange: a copy of the original cart, recorded."""
     original = await _read(services, installation, cart.checkout_id)
     if original is None or not original.lines:
         raise _gone()
@@ -268,8 +290,8 @@ async def _record(
     original: CartToRestore,
     counts: _Counts,
 ) -> NewCheckout:
-    """Remember the new checkout for this cart. Two exchanges racing: the first one recorded
-    wins and both storefronts get it (the other copy stays an unused checkout in Saleor)."""
+    """Remember the new checkout for this cart. Two exchanges racing (past a claim that expired,
+    `restore_claims`): the first one recorded wins and both storefronts get it."""
     query = RestoredCheckout.of_installation(installation_id).where(
         RestoredCheckout.checkout_id == checkout_id
     )

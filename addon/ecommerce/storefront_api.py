@@ -89,7 +89,7 @@ class SiteScript(BaseModel):
     fragment: str = Field(description="Mailchimp's ready-made <script> tag for the same URL.")
 
 
-@router.post("/cart/restore", responses=error_responses(400, 404, 429, 502))
+@router.post("/cart/restore", responses=error_responses(400, 404, 409, 429, 502))
 async def restore_cart(
     body: RestoreRequest, installation: RestoringStore, services: ServicesDep, request: Request
 ) -> RestoredCheckout:
