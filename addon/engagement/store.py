@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.repository import Repository, insert_for
 from addon.db.types import utcnow
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.engagement import in_lists
 from addon.engagement.models import (
     EngagementCampaign,
@@ -182,11 +183,16 @@ async def apply_orders(
     keeps their orders by default: they would bring the customer back,
     `addon/ecommerce/erased.py`). The campaign's orders it no longer lists (deleted, or
     attributed elsewhere) are removed. Each member whose orders differ now (one added, removed,
-    moved to another member, or with another total) is marked changed."""
+    moved to another member, or with another total) is marked changed.
+
+    Only orders of this installation's Mailchimp stores count: Mailchimp lists the whole
+    account's, and another shop on the account (a second Saleor, a Shopify store) may hold
+    orders of the same address attributed to the same campaign; they are not this store's."""
+    own = {s.store_id for s in await StoreRepository(session).list(installation_id)}
     bought = {
         (o.store_id, o.id): (o, subscriber_hash(o.customer.email_address))
         for o in orders
-        if o.customer.email_address and o.campaign_id
+        if o.customer.email_address and o.campaign_id and o.store_id in own
     }
     erased = await in_lists.erased(session, installation_id, (h for _, h in bought.values()))
     for key, (o, buyer) in list(bought.items()):

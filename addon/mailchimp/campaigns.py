@@ -276,7 +276,8 @@ class CampaignReads:
         self, campaign_id: str, *, offset: int = 0, count: int = MAX_PAGE
     ) -> AttributedOrderPage:
         """One page of the account's orders Mailchimp attributes to the campaign
-        (``GET /ecommerce/orders?campaign_id=``)."""
+        (``GET /ecommerce/orders?campaign_id=``): those of every store of the account, each
+        with its ``store_id`` (the caller keeps those of its own stores)."""
         params: QueryParams = {
             "campaign_id": campaign_id,
             "fields": _ORDER_FIELDS,
