@@ -166,11 +166,14 @@ def _amounts(sums: dict[str | None, Decimal], quantum: Decimal) -> list[Currency
 
 
 def totals(rows: Sequence[CampaignFacts]) -> CampaignTotals:
-    """The range's sums. Rates are the campaigns' rates weighted by their recipients (a large
-    send counts for more than a test send); revenue stays per currency, and so does revenue per
-    recipient: a currency's revenue over the recipients of that currency's campaigns (those of
-    a store selling in another currency bought nothing in this one)."""
+    """The range's sums. Rates as Mailchimp defines a campaign's ("the number of unique opens
+    divided by the total number of successful deliveries"; clicks likewise): the campaigns'
+    unique opens (clicks) over their deliveries, recipients less bounces. Revenue stays per
+    currency, and so does revenue per recipient: a currency's revenue over the recipients of
+    that currency's campaigns (those of a store selling in another currency bought nothing in
+    this one)."""
     recipients = sum(r.recipients for r in rows)
+    delivered = sum(max(r.recipients - r.bounces, 0) for r in rows)
     revenue: dict[str | None, Decimal] = defaultdict(Decimal)
     audience: dict[str | None, int] = defaultdict(int)  # recipients per currency
     for row in rows:
@@ -178,20 +181,21 @@ def totals(rows: Sequence[CampaignFacts]) -> CampaignTotals:
         if row.revenue or row.orders:
             revenue[row.currency] += Decimal(row.revenue)
 
-    def weighted(rates: Iterable[tuple[float, int]]) -> float | None:
-        if recipients <= 0:
-            return None
-        return round(sum(rate * count for rate, count in rates) / recipients, 6)
+    def per_delivery(unique: int) -> float | None:
+        return round(unique / delivered, 6) if delivered > 0 else None
+
+    unique_opens = sum(r.unique_opens for r in rows)
+    unique_clicks = sum(r.unique_clicks for r in rows)
 
     return CampaignTotals(
         campaigns=len(rows),
         recipients=recipients,
         opens=sum(r.opens for r in rows),
-        unique_opens=sum(r.unique_opens for r in rows),
+        unique_opens=unique_opens,
         clicks=sum(r.clicks for r in rows),
-        unique_clicks=sum(r.unique_clicks for r in rows),
-        open_rate=weighted((r.open_rate, r.recipients) for r in rows),
-        click_rate=weighted((r.click_rate, r.recipients) for r in rows),
+        unique_clicks=unique_clicks,
+        open_rate=per_delivery(unique_opens),
+        click_rate=per_delivery(unique_clicks),
         unsubscribes=sum(r.unsubscribes for r in rows),
         bounces=sum(r.bounces for r in rows),
         orders=sum(r.orders for r in rows),
@@ -202,9 +206,30 @@ def totals(rows: Sequence[CampaignFacts]) -> CampaignTotals:
     )
 
 
+def chart_currency(campaigns: Iterable[CampaignRead]) -> str | None:
+    """The currency the revenue chart ranks in: the one of the most orders among the campaigns
+    that brought revenue (orders compare across currencies, amounts do not), then of the most
+    such campaigns, then the first code. None when no campaign brought revenue."""
+    orders: dict[str | None, int] = defaultdict(int)
+    earning: dict[str | None, int] = defaultdict(int)
+    for c in campaigns:
+        if c.revenue > 0:
+            orders[c.currency] += c.orders
+            earning[c.currency] += 1
+    if not earning:
+        return None
+    return min(earning, key=lambda code: (-orders[code], -earning[code], code or ""))
+
+
 def top_revenue(campaigns: Iterable[CampaignRead], limit: int = TOP_REVENUE) -> list[RevenueBar]:
-    """The campaigns that brought revenue, most first (ties: newest send first)."""
-    earning = [c for c in sorted(campaigns, key=_newest_first) if c.revenue > 0]
+    """The campaigns that brought revenue, most first (ties: newest send first), in one
+    currency (`chart_currency`): 9,000 JPY is not more than 500 USD, and without exchange rates
+    bars of two currencies have no order. The table has the others' campaigns."""
+    campaigns = list(campaigns)
+    currency = chart_currency(campaigns)
+    earning = [
+        c for c in sorted(campaigns, key=_newest_first) if c.revenue > 0 and c.currency == currency
+    ]
     earning.sort(key=lambda c: c.revenue, reverse=True)
     return [
         RevenueBar(campaign_id=c.campaign_id, title=c.title, revenue=c.revenue, currency=c.currency)

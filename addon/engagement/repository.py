@@ -131,21 +131,20 @@ async def daily_activity(
 
 async def engagement_split(session: AsyncSession, installation_id: int) -> EngagementSplit:
     """Customers and guests who opened or clicked at least once in the activity interval, and
-    those who did not."""
+    those who did not. A customer counts once however many members (addresses) they have, as
+    engaged if any of them is; a guest is one member."""
     horizon = utcnow() - timedelta(days=await interval_days(session, installation_id))
     member = EngagementMember
     engaged = (member.last_open >= horizon) | (member.last_click >= horizon)
-    is_customer = member.saleor_user_id.is_not(None)
+    is_guest = member.saleor_user_id.is_(None)
+    # COUNT(DISTINCT ...) skips NULLs: the customers, and those of them with an engaged member.
     statement = select(
-        func.count(case((is_customer & engaged, 1))),
-        func.count(case((is_customer, 1))),
-        func.count(case((~is_customer & engaged, 1))),
-        func.count(),
+        func.count(func.distinct(case((engaged, member.saleor_user_id)))),
+        func.count(func.distinct(member.saleor_user_id)),
+        func.count(case((is_guest & engaged, 1))),
+        func.count(case((is_guest, 1))),
     ).where(member.installation_id == installation_id)
-    engaged_customers, customers, engaged_guests, everyone = (
-        await session.execute(statement)
-    ).one()
-    guests = everyone - customers
+    engaged_customers, customers, engaged_guests, guests = (await session.execute(statement)).one()
     return EngagementSplit(
         engaged_customers=engaged_customers,
         unengaged_customers=customers - engaged_customers,

@@ -82,8 +82,12 @@ class CampaignTotals(BaseModel):
     unique_opens: int
     clicks: int
     unique_clicks: int
-    open_rate: float | None = Field(description="The campaigns' open rates weighted by recipients.")
-    click_rate: float | None
+    open_rate: float | None = Field(
+        description="The campaigns' unique opens per delivered e-mail (recipients less bounces)."
+    )
+    click_rate: float | None = Field(
+        description="The campaigns' unique clicks per delivered e-mail (recipients less bounces)."
+    )
     unsubscribes: int
     bounces: int
     orders: int
@@ -144,7 +148,10 @@ class CampaignReport(BaseModel):
     campaigns: list[CampaignRead]
     totals: CampaignTotals
     top_revenue: list[RevenueBar] = Field(
-        description="The campaigns with the most revenue, most first (the revenue chart)."
+        description=(
+            "The campaigns with the most revenue, most first (the revenue chart), all in one"
+            " currency: that of the most orders."
+        )
     )
     activity: list[ActivityPoint] = Field(
         description="Opens and clicks per day, days without any included as zeros."

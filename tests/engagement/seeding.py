@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,6 +22,7 @@ from addon.engagement.models import (
     EngagementOrder,
     EngagementSettings,
 )
+from addon.engagement.views import CampaignRow
 
 # Every engagement table, each before those its rows refer to (the order to delete them in).
 MODELS = (
@@ -122,3 +124,31 @@ async def seed(
             ),
         ]
     )
+
+
+def campaign_row(campaign_id: str, **kw: Any) -> CampaignRow:
+    """A campaign as the repository reads it, for the Reports page's shaping rules: ten
+    recipients and nothing else unless `kw` says so."""
+    values: dict[str, Any] = {
+        "campaign_id": campaign_id,
+        "list_id": "L1",
+        "list_name": "News",
+        "title": campaign_id,
+        "subject": "",
+        "sent_at": datetime(2030, 1, 1, tzinfo=UTC),
+        "recipients": 10,
+        "opens": 0,
+        "unique_opens": 0,
+        "open_rate": 0.0,
+        "clicks": 0,
+        "unique_clicks": 0,
+        "click_rate": 0.0,
+        "unsubscribes": 0,
+        "bounces": 0,
+        "orders": 0,
+        "revenue": Decimal("0.00"),
+        "currency": None,
+        "collecting": False,
+        **kw,
+    }
+    return CampaignRow(**values)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
@@ -15,13 +14,13 @@ from sqlalchemy import func, select
 from addon.clock import ManualClock
 from addon.engagement import reports
 from addon.engagement.schemas import CampaignSort, SortDirection
-from addon.engagement.views import CampaignRow, DailyActivity
+from addon.engagement.views import DailyActivity
 from addon.installations.models import Installation
 from addon.jobs.models import Job
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
-from tests.engagement.seeding import Purchase, seed
+from tests.engagement.seeding import Purchase, campaign_row, seed
 
 CUSTOMER = "VXNlcjo0Mg=="  # User:42
 
@@ -49,6 +48,8 @@ async def _seed(services: Services, now: datetime) -> int:
                     sent_at=now - timedelta(days=3),
                     title="spring sale",
                     recipients=200,
+                    unique_opens=100,
+                    bounces=0,
                     open_rate=0.5,
                     orders=4,
                     revenue_cents=50000,
@@ -58,6 +59,8 @@ async def _seed(services: Services, now: datetime) -> int:
                     campaign_id="winter",
                     sent_at=now - timedelta(days=60),
                     title="Winter news",
+                    unique_opens=20,
+                    bounces=0,
                     open_rate=0.2,
                     revenue_cents=0,
                     orders=0,
@@ -68,6 +71,8 @@ async def _seed(services: Services, now: datetime) -> int:
                     sent_at=now - timedelta(days=10),
                     title="Autumn test",
                     recipients=0,
+                    unique_opens=0,
+                    bounces=0,
                     open_rate=0.0,
                     click_rate=0.0,
                     revenue_cents=0,
@@ -156,7 +161,7 @@ async def test_campaigns_sorted_by_any_column_in_a_range_with_totals_and_series(
     assert spring["collecting"] is True and report["campaigns"][2]["collecting"] is False
     totals = report["totals"]
     assert (totals["campaigns"], totals["recipients"], totals["orders"]) == (3, 300, 4)
-    # Rates weighted by recipients: (0.5 * 200 + 0.2 * 100 + 0 * 0) / 300.
+    # Mailchimp's rate: unique opens over deliveries, (100 + 20 + 0) / (200 + 100 + 0).
     assert totals["open_rate"] == pytest.approx(0.4)
     assert totals["revenue"] == [{"currency": "EUR", "amount": 500.0}]
     # Over the recipients of the EUR campaigns only (200 + 0): the other has no currency.
@@ -313,37 +318,11 @@ async def test_a_customers_engagement_for_the_panel(
 # --- the shaping rules on their own ------------------------------------------------------------
 
 
-def _row(campaign_id: str, **kw: Any) -> CampaignRow:
-    values: dict[str, Any] = {
-        "campaign_id": campaign_id,
-        "list_id": "L1",
-        "list_name": "News",
-        "title": campaign_id,
-        "subject": "",
-        "sent_at": datetime(2030, 1, 1, tzinfo=UTC),
-        "recipients": 10,
-        "opens": 0,
-        "unique_opens": 0,
-        "open_rate": 0.0,
-        "clicks": 0,
-        "unique_clicks": 0,
-        "click_rate": 0.0,
-        "unsubscribes": 0,
-        "bounces": 0,
-        "orders": 0,
-        "revenue": Decimal("0.00"),
-        "currency": None,
-        "collecting": False,
-        **kw,
-    }
-    return CampaignRow(**values)
-
-
 def test_totals_keep_currencies_apart() -> None:
     rows = [
-        _row("a", recipients=100, orders=2, revenue=Decimal("30.00"), currency="EUR"),
-        _row("b", recipients=50, orders=1, revenue=Decimal("90.00"), currency="USD"),
-        _row("c", recipients=50),
+        campaign_row("a", recipients=100, orders=2, revenue=Decimal("30.00"), currency="EUR"),
+        campaign_row("b", recipients=50, orders=1, revenue=Decimal("90.00"), currency="USD"),
+        campaign_row("c", recipients=50),
     ]
     totals = reports.totals(rows)
     assert [(a.currency, a.amount) for a in totals.revenue] == [("USD", 90.0), ("EUR", 30.0)]
@@ -357,11 +336,11 @@ def test_totals_keep_currencies_apart() -> None:
 
 def test_money_sorts_within_each_currency() -> None:
     rows = [
-        _row("usd-90", revenue=Decimal("90"), orders=1, currency="USD"),
-        _row("eur-80", revenue=Decimal("80"), orders=1, currency="EUR"),
-        _row("usd-10", revenue=Decimal("10"), orders=1, currency="USD"),
-        _row("none"),
-        _row("eur-empty", recipients=0, currency="EUR"),
+        campaign_row("usd-90", revenue=Decimal("90"), orders=1, currency="USD"),
+        campaign_row("eur-80", revenue=Decimal("80"), orders=1, currency="EUR"),
+        campaign_row("usd-10", revenue=Decimal("10"), orders=1, currency="USD"),
+        campaign_row("none"),
+        campaign_row("eur-empty", recipients=0, currency="EUR"),
     ]
     campaigns = [reports.campaign_read(r) for r in rows]
 
@@ -383,9 +362,9 @@ def test_money_sorts_within_each_currency() -> None:
 def test_top_revenue_and_sorting_ties() -> None:
     older = datetime(2030, 1, 1, tzinfo=UTC)
     rows = [
-        _row("old", sent_at=older, revenue=Decimal("5"), orders=1),
-        _row("new", sent_at=older + timedelta(days=1), revenue=Decimal("5"), orders=1),
-        _row("none"),
+        campaign_row("old", sent_at=older, revenue=Decimal("5"), orders=1),
+        campaign_row("new", sent_at=older + timedelta(days=1), revenue=Decimal("5"), orders=1),
+        campaign_row("none"),
     ]
     campaigns = [reports.campaign_read(r) for r in rows]
     assert [b.campaign_id for b in reports.top_revenue(campaigns)] == ["new", "old"]

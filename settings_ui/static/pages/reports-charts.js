@@ -89,12 +89,24 @@ function revenueChart(data) {
     value: b.revenue,
     text: money(b.revenue, b.currency),
   }));
-  const currencies = new Set(data.top_revenue.map((b) => b.currency));
+  // The bars are of one currency (amounts in two cannot be compared): say which, when the
+  // range's campaigns brought revenue in others too (those are in the table).
+  const shown = data.top_revenue.length ? data.top_revenue[0].currency : null;
+  const others = [
+    ...new Set(
+      data.campaigns
+        .filter((c) => c.revenue > 0 && c.currency && c.currency !== shown)
+        .map((c) => c.currency),
+    ),
+  ].sort();
   return barChart({
     title: "Revenue per campaign",
     description:
       "The campaigns whose e-mails brought the most revenue, up to 10." +
-      (currencies.size > 1 ? " Bars in different currencies are not converted." : ""),
+      (shown && others.length
+        ? " In " + shown + ", the currency of the most orders; revenue in " +
+          others.join(", ") + " is in the table."
+        : ""),
     summary: bars.length ? "Most revenue: " + bars[0].label + ", " + bars[0].text + "." : "",
     bars,
     labelName: "Campaign",
