@@ -16,14 +16,15 @@ what was counted already is not counted twice (`activity.py`).
 
 Audiences' members are read `since_last_changed` the previous run, all of them once a day
 (Mailchimp recomputes ratings without touching `last_changed`). Saleor customers are read
-`updatedAt` since the previous scan.
+`updatedAt` since the previous scan, and by `dateJoined` on the days of the last run's writes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -51,6 +52,7 @@ READERS_PER_SLOT = 2
 
 
 _Range = tuple[datetime | None, datetime | None]  # `updatedAt` from, until (None: open)
+_Days = tuple[date, date]  # `dateJoined` from, until (UTC days, both included)
 # The scan's start is the app's time, Saleor's `updatedAt` its server's: the next scan reads
 # from this much before this one began, so a Saleor clock up to that much behind the app's
 # loses no customer stamped just as it began (read again, they are matched again).
@@ -65,12 +67,25 @@ def _scan_ranges(
     sets the customer's `updatedAt` (saleor/saleor#18601, `TYPE_UPDATED_FIELD`), so without it
     the run after writing 50 k customers read them all again (500 pages). A customer who changed
     their address inside that window (seconds; minutes after a first collection) is matched at
-    their next change."""
+    their next change; one who registered inside it is read by `_joined_days`."""
     if since is None or written_from is None or written_until is None:
         return [(since, None)]
     if not since <= written_from <= written_until:
         return [(since, None)]
     return [(since, written_from), (written_until, None)]
+
+
+def _joined_days(
+    scan: list[_Range], written_from: datetime | None, written_until: datetime | None
+) -> _Days | None:
+    """The days whose registrations are read too when `scan` skips the last run's writes: a
+    customer who registered during them has their only `updatedAt` in the skipped window, and
+    `dateJoined`, which metadata writes do not move, says when. Every supported Saleor filters
+    it by day only (`CustomerFilterInput.dateJoined: DateRangeInput`; `where`, by instant, is
+    3.22+): a collection after writes reads all who joined on those days (mostly today's)."""
+    if len(scan) < 2 or written_from is None or written_until is None:
+        return None
+    return written_from.astimezone(UTC).date(), written_until.astimezone(UTC).date()
 
 
 def _next_scan_from(
@@ -111,9 +126,9 @@ class Collector:
             horizon = now - timedelta(days=settings.activity_interval_days)
             cursors = dict(settings.list_cursors or {})
             scanned_at = settings.customers_scanned_at
-            scan = _scan_ranges(
-                scanned_at, settings.customers_written_from, settings.customers_written_until
-            )
+            written = settings.customers_written_from, settings.customers_written_until
+            scan = _scan_ranges(scanned_at, *written)
+            joined = _joined_days(scan, *written)
             audiences = [
                 (a.list_id, a.name)
                 for a in await AudienceRepository(session).active_audiences(self.installation_id)
@@ -168,7 +183,7 @@ class Collector:
             async with passes.writing(), side_by_side() as group:
                 for list_id, _ in audiences:
                     group.create_task(self._members(reads, list_id, cursors, now))
-                group.create_task(self._customers(api_url, token, scan))
+                group.create_task(self._customers(api_url, token, scan, joined))
                 for c in campaigns:
                     group.create_task(passes.read(reads, c.id, now))
         async with self.services.db.transaction() as session:
@@ -235,29 +250,36 @@ class Collector:
                 )
         cursors[list_id] = {"changed": now.isoformat(), "full": full.isoformat()}
 
-    async def _customers(self, api_url: str, token: SecretStr, scan: list[_Range]) -> None:
+    async def _customers(
+        self, api_url: str, token: SecretStr, scan: list[_Range], joined: _Days | None
+    ) -> None:
         """Saleor customers changed since the last scan (all of them the first time), in
-        `scan`'s ranges of `updatedAt`."""
+        `scan`'s ranges of `updatedAt`, and those who joined on the `joined` days."""
         for since, until in scan:
-            after: str | None = None
-            while True:
-                data = await self.services.saleor.execute(
-                    api_url,
-                    token,
-                    "engagement_customers",
-                    {
-                        "first": CUSTOMER_PAGE,
-                        "after": after,
-                        "since": since.isoformat() if since else None,
-                        "until": until.isoformat() if until else None,
-                    },
-                )
-                answer = parse(CustomersAnswer, "engagement_customers", data)
-                async with self.writes, self.services.db.transaction() as session:
-                    await store.apply_customers(session, self.installation_id, answer.pairs())
-                after = answer.next_cursor()
-                if after is None:
-                    break
+            bounds = {
+                "since": since.isoformat() if since else None,
+                "until": until.isoformat() if until else None,
+            }
+            await self._customer_pages(api_url, token, "engagement_customers", bounds)
+        if joined is not None:
+            days = {"from": joined[0].isoformat(), "until": joined[1].isoformat()}
+            await self._customer_pages(api_url, token, "engagement_customers_joined", days)
+
+    async def _customer_pages(
+        self, api_url: str, token: SecretStr, document: str, variables: dict[str, Any]
+    ) -> None:
+        """Every page of `document`'s customers, each matched as it is read."""
+        after: str | None = None
+        while True:
+            data = await self.services.saleor.execute(
+                api_url, token, document, {**variables, "first": CUSTOMER_PAGE, "after": after}
+            )
+            answer = parse(CustomersAnswer, document, data)
+            async with self.writes, self.services.db.transaction() as session:
+                await store.apply_customers(session, self.installation_id, answer.pairs())
+            after = answer.next_cursor()
+            if after is None:
+                break
 
 
 def _parse(value: object) -> datetime | None:

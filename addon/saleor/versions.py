@@ -243,7 +243,10 @@ FEATURES: tuple[Feature, ...] = (
         "Campaign engagement: customers matched, summaries and tags in private metadata",
         OLDEST_SUPPORTED,
         _queries(
-            "engagement_customers", "engagement_write_metadata", "engagement_write_metadata_one"
+            "engagement_customers",
+            "engagement_customers_joined",
+            "engagement_write_metadata",
+            "engagement_write_metadata_one",
         ),
     ),
 )

@@ -150,12 +150,21 @@ async def test_the_next_scan_skips_the_window_in_which_a_run_wrote_customers(
     scans = [
         json.loads(r.content)["variables"]
         for r in e.outbound.requests[before:]
-        if r.url.host == "saleor.test" and b"EngagementCustomers" in r.content
+        if r.url.host == "saleor.test" and b"EngagementCustomers(" in r.content
     ]
     assert [(v["since"], v["until"]) for v in scans] == [
         (scanned.isoformat(), written[0].isoformat()),
         (written[1].isoformat(), None),
     ]
+    # And who registered in that window, by the day they joined (tests/engagement/
+    # test_registered_while_writing.py).
+    joined = [
+        json.loads(r.content)["variables"]
+        for r in e.outbound.requests[before:]
+        if r.url.host == "saleor.test" and b"EngagementCustomersJoined(" in r.content
+    ]
+    days = (written[0].date().isoformat(), written[1].date().isoformat())
+    assert [(v["from"], v["until"]) for v in joined] == [days]
     # This run wrote nothing new: the scan after it reads from its start, in one range.
     async with e.services.db.session() as session:
         settings = await session.get(EngagementSettings, e.installation_id)
