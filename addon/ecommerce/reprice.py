@@ -17,12 +17,13 @@ products out of a rule as well as put them in, and a rule names categories and c
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce.context import load_context
+from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.repository import LedgerRepository
@@ -122,21 +123,7 @@ async def handle_reprice(job: ClaimedJob, due: RepriceDue, services: Services) -
     context = await load_context(services, job.installation_id, due.channel)
     if context is None:
         return
-    after: str | None = None
-    listed: set[str] = set()
-    while True:
-        variables = {"channel": due.channel, "first": PAGE, "after": after}
-        data = await services.saleor.execute(
-            context.api_url, context.token, "ecommerce_channel_product_ids", variables
-        )
-        products = data.get("products") or {}
-        ids = [edge["node"]["id"] for edge in products.get("edges") or []]
-        listed.update(ids)
-        await _push(services, job.installation_id, due.channel, ids)
-        page = products.get("pageInfo") or {}
-        if not page.get("hasNextPage"):
-            break
-        after = page.get("endCursor")
+    listed = await push_listed_products(services, context, job.installation_id)
     async with services.db.session() as session:
         held = await LedgerRepository(session).held_ids(
             job.installation_id, due.channel, EntityKind.PRODUCT
@@ -144,6 +131,36 @@ async def handle_reprice(job: ClaimedJob, due: RepriceDue, services: Services) -
     await _push(services, job.installation_id, due.channel, sorted(set(held) - listed))
     async with services.db.transaction() as session:
         await complete_in(session)
+
+
+async def push_listed_products(
+    services: Services,
+    context: Context,
+    installation_id: int,
+    product_filter: dict[str, Any] | None = None,
+) -> set[str]:
+    """Queue a push of each product Saleor lists in the context's channel (those
+    `product_filter`, a `ProductFilterInput`, keeps), a page of ids at a time; the ids listed."""
+    after: str | None = None
+    listed: set[str] = set()
+    while True:
+        variables = {
+            "channel": context.channel,
+            "first": PAGE,
+            "after": after,
+            "filter": product_filter,
+        }
+        data = await services.saleor.execute(
+            context.api_url, context.token, "ecommerce_channel_product_ids", variables
+        )
+        products = data.get("products") or {}
+        ids = [edge["node"]["id"] for edge in products.get("edges") or []]
+        listed.update(ids)
+        await _push(services, installation_id, context.channel, ids)
+        page = products.get("pageInfo") or {}
+        if not page.get("hasNextPage"):
+            return listed
+        after = page.get("endCursor")
 
 
 async def _push(services: Services, installation_id: int, channel: str, ids: list[str]) -> None:
@@ -165,4 +182,4 @@ def register(registry: HandlerRegistry) -> None:
     )
 
 
-__all__ = ["REPRICE_DELAY", "REPRICE_JOB", "RepriceDue", "register"]
+__all__ = ["REPRICE_DELAY", "REPRICE_JOB", "RepriceDue", "push_listed_products", "register"]

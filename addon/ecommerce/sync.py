@@ -35,6 +35,7 @@ from addon.ecommerce import (
     burst,
     burst_poll,
     cart_sweep,
+    catalog_names,
     offer_dates,
     product_sweep,
     promo_jobs,
@@ -144,4 +145,5 @@ def register(registry: HandlerRegistry) -> None:
     product_sweep.register(registry)
     offer_dates.register(registry)
     reprice.register(registry)
+    catalog_names.register(registry)
     reconnected.register(registry)

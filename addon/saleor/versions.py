@@ -141,7 +141,11 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_orders_by_ids",
         )
         + _webhooks(
-            "ecommerce_products", "ecommerce_customers", "ecommerce_orders", "ecommerce_checkouts"
+            "ecommerce_products",
+            "ecommerce_customers",
+            "ecommerce_orders",
+            "ecommerce_checkouts",
+            "ecommerce_catalog_names",
         ),
     ),
     Feature(

@@ -25,6 +25,7 @@ from .models import (
 from .money import Money, TaxedMoney
 from .order_models import OrderLine
 from .orderings import products_order
+from .product_filters import catalogue_filter
 from .reading import InChannel, channel_of, unwrap
 
 
@@ -105,13 +106,18 @@ def resolve_products(
     )
 
     everything = context.viewer.has_any(ALL_PRODUCTS_PERMISSIONS)
+    in_catalogue = catalogue_filter(store, filter)
 
     def keep(product: Product) -> bool:
         # (the variants' SKUs gathered only for a search: a catalogue page read them all)
-        return _visible(product, chan, everything) and (
-            not search
-            or matches_search(
-                search, product.name, product.slug, *(v.sku for v in product.variants)
+        return (
+            _visible(product, chan, everything)
+            and (in_catalogue is None or in_catalogue(product))
+            and (
+                not search
+                or matches_search(
+                    search, product.name, product.slug, *(v.sku for v in product.variants)
+                )
             )
         )
 

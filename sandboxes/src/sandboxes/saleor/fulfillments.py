@@ -18,9 +18,10 @@ import base64
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .models import Product, utcnow
+from .models import Product, ProductAttribute, utcnow
 from .order_models import Fulfillment, FulfillmentStatus, Order, OrderStatus
 from .payment_actions import IdSource
+from .store_catalog import slugify
 
 if TYPE_CHECKING:
     from graphql import GraphQLResolveInfo
@@ -171,20 +172,32 @@ def resolve_product_attributes(source: Any, info: GraphQLResolveInfo[Any]) -> li
     everything = _sees_everything(info)
     return [
         {
-            "attribute": {
-                "id": _id("Attribute", f"{product.id}-{a.slug}"),
-                "name": a.name,
-                "slug": a.slug,
-                "visibleInStorefront": a.visible_in_storefront,
-            },
-            "values": [
-                {"id": _id("AttributeValue", f"{a.slug}-{v}"), "name": v, "slug": v.lower()}
-                for v in a.values
-            ],
+            "attribute": attribute_node(product, a),
+            "values": [attribute_value(a.slug, v) for v in a.values],
         }
         for a in product.attributes
         if everything or a.visible_in_storefront
     ]
+
+
+def attribute_node(product: Product, attribute: ProductAttribute) -> dict[str, Any]:
+    """The `Attribute` of one of the product's selected attributes."""
+    return {
+        "id": _id("Attribute", f"{product.id}-{attribute.slug}"),
+        "name": attribute.name,
+        "slug": attribute.slug,
+        "visibleInStorefront": attribute.visible_in_storefront,
+    }
+
+
+def attribute_value(attribute_slug: str, name: str) -> dict[str, Any]:
+    """An `AttributeValue` of the attribute of that slug (one per name: the sandbox keeps a
+    product's values as names)."""
+    return {
+        "id": _id("AttributeValue", f"{attribute_slug}-{name}"),
+        "name": name,
+        "slug": slugify(name),
+    }
 
 
 def _id(type_name: str, key: str) -> str:

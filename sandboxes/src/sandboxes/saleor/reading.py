@@ -93,6 +93,8 @@ def _global_id(source: Any) -> str:
     node = unwrap(source)
     if isinstance(node, Node):
         return node.global_id
+    if isinstance(node, dict):  # e.g. an `AttributeValue` (fulfillments.attribute_value)
+        return str(node["id"])
     return str(node.id)
 
 

@@ -1,13 +1,15 @@
 """Catalogue operations of ``SaleorSandbox`` about stock, preorder and product types, with the
 webhook events Saleor sends for each (``store_catalog.py`` changes the store): a variant's
 stock row made, changed or removed, its preorder threshold in a channel, a product type
-deleted with its products."""
+deleted with its products; a category, product type or attribute value renamed."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .models import Product, ProductType, ProductVariant
+from .fulfillments import attribute_node, attribute_value
+from .manifest_events import async_events
+from .models import Category, Product, ProductType, ProductVariant
 from .sandbox_customers import SandboxCustomerEvents
 from .versions import version_tuple
 
@@ -105,6 +107,42 @@ class SandboxCatalogEvents(SandboxCustomerEvents):
         the type alone, is not modelled)."""
         pk = product_type.product_type_id if isinstance(product_type, Product) else product_type.id
         return self.store.delete_product_type(pk)
+
+    async def rename_category(self, category: Category | Product, name: str) -> Category:
+        """`categoryUpdate(input: {name})` (of a product's category, given the product):
+        CATEGORY_UPDATED alone, no product event (saleor/graphql/product/mutations/category/
+        category_update.py `post_save_action`, 3.20.119 and 723cd4e)."""
+        pk = category.category_id if isinstance(category, Product) else category.id
+        if pk is None:
+            raise ValueError("The product has no category.")
+        renamed = self.store.rename_category(pk, name)
+        await self.emit("CATEGORY_UPDATED", renamed)
+        return renamed
+
+    async def rename_product_type(
+        self, product_type: ProductType | Product, name: str
+    ) -> ProductType:
+        """`productTypeUpdate(input: {name})`: no product event; PRODUCT_TYPE_UPDATED since
+        3.24 (saleor/saleor#19351, commit f261c2e; product_type_update.py `post_save_action`),
+        nothing before (3.20.119, 3.23.28)."""
+        pk = product_type.product_type_id if isinstance(product_type, Product) else product_type.id
+        renamed = self.store.rename_product_type(pk, name)
+        if "PRODUCT_TYPE_UPDATED" in async_events(self.version):
+            await self.emit("PRODUCT_TYPE_UPDATED", renamed)
+        return renamed
+
+    async def rename_attribute_value(
+        self, attribute_slug: str, name: str, new_name: str
+    ) -> list[Product]:
+        """`attributeValueUpdate(input: {name})`: ATTRIBUTE_VALUE_UPDATED, then ATTRIBUTE_UPDATED
+        of its attribute, no product event (saleor/graphql/attribute/mutations/
+        attribute_value_update.py `post_save_action`, 3.20.119 and 723cd4e). The products
+        holding the value."""
+        holding = self.store.rename_attribute_value(attribute_slug, name, new_name)
+        await self.emit("ATTRIBUTE_VALUE_UPDATED", attribute_value(attribute_slug, new_name))
+        attribute = next(a for a in holding[0].attributes if a.slug == attribute_slug)
+        await self.emit("ATTRIBUTE_UPDATED", attribute_node(holding[0], attribute))
+        return holding
 
 
 __all__ = ["STOCK_EVENTS_BY_AVAILABLE_SINCE", "SandboxCatalogEvents", "stock_update_events"]

@@ -70,7 +70,7 @@ class StoreCatalog(StoreBase):
         for product_type in self.product_types.values():
             if product_type.name == name:
                 return product_type
-        product_type = ProductType(id=self.next_id(), name=name, slug=_slugify(name))
+        product_type = ProductType(id=self.next_id(), name=name, slug=slugify(name))
         self.product_types[product_type.id] = product_type
         return product_type
 
@@ -78,9 +78,47 @@ class StoreCatalog(StoreBase):
         for category in self.categories.values():
             if category.name == name:
                 return category
-        category = Category(id=self.next_id(), name=name, slug=_slugify(name))
+        category = Category(id=self.next_id(), name=name, slug=slugify(name))
         self.categories[category.id] = category
         return category
+
+    def rename_category(self, category: Category | int, name: str) -> Category:
+        """`categoryUpdate(input: {name})`: the category saved (`updated_at`), its slug kept
+        unless given; its products are not saved (category_update.py, 3.20.119 and 723cd4e)."""
+        found = self.categories[category if isinstance(category, int) else category.id]
+        found.name, found.updated_at = name, utcnow()
+        return found
+
+    def rename_product_type(self, product_type: ProductType | int, name: str) -> ProductType:
+        """`productTypeUpdate(input: {name})`: its products are not saved
+        (product_type_update.py)."""
+        pk = product_type if isinstance(product_type, int) else product_type.id
+        found = self.product_types[pk]
+        found.name = name
+        return found
+
+    def rename_attribute_value(
+        self, attribute_slug: str, name: str, new_name: str
+    ) -> list[Product]:
+        """`attributeValueUpdate(input: {name})` of the value `name` of the attribute: one value
+        row that every product holding it shows renamed; the products are not saved
+        (attribute_value_update.py). The products holding it."""
+        holding = [
+            p
+            for p in self.products.values()
+            if any(a.slug == attribute_slug and name in a.values for a in p.attributes)
+        ]
+        if not holding:
+            raise NotFound(f"No product has value {name!r} of attribute {attribute_slug!r}.")
+        for product in holding:
+            # Copies: a product's attributes may be objects a caller gave several products.
+            product.attributes = [
+                a.model_copy(update={"values": [new_name if v == name else v for v in a.values]})
+                if a.slug == attribute_slug
+                else a
+                for a in product.attributes
+            ]
+        return holding
 
     def create_product(
         self,
@@ -105,7 +143,7 @@ class StoreCatalog(StoreBase):
         product = Product(
             id=self.next_id(),
             name=name,
-            slug=slug or _slugify(name),
+            slug=slug or slugify(name),
             description=description,
             product_type_id=self.get_or_create_product_type(product_type).id,
             category_id=self.get_or_create_category(category).id if category else None,
@@ -306,6 +344,6 @@ class StoreCatalog(StoreBase):
                     line.variant_id = None
 
 
-def _slugify(value: str) -> str:
+def slugify(value: str) -> str:
     chars = [c.lower() if c.isalnum() else "-" for c in value.strip()]
     return "-".join(part for part in "".join(chars).split("-") if part) or "item"

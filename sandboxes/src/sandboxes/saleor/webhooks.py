@@ -34,6 +34,9 @@ EVENT_PERMISSIONS: dict[str, str] = {
     "ACCOUNT_": "MANAGE_USERS",  # saleor/webhook/event_types.py, e.g. ACCOUNT_DELETED
     "ADDRESS_": "MANAGE_USERS",  # saleor/webhook/event_types.py, e.g. ADDRESS_UPDATED
     "PRODUCT_": "MANAGE_PRODUCTS",
+    "PRODUCT_TYPE_": "MANAGE_PRODUCT_TYPES_AND_ATTRIBUTES",  # saleor/webhook/event_types.py
+    "CATEGORY_": "MANAGE_PRODUCTS",  # saleor/webhook/event_types.py, e.g. CATEGORY_UPDATED
+    # ATTRIBUTE_* need none (saleor/webhook/event_types.py, 3.20.119 and 723cd4e).
     "CHECKOUT_": "MANAGE_CHECKOUTS",
     "FULFILLMENT_": "MANAGE_ORDERS",  # saleor/webhook/event_types.py, e.g. FULFILLMENT_CREATED
     "VOUCHER_": "MANAGE_DISCOUNTS",  # saleor/webhook/event_types.py, e.g. VOUCHER_CREATED
@@ -54,6 +57,10 @@ EVENT_PAYLOAD_FIELD: dict[str, str] = {
     "ADDRESS_": "address",  # saleor/graphql/webhook/subscription_types.py, `AddressBase`
     "PRODUCT_VARIANT_": "productVariant",
     "PRODUCT_": "product",
+    "PRODUCT_TYPE_": "productType",
+    "CATEGORY_": "category",
+    "ATTRIBUTE_": "attribute",
+    "ATTRIBUTE_VALUE_": "attributeValue",
     "CHECKOUT_": "checkout",
     "FULFILLMENT_": "fulfillment",  # and `order`: see fulfillments.FulfillmentEvent
     "VOUCHER_": "voucher",
