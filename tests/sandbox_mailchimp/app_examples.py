@@ -61,14 +61,15 @@ class World:
     interest_id: str
     permission_id: str
     campaign_id: str
+    webhook_id: str
 
 
 async def build_world(
     sandbox: MailchimpSandbox, account: SandboxAccount, client: httpx.AsyncClient
 ) -> World:
-    """An audience (with GDPR permissions, a group, the member ann), a store of it with a
-    product p1 (variant v1), a customer c1, an order o1, a cart cart1, a promo rule r1 with a
-    code d1, and a campaign sent to the audience."""
+    """An audience (with GDPR permissions, a group, the member ann, a webhook), a store of it
+    with a product p1 (variant v1), a customer c1, an order o1, a cart cart1, a promo rule r1
+    with a code d1, and a campaign sent to the audience."""
     sandbox.verify_webhook_urls = False  # no webhook receiver on this network
     list_id = await create_list(client, marketing_permissions=True)
     categories = f"/lists/{list_id}/interest-categories"
@@ -89,12 +90,15 @@ async def build_world(
     await _ok(client.post(f"{store}/promo-rules", json={**rule, "target": "total"}))
     code = {"id": "d1", "code": "SUMMER10", "redemption_url": "https://shop.acme.test/"}
     await _ok(client.post(f"{store}/promo-rules/r1/promo-codes", json=code))
+    hook = {"url": "https://hooks.acme.test/earlier", "events": {"campaign": True}}
+    webhook = await _ok(client.post(f"/lists/{list_id}/webhooks", json=hook))
     return World(
         list_id=list_id,
         category_id=category["id"],
         interest_id=interest["id"],
         permission_id=added["marketing_permissions"][0]["marketing_permission_id"],
         campaign_id=sandbox.add_campaign(account, list_id),
+        webhook_id=webhook["id"],
     )
 
 

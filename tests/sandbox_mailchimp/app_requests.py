@@ -94,6 +94,7 @@ CASES: tuple[Case, ...] = (
         lambda c, w: c.update_member_tags(w.list_id, MEMBER, [TagUpdate(name="vip")]),
     ),
     Case("create_webhook", lambda c, w: c.create_webhook(w.list_id, ex.webhook())),
+    Case("update_webhook", lambda c, w: c.update_webhook(w.list_id, w.webhook_id, ex.webhook())),
     Case("create_store", lambda c, w: c.create_store(ex.store_input(w))),
     Case("update_store", lambda c, w: c.update_store(STORE, ex.store_patch())),
     Case(

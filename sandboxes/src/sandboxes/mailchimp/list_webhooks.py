@@ -72,18 +72,36 @@ def get_webhook(request: ApiRequest) -> dict[str, Any]:
 
 
 @router.route("PATCH", "/lists/{list_id}/webhooks/{webhook_id}")
-def patch_webhook(request: ApiRequest) -> dict[str, Any]:
-    data, found = _webhook(request)
-    body = request.json_object()
-    merged = found.model_dump()
-    for key in ("events", "sources"):
-        if isinstance(body.get(key), dict):
-            merged[key] = {**merged[key], **body[key]}
-    if "url" in body:
-        merged["url"] = body["url"]
-    updated = ListWebhook.model_validate(merged)
-    data.webhooks[found.id] = updated
-    return _render_webhook(updated)
+async def patch_webhook(request: ApiRequest) -> dict[str, Any]:
+    """The spec's body is `Add_Webhook`'s, every field optional: what is given replaces the
+    webhook's (events and sources key by key), checked as a new webhook's is (the URL's form,
+    another webhook's URL, a URL that does not answer)."""
+    with request.sandbox.state.lock:
+        _, found = _webhook(request)
+        body = request.json_object()
+        merged: dict[str, Any] = {**body, "url": body.get("url", found.url)}
+        for key in ("events", "sources"):
+            given = body.get(key, {})
+            kept = getattr(found, key).model_dump()
+            # The given keys replace the webhook's; anything but an object is refused by `parse`.
+            merged[key] = {**kept, **given} if isinstance(given, dict) else given
+        payload = request.parse(WebhookIn, merged)
+        moved = payload.url != found.url
+        if moved and not payload.url.startswith(("http://", "https://")):
+            raise field_invalid("url", "This value should be a valid URL.")
+    if moved and not await verify_url(request.sandbox, payload.url):
+        raise field_invalid(
+            "url", "We couldn't verify that the URL is working. Please double check and try again."
+        )
+    with request.sandbox.state.lock:
+        data, found = _webhook(request)
+        if moved and any(h.url == payload.url for h in data.webhooks.values()):
+            raise invalid_resource("Sorry, you can't use the same URL for more than one webhook.")
+        updated = found.model_copy(
+            update={"url": payload.url, "events": payload.events, "sources": payload.sources}
+        )
+        data.webhooks[found.id] = updated
+        return _render_webhook(updated)
 
 
 @router.route("DELETE", "/lists/{list_id}/webhooks/{webhook_id}")
