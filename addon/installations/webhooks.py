@@ -28,6 +28,7 @@ from addon import metrics
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized, UpstreamUnavailable
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.lifecycle import token_accepted
+from addon.installations.lifecycle_body import lifecycle_body
 from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
@@ -204,20 +205,7 @@ class WebhookReceiver:
     ) -> Outcome:
         """Applied on receipt, in one transaction with the record of the delivery."""
         event = str(job_payload["event"])
-        try:
-            lifecycle = AppLifecycleEvent.model_validate(payload)
-        except ValidationError as exc:
-            raise BadRequest(
-                f"Unexpected {event} payload: {exc}", code=ErrorCode.INVALID_BODY
-            ) from exc
-        if lifecycle.app is None or lifecycle.issued_at is None:
-            # Our documents select `issuedAt` and `app { id }`, which Saleor resolves (it
-            # soft-deletes an app before APP_DELETED: saleor/app/actions.py `delete_app`). A
-            # body without them is another delivery's, signed for it (Saleor signs every app's
-            # deliveries with one key, over the body alone).
-            raise BadRequest(
-                f"The {event} payload names no app or time.", code=ErrorCode.INVALID_BODY
-            )
+        lifecycle = lifecycle_body(event, payload)
         if not await self._saleor_agrees(installation_id, event, lifecycle):
             return Outcome.IGNORED
         async with self.services.db.transaction() as session:
@@ -251,9 +239,10 @@ class WebhookReceiver:
         self, installation_id: int, event: str, lifecycle: AppLifecycleEvent
     ) -> bool:
         """Whether Saleor confirms what the delivery says, asked before anything is written.
-        The signature does not cover the `Saleor-Event` header: the app's own APP_STATUS_CHANGED
-        body (or an old one) posted as APP_DELETED would verify. Saleor accepts the token of an
-        installed, active app only (`lifecycle.py`): deleted or deactivated, it refuses it."""
+        The signature does not cover the `Saleor-Event` header: an old body of the app's posted
+        again would verify. Saleor accepts the token of an installed, active app only
+        (`lifecycle.py`): deleted or deactivated, it refuses it, so this cannot tell a deletion
+        from a deactivation; `lifecycle_body` does, from what the body was made for."""
         async with self.services.db.session() as session:
             installation = await InstallationRepository(session).get(installation_id)
         if installation is None:
