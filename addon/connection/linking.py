@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
 from addon.connection.reconnect import (
@@ -46,7 +49,8 @@ logger = logging.getLogger(__name__)
 # The event of a new connection: a job kind other capabilities register a handler for, so this
 # package imports none of them. The payload is empty (handlers read the connection).
 CONNECTED_KIND = "connection.connected"
-__all__ = ["CONNECTED_KIND", "RESUMED_KIND", "Linking"]  # RESUMED_KIND: see `reconnect.py`
+# RESUMED_KIND: see `reconnect.py`
+__all__ = ["CONNECTED_KIND", "RESUMED_KIND", "Linking", "no_longer_installed", "still_installed"]
 
 
 class Linking(OnConnection):
@@ -103,6 +107,10 @@ class Linking(OnConnection):
         # the first's committed account. Before, it inserted the row too and failed on its key
         # (a 500), or decided on the row as it was (say RESUMED for account A while the first
         # connected B and forgot A's data).
+        # Read afresh: an uninstall may have committed since the request read the installation
+        # (an OAuth callback waits on Mailchimp), and the admin must not be told "connected".
+        if not await still_installed(self.session, installation.id):
+            raise no_longer_installed()
         connection = await self.repository.get_locked_or_insert(installation.id)
         owed = await owed_jobs(self.session, self.services.ports[OWED_TO_ACCOUNT], installation.id)
         now = utcnow()
@@ -173,6 +181,21 @@ class Linking(OnConnection):
             continuity=continuity,
             message=message,
         )
+
+
+async def still_installed(session: AsyncSession, installation_id: int) -> bool:
+    """Whether the installation is there and not uninstalled (erased once its last job ends:
+    `addon.installations.uninstall`), as committed now."""
+    found = await session.scalar(
+        select(Installation.id).where(
+            Installation.id == installation_id, Installation.uninstalled_at.is_(None)
+        )
+    )
+    return found is not None
+
+
+def no_longer_installed() -> BadRequest:
+    return BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
 
 
 def _runs_now(owed: Owed) -> str:

@@ -22,7 +22,7 @@ import secrets
 from datetime import timedelta
 
 from addon.connection.attempts import AttemptService, Outcome
-from addon.connection.linking import Linking
+from addon.connection.linking import Linking, no_longer_installed
 from addon.connection.models import ConnectionMethod, OAuthState
 from addon.connection.schemas import ConnectResult, OAuthStart
 from addon.connection.service import (
@@ -204,8 +204,9 @@ class OAuthFlow(OnConnection):
         if not await self.repository.consume_state(state_hash, now):
             raise _replayed()
         installation = await InstallationRepository(self.session).get(record.installation_id)
-        if installation is None:
-            raise BadRequest("The app is no longer installed.", code=ErrorCode.UNKNOWN_INSTALLATION)
+        if installation is None or installation.uninstalled_at is not None:
+            # Uninstalled, it waits for its last job to be erased: no token is asked for.
+            raise no_longer_installed()
         return record, installation
 
     async def record_outcome(self, state: str, outcome: Outcome, browser_key: str | None) -> None:
