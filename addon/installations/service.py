@@ -30,10 +30,17 @@ from addon.installations.models import (
 )
 from addon.installations.repository import InstallationRepository
 from addon.installations.schemas import Farewell
+from addon.installations.token_refusal import refused_token
 from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
-from addon.saleor.client import SaleorClient, SaleorQueryError, SaleorUnavailable, saleor_domain
+from addon.saleor.client import (
+    SaleorClient,
+    SaleorPermissionDenied,
+    SaleorQueryError,
+    SaleorUnavailable,
+    saleor_domain,
+)
 from addon.saleor.manifest import app_identifier, is_this_app
 from addon.saleor.schemas import AppLifecycleEvent
 
@@ -109,6 +116,8 @@ class InstallationService:
             data = await self.saleor.execute(
                 saleor_api_url, token, "installation_check", notify_refusal=False
             )
+        except SaleorPermissionDenied as exc:
+            raise refused_token(auth_token, exc) from exc
         except SaleorQueryError as exc:
             raise Unauthorized(
                 f"Saleor did not accept the app token: {exc}", code=ErrorCode.INVALID_APP_TOKEN

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import string
 from typing import Any
 
 import httpx
@@ -17,6 +18,8 @@ from .models import SandboxApp, WebhookConfig
 from .sandbox_webhooks import SandboxWebhooks
 from .versions import schema_version, sends_own_lifecycle_events
 from .webhooks import Delivery, events_from_query
+
+_TOKEN_CHARS = string.ascii_letters + string.digits
 
 __all__ = ["InstallationFailed", "SandboxApps"]
 
@@ -132,7 +135,8 @@ class SandboxApps(SandboxWebhooks):
             data_privacy_url=manifest.get("dataPrivacyUrl"),
             author=manifest["author"].strip() if manifest.get("author") else None,
             is_active=activate,
-            auth_token=secrets.token_urlsafe(22)[:30],
+            # oauthlib's `generate_token()`, as saleor/app/models.py `AppTokenManager.create`.
+            auth_token="".join(secrets.choice(_TOKEN_CHARS) for _ in range(30)),
             webhooks=webhooks,
         )
 
