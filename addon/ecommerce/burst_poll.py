@@ -1,7 +1,9 @@
 """The `ecommerce.burst` job: it looks at a burst's batch at Mailchimp (the next look planned
 from Mailchimp's progress, a new job each time) until the batch is finished, then applies its
 results to the ledger (`apply`, each record's in `burst_apply.py`); when polling gives up, the
-batch's records go back to one push each (`on_burst_failure`). And the job's registration."""
+batch's records go back to one push each (`on_burst_failure`), as they do at once when its
+results archive is gone (`ResultsUnavailable`: what the batch did will not be known). And the
+job's registration."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound
+from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound, ResultsUnavailable
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
 
@@ -69,7 +71,7 @@ async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
                     if looked.first() is not None:
                         await poll_batch_later(session, installation_id, ref.batch_id, delay)
                 return
-            results = await client.download_batch_results(batch.response_body_url)
+            results = await client.finished_batch_results(batch)
     except (NotConnected, InvalidCredentials):
         await release(services, ref.batch_id)  # their pushes wait for a connection as usual
         return
@@ -79,6 +81,16 @@ async def burst_job(job: ClaimedJob, ref: BurstRef, services: Services) -> None:
         # its records go to one push each at once, not after the failures of every look.
         logger.warning("Mailchimp no longer has burst batch %s; pushed one each", ref.batch_id)
         await release(services, ref.batch_id, refused=True)
+        return
+    except ResultsUnavailable:
+        # It ran, but its results archive is gone (its signed URL expired, the results
+        # deleted): what Mailchimp holds of each record is unknown, as after a lost send that
+        # can no longer run, so each is pushed again at once (not after every look failing).
+        logger.warning("Burst batch %s's results are no longer available", ref.batch_id)
+        async with services.db.transaction() as session:
+            row = await session.get(BurstBatch, ref.batch_id, with_for_update=True)
+            if row is not None and row.status is BurstStatus.SUBMITTED:
+                await settle_unknown(session, row)
         return
     await apply(services, ref.batch_id, results)
 

@@ -29,7 +29,7 @@ from addon.ecommerce.repository import LedgerRepository
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob, RetryLater
-from addon.mailchimp import NotFound
+from addon.mailchimp import NotFound, ResultsUnavailable
 from addon.mailchimp.models import BatchOperationResult
 from addon.services import Services
 
@@ -88,12 +88,13 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
             batch = await client.get_batch(request.batch_id)
             if batch.status != "finished":
                 raise RetryLater("the promo code batch is still running", POLL_SECONDS)
-            results = await client.download_batch_results(batch.response_body_url)
+            results = await client.finished_batch_results(batch)
     except NotConnected:
         return
-    except NotFound:
-        # Deleted at Mailchimp (its results gone with it): every code is as one missing from
-        # the results, the voucher's push sends again those not held.
+    except (NotFound, ResultsUnavailable):
+        # Deleted at Mailchimp, or its results archive expired or deleted since it ran: every
+        # code is as one missing from the results, the voucher's push sends again those not
+        # held.
         results = []
     found = outcomes(request, results)
     async with services.db.transaction() as session:

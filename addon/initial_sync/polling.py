@@ -3,7 +3,9 @@
 Used by a running sync's step and by an ended sync's (`ended.py`). Each batch is asked about on
 its own: one Mailchimp no longer has (deleted there: `DELETE /batches/{batch_id}` leaves a 404,
 as the spec says of its results) is `lost`, not a failure of the step, and a 429 only says how
-long to wait, keeping the answers that came.
+long to wait, keeping the answers that came. A finished batch whose results archive is gone
+(its signed URL expired, the results deleted: `ResultsUnavailable`, after asking Mailchimp for
+the batch again) is handed to live sync as a lost one is.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from addon.initial_sync import applier
 from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Flight, batch_expected
 from addon.jobs.retry import throttled_wait
-from addon.mailchimp import MailchimpClient, NotFound, RateLimited
+from addon.mailchimp import (
+    MailchimpClient,
+    MailchimpError,
+    NotFound,
+    RateLimited,
+    ResultsUnavailable,
+)
 from addon.mailchimp.models import Batch
 from addon.services import Services
 
@@ -88,13 +96,32 @@ async def settle(services: Services, client: MailchimpClient, sync_id: int, poll
         )
         await applier.hand_over(services, sync_id, flight)
     progress = bool(polled.lost)
+    failed: MailchimpError | None = None
     for flight, batch in polled.seen:
-        if batch.status == "finished":
-            results = await client.download_batch_results(batch.response_body_url)
-            await applier.apply(services, sync_id, flight, results)
-            progress = True
-        else:
+        if batch.status != "finished":
             await reschedule(services, sync_id, flight, batch)
+            continue
+        try:
+            results = await client.finished_batch_results(batch)
+        except ResultsUnavailable:
+            # It ran, but what each operation did will never be known (its archive's signed
+            # URL expired while the worker was away, or Mailchimp deleted it): as a batch
+            # Mailchimp no longer has, its entities go to live sync, which sends all of them.
+            logger.warning(
+                "Initial sync %s: the results of batch %s are no longer available; its "
+                "entities are pushed live",
+                sync_id,
+                flight.batch_id,
+            )
+            await applier.hand_over(services, sync_id, flight)
+        except MailchimpError as exc:
+            failed = failed or exc  # the other finished batches are applied first
+            continue
+        else:
+            await applier.apply(services, sync_id, flight, results)
+        progress = True
+    if failed is not None:
+        raise failed
     return progress
 
 

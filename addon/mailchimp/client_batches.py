@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Sequence
 from . import paths
 from .batches import parse_batch_results
 from .client_base import ClientBase
-from .errors import OutcomeUnknown, TransientError, Unreachable
+from .error_responses import storage_error_from_response
+from .errors import NotFound, OutcomeUnknown, ResultsUnavailable, TransientError, Unreachable
 from .models import Batch, BatchOperation, BatchOperationResult
 
 __all__ = ["BatchCalls"]
@@ -55,5 +56,25 @@ class BatchCalls(ClientBase):
         operation's outcome is missing, which callers take as transient (`batch_results`)."""
         if not url:
             return []
-        response = await self.http.request("GET", url)
+        # The storage host's 403/404 say the archive is gone, not the account's role or plan.
+        response = await self.http.request("GET", url, error_mapper=storage_error_from_response)
         return parse_batch_results(response.content)
+
+    async def finished_batch_results(self, batch: Batch) -> list[BatchOperationResult]:
+        """The results of a batch Mailchimp reported ``finished`` (`batch`, as it answered).
+
+        Its ``response_body_url`` is a pre-signed URL valid a short time, and Mailchimp deletes
+        old results (mailchimp/mc-magento2#821): when the archive is gone, the batch is asked
+        for once more (``GET /batches/{id}``), and a different URL in the answer is tried.
+        Raises :class:`ResultsUnavailable` when there is none or it fails too: the batch ran,
+        what each operation did will not be known (callers push its records again)."""
+        try:
+            return await self.download_batch_results(batch.response_body_url)
+        except ResultsUnavailable:
+            try:
+                again = await self.get_batch(batch.id)
+            except NotFound as exc:
+                raise ResultsUnavailable.after(exc) from exc
+            if again.response_body_url in ("", batch.response_body_url):
+                raise
+            return await self.download_batch_results(again.response_body_url)

@@ -33,11 +33,17 @@ from .errors import (
     NotFound,
     OAuthError,
     RateLimited,
+    ResultsUnavailable,
     TransientError,
     ValidationFailed,
 )
 
-__all__ = ["RETRY_AFTER_MAX", "error_from_response", "oauth_error_from_response"]
+__all__ = [
+    "RETRY_AFTER_MAX",
+    "error_from_response",
+    "oauth_error_from_response",
+    "storage_error_from_response",
+]
 
 _TITLE_CLASSES: dict[str, type[BadRequest]] = {
     "member exists": MemberExists,
@@ -176,3 +182,19 @@ def oauth_error_from_response(response: httpx.Response) -> MailchimpError:
         cls = RateLimited if status in (403, 429) else TransientError
         return cls(description, title=error, **common)
     return OAuthError(description, title=error, **common)
+
+
+def storage_error_from_response(response: httpx.Response) -> MailchimpError:
+    """Map a failed download of a batch's results archive from the storage host (S3, its XML
+    errors): a 403 (``AccessDenied``, "Request has expired": the pre-signed URL's time is up)
+    or a 404 (``NoSuchKey``: the results deleted) is :class:`ResultsUnavailable`, never the
+    API's role/plan refusal or missing resource; anything else (a 5xx, a 429) as the API's."""
+    if response.status_code not in (403, 404):
+        return error_from_response(response)
+    return ResultsUnavailable(
+        f"The storage host answered {response.status_code} for the results archive.",
+        status=response.status_code,
+        title=response.reason_phrase,
+        method=response.request.method,
+        path=response.request.url.path,
+    )

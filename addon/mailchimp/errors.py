@@ -26,6 +26,8 @@ those become :class:`OAuthError`.
     ├── RateLimited               429, or a bodiless 403/429 (retryable)
     ├── TransientError            5xx, HTML error pages, timeouts, connection errors (retryable)
     │   └── Unreachable           no connection was made: the request was never sent
+    ├── ResultsUnavailable        a finished batch's results archive is gone from the storage
+    │                             host (its signed URL expired, the results deleted): 403/404
     ├── OutcomeUnknown            a request never sent twice (``POST /batches``) failed after it
     │                             may have reached Mailchimp: whether Mailchimp acted is unknown
     └── OAuthError                the OAuth token endpoint refused (``error``/``error_description``)
@@ -37,7 +39,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, Self
 
 __all__ = [
     "AddressRefused",
@@ -54,6 +56,7 @@ __all__ = [
     "OAuthError",
     "OutcomeUnknown",
     "RateLimited",
+    "ResultsUnavailable",
     "TransientError",
     "Unreachable",
     "ValidationFailed",
@@ -134,6 +137,21 @@ class MailchimpError(Exception):
             FieldError(e.field, e.message.replace(secret, "[redacted]")) for e in self.errors
         )
         self.args = (str(self),)
+
+    @classmethod
+    def after(cls, error: MailchimpError) -> Self:
+        """This class's error for a call that ended with `error` (an `OutcomeUnknown` for a
+        send that may have acted), keeping what Mailchimp answered."""
+        return cls(
+            error.detail or str(error),
+            status=error.status,
+            title=error.title,
+            instance=error.instance,
+            type=error.type,
+            errors=error.errors,
+            method=error.method,
+            path=error.path,
+        )
 
     @property
     def field_errors(self) -> dict[str, str]:
@@ -245,6 +263,15 @@ class Unreachable(TransientError):
     request was never sent, so sending it again cannot do anything twice."""
 
 
+class ResultsUnavailable(MailchimpError):
+    """A finished batch's results archive (``response_body_url``) could not be downloaded: the
+    storage host answered 403 (the pre-signed URL expired) or 404 (Mailchimp deleted old
+    results), even after the batch was asked for again. Not the account's role or plan: the
+    batch ran, but what each operation did will not be known."""
+
+    summary = "Mailchimp no longer has the batch's results (link expired, or deleted)"
+
+
 class OutcomeUnknown(MailchimpError):
     """A request that is never sent twice (``POST /batches``: each send creates a batch; a
     merge field's or a webhook's create, whose second send makes a twin or is refused) failed
@@ -254,20 +281,6 @@ class OutcomeUnknown(MailchimpError):
     connection never made) is raised as itself instead."""
 
     summary = "Mailchimp may or may not have accepted the request"
-
-    @classmethod
-    def after(cls, error: MailchimpError) -> OutcomeUnknown:
-        """The unknown outcome of a send that ended with `error`."""
-        return cls(
-            error.detail or str(error),
-            status=error.status,
-            title=error.title,
-            instance=error.instance,
-            type=error.type,
-            errors=error.errors,
-            method=error.method,
-            path=error.path,
-        )
 
 
 class OAuthError(MailchimpError):

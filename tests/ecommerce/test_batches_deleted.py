@@ -59,3 +59,26 @@ async def test_a_vouchers_codes_are_sent_again(shop: Shop) -> None:
     assert set(await codes(shop, voucher)) == set(names)
     record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
     assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_vouchers_codes_are_sent_again_when_the_results_expired(shop: Shop) -> None:
+    """The code batch ran, but its results archive expired before the poll read it (the
+    worker away over ten minutes): as a deleted batch's, its codes are sent again, not the
+    poll failed as a Mailchimp refusal of the account's role or plan."""
+    await choose(shop, "all")
+    shop.mailchimp.batches_paused = True
+    names = [f"LATE{i:03}" for i in range(60)]
+    voucher = await shop.saleor.vouchers.create("Late", names, channels={CHANNEL: 3})
+    await Worker(shop.services).run_until_idle()
+    shop.mailchimp.batches_paused = False
+    await shop.mailchimp.drain_batches()
+    shop.mailchimp.clock.advance(shop.mailchimp.batch_result_ttl + 1)
+    await run_all(shop)
+    assert set(await codes(shop, voucher)) == set(names)
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+    async with shop.services.db.session() as session:
+        errors = list(
+            await session.scalars(select(Job.last_error).where(Job.last_error.is_not(None)))
+        )
+    assert not [e for e in errors if "403" in e], errors

@@ -16,7 +16,7 @@ import asyncio
 import io
 import tarfile
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -90,7 +90,17 @@ def _batch(request: ApiRequest) -> Batch:
 
 @router.route("GET", "/batches/{batch_id}")
 def get_batch(request: ApiRequest) -> dict[str, Any]:
-    return render(_batch(request))
+    """One batch. Mailchimp's docs say nothing of a fresh ``response_body_url`` on a later
+    ``GET`` (its guide "Run Async Requests with the Batch Endpoint" and the spec's ``Batch``
+    schema only give the URL of the results), so by default the URL signed when the batch
+    finished is answered again, however expired: no stricter service is possible. A test that
+    wants the other reading sets `MailchimpSandbox.batch_url_renewed_on_get`."""
+    batch = _batch(request)
+    sandbox = request.sandbox
+    if sandbox.batch_url_renewed_on_get and batch.status == "finished":
+        with sandbox.state.lock:
+            sandbox.batch_runner.sign(batch)
+    return render(batch)
 
 
 @router.route("DELETE", "/batches/{batch_id}")
@@ -115,12 +125,18 @@ def _query(params: dict[str, Any]) -> dict[str, str]:
 @dataclass
 class Archive:
     content: bytes
-    expires_at: float
+    # The expiry of each URL signed for it: an old URL stays expired once a new one is given.
+    signed: set[int] = field(default_factory=set)
 
 
 S3_EXPIRED = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>'
     "<Message>Request has expired</Message></Error>"
+)
+S3_UNSIGNED = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SignatureDoesNotMatch</Code>'
+    "<Message>The request signature we calculated does not match the signature you "
+    "provided.</Message></Error>"
 )
 S3_NO_KEY = (
     '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code>'
@@ -140,6 +156,7 @@ class BatchRunner:
         self.sandbox = sandbox
         self._tasks: set[asyncio.Task[None]] = set()
         self._archives: dict[str, Archive] = {}
+        self._names: dict[str, str] = {}  # a finished batch's id: its archive's name
         # Per account: its batches waiting to run, and whether one of them is running.
         self._queues: dict[str, deque[tuple[AccountData, Batch]]] = {}
 
@@ -216,15 +233,32 @@ class BatchRunner:
             batch.status = "finalizing"
         content = await self._finalize(batch)
         with sandbox.state.lock:
-            expires_at = sandbox.clock.now() + sandbox.batch_result_ttl
-            name = f"{batch.id}-{sandbox.state.new_id(10)}-response.tar.gz"
-            self._archives[name] = Archive(content=content, expires_at=expires_at)
-            batch.response_body_url = (
-                f"{sandbox.public_base_url}/_batch-results/{name}"
-                f"?AWSAccessKeyId=SANDBOX&Expires={int(expires_at)}&Signature=sandbox"
-            )
+            self._names[batch.id] = name = f"{batch.id}-{sandbox.state.new_id(10)}-response.tar.gz"
+            self._archives[name] = Archive(content=content)
+            self.sign(batch)
             batch.completed_at = sandbox.clock.iso()
             batch.status = "finished"
+
+    def sign(self, batch: Batch) -> None:
+        """Give the finished batch's archive a URL valid `batch_result_ttl` from now, as a
+        pre-signed S3 URL (held under the state lock)."""
+        sandbox = self.sandbox
+        name = self._names.get(batch.id)
+        archive = self._archives.get(name or "")
+        if name is None or archive is None:
+            return
+        expires = int(sandbox.clock.now() + sandbox.batch_result_ttl)
+        archive.signed.add(expires)
+        batch.response_body_url = (
+            f"{sandbox.public_base_url}/_batch-results/{name}"
+            f"?AWSAccessKeyId=SANDBOX&Expires={expires}&Signature=sandbox"
+        )
+
+    def delete_results(self, batch_id: str) -> None:
+        """Mailchimp deleting a batch's old results (mailchimp/mc-magento2#821): its archive
+        answers 404 ``NoSuchKey`` from now on, whatever URL."""
+        with self.sandbox.state.lock:
+            self._archives.pop(self._names.get(batch_id, ""), None)
 
     async def _execute(self, data: AccountData, operation: BatchOperation) -> BatchResult:
         sandbox = self.sandbox
@@ -315,6 +349,12 @@ class BatchRunner:
         archive = self._archives.get(name)
         if archive is None:
             return Response(S3_NO_KEY, status_code=404, media_type="application/xml")
-        if self.sandbox.clock.now() >= archive.expires_at:
+        try:
+            until = int(expires or "")
+        except ValueError:
+            until = None
+        if until is None or until not in archive.signed:
+            return Response(S3_UNSIGNED, status_code=403, media_type="application/xml")
+        if self.sandbox.clock.now() >= until:
             return Response(S3_EXPIRED, status_code=403, media_type="application/xml")
         return Response(archive.content, media_type="application/x-gzip")

@@ -74,6 +74,9 @@ class MailchimpSandbox(SandboxObservation):
         self.batch_start_delay = batch_start_delay
         self.batch_operation_latency = batch_operation_latency
         self.batch_result_ttl = batch_result_ttl
+        # Whether `GET /batches/{id}` signs a finished batch's results URL afresh: Mailchimp's
+        # docs do not say so, so off (the stricter reading) unless a test turns it on.
+        self.batch_url_renewed_on_get = False
         # While True, submitted batches stay "pending" (tests order them against other calls).
         self.batches_paused = False
         # While paused, this many waiting batches may still start, one each (release_batches):
