@@ -93,6 +93,18 @@ def _strftime(format_name: str | None, default: str) -> str:
     return "".join(_DATE_PARTS.get(part, part) for part in pattern)
 
 
+def _with_year(pattern: str) -> str:
+    """A birthday's day and month (`%m/%d`) with a year after them, as a full date in the
+    field's own order is written (`12/03/1990` for MM/DD); a date's pattern as it is."""
+    return pattern if "%Y" in pattern else f"{pattern}/%Y"
+
+
+def full_date_pattern(field: MergeFieldSpec) -> str:
+    """The strftime pattern of a full date in a date or birthday field's own order."""
+    default = "MM/DD" if field.type == "birthday" else "MM/DD/YYYY"
+    return _with_year(_strftime(field.options.date_format, default))
+
+
 def _parse_date(value: str, own_format: str | None) -> date | None:
     """ISO dates (as Saleor and most metadata hold them) or the field's own format."""
     text = value.strip()
@@ -107,7 +119,7 @@ def _parse_date(value: str, own_format: str | None) -> date | None:
             # A birthday's MM/DD has no year: read in a leap year (strptime's default, 1900, is
             # none, so 02/29 would not be a date); or a full date in the field's own order,
             # whose year the birthday drops (12/03/1990 for MM/DD).
-            attempts = [(f"{pattern}/%Y", f"{text}/2000"), (f"{pattern}/%Y", text)]
+            attempts = [(_with_year(pattern), f"{text}/2000"), (_with_year(pattern), text)]
         for read_as, read in attempts:
             try:
                 return datetime.strptime(read, read_as).date()

@@ -6,7 +6,8 @@ Mailchimp's case. A profile change in Mailchimp carries every merge field, chang
 writing each back as it came would replace the customer's metadata with Mailchimp's rendering
 of it, a birthday's year lost for good. So a value that is just the app's rendering of what the
 key holds is left alone, and a changed date is written in the shape the key holds (ISO stays
-ISO, and a birthday keeps the year Mailchimp never had).
+ISO, a full date in the field's own order stays so, and a birthday keeps the year Mailchimp
+never had).
 
 Nor is a value that is just what the app last sent the contact (`merge_digest`, kept per field
 in `ContactState.sent_merge_digests`): the customer may have changed it in Saleor since, and
@@ -17,11 +18,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from addon.audiences.merge_values import MergeFieldSpec, SourceValue, as_date, convert
+from addon.audiences.merge_values import MergeFieldSpec, as_date, convert, full_date_pattern
 
 
 def text_of(value: Any) -> str | None:
@@ -73,24 +74,30 @@ def _same(made: Any, text: str) -> bool:
 
 
 def _date_like(text: str, current: str, spec: MergeFieldSpec) -> str:
-    """Mailchimp's date in the shape the key holds: ISO when it holds an ISO date (a birthday
-    keeping the key's year), else as Mailchimp wrote it."""
+    """Mailchimp's date in the shape the key holds, ISO or a full date in the field's own order
+    (`12/03/1990` for a birthday's MM/DD, which `convert` takes too), a birthday keeping the
+    key's year; else (a key without a year, say) as Mailchimp wrote it."""
     new = as_date(text, spec.options.date_format)
-    old = _iso_date(current)
-    if new is None or old is None:
+    held = _held_date(current, spec)
+    if new is None or held is None:
         return text
+    old, pattern = held
     if spec.type == "birthday":
         try:
             new = new.replace(year=old.year)
         except ValueError:  # 29 February in a year without one
             return text
-    return new.isoformat()
+    return new.strftime(pattern) if pattern else new.isoformat()
 
 
-def _iso_date(value: SourceValue) -> date | None:
-    if not isinstance(value, str):
-        return None
+def _held_date(value: str, spec: MergeFieldSpec) -> tuple[date, str | None] | None:
+    """The key's full date and the strftime pattern it is written in (None: ISO)."""
     try:
-        return date.fromisoformat(value.strip()[:10])
+        return date.fromisoformat(value.strip()[:10]), None
+    except ValueError:
+        pass
+    pattern = full_date_pattern(spec)
+    try:
+        return datetime.strptime(value.strip(), pattern).date(), pattern
     except ValueError:
         return None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -77,6 +78,14 @@ class ProfileAddress(_Payload):
         )
 
 
+class BillingAddress(ProfileAddress):
+    """The default billing address, with the names Saleor falls back to for a user without
+    their own (saleor/account/models.py `User.get_full_name`)."""
+
+    first_name: str = Field("", alias="firstName")
+    last_name: str = Field("", alias="lastName")
+
+
 class CustomerProfile(_Payload):
     """What `subscriptions_customer_profile` reads of a Saleor user."""
 
@@ -91,7 +100,7 @@ class CustomerProfile(_Payload):
     is_confirmed: bool = Field(True, alias="isConfirmed")
     metadata: list[MetadataEntry] = Field(default_factory=list)
     private_metadata: list[MetadataEntry] | None = Field(None, alias="privateMetadata")
-    default_billing_address: ProfileAddress | None = Field(None, alias="defaultBillingAddress")
+    default_billing_address: BillingAddress | None = Field(None, alias="defaultBillingAddress")
     default_shipping_address: ProfileAddress | None = Field(None, alias="defaultShippingAddress")
 
     def value(self, source: FieldSource, key: str) -> SourceValue:
@@ -119,6 +128,15 @@ class CustomerProfile(_Payload):
                 items = self.private_metadata or []
                 return next((m.value for m in items if m.key == key), None)
         return None
+
+    def billing_name(self, source: FieldSource) -> str:
+        """The default billing address's first or last name ("" for another source)."""
+        billing = self.default_billing_address or BillingAddress()
+        names = {
+            FieldSource.FIRST_NAME: billing.first_name,
+            FieldSource.LAST_NAME: billing.last_name,
+        }
+        return names.get(source, "")
 
 
 async def fetch_profile(
@@ -184,13 +202,19 @@ class MemberData:
     problems: list[str] = field(default_factory=list)
     # Fields filled from a form's or a checkout's names rather than the mapping.
     given_names: set[str] = field(default_factory=set)
+    # Mapped name fields the account has no value for, filled from the given names or the
+    # default billing address's (`member_data`): never cleared as a removed value (not in
+    # `mapped_sent`), but their digests kept, so Mailchimp still holding one is no change of
+    # the member's to write back onto the account.
+    fallback_names: set[str] = field(default_factory=set)
     # Mapped fields the customer has no value for (not those whose value could not be
     # converted: a problem keeps what Mailchimp holds).
     blank: set[str] = field(default_factory=set)
 
     def mapped_sent(self) -> list[str]:
         """The mapped fields this sends a value for (`ContactState.sent_merge_tags`)."""
-        return sorted(k for k in self.merge_fields if k not in self.given_names)
+        filled_otherwise = self.given_names | self.fallback_names
+        return sorted(k for k in self.merge_fields if k not in filled_otherwise)
 
     def sent_digests(
         self, sent: dict[str, Any], before: dict[str, str], specs: list[MergeFieldSpec]
@@ -232,13 +256,18 @@ def member_data(
     *,
     names: tuple[str | None, str | None] = (None, None),
     language: str | None = None,
+    filled: Collection[str] = (),
 ) -> MemberData:
     """The mapped merge fields, the member's language and its tags from data.
 
     Without a mapping of FNAME/LNAME the names given (a checkout's billing name, a form's) go to
     those fields as before, checked as mapped values are: Saleor takes a name of 256 characters
     (account/models.py, `max_length=256`), Mailchimp's text field 255, and a value it refuses
-    fails the whole member write."""
+    fails the whole member write.
+
+    A mapped first or last name the account lacks falls back to the name given, else to the
+    default billing address's (`_fallback_name`), unless the field is in `filled`: one the app
+    already filled for the contact (`ContactState.sent_merge_digests`), which stays as it is."""
     by_tag = {s.tag: s for s in specs}
     data = MemberData(
         language=mailchimp_language(profile.language_code if profile else None)
@@ -268,14 +297,35 @@ def member_data(
         spec = by_tag.get(mapping.merge_tag)
         if spec is None or profile is None:
             continue  # the field is gone from Mailchimp; a guest has no customer data
-        result = convert(profile.value(mapping.source, mapping.key), spec)
+        value = profile.value(mapping.source, mapping.key)
+        fallback = None
+        if spec.tag not in filled and isinstance(value, str) and not value.strip():
+            fallback = _fallback_name(profile, mapping.source, names)
+        result = convert(fallback or value, spec)
         if result.problem is not None:
             data.problems.append(f"{spec.name or spec.tag} ({spec.tag}): {result.problem}")
         elif result.value is not None:
             data.merge_fields[spec.tag] = result.value
+            if fallback:
+                data.fallback_names.add(spec.tag)
         else:
             data.blank.add(spec.tag)
     return data
+
+
+def _fallback_name(
+    profile: CustomerProfile, source: FieldSource, names: tuple[str | None, str | None]
+) -> str | None:
+    """A name for a mapped name field the account has none for. Saleor never copies a
+    checkout's billing name onto the user (saleor/checkout/complete_checkout.py
+    `_process_user_data_for_order` stores the address only) and `accountRegister` takes names
+    as optional, so most shoppers' accounts have none: the name the checkout or form gave, else
+    the default billing address's, as Saleor's own `User.get_full_name` falls back
+    (saleor/account/models.py). None for another source."""
+    given = {FieldSource.FIRST_NAME: names[0], FieldSource.LAST_NAME: names[1]}
+    if source not in given:
+        return None
+    return (given[source] or "").strip() or profile.billing_name(source).strip() or None
 
 
 def missing_required(specs: list[MergeFieldSpec], merge_fields: dict[str, Any]) -> list[str]:

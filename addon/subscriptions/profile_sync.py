@@ -209,7 +209,10 @@ async def handle_update_profile(
         return  # its address changed (the e-mail change moves the member, or it is another's)
     if not profile.is_confirmed and profile.id != owner:
         return  # anyone may register anyone's address: another's contact is not theirs
-    data = member_data(profile, mappings, specs)
+    # A name field the app filled (from the account, or a fallback to a given or billing name)
+    # is not filled again from the billing address while the account lacks the name: one it
+    # filled from a fallback stays as it is, one the customer removed is cleared.
+    data = member_data(profile, mappings, specs, filled=digests_before)
     digest = data.digest()
     if digest == digest_before:
         return
