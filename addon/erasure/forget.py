@@ -48,7 +48,7 @@ from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import remember_erased
 from addon.subscriptions.customer_addresses import CustomerAddress
-from addon.subscriptions.models import ContactState
+from addon.subscriptions.models import ContactState, RegistrationConsent
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 
 
@@ -222,6 +222,13 @@ async def forget(
             ),
         )
     )
+    if saleor_user_id:  # the consents a registration gave (`registration_consents`)
+        await session.execute(
+            delete(RegistrationConsent).where(
+                RegistrationConsent.installation_id == installation_id,
+                RegistrationConsent.saleor_user_id == saleor_user_id,
+            )
+        )
     done.engagement = await _forget_engagement(session, installation_id, lowered, saleor_user_id)
 
     records = await ledger_records(session, installation_id, addresses, saleor_user_id)

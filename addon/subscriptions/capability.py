@@ -33,6 +33,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         CustomerCreated,
         OrderCreated,
         handle_customer_created,
+        handle_customer_updated,
         handle_order_created,
     )
     from addon.subscriptions.mailchimp_hooks import (
@@ -47,7 +48,6 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         CustomerChanged,
         ProfileUpdate,
         RefreshProfiles,
-        handle_customer_changed,
         handle_refresh_profiles,
         handle_update_profile,
     )
@@ -82,7 +82,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(WRITE_PROFILE_JOB, handle_write_profile, payload=ProfileWriteBack)
     registry.register(
         webhook_job_kind(WEBHOOK_SLUG),
-        handle_customer_changed,
+        handle_customer_updated,
         payload=WebhookJob[CustomerChanged],
     )
     registry.register(

@@ -1,11 +1,13 @@
 """Consent recorded by the storefront in Saleor metadata: at checkout and at registration.
 
-A delivery (ORDER_CREATED, CUSTOMER_CREATED, or one the catch-up replays) says only which order
-or customer: the consent, the address and when it was given (the order placed, the customer
-registered) are read from Saleor. The signature covers the body alone, and the consent keys
-stay on the customer for good, so another delivery's body posted here would carry them, and
-could name any time. A consent given before the contact last left an audience (unsubscribed,
-cleaned, archived) is not given again: only a newer one subscribes them.
+A delivery (ORDER_CREATED, CUSTOMER_CREATED, ACCOUNT_CONFIRMED, CUSTOMER_UPDATED, or one the
+catch-up replays) says only which order or customer: the consent, the address and when it was
+given (the order placed, the customer registered) are read from Saleor. The signature covers
+the body alone, and the consent keys stay on the customer for good, so another delivery's body
+posted here would carry them, and could name any time. A consent given before the contact last
+left an audience (unsubscribed, cleaned, archived) is not given again: only a newer one
+subscribes them. A registration's is applied in part while the account is unconfirmed, in full
+once it is confirmed, once (`registration_consents.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +27,16 @@ from addon.services import Services
 from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
-from addon.subscriptions.profile_sync import queue_member_updates
+from addon.subscriptions.profile_sync import (
+    CustomerChanged,
+    handle_customer_changed,
+    queue_member_updates,
+)
+from addon.subscriptions.registration_consents import (
+    awaits_confirmation,
+    claim_in_full,
+    record_in_part,
+)
 from addon.subscriptions.schemas import Action, Source, normalize_email
 from addon.subscriptions.service import SubscriptionService, is_connected
 
@@ -149,7 +160,11 @@ async def _withdrawn_since(
     ]
 
 
-async def _subscribe(services: Services, installation_id: int, signup: Signup) -> None:
+async def _subscribe(
+    services: Services, installation_id: int, signup: Signup, *, in_part: bool = True
+) -> None:
+    """`in_part`: an unconfirmed account's registration is applied in part (at its creation),
+    or not at all (an update of it: nothing new)."""
     consent, source, email = signup.consent, signup.source, signup.email
     if not consent.subscribe or not email:
         return  # no consent recorded: no subscription
@@ -158,9 +173,21 @@ async def _subscribe(services: Services, installation_id: int, signup: Signup) -
     except ValueError:
         logger.info("Ignored consent with an invalid e-mail address (%s)", source.value)
         return
+    user_id = signup.saleor_user_id if source is Source.REGISTRATION else None
     async with services.db.transaction() as session:
+        if user_id is not None and not signup.confirmed:
+            if not in_part:
+                return
+            # Recorded even when not connected: the confirmation then applies it in full.
+            await record_in_part(session, installation_id, user_id, consent)
         if not await is_connected(session, installation_id):
             return
+        if (
+            user_id is not None
+            and signup.confirmed
+            and not await claim_in_full(session, installation_id, user_id, consent)
+        ):
+            return  # applied in full already: a retry, a duplicate, the confirmation's other event
         service = SubscriptionService(session, services)
         choices = await service.resolve(
             installation_id, consent.audiences, consent.groups, consent.permissions
@@ -196,7 +223,14 @@ _Read = TypeVar("_Read", UserRef, OrderRef)
 
 
 async def _subscribe_read(
-    services: Services, installation_id: int, document: str, field: str, id_: str, as_: type[_Read]
+    services: Services,
+    installation_id: int,
+    document: str,
+    field: str,
+    id_: str,
+    as_: type[_Read],
+    *,
+    in_part: bool = True,
 ) -> None:
     """Subscribe as the order or customer Saleor holds now says (nothing if it is gone, or the
     app uninstalled); Saleor failing to answer fails the job (retried)."""
@@ -209,7 +243,8 @@ async def _subscribe_read(
     )
     found = data.get(field)
     if found:
-        await _subscribe(services, installation_id, as_.model_validate(found).signup())
+        signup = as_.model_validate(found).signup()
+        await _subscribe(services, installation_id, signup, in_part=in_part)
 
 
 async def handle_order_created(
@@ -239,4 +274,25 @@ async def handle_customer_created(
         await _subscribe_read(
             services, job.installation_id, "subscriptions_signup_user", "user",
             delivery.body.user.id, UserRef,
+        )  # fmt: skip
+
+
+async def handle_customer_updated(
+    job: ClaimedJob, delivery: WebhookJob[CustomerChanged], services: Services
+) -> None:
+    """CUSTOMER_UPDATED / CUSTOMER_METADATA_UPDATED (webhooks/subscriptions_customer_updated):
+    the profile follows (`profile_sync`), and a registration's consent awaiting its confirmation
+    is applied in full once Saleor shows the account confirmed: staff confirming it send this
+    event alone (saleor/graphql/account/mutations/staff/customer_update.py `generate_events`),
+    and the catch-up replays a confirmation it missed as an update."""
+    await handle_customer_changed(job, delivery, services)
+    user = delivery.body.user
+    if user is None:
+        return
+    async with services.db.session() as session:
+        awaiting = await awaits_confirmation(session, job.installation_id, user.id)
+    if awaiting:  # Saleor is read only for these: most updates are of no such customer
+        await _subscribe_read(
+            services, job.installation_id, "subscriptions_signup_user", "user", user.id,
+            UserRef, in_part=False,
         )  # fmt: skip

@@ -82,6 +82,22 @@ class ContactState(InstallationRows, Base):
         return [str(p["id"]) for p in self.marketing_permissions or [] if p.get("enabled")]
 
 
+class RegistrationConsent(InstallationRows, Base):
+    """A registration's consent the app saw (`registration_consents.py`), identified by its
+    customer and what it consents to: applied only in part while the account was unconfirmed
+    (`applied_at` None), or in full (when), so each is applied in full once, whichever delivery
+    shows the account confirmed first."""
+
+    __tablename__ = "registration_consents"
+    __table_args__ = (UniqueConstraint("installation_id", "saleor_user_id", "consent_digest"),)
+
+    saleor_user_id: Mapped[str] = mapped_column(String(100))
+    # `registration_consents.consent_digest`: the consented values, not when they were read.
+    consent_digest: Mapped[str] = mapped_column(String(64))
+    applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 WITHDRAWN_STATUSES = ("unsubscribed", "cleaned", "archived")
 
 
