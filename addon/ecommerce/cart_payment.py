@@ -2,12 +2,18 @@
 
 A shopper pays (or the gateway confirms later) and never comes back to `checkoutComplete`;
 with the channel's `automaticallyCompleteFullyPaidCheckouts` off (Saleor's default) the checkout
-stays, and Saleor's expiry spares it for good (saleor/checkout/tasks.py
-`delete_expired_checkouts` skips checkouts with money on their transactions). Its cart would
-bring the abandoned-cart e-mails to someone who paid. Saleor sends CHECKOUT_FULLY_PAID when a
-transaction pays it (since 3.22 CHECKOUT_FULLY_AUTHORIZED too), no CHECKOUT_UPDATED
+stays, and Saleor's expiry spares it while money is on its transactions (saleor/checkout/
+tasks.py `delete_expired_checkouts` skips checkouts with money on their transactions). Its cart
+would bring the abandoned-cart e-mails to someone who paid. Saleor sends CHECKOUT_FULLY_PAID when
+a transaction pays it (since 3.22 CHECKOUT_FULLY_AUTHORIZED too), no CHECKOUT_UPDATED
 (saleor/checkout/actions.py `_transaction_amounts_for_checkout_updated`); the push reads the
 checkout's statuses, whatever event brought it. The order made of it later converts as usual.
+
+Not for good: the payment can go away with no webhook (Saleor releases the funds of a checkout
+left alone for hours, saleor/payment/tasks.py `transaction_release_funds_for_checkout_task`; a
+pending payment fails; the payment app cancels or refunds). The daily cart sweep reads the
+statuses of the checkouts whose carts were removed as paid (`CART_PAID_NOTE`) and pushes each
+one no longer covered, whose cart comes back (`cart_sweep._unpaid`).
 """
 
 from __future__ import annotations

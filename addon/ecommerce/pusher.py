@@ -35,7 +35,7 @@ from addon.ecommerce.order_confirmation import (
 from addon.ecommerce.promo_usage import code_use, order_used_code
 from addon.ecommerce.push_queue import enqueue_push, enqueue_stock_pushes
 from addon.ecommerce.push_request import PushRequest
-from addon.ecommerce.record_states import CART_CONVERTED_NOTE, converted_cart
+from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.sale_sender import note_order_moved
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
@@ -321,7 +321,10 @@ class Pusher(CartPusher):
         known = await self.known(EntityKind.CART, order.checkout_id)
         if known.mailchimp_id is not None:
             await self._delete(self.client.delete_cart, known.mailchimp_id)
-        if known.mailchimp_id is not None or known.status is not SyncStatus.REMOVED:
+        # Marked converted unless it is already: one removed as paid too (its checkout kept by
+        # `orderCreateFromCheckout(removeCheckout: false)` reads unpaid once its transactions
+        # moved to the order, and the cart sweep would take it for a payment released).
+        if known.mailchimp_id is not None or CART_CONVERTED not in known.children:
             await self.removed(
                 EntityKind.CART,
                 order.checkout_id,

@@ -23,6 +23,9 @@ from enum import StrEnum
 
 from .manifest_events import async_events
 from .models import Checkout, CheckoutTransaction, utcnow
+from .order_models import Order
+from .payment_actions import IdSource, adopt_transaction
+from .payments import update_order_amounts
 
 ZERO = Decimal("0")
 
@@ -90,11 +93,9 @@ def record_transaction(
     charge_before = charge_status(checkout, total)
     authorize_before = authorize_status(checkout, total)
     checkout.transactions.append(CheckoutTransaction(charged=charged, authorized=authorized))
-    charge_after = charge_status(checkout, total)
-    authorize_after = authorize_status(checkout, total)
-    if (charge_before, authorize_before) != (charge_after, authorize_after):
-        # `update_checkout_payment_statuses` saves `last_change` with a changed status.
-        checkout.last_change = utcnow()
+    charge_after, authorize_after = _statuses_updated(
+        checkout, total, charge_before, authorize_before
+    )
     events: list[str] = []
     if charge_before not in FULLY_CHARGED and charge_after in FULLY_CHARGED:
         events.append("CHECKOUT_FULLY_PAID")
@@ -105,3 +106,47 @@ def record_transaction(
     if fully_authorized and "CHECKOUT_FULLY_AUTHORIZED" in async_events(version):
         events.append("CHECKOUT_FULLY_AUTHORIZED")
     return events
+
+
+def release_funds(checkout: Checkout, total: Decimal) -> None:
+    """Saleor's release of an expired checkout's funds (saleor/payment/tasks.py
+    `transaction_release_funds_for_checkout_task`: CANCEL_REQUEST for what is authorized,
+    REFUND_REQUEST for what is charged), once the payment app reports CANCEL_SUCCESS /
+    REFUND_SUCCESS: the transactions hold nothing. The statuses drop, and Saleor sends no
+    webhook for that (`_transaction_amounts_for_checkout_updated` sends events only when a
+    status becomes full)."""
+    charge_before = charge_status(checkout, total)
+    authorize_before = authorize_status(checkout, total)
+    for transaction in checkout.transactions:
+        transaction.charged = ZERO
+        transaction.authorized = ZERO
+    _statuses_updated(checkout, total, charge_before, authorize_before)
+
+
+def move_transactions(checkout: Checkout, total: Decimal, order: Order, ids: IdSource) -> None:
+    """The checkout's transactions moved to its order (`_create_order_from_checkout`), amounts
+    and all; the order's own (`paid` gave it one) stay. The checkout keeps none: its statuses
+    drop, `last_change` saved with them, and Saleor sends no checkout webhook for it."""
+    charge_before = charge_status(checkout, total)
+    authorize_before = authorize_status(checkout, total)
+    if not order.transactions:
+        for moved in checkout.transactions:
+            adopt_transaction(ids, order, moved)
+        update_order_amounts(order)
+    checkout.transactions = []
+    _statuses_updated(checkout, total, charge_before, authorize_before)
+
+
+def _statuses_updated(
+    checkout: Checkout,
+    total: Decimal,
+    charge_before: CheckoutChargeStatus,
+    authorize_before: CheckoutAuthorizeStatus,
+) -> tuple[CheckoutChargeStatus, CheckoutAuthorizeStatus]:
+    """The statuses after a change of the transactions. `update_checkout_payment_statuses`
+    saves `last_change` with a changed status."""
+    charge_after = charge_status(checkout, total)
+    authorize_after = authorize_status(checkout, total)
+    if (charge_before, authorize_before) != (charge_after, authorize_after):
+        checkout.last_change = utcnow()
+    return charge_after, authorize_after

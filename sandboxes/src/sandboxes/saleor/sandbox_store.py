@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .checkout_payments import record_transaction
+from .checkout_payments import move_transactions, record_transaction, release_funds
 from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant, utcnow
@@ -150,6 +150,14 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
             await self.emit(event, current)
         return current
 
+    def release_checkout_funds(self, checkout: Checkout) -> Checkout:
+        """Saleor's release of the funds of a checkout left alone for the channel's
+        `checkout_ttl_before_releasing_funds` (`checkout_payments.release_funds`): the
+        authorizations cancelled and charges refunded, the checkout kept, no webhook."""
+        current = self.store.get_checkout(checkout.token)
+        release_funds(current, self.store.checkout_total(current))
+        return current
+
     async def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
     ) -> Order:
@@ -173,6 +181,14 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         (`stock_moves.allocate_order`; a draft holds none); see :meth:`_order_created`. The
         store's own `create_order` builds one without allocating (and sends nothing)."""
         order = self.store.create_order(channel, lines, **fields)
+        kept = self.store.checkouts.get(order.checkout_token) if order.checkout_token else None
+        if kept is not None and kept.transactions:
+            # `orderCreateFromCheckout(removeCheckout: false)`: the checkout stays, its
+            # transactions move to the order all the same (saleor/checkout/complete_checkout.py
+            # `_create_order_from_checkout`: `payment_transactions.update(order=order,
+            # checkout_id=None)`, before `delete_checkout` is looked at; 3.20.119 and 723cd4e).
+            total = self.store.checkout_total(kept)
+            move_transactions(kept, total, order, self.store.next_id)
         if order.status is not OrderStatus.DRAFT:
             allocate_order(order, self.store.variants.get, utcnow())
         return await self._order_created(order)
