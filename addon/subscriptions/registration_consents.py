@@ -89,7 +89,7 @@ async def claim_in_full(
     unique key's for the insert) until it commits, then this one finds it marked; one rolled
     back leaves it to this one."""
     now, digest = utcnow(), consent_digest(consent)
-    marked = await session.execute(
+    mark = (
         update(RegistrationConsent)
         .where(
             _of(installation_id, user_id),
@@ -99,7 +99,7 @@ async def claim_in_full(
         .values(applied_at=now)
         .returning(RegistrationConsent.id)
     )
-    if marked.scalar() is None:
+    if (await session.execute(mark)).scalar() is None:
         inserted = await session.execute(
             insert_for(session.get_bind().dialect.name, RegistrationConsent)
             .values(
@@ -114,7 +114,11 @@ async def claim_in_full(
             )
             .returning(RegistrationConsent.id)
         )
-        if inserted.scalar() is None:
+        # Nothing inserted: the row exists. Either it is marked already, or it was recorded
+        # awaiting by a transaction that committed after this one's first look (the creation's
+        # job, racing the confirmation's: PostgreSQL's update did not see it, the insert waited
+        # on its key). A new statement sees it now (READ COMMITTED): marked here, unless it was.
+        if inserted.scalar() is None and (await session.execute(mark)).scalar() is None:
             return False  # applied in full already
     # Other values awaiting are superseded: the consent as Saleor holds it now is the one applied.
     await session.execute(

@@ -1,0 +1,60 @@
+"""A registration's creation and its confirmation handled at the same moment (PostgreSQL, two
+workers): the confirmation's claim did not see the creation's uncommitted record, its insert
+waited on the record's key, then inserted nothing, and the claim took the consent for applied
+in full already: the confirmation applied nothing, the record stayed awaiting. (SQLite runs one
+writer at a time.)"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from sqlalchemy import func, select, text
+
+from addon.services import Services
+from addon.subscriptions.metadata import Consent
+from addon.subscriptions.models import RegistrationConsent
+from addon.subscriptions.registration_consents import claim_in_full, record_in_part
+from tests.factories import make_installation
+
+USER = "VXNlcjox"
+
+
+async def _blocked(services: Services) -> bool:
+    """Whether a transaction waits on a lock another holds."""
+    async with services.db.session() as session:
+        waiting = await session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+    return bool(waiting)
+
+
+async def test_a_confirmation_racing_the_creation_applies_the_consent(services: Services) -> None:
+    if services.db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only: SQLite serialises the two transactions")
+    installation_id = await make_installation(services)
+    consent = Consent(subscribe=True, groups=["g1"])
+    recorded = asyncio.Event()
+    claimed: list[bool] = []
+
+    async def created() -> None:  # CUSTOMER_CREATED's job: the account still unconfirmed
+        async with services.db.transaction() as session:
+            await record_in_part(session, installation_id, USER, consent)
+            recorded.set()
+            # Commits only once the confirmation's insert waits on the record's key.
+            for _ in range(10_000):
+                if await _blocked(services):
+                    break
+                await asyncio.sleep(0.01)
+
+    async def confirmed() -> None:  # ACCOUNT_CONFIRMED's job, at the same moment
+        await recorded.wait()
+        async with services.db.transaction() as session:
+            claimed.append(await claim_in_full(session, installation_id, USER, consent))
+
+    await asyncio.gather(created(), confirmed())
+    async with services.db.session() as session:
+        awaiting = await session.scalar(
+            select(func.count())
+            .select_from(RegistrationConsent)
+            .where(RegistrationConsent.applied_at.is_(None))
+        )
+    assert (claimed, awaiting) == ([True], 0)
