@@ -52,7 +52,12 @@ from addon.ecommerce.orphans import orphan_lines
 from addon.ecommerce.promo_usage import code_use, orders_used_codes
 from addon.ecommerce.push_queue import enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.pusher import order_label
-from addon.ecommerce.record_states import CART_CONVERTED_NOTE, converted_cart, settled
+from addon.ecommerce.record_states import (
+    CART_CONVERTED,
+    CART_CONVERTED_NOTE,
+    converted_cart,
+    settled,
+)
 from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.saleor_schemas import ChannelRef, SaleorOrder
 from addon.ecommerce.variant_ledger import VariantLedger
@@ -304,6 +309,8 @@ def _effects(
 
 
 def _unconverted(ledger: _Ledger, order: SaleorOrder) -> bool:
-    """Its checkout's cart is not recorded removed yet (`Pusher._convert_cart` records it)."""
+    """Its checkout's cart is not recorded converted yet (`Pusher._convert_cart` records it):
+    one removed as paid is not (a checkout Saleor keeps reads unpaid once its transactions
+    moved to the order, and the cart sweep would take it for a payment released)."""
     cart = ledger.carts.get(order.checkout_id or "")
-    return cart is None or cart.status is not SyncStatus.REMOVED
+    return cart is None or CART_CONVERTED not in (cart.children or {})

@@ -16,10 +16,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 from addon.clock import ManualClock
+from addon.ecommerce.burst_orders import _Ledger, _unconverted
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.daily_sweep import SWEEP_EVERY
-from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.ecommerce.record_states import CART_CONVERTED_NOTE
+from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
+from addon.ecommerce.record_states import CART_CONVERTED_NOTE, converted_cart
+from addon.ecommerce.saleor_schemas import SaleorOrder
 from sandboxes.saleor.models import Checkout
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
@@ -117,3 +119,31 @@ async def test_a_paid_checkout_kept_by_its_order_gets_no_cart(
     await _next_sweep(shop, clock)
 
     assert str(checkout.token) not in shop.carts()
+
+
+def test_an_order_sent_in_a_burst_converts_a_cart_removed_as_paid() -> None:
+    """The burst's orders (`burst_orders`) mark their carts converted as `Pusher._convert_cart`
+    does, a cart removed as paid too: before, they skipped every removed cart, and the sweep
+    took a kept checkout's for a payment released."""
+    checkout_id = "Q2hlY2tvdXQ6MQ=="
+    paid = SyncRecord(
+        installation_id=1,
+        channel_slug="default-channel",
+        kind=EntityKind.CART,
+        saleor_id=checkout_id,
+        status=SyncStatus.REMOVED,
+        last_error=CART_PAID_NOTE,
+        children={},
+    )
+    converted = SyncRecord(
+        installation_id=1,
+        channel_slug="default-channel",
+        kind=EntityKind.CART,
+        saleor_id=checkout_id,
+        status=SyncStatus.REMOVED,
+        last_error=CART_CONVERTED_NOTE,
+        children=converted_cart().children,
+    )
+    order = SaleorOrder.model_construct(checkout_id=checkout_id)
+    assert _unconverted(_Ledger({}, {}, {checkout_id: paid}), order)
+    assert not _unconverted(_Ledger({}, {}, {checkout_id: converted}), order)
