@@ -126,24 +126,20 @@ def test_an_order_sent_in_a_burst_converts_a_cart_removed_as_paid() -> None:
     does, a cart removed as paid too: before, they skipped every removed cart, and the sweep
     took a kept checkout's for a payment released."""
     checkout_id = "Q2hlY2tvdXQ6MQ=="
-    paid = SyncRecord(
-        installation_id=1,
-        channel_slug="default-channel",
-        kind=EntityKind.CART,
-        saleor_id=checkout_id,
-        status=SyncStatus.REMOVED,
-        last_error=CART_PAID_NOTE,
-        children={},
-    )
-    converted = SyncRecord(
-        installation_id=1,
-        channel_slug="default-channel",
-        kind=EntityKind.CART,
-        saleor_id=checkout_id,
-        status=SyncStatus.REMOVED,
-        last_error=CART_CONVERTED_NOTE,
-        children=converted_cart().children,
-    )
+
+    def cart(note: str, children: dict[str, str]) -> SyncRecord:
+        return SyncRecord(
+            installation_id=1,
+            channel_slug="default-channel",
+            kind=EntityKind.CART,
+            saleor_id=checkout_id,
+            status=SyncStatus.REMOVED,
+            last_error=note,
+            children=children,
+        )
+
+    paid = cart(CART_PAID_NOTE, {})
+    converted = cart(CART_CONVERTED_NOTE, converted_cart().children)
     order = SaleorOrder.model_construct(checkout_id=checkout_id)
     assert _unconverted(_Ledger({}, {}, {checkout_id: paid}), order)
     assert not _unconverted(_Ledger({}, {}, {checkout_id: converted}), order)
