@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from addon.ecommerce import restore as restore_module
 from sandboxes.saleor.models import Address
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, ORIGIN, RESTORE_URL, Shop, _link, _restore
@@ -136,17 +137,34 @@ async def test_the_link_restores_the_guests_checkout(shop: Shop) -> None:
     assert cart.customer.email_address == "guest@example.com"
 
 
-async def test_exchanges_racing_get_one_checkout(shop: Shop) -> None:
+async def test_exchanges_racing_get_one_checkout(
+    shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
     product = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
         lines=[LineSpec(product.variants[0].id, 1)], email="guest@example.com"
     )
     await shop.drain()
     link = _link(shop, str(checkout.token))
-    answers = await asyncio.gather(_restore(shop, link), _restore(shop, link))
+    # The first exchange is held while it makes the copy, so the second comes meanwhile on any
+    # machine: two requests merely sent together may well run one after the other.
+    copying, go_on = asyncio.Event(), asyncio.Event()
+    make_copy = restore_module._first
+
+    async def held(*args: Any) -> Any:
+        if not copying.is_set():  # only the first: a second copy, if any, is made at once
+            copying.set()
+            await go_on.wait()
+        return await make_copy(*args)
+
+    monkeypatch.setattr(restore_module, "_first", held)
+    exchange = asyncio.create_task(_restore(shop, link))
+    await copying.wait()
     # The first claims the cart while it makes the copy; the other is asked to try again.
-    [first] = [a for a in answers if a.status_code == 200]
-    [second] = [a for a in answers if a.status_code != 200]
+    second = await _restore(shop, link)
+    go_on.set()
+    first = await exchange
+    assert first.status_code == 200, first.text
     assert second.status_code == 409, second.text
     assert second.json()["error"]["code"] == "RESTORE_IN_PROGRESS"
     assert second.headers["Retry-After"] == "1"
