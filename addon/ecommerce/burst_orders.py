@@ -44,6 +44,7 @@ from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.burst_plan import BurstPlan, Planned, operation_id, sent
 from addon.ecommerce.channel_presence import another_channel
 from addon.ecommerce.context import Context
+from addon.ecommerce.customer_stores import buyers_belong
 from addon.ecommerce.erased import order_addresses, placed_before_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
@@ -304,6 +305,9 @@ def _effects(
         await enqueue_pushes(session, ctx.installation_id, held)
         uses = [code_use(order.id, order) for order in counted]
         await orders_used_codes(session, *scope, uses)
+        # Their registered buyers' records go to this channel's store (`customer_stores.py`).
+        buyers = [order.user.id if order.user else None for order in orders]
+        await buyers_belong(session, ctx.installation_id, ctx.channel, buyers)
 
     return effects
 

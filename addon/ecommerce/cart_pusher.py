@@ -6,10 +6,13 @@ completed, or one its restore link copied goes from Mailchimp instead (`cart_pay
 
 from __future__ import annotations
 
+from functools import partial
+
 from addon.db.types import utcnow
 from addon.ecommerce import cart_payment, restore, sale_payloads
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
+from addon.ecommerce.customer_stores import buyers_belong
 from addon.ecommerce.fingerprints import cart_body, fingerprint
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.publication import on_offer
@@ -91,4 +94,17 @@ class CartPusher(SaleSender):
             body,
             lambda: self.client.update_cart(self.ctx.store_id, body.id, patch),
         )
-        await self.synced(EntityKind.CART, checkout_id, body.id, pushing)
+        # A registered shopper's record goes to this channel's store (`customer_stores.py`).
+        buyer = checkout.user.id if checkout is not None and checkout.user else None
+        await self.synced(
+            EntityKind.CART,
+            checkout_id,
+            body.id,
+            pushing,
+            also=partial(
+                buyers_belong,
+                installation_id=self.ctx.installation_id,
+                channel=self.ctx.channel,
+                user_ids=[buyer],
+            ),
+        )

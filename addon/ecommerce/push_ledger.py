@@ -138,10 +138,17 @@ class LedgerPusher:
         known.label = label
 
     async def synced(
-        self, kind: EntityKind, saleor_id: str, mailchimp_id: str, fingerprint: Fingerprint
+        self,
+        kind: EntityKind,
+        saleor_id: str,
+        mailchimp_id: str,
+        fingerprint: Fingerprint,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
-        """Mailchimp holds what was just pushed."""
-        await self._settle(kind, saleor_id, SyncStatus.SYNCED, mailchimp_id, fingerprint, True)
+        """Mailchimp holds what was just pushed (`also`: written in the same transaction)."""
+        await self._settle(
+            kind, saleor_id, SyncStatus.SYNCED, mailchimp_id, fingerprint, True, also=also
+        )
 
     async def removed(
         self,
@@ -199,6 +206,7 @@ class LedgerPusher:
         fingerprint: Fingerprint | None,
         pushed: bool,
         note: str | None = None,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> None:
         async with self.services.db.transaction() as session:
             await LedgerRepository(session).settle(
@@ -212,6 +220,8 @@ class LedgerPusher:
                 pushed=pushed,
                 note=note,
             )
+            if also is not None:
+                await also(session)
 
     async def saleor(self, document: str, variables: dict[str, Any]) -> dict[str, Any]:
         return await self.services.saleor.execute(

@@ -18,6 +18,7 @@ from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.cart_pusher import CartPusher
 from addon.ecommerce.catalog import Known, admin_label
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
+from addon.ecommerce.customer_stores import buyers_belong
 from addon.ecommerce.email_change import announce_move, put_customer, wait_for_member_move
 from addon.ecommerce.erased import order_addresses, placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, order_body
@@ -273,6 +274,7 @@ class Pusher(CartPusher):
                 self.ctx.channel,
                 code_use(order_id, order),
             )
+            await self._buyer_belongs(session, order)
             email = order.user.email if order.user else order.user_email
             if moved_from is not None and email:
                 await note_order_moved(
@@ -296,7 +298,13 @@ class Pusher(CartPusher):
             await order_used_code(
                 session, self.ctx.installation_id, self.ctx.channel, code_use(order_id, order)
             )
+            await self._buyer_belongs(session, order)
         await self._convert_cart(order)
+
+    async def _buyer_belongs(self, session: AsyncSession, order: SaleorOrder) -> None:
+        """A registered buyer's record goes to this channel's store (`customer_stores.py`)."""
+        buyer = order.user.id if order.user else None
+        await buyers_belong(session, self.ctx.installation_id, self.ctx.channel, [buyer])
 
     async def _refresh_stock(self, product_ids: list[str]) -> None:
         if product_ids:

@@ -1,10 +1,10 @@
 """Saleor's e-commerce webhooks: decide what to push (the entity and the channels tracking it).
 
 A webhook only says *what* changed; its handler queues the entity's push (`push_queue.py`) for
-every tracked channel it belongs to, the push reads the rest from Saleor. So does the
-subscriptions capability's event of a customer's names written from Mailchimp, whose Saleor
-echo is not handled (`on_names_written`). An order of a channel not tracked queues its
-products' stock pushes in the tracked ones (`on_orders`). The job is recorded
+every tracked channel it belongs to (a customer's: `customer_stores.py`), the push reads the rest
+from Saleor. So does the subscriptions capability's event of a customer's names written from
+Mailchimp, whose Saleor echo is not handled (`on_names_written`). An order of a channel not
+tracked queues its products' stock pushes in the tracked ones (`on_orders`). The job is recorded
 done in the same transaction (`complete_in`).
 
 Product and customer webhooks a worker claims together are handled together (`batch=`, see
@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.burst_read import read_by_ids
+from addon.ecommerce.customer_stores import customer_channels
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
@@ -109,15 +110,26 @@ async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services
         await complete_in(session)
 
 
+async def _customer_pushes(
+    session: AsyncSession, installation_id: int, user_ids: Sequence[str]
+) -> list[tuple[str, EntityKind, str]]:
+    """Each customer's push, to the stores their record goes to (`customer_stores.py`)."""
+    return [
+        (channel, EntityKind.CUSTOMER, user_id)
+        for user_id, channels in (
+            await customer_channels(session, installation_id, user_ids)
+        ).items()
+        for channel in channels
+    ]
+
+
 async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Services) -> None:
     body = event.body
     if body.user is None:
         return
     async with services.db.transaction() as session:
-        for channel in await _tracked_channels(session, job.installation_id):
-            await enqueue_push(
-                session, job.installation_id, channel, EntityKind.CUSTOMER, body.user.id
-            )
+        pushes = await _customer_pushes(session, job.installation_id, [body.user.id])
+        await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
 
@@ -141,10 +153,12 @@ async def _pushes_together(
     installation_id = batch[0][0].installation_id
     ids = [found for _, event in batch if (found := entity_id(event.body)) is not None]
     async with services.db.transaction() as session:
-        channels = await _tracked_channels(session, installation_id) if ids else []
-        await enqueue_pushes(
-            session, installation_id, [(channel, kind, id_) for id_ in ids for channel in channels]
-        )
+        if kind is EntityKind.CUSTOMER:
+            pushes = await _customer_pushes(session, installation_id, ids)
+        else:
+            channels = await _tracked_channels(session, installation_id) if ids else []
+            pushes = [(channel, kind, id_) for id_ in ids for channel in channels]
+        await enqueue_pushes(session, installation_id, pushes)
         await complete_in(session)
 
 
@@ -235,12 +249,8 @@ async def on_names_written(
     """The app wrote a customer's names from Mailchimp: its record follows (Saleor's echo of
     the write is the app's own, and not handled)."""
     async with services.db.transaction() as session:
-        channels = await _tracked_channels(session, job.installation_id)
-        await enqueue_pushes(
-            session,
-            job.installation_id,
-            [(channel, EntityKind.CUSTOMER, event.user_id) for channel in channels],
-        )
+        pushes = await _customer_pushes(session, job.installation_id, [event.user_id])
+        await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
 
@@ -263,11 +273,8 @@ async def on_addresses(
         deleted=is_deletion(event.event),
     )
     async with services.db.transaction() as session:
-        await enqueue_pushes(
-            session,
-            job.installation_id,
-            [(c, EntityKind.CUSTOMER, owner.id) for owner in owners for c in channels],
-        )
+        pushes = await _customer_pushes(session, job.installation_id, [o.id for o in owners])
+        await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
 

@@ -3,8 +3,10 @@
 Owns the rules of what is sent: live changes win (an entity whose ledger record waits for a live
 push is skipped; so is one Mailchimp holds as live sync would send it, or, where only a push can
 tell that, a customer or an order pushed live after its `updatedAt`; one Mailchimp has in
-another version is handed to live sync, which updates it), other channels' orders are left out,
-and nodes outside the slice being read are left to theirs (`slices`). The products a page's orders
+another version is handed to live sync, which updates it), other channels' orders are left out
+(and, while several channels are tracked, customers who have not shopped in this one; a page's
+buyers have their records' pushes queued: `addon.ecommerce.customer_stores`), and nodes outside
+the slice being read are left to theirs (`slices`). The products a page's orders
 name that Mailchimp never held are sent first (`products_first`). Bodies, usable order lines
 and ledger fingerprints come from the same builders as live sync's
 (`addon.ecommerce.fingerprints`), so live sync skips what the initial sync confirmed.
@@ -21,6 +23,7 @@ from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
+from addon.ecommerce.customer_stores import buyers_belong, customers_of_channel
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, hidden_variants, order_body, with_hidden
 from addon.ecommerce.ledger_statements import HeldRecord
@@ -30,6 +33,7 @@ from addon.ecommerce.order_confirmation import as_told, keeping_quiet
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorProduct, SaleorUser
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.ecommerce.variant_ledger import VariantLedger
 from addon.initial_sync.products_first import ProductsFirst
 from addon.initial_sync.slices import Slice, created_of
@@ -150,10 +154,19 @@ class Planner:
             # The addresses erased (`ecommerce/erased.py`): of an order's customer, or a
             # customer's own; products name none.
             erased = NONE_ERASED
+            several = False
             if kind is not EntityKind.PRODUCT:
                 erased = await erased_among(
                     session, installation_id, [a for node in nodes for a in _addresses(node)]
                 )
+                several = len(await StoreRepository(session).pushing_channels(installation_id)) > 1
+            if kind is EntityKind.CUSTOMER and several:
+                # Only those whose record goes to this channel's store (`customer_stores.py`).
+                belong = await customers_of_channel(
+                    session, installation_id, channel, [str(node["id"]) for node in nodes]
+                )
+                skipped += len(nodes) - len(belong)
+                nodes = [node for node in nodes if str(node["id"]) in belong]
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
                 products = {product for node in nodes for product in _products(node)}
@@ -230,7 +243,21 @@ class Planner:
                 operations.append(item)
         if kind is EntityKind.ORDER:
             await self._count_codes(nodes, erased)
+            if several:
+                await self._buyers_belong(nodes)
         return Plan(operations, live, skipped, foreign)
+
+    async def _buyers_belong(self, nodes: list[dict[str, Any]]) -> None:
+        """The channel's registered buyers' records go to its store (`customer_stores.py`),
+        as live pushes of their orders decide: not a draft's customer."""
+        buyers = [
+            (node.get("user") or {}).get("id")
+            for node in nodes
+            if node.get("status") != "DRAFT"
+            and (node.get("channel") or {}).get("slug") == self.ctx.channel
+        ]
+        async with self.services.db.transaction() as session:
+            await buyers_belong(session, self.ctx.installation_id, self.ctx.channel, buyers)
 
     async def _count_codes(self, nodes: list[dict[str, Any]], erased: Erased) -> None:
         """The channel's orders placed with a voucher code count towards its usage, as live

@@ -1,0 +1,89 @@
+"""Which tracked channels' stores a registered customer's record goes to.
+
+A Saleor customer belongs to no channel: a `User` is the whole site's, and `accountRegister`'s
+`channel` only picks the channel its e-mails are sent for
+(saleor/graphql/account/mutations/account/account_register.py). Each tracked channel is a
+Mailchimp store of its own, often in an audience of its own, and Mailchimp makes a store's
+customer a contact of the store's audience, billed once per audience it is in. So with several
+channels tracked, a customer's record goes to the stores of the channels they bought or left a
+cart in: their order or cart brings them there (`buyers_belong`, called wherever an order or a
+cart is read to be pushed, queues their record's push), and the ledger's record of them in a
+store (`customer_channels`) keeps them there. Until then, none: a customer is no channel's
+before they shop, and their marketing consent reaches the audiences through the subscriptions
+capability, not the store.
+
+With one channel tracked, every customer goes to its store, as before. Customers a store got
+before this rule (every customer, to every tracked channel) stay and are kept current there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.ecommerce.models import EntityKind, SyncRecord
+from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.stores_repository import StoreRepository
+
+
+async def _held_in(
+    session: AsyncSession, installation_id: int, channels: Sequence[str], user_ids: Iterable[str]
+) -> set[tuple[str, str]]:
+    """(user id, channel) of the customers' ledger records in `channels`."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return set()
+    statement = select(SyncRecord.saleor_id, SyncRecord.channel_slug).where(
+        SyncRecord.installation_id == installation_id,
+        SyncRecord.kind == EntityKind.CUSTOMER,
+        SyncRecord.channel_slug.in_(channels),
+        SyncRecord.saleor_id.in_(ids),
+    )
+    return {(saleor_id, channel) for saleor_id, channel in await session.execute(statement)}
+
+
+async def customer_channels(
+    session: AsyncSession, installation_id: int, user_ids: Iterable[str]
+) -> dict[str, list[str]]:
+    """Each customer's channels to push their record to."""
+    ids = list(dict.fromkeys(user_ids))
+    channels = await StoreRepository(session).pushing_channels(installation_id)
+    if len(channels) < 2:
+        return {user_id: list(channels) for user_id in ids}
+    held = await _held_in(session, installation_id, channels, ids)
+    return {user_id: [c for c in channels if (user_id, c) in held] for user_id in ids}
+
+
+async def customers_of_channel(
+    session: AsyncSession, installation_id: int, channel: str, user_ids: Iterable[str]
+) -> set[str]:
+    """The customers among `user_ids` whose record goes to `channel`'s store."""
+    return {
+        user_id
+        for user_id, channels in (
+            await customer_channels(session, installation_id, user_ids)
+        ).items()
+        if channel in channels
+    }
+
+
+async def buyers_belong(
+    session: AsyncSession, installation_id: int, channel: str, user_ids: Iterable[str | None]
+) -> None:
+    """Registered customers who bought or left a cart in `channel`: their record goes to its
+    store from now on. For one without a record there yet, a push is queued: the store then
+    holds them as a customer push sends them, and their later changes follow. With one channel
+    tracked, their record goes there already."""
+    buyers = {user_id for user_id in user_ids if user_id is not None}
+    if not buyers:
+        return
+    channels = await StoreRepository(session).pushing_channels(installation_id)
+    if len(channels) < 2 or channel not in channels:
+        return
+    held = await _held_in(session, installation_id, [channel], buyers)
+    new = sorted(user_id for user_id in buyers if (user_id, channel) not in held)
+    await enqueue_pushes(
+        session, installation_id, [(channel, EntityKind.CUSTOMER, user_id) for user_id in new]
+    )
