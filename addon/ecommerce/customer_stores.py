@@ -18,14 +18,17 @@ before this rule (every customer, to every tracked channel) stay and are kept cu
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.saleor_schemas import ShopperChannels
 from addon.ecommerce.stores_repository import StoreRepository
+from addon.services import Services
 
 
 async def _held_in(
@@ -57,16 +60,41 @@ async def customer_channels(
 
 
 async def customers_of_channel(
-    session: AsyncSession, installation_id: int, channel: str, user_ids: Iterable[str]
+    session: AsyncSession,
+    installation_id: int,
+    channel: str,
+    user_ids: Iterable[str],
+    shopped: Mapping[str, set[str]],
 ) -> set[str]:
-    """The customers among `user_ids` whose record goes to `channel`'s store."""
+    """The customers among `user_ids` whose record goes to `channel`'s store: those it holds,
+    and those who bought in the channel (`shopped`: `order_channels`)."""
     return {
         user_id
         for user_id, channels in (
             await customer_channels(session, installation_id, user_ids)
         ).items()
-        if channel in channels
+        if channel in channels or channel in shopped.get(user_id, set())
     }
+
+
+async def order_channels(
+    services: Services, api_url: str, token: SecretStr, user_ids: Sequence[str]
+) -> dict[str, set[str]]:
+    """The channels each customer placed orders in, as Saleor serves them now; `user_ids`: a
+    page's, up to 100."""
+    if not user_ids:
+        return {}
+    data = await services.saleor.execute(
+        api_url,
+        token,
+        "customer_order_channels",
+        {"ids": list(user_ids), "first": len(user_ids)},
+    )
+    found: dict[str, set[str]] = {}
+    for edge in (data.get("customers") or {}).get("edges") or []:
+        shopper = ShopperChannels.model_validate(edge["node"])
+        found[shopper.id] = shopper.bought_in()
+    return found
 
 
 async def buyers_belong(

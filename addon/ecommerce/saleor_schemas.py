@@ -285,3 +285,27 @@ class SaleorCheckout(_Saleor):
     attribution: dict[str, str] | None = None
     consent: dict[str, str] | None = None
     lines: list[SaleorCheckoutLine]
+
+
+class PlacedOrder(_Saleor):
+    status: str
+    channel: ChannelRef
+
+
+class _PlacedEdge(_Saleor):
+    node: PlacedOrder
+
+
+class _Placed(_Saleor):
+    edges: list[_PlacedEdge]
+
+
+class ShopperChannels(_Saleor):
+    """A customer and their orders' channels (`customer_order_channels.graphql`)."""
+
+    id: str
+    orders: _Placed
+
+    def bought_in(self) -> set[str]:
+        """The channels of their orders; not drafts, which are staff's."""
+        return {edge.node.channel.slug for edge in self.orders.edges if edge.node.status != "DRAFT"}

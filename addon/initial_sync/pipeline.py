@@ -136,9 +136,10 @@ class Pipeline:
             if page is None:
                 break
             out.piece = piece.read_to(page.end_cursor, not page.has_next)
-            out.total += page.total or 0  # a slice's first page only
             plan = await self.planner.plan(kind, page.nodes, piece)
-            out.read += len(page.nodes) - plan.foreign
+            # A slice's first page only; less the customers that are another store's.
+            out.total += (page.total or 0) - plan.elsewhere
+            out.read += len(page.nodes) - plan.foreign - plan.elsewhere
             out.planned.update((item.saleor_id, item) for item in plan.operations)
             out.live.extend(plan.live)
             out.skipped += plan.skipped

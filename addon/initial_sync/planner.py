@@ -23,7 +23,6 @@ from addon.db.types import utcnow
 from addon.ecommerce import payloads
 from addon.ecommerce.catalog import CatalogPusher
 from addon.ecommerce.context import Context
-from addon.ecommerce.customer_stores import buyers_belong, customers_of_channel
 from addon.ecommerce.erased import placed_before_erasure, unchanged_since_erasure
 from addon.ecommerce.fingerprints import fingerprint, hidden_variants, order_body, with_hidden
 from addon.ecommerce.ledger_statements import HeldRecord
@@ -33,8 +32,8 @@ from addon.ecommerce.order_confirmation import as_told, keeping_quiet
 from addon.ecommerce.promo_usage import CodeUse, orders_used_codes
 from addon.ecommerce.sale_payloads import order_id
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorProduct, SaleorUser
-from addon.ecommerce.stores_repository import StoreRepository
 from addon.ecommerce.variant_ledger import VariantLedger
+from addon.initial_sync.channel_customers import ChannelCustomers
 from addon.initial_sync.products_first import ProductsFirst
 from addon.initial_sync.slices import Slice, created_of
 from addon.mailchimp import batches
@@ -64,13 +63,15 @@ class Planned:
 
 @dataclass(frozen=True)
 class Plan:
-    """A page's operations, the ids handed to live sync instead, how many were skipped, and
-    how many belong to another slice (not counted at all: that slice reads them)."""
+    """A page's operations, the ids handed to live sync instead, how many were skipped, how
+    many belong to another slice (not counted at all: that slice reads them), and how many
+    customers are not this channel's store's (`customer_stores`: taken off its total too)."""
 
     operations: list[Planned]
     live: list[str]
     skipped: int
     foreign: int = 0
+    elsewhere: int = 0
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -128,6 +129,8 @@ class Planner:
         # (on SQLite a thread with its own page cache, kept in the pool), so the worker's
         # memory would grow with the slices and the size of the store.
         self._lookups = asyncio.Lock()
+        # Several channels tracked: whose customers this store gets (`channel_customers.py`).
+        self.customers = ChannelCustomers(services, context, self._lookups)
 
     async def plan(self, kind: EntityKind, nodes: list[dict[str, Any]], piece: Slice) -> Plan:
         installation_id, channel = self.ctx.installation_id, self.ctx.channel
@@ -143,6 +146,9 @@ class Planner:
                 else:
                     skipped += 1  # before `orders_since`: a day filter's first day
             nodes = held
+        elsewhere = 0
+        if kind is EntityKind.CUSTOMER:
+            nodes, elsewhere = await self.customers.of_store(nodes)
         async with self._lookups, self.services.db.session() as session:
             ledger = VariantLedger(session)
             seen = await ledger.held_by_saleor_ids(
@@ -154,19 +160,10 @@ class Planner:
             # The addresses erased (`ecommerce/erased.py`): of an order's customer, or a
             # customer's own; products name none.
             erased = NONE_ERASED
-            several = False
             if kind is not EntityKind.PRODUCT:
                 erased = await erased_among(
                     session, installation_id, [a for node in nodes for a in _addresses(node)]
                 )
-                several = len(await StoreRepository(session).pushing_channels(installation_id)) > 1
-            if kind is EntityKind.CUSTOMER and several:
-                # Only those whose record goes to this channel's store (`customer_stores.py`).
-                belong = await customers_of_channel(
-                    session, installation_id, channel, [str(node["id"]) for node in nodes]
-                )
-                skipped += len(nodes) - len(belong)
-                nodes = [node for node in nodes if str(node["id"]) in belong]
             if kind is EntityKind.ORDER:
                 # Mailchimp variant ids an order line may reference (its product was synced).
                 products = {product for node in nodes for product in _products(node)}
@@ -243,21 +240,8 @@ class Planner:
                 operations.append(item)
         if kind is EntityKind.ORDER:
             await self._count_codes(nodes, erased)
-            if several:
-                await self._buyers_belong(nodes)
-        return Plan(operations, live, skipped, foreign)
-
-    async def _buyers_belong(self, nodes: list[dict[str, Any]]) -> None:
-        """The channel's registered buyers' records go to its store (`customer_stores.py`),
-        as live pushes of their orders decide: not a draft's customer."""
-        buyers = [
-            (node.get("user") or {}).get("id")
-            for node in nodes
-            if node.get("status") != "DRAFT"
-            and (node.get("channel") or {}).get("slug") == self.ctx.channel
-        ]
-        async with self.services.db.transaction() as session:
-            await buyers_belong(session, self.ctx.installation_id, self.ctx.channel, buyers)
+            await self.customers.buyers_belong(nodes)
+        return Plan(operations, live, skipped, foreign, elsewhere)
 
     async def _count_codes(self, nodes: list[dict[str, Any]], erased: Erased) -> None:
         """The channel's orders placed with a voucher code count towards its usage, as live

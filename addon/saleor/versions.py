@@ -174,6 +174,7 @@ FEATURES: tuple[Feature, ...] = (
             "initial_sync_orders_bounds",
             "initial_sync_customers_bounds",
             "initial_sync_customers_day",
+            "customer_order_channels",
         ),
     ),
     Feature(

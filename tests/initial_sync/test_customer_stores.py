@@ -1,10 +1,12 @@
 """The initial sync of a store among several tracked channels sends the customers who bought in
-its channel, not every customer of the site (addon/ecommerce/customer_stores.py; live sync:
+its channel (read from Saleor in its customers phase), not every customer of the site
+(addon/ecommerce/customer_stores.py, addon/initial_sync/channel_customers.py; live sync:
 tests/ecommerce/test_customer_stores.py)."""
 
 from __future__ import annotations
 
 from sandboxes.saleor.models import Customer
+from sandboxes.saleor.order_models import OrderStatus
 from tests.ecommerce.conftest import CHANNEL, Shop
 from tests.ecommerce.second_channel import EU, track_eu
 from tests.initial_sync.conftest import finish
@@ -36,8 +38,16 @@ async def test_each_store_gets_the_customers_who_bought_in_its_channel(small: Sh
     store.create_order(CHANNEL, [line], user=people["cy"])
     store.create_order(EU, [line], user=people["dee"])
     store.create_order(CHANNEL, [line], user=people["dee"])
+    # A draft staff started for Ann is not her buying: she stays out of both stores.
+    store.create_order(EU, [line], user=people["ann"], status=OrderStatus.DRAFT)
     await _sync(shop, CHANNEL)
     await _sync(shop, EU)
+    # The customers phase sent each store's buyers, counted against that store's customers.
+    for channel in (CHANNEL, EU):
+        response = await shop.api("GET", f"/api/ecommerce/channels/{channel}/initial-sync")
+        [customers] = [k for k in response.json()["kinds"] if k["kind"] == "customer"]
+        assert (customers["total"], customers["confirmed"]) == (2, 2), channel
+        assert "2 customers" in response.json()["summary"]
     assert _emails(shop, shop.store_id) == {"cy@example.com", "dee@example.com"}
     assert _emails(shop, eu) == {"bob@example.com", "dee@example.com"}  # not ann: never bought
     # Their changes follow them to their stores alone.
