@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import timedelta
 from typing import Any
 
@@ -200,6 +201,24 @@ def _warnings(
     return warnings
 
 
+def _forget_removed(
+    audiences: list[Audience], groups: list[AudienceGroup], given: Collection[str] | None
+) -> None:
+    """The removed audiences and groups a save of the choices left out are no longer chosen
+    (`AudienceService.update`): those of the choices `given` (None: all), and the groups of a
+    removed audience no longer chosen."""
+    if given is None or "active_list_ids" in given:
+        for audience in audiences:
+            if audience.removed_at is not None:
+                audience.active = False
+    dropped = {a.list_id for a in audiences if a.removed_at is not None and not a.active}
+    for group in groups:
+        if group.removed_at is not None and (
+            given is None or "offered_category_ids" in given or group.list_id in dropped
+        ):
+            group.offered = False
+
+
 class AudienceService:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
@@ -266,14 +285,23 @@ class AudienceService:
         if "default_list_id" not in given and merged["default_list_id"] not in active:
             merged["default_list_id"] = None  # a single active audience becomes the default
         merged.update(given)
-        return await self.update(installation_id, NewsletterSettingsUpdate.model_validate(merged))
+        update = NewsletterSettingsUpdate.model_validate(merged)
+        return await self.update(installation_id, update, given=set(given))
 
-    async def update(self, installation_id: int, body: NewsletterSettingsUpdate) -> AudiencesRead:
-        audiences = {
-            a.list_id: a
-            for a in await self.repository.audiences(installation_id)
-            if a.removed_at is None
-        }
+    async def update(
+        self,
+        installation_id: int,
+        body: NewsletterSettingsUpdate,
+        *,
+        given: Collection[str] | None = None,
+    ) -> AudiencesRead:
+        """Save the settings; `given`: those a PATCH named (None: all of them).
+
+        An audience or group removed from Mailchimp keeps its choice until the admin saves the
+        choices without it (`apply_import`; `_warnings` tells them): then it is no longer
+        chosen, and its warning goes. A save of other settings leaves it as it is."""
+        every = await self.repository.audiences(installation_id)
+        audiences = {a.list_id: a for a in every if a.removed_at is None}
         unknown = [i for i in body.active_list_ids if i not in audiences]
         if unknown:
             raise BadRequest(
@@ -291,7 +319,8 @@ class AudienceService:
                 "The default audience must be one of the active audiences.",
                 code=ErrorCode.INVALID_DEFAULT_AUDIENCE,
             )
-        groups = [g for g in await self.repository.groups(installation_id) if g.removed_at is None]
+        all_groups = await self.repository.groups(installation_id)
+        groups = [g for g in all_groups if g.removed_at is None]
         known_groups = {g.category_id: g for g in groups}
         offered = set(body.offered_category_ids)
         bad = [c for c in offered if c not in known_groups or known_groups[c].list_id not in active]
@@ -304,6 +333,7 @@ class AudienceService:
             audience.active = list_id in active
         for group in groups:
             group.offered = group.category_id in offered
+        _forget_removed(every, all_groups, given)
         settings = await self.repository.settings(installation_id)
         settings.default_list_id = default
         settings.allow_multiple = body.allow_multiple

@@ -8,6 +8,8 @@ contact's lane (one at a time per contact). The rules applied:
 * "Forgotten Email Not Subscribed" is reported on the contact, not retried, and so is an
   address Mailchimp refuses (as fake or invalid, or "for now": signed up to many lists very
   recently; a retry would hold the contact's other changes back);
+* a change of an audience deleted in Mailchimp since the last import is dropped, and the
+  audiences imported again (`gone_audience`);
 * the resulting status is written back to Saleor by a job of its own (`writeback`);
 * with the account disconnected (or refusing the app's credentials), a leaving or a withdrawn
   consent waits for the reconnection (`addon.connection.reconnect`), as an erasure does; one
@@ -46,6 +48,7 @@ from addon.mailchimp import (
     AddressRefused,
     ForgottenEmailNotSubscribed,
     InvalidCredentials,
+    NotFound,
     ValidationFailed,
 )
 from addon.services import Services
@@ -53,6 +56,7 @@ from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.follow import followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
+from addon.subscriptions.gone_audience import audience_gone
 from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
 from addon.subscriptions.member_write import Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
@@ -66,7 +70,7 @@ from addon.subscriptions.service import (
     offered_interests,
 )
 from addon.subscriptions.stale_fields import drop_refused
-from addon.subscriptions.stale_groups import LEFT_OUT, with_live_groups
+from addon.subscriptions.stale_groups import LEFT_OUT, chosen_left_out, with_live_groups
 from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -207,6 +211,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
 
     hours = services.settings.for_now_retry_hours
     stale_fields = False
+    gone: set[str] = set()  # offered groups found deleted in Mailchimp (`stale_groups`)
     if left_since(change, withdrawn_at, withdrawal_waits):
         applied = Applied(
             None,
@@ -241,17 +246,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     )
 
                 try:
-                    applied, left_out = await with_live_groups(
-                        client, change.list_id, offered, write
-                    )
+                    applied, gone = await with_live_groups(client, change.list_id, offered, write)
                 except ValidationFailed as exc:
                     if not drop_refused(exc, data):
                         raise
                     stale_fields = True  # sent again without them (`stale_fields.py`)
-                    applied, left_out = await with_live_groups(
-                        client, change.list_id, offered, write
-                    )
-                if left_out:
+                    applied, gone = await with_live_groups(client, change.list_id, offered, write)
+                if chosen_left_out(gone, change.interest_ids):
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except (NotConnected, InvalidCredentials) as exc:
             if _withdraws(change, held_permissions) and not await gave_up_reconnecting(
@@ -266,6 +267,12 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             # connected then, is not what they asked for.
             async with services.db.transaction() as session:
                 await _settled(session, installation_id, change)
+            return
+        except NotFound:
+            if not await audience_gone(services, installation_id, change.list_id):
+                raise
+            async with services.db.transaction() as session:
+                await _settled(session, installation_id, change)  # over all the same
             return
         except ForgottenEmailNotSubscribed:
             applied = Applied(
@@ -288,7 +295,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         state.last_problem = applied.problem
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
-        if stale_fields:
+        if stale_fields or gone:  # (so no longer offered: `stale_fields`, `stale_groups`)
             await enqueue_import(session, installation_id, scheduled=False)
         if applied.problem is not None:
             logger.info("Contact change not applied (%s): %s", change.source, applied.problem)

@@ -14,6 +14,8 @@ only the write, never the Mailchimp calls before it. Rules:
   user's write-back is skipped while the entry exists. Only while Saleor accepts the app's
   token, though: a deactivated app's is refused too, and until the lifecycle check has paused
   the installation the write-back waits (`installations.token_doubt`), to run once it resumes;
+* a contact of an audience deleted in Mailchimp (its contacts went with it; the import marks it
+  removed) is written as one deleted there: `archived`, in no group, never its last status;
 * a guest (no user with the address) has no customer to write on;
 * a user who has not confirmed the address (`User.isConfirmed`; anyone can register anyone's)
   is written, and linked to, only the contacts linked to them already (ones they made): the
@@ -24,12 +26,14 @@ only the write, never the Mailchimp calls before it. Rules:
 from __future__ import annotations
 
 import logging
+from collections.abc import Set
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.audiences.repository import AudienceRepository
 from addon.installations.repository import InstallationRepository
 from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.models import Job, JobStatus
@@ -195,17 +199,19 @@ async def _record_refusal(
             await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
 
 
-def _metadata_items(states: list[ContactState]) -> list[dict[str, str]]:
-    return [
-        item
-        for s in states
-        if s.status != "none"
-        for item in (
-            {"key": STATUS_PREFIX + s.list_id, "value": s.status},
-            {"key": GROUPS_PREFIX + s.list_id, "value": ",".join(s.interests)},
+def _metadata_items(states: list[ContactState], removed: Set[str]) -> list[dict[str, str]]:
+    """The customer's keys of these contacts; `removed`: the audiences deleted in Mailchimp."""
+    items: list[dict[str, str]] = []
+    for s in states:
+        if s.status == "none":
+            continue
+        gone = s.list_id in removed
+        items += [
+            {"key": STATUS_PREFIX + s.list_id, "value": "archived" if gone else s.status},
+            {"key": GROUPS_PREFIX + s.list_id, "value": "" if gone else ",".join(s.interests)},
             {"key": EMAIL_PREFIX + s.list_id, "value": s.email},
-        )
-    ]
+        ]
+    return items
 
 
 async def handle_write_status(
@@ -217,6 +223,8 @@ async def handle_write_status(
         states = await ContactRepository(session).for_email(installation_id, email)
         if installation is None or not states:
             return
+        audiences = await AudienceRepository(session).audiences(installation_id)
+        removed = frozenset(a.list_id for a in audiences if a.removed_at is not None)
         api_url, token = installation.saleor_api_url, installation.app_token
     # A contact held at an old address is the customer's at the address Mailchimp refused
     # (`email_change`); whoever has the old one in Saleor now is someone else, whose own
@@ -228,7 +236,7 @@ async def handle_write_status(
             if held_for is not None
             else [email] + ([request.lookup_email] if request.lookup_email else [])
         )
-        await _write(services, installation_id, (api_url, token), email, addresses, group)
+        await _write(services, installation_id, (api_url, token), email, addresses, group, removed)
 
 
 async def _write(
@@ -238,11 +246,12 @@ async def _write(
     email: str,
     addresses: list[str],
     states: list[ContactState],
+    removed: Set[str],
 ) -> None:
     """Write these contacts' statuses on the customer found at one of `addresses` (or linked
-    to them before), and link them to it."""
+    to them before), and link them to it; `removed`: the audiences deleted in Mailchimp."""
     api_url, token = saleor
-    items = _metadata_items(states)
+    items = _metadata_items(states, removed)
     if not items:
         return
     linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
@@ -258,7 +267,7 @@ async def _write(
         return  # a guest: no customer to write on
     if not user.is_confirmed:
         states = [s for s in states if may_write_to(user, s)]
-        items = _metadata_items(states)
+        items = _metadata_items(states, removed)
         if not items:
             return
     if await _refused_before(services, installation_id, user.id):
