@@ -21,6 +21,7 @@ from addon.mailchimp import (
 )
 from sandboxes.mailchimp.models import SandboxAccount
 from sandboxes.mailchimp.sandbox import MailchimpSandbox
+from tests.held_mailchimp import Held, until
 from tests.mailchimp.conftest import MakeHttp, MaxJitter
 
 Log = Callable[[str], list[Any]]
@@ -90,15 +91,38 @@ async def test_random_error_rate_is_absorbed(
     assert any(r.status >= 500 for r in sandbox.requests)
 
 
+async def backed_off(clock: ManualClock) -> None:
+    """Until a call failed and sleeps on the clock for its backoff (a bound only a hang
+    reaches)."""
+    give_up = asyncio.get_running_loop().time() + 60
+    while not clock.sleepers:
+        assert asyncio.get_running_loop().time() < give_up, "the call never backed off"
+        await asyncio.sleep(0.001)
+
+
 async def test_outage_then_recovery(
-    make_http: MakeHttp, credentials: MailchimpCredentials, sandbox: MailchimpSandbox
+    make_http: MakeHttp,
+    credentials: MailchimpCredentials,
+    sandbox: MailchimpSandbox,
+    clock: ManualClock,
 ) -> None:
-    sandbox.faults.outage(0.05)
+    # Neither the outage nor the backoffs pass with the machine's time (an outage of 50 ms
+    # could end before the first request on a loaded machine): the test ends the outage
+    # after three failed attempts, and moves the clock the backoffs wait on.
+    outage = 3600.0
+    sandbox.faults.outage(outage)
     client = MailchimpClient(
-        make_http(max_attempts=10, backoff_base=0.02, backoff_max=0.03), credentials
+        make_http(max_attempts=10, backoff_base=0.02, backoff_max=0.03, rng=MaxJitter()),
+        credentials,
     )
-    assert (await client.ping()).health_status
-    assert sandbox.requests[0].status == 503
+    ping = asyncio.create_task(client.ping())
+    for _ in range(3):
+        await backed_off(clock)
+        if len(sandbox.requests) == 3:
+            sandbox.clock.advance(outage)  # Mailchimp is back for the fourth attempt
+        clock.advance(0.03)
+    assert (await ping).health_status
+    assert [r.status for r in sandbox.requests] == [503, 503, 503, 200]
 
 
 @pytest.mark.parametrize(
@@ -163,18 +187,27 @@ async def test_timeouts_and_connection_errors_are_retried(
 
 
 async def test_concurrency_never_exceeds_the_cap(
-    client: MailchimpClient, sandbox: MailchimpSandbox, account: SandboxAccount
+    client: MailchimpClient,
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sandbox.faults.set(account.id, latency=0.02)
-    await asyncio.gather(*(client.ping() for _ in range(40)))
+    held = Held(sandbox, monkeypatch)
+    pings = asyncio.gather(*(client.ping() for _ in range(40)))
+    await until(lambda: sandbox.in_flight(account) >= 5, "the cap's requests held")
+    held.go.set()
+    await pings
     assert sandbox.peak_concurrency(account) == 5
     assert all(r.status == 200 for r in sandbox.requests)
 
 
 async def test_cap_is_shared_by_all_clients_of_an_account(
-    http: MailchimpHttp, sandbox: MailchimpSandbox, account: SandboxAccount
+    http: MailchimpHttp,
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sandbox.faults.set(account.id, latency=0.02)
+    held = Held(sandbox, monkeypatch)
     second_key = sandbox.add_api_key(account)
     clients = [
         MailchimpClient(
@@ -185,18 +218,30 @@ async def test_cap_is_shared_by_all_clients_of_an_account(
             http, MailchimpCredentials.from_api_key(account.api_key, account_id=account.id)
         ),
     ]
-    await asyncio.gather(*(clients[i % 3].ping() for i in range(30)))
-    assert sandbox.peak_concurrency(account) <= 5
+    pings = asyncio.gather(*(clients[i % 3].ping() for i in range(30)))
+    await until(lambda: sandbox.in_flight(account) >= 5, "the cap's requests held")
+    held.go.set()
+    await pings
+    assert sandbox.peak_concurrency(account) == 5
 
 
 async def test_accounts_do_not_share_a_cap(
-    http: MailchimpHttp, sandbox: MailchimpSandbox, account: SandboxAccount
+    http: MailchimpHttp,
+    sandbox: MailchimpSandbox,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     other = sandbox.create_account("Other", "o@other.test")
-    sandbox.faults.set(latency=0.02)
+    held = Held(sandbox, monkeypatch)
     a = MailchimpClient(http, MailchimpCredentials.from_api_key(account.api_key))
     b = MailchimpClient(http, MailchimpCredentials.from_api_key(other.api_key))
-    await asyncio.gather(*(c.ping() for c in [a, b] * 10))
+    pings = asyncio.gather(*(c.ping() for c in [a, b] * 10))
+    await until(
+        lambda: sandbox.in_flight(account) >= 5 and sandbox.in_flight(other) >= 5,
+        "each account's cap of requests held",
+    )
+    held.go.set()
+    await pings
     assert sandbox.peak_concurrency(account) == 5
     assert sandbox.peak_concurrency(other) == 5
 
@@ -206,10 +251,14 @@ async def test_cap_of_ten_never_hits_the_connection_limit(
     credentials: MailchimpCredentials,
     sandbox: MailchimpSandbox,
     account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sandbox.faults.set(account.id, latency=0.02)
+    held = Held(sandbox, monkeypatch)
     client = MailchimpClient(make_http(max_concurrency_per_account=10, max_attempts=1), credentials)
-    await asyncio.gather(*(client.ping() for _ in range(40)))
+    pings = asyncio.gather(*(client.ping() for _ in range(40)))
+    await until(lambda: sandbox.in_flight(account) >= 10, "the cap's requests held")
+    held.go.set()
+    await pings
     assert sandbox.peak_concurrency(account) == 10
     assert not [r for r in sandbox.requests if r.status == 429]
 
@@ -219,11 +268,18 @@ async def test_without_the_cap_mailchimp_would_throttle(
     credentials: MailchimpCredentials,
     sandbox: MailchimpSandbox,
     account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Sanity check of the test set-up: the sandbox enforces Mailchimp's 10-connection limit."""
-    sandbox.faults.set(account.id, latency=0.02)
+    held = Held(sandbox, monkeypatch)
     client = MailchimpClient(make_http(max_concurrency_per_account=40, max_attempts=1), credentials)
-    results = await asyncio.gather(*(client.ping() for _ in range(40)), return_exceptions=True)
+    pings = [asyncio.create_task(client.ping()) for _ in range(40)]
+    await until(
+        lambda: sandbox.in_flight(account) == 10 and sum(p.done() for p in pings) == 30,
+        "ten requests held and the others answered",
+    )
+    held.go.set()
+    results = await asyncio.gather(*pings, return_exceptions=True)
     assert any(isinstance(r, RateLimited) for r in results)
 
 

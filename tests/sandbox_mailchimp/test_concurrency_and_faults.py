@@ -5,17 +5,28 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
+from tests.held_mailchimp import Held, until
 
 from .test_core import assert_problem
 
 
 async def test_eleventh_simultaneous_request_is_rejected(
-    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+    sandbox: MailchimpSandbox,
+    client: httpx.AsyncClient,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sandbox.faults.set(account, latency=0.2)
-    responses = await asyncio.gather(*(client.get("/ping") for _ in range(11)))
+    held = Held(sandbox, monkeypatch)
+    calls = [asyncio.create_task(client.get("/ping")) for _ in range(11)]
+    await until(
+        lambda: sandbox.in_flight(account) == 10 and any(c.done() for c in calls),
+        "ten requests held and the eleventh answered",
+    )
+    held.go.set()
+    responses = await asyncio.gather(*calls)
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] * 10 + [429]
     rejected = next(r for r in responses if r.status_code == 429)
@@ -26,12 +37,22 @@ async def test_eleventh_simultaneous_request_is_rejected(
 
 
 async def test_limit_is_per_account(
-    sandbox: MailchimpSandbox, raw_client: httpx.AsyncClient, account: SandboxAccount
+    sandbox: MailchimpSandbox,
+    raw_client: httpx.AsyncClient,
+    account: SandboxAccount,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     other = sandbox.create_account("Other", "o@x.test")
-    sandbox.faults.set(latency=0.1)
-    calls = [raw_client.get("/us21/3.0/ping", auth=("u", account.api_key)) for _ in range(10)]
-    calls += [raw_client.get("/us21/3.0/ping", auth=("u", other.api_key)) for _ in range(10)]
+    held = Held(sandbox, monkeypatch)
+    calls = [
+        asyncio.create_task(raw_client.get("/us21/3.0/ping", auth=("u", key)))
+        for key in [account.api_key] * 10 + [other.api_key] * 10
+    ]
+    await until(
+        lambda: sandbox.in_flight(account) == 10 and sandbox.in_flight(other) == 10,
+        "ten requests of each account held",
+    )
+    held.go.set()
     responses = await asyncio.gather(*calls)
     assert all(r.status_code == 200 for r in responses)
     assert sandbox.peak_concurrency(account) == 10

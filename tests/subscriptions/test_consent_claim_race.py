@@ -7,6 +7,7 @@ writer at a time.)"""
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 
 import pytest
 from sqlalchemy import func, select, text
@@ -16,15 +17,17 @@ from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import RegistrationConsent
 from addon.subscriptions.registration_consents import claim_in_full, record_in_part
 from tests.factories import make_installation
+from tests.transactions_at_once import BLOCKED_BY
+from tests.worker_process import until
 
 USER = "VXNlcjox"
 
 
-async def _blocked(services: Services) -> bool:
-    """Whether a transaction waits on a lock another holds."""
+async def _blocked_by(services: Services, pid: int) -> bool:
+    """Whether a transaction waits on a lock the one of backend `pid` holds (only this test's:
+    a lock wait anywhere else on the server, another test's, says nothing of this race)."""
     async with services.db.session() as session:
-        waiting = await session.scalar(text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
-    return bool(waiting)
+        return bool(await session.scalar(BLOCKED_BY, {"pid": pid}))
 
 
 async def test_a_confirmation_racing_the_creation_applies_the_consent(services: Services) -> None:
@@ -38,12 +41,13 @@ async def test_a_confirmation_racing_the_creation_applies_the_consent(services: 
     async def created() -> None:  # CUSTOMER_CREATED's job: the account still unconfirmed
         async with services.db.transaction() as session:
             await record_in_part(session, installation_id, USER, consent)
+            await session.flush()
+            pid = int(await session.scalar(text("SELECT pg_backend_pid()")) or 0)
             recorded.set()
             # Commits only once the confirmation's insert waits on the record's key.
-            for _ in range(10_000):
-                if await _blocked(services):
-                    break
-                await asyncio.sleep(0.01)
+            await until(
+                partial(_blocked_by, services, pid), "the confirmation to wait on the record"
+            )
 
     async def confirmed() -> None:  # ACCOUNT_CONFIRMED's job, at the same moment
         await recorded.wait()
