@@ -8,9 +8,10 @@ customer a contact of the store's audience, billed once per audience it is in. S
 channels tracked, a customer's record goes to the stores of the channels they bought or left a
 cart in: their order or cart brings them there (`buyers_belong`, called wherever an order or a
 cart is read to be pushed, queues their record's push), and the ledger's record of them in a
-store (`customer_channels`) keeps them there. Until then, none: a customer is no channel's
-before they shop, and their marketing consent reaches the audiences through the subscriptions
-capability, not the store.
+store (`customer_channels`) keeps them there; for one no store holds yet, Saleor tells where
+they bought (`stores_of`, and the initial sync's customers phase). Until then, none: a
+customer is no channel's before they shop, and their marketing consent reaches the audiences
+through the subscriptions capability, not the store.
 
 With one channel tracked, every customer goes to its store, as before. Customers a store got
 before this rule (every customer, to every tracked channel) stay and are kept current there.
@@ -28,7 +29,10 @@ from addon.ecommerce.models import EntityKind, SyncRecord
 from addon.ecommerce.push_queue import enqueue_pushes
 from addon.ecommerce.saleor_schemas import ShopperChannels
 from addon.ecommerce.stores_repository import StoreRepository
+from addon.installations.models import Installation
 from addon.services import Services
+
+PAGE = 100  # customers Saleor serves in one page
 
 
 async def _held_in(
@@ -57,6 +61,29 @@ async def customer_channels(
         return {user_id: list(channels) for user_id in ids}
     held = await _held_in(session, installation_id, channels, ids)
     return {user_id: [c for c in channels if (user_id, c) in held] for user_id in ids}
+
+
+async def stores_of(
+    services: Services, installation: Installation, user_ids: Iterable[str]
+) -> dict[str, list[str]]:
+    """Each customer's channels to push their record to, for a change of the customer: the
+    stores that hold them, else (none does yet: the app never saw them shop, their orders
+    placed before the channel was tracked, or as a guest whose orders Saleor gave the account
+    at its confirmation, `match_orders_with_new_user`) those they bought in, as Saleor tells."""
+    async with services.db.session() as session:
+        placed = await customer_channels(session, installation.id, user_ids)
+        channels = await StoreRepository(session).pushing_channels(installation.id)
+    unplaced = [user_id for user_id, held in placed.items() if not held]
+    if len(channels) < 2 or not unplaced:
+        return placed
+    for start in range(0, len(unplaced), PAGE):
+        page = unplaced[start : start + PAGE]
+        shopped = await order_channels(
+            services, installation.saleor_api_url, installation.app_token, page
+        )
+        for user_id in page:
+            placed[user_id] = [c for c in channels if c in shopped.get(user_id, set())]
+    return placed
 
 
 async def customers_of_channel(

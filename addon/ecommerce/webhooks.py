@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.burst_read import read_by_ids
-from addon.ecommerce.customer_stores import customer_channels
+from addon.ecommerce.customer_stores import stores_of
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.push_queue import enqueue_push, enqueue_pushes, enqueue_stock_pushes
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
@@ -111,14 +111,17 @@ async def on_products(job: ClaimedJob, event: EcommerceEvent, services: Services
 
 
 async def _customer_pushes(
-    session: AsyncSession, installation_id: int, user_ids: Sequence[str]
+    services: Services, installation_id: int, user_ids: Sequence[str]
 ) -> list[tuple[str, EntityKind, str]]:
-    """Each customer's push, to the stores their record goes to (`customer_stores.py`)."""
+    """Each customer's push, to the stores their record goes to (`customer_stores.py`): read
+    before the job's transaction, which a Saleor read must not hold open."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None or not user_ids:
+        return []
     return [
         (channel, EntityKind.CUSTOMER, user_id)
-        for user_id, channels in (
-            await customer_channels(session, installation_id, user_ids)
-        ).items()
+        for user_id, channels in (await stores_of(services, installation, user_ids)).items()
         for channel in channels
     ]
 
@@ -127,8 +130,8 @@ async def on_customers(job: ClaimedJob, event: EcommerceEvent, services: Service
     body = event.body
     if body.user is None:
         return
+    pushes = await _customer_pushes(services, job.installation_id, [body.user.id])
     async with services.db.transaction() as session:
-        pushes = await _customer_pushes(session, job.installation_id, [body.user.id])
         await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
@@ -152,10 +155,10 @@ async def _pushes_together(
     tracked channel, all in one transaction that completes the jobs too."""
     installation_id = batch[0][0].installation_id
     ids = [found for _, event in batch if (found := entity_id(event.body)) is not None]
+    if kind is EntityKind.CUSTOMER:
+        pushes = await _customer_pushes(services, installation_id, ids)
     async with services.db.transaction() as session:
-        if kind is EntityKind.CUSTOMER:
-            pushes = await _customer_pushes(session, installation_id, ids)
-        else:
+        if kind is not EntityKind.CUSTOMER:
             channels = await _tracked_channels(session, installation_id) if ids else []
             pushes = [(channel, kind, id_) for id_ in ids for channel in channels]
         await enqueue_pushes(session, installation_id, pushes)
@@ -248,8 +251,8 @@ async def on_names_written(
 ) -> None:
     """The app wrote a customer's names from Mailchimp: its record follows (Saleor's echo of
     the write is the app's own, and not handled)."""
+    pushes = await _customer_pushes(services, job.installation_id, [event.user_id])
     async with services.db.transaction() as session:
-        pushes = await _customer_pushes(session, job.installation_id, [event.user_id])
         await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 
@@ -272,8 +275,8 @@ async def on_addresses(
         event.body,
         deleted=is_deletion(event.event),
     )
+    pushes = await _customer_pushes(services, job.installation_id, [o.id for o in owners])
     async with services.db.transaction() as session:
-        pushes = await _customer_pushes(session, job.installation_id, [o.id for o in owners])
         await enqueue_pushes(session, job.installation_id, pushes)
         await complete_in(session)
 

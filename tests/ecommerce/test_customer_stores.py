@@ -125,3 +125,23 @@ async def test_buyers_of_orders_sent_in_a_burst_come_to_its_store(
         (b.email, "Later") for b in buyers
     }
     assert _emails(shop, shop.store_id) == set()
+
+
+async def test_a_customer_no_store_holds_goes_where_saleor_says_they_bought(shop: Shop) -> None:
+    eu = await track_eu(shop)
+    pear = await shop.product("Pear", "2.00", channels=[CHANNEL, EU])
+    await shop.drain()
+    # Her order in `eu` was placed as a guest; her account, made later, got it when she
+    # confirmed it (Saleor's `match_orders_with_new_user`), with no order webhook.
+    await shop.saleor.create_order(
+        EU, [shop.saleor.order_line(pear.variants[0], 1)], email="gus@example.com"
+    )
+    await shop.drain()
+    gus = await shop.saleor.create_customer("gus@example.com", "Gus")
+    gus = await shop.saleor.confirm_account(gus)
+    await shop.saleor.update_customer(gus, last_name="Green")
+    await shop.drain()
+    assert _emails(shop, shop.store_id) == set()
+    # (On the customer holding the address already, her guest one: `email_holder.py`.)
+    held = {(c.email_address, c.last_name) for c in shop.mailchimp.customers(shop.account, eu)}
+    assert held == {("gus@example.com", "Green")}
