@@ -68,6 +68,17 @@ export function fixButton(item, subjectId, retry, reload) {
   }
 }
 
+/**
+ * The work was started and the list read again: a list drawn anew has its own buttons; one that
+ * could not be read (the page's loader says so) still shows `b`, which works again, and keeps
+ * the keyboard if the focus was lost while it was disabled.
+ */
+function settle(b) {
+  if (!b.isConnected) return;
+  setBusy(b, false);
+  if (!document.activeElement || document.activeElement === document.body) b.focus();
+}
+
 function retryButton(subjectId, retry, reload, hint) {
   const box = el("div", "fix");
   if (hint && hint !== "Retry") box.appendChild(el("div", "muted small", hint));
@@ -77,7 +88,7 @@ function retryButton(subjectId, retry, reload, hint) {
     retry()
       .then(() => {
         confirmed("Retry scheduled");
-        return reload();
+        return Promise.resolve(reload()).then(() => settle(b));
       })
       .catch((error) => {
         setBusy(b, false);
@@ -95,7 +106,7 @@ function channelButton(label, subjectId, run, reload) {
     run()
       .then((result) => {
         confirmed(label + " — started");
-        return reload();
+        return Promise.resolve(reload()).then(() => settle(b));
       })
       .catch((error) => {
         setBusy(b, false);

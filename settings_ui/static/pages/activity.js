@@ -209,6 +209,7 @@ function focusAfter(jobId) {
 const PAGE = 50;
 const MOST = 200;
 let limit = PAGE;
+let shown = { status: statusFilter, limit }; // the filter and length of the rows on the page
 
 /* Said under the table when it lists fewer items than the filter counts. */
 function renderMore(page) {
@@ -237,17 +238,32 @@ const loader = new PageLoader({
     renderPausedWebhooks(page.paused_webhooks);
     renderRows(page.items);
     renderMore(page);
+    shown = { status: statusFilter, limit };
   },
 });
 
 const filters = document.querySelectorAll("#filters button");
+
+function pressFilter(status) {
+  filters.forEach((f) => f.setAttribute("aria-pressed", String((f.dataset.status || "") === status)));
+}
+
+/* A filter is pressed while its rows load; if they cannot be read, the filter of the rows
+   still shown is pressed again (the loader's notice says why, with Retry). */
 filters.forEach((f) =>
   f.addEventListener("click", (event) => {
-    statusFilter = event.currentTarget.getAttribute("data-status") || "";
+    statusFilter = event.currentTarget.dataset.status || "";
     limit = PAGE;
-    filters.forEach((other) => other.setAttribute("aria-pressed", String(other === event.currentTarget)));
+    pressFilter(statusFilter);
     clearAll();
-    loader.run();
+    const running = loader.run();
+    const mine = loader.runs;
+    running.then((page) => {
+      if (page !== null || loader.runs !== mine) return; // drawn, or a later load decides
+      statusFilter = shown.status;
+      limit = shown.limit;
+      pressFilter(statusFilter);
+    });
   })
 );
 $("refresh").addEventListener("click", () => loader.run());

@@ -60,6 +60,23 @@ function showOwed(message, technical, retryLabel, retry) {
   return node;
 }
 
+// The answers that are about the key itself (the field says them); any other failure is not.
+const KEY_REFUSED = [
+  "INVALID_INPUT",
+  "INVALID_API_KEY_FORMAT",
+  "MAILCHIMP_REJECTED_CREDENTIALS",
+  "MAILCHIMP_FORBIDDEN",
+];
+
+/** A failure in plain words on the page, its technical side behind a toggle. */
+function failure(key, title, error) {
+  const node = notice(key, "critical", title, error.message);
+  if (node && error.details) {
+    node.querySelector(".notice-body").appendChild(details("Technical details", error.details));
+  }
+  return node;
+}
+
 function showCheck(ok, title, text) {
   const box = $("check-result");
   box.className = "notice mt-16 " + (ok ? "success" : "critical");
@@ -171,6 +188,7 @@ function openReset() {
 
 function confirmReset() {
   const b = $("reset-confirm");
+  clear("reset");
   setBusy(b, true, "Resetting…");
   bridge
     .api("POST", "/api/connection/reset", { forget_account_data: $("forget-data").checked })
@@ -183,6 +201,11 @@ function confirmReset() {
       $("oauth-login").focus();
     })
     .catch((error) => {
+      if (!$("reset-dialog").open) {
+        // Closed while it ran (Escape): the page says it, not a dialog nobody sees.
+        failure("reset", "The connection was not reset", error);
+        return;
+      }
       let line = $("reset-error");
       if (!line) {
         line = document.createElement("p");
@@ -215,6 +238,7 @@ function sendKey(key, dropOwed) {
   const input = $("api-key");
   const b = $("api-key-submit");
   clear("owed");
+  clear("connect");
   setBusy(b, true, "Connecting…");
   const body = { api_key: key };
   if (dropOwed) body.drop_owed_to_previous_account = true;
@@ -236,8 +260,13 @@ function sendKey(key, dropOwed) {
         if (node) node.querySelector(".notice-actions button").focus();
         return;
       }
-      // Inline only: the field says what is wrong with it.
-      fieldError("api-key", error.message);
+      if (KEY_REFUSED.indexOf(error.code) >= 0) {
+        // Inline only: the field says what is wrong with it.
+        fieldError("api-key", error.message);
+      } else {
+        // Nothing said about the key (the app or Mailchimp did not answer): the page says so.
+        failure("connect", "Mailchimp was not connected", error);
+      }
       input.focus();
     })
     .then(() => setBusy(b, false));

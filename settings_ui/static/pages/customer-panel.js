@@ -27,6 +27,9 @@ var POLL_MS = 1000;
 var POLL_LIMIT_MS = 20000;
 var customerId = new URLSearchParams(window.location.search).get("customerId") || "";
 var current = null; // the last CustomerSubscriptions
+// The control a change was asked from ([list id, focus key]): once the change is applied the
+// card is drawn again, and the keyboard goes on from its new equivalent (see render).
+var keep = null;
 
 var STATUS = {
   subscribed: { label: "Subscribed", tone: "success" },
@@ -155,6 +158,7 @@ function renderAudience(a) {
         input.name = "g-" + a.list_id + "-" + g.category_id;
         input.value = i.id;
         input.dataset.interest = i.id;
+        input.dataset.focusKey = "g-" + i.id;
         input.checked = a.groups.indexOf(i.id) >= 0;
         label.appendChild(input);
         label.appendChild(el("span", "", i.name));
@@ -169,12 +173,14 @@ function renderAudience(a) {
   if (subscribed) {
     if (offered.length && !blocked) {
       var save = button("Save groups", "", headingId);
+      save.dataset.focusKey = "primary";
       save.addEventListener("click", function () {
         change(a, "set_groups", selectedGroups(card), save);
       });
       actions.appendChild(save);
     }
     var unsub = button("Unsubscribe", "danger secondary", headingId);
+    unsub.dataset.focusKey = "leave";
     unsub.addEventListener("click", function () {
       confirmDialog({
         title: "Unsubscribe " + (current ? current.email : "this customer") + " from " + a.name + "?",
@@ -191,6 +197,7 @@ function renderAudience(a) {
     actions.appendChild(unsub);
   } else {
     var sub = button("Subscribe", "", headingId);
+    sub.dataset.focusKey = "primary";
     if (blocked) {
       sub.setAttribute("aria-disabled", "true");
       sub.setAttribute("aria-describedby", headingId + " consent-" + a.list_id);
@@ -226,24 +233,27 @@ function render(data) {
     : data.email;
   $("no-audiences").hidden = data.audiences.length > 0;
   var box = $("audiences");
-  // Keep keyboard users where they were after a re-render (same button of the same audience).
+  // Keep keyboard users where they were after a re-render: the same control of the same
+  // audience, or its equivalent (Subscribe becomes Save groups), else the card's first button.
+  // Focus lost while a change ran (its button was disabled) goes back to where it was asked.
   var focused = document.activeElement;
+  var card = focused && box.contains(focused) ? focused.closest("[data-list-id]") : null;
   var where = null;
-  if (focused && focused.tagName === "BUTTON" && box.contains(focused)) {
-    where = [focused.closest("[data-list-id]").dataset.listId, focused.textContent];
-  }
+  if (card) where = [card.dataset.listId, focused.dataset.focusKey || ""];
+  else if (keep && (!focused || focused === document.body)) where = keep;
+  keep = null;
   box.textContent = "";
   data.audiences.forEach(function (a) {
     box.appendChild(renderAudience(a));
   });
-  if (where) {
-    var again = Array.from(
-      box.querySelectorAll('[data-list-id="' + CSS.escape(where[0]) + '"] button')
-    ).filter(function (b) {
-      return b.textContent === where[1];
-    })[0];
-    if (again) again.focus();
-  }
+  if (where) focusIn(box.querySelector('[data-list-id="' + CSS.escape(where[0]) + '"]'), where[1]);
+}
+
+function focusIn(card, key) {
+  if (!card) return;
+  var same = key ? card.querySelector('[data-focus-key="' + CSS.escape(key) + '"]') : null;
+  var target = same || card.querySelector("button");
+  if (target) target.focus();
 }
 
 function path() {
@@ -258,9 +268,10 @@ function signature(data) {
   );
 }
 
-/** After a change: re-read until the worker applied it (or give up quietly). */
-function follow(before) {
+/** After a change: re-read until the worker applied it (or give up quietly, then `stop()`). */
+function follow(before, stop) {
   var started = Date.now();
+  var done = stop || function () {};
   function tick() {
     bridge
       .api("GET", path())
@@ -271,10 +282,9 @@ function follow(before) {
           return;
         }
         if (Date.now() - started < POLL_LIMIT_MS) window.setTimeout(tick, POLL_MS);
+        else done();
       })
-      .catch(function () {
-        /* the next manual action re-reads */
-      });
+      .catch(done); // the next manual action re-reads
   }
   window.setTimeout(tick, POLL_MS);
 }
@@ -283,6 +293,7 @@ function change(audience, action, groups, trigger) {
   var body = { list_id: audience.list_id, action: action };
   if (groups !== null && groups !== undefined) body.groups = groups;
   var before = current ? signature(current) : "";
+  keep = [audience.list_id, trigger.dataset.focusKey || ""];
   setBusy(trigger, true);
   var titles = {
     subscribe: "Subscription requested",
@@ -294,14 +305,24 @@ function change(audience, action, groups, trigger) {
     .then(function () {
       clearAll();
       confirmed(titles[action]);
-      follow(before);
+      // Busy until the card is drawn with the change applied: pressed again meanwhile, it
+      // would ask a second time.
+      follow(before, function () {
+        release(trigger);
+      });
     })
     .catch(function (error) {
       notice("change", "critical", "The change was not made", error.message);
-    })
-    .then(function () {
-      setBusy(trigger, false);
+      release(trigger);
     });
+}
+
+/** The change's button works again (still on the page: the card was not drawn anew). */
+function release(trigger) {
+  keep = null;
+  if (!trigger.isConnected) return;
+  setBusy(trigger, false);
+  if (!document.activeElement || document.activeElement === document.body) trigger.focus();
 }
 
 var loader = new PageLoader({

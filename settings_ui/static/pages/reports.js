@@ -42,6 +42,7 @@ const STATES = {
 
 const view = { sort: "sent_at", direction: "desc", from: "", to: "" };
 let seq = 0; // the latest request: older answers are dropped
+let shown = null; // the view the table shows (what a failed reload goes back to)
 let pollTimer = null;
 
 // --- the collection ------------------------------------------------------------------------
@@ -247,6 +248,7 @@ function render(results) {
   const connection = results[0];
   const data = results[2];
   if (results[1] !== seq) return; // a later sort or range is on its way
+  shown = results[3];
   $("not-connected").hidden = !connection || connection.status === "connected";
   $("content").hidden = false;
   renderRun(data.run);
@@ -270,14 +272,30 @@ const loader = new PageLoader({
       bridge.api("GET", "/api/connection").catch(() => null),
       mine,
       bridge.api("GET", reportPath()),
+      { ...view },
     ]);
   },
   render,
 });
 
+/**
+ * Read the report again for the view just chosen. When that read fails (the loader says why,
+ * with Retry), the table is no longer busy and the page goes back to the view it shows: its
+ * header and range say what the rows still are.
+ */
 function reload() {
-  $("campaign-rows").setAttribute("aria-busy", "true");
-  loader.run();
+  const rows = $("campaign-rows");
+  rows.setAttribute("aria-busy", "true");
+  const running = loader.run();
+  const mine = seq; // load() counted this request synchronously
+  running.then((data) => {
+    if (data !== null || seq !== mine || !shown) return; // drawn, or a later request decides
+    rows.removeAttribute("aria-busy");
+    Object.assign(view, shown);
+    renderHeaders(view.sort, view.direction);
+    $("sent-from").value = view.from;
+    $("sent-to").value = view.to;
+  });
 }
 
 document.querySelectorAll(".campaigns th[data-sort]").forEach((th) => {
