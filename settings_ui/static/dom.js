@@ -32,10 +32,15 @@ export function plural(n, one, many) {
   return Number(n).toLocaleString() + " " + (n === 1 ? one : many);
 }
 
-/** A button that is working: disabled, announced as busy, optionally relabelled. */
+/**
+ * A button that is working: disabled, announced as busy, optionally relabelled. Disabling the
+ * focused button drops the focus to the page's body: it comes back when the button works
+ * again, unless the admin has moved on meanwhile.
+ */
 export function setBusy(target, busy, label) {
   if (busy) {
     if (!target.hasAttribute("aria-busy")) target.dataset.label = target.textContent;
+    if (document.activeElement === target) target.dataset.hadFocus = "true";
     target.disabled = true;
     target.setAttribute("aria-busy", "true");
     if (label) target.textContent = label;
@@ -43,6 +48,11 @@ export function setBusy(target, busy, label) {
     target.disabled = false;
     target.removeAttribute("aria-busy");
     if (target.dataset.label) target.textContent = target.dataset.label;
+    if (target.dataset.hadFocus) {
+      delete target.dataset.hadFocus;
+      const now = document.activeElement;
+      if (!now || now === document.body || now === target) target.focus();
+    }
   }
 }
 

@@ -4,7 +4,7 @@
  * changes not saved. Short confirmations go in the page's first save bar (app.js `confirmed`).
  */
 import { confirmDialog } from "./dialogs.js";
-import { clearFieldError, el, setBusy } from "./dom.js";
+import { clearFieldError, details, el, setBusy } from "./dom.js";
 
 // The page's save bars, in the order made.
 const bars = [];
@@ -23,13 +23,16 @@ const dirtyForms = new Set();
  *
  * `read()` returns the form's values (compared as JSON), `fill(data)` puts saved data into the
  * form, `validate()` shows inline errors and returns false to stop, `save(values)` resolves
- * with the saved data.
+ * with the saved data (or rejects, with `partlySaved` when part of it was saved). `apply(values)`
+ * puts `read()`'s values back into the form, for a page whose saved data has other keys than
+ * its form (`fill` does it otherwise).
  */
 export class SaveBar {
-  constructor({ form, read, fill, validate, save, savedTitle }) {
+  constructor({ form, read, fill, apply, validate, save, savedTitle }) {
     this.form = form;
     this.read = read;
     this.fill = fill;
+    this.apply = apply || null;
     this.validate = validate || (() => true);
     this.saveValues = save;
     this.savedTitle = savedTitle || "Saved";
@@ -52,6 +55,7 @@ export class SaveBar {
 
   /** A confirmation in the bar's status line (polite live region). */
   say(text) {
+    this.showDetails(null);
     this.status.dataset.justSaved = "true";
     this.status.textContent = text;
   }
@@ -84,21 +88,27 @@ export class SaveBar {
       this.reset({ ...this.data, ...data });
       return;
     }
-    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
     const before = JSON.parse(this.saved);
     const edited = this.read();
     const known = { ...this.data, ...data };
-    const news = Object.keys(before).some((key) => !same(known[key], this.data[key]));
+    // What the form shows changed, or a part of it arrived that the page lacked (a section
+    // whose read failed); with `apply`, the saved data's keys are not the form's: any change.
+    const news = this.apply
+      ? !same(known, this.data)
+      : Object.keys(before).some((key) => !same(known[key], this.data[key])) ||
+        Object.keys(known).some((key) => !(key in this.data));
     this.data = known;
     // Nothing new: the form is left alone (a refill would move the caret, rebuild rows).
     if (!news) return;
     this.fill(known);
-    this.saved = JSON.stringify(this.read());
-    const kept = { ...known };
+    const fresh = this.read();
+    this.saved = JSON.stringify(fresh);
+    const kept = this.apply ? fresh : { ...known };
     Object.keys(edited).forEach((key) => {
       if (!same(edited[key], before[key])) kept[key] = edited[key];
     });
-    this.fill(kept);
+    if (this.apply) this.apply(kept);
+    else this.fill(kept);
     this.update();
   }
 
@@ -117,6 +127,15 @@ export class SaveBar {
     this.bar.classList.toggle("dirty", dirty);
     if (dirty) this.status.textContent = "You have unsaved changes.";
     else if (this.status.dataset.justSaved !== "true") this.status.textContent = "";
+    // The technical side of a failed save goes with its sentence.
+    if (dirty || this.status.dataset.justSaved !== "true") this.showDetails(null);
+  }
+
+  /** The technical side of the bar's last error behind a Details toggle (none: `null`). */
+  showDetails(text) {
+    const old = this.bar.querySelector(".tech-details");
+    if (old) old.remove();
+    if (text) this.status.after(details("Details", text));
   }
 
   discard() {
@@ -126,6 +145,7 @@ export class SaveBar {
     });
     this.status.dataset.justSaved = "";
     this.status.textContent = "Changes discarded.";
+    this.showDetails(null);
   }
 
   submit() {
@@ -159,12 +179,37 @@ export class SaveBar {
         this.status.textContent = this.savedTitle + ".";
       })
       .catch((error) => {
+        const part = error && error.partlySaved;
+        if (part) {
+          // What did save is what the app has now: Discard brings that back, and it is no
+          // longer an unsaved change; the rest stays as the admin left it.
+          this.data = part.merge(this.data);
+          this.saved = JSON.stringify({ ...JSON.parse(this.saved), ...part.values });
+        }
         setBusy(this.saveButton, false);
         this.update();
-        // The server's word on a field goes next to it when the page knows which field.
+        // The server's word on a field goes next to it when the page knows which field (the
+        // page's `save` marks it): the focus goes there, as for the page's own checks.
         this.status.textContent = error.message;
+        this.showDetails(error.details || error.code || "");
+        const invalid = this.form.querySelector('[aria-invalid="true"]');
+        if (invalid) invalid.focus();
       });
   }
+}
+
+/**
+ * For a page's `save` that stores its values in several requests: `error` (the failed
+ * request's) says that `values` (some of `read()`'s keys) were saved all the same;
+ * `merge(data)` answers the bar's saved data with them in. The bar takes them as saved.
+ */
+export function partlySaved(error, values, merge) {
+  error.partlySaved = { values, merge };
+  return error;
+}
+
+function same(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function buildBar(form) {
@@ -172,10 +217,13 @@ function buildBar(form) {
   bar.setAttribute("role", "region");
   bar.setAttribute("aria-label", "Save changes");
   const inner = el("div", "save-bar-inner");
+  // The status line, and after a failed save its Details toggle.
+  const message = el("div", "save-message");
   const status = el("p", "save-status");
   status.dataset.saveStatus = "";
   status.setAttribute("role", "status");
-  inner.appendChild(status);
+  message.appendChild(status);
+  inner.appendChild(message);
   const actions = el("div", "actions");
   const discard = el("button", "button secondary", "Discard");
   discard.type = "button";

@@ -6,6 +6,7 @@
  * /api/engagement/settings, only when they changed) and Discard puts them back.
  */
 import { $, bridge, clearFieldError, el, fieldError } from "../app.js";
+import { partlySaved } from "../save-bar.js";
 
 const SCHEDULES = [
   [15, "Every 15 minutes"],
@@ -162,6 +163,15 @@ export function withEngagement(audiences) {
   return Promise.all([audiences, settings]).then(([data, run]) => Object.assign({}, data, { engagement: run }));
 }
 
+/** The app's refusal (4xx) names the field it refuses: marked there. An outage (5xx, no
+ * answer) says nothing about the values: the save bar says it, no field is marked. */
+function markRefused(error) {
+  if (!(error.status >= 400 && error.status < 500)) return;
+  const message = error.message || "";
+  if (/activity (update )?interval/i.test(message)) fieldError("engagement-days", message);
+  else if (/^(Collection|Schedule minutes)\b/i.test(message)) fieldError("engagement-schedule", message);
+}
+
 function same(a, b) {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -176,6 +186,12 @@ export function engagementBar(options) {
       // A reload of the audiences alone (Refresh from Mailchimp) keeps what was last saved.
       fillEngagement(data.engagement === undefined ? saved : data.engagement);
     },
+    apply:
+      options.apply &&
+      ((values) => {
+        options.apply(values);
+        if (values.engagement) fillEngagement(values.engagement);
+      }),
     validate: () => {
       const audiences = options.validate();
       const engagement = validateEngagement();
@@ -189,21 +205,30 @@ export function engagementBar(options) {
         activity_interval_days: saved.activity_interval_days,
         schedule_minutes: saved.schedule_minutes,
       };
-      const first =
-        wanted && !same(wanted, before)
-          ? bridge.api("PUT", "/api/engagement/settings", wanted).then(
-              (run) => {
-                saved = run;
-                return run;
-              },
-              (error) => {
-                fieldError("engagement-days", error.message);
-                throw error;
-              }
-            )
-          : Promise.resolve(saved);
+      const changed = Boolean(wanted) && !same(wanted, before);
+      const first = changed
+        ? bridge.api("PUT", "/api/engagement/settings", wanted).then(
+            (run) => {
+              saved = run;
+              return run;
+            },
+            (error) => {
+              markRefused(error);
+              throw error;
+            }
+          )
+        : Promise.resolve(saved);
       return first.then((run) =>
-        options.save(rest).then((data) => Object.assign({}, data, { engagement: run }))
+        options.save(rest).then(
+          (data) => Object.assign({}, data, { engagement: run }),
+          (error) => {
+            // The engagement settings were saved before the rest failed: they are saved.
+            if (!changed) throw error;
+            throw partlySaved(error, { engagement: values.engagement }, (data) =>
+              Object.assign({}, data, { engagement: run })
+            );
+          }
+        )
       );
     },
   });

@@ -140,9 +140,8 @@ function refresh() {
     return bridge.api("GET", "/api/audiences").then(function (data) {
       var now = data.last_import_at + "|" + data.last_import_error;
       if (now !== before) {
-        // Unsaved choices survive a refresh only if the admin saves first: keep them if dirty.
-        if (bar.dirty) renderImportStatus(data);
-        else bar.reset(data);
+        // What Mailchimp has now is shown; the admin's unsaved choices stay, unsaved.
+        bar.refresh(data);
         if (!data.last_import_error) confirmed("Audiences refreshed");
         finish();
         return;
@@ -175,9 +174,26 @@ function refresh() {
 
 // --- saving ----------------------------------------------------------------------------
 
+function defaultRadios() {
+  return document.querySelectorAll('input[name="default-audience"]');
+}
+
 function clearFieldErrors() {
   ["tags", "origins"].forEach(clearFieldError);
   $("default-error").textContent = "";
+  defaultRadios().forEach(function (radio) {
+    radio.removeAttribute("aria-invalid");
+  });
+}
+
+/** The default audience's choice is marked, on the audiences the admin may choose. */
+function defaultError(message) {
+  $("default-error").textContent = message;
+  defaultRadios().forEach(function (radio) {
+    if (radio.disabled) return;
+    radio.setAttribute("aria-invalid", "true");
+    radio.setAttribute("aria-describedby", "default-error");
+  });
 }
 
 function splitTags(value) {
@@ -222,6 +238,37 @@ function read() {
   };
 }
 
+/**
+ * The form's values (`read()`'s) back into the form, on the audiences `current` lists: a
+ * Refresh from Mailchimp redraws the cards, the admin's unsaved choices stay.
+ */
+function apply(values) {
+  var data = Object.assign({}, current, {
+    audiences: current.audiences.map(function (a) {
+      var active = values.active_list_ids.indexOf(a.list_id) >= 0;
+      return Object.assign({}, a, {
+        active: active,
+        is_default: a.list_id === values.default_list_id,
+        groups: a.groups.map(function (g) {
+          return Object.assign({}, g, {
+            // An audience not offered keeps its groups' saved choice (read() leaves them out).
+            offered: active ? values.offered_category_ids.indexOf(g.category_id) >= 0 : g.offered,
+          });
+        }),
+      });
+    }),
+    settings: Object.assign({}, current.settings, {
+      allow_multiple: values.allow_multiple,
+      double_optin: values.double_optin,
+      tags: values.tags,
+      allowed_origins: values.allowed_origins,
+    }),
+  });
+  var saved = current;
+  fill(data);
+  current = saved; // the saved data, not the admin's edits
+}
+
 /** Inline errors next to the fields; false stops the save. */
 function validate() {
   clearFieldErrors();
@@ -251,7 +298,7 @@ function validate() {
     ok = false;
   }
   if (values.active_list_ids.length > 1 && !values.default_list_id) {
-    $("default-error").textContent = "Choose which of the offered audiences is the default one.";
+    defaultError("Choose which of the offered audiences is the default one.");
     ok = false;
   }
   return ok;
@@ -270,6 +317,7 @@ bar = new SaveBar(engagementBar({
   form: $("audiences-form"),
   read: read,
   fill: fill,
+  apply: apply,
   validate: validate,
   save: save,
   savedTitle: "Audience settings saved",

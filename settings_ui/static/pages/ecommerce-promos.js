@@ -4,7 +4,8 @@
  * those flagged in their metadata) and where a code is redeemed. Its values travel in the
  * page's settings under `promo_*` keys; they are read from and saved to /api/ecommerce/promos.
  */
-import { $, bridge, clearFieldError, el, fieldError } from "../app.js";
+import { $, bridge, button, clearFieldError, details, el, fieldError, setBusy } from "../app.js";
+import { partlySaved } from "../save-bar.js";
 
 const OFFERS = [
   ["none", "No vouchers", "Nothing is sent: Mailchimp's e-mails offer no code from the store."],
@@ -16,6 +17,10 @@ const OFFERS = [
   ],
 ];
 let counts = null; // the last PromosRead's counts
+// Whether the form shows the saved promo choice: not while its read has failed (the section
+// says so, with Retry; the rest of the page works, and Save leaves the choice alone).
+let shown = false;
+let reload = () => {};
 
 function radio([value, label, hint]) {
   const box = el("div", "choice-card");
@@ -91,8 +96,56 @@ function renderCounts() {
   list.hidden = !list.children.length;
 }
 
-/** Build the section (inside the settings form, after the storefront links). */
-export function setUpPromos() {
+/** The section's own error when the promo choice could not be read, with Retry. */
+function problemBox() {
+  const box = el("div", "notice critical");
+  box.id = "promo-load-error";
+  box.setAttribute("role", "alert");
+  box.hidden = true;
+  const body = el("div", "notice-body");
+  body.appendChild(el("strong", "", "The promo codes could not be loaded"));
+  const text = el("p");
+  text.id = "promo-load-error-text";
+  body.appendChild(text);
+  box.appendChild(body);
+  const actions = el("div", "notice-actions");
+  const retry = button("Retry", "");
+  retry.id = "promo-retry";
+  retry.addEventListener("click", () => {
+    setBusy(retry, true, "Retrying…");
+    // The page's read failing as a whole is said by the page: Retry works again.
+    Promise.resolve(reload()).finally(() => {
+      if (retry.hasAttribute("aria-busy")) setBusy(retry, false);
+    });
+  });
+  actions.appendChild(retry);
+  box.appendChild(actions);
+  return box;
+}
+
+function showProblem(error) {
+  const box = $("promo-load-error");
+  $("promo-load-error-text").textContent = error ? error.message + " The rest of the page works; press Retry to try again." : "";
+  const old = box.querySelector(".tech-details");
+  if (old) old.remove();
+  if (error && error.details) box.querySelector(".notice-body").appendChild(details("Details", error.details));
+  const retry = $("promo-retry");
+  const retrying = retry.hasAttribute("aria-busy");
+  const hadFocus = retry.dataset.hadFocus;
+  box.hidden = !error;
+  $("promo-fields").hidden = Boolean(error);
+  if (retrying) setBusy(retry, false);
+  // Read at last: the focus that was on Retry goes to the choice it brought back.
+  if (!error && retrying && hadFocus) {
+    const chosen = document.querySelector('input[name="promo-offer"]:checked') || $("promo-offer-none");
+    chosen.focus();
+  }
+}
+
+/** Build the section (inside the settings form, after the storefront links); `onRetry`
+ * reads the page again when the promo choice failed to load. */
+export function setUpPromos(onRetry) {
+  if (onRetry) reload = onRetry;
   const section = el("section", "app-section");
   section.id = "promo-codes";
   section.setAttribute("aria-labelledby", "promo-title");
@@ -110,10 +163,14 @@ export function setUpPromos() {
   section.appendChild(side);
   const main = el("div", "section-main");
   const card = el("div", "card");
+  card.appendChild(problemBox());
+  // The section's fields: not shown while the saved choice is unknown (not a choice to make).
+  const fields = el("div");
+  fields.id = "promo-fields";
   const set = el("fieldset", "fieldset");
   set.appendChild(el("legend", "", "Vouchers offered to Mailchimp"));
   OFFERS.forEach((o) => set.appendChild(radio(o)));
-  card.appendChild(set);
+  fields.appendChild(set);
   const flag = field(
     "promo-flag-key",
     "Flag (metadata key)",
@@ -121,8 +178,8 @@ export function setUpPromos() {
     "Set this public metadata key to <code>true</code> on a voucher in Saleor to offer it."
   );
   flag.classList.add("mt-8");
-  card.appendChild(flag);
-  card.appendChild(
+  fields.appendChild(flag);
+  fields.appendChild(
     field(
       "promo-url",
       "Redemption URL",
@@ -130,6 +187,7 @@ export function setUpPromos() {
       "Where a shopper uses a code. Placeholders: <code>{code}</code>, <code>{channel}</code>. Without one, codes link to your store."
     )
   );
+  card.appendChild(fields);
   const status = el("p", "small muted");
   status.id = "promo-status";
   status.setAttribute("role", "status");
@@ -146,12 +204,21 @@ export function setUpPromos() {
   showFlag();
 }
 
-/** The page's settings with the promo choice merged in (`promo_*` keys). */
+/**
+ * The page's settings with the promo choice merged in (`promo_*` keys). Its read failing
+ * leaves them out: the section says why, the rest of the page loads.
+ */
 export function withPromos(reading) {
-  return Promise.all([reading, bridge.api("GET", "/api/ecommerce/promos")]).then(([data, promos]) => {
-    counts = promos;
+  const promos = bridge.api("GET", "/api/ecommerce/promos").catch((error) => ({ error }));
+  return Promise.all([reading, promos]).then(([data, answer]) => {
+    if (answer.error) {
+      if (!shown) showProblem(answer.error);
+      else if ($("promo-retry").hasAttribute("aria-busy")) setBusy($("promo-retry"), false);
+      return data;
+    }
+    counts = answer;
     renderCounts();
-    data.settings = { ...data.settings, ...promoValues(promos.settings) };
+    data.settings = { ...data.settings, ...promoValues(answer.settings) };
     return data;
   });
 }
@@ -165,6 +232,7 @@ function promoValues(s) {
 }
 
 export function readPromos() {
+  if (!shown) return {};
   return {
     promo_offer: offer(),
     promo_flag_key: $("promo-flag-key").value.trim() || "mailchimp_promo",
@@ -174,6 +242,8 @@ export function readPromos() {
 
 export function fillPromos(s) {
   if (!("promo_offer" in s)) return; // a reply without them: what is shown stays
+  shown = true;
+  showProblem(null);
   const chosen = $("promo-offer-" + s.promo_offer) || $("promo-offer-none");
   chosen.checked = true;
   $("promo-flag-key").value = s.promo_flag_key || "";
@@ -190,6 +260,7 @@ export function validatePromos() {
   clearFieldError("promo-url");
   clearFieldError("promo-flag-key");
   let ok = true;
+  if (!shown) return ok;
   const url = $("promo-url").value.trim();
   if (url.length > URL_MAX) {
     fieldError("promo-url", "Shorten the address: at most " + URL_MAX + " characters.");
@@ -234,11 +305,25 @@ export function savePromos(values, saveRest) {
     flag_key: values.promo_flag_key,
     redemption_url_template: values.promo_redemption_url_template,
   };
+  // The promo choice not loaded: not in the values, not sent.
+  if (!("promo_offer" in values)) return saveRest(rest);
   return saveRest(rest).then((settings) =>
-    bridge.api("PUT", "/api/ecommerce/promos", body).then((promos) => {
-      counts = promos;
-      renderCounts();
-      return { ...settings, ...promoValues(promos.settings) };
-    })
+    bridge.api("PUT", "/api/ecommerce/promos", body).then(
+      (promos) => {
+        counts = promos;
+        renderCounts();
+        return { ...settings, ...promoValues(promos.settings) };
+      },
+      // The rest was saved: the save bar takes it as saved, the promo choice stays unsaved.
+      (error) => {
+        throw partlySaved(error, rest, (data) => {
+          const kept = {};
+          Object.keys(data).forEach((key) => {
+            if (key.startsWith("promo_")) kept[key] = data[key];
+          });
+          return { ...settings, ...kept };
+        });
+      }
+    )
   );
 }

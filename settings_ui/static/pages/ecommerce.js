@@ -95,17 +95,42 @@ function validateSettings() {
   return a && b && o && c && d && e;
 }
 
+// The app names a refused field by its words (addon/validation_messages.py): the field it is.
+const FIELD_WORDS = [
+  [/^Default timezone\b/i, "default-timezone"],
+  [/^Default locale\b/i, "default-locale"],
+  [/^Store email\b/i, "store-email"],
+  [/^Product URL template\b/i, "product-url"],
+  [/^Checkout URL template\b/i, "checkout-url"],
+  [/^Order URL template\b/i, "order-url"],
+];
+
+function markRefused(error) {
+  // Only the app's refusal of a value (4xx) is about a field; an outage is not.
+  if (!(error.status >= 400 && error.status < 500)) return;
+  const hit = FIELD_WORDS.find(([words]) => words.test(error.message || ""));
+  if (hit) fieldError(hit[1], error.message);
+}
+
 function saveSettings(values) {
-  return savePromos(values, (rest) => bridge.api("PATCH", "/api/ecommerce/settings", rest).then((data) => {
-    renderChannels(data);
-    // The health depends on these settings (carts on, the checkout URL): read it again.
-    loadHealth(() => loader.run());
-    return data.settings;
-  }));
+  const rest = (changes) =>
+    bridge.api("PATCH", "/api/ecommerce/settings", changes).then(
+      (data) => {
+        renderChannels(data);
+        // The health depends on these settings (carts on, the checkout URL): read it again.
+        loadHealth(() => loader.run());
+        return data.settings;
+      },
+      (error) => {
+        markRefused(error);
+        throw error;
+      }
+    );
+  return savePromos(values, rest);
 }
 
 setUpFields();
-setUpPromos();
+setUpPromos(() => loader.run());
 setUpChannels({ changed: afterChange, reload: () => loader.run() });
 const bar = new SaveBar({
   form: $("settings-form"),

@@ -16,6 +16,7 @@ import {
   notice,
   setBusy,
 } from "../app.js";
+import { partlySaved } from "../save-bar.js";
 
 var current = null; // the last AudiencesRead
 
@@ -316,15 +317,35 @@ var bar = new SaveBar({
   read: read,
   fill: fill,
   save: function (values) {
-    // The erasure choice has its own endpoint (addon/erasure); the answer holds both.
-    return Promise.all([
+    // The erasure choice has its own endpoint (addon/erasure); the answer holds both. One of
+    // them failing leaves the other saved: the save bar takes that part as saved.
+    return Promise.allSettled([
       bridge.api("PATCH", "/api/audiences/settings", {
         two_way: values.two_way,
         priority: values.priority,
       }),
       bridge.api("PUT", "/api/erasure/settings", { delete_orders: values.delete_orders }),
     ]).then(function (answers) {
-      return Object.assign({}, answers[0], { erasure: answers[1] });
+      var sync = answers[0];
+      var erasure = answers[1];
+      if (sync.status === "fulfilled" && erasure.status === "fulfilled") {
+        return Object.assign({}, sync.value, { erasure: erasure.value });
+      }
+      if (sync.status === "fulfilled") {
+        throw partlySaved(
+          erasure.reason,
+          { two_way: values.two_way, priority: values.priority },
+          function (data) {
+            return Object.assign({}, sync.value, { erasure: data.erasure });
+          }
+        );
+      }
+      if (erasure.status === "fulfilled") {
+        throw partlySaved(sync.reason, { delete_orders: values.delete_orders }, function (data) {
+          return Object.assign({}, data, { erasure: erasure.value });
+        });
+      }
+      throw sync.reason;
     });
   },
   savedTitle: "Subscription settings saved",
