@@ -4,17 +4,22 @@ A Saleor customer belongs to no channel: a `User` is the whole site's, and `acco
 `channel` only picks the channel its e-mails are sent for
 (saleor/graphql/account/mutations/account/account_register.py). Each tracked channel is a
 Mailchimp store of its own, often in an audience of its own, and Mailchimp makes a store's
-customer a contact of the store's audience, billed once per audience it is in. So with several
-channels tracked, a customer's record goes to the stores of the channels they bought or left a
-cart in: their order or cart brings them there (`buyers_belong`, called wherever an order or a
-cart is read to be pushed, queues their record's push), and the ledger's record of them in a
-store (`customer_channels`) keeps them there; for one no store holds yet, Saleor tells where
-they bought (`stores_of`, and the initial sync's customers phase). Until then, none: a
-customer is no channel's before they shop, and their marketing consent reaches the audiences
-through the subscriptions capability, not the store.
+customer a contact of the store's audience, billed once per audience it is in. So once
+several channels have been tracked (`buyer_rule`), a customer's record goes to the stores of
+the channels they bought or left a cart in: their order or cart brings them there
+(`buyers_belong`, called wherever an order or a cart is read to be pushed, queues their
+record's push), and the ledger's record of them in a store (`customer_channels`) keeps them
+there; for one some tracked store does not hold, Saleor tells where they bought (`stores_of`,
+and the initial sync's customers phase): orders the app never saw (placed before the channel
+was tracked, or as a guest and given to the account by Saleor), a store moved to another
+audience. Until then, none: a customer is no channel's before they shop, and their marketing
+consent reaches the audiences through the subscriptions capability, not the store. The rule
+stays when all channels but one are untracked again: a channel's buyers never land in
+another's audience.
 
-With one channel tracked, every customer goes to its store, as before. Customers a store got
-before this rule (every customer, to every tracked channel) stay and are kept current there.
+While only one channel has ever been tracked, every customer goes to its store, as before.
+Customers a store got before this rule (every customer, to every tracked channel) stay and are
+kept current there.
 """
 
 from __future__ import annotations
@@ -33,6 +38,13 @@ from addon.installations.models import Installation
 from addon.services import Services
 
 PAGE = 100  # customers Saleor serves in one page
+
+
+async def buyer_rule(session: AsyncSession, installation_id: int) -> tuple[Sequence[str], bool]:
+    """The channels changes are pushed to, and whether the buyer rule holds: once two
+    channels have had a store (a channel keeps its store row when untracked)."""
+    channels = await StoreRepository(session).pushing_channels(installation_id)
+    return channels, await StoreRepository(session).count(installation_id) > 1
 
 
 async def _held_in(
@@ -56,8 +68,8 @@ async def customer_channels(
 ) -> dict[str, list[str]]:
     """Each customer's channels to push their record to."""
     ids = list(dict.fromkeys(user_ids))
-    channels = await StoreRepository(session).pushing_channels(installation_id)
-    if len(channels) < 2:
+    channels, rule = await buyer_rule(session, installation_id)
+    if not rule:
         return {user_id: list(channels) for user_id in ids}
     held = await _held_in(session, installation_id, channels, ids)
     return {user_id: [c for c in channels if (user_id, c) in held] for user_id in ids}
@@ -67,22 +79,24 @@ async def stores_of(
     services: Services, installation: Installation, user_ids: Iterable[str]
 ) -> dict[str, list[str]]:
     """Each customer's channels to push their record to, for a change of the customer: the
-    stores that hold them, else (none does yet: the app never saw them shop, their orders
-    placed before the channel was tracked, or as a guest whose orders Saleor gave the account
-    at its confirmation, `match_orders_with_new_user`) those they bought in, as Saleor tells."""
+    stores that hold them, and, for one a tracked store does not hold, those they bought in as
+    Saleor tells (the app never saw them buy there: orders placed before the channel was
+    tracked, or as a guest whose orders Saleor gave the account at its confirmation or an
+    e-mail change, `match_orders_with_new_user`; a store moved to another audience)."""
     async with services.db.session() as session:
         placed = await customer_channels(session, installation.id, user_ids)
-        channels = await StoreRepository(session).pushing_channels(installation.id)
-    unplaced = [user_id for user_id, held in placed.items() if not held]
-    if len(channels) < 2 or not unplaced:
+        channels, rule = await buyer_rule(session, installation.id)
+    partial = [user_id for user_id, held in placed.items() if len(held) < len(channels)]
+    if not rule or not partial:
         return placed
-    for start in range(0, len(unplaced), PAGE):
-        page = unplaced[start : start + PAGE]
+    for start in range(0, len(partial), PAGE):
+        page = partial[start : start + PAGE]
         shopped = await order_channels(
             services, installation.saleor_api_url, installation.app_token, page
         )
         for user_id in page:
-            placed[user_id] = [c for c in channels if c in shopped.get(user_id, set())]
+            bought = shopped.get(user_id, set())
+            placed[user_id] = [c for c in channels if c in placed[user_id] or c in bought]
     return placed
 
 
@@ -129,13 +143,13 @@ async def buyers_belong(
 ) -> None:
     """Registered customers who bought or left a cart in `channel`: their record goes to its
     store from now on. For one without a record there yet, a push is queued: the store then
-    holds them as a customer push sends them, and their later changes follow. With one channel
-    tracked, their record goes there already."""
+    holds them as a customer push sends them, and their later changes follow. Without the
+    buyer rule, their record goes there already."""
     buyers = {user_id for user_id in user_ids if user_id is not None}
     if not buyers:
         return
-    channels = await StoreRepository(session).pushing_channels(installation_id)
-    if len(channels) < 2 or channel not in channels:
+    channels, rule = await buyer_rule(session, installation_id)
+    if not rule or channel not in channels:
         return
     held = await _held_in(session, installation_id, [channel], buyers)
     new = sorted(user_id for user_id in buyers if (user_id, channel) not in held)

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 
 from addon.db.repository import Repository
 from addon.ecommerce.models import EcommerceSettings, MailchimpStore
@@ -48,6 +48,11 @@ class StoreRepository(Repository):
             MailchimpStore.channel_slug == channel_slug
         )
         return (await self.session.execute(statement)).scalar_one_or_none()
+
+    async def count(self, installation_id: int) -> int:
+        """The channels that have had a store, tracked now or not."""
+        statement = select(func.count()).where(MailchimpStore.installation_id == installation_id)
+        return int(await self.session.scalar(statement) or 0)
 
     async def tracked(self, installation_id: int) -> Sequence[MailchimpStore]:
         return [store for store in await self.list(installation_id) if store.tracked]

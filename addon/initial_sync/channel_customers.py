@@ -1,6 +1,7 @@
-"""A channel's initial sync among several tracked channels: its customers phase sends the
-customers whose record goes to its store, and its orders phase brings its registered buyers
-there (`addon.ecommerce.customer_stores`). With one channel tracked, neither does anything."""
+"""A channel's initial sync under the buyer rule (several channels tracked, now or before): its
+customers phase sends the customers whose record goes to its store, and its orders phase brings
+its registered buyers there (`addon.ecommerce.customer_stores`). Without the rule, neither does
+anything."""
 
 from __future__ import annotations
 
@@ -8,8 +9,12 @@ import asyncio
 from typing import Any
 
 from addon.ecommerce.context import Context
-from addon.ecommerce.customer_stores import buyers_belong, customers_of_channel, order_channels
-from addon.ecommerce.stores_repository import StoreRepository
+from addon.ecommerce.customer_stores import (
+    buyer_rule,
+    buyers_belong,
+    customers_of_channel,
+    order_channels,
+)
 from addon.services import Services
 
 
@@ -22,8 +27,8 @@ class ChannelCustomers:
 
     async def _several(self) -> bool:
         async with self._lookups, self.services.db.session() as session:
-            channels = await StoreRepository(session).pushing_channels(self.ctx.installation_id)
-        return len(channels) > 1
+            _, rule = await buyer_rule(session, self.ctx.installation_id)
+        return rule
 
     async def of_store(self, nodes: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
         """A page's customers whose record goes to this channel's store: those it holds, and

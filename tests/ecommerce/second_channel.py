@@ -8,9 +8,11 @@ from tests.sandbox_mailchimp.helpers import list_body
 EU = "eu"
 
 
-async def track_eu(shop: Shop) -> str:
-    """Track channel `eu` (EUR) into an audience of its own; its store's id."""
-    await shop.saleor.add_channel(EU, "Europe", "EUR")
+async def track_eu(shop: Shop, *, added: bool = False) -> str:
+    """Track channel `eu` (EUR; `added`: Saleor has it already) into an audience of its own; its
+    store's id."""
+    if not added:
+        await shop.saleor.add_channel(EU, "Europe", "EUR")
     created = await shop.mailchimp.call(shop.account, "POST", "/lists", body=list_body("EU news"))
     body = {"tracked": True, "list_id": str(created.body["id"])}
     response = await shop.api("PUT", f"/api/ecommerce/channels/{EU}", body)
