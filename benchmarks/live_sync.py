@@ -163,11 +163,19 @@ async def offer_all_vouchers(saleor: SaleorSandbox, client: httpx.AsyncClient) -
     response.raise_for_status()
 
 
+def _stock(saleor: SaleorSandbox, variant_id: int) -> int | None:
+    """What the variant can still sell, as the app sends it (`marketing.inventory`: stock less
+    allocations; None: not tracked)."""
+    variant = saleor.store.get_variant(variant_id)
+    assert variant is not None
+    return variant.quantity_available if variant.track_inventory else None
+
+
 async def _voucher_change(
     saleor: SaleorSandbox, rng: random.Random, step: int, vouchers: list[Voucher], customer: Any
 ) -> int:
     """One change of the vouchers' traffic; returns the entities it changed (an order placed
-    with a code changes the order and the code's usage count)."""
+    with a code changes the order and the code's usage count, and its product's stock)."""
     voucher = rng.choice(vouchers)
     roll = rng.random()
     if roll < 0.3:
@@ -180,12 +188,13 @@ async def _voucher_change(
         await saleor.vouchers.delete_codes([voucher.codes[-1]])
         return 1
     product = rng.choice(list(saleor.store.products.values()))
+    shown = _stock(saleor, product.variants[0].id)
     await saleor.vouchers.create_order(
         rng.choice(voucher.codes).code,
         lines=[saleor.order_line(product.variants[0], 1)],
         user=customer,
     )
-    return 2
+    return 2 + (_stock(saleor, product.variants[0].id) != shown)
 
 
 async def _scenario(
@@ -247,12 +256,19 @@ async def _scenario(
             changes += 1
         elif roll < 0.75:
             product = rng.choice(products)
+            variant = rng.choice(product.variants)
+            shown = _stock(saleor, variant.id)
             order = await saleor.create_order(
-                lines=[saleor.order_line(rng.choice(product.variants), rng.randint(1, 3))],
+                lines=[saleor.order_line(variant, rng.randint(1, 3))],
                 user=rng.choice(customers),
                 paid=False,
             )
             changes += 1
+            # Saleor allocates the stock it sells (saleor/warehouse/management.py
+            # `allocate_stocks`), with no product webhook: the order changed the product's
+            # stock too, a change of its own (as a code's usage count is).
+            if _stock(saleor, variant.id) != shown:
+                changes += 1
             await _drain(services)
             await saleor.mark_order_paid(order)
             changes += 1
@@ -267,8 +283,12 @@ async def _scenario(
     per_entity_requests = sum(1 for r in mailchimp.requests[start:] if "/ecommerce/" in r.path)
     per_entity = per_entity_requests / changes
 
-    # 50 updates of one checkout within a minute.
-    product = products[0]
+    # 50 updates of one checkout within a minute, of a product in stock for all 50 (Saleor
+    # refuses a quantity beyond the stock: the traffic above moved the others' stock at random).
+    product = await saleor.create_product(
+        "Cart product", [VariantSpec(sku="CART", price=Decimal(7))]
+    )
+    await _drain(services)
     checkout = await saleor.create_checkout(
         lines=[LineSpec(product.variants[0].id, 1)], email="cart@bench.example"
     )
