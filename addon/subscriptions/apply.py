@@ -56,7 +56,7 @@ from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
 from addon.subscriptions.follow import followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
-from addon.subscriptions.gone_audience import audience_gone
+from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
 from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
 from addon.subscriptions.member_write import Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
@@ -272,7 +272,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             if not await audience_gone(services, installation_id, change.list_id):
                 raise
             async with services.db.transaction() as session:
-                await _settled(session, installation_id, change)  # over all the same
+                state = await _settled(session, installation_id, change)  # over all the same
+                state.last_problem = GONE_AUDIENCE  # the customer panel and Activity say it
             return
         except ForgottenEmailNotSubscribed:
             applied = Applied(

@@ -19,6 +19,11 @@ from addon.services import Services
 
 logger = logging.getLogger(__name__)
 
+# The contact's problem once its change is dropped (the customer panel shows it).
+GONE_AUDIENCE = (
+    "The audience was deleted in Mailchimp before this change reached it; the change was not made."
+)
+
 
 async def audience_gone(services: Services, installation_id: int, list_id: str) -> bool:
     """Whether Mailchimp no longer has the audience (after a 404 of one of its contacts' calls);

@@ -10,9 +10,12 @@ from sqlalchemy import select, update
 
 from addon.db.types import utcnow
 from addon.jobs.models import Job, JobStatus
+from addon.subscriptions.gone_audience import GONE_AUDIENCE
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE, STATUS_PREFIX
+from addon.subscriptions.repository import ContactRepository
 from tests.subscriptions.conftest import Shop, _account_page, _metadata, _subscribed_customer
 from tests.subscriptions.test_consent import _order
+from tests.test_saleor_versions import stored
 
 
 async def test_a_subscription_to_an_audience_deleted_since_the_import_is_dropped(
@@ -82,3 +85,17 @@ async def test_a_deleted_audience_is_written_back_archived_not_subscribed(
     metadata = _metadata(shop, customer)
     assert metadata[STATUS_PREFIX + deals] == "pending"
     assert metadata[STATUS_PREFIX + news] == "archived"
+
+
+async def test_a_dropped_change_is_said_on_the_contact(newsletter: Shop) -> None:
+    """The consent given at checkout was not made: the contact's problem says so (the customer
+    panel shows it), as for an address Mailchimp refuses."""
+    shop = newsletter
+    deals = shop.ids["deals"]
+    await shop.mc("DELETE", f"/lists/{deals}")
+    await _order(shop, "eve@example.com", {CONSENT_SUBSCRIBE: "true", CONSENT_AUDIENCES: deals})
+    await shop.work()
+    async with shop.services.db.session() as session:
+        installation = await stored(shop.services)
+        state = await ContactRepository(session).get(installation.id, deals, "eve@example.com")
+    assert state is not None and state.last_problem == GONE_AUDIENCE
