@@ -234,6 +234,7 @@ function ApiError(message, code, status, requestId) {
   this.message = message;
   this.code = code;
   this.status = status;
+  this.requestId = requestId;
   this.details = [
     code,
     status ? "HTTP " + status : "",

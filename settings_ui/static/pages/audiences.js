@@ -309,7 +309,9 @@ function save(values) {
     var message = readable(error.message);
     if (/^Storefront origins/.test(message)) fieldError("origins", message);
     else if (/^Tags/.test(message)) fieldError("tags", message);
-    throw new bridge.ApiError(message, error.code, error.status);
+    else if (error.code === "INVALID_DEFAULT_AUDIENCE") defaultError(message);
+    // The same error in plainer words: its code, status and request id stay for Details.
+    throw new bridge.ApiError(message, error.code, error.status, error.requestId);
   });
 }
 
