@@ -67,8 +67,19 @@ async def customer_channels(
     session: AsyncSession, installation_id: int, user_ids: Iterable[str]
 ) -> dict[str, list[str]]:
     """Each customer's channels to push their record to."""
-    ids = list(dict.fromkeys(user_ids))
     channels, rule = await buyer_rule(session, installation_id)
+    return await _placed(session, installation_id, user_ids, channels, rule)
+
+
+async def _placed(
+    session: AsyncSession,
+    installation_id: int,
+    user_ids: Iterable[str],
+    channels: Sequence[str],
+    rule: bool,
+) -> dict[str, list[str]]:
+    """`customer_channels`, the rule read already."""
+    ids = list(dict.fromkeys(user_ids))
     if not rule:
         return {user_id: list(channels) for user_id in ids}
     held = await _held_in(session, installation_id, channels, ids)
@@ -84,8 +95,8 @@ async def stores_of(
     tracked, or as a guest whose orders Saleor gave the account at its confirmation or an
     e-mail change, `match_orders_with_new_user`; a store moved to another audience)."""
     async with services.db.session() as session:
-        placed = await customer_channels(session, installation.id, user_ids)
         channels, rule = await buyer_rule(session, installation.id)
+        placed = await _placed(session, installation.id, user_ids, channels, rule)
     partial = [user_id for user_id, held in placed.items() if len(held) < len(channels)]
     if not rule or not partial:
         return placed
