@@ -219,6 +219,20 @@ def _forget_removed(
             group.offered = False
 
 
+def _kept_removed_default(
+    default_list_id: str | None, present: list[Audience], given: Collection[str] | None
+) -> bool:
+    """A default audience deleted in Mailchimp stays chosen, and warned of, through a save that
+    names neither the audiences nor the default (the Subscriptions page's PATCH): only a save
+    of the choices answers the warning (`_forget_removed`)."""
+    return (
+        default_list_id is not None
+        and given is not None
+        and not {"active_list_ids", "default_list_id"} & set(given)
+        and all(a.list_id != default_list_id for a in present)
+    )
+
+
 class AudienceService:
     def __init__(self, session: AsyncSession, services: Services) -> None:
         self.session = session
@@ -282,7 +296,8 @@ class AudienceService:
             "two_way": settings.two_way,
             "priority": settings.priority,
         }
-        if "default_list_id" not in given and merged["default_list_id"] not in active:
+        kept = _kept_removed_default(settings.default_list_id, audiences, given)
+        if "default_list_id" not in given and merged["default_list_id"] not in active and not kept:
             merged["default_list_id"] = None  # a single active audience becomes the default
         merged.update(given)
         update = NewsletterSettingsUpdate.model_validate(merged)
@@ -312,9 +327,13 @@ class AudienceService:
             )
         active = set(body.active_list_ids)
         default = body.default_list_id
+        settings = await self.repository.settings(installation_id)
+        kept = default == settings.default_list_id and _kept_removed_default(
+            default, list(audiences.values()), given
+        )
         if default is None and len(active) == 1:
             default = next(iter(active))
-        if default is not None and default not in active:
+        if default is not None and default not in active and not kept:
             raise BadRequest(
                 "The default audience must be one of the active audiences.",
                 code=ErrorCode.INVALID_DEFAULT_AUDIENCE,
@@ -334,7 +353,6 @@ class AudienceService:
         for group in groups:
             group.offered = group.category_id in offered
         _forget_removed(every, all_groups, given)
-        settings = await self.repository.settings(installation_id)
         settings.default_list_id = default
         settings.allow_multiple = body.allow_multiple
         settings.double_optin = body.double_optin

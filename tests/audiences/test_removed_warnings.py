@@ -81,3 +81,52 @@ async def test_a_patch_of_other_settings_keeps_the_warnings(shop: Shop) -> None:
     )
     assert response.status_code == 200, response.text
     assert await _warnings(shop) == [w for w in before if "“Topics”" in w]
+
+
+async def test_a_patch_of_other_settings_keeps_a_removed_default(shop: Shop) -> None:
+    """With several audiences left, the Subscriptions page's save cleared a default deleted in
+    Mailchimp, and its warning with it: the store had no default and nobody was told."""
+    news = await shop.new_list("News")
+    deals = await shop.new_list("Deals")
+    old = await shop.new_list("Old")
+    await shop.connect()
+    await shop.work()
+    await shop.configure(active_list_ids=[news, deals, old], default_list_id=old)
+    await shop.mc("DELETE", f"/lists/{old}")
+    await _refresh(shop)
+    before = await _warnings(shop)
+    assert "The default audience is gone from Mailchimp: choose another one." in before
+
+    response = await shop.client.patch(
+        "/api/audiences/settings", json={"two_way": False}, headers=shop.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["settings"]["default_list_id"] == old
+    assert await _warnings(shop) == before
+    # Choosing the audiences again is the answer: the default left with them is cleared.
+    response = await shop.client.patch(
+        "/api/audiences/settings", json={"active_list_ids": [news, deals]}, headers=shop.headers
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["settings"]["default_list_id"] is None
+
+
+async def test_a_patch_of_other_settings_keeps_a_removed_default_of_one_audience_left(
+    shop: Shop,
+) -> None:
+    """One audience left is no reason to make it the default behind the admin's back."""
+    news = await shop.new_list("News")
+    old = await shop.new_list("Old")
+    await shop.connect()
+    await shop.work()
+    await shop.configure(active_list_ids=[news, old], default_list_id=old)
+    await shop.mc("DELETE", f"/lists/{old}")
+    await _refresh(shop)
+
+    response = await shop.client.patch(
+        "/api/audiences/settings", json={"double_optin": "always"}, headers=shop.headers
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["settings"]["default_list_id"] == old
