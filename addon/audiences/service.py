@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -32,7 +33,7 @@ from addon.errors import BadRequest, ErrorCode
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import error_text
 from addon.jobs.schemas import ClaimedJob, NoPayload
-from addon.mailchimp import MailchimpClient, MailchimpError
+from addon.mailchimp import AudienceList, MailchimpClient, MailchimpError, NotFound
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -104,41 +105,50 @@ async def handle_connected(job: ClaimedJob, _: NoPayload, services: Services) ->
         await on_connected(session, services, job.installation_id)
 
 
-async def fetch_audiences(client: MailchimpClient) -> list[ImportedAudience]:
-    """Everything the store needs to know of the account's audiences and groups."""
-    imported: list[ImportedAudience] = []
-    async for audience in client.lists():
-        groups: list[ImportedGroup] = []
-        async for category in client.interest_categories(audience.id):
-            interests = [
-                InterestInfo.model_validate(i)
-                async for i in client.interests(audience.id, category.id)
-            ]
-            groups.append(ImportedGroup.of(category, category_id=category.id, interests=interests))
-        merge_fields = [
-            MergeFieldInfo.model_validate(f) async for f in client.merge_fields(audience.id)
-        ]
-        permissions = (
-            [
-                PermissionInfo(id=p.marketing_permission_id, text=p.text)
-                for p in await client.marketing_permissions(audience.id)
-            ]
-            if audience.marketing_permissions
-            else []
-        )
-        imported.append(
-            ImportedAudience(
-                list_id=audience.id,
-                name=audience.name,
-                double_optin=audience.double_optin,
-                marketing_permissions_enabled=audience.marketing_permissions,
-                marketing_permissions=permissions,
-                merge_fields=merge_fields,
-                member_count=audience.stats.member_count,
-                groups=groups,
-            )
-        )
+async def fetch_audiences(
+    client: MailchimpClient, known: Collection[str] = ()
+) -> list[ImportedAudience]:
+    """Everything the store needs to know of the account's audiences and groups; `known`: the
+    audiences the store holds. Offset paging skips an audience when one listed before it is
+    deleted between two pages, so a known audience the listing left out is asked for by itself
+    before the import takes it for removed (its shoppers' changes would be dropped)."""
+    imported = [await _imported(client, audience) async for audience in client.lists()]
+    listed = {a.list_id for a in imported}
+    for list_id in known:
+        if list_id not in listed:
+            with suppress(NotFound):  # removed indeed
+                imported.append(await _imported(client, await client.get_list(list_id)))
     return imported
+
+
+async def _imported(client: MailchimpClient, audience: AudienceList) -> ImportedAudience:
+    groups: list[ImportedGroup] = []
+    async for category in client.interest_categories(audience.id):
+        interests = [
+            InterestInfo.model_validate(i) async for i in client.interests(audience.id, category.id)
+        ]
+        groups.append(ImportedGroup.of(category, category_id=category.id, interests=interests))
+    merge_fields = [
+        MergeFieldInfo.model_validate(f) async for f in client.merge_fields(audience.id)
+    ]
+    permissions = (
+        [
+            PermissionInfo(id=p.marketing_permission_id, text=p.text)
+            for p in await client.marketing_permissions(audience.id)
+        ]
+        if audience.marketing_permissions
+        else []
+    )
+    return ImportedAudience(
+        list_id=audience.id,
+        name=audience.name,
+        double_optin=audience.double_optin,
+        marketing_permissions_enabled=audience.marketing_permissions,
+        marketing_permissions=permissions,
+        merge_fields=merge_fields,
+        member_count=audience.stats.member_count,
+        groups=groups,
+    )
 
 
 class ImportRequest(BaseModel):
@@ -150,9 +160,12 @@ class ImportRequest(BaseModel):
 async def handle_import(job: ClaimedJob, request: ImportRequest, services: Services) -> None:
     """The import job; the scheduled one queues its next run before finishing."""
     scheduled = request.scheduled
+    async with services.db.session() as session:
+        audiences = await AudienceRepository(session).audiences(job.installation_id)
+        known = [a.list_id for a in audiences if a.removed_at is None]
     try:
         async with mailchimp_for(services, job.installation_id) as client:
-            imported = await fetch_audiences(client)
+            imported = await fetch_audiences(client, known)
     except NotConnected:
         return  # nothing to import; connecting starts the schedule again
     except MailchimpError as exc:
