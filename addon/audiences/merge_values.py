@@ -148,12 +148,25 @@ def _as_text(value: SourceValue) -> str:
     return (value or "").strip()
 
 
+def _us_digits(value: str) -> str | None:
+    """A US number's ten digits, or None when `value` is no US number."""
+    if not re.fullmatch(r"[\d\s().+-]+", value):
+        return None
+    digits = re.sub(r"\D", "", value)
+    if value.startswith(("+", "00")):
+        # A country code follows (Saleor keeps phones in E.164, `+4532123456`): only 1 and ten
+        # digits is a US number; many countries' numbers have ten digits with their code too.
+        digits = digits.removeprefix("00")
+        return digits[1:] if len(digits) == 11 and digits.startswith("1") else None
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) == 10 else None
+
+
 def _phone(value: str, phone_format: str | None) -> Converted:
     if (phone_format or "").upper() == "US":
-        digits = re.sub(r"\D", "", value)
-        if len(digits) == 11 and digits.startswith("1"):
-            digits = digits[1:]
-        if len(digits) != 10 or not re.fullmatch(r"[\d\s().+-]+", value):
+        digits = _us_digits(value)
+        if digits is None:
             return Converted(problem=f"“{value}” is not a US phone number (the field's format)")
         return Converted(f"{digits[:3]}-{digits[3:6]}-{digits[6:]}")
     if not _PHONE.match(value):

@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
+from addon.subscriptions.address_changed import queue_after_order
 from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
@@ -250,12 +251,16 @@ async def _subscribe_read(
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
+    order = delivery.body.order
+    if order is not None and order.user is not None and order.user.email:
+        # The order may have set the customer's default addresses, with no event of their own.
+        await queue_after_order(services, job.installation_id, order.user.id, order.user.email)
     # Saleor is asked only when the delivery says the shopper consented (most orders do not):
     # a body that says otherwise subscribes nobody, whatever it is.
-    if delivery.body.order is not None and delivery.body.order.consent.subscribe:
+    if order is not None and order.consent.subscribe:
         await _subscribe_read(
-            services, job.installation_id, "subscriptions_signup_order", "order",
-            delivery.body.order.id, OrderRef,
+            services, job.installation_id, "subscriptions_signup_order", "order", order.id,
+            OrderRef,
         )  # fmt: skip
 
 

@@ -177,14 +177,14 @@ def parse_tags(value: str | None) -> tuple[list[str], list[str]]:
     text = (value or "").strip()
     if not text:
         return [], []
-    names: list[Any]
     try:
-        parsed = json.loads(text)
-        names = parsed if isinstance(parsed, list) else [parsed]
+        parsed: Any = json.loads(text)
     except ValueError:
-        names = text.split(",")
+        parsed = text.split(",")
     spelled: dict[str, str] = {}  # one tag per name, case aside (Mailchimp's: `tag_changes`)
-    for name in (str(n).strip() for n in names):
+    # JSON null, booleans, arrays and objects name no tag (`JSON.stringify` of no tags: null).
+    for item in parsed if isinstance(parsed, list) else [parsed]:
+        name = "" if isinstance(item, bool | None | list | dict) else str(item).strip()
         if name:
             spelled.setdefault(name.casefold(), name)
     tags = list(spelled.values())
