@@ -2,12 +2,17 @@
 for all of them, each event counted once however often it is read.
 
 Passes overlap (the collector reads each pass from a margin before the previous one's end, so an
-event Mailchimp lists late, or a member shifted under offset paging, is still read), so the
-same event may be read in two passes, or twice in one. A member's row per campaign keeps the time
-of the last open and the last click it counted: an event is counted when it is later than that
-one (and before the pass's end, the next pass's from there). An open or click Mailchimp lists
-later than one already counted of the same member, campaign and action, stamped at or before it,
-is not counted: Mailchimp's events carry no id, and this keeps no more than two times per row."""
+event Mailchimp lists late is still read), and so do a pass's pages (each starts a few recipients
+before the last one's end: a contact deleted meanwhile takes its activity with it and shifts the
+rest back), so the same event may be read in two passes, or twice in one. A member's row per
+campaign keeps the time of the last open and the last click it counted: an event is counted when
+it is later than that one (and before the pass's end, the next pass's from there). An open or
+click Mailchimp lists later than one already counted of the same member, campaign and action,
+stamped at or before it, is not counted: Mailchimp's events carry no id, and this keeps no more
+than two times per row. A first pass counts the campaign as received by each recipient once:
+those its previous page already counted (`ActivityPage.repeated`) are not counted again, nor a
+recipient whose e-mail hard-bounced (never delivered: Mailchimp's rates divide by "successful
+deliveries")."""
 
 from __future__ import annotations
 
@@ -82,6 +87,11 @@ def _tally(
     return tally if tally.opens or tally.clicks else None
 
 
+def _delivered(recipient: EmailRecipient) -> bool:
+    """Not hard-bounced (a soft bounce is retried by Mailchimp, and may yet be delivered)."""
+    return not any(e.action == "bounce" and e.type == "hard" for e in recipient.activity)
+
+
 def _recent(
     current: Sequence[str], received: Iterable[str], sent: dict[str, datetime]
 ) -> list[str]:
@@ -100,6 +110,8 @@ class ActivityPage:
     recipients: Sequence[EmailRecipient]
     start: datetime | None
     until: datetime
+    # The recipients (by subscriber hash) the pass's previous page read too: its overlap.
+    repeated: frozenset[str] = frozenset()
 
     @property
     def first_pass(self) -> bool:
@@ -131,7 +143,8 @@ async def apply_activity(
     erased = await in_lists.erased(session, installation_id, (k for page in keyed for k, _ in page))
     for page, recipients in zip(pages, keyed, strict=True):
         active: dict[str, EmailRecipient] = {}
-        everyone = []
+        listed = []
+        everyone = []  # a first pass's recipients to count as received
         sent_at = sent.get(page.campaign_id)
         for key, recipient in recipients:
             erased_at = erased.get(key)
@@ -139,11 +152,13 @@ async def apply_activity(
                 # Sent before the address was erased: its engagement went with it, and is not
                 # made again (as its attributed orders, `store.apply_orders`).
                 continue
-            everyone.append(key)
+            listed.append(key)
+            if key not in page.repeated and _delivered(recipient):
+                everyone.append(key)
             if any(_counts(event, page.until) for event in recipient.activity):
                 active[key] = recipient
         seen += len(recipients)
-        wanted.update(everyone if page.first_pass else active)
+        wanted.update(listed if page.first_pass else active)
         parsed.append((page, everyone, active))
     ids = await member_ids(session, installation_id, wanted)
     changes: dict[int, _Change] = defaultdict(_Change)

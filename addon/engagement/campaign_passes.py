@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.engagement import activity, store
 from addon.engagement.metadata import Written
 from addon.engagement.models import EngagementCampaign, EngagementSettings
-from addon.mailchimp import NotFound
+from addon.mailchimp import NotFound, subscriber_hash
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
 from addon.services import Services
 
@@ -34,6 +34,13 @@ logger = logging.getLogger(__name__)
 # to this late are counted. (`since` is exclusive and to the second: at least a second.)
 OVERLAP = timedelta(minutes=15)
 ACTIVITY_PAGE = MAX_PAGE  # recipients a page of e-mail activity
+# Recipients each page of e-mail activity reads again of the one before (at most half of it).
+# Offset paging over a list that shrinks: a contact deleted in Mailchimp while the pages are
+# read takes its activity with it (Fivetran's Mailchimp connector: "When you delete a list
+# member in Mailchimp, their activity (sent, open, click, bounce) is deleted as well"), and every
+# later recipient moves back a place; without this, the one at the page boundary would never be
+# read. Those read again are counted once (`activity.ActivityPage.repeated`).
+PAGE_OVERLAP = 25
 ORDER_PAGE = MAX_PAGE  # attributed orders a page
 WRITE_BATCH = 20  # pages counted in one transaction at most
 
@@ -51,7 +58,7 @@ class _Written:
 
     row_id: int
     page: activity.ActivityPage
-    offset: int  # the campaign's position after it
+    offset: int  # the campaign's position after it (a retried run resumes there)
     done: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -97,14 +104,11 @@ class CampaignPasses:
                 await self._pass(reads, row_id, now)
             except NotFound:
                 # Deleted in Mailchimp since it was listed: what was counted of it stays, and
-                # the next run no longer lists it.
+                # the next run no longer lists it. The pass keeps its window and position: a
+                # campaign listed again (a 404 of a moment) resumes there, counting no page
+                # twice (a pass started afresh would count its recipients as received again).
                 logger.warning("Campaign row %s is gone from Mailchimp: not read", row_id)
                 async with self.writes, self.services.db.transaction() as session:
-                    await session.execute(
-                        update(EngagementCampaign)
-                        .where(EngagementCampaign.id == row_id)
-                        .values(pass_until=None, pass_offset=0)
-                    )
                     await self._one_done(session)
 
     async def _pass(self, reads: CampaignReads, row_id: int, now: datetime) -> None:
@@ -125,19 +129,25 @@ class CampaignPasses:
                     .values(pass_until=until, pass_offset=0)
                 )
         since = start - OVERLAP if start else None
+        # A retried run resumes where the last page written ended, without an overlap: what it
+        # would read again is not known to be counted.
+        repeated: frozenset[str] = frozenset()
         while True:
             page = await reads.email_activity(
                 campaign_id, since=since, offset=offset, count=ACTIVITY_PAGE
             )
             self.figures.mailchimp_pages += 1
-            offset += len(page.emails)
+            end = offset + len(page.emails)
             # The writer counts it with the pages of other campaigns read meanwhile.
-            work = activity.ActivityPage(campaign_id, page.emails, start, until)
-            written = _Written(row_id, work, offset)
+            work = activity.ActivityPage(campaign_id, page.emails, start, until, repeated)
+            written = _Written(row_id, work, end)
             await self.pages.put(written)
             await written.done
-            if len(page.emails) < ACTIVITY_PAGE or offset >= page.total_items:
+            if len(page.emails) < ACTIVITY_PAGE or end >= page.total_items:
                 break
+            back = min(PAGE_OVERLAP, len(page.emails) // 2)
+            offset = end - back
+            repeated = frozenset(subscriber_hash(r.email_address) for r in page.emails[-back:])
         report = await reads.report(campaign_id)
         orders = []
         order_offset = 0

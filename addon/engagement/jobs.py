@@ -50,16 +50,20 @@ class CollectRequest(BaseModel):
 async def schedule(
     session: AsyncSession, installation_id: int, *, at: datetime | None = None, now: bool = False
 ) -> datetime:
-    """Queue a collection: now, or the periodic one at `at` (merged into a pending one)."""
+    """Queue a collection: now, or the periodic one at `at`; merged into a pending one, which
+    keeps the sooner of the two times (a shortened schedule must bring the next run forward).
+    Answers when the pending job runs: what the Reports page shows as the next run."""
     when = utcnow() if now or at is None else at
-    await JobRepository(session).enqueue(
+    job_id = await JobRepository(session).enqueue(
         installation_id,
         COLLECT_JOB,
         CollectRequest(requested=now).model_dump(),
         coalesce_key=NOW_KEY if now else PERIODIC_KEY,
         run_after=when,
+        sooner=True,
     )
-    return when
+    due = await session.scalar(select(Job.run_after).where(Job.id == job_id))
+    return due or when
 
 
 async def periodic_due(session: AsyncSession, installation_id: int) -> bool:

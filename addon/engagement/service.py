@@ -73,7 +73,7 @@ async def update_settings(
     settings.schedule_minutes = schedule_minutes
     if changed:
         # The next periodic run follows the new schedule (merged into the pending one,
-        # which keeps the earlier of the two times).
+        # which keeps the earlier of the two times: `jobs.schedule`).
         settings.next_run_at = await schedule(
             session, installation_id, at=utcnow() + timedelta(minutes=schedule_minutes)
         )

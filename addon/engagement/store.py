@@ -280,16 +280,61 @@ async def apply_customers(
         EngagementCustomer.email_hash == member.email_hash,
     )
     owner = select(EngagementCustomer.saleor_user_id).where(match).limit(1).scalar_subquery()
+    losers: set[str] = set()
     for chunk in in_lists.chunks(sorted(set(pairs.values()))):
+        moving = (
+            member.installation_id == installation_id,
+            member.email_hash.in_(chunk),
+            member.saleor_user_id.is_distinct_from(owner),
+        )
+        losers.update(
+            user
+            for user in await session.scalars(select(member.saleor_user_id).where(*moving))
+            if user is not None
+        )
+        # The fingerprint was of what the last customer got: the new one was never written.
         await session.execute(
             update(member)
-            .where(
-                member.installation_id == installation_id,
-                member.email_hash.in_(chunk),
-                member.saleor_user_id.is_distinct_from(owner),
-            )
-            .values(saleor_user_id=owner, changed=True)
+            .where(*moving)
+            .values(saleor_user_id=owner, changed=True, written_fingerprint=None)
         )
+    await _rewrite_losers(session, installation_id, losers)
+
+
+async def _rewrite_losers(session: AsyncSession, installation_id: int, users: set[str]) -> None:
+    """Customers whose member moved to another customer get their metadata written again,
+    without it. Metadata is written for the customers of changed member rows: one left with
+    none is given the row of their current address (empty where new), else it keeps the moved
+    history in Saleor, counted twice with the newcomer's."""
+    if not users:
+        return
+    member, customer = EngagementMember, EngagementCustomer
+    held: set[str] = set()
+    for chunk in in_lists.chunks(sorted(users)):
+        where = (member.installation_id == installation_id, member.saleor_user_id.in_(chunk))
+        held.update(
+            u for u in await session.scalars(select(member.saleor_user_id).where(*where)) if u
+        )
+        await session.execute(update(member).where(*where).values(changed=True))
+    bare = sorted(users - held)
+    if not bare:
+        return
+    current: dict[str, str] = {}
+    for chunk in in_lists.chunks(bare):
+        found = await session.execute(
+            select(customer.saleor_user_id, customer.email_hash).where(
+                customer.installation_id == installation_id, customer.saleor_user_id.in_(chunk)
+            )
+        )
+        current.update((user, email_hash) for user, email_hash in found)
+    ids = await member_ids(session, installation_id, current.values())
+    await bulk_update(
+        session,
+        [
+            {"id": ids[h], "saleor_user_id": u, "changed": True, "written_fingerprint": None}
+            for u, h in current.items()
+        ],
+    )
 
 
 async def link_new_members(session: AsyncSession, installation_id: int) -> None:

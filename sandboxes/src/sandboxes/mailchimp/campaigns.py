@@ -275,6 +275,12 @@ def get_email_activity(request: ApiRequest) -> dict[str, Any]:
         start = bisect.bisect_right(campaign.log, (since, len(campaign.recipients)))
         indexes = sorted({i for _, i in campaign.log[start:]})
         members = [campaign.recipients[i] for i in indexes]
+    # A contact deleted permanently takes its campaign activity with it: "When you delete a
+    # list member in Mailchimp, their activity (sent, open, click, bounce) is deleted as well"
+    # (Fivetran's Mailchimp connector docs). The later recipients move back a place each.
+    audience = request.account.lists.get(campaign.list_id)
+    if audience is not None and audience.forgotten:
+        members = [m for m in members if m not in audience.forgotten]
     page = paginate(request, "emails", members)
     page["emails"] = [
         _render_recipient(request.account, campaign, m, since) for m in page["emails"]
