@@ -7,7 +7,8 @@ completing it) ask for nothing more (saleor/graphql/checkout/resolvers.py `resol
 since saleor/saleor#16010, so in every Saleor the app supports). So the app copies the
 original's lines and e-mail into a checkout of the same channel made with its own token
 (`checkoutCreate`: no addresses, no customer, since an app is no user) and hands out that one:
-the link grants the cart, not the customer's checkout.
+the link grants the cart, not the customer's checkout. The original's voucher code is added to
+the copy after (`restore_voucher.py`); one Saleor refuses now is left out and named in the answer.
 
 One copy per cart: the exchange is recorded (`RestoredCheckout`), and from then on the cart is
 the copy's (the original's leaves Mailchimp, `CartPusher.push_cart`). The same link (or another
@@ -21,7 +22,7 @@ two first exchanges at once make one copy too (`restore_claims.py`).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +40,7 @@ from addon.ecommerce.restore_lines import (
     lines_of,
 )
 from addon.ecommerce.restore_tokens import RestoredCart, key_for, read_link_token
+from addon.ecommerce.restore_voucher import carry_voucher
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
@@ -47,13 +49,16 @@ from addon.services import Services
 
 @dataclass(frozen=True)
 class NewCheckout:
-    """What the storefront gets: the restored checkout and how many lines could not come."""
+    """What the storefront gets: the restored checkout, how many lines could not come, and the
+    cart's voucher code when Saleor refused it on the copy (told by the first exchange only:
+    later ones return the copy as the shopper has it since)."""
 
     checkout_id: str
     checkout_token: str
     channel: str
     dropped_lines: int
     reduced_lines: int
+    dropped_voucher_code: str | None = None
 
 
 class _CheckoutError(BaseModel):
@@ -186,7 +191,16 @@ async def _first(services: Services, installation: Installation, cart: RestoredC
         raise _gone()
     created, counts = await _copy(services, installation, original)
     await _carry(services, installation, original, created)
-    return await _record(services, installation.id, cart.checkout_id, created, original, counts)
+
+    async def run(document: str, variables: dict[str, object]) -> dict[str, object]:
+        return await _saleor(services, installation, document, variables)
+
+    dropped = await carry_voucher(run, created.id, original.voucher_code)
+    answer = await _record(services, installation.id, cart.checkout_id, created, original, counts)
+    # A copy recorded meanwhile by another exchange wins (`_record`): its voucher is its own.
+    if answer.checkout_token == created.token:
+        return replace(answer, dropped_voucher_code=dropped)
+    return answer
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,8 @@ class CartToRestore(_Saleor):
     lines: list[_Line]
     # Consent and campaign attribution, to be written on the copy (`restore._carry`).
     carried: dict[str, str] | None = None
+    # The voucher code the shopper applied, to be added to the copy (`restore_voucher.py`).
+    voucher_code: str | None = Field(None, alias="voucherCode")
 
     @property
     def contact(self) -> str | None:

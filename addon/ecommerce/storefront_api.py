@@ -81,6 +81,13 @@ class RestoredCheckout(BaseModel):
         description="Lines the checkout holds fewer of than the cart did: only that many are "
         "in stock, or a quantity limit allows no more."
     )
+    dropped_voucher_code: str | None = Field(
+        None,
+        description="Only when the cart had a voucher code Saleor no longer accepts (ended, "
+        "used up, or the checkout does not meet its conditions): that code, left out, so the "
+        "checkout has no discount. Absent when there was none or it was carried, and on a "
+        "later exchange of the same cart.",
+    )
 
 
 class SiteScript(BaseModel):
@@ -89,7 +96,13 @@ class SiteScript(BaseModel):
     fragment: str = Field(description="Mailchimp's ready-made <script> tag for the same URL.")
 
 
-@router.post("/cart/restore", responses=error_responses(400, 404, 409, 429, 502))
+# `dropped_voucher_code` only when there is one: the answer of a cart without a refused code is
+# the same as before the field.
+@router.post(
+    "/cart/restore",
+    responses=error_responses(400, 404, 409, 429, 502),
+    response_model_exclude_none=True,
+)
 async def restore_cart(
     body: RestoreRequest, installation: RestoringStore, services: ServicesDep, request: Request
 ) -> RestoredCheckout:
@@ -113,6 +126,7 @@ async def restore_cart(
         channel=cart.channel,
         dropped_lines=cart.dropped_lines,
         reduced_lines=cart.reduced_lines,
+        dropped_voucher_code=cart.dropped_voucher_code,
     )
 
 

@@ -134,6 +134,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_checkout",
             "ecommerce_checkout_to_restore",
             "ecommerce_checkout_restore",
+            "ecommerce_checkout_add_promo_code",
             "ecommerce_restored_checkout",
             "ecommerce_checkouts_exist",
             "ecommerce_products_by_ids",

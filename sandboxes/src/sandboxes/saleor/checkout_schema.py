@@ -6,16 +6,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .checkout_payments import authorize_status, charge_status
+from .checkout_vouchers import PromoCodeRefused, add_promo_code, checkout_prices
 from .connections import saleor_error
 from .context import Info, api_context
 from .ids import InvalidGlobalId, checked_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Checkout, CheckoutLine, Customer
-from .money import Money, TaxedMoney
+from .money import Money, TaxedMoney, currency_places
 from .reading import InChannel
 from .store import SaleorStore
 from .store_base import NotFound
@@ -78,8 +79,18 @@ def resolve_checkout_lines(source: Checkout, info: Info) -> list[CheckoutLineVie
     return [CheckoutLineView(line, source) for line in source.lines]
 
 
+def _line_total(info: Info, view: CheckoutLineView) -> Decimal:
+    """The line's total with the checkout's voucher (`checkout_vouchers.checkout_prices`)."""
+    store = api_context(info).store
+    prices = checkout_prices(store, view.checkout)
+    return prices.lines.get(view.line.id, store.checkout_line_total(view.checkout, view.line))
+
+
 def _line_price(info: Info, view: CheckoutLineView) -> Decimal:
-    return api_context(info).store.checkout_line_price(view.checkout, view.line)
+    """`calculate_base_line_unit_price`: the line's total over its quantity, rounded."""
+    total = _line_total(info, view)
+    step = Decimal(1).scaleb(-currency_places(_checkout_currency(info, view.checkout)))
+    return (total / max(view.line.quantity, 1)).quantize(step, ROUND_HALF_UP)
 
 
 def checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
@@ -93,7 +104,7 @@ def checkout_line_resolvers() -> dict[str, Callable[..., Any]]:
         return TaxedMoney.untaxed(_line_price(info, view), _checkout_currency(info, view.checkout))
 
     def total_price(view: CheckoutLineView, info: Info) -> TaxedMoney:
-        amount = api_context(info).store.checkout_line_total(view.checkout, view.line)
+        amount = _line_total(info, view)
         return TaxedMoney.untaxed(amount, _checkout_currency(info, view.checkout))
 
     def _undiscounted(view: CheckoutLineView, info: Info) -> Decimal:
@@ -159,6 +170,19 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
                 return buyer.email  # `get_customer_email()` (`shows_own_email`)
         return source.email
 
+    def voucher_code(source: Checkout, info: Info) -> str | None:
+        # The stored field (`Checkout.voucher_code`): only a price recalculation drops a voucher
+        # that stopped applying (`checkout_vouchers.checkout_voucher`), not reading the code.
+        return source.voucher_code
+
+    def discount(source: Checkout, info: Info) -> Money:
+        amount = checkout_prices(api_context(info).store, source).discount
+        return Money.of(amount, _checkout_currency(info, source))
+
+    def discount_name(source: Checkout, info: Info) -> str | None:
+        voucher = checkout_prices(api_context(info).store, source).voucher
+        return voucher.name if voucher is not None else None
+
     return {
         "id": lambda source, info: source.global_id,
         "token": lambda source, info: str(source.token),
@@ -173,7 +197,11 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
         "isShippingRequired": lambda source, info: True,
         "subtotalPrice": money(lambda store, c: store.checkout_subtotal(c)),
         "totalPrice": money(lambda store, c: store.checkout_total(c)),
-        "shippingPrice": money(lambda store, c: c.shipping_price),
+        "shippingPrice": money(lambda store, c: checkout_prices(store, c).shipping),
+        # `Checkout.voucher_code`, `discount` (the voucher's alone) and `discount_name`.
+        "voucherCode": voucher_code,
+        "discount": discount,
+        "discountName": discount_name,
         "chargeStatus": lambda source, info: charge_status(
             source, api_context(info).store.checkout_total(source)
         ),
@@ -181,3 +209,37 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
             source, api_context(info).store.checkout_total(source)
         ),
     }
+
+
+def resolve_checkout_add_promo_code(
+    root: Any,
+    info: Info,
+    promoCode: str,
+    id: str | None = None,
+    checkoutId: str | None = None,
+    token: Any = None,
+) -> dict[str, Any]:
+    """``checkoutAddPromoCode`` (saleor/graphql/checkout/mutations/checkout_add_promo_code.py;
+    `checkout_vouchers.add_promo_code`): no permission, the checkout by `id` (or the deprecated
+    `checkoutId`, `token`); accepted, CHECKOUT_UPDATED (`call_checkout_info_event`)."""
+    context = api_context(info)
+    given = [value for value in (id, checkoutId, token) if value is not None]
+    if len(given) != 1:  # `validate_one_of_args_is_in_mutation`
+        raise saleor_error("Argument 'checkout_id', 'token' or 'id' must be provided.")
+    checkout = resolve_checkout(root, info, id=id or checkoutId, token=token)
+    if checkout is None:
+        error = {
+            "field": "id" if token is None else "token",
+            "message": f"Couldn't resolve to a node: {given[0]}",
+            "code": "NOT_FOUND",
+            "variants": None,
+            "lines": None,
+        }
+        return {"errors": [error], "checkoutErrors": [error], "checkout": None}
+    try:
+        add_promo_code(context.store, checkout, promoCode)
+    except PromoCodeRefused as exc:
+        return {"errors": [exc.error], "checkoutErrors": [exc.error], "checkout": None}
+    context.store.update_checkout(checkout)  # `last_change` (saved with the voucher)
+    context.pending_events.append(("CHECKOUT_UPDATED", checkout))
+    return {"errors": [], "checkoutErrors": [], "checkout": checkout}

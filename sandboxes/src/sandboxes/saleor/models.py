@@ -329,6 +329,9 @@ class Checkout(WithMetadata):
     # code): `totalPrice` is net of it, and so is the order's total
     # (saleor/checkout/calculations.py `calculate_checkout_total_with_gift_cards`).
     gift_card_balance: Decimal = Decimal("0")
+    # The voucher code applied (`checkoutAddPromoCode`; saleor/checkout/models.py
+    # `Checkout.voucher_code`): prices follow from it (`checkout_vouchers`).
+    voucher_code: str | None = None
     # Its payment apps' transactions (`transactionCreate` on the checkout): its payment
     # statuses follow from their sums (`checkout_payments`), and `checkoutComplete` moves them
     # to the order.

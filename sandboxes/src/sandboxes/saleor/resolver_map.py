@@ -30,7 +30,12 @@ from .catalog_schema import (
     resolve_variant_stocks,
 )
 from .checkout_create import resolve_checkout_create
-from .checkout_schema import checkout_line_resolvers, checkout_resolvers, resolve_checkout
+from .checkout_schema import (
+    checkout_line_resolvers,
+    checkout_resolvers,
+    resolve_checkout,
+    resolve_checkout_add_promo_code,
+)
 from .context import api_context
 from .fulfillments import resolve_product_attributes
 from .listings import resolve_checkouts, resolve_customers, resolve_orders
@@ -90,6 +95,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "updatePrivateMetadata": metadata_mutation(private=True, delete=False),
             "customerUpdate": resolve_customer_update,
             "checkoutCreate": resolve_checkout_create,
+            "checkoutAddPromoCode": resolve_checkout_add_promo_code,
             "webhookCreate": resolve_webhook_create,
             "webhookUpdate": resolve_webhook_update,
             "webhookDelete": resolve_webhook_delete,

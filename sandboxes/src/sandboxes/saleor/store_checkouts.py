@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from .checkout_payments import CheckoutAuthorizeStatus, authorize_status, has_money
+from .checkout_vouchers import checkout_prices, order_voucher
 from .models import Checkout, CheckoutLine, CheckoutTransaction, Customer, utcnow
 from .money import currency_places
 from .order_models import Order, OrderStatus
@@ -170,11 +171,12 @@ class StoreCheckouts(StoreOrders):
         return Decimal(1).scaleb(-currency_places(currency))
 
     def checkout_subtotal(self, checkout: Checkout) -> Decimal:
-        return sum((self.checkout_line_total(checkout, ln) for ln in checkout.lines), Decimal("0"))
+        """The lines' totals with the checkout's voucher (`checkout_vouchers.checkout_prices`)."""
+        return checkout_prices(self, checkout).subtotal
 
     def checkout_total(self, checkout: Checkout) -> Decimal:
-        total = self.checkout_subtotal(checkout) + checkout.shipping_price
-        return max(total - checkout.gift_card_balance, Decimal(0))
+        prices = checkout_prices(self, checkout)
+        return max(prices.subtotal + prices.shipping - checkout.gift_card_balance, Decimal(0))
 
     def complete_checkout(
         self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
@@ -229,12 +231,16 @@ class StoreCheckouts(StoreOrders):
                     listing.preorder_sold += line.quantity
             lines.append(order_line)
         user = self._checkout_user(current)
+        prices = checkout_prices(self, current)
+        voucher = order_voucher(self, current, lines, user.email if user else current.email)
         order = self.create_order(
             channel=channel.slug,
             lines=lines,
             user=user,
             email=current.email,
-            shipping_price=current.shipping_price,
+            shipping_price=voucher.shipping_price,
+            discounts=voucher.discounts,
+            voucher_code=voucher.code,
             paid=paid and legacy_payment,
             legacy_payment=legacy_payment,
             checkout_token=current.token,
@@ -245,7 +251,7 @@ class StoreCheckouts(StoreOrders):
             metadata=dict(current.metadata),
             gift_cards_used=min(
                 current.gift_card_balance,
-                self.checkout_subtotal(current) + current.shipping_price,
+                prices.subtotal + prices.shipping,
             ),
         )
         if not legacy_payment:

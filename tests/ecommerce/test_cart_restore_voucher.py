@@ -1,0 +1,82 @@
+"""A cart restored from its link keeps the shopper's voucher code: the copy (made by
+`checkoutCreate`, which takes none) gets the original's `voucherCode` with
+`checkoutAddPromoCode`; a code Saleor refuses now leaves a working copy without it, and the
+answer names it (`restore_voucher.py`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from sandboxes.saleor.checkout_vouchers import add_promo_code
+from sandboxes.saleor.models import Checkout
+from sandboxes.saleor.store_checkouts import LineSpec
+from tests.ecommerce.conftest import Shop, _link, _restore
+
+pytestmark = pytest.mark.usefixtures("restore_links")
+
+FIELDS = {"checkout_id", "checkout_token", "channel", "dropped_lines", "reduced_lines"}
+
+
+async def _abandoned(shop: Shop, code: str | None, **voucher: Any) -> Checkout:
+    """A guest's cart of 2 figs at 2.00, with `code` (a voucher of 1.00 off) applied."""
+    fig = await shop.product("Fig", "2.00")
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 2)], email="rae@example.com"
+    )
+    if code is not None:
+        channel = shop.saleor.store.channels[checkout.channel_id].slug
+        await shop.saleor.vouchers.create("Spring", [code], channels={channel: 1}, **voucher)
+        add_promo_code(shop.saleor.store, checkout, code)
+    await shop.drain()
+    return checkout
+
+
+async def _exchange(shop: Shop, link: str) -> tuple[dict[str, Any], Checkout]:
+    answer = await _restore(shop, link)
+    assert answer.status_code == 200, answer.text
+    body: dict[str, Any] = answer.json()
+    return body, shop.saleor.store.get_checkout(body["checkout_token"])
+
+
+async def test_the_copy_carries_the_voucher_code_and_its_discount(shop: Shop) -> None:
+    original = await _abandoned(shop, "SPRING")
+    answer, copy = await _exchange(shop, _link(shop, str(original.token)))
+    store = shop.saleor.store
+    assert copy.voucher_code == "SPRING"
+    assert store.checkout_total(copy) == Decimal("3.00")  # 4.00 less the voucher's 1.00
+    assert set(answer) == FIELDS  # nothing left out: nothing to tell
+    order = await shop.saleor.complete_checkout(copy)
+    assert order.voucher_code == "SPRING"
+
+
+async def test_a_refused_code_leaves_a_working_copy_and_the_answer_says_so(shop: Shop) -> None:
+    original = await _abandoned(shop, "SPRING", usage_limit=1)
+    # Used up since the cart was e-mailed: Saleor refuses it on the copy (INVALID).
+    [voucher] = shop.saleor.store.vouchers.values()
+    voucher.codes[0].used = 1
+    link = _link(shop, str(original.token))
+    answer, copy = await _exchange(shop, link)
+    assert answer["dropped_voucher_code"] == "SPRING"
+    assert answer["dropped_lines"] == 0
+    assert copy.voucher_code is None
+    assert [(line.quantity, copy.email) for line in copy.lines] == [(2, "rae@example.com")]
+    assert shop.saleor.store.checkout_total(copy) == Decimal("4.00")
+    # The same link again: the copy as it is, the notice told once.
+    again = await _restore(shop, link)
+    assert again.status_code == 200, again.text
+    assert again.json()["checkout_token"] == answer["checkout_token"]
+    assert "dropped_voucher_code" not in again.json()
+
+
+async def test_a_cart_without_a_code_is_restored_as_before(shop: Shop) -> None:
+    original = await _abandoned(shop, None)
+    answer, copy = await _exchange(shop, _link(shop, str(original.token)))
+    assert set(answer) == FIELDS
+    assert copy.voucher_code is None
+    # The answer's model documents the notice a refused code would get (absent here).
+    document = (await shop.client.get("/api/openapi.json")).json()
+    fields = document["components"]["schemas"]["RestoredCheckout"]["properties"]
+    assert "dropped_voucher_code" in fields and set(fields) == FIELDS | {"dropped_voucher_code"}
