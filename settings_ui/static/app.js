@@ -7,7 +7,7 @@
  * save-bar.js; this module re-exports them.
  */
 import * as bridge from "./bridge.js";
-import { $, button, el, setBusy } from "./dom.js";
+import { $, button, details, el, setBusy } from "./dom.js";
 import { firstSaveBar } from "./save-bar.js";
 
 export { bridge };
@@ -26,8 +26,11 @@ function noticeBox() {
   return $("notices");
 }
 
-/** Show (or replace) the notice `key`: tone "critical" | "warning" | "success" | "" */
-export function notice(key, tone, title, text, action) {
+/**
+ * Show (or replace) the notice `key`: tone "critical" | "warning" | "success" | "". `technical`
+ * (an error's `details`: code, HTTP status, request id) goes behind a Details toggle.
+ */
+export function notice(key, tone, title, text, action, technical) {
   clear(key);
   const box = noticeBox();
   if (!box) return null;
@@ -37,6 +40,7 @@ export function notice(key, tone, title, text, action) {
   const body = el("div", "notice-body");
   body.appendChild(el("strong", "", title));
   if (text) body.appendChild(el("p", "", text));
+  if (technical) body.appendChild(details("Details", technical));
   node.appendChild(body);
   const actions = el("div", "notice-actions");
   if (action) {
@@ -89,12 +93,18 @@ export function unconfirmed(title) {
 /**
  * Load a page: skeleton until the first answer, then the content; a failure shows what went
  * wrong with Retry (later reloads keep the content and only report a failure as a notice).
+ *
+ * `restore()`, when given, puts the page's view (its sort, filter, length, busy rows) back to
+ * what the content on the page shows, when the latest load after the first fails: whichever
+ * load that is (a click, the page's own refresh that replaced it, a Retry), nothing stays
+ * marked as loading and nothing counts what was never shown. Retry then reads that view again.
  */
 export class PageLoader {
-  constructor({ errorTitle, load, render }) {
+  constructor({ errorTitle, load, render, restore }) {
     this.errorTitle = errorTitle;
     this.loadData = load;
     this.renderData = render;
+    this.restore = restore || null;
     this.loaded = false;
     this.runs = 0;
   }
@@ -122,6 +132,7 @@ export class PageLoader {
         if (skeleton) skeleton.hidden = true;
         $("main").removeAttribute("aria-busy");
         if (this.loaded) {
+          if (this.restore) this.restore(error);
           notice("reload", "critical", this.errorTitle, error.message, {
             label: "Retry",
             run: () => this.run(),

@@ -139,6 +139,7 @@ export class SaveBar {
   }
 
   discard() {
+    const before = document.activeElement;
     if (this.data !== null) this.reset(this.data);
     this.form.querySelectorAll('[aria-invalid="true"]').forEach((input) => {
       clearFieldError(input.id);
@@ -146,6 +147,22 @@ export class SaveBar {
     this.status.dataset.justSaved = "";
     this.status.textContent = "Changes discarded.";
     this.showDetails(null);
+    this.keepFocus(before);
+  }
+
+  /**
+   * Saved or discarded: Save and Discard are disabled again, and a disabled button's focus
+   * falls to the page's body (the next Tab would start over from the top). As Saleor's save bar
+   * keeps it, the keyboard stays where it was: the element that had it before (a field whose
+   * Enter saved), else the bar itself, where Tab goes on from its buttons.
+   */
+  keepFocus(before) {
+    const now = document.activeElement;
+    if (now && now !== document.body && !now.disabled) return;
+    const usable =
+      before && before !== document.body && before.isConnected && !before.disabled;
+    if (usable) before.focus();
+    if (!usable || document.activeElement !== before) this.bar.focus();
   }
 
   submit() {
@@ -157,6 +174,7 @@ export class SaveBar {
       if (invalid) invalid.focus();
       return;
     }
+    const before = document.activeElement;
     setBusy(this.saveButton, true, "Saving…");
     this.discardButton.disabled = true;
     const values = this.read();
@@ -177,6 +195,7 @@ export class SaveBar {
         // Said in the bar itself: a dashboard notification would sit over these buttons.
         this.status.dataset.justSaved = "true";
         this.status.textContent = this.savedTitle + ".";
+        this.keepFocus(before);
       })
       .catch((error) => {
         const part = error && error.partlySaved;
@@ -194,6 +213,7 @@ export class SaveBar {
         this.showDetails(error.details || error.code || "");
         const invalid = this.form.querySelector('[aria-invalid="true"]');
         if (invalid) invalid.focus();
+        else this.keepFocus(before);
       });
   }
 }
@@ -216,6 +236,8 @@ function buildBar(form) {
   const bar = el("div", "save-bar");
   bar.setAttribute("role", "region");
   bar.setAttribute("aria-label", "Save changes");
+  // Focusable by script only: the keyboard's place once its buttons are disabled (keepFocus).
+  bar.tabIndex = -1;
   const inner = el("div", "save-bar-inner");
   // The status line, and after a failed save its Details toggle.
   const message = el("div", "save-message");

@@ -240,6 +240,14 @@ const loader = new PageLoader({
     renderMore(page);
     shown = { status: statusFilter, limit };
   },
+  // The rows could not be read (the loader's notice says why, with Retry): the filter and
+  // length are again those of the rows still shown, a filter pressed meanwhile is let go, and
+  // "Show more" counts from the rows on the page.
+  restore: () => {
+    statusFilter = shown.status;
+    limit = shown.limit;
+    pressFilter(statusFilter);
+  },
 });
 
 const filters = document.querySelectorAll("#filters button");
@@ -248,22 +256,14 @@ function pressFilter(status) {
   filters.forEach((f) => f.setAttribute("aria-pressed", String((f.dataset.status || "") === status)));
 }
 
-/* A filter is pressed while its rows load; if they cannot be read, the filter of the rows
-   still shown is pressed again (the loader's notice says why, with Retry). */
+/* A filter is pressed while its rows load (a failure: see the loader's `restore`). */
 filters.forEach((f) =>
   f.addEventListener("click", (event) => {
     statusFilter = event.currentTarget.dataset.status || "";
     limit = PAGE;
     pressFilter(statusFilter);
     clearAll();
-    const running = loader.run();
-    const mine = loader.runs;
-    running.then((page) => {
-      if (page !== null || loader.runs !== mine) return; // drawn, or a later load decides
-      statusFilter = shown.status;
-      limit = shown.limit;
-      pressFilter(statusFilter);
-    });
+    loader.run();
   })
 );
 $("refresh").addEventListener("click", () => loader.run());
@@ -271,8 +271,12 @@ $("activity-more-button").addEventListener("click", (event) => {
   limit = Math.min(limit + PAGE, MOST);
   const more = event.currentTarget;
   setBusy(more, true, "Loading…");
-  loader.run().then(() => {
+  const running = loader.run();
+  const mine = loader.runs;
+  running.then((page) => {
     setBusy(more, false);
+    // Not read (the loader's notice says why): the button works again, with the focus it had.
+    if (page === null && loader.runs === mine) return;
     // The next of the rows just added, or the button itself, keeps the focus.
     const rows = $("activity-rows").querySelectorAll("tr");
     const next = rows[limit - PAGE];

@@ -92,7 +92,7 @@ export function mountErasure(customerId, reload) {
         });
       })
       .catch(function (error) {
-        notice("erasure", "critical", "The customer was not erased", error.message);
+        notice("erasure", "critical", "The customer was not erased", error.message, null, error.details);
       })
       .then(function () {
         setBusy(erase, false);

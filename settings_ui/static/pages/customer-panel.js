@@ -312,7 +312,7 @@ function change(audience, action, groups, trigger) {
       });
     })
     .catch(function (error) {
-      notice("change", "critical", "The change was not made", error.message);
+      notice("change", "critical", "The change was not made", error.message, null, error.details);
       release(trigger);
     });
 }

@@ -263,6 +263,21 @@ function render(results) {
   follow(data.run);
 }
 
+/**
+ * A read of the report failed (the loader says why, with Retry), whichever read it was: the
+ * one a sort or range asked for, or the page's own after a collection that replaced it. The
+ * table is no longer busy and the page goes back to the view it shows: its header and range
+ * say what the rows still are.
+ */
+function restore() {
+  $("campaign-rows").removeAttribute("aria-busy");
+  if (!shown) return;
+  Object.assign(view, shown);
+  renderHeaders(view.sort, view.direction);
+  $("sent-from").value = view.from;
+  $("sent-to").value = view.to;
+}
+
 const loader = new PageLoader({
   errorTitle: "The reports could not be loaded",
   load: () => {
@@ -276,26 +291,13 @@ const loader = new PageLoader({
     ]);
   },
   render,
+  restore,
 });
 
-/**
- * Read the report again for the view just chosen. When that read fails (the loader says why,
- * with Retry), the table is no longer busy and the page goes back to the view it shows: its
- * header and range say what the rows still are.
- */
+/** Read the report again for the view just chosen (a failure: see `restore`). */
 function reload() {
-  const rows = $("campaign-rows");
-  rows.setAttribute("aria-busy", "true");
-  const running = loader.run();
-  const mine = seq; // load() counted this request synchronously
-  running.then((data) => {
-    if (data !== null || seq !== mine || !shown) return; // drawn, or a later request decides
-    rows.removeAttribute("aria-busy");
-    Object.assign(view, shown);
-    renderHeaders(view.sort, view.direction);
-    $("sent-from").value = view.from;
-    $("sent-to").value = view.to;
-  });
+  $("campaign-rows").setAttribute("aria-busy", "true");
+  loader.run();
 }
 
 document.querySelectorAll(".campaigns th[data-sort]").forEach((th) => {
