@@ -10,6 +10,7 @@ from pydantic import SecretStr
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import EntityKind
+from addon.saleor.versions import order_document
 from addon.services import Services
 
 DOCUMENTS = {
@@ -31,7 +32,10 @@ async def read(
     if kind is EntityKind.PRODUCT:
         variables["channel"] = ctx.channel
         variables.update(ctx.product_options.read_variables())
-    return await read_by_ids(services, ctx.api_url, ctx.token, kind, saleor_ids, variables)
+    document = order_document(DOCUMENTS[kind][0], ctx.saleor_version)
+    return await read_by_ids(
+        services, ctx.api_url, ctx.token, kind, saleor_ids, variables, document=document
+    )
 
 
 async def read_by_ids(
@@ -41,10 +45,14 @@ async def read_by_ids(
     kind: EntityKind,
     saleor_ids: list[str],
     variables: dict[str, Any] | None = None,
+    *,
+    document: str | None = None,
 ) -> dict[str, dict[str, Any]]:
     """The entities as Saleor serves them now, by id, a page (Saleor's 100 at most) per
-    query; those Saleor does not return (deleted, not in the channel) are absent."""
-    document, field = DOCUMENTS[kind]
+    query; those Saleor does not return (deleted, not in the channel) are absent. `document`:
+    the kind's, or a twin selecting more (`versions.order_document`)."""
+    default, field = DOCUMENTS[kind]
+    document = document or default
     size = services.settings.initial_sync_page_size
     gate = asyncio.Semaphore(READS_AT_ONCE)
 

@@ -14,6 +14,7 @@ from addon.ecommerce.marketing_settings import ProductField, TrackingRule
 from addon.ecommerce.models import EcommerceSettings
 from addon.ecommerce.stores_repository import SettingsRepository, StoreRepository
 from addon.installations.repository import InstallationRepository
+from addon.saleor.versions import SaleorVersion, parse_version
 from addon.services import Services
 
 
@@ -52,6 +53,9 @@ class Context:
     resending: bool = False
     # Orders placed before this may be in the store under their UUID (`sale_payloads.order_id`).
     uuid_orders_before: datetime | None = None
+    # What the installation's Saleor reported (None: not known yet): which order documents it
+    # runs (`versions.order_document`).
+    saleor_version: SaleorVersion | None = None
 
 
 def product_options(settings: EcommerceSettings) -> ProductOptions:
@@ -119,6 +123,7 @@ async def load_context(services: Services, installation_id: int, channel: str) -
             channel_id=store.channel_id,
             resending=store.resend_started_at is not None,
             uuid_orders_before=store.uuid_orders_before,
+            saleor_version=parse_version(installation.saleor_version),
         )
     if restore_tokens.PLACEHOLDER in (context.checkout_url_template or ""):
         # Outside the read session: the key may be made on first use, in its own transaction.

@@ -26,7 +26,7 @@ from addon.ecommerce.amounts import amount_text, money
 from addon.ecommerce.payloads import fill, line_discount, mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
-from addon.ecommerce.saleor_schemas import SaleorOrder
+from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorOrderLine
 from addon.mailchimp import Promo
 from addon.mailchimp.promos import (
     PromoCodeInput,
@@ -43,18 +43,18 @@ HUNDRED = Decimal(100)
 
 def offered(voucher: SaleorVoucher, offer: PromoOffer, flag_key: str) -> bool:
     """Whether the admin's choice sends this voucher to Mailchimp: every voucher a shopper can
-    use (not one only staff can: Saleor refuses it to anyone else), or those flagged. Never one
+    use (not one only staff can, Saleor refuses it to anyone else, unless flagged: the admin
+    asked for it), or those flagged. Never one
     that ends as it starts: Saleor accepts an end equal to the start (saleor/graphql/core/
     validators `validate_end_is_after_start` refuses only an earlier one), Mailchimp refuses a
     rule whose `ends_at` is not after `starts_at`, and no order can use it in practice
     (`VoucherQueryset.active`: started and not ended, at that very instant only)."""
     if voucher.end_date is not None and voucher.end_date <= voucher.start_date:
         return False
+    flagged = (voucher.meta(flag_key) or "").strip().lower() in TRUE_VALUES
     if offer is PromoOffer.ALL:
-        return not voucher.only_for_staff
-    if offer is PromoOffer.FLAGGED:
-        return (voucher.meta(flag_key) or "").strip().lower() in TRUE_VALUES
-    return False
+        return not voucher.only_for_staff or flagged
+    return offer is PromoOffer.FLAGGED and flagged
 
 
 def _target(voucher: SaleorVoucher) -> PromoTarget:
@@ -150,30 +150,61 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
     shipping one lowers the shipping price), a line-level one (SPECIFIC_PRODUCT, apply once per
     order) on the lines carrying its code, and in the order's discounts as well only with the
     channel's legacy propagation (saleor/graphql/order/types.py `Order.resolve_discounts`):
-    the VOUCHER discounts when there are any, else the discounts of the code's lines; manual
-    discounts and promotions are not the code's. A shipping voucher is "fixed", as Mailchimp asks
-    for shipping; one that made shipping free (nothing left to pay for it: a 100 % voucher, or a
-    fixed one covering the whole price) is sent with amount 0, as Mailchimp's spec asks
-    (`Promos_inner.amount_discounted`: "For free shipping set amount_discounted to 0"; `type`:
-    "For free shipping set type to fixed"), and a partial one with the amount it saved.
+    the VOUCHER discounts when there are any, else the voucher's part of the code's lines
+    (`_voucher_part`); manual discounts and promotions are not the code's. A shipping voucher
+    (`_for_shipping`) is "fixed", as Mailchimp asks for shipping; one that made shipping free
+    (nothing left to pay for it: a 100 % voucher, or a fixed one covering the whole price) is
+    sent with amount 0, as Mailchimp's spec asks (`Promos_inner.amount_discounted`: "For free
+    shipping set amount_discounted to 0"; `type`: "For free shipping set type to fixed"), and a
+    partial one with the amount it saved.
     """
     code = order.voucher_code
     if not code:
         return None
     vouchers = [d for d in order.discounts if d.type == "VOUCHER"]
+    coded = [line for line in order.lines if line.voucher_code == code]
     voucher = order.voucher
     if vouchers:
         amount = sum((d.amount.amount for d in vouchers), Decimal(0))
         percentage = all(d.value_type == "PERCENTAGE" for d in vouchers)
     else:
-        amount = sum(
-            (line_discount(line) for line in order.lines if line.voucher_code == code),
-            Decimal(0),
-        )
-        percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"
-    shipping = voucher is not None and voucher.type == "SHIPPING"
+        amount = sum((_voucher_part(line) for line in coded), Decimal(0))
+        kinds = {
+            d.value_type for line in coded for d in line.discounts or () if d.type == "VOUCHER"
+        }
+        if kinds:
+            percentage = kinds == {"PERCENTAGE"}
+        else:
+            percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"
+    shipping = _for_shipping(order, bool(vouchers), bool(coded))
     kind: PromoType = "percentage" if percentage and not shipping else "fixed"
     if shipping and order.shipping_price.gross.amount <= 0:
         amount = Decimal(0)  # free shipping (see above)
     currency = order.total.currency or order.channel.currency_code
     return [Promo(code=code, amount_discounted=money(amount, currency), type=kind)]
+
+
+def _voucher_part(line: SaleorOrderLine) -> Decimal:
+    """What a line-level voucher took off its line. Saleor applies it to the price a catalogue
+    promotion already lowered (saleor/discount/utils/voucher.py
+    `prepare_line_discount_objects_for_voucher`), so the line's discounts of type VOUCHER where
+    Saleor shows them (`OrderLine.discounts`, 3.21+); else all the line's discounts
+    (`payloads.line_discount`), the promotion's included."""
+    if line.discounts is None:
+        return line_discount(line)
+    return sum((d.total.amount for d in line.discounts if d.type == "VOUCHER"), Decimal(0))
+
+
+def _for_shipping(order: SaleorOrder, order_level: bool, on_lines: bool) -> bool:
+    """Whether the order's voucher is a SHIPPING one: its type while Saleor still has it; once
+    deleted (`Order.voucher` is SET_NULL, saleor/order/models.py; `voucherCode` stays), what the
+    order shows: an order-level VOUCHER discount, no line with the code, and a shipping price
+    below the undiscounted one (an ENTIRE_ORDER voucher leaves shipping alone; a manual discount,
+    which also takes its share of it, replaces such a voucher's discount). Gross against the
+    base price: prices entered net add tax on top, never taking the price below it."""
+    if order.voucher is not None:
+        return order.voucher.type == "SHIPPING"
+    before = order.undiscounted_shipping_price
+    if not order_level or on_lines or before is None:
+        return False
+    return order.shipping_price.gross.amount < before.amount

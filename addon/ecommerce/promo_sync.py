@@ -20,7 +20,6 @@ import contextlib
 import logging
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from addon.db.types import utcnow
 from addon.ecommerce import promo_codes, promo_jobs, promo_payloads
@@ -34,6 +33,7 @@ from addon.ecommerce.promo_usage import PromoRepository
 from addon.ecommerce.push_queue import ledger_key
 from addon.ecommerce.record_states import settled
 from addon.ecommerce.repository import LedgerRepository
+from addon.ecommerce.store_domain import store_domain
 from addon.installations.token_doubt import wait_if_token_in_doubt
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
@@ -243,8 +243,9 @@ class PromoPusher(CatalogPusher):
             usage = await PromoRepository(session).usage(
                 self.ctx.installation_id, self.ctx.channel, [c.code for c in raw if c.code]
             )
-        # Without a template: the storefront's address (as the store's `domain`), else Saleor's.
-        domain = urlsplit(self.ctx.product_url_template or "").netloc or self.ctx.domain
+        # Without a template: the storefront's address as the store's `domain` has it (its
+        # `{channel}` filled in), else Saleor's.
+        domain = store_domain(self.ctx.product_url_template, self.ctx.channel, self.ctx.domain)
         fallback = f"https://{domain}/"
         codes = []
         for code in raw:

@@ -44,6 +44,7 @@ from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import NotFound
 from addon.privacy.erased import Erased, erased_among
+from addon.saleor.versions import order_document
 
 
 def order_label(order: SaleorOrder) -> str:
@@ -105,7 +106,8 @@ class Pusher(CartPusher):
     # orders
 
     async def push_order(self, order_id: str) -> None:
-        data = await self.saleor("ecommerce_order", {"id": order_id})
+        document = order_document("ecommerce_order", self.ctx.saleor_version)
+        data = await self.saleor(document, {"id": order_id})
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None

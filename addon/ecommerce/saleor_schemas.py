@@ -183,6 +183,12 @@ class LineVariant(_Saleor):
     product: IdRef
 
 
+class LineDiscount(_Saleor):
+    total: Amount
+    type: str = "VOUCHER"  # SALE, VOUCHER, MANUAL, PROMOTION, ORDER_PROMOTION
+    value_type: str = Field("FIXED", alias="valueType")
+
+
 class SaleorOrderLine(_Saleor):
     id: str
     quantity: int
@@ -197,6 +203,9 @@ class SaleorOrderLine(_Saleor):
     product_sku: str | None = Field(None, alias="productSku")
     unit_price: GrossOnly | None = Field(None, alias="unitPrice")
     voucher_code: str | None = Field(None, alias="voucherCode")
+    # The line's own discounts (a catalogue promotion's, a line-level voucher's: `OrderLine.
+    # discounts`); None where Saleor has no such field (before 3.21) or it was not asked for.
+    discounts: list[LineDiscount] | None = None
 
 
 class OrderDiscount(_Saleor):
@@ -243,6 +252,9 @@ class SaleorOrder(_Saleor):
     undiscounted_total: GrossOnly = Field(alias="undiscountedTotal")
     subtotal: TaxedAmount
     shipping_price: TaxedAmount = Field(alias="shippingPrice")
+    # The shipping price before discounts (nullable on 3.20): a shipping voucher's discount
+    # shows here once its voucher is deleted (`voucher` becomes null).
+    undiscounted_shipping_price: Amount | None = Field(None, alias="undiscountedShippingPrice")
     voucher_code: str | None = Field(None, alias="voucherCode")
     voucher: OrderVoucher | None = None
     discounts: list[OrderDiscount] = Field(default_factory=list)

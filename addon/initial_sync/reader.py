@@ -28,6 +28,7 @@ from addon.initial_sync.slices import (
     parse_time,
 )
 from addon.saleor.client import SaleorQueryError
+from addon.saleor.versions import order_document
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ class Reader:
             variables.update(filters)
         else:
             document, filters = order_filter(piece, await self.orders_by_instant())
+            document = order_document(document, self.ctx.saleor_version)
             variables.update(filters)
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.ctx.channel

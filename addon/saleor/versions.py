@@ -41,6 +41,18 @@ def parse_version(text: str | None) -> SaleorVersion | None:
 
 OLDEST_SUPPORTED = SaleorVersion(3, 20, 0)  # the manifest's requiredSaleorVersion
 ORDER_WHERE_SINCE = SaleorVersion(3, 22, 0)  # `orders(where:)`: "Added in Saleor 3.22."
+# `OrderLine.discounts` (saleor/graphql/order/types.py at tag 3.21.0; not at 3.20.119): a
+# line-level voucher's discount apart from a catalogue promotion's on the same line.
+ORDER_LINE_DISCOUNTS_SINCE = SaleorVersion(3, 21, 0)
+# The order documents with a twin `<name>_line_discounts` that also reads the lines' discounts.
+_LINE_DISCOUNT_TWINS = frozenset(
+    {
+        "ecommerce_order",
+        "ecommerce_orders_by_ids",
+        "initial_sync_orders",
+        "initial_sync_orders_since_day",
+    }
+)
 # Since 3.23.5 an app receives its own APP_STATUS_CHANGED and APP_DELETED (saleor/saleor#19160);
 # before, only apps holding MANAGE_APPS got them, and never the app deactivated or deleted.
 OWN_LIFECYCLE_WEBHOOKS_SINCE = SaleorVersion(3, 23, 5)
@@ -65,6 +77,18 @@ METADATA_DATES_UPDATED_SINCE = SaleorVersion(3, 23, 0)
 
 def has_order_where(version: SaleorVersion | None) -> bool:
     return version is not None and version >= ORDER_WHERE_SINCE
+
+
+def has_order_line_discounts(version: SaleorVersion | None) -> bool:
+    return version is not None and version >= ORDER_LINE_DISCOUNTS_SINCE
+
+
+def order_document(name: str, version: SaleorVersion | None) -> str:
+    """The order document `name`, or its twin that also reads the lines' own discounts where
+    that Saleor has them (the version unknown: the one every supported Saleor runs)."""
+    if name in _LINE_DISCOUNT_TWINS and has_order_line_discounts(version):
+        return f"{name}_line_discounts"
+    return name
 
 
 def sends_own_lifecycle_webhooks(version: SaleorVersion | None) -> bool:
@@ -183,6 +207,18 @@ FEATURES: tuple[Feature, ...] = (
         OLDEST_SUPPORTED,
         _queries("initial_sync_orders_since_day"),
         "",
+    ),
+    Feature(
+        "E-commerce: a product voucher's promo amount leaves a catalogue promotion's out",
+        ORDER_LINE_DISCOUNTS_SINCE,
+        _queries(
+            "ecommerce_order_line_discounts",
+            "ecommerce_orders_by_ids_line_discounts",
+            "initial_sync_orders_line_discounts",
+            "initial_sync_orders_since_day_line_discounts",
+        ),
+        "no `OrderLine.discounts`: where the order's discounts do not show the voucher's, its "
+        "promo carries every discount of the lines with its code",
     ),
     Feature(
         "Initial sync: orders since a date filtered by Saleor to the second",

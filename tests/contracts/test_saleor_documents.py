@@ -76,6 +76,11 @@ def test_project_document_is_valid_against_saleor(path: Path | None) -> None:
 # serves older ones; see tests/contracts/test_compatibility_table.py).
 NEEDS_NEWER_SALEOR = {
     "addon/saleor/queries/initial_sync_orders_since.graphql": "3.22",
+    # `OrderLine.discounts` (3.21+): sent only to a Saleor reporting it (`versions.order_document`).
+    "addon/saleor/queries/ecommerce_order_line_discounts.graphql": "3.21",
+    "addon/saleor/queries/ecommerce_orders_by_ids_line_discounts.graphql": "3.21",
+    "addon/saleor/queries/initial_sync_orders_line_discounts.graphql": "3.21",
+    "addon/saleor/queries/initial_sync_orders_since_day_line_discounts.graphql": "3.21",
     # Registered by the app itself on 3.23.5 and later (addon/installations/webhook_upkeep.py).
     "webhooks/registered/erasure_customer_deleted.graphql": "3.23.5",
     "webhooks/registered/ecommerce_discounted_prices.graphql": "3.23.0",

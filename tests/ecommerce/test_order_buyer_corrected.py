@@ -7,11 +7,12 @@ twice."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from addon.ecommerce.models import EntityKind
 from addon.ecommerce.payloads import guest_customer_id, mailchimp_id
 from addon.ecommerce.sale_sender import ORDER_MOVED_NOTE
+from addon.installations.models import Installation
 from addon.jobs.models import Job
 from sandboxes.saleor.order_models import Order
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
@@ -33,6 +34,10 @@ async def _notes(shop: Shop) -> list[str]:
 async def _anns_order(shop: Shop, version: str) -> Order:
     """Ann's paid order, in Mailchimp with its Confirmation and Invoice."""
     shop.saleor.version = version
+    # As the app would have read it from that Saleor (`shop { version }`): which order
+    # documents it sends follows it (addon/saleor/versions.py `order_document`).
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(Installation).values(saleor_version=version))
     fig = await shop.product("Fig", "2.00")
     ann = await shop.saleor.create_customer("ann@example.com", "Ann", "Lee")
     order = await shop.saleor.create_order(

@@ -192,6 +192,9 @@ class OrderLine(WithMetadata):
     # price is that total over the quantity, rounded (`calculate_base_line_unit_price`).
     voucher_code: str | None = None
     voucher_off: Decimal = Decimal("0")
+    # The voucher's value type and value, which its OrderLineDiscount keeps (order_discounts.py).
+    voucher_value_type: str = "FIXED"
+    voucher_value: Decimal = Decimal("0")
     # The line's part of the order-level discounts (entire-order voucher, order promotion, manual
     # discount), which Saleor spreads over the lines' totals in proportion to them
     # (saleor/order/base_calculations.py `propagate_order_discount_on_order_lines_prices`,

@@ -19,6 +19,7 @@ from .ids import InvalidGlobalId, checked_global_id
 from .metadata_schema import metadata_resolvers
 from .models import Address, Customer
 from .money import Money, TaxedMoney
+from .order_discounts import line_discounts
 from .order_models import Order, OrderLine, TransactionItem
 from .payments import (
     granted_refund_total,
@@ -125,10 +126,15 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
     ) -> Callable[..., Any]:
         return reads(lambda source: TaxedMoney.of(net(source), gross(source), source.currency))
 
+    def undiscounted_shipping(source: Order) -> Decimal:
+        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`);
+        # Saleor keeps the price before them (`undiscounted_base_shipping_price`).
+        return source.shipping_price_gross + sum(
+            (d.shipping_part for d in source.discounts), Decimal(0)
+        )
+
     def undiscounted_total(source: Order) -> TaxedMoney:
-        gross = source.undiscounted_subtotal_gross + source.shipping_price_gross
-        # A shipping voucher or a manual discount lowered the shipping price (`shipping_part`).
-        gross += sum((d.shipping_part for d in source.discounts), Decimal(0))
+        gross = source.undiscounted_subtotal_gross + undiscounted_shipping(source)
         # Its tax is the subtotal's and the shipping's (the total's is lowered by gift cards).
         before_gift_cards = source.subtotal_gross + source.shipping_price_gross
         tax = before_gift_cards - (source.subtotal_net + source.shipping_price_net)
@@ -166,6 +172,10 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "subtotal": taxed(lambda o: o.subtotal_net, lambda o: o.subtotal_gross),
         "shippingPrice": taxed(lambda o: o.shipping_price_net, lambda o: o.shipping_price_gross),
         "undiscountedTotal": reads(undiscounted_total),
+        # saleor/graphql/order/types.py `resolve_undiscounted_shipping_price`.
+        "undiscountedShippingPrice": reads(
+            lambda source: Money.of(undiscounted_shipping(source), source.currency)
+        ),
         "totalCharged": reads(lambda source: Money.of(source.total_charged, source.currency)),
         "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
         "fulfillments": resolve_order_fulfillments,
@@ -241,6 +251,26 @@ def order_line_resolvers() -> dict[str, Callable[..., Any]]:
             lambda ln: ln.undiscounted_unit_price_gross * ln.quantity,
         ),
         "variant": variant,
+        "discounts": reads(
+            lambda source: [(d, source[1].currency) for d in line_discounts(*source)]
+        ),
+    }
+
+
+def order_line_discount_resolvers() -> dict[str, Callable[..., Any]]:
+    """`OrderLineDiscount`, paired with its order's currency (order_discounts.line_discounts)."""
+
+    def money(field: str) -> Callable[..., Money]:
+        return lambda pair, info: Money.of(getattr(pair[0], field), pair[1])
+
+    return {
+        "id": lambda pair, info: pair[0].id,
+        "type": lambda pair, info: pair[0].type,
+        "name": lambda pair, info: pair[0].name,
+        "valueType": lambda pair, info: pair[0].value_type,
+        "value": lambda pair, info: pair[0].value,
+        "total": money("total"),
+        "unit": money("unit"),
     }
 
 

@@ -42,7 +42,13 @@ from .listings import resolve_checkouts, resolve_customers, resolve_orders
 from .metadata_schema import metadata_mutation, metadata_resolvers
 from .models import utcnow
 from .money import Money
-from .order_schema import order_line_resolvers, order_resolvers, payment_resolvers, resolve_order
+from .order_schema import (
+    order_line_discount_resolvers,
+    order_line_resolvers,
+    order_resolvers,
+    payment_resolvers,
+    resolve_order,
+)
 from .permissions import PERMISSION_NAMES
 from .promotions import promotion_resolvers
 from .reading import InChannel, channel_of, reads, resolve_global_id, unwrap
@@ -197,6 +203,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             "languageCodeEnum": lambda o, info: language_enum(unwrap(o).language_code),
         },
         "OrderLine": order_line_resolvers(),
+        "OrderLineDiscount": order_line_discount_resolvers(),
         "Fulfillment": {**metadata, "id": resolve_global_id},
         **payment_resolvers(),
         "OrderDiscount": {

@@ -46,6 +46,7 @@ from .versions import (
     CURRENT_VERSION,
     has_customer_deleted_type,
     has_discounted_price_updated,
+    has_order_line_discounts,
     has_order_where,
 )
 from .voucher_models import Voucher
@@ -128,12 +129,17 @@ def sandbox_schema(version: str = CURRENT_VERSION) -> GraphQLSchema:
         order_where=has_order_where(version),
         customer_deleted=has_customer_deleted_type(version),
         discounted_price_updated=has_discounted_price_updated(version),
+        line_discounts=has_order_line_discounts(version),
     )
 
 
 @cache
 def _sandbox_schema(
-    *, order_where: bool, customer_deleted: bool = True, discounted_price_updated: bool = True
+    *,
+    order_where: bool,
+    customer_deleted: bool = True,
+    discounted_price_updated: bool = True,
+    line_discounts: bool = True,
 ) -> GraphQLSchema:
     schema = build_schema(SCHEMA_PATH.read_text(encoding="utf-8"))
     # Event types a subscription cannot name before their version (absent from
@@ -144,9 +150,15 @@ def _sandbox_schema(
         for name, present in (
             ("CustomerDeleted", customer_deleted),
             ("ProductVariantDiscountedPriceUpdated", discounted_price_updated),
+            # `OrderLine.discounts` and its type came with 3.21.0 (versions.py).
+            ("OrderLineDiscount", line_discounts),
         )
         if not present
     }
+    if not line_discounts:
+        order_line = schema.type_map["OrderLine"]
+        assert isinstance(order_line, GraphQLObjectType)
+        del order_line.fields["discounts"]
     if missing:
         kept = [
             t
@@ -174,10 +186,13 @@ def _sandbox_schema(
         del schema.type_map["CustomerWhereInput"]
     configure_scalars(schema)
     for type_name, fields in with_voucher_resolvers(build_resolver_map()).items():
-        graphql_type = schema.type_map[type_name]
+        graphql_type = schema.type_map.get(type_name)
+        if graphql_type is None:
+            continue  # not in the version played (above)
         assert isinstance(graphql_type, GraphQLObjectType)
         for field_name, resolver in fields.items():
-            graphql_type.fields[field_name].resolve = resolver
+            if field_name in graphql_type.fields:
+                graphql_type.fields[field_name].resolve = resolver
     for graphql_type in schema.type_map.values():
         if isinstance(graphql_type, GraphQLObjectType) and "id" in graphql_type.fields:
             id_field = graphql_type.fields["id"]

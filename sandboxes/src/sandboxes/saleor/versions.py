@@ -39,6 +39,7 @@ OLDEST_VERSION = "3.20.119"
 PLAYABLE_VERSIONS: tuple[str, ...] = (OLDEST_VERSION, CURRENT_VERSION)
 
 ORDER_WHERE_SINCE = (3, 22, 0)
+ORDER_LINE_DISCOUNTS_SINCE = (3, 21, 0)
 OWN_LIFECYCLE_EVENTS_SINCE = (3, 23, 5)
 # Metadata mutations set the object's modification time (User, Order, Product, ProductVariant,
 # Category `updated_at`; Checkout `last_change`; TransactionItem, Payment `modified_at`):
@@ -142,6 +143,12 @@ def schema_version(version: str) -> str:
     """``3.20.119`` -> ``3.20`` (what the ``Saleor-Schema-Version`` header carries)."""
     major, minor, _ = version_tuple(version)
     return f"{major}.{minor}"
+
+
+def has_order_line_discounts(version: str) -> bool:
+    """`OrderLine.discounts` and its `OrderLineDiscount` type: in 3.21.0
+    (saleor/graphql/order/types.py at tag 3.21.0), absent from 3.20.119."""
+    return version_tuple(version) >= ORDER_LINE_DISCOUNTS_SINCE
 
 
 def has_order_where(version: str) -> bool:

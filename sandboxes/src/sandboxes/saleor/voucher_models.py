@@ -167,5 +167,6 @@ def apply_line_level(
         # Off the line's total (`OrderLine.voucher_off`), not spread over its units.
         line.voucher_off = off
         line.voucher_code = code
+        line.voucher_value_type, line.voucher_value = kind.value, value
         total += off
     return total
