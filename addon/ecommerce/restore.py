@@ -59,6 +59,7 @@ class NewCheckout:
     dropped_lines: int
     reduced_lines: int
     dropped_voucher_code: str | None = None
+    dropped_voucher_reason: str | None = None
 
 
 class _CheckoutError(BaseModel):
@@ -198,8 +199,10 @@ async def _first(services: Services, installation: Installation, cart: RestoredC
     dropped = await carry_voucher(run, created.id, original.voucher_code)
     answer = await _record(services, installation.id, cart.checkout_id, created, original, counts)
     # A copy recorded meanwhile by another exchange wins (`_record`): its voucher is its own.
-    if answer.checkout_token == created.token:
-        return replace(answer, dropped_voucher_code=dropped)
+    if answer.checkout_token == created.token and dropped is not None:
+        return replace(
+            answer, dropped_voucher_code=dropped.code, dropped_voucher_reason=dropped.reason
+        )
     return answer
 
 

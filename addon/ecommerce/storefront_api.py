@@ -88,6 +88,14 @@ class RestoredCheckout(BaseModel):
         "checkout has no discount. Absent when there was none or it was carried, and on a "
         "later exchange of the same cart.",
     )
+    dropped_voucher_reason: str | None = Field(
+        None,
+        description="With `dropped_voucher_code`: Saleor's reason. `INVALID`: the code is no "
+        "longer valid (ended, used up, deactivated). `VOUCHER_NOT_APPLICABLE`: the checkout "
+        "does not meet its conditions now, among them a shipping voucher, which Saleor takes "
+        "only once the checkout has a delivery method: apply it again with "
+        "`checkoutAddPromoCode` then.",
+    )
 
 
 class SiteScript(BaseModel):
@@ -127,6 +135,7 @@ async def restore_cart(
         dropped_lines=cart.dropped_lines,
         reduced_lines=cart.reduced_lines,
         dropped_voucher_code=cart.dropped_voucher_code,
+        dropped_voucher_reason=cart.dropped_voucher_reason,
     )
 
 

@@ -13,6 +13,7 @@ import pytest
 from sandboxes.saleor.checkout_vouchers import add_promo_code
 from sandboxes.saleor.models import Checkout
 from sandboxes.saleor.store_checkouts import LineSpec
+from sandboxes.saleor.voucher_models import VoucherType
 from tests.ecommerce.conftest import Shop, _link, _restore
 
 pytestmark = pytest.mark.usefixtures("restore_links")
@@ -59,7 +60,10 @@ async def test_a_refused_code_leaves_a_working_copy_and_the_answer_says_so(shop:
     voucher.codes[0].used = 1
     link = _link(shop, str(original.token))
     answer, copy = await _exchange(shop, link)
-    assert answer["dropped_voucher_code"] == "SPRING"
+    assert (answer["dropped_voucher_code"], answer["dropped_voucher_reason"]) == (
+        "SPRING",
+        "INVALID",
+    )
     assert answer["dropped_lines"] == 0
     assert copy.voucher_code is None
     assert [(line.quantity, copy.email) for line in copy.lines] == [(2, "rae@example.com")]
@@ -68,7 +72,7 @@ async def test_a_refused_code_leaves_a_working_copy_and_the_answer_says_so(shop:
     again = await _restore(shop, link)
     assert again.status_code == 200, again.text
     assert again.json()["checkout_token"] == answer["checkout_token"]
-    assert "dropped_voucher_code" not in again.json()
+    assert not {"dropped_voucher_code", "dropped_voucher_reason"} & set(again.json())
 
 
 async def test_a_cart_without_a_code_is_restored_as_before(shop: Shop) -> None:
@@ -79,4 +83,33 @@ async def test_a_cart_without_a_code_is_restored_as_before(shop: Shop) -> None:
     # The answer's model documents the notice a refused code would get (absent here).
     document = (await shop.client.get("/api/openapi.json")).json()
     fields = document["components"]["schemas"]["RestoredCheckout"]["properties"]
-    assert "dropped_voucher_code" in fields and set(fields) == FIELDS | {"dropped_voucher_code"}
+    assert set(fields) == FIELDS | {"dropped_voucher_code", "dropped_voucher_reason"}
+
+
+async def test_a_free_shipping_code_is_handed_back_to_apply_with_a_delivery_method(
+    shop: Shop,
+) -> None:
+    """Saleor takes a SHIPPING voucher only on a checkout with a delivery method, and the copy
+    has none: the answer says so (VOUCHER_NOT_APPLICABLE), for the storefront to apply the code
+    again once the shopper chose one. Before, it read as a code Saleor no longer accepts."""
+    fig = await shop.product("Fig", "2.00")
+    original = await shop.saleor.create_checkout(
+        lines=[LineSpec(fig.variants[0].id, 2)], email="rae@example.com"
+    )
+    original.shipping_price = Decimal("5.00")  # the shopper had chosen a delivery method
+    channel = shop.saleor.store.channels[original.channel_id].slug
+    await shop.saleor.vouchers.create(
+        "Free shipping", ["FREESHIP"], channels={channel: 5}, type=VoucherType.SHIPPING
+    )
+    add_promo_code(shop.saleor.store, original, "FREESHIP")
+    await shop.drain()
+
+    answer, copy = await _exchange(shop, _link(shop, str(original.token)))
+
+    assert (answer["dropped_voucher_code"], answer["dropped_voucher_reason"]) == (
+        "FREESHIP",
+        "VOUCHER_NOT_APPLICABLE",
+    )
+    copy.shipping_price = Decimal("5.00")  # the shopper chose a delivery method
+    add_promo_code(shop.saleor.store, copy, "FREESHIP")  # the storefront applies it again
+    assert shop.saleor.store.checkout_total(copy) == Decimal("4.00")
