@@ -131,8 +131,9 @@ class Delivery:
 _OWN_FIELDS = ("dateJoined", "created", "updatedAt", "origin")
 
 
-def _entity(node: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in node.items() if key not in _OWN_FIELDS}
+def _entity(node: dict[str, Any], keep: tuple[str, ...] = ()) -> dict[str, Any]:
+    """`keep`: own fields a document's body has too (an order's `created`: `MissedOrder`)."""
+    return {k: v for k, v in node.items() if k not in _OWN_FIELDS or k in keep}
 
 
 def _at_or_after(value: str | None, bound: datetime | None) -> bool:
@@ -173,7 +174,7 @@ def customer_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list
 
 def order_deliveries(nodes: Iterable[dict[str, Any]], window: Window) -> list[Delivery]:
     return [
-        Delivery(event, "order", _entity(node), node.get("updatedAt"))
+        Delivery(event, "order", _entity(node, keep=("created",)), node.get("updatedAt"))
         for node in nodes
         if (event := window.event("ORDER", node, node.get("created"))) is not None
     ]

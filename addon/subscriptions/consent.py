@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,6 +91,7 @@ class UserRef(_WithMetadata, Named):
     email: str | None = None
     date_joined: datetime | None = Field(default=None, alias="dateJoined")
     is_confirmed: bool = Field(default=True, alias="isConfirmed")
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
 
     def signup(self) -> Signup:
         """Consent given when registering."""
@@ -248,11 +249,32 @@ async def _subscribe_read(
         await _subscribe(services, installation_id, signup, in_part=in_part)
 
 
+# How long before its order a checkout's completion may save its customer: in the payment flow
+# the addresses are stored before the payment gateway is called, the order made after it
+# (saleor/checkout/complete_checkout.py `complete_checkout_pre_payment_part`, then
+# `complete_checkout_post_payment_part`).
+_DEFAULTS_SAVED_BEFORE = timedelta(minutes=2)
+
+
+def _set_defaults(order: OrderRef) -> bool:
+    """Whether placing the order may have made its customer's default addresses. Saleor makes
+    an order's address a default only where the customer has none, saving the user's
+    `updated_at` then and only then (saleor/account/utils.py `store_user_address` →
+    `set_user_default_billing_address`); a customer not saved around the order's placement
+    already had both defaults, which the order left as they were: no profile update (one per
+    order was a job and a Saleor read for every order of a registered subscriber). A payload
+    without the times (a subscription registered before they were asked) may have."""
+    user = order.user
+    if user is None or user.updated_at is None or order.created is None:
+        return True
+    return user.updated_at >= order.created - _DEFAULTS_SAVED_BEFORE
+
+
 async def handle_order_created(
     job: ClaimedJob, delivery: WebhookJob[OrderCreated], services: Services
 ) -> None:
     order = delivery.body.order
-    if order is not None and order.user is not None and order.user.email:
+    if order is not None and order.user is not None and order.user.email and _set_defaults(order):
         # The order may have set the customer's default addresses, with no event of their own.
         await queue_after_order(services, job.installation_id, order.user.id, order.user.email)
     # Saleor is asked only when the delivery says the shopper consented (most orders do not):
