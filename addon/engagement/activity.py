@@ -11,8 +11,8 @@ click Mailchimp lists later than one already counted of the same member, campaig
 stamped at or before it, is not counted: Mailchimp's events carry no id, and this keeps no more
 than two times per row. A first pass counts the campaign as received by each recipient once:
 those its previous page already counted (`ActivityPage.repeated`) are not counted again, nor a
-recipient whose e-mail hard-bounced (never delivered: Mailchimp's rates divide by "successful
-deliveries")."""
+recipient whose e-mail had hard-bounced by then (never delivered: Mailchimp's rates divide by
+"successful deliveries"; a bounce listed after the first pass is not taken back)."""
 
 from __future__ import annotations
 
