@@ -303,12 +303,6 @@ def order_voucher(
         )
     else:
         apply_line_level(voucher, code.code, kind, value, lines, None, places)
-    # `increase_voucher_usage`: `used` counts only with a usage limit.
-    if voucher.usage_limit:
-        code.used += 1
-    if voucher.apply_once_per_customer and email:
-        code.customer_emails.add(email)
-    if voucher.single_use:
-        code.is_active = False
+    voucher.count_use(code, email)
     answer.code = code.code
     return answer

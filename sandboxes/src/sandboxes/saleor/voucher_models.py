@@ -109,6 +109,17 @@ class Voucher(WithMetadata):
         used = self.total_used()
         return used is not None and self.usage_limit > used
 
+    def count_use(self, code: VoucherCode, email: str | None) -> None:
+        """An order placed with `code` (`increase_voucher_usage`, saleor/discount/utils/
+        voucher.py; 3.20 and now alike): `used` counts only with a usage limit, the buyer's
+        e-mail is kept for once-per-customer, and a single-use code is spent."""
+        if self.usage_limit:
+            code.used += 1
+        if self.apply_once_per_customer and email:
+            code.customer_emails.add(email)
+        if self.single_use:
+            code.is_active = False
+
     def is_expired_at(self, now: datetime) -> bool:
         """`VoucherQueryset.expired(date)`: started before now, and used up or ended."""
         used = self.total_used()

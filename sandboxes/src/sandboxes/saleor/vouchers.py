@@ -307,13 +307,7 @@ class SandboxVouchers:
             amount = apply_line_level(voucher, code, kind, value, lines, product_ids, places)
             if legacy_propagation:
                 discounts.append(self.store.new_discount(amount, in_prices=True, **common))
-        # `increase_voucher_usage`: `used` only with a usage limit (3.20 and now alike).
-        if voucher.usage_limit:
-            voucher_code.used += 1
-        if voucher.apply_once_per_customer and email:
-            voucher_code.customer_emails.add(email)
-        if voucher.single_use:
-            voucher_code.is_active = False
+        voucher.count_use(voucher_code, email)
         return await self.sandbox.create_order(
             chan.slug,
             lines,
