@@ -27,7 +27,7 @@ from addon.audiences.schemas import (
     PermissionInfo,
     RefreshQueued,
 )
-from addon.connection.service import NotConnected, mailchimp_for
+from addon.connection.service import NotConnected, mailchimp_for, still_connected_as
 from addon.db.types import utcnow
 from addon.errors import BadRequest, ErrorCode
 from addon.jobs.repository import JobRepository
@@ -158,22 +158,36 @@ class ImportRequest(BaseModel):
 
 
 async def handle_import(job: ClaimedJob, request: ImportRequest, services: Services) -> None:
-    """The import job; the scheduled one queues its next run before finishing."""
+    """The import job; the scheduled one queues its next run before finishing.
+
+    What it read is written only if the connection still holds the credentials it read with
+    (`still_connected_as`): a reset, or another account connected, while Mailchimp answered
+    would otherwise bring back the audiences of the account the app forgot."""
     scheduled = request.scheduled
     async with services.db.session() as session:
         audiences = await AudienceRepository(session).audiences(job.installation_id)
         known = [a.list_id for a in audiences if a.removed_at is None]
     try:
         async with mailchimp_for(services, job.installation_id) as client:
+            seen = client.credentials
             imported = await fetch_audiences(client, known)
     except NotConnected:
         return  # nothing to import; connecting starts the schedule again
     except MailchimpError as exc:
         async with services.db.transaction() as session:
-            settings = await AudienceRepository(session).settings(job.installation_id)
-            settings.last_import_error = error_text(exc, limit=1000)  # the column's length
+            if await still_connected_as(session, job.installation_id, seen):
+                settings = await AudienceRepository(session).settings(job.installation_id)
+                settings.last_import_error = error_text(exc, limit=1000)  # the column's length
         raise
     async with services.db.transaction() as session:
+        if not await still_connected_as(session, job.installation_id, seen):
+            # Reset or connected to another account meanwhile: a reconnection imports again.
+            logger.info(
+                "Audience import of installation %s dropped: the Mailchimp connection "
+                "changed while it read",
+                job.installation_id,
+            )
+            return
         repository = AudienceRepository(session)
         await repository.apply_import(job.installation_id, imported)
         settings = await repository.settings(job.installation_id)

@@ -24,6 +24,12 @@ from addon.errors import ErrorCode, NotFound
 _OPEN = (AttemptStatus.PENDING, AttemptStatus.ABANDONED)
 
 DENIED_MESSAGE = "You did not allow access in Mailchimp, so nothing was connected."
+# The page of a callback reached again (the window reloaded) while the first is still finishing.
+FINISHING = "OAUTH_FINISHING"
+FINISHING_MESSAGE = (
+    "Mailchimp already sent this sign-in back, and the app is finishing it. The Connection page "
+    "in the dashboard shows the outcome in a moment; close this window then."
+)
 
 
 @dataclass(frozen=True)

@@ -146,10 +146,14 @@ async def oauth_callback(
     error: str = "",
     error_description: str = "",
 ) -> HTMLResponse:
-    """Where Mailchimp sends the admin back. Shows the outcome; never shows the token."""
+    """Where Mailchimp sends the admin back. Shows the outcome; never shows the token.
+
+    Reached again for a log-in that connected or is still connecting (the window reloaded),
+    it says so, never that it failed (`OAuthFlow.replayed`)."""
     ok = False
     continuity = None
     status = 400
+    replay: Outcome | None = None
     key = request.cookies.get(browser_cookie_name(state)) if state else None
     if error:
         outcome = callback_error(error, error_description)
@@ -163,6 +167,8 @@ async def oauth_callback(
             result = await oauth.complete(state, code, key)
         except AppError as exc:
             outcome = failure(exc.code, exc.message)
+            if exc.code == ErrorCode.OAUTH_STATE_REPLAYED:
+                replay = await oauth.replayed(state, key)
         except Exception:
             # Answered here rather than by the app's 500 handler: the pop-up shows a page and
             # the page polling the attempt learns it failed (instead of waiting for its expiry).
@@ -173,9 +179,13 @@ async def oauth_callback(
         else:
             ok, continuity = True, result.continuity.value
             outcome = Outcome(AttemptStatus.ALLOWED, "CONNECTED", result.message, continuity)
-    # The page polling this attempt learns the outcome at once (a replay changes nothing).
-    await oauth.record_outcome(state, outcome, key)
+    if replay is not None:  # what the first callback did, or does: it records it
+        outcome, ok, continuity = replay, replay.status is AttemptStatus.ALLOWED, replay.continuity
+    else:
+        # The page polling this attempt learns the outcome at once (a replay changes nothing).
+        await oauth.record_outcome(state, outcome, key)
     message, code_name = outcome.message, outcome.code
+    finishing = outcome.status is AttemptStatus.PENDING  # posts nothing: the attempt will say
     app_origin = "{0.scheme}://{0.netloc}".format(urlsplit(services.settings.app_url))
     payload = {
         "type": "mailchimp-oauth",
@@ -189,6 +199,7 @@ async def oauth_callback(
         "oauth/result.html",
         {
             "ok": ok,
+            "finishing": finishing,
             "message": message,
             # </ cannot end the script element: json.dumps output is escaped for it.
             "result_json": json.dumps(payload).replace("</", "<\\/"),
@@ -196,7 +207,8 @@ async def oauth_callback(
             # Left by the pop-up's first page (the dashboard's theme; light unless dark).
             "theme": "dark" if request.cookies.get(POPUP_THEME_COOKIE) == "dark" else "light",
         },
-        status_code=200 if ok else status,
+        # A replay is refused (it connects nothing itself) unless the log-in is finishing.
+        status_code=200 if finishing or (ok and replay is None) else status,
     )
     if state:
         page.delete_cookie(browser_cookie_name(state), path=CALLBACK_PATH)

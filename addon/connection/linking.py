@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
 from addon.connection.reconnect import (
+    CONNECTED_KIND,
     OWED_TO_ACCOUNT,
     RESUMED_KIND,
     Owed,
@@ -46,10 +47,8 @@ from addon.mailchimp import Forbidden as MailchimpForbidden
 
 logger = logging.getLogger(__name__)
 
-# The event of a new connection: a job kind other capabilities register a handler for, so this
-# package imports none of them. The payload is empty (handlers read the connection).
-CONNECTED_KIND = "connection.connected"
-# RESUMED_KIND: see `reconnect.py`
+# CONNECTED_KIND, RESUMED_KIND: job kinds other capabilities register a handler for, so this
+# package imports none of them (see `reconnect.py`).
 __all__ = ["CONNECTED_KIND", "RESUMED_KIND", "Linking", "no_longer_installed", "still_installed"]
 
 

@@ -22,7 +22,8 @@ class ConnectionMethod(StrEnum):
 
 class ConnectionStatus(StrEnum):
     CONNECTED = "connected"
-    REVOKED = "revoked"  # Mailchimp answered 401: the admin must reconnect
+    # Mailchimp answered 401 (or 403 "User Disabled"): the admin must reconnect
+    REVOKED = "revoked"
     DISCONNECTED = "disconnected"  # reset by the admin; account data kept for a reconnect
 
 

@@ -1,6 +1,6 @@
 """Connecting by logging in to Mailchimp (or signing up first): the OAuth 2 flow.
 
-`start` issues a one-time state (kept hashed, valid 10 minutes) and the attempt the dashboard
+`start` issues a one-time state (kept hashed, valid `state_ttl`) and the attempt the dashboard
 polls; `complete` is the callback: it checks and consumes the state, exchanges the code and
 links the account through `addon.connection.linking`; `record_outcome` tells the attempt.
 
@@ -21,9 +21,10 @@ import hmac
 import secrets
 from datetime import timedelta
 
-from addon.connection.attempts import AttemptService, Outcome
+from addon.connection.attempts import FINISHING, FINISHING_MESSAGE, AttemptService, Outcome
 from addon.connection.linking import Linking, no_longer_installed
-from addon.connection.models import ConnectionMethod, OAuthState
+from addon.connection.models import AttemptStatus, ConnectionMethod, OAuthState
+from addon.connection.repository import lifetime_text
 from addon.connection.schemas import ConnectResult, OAuthStart
 from addon.connection.service import (
     CALLBACK_PATH,
@@ -44,8 +45,10 @@ SIGNUP_STATE_TTL = timedelta(hours=2)
 
 
 def state_ttl(flow: str) -> timedelta:
-    """How long a log-in (`login`) or a sign-up (`signup`) started from the dashboard lives."""
-    return SIGNUP_STATE_TTL if flow == "signup" else OAUTH_STATE_TTL
+    """How long a log-in (`login`) or a sign-up (`signup`, or its state's method
+    `ConnectionMethod.OAUTH_SIGNUP`) started from the dashboard lives."""
+    signup = flow in ("signup", ConnectionMethod.OAUTH_SIGNUP)
+    return SIGNUP_STATE_TTL if signup else OAUTH_STATE_TTL
 
 
 # The dashboard's theme for the pop-up's last page: Mailchimp calls back on a fixed URL, so
@@ -186,8 +189,9 @@ class OAuthFlow(OnConnection):
                 code=ErrorCode.OAUTH_STATE_MISMATCH,
             )
         if record.expires_at < now:
+            lifetime = lifetime_text(state_ttl(record.method))
             raise BadRequest(
-                "This sign-in took longer than 10 minutes and expired. Start again.",
+                f"This sign-in took longer than {lifetime} and expired. Start again.",
                 code=ErrorCode.OAUTH_STATE_EXPIRED,
             )
         if record.used_at is not None:
@@ -208,6 +212,31 @@ class OAuthFlow(OnConnection):
             # Uninstalled, it waits for its last job to be erased: no token is asked for.
             raise no_longer_installed()
         return record, installation
+
+    async def replayed(self, state: str, browser_key: str | None) -> Outcome | None:
+        """A callback of a state used already (the window reloaded, the link opened again): how
+        the log-in of the callback that used it stands, for a page that does not tell the
+        dashboard it failed. Still finishing (that callback talks to Mailchimp): a neutral
+        outcome (`FINISHING`), the dashboard learning the end from the attempt; connected: its
+        outcome, in the browser the log-in started in only (it names the account). None
+        otherwise: the replay is refused as such."""
+        state_hash = _hash_state(state)
+        attempt = await self.repository.attempt_of_state(state_hash)
+        if attempt is None:
+            return None
+        if attempt.status is AttemptStatus.PENDING:
+            return Outcome(AttemptStatus.PENDING, FINISHING, FINISHING_MESSAGE)
+        record = await self.repository.get_state(state_hash)
+        if attempt.status is not AttemptStatus.ALLOWED or not (
+            record is not None and _started_in(record, browser_key)
+        ):
+            return None
+        return Outcome(
+            AttemptStatus.ALLOWED,
+            attempt.code or "CONNECTED",
+            f"This sign-in link was used already, and Mailchimp is connected. {attempt.message}",
+            attempt.continuity,
+        )
 
     async def record_outcome(self, state: str, outcome: Outcome, browser_key: str | None) -> None:
         """What the callback saw, for the page polling the attempt. A state that ended in a

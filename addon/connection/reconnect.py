@@ -48,6 +48,11 @@ NOT_DONE_SWITCHED = "Not done: the Mailchimp account was switched"
 # other capabilities register a handler for; its payload is empty (handlers read the
 # connection).
 RESUMED_KIND = "connection.resumed"
+# The event of a connection made (`Linking.save`) or made usable again (a check finding a
+# revoked key working, `ConnectionService.check`): a job kind other capabilities register a
+# handler for (audiences import the account's audiences and start their schedule again, which
+# ended while the account was unreachable). Its payload is empty (handlers read the connection).
+CONNECTED_KIND = "connection.connected"
 
 
 @dataclass(frozen=True)
@@ -172,6 +177,7 @@ async def gave_up_reconnecting(services: Services, job: ClaimedJob) -> bool:
 
 
 __all__ = [
+    "CONNECTED_KIND",
     "NOT_DONE_SWITCHED",
     "OWED_TO_ACCOUNT",
     "RECONNECT_RETRY_SECONDS",

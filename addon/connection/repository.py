@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from addon.connection.models import (
     AttemptStatus,
@@ -17,6 +17,15 @@ from addon.db.repository import Repository
 
 # Finished attempts are kept a day, so a page that polls late still learns the outcome.
 ATTEMPT_RETENTION = timedelta(days=1)
+
+
+def lifetime_text(lifetime: timedelta) -> str:
+    """A log-in's or a sign-up's lifetime as the admin is told it: "10 minutes", "2 hours"."""
+    minutes = round(lifetime.total_seconds() / 60)
+    if minutes >= 60 and minutes % 60 == 0:
+        hours = minutes // 60
+        return f"{hours} hour{'' if hours == 1 else 's'}"
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 class ConnectionRepository(Repository):
@@ -71,15 +80,23 @@ class ConnectionRepository(Repository):
         self.session.add(attempt)
         await self.session.flush()
 
+    async def attempt_of_state(self, state_hash: str) -> OAuthAttempt | None:
+        return await self.session.scalar(
+            select(OAuthAttempt).where(OAuthAttempt.state_hash == state_hash)
+        )
+
     async def get_attempt(self, installation_id: int, attempt_id: str) -> OAuthAttempt | None:
         attempt = await self.session.get(OAuthAttempt, attempt_id)
         return attempt if attempt and attempt.installation_id == installation_id else None
 
     async def expire_attempt(self, attempt: OAuthAttempt, now: datetime) -> None:
-        """A pending attempt past its state's lifetime can no longer succeed."""
+        """A pending attempt past its state's lifetime can no longer succeed. That lifetime
+        (`oauth_flow.state_ttl`: a sign-up's is longer) is the attempt's own: it was given
+        its state's expiry when it began."""
         if attempt.status is AttemptStatus.PENDING and attempt.expires_at < now:
+            lifetime = lifetime_text(attempt.expires_at - attempt.created_at)
             attempt.status = AttemptStatus.EXPIRED
             attempt.code = "OAUTH_STATE_EXPIRED"
-            attempt.message = "The Mailchimp log-in took longer than 10 minutes and expired."
+            attempt.message = f"The Mailchimp log-in took longer than {lifetime} and expired."
             attempt.finished_at = now
             await self.session.flush()

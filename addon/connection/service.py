@@ -19,12 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from addon.config import Settings
 from addon.connection.account_data import forget_account_data
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
-from addon.connection.reconnect import OWED_TO_ACCOUNT, owed_jobs, resume
+from addon.connection.reconnect import CONNECTED_KIND, OWED_TO_ACCOUNT, owed_jobs, resume
 from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import CheckResult, ConnectionRead, ResetResult
 from addon.db.types import utcnow
 from addon.errors import Conflict, ErrorCode
 from addon.installations.models import Installation
+from addon.jobs.repository import JobRepository
 from addon.mailchimp import (
     Account,
     InvalidCredentials,
@@ -35,6 +36,7 @@ from addon.mailchimp import (
     TransientError,
 )
 from addon.mailchimp import Forbidden as MailchimpForbidden
+from addon.mailchimp.errors import AccountDisabled
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -48,9 +50,19 @@ class NotConnected(Conflict):
     code = ErrorCode.MAILCHIMP_NOT_CONNECTED
 
 
+# Mailchimp refuses every call of a disabled account (403 "User Disabled") as it does a deleted
+# key (401): either way the connection cannot be used, and it is shown revoked.
+REFUSED_CREDENTIALS = (InvalidCredentials, AccountDisabled)
+
+
 def describe_error(exc: MailchimpError) -> str:
     if isinstance(exc, InvalidCredentials):
         return "Mailchimp rejected the credentials: the key was deleted or access was revoked."
+    if isinstance(exc, AccountDisabled):
+        return (
+            "Mailchimp says this account has been disabled (closed or suspended), so it refuses "
+            "every call. Contact Mailchimp to have it enabled again, or connect another account."
+        )
     if isinstance(exc, MailchimpForbidden):
         return f"Mailchimp refused access for this user's role or plan: {exc.detail or exc.title}"
     if isinstance(exc, RateLimited | TransientError):
@@ -73,8 +85,9 @@ def credentials_of(connection: MailchimpConnection) -> MailchimpCredentials:
 async def mailchimp_for(services: Services, installation_id: int) -> AsyncIterator[MailchimpClient]:
     """A client for the installation's Mailchimp account, for background work.
 
-    No database transaction is held while Mailchimp answers. A 401 marks the connection
-    revoked (in a transaction of its own) and propagates, so the admin is asked to reconnect.
+    No database transaction is held while Mailchimp answers. A 401 (or a 403 of a disabled
+    account) marks the connection revoked (in a transaction of its own) and propagates, so the
+    admin is asked to reconnect.
     """
     async with services.db.session() as session:
         connection = await ConnectionRepository(session).get(installation_id)
@@ -83,12 +96,32 @@ async def mailchimp_for(services: Services, installation_id: int) -> AsyncIterat
         credentials = credentials_of(connection)
     try:
         yield MailchimpClient(services.mailchimp, credentials)
-    except InvalidCredentials as exc:
+    except REFUSED_CREDENTIALS as exc:
         async with services.db.transaction() as session:
             await ConnectionService(session, services).mark_revoked(
                 installation_id, describe_error(exc), refused=connection
             )
         raise
+
+
+async def still_connected_as(
+    session: AsyncSession, installation_id: int, seen: MailchimpCredentials
+) -> bool:
+    """Whether the installation is still connected with the credentials `seen` (those work
+    read Mailchimp with: `MailchimpClient.credentials` of `mailchimp_for`), to the same account.
+
+    False once a reset removed them (and perhaps forgot the account's data) or another key or
+    account was connected meanwhile: what the work read is then not to be written. Revoked
+    meanwhile (a 401 elsewhere) is still True: what was read is the same account's. Locked,
+    as `mark_revoked`'s read: a reset or a save committing meanwhile waits for the writer's
+    transaction, then forgets or replaces what it wrote."""
+    connection = await ConnectionRepository(session).get(installation_id, for_update=True)
+    return (
+        connection is not None
+        and connection.credential is not None
+        and connection.account_id == seen.account_id
+        and connection.credential.get_secret_value() == seen.secret.get_secret_value()
+    )
 
 
 def oauth_unavailable_reason(settings: Settings) -> str | None:
@@ -198,7 +231,7 @@ class ConnectionService(OnConnection):
         if connection is None or connection.credential is None:  # reset meanwhile
             raise NotConnected("Mailchimp is not connected yet.")
         if _same_credential(connection, checked):  # not replaced meanwhile
-            if isinstance(failure, InvalidCredentials):
+            if isinstance(failure, REFUSED_CREDENTIALS):
                 self._mark_revoked(connection, describe_error(failure))
             elif failure is not None:
                 record_check(connection, False, describe_error(failure), now)
@@ -222,6 +255,12 @@ class ConnectionService(OnConnection):
         )
 
     async def _resume(self, installation_id: int) -> None:
+        """As a reconnection of the same account (`Linking.save`): the capabilities react to
+        the connection made usable again (audiences import and start their schedule again,
+        which ended while it was revoked) and to the account reachable again."""
+        await JobRepository(self.session).enqueue(
+            installation_id, CONNECTED_KIND, {}, coalesce_key=CONNECTED_KIND
+        )
         owed = await owed_jobs(self.session, self.services.ports[OWED_TO_ACCOUNT], installation_id)
         await resume(self.session, owed, installation_id)
 

@@ -21,6 +21,8 @@ from addon.clock import current_clock
 from .errors import (
     LOOKS_FAKE,
     TOO_MANY_SIGNUPS,
+    USER_DISABLED,
+    AccountDisabled,
     AddressRefused,
     BadRequest,
     FieldError,
@@ -112,7 +114,7 @@ def _error_class(
     if status == 401:
         return InvalidCredentials
     if status == 403:
-        return Forbidden
+        return AccountDisabled if title.strip().lower() == USER_DISABLED else Forbidden
     if status == 404:
         return NotFound
     if status == 400:

@@ -16,6 +16,8 @@ those become :class:`OAuthError`.
     MailchimpError
     ├── InvalidCredentials        401: the API key is wrong or the OAuth connection was revoked
     ├── Forbidden                 403: the user's role or plan does not allow the call
+    │   └── AccountDisabled       403 "User Disabled": the account is disabled (closed,
+    │                             suspended); every call is refused
     ├── NotFound                  404
     ├── BadRequest                400 not recognised more precisely
     │   ├── ValidationFailed      400 with field errors ("Invalid Resource")
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 __all__ = [
+    "AccountDisabled",
     "AddressRefused",
     "BadRequest",
     "FieldError",
@@ -189,6 +192,19 @@ class Forbidden(MailchimpError):
     """403: the account's role or plan does not allow this call."""
 
     summary = "Mailchimp refused the call for this account's role or plan"
+
+
+class AccountDisabled(Forbidden):
+    """403 titled "User Disabled" (Mailchimp's error glossary, UserDisabled: "This account has
+    been disabled."): not this call's role or plan but the whole account, closed or suspended;
+    every call is refused until Mailchimp enables it again."""
+
+    summary = "Mailchimp refused the call: this account has been disabled"
+
+
+# The title of Mailchimp's 403 for a disabled account (https://mailchimp.com/developer/
+# marketing/docs/errors/).
+USER_DISABLED = "user disabled"
 
 
 class NotFound(MailchimpError):
