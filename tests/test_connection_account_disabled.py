@@ -3,12 +3,9 @@ Disabled" (error glossary, https://mailchimp.com/developer/marketing/docs/errors
 a 403 was a plain `Forbidden`: background work refused by it left the connection shown
 connected with its check passed, and the admin's check blamed "the user's role or plan". Now it
 is `AccountDisabled`, which revokes the connection as a refused credential does, saying the
-account is disabled. The sandbox has no such account state: it is modelled here by answering
-every call that way."""
+account is disabled (the sandbox's `disable`)."""
 
 from __future__ import annotations
-
-from typing import Any
 
 import httpx
 import pytest
@@ -19,17 +16,11 @@ from addon.mailchimp.error_responses import error_from_response
 from addon.mailchimp.errors import AccountDisabled
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
-from sandboxes.mailchimp.errors import MailchimpError as SandboxError
-from sandboxes.mailchimp.routing import ApiResult
 from tests.factories import connection_row
 
 
-def _disable(sandbox: MailchimpSandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def disabled(request: Any) -> Any:
-        error = SandboxError(403, "User Disabled", "This account has been disabled.")
-        return ApiResult(403, error.document(), problem=True)
-
-    monkeypatch.setattr(sandbox.router, "call", disabled)
+def _disable(sandbox: MailchimpSandbox, account: SandboxAccount) -> None:
+    sandbox.disable(account)  # every call refused: 403 "User Disabled"
 
 
 async def _connect(client: httpx.AsyncClient, headers: dict[str, str], key: str) -> None:
@@ -55,11 +46,10 @@ async def test_background_work_refused_by_a_disabled_account_revokes_the_connect
     mailchimp: MailchimpSandbox,
     account: SandboxAccount,
     services: Services,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await _connect(app_client, headers, account.api_key)
     installation_id = (await connection_row(services)).installation_id
-    _disable(mailchimp, monkeypatch)
+    _disable(mailchimp, account)
     with pytest.raises(AccountDisabled):
         async with mailchimp_for(services, installation_id) as client:
             await client.ping()
@@ -73,10 +63,9 @@ async def test_a_check_of_a_disabled_account_says_so_and_revokes_it(
     headers: dict[str, str],
     mailchimp: MailchimpSandbox,
     account: SandboxAccount,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     await _connect(app_client, headers, account.api_key)
-    _disable(mailchimp, monkeypatch)
+    _disable(mailchimp, account)
     check = (await app_client.post("/api/connection/check", headers=headers)).json()
     assert check["ok"] is False and check["connection"]["status"] == "revoked"
     assert "role or plan" not in check["message"]

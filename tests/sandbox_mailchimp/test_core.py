@@ -70,6 +70,22 @@ async def test_revoked_key_and_account(
     assert_problem(await client.get("/ping", auth=("u", second)), 401, "API Key Invalid")
 
 
+async def test_a_disabled_account_refuses_every_call_until_enabled(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """A disabled account (closed, or suspended) refuses every call whatever its credentials:
+    403 UserDisabled, "This account has been disabled." (Mailchimp's error glossary,
+    https://mailchimp.com/developer/marketing/docs/errors/)."""
+    sandbox.disable(account)
+    doc = assert_problem(await client.get("/lists"), 403, "User Disabled")
+    assert doc["detail"] == "This account has been disabled."
+    assert_problem(
+        await client.get("/ping", auth=("u", sandbox.add_api_key(account))), 403, "User Disabled"
+    )
+    sandbox.disable(account, disabled=False)
+    assert (await client.get("/ping")).status_code == 200
+
+
 async def test_oauth_token_auth(
     sandbox: MailchimpSandbox, raw_client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:

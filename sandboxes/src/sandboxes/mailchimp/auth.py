@@ -11,7 +11,7 @@ import base64
 import binascii
 import re
 
-from .errors import api_key_invalid, api_key_missing
+from .errors import api_key_invalid, api_key_missing, user_disabled
 from .state import AccountData, SandboxState
 
 API_KEY_RE = re.compile(r"^[0-9a-f]{32}-([a-z]+[0-9]+)$")
@@ -51,4 +51,6 @@ def authenticate(state: SandboxState, authorization: str | None, dc: str) -> Acc
         data = state.accounts.get(account_id)
         if data is None or data.account.dc != dc:
             raise api_key_invalid()
+        if account_id in state.disabled:
+            raise user_disabled()  # the credentials are good; the account refuses everything
         return data

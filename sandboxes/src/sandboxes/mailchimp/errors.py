@@ -82,6 +82,13 @@ def api_key_invalid() -> MailchimpError:
     )
 
 
+def user_disabled() -> MailchimpError:
+    """Every call of a disabled (closed or suspended) account: Mailchimp's error glossary
+    (mailchimp.com/developer/marketing/docs/errors/), 403 UserDisabled, "This account has been
+    disabled."."""
+    return MailchimpError(403, "User Disabled", "This account has been disabled.")
+
+
 def forbidden(detail: str = "You don't have permission to access this resource.") -> MailchimpError:
     return MailchimpError(403, "Forbidden", detail)
 

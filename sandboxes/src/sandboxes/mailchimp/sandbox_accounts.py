@@ -107,6 +107,17 @@ class SandboxAccounts:
         with self.state.lock:
             self.state.revoked.discard(key)
 
+    def disable(self, account: AccountRef, disabled: bool = True) -> None:
+        """Disable the account (closed, or suspended for abuse) or enable it again: while
+        disabled, every call with any of its credentials is refused with 403 "User Disabled"
+        (`errors.user_disabled`)."""
+        account_id = self._data(account).account.id
+        with self.state.lock:
+            if disabled:
+                self.state.disabled.add(account_id)
+            else:
+                self.state.disabled.discard(account_id)
+
     @property
     def accounts(self) -> list[SandboxAccount]:
         with self.state.lock:

@@ -211,6 +211,7 @@ class SandboxState:
         self.api_keys: dict[str, str] = {}  # key -> account id
         self.tokens: dict[str, str] = {}  # oauth access token -> account id
         self.revoked: set[str] = set()
+        self.disabled: set[str] = set()  # account ids (`MailchimpSandbox.disable`)
         self.oauth_clients: dict[str, OAuthClient] = {}
         self.oauth_codes: dict[str, OAuthCode] = {}
         self.request_log: list[LoggedRequest] = []
