@@ -2,8 +2,9 @@
 
 Every table that can hold a customer's address is covered here (tests/erasure scans them all):
 
-* `contact_states` (one row per address and audience) and `customer_addresses` (the address
-  last seen for a customer): deleted;
+* `contact_states` (one row per address and audience), `customer_addresses` (the address
+  last seen for a customer) and `customer_past_addresses` (those they moved away from):
+  deleted;
 * the e-commerce ledger (`ecommerce_sync_records`): a customer's or cart's label is the address,
   an order's label ends with it; labels become "erased <hash>" and the records of what
   Mailchimp no longer holds are marked removed;
@@ -47,7 +48,7 @@ from addon.initial_sync.models import InitialSync, InitialSyncBatch
 from addon.jobs.models import Job, JobStatus
 from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import remember_erased
-from addon.subscriptions.customer_addresses import CustomerAddress
+from addon.subscriptions.customer_addresses import CustomerAddress, CustomerPastAddress
 from addon.subscriptions.models import ContactState, RegistrationConsent
 from addon.subscriptions.statuses_seen import STATUSES_SEEN_JOB
 
@@ -219,6 +220,17 @@ async def forget(
             or_(
                 func.lower(CustomerAddress.email).in_(lowered),
                 (CustomerAddress.saleor_user_id == saleor_user_id) if saleor_user_id else false(),
+            ),
+        )
+    )
+    await session.execute(
+        delete(CustomerPastAddress).where(
+            CustomerPastAddress.installation_id == installation_id,
+            or_(
+                CustomerPastAddress.email.in_(lowered),
+                (CustomerPastAddress.saleor_user_id == saleor_user_id)
+                if saleor_user_id
+                else false(),
             ),
         )
     )

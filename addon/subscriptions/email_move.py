@@ -15,7 +15,7 @@ from addon.db.types import utcnow
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
-from addon.subscriptions.customer_addresses import CustomerAddress
+from addon.subscriptions.customer_addresses import CustomerAddress, record_past_address
 from addon.subscriptions.writeback import contact_lane
 
 EMAIL_CHANGE_JOB = "subscriptions.email_change"
@@ -39,7 +39,10 @@ async def enqueue_email_move(
     session: AsyncSession, installation_id: int, move: EmailMove
 ) -> int | None:
     """Queue the move in the old address's lane (its contact's changes stay in order); the
-    same move asked twice (the webhook and the e-commerce push) runs once."""
+    same move asked twice (the webhook and the e-commerce push) runs once. Every move of a
+    customer's contacts comes through here (the webhook, the e-commerce push, a held contact's
+    release or retry): the old address is kept as one the customer moved away from, which an
+    erasure of the customer reaches (Mailchimp may keep a member there)."""
     old, new = move.old_email.lower(), move.new_email.lower()
     if old == new:
         return None
@@ -53,6 +56,8 @@ async def enqueue_email_move(
         .where(CustomerAddress.installation_id == installation_id, CustomerAddress.email == new)
         .limit(1)
     )
+    if user_id:
+        await record_past_address(session, installation_id, user_id, old)
     payload = move.model_copy(
         update={"old_email": old, "new_email": new, "saleor_user_id": user_id}
     )
