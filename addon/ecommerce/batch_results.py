@@ -21,6 +21,13 @@ Outcome = Literal["confirmed", "exists", "transient", "live", "quarantined"]
 CAMPAIGN_REFUSAL = "campaign with the provided id does not exist"
 
 
+# Mailchimp's refusal of a customer's `opt_in_status: true` (a customer's, or an order's or
+# cart's `customer`) at an address it forgot (permanently deleted its member): 400 titled
+# "Forgotten Email Not Subscribed", as it refuses the member
+# (`addon.mailchimp.ForgottenEmailNotSubscribed`).
+FORGOTTEN = "forgotten email not subscribed"
+
+
 def campaign_refused(text: str, fields: Collection[str | None]) -> bool:
     """Whether a 400's title and detail (`text`) or its field errors refuse the campaign."""
     return CAMPAIGN_REFUSAL in text.lower() or "campaign_id" in fields
@@ -51,6 +58,11 @@ def classify(result: BatchOperationResult | None) -> Outcome:
         return "exists"
     if result.status_code == 400 and REFUSAL in text:
         return "live"  # a customer's new e-mail: its live push re-creates the customer
+    if result.status_code == 400 and FORGOTTEN in text:
+        # Its live push sends it again without the opt-in, which Mailchimp takes
+        # (`cart_pusher.opted_out_if_forgotten`), rather than the record wait in quarantine
+        # with the address in Mailchimp's text.
+        return "live"
     fields = {e.get("field") for e in body.get("errors") or [] if isinstance(e, dict)}
     if result.status_code == 400 and campaign_refused(text, fields):
         return "live"  # resent as it was it would fail again: live sync drops the campaign

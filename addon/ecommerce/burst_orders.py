@@ -202,7 +202,7 @@ def _order(
     body = order_body(
         order,
         available,
-        ctx.opt_in,
+        ctx.opt_in.knowing(ledger.erased),  # never opted in at an erased address
         order_id=sale_payloads.order_id(order, held_as, ctx.uuid_orders_before),
         held=held,
         orphans=orphans,

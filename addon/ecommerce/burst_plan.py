@@ -179,7 +179,7 @@ def _customer(ctx: Context, node: dict[str, Any], erased: Erased) -> Planned | N
     user = SaleorUser.model_validate(node)
     if unchanged_since_erasure(user, erased):
         return None
-    body = payloads.customer_input(user, ctx.opt_in)
+    body = payloads.customer_input(user, ctx.opt_in.knowing(erased))
     return Planned(str(node["id"]), body.id, fingerprint(body), user.email, body=body)
 
 

@@ -6,23 +6,68 @@ completed, or one its restore link copied goes from Mailchimp instead (`cart_pay
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
+from typing import TypeVar
 
 from addon.db.types import utcnow
-from addon.ecommerce import cart_payment, restore, sale_payloads
+from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.customer_stores import buyers_belong
+from addon.ecommerce.failures import without_address
 from addon.ecommerce.fingerprints import cart_body, fingerprint
-from addon.ecommerce.models import EntityKind
+from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.publication import on_offer
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.saleor_schemas import SaleorCheckout
+from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed
+from addon.privacy.erased import Erased, erased_among
+
+Sent = TypeVar("Sent")
+
+
+async def opted_out_if_forgotten(
+    send: Callable[[payloads.Customered], Awaitable[Sent]], body: payloads.Customered
+) -> tuple[payloads.Customered, Sent]:
+    """`send(body)`; where Mailchimp refuses its customer's `opt_in_status: true` because it
+    forgot the address (permanently deleted its member: "Forgotten Email Not Subscribed"), the
+    body once more with the opt-in off, which it takes (a new customer joins no audience it
+    forgot): the order or cart is business all the same, and the consent goes through the
+    subscriptions capability. The addresses the app erased never carry one
+    (`payloads.OptInPolicy`): this is for those forgotten in Mailchimp by someone else (its
+    UI, another app). Returns the body sent, with the answer. A refusal left is raised
+    without the address (`failures.without_address`)."""
+    address = payloads.customer_of(body).email_address
+    try:
+        return body, await send(body)
+    except ForgottenEmailNotSubscribed as exc:
+        without_address(exc, address)
+        if not payloads.customer_of(body).opt_in_status:
+            raise
+    body = payloads.without_opt_in(body)
+    try:
+        return body, await send(body)
+    except ForgottenEmailNotSubscribed as exc:
+        without_address(exc, address)
+        raise
 
 
 class CartPusher(SaleSender):
     """What `Pusher` pushes carts with."""
+
+    async def _erased(self, addresses: list[str]) -> Erased:
+        async with self.services.db.session() as session:
+            return await erased_among(session, self.ctx.installation_id, addresses)
+
+    async def _opt_in(self, addresses: list[str | None]) -> payloads.OptInPolicy:
+        """The channel's opt-in policy for a payload naming `addresses`, knowing which of
+        them the app erased (`payloads.OptInPolicy`); nothing to ask where the policy never
+        opts in (an audience that asks for confirmation)."""
+        if self.ctx.opt_in.confirmation_required:
+            return self.ctx.opt_in
+        return self.ctx.opt_in.knowing(await self._erased([a for a in addresses if a]))
 
     async def push_cart(self, checkout_id: str) -> None:
         known = await self.known(EntityKind.CART, checkout_id)
@@ -64,11 +109,12 @@ class CartPusher(SaleSender):
                 if on_offer(ln.variant.product.channel_listings, self.ctx.channel, now)
             ]
             available = await self.ensure_products(refs)
+            user = checkout.user.email if checkout.user else None
             body = cart_body(
                 checkout,
                 available,
                 self.ctx.checkout_url_template,
-                self.ctx.opt_in,
+                await self._opt_in([checkout.email, user]),
                 self.ctx.restore_key,
             )
         if body is None:
@@ -86,14 +132,20 @@ class CartPusher(SaleSender):
         pushing = fingerprint(body)
         if known.holds(pushing):
             return
-        patch = sale_payloads.cart_patch(body)
         await self.shopper(checkout.user.id if checkout is not None and checkout.user else None)
-        await self._send_cart(
-            known,
-            pushing,
-            body,
-            lambda: self.client.update_cart(self.ctx.store_id, body.id, patch),
-        )
+
+        async def send(cart: CartInput) -> Fingerprint:
+            sending = fingerprint(cart)
+            patch = sale_payloads.cart_patch(cart)
+            await self._send_cart(
+                known,
+                sending,
+                cart,
+                lambda: self.client.update_cart(self.ctx.store_id, cart.id, patch),
+            )
+            return sending
+
+        body, pushing = await opted_out_if_forgotten(send, body)
         # A registered shopper's record goes to this channel's store (`customer_stores.py`).
         buyer = checkout.user.id if checkout is not None and checkout.user else None
         await self.synced(

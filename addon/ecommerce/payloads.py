@@ -11,10 +11,10 @@ from __future__ import annotations
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from addon.ecommerce.amounts import money
 from addon.ecommerce.marketing import (
@@ -37,15 +37,19 @@ from addon.ecommerce.saleor_schemas import (
 )
 from addon.mailchimp import (
     Address,
+    CartInput,
     CustomerInput,
     CustomerRef,
     OrderAddress,
+    OrderInput,
     ProductInput,
     ProductPatch,
     ProductVariantInput,
     StoreInput,
+    subscriber_hash,
 )
 from addon.mailchimp.models import MailchimpInput
+from addon.privacy.erased import Erased
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.schemas import with_contact_domain
 
@@ -250,15 +254,29 @@ class OptInPolicy:
 
     `opt_in_status: true` makes Mailchimp subscribe a *new* member at once, so it is never sent
     for an audience that asks for confirmation: there the subscriptions capability subscribes
-    the shopper as `pending` (a confirmation e-mail) from the same consent.
+    the shopper as `pending` (a confirmation e-mail) from the same consent. Nor for an address
+    the app erased (`erased`, `addon.privacy.erased`: the policy `knowing` those of the
+    payload's addresses): Mailchimp permanently deleted its member and refuses to subscribe it
+    through the API ("Forgotten Email Not Subscribed", the customer, order or cart with it),
+    whatever consent a shopper gives at it since (a new account, a panel erasure Saleor kept
+    shopping). The order or cart goes without it; the consent goes through the subscriptions
+    capability, which reports the forgotten address on the contact.
     """
 
     list_id: str
     default_list_id: str | None = None
     confirmation_required: bool = True
+    erased: Erased = field(default_factory=dict, compare=False)
 
-    def opted_in(self, *recorded: dict[str, str] | None) -> bool:
+    def knowing(self, erased: Erased) -> OptInPolicy:
+        """This policy for payloads naming addresses among which `erased` were erased."""
+        return replace(self, erased=erased) if erased else self
+
+    def opted_in(self, email: str | None, *recorded: dict[str, str] | None) -> bool:
+        """Whether the customer at `email` goes opted in, by the consents `recorded`."""
         if self.confirmation_required:
+            return False
+        if email and self.erased and subscriber_hash(email) in self.erased:
             return False
         for items in recorded:
             consent = Consent.from_metadata(items or {})
@@ -277,7 +295,7 @@ def customer_input(user: SaleorUser, opt_in: OptInPolicy = NO_OPT_IN) -> Custome
     return CustomerInput(
         id=mailchimp_id(user.id),
         email_address=with_contact_domain(user.email),
-        opt_in_status=opt_in.opted_in(user.consent),
+        opt_in_status=opt_in.opted_in(user.email, user.consent),
         first_name=first_name,
         last_name=last_name,
         company=_company(user.default_billing_address),
@@ -312,19 +330,37 @@ def customer_ref(
         return CustomerRef(
             id=mailchimp_id(user.id),
             email_address=with_contact_domain(user.email),
-            opt_in_status=opt_in.opted_in(user.consent, consent),
+            opt_in_status=opt_in.opted_in(user.email, user.consent, consent),
             first_name=first_name,
             last_name=last_name,
         )
     return CustomerRef(
         id=guest_customer_id(email),
         email_address=with_contact_domain(email),
-        opt_in_status=opt_in.opted_in(consent),
+        opt_in_status=opt_in.opted_in(email, consent),
         first_name=(billing.first_name if billing else "") or None,
         last_name=(billing.last_name if billing else "") or None,
         company=_company(billing),
         address=_address(billing),
     )
+
+
+Customered = TypeVar("Customered", bound=CustomerInput | OrderInput | CartInput)
+
+
+def customer_of(body: CustomerInput | OrderInput | CartInput) -> CustomerInput | CustomerRef:
+    """The customer a customer's, order's or cart's body writes."""
+    return body if isinstance(body, CustomerInput) else body.customer
+
+
+def without_opt_in(body: Customered) -> Customered:
+    """The body with its customer's `opt_in_status` off: what Mailchimp still takes for an
+    address it forgot (permanently deleted) where `opt_in_status: true` is refused
+    ("Forgotten Email Not Subscribed", `cart_pusher.opted_out_if_forgotten`)."""
+    off = {"opt_in_status": False}
+    customer = customer_of(body)
+    update = off if customer is body else {"customer": customer.model_copy(update=off)}
+    return cast(Customered, body.model_copy(update=update))
 
 
 def top_level(body: MailchimpInput, *children: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads, sale_payloads
-from addon.ecommerce.cart_pusher import CartPusher
+from addon.ecommerce.cart_pusher import CartPusher, opted_out_if_forgotten
 from addon.ecommerce.catalog import Known, admin_label
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.customer_stores import buyers_belong
@@ -43,7 +43,6 @@ from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorUser
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
 from addon.ecommerce.unlisted import ensure_unlisted
 from addon.mailchimp import NotFound
-from addon.privacy.erased import Erased, erased_among
 from addon.saleor.versions import order_document
 
 
@@ -66,11 +65,13 @@ class Pusher(CartPusher):
             await self.removed(EntityKind.CUSTOMER, user_id, known.mailchimp_id, pushed=False)
             return
         user = SaleorUser.model_validate(data["user"])
-        if unchanged_since_erasure(user, await self._erased([user.email])):
+        erased = await self._erased([user.email])
+        if unchanged_since_erasure(user, erased):
             await self.held_back(EntityKind.CUSTOMER, user_id, known)  # `erased.py`
             return
         await self.remember_label(EntityKind.CUSTOMER, user_id, known, user.email)
-        body = payloads.customer_input(user, self.ctx.opt_in)
+        # Never opted in at an address the app erased (`payloads.OptInPolicy`).
+        body = payloads.customer_input(user, self.ctx.opt_in.knowing(erased))
         digest = fingerprint(body)
         if known.holds(digest):
             return
@@ -84,19 +85,24 @@ class Pusher(CartPusher):
             # own id first, or the customer the last push put the data on, found again by the
             # address: another's id, changed to this user's new address, would move that
             # customer away from its own orders.
-            placed = await put_customer(
+            first = partial(
+                wait_for_member_move,
+                self.services,
+                self.ctx.installation_id,
+                new_email=body.email_address,
+                saleor_user_id=user_id,
+            )
+            put = partial(
+                put_customer,
                 self.client,
                 self.ctx.store_id,
-                body,
                 held_by=known.mailchimp_id,
-                first=partial(
-                    wait_for_member_move,
-                    self.services,
-                    self.ctx.installation_id,
-                    new_email=body.email_address,
-                    saleor_user_id=user_id,
-                ),
+                first=first,
             )
+            # An address Mailchimp forgot goes without its opt-in (`opted_out_if_forgotten`).
+            sent, placed = await opted_out_if_forgotten(put, body)
+            if sent is not body:
+                body, digest = sent, fingerprint(sent)
             held_by = placed.customer_id
             await announce_move(
                 self.services, self.ctx.installation_id, placed.held, body.email_address, user_id
@@ -111,9 +117,8 @@ class Pusher(CartPusher):
         known = await self.known(EntityKind.ORDER, order_id)
         raw = data.get("order")
         order = SaleorOrder.model_validate(raw) if raw else None
-        if order is not None and placed_before_erasure(
-            order, await self._erased(order_addresses(order))
-        ):
+        erased = await self._erased(order_addresses(order)) if order is not None else {}
+        if order is not None and placed_before_erasure(order, erased):
             # Its customer was erased since (`erased.py`): Mailchimp keeps it as last sent, or
             # never gets it; its label (erased too) is left alone. Its products' stock moved
             # all the same (a fulfilment, a cancellation): they are pushed (no address), queued
@@ -146,7 +151,7 @@ class Pusher(CartPusher):
         # that ends in quarantine is recognisable too.
         stock: list[str] = []
         try:
-            body = await self._order_body(order, known)
+            body = await self._order_body(order, known, self.ctx.opt_in.knowing(erased))
             if body is None:
                 await self.remember_label(EntityKind.ORDER, order_id, known, label)
                 if sale_payloads.tentative(order):
@@ -185,22 +190,16 @@ class Pusher(CartPusher):
                 return
             stock = [ln.variant.product.id for ln in order.lines if ln.variant]
             await self.shopper(order.user.id if order.user else None)
+            create = (
+                partial(confirm_then_pay, self.client)
+                if confirms(known.mailchimp_id, body, self.ctx.resending, order.created, held_back)
+                else self.client.create_order
+            )
             try:
-                moved = await self._send_order(
-                    known,
-                    pushing,
-                    body,
-                    (
-                        partial(confirm_then_pay, self.client)
-                        if confirms(
-                            known.mailchimp_id,
-                            body,
-                            self.ctx.resending,
-                            order.created,
-                            held_back,
-                        )
-                        else self.client.create_order
-                    ),
+                # An address Mailchimp forgot goes without its opt-in (`opted_out_if_forgotten`;
+                # the customer is no part of an order's fingerprint).
+                body, moved = await opted_out_if_forgotten(
+                    partial(self._send_order, known, pushing, create=create), body
                 )
             except NotFound:
                 if body.lines:
@@ -219,14 +218,11 @@ class Pusher(CartPusher):
         await self._order_synced(order_id, order, body.id, pushing, label, stock, moved_from)
         await self._convert_cart(order)
 
-    async def _erased(self, addresses: list[str]) -> Erased:
-        async with self.services.db.session() as session:
-            return await erased_among(session, self.ctx.installation_id, addresses)
-
     async def _order_body(
-        self, order: SaleorOrder, known: Known
+        self, order: SaleorOrder, known: Known, opt_in: payloads.OptInPolicy
     ) -> sale_payloads.TrackedOrderInput | None:
-        """The order's body, once its store and the products of its lines are in Mailchimp."""
+        """The order's body, once its store and the products of its lines are in Mailchimp
+        (`opt_in`: the channel's policy, knowing which of its addresses the app erased)."""
         await self.ensure_store(order.channel)
         refs = [(ln.variant.product.id, ln.variant.id) for ln in order.lines if ln.variant]
         available = await self.ensure_products(refs, orders=True)
@@ -235,7 +231,7 @@ class Pusher(CartPusher):
         return order_body(
             order,
             available,
-            self.ctx.opt_in,
+            opt_in,
             order_id=sale_payloads.order_id(order, known.mailchimp_id, self.ctx.uuid_orders_before),
             held=known.mailchimp_id is not None,
             orphans=orphans,

@@ -307,7 +307,7 @@ class Planner:
             user = SaleorUser.model_validate(node)
             if erased and unchanged_since_erasure(user, erased):
                 return None
-            return fingerprint(payloads.customer_input(user, self.ctx.opt_in))
+            return fingerprint(payloads.customer_input(user, self.ctx.opt_in.knowing(erased)))
         order = SaleorOrder.model_validate(node)
         if order.status == "DRAFT" or order.channel.slug != self.ctx.channel:
             return None
@@ -316,7 +316,7 @@ class Planner:
         body = order_body(
             order,
             available,
-            self.ctx.opt_in,
+            self.ctx.opt_in.knowing(erased),
             order_id=order_id(order, known.mailchimp_id, self.ctx.uuid_orders_before),
             held=True,
             orphans=orphans,
@@ -346,7 +346,8 @@ class Planner:
             user = SaleorUser.model_validate(node)
             if unchanged_since_erasure(user, erased):
                 return None
-            customer = payloads.customer_input(user, self.ctx.opt_in)
+            # Never opted in at an address the app erased (`payloads.OptInPolicy`).
+            customer = payloads.customer_input(user, self.ctx.opt_in.knowing(erased))
             dumped = customer.body()
             operation = batches.upsert_customer(
                 store_id, customer, operation_id=saleor_id, dumped=dumped
@@ -358,7 +359,7 @@ class Planner:
         order_input = order_body(
             order,
             available,
-            self.ctx.opt_in,
+            self.ctx.opt_in.knowing(erased),
             # Not held by Mailchimp, as far as the ledger knows (those go to live sync).
             order_id=order_id(order, None, self.ctx.uuid_orders_before),
             orphans=orphans,
