@@ -17,6 +17,15 @@ app does not ask for; the `channels` query needs none. The E-commerce page reads
 every load (`reconcile`): it marks what is gone, names the slug Saleor lists the channel's id
 under now (`channel_follow.py` moves the store there), and unmarks a channel listed again,
 sending what its pushes parked.
+
+The list also says whether each channel is active. A deactivated channel shows and sells
+nothing (saleor/product/managers.py `ProductsQueryset.published`, `ProductVariantQueryset.
+visible_to_user`: "if not channel or not channel.is_active: return self.none()"), so its
+products go to Mailchimp hidden (`publication.py`). Saleor tells of channelDeactivate and
+channelActivate only by CHANNEL_STATUS_CHANGED, sent to apps with MANAGE_CHANNELS. So the page
+load and the daily product sweep (`product_sweep.py`) compare the list with the state the store
+last saw (`MailchimpStore.channel_inactive_since`, `note_activity`); a change queues a push of
+each of the channel's products (`reprice.queue_reprice_now`), each sending what changed.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ from addon.ecommerce.ledger_statements import locking_kinds
 from addon.ecommerce.models import EntityKind, MailchimpStore, SyncRecord, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.reprice import queue_reprice_now
 from addon.ecommerce.saleor_schemas import ProductPublication, SaleorChannel
 from addon.ecommerce.store_state import StoreStatus
 from addon.ecommerce.stores_repository import StoreRepository
@@ -197,7 +207,8 @@ async def reconcile(
 ) -> dict[str, Whereabouts]:
     """The stores against Saleor's channel list, as the E-commerce page reads it: a tracked
     store whose channel Saleor does not list under its slug is marked; a marked one listed
-    again is unmarked and what its pushes parked is sent; each learns its channel's id.
+    again is unmarked and what its pushes parked is sent; each learns its channel's id; one
+    whose channel was deactivated or activated again has its products pushed (`note_activity`).
     Returns what the list says of each store's channel it does not list under the store's
     slug, by slug."""
     by_slug = {c.slug: c for c in channels}
@@ -224,8 +235,32 @@ async def reconcile(
         if sending and store.tracked and store.channel_missing_since is not None:
             store.channel_missing_since = None
             await send_parked(session, store)
+        if sending and store.tracked and listed is not None:
+            await note_activity(session, store, listed)
     await session.flush()
     return gone
+
+
+async def note_activity(
+    session: AsyncSession, store: MailchimpStore, listed: SaleorChannel
+) -> bool:
+    """Record whether Saleor's list shows the store's channel active; whether that changed since
+    the last read, when a push of each of the channel's products is queued: hidden in Mailchimp
+    while the channel is inactive (`publication.on_offer`), shown again once it is active. A
+    store not read since (the column's None) counts as active: a channel deactivated before is
+    re-pushed once, and pushes whose product did not change send nothing."""
+    inactive = not listed.is_active
+    if inactive == (store.channel_inactive_since is not None):
+        return False
+    store.channel_inactive_since = utcnow() if inactive else None
+    logger.info(
+        "Channel %s of installation %s is %s in Saleor: its products are pushed again",
+        store.channel_slug,
+        store.installation_id,
+        "deactivated" if inactive else "active again",
+    )
+    await queue_reprice_now(session, store.installation_id, store.channel_slug)
+    return True
 
 
 async def send_parked(session: AsyncSession, store: MailchimpStore) -> int:

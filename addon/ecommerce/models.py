@@ -82,6 +82,9 @@ class MailchimpStore(InstallationRows, Base):
     # channel of this slug (deleted, or its slug changed): pushes wait (`channel_presence.py`).
     channel_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     channel_missing_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # Since when Saleor's channel list shows the channel deactivated (None: active, or not read
+    # since): a change either way re-pushes its products (`channel_presence.note_activity`).
+    channel_inactive_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # A re-created store being sent the channel's records again, under Mailchimp's
     # `is_syncing` (`resend.py`): since when, and the last ledger record that was to go.
     resend_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

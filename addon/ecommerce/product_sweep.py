@@ -17,6 +17,11 @@ so the next day's sweep leaves it out. A placeholder of a deleted variant (`orph
 Saleor product and is not looked up. While Mailchimp is not connected, or the channel's store or
 Saleor channel is missing, the sweep only waits for the next day (their pushes wait too).
 
+The sweep also reads Saleor's channel list (one query an installation) and notes each tracked
+channel's activation or deactivation as the E-commerce page's load does
+(`channel_presence.note_activity`: a change re-pushes the channel's products, hidden while it is
+inactive), for Saleor tells apps of it only by CHANNEL_STATUS_CHANGED, sent to MANAGE_CHANNELS.
+
 It is queued with the daily cart sweep (`cart_sweep.schedule_sweep`: a channel tracked, tracking
 on again, a process start, each cart sweep) and queues its next run itself while the
 installation tracks a channel.
@@ -31,11 +36,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.burst_read import read_by_ids
+from addon.ecommerce.channel_presence import listed_as, note_activity, saleor_channels
 from addon.ecommerce.context import Context
 from addon.ecommerce.daily_sweep import register_daily, schedule_daily, sweep_round
 from addon.ecommerce.models import EntityKind, SyncRecord, SyncStatus
 from addon.ecommerce.orphans import is_placeholder_key
 from addon.ecommerce.push_queue import enqueue_pushes
+from addon.ecommerce.stores_repository import StoreRepository
 from addon.jobs.completion import complete_in
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, NoPayload
@@ -56,6 +63,7 @@ async def schedule_product_sweep(
 
 async def handle_product_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     sweep = await sweep_round(services, job.installation_id)
+    await _note_activity(services, sweep.to_sweep)
     gone = 0
     for context in sweep.to_sweep:
         if not context.store_missing and not context.channel_missing:
@@ -66,6 +74,24 @@ async def handle_product_sweep(job: ClaimedJob, _: NoPayload, services: Services
         await complete_in(session)
     if gone:
         logger.info("%d product(s) Saleor deleted without a webhook queued to be hidden", gone)
+
+
+async def _note_activity(services: Services, contexts: list[Context]) -> None:
+    """Read Saleor's channel list once and note each swept channel's state (activated or
+    deactivated since the last read: its products are pushed again)."""
+    present = [c for c in contexts if not c.store_missing and not c.channel_missing]
+    if not present:
+        return
+    channels = await saleor_channels(services, present[0])
+    by_slug = {c.slug: c for c in channels}
+    async with services.db.transaction() as session:
+        for context in present:
+            listed = by_slug.get(context.channel)
+            store = await StoreRepository(session).get(context.installation_id, context.channel)
+            if store is None or not store.tracked or listed is None:
+                continue
+            if listed_as(listed, store.channel_id):  # else the page or a push marks it gone
+                await note_activity(session, store, listed)
 
 
 async def _sweep_channel(services: Services, context: Context) -> int:

@@ -12,6 +12,9 @@ of ids at a time. Pushes of products whose price did not change send nothing (th
 fingerprint is unchanged); many at once go out as a burst (`burst.py`), its reads a page at a
 time. All of the channel's products, not those of the promotion's rules: an edit can take
 products out of a rule as well as put them in, and a rule names categories and collections too.
+
+A channel deactivated or activated again is re-pushed the same way (`queue_reprice_now`, from
+`channel_presence.note_activity`): its products go hidden while it sells nothing.
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ class Image(_Saleor):
 class ListingChannel(_Saleor):
     slug: str
     id: str | None = None  # asked where the channel must be the store's (`channel_presence`)
+    is_active: bool = Field(True, alias="isActive")  # asked by `ProductPublication`
 
 
 class ChannelListing(_Saleor):
@@ -146,6 +147,7 @@ class ProductPublication(_Saleor):
 
     channel: ListingChannel
     is_published: bool = Field(alias="isPublished")
+    visible_in_listings: bool = Field(True, alias="visibleInListings")
     published_at: datetime | None = Field(None, alias="publishedAt")
     available_for_purchase_at: datetime | None = Field(None, alias="availableForPurchaseAt")
 

@@ -1,4 +1,5 @@
-"""A channel's slug changed and a channel deleted, as Saleor does them (`SaleorSandbox.channels`).
+"""A channel's slug changed, a channel deactivated or activated again, and a channel deleted, as
+Saleor does them (`SaleorSandbox.channels`).
 
 Checked against saleor/graphql/channel/mutations/channel_update.py and channel_delete.py
 (tag 3.20.119 and commit 723cd4e alike):
@@ -15,6 +16,13 @@ Checked against saleor/graphql/channel/mutations/channel_update.py and channel_d
   (``on_delete=models.CASCADE`` in saleor/product/models.py and saleor/discount/models.py),
   again without webhooks. CHANNEL_DELETED comes last, after the delete
   (`ModelDeleteMutation.perform_mutation`: `instance.delete()`, then `post_save_action`).
+
+* ``channelDeactivate(id)`` and ``channelActivate(id)`` (channel_deactivate.py,
+  channel_activate.py) refuse a channel already in that state (``INVALID``), save
+  ``is_active`` alone and send CHANNEL_STATUS_CHANGED. Customers then see no product of an
+  inactive channel (saleor/product/managers.py `ProductsQueryset.published` and
+  `ProductVariantQueryset.visible_to_user`: ``if not channel or not channel.is_active``), while
+  an app with MANAGE_PRODUCTS still reads them all (`visible_to_user`'s first branch).
 
 The CHANNEL_* events reach only apps with MANAGE_CHANNELS (saleor/webhook/event_types.py).
 """
@@ -58,6 +66,16 @@ class SandboxChannels:
             raise ChannelRefused("Channel with this Slug already exists.", "UNIQUE")
         channel.slug = cleaned
         await self.sandbox.emit("CHANNEL_UPDATED", channel)
+        return channel
+
+    async def set_active(self, slug: str, active: bool) -> Channel:
+        """``channelActivate(id)`` (``active``) or ``channelDeactivate(id)``."""
+        channel = self.sandbox.store.channel_by_slug(slug)
+        if channel.is_active is active:
+            state = "activated" if active else "deactivated"
+            raise ChannelRefused(f"This channel is already {state}.", "INVALID")
+        channel.is_active = active
+        await self.sandbox.emit("CHANNEL_STATUS_CHANGED", channel)
         return channel
 
     async def delete(self, slug: str, move_orders_to: str | None = None) -> None:
