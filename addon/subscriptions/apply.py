@@ -54,10 +54,10 @@ from addon.mailchimp import (
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.email_move import EmailMove, enqueue_email_move
-from addon.subscriptions.follow import followed
+from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
-from addon.subscriptions.mailchimp_hooks import withdrawal_waiting
+from addon.subscriptions.mailchimp_hooks import upemail_waiting, withdrawal_waiting
 from addon.subscriptions.member_write import Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES, ContactState
 from addon.subscriptions.profile import MemberData, change_member_data, report_not_sent
@@ -177,6 +177,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
         withdrawn_at = state.withdrawn_at if state else None
         held_permissions = set(state.enabled_permissions) if state else set()
+        # Mailchimp moved the member (an `upemail` waits behind this change): with no member
+        # at this address, the change follows it (`follow.follow_upemail`).
+        moving = (
+            follows
+            and change.saleor_user_id is not None
+            and await upemail_waiting(session, installation_id, change.list_id, change.email)
+        )
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent
@@ -243,6 +250,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         previous_data_tags=previous_data_tags,
                         sent_before=sent_before,
                         known_permissions=list(permission_texts),
+                        moving=moving,
                     )
 
                 try:
@@ -252,6 +260,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         raise
                     stale_fields = True  # sent again without them (`stale_fields.py`)
                     applied, gone = await with_live_groups(client, change.list_id, offered, write)
+                if applied.moved:
+                    await follow_upemail(services, installation_id, change)
+                    return
                 if chosen_left_out(gone, change.interest_ids):
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except (NotConnected, InvalidCredentials) as exc:

@@ -1,5 +1,6 @@
 """A store-side change that follows its contact: asked of a customer's contact that moved
-before the change ran (the `subscriptions.apply` job's first step)."""
+before the change ran (the `subscriptions.apply` job's first step), or whose member Mailchimp
+moved before it ran, the move's `upemail` waiting behind it (`follow_upemail`)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,18 @@ async def followed(services: Services, installation_id: int, change: ContactChan
             lane=contact_lane(moved.email),
         )
         return True
+
+
+async def follow_upemail(services: Services, installation_id: int, change: ContactChange) -> None:
+    """A change that found no member at its address, Mailchimp's `upemail` of the contact
+    waiting behind it in the lane (received after the change was asked, or retried): asked
+    again in the lane, after the move, it follows the contact to its new address (`followed`)
+    rather than be lost (an unsubscribe, a staff change of groups) or make a member of the
+    address left behind. Mailchimp retries a webhook delivery for up to 75 minutes."""
+    async with services.db.transaction() as session:
+        await JobRepository(session).enqueue(
+            installation_id,
+            APPLY_JOB,
+            change.model_dump(mode="json"),
+            lane=contact_lane(change.email),
+        )

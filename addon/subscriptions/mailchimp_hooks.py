@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import logging
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,6 +56,15 @@ def webhook_url(app_url: str, installation_id: int, secret: SecretStr) -> str:
     return f"{app_url}{WEBHOOK_PATH}/{installation_id}/{secret.get_secret_value()}"
 
 
+def is_own_webhook(url: str, installation_id: int, secret: SecretStr) -> bool:
+    """Whether an audience webhook's URL is the installation's, at whatever host: the app may
+    have moved (a new APP_URL) since it was registered. Told by its path, which holds the
+    installation's secret (so never another deployment's, whose installation may have the
+    same id)."""
+    path = urlsplit(url).path
+    return path.endswith(webhook_url("", installation_id, secret))
+
+
 async def delete_own_webhooks(
     services: Services, client: MailchimpClient, installation_id: int
 ) -> int:
@@ -67,12 +76,13 @@ async def delete_own_webhooks(
         list_ids = [a.list_id for a in await repository.audiences(installation_id)]
     if settings is None or settings.webhook_secret is None:
         return 0  # none was ever registered
-    url = webhook_url(services.settings.app_url, installation_id, settings.webhook_secret)
+    secret = settings.webhook_secret
     deleted = 0
     for list_id in list_ids:
         try:
             for hook in await client.list_webhooks(list_id):
-                if hook.url == url:
+                # Also one registered at an earlier APP_URL (`is_own_webhook`).
+                if is_own_webhook(hook.url, installation_id, secret):
                     await client.delete_webhook(list_id, hook.id)
                     deleted += 1
         except MailchimpNotFound:
@@ -206,8 +216,11 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
     store_pending = store_changed_at is not None and (
         event.base_synced_at is None or store_changed_at > event.base_synced_at
     )
-    if store_wins and store_pending and not compliance:
-        # The store's own change of this contact is pushed (or was) and wins.
+    moving = event.type == "upemail" and event.new_email is not None
+    if store_wins and store_pending and not compliance and not moving:
+        # The store's own change of this contact is pushed (or was) and wins. Not over an
+        # address change: where the member now is, is no competing edit, and a store change
+        # that found no member at the old address follows it there (`apply`, `follow`).
         async with services.db.transaction() as session:
             state = await ContactRepository(session).get_or_create(
                 installation_id, event.list_id, event.email
@@ -218,7 +231,6 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             )
         return
 
-    moving = event.type == "upemail" and event.new_email is not None
     email = event.new_email if moving and event.new_email else event.email
     member: Member | None = None
     stale = False
@@ -303,11 +315,21 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         state.synced_at = now
         state.last_change_source = Source.MAILCHIMP.value
         state.last_change_at = now
-        state.last_problem = None
+        if not moving:
+            # A move keeps the note: a store change that found no member at the old address
+            # says so (or follows the contact, `follow`), and a new address another customer
+            # owns is noted by the status write-back.
+            state.last_problem = None
         if active and (settings is None or settings.two_way):
             # Its own job: a Saleor failure must not repeat the Mailchimp call above. Not for
             # an audience no longer active: its leaving is recorded only here.
-            await enqueue_status_write(session, installation_id, email, lookup_email=event.email)
+            await enqueue_status_write(
+                session,
+                installation_id,
+                email,
+                lookup_email=event.email,
+                moved_in_mailchimp=event.type == "upemail",
+            )
         if (
             # An address changed in Mailchimp may come with a profile change, whose event can
             # arrive first and find no customer at the new address: the move brings it too.
@@ -372,6 +394,20 @@ async def event_failed(
     """`on_failure` of the event job: given up, the change is dropped (`drop_event`)."""
     if failure.gave_up:
         await drop_event(session, job.installation_id, event, failure.reason)
+
+
+async def upemail_waiting(
+    session: AsyncSession, installation_id: int, list_id: str, email: str
+) -> bool:
+    """Whether an address change of the contact made in Mailchimp (`upemail` from `email`)
+    waits to be applied, in the contact's lane, after the job asking: Mailchimp has the
+    member at its new address already."""
+    for payload in await waiting_in_lane(session, installation_id, email, EVENT_JOB):
+        event = MailchimpEvent.model_validate(payload)
+        moved = event.type == "upemail" and event.new_email not in (None, email)
+        if moved and event.list_id == list_id and event.email == email:
+            return True
+    return False
 
 
 async def withdrawal_waiting(

@@ -71,6 +71,9 @@ class Applied:
     # The change made the contact: none was in the audience (an unproven change's then is
     # its customer's, `apply`).
     created: bool = False
+    # Nothing done: no member at the address, which Mailchimp moved (an `upemail` waits to be
+    # applied); the change follows the member to its new address (`follow.follow_upemail`).
+    moved: bool = False
 
 
 async def write_member(
@@ -86,15 +89,20 @@ async def write_member(
     sent_before: list[str],
     known_permissions: list[str],
     hidden: frozenset[str] = frozenset(),
+    moving: bool = False,
 ) -> Applied:
     """Send one store-side change of one contact to Mailchimp (see the module); what came of
     it. `known_permissions`: the audience's marketing permission ids; `hidden`: the offered
-    interests of hidden groups (`_interests`)."""
+    interests of hidden groups (`_interests`); `moving`: Mailchimp changed the member's
+    address (an `upemail` waits to be applied), so with no member at this one nothing is done
+    here (`Applied.moved`): not a member made at the address left, nor a change lost."""
     list_id, email = change.list_id, change.email
     try:
         current: Member | None = await client.get_member(list_id, email)
     except NotFound:
         current = None
+    if current is None and moving:
+        return Applied(None, moved=True)
     interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
         return await _unsubscribe(client, change, current, known_permissions)

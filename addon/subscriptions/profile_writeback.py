@@ -41,7 +41,13 @@ from addon.services import Services
 from addon.subscriptions.profile import fetch_profile
 from addon.subscriptions.profile_sync import queue_member_updates
 from addon.subscriptions.repository import ContactRepository
-from addon.subscriptions.writeback import SaleorUser, _find_user, contact_lane, may_write_to
+from addon.subscriptions.writeback import (
+    SaleorUser,
+    _find_user,
+    _linked_user,
+    contact_lane,
+    may_write_to,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -208,8 +214,18 @@ async def handle_write_profile(
     if not (names or metadata):
         return
     try:
-        lookup = [request.lookup_email] if request.lookup_email else []
-        user = await _find_user(services, api_url, token, [held or request.email, *lookup])
+        if request.lookup_email and held is None:
+            # Moved in Mailchimp (`upemail`): the customer keeps the old address in Saleor;
+            # whoever owns the new one is someone else, never renamed by this contact
+            # (`writeback._moved_customer`; the status write-back notes it on the contact).
+            user = await _find_user(services, api_url, token, [request.lookup_email])
+        else:
+            user = await _find_user(services, api_url, token, [held or request.email])
+        linked = state.saleor_user_id if state is not None and held is None else None
+        if state is not None and linked is not None and (user is None or user.id != linked):
+            # The contact's customer (its address written on them: one moved in Mailchimp
+            # onto another customer's address, `writeback._moved_customer`) over that owner.
+            user = await _linked_user(services, api_url, token, linked, [state]) or user
         if user is None:
             return  # a guest: no customer to write on
         if not may_write_to(user, state):

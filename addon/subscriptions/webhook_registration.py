@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
 
 from pydantic import SecretStr
@@ -33,7 +34,7 @@ from addon.mailchimp import (
 )
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.mailchimp_hooks import webhook_url
+from addon.subscriptions.mailchimp_hooks import is_own_webhook, webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,10 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
         import_again = (
             settings.last_import_at is None or utcnow() - settings.last_import_at > REIMPORT_GAP
         )
+
+    def own(hook: Webhook) -> bool:
+        return is_own_webhook(hook.url, installation_id, secret)
+
     registered: dict[str, str | None] = {}
     gone: list[str] = []
     try:
@@ -78,7 +83,7 @@ async def handle_register_webhooks(job: ClaimedJob, _: NoPayload, services: Serv
             for list_id, webhook_id in wanted.items():
                 keep = two_way and list_id in active
                 try:
-                    hook_id = await _match_webhook(client, list_id, url, keep=keep)
+                    hook_id = await _match_webhook(client, list_id, url, keep=keep, own=own)
                 except MailchimpNotFound:
                     # Deleted in Mailchimp since the last import: the others still get theirs.
                     gone.append(list_id)
@@ -121,13 +126,22 @@ def _as_wanted(hook: Webhook) -> bool:
 
 
 async def _match_webhook(
-    client: MailchimpClient, list_id: str, url: str, *, keep: bool
+    client: MailchimpClient,
+    list_id: str,
+    url: str,
+    *,
+    keep: bool,
+    own: Callable[[Webhook], bool] | None = None,
 ) -> str | None:
     """The audience's webhook to the app made, or set back to what the app asks for (`keep`),
-    or deleted; its id, or None."""
-    hooks = [h for h in await client.list_webhooks(list_id) if h.url == url]
+    or deleted; its id, or None. `own`: whether a webhook is the app's at whatever host
+    (`mailchimp_hooks.is_own_webhook`): one registered at an earlier APP_URL is deleted (it
+    would deliver every change to a host the app left, and outlive an uninstallation)."""
+    listed = await client.list_webhooks(list_id)
+    hooks = [h for h in listed if h.url == url]
+    moved = [h for h in listed if h.url != url and own is not None and own(h)]
     if not keep:
-        for hook in hooks:
+        for hook in [*hooks, *moved]:
             await client.delete_webhook(list_id, hook.id)
         return None
     wanted = WebhookInput(url=url, events=EVENTS, sources=SOURCES)
@@ -135,7 +149,18 @@ async def _match_webhook(
         if not _as_wanted(hooks[0]):
             logger.info("The audience webhook of %s was edited in Mailchimp: set back", list_id)
             await client.update_webhook(list_id, hooks[0].id, wanted)
-        return hooks[0].id
+        hook_id = hooks[0].id
+    else:
+        hook_id = await _create_webhook(client, list_id, url, wanted)
+    for hook in moved:  # once the one at the app's URL is there
+        logger.info("An audience webhook of %s at the app's former URL: deleted", list_id)
+        await client.delete_webhook(list_id, hook.id)
+    return hook_id
+
+
+async def _create_webhook(
+    client: MailchimpClient, list_id: str, url: str, wanted: WebhookInput
+) -> str:
     try:
         hook = await client.create_webhook(list_id, wanted)
     except (OutcomeUnknown, MailchimpBadRequest) as exc:

@@ -8,6 +8,11 @@ only the write, never the Mailchimp calls before it. Rules:
   after a Mailchimp e-mail change, to the customer that had the previous address and was
   given the new one in its metadata when the change came in): a checkout may carry another
   address than its signed-in user's, and that person's status is not the user's;
+* after a Mailchimp e-mail change (`upemail`) the contact stays its customer's (the user linked
+  to it, else the one at the old address), never goes to another user who has the new address
+  (anyone can type anyone's address on Mailchimp's profile page): that user gets nothing, and
+  the contact says so (`last_problem`); later, the customer linked to the contact and holding
+  its address in their metadata is written before another owner of the address;
 * a permission error is permanent (the app's permissions are fixed at installation; e.g. a
   staff user's metadata needs MANAGE_STAFF, which the app does not ask for): it is recorded
   once per user as an Activity entry (a done job, kept as long as done jobs are) and that
@@ -84,6 +89,9 @@ class StatusWriteBack(BaseModel):
     email: str
     # The address the customer may still have in Saleor after a Mailchimp e-mail change.
     lookup_email: str | None = None
+    # Written because the member changed its address in Mailchimp (`upemail`): the customer
+    # is the contact's (linked, or at `lookup_email`), never whoever owns the new address.
+    moved_in_mailchimp: bool = False
 
 
 class SaleorUser(BaseModel):
@@ -95,18 +103,27 @@ class SaleorUser(BaseModel):
 
 
 async def enqueue_status_write(
-    session: AsyncSession, installation_id: int, email: str, *, lookup_email: str | None = None
+    session: AsyncSession,
+    installation_id: int,
+    email: str,
+    *,
+    lookup_email: str | None = None,
+    moved_in_mailchimp: bool = False,
 ) -> None:
-    """Queue the write-back (in the contact's lane; a pending one absorbs later requests)."""
+    """Queue the write-back (in the contact's lane; a pending one absorbs later requests).
+    `moved_in_mailchimp`: after an `upemail` from `lookup_email` (see `StatusWriteBack`)."""
     email = email.lower()
     lookup = lookup_email.lower() if lookup_email and lookup_email.lower() != email else None
+    moved = moved_in_mailchimp and lookup is not None
     key = f"{WRITE_STATUS_JOB}:{subscriber_hash(email)}"
     if lookup is not None:
-        key += f":{subscriber_hash(lookup)}"
+        key += f":{subscriber_hash(lookup)}" + (":upemail" if moved else "")
     await JobRepository(session).enqueue(
         installation_id,
         WRITE_STATUS_JOB,
-        StatusWriteBack(email=email, lookup_email=lookup).model_dump(mode="json"),
+        StatusWriteBack(email=email, lookup_email=lookup, moved_in_mailchimp=moved).model_dump(
+            mode="json"
+        ),
         coalesce_key=key,
         lane=contact_lane(email),
     )
@@ -162,6 +179,57 @@ async def _linked_user(
     if not any(s.email in written for s in states):
         return None
     return SaleorUser.model_validate(found)
+
+
+async def _moved_customer(
+    services: Services, saleor: tuple[str, SecretStr], linked: str | None, addresses: list[str]
+) -> tuple[SaleorUser | None, SaleorUser | None]:
+    """After the member changed its address in Mailchimp (`upemail`) to `addresses[0]` from
+    `addresses[1]`: the contact's customer (the user linked to it, else the one at the old
+    address, which it keeps in Saleor), and another user owning the new address, if any. That
+    one is never the contact's: anyone can type anyone's address on Mailchimp's profile page,
+    and its owner consented to nothing."""
+    api_url, token = saleor
+    new, old = addresses[0], addresses[1:]
+    user: SaleorUser | None = None
+    if linked is not None:
+        data = await services.saleor.execute(
+            api_url, token, "subscriptions_user_link", {"id": linked, "keys": []}
+        )
+        found = data.get("user")
+        user = SaleorUser.model_validate(found) if found else None
+    if user is None and old:
+        user = await _find_user(services, api_url, token, old)
+    owner = await _find_user(services, api_url, token, [new])
+    other = owner if owner is not None and (user is None or owner.id != user.id) else None
+    return user, other
+
+
+def other_owner_note(email: str) -> str:
+    """What a contact moved in Mailchimp onto another customer's address says."""
+    return (
+        f"This contact's address was changed in Mailchimp to {email}, which another Saleor "
+        "customer's account has: its subscription status and profile were not written on that "
+        "account (its owner did not consent). Check the contact in Mailchimp."
+    )
+
+
+async def _record_other_owner(
+    services: Services,
+    installation_id: int,
+    email: str,
+    states: list[ContactState],
+    other: SaleorUser,
+) -> None:
+    """The customer panel says why the other owner of the new address got nothing."""
+    logger.warning(
+        "A contact moved in Mailchimp onto Saleor user %s's address: not written there", other.id
+    )
+    lists = {s.list_id for s in states}
+    async with services.db.transaction() as session:
+        for state in await ContactRepository(session).for_email(installation_id, email):
+            if state.list_id in lists:
+                state.last_problem = other_owner_note(email)
 
 
 async def _refused_before(services: Services, installation_id: int, user_id: str) -> bool:
@@ -236,7 +304,10 @@ async def handle_write_status(
             if held_for is not None
             else [email] + ([request.lookup_email] if request.lookup_email else [])
         )
-        await _write(services, installation_id, (api_url, token), email, addresses, group, removed)
+        moved = request.moved_in_mailchimp and held_for is None
+        await _write(
+            services, installation_id, (api_url, token), email, addresses, group, removed, moved
+        )
 
 
 async def _write(
@@ -247,18 +318,27 @@ async def _write(
     addresses: list[str],
     states: list[ContactState],
     removed: Set[str],
+    moved: bool = False,
 ) -> None:
     """Write these contacts' statuses on the customer found at one of `addresses` (or linked
-    to them before), and link them to it; `removed`: the audiences deleted in Mailchimp."""
+    to them before), and link them to it; `removed`: the audiences deleted in Mailchimp.
+    `moved`: after an `upemail` to `addresses[0]` from `addresses[1]` (`_moved_customer`)."""
     api_url, token = saleor
     items = _metadata_items(states, removed)
     if not items:
         return
     linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
     try:
-        user = await _find_user(services, api_url, token, addresses)
-        if user is None and linked is not None:
-            user = await _linked_user(services, api_url, token, linked, states)
+        if moved:
+            user, other = await _moved_customer(services, (api_url, token), linked, addresses)
+            if other is not None:
+                await _record_other_owner(services, installation_id, email, states, other)
+        else:
+            user = await _find_user(services, api_url, token, addresses)
+            if linked is not None and (user is None or user.id != linked):
+                # The contact's customer (its address written on them: one moved in
+                # Mailchimp, `_moved_customer`) over another owner of the address.
+                user = await _linked_user(services, api_url, token, linked, states) or user
     except SaleorPermissionDenied as exc:
         await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
         logger.warning("Saleor does not let the app look up customers: %s", exc)

@@ -1,0 +1,94 @@
+"""A member changed its address in Mailchimp (`upemail`, its update-profile page) to an address
+another Saleor customer owns. Before, the write-backs looked the customer up at the new address
+first: that other customer (who consented to nothing) got the contact's subscription status in
+their metadata and its first name, the contact was linked to them, and the customer who had the
+old address kept it in `mailchimp.email.<list>`. Now the contact stays its customer's (linked,
+or at the old address), and the customer panel says why the other account got nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
+from addon.subscriptions.models import ContactState
+from addon.subscriptions.writeback import other_owner_note
+from tests.conftest import dashboard_headers
+from tests.subscriptions.conftest import Shop, _fire, _metadata
+
+OLD, NEW = "ann@example.com", "bob@example.com"
+
+
+async def _moved_onto_bob(shop: Shop) -> tuple[Any, Any]:
+    """Ann (subscribed to News, first name mapped) types Bob's address and a new first name on
+    Mailchimp's update-profile page; Bob is a customer, never subscribed."""
+    news = shop.ids["news"]
+    fields = [{"merge_tag": "FNAME", "source": "first_name"}]
+    r = await shop.client.put(
+        f"/api/audiences/{news}/mapping", json={"fields": fields}, headers=shop.headers
+    )
+    assert r.status_code == 200, r.text
+    ann = await shop.saleor.create_customer(
+        OLD, "Ann", "Lee", metadata={"mailchimp.consent.subscribe": "true"}, is_confirmed=True
+    )
+    bob = await shop.saleor.create_customer(NEW, "Bob", "Ray", is_confirmed=True)
+    await shop.work()
+    assert shop.member(news, NEW) is None
+    await shop.mc(
+        "PATCH",
+        f"/lists/{news}/members/{OLD}",
+        {"email_address": NEW, "merge_fields": {"FNAME": "Annie"}},
+    )
+    await _fire(shop, "upemail", {"old_email": OLD, "new_email": NEW, "new_id": "x"})
+    await shop.work()
+    return ann, bob
+
+
+async def _contact(shop: Shop) -> ContactState:
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(
+                ContactState.list_id == shop.ids["news"], ContactState.email == NEW
+            )
+        )
+    assert state is not None
+    return state
+
+
+async def test_the_contact_stays_with_its_customer_and_the_other_owner_gets_nothing(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    news = shop.ids["news"]
+    ann, bob = await _moved_onto_bob(shop)
+
+    assert _metadata(shop, ann)[EMAIL_PREFIX + news] == NEW
+    assert _metadata(shop, ann)[STATUS_PREFIX + news] == "subscribed"
+    assert shop.saleor.store.get_customer(ann.id).first_name == "Annie"  # Mailchimp wins
+    assert not any(key.startswith("mailchimp.") for key in _metadata(shop, bob))
+    assert shop.saleor.store.get_customer(bob.id).first_name == "Bob"
+    state = await _contact(shop)
+    assert state.saleor_user_id == ann.global_id
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    panel = await shop.client.get(f"/api/subscriptions/customers/{ann.global_id}", headers=headers)
+    [shown] = [a for a in panel.json()["audiences"] if a["list_id"] == news]
+    assert shown["last_problem"] == other_owner_note(NEW)
+
+
+async def test_a_later_profile_change_in_mailchimp_never_renames_the_other_owner(
+    newsletter: Shop,
+) -> None:
+    """Once the contact is linked to its customer, a profile change of the member (at the new
+    address, which the other customer owns) goes to the contact's customer only."""
+    shop = newsletter
+    news = shop.ids["news"]
+    ann, bob = await _moved_onto_bob(shop)
+    await shop.mc("PATCH", f"/lists/{news}/members/{NEW}", {"merge_fields": {"FNAME": "Anna"}})
+    await _fire(shop, "profile", {"email": NEW})
+    await shop.work()
+
+    assert shop.saleor.store.get_customer(bob.id).first_name == "Bob"
+    assert STATUS_PREFIX + news not in _metadata(shop, bob)
+    assert shop.saleor.store.get_customer(ann.id).first_name == "Anna"
+    assert (await _contact(shop)).saleor_user_id == ann.global_id
