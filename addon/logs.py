@@ -25,7 +25,7 @@ from addon.config import LogFormat
 
 _QUERY_VALUE = re.compile(r"=([^&\s]*)")
 # The routes whose path carries a secret, as declared (`{secret}` is the masked segment). A copy
-# of `addon.subscriptions.mailchimp_hooks.WEBHOOK_PATH`'s route: importing it here would make a
+# of `addon.subscriptions.own_webhooks.WEBHOOK_PATH`'s route: importing it here would make a
 # package cycle (subscriptions -> installations -> logs). tests/test_logs.py checks that every
 # route of the app with a secret in its path is one of these.
 SECRET_PATHS = ("/api/subscriptions/mailchimp-webhook/{installation_id}/{secret}",)

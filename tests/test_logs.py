@@ -22,7 +22,7 @@ from addon.jobs.schemas import ClaimedJob
 from addon.jobs.worker import Worker
 from addon.logs import JsonFormatter, RedactQueryFilter, configure_logging, redact_path
 from addon.services import Services
-from addon.subscriptions.mailchimp_hooks import webhook_url
+from addon.subscriptions.own_webhooks import webhook_url
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import APP_URL, webhook_headers
 from tests.factories import make_installation

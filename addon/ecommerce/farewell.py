@@ -24,7 +24,7 @@ from addon.installations.uninstall import still_uninstalled
 from addon.mailchimp import InvalidCredentials, MailchimpClient, NotFound
 from addon.mailchimp.errors import BadRequest
 from addon.services import Services
-from addon.subscriptions.mailchimp_hooks import delete_own_webhooks
+from addon.subscriptions.own_webhooks import delete_own_webhooks
 from addon.tasks import side_by_side
 
 logger = logging.getLogger(__name__)

@@ -21,7 +21,8 @@ from addon.saleor.customers import current_account
 from addon.saleor.jws import verify_customer_token
 from addon.subscriptions.admin import AdminSubscriptionService
 from addon.subscriptions.cors import STOREFRONT_PREFIX, StorefrontRoute
-from addon.subscriptions.mailchimp_hooks import WEBHOOK_PATH, check_secret, receive_event
+from addon.subscriptions.mailchimp_hooks import check_secret, receive_event
+from addon.subscriptions.own_webhooks import WEBHOOK_PATH
 from addon.subscriptions.ratelimit import StorefrontLimits
 from addon.subscriptions.schemas import (
     AccountHolder,

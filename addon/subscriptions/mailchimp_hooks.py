@@ -12,9 +12,8 @@ import hashlib
 import hmac
 import logging
 from datetime import datetime, timedelta
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.models import Priority
@@ -41,7 +40,6 @@ from addon.subscriptions.writeback import contact_lane, enqueue_status_write, wa
 logger = logging.getLogger(__name__)
 
 EVENT_JOB = "subscriptions.mailchimp_event"
-WEBHOOK_PATH = "/api/subscriptions/mailchimp-webhook"
 EVENTS = frozenset({"subscribe", "unsubscribe", "profile", "cleaned", "upemail"})
 # A contact leaving the audience: applied whatever the priority, even for an audience no
 # longer active (in the app's state only), so that activating it again subscribes no one.
@@ -50,44 +48,6 @@ LEAVING = frozenset({"unsubscribe", "cleaned"})
 # change", its release note of 2021-04-05 on 410 answers), within 75 minutes (`handle_event`):
 # an event about an address received later than this after its erasure was fired after it.
 LATE_DELIVERY = timedelta(hours=2)
-
-
-def webhook_url(app_url: str, installation_id: int, secret: SecretStr) -> str:
-    return f"{app_url}{WEBHOOK_PATH}/{installation_id}/{secret.get_secret_value()}"
-
-
-def is_own_webhook(url: str, installation_id: int, secret: SecretStr) -> bool:
-    """Whether an audience webhook's URL is the installation's, at whatever host: the app may
-    have moved (a new APP_URL) since it was registered. Told by its path, which holds the
-    installation's secret (so never another deployment's, whose installation may have the
-    same id)."""
-    path = urlsplit(url).path
-    return path.endswith(webhook_url("", installation_id, secret))
-
-
-async def delete_own_webhooks(
-    services: Services, client: MailchimpClient, installation_id: int
-) -> int:
-    """Delete the installation's webhooks from every audience it knows (it was uninstalled);
-    the number deleted. An audience gone from Mailchimp has none left to delete."""
-    async with services.db.session() as session:
-        repository = AudienceRepository(session)
-        settings = await repository.find_settings(installation_id)
-        list_ids = [a.list_id for a in await repository.audiences(installation_id)]
-    if settings is None or settings.webhook_secret is None:
-        return 0  # none was ever registered
-    secret = settings.webhook_secret
-    deleted = 0
-    for list_id in list_ids:
-        try:
-            for hook in await client.list_webhooks(list_id):
-                # Also one registered at an earlier APP_URL (`is_own_webhook`).
-                if is_own_webhook(hook.url, installation_id, secret):
-                    await client.delete_webhook(list_id, hook.id)
-                    deleted += 1
-        except MailchimpNotFound:
-            continue
-    return deleted
 
 
 def _field(form: dict[str, str], name: str) -> str | None:

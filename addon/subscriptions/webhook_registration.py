@@ -34,7 +34,7 @@ from addon.mailchimp import (
 )
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
-from addon.subscriptions.mailchimp_hooks import is_own_webhook, webhook_url
+from addon.subscriptions.own_webhooks import is_own_webhook, webhook_url
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ async def _match_webhook(
 ) -> str | None:
     """The audience's webhook to the app made, or set back to what the app asks for (`keep`),
     or deleted; its id, or None. `own`: whether a webhook is the app's at whatever host
-    (`mailchimp_hooks.is_own_webhook`): one registered at an earlier APP_URL is deleted (it
+    (`own_webhooks.is_own_webhook`): one registered at an earlier APP_URL is deleted (it
     would deliver every change to a host the app left, and outlive an uninstallation)."""
     listed = await client.list_webhooks(list_id)
     hooks = [h for h in listed if h.url == url]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.types import Receive, Scope, Send
 
 from addon.connection.service import mailchimp_for
-from addon.subscriptions.mailchimp_hooks import delete_own_webhooks
+from addon.subscriptions.own_webhooks import delete_own_webhooks
 from sandboxes.transport import HostRoutingTransport
 from tests.subscriptions.conftest import Shop
 
