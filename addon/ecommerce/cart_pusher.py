@@ -18,7 +18,7 @@ from addon.ecommerce.customer_stores import buyers_belong
 from addon.ecommerce.failures import without_address
 from addon.ecommerce.fingerprints import cart_body, fingerprint
 from addon.ecommerce.models import EntityKind, Fingerprint
-from addon.ecommerce.publication import on_offer
+from addon.ecommerce.publication import purchasable
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.saleor_schemas import SaleorCheckout
@@ -106,7 +106,7 @@ class CartPusher(SaleSender):
             refs = [
                 (ln.variant.product.id, ln.variant.id)
                 for ln in checkout.lines
-                if on_offer(ln.variant.product.channel_listings, self.ctx.channel, now)
+                if purchasable(ln.variant.product.channel_listings, self.ctx.channel, now)
             ]
             available = await self.ensure_products(refs)
             user = checkout.user.email if checkout.user else None

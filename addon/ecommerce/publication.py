@@ -9,12 +9,13 @@ MANAGE_PRODUCTS, so it reads products customers cannot see; Mailchimp gets those
 of stock, so that no e-mail recommends them, as Mailchimp for WooCommerce hides its draft,
 private and unpurchasable products.
 
-Two more leave it out. A channel the admin deactivates shows and sells nothing: Saleor answers
-customers no product of an inactive channel (saleor/product/managers.py
-`ProductsQueryset.published` and `ProductVariantQueryset.visible_to_user`: "if not channel or
-not channel.is_active: return self.none()", 3.20.119 and 723cd4e alike) and checkoutComplete
-refuses it (CHANNEL_INACTIVE). And a product taken out of the listings (gift wrap, samples:
-`ProductChannelListing.visible_in_listings` false) is one `visible_to_user` keeps no variant of
+Two more leave a product out of what e-mails recommend (`on_offer`). A channel the admin
+deactivates shows and sells nothing: Saleor answers customers no product of an inactive channel
+(saleor/product/managers.py `ProductsQueryset.published` and
+`ProductVariantQueryset.visible_to_user`: "if not channel or not channel.is_active: return
+self.none()", 3.20.119 and 723cd4e alike) and checkoutComplete refuses it (CHANNEL_INACTIVE).
+And a product taken out of the listings (gift wrap, samples:
+`ProductChannelListing.visible_in_listings` false) is one `visible_to_user` lists no variant of
 for customers; Mailchimp for WooCommerce sends a product that is not `is_visible()` (catalog
 visibility "hidden") with inventory 0 (includes/api/class-mailchimp-woocommerce-transform-
 products.php `variant()`). Both are read with the listing (`channel { isActive }`,
@@ -22,6 +23,12 @@ products.php `variant()`). Both are read with the listing (`channel { isActive }
 (CHANNEL_STATUS_CHANGED), which the app does not ask for: the channel list the E-commerce page
 and the daily product sweep read notices it, and re-pushes the channel's products
 (`channel_presence.note_activity`).
+
+A cart keeps the lines of both (`purchasable`): a product out of the listings is still bought
+(a checkout line of one is served as any other: saleor/graphql/checkout/tests/test_checkout.py
+`test_get_variant_data_from_checkout_line_variant_hidden_in_listings`), and a channel switched
+off for a while gets its carts back as they were when it is switched on again (dropping their
+lines would have deleted every cart of the channel in Mailchimp, for good).
 
 A date still to come changes that with no webhook (Saleor sends PRODUCT_UPDATED when the
 listing is edited, not when its time comes): `next_change` says when to look again.
@@ -34,7 +41,7 @@ from datetime import datetime
 
 from addon.ecommerce.saleor_schemas import ProductPublication
 
-__all__ = ["next_change", "on_offer"]
+__all__ = ["next_change", "on_offer", "purchasable"]
 
 Listings = Sequence[ProductPublication] | None  # a product's `channelListings`
 
@@ -50,12 +57,21 @@ def _shown(listing: ProductPublication) -> bool:
 
 def on_offer(listings: Listings, channel: str, now: datetime) -> bool:
     """Published in the channel, shown in its listings and available for purchase there at
-    `now`, the channel active, by the product's listings. A product read without them (a query
-    that does not ask: a cart's restore) counts as on offer."""
+    `now`, the channel active, by the product's listings: what e-mails may recommend. A product
+    read without them (a query that does not ask: a cart's restore) counts as on offer."""
     if listings is None:
         return True
     listing = _listing(listings, channel)
-    if listing is None or not _shown(listing):
+    return listing is not None and _shown(listing) and purchasable(listings, channel, now)
+
+
+def purchasable(listings: Listings, channel: str, now: datetime) -> bool:
+    """Published in the channel and available for purchase there at `now`: what a cart's line
+    needs, shown in the listings or not, the channel active or switched off for a while."""
+    if listings is None:
+        return True
+    listing = _listing(listings, channel)
+    if listing is None or not listing.is_published:
         return False
     published = listing.published_at is None or listing.published_at <= now
     available = listing.available_for_purchase_at

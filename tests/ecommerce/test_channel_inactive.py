@@ -18,6 +18,7 @@ from addon.ecommerce.reprice import REPRICE_JOB
 from addon.jobs.models import Job
 from sandboxes.saleor.channels import ChannelRefused
 from sandboxes.saleor.models import Product as SaleorProduct
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop, store_row
 
 
@@ -108,3 +109,25 @@ async def test_the_sandbox_refuses_a_channel_already_in_that_state(shop: Shop) -
     with pytest.raises(ChannelRefused) as refused:
         await shop.saleor.channels.set_active(CHANNEL, True)
     assert refused.value.code == "INVALID"
+
+
+async def test_abandoned_carts_survive_a_channel_switched_off_and_on(shop: Shop) -> None:
+    """The products of a deactivated channel go hidden, and each re-queued the channel's carts,
+    whose push left every line out and so deleted the cart in Mailchimp; the activation brought
+    the products back, never the carts. A cart keeps its lines (`publication.purchasable`)."""
+    scarf = await shop.product("Scarf", "20.00")
+    await shop.saleor.update_variant(scarf.variants[0], quantity=7)
+    await shop.drain()
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(scarf.variants[0].id, 1)], email="lee@example.com"
+    )
+    await shop.drain()
+    assert str(checkout.token) in shop.carts()
+
+    await shop.saleor.channels.set_active(CHANNEL, False)
+    await _page(shop)
+    await shop.drain()
+    await shop.saleor.channels.set_active(CHANNEL, True)
+    await _page(shop)
+    await shop.drain()
+    assert str(checkout.token) in shop.carts(), "the abandoned cart is gone from Mailchimp"

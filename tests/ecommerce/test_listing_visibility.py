@@ -8,6 +8,7 @@ e-mails."""
 from __future__ import annotations
 
 from addon.ecommerce.payloads import mailchimp_id
+from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
 
@@ -41,3 +42,21 @@ async def test_a_product_created_out_of_the_listings_is_sent_hidden(shop: Shop) 
     await shop.saleor.update_variant(product.variants[0], quantity=9)
     await shop.drain()
     assert shown(shop, product.global_id) == [("hidden", 0)]
+
+
+async def test_a_cart_keeps_its_gift_wrap_line(shop: Shop) -> None:
+    """A product kept out of the listings is still bought (Saleor serves a checkout line of one
+    as any other): the abandoned cart keeps its line. Before, the line was left out."""
+    scarf = await shop.product("Scarf", "20.00")
+    wrap = await shop.product("Gift wrap", "2.00")
+    shop.saleor.store.publish(wrap, CHANNEL, visible_in_listings=False)
+    await shop.drain()
+    checkout = await shop.saleor.create_checkout(
+        lines=[LineSpec(scarf.variants[0].id, 1), LineSpec(wrap.variants[0].id, 1)],
+        email="lee@example.com",
+    )
+    await shop.drain()
+    cart = shop.carts()[str(checkout.token)]
+    assert sorted(ln.product_variant_id for ln in cart.lines) == sorted(
+        [str(scarf.variants[0].id), str(wrap.variants[0].id)]
+    )
