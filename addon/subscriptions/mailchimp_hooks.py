@@ -35,7 +35,12 @@ from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source, normalize_email
-from addon.subscriptions.writeback import contact_lane, enqueue_status_write, waiting_in_lane
+from addon.subscriptions.writeback import (
+    contact_lane,
+    enqueue_status_write,
+    is_other_owner_note,
+    waiting_in_lane,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -275,10 +280,10 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         state.synced_at = now
         state.last_change_source = Source.MAILCHIMP.value
         state.last_change_at = now
-        if not moving:
+        if not moving or is_other_owner_note(state.last_problem):
             # A move keeps the note: a store change that found no member at the old address
             # says so (or follows the contact, `follow`), and a new address another customer
-            # owns is noted by the status write-back.
+            # owns is noted by the status write-back (its note of the address left is dropped).
             state.last_problem = None
         if active and (settings is None or settings.two_way):
             # Its own job: a Saleor failure must not repeat the Mailchimp call above. Not for

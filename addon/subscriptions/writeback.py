@@ -205,13 +205,22 @@ async def _moved_customer(
     return user, other
 
 
+_OTHER_OWNER = "This contact's address was changed in Mailchimp to "
+
+
 def other_owner_note(email: str) -> str:
     """What a contact moved in Mailchimp onto another customer's address says."""
     return (
-        f"This contact's address was changed in Mailchimp to {email}, which another Saleor "
-        "customer's account has: its subscription status and profile were not written on that "
-        "account (its owner did not consent). Check the contact in Mailchimp."
+        f"{_OTHER_OWNER}{email}, which another Saleor customer's account has: its subscription "
+        "status and profile were not written on that account (its owner did not consent). "
+        "Check the contact in Mailchimp."
     )
+
+
+def is_other_owner_note(problem: str | None) -> bool:
+    """Whether a contact's problem is `other_owner_note`'s: true only of the address it names,
+    so a later move drops it (the write-back notes it again if the new address is another's)."""
+    return problem is not None and problem.startswith(_OTHER_OWNER)
 
 
 async def _record_other_owner(

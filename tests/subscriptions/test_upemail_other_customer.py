@@ -92,3 +92,22 @@ async def test_a_later_profile_change_in_mailchimp_never_renames_the_other_owner
     assert STATUS_PREFIX + news not in _metadata(shop, bob)
     assert shop.saleor.store.get_customer(ann.id).first_name == "Anna"
     assert (await _contact(shop)).saleor_user_id == ann.global_id
+
+
+async def test_moving_on_from_the_other_owners_address_drops_the_note(newsletter: Shop) -> None:
+    """The note that the contact's address is another customer's is true of that address only:
+    the member moving on to an address nobody else has drops it. Before, it stayed on the
+    contact (and the customer panel) for good."""
+    shop = newsletter
+    news = shop.ids["news"]
+    later = "ann.lee@example.com"
+    await _moved_onto_bob(shop)
+    await shop.mc("PATCH", f"/lists/{news}/members/{NEW}", {"email_address": later})
+    await _fire(shop, "upemail", {"old_email": NEW, "new_email": later, "new_id": "y"})
+    await shop.work()
+    async with shop.services.db.session() as session:
+        state = await session.scalar(
+            select(ContactState).where(ContactState.list_id == news, ContactState.email == later)
+        )
+    assert state is not None
+    assert state.last_problem is None, state.last_problem
