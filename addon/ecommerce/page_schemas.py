@@ -73,6 +73,14 @@ class ChannelRead(BaseModel):
         "re-create it) | failed (store_message says why)"
     )
     store_message: str | None = Field(None, description="Why the store is missing or failed.")
+    channel_active: bool = Field(
+        True,
+        description="Whether Saleor has the channel active. An inactive channel sells nothing: "
+        "its products go to Mailchimp hidden and out of stock until it is active again.",
+    )
+    channel_inactive_since: datetime | None = Field(
+        None, description="Since when the app has seen the tracked channel inactive."
+    )
     store_record_status: SyncStatus | None = Field(
         None, description="The ledger status of the store's own push."
     )

@@ -163,6 +163,9 @@ class EcommerceService:
                     store_id=store.store_id if store else None,
                     store_status=status,
                     store_message=problem.reason if problem else None,
+                    # A channel Saleor no longer lists (`extra`) has no state to show.
+                    channel_active=channel.is_active,
+                    channel_inactive_since=store.channel_inactive_since if store else None,
                     store_record_status=record.status if record else None,
                     store_error=record.last_error if record and not waits else None,
                     next_action=next_action(facts),

@@ -355,6 +355,32 @@ def test_a_channel_given_a_new_slug_in_saleor_is_followed(
     expect(app.locator("[data-notice=channel]")).to_contain_text("run the initial sync")
 
 
+def test_a_channel_deactivated_in_saleor_says_its_products_are_hidden(
+    page: Page, live_site: LiveSite, shop: Newsletter, artifacts: Path
+) -> None:
+    """Before: a deactivated channel's card looked as any other, while the app sent its
+    products hidden and out of stock (`publication.on_offer`): the admin saw products vanish
+    from campaigns with nothing on the page saying why."""
+    saleor = live_site.stack.saleor
+    track_new_channel(live_site, shop, "outlet", "Outlet")
+    in_thread(lambda: saleor.channels.set_active("outlet", False))
+
+    app = open_page(page, live_site, "E-commerce")
+    channel = app.get_by_role("article", name="Outlet")
+    expect(channel.locator(".badge").filter(has_text="Inactive in Saleor")).to_have_count(1)
+    notice = channel.locator("[data-channel-inactive]")
+    expect(notice).to_contain_text("This channel is deactivated in Saleor")
+    expect(notice).to_contain_text("hidden and out of stock")
+    check_a11y(app_frame(page), "a tracked channel deactivated in Saleor")
+    shot(page, artifacts, "ecommerce-channel-inactive-light", height=1400)
+
+    in_thread(lambda: saleor.channels.set_active("outlet", True))
+    app.get_by_role("button", name="Refresh", exact=True).click()
+    expect(app.locator("#skeleton")).to_be_hidden()
+    expect(channel.locator(".badge").filter(has_text="Inactive in Saleor")).to_have_count(0)
+    expect(channel.locator("[data-channel-inactive]")).to_have_count(0)
+
+
 def test_stop_tracking_asks_first(page: Page, live_site: LiveSite, shop: Newsletter) -> None:
     track_new_channel(live_site, shop, "kiosk", "Kiosk")
     app = open_page(page, live_site, "E-commerce")

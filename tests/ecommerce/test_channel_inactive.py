@@ -8,6 +8,9 @@ them again when the channel was deactivated or activated again."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -83,6 +86,32 @@ async def test_a_deactivation_seen_on_the_page_hides_the_products(shop: Shop) ->
     await shop.drain()
     assert shown(shop, product.global_id) == [("visible", 7)]
     assert (await store_row(shop)).channel_inactive_since is None
+
+
+async def test_the_page_says_the_channel_is_inactive(shop: Shop) -> None:
+    """Before: the E-commerce page's channel said nothing of Saleor's state, so its card could
+    not tell the admin why the channel's products were hidden in Mailchimp."""
+    await _scarf(shop)
+
+    def channel(body: dict[str, Any]) -> dict[str, Any]:
+        return next(c for c in body["channels"] if c["slug"] == CHANNEL)
+
+    response = await shop.api("GET", "/api/ecommerce")
+    assert channel(response.json())["channel_active"] is True
+    assert channel(response.json())["channel_inactive_since"] is None
+
+    await shop.saleor.channels.set_active(CHANNEL, False)
+    response = await shop.api("GET", "/api/ecommerce")
+    read = channel(response.json())
+    assert read["channel_active"] is False
+    since = (await store_row(shop)).channel_inactive_since
+    assert since is not None
+    assert datetime.fromisoformat(read["channel_inactive_since"]) == since
+
+    await shop.saleor.channels.set_active(CHANNEL, True)
+    response = await shop.api("GET", "/api/ecommerce")
+    assert channel(response.json())["channel_active"] is True
+    assert channel(response.json())["channel_inactive_since"] is None
 
 
 async def test_the_daily_sweep_notices_a_deactivation(shop: Shop, clock: ManualClock) -> None:

@@ -122,6 +122,9 @@ function renderChannel(channel) {
       ? badge(paused ? "Paused" : "Tracked", paused ? "warning" : "success")
       : badge("Not tracked")
   );
+  // Deactivated in Saleor (a channel Saleor still lists: one it dropped has its own state).
+  const inactive = channel.channel_active === false && !isGone(channel);
+  if (inactive) right.appendChild(badge("Inactive in Saleor", "warning"));
   const storeStatus = channel.tracked ? channel.store_status : null;
   if (storeStatus && storeStatus !== "not_created") {
     const info = STORE_STATUS[storeStatus] || { label: storeStatus, tone: "" };
@@ -144,6 +147,8 @@ function renderChannel(channel) {
     problem.appendChild(body);
     card.appendChild(problem);
   }
+
+  if (channel.tracked && inactive) card.appendChild(inactiveNotice(channel));
 
   const facts = el("dl", "facts channel-state");
   let select = null;
@@ -175,6 +180,30 @@ function renderChannel(channel) {
     }
   }
   return card;
+}
+
+/** Why a tracked channel's products are hidden in Mailchimp while Saleor has it inactive. */
+function inactiveNotice(channel) {
+  const notice = el("div", "notice warning mt-16");
+  notice.setAttribute("data-channel-inactive", "");
+  const body = el("div", "notice-body");
+  body.appendChild(el("strong", "", "This channel is deactivated in Saleor"));
+  body.appendChild(
+    el(
+      "p",
+      "",
+      "It sells nothing, so its products are in Mailchimp hidden and out of stock: " +
+        "campaigns and product recommendations leave them out. They show again once the " +
+        "channel is active in Saleor."
+    )
+  );
+  if (channel.channel_inactive_since) {
+    body.appendChild(
+      el("p", "small", "Seen inactive since " + formatTime(channel.channel_inactive_since) + ".")
+    );
+  }
+  notice.appendChild(body);
+  return notice;
 }
 
 // --- the page's part -----------------------------------------------------------------------
