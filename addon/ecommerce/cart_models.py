@@ -60,6 +60,10 @@ class RestoredCheckout(InstallationRows, Base):
     channel_slug: Mapped[str] = mapped_column(String(255))
     dropped_lines: Mapped[int] = mapped_column(Integer)
     reduced_lines: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    # The original's voucher code Saleor refused on the copy, and its error code
+    # (`restore_voucher.VoucherLeftOut`): named to every exchange while the copy has no code.
+    dropped_voucher_code: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    dropped_voucher_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

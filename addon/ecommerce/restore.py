@@ -22,7 +22,7 @@ two first exchanges at once make one copy too (`restore_claims.py`).
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -40,7 +40,7 @@ from addon.ecommerce.restore_lines import (
     lines_of,
 )
 from addon.ecommerce.restore_tokens import RestoredCart, key_for, read_link_token
-from addon.ecommerce.restore_voucher import carry_voucher
+from addon.ecommerce.restore_voucher import VoucherLeftOut, carry_voucher
 from addon.errors import ErrorCode, NotFound, UpstreamUnavailable
 from addon.installations.models import Installation
 from addon.saleor.client import SaleorError
@@ -50,8 +50,8 @@ from addon.services import Services
 @dataclass(frozen=True)
 class NewCheckout:
     """What the storefront gets: the restored checkout, how many lines could not come, and the
-    cart's voucher code when Saleor refused it on the copy (told by the first exchange only:
-    later ones return the copy as the shopper has it since)."""
+    cart's voucher code when Saleor refused it on the copy (told again by later exchanges while
+    the copy has no code: not once the shopper applied one)."""
 
     checkout_id: str
     checkout_token: str
@@ -168,8 +168,10 @@ async def restore(
     # Emptied, given addresses or an account: still the shopper's cart, theirs to go on with.
     # Gone (ordered, or deleted by Saleor): nothing to bring back; a new copy would be a new
     # cart Mailchimp chases, for a shopper who may have bought it already.
-    if data.get("checkout"):
-        return _answer(known)
+    copy = data.get("checkout")
+    if isinstance(copy, dict):
+        # A code the shopper applied since (the one refused, or another) is theirs now.
+        return _answer(known, voucher_left_out=not copy.get("voucherCode"))
     raise _copy_gone()
 
 
@@ -197,13 +199,10 @@ async def _first(services: Services, installation: Installation, cart: RestoredC
         return await _saleor(services, installation, document, variables)
 
     dropped = await carry_voucher(run, created.id, original.voucher_code)
-    answer = await _record(services, installation.id, cart.checkout_id, created, original, counts)
-    # A copy recorded meanwhile by another exchange wins (`_record`): its voucher is its own.
-    if answer.checkout_token == created.token and dropped is not None:
-        return replace(
-            answer, dropped_voucher_code=dropped.code, dropped_voucher_reason=dropped.reason
-        )
-    return answer
+    # A copy recorded meanwhile by another exchange wins (`_record`), with its own voucher.
+    return await _record(
+        services, installation.id, cart.checkout_id, created, original, counts, dropped
+    )
 
 
 @dataclass(frozen=True)
@@ -306,6 +305,7 @@ async def _record(
     created: _CreatedCheckout,
     original: CartToRestore,
     counts: _Counts,
+    dropped: VoucherLeftOut | None,
 ) -> NewCheckout:
     """Remember the new checkout for this cart. Two exchanges racing (past a claim that expired,
     `restore_claims`): the first one recorded wins and both storefronts get it."""
@@ -323,6 +323,8 @@ async def _record(
                     channel_slug=original.channel.slug,
                     dropped_lines=counts.dropped,
                     reduced_lines=counts.reduced,
+                    dropped_voucher_code=dropped.code if dropped else None,
+                    dropped_voucher_reason=dropped.reason if dropped else None,
                     created_at=utcnow(),
                 )
                 session.add(row)
@@ -338,7 +340,9 @@ async def _record(
             return _answer(winner)
 
 
-def _answer(row: RestoredCheckout) -> NewCheckout:
+def _answer(row: RestoredCheckout, *, voucher_left_out: bool = True) -> NewCheckout:
+    """The recorded copy; with the voucher code Saleor refused on it unless `voucher_left_out`
+    is False (the copy has a code now)."""
     token = row.restored_token.get_secret_value()
     return NewCheckout(
         checkout_id=_global_id(token),
@@ -346,4 +350,6 @@ def _answer(row: RestoredCheckout) -> NewCheckout:
         channel=row.channel_slug,
         dropped_lines=row.dropped_lines,
         reduced_lines=row.reduced_lines,
+        dropped_voucher_code=row.dropped_voucher_code if voucher_left_out else None,
+        dropped_voucher_reason=row.dropped_voucher_reason if voucher_left_out else None,
     )

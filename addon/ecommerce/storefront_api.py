@@ -86,7 +86,7 @@ class RestoredCheckout(BaseModel):
         description="Only when the cart had a voucher code Saleor no longer accepts (ended, "
         "used up, or the checkout does not meet its conditions): that code, left out, so the "
         "checkout has no discount. Absent when there was none or it was carried, and on a "
-        "later exchange of the same cart.",
+        "later exchange once the checkout has a voucher code (the shopper applied one).",
     )
     dropped_voucher_reason: str | None = Field(
         None,
