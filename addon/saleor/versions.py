@@ -162,6 +162,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_restored_checkout",
             "ecommerce_checkouts_exist",
             "ecommerce_products_by_ids",
+            "ecommerce_product_type_names",
             "ecommerce_customers_by_ids",
             "ecommerce_orders_by_ids",
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from graphql import FieldNode
@@ -13,12 +14,14 @@ from graphql import FieldNode
 from .arguments import channel_arg, ids_filter, matches_search, page_args, pk_or_none
 from .connections import paginate
 from .context import Info, api_context
+from .cursors import Field, Ordering, as_int, as_text
 from .ids import to_global_id
 from .models import (
     LIMIT_QUANTITY_PER_CHECKOUT,
     Channel,
     Product,
     ProductMedia,
+    ProductType,
     ProductVariant,
     utcnow,
 )
@@ -82,6 +85,20 @@ def resolve_product(
     if product is None or not _visible(product, chan, everything):
         return None
     return InChannel(product, chan)
+
+
+# Saleor's default order of product types: the model's `Meta.ordering = ("slug",)`
+# (saleor/product/models.py `ProductType`), the connection adding the pk.
+PRODUCT_TYPES_ORDER: Ordering[ProductType] = Ordering(
+    (Field("slug", attrgetter("slug"), as_text), Field("pk", attrgetter("id"), as_int))
+)
+
+
+def resolve_product_types(root: Any, info: Info, **args: Any) -> Any:
+    """`productTypes`: public (saleor/graphql/product/schema.py `resolve_product_types` checks
+    no permission), every type of the shop."""
+    types = sorted(api_context(info).store.product_types.values(), key=PRODUCT_TYPES_ORDER.key)
+    return paginate(info, types, PRODUCT_TYPES_ORDER, **page_args(args))
 
 
 def resolve_products(
