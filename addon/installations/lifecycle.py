@@ -196,9 +196,14 @@ async def _refused(
     if since < confirm:  # another check came first: confirm only after the full delay
         return (confirm - since).total_seconds()
     noticed_by = installation.token_refused_noticed_by or signal
-    if not installation.is_active and installation.status_noticed_by is LifecycleSignal.WEBHOOK:
+    if (
+        not installation.is_active
+        and installation.status_noticed_by is LifecycleSignal.WEBHOOK
+        and noticed_by is not LifecycleSignal.WEBHOOK_LOST
+    ):
         # APP_STATUS_CHANGED said deactivated, and a deleted app would have had APP_DELETED:
-        # the refusal is explained, nothing is erased.
+        # the refusal is explained, nothing is erased. Unless that APP_DELETED may have been
+        # lost (`lost_lifecycle`): then the grace runs from when it may have been.
         installation.token_refused_at = observed_at
         return None
     if installation.is_active:
@@ -216,7 +221,8 @@ async def dashboard_check(
     services: Services, installation: Installation, token: SecretStr
 ) -> Installation | None:
     """On a dashboard load (its first call, then at most once a minute), where lifecycle
-    webhooks do not arrive: read `app { isActive }` as the dashboard user (whose token works
+    webhooks do not arrive, or while a refused token is watched where one may have been lost
+    (`lost_lifecycle`): read `app { isActive }` as the dashboard user (whose token works
     whatever the app's state) and pause or resume. Returns the installation as it stands after
     the check; None: it was erased meanwhile.
 
@@ -225,7 +231,9 @@ async def dashboard_check(
     short transaction of its own, so concurrent loads ask once, and its outcome is written in
     another."""
     version = parse_version(installation.saleor_version)
-    if sends_own_lifecycle_webhooks(version):
+    if sends_own_lifecycle_webhooks(version) and installation.token_refused_at is None:
+        # Read there too while a refusal is watched (an APP_DELETED may have been lost, and the
+        # grace period runs: `lost_lifecycle`): seen deactivated, the app is not deleted.
         return installation
     observed_at = utcnow()
     last = installation.dashboard_checked_at

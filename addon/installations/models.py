@@ -21,6 +21,10 @@ class LifecycleSignal(StrEnum):
     PERIODIC_CHECK = "periodic_check"  # the per-installation check (INSTALLATION_CHECK_*)
     SALEOR_CALL = "saleor_call"  # a Saleor call the app made was refused; a check followed
     DASHBOARD = "dashboard"  # a dashboard load read `app { isActive }`
+    # An APP_DELETED may have been lost while paused by APP_STATUS_CHANGED (a web outage, or
+    # one Saleor could not be asked to confirm): the refused token is no longer the
+    # deactivation's alone (`lost_lifecycle`).
+    WEBHOOK_LOST = "webhook_lost"
 
 
 class MailchimpCleanup(StrEnum):

@@ -12,7 +12,8 @@ queues, for every active installation, the catch-up a deactivation gets (`missed
 heartbeat, once Saleor's last retries have come: customers, orders and checkouts changed since
 and orders shipped lately are replayed, the catalogue and promo codes sent again. A heartbeat
 that cannot be written (the database down) is tried again a minute later, and that one sees the
-gap.
+gap. An APP_DELETED lost meanwhile cannot be replayed: the pauses APP_STATUS_CHANGED told of are
+put in doubt (`lost_lifecycle`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlalchemy import select
 from addon.clock import current_clock
 from addon.db.repository import insert_for
 from addon.db.types import utcnow
+from addon.installations.lost_lifecycle import doubt_told_pauses
 from addon.installations.missed_queue import MARGIN, Missed, delivered_creations, queue_missed
 from addon.installations.models import Installation, ReceiverHeartbeat
 
@@ -70,6 +72,7 @@ async def beat(services: Services) -> int:
             delivered = await delivered_creations(session, installation_id, since - MARGIN)
             missed = Missed(since=since, until=now, delivered=sorted(delivered))
             await queue_missed(session, installation_id, missed, at=now + RETRIES_END)
+        await doubt_told_pauses(session, since=last)
     logger.warning(
         "No web process could receive webhooks from %s to %s, longer than Saleor retries a "
         "delivery: replaying what changed meanwhile for %d installation(s)",

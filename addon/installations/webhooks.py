@@ -25,10 +25,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from addon import metrics
+from addon.db.types import utcnow
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized, UpstreamUnavailable
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.lifecycle import token_accepted
 from addon.installations.lifecycle_body import lifecycle_body
+from addon.installations.lost_lifecycle import doubt_told_pauses
 from addon.installations.models import LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
@@ -255,6 +257,12 @@ class WebhookReceiver:
         try:
             accepted = await token_accepted(self.services, installation)
         except SaleorError as exc:
+            if event == "APP_DELETED":
+                # Saleor may give up on it: a pause it told of is no longer known for one.
+                async with self.services.db.transaction() as session:
+                    await doubt_told_pauses(
+                        session, since=utcnow(), installation_id=installation_id
+                    )
             # A 5xx: Saleor delivers it again later.
             raise UpstreamUnavailable(
                 f"Cannot confirm {event} with Saleor now: {exc}.",
