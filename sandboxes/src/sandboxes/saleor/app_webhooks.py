@@ -27,14 +27,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse, validate
-
 from .arguments import pk_or_none
 from .context import api_context
 from .models import SandboxApp, WebhookConfig
 from .permissions import AUTHENTICATED_APP
 from .webhook_urls import target_url_problems
-from .webhooks import events_from_query
+from .webhooks import events_from_query, subscription_problem
 
 DISABLED = "App doesn't exist or is disabled"
 NAME_MAX_LENGTH = 255  # Webhook.name (saleor/webhook/models.py)
@@ -67,24 +65,10 @@ def _calling_app(info: Any) -> SandboxApp | None:
 
 
 def _checked_query(info: Any, query: str) -> dict[str, Any] | None:
-    """Saleor's `SubscriptionQuery` validation (saleor/graphql/webhook/subscription_query.py):
-    the error to answer, or None. Its message joins the distinct messages with ";"."""
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return _error("query", exc.message, "SYNTAX")
-    problems = validate(info.schema, document)
-    if problems:
-        messages = dict.fromkeys(p.message for p in problems)
-        return _error("query", ";".join(messages), "GRAPHQL_ERROR")
-    if not any(
-        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
-        for d in document.definitions
-    ):
-        return _error("query", "Subscription operation can't be found.", "MISSING_SUBSCRIPTION")
-    if not events_from_query(query):
-        return _error("query", "Can't find a single event.", "MISSING_EVENT")
-    return None
+    """Saleor's `SubscriptionQuery` validation (`webhooks.subscription_problem`): the error
+    to answer, or None."""
+    problem = subscription_problem(query, info.schema)
+    return None if problem is None else _error("query", *problem)
 
 
 def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:

@@ -11,8 +11,6 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from graphql import GraphQLError, parse, validate
-
 from .manifest_errors import fail, manage_apps_refused
 from .manifest_events import (
     EXTENSION_MOUNTS_3_20,
@@ -24,6 +22,7 @@ from .manifest_urls import WEBHOOK_URL_SCHEMES, app_url_valid
 from .permissions import ALL_PERMISSIONS
 from .schema import sandbox_schema
 from .webhook_headers import custom_headers_problem
+from .webhooks import subscription_problem
 
 IDENTIFIER_MAX_LENGTH = 256  # of an extension or a webhook (manifest_schema.py@3.23.28)
 
@@ -114,8 +113,7 @@ def check_webhook(webhook: dict[str, Any], version: str) -> None:
 # the same manifest into the same version asks the same question (each test installs the app).
 @lru_cache(maxsize=256)
 def _subscription_problems(query: str, version: str) -> str:
-    try:
-        document = parse(query)
-    except GraphQLError as exc:
-        return exc.message
-    return "; ".join(e.message for e in validate(sandbox_schema(version), document))
+    """`SubscriptionQuery(query).error_msg` ("" when valid): a type the version lacks, and a
+    query Saleor finds no subscription or no event in (`webhooks.subscription_problem`)."""
+    problem = subscription_problem(query, sandbox_schema(version))
+    return "" if problem is None else problem[0]

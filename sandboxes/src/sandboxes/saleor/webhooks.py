@@ -15,10 +15,13 @@ from datetime import datetime
 from graphql import (
     DocumentNode,
     FieldNode,
+    GraphQLError,
+    GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
     OperationType,
     parse,
+    validate,
 )
 from graphql.error import GraphQLSyntaxError
 from pydantic import BaseModel, ConfigDict, Field
@@ -124,6 +127,31 @@ def events_from_query(query: str) -> list[str]:
                 if isinstance(inner, InlineFragmentNode) and inner.type_condition is not None:
                     events.append(event_enum_name(inner.type_condition.name.value))
     return events
+
+
+def subscription_problem(query: str, schema: GraphQLSchema) -> tuple[str, str] | None:
+    """What Saleor's `SubscriptionQuery` finds wrong with a webhook's query (its message and
+    `WebhookErrorCode`), in its order (saleor/graphql/webhook/subscription_query.py
+    `validate_query`, the same at 3.20.119 and main@723cd4e); None when it is valid. Both
+    `webhookCreate`/`webhookUpdate` and an app's installation (manifest_validations.py
+    `clean_webhooks`: "Subscription query is not valid: " and this message) refuse it. Its
+    message joins the distinct messages with ";". (graphql-core's own rule already refuses a
+    second top field, which Saleor checks after validating.)"""
+    try:
+        document = parse(query)
+    except GraphQLError as exc:
+        return exc.message, "SYNTAX"
+    problems = validate(schema, document)
+    if problems:
+        return ";".join(dict.fromkeys(p.message for p in problems)), "GRAPHQL_ERROR"
+    if not any(
+        isinstance(d, OperationDefinitionNode) and d.operation is OperationType.SUBSCRIPTION
+        for d in document.definitions
+    ):
+        return "Subscription operation can't be found.", "MISSING_SUBSCRIPTION"
+    if not events_from_query(query):
+        return "Can't find a single event.", "MISSING_EVENT"
+    return None
 
 
 class Delivery(BaseModel):
