@@ -79,6 +79,11 @@ class Settings(BaseSettings):
     worker_max_attempts: int = Field(default=8, ge=1)
     worker_backoff_base_seconds: float = Field(default=2.0, gt=0)
     worker_backoff_max_seconds: float = Field(default=3600.0, gt=0)
+    # Runs of a job that failed because a service is down or throttling (Mailchimp's 5xx,
+    # timeouts and 429s, Saleor unreachable) before it is given up, when more than its kind's
+    # own limit: with the backoff capped at an hour, 20 runs span about seven hours, so an
+    # outage leaves nothing for an admin to retry by hand. 0: no more than the kind's limit.
+    worker_outage_max_attempts: int = Field(default=20, ge=0)
     worker_poll_interval_seconds: float = Field(default=1.0, gt=0)
     worker_batch_size: int = Field(default=20, ge=1)
     # A claimed job is leased this long; a heartbeat renews the lease every third of it while

@@ -34,6 +34,12 @@ class DependencyFailed(Exception):
         value = getattr(self.__cause__, "retry_after", None)
         return value if isinstance(value, int | float) else None
 
+    @property
+    def retryable(self) -> bool:
+        """The dependency failed for an outage (its 5xx, timeout or 429): the record is
+        retried as long as for its own request's (`jobs.retry.in_outage`)."""
+        return getattr(self.__cause__, "retryable", False) is True
+
 
 @dataclass
 class Known:

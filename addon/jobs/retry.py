@@ -48,6 +48,13 @@ def throttled_wait(error: BaseException, longest: float, otherwise: float) -> fl
     return min(retry_after(error, longest) or otherwise, longest)
 
 
+def in_outage(error: BaseException) -> bool:
+    """The failure is a service's outage or throttling, by the error's own word (`retryable`:
+    Mailchimp's 5xx, timeouts and 429s, `addon.mailchimp.errors`; Saleor unreachable or
+    failing, `addon.saleor.client.SaleorUnavailable`), not a refusal of the work itself."""
+    return getattr(error, "retryable", False) is True
+
+
 # A limit is a number, or read from the settings when the job fails (tests change settings).
 Limit = int | Callable[["Settings"], int]
 Seconds = float | Callable[["Settings"], float]
@@ -78,6 +85,11 @@ class RetryPolicy:
     anticipates (a service's refusal or outage): described by their own message; any other
     exception is described with its type, as the bug it probably is. None means the worker's
     settings (`WORKER_MAX_ATTEMPTS`, `WORKER_BACKOFF_*`).
+
+    A failure that is a service's outage (`in_outage`) is retried up to
+    `WORKER_OUTAGE_MAX_ATTEMPTS` runs when that is more: a limit sized for errors that repeat
+    (a refused payload) would give up within minutes of an outage of hours, leaving the work
+    failed or quarantined until an admin retries it.
     """
 
     max_attempts: Limit | None = None
@@ -85,8 +97,12 @@ class RetryPolicy:
     backoff_max: Seconds | None = None
     expected: tuple[type[BaseException], ...] = field(default=())
 
-    def allowed(self, settings: Settings) -> int:
-        return _value(self.max_attempts, settings, settings.worker_max_attempts)
+    def allowed(self, settings: Settings, error: BaseException | None = None) -> int:
+        """The runs a job may have, after failing with `error`."""
+        limit = _value(self.max_attempts, settings, settings.worker_max_attempts)
+        if error is not None and in_outage(error):
+            return max(limit, settings.worker_outage_max_attempts)
+        return limit
 
     def delay(self, attempts: int, settings: Settings) -> float:
         return backoff_delay(
@@ -109,7 +125,7 @@ class RetryPolicy:
     ) -> Failure:
         """Retry (when) or give up, after the `attempts`-th run failed with `error`."""
         reason = self.describe(error)
-        if attempts >= self.allowed(settings):
+        if attempts >= self.allowed(settings, error):
             return Failure(reason, attempts, None, error)
         wait = retry_after(error, self.longest(settings)) or self.delay(attempts, settings)
         return Failure(reason, attempts, now + timedelta(seconds=wait), error)

@@ -33,6 +33,8 @@ class SaleorError(Exception):
 class SaleorUnavailable(SaleorError):
     """Saleor could not be reached or answered with a server error."""
 
+    retryable = True  # an outage: the worker retries it longer (`jobs.retry.in_outage`)
+
 
 class SaleorQueryError(SaleorError):
     """Saleor answered the GraphQL document with errors (e.g. a token without permission)."""

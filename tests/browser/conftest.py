@@ -106,6 +106,8 @@ def live_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
         secret_key_file=tmp / ".secret_key",
         worker_poll_interval_seconds=0.1,
         worker_max_attempts=1,
+        # A page shows the outcome of an outage once: not a retry an hour later.
+        worker_outage_max_attempts=0,
         # Mailchimp's refusals retried within tenths of a second: a page shows the outcome of
         # an outage without waiting out seconds of backoff.
         mailchimp_backoff_base_seconds=0.05,
