@@ -51,6 +51,7 @@ KIND_SUBJECTS: dict[str, str] = {
     "connection.resumed": "Records held while Mailchimp could not be reached, sent again",
     "ecommerce.burst": "Many store records sent to Mailchimp together (one Mailchimp batch)",
     "ecommerce.cart_sweep": "Carts of checkouts Saleor deleted (daily check)",
+    "ecommerce.cart_discovery": "Carts of checkouts Saleor made without a webhook (regular check)",
     "ecommerce.product_on_offer": "A product going on offer",
     "ecommerce.product_sweep": "Products Saleor deleted with their product type (daily check)",
     "ecommerce.promo_codes": "Promo codes of a voucher, sent to Mailchimp together",

@@ -32,7 +32,8 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.db.types import utcnow
-from addon.ecommerce import cart_payment
+from addon.ecommerce import cart_discovery, cart_payment
+from addon.ecommerce.cart_discovery import ensure_discovery
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.context import Context
 from addon.ecommerce.daily_sweep import register_daily, schedule_daily, sweep_round
@@ -64,14 +65,17 @@ async def schedule_sweep(
 ) -> None:
     """Queue the installation's next sweep (merged into a pending one, which keeps its time),
     and its product sweep, the other daily look for what Saleor deletes without a webhook
-    (`product_sweep.py`)."""
+    (`product_sweep.py`); and its look for the checkouts Saleor makes without one, unless it
+    is pending (`cart_discovery.py`, every few minutes)."""
     await schedule_daily(session, installation_id, SWEEP_JOB, at=at)
     await schedule_product_sweep(session, installation_id, at=at)
+    await ensure_discovery(session, installation_id)
 
 
 async def queue_cart_sweeps(services: Services) -> None:
     """At a process start: a sweep for each installation tracking a channel that has none
-    pending (one tracked before sweeps existed, or whose sweep was lost)."""
+    pending (one tracked before sweeps existed, or whose sweep was lost), and a look for
+    checkouts made without a webhook for each one that has none pending."""
     pending = exists().where(
         Job.installation_id == MailchimpStore.installation_id,
         Job.coalesce_key == SWEEP_JOB,
@@ -83,6 +87,9 @@ async def queue_cart_sweeps(services: Services) -> None:
         )
         for installation_id in list(installations):
             await schedule_sweep(session, installation_id)
+        tracking = await session.scalars(pushing_stores(MailchimpStore.installation_id).distinct())
+        for installation_id in list(tracking):
+            await ensure_discovery(session, installation_id)
 
 
 async def handle_sweep(job: ClaimedJob, _: NoPayload, services: Services) -> None:
@@ -204,6 +211,7 @@ async def _unpaid(services: Services, context: Context, saleor_ids: list[str]) -
 
 def register(registry: HandlerRegistry) -> None:
     register_daily(registry, SWEEP_JOB, handle_sweep, schedule_sweep)
+    cart_discovery.register(registry)
 
 
 __all__ = ["SWEEP_JOB", "queue_cart_sweeps", "register", "schedule_sweep"]

@@ -161,6 +161,7 @@ FEATURES: tuple[Feature, ...] = (
             "ecommerce_checkout_add_promo_code",
             "ecommerce_restored_checkout",
             "ecommerce_checkouts_exist",
+            "ecommerce_new_checkouts",
             "ecommerce_products_by_ids",
             "ecommerce_product_type_names",
             "ecommerce_customers_by_ids",

@@ -89,6 +89,30 @@ class StoreCheckouts(StoreOrders):
         self.checkouts[checkout.token] = checkout
         return checkout
 
+    def create_checkout_from_order(self, order: Order, customer: Customer) -> Checkout:
+        """``checkoutCreateFromOrder`` by the signed-in `customer` ("buy again";
+        saleor/graphql/checkout/mutations/checkout_create_from_order.py, the same at 3.20.119
+        and main): a checkout in the order's channel, of the customer with their e-mail
+        (`create_checkout`), holding the order's lines whose variant is still sold there
+        (`clean_order_lines` leaves out the others, as `unavailable_variants`). Saleor sends
+        NO webhook for it, neither CHECKOUT_CREATED nor CHECKOUT_UPDATED: nor does this."""
+        channel = self.channels[order.channel_id]
+        now = utcnow()
+        lines = []
+        for line in order.lines:
+            variant = self.variants.get(line.variant_id) if line.variant_id else None
+            if variant is None or variant.listing_for(channel.id) is None:
+                continue
+            product = self.products[variant.product_id]
+            publication = product.publication_in(channel.id)
+            if (
+                channel.id in product.channel_ids
+                and publication.is_published
+                and publication.is_available_for_purchase(now)
+            ):
+                lines.append(LineSpec(variant.id, line.quantity))
+        return self.create_checkout(channel.slug, lines, customer=customer)
+
     def _add_checkout_line(self, checkout: Checkout, spec: LineSpec) -> None:
         variant = self.get_variant(spec.variant_id)
         if variant.listing_for(checkout.channel_id) is None:
