@@ -1,6 +1,7 @@
-"""Order models of the Saleor sandbox store (pydantic): orders and their lines and discounts,
-the payments of an order (payment apps' transactions and their events, legacy payments, granted
-refunds) with their statuses, and fulfilments. Amounts are :class:`~decimal.Decimal`."""
+"""Order models of the Saleor sandbox store (pydantic): orders and their lines, discounts and
+fulfilments. What pays an order (transactions, legacy payments, granted refunds, their statuses)
+is in `payment_models.py`, whose names this module still exports. Amounts are
+:class:`~decimal.Decimal`."""
 
 from __future__ import annotations
 
@@ -15,6 +16,16 @@ from pydantic import Field
 from .ids import to_global_id
 from .models import Address, CreationWrites, Node, SortWrites, WithMetadata, utcnow
 from .money import currency_places
+from .payment_models import GrantedRefund as GrantedRefund
+from .payment_models import OrderAuthorizeStatus as OrderAuthorizeStatus
+from .payment_models import OrderChargeStatus as OrderChargeStatus
+from .payment_models import Payment as Payment
+from .payment_models import PaymentChargeStatus as PaymentChargeStatus
+from .payment_models import PaymentTransaction as PaymentTransaction
+from .payment_models import PaymentTransactionKind as PaymentTransactionKind
+from .payment_models import TransactionEvent as TransactionEvent
+from .payment_models import TransactionEventType as TransactionEventType
+from .payment_models import TransactionItem as TransactionItem
 
 
 class OrderOrigin(StrEnum):
@@ -36,129 +47,6 @@ class OrderStatus(StrEnum):
     FULFILLED = "FULFILLED"
     CANCELED = "CANCELED"
     EXPIRED = "EXPIRED"
-
-
-class PaymentChargeStatus(StrEnum):
-    NOT_CHARGED = "NOT_CHARGED"
-    PENDING = "PENDING"
-    PARTIALLY_CHARGED = "PARTIALLY_CHARGED"
-    FULLY_CHARGED = "FULLY_CHARGED"
-    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"
-    FULLY_REFUNDED = "FULLY_REFUNDED"
-    REFUSED = "REFUSED"
-    CANCELLED = "CANCELLED"
-
-
-class OrderChargeStatus(StrEnum):
-    NONE = "NONE"
-    PARTIAL = "PARTIAL"
-    FULL = "FULL"
-    OVERCHARGED = "OVERCHARGED"
-
-
-class OrderAuthorizeStatus(StrEnum):
-    NONE = "NONE"
-    PARTIAL = "PARTIAL"
-    FULL = "FULL"
-
-
-class TransactionEventType(StrEnum):
-    """Saleor's `TransactionEventTypeEnum` (the subset payment apps report amounts with)."""
-
-    AUTHORIZATION_SUCCESS = "AUTHORIZATION_SUCCESS"
-    AUTHORIZATION_FAILURE = "AUTHORIZATION_FAILURE"
-    AUTHORIZATION_REQUEST = "AUTHORIZATION_REQUEST"
-    CHARGE_SUCCESS = "CHARGE_SUCCESS"
-    CHARGE_FAILURE = "CHARGE_FAILURE"
-    CHARGE_BACK = "CHARGE_BACK"
-    CHARGE_REQUEST = "CHARGE_REQUEST"
-    REFUND_SUCCESS = "REFUND_SUCCESS"
-    REFUND_FAILURE = "REFUND_FAILURE"
-    REFUND_REVERSE = "REFUND_REVERSE"
-    REFUND_REQUEST = "REFUND_REQUEST"
-    CANCEL_SUCCESS = "CANCEL_SUCCESS"
-    CANCEL_FAILURE = "CANCEL_FAILURE"
-    CANCEL_REQUEST = "CANCEL_REQUEST"
-
-
-class TransactionEvent(Node):
-    graphql_type: ClassVar[str] = "TransactionEvent"
-    type: TransactionEventType
-    amount: Decimal
-    psp_reference: str
-    message: str = ""
-    created_at: datetime = Field(default_factory=utcnow)
-
-
-class TransactionItem(WithMetadata):
-    """A payment app's transaction (Saleor's `TransactionItem`); amounts come from its events."""
-
-    graphql_type: ClassVar[str] = "TransactionItem"
-    token: uuid.UUID = Field(default_factory=uuid.uuid4)
-    name: str = ""
-    psp_reference: str = ""
-    currency: str
-    events: list[TransactionEvent] = Field(default_factory=list)
-    authorized_value: Decimal = Decimal("0")
-    charged_value: Decimal = Decimal("0")
-    refunded_value: Decimal = Decimal("0")
-    canceled_value: Decimal = Decimal("0")
-    authorize_pending_value: Decimal = Decimal("0")
-    charge_pending_value: Decimal = Decimal("0")
-    refund_pending_value: Decimal = Decimal("0")
-    cancel_pending_value: Decimal = Decimal("0")
-    created_at: datetime = Field(default_factory=utcnow)
-    modified_at: datetime = Field(default_factory=utcnow)
-
-    @property
-    def global_id(self) -> str:
-        # Saleor's TransactionItem is keyed by its token.
-        return to_global_id("TransactionItem", str(self.token))
-
-
-class PaymentTransactionKind(StrEnum):
-    """Saleor's legacy `TransactionKind` (the kinds the sandbox's gateway records)."""
-
-    AUTH = "AUTH"
-    CAPTURE = "CAPTURE"
-    REFUND = "REFUND"
-    VOID = "VOID"
-
-
-class PaymentTransaction(Node):
-    """One operation of a legacy payment (Saleor's `Transaction`)."""
-
-    graphql_type: ClassVar[str] = "Transaction"
-    kind: PaymentTransactionKind
-    amount: Decimal
-    is_success: bool = True
-    created: datetime = Field(default_factory=utcnow)
-
-
-class Payment(WithMetadata):
-    """A legacy payment (Saleor's `Payment`), for orders paid through the payment plugins."""
-
-    graphql_type: ClassVar[str] = "Payment"
-    gateway: str = "mirumee.payments.dummy"
-    total: Decimal
-    captured_amount: Decimal = Decimal("0")
-    currency: str
-    charge_status: PaymentChargeStatus = PaymentChargeStatus.NOT_CHARGED
-    is_active: bool = True
-    transactions: list[PaymentTransaction] = Field(default_factory=list)
-    token: str = Field(default_factory=lambda: uuid.uuid4().hex)
-    created: datetime = Field(default_factory=utcnow)
-    modified: datetime = Field(default_factory=utcnow)
-
-
-class GrantedRefund(Node):
-    """A refund granted on an order (`orderGrantRefundCreate`), before money moves."""
-
-    graphql_type: ClassVar[str] = "OrderGrantedRefund"
-    amount: Decimal
-    reason: str = ""
-    transaction_token: uuid.UUID | None = None
-    created_at: datetime = Field(default_factory=utcnow)
 
 
 class OrderLine(WithMetadata):

@@ -20,7 +20,8 @@ from .metadata_schema import metadata_resolvers
 from .models import Address, Customer
 from .money import Money, TaxedMoney
 from .order_discounts import line_discounts
-from .order_models import Order, OrderLine, TransactionItem
+from .order_models import Order, OrderLine
+from .payment_models import TransactionItem
 from .payments import (
     granted_refund_total,
     is_paid,

@@ -19,10 +19,9 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from .models import CheckoutTransaction, utcnow
-from .order_models import (
+from .order_models import Order, OrderStatus
+from .payment_models import (
     GrantedRefund,
-    Order,
-    OrderStatus,
     Payment,
     PaymentChargeStatus,
     PaymentTransaction,

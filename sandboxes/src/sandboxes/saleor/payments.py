@@ -26,11 +26,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
-from .order_models import (
-    Order,
+from .order_models import Order, OrderStatus
+from .payment_models import (
     OrderAuthorizeStatus,
     OrderChargeStatus,
-    OrderStatus,
     Payment,
     PaymentChargeStatus,
     PaymentTransactionKind,

@@ -6,14 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .order_models import (
-    GrantedRefund,
-    Order,
-    OrderStatus,
-    TransactionEvent,
-    TransactionEventType,
-    TransactionItem,
-)
+from .order_models import Order, OrderStatus
 from .payment_actions import (
     capture_legacy_payment,
     create_transaction,
@@ -22,6 +15,7 @@ from .payment_actions import (
     report_event,
     request_refund,
 )
+from .payment_models import GrantedRefund, TransactionEvent, TransactionEventType, TransactionItem
 from .sandbox_webhooks import SandboxWebhooks
 
 
