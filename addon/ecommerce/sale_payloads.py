@@ -26,6 +26,8 @@ from addon.ecommerce.payloads import (
     order_address,
     top_level,
 )
+from addon.ecommerce.payment_state import ENDED_UNSOLD as ENDED_UNSOLD
+from addon.ecommerce.payment_state import financial_status, refunded_goods
 from addon.ecommerce.promo_payloads import order_promos
 from addon.ecommerce.saleor_schemas import SaleorCheckout, SaleorOrder
 from addon.mailchimp import (
@@ -58,12 +60,6 @@ class TrackedOrderPatch(OrderPatch):
 # --- orders ----------------------------------------------------------------------------------
 
 
-# Orders that ended without a sale: cancelled, and expired (Saleor expires an unconfirmed order
-# never paid after its channel's `expireOrdersAfter`, releasing its stock and voucher usage:
-# saleor/order/tasks.py `_expire_orders`, ORDER_EXPIRED and ORDER_UPDATED).
-ENDED_UNSOLD = ("CANCELED", "EXPIRED")
-
-
 def unit_price(total: Decimal, quantity: int, currency: str) -> float:
     """A line's `price`: Mailchimp's is the price of one item, which it multiplies by the
     quantity (sent the line total, it showed the quantity times it: mailchimp/mc-woocommerce
@@ -88,45 +84,6 @@ def tentative(order: SaleorOrder) -> bool:
     a payment under way (a transaction pending, even failed) is not expired by Saleor, and goes
     as `pending`, as Saleor keeps it."""
     return order.status == "UNCONFIRMED" and never_paid(order)
-
-
-def financial_status(order: SaleorOrder) -> str:
-    """Mailchimp's `financial_status`, from the amounts Saleor exposes, for both payment models.
-
-    Mailchimp sends its order notifications on "pending" (confirmation), "paid" (invoice),
-    "refunded" (refund confirmation) and "cancelled"; "partially_refunded" and "partially_paid"
-    describe the rest. Saleor (saleor/graphql/order/types.py, `Order.resolve_payment_status`)
-    derives `paymentStatus` of an order paid through transactions from the charged amount only
-    (a refund lowers `totalCharged` and raises `totalRefunded`; FULLY_CHARGED again once the
-    refund was granted first), and shows PARTIALLY_/FULLY_REFUNDED only for legacy payments,
-    whose `totalCharged` is also net of refunds (saleor/order/utils.py
-    `updates_amounts_for_order`). So refunds are read from `totalRefunded` and `totalCharged`,
-    with the legacy statuses as a fallback (a legacy refund can leave `totalRefunded` at 0 once
-    its payment is inactive, and `orderRefund` fulfilments make FULLY_REFUNDED on their own).
-    A refund staff record by hand (the dashboard's manual refund: a transaction created with
-    `amountRefunded` alone) leaves `totalCharged` as it was (events without a PSP reference,
-    saleor/payment/transaction_item_calculations.py `_handle_events_without_psp_reference`):
-    an order is also refunded once `totalRefunded` reaches its total, as Saleor's own
-    ORDER_FULLY_REFUNDED says (saleor/order/actions.py `order_refunded`).
-    """
-    if order.status in ENDED_UNSOLD:
-        return "cancelled"
-    total = order.total.gross.amount
-    charged = order.total_charged.amount
-    refunded = order.total_refunded.amount
-    # A requested refund is deducted from `totalCharged` before the payment app settles it.
-    refunding = order.total_refund_pending.amount
-    all_back = refunded > 0 and (charged + refunding <= 0 or refunded >= total)
-    if order.payment_status == "FULLY_REFUNDED" or all_back:
-        return "refunded"
-    if refunded > 0 or order.payment_status == "PARTIALLY_REFUNDED":
-        return "partially_refunded"
-    paid = charged + refunding
-    if paid >= total:
-        return "paid"
-    if paid > 0:
-        return "partially_paid"
-    return "pending"
 
 
 def fulfillment_status(order: SaleorOrder) -> str | None:
@@ -236,9 +193,8 @@ def order_input(
     # `get_total_refunded()`).
     status = financial_status(order)
     # A legacy refund can leave `totalRefunded` at 0 (see `financial_status`): refunded is none.
-    kept = (
-        Decimal(0) if status == "refunded" else max(value - order.total_refunded.amount, Decimal(0))
-    )
+    # An overcharge refunded is no refund of the order (`refunded_goods`).
+    kept = Decimal(0) if status == "refunded" else max(value - refunded_goods(order), Decimal(0))
     shipping = order.shipping_price.gross.amount
     if status in ("cancelled", "refunded"):
         # Mailchimp counts every order's total in revenue and the customer's total spent,

@@ -76,6 +76,19 @@ class IdRef(_Saleor):
     id: str
 
 
+class TransactionEventRef(_Saleor):
+    type: str
+
+
+class OrderTransaction(_Saleor):
+    """A payment app's transaction of an order: what it refunded, and whether it ever charged
+    (a refund staff record by hand is a transaction of a refund alone: `payment_state.py`)."""
+
+    id: str
+    refunded_amount: Amount = Field(alias="refundedAmount")
+    events: list[TransactionEventRef] = Field(default_factory=list)
+
+
 class Image(_Saleor):
     url: str
 
@@ -241,7 +254,7 @@ class SaleorOrder(_Saleor):
     # payment models; `paymentStatus` shows refunds only for legacy payments.
     payment_status: str = Field(alias="paymentStatus")
     charge_status: str = Field(alias="chargeStatus")
-    transactions: list[IdRef] = Field(default_factory=list)
+    transactions: list[OrderTransaction] = Field(default_factory=list)
     payments: list[IdRef] = Field(default_factory=list)
     total_charged: Amount = Field(alias="totalCharged")
     total_refunded: Amount = Field(alias="totalRefunded")
