@@ -174,7 +174,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         worker_backoff_max_seconds=3600,
         worker_max_attempts=3,
         # A service's outage retried no longer than other failures, as the tests of each kind
-        # count; the longer retry is tested on its own (tests/test_retry_outage.py).
+        # count; the longer retry is tested on its own (tests/ecommerce/test_outage_retry.py).
         worker_outage_max_attempts=0,
         mailchimp_api_url_template=MAILCHIMP_URL + "/{dc}/3.0",
         mailchimp_login_url=MAILCHIMP_URL,

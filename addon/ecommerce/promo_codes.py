@@ -6,7 +6,8 @@ ledger reads batch results everywhere (`batch_results.classify`): taken → reco
 a deletion of what is gone already → forgotten; a code Mailchimp holds already, a code gone
 from Mailchimp, a passing refusal (429, 5xx) or an operation missing from the results → the
 voucher's push is queued again in its lane, after the worker's backoff for pushes, and after
-`ECOMMERCE_MAX_ATTEMPTS` rounds the record is quarantined; a code refused as data (a 4xx) →
+`ECOMMERCE_MAX_ATTEMPTS` rounds the record is quarantined (`WORKER_OUTAGE_MAX_ATTEMPTS` where
+only passing refusals and missing results are left: an outage); a code refused as data (a 4xx) →
 the record is quarantined with Mailchimp's reason (no retry until the voucher changes or an
 admin retries, which sends only the codes not held).
 """
@@ -55,6 +56,7 @@ class Outcomes(BaseModel):
 
     held: dict[str, str | None] = {}  # code id → its hash now (None: gone from Mailchimp)
     again: int = 0  # codes to send again (passing refusals, missing results, unknown content)
+    passing: int = 0  # of those, the passing refusals and missing results (an outage's)
     refused: list[str] = []  # Mailchimp's reasons for the codes it refused as data
 
 
@@ -78,6 +80,7 @@ def outcomes(request: CodesBatch, results: list[BatchOperationResult]) -> Outcom
             found.refused.append(error_message(result))
         else:  # transient, missing from the results
             found.again += 1
+            found.passing += 1
     return found
 
 
@@ -112,7 +115,8 @@ async def codes_job(job: ClaimedJob, request: CodesBatch, services: Services) ->
         record.children = children
         if found.again:
             reason = f"{found.again} promo code(s) not taken by Mailchimp's batch yet."
-            await _again(session, services, job.installation_id, request, reason)
+            outage = found.passing == found.again
+            await _again(session, services, job.installation_id, request, reason, outage)
         elif found.refused:
             quarantined(
                 record,
@@ -131,15 +135,20 @@ async def _again(
     installation_id: int,
     request: CodesBatch,
     reason: str,
+    outage: bool,
 ) -> None:
     """The voucher's push again, after the backoff the worker gives a failed push (the record
-    counts the rounds; quarantined after `ECOMMERCE_MAX_ATTEMPTS`)."""
+    counts the rounds; quarantined after `ECOMMERCE_MAX_ATTEMPTS`, or, where every code to send
+    again met a passing refusal (`outage`: Mailchimp's 5xx, 429s and timeouts inside the
+    batch), after `WORKER_OUTAGE_MAX_ATTEMPTS`)."""
     record = await LedgerRepository(session).get(
         installation_id, request.channel, EntityKind.PROMO_RULE, request.voucher_id
     )
     assert record is not None
     attempts = record.attempts + 1
-    if attempts >= PUSH_RETRY.allowed(services.settings):
+    settings = services.settings
+    allowed = PUSH_RETRY.allowed_in_outage(settings) if outage else PUSH_RETRY.allowed(settings)
+    if attempts >= allowed:
         quarantined(record, reason)
         record.attempts = attempts
         return

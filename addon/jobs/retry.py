@@ -99,10 +99,15 @@ class RetryPolicy:
 
     def allowed(self, settings: Settings, error: BaseException | None = None) -> int:
         """The runs a job may have, after failing with `error`."""
-        limit = _value(self.max_attempts, settings, settings.worker_max_attempts)
         if error is not None and in_outage(error):
-            return max(limit, settings.worker_outage_max_attempts)
-        return limit
+            return self.allowed_in_outage(settings)
+        return _value(self.max_attempts, settings, settings.worker_max_attempts)
+
+    def allowed_in_outage(self, settings: Settings) -> int:
+        """The runs a job may have while it fails for a service's outage (`in_outage`; or as
+        its caller tells from the answers, a batch's operations answered 5xx)."""
+        limit = _value(self.max_attempts, settings, settings.worker_max_attempts)
+        return max(limit, settings.worker_outage_max_attempts)
 
     def delay(self, attempts: int, settings: Settings) -> float:
         return backoff_delay(

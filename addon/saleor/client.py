@@ -33,7 +33,16 @@ class SaleorError(Exception):
 class SaleorUnavailable(SaleorError):
     """Saleor could not be reached or answered with a server error."""
 
-    retryable = True  # an outage: the worker retries it longer (`jobs.retry.in_outage`)
+    def __init__(self, message: str, *, outage: bool = True) -> None:
+        super().__init__(message)
+        # An outage (no answer, a 5xx, 408 or 429) the worker retries longer
+        # (`jobs.retry.in_outage`); not an HTTP refusal that repeats (a proxy's 403, a 404).
+        self.retryable = outage
+
+
+def _outage_status(code: int | None) -> bool:
+    """An HTTP status of a service down or throttling (retried for as long as an outage)."""
+    return code is None or code >= 500 or code in (408, 429)
 
 
 class SaleorQueryError(SaleorError):
@@ -231,7 +240,10 @@ class SaleorClient:
                 raise SaleorTokenRefused(
                     f"Saleor at {saleor_api_url} refused the token (HTTP 401)", [], None
                 ) from exc
-            raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc
+            raise SaleorUnavailable(
+                f"Saleor at {saleor_api_url} is unavailable: {exc}",
+                outage=_outage_status(exc.code),
+            ) from exc
         except (TransportConnectionFailed, httpx.HTTPError) as exc:
             raise SaleorUnavailable(f"Saleor at {saleor_api_url} is unavailable: {exc}") from exc
         except TransportError as exc:

@@ -14,11 +14,12 @@ from addon.config import Settings
 from addon.db.types import utcnow
 from addon.ecommerce.failures import PUSH_RETRY
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.payloads import mailchimp_id
 from addon.ecommerce.push_ledger import DependencyFailed
 from addon.jobs.retry import DEFAULT_POLICY, in_outage
 from addon.mailchimp import RateLimited, TransientError, ValidationFailed
 from addon.saleor.client import SaleorQueryError, SaleorUnavailable
-from tests.ecommerce.conftest import Shop
+from tests.ecommerce.conftest import CHANNEL, Shop, choose, run_all
 
 OUTAGE_ATTEMPTS = 20
 
@@ -86,3 +87,25 @@ async def test_a_push_through_a_mailchimp_outage_is_sent_once_it_ends(shop: Shop
     assert record is not None
     assert record.status is SyncStatus.SYNCED, record.last_error
     assert str(product.id) in shop.products()
+
+
+async def test_promo_codes_refused_by_an_outage_inside_their_batch_are_sent_again(
+    shop: Shop,
+) -> None:
+    """Mailchimp's 503s inside a code batch (the batch itself ran): before, the voucher was
+    quarantined after `ECOMMERCE_MAX_ATTEMPTS` rounds, the outage limit never applied there
+    (found by a review of the outage retries)."""
+    await choose(shop, "all")
+    settings = shop.services.settings
+    rounds = settings.ecommerce_max_attempts + 1
+    assert rounds < settings.worker_outage_max_attempts
+    names = [f"OUT{i:03}" for i in range(60)]  # a batch (as test_promos does)
+    voucher = await shop.saleor.vouchers.create("Outage", names, channels={CHANNEL: 3})
+    ops = [f"code:{mailchimp_id(c.global_id)}" for c in voucher.codes]
+    shop.mailchimp.faults.fail_batch_operations(ops, times=rounds, status=503)
+    for _ in range(4):
+        await run_all(shop)
+    record = await shop.record(EntityKind.PROMO_RULE, voucher.global_id)
+    assert record is not None
+    assert record.status is SyncStatus.SYNCED, record.last_error
+    assert len(record.children) == len(names)
