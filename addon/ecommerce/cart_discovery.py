@@ -48,6 +48,9 @@ DISCOVER_EVERY = timedelta(minutes=15)
 # A checkout saved just before a look may be committed just after it: each look reads again
 # the last minute before the newest creation it saw (the ledger tells those it knows).
 OVERLAP = timedelta(minutes=1)
+# How far back a look queued without a start reads: a first look, or one `ensure_discovery`
+# queued (maybe in place of a running look's next), past the last look's span.
+LOOK_BACK = DISCOVER_EVERY + 2 * OVERLAP
 PAGE_LIMIT = 20  # of 100 (`ecommerce_new_checkouts.graphql`): a look's work stays bounded
 
 
@@ -97,11 +100,11 @@ async def schedule_discovery(
     at: datetime | None = None,
 ) -> None:
     """Queue the installation's next look (merged into a pending one), at the checkouts
-    created at `since` or later (from now on, the first)."""
+    created at `since` or later (None: those of the last look's span, `LOOK_BACK`)."""
     await JobRepository(session).enqueue(
         installation_id,
         DISCOVERY_JOB,
-        DiscoveryPayload(since=since or utcnow()).model_dump(mode="json"),
+        DiscoveryPayload(since=since).model_dump(mode="json"),
         coalesce_key=DISCOVERY_JOB,
         run_after=at or utcnow() + DISCOVER_EVERY,
     )
@@ -109,7 +112,9 @@ async def schedule_discovery(
 
 async def ensure_discovery(session: AsyncSession, installation_id: int) -> None:
     """The installation's look, queued unless one is pending already (whose payload, where the
-    last look stopped, a merge would replace)."""
+    last look stopped, a merge would replace). With no start of its own: one queued by a
+    running look between the check and the insert is merged into, and it then reads back
+    `LOOK_BACK`, past where that look stopped (it ran within `DISCOVER_EVERY`)."""
     pending = await session.scalar(
         select(Job.id).where(
             Job.installation_id == installation_id,
@@ -123,7 +128,7 @@ async def ensure_discovery(session: AsyncSession, installation_id: int) -> None:
 
 async def handle_discovery(job: ClaimedJob, payload: DiscoveryPayload, services: Services) -> None:
     sweep = await sweep_round(services, job.installation_id)
-    since = payload.since or utcnow() - DISCOVER_EVERY  # (one queued without a time)
+    since = payload.since or utcnow() - LOOK_BACK  # (one queued without a time)
     newest = since
     carts = [c for c in sweep.to_sweep if c.carts_enabled and not c.store_missing]
     if carts:
