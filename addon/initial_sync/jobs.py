@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.connection.reconnect import RECONNECT_WAIT
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.ecommerce.catalog import DependencyFailed
@@ -48,10 +49,31 @@ from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound, StoreP
 from addon.saleor.client import SaleorError
 from addon.services import Services
 
+# An ended sync waiting for Mailchimp to be connected again looks this often (one read of the
+# connection): the store's automations wait at most this long after the reconnection.
+RECONNECT_LOOK_SECONDS = 300.0
+
 STEP_RETRY = RetryPolicy(
     max_attempts=lambda settings: settings.initial_sync_max_attempts,
     expected=(MailchimpError, SaleorError, DependencyFailed),
 )
+
+
+async def _until_connected(services: Services, run: Snapshot) -> None:
+    """Mailchimp is not connected (or refuses the credentials): raise `RetryLater` while the
+    ended sync still waits for the account (`RECONNECT_WAIT` after its end); return when it
+    lets go. Its batches and the store's `is_syncing` are the account's: only a connection
+    reaches them, and reconnecting the same account keeps the sync's state (another account,
+    or the account's data forgotten, deletes the sync: `account_data.py`)."""
+    async with services.db.session() as session:
+        row = await session.get(InitialSync, run.id)
+        ended = row.finished_at if row is not None else None
+    if ended is not None and utcnow() - ended < RECONNECT_WAIT:
+        raise RetryLater(
+            "Waiting for Mailchimp to be connected again: the initial sync's batches and the "
+            "store's syncing flag (its automations held) are the account's",
+            RECONNECT_LOOK_SECONDS,
+        )
 
 
 async def _unflag(services: Services, run: Snapshot) -> None:
@@ -70,7 +92,8 @@ async def _unflag(services: Services, run: Snapshot) -> None:
             async with mailchimp_for(services, run.installation_id) as client:
                 await client.update_store(store_id, StorePatch(is_syncing=False))
         except (NotConnected, InvalidCredentials):
-            pass  # the account is gone: there is no flag left to clear
+            # Not reachable now: waited for (`_until_connected`), then let go.
+            await _until_connected(services, run)
         except NotFound:
             pass  # the store is gone (deleted in Mailchimp), and its flag with it
     async with services.db.transaction() as session:
@@ -81,11 +104,13 @@ async def _unflag(services: Services, run: Snapshot) -> None:
 
 async def _settle(services: Services, run: Snapshot, flights: list[Flight]) -> bool:
     """An ended sync's batches still at Mailchimp, looked at (`ended`); True: the next step is
-    queued. Without a Mailchimp connection nothing of them can be known or run: let go."""
+    queued. Without a Mailchimp connection nothing of them can be known or run: waited for
+    (`_until_connected`), then let go."""
     try:
         async with mailchimp_for(services, run.installation_id) as client:
             delay = await ended.settle(services, client, run, flights)
     except (NotConnected, InvalidCredentials):
+        await _until_connected(services, run)
         return False
     async with services.db.transaction() as session:
         await enqueue_step(session, run.installation_id, run.id, run.channel, delay)
@@ -132,7 +157,9 @@ async def step_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
             return
         async with mailchimp_for(services, run.installation_id) as client:
             await Step(services, run, context, client).execute(flights)
-    except (NotConnected, InvalidCredentials) as exc:
+    except NotConnected as exc:
+        await end(services, run.id, RunStatus.FAILED, str(exc))
+    except InvalidCredentials as exc:
         await end(services, run.id, RunStatus.FAILED, f"Mailchimp is not connected: {exc}")
 
 
