@@ -22,27 +22,18 @@ What is sent to Mailchimp for the change is `member_write.write_member`'s.
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-from pydantic import ValidationError
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.service import enqueue_import
 from addon.connection.reconnect import (
-    NOT_DONE_SWITCHED,
     RECONNECT_RETRY_SECONDS,
     OwedKind,
-    asked_of_another_account,
     gave_up_reconnecting,
 )
 from addon.connection.service import NotConnected, mailchimp_for
 from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
-from addon.jobs.models import Job, JobStatus
-from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import (
     AddressRefused,
@@ -53,14 +44,20 @@ from addon.mailchimp import (
 )
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
-from addon.subscriptions.email_move import EmailMove, enqueue_email_move
+from addon.subscriptions.contact_settled import release_hold, settled
 from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
 from addon.subscriptions.mailchimp_hooks import upemail_waiting, withdrawal_waiting
+from addon.subscriptions.member_fields import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.member_write import Applied, refused_address, write_member
-from addon.subscriptions.models import MEMBER_STATUSES, ContactState
-from addon.subscriptions.profile import MemberData, change_member_data, report_not_sent
+from addon.subscriptions.models import MEMBER_STATUSES
+from addon.subscriptions.owed_withdrawals import (
+    WAITING_FOR_CONNECTION,
+    for_another_account,
+    owes,
+    withdraws,
+)
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange
 from addon.subscriptions.service import (
@@ -75,11 +72,6 @@ from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
 
-WAITING_FOR_CONNECTION = (
-    "Waits for Mailchimp to be connected again: the shopper left, or withdrew a consent, and "
-    "Mailchimp does not know it yet"
-)
-
 # What the customer panel shows on a contact Mailchimp refuses as "Forgotten Email Not
 # Subscribed" (kept by the app in `ContactState.last_problem`).
 FORGOTTEN = (
@@ -88,81 +80,19 @@ FORGOTTEN = (
     "contact can come back, by signing up through a Mailchimp signup form."
 )
 
-
-def _withdraws(change: ContactChange, held: set[str]) -> bool:
-    """A leaving, or a consent the contact holds (`held`) withdrawn: owed to the shopper
-    (GDPR art. 7(3)) whenever Mailchimp can be told. (An unproven one is not sent at all.)"""
-    if not change.address_proven:
-        return False
-    if change.action is Action.UNSUBSCRIBE:
-        return True
-    return change.permissions_exact and bool(held - set(change.permission_ids))
-
-
-# Done on arrival: the Activity entry of a withdrawal owed to an account another was connected
-# in place of (text in `last_error`, as the Activity page shows a row's).
-NOT_DONE_NOTE = "subscriptions.not_done_account_switched"
-
-
-def _owed(change: ContactChange) -> bool:
-    """A leaving, or a choice of consents that may withdraw one: owed to the account the change
-    was asked under (whether it withdraws one, only that account's contact knew)."""
-    return change.address_proven and (
-        change.action is Action.UNSUBSCRIBE or change.permissions_exact
-    )
-
-
-def _owes(payload: dict[str, Any]) -> bool:
-    try:
-        return _owed(ContactChange.model_validate(payload))
-    except ValidationError:
-        return False
-
-
 # What waits for the connected account (`Linking.save` asks before another is connected).
 OWED_UNSUBSCRIBES = OwedKind(
     APPLY_JOB,
     "unsubscribe",
     "unsubscribes",
     dropped="whoever left stays subscribed there until someone unsubscribes them",
-    owes=_owes,
+    owes=owes,
 )
-
-
-async def _for_another_account(services: Services, job: ClaimedJob, change: ContactChange) -> bool:
-    """Whether the change was asked under the account connected before another: its audience
-    is that one's, and the app forgot it (`addon.connection.reconnect`). A withdrawal owed to
-    it ends with Activity saying it was not done; any other change as one of a gone audience."""
-    async with services.db.session() as session:
-        if not await asked_of_another_account(session, job):
-            return False
-    if _owed(change):
-        async with services.db.transaction() as session:
-            note = (
-                f"{NOT_DONE_SWITCHED}. {change.email} left audience {change.list_id} (or "
-                "withdrew a consent) while the app waited to tell the account connected before, "
-                "and another account was connected in its place: that account may still have "
-                "them subscribed. Unsubscribe them there by hand if it is still in use."
-            )
-            jobs = JobRepository(session)
-            note_id = await jobs.enqueue(
-                job.installation_id,
-                NOT_DONE_NOTE,
-                {"email": change.email, "list_id": change.list_id},
-                dedupe_key=f"{NOT_DONE_NOTE}:{job.id}",
-                status=JobStatus.DONE,
-            )
-            if note_id is not None:
-                await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
-            logger.warning(
-                "A shopper's withdrawal was not sent: the Mailchimp account was switched"
-            )
-    return True
 
 
 async def handle_apply(job: ClaimedJob, change: ContactChange, services: Services) -> None:
     installation_id = job.installation_id
-    if await _for_another_account(services, job, change):
+    if await for_another_account(services, job, change):
         return
     # (an unproven change links only the contact it makes: `ContactChange.address_proven`)
     follows = change.held_for is not None or change.address_proven
@@ -225,7 +155,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             "The contact left the audience in Mailchimp after this consent was given; that "
             "is kept.",
         )
-    elif conflict_lost(change, mailchimp_changed_at, settings) and not _withdraws(
+    elif conflict_lost(change, mailchimp_changed_at, settings) and not withdraws(
         change, held_permissions
     ):  # a consent withdrawn is kept whichever side changed last, as an unsubscribe
         applied = Applied(
@@ -266,7 +196,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 if chosen_left_out(gone, change.interest_ids):
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except (NotConnected, InvalidCredentials) as exc:
-            if _withdraws(change, held_permissions) and not await gave_up_reconnecting(
+            if withdraws(change, held_permissions) and not await gave_up_reconnecting(
                 services, job
             ):
                 # Dropped, the shopper would stay subscribed (or consenting) for good.
@@ -277,13 +207,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             # Saleor's metadata) to give again, and one sent weeks later, to whatever account is
             # connected then, is not what they asked for.
             async with services.db.transaction() as session:
-                await _settled(session, installation_id, change)
+                await settled(session, installation_id, change)
             return
         except NotFound:
             if not await audience_gone(services, installation_id, change.list_id):
                 raise
             async with services.db.transaction() as session:
-                state = await _settled(session, installation_id, change)  # over all the same
+                state = await settled(session, installation_id, change)  # over all the same
                 state.last_problem = GONE_AUDIENCE  # the customer panel and Activity say it
             return
         except ForgottenEmailNotSubscribed:
@@ -303,7 +233,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
 
     now = utcnow()
     async with services.db.transaction() as session:
-        state = await _settled(session, installation_id, change, member=applied.member is not None)
+        state = await settled(session, installation_id, change, member=applied.member is not None)
         state.last_problem = applied.problem
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
@@ -369,42 +299,6 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 problems=applied.not_sent,
             )
         if applied.member is not None and applied.member.status in MEMBER_STATUSES:
-            await _release_hold(session, installation_id, change)
+            await release_hold(session, installation_id, change)
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
-
-
-async def _settled(
-    session: AsyncSession, installation_id: int, change: ContactChange, *, member: bool = False
-) -> ContactState:
-    """The contact once its change ran: with no member back (nothing to write, the address
-    forgotten or refused, the change lost to Mailchimp's, no connection), the change is over
-    all the same, so it no longer counts as the store's pending change, which under "store
-    wins" would drop every later change made in Mailchimp (`mailchimp_hooks.handle_event`).
-    With a member back, `synced_at` says so. Not a change asked since: locked, so one asked
-    meanwhile (in a request, outside the contact's lane) is seen, never overwritten."""
-    contacts = ContactRepository(session)
-    state = await contacts.get(
-        installation_id, change.list_id, change.email, for_update=True
-    ) or await contacts.get_or_create(installation_id, change.list_id, change.email)
-    asked = state.store_changed_at
-    if not member and asked is not None and asked <= change.requested_at:
-        state.store_changed_at = None
-    return state
-
-
-async def _release_hold(session: AsyncSession, installation_id: int, change: ContactChange) -> None:
-    """The address is a contact now (a refusal "for now" passed, say): a contact held at an old
-    address for it moves to it, the two merged (`email_change`), the stronger consent kept."""
-    held = await ContactRepository(session).held(installation_id, change.list_id, change.email)
-    if held is not None and held.email != change.email:
-        await enqueue_email_move(
-            session,
-            installation_id,
-            EmailMove(
-                old_email=held.email,
-                new_email=change.email,
-                saleor_user_id=held.saleor_user_id,
-                list_ids=[change.list_id],
-            ),
-        )

@@ -35,7 +35,7 @@ from addon.mailchimp import (
     NotFound,
 )
 from addon.mailchimp.models import MarketingPermissionInput
-from addon.subscriptions.profile import MemberData, missing_required
+from addon.subscriptions.member_fields import MemberData, missing_required
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import COMPLIANCE_STATES
 from addon.subscriptions.tag_changes import tag_changes

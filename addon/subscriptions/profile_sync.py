@@ -29,8 +29,9 @@ from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.mailchimp import MemberPatch, TagUpdate, ValidationFailed
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.services import Services
+from addon.subscriptions.member_fields import member_data, report_not_sent
 from addon.subscriptions.models import PROFILE_STATUSES, ContactState
-from addon.subscriptions.profile import fetch_profile, member_data, report_not_sent
+from addon.subscriptions.profile import fetch_profile
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import app_form
 from addon.subscriptions.stale_fields import drop_refused

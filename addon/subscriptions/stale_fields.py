@@ -14,7 +14,7 @@ and month swapped, is not seen until that import.)
 from __future__ import annotations
 
 from addon.mailchimp import ValidationFailed
-from addon.subscriptions.profile import MemberData
+from addon.subscriptions.member_fields import MemberData
 
 
 def drop_refused(exc: ValidationFailed, data: MemberData) -> bool:

@@ -5,8 +5,8 @@ saving a mapping fills the audience's existing members."""
 from __future__ import annotations
 
 from addon.mailchimp import subscriber_hash
+from addon.subscriptions.member_fields import parse_tags
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE
-from addon.subscriptions.profile import parse_tags
 from tests.audiences.conftest import (
     ADDRESS,
     _birthday_and_visits,

@@ -14,7 +14,8 @@ from addon.audiences.merge_values import (
     mailchimp_language,
 )
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
-from addon.subscriptions.profile import CustomerProfile, MemberData, member_data
+from addon.subscriptions.member_fields import MemberData, member_data
+from addon.subscriptions.profile import CustomerProfile
 
 
 def spec(kind: str, **options: object) -> MergeFieldSpec:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from addon.subscriptions.profile import parse_tags
+from addon.subscriptions.member_fields import parse_tags
 
 
 @pytest.mark.parametrize(

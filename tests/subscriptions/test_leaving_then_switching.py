@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from addon.connection.reconnect import NOT_DONE_SWITCHED
 from addon.jobs.models import Job, JobStatus
-from addon.subscriptions.apply import NOT_DONE_NOTE
+from addon.subscriptions.owed_withdrawals import NOT_DONE_NOTE
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_leaving_while_disconnected import (
     MAX,

@@ -14,7 +14,7 @@ from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.reconnect import RECONNECT_WAIT
 from addon.db.types import utcnow
 from addon.jobs.models import Job, JobStatus
-from addon.subscriptions.apply import WAITING_FOR_CONNECTION
+from addon.subscriptions.owed_withdrawals import WAITING_FOR_CONNECTION
 from addon.subscriptions.service import APPLY_JOB
 from tests.conftest import SALEOR_API_URL
 from tests.subscriptions.conftest import Shop

@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from addon.audiences.mapping import VALUE_NOT_SENT
 from addon.audiences.service import IMPORT_JOB
 from addon.jobs.models import Job, JobStatus
-from addon.subscriptions.profile import VALUE_NOT_SENT
 from tests.audiences.conftest import _customer, _map
 from tests.subscriptions.conftest import Shop
 
