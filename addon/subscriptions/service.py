@@ -51,6 +51,20 @@ def hidden_interests(groups: list[AudienceGroup], list_id: str) -> frozenset[str
     )
 
 
+def shown_interests(groups: list[AudienceGroup], list_id: str, held: list[str]) -> list[str]:
+    """The interests of `held` a contact's own page shows: those of the audience's groups still
+    in Mailchimp (one deleted there stays in the contact's record until its next change: no
+    webhook tells of it), and never a `hidden` group's (Mailchimp's profile page shows a
+    contact none of them: they are the store's segmentation)."""
+    visible = {
+        str(i["id"])
+        for group in groups
+        if group.list_id == list_id and group.removed_at is None and group.type != "hidden"
+        for i in group.interests
+    }
+    return [i for i in held if i in visible]
+
+
 @dataclass(frozen=True)
 class Choice:
     """A shopper's or admin's choice, resolved against what the store offers."""

@@ -35,6 +35,7 @@ from addon.subscriptions.service import (
     double_optin_applies,
     is_connected,
     offered_groups,
+    shown_interests,
 )
 from addon.subscriptions.writeback import waiting_in_lane
 
@@ -172,6 +173,7 @@ class StorefrontService:
         consent are always possible (GDPR art. 7(3)), and `joinable` says joining is not."""
         email = customer.email
         joinable = {a.list_id for a in await self._active(installation)}
+        groups = await self.audiences.groups(installation.id)
         audiences = []
         for audience in await self.subscriptions.known_audiences(installation.id):
             state = await self._visible(installation.id, audience.list_id, customer)
@@ -182,7 +184,9 @@ class StorefrontService:
                     list_id=audience.list_id,
                     name=audience.name,
                     status=state.status if state else "none",
-                    groups=list(state.interests) if state else [],
+                    groups=shown_interests(groups, audience.list_id, state.interests)
+                    if state
+                    else [],
                     marketing_permissions=state.enabled_permissions if state else [],
                     contact_email=state.email if state and state.email != email else None,
                     joinable=audience.list_id in joinable,
@@ -275,8 +279,14 @@ class StorefrontService:
             state = await self._visible(installation.id, item.list_id, customer)
         if audience is None or state is None or state.status not in STAYING:
             raise await self._unavailable(installation)
-        if item.groups is not None and set(item.groups) != set(state.interests or []):
-            raise NewsletterUnavailable(ONLY_LEAVING)
+        if item.groups is not None:
+            # What the page shows (`mine`: no hidden or deleted group) is kept as it is; one
+            # it does not show, left out or named as held, stays.
+            held = list(state.interests or [])
+            groups = await self.audiences.groups(installation.id)
+            shown = set(shown_interests(groups, item.list_id, held))
+            if set(item.groups) - set(held) or shown - set(item.groups):
+                raise NewsletterUnavailable(ONLY_LEAVING)
         if permissions is None:
             return 0
         named, known = set(permissions), audience.permission_ids
@@ -326,7 +336,7 @@ class StorefrontService:
         `member_write`). Only a contact the customer sees (`_visible`) comes here. No fresh
         consent: a withdrawal never subscribes again a contact that left in Mailchimp before
         the app heard of it (`member_write`), and is never lost to a change made there
-        (`apply`, `_withdraws`)."""
+        (`apply`, `owed_withdrawals.withdraws`)."""
         staying = state.status in STAYING
         known = audience.permission_ids
         choice = Choice(audience.list_id, None, [p for p in permissions if p in known])

@@ -68,3 +68,34 @@ async def test_a_group_found_deleted_stops_being_offered_at_once(newsletter: Sho
     assert "no longer exist" in (await _problem(shop, news, "dee@example.com") or "")
 
     assert veg not in await _offered_interest_ids(shop)
+
+
+async def test_the_account_page_no_longer_shows_a_group_deleted_in_mailchimp(
+    newsletter: Shop,
+) -> None:
+    """Ann joined Fruit and Veg; Veg is deleted in Mailchimp, which tells no one (no webhook,
+    no change of the member). Once the audiences are imported again her page shows Fruit only,
+    and saving it as shown changes nothing else."""
+    shop = newsletter
+    news, topics = shop.ids["news"], shop.ids["topics"]
+    fruit, veg = shop.ids["Fruit"], shop.ids["Veg"]
+    ann = "ann.groups@example.com"
+    customer = await shop.saleor.create_customer(ann, is_confirmed=True)
+    token = shop.saleor.mint_customer_token(customer)
+    store = {"saleor_api_url": shop.saleor.api_url}
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"audiences": [{"list_id": news, "subscribed": True, "groups": [fruit, veg]}]}
+    saved = await shop.client.put(
+        "/api/storefront/me/subscriptions", params=store, headers=headers, json=body
+    )
+    assert saved.status_code == 202, saved.text
+    await shop.work()
+    await shop.mc("DELETE", f"/lists/{news}/interest-categories/{topics}/interests/{veg}")
+    refreshed = await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    assert refreshed.status_code == 202, refreshed.text
+    await shop.work()
+
+    page = await shop.client.get("/api/storefront/me/subscriptions", params=store, headers=headers)
+    assert page.status_code == 200, page.text
+    shown = next(a for a in page.json()["audiences"] if a["list_id"] == news)
+    assert shown["groups"] == [fruit]

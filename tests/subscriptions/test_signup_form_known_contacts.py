@@ -128,3 +128,51 @@ async def test_the_account_page_leaves_the_hidden_groups_staff_choose_them_too(
     await shop.work()
     interests = shop.member(news, ANN).interests
     assert (interests[fruit], interests[veg], interests[fair]) == (False, True, False)
+
+
+async def _my_page(shop: Shop, token: str, body: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}"}
+    if body is None:
+        return await shop.client.get(
+            "/api/storefront/me/subscriptions", params=STORE, headers=headers
+        )
+    return await shop.client.put(
+        "/api/storefront/me/subscriptions", params=STORE, headers=headers, json=body
+    )
+
+
+async def test_the_account_page_does_not_show_the_hidden_groups_a_contact_is_in(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp shows a contact no hidden group on its own profile page (they are the store's
+    segmentation: "contacts can't see them"); the account page shows them none either, and a
+    save of what it shows keeps them, also of an audience no longer offered."""
+    shop = newsletter
+    news, fruit, veg = shop.ids["news"], shop.ids["Fruit"], shop.ids["Veg"]
+    await _with_hidden_group(shop)
+    fair = shop.ids["Fair"]
+    token = shop.saleor.mint_customer_token(shop.saleor.store.find_customer_by_email(ANN))
+    saved = await _my_page(
+        shop, token, {"audiences": [{"list_id": news, "subscribed": True, "groups": [veg]}]}
+    )
+    assert saved.status_code == 202, saved.text
+    await shop.work()
+    assert shop.member(news, ANN).interests[fair] is True
+
+    page = await _my_page(shop, token)
+    assert page.status_code == 200, page.text
+    shown = next(a for a in page.json()["audiences"] if a["list_id"] == news)
+    assert shown["groups"] == [veg]
+
+    # No longer offered: saved as shown, she stays as she is (not "change its groups": 409).
+    await shop.configure(active_list_ids=[shop.ids["deals"]], default_list_id=shop.ids["deals"])
+    page = await _my_page(shop, token)
+    shown = next(a for a in page.json()["audiences"] if a["list_id"] == news)
+    assert (shown["groups"], shown["joinable"]) == ([veg], False)
+    again = await _my_page(
+        shop, token, {"audiences": [{"list_id": news, "subscribed": True, "groups": [veg]}]}
+    )
+    assert again.status_code == 202, again.text
+    await shop.work()
+    interests = shop.member(news, ANN).interests
+    assert (interests[fruit], interests[veg], interests[fair]) == (False, True, True)
