@@ -21,11 +21,11 @@ from __future__ import annotations
 import logging
 
 from pydantic import BaseModel
-from sqlalchemy import delete, select
 
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import ProductTypeName
 from addon.ecommerce.reprice import push_listed_products
+from addon.saleor.paging import pages
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -68,57 +68,40 @@ async def note_type_names(services: Services, contexts: list[Context]) -> int:
         logger.info(
             "%d product type(s) renamed in Saleor: their products are pushed again", len(renamed)
         )
-    await _record(services, first.installation_id, types, known)
+    await _record(services, first.installation_id, types)
     return len(renamed)
 
 
 async def _read_types(services: Services, context: Context) -> list[_ProductType]:
     types: list[_ProductType] = []
-    after: str | None = None
-    while True:
-        data = await services.saleor.execute(
-            context.api_url,
-            context.token,
-            "ecommerce_product_type_names",
-            {"first": PAGE, "after": after},
-        )
-        found = data.get("productTypes") or {}
-        types += [_ProductType.model_validate(e["node"]) for e in found.get("edges") or []]
-        page = found.get("pageInfo") or {}
-        if not page.get("hasNextPage"):
-            return types
-        after = page.get("endCursor")
+    async for nodes in pages(
+        services.saleor,
+        context.api_url,
+        context.token,
+        "ecommerce_product_type_names",
+        "productTypes",
+        {"first": PAGE},
+    ):
+        types += [_ProductType.model_validate(node) for node in nodes]
+    return types
 
 
-async def _record(
-    services: Services, installation_id: int, types: list[_ProductType], known: dict[str, str]
-) -> None:
+async def _record(services: Services, installation_id: int, types: list[_ProductType]) -> None:
     """The names read, as the next read compares them; types Saleor no longer has are
     forgotten."""
     read = {t.id: t.name for t in types}
     async with services.db.transaction() as session:
-        gone = [type_id for type_id in known if type_id not in read]
-        if gone:
-            await session.execute(
-                delete(ProductTypeName).where(
-                    ProductTypeName.installation_id == installation_id,
-                    ProductTypeName.type_id.in_(gone),
-                )
-            )
-        rows = {
-            row.type_id: row
-            for row in await session.scalars(
-                select(ProductTypeName).where(ProductTypeName.installation_id == installation_id)
-            )
-        }
-        for type_id, name in read.items():
-            row = rows.get(type_id)
-            if row is None:
-                session.add(
-                    ProductTypeName(installation_id=installation_id, type_id=type_id, name=name)
-                )
+        rows = await session.scalars(ProductTypeName.of_installation(installation_id))
+        for row in rows:
+            name = read.pop(row.type_id, None)
+            if name is None:
+                await session.delete(row)
             elif row.name != name:
                 row.name = name
+        for type_id, name in read.items():
+            session.add(
+                ProductTypeName(installation_id=installation_id, type_id=type_id, name=name)
+            )
 
 
 __all__ = ["note_type_names", "reads_type_names"]

@@ -38,6 +38,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.retry import RetryPolicy
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.saleor.client import SaleorError
+from addon.saleor.paging import pages
 from addon.services import Services
 
 REPRICE_JOB = "ecommerce.reprice"
@@ -144,26 +145,20 @@ async def push_listed_products(
 ) -> set[str]:
     """Queue a push of each product Saleor lists in the context's channel (those
     `product_filter`, a `ProductFilterInput`, keeps), a page of ids at a time; the ids listed."""
-    after: str | None = None
     listed: set[str] = set()
-    while True:
-        variables = {
-            "channel": context.channel,
-            "first": PAGE,
-            "after": after,
-            "filter": product_filter,
-        }
-        data = await services.saleor.execute(
-            context.api_url, context.token, "ecommerce_channel_product_ids", variables
-        )
-        products = data.get("products") or {}
-        ids = [edge["node"]["id"] for edge in products.get("edges") or []]
+    variables = {"channel": context.channel, "first": PAGE, "filter": product_filter}
+    async for nodes in pages(
+        services.saleor,
+        context.api_url,
+        context.token,
+        "ecommerce_channel_product_ids",
+        "products",
+        variables,
+    ):
+        ids = [node["id"] for node in nodes]
         listed.update(ids)
         await _push(services, installation_id, context.channel, ids)
-        page = products.get("pageInfo") or {}
-        if not page.get("hasNextPage"):
-            return listed
-        after = page.get("endCursor")
+    return listed
 
 
 async def _push(services: Services, installation_id: int, channel: str, ids: list[str]) -> None:
