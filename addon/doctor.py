@@ -22,7 +22,8 @@ from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
 from addon.installations.models import Installation
-from addon.installations.webhook_upkeep import installed_webhooks, paused_among, plan
+from addon.installations.webhook_plan import paused_among, plan
+from addon.installations.webhook_upkeep import installed_webhooks
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
 from addon.saleor.manifest import wanted_webhooks
@@ -223,7 +224,7 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
         return Check(name, Status.FAIL, "cannot be read: Saleor no longer knows the app")
     wanted = wanted_webhooks(parse_version(installation.saleor_version))
     problems = []
-    changes = plan(installed, wanted, services.settings.app_url)
+    changes = plan(installed, wanted, services.settings.app_url, installation.webhook_key)
     if changes:
         listed = ", ".join(f"{c.action} {c.slug}" for c in changes)
         problems.append(

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from addon.cli import cli
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.doctor import Check, Status, run_checks
-from addon.installations.webhook_upkeep import slug_of
+from addon.installations.webhook_plan import slug_of
 from addon.jobs.worker import Worker
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount

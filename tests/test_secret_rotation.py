@@ -169,6 +169,7 @@ async def test_rotation_reencrypts_every_encrypted_column_once(
     # Found by their type, not listed: each of these is a secret of its own kind.
     assert set(await stored_values(services)) >= {
         "installations.app_token",
+        "installations.webhook_key",
         "mailchimp_connections.credential",
         "newsletter_settings.webhook_secret",
         "cart_restore_keys.key_encrypted",
@@ -182,7 +183,7 @@ async def test_rotation_reencrypts_every_encrypted_column_once(
     first = await rotate_secrets(services.db, box)
     counts = {t.table: (t.rotated, t.current, t.unreadable) for t in first.tables}
     assert counts["restored_checkouts"] == (3, 0, [])
-    assert counts["installations"] == (1, 0, [])
+    assert counts["installations"] == (2, 0, [])  # the app token and the delivery key
     assert first.rotated == sum(map(len, before.values())) and not first.unreadable
     after = await stored_values(services)
     assert under(NEW, after) and {k: len(v) for k, v in after.items()} == {
@@ -269,7 +270,7 @@ async def test_the_command_counts_per_table_and_fails_on_an_unreadable_value(
     first = await run()
     assert first.exit_code == 0, first.output
     assert "restored_checkouts: 3 re-encrypted, 0 already under SECRET_KEY" in first.output
-    assert "installations: 1 re-encrypted, 0 already under SECRET_KEY" in first.output
+    assert "installations: 2 re-encrypted, 0 already under SECRET_KEY" in first.output
     assert "SECRET_KEY_PREVIOUS can be removed" in first.output
     second = await run()
     assert second.exit_code == 0, second.output

@@ -18,7 +18,7 @@ from addon.clock import ManualClock
 from addon.config import AppEnv
 from addon.installations import webhook_catch_up
 from addon.installations.repository import InstallationRepository
-from addon.installations.webhook_upkeep import InstalledWebhook, plan, slug_of
+from addon.installations.webhook_plan import InstalledWebhook, plan, slug_of
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.saleor import manifest
@@ -118,9 +118,11 @@ async def site(
 
 async def test_an_installation_keeps_its_webhooks(site: Site) -> None:
     site.assert_current()
-    # The manifest's are as Saleor made them; a newer Saleor gets the registered ones too.
+    # The manifest's are as Saleor made them, but for the lifecycle ones, given the delivery
+    # key (`delivery_key`); a newer Saleor gets the registered ones too.
     registered = ["WebhookCreate"] * len(registered_webhook_definitions())
-    assert _mutations(site.outbound) == ([] if legacy(site.saleor) else registered)
+    keyed = ["WebhookUpdate"] * 2
+    assert _mutations(site.outbound) == ([] if legacy(site.saleor) else registered) + keyed
     assert await paused_slugs(site.services) == []
     assert await site.next_check() == [] and site.reads == 1  # read again: no change
 

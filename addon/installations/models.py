@@ -80,6 +80,11 @@ class Installation(Base):
     # `webhooks_digest` of the documents and APP_URL its last upkeep brought them to: another
     # at a process's start (the app upgraded or moved) queues the upkeep at once.
     webhooks_digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The key Saleor sends with the lifecycle webhooks' deliveries (a custom header the webhook
+    # upkeep sets: `delivery_key`), and when a reading of the webhooks last showed it in place
+    # (None: not yet, and no delivery is asked for it).
+    webhook_key: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
+    webhook_key_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Uninstalled, erased once Mailchimp is cleaned up (`uninstall.py`): how it was noticed.

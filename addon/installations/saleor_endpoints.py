@@ -15,6 +15,7 @@ from starlette.routing import request_response
 from addon import metrics
 from addon.dependencies import ServicesDep, SessionDep, services_of
 from addon.errors import BadRequest, ErrorCode, NotFound, Unauthorized, error_responses
+from addon.installations.delivery_key import HEADER_NAME as DELIVERY_KEY_HEADER
 from addon.installations.service import InstallationService
 from addon.installations.signing_keys import SigningKeys
 from addon.installations.webhooks import WebhookHeaders, WebhookReceiver
@@ -103,7 +104,13 @@ async def register(
     return {"success": True}
 
 
-WEBHOOK_HEADERS = ("saleor-event", "saleor-signature", "saleor-api-url", "saleor-domain")
+WEBHOOK_HEADERS = (
+    "saleor-event",
+    "saleor-signature",
+    "saleor-api-url",
+    "saleor-domain",
+    DELIVERY_KEY_HEADER,
+)
 _WANTED = {name.encode(): index for index, name in enumerate(WEBHOOK_HEADERS)}
 
 
@@ -130,7 +137,9 @@ async def webhook(
 ) -> dict[str, Any]:
     # The services without a dependency: solving one costs FastAPI more than this whole lookup.
     services = services_of(request)
-    saleor_event, saleor_signature, saleor_api_url, saleor_domain = _webhook_headers(request)
+    saleor_event, saleor_signature, saleor_api_url, saleor_domain, delivery_key = _webhook_headers(
+        request
+    )
     definition = webhook_by_slug(slug)
     if definition is None:
         raise NotFound(f"No webhook endpoint {slug!r}.", code=ErrorCode.UNKNOWN_WEBHOOK)
@@ -156,6 +165,7 @@ async def webhook(
         signature=saleor_signature,
         saleor_api_url=saleor_api_url,
         saleor_domain=saleor_domain,
+        delivery_key=delivery_key,
     )
     # No request-long session: the receiver verifies first and writes in one short transaction.
     outcome = await WebhookReceiver(services).receive(definition, headers, await request.body())

@@ -21,6 +21,7 @@ from addon.errors import (
     UpstreamUnavailable,
 )
 from addon.installations.checks import schedule_check
+from addon.installations.delivery_key import new_key
 from addon.installations.missed_queue import MARGIN, Missed, delivered_creations, queue_missed
 from addon.installations.models import (
     Installation,
@@ -161,6 +162,9 @@ class InstallationService:
             "webhooks_digest": None,
             "webhooks_checked_at": None,
             "webhooks_paused": None,
+            # A key of its own for the lifecycle webhooks, in place once the upkeep put it there.
+            "webhook_key": new_key(),
+            "webhook_key_confirmed_at": None,
         }
         # Got or inserted, and locked while this registration writes it: a second registration
         # of the same Saleor at once waits for the first to commit, then overwrites its row

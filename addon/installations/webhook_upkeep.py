@@ -26,6 +26,9 @@ leaves it paused), so a paused one is a staff member's decision. Those of the ap
 on the installation (`webhooks_paused`): the Activity page says their events reach nobody, and
 turns them back on when the admin asks (`resume_paused`).
 
+The lifecycle documents' webhooks are also given the installation's delivery key
+(`delivery_key`), which a reading of them confirms.
+
 It runs at installation, at every lifecycle check (the app's webhooks are read once each time)
 and when a process starts with other documents or another APP_URL than its last run brought
 them to (`webhook_catch_up`), one at a time per installation (a lane): it catches up with an
@@ -36,29 +39,32 @@ again). In production it changes nothing unless APP_URL is a public https URL (`
 
 from __future__ import annotations
 
-import base64
 import ipaddress
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 
 from addon.db.types import utcnow
 from addon.errors import ErrorCode, UpstreamUnavailable
+from addon.installations.delivery_key import new_key
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import SALEOR_VERSION_KNOWN, WEBHOOK_UPKEEP
+from addon.installations.webhook_plan import (
+    Change,
+    InstalledWebhook,
+    by_place,
+    document_input,
+    lifecycle_keyed,
+    paused_among,
+    plan,
+)
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
-from addon.saleor.manifest import (
-    WEBHOOK_PATH_PREFIX,
-    WebhookDefinition,
-    wanted_webhooks,
-    webhook_by_slug,
-    webhooks_digest,
-)
+from addon.saleor.manifest import wanted_webhooks, webhooks_digest
 from addon.saleor.versions import parse_version
 
 if TYPE_CHECKING:
@@ -67,27 +73,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 PAUSED_RETRY_SECONDS = 3600.0
-
-
-class _EventType(BaseModel):
-    event_type: str = Field(alias="eventType")
-
-
-class InstalledWebhook(BaseModel):
-    """One of the app's webhooks as Saleor has it (`app_webhooks.graphql`)."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    id: str
-    name: str | None = None
-    target_url: str = Field(alias="targetUrl")
-    is_active: bool = Field(alias="isActive")
-    subscription_query: str | None = Field(default=None, alias="subscriptionQuery")
-    async_events: list[_EventType] = Field(default_factory=list, alias="asyncEvents")
-
-    @property
-    def events(self) -> set[str]:
-        return {e.event_type for e in self.async_events}
 
 
 class _App(BaseModel):
@@ -108,119 +93,16 @@ class _MutationAnswer(BaseModel):
     errors: list[_MutationError] = Field(default_factory=list)
 
 
-class WebhookInput(BaseModel):
-    """`WebhookCreateInput` / `WebhookUpdateInput`: what the app's document says."""
-
-    model_config = ConfigDict(populate_by_name=True)
-
-    name: str
-    target_url: str = Field(alias="targetUrl")
-    async_events: list[str] = Field(alias="asyncEvents")
-    query: str
-
-
-class Change(BaseModel):
-    """One mutation of the plan: `create` (no id), `update` or `delete` (the webhook's id)."""
-
-    action: Literal["create", "update", "delete"]
-    slug: str
-    webhook_id: str | None = None
-    input: WebhookInput | None = None
-    activate: bool = False  # an update that turns a paused webhook back on
-
-
 class UpkeepRefused(Exception):
     """Saleor answered a webhook mutation with errors (the worker retries the job)."""
-
-
-def slug_of(target_url: str) -> str | None:
-    """The document a webhook delivers to (`/api/webhooks/<slug>`, under any APP_URL)."""
-    _, prefix, slug = urlsplit(target_url).path.rpartition(WEBHOOK_PATH_PREFIX)
-    return slug if prefix and slug and "/" not in slug else None
-
-
-def _input(definition: WebhookDefinition, app_url: str) -> WebhookInput:
-    return WebhookInput(
-        name=definition.name,
-        target_url=app_url + definition.path,
-        async_events=list(definition.events),
-        query=definition.query,
-    )
-
-
-def _current(hook: InstalledWebhook, wanted: WebhookInput) -> bool:
-    return (
-        hook.name == wanted.name
-        and hook.target_url == wanted.target_url
-        and hook.subscription_query == wanted.query
-        and hook.events == set(wanted.async_events)
-    )
-
-
-def _age(hook: InstalledWebhook) -> int:
-    """Saleor's primary key behind the webhook's global id (`Webhook:12`): the older, smaller."""
-    try:
-        return int(base64.b64decode(hook.id).decode().rpartition(":")[2])
-    except (ValueError, UnicodeDecodeError):
-        return 0
-
-
-Places = tuple[dict[str, list[InstalledWebhook]], dict[str, list[InstalledWebhook]]]
-
-
-def _by_place(installed: list[InstalledWebhook], app_url: str) -> Places:
-    """The webhooks of each document: those delivering to its URL under this APP_URL, and
-    those delivering to its path elsewhere; each list active ones first, then the oldest."""
-    ours = app_url + WEBHOOK_PATH_PREFIX
-    here: dict[str, list[InstalledWebhook]] = {}
-    elsewhere: dict[str, list[InstalledWebhook]] = {}
-    for hook in sorted(installed, key=lambda h: (not h.is_active, _age(h))):
-        if (slug := slug_of(hook.target_url)) is not None:
-            mine = hook.target_url == ours + slug
-            (here if mine else elsewhere).setdefault(slug, []).append(hook)
-    return here, elsewhere
-
-
-def plan(
-    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
-) -> list[Change]:
-    """The mutations that make `installed` what `wanted` says: creations, then updates, then
-    deletions (an event a document takes over from another is never without a webhook).
-
-    A document's webhook is the one delivering to its URL under this APP_URL (of several: an
-    active one first, as a staff member may have paused a copy, then the oldest; the others
-    are deleted, as each would deliver every event again). Only when there is none is one
-    delivering to its path elsewhere taken over (the app moved to another APP_URL); other
-    webhooks elsewhere are a staff member's, and left alone."""
-    here, elsewhere = _by_place(installed, app_url)
-    creations: list[Change] = []
-    updates: list[Change] = []
-    deletions: list[Change] = []
-    for definition in wanted:
-        target = _input(definition, app_url)
-        hooks = here.pop(definition.slug, []) or elsewhere.get(definition.slug, [])[:1]
-        if not hooks:
-            creations.append(Change(action="create", slug=definition.slug, input=target))
-            continue
-        kept, *extra = hooks
-        if not _current(kept, target):
-            updates.append(
-                Change(action="update", slug=definition.slug, webhook_id=kept.id, input=target)
-            )
-        deletions += [Change(action="delete", slug=definition.slug, webhook_id=h.id) for h in extra]
-    for slug, hooks in here.items():
-        if webhook_by_slug(slug) is not None:
-            continue  # a registered one this Saleor version is not known to have: left alone
-        # A retired document's.
-        deletions += [Change(action="delete", slug=slug, webhook_id=h.id) for h in hooks]
-    return creations + updates + deletions
 
 
 async def _apply(services: Services, api_url: str, token: SecretStr, change: Change) -> None:
     """Run one change (`webhook_create`, `webhook_update` or `webhook_delete`)."""
     variables: dict[str, Any] = {}
     if change.input is not None:
-        variables["input"] = change.input.model_dump(by_alias=True)
+        # Without `customHeaders` where the document sets none: a null would clear them.
+        variables["input"] = change.input.model_dump(by_alias=True, exclude_none=True)
         if change.action == "create" or change.activate:
             variables["input"]["isActive"] = True
     if change.webhook_id is not None:
@@ -279,28 +161,47 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
             raise RetryLater("waits until the app is active again", PAUSED_RETRY_SECONDS)
         api_url, token = installation.saleor_api_url, installation.app_token
         version = parse_version(installation.saleor_version)
+        key = installation.webhook_key
+    key = key or await _delivery_key(services, job.installation_id)
     wanted = wanted_webhooks(version)
     read_at = utcnow()
     try:
         installed = await installed_webhooks(services, api_url, token)
         if installed is None:
             return  # the token names no app: the lifecycle check decides
-        changes = plan(installed, wanted, app_url)
+        changes = plan(installed, wanted, app_url, key)
         for change in changes:
             await _apply(services, api_url, token, change)
+        # Only a reading shows the key in place (Saleor takes headers it cannot parse for none).
+        after = await installed_webhooks(services, api_url, token) if changes else installed
     except SaleorPermissionDenied as exc:
         # Refused calls start a lifecycle check; the next one queues this job again.
         logger.warning("Saleor refused the app its own webhooks: %s", exc)
         return
     paused = paused_among(installed, wanted, app_url)
     digest = webhooks_digest(wanted, app_url)
-    await record_reading(services, job.installation_id, read_at, paused, digest=digest)
+    keyed = key is not None and lifecycle_keyed(after or [], wanted, app_url, key)
+    await record_reading(
+        services, job.installation_id, read_at, paused, digest=digest, key=key, keyed=keyed
+    )
     if changes:
         logger.info(
             "Webhooks of installation %s brought up to date: %s",
             job.installation_id,
             ", ".join(f"{c.action} {c.slug}" for c in changes),
         )
+
+
+async def _delivery_key(services: Services, installation_id: int) -> SecretStr | None:
+    """The installation's delivery key (`delivery_key`), made now for one registered before
+    there were keys."""
+    async with services.db.transaction() as session:
+        row = await InstallationRepository(session).get(installation_id, for_update=True)
+        if row is None:
+            return None
+        if row.webhook_key is None:
+            row.webhook_key = new_key()
+        return row.webhook_key
 
 
 async def record_reading(
@@ -310,27 +211,28 @@ async def record_reading(
     paused: list[str],
     *,
     digest: str | None = None,
+    key: SecretStr | None = None,
+    keyed: bool = False,
 ) -> None:
     """What a reading of the webhooks at `read_at` found paused, unless one read since (the
-    admin turning them back on while the upkeep ran) recorded its own; and the `digest` of
-    what an upkeep brought them to (`webhook_catch_up`)."""
+    admin turning them back on while the upkeep ran) recorded its own; the `digest` of what an
+    upkeep brought them to (`webhook_catch_up`); and whether the delivery `key` it kept them with
+    is in place (`keyed`: `delivery_key`), unless a registration made another key meanwhile."""
     async with services.db.transaction() as session:
         row = await InstallationRepository(session).get(installation_id, for_update=True)
         if row is None:
             return
         if digest is not None:
             row.webhooks_digest = digest
+        if key is not None and _same_key(row.webhook_key, key):
+            row.webhook_key_confirmed_at = read_at if keyed else None
         if row.webhooks_checked_at is None or row.webhooks_checked_at <= read_at:
             row.webhooks_checked_at = read_at
             row.webhooks_paused = paused
 
 
-def paused_among(
-    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
-) -> list[str]:
-    """The slugs of the app's documents whose webhooks under APP_URL are all paused."""
-    here, _ = _by_place(installed, app_url)
-    return sorted(d.slug for d in wanted if d.slug in here and not here[d.slug][0].is_active)
+def _same_key(stored: SecretStr | None, used: SecretStr) -> bool:
+    return stored is not None and stored.get_secret_value() == used.get_secret_value()
 
 
 async def resume_paused(services: Services, installation_id: int) -> list[str]:
@@ -349,7 +251,7 @@ async def resume_paused(services: Services, installation_id: int) -> list[str]:
     read_at = utcnow()
     try:
         installed = await installed_webhooks(services, api_url, token) or []
-        here, _ = _by_place(installed, app_url)
+        here, _ = by_place(installed, app_url)
         for definition in wanted:
             if definition.slug not in paused_among(installed, wanted, app_url):
                 continue
@@ -358,7 +260,7 @@ async def resume_paused(services: Services, installation_id: int) -> list[str]:
                 action="update",
                 slug=definition.slug,
                 webhook_id=hook.id,
-                input=_input(definition, app_url),  # the URL it has: under APP_URL
+                input=document_input(definition, app_url),  # the URL it has: under APP_URL
                 activate=True,
             )
             await _apply(services, api_url, token, change)

@@ -27,11 +27,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from addon import metrics
 from addon.db.types import utcnow
 from addon.errors import AppError, BadRequest, ErrorCode, Unauthorized, UpstreamUnavailable
+from addon.installations.delivery_key import check_delivery
 from addon.installations.intake import InstallationGone, intake_for
 from addon.installations.lifecycle import token_accepted
 from addon.installations.lifecycle_body import lifecycle_body
 from addon.installations.lost_lifecycle import doubt_told_pauses
-from addon.installations.models import LifecycleSignal
+from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import InstallationService
 from addon.installations.signing_keys import KeyState, KeysUnavailable, SigningKeys
@@ -87,6 +88,7 @@ class WebhookHeaders(BaseModel):
     signature: str
     saleor_api_url: str
     saleor_domain: str | None = None
+    delivery_key: str | None = None  # `delivery_key.HEADER`: the lifecycle webhooks carry it
 
 
 class Outcome(StrEnum):
@@ -180,7 +182,7 @@ class WebhookReceiver:
         kind = webhook_job_kind(definition.slug)
         if event in LIFECYCLE_EVENTS:
             return await self._lifecycle(
-                keys.installation_id, kind, payload, job_payload, dedupe_key
+                keys.installation_id, kind, payload, job_payload, dedupe_key, headers.delivery_key
             )
         has_handler = self.services.handlers.get(kind) is not None
         echo = has_handler and own_echo(event, payload, keys.app_id)
@@ -204,11 +206,18 @@ class WebhookReceiver:
         payload: dict[str, Any],
         job_payload: dict[str, Any],
         dedupe_key: str,
+        delivery_key: str | None,
     ) -> Outcome:
         """Applied on receipt, in one transaction with the record of the delivery."""
         event = str(job_payload["event"])
         lifecycle = lifecycle_body(event, payload)
-        if not await self._saleor_agrees(installation_id, event, lifecycle):
+        async with self.services.db.session() as session:
+            installation = await InstallationRepository(session).get(installation_id)
+        if installation is None:
+            raise InstallationGone(installation_id)
+        # Sent by the app's own webhook, before anything is asked or written.
+        check_delivery(installation, event, delivery_key)
+        if not await self._saleor_agrees(installation, event, lifecycle):
             return Outcome.IGNORED
         async with self.services.db.transaction() as session:
             # Locked, as the lifecycle checks take it: a check's newer observation committed
@@ -238,17 +247,14 @@ class WebhookReceiver:
             return Outcome.APPLIED
 
     async def _saleor_agrees(
-        self, installation_id: int, event: str, lifecycle: AppLifecycleEvent
+        self, installation: Installation, event: str, lifecycle: AppLifecycleEvent
     ) -> bool:
         """Whether Saleor confirms what the delivery says, asked before anything is written.
         The signature does not cover the `Saleor-Event` header: an old body of the app's posted
         again would verify. Saleor accepts the token of an installed, active app only
         (`lifecycle.py`): deleted or deactivated, it refuses it, so this cannot tell a deletion
         from a deactivation; `lifecycle_body` does, from what the body was made for."""
-        async with self.services.db.session() as session:
-            installation = await InstallationRepository(session).get(installation_id)
-        if installation is None:
-            raise InstallationGone(installation_id)
+        installation_id = installation.id
         assert lifecycle.app is not None
         if lifecycle.app.id != installation.app_id:
             logger.info("Ignored %s about another app (%s)", event, lifecycle.app.id)

@@ -218,3 +218,63 @@ async def test_without_a_token_nothing_changes(
     assert body["data"]["webhookUpdate"] is None
     assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
     assert hook.name == "Order created"
+
+
+HEADERS = """
+mutation Update($id: ID!, $input: WebhookUpdateInput!) {
+  webhookUpdate(id: $id, input: $input) {
+    webhook { customHeaders }
+    errors { field message code }
+  }
+}"""
+
+
+async def _set_headers(
+    client: httpx.AsyncClient, app: SandboxApp, hook: Any, headers: Any
+) -> dict[str, Any]:
+    variables = {"id": hook.global_id, "input": {"customHeaders": headers}}
+    body = await gql(client, HEADERS, variables, app.auth_token)
+    answer: dict[str, Any] = body["data"]["webhookUpdate"]
+    return answer
+
+
+async def test_custom_headers_are_a_string_of_json_and_go_with_each_delivery(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`customHeaders` is a JSONString (saleor/graphql/core/fields.py): a string of JSON, kept
+    with lower-cased names (custom_headers_validator) and sent with each delivery."""
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    answer = await _set_headers(client, app, hook, json.dumps({"X-Key": "k1"}))
+    assert answer["errors"] == []
+    assert json.loads(answer["webhook"]["customHeaders"]) == {"x-key": "k1"}
+    product = sandbox.store.create_product("Mug", [VariantSpec(sku="MUG", price=Decimal("2"))])
+    checkout = await sandbox.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="ann@example.com"
+    )
+    await sandbox.complete_checkout(checkout)
+    [delivery] = [d for d in sandbox.deliveries if d.event_type == "ORDER_CREATED"]
+    assert delivery.headers["x-key"] == "k1"
+
+
+async def test_custom_headers_given_as_an_object_clear_them_without_an_error(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """graphene's `JSONString.parse_value` is `json.loads`: an object fails it, and Saleor's
+    JSONString takes the failure for None, stored as null (the column is nullable)."""
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    await _set_headers(client, app, hook, json.dumps({"X-Key": "k1"}))
+    answer = await _set_headers(client, app, hook, {"X-Key": "k2"})
+    assert answer == {"errors": [], "webhook": {"customHeaders": None}}
+
+
+async def test_custom_headers_saleor_does_not_take_are_refused(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    app = await _install(sandbox)
+    hook = _hook(app, "Order created")
+    answer = await _set_headers(client, app, hook, json.dumps({"Key": "v"}))
+    [error] = answer["errors"]
+    assert (error["field"], error["code"]) == ("customHeaders", "INVALID_CUSTOM_HEADERS")
+    assert hook.custom_headers == {}

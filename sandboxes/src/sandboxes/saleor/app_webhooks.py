@@ -17,6 +17,14 @@ only:
 * ``webhookDelete`` (webhook_delete.py): an inactive app is refused INVALID "App needs to be
   active to delete webhook"; another app's webhook GRAPHQL_ERROR "Couldn't resolve to a node".
 
+Both take ``customHeaders``, a ``JSONString``: a string of JSON, parsed by graphene's
+``json.loads``; a value that fails to parse (a JSON object given as the variable itself, not as
+a string) becomes None without an error (saleor/graphql/core/fields.py ``JSONString``), and a
+given None is stored as null (the column is nullable: ``ModelMutation.construct_instance``), so
+such an update clears the webhook's headers. Headers given are checked by
+``custom_headers_validator`` (``webhook_headers``; INVALID_CUSTOM_HEADERS, field
+``customHeaders``: webhook_create.py ``clean_input``) and stored with their names lower-cased.
+
 Both create and update then run the model's ``full_clean``: a name of at most 255 characters and
 a ``targetUrl`` Saleor's validator takes (webhook_urls). A ValidationError raised without a
 field (``clean_input``'s app checks) has ``field: null`` (saleor/graphql/core/mutations.py,
@@ -27,10 +35,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from graphql import GraphQLError
+
 from .arguments import pk_or_none
 from .context import api_context
 from .models import SandboxApp, WebhookConfig
 from .permissions import AUTHENTICATED_APP
+from .webhook_headers import custom_headers_problem
 from .webhook_urls import target_url_problems
 from .webhooks import events_from_query, subscription_problem
 
@@ -71,6 +82,19 @@ def _checked_query(info: Any, query: str) -> dict[str, Any] | None:
     return None if problem is None else _error("query", *problem)
 
 
+def _headers(input: dict[str, Any]) -> tuple[dict[str, str] | None, dict[str, Any] | None]:
+    """The ``customHeaders`` given (as stored), or the error to answer."""
+    headers = input.get("customHeaders")
+    if not headers:  # `if headers := cleaned_data.get("custom_headers")`: {} and None as given
+        return headers, None
+    if not isinstance(headers, dict):
+        # custom_headers_validator calls `headers.items()`: Saleor fails with an internal error.
+        raise GraphQLError("Internal Server Error")
+    if (problem := custom_headers_problem(headers)) is not None:
+        return None, _error("customHeaders", problem, "INVALID_CUSTOM_HEADERS")
+    return {str(key).lower(): str(value) for key, value in headers.items()}, None
+
+
 def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
     app = _calling_app(info)
     if app is None:
@@ -85,6 +109,9 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
         if (refused := _checked_query(info, query)) is not None:
             return refused
         async_events = async_events or events_from_query(query)
+    headers, refused = _headers(input)
+    if refused is not None:
+        return refused
     name, target_url = input.get("name"), str(input.get("targetUrl") or "")
     if (refused := _model_problems(name, target_url)) is not None:
         return refused
@@ -97,6 +124,7 @@ def resolve_webhook_create(root: Any, info: Any, input: dict[str, Any]) -> Any:
         is_active=bool(input.get("isActive", True)),
         async_events=async_events,
         query=query,
+        custom_headers=headers if "customHeaders" in input else {},
     )
     app.webhooks.append(hook)
     return {"errors": [], "webhook": hook}
@@ -140,6 +168,10 @@ def resolve_webhook_update(
         changes["query"] = query
     if events:
         changes["async_events"] = events
+    if "customHeaders" in input:
+        changes["custom_headers"], refused = _headers(input)
+        if refused is not None:
+            return refused
     refused = _model_problems(
         changes.get("name", hook.name), str(changes.get("target_url", hook.target_url))
     )

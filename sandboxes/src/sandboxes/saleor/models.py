@@ -368,7 +368,9 @@ class WebhookConfig(Node):
     async_events: list[str] = Field(default_factory=list)
     sync_events: list[str] = Field(default_factory=list)
     query: str | None = None
-    custom_headers: dict[str, str] = Field(default_factory=dict)
+    # Saleor's column is nullable (saleor/webhook/models.py `Webhook.custom_headers`): a
+    # `customHeaders` Saleor could not parse is stored as null (`app_webhooks`).
+    custom_headers: dict[str, str] | None = Field(default_factory=dict)
 
 
 class SandboxApp(WithMetadata):

@@ -121,6 +121,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
         "Webhook": {
             "app": lambda hook, info: api_context(info).store.apps.get(hook.app_id),
             "subscriptionQuery": lambda hook, info: hook.query,
+            "customHeaders": lambda hook, info: hook.custom_headers,
             "asyncEvents": lambda hook, info: [
                 {"name": e.replace("_", " ").title(), "eventType": e} for e in hook.async_events
             ],

@@ -76,7 +76,7 @@ class SandboxWebhooks(SandboxBase):
                 "Saleor-Domain": self.domain,
                 "Saleor-Api-Url": self.api_url,
                 "Saleor-Signature": self.sign(body),
-                **hook.custom_headers,
+                **(hook.custom_headers or {}),
             }
             delivery = Delivery(
                 event_type=event_type,

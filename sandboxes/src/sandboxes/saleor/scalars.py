@@ -28,6 +28,16 @@ def _serialize_json_string(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+def _parse_json_string(value: Any) -> Any:
+    """Saleor's ``JSONString`` input (saleor/graphql/core/fields.py): graphene's ``json.loads``
+    of the value, and None, silently, where that fails: a variable given as a JSON object
+    instead of a string of JSON (TypeError), or a string that is no JSON."""
+    try:
+        return json.loads(value)
+    except (json.JSONDecodeError, TypeError):
+        return None
+
+
 def _serialize_plain(value: Any) -> Any:
     if isinstance(value, uuid.UUID | Decimal):
         return str(value) if isinstance(value, uuid.UUID) else float(value)
@@ -62,7 +72,7 @@ def configure_scalars(schema: GraphQLSchema) -> None:
     scalars: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any] | None]] = {
         "Date": (_serialize_datetime, _parse_date),
         "DateTime": (_serialize_datetime, _parse_datetime),
-        "JSONString": (_serialize_json_string, None),
+        "JSONString": (_serialize_json_string, _parse_json_string),
         "UUID": (_serialize_plain, _parse_uuid),
         "Metadata": (_serialize_plain, None),
         "PositiveDecimal": (_serialize_plain, None),
