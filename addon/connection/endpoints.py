@@ -155,13 +155,19 @@ async def oauth_callback(
     status = 400
     replay: Outcome | None = None
     key = request.cookies.get(browser_cookie_name(state)) if state else None
-    if error:
-        outcome = callback_error(error, error_description)
-    elif not state or not code:
-        outcome = failure(
-            "OAUTH_INCOMPLETE",
-            "This page expects Mailchimp's answer. Start again from the Connection page.",
+    if error or not state or not code:
+        outcome = (
+            callback_error(error, error_description)
+            if error
+            else failure(
+                "OAUTH_INCOMPLETE",
+                "This page expects Mailchimp's answer. Start again from the Connection page.",
+            )
         )
+        refused = await oauth.replay_refusal(state) if state else None
+        if refused is not None:  # a replay, as one with a code (below)
+            outcome = failure(refused.code, refused.message)
+            replay = await oauth.replayed(state, key)
     else:
         try:
             result = await oauth.complete(state, code, key)

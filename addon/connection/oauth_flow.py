@@ -138,24 +138,31 @@ class OAuthFlow(OnConnection):
         The state is checked and used up in a short transaction of its own before Mailchimp is
         asked: the request's transaction would hold the write (on SQLite the database's write
         lock) for as long as Mailchimp takes. The account is saved in the request's."""
+        settings = self.settings
+        client_id, client_secret = settings.mailchimp_client_id, settings.mailchimp_client_secret
+        if not settings.oauth_configured or not client_id or not client_secret:
+            # Configured at the start, not now (the app restarted without them meanwhile): the
+            # code cannot be exchanged. Said as the start says it; before, an assertion's 500.
+            raise Conflict(
+                oauth_unavailable_reason(settings) or "", code=ErrorCode.OAUTH_NOT_CONFIGURED
+            )
         async with self.services.db.transaction() as session:
             flow = OAuthFlow(session, self.services)
             record, installation = await flow._use_state(state, browser_key)
             method, drop_owed = record.method, record.drop_owed
-        settings = self.settings
-        assert settings.mailchimp_client_id and settings.mailchimp_client_secret
         try:
             token = await self.services.oauth.exchange_code(
-                settings.mailchimp_client_id,
-                settings.mailchimp_client_secret,
+                client_id,
+                client_secret,
                 self.redirect_uri,
                 code,
             )
             metadata = await self.services.oauth.metadata(token.access_token)
         except OAuthError as exc:
+            named = f" ({exc.error})" if exc.error else ""  # none for an answer not understood
             raise BadRequest(
-                f"Mailchimp did not complete the sign-in ({exc.error or exc.title}): "
-                f"{exc.error_description or exc.detail or 'start again.'}",
+                f"Mailchimp did not complete the sign-in{named}: "
+                f"{exc.error_description or 'start again.'}",
                 code=ErrorCode.OAUTH_EXCHANGE_FAILED,
             ) from exc
         except MailchimpError as exc:
@@ -212,6 +219,15 @@ class OAuthFlow(OnConnection):
             # Uninstalled, it waits for its last job to be erased: no token is asked for.
             raise no_longer_installed()
         return record, installation
+
+    async def replay_refusal(self, state: str) -> BadRequest | None:
+        """The refusal of a callback that connects nothing itself (Mailchimp's `error`, or no
+        code) for a state used already, or None: it is a replay, as one with a code is
+        (`_use_state`). It must not end the attempt of the callback that used the state, nor
+        say that nothing was connected when that one connected (the admin went back to
+        Mailchimp's page and pressed Deny, or the link was opened again)."""
+        record = await self.repository.get_state(_hash_state(state))
+        return _replayed() if record is not None and record.used_at is not None else None
 
     async def replayed(self, state: str, browser_key: str | None) -> Outcome | None:
         """A callback of a state used already (the window reloaded, the link opened again): how

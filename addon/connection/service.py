@@ -267,7 +267,11 @@ class ConnectionService(OnConnection):
     async def reset(
         self, installation: Installation, *, forget_account_data_too: bool
     ) -> ResetResult:
-        connection = await self.repository.get(installation.id)
+        # Locked, as the check's and `Linking.save`'s: a connection saved meanwhile is the one
+        # reset. Read unlocked, a save to another account committing meanwhile left the
+        # account it replaced as the forgotten one (`forgotten_account_id`), so the work owed
+        # to the account just connected counted as owed to another one.
+        connection = await self.repository.get(installation.id, for_update=True)
         if connection is None:
             raise NotConnected("Mailchimp is not connected; there is nothing to reset.")
         connection.status = ConnectionStatus.DISCONNECTED

@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from .credentials import MailchimpCredentials
+from .credentials import MailchimpCredentials, validate_dc
 from .error_responses import oauth_error_from_response
-from .errors import OAuthError
+from .errors import OAuthError, TransientError
 from .http import MailchimpHttp
 
 __all__ = [
@@ -65,6 +66,13 @@ class OAuthMetadata(BaseModel):
     accountname: str = ""
     user_id: int | str | None = None
     login: OAuthLogin = Field(default_factory=OAuthLogin)
+
+    @field_validator("dc")
+    @classmethod
+    def dc_is_a_data_centre(cls, dc: str) -> str:
+        """The API host is built from it (`https://{dc}.api.mailchimp.com`): anything else is
+        an answer not understood (`OAuthError`), never a host name, nor a 500 later on."""
+        return validate_dc(dc)
 
     def credentials(self, access_token: str | SecretStr) -> MailchimpCredentials:
         """Credentials for the Marketing API with this token (``user_id`` as account id)."""
@@ -120,7 +128,7 @@ class MailchimpOAuth:
             # taken it, it only earns `invalid_grant` after a minute of backoff.
             idempotent=False,
         )
-        return self._parse(OAuthToken, response.json(), "/oauth2/token")
+        return self._parse(OAuthToken, response, "/oauth2/token")
 
     async def metadata(self, access_token: str | SecretStr) -> OAuthMetadata:
         """Who and where the token belongs to (``InvalidCredentials`` if it was revoked)."""
@@ -132,14 +140,28 @@ class MailchimpOAuth:
             f"{self.login_url}/oauth2/metadata",
             headers={"Authorization": f"OAuth {token}"},
         )
-        return self._parse(OAuthMetadata, response.json(), "/oauth2/metadata")
+        return self._parse(OAuthMetadata, response, "/oauth2/metadata")
 
     @staticmethod
-    def _parse(model: type[T], data: Any, path: str) -> T:
+    def _parse(model: type[T], response: httpx.Response, path: str) -> T:
+        try:
+            data: Any = response.json()
+        except ValueError as exc:
+            # A 200 that is no JSON (a proxy's or a maintenance page): Mailchimp is not
+            # answering as it does, as the Marketing API client says of such a body
+            # (`client_base.request`); before, the JSON error escaped as a 500.
+            raise TransientError(
+                "Mailchimp answered with a body that is not JSON.",
+                status=response.status_code,
+                method=response.request.method,
+                path=path,
+            ) from exc
         try:
             return model.model_validate(data)
         except ValidationError as exc:
+            # Not "OAuth answer": `redact` takes "OAuth <word>" for a credential and cuts it.
             raise OAuthError(
-                f"Mailchimp's OAuth answer was not understood ({exc.error_count()} problems).",
+                f"Mailchimp's answer to the sign-in was not understood "
+                f"({exc.error_count()} problems).",
                 path=path,
             ) from exc

@@ -67,6 +67,13 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
     state = sandbox.state
     # Links and forms point at the public URL, which includes any mount path.
     base = escape(sandbox.public_base_url)
+    # The token each redeemed code was exchanged for (read and written under `state.lock`):
+    # RFC 6749 §4.1.2, "If an authorization code is used more than once, the authorization
+    # server MUST deny the request and SHOULD revoke (when possible) all tokens previously
+    # issued based on that authorization code". Mailchimp's guide does not say whether it
+    # revokes; the stricter reading shows a client that redeems a code twice (a retried
+    # exchange) losing the token it got first.
+    issued_from: dict[str, str] = {}
 
     def authorize_params(source: dict[str, str]) -> dict[str, str]:
         return {k: source[k] for k in AUTHORIZE_PARAMS if k in source}
@@ -146,13 +153,19 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
         if form.get("grant_type") != "authorization_code":
             return _oauth_error("unsupported_grant_type", "Invalid grant_type.", 400)
         client = state.oauth_clients.get(form.get("client_id", ""))
+        # Compared as bytes: `compare_digest` refuses str with non-ASCII characters (a 500
+        # where Mailchimp answers invalid_client).
         if client is None or not secrets.compare_digest(
-            client.client_secret, form.get("client_secret", "")
+            client.client_secret.encode(), form.get("client_secret", "").encode()
         ):
             return _oauth_error("invalid_client", "Invalid client credentials.", 401)
         with state.lock:
             code = state.oauth_codes.get(form.get("code", ""))
-            if code is None or code.used or code.client_id != client.client_id:
+            if code is None or code.client_id != client.client_id:
+                return _oauth_error("invalid_grant", "Invalid authorization code.", 400)
+            if code.used:
+                if code.code in issued_from:
+                    state.revoked.add(issued_from[code.code])
                 return _oauth_error("invalid_grant", "Invalid authorization code.", 400)
             code.used = True
             if code.expires_at <= state.clock.now():
@@ -160,6 +173,7 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
             if code.redirect_uri != form.get("redirect_uri"):
                 return _oauth_error("invalid_grant", "Invalid redirect_uri.", 400)
             access_token = sandbox.issue_oauth_token(code.account_id)
+            issued_from[code.code] = access_token
         return JSONResponse({"access_token": access_token, "expires_in": 0, "scope": None})
 
     async def metadata(request: Request) -> Response:
