@@ -43,6 +43,17 @@ logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/connection")
 
 
+# JSON written into an inline script: with `<`, `>` and `&` escaped, a value (Mailchimp's
+# `error_description` comes from the callback's URL) can neither end the script element (`</`)
+# nor put the HTML parser in the script's escaped states (`<!--`, `<script`), where the page's
+# own `</script>` no longer ends it (HTML Living Standard, 13.2.5.4 "Script data state" on).
+_SCRIPT_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"})
+
+
+def _script_json(value: object) -> str:
+    return json.dumps(value).translate(_SCRIPT_ESCAPES)
+
+
 def _html_page(description: str) -> dict[str, Any]:
     """An answer that is a page for the pop-up, for the OpenAPI document."""
     return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
@@ -207,9 +218,8 @@ async def oauth_callback(
             "ok": ok,
             "finishing": finishing,
             "message": message,
-            # </ cannot end the script element: json.dumps output is escaped for it.
-            "result_json": json.dumps(payload).replace("</", "<\\/"),
-            "app_origin_json": json.dumps(app_origin),
+            "result_json": _script_json(payload),
+            "app_origin_json": _script_json(app_origin),
             # Left by the pop-up's first page (the dashboard's theme; light unless dark).
             "theme": "dark" if request.cookies.get(POPUP_THEME_COOKIE) == "dark" else "light",
         },
