@@ -8,8 +8,25 @@ its store recorded deleted in Mailchimp (`store_state`), saying so. Mailchimp's 
 step is no failure at all (the step waits, see `step`). The step of a sync that has ended only
 clears Mailchimp's `is_syncing` (every end - success, cancel, failure - does); it never gives
 up, or the store would show as syncing for ever (a store deleted in Mailchimp took its flag with
-it: nothing to clear). The watchdog fails a sync that made no progress for
-`INITIAL_SYNC_STALL_SECONDS` (its steps keep failing or were lost).
+it: nothing to clear).
+
+The watchdog fails a sync that made no progress for `INITIAL_SYNC_STALL_SECONDS`: its step was
+lost (no step job waiting or running, say quarantined by hand), shows running with a lease run
+out a stall time ago (no worker took it over), or keeps running without moving the sync on (a
+batch Mailchimp never finishes: `state.batch_expected`). A step the worker retries after failed
+runs is left to the retries (`state.retried_step`): through a Mailchimp or Saleor outage they go
+on for up to `WORKER_OUTAGE_MAX_ATTEMPTS` runs (about seven hours), far longer than the stall
+time, and end either with the step run again or given up, which fails the sync with its error
+(`step_failed`). Meanwhile the sync's status says why it waits (`InitialSyncRead.retrying`, and
+the step's row on the Activity page).
+
+Another account connected in place of the sync's (after a reset, or straight away through the
+API) drops the sync with the first account's data (`account_data.py`), its wait for a
+reconnection included; but the first account's store keeps `is_syncing`, its automations held.
+Nothing can release it from here: the reset removed the first account's credentials
+(`ConnectionService.reset`), and a switch replaces them (`Linking.save`), keeping only its
+time. Connecting that account again, tracking the channel in the same audience (the same store)
+and running an initial sync releases it at the sync's end.
 """
 
 from __future__ import annotations
@@ -40,6 +57,7 @@ from addon.initial_sync.state import (
     enqueue_watchdog,
     flag_held_elsewhere,
     load,
+    retried_step,
 )
 from addon.initial_sync.step import Step, deleted_message
 from addon.jobs.registry import HandlerRegistry
@@ -48,6 +66,8 @@ from addon.jobs.schemas import ClaimedJob, RetryLater
 from addon.mailchimp import InvalidCredentials, MailchimpError, NotFound, StorePatch
 from addon.saleor.client import SaleorError
 from addon.services import Services
+
+STALLED = "The sync stopped making progress."
 
 # An ended sync waiting for Mailchimp to be connected again looks this often (one read of the
 # connection): the store's automations wait at most this long after the reconnection.
@@ -64,7 +84,8 @@ async def _until_connected(services: Services, run: Snapshot) -> None:
     ended sync still waits for the account (`RECONNECT_WAIT` after its end); return when it
     lets go. Its batches and the store's `is_syncing` are the account's: only a connection
     reaches them, and reconnecting the same account keeps the sync's state (another account,
-    or the account's data forgotten, deletes the sync: `account_data.py`)."""
+    or the account's data forgotten, deletes the sync, and with it this wait; the flag then
+    stays: see the module docstring)."""
     async with services.db.session() as session:
         row = await session.get(InitialSync, run.id)
         ended = row.finished_at if row is not None else None
@@ -172,19 +193,22 @@ async def step_failed(
 
 
 async def watchdog_job(job: ClaimedJob, ref: SyncRef, services: Services) -> None:
-    """Fail a sync that stopped making progress (its steps keep failing or were lost)."""
+    """Fail a sync that stopped making progress (see the module docstring)."""
     sync_id = ref.sync_id
     stall = timedelta(seconds=services.settings.initial_sync_stall_seconds)
-    async with services.db.session() as session:
-        run = await session.get(InitialSync, sync_id)
+    async with services.db.transaction() as session:
+        run = await session.get(InitialSync, sync_id, with_for_update=True)
         if run is None or run.status is not RunStatus.RUNNING:
             return
-        last, installation_id = run.last_progress_at, run.installation_id
-    if utcnow() - last >= stall:
-        await end(services, sync_id, RunStatus.FAILED, "The sync stopped making progress.")
-        return
-    async with services.db.transaction() as session:
-        await enqueue_watchdog(session, installation_id, sync_id, last + stall)
+        now = utcnow()
+        if now - run.last_progress_at >= stall:
+            if await retried_step(session, run, services.settings) is None:
+                await end_in(session, sync_id, RunStatus.FAILED, STALLED)
+                return
+            # Waiting for the worker's retries, not stalled; once the service answers again,
+            # the sync has a stall time to move on.
+            run.last_progress_at = now
+        await enqueue_watchdog(session, run.installation_id, sync_id, run.last_progress_at + stall)
 
 
 def register(registry: HandlerRegistry[Services]) -> None:

@@ -53,6 +53,16 @@ class KindProgress(BaseModel):
     state_label: str = Field(description='e.g. "Waits until every product is confirmed …"')
 
 
+class StepRetry(BaseModel):
+    """The sync's step as the worker retries it after failed runs (a Mailchimp or Saleor
+    outage, say): the sync goes on once the service answers again, or fails with the error
+    when the retries are given up."""
+
+    attempts: int = Field(description="Runs of the step so far, the failed ones included")
+    retry_at: datetime = Field(description="When it is tried again (or was: it may be running)")
+    last_error: str
+
+
 class InitialSyncRead(BaseModel):
     id: int
     channel: str
@@ -64,6 +74,11 @@ class InitialSyncRead(BaseModel):
     error: str | None
     batches_in_flight: int
     kinds: list[KindProgress]
+    retrying: StepRetry | None = Field(
+        default=None,
+        description="Set while a running sync waits for the retry of a failed step (e.g. "
+        "Mailchimp or Saleor not answering)",
+    )
     summary: str = Field(
         description="The status line, derived from the kinds' states only (e.g. \"Sending "
         'products and customers; orders wait until every product is confirmed.")'

@@ -17,8 +17,8 @@ from addon.errors import Conflict, ErrorCode, NotFound
 from addon.initial_sync import handoff, summary
 from addon.initial_sync.models import InitialSync, Phase
 from addon.initial_sync.repository import InitialSyncRepository
-from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest
-from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog
+from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest, StepRetry
+from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog, retried_step
 from addon.installations.models import Installation
 from addon.services import Services
 
@@ -108,6 +108,12 @@ class InitialSyncService:
         views = summary.kind_states(run, KINDS, await self.syncs.unapplied(run.id))
         running = run.status is RunStatus.RUNNING
         handed = await handoff.handed_waiting(self.session, run) if running else 0
+        step = await retried_step(self.session, run, self.services.settings) if running else None
+        retrying = None
+        if step is not None and step.last_error is not None:
+            retrying = StepRetry(
+                attempts=step.attempts, retry_at=step.run_after, last_error=step.last_error
+            )
         kinds = []
         for kind, view in zip(KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
@@ -145,5 +151,6 @@ class InitialSyncService:
             error=run.error,
             batches_in_flight=await self.syncs.in_flight(run.id),
             kinds=kinds,
+            retrying=retrying,
             summary=summary.summary(run, views, handed),
         )

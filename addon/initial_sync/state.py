@@ -3,8 +3,9 @@
 Owns the run's state as a step sees it (`Snapshot` of the `InitialSync` row, one `Stream` per
 kind, the `Flight`s: batches queued or at Mailchimp, progress counters), the batches' packed
 operations, and the scheduling of the chain: the `initial_sync.step` job (one lane per channel,
-one coalesce key per sync, so one chain even when a cancel adds a step), the watchdog job, and
-`end`, which marks a running sync ended and queues the step that clears `is_syncing`.
+one coalesce key per sync, so one chain even when a cancel adds a step), the watchdog job, the
+step as the worker retries it (`retried_step`, read from the jobs table), and `end`, which
+marks a running sync ended and queues the step that clears `is_syncing`.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from addon.ecommerce.channel_state import RunStatus
 from addon.ecommerce.models import EntityKind
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.slices import Slice
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp.models import BatchOperation
 from addon.services import Services
@@ -60,6 +62,12 @@ class SyncRef(BaseModel):
     sync_id: int
 
 
+def _key(kind: str, sync_id: int) -> str:
+    # One pending job per kind and sync: a second enqueue merges into it.
+    name = {STEP_JOB: "initial-sync-step", WATCHDOG_JOB: "initial-sync-watchdog"}[kind]
+    return f"{name}:{sync_id}"
+
+
 async def _enqueue(
     session: AsyncSession,
     installation_id: int,
@@ -69,14 +77,12 @@ async def _enqueue(
     lane: str | None = None,
     sooner: bool = False,
 ) -> None:
-    # One pending job per kind and sync: a second enqueue merges into it.
-    key = {STEP_JOB: "initial-sync-step", WATCHDOG_JOB: "initial-sync-watchdog"}[kind]
     payload = SyncRef(sync_id=sync_id).model_dump()
     await JobRepository(session).enqueue(
         installation_id,
         kind,
         payload,
-        coalesce_key=f"{key}:{sync_id}",
+        coalesce_key=_key(kind, sync_id),
         lane=lane,
         run_after=at,
         sooner=sooner,
@@ -103,6 +109,28 @@ async def enqueue_watchdog(
 ) -> None:
     # No lane: it must run even when the step chain is stuck behind a failing step.
     await _enqueue(session, installation_id, WATCHDOG_JOB, sync_id, at)
+
+
+async def retried_step(session: AsyncSession, run: InitialSync, settings: Settings) -> Job | None:
+    """The sync's step as the worker retries it after failed runs (a Mailchimp or Saleor
+    outage: up to `WORKER_OUTAGE_MAX_ATTEMPTS` runs, about seven hours), waiting or running
+    again; None when no step is in the worker's hands that way. Such a step is no stall: the
+    worker runs it again, or gives it up and the sync fails with its error (`step_failed`).
+    Not one shown running whose lease ran out a stall time ago: no worker took it over."""
+    now = utcnow()
+    stall = timedelta(seconds=settings.initial_sync_stall_seconds)
+    jobs = await JobRepository(session).unfinished_of_key(
+        run.installation_id, _key(STEP_JOB, run.id)
+    )
+    for job in jobs:
+        # Counted failed runs: the kind's policy gives it up in time (`jobs.retry`).
+        if not job.attempts or job.last_error is None:
+            continue
+        if job.status is JobStatus.PENDING:
+            return job
+        if job.locked_until is not None and now - job.locked_until < stall:
+            return job
+    return None
 
 
 async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: str | None) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     delete,
     func,
     literal,
+    or_,
     select,
     update,
 )
@@ -290,6 +291,20 @@ class JobRepository(JobEnqueuer):
             await self.session.execute(SUPERSEDE_QUARANTINED, {"job_id": job_id, "now": now})
         await work_due(self.session)
         return outcome
+
+    async def unfinished_of_key(self, installation_id: int, coalesce_key: str) -> list[Job]:
+        """The jobs of a coalescing key waiting or running (one waits at most), in id order:
+        whether the work of the key is still in the worker's hands (its retries included)."""
+        statement = (
+            select(Job)
+            .where(
+                Job.installation_id == installation_id,
+                Job.coalesce_key == coalesce_key,
+                or_(in_state(JobStatus.PENDING), in_state(JobStatus.RUNNING)),
+            )
+            .order_by(Job.id)
+        )
+        return list((await self.session.execute(statement)).scalars())
 
     async def recent(
         self, installation_id: int, *, limit: int = 50, status: JobStatus | None = None
