@@ -217,7 +217,7 @@ def _order(
     known = record.children if record is not None else {}
     held_back = waited(note, known)
     body, quiet = as_told(order, body, known, held_as, paused=paused, held=held_back)
-    then_paid = confirms(held_as, body, ctx.resending, order.created, held_back)
+    then_paid = confirms(held_as, body, ctx.resending, order.placed, held_back)
     if then_paid:
         body = body.model_copy(update={"financial_status": "pending"})
     pushing = keeping_quiet(fingerprint(body), quiet)

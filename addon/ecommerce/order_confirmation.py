@@ -87,7 +87,8 @@ def confirms(
 ) -> bool:
     """Whether the order goes in two steps: new to Mailchimp, paid (in full or in part: each
     sends the Invoice, neither the Order Confirmation; Mailchimp's rules, mc-woocommerce#79),
-    live, and placed lately or held back until now (`held`: `waited`)."""
+    live, and placed lately (`placed`: `SaleorOrder.placed`) or held back until now (`held`:
+    `waited`)."""
     return (
         held_as is None
         and body.financial_status in PAID
@@ -108,8 +109,9 @@ async def confirm_then_pay(
 def historical(order: SaleorOrder, now: datetime) -> bool:
     """Whether an order is no new purchase, wherever it comes from: imported (`orderBulkCreate`,
     Saleor's origin BULK_CREATE: placed elsewhere, whose shopper had that place's e-mails), or
-    placed more than `RECENT` before."""
-    return order.origin == "BULK_CREATE" or now - order.created >= RECENT
+    placed more than `RECENT` before (`placed`: a draft completed today was placed today,
+    however long ago staff began it)."""
+    return order.origin == "BULK_CREATE" or now - order.placed >= RECENT
 
 
 def as_told(

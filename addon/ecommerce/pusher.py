@@ -192,7 +192,7 @@ class Pusher(CartPusher):
             await self.shopper(order.user.id if order.user else None)
             create = (
                 partial(confirm_then_pay, self.client)
-                if confirms(known.mailchimp_id, body, self.ctx.resending, order.created, held_back)
+                if confirms(known.mailchimp_id, body, self.ctx.resending, order.placed, held_back)
                 else self.client.create_order
             )
             try:

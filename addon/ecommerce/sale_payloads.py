@@ -105,6 +105,21 @@ def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
+def cancelled_at(order: SaleorOrder, held: bool) -> str | None:
+    """When a cancelled (or expired) order ended, the same at every push: its CANCELED (or
+    EXPIRED) event's date (`SaleorOrder.ended`). Not `updatedAt`: every later save of the order
+    moves it (a note, a metadata write), and each push would tell Mailchimp a new cancellation
+    time. Without such an event (an import: `orderBulkCreate` records none), the time first
+    sent stays: `updatedAt` when Mailchimp is told of the order, nothing once it holds it
+    (`held`; a PATCH leaves a field it does not name as it is)."""
+    if order.status not in ENDED_UNSOLD:
+        return None
+    ended = order.ended
+    if ended is not None:
+        return _iso(ended)
+    return None if held else _iso(order.updated_at)
+
+
 def obfuscated(email: str) -> bool:
     """A guest's address Saleor hides on an order from before 3.2 (`use_old_id`: "j...@x.example"
     for everyone, saleor/graphql/order/types.py `resolve_user_email`, with its billing names):
@@ -238,7 +253,7 @@ def order_input(
             )
         ),
         processed_at_foreign=_iso(order.created),
-        cancelled_at_foreign=_iso(order.updated_at) if order.status in ENDED_UNSOLD else None,
+        cancelled_at_foreign=cancelled_at(order, held),
         updated_at_foreign=_iso(order.updated_at),
         billing_address=order_address(order.billing_address),
         shipping_address=order_address(order.shipping_address),

@@ -242,6 +242,21 @@ class SaleorFulfillment(_Saleor):
     created: datetime
 
 
+class OrderEventRef(_Saleor):
+    """One of an order's events (`Order.events`, MANAGE_ORDERS): what happened, and when.
+    Both nullable in Saleor's schema."""
+
+    type: str | None = None
+    date: datetime | None = None
+
+
+# The event that makes an order of a draft, and those that end an order unsold, each named as
+# the status it gives (Saleor's `OrderEventsEnum`; saleor/order/events.py `order_created_event`,
+# `order_canceled_event`; saleor/order/tasks.py `_order_expired_events`).
+PLACED_FROM_DRAFT = "PLACED_FROM_DRAFT"
+ENDED_EVENTS = ("CANCELED", "EXPIRED")
+
+
 class SaleorOrder(_Saleor):
     id: str
     number: str
@@ -280,6 +295,28 @@ class SaleorOrder(_Saleor):
     shipping_method_name: str | None = Field(None, alias="shippingMethodName")
     fulfillments: list[SaleorFulfillment] = Field(default_factory=list)
     lines: list[SaleorOrderLine]
+    # When it was placed from a draft, cancelled or expired (`placed`, `ended`).
+    events: list[OrderEventRef] = Field(default_factory=list)
+
+    def _first(self, event_type: str) -> datetime | None:
+        return next((e.date for e in self.events if e.type == event_type and e.date), None)
+
+    @property
+    def placed(self) -> datetime:
+        """When it became an order: a draft's completion (its PLACED_FROM_DRAFT event), not the
+        draft's creation, which `draftOrderComplete` keeps as the order's `created`
+        (saleor/graphql/order/mutations/draft_order_complete.py saves `status` and
+        `updated_at` only; saleor/order/actions.py `order_created(from_draft=True)` records
+        the event). Any other order was placed when it was created."""
+        return self._first(PLACED_FROM_DRAFT) or self.created
+
+    @property
+    def ended(self) -> datetime | None:
+        """When it was cancelled or expired: the date of the event that did it (saleor/order/
+        actions.py `cancel_order`, saleor/order/tasks.py `_expire_orders`), which no later save
+        moves, as it does `updatedAt`. None: not ended, or ended without one (an import,
+        `orderBulkCreate`, records none)."""
+        return self._first(self.status) if self.status in ENDED_EVENTS else None
 
 
 class CartProduct(_Saleor):

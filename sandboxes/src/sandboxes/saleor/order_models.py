@@ -194,6 +194,29 @@ class Fulfillment(WithMetadata):
     created: datetime = Field(default_factory=utcnow)
 
 
+class OrderEventType(StrEnum):
+    """The `OrderEventsEnum` values the sandbox records (saleor/order/__init__.py
+    `OrderEvents`); Saleor records many more (payments, e-mails, fulfilments), which it lists
+    among these in the order they happened."""
+
+    DRAFT_CREATED = "DRAFT_CREATED"
+    PLACED = "PLACED"
+    PLACED_FROM_DRAFT = "PLACED_FROM_DRAFT"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    NOTE_ADDED = "NOTE_ADDED"
+
+
+class OrderEvent(Node):
+    """What happened to an order, and when (saleor/order/models.py `OrderEvent`: `date`
+    defaults to the time it is recorded, `editable=False`)."""
+
+    graphql_type: ClassVar[str] = "OrderEvent"
+    type: OrderEventType
+    date: datetime = Field(default_factory=utcnow)
+    message: str | None = None  # a note's (NOTE_ADDED: `parameters["message"]`)
+
+
 class Order(WithMetadata):
     graphql_type: ClassVar[str] = "Order"
     number: int
@@ -246,6 +269,8 @@ class Order(WithMetadata):
     language_code: str = "en"
     created: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    # Its events, oldest first (`OrderEventsByOrderIdLoader` orders them by pk).
+    events: list[OrderEvent] = Field(default_factory=list)
 
     def __setattr__(self, name: str, value: object) -> None:
         super().__setattr__(name, value)

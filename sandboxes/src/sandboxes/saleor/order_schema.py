@@ -180,6 +180,8 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
         "totalCharged": reads(lambda source: Money.of(source.total_charged, source.currency)),
         "discounts": lambda source, info: [(d, source.currency) for d in source.discounts],
         "fulfillments": resolve_order_fulfillments,
+        # A PermissionsField of MANAGE_ORDERS (saleor/graphql/order/types.py `Order.events`).
+        "events": manage_orders(lambda source: list(source.events)),
         "checkoutId": reads(
             lambda source: (
                 base64.b64encode(f"Checkout:{source.checkout_token}".encode()).decode()

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .models import ProductVariant, utcnow
-from .order_models import Order, OrderLine, OrderStatus
+from .order_models import Order, OrderEventType, OrderLine, OrderStatus
 from .order_update import OrderUpdateRefused, order_update_changes
 from .sandbox_webhooks import SandboxWebhooks
 from .stock_checks import InsufficientStock
@@ -103,13 +103,14 @@ class SandboxOrderEdits(SandboxWebhooks):
         return await self._edited(current)
 
     async def add_order_note(self, order: Order, message: str) -> Order:
-        """`orderNoteAdd`, of any order: its event (the note itself, an `OrderEvent`, is not
-        kept: the sandbox serves no `Order.events`); `updated_at` saved since 3.22.0
+        """`orderNoteAdd`, of any order: the note, a NOTE_ADDED `OrderEvent`
+        (`order_note_added_event`), and its webhook; `updated_at` saved since 3.22.0
         (`update_order_search_vector(order)`), left alone at 3.20.119. A blank message is
         refused: "Message can't be empty." (`validate_required_string_field`)."""
         current = self.store.get_order(order.id)
         if not message.strip():
             raise OrderUpdateRefused("Message can't be empty.")
+        self.store.record_order_event(current, OrderEventType.NOTE_ADDED, message=message)
         if order_note_saves_order(self.version):
             current.updated_at = utcnow()
         return await self._edited(current)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from .checkout_payments import move_transactions, record_transaction, release_funds
+from .drafts import complete_draft
 from .fulfillments import FulfillmentEvent, create_fulfillment, return_lines, set_tracking_number
 from .generator import generate_store
 from .models import Address, Channel, Checkout, Customer, Product, ProductVariant, utcnow
@@ -18,6 +19,7 @@ from .order_models import (
     Order,
     OrderChargeStatus,
     OrderDiscount,
+    OrderEventType,
     OrderLine,
     OrderOrigin,
     OrderStatus,
@@ -206,15 +208,28 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
             await self.emit("ORDER_BULK_CREATED", created)
         return created
 
-    async def _order_created(self, order: Order) -> Order:
+    async def complete_draft_order(self, order: Order) -> Order:
+        """``draftOrderComplete``: the draft made an order, its `created` kept, its
+        PLACED_FROM_DRAFT event dated now (`drafts.complete_draft`); then the events of
+        ``order_created(from_draft=True)`` (:meth:`_order_created`; saleor/graphql/order/
+        mutations/draft_order_complete.py, on commit)."""
+        placed = complete_draft(self.store, order, utcnow())
+        return await self._order_created(placed, from_draft=True)
+
+    async def _order_created(self, order: Order, *, from_draft: bool = False) -> Order:
         """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
         ORDER_UPDATED (``order_charged``); then ORDER_CONFIRMED where the channel confirms new
         orders automatically, whatever the order's status (saleor/order/actions.py
         ``order_created``, the same at tag 3.20.119 and commit 723cd4e: an unpaid order that
         stays UNCONFIRMED gets it too). A draft (`draftOrderCreate`) sends DRAFT_ORDER_CREATED
-        alone (saleor/graphql/order/mutations/draft_order_create.py)."""
+        alone (saleor/graphql/order/mutations/draft_order_create.py). Its event, dated as the
+        order: DRAFT_CREATED (saleor/order/events.py `draft_order_created_event`) or PLACED
+        (`order_created_event`; a completed draft's PLACED_FROM_DRAFT is `complete_draft`'s)."""
         if order.status is OrderStatus.DRAFT:
+            self.store.record_order_event(order, OrderEventType.DRAFT_CREATED, order.created)
             return await self._emit_all(["DRAFT_ORDER_CREATED"], order)
+        if not from_draft:
+            self.store.record_order_event(order, OrderEventType.PLACED, order.created)
         # Its allocation's stock events come first (`allocate_stocks`, then `order_created` on
         # commit): see stock_moves.py.
         await self._stock_events(out=out_of_stock_after_allocation(order, self.store.variants.get))
@@ -299,6 +314,8 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         if fulfilled or current.status in final:
             raise ValueError("This order can't be canceled.")
         back = release(current, self.store.variants.get)  # (`deallocate_stock_for_orders`)
+        # `order_canceled_event` first, dated now: the time it was cancelled, for good.
+        self.store.record_order_event(current, OrderEventType.CANCELED)
         updated = self.store.update_order(current, status=OrderStatus.CANCELED)
         await self._stock_events(back=back)
         return await self._emit_all(["ORDER_CANCELLED", "ORDER_UPDATED"], updated)
@@ -337,6 +354,7 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
                 code.used = max(code.used - 1, 0)
         back = release(current, self.store.variants.get)
         current.status = OrderStatus.EXPIRED
+        self.store.record_order_event(current, OrderEventType.EXPIRED)  # `_order_expired_events`
         await self._stock_events(back=back)  # (`deallocate_stock_for_orders` before the events)
         return await self._emit_all(["ORDER_EXPIRED", "ORDER_UPDATED"], current)
 

@@ -15,7 +15,15 @@ from .cursors import Ordering
 from .ids import InvalidGlobalId, from_global_id, to_global_id
 from .models import Address, CreationWrites, Customer, ProductVariant, SortWrites, utcnow
 from .order_discounts import spread_order_discounts
-from .order_models import Order, OrderDiscount, OrderLine, OrderOrigin, OrderStatus
+from .order_models import (
+    Order,
+    OrderDiscount,
+    OrderEvent,
+    OrderEventType,
+    OrderLine,
+    OrderOrigin,
+    OrderStatus,
+)
 from .payment_actions import IdSource, capture_legacy_payment, create_transaction
 from .store_base import CREATED_KEY, NotFound, OrderIndex
 from .store_catalog import StoreCatalog
@@ -179,6 +187,19 @@ class StoreOrders(StoreCatalog):
         if changes.keys() & {"channel_id", "user_id"}:
             self._order_index = None
         return current
+
+    def record_order_event(
+        self,
+        order: Order,
+        event_type: OrderEventType,
+        at: datetime | None = None,
+        message: str | None = None,
+    ) -> OrderEvent:
+        """Add an event to the order's (`OrderEvent.objects.create`, dated now unless `at`);
+        the order is not saved: its `updated_at` stays."""
+        event = OrderEvent(id=self.next_id(), type=event_type, date=at or utcnow(), message=message)
+        order.events.append(event)
+        return event
 
     def forget_order_index(self) -> None:
         """After orders changed channel or user behind `update_order`'s back (a bulk move)."""
