@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 # Mailchimp stores at most 255 bytes in a text field (and in url/imageurl): "Some alphabets or
@@ -32,6 +33,12 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
 # What an international phone may hold (Mailchimp's "International" phone format is free text
 # of digits and the usual separators).
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
+# An address's country as Mailchimp reads it: ISO 3166-1's two letters (its own SDK sends these:
+# mailchimp/Mailchimp-SDK-iOS, SDK/Models/MergeField.swift `Address.country: CountryCode`).
+# One it does not know it stores as the USA (mailchimp/mc-magento2#1863, #1329), so Saleor's
+# codes outside ISO 3166-1 ("XK" for Kosovo, "EU": saleor/settings.py `COUNTRIES_OVERRIDE`)
+# would move the customer there: such an address is reported, not sent.
+COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
 
 class MergeFieldOptions(BaseModel):
@@ -215,6 +222,11 @@ def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
         missing = value.missing()
         if missing:
             return Converted(problem="the address has no " + ", ".join(missing))
+        if value.country and value.country not in COUNTRY_CODES:
+            return Converted(
+                problem=f"Mailchimp knows no country “{value.country}” (an ISO 3166 code): "
+                "it would record the address in the USA"
+            )
         return Converted(value.model_dump())
     if kind in ("date", "birthday"):
         day = as_date(value, field.options.date_format)

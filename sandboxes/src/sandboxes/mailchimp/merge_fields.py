@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field
@@ -55,6 +56,31 @@ class MergeFieldIn(BodyIn):
     _null = refuse_null("tag", "display_order")
 
 
+class MergeOptionsPatchIn(BodyIn):
+    """`Merge_Field_Options_2`: a PATCH's options (no `size`)."""
+
+    default_country: int = 0
+    phone_format: str = ""
+    date_format: str = ""
+    choices: list[str] = Field(default_factory=list)
+
+
+class MergeFieldPatchIn(BodyIn):
+    """`Merge_Field_2`: what a PATCH may change, typed as the spec types it (no `type`)."""
+
+    tag: str | None = None
+    name: str
+    required: bool | None = None
+    default_value: str | None = None
+    public: bool | None = None
+    display_order: int | None = None
+    options: MergeOptionsPatchIn | None = None
+    help_text: str | None = None
+    _null = refuse_null(
+        "tag", "required", "default_value", "public", "display_order", "options", "help_text"
+    )
+
+
 def _merge_field(request: ApiRequest) -> tuple[ListData, MergeField]:
     data = list_data(request.account, request.params["list_id"])
     try:
@@ -88,6 +114,31 @@ MAX_FIELDS = 30
 DATE_FORMATS = {"date": ("MM/DD/YYYY", "DD/MM/YYYY"), "birthday": ("MM/DD", "DD/MM")}
 
 
+# A merge tag is capital letters, digits and underscores ("merge tags only use uppercase
+# letters, numbers, or underscores. No special characters or symbols are allowed",
+# chimpmatic.com/mailchimp-audience-fields-and-merge-tags). Mailchimp's answer to another
+# character is not published: refused here (the stricter side), in the sandbox's words.
+_TAG = re.compile(r"^[A-Z0-9_]+$")
+# The e-mail address's own field (merge_id 0, which the API does not list): no other takes it.
+EMAIL_TAG = "EMAIL"
+
+
+def _tag(data: ListData, given_tag: str | None, merge_id: int) -> str:
+    """The tag a field gets, checked: one given is cut to Mailchimp's 10 characters, not refused
+    (mailchimp/mc-magento#1070: "brand_preference" became "brand_prefe" in Mailchimp); none
+    given, Mailchimp numbers it `MMERGE<n>` (beaufort12.com/mc4faqs on address fields:
+    "MMERGE5, MMERGE6"). Taken by another field of the list, or by the address's: refused."""
+    tag = given_tag.upper().replace(" ", "")[:10] if given_tag else f"MMERGE{merge_id}"
+    if not _TAG.match(tag):
+        raise field_invalid("tag", "A merge tag takes capital letters, digits and underscores.")
+    taken = tag == EMAIL_TAG or any(
+        f.tag == tag and f.merge_id != merge_id for f in data.merge_fields.values()
+    )
+    if taken:
+        raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
+    return tag
+
+
 def _check_date_format(kind: str, date_format: str | None) -> None:
     allowed = DATE_FORMATS.get(kind)
     if allowed is not None and date_format and date_format not in allowed:
@@ -104,12 +155,7 @@ def post_merge_field(request: ApiRequest) -> dict[str, Any]:
     if len(data.merge_fields) + 1 >= MAX_FIELDS:  # + the e-mail address
         raise invalid_resource(f"You cannot create more merge fields than {MAX_FIELDS}.")
     merge_id = data.next_merge_id
-    # A longer tag is cut to Mailchimp's 10 characters, not refused (mailchimp/mc-magento#1070:
-    # "brand_preference" became "brand_prefe" in Mailchimp); none given, Mailchimp numbers it
-    # `MMERGE<n>` (beaufort12.com/mc4faqs on address fields: "MMERGE5, MMERGE6").
-    tag = payload.tag.upper().replace(" ", "")[:10] if payload.tag else f"MMERGE{merge_id}"
-    if any(f.tag == tag for f in data.merge_fields.values()):
-        raise invalid_resource(f'A Merge Field with the tag "{tag}" already exists for this list.')
+    tag = _tag(data, payload.tag, merge_id)
     data.next_merge_id += 1
     field = MergeField(
         merge_id=merge_id,
@@ -137,13 +183,16 @@ def get_merge_field(request: ApiRequest) -> dict[str, Any]:
 @router.route("PATCH", "/lists/{list_id}/merge-fields/{merge_id}")
 def patch_merge_field(request: ApiRequest) -> dict[str, Any]:
     data, found = _merge_field(request)
-    body = request.json_object()
-    if "name" not in body:
+    if "name" not in request.json_object():
         raise field_invalid("name", "This value should not be blank.")
-    allowed = set(MergeFieldIn.model_fields) - {"type"}
-    updated = MergeField.model_validate(
-        {**found.model_dump(), **{k: v for k, v in body.items() if k in allowed}}
-    )
+    # Typed as the spec types a PATCH (`Merge_Field_2`); the tag held to a new field's rules.
+    payload = request.parse(MergeFieldPatchIn)
+    changes = given(payload)
+    if payload.tag is not None:
+        if not payload.tag.strip():  # no number is given in its place, as on a new field
+            raise field_invalid("tag", "This value should not be blank.")
+        changes["tag"] = _tag(data, payload.tag, found.merge_id)
+    updated = MergeField.model_validate({**found.model_dump(), **changes})
     _check_date_format(updated.type, (updated.options or {}).get("date_format"))
     data.merge_fields[found.merge_id] = updated
     return updated.model_dump(mode="json")

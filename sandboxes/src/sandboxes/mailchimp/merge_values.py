@@ -2,8 +2,9 @@
 
 Mailchimp validates each merge value by its field's type
 (https://mailchimp.com/developer/marketing/docs/merge-fields/#add-merge-data-to-contacts):
-text up to 255 bytes (`TEXT_BYTES`); numbers (`_NUMBER`); an address as an object whose
-``addr1``, ``city``, ``state`` and ``zip`` are all given; a phone in the field's
+text up to 255 bytes (`TEXT_BYTES`); numbers (`_NUMBER`); an address as an object of strings
+whose ``addr1``, ``city``, ``state`` and ``zip`` are all given, its ``country`` a country code
+(`COUNTRY_CODES`); a phone in the field's
 ``phone_format`` (``US``: ten digits); a date or birthday in the field's
 ``options.date_format`` (``MM/DD/YYYY``, ``DD/MM/YYYY``; birthdays ``MM/DD`` or ``DD/MM``); a
 zip code of five digits (`_ZIP`); a web address for ``url`` and ``imageurl``; one of
@@ -19,16 +20,19 @@ import re
 from datetime import datetime
 from typing import Any
 
+import pycountry
+
 from .errors import FieldError
 from .models import MergeField
 
-TEXT_LIMIT = 255
 # "Text fields are limited to a maximum of 255 bytes of information ... Some alphabets or
 # symbolic characters, like emoji, use more than one byte of information per character, so it
 # isn't always a one-to-one ratio" (mailchimp.com/help/format-guidelines-for-your-import-file/):
 # counted in UTF-8 bytes, so 128 "é" (256 bytes) do not fit. An import clips a longer value;
 # what the API does with one is not published: refused here, the stricter side (a clipped value
-# would differ from what the client sent and believes Mailchimp holds).
+# would differ from what the client sent and believes Mailchimp holds). Counted as sent, spaces
+# around it included (whether Mailchimp trims first is not published: the stricter side), and
+# for a web address too (the same page keeps "website URLs" in text fields).
 TEXT_BYTES = 255
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
 # "Zip code fields can only contain five digits. International post codes aren't supported by
@@ -44,6 +48,15 @@ _US_PHONE = re.compile(r"^(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
 _DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
 ADDRESS_REQUIRED = ("addr1", "city", "state", "zip")
+# An address's country as Mailchimp's own SDK sends it: ISO 3166-1's two capital letters
+# (mailchimp/Mailchimp-SDK-iOS, SDK/Models/MergeField.swift `Address.country: CountryCode`;
+# CountryCode.swift: "US", "GB", "DE"...). A country Mailchimp does not know is not refused but
+# stored as the USA (mailchimp/mc-magento2#1863: "Trinidad & Tobago" became USA; #1329:
+# "España"): refused here (the stricter side), in the sandbox's own words, as are the English
+# names Mailchimp also reads ("Spain", mc-magento2's `getName('en_US')`) and codes outside ISO
+# 3166-1 (Saleor's "XK" for Kosovo and "EU": saleor/settings.py `COUNTRIES_OVERRIDE`). Empty:
+# the field's `default_country`.
+COUNTRY_CODES = frozenset(country.alpha_2 for country in pycountry.countries)
 
 # What Mailchimp gives a new field of these types when no options are sent.
 DEFAULT_OPTIONS: dict[str, dict[str, Any]] = {
@@ -67,6 +80,10 @@ def _date_ok(value: str, date_format: str) -> bool:
     return True
 
 
+def _too_long(value: str | int | float) -> bool:
+    return len(str(value).encode()) > TEXT_BYTES
+
+
 ANY_OF = "Data did not match any of the schemas described in anyOf."
 
 
@@ -80,8 +97,11 @@ def check_value(field: MergeField, value: Any) -> str | None:
             return "Please enter a complete address"
         if any(not str(value.get(part) or "").strip() for part in ADDRESS_REQUIRED):
             return "Please enter a complete address"
+        country = value.get("country") or ""
+        if country and country not in COUNTRY_CODES:
+            return "Please enter the country as its two-letter ISO 3166 code"
         return None
-    if isinstance(value, dict | list):
+    if isinstance(value, dict):
         return "Please enter a valid value"
     text = str(value).strip()
     if kind == "number":
@@ -102,14 +122,21 @@ def check_value(field: MergeField, value: Any) -> str | None:
     if kind == "zip":
         return None if _ZIP.match(text) else "Please enter a valid zip code"
     if kind in ("url", "imageurl"):
-        ok = _URL.match(text) and len(text) <= TEXT_LIMIT
+        ok = _URL.match(text) and not _too_long(value)
         return None if ok else "Please enter a valid URL"
     if kind in ("radio", "dropdown"):
         choices = [str(c) for c in options.get("choices") or []]
         return None if text in choices else "Please choose one of the options"
-    if len(text.encode()) > TEXT_BYTES:
+    if _too_long(value):
         return f"Please enter a value of at most {TEXT_BYTES} bytes"
     return None
+
+
+def _schema_ok(value: Any) -> bool:
+    """Whether a merge value is one of the request schema's: a string, a number, an address."""
+    if isinstance(value, dict):
+        return all(isinstance(part, str) for part in value.values())
+    return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
 def check_merge_fields(
@@ -119,11 +146,13 @@ def check_merge_fields(
     accepted: dict[str, Any] = {}
     errors: list[FieldError] = []
     for tag, value in values.items():
-        if value is None or isinstance(value, bool):
+        if not _schema_ok(value):
             # The request schema's `merge_fields` values are strings, numbers or addresses:
             # a null and a boolean are refused whatever the tag ("merge_fields.BILLING : Data
             # did not match any of the schemas described in anyOf.", a null in
-            # mailchimp/mc-magento#507; a boolean in VingtCinq/python-mailchimp#146).
+            # mailchimp/mc-magento#507; a boolean in VingtCinq/python-mailchimp#146), and so
+            # are an array and an object whose parts are not all strings (an address's parts
+            # are strings, mailchimp/Mailchimp-SDK-iOS `Address`).
             errors.append(FieldError(field=f"merge_fields.{tag}", message=ANY_OF))
             continue
         field = fields.get(tag.upper())
