@@ -18,9 +18,11 @@ from addon.subscriptions.member_fields import MemberData
 
 
 def drop_refused(exc: ValidationFailed, data: MemberData) -> bool:
-    """Take the merge fields Mailchimp refused (its errors name them by tag) out of `data`,
-    each reported in `data.problems`; whether there was any."""
-    refused = {tag: text for tag, text in exc.field_errors.items() if tag in data.merge_fields}
+    """Take the merge fields Mailchimp refused (its errors name them by tag, or as
+    `merge_fields.<TAG>` where a value is not of the field's schema: mailchimp/mc-magento2#593)
+    out of `data`, each reported in `data.problems`; whether there was any."""
+    named = {field.removeprefix("merge_fields."): text for field, text in exc.field_errors.items()}
+    refused = {tag: text for tag, text in named.items() if tag in data.merge_fields}
     for tag, text in refused.items():
         del data.merge_fields[tag]
         data.problems.append(
