@@ -6,12 +6,12 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from addon.activity.service import redact
 from addon.installations.models import Installation
 from addon.jobs.models import JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, PermanentFailure
 from addon.jobs.worker import Worker
+from addon.redaction import redact
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp
 from tests.conftest import dashboard_headers
@@ -188,6 +188,11 @@ async def test_needs_a_dashboard_user_who_manages_apps(
         ("GET https://anystring:secretpart@us21.api.mailchimp.com/3.0/", "https://[redacted]@us21"),
         ("POST /oauth2/token client_secret=abc123&code=x", "[redacted]&code=x"),
         ("HTTP 503 from Mailchimp", "HTTP 503 from Mailchimp"),
+        ("Authorization: Basic YW55c3RyaW5nOjEyMzQ1Njc4OTBhYmNkZWY=", "Authorization: [redacted]"),
+        ("OAuth 0123456789abcdef0123456789abcdef sent", "[redacted] sent"),
+        # Words after "OAuth" or "Bearer" in a sentence are no credentials: kept readable.
+        ("Mailchimp refused the OAuth request", "Mailchimp refused the OAuth request"),
+        ("the OAuth connection was revoked", "the OAuth connection was revoked"),
     ],
 )
 def test_errors_never_carry_credentials(text: str, kept: str) -> None:

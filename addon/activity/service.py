@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,22 +27,7 @@ from addon.explain import explain
 from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository, Retried
-
-# Errors come from exception texts, which may quote a request. Anything shaped like a
-# credential is cut out before an error leaves the server.
-_SECRET_PATTERNS = (
-    re.compile(r"\b[0-9a-f]{32}-[a-z]{2,5}\d{1,3}\b"),  # Mailchimp API key
-    re.compile(r"\beyJ[\w-]+\.[\w-]+\.[\w-]*"),  # JWT
-    re.compile(r"(?i)\b(bearer|apikey|oauth)\s+[\w.~+/=-]{8,}"),  # Authorization values
-    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password in a URL
-    re.compile(r"(?i)\b(access_token|client_secret|auth_token|api_key)=[^&\s]+"),
-)
-
-
-def redact(text: str) -> str:
-    for pattern in _SECRET_PATTERNS:
-        text = pattern.sub("[redacted]", text)
-    return text
+from addon.redaction import redact
 
 
 def summarize(job: Job) -> str:

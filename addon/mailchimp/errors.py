@@ -39,9 +39,10 @@ those become :class:`OAuthError`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import ClassVar, Self
+
+from addon.redaction import redact
 
 __all__ = [
     "AccountDisabled",
@@ -65,18 +66,6 @@ __all__ = [
     "ValidationFailed",
     "redact",
 ]
-
-# Anything that looks like an API key (32 hex + "-" + data centre) or a long bearer token.
-_SECRET_PATTERNS = (
-    re.compile(r"\b[0-9a-f]{32}-[a-z]+[0-9]+\b", re.IGNORECASE),
-    re.compile(r"\b(Bearer|Basic|OAuth)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE),
-)
-
-
-def redact(text: str) -> str:
-    """Remove anything shaped like an API key or an ``Authorization`` value from ``text``."""
-    text = _SECRET_PATTERNS[0].sub("[redacted api key]", text)
-    return _SECRET_PATTERNS[1].sub(r"\1 [redacted]", text)
 
 
 class InvalidApiKeyFormat(ValueError):
