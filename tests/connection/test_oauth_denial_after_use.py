@@ -20,33 +20,15 @@ from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.services import Services
 from sandboxes.mailchimp import SandboxAccount
-from tests.conftest import MAILCHIMP_URL, keep_browser_key
+from tests.conftest import MAILCHIMP_URL
+from tests.test_oauth_attempts import authorize_params, poll, start
 
 CALLBACK = "/api/connection/oauth/callback"
 ANSWERS = [{"error": "access_denied"}, {}]  # Deny pressed; no answer at all
 
 
-async def start(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
-    response = await client.get(
-        "/api/connection/oauth/start", headers={**headers, "accept": "application/json"}
-    )
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    keep_browser_key(client, body)
-    return body
-
-
 def state_of(started: dict[str, Any]) -> str:
-    return parse_qs(urlsplit(started["authorize_url"]).query)["state"][0]
-
-
-async def attempt(
-    client: httpx.AsyncClient, headers: dict[str, str], started: dict[str, Any]
-) -> dict[str, Any]:
-    response = await client.get(started["status_url"], headers=headers)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return authorize_params(started)["state"]
 
 
 @pytest.mark.parametrize("answer", ANSWERS)
@@ -64,7 +46,7 @@ async def test_a_second_answer_while_the_first_connects_leaves_it_the_attempt(
         assert await ConnectionRepository(session).consume_state(_hash_state(state), utcnow())
     page = await app_client.get(CALLBACK, params={"state": state, **answer})
     assert "postMessage" not in page.text and "nothing was connected" not in page.text
-    assert (await attempt(app_client, headers, started))["status"] == "pending"
+    assert (await poll(app_client, headers, started))["status"] == "pending"
 
 
 @pytest.mark.parametrize("answer", ANSWERS)
@@ -88,6 +70,6 @@ async def test_a_second_answer_once_connected_does_not_say_nothing_was_connected
     page = await app_client.get(CALLBACK, params={"state": state, **answer})
     assert "nothing was connected" not in page.text and "used already" in page.text
     assert '"code": "OAUTH_STATE_REPLAYED"' in page.text
-    assert (await attempt(app_client, headers, started))["status"] == "allowed"
+    assert (await poll(app_client, headers, started))["status"] == "allowed"
     status = (await app_client.get("/api/connection", headers=headers)).json()
     assert status["status"] == "connected"

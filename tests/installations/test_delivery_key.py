@@ -51,6 +51,16 @@ async def _key(services: Services) -> str:
     return installation.webhook_key.get_secret_value()
 
 
+async def _unkeyed_deliveries_pass(
+    saleor: SaleorSandbox, app: SandboxApp, services: Services
+) -> None:
+    """No key confirmed: the app's own lifecycle deliveries, without one, are handled."""
+    installation = await stored(services)
+    assert installation is not None and installation.webhook_key_confirmed_at is None
+    [delivery] = await saleor.set_app_active(app, False)
+    assert delivery.ok, delivery.response_body
+
+
 async def test_the_lifecycle_webhooks_are_given_the_installations_key(
     saleor: SaleorSandbox, installed_app: SandboxApp, services: Services, clock: ManualClock
 ) -> None:
@@ -115,11 +125,8 @@ async def test_before_the_key_is_in_place_deliveries_are_checked_as_before(
     app_client: httpx.AsyncClient,
 ) -> None:
     """No upkeep yet: Saleor's webhooks carry no key, and the app's own deliveries must pass."""
-    installation = await stored(services)
-    assert installation is not None and installation.webhook_key_confirmed_at is None
     assert not any(h.custom_headers for h in _lifecycle_hooks(installed_app))
-    [delivery] = await saleor.set_app_active(installed_app, False)
-    assert delivery.ok, delivery.response_body
+    await _unkeyed_deliveries_pass(saleor, installed_app, services)
 
 
 async def test_a_staff_members_headers_are_kept_and_a_lost_key_is_put_back(
@@ -150,10 +157,7 @@ async def test_a_key_saleor_did_not_keep_is_not_asked_for(
 
     monkeypatch.setattr(app_webhooks, "_headers", lambda input: (None, None))
     await pass_time(services, clock, 0)
-    installation = await stored(services)
-    assert installation is not None and installation.webhook_key_confirmed_at is None
-    [delivery] = await saleor.set_app_active(installed_app, False)
-    assert delivery.ok, delivery.response_body
+    await _unkeyed_deliveries_pass(saleor, installed_app, services)
 
 
 async def test_a_reinstallation_has_a_key_of_its_own(
