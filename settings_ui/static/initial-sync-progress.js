@@ -1,9 +1,10 @@
 /*
  * How an initial sync reads in its section (see initial-sync.js): the badge, the status line
- * (the server's `summary`, or worked out from the per-kind numbers on older servers), a row per
- * kind with its progress bar and numbers, and which of Start and Cancel is offered.
+ * (the server's `summary`, or worked out from the per-kind numbers on older servers), why it
+ * waits while the worker retries its step (the server's `retrying`), a row per kind with its
+ * progress bar and numbers, and which of Start and Cancel is offered.
  */
-import { formatTime } from "./app.js";
+import { details, el, formatTime } from "./app.js";
 
 export var SYNC_KINDS = [
   ["product", "Products"],
@@ -105,6 +106,61 @@ function showKind(row, kind, run) {
   numbers.textContent = parts.join(" · ");
 }
 
+/**
+ * The notice of a running sync whose step the worker retries after failed runs (Mailchimp or
+ * Saleor not answering: retried for hours, the sync goes on by itself), in the pages' notice
+ * shape, the last error behind the shared Details toggle. Made once per section and only
+ * filled by each poll: drawn anew every second, the toggle would close under the admin.
+ */
+export function retryingNotice() {
+  var box = el("div", "notice warning");
+  box.dataset.syncRetrying = "";
+  box.setAttribute("role", "status");
+  box.hidden = true;
+  var body = el("div", "notice-body");
+  body.appendChild(el("strong", "", "Waiting to try again"));
+  body.appendChild(el("p"));
+  body.appendChild(details("Details", ""));
+  box.appendChild(body);
+  return box;
+}
+
+function retryingText(retrying) {
+  var words = "Mailchimp or Saleor is not answering; the sync ";
+  // `retry_at` may have passed: the step runs again (or is about to), its run counted or not.
+  if (new Date(retrying.retry_at).getTime() <= Date.now()) {
+    return words + "is trying again now and goes on by itself.";
+  }
+  // `attempts` counts the step's runs so far, all failed: the retry is the next one.
+  return (
+    words +
+    "tries again at " +
+    formatTime(retrying.retry_at) +
+    " (attempt " +
+    (retrying.attempts + 1) +
+    ") and goes on by itself."
+  );
+}
+
+function setText(node, text) {
+  // Unchanged text is left alone: the notice is a live region, re-read at every change.
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function showRetrying(box, run) {
+  var notice = box.querySelector("[data-sync-retrying]");
+  if (!notice) return;
+  var retrying = run && run.status === "running" ? run.retrying : null; // absent on older servers
+  var toggle = notice.querySelector("details");
+  notice.hidden = !retrying;
+  if (!retrying) {
+    toggle.open = false; // the next wait's details start folded
+    return;
+  }
+  setText(notice.querySelector("p"), retryingText(retrying));
+  setText(toggle.querySelector("pre"), retrying.last_error);
+}
+
 /** The run `run` in its section `box`: undefined while unread, null when never run. */
 export function showRun(box, run) {
   var running = !!run && run.status === "running";
@@ -140,6 +196,7 @@ export function showRun(box, run) {
     parts.push(run.orders_since ? "orders since " + day(run.orders_since) : "all orders");
     status.textContent = parts.join(" · ");
   }
+  showRetrying(box, run);
   var problem = box.querySelector("[data-sync-error]");
   problem.hidden = !(run && run.status === "failed" && run.error);
   problem.querySelector("p").textContent = (run && run.error) || "";

@@ -6,7 +6,7 @@
  * is in initial-sync-progress.js.
  */
 import { bridge, button, confirmDialog, confirmed, el, setBusy } from "./app.js";
-import { SYNC_KINDS, showRun } from "./initial-sync-progress.js";
+import { SYNC_KINDS, retryingNotice, showRun } from "./initial-sync-progress.js";
 
 let onEnded = () => {};
 
@@ -68,6 +68,7 @@ export function renderInitialSync(channel, paused, disconnected) {
   status.setAttribute("aria-live", "polite");
   status.dataset.syncStatus = "";
   box.appendChild(status);
+  box.appendChild(retryingNotice());
   var problem = el("div", "notice critical mt-8");
   problem.dataset.syncError = "";
   problem.hidden = true;
