@@ -210,6 +210,8 @@ def _product_update(
         if held.get(variant.id) != item.fingerprint.children[variant.id]:
             op_id = operation_id(item.saleor_id, len(operations))
             operations.append(
-                batches.upsert_product_variant(ctx.store_id, body.id, variant, operation_id=op_id)
+                batches.upsert_product_variant(
+                    ctx.store_id, body.id, payloads.variant_put(variant), operation_id=op_id
+                )
             )
     return operations

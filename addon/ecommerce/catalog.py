@@ -154,7 +154,9 @@ class CatalogPusher(StorePusher):
         for variant in body.variants:
             if pushed_variants.get(variant.id) != variants[variant.id]:
                 try:
-                    await self.client.upsert_product_variant(self.ctx.store_id, body.id, variant)
+                    await self.client.upsert_product_variant(
+                        self.ctx.store_id, body.id, payloads.variant_put(variant)
+                    )
                 except MailchimpError as exc:
                     if not parent_missing(exc):
                         raise

@@ -11,6 +11,8 @@ pushed, only the changed ones sent). Revisions:
    currency's places; products Saleor no longer lists hidden.
 2. Variants on preorder with what their preorder can still sell, not their stock
    (`preorder.py`); products deleted with their product type, which sent no webhook, hidden.
+3. Variants at the price the channel's storefront shows, with tax or without
+   (`displayGrossPrices`), not on the basis prices are entered (`payloads.sale_price`).
 """
 
 from __future__ import annotations

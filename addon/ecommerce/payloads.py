@@ -144,20 +144,20 @@ def store_input(
 # --- products --------------------------------------------------------------------------------
 
 
-def sale_price(listed: Decimal, pricing: VariantPricing | None) -> Decimal:
+def sale_price(listed: Decimal, pricing: VariantPricing | None, *, gross: bool) -> Decimal:
     """The variant's price with its catalogue promotion off (what the storefront charges, as
-    Mailchimp for WooCommerce sends `get_price()`), on the basis its channel price is entered:
-    Saleor's `pricing` taxes the discounted and the undiscounted price alike (saleor/product/
-    utils/availability.py `get_variant_availability`), so the basis on which the undiscounted
-    price is the channel price (gross where prices are entered with tax, else net) gives the
-    discounted one. The channel price when Saleor gives no pricing."""
-    if pricing is None or pricing.price is None or pricing.price_undiscounted is None:
+    Mailchimp for WooCommerce sends `get_price()`), as the channel's storefront shows it: with
+    tax where Saleor displays prices gross (`gross`: `ProductPricingInfo.displayGrossPrices`,
+    the tax configuration of the channel's default country, saleor/tax/utils.py
+    `get_display_gross_prices`), without it otherwise, whatever the basis prices are entered
+    on. A channel entering net prices and displaying gross ones (Saleor's default display)
+    charges the gross price, which its cart and order lines carry (`sale_payloads`): its
+    variants went at the net one. Saleor's `pricing` taxes the price for that same country
+    (saleor/product/utils/availability.py `get_variant_availability`). The channel price when
+    Saleor gives no pricing (the product is not sold in the channel)."""
+    if pricing is None or pricing.price is None:
         return listed
-    if pricing.price_undiscounted.gross.amount == listed:
-        return pricing.price.gross.amount
-    if pricing.price_undiscounted.net.amount == listed:
-        return pricing.price.net.amount
-    return listed
+    return pricing.price.gross.amount if gross else pricing.price.net.amount
 
 
 def plain_description(description: str | None) -> str | None:
@@ -179,6 +179,7 @@ def product_input(
     product_id = mailchimp_id(product.id)
     url = fill(options.url_template, slug=product.slug, id=product_id, channel=channel)
     image = product.thumbnail.url if product.thumbnail else None
+    gross = product.pricing.display_gross_prices if product.pricing else True
     # Not published or not for sale in the channel yet (`publication.py`): sent, hidden.
     offered = on_offer(product.channel_listings, channel, now)
     variants = []
@@ -196,7 +197,9 @@ def product_input(
                 title=variant.name or variant.sku or product.name,
                 url=url,
                 sku=variant.sku or None,
-                price=money(sale_price(listing.price.amount, variant.pricing), currency),
+                price=money(
+                    sale_price(listing.price.amount, variant.pricing, gross=gross), currency
+                ),
                 inventory_quantity=inventory(variant, channel, now) if offered else 0,
                 image_url=variant_image(variant) or image,
                 visibility="visible" if offered else "hidden",
@@ -372,8 +375,16 @@ def top_level(body: MailchimpInput, *children: str) -> dict[str, Any]:
 # (a vendor source set to none, a metadata key removed) stayed in Mailchimp, and in the
 # segments built on it; so did a deleted picture (its URL then broken in e-mails) and the URL of
 # a product URL template cleared. They are sent empty instead (Mailchimp's OpenAPI types each a
-# plain string). A variant is sent whole, by a PUT (`MailchimpClient.upsert_product_variant`).
+# plain string). A variant is sent whole, by a PUT (`variant_put`).
 CLEARED_WHEN_ABSENT = ("description", "type", "vendor", "image_url", "url")
+
+# What a variant's PUT ("Add or update product variant") does to a field it leaves out is not
+# documented: the spec gives it POST's schema (`E_commerce_Product_Variant_1`, only `id` and
+# `title` required) and the docs say only that a PUT creates or updates a resource. Mailchimp
+# merging the body into the variant would keep a SKU, picture or page Saleor no longer gives (a
+# deleted picture's URL broken in abandoned-cart e-mails), so they are sent empty. The rest of
+# what the app owns is always sent (`product_input`); `backorders` never is.
+CLEARED_VARIANT_FIELDS = ("url", "sku", "image_url")
 
 
 def product_patch(body: ProductInput) -> ProductPatch:
@@ -382,3 +393,11 @@ def product_patch(body: ProductInput) -> ProductPatch:
     for name in CLEARED_WHEN_ABSENT:
         fields.setdefault(name, "")
     return ProductPatch.model_validate(fields)
+
+
+def variant_put(variant: ProductVariantInput) -> ProductVariantInput:
+    """The variant as its PUT sends it: every field the app owns named, empty where Saleor gives
+    none (`CLEARED_VARIANT_FIELDS`). Its fingerprint is the variant's own (`fingerprints.py`):
+    the empty fields change nothing Mailchimp holds of a variant sent before."""
+    cleared = {name: "" for name in CLEARED_VARIANT_FIELDS if getattr(variant, name) is None}
+    return variant.model_copy(update=cleared) if cleared else variant

@@ -135,10 +135,16 @@ class NetAndGross(_Saleor):
 
 
 class VariantPricing(_Saleor):
-    """`VariantPricingInfo`: the price with a catalogue promotion off, and without."""
+    """`VariantPricingInfo`: the price with a catalogue promotion off."""
 
     price: NetAndGross | None = None
-    price_undiscounted: NetAndGross | None = Field(None, alias="priceUndiscounted")
+
+
+class ProductPricing(_Saleor):
+    """`ProductPricingInfo`: whether the channel's storefront shows prices with tax (its tax
+    configuration for the channel's default country)."""
+
+    display_gross_prices: bool = Field(True, alias="displayGrossPrices")
 
 
 class SaleorVariant(_Saleor):
@@ -180,6 +186,7 @@ class SaleorProduct(_Saleor):
     thumbnail: Image | None = None
     variants: list[SaleorVariant] | None = None
     channel_listings: list[ProductPublication] | None = Field(None, alias="channelListings")
+    pricing: ProductPricing | None = None  # None when not sold in the channel
 
 
 class SaleorUser(_Saleor):

@@ -66,7 +66,9 @@ async def _send(catalog: CatalogPusher, body: ProductInput, known: Known) -> Non
                 known = Known()  # held already (another push's, a previous installation's)
         for variant in body.variants:
             if variant.id not in known.children:
-                await catalog.client.upsert_product_variant(store_id, body.id, variant)
+                await catalog.client.upsert_product_variant(
+                    store_id, body.id, payloads.variant_put(variant)
+                )
     except MailchimpError as exc:
         raise DependencyFailed(
             f"Product {body.id}, no longer sold, could not be sent to Mailchimp first: {exc}"

@@ -87,25 +87,16 @@ async def test_an_order_promotion_reprices_nothing(shop: Shop) -> None:
     assert await _reprices(shop) == []
 
 
-def test_the_sale_price_is_on_the_basis_the_channel_price_is_entered() -> None:
-    """Saleor taxes the discounted and undiscounted price alike: the basis on which the
-    undiscounted one is the channel price gives the sale price (net prices in a US store,
-    gross ones in an EU store); without pricing, the channel price."""
-
-    def pricing(net: str, gross: str, sale_net: str, sale_gross: str) -> VariantPricing:
-        def taxed(n: str, g: str) -> dict[str, dict[str, str]]:
-            return {"net": {"amount": n}, "gross": {"amount": g}}
-
-        return VariantPricing.model_validate(
-            {"price": taxed(sale_net, sale_gross), "priceUndiscounted": taxed(net, gross)}
-        )
-
-    entered_net = pricing("10.00", "12.30", "8.00", "9.84")
-    entered_gross = pricing("8.13", "10.00", "6.50", "8.00")
-    assert sale_price(Decimal("10.00"), entered_net) == Decimal("8.00")
-    assert sale_price(Decimal("10.00"), entered_gross) == Decimal("8.00")
-    assert sale_price(Decimal("10.00"), None) == Decimal("10.00")
-    assert sale_price(Decimal("11.00"), entered_net) == Decimal("11.00")  # another basis: kept
+def test_the_sale_price_is_on_the_basis_the_storefront_shows() -> None:
+    """Gross where the channel displays prices with tax, net where it does not, whatever the
+    basis they are entered on (tests/ecommerce/test_displayed_prices.py); without pricing, the
+    channel price."""
+    pricing = VariantPricing.model_validate(
+        {"price": {"net": {"amount": "8.00"}, "gross": {"amount": "9.84"}}}
+    )
+    assert sale_price(Decimal("10.00"), pricing, gross=True) == Decimal("9.84")
+    assert sale_price(Decimal("10.00"), pricing, gross=False) == Decimal("8.00")
+    assert sale_price(Decimal("10.00"), None, gross=True) == Decimal("10.00")
 
 
 @pytest.mark.parametrize(
