@@ -25,7 +25,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import MailchimpClient, Member
+from addon.mailchimp import Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
@@ -35,6 +35,13 @@ from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source, normalize_email
+from addon.subscriptions.upemail_chain import (
+    known_nothing,
+    member_moved_on,
+    moved_on_to,
+    moved_state,
+    still_member,
+)
 from addon.subscriptions.writeback import (
     contact_lane,
     enqueue_status_write,
@@ -168,6 +175,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         audience = await audiences.audience(installation_id, event.list_id)
         state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
         store_changed_at = state.store_changed_at if state else None
+        unknown = known_nothing(state)
     compliance = event.type in LEAVING
     # Checked again here: the audience may have been deactivated (or removed) since receipt.
     active = audience is not None and audience.removed_at is None and audience.active
@@ -198,14 +206,27 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
 
     email = event.new_email if moving and event.new_email else event.email
     member: Member | None = None
-    stale = False
+    stale = no_member = False
     try:
         async with mailchimp_for(services, installation_id) as client:
-            member = await client.get_member(event.list_id, email)
+            try:
+                member = await client.get_member(event.list_id, email)
+            except MailchimpNotFound:
+                # Moved on since (B→C delivered before A→B): to where the member is now.
+                found = (
+                    await member_moved_on(
+                        services, client, installation_id, event.list_id, email, EVENT_JOB
+                    )
+                    if moving
+                    else None
+                )
+                if found is None:
+                    raise
+                email, member = found
             stale = (
                 moving
                 and event.new_email != event.email
-                and await _still_member(client, event.list_id, event.email)
+                and await still_member(client, event.list_id, event.email)
             )
     except NotConnected:
         if not compliance:
@@ -213,7 +234,7 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 await drop_event(session, installation_id, event, "Mailchimp is not connected")
             return
     except MailchimpNotFound:
-        member = None
+        member, no_member = None, True
     except MailchimpError as exc:
         if not compliance:
             raise
@@ -229,6 +250,15 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         async with services.db.transaction() as session:
             await drop_event(session, installation_id, event, why)
         return
+    if compliance and no_member and unknown:
+        # No member at the address, nor a contact the app knows there: one that moved away
+        # (`upemail`) was cleaned or left before; written, it would mark its customer as left.
+        async with services.db.transaction() as session:
+            moved_to = await moved_on_to(session, installation_id, event, EVENT_JOB)
+            if moved_to is not None:
+                why = f"its member had moved to {moved_to} before"
+                await drop_event(session, installation_id, event, why)
+                return
     # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may
     # arrive after the contact subscribed again (beabee's webhook handler re-reads the member
     # "in case it has changed since the webhook was sent"): the member as Mailchimp holds it
@@ -240,14 +270,9 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         contacts = ContactRepository(session)
         state = await contacts.get_or_create(installation_id, event.list_id, event.email)
         if event.type == "upemail" and event.new_email:
-            # The contact keeps its customer: move its state to the new address.
-            existing = await contacts.get(installation_id, event.list_id, event.new_email)
-            if existing is not None and existing is not state:
-                state.saleor_user_id = state.saleor_user_id or existing.saleor_user_id
-                state.profile_held_back = state.profile_held_back or existing.profile_held_back
-                await session.delete(existing)
-                await session.flush()
-            state.email = event.new_email
+            # The contact keeps its customer: move its state to the new address (where the
+            # member is now: a later change may have moved it on).
+            state = await moved_state(session, state, email)
             state.held_for = None  # an address given in Mailchimp ends a hold (`email_change`)
         before = state.status
         if back and member is not None:
@@ -323,15 +348,6 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         # status write-back, which the receiver no longer hands on, and which a write changing
         # nothing never sent.)
         await release_held_back(session, state)
-
-
-async def _still_member(client: MailchimpClient, list_id: str, email: str) -> bool:
-    """Whether the audience has a member at `email` (an address change's old one)."""
-    try:
-        await client.get_member(list_id, email)
-    except MailchimpNotFound:
-        return False
-    return True
 
 
 async def drop_event(

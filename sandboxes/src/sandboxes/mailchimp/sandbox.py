@@ -40,7 +40,7 @@ from .routing import ApiRequest, ApiResult, Router
 from .sandbox_accounts import AccountRef
 from .sandbox_observation import SandboxObservation
 from .state import SandboxClock, SandboxState, subscriber_hash
-from .webhooks import fire_list_webhook
+from .webhooks import fire_list_webhook, redeliver_list_webhooks
 
 
 class MailchimpSandbox(SandboxObservation):
@@ -183,6 +183,13 @@ class MailchimpSandbox(SandboxObservation):
         return await fire_list_webhook(
             self, self._list(account, list_id), event, data, source=source, fired_at=fired_at
         )
+
+    async def redeliver_list_webhooks(
+        self, account: AccountRef, list_id: str
+    ) -> list[httpx.Response]:
+        """Mailchimp's next try of the list's deliveries its receivers did not take (no
+        answer, or neither 2xx nor 410), as first sent; returns the receivers' responses."""
+        return await redeliver_list_webhooks(self, self._list(account, list_id))
 
     # --- batches -------------------------------------------------------------------------
 

@@ -75,6 +75,16 @@ def subscriber_hash(email: str) -> str:
 
 
 @dataclass
+class WebhookDelivery:
+    """A list webhook's delivery its receiver did not take, to be sent again (`webhooks.py`)."""
+
+    hook_id: str
+    url: str
+    body: bytes
+    tries: int = 0
+
+
+@dataclass
 class ListData:
     """An audience together with everything that hangs off it."""
 
@@ -89,6 +99,8 @@ class ListData:
     # an audience webhook will disable it", release notes 2021-04-05). The API shows no such
     # field (`List_Webhooks`); only the audience's settings page does.
     disabled_webhooks: set[str] = field(default_factory=set)
+    # Deliveries not taken, which Mailchimp sends again (`webhooks.redeliver_list_webhooks`).
+    undelivered: list[WebhookDelivery] = field(default_factory=list)
     permissions: list[MarketingPermission] = field(default_factory=list)
     # A tag's id and its first spelling, by its name case-folded (`member_rules.set_tag`).
     tag_ids: dict[str, tuple[int, str]] = field(default_factory=dict)

@@ -1,0 +1,115 @@
+"""A member's address changes made in Mailchimp (`upemail`), as the app received them, for the
+audience-webhook handler (`mailchimp_hooks.handle_event`).
+
+Mailchimp does not deliver in order, and retries a failed delivery "at increasing intervals over
+the course of 75 minutes" (its guide "Synchronize Audience Data with Webhooks"): of a member that
+moved A→B then B→C, B→C may come first. A→B then finds no member at B; the app follows the
+changes of B it received (the event jobs, kept for days after they ran: `jobs.upkeep.RETENTION`)
+to where the member is. A `cleaned` or `unsubscribe` of an address whose member has moved on was
+fired before the move (a cleaned contact cannot be edited: Mailchimp's help on cleaned
+contacts), and says nothing of the member where it is now.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from addon.jobs.models import Job
+from addon.mailchimp import MailchimpClient, Member
+from addon.mailchimp import NotFound as MailchimpNotFound
+from addon.services import Services
+from addon.subscriptions.models import ContactState
+from addon.subscriptions.repository import ContactRepository
+from addon.subscriptions.schemas import MailchimpEvent
+from addon.subscriptions.writeback import contact_lane
+
+# How many later changes are followed: a person changes their address a few times at most
+# within Mailchimp's 75 minutes of retries.
+MAX_HOPS = 5
+
+
+async def moved_on_to(
+    session: AsyncSession, installation_id: int, event: MailchimpEvent, kind: str
+) -> str | None:
+    """The address a received `upemail` moved the member at `event.email` to (the latest
+    received), whatever became of its job (`kind`: the event job's)."""
+    return await _moved_on_to(session, installation_id, event.list_id, event.email, kind)
+
+
+async def _moved_on_to(
+    session: AsyncSession, installation_id: int, list_id: str, email: str, kind: str
+) -> str | None:
+    payloads = await session.scalars(
+        select(Job.payload)
+        .where(
+            Job.installation_id == installation_id,
+            Job.lane == contact_lane(email),
+            Job.kind == kind,
+        )
+        .order_by(Job.id.desc())
+    )
+    for payload in payloads:
+        event = MailchimpEvent.model_validate(payload)
+        moved = event.type == "upemail" and event.new_email not in (None, email)
+        if moved and event.list_id == list_id and event.email == email:
+            return event.new_email
+    return None
+
+
+async def member_moved_on(
+    services: Services,
+    client: MailchimpClient,
+    installation_id: int,
+    list_id: str,
+    email: str,
+    kind: str,
+) -> tuple[str, Member] | None:
+    """Where the member an address change moved to `email` is now, `email` no member: the
+    later changes received from it, followed until one finds a member (None: none does)."""
+    seen = {email}
+    for _ in range(MAX_HOPS):
+        async with services.db.session() as session:
+            later = await _moved_on_to(session, installation_id, list_id, email, kind)
+        if later is None or later in seen:
+            return None
+        seen.add(later)
+        email = later
+        try:
+            return email, await client.get_member(list_id, email)
+        except MailchimpNotFound:
+            continue
+    return None
+
+
+async def still_member(client: MailchimpClient, list_id: str, email: str) -> bool:
+    """Whether the audience has a member at `email` (an address change's old one)."""
+    try:
+        await client.get_member(list_id, email)
+    except MailchimpNotFound:
+        return False
+    return True
+
+
+def known_nothing(state: ContactState | None) -> bool:
+    """Whether the app holds nothing of a contact at this address but the row a webhook's
+    receipt made (`mailchimp_hooks.receive_event`): no status from Mailchimp, no customer."""
+    return state is None or (state.status == "none" and state.saleor_user_id is None)
+
+
+async def moved_state(session: AsyncSession, state: ContactState, email: str) -> ContactState:
+    """The contact's row once moved to `email`, merged with a row already there: the customer
+    and a held-back update kept. A row only this delivery's receipt made at the old address (a
+    later change of a chain, applied after an earlier one brought the contact to `email`)
+    gives way to the one there."""
+    existing = await ContactRepository(session).get(state.installation_id, state.list_id, email)
+    if existing is not None and existing is not state:
+        if known_nothing(state):
+            state, existing = existing, state
+        else:
+            state.saleor_user_id = state.saleor_user_id or existing.saleor_user_id
+            state.profile_held_back = state.profile_held_back or existing.profile_held_back
+        await session.delete(existing)
+        await session.flush()
+    state.email = email
+    return state
