@@ -8,6 +8,11 @@
   or encoded in a form): 422. PostgreSQL text cannot hold one and refuses it in a query, so a
   made-up path, parameter or field would otherwise be a 500 (HTTP servers refuse a NUL in a
   header already; this covers in-process callers too).
+* No lone UTF-16 surrogate in a JSON body (`"\\ud800"` escaped, or its bytes raw, which
+  Python's json reads with "surrogatepass"): 422. UTF-8 has no encoding for one, so neither
+  database, nor the JSON columns' orjson, nor the answer echoing the value can take it: a 500.
+  (Paths, queries and forms are decoded with replacement characters; headers as Latin-1.)
+* Both look into a JSON body in UTF-16 or UTF-32 too, which Python's json reads.
 
 Under `public_prefix` (the storefront API, called by shoppers' browsers), a refusal carries the
 CORS header for the request's origin and `Vary: Origin`, as the routes' errors do: a browser
@@ -20,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 
+import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from addon.errors import ErrorCode, error_body
@@ -68,7 +74,8 @@ class BodySizeLimit:
 
 
 class NoNulCharacters:
-    """Inside the body cap (so it reads bounded bodies only): refuses a NUL anywhere."""
+    """Inside the body cap (so it reads bounded bodies only): refuses a NUL anywhere, and a lone
+    surrogate in a JSON body."""
 
     def __init__(self, app: ASGIApp, public_prefix: str | None = None) -> None:
         self.app = app
@@ -90,6 +97,14 @@ class NoNulCharacters:
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
         if _body_holds_nul(scope, body):
             await _refuse_nul(send, "body", _cors(scope, self.public_prefix))
+            return
+        if _body_holds_lone_surrogate(scope, body):
+            payload = error_body(
+                ErrorCode.INVALID_INPUT,
+                "The request's body holds a lone surrogate (\\uD800 to \\uDFFF outside a "
+                "pair), which stands for no character.",
+            )
+            await _send_json(send, 422, payload, _cors(scope, self.public_prefix))
             return
         await self.app(scope, _replay(messages, None, receive), send)
 
@@ -124,16 +139,55 @@ def _holds_nul(scope: Scope) -> bool:
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
+def _content_type(scope: Scope) -> bytes:
+    return next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
+
+
+def _json_utf8(body: bytes) -> bytes:
+    """A JSON body as UTF-8: json reads UTF-16 and UTF-32 too (`json.detect_encoding`), lone
+    surrogates kept ("surrogatepass", as json decodes)."""
+    encoding = json.detect_encoding(body)
+    if encoding.startswith("utf-8"):
+        return body
+    try:
+        return body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
+    except UnicodeError:
+        return body  # unreadable as JSON: the route refuses it
+
+
 def _body_holds_nul(scope: Scope, body: bytes) -> bool:
     """A NUL that parsing the body would produce. (A raw NUL in JSON is a syntax error the
     route answers itself, after a webhook's signature check.)"""
     if b"\\u0000" not in body and b"%00" not in body and b"\x00" not in body:
         return False  # the common case, found at C speed
-    content_type = next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"")
-    if b"json" in content_type.lower():
-        return _JSON_NUL.search(body) is not None
-    if b"form-urlencoded" in content_type.lower():
+    content_type = _content_type(scope)
+    if b"json" in content_type:
+        text = _json_utf8(body)
+        return b"\\u0000" in text and _JSON_NUL.search(text) is not None
+    if b"form-urlencoded" in content_type:
         return b"%00" in body or b"\x00" in body
+    return False
+
+
+def _body_holds_lone_surrogate(scope: Scope, body: bytes) -> bool:
+    """A lone surrogate that parsing a JSON body would produce (see the module). Only JSON:
+    the routes parse no other body as JSON but the Saleor webhooks, whose receiver refuses
+    what it cannot store (`installations.webhooks`)."""
+    if b"\\ud" not in body and b"\\uD" not in body and b"\xed" not in body and b"\x00" not in body:
+        return False  # the common case, found at C speed
+    if b"json" not in _content_type(scope):
+        return False
+    try:
+        orjson.loads(body)  # refuses every lone surrogate, escaped or raw, at C speed
+        return False
+    except orjson.JSONDecodeError:
+        pass  # that, or something json takes (NaN, UTF-16, a byte order mark): read as json does
+    try:
+        json.dumps(json.loads(body), ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return True
+    except (ValueError, RecursionError):
+        pass  # not JSON json reads: the route refuses it
     return False
 
 

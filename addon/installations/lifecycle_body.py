@@ -17,9 +17,10 @@ APP_STATUS_CHANGED selects, is never an APP_DELETED.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import Field, ValidationError
+from pydantic import AwareDatetime, Field, ValidationError, field_validator
 
 from addon.errors import BadRequest, ErrorCode
 from addon.saleor.schemas import AppLifecycleEvent
@@ -29,7 +30,21 @@ EVENT_TYPES = {"APP_DELETED": "AppDeleted", "APP_STATUS_CHANGED": "AppStatusChan
 
 
 class LifecycleBody(AppLifecycleEvent):
+    # Saleor's is the time it made the payload, `timezone.now()`: aware, in UTC
+    # (saleor/graphql/webhook/subscription_payload.py `initialize_request`, read by
+    # `resolve_issued_at` in subscription_types.py). One without an offset, or whose offset
+    # takes it past the years a datetime holds, was not made by Saleor, and could be neither
+    # compared with the installation's nor stored.
+    issued_at: AwareDatetime | None = Field(default=None, alias="issuedAt")
     typename: str | None = Field(default=None, alias="__typename")
+
+    @field_validator("issued_at")
+    @classmethod
+    def _in_utc(cls, value: datetime | None) -> datetime | None:
+        try:
+            return None if value is None else value.astimezone(UTC)
+        except OverflowError as exc:
+            raise ValueError("the time is out of range in UTC") from exc
 
 
 def lifecycle_body(event: str, payload: dict[str, Any]) -> AppLifecycleEvent:

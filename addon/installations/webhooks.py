@@ -22,6 +22,7 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from addon import metrics
@@ -171,7 +172,7 @@ class WebhookReceiver:
             payload: dict[str, Any] = json.loads(body)
             if not isinstance(payload, dict):
                 raise ValueError("not an object")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:  # nested deeper than Python recurses
             raise BadRequest(
                 f"The body is not a JSON object: {exc}", code=ErrorCode.INVALID_BODY
             ) from exc
@@ -179,6 +180,7 @@ class WebhookReceiver:
         # Saleor redelivers the identical body: the digest identifies a delivery.
         dedupe_key = hashlib.sha256(f"{definition.slug}\n{event}\n".encode() + body).hexdigest()
         job_payload = {"event": event, "body": payload}
+        _storable(job_payload)
         kind = webhook_job_kind(definition.slug)
         if event in LIFECYCLE_EVENTS:
             return await self._lifecycle(
@@ -277,6 +279,17 @@ class WebhookReceiver:
         if accepted is not says_active:
             logger.warning("Ignored %s: Saleor says otherwise of the app's token", event)
         return accepted is says_active
+
+
+def _storable(job_payload: dict[str, Any]) -> None:
+    """Refuse a body the job's JSON column cannot hold, which json reads but orjson (the
+    database's JSON serializer, `addon.db.engine`) refuses: nested deeper than 254 levels, an
+    integer past 64 bits, a lone surrogate. Saleor sends none (GraphQL's Int is 32-bit, its
+    documents a few levels deep); stored, it would be a 500 and Saleor's retries."""
+    try:
+        orjson.dumps(job_payload)
+    except orjson.JSONEncodeError as exc:
+        raise BadRequest(f"The body cannot be stored: {exc}.", code=ErrorCode.INVALID_BODY) from exc
 
 
 def _not_installed() -> Unauthorized:
