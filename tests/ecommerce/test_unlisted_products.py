@@ -15,6 +15,7 @@ from addon.ecommerce.context import Context, load_context
 from addon.ecommerce.models import EntityKind, SyncStatus
 from addon.installations.models import Installation
 from sandboxes.saleor.models import Product as SaleorProduct
+from sandboxes.saleor.order_models import Order as SaleorOrder
 from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import CHANNEL, Shop
 
@@ -123,9 +124,10 @@ async def test_a_product_unlisted_before_mailchimp_ever_held_it_keeps_its_order_
     assert all(v.visibility != "hidden" for v in shop.products()[str(old.id)].variants)
 
 
-async def test_a_product_another_push_just_created_gets_this_orders_variant(shop: Shop) -> None:
-    """Two orders of such a product pushed at once: the second's creation is answered "already
-    exists", and it adds its own variant instead of assuming Mailchimp holds it."""
+async def second_variant_ordered(shop: Shop) -> tuple[SaleorProduct, SaleorOrder]:
+    """A product Saleor no longer lists, which another order's push just created in Mailchimp
+    with its first variant (the ledger does not know); then an order of its second variant,
+    pushed."""
     store = shop.saleor.store
     old = store.create_product(
         "Quince", [VariantSpec(sku="QUI-S", name="Small"), VariantSpec(sku="QUI-L", name="Large")]
@@ -140,13 +142,19 @@ async def test_a_product_another_push_just_created_gets_this_orders_variant(shop
     made = await shop.mailchimp.call(
         shop.account, "POST", f"/ecommerce/stores/{shop.store_id}/products", body=first
     )
-    assert made.status == 200, made.body  # the other order's push, as the ledger does not know
-
+    assert made.status == 200, made.body
     order = await shop.saleor.create_order(
         lines=[shop.saleor.order_line(old.variants[1], 1, unit_price=Decimal("6.00"))],
         email="bo@example.com",
     )
     await shop.drain()
+    return old, order
+
+
+async def test_a_product_another_push_just_created_gets_this_orders_variant(shop: Shop) -> None:
+    """Two orders of such a product pushed at once: the second's creation is answered "already
+    exists", and it adds its own variant instead of assuming Mailchimp holds it."""
+    old, order = await second_variant_ordered(shop)
 
     [line] = shop.orders()[str(order.number)].lines
     assert line.product_variant_id == str(old.variants[1].id)

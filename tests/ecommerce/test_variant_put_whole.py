@@ -11,13 +11,12 @@ bodies Mailchimp receives, live and in a burst's batch alike.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from sandboxes.saleor.models import Product as SaleorProduct
-from sandboxes.saleor.store_catalog import VariantSpec
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_burst import bursty, settle
+from tests.ecommerce.test_unlisted_products import second_variant_ordered
 
 PICTURE = "https://media.grocer.example/basil.jpg"
 # The variant fields the app owns (`payloads.product_input`): `backorders` it never sends.
@@ -68,26 +67,7 @@ async def test_a_variant_put_without_a_product_page_sends_it_empty(shop: Shop) -
 async def test_an_unlisted_products_variant_is_put_whole(shop: Shop) -> None:
     """An order's line of a product Saleor no longer lists, which another push just created
     (`unlisted.py`): its variant from the line's copies is PUT, with no page or picture."""
-    store = shop.saleor.store
-    old = store.create_product(
-        "Quince", [VariantSpec(sku="QUI-S", name="Small"), VariantSpec(sku="QUI-L", name="Large")]
-    )
-    for variant in old.variants:
-        store.update_variant(variant, channel_listings=[])
-    first = {
-        "id": str(old.id),
-        "title": "Quince",
-        "variants": [{"id": str(old.variants[0].id), "title": "Small", "visibility": "hidden"}],
-    }
-    made = await shop.mailchimp.call(
-        shop.account, "POST", f"/ecommerce/stores/{shop.store_id}/products", body=first
-    )
-    assert made.status == 200, made.body
-    await shop.saleor.create_order(
-        lines=[shop.saleor.order_line(old.variants[1], 1, unit_price=Decimal("6.00"))],
-        email="bo@example.com",
-    )
-    await shop.drain()
+    old, _ = await second_variant_ordered(shop)
 
     (put,) = variant_puts(shop, old)
     assert put.keys() >= OWNED and (put["url"], put["image_url"]) == ("", "")
