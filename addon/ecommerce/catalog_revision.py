@@ -13,6 +13,9 @@ pushed, only the changed ones sent). Revisions:
    (`preorder.py`); products deleted with their product type, which sent no webhook, hidden.
 3. Variants at the price the channel's storefront shows, with tax or without
    (`displayGrossPrices`), not on the basis prices are entered (`payloads.sale_price`).
+4. Product and variant links with their values percent-encoded (a Unicode slug made a link
+   Mailchimp does not take), pictures' links encoded where a storage left them not
+   (`links.fill_url`, `links.given_url`).
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
+from addon.ecommerce.links import fill_url, given_url
 from addon.ecommerce.marketing_settings import (
     DEFAULT_TYPE,
     DEFAULT_VENDOR,
@@ -107,6 +107,17 @@ def inventory(variant: SaleorVariant, channel: str, now: datetime) -> int:
     `ProductVariant.resolve_stocks`), not `quantityAvailable`, which Saleor caps at the site's
     `limitQuantityPerCheckout` (50 by default: saleor/graphql/warehouse/dataloaders.py
     `AvailableQuantityByProductVariantIdAndChannelSlugLoader`).
+
+    Stock held by shoppers' checkouts is counted as stock: `quantity - quantityAllocated`
+    subtracts orders' allocations, not checkout reservations (`Stock.quantityReserved`), which
+    `quantityAvailable` does subtract where the site reserves stock
+    (saleor/warehouse/availability.py `_get_available_quantity`, `check_reservations`; the
+    loader's `prepare_stocks_reservations_map`). Left so on purpose: a reservation lasts the
+    site's `reserveStockDuration*` minutes and then lapses with no webhook (nor does making one
+    send a product event), so a count less reservations would be pushed at whatever moment the
+    product next changed and stay short in Mailchimp until the one after (its last unit
+    reserved: out of stock in e-mails until then), while the reserved units mostly return to
+    sale within minutes.
     """
     if variant.preorder is not None and variant.preorder.active(now):
         listing = next(
@@ -120,8 +131,11 @@ def inventory(variant: SaleorVariant, channel: str, now: datetime) -> int:
 
 
 def variant_image(variant: SaleorVariant) -> str | None:
-    """The variant's own first picture (a video is no image); None: the product's."""
-    return next((m.url for m in variant.media or [] if m.type == "IMAGE" and m.url), None)
+    """The variant's own first picture (a video is no image), as a link Mailchimp takes
+    (`links.given_url`); None: the product's."""
+    return given_url(
+        next((m.url for m in variant.media or [] if m.type == "IMAGE" and m.url), None)
+    )
 
 
 _TAG = re.compile(r"<[^>]+>")
@@ -222,15 +236,12 @@ def order_tracking(order: SaleorOrder, rules: TrackingOptions) -> Tracking | Non
     rule = tracking_rule(order, rules)
     url: str | None = None
     if re.match(r"^https?://\S+$", number):
-        url = number
+        url = given_url(number)
     elif rule is not None and rule.url_template:
         address = order.shipping_address
         country = address.country.code if address and address.country else ""
-        url = (
-            rule.url_template.replace("{number}", quote(number, safe=""))
-            .replace("{postal_code}", quote(address.postal_code if address else "", safe=""))
-            .replace("{country}", quote(country, safe=""))
-        )
+        postal_code = address.postal_code if address else ""
+        url = fill_url(rule.url_template, number=number, postal_code=postal_code, country=country)
     return Tracking(number=number, url=url, carrier=rule.carrier if rule else None)
 
 

@@ -56,7 +56,7 @@ class EcommerceSettings(InstallationKeyed, Base):
 
 
 # What the app sends of a product: raised when that changes (`catalog_revision.py`).
-CATALOG_REVISION = 3
+CATALOG_REVISION = 4
 
 
 @account_scoped

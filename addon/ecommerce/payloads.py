@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, TypeVar, cast
 
 from addon.ecommerce.amounts import money
+from addon.ecommerce.links import fill_url, given_url
 from addon.ecommerce.marketing import (
     ProductOptions,
     editorjs_text,
@@ -104,6 +105,9 @@ def line_discount(line: SaleorOrderLine) -> Decimal:
 
 
 def fill(template: str | None, **values: str) -> str | None:
+    """`template` with its placeholders replaced by `values` as given, which must be encoded
+    already: what `promo_payloads.redemption_url` does. Links are built with
+    `links.fill_url`, which encodes them."""
     if not template:
         return None
     out = template
@@ -177,8 +181,8 @@ def product_input(
     variant carries the product's page and image (Mailchimp's recommendations and abandoned-cart
     e-mails show the variant's), and its stock where Saleor tracks it."""
     product_id = mailchimp_id(product.id)
-    url = fill(options.url_template, slug=product.slug, id=product_id, channel=channel)
-    image = product.thumbnail.url if product.thumbnail else None
+    url = fill_url(options.url_template, slug=product.slug, id=product_id, channel=channel)
+    image = given_url(product.thumbnail.url) if product.thumbnail else None
     gross = product.pricing.display_gross_prices if product.pricing else True
     # Not published or not for sale in the channel yet (`publication.py`): sent, hidden.
     offered = on_offer(product.channel_listings, channel, now)

@@ -13,14 +13,13 @@ from pydantic import SecretStr
 
 from addon.ecommerce import restore_tokens
 from addon.ecommerce.amounts import money
-from addon.ecommerce.links import full_url
+from addon.ecommerce.links import fill_url
 from addon.ecommerce.marketing import NO_TRACKING_RULES, TrackingOptions, order_tracking
 from addon.ecommerce.orphans import line_ref
 from addon.ecommerce.payloads import (
     NO_OPT_IN,
     OptInPolicy,
     customer_ref,
-    fill,
     line_discount,
     mailchimp_id,
     order_address,
@@ -244,13 +243,11 @@ def order_input(
         # orders-wc3.php): what Mailchimp's order notifications link to.
         # Left out rather than refused with the whole order: a template saved before the
         # settings checked it as a link (`links.py`) may not make one.
-        order_url=full_url(
-            fill(
-                tracking.order_url_template,
-                number=order.number,
-                id=order.id,
-                channel=order.channel.slug,
-            )
+        order_url=fill_url(
+            tracking.order_url_template,
+            number=order.number,
+            id=order.id,
+            channel=order.channel.slug,
         ),
         processed_at_foreign=_iso(order.created),
         cancelled_at_foreign=cancelled_at(order, held),
@@ -326,7 +323,16 @@ def cart_input(
             price=unit_price(totals[variant_id], quantity, currency),
         )
     token = checkout.token
-    prices = (checkout.subtotal_price, checkout.shipping_price)
+    # The value of what the cart shows, and its shipping: its lines are those Mailchimp can
+    # show (`fingerprints.usable_checkout`), so a line left out (a product customers can no
+    # longer buy, which Saleor refuses to sell at completion: saleor/checkout/fetch.py
+    # `_is_variant_valid`) counts in neither total, or the abandoned-cart e-mail would show a
+    # total its lines do not add up to. Mailchimp for WooCommerce's cart total is likewise the
+    # sum of the lines it sends, a line it cannot send left out of both
+    # (class-mailchimp-woocommerce-cart-update.php `process`). Saleor's own subtotal is its
+    # lines' totals (saleor/checkout/calculations.py `_calculate_checkout_subtotal`), so with
+    # every line shown this is the checkout's subtotal and shipping, as before.
+    prices = [line.total_price for line in checkout.lines] + [checkout.shipping_price]
     value = sum((m.gross.amount for m in prices), Decimal(0))
     return CartInput(
         id=token,
@@ -334,7 +340,7 @@ def cart_input(
             checkout.user, email, checkout.billing_address, opt_in, checkout.consent
         ),
         campaign_id=campaign_id,
-        checkout_url=fill(
+        checkout_url=fill_url(
             checkout_url_template,
             token=token,
             channel=checkout.channel.slug,

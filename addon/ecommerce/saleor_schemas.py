@@ -339,7 +339,7 @@ class CartVariant(_Saleor):
 
 class SaleorCheckoutLine(_Saleor):
     quantity: int
-    total_price: GrossOnly = Field(alias="totalPrice")
+    total_price: TaxedAmount = Field(alias="totalPrice")
     variant: CartVariant
 
 
@@ -351,7 +351,6 @@ class SaleorCheckout(_Saleor):
     billing_address: SaleorAddress | None = Field(None, alias="billingAddress")
     channel: ChannelRef
     total_price: TaxedAmount = Field(alias="totalPrice")
-    subtotal_price: TaxedAmount = Field(alias="subtotalPrice")
     shipping_price: TaxedAmount = Field(alias="shippingPrice")
     attribution: dict[str, str] | None = None
     consent: dict[str, str] | None = None

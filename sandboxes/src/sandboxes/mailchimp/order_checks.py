@@ -1,10 +1,13 @@
 """What Mailchimp refuses in an order or a cart besides its shape: a campaign not sent to the
-store's audience, an order link that is not a full URL, a free-shipping code not sent as one."""
+store's audience, a link that is not a full URL, a free-shipping code not sent as one."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
+
+from pydantic import AfterValidator
+from pydantic_core import PydanticCustomError
 
 from .bodies import BodyIn
 from .errors import bad_request, field_invalid
@@ -66,6 +69,20 @@ def _full(url: object) -> bool:
     except ValueError:  # an unclosed IPv6 bracket, a port that is not a number
         return False
     return parts.scheme in ("http", "https") and bool(host)
+
+
+def _link(url: str) -> str:
+    if url and not _full(url):
+        raise PydanticCustomError("url", "That is not a valid URL: {url}", {"url": url})
+    return url
+
+
+# A product's and a variant's page and picture, a product image's, a cart's checkout link: the
+# spec types each as an order's `order_url` (a string titled URL, no format), so each is held
+# to the check Mailchimp makes of that one (`check_order_url`), the stricter reading. An empty
+# one is taken: nothing says Mailchimp refuses it, and the app clears a page or picture Saleor
+# no longer gives so (`payloads.CLEARED_WHEN_ABSENT`).
+Link = Annotated[str, AfterValidator(_link)]
 
 
 def check_promos(data: StoreData, promos: list[PromoIn]) -> None:

@@ -17,7 +17,7 @@ from .customers import CustomerRef, customer_fields, render_customer, save_custo
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, field_invalid, not_found
 from .models import Cart, Customer, Line, Order, Product, Variant
-from .order_checks import PromoIn, check_campaign, check_order_url, check_promos
+from .order_checks import Link, PromoIn, check_campaign, check_order_url, check_promos
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
@@ -87,7 +87,7 @@ class CartIn(BodyIn):
     id: str
     customer: CustomerRef
     campaign_id: str = ""
-    checkout_url: str = ""
+    checkout_url: Link = ""
     currency_code: str
     order_total: float
     tax_total: float = 0.0

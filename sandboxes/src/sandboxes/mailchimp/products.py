@@ -10,6 +10,7 @@ from .bodies import BodyIn, DateTimeIn
 from .ecommerce import STORE, already_exists, now, store_data
 from .errors import bad_request, not_found
 from .models import Product, ProductImage, Variant
+from .order_checks import Link
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
@@ -26,18 +27,18 @@ ID_LENGTH = 50
 class VariantIn(BodyIn):
     id: str = Field(max_length=ID_LENGTH)
     title: str
-    url: str = ""
+    url: Link = ""
     sku: str = ""
     price: float = 0.0
     inventory_quantity: int = 0
-    image_url: str = ""
+    image_url: Link = ""
     backorders: str = ""
     visibility: str = ""
 
 
 class ImageIn(BodyIn):
     id: str
-    url: str
+    url: Link
     variant_ids: list[str] = Field(default_factory=list)
 
 
@@ -45,11 +46,11 @@ class ProductIn(BodyIn):
     id: str = Field(max_length=ID_LENGTH)
     title: str
     handle: str = ""
-    url: str = ""
+    url: Link = ""
     description: str = ""
     type: str = ""
     vendor: str = ""
-    image_url: str = ""
+    image_url: Link = ""
     variants: list[VariantIn] = Field(min_length=1)
     images: list[ImageIn] = Field(default_factory=list)
     published_at_foreign: DateTimeIn = ""
