@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -39,6 +39,7 @@ from addon.jobs.retry import Failure, RetryPolicy
 from addon.jobs.schemas import ClaimedJob
 from addon.jobs.statements import in_state
 from addon.saleor.client import SaleorError
+from addon.saleor.paging import Pager
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -76,20 +77,6 @@ class NewCheckout(BaseModel):
     email: str | None = None
     quantity: int = 0
     channel: _Channel
-
-
-class _PageInfo(BaseModel):
-    has_next: bool = Field(alias="hasNextPage")
-    end_cursor: str | None = Field(default=None, alias="endCursor")
-
-
-class _Edge(BaseModel):
-    node: NewCheckout
-
-
-class _Page(BaseModel):
-    edges: list[_Edge]
-    page_info: _PageInfo = Field(alias="pageInfo")
 
 
 async def schedule_discovery(
@@ -153,20 +140,25 @@ async def _created_since(
     """The checkouts created at `since` or later (every channel's), and the newest creation
     time seen (`since` if none)."""
     found: list[NewCheckout] = []
-    newest, after = since, None
-    for _ in range(PAGE_LIMIT):
-        data = await services.saleor.execute(
-            context.api_url, context.token, "ecommerce_new_checkouts", {"after": after}
-        )
-        page = _Page.model_validate(data["checkouts"])
-        nodes = [edge.node for edge in page.edges]
+    newest = since
+    pager = Pager(
+        services.saleor,
+        context.api_url,
+        context.token,
+        "ecommerce_new_checkouts",
+        "checkouts",
+        {},
+        max_pages=PAGE_LIMIT,
+    )
+    async for page in pager:
+        nodes = [NewCheckout.model_validate(node) for node in page.nodes]
         recent = [n for n in nodes if n.created >= since]
         found.extend(recent)
         newest = max([newest, *(n.created for n in recent)])
-        if len(recent) < len(nodes) or not page.page_info.has_next:
-            return found, newest
-        after = page.page_info.end_cursor
-    logger.warning("More checkouts created than a look reads: the oldest were left out")
+        if len(recent) < len(nodes):
+            return found, newest  # newest first: the rest are older still
+    if pager.more:
+        logger.warning("More checkouts created than a look reads: the oldest were left out")
     return found, newest
 
 

@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from addon.ecommerce.context import Context
 from addon.ecommerce.models import ProductTypeName
 from addon.ecommerce.reprice import push_listed_products
-from addon.saleor.paging import pages
+from addon.saleor.paging import Pager
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ async def note_type_names(services: Services, contexts: list[Context]) -> int:
 
 async def _read_types(services: Services, context: Context) -> list[_ProductType]:
     types: list[_ProductType] = []
-    async for nodes in pages(
+    async for page in Pager(
         services.saleor,
         context.api_url,
         context.token,
@@ -82,7 +82,7 @@ async def _read_types(services: Services, context: Context) -> list[_ProductType
         "productTypes",
         {"first": PAGE},
     ):
-        types += [_ProductType.model_validate(node) for node in nodes]
+        types += [_ProductType.model_validate(node) for node in page.nodes]
     return types
 
 

@@ -24,6 +24,7 @@ from addon.jobs.registry import HandlerRegistry
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater, WebhookJob
 from addon.saleor.client import SaleorPermissionDenied
+from addon.saleor.paging import Pager
 from addon.services import Services
 
 RESYNC_JOB = "ecommerce.promos_resync"
@@ -147,24 +148,21 @@ async def _candidates(
     containing one code (codes are unique, so all but one contain it only as a substring of a
     name or a longer code) is a search too vague to pay for; another code is tried instead."""
     found: dict[str, set[str]] = {}
-    after = None
-    for _page in range(CANDIDATE_PAGES):
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            "promo_voucher_by_code",
-            {"code": code, "after": after},
-            notify_refusal=False,
-        )
-        page = data.get("vouchers") or {}
-        for edge in page.get("edges") or []:
-            node = edge["node"]
+    async for page in Pager(
+        services.saleor,
+        installation.saleor_api_url,
+        installation.app_token,
+        "promo_voucher_by_code",
+        "vouchers",
+        {"code": code},
+        max_pages=CANDIDATE_PAGES,
+        notify_refusal=False,
+    ):
+        for node in page.nodes:
             held = (node.get("codes") or {}).get("edges") or []
             found[node["id"]] = {c["node"]["code"] for c in held}
-        info = page.get("pageInfo") or {}
-        if not info.get("hasNextPage") or any(held & wanted for held in found.values()):
+        if any(held & wanted for held in found.values()):
             break
-        after = info.get("endCursor")
     return found
 
 
@@ -222,28 +220,24 @@ async def resync_job(job: ClaimedJob, payload: NoPayload, services: Services) ->
     voucher_ids: list[str] = list(dict.fromkeys(held))
     denied = False
     if offer is not PromoOffer.NONE:
-        after = None
-        for _page in range(MAX_PAGES):
-            try:
-                data = await services.saleor.execute(
-                    installation.saleor_api_url,
-                    installation.app_token,
-                    "promo_vouchers",
-                    {"after": after},
-                    notify_refusal=False,
-                )
-            except SaleorPermissionDenied as refusal:
-                await wait_if_token_in_doubt(services, installation_id, refusal)  # deactivated?
-                denied = True
-                break
-            page = data.get("vouchers") or {}
-            for edge in page.get("edges") or []:
-                if edge["node"]["id"] not in voucher_ids:
-                    voucher_ids.append(edge["node"]["id"])
-            info = page.get("pageInfo") or {}
-            if not info.get("hasNextPage"):
-                break
-            after = info.get("endCursor")
+        try:
+            async for page in Pager(
+                services.saleor,
+                installation.saleor_api_url,
+                installation.app_token,
+                "promo_vouchers",
+                "vouchers",
+                {},
+                max_pages=MAX_PAGES,
+                notify_refusal=False,
+            ):
+                for node in page.nodes:
+                    if node["id"] not in voucher_ids:
+                        voucher_ids.append(node["id"])
+        except SaleorPermissionDenied as refusal:
+            # The vouchers of the pages read before are pushed all the same.
+            await wait_if_token_in_doubt(services, installation_id, refusal)  # deactivated?
+            denied = True
     async with services.db.transaction() as session:
         await queue_voucher_pushes(session, installation_id, voucher_ids, held_only=False)
         if denied:

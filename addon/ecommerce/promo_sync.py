@@ -50,6 +50,7 @@ from addon.mailchimp.promos import (
     update_code_op,
 )
 from addon.saleor.client import SaleorPermissionDenied
+from addon.saleor.paging import Pager
 
 logger = logging.getLogger(__name__)
 
@@ -77,29 +78,24 @@ class PromoPusher(CatalogPusher):
         codes were left out (more than `MAX_CODE_PAGES` pages)."""
         raw: dict[str, Any] | None = None
         codes: list[dict[str, Any]] = []
-        after = None
-        more = False
-        for _ in range(MAX_CODE_PAGES):
-            data = await self.services.saleor.execute(
-                self.ctx.api_url,
-                self.ctx.token,
-                "promo_voucher",
-                {"id": voucher_id, "after": after},
-                notify_refusal=False,
-            )
-            page = data.get("voucher")
-            if not page:
-                return None, False
-            raw = raw or page
-            connection = page.get("codes") or {}
-            codes += connection.get("edges") or []
-            info = connection.get("pageInfo") or {}
-            more = bool(info.get("hasNextPage"))
-            if not more:
-                break
-            after = info.get("endCursor")
+        pager = Pager(
+            self.services.saleor,
+            self.ctx.api_url,
+            self.ctx.token,
+            "promo_voucher",
+            "voucher.codes",
+            {"id": voucher_id},
+            max_pages=MAX_CODE_PAGES,
+            notify_refusal=False,
+        )
+        async for page in pager:
+            voucher = page.answer.get("voucher")
+            if not voucher:
+                return None, False  # deleted (maybe between two pages)
+            raw = raw or voucher
+            codes += [{"node": node} for node in page.nodes]
         assert raw is not None
-        return SaleorVoucher.model_validate({**raw, "codes": {"edges": codes}}), more
+        return SaleorVoucher.model_validate({**raw, "codes": {"edges": codes}}), pager.more
 
     async def push_rule(self, voucher_id: str) -> None:
         known = await self.known(EntityKind.PROMO_RULE, voucher_id)

@@ -38,7 +38,7 @@ from addon.jobs.repository import JobRepository
 from addon.jobs.retry import RetryPolicy
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.saleor.client import SaleorError
-from addon.saleor.paging import pages
+from addon.saleor.paging import Pager
 from addon.services import Services
 
 REPRICE_JOB = "ecommerce.reprice"
@@ -147,7 +147,7 @@ async def push_listed_products(
     `product_filter`, a `ProductFilterInput`, keeps), a page of ids at a time; the ids listed."""
     listed: set[str] = set()
     variables = {"channel": context.channel, "first": PAGE, "filter": product_filter}
-    async for nodes in pages(
+    async for page in Pager(
         services.saleor,
         context.api_url,
         context.token,
@@ -155,7 +155,7 @@ async def push_listed_products(
         "products",
         variables,
     ):
-        ids = [node["id"] for node in nodes]
+        ids = [node["id"] for node in page.nodes]
         listed.update(ids)
         await _push(services, installation_id, context.channel, ids)
     return listed

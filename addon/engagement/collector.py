@@ -40,6 +40,7 @@ from addon.engagement.models import EngagementCampaign, RunState
 from addon.engagement.saleor_models import CustomersAnswer, parse
 from addon.installations.repository import InstallationRepository
 from addon.mailchimp.campaigns import MAX_PAGE, CampaignReads
+from addon.saleor.paging import Pager
 from addon.services import Services
 from addon.subscriptions.statuses_seen import enqueue_statuses_seen, seen_statuses
 from addon.tasks import side_by_side
@@ -269,17 +270,12 @@ class Collector:
         self, api_url: str, token: SecretStr, document: str, variables: dict[str, Any]
     ) -> None:
         """Every page of `document`'s customers, each matched as it is read."""
-        after: str | None = None
-        while True:
-            data = await self.services.saleor.execute(
-                api_url, token, document, {**variables, "first": CUSTOMER_PAGE, "after": after}
-            )
-            answer = parse(CustomersAnswer, document, data)
+        variables = {**variables, "first": CUSTOMER_PAGE}
+        saleor = self.services.saleor
+        async for page in Pager(saleor, api_url, token, document, "customers", variables):
+            answer = parse(CustomersAnswer, document, page.answer)
             async with self.writes, self.services.db.transaction() as session:
                 await store.apply_customers(session, self.installation_id, answer.pairs())
-            after = answer.next_cursor()
-            if after is None:
-                break
 
 
 def _parse(value: object) -> datetime | None:

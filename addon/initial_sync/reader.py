@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +27,8 @@ from addon.initial_sync.slices import (
     parse_time,
 )
 from addon.saleor.client import SaleorQueryError
+from addon.saleor.paging import Page as Page  # the pipeline's and its tests' name for it
+from addon.saleor.paging import read_page
 from addon.saleor.versions import order_document
 from addon.services import Services
 
@@ -43,14 +44,6 @@ BOUNDS = {
     EntityKind.CUSTOMER: "initial_sync_customers_bounds",
     EntityKind.ORDER: "initial_sync_orders_bounds",
 }
-
-
-@dataclass(frozen=True)
-class Page:
-    nodes: list[dict[str, Any]]
-    end_cursor: str | None
-    has_next: bool
-    total: int | None  # Saleor's count, asked for with a slice's first page only
 
 
 class Reader:
@@ -90,8 +83,7 @@ class Reader:
         cursor = piece.position
         variables: dict[str, Any] = {
             "first": self.services.settings.initial_sync_page_size,
-            "after": cursor,
-            "withTotal": not piece.begun,
+            "withTotal": not piece.begun,  # Saleor's count (`Page.total`): a slice's first page
         }
         if kind is EntityKind.PRODUCT:
             document = "initial_sync_products"
@@ -105,8 +97,11 @@ class Reader:
             variables.update(filters)
         if kind is not EntityKind.CUSTOMER:
             variables["channel"] = self.ctx.channel
+        saleor, field = self.services.saleor, FIELDS[kind]
         try:
-            data = await self._execute(document, variables)
+            return await read_page(
+                saleor, self.ctx.api_url, self.ctx.token, document, field, variables, cursor
+            )
         except SaleorQueryError as exc:
             if cursor is None or not cursor_refused(exc):
                 raise
@@ -119,17 +114,9 @@ class Reader:
                 kind.value,
                 exc,
             )
-            cursor = variables["after"] = None
-            data = await self._execute(document, variables)
-        connection = data.get(FIELDS[kind]) or {}
-        page_info = connection.get("pageInfo") or {}
-        total = connection.get("totalCount")
-        return Page(
-            nodes=[edge["node"] for edge in connection.get("edges") or []],
-            end_cursor=page_info.get("endCursor") or cursor,
-            has_next=bool(page_info.get("hasNextPage")),
-            total=int(total) if total is not None else None,
-        )
+            return await read_page(
+                saleor, self.ctx.api_url, self.ctx.token, document, field, variables, None
+            )
 
     async def pages(self, kind: EntityKind, piece: Slice, limit: int) -> AsyncGenerator[Page]:
         """Pages of the slice after its cursor until about `limit` entities were read (whatever

@@ -19,14 +19,14 @@ The e-commerce and newsletter capabilities each subscribe to the events and ask 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from addon.db.types import utcnow
 from addon.saleor.client import SaleorClient, SaleorError
+from addon.saleor.paging import Pager
 
 __all__ = ["AddressEvent", "AddressOwner", "address_owners", "is_deletion"]
 
@@ -65,22 +65,7 @@ class _Customer(AddressOwner):
     addresses: list[_Ref] = []
 
 
-class _PageInfo(_Saleor):
-    has_next_page: bool = Field(alias="hasNextPage")
-    end_cursor: str | None = Field(None, alias="endCursor")
-
-
-class _Edge(_Saleor):
-    node: _Customer
-
-
-class _Customers(_Saleor):
-    page_info: _PageInfo = Field(alias="pageInfo")
-    edges: list[_Edge]
-
-
-class _Answer(_Saleor):
-    customers: _Customers | None = None  # nullable in Saleor's schema: an empty last page
+_CUSTOMERS = TypeAdapter(list[_Customer])
 
 
 def is_deletion(event_name: str) -> bool:
@@ -88,9 +73,9 @@ def is_deletion(event_name: str) -> bool:
     return event_name.upper() == "ADDRESS_DELETED"
 
 
-def _parse(data: Mapping[str, Any]) -> _Answer:
+def _parse(nodes: list[dict[str, Any]]) -> list[_Customer]:
     try:
-        return _Answer.model_validate(data)
+        return _CUSTOMERS.validate_python(nodes)
     except ValidationError as exc:
         raise SaleorError(
             f"Saleor's answer to {DOCUMENT} did not have the expected shape "
@@ -117,27 +102,25 @@ async def address_owners(
     # saleor/graphql/account/mutations/authentication/create_token.py), and a job may run
     # late. Those changed first come first: the owner is among the first pages.
     found: list[AddressOwner] = []
-    after: str | None = None
-    for _ in range(MAX_PAGES):
-        data = await saleor.execute(
-            api_url,
-            token,
-            DOCUMENT,
-            {"first": PAGE, "after": after, "since": since.isoformat()},
-        )
-        customers = _parse(data).customers
-        if customers is None:
-            return found
-        for edge in customers.edges:
-            node = edge.node
+    # `customers` is nullable in Saleor's schema: the pager reads null as an empty last page.
+    pager = Pager(
+        saleor,
+        api_url,
+        token,
+        DOCUMENT,
+        "customers",
+        {"first": PAGE, "since": since.isoformat()},
+        max_pages=MAX_PAGES,
+    )
+    async for page in pager:
+        for node in _parse(page.nodes):
             owner = AddressOwner(id=node.id, email=node.email)
             if deleted:
                 found.append(owner)
             elif any(a.id == event.address.id for a in node.addresses):
                 return [owner]
-        if not customers.page_info.has_next_page:
-            return found
-        after = customers.page_info.end_cursor
+    if not pager.more:
+        return found
     logger.warning(
         "The owner of a Saleor address was not found among the customers changed since %s "
         "(%d pages read)",

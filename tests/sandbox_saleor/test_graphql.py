@@ -121,6 +121,41 @@ async def test_customers_pagination_and_limits(
     assert bad_cursor["errors"][0]["message"] == "Received cursor is invalid."
 
 
+async def test_connection_arguments_are_refused_as_saleor_refuses_them(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """Saleor checks the page size (`_validate_slice_args`: `first` or `last` where `edges`
+    are selected, each at most GRAPHQL_PAGINATION_LIMIT) before the arguments' combinations
+    (`_validate_connection_args`): saleor/graphql/core/connection.py, the same at 3.20.119."""
+    app = await install(sandbox)
+    query = """
+      query($first: Int, $last: Int) {
+        productTypes(first: $first, last: $last) { edges { node { id } } }
+      }
+    """
+    refused = await gql(client, query, {"first": -1, "last": 101}, token=app.auth_token)
+    assert [e["message"] for e in refused["errors"]] == [
+        "Requesting 101 records on the `productTypes` connection exceeds the `last` limit of "
+        "100 records."
+    ]
+    both = await gql(client, query, {"first": 2, "last": 2}, token=app.auth_token)
+    assert [e["message"] for e in both["errors"]] == [
+        "Argument `last` cannot be combined with `first`."
+    ]
+    # `edges` selected in an inline fragment need a page size too (`_edges_in_selections`
+    # looks into inline fragments).
+    inline = await gql(
+        client,
+        "{ productTypes { ... on ProductTypeCountableConnection { edges { node { id } } } } }",
+        {},
+        token=app.auth_token,
+    )
+    assert [e["message"] for e in inline["errors"]] == [
+        "You must provide a `first` or `last` value to properly paginate the `productTypes` "
+        "connection."
+    ]
+
+
 async def test_customers_need_manage_users_or_orders(
     sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
 ):

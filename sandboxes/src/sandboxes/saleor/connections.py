@@ -40,21 +40,28 @@ T = TypeVar("T")
 PAGINATION_LIMIT = 100
 
 
-def _selects_edges(info: Info) -> bool:
-    for node in info.field_nodes:
-        if node.selection_set is None:
-            continue
-        for selection in node.selection_set.selections:
-            if isinstance(selection, FieldNode) and selection.name.value == "edges":
-                return True
-            fragment_name = getattr(getattr(selection, "name", None), "value", None)
-            fragment = info.fragments.get(fragment_name or "")
+def _edges_in(info: Info, selection_set: SelectionSetNode | None) -> bool:
+    """Saleor's `_edges_in_selections` (saleor/graphql/core/connection.py): an `edges` field,
+    one in a named fragment's own selections, or one in an inline fragment, at any depth."""
+    if selection_set is None:
+        return False
+    for selection in selection_set.selections:
+        if isinstance(selection, FieldNode) and selection.name.value == "edges":
+            return True
+        if isinstance(selection, FragmentSpreadNode):
+            fragment = info.fragments.get(selection.name.value)
             if fragment is not None and any(
                 isinstance(s, FieldNode) and s.name.value == "edges"
                 for s in fragment.selection_set.selections
             ):
                 return True
+        if isinstance(selection, InlineFragmentNode) and _edges_in(info, selection.selection_set):
+            return True
     return False
+
+
+def _selects_edges(info: Info) -> bool:
+    return any(_edges_in(info, node.selection_set) for node in info.field_nodes)
 
 
 def _may_select(
@@ -144,14 +151,17 @@ def paginate(
             f"You must provide a `first` or `last` value to properly paginate the `{name}` "
             "connection."
         )
+    # The page size is checked before the arguments' combinations: `_validate_slice_args`
+    # runs before `_validate_connection_args` (saleor/graphql/core/connection.py).
     for arg, value in (("first", first), ("last", last)):
-        if value is not None and value < 0:
-            raise saleor_error(f"Argument `{arg}` must be a non-negative integer.")
         if value and value > PAGINATION_LIMIT:
             raise saleor_error(
                 f"Requesting {value} records on the `{name}` connection exceeds the `{arg}` "
                 f"limit of {PAGINATION_LIMIT} records."
             )
+    for arg, value in (("first", first), ("last", last)):
+        if value is not None and value < 0:
+            raise saleor_error(f"Argument `{arg}` must be a non-negative integer.")
     if first and last:
         raise saleor_error("Argument `last` cannot be combined with `first`.")
     if first and before:
