@@ -21,8 +21,9 @@ from addon import metrics
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
+from addon.installations.delivery_key import no_room_message
 from addon.installations.models import Installation
-from addon.installations.webhook_plan import paused_among, plan
+from addon.installations.webhook_plan import no_room_for_key_among, paused_among, plan
 from addon.installations.webhook_upkeep import installed_webhooks
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
@@ -231,6 +232,10 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
             f"{len(changes)} change(s) to match the app's documents ({listed}), made at the "
             "next lifecycle check"
         )
+    if installation.webhook_key is not None:
+        full = no_room_for_key_among(installed, wanted, services.settings.app_url)
+        if full:
+            problems.append(no_room_message(full))
     paused = paused_among(installed, wanted, services.settings.app_url)
     if paused:
         problems.append(

@@ -13,6 +13,9 @@
   database, nor the JSON columns' orjson, nor the answer echoing the value can take it: a 500.
   (Paths, queries and forms are decoded with replacement characters; headers as Latin-1.)
 * Both look into a JSON body in UTF-16 or UTF-32 too, which Python's json reads.
+* Both read the body as what it is, not as what its `Content-Type` says: the receivers of
+  Saleor's webhooks read JSON, and of Mailchimp's a form, whatever the header declares. A body
+  is checked as JSON, and one that is no JSON as a form too (a `%00` in a JSON string is text).
 
 Under `public_prefix` (the storefront API, called by shoppers' browsers), a refusal carries the
 CORS header for the request's origin and `Vary: Origin`, as the routes' errors do: a browser
@@ -95,10 +98,10 @@ class NoNulCharacters:
             messages.append(message)
             more = message["type"] == "http.request" and bool(message.get("more_body", False))
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
-        if _body_holds_nul(scope, body):
+        if _body_holds_nul(body):
             await _refuse_nul(send, "body", _cors(scope, self.public_prefix))
             return
-        if _body_holds_lone_surrogate(scope, body):
+        if _body_holds_lone_surrogate(body):
             payload = error_body(
                 ErrorCode.INVALID_INPUT,
                 "The request's body holds a lone surrogate (\\uD800 to \\uDFFF outside a "
@@ -139,44 +142,53 @@ def _holds_nul(scope: Scope) -> bool:
 _JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
-def _content_type(scope: Scope) -> bytes:
-    return next((v for k, v in scope.get("headers", []) if k == b"content-type"), b"").lower()
-
-
-def _json_utf8(body: bytes) -> bytes:
-    """A JSON body as UTF-8: json reads UTF-16 and UTF-32 too (`json.detect_encoding`), lone
-    surrogates kept ("surrogatepass", as json decodes)."""
+def _as_utf8(body: bytes) -> bytes | None:
+    """The body as UTF-8, read as json reads a body: UTF-16 and UTF-32 too
+    (`json.detect_encoding`), lone surrogates kept ("surrogatepass", as json decodes). None when
+    it is in neither and is no UTF-8 either (its zero bytes are no NUL of any reader's)."""
     encoding = json.detect_encoding(body)
     if encoding.startswith("utf-8"):
         return body
     try:
         return body.decode(encoding, "surrogatepass").encode("utf-8", "surrogatepass")
     except UnicodeError:
-        return body  # unreadable as JSON: the route refuses it
+        return None  # unreadable as JSON: the route refuses it
 
 
-def _body_holds_nul(scope: Scope, body: bytes) -> bool:
-    """A NUL that parsing the body would produce. (A raw NUL in JSON is a syntax error the
-    route answers itself, after a webhook's signature check.)"""
+def _is_json(text: bytes) -> bool:
+    try:
+        orjson.loads(text)  # at C speed
+        return True
+    except orjson.JSONDecodeError:
+        pass  # that, or something only json takes (NaN, deeper nesting)
+    try:
+        json.loads(text)
+        return True
+    except (ValueError, RecursionError):
+        return False
+
+
+def _body_holds_nul(body: bytes) -> bool:
+    """A NUL that reading the body would produce, whatever its declared type: escaped in JSON,
+    raw (JSON refuses one, a form keeps it), or, in a body that is no JSON, encoded as a form's
+    `%00`."""
     if b"\\u0000" not in body and b"%00" not in body and b"\x00" not in body:
         return False  # the common case, found at C speed
-    content_type = _content_type(scope)
-    if b"json" in content_type:
-        text = _json_utf8(body)
-        return b"\\u0000" in text and _JSON_NUL.search(text) is not None
-    if b"form-urlencoded" in content_type:
-        return b"%00" in body or b"\x00" in body
-    return False
+    text = _as_utf8(body)
+    if text is None:
+        return False
+    if b"\\u0000" in text and _JSON_NUL.search(text) is not None:
+        return True
+    if b"\x00" in text:
+        return True
+    return b"%00" in text and not _is_json(text)
 
 
-def _body_holds_lone_surrogate(scope: Scope, body: bytes) -> bool:
-    """A lone surrogate that parsing a JSON body would produce (see the module). Only JSON:
-    the routes parse no other body as JSON but the Saleor webhooks, whose receiver refuses
-    what it cannot store (`installations.webhooks`)."""
+def _body_holds_lone_surrogate(body: bytes) -> bool:
+    """A lone surrogate that reading the body as JSON would produce (see the module), whatever
+    its declared type: the receiver of Saleor's webhooks reads any body as JSON."""
     if b"\\ud" not in body and b"\\uD" not in body and b"\xed" not in body and b"\x00" not in body:
         return False  # the common case, found at C speed
-    if b"json" not in _content_type(scope):
-        return False
     try:
         orjson.loads(body)  # refuses every lone surrogate, escaped or raw, at C speed
         return False

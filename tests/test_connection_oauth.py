@@ -13,10 +13,11 @@ from sqlalchemy import select, update
 
 from addon.clock import ManualClock
 from addon.connection.models import MailchimpConnection, OAuthState
+from addon.connection.service import CALLBACK_PATH
 from addon.db.types import utcnow
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
-from tests.conftest import MAILCHIMP_URL, keep_browser_key
+from tests.conftest import APP_URL, MAILCHIMP_URL, keep_browser_key
 from tests.factories import connection_row, oauth
 
 
@@ -171,7 +172,9 @@ async def test_token_endpoint_errors_are_explained(
     account: SandboxAccount,
     mailchimp: MailchimpSandbox,
 ) -> None:
-    mailchimp.register_oauth_client("123456789012", "a-different-secret")  # our secret is now wrong
+    mailchimp.register_oauth_client(
+        "123456789012", "a-different-secret", APP_URL + CALLBACK_PATH
+    )  # our secret is now wrong
     page, _ = await oauth(app_client, headers, account)
     assert page.status_code == 400
     assert "Mailchimp did not complete the sign-in (invalid_client)" in page.text

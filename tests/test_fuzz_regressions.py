@@ -10,6 +10,11 @@ refused in the app's error shape with a status its route declares.
   orjson stores (254 levels), or holding an integer past 64 bits (`installations.webhooks`).
 * An APP_STATUS_CHANGED whose `issuedAt` has no offset, or leaves the years a datetime holds
   once in UTC (`installations.lifecycle_body`).
+* A signed Saleor delivery declared `text/plain` (or anything but JSON) escaping a NUL in its
+  JSON: stored, as the check before routing looked into JSON-declared bodies only
+  (`http_limits`).
+* `%2F` in the Mailchimp webhook URL's secret: a 404 of the router's the POST does not declare
+  (`subscriptions.endpoints`).
 """
 
 from __future__ import annotations
@@ -104,7 +109,6 @@ UNSTORABLE = {
     "nested_300": _nested(300),  # json reads it, orjson stores 254 levels at most
     "int_past_64_bits": json.dumps({**CUSTOMER, "x": 2**64}).encode(),
     "negative_int_past_64_bits": json.dumps({**CUSTOMER, "x": -(2**63) - 1}).encode(),
-    "surrogate_as_text_plain": b'{"user": {"id": "VXNlcjox", "email": "\\ud800@example.com"}}',
 }
 
 
@@ -117,20 +121,55 @@ async def test_a_signed_delivery_the_app_cannot_store_is_refused(
     body: bytes,
 ) -> None:
     """Signed by Saleor's key (the signature covers the body alone), so past every check before
-    the job is stored: once a 500, and Saleor's retries. (`text/plain` for the surrogate: the
-    check of JSON bodies before routing would refuse it first.)"""
+    the job is stored: once a 500, and Saleor's retries."""
     before = await count_jobs(services)
     answer = await app_client.post(
         "/api/webhooks/subscriptions-customer-created",
         content=body,
         headers={
-            "Content-Type": "text/plain" if b"ud800" in body else "application/json",
+            "Content-Type": "application/json",
             "Saleor-Event": "CUSTOMER_CREATED",
             "Saleor-Api-Url": saleor.api_url,
             "Saleor-Signature": saleor.sign(body),
         },
     )
     assert_error(answer, 400, ErrorCode.INVALID_BODY)
+    assert await count_jobs(services) == before
+
+
+# What the check of bodies before routing refuses in JSON, under any declared Content-Type: the
+# receiver of Saleor's webhooks reads the body as JSON whatever the header says.
+UNREADABLE = {
+    "nul_escaped": b'{"user": {"id": "VXNlcjox", "email": "a\\u0000@example.com"}}',
+    "nul_escaped_utf16": '{"user": {"id": "VXNlcjox", "note": "a\\u0000"}}'.encode("utf-16"),
+    "lone_surrogate": b'{"user": {"id": "VXNlcjox", "email": "\\ud800@example.com"}}',
+}
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/octet-stream", None])
+@pytest.mark.parametrize("body", UNREADABLE.values(), ids=UNREADABLE.keys())
+async def test_a_signed_delivery_is_checked_as_json_whatever_its_content_type(
+    app_client: httpx.AsyncClient,
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    services: Services,
+    body: bytes,
+    content_type: str | None,
+) -> None:
+    """Saleor sends `application/json`; signed and sent as anything else, a NUL escaped in the
+    JSON was stored, in a job the worker then handled."""
+    before = await count_jobs(services)
+    headers = {
+        "Saleor-Event": "CUSTOMER_CREATED",
+        "Saleor-Api-Url": saleor.api_url,
+        "Saleor-Signature": saleor.sign(body),
+    }
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    answer = await app_client.post(
+        "/api/webhooks/subscriptions-customer-created", content=body, headers=headers
+    )
+    assert_error(answer, 422, ErrorCode.INVALID_INPUT)
     assert await count_jobs(services) == before
 
 
@@ -175,3 +214,21 @@ async def test_a_status_change_at_a_time_saleor_never_writes_is_refused(
     assert_error(answer, 400, ErrorCode.INVALID_BODY)
     after = await installation(services)
     assert after is not None and after.status_changed_at == stored.status_changed_at
+
+
+async def test_a_slash_escaped_in_the_mailchimp_webhook_url_is_answered_as_declared(
+    app_client: httpx.AsyncClient, installed_app: SandboxApp, services: Services
+) -> None:
+    """`%2F` in the secret's segment: decoded before routing, the path had a segment more and
+    matched no route, a 404 the POST does not declare. It is a wrong secret, answered as one:
+    410 to a delivery (Mailchimp disables such a webhook), 404 to Mailchimp's check."""
+    stored = await installation(services)
+    assert stored is not None
+    path = "/api/subscriptions/mailchimp-webhook/{installation_id}/{secret}"
+    declared = (await app_client.get("/api/openapi.json")).json()["paths"][path]
+    url = f"/api/subscriptions/mailchimp-webhook/{stored.id}/a%2Fb"
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    for method, status in (("get", 404), ("post", 410)):
+        answer = await app_client.request(method.upper(), url, content=b"type=x", headers=form)
+        assert str(answer.status_code) in declared[method]["responses"], (method, answer.text)
+        assert_error(answer, status, ErrorCode.UNKNOWN_WEBHOOK)

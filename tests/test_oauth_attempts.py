@@ -15,6 +15,7 @@ from addon.connection.linking import Linking
 from addon.connection.models import AttemptStatus, OAuthAttempt
 from addon.connection.oauth_flow import _hash_state
 from addon.connection.repository import ConnectionRepository
+from addon.connection.service import CALLBACK_PATH
 from addon.db.types import utcnow
 from addon.services import Services
 from sandboxes.mailchimp import MailchimpSandbox, SandboxAccount
@@ -153,7 +154,9 @@ async def test_an_exchange_error_ends_the_attempt_with_a_plain_message(
     account: SandboxAccount,
     mailchimp: MailchimpSandbox,
 ) -> None:
-    mailchimp.register_oauth_client("123456789012", "a-different-secret")  # our secret is wrong
+    mailchimp.register_oauth_client(
+        "123456789012", "a-different-secret", APP_URL + CALLBACK_PATH
+    )  # our secret is wrong
     started = await start(app_client, headers)
     await decide(app_client, started, "allow", account.id)
     attempt = await poll(app_client, headers, started)

@@ -82,6 +82,12 @@ class ActivityList(BaseModel):
         description="The app's webhooks a staff member paused in Saleor, as last checked: "
         "their events reach nobody.",
     )
+    delivery_key_problem: str | None = Field(
+        None,
+        description="Which lifecycle webhooks have no room for the app's delivery key (a staff "
+        "member gave them as many custom headers as Saleor allows) and what to do, as last "
+        "checked; None: nothing to do.",
+    )
 
 
 class RetryResult(BaseModel):

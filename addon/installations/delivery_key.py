@@ -23,6 +23,13 @@ written (`check_delivery`). Until then the checks are those of before: the insta
 webhooks have not been kept up yet, and before Saleor 3.23.5 no lifecycle webhook reaches the
 app at all.
 
+Saleor takes at most five custom headers on a webhook (saleor/webhook/validators.py
+`custom_headers_validator`, HEADERS_NUMBER_LIMIT; webhook_create.py / webhook_update.py answer
+INVALID_CUSTOM_HEADERS). A lifecycle webhook to which staff gave five of their own has no room
+for the key: the upkeep asks for none (it would be refused at every run), the key stays
+unconfirmed (the checks of before), and the upkeep and the doctor say which webhook it is and
+that the admin must remove one of its headers (`no_room_for_key`, `no_room_message`).
+
 A deactivated app cannot change its webhooks (Saleor refuses its token, and a staff member's
 `webhookUpdate` of an inactive app's webhook: webhook_create.py `clean_input`), so a key in
 place at the deactivation stays so until the app is active again.
@@ -52,6 +59,11 @@ HEADER = "X-App-Delivery-Key"
 HEADER_NAME = HEADER.lower()
 
 
+# The most custom headers Saleor keeps on one webhook (saleor/webhook/validators.py
+# `HEADERS_NUMBER_LIMIT`, checked by `custom_headers_validator` on webhookCreate/Update).
+HEADERS_LIMIT = 5
+
+
 def new_key() -> SecretStr:
     """A key for a registration: URL-safe characters, which Saleor's header validator takes."""
     return SecretStr(secrets.token_urlsafe(32))
@@ -78,6 +90,25 @@ def headers_with_key(current: dict[str, str] | None, key: SecretStr) -> dict[str
     """The headers a lifecycle webhook is given: the key, and its other headers as they are."""
     others = {name: body for name, body in (current or {}).items() if name != HEADER_NAME}
     return {**others, HEADER_NAME: key.get_secret_value()}
+
+
+def no_room_for_key(headers: dict[str, str] | None) -> bool:
+    """Whether a webhook's headers other than the key fill every place Saleor allows."""
+    others = [name for name in (headers or {}) if name != HEADER_NAME]
+    return len(others) >= HEADERS_LIMIT
+
+
+def no_room_message(slugs: list[str]) -> str:
+    """One sentence for the doctor and the Activity page: which webhooks, why, what to do."""
+    names = " and ".join(", ".join(slugs).rsplit(", ", 1))
+    one = len(slugs) == 1
+    return (
+        f"The {names} webhook{'' if one else 's'} already {'has' if one else 'have'} "
+        f"{HEADERS_LIMIT} custom headers of {'its' if one else 'their'} own, the most Saleor "
+        f"allows, so the app cannot add its {HEADER} header: remove one of those headers from "
+        f"{'that webhook' if one else 'each'} in Saleor; until then the app's lifecycle "
+        "deliveries are accepted without the key."
+    )
 
 
 def holds_key(headers: dict[str, str] | None, key: SecretStr) -> bool:

@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from addon.db.read import RowRead
+from addon.installations.delivery_key import no_room_message
 from addon.installations.models import LifecycleSignal, MailchimpCleanup
 from addon.saleor.manifest import webhook_by_slug
 
@@ -47,6 +48,12 @@ def paused_webhooks(slugs: list[str] | None) -> list[PausedWebhook]:
     """The paused webhooks the installation records (`webhook_upkeep`), with their events."""
     found = [(slug, webhook_by_slug(slug)) for slug in slugs or []]
     return [PausedWebhook(slug=slug, events=list(d.events)) for slug, d in found if d is not None]
+
+
+def key_room_problem(slugs: list[str] | None) -> str | None:
+    """What the admin reads of the lifecycle webhooks with no room for the delivery key
+    (`Installation.webhooks_key_blocked`); None: nothing to do."""
+    return no_room_message(slugs) if slugs else None
 
 
 class Farewell(BaseModel):

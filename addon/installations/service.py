@@ -165,6 +165,7 @@ class InstallationService:
             # A key of its own for the lifecycle webhooks, in place once the upkeep put it there.
             "webhook_key": new_key(),
             "webhook_key_confirmed_at": None,
+            "webhooks_key_blocked": None,
         }
         # Got or inserted, and locked while this registration writes it: a second registration
         # of the same Saleor at once waits for the first to commit, then overwrites its row

@@ -15,6 +15,7 @@ from addon.installations.delivery_key import (
     carries_key,
     headers_with_key,
     key_in_place,
+    no_room_for_key,
     parse_headers,
 )
 from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, WebhookDefinition, webhook_by_slug
@@ -99,8 +100,11 @@ def _wanted_input(
     hook: InstalledWebhook | None,
 ) -> WebhookInput:
     """The document's webhook as it should be: a lifecycle one with the installation's key
-    (`delivery_key`) among the headers `hook` has."""
+    (`delivery_key`) among the headers `hook` has, unless they leave no room for it (headers
+    left as they are: Saleor would refuse a sixth, at every run)."""
     if key is None or not carries_key(definition):
+        return document_input(definition, app_url)
+    if hook is not None and no_room_for_key(hook.custom_headers):
         return document_input(definition, app_url)
     headers = headers_with_key(hook.custom_headers if hook else None, key)
     return document_input(definition, app_url, headers)
@@ -201,3 +205,17 @@ def lifecycle_keyed(
         key_in_place((hook.custom_headers for hook in here.get(slug, [])), key)
         for slug in lifecycle
     )
+
+
+def no_room_for_key_among(
+    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
+) -> list[str]:
+    """The slugs of the lifecycle documents whose webhook (the one `plan` keeps) has no room
+    for the delivery key: a staff member gave it as many headers as Saleor allows."""
+    here, elsewhere = by_place(installed, app_url)
+    full = []
+    for definition in wanted:
+        hooks = here.get(definition.slug) or elsewhere.get(definition.slug, [])[:1]
+        if carries_key(definition) and hooks and no_room_for_key(hooks[0].custom_headers):
+            full.append(definition.slug)
+    return full

@@ -27,7 +27,10 @@ on the installation (`webhooks_paused`): the Activity page says their events rea
 turns them back on when the admin asks (`resume_paused`).
 
 The lifecycle documents' webhooks are also given the installation's delivery key
-(`delivery_key`), which a reading of them confirms.
+(`delivery_key`), which a reading of them confirms. One to which staff gave as many headers as
+Saleor allows is asked for none (Saleor would refuse it at every run, and the job be retried
+for ever): the job does the rest and ends, recording which (`webhooks_key_blocked`) for the
+Activity page, and the next lifecycle check's upkeep adds the key once a header is removed.
 
 It runs at installation, at every lifecycle check (the app's webhooks are read once each time)
 and when a process starts with other documents or another APP_URL than its last run brought
@@ -58,6 +61,7 @@ from addon.installations.webhook_plan import (
     by_place,
     document_input,
     lifecycle_keyed,
+    no_room_for_key_among,
     paused_among,
     plan,
 )
@@ -181,14 +185,28 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     paused = paused_among(installed, wanted, app_url)
     digest = webhooks_digest(wanted, app_url)
     keyed = key is not None and lifecycle_keyed(after or [], wanted, app_url, key)
+    blocked = no_room_for_key_among(after or [], wanted, app_url) if key is not None else []
     await record_reading(
-        services, job.installation_id, read_at, paused, digest=digest, key=key, keyed=keyed
+        services,
+        job.installation_id,
+        read_at,
+        paused,
+        digest=digest,
+        key=key,
+        keyed=keyed,
+        key_blocked=blocked,
     )
     if changes:
         logger.info(
             "Webhooks of installation %s brought up to date: %s",
             job.installation_id,
             ", ".join(f"{c.action} {c.slug}" for c in changes),
+        )
+    if blocked:
+        logger.warning(
+            "Installation %s: no room for the delivery key on %s (a staff member's headers)",
+            job.installation_id,
+            ", ".join(blocked),
         )
 
 
@@ -213,11 +231,13 @@ async def record_reading(
     digest: str | None = None,
     key: SecretStr | None = None,
     keyed: bool = False,
+    key_blocked: list[str] | None = None,
 ) -> None:
     """What a reading of the webhooks at `read_at` found paused, unless one read since (the
     admin turning them back on while the upkeep ran) recorded its own; the `digest` of what an
     upkeep brought them to (`webhook_catch_up`); and whether the delivery `key` it kept them with
-    is in place (`keyed`: `delivery_key`), unless a registration made another key meanwhile."""
+    is in place (`keyed`: `delivery_key`), unless a registration made another key meanwhile,
+    and the lifecycle webhooks with no room for it (`key_blocked`; None: not read for it)."""
     async with services.db.transaction() as session:
         row = await InstallationRepository(session).get(installation_id, for_update=True)
         if row is None:
@@ -226,6 +246,8 @@ async def record_reading(
             row.webhooks_digest = digest
         if key is not None and _same_key(row.webhook_key, key):
             row.webhook_key_confirmed_at = read_at if keyed else None
+            if key_blocked is not None:
+                row.webhooks_key_blocked = key_blocked or None
         if row.webhooks_checked_at is None or row.webhooks_checked_at <= read_at:
             row.webhooks_checked_at = read_at
             row.webhooks_paused = paused

@@ -13,16 +13,20 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import select
 
 from addon.clock import ManualClock
+from addon.doctor import run_checks
 from addon.installations.delivery_key import HEADER_NAME
 from addon.installations.models import LifecycleSignal
+from addon.jobs.models import Job, JobStatus
 from addon.saleor.manifest import wanted_webhooks
 from addon.saleor.versions import parse_version
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox, SandboxApp, WebhookConfig
 from sandboxes.saleor.versions import CURRENT_VERSION
 from sandboxes.transport import HostRoutingTransport
+from tests.conftest import dashboard_headers
 from tests.deliveries import _headers, _post
 from tests.installations.test_lost_app_deleted import _api_unavailable, _paused_by_webhook
 from tests.test_saleor_versions import INTERVAL, lifecycle_settings, pass_time, saleor, stored
@@ -182,3 +186,76 @@ def test_only_the_lifecycle_documents_carry_the_key(saleor: SaleorSandbox) -> No
 
     carrying = {d.slug for d in wanted_webhooks(parse_version(saleor.version)) if carries_key(d)}
     assert carrying == LIFECYCLE
+
+
+# Five headers of a staff member's own on a lifecycle webhook: Saleor takes no sixth
+# (saleor/webhook/validators.py `custom_headers_validator`, HEADERS_NUMBER_LIMIT = 5).
+FIVE = {f"x-staff-{n}": "theirs" for n in range(5)}
+
+
+async def _upkeeps(services: Services) -> list[Job]:
+    async with services.db.session() as session:
+        found = await session.scalars(select(Job).where(Job.kind == "installation.webhooks"))
+        return list(found)
+
+
+async def _full(app: SandboxApp, services: Services, clock: ManualClock) -> WebhookConfig:
+    """The app-deleted webhook, keyed, then given five headers by a staff member (an edit in
+    the Dashboard replaces them all), and three lifecycle checks with their upkeeps."""
+    await pass_time(services, clock, 0)
+    deleted, _ = sorted(_lifecycle_hooks(app), key=lambda h: h.target_url)
+    deleted.custom_headers = dict(FIVE)
+    for _ in range(3):
+        await pass_time(services, clock, INTERVAL)
+    return deleted
+
+
+async def test_a_lifecycle_webhook_with_five_headers_of_its_own_is_a_stable_outcome(
+    saleor: SaleorSandbox,
+    installed_app: SandboxApp,
+    services: Services,
+    clock: ManualClock,
+    app_client: httpx.AsyncClient,
+) -> None:
+    """Once refused (INVALID_CUSTOM_HEADERS) and retried for ever, the key still taken as in
+    place: the upkeep asks for no sixth header and ends, the key is unconfirmed (the checks of
+    before), and the doctor and the Activity page say what the admin must do."""
+    deleted = await _full(installed_app, services, clock)
+    assert deleted.custom_headers == FIVE  # left as the staff member made them
+    installation = await stored(services)
+    assert installation is not None and installation.webhook_key_confirmed_at is None
+    # Each upkeep ended: nothing refused, nothing retried.
+    upkeeps = await _upkeeps(services)
+    assert len(upkeeps) >= 3 and all(job.status is JobStatus.DONE for job in upkeeps)
+    assert all(job.attempts == 1 and job.last_error is None for job in upkeeps)
+    # The Activity page.
+    activity = "/api/activity"
+    answer = await app_client.get(activity, headers=dashboard_headers(saleor, installed_app))
+    problem = answer.json()["delivery_key_problem"]
+    assert "app-deleted" in problem and "remove one" in problem
+    # The doctor.
+    checks = {check.name: check async for check in run_checks(services)}
+    [webhooks] = [c for n, c in checks.items() if n.startswith("Webhooks in")]
+    assert webhooks.status.value == "warn"
+    assert "app-deleted" in webhooks.detail and "remove one" in webhooks.detail
+    assert "change(s)" not in webhooks.detail  # no change the upkeep would make
+    # A header removed: the next upkeep gives the webhook the key.
+    del deleted.custom_headers["x-staff-0"]
+    await pass_time(services, clock, INTERVAL)
+    key = await _key(services)
+    kept = {name: body for name, body in FIVE.items() if name != "x-staff-0"}
+    assert deleted.custom_headers == {**kept, HEADER_NAME: key}
+    installation = await stored(services)
+    assert installation is not None and installation.webhook_key_confirmed_at is not None
+    answer = await app_client.get(activity, headers=dashboard_headers(saleor, installed_app))
+    assert answer.json()["delivery_key_problem"] is None
+
+
+async def test_the_apps_own_app_deleted_from_a_webhook_with_five_headers_still_erases(
+    saleor: SaleorSandbox, installed_app: SandboxApp, services: Services, clock: ManualClock
+) -> None:
+    """Its key gone from that webhook, a key still taken as confirmed refused Saleor's own
+    APP_DELETED (401): the app was never uninstalled."""
+    await _full(installed_app, services, clock)
+    [delivery] = await saleor.uninstall_app(installed_app)
+    assert json.loads(delivery.response_body)["outcome"] == "uninstalled"

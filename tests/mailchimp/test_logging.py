@@ -66,7 +66,7 @@ async def test_no_key_or_token_in_logs_even_on_errors(
     await expect(TransientError, client.ping())
     sandbox.faults.reset()
 
-    sandbox.register_oauth_client("cid", CLIENT_SECRET)
+    sandbox.register_oauth_client("cid", CLIENT_SECRET, "https://app.test/cb")
     oauth = MailchimpOAuth(http)
     code = await oauth_code(account, "cid", "https://app.test/cb")
     token = await oauth.exchange_code("cid", CLIENT_SECRET, "https://app.test/cb", code)

@@ -30,7 +30,7 @@ Approve = Callable[[SandboxAccount, str, str], Awaitable[str]]
 
 @pytest.fixture
 def oauth(http: MailchimpHttp, sandbox: MailchimpSandbox) -> MailchimpOAuth:
-    sandbox.register_oauth_client(CLIENT_ID, CLIENT_SECRET)
+    sandbox.register_oauth_client(CLIENT_ID, CLIENT_SECRET, REDIRECT)
     return MailchimpOAuth(http)
 
 
@@ -154,7 +154,7 @@ async def test_a_code_whose_answer_was_lost_is_not_sent_again(
     transport: httpx.AsyncBaseTransport,
 ) -> None:
     """Mailchimp may have redeemed the code: sent again it only earns `invalid_grant`."""
-    sandbox.register_oauth_client(CLIENT_ID, CLIENT_SECRET)
+    sandbox.register_oauth_client(CLIENT_ID, CLIENT_SECRET, REDIRECT)
     lossy = AnswerLost(transport)
     oauth = MailchimpOAuth(make_http(transport=lossy))
     code = await oauth_code(account, CLIENT_ID, REDIRECT)

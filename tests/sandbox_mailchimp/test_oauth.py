@@ -14,7 +14,7 @@ REDIRECT = "https://app.test/oauth/callback"
 
 @pytest.fixture
 def oauth_client(sandbox: MailchimpSandbox) -> tuple[str, str]:
-    sandbox.register_oauth_client("client-1", "s3cret")
+    sandbox.register_oauth_client("client-1", "s3cret", REDIRECT)
     return "client-1", "s3cret"
 
 
@@ -189,3 +189,39 @@ async def test_metadata_takes_the_token_as_mailchimp_documents_it(
     assert ok.status_code == 200
     bearer = await raw_client.get("/oauth2/metadata", headers={"Authorization": f"Bearer {token}"})
     assert bearer.status_code == 401
+
+
+def test_an_app_is_registered_with_its_redirect_uri(sandbox: MailchimpSandbox) -> None:
+    """Mailchimp's "Register An App" form asks for the app's Redirect URI: there is no app
+    without one, nor one that is no absolute http(s) URL."""
+    with pytest.raises(TypeError):
+        sandbox.register_oauth_client("client-2", "s3cret")  # type: ignore[call-arg]
+    for wrong in ("", "/oauth/callback", "app.test/oauth/callback", "ftp://app.test/cb"):
+        with pytest.raises(ValueError):
+            sandbox.register_oauth_client("client-2", "s3cret", wrong)
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        "https://evil.test/oauth/callback",  # another host
+        "https://app.test/oauth/callback/",  # a trailing slash
+        "https://app.test/oauth/other",  # another path
+        "https://app.test/oauth/callback?next=/x",  # a query added
+        "http://app.test/oauth/callback",  # another scheme
+    ],
+)
+async def test_authorize_refuses_a_redirect_uri_other_than_the_registered_one(
+    raw_client: httpx.AsyncClient,
+    account: SandboxAccount,
+    oauth_client: tuple[str, str],
+    other: str,
+) -> None:
+    """No code is sent to a URI the app did not register (an open redirector would hand it to
+    whoever wrote the link)."""
+    params = {"response_type": "code", "client_id": "client-1", "redirect_uri": other}
+    page = await raw_client.get("/oauth2/authorize", params=params)
+    assert page.status_code == 400 and "Invalid redirect_uri" in page.text
+    allow = {**params, "account_id": account.id, "decision": "allow"}
+    answer = await raw_client.post("/oauth2/authorize", data=allow)
+    assert answer.status_code == 400 and "location" not in answer.headers

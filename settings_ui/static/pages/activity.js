@@ -130,6 +130,14 @@ function renderPausedWebhooks(paused) {
   });
 }
 
+// A lifecycle webhook with as many custom headers as Saleor allows has no room for the app's
+// delivery key: the server's sentence says which, and what to remove (absent on older servers).
+function renderDeliveryKeyProblem(problem) {
+  clear("delivery-key");
+  if (!problem) return;
+  notice("delivery-key", "warning", "A webhook has no room for the app's delivery key", problem);
+}
+
 function statusCell(item) {
   const cell = el("td");
   cell.dataset.label = "Status";
@@ -236,6 +244,7 @@ const loader = new PageLoader({
     renderBacklog(page.backlog);
     renderCartHealth(page.cart_health);
     renderPausedWebhooks(page.paused_webhooks);
+    renderDeliveryKeyProblem(page.delivery_key_problem);
     renderRows(page.items);
     renderMore(page);
     shown = { status: statusFilter, limit };

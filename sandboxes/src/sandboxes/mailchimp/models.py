@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import inspect
 from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializerFunctionWrapHandler,
+    field_validator,
+    model_serializer,
+)
 
 from .bodies import BodyIn, refuse_null
 
@@ -77,11 +84,28 @@ class SandboxAccount(BaseModel):
 
 
 class OAuthClient(BaseModel):
-    """A registered OAuth2 application (client id / secret)."""
+    """A registered OAuth2 application (client id / secret) and its Redirect URI.
+
+    Mailchimp's "Register An App" form takes the app's Redirect URI with its name ("Register
+    Your Application", https://developer.mailchimp.com/documentation/mailchimp/guides/how-to-use-oauth2/,
+    now mailchimp.com/developer/marketing/guides/access-user-data-oauth-2/): there is no app
+    without one. `/oauth2/authorize` sends a code only to it (`oauth.py`).
+    The guide's note allows some wildcards in a registered URI (data-center subdomains, a path
+    under it) without saying the rule in full: the sandbox, stricter, takes the registered URI
+    alone, character for character, which is all an app that sends the URI it registered needs.
+    """
 
     client_id: str
     client_secret: str
-    redirect_uri: str | None = None
+    redirect_uri: str
+
+    @field_validator("redirect_uri")
+    @classmethod
+    def _absolute_http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"The Redirect URI must be an absolute http(s) URL, not {value!r}")
+        return value
 
 
 class MergeField(BaseModel):

@@ -84,7 +84,9 @@ def routes(sandbox: MailchimpSandbox) -> list[BaseRoute]:
             return "Invalid client_id."
         if not params.get("redirect_uri"):
             return "Missing redirect_uri."
-        if client.redirect_uri and client.redirect_uri != params["redirect_uri"]:
+        # Only the app's registered Redirect URI (`OAuthClient`): a code sent anywhere else
+        # would go to whoever wrote the link (RFC 6749 §3.1.2.2, §10.6).
+        if client.redirect_uri != params["redirect_uri"]:
             return "Invalid redirect_uri."
         # RFC 6749 §4.1.1: `response_type` is REQUIRED, and "code" the one grant offered.
         if "response_type" not in params:

@@ -69,9 +69,10 @@ class SandboxAccounts:
         return key
 
     def register_oauth_client(
-        self, client_id: str, client_secret: str, redirect_uri: str | None = None
+        self, client_id: str, client_secret: str, redirect_uri: str
     ) -> OAuthClient:
-        """Register an OAuth app; with ``redirect_uri`` set, only that URI is accepted."""
+        """Register an OAuth app with its Redirect URI, the one URI its authorizations may
+        return to (`OAuthClient`). Raises ValueError for one that is no absolute http(s) URL."""
         client = OAuthClient(
             client_id=client_id, client_secret=client_secret, redirect_uri=redirect_uri
         )
