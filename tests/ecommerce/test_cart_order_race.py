@@ -10,7 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from addon.db.types import utcnow
+from addon.ecommerce.burst_queue import BURST_JOB
 from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.sync import PUSH_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
 from addon.mailchimp.client_ecommerce import EcommerceCalls
@@ -99,10 +101,14 @@ async def test_a_kept_checkout_stays_no_cart_after_a_failed_push(
 
 
 async def _all_due_but_carts(shop: Shop) -> int:
-    """Every waiting job made due but the carts' (debounced): how many."""
+    """Every waiting push and burst made due but the carts' (debounced): how many. (Not the
+    schedules' jobs, always waiting: made due, each round would run them again, fifty times.)"""
     made = 0
+    waiting = select(Job).where(
+        Job.status == JobStatus.PENDING, Job.kind.in_((PUSH_JOB, BURST_JOB))
+    )
     async with shop.services.db.transaction() as session:
-        for job in await session.scalars(select(Job).where(Job.status == JobStatus.PENDING)):
+        for job in await session.scalars(waiting):
             if (job.payload or {}).get("kind") != "cart":
                 job.run_after = utcnow()
                 made += 1
