@@ -80,6 +80,9 @@ KIND_SUBJECTS: dict[str, str] = {
     "installation.uninstall": "Removal of the app: clean-up in Mailchimp and of its own data",
     "installation.webhooks": "The app's webhooks in Saleor, checked and updated",
     "subscriptions.apply": "A newsletter subscription change",
+    "subscriptions.change_skipped": (
+        "A newsletter subscription change not made: its audience was turned off"
+    ),
     "subscriptions.customer_names_written": (
         "Customer names from Mailchimp, to the e-commerce record"
     ),

@@ -137,6 +137,7 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_signup_order",
             "subscriptions_user_link",
             "subscriptions_update_metadata",
+            "subscriptions_write_status",
             "subscriptions_customer_profile",
             "subscriptions_update_customer_names",
         )

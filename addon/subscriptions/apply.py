@@ -10,6 +10,8 @@ contact's lane (one at a time per contact). The rules applied:
   recently; a retry would hold the contact's other changes back);
 * a change of an audience deleted in Mailchimp since the last import is dropped, and the
   audiences imported again (`gone_audience`);
+* the audience's settings are read when the job runs: a change of one the admin turned off
+  meanwhile is not made, but a leaving or a consent withdrawn is (`turned_off`);
 * the resulting status is written back to Saleor by a job of its own (`writeback`);
 * with the account disconnected (or refusing the app's credentials), a leaving or a withdrawn
   consent waits for the reconnection (`addon.connection.reconnect`), as an erasure does; one
@@ -45,10 +47,10 @@ from addon.mailchimp import (
 from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.contact_settled import release_hold, settled
+from addon.subscriptions.events_waiting import upemail_waiting, withdrawal_waiting
 from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
-from addon.subscriptions.mailchimp_hooks import upemail_waiting, withdrawal_waiting
 from addon.subscriptions.member_fields import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.member_write import Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES
@@ -68,6 +70,7 @@ from addon.subscriptions.service import (
 )
 from addon.subscriptions.stale_fields import drop_refused
 from addon.subscriptions.stale_groups import LEFT_OUT, chosen_left_out, with_live_groups
+from addon.subscriptions.turned_off import not_made, skip_change, withdrawal_only
 from addon.subscriptions.writeback import enqueue_status_write
 
 logger = logging.getLogger(__name__)
@@ -124,7 +127,15 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         if audience is None or audience.removed_at is not None:
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
-        offered = offered_interests(groups, change.list_id)
+        skipped = not_made(audience, change, held_permissions)
+        change = withdrawal_only(audience, change)
+        # As offered now (the admin may have stopped offering a group since the change was
+        # asked), and then (one offered since was never shown to whoever chose: it stays).
+        offered = [
+            i
+            for i in offered_interests(groups, change.list_id)
+            if change.offered_ids is None or i in change.offered_ids
+        ]
         hidden = hidden_interests(groups, change.list_id)
         specs = merge_specs(audience)
         mappings = await audience_mappings(session, installation_id, change.list_id)
@@ -137,6 +148,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         permission_texts = {str(p["id"]): str(p["text"]) for p in audience.marketing_permissions}
         double_optin = double_optin_applies(settings, audience)
         tags = list(settings.tags) if settings and change.action is Action.SUBSCRIBE else []
+    if skipped:
+        await skip_change(services, job, change, audience_name)
+        return
 
     data = MemberData()
     if change.action is Action.SUBSCRIBE and installation is not None:

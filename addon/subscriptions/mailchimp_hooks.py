@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import parse_qsl
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +33,7 @@ from addon.services import Services
 from addon.subscriptions.models import WITHDRAWN_STATUSES
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
+from addon.subscriptions.redelivery import changes_nothing, enqueue_seen_before
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import MailchimpEvent, Source, normalize_email
 from addon.subscriptions.upemail_chain import (
@@ -46,7 +47,6 @@ from addon.subscriptions.writeback import (
     contact_lane,
     enqueue_status_write,
     is_other_owner_note,
-    waiting_in_lane,
 )
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ async def receive_event(
         raise Gone(exc.message, code=ErrorCode.UNKNOWN_WEBHOOK) from None
     form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
     if any("\x00" in key or "\x00" in value for key, value in form.items()):
-        # Whatever the body's Content-Type said (`http_limits` looks into forms declared so).
+        # A `%00` the input guard let through (it reads a body as a form only when it is no JSON).
         raise BadRequest("The webhook's form holds a NUL character.", code=ErrorCode.INVALID_BODY)
     kind = form.get("type", "")
     if kind not in EVENTS:
@@ -147,10 +147,10 @@ async def receive_event(
     )
     if taken is not None:
         # Recorded at receipt, so the priority rules see it whatever order the jobs run in.
-        # Not for a redelivery of an event taken before: no job would apply it, and the
-        # contact would look changed in Mailchimp, unapplied, for good (its customer updates
-        # held back, its store changes lost to the priority rules).
         state.mailchimp_changed_at = now
+    else:
+        # A retry, or the same change again within the second of `fired_at` (`redelivery`).
+        await enqueue_seen_before(session, installation_id, EVENT_JOB, event)
 
 
 async def check_secret(session: AsyncSession, installation_id: int, secret: str) -> None:
@@ -176,6 +176,10 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         state = await ContactRepository(session).get(installation_id, event.list_id, event.email)
         store_changed_at = state.store_changed_at if state else None
         unknown = known_nothing(state)
+        applied = event.seen_before and changes_nothing(event, state)
+    if applied:
+        logger.info("Mailchimp %s delivered again, the contact has it already", event.type)
+        return
     compliance = event.type in LEAVING
     # Checked again here: the audience may have been deactivated (or removed) since receipt.
     active = audience is not None and audience.removed_at is None and audience.active
@@ -229,16 +233,19 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 and await still_member(client, event.list_id, event.email)
             )
     except NotConnected:
-        if not compliance:
+        if not compliance or event.seen_before:
             async with services.db.transaction() as session:
                 await drop_event(session, installation_id, event, "Mailchimp is not connected")
             return
     except MailchimpNotFound:
         member, no_member = None, True
     except MailchimpError as exc:
-        if not compliance:
+        if event.type != "unsubscribe" or event.seen_before:
+            # Retried by the worker (an outage: `jobs.retry.in_outage`). A bounce is no one's
+            # wish, and may be of an address the member has left (`upemail_chain`): written
+            # unread, it would mark a customer Mailchimp still mails as cleaned.
             raise
-        # The event's word stands: an unsubscribe or a bounce is never lost to a failed read.
+        # An unsubscribe's word stands: the person's refusal is never held up by a failed read.
         logger.info("Mailchimp %s applied without a member read: %s", event.type, exc)
         member = None
     if moving and (member is None or stale):
@@ -262,8 +269,13 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
     # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may
     # arrive after the contact subscribed again (beabee's webhook handler re-reads the member
     # "in case it has changed since the webhook was sent"): the member as Mailchimp holds it
-    # now wins over the event's word; a member gone (404) or unreadable leaves the event's.
-    back = member is not None and compliance and member.status in ("subscribed", "pending")
+    # now wins over the event's word; a member gone (404), or unreadable for an unsubscribe,
+    # leaves the event's. A body seen before is the member's word alone (`redelivery`).
+    back = (
+        member is not None
+        and compliance
+        and (event.seen_before or member.status in ("subscribed", "pending"))
+    )
 
     now = utcnow()
     async with services.db.transaction() as session:
@@ -375,29 +387,3 @@ async def event_failed(
     """`on_failure` of the event job: given up, the change is dropped (`drop_event`)."""
     if failure.gave_up:
         await drop_event(session, job.installation_id, event, failure.reason)
-
-
-async def upemail_waiting(
-    session: AsyncSession, installation_id: int, list_id: str, email: str
-) -> bool:
-    """Whether an address change of the contact made in Mailchimp (`upemail` from `email`)
-    waits to be applied, in the contact's lane, after the job asking: Mailchimp has the
-    member at its new address already."""
-    for payload in await waiting_in_lane(session, installation_id, email, EVENT_JOB):
-        event = MailchimpEvent.model_validate(payload)
-        moved = event.type == "upemail" and event.new_email not in (None, email)
-        if moved and event.list_id == list_id and event.email == email:
-            return True
-    return False
-
-
-async def withdrawal_waiting(
-    session: AsyncSession, installation_id: int, email: str, since: datetime
-) -> bool:
-    """Whether an unsubscribe or a clean of the contact received after `since` waits to be
-    applied (its job, in the contact's lane, runs after the change asking)."""
-    for payload in await waiting_in_lane(session, installation_id, email, EVENT_JOB):
-        event = MailchimpEvent.model_validate(payload)
-        if event.type in ("unsubscribe", "cleaned") and event.received_at > since:
-            return True
-    return False

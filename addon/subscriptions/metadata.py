@@ -2,12 +2,27 @@
 
 Storefronts write consent on the checkout (Saleor copies it to the order) or on the user at
 registration; the app writes each contact's current status per audience on the customer
-(`addon.subscriptions.writeback`).
+(`addon.subscriptions.writeback`, `status_keys`).
+
+A customer's public metadata is theirs to read: Saleor resolves `metadata` with no permission
+check ("Can be accessed without permissions", saleor/graphql/meta/types.py
+`ObjectWithMetadata.resolve_metadata`) and `me` is the signed-in user, so any storefront can
+show it. Private metadata needs MANAGE_USERS (MANAGE_STAFF for a staff account:
+saleor/graphql/meta/permissions.py `private_user_permissions`, checked by
+saleor/graphql/meta/resolvers.py `check_private_metadata_privilege`): staff and apps only. So
+the public groups key holds what Mailchimp's own profile page shows the contact, never a hidden
+group (the store's segmentation, "contacts can't see them"); every group is in the private
+metadata under the same key.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from pydantic import BaseModel
+
+from addon.audiences.models import AudienceGroup
 
 CONSENT_SUBSCRIBE = "mailchimp.consent.subscribe"  # "true" to subscribe
 CONSENT_AUDIENCES = "mailchimp.consent.audiences"  # comma-separated audience (list) ids
@@ -15,8 +30,62 @@ CONSENT_GROUPS = "mailchimp.consent.groups"  # comma-separated interest ids
 CONSENT_PERMISSIONS = "mailchimp.consent.permissions"  # comma-separated permission ids
 
 STATUS_PREFIX = "mailchimp.status."  # + list id: subscribed, pending, unsubscribed, cleaned...
-GROUPS_PREFIX = "mailchimp.groups."  # + list id: comma-separated interest ids
+# + list id: comma-separated interest ids; public: those the contact may see, private: all.
+GROUPS_PREFIX = "mailchimp.groups."
 EMAIL_PREFIX = "mailchimp.email."  # + list id: the address Mailchimp knows (after upemail)
+
+
+class MetadataEntry(BaseModel):
+    """One `MetadataInput` of Saleor's metadata mutations."""
+
+    key: str
+    value: str
+
+
+class StatusKeys(BaseModel):
+    """What the app writes on a customer for its contacts: `public` (`updateMetadata`, the
+    customer's to read) and `private` (`updatePrivateMetadata`, staff and apps only)."""
+
+    public: list[MetadataEntry] = []
+    private: list[MetadataEntry] = []
+
+    def __add__(self, other: StatusKeys) -> StatusKeys:
+        return StatusKeys(public=self.public + other.public, private=self.private + other.private)
+
+
+def visible_interests(groups: Iterable[AudienceGroup], list_id: str) -> frozenset[str]:
+    """The audience's interests a contact may be shown: of its groups still in Mailchimp (one
+    deleted there stays in the contact's record until its next change: no webhook tells of
+    it), and never a `hidden` group's (Mailchimp's profile page shows a contact none of them:
+    they are the store's segmentation). One not imported yet is not shown either."""
+    return frozenset(
+        str(i["id"])
+        for group in groups
+        if group.list_id == list_id and group.removed_at is None and group.type != "hidden"
+        for i in group.interests
+    )
+
+
+def status_keys(
+    list_id: str,
+    *,
+    status: str,
+    email: str,
+    interests: list[str],
+    visible: frozenset[str],
+) -> StatusKeys:
+    """One contact's keys: its status, the groups it may see and its address in public; every
+    group it is in (hidden ones too) in private."""
+    every = ",".join(interests)
+    shown = ",".join(i for i in interests if i in visible)
+    return StatusKeys(
+        public=[
+            MetadataEntry(key=STATUS_PREFIX + list_id, value=status),
+            MetadataEntry(key=GROUPS_PREFIX + list_id, value=shown),
+            MetadataEntry(key=EMAIL_PREFIX + list_id, value=email),
+        ],
+        private=[MetadataEntry(key=GROUPS_PREFIX + list_id, value=every)],
+    )
 
 
 def _ids(value: str | None) -> list[str]:

@@ -125,6 +125,10 @@ class ContactChange(BaseModel):
     action: Action
     # Chosen interests; the audience's other offered interests are turned off. None: unchanged.
     interest_ids: list[str] | None = None
+    # The interests offered when the change was asked, of which `interest_ids` is the whole
+    # choice: one the admin offers only since was never shown to whoever chose, and stays as
+    # it is (`apply`). None: not known (a change queued before this was kept).
+    offered_ids: list[str] | None = None
     permission_ids: list[str] = Field(default_factory=list)
     first_name: str | None = None
     last_name: str | None = None
@@ -182,6 +186,9 @@ class MailchimpEvent(BaseModel):
     action: str | None = None
     received_at: datetime
     base_synced_at: datetime | None = None
+    # The body was received before (`redelivery`): Mailchimp's retry, or a change made again
+    # within the second of its `fired_at`. The member is read, never the body's word taken.
+    seen_before: bool = False
 
 
 # --- storefront ------------------------------------------------------------------------------

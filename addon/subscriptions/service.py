@@ -21,6 +21,7 @@ from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.jobs.repository import JobRepository
 from addon.services import Services
+from addon.subscriptions.metadata import visible_interests
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.writeback import contact_lane
@@ -52,16 +53,9 @@ def hidden_interests(groups: list[AudienceGroup], list_id: str) -> frozenset[str
 
 
 def shown_interests(groups: list[AudienceGroup], list_id: str, held: list[str]) -> list[str]:
-    """The interests of `held` a contact's own page shows: those of the audience's groups still
-    in Mailchimp (one deleted there stays in the contact's record until its next change: no
-    webhook tells of it), and never a `hidden` group's (Mailchimp's profile page shows a
-    contact none of them: they are the store's segmentation)."""
-    visible = {
-        str(i["id"])
-        for group in groups
-        if group.list_id == list_id and group.removed_at is None and group.type != "hidden"
-        for i in group.interests
-    }
+    """The interests of `held` a contact's own page shows (`metadata.visible_interests`: no
+    hidden group's, no deleted one's)."""
+    visible = visible_interests(groups, list_id)
     return [i for i in held if i in visible]
 
 
@@ -72,6 +66,8 @@ class Choice:
     list_id: str
     interest_ids: list[str] | None
     permission_ids: list[str]
+    # The interests offered when it was made (`ContactChange.offered_ids`).
+    offered_ids: list[str] | None = None
 
 
 def double_optin_applies(settings: NewsletterSettings | None, audience: Audience) -> bool:
@@ -134,7 +130,9 @@ class SubscriptionService:
                 else [i for i in interest_ids if i in offered]
             )
             known = {str(p["id"]) for p in active[list_id].marketing_permissions}
-            choices.append(Choice(list_id, interests, [p for p in permission_ids if p in known]))
+            permissions = [p for p in permission_ids if p in known]
+            shown = None if interests is None else offered
+            choices.append(Choice(list_id, interests, permissions, shown))
         return choices
 
     async def request(
@@ -178,6 +176,7 @@ class SubscriptionService:
                 list_id=choice.list_id,
                 action=action,
                 interest_ids=choice.interest_ids,
+                offered_ids=choice.offered_ids,
                 permission_ids=choice.permission_ids,
                 first_name=first_name or None,
                 last_name=last_name or None,

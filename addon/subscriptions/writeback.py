@@ -21,6 +21,9 @@ only the write, never the Mailchimp calls before it. Rules:
   the installation the write-back waits (`installations.token_doubt`), to run once it resumes;
 * a contact of an audience deleted in Mailchimp (its contacts went with it; the import marks it
   removed) is written as one deleted there: `archived`, in no group, never its last status;
+* the public metadata holds the groups Mailchimp's profile page would show the contact (no
+  hidden group: the store's segmentation, which the customer may read there); every group
+  goes in the private metadata, staff's and apps' only (`metadata.status_keys`);
 * a guest (no user with the address) has no customer to write on;
 * a user who has not confirmed the address (`User.isConfirmed`; anyone can register anyone's)
   is written, and linked to, only the contacts linked to them already (ones they made): the
@@ -31,7 +34,7 @@ only the write, never the Mailchimp calls before it. Rules:
 from __future__ import annotations
 
 import logging
-from collections.abc import Set
+from collections.abc import Mapping, Set
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
@@ -47,7 +50,7 @@ from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
-from addon.subscriptions.metadata import EMAIL_PREFIX, GROUPS_PREFIX, STATUS_PREFIX
+from addon.subscriptions.metadata import EMAIL_PREFIX, StatusKeys, status_keys, visible_interests
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import address_forms
@@ -276,19 +279,24 @@ async def _record_refusal(
             await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
 
 
-def _metadata_items(states: list[ContactState], removed: Set[str]) -> list[dict[str, str]]:
-    """The customer's keys of these contacts; `removed`: the audiences deleted in Mailchimp."""
-    items: list[dict[str, str]] = []
+def _status_keys(
+    states: list[ContactState], removed: Set[str], visible: Mapping[str, frozenset[str]]
+) -> StatusKeys:
+    """The customer's keys of these contacts (`metadata.status_keys`); `removed`: the audiences
+    deleted in Mailchimp; `visible`: by audience, the interests a contact may be shown."""
+    keys = StatusKeys()
     for s in states:
         if s.status == "none":
             continue
         gone = s.list_id in removed
-        items += [
-            {"key": STATUS_PREFIX + s.list_id, "value": "archived" if gone else s.status},
-            {"key": GROUPS_PREFIX + s.list_id, "value": "" if gone else ",".join(s.interests)},
-            {"key": EMAIL_PREFIX + s.list_id, "value": s.email},
-        ]
-    return items
+        keys += status_keys(
+            s.list_id,
+            status="archived" if gone else s.status,
+            email=s.email,
+            interests=[] if gone else list(s.interests),
+            visible=visible.get(s.list_id, frozenset()),
+        )
+    return keys
 
 
 async def handle_write_status(
@@ -300,8 +308,12 @@ async def handle_write_status(
         states = await ContactRepository(session).for_email(installation_id, email)
         if installation is None or not states:
             return
-        audiences = await AudienceRepository(session).audiences(installation_id)
-        removed = frozenset(a.list_id for a in audiences if a.removed_at is not None)
+        audiences = AudienceRepository(session)
+        removed = frozenset(
+            a.list_id for a in await audiences.audiences(installation_id) if a.removed_at
+        )
+        groups = await audiences.groups(installation_id)
+        visible = {s.list_id: visible_interests(groups, s.list_id) for s in states}
         api_url, token = installation.saleor_api_url, installation.app_token
     # A contact held at an old address is the customer's at the address Mailchimp refused
     # (`email_change`); whoever has the old one in Saleor now is someone else, whose own
@@ -315,7 +327,14 @@ async def handle_write_status(
         )
         moved = request.moved_in_mailchimp and held_for is None
         await _write(
-            services, installation_id, (api_url, token), email, addresses, group, removed, moved
+            services,
+            installation_id,
+            (api_url, token),
+            email,
+            addresses,
+            group,
+            (removed, visible),
+            moved,
         )
 
 
@@ -326,15 +345,16 @@ async def _write(
     email: str,
     addresses: list[str],
     states: list[ContactState],
-    removed: Set[str],
+    audiences: tuple[Set[str], Mapping[str, frozenset[str]]],
     moved: bool = False,
 ) -> None:
     """Write these contacts' statuses on the customer found at one of `addresses` (or linked
-    to them before), and link them to it; `removed`: the audiences deleted in Mailchimp.
+    to them before), and link them to it; `audiences`: those deleted in Mailchimp, and by
+    audience the interests a contact may be shown (`_status_keys`).
     `moved`: after an `upemail` to `addresses[0]` from `addresses[1]` (`_moved_customer`)."""
     api_url, token = saleor
-    items = _metadata_items(states, removed)
-    if not items:
+    keys = _status_keys(states, *audiences)
+    if not keys.public:
         return
     linked = next((s.saleor_user_id for s in states if s.saleor_user_id), None)
     try:
@@ -356,14 +376,21 @@ async def _write(
         return  # a guest: no customer to write on
     if not user.is_confirmed:
         states = [s for s in states if may_write_to(user, s)]
-        items = _metadata_items(states, removed)
-        if not items:
+        keys = _status_keys(states, *audiences)
+        if not keys.public:
             return
     if await _refused_before(services, installation_id, user.id):
         return
     try:
         data = await services.saleor.execute(
-            api_url, token, "subscriptions_update_metadata", {"id": user.id, "input": items}
+            api_url,
+            token,
+            "subscriptions_write_status",
+            {
+                "id": user.id,
+                "input": [entry.model_dump() for entry in keys.public],
+                "privateInput": [entry.model_dump() for entry in keys.private],
+            },
         )
     except SaleorPermissionDenied as exc:
         await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
@@ -371,7 +398,11 @@ async def _write(
         return
     except SaleorQueryError as exc:
         raise MetadataWriteFailed(f"Saleor refused the customer metadata: {exc}") from exc
-    errors = (data.get("updateMetadata") or {}).get("errors") or []
+    errors = [
+        error
+        for field in ("updateMetadata", "updatePrivateMetadata")
+        for error in (data.get(field) or {}).get("errors") or []
+    ]
     if any(e.get("code") == "NOT_FOUND" for e in errors):
         return  # the customer was deleted meanwhile
     if errors:

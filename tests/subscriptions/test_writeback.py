@@ -50,7 +50,7 @@ def _member_calls(shop: Shop, email: str) -> list[str]:
 def _metadata_writes(outbound: RecordingTransport) -> list[dict[str, Any]]:
     writes = []
     for request in outbound.requests:
-        if request.url.host == "saleor.test" and b"SubscriptionsUpdateMetadata" in request.content:
+        if request.url.host == "saleor.test" and b"SubscriptionsWriteStatus" in request.content:
             writes.append(json.loads(request.content)["variables"])
     return writes
 

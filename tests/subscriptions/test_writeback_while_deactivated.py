@@ -54,7 +54,7 @@ class _DeactivateAt(httpx.AsyncBaseTransport):
 
 @pytest.mark.parametrize(
     "operation",
-    [b"SubscriptionsUserByEmail", b"SubscriptionsUpdateMetadata"],
+    [b"SubscriptionsUserByEmail", b"SubscriptionsWriteStatus"],
     ids=["lookup refused", "metadata write refused"],
 )
 async def test_a_write_back_refused_by_a_deactivated_app_is_written_once_it_is_active(
