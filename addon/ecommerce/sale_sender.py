@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads, sale_payloads
@@ -28,7 +27,6 @@ from addon.ecommerce.email_holder import email_taken, holder_of
 from addon.ecommerce.fingerprints import order_moved
 from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import BadRequest, CartInput, NotFound
 
@@ -271,14 +269,12 @@ async def note_order_moved(
         f"deleted and created again under that address's customer. {sends}"
     )
     order = {"id": saleor_id, "number": number, "userEmail": email}
-    job_id = await JobRepository(session).enqueue(
+    await JobRepository(session).record_note(
         installation_id,
         ORDER_MOVED_NOTE,
         {"channel": channel, "body": {"order": order}},
-        status=JobStatus.DONE,
+        note,
     )
-    if job_id is not None:
-        await session.execute(update(Job).where(Job.id == job_id).values(last_error=note))
 
 
 def moved_sends(quiet: str | None) -> str:

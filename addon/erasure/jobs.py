@@ -216,11 +216,12 @@ async def _note(session: AsyncSession, job: ClaimedJob, request: EraseRequest, n
     await session.execute(
         update(Job).where(Job.id == job.id).values(payload=hashed.model_dump(mode="json"))
     )
-    note_id = await JobRepository(session).enqueue(
-        job.installation_id, ERASED_NOTE, {"erased": erased(request.email)}, status=JobStatus.DONE
+    await JobRepository(session).record_note(
+        job.installation_id,
+        ERASED_NOTE,
+        {"erased": erased(request.email)},
+        note,
     )
-    if note_id is not None:
-        await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
     await complete_in(session)
 
 

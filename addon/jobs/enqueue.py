@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.clock import Clock, current_clock
@@ -19,7 +20,7 @@ from addon.jobs.inserts import (
     enqueue_statement,
     job_row,
 )
-from addon.jobs.models import JobStatus
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.wakeup import work_due
 
 
@@ -74,6 +75,25 @@ class JobEnqueuer(Repository):
         job_id = result.scalar_one_or_none()
         if job_id is not None and status is JobStatus.PENDING and due_at <= now:
             await work_due(self.session)
+        return job_id
+
+    async def record_note(
+        self,
+        installation_id: int,
+        kind: str,
+        payload: dict[str, Any],
+        text: str,
+        *,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Record an Activity note: a job done as it is added, its text in `last_error` (where
+        the Activity page reads a row's text). Its id, or None when `dedupe_key` was seen
+        before (the note is there already)."""
+        job_id = await self.enqueue(
+            installation_id, kind, payload, dedupe_key=dedupe_key, status=JobStatus.DONE
+        )
+        if job_id is not None:
+            await self.session.execute(update(Job).where(Job.id == job_id).values(last_error=text))
         return job_id
 
     async def enqueue_deduplicated(self, jobs: list[NewJob]) -> list[int | None]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.errors import NotFound
 from addon.installations.repository import InstallationRepository
-from addon.jobs.models import Job, JobStatus
+from addon.jobs.models import Job
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
 from addon.saleor.customers import customer_email
@@ -122,12 +122,10 @@ async def record_note(
     dedupe_key: str | None = None,
 ) -> None:
     logger.info("E-mail change noted (%s)", kind)
-    job_id = await JobRepository(session).enqueue(
+    await JobRepository(session).record_note(
         installation_id,
         kind,
         {"email": move.new_email, "old_email": move.old_email},
+        note,
         dedupe_key=dedupe_key,
-        status=JobStatus.DONE,
     )
-    if job_id is not None:
-        await session.execute(update(Job).where(Job.id == job_id).values(last_error=note))

@@ -16,7 +16,6 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.mapping import VALUE_NOT_SENT
@@ -24,7 +23,6 @@ from addon.audiences.merge_values import MergeFieldSpec, convert, mailchimp_lang
 from addon.audiences.merge_values_back import merge_digest
 from addon.audiences.models import FieldMapping, FieldSource, MappingTarget
 from addon.installations.models import Installation
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import subscriber_hash
 from addon.services import Services
@@ -221,16 +219,13 @@ async def report_not_sent(
             "update was sent."
         )
         digest = hashlib.sha256(f"{list_id}:{problem}".encode()).hexdigest()[:16]
-        job_id = await jobs.enqueue(
+        await jobs.record_note(
             installation_id,
             VALUE_NOT_SENT,
             {"list_id": list_id, "email": email, "problem": problem},
+            message,
             dedupe_key=f"{VALUE_NOT_SENT}:{subscriber_hash(email)}:{digest}",
-            status=JobStatus.DONE,
         )
-        if job_id is not None:
-            # The Activity page shows a row's text in `last_error`.
-            await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
         logger.info("A mapped merge value was not sent: %s", problem)
 
 

@@ -11,10 +11,8 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import update
 
 from addon.connection.reconnect import NOT_DONE_SWITCHED, asked_of_another_account
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.services import Services
@@ -74,15 +72,13 @@ async def for_another_account(services: Services, job: ClaimedJob, change: Conta
                 "them subscribed. Unsubscribe them there by hand if it is still in use."
             )
             jobs = JobRepository(session)
-            note_id = await jobs.enqueue(
+            await jobs.record_note(
                 job.installation_id,
                 NOT_DONE_NOTE,
                 {"email": change.email, "list_id": change.list_id},
+                note,
                 dedupe_key=f"{NOT_DONE_NOTE}:{job.id}",
-                status=JobStatus.DONE,
             )
-            if note_id is not None:
-                await session.execute(update(Job).where(Job.id == note_id).values(last_error=note))
             logger.warning(
                 "A shopper's withdrawal was not sent: the Mailchimp account was switched"
             )

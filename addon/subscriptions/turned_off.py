@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import update
-
 from addon.audiences.models import Audience
-from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.services import Services
@@ -71,12 +68,10 @@ async def skip_change(
     async with services.db.transaction() as session:
         state = await settled(session, job.installation_id, change)
         state.last_problem = AUDIENCE_TURNED_OFF
-        note_id = await JobRepository(session).enqueue(
+        await JobRepository(session).record_note(
             job.installation_id,
             CHANGE_SKIPPED,
             {"email": change.email, "list_id": change.list_id},
+            message,
             dedupe_key=f"{CHANGE_SKIPPED}:{job.id}",
-            status=JobStatus.DONE,
         )
-        if note_id is not None:
-            await session.execute(update(Job).where(Job.id == note_id).values(last_error=message))

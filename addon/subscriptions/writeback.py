@@ -38,7 +38,7 @@ from collections.abc import Mapping, Set
 from typing import Any
 
 from pydantic import BaseModel, Field, SecretStr
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.audiences.repository import AudienceRepository
@@ -267,16 +267,13 @@ async def _record_refusal(
     )
     logger.warning("Status of a contact not written to Saleor user %s: %s", user.id, reason)
     async with services.db.transaction() as session:
-        job_id = await JobRepository(session).enqueue(
+        await JobRepository(session).record_note(
             installation_id,
             STATUS_NOT_WRITTEN,
             {"email": email, "saleor_user_id": user.id, "reason": reason},
+            message,
             dedupe_key=_refusal_key(user.id),
-            status=JobStatus.DONE,
         )
-        if job_id is not None:
-            # The Activity page shows a row's text in `last_error`.
-            await session.execute(update(Job).where(Job.id == job_id).values(last_error=message))
 
 
 def _status_keys(
