@@ -5,10 +5,10 @@ failing Mailchimp or Saleor call is retried with the worker's backoff (or the wa
 asked for) up to `INITIAL_SYNC_MAX_ATTEMPTS` runs, then the job is given up and the sync fails
 with the error (`step_failed`). A lost Mailchimp connection fails the sync at once, and so does
 its store recorded deleted in Mailchimp (`store_state`), saying so. Mailchimp's 429 inside a
-step is no failure at all (the step waits, see `step`). The step of a sync that has ended only
-clears Mailchimp's `is_syncing` (every end - success, cancel, failure - does); it never gives
-up, or the store would show as syncing for ever (a store deleted in Mailchimp took its flag with
-it: nothing to clear).
+step is no failure at all, nor a stall: the step waits (see `step`), however long Mailchimp
+asks. The step of a sync that has ended only clears Mailchimp's `is_syncing` (every end -
+success, cancel, failure - does); it never gives up, or the store would show as syncing for
+ever (a store deleted in Mailchimp took its flag with it: nothing to clear).
 
 The watchdog fails a sync that made no progress for `INITIAL_SYNC_STALL_SECONDS`: its step was
 lost (no step job waiting or running, say quarantined by hand), shows running with a lease run

@@ -75,6 +75,8 @@ class InitialSync(Base):
     progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The watchdog's stall time counts from here; the end of a wait Mailchimp asked for (a 429's
+    # Retry-After) may set it ahead of now (`Step._throttled`).
     last_progress_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # When every batch was applied and the sync began waiting for the pushes it handed to live

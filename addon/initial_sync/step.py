@@ -148,7 +148,9 @@ class Step:
             # A part told to wait (Mailchimp's 429) makes the whole next step wait: asking again
             # at once would re-read Saleor and be refused again.
             async with self.services.db.transaction() as session:
-                await self._then(session, max(delays))
+                if wait := max(delays):
+                    await self._throttled(session, wait)
+                await self._then(session, wait)
         elif phase_of(self.run.streams) is Phase.DONE and not flights:
             if not await wait_for_handoffs(self.services, self.run.id, self._then):
                 await self.finish()
@@ -210,6 +212,14 @@ class Step:
     async def _running(self, session: AsyncSession) -> InitialSync | None:
         run = await session.get(InitialSync, self.run.id, with_for_update=True)
         return run if run is not None and run.status is RunStatus.RUNNING else None
+
+    async def _throttled(self, session: AsyncSession, wait: float) -> None:
+        """Mailchimp asked the sync to wait (its 429): no stall. The watchdog's stall time counts
+        from the wait's end, for a Retry-After may outlast it (up to the worker's longest
+        backoff, an hour by default, against a stall time of half an hour)."""
+        run = await self._running(session)
+        if run is not None:
+            run.last_progress_at = max(run.last_progress_at, utcnow() + timedelta(seconds=wait))
 
     async def _then(self, session: AsyncSession, delay: float = 0.0) -> None:
         await enqueue_step(session, self.run.installation_id, self.run.id, self.run.channel, delay)

@@ -142,3 +142,37 @@ async def test_mailchimp_throttling_polls_and_resends_makes_the_sync_wait_not_fa
     assert len(refused) == 5
     assert run.status is RunStatus.SUCCEEDED, run.error
     assert_equal_to_saleor(shop)
+
+
+async def test_a_mailchimp_wait_longer_than_the_stall_time_is_waited_out_not_failed(
+    small: Shop, monkeypatch: pytest.MonkeyPatch, clock: ManualClock
+) -> None:
+    """Mailchimp's 429 asks the step to wait an hour (the worker's longest backoff), longer
+    than the stall time: the watchdog, due meanwhile, leaves the sync to its wait."""
+    shop = small
+    settings = shop.services.settings
+    stall = settings.initial_sync_stall_seconds
+    asked = settings.worker_backoff_max_seconds
+    assert asked > stall  # the case: the wait outlasts the stall time
+    shop.saleor.generate_store(products=10, customers=10, orders=10, seed=7)
+    real = MailchimpClient.get_batch
+    refused: list[str] = []
+
+    async def throttled(self: MailchimpClient, batch_id: str) -> Any:
+        if not refused:
+            refused.append(batch_id)
+            raise RateLimited("Too many requests", status=429, retry_after=asked)
+        return await real(self, batch_id)
+
+    monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
+    await start(shop)
+    await run_jobs(shop, 3)  # flag; submit; a poll refused: the next step waits an hour
+    assert refused
+    worker = Worker(shop.services)
+    clock.advance(stall + 1)  # the watchdog is due, the step is not
+    await worker.run_until_idle()
+    assert (await progress(shop))["status"] == "running"
+    clock.advance(asked - stall - 1)  # the wait is over: the sync goes on to its end
+    run = await finish(shop)
+    assert run.status is RunStatus.SUCCEEDED, run.error
+    assert_equal_to_saleor(shop)
