@@ -47,6 +47,9 @@ _BODY_KINDS = {
 KIND_SUBJECTS: dict[str, str] = {
     "audiences.import": "Audiences and groups",
     "audiences.imported": "Campaign engagement started after the audience import",
+    "audiences.shown_groups_changed": (
+        "Groups made hidden or shown in Mailchimp: customers' groups written to Saleor again"
+    ),
     "connection.connected": "Mailchimp account connected",
     "connection.resumed": "Records held while Mailchimp could not be reached, sent again",
     "ecommerce.burst": "Many store records sent to Mailchimp together (one Mailchimp batch)",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -73,6 +74,24 @@ class AudienceGroup(InstallationRows, Base):
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
+def visible_interests(groups: Iterable[AudienceGroup], list_id: str) -> frozenset[str]:
+    """The audience's interests a contact may be shown: of its groups still in Mailchimp (one
+    deleted there stays in the contact's record until its next change: no webhook tells of
+    it), and never a `hidden` group's (Mailchimp's profile page shows a contact none of them:
+    they are the store's segmentation). One not imported yet is not shown either."""
+    return frozenset(
+        str(i["id"])
+        for group in groups
+        if group.list_id == list_id and group.removed_at is None and group.type != "hidden"
+        for i in group.interests
+    )
+
+
+# What the customers' public metadata shows of their groups (`shown_groups_revision`): raised
+# when that changes. 1: no hidden group (earlier versions wrote every group in public).
+SHOWN_GROUPS_REVISION = 1
+
+
 class NewsletterSettings(InstallationKeyed, Base):
     """What the store offers and how changes flow; one row per installation."""
 
@@ -93,6 +112,9 @@ class NewsletterSettings(InstallationKeyed, Base):
     webhook_secret: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
     last_import_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_import_error: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    # The customers' public groups keys as an earlier version wrote them are written again at
+    # the next import when this is below `SHOWN_GROUPS_REVISION` (`audiences.service`).
+    shown_groups_revision: Mapped[int] = mapped_column(Integer, default=SHOWN_GROUPS_REVISION)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

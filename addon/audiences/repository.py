@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings
+from addon.audiences.models import Audience, AudienceGroup, NewsletterSettings, visible_interests
 from addon.audiences.schemas import ImportedAudience
 from addon.db.repository import Repository
 from addon.db.types import utcnow
@@ -40,12 +40,18 @@ class AudienceRepository(Repository):
         )
         return list(await self.session.scalars(statement))
 
-    async def apply_import(self, installation_id: int, imported: list[ImportedAudience]) -> None:
+    async def apply_import(
+        self, installation_id: int, imported: list[ImportedAudience]
+    ) -> dict[str, frozenset[str]]:
         """Upsert what Mailchimp has; mark what vanished as removed (choices are kept so the
-        admin can be told a chosen audience or group is gone)."""
+        admin can be told a chosen audience or group is gone). Answers, by audience, the
+        interests shown to a contact before and not now, or now and not before
+        (`visible_interests`: a group made hidden or shown, added, deleted)."""
         now = utcnow()
         audiences = {a.list_id: a for a in await self.audiences(installation_id)}
         groups = {(g.list_id, g.category_id): g for g in await self.groups(installation_id)}
+        lists = {list_id for list_id, _ in groups} | {item.list_id for item in imported}
+        shown = {list_id: visible_interests(groups.values(), list_id) for list_id in lists}
         seen_lists: set[str] = set()
         seen_groups: set[tuple[str, str]] = set()
         for item in imported:
@@ -89,3 +95,8 @@ class AudienceRepository(Repository):
             if key not in seen_groups and grow.removed_at is None:
                 grow.removed_at = now
         await self.session.flush()
+        after = await self.groups(installation_id)
+        changed = {
+            list_id: before ^ visible_interests(after, list_id) for list_id, before in shown.items()
+        }
+        return {list_id: ids for list_id, ids in changed.items() if ids}

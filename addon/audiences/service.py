@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.audiences import shown_groups
 from addon.audiences.models import Audience, AudienceGroup, DoubleOptIn, NewsletterSettings
 from addon.audiences.repository import AudienceRepository
 from addon.audiences.schemas import (
@@ -189,8 +190,10 @@ async def handle_import(job: ClaimedJob, request: ImportRequest, services: Servi
             )
             return
         repository = AudienceRepository(session)
-        await repository.apply_import(job.installation_id, imported)
+        changed = await repository.apply_import(job.installation_id, imported)
         settings = await repository.settings(job.installation_id)
+        groups = await repository.groups(job.installation_id)
+        await shown_groups.announce(session, job.installation_id, settings, groups, changed)
         settings.last_import_at = utcnow()
         settings.last_import_error = None
         await enqueue_webhook_registration(session, job.installation_id)

@@ -23,6 +23,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_connected,
         handle_import,
     )
+    from addon.audiences.shown_groups import SHOWN_GROUPS_CHANGED, ShownGroupsChanged
     from addon.connection.linking import CONNECTED_KIND
     from addon.installations.webhook_kinds import webhook_job_kind
     from addon.saleor.address_owners import AddressEvent
@@ -58,6 +59,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB
+    from addon.subscriptions.shown_groups import handle_shown_groups_changed
     from addon.subscriptions.statuses_seen import (
         STATUSES_SEEN_JOB,
         StatusesSeen,
@@ -76,6 +78,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
+    registry.register(SHOWN_GROUPS_CHANGED, handle_shown_groups_changed, payload=ShownGroupsChanged)
     registry.register(STATUSES_SEEN_JOB, handle_statuses_seen, payload=StatusesSeen)
     registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
     registry.register(REFRESH_PROFILES_JOB, handle_refresh_profiles, payload=RefreshProfiles)

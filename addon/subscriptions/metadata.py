@@ -17,12 +17,9 @@ metadata under the same key.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
-
-from addon.audiences.models import AudienceGroup
 
 CONSENT_SUBSCRIBE = "mailchimp.consent.subscribe"  # "true" to subscribe
 CONSENT_AUDIENCES = "mailchimp.consent.audiences"  # comma-separated audience (list) ids
@@ -51,19 +48,6 @@ class StatusKeys(BaseModel):
 
     def __add__(self, other: StatusKeys) -> StatusKeys:
         return StatusKeys(public=self.public + other.public, private=self.private + other.private)
-
-
-def visible_interests(groups: Iterable[AudienceGroup], list_id: str) -> frozenset[str]:
-    """The audience's interests a contact may be shown: of its groups still in Mailchimp (one
-    deleted there stays in the contact's record until its next change: no webhook tells of
-    it), and never a `hidden` group's (Mailchimp's profile page shows a contact none of them:
-    they are the store's segmentation). One not imported yet is not shown either."""
-    return frozenset(
-        str(i["id"])
-        for group in groups
-        if group.list_id == list_id and group.removed_at is None and group.type != "hidden"
-        for i in group.interests
-    )
 
 
 def status_keys(

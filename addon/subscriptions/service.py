@@ -14,6 +14,7 @@ from addon.audiences.models import (
     AudienceGroup,
     DoubleOptIn,
     NewsletterSettings,
+    visible_interests,
 )
 from addon.audiences.repository import AudienceRepository
 from addon.connection.models import ConnectionStatus
@@ -21,7 +22,6 @@ from addon.connection.repository import ConnectionRepository
 from addon.db.types import utcnow
 from addon.jobs.repository import JobRepository
 from addon.services import Services
-from addon.subscriptions.metadata import visible_interests
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.writeback import contact_lane
@@ -53,7 +53,7 @@ def hidden_interests(groups: list[AudienceGroup], list_id: str) -> frozenset[str
 
 
 def shown_interests(groups: list[AudienceGroup], list_id: str, held: list[str]) -> list[str]:
-    """The interests of `held` a contact's own page shows (`metadata.visible_interests`: no
+    """The interests of `held` a contact's own page shows (`audiences.models.visible_interests`: no
     hidden group's, no deleted one's)."""
     visible = visible_interests(groups, list_id)
     return [i for i in held if i in visible]

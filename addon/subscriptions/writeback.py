@@ -41,16 +41,19 @@ from pydantic import BaseModel, Field, SecretStr
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.audiences.models import visible_interests
 from addon.audiences.repository import AudienceRepository
+from addon.db.types import utcnow
 from addon.installations.repository import InstallationRepository
 from addon.installations.token_doubt import wait_if_token_in_doubt
+from addon.jobs.inserts import CoalescedJob
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.mailchimp import subscriber_hash
 from addon.saleor.client import SaleorPermissionDenied, SaleorQueryError
 from addon.services import Services
-from addon.subscriptions.metadata import EMAIL_PREFIX, StatusKeys, status_keys, visible_interests
+from addon.subscriptions.metadata import EMAIL_PREFIX, StatusKeys, status_keys
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import address_forms
@@ -115,20 +118,33 @@ async def enqueue_status_write(
 ) -> None:
     """Queue the write-back (in the contact's lane; a pending one absorbs later requests).
     `moved_in_mailchimp`: after an `upemail` from `lookup_email` (see `StatusWriteBack`)."""
+    job = status_write_job(installation_id, email, lookup_email, moved_in_mailchimp)
+    await JobRepository(session).enqueue(
+        installation_id, job.kind, job.payload, coalesce_key=job.coalesce_key, lane=job.lane
+    )
+
+
+def status_write_job(
+    installation_id: int,
+    email: str,
+    lookup_email: str | None = None,
+    moved_in_mailchimp: bool = False,
+) -> CoalescedJob:
+    """The write-back job of `email` (see `enqueue_status_write`), for `enqueue_coalesced`."""
     email = email.lower()
     lookup = lookup_email.lower() if lookup_email and lookup_email.lower() != email else None
     moved = moved_in_mailchimp and lookup is not None
     key = f"{WRITE_STATUS_JOB}:{subscriber_hash(email)}"
     if lookup is not None:
         key += f":{subscriber_hash(lookup)}" + (":upemail" if moved else "")
-    await JobRepository(session).enqueue(
+    payload = StatusWriteBack(email=email, lookup_email=lookup, moved_in_mailchimp=moved)
+    return CoalescedJob(
         installation_id,
         WRITE_STATUS_JOB,
-        StatusWriteBack(email=email, lookup_email=lookup, moved_in_mailchimp=moved).model_dump(
-            mode="json"
-        ),
-        coalesce_key=key,
-        lane=contact_lane(email),
+        payload.model_dump(mode="json"),
+        key,
+        contact_lane(email),
+        utcnow(),
     )
 
 

@@ -1,0 +1,80 @@
+"""The groups a customer's public metadata shows (`mailchimp.groups.<list id>`: what Mailchimp's
+profile page would show the contact, never a hidden group) follow what Mailchimp says of the
+groups: a category the admin makes hidden in Mailchimp (or shown again) is rewritten on the
+customers in it once the app imports the audiences, and customers an earlier version wrote
+with their hidden groups in public are written again once."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+
+from addon.audiences.models import NewsletterSettings
+from addon.subscriptions.metadata import GROUPS_PREFIX
+from tests.subscriptions.conftest import Shop
+from tests.subscriptions.test_hidden_groups_metadata import _ann_chooses_veg
+from tests.subscriptions.test_signup_form_known_contacts import ANN
+
+
+def _keys(shop: Shop) -> tuple[str, str]:
+    """Ann's groups key of News: public, private."""
+    customer = shop.saleor.store.find_customer_by_email(ANN)
+    assert customer is not None
+    key = GROUPS_PREFIX + shop.ids["news"]
+    return customer.metadata.get(key, ""), customer.private_metadata.get(key, "")
+
+
+async def _import(shop: Shop) -> None:
+    refreshed = await shop.client.post("/api/audiences/refresh", headers=shop.headers)
+    assert refreshed.status_code == 202, refreshed.text
+    await shop.work()
+
+
+async def _category(shop: Shop, title: str) -> str:
+    found = await shop.mc("GET", f"/lists/{shop.ids['news']}/interest-categories")
+    return next(str(c["id"]) for c in found["categories"] if c["title"] == title)
+
+
+async def test_a_group_made_hidden_in_mailchimp_leaves_the_public_metadata(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    await _ann_chooses_veg(shop)
+    news, veg, fair = shop.ids["news"], shop.ids["Veg"], shop.ids["Fair"]
+    assert _keys(shop) == (veg, ",".join(sorted([veg, fair])))
+
+    topics = await _category(shop, "Topics")
+    await shop.mc("PATCH", f"/lists/{news}/interest-categories/{topics}", {"type": "hidden"})
+    await _import(shop)
+    assert _keys(shop) == ("", ",".join(sorted([veg, fair])))
+
+    # Shown again (and the store's "Source" group made visible): both are public now.
+    source = await _category(shop, "Source")
+    await shop.mc("PATCH", f"/lists/{news}/interest-categories/{topics}", {"type": "checkboxes"})
+    await shop.mc("PATCH", f"/lists/{news}/interest-categories/{source}", {"type": "checkboxes"})
+    await _import(shop)
+    public, private = _keys(shop)
+    assert sorted(public.split(",")) == sorted([veg, fair])
+    assert private == ",".join(sorted([veg, fair]))
+
+
+async def test_customers_written_with_their_hidden_groups_in_public_are_written_again(
+    newsletter: Shop,
+) -> None:
+    shop = newsletter
+    await _ann_chooses_veg(shop)
+    veg, fair = shop.ids["Veg"], shop.ids["Fair"]
+    # As an earlier version wrote her: every group in public, no private key.
+    customer = shop.saleor.store.find_customer_by_email(ANN)
+    assert customer is not None
+    key = GROUPS_PREFIX + shop.ids["news"]
+    customer.metadata[key] = ",".join(sorted([veg, fair]))
+    del customer.private_metadata[key]
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(NewsletterSettings).values(shown_groups_revision=0))
+
+    await _import(shop)
+    assert _keys(shop) == (veg, ",".join(sorted([veg, fair])))
+    # Once: the next import writes nobody again.
+    customer.metadata[key] = "left as it is"
+    await _import(shop)
+    assert _keys(shop)[0] == "left as it is"
