@@ -63,6 +63,31 @@ class MergeFieldSpec(BaseModel):
     options: MergeFieldOptions = Field(default_factory=MergeFieldOptions)
 
 
+# Mailchimp stores an address only with all four of these filled, whatever its country: the
+# Marketing API's definition requires addr1, city, state and zip (its generated SDK,
+# mailchimp/mailchimp-marketing-typescript-sdk `CreateMemberListsRequestMergeFieldsValueAddr1`:
+# only addr2 and country optional); Mailchimp's support: "you can not pass null or blank data"
+# (quoted in corporatecontacts.freshdesk.com "Contacts not subscribing - address fields"); its
+# import guide asks for "street, city, state or province, zip or postal code, and country"
+# (mailchimp.com/help/import-mailing-addresses-postcards/). A state sent empty for a country
+# without one (mailchimp/mc-magento2#593's fix) only passes the request schema: not shown to be
+# stored, so nothing is made up and such an address is reported (a text field takes it whole).
+_ADDRESS_PARTS = (
+    ("addr1", "street"),
+    ("city", "city"),
+    ("state", "state/region (Saleor's country area)"),
+    ("zip", "postal code"),
+)
+_INCOMPLETE_ADDRESS = (
+    "Mailchimp's address field takes an address only with its street, city, state/region and "
+    "postal code; a text field takes any address as one line"
+)
+
+
+def _or_list(labels: list[str]) -> str:
+    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
 class AddressValue(BaseModel):
     """A Saleor address in Mailchimp's `address` shape."""
 
@@ -78,9 +103,8 @@ class AddressValue(BaseModel):
         return ", ".join(p for p in parts if p)
 
     def missing(self) -> list[str]:
-        """Mailchimp requires street, city, state and zip in an address field."""
-        names = (("addr1", "street"), ("city", "city"), ("state", "state"), ("zip", "zip code"))
-        return [label for attr, label in names if not getattr(self, attr).strip()]
+        """What Mailchimp's address field needs and this address lacks, in Saleor's words."""
+        return [label for attr, label in _ADDRESS_PARTS if not getattr(self, attr).strip()]
 
 
 SourceValue = str | datetime | date | AddressValue | None
@@ -221,7 +245,9 @@ def convert(value: SourceValue, field: MergeFieldSpec) -> Converted:
             return Converted(problem="only a customer address can fill an address field")
         missing = value.missing()
         if missing:
-            return Converted(problem="the address has no " + ", ".join(missing))
+            return Converted(
+                problem=f"the address has no {_or_list(missing)} — {_INCOMPLETE_ADDRESS}"
+            )
         if value.country and value.country not in COUNTRY_CODES:
             return Converted(
                 problem=f"Mailchimp knows no country “{value.country}” (an ISO 3166 code): "

@@ -112,7 +112,7 @@ async def test_an_audience_holds_thirty_fields_the_address_among_them(
             "address",
             {},
             {"addr1": "1 Main St", "city": "Springfield", "state": "IL", "zip": "62701"},
-            {"addr1": "1 Main St", "city": "Springfield", "zip": "62701"},
+            {"addr1": "1 Main St", "city": "Springfield", "state": "", "zip": "62701"},
         ),
     ],
 )

@@ -3,7 +3,8 @@
 Mailchimp validates each merge value by its field's type
 (https://mailchimp.com/developer/marketing/docs/merge-fields/#add-merge-data-to-contacts):
 text up to 255 bytes (`TEXT_BYTES`); numbers (`_NUMBER`); an address as an object of strings
-whose ``addr1``, ``city``, ``state`` and ``zip`` are all given, its ``country`` a country code
+whose ``addr1``, ``city``, ``state`` and ``zip`` are all given and filled, whatever the country
+(`ADDRESS_REQUIRED`), its ``country`` a country code
 (`COUNTRY_CODES`); a phone in the field's
 ``phone_format`` (``US``: ten digits); a date or birthday in the field's
 ``options.date_format`` (``MM/DD/YYYY``, ``DD/MM/YYYY``; birthdays ``MM/DD`` or ``DD/MM``); a
@@ -47,6 +48,16 @@ _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$", re.ASCII)
 _US_PHONE = re.compile(r"^(\+?1[\s.-]?)?(\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}$")
 _PHONE = re.compile(r"^\+?[\d\s().-]{6,30}$")
 _DATE_PARTS = {"MM": "%m", "DD": "%d", "YYYY": "%Y"}
+# The Marketing API's definition requires these four in an address, addr2 and country optional
+# (its generated SDK, mailchimp/mailchimp-marketing-typescript-sdk
+# `CreateMemberListsRequestMergeFieldsValueAddr1`): one left out fails the request schema (an
+# Omani address sent without `state`, mailchimp/mc-magento2#593: "Data did not match any of the
+# schemas described in anyOf."); one sent blank is incomplete, whatever the country (Mailchimp
+# support: "you can not pass null or blank data", quoted in corporatecontacts.freshdesk.com
+# "Contacts not subscribing - address fields"; a non-US address without a state: "Please enter
+# a complete address", EvanHerman/yikes-inc-easy-mailchimp-extender#740). Mailchimp is said to
+# drop an incomplete address silently from a field that is not required (amro/gibbon#272,
+# mailchimp/mc-woocommerce#500): refused here, the stricter side.
 ADDRESS_REQUIRED = ("addr1", "city", "state", "zip")
 # An address's country as Mailchimp's own SDK sends it: ISO 3166-1's two capital letters
 # (mailchimp/Mailchimp-SDK-iOS, SDK/Models/MergeField.swift `Address.country: CountryCode`;
@@ -135,7 +146,8 @@ def check_value(field: MergeField, value: Any) -> str | None:
 def _schema_ok(value: Any) -> bool:
     """Whether a merge value is one of the request schema's: a string, a number, an address."""
     if isinstance(value, dict):
-        return all(isinstance(part, str) for part in value.values())
+        has_parts = all(part in value for part in ADDRESS_REQUIRED)
+        return has_parts and all(isinstance(part, str) for part in value.values())
     return isinstance(value, str | int | float) and not isinstance(value, bool)
 
 
@@ -152,7 +164,8 @@ def check_merge_fields(
             # did not match any of the schemas described in anyOf.", a null in
             # mailchimp/mc-magento#507; a boolean in VingtCinq/python-mailchimp#146), and so
             # are an array and an object whose parts are not all strings (an address's parts
-            # are strings, mailchimp/Mailchimp-SDK-iOS `Address`).
+            # are strings, mailchimp/Mailchimp-SDK-iOS `Address`), or that lacks one of
+            # `ADDRESS_REQUIRED`.
             errors.append(FieldError(field=f"merge_fields.{tag}", message=ANY_OF))
             continue
         field = fields.get(tag.upper())
