@@ -4,8 +4,10 @@ again, however the pause was noticed (addon/installations/missed.py)."""
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import select
 
 from addon.clock import ManualClock
@@ -15,6 +17,8 @@ from addon.installations.models import Installation, LifecycleSignal
 from addon.installations.replay import handled_definitions
 from addon.installations.webhook_kinds import webhook_job_kind
 from addon.jobs.models import Job
+from addon.jobs.schemas import ClaimedJob
+from addon.saleor.client import SaleorError
 from addon.services import Services
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
@@ -187,3 +191,64 @@ async def test_a_long_replay_goes_on_from_where_each_run_stopped(
         customer_runs = [job for job in runs if job.payload["source"] == "customers"]
     assert [job.payload["after"] is None for job in customer_runs] == [True, False]
     assert {str(c.id) for c in created} <= _mailchimp_customer_ids(shop)
+
+
+async def _replay_answered(
+    shop: Shop,  # noqa: F811
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    data: dict[str, Any],
+    asked: list[str | None],
+) -> None:
+    """Runs a customers replay that Saleor answers `data` to, noting in `asked` the cursor of
+    each page asked for; no job to go on from is left."""
+    await shop.drain()
+
+    async def execute(
+        api_url: str, token: SecretStr, document: str, variables: dict[str, Any], **_: Any
+    ) -> dict[str, Any]:
+        asked.append(variables["after"])
+        return data
+
+    monkeypatch.setattr(shop.services.saleor, "execute", execute)
+    async with shop.services.db.session() as session:
+        installation = (await session.execute(select(Installation))).scalar_one()
+    job = ClaimedJob(
+        id=0, installation_id=installation.id, kind=replay.REPLAY_JOB, payload={}, attempts=1
+    )
+    missed = replay.Replay(source=replay.Source.CUSTOMERS, since=clock.now(), until=clock.now())
+    try:
+        await replay.handle_replay(job, missed, shop.services)
+    finally:
+        async with shop.services.db.session() as session:
+            left = select(Job).where(Job.kind == replay.REPLAY_JOB)
+            assert list((await session.execute(left)).scalars()) == []
+
+
+@pytest.mark.parametrize("saleor", [CURRENT_VERSION], indirect=True)
+@pytest.mark.parametrize(
+    ("customers", "error", "match"),
+    [
+        # Saleor never answers so (addon/saleor/paging.py). Read on, the replay read its first
+        # page again and again, then left a job to start over, and so on.
+        (
+            {"edges": [], "pageInfo": {"hasNextPage": True, "endCursor": None}},
+            SaleorError,
+            "no endCursor",
+        ),
+        # Not the query's answer: never read as an empty last page, which would skip the rest.
+        (None, ValueError, "answered no customers"),
+    ],
+)
+async def test_an_answer_the_replay_cannot_go_on_from_fails_it_to_be_retried(
+    shop: Shop,  # noqa: F811
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    customers: dict[str, Any] | None,
+    error: type[Exception],
+    match: str,
+) -> None:
+    asked: list[str | None] = []
+    with pytest.raises(error, match=match):
+        await _replay_answered(shop, clock, monkeypatch, {"customers": customers}, asked)
+    assert asked == [None]  # its first page, once

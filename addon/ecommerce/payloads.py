@@ -104,18 +104,6 @@ def line_discount(line: SaleorOrderLine) -> Decimal:
     return max(off, Decimal(0))
 
 
-def fill(template: str | None, **values: str) -> str | None:
-    """`template` with its placeholders replaced by `values` as given, which must be encoded
-    already: what `promo_payloads.redemption_url` does. Links are built with
-    `links.fill_url`, which encodes them."""
-    if not template:
-        return None
-    out = template
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return out
-
-
 # --- stores ----------------------------------------------------------------------------------
 
 

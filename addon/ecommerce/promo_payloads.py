@@ -20,10 +20,10 @@ its codes the rule's promo codes. Mailchimp's fields (OpenAPI 3.0.81, `promo-rul
 from __future__ import annotations
 
 from decimal import Decimal
-from urllib.parse import quote
 
 from addon.ecommerce.amounts import amount_text, money
-from addon.ecommerce.payloads import fill, line_discount, mailchimp_id
+from addon.ecommerce.links import fill_url
+from addon.ecommerce.payloads import line_discount, mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
 from addon.ecommerce.saleor_schemas import SaleorOrder, SaleorOrderLine
@@ -37,6 +37,7 @@ from addon.mailchimp.promos import (
 )
 
 MAX_CODE = 50  # Mailchimp's limit for a code (and its id)
+MAX_URL = 2000  # Mailchimp's limit for a code's `redemption_url`
 TRUE_VALUES = {"true", "yes", "1"}
 HUNDRED = Decimal(100)
 
@@ -122,8 +123,11 @@ def rule_input(voucher: SaleorVoucher, channel: str) -> PromoRuleInput | None:
 
 
 def redemption_url(template: str | None, code: str, channel: str, fallback: str) -> str:
-    """The admin's template filled in; the store's address without one (Mailchimp needs one)."""
-    return fill(template, code=quote(code, safe=""), channel=quote(channel, safe="")) or fallback
+    """The admin's template filled in (`links.fill_url`); the store's address without one, or
+    where it makes no full link or one over Mailchimp's limit (cut, it would carry part of the
+    code): Mailchimp requires a link."""
+    url = fill_url(template, code=code, channel=channel)
+    return url if url is not None and len(url) <= MAX_URL else fallback
 
 
 def code_input(
@@ -137,7 +141,7 @@ def code_input(
     return PromoCodeInput(
         id=mailchimp_id(code.id),
         code=code.code,
-        redemption_url=redemption[:2000],
+        redemption_url=redemption[:MAX_URL],
         usage_count=max(code.used or 0, usage),
         enabled=code.is_active is not False and not used_up,
     )

@@ -57,11 +57,6 @@ class CustomersAnswer(_Saleor):
             return []
         return [(e.node.id, e.node.email) for e in self.customers.edges if e.node.email]
 
-    def next_cursor(self) -> str | None:
-        """Where the next page starts; None after the last page."""
-        info = self.customers.page_info if self.customers else None
-        return info.end_cursor if info and info.has_next_page else None
-
 
 class _MetadataError(_Saleor):
     field: str | None = None

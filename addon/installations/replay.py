@@ -25,8 +25,8 @@ deliveries take, and each handler reads the rest afresh as it always does.
   which e-commerce alone takes, pushes (nothing is sent for an order that did not change: its
   fingerprint) and reads no stock for (the resume re-prices the catalogue). One the `updatedAt`
   listing holds is left to it.
-* Pages are read `PAGES_PER_JOB` at a time; the rest is a job of its own from the cursor, so a
-  retry starts where the last one stopped.
+* Pages are read `PAGES_PER_JOB` at a time (`addon/saleor/paging.py`); the rest is a job of its
+  own from the cursor, so a retry starts where the last one stopped.
 * Checkouts are listed by the day of their `last_change`, oldest created first
   (`missed_checkouts.graphql`: Saleor's default ordering skips some), and narrowed by
   `updatedAt`, which shows it.
@@ -67,6 +67,7 @@ from addon.jobs.inserts import NewJob
 from addon.jobs.repository import JobRepository
 from addon.jobs.schemas import ClaimedJob
 from addon.saleor.manifest import WebhookDefinition, wanted_webhooks
+from addon.saleor.paging import Pager
 from addon.saleor.versions import parse_version
 from addon.services import Services
 
@@ -293,30 +294,31 @@ async def handle_replay(job: ClaimedJob, replay: Replay, services: Services) -> 
     window = Window(bound, replay.until, frozenset(delivered | set(replay.delivered)), created_from)
     read = _READS[replay.source]
     since = _since(replay.source, window)
-    after, more = replay.after, True
+    after = replay.after
     if replay.source is Source.CHECKOUTS and replay.ordering != CHECKOUTS_ORDERING:
         after = None
-    for _page in range(PAGES_PER_JOB):
-        data = await services.saleor.execute(
-            installation.saleor_api_url,
-            installation.app_token,
-            read.document,
-            {"since": since, "after": after},
-        )
-        connection = data.get(read.connection)
-        if connection is None:  # refused, or not this query's answer: retried, never skipped
+    pager = Pager(
+        services.saleor,
+        installation.saleor_api_url,
+        installation.app_token,
+        read.document,
+        read.connection,
+        {"since": since},
+        after=after,
+        max_pages=PAGES_PER_JOB,
+    )
+    async for page in pager:
+        # The pager reads a null connection as an empty last page; here it is not this query's
+        # answer (a refusal comes with errors: the client raises), and ending would skip the
+        # rest: retried, never skipped.
+        if page.answer.get(read.connection) is None:
             raise ValueError(f"Saleor answered no {read.connection} to {read.document}")
-        nodes = [edge["node"] for edge in connection.get("edges") or []]
-        deliveries = read.build(nodes, window)
+        deliveries = read.build(page.nodes, window)
         await store_jobs(services, delivery_jobs(installation.id, deliveries, definitions))
-        info = connection.get("pageInfo") or {}
-        after, more = info.get("endCursor"), bool(info.get("hasNextPage"))
-        if not more:
-            break
     async with services.db.transaction() as session:
-        if more:
+        if pager.more:
             ordering = CHECKOUTS_ORDERING if replay.source is Source.CHECKOUTS else None
-            rest = replay.model_copy(update={"after": after, "ordering": ordering})
+            rest = replay.model_copy(update={"after": pager.after, "ordering": ordering})
             await JobRepository(session).enqueue(
                 installation.id, REPLAY_JOB, rest.model_dump(mode="json")
             )

@@ -30,12 +30,12 @@ def test_a_page_of_customers() -> None:
         ),
     )
     assert answer.pairs() == [("VXNlcjox", "a@shop.example")]
-    assert answer.next_cursor() == "YXJyYXk="
+    # Where the next page starts is the pager's (addon/saleor/paging.py, test_saleor_paging.py).
     last = parse(CustomersAnswer, "engagement_customers", _page([], False, None))
-    assert last.pairs() == [] and last.next_cursor() is None
+    assert last.pairs() == []
     # `customers` is nullable in Saleor's schema: read as an empty last page.
     empty = parse(CustomersAnswer, "engagement_customers", {"customers": None})
-    assert empty.pairs() == [] and empty.next_cursor() is None
+    assert empty.pairs() == []
 
 
 @pytest.mark.parametrize(
