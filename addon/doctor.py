@@ -21,9 +21,9 @@ from addon import metrics
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
-from addon.installations.delivery_key import no_room_message
+from addon.installations.delivery_key import blocked_reasons, key_blocked_message
 from addon.installations.models import Installation
-from addon.installations.webhook_plan import no_room_for_key_among, paused_among, plan
+from addon.installations.webhook_plan import key_refusals_among, paused_among, plan
 from addon.installations.webhook_upkeep import installed_webhooks
 from addon.mailchimp import MailchimpClient, MailchimpError
 from addon.saleor.client import SaleorError, SaleorPermissionDenied
@@ -233,9 +233,14 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
             "next lifecycle check"
         )
     if installation.webhook_key is not None:
-        full = no_room_for_key_among(installed, wanted, services.settings.app_url)
-        if full:
-            problems.append(no_room_message(full))
+        key = installation.webhook_key
+        refused = key_refusals_among(installed, wanted, services.settings.app_url, key)
+        if refused:
+            problems.append(key_blocked_message(refused))
+        # Those Saleor refused at the last upkeep for a reason the app does not foresee.
+        stored = blocked_reasons(installation.webhooks_key_blocked)
+        if earlier := {slug: why for slug, why in stored.items() if slug not in refused}:
+            problems.append("at the last upkeep: " + key_blocked_message(earlier))
     paused = paused_among(installed, wanted, services.settings.app_url)
     if paused:
         problems.append(

@@ -13,7 +13,7 @@ from addon.dependencies import ServicesDep, SessionDep
 from addon.ecommerce.channel_state import LATEST_INITIAL_SYNC
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
-from addon.installations.schemas import key_room_problem, paused_webhooks
+from addon.installations.schemas import key_blocked_problem, paused_webhooks
 from addon.jobs.models import JobStatus
 
 router = APIRouter(prefix="/api/activity")
@@ -34,7 +34,7 @@ async def list_activity(
         latest_initial_sync=services.ports[LATEST_INITIAL_SYNC],
     )
     overview.paused_webhooks = paused_webhooks(auth.installation.webhooks_paused)
-    overview.delivery_key_problem = key_room_problem(auth.installation.webhooks_key_blocked)
+    overview.delivery_key_problem = key_blocked_problem(auth.installation.webhooks_key_blocked)
     return overview
 
 

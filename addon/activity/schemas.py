@@ -84,9 +84,9 @@ class ActivityList(BaseModel):
     )
     delivery_key_problem: str | None = Field(
         None,
-        description="Which lifecycle webhooks have no room for the app's delivery key (a staff "
-        "member gave them as many custom headers as Saleor allows) and what to do, as last "
-        "checked; None: nothing to do.",
+        description="Which lifecycle webhooks the app's delivery key cannot be added to (their "
+        "custom headers with it are more than Saleor allows, or one Saleor refuses), why and "
+        "what to do, as last checked; None: nothing to do.",
     )
 
 

@@ -23,12 +23,18 @@ written (`check_delivery`). Until then the checks are those of before: the insta
 webhooks have not been kept up yet, and before Saleor 3.23.5 no lifecycle webhook reaches the
 app at all.
 
-Saleor takes at most five custom headers on a webhook (saleor/webhook/validators.py
-`custom_headers_validator`, HEADERS_NUMBER_LIMIT; webhook_create.py / webhook_update.py answer
-INVALID_CUSTOM_HEADERS). A lifecycle webhook to which staff gave five of their own has no room
-for the key: the upkeep asks for none (it would be refused at every run), the key stays
-unconfirmed (the checks of before), and the upkeep and the doctor say which webhook it is and
-that the admin must remove one of its headers (`no_room_for_key`, `no_room_message`).
+Saleor refuses a webhook's custom headers that break a rule of its `custom_headers_validator`
+(saleor/webhook/validators.py; webhook_create.py / webhook_update.py answer
+INVALID_CUSTOM_HEADERS): more than five, a name and value longer than 998 characters together,
+a name not "X-*", "Authorization*" or "BrokerProperties", a character out of RFC 5322's. Headers
+it took stay valid (each rule has only loosened since 3.12), yet a lifecycle webhook may carry
+headers the key cannot join: five of a staff member's own, or one Saleor refuses now (stored by
+another way than its mutations). The upkeep asks for none of those (each would be refused at
+every run: `key_refusal`), and takes a refusal it did not foresee (a stricter Saleor) as final
+too: the webhook is left as it is, the key stays unconfirmed (the checks of before), and the
+upkeep and the doctor say which webhook it is and why (`key_blocked_message`). The app's own
+header never breaks a rule: an "X-" name, and a key of 43 URL-safe characters (`new_key`, at
+each registration).
 
 A deactivated app cannot change its webhooks (Saleor refuses its token, and a staff member's
 `webhookUpdate` of an inactive app's webhook: webhook_create.py `clean_input`), so a key in
@@ -59,9 +65,14 @@ HEADER = "X-App-Delivery-Key"
 HEADER_NAME = HEADER.lower()
 
 
-# The most custom headers Saleor keeps on one webhook (saleor/webhook/validators.py
-# `HEADERS_NUMBER_LIMIT`, checked by `custom_headers_validator` on webhookCreate/Update).
+# saleor/webhook/validators.py `custom_headers_validator` (checked by webhookCreate/Update):
+# at most HEADERS_NUMBER_LIMIT headers, each name and value of HEADERS_LENGTH_LIMIT characters
+# together (with ": "), RFC 5322 names (printable ASCII but ":") and values (printable ASCII,
+# space and tab), names starting "X-" or "Authorization", or "BrokerProperties".
 HEADERS_LIMIT = 5
+HEADERS_LENGTH_LIMIT = 998
+_NAME_CHARS = frozenset(chr(c) for c in range(33, 127)) - {":"}
+_VALUE_CHARS = frozenset(chr(c) for c in range(32, 127)) | {"\t"}
 
 
 def new_key() -> SecretStr:
@@ -92,21 +103,73 @@ def headers_with_key(current: dict[str, str] | None, key: SecretStr) -> dict[str
     return {**others, HEADER_NAME: key.get_secret_value()}
 
 
-def no_room_for_key(headers: dict[str, str] | None) -> bool:
-    """Whether a webhook's headers other than the key fill every place Saleor allows."""
-    others = [name for name in (headers or {}) if name != HEADER_NAME]
-    return len(others) >= HEADERS_LIMIT
+NO_ROOM = (
+    f"it already has {HEADERS_LIMIT} custom headers of its own, the most Saleor allows, so "
+    "remove one of them in Saleor"
+)
 
 
-def no_room_message(slugs: list[str]) -> str:
-    """One sentence for the doctor and the Activity page: which webhooks, why, what to do."""
-    names = " and ".join(", ".join(slugs).rsplit(", ", 1))
-    one = len(slugs) == 1
+def _header_problem(name: str, value: str) -> str | None:
+    """The rule of Saleor's a header breaks, in plain words (its value never shown)."""
+    if len(name) + len(value) + 2 > HEADERS_LENGTH_LIMIT:
+        return (
+            f"is longer than Saleor allows ({HEADERS_LENGTH_LIMIT} characters for its name and "
+            "value together)"
+        )
+    if not _NAME_CHARS.issuperset(name):
+        return "has a name with a character Saleor does not allow (only printable ASCII, no colon)"
+    if not _VALUE_CHARS.issuperset(value):
+        return "has a value with a character Saleor does not allow (only printable ASCII and tabs)"
+    lowered = name.lower()
+    if not (lowered.startswith(("x-", "authorization")) or lowered == "brokerproperties"):
+        return (
+            'has a name Saleor does not allow (one starting with "X-" or "Authorization", '
+            'or "BrokerProperties")'
+        )
+    return None
+
+
+def key_refusal(headers: dict[str, str] | None, key: SecretStr) -> str | None:
+    """Why Saleor would refuse a lifecycle webhook's headers with the key added
+    (`headers_with_key`), in plain words with what the admin must do; None: it takes them.
+    Saleor's order: the number of headers first, then each header in turn."""
+    given = headers_with_key(headers, key)
+    if len(given) > HEADERS_LIMIT:
+        return NO_ROOM
+    for name, value in given.items():
+        if (problem := _header_problem(name, value)) is None:
+            continue
+        if name == HEADER_NAME:
+            return f"the app's own {HEADER} header {problem}, a fault of the app to report"
+        return f'its "{name}" header {problem}, so change or remove that header in Saleor'
+    return None
+
+
+def refused_reason(message: str, headers: dict[str, str] | None) -> str:
+    """A refusal of the headers the upkeep did not foresee (a stricter Saleor), in Saleor's
+    words, without any header's value (the key, a staff member's credentials)."""
+    for value in sorted((headers or {}).values(), key=len, reverse=True):
+        if len(value) >= 4:
+            message = message.replace(value, "…")
     return (
-        f"The {names} webhook{'' if one else 's'} already {'has' if one else 'have'} "
-        f"{HEADERS_LIMIT} custom headers of {'its' if one else 'their'} own, the most Saleor "
-        f"allows, so the app cannot add its {HEADER} header: remove one of those headers from "
-        f"{'that webhook' if one else 'each'} in Saleor; until then the app's lifecycle "
+        f"Saleor refused its custom headers with the key added ({message.strip()}), so change "
+        "or remove the header it names in Saleor"
+    )
+
+
+def blocked_reasons(stored: dict[str, str] | list[str] | None) -> dict[str, str]:
+    """`Installation.webhooks_key_blocked`: each webhook's reason; a list of slugs (a record
+    written before the reasons were kept) is of webhooks with no room for the key."""
+    if isinstance(stored, dict):
+        return dict(stored)
+    return dict.fromkeys(stored or [], NO_ROOM)
+
+
+def key_blocked_message(reasons: dict[str, str]) -> str:
+    """One sentence for the doctor and the Activity page: which webhooks, why, what to do."""
+    each = "; to ".join(f"the {slug} webhook: {reason}" for slug, reason in reasons.items())
+    return (
+        f"The app cannot add its {HEADER} header to {each}. Until then the app's lifecycle "
         "deliveries are accepted without the key."
     )
 

@@ -85,9 +85,12 @@ class Installation(Base):
     # (None: not yet, and no delivery is asked for it).
     webhook_key: Mapped[SecretStr | None] = mapped_column(EncryptedSecret, nullable=True)
     webhook_key_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    # The slugs of the lifecycle webhooks with no room for the key (a staff member gave them as
-    # many headers as Saleor allows), as the upkeep last read them: the Activity page says so.
-    webhooks_key_blocked: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    # The lifecycle webhooks the key cannot be added to (slug: why, `key_refusal`), as the upkeep
+    # last read them: the Activity page says so. A list of slugs: a record from before the
+    # reasons were kept, of webhooks with no room (`blocked_reasons`).
+    webhooks_key_blocked: Mapped[dict[str, str] | list[str] | None] = mapped_column(
+        JSON, nullable=True
+    )
     # The last time a dashboard call read the app's state in Saleor (at most once a minute).
     dashboard_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     # Uninstalled, erased once Mailchimp is cleaned up (`uninstall.py`): how it was noticed.

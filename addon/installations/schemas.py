@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from addon.db.read import RowRead
-from addon.installations.delivery_key import no_room_message
+from addon.installations.delivery_key import blocked_reasons, key_blocked_message
 from addon.installations.models import LifecycleSignal, MailchimpCleanup
 from addon.saleor.manifest import webhook_by_slug
 
@@ -50,10 +50,11 @@ def paused_webhooks(slugs: list[str] | None) -> list[PausedWebhook]:
     return [PausedWebhook(slug=slug, events=list(d.events)) for slug, d in found if d is not None]
 
 
-def key_room_problem(slugs: list[str] | None) -> str | None:
-    """What the admin reads of the lifecycle webhooks with no room for the delivery key
+def key_blocked_problem(stored: dict[str, str] | list[str] | None) -> str | None:
+    """What the admin reads of the lifecycle webhooks the delivery key cannot be added to
     (`Installation.webhooks_key_blocked`); None: nothing to do."""
-    return no_room_message(slugs) if slugs else None
+    reasons = blocked_reasons(stored)
+    return key_blocked_message(reasons) if reasons else None
 
 
 class Farewell(BaseModel):

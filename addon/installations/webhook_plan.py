@@ -15,7 +15,7 @@ from addon.installations.delivery_key import (
     carries_key,
     headers_with_key,
     key_in_place,
-    no_room_for_key,
+    key_refusal,
     parse_headers,
 )
 from addon.saleor.manifest import WEBHOOK_PATH_PREFIX, WebhookDefinition, webhook_by_slug
@@ -100,11 +100,11 @@ def _wanted_input(
     hook: InstalledWebhook | None,
 ) -> WebhookInput:
     """The document's webhook as it should be: a lifecycle one with the installation's key
-    (`delivery_key`) among the headers `hook` has, unless they leave no room for it (headers
-    left as they are: Saleor would refuse a sixth, at every run)."""
+    (`delivery_key`) among the headers `hook` has, unless Saleor would refuse them with it
+    (`key_refusal`: headers left as they are, as it would refuse them at every run)."""
     if key is None or not carries_key(definition):
         return document_input(definition, app_url)
-    if hook is not None and no_room_for_key(hook.custom_headers):
+    if hook is not None and key_refusal(hook.custom_headers, key) is not None:
         return document_input(definition, app_url)
     headers = headers_with_key(hook.custom_headers if hook else None, key)
     return document_input(definition, app_url, headers)
@@ -207,15 +207,20 @@ def lifecycle_keyed(
     )
 
 
-def no_room_for_key_among(
-    installed: list[InstalledWebhook], wanted: tuple[WebhookDefinition, ...], app_url: str
-) -> list[str]:
-    """The slugs of the lifecycle documents whose webhook (the one `plan` keeps) has no room
-    for the delivery key: a staff member gave it as many headers as Saleor allows."""
+def key_refusals_among(
+    installed: list[InstalledWebhook],
+    wanted: tuple[WebhookDefinition, ...],
+    app_url: str,
+    key: SecretStr,
+) -> dict[str, str]:
+    """The lifecycle documents whose webhook (the one `plan` keeps) has headers Saleor would
+    refuse with the key added, each with why (`key_refusal`)."""
     here, elsewhere = by_place(installed, app_url)
-    full = []
+    refused = {}
     for definition in wanted:
         hooks = here.get(definition.slug) or elsewhere.get(definition.slug, [])[:1]
-        if carries_key(definition) and hooks and no_room_for_key(hooks[0].custom_headers):
-            full.append(definition.slug)
-    return full
+        if not carries_key(definition) or not hooks:
+            continue
+        if (reason := key_refusal(hooks[0].custom_headers, key)) is not None:
+            refused[definition.slug] = reason
+    return refused

@@ -27,10 +27,13 @@ on the installation (`webhooks_paused`): the Activity page says their events rea
 turns them back on when the admin asks (`resume_paused`).
 
 The lifecycle documents' webhooks are also given the installation's delivery key
-(`delivery_key`), which a reading of them confirms. One to which staff gave as many headers as
-Saleor allows is asked for none (Saleor would refuse it at every run, and the job be retried
-for ever): the job does the rest and ends, recording which (`webhooks_key_blocked`) for the
-Activity page, and the next lifecycle check's upkeep adds the key once a header is removed.
+(`delivery_key`), which a reading of them confirms. One whose headers Saleor would refuse with
+the key added (as many as it allows, given by staff, or one it refuses now: `key_refusal`) is
+asked for none, as Saleor would refuse it at every run and the job be retried for ever; a
+refusal of the headers the job did not foresee (INVALID_CUSTOM_HEADERS from a stricter Saleor)
+is as final, the rest of that change made without them. The job does the rest and ends,
+recording which webhooks and why (`webhooks_key_blocked`) for the Activity page, and the next
+lifecycle check's upkeep adds the key once the headers are fixed.
 
 It runs at installation, at every lifecycle check (the app's webhooks are read once each time)
 and when a process starts with other documents or another APP_URL than its last run brought
@@ -52,7 +55,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from addon.db.types import utcnow
 from addon.errors import ErrorCode, UpstreamUnavailable
-from addon.installations.delivery_key import new_key
+from addon.installations.delivery_key import new_key, refused_reason
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import SALEOR_VERSION_KNOWN, WEBHOOK_UPKEEP
 from addon.installations.webhook_plan import (
@@ -60,8 +63,8 @@ from addon.installations.webhook_plan import (
     InstalledWebhook,
     by_place,
     document_input,
+    key_refusals_among,
     lifecycle_keyed,
-    no_room_for_key_among,
     paused_among,
     plan,
 )
@@ -101,6 +104,15 @@ class UpkeepRefused(Exception):
     """Saleor answered a webhook mutation with errors (the worker retries the job)."""
 
 
+class HeadersRefused(UpkeepRefused):
+    """Saleor refused the custom headers of a change alone (INVALID_CUSTOM_HEADERS:
+    webhook_create.py `clean_input`), which it will at every run: final, not retried."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
 async def _apply(services: Services, api_url: str, token: SecretStr, change: Change) -> None:
     """Run one change (`webhook_create`, `webhook_update` or `webhook_delete`)."""
     variables: dict[str, Any] = {}
@@ -115,11 +127,26 @@ async def _apply(services: Services, api_url: str, token: SecretStr, change: Cha
     data = await services.saleor.execute(api_url, token, document, variables, notify_refusal=False)
     field = f"webhook{change.action.capitalize()}"
     answer = _MutationAnswer.model_validate(data.get(field) or {})
-    if answer.errors:
-        raise UpkeepRefused(
-            f"Saleor refused {field} for the {change.slug} webhook: "
-            + "; ".join(f"{e.code}: {e.message}" for e in answer.errors)
+    if not answer.errors:
+        return
+    message = f"Saleor refused {field} for the {change.slug} webhook: " + "; ".join(
+        f"{e.code}: {e.message}" for e in answer.errors
+    )
+    headers = change.input.headers if change.input is not None else None
+    if headers and all(e.code == "INVALID_CUSTOM_HEADERS" for e in answer.errors):
+        reason = refused_reason(" ".join(e.message or "" for e in answer.errors), headers)
+        raise HeadersRefused(
+            f"Saleor refused the {change.slug} webhook's headers: {reason}", reason
         )
+    raise UpkeepRefused(message)
+
+
+def _without_headers(change: Change) -> Change:
+    """The change leaving the webhook's headers as they are (`customHeaders` left out)."""
+    assert change.input is not None
+    return change.model_copy(
+        update={"input": change.input.model_copy(update={"custom_headers": None})}
+    )
 
 
 async def installed_webhooks(
@@ -174,8 +201,14 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         if installed is None:
             return  # the token names no app: the lifecycle check decides
         changes = plan(installed, wanted, app_url, key)
+        refused: dict[str, str] = {}
         for change in changes:
-            await _apply(services, api_url, token, change)
+            try:
+                await _apply(services, api_url, token, change)
+            except HeadersRefused as exc:
+                logger.warning("%s", exc)
+                refused[change.slug] = exc.reason
+                await _apply(services, api_url, token, _without_headers(change))
         # Only a reading shows the key in place (Saleor takes headers it cannot parse for none).
         after = await installed_webhooks(services, api_url, token) if changes else installed
     except SaleorPermissionDenied as exc:
@@ -185,7 +218,9 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
     paused = paused_among(installed, wanted, app_url)
     digest = webhooks_digest(wanted, app_url)
     keyed = key is not None and lifecycle_keyed(after or [], wanted, app_url, key)
-    blocked = no_room_for_key_among(after or [], wanted, app_url) if key is not None else []
+    blocked: dict[str, str] = {}
+    if key is not None:
+        blocked = {**key_refusals_among(after or [], wanted, app_url, key), **refused}
     await record_reading(
         services,
         job.installation_id,
@@ -204,7 +239,8 @@ async def upkeep_job(job: ClaimedJob, _: NoPayload, services: Services) -> None:
         )
     if blocked:
         logger.warning(
-            "Installation %s: no room for the delivery key on %s (a staff member's headers)",
+            "Installation %s: the delivery key cannot be added to the %s webhooks (their "
+            "headers: see the Activity page)",
             job.installation_id,
             ", ".join(blocked),
         )
@@ -231,13 +267,14 @@ async def record_reading(
     digest: str | None = None,
     key: SecretStr | None = None,
     keyed: bool = False,
-    key_blocked: list[str] | None = None,
+    key_blocked: dict[str, str] | None = None,
 ) -> None:
     """What a reading of the webhooks at `read_at` found paused, unless one read since (the
     admin turning them back on while the upkeep ran) recorded its own; the `digest` of what an
     upkeep brought them to (`webhook_catch_up`); and whether the delivery `key` it kept them with
     is in place (`keyed`: `delivery_key`), unless a registration made another key meanwhile,
-    and the lifecycle webhooks with no room for it (`key_blocked`; None: not read for it)."""
+    and the lifecycle webhooks it cannot be added to, with why (`key_blocked`; None: not read for
+    it)."""
     async with services.db.transaction() as session:
         row = await InstallationRepository(session).get(installation_id, for_update=True)
         if row is None:
