@@ -60,6 +60,7 @@ LEAVING = frozenset({"unsubscribe", "cleaned"})
 # change", its release note of 2021-04-05 on 410 answers), within 75 minutes (`handle_event`):
 # an event about an address received later than this after its erasure was fired after it.
 LATE_DELIVERY = timedelta(hours=2)
+NOT_HELD = "Mailchimp holds no contact at the address in the audience, nor does the app"
 
 
 def _field(form: dict[str, str], name: str) -> str | None:
@@ -257,13 +258,20 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
         async with services.db.transaction() as session:
             await drop_event(session, installation_id, event, why)
         return
-    if compliance and no_member and unknown:
+    # A bounced member read archived is cleaned no longer (Mailchimp archives no cleaned one:
+    # `member_move.NOT_ARCHIVED`).
+    archived = member is not None and member.status == "archived" and event.type == "cleaned"
+    absent = no_member or archived
+    if compliance and absent and unknown:
         # No member at the address, nor a contact the app knows there: one that moved away
         # (`upemail`) was cleaned or left before; written, it would mark its customer as left.
+        # A bounce of an address its customer left in the store (`member_move`), fired before
+        # the move: nothing there bounced in Mailchimp now, and a `cleaned` row of no one's
+        # would answer a later sign-up there (anyone's) as bounced.
         async with services.db.transaction() as session:
             moved_to = await moved_on_to(session, installation_id, event, EVENT_JOB)
-            if moved_to is not None:
-                why = f"its member had moved to {moved_to} before"
+            if moved_to is not None or event.type == "cleaned":
+                why = f"its member had moved to {moved_to} before" if moved_to else NOT_HELD
                 await drop_event(session, installation_id, event, why)
                 return
     # Mailchimp retries a failed delivery for 75 minutes, so an unsubscribe or a bounce may

@@ -13,7 +13,10 @@ the contact's state and records the outcome).
 * A shopper's whole choice of groups leaves the hidden groups' as they are (`_interests`).
 * Otherwise the contact is added or updated with the change's profile and consents; an
   unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
-  and only on the shopper's own fresh consent.
+  and only on the shopper's own fresh consent. Only a subscription asked (that consent, or
+  staff subscribing the customer: `_subscription_asked`) adds a contact Mailchimp does not hold
+  in the audience (none at the address, archived, a buyer's); any other change (a GDPR
+  permission withdrawn) then sends nothing, and the contact says so (`NOT_ADDED`).
 * A cleaned contact (its address bounced) is never edited: Mailchimp lets no one ("you can't
   edit them", its help on cleaned contacts; `models.PROFILE_STATUSES`). A change of its groups
   is refused, and a fresh consent asks for the confirmation by e-mail alone.
@@ -46,6 +49,17 @@ CLEANED_GROUPS_KEPT = (
     "edit such a contact, so its groups were not changed. Only the customer can subscribe "
     "again, with their own consent (Mailchimp then asks them to confirm)."
 )
+# What a change that asks no subscription (`_subscription_asked`) says of a contact Mailchimp
+# does not hold in the audience: nothing is sent, no one is subscribed.
+NOT_ADDED = (
+    "The contact is not in the audience in Mailchimp (removed or archived there, its address "
+    "changed there, or a buyer's contact only), and this change was not a subscription, so "
+    "nothing was sent: only the customer's own consent (or staff subscribing them) adds them."
+)
+# Statuses of a member not in the audience as a subscriber (an admin's removal, a buyer's
+# contact), which the PUT of a new contact would subscribe; an unsubscribed or cleaned one
+# Mailchimp keeps out itself (compliance).
+NOT_IN_AUDIENCE = ("archived", "transactional")
 CLEANED_CHOICES_NOT_SENT = (
     "Mailchimp stopped sending to this address because it bounced (cleaned), and lets no one "
     "edit such a contact: it was asked to confirm the subscription by e-mail, and the groups, "
@@ -139,13 +153,17 @@ async def write_member(
             f"The contact is {previous} in Mailchimp; only the shopper's own consent can "
             "subscribe them again, so nothing was changed.",
         )
+    if previous in (None, *NOT_IN_AUDIENCE) and not _subscription_asked(change):
+        # The PUT below would subscribe them: one made, or an archived one brought back by its
+        # `status` (`status_if_new` alone leaves it archived, tbar0970/jethro-pmm#708).
+        return Applied(current, NOT_ADDED)
     not_sent = list(data.problems)
     profile_sent = True
     problem = None
     created = False
     try:
         unproven = not change.address_proven
-        if current is not None and previous in ("archived", "transactional") and unproven:
+        if current is not None and previous in NOT_IN_AUDIENCE and unproven:
             # In the audience already (a buyer, `transactional`) or removed by an admin: an
             # unproven hand adds the groups chosen, as for any contact of the audience, and a
             # removed one is asked to confirm by e-mail, as one who left; its names and
@@ -157,7 +175,7 @@ async def write_member(
             )
             member = await client.upsert_member(list_id, upsert)
             profile_sent = False
-        elif current is None or previous in ("archived", "transactional"):
+        elif current is None or previous in NOT_IN_AUDIENCE:
             # A new (or re-added) contact lacking a required field is still added (Mailchimp's
             # skip_merge_validation), and the missing field reported, never made up; a value
             # the contact holds already counts.
@@ -263,6 +281,16 @@ async def _unsubscribe(
         status="unsubscribed" if leaving else None, marketing_permissions=withdrawn or None
     )
     return Applied(await client.update_member(change.list_id, change.email, patch))
+
+
+def _subscription_asked(change: ContactChange) -> bool:
+    """Whether the change may add the contact to the audience: the shopper's own fresh consent,
+    or staff subscribing a customer (the panel's own action; it refuses one who unsubscribed
+    or bounced, `admin.subscribe_blocked_reason`). Any other store change (a GDPR permission
+    withdrawn while staying, `storefront._withdraw`; a withdrawal left of a change of an
+    audience turned off, `turned_off.withdrawal_only`) only changes a contact in it: a
+    withdrawal never subscribes anyone."""
+    return change.fresh_consent or change.source is Source.ADMIN
 
 
 def refused_address(exc: AddressRefused, later: str) -> str:
