@@ -104,6 +104,17 @@ def _iso(value: Any) -> str:
     return str(value.isoformat())
 
 
+def processed_at(order: SaleorOrder, order_id: str) -> str:
+    """The order's `processed_at_foreign`, "the date and time the order was processed" (the
+    spec's `E_commerce_Order_1`), which Mailchimp's reports and automations date it by: when
+    it was placed (`SaleorOrder.placed`: a draft's completion, not the draft's `created`). One
+    kept under its UUID (`order_id`) is dated by its `created`, as the versions that keyed orders
+    so dated them all: a later adoption of the store takes the newest of those dates for the
+    end of its UUID orders, compared with `created` (`store_pusher._adopt_orders`); a later one
+    would take the orders sent under their number before it for UUID ones, each sent again."""
+    return _iso(order.created if order_id == mailchimp_id(order.id) else order.placed)
+
+
 def cancelled_at(order: SaleorOrder, held: bool) -> str | None:
     """When a cancelled (or expired) order ended, the same at every push: its CANCELED (or
     EXPIRED) event's date (`SaleorOrder.ended`). Not `updatedAt`: every later save of the order
@@ -134,7 +145,10 @@ def order_id(order: SaleorOrder, held_as: str | None, uuid_before: datetime | No
     (`held_as`, the ledger's); so does one that may be in the store under its UUID from before
     (`uuid_before`: the store's orders were keyed so until then, by an earlier version or a
     previous installation, `MailchimpStore.uuid_orders_before`): sent under its number, it
-    would be a second order."""
+    would be a second order. Compared with its `created`, which is never after its placing:
+    a draft begun before and completed after goes under its UUID at worst, never twice (the
+    cutoff of an adopted store is read from `processed_at` dates, which are `created` for
+    orders kept so)."""
     if held_as:
         return held_as
     if uuid_before is not None and order.created < uuid_before:
@@ -249,7 +263,7 @@ def order_input(
             id=order.id,
             channel=order.channel.slug,
         ),
-        processed_at_foreign=_iso(order.created),
+        processed_at_foreign=processed_at(order, order_id),
         cancelled_at_foreign=cancelled_at(order, held),
         updated_at_foreign=_iso(order.updated_at),
         billing_address=order_address(order.billing_address),

@@ -106,7 +106,8 @@ class StorePusher(LedgerPusher):
         """A store Mailchimp held before this installation pushed it (a previous installation's,
         or two first pushes at once): the orders it holds under Saleor's UUIDs keep them, or
         each would be sent again as a second order under its number (`sale_payloads.order_id`).
-        They are the ones placed up to the newest of them; later ones went by their number
+        They are the ones created up to the newest of them (an order kept under its UUID is
+        dated by its `created`: `sale_payloads.processed_at`); later ones went by their number
         (a version since migration 0033), and so do the orders placed from now on. Read once,
         a thousand a page."""
         newest: datetime | None = None

@@ -51,7 +51,7 @@ async def test_a_draft_completed_days_after_it_was_begun_gets_its_confirmation(
     assert _sent(shop) == [(number, "order_confirmation"), (number, "order_invoice")]
     held = shop.orders()[number]
     assert held.financial_status == "paid"
-    assert held.processed_at_foreign  # its `created`, as Saleor shows it
+    assert held.processed_at_foreign  # its completion (test_draft_order_processed_at.py)
 
 
 async def test_a_draft_completed_days_ago_is_history(shop: Shop) -> None:
