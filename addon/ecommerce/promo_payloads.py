@@ -22,7 +22,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from addon.ecommerce.amounts import amount_text, money
-from addon.ecommerce.links import fill_url
+from addon.ecommerce.links import fill_url, full_url
 from addon.ecommerce.payloads import line_discount, mailchimp_id
 from addon.ecommerce.promo_models import PromoOffer
 from addon.ecommerce.promo_schemas import SaleorVoucher, VoucherCode, VoucherListing
@@ -122,21 +122,26 @@ def rule_input(voucher: SaleorVoucher, channel: str) -> PromoRuleInput | None:
     )
 
 
-def redemption_url(template: str | None, code: str, channel: str, fallback: str) -> str:
+def redemption_url(template: str | None, code: str, channel: str, fallback: str) -> str | None:
     """The admin's template filled in (`links.fill_url`); the store's address without one, or
     where it makes no full link or one over Mailchimp's limit (cut, it would carry part of the
-    code): Mailchimp requires a link."""
+    code). Mailchimp requires a link, and refuses one that is not a full URL as it refuses such
+    an `order_url` (`links.py`): None when the store's address is none either (a domain Saleor
+    gives with a space or non-ASCII letters), which leaves the code out (`code_input`)."""
     url = fill_url(template, code=code, channel=channel)
-    return url if url is not None and len(url) <= MAX_URL else fallback
+    if url is not None and len(url) <= MAX_URL:
+        return url
+    return fallback if full_url(fallback) is not None and len(fallback) <= MAX_URL else None
 
 
 def code_input(
-    code: VoucherCode, redemption: str, usage: int, used_up: bool = False
+    code: VoucherCode, redemption: str | None, usage: int, used_up: bool = False
 ) -> PromoCodeInput | None:
-    """A code as a promo code; None for one Mailchimp cannot hold (empty, over 50 characters).
+    """A code as a promo code; None for one Mailchimp cannot hold (empty, over 50 characters,
+    no redemption link: `redemption_url`).
     `usage`: the orders the app pushed with it (Saleor's `used` counts only under a limit);
     `used_up`: its voucher's (`SaleorVoucher.used_up`)."""
-    if not code.code or len(code.code) > MAX_CODE:
+    if not code.code or len(code.code) > MAX_CODE or redemption is None:
         return None
     return PromoCodeInput(
         id=mailchimp_id(code.id),

@@ -10,6 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from addon.ecommerce.links import fill_url
 from addon.ecommerce.promo_models import PromoOffer
 
 
@@ -92,6 +93,10 @@ class SaleorVoucher(_Saleor):
 
 _TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
 REDEMPTION_FIELDS = {"code", "channel"}
+# What a template is filled with to check it: the push fills it with each code and channel
+# (`promo_payloads.redemption_url`), every value percent-encoded, so any sample shows it.
+_SAMPLE = {"code": "SPRING10", "channel": "default-channel"}
+_EXAMPLE = "https://shop.example.com/cart?promo={code}"
 
 
 class PromoSettingsRead(BaseModel):
@@ -123,9 +128,13 @@ class PromoSettingsUpdate(BaseModel):
         value = (value or "").strip() or None
         if value is None:
             return None
-        if not re.match(r"^https?://[^/\s]+", value):
+        # The push's own rule (`links.fill_url`): a template making no full link would be
+        # replaced by the store's address at every push, without a word to the admin.
+        if fill_url(value, **_SAMPLE) is None:
             raise ValueError(
-                "must be an absolute http(s) address, e.g. https://shop.example.com/cart?promo={code}"
+                "must make a full link once {code} and {channel} are filled in: an http(s) "
+                "address with a host, no spaces, and any character other than plain letters, "
+                f"digits and punctuation percent-encoded (a space as %20), e.g. {_EXAMPLE}"
             )
         unknown = set(_TEMPLATE_FIELDS.findall(value)) - REDEMPTION_FIELDS
         if unknown:

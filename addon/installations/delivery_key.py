@@ -145,12 +145,19 @@ def key_refusal(headers: dict[str, str] | None, key: SecretStr) -> str | None:
     return None
 
 
-def refused_reason(message: str, headers: dict[str, str] | None) -> str:
-    """A refusal of the headers the upkeep did not foresee (a stricter Saleor), in Saleor's
-    words, without any header's value (the key, a staff member's credentials)."""
+def without_values(text: str, headers: dict[str, str] | None) -> str:
+    """`text` (Saleor's words about a webhook's headers) without any of these headers' values
+    (the key, a staff member's credentials), the longest first (one may hold another)."""
     for value in sorted((headers or {}).values(), key=len, reverse=True):
         if len(value) >= 4:
-            message = message.replace(value, "…")
+            text = text.replace(value, "…")
+    return text
+
+
+def refused_reason(message: str, headers: dict[str, str] | None) -> str:
+    """A refusal of the headers the upkeep did not foresee (a stricter Saleor), in Saleor's
+    words, without any header's value (`without_values`)."""
+    message = without_values(message, headers)
     return (
         f"Saleor refused its custom headers with the key added ({message.strip()}), so change "
         "or remove the header it names in Saleor"

@@ -55,7 +55,7 @@ from pydantic import BaseModel, Field, SecretStr
 
 from addon.db.types import utcnow
 from addon.errors import ErrorCode, UpstreamUnavailable
-from addon.installations.delivery_key import new_key, refused_reason
+from addon.installations.delivery_key import new_key, refused_reason, without_values
 from addon.installations.repository import InstallationRepository
 from addon.installations.service import SALEOR_VERSION_KNOWN, WEBHOOK_UPKEEP
 from addon.installations.webhook_plan import (
@@ -70,7 +70,8 @@ from addon.installations.webhook_plan import (
 )
 from addon.jobs.registry import HandlerRegistry
 from addon.jobs.schemas import ClaimedJob, NoPayload, RetryLater
-from addon.saleor.client import SaleorError, SaleorPermissionDenied
+from addon.redaction import redact
+from addon.saleor.client import SaleorError, SaleorPermissionDenied, SaleorQueryError
 from addon.saleor.manifest import wanted_webhooks, webhooks_digest
 from addon.saleor.versions import parse_version
 
@@ -124,21 +125,37 @@ async def _apply(services: Services, api_url: str, token: SecretStr, change: Cha
     if change.webhook_id is not None:
         variables["id"] = change.webhook_id
     document = f"webhook_{change.action}"
-    data = await services.saleor.execute(api_url, token, document, variables, notify_refusal=False)
     field = f"webhook{change.action.capitalize()}"
+    headers = change.input.headers if change.input is not None else None
+    try:
+        data = await services.saleor.execute(
+            api_url, token, document, variables, notify_refusal=False
+        )
+    except SaleorPermissionDenied:
+        raise
+    except SaleorQueryError as exc:
+        # A GraphQL error may quote the variables ("Variable '$input' got invalid value …"):
+        # said without the headers' values (`_refused`), its traceback left behind.
+        raise _refused(field, change.slug, str(exc), headers) from None
     answer = _MutationAnswer.model_validate(data.get(field) or {})
     if not answer.errors:
         return
-    message = f"Saleor refused {field} for the {change.slug} webhook: " + "; ".join(
-        f"{e.code}: {e.message}" for e in answer.errors
-    )
-    headers = change.input.headers if change.input is not None else None
     if headers and all(e.code == "INVALID_CUSTOM_HEADERS" for e in answer.errors):
-        reason = refused_reason(" ".join(e.message or "" for e in answer.errors), headers)
+        reason = redact(refused_reason(" ".join(e.message or "" for e in answer.errors), headers))
         raise HeadersRefused(
             f"Saleor refused the {change.slug} webhook's headers: {reason}", reason
         )
-    raise UpkeepRefused(message)
+    said = "; ".join(f"{e.code}: {e.message}" for e in answer.errors)
+    raise _refused(field, change.slug, said, headers)
+
+
+def _refused(field: str, slug: str, said: str, headers: dict[str, str] | None) -> UpkeepRefused:
+    """Saleor's words may repeat a header as sent (the key, a staff member's Authorization),
+    and the message goes to the log and the job's `last_error`: without any value of the
+    change's headers (`without_values`) nor anything shaped like a credential (`redact`)."""
+    return UpkeepRefused(
+        f"Saleor refused {field} for the {slug} webhook: " + redact(without_values(said, headers))
+    )
 
 
 def _without_headers(change: Change) -> Change:

@@ -16,7 +16,13 @@ deleting a rule deletes its codes. The same handlers serve batch operations (`ba
 
 Not documented, chosen as the stricter side: a negative `amount` or `usage_count` is refused;
 a code's `id` is unique within its rule (the path it lives under), and whether two codes of a
-store may share the same `code` string is not published, so it is left allowed.
+store may share the same `code` string is not published, so it is left allowed. A code's
+`redemption_url` must be a full link (`order_checks.Link`): the spec titles it "Redemption Url",
+"The url that should be used in the promotion campaign restricted to UTF-8 characters with max
+length 2000", a string without a format as it types an order's `order_url`, which Mailchimp
+refuses when it is not a full URL ("order_url: That is not a valid URL: /view-order/5374/",
+mailchimp/mc-woocommerce#217): held to that check, as a product's page is, and never empty
+(required).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .bodies import DateTimeIn, date_time
 from .errors import MailchimpError, field_invalid, invalid_resource, not_found
+from .order_checks import Link
 from .routing import ApiRequest, Router, paginate
 from .state import StoreData
 
@@ -69,7 +76,7 @@ class PromoRuleIn(_In):
 class PromoCodeIn(_In):
     id: str = Field(min_length=1, max_length=50)
     code: str = Field(min_length=1, max_length=50)
-    redemption_url: str = Field(min_length=1, max_length=2000)
+    redemption_url: Link = Field(min_length=1, max_length=2000)  # a full link (docstring)
     usage_count: int = Field(0, ge=0)
     enabled: bool = True
     created_at_foreign: DateTimeIn = ""
