@@ -18,11 +18,14 @@ query. Links Saleor gives (a picture's) go through `given_url`.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from urllib.parse import quote, urlsplit
 
 # What stays as it is in a link Saleor gives: RFC 3986's reserved and unreserved characters
 # and `%`, whose escapes are kept (Python's own `requote_uri` in requests does the same).
 _KEPT = "!#$%&'()*+,/:;=?@[]~"
+_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 def full_url(url: str | None) -> str | None:
@@ -58,3 +61,32 @@ def given_url(url: str | None) -> str | None:
     `FileSystemStorage.url`, `filepath_to_uri`), with what a storage left unencoded (non-ASCII
     letters, spaces) percent-encoded as a browser asks for it; None when it is no full link."""
     return full_url(quote(url, safe=_KEPT)) if url else None
+
+
+def checked_template(
+    value: str | None, allowed: Collection[str], example: str, *, required: str | None = None
+) -> str | None:
+    """An admin's link template (product, cart, order, tracking, promo code redemption) as
+    saved: trimmed, None when empty. Filled as the push fills it (`fill_url`, each placeholder
+    with a value), it must make a full link: one that does not would cost every record its link
+    at every push, without a word to the admin. Raises ValueError in plain words (the settings'
+    validators): a placeholder not in `allowed`, the `required` one missing, no full link."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    unknown = set(_PLACEHOLDER.findall(value)) - set(allowed)
+    if unknown:
+        raise ValueError(
+            "may only use the placeholders "
+            + ", ".join("{" + n + "}" for n in sorted(allowed))
+            + f"; remove {', '.join('{' + n + '}' for n in sorted(unknown))}"
+        )
+    if required is not None and "{" + required + "}" not in value:
+        raise ValueError(f"must contain {{{required}}}, where the {required} goes")
+    if fill_url(value, **dict.fromkeys(allowed, "1")) is None:
+        raise ValueError(
+            "must make a full link once its placeholders are filled in: an http(s) address "
+            "with a host, no spaces, and any character other than plain letters, digits and "
+            f"punctuation percent-encoded (a space as %20), e.g. {example}"
+        )
+    return value

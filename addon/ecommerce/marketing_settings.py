@@ -14,6 +14,8 @@ from typing import Literal
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from addon.ecommerce.links import checked_template
+
 # Where a product's `vendor` or `type` comes from in Saleor.
 ProductFieldSource = Literal["category", "product_type", "attribute", "metadata", "none"]
 KEYED_SOURCES = ("attribute", "metadata")
@@ -47,7 +49,6 @@ DEFAULT_VENDOR = ProductField(source="metadata", key="vendor")
 DEFAULT_TYPE = ProductField(source="product_type")
 
 TRACKING_FIELDS = {"number", "postal_code", "country"}
-_PLACEHOLDER = re.compile(r"\{(\w*)\}")
 
 
 class TrackingRule(BaseModel):
@@ -80,22 +81,9 @@ class TrackingRule(BaseModel):
     @field_validator("url_template")
     @classmethod
     def _template(cls, value: str | None) -> str | None:
-        if value is None or not value.strip():
-            return None
-        value = value.strip()
-        if not re.match(r"^https?://[^/\s]+", value):
-            raise ValueError(
-                "must be an absolute http(s) URL such as https://track.example.com/?n={number}"
-            )
-        unknown = set(_PLACEHOLDER.findall(value)) - TRACKING_FIELDS
-        if unknown:
-            raise ValueError(
-                "may only use the placeholders {number}, {postal_code}, {country}; remove "
-                + ", ".join("{" + n + "}" for n in sorted(unknown))
-            )
-        if "{number}" not in value:
-            raise ValueError("must contain {number}, where the tracking number goes")
-        return value
+        return checked_template(
+            value, TRACKING_FIELDS, "https://track.example.com/?n={number}", required="number"
+        )
 
 
 def check_rules(rules: list[TrackingRule]) -> list[TrackingRule]:

@@ -3,14 +3,13 @@ and the E-commerce page's promo settings."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from addon.ecommerce.links import fill_url
+from addon.ecommerce.links import checked_template
 from addon.ecommerce.promo_models import PromoOffer
 
 
@@ -91,11 +90,7 @@ class SaleorVoucher(_Saleor):
 
 # --- the E-commerce page ---------------------------------------------------------------------
 
-_TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
 REDEMPTION_FIELDS = {"code", "channel"}
-# What a template is filled with to check it: the push fills it with each code and channel
-# (`promo_payloads.redemption_url`), every value percent-encoded, so any sample shows it.
-_SAMPLE = {"code": "SPRING10", "channel": "default-channel"}
 _EXAMPLE = "https://shop.example.com/cart?promo={code}"
 
 
@@ -125,19 +120,4 @@ class PromoSettingsUpdate(BaseModel):
     @field_validator("redemption_url_template")
     @classmethod
     def _template(cls, value: str | None) -> str | None:
-        value = (value or "").strip() or None
-        if value is None:
-            return None
-        # The push's own rule (`links.fill_url`): a template making no full link would be
-        # replaced by the store's address at every push, without a word to the admin.
-        if fill_url(value, **_SAMPLE) is None:
-            raise ValueError(
-                "must make a full link once {code} and {channel} are filled in: an http(s) "
-                "address with a host, no spaces, and any character other than plain letters, "
-                f"digits and punctuation percent-encoded (a space as %20), e.g. {_EXAMPLE}"
-            )
-        unknown = set(_TEMPLATE_FIELDS.findall(value)) - REDEMPTION_FIELDS
-        if unknown:
-            names = ", ".join("{" + n + "}" for n in sorted(unknown))
-            raise ValueError(f"unknown placeholder {names}: use {{code}} or {{channel}}")
-        return value
+        return checked_template(value, REDEMPTION_FIELDS, _EXAMPLE)

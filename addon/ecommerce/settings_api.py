@@ -3,12 +3,10 @@ page reads (`SettingsRead`), with their checks in words."""
 
 from __future__ import annotations
 
-import re
-
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from addon.db.read import RowRead
-from addon.ecommerce.links import full_url
+from addon.ecommerce.links import checked_template
 from addon.ecommerce.marketing_settings import (
     ProductField,
     TrackingRule,
@@ -18,33 +16,9 @@ from addon.ecommerce.marketing_settings import (
 )
 from addon.subscriptions.schemas import Email
 
-_TEMPLATE_FIELDS = re.compile(r"\{(\w*)\}")
 PRODUCT_FIELDS = {"slug", "id", "channel"}
 CHECKOUT_FIELDS = {"token", "channel", "restore"}
 ORDER_FIELDS = {"number", "id", "channel"}
-
-
-def _check_template(value: str | None, allowed: set[str], example: str) -> str | None:
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"must be an absolute http(s) URL such as {example}")
-    # Filled as the app fills it, it must be a link Mailchimp takes (`links.py`): it refuses an
-    # order whose link is not one, so a template that is not would cost every order its link.
-    if full_url(_TEMPLATE_FIELDS.sub("1", value)) is None:
-        raise ValueError(
-            "must be a full link: a host, no spaces, and any character other than plain "
-            "letters, digits and punctuation percent-encoded (a space as %20)"
-        )
-    unknown = {name for name in _TEMPLATE_FIELDS.findall(value)} - allowed
-    if unknown:
-        raise ValueError(
-            "may only use the placeholders "
-            + ", ".join("{" + n + "}" for n in sorted(allowed))
-            + f"; remove {', '.join('{' + n + '}' for n in sorted(unknown))}"
-        )
-    return value
 
 
 class SettingsUpdate(BaseModel):
@@ -107,19 +81,19 @@ class SettingsUpdate(BaseModel):
     @field_validator("product_url_template")
     @classmethod
     def _product_template(cls, value: str | None) -> str | None:
-        return _check_template(value, PRODUCT_FIELDS, "https://shop.example.com/products/{slug}")
+        return checked_template(value, PRODUCT_FIELDS, "https://shop.example.com/products/{slug}")
 
     @field_validator("checkout_url_template")
     @classmethod
     def _checkout_template(cls, value: str | None) -> str | None:
-        return _check_template(
+        return checked_template(
             value, CHECKOUT_FIELDS, "https://shop.example.com/checkout?token={token}"
         )
 
     @field_validator("order_url_template")
     @classmethod
     def _order_template(cls, value: str | None) -> str | None:
-        return _check_template(
+        return checked_template(
             value, ORDER_FIELDS, "https://shop.example.com/account/orders/{number}"
         )
 

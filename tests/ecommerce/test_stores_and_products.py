@@ -166,7 +166,7 @@ async def test_settings_reject_a_template_that_makes_no_full_link(
     `check_order_url`): such a template would cost every order."""
     response = await shop.api("PATCH", "/api/ecommerce/settings", {"order_url_template": template})
     assert response.status_code == 422
-    assert "must be a full link" in response.text
+    assert "must make a full link" in response.text
 
 
 async def test_product_with_variants_and_channel_prices(shop: Shop) -> None:

@@ -136,6 +136,27 @@ async def test_tracking_rules_are_checked_and_kept(shop: Shop) -> None:
             ],
             "two rules",
         ),
+        # No full link once filled (`links.checked_template`): every shipment's link lost.
+        (
+            [
+                {
+                    "shipping_method": "",
+                    "carrier": "X",
+                    "url_template": "https://t.example/a b/{number}",
+                }
+            ],
+            "must make a full link",
+        ),
+        (
+            [
+                {
+                    "shipping_method": "",
+                    "carrier": "X",
+                    "url_template": "https://t.example:port/{number}",
+                }
+            ],
+            "must make a full link",
+        ),
     ]
     for rules, said in bad:
         response = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_rules": rules})
