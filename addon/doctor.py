@@ -21,7 +21,7 @@ from addon import metrics
 from addon.connection.models import ConnectionStatus, MailchimpConnection
 from addon.connection.service import credentials_of
 from addon.db.migrations import current_revisions, head_revisions
-from addon.installations.delivery_key import blocked_reasons, key_blocked_message
+from addon.installations.delivery_key import blocked_reasons, key_blocked_message, unforeseen
 from addon.installations.models import Installation
 from addon.installations.webhook_plan import key_refusals_among, paused_among, plan
 from addon.installations.webhook_upkeep import installed_webhooks
@@ -237,9 +237,13 @@ async def _webhooks_check(services: Services, installation: Installation) -> Che
         refused = key_refusals_among(installed, wanted, services.settings.app_url, key)
         if refused:
             problems.append(key_blocked_message(refused))
-        # Those Saleor refused at the last upkeep for a reason the app does not foresee.
+        # Those Saleor refused at the last upkeep for a reason the app does not foresee (the
+        # others it reads afresh above: one fixed since is no longer said).
         stored = blocked_reasons(installation.webhooks_key_blocked)
-        if earlier := {slug: why for slug, why in stored.items() if slug not in refused}:
+        earlier = {
+            slug: why for slug, why in stored.items() if slug not in refused and unforeseen(why)
+        }
+        if earlier:
             problems.append("at the last upkeep: " + key_blocked_message(earlier))
     paused = paused_among(installed, wanted, services.settings.app_url)
     if paused:

@@ -154,14 +154,23 @@ def without_values(text: str, headers: dict[str, str] | None) -> str:
     return text
 
 
+_REFUSED = "Saleor refused its custom headers"
+
+
 def refused_reason(message: str, headers: dict[str, str] | None) -> str:
     """A refusal of the headers the upkeep did not foresee (a stricter Saleor), in Saleor's
     words, without any header's value (`without_values`)."""
     message = without_values(message, headers)
     return (
-        f"Saleor refused its custom headers with the key added ({message.strip()}), so change "
-        "or remove the header it names in Saleor"
+        f"{_REFUSED} with the key added ({message.strip()}), so change or remove the header it "
+        "names in Saleor"
     )
+
+
+def unforeseen(reason: str) -> bool:
+    """Whether a recorded reason is a refusal Saleor gave (`refused_reason`), which only its
+    next upkeep can tell again, not one the app reads from the headers (`key_refusal`)."""
+    return reason.startswith(_REFUSED)
 
 
 def blocked_reasons(stored: dict[str, str] | list[str] | None) -> dict[str, str]:
