@@ -4,9 +4,9 @@ when an import finds a group made hidden or shown, added or deleted in Mailchimp
 in it are written again. Subscriptions handles the event (`subscriptions.shown_groups`); this
 package imports none of it.
 
-Customers an earlier version wrote held every group in public, hidden ones too: an installation
-whose settings are of an older `SHOWN_GROUPS_REVISION` announces every hidden group as changed
-at its next import, once."""
+Customers an earlier version wrote held every group in public, hidden and deleted ones too, and
+none in private: an installation whose settings are of an older `SHOWN_GROUPS_REVISION`
+announces every group as changed at its next import, once."""
 
 from __future__ import annotations
 
@@ -28,13 +28,12 @@ class ShownGroupsChanged(BaseModel):
     interest_ids: list[str]
 
 
-def _hidden(groups: Iterable[AudienceGroup]) -> dict[str, set[str]]:
-    """Every hidden group's interests by audience, deleted groups' too."""
-    hidden: dict[str, set[str]] = {}
+def _every(groups: Iterable[AudienceGroup]) -> dict[str, set[str]]:
+    """Every group's interests by audience, deleted groups' too."""
+    every: dict[str, set[str]] = {}
     for group in groups:
-        if group.type == "hidden":
-            hidden.setdefault(group.list_id, set()).update(str(i["id"]) for i in group.interests)
-    return hidden
+        every.setdefault(group.list_id, set()).update(str(i["id"]) for i in group.interests)
+    return every
 
 
 async def announce(
@@ -45,11 +44,11 @@ async def announce(
     changed: dict[str, frozenset[str]],
 ) -> None:
     """Queue the event for each audience whose shown interests changed (`changed`, from
-    `AudienceRepository.apply_import`), and, once, for the hidden groups an earlier version
-    wrote in public."""
+    `AudienceRepository.apply_import`), and, once, for every group: an earlier version wrote
+    each in public (hidden ones, deleted ones) and none in private."""
     announced = {list_id: set(ids) for list_id, ids in changed.items()}
     if settings.shown_groups_revision < SHOWN_GROUPS_REVISION:
-        for list_id, ids in _hidden(groups).items():
+        for list_id, ids in _every(groups).items():
             announced.setdefault(list_id, set()).update(ids)
         settings.shown_groups_revision = SHOWN_GROUPS_REVISION
     jobs = JobRepository(session)

@@ -9,15 +9,17 @@ from __future__ import annotations
 from sqlalchemy import update
 
 from addon.audiences.models import NewsletterSettings
-from addon.subscriptions.metadata import GROUPS_PREFIX
+from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, GROUPS_PREFIX
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_hidden_groups_metadata import _ann_chooses_veg
-from tests.subscriptions.test_signup_form_known_contacts import ANN
+from tests.subscriptions.test_signup_form_known_contacts import ANN, STORE
+
+BOB = "bob@example.com"
 
 
-def _keys(shop: Shop) -> tuple[str, str]:
-    """Ann's groups key of News: public, private."""
-    customer = shop.saleor.store.find_customer_by_email(ANN)
+def _keys(shop: Shop, email: str = ANN) -> tuple[str, str]:
+    """A customer's groups key of News (Ann's): public, private."""
+    customer = shop.saleor.store.find_customer_by_email(email)
     assert customer is not None
     key = GROUPS_PREFIX + shop.ids["news"]
     return customer.metadata.get(key, ""), customer.private_metadata.get(key, "")
@@ -78,3 +80,34 @@ async def test_customers_written_with_their_hidden_groups_in_public_are_written_
     customer.metadata[key] = "left as it is"
     await _import(shop)
     assert _keys(shop)[0] == "left as it is"
+
+
+async def test_customers_of_no_hidden_group_written_before_get_their_private_key(
+    newsletter: Shop,
+) -> None:
+    """An earlier version wrote no private key at all: every customer in a group is written
+    again once, not only those in a hidden one."""
+    shop = newsletter
+    veg = shop.ids["Veg"]
+    customer = await shop.saleor.create_customer(
+        BOB, metadata={CONSENT_SUBSCRIBE: "true"}, is_confirmed=True
+    )
+    await shop.work()
+    token = shop.saleor.mint_customer_token(customer)
+    chosen = {"list_id": shop.ids["news"], "subscribed": True, "groups": [veg]}
+    saved = await shop.client.put(
+        "/api/storefront/me/subscriptions",
+        params=STORE,
+        headers={"Authorization": f"Bearer {token}"},
+        json={"audiences": [chosen]},
+    )
+    assert saved.status_code == 202, saved.text
+    await shop.work()
+    assert _keys(shop, BOB) == (veg, veg)
+    # As an earlier version wrote him: no private key.
+    del customer.private_metadata[GROUPS_PREFIX + shop.ids["news"]]
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(NewsletterSettings).values(shown_groups_revision=0))
+
+    await _import(shop)
+    assert _keys(shop, BOB) == (veg, veg)
