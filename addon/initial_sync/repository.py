@@ -59,14 +59,19 @@ class InitialSyncRepository:
         )
         return result.scalar_one_or_none()
 
-    async def running(self, installation_id: int, channel: str) -> InitialSync | None:
-        result = await self.session.execute(
-            select(InitialSync).where(
-                InitialSync.installation_id == installation_id,
-                InitialSync.active_channel == channel,
-                InitialSync.status == RunStatus.RUNNING,
-            )
+    async def running(
+        self, installation_id: int, channel: str, *, for_update: bool = False
+    ) -> InitialSync | None:
+        """The channel's running sync; `for_update`: its row locked, as a step and the
+        watchdog lock it before they queue the next step (one order: no deadlock)."""
+        statement = select(InitialSync).where(
+            InitialSync.installation_id == installation_id,
+            InitialSync.active_channel == channel,
+            InitialSync.status == RunStatus.RUNNING,
         )
+        if for_update:
+            statement = statement.with_for_update()
+        result = await self.session.execute(statement)
         return result.scalar_one_or_none()
 
     async def in_flight(self, sync_id: int) -> int:

@@ -88,7 +88,8 @@ class InitialSyncService:
         return await self._read(run)
 
     async def cancel(self, installation: Installation, channel: str) -> InitialSyncRead:
-        run = await self.syncs.running(installation.id, channel)
+        # Locked: a step ending the sync meanwhile, or moving it on, waits for the cancel.
+        run = await self.syncs.running(installation.id, channel, for_update=True)
         if run is None:
             raise NotFound(
                 f"No initial sync of channel {channel!r} is running.",
