@@ -53,12 +53,14 @@ def _signed_in_since(user: SaleorUser) -> bool:
 
 
 def placed_before_erasure(order: SaleorOrder, erased: Erased) -> bool:
-    """The order was placed at an address erased since: it must not reach Mailchimp again."""
+    """The order was placed at an address erased since: it must not reach Mailchimp again.
+    Placed when it became an order (`SaleorOrder.placed`): a draft begun before the erasure and
+    completed after it (its `created` is the draft's) is a purchase made after it."""
     if not erased:
         return False
     for address in order_addresses(order):
         erased_at = erased.get(subscriber_hash(address))
-        if erased_at is not None and order.created <= erased_at:
+        if erased_at is not None and order.placed <= erased_at:
             return True
     return False
 

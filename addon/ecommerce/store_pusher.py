@@ -8,6 +8,8 @@ import re
 from collections.abc import Awaitable
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Select
+
 from addon.ecommerce import payloads
 from addon.ecommerce.channel_presence import (
     channel_gone,
@@ -17,8 +19,9 @@ from addon.ecommerce.channel_presence import (
     saleor_channels,
 )
 from addon.ecommerce.fingerprints import fingerprint
-from addon.ecommerce.models import EntityKind, SyncStatus
+from addon.ecommerce.models import EntityKind, MailchimpStore, SyncStatus
 from addon.ecommerce.push_ledger import DependencyFailed, LedgerPusher, already_exists
+from addon.ecommerce.repository import LedgerRepository
 from addon.ecommerce.saleor_schemas import ChannelRef
 from addon.ecommerce.store_domain import (
     create_with_own_domain,
@@ -121,15 +124,36 @@ class StorePusher(LedgerPusher):
             offset += len(page.orders)
             if len(page.orders) < ADOPTION_PAGE or offset >= page.total_items:
                 break
-        if newest is None:
-            return
         # Mailchimp may keep the time to the second only: the newest one's whole second.
-        cutoff = newest.replace(microsecond=0) + timedelta(seconds=1)
+        cutoff = None if newest is None else newest.replace(microsecond=0) + timedelta(seconds=1)
         async with self.services.db.transaction() as session:
-            store = await StoreRepository(session).get(self.ctx.installation_id, self.ctx.channel)
-            if store is not None and store.uuid_orders_before is None:
+            store = await session.scalar(self._store_row().with_for_update())
+            if store is None:
+                return
+            if store.uuid_orders_before is None:
                 store.uuid_orders_before = cutoff
-                self.ctx.uuid_orders_before = cutoff
+            # Another push of the channel may have adopted it first (and hold no cutoff of its
+            # own in its context): every push goes by the one recorded, or sends the orders
+            # held under their UUID under their number, as second orders.
+            self.ctx.uuid_orders_before = store.uuid_orders_before
+
+    def _store_row(self) -> Select[MailchimpStore]:
+        return MailchimpStore.of_installation(self.ctx.installation_id).where(
+            MailchimpStore.channel_slug == self.ctx.channel
+        )
+
+    async def _store_recorded(self) -> bool:
+        """Whether the ledger holds the store synced; and the context takes the adoption's
+        cutoff recorded meanwhile (`_adopt_orders`): a push that loaded its context before
+        another adopted the store, then finds it synced, pushes no store of its own. Read
+        after the record, in its session: the adoption records its cutoff before the record."""
+        async with self.services.db.session() as session:
+            record = await LedgerRepository(session).get(
+                self.ctx.installation_id, self.ctx.channel, EntityKind.STORE, self.ctx.channel
+            )
+            cutoff = self._store_row().with_only_columns(MailchimpStore.uuid_orders_before)
+            self.ctx.uuid_orders_before = await session.scalar(cutoff)
+        return record is not None and record.status is SyncStatus.SYNCED
 
     async def ensure_store(self, seen: ChannelRef | None = None) -> None:
         """The store first; pushed again when the channel's name or currency changed."""
@@ -140,8 +164,7 @@ class StorePusher(LedgerPusher):
         if not self._store_synced:
             # Read once per push: a push asks before its record and again with the channel it
             # read (an order's), and each read is a session on the way to Mailchimp.
-            known = await self.known(EntityKind.STORE, self.ctx.channel)
-            self._store_synced = known.status is SyncStatus.SYNCED
+            self._store_synced = await self._store_recorded()
         if self._store_synced and not changed and self.ctx.channel_id is None:
             # Tracked before the app kept channel ids: learnt from Saleor's list, once (a
             # channel not in it raises nothing here: a cart of a deleted one still goes).
