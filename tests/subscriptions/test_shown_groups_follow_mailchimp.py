@@ -6,10 +6,14 @@ with their hidden groups in public are written again once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import update
 
 from addon.audiences.models import NewsletterSettings
+from addon.clock import ManualClock
 from addon.subscriptions.metadata import CONSENT_SUBSCRIBE, GROUPS_PREFIX
+from addon.subscriptions.shown_groups import WRITES_PER_SECOND
 from tests.subscriptions.conftest import Shop
 from tests.subscriptions.test_hidden_groups_metadata import _ann_chooses_veg
 from tests.subscriptions.test_signup_form_known_contacts import ANN, STORE
@@ -82,19 +86,14 @@ async def test_customers_written_with_their_hidden_groups_in_public_are_written_
     assert _keys(shop)[0] == "left as it is"
 
 
-async def test_customers_of_no_hidden_group_written_before_get_their_private_key(
-    newsletter: Shop,
-) -> None:
-    """An earlier version wrote no private key at all: every customer in a group is written
-    again once, not only those in a hidden one."""
-    shop = newsletter
-    veg = shop.ids["Veg"]
+async def _bob_chooses_veg(shop: Shop) -> Any:
+    """Bob, a confirmed customer, subscribes to News in Veg on his account page."""
     customer = await shop.saleor.create_customer(
         BOB, metadata={CONSENT_SUBSCRIBE: "true"}, is_confirmed=True
     )
     await shop.work()
     token = shop.saleor.mint_customer_token(customer)
-    chosen = {"list_id": shop.ids["news"], "subscribed": True, "groups": [veg]}
+    chosen = {"list_id": shop.ids["news"], "subscribed": True, "groups": [shop.ids["Veg"]]}
     saved = await shop.client.put(
         "/api/storefront/me/subscriptions",
         params=STORE,
@@ -103,6 +102,17 @@ async def test_customers_of_no_hidden_group_written_before_get_their_private_key
     )
     assert saved.status_code == 202, saved.text
     await shop.work()
+    return customer
+
+
+async def test_customers_of_no_hidden_group_written_before_get_their_private_key(
+    newsletter: Shop,
+) -> None:
+    """An earlier version wrote no private key at all: every customer in a group is written
+    again once, not only those in a hidden one."""
+    shop = newsletter
+    veg = shop.ids["Veg"]
+    customer = await _bob_chooses_veg(shop)
     assert _keys(shop, BOB) == (veg, veg)
     # As an earlier version wrote him: no private key.
     del customer.private_metadata[GROUPS_PREFIX + shop.ids["news"]]
@@ -111,3 +121,25 @@ async def test_customers_of_no_hidden_group_written_before_get_their_private_key
 
     await _import(shop)
     assert _keys(shop, BOB) == (veg, veg)
+
+
+async def test_the_customers_of_a_group_are_written_again_a_few_a_second(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Jobs are taken oldest due first: written all at once, the customers of a large group
+    would hold the store's live changes behind them. Ann's write-back is due at once, Bob's a
+    tenth of a second later (`WRITES_PER_SECOND`)."""
+    shop = newsletter
+    await _ann_chooses_veg(shop)
+    await _bob_chooses_veg(shop)
+    veg, fair = shop.ids["Veg"], shop.ids["Fair"]
+    topics = await _category(shop, "Topics")
+    await shop.mc(
+        "PATCH", f"/lists/{shop.ids['news']}/interest-categories/{topics}", {"type": "hidden"}
+    )
+    await _import(shop)
+    assert _keys(shop) == ("", ",".join(sorted([veg, fair])))
+    assert _keys(shop, BOB) == (veg, veg)  # not yet
+    clock.advance(1 / WRITES_PER_SECOND)
+    await shop.work()
+    assert _keys(shop, BOB) == ("", veg)
