@@ -18,7 +18,8 @@ runs is left to the retries (`state.retried_step`): through a Mailchimp or Saleo
 on for up to `WORKER_OUTAGE_MAX_ATTEMPTS` runs (about seven hours), far longer than the stall
 time, and end either with the step run again or given up, which fails the sync with its error
 (`step_failed`). Meanwhile the sync's status says why it waits (`InitialSyncRead.retrying`, and
-the step's row on the Activity page).
+the step's row on the Activity page), as it does of a wait Mailchimp asked for
+(`InitialSyncRead.throttled_until`).
 
 Another account connected in place of the sync's (after a reset, or straight away through the
 API) drops the sync with the first account's data (`account_data.py`), its wait for a

@@ -79,6 +79,12 @@ class InitialSyncRead(BaseModel):
         description="Set while a running sync waits for the retry of a failed step (e.g. "
         "Mailchimp or Saleor not answering)",
     )
+    throttled_until: datetime | None = Field(
+        default=None,
+        description="Set while a running sync waits because Mailchimp asked the app to slow "
+        "down (its 429, e.g. the account's 500 pending batches): when it goes on by itself "
+        "(null while `retrying` is set)",
+    )
     summary: str = Field(
         description="The status line, derived from the kinds' states only (e.g. \"Sending "
         'products and customers; orders wait until every product is confirmed.")'

@@ -18,7 +18,13 @@ from addon.initial_sync import handoff, summary
 from addon.initial_sync.models import InitialSync, Phase
 from addon.initial_sync.repository import InitialSyncRepository
 from addon.initial_sync.schemas import InitialSyncRead, KindProgress, StartRequest, StepRetry
-from addon.initial_sync.state import KINDS, enqueue_step, enqueue_watchdog, retried_step
+from addon.initial_sync.state import (
+    KINDS,
+    enqueue_step,
+    enqueue_watchdog,
+    retried_step,
+    throttled_until,
+)
 from addon.installations.models import Installation
 from addon.services import Services
 
@@ -110,11 +116,13 @@ class InitialSyncService:
         running = run.status is RunStatus.RUNNING
         handed = await handoff.handed_waiting(self.session, run) if running else 0
         step = await retried_step(self.session, run, self.services.settings) if running else None
-        retrying = None
+        retrying = throttled = None
         if step is not None and step.last_error is not None:
             retrying = StepRetry(
                 attempts=step.attempts, retry_at=step.run_after, last_error=step.last_error
             )
+        elif running:
+            throttled = await throttled_until(self.session, run)
         kinds = []
         for kind, view in zip(KINDS, views, strict=True):
             counters = (run.progress or {}).get(kind.value, {})
@@ -153,5 +161,6 @@ class InitialSyncService:
             batches_in_flight=await self.syncs.in_flight(run.id),
             kinds=kinds,
             retrying=retrying,
+            throttled_until=throttled,
             summary=summary.summary(run, views, handed),
         )

@@ -4,8 +4,9 @@ Owns the run's state as a step sees it (`Snapshot` of the `InitialSync` row, one
 kind, the `Flight`s: batches queued or at Mailchimp, progress counters), the batches' packed
 operations, and the scheduling of the chain: the `initial_sync.step` job (one lane per channel,
 one coalesce key per sync, so one chain even when a cancel adds a step), the watchdog job, the
-step as the worker retries it (`retried_step`, read from the jobs table), and `end`, which
-marks a running sync ended and queues the step that clears `is_syncing`.
+step as the worker retries it (`retried_step`, read from the jobs table), the step waiting as
+Mailchimp asked (`throttled_until`), and `end`, which marks a running sync ended and queues the
+step that clears `is_syncing`.
 """
 
 from __future__ import annotations
@@ -131,6 +132,21 @@ async def retried_step(session: AsyncSession, run: InitialSync, settings: Settin
         if job.locked_until is not None and now - job.locked_until < stall:
             return job
     return None
+
+
+async def throttled_until(session: AsyncSession, run: InitialSync) -> datetime | None:
+    """When the sync's step goes on after a wait Mailchimp asked for (its 429: `Step._throttled`
+    set `last_progress_at` to the wait's end): the pending step's time, its wake. None when no
+    such wait is under way: the sync's progress is not ahead of now (it moved on, or waits
+    only for its next look at Mailchimp's batches), or no step waits (one runs)."""
+    now = utcnow()
+    if run.last_progress_at <= now:
+        return None
+    jobs = await JobRepository(session).unfinished_of_key(
+        run.installation_id, _key(STEP_JOB, run.id)
+    )
+    waiting = (j.run_after for j in jobs if j.status is JobStatus.PENDING and j.run_after > now)
+    return min(waiting, default=None)
 
 
 async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: str | None) -> bool:

@@ -1,8 +1,9 @@
 /*
  * How an initial sync reads in its section (see initial-sync.js): the badge, the status line
  * (the server's `summary`, or worked out from the per-kind numbers on older servers), why it
- * waits while the worker retries its step (the server's `retrying`), a row per kind with its
- * progress bar and numbers, and which of Start and Cancel is offered.
+ * waits while the worker retries its step (the server's `retrying`) or while Mailchimp asked the
+ * app to slow down (`throttled_until`), a row per kind with its progress bar and numbers, and
+ * which of Start and Cancel is offered.
  */
 import { details, el, formatTime } from "./app.js";
 
@@ -161,6 +162,43 @@ function showRetrying(box, run) {
   setText(toggle.querySelector("pre"), retrying.last_error);
 }
 
+/**
+ * The notice of a running sync waiting because Mailchimp asked the app to slow down (its 429,
+ * e.g. too many pending batches: up to an hour), with when it goes on by itself. Nothing
+ * technical to show, so no Details. Made once per section and only filled by each poll, as
+ * the retrying notice.
+ */
+export function throttledNotice() {
+  var box = el("div", "notice");
+  box.dataset.syncThrottled = "";
+  box.setAttribute("role", "status");
+  box.hidden = true;
+  var body = el("div", "notice-body");
+  body.appendChild(el("strong", "", "Waiting for Mailchimp"));
+  body.appendChild(el("p"));
+  box.appendChild(body);
+  return box;
+}
+
+function throttledText(until) {
+  var words = "Mailchimp asked the app to slow down; ";
+  // The wait's end may have passed: the step runs (or waits for a free worker).
+  if (new Date(until).getTime() <= Date.now()) {
+    return words + "the wait is over and the sync goes on by itself.";
+  }
+  return words + "the sync goes on at " + formatTime(until) + " by itself.";
+}
+
+function showThrottled(box, run) {
+  var notice = box.querySelector("[data-sync-throttled]");
+  if (!notice) return;
+  // A retried step says so in its own notice; absent on older servers.
+  var running = run && run.status === "running" && !run.retrying;
+  var until = running ? run.throttled_until : null;
+  notice.hidden = !until;
+  if (until) setText(notice.querySelector("p"), throttledText(until));
+}
+
 /** The run `run` in its section `box`: undefined while unread, null when never run. */
 export function showRun(box, run) {
   var running = !!run && run.status === "running";
@@ -197,6 +235,7 @@ export function showRun(box, run) {
     status.textContent = parts.join(" · ");
   }
   showRetrying(box, run);
+  showThrottled(box, run);
   var problem = box.querySelector("[data-sync-error]");
   problem.hidden = !(run && run.status === "failed" && run.error);
   problem.querySelector("p").textContent = (run && run.error) || "";

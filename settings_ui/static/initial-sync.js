@@ -6,7 +6,7 @@
  * is in initial-sync-progress.js.
  */
 import { bridge, button, confirmDialog, confirmed, el, setBusy } from "./app.js";
-import { SYNC_KINDS, retryingNotice, showRun } from "./initial-sync-progress.js";
+import { SYNC_KINDS, retryingNotice, showRun, throttledNotice } from "./initial-sync-progress.js";
 
 let onEnded = () => {};
 
@@ -69,6 +69,7 @@ export function renderInitialSync(channel, paused, disconnected) {
   status.dataset.syncStatus = "";
   box.appendChild(status);
   box.appendChild(retryingNotice());
+  box.appendChild(throttledNotice());
   var problem = el("div", "notice critical mt-8");
   problem.dataset.syncError = "";
   problem.hidden = true;
