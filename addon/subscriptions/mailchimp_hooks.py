@@ -43,11 +43,8 @@ from addon.subscriptions.upemail_chain import (
     moved_state,
     still_member,
 )
-from addon.subscriptions.writeback import (
-    contact_lane,
-    enqueue_status_write,
-    is_other_owner_note,
-)
+from addon.subscriptions.writeback import contact_lane, enqueue_status_write
+from addon.subscriptions.writeback_notes import is_other_owner_note
 
 logger = logging.getLogger(__name__)
 

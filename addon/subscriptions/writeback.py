@@ -57,12 +57,15 @@ from addon.subscriptions.metadata import EMAIL_PREFIX, StatusKeys, status_keys
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import address_forms
+from addon.subscriptions.writeback_notes import (
+    record_other_owner,
+    record_refusal,
+    refused_before,
+)
 
 logger = logging.getLogger(__name__)
 
 WRITE_STATUS_JOB = "subscriptions.write_status"
-# Done on arrival: an Activity entry saying why a customer's status is not in Saleor.
-STATUS_NOT_WRITTEN = "subscriptions.status_not_written"
 
 
 def contact_lane(email: str) -> str:
@@ -154,10 +157,6 @@ def may_write_to(user: SaleorUser, state: ContactState | None) -> bool:
     return user.is_confirmed or (state is not None and state.saleor_user_id == user.id)
 
 
-def _refusal_key(user_id: str) -> str:
-    return f"{STATUS_NOT_WRITTEN}:{user_id}"
-
-
 async def _find_user(
     services: Services, api_url: str, token: SecretStr, addresses: list[str]
 ) -> SaleorUser | None:
@@ -222,74 +221,6 @@ async def _moved_customer(
     owner = await _find_user(services, api_url, token, [new])
     other = owner if owner is not None and (user is None or owner.id != user.id) else None
     return user, other
-
-
-_OTHER_OWNER = "This contact's address was changed in Mailchimp to "
-
-
-def other_owner_note(email: str) -> str:
-    """What a contact moved in Mailchimp onto another customer's address says."""
-    return (
-        f"{_OTHER_OWNER}{email}, which another Saleor customer's account has: its subscription "
-        "status and profile were not written on that account (its owner did not consent). "
-        "Check the contact in Mailchimp."
-    )
-
-
-def is_other_owner_note(problem: str | None) -> bool:
-    """Whether a contact's problem is `other_owner_note`'s: true only of the address it names,
-    so a later move drops it (the write-back notes it again if the new address is another's)."""
-    return problem is not None and problem.startswith(_OTHER_OWNER)
-
-
-async def _record_other_owner(
-    services: Services,
-    installation_id: int,
-    email: str,
-    states: list[ContactState],
-    other: SaleorUser,
-) -> None:
-    """The customer panel says why the other owner of the new address got nothing."""
-    logger.warning(
-        "A contact moved in Mailchimp onto Saleor user %s's address: not written there", other.id
-    )
-    lists = {s.list_id for s in states}
-    async with services.db.transaction() as session:
-        for state in await ContactRepository(session).for_email(installation_id, email):
-            if state.list_id in lists:
-                state.last_problem = other_owner_note(email)
-
-
-async def _refused_before(services: Services, installation_id: int, user_id: str) -> bool:
-    async with services.db.session() as session:
-        found = await session.execute(
-            select(Job.id).where(
-                Job.installation_id == installation_id,
-                Job.dedupe_key == _refusal_key(user_id),
-            )
-        )
-        return found.first() is not None
-
-
-async def _record_refusal(
-    services: Services, installation_id: int, email: str, user: SaleorUser, reason: str
-) -> None:
-    message = (
-        f"The newsletter status of {email} was not written to its Saleor account "
-        f"({user.email}): Saleor refused the app ({reason}). This account's metadata can be "
-        "written only with a permission the app does not have (a staff account needs "
-        "MANAGE_STAFF), so the app will not try again. The subscription itself is in Mailchimp "
-        "as usual."
-    )
-    logger.warning("Status of a contact not written to Saleor user %s: %s", user.id, reason)
-    async with services.db.transaction() as session:
-        await JobRepository(session).record_note(
-            installation_id,
-            STATUS_NOT_WRITTEN,
-            {"email": email, "saleor_user_id": user.id, "reason": reason},
-            message,
-            dedupe_key=_refusal_key(user.id),
-        )
 
 
 def _status_keys(
@@ -374,7 +305,7 @@ async def _write(
         if moved:
             user, other = await _moved_customer(services, (api_url, token), linked, addresses)
             if other is not None:
-                await _record_other_owner(services, installation_id, email, states, other)
+                await record_other_owner(services, installation_id, email, states, other.id)
         else:
             user = await _find_user(services, api_url, token, addresses)
             if linked is not None and (user is None or user.id != linked):
@@ -392,7 +323,7 @@ async def _write(
         keys = _status_keys(states, *audiences)
         if not keys.public:
             return
-    if await _refused_before(services, installation_id, user.id):
+    if await refused_before(services, installation_id, user.id):
         return
     try:
         data = await services.saleor.execute(
@@ -407,7 +338,7 @@ async def _write(
         )
     except SaleorPermissionDenied as exc:
         await wait_if_token_in_doubt(services, installation_id, exc)  # deactivated?
-        await _record_refusal(services, installation_id, email, user, str(exc))
+        await record_refusal(services, installation_id, email, user.id, user.email, str(exc))
         return
     except SaleorQueryError as exc:
         raise MetadataWriteFailed(f"Saleor refused the customer metadata: {exc}") from exc

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from addon.subscriptions.metadata import EMAIL_PREFIX, STATUS_PREFIX
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.writeback import other_owner_note
+from addon.subscriptions.writeback_notes import other_owner_note
 from tests.conftest import dashboard_headers
 from tests.subscriptions.conftest import Shop, _fire, _metadata
 

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 
 from addon.jobs.models import Job, JobStatus
 from addon.subscriptions.metadata import CONSENT_AUDIENCES, CONSENT_SUBSCRIBE, STATUS_PREFIX
-from addon.subscriptions.writeback import STATUS_NOT_WRITTEN, WRITE_STATUS_JOB
+from addon.subscriptions.writeback import WRITE_STATUS_JOB
+from addon.subscriptions.writeback_notes import STATUS_NOT_WRITTEN
 from sandboxes.saleor import Customer, LineSpec, VariantSpec
 from sandboxes.transport import HostRoutingTransport
 from tests.conftest import RecordingTransport

@@ -18,7 +18,8 @@ from addon.jobs.models import JobStatus
 from addon.jobs.worker import Worker
 from addon.subscriptions.metadata import STATUS_PREFIX
 from addon.subscriptions.profile_writeback import WRITE_PROFILE_JOB
-from addon.subscriptions.writeback import STATUS_NOT_WRITTEN, WRITE_STATUS_JOB
+from addon.subscriptions.writeback import WRITE_STATUS_JOB
+from addon.subscriptions.writeback_notes import STATUS_NOT_WRITTEN
 from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.versions import OLDEST_VERSION
 from sandboxes.transport import HostRoutingTransport
