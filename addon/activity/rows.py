@@ -95,9 +95,6 @@ KIND_SUBJECTS: dict[str, str] = {
     "subscriptions.held_move_retry": (
         "A customer's e-mail change, refused for now: to be tried again"
     ),
-    "subscriptions.follow_later": (
-        "A withdrawal waiting for Mailchimp's word of the contact's new address"
-    ),
     "subscriptions.mailchimp_event": "A change made in Mailchimp",
     "subscriptions.refresh_profiles": (
         "Contact fields of every subscriber, sent again after the field mapping was saved"

@@ -48,12 +48,12 @@ from addon.services import Services
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.contact_settled import release_hold, settled
 from addon.subscriptions.events_waiting import upemail_waiting, withdrawal_waiting
-from addon.subscriptions.follow import MOVE_WAIT, follow_later, follow_upemail, followed
+from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
 from addon.subscriptions.member_fields import MemberData, change_member_data, report_not_sent
 from addon.subscriptions.member_write import Applied, refused_address, write_member
-from addon.subscriptions.models import MEMBER_STATUSES, PROFILE_STATUSES
+from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.owed_withdrawals import (
     WAITING_FOR_CONNECTION,
     for_another_account,
@@ -116,15 +116,6 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             follows
             and change.saleor_user_id is not None
             and await upemail_waiting(session, installation_id, change.list_id, change.email)
-        )
-        # A withdrawal of a contact the app holds a member for, asked lately: its member may
-        # have moved in Mailchimp without the app told yet (`follow.follow_later`).
-        may_have_moved = (
-            withdraws(change, held_permissions)
-            and change.saleor_user_id is not None
-            and state is not None
-            and state.status in PROFILE_STATUSES
-            and utcnow() < change.requested_at + MOVE_WAIT
         )
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
@@ -204,7 +195,6 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         sent_before=sent_before,
                         known_permissions=list(permission_texts),
                         moving=moving,
-                        may_have_moved=may_have_moved,
                     )
 
                 try:
@@ -216,9 +206,6 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                     applied, gone = await with_live_groups(client, change.list_id, offered, write)
                 if applied.moved:
                     await follow_upemail(services, installation_id, change)
-                    return
-                if applied.missing:
-                    await follow_later(services, installation_id, change)
                     return
                 if chosen_left_out(gone, change.interest_ids):
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)

@@ -37,7 +37,6 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
         handle_customer_updated,
         handle_order_created,
     )
-    from addon.subscriptions.follow import FOLLOW_LATER_JOB, handle_follow_later
     from addon.subscriptions.mailchimp_hooks import (
         EVENT_JOB,
         event_failed,
@@ -77,7 +76,6 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(IMPORT_JOB, handle_import, payload=ImportRequest)
     registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks, payload=NoPayload)
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
-    registry.register(FOLLOW_LATER_JOB, handle_follow_later, payload=ContactChange)
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
     registry.register(SHOWN_GROUPS_CHANGED, handle_shown_groups_changed, payload=ShownGroupsChanged)

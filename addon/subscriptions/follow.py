@@ -1,25 +1,15 @@
 """A store-side change that follows its contact: asked of a customer's contact that moved
 before the change ran (the `subscriptions.apply` job's first step), or whose member Mailchimp
-moved before it ran, the move's `upemail` waiting behind it (`follow_upemail`) or not in yet
-(`follow_later`)."""
+moved before it ran, the move's `upemail` waiting behind it (`follow_upemail`)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from addon.jobs.repository import JobRepository
-from addon.jobs.schemas import ClaimedJob
 from addon.services import Services
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import ContactChange
 from addon.subscriptions.service import APPLY_JOB
 from addon.subscriptions.writeback import contact_lane
-
-FOLLOW_LATER_JOB = "subscriptions.follow_later"
-# How long a withdrawal that found no member where the app holds one waits for Mailchimp's
-# word of a move (`follow_later`): Mailchimp retries a webhook delivery for 75 minutes ("we'll
-# attempt the request for up to 75 minutes", its webhooks guide; `mailchimp_hooks`).
-MOVE_WAIT = timedelta(minutes=80)
 
 
 async def followed(services: Services, installation_id: int, change: ContactChange) -> bool:
@@ -64,35 +54,6 @@ async def follow_upemail(services: Services, installation_id: int, change: Conta
     async with services.db.transaction() as session:
         await JobRepository(session).enqueue(
             installation_id,
-            APPLY_JOB,
-            change.model_dump(mode="json"),
-            lane=contact_lane(change.email),
-        )
-
-
-async def follow_later(services: Services, installation_id: int, change: ContactChange) -> None:
-    """A withdrawal (a leaving, a consent withdrawn) that found no member at the contact's
-    address, where the app holds one: Mailchimp may have moved it (the member changed its
-    address on Mailchimp's profile page) with the `upemail` not in yet. Dropped, the withdrawal
-    would be lost once the move came (the contact at its new address still subscribed, or
-    consenting): it is asked again once Mailchimp's retries of the webhook are over
-    (`MOVE_WAIT` after it was asked), in the contact's lane, and follows the move if one came
-    (`followed`); with none, it ends as it would have. Queued in no lane meanwhile: the
-    contact's other jobs, the `upemail` first, are not held behind it."""
-    async with services.db.transaction() as session:
-        await JobRepository(session).enqueue(
-            installation_id,
-            FOLLOW_LATER_JOB,
-            change.model_dump(mode="json"),
-            run_after=change.requested_at + MOVE_WAIT,
-        )
-
-
-async def handle_follow_later(job: ClaimedJob, change: ContactChange, services: Services) -> None:
-    """The wait of `follow_later` is over: the change asked again, in the contact's lane."""
-    async with services.db.transaction() as session:
-        await JobRepository(session).enqueue(
-            job.installation_id,
             APPLY_JOB,
             change.model_dump(mode="json"),
             lane=contact_lane(change.email),

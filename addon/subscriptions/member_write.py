@@ -88,9 +88,6 @@ class Applied:
     # Nothing done: no member at the address, which Mailchimp moved (an `upemail` waits to be
     # applied); the change follows the member to its new address (`follow.follow_upemail`).
     moved: bool = False
-    # Nothing done: no member at the address, which Mailchimp may have moved, its `upemail` not
-    # in yet (`may_have_moved`); the change waits for it (`follow.follow_later`).
-    missing: bool = False
 
 
 async def write_member(
@@ -107,15 +104,12 @@ async def write_member(
     known_permissions: list[str],
     hidden: frozenset[str] = frozenset(),
     moving: bool = False,
-    may_have_moved: bool = False,
 ) -> Applied:
     """Send one store-side change of one contact to Mailchimp (see the module); what came of
     it. `known_permissions`: the audience's marketing permission ids; `hidden`: the offered
     interests of hidden groups (`_interests`); `moving`: Mailchimp changed the member's
     address (an `upemail` waits to be applied), so with no member at this one nothing is done
-    here (`Applied.moved`): not a member made at the address left, nor a change lost;
-    `may_have_moved`: a withdrawal the app holds a member for, which may have moved without the
-    app told yet: with no member at the address, nothing is done either (`Applied.missing`)."""
+    here (`Applied.moved`): not a member made at the address left, nor a change lost."""
     list_id, email = change.list_id, change.email
     try:
         current: Member | None = await client.get_member(list_id, email)
@@ -123,8 +117,6 @@ async def write_member(
         current = None
     if current is None and moving:
         return Applied(None, moved=True)
-    if current is None and may_have_moved:
-        return Applied(None, missing=True)
     interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
         return await _unsubscribe(client, change, current, known_permissions)
