@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import Literal
+from typing import Literal, TypeVar
 
 import pycountry
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -78,6 +78,16 @@ class TrackingRule(BaseModel):
             raise ValueError("name the carrier, e.g. DHL")
         return value
 
+
+Rule = TypeVar("Rule", bound=TrackingRule)
+
+
+class TrackingRuleInput(TrackingRule):
+    """A rule as an admin saves it, its link template checked (`links.checked_template`). One
+    saved before a check was added is read as it is (`TrackingRule`): refused on reading, it
+    would break the E-commerce page and the very save that would fix it; at push, a link it
+    cannot make is left out, the carrier still sent (`marketing.order_tracking`)."""
+
     @field_validator("url_template")
     @classmethod
     def _template(cls, value: str | None) -> str | None:
@@ -86,7 +96,7 @@ class TrackingRule(BaseModel):
         )
 
 
-def check_rules(rules: list[TrackingRule]) -> list[TrackingRule]:
+def check_rules(rules: list[Rule]) -> list[Rule]:
     """One rule per shipping method (names compared as Saleor's dashboard shows them, case
     aside), so which rule applies is never a matter of order."""
     seen: set[str] = set()

@@ -10,6 +10,7 @@ from addon.ecommerce.links import checked_template
 from addon.ecommerce.marketing_settings import (
     ProductField,
     TrackingRule,
+    TrackingRuleInput,
     check_locale,
     check_rules,
     check_timezone,
@@ -50,7 +51,7 @@ class SettingsUpdate(BaseModel):
         None, description="What becomes a product's vendor (Mailchimp's brand segments)."
     )
     product_type: ProductField | None = Field(None, description="What becomes a product's type.")
-    tracking_rules: list[TrackingRule] | None = Field(
+    tracking_rules: list[TrackingRuleInput] | None = Field(
         None,
         max_length=50,
         description="The carrier and tracking link per shipping method (an empty method: "
@@ -65,7 +66,7 @@ class SettingsUpdate(BaseModel):
 
     @field_validator("tracking_rules")
     @classmethod
-    def _rules(cls, value: list[TrackingRule] | None) -> list[TrackingRule] | None:
+    def _rules(cls, value: list[TrackingRuleInput] | None) -> list[TrackingRuleInput] | None:
         return None if value is None else check_rules(value)
 
     @field_validator("default_locale")

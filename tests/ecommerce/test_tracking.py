@@ -6,6 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
+
+from addon.ecommerce.models import EcommerceSettings
 from sandboxes.saleor.order_models import Order
 from tests.ecommerce.conftest import Shop
 
@@ -181,3 +184,33 @@ async def test_a_tracking_number_cleared_in_saleor_is_cleared_in_mailchimp(shop:
     await shop.drain()
     mc = shop.orders()[str(order.id)]
     assert (mc.fulfillment_status, mc.tracking_number, mc.tracking_carrier) == ("shipped", "", "")
+
+
+async def test_a_rule_saved_before_the_link_check_still_reads_saves_and_sends_its_carrier(
+    shop: Shop,
+) -> None:
+    """A tracking link template an earlier version took (a space in its query: no full link
+    once filled) is read as it is: refused on reading, it broke the E-commerce page and the
+    save that would fix it. At push the link is left out, the carrier still sent."""
+    old = {
+        "shipping_method": "DHL Express",
+        "carrier": "DHL",
+        "url_template": "https://www.dhl.com/track?n={number}&lang=en gb",
+    }
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(EcommerceSettings).values(tracking_rules=[old]))
+    page = await shop.api("GET", "/api/ecommerce")
+    assert page.status_code == 200, page.text
+    assert page.json()["settings"]["tracking_rules"] == [old]
+    saved = await shop.api("PATCH", "/api/ecommerce/settings", {"store_email": "a@grocer.example"})
+    assert saved.status_code == 200, saved.text
+
+    order = await _order(shop, "DHL Express")
+    await shop.saleor.fulfill_order(order, tracking_number="JD 0142")
+    await shop.drain()
+    mc = shop.orders()[str(order.id)]
+    assert (mc.tracking_number, mc.tracking_carrier) == ("JD 0142", "DHL")
+    assert not mc.tracking_url
+    # Saved again as it is, the admin is told what to fix.
+    again = await shop.api("PATCH", "/api/ecommerce/settings", {"tracking_rules": [old]})
+    assert again.status_code == 422 and "must make a full link" in again.text
