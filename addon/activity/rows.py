@@ -100,6 +100,9 @@ KIND_SUBJECTS: dict[str, str] = {
         "Contact fields of every subscriber, sent again after the field mapping was saved"
     ),
     "subscriptions.register_webhooks": "Mailchimp audience webhooks",
+    "subscriptions.shown_groups_rewrite": (
+        "Groups made hidden or shown in Mailchimp: more customers' groups written to Saleor"
+    ),
     "subscriptions.signup_retry": "A subscription refused for now: to be asked again",
     "subscriptions.statuses_seen": "Mailchimp statuses read by the engagement collection",
     "subscriptions.status_not_written": "Newsletter status not written to Saleor (no permission)",

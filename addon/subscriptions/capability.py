@@ -59,7 +59,9 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     )
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB
-    from addon.subscriptions.shown_groups import handle_shown_groups_changed
+    from addon.subscriptions.shown_groups import (
+        handle_shown_groups_changed,
+    )
     from addon.subscriptions.statuses_seen import (
         STATUSES_SEEN_JOB,
         StatusesSeen,
