@@ -52,7 +52,7 @@ from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
 from addon.subscriptions.member_fields import MemberData, change_member_data, report_not_sent
-from addon.subscriptions.member_write import Applied, refused_address, write_member
+from addon.subscriptions.member_write import NOT_ADDED, Applied, refused_address, write_member
 from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.owed_withdrawals import (
     WAITING_FOR_CONNECTION,
@@ -284,11 +284,15 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             state.sent_merge_digests = data.sent_digests(
                 applied.merge_fields, digests_before, specs
             )
+            # A withdrawal not sent (the contact is not in the audience: `NOT_ADDED`) is kept
+            # here all the same: the account page and Saleor show what the shopper chose.
+            kept = applied.problem == NOT_ADDED and change.permissions_exact
             state.marketing_permissions = [
                 {
                     "id": p.marketing_permission_id,
                     "text": p.text or permission_texts.get(p.marketing_permission_id, ""),
-                    "enabled": p.enabled,
+                    "enabled": p.enabled
+                    and not (kept and p.marketing_permission_id not in change.permission_ids),
                 }
                 for p in member.marketing_permissions
             ]

@@ -77,6 +77,9 @@ async def test_a_withdrawal_does_not_bring_back_a_contact_archived_in_mailchimp(
     state = await _contact(shop)
     assert state.status == "archived"
     assert state.last_problem is not None and "not in the audience" in state.last_problem
+    # Nothing was sent, but the app keeps the shopper's withdrawal: its record of the consent
+    # (which the account page shows) is not Mailchimp's archived one.
+    assert {p["id"]: p["enabled"] for p in state.marketing_permissions}[permission] is False
 
     # Max's own fresh consent brings them back, as before.
     joined = [{"list_id": news, "subscribed": True}]
