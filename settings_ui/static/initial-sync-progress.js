@@ -114,14 +114,20 @@ function showKind(row, kind, run) {
  * filled by each poll: drawn anew every second, the toggle would close under the admin.
  */
 export function retryingNotice() {
-  var box = el("div", "notice warning");
-  box.dataset.syncRetrying = "";
+  var box = syncNotice("notice warning", "syncRetrying", "Waiting to try again");
+  box.querySelector(".notice-body").appendChild(details("Details", ""));
+  return box;
+}
+
+/** A sync notice, hidden until a poll fills its paragraph (`data-<key>` marks it). */
+function syncNotice(classes, key, title) {
+  var box = el("div", classes);
+  box.dataset[key] = "";
   box.setAttribute("role", "status");
   box.hidden = true;
   var body = el("div", "notice-body");
-  body.appendChild(el("strong", "", "Waiting to try again"));
+  body.appendChild(el("strong", "", title));
   body.appendChild(el("p"));
-  body.appendChild(details("Details", ""));
   box.appendChild(body);
   return box;
 }
@@ -169,15 +175,7 @@ function showRetrying(box, run) {
  * the retrying notice.
  */
 export function throttledNotice() {
-  var box = el("div", "notice");
-  box.dataset.syncThrottled = "";
-  box.setAttribute("role", "status");
-  box.hidden = true;
-  var body = el("div", "notice-body");
-  body.appendChild(el("strong", "", "Waiting for Mailchimp"));
-  body.appendChild(el("p"));
-  box.appendChild(body);
-  return box;
+  return syncNotice("notice", "syncThrottled", "Waiting for Mailchimp");
 }
 
 function throttledText(until) {
