@@ -60,7 +60,10 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.schemas import ContactChange, MailchimpEvent
     from addon.subscriptions.service import APPLY_JOB
     from addon.subscriptions.shown_groups import (
+        SHOWN_GROUPS_REWRITE,
+        ShownGroupsRewrite,
         handle_shown_groups_changed,
+        handle_shown_groups_rewrite,
     )
     from addon.subscriptions.statuses_seen import (
         STATUSES_SEEN_JOB,
@@ -81,6 +84,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
     registry.register(SHOWN_GROUPS_CHANGED, handle_shown_groups_changed, payload=ShownGroupsChanged)
+    registry.register(SHOWN_GROUPS_REWRITE, handle_shown_groups_rewrite, payload=ShownGroupsRewrite)
     registry.register(STATUSES_SEEN_JOB, handle_statuses_seen, payload=StatusesSeen)
     registry.register(UPDATE_PROFILE_JOB, handle_update_profile, payload=ProfileUpdate)
     registry.register(REFRESH_PROFILES_JOB, handle_refresh_profiles, payload=RefreshProfiles)

@@ -4,11 +4,12 @@ now (or the reverse), and each contact in one of them has its status written bac
 customer's public metadata lists what Mailchimp's profile page would show it (`writeback`).
 
 The contacts are taken a page at a time (`PAGE` of them, by id), each page's write-backs due at
-once and the next page a few seconds later (`SHOWN_GROUPS_REWRITE`, no lane): jobs are taken
-oldest due first (`jobs.statements.claim_statement`), so the write-backs of a large group all
-queued at once (every customer in a group, at the one-time rewrite) would hold the store's live
-changes behind them; and one queued for later in a contact's lane would hold that contact's own
-changes (a leaving, an erasure) until its time (`jobs.statements.lane_busy`)."""
+once and the next page as much later as they take at `WRITES_PER_SECOND`
+(`SHOWN_GROUPS_REWRITE`, no lane): jobs are taken oldest due first
+(`jobs.statements.claim_statement`), so the write-backs of a large group all queued at once
+(every customer in a group, at the one-time rewrite) would hold the store's live changes behind
+them; and one queued for later in a contact's lane would hold that contact's own changes (a
+leaving, an erasure) until its time (`jobs.statements.lane_busy`)."""
 
 from __future__ import annotations
 
@@ -68,12 +69,14 @@ async def handle_shown_groups_rewrite(
         jobs = JobRepository(session)
         await jobs.enqueue_coalesced([status_write_job(job.installation_id, e) for e in emails])
         if len(rows) == PAGE:
+            # Paced by the write-backs queued, not the contacts read: a page of none goes on
+            # at once (a small group in a large audience is not hours of pages).
             rest = page.model_copy(update={"after": rows[-1].id})
             await jobs.enqueue(
                 job.installation_id,
                 SHOWN_GROUPS_REWRITE,
                 rest.model_dump(),
-                run_after=utcnow() + timedelta(seconds=PAGE / WRITES_PER_SECOND),
+                run_after=utcnow() + timedelta(seconds=len(emails) / WRITES_PER_SECOND),
             )
     logger.info(
         "Groups shown to contacts changed in audience %s: %d customer(s) written again",
