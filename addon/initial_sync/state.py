@@ -150,8 +150,10 @@ async def throttled_until(session: AsyncSession, run: InitialSync) -> datetime |
 
 
 async def end_in(session: AsyncSession, sync_id: int, status: RunStatus, error: str | None) -> bool:
-    """Mark a running sync ended and queue the step that clears `is_syncing`."""
-    run = await session.get(InitialSync, sync_id)
+    """Mark a running sync ended and queue the step that clears `is_syncing`. The row locked
+    first, as a cancel takes it (`service.cancel`): read unlocked, an end would be written over
+    a cancel committed meanwhile."""
+    run = await session.get(InitialSync, sync_id, with_for_update=True)
     if run is None or run.status is not RunStatus.RUNNING:
         return False
     run.status = status
