@@ -17,6 +17,7 @@ from addon.initial_sync.models import InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
+from addon.mailchimp import MailchimpClient, RateLimited
 from sandboxes.saleor.order_models import OrderStatus
 from sandboxes.saleor.payments import total_refunded
 from tests.ecommerce.conftest import CHANNEL, Shop, shop  # noqa: F401
@@ -191,3 +192,19 @@ def is_syncing(tracked: Shop) -> bool:
 async def _phase(tracked: Shop) -> Phase:
     async with tracked.services.db.session() as session:
         return (await session.scalars(select(InitialSync.phase))).one()
+
+
+def throttle_first_poll(monkeypatch: pytest.MonkeyPatch, retry_after: float) -> list[str]:
+    """Mailchimp answers the sync's first look at a batch with a 429 asking for `retry_after`
+    seconds, and the others as usual: the batch ids refused (one, once it happened)."""
+    real = MailchimpClient.get_batch
+    refused: list[str] = []
+
+    async def throttled(self: MailchimpClient, batch_id: str) -> Any:
+        if not refused:
+            refused.append(batch_id)
+            raise RateLimited("Too many requests", status=429, retry_after=retry_after)
+        return await real(self, batch_id)
+
+    monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
+    return refused

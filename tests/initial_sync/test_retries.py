@@ -26,6 +26,7 @@ from tests.initial_sync.conftest import (
     progress,
     run_jobs,
     start,
+    throttle_first_poll,
 )
 
 
@@ -155,16 +156,7 @@ async def test_a_mailchimp_wait_longer_than_the_stall_time_is_waited_out_not_fai
     asked = settings.worker_backoff_max_seconds
     assert asked > stall  # the case: the wait outlasts the stall time
     shop.saleor.generate_store(products=10, customers=10, orders=10, seed=7)
-    real = MailchimpClient.get_batch
-    refused: list[str] = []
-
-    async def throttled(self: MailchimpClient, batch_id: str) -> Any:
-        if not refused:
-            refused.append(batch_id)
-            raise RateLimited("Too many requests", status=429, retry_after=asked)
-        return await real(self, batch_id)
-
-    monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
+    refused = throttle_first_poll(monkeypatch, asked)
     await start(shop)
     await run_jobs(shop, 3)  # flag; submit; a poll refused: the next step waits an hour
     assert refused

@@ -16,7 +16,6 @@ from addon.ecommerce.channel_state import RunStatus
 from addon.initial_sync.state import STEP_JOB
 from addon.jobs.models import Job, JobStatus
 from addon.jobs.worker import Worker
-from addon.mailchimp import MailchimpClient, RateLimited
 from tests.ecommerce.conftest import Shop
 from tests.initial_sync.conftest import (
     assert_equal_to_saleor,
@@ -25,6 +24,7 @@ from tests.initial_sync.conftest import (
     progress,
     run_jobs,
     start,
+    throttle_first_poll,
 )
 
 # Longer than the stall time (half an hour), as Mailchimp may ask: up to the worker's longest
@@ -52,16 +52,7 @@ async def test_a_wait_mailchimp_asked_for_is_said_with_when_the_sync_goes_on(
 ) -> None:
     shop = small
     shop.saleor.generate_store(products=10, customers=10, orders=10, seed=7)
-    real = MailchimpClient.get_batch
-    refused: list[str] = []
-
-    async def throttled(self: MailchimpClient, batch_id: str) -> Any:
-        if not refused:
-            refused.append(batch_id)
-            raise RateLimited("Too many requests", status=429, retry_after=ASKED)
-        return await real(self, batch_id)
-
-    monkeypatch.setattr(MailchimpClient, "get_batch", throttled)
+    refused = throttle_first_poll(monkeypatch, ASKED)
     started = await start(shop)
     assert started["throttled_until"] is None
     await run_jobs(shop, 3)  # flag; submit; a poll refused: the next step waits
