@@ -17,7 +17,12 @@ from addon.ecommerce.page_schemas import (
     ResyncRequest,
 )
 from addon.ecommerce.service import EcommerceService
-from addon.ecommerce.settings_api import SettingsUpdate
+from addon.ecommerce.settings_api import (
+    SettingsCheck,
+    SettingsDraft,
+    SettingsUpdate,
+    setting_problems,
+)
 from addon.errors import error_responses
 from addon.installations.dashboard_auth import DashboardAuth
 
@@ -41,6 +46,13 @@ async def update_settings(
     channels = await service.saleor_channels(auth.installation)
     await service.update_settings(auth.installation, body)
     return await service.read(auth.installation, channels)
+
+
+@router.post("/settings/check")
+async def check_settings(body: SettingsDraft, auth: DashboardAuth) -> SettingsCheck:
+    """What saving these link templates and tracking rules would refuse, per field, in the
+    save's own words; nothing is saved. The page checks with this before it saves."""
+    return SettingsCheck(problems=setting_problems(body))
 
 
 @router.put("/channels/{slug}", responses=error_responses(400, 404, 502))

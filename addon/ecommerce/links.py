@@ -46,7 +46,7 @@ def fill_url(template: str | None, **values: str) -> str | None:
     """`template` with each `{name}` replaced by its value percent-encoded as UTF-8, every
     character but the unreserved ones (RFC 3986 §2.1, §2.3): right in a path segment and in a
     query value alike. None without a template, or where it makes no full link (a template
-    saved before the settings checked it: `settings_api._check_template`), which is left out
+    saved before the settings checked it: `checked_template`), which is left out
     rather than cost the product, order or cart."""
     if not template:
         return None

@@ -1,9 +1,22 @@
 """The E-commerce page's settings: what the admin may change (`SettingsUpdate`) and what the
-page reads (`SettingsRead`), with their checks in words."""
+page reads (`SettingsRead`), with their checks in words; and those checks answered without
+saving (`SettingsDraft` → `SettingProblem`s), so the page shows the server's own verdict on its
+link templates and tracking rules at each field instead of keeping a copy of the rule."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    computed_field,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
 
 from addon.db.read import RowRead
 from addon.ecommerce.links import checked_template
@@ -15,7 +28,9 @@ from addon.ecommerce.marketing_settings import (
     check_rules,
     check_timezone,
 )
+from addon.ecommerce.promo_schemas import PromoSettingsUpdate
 from addon.subscriptions.schemas import Email
+from addon.validation_messages import plain_message
 
 PRODUCT_FIELDS = {"slug", "id", "channel"}
 CHECKOUT_FIELDS = {"token", "channel", "restore"}
@@ -99,6 +114,84 @@ class SettingsUpdate(BaseModel):
         )
 
 
+# The settings the check answers for: the link templates, the tracking rules, and the promo
+# codes' redemption link (saved by PUT /api/ecommerce/promos).
+CheckedField = Literal[
+    "product_url_template",
+    "checkout_url_template",
+    "order_url_template",
+    "tracking_rules",
+    "redemption_url_template",
+]
+
+
+class RuleDraft(BaseModel):
+    """A tracking rule's row as the page holds it, unchecked (the check says what is wrong)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    shipping_method: str = ""
+    carrier: str = ""
+    url_template: str | None = None
+
+
+class SettingsDraft(BaseModel):
+    """Values the admin has not saved yet; a field left out is not checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    product_url_template: str | None = None
+    checkout_url_template: str | None = None
+    order_url_template: str | None = None
+    tracking_rules: list[RuleDraft] | None = None
+    redemption_url_template: str | None = None
+
+
+class SettingProblem(BaseModel):
+    """What a save would refuse, where: `row` and `column` name a tracking rule's field (the
+    row counted from 0); `message` is the save's own words (`validation_messages`)."""
+
+    field: CheckedField
+    row: int | None = None
+    column: str | None = None
+    message: str
+
+
+class SettingsCheck(BaseModel):
+    problems: list[SettingProblem]
+
+
+def setting_problems(draft: SettingsDraft) -> list[SettingProblem]:
+    """`draft` checked by the very models that save it (`SettingsUpdate`, `PromoSettingsUpdate`):
+    one rule, answered per field."""
+    named = draft.model_fields_set
+    problems = _problems(
+        SettingsUpdate, draft.model_dump(include=named - {"redemption_url_template"})
+    )
+    if "redemption_url_template" in named:
+        # The offer is not checked here; any value lets the template's check run.
+        promo = {"offer": "none", "redemption_url_template": draft.redemption_url_template}
+        problems += _problems(PromoSettingsUpdate, promo)
+    return problems
+
+
+def _problems(model: type[BaseModel], values: dict[str, Any]) -> list[SettingProblem]:
+    try:
+        model.model_validate(values)
+    except ValidationError as exc:
+        return [_problem(error) for error in exc.errors()]
+    return []
+
+
+def _problem(error: ErrorDetails) -> SettingProblem:
+    loc = error["loc"]
+    row = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else None
+    column = str(loc[2]) if row is not None and len(loc) > 2 else None
+    return SettingProblem.model_validate(
+        {"field": loc[0], "row": row, "column": column, "message": plain_message([error])}
+    )
+
+
 class SettingsRead(RowRead):
     tracking_enabled: bool
     abandoned_carts_enabled: bool
@@ -111,3 +204,18 @@ class SettingsRead(RowRead):
     tracking_rules: list[TrackingRule]
     default_locale: str | None
     default_timezone: str | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def problems(self) -> list[SettingProblem]:
+        """What a save would refuse in the stored values: a template or rule saved before its
+        check was added, read leniently (`marketing_settings.TrackingRuleInput`), is shown to
+        the admin with the reason where it is."""
+        return setting_problems(
+            SettingsDraft(
+                product_url_template=self.product_url_template,
+                checkout_url_template=self.checkout_url_template,
+                order_url_template=self.order_url_template,
+                tracking_rules=[RuleDraft(**rule.model_dump()) for rule in self.tracking_rules],
+            )
+        )

@@ -22,8 +22,11 @@ const dirtyForms = new Set();
  * browser, a dialog for the page's own links).
  *
  * `read()` returns the form's values (compared as JSON), `fill(data)` puts saved data into the
- * form, `validate()` shows inline errors and returns false to stop, `save(values)` resolves
- * with the saved data (or rejects, with `partlySaved` when part of it was saved). `apply(values)`
+ * form, `validate()` shows inline errors and returns false to stop, `save(values, changed)`
+ * resolves with the saved data (or rejects, with `partlySaved` when part of it was saved);
+ * `changed` names the keys of `values` that differ from what was saved, so a page can send
+ * only those, as Saleor's dashboard does (a stored value the app checks more strictly now does
+ * not stop the save of another field). `apply(values)`
  * puts `read()`'s values back into the form, for a page whose saved data has other keys than
  * its form (`fill` does it otherwise).
  */
@@ -179,7 +182,9 @@ export class SaveBar {
     this.discardButton.disabled = true;
     const values = this.read();
     const sent = JSON.stringify(values);
-    this.saveValues(values)
+    const last = JSON.parse(this.saved);
+    const changed = Object.keys(values).filter((key) => !same(values[key], last[key]));
+    this.saveValues(values, changed)
       .then((data) => {
         setBusy(this.saveButton, false);
         if (JSON.stringify(this.read()) !== sent) {

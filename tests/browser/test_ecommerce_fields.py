@@ -50,7 +50,9 @@ def test_vendor_tracking_and_store_defaults_are_set_on_the_page(
     link = app.get_by_label("Tracking link of carrier 1")
     link.fill("https://www.dhl.com/track")
     save.click()
-    expect(app.locator("#tracking-rules-error")).to_contain_text("needs {number}")
+    expect(app.locator("#rule-1-url-error")).to_have_text(
+        "Tracking rules, row 1, URL template must contain {number}, where the number goes."
+    )
     link.fill("https://www.dhl.com/track?n={number}")
     app.get_by_role("button", name="Add a carrier").click()
     app.get_by_label("Carrier 2", exact=True).fill("Royal Mail")

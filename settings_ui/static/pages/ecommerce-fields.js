@@ -1,7 +1,9 @@
 /*
  * The E-commerce page's settings for the fields marketers segment on (part of the page's save
  * bar, see ecommerce.js): where a product's vendor and type come from, the carrier and tracking
- * link per shipping method, the stores' default language and time zone.
+ * link per shipping method, the stores' default language and time zone. The carriers' rows are
+ * checked by the server (ecommerce.js asks POST /api/ecommerce/settings/check), whose words go
+ * to the row; a stored rule the server now refuses is flagged at its row when the page loads.
  */
 import { $, button, clearFieldError, el, fieldError } from "../app.js";
 
@@ -14,7 +16,8 @@ const SOURCES = [
 ];
 const KEY_LABELS = { attribute: "Attribute slug", metadata: "Metadata key" };
 const FIELDS = ["vendor", "type"];
-const PLACEHOLDERS = ["{number}", "{postal_code}", "{country}"];
+// A rule's field (as the server names it) → the class of its input in the row.
+const RULE_INPUTS = { shipping_method: "rule-method", carrier: "rule-carrier", url_template: "rule-url" };
 let ruleCount = 0;
 
 function keyed(source) {
@@ -34,11 +37,22 @@ function cell(label, input) {
   const td = el("td");
   td.dataset.label = label;
   td.appendChild(input);
+  if (input.id) {
+    // The server's word on this field (fieldError), and on the stored value (a note).
+    const error = el("div", "field-error");
+    error.id = input.id + "-error";
+    td.appendChild(error);
+    const note = el("div", "field-error");
+    note.id = input.id + "-note";
+    td.appendChild(note);
+  }
   return td;
 }
 
-function textInput(className, label, value, placeholder) {
+function textInput(className, label, value, placeholder, id) {
   const input = el("input", className);
+  input.id = id;
+  input.setAttribute("aria-describedby", id + "-error " + id + "-note");
   input.type = "text";
   input.value = value || "";
   input.placeholder = placeholder;
@@ -53,9 +67,10 @@ function addRule(rule, focus) {
   const n = ruleCount;
   const row = el("tr");
   row.dataset.rule = String(n);
-  const method = textInput("rule-method", "Shipping method of carrier " + n, rule.shipping_method, "Every other method");
-  const carrier = textInput("rule-carrier", "Carrier " + n, rule.carrier, "DHL");
-  const link = textInput("rule-url", "Tracking link of carrier " + n, rule.url_template, "https://carrier.example/track?n={number}");
+  const id = "rule-" + n;
+  const method = textInput("rule-method", "Shipping method of carrier " + n, rule.shipping_method, "Every other method", id + "-method");
+  const carrier = textInput("rule-carrier", "Carrier " + n, rule.carrier, "DHL", id + "-carrier");
+  const link = textInput("rule-url", "Tracking link of carrier " + n, rule.url_template, "https://carrier.example/track?n={number}", id + "-url");
   row.appendChild(cell("Shipping method", method));
   row.appendChild(cell("Carrier", carrier));
   row.appendChild(cell("Tracking link", link));
@@ -73,33 +88,56 @@ function addRule(rule, focus) {
   if (focus) method.focus();
 }
 
-function readRules() {
+/** The rows that hold a rule, each with its values, in the order they are saved (the server's
+ * `row` counts these). */
+function ruleRows() {
   return Array.from($("tracking-rows").querySelectorAll("tr[data-rule]"))
     .map((row) => ({
-      shipping_method: row.querySelector(".rule-method").value.trim(),
-      carrier: row.querySelector(".rule-carrier").value.trim(),
-      url_template: row.querySelector(".rule-url").value.trim() || null,
+      row,
+      rule: {
+        shipping_method: row.querySelector(".rule-method").value.trim(),
+        carrier: row.querySelector(".rule-carrier").value.trim(),
+        url_template: row.querySelector(".rule-url").value.trim() || null,
+      },
     }))
-    .filter((rule) => rule.shipping_method || rule.carrier || rule.url_template);
+    .filter(({ rule }) => rule.shipping_method || rule.carrier || rule.url_template);
 }
 
-function ruleProblem(rules) {
-  const seen = new Set();
-  for (const rule of rules) {
-    const which = rule.shipping_method ? "“" + rule.shipping_method + "”" : "every other method";
-    if (!rule.carrier) return "Name the carrier for " + which + ".";
-    const url = rule.url_template;
-    if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
-      return "The tracking link for " + which + " must be a full address starting with https://.";
-    }
-    const unknown = url ? (url.match(/\{(\w*)\}/g) || []).filter((p) => PLACEHOLDERS.indexOf(p) < 0) : [];
-    if (unknown.length) return unknown.join(", ") + " is not a placeholder; use " + PLACEHOLDERS.join(", ") + ".";
-    if (url && url.indexOf("{number}") < 0) return "The tracking link for " + which + " needs {number}, where the tracking number goes.";
-    const name = rule.shipping_method.toLowerCase();
-    if (seen.has(name)) return "There are two carriers for " + which + "; keep one.";
-    seen.add(name);
+function readRules() {
+  return ruleRows().map(({ rule }) => rule);
+}
+
+function ruleInput(row, column) {
+  return row.querySelector("." + (RULE_INPUTS[column] || "rule-url"));
+}
+
+/** The server's check refused a rule (`problem`: its SettingProblem): said at its field, or
+ * under the table when it is about the rules together (two for one method). */
+export function showRuleProblem(problem) {
+  const found = problem.row === null ? null : ruleRows()[problem.row];
+  if (!found) {
+    $("tracking-rules-error").textContent = problem.message;
+    return;
   }
-  return null;
+  fieldError(ruleInput(found.row, problem.column).id, problem.message);
+}
+
+export function clearRuleProblems() {
+  $("tracking-rules-error").textContent = "";
+  $("tracking-rows").querySelectorAll("input").forEach((input) => clearFieldError(input.id));
+}
+
+/** A stored rule the server now refuses (saved before its check): flagged at its row, with
+ * what its link loses, until it is fixed and saved. Not an error of this edit: the page's
+ * other settings save. */
+function flagStored(problems, rows) {
+  problems
+    .filter((p) => p.field === "tracking_rules" && p.row !== null && rows[p.row])
+    .forEach((p) => {
+      const input = ruleInput(rows[p.row], p.column);
+      $(input.id + "-note").textContent =
+        "This saved link is not used: " + p.message + " Until it is fixed, this carrier's shipments reach Mailchimp without a tracking link.";
+    });
 }
 
 // --- the settings ----------------------------------------------------------------------------
@@ -126,6 +164,7 @@ export function fillFields(s) {
   $("tracking-rows").textContent = "";
   ruleCount = 0;
   (s.tracking_rules || []).forEach((rule) => addRule(rule, false));
+  flagStored(s.problems || [], Array.from($("tracking-rows").querySelectorAll("tr[data-rule]")));
   $("default-locale").value = s.default_locale || "";
   $("default-timezone").value = s.default_timezone || "";
 }
@@ -140,12 +179,7 @@ export function validateFields() {
       ok = false;
     }
   });
-  $("tracking-rules-error").textContent = "";
-  const problem = ruleProblem(readRules());
-  if (problem) {
-    $("tracking-rules-error").textContent = problem;
-    ok = false;
-  }
+  clearRuleProblems(); // the rules are the server's to check (ecommerce.js)
   clearFieldError("default-locale");
   const locale = $("default-locale").value.trim();
   if (locale && !/^[a-zA-Z]{2}$/.test(locale)) {

@@ -251,9 +251,9 @@ export function fillPromos(s) {
   showFlag();
 }
 
-// The server's limits (PromoSettingsUpdate): checked here too, as the promo choice is saved
-// after the rest of the page, which a refusal of it would leave saved alone.
-const URL_MAX = 1024;
+// The server's limits (PromoSettingsUpdate) checked before anything is saved, as the promo
+// choice is saved after the rest of the page, which a refusal of it would leave saved alone.
+// The redemption link is checked by the server itself (ecommerce.js, `promoDraft`).
 const FLAG_KEY_MAX = 255;
 
 export function validatePromos() {
@@ -261,20 +261,6 @@ export function validatePromos() {
   clearFieldError("promo-flag-key");
   let ok = true;
   if (!shown) return ok;
-  const url = $("promo-url").value.trim();
-  if (url.length > URL_MAX) {
-    fieldError("promo-url", "Shorten the address: at most " + URL_MAX + " characters.");
-    ok = false;
-  } else if (url && !/^https?:\/\/[^/\s]+/.test(url)) {
-    fieldError("promo-url", "Write a full address starting with https://, like https://shop.example.com/cart?promo={code}.");
-    ok = false;
-  } else if (url) {
-    const unknown = (url.match(/\{(\w*)\}/g) || []).filter((p) => p !== "{code}" && p !== "{channel}");
-    if (unknown.length) {
-      fieldError("promo-url", unknown.join(", ") + " is not a placeholder here; use {code} or {channel}.");
-      ok = false;
-    }
-  }
   // Checked whichever vouchers are offered: the key is saved with the choice all the same.
   const key = $("promo-flag-key").value.trim();
   let keyProblem = "";
@@ -291,13 +277,25 @@ export function validatePromos() {
   return ok;
 }
 
+function promoChanged(changed) {
+  return changed.some((key) => key.startsWith("promo_"));
+}
+
+/** What of the promo choice the server checks before the page saves (POST
+ * /api/ecommerce/settings/check): its redemption link, when the choice is to be saved. */
+export function promoDraft(values, changed) {
+  if (!("promo_offer" in values) || !promoChanged(changed)) return {};
+  return { redemption_url_template: values.promo_redemption_url_template };
+}
+
 /**
- * Save the page's settings: the rest through `saveRest` (which answers the saved settings),
- * the promo choice through PUT /api/ecommerce/promos; answers both merged.
+ * Save the page's settings: the `changed` ones of the rest through `saveRest` (which answers
+ * the saved settings), the promo choice through PUT /api/ecommerce/promos when part of it
+ * changed (a PUT sends it whole); answers both merged.
  */
-export function savePromos(values, saveRest) {
+export function savePromos(values, changed, saveRest) {
   const rest = {};
-  Object.keys(values).forEach((key) => {
+  changed.forEach((key) => {
     if (!key.startsWith("promo_")) rest[key] = values[key];
   });
   const body = {
@@ -305,8 +303,8 @@ export function savePromos(values, saveRest) {
     flag_key: values.promo_flag_key,
     redemption_url_template: values.promo_redemption_url_template,
   };
-  // The promo choice not loaded: not in the values, not sent.
-  if (!("promo_offer" in values)) return saveRest(rest);
+  // The promo choice not loaded (not in the values) or not changed: not sent.
+  if (!("promo_offer" in values) || !promoChanged(changed)) return saveRest(rest);
   return saveRest(rest).then((settings) =>
     bridge.api("PUT", "/api/ecommerce/promos", body).then(
       (promos) => {

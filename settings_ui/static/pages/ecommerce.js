@@ -20,11 +20,19 @@ import {
   notice,
 } from "../app.js";
 import { onSyncEnded, pauseAll, pollAll } from "../initial-sync.js";
-import { fillFields, readFields, setUpFields, validateFields } from "./ecommerce-fields.js";
+import { fillFields, readFields, setUpFields, showRuleProblem, validateFields } from "./ecommerce-fields.js";
 import { loadHealth } from "./ecommerce-health.js";
 import { renderChannels, setAudiences, setUpChannels } from "./ecommerce-channels.js";
 import { renderQuarantine } from "./ecommerce-quarantine.js";
-import { fillPromos, readPromos, savePromos, setUpPromos, validatePromos, withPromos } from "./ecommerce-promos.js";
+import {
+  fillPromos,
+  promoDraft,
+  readPromos,
+  savePromos,
+  setUpPromos,
+  validatePromos,
+  withPromos,
+} from "./ecommerce-promos.js";
 
 let checkedStores = false;
 
@@ -57,21 +65,14 @@ function fillSettings(s) {
   fillPromos(s);
 }
 
-function checkTemplate(id, allowed, example) {
-  const value = $(id).value.trim();
-  if (!value) return true;
-  let problem = null;
-  if (!/^https?:\/\/[^/\s]+/.test(value)) {
-    problem = "Write a full address starting with https://, like " + example + ".";
-  } else {
-    const unknown = (value.match(/\{(\w*)\}/g) || []).filter((p) => allowed.indexOf(p) < 0);
-    if (unknown.length) {
-      problem = unknown.join(", ") + " is not a placeholder here; use " + allowed.join(", ") + ".";
-    }
-  }
-  if (problem) fieldError(id, problem);
-  return !problem;
-}
+// The link templates are checked by the server's one rule (`links.checked_template`, POST
+// /api/ecommerce/settings/check), never by a copy of it here: the field each answer is about.
+const TEMPLATE_FIELDS = {
+  product_url_template: "product-url",
+  checkout_url_template: "checkout-url",
+  order_url_template: "order-url",
+  redemption_url_template: "promo-url",
+};
 
 function checkEmail(id) {
   const value = $(id).value.trim();
@@ -81,18 +82,33 @@ function checkEmail(id) {
   return false;
 }
 
+// Before a save, only the fields' errors of the last attempt go: every check runs in `check`,
+// so one Save shows every problem at once, the page's and the server's.
 function validateSettings() {
-  clearFieldError("product-url");
-  clearFieldError("checkout-url");
-  clearFieldError("order-url");
-  clearFieldError("store-email");
-  const e = checkEmail("store-email");
-  const a = checkTemplate("product-url", ["{slug}", "{id}", "{channel}"], "https://shop.example.com/products/{slug}");
-  const b = checkTemplate("checkout-url", ["{restore}", "{token}", "{channel}"], "https://shop.example.com/cart/restore?link={restore}");
-  const o = checkTemplate("order-url", ["{number}", "{id}", "{channel}"], "https://shop.example.com/account/orders/{number}");
-  const c = validateFields();
-  const d = validatePromos();
-  return a && b && o && c && d && e;
+  ["product-url", "checkout-url", "order-url", "store-email"].forEach(clearFieldError);
+  return true;
+}
+
+/** The page's own checks, then the server's on the changed templates and rules; rejects (the
+ * save bar says so and focuses the first field marked) when any fails. */
+function check(values, changed) {
+  const local = [checkEmail("store-email"), validateFields(), validatePromos()].every(Boolean);
+  const draft = promoDraft(values, changed);
+  changed
+    .filter((key) => key in TEMPLATE_FIELDS || key === "tracking_rules")
+    .forEach((key) => {
+      draft[key] = values[key];
+    });
+  const asked = Object.keys(draft).length
+    ? bridge.api("POST", "/api/ecommerce/settings/check", draft)
+    : Promise.resolve({ problems: [] });
+  return asked.then(({ problems }) => {
+    problems.forEach((problem) => {
+      if (problem.field === "tracking_rules") showRuleProblem(problem);
+      else fieldError(TEMPLATE_FIELDS[problem.field], problem.message);
+    });
+    if (!local || problems.length) throw new Error("Correct the highlighted fields, then save.");
+  });
 }
 
 // The app names a refused field by its words (addon/validation_messages.py): the field it is.
@@ -112,7 +128,10 @@ function markRefused(error) {
   if (hit) fieldError(hit[1], error.message);
 }
 
-function saveSettings(values) {
+// Only what changed is sent (as Saleor's dashboard does): a stored value the app checks more
+// strictly now (a tracking rule saved before its link was checked) keeps the other settings
+// savable; it is flagged where it is (ecommerce-fields.js).
+function saveSettings(values, changed) {
   const rest = (changes) =>
     bridge.api("PATCH", "/api/ecommerce/settings", changes).then(
       (data) => {
@@ -126,7 +145,7 @@ function saveSettings(values) {
         throw error;
       }
     );
-  return savePromos(values, rest);
+  return check(values, changed).then(() => savePromos(values, changed, rest));
 }
 
 setUpFields();
