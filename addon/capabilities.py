@@ -142,6 +142,7 @@ async def start_up(services: Services) -> None:
 
 def plug_ports(ports: Ports) -> None:
     """Answer each question a capability asks of another it may not import."""
+    from addon.connection.letting_go import LET_GO
     from addon.connection.reconnect import OWED_TO_ACCOUNT
     from addon.ecommerce.channel_state import (
         LATEST_INITIAL_SYNC,
@@ -152,6 +153,7 @@ def plug_ports(ports: Ports) -> None:
     from addon.ecommerce.resume import queue_on_resume
     from addon.erasure.jobs import OWED_ERASURES
     from addon.erasure.known import known_customers
+    from addon.initial_sync.release import release_flags
     from addon.initial_sync.repository import holds_store, latest_status, move_channel
     from addon.installations.resume_ports import KNOWN_CUSTOMERS, ON_RESUME
     from addon.installations.uninstall import MAILCHIMP_FAREWELL
@@ -164,3 +166,4 @@ def plug_ports(ports: Ports) -> None:
     ports.plug(ON_RESUME, (queue_on_resume,))
     ports.plug(KNOWN_CUSTOMERS, known_customers)
     ports.plug(OWED_TO_ACCOUNT, (OWED_ERASURES, OWED_UNSUBSCRIBES))
+    ports.plug(LET_GO, release_flags)

@@ -72,6 +72,10 @@ KIND_SUBJECTS: dict[str, str] = {
     "erasure.erased": "Erasure of a customer",
     "initial_sync.step": "Initial sync: the next part of sending the store to Mailchimp",
     "initial_sync.watchdog": "Initial sync: check that it is still making progress",
+    "initial_sync.store_left_syncing": (
+        "A Mailchimp store left marked as syncing (its automations held) when the app let go "
+        "of the account"
+    ),
     "installation.check": "Check that the app is still installed and active in Saleor",
     "installation.missed": (
         "Catching up with the changes Saleor could not deliver while the app was inactive "

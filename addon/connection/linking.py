@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.connection.account_data import forget_account_data
+from addon.connection.letting_go import Leaving, LetGo, let_go
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
 from addon.connection.reconnect import (
     CONNECTED_KIND,
@@ -21,11 +22,13 @@ from addon.connection.reconnect import (
     resume,
     run_now,
 )
+from addon.connection.repository import ConnectionRepository
 from addon.connection.schemas import ConnectResult, Continuity
 from addon.connection.service import (
     CHIMPY,
     OnConnection,
     connection_read,
+    credentials_of,
     describe_error,
     record_check,
     show_account,
@@ -98,9 +101,14 @@ class Linking(OnConnection):
         account: Account,
         *,
         drop_owed: bool = False,
+        let: LetGo | None = None,
     ) -> ConnectResult:
         """Make `account` the installation's; `drop_owed`: the admin confirmed connecting
-        another account although work owed to the connected one waits (else a 409)."""
+        another account although work owed to the connected one waits (else a 409). `let`:
+        what `let_go_of_previous` did, when the caller ran it before its transaction began
+        (the OAuth callback saves in a savepoint); else it runs here first."""
+        if let is None:
+            let = await self.let_go_of_previous(installation.id, account, drop_owed=drop_owed)
         # Got or inserted, and locked while continuity is decided and written: a second save
         # at once (an API key and an OAuth callback, a form sent twice) waits, then decides on
         # the first's committed account. Before, it inserted the row too and failed on its key
@@ -149,6 +157,8 @@ class Linking(OnConnection):
                     f"{'ends' if owed.total == 1 else 'end'} not done: {owed.dropped()} "
                     "(Activity lists them)."
                 )
+            if let.described():
+                message += " " + let.described()
         connection.status = ConnectionStatus.CONNECTED
         connection.method = method
         connection.credential = credentials.secret
@@ -180,6 +190,24 @@ class Linking(OnConnection):
             continuity=continuity,
             message=message,
         )
+
+    async def let_go_of_previous(
+        self, installation_id: int, account: Account, *, drop_owed: bool
+    ) -> LetGo:
+        """Before `account` replaces another one: what was set with the other's credentials is
+        undone with them (`letting_go`). Read in a short session of its own, and to be run
+        before the request's transaction begins (on SQLite it holds the write lock from its
+        first statement). Nothing when no other account is connected, or when the switch is to
+        be refused (work owed to it and not dropped: `save`'s 409)."""
+        async with self.services.db.session() as read:
+            connection = await ConnectionRepository(read).get(installation_id)
+            if connection is None or connection.account_id in (None, account.account_id):
+                return LetGo()
+            owed = await owed_jobs(read, self.services.ports[OWED_TO_ACCOUNT], installation_id)
+            held = credentials_of(connection) if connection.credential is not None else None
+        if owed.total and not drop_owed:
+            return LetGo()
+        return await let_go(self.services, installation_id, held, Leaving.SWITCHED)
 
 
 async def still_installed(session: AsyncSession, installation_id: int) -> bool:

@@ -173,11 +173,13 @@ class OAuthFlow(OnConnection):
         linking = Linking(self.session, self.services)
         rejected = "Mailchimp did not accept the sign-in."
         account = await linking.verify(credentials, rejected=rejected)
+        # Before the savepoint begins the request's transaction (`let_go_of_previous`).
+        let = await linking.let_go_of_previous(installation.id, account, drop_owed=drop_owed)
         # A savepoint: should saving fail unexpectedly, its writes are undone and the callback
         # still records the attempt's outcome in the request's transaction.
         async with self.session.begin_nested():
             return await linking.save(
-                installation, method, credentials, account, drop_owed=drop_owed
+                installation, method, credentials, account, drop_owed=drop_owed, let=let
             )
 
     async def _use_state(

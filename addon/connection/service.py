@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.config import Settings
 from addon.connection.account_data import forget_account_data
+from addon.connection.letting_go import Leaving, let_go
 from addon.connection.models import ConnectionMethod, ConnectionStatus, MailchimpConnection
 from addon.connection.reconnect import CONNECTED_KIND, OWED_TO_ACCOUNT, owed_jobs, resume
 from addon.connection.repository import ConnectionRepository
@@ -267,6 +268,21 @@ class ConnectionService(OnConnection):
     async def reset(
         self, installation: Installation, *, forget_account_data_too: bool
     ) -> ResetResult:
+        # Before the credentials go, what was set with them is undone (`letting_go`): read in
+        # a short session of its own and done before the request's transaction begins (on
+        # SQLite it holds the write lock from its first statement).
+        async with self.services.db.session() as read:
+            before = await ConnectionRepository(read).get(installation.id)
+        let = None
+        # A second reset without credentials to use forgets nothing new unless it forgets.
+        if before is not None and (before.credential is not None or forget_account_data_too):
+            held = credentials_of(before) if before.credential is not None else None
+            leaving = (
+                Leaving.RESET_FORGETTING_DATA
+                if forget_account_data_too
+                else Leaving.RESET_KEEPING_DATA
+            )
+            let = await let_go(self.services, installation.id, held, leaving)
         # Locked, as the check's and `Linking.save`'s: a connection saved meanwhile is the one
         # reset. Read unlocked, a save to another account committing meanwhile left the
         # account it replaced as the forgotten one (`forgotten_account_id`), so the work owed
@@ -296,6 +312,8 @@ class ConnectionService(OnConnection):
                 "resumes. Connecting another account starts it clean. Nothing was deleted in "
                 "Mailchimp."
             )
+        if let is not None and let.described():
+            message += " " + let.described()
         await self.session.flush()
         logger.info("Installation %s reset its Mailchimp connection", installation.id)
         return ResetResult(connection=connection_read(self.settings, connection), message=message)

@@ -21,13 +21,13 @@ time, and end either with the step run again or given up, which fails the sync w
 the step's row on the Activity page), as it does of a wait Mailchimp asked for
 (`InitialSyncRead.throttled_until`).
 
-Another account connected in place of the sync's (after a reset, or straight away through the
-API) drops the sync with the first account's data (`account_data.py`), its wait for a
-reconnection included; but the first account's store keeps `is_syncing`, its automations held.
-Nothing can release it from here: the reset removed the first account's credentials
-(`ConnectionService.reset`), and a switch replaces them (`Linking.save`), keeping only its
-time. Connecting that account again, tracking the channel in the same audience (the same store)
-and running an initial sync releases it at the sync's end.
+Letting go of the account (a reset, another account connected in its place) first clears the
+flag of every store a sync holds and ends the syncs running, with the credentials about to go
+(`release.py`, the connection's `LET_GO`): no job run afterwards has them. A flag it could not
+clear then (Mailchimp refusing or not answering) is named on the reset's or switch's answer and
+on the Activity page. After a reset keeping the account's data, the ended sync still clears it
+once the same account is connected again (`_until_connected`); another account connected drops
+the sync with the first account's data (`account_data.py`), its wait included.
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ async def _until_connected(services: Services, run: Snapshot) -> None:
     ended sync still waits for the account (`RECONNECT_WAIT` after its end); return when it
     lets go. Its batches and the store's `is_syncing` are the account's: only a connection
     reaches them, and reconnecting the same account keeps the sync's state (another account,
-    or the account's data forgotten, deletes the sync, and with it this wait; the flag then
-    stays: see the module docstring)."""
+    or the account's data forgotten, deletes the sync, and with it this wait, once the flag
+    was released or named as left: see the module docstring)."""
     async with services.db.session() as session:
         row = await session.get(InitialSync, run.id)
         ended = row.finished_at if row is not None else None

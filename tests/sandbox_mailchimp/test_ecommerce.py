@@ -291,3 +291,18 @@ async def test_a_product_answers_with_fifty_of_its_variants(
     assert paged["total_items"] == 60 and len(paged["variants"]) == 60
     ordered = await client.post(f"{S}/orders", json=order_body("o1", variant_id="v59"))
     assert ordered.status_code == 200, ordered.text
+
+
+async def test_a_store_patch_with_revoked_credentials_is_refused_and_changes_nothing(
+    sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
+) -> None:
+    """Mailchimp authenticates every request before it looks at what it asks: a revoked key
+    is "API Key Invalid" (401, its error glossary, mailchimp.com/developer/marketing/docs/errors/;
+    "Once you've revoked an API key, it can't be reactivated", mailchimp.com/help/about-api-keys),
+    whatever the request. So the app cannot clear a store's `is_syncing` once its credentials
+    are revoked (`addon/initial_sync/release.py`)."""
+    await setup_store(client)
+    assert (await client.patch(S, json={"is_syncing": True})).status_code == 200
+    sandbox.revoke(account)
+    assert_problem(await client.patch(S, json={"is_syncing": False}), 401, "API Key Invalid")
+    assert [s.is_syncing for s in sandbox.stores(account)] == [True]

@@ -1,0 +1,60 @@
+"""What the capabilities do with an account's credentials before the connection lets go of them.
+
+A reset removes the credentials (`ConnectionService.reset`), and connecting another account
+replaces them (`Linking.save`): whatever the app set in the first account and must undo needs
+them, and no job run afterwards has them. So, before either, the connection asks `LET_GO` (a
+port answered by the composition root: the initial sync releases the stores' `is_syncing`,
+their automations held) with the credentials still known, and tells the admin what could not be
+undone, with the reset's or the switch's answer. The answer is bounded in time (a few seconds:
+a reset because Mailchimp refuses the credentials, or does not answer, must not wait on it), and
+the work is done outside any request transaction (no database lock held while Mailchimp
+answers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel
+
+from addon.mailchimp import MailchimpCredentials
+from addon.services import Port
+
+if TYPE_CHECKING:
+    from addon.services import Services
+
+
+class Leaving(StrEnum):
+    """How the connection lets go of the account (what the admin can do afterwards differs)."""
+
+    RESET_KEEPING_DATA = "reset_keeping_data"  # reconnecting the same account resumes
+    RESET_FORGETTING_DATA = "reset_forgetting_data"
+    SWITCHED = "switched"  # another account connected in its place
+
+
+class LetGo(BaseModel):
+    """What letting go did, one sentence per thing: `undone` in the account, and `left` there
+    that the admin must know of (named, with what they can do)."""
+
+    undone: list[str] = []
+    left: list[str] = []
+
+    def described(self) -> str:
+        return " ".join([*self.undone, *self.left])
+
+
+# (services, installation id, the account's credentials or None when the app no longer holds
+# them, how it lets go) → what was left. Never raises for Mailchimp's sake.
+LetGoHook = Callable[["Services", int, MailchimpCredentials | None, Leaving], Awaitable[LetGo]]
+LET_GO = Port[LetGoHook]("connection.let_go")
+
+
+async def let_go(
+    services: Services,
+    installation_id: int,
+    credentials: MailchimpCredentials | None,
+    leaving: Leaving,
+) -> LetGo:
+    return await services.ports[LET_GO](services, installation_id, credentials, leaving)
