@@ -16,7 +16,9 @@ contact's lane (one at a time per contact). The rules applied:
 * with the account disconnected (or refusing the app's credentials), a leaving or a withdrawn
   consent waits for the reconnection (`addon.connection.reconnect`), as an erasure does; one
   asked under an account another was connected in place of ends not done, Activity saying so
-  (its audience is that account's).
+  (its audience is that account's);
+* a withdrawal that finds no member where the app holds one (moved in Mailchimp, its `upemail`
+  not in yet) is shown at once and owed until the move is known (`awaiting_move`).
 
 What is sent to Mailchimp for the change is `member_write.write_member`'s.
 """
@@ -45,6 +47,7 @@ from addon.mailchimp import (
     ValidationFailed,
 )
 from addon.services import Services
+from addon.subscriptions.awaiting_move import await_move, awaits_move, resume_owed
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.contact_settled import release_hold, settled
 from addon.subscriptions.events_waiting import upemail_waiting, withdrawal_waiting
@@ -97,6 +100,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     installation_id = job.installation_id
     if await for_another_account(services, job, change):
         return
+    if change.awaiting_move:  # owed until a move in Mailchimp is known (`awaiting_move`)
+        await resume_owed(services, job, change)
+        return
     # (an unproven change links only the contact it makes: `ContactChange.address_proven`)
     follows = change.held_for is not None or change.address_proven
     if follows and await followed(services, installation_id, change):
@@ -110,6 +116,11 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         mailchimp_changed_at = state.mailchimp_changed_at if state else None
         withdrawn_at = state.withdrawn_at if state else None
         held_permissions = set(state.enabled_permissions) if state else set()
+        withdrawn_permissions = frozenset(
+            str(p["id"])
+            for p in (state.marketing_permissions if state else [])
+            if not p.get("enabled")
+        )
         # Mailchimp moved the member (an `upemail` waits behind this change): with no member
         # at this address, the change follows it (`follow.follow_upemail`).
         moving = (
@@ -117,6 +128,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             and change.saleor_user_id is not None
             and await upemail_waiting(session, installation_id, change.list_id, change.email)
         )
+        awaits = not moving and awaits_move(change, state)
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent
@@ -160,6 +172,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             services, installation, change, mappings, specs, customer_address
         )
 
+    # (one sent after its wait for a move is one, though the record shows it made already)
+    withdrawing = withdraws(change, held_permissions) or change.move_waited
     hours = services.settings.for_now_retry_hours
     stale_fields = False
     gone: set[str] = set()  # offered groups found deleted in Mailchimp (`stale_groups`)
@@ -169,8 +183,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             "The contact left the audience in Mailchimp after this consent was given; that "
             "is kept.",
         )
-    elif conflict_lost(change, mailchimp_changed_at, settings) and not withdraws(
-        change, held_permissions
+    elif (
+        conflict_lost(change, mailchimp_changed_at, settings) and not withdrawing
     ):  # a consent withdrawn is kept whichever side changed last, as an unsubscribe
         applied = Applied(
             None,
@@ -195,6 +209,8 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                         sent_before=sent_before,
                         known_permissions=list(permission_texts),
                         moving=moving,
+                        withdrawn=withdrawn_permissions,
+                        awaits_move=awaits,
                     )
 
                 try:
@@ -207,12 +223,15 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
                 if applied.moved:
                     await follow_upemail(services, installation_id, change)
                     return
+                if applied.awaiting_move:
+                    async with services.db.transaction() as session:
+                        state = await settled(session, installation_id, change)
+                        await await_move(session, installation_id, change, state)
+                    return
                 if chosen_left_out(gone, change.interest_ids):
                     applied.problem = " ".join(p for p in (applied.problem, LEFT_OUT) if p)
         except (NotConnected, InvalidCredentials) as exc:
-            if withdraws(change, held_permissions) and not await gave_up_reconnecting(
-                services, job
-            ):
+            if withdrawing and not await gave_up_reconnecting(services, job):
                 # Dropped, the shopper would stay subscribed (or consenting) for good.
                 raise RetryLater(WAITING_FOR_CONNECTION, RECONNECT_RETRY_SECONDS) from None
             if isinstance(exc, InvalidCredentials):

@@ -30,6 +30,7 @@ from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
 from addon.services import Services
+from addon.subscriptions.awaiting_move import move_landed
 from addon.subscriptions.models import WITHDRAWN_STATUSES
 from addon.subscriptions.profile_sync import release_held_back
 from addon.subscriptions.profile_writeback import enqueue_profile_write
@@ -327,6 +328,8 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
             # says so (or follows the contact, `follow`), and a new address another customer
             # owns is noted by the status write-back (its note of the address left is dropped).
             state.last_problem = None
+        if moving:  # a withdrawal owed to the member where it moved (`awaiting_move`)
+            await move_landed(session, installation_id, event.list_id, event.email, state)
         if active and (settings is None or settings.two_way):
             # Its own job: a Saleor failure must not repeat the Mailchimp call above. Not for
             # an audience no longer active: its leaving is recorded only here.

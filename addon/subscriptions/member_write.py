@@ -16,7 +16,9 @@ the contact's state and records the outcome).
   and only on the shopper's own fresh consent. Only a subscription asked (that consent, or
   staff subscribing the customer: `_subscription_asked`) adds a contact Mailchimp does not hold
   in the audience (none at the address, archived, a buyer's); any other change (a GDPR
-  permission withdrawn) then sends nothing, and the contact says so (`NOT_ADDED`).
+  permission withdrawn) then sends nothing, and the contact says so (`NOT_ADDED`). Such a
+  withdrawal is kept in the app's record, and a subscription that brings the contact back sends
+  it (`_kept_withdrawals`): Mailchimp kept the permission enabled while the contact was out.
 * A cleaned contact (its address bounced) is never edited: Mailchimp lets no one ("you can't
   edit them", its help on cleaned contacts; `models.PROFILE_STATUSES`). A change of its groups
   is refused, and a fresh consent asks for the confirmation by e-mail alone.
@@ -56,6 +58,14 @@ NOT_ADDED = (
     "changed there, or a buyer's contact only), and this change was not a subscription, so "
     "nothing was sent: only the customer's own consent (or staff subscribing them) adds them."
 )
+# What a withdrawal that waited for Mailchimp's word of a move (`awaiting_move`) says when none
+# came and still no member is at the address: nothing could be sent.
+MOVE_NOT_TOLD = (
+    "The shopper's withdrawal was not sent: Mailchimp holds no contact at this address, and did "
+    "not say where it went (an address changed in Mailchimp is told within 75 minutes). If the "
+    "contact is in the audience under another address, unsubscribe them (or withdraw the "
+    "consent) there by hand."
+)
 # Statuses of a member not in the audience as a subscriber (an admin's removal, a buyer's
 # contact), which the PUT of a new contact would subscribe; an unsubscribed or cleaned one
 # Mailchimp keeps out itself (compliance).
@@ -88,6 +98,9 @@ class Applied:
     # Nothing done: no member at the address, which Mailchimp moved (an `upemail` waits to be
     # applied); the change follows the member to its new address (`follow.follow_upemail`).
     moved: bool = False
+    # Nothing done: no member at the address, where the app holds one; a withdrawal waits for
+    # Mailchimp's word of a move (`awaiting_move.await_move`).
+    awaiting_move: bool = False
 
 
 async def write_member(
@@ -104,12 +117,17 @@ async def write_member(
     known_permissions: list[str],
     hidden: frozenset[str] = frozenset(),
     moving: bool = False,
+    withdrawn: frozenset[str] = frozenset(),
+    awaits_move: bool = False,
 ) -> Applied:
     """Send one store-side change of one contact to Mailchimp (see the module); what came of
     it. `known_permissions`: the audience's marketing permission ids; `hidden`: the offered
     interests of hidden groups (`_interests`); `moving`: Mailchimp changed the member's
     address (an `upemail` waits to be applied), so with no member at this one nothing is done
-    here (`Applied.moved`): not a member made at the address left, nor a change lost."""
+    here (`Applied.moved`): not a member made at the address left, nor a change lost;
+    `withdrawn`: the permissions the app's record of the contact holds withdrawn
+    (`_kept_withdrawals`); `awaits_move`: a withdrawal that, with no member at the address,
+    waits for Mailchimp's word of a move (`Applied.awaiting_move`)."""
     list_id, email = change.list_id, change.email
     try:
         current: Member | None = await client.get_member(list_id, email)
@@ -117,6 +135,10 @@ async def write_member(
         current = None
     if current is None and moving:
         return Applied(None, moved=True)
+    if current is None and awaits_move:
+        return Applied(None, awaiting_move=True)
+    if current is None and change.move_waited:
+        return Applied(None, MOVE_NOT_TOLD)
     interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
         return await _unsubscribe(client, change, current, known_permissions)
@@ -171,7 +193,11 @@ async def write_member(
             again = "pending" if previous == "archived" else target
             added = _added_interests(current, change, offered)
             upsert = MemberUpsert(
-                email_address=email, status_if_new=again, status=again, interests=added
+                email_address=email,
+                status_if_new=again,
+                status=again,
+                interests=added,
+                marketing_permissions=_kept_withdrawals(current, withdrawn, []),
             )
             member = await client.upsert_member(list_id, upsert)
             profile_sent = False
@@ -181,6 +207,9 @@ async def write_member(
             # the contact holds already counts.
             held = dict(current.merge_fields) if current is not None else {}
             not_sent += missing_required(specs, {**held, **data.merge_fields})
+            fields["marketing_permissions"] = _kept_withdrawals(
+                current, withdrawn, permissions or []
+            )
             upsert = MemberUpsert(
                 email_address=email, status_if_new=target, status=target, **fields
             )
@@ -281,6 +310,26 @@ async def _unsubscribe(
         status="unsubscribed" if leaving else None, marketing_permissions=withdrawn or None
     )
     return Applied(await client.update_member(change.list_id, change.email, patch))
+
+
+def _kept_withdrawals(
+    current: Member | None, withdrawn: frozenset[str], sent: list[MarketingPermissionInput]
+) -> list[MarketingPermissionInput] | None:
+    """The permissions sent with the PUT that brings back a contact Mailchimp held out of the
+    audience (archived, a buyer's): `sent` (what a proven change gives or withdraws; an
+    unproven one gives nothing), plus each the contact withdrew while out (not sent then:
+    `NOT_ADDED`, kept in the app's record, `withdrawn`) that Mailchimp still holds enabled,
+    sent disabled. Mailchimp keeps an archived contact's data ("you'll retain all of their
+    data", its help on archiving contacts) and a PUT leaves what it does not name, so it would
+    otherwise be enabled again."""
+    named = {p.marketing_permission_id for p in sent}
+    enabled = current.marketing_permissions if current is not None else []
+    kept = [
+        MarketingPermissionInput(marketing_permission_id=p.marketing_permission_id, enabled=False)
+        for p in enabled
+        if p.enabled and p.marketing_permission_id in withdrawn - named
+    ]
+    return [*sent, *kept] or None
 
 
 def _subscription_asked(change: ContactChange) -> bool:

@@ -159,6 +159,10 @@ class ContactChange(BaseModel):
     # user's own orders. (The account page's change of a contact the user made is theirs:
     # `storefront.StorefrontService._visible`.)
     address_confirmed: bool = True
+    # A withdrawal that found no member, owed until Mailchimp's word of the member's move
+    # (`awaiting_move`), and then sent once more (`move_waited`): no member then, it ends so.
+    awaiting_move: bool = False
+    move_waited: bool = False
 
     @property
     def address_proven(self) -> bool:

@@ -18,7 +18,7 @@ import httpx
 from sqlalchemy import select
 
 from addon.subscriptions.models import ContactState
-from tests.conftest import SALEOR_API_URL
+from tests.conftest import SALEOR_API_URL, dashboard_headers
 from tests.subscriptions.conftest import Shop
 
 STORE = {"saleor_api_url": SALEOR_API_URL}
@@ -104,5 +104,35 @@ async def test_a_withdrawal_makes_no_member_at_an_address_left_in_mailchimp(
 
     assert shop.member(news, MAX) is None  # no one made at the address left
     assert shop.member(news, "max@new.example").status == "subscribed"
+    # It waits for Mailchimp's word of the move (test_withdrawal_awaiting_move.py).
     state = await _contact(shop)
-    assert state.last_problem is not None and "not in the audience" in state.last_problem
+    assert state.last_problem is not None and "not told the app yet" in state.last_problem
+
+
+async def test_staff_bringing_back_an_archived_contact_keep_its_withdrawal(
+    newsletter: Shop,
+) -> None:
+    """Mailchimp keeps an archived contact's data, its GDPR permissions included, and a PUT
+    that brings it back leaves those it does not name (the sandbox models so): staff
+    subscribing Max again must not turn back on the permission Max withdrew meanwhile."""
+    shop = newsletter
+    news = shop.ids["news"]
+    auth, permission = await _joined(shop)
+    await shop.mc("DELETE", f"/lists/{news}/members/{MAX}")
+    await _withdrawn(shop, auth)
+    assert shop.consents(MAX)[permission] is True  # Mailchimp's, not sent: archived
+
+    customer = shop.saleor.store.find_customer_by_email(MAX)
+    assert customer is not None
+    headers = dashboard_headers(shop.saleor, shop.app, user_permissions=["MANAGE_USERS"])
+    url = f"/api/subscriptions/customers/{customer.global_id}"
+    answer = await shop.client.post(
+        url, json={"list_id": news, "action": "subscribe"}, headers=headers
+    )
+    assert answer.status_code == 202, answer.text
+    await shop.work()
+
+    assert shop.member(news, MAX).status == "subscribed"
+    assert shop.consents(MAX)[permission] is False
+    state = await _contact(shop)
+    assert {p["id"]: p["enabled"] for p in state.marketing_permissions}[permission] is False

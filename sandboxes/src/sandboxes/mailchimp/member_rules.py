@@ -264,7 +264,11 @@ def create_member(
         check_address_accepted(request, email)
     member = new_member(request, data, email, "API - Generic")
     if existing is not None and existing.status == "archived":
-        member = existing.model_copy(deep=True)  # re-adding an archived contact
+        # Re-adding an archived contact brings back what it held (its GDPR permissions too)
+        # but what the request names: "you'll retain all of their data" (Mailchimp's help,
+        # "Archive or Unarchive Contacts"). Whether a re-add resets permissions is not said:
+        # kept, the stricter reading (an integration must send a withdrawal it owes).
+        member = existing.model_copy(deep=True)
     apply_fields(request, data, member, fields)
     check_required_merge_fields(request, data, member)
     set_status(request, data, member, status, new=existing is None)
