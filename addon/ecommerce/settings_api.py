@@ -37,6 +37,11 @@ CHECKOUT_FIELDS = {"token", "channel", "restore"}
 ORDER_FIELDS = {"number", "id", "channel"}
 
 
+# The link templates' column (`EcommerceSettings`, String(1024)): a longer one is refused here,
+# not by the database's write (a 500 on PostgreSQL).
+TEMPLATE_LIMIT = 1024
+
+
 class SettingsUpdate(BaseModel):
     """What the admin may change; omitted fields keep their value."""
 
@@ -46,17 +51,20 @@ class SettingsUpdate(BaseModel):
     abandoned_carts_enabled: StrictBool | None = None
     product_url_template: str | None = Field(
         None,
+        max_length=TEMPLATE_LIMIT,
         description="Storefront product page, e.g. https://shop.example.com/products/{slug} "
         "(placeholders: {slug}, {id}, {channel}).",
     )
     checkout_url_template: str | None = Field(
         None,
+        max_length=TEMPLATE_LIMIT,
         description="Where a shopper resumes their checkout, e.g. "
         "https://shop.example.com/cart/restore?link={restore} (placeholders: {restore}, a "
         "signed expiring link; {token}, the bare checkout token; {channel}).",
     )
     order_url_template: str | None = Field(
         None,
+        max_length=TEMPLATE_LIMIT,
         description="The order's page on the storefront, e.g. "
         "https://shop.example.com/account/orders/{number} (placeholders: {number}, the order's "
         "number; {id}, Saleor's order id; {channel}).",

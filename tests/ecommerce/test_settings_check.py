@@ -34,6 +34,11 @@ TEMPLATE_CASES: list[tuple[str, str, bool]] = [
     ("checkout_url_template", "https://shop.example.com:99999/cart?t={token}", False),
     ("order_url_template", "https://shop.example.com/orders/{number}", True),
     ("order_url_template", "https://shop.example.com/orders/{number} x", False),
+    # Longer than the column holds (`EcommerceSettings`, String(1024)): PostgreSQL would refuse
+    # the save's write with a 500.
+    ("product_url_template", "https://shop.example.com/" + "p" * 1000 + "/{slug}", False),
+    ("checkout_url_template", "https://shop.example.com/" + "c" * 1000 + "?l={restore}", False),
+    ("order_url_template", "https://shop.example.com/" + "o" * 1000 + "/{number}", False),
 ]
 
 
