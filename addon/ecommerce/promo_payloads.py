@@ -157,10 +157,16 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
 
     Saleor records an ENTIRE_ORDER or SHIPPING voucher as an order discount of type VOUCHER (a
     shipping one lowers the shipping price), a line-level one (SPECIFIC_PRODUCT, apply once per
-    order) on the lines carrying its code, and in the order's discounts as well only with the
-    channel's legacy propagation (saleor/graphql/order/types.py `Order.resolve_discounts`):
+    order) on the lines carrying its code, and in the order's discounts as well on 3.20 and with
+    the channel's legacy propagation (saleor/graphql/order/types.py `Order.resolve_discounts`):
     the VOUCHER discounts when there are any, else the voucher's part of the code's lines
-    (`_voucher_part`); manual discounts and promotions are not the code's. A shipping voucher
+    (`_voucher_part`); manual discounts and promotions are not the code's. The type is the
+    voucher's own kind: an order placed from a checkout stores it "as a fixed value" of the
+    amount (saleor/checkout/complete_checkout.py `_create_order_discount`: every voucher on
+    3.20, an order-level one since 3.21, a line-level one under the channel's legacy
+    propagation, its default), so a FIXED discount is a percentage when `order.voucher` is one
+    (once the voucher is deleted, only "fixed" is left to tell); a draft keeps the voucher's
+    kind (saleor/discount/utils/voucher.py). A shipping voucher
     (`_for_shipping`) is "fixed", as Mailchimp asks for shipping; one that made shipping free
     (nothing left to pay for it: a 100 % voucher, or a fixed one covering the whole price) is
     sent with amount 0, as Mailchimp's spec asks (`Promos_inner.amount_discounted`: "For free
@@ -175,16 +181,15 @@ def order_promos(order: SaleorOrder) -> list[Promo] | None:
     voucher = order.voucher
     if vouchers:
         amount = sum((d.amount.amount for d in vouchers), Decimal(0))
-        percentage = all(d.value_type == "PERCENTAGE" for d in vouchers)
+        kinds = {d.value_type for d in vouchers}
     else:
         amount = sum((_voucher_part(line) for line in coded), Decimal(0))
         kinds = {
             d.value_type for line in coded for d in line.discounts or () if d.type == "VOUCHER"
         }
-        if kinds:
-            percentage = kinds == {"PERCENTAGE"}
-        else:
-            percentage = voucher is not None and voucher.discount_value_type == "PERCENTAGE"
+    percentage = kinds == {"PERCENTAGE"} or (
+        kinds <= {"FIXED"} and voucher is not None and voucher.discount_value_type == "PERCENTAGE"
+    )
     shipping = _for_shipping(order, bool(vouchers), bool(coded))
     kind: PromoType = "percentage" if percentage and not shipping else "fixed"
     if shipping and order.shipping_price.gross.amount <= 0:

@@ -54,7 +54,11 @@ async def test_a_partial_shipping_discount_stays_fixed_once_its_voucher_is_delet
     assert before == after == [(2.0, "fixed")]  # 40 % of 5.00 shipping
 
 
-async def test_an_order_voucher_stays_a_percentage_once_deleted(shop: Shop) -> None:
-    """Shipping untouched: not taken for a shipping voucher."""
+async def test_an_order_voucher_keeps_its_amount_once_deleted(shop: Shop) -> None:
+    """Shipping untouched: not taken for a shipping voucher. Its kind is the voucher's while
+    Saleor still has it; once deleted only the order's discount is left, which Saleor stores
+    "as a fixed value" for an order placed from a checkout (saleor/checkout/complete_checkout.py
+    `_create_order_discount`): the same amount, "fixed"."""
     before, after = await _order_then_delete(shop, VoucherType.ENTIRE_ORDER, 10)
-    assert before == after == [(1.0, "percentage")]
+    assert before == [(1.0, "percentage")]
+    assert after == [(1.0, "fixed")]

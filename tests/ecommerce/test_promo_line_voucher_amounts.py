@@ -10,12 +10,13 @@ from __future__ import annotations
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import update
 
 from addon.installations.models import Installation
 from addon.saleor.versions import order_document, parse_version
 from sandboxes.saleor.order_models import DiscountValueType, Order
-from sandboxes.saleor.versions import OLDEST_VERSION
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 from sandboxes.saleor.voucher_models import VoucherType
 from tests.ecommerce.conftest import CHANNEL, Shop, choose, run_all
 
@@ -59,9 +60,10 @@ async def test_the_promo_carries_the_vouchers_discount_without_the_promotions(
 
 
 async def test_a_percentage_line_voucher_stays_a_percentage_once_deleted(shop: Shop) -> None:
-    """The line's VOUCHER discount keeps its value type when `order.voucher` is gone."""
+    """Without legacy propagation the line's VOUCHER discount keeps its value type when
+    `order.voucher` is gone."""
     await choose(shop, "all")
-    order = await _fig_order(shop, DiscountValueType.PERCENTAGE)
+    order = await _fig_order(shop, DiscountValueType.PERCENTAGE, legacy_propagation=False)
     await run_all(shop)
     # 1 % of the promotion's price, 24.00: 0.24.
     assert _promos(shop, order) == [("ITEM1", 0.24, "percentage")]
@@ -91,6 +93,24 @@ async def test_a_saleor_without_line_discounts_is_not_asked_for_them(shop: Shop)
     order = await _fig_order(shop, legacy_propagation=True)
     await run_all(shop)
     assert _promos(shop, order) == [("ITEM1", 3.0, "fixed")]
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+async def test_a_percentage_voucher_flattened_to_fixed_is_sent_as_a_percentage(
+    shop: Shop, version: str
+) -> None:
+    """An order placed from a checkout stores its voucher "as a fixed value": on 3.20 every
+    voucher (saleor/checkout/complete_checkout.py `_create_order_discount`), since 3.21 a
+    line-level one under the channel's legacy propagation, Saleor's default. The marketer's
+    promo is the voucher's own kind (`order.voucher.discountValueType`), its amount what it
+    took off."""
+    shop.saleor.version = version
+    async with shop.services.db.transaction() as session:
+        await session.execute(update(Installation).values(saleor_version=version))
+    await choose(shop, "all")
+    order = await _fig_order(shop, DiscountValueType.PERCENTAGE)
+    await run_all(shop)
+    assert _promos(shop, order) == [("ITEM1", 0.24, "percentage")]
 
 
 def test_the_order_documents_follow_the_version() -> None:

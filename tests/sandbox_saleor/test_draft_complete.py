@@ -15,6 +15,7 @@ from sandboxes.saleor import SaleorSandbox
 from sandboxes.saleor.drafts import DraftCompleteRefused
 from sandboxes.saleor.models import utcnow
 from sandboxes.saleor.order_models import Order, OrderEventType, OrderStatus
+from sandboxes.saleor.versions import CURRENT_VERSION, OLDEST_VERSION
 
 from .conftest import APP_HOST, FakeApp, gql, stocked_variant
 
@@ -111,3 +112,20 @@ async def test_order_events_are_served_to_managers_of_orders(
 
     own = await gql(client, EVENTS, {"id": order.global_id}, sandbox.mint_customer_token(ann))
     assert own["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+async def test_a_completed_draft_spends_its_single_use_code_since_3_23(
+    sandbox: SaleorSandbox, version: str
+) -> None:
+    """`deactivate_single_use_voucher_codes` (draft_order_complete.py, 3.23.0, 3.22.28,
+    3.21.44); 3.20.119 leaves the code active."""
+    sandbox.version = version
+    sandbox.store.add_channel("default-channel", currency_code="USD")
+    voucher = await sandbox.vouchers.create(
+        "Once", ["ONCE"], channels={"default-channel": 1}, single_use=True
+    )
+    draft = await _draft(sandbox, voucher_code="ONCE")
+    assert voucher.codes[0].is_active is True
+    await sandbox.complete_draft_order(draft)
+    assert voucher.codes[0].is_active is (version == OLDEST_VERSION)

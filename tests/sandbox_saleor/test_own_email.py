@@ -53,3 +53,28 @@ async def test_a_signed_in_shoppers_checkout_and_order_show_the_address_the_vers
     else:  # their own
         assert data["checkout"]["email"] == data["order"]["userEmail"] == "gift@example.com"
     assert data["checkout"]["user"]["email"] == data["order"]["user"]["email"]
+
+
+@pytest.mark.parametrize("version", [OLDEST_VERSION, CURRENT_VERSION])
+async def test_an_empty_own_address_falls_back_to_the_users(
+    sandbox: SaleorSandbox, version: str
+) -> None:
+    """Since 3.21.3 an order without `user_email` answers its user's (saleor/graphql/order/
+    types.py:2608 `resolve_user_email`), a checkout without `email` its user's
+    (saleor/checkout/models.py:368 `get_customer_email`); before, the user's anyway."""
+    sandbox.version = version
+    ann = await sandbox.create_customer("ann@example.com", is_confirmed=True)
+    product = sandbox.store.create_product("Fig", [VariantSpec(sku="FIG", price=Decimal(2))])
+    checkout = await sandbox.create_checkout(
+        lines=[LineSpec(product.variants[0].id, 1)], email="x@example.com", customer=ann
+    )
+    checkout.email = None
+    order = await sandbox.create_order(user=ann, email="x@example.com")
+    order.user_email = None
+    read = await sandbox.execute(
+        "query($c: ID!, $o: ID!) { checkout(id: $c) { email } order(id: $o) { userEmail } }",
+        {"c": checkout.global_id, "o": order.global_id},
+        app=STAFF,
+    )
+    data = read["data"]
+    assert data["checkout"]["email"] == data["order"]["userEmail"] == "ann@example.com"

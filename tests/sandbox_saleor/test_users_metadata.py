@@ -145,6 +145,35 @@ async def test_metadata_mutations_set_the_modification_time_since_3_23(
             customer.updated_at = before
 
 
+DELETES = [
+    """mutation($id: ID!) { deleteMetadata(id: $id, keys: []) { errors { code } } }""",
+    """mutation($id: ID!) { deletePrivateMetadata(id: $id, keys: []) { errors { code } } }""",
+]
+
+
+async def test_metadata_deletes_save_the_modification_time_on_every_version(
+    sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
+) -> None:
+    """`deleteMetadata` / `deletePrivateMetadata` save the instance's `updated_at` even with no
+    key (saleor/graphql/meta/mutations/delete_metadata.py:43, utils.py:23-30 `save_instance`
+    at 3.20.119; `delete_metadata_keys` with `get_extra_update_field` since 3.23.0), a checkout's
+    `last_change` only since (its metadata is a `CheckoutMetadata` without `updated_at`)."""
+    app = await install(sandbox)
+    customer = sandbox.store.create_customer("ann@example.com", "Ann")
+    checkout = await sandbox.create_checkout(lines=[], email="ann@example.com")
+    for version in (OLDEST_VERSION, "3.22.18", CURRENT_VERSION):
+        sandbox.version = version
+        for mutation in DELETES:
+            before = customer.updated_at = datetime(2026, 1, 1, tzinfo=UTC)
+            checkout.last_change = before
+            for target in (customer.global_id, checkout.global_id):
+                body = await gql(client, mutation, {"id": target}, token=app.auth_token)
+                assert "errors" not in body, body
+            assert customer.updated_at > before, (version, mutation)
+            moved = version == CURRENT_VERSION
+            assert (checkout.last_change > before) is moved, (version, mutation)
+
+
 async def test_more_than_four_mutations_in_a_request_are_refused_whole(
     sandbox: SaleorSandbox, fake_app: FakeApp, client: httpx.AsyncClient
 ) -> None:

@@ -164,10 +164,13 @@ def checkout_resolvers() -> dict[str, Callable[..., Any]]:
 
     def email(source: Checkout, info: Info) -> str | None:
         context = api_context(info)
-        if source.user_id is not None and not shows_own_email(context.saleor_version):
+        own = shows_own_email(context.saleor_version)
+        if source.user_id is not None and (not own or not source.email):
             buyer = context.store.customers.get(source.user_id)
             if buyer is not None:
-                return buyer.email  # `get_customer_email()` (`shows_own_email`)
+                # `get_customer_email()` (`shows_own_email`): since 3.21.3 the user's only when
+                # the checkout has none (saleor/checkout/models.py:368-373 at 723cd4e).
+                return buyer.email
         return source.email
 
     def voucher_code(source: Checkout, info: Info) -> str | None:

@@ -38,10 +38,12 @@ from typing import TYPE_CHECKING
 from .models import Checkout, CheckoutLine, utcnow
 from .money import currency_places
 from .order_models import DiscountValueType, OrderDiscount, OrderDiscountType, OrderLine
+from .versions import checkout_line_voucher_on_lines
 from .voucher_models import Voucher, VoucherCode, VoucherType, apply_line_level, discount_amount
 
 if TYPE_CHECKING:
     from .store_checkouts import StoreCheckouts
+    from .store_orders import StoreOrders
 
 ZERO = Decimal(0)
 
@@ -270,13 +272,19 @@ class OrderVoucher:
 
 
 def order_voucher(
-    store: StoreCheckouts, checkout: Checkout, lines: list[OrderLine], email: str | None
+    store: StoreCheckouts,
+    checkout: Checkout,
+    lines: list[OrderLine],
+    email: str | None,
+    version: str,
 ) -> OrderVoucher:
     """The checkout's voucher on its order, as `SandboxVouchers.create_order` records an order
     placed with a code (saleor/checkout/complete_checkout.py `_process_voucher_data_for_order`,
     `increase_voucher_usage`): ENTIRE_ORDER an OrderDiscount spread over the lines, SHIPPING off
     the shipping price, a line-level voucher off the lines (which carry its code; `lines` are
-    changed). The code's use is counted."""
+    changed; `placed_line_voucher`). An order-level one is stored "as a fixed value", the amount
+    taken off, whatever the voucher's kind (`_create_order_discount`, complete_checkout.py
+    :1149-1183 at 3.20.119, :1299-1338 at 723cd4e). The code's use is counted."""
     answer = OrderVoucher(shipping_price=checkout.shipping_price)
     held = checkout_voucher(store, checkout)
     code_name = checkout.voucher_code
@@ -286,13 +294,7 @@ def order_voucher(
     voucher, code = found
     kind, value = _value(voucher, checkout)
     places = _places(store, checkout)
-    common: dict[str, object] = {
-        "type": OrderDiscountType.VOUCHER,
-        "name": voucher.name,
-        "value_type": kind,
-        "value": value,
-        "reason": f"Voucher code: {code.code}",
-    }
+    common = placed_voucher_fields(voucher, code.code)
     if voucher.type is VoucherType.ENTIRE_ORDER and not voucher.apply_once_per_order:
         answer.discounts.append(store.new_discount(held[1], **common))
     elif voucher.type is VoucherType.SHIPPING:
@@ -303,6 +305,51 @@ def order_voucher(
         )
     else:
         apply_line_level(voucher, code.code, kind, value, lines, None, places)
+        legacy = store.channels[checkout.channel_id].use_legacy_line_discount_propagation_for_order
+        answer.discounts += placed_line_voucher(store, voucher, code.code, lines, version, legacy)
     voucher.count_use(code, email)
     answer.code = code.code
     return answer
+
+
+def placed_voucher_fields(voucher: Voucher, code: str) -> dict[str, object]:
+    """An order-level voucher's OrderDiscount on an order placed from a checkout: type VOUCHER,
+    FIXED, its value the amount (`new_discount`'s default) ("Store voucher as a fixed value",
+    `_create_order_discount`, complete_checkout.py:1164-1183 at 3.20.119)."""
+    return {
+        "type": OrderDiscountType.VOUCHER,
+        "name": voucher.name,
+        "value_type": DiscountValueType.FIXED,
+        "reason": f"Voucher code: {code}",
+    }
+
+
+def placed_line_voucher(
+    store: StoreOrders,
+    voucher: Voucher,
+    code: str,
+    lines: list[OrderLine],
+    version: str,
+    legacy: bool,
+) -> list[OrderDiscount]:
+    """A line-level voucher's record on an order placed from a checkout, `lines` already carrying
+    it (`apply_line_level`). At 3.20.119 one OrderDiscount, FIXED, of the amount
+    (`_create_order_discount`). Since 3.21.0 OrderLineDiscounts: with the channel's legacy
+    propagation FIXED of each line's amount (complete_checkout.py:511-515 at 723cd4e), shown as
+    one OrderDiscount summing them whose value is the first line's (saleor/graphql/order/
+    types.py:1989-2050 `Order.resolve_discounts`) and not among the lines' discounts
+    (`OrderLine.resolve_discounts`, order_discounts.py); without it the voucher's own kind and
+    value on each line, and no OrderDiscount."""
+    carried = [line for line in lines if line.voucher_code == code and line.voucher_off > 0]
+    on_lines = checkout_line_voucher_on_lines(version)
+    if not carried or (on_lines and not legacy):
+        return []
+    for line in carried:
+        line.voucher_value_type, line.voucher_value = (
+            DiscountValueType.FIXED.value,
+            line.voucher_off,
+        )
+    amount = sum((line.voucher_off for line in carried), ZERO)
+    value = carried[0].voucher_off if on_lines else amount
+    fields = placed_voucher_fields(voucher, code)
+    return [store.new_discount(amount, in_prices=True, value=value, **fields)]

@@ -11,8 +11,12 @@ else of the order: `created` stays the draft's (`order.save(update_fields=[statu
 display_gross_prices, updated_at, ...])`); its stock allocated (`allocate_stocks`,
 `allocate_preorders`); and its PLACED_FROM_DRAFT event, dated when it is recorded
 (saleor/order/actions.py `order_created(from_draft=True)`, saleor/order/events.py
-`order_created_event`; `OrderEvent.date` defaults to now). Not modelled: vouchers' usage, tax
-recalculation, the addresses copied to the customer's book.
+`order_created_event`; `OrderEvent.date` defaults to now); since 3.23.0 (3.22.28, 3.21.44) its
+single-use voucher code deactivated (`handle_order_voucher` → `deactivate_single_use_voucher_
+codes`, draft_order_complete.py:87-115 at 723cd4e, called after the save; not at 3.20.119,
+versions.py `draft_complete_deactivates_code`). Not modelled: the once-per-customer usage under
+the channel's `include_draft_order_in_voucher_usage` (default off), tax recalculation, the
+addresses copied to the customer's book.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from .order_models import Order, OrderEventType, OrderStatus
 from .stock_checks import InsufficientStock, check_allocation
 from .stock_moves import allocate_order
 from .store import SaleorStore
+from .versions import CURRENT_VERSION, draft_complete_deactivates_code
 
 
 class DraftCompleteRefused(ValueError):
@@ -47,9 +52,11 @@ def _refusal(store: SaleorStore, order: Order) -> str | None:
     return None
 
 
-def complete_draft(store: SaleorStore, order: Order, now: datetime) -> Order:
-    """Make the draft `order` an order at `now`; raises `DraftCompleteRefused` with nothing
-    changed."""
+def complete_draft(
+    store: SaleorStore, order: Order, now: datetime, version: str = CURRENT_VERSION
+) -> Order:
+    """Make the draft `order` an order at `now` on a Saleor of `version`; raises
+    `DraftCompleteRefused` with nothing changed."""
     current = store.get_order(order.id)
     if current.status is not OrderStatus.DRAFT:  # `validate_order`
         raise DraftCompleteRefused("The order is not draft.")
@@ -80,6 +87,19 @@ def complete_draft(store: SaleorStore, order: Order, now: datetime) -> Order:
     confirms = store.channels[current.channel_id].automatically_confirm_all_new_orders
     changes["status"] = OrderStatus.UNFULFILLED if confirms else OrderStatus.UNCONFIRMED
     store.update_order(current, **changes)  # `updated_at` with it; `created` kept
+    if draft_complete_deactivates_code(version):
+        _spend_single_use_code(store, current)
     allocate_order(current, store.variants.get, now)
     store.record_order_event(current, OrderEventType.PLACED_FROM_DRAFT, now)
     return current
+
+
+def _spend_single_use_code(store: SaleorStore, order: Order) -> None:
+    """`deactivate_single_use_voucher_codes`: the order's voucher single-use, its code
+    (`VoucherCode.objects.filter(code=order.voucher_code)`) active: no longer."""
+    voucher = store.vouchers.get(order.voucher_id) if order.voucher_id is not None else None
+    if voucher is None or not voucher.single_use or not order.voucher_code:
+        return
+    code = voucher.code_named(order.voucher_code)
+    if code is not None and code.is_active:
+        code.is_active = False

@@ -210,6 +210,18 @@ UPDATED_FIELD = {
 }
 
 
+def _bumped_field(type_name: str, version: str, delete: bool) -> str | None:
+    """The modification time a metadata write sets. Since #18601 every write, `UPDATED_FIELD`.
+    Before it (3.20.119 ... 3.22.18) only a delete, keys or none: `save_instance` adds
+    `updated_at` where the saved instance has one (saleor/graphql/meta/mutations/
+    delete_metadata.py:43, utils.py:23-30 at 3.20.119; a checkout's is its `CheckoutMetadata`,
+    which has none), while an update is a queryset `update` that leaves it (`update_metadata`)."""
+    field_name = UPDATED_FIELD.get(type_name)
+    if metadata_bumps_updated(version_tuple(version)):
+        return field_name
+    return field_name if delete and field_name == "updated_at" else None
+
+
 def _not_found(message: str) -> dict[str, Any]:
     return {"errors": [{"field": "id", "message": message, "code": "NOT_FOUND"}], "item": None}
 
@@ -281,10 +293,9 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
             item.private_metadata = target
         else:
             item.metadata = target
-        if metadata_bumps_updated(version_tuple(context.saleor_version)):
-            field_name = UPDATED_FIELD.get(type(item).__name__)
-            if field_name is not None:
-                setattr(item, field_name, utcnow())
+        field_name = _bumped_field(type(item).__name__, context.saleor_version, delete)
+        if field_name is not None:
+            setattr(item, field_name, utcnow())
         if target != before:
             for event in metadata_events(item, context.store, context.saleor_version):
                 context.pending_events.append((event, item))

@@ -91,6 +91,10 @@ class Channel(WithMetadata):
     # default off, at 3.20.119 and 723cd4e): `checkoutComplete` of a checkout its payments do
     # not cover makes an unpaid order instead of refusing.
     allow_unpaid_orders: bool = False
+    # `use_legacy_line_discount_propagation_for_order` (saleor/channel/models.py:68 at 723cd4e,
+    # default True; 3.21+): how an order placed from a checkout shows a line-level voucher
+    # (checkout_vouchers.py `placed_line_voucher`).
+    use_legacy_line_discount_propagation_for_order: bool = True
 
 
 class Address(WithMetadata):

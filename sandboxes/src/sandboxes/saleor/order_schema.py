@@ -102,10 +102,13 @@ def order_resolvers() -> dict[str, Callable[..., Any]]:
 
     def user_email(source: Order, info: Info) -> str | None:
         context = api_context(info)
-        if source.user_id is not None and not shows_own_email(context.saleor_version):
+        own = shows_own_email(context.saleor_version)
+        if source.user_id is not None and (not own or not source.user_email):
             buyer = context.store.customers.get(source.user_id)
             if buyer is not None:
-                return buyer.email  # the address its buyer has now (`shows_own_email`)
+                # The address its buyer has now (`shows_own_email`); since 3.21.3 only when the
+                # order has none (saleor/graphql/order/types.py:2608-2617 at 723cd4e).
+                return buyer.email
         if source.user_email and _hidden(source):
             return _obfuscated_email(source.user_email)
         return source.user_email

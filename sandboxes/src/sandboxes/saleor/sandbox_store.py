@@ -172,7 +172,9 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         total = self.store.checkout_total(current)
         if paid and not legacy_payment and not current.transactions and total > 0:
             await self.pay_checkout(current, charged=total)
-        order = self.store.complete_checkout(checkout, paid=paid, legacy_payment=legacy_payment)
+        order = self.store.complete_checkout(
+            checkout, paid=paid, legacy_payment=legacy_payment, version=self.version
+        )
         return await self._order_created(order)
 
     async def create_order(
@@ -213,7 +215,7 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         PLACED_FROM_DRAFT event dated now (`drafts.complete_draft`); then the events of
         ``order_created(from_draft=True)`` (:meth:`_order_created`; saleor/graphql/order/
         mutations/draft_order_complete.py, on commit)."""
-        placed = complete_draft(self.store, order, utcnow())
+        placed = complete_draft(self.store, order, utcnow(), self.version)
         return await self._order_created(placed, from_draft=True)
 
     async def _order_created(self, order: Order, *, from_draft: bool = False) -> Order:

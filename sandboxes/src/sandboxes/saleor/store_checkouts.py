@@ -22,6 +22,7 @@ from .stock_moves import allocate, allocates
 from .store_base import NotFound
 from .store_customers import keep_in_address_book
 from .store_orders import StoreOrders
+from .versions import CURRENT_VERSION
 
 # Saleor's defaults (saleor/settings.py, each an environment variable of that name).
 ANONYMOUS_CHECKOUTS_TIMEDELTA = timedelta(days=30)
@@ -203,7 +204,12 @@ class StoreCheckouts(StoreOrders):
         return max(prices.subtotal + prices.shipping - checkout.gift_card_balance, Decimal(0))
 
     def complete_checkout(
-        self, checkout: Checkout, paid: bool = True, *, legacy_payment: bool = False
+        self,
+        checkout: Checkout,
+        paid: bool = True,
+        *,
+        legacy_payment: bool = False,
+        version: str = CURRENT_VERSION,
     ) -> Order:
         """Turn a checkout into an order (removing the checkout), as ``checkoutComplete``.
 
@@ -256,7 +262,9 @@ class StoreCheckouts(StoreOrders):
             lines.append(order_line)
         user = self._checkout_user(current)
         prices = checkout_prices(self, current)
-        voucher = order_voucher(self, current, lines, user.email if user else current.email)
+        voucher = order_voucher(
+            self, current, lines, user.email if user else current.email, version
+        )
         order = self.create_order(
             channel=channel.slug,
             lines=lines,

@@ -128,6 +128,34 @@ def shows_own_email(version: str) -> bool:
     return version_tuple(version) >= OWN_EMAIL_SINCE
 
 
+# An order placed from a checkout records a line-level voucher (SPECIFIC_PRODUCT, or ENTIRE_ORDER
+# applied once per order) as OrderLineDiscounts since saleor/saleor#17580 (commit 1d45fabbf6,
+# first tagged 3.21.0; saleor/checkout/complete_checkout.py `_create_order_discount`
+# `is_order_level_voucher_discount`, `_create_order_line_discount_object_for_voucher`). At
+# 3.20.119 every voucher is one OrderDiscount, FIXED, of the amount taken off
+# (`_create_order_discount`, complete_checkout.py:1149-1183).
+CHECKOUT_LINE_VOUCHER_ON_LINES_SINCE = (3, 21, 0)
+# `draftOrderComplete` deactivates the draft's single-use voucher code
+# (saleor/graphql/order/mutations/draft_order_complete.py
+# `deactivate_single_use_voucher_codes`, called from `perform_mutation`): saleor/saleor#18698
+# (commit d8ed4bedae), first tagged 3.23.0, backported as #18690 / #18697 (first tagged 3.21.44
+# and 3.22.28; 3.20.119 is without it).
+DRAFT_COMPLETE_DEACTIVATES_CODE_SINCE = (3, 23, 0)
+DRAFT_COMPLETE_DEACTIVATES_CODE_BACKPORTS = ((3, 21, 44), (3, 22, 28))
+
+
+def checkout_line_voucher_on_lines(version: str) -> bool:
+    return version_tuple(version) >= CHECKOUT_LINE_VOUCHER_ON_LINES_SINCE
+
+
+def draft_complete_deactivates_code(version: str) -> bool:
+    return _since(
+        version_tuple(version),
+        DRAFT_COMPLETE_DEACTIVATES_CODE_SINCE,
+        DRAFT_COMPLETE_DEACTIVATES_CODE_BACKPORTS,
+    )
+
+
 _VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from .checkout_vouchers import placed_line_voucher, placed_voucher_fields
 from .models import utcnow
 from .money import currency_places
 from .order_models import DiscountValueType, Order, OrderDiscount, OrderDiscountType, OrderLine
@@ -263,7 +264,7 @@ class SandboxVouchers:
         *,
         shipping_price: Decimal = Decimal("0"),
         product_ids: Iterable[int] | None = None,
-        legacy_propagation: bool = False,
+        legacy_propagation: bool | None = None,
         discounts: Sequence[OrderDiscount] = (),
         **fields: Any,
     ) -> Order:
@@ -271,7 +272,10 @@ class SandboxVouchers:
         Saleor records it, the code's usage counted, ORDER_CREATED etc. emitted.
         `product_ids`: the products a SPECIFIC_PRODUCT voucher applies to (all if None);
         `discounts`: the order's other discounts (a manual order discount drops an order-level
-        voucher's, as `create_or_update_discount_object_from_order_level_voucher` does)."""
+        voucher's, as `create_or_update_discount_object_from_order_level_voucher` does);
+        `legacy_propagation`: the channel's (default) or this. Recorded as
+        `checkout_vouchers.order_voucher` records it: an order-level voucher FIXED of the amount,
+        a line-level one per `placed_line_voucher`."""
         voucher = self.voucher_of(code)
         voucher_code = voucher.code_named(code)
         assert voucher_code is not None
@@ -285,13 +289,7 @@ class SandboxVouchers:
         discounts = []
         manual = any(d.type is OrderDiscountType.MANUAL for d in others)
         lines = [line.model_copy() for line in lines]
-        common: dict[str, Any] = {
-            "type": OrderDiscountType.VOUCHER,
-            "name": voucher.name,
-            "value_type": kind,
-            "value": value,
-            "reason": f"Voucher code: {code}",
-        }
+        common = placed_voucher_fields(voucher, code)
         if voucher.type is VoucherType.ENTIRE_ORDER and not voucher.apply_once_per_order:
             subtotal = sum((ln.unit_price_gross * ln.quantity for ln in lines), Decimal(0))
             if not manual:  # a manual order discount replaces the voucher's
@@ -304,9 +302,12 @@ class SandboxVouchers:
                 self.store.new_discount(amount, in_prices=True, shipping_part=amount, **common)
             )
         else:
-            amount = apply_line_level(voucher, code, kind, value, lines, product_ids, places)
-            if legacy_propagation:
-                discounts.append(self.store.new_discount(amount, in_prices=True, **common))
+            apply_line_level(voucher, code, kind, value, lines, product_ids, places)
+            if legacy_propagation is None:
+                legacy_propagation = chan.use_legacy_line_discount_propagation_for_order
+            discounts += placed_line_voucher(
+                self.store, voucher, code, lines, self.sandbox.version, legacy_propagation
+            )
         voucher.count_use(voucher_code, email)
         return await self.sandbox.create_order(
             chan.slug,
