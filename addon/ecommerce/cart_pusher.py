@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from addon.db.types import utcnow
 from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
+from addon.ecommerce.cart_audience import CartNotSent, post_joining, subscribe_opted_in
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.customer_stores import buyers_belong
@@ -60,6 +61,15 @@ class CartPusher(SaleSender):
     async def _erased(self, addresses: list[str]) -> Erased:
         async with self.services.db.session() as session:
             return await erased_among(session, self.ctx.installation_id, addresses)
+
+    async def _was_erased(self, address: str) -> bool:
+        return bool(await self._erased([address]))
+
+    async def _post_cart(self, store_id: str, cart: CartInput) -> None:
+        """POST the cart; its shopper added to the audience first where Mailchimp asks
+        (`cart_audience.py`)."""
+        post = partial(self.client.create_cart, store_id)
+        await post_joining(self.client, self.ctx.list_id, cart, post, self._was_erased)
 
     async def _opt_in(self, addresses: list[str | None]) -> payloads.OptInPolicy:
         """The channel's opt-in policy for a payload naming `addresses`, knowing which of
@@ -142,10 +152,23 @@ class CartPusher(SaleSender):
                 sending,
                 cart,
                 lambda: self.client.update_cart(self.ctx.store_id, cart.id, patch),
+                self._post_cart,
             )
+            await subscribe_opted_in(self.client, self.ctx.list_id, cart)
             return sending
 
-        body, pushing = await opted_out_if_forgotten(send, body)
+        try:
+            body, pushing = await opted_out_if_forgotten(send, body)
+        except CartNotSent as not_sent:
+            # Its shopper cannot join the audience: Mailchimp holds no cart of it (a cart
+            # replaced was deleted first), and the record says why.
+            await self.removed(
+                EntityKind.CART,
+                checkout_id,
+                pushed=known.mailchimp_id is not None,
+                note=not_sent.note,
+            )
+            return
         # A registered shopper's record goes to this channel's store (`customer_stores.py`).
         buyer = checkout.user.id if checkout is not None and checkout.user else None
         await self.synced(

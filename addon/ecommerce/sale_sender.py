@@ -79,15 +79,16 @@ class SaleSender(CatalogPusher):
         pushing: Fingerprint,
         body: CartInput,
         patch: Callable[[], Awaitable[object]],
+        create: Callable[[str, CartInput], Awaitable[object]],
     ) -> None:
-        """Create, update or replace a cart.
+        """Create (with `create`), update or replace a cart.
 
         A cart whose lines or customer changed is replaced (two calls however many lines
         changed; this also restarts the abandonment clock, as it should), as is one Mailchimp
         holds already (its lines unknown); a cart is patched whenever it is pushed (which also
         re-creates one Mailchimp lost).
         """
-        create, delete = self.client.create_cart, self.client.delete_cart
+        delete = self.client.delete_cart
         if known.mailchimp_id is not None and _replaced(known.children, pushing.children):
             await self._delete(delete, body.id)
             await self._create(create, body)

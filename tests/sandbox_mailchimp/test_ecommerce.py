@@ -215,8 +215,11 @@ async def test_orders_reference_products_and_variants(
 async def test_carts(
     sandbox: MailchimpSandbox, client: httpx.AsyncClient, account: SandboxAccount
 ) -> None:
-    await setup_store(client)
+    list_id = await setup_store(client)
     await client.post(f"{S}/products", json=product_body("p1", ("v1",)))
+    # A cart's shopper must be in the audience already (`test_cart_audience.py`).
+    member = {"email_address": "cart@example.org", "status_if_new": "transactional"}
+    assert (await client.put(f"/lists/{list_id}/members/cart@example.org", json=member)).is_success
     cart = {
         "id": "cart1",
         "customer": {"id": "c9", "email_address": "cart@example.org", "opt_in_status": False},

@@ -1,8 +1,8 @@
 """E-commerce: what a store's resources share (their path, finding the store, the clock).
 
 The resources themselves: stores (`stores.py`), customers (`customers.py`), products and
-variants (`products.py`), orders and carts (`orders.py`). Creating a resource whose id exists is
-a 400.
+variants (`products.py`), orders (`orders.py`) and carts (`carts.py`). Creating a resource whose
+id exists is a 400.
 """
 
 from __future__ import annotations
