@@ -3,7 +3,7 @@
  * bar, see ecommerce.js): where a product's vendor and type come from, the carrier and tracking
  * link per shipping method, the stores' default language and time zone. The carriers' rows are
  * checked by the server (ecommerce.js asks POST /api/ecommerce/settings/check), whose words go
- * to the row; a stored rule the server now refuses is flagged at its row when the page loads.
+ * to the row; a stored rule the server now refuses is flagged at the row that shows it.
  */
 import { $, button, clearFieldError, el, fieldError } from "../app.js";
 
@@ -64,34 +64,61 @@ function textInput(className, label, value, placeholder, id) {
 
 function addRule(rule, focus) {
   ruleCount += 1;
-  const n = ruleCount;
+  // The ids stay unique; the labels name the row by its place (`renumber`).
+  const id = "rule-" + ruleCount;
   const row = el("tr");
-  row.dataset.rule = String(n);
-  const id = "rule-" + n;
-  const method = textInput("rule-method", "Shipping method of carrier " + n, rule.shipping_method, "Every other method", id + "-method");
-  const carrier = textInput("rule-carrier", "Carrier " + n, rule.carrier, "DHL", id + "-carrier");
-  const link = textInput("rule-url", "Tracking link of carrier " + n, rule.url_template, "https://carrier.example/track?n={number}", id + "-url");
+  row.dataset.rule = String(ruleCount);
+  const method = textInput("rule-method", "", rule.shipping_method, "Every other method", id + "-method");
+  const carrier = textInput("rule-carrier", "", rule.carrier, "DHL", id + "-carrier");
+  const link = textInput("rule-url", "", rule.url_template, "https://carrier.example/track?n={number}", id + "-url");
   row.appendChild(cell("Shipping method", method));
   row.appendChild(cell("Carrier", carrier));
   row.appendChild(cell("Tracking link", link));
   const remove = button("Remove", "secondary");
-  remove.setAttribute("aria-label", "Remove carrier " + n);
+  remove.classList.add("rule-remove");
   remove.addEventListener("click", () => {
     const form = row.closest("form");
     row.remove();
+    renumber();
     $("tracking-rules-error").textContent = "";
     $("add-rule").focus();
     if (form) form.dispatchEvent(new Event("change"));
   });
   row.appendChild(cell("", remove));
   $("tracking-rows").appendChild(row);
+  renumber();
   if (focus) method.focus();
+}
+
+function tableRows() {
+  return Array.from($("tracking-rows").querySelectorAll("tr[data-rule]"));
+}
+
+/** Each row named by its place from the top, as the server counts the rules ("row 2"), after
+ * a Remove too. */
+function renumber() {
+  tableRows().forEach((row, i) => {
+    const n = i + 1;
+    row.querySelector(".rule-method").setAttribute("aria-label", "Shipping method of carrier " + n);
+    row.querySelector(".rule-carrier").setAttribute("aria-label", "Carrier " + n);
+    row.querySelector(".rule-url").setAttribute("aria-label", "Tracking link of carrier " + n);
+    row.querySelector(".rule-remove").setAttribute("aria-label", "Remove carrier " + n);
+  });
+}
+
+/** The server's words about the rule it counted `counted`th (from 0: "Tracking rules, row 2,",
+ * addon/validation_messages.py), said of `row`'s place in the table: an empty row is not sent,
+ * and a stored rule's place may have moved since (a row removed, not saved yet). */
+function inRowWords(message, counted, row) {
+  const said = "Tracking rules, row " + (counted + 1) + ", ";
+  if (!message.startsWith(said)) return message;
+  return "Tracking rules, row " + (tableRows().indexOf(row) + 1) + ", " + message.slice(said.length);
 }
 
 /** The rows that hold a rule, each with its values, in the order they are saved (the server's
  * `row` counts these). */
 function ruleRows() {
-  return Array.from($("tracking-rows").querySelectorAll("tr[data-rule]"))
+  return tableRows()
     .map((row) => ({
       row,
       rule: {
@@ -119,7 +146,7 @@ export function showRuleProblem(problem) {
     $("tracking-rules-error").textContent = problem.message;
     return;
   }
-  fieldError(ruleInput(found.row, problem.column).id, problem.message);
+  fieldError(ruleInput(found.row, problem.column).id, inRowWords(problem.message, problem.row, found.row));
 }
 
 export function clearRuleProblems() {
@@ -127,16 +154,46 @@ export function clearRuleProblems() {
   $("tracking-rows").querySelectorAll("input").forEach((input) => clearFieldError(input.id));
 }
 
-/** A stored rule the server now refuses (saved before its check): flagged at its row, with
- * what its link loses, until it is fixed and saved. Not an error of this edit: the page's
- * other settings save. */
-function flagStored(problems, rows) {
-  problems
-    .filter((p) => p.field === "tracking_rules" && p.row !== null && rows[p.row])
+function sameRule(a, b) {
+  const text = (value) => (value || "").trim();
+  return ["shipping_method", "carrier", "url_template"].every((key) => text(a[key]) === text(b[key]));
+}
+
+/** Stored rules the server now refuses (saved before its check: `stored`, the server's settings
+ * with its `problems`), flagged with what they cost until fixed and saved. Not an error of this
+ * edit: the page's other settings save. A rule's note goes to the row that shows that stored
+ * rule, wherever it is now (rows removed or edited since, not saved), and to no row once none
+ * does; a note on the rules together while the table shows them as stored. */
+export function flagStoredRules(stored) {
+  tableRows().forEach((row) => row.querySelectorAll("[id$='-note']").forEach((note) => (note.textContent = "")));
+  $("tracking-rules-note").textContent = "";
+  const saved = stored.tracking_rules || [];
+  const shown = ruleRows();
+  const placed = new Map(); // a stored rule's index → the row that shows it
+  (stored.problems || [])
+    .filter((p) => p.field === "tracking_rules")
     .forEach((p) => {
-      const input = ruleInput(rows[p.row], p.column);
-      $(input.id + "-note").textContent =
-        "This saved link is not used: " + p.message + " Until it is fixed, this carrier's shipments reach Mailchimp without a tracking link.";
+      if (p.row === null) {
+        const asStored = shown.length === saved.length && shown.every(({ rule }, i) => sameRule(rule, saved[i]));
+        if (asStored) {
+          $("tracking-rules-note").textContent =
+            "These saved rules are refused now: " + p.message + " Until they are fixed, an order gets the last rule in this table for its shipping method.";
+        }
+        return;
+      }
+      if (!placed.has(p.row)) {
+        // Twins are told apart by place: the one still where it was stored, else the first free.
+        const taken = Array.from(placed.values());
+        const showing = shown.filter(({ row, rule }) => !taken.includes(row) && saved[p.row] && sameRule(rule, saved[p.row]));
+        const found = showing.find((entry) => shown.indexOf(entry) === p.row) || showing[0];
+        placed.set(p.row, found ? found.row : null);
+      }
+      const row = placed.get(p.row);
+      if (!row) return;
+      $(ruleInput(row, p.column).id + "-note").textContent =
+        "This saved link is not used: " +
+        inRowWords(p.message, p.row, row) +
+        " Until it is fixed, this carrier's shipments reach Mailchimp without a tracking link.";
     });
 }
 
@@ -164,7 +221,6 @@ export function fillFields(s) {
   $("tracking-rows").textContent = "";
   ruleCount = 0;
   (s.tracking_rules || []).forEach((rule) => addRule(rule, false));
-  flagStored(s.problems || [], Array.from($("tracking-rows").querySelectorAll("tr[data-rule]")));
   $("default-locale").value = s.default_locale || "";
   $("default-timezone").value = s.default_timezone || "";
 }
@@ -206,6 +262,10 @@ export function setUpFields() {
     });
     select.addEventListener("change", () => showKey(name));
   });
+  // The note on the stored rules together (`flagStoredRules`), under the table.
+  const note = el("div", "field-error");
+  note.id = "tracking-rules-note";
+  $("tracking-rules-error").after(note);
   $("add-rule").addEventListener("click", () => {
     addRule({}, true);
     $("add-rule").closest("form").dispatchEvent(new Event("change"));

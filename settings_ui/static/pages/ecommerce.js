@@ -15,12 +15,20 @@ import {
   clear,
   clearAll,
   clearFieldError,
+  el,
   fieldError,
   formatTime,
   notice,
 } from "../app.js";
 import { onSyncEnded, pauseAll, pollAll } from "../initial-sync.js";
-import { fillFields, readFields, setUpFields, showRuleProblem, validateFields } from "./ecommerce-fields.js";
+import {
+  fillFields,
+  flagStoredRules,
+  readFields,
+  setUpFields,
+  showRuleProblem,
+  validateFields,
+} from "./ecommerce-fields.js";
 import { loadHealth } from "./ecommerce-health.js";
 import { renderChannels, setAudiences, setUpChannels } from "./ecommerce-channels.js";
 import { renderQuarantine } from "./ecommerce-quarantine.js";
@@ -63,6 +71,8 @@ function fillSettings(s) {
   $("store-email").value = s.store_email || "";
   fillFields(s);
   fillPromos(s);
+  // The server's copy, not `s`: refreshed with unsaved edits, the form shows the admin's.
+  flagStored(bar.data || s);
 }
 
 // The link templates are checked by the server's one rule (`links.checked_template`, POST
@@ -73,6 +83,46 @@ const TEMPLATE_FIELDS = {
   order_url_template: "order-url",
   redemption_url_template: "promo-url",
 };
+
+// What a stored link template the server now refuses costs until it is fixed: the push leaves
+// out a link it cannot make (`links.fill_url`).
+const STORED_LINK_COSTS = {
+  product_url_template: "products reach Mailchimp without a link to their page.",
+  checkout_url_template: "carts reach Mailchimp without a link back to their checkout.",
+  order_url_template: "orders reach Mailchimp without a link to their page.",
+};
+
+/** Stored values the server now refuses (saved before its checks: `stored.problems`, GET
+ * /api/ecommerce), each flagged at its field while the field shows it (ecommerce-fields.js for
+ * the rules). A note, not an error: the page's other settings save. */
+function flagStored(stored) {
+  Object.keys(STORED_LINK_COSTS).forEach((field) => {
+    const id = TEMPLATE_FIELDS[field];
+    const problem = (stored.problems || []).find((p) => p.field === field);
+    const showing = problem && $(id).value.trim() === (stored[field] || "").trim();
+    $(id + "-note").textContent = showing
+      ? "This saved link is not used: " + problem.message + " Until it is fixed, " + STORED_LINK_COSTS[field]
+      : "";
+  });
+  flagStoredRules(stored);
+}
+
+/** A note under each link template's field, said with it (`flagStored`). */
+function setUpNotes() {
+  Object.keys(STORED_LINK_COSTS).forEach((field) => {
+    const id = TEMPLATE_FIELDS[field];
+    const note = el("div", "field-error");
+    note.id = id + "-note";
+    $(id + "-error").after(note);
+    $(id).setAttribute("aria-describedby", $(id).getAttribute("aria-describedby") + " " + note.id);
+  });
+  // A note is about the stored value: it follows the field as the admin edits it.
+  ["input", "change"].forEach((type) =>
+    $("settings-form").addEventListener(type, () => {
+      if (bar.data) flagStored(bar.data);
+    })
+  );
+}
 
 function checkEmail(id) {
   const value = $(id).value.trim();
@@ -149,6 +199,7 @@ function saveSettings(values, changed) {
 }
 
 setUpFields();
+setUpNotes();
 setUpPromos(() => loader.run());
 setUpChannels({ changed: afterChange, reload: () => loader.run() });
 const bar = new SaveBar({
