@@ -157,7 +157,9 @@ async def test_metadata_deletes_save_the_modification_time_on_every_version(
     """`deleteMetadata` / `deletePrivateMetadata` save the instance's `updated_at` even with no
     key (saleor/graphql/meta/mutations/delete_metadata.py:43, utils.py:23-30 `save_instance`
     at 3.20.119; `delete_metadata_keys` with `get_extra_update_field` since 3.23.0), a checkout's
-    `last_change` only since (its metadata is a `CheckoutMetadata` without `updated_at`)."""
+    `last_change` never for a delete that changes nothing (saved by the mutation only when its
+    metadata changed since #18601: meta/mutations/base.py `has_changed`; its metadata is a
+    `CheckoutMetadata` without `updated_at`)."""
     app = await install(sandbox)
     customer = sandbox.store.create_customer("ann@example.com", "Ann")
     checkout = await sandbox.create_checkout(lines=[], email="ann@example.com")
@@ -170,8 +172,18 @@ async def test_metadata_deletes_save_the_modification_time_on_every_version(
                 body = await gql(client, mutation, {"id": target}, token=app.auth_token)
                 assert "errors" not in body, body
             assert customer.updated_at > before, (version, mutation)
-            moved = version == CURRENT_VERSION
-            assert (checkout.last_change > before) is moved, (version, mutation)
+            assert checkout.last_change == before, (version, mutation)
+    # A delete that removes a key moves it (on a Saleor of #18601).
+    checkout.metadata = {"k": "v"}
+    checkout.last_change = before
+    body = await gql(
+        client,
+        """mutation($id: ID!) { deleteMetadata(id: $id, keys: ["k"]) { errors { code } } }""",
+        {"id": checkout.global_id},
+        token=app.auth_token,
+    )
+    assert "errors" not in body, body
+    assert checkout.last_change > before
 
 
 async def test_more_than_four_mutations_in_a_request_are_refused_whole(

@@ -294,6 +294,11 @@ def metadata_mutation(private: bool, delete: bool) -> Callable[..., Any]:
         else:
             item.metadata = target
         field_name = _bumped_field(type(item).__name__, context.saleor_version, delete)
+        if field_name == "last_change" and target == before:
+            # A checkout's is saved by the mutation only when its metadata changed
+            # (saleor/graphql/meta/mutations/base.py:187-206 at 723cd4e, `has_changed`;
+            # `get_updated_field_name` gives a CheckoutMetadata none, utils.py:61-64).
+            field_name = None
         if field_name is not None:
             setattr(item, field_name, utcnow())
         if target != before:
