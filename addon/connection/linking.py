@@ -198,8 +198,12 @@ class Linking(OnConnection):
         undone with them (`letting_go`). Read in a short session of its own, and to be run
         before the request's transaction begins (on SQLite it holds the write lock from its
         first statement). Nothing when no other account is connected, or when the switch is to
-        be refused (work owed to it and not dropped: `save`'s 409)."""
+        be refused (the app uninstalled meanwhile, or work owed to it and not dropped: `save`'s
+        checks, read here unlocked: one decided otherwise under `save`'s lock still finds the
+        sync ended, a rare race left as it is)."""
         async with self.services.db.session() as read:
+            if not await still_installed(read, installation_id):
+                return LetGo()
             connection = await ConnectionRepository(read).get(installation_id)
             if connection is None or connection.account_id in (None, account.account_id):
                 return LetGo()

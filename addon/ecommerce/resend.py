@@ -14,7 +14,10 @@ none of those records waits any more (each synced, quarantined or removed). Reco
 changed since are live and do not hold it. A channel's initial sync running then keeps the
 flag for its own end, and its end leaves the flag to the watch while a re-send runs. After
 `RESEND_LIMIT` the flag is cleared whatever still waits: automations paused for good would be
-worse than a few late records.
+worse than a few late records. Letting go of the account mid-re-send clears the flag with the
+credentials about to go when the account's data goes (the re-send goes with it), and keeps it
+for this watch once the same account is reconnected after a reset keeping the data
+(`initial_sync/release.py`, the connection's `LET_GO`).
 """
 
 from __future__ import annotations

@@ -21,13 +21,14 @@ time, and end either with the step run again or given up, which fails the sync w
 the step's row on the Activity page), as it does of a wait Mailchimp asked for
 (`InitialSyncRead.throttled_until`).
 
-Letting go of the account (a reset, another account connected in its place) first clears the
-flag of every store a sync holds and ends the syncs running, with the credentials about to go
-(`release.py`, the connection's `LET_GO`): no job run afterwards has them. A flag it could not
-clear then (Mailchimp refusing or not answering) is named on the reset's or switch's answer and
-on the Activity page. After a reset keeping the account's data, the ended sync still clears it
-once the same account is connected again (`_until_connected`); another account connected drops
-the sync with the first account's data (`account_data.py`), its wait included.
+Letting go of the account (a reset, another account connected in its place) first ends the
+syncs running, then clears the flag of every store a sync holds with the credentials about to
+go, its batches still at Mailchimp stopped first when the account's data goes (`release.py`,
+the connection's `LET_GO`): no job run afterwards has them. After a reset keeping the data, a
+store whose sync has batches at Mailchimp keeps its flag: the ended sync settles them, then
+clears it, once the same account is connected again (`_until_connected`). A flag left set is
+named on the reset's or switch's answer and on the Activity page; another account connected
+drops the sync with the first account's data (`account_data.py`), its wait included.
 """
 
 from __future__ import annotations

@@ -1,17 +1,27 @@
 """The stores' `is_syncing`, released before the connection lets go of the account that set it.
 
 An initial sync marks its store syncing in Mailchimp, which holds the store's automations
-(abandoned-cart e-mails, order notifications) until the sync clears it. Only that account's
-credentials reach the store, and a reset removes them (`ConnectionService.reset`), another
-account connected replaces them (`Linking.save`); no job run afterwards has them. So before
-either, the connection asks this (`LET_GO`, `addon.connection.letting_go`) with the credentials
-still known: every store whose flag a sync of the installation holds (`InitialSync.
-store_flagged`: set, not cleared) is cleared now, and the syncs still running end, for they
-cannot go on without the credentials. What cannot be cleared then (Mailchimp refusing the
-credentials, revoked or the account disabled, or not answering within `RELEASE_SECONDS`) is
-said plainly, store by store with what the owner can do: in the reset's or the switch's answer
-and on the Activity page (`LEFT_NOTE`). After a reset that kept the account's data, the ended
-sync still clears it once the same account is connected again (`jobs._until_connected`).
+(abandoned-cart e-mails, order notifications) until the sync clears it; a re-created store's
+re-send does too (`ecommerce/resend.py`). Only that account's credentials reach the store, and
+a reset removes them (`ConnectionService.reset`), another account connected replaces them
+(`Linking.save`); no job run afterwards has them. So before either, the connection asks this
+(`LET_GO`, `addon.connection.letting_go`) with the credentials still known. The syncs still
+running end first (committed: they cannot go on without the credentials, and a step setting
+the flag meanwhile clears it itself, `Step.flag_store`); then each store held (`holds`):
+
+- when the account's data goes (another account, a reset forgetting it), the batches of its
+  syncs Mailchimp may still run are stopped (`DELETE /batches/{batch_id}`), then the flag is
+  cleared: the syncs and the re-send are dropped with the data;
+- when it is kept (a reset keeping it), a store whose syncs have batches at Mailchimp, or whose
+  re-send is still sending, stays held: cleared now, the batches would land with its
+  automations on (notifications for old orders). Reconnecting the same account settles them,
+  then clears it (`jobs._until_connected`; the re-send's watch, `resend.py`). Others are
+  cleared now.
+
+What stays held (kept for the reconnection, or Mailchimp refusing the credentials, revoked or
+the account disabled, not answering within `RELEASE_SECONDS`, or a batch it may still run not
+stoppable) is said plainly, store by store with what the owner can do: in the reset's or the
+switch's answer and on the Activity page (`LEFT_NOTE`).
 """
 
 from __future__ import annotations
@@ -24,11 +34,15 @@ from sqlalchemy import select
 
 from addon.connection.letting_go import Leaving, LetGo
 from addon.connection.service import REFUSED_CREDENTIALS
-from addon.ecommerce.channel_state import RunStatus
-from addon.ecommerce.models import MailchimpStore
-from addon.ecommerce.stores_repository import StoreRepository
+from addon.initial_sync.holds import (
+    LEFT_NOTE,
+    BatchesStillOut,
+    Hold,
+    end_running,
+    read_holds,
+    stop_batches,
+)
 from addon.initial_sync.models import InitialSync
-from addon.initial_sync.state import end_in
 from addon.jobs.repository import JobRepository
 from addon.mailchimp import (
     MailchimpClient,
@@ -44,7 +58,6 @@ logger = logging.getLogger(__name__)
 # How long a reset or a switch waits for Mailchimp to clear the flags, all stores together:
 # one that does not answer (down, throttling) must not hold the admin's request for long.
 RELEASE_SECONDS = 10.0
-LEFT_NOTE = "initial_sync.store_left_syncing"
 STOPPED = (
     "Mailchimp is not connected: the connection was reset or another account connected while "
     "the sync ran, and it cannot go on without the credentials it used."
@@ -55,6 +68,21 @@ REFUSED = (
 )
 UNANSWERED = "Mailchimp did not answer when the app let go of the account, so it is not cleared."
 NO_CREDENTIALS = "the app no longer held the account's credentials (removed by an earlier reset)."
+STILL_OUT = (
+    "a batch of the initial sync whose sending had no answer may still be waiting at Mailchimp, "
+    "and the app cannot stop it without its id, so it is not cleared (that batch would send "
+    "notifications for old orders)."
+)
+BATCHES_KEPT = (
+    "the initial sync's batches are still at Mailchimp, and cleared now they would run with the "
+    "store's automations on (order notifications for old orders)."
+)
+RESEND_KEPT = "the re-created store's records are still being sent to it again."
+WAIT_FOR_RECONNECTION = (
+    "It stays held until that Mailchimp account is connected here again: the app then settles "
+    "what is left and clears it within minutes (for 30 days after the sync ended). Connecting "
+    "another account instead leaves it held."
+)
 
 
 def _remedy(leaving: Leaving, store_id: str) -> str:
@@ -70,42 +98,65 @@ def _remedy(leaving: Leaving, store_id: str) -> str:
     )
 
 
-def _named(store: MailchimpStore) -> str:
-    return f"{store.name} ({store.store_id})" if store.name else store.store_id
-
-
-def _released(store: MailchimpStore) -> str:
-    return (
-        f"Mailchimp store {_named(store)} is no longer marked as syncing: its automations, held "
+def _released(hold: Hold, stopped: int) -> str:
+    sentence = (
+        f"Mailchimp store {hold.named} is no longer marked as syncing: its automations, held "
         "during the initial sync, run again."
+    )
+    if stopped:
+        sentence += (
+            f" The sync's {stopped} {'batch' if stopped == 1 else 'batches'} still at Mailchimp "
+            f"{'was' if stopped == 1 else 'were'} stopped first."
+        )
+    return sentence
+
+
+def left_sentence(hold: Hold, why: str, leaving: Leaving) -> str:
+    return (
+        f"Mailchimp store {hold.named} is still marked as syncing, so Mailchimp holds its "
+        f"automations (abandoned-cart e-mails, order notifications): {why} "
+        f"{_remedy(leaving, hold.store_id)}"
     )
 
 
-def left_sentence(store: MailchimpStore, why: str, leaving: Leaving) -> str:
+def kept_sentence(hold: Hold) -> str:
+    why = BATCHES_KEPT if hold.batches_out else RESEND_KEPT
     return (
-        f"Mailchimp store {_named(store)} is still marked as syncing, so Mailchimp holds its "
+        f"Mailchimp store {hold.named} is still marked as syncing, so Mailchimp holds its "
         f"automations (abandoned-cart e-mails, order notifications): {why} "
-        f"{_remedy(leaving, store.store_id)}"
+        f"{WAIT_FOR_RECONNECTION}"
     )
 
 
 async def _clear(
-    client: MailchimpClient, stores: list[MailchimpStore], released: set[str]
-) -> str | None:
-    """Clear each store's flag, adding its channel to `released`; why the others were not (the
-    first refusal or failure stops: the rest would fail alike), or None."""
+    client: MailchimpClient, holds: list[Hold], stop: bool
+) -> tuple[dict[str, int], dict[str, str]]:
+    """Clear each store's flag, its syncs' batches stopped first when `stop`: the stores
+    released (channel: batches stopped), and why the others were not (the first refusal or
+    failure stops: the rest would fail alike)."""
+    released: dict[str, int] = {}
+    left: dict[str, str] = {}
     try:
         async with asyncio.timeout(RELEASE_SECONDS):
-            for store in stores:
+            for hold in holds:
+                stopped = 0
+                if stop:
+                    try:
+                        stopped = await stop_batches(client, hold)
+                    except BatchesStillOut:
+                        left[hold.channel] = STILL_OUT
+                        continue
                 # A store deleted in Mailchimp meanwhile took its flag with it.
                 with contextlib.suppress(NotFound):
-                    await client.update_store(store.store_id, StorePatch(is_syncing=False))
-                released.add(store.channel_slug)
+                    await client.update_store(hold.store_id, StorePatch(is_syncing=False))
+                released[hold.channel] = stopped
     except REFUSED_CREDENTIALS:
-        return REFUSED
+        why = REFUSED
     except (MailchimpError, TimeoutError):
-        return UNANSWERED
-    return None
+        why = UNANSWERED
+    else:
+        return released, left
+    return released, {**{h.channel: why for h in holds if h.channel not in released}, **left}
 
 
 async def release_flags(
@@ -115,40 +166,26 @@ async def release_flags(
     leaving: Leaving,
 ) -> LetGo:
     """The answer to `LET_GO` (see the module docstring)."""
-    async with services.db.session() as session:
-        flagged = set(
-            await session.scalars(
-                select(InitialSync.channel_slug).where(
-                    InitialSync.installation_id == installation_id,
-                    InitialSync.store_flagged.is_(True),
-                )
-            )
-        )
-        running = list(
-            await session.scalars(
-                select(InitialSync.id).where(
-                    InitialSync.installation_id == installation_id,
-                    InitialSync.status == RunStatus.RUNNING,
-                )
-            )
-        )
-        # A store deleted in Mailchimp took its flag with it.
-        stores = [
-            store
-            for store in await StoreRepository(session).list(installation_id)
-            if store.channel_slug in flagged and store.missing_since is None
-        ]
-    if not stores and not running:
+    ended = await end_running(services, installation_id, STOPPED)
+    holds = await read_holds(services, installation_id, ended)
+    if not holds:
         return LetGo()
-    released: set[str] = set()
-    why: str | None = NO_CREDENTIALS
-    if credentials is not None and stores:
-        why = await _clear(MailchimpClient(services.mailchimp, credentials), stores, released)
-    left = [store for store in stores if store.channel_slug not in released]
-    sentences = [left_sentence(store, why or UNANSWERED, leaving) for store in left]
+    keeping = leaving is Leaving.RESET_KEEPING_DATA
+    # Kept for the reconnection: what would land with the automations on waits for it.
+    kept = [h for h in holds if keeping and (h.batches_out or h.resending)]
+    to_clear = [h for h in holds if h not in kept]
+    released: dict[str, int] = {}
+    why: dict[str, str] = {h.channel: NO_CREDENTIALS for h in to_clear}
+    if credentials is not None and to_clear:
+        client = MailchimpClient(services.mailchimp, credentials)
+        released, why = await _clear(client, to_clear, stop=not keeping)
+    left = [
+        (hold, left_sentence(hold, why[hold.channel], leaving))
+        for hold in to_clear
+        if hold.channel not in released
+    ]
+    left += [(hold, kept_sentence(hold)) for hold in kept]
     async with services.db.transaction() as session:
-        for sync_id in running:
-            await end_in(session, sync_id, RunStatus.FAILED, STOPPED)
         if released:
             rows = await session.scalars(
                 select(InitialSync)
@@ -162,14 +199,14 @@ async def release_flags(
             for row in rows:
                 row.store_flagged = False
         jobs = JobRepository(session)
-        for store, sentence in zip(left, sentences, strict=True):
-            payload = {"channel": store.channel_slug, "store_id": store.store_id}
+        for hold, sentence in left:
+            payload = {"channel": hold.channel, "store_id": hold.store_id}
             await jobs.record_note(installation_id, LEFT_NOTE, payload, sentence)
-    for store in left:
+    for hold, _ in left:
         logger.warning(
             "Installation %s let go of its Mailchimp account with store %s still syncing",
             installation_id,
-            store.store_id,
+            hold.store_id,
         )
-    undone = [_released(store) for store in stores if store.channel_slug in released]
-    return LetGo(undone=undone, left=sentences)
+    undone = [_released(h, released[h.channel]) for h in holds if h.channel in released]
+    return LetGo(undone=undone, left=[sentence for _, sentence in left])

@@ -46,6 +46,7 @@ from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync import polling
 from addon.initial_sync import unknown as unknown_batches
 from addon.initial_sync.handoff import wait_for_handoffs
+from addon.initial_sync.holds import unflag_dropped
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch, Phase
 from addon.initial_sync.pipeline import Pipeline, ReadBatch
 from addon.initial_sync.state import (
@@ -236,11 +237,16 @@ class Step:
             await end(self.services, self.run.id, RunStatus.FAILED, await self._deleted(exc))
             return
         async with self.services.db.transaction() as session:
-            run = await session.get(InitialSync, self.run.id)
+            run = await self._running(session)
             if run is not None:
                 run.store_flagged = True
                 run.last_progress_at = utcnow()
-            await self._then(session)
+                await self._then(session)
+                return
+        # Ended or dropped while the flag was set (the account let go: `release.py` read the
+        # flags before this PATCH landed, and no job will hold these credentials again): this
+        # sync sent nothing yet, so its flag is cleared now, with the client still in hand.
+        await unflag_dropped(self.services, self.client, self.run, self.ctx.store_id)
 
     async def settle(self, answers: polling.Polled) -> None:
         """The polled batches settled (`polling.settle`)."""

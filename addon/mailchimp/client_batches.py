@@ -49,6 +49,11 @@ class BatchCalls(ClientBase):
         """``GET /batches/{id}``: one batch's status and progress."""
         return await self._get(Batch, f"/batches/{_seg(batch_id)}")
 
+    async def delete_batch(self, batch_id: str) -> None:
+        """``DELETE /batches/{id}``: "Stops a batch request from running" (Mailchimp's spec,
+        3.0.81); the results of operations it already ran are no longer available."""
+        await self.request("DELETE", f"/batches/{_seg(batch_id)}")
+
     async def download_batch_results(self, url: str) -> list[BatchOperationResult]:
         """Fetch and parse a finished batch's ``response_body_url`` (an absolute URL to a
         storage host, fetched without the ``Authorization`` header). Empty (Mailchimp may
