@@ -47,7 +47,7 @@ from addon.mailchimp import (
     ValidationFailed,
 )
 from addon.services import Services
-from addon.subscriptions.awaiting_move import await_move, awaits_move, resume_owed
+from addon.subscriptions.awaiting_move import await_move, awaits_move, resume_owed, still_owed
 from addon.subscriptions.conflicts import conflict_lost, left_since
 from addon.subscriptions.contact_settled import release_hold, settled
 from addon.subscriptions.events_waiting import upemail_waiting, withdrawal_waiting
@@ -107,6 +107,13 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     follows = change.held_for is not None or change.address_proven
     if follows and await followed(services, installation_id, change):
         return
+    if change.move_waited:  # sent on from its wait: a newer choice made where it lands stands
+        async with services.db.session() as session:
+            newest = await still_owed(session, installation_id, change)
+        if newest is None:
+            logger.info("A leaving that waited for a move in Mailchimp was superseded")
+            return
+        change = newest
     async with services.db.session() as session:
         audiences = AudienceRepository(session)
         settings = await audiences.find_settings(installation_id)
@@ -128,7 +135,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             and change.saleor_user_id is not None
             and await upemail_waiting(session, installation_id, change.list_id, change.email)
         )
-        awaits = not moving and awaits_move(change, state)
+        awaits = not moving and await awaits_move(session, installation_id, change, state)
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent

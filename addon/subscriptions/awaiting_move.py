@@ -10,14 +10,20 @@ withdrawal would be lost at the new address: the person there still subscribed, 
   (`APPLY_JOB`, marked `awaiting_move`), created before any later switch of account, so it
   stays under the account-switch guard of owed withdrawals (`owed_withdrawals`): counted when
   another account is connected, then ended not done, never sent to that one. Its lane is of
-  its own (`owed_lane`): the contact's lane is not held behind it. An address erased since
-  drops it.
+  its own (`owed_lane`): the contact's lane is not held behind it. An address erased since it
+  was asked drops it (the erasure itself drops it when pending; one erased before is the
+  shopper's to use again, `mailchimp_hooks`).
+* While one is owed, each later choice of the shopper's that may withdraw (`awaits_move`) is
+  owed too, whatever the record shows already: it would find no member either, and the record
+  showing the first leaving must not make it look done.
 * It is made due when the `upemail` of the address is handled (`move_landed`), and then made
   where the member moved (`follow.followed` routes it), less what the shopper chose again in
-  the store since (`_later_choice`): a consent given back stays given, and a sign-up after a
-  leaving ends it. The newer choice stands.
-* With no word of a move by `MOVE_WAIT` after it was asked, it is sent to the address all the
-  same, and ends saying Mailchimp never told where the contact went (`member_write`).
+  the store since (`_later_choice`): a consent given back stays given, a sign-up after a
+  leaving ends it, and a newer whole choice of consents is sent whole. The newer choice
+  stands; it is asked again where the change lands, right before it is sent (`still_owed`):
+  a sign-up asked just after the move's word goes to the new address at once.
+* With no word of a move by `MOVE_WAIT` after no member was found, it is sent to the address
+  all the same, and ends saying Mailchimp never told where the contact went (`member_write`).
 
 Mailchimp's member `contact_id` (which the member endpoints accept in place of the address's
 hash, per the API's OpenAPI description) was not used to find the member at once: no published
@@ -27,7 +33,7 @@ word says it survives an address change.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +47,7 @@ from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import erased_among
 from addon.services import Services
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.owed_withdrawals import withdraws
+from addon.subscriptions.owed_withdrawals import owed, withdraws
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import APPLY_JOB
@@ -58,9 +64,15 @@ MOVE_WAIT = timedelta(minutes=80)
 _HELD = ("subscribed", "pending")
 
 
+def _since(change: ContactChange) -> datetime:
+    """From when the owed change waits: when it found no member (Mailchimp's retries of the
+    `upemail` run from the move, before that), or, owed before that was kept, when asked."""
+    return change.awaiting_since or change.requested_at
+
+
 def awaiting_note(change: ContactChange) -> str:
     """What the contact says while its withdrawal waits."""
-    until = change.requested_at + MOVE_WAIT
+    until = _since(change) + MOVE_WAIT
     return (
         "Mailchimp holds no contact at this address any more: its address was likely changed "
         "in Mailchimp, which has not told the app yet. The shopper's withdrawal (shown here "
@@ -74,18 +86,30 @@ def owed_lane(list_id: str, email: str) -> str:
     return f"awaiting_move:{list_id}:{subscriber_hash(email)}"
 
 
-def awaits_move(change: ContactChange, state: ContactState | None) -> bool:
+async def awaits_move(
+    session: AsyncSession, installation_id: int, change: ContactChange, state: ContactState | None
+) -> bool:
     """Whether the change, finding no member at its address, waits for Mailchimp's word of a
-    move: a withdrawal of a customer's contact the app holds a member for, not sent after its
-    wait already."""
-    held = set(state.enabled_permissions) if state is not None else set()
-    return (
-        not change.move_waited
-        and change.saleor_user_id is not None  # (`follow.followed` finds a moved one by it)
-        and state is not None
-        and state.status in _HELD
-        and withdraws(change, held)
+    move: a withdrawal of a customer's contact the app holds a member for, or any choice that
+    may withdraw (`owed_withdrawals.owed`, not a sign-up) asked while one is owed already (the
+    record shows that one made: a leaving, consents off), not sent after its wait already."""
+    if change.move_waited or change.saleor_user_id is None or state is None:
+        return False  # (`follow.followed` finds a moved one by the user)
+    if state.status in _HELD and withdraws(change, set(state.enabled_permissions)):
+        return True
+    if not owed(change) or change.fresh_consent:
+        return False
+    waiting = await session.scalar(
+        select(Job.id)
+        .where(
+            Job.installation_id == installation_id,
+            Job.lane == owed_lane(change.list_id, change.email),
+            Job.kind == APPLY_JOB,
+            Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
+        )
+        .limit(1)
     )
+    return waiting is not None
 
 
 def show_withdrawal(state: ContactState, change: ContactChange) -> None:
@@ -105,15 +129,15 @@ async def await_move(
     session: AsyncSession, installation_id: int, change: ContactChange, state: ContactState
 ) -> None:
     """Owe the withdrawal until the member's move is known (see the module)."""
-    show_withdrawal(state, change)
-    state.last_problem = awaiting_note(change)
-    owed = change.model_copy(update={"awaiting_move": True})
+    waiting = change.model_copy(update={"awaiting_move": True, "awaiting_since": utcnow()})
+    show_withdrawal(state, waiting)
+    state.last_problem = awaiting_note(waiting)
     await JobRepository(session).enqueue(
         installation_id,
         APPLY_JOB,
-        owed.model_dump(mode="json"),
+        waiting.model_dump(mode="json"),
         lane=owed_lane(change.list_id, change.email),
-        run_after=change.requested_at + MOVE_WAIT,
+        run_after=_since(waiting) + MOVE_WAIT,
     )
     await enqueue_status_write(session, installation_id, change.email)
 
@@ -124,7 +148,7 @@ async def move_landed(
     """Mailchimp's `upemail` of the member at `old_email` is applied (`state` now at its new
     address): the withdrawals owed there are made due now, and the record, just read from the
     member, still shows them (Mailchimp has them not yet)."""
-    owed = (
+    waiting = (
         select(Job.id, Job.payload)
         .where(
             Job.installation_id == installation_id,
@@ -135,7 +159,7 @@ async def move_landed(
         .order_by(Job.id)
     )
     ids = []
-    for job_id, payload in await session.execute(owed):
+    for job_id, payload in await session.execute(waiting):
         show_withdrawal(state, ContactChange.model_validate(payload))
         ids.append(job_id)
     if ids:
@@ -161,21 +185,23 @@ async def resume_owed(services: Services, job: ClaimedJob, change: ContactChange
             if state is None and user_id
             else None
         )
-        lanes = [contact_lane(change.email)] + ([contact_lane(moved.email)] if moved else [])
-        chosen = await _later_choice(session, installation_id, change, lanes)
-        # Erased since (`addon.privacy`): nothing of the address is kept, nor made again here.
+        lanes = [contact_lane(change.email), owed_lane(change.list_id, change.email)]
+        if moved is not None:
+            lanes.append(contact_lane(moved.email))
+        waited = await _later_choice(session, installation_id, change, lanes)
+        # Erased since it was asked (`addon.privacy`): nothing of the address is kept, nor
+        # made again here. One erased before is the shopper's to use again (`mailchimp_hooks`).
         erased = await erased_among(session, installation_id, [change.email])
-    if erased:
+    erased_at = erased.get(subscriber_hash(change.email))
+    if erased_at is not None and erased_at >= change.requested_at:
         return
-    if chosen is None:
+    if waited is None:
         logger.info("A leaving waiting for a move in Mailchimp was superseded by a sign-up")
         return
-    left = change.requested_at + MOVE_WAIT - utcnow()
+    left = _since(change) + MOVE_WAIT - utcnow()
     if moved is None and left > timedelta(0):
         raise RetryLater("Waits for Mailchimp's word of the contact's move", left.total_seconds())
-    waited = change.model_copy(
-        update={"awaiting_move": False, "move_waited": True, "permission_ids": chosen}
-    )
+    waited = waited.model_copy(update={"awaiting_move": False, "move_waited": True})
     async with services.db.transaction() as session:
         await JobRepository(session).enqueue(
             installation_id,
@@ -185,15 +211,31 @@ async def resume_owed(services: Services, job: ClaimedJob, change: ContactChange
         )
 
 
+async def still_owed(
+    session: AsyncSession, installation_id: int, change: ContactChange
+) -> ContactChange | None:
+    """The withdrawal sent on from its wait (`move_waited`), asked again right before it is
+    sent, in the lane where it landed (`_later_choice`): a choice of the shopper's made there
+    since `resume_owed` asked (a sign-up just after the move's word, sent straight to the new
+    address) is newer, and stands."""
+    # (its address, and the one it was followed from: `follow.followed`)
+    addresses = {change.email, change.held_for or change.email}
+    lanes = [contact_lane(a) for a in addresses]
+    lanes += [owed_lane(change.list_id, a) for a in addresses]
+    return await _later_choice(session, installation_id, change, lanes)
+
+
 async def _later_choice(
     session: AsyncSession, installation_id: int, change: ContactChange, lanes: list[str]
-) -> list[str] | None:
-    """The withdrawal's consents less what the shopper chose again in the store since (the
-    `permission_ids` to send: their newest whole choice of consents, or those given back
-    added), or None when they signed up again after leaving. That newer choice stands (it is
-    sent itself). Staff's changes give no consent, and a change made in Mailchimp is dated only by
-    its receipt, maybe 75 minutes late: neither counts."""
+) -> ContactChange | None:
+    """The withdrawal less what the shopper chose again in the store since: its consents
+    (`permission_ids`) their newest whole choice (then sent whole: `permissions_exact`), or
+    those given back added; or None when they signed up again after leaving. That newer choice
+    stands (it is sent itself; one owed too, `awaits_move`, is in the owed lane). Staff's
+    changes give no consent, and a change made in Mailchimp is dated only by its receipt,
+    maybe 75 minutes late: neither counts."""
     kept = set(change.permission_ids)
+    exact = change.permissions_exact
     payloads = await session.scalars(
         select(Job.payload).where(
             Job.installation_id == installation_id,
@@ -210,10 +252,10 @@ async def _later_choice(
         if signed_up and change.action is Action.UNSUBSCRIBE:
             return None
         if choice.permissions_exact:
-            kept = set(choice.permission_ids)  # their whole choice, newer
+            kept, exact = set(choice.permission_ids), True  # their whole choice, newer
         elif choice.action is Action.SUBSCRIBE:
             kept |= set(choice.permission_ids)
-    return sorted(kept)
+    return change.model_copy(update={"permission_ids": sorted(kept), "permissions_exact": exact})
 
 
 def _theirs_since(later: ContactChange, change: ContactChange) -> bool:

@@ -160,8 +160,10 @@ class ContactChange(BaseModel):
     # `storefront.StorefrontService._visible`.)
     address_confirmed: bool = True
     # A withdrawal that found no member, owed until Mailchimp's word of the member's move
-    # (`awaiting_move`), and then sent once more (`move_waited`): no member then, it ends so.
+    # (`awaiting_move`), waited for from when no member was found (`awaiting_since`), and then
+    # sent once more (`move_waited`): no member then, it ends so.
     awaiting_move: bool = False
+    awaiting_since: datetime | None = None
     move_waited: bool = False
 
     @property

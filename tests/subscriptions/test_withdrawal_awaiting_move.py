@@ -9,6 +9,8 @@ asked under (the account-switch guard of `owed_withdrawals`)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,12 +18,17 @@ from sqlalchemy import select
 
 from addon.clock import ManualClock
 from addon.connection.reconnect import NOT_DONE_SWITCHED
+from addon.db.types import utcnow
+from addon.installations.models import Installation
 from addon.jobs.models import Job, JobStatus
+from addon.jobs.worker import Worker
+from addon.privacy.erased import remember_erased
 from addon.subscriptions.awaiting_move import MOVE_WAIT
 from addon.subscriptions.member_write import MOVE_NOT_TOLD
 from addon.subscriptions.metadata import STATUS_PREFIX
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.owed_withdrawals import NOT_DONE_NOTE
+from addon.subscriptions.service import APPLY_JOB
 from tests.subscriptions.conftest import Shop, _fire
 from tests.subscriptions.test_leaving_then_switching import _connect
 from tests.subscriptions.test_withdrawal_adds_no_member import MAX, _joined, _put
@@ -238,3 +245,140 @@ async def test_a_withdrawal_waiting_for_a_move_stays_owed_to_its_account(
     await _upemail(shop)
     await shop.work()
     assert shop.member(news, NEW).status == "subscribed"  # the note tells to do it by hand
+
+
+async def test_a_second_withdrawal_asked_during_the_wait_is_owed_too(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Max leaves News (the save names no permission), then unticks its GDPR permission, both
+    before Mailchimp's word of his move: the second is neither lost nor made redundant by the
+    first one's being shown already."""
+    shop = newsletter
+    news = shop.ids["news"]
+    auth, permission = await _joined(shop)
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, {"audiences": [{"list_id": news, "subscribed": False}]})
+    await shop.work()
+    clock.advance(60)
+    await _ask(shop, auth, {"audiences": [], "permissions": []})
+    await shop.work()
+
+    state = await _record(shop)  # shown at once, and still said to wait
+    assert state.status == "unsubscribed" and _enabled(state, permission) is False
+    assert "not told the app yet" in str(state.last_problem)
+
+    clock.advance(10 * 60)
+    await _upemail(shop)
+    await shop.work()
+    clock.advance(MOVE_WAIT.total_seconds())
+    await shop.work()
+
+    _withdrawn_at_new(shop, permission, leaves=True)
+    state = await _record(shop)
+    assert state.email == NEW and _enabled(state, permission) is False
+
+
+async def _resumed(shop: Shop) -> None:
+    """Run jobs until the owed withdrawal is sent on from its wait (`move_waited`), no further."""
+    worker = Worker(shop.services)
+    for _ in range(20):
+        await worker.run_once()
+        async with shop.services.db.session() as session:
+            payloads = await session.scalars(select(Job.payload).where(Job.kind == APPLY_JOB))
+            if any(p.get("move_waited") for p in payloads):
+                return
+    raise AssertionError("the owed withdrawal was never sent on")
+
+
+async def test_a_sign_up_just_after_the_move_landed_is_not_undone(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Max joins News again seconds after Mailchimp's word of his move came: his sign-up goes
+    to his contact's new lane at once, where the older leaving, sent on from its wait, lands
+    after it."""
+    shop = newsletter
+    news = shop.ids["news"]
+    auth, permission = await _joined(shop)
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, _withdrawal(shop, leaves=True))
+    await shop.work()
+    clock.advance(10 * 60)
+    await _upemail(shop)
+    await _resumed(shop)
+
+    clock.advance(5)
+    joined = [{"list_id": news, "subscribed": True}]
+    await _ask(shop, auth, {"audiences": joined, "permissions": [permission]})
+    await shop.work()
+
+    assert shop.member(news, NEW).status == "subscribed"
+    assert shop.consents(NEW)[permission] is True
+    state = await _record(shop)
+    assert state.email == NEW and state.status == "subscribed"
+    assert _enabled(state, permission) is True
+
+
+async def test_an_address_erased_before_the_withdrawal_does_not_drop_it(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Max's address was erased a year ago (a guest's, never in Mailchimp: his to use again,
+    `mailchimp_hooks`); his leaving, asked while his move is not told yet, is still owed."""
+    shop = newsletter
+    auth, permission = await _joined(shop)
+    async with shop.services.db.transaction() as session:
+        installation_id = await session.scalar(select(Installation.id))
+        assert installation_id is not None
+        await remember_erased(session, installation_id, [MAX], utcnow() - timedelta(days=365))
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, _withdrawal(shop, leaves=True))
+    await shop.work()
+    clock.advance(10 * 60)
+    await _upemail(shop)
+    await shop.work()
+
+    _withdrawn_at_new(shop, permission, leaves=True)
+
+
+async def test_an_erasure_after_the_withdrawal_drops_it(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Max is erased while his leaving waits: nothing of his address is kept, nor sent."""
+    shop = newsletter
+    auth, _ = await _joined(shop)
+    customer = shop.saleor.store.find_customer_by_email(MAX)
+    assert customer is not None
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, _withdrawal(shop, leaves=True))
+    await shop.work()
+    clock.advance(60)
+    await shop.saleor.delete_customer(customer)
+    await shop.work()
+
+    async with shop.services.db.session() as session:
+        jobs = list(await session.scalars(select(Job).where(Job.kind == APPLY_JOB)))
+    assert jobs and all(j.status is JobStatus.DONE for j in jobs)
+    assert not any(MAX in json.dumps(j.payload) for j in jobs)  # scrubbed
+    clock.advance(MOVE_WAIT.total_seconds())
+    await _upemail(shop)
+    await shop.work()
+    assert shop.member(shop.ids["news"], MAX) is None  # nothing made again at the address
+
+
+async def test_the_wait_runs_from_when_no_member_was_found(
+    newsletter: Shop, clock: ManualClock
+) -> None:
+    """Max's leaving runs late (a backlog): Mailchimp retries its word of the move for 75
+    minutes from the move, which the missing member proves only then."""
+    shop = newsletter
+    auth, permission = await _joined(shop)
+    await _ask(shop, auth, _withdrawal(shop, leaves=True))
+    clock.advance(MOVE_WAIT.total_seconds())  # the backlog; Max moves meanwhile
+    await _moved_in_mailchimp(shop)
+    await shop.work()
+    assert "not told the app yet" in str((await _record(shop)).last_problem)
+
+    clock.advance(10 * 60)
+    await _upemail(shop)
+    await shop.work()
+
+    _withdrawn_at_new(shop, permission, leaves=True)
