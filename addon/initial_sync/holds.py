@@ -22,12 +22,15 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce.channel_state import RunStatus
+from addon.ecommerce.models import PUSH_JOB, BurstBatch
+from addon.ecommerce.push_queue import ledger_prefix
 from addon.ecommerce.stores_repository import StoreRepository
 from addon.initial_sync.models import BatchStatus, InitialSync, InitialSyncBatch
 from addon.initial_sync.state import Snapshot, end_in, enqueue_step, flag_held_elsewhere
+from addon.jobs.models import Job, JobStatus
 from addon.jobs.repository import JobRepository
+from addon.jobs.statements import in_state
 from addon.mailchimp import MailchimpClient, MailchimpError, NotFound, StorePatch
-from addon.mailchimp.lost import may_still_run
 from addon.services import Services
 
 logger = logging.getLogger(__name__)
@@ -45,11 +48,17 @@ class Hold:
     resending: bool = False
     batch_ids: list[str] = field(default_factory=list)  # submitted, not applied
     unknown_since: datetime | None = None  # the first send with an unknown outcome
+    # What may reach Mailchimp later whoever is connected: a batch queued to be sent (again,
+    # by a step running now), a burst of its channel at Mailchimp (those a sync hands over
+    # carry old orders: `handoff`).
+    pending: bool = False
+    # Pushes of its channel not done: sent to this store only if the same account comes back.
+    pushing: bool = False
 
     @property
     def batches_out(self) -> bool:
-        """Whether Mailchimp may still run a batch of its syncs."""
-        return bool(self.batch_ids) or self.unknown_since is not None
+        """Whether Mailchimp may still run, or get, some of its syncs' batches."""
+        return bool(self.batch_ids) or self.unknown_since is not None or self.pending
 
     @property
     def named(self) -> str:
@@ -106,7 +115,34 @@ async def read_holds(services: Services, installation_id: int, ended: set[str]) 
             and (store.channel_slug in channels or store.resend_started_at is not None)
         }
         await _batches_out(session, installation_id, holds)
+        await _handed_over(session, installation_id, holds)
     return list(holds.values())
+
+
+async def _handed_over(session: AsyncSession, installation_id: int, holds: dict[str, Hold]) -> None:
+    """Mark the stores whose channel has pushes not done yet or bursts at Mailchimp: the
+    records a sync hands over to live sync go that way (`handoff.py`), and the sync's own end
+    waits for them before it clears the flag; so does letting go."""
+    for channel, hold in holds.items():
+        pushing = await session.scalar(
+            select(Job.id)
+            .where(
+                Job.installation_id == installation_id,
+                Job.kind == PUSH_JOB,
+                Job.lane.startswith(ledger_prefix(channel), autoescape=True),
+                or_(in_state(JobStatus.PENDING), in_state(JobStatus.RUNNING)),
+            )
+            .limit(1)
+        )
+        bursting = await session.scalar(
+            select(BurstBatch.id)
+            .where(
+                BurstBatch.installation_id == installation_id, BurstBatch.channel_slug == channel
+            )
+            .limit(1)
+        )
+        hold.pushing = pushing is not None
+        hold.pending = hold.pending or bursting is not None
 
 
 async def _batches_out(session: AsyncSession, installation_id: int, holds: dict[str, Hold]) -> None:
@@ -115,10 +151,7 @@ async def _batches_out(session: AsyncSession, installation_id: int, holds: dict[
         .join(InitialSync, InitialSync.id == InitialSyncBatch.sync_id)
         .where(
             InitialSyncBatch.installation_id == installation_id,
-            or_(
-                InitialSyncBatch.status == BatchStatus.SUBMITTED,
-                InitialSyncBatch.status == BatchStatus.UNKNOWN,
-            ),
+            InitialSyncBatch.status != BatchStatus.APPLIED,
         )
         .order_by(InitialSyncBatch.id)
     )
@@ -128,19 +161,24 @@ async def _batches_out(session: AsyncSession, installation_id: int, holds: dict[
             continue
         if batch.status is BatchStatus.SUBMITTED:
             hold.batch_ids.append(batch.mailchimp_batch_id)
+        elif batch.status is BatchStatus.QUEUED:
+            hold.pending = True  # a step may send it (again) at any moment, `Step.resend`
         elif hold.unknown_since is None or batch.submitted_at < hold.unknown_since:
             hold.unknown_since = batch.submitted_at
 
 
 async def stop_batches(client: MailchimpClient, hold: Hold) -> int:
     """Stop the batches of the store's syncs Mailchimp may still run (how many were stopped);
-    raises `BatchesStillOut` when one sent with an unknown outcome may still be there."""
+    raises `BatchesStillOut`, stopping nothing, when some of its work may reach Mailchimp
+    after the flag is cleared: a batch being sent or sent with no answer (its id unknown: it
+    may not be listed yet), one queued to be sent again, pushes or bursts of its channel not
+    done (`Hold.pending`). Held, the store's automations stay off under them."""
+    if hold.unknown_since is not None or hold.pending:
+        raise BatchesStillOut
     for batch_id in hold.batch_ids:
         # Gone already: Mailchimp deleted it (its results kept a limited time).
         with contextlib.suppress(NotFound):
             await client.delete_batch(batch_id)
-    if hold.unknown_since is not None and await may_still_run(client, hold.unknown_since):
-        raise BatchesStillOut
     return len(hold.batch_ids)
 
 

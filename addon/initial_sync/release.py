@@ -69,15 +69,19 @@ REFUSED = (
 UNANSWERED = "Mailchimp did not answer when the app let go of the account, so it is not cleared."
 NO_CREDENTIALS = "the app no longer held the account's credentials (removed by an earlier reset)."
 STILL_OUT = (
-    "a batch of the initial sync whose sending had no answer may still be waiting at Mailchimp, "
-    "and the app cannot stop it without its id, so it is not cleared (that batch would send "
-    "notifications for old orders)."
+    "some of the initial sync's work may still reach Mailchimp (a batch being sent or sent with "
+    "no answer, one to be sent again, or orders it handed over not sent yet), so it is not "
+    "cleared: that work would send notifications for old orders."
 )
 BATCHES_KEPT = (
     "the initial sync's batches are still at Mailchimp, and cleared now they would run with the "
     "store's automations on (order notifications for old orders)."
 )
 RESEND_KEPT = "the re-created store's records are still being sent to it again."
+PUSHES_KEPT = (
+    "records the initial sync handed over are still to be sent to it, and cleared now they "
+    "would be sent with the store's automations on (order notifications for old orders)."
+)
 WAIT_FOR_RECONNECTION = (
     "It stays held until that Mailchimp account is connected here again: the app then settles "
     "what is left and clears it within minutes (for 30 days after the sync ended). Connecting "
@@ -120,7 +124,7 @@ def left_sentence(hold: Hold, why: str, leaving: Leaving) -> str:
 
 
 def kept_sentence(hold: Hold) -> str:
-    why = BATCHES_KEPT if hold.batches_out else RESEND_KEPT
+    why = BATCHES_KEPT if hold.batches_out else RESEND_KEPT if hold.resending else PUSHES_KEPT
     return (
         f"Mailchimp store {hold.named} is still marked as syncing, so Mailchimp holds its "
         f"automations (abandoned-cart e-mails, order notifications): {why} "
@@ -172,7 +176,7 @@ async def release_flags(
         return LetGo()
     keeping = leaving is Leaving.RESET_KEEPING_DATA
     # Kept for the reconnection: what would land with the automations on waits for it.
-    kept = [h for h in holds if keeping and (h.batches_out or h.resending)]
+    kept = [h for h in holds if keeping and (h.batches_out or h.resending or h.pushing)]
     to_clear = [h for h in holds if h not in kept]
     released: dict[str, int] = {}
     why: dict[str, str] = {h.channel: NO_CREDENTIALS for h in to_clear}
