@@ -87,6 +87,7 @@ KIND_SUBJECTS: dict[str, str] = {
     "installation.uninstall": "Removal of the app: clean-up in Mailchimp and of its own data",
     "installation.webhooks": "The app's webhooks in Saleor, checked and updated",
     "subscriptions.apply": "A newsletter subscription change",
+    "subscriptions.checkout_consent": "A newsletter consent recorded on an abandoned checkout",
     "subscriptions.change_skipped": (
         "A newsletter subscription change not made: its audience was turned off"
     ),

@@ -1,34 +1,30 @@
-"""A cart for a shopper not yet in the store's audience (`post_joining`), and its opt-in
-(`subscribe_opted_in`).
+"""A cart for a shopper not yet in the store's audience (`post_joining`).
 
 Current Mailchimp refuses a cart whose customer's address is no contact of the store's
 audience, with a message containing "not found in audience": Mailchimp for WooCommerce (commit
 79b00d1, 2026-02-09, includes/processes/class-mailchimp-woocommerce-cart-update.php) meets it
 for "first time contacts not existing on the audience", puts the member as `transactional` and
 posts the cart again. So does the app, once: a guest's first checkout is the abandoned-cart
-e-mails' main case. The member is put `transactional` with `status_if_new` alone, which never
-changes an existing member's status (an archived contact stays archived: tbar0970/jethro-pmm#708,
-the sandbox's `members.py`).
+e-mails' main case. The member is put with `status_if_new` alone, which never changes an
+existing member's status (an archived contact stays archived: tbar0970/jethro-pmm#708, the
+sandbox's `members.py`).
 
 A cart's `opt_in_status` "will never overwrite the opt-in status of a pre-existing Mailchimp list
 member, but will apply to list members that are added through the e-commerce API endpoints" (the
-spec's `E_commerce_Customer_2`): not to the contact added above, before the cart. So a cart
-carrying its shopper's opt-in (`payloads.OptInPolicy`: their recorded consent to this audience,
-one that asks no confirmation, an address not erased) subscribes their contact itself where it
-is `transactional` (a buyer's contact, no status of its own), as the opt-in did when the
-e-commerce API added the contact; any other status stays (`subscribe_opted_in`).
-
-The app's own member writes (`addon.subscriptions.member_write`) send consent changes and add no
-contact without a subscription asked, and a capability does not import another's service: the
-one Mailchimp client's member PUT is used directly, as the e-commerce customer is.
+spec's `E_commerce_Customer_2`). The contact added here stands for one the e-commerce API would
+have added: it is `subscribed` if new and the cart carries its shopper's opt-in
+(`payloads.OptInPolicy`), else `transactional`, and nothing else is written to a member. Consent
+given to a contact that exists already is the subscriptions capability's (its rules, its contact
+record).
 
 Never added, and the cart not sent (`CartNotSent`; its record removed with the note): an address
-the app erased (a GDPR erasure: nothing of it is processed again, and Mailchimp forgot it), one
-Mailchimp forgot, refuses as fake or keeps in a compliance state, and an archived contact. An
-address Mailchimp refuses "for now" (too many signups) is raised, retried as any failure.
+the app erased (a GDPR erasure: nothing of it is processed again, so it is checked before the
+first POST), one Mailchimp forgot, refuses as fake or keeps in a compliance state, and an
+archived contact. An address Mailchimp refuses "for now" (too many signups) is raised, retried
+as any failure.
 
 No batch sends a cart: a burst keeps one push per cart (`burst_plan.py`), and the initial sync
-sends none. So the refusal is met here only.
+sends none. So the refusal is met here, and at a cart's PATCH (`sale_sender._send_cart`).
 """
 
 from __future__ import annotations
@@ -43,9 +39,7 @@ from addon.mailchimp import (
     ForgottenEmailNotSubscribed,
     MailchimpClient,
     MemberInComplianceState,
-    MemberPatch,
     MemberUpsert,
-    NotFound,
 )
 
 # What Mailchimp's refusal says (its exact wording is not published: these are the words
@@ -92,9 +86,11 @@ async def post_joining(
     erased: Callable[[str], Awaitable[bool]],
 ) -> None:
     """`post(body)`; refused for a shopper not in the audience, the shopper added (see the
-    module) and `post(body)` once more. `erased(address)`: whether the app erased it. A
-    refusal left is raised without the address (`failures.without_address`)."""
+    module) and `post(body)` once more. `erased(address)`: whether the app erased it, asked
+    before any POST. A refusal left is raised without the address (`failures.without_address`)."""
     email = body.customer.email_address
+    if email and await erased(email):
+        raise CartNotSent(NOT_JOINED_ERASED)
     try:
         await post(body)
         return
@@ -102,11 +98,10 @@ async def post_joining(
         if not email or not not_in_audience(exc):
             raise
         without_address(exc, email)
-    if await erased(email):
-        raise CartNotSent(NOT_JOINED_ERASED)
+    status = "subscribed" if body.customer.opt_in_status else "transactional"
     try:
         member = await client.upsert_member(
-            list_id, MemberUpsert(email_address=email, status_if_new="transactional")
+            list_id, MemberUpsert(email_address=email, status_if_new=status)
         )
     except ForgottenEmailNotSubscribed as exc:
         raise CartNotSent(NOT_JOINED_FORGOTTEN) from without_address(exc, email)
@@ -122,17 +117,3 @@ async def post_joining(
         await post(body)
     except BadRequest as exc:
         raise without_address(exc, email) from None
-
-
-async def subscribe_opted_in(client: MailchimpClient, list_id: str, body: CartInput) -> None:
-    """The contact of a cart that carries its shopper's opt-in, subscribed where it is
-    `transactional` (see the module); nothing for a cart without one."""
-    email = body.customer.email_address
-    if not body.customer.opt_in_status or not email:
-        return
-    try:
-        member = await client.get_member(list_id, email)
-    except NotFound:
-        return  # no contact: none was added for the cart (Mailchimp refused it)
-    if member.status == "transactional":
-        await client.update_member(list_id, email, MemberPatch(status="subscribed"))

@@ -10,9 +10,11 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from addon.db.types import utcnow
 from addon.ecommerce import cart_payment, payloads, restore, sale_payloads
-from addon.ecommerce.cart_audience import CartNotSent, post_joining, subscribe_opted_in
+from addon.ecommerce.cart_audience import CartNotSent, post_joining
 from addon.ecommerce.cart_payment import CART_PAID_NOTE
 from addon.ecommerce.channel_presence import another_channel, ensure_listed
 from addon.ecommerce.customer_stores import buyers_belong
@@ -25,6 +27,8 @@ from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.saleor_schemas import SaleorCheckout
 from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed
 from addon.privacy.erased import Erased, erased_among
+from addon.subscriptions.checkout_consent import CheckoutConsent, queue_checkout_consent
+from addon.subscriptions.metadata import Consent
 
 Sent = TypeVar("Sent")
 
@@ -154,7 +158,8 @@ class CartPusher(SaleSender):
                 lambda: self.client.update_cart(self.ctx.store_id, cart.id, patch),
                 self._post_cart,
             )
-            await subscribe_opted_in(self.client, self.ctx.list_id, cart)
+            # Nothing more may fail the push once the cart is taken: its retry would meet
+            # "already exists" and replace it, restarting its abandonment clock.
             return sending
 
         try:
@@ -171,15 +176,37 @@ class CartPusher(SaleSender):
             return
         # A registered shopper's record goes to this channel's store (`customer_stores.py`).
         buyer = checkout.user.id if checkout is not None and checkout.user else None
-        await self.synced(
-            EntityKind.CART,
-            checkout_id,
-            body.id,
-            pushing,
-            also=partial(
-                buyers_belong,
-                installation_id=self.ctx.installation_id,
-                channel=self.ctx.channel,
-                user_ids=[buyer],
-            ),
+        belongs = partial(
+            buyers_belong,
+            installation_id=self.ctx.installation_id,
+            channel=self.ctx.channel,
+            user_ids=[buyer],
         )
+        consent = _checkout_consent(checkout, body) if checkout is not None else None
+
+        async def also(session: AsyncSession) -> None:
+            await belongs(session)
+            if consent is not None:
+                await queue_checkout_consent(session, self.ctx.installation_id, consent)
+
+        await self.synced(EntityKind.CART, checkout_id, body.id, pushing, also=also)
+
+
+def _checkout_consent(checkout: SaleorCheckout, body: CartInput) -> CheckoutConsent | None:
+    """The checkout's own consent, where the cart went with its opt-in: Mailchimp applies that
+    only to a contact it adds for the cart (`cart_audience.py`), so the subscriptions capability
+    applies it to one that exists (`addon.subscriptions.checkout_consent`). An account's own
+    consent is its registration's, applied there."""
+    email = body.customer.email_address
+    if not body.customer.opt_in_status or not email:
+        return None
+    if not Consent.from_metadata(checkout.consent or {}).subscribe:
+        return None
+    return CheckoutConsent(
+        checkout_id=checkout.id,
+        email=email,
+        consent=checkout.consent or {},
+        saleor_user_id=checkout.user.id if checkout.user else None,
+        first_name=body.customer.first_name,
+        last_name=body.customer.last_name,
+    )

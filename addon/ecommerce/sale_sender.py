@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.ecommerce import payloads, sale_payloads
 from addon.ecommerce.batch_results import campaign_refused
+from addon.ecommerce.cart_audience import not_in_audience
 from addon.ecommerce.catalog import CatalogPusher, Known, already_exists
 from addon.ecommerce.email_change import (
     announce_move,
@@ -24,6 +25,7 @@ from addon.ecommerce.email_change import (
     wait_for_member_move,
 )
 from addon.ecommerce.email_holder import email_taken, holder_of
+from addon.ecommerce.failures import without_address
 from addon.ecommerce.fingerprints import order_moved
 from addon.ecommerce.models import EntityKind, Fingerprint
 from addon.ecommerce.subjects import ORDER_LABEL_SEPARATOR
@@ -86,7 +88,9 @@ class SaleSender(CatalogPusher):
         A cart whose lines or customer changed is replaced (two calls however many lines
         changed; this also restarts the abandonment clock, as it should), as is one Mailchimp
         holds already (its lines unknown); a cart is patched whenever it is pushed (which also
-        re-creates one Mailchimp lost).
+        re-creates one Mailchimp lost). A PATCH refused as its shopper "not found in audience"
+        (the contact archived or forgotten since) replaces the cart: `create` meets the refusal
+        as at a creation (`cart_audience.post_joining`).
         """
         delete = self.client.delete_cart
         if known.mailchimp_id is not None and _replaced(known.children, pushing.children):
@@ -104,6 +108,12 @@ class SaleSender(CatalogPusher):
             try:
                 await patch()
             except NotFound:
+                await self._create(create, body)
+            except BadRequest as exc:
+                if not not_in_audience(exc):
+                    raise
+                without_address(exc, body.customer.email_address)
+                await self._delete(delete, body.id)
                 await self._create(create, body)
 
     async def _send_order(

@@ -30,9 +30,11 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     from addon.subscriptions.address_changed import WEBHOOK_SLUG as ADDRESSES_SLUG
     from addon.subscriptions.address_changed import handle_address_changed
     from addon.subscriptions.apply import handle_apply
+    from addon.subscriptions.checkout_consent import CHECKOUT_CONSENT_JOB, CheckoutConsent
     from addon.subscriptions.consent import (
         CustomerCreated,
         OrderCreated,
+        handle_checkout_consent,
         handle_customer_created,
         handle_customer_updated,
         handle_order_created,
@@ -81,6 +83,7 @@ def register_newsletter_jobs(registry: HandlerRegistry) -> None:
     registry.register(IMPORT_JOB, handle_import, payload=ImportRequest)
     registry.register(REGISTER_WEBHOOKS_JOB, handle_register_webhooks, payload=NoPayload)
     registry.register(APPLY_JOB, handle_apply, payload=ContactChange)
+    registry.register(CHECKOUT_CONSENT_JOB, handle_checkout_consent, payload=CheckoutConsent)
     registry.register(EVENT_JOB, handle_event, payload=MailchimpEvent, on_failure=event_failed)
     registry.register(WRITE_STATUS_JOB, handle_write_status, payload=StatusWriteBack)
     registry.register(SHOWN_GROUPS_CHANGED, handle_shown_groups_changed, payload=ShownGroupsChanged)

@@ -25,6 +25,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
+from addon.subscriptions.checkout_consent import CheckoutConsent
 from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
@@ -323,3 +324,19 @@ async def handle_customer_updated(
             services, job.installation_id, "subscriptions_signup_user", "user", user.id,
             UserRef, in_part=False,
         )  # fmt: skip
+
+
+async def handle_checkout_consent(
+    job: ClaimedJob, payload: CheckoutConsent, services: Services
+) -> None:
+    """A consent recorded on a checkout whose cart was sent (`checkout_consent.py`), applied as
+    one given at checkout. When it was given is not known (the checkout says only that it holds
+    it): so a contact who ever left the audience is not subscribed by it (`_withdrawn_since`)."""
+    signup = Signup(
+        email=payload.email,
+        consent=Consent.from_metadata(payload.consent),
+        source=Source.CHECKOUT,
+        name=Named(firstName=payload.first_name, lastName=payload.last_name),
+        saleor_user_id=payload.saleor_user_id,
+    )
+    await _subscribe(services, job.installation_id, signup)
