@@ -200,13 +200,16 @@ def _checkout_consent(checkout: SaleorCheckout, body: CartInput) -> CheckoutCons
     email = body.customer.email_address
     if not body.customer.opt_in_status or not email:
         return None
+    # The checkout's consent is for the address typed into it: a signed-in shopper's cart
+    # names their account's, which may be another (the order applies it to its own address).
+    if (checkout.email or "").lower() != email.lower():
+        return None
     if not Consent.from_metadata(checkout.consent or {}).subscribe:
         return None
     return CheckoutConsent(
         checkout_id=checkout.id,
         email=email,
         consent=checkout.consent or {},
-        saleor_user_id=checkout.user.id if checkout.user else None,
         first_name=body.customer.first_name,
         last_name=body.customer.last_name,
     )

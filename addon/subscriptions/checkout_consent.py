@@ -12,6 +12,8 @@ brings the same consent again (ORDER_CREATED), as before.
 
 from __future__ import annotations
 
+import hashlib
+
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,7 +31,9 @@ class CheckoutConsent(BaseModel):
     email: str
     # The checkout's metadata consent keys (`metadata.Consent.from_metadata`).
     consent: dict[str, str] = Field(default_factory=dict)
-    # The signed-in shopper whose own address `email` is (None: a guest, or another address).
+    # Always None from the cart push: whether a signed-in shopper's account confirmed its
+    # address is not read there, so the consent proves no address (a guest's checkout, as
+    # `ContactChange.address_proven` has it); the order brings the account's own later.
     saleor_user_id: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -40,14 +44,17 @@ async def queue_checkout_consent(
 ) -> None:
     """Queue the consent in its contact's lane, once per checkout and address: a checkout's
     every later update carries the same keys, and must not give it again."""
-    key = (
-        f"{CHECKOUT_CONSENT_JOB}:{installation_id}:{consent.checkout_id}:"
-        f"{subscriber_hash(consent.email)}"
-    )
     await JobRepository(session).enqueue(
         installation_id,
         CHECKOUT_CONSENT_JOB,
         consent.model_dump(mode="json"),
-        dedupe_key=key,
+        dedupe_key=consent_key(consent.checkout_id, consent.email),
         lane=contact_lane(consent.email),
     )
+
+
+def consent_key(checkout_id: str, email: str) -> str:
+    """The job's dedupe key, hashed: a Saleor checkout id is 60 characters and the column 128
+    (`Job.dedupe_key`; the installation is part of the unique key already)."""
+    digest = hashlib.sha256(f"{checkout_id}:{subscriber_hash(email)}".encode()).hexdigest()
+    return f"{CHECKOUT_CONSENT_JOB}:{digest}"
