@@ -14,6 +14,7 @@ from addon.mailchimp import (
     CustomerPatch,
     CustomerRef,
     MailchimpClient,
+    MemberUpsert,
     NotFound,
     OrderInput,
     OrderLineInput,
@@ -158,6 +159,11 @@ async def test_orders(client: MailchimpClient, store: Store, sandbox: MailchimpS
 
 async def test_carts(client: MailchimpClient, store: Store) -> None:
     await _product(client)
+    # A cart's shopper must be a contact of the store's audience already (the sandbox's
+    # `carts.py`; the app adds it: `addon/ecommerce/cart_audience.py`).
+    await client.upsert_member(
+        store.list_id, MemberUpsert(email_address="c3@example.com", status_if_new="transactional")
+    )
     cart = await client.create_cart(
         STORE_ID,
         CartInput(
