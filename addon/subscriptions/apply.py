@@ -18,7 +18,8 @@ contact's lane (one at a time per contact). The rules applied:
   asked under an account another was connected in place of ends not done, Activity saying so
   (its audience is that account's);
 * a withdrawal that finds no member where the app holds one (moved in Mailchimp, its `upemail`
-  not in yet) is shown at once and owed until the move is known (`awaiting_move`).
+  not in yet) is shown at once and owed until the move is known, the shopper's later changes
+  (a sign-up too) waiting with it (`awaiting_move`).
 
 What is sent to Mailchimp for the change is `member_write.write_member`'s.
 """
@@ -60,6 +61,7 @@ from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.owed_withdrawals import (
     WAITING_FOR_CONNECTION,
     for_another_account,
+    owed,
     owes,
     withdraws,
 )
@@ -179,8 +181,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             services, installation, change, mappings, specs, customer_address
         )
 
-    # (one sent after its wait for a move is one, though the record shows it made already)
-    withdrawing = withdraws(change, held_permissions) or change.move_waited
+    # (one sent after its wait for a move is one, though the record shows it made already; a
+    # sign-up that waited with it is not: it is over without a connection, as any sign-up is)
+    withdrawing = withdraws(change, held_permissions) or (change.move_waited and owed(change))
     hours = services.settings.for_now_retry_hours
     stale_fields = False
     gone: set[str] = set()  # offered groups found deleted in Mailchimp (`stale_groups`)

@@ -13,17 +13,21 @@ withdrawal would be lost at the new address: the person there still subscribed, 
   its own (`owed_lane`): the contact's lane is not held behind it. An address erased since it
   was asked drops it (the erasure itself drops it when pending; one erased before is the
   shopper's to use again, `mailchimp_hooks`).
-* While one is owed, each later choice of the shopper's that may withdraw (`awaits_move`) is
-  owed too, whatever the record shows already: it would find no member either, and the record
-  showing the first leaving must not make it look done.
-* It is made due when the `upemail` of the address is handled (`move_landed`), and then made
-  where the member moved (`follow.followed` routes it), less what the shopper chose again in
-  the store since (`_later_choice`): a consent given back stays given, a sign-up after a
-  leaving ends it, and a newer whole choice of consents is sent whole. The newer choice
-  stands; it is asked again where the change lands, right before it is sent (`still_owed`):
-  a sign-up asked just after the move's word goes to the new address at once.
-* With no word of a move by `MOVE_WAIT` after no member was found, it is sent to the address
-  all the same, and ends saying Mailchimp never told where the contact went (`member_write`).
+* While one is owed, each later change of the shopper's (`awaits_move`) waits with it, in
+  order, whatever the record shows already: a withdrawal would find no member either, and the
+  record showing the first leaving must not make it look done; a sign-up made at once would
+  make a second member at the address left. A sign-up is not shown before Mailchimp has it:
+  the contact's note says it waits (`awaiting_note`).
+* They are made due when the `upemail` of the address is handled (`move_landed`), and then
+  made where the member moved (`follow.followed` routes them), each less what the shopper
+  chose again in the store since (`_later_choice`): a consent given back stays given, a
+  sign-up after a leaving ends it but for the consents it withdrew, and a newer whole choice
+  of consents is sent whole. The newer choice stands; it is asked again where the change
+  lands, right before it is sent (`still_owed`): a sign-up asked just after the move's word
+  goes to the new address at once.
+* With no word of a move by `MOVE_WAIT` after the first of them found no member, they are
+  sent to the address all the same: a withdrawal ends saying Mailchimp never told where the
+  contact went (`member_write`), a sign-up is made there.
 
 Mailchimp's member `contact_id` (which the member endpoints accept in place of the address's
 hash, per the API's OpenAPI description) was not used to find the member at once: no published
@@ -47,7 +51,7 @@ from addon.mailchimp import subscriber_hash
 from addon.privacy.erased import erased_among
 from addon.services import Services
 from addon.subscriptions.models import ContactState
-from addon.subscriptions.owed_withdrawals import owed, withdraws
+from addon.subscriptions.owed_withdrawals import withdraws
 from addon.subscriptions.repository import ContactRepository
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import APPLY_JOB
@@ -71,13 +75,22 @@ def _since(change: ContactChange) -> datetime:
 
 
 def awaiting_note(change: ContactChange) -> str:
-    """What the contact says while its withdrawal waits."""
+    """What the contact says while its change waits: a withdrawal is shown already, a sign-up
+    only once Mailchimp has it (the record says what Mailchimp holds or is owed)."""
     until = _since(change) + MOVE_WAIT
-    return (
+    gone = (
         "Mailchimp holds no contact at this address any more: its address was likely changed "
-        "in Mailchimp, which has not told the app yet. The shopper's withdrawal (shown here "
-        "already) is sent where the contact moved once Mailchimp tells, or to this address at "
-        f"{until:%H:%M} UTC at the latest."
+        "in Mailchimp, which has not told the app yet."
+    )
+    if change.fresh_consent:
+        return (
+            f"{gone} The shopper signed up at {change.requested_at:%H:%M} UTC: the sign-up is "
+            "sent where the contact moved once Mailchimp tells, or to this address at "
+            f"{until:%H:%M} UTC at the latest, and shown here once Mailchimp has it."
+        )
+    return (
+        f"{gone} The shopper's withdrawal (shown here already) is sent where the contact moved "
+        f"once Mailchimp tells, or to this address at {until:%H:%M} UTC at the latest."
     )
 
 
@@ -90,26 +103,32 @@ async def awaits_move(
     session: AsyncSession, installation_id: int, change: ContactChange, state: ContactState | None
 ) -> bool:
     """Whether the change, finding no member at its address, waits for Mailchimp's word of a
-    move: a withdrawal of a customer's contact the app holds a member for, or any choice that
-    may withdraw (`owed_withdrawals.owed`, not a sign-up) asked while one is owed already (the
-    record shows that one made: a leaving, consents off), not sent after its wait already."""
+    move: a withdrawal of a customer's contact the app holds a member for, or any change of the
+    shopper's asked while one is owed already, a sign-up too (made at once, it would make a
+    second member at the address left, and end the withdrawal, `_later_choice`), not sent
+    after its wait already. Staff's, and an unproven hand's, are not the shopper's."""
     if change.move_waited or change.saleor_user_id is None or state is None:
         return False  # (`follow.followed` finds a moved one by the user)
     if state.status in _HELD and withdraws(change, set(state.enabled_permissions)):
         return True
-    if not owed(change) or change.fresh_consent:
+    if change.source is Source.ADMIN or not change.address_proven:
         return False
-    waiting = await session.scalar(
-        select(Job.id)
-        .where(
+    return await _owed_since(session, installation_id, change) is not None
+
+
+async def _owed_since(
+    session: AsyncSession, installation_id: int, change: ContactChange
+) -> datetime | None:
+    """From when the first change owed for the move of the change's member waits, if any."""
+    payloads = await session.scalars(
+        select(Job.payload).where(
             Job.installation_id == installation_id,
             Job.lane == owed_lane(change.list_id, change.email),
             Job.kind == APPLY_JOB,
             Job.status.in_((JobStatus.PENDING, JobStatus.RUNNING)),
         )
-        .limit(1)
     )
-    return waiting is not None
+    return min((_since(ContactChange.model_validate(p)) for p in payloads), default=None)
 
 
 def show_withdrawal(state: ContactState, change: ContactChange) -> None:
@@ -128,8 +147,12 @@ def show_withdrawal(state: ContactState, change: ContactChange) -> None:
 async def await_move(
     session: AsyncSession, installation_id: int, change: ContactChange, state: ContactState
 ) -> None:
-    """Owe the withdrawal until the member's move is known (see the module)."""
-    waiting = change.model_copy(update={"awaiting_move": True, "awaiting_since": utcnow()})
+    """Owe the change until the member's move is known (see the module). One asked while
+    another is owed waits no longer than that one: Mailchimp's word of the move comes within
+    its retries from the move, which the first change found already made."""
+    first = await _owed_since(session, installation_id, change)
+    since = utcnow() if first is None else min(first, utcnow())
+    waiting = change.model_copy(update={"awaiting_move": True, "awaiting_since": since})
     show_withdrawal(state, waiting)
     state.last_problem = awaiting_note(waiting)
     await JobRepository(session).enqueue(
@@ -228,14 +251,18 @@ async def still_owed(
 async def _later_choice(
     session: AsyncSession, installation_id: int, change: ContactChange, lanes: list[str]
 ) -> ContactChange | None:
-    """The withdrawal less what the shopper chose again in the store since: its consents
+    """The owed change less what the shopper chose again in the store since: its consents
     (`permission_ids`) their newest whole choice (then sent whole: `permissions_exact`), or
-    those given back added; or None when they signed up again after leaving. That newer choice
-    stands (it is sent itself; one owed too, `awaits_move`, is in the owed lane). Staff's
-    changes give no consent, and a change made in Mailchimp is dated only by its receipt,
-    maybe 75 minutes late: neither counts."""
+    those given back added. A leaving followed by a sign-up is over, but for the consents it
+    withdrew that no later choice gives back (None when there are none: it withdrew none, or a
+    later whole choice says them). The newer choices stand: each is sent itself, after this
+    (one owed too, `awaits_move`, in the owed lane, in order). Staff's changes give no
+    consent, and a change made in Mailchimp is dated only by its receipt, maybe 75 minutes
+    late: neither counts."""
     kept = set(change.permission_ids)
     exact = change.permissions_exact
+    leaving = change.action is Action.UNSUBSCRIBE
+    chosen_whole = False  # a later whole choice of consents (sent itself)
     payloads = await session.scalars(
         select(Job.payload).where(
             Job.installation_id == installation_id,
@@ -248,14 +275,20 @@ async def _later_choice(
         key=lambda c: c.requested_at,
     )
     for choice in later:
-        signed_up = choice.action is Action.SUBSCRIBE and choice.fresh_consent
-        if signed_up and change.action is Action.UNSUBSCRIBE:
-            return None
+        if choice.action is Action.SUBSCRIBE and choice.fresh_consent:
+            leaving = False  # signed up again
         if choice.permissions_exact:
-            kept, exact = set(choice.permission_ids), True  # their whole choice, newer
+            kept, exact, chosen_whole = set(choice.permission_ids), True, True  # newer
         elif choice.action is Action.SUBSCRIBE:
             kept |= set(choice.permission_ids)
-    return change.model_copy(update={"permission_ids": sorted(kept), "permissions_exact": exact})
+    chosen = {"permission_ids": sorted(kept), "permissions_exact": exact}
+    if leaving or change.action is not Action.UNSUBSCRIBE:
+        return change.model_copy(update=chosen)
+    if not change.permissions_exact or chosen_whole:
+        return None  # all it still asks, the later choices (each sent itself, in order) say
+    # Signed up again, but not giving back each consent the leaving withdrew: those stay
+    # withdrawn, as a save of the account page's staying does (`storefront._withdraw`).
+    return change.model_copy(update={**chosen, "action": Action.SUBSCRIBE, "fresh_consent": False})
 
 
 def _theirs_since(later: ContactChange, change: ContactChange) -> bool:

@@ -137,8 +137,8 @@ async def write_member(
         return Applied(None, moved=True)
     if current is None and awaits_move:
         return Applied(None, awaiting_move=True)
-    if current is None and change.move_waited:
-        return Applied(None, MOVE_NOT_TOLD)
+    if current is None and change.move_waited and not change.fresh_consent:
+        return Applied(None, MOVE_NOT_TOLD)  # (a sign-up that waited is made, as any one)
     interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
         return await _unsubscribe(client, change, current, known_permissions)
