@@ -9,7 +9,7 @@ import secrets
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     # ignored, so a client cannot claim another address or scheme (see docs/deploy.md).
     forwarded_allow_ips: str = "127.0.0.1"
     database_url: str = "sqlite+aiosqlite:///./addon.db"
+    # SQLite only: whether a commit waits for the disk (sqlite.org/pragma.html#pragma_synchronous).
+    # FULL keeps every answered webhook through a power loss; OFF is for throwaway databases
+    # (the test suite, whose time went mostly to waiting for the disk at each commit).
+    sqlite_synchronous: Literal["FULL", "OFF"] = "FULL"
     secret_key: SecretStr | None = None
     # Keys SECRET_KEY replaced (comma-separated): they still decrypt, never encrypt, until
     # `addon rotate-secrets` has re-encrypted everything under SECRET_KEY.

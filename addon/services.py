@@ -74,7 +74,11 @@ class Services:
         """The services with no capability plugged in (no job handlers, no ports): the app uses
         `addon.capabilities.create_services`. `transport` routes outbound HTTP."""
         use_secret_box(secret_box(settings))
-        db = Database(settings.database_url, jobs_at_once=settings.worker_batch_size)
+        db = Database(
+            settings.database_url,
+            jobs_at_once=settings.worker_batch_size,
+            sqlite_synchronous=settings.sqlite_synchronous,
+        )
         cap = settings.mailchimp_max_concurrency
         # On PostgreSQL, several processes (web, `addon worker`s) share one account's cap.
         slots = LocalSlots(cap) if db.is_sqlite else SharedSlots(settings.database_url, cap)

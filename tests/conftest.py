@@ -47,6 +47,13 @@ OAUTH_CLIENT_ID = "123456789012"
 OAUTH_CLIENT_SECRET = "sandbox-oauth-client-secret-0123456789abcdef"
 TEST_SECRET_KEY = "test-secret-key-for-encrypting-credentials-at-rest"
 
+# The suite's databases are thrown away: a commit need not wait for the disk
+# (`Settings.sqlite_synchronous`). With every commit flushed, the suite's time went mostly to
+# waiting for the disk, and so followed its speed, which varies a lot from day to day here
+# (`.ci/run` took 12 to 32 minutes on the same kind of machine). Through the environment, so
+# that the dev stacks of the browser tests and the tests' own processes take it too.
+os.environ.setdefault("SQLITE_SYNCHRONOUS", "OFF")
+
 
 # Long tests start first, so that under pytest-xdist (`make test`) none of them begins last
 # and keeps one worker busy while the other has finished: the full-strength `slow` tests (when
@@ -169,6 +176,7 @@ def session_settings(database_url: str, tmp_path_factory: pytest.TempPathFactory
     return Settings(
         app_url=APP_URL,
         database_url=database_url,
+        sqlite_synchronous="OFF",
         secret_key=TEST_SECRET_KEY,  # type: ignore[arg-type]
         secret_key_file=tmp_path_factory.mktemp("settings") / ".secret_key",
         jwks_refresh_min_interval_seconds=0,
@@ -272,7 +280,7 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     # Its connections stay open between tests: ten of them (more are opened and closed as a
     # test needs), so that four test workers and a test's own processes stay within
     # PostgreSQL's hundred.
-    database = SessionDatabase(database_url, jobs_at_once=0)
+    database = SessionDatabase(database_url, jobs_at_once=0, sqlite_synchronous="OFF")
     yield database
     await database.close()
 

@@ -14,6 +14,7 @@ from aiosqlite import core
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from addon.config import Settings
 from addon.db.engine import Database
 
 
@@ -111,3 +112,14 @@ async def test_a_commit_is_on_disk_before_it_returns(database: Database) -> None
     async with database.session() as session:
         assert (await session.execute(text("PRAGMA journal_mode"))).scalar() == "wal"
         assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 2
+
+
+async def test_only_a_throwaway_database_skips_the_flush(tmp_path: Path) -> None:
+    """`SQLITE_SYNCHRONOUS`: FULL unless set (above), OFF when asked (the test suite's)."""
+    assert Settings.model_fields["sqlite_synchronous"].default == "FULL"
+    thrown = Database(f"sqlite+aiosqlite:///{tmp_path / 'thrown.db'}", sqlite_synchronous="OFF")
+    try:
+        async with thrown.session() as session:
+            assert (await session.execute(text("PRAGMA synchronous"))).scalar() == 0
+    finally:
+        await thrown.dispose()

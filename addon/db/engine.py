@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from functools import partial
+from typing import Any, Literal
 
 import orjson
 from sqlalchemy import event, text
@@ -92,10 +93,18 @@ SQLITE_INSERT_ROWS = 100
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, jobs_at_once: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        jobs_at_once: int = 20,
+        sqlite_synchronous: Literal["FULL", "OFF"] = "FULL",
+    ) -> None:
         """`jobs_at_once`: how many jobs a worker of this process runs at once
         (`worker_batch_size`), to size the PostgreSQL pool so they never wait for a connection
-        nor open and close overflow connections over and over."""
+        nor open and close overflow connections over and over; `sqlite_synchronous`: the
+        setting's (`Settings.sqlite_synchronous`)."""
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         # What this process remembers of the database's contents (caches, by owner), forgotten
@@ -125,7 +134,7 @@ class Database:
         if self.is_sqlite:
             self.write_turn = turn = WriteTurn()
             sync_engine = self.engine.sync_engine
-            event.listen(sync_engine, "connect", _sqlite_connect)
+            event.listen(sync_engine, "connect", partial(_sqlite_connect, sqlite_synchronous))
             event.listen(sync_engine, "begin", lambda connection: _sqlite_begin(turn, connection))
             # Given back when the connection returns to the pool: after its COMMIT or ROLLBACK
             # has run (the "commit" event comes before it, and the next writer's BEGIN would
@@ -209,7 +218,7 @@ class Database:
         await self.engine.dispose()
 
 
-def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_connect(synchronous: str, dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, emit BEGIN (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
@@ -218,8 +227,9 @@ def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # FULL: a commit is on disk before it returns. A webhook is answered once its job is
     # committed and Saleor never sends a delivery it got a 2xx for again; with NORMAL, WAL
     # commits since the last checkpoint "might roll back following a power loss or system
-    # crash" (sqlite.org/pragma.html#pragma_synchronous). About 0.1 ms more per commit.
-    cursor.execute("PRAGMA synchronous=FULL")
+    # crash" (sqlite.org/pragma.html#pragma_synchronous). About 0.1 ms more per commit, on a
+    # good day: a disk's flush is what a commit waits for. OFF only for throwaway databases.
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
 
