@@ -25,12 +25,14 @@ from addon.ecommerce.publication import purchasable
 from addon.ecommerce.record_states import CART_CONVERTED, CART_CONVERTED_NOTE, converted_cart
 from addon.ecommerce.sale_sender import SaleSender
 from addon.ecommerce.saleor_schemas import SaleorCheckout
-from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed
+from addon.mailchimp import CartInput, ForgottenEmailNotSubscribed, subscriber_hash
 from addon.privacy.erased import Erased, erased_among
 from addon.subscriptions.checkout_consent import CheckoutConsent, queue_checkout_consent
 from addon.subscriptions.metadata import Consent
 
 Sent = TypeVar("Sent")
+# Whether the app erased an address (`addon.privacy.erased`).
+ErasedCheck = Callable[[str], Awaitable[bool]]
 
 
 async def opted_out_if_forgotten(
@@ -69,19 +71,32 @@ class CartPusher(SaleSender):
     async def _was_erased(self, address: str) -> bool:
         return bool(await self._erased([address]))
 
-    async def _post_cart(self, store_id: str, cart: CartInput) -> None:
+    async def _answered(self, asked: frozenset[str], erased: Erased, address: str) -> bool:
+        """Whether the app erased `address`: from `erased`, the answer read for the subscriber
+        hashes `asked`; the database asked for another address."""
+        digest = subscriber_hash(address)
+        return digest in erased if digest in asked else await self._was_erased(address)
+
+    async def _post_cart(self, store_id: str, cart: CartInput, erased: ErasedCheck) -> None:
         """POST the cart; its shopper added to the audience first where Mailchimp asks
         (`cart_audience.py`)."""
         post = partial(self.client.create_cart, store_id)
-        await post_joining(self.client, self.ctx.list_id, cart, post, self._was_erased)
+        await post_joining(self.client, self.ctx.list_id, cart, post, erased)
 
-    async def _opt_in(self, addresses: list[str | None]) -> payloads.OptInPolicy:
+    async def _opt_in(
+        self, addresses: list[str | None]
+    ) -> tuple[payloads.OptInPolicy, ErasedCheck]:
         """The channel's opt-in policy for a payload naming `addresses`, knowing which of
-        them the app erased (`payloads.OptInPolicy`); nothing to ask where the policy never
-        opts in (an audience that asks for confirmation)."""
+        them the app erased (`payloads.OptInPolicy`), and what tells whether an address was
+        erased: the answer read here for these (a cart's creation asks it of its address
+        again, `cart_audience.post_joining`), the database for another. Nothing to ask where
+        the policy never opts in (an audience that asks for confirmation)."""
         if self.ctx.opt_in.confirmation_required:
-            return self.ctx.opt_in
-        return self.ctx.opt_in.knowing(await self._erased([a for a in addresses if a]))
+            return self.ctx.opt_in, self._was_erased
+        asked = [a for a in addresses if a]
+        erased = await self._erased(asked)
+        hashes = frozenset(subscriber_hash(a) for a in asked)
+        return self.ctx.opt_in.knowing(erased), partial(self._answered, hashes, erased)
 
     async def push_cart(self, checkout_id: str) -> None:
         known = await self.known(EntityKind.CART, checkout_id)
@@ -89,6 +104,7 @@ class CartPusher(SaleSender):
         raw = data.get("checkout")
         checkout = SaleorCheckout.model_validate(raw) if raw and self.ctx.carts_enabled else None
         body = None
+        erased: ErasedCheck = self._was_erased
         if checkout is not None:
             email = checkout.email or (checkout.user.email if checkout.user else None)
             await self.remember_label(EntityKind.CART, checkout_id, known, email)
@@ -124,12 +140,9 @@ class CartPusher(SaleSender):
             ]
             available = await self.ensure_products(refs)
             user = checkout.user.email if checkout.user else None
+            opt_in, erased = await self._opt_in([checkout.email, user])
             body = cart_body(
-                checkout,
-                available,
-                self.ctx.checkout_url_template,
-                await self._opt_in([checkout.email, user]),
-                self.ctx.restore_key,
+                checkout, available, self.ctx.checkout_url_template, opt_in, self.ctx.restore_key
             )
         if body is None:
             # Gone (completed or deleted), no e-mail, or empty: nothing to recover.
@@ -156,7 +169,7 @@ class CartPusher(SaleSender):
                 sending,
                 cart,
                 lambda: self.client.update_cart(self.ctx.store_id, cart.id, patch),
-                self._post_cart,
+                partial(self._post_cart, erased=erased),
             )
             # Nothing more may fail the push once the cart is taken: its retry would meet
             # "already exists" and replace it, restarting its abandonment clock.
@@ -206,10 +219,5 @@ def _checkout_consent(checkout: SaleorCheckout, body: CartInput) -> CheckoutCons
         return None
     if not Consent.from_metadata(checkout.consent or {}).subscribe:
         return None
-    return CheckoutConsent(
-        checkout_id=checkout.id,
-        email=email,
-        consent=checkout.consent or {},
-        first_name=body.customer.first_name,
-        last_name=body.customer.last_name,
-    )
+    # The checkout is read again when the job runs: the consent as it is then, all of it.
+    return CheckoutConsent(checkout_id=checkout.id, email=email)

@@ -135,6 +135,7 @@ FEATURES: tuple[Feature, ...] = (
             "subscriptions_user_by_email",
             "subscriptions_signup_user",
             "subscriptions_signup_order",
+            "subscriptions_signup_checkout",
             "subscriptions_user_link",
             "subscriptions_update_metadata",
             "subscriptions_write_status",

@@ -4,17 +4,19 @@ The e-commerce capability sends such a checkout as a cart, and Mailchimp applies
 opt-in only to a contact its e-commerce API adds (the spec's `E_commerce_Customer_2`
 `opt_in_status`). A consent the storefront records on a checkout whose shopper is a contact
 already (added for an earlier cart, or by anyone else) is this capability's: the cart push
-queues it here, once per checkout and address, and `consent.handle_checkout_consent` applies it
-under the rules of a consent given at checkout (`consent._subscribe`: only offered audiences, not
-given again to a contact who left, the contact record kept). An order placed from the checkout
-brings the same consent again (ORDER_CREATED), as before.
+queues the checkout and the address it was sent for here, once per checkout and address, and
+`consent.handle_checkout_consent` reads the checkout from Saleor when it runs and applies it as
+an order's (the whole consent, the signed-in owner's address proven once confirmed) under the
+rules of a consent given at checkout (`consent._subscribe`: only offered audiences, not given
+again to a contact who left, the contact record kept). An order placed from the checkout brings
+the same consent again (ORDER_CREATED), as before.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from addon.jobs.repository import JobRepository
@@ -25,18 +27,15 @@ CHECKOUT_CONSENT_JOB = "subscriptions.checkout_consent"
 
 
 class CheckoutConsent(BaseModel):
-    """A checkout's consent, as Saleor held it when the cart push read the checkout."""
+    """The job: which checkout, and the address its cart was sent for; the rest is read from
+    Saleor when it runs (`consent.handle_checkout_consent`)."""
+
+    # A job the previous version queued carries a snapshot besides (`consent`,
+    # `saleor_user_id`, `first_name`, `last_name`): left out, the checkout read as for any.
+    model_config = ConfigDict(extra="ignore")
 
     checkout_id: str
     email: str
-    # The checkout's metadata consent keys (`metadata.Consent.from_metadata`).
-    consent: dict[str, str] = Field(default_factory=dict)
-    # Always None from the cart push: whether a signed-in shopper's account confirmed its
-    # address is not read there, so the consent proves no address (a guest's checkout, as
-    # `ContactChange.address_proven` has it); the order brings the account's own later.
-    saleor_user_id: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
 
 
 async def queue_checkout_consent(

@@ -13,7 +13,7 @@ once it is confirmed, once (`registration_consents.py`).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TypeVar
 
@@ -39,7 +39,7 @@ from addon.subscriptions.registration_consents import (
     claim_in_full,
     record_in_part,
 )
-from addon.subscriptions.schemas import Action, Source, normalize_email
+from addon.subscriptions.schemas import Action, Source, app_form, normalize_email
 from addon.subscriptions.service import SubscriptionService, is_connected
 
 logger = logging.getLogger(__name__)
@@ -107,18 +107,18 @@ class UserRef(_WithMetadata, Named):
         )
 
 
-class OrderRef(_WithMetadata):
+class CheckoutRef(_WithMetadata):
+    """A checkout, as Saleor holds it (`subscriptions_signup_checkout`), or its order."""
+
     id: str
-    user_email: str | None = Field(default=None, alias="userEmail")
+    email: str | None = None
     user: UserRef | None = None
     billing_address: Named | None = Field(default=None, alias="billingAddress")
-    language_code: str | None = Field(default=None, alias="languageCodeEnum")
-    created: datetime | None = None
 
     def signup(self) -> Signup:
-        """Consent given at checkout, for the order's e-mail address."""
+        """Consent given at checkout, for its e-mail address; when is not known."""
         user = self.user
-        email = self.user_email or (user.email if user else None)
+        email = self.email or (user.email if user else None)
         # A checkout's e-mail may be another than its signed-in user's: that address's status
         # belongs to whoever owns the address, never to this user's account.
         owner = user if user and email and (user.email or "").lower() == email.lower() else None
@@ -128,10 +128,20 @@ class OrderRef(_WithMetadata):
             source=Source.CHECKOUT,
             name=self.billing_address,
             saleor_user_id=owner.id if owner else None,
-            language=self.language_code,
-            given_at=self.created,
             confirmed=owner.is_confirmed if owner else True,
         )
+
+
+class OrderRef(CheckoutRef):
+    """The order placed from a checkout: Saleor copies the checkout's metadata to it."""
+
+    email: str | None = Field(default=None, alias="userEmail")
+    language_code: str | None = Field(default=None, alias="languageCodeEnum")
+    created: datetime | None = None
+
+    def signup(self) -> Signup:
+        """The checkout's consent, given when the order was placed, in the order's language."""
+        return replace(super().signup(), language=self.language_code, given_at=self.created)
 
 
 class OrderCreated(_Payload):
@@ -222,7 +232,7 @@ async def _subscribe(
         )
 
 
-_Read = TypeVar("_Read", UserRef, OrderRef)
+_Read = TypeVar("_Read", UserRef, OrderRef, CheckoutRef)
 
 
 async def _subscribe_read(
@@ -234,9 +244,11 @@ async def _subscribe_read(
     as_: type[_Read],
     *,
     in_part: bool = True,
+    address: str | None = None,
 ) -> None:
-    """Subscribe as the order or customer Saleor holds now says (nothing if it is gone, or the
-    app uninstalled); Saleor failing to answer fails the job (retried)."""
+    """Subscribe as the order, checkout or customer Saleor holds now says (nothing if it is
+    gone, or the app uninstalled; with `address`, nothing unless the consent is still that
+    address's); Saleor failing to answer fails the job (retried)."""
     async with services.db.session() as session:
         installation = await InstallationRepository(session).get(installation_id)
     if installation is None:
@@ -247,6 +259,8 @@ async def _subscribe_read(
     found = data.get(field)
     if found:
         signup = as_.model_validate(found).signup()
+        if address is not None and app_form(signup.email or "") != app_form(address):
+            return
         await _subscribe(services, installation_id, signup, in_part=in_part)
 
 
@@ -330,13 +344,13 @@ async def handle_checkout_consent(
     job: ClaimedJob, payload: CheckoutConsent, services: Services
 ) -> None:
     """A consent recorded on a checkout whose cart was sent (`checkout_consent.py`), applied as
-    one given at checkout. When it was given is not known (the checkout says only that it holds
-    it): so a contact who ever left the audience is not subscribed by it (`_withdrawn_since`)."""
-    signup = Signup(
-        email=payload.email,
-        consent=Consent.from_metadata(payload.consent),
-        source=Source.CHECKOUT,
-        name=Named(firstName=payload.first_name, lastName=payload.last_name),
-        saleor_user_id=payload.saleor_user_id,
-    )
-    await _subscribe(services, job.installation_id, signup)
+    Saleor holds the checkout now, as an order's is (`CheckoutRef.signup`): its whole consent,
+    a signed-in owner's confirmed address proven. Nothing for a checkout gone (completed: its
+    order brings the consent; or deleted), nor for one whose e-mail is another now (its push
+    queued the consent for that address). When it was given is not known (the checkout says
+    only that it holds it): so a contact who ever left the audience is not subscribed by it
+    (`_withdrawn_since`)."""
+    await _subscribe_read(
+        services, job.installation_id, "subscriptions_signup_checkout", "checkout",
+        payload.checkout_id, CheckoutRef, address=payload.email,
+    )  # fmt: skip

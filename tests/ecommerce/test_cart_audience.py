@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from addon.ecommerce.cart_audience import NOT_JOINED_ARCHIVED, NOT_JOINED_ERASED
 from addon.ecommerce.models import EntityKind, SyncStatus
-from addon.mailchimp import BadRequest, MailchimpClient, Member, TransientError
+from addon.mailchimp import BadRequest, Cart, CartInput, MailchimpClient
 from addon.subscriptions.checkout_consent import consent_key
 from addon.subscriptions.models import ContactState
 from addon.subscriptions.schemas import Source
@@ -19,6 +19,7 @@ from sandboxes.mailchimp.state import subscriber_hash
 from sandboxes.saleor.store_checkouts import LineSpec
 from tests.ecommerce.conftest import Shop
 from tests.ecommerce.test_erased_shopper_orders import _texts_naming
+from tests.ecommerce.test_webhooks_together import statements
 from tests.erasure.test_erasure import ANN, _customer_with_history
 
 GUEST = "first.time@example.com"
@@ -194,18 +195,23 @@ async def test_nothing_after_the_cart_s_post_can_fail_it_into_a_replacement(
     shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A failure after the cart was taken made the retry's POST meet "already exists", delete
-    the cart and post it again, restarting its abandonment clock: nothing follows the POST."""
+    the cart and post it again, restarting its abandonment clock. Mailchimp is unavailable
+    from the moment the cart is taken (the next request fails, every retry of it too): that
+    request (the checkout consent's, applied by the subscriptions capability) fails its own
+    job, never the push."""
     await _offered(shop)
-    real = MailchimpClient.get_member
-    failed: list[str] = []
+    real = MailchimpClient.create_cart
+    attempts = shop.services.settings.mailchimp_max_attempts
+    taken: list[Cart] = []
 
-    async def unavailable_once(self: MailchimpClient, list_id: str, email: str) -> Member:
-        if not failed:
-            failed.append(email)
-            raise TransientError("try later", status=503, title="Service Unavailable")
-        return await real(self, list_id, email)
+    async def then_unavailable(self: MailchimpClient, store_id: str, cart: CartInput) -> Cart:
+        answer = await real(self, store_id, cart)
+        if not taken:
+            shop.mailchimp.faults.fail_next(attempts, 503, account=shop.account)
+        taken.append(answer)
+        return answer
 
-    monkeypatch.setattr(MailchimpClient, "get_member", unavailable_once)
+    monkeypatch.setattr(MailchimpClient, "create_cart", then_unavailable)
     fig = await shop.product("Fig", "2.00")
     checkout = await shop.saleor.create_checkout(
         lines=[LineSpec(fig.variants[0].id, 1)], email=GUEST, metadata=dict(CONSENT)
@@ -213,7 +219,27 @@ async def test_nothing_after_the_cart_s_post_can_fail_it_into_a_replacement(
     await shop.drain()
 
     assert [w for w in shop.writes() if "/carts" in w] == ["POST /carts", "POST /carts"]
+    assert [r.status for r in shop.mailchimp.requests].count(503) == attempts  # it did fail
     assert str(checkout.token) in shop.carts()
+    record = await shop.record(EntityKind.CART, checkout.global_id)
+    assert record is not None and record.status is SyncStatus.SYNCED
+
+
+async def test_a_cart_s_creation_asks_once_whether_its_address_was_erased(shop: Shop) -> None:
+    """The opt-in's policy asks it of the checkout's addresses, and the POST's guard has the
+    answer already (found by review: two reads of the erased addresses for one cart)."""
+    await _offered(shop)  # an audience asking no confirmation: the policy asks
+    fig = await shop.product("Fig", "2.00")
+    await shop.drain()
+
+    with statements(shop) as seen:
+        checkout = await shop.saleor.create_checkout(
+            lines=[LineSpec(fig.variants[0].id, 1)], email=GUEST
+        )
+        await shop.drain()
+
+    assert str(checkout.token) in shop.carts()
+    assert len([s for s in seen if "ecommerce_erased_addresses" in s]) == 1
 
 
 async def test_an_erased_address_is_never_posted_in_a_cart(shop: Shop) -> None:
