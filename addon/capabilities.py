@@ -158,6 +158,7 @@ def plug_ports(ports: Ports) -> None:
     from addon.installations.resume_ports import KNOWN_CUSTOMERS, ON_RESUME
     from addon.installations.uninstall import MAILCHIMP_FAREWELL
     from addon.subscriptions.apply import OWED_UNSUBSCRIBES
+    from addon.subscriptions.events_waiting import WAITING_ADDRESS_CHANGES
 
     ports.plug(LATEST_INITIAL_SYNC, latest_status)
     ports.plug(MOVE_INITIAL_SYNCS, move_channel)
@@ -165,5 +166,5 @@ def plug_ports(ports: Ports) -> None:
     ports.plug(MAILCHIMP_FAREWELL, farewell)
     ports.plug(ON_RESUME, (queue_on_resume,))
     ports.plug(KNOWN_CUSTOMERS, known_customers)
-    ports.plug(OWED_TO_ACCOUNT, (OWED_ERASURES, OWED_UNSUBSCRIBES))
+    ports.plug(OWED_TO_ACCOUNT, (OWED_ERASURES, OWED_UNSUBSCRIBES, WAITING_ADDRESS_CHANGES))
     ports.plug(LET_GO, release_flags)

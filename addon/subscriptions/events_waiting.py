@@ -4,12 +4,35 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from addon.connection.reconnect import OwedKind
 from addon.subscriptions.mailchimp_hooks import EVENT_JOB
 from addon.subscriptions.schemas import MailchimpEvent
+from addon.subscriptions.upemail_waits import waits_for_connection
 from addon.subscriptions.writeback import waiting_in_lane
+
+
+def _address_change(payload: dict[str, Any]) -> bool:
+    try:
+        return waits_for_connection(MailchimpEvent.model_validate(payload))
+    except ValidationError:
+        return False
+
+
+# Address changes received while the account was away (`upemail_waits`): applied at once when
+# it is connected again, not at their next hourly try (the contact's lane waits behind them).
+WAITING_ADDRESS_CHANGES = OwedKind(
+    EVENT_JOB,
+    "address change made in Mailchimp",
+    "address changes made in Mailchimp",
+    dropped="the store's contacts stay at their old addresses",
+    owes=_address_change,
+    blocks_switch=False,
+)
 
 
 async def upemail_waiting(

@@ -3,7 +3,8 @@ applied by the worker.
 
 The webhook URL carries a per-installation secret (stored encrypted). Only `user` and `admin`
 sources are subscribed: changes the app itself makes through the API would only echo back. What
-a webhook never brought, the engagement collection's member reads do (`statuses_seen.py`).
+a webhook never brought, the engagement collection's member reads do (`statuses_seen.py`); an
+address change received while no account is connected waits for one (`upemail_waits.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.repository import JobRepository
 from addon.jobs.retry import Failure
 from addon.jobs.schemas import ClaimedJob
-from addon.mailchimp import Member
+from addon.mailchimp import InvalidCredentials, Member
 from addon.mailchimp import NotFound as MailchimpNotFound
 from addon.mailchimp.errors import MailchimpError
 from addon.privacy.erased import erased_among
@@ -44,6 +45,7 @@ from addon.subscriptions.upemail_chain import (
     moved_state,
     still_member,
 )
+from addon.subscriptions.upemail_waits import not_connected
 from addon.subscriptions.writeback import contact_lane, enqueue_status_write
 from addon.subscriptions.writeback_notes import is_other_owner_note
 
@@ -231,10 +233,11 @@ async def handle_event(job: ClaimedJob, event: MailchimpEvent, services: Service
                 and event.new_email != event.email
                 and await still_member(client, event.list_id, event.email)
             )
-    except NotConnected:
+    except (NotConnected, InvalidCredentials):
+        why = await not_connected(services, job, event)  # an address change waits for it
         if not compliance or event.seen_before:
             async with services.db.transaction() as session:
-                await drop_event(session, installation_id, event, "Mailchimp is not connected")
+                await drop_event(session, installation_id, event, why)
             return
     except MailchimpNotFound:
         member, no_member = None, True
