@@ -77,6 +77,12 @@ class JobEnqueuer(Repository):
             await work_due(self.session)
         return job_id
 
+    async def release_dedupe_key(self, job_id: int) -> None:
+        """Let a later `enqueue` with the `dedupe_key` of job `job_id` add a job again (the job
+        stays, without its key): for a job that found nothing to do yet, whose work may be
+        asked again."""
+        await self.session.execute(update(Job).where(Job.id == job_id).values(dedupe_key=None))
+
     async def record_note(
         self,
         installation_id: int,

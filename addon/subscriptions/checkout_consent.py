@@ -42,7 +42,8 @@ async def queue_checkout_consent(
     session: AsyncSession, installation_id: int, consent: CheckoutConsent
 ) -> None:
     """Queue the consent in its contact's lane, once per checkout and address: a checkout's
-    every later update carries the same keys, and must not give it again."""
+    every later update carries the same keys, and must not give it again (unless its job found
+    nothing to apply: `release_checkout_consent`)."""
     await JobRepository(session).enqueue(
         installation_id,
         CHECKOUT_CONSENT_JOB,
@@ -50,6 +51,15 @@ async def queue_checkout_consent(
         dedupe_key=consent_key(consent.checkout_id, consent.email),
         lane=contact_lane(consent.email),
     )
+
+
+async def release_checkout_consent(session: AsyncSession, job_id: int) -> None:
+    """The consent job `job_id` applied nothing (the checkout's consent off, or its e-mail
+    another, when it ran): its key let go, so that a later push of the checkout with the
+    consent (the box ticked again, the address typed back) queues it again. Running it again
+    is safe: a checkout's consent never brings back a contact who left
+    (`consent._withdrawn_since`)."""
+    await JobRepository(session).release_dedupe_key(job_id)
 
 
 def consent_key(checkout_id: str, email: str) -> str:

@@ -25,7 +25,7 @@ from addon.installations.repository import InstallationRepository
 from addon.jobs.schemas import ClaimedJob, WebhookJob
 from addon.services import Services
 from addon.subscriptions.address_changed import queue_after_order
-from addon.subscriptions.checkout_consent import CheckoutConsent
+from addon.subscriptions.checkout_consent import CheckoutConsent, release_checkout_consent
 from addon.subscriptions.customer_addresses import record_first_address
 from addon.subscriptions.metadata import Consent
 from addon.subscriptions.models import WITHDRAWN_STATUSES, ContactState
@@ -60,6 +60,10 @@ class _WithMetadata(_Payload):
     @property
     def consent(self) -> Consent:
         return Consent.from_metadata({m.key: m.value for m in self.metadata})
+
+
+class _Id(_Payload):
+    id: str
 
 
 class Named(_Payload):
@@ -115,13 +119,18 @@ class CheckoutRef(_WithMetadata):
     user: UserRef | None = None
     billing_address: Named | None = Field(default=None, alias="billingAddress")
 
+    def owner(self, email: str | None) -> UserRef | None:
+        """The account `email` is known to be of: a checkout's signed-in user's own address. A
+        checkout's e-mail may be another than its user's: that address's status belongs to
+        whoever owns the address, never to this user's account."""
+        user = self.user
+        return user if user and email and (user.email or "").lower() == email.lower() else None
+
     def signup(self) -> Signup:
         """Consent given at checkout, for its e-mail address; when is not known."""
         user = self.user
         email = self.email or (user.email if user else None)
-        # A checkout's e-mail may be another than its signed-in user's: that address's status
-        # belongs to whoever owns the address, never to this user's account.
-        owner = user if user and email and (user.email or "").lower() == email.lower() else None
+        owner = self.owner(email)
         return Signup(
             email=email,
             consent=self.consent,
@@ -132,12 +141,35 @@ class CheckoutRef(_WithMetadata):
         )
 
 
+class Placed(_Payload):
+    """An order's event, as far as it says who placed it (`OrderRef.owner`)."""
+
+    type: str | None = None
+    user: _Id | None = None
+
+
 class OrderRef(CheckoutRef):
-    """The order placed from a checkout: Saleor copies the checkout's metadata to it."""
+    """The order placed from a checkout: Saleor copies the checkout's metadata to it. Its
+    `events` are read with the consent (`subscriptions_signup_order`); a delivery's body has
+    none (it is only a trigger: `handle_order_created` reads the order again)."""
 
     email: str | None = Field(default=None, alias="userEmail")
     language_code: str | None = Field(default=None, alias="languageCodeEnum")
     created: datetime | None = None
+    events: list[Placed] = Field(default_factory=list)
+
+    def owner(self, email: str | None) -> UserRef | None:
+        """The order's user only when they placed it signed in. Saleor gives a guest's
+        checkout to the active account holding the e-mail typed (saleor/checkout/
+        complete_checkout.py `assign_checkout_user`, as at 3.20.0): the order's `user` is set
+        though nobody signed in. Its PLACED event names the user of the request that completed
+        it (`order_created` → saleor/order/events.py `order_created_event(user=user)`): the
+        signed-in customer, none for a guest. An order from a draft (PLACED_FROM_DRAFT: staff
+        placed it) or completed automatically once paid (PLACED_AUTOMATICALLY_FROM_PAID_CHECKOUT)
+        is not the customer's own placing: neither proves the address."""
+        owner = super().owner(email)
+        placed_by = {e.user.id for e in self.events if e.type == "PLACED" and e.user is not None}
+        return owner if owner is not None and owner.id in placed_by else None
 
     def signup(self) -> Signup:
         """The checkout's consent, given when the order was placed, in the order's language."""
@@ -235,6 +267,27 @@ async def _subscribe(
 _Read = TypeVar("_Read", UserRef, OrderRef, CheckoutRef)
 
 
+async def _read(
+    services: Services,
+    installation_id: int,
+    document: str,
+    field: str,
+    id_: str,
+    as_: type[_Read],
+) -> Signup | None:
+    """The consent of the order, checkout or customer as Saleor holds it now (None: it is gone,
+    or the app uninstalled); Saleor failing to answer fails the job (retried)."""
+    async with services.db.session() as session:
+        installation = await InstallationRepository(session).get(installation_id)
+    if installation is None:
+        return None
+    data = await services.saleor.execute(
+        installation.saleor_api_url, installation.app_token, document, {"id": id_}
+    )
+    found = data.get(field)
+    return as_.model_validate(found).signup() if found else None
+
+
 async def _subscribe_read(
     services: Services,
     installation_id: int,
@@ -244,23 +297,10 @@ async def _subscribe_read(
     as_: type[_Read],
     *,
     in_part: bool = True,
-    address: str | None = None,
 ) -> None:
-    """Subscribe as the order, checkout or customer Saleor holds now says (nothing if it is
-    gone, or the app uninstalled; with `address`, nothing unless the consent is still that
-    address's); Saleor failing to answer fails the job (retried)."""
-    async with services.db.session() as session:
-        installation = await InstallationRepository(session).get(installation_id)
-    if installation is None:
-        return
-    data = await services.saleor.execute(
-        installation.saleor_api_url, installation.app_token, document, {"id": id_}
-    )
-    found = data.get(field)
-    if found:
-        signup = as_.model_validate(found).signup()
-        if address is not None and app_form(signup.email or "") != app_form(address):
-            return
+    """Subscribe as the order, checkout or customer Saleor holds now says (`_read`)."""
+    signup = await _read(services, installation_id, document, field, id_, as_)
+    if signup is not None:
         await _subscribe(services, installation_id, signup, in_part=in_part)
 
 
@@ -346,11 +386,19 @@ async def handle_checkout_consent(
     """A consent recorded on a checkout whose cart was sent (`checkout_consent.py`), applied as
     Saleor holds the checkout now, as an order's is (`CheckoutRef.signup`): its whole consent,
     a signed-in owner's confirmed address proven. Nothing for a checkout gone (completed: its
-    order brings the consent; or deleted), nor for one whose e-mail is another now (its push
-    queued the consent for that address). When it was given is not known (the checkout says
-    only that it holds it): so a contact who ever left the audience is not subscribed by it
-    (`_withdrawn_since`)."""
-    await _subscribe_read(
+    order brings the consent; or deleted). Nothing either for one whose consent is off now, or
+    whose e-mail is another (its push queued the consent for that address): the job's key is
+    let go, so the consent given again later is queued again (`release_checkout_consent`).
+    When it was given is not known (the checkout says only that it holds it): so a contact who
+    ever left the audience is not subscribed by it (`_withdrawn_since`), however often run."""
+    signup = await _read(
         services, job.installation_id, "subscriptions_signup_checkout", "checkout",
-        payload.checkout_id, CheckoutRef, address=payload.email,
+        payload.checkout_id, CheckoutRef,
     )  # fmt: skip
+    if signup is None:
+        return
+    if not signup.consent.subscribe or app_form(signup.email or "") != app_form(payload.email):
+        async with services.db.transaction() as session:
+            await release_checkout_consent(session, job.id)
+        return
+    await _subscribe(services, job.installation_id, signup)

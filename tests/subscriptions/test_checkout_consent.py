@@ -231,6 +231,28 @@ async def test_an_address_changed_before_the_job_runs_gets_nothing(
     assert new is not None and new.status == "subscribed"
 
 
+async def test_a_consent_given_again_after_its_job_found_it_off_is_applied(
+    newsletter: Shop, carts: Store
+) -> None:
+    """The box unticked before the job ran: it applied nothing. Before, it used the checkout's
+    key up all the same, and the box ticked again queued nothing (`queue_checkout_consent`)."""
+    shop = newsletter
+    await _contact(shop, GUEST)
+    checkout = await _checkout(carts, GUEST, _consent(shop))
+    await _pushed_only(carts)
+    unticked = carts.saleor.store.update_checkout(
+        checkout, metadata={CONSENT_AUDIENCES: shop.ids["news"]}
+    )
+    await carts.saleor.emit("CHECKOUT_UPDATED", unticked)
+    await carts.drain()
+    assert shop.member(shop.ids["news"], GUEST).status == "transactional"
+
+    ticked = carts.saleor.store.update_checkout(checkout, metadata=_consent(shop))
+    await carts.saleor.emit("CHECKOUT_UPDATED", ticked)
+    await carts.drain()
+    assert shop.member(shop.ids["news"], GUEST).status == "subscribed"
+
+
 async def test_a_job_queued_by_the_previous_version_is_read_again(newsletter: Shop) -> None:
     """Queued before the upgrade with a snapshot of the checkout (its consent keys then, no
     user, the cart's names): still taken, and applied as Saleor holds the checkout now."""

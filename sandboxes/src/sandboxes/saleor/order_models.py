@@ -215,6 +215,10 @@ class OrderEvent(Node):
     type: OrderEventType
     date: datetime = Field(default_factory=utcnow)
     message: str | None = None  # a note's (NOTE_ADDED: `parameters["message"]`)
+    # The user of the request that did it (`OrderEvent.user`): PLACED's is whoever completed
+    # the checkout, none for a guest even when the order is given to an account
+    # (`SandboxStoreEvents.complete_checkout`).
+    user_id: int | None = None
 
 
 class Order(WithMetadata):

@@ -48,6 +48,7 @@ from .order_schema import (
     order_line_resolvers,
     order_resolvers,
     payment_resolvers,
+    resolve_event_user,
     resolve_order,
 )
 from .permissions import PERMISSION_NAMES
@@ -205,6 +206,7 @@ def build_resolver_map() -> dict[str, dict[str, Callable[..., Any]]]:
             **order_resolvers(),
             "languageCodeEnum": lambda o, info: language_enum(unwrap(o).language_code),
         },
+        "OrderEvent": {"user": resolve_event_user},
         "OrderLine": order_line_resolvers(),
         "OrderLineDiscount": order_line_discount_resolvers(),
         "Fulfillment": {**metadata, "id": resolve_global_id},

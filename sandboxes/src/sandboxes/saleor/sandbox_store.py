@@ -167,23 +167,33 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
 
         ``paid`` on a checkout without transactions: a payment app charges its total first
         (:meth:`pay_checkout`, with the webhooks Saleor sends for it); a checkout with
-        transactions is paid by them alone. See ``SaleorStore.complete_checkout``."""
+        transactions is paid by them alone. See ``SaleorStore.complete_checkout``.
+
+        It is completed by the checkout's own user, signed in, or by a guest: the PLACED event
+        names that user, none for a guest, even when the order is given to the account holding
+        the e-mail typed (saleor/graphql/checkout/mutations/checkout_complete.py passes
+        `info.context.user`, the checkout's user only to an impersonating requestor;
+        complete_checkout.py `assign_checkout_user` changes `checkout_info.user` alone, and
+        `order_created(user=user)` records the requestor; the same at 3.20.0 and 723cd4e)."""
         current = self.store.get_checkout(checkout.token)
         total = self.store.checkout_total(current)
+        placed_by = current.user_id
         if paid and not legacy_payment and not current.transactions and total > 0:
             await self.pay_checkout(current, charged=total)
         order = self.store.complete_checkout(
             checkout, paid=paid, legacy_payment=legacy_payment, version=self.version
         )
-        return await self._order_created(order)
+        return await self._order_created(order, placed_by=placed_by)
 
     async def create_order(
         self, channel: str | None = None, lines: Sequence[OrderLine] = (), **fields: Any
     ) -> Order:
         """An order (``paid`` by a transaction by default; ``legacy_payment=True`` for a legacy
         payment) placed as a checkout's or a completed draft's: it holds its stock
-        (`stock_moves.allocate_order`; a draft holds none); see :meth:`_order_created`. The
-        store's own `create_order` builds one without allocating (and sends nothing)."""
+        (`stock_moves.allocate_order`; a draft holds none); see :meth:`_order_created`, placed by
+        its own customer signed in (a guest's checkout given to an account:
+        :meth:`complete_checkout`). The store's own `create_order` builds one without allocating
+        (and sends nothing)."""
         order = self.store.create_order(channel, lines, **fields)
         kept = self.store.checkouts.get(order.checkout_token) if order.checkout_token else None
         if kept is not None and kept.transactions:
@@ -195,7 +205,7 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
             move_transactions(kept, total, order, self.store.next_id)
         if order.status is not OrderStatus.DRAFT:
             allocate_order(order, self.store.variants.get, utcnow())
-        return await self._order_created(order)
+        return await self._order_created(order, placed_by=order.user_id)
 
     async def bulk_create_orders(self, orders: Sequence[dict[str, Any]]) -> list[Order]:
         """`orderBulkCreate`: the orders (each `create_order`'s arguments) of origin BULK_CREATE,
@@ -216,9 +226,11 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         ``order_created(from_draft=True)`` (:meth:`_order_created`; saleor/graphql/order/
         mutations/draft_order_complete.py, on commit)."""
         placed = complete_draft(self.store, order, utcnow(), self.version)
-        return await self._order_created(placed, from_draft=True)
+        return await self._order_created(placed, from_draft=True, placed_by=None)
 
-    async def _order_created(self, order: Order, *, from_draft: bool = False) -> Order:
+    async def _order_created(
+        self, order: Order, *, placed_by: int | None, from_draft: bool = False
+    ) -> Order:
         """ORDER_CREATED; for an order charged in full also ORDER_PAID, ORDER_FULLY_PAID and
         ORDER_UPDATED (``order_charged``); then ORDER_CONFIRMED where the channel confirms new
         orders automatically, whatever the order's status (saleor/order/actions.py
@@ -226,12 +238,15 @@ class SandboxStoreEvents(SandboxOrderEdits, SandboxCatalogEvents):
         stays UNCONFIRMED gets it too). A draft (`draftOrderCreate`) sends DRAFT_ORDER_CREATED
         alone (saleor/graphql/order/mutations/draft_order_create.py). Its event, dated as the
         order: DRAFT_CREATED (saleor/order/events.py `draft_order_created_event`) or PLACED
-        (`order_created_event`; a completed draft's PLACED_FROM_DRAFT is `complete_draft`'s)."""
+        (`order_created_event`, by the user `placed_by`; a completed draft's PLACED_FROM_DRAFT
+        is `complete_draft`'s)."""
         if order.status is OrderStatus.DRAFT:
             self.store.record_order_event(order, OrderEventType.DRAFT_CREATED, order.created)
             return await self._emit_all(["DRAFT_ORDER_CREATED"], order)
         if not from_draft:
-            self.store.record_order_event(order, OrderEventType.PLACED, order.created)
+            self.store.record_order_event(
+                order, OrderEventType.PLACED, order.created, user_id=placed_by
+            )
         # Its allocation's stock events come first (`allocate_stocks`, then `order_created` on
         # commit): see stock_moves.py.
         await self._stock_events(out=out_of_stock_after_allocation(order, self.store.variants.get))

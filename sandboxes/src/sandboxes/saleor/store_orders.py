@@ -194,10 +194,17 @@ class StoreOrders(StoreCatalog):
         event_type: OrderEventType,
         at: datetime | None = None,
         message: str | None = None,
+        user_id: int | None = None,
     ) -> OrderEvent:
-        """Add an event to the order's (`OrderEvent.objects.create`, dated now unless `at`);
-        the order is not saved: its `updated_at` stays."""
-        event = OrderEvent(id=self.next_id(), type=event_type, date=at or utcnow(), message=message)
+        """Add an event to the order's (`OrderEvent.objects.create`, dated now unless `at`, by
+        the user `user_id`); the order is not saved: its `updated_at` stays."""
+        event = OrderEvent(
+            id=self.next_id(),
+            type=event_type,
+            date=at or utcnow(),
+            message=message,
+            user_id=user_id,
+        )
         order.events.append(event)
         return event
 
