@@ -27,6 +27,7 @@ What is sent to Mailchimp for the change is `member_write.write_member`'s.
 from __future__ import annotations
 
 import logging
+from functools import partial
 
 from addon.audiences.mapping import audience_mappings, merge_specs
 from addon.audiences.repository import AudienceRepository
@@ -56,7 +57,13 @@ from addon.subscriptions.follow import follow_upemail, followed
 from addon.subscriptions.for_now import enqueue_signup_retry, signup_note
 from addon.subscriptions.gone_audience import GONE_AUDIENCE, audience_gone
 from addon.subscriptions.member_fields import MemberData, change_member_data, report_not_sent
-from addon.subscriptions.member_write import NOT_ADDED, Applied, refused_address, write_member
+from addon.subscriptions.member_write import (
+    MOVE_NOT_TOLD,
+    NOT_ADDED,
+    Applied,
+    refused_address,
+    write_member,
+)
 from addon.subscriptions.models import MEMBER_STATUSES
 from addon.subscriptions.owed_withdrawals import (
     WAITING_FOR_CONNECTION,
@@ -86,6 +93,12 @@ FORGOTTEN = (
     "Mailchimp has permanently deleted this address (after an erasure made by the store, or "
     "at the contact's own request) and will not let the app subscribe it again. Only the "
     "contact can come back, by signing up through a Mailchimp signup form."
+)
+
+# What follows `MOVE_NOT_TOLD` on the contact once the shopper's sign-up, asked while that
+# withdrawal waited, is made at the address all the same (`_after_wait`).
+MADE_AFTER_MOVE_NOT_TOLD = (
+    "The shopper's sign-up, asked while that withdrawal waited, was then made at this address."
 )
 
 # What waits for the connected account (`Linking.save` asks before another is connected).
@@ -137,7 +150,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             and change.saleor_user_id is not None
             and await upemail_waiting(session, installation_id, change.list_id, change.email)
         )
-        awaits = not moving and await awaits_move(session, installation_id, change, state)
+        awaits = partial(awaits_move, services, installation_id, change, state)
         withdrawal_waits = (
             change.action is Action.SUBSCRIBE
             and change.fresh_consent
@@ -148,7 +161,10 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
         if audience is None or audience.removed_at is not None:
             logger.info("Audience %s is gone; change of a contact dropped", change.list_id)
             return
-        skipped = not_made(audience, change, held_permissions)
+        # (one sent on from its wait for a move is owed as one, though the record shows it
+        # made already: not lost to an audience turned off, nor to a lost connection)
+        owed_after_wait = change.move_waited and owed(change)
+        skipped = not_made(audience, change, held_permissions) and not owed_after_wait
         change = withdrawal_only(audience, change)
         # As offered now (the admin may have stopped offering a group since the change was
         # asked), and then (one offered since was never shown to whoever chose: it stays).
@@ -181,9 +197,9 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             services, installation, change, mappings, specs, customer_address
         )
 
-    # (one sent after its wait for a move is one, though the record shows it made already; a
-    # sign-up that waited with it is not: it is over without a connection, as any sign-up is)
-    withdrawing = withdraws(change, held_permissions) or (change.move_waited and owed(change))
+    # (a sign-up that waited with a withdrawal, naming no whole choice of consents, is not
+    # owed: it is over without a connection, as any sign-up is)
+    withdrawing = withdraws(change, held_permissions) or owed_after_wait
     hours = services.settings.for_now_retry_hours
     stale_fields = False
     gone: set[str] = set()  # offered groups found deleted in Mailchimp (`stale_groups`)
@@ -277,7 +293,7 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
     now = utcnow()
     async with services.db.transaction() as session:
         state = await settled(session, installation_id, change, member=applied.member is not None)
-        state.last_problem = applied.problem
+        state.last_problem = _after_wait(change, state.last_problem, applied)
         if applied.for_now:
             await enqueue_signup_retry(session, installation_id, change, hours)
         if stale_fields or gone:  # (so no longer offered: `stale_fields`, `stale_groups`)
@@ -349,3 +365,16 @@ async def handle_apply(job: ClaimedJob, change: ContactChange, services: Service
             await release_hold(session, installation_id, change)
         # Its own job: a Saleor failure must not repeat the Mailchimp calls above.
         await enqueue_status_write(session, installation_id, change.email)
+
+
+def _after_wait(change: ContactChange, before: str | None, applied: Applied) -> str | None:
+    """The contact's problem once the change ran: its own, but a withdrawal sent on from the
+    same wait for a move that reached no one (`MOVE_NOT_TOLD`) stays said, for staff to make by
+    hand, when a change that waited with it (the shopper's sign-up, made at the address left)
+    runs after it."""
+    problem = applied.problem
+    kept = change.move_waited and (before or "").startswith(MOVE_NOT_TOLD)
+    if not kept or (problem or "").startswith(MOVE_NOT_TOLD):
+        return problem
+    made = MADE_AFTER_MOVE_NOT_TOLD if applied.created else None
+    return " ".join(p for p in (MOVE_NOT_TOLD, made, problem) if p)

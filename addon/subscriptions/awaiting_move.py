@@ -17,17 +17,20 @@ withdrawal would be lost at the new address: the person there still subscribed, 
   order, whatever the record shows already: a withdrawal would find no member either, and the
   record showing the first leaving must not make it look done; a sign-up made at once would
   make a second member at the address left. A sign-up is not shown before Mailchimp has it:
-  the contact's note says it waits (`awaiting_note`).
+  the contact's note says it waits (`awaiting_note`). Whether a change waits as a withdrawal
+  or as a sign-up is kept with it (`ContactChange.owed_withdrawal`): the account page's save
+  that stays subscribed, a consent unticked, has the shopper's fresh consent too.
 * They are made due when the `upemail` of the address is handled (`move_landed`), and then
   made where the member moved (`follow.followed` routes them), each less what the shopper
   chose again in the store since (`_later_choice`): a consent given back stays given, a
-  sign-up after a leaving ends it but for the consents it withdrew, and a newer whole choice
-  of consents is sent whole. The newer choice stands; it is asked again where the change
-  lands, right before it is sent (`still_owed`): a sign-up asked just after the move's word
-  goes to the new address at once.
+  sign-up after a leaving ends it but for the consents it withdrew (sent withdrawn, the
+  groups as the sign-up leaves them), and a newer whole choice of consents is sent whole.
+  The newer choice stands; it is asked again where the change lands, right before it is sent
+  (`still_owed`): a sign-up asked just after the move's word goes to the new address at once.
 * With no word of a move by `MOVE_WAIT` after the first of them found no member, they are
   sent to the address all the same: a withdrawal ends saying Mailchimp never told where the
-  contact went (`member_write`), a sign-up is made there.
+  contact went (`member_write`), a sign-up is made there (the contact still saying the
+  withdrawal before it reached no one, `apply`).
 
 Mailchimp's member `contact_id` (which the member endpoints accept in place of the address's
 hash, per the API's OpenAPI description) was not used to find the member at once: no published
@@ -74,6 +77,13 @@ def _since(change: ContactChange) -> datetime:
     return change.awaiting_since or change.requested_at
 
 
+def signs_up(change: ContactChange) -> bool:
+    """Whether the owed change waits as the shopper's sign-up (made at the address left when
+    no move is told), not as a withdrawal (`ContactChange.owed_withdrawal`; one owed before
+    that was kept: by its fresh consent)."""
+    return change.fresh_consent and not change.owed_withdrawal
+
+
 def awaiting_note(change: ContactChange) -> str:
     """What the contact says while its change waits: a withdrawal is shown already, a sign-up
     only once Mailchimp has it (the record says what Mailchimp holds or is owed)."""
@@ -82,7 +92,7 @@ def awaiting_note(change: ContactChange) -> str:
         "Mailchimp holds no contact at this address any more: its address was likely changed "
         "in Mailchimp, which has not told the app yet."
     )
-    if change.fresh_consent:
+    if signs_up(change):
         return (
             f"{gone} The shopper signed up at {change.requested_at:%H:%M} UTC: the sign-up is "
             "sent where the contact moved once Mailchimp tells, or to this address at "
@@ -100,20 +110,22 @@ def owed_lane(list_id: str, email: str) -> str:
 
 
 async def awaits_move(
-    session: AsyncSession, installation_id: int, change: ContactChange, state: ContactState | None
+    services: Services, installation_id: int, change: ContactChange, state: ContactState | None
 ) -> bool:
     """Whether the change, finding no member at its address, waits for Mailchimp's word of a
     move: a withdrawal of a customer's contact the app holds a member for, or any change of the
     shopper's asked while one is owed already, a sign-up too (made at once, it would make a
     second member at the address left, and end the withdrawal, `_later_choice`), not sent
-    after its wait already. Staff's, and an unproven hand's, are not the shopper's."""
+    after its wait already. Staff's, and an unproven hand's, are not the shopper's. Asked only
+    once no member is found (`write_member`): the owed lane is not read for every change."""
     if change.move_waited or change.saleor_user_id is None or state is None:
         return False  # (`follow.followed` finds a moved one by the user)
     if state.status in _HELD and withdraws(change, set(state.enabled_permissions)):
         return True
     if change.source is Source.ADMIN or not change.address_proven:
         return False
-    return await _owed_since(session, installation_id, change) is not None
+    async with services.db.session() as session:
+        return await _owed_since(session, installation_id, change) is not None
 
 
 async def _owed_since(
@@ -152,7 +164,11 @@ async def await_move(
     its retries from the move, which the first change found already made."""
     first = await _owed_since(session, installation_id, change)
     since = utcnow() if first is None else min(first, utcnow())
-    waiting = change.model_copy(update={"awaiting_move": True, "awaiting_since": since})
+    # (asked of the record before it shows this change: then it withdraws nothing)
+    withdrawal = withdraws(change, set(state.enabled_permissions))
+    waiting = change.model_copy(
+        update={"awaiting_move": True, "awaiting_since": since, "owed_withdrawal": withdrawal}
+    )
     show_withdrawal(state, waiting)
     state.last_problem = awaiting_note(waiting)
     await JobRepository(session).enqueue(
@@ -287,8 +303,11 @@ async def _later_choice(
     if not change.permissions_exact or chosen_whole:
         return None  # all it still asks, the later choices (each sent itself, in order) say
     # Signed up again, but not giving back each consent the leaving withdrew: those stay
-    # withdrawn, as a save of the account page's staying does (`storefront._withdraw`).
-    return change.model_copy(update={**chosen, "action": Action.SUBSCRIBE, "fresh_consent": False})
+    # withdrawn, as a save of the account page's staying does (`storefront._withdraw`; without
+    # fresh consent, only withdrawals are sent: `member_write`). The leaving's choice of groups
+    # is not the sign-up's: they stay as it leaves them, as with no wait (a leaving sets none).
+    rest = {"action": Action.SUBSCRIBE, "fresh_consent": False}
+    return change.model_copy(update={**chosen, **rest, "interest_ids": None, "offered_ids": None})
 
 
 def _theirs_since(later: ContactChange, change: ContactChange) -> bool:

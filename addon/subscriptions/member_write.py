@@ -11,14 +11,15 @@ the contact's state and records the outcome).
   and its unsubscribe changes nothing. With nothing to add, nothing is sent. A contact it makes
   (none was in the audience) is its own.
 * A shopper's whole choice of groups leaves the hidden groups' as they are (`_interests`).
-* Otherwise the contact is added or updated with the change's profile and consents; an
-  unsubscribed or cleaned one is asked to confirm by e-mail (`pending`), as Mailchimp requires,
-  and only on the shopper's own fresh consent. Only a subscription asked (that consent, or
-  staff subscribing the customer: `_subscription_asked`) adds a contact Mailchimp does not hold
-  in the audience (none at the address, archived, a buyer's); any other change (a GDPR
-  permission withdrawn) then sends nothing, and the contact says so (`NOT_ADDED`). Such a
-  withdrawal is kept in the app's record, and a subscription that brings the contact back sends
-  it (`_kept_withdrawals`): Mailchimp kept the permission enabled while the contact was out.
+* Otherwise the contact is added or updated with the change's profile and consents (without the
+  shopper's fresh consent, only the consents withdrawn); an unsubscribed or cleaned one is asked
+  to confirm by e-mail (`pending`), as Mailchimp requires, and only on that consent. Only a
+  subscription asked (that consent, or staff subscribing the customer: `_subscription_asked`)
+  adds a contact Mailchimp does not hold in the audience (none at the address, archived, a
+  buyer's); any other change (a GDPR permission withdrawn) then sends nothing, and the contact
+  says so (`NOT_ADDED`). Such a withdrawal is kept in the app's record, and a subscription that
+  brings the contact back sends it (`_kept_withdrawals`): Mailchimp kept the permission enabled
+  while the contact was out.
 * A cleaned contact (its address bounced) is never edited: Mailchimp lets no one ("you can't
   edit them", its help on cleaned contacts; `models.PROFILE_STATUSES`). A change of its groups
   is refused, and a fresh consent asks for the confirmation by e-mail alone.
@@ -26,6 +27,7 @@ the contact's state and records the outcome).
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +42,7 @@ from addon.mailchimp import (
     NotFound,
 )
 from addon.mailchimp.models import MarketingPermissionInput
+from addon.subscriptions.awaiting_move import signs_up
 from addon.subscriptions.member_fields import MemberData, missing_required
 from addon.subscriptions.schemas import Action, ContactChange, Source
 from addon.subscriptions.service import COMPLIANCE_STATES
@@ -118,7 +121,7 @@ async def write_member(
     hidden: frozenset[str] = frozenset(),
     moving: bool = False,
     withdrawn: frozenset[str] = frozenset(),
-    awaits_move: bool = False,
+    awaits_move: Callable[[], Awaitable[bool]] | None = None,
 ) -> Applied:
     """Send one store-side change of one contact to Mailchimp (see the module); what came of
     it. `known_permissions`: the audience's marketing permission ids; `hidden`: the offered
@@ -126,8 +129,8 @@ async def write_member(
     address (an `upemail` waits to be applied), so with no member at this one nothing is done
     here (`Applied.moved`): not a member made at the address left, nor a change lost;
     `withdrawn`: the permissions the app's record of the contact holds withdrawn
-    (`_kept_withdrawals`); `awaits_move`: a withdrawal that, with no member at the address,
-    waits for Mailchimp's word of a move (`Applied.awaiting_move`)."""
+    (`_kept_withdrawals`); `awaits_move`: whether the change, with no member at the address,
+    waits for Mailchimp's word of a move (`Applied.awaiting_move`), asked only then."""
     list_id, email = change.list_id, change.email
     try:
         current: Member | None = await client.get_member(list_id, email)
@@ -135,9 +138,9 @@ async def write_member(
         current = None
     if current is None and moving:
         return Applied(None, moved=True)
-    if current is None and awaits_move:
+    if current is None and awaits_move is not None and await awaits_move():
         return Applied(None, awaiting_move=True)
-    if current is None and change.move_waited and not change.fresh_consent:
+    if current is None and change.move_waited and not signs_up(change):
         return Applied(None, MOVE_NOT_TOLD)  # (a sign-up that waited is made, as any one)
     interests = _interests(change, offered, hidden)
     if change.action is Action.UNSUBSCRIBE:
@@ -154,9 +157,14 @@ async def write_member(
     target = "pending" if double_optin else "subscribed"
     merges = dict(data.merge_fields) or None
     granted = change.permission_ids
+    named = known_permissions if change.permissions_exact else granted
+    if not change.fresh_consent:
+        # Only the shopper's fresh consent gives one: without it (a staying save, staff's
+        # change, a leaving ended by a sign-up) only the withdrawals go, never a consent the
+        # record showed given that Mailchimp may hold withdrawn (as `_unsubscribe` sends).
+        named = [p for p in named if p not in granted]
     permissions = [
-        MarketingPermissionInput(marketing_permission_id=p, enabled=p in granted)
-        for p in (known_permissions if change.permissions_exact else granted)
+        MarketingPermissionInput(marketing_permission_id=p, enabled=p in granted) for p in named
     ] or None
     fields: dict[str, Any] = {
         "merge_fields": merges,

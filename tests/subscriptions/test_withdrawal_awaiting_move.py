@@ -113,7 +113,10 @@ async def test_a_withdrawal_before_the_upemail_is_made_where_the_member_moved(
     [mine] = [a for a in page.json()["audiences"] if a["list_id"] == news]
     assert mine["status"] == ("unsubscribed" if leaves else "subscribed")
     assert mine["marketing_permissions"] == []
-    assert state.last_problem is not None and "not told the app yet" in state.last_problem
+    note = str(state.last_problem)
+    assert "not told the app yet" in note
+    # (a staying save is the shopper's consent to stay, not a sign-up: `awaiting_note`)
+    assert "withdrawal" in note and "signed up" not in note
     assert shop.consents(NEW)[permission] is True  # not sent yet
 
     clock.advance(10 * 60)  # Mailchimp's retry of the upemail
@@ -160,14 +163,15 @@ async def test_a_withdrawal_asked_while_the_upemail_waits_follows_it(newsletter:
     _withdrawn_at_new(shop, permission, leaves=True)
 
 
+@pytest.mark.parametrize("leaves", [False, True], ids=["consent withdrawn", "leaves"])
 async def test_with_no_word_of_a_move_the_withdrawal_ends_saying_so(
-    newsletter: Shop, clock: ManualClock
+    newsletter: Shop, clock: ManualClock, leaves: bool
 ) -> None:
     shop = newsletter
     news = shop.ids["news"]
     auth, permission = await _joined(shop)
     await _moved_in_mailchimp(shop)
-    await _ask(shop, auth, _withdrawal(shop, leaves=True))
+    await _ask(shop, auth, _withdrawal(shop, leaves))
     await shop.work()
 
     clock.advance(MOVE_WAIT.total_seconds() - 60)
@@ -177,7 +181,8 @@ async def test_with_no_word_of_a_move_the_withdrawal_ends_saying_so(
     await shop.work()
 
     state = await _record(shop)
-    assert state.email == MAX and state.status == "unsubscribed"  # as the shopper chose
+    assert state.email == MAX  # as the shopper chose:
+    assert state.status == ("unsubscribed" if leaves else "subscribed")
     assert state.last_problem == MOVE_NOT_TOLD
     assert shop.member(news, MAX) is None  # no one made at the address left
     # Mailchimp never said where the member went: nothing could reach it.
@@ -288,6 +293,35 @@ async def _resumed(shop: Shop) -> None:
             if any(p.get("move_waited") for p in payloads):
                 return
     raise AssertionError("the owed withdrawal was never sent on")
+
+
+async def _turn_off_news(shop: Shop) -> None:
+    """The admin's save of the Audiences page turning News off, before any job runs."""
+    deals = shop.ids["deals"]
+    body = {"active_list_ids": [deals], "default_list_id": deals}
+    answer = await shop.client.put("/api/audiences/settings", json=body, headers=shop.headers)
+    assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("leaves", [False, True], ids=["consent withdrawn", "leaves"])
+async def test_a_withdrawal_that_waited_goes_to_an_audience_turned_off_since(
+    newsletter: Shop, clock: ManualClock, leaves: bool
+) -> None:
+    """News is turned off once Mailchimp's word of the move is in, before the withdrawal is
+    sent on: a withdrawal still goes (`turned_off`), though the record shows it made already."""
+    shop = newsletter
+    auth, permission = await _joined(shop)
+    await _moved_in_mailchimp(shop)
+    await _ask(shop, auth, _withdrawal(shop, leaves))
+    await shop.work()
+    clock.advance(10 * 60)
+    await _upemail(shop)
+    await _resumed(shop)
+
+    await _turn_off_news(shop)
+    await shop.work()
+
+    _withdrawn_at_new(shop, permission, leaves)
 
 
 async def test_a_sign_up_just_after_the_move_landed_is_not_undone(
